@@ -1,0 +1,19 @@
+/** The shape of a model: what a checkpoint's `config` and the interop format describe. */
+export type CellKind = 'rnn' | 'lstm' | 'gru';
+
+export const CELL_KINDS: readonly CellKind[] = ['lstm', 'gru', 'rnn'];
+
+export interface ModelConfig {
+  cell: CellKind;
+  vocabSize: number;
+  embedDim: number;
+  hiddenSize: number;
+  numLayers: number;
+  /** Inverted dropout between stacked layers, training only (PyTorch's `dropout` of nn.LSTM). */
+  dropout: number;
+}
+
+/** Rows of the stacked gate matrices: LSTM i,f,g,o → 4; GRU r,z,n → 3; tanh RNN → 1. */
+export function gateCount(cell: CellKind): number {
+  return cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1;
+}

@@ -1,0 +1,48 @@
+import { type ModelConfig, gateCount } from './config.js';
+
+/** One named tensor inside the flat parameter buffer, with PyTorch's name and shape. */
+export interface TensorSpec {
+  name: string;
+  shape: number[];
+  offset: number;
+  size: number;
+}
+
+export interface ParamLayout {
+  specs: TensorSpec[];
+  byName: Map<string, TensorSpec>;
+  total: number;
+}
+
+/**
+ * Every parameter lives in one contiguous Float32Array, in PyTorch's state_dict order:
+ * embed.weight, rnn.{weight_ih,weight_hh,bias_ih,bias_hh}_l{k} for each layer, head.weight,
+ * head.bias. Gradients and optimizer moments use the same layout.
+ */
+export function paramLayout(config: ModelConfig): ParamLayout {
+  const { vocabSize: V, embedDim: E, hiddenSize: H, numLayers: L } = config;
+  const G = gateCount(config.cell) * H;
+  const shapes: [string, number[]][] = [['embed.weight', [V, E]]];
+  for (let k = 0; k < L; k++) {
+    const inputSize = k === 0 ? E : H;
+    shapes.push([`rnn.weight_ih_l${k}`, [G, inputSize]]);
+    shapes.push([`rnn.weight_hh_l${k}`, [G, H]]);
+    shapes.push([`rnn.bias_ih_l${k}`, [G]]);
+    shapes.push([`rnn.bias_hh_l${k}`, [G]]);
+  }
+  shapes.push(['head.weight', [V, H]], ['head.bias', [V]]);
+
+  const specs: TensorSpec[] = [];
+  let offset = 0;
+  for (const [name, shape] of shapes) {
+    const size = shape.reduce((a, b) => a * b, 1);
+    specs.push({ name, shape, offset, size });
+    offset += size;
+  }
+  return { specs, byName: new Map(specs.map((s) => [s.name, s])), total: offset };
+}
+
+/** Named views into a flat buffer (parameters, gradients or moments) of the given layout. */
+export function tensorViews(layout: ParamLayout, buffer: Float32Array): Map<string, Float32Array> {
+  return new Map(layout.specs.map((s) => [s.name, buffer.subarray(s.offset, s.offset + s.size)]));
+}

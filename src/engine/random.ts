@@ -1,0 +1,51 @@
+/**
+ * A small seeded generator (sfc32) whose whole state is four uint32s, so a checkpoint can
+ * store it and a resumed run draws exactly the numbers the uninterrupted run would have.
+ */
+export type RngState = [number, number, number, number];
+
+export class Rng {
+  private a: number;
+  private b: number;
+  private c: number;
+  private d: number;
+
+  constructor(seed: number | RngState) {
+    if (typeof seed === 'number') {
+      this.a = 0x9e3779b9;
+      this.b = 0x243f6a88;
+      this.c = 0xb7e15162;
+      this.d = seed >>> 0;
+      for (let i = 0; i < 15; i++) this.nextUint32();
+    } else {
+      [this.a, this.b, this.c, this.d] = seed.map((x) => x >>> 0) as RngState;
+    }
+  }
+
+  state(): RngState {
+    return [this.a, this.b, this.c, this.d];
+  }
+
+  nextUint32(): number {
+    const t = (((this.a + this.b) | 0) + this.d) | 0;
+    this.d = (this.d + 1) | 0;
+    this.a = this.b ^ (this.b >>> 9);
+    this.b = (this.c + (this.c << 3)) | 0;
+    this.c = (this.c << 21) | (this.c >>> 11);
+    this.c = (this.c + t) | 0;
+    return t >>> 0;
+  }
+
+  /** Uniform in [0, 1) with 32 random bits. */
+  uniform(): number {
+    return this.nextUint32() / 4294967296;
+  }
+
+  /** Standard normal by Box–Muller (one draw per call; the pair's second half is discarded). */
+  normal(): number {
+    let u = 0;
+    while (u === 0) u = this.uniform();
+    const v = this.uniform();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  }
+}
