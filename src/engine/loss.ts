@@ -1,0 +1,33 @@
+/**
+ * Softmax cross-entropy over the rows of logits [rows, V], row r = t·B + b (time-major),
+ * target of row r = targets[b·T + t] (the batch-major layout callers fill).
+ *
+ *   loss_r = logsumexp(z_r) − z_r[y_r]
+ *   d loss_r / d z_r = softmax(z_r) − onehot(y_r)
+ *
+ * Returns Σ_r loss_r. When dLogits is given it receives scale · (softmax − onehot).
+ */
+export function softmaxCrossEntropy(
+  logits: Float32Array, targets: Int32Array, batchSize: number, seqLen: number, vocabSize: number,
+  dLogits: Float32Array | null, scale: number,
+): number {
+  const V = vocabSize;
+  let total = 0;
+  for (let t = 0; t < seqLen; t++) {
+    for (let b = 0; b < batchSize; b++) {
+      const row = (t * batchSize + b) * V;
+      const y = targets[b * seqLen + t];
+      let max = -Infinity;
+      for (let v = 0; v < V; v++) if (logits[row + v] > max) max = logits[row + v];
+      let sum = 0;
+      for (let v = 0; v < V; v++) sum += Math.exp(logits[row + v] - max);
+      total += Math.log(sum) + max - logits[row + y];
+      if (dLogits) {
+        const norm = scale / sum;
+        for (let v = 0; v < V; v++) dLogits[row + v] = Math.exp(logits[row + v] - max) * norm;
+        dLogits[row + y] -= scale;
+      }
+    }
+  }
+  return total;
+}
