@@ -1,0 +1,109 @@
+import { CorpusError } from './corpus.js';
+
+/**
+ * Training batches as char-rnn / torch-rnn cut them: the stream is split into B contiguous
+ * rows of `rowLength` tokens; step s feeds columns s·T … s·T+T−1 of every row and targets the
+ * tokens one to the right, so the hidden state a step leaves is the right start for the next.
+ * Per epoch N − B·stepsPerEpoch·T tokens go unused (each row's tail past its last full step).
+ */
+export class BatchSource {
+  readonly rowLength: number;
+  readonly stepsPerEpoch: number;
+
+  constructor(
+    private readonly stream: Int32Array,
+    readonly batchSize: number,
+    readonly seqLen: number,
+  ) {
+    checkPositiveInteger('batchSize', batchSize);
+    checkPositiveInteger('seqLen', seqLen);
+    // Targets run one past the inputs, so the rows share N − 1 input positions.
+    this.rowLength = Math.floor(Math.max(0, stream.length - 1) / batchSize);
+    this.stepsPerEpoch = Math.floor(this.rowLength / seqLen);
+    if (this.stepsPerEpoch < 1) {
+      throw new CorpusError(
+        `the training split is too short for --batch ${batchSize} --seq-len ${seqLen}: ` +
+          `one batch needs ${batchSize * seqLen + 1} characters and it has ${stream.length}; ` +
+          `use a smaller --batch or --seq-len, a smaller --val-frac, or more text`,
+      );
+    }
+  }
+
+  /** Writes step `step`'s inputs and targets, each `[B·T]` row-major (index b·T + t). */
+  fill(step: number, inputs: Int32Array, targets: Int32Array): void {
+    const { batchSize: B, seqLen: T, stream } = this;
+    if (!Number.isInteger(step) || step < 0 || step >= this.stepsPerEpoch) {
+      throw new RangeError(`step ${step} is outside 0..${this.stepsPerEpoch - 1}`);
+    }
+    checkLength(inputs, targets, B * T);
+    for (let b = 0; b < B; b++) {
+      const from = b * this.rowLength + step * T;
+      for (let t = 0; t < T; t++) {
+        inputs[b * T + t] = stream[from + t]!;
+        targets[b * T + t] = stream[from + t + 1]!;
+      }
+    }
+  }
+}
+
+/**
+ * Validation batches: the whole split, deterministically, with the state carried from chunk
+ * to chunk. The stream is cut into `rows` = min(maxRows, ⌊(N−1)/T⌋) contiguous rows of equal
+ * length (at least one row when N ≥ 2, so rows are at least T long when the split allows),
+ * then into `chunks` of T columns, the last one shorter. Of the N − 1 predictions the split
+ * offers, (N − 1) mod rows are dropped — fewer than `rows`.
+ */
+export class EvalBatches {
+  readonly rows: number;
+  readonly rowLength: number;
+  readonly chunks: number;
+
+  constructor(
+    private readonly stream: Int32Array,
+    maxRows: number,
+    readonly seqLen: number,
+  ) {
+    checkPositiveInteger('maxRows', maxRows);
+    checkPositiveInteger('seqLen', seqLen);
+    const positions = Math.max(0, stream.length - 1);
+    this.rows = positions === 0 ? 0 : Math.max(1, Math.min(maxRows, Math.floor(positions / seqLen)));
+    this.rowLength = this.rows === 0 ? 0 : Math.floor(positions / this.rows);
+    this.chunks = Math.ceil(this.rowLength / seqLen);
+  }
+
+  /** Number of predictions one pass scores: the denominator of the mean validation loss. */
+  get predictions(): number {
+    return this.rows * this.rowLength;
+  }
+
+  /**
+   * Writes chunk `chunk`'s inputs and targets, each `[rows·Tc]` row-major (index b·Tc + t),
+   * and returns its length Tc (T, or less for the last chunk).
+   */
+  fill(chunk: number, inputs: Int32Array, targets: Int32Array): number {
+    const { rows, seqLen: T, stream } = this;
+    if (!Number.isInteger(chunk) || chunk < 0 || chunk >= this.chunks) {
+      throw new RangeError(`chunk ${chunk} is outside 0..${this.chunks - 1}`);
+    }
+    const Tc = Math.min(T, this.rowLength - chunk * T);
+    checkLength(inputs, targets, rows * Tc);
+    for (let b = 0; b < rows; b++) {
+      const from = b * this.rowLength + chunk * T;
+      for (let t = 0; t < Tc; t++) {
+        inputs[b * Tc + t] = stream[from + t]!;
+        targets[b * Tc + t] = stream[from + t + 1]!;
+      }
+    }
+    return Tc;
+  }
+}
+
+function checkPositiveInteger(name: string, value: number): void {
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`);
+}
+
+function checkLength(inputs: Int32Array, targets: Int32Array, needed: number): void {
+  if (inputs.length < needed || targets.length < needed) {
+    throw new RangeError(`inputs and targets need ${needed} entries, got ${inputs.length} and ${targets.length}`);
+  }
+}

@@ -1,0 +1,305 @@
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BatchSource, EvalBatches } from '../src/text/batches.js';
+import {
+  CorpusError,
+  fingerprintMatches,
+  firstInvalidUtf8Offset,
+  prepareData,
+  readCorpus,
+  readTextFile,
+  tokenStream,
+} from '../src/text/corpus.js';
+import { EOS, EOS_TOKEN, SPECIAL_NAMES, UNK, UNK_TOKEN, Vocabulary } from '../src/text/vocab.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'rnn-text-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+let fileCount = 0;
+function tempFile(content: string | Uint8Array, name = `f${fileCount++}.txt`, dir = scratch): string {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, name);
+  writeFileSync(path, content);
+  return path;
+}
+
+function corpusOf(...texts: string[]) {
+  return readCorpus(texts.map((t) => tempFile(t)), 'file');
+}
+
+describe('Vocabulary', () => {
+  it('treats each code point as one token', () => {
+    const text = 'é☃😀a';
+    const vocab = Vocabulary.build([text]);
+    expect(vocab.size).toBe(2 + 4);
+    const ids = vocab.encode(text);
+    expect(ids.length).toBe(4);
+    expect(vocab.decode(ids)).toBe(text);
+    expect(vocab.idOf('😀')).toBe(vocab.tokens.indexOf('😀'));
+    expect(vocab.idOf('\uD83D')).toBe(UNK); // half of 😀 is not a character of the vocabulary
+  });
+
+  it('puts <EOS>, <UNK> first, then characters in code-point order (not UTF-16 order)', () => {
+    // U+FF01 sorts after U+1F600 as UTF-16 (0xD83D < 0xFF01) but before it by code point.
+    const vocab = Vocabulary.build(['b😀\uFF01a b', '\n']);
+    expect(vocab.tokens).toEqual([EOS_TOKEN, UNK_TOKEN, '\n', ' ', 'a', 'b', '\uFF01', '😀']);
+    expect(vocab.idOf('\n')).toBe(2);
+    expect(vocab.idOf('😀')).toBe(7);
+    expect(vocab.idOf('z')).toBe(UNK);
+    expect(Array.from(vocab.encode('ab z'))).toEqual([4, 5, 3, UNK]);
+  });
+
+  it('leaves characters seen fewer than minCount times out, so they read as <UNK>', () => {
+    const vocab = Vocabulary.build(['aaab', 'ccb'], 2);
+    expect(vocab.tokens).toEqual([EOS_TOKEN, UNK_TOKEN, 'a', 'b', 'c']);
+    const once = Vocabulary.build(['aaab', 'ccbd'], 3);
+    expect(once.tokens).toEqual([EOS_TOKEN, UNK_TOKEN, 'a']);
+    expect(Array.from(once.encode('abd'))).toEqual([2, UNK, UNK]);
+    expect(once.countUnknown('abd😀')).toBe(3);
+  });
+
+  it('decodes <EOS> as nothing and <UNK> as U+FFFD unless told otherwise', () => {
+    const vocab = Vocabulary.build(['ab']);
+    const ids = [EOS, 2, UNK, 3, EOS];
+    expect(vocab.decode(ids)).toBe('a\uFFFDb');
+    expect(vocab.decode(ids, SPECIAL_NAMES)).toBe('<EOS>a<UNK>b<EOS>');
+    expect(vocab.decode(ids, { eos: '\n' })).toBe('\na\uFFFDb\n');
+    expect(() => vocab.decode([9])).toThrow(/outside the vocabulary/);
+  });
+
+  it('round-trips through fromTokens and rejects malformed token lists', () => {
+    const vocab = Vocabulary.build(['hello ☃']);
+    const again = Vocabulary.fromTokens(vocab.tokens);
+    expect(again.tokens).toEqual(vocab.tokens);
+    expect(Array.from(again.encode('hole☃'))).toEqual(Array.from(vocab.encode('hole☃')));
+    expect(() => Vocabulary.fromTokens(['<UNK>', '<EOS>', 'a'])).toThrow(/must start with/);
+    expect(() => Vocabulary.fromTokens([EOS_TOKEN, UNK_TOKEN, 'ab'])).toThrow(/token 2 .*not a single character/);
+    expect(() => Vocabulary.fromTokens([EOS_TOKEN, UNK_TOKEN, 'a', 'a'])).toThrow(/token 3 .*twice/);
+    expect(Vocabulary.fromTokens([EOS_TOKEN, UNK_TOKEN, '😀']).idOf('😀')).toBe(2);
+  });
+});
+
+describe('readCorpus and the token stream', () => {
+  it('lays the stream out as <EOS> d1 <EOS> d2 <EOS>', () => {
+    const vocab = Vocabulary.build(['ab']);
+    expect(Array.from(tokenStream(['ab', 'b'], vocab))).toEqual([EOS, 2, 3, EOS, 3, EOS]);
+    expect(Array.from(tokenStream([], vocab))).toEqual([EOS]);
+  });
+
+  it('cuts documents per file, per line or per blank-line paragraph', () => {
+    const a = tempFile('\uFEFFone\r\ntwo\n\n \nthree\nfour\n');
+    const b = tempFile('five');
+    expect(readCorpus([a, b], 'file').documents).toEqual(['one\ntwo\n\n \nthree\nfour\n', 'five']);
+    expect(readCorpus([a, b], 'line').documents).toEqual(['one', 'two', 'three', 'four', 'five']);
+    expect(readCorpus([a, b], 'blank').documents).toEqual(['one\ntwo', 'three\nfour', 'five']);
+  });
+
+  it('records each file with its size and hash', () => {
+    const path = tempFile('abc');
+    const corpus = readCorpus([path], 'file');
+    expect(corpus.files).toEqual([
+      { path, bytes: 3, sha256: 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad' },
+    ]);
+    expect(corpus.docs).toBe('file');
+  });
+
+  it('walks a folder in sorted order, skipping dotfiles, dot-folders and binary files', () => {
+    const dir = join(scratch, 'walk');
+    tempFile('B', 'b.txt', dir);
+    tempFile('A', 'a.txt', dir);
+    tempFile('C', 'c.md', join(dir, 'sub'));
+    tempFile('hidden', '.secret', dir);
+    tempFile('hidden', 'x.txt', join(dir, '.git'));
+    tempFile(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x01]), 'image.png', dir);
+    const corpus = readCorpus([dir], 'file');
+    expect(corpus.documents).toEqual(['A', 'B', 'C']);
+    expect(corpus.files.map((f) => f.path)).toEqual([join(dir, 'a.txt'), join(dir, 'b.txt'), join(dir, 'sub', 'c.md')]);
+  });
+
+  it('names the file and byte offset of invalid UTF-8', () => {
+    const path = tempFile(Buffer.from([0x61, 0x62, 0xff, 0x63]));
+    expect(() => readCorpus([path], 'file')).toThrow(CorpusError);
+    expect(() => readCorpus([path], 'file')).toThrow(`${path}: not valid UTF-8 at byte offset 2 (line 1, byte 0xFF)`);
+    const truncated = tempFile(Buffer.from('ok\n☃\n☃', 'utf8').subarray(0, -1));
+    expect(() => readTextFile(truncated)).toThrow(`${truncated}: not valid UTF-8 at byte offset 7 (line 3, byte 0xE2)`);
+    const inFolder = join(scratch, 'latin1');
+    tempFile(Buffer.from('caf\xe9', 'latin1'), 'menu.txt', inFolder);
+    expect(() => readCorpus([inFolder], 'line')).toThrow(/menu\.txt: not valid UTF-8 at byte offset 3/);
+  });
+
+  it('finds the first ill-formed UTF-8 sequence as the standard defines it', () => {
+    const at = (...bytes: number[]) => firstInvalidUtf8Offset(Uint8Array.from(bytes));
+    expect(at(0x61, 0xc3, 0xa9, 0xf0, 0x9f, 0x98, 0x80)).toBe(-1); // a é 😀
+    expect(at(0x61, 0xc0, 0xaf)).toBe(1); // overlong '/'
+    expect(at(0xe0, 0x80, 0xaf)).toBe(0); // overlong three-byte form
+    expect(at(0x61, 0xed, 0xa0, 0x80)).toBe(1); // a UTF-16 surrogate
+    expect(at(0xf4, 0x90, 0x80, 0x80)).toBe(0); // above U+10FFFF
+    expect(at(0x61, 0x62, 0x80)).toBe(2); // a lone continuation byte
+    expect(at(0x61, 0xe2, 0x98)).toBe(1); // cut short at the end
+  });
+
+  it('rejects a missing path, an empty corpus and a folder with no text files', () => {
+    const missing = join(scratch, 'no-such-file.txt');
+    expect(() => readCorpus([missing], 'file')).toThrow(`corpus file not found: ${missing}`);
+    expect(() => readTextFile(missing)).toThrow(`file not found: ${missing}`);
+    const empty = tempFile('');
+    const blanks = tempFile('\n \n\n');
+    expect(() => readCorpus([empty], 'file')).toThrow(/^corpus is empty/);
+    expect(() => readCorpus([empty, blanks], 'line')).toThrow(`corpus is empty: no text in ${empty}, ${blanks}`);
+    const binaryOnly = join(scratch, 'binary-only');
+    tempFile(Buffer.from([0, 1, 2]), 'data.bin', binaryOnly);
+    expect(() => readCorpus([binaryOnly], 'file')).toThrow(`corpus folder has no text files: ${binaryOnly}`);
+  });
+
+  it('reads a prime file with its BOM stripped and CRLF as LF', () => {
+    expect(readTextFile(tempFile('\uFEFFThe\r\nend'))).toBe('The\nend');
+  });
+});
+
+describe('prepareData', () => {
+  it('splits the stream at floor((1 - valFrac) * N) and builds the vocabulary from the training part', () => {
+    // Stream: <EOS> a a a a <EOS> b b q z <EOS>  (N = 11); train = first floor(0.7 * 11) = 7 tokens.
+    const data = prepareData(corpusOf('aaaa', 'bbqz'), { valFrac: 0.3, minCount: 1 });
+    expect(data.vocab.tokens).toEqual([EOS_TOKEN, UNK_TOKEN, 'a', 'b']);
+    expect(Array.from(data.train)).toEqual([EOS, 2, 2, 2, 2, EOS, 3]);
+    expect(Array.from(data.val)).toEqual([3, UNK, UNK, EOS]);
+    expect(data.fingerprint).toMatchObject({ docs: 'file', documents: 2, totalTokens: 11, trainTokens: 7, valTokens: 4 });
+  });
+
+  it('applies minCount to the training text only', () => {
+    const data = prepareData(corpusOf('abab', 'c', 'cccc'), { valFrac: 0.4, minCount: 2 });
+    // N = 13, train = floor(0.6 * 13) = 7 tokens: <EOS> a b a b <EOS> c; that one 'c' is below minCount.
+    expect(data.vocab.tokens).toEqual([EOS_TOKEN, UNK_TOKEN, 'a', 'b']);
+    expect(data.val.length).toBe(6);
+  });
+
+  it('allows valFrac 0, reuses a given vocabulary and fingerprints content, not paths', () => {
+    const corpus = corpusOf('hello', 'world');
+    const whole = prepareData(corpus, { valFrac: 0, minCount: 1 });
+    expect(whole.val.length).toBe(0);
+    expect(whole.train.length).toBe(13);
+
+    const fixed = Vocabulary.fromTokens([EOS_TOKEN, UNK_TOKEN, 'l', 'o']);
+    const reused = prepareData(corpus, { valFrac: 0, minCount: 99, vocab: fixed });
+    expect(reused.vocab).toBe(fixed);
+    expect(Array.from(reused.train.subarray(0, 7))).toEqual([EOS, UNK, UNK, 2, 2, 3, EOS]);
+
+    const moved = prepareData(corpusOf('hello', 'world'), { valFrac: 0, minCount: 1 });
+    expect(fingerprintMatches(whole.fingerprint, moved.fingerprint)).toBe(true);
+    const changed = prepareData(corpusOf('hello', 'world!'), { valFrac: 0, minCount: 1 });
+    expect(fingerprintMatches(whole.fingerprint, changed.fingerprint)).toBe(false);
+    const resplit = prepareData(corpus, { valFrac: 0.1, minCount: 1 });
+    expect(fingerprintMatches(whole.fingerprint, resplit.fingerprint)).toBe(false);
+    const byLine = prepareData(readCorpus(corpus.files.map((f) => f.path), 'line'), { valFrac: 0, minCount: 1 });
+    expect(fingerprintMatches(whole.fingerprint, byLine.fingerprint)).toBe(false);
+    expect(() => prepareData(corpus, { valFrac: 1, minCount: 1 })).toThrow(RangeError);
+  });
+
+  it('counts an emoji as one token when placing the split', () => {
+    const data = prepareData(corpusOf('😀😀😀😀x'), { valFrac: 0.5, minCount: 1 });
+    // <EOS> 😀 😀 😀 😀 x <EOS>: N = 7, train = 3 tokens, so 'x' is unknown.
+    expect(data.vocab.tokens).toEqual([EOS_TOKEN, UNK_TOKEN, '😀']);
+    expect(Array.from(data.val)).toEqual([2, 2, UNK, EOS]);
+  });
+});
+
+describe('BatchSource', () => {
+  const stream = Int32Array.from({ length: 23 }, (_, i) => 100 + i);
+
+  it('cuts the stream into B contiguous rows and walks them T columns at a time', () => {
+    const batches = new BatchSource(stream, 2, 3);
+    expect(batches.rowLength).toBe(11); // floor((23 - 1) / 2)
+    expect(batches.stepsPerEpoch).toBe(3);
+    const inputs = new Int32Array(6);
+    const targets = new Int32Array(6);
+    batches.fill(0, inputs, targets);
+    expect(Array.from(inputs)).toEqual([100, 101, 102, 111, 112, 113]);
+    expect(Array.from(targets)).toEqual([101, 102, 103, 112, 113, 114]);
+    batches.fill(2, inputs, targets);
+    expect(Array.from(inputs)).toEqual([106, 107, 108, 117, 118, 119]);
+    expect(Array.from(targets)).toEqual([107, 108, 109, 118, 119, 120]);
+    expect(() => batches.fill(3, inputs, targets)).toThrow(RangeError);
+  });
+
+  it('continues each row exactly where the previous step stopped', () => {
+    const batches = new BatchSource(stream, 3, 2);
+    const seen: number[][] = [[], [], []];
+    const inputs = new Int32Array(6);
+    const targets = new Int32Array(6);
+    for (let s = 0; s < batches.stepsPerEpoch; s++) {
+      batches.fill(s, inputs, targets);
+      for (let b = 0; b < 3; b++) seen[b]!.push(...inputs.subarray(b * 2, b * 2 + 2));
+    }
+    expect(seen).toEqual([
+      [100, 101, 102, 103, 104, 105],
+      [107, 108, 109, 110, 111, 112],
+      [114, 115, 116, 117, 118, 119],
+    ]);
+  });
+
+  it('says how many tokens one batch needs when the training split is too short', () => {
+    expect(() => new BatchSource(stream, 4, 6)).toThrow(CorpusError);
+    expect(() => new BatchSource(stream, 4, 6)).toThrow(
+      /--batch 4 --seq-len 6: one batch needs 25 characters and it has 23/,
+    );
+    expect(new BatchSource(new Int32Array(25), 4, 6).stepsPerEpoch).toBe(1);
+    expect(() => new BatchSource(new Int32Array(24), 4, 6)).toThrow(/needs 25 characters and it has 24/);
+  });
+});
+
+describe('EvalBatches', () => {
+  it('covers the split with equal rows and a shorter last chunk, dropping fewer than `rows` predictions', () => {
+    const stream = Int32Array.from({ length: 24 }, (_, i) => i);
+    const batches = new EvalBatches(stream, 4, 5);
+    expect(batches.rows).toBe(4); // min(4, floor(23 / 5))
+    expect(batches.rowLength).toBe(5);
+    expect(batches.chunks).toBe(1);
+
+    const wide = new EvalBatches(stream, 2, 4);
+    expect([wide.rows, wide.rowLength, wide.chunks, wide.predictions]).toEqual([2, 11, 3, 22]);
+    const inputs = new Int32Array(8);
+    const targets = new Int32Array(8);
+    const covered: number[] = [];
+    const lengths: number[] = [];
+    const rowsSeen: number[][] = [[], []];
+    for (let c = 0; c < wide.chunks; c++) {
+      const Tc = wide.fill(c, inputs, targets);
+      lengths.push(Tc);
+      for (let b = 0; b < 2; b++) {
+        rowsSeen[b]!.push(...inputs.subarray(b * Tc, b * Tc + Tc));
+        for (let t = 0; t < Tc; t++) {
+          expect(targets[b * Tc + t]).toBe(inputs[b * Tc + t]! + 1);
+          covered.push(targets[b * Tc + t]!);
+        }
+      }
+    }
+    expect(lengths).toEqual([4, 4, 3]);
+    expect(rowsSeen[0]).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(rowsSeen[1]).toEqual([11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21]);
+    expect(covered.sort((a, b) => a - b)).toEqual(Array.from({ length: 22 }, (_, i) => i + 1));
+  });
+
+  it('uses one short row for a split shorter than T and nothing for a split under two tokens', () => {
+    const short = new EvalBatches(Int32Array.from([5, 6, 7]), 8, 10);
+    expect([short.rows, short.rowLength, short.chunks]).toEqual([1, 2, 1]);
+    const inputs = new Int32Array(10);
+    const targets = new Int32Array(10);
+    expect(short.fill(0, inputs, targets)).toBe(2);
+    expect(Array.from(inputs.subarray(0, 2))).toEqual([5, 6]);
+    expect(Array.from(targets.subarray(0, 2))).toEqual([6, 7]);
+    const none = new EvalBatches(Int32Array.from([EOS]), 8, 10);
+    expect([none.rows, none.chunks, none.predictions]).toEqual([0, 0, 0]);
+  });
+});
+
+describe('the default corpus', () => {
+  it('corpora/sotu.txt is at least 1 MB of valid UTF-8 text', () => {
+    const path = new URL('../corpora/sotu.txt', import.meta.url).pathname;
+    expect(statSync(path).size).toBeGreaterThan(1_000_000);
+    const data = prepareData(readCorpus([path], 'file'), { valFrac: 0.05, minCount: 1 });
+    expect(data.train.length).toBeGreaterThan(1_000_000);
+    expect(data.vocab.size).toBeLessThan(120);
+  });
+});
