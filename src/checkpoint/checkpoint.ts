@@ -1,0 +1,269 @@
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { z } from 'zod';
+import { CELL_KINDS } from '../engine/config.js';
+import { paramLayout } from '../engine/params.js';
+import { CheckpointError, describeValue, shortMessage, zodErrorMessage } from './errors.js';
+import { INTEROP_FORMAT, type ModelState } from './interop.js';
+import { EncodedTensorsSchema, checkTensors, decodeTensors } from './tensors.js';
+import { checkVocab } from './vocab.js';
+
+export { EncodedTensorsSchema, TENSOR_ENCODING, checkTensors, decodeTensors, encodeTensors } from './tensors.js';
+export type { EncodedTensor, EncodedTensors } from './tensors.js';
+
+export const CHECKPOINT_FORMAT = 'rnn-checkpoint/1';
+
+const dimension = z.int().positive();
+const count = z.int().nonnegative();
+const uint32 = z.int().min(0).max(0xffffffff);
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, { error: 'is not a lowercase hex sha256' });
+
+export const DocsModeSchema = z.enum(['file', 'line', 'blank']);
+export const OptimizerKindSchema = z.enum(['adam', 'sgd']);
+
+export const ModelConfigSchema = z.object({
+  cell: z.enum(CELL_KINDS),
+  vocabSize: z.int().min(2),
+  embedDim: dimension,
+  hiddenSize: dimension,
+  numLayers: dimension,
+  dropout: z.number().min(0).lt(1),
+});
+
+export const TrainingConfigSchema = z.object({
+  seqLen: dimension,
+  batchSize: dimension,
+  lr: z.number().positive(),
+  lrDecay: z.number().nonnegative(),
+  clip: z.number().positive().nullable(),
+  clipValue: z.number().positive().nullable(),
+  seed: z.int(),
+  workers: dimension,
+  valFrac: z.number().min(0).lt(1),
+  minCount: count,
+  docs: DocsModeSchema,
+  evalEvery: count,
+  optimizer: OptimizerKindSchema,
+});
+
+export const OptimizerStateSchema = z.object({
+  kind: OptimizerKindSchema,
+  step: count,
+  beta1: z.number().min(0).lt(1),
+  beta2: z.number().min(0).lt(1),
+  eps: z.number().nonnegative(),
+  m: EncodedTensorsSchema.nullable(),
+  v: EncodedTensorsSchema.nullable(),
+});
+
+export const TrainingStateSchema = z.object({
+  step: count,
+  epoch: count,
+  cursor: count,
+  lr: z.number().nonnegative(),
+  rng: z.tuple([uint32, uint32, uint32, uint32]),
+  bestValLoss: z.number().nullable(),
+  charsSeen: count,
+  elapsedSeconds: z.number().nonnegative(),
+});
+
+export const HistoryEntrySchema = z.object({
+  step: count,
+  epoch: count,
+  charsSeen: count,
+  trainLoss: z.number(),
+  valLoss: z.number().nullable(),
+  lr: z.number().nonnegative(),
+  seconds: z.number().nonnegative(),
+});
+
+export const CorpusInfoSchema = z.object({
+  files: z.array(z.object({ path: z.string(), bytes: count, sha256 })),
+  docs: DocsModeSchema,
+  valFrac: z.number().min(0).lt(1),
+  totalTokens: count,
+  trainTokens: count,
+  valTokens: count,
+  sha256,
+});
+
+export const CheckpointSchema = z.object({
+  format: z.literal(CHECKPOINT_FORMAT),
+  createdAt: z.iso.datetime({ offset: true }),
+  command: z.array(z.string()),
+  config: z.object({ model: ModelConfigSchema, training: TrainingConfigSchema }),
+  vocab: z.array(z.string()),
+  weights: EncodedTensorsSchema,
+  optimizer: OptimizerStateSchema,
+  training: TrainingStateSchema,
+  history: z.array(HistoryEntrySchema),
+  corpus: CorpusInfoSchema.nullable(),
+});
+
+export type Checkpoint = z.infer<typeof CheckpointSchema>;
+export type TrainingConfig = z.infer<typeof TrainingConfigSchema>;
+export type OptimizerState = z.infer<typeof OptimizerStateSchema>;
+export type TrainingState = z.infer<typeof TrainingStateSchema>;
+export type HistoryEntry = z.infer<typeof HistoryEntrySchema>;
+export type CorpusInfo = z.infer<typeof CorpusInfoSchema>;
+export type DocsMode = z.infer<typeof DocsModeSchema>;
+export type OptimizerKind = z.infer<typeof OptimizerKindSchema>;
+
+function checkFormat(json: unknown, source: string): void {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new CheckpointError(`${source}: is ${describeValue(json)}, expected an object with format "${CHECKPOINT_FORMAT}"`);
+  }
+  const format: unknown = (json as Record<string, unknown>)['format'];
+  if (format === CHECKPOINT_FORMAT) return;
+  if (format === undefined) throw new CheckpointError(`${source}: format is missing, expected "${CHECKPOINT_FORMAT}"`);
+  const hint = format === INTEROP_FORMAT ? `; it is an interop model: convert it with \`rnn import ${source}\`` : '';
+  throw new CheckpointError(`${source}: format is ${describeValue(format)}, expected "${CHECKPOINT_FORMAT}"${hint}`);
+}
+
+/** The checks a schema cannot express: vocabulary and tensors agree with the model config. */
+function checkConsistency(ckpt: Checkpoint, source: string): void {
+  const model = ckpt.config.model;
+  checkVocab(ckpt.vocab, model.vocabSize, source, 'vocab', 'config.model.vocabSize');
+  const layout = paramLayout(model);
+  checkTensors(layout, ckpt.weights, source, 'weights');
+  for (const moment of ['m', 'v'] as const) {
+    const encoded = ckpt.optimizer[moment];
+    if (encoded) checkTensors(layout, encoded, source, `optimizer.${moment}`);
+    else if (ckpt.optimizer.kind === 'adam') {
+      throw new CheckpointError(`${source}: optimizer.${moment} is null, but an adam optimizer needs its moments`);
+    }
+  }
+}
+
+/** Validates a parsed JSON value as a checkpoint; messages name `source` and the field. */
+export function parseCheckpoint(json: unknown, source: string): Checkpoint {
+  checkFormat(json, source);
+  const parsed = CheckpointSchema.safeParse(json, { reportInput: true });
+  if (!parsed.success) throw new CheckpointError(zodErrorMessage(source, parsed.error));
+  checkConsistency(parsed.data, source);
+  return parsed.data;
+}
+
+export function loadCheckpoint(path: string): Checkpoint {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new CheckpointError(`checkpoint not found: ${path}`);
+    if (code === 'EISDIR') throw new CheckpointError(`${path} is a folder, not a checkpoint`);
+    throw new CheckpointError(`cannot read checkpoint ${path}: ${shortMessage(error)}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new CheckpointError(`${path} is not JSON: ${shortMessage(error)}`);
+  }
+  return parseCheckpoint(json, path);
+}
+
+/**
+ * Writes the checkpoint atomically: a temp file beside `path`, flushed to disk, then renamed over
+ * it, so a crash leaves either the previous file or the new one. Keys are written in schema
+ * order, `format` first.
+ */
+export function saveCheckpoint(path: string, checkpoint: Checkpoint): void {
+  const valid = parseCheckpoint(checkpoint, path);
+  const text = `${JSON.stringify(valid)}\n`;
+  const dir = dirname(path);
+  const temp = `${path}.tmp-${process.pid}`;
+  let fd: number | null = null;
+  try {
+    mkdirSync(dir, { recursive: true });
+    fd = openSync(temp, 'w', 0o644);
+    writeFileSync(fd, text);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = null;
+    renameSync(temp, path);
+  } catch (error) {
+    if (fd !== null) {
+      try {
+        closeSync(fd);
+      } catch {
+        /* already failing */
+      }
+    }
+    try {
+      if (statSync(temp).isFile()) unlinkSync(temp);
+    } catch {
+      /* nothing to clean up */
+    }
+    throw new CheckpointError(`cannot write checkpoint ${path}: ${shortMessage(error)}`);
+  }
+  syncFolder(dir);
+}
+
+function syncFolder(dir: string): void {
+  try {
+    const fd = openSync(dir, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    /* not supported everywhere (e.g. Windows); the rename itself is already atomic */
+  }
+}
+
+const CHECKPOINT_HEAD = /^\s*\{\s*"format"\s*:\s*"rnn-checkpoint\/1"/;
+
+function startsLikeCheckpoint(path: string): boolean {
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      const head = Buffer.alloc(128);
+      const n = readSync(fd, head, 0, head.length, 0);
+      return CHECKPOINT_HEAD.test(head.subarray(0, n).toString('utf8'));
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
+}
+
+function collectJson(dir: string, depth: number, into: { path: string; mtimeMs: number }[]): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (name.includes('.tmp-')) continue;
+    const path = join(dir, name);
+    try {
+      const stat = statSync(path);
+      if (stat.isDirectory() && depth > 0) collectJson(path, depth - 1, into);
+      else if (stat.isFile() && name.endsWith('.json')) into.push({ path, mtimeMs: stat.mtimeMs });
+    } catch {
+      /* vanished or unreadable: not a candidate */
+    }
+  }
+}
+
+/** The most recently written checkpoint in `dir` or its immediate subfolders, or null. */
+export function latestCheckpoint(dir = 'checkpoints'): string | null {
+  const candidates: { path: string; mtimeMs: number }[] = [];
+  collectJson(dir, 1, candidates);
+  candidates.sort((a, b) => b.mtimeMs - a.mtimeMs || (a.path < b.path ? 1 : a.path > b.path ? -1 : 0));
+  return candidates.find((c) => startsLikeCheckpoint(c.path))?.path ?? null;
+}
+
+/** The model a checkpoint holds, with its weights decoded into one flat buffer. */
+export function modelFromCheckpoint(ckpt: Checkpoint, source: string): ModelState {
+  const config = { ...ckpt.config.model };
+  return {
+    config,
+    vocab: [...ckpt.vocab],
+    params: decodeTensors(paramLayout(config), ckpt.weights, source, 'weights'),
+  };
+}

@@ -1,0 +1,401 @@
+import { fsyncSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  type Checkpoint,
+  type TrainingState,
+  decodeTensors,
+  encodeTensors,
+  latestCheckpoint,
+  loadCheckpoint,
+  modelFromCheckpoint,
+  saveCheckpoint,
+} from '../src/checkpoint/checkpoint.js';
+import { CheckpointError } from '../src/checkpoint/errors.js';
+import { type InteropState, fromInteropState, toInteropState } from '../src/checkpoint/interop.js';
+import type { ModelConfig } from '../src/engine/config.js';
+import { paramLayout } from '../src/engine/params.js';
+import { Rng } from '../src/engine/random.js';
+
+vi.mock('node:fs', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('node:fs')>();
+  return { ...actual, fsyncSync: vi.fn(actual.fsyncSync) };
+});
+
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'torch');
+const FIXTURE_NAMES = ['lstm_small', 'lstm_one_layer', 'gru_small', 'gru_one_layer', 'rnn_small', 'rnn_one_layer'];
+
+const LSTM: ModelConfig = { cell: 'lstm', vocabSize: 13, embedDim: 8, hiddenSize: 16, numLayers: 2, dropout: 0 };
+const VOCAB = ['<EOS>', '<UNK>', 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k'];
+
+const EDGE_FLOATS = [
+  -0, 0, 1e-38, -1e-38, 1.401298464324817e-45, 1.1754942106924411e-38, 3.4e38, -3.4e38,
+  3.4028234663852886e38, Infinity, -Infinity, 1, -1, 0.1, Math.PI,
+];
+
+/** Random float32 bit patterns, preceded by the edge cases: no NaN, and no infinities if `finite`. */
+function randomFloats(n: number, seed: number, finite = false): Float32Array {
+  const out = new Float32Array(n);
+  const bits = new Uint32Array(out.buffer);
+  const rng = new Rng(seed);
+  const edges = EDGE_FLOATS.filter((x) => !finite || Number.isFinite(x));
+  edges.forEach((x, i) => {
+    if (i < n) out[i] = x;
+  });
+  for (let i = edges.length; i < n; i++) {
+    let u = rng.nextUint32();
+    while (((u >>> 23) & 0xff) === 0xff && (finite || (u & 0x7fffff) !== 0)) u = rng.nextUint32();
+    bits[i] = u;
+  }
+  return out;
+}
+
+function bitsOf(values: Float32Array): number[] {
+  return Array.from(new Uint32Array(values.buffer, values.byteOffset, values.length));
+}
+
+function sampleCheckpoint(config: ModelConfig = LSTM, vocab: string[] = VOCAB, seed = 1): Checkpoint {
+  const layout = paramLayout(config);
+  return {
+    format: 'rnn-checkpoint/1',
+    createdAt: new Date('2025-01-02T03:04:05.678Z').toISOString(),
+    command: ['rnn', 'train', 'corpora/tiny.txt', '--cell', config.cell],
+    config: {
+      model: config,
+      training: {
+        seqLen: 50, batchSize: 50, lr: 2e-3, lrDecay: 1, clip: 5, clipValue: null, seed: 42, workers: 1,
+        valFrac: 0.1, minCount: 1, docs: 'file', evalEvery: 100, optimizer: 'adam',
+      },
+    },
+    vocab,
+    weights: encodeTensors(layout, randomFloats(layout.total, seed)),
+    optimizer: {
+      kind: 'adam', step: 200, beta1: 0.9, beta2: 0.999, eps: 1e-8,
+      m: encodeTensors(layout, randomFloats(layout.total, seed + 1)),
+      v: encodeTensors(layout, randomFloats(layout.total, seed + 2)),
+    },
+    training: {
+      step: 200, epoch: 1, cursor: 17, lr: 1.9e-3, rng: [1, 2, 0xffffffff, 0], bestValLoss: 1.75,
+      charsSeen: 500000, elapsedSeconds: 12.5,
+    },
+    history: [
+      { step: 100, epoch: 0, charsSeen: 250000, trainLoss: 2.1, valLoss: 2.2, lr: 2e-3, seconds: 6 },
+      { step: 200, epoch: 1, charsSeen: 500000, trainLoss: 1.7, valLoss: null, lr: 1.9e-3, seconds: 12.5 },
+    ],
+    corpus: {
+      files: [{ path: 'corpora/tiny.txt', bytes: 1234, sha256: 'a'.repeat(64) }],
+      docs: 'file', valFrac: 0.1, totalTokens: 1235, trainTokens: 1112, valTokens: 123, sha256: 'b'.repeat(64),
+    },
+  };
+}
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'rnn-checkpoint-'));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function errorOf(action: () => unknown): string {
+  try {
+    action();
+  } catch (error) {
+    expect(error).toBeInstanceOf(CheckpointError);
+    const message = (error as Error).message;
+    expect(message).not.toMatch(/\n/);
+    return message;
+  }
+  throw new Error('expected a CheckpointError');
+}
+
+/** A sample checkpoint written as JSON after `edit` changes it, and the message loading it gives. */
+function loadEdited(edit: (json: Checkpoint) => void): { path: string; message: string } {
+  const path = join(dir, 'bad.json');
+  const json = structuredClone(sampleCheckpoint());
+  edit(json);
+  writeFileSync(path, JSON.stringify(json));
+  return { path, message: errorOf(() => loadCheckpoint(path)) };
+}
+
+function readFixtureState(name: string): unknown {
+  return (JSON.parse(readFileSync(join(FIXTURES, `${name}.json`), 'utf8')) as { state: unknown }).state;
+}
+
+describe('tensor encoding', () => {
+  it('round-trips float32 bit patterns exactly, edge cases included', () => {
+    const layout = paramLayout(LSTM);
+    const values = randomFloats(layout.total, 7);
+    const decoded = decodeTensors(layout, encodeTensors(layout, values), 'mem', 'weights');
+    expect(bitsOf(decoded)).toEqual(bitsOf(values));
+    expect(Object.is(decoded[0], -0)).toBe(true);
+  });
+
+  it('rejects a tensor of the wrong shape, naming it', () => {
+    const layout = paramLayout(LSTM);
+    const encoded = encodeTensors(layout, new Float32Array(layout.total));
+    const head = encoded.tensors['head.weight'];
+    if (head) head.shape = [13, 15];
+    expect(errorOf(() => decodeTensors(layout, encoded, 'ckpt.json', 'weights'))).toBe(
+      'ckpt.json: weights.tensors["head.weight"].shape is [13,15], expected [13,16]',
+    );
+  });
+});
+
+describe('saveCheckpoint / loadCheckpoint', () => {
+  it('round-trips everything, weights and moments bit for bit', () => {
+    const ckpt = sampleCheckpoint();
+    const path = join(dir, 'nested', 'run', 'step-200.json');
+    saveCheckpoint(path, ckpt);
+    const loaded = loadCheckpoint(path);
+    expect(loaded).toEqual(ckpt);
+    expect(readFileSync(path, 'utf8').startsWith('{"format":"rnn-checkpoint/1"')).toBe(true);
+
+    const layout = paramLayout(LSTM);
+    const model = modelFromCheckpoint(loaded, path);
+    expect(model.config).toEqual(LSTM);
+    expect(model.vocab).toEqual(VOCAB);
+    expect(bitsOf(model.params)).toEqual(bitsOf(randomFloats(layout.total, 1)));
+    const m = loaded.optimizer.m;
+    expect(m && bitsOf(decodeTensors(layout, m, path, 'optimizer.m'))).toEqual(bitsOf(randomFloats(layout.total, 2)));
+  });
+
+  it('leaves no temp file after a successful save', () => {
+    const path = join(dir, 'ckpt.json');
+    saveCheckpoint(path, sampleCheckpoint(LSTM, VOCAB, 1));
+    saveCheckpoint(path, sampleCheckpoint(LSTM, VOCAB, 2));
+    expect(readdirSync(dir)).toEqual(['ckpt.json']);
+    expect(loadCheckpoint(path).weights).toEqual(sampleCheckpoint(LSTM, VOCAB, 2).weights);
+  });
+
+  it('keeps the previous file when the temp file cannot be created', () => {
+    const path = join(dir, 'ckpt.json');
+    saveCheckpoint(path, sampleCheckpoint(LSTM, VOCAB, 1));
+    const before = readFileSync(path, 'utf8');
+    mkdirSync(`${path}.tmp-${process.pid}`);
+    const message = errorOf(() => saveCheckpoint(path, sampleCheckpoint(LSTM, VOCAB, 2)));
+    expect(message).toContain(`cannot write checkpoint ${path}`);
+    expect(readFileSync(path, 'utf8')).toBe(before);
+  });
+
+  it('keeps the previous file and removes the temp file when flushing fails mid-write', () => {
+    const path = join(dir, 'ckpt.json');
+    saveCheckpoint(path, sampleCheckpoint(LSTM, VOCAB, 1));
+    const before = readFileSync(path, 'utf8');
+    vi.mocked(fsyncSync).mockImplementationOnce(() => {
+      throw new Error('EIO: i/o error, fsync');
+    });
+    const message = errorOf(() => saveCheckpoint(path, sampleCheckpoint(LSTM, VOCAB, 2)));
+    expect(message).toBe(`cannot write checkpoint ${path}: EIO: i/o error, fsync`);
+    expect(readFileSync(path, 'utf8')).toBe(before);
+    expect(readdirSync(dir)).toEqual(['ckpt.json']);
+  });
+
+  it('refuses to write an inconsistent checkpoint', () => {
+    const path = join(dir, 'ckpt.json');
+    const ckpt = { ...sampleCheckpoint(), vocab: VOCAB.slice(0, 12) };
+    expect(errorOf(() => saveCheckpoint(path, ckpt))).toContain(`${path}: vocab has 12 entries`);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});
+
+describe('loadCheckpoint errors', () => {
+  it('names a missing file', () => {
+    const path = join(dir, 'nope.json');
+    expect(errorOf(() => loadCheckpoint(path))).toBe(`checkpoint not found: ${path}`);
+  });
+
+  it('names a file that is not JSON', () => {
+    const path = join(dir, 'broken.json');
+    writeFileSync(path, '{"format": "rnn-checkpoint/1",\n  "vocab": [');
+    expect(errorOf(() => loadCheckpoint(path))).toMatch(new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is not JSON: .+`));
+  });
+
+  it('names another format version', () => {
+    const { path, message } = loadEdited((json) => {
+      (json as { format: string }).format = 'rnn-checkpoint/7';
+    });
+    expect(message).toBe(`${path}: format is "rnn-checkpoint/7", expected "rnn-checkpoint/1"`);
+  });
+
+  it('names a missing format', () => {
+    const { path, message } = loadEdited((json) => {
+      delete (json as Partial<Checkpoint>).format;
+    });
+    expect(message).toBe(`${path}: format is missing, expected "rnn-checkpoint/1"`);
+  });
+
+  it('points an interop file to rnn import', () => {
+    const path = join(dir, 'model.json');
+    writeFileSync(path, JSON.stringify(readFixtureState('lstm_small')));
+    const message = errorOf(() => loadCheckpoint(path));
+    expect(message).toContain(`${path}: format is "rnn-state/1", expected "rnn-checkpoint/1"`);
+    expect(message).toContain(`rnn import ${path}`);
+  });
+
+  it('names a tensor with the wrong shape', () => {
+    const { path, message } = loadEdited((json) => {
+      json.weights.tensors['rnn.weight_hh_l0']!.shape = [64, 15];
+    });
+    expect(message).toBe(`${path}: weights.tensors["rnn.weight_hh_l0"].shape is [64,15], expected [64,16]`);
+  });
+
+  it('names a missing tensor', () => {
+    const { path, message } = loadEdited((json) => {
+      delete json.weights.tensors['rnn.bias_hh_l1'];
+    });
+    expect(message).toBe(`${path}: weights.tensors["rnn.bias_hh_l1"] is missing`);
+  });
+
+  it('names an unexpected tensor', () => {
+    const { path, message } = loadEdited((json) => {
+      json.weights.tensors['rnn.weight_ih_l2'] = { shape: [64, 16], data: '' };
+    });
+    expect(message).toBe(`${path}: weights.tensors["rnn.weight_ih_l2"] is not a tensor of this model`);
+  });
+
+  it('names tensor data of the wrong length', () => {
+    const { path, message } = loadEdited((json) => {
+      json.weights.tensors['head.bias']!.data = Buffer.alloc(12 * 4).toString('base64');
+    });
+    expect(message).toBe(`${path}: weights.tensors["head.bias"].data decodes to 48 bytes, expected 52 bytes (13 float32)`);
+  });
+
+  it('names tensor data that is not base64', () => {
+    const { path, message } = loadEdited((json) => {
+      json.optimizer.m!.tensors['head.bias']!.data = 'not base64!';
+    });
+    expect(message).toBe(`${path}: optimizer.m.tensors["head.bias"].data is not base64`);
+  });
+
+  it('names a vocabulary of the wrong length', () => {
+    const { path, message } = loadEdited((json) => {
+      json.vocab.pop();
+    });
+    expect(message).toBe(`${path}: vocab has 12 entries, expected config.model.vocabSize = 13`);
+  });
+
+  it('names a vocabulary without the reserved tokens', () => {
+    const { path, message } = loadEdited((json) => {
+      json.vocab[1] = 'z';
+    });
+    expect(message).toBe(`${path}: vocab[1] is "z", expected "<UNK>"`);
+  });
+
+  it('names an invalid field', () => {
+    const cell = loadEdited((json) => {
+      (json.config.model as { cell: string }).cell = 'transformer';
+    });
+    expect(cell.message).toBe(`${cell.path}: config.model.cell must be one of lstm, gru, rnn (got "transformer")`);
+    const rng = loadEdited((json) => {
+      delete (json.training as Partial<TrainingState>).rng;
+    });
+    expect(rng.message).toBe(`${rng.path}: training.rng is missing`);
+    const loss = loadEdited((json) => {
+      (json.history[1] as { valLoss: unknown }).valLoss = 'high';
+    });
+    expect(loss.message).toBe(`${loss.path}: history[1].valLoss must be a number (got "high")`);
+    const moments = loadEdited((json) => {
+      json.optimizer.v = null;
+    });
+    expect(moments.message).toBe(`${moments.path}: optimizer.v is null, but an adam optimizer needs its moments`);
+  });
+});
+
+describe('latestCheckpoint', () => {
+  const at = (path: string, seconds: number): void => utimesSync(path, seconds, seconds);
+
+  it('is null for a missing or empty folder', () => {
+    expect(latestCheckpoint(join(dir, 'missing'))).toBeNull();
+    expect(latestCheckpoint(dir)).toBeNull();
+  });
+
+  it('picks the most recently written checkpoint, one folder deep, ignoring temp and other files', () => {
+    const old = join(dir, 'old.json');
+    const nested = join(dir, 'run-2', 'step-300.json');
+    saveCheckpoint(old, sampleCheckpoint());
+    saveCheckpoint(nested, sampleCheckpoint());
+    at(old, 1_000_000);
+    at(nested, 2_000_000);
+    const temp = join(dir, 'newest.json.tmp-999');
+    const exported = join(dir, 'exported.json');
+    writeFileSync(temp, '{"format":"rnn-checkpoint/1"');
+    writeFileSync(exported, JSON.stringify(readFixtureState('rnn_small')));
+    at(temp, 3_000_000);
+    at(exported, 3_000_000);
+    expect(latestCheckpoint(dir)).toBe(nested);
+    at(old, 4_000_000);
+    expect(latestCheckpoint(dir)).toBe(old);
+  });
+});
+
+describe('rnn-state/1 interop', () => {
+  it('round-trips config, vocab and params through JSON (which keeps no sign on zero)', () => {
+    const config: ModelConfig = { cell: 'gru', vocabSize: 5, embedDim: 3, hiddenSize: 4, numLayers: 3, dropout: 0.25 };
+    const vocab = ['<EOS>', '<UNK>', '\n', ' ', 'é'];
+    const params = randomFloats(paramLayout(config).total, 3, true);
+    const text = JSON.stringify(toInteropState(config, vocab, params));
+    const back = fromInteropState(JSON.parse(text), 'model.json');
+    expect(back.config).toEqual({ ...config, dropout: 0 });
+    expect(back.vocab).toEqual(vocab);
+    const signless = params.map((x) => (x === 0 ? 0 : x));
+    expect(bitsOf(back.params)).toEqual(bitsOf(signless));
+  });
+
+  it('refuses to export weights JSON cannot hold', () => {
+    const params = new Float32Array(paramLayout(LSTM).total);
+    params[paramLayout(LSTM).byName.get('head.bias')!.offset + 2] = Infinity;
+    expect(() => toInteropState(LSTM, VOCAB, params)).toThrow('head.bias[2] is Infinity');
+  });
+
+  it.each(FIXTURE_NAMES)('loads the PyTorch fixture %s', (name) => {
+    const state = readFixtureState(name) as {
+      config: { cell: string; vocab_size: number; hidden_size: number; num_layers: number };
+      vocab: string[];
+      tensors: Record<string, { shape: number[]; data: number[] }>;
+    };
+    const model = fromInteropState(state, `${name}.json`);
+    expect(model.config.cell).toBe(state.config.cell);
+    expect(model.config.vocabSize).toBe(state.config.vocab_size);
+    expect(model.config.dropout).toBe(0);
+    expect(model.vocab).toEqual(state.vocab);
+    const layout = paramLayout(model.config);
+    expect(model.params.length).toBe(layout.total);
+    for (const spec of layout.specs) {
+      const expected = state.tensors[spec.name]?.data.map(Math.fround);
+      expect(Array.from(model.params.subarray(spec.offset, spec.offset + spec.size))).toEqual(expected);
+    }
+  });
+
+  function interopError(edit: (json: InteropState) => void): string {
+    const json = structuredClone(readFixtureState('lstm_small')) as InteropState;
+    edit(json);
+    return errorOf(() => fromInteropState(json, 'bad.json'));
+  }
+
+  it('names what is wrong with a bad file', () => {
+    expect(interopError((j) => ((j.config as { cell: string }).cell = 'transformer'))).toBe(
+      'bad.json: config.cell must be one of lstm, gru, rnn (got "transformer")',
+    );
+    expect(interopError((j) => (j.tensors['rnn.weight_hh_l0']!.shape = [64, 15]))).toBe(
+      'bad.json: tensors["rnn.weight_hh_l0"].shape is [64,15], expected [64,16]',
+    );
+    expect(interopError((j) => delete j.tensors['head.bias'])).toBe('bad.json: tensors["head.bias"] is missing');
+    expect(interopError((j) => j.tensors['head.bias']!.data.pop())).toBe(
+      'bad.json: tensors["head.bias"].data has 12 values, expected 13',
+    );
+    expect(interopError((j) => (j.tensors['extra'] = { shape: [1], data: [0] }))).toBe(
+      'bad.json: tensors["extra"] is not a tensor of a 2-layer lstm',
+    );
+    expect(interopError((j) => ((j.tensors['head.bias']!.data as unknown[])[3] = 'x'))).toBe(
+      'bad.json: tensors["head.bias"].data[3] must be a number (got "x")',
+    );
+    expect(interopError((j) => j.vocab.push('z'))).toBe('bad.json: vocab has 14 entries, expected config.vocab_size = 13');
+    expect(interopError((j) => (j.vocab[0] = '<eos>'))).toBe('bad.json: vocab[0] is "<eos>", expected "<EOS>"');
+    expect(interopError((j) => (j.vocab[5] = 'a'))).toBe('bad.json: vocab[5] "a" repeats vocab[2]');
+    expect(interopError((j) => ((j as { format: string }).format = 'rnn-state/2'))).toBe('bad.json: format is "rnn-state/2", expected "rnn-state/1"');
+    expect(interopError((j) => delete (j.config as Partial<InteropState['config']>).hidden_size)).toBe('bad.json: config.hidden_size is missing');
+  });
+});
