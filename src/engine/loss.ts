@@ -5,15 +5,16 @@
  *   loss_r = logsumexp(z_r) − z_r[y_r]
  *   d loss_r / d z_r = softmax(z_r) − onehot(y_r)
  *
- * Returns Σ_r loss_r. When dLogits is given it receives scale · (softmax − onehot).
+ * Returns Σ_r loss_r over the first `steps` time steps (a window's last chunk may be shorter
+ * than T). When dLogits is given it receives scale · (softmax − onehot).
  */
 export function softmaxCrossEntropy(
-  logits: Float32Array, targets: Int32Array, batchSize: number, seqLen: number, vocabSize: number,
+  logits: Float32Array, targets: Int32Array, batchSize: number, seqLen: number, steps: number, vocabSize: number,
   dLogits: Float32Array | null, scale: number,
 ): number {
   const V = vocabSize;
   let total = 0;
-  for (let t = 0; t < seqLen; t++) {
+  for (let t = 0; t < steps; t++) {
     for (let b = 0; b < batchSize; b++) {
       const row = (t * batchSize + b) * V;
       const y = targets[b * seqLen + t];

@@ -44,6 +44,7 @@ export class CharRnn {
   private readonly dropMasks: Float32Array[];
   private readonly dropped: Float32Array[];
   private dropoutActive = false;
+  private readonly dropoutRng = new Rng(0);
 
   constructor(
     readonly config: ModelConfig,
@@ -51,6 +52,8 @@ export class CharRnn {
     readonly grads: Float32Array | null,
     readonly batchSize: number,
     readonly seqLen: number,
+    /** Index of this window's first sequence in the whole batch (a worker's share starts there). */
+    readonly firstRow = 0,
   ) {
     const { vocabSize: V, embedDim: E, hiddenSize: H, numLayers: L } = config;
     this.layout = paramLayout(config);
@@ -92,10 +95,12 @@ export class CharRnn {
   }
 
   /**
-   * Forward pass from the current initial state. With an rng and training, draws fresh
-   * dropout masks between layers; otherwise dropout is the identity.
+   * Forward pass from the current initial state. Given a dropout seed (training), draws the
+   * masks between layers; without one dropout is the identity. Each sequence's masks come
+   * from (seed, layer, its index in the whole batch), so they do not depend on how the batch
+   * is shared among workers.
    */
-  forward(dropoutRng: Rng | null = null): void {
+  forward(dropoutSeed: number | null = null): void {
     const { vocabSize: V, embedDim: E, hiddenSize: H } = this.config;
     const B = this.batchSize, T = this.seqLen, rows = B * T;
     // x[t·B + b] = E[tokens[b·T + t]]
@@ -105,7 +110,7 @@ export class CharRnn {
         for (let e = 0; e < E; e++) this.embedded[dst + e] = this.embedWeight[src + e];
       }
     }
-    this.dropoutActive = dropoutRng !== null && this.dropMasks.length > 0;
+    this.dropoutActive = dropoutSeed !== null && this.dropMasks.length > 0;
     let x = this.embedded, xOff = 0;
     for (let k = 0; k < this.layers.length; k++) {
       const layer = this.layers[k];
@@ -114,10 +119,13 @@ export class CharRnn {
       if (this.dropoutActive && k + 1 < this.layers.length) {
         // inverted dropout: y = h ⊙ m / (1 − p), m ~ Bernoulli(1 − p)
         const mask = this.dropMasks[k], out = this.dropped[k], p = this.config.dropout, keep = 1 / (1 - p);
-        for (let i = 0; i < rows * H; i++) {
-          mask[i] = dropoutRng!.uniform() < p ? 0 : keep;
-          out[i] = x[xOff + i] * mask[i];
+        for (let b = 0; b < B; b++) {
+          this.dropoutRng.reseed(dropoutSeed!, k, this.firstRow + b);
+          for (let t = 0; t < T; t++) {
+            for (let j = 0, i = (t * B + b) * H; j < H; j++, i++) mask[i] = this.dropoutRng.uniform() < p ? 0 : keep;
+          }
         }
+        for (let i = 0; i < rows * H; i++) out[i] = x[xOff + i] * mask[i];
         x = out; xOff = 0;
       }
     }
@@ -126,9 +134,9 @@ export class CharRnn {
     matmulNT(x, xOff, this.headWeight, 0, this.logits, 0, rows, V, H);
   }
 
-  /** Σ of the cross-entropy over the window (nats), from the logits of the last forward. */
-  lossSum(): number {
-    return softmaxCrossEntropy(this.logits, this.targets, this.batchSize, this.seqLen, this.config.vocabSize, null, 1);
+  /** Σ of the cross-entropy over the first `steps` columns (nats), from the last forward's logits. */
+  lossSum(steps = this.seqLen): number {
+    return softmaxCrossEntropy(this.logits, this.targets, this.batchSize, this.seqLen, steps, this.config.vocabSize, null, 1);
   }
 
   /**
@@ -139,7 +147,7 @@ export class CharRnn {
   backward(scale: number): number {
     const { vocabSize: V, embedDim: E, hiddenSize: H } = this.config;
     const B = this.batchSize, T = this.seqLen, rows = B * T, L = this.layers.length;
-    const loss = softmaxCrossEntropy(this.logits, this.targets, B, T, V, this.dLogits, scale);
+    const loss = softmaxCrossEntropy(this.logits, this.targets, B, T, T, V, this.dLogits, scale);
     const top = this.layers[L - 1];
     // dW_head += dLogitsᵀ · h_L ;  db_head += Σ dLogits ;  dh_L = dLogits · W_head
     matmulTN(this.dLogits, 0, top.h, B * H, this.headWeightGrad!, 0, V, H, rows);
@@ -170,8 +178,8 @@ export class CharRnn {
   }
 
   /** Truncated BPTT: the final state becomes the next window's initial state, no gradient through it. */
-  carryState(): void {
-    for (const layer of this.layers) layer.carryState();
+  carryState(steps = this.seqLen): void {
+    for (const layer of this.layers) layer.carryState(steps);
   }
 
   resetState(): void {
@@ -189,12 +197,21 @@ export class CharRnn {
 
   /** The final state as [L, B, H] arrays (c is null unless the cell is an LSTM). */
   finalState(): { h: Float32Array; c: Float32Array | null } {
-    const n = this.batchSize * this.config.hiddenSize, T = this.seqLen;
+    return this.stateAt(this.seqLen);
+  }
+
+  /** The initial state (after carryState: the state the next window starts from). */
+  initialState(): { h: Float32Array; c: Float32Array | null } {
+    return this.stateAt(0);
+  }
+
+  private stateAt(t: number): { h: Float32Array; c: Float32Array | null } {
+    const n = this.batchSize * this.config.hiddenSize;
     const h = new Float32Array(this.layers.length * n);
     const c = this.config.cell === 'lstm' ? new Float32Array(this.layers.length * n) : null;
     this.layers.forEach((layer, k) => {
-      h.set(layer.h.subarray(T * n, (T + 1) * n), k * n);
-      if (c && layer instanceof LstmLayer) c.set(layer.c.subarray(T * n, (T + 1) * n), k * n);
+      h.set(layer.h.subarray(t * n, (t + 1) * n), k * n);
+      if (c && layer instanceof LstmLayer) c.set(layer.c.subarray(t * n, (t + 1) * n), k * n);
     });
     return { h, c };
   }

@@ -11,15 +11,18 @@ export class Rng {
   private d: number;
 
   constructor(seed: number | RngState) {
-    if (typeof seed === 'number') {
-      this.a = 0x9e3779b9;
-      this.b = 0x243f6a88;
-      this.c = 0xb7e15162;
-      this.d = seed >>> 0;
-      for (let i = 0; i < 15; i++) this.nextUint32();
-    } else {
-      [this.a, this.b, this.c, this.d] = seed.map((x) => x >>> 0) as RngState;
-    }
+    this.a = this.b = this.c = this.d = 0;
+    if (typeof seed === 'number') this.reseed(seed);
+    else [this.a, this.b, this.c, this.d] = seed.map((x) => x >>> 0) as RngState;
+  }
+
+  /** Restarts the stream from up to three seed words, in place (no allocation). */
+  reseed(seed: number, stream = 0, substream = 0): void {
+    this.a = (0x9e3779b9 ^ stream) >>> 0;
+    this.b = (0x243f6a88 ^ substream) >>> 0;
+    this.c = 0xb7e15162;
+    this.d = seed >>> 0;
+    for (let i = 0; i < 15; i++) this.nextUint32();
   }
 
   state(): RngState {

@@ -1,6 +1,5 @@
 import type { CharRnn } from './model.js';
 import { type Optimizer, clipGradNorm, clipGradValue } from './optim.js';
-import type { Rng } from './random.js';
 
 export interface StepSettings {
   lr: number;
@@ -22,10 +21,10 @@ export interface StepResult {
  * in model.tokens / model.targets, clip, update, then carry the final state into the next
  * window with no gradient flowing back through it.
  */
-export function trainStep(model: CharRnn, optimizer: Optimizer, settings: StepSettings, dropoutRng: Rng | null): StepResult {
+export function trainStep(model: CharRnn, optimizer: Optimizer, settings: StepSettings, dropoutSeed: number | null): StepResult {
   const grads = model.grads!;
   grads.fill(0);
-  model.forward(dropoutRng);
+  model.forward(dropoutSeed);
   const positions = model.batchSize * model.seqLen;
   const loss = model.backward(1 / positions) / positions;
   if (settings.clipValue !== null) clipGradValue(grads, settings.clipValue);

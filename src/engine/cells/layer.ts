@@ -56,10 +56,13 @@ export abstract class RecurrentLayer {
    */
   abstract backward(x: Float32Array, xOff: number, dx: Float32Array | null, dxOff: number): void;
 
-  /** Copies the final state into the initial one: truncated BPTT's carry, no gradient through it. */
-  carryState(): void {
+  /**
+   * Copies the state after `steps` steps (the window's last by default) into the initial one:
+   * truncated BPTT's carry, with no gradient through it.
+   */
+  carryState(steps = this.seqLen): void {
     const n = this.batchSize * this.hiddenSize;
-    this.h.copyWithin(0, this.seqLen * n, (this.seqLen + 1) * n);
+    this.h.copyWithin(0, steps * n, (steps + 1) * n);
   }
 
   resetState(): void {

@@ -85,10 +85,10 @@ export class LstmLayer extends RecurrentLayer {
     this.accumulateWeightGrads(x, xOff, dx, dxOff, dGates);
   }
 
-  override carryState(): void {
-    super.carryState();
+  override carryState(steps = this.seqLen): void {
+    super.carryState(steps);
     const n = this.batchSize * this.hiddenSize;
-    this.c.copyWithin(0, this.seqLen * n, (this.seqLen + 1) * n);
+    this.c.copyWithin(0, steps * n, (steps + 1) * n);
   }
 
   override resetState(): void {

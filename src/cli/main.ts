@@ -1,0 +1,42 @@
+import { Command, CommanderError } from 'commander';
+import { CheckpointError } from '../checkpoint/errors.js';
+import { CorpusError } from '../text/corpus.js';
+import { UserError } from './errors.js';
+
+/** Each command lives in its own file under commands/ and adds itself to the program. */
+type Register = (program: Command) => void;
+
+const COMMANDS = ['train', 'sample', 'eval', 'export', 'import', 'info'];
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('rnn')
+    .description('Character-level RNN / LSTM / GRU language models: train, sample, score.')
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(text.startsWith('error:') ? `rnn: ${text}` : text) });
+  for (const name of COMMANDS) {
+    const module = (await import(`./commands/${name}.js`).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ERR_MODULE_NOT_FOUND' && err.message.includes(`commands/${name}.js`)) return null;
+      throw err;
+    })) as { register: Register } | null;
+    module?.register(program);
+  }
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    return reportError(err);
+  }
+}
+
+/** One line on stderr for anything the user can act on; a stack only with RNN_DEBUG=1. */
+export function reportError(err: unknown): number {
+  if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+  if (err instanceof UserError || err instanceof CorpusError || err instanceof CheckpointError) {
+    process.stderr.write(`rnn: ${err.message}\n`);
+    return err instanceof UserError ? err.exitCode : 1;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`rnn: internal error: ${message}\n`);
+  if (process.env.RNN_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+  return 70;
+}
