@@ -1,0 +1,179 @@
+import type { ModelConfig } from '../engine/config.js';
+import { CharRnn } from '../engine/model.js';
+import { Rng } from '../engine/random.js';
+import { EOS, UNK, type Vocabulary } from '../text/vocab.js';
+
+export interface SampleOptions {
+  config: ModelConfig;
+  params: Float32Array;
+  vocab: Vocabulary;
+  /** Tokens to draw (the prime not counted); a drawn `<EOS>` counts as one. */
+  length: number;
+  /** Softmax temperature; 0 means argmax. */
+  temperature: number;
+  /** Draw only among the k most probable characters. */
+  topK?: number;
+  /** Draw only among the smallest set of most probable characters whose mass reaches p (nucleus sampling). */
+  topP?: number;
+  /** Text the model reads after the opening `<EOS>` before drawing; unknown characters read as `<UNK>`. */
+  prime?: string;
+  seed: number;
+  /** Stop when `<EOS>` is drawn (it is not part of the result). */
+  stopAtEos?: boolean;
+  /** Receives each drawn character as it is drawn. */
+  onText?: (chunk: string) => void;
+}
+
+/** How a drawn `<EOS>` is written when sampling goes on past it: a line break, so documents come out on their own lines. */
+export const EOS_TEXT = '\n';
+
+/**
+ * Generates text from the model (spec/text.md): reads `<EOS>` and then the prime from a zero
+ * state, then draws `length` tokens one at a time, never `<UNK>` (its probability is zero
+ * before drawing, and argmax skips it). Returns the generated text without the prime.
+ */
+export function sampleText(opts: SampleOptions): string {
+  const { config, params, vocab, length, temperature, seed } = opts;
+  checkSampleOptions(opts);
+  if (vocab.size !== config.vocabSize) {
+    throw new RangeError(`the vocabulary has ${vocab.size} tokens, the model has vocabSize ${config.vocabSize}`);
+  }
+  const model = new CharRnn(config, params, null, 1, 1);
+  const sampler = new TokenSampler(config.vocabSize, temperature, opts.topK ?? null, opts.topP ?? null);
+  const rng = new Rng(seed);
+  const drawn = new Int32Array(length);
+  let count = 0;
+
+  const read = (id: number): void => {
+    model.tokens[0] = id;
+    model.forward(null);
+    model.carryState(1);
+  };
+  read(EOS);
+  if (opts.prime) for (const id of vocab.encode(opts.prime)) read(id);
+
+  const tokens = vocab.tokens, onText = opts.onText, stopAtEos = opts.stopAtEos === true;
+  while (count < length) {
+    const id = sampler.draw(model.logits, rng);
+    if (id === EOS && stopAtEos) break;
+    drawn[count++] = id;
+    onText?.(id === EOS ? EOS_TEXT : tokens[id]!);
+    if (count < length) read(id);
+  }
+  return vocab.decode(drawn.subarray(0, count), { eos: EOS_TEXT });
+}
+
+function checkSampleOptions(opts: SampleOptions): void {
+  if (!Number.isInteger(opts.length) || opts.length < 0) throw new RangeError(`length must be a non-negative integer, got ${opts.length}`);
+  if (!(Number.isFinite(opts.temperature) && opts.temperature >= 0)) {
+    throw new RangeError(`temperature must be a finite number >= 0, got ${opts.temperature}`);
+  }
+  if (opts.topK !== undefined && !(Number.isInteger(opts.topK) && opts.topK >= 1)) {
+    throw new RangeError(`topK must be a positive integer, got ${opts.topK}`);
+  }
+  if (opts.topP !== undefined && !(opts.topP > 0 && opts.topP <= 1)) throw new RangeError(`topP must be in (0, 1], got ${opts.topP}`);
+  if (!Number.isInteger(opts.seed)) throw new RangeError(`seed must be an integer, got ${opts.seed}`);
+}
+
+/**
+ * Draws a token id from one row of logits with temperature, top-k and top-p, `<UNK>` excluded.
+ * Every buffer is allocated once here; `draw` allocates nothing.
+ */
+export class TokenSampler {
+  private readonly probs: Float64Array;
+  /** Candidate ids; while filtering, a max-heap by probability (ties: lower id first). */
+  private readonly heap: Int32Array;
+  /** The kept ids, most probable first. */
+  private readonly kept: Int32Array;
+
+  constructor(
+    readonly vocabSize: number,
+    readonly temperature: number,
+    readonly topK: number | null,
+    readonly topP: number | null,
+  ) {
+    this.probs = new Float64Array(vocabSize);
+    this.heap = new Int32Array(vocabSize);
+    this.kept = new Int32Array(vocabSize);
+  }
+
+  /** A token id drawn from `logits[0 .. V)`. */
+  draw(logits: Float32Array, rng: Rng): number {
+    const V = this.vocabSize, probs = this.probs;
+    let max = -Infinity, argmax = EOS;
+    for (let v = 0; v < V; v++) {
+      if (v !== UNK && logits[v]! > max) {
+        max = logits[v]!;
+        argmax = v;
+      }
+    }
+    if (this.temperature === 0) return argmax;
+
+    // p_v ∝ exp((z_v − max) / T), with p_UNK = 0
+    let total = 0;
+    for (let v = 0; v < V; v++) {
+      const p = v === UNK ? 0 : Math.exp((logits[v]! - max) / this.temperature);
+      probs[v] = p;
+      total += p;
+    }
+    if (this.topK === null && this.topP === null) {
+      let u = rng.uniform() * total;
+      for (let v = 0; v < V; v++) {
+        if (probs[v]! > 0 && (u -= probs[v]!) < 0) return v;
+      }
+      return argmax; // u ran past the end by rounding
+    }
+
+    const keptCount = this.filter(total);
+    let keptMass = 0;
+    for (let i = 0; i < keptCount; i++) keptMass += probs[this.kept[i]!]!;
+    let u = rng.uniform() * keptMass;
+    for (let i = 0; i < keptCount; i++) {
+      if ((u -= probs[this.kept[i]!]!) < 0) return this.kept[i]!;
+    }
+    return this.kept[0]!;
+  }
+
+  /**
+   * Fills `kept` with the most probable ids in descending order, stopping after topK of them
+   * or once their share of `total` reaches topP (the token that crosses it is kept).
+   */
+  private filter(total: number): number {
+    const heap = this.heap;
+    let n = 0;
+    for (let v = 0; v < this.vocabSize; v++) if (v !== UNK) heap[n++] = v;
+    for (let i = (n >> 1) - 1; i >= 0; i--) this.siftDown(i, n);
+    const k = this.topK ?? n, p = this.topP ?? 1;
+    let count = 0, mass = 0;
+    while (n > 0 && count < k) {
+      const top = heap[0]!;
+      this.kept[count++] = top;
+      heap[0] = heap[--n]!;
+      this.siftDown(0, n);
+      mass += this.probs[top]!;
+      if (mass >= p * total) break;
+    }
+    return count;
+  }
+
+  /** Whether id a ranks above id b: more probable, or as probable and lower. */
+  private above(a: number, b: number): boolean {
+    const pa = this.probs[a]!, pb = this.probs[b]!;
+    return pa > pb || (pa === pb && a < b);
+  }
+
+  private siftDown(i: number, n: number): void {
+    const heap = this.heap;
+    for (;;) {
+      const left = 2 * i + 1, right = left + 1;
+      let best = i;
+      if (left < n && this.above(heap[left]!, heap[best]!)) best = left;
+      if (right < n && this.above(heap[right]!, heap[best]!)) best = right;
+      if (best === i) return;
+      const t = heap[i]!;
+      heap[i] = heap[best]!;
+      heap[best] = t;
+      i = best;
+    }
+  }
+}
