@@ -1,8 +1,8 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { CELL_KINDS } from '../engine/config.js';
-import { paramLayout } from '../engine/params.js';
+import { CELL_KINDS, type ModelConfig } from '../engine/config.js';
+import { type ParamLayout, paramLayout } from '../engine/params.js';
 import { CheckpointError, describeValue, shortMessage, zodErrorMessage } from './errors.js';
 import { INTEROP_FORMAT, type ModelState } from './interop.js';
 import { EncodedTensorsSchema, checkTensors, decodeTensors } from './tensors.js';
@@ -44,6 +44,10 @@ export const TrainingConfigSchema = z.object({
   docs: DocsModeSchema,
   evalEvery: count,
   optimizer: OptimizerKindSchema,
+  /** How long the run was asked to train (totals over the whole run, null: no such limit); resume reuses them. */
+  epochs: dimension.nullable().optional(),
+  maxSteps: dimension.nullable().optional(),
+  timeSeconds: z.number().positive().nullable().optional(),
 });
 
 export const OptimizerStateSchema = z.object({
@@ -65,6 +69,13 @@ export const TrainingStateSchema = z.object({
   bestValLoss: z.number().nullable(),
   charsSeen: count,
   elapsedSeconds: z.number().nonnegative(),
+  /**
+   * The recurrent state the next training window starts from (truncated BPTT carries it from
+   * step to step): tensors `h` and, for an LSTM, `c`, each [L, B, H]. Exact resume needs it.
+   */
+  carried: EncodedTensorsSchema.nullable().optional(),
+  /** The exponential moving average of the step losses that progress reports. */
+  smoothedLoss: z.number().nullable().optional(),
 });
 
 export const HistoryEntrySchema = z.object({
@@ -133,6 +144,17 @@ function checkConsistency(ckpt: Checkpoint, source: string): void {
       throw new CheckpointError(`${source}: optimizer.${moment} is null, but an adam optimizer needs its moments`);
     }
   }
+  const carried = ckpt.training.carried;
+  if (carried) checkTensors(carriedStateLayout(model, ckpt.config.training.batchSize), carried, source, 'training.carried');
+}
+
+/** The layout of the carried training state: `h` [L, B, H], and `c` [L, B, H] for an LSTM. */
+export function carriedStateLayout(model: ModelConfig, batchSize: number): ParamLayout {
+  const shape = [model.numLayers, batchSize, model.hiddenSize];
+  const size = shape[0]! * shape[1]! * shape[2]!;
+  const names = model.cell === 'lstm' ? ['h', 'c'] : ['h'];
+  const specs = names.map((name, i) => ({ name, shape, offset: i * size, size }));
+  return { specs, byName: new Map(specs.map((s) => [s.name, s])), total: names.length * size };
 }
 
 /** Validates a parsed JSON value as a checkpoint; messages name `source` and the field. */
