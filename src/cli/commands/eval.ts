@@ -1,0 +1,85 @@
+import type { Command } from 'commander';
+import { type LoadedModel, loadModel, resolveCheckpointPath, validationSplit } from '../../generate/load.js';
+import { type Score, scoreStream, scoreSummary, scoreText } from '../../generate/score.js';
+import { readTextFile } from '../../text/corpus.js';
+
+interface PerplexityFlags {
+  checkpoint?: string;
+  text: string[];
+  json?: boolean;
+}
+
+interface Row extends Score {
+  name: string;
+}
+
+export function register(program: Command): void {
+  const evalCommand = program.command('eval').description('Evaluate a checkpoint');
+  evalCommand
+    .command('perplexity')
+    .description(
+      'Loss (nats per character), bits per character and perplexity of a checkpoint on texts. Each file or --text is ' +
+        'scored as one document (<EOS> text <EOS>, from a zero state); characters outside the vocabulary read as <UNK>. ' +
+        "With neither, scores the checkpoint's validation split, rebuilt from its corpus files.",
+    )
+    .argument('[files...]', 'UTF-8 text files, each scored as one document')
+    .option('--checkpoint <file>', 'checkpoint to evaluate (default: the newest under checkpoints/)')
+    .option('--text <text>', 'a text to score (repeatable)', (value: string, previous: string[]) => [...previous, value], [])
+    .option('--json', 'one JSON object per line: {"name","loss","bpc","perplexity","tokens"}')
+    .action((files: string[], flags: PerplexityFlags) => runPerplexity(files, flags));
+}
+
+function runPerplexity(files: string[], flags: PerplexityFlags): void {
+  // Read every input before the (slow) scoring, so a missing file fails at once.
+  const texts = [
+    ...files.map((file) => ({ name: file, text: readTextFile(file) })),
+    ...flags.text.map((text, i) => ({ name: `text ${i + 1}`, text })),
+  ];
+  const model = loadModel(resolveCheckpointPath(flags.checkpoint));
+  const rows: Row[] = [];
+  if (texts.length === 0) {
+    rows.push({ name: 'validation', ...scoreValidation(model) });
+  } else {
+    for (const { name, text } of texts) {
+      warnUnknown(model, name, text);
+      rows.push({ name, ...scoreText(model.config, model.params, model.vocab, text) });
+    }
+  }
+  if (rows.length > 1) {
+    rows.push(rows.reduce((total, row) => ({ name: 'total', lossSum: total.lossSum + row.lossSum, tokens: total.tokens + row.tokens }), {
+      name: 'total', lossSum: 0, tokens: 0,
+    }));
+  }
+  process.stdout.write(flags.json ? jsonLines(rows) : table(rows));
+}
+
+/** Scored as the trainer scores it: rows of the checkpoint's batch size, chunks of its sequence length, state carried. */
+function scoreValidation(model: LoadedModel): Score {
+  const { batchSize, seqLen } = model.checkpoint.config.training;
+  return scoreStream(model.config, model.params, validationSplit(model), batchSize, seqLen);
+}
+
+function warnUnknown(model: LoadedModel, name: string, text: string): void {
+  const unknown = model.vocab.countUnknown(text);
+  if (unknown > 0) {
+    process.stderr.write(
+      `rnn: warning: ${name} has ${unknown} character${unknown === 1 ? '' : 's'} outside the vocabulary of ${model.path}; ` +
+        'they read as <UNK>\n',
+    );
+  }
+}
+
+function jsonLines(rows: Row[]): string {
+  return rows.map((row) => `${JSON.stringify({ name: row.name, ...scoreSummary(row) })}\n`).join('');
+}
+
+function table(rows: Row[]): string {
+  const header = ['', 'loss (nats/char)', 'bits/char', 'perplexity', 'predictions'];
+  const cells = rows.map((row) => {
+    const s = scoreSummary(row);
+    return [row.name, s.loss.toFixed(4), s.bpc.toFixed(4), s.perplexity.toFixed(3), String(s.tokens)];
+  });
+  const widths = header.map((h, c) => Math.max(h.length, ...cells.map((r) => r[c]!.length)));
+  const line = (r: string[]) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
+  return [header, ...cells].map((r) => `${line(r).trimEnd()}\n`).join('');
+}

@@ -1,0 +1,26 @@
+import type { Command } from 'commander';
+import { exportState } from '../../generate/convert.js';
+import { UserError } from '../errors.js';
+
+interface ExportFlags {
+  format: string;
+  out: string;
+}
+
+/** `--format torch` is the `rnn-state/1` interop JSON that PyTorch loads (docs/interop.md). */
+const FORMATS = ['torch'];
+
+export function register(program: Command): void {
+  program
+    .command('export')
+    .description('Write a checkpoint\'s model as rnn-state/1 JSON for PyTorch (see docs/interop.md); replaces --out if it exists')
+    .argument('<checkpoint>', 'checkpoint file')
+    .option('--format <format>', `export format: ${FORMATS.join(', ')}`, 'torch')
+    .requiredOption('--out <file>', 'where to write the rnn-state/1 JSON')
+    .action((checkpoint: string, flags: ExportFlags) => {
+      if (!FORMATS.includes(flags.format)) throw new UserError(`--format must be one of ${FORMATS.join(', ')} (got ${flags.format})`);
+      const model = exportState(checkpoint, flags.out);
+      const { cell, numLayers, hiddenSize } = model.config;
+      process.stderr.write(`rnn: wrote ${flags.out} (${cell}, ${numLayers}×${hiddenSize}, ${model.params.length} parameters)\n`);
+    });
+}

@@ -1,0 +1,24 @@
+import type { Command } from 'commander';
+import { importState } from '../../generate/convert.js';
+
+interface ImportFlags {
+  out: string;
+  force?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('import')
+    .description(
+      'Turn an rnn-state/1 JSON file (e.g. saved from PyTorch, see docs/interop.md) into a checkpoint: ' +
+        'step 0, no corpus, a fresh Adam optimizer and the default training settings',
+    )
+    .argument('<state>', 'rnn-state/1 JSON file')
+    .requiredOption('--out <file>', 'checkpoint to write')
+    .option('--force', 'replace --out if it exists')
+    .action((state: string, flags: ImportFlags) => {
+      const checkpoint = importState(state, flags.out, ['rnn', ...process.argv.slice(2)], flags.force === true);
+      const { cell, numLayers, hiddenSize, vocabSize } = checkpoint.config.model;
+      process.stderr.write(`rnn: wrote ${flags.out} (${cell}, ${numLayers}×${hiddenSize}, vocabulary of ${vocabSize})\n`);
+    });
+}

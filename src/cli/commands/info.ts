@@ -1,0 +1,84 @@
+import type { Command } from 'commander';
+import { type LoadedModel, loadModel, resolveCheckpointPath } from '../../generate/load.js';
+
+interface InfoFlags {
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('info')
+    .description('Show what a checkpoint holds: model, parameters, vocabulary, training progress, corpus')
+    .argument('[checkpoint]', 'checkpoint file (default: the newest under checkpoints/)')
+    .option('--json', 'print one JSON object')
+    .action((path: string | undefined, flags: InfoFlags) => {
+      const model = loadModel(resolveCheckpointPath(path));
+      process.stdout.write(flags.json ? `${JSON.stringify(infoObject(model))}\n` : infoText(model));
+    });
+}
+
+function infoObject(model: LoadedModel) {
+  const { path, checkpoint: c } = model;
+  return {
+    path,
+    format: c.format,
+    createdAt: c.createdAt,
+    command: c.command,
+    config: c.config,
+    parameters: model.params.length,
+    vocabSize: c.vocab.length,
+    vocab: c.vocab,
+    step: c.training.step,
+    epoch: c.training.epoch,
+    charsSeen: c.training.charsSeen,
+    bestValLoss: c.training.bestValLoss,
+    corpus: c.corpus,
+  };
+}
+
+function infoText(model: LoadedModel): string {
+  const { path, checkpoint: c } = model;
+  const m = c.config.model, t = c.config.training, best = c.training.bestValLoss;
+  const rows: [string, string][] = [
+    ['checkpoint', path],
+    ['created', c.createdAt],
+    ['command', c.command.map(shellWord).join(' ')],
+    ['model', `${m.cell}, ${m.numLayers} layer${m.numLayers === 1 ? '' : 's'}, hidden ${m.hiddenSize}, embedding ${m.embedDim}, dropout ${m.dropout}`],
+    ['parameters', model.params.length.toLocaleString('en-US')],
+    ['vocabulary', `${c.vocab.length} tokens: ${c.vocab.slice(0, 2).join(' ')} ${escapeCharacters(c.vocab.slice(2).join(''))}`],
+    ['training', `step ${c.training.step}, epoch ${c.training.epoch}, ${c.training.charsSeen.toLocaleString('en-US')} characters seen`],
+    ['best val loss', best === null ? 'none' : `${best.toFixed(4)} nats/char (${(best / Math.LN2).toFixed(4)} bits/char)`],
+    ['settings', `seq-len ${t.seqLen}, batch ${t.batchSize}, ${t.optimizer} lr ${t.lr}, clip ${t.clip ?? 'off'}, seed ${t.seed}`],
+  ];
+  if (c.corpus === null) {
+    rows.push(['corpus', 'none recorded (imported model)']);
+  } else {
+    const k = c.corpus;
+    rows.push([
+      'corpus',
+      `${k.files.length} file${k.files.length === 1 ? '' : 's'}, ${k.totalTokens} tokens ` +
+        `(${k.trainTokens} train, ${k.valTokens} validation), docs ${k.docs}, val-frac ${k.valFrac}`,
+    ]);
+    for (const f of k.files) rows.push(['', `${f.path} (${f.bytes} bytes)`]);
+  }
+  const width = Math.max(...rows.map(([label]) => label.length));
+  return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}\n`).join('');
+}
+
+/** The characters as one quoted string, with line breaks, tabs, invisible and separator characters escaped. */
+export function escapeCharacters(text: string): string {
+  let out = '"';
+  for (const ch of text) {
+    if (ch === '"' || ch === '\\') out += `\\${ch}`;
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\t') out += '\\t';
+    else if (ch === '\r') out += '\\r';
+    else if (ch !== ' ' && /[\p{C}\p{Z}]/u.test(ch)) out += `\\u{${ch.codePointAt(0)!.toString(16)}}`;
+    else out += ch;
+  }
+  return `${out}"`;
+}
+
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,0 +1,128 @@
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { type Checkpoint, type TrainingConfig, CHECKPOINT_FORMAT, encodeTensors, saveCheckpoint } from '../checkpoint/checkpoint.js';
+import { CheckpointError, shortMessage } from '../checkpoint/errors.js';
+import { INTEROP_FORMAT, type ModelState, fromInteropState, toInteropState } from '../checkpoint/interop.js';
+import { paramLayout } from '../engine/params.js';
+import { Rng, type RngState } from '../engine/random.js';
+import { type LoadedModel, loadModel } from './load.js';
+
+/**
+ * The training settings an imported checkpoint records: `rnn train`'s defaults (spec/model.md:
+ * Adam lr 2e-3, clip 5, B = T = 50), used only if training resumes from it.
+ */
+export const IMPORTED_TRAINING: TrainingConfig = {
+  seqLen: 50, batchSize: 50, lr: 2e-3, lrDecay: 1, clip: 5, clipValue: null, seed: 0, workers: 1,
+  valFrac: 0.1, minCount: 1, docs: 'file', evalEvery: 1000, optimizer: 'adam',
+};
+
+/** Writes a checkpoint's model as `rnn-state/1` JSON to `outPath` (atomically; an existing file is replaced). */
+export function exportState(checkpointPath: string, outPath: string): LoadedModel {
+  if (samePath(checkpointPath, outPath)) {
+    throw new CheckpointError(`--out ${outPath} is the checkpoint itself: choose another file for the export`);
+  }
+  const model = loadModel(checkpointPath);
+  let text: string;
+  try {
+    text = `${JSON.stringify(toInteropState(model.config, model.checkpoint.vocab, model.params))}\n`;
+  } catch (error) {
+    throw new CheckpointError(`cannot export ${checkpointPath}: ${shortMessage(error)}`);
+  }
+  writeTextAtomic(outPath, text);
+  return model;
+}
+
+/** Reads an `rnn-state/1` file; a fixture wrapper (`{"state": …}`) gets a hint. */
+export function readInteropFile(path: string): ModelState {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new CheckpointError(`interop file not found: ${path}`);
+    throw new CheckpointError(`cannot read ${path}: ${shortMessage(error)}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new CheckpointError(`${path} is not JSON: ${shortMessage(error)}`);
+  }
+  if (isObject(json) && json['format'] === undefined && isObject(json['state']) && json['state']['format'] === INTEROP_FORMAT) {
+    throw new CheckpointError(`${path}: format is missing, expected "${INTEROP_FORMAT}"; its "state" field holds one: save that on its own`);
+  }
+  return fromInteropState(json, path);
+}
+
+/**
+ * A fresh checkpoint for an imported model: step 0, no history, no corpus, a fresh Adam
+ * optimizer (zero moments) and the default training settings.
+ */
+export function importedCheckpoint(state: ModelState, command: string[], createdAt = new Date()): Checkpoint {
+  const layout = paramLayout(state.config);
+  const zeros = encodeTensors(layout, new Float32Array(layout.total));
+  const training = IMPORTED_TRAINING;
+  return {
+    format: CHECKPOINT_FORMAT,
+    createdAt: createdAt.toISOString(),
+    command,
+    config: { model: { ...state.config }, training: { ...training } },
+    vocab: [...state.vocab],
+    weights: encodeTensors(layout, state.params),
+    optimizer: { kind: 'adam', step: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, m: zeros, v: zeros },
+    training: {
+      step: 0, epoch: 0, cursor: 0, lr: training.lr, rng: unsignedState(new Rng(training.seed).state()), bestValLoss: null,
+      charsSeen: 0, elapsedSeconds: 0,
+    },
+    history: [],
+    corpus: null,
+  };
+}
+
+/** `rnn import`: an `rnn-state/1` file → a new checkpoint at `outPath`; an existing file is replaced only with `overwrite`. */
+export function importState(statePath: string, outPath: string, command: string[], overwrite: boolean): Checkpoint {
+  const state = readInteropFile(statePath);
+  if (samePath(statePath, outPath)) throw new CheckpointError(`--out ${outPath} is the input file: choose another file for the checkpoint`);
+  if (!overwrite && existsSync(outPath)) throw new CheckpointError(`${outPath} already exists: pass --force to replace it`);
+  const checkpoint = importedCheckpoint(state, command);
+  saveCheckpoint(outPath, checkpoint);
+  return checkpoint;
+}
+
+/** Rng.state() may hold its words as signed int32; the checkpoint stores them as uint32. */
+function unsignedState(state: RngState): RngState {
+  return [state[0] >>> 0, state[1] >>> 0, state[2] >>> 0, state[3] >>> 0];
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function samePath(a: string, b: string): boolean {
+  const real = (p: string): string => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return resolve(p);
+    }
+  };
+  return real(a) === real(b);
+}
+
+/** Temp file beside `path`, flushed, renamed over it: readers see the old file or the new one. */
+function writeTextAtomic(path: string, text: string): void {
+  const temp = `${path}.tmp-${process.pid}`;
+  try {
+    const fd = openSync(temp, 'w', 0o644);
+    try {
+      writeFileSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, path);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw new CheckpointError(`cannot write ${path}: ${shortMessage(error)}`);
+  }
+}
