@@ -1,0 +1,74 @@
+import { existsSync } from 'node:fs';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Checkpoint } from '../checkpoint/checkpoint.js';
+import { UserError } from '../cli/errors.js';
+import { CorpusError, type PreparedData, prepareData, readCorpus } from '../text/corpus.js';
+import { Vocabulary } from '../text/vocab.js';
+import type { TrainSettings } from './options.js';
+
+/** The package root: the first folder above this module with a package.json (src/ and dist/src/ alike). */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`no package.json above ${fileURLToPath(import.meta.url)}`);
+    dir = parent;
+  }
+  return dir;
+}
+
+/** The corpus `rnn train` reads when given none: corpora/sotu.txt of the package (corpora/README.md). */
+export function defaultCorpus(): string {
+  return join(packageRoot(), 'corpora', 'sotu.txt');
+}
+
+/** A short name for the corpus, for the default output folder: the first path's base name. */
+export function corpusName(paths: readonly string[]): string {
+  const first = paths[0] ?? 'corpus';
+  const name = basename(resolve(first), extname(first)).replace(/[^A-Za-z0-9_.-]+/g, '_');
+  return name === '' ? 'corpus' : name;
+}
+
+/**
+ * A fresh run's data: the corpus at `paths` (absolute, so a checkpoint's recorded files can be
+ * found from any folder), a vocabulary from its training part, the train/validation split.
+ */
+export function loadFreshData(paths: readonly string[], settings: TrainSettings): PreparedData {
+  const corpus = readCorpus(paths.map((p) => resolve(p)), settings.docs);
+  return prepareData(corpus, { valFrac: settings.valFrac, minCount: settings.minCount });
+}
+
+/**
+ * A resumed run's data: the given corpus, or else the files the checkpoint recorded, read with
+ * the checkpoint's vocabulary and split, and refused unless its fingerprint matches.
+ */
+export function loadResumedData(paths: readonly string[], ckpt: Checkpoint, source: string): PreparedData {
+  const recorded = ckpt.corpus;
+  if (recorded === null && paths.length === 0) {
+    throw new UserError(`${source} records no corpus: give the corpus it was trained on after \`rnn train\``);
+  }
+  const files = paths.length > 0 ? paths.map((p) => resolve(p)) : recorded!.files.map((f) => f.path);
+  let corpus;
+  try {
+    corpus = readCorpus(files, ckpt.config.training.docs);
+  } catch (err) {
+    if (err instanceof CorpusError && paths.length === 0) {
+      throw new CorpusError(`${err.message} (a corpus file recorded in ${source}; give the corpus's new location after \`rnn train\`)`);
+    }
+    throw err;
+  }
+  const data = prepareData(corpus, { valFrac: ckpt.config.training.valFrac, minCount: 1, vocab: Vocabulary.fromTokens(ckpt.vocab) });
+  if (recorded !== null) {
+    const now = data.fingerprint;
+    if (now.sha256 !== recorded.sha256 || now.totalTokens !== recorded.totalTokens || now.trainTokens !== recorded.trainTokens) {
+      const was = recorded.files.map((f) => f.path).join(', ');
+      throw new CorpusError(
+        `the corpus (${files.join(', ')}) differs from the one ${source} was trained on (${was}; ` +
+          `${recorded.totalTokens} characters, sha256 ${recorded.sha256.slice(0, 12)}…): ` +
+          `resume with that text, or start a new run without --resume`,
+      );
+    }
+  }
+  return data;
+}

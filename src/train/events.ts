@@ -1,0 +1,81 @@
+import type { ModelConfig } from '../engine/config.js';
+import type { RunLimits, TrainSettings } from './options.js';
+import type { OutputPaths } from './output.js';
+
+/** Why a run ended: a limit reached, or a signal (the abort reason, e.g. 'SIGINT'). */
+export type StopReason = 'epochs' | 'max-steps' | 'time' | 'interrupted';
+
+export interface StartEvent {
+  event: 'start';
+  /** The checkpoint this run continues, or null for a fresh run. */
+  resumedFrom: string | null;
+  step: number;
+  model: ModelConfig;
+  parameters: number;
+  settings: TrainSettings;
+  limits: RunLimits;
+  corpus: string[];
+  trainChars: number;
+  valChars: number;
+  stepsPerEpoch: number;
+  /** The step the run ends at by --epochs / --max-steps, or null when only --time bounds it. */
+  totalSteps: number | null;
+  out: OutputPaths;
+}
+
+export interface StepEvent {
+  event: 'step';
+  step: number;
+  /** Epochs done, fractional: epoch + (step within the epoch) / steps per epoch. */
+  epoch: number;
+  loss: number;
+  /** Exponential moving average of the step losses (α = 0.05). */
+  smoothedLoss: number;
+  /** The last validation loss, or null before the first evaluation. */
+  valLoss: number | null;
+  lr: number;
+  gradNorm: number;
+  charsPerSecond: number;
+  elapsedSeconds: number;
+  /** Seconds to the nearest limit at the current speed (evaluations not counted); null if unknown. */
+  etaSeconds: number | null;
+  totalSteps: number | null;
+}
+
+export interface EvalEvent {
+  event: 'eval';
+  step: number;
+  epoch: number;
+  trainLoss: number | null;
+  /** Mean cross-entropy (nats) over the whole validation split, or null without one. */
+  valLoss: number | null;
+  bestValLoss: number | null;
+  improved: boolean;
+  /** About 100 characters drawn from the model at temperature 0.8. */
+  sample: string;
+  seconds: number;
+}
+
+export interface CheckpointEvent {
+  event: 'checkpoint';
+  step: number;
+  kind: 'latest' | 'best';
+  path: string;
+}
+
+export interface DoneEvent {
+  event: 'done';
+  reason: StopReason;
+  /** The abort reason when interrupted (e.g. 'SIGINT'), else null. */
+  signal: string | null;
+  step: number;
+  epoch: number;
+  trainLoss: number | null;
+  valLoss: number | null;
+  bestValLoss: number | null;
+  latest: string;
+  best: string | null;
+  elapsedSeconds: number;
+}
+
+export type TrainEvent = StartEvent | StepEvent | EvalEvent | CheckpointEvent | DoneEvent;

@@ -1,0 +1,149 @@
+import {
+  type Checkpoint,
+  type HistoryEntry,
+  CHECKPOINT_FORMAT,
+  carriedStateLayout,
+  decodeTensors,
+  encodeTensors,
+} from '../checkpoint/checkpoint.js';
+import { CheckpointError } from '../checkpoint/errors.js';
+import type { ModelConfig } from '../engine/config.js';
+import { ADAM_DEFAULTS } from '../engine/optim.js';
+import { paramLayout } from '../engine/params.js';
+import type { RngState } from '../engine/random.js';
+import type { OptimizerState, RecurrentState, TrainingEngine } from '../parallel/engine.js';
+import type { DataFingerprint } from '../text/corpus.js';
+import type { Vocabulary } from '../text/vocab.js';
+import type { RunLimits, TrainSettings } from './options.js';
+
+/** Where a run stands: everything besides the weights and optimizer that exact resume needs. */
+export interface Progress {
+  /** Updates done. */
+  step: number;
+  /** Whole epochs done. */
+  epoch: number;
+  /** The next step's index within its epoch (BatchSource.fill's `step`). */
+  cursor: number;
+  charsSeen: number;
+  elapsedSeconds: number;
+  smoothedLoss: number | null;
+  bestValLoss: number | null;
+  history: HistoryEntry[];
+  /** The trainer's generator after initialising the weights (later draws derive from seed and step). */
+  rng: RngState;
+}
+
+/** Learning rate of epoch `epoch`: lr · lrDecay^epoch. */
+export function lrAt(settings: TrainSettings, epoch: number): number {
+  return settings.lr * Math.pow(settings.lrDecay, epoch);
+}
+
+export interface Snapshot {
+  settings: TrainSettings;
+  limits: RunLimits;
+  model: ModelConfig;
+  vocab: Vocabulary;
+  engine: TrainingEngine;
+  progress: Progress;
+  fingerprint: DataFingerprint;
+  command: string[];
+}
+
+/** The whole run as a checkpoint (spec: src/checkpoint): weights and moments exact, carried state included. */
+export function buildCheckpoint(s: Snapshot): Checkpoint {
+  const { settings, limits, model, engine, progress } = s;
+  const layout = paramLayout(model);
+  const optimizer = engine.optimizerState();
+  const carried = engine.trainState();
+  const stateLayout = carriedStateLayout(model, settings.batch);
+  const stateBuffer = new Float32Array(stateLayout.total);
+  stateBuffer.set(carried.h);
+  if (carried.c) stateBuffer.set(carried.c, carried.h.length);
+  const adam = settings.optimizer === 'adam';
+  return {
+    format: CHECKPOINT_FORMAT,
+    createdAt: new Date().toISOString(),
+    command: s.command,
+    config: {
+      model: { ...model },
+      training: {
+        seqLen: settings.seqLen, batchSize: settings.batch, lr: settings.lr, lrDecay: settings.lrDecay,
+        clip: settings.clip, clipValue: settings.clipValue, seed: settings.seed, workers: settings.workers,
+        valFrac: settings.valFrac, minCount: settings.minCount, docs: settings.docs, evalEvery: settings.evalEvery,
+        optimizer: settings.optimizer, epochs: limits.epochs, maxSteps: limits.maxSteps, timeSeconds: limits.timeSeconds,
+      },
+    },
+    vocab: [...s.vocab.tokens],
+    weights: encodeTensors(layout, engine.params),
+    optimizer: {
+      kind: settings.optimizer, step: optimizer.step, ...ADAM_DEFAULTS,
+      m: adam ? encodeTensors(layout, optimizer.m) : null,
+      v: adam ? encodeTensors(layout, optimizer.v) : null,
+    },
+    training: {
+      step: progress.step, epoch: progress.epoch, cursor: progress.cursor, lr: lrAt(settings, progress.epoch),
+      rng: [...progress.rng], bestValLoss: progress.bestValLoss, charsSeen: progress.charsSeen,
+      elapsedSeconds: progress.elapsedSeconds, carried: encodeTensors(stateLayout, stateBuffer),
+      smoothedLoss: progress.smoothedLoss,
+    },
+    history: progress.history.map((entry) => ({ ...entry })),
+    corpus: {
+      files: s.fingerprint.files.map((f) => ({ ...f })), docs: s.fingerprint.docs, valFrac: s.fingerprint.valFrac,
+      totalTokens: s.fingerprint.totalTokens, trainTokens: s.fingerprint.trainTokens, valTokens: s.fingerprint.valTokens,
+      sha256: s.fingerprint.sha256,
+    },
+  };
+}
+
+export interface Restored {
+  params: Float32Array;
+  optimizer: OptimizerState;
+  carried: RecurrentState | null;
+  progress: Progress;
+}
+
+/** What a checkpoint holds for going on training: weights, optimizer, carried state, progress. */
+export function restoreRun(ckpt: Checkpoint, source: string, stepsPerEpoch: number): Restored {
+  const model = ckpt.config.model;
+  const layout = paramLayout(model);
+  const training = ckpt.training;
+  if (training.cursor >= stepsPerEpoch || training.step !== training.epoch * stepsPerEpoch + training.cursor) {
+    throw new CheckpointError(
+      `${source}: training.step ${training.step}, epoch ${training.epoch}, cursor ${training.cursor} ` +
+        `do not fit ${stepsPerEpoch} steps per epoch of this corpus`,
+    );
+  }
+  const settings = ckpt.optimizer;
+  if (settings.beta1 !== ADAM_DEFAULTS.beta1 || settings.beta2 !== ADAM_DEFAULTS.beta2 || settings.eps !== ADAM_DEFAULTS.eps) {
+    throw new CheckpointError(
+      `${source}: optimizer betas (${settings.beta1}, ${settings.beta2}) and eps ${settings.eps} differ from ` +
+        `the trainer's (${ADAM_DEFAULTS.beta1}, ${ADAM_DEFAULTS.beta2}) and ${ADAM_DEFAULTS.eps}`,
+    );
+  }
+  const empty = new Float32Array(0);
+  const optimizer: OptimizerState = {
+    step: settings.step,
+    m: settings.m ? decodeTensors(layout, settings.m, source, 'optimizer.m') : empty,
+    v: settings.v ? decodeTensors(layout, settings.v, source, 'optimizer.v') : empty,
+  };
+  let carried: RecurrentState | null = null;
+  if (training.carried) {
+    const stateLayout = carriedStateLayout(model, ckpt.config.training.batchSize);
+    const buffer = decodeTensors(stateLayout, training.carried, source, 'training.carried');
+    const n = stateLayout.specs[0]!.size;
+    carried = { h: buffer.subarray(0, n), c: model.cell === 'lstm' ? buffer.subarray(n, 2 * n) : null };
+  } else if (training.cursor > 0) {
+    throw new CheckpointError(`${source}: training.carried is missing, and resuming mid-epoch (cursor ${training.cursor}) needs it`);
+  }
+  return {
+    params: decodeTensors(layout, ckpt.weights, source, 'weights'),
+    optimizer,
+    carried,
+    progress: {
+      step: training.step, epoch: training.epoch, cursor: training.cursor, charsSeen: training.charsSeen,
+      elapsedSeconds: training.elapsedSeconds, smoothedLoss: training.smoothedLoss ?? null,
+      bestValLoss: training.bestValLoss, history: ckpt.history.map((entry) => ({ ...entry })),
+      rng: [...training.rng] as RngState,
+    },
+  };
+}

@@ -1,0 +1,317 @@
+import { existsSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { type Checkpoint, loadCheckpoint, saveCheckpoint } from '../checkpoint/checkpoint.js';
+import { UserError } from '../cli/errors.js';
+import type { ModelConfig } from '../engine/config.js';
+import { initParams } from '../engine/model.js';
+import { paramLayout } from '../engine/params.js';
+import { Rng, type RngState } from '../engine/random.js';
+import type { StepSettings } from '../engine/step.js';
+import { sampleText } from '../generate/sample.js';
+import { type TrainingEngine, createEngine } from '../parallel/engine.js';
+import { BatchSource, EvalBatches } from '../text/batches.js';
+import type { PreparedData } from '../text/corpus.js';
+import { corpusName, defaultCorpus, loadFreshData, loadResumedData } from './data.js';
+import type { StopReason, TrainEvent } from './events.js';
+import { type RunLimits, type TrainOptions, type TrainSettings, freshSettings, parseOptions, resumedSettings, runLimits } from './options.js';
+import { type OutputPaths, checkOutputFree, defaultOut, outputPaths, resumedOut } from './output.js';
+import { type Progress, type Restored, buildCheckpoint, lrAt, restoreRun } from './state.js';
+
+export interface TrainHooks {
+  onEvent?: (event: TrainEvent) => void;
+  /** Aborting it ends the run after the current step, with a checkpoint; its reason names the signal. */
+  signal?: AbortSignal;
+}
+
+export interface TrainResult {
+  reason: StopReason;
+  signal: string | null;
+  step: number;
+  epoch: number;
+  /** A copy of the final weights. */
+  params: Float32Array;
+  config: ModelConfig;
+  valLoss: number | null;
+  bestValLoss: number | null;
+  latest: string;
+  best: string | null;
+  history: Progress['history'];
+}
+
+/** Characters of the sample shown at each evaluation, and its temperature. */
+const SAMPLE_LENGTH = 100;
+const SAMPLE_TEMPERATURE = 0.8;
+/** Weight of the newest step in the smoothed training loss. */
+const SMOOTHING = 0.05;
+
+/** A uint32 drawn from (seed, step, stream) alone (a murmur3-style mix), so a resumed run draws the same. */
+export function stepSeed(seed: number, step: number, stream: number): number {
+  let x = (seed ^ Math.imul(step + 1, 0x9e3779b1) ^ Math.imul(stream + 1, 0x85ebca77)) >>> 0;
+  x = Math.imul(x ^ (x >>> 16), 0x7feb352d);
+  x = Math.imul(x ^ (x >>> 15), 0x846ca68b);
+  return (x ^ (x >>> 16)) >>> 0;
+}
+const DROPOUT_STREAM = 1;
+const SAMPLE_STREAM = 2;
+
+/** Everything a run needs before its first step, all checked before anything is written. */
+interface Setup {
+  settings: TrainSettings;
+  limits: RunLimits;
+  model: ModelConfig;
+  data: PreparedData;
+  batches: BatchSource;
+  evalBatches: EvalBatches | null;
+  start: Restored;
+  resume: string | null;
+  paths: OutputPaths;
+  corpus: string[];
+  totalSteps: number | null;
+  command: string[];
+}
+
+function prepare(options: TrainOptions, corpusPaths: readonly string[]): Setup {
+  const parsed = parseOptions({ ...options });
+  const resume = parsed.resume ?? null;
+  const ckpt: Checkpoint | null = resume === null ? null : loadCheckpoint(resume);
+  const settings = ckpt ? resumedSettings(parsed, ckpt, resume!) : freshSettings(parsed);
+  const limits = runLimits(parsed, ckpt);
+  const given = [...corpusPaths];
+  const data = ckpt ? loadResumedData(given, ckpt, resume!) : loadFreshData(given.length > 0 ? given : [defaultCorpus()], settings);
+  const corpus = data.fingerprint.files.map((f) => f.path);
+  const batches = new BatchSource(data.train, settings.batch, settings.seqLen);
+  let evalBatches: EvalBatches | null = null;
+  if (settings.valFrac > 0) {
+    evalBatches = new EvalBatches(data.val, settings.batch, settings.seqLen);
+    if (evalBatches.rows === 0) {
+      throw new UserError(
+        `--val-frac ${settings.valFrac} leaves ${data.val.length} characters for validation, too few to score: ` +
+          `raise --val-frac, use --val-frac 0 for none, or give more text`,
+      );
+    }
+  }
+  const model: ModelConfig = ckpt
+    ? { ...ckpt.config.model }
+    : { cell: settings.cell, vocabSize: data.vocab.size, embedDim: settings.embed, hiddenSize: settings.hidden, numLayers: settings.layers, dropout: settings.dropout };
+  const start = ckpt ? restoreRun(ckpt, resume!, batches.stepsPerEpoch) : freshStart(model, settings);
+
+  const out = parsed.out ?? (resume !== null ? resumedOut(resume) : defaultOut(corpusName(given.length > 0 ? given : corpus), settings, new Date()));
+  const paths = outputPaths(out);
+  checkOutputFree(paths, out, resume);
+
+  const bySteps = [limits.maxSteps, limits.epochs === null ? null : limits.epochs * batches.stepsPerEpoch].filter((n) => n !== null);
+  const totalSteps = bySteps.length > 0 ? Math.min(...bySteps) : null;
+  const { step, elapsedSeconds } = start.progress;
+  if ((totalSteps !== null && step >= totalSteps) || (limits.timeSeconds !== null && elapsedSeconds >= limits.timeSeconds)) {
+    throw new UserError(
+      `${resume} has already trained to its end (step ${step}, ${Math.round(elapsedSeconds)} s): ` +
+        `give a larger --max-steps, --epochs or --time to go on`,
+    );
+  }
+  const command = parsed.command ?? ['rnn', 'train', ...corpusPaths];
+  return { settings, limits, model, data, batches, evalBatches, start, resume, paths, corpus, totalSteps, command };
+}
+
+function freshStart(model: ModelConfig, settings: TrainSettings): Restored {
+  const rng = new Rng(settings.seed);
+  const params = initParams(model, rng);
+  const size = paramLayout(model).total;
+  const moments = settings.optimizer === 'adam' ? size : 0;
+  return {
+    params,
+    optimizer: { step: 0, m: new Float32Array(moments), v: new Float32Array(moments) },
+    carried: null,
+    progress: {
+      step: 0, epoch: 0, cursor: 0, charsSeen: 0, elapsedSeconds: 0, smoothedLoss: null, bestValLoss: null,
+      history: [], rng: rng.state().map((word) => word >>> 0) as RngState,
+    },
+  };
+}
+
+/**
+ * Trains a character-level model (or goes on training one, with `options.resume`) on the text
+ * at `corpusPaths` (files or folders; none: the bundled corpus), reporting through `onEvent`.
+ * Truncated BPTT as char-rnn: B contiguous rows, the next T characters of each per step, the
+ * state carried from step to step and reset at each epoch's start. Evaluates over the whole
+ * validation split every `evalEvery` steps and at the end, writing `latest` (and `best` when
+ * the validation loss improves) each time. N steps then a resume for M more give the weights
+ * and losses of N + M steps in one run, bit for bit.
+ */
+export async function train(options: TrainOptions, corpusPaths: readonly string[] = [], hooks: TrainHooks = {}): Promise<TrainResult> {
+  const setup = prepare(options, corpusPaths);
+  const { settings, model, start } = setup;
+  const engine = await createEngine({
+    config: model, params: start.params, optimizer: settings.optimizer, optimizerState: start.optimizer,
+    batchSize: settings.batch, seqLen: settings.seqLen, evalRows: setup.evalBatches?.rows ?? 0, workers: settings.workers,
+  });
+  try {
+    if (start.carried) engine.setTrainState(start.carried);
+    return await new Run(setup, engine, hooks).go();
+  } finally {
+    await engine.close();
+  }
+}
+
+class Run {
+  private readonly progress: Progress;
+  private readonly emit: (event: TrainEvent) => void;
+  private readonly startedAt = performance.now();
+  private readonly elapsedBefore: number;
+  private valLoss: number | null = null;
+  private savedAtStep = -1;
+  private bestExists: boolean;
+
+  constructor(private readonly s: Setup, private readonly engine: TrainingEngine, private readonly hooks: TrainHooks) {
+    this.progress = s.start.progress;
+    this.elapsedBefore = this.progress.elapsedSeconds;
+    this.emit = hooks.onEvent ?? (() => {});
+    this.bestExists = existsSync(s.paths.best);
+    const last = this.progress.history.at(-1);
+    if (last && last.step === this.progress.step) this.valLoss = last.valLoss;
+  }
+
+  async go(): Promise<TrainResult> {
+    const { settings, batches, limits, totalSteps } = this.s;
+    const { engine, progress } = this;
+    const signal = this.hooks.signal;
+    this.emit({
+      event: 'start', resumedFrom: this.s.resume, step: progress.step, model: { ...this.s.model },
+      parameters: engine.params.length, settings: { ...settings }, limits: { ...limits }, corpus: this.s.corpus,
+      trainChars: this.s.data.train.length, valChars: this.s.data.val.length, stepsPerEpoch: batches.stepsPerEpoch,
+      totalSteps, out: { ...this.s.paths },
+    });
+    const stepSettings: StepSettings = { lr: settings.lr, clip: settings.clip, clipValue: settings.clipValue };
+    const charsPerStep = settings.batch * settings.seqLen;
+    let speed = 0; // chars/s, smoothed
+    let reason: StopReason;
+    for (;;) {
+      if (signal?.aborted) { reason = 'interrupted'; break; }
+      if (totalSteps !== null && progress.step >= totalSteps) {
+        reason = limits.maxSteps === totalSteps ? 'max-steps' : 'epochs';
+        break;
+      }
+      if (limits.timeSeconds !== null && this.elapsed() >= limits.timeSeconds) { reason = 'time'; break; }
+
+      if (progress.cursor === 0) engine.resetTrainState();
+      stepSettings.lr = lrAt(settings, progress.epoch);
+      const t0 = performance.now();
+      batches.fill(progress.cursor, engine.inputs, engine.targets);
+      const dropoutSeed = settings.dropout > 0 ? stepSeed(settings.seed, progress.step, DROPOUT_STREAM) : null;
+      const { loss, gradNorm } = engine.trainStep(stepSettings, dropoutSeed);
+      const rate = charsPerStep / Math.max(1e-6, (performance.now() - t0) / 1000);
+      speed = speed === 0 ? rate : 0.9 * speed + 0.1 * rate;
+
+      progress.step++;
+      progress.charsSeen += charsPerStep;
+      if (++progress.cursor === batches.stepsPerEpoch) {
+        progress.cursor = 0;
+        progress.epoch++;
+      }
+      progress.smoothedLoss = progress.smoothedLoss === null ? loss : (1 - SMOOTHING) * progress.smoothedLoss + SMOOTHING * loss;
+      this.emit({
+        event: 'step', step: progress.step, epoch: this.epochs(), loss, smoothedLoss: progress.smoothedLoss,
+        valLoss: this.valLoss, lr: stepSettings.lr, gradNorm, charsPerSecond: speed, elapsedSeconds: this.elapsed(),
+        etaSeconds: this.eta(speed / charsPerStep), totalSteps,
+      });
+      if (settings.evalEvery > 0 && progress.step % settings.evalEvery === 0) await this.evaluateAndSave();
+      await new Promise(setImmediate); // let signal handlers run
+    }
+    if (this.savedAtStep !== progress.step) {
+      if (reason === 'interrupted') this.save(false);
+      else await this.evaluateAndSave();
+    }
+    const signalName = reason === 'interrupted' ? String(signal?.reason ?? 'abort') : null;
+    const best = this.bestExists ? this.s.paths.best : null;
+    this.emit({
+      event: 'done', reason, signal: signalName, step: progress.step, epoch: this.epochs(), trainLoss: progress.smoothedLoss,
+      valLoss: this.valLoss, bestValLoss: progress.bestValLoss, latest: this.s.paths.latest, best, elapsedSeconds: this.elapsed(),
+    });
+    return {
+      reason, signal: signalName, step: progress.step, epoch: progress.epoch, params: Float32Array.from(this.engine.params),
+      config: { ...this.s.model }, valLoss: this.valLoss, bestValLoss: progress.bestValLoss, latest: this.s.paths.latest,
+      best, history: progress.history.map((entry) => ({ ...entry })),
+    };
+  }
+
+  private elapsed(): number {
+    return this.elapsedBefore + (performance.now() - this.startedAt) / 1000;
+  }
+
+  private epochs(): number {
+    return this.progress.epoch + this.progress.cursor / this.s.batches.stepsPerEpoch;
+  }
+
+  /** Seconds to the nearest limit at `stepsPerSecond`, or null when no limit is known. */
+  private eta(stepsPerSecond: number): number | null {
+    const { totalSteps, limits } = this.s;
+    const left: number[] = [];
+    if (totalSteps !== null && stepsPerSecond > 0) left.push((totalSteps - this.progress.step) / stepsPerSecond);
+    if (limits.timeSeconds !== null) left.push(limits.timeSeconds - this.elapsed());
+    return left.length > 0 ? Math.max(0, Math.min(...left)) : null;
+  }
+
+  /**
+   * Mean validation loss over the whole split (Σ loss / predictions) from a zero state, the
+   * state carried chunk to chunk; null when the run has no validation split or is interrupted.
+   */
+  private async validate(): Promise<number | null> {
+    const batches = this.s.evalBatches;
+    if (batches === null) return null;
+    const { engine } = this;
+    engine.resetEvalState();
+    let sum = 0;
+    for (let chunk = 0; chunk < batches.chunks; chunk++) {
+      const length = batches.fill(chunk, engine.evalInputs, engine.evalTargets);
+      sum += engine.evalChunk(length);
+      await new Promise(setImmediate);
+      if (this.hooks.signal?.aborted) return null;
+    }
+    return sum / batches.predictions;
+  }
+
+  private async evaluateAndSave(): Promise<void> {
+    const { progress, s } = this;
+    if (progress.smoothedLoss === null) throw new Error('evaluation before the first step');
+    const t0 = performance.now();
+    const valLoss = await this.validate();
+    if (valLoss === null && s.evalBatches !== null) {
+      this.save(false); // interrupted mid-validation: keep the state, record no evaluation
+      return;
+    }
+    this.valLoss = valLoss;
+    const improved = valLoss !== null && (progress.bestValLoss === null || valLoss < progress.bestValLoss);
+    if (improved) progress.bestValLoss = valLoss;
+    progress.history.push({
+      step: progress.step, epoch: progress.epoch, charsSeen: progress.charsSeen, trainLoss: progress.smoothedLoss,
+      valLoss, lr: lrAt(s.settings, progress.epoch), seconds: this.elapsed(),
+    });
+    const sample = sampleText({
+      config: s.model, params: this.engine.params, vocab: s.data.vocab, length: SAMPLE_LENGTH,
+      temperature: SAMPLE_TEMPERATURE, seed: stepSeed(s.settings.seed, progress.step, SAMPLE_STREAM),
+    });
+    this.emit({
+      event: 'eval', step: progress.step, epoch: this.epochs(), trainLoss: progress.smoothedLoss, valLoss,
+      bestValLoss: progress.bestValLoss, improved, sample, seconds: (performance.now() - t0) / 1000,
+    });
+    // a resumed run writing to a new place starts its best file at its first evaluation
+    this.save(valLoss !== null && (improved || !this.bestExists));
+  }
+
+  /** Writes `latest` (and `best` too when asked), each atomically. */
+  private save(best: boolean): void {
+    const { progress, s } = this;
+    progress.elapsedSeconds = this.elapsed();
+    const checkpoint = buildCheckpoint({
+      settings: s.settings, limits: s.limits, model: s.model, vocab: s.data.vocab, engine: this.engine,
+      progress, fingerprint: s.data.fingerprint, command: s.command,
+    });
+    saveCheckpoint(s.paths.latest, checkpoint);
+    this.emit({ event: 'checkpoint', step: progress.step, kind: 'latest', path: s.paths.latest });
+    if (best) {
+      saveCheckpoint(s.paths.best, checkpoint);
+      this.bestExists = true;
+      this.emit({ event: 'checkpoint', step: progress.step, kind: 'best', path: s.paths.best });
+    }
+    this.savedAtStep = progress.step;
+  }
+}
