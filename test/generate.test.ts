@@ -1,0 +1,211 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fromInteropState } from '../src/checkpoint/interop.js';
+import type { ModelConfig } from '../src/engine/config.js';
+import { CharRnn, initParams } from '../src/engine/model.js';
+import { paramLayout } from '../src/engine/params.js';
+import { Rng } from '../src/engine/random.js';
+import { importedCheckpoint } from '../src/generate/convert.js';
+import { type LoadedModel, validationSplit } from '../src/generate/load.js';
+import { TokenSampler, sampleText } from '../src/generate/sample.js';
+import { scoreStream, scoreText } from '../src/generate/score.js';
+import { CorpusError, prepareData, readCorpus } from '../src/text/corpus.js';
+import { EOS, UNK, Vocabulary } from '../src/text/vocab.js';
+
+interface EvalFixture {
+  state: unknown;
+  cases: { text: string; loss: number }[];
+}
+
+const fixture = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', 'eval', 'gru_2x128.json'), 'utf8')) as EvalFixture;
+const trained = fromInteropState(fixture.state, 'gru_2x128.json');
+const trainedVocab = Vocabulary.fromTokens(trained.vocab);
+
+/** A small random model over "abcd" (no line break, so a printed `<EOS>` is the only "\n"). */
+const TOY_VOCAB = Vocabulary.fromTokens(['<EOS>', '<UNK>', 'a', 'b', 'c', 'd']);
+const TOY: ModelConfig = { cell: 'lstm', vocabSize: 6, embedDim: 4, hiddenSize: 8, numLayers: 2, dropout: 0 };
+
+function toyParams(headBias: Record<number, number> = {}): Float32Array {
+  const params = initParams(TOY, new Rng(11));
+  const bias = paramLayout(TOY).byName.get('head.bias')!;
+  for (const [id, value] of Object.entries(headBias)) params[bias.offset + Number(id)] = value;
+  return params;
+}
+
+const sample = (over: Partial<Parameters<typeof sampleText>[0]>) =>
+  sampleText({ config: trained.config, params: trained.params, vocab: trainedVocab, length: 80, temperature: 1, seed: 1, ...over });
+
+describe('scoreText', () => {
+  // The fixture was computed by PyTorch in float64; the engine runs in float32, so the losses
+  // agree to about 1e-7 here, and 1e-4 (the fixtures README's bound) leaves room for summation order.
+  it.each(fixture.cases.map((c, i) => [i, c] as const))('reproduces the PyTorch loss of case %i', (_, c) => {
+    const score = scoreText(trained.config, trained.params, trainedVocab, c.text);
+    expect(score.tokens).toBe([...c.text].length + 1);
+    expect(Math.abs(score.lossSum / score.tokens - c.loss)).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('does not depend on the chunk length: the state carries from chunk to chunk', () => {
+    const text = fixture.cases[2]!.text;
+    const stream = new Int32Array([EOS, ...trainedVocab.encode(text), EOS]);
+    const whole = scoreText(trained.config, trained.params, trainedVocab, text);
+    const chunked = scoreStream(trained.config, trained.params, stream, 1, 7);
+    expect(chunked.tokens).toBe(whole.tokens);
+    expect(chunked.lossSum / chunked.tokens).toBeCloseTo(whole.lossSum / whole.tokens, 5);
+  });
+
+  it('reads characters outside the vocabulary as <UNK>', () => {
+    const a = scoreText(trained.config, trained.params, trainedVocab, 'snow ☃ and é');
+    const b = scoreText(trained.config, trained.params, trainedVocab, 'snow \u{1F600} and \u00FF');
+    expect(a.tokens).toBe(13);
+    expect(b).toEqual(a);
+  });
+});
+
+describe('validationSplit', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'rnn-generate-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  function trainedOn(file: string): LoadedModel {
+    const prepared = prepareData(readCorpus([file], 'line'), { valFrac: 0.25, minCount: 1 });
+    const config = { ...TOY, vocabSize: prepared.vocab.size };
+    const params = initParams(config, new Rng(3));
+    const checkpoint = importedCheckpoint({ config, vocab: prepared.vocab.tokens, params }, ['test']);
+    const { files, docs, valFrac, totalTokens, trainTokens, valTokens, sha256 } = prepared.fingerprint;
+    checkpoint.corpus = { files, docs, valFrac, totalTokens, trainTokens, valTokens, sha256 };
+    return { path: 'model.json', checkpoint, config, params, vocab: prepared.vocab };
+  }
+
+  it('rebuilds the split the checkpoint was trained with, and refuses once the corpus changed', () => {
+    const file = join(dir, 'corpus.txt');
+    writeFileSync(file, 'abc\nbad\ncab\ndab\nbcd\n');
+    const model = trainedOn(file);
+    const val = validationSplit(model);
+    expect(val.length).toBe(model.checkpoint.corpus!.valTokens);
+    expect(model.vocab.decode(val, { eos: '|' })).toBe('b|bcd|');
+    writeFileSync(file, 'abc\nbad\ncab\ndab\nbcc\n');
+    expect(() => validationSplit(model)).toThrow(/corpus .* changed since training/);
+  });
+
+  it('refuses an imported model, which records no corpus', () => {
+    const file = join(dir, 'other.txt');
+    writeFileSync(file, 'abcd\n');
+    const model = trainedOn(file);
+    model.checkpoint.corpus = null;
+    expect(() => validationSplit(model)).toThrow(CorpusError);
+    expect(() => validationSplit(model)).toThrow(/records no training corpus/);
+  });
+});
+
+describe('sampleText', () => {
+  it('is reproducible from the seed, and the seed matters', () => {
+    const a = sample({ seed: 5, topP: 0.95, prime: 'ROMEO:\n' });
+    expect(sample({ seed: 5, topP: 0.95, prime: 'ROMEO:\n' })).toBe(a);
+    expect([...a]).toHaveLength(80);
+    expect(sample({ seed: 6, topP: 0.95, prime: 'ROMEO:\n' })).not.toBe(a);
+  });
+
+  it('streams exactly the text it returns, without the prime', () => {
+    const chunks: string[] = [];
+    const text = sample({ prime: 'KING:', onText: (c) => chunks.push(c) });
+    expect(chunks).toHaveLength(80);
+    expect(chunks.join('')).toBe(text);
+  });
+
+  it('at temperature 0 draws the argmax of a full-sequence forward pass at every step', () => {
+    const prime = 'First Citizen:\n';
+    const text = sample({ temperature: 0, prime, seed: 1, length: 60 });
+    expect(sample({ temperature: 0, prime, seed: 99, length: 60 })).toBe(text);
+    // Check it against the model run once over the whole sequence (a different code path from the one-token loop).
+    const ids = [EOS, ...trainedVocab.encode(prime + text)];
+    const model = new CharRnn(trained.config, trained.params, null, 1, ids.length - 1);
+    model.tokens.set(ids.slice(0, -1));
+    model.forward(null);
+    const V = trained.config.vocabSize;
+    for (let t = ids.length - 1 - 60; t < ids.length - 1; t++) {
+      const row = model.logits.subarray(t * V, (t + 1) * V);
+      let best = EOS;
+      for (let v = 0; v < V; v++) if (v !== UNK && row[v]! > row[best]!) best = v;
+      expect(ids[t + 1]).toBe(best);
+    }
+  });
+
+  it('top-k 1 and a tiny top-p both equal the argmax', () => {
+    const argmax = sample({ temperature: 0, prime: 'The ' });
+    for (const seed of [1, 2, 3]) {
+      expect(sample({ topK: 1, seed, prime: 'The ' })).toBe(argmax);
+      expect(sample({ topP: 1e-9, seed, prime: 'The ' })).toBe(argmax);
+    }
+  });
+
+  it('never emits <UNK>, even when the model all but insists on it', () => {
+    const params = toyParams({ [UNK]: 30 }); // e^30: near-certain, yet finite in float64
+    for (const over of [{ temperature: 1 }, { temperature: 0 }, { temperature: 5, topK: 1 }, { temperature: 2, topP: 0.5 }]) {
+      const chunks: string[] = [];
+      const text = sampleText({ config: TOY, params, vocab: TOY_VOCAB, length: 200, seed: 4, prime: '?', onText: (c) => chunks.push(c), ...over });
+      expect(chunks).toHaveLength(200);
+      for (const c of chunks) expect(['a', 'b', 'c', 'd', '\n']).toContain(c);
+      expect(text).not.toContain('\uFFFD');
+    }
+  });
+
+  it('with stopAtEos stops where <EOS> is drawn, which otherwise prints as a line break', () => {
+    const params = toyParams({ [EOS]: 1.5 });
+    let stoppedEarly = 0;
+    for (let seed = 1; seed <= 20; seed++) {
+      const base = { config: TOY, params, vocab: TOY_VOCAB, length: 50, temperature: 1, seed };
+      const stopped = sampleText({ ...base, stopAtEos: true });
+      const full = sampleText(base);
+      expect(stopped).not.toContain('\n');
+      expect(full.startsWith(stopped)).toBe(true);
+      if (stopped.length < 50) {
+        stoppedEarly++;
+        expect(full[stopped.length]).toBe('\n');
+      }
+    }
+    expect(stoppedEarly).toBe(20);
+  });
+
+  it('rejects a negative length and an out-of-range top-p', () => {
+    expect(() => sample({ length: -1 })).toThrow(RangeError);
+    expect(() => sample({ topP: 2 })).toThrow(RangeError);
+    expect(() => sample({ temperature: -1 })).toThrow(RangeError);
+  });
+});
+
+describe('TokenSampler', () => {
+  // logits chosen so that the probabilities (UNK aside) are 0.5, 0.3, 0.15, 0.05
+  const probs = [0.5, 0, 0.3, 0.15, 0.05];
+  const logits = Float32Array.from(probs, (p, id) => (id === UNK ? 50 : Math.log(p)));
+
+  function frequencies(sampler: TokenSampler, draws = 40000): number[] {
+    const rng = new Rng(123), counts = new Array<number>(probs.length).fill(0);
+    for (let i = 0; i < draws; i++) counts[sampler.draw(logits, rng)]!++;
+    return counts.map((n) => n / draws);
+  }
+
+  // 40 000 draws: the standard error of a frequency is at most 0.0025, so 0.01 is four of them.
+  it('draws in proportion to the softmax, with <UNK> removed', () => {
+    frequencies(new TokenSampler(5, 1, null, null)).forEach((f, id) => expect(Math.abs(f - probs[id]!)).toBeLessThan(0.01));
+  });
+
+  it('top-k keeps the k most probable and renormalises', () => {
+    const want = [0.5 / 0.8, 0, 0.3 / 0.8, 0, 0];
+    frequencies(new TokenSampler(5, 1, 2, null)).forEach((f, id) => expect(Math.abs(f - want[id]!)).toBeLessThan(0.01));
+  });
+
+  it('top-p keeps the smallest most-probable set whose mass reaches p', () => {
+    const want = [0.5 / 0.95, 0, 0.3 / 0.95, 0.15 / 0.95, 0];
+    frequencies(new TokenSampler(5, 1, null, 0.9)).forEach((f, id) => expect(Math.abs(f - want[id]!)).toBeLessThan(0.01));
+  });
+
+  it('sharpens with a low temperature', () => {
+    const f = frequencies(new TokenSampler(5, 0.25, null, null));
+    const z = probs.map((p, id) => (id === UNK ? 0 : p ** 4)), total = z.reduce((a, b) => a + b);
+    f.forEach((x, id) => expect(Math.abs(x - z[id]! / total)).toBeLessThan(0.01));
+  });
+});
