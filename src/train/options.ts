@@ -161,7 +161,7 @@ export function parseOptions(input: Record<string, unknown>): ParsedOptions {
   if (time !== undefined) {
     const seconds = typeof time === 'number' ? time : parseDuration(time);
     if (seconds === null || !(seconds > 0) || !Number.isFinite(seconds)) {
-      throw new UserError(`--time: must be a duration such as 90s, 3m, 1h or 1h30m (got ${JSON.stringify(time)})`);
+      throw new UserError(`--time: must be a positive duration such as 90s, 3m, 1h or 1h30m (got ${JSON.stringify(time)})`);
     }
     options.timeSeconds = seconds;
   }

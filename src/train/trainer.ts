@@ -85,7 +85,7 @@ function prepare(options: TrainOptions, corpusPaths: readonly string[]): Setup {
     evalBatches = new EvalBatches(data.val, settings.batch, settings.seqLen);
     if (evalBatches.rows === 0) {
       throw new UserError(
-        `--val-frac ${settings.valFrac} leaves ${data.val.length} characters for validation, too few to score: ` +
+        `--val-frac ${settings.valFrac} leaves only ${data.val.length} validation character${data.val.length === 1 ? '' : 's'}, too few to score: ` +
           `raise --val-frac, use --val-frac 0 for none, or give more text`,
       );
     }

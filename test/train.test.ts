@@ -1,0 +1,183 @@
+import { createHash } from 'node:crypto';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { UserError } from '../src/cli/errors.js';
+import { CorpusError } from '../src/text/corpus.js';
+import type { StepEvent, TrainEvent } from '../src/train/events.js';
+import { TRAIN_DEFAULTS, parseDuration, parseOptions } from '../src/train/options.js';
+import { type TrainResult, train } from '../src/train/trainer.js';
+import type { TrainOptions } from '../src/train/options.js';
+
+const ROOT = join(import.meta.dirname, '..');
+let dir: string;
+let corpus: string;
+
+/** About 3 KB of real prose, cut at a line end. */
+function proseSample(bytes: number): string {
+  const text = readFileSync(join(ROOT, 'corpora', 'sotu.txt'), 'utf8').slice(0, bytes);
+  return text.slice(0, text.lastIndexOf('\n') + 1);
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'rnn-train-'));
+  corpus = join(dir, 'corpus.txt');
+  writeFileSync(corpus, proseSample(3000));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+let outCount = 0;
+const freshOut = (): string => join(dir, `run-${++outCount}`);
+
+const TINY: TrainOptions = { cell: 'gru', layers: 1, hidden: 16, embed: 8, batch: 4, seqLen: 8, workers: 1, evalEvery: 20 };
+
+/** Runs `train`, collecting its events. */
+async function run(options: TrainOptions, paths: string[] = [corpus], abortAtStep?: number) {
+  const events: TrainEvent[] = [];
+  const controller = new AbortController();
+  const result: TrainResult = await train(options, paths, {
+    signal: controller.signal,
+    onEvent: (event) => {
+      events.push(event);
+      if (event.event === 'step' && event.step === abortAtStep) controller.abort('SIGINT');
+    },
+  });
+  const steps = events.filter((e): e is StepEvent => e.event === 'step');
+  return { result, events, steps, losses: steps.map((e) => e.loss) };
+}
+
+const bits = (values: Float32Array): Uint32Array => new Uint32Array(values.buffer, values.byteOffset, values.length);
+const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+describe('train', () => {
+  it('lowers the loss over 60 steps', async () => {
+    const { result, losses } = await run({ ...TINY, maxSteps: 60, out: freshOut() });
+    expect(result.reason).toBe('max-steps');
+    expect(losses).toHaveLength(60);
+    expect(mean(losses.slice(-10))).toBeLessThan(mean(losses.slice(0, 10)) - 0.5);
+    // uniform guessing over the vocabulary scores ln V
+    expect(result.valLoss!).toBeLessThan(Math.log(result.config.vocabSize) - 0.5);
+  });
+
+  // The corpus gives 2,700-odd training characters, 80-odd steps per epoch at B = 4, T = 8, so
+  // both runs cross an epoch boundary (state reset, lr decay) after the resume point.
+  const RESUME_CASES: [string, TrainOptions][] = [
+    ['lstm 2x16 with dropout, adam', { ...TINY, cell: 'lstm', layers: 2, dropout: 0.25 }],
+    ['gru 2x12, sgd with lr decay and element clipping', { ...TINY, layers: 2, hidden: 12, optimizer: 'sgd', lr: 0.5, lrDecay: 0.5, clipValue: 0.5 }],
+  ];
+
+  it.each(RESUME_CASES)('resumes exactly: %s', async (_name, options) => {
+    const whole = await run({ ...options, maxSteps: 120, out: freshOut() });
+    const out = freshOut();
+    const first = await run({ ...options, maxSteps: 120, out }, [corpus], 57);
+    expect(first.result.reason).toBe('interrupted');
+    expect(first.result.step).toBe(57);
+    const second = await run({ resume: join(out, 'latest.json') }, []);
+    expect(second.result.reason).toBe('max-steps'); // the limit recorded by the first part
+    expect(second.result.step).toBe(120);
+
+    expect([...first.losses, ...second.losses]).toEqual(whole.losses);
+    expect(bits(second.result.params)).toEqual(bits(whole.result.params));
+    const a = loadCheckpoint(whole.result.latest), b = loadCheckpoint(second.result.latest);
+    expect(b.weights).toEqual(a.weights);
+    expect(b.optimizer).toEqual(a.optimizer);
+    expect(b.training.carried).toEqual(a.training.carried);
+    expect(b.training.smoothedLoss).toBe(a.training.smoothedLoss);
+    const start = whole.events.find((e) => e.event === 'start')!;
+    const perEpoch = start.event === 'start' ? start.stepsPerEpoch : 0;
+    expect(perEpoch).toBeGreaterThan(57);
+    expect(perEpoch).toBeLessThan(120);
+    // lr · lrDecay^epoch: epoch 0 for the first perEpoch steps, 1 after
+    const lr = options.lr ?? TRAIN_DEFAULTS.lr, decay = options.lrDecay ?? 1;
+    expect(whole.steps.map((e) => e.lr)).toEqual(whole.steps.map((e) => (e.step <= perEpoch ? lr : lr * decay)));
+  });
+
+  it('records the history of every evaluation, the corpus fingerprint and the carried state', async () => {
+    const { result, events } = await run({ ...TINY, cell: 'lstm', layers: 2, maxSteps: 50, out: freshOut() });
+    const ckpt = loadCheckpoint(result.latest);
+    expect(ckpt.history.map((h) => h.step)).toEqual([20, 40, 50]);
+    const evals = events.filter((e) => e.event === 'eval');
+    expect(ckpt.history.map((h) => h.valLoss)).toEqual(evals.map((e) => e.valLoss));
+    expect(ckpt.training.bestValLoss).toBe(Math.min(...evals.map((e) => e.valLoss!)));
+    expect(ckpt.corpus!.files).toEqual([
+      { path: corpus, bytes: readFileSync(corpus).length, sha256: createHash('sha256').update(readFileSync(corpus)).digest('hex') },
+    ]);
+    expect(ckpt.corpus!.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(ckpt.training.carried!.tensors['h']!.shape).toEqual([2, 4, 16]);
+    expect(ckpt.training.carried!.tensors['c']!.shape).toEqual([2, 4, 16]);
+    expect(ckpt.config.training).toMatchObject({ batchSize: 4, seqLen: 8, maxSteps: 50, epochs: null });
+    expect(result.best).not.toBeNull();
+    expect(loadCheckpoint(result.best!).training.bestValLoss).toBe(ckpt.training.bestValLoss);
+  });
+
+  it('refuses to resume on a changed corpus, or with a contradicting model flag', async () => {
+    const own = join(dir, 'changing.txt');
+    writeFileSync(own, proseSample(2500));
+    const out = freshOut();
+    await run({ ...TINY, maxSteps: 10, out }, [own]);
+    const latest = join(out, 'latest.json');
+    const before = readFileSync(latest);
+
+    await expect(train({ resume: latest, hidden: 32, maxSteps: 20 })).rejects.toThrow(
+      new UserError(`--hidden 32 contradicts ${latest}, which was trained with --hidden 16: leave it out to resume, or start a new run without --resume`),
+    );
+    await expect(train({ resume: latest, maxSteps: 20 }, [corpus])).rejects.toThrow(CorpusError);
+    appendFileSync(own, 'one more line\n');
+    await expect(train({ resume: latest, maxSteps: 20 })).rejects.toThrow(/differs from the one .* was trained on/);
+    expect(readFileSync(latest)).toEqual(before);
+  });
+
+  it('refuses to overwrite the checkpoints of another run', async () => {
+    const out = freshOut();
+    const { result } = await run({ ...TINY, maxSteps: 5, out });
+    const before = readFileSync(result.latest);
+    await expect(run({ ...TINY, maxSteps: 5, out })).rejects.toThrow(/already exists and this run would overwrite it/);
+    expect(readFileSync(result.latest)).toEqual(before);
+  });
+
+  it('writes a .json --out as a file with a .best.json beside it', async () => {
+    const out = join(dir, 'model.json');
+    const { result } = await run({ ...TINY, maxSteps: 5, out });
+    expect(result.latest).toBe(out);
+    expect(result.best).toBe(join(dir, 'model.best.json'));
+    expect(loadCheckpoint(result.best!).training.step).toBe(5);
+  });
+
+  it('stops at --time', async () => {
+    const { result, steps } = await run({ ...TINY, time: 0.3, out: freshOut() });
+    expect(result.reason).toBe('time');
+    expect(steps.length).toBeGreaterThan(0);
+    expect(loadCheckpoint(result.latest).training.elapsedSeconds).toBeGreaterThanOrEqual(0.3);
+  });
+});
+
+describe('options', () => {
+  it('reads durations', () => {
+    expect([parseDuration('90s'), parseDuration('3m'), parseDuration('1h'), parseDuration('1h30m'), parseDuration('45')]).toEqual([
+      90, 180, 3600, 5400, 45,
+    ]);
+    expect([parseDuration('5x'), parseDuration(''), parseDuration('m')]).toEqual([null, null, null]);
+  });
+
+  it('names the flag and what is valid', () => {
+    const message = (input: Record<string, unknown>) => {
+      try {
+        parseOptions(input);
+        return 'accepted';
+      } catch (err) {
+        expect(err).toBeInstanceOf(UserError);
+        return (err as Error).message;
+      }
+    };
+    expect(message({ cell: 'foo' })).toBe('--cell: must be one of lstm, gru, rnn (got "foo")');
+    expect(message({ hidden: '0' })).toBe('--hidden: must be >= 1 (got 0)');
+    expect(message({ lr: '-1' })).toBe('--lr: must be > 0 (got -1)');
+    expect(message({ dropout: '1' })).toBe('--dropout: must be < 1 (got 1)');
+    expect(message({ seqLen: '2.5' })).toBe('--seq-len: must be an integer (got 2.5)');
+    expect(message({ batch: 'many' })).toBe('--batch: must be a number (got "many")');
+    expect(message({ time: '5x' })).toBe('--time: must be a positive duration such as 90s, 3m, 1h or 1h30m (got "5x")');
+    expect(parseOptions({ clip: '0', hidden: '32', time: '2m' })).toEqual({ clip: null, hidden: 32, timeSeconds: 120 });
+  });
+});
