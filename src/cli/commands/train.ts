@@ -1,0 +1,77 @@
+import type { Command } from 'commander';
+import { TRAIN_DEFAULTS as D } from '../../train/options.js';
+import { train } from '../../train/trainer.js';
+import { createProgress, progressMode } from '../progress.js';
+
+/** Exit status after a signal: 128 + its number, as a shell reports it. */
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+
+export function register(program: Command): void {
+  program
+    .command('train')
+    .summary('train a character-level language model')
+    .description(
+      'Train a character-level language model on text files or folders (every text file inside), ' +
+        'or go on training one with --resume. Writes a checkpoint at each evaluation and at the end: ' +
+        '--out DIR gives DIR/latest.json and DIR/best.json, --out FILE.json gives FILE.json and FILE.best.json. ' +
+        'Ctrl-C or SIGTERM finishes the current step, saves, and exits 130 / 143.',
+    )
+    .argument('[corpus...]', 'text files or folders (default: the bundled corpora/sotu.txt; resuming: the checkpoint\'s)')
+    .option('--cell <kind>', `recurrent cell: lstm, gru or rnn (default ${D.cell})`)
+    .option('--layers <n>', `stacked recurrent layers (default ${D.layers})`)
+    .option('--hidden <n>', `hidden size H (default ${D.hidden})`)
+    .option('--embed <n>', `embedding size E (default ${D.embed})`)
+    .option('--dropout <p>', `dropout between layers, 0 <= p < 1 (default ${D.dropout})`)
+    .option('--seq-len <n>', `BPTT window T in characters (default ${D.seqLen})`)
+    .option('--batch <n>', `rows B trained side by side (default ${D.batch})`)
+    .option('--lr <rate>', `learning rate (default ${D.lr})`)
+    .option('--lr-decay <factor>', `learning rate factor per epoch, 0 < f <= 1 (default ${D.lrDecay})`)
+    .option('--clip <norm>', `clip the gradient's global L2 norm; 0: off (default ${D.clip})`)
+    .option('--clip-value <v>', 'clip each gradient element to ±v; 0: off (default off)')
+    .option('--optimizer <name>', `adam or sgd (default ${D.optimizer})`)
+    .option('--seed <n>', `random seed, 0 … 2^32−1 (default ${D.seed})`)
+    .option('--workers <n>', 'threads (default: every core; resuming: the checkpoint\'s, for an identical result)')
+    .option('--val-frac <f>', `fraction of the text, from its end, held out for validation, 0 <= f < 1 (default ${D.valFrac})`)
+    .option('--min-count <n>', `characters seen fewer times read as <UNK> (default ${D.minCount})`)
+    .option('--docs <mode>', `documents: file, line or blank (default ${D.docs})`)
+    .option('--eval-every <steps>', `evaluate and save every this many steps; 0: only at the end (default ${D.evalEvery})`)
+    .option('--epochs <n>', 'train until this many epochs in all (default 1 when no limit is given)')
+    .option('--max-steps <n>', 'train until this many steps in all')
+    .option('--time <duration>', 'train until this much training time in all, e.g. 90s, 3m, 1h30m')
+    .option('--out <path>', 'output folder, or a .json file (default checkpoints/<corpus>-<cell>-<L>x<H>-<time>/; resuming: the checkpoint\'s folder)')
+    .option('--resume <checkpoint>', 'go on training this checkpoint, exactly where it stopped')
+    .option('--json', 'print one JSON object per event on stdout instead of the progress display')
+    .action(async (corpus: string[], flags: Record<string, unknown>) => {
+      const { json, ...options } = flags;
+      const display = createProgress(progressMode(json === true));
+      const controller = new AbortController();
+      const onSignal = (name: NodeJS.Signals): void => {
+        if (controller.signal.aborted) {
+          // a second signal: stop now; checkpoints are written atomically, so none is left half-written
+          display.stop();
+          process.stderr.write(`rnn: ${name} again: stopping without saving\n`);
+          process.exit(SIGNAL_EXIT[name] ?? 1);
+        }
+        controller.abort(name);
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      try {
+        const result = await train({ ...options, command: ['rnn', ...process.argv.slice(2)] }, corpus, {
+          onEvent: (event) => display.onEvent(event),
+          signal: controller.signal,
+        });
+        if (result.reason === 'interrupted') {
+          process.stderr.write(
+            `rnn: interrupted by ${result.signal} at step ${result.step}; saved ${result.latest}; ` +
+              `go on with: rnn train --resume ${result.latest}\n`,
+          );
+          process.exitCode = SIGNAL_EXIT[result.signal ?? ''] ?? 1;
+        }
+      } finally {
+        display.stop();
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
+}

@@ -1,0 +1,188 @@
+import chalk from 'chalk';
+import cliProgress from 'cli-progress';
+import type { DoneEvent, EvalEvent, StartEvent, StepEvent, TrainEvent } from '../train/events.js';
+
+/** How training reports: a live bar (stderr is a terminal), plain lines (it is not), or JSON lines on stdout. */
+export type ProgressMode = 'tty' | 'plain' | 'json';
+
+export interface ProgressDisplay {
+  onEvent(event: TrainEvent): void;
+  /** Leaves the terminal clean (stops the bar); safe to call twice. */
+  stop(): void;
+}
+
+export function progressMode(json: boolean): ProgressMode {
+  return json ? 'json' : process.stderr.isTTY ? 'tty' : 'plain';
+}
+
+export function createProgress(mode: ProgressMode): ProgressDisplay {
+  if (mode === 'json') return { onEvent: (event) => void process.stdout.write(`${JSON.stringify(event)}\n`), stop: () => {} };
+  return mode === 'tty' ? new BarDisplay() : new LineDisplay();
+}
+
+/** `42s`, `3m05s`, `1h02m`. */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/** `950`, `42.1k`, `1.25M`. */
+export function formatCount(n: number): string {
+  if (n < 1000) return `${Math.round(n)}`;
+  if (n < 1e6) return `${(n / 1e3).toFixed(n < 1e4 ? 2 : 1)}k`;
+  return `${(n / 1e6).toFixed(2)}M`;
+}
+
+const loss = (x: number | null): string => (x === null ? '—' : x.toFixed(3));
+const grouped = (n: number): string => n.toLocaleString('en-US');
+
+function startLines(e: StartEvent): string[] {
+  const m = e.model;
+  const lines = [
+    `${e.resumedFrom ? `resuming ${e.resumedFrom} at step ${e.step}: ` : 'training '}` +
+      `${m.cell} ${m.numLayers}x${m.hiddenSize} (embed ${m.embedDim}${m.dropout > 0 ? `, dropout ${m.dropout}` : ''}), ` +
+      `${grouped(e.parameters)} parameters, vocabulary ${m.vocabSize}`,
+    `data: ${e.corpus.length === 1 ? e.corpus[0] : `${e.corpus.length} files`}: ${grouped(e.trainChars)} training and ` +
+      `${grouped(e.valChars)} validation characters, ${grouped(e.stepsPerEpoch)} steps per epoch ` +
+      `(batch ${e.settings.batch} x ${e.settings.seqLen}), ${e.settings.workers} worker${e.settings.workers === 1 ? '' : 's'}`,
+    `until: ${limitsText(e)}; checkpoints: ${e.out.latest} (best: ${e.out.best})`,
+  ];
+  return lines;
+}
+
+function limitsText(e: StartEvent): string {
+  const parts: string[] = [];
+  if (e.limits.epochs !== null) parts.push(`epoch ${e.limits.epochs}`);
+  if (e.limits.maxSteps !== null) parts.push(`step ${e.limits.maxSteps}`);
+  if (e.limits.timeSeconds !== null) parts.push(formatDuration(e.limits.timeSeconds));
+  return parts.join(' or ');
+}
+
+function stepText(e: StepEvent): string {
+  const of = e.totalSteps === null ? '' : `/${e.totalSteps}`;
+  return (
+    `epoch ${e.epoch.toFixed(2)} step ${e.step}${of} | loss ${loss(e.smoothedLoss)} | val ${loss(e.valLoss)} | ` +
+    `${formatCount(e.charsPerSecond)} chars/s | ETA ${e.etaSeconds === null ? '—' : formatDuration(e.etaSeconds)}`
+  );
+}
+
+function evalText(e: EvalEvent): string {
+  const val = e.valLoss === null ? 'no validation split' : `val loss ${loss(e.valLoss)}${e.improved ? ' (best)' : ''}`;
+  return `eval step ${e.step}: ${val}, train ${loss(e.trainLoss)} | sample: ${JSON.stringify(e.sample)}`;
+}
+
+function doneText(e: DoneEvent): string {
+  const why = e.reason === 'interrupted' ? `interrupted (${e.signal})` : `reached ${e.reason === 'time' ? '--time' : `--${e.reason}`}`;
+  return (
+    `done, ${why}, at step ${e.step} (epoch ${e.epoch.toFixed(2)}) after ${formatDuration(e.elapsedSeconds)}: ` +
+    `train ${loss(e.trainLoss)}, val ${loss(e.valLoss)}, best val ${loss(e.bestValLoss)}; ` +
+    `latest: ${e.latest}${e.best ? `, best: ${e.best}` : ''}`
+  );
+}
+
+/** Plain lines on stderr: the start, a step line at most every 2 s, every evaluation and checkpoint, the end. */
+class LineDisplay implements ProgressDisplay {
+  private lastStepLine = -Infinity;
+
+  onEvent(event: TrainEvent): void {
+    const write = (line: string) => void process.stderr.write(`${line}\n`);
+    switch (event.event) {
+      case 'start':
+        startLines(event).forEach(write);
+        break;
+      case 'step': {
+        const now = performance.now();
+        if (now - this.lastStepLine >= 2000) {
+          this.lastStepLine = now;
+          write(stepText(event));
+        }
+        break;
+      }
+      case 'eval':
+        write(evalText(event));
+        break;
+      case 'checkpoint':
+        write(`saved ${event.kind} checkpoint ${event.path} (step ${event.step})`);
+        break;
+      case 'done':
+        write(doneText(event));
+        break;
+    }
+  }
+
+  stop(): void {}
+}
+
+/** A live bar on stderr (cli-progress), with evaluations and checkpoints logged above it. */
+class BarDisplay implements ProgressDisplay {
+  private readonly bars = new cliProgress.MultiBar({
+    stream: process.stderr,
+    hideCursor: true,
+    clearOnComplete: true,
+    fps: 5,
+    format: (options, params, payload: { text?: string }) =>
+      `${chalk.cyan(cliProgress.Format.BarFormat(params.progress, options))} ${payload.text ?? ''}`,
+    barsize: 24,
+    barCompleteChar: '█',
+    barIncompleteChar: '░',
+  });
+  private bar: cliProgress.SingleBar | null = null;
+  private start: StartEvent | null = null;
+  private stopped = false;
+
+  onEvent(event: TrainEvent): void {
+    switch (event.event) {
+      case 'start':
+        this.start = event;
+        startLines(event).forEach((line) => this.log(chalk.dim(line)));
+        this.bar = this.bars.create(1000, 0, { text: chalk.dim('starting…') });
+        break;
+      case 'step':
+        this.bar?.update(Math.round(1000 * this.fraction(event)), { text: this.stepText(event) });
+        break;
+      case 'eval':
+        this.log(
+          `${chalk.bold(`eval step ${event.step}`)}: val ${chalk.yellow(loss(event.valLoss))}` +
+            `${event.improved ? chalk.green(' (best)') : ''}, train ${loss(event.trainLoss)} | ${chalk.dim(JSON.stringify(event.sample))}`,
+        );
+        break;
+      case 'checkpoint':
+        this.log(chalk.dim(`saved ${event.kind} checkpoint ${event.path}`));
+        break;
+      case 'done':
+        this.stop();
+        process.stderr.write(`${chalk.bold(doneText(event))}\n`);
+        break;
+    }
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.bars.stop();
+  }
+
+  private log(line: string): void {
+    if (this.stopped) process.stderr.write(`${line}\n`);
+    else this.bars.log(`${line}\n`);
+  }
+
+  /** How far along: by steps or by time, whichever limit is nearer. */
+  private fraction(e: StepEvent): number {
+    const limits = this.start?.limits;
+    const byStep = e.totalSteps ? e.step / e.totalSteps : 0;
+    const byTime = limits?.timeSeconds ? e.elapsedSeconds / limits.timeSeconds : 0;
+    return Math.min(1, Math.max(byStep, byTime));
+  }
+
+  private stepText(e: StepEvent): string {
+    const of = e.totalSteps === null ? '' : chalk.dim(`/${e.totalSteps}`);
+    return (
+      `epoch ${e.epoch.toFixed(2)} step ${e.step}${of} ${chalk.dim('|')} loss ${chalk.yellow(loss(e.smoothedLoss))} ` +
+      `${chalk.dim('|')} val ${loss(e.valLoss)} ${chalk.dim('|')} ${formatCount(e.charsPerSecond)} chars/s ` +
+      `${chalk.dim('|')} ETA ${e.etaSeconds === null ? '—' : formatDuration(e.etaSeconds)}`
+    );
+  }
+}
