@@ -1,0 +1,183 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
+
+/** The built command (`npm test` builds first). */
+const BIN = join(import.meta.dirname, '..', 'bin', 'rnn.js');
+const TINY = ['--cell', 'gru', '--layers', '1', '--hidden', '16', '--embed', '8', '--batch', '4', '--seq-len', '8', '--workers', '1'];
+
+let dir: string;
+let corpus: string;
+
+interface Outcome {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function start(args: string[]): ChildProcess {
+  return spawn(process.execPath, [BIN, ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RNN_DEBUG: '' } });
+}
+
+/** Runs the command to its end; `onStdout` sees stdout as it grows and may act on the child. */
+function rnn(args: string[], onStdout?: (text: string, child: ChildProcess) => void): Promise<Outcome> {
+  const child = start(args);
+  let stdout = '', stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    onStdout?.(stdout, child);
+  });
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'rnn-e2e-train-'));
+  corpus = join(dir, 'corpus.txt');
+  const text = readFileSync(join(import.meta.dirname, '..', 'corpora', 'sotu.txt'), 'utf8').slice(0, 4000);
+  writeFileSync(corpus, text.slice(0, text.lastIndexOf('\n') + 1));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('rnn train (built CLI)', () => {
+  let saved: string;
+
+  beforeAll(async () => {
+    // the run the bad-input cases must leave untouched
+    saved = join(dir, 'saved');
+    const { code, stderr } = await rnn(['train', corpus, ...TINY, '--max-steps', '30', '--eval-every', '10', '--out', saved]);
+    expect(stderr).not.toMatch(/internal error/);
+    expect(code).toBe(0);
+  }, 20_000);
+
+  it('writes latest and best checkpoints and plain progress lines when not on a terminal', () => {
+    const latest = loadCheckpoint(join(saved, 'latest.json'));
+    expect(latest.training.step).toBe(30);
+    expect(latest.history.map((h) => h.step)).toEqual([10, 20, 30]);
+    const best = loadCheckpoint(join(saved, 'best.json'));
+    expect(best.training.bestValLoss).toBe(Math.min(...latest.history.map((h) => h.valLoss!)));
+  });
+
+  it('prints plain lines: no colours, no cursor movement', async () => {
+    const out = join(dir, 'plain');
+    const { code, stdout, stderr } = await rnn(['train', corpus, ...TINY, '--max-steps', '20', '--eval-every', '10', '--out', out]);
+    expect(code).toBe(0);
+    expect(stdout).toBe('');
+    expect(stderr).not.toMatch(/\u001b/);
+    expect(stderr).toMatch(/^training gru 1x16 \(embed 8\)/m);
+    expect(stderr).toMatch(/^epoch 0\.\d\d step 1\/20 \| loss \d\.\d{3} \| val — \| .* chars\/s \| ETA /m);
+    expect(stderr).toMatch(/^eval step 10: val loss \d\.\d{3} \(best\), train \d\.\d{3} \| sample: ".+"$/m);
+    expect(stderr).toContain(`saved latest checkpoint ${join(out, 'latest.json')} (step 20)`);
+    expect(stderr).toMatch(/^done, reached --max-steps, at step 20 /m);
+  }, 20_000);
+
+  it('prints one JSON object per event with --json', async () => {
+    const out = join(dir, 'json');
+    const { code, stdout, stderr } = await rnn(['train', corpus, ...TINY, '--max-steps', '12', '--eval-every', '5', '--out', out, '--json']);
+    expect(code).toBe(0);
+    expect(stderr).toBe('');
+    const events = stdout.trim().split('\n').map((line) => JSON.parse(line) as { event: string; step?: number; kind?: string });
+    expect(events.filter((e) => e.event === 'step').map((e) => e.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    expect(events.filter((e) => e.event === 'eval').map((e) => e.step)).toEqual([5, 10, 12]);
+    expect(events.filter((e) => e.event === 'checkpoint' && e.kind === 'latest').map((e) => e.step)).toEqual([5, 10, 12]);
+    expect(events.at(-1)).toMatchObject({ event: 'done', reason: 'max-steps', step: 12, latest: join(out, 'latest.json') });
+  }, 20_000);
+
+  it('resumes across processes exactly, on two workers', async () => {
+    const model = ['--cell', 'lstm', '--layers', '2', '--dropout', '0.2', '--workers', '2', '--eval-every', '25', '--json'];
+    const args = (out: string, steps: number) => ['train', corpus, ...TINY, ...model, '--max-steps', String(steps), '--out', out];
+    const losses = (stdout: string) =>
+      stdout.trim().split('\n').map((line) => JSON.parse(line) as { event: string; loss?: number }).filter((e) => e.event === 'step').map((e) => e.loss);
+    const whole = await rnn(args(join(dir, 'whole'), 80));
+    const first = await rnn(args(join(dir, 'parts'), 40));
+    const second = await rnn(['train', '--resume', join(dir, 'parts', 'latest.json'), '--max-steps', '80', '--json']);
+    expect([whole.code, first.code, second.code]).toEqual([0, 0, 0]);
+    expect([...losses(first.stdout), ...losses(second.stdout)]).toEqual(losses(whole.stdout));
+    const a = loadCheckpoint(join(dir, 'whole', 'latest.json')), b = loadCheckpoint(join(dir, 'parts', 'latest.json'));
+    expect(b.training.step).toBe(80);
+    expect(b.config.training.workers).toBe(2);
+    expect(b.weights).toEqual(a.weights);
+    expect(b.optimizer).toEqual(a.optimizer);
+  }, 20_000);
+
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('on %s finishes the step, saves and exits %i', async (signal, status) => {
+    const out = join(dir, `signal-${signal}`);
+    let sent = false;
+    const { code, stdout, stderr } = await rnn(['train', corpus, ...TINY, '--time', '1h', '--out', out, '--json'], (text, child) => {
+      if (!sent && text.includes('"event":"step"')) {
+        sent = true;
+        child.kill(signal);
+      }
+    });
+    expect(code).toBe(status);
+    const latest = join(out, 'latest.json');
+    const ckpt = loadCheckpoint(latest);
+    const events = stdout.trim().split('\n').map((line) => JSON.parse(line) as { event: string; step?: number });
+    expect(events.at(-1)).toMatchObject({ event: 'done', reason: 'interrupted', signal, step: ckpt.training.step });
+    expect(ckpt.training.step).toBeGreaterThanOrEqual(1);
+    expect(stderr).toBe(
+      `rnn: interrupted by ${signal} at step ${ckpt.training.step}; saved ${latest}; go on with: rnn train --resume ${latest}\n`,
+    );
+  }, 20_000);
+
+  describe('bad input: one line, no stack, nothing saved touched', () => {
+    const files: Record<string, string | Buffer> = {
+      'empty.txt': '',
+      'short.txt': 'too short\n',
+      'latin1.txt': Buffer.from('caf\xe9 au lait\n', 'latin1'),
+      'notes.json': '{ not json',
+      'v2.json': JSON.stringify({ format: 'rnn-checkpoint/2' }),
+    };
+
+    beforeAll(() => {
+      for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
+      // a good checkpoint with one tensor of the wrong shape
+      const ckpt = JSON.parse(readFileSync(join(saved, 'latest.json'), 'utf8')) as { weights: { tensors: Record<string, { shape: number[] }> } };
+      ckpt.weights.tensors['head.bias']!.shape = [3];
+      writeFileSync(join(dir, 'wrong-shape.json'), JSON.stringify(ckpt));
+      copyFileSync(join(saved, 'latest.json'), join(dir, 'copy.json'));
+    });
+
+    const CASES: [string, string[], RegExp][] = [
+      ['a missing file', ['missing.txt'], /missing\.txt/],
+      ['an empty corpus', ['empty.txt'], /empty\.txt/],
+      ['a corpus shorter than one batch', ['short.txt'], /too short for --batch 4 --seq-len 8/],
+      ['invalid UTF-8', ['latin1.txt'], /latin1\.txt: not valid UTF-8 at byte offset 3/],
+      ['--cell foo', ['corpus.txt', '--cell', 'foo'], /--cell: must be one of lstm, gru, rnn/],
+      ['--hidden 0', ['corpus.txt', '--hidden', '0'], /--hidden: must be >= 1/],
+      ['--lr -1', ['corpus.txt', '--lr', '-1'], /--lr: must be > 0/],
+      ['--dropout 1', ['corpus.txt', '--dropout', '1'], /--dropout: must be < 1/],
+      ['--time 5x', ['corpus.txt', '--time', '5x'], /--time: must be a positive duration/],
+      ['--resume of a file that is not JSON', ['--resume', 'notes.json'], /notes\.json is not JSON/],
+      ['--resume of another format version', ['--resume', 'v2.json'], /v2\.json: format is "rnn-checkpoint\/2", expected "rnn-checkpoint\/1"/],
+      ['--resume of a tensor of the wrong shape', ['--resume', 'wrong-shape.json'], /wrong-shape\.json: .*head\.bias.*shape is \[3\]/],
+      ['--resume with a contradicting model flag', ['--resume', 'copy.json', '--cell', 'lstm'], /--cell lstm contradicts copy\.json/],
+      ['--resume on another corpus', ['--resume', 'copy.json', 'short.txt'], /differs from the one copy\.json was trained on/],
+    ];
+
+    it.concurrent.for(CASES)('%s', async ([, args, message], { expect }) => {
+      const before = readdirSync(saved).map((name) => [name, readFileSync(join(saved, name))] as const);
+      // the tiny-model flags come first, so a bad flag in `args` overrides them
+      const [first, ...rest] = args;
+      const argv = first!.startsWith('--') ? ['train', ...TINY, ...args] : ['train', first!, ...TINY, ...rest];
+      const { code, stdout, stderr } = await rnn([...argv, '--max-steps', '5', '--out', saved]);
+      expect(code).not.toBe(0);
+      expect(stdout).toBe('');
+      expect(stderr).toMatch(/^rnn: [^\n]+\n$/);
+      expect(stderr).not.toMatch(/^\s+at /m);
+      expect(stderr).toMatch(message);
+      expect(readdirSync(saved).sort()).toEqual(before.map(([name]) => name).sort());
+      for (const [name, bytes] of before) expect(readFileSync(join(saved, name)).equals(bytes)).toBe(true);
+      expect(existsSync(join(dir, 'checkpoints'))).toBe(false);
+    }, 20_000);
+  });
+});
