@@ -1,9 +1,9 @@
-import { Worker } from 'node:worker_threads';
 import type { StepResult, StepSettings } from '../engine/step.js';
 import { paramLayout } from '../engine/params.js';
 import type { EngineOptions, OptimizerState, RecurrentState, TrainingEngine } from './engine.js';
 import { Shard } from './shard.js';
-import { CONTROL_SIZE, Command, Control, SCALARS_SIZE, Scalar, type PoolSetup, type SharedBuffers } from './shared.js';
+import { ThreadGroup } from './threads.js';
+import { CONTROL_SIZE, Command, SCALARS_SIZE, Scalar, type PoolSetup, type SharedBuffers } from './shared.js';
 
 /**
  * A persistent pool of worker threads, started once per run. The calling thread is shard 0
@@ -17,16 +17,13 @@ export class PoolEngine implements TrainingEngine {
   readonly evalInputs: Int32Array;
   readonly evalTargets: Int32Array;
   readonly workers: number;
-  private readonly control: Int32Array;
   private readonly scalars: Float64Array;
   private readonly state: Float32Array;
   private readonly m: Float32Array;
   private readonly v: Float32Array;
-  private readonly local: Shard;
   private step: number;
-  private closed = false;
 
-  private constructor(private readonly setup: PoolSetup, private readonly threads: Worker[], options: EngineOptions) {
+  private constructor(private readonly setup: PoolSetup, private readonly threads: ThreadGroup, options: EngineOptions) {
     const b = setup.buffers;
     this.workers = setup.workers;
     this.params = new Float32Array(b.params);
@@ -34,12 +31,10 @@ export class PoolEngine implements TrainingEngine {
     this.targets = new Int32Array(b.targets);
     this.evalInputs = new Int32Array(b.evalInputs);
     this.evalTargets = new Int32Array(b.evalTargets);
-    this.control = new Int32Array(b.control);
     this.scalars = new Float64Array(b.scalars);
     this.state = new Float32Array(b.state);
     this.m = new Float32Array(b.m);
     this.v = new Float32Array(b.v);
-    this.local = new Shard(setup, 0);
     this.step = options.optimizerState?.step ?? 0;
   }
 
@@ -61,8 +56,7 @@ export class PoolEngine implements TrainingEngine {
       new Float32Array(buffers.v).set(options.optimizerState.v);
     }
     const setup: PoolSetup = { config, optimizer: options.optimizer, batchSize: B, seqLen: T, evalRows, workers, buffers };
-    const threads = await Promise.all(Array.from({ length: workers - 1 }, (_, k) => spawn(setup, k + 1)));
-    return new PoolEngine(setup, threads, options);
+    return new PoolEngine(setup, await ThreadGroup.start(setup, 'train', new Shard(setup, 0)), options);
   }
 
   trainStep(settings: StepSettings, dropoutSeed: number | null): StepResult {
@@ -108,38 +102,10 @@ export class PoolEngine implements TrainingEngine {
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    if (Atomics.load(this.control, Control.Failed) === 0) this.post(Command.Exit);
-    this.closed = true;
-    await Promise.all(this.threads.map((t) => t.terminate()));
+    await this.threads.close();
   }
 
-  /** Posts a command to every worker and runs shard 0's part of it here. */
   private post(command: Command): void {
-    if (this.closed) throw new Error('the training engine is closed');
-    Atomics.store(this.control, Control.Command, command);
-    Atomics.add(this.control, Control.Generation, 1);
-    Atomics.notify(this.control, Control.Generation);
-    this.local.run(command);
+    this.threads.post(command);
   }
-}
-
-/** The compiled worker script: beside this file in dist/, or dist's copy when running from src/. */
-function workerUrl(): URL {
-  const here = new URL(import.meta.url);
-  return here.pathname.endsWith('.ts')
-    ? new URL('../../dist/src/parallel/worker.js', here)
-    : new URL('./worker.js', here);
-}
-
-function spawn(setup: PoolSetup, index: number): Promise<Worker> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(workerUrl(), { workerData: { setup, index } });
-    worker.once('error', reject);
-    worker.once('message', (message) => {
-      if (message !== 'ready') return reject(new Error(`worker ${index} failed to start: ${(message as { error: string }).error}`));
-      worker.unref(); // a run that forgets close() still exits
-      resolve(worker);
-    });
-  });
 }

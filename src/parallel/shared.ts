@@ -39,6 +39,8 @@ export const enum Command {
   GetState = 5,
   SetState = 6,
   Exit = 7,
+  Advance = 8,
+  Reset = 9,
 }
 
 /** Slots of the Int32 control block. */
@@ -83,6 +85,6 @@ export function barrier(control: Int32Array, parties: number): void {
   }
   for (let spin = 0; Atomics.load(control, Control.BarrierGeneration) === generation; spin++) {
     if (Atomics.load(control, Control.Failed) !== 0) throw new Error('a worker thread failed');
-    if (spin > 1000) Atomics.wait(control, Control.BarrierGeneration, generation, 50);
+    if (spin > 20000) Atomics.wait(control, Control.BarrierGeneration, generation, 50);
   }
 }

@@ -1,16 +1,22 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import { InferenceShard } from './inference.js';
 import { Shard } from './shard.js';
-import { Command, Control, type PoolSetup } from './shared.js';
+import { Command, Control } from './shared.js';
 
-/** A pool thread: waits for each posted command, runs its shard of it, until Exit. */
-const { setup, index } = workerData as { setup: PoolSetup; index: number };
+/**
+ * A pool thread: waits for each posted command, runs its shard of it, until Exit. It spins a
+ * little before sleeping, since during generation the next command follows within microseconds.
+ */
+const { setup, kind, index } = workerData;
 const control = new Int32Array(setup.buffers.control);
 try {
-  const shard = new Shard(setup, index);
+  const shard = kind === 'infer' ? new InferenceShard(setup, index) : new Shard(setup, index);
   let seen = Atomics.load(control, Control.Generation);
   parentPort!.postMessage('ready');
   for (;;) {
-    Atomics.wait(control, Control.Generation, seen);
+    for (let spin = 0; Atomics.load(control, Control.Generation) === seen; spin++) {
+      if (spin > 20000) Atomics.wait(control, Control.Generation, seen);
+    }
     seen = Atomics.load(control, Control.Generation);
     const command = Atomics.load(control, Control.Command) as Command;
     shard.run(command);

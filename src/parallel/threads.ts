@@ -1,0 +1,57 @@
+import { Worker } from 'node:worker_threads';
+import { Command, Control } from './shared.js';
+
+/** What each thread of a group runs for a posted command; every shard ends at one barrier. */
+export interface CommandRunner {
+  run(command: Command): void;
+}
+
+/**
+ * Worker threads started once and driven through a shared control block: the calling thread
+ * posts a command (store, bump the generation, notify), runs shard 0 itself, and returns when
+ * every shard has passed the command's closing barrier. No messages are posted per command.
+ */
+export class ThreadGroup {
+  private closed = false;
+
+  private constructor(private readonly control: Int32Array, private readonly local: CommandRunner, private readonly threads: Worker[]) {}
+
+  /** Spawns `parties − 1` workers running worker.ts with `setup`; `local` is shard 0. */
+  static async start(setup: { workers: number; buffers: { control: SharedArrayBuffer } }, kind: 'train' | 'infer', local: CommandRunner): Promise<ThreadGroup> {
+    const threads = await Promise.all(Array.from({ length: setup.workers - 1 }, (_, k) => spawn(setup, kind, k + 1)));
+    return new ThreadGroup(new Int32Array(setup.buffers.control), local, threads);
+  }
+
+  post(command: Command): void {
+    if (this.closed) throw new Error('the worker threads are closed');
+    Atomics.store(this.control, Control.Command, command);
+    Atomics.add(this.control, Control.Generation, 1);
+    Atomics.notify(this.control, Control.Generation);
+    this.local.run(command);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (Atomics.load(this.control, Control.Failed) === 0) this.post(Command.Exit);
+    this.closed = true;
+    await Promise.all(this.threads.map((t) => t.terminate()));
+  }
+}
+
+/** The compiled worker script: beside this file in dist/, or dist's copy when running from src/. */
+function workerUrl(): URL {
+  const here = new URL(import.meta.url);
+  return here.pathname.endsWith('.ts') ? new URL('../../dist/src/parallel/worker.js', here) : new URL('./worker.js', here);
+}
+
+function spawn(setup: unknown, kind: string, index: number): Promise<Worker> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(workerUrl(), { workerData: { setup, kind, index } });
+    worker.once('error', reject);
+    worker.once('message', (message) => {
+      if (message !== 'ready') return reject(new Error(`worker ${index} failed to start: ${(message as { error: string }).error}`));
+      worker.unref(); // a run that forgets close() still exits
+      resolve(worker);
+    });
+  });
+}
