@@ -3,18 +3,24 @@ import { resolve } from 'node:path';
 import { type Checkpoint, type TrainingConfig, CHECKPOINT_FORMAT, encodeTensors, saveCheckpoint } from '../checkpoint/checkpoint.js';
 import { CheckpointError, shortMessage } from '../checkpoint/errors.js';
 import { INTEROP_FORMAT, type ModelState, fromInteropState, toInteropState } from '../checkpoint/interop.js';
+import { ADAM_DEFAULTS } from '../engine/optim.js';
 import { paramLayout } from '../engine/params.js';
 import { Rng, type RngState } from '../engine/random.js';
+import { TRAIN_DEFAULTS, defaultWorkers } from '../train/options.js';
 import { type LoadedModel, loadModel } from './load.js';
 
 /**
- * The training settings an imported checkpoint records: `rnn train`'s defaults (spec/model.md:
- * Adam lr 2e-3, clip 5, B = T = 50), used only if training resumes from it.
+ * The training settings an imported checkpoint records, used only if training resumes from
+ * it: a fresh `rnn train` run's defaults.
  */
-export const IMPORTED_TRAINING: TrainingConfig = {
-  seqLen: 50, batchSize: 50, lr: 2e-3, lrDecay: 1, clip: 5, clipValue: null, seed: 0, workers: 1,
-  valFrac: 0.1, minCount: 1, docs: 'file', evalEvery: 1000, optimizer: 'adam',
-};
+export function importedTrainingConfig(): TrainingConfig {
+  const d = TRAIN_DEFAULTS;
+  return {
+    seqLen: d.seqLen, batchSize: d.batch, lr: d.lr, lrDecay: d.lrDecay, clip: d.clip, clipValue: d.clipValue, seed: d.seed,
+    workers: defaultWorkers(), valFrac: d.valFrac, minCount: d.minCount, docs: d.docs, evalEvery: d.evalEvery,
+    optimizer: d.optimizer,
+  };
+}
 
 /** Writes a checkpoint's model as `rnn-state/1` JSON to `outPath` (atomically; an existing file is replaced). */
 export function exportState(checkpointPath: string, outPath: string): LoadedModel {
@@ -55,21 +61,21 @@ export function readInteropFile(path: string): ModelState {
 }
 
 /**
- * A fresh checkpoint for an imported model: step 0, no history, no corpus, a fresh Adam
- * optimizer (zero moments) and the default training settings.
+ * A fresh checkpoint for an imported model: step 0, no history, no corpus, a fresh optimizer
+ * (Adam with zero moments, by default) and the default training settings.
  */
 export function importedCheckpoint(state: ModelState, command: string[], createdAt = new Date()): Checkpoint {
   const layout = paramLayout(state.config);
-  const zeros = encodeTensors(layout, new Float32Array(layout.total));
-  const training = IMPORTED_TRAINING;
+  const training = importedTrainingConfig();
+  const zeros = training.optimizer === 'adam' ? encodeTensors(layout, new Float32Array(layout.total)) : null;
   return {
     format: CHECKPOINT_FORMAT,
     createdAt: createdAt.toISOString(),
     command,
-    config: { model: { ...state.config }, training: { ...training } },
+    config: { model: { ...state.config }, training },
     vocab: [...state.vocab],
     weights: encodeTensors(layout, state.params),
-    optimizer: { kind: 'adam', step: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, m: zeros, v: zeros },
+    optimizer: { kind: training.optimizer, step: 0, ...ADAM_DEFAULTS, m: zeros, v: zeros },
     training: {
       step: 0, epoch: 0, cursor: 0, lr: training.lr, rng: unsignedState(new Rng(training.seed).state()), bestValLoss: null,
       charsSeen: 0, elapsedSeconds: 0,

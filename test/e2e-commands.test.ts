@@ -1,0 +1,215 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { paramLayout } from '../src/engine/params.js';
+
+/**
+ * The built CLI (`node bin/rnn.js`, over dist/) as a subprocess: `npm test` builds first.
+ * Every file these tests write lives in a temp folder.
+ */
+const ROOT = join(import.meta.dirname, '..');
+const BIN = join(ROOT, 'bin', 'rnn.js');
+
+interface EvalFixture {
+  state: { config: { cell: string; vocab_size: number; embed_dim: number; hidden_size: number; num_layers: number }; vocab: string[] };
+  cases: { text: string; loss: number }[];
+}
+
+// Each run starts a Node process and parses a 3 MB checkpoint; the fixture case takes a few seconds.
+// A loaded machine (the rest of the suite runs alongside) gets room beyond vitest's 5 s default.
+vi.setConfig({ testTimeout: 30_000, hookTimeout: 30_000 });
+
+const fixture = JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'eval', 'gru_2x128.json'), 'utf8')) as EvalFixture;
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI to completion; asynchronous, so independent runs can overlap. */
+function rnn(...args: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, RNN_DEBUG: '' }, maxBuffer: 1 << 26 },
+      (error, stdout, stderr) => {
+        if (error && typeof error.code !== 'number') reject(error);
+        else resolve({ status: error ? (error.code as number) : 0, stdout, stderr });
+      });
+  });
+}
+
+let dir: string;
+let ckpt: string;
+const at = (name: string) => join(dir, name);
+
+beforeAll(async () => {
+  if (!existsSync(join(ROOT, 'dist', 'src', 'cli', 'main.js'))) throw new Error('the CLI is not built: run `npm run build` first');
+  dir = mkdtempSync(join(tmpdir(), 'rnn-e2e-'));
+  writeFileSync(at('state.json'), JSON.stringify(fixture.state));
+  ckpt = at('ckpt.json');
+  const imported = await rnn('import', at('state.json'), '--out', ckpt);
+  expect(imported.stderr).toBe(`rnn: wrote ${ckpt} (gru, 2×128, vocabulary of 67)\n`);
+  expect(imported.status).toBe(0);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('rnn import + eval perplexity', () => {
+  it('reproduces the PyTorch loss of every fixture case, and their token-weighted total', async () => {
+    // PyTorch computed the losses in float64, the engine in float32: 1e-4 is the fixtures README's bound.
+    const texts = fixture.cases.flatMap((c) => ['--text', c.text]);
+    const result = await rnn('eval', 'perplexity', '--checkpoint', ckpt, ...texts, '--json');
+    expect(result.status).toBe(0);
+    const rows = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { name: string; loss: number; bpc: number; perplexity: number; tokens: number });
+    expect(rows.map((r) => r.name)).toEqual([...fixture.cases.map((_, i) => `text ${i + 1}`), 'total']);
+    fixture.cases.forEach((c, i) => {
+      const row = rows[i]!;
+      expect(Math.abs(row.loss - c.loss)).toBeLessThanOrEqual(1e-4);
+      expect(row.tokens).toBe([...c.text].length + 1);
+      expect(row.bpc).toBeCloseTo(row.loss / Math.LN2, 12);
+      expect(row.perplexity).toBeCloseTo(Math.exp(row.loss), 9);
+    });
+    const total = rows.at(-1)!;
+    const tokens = fixture.cases.reduce((n, c) => n + [...c.text].length + 1, 0);
+    const weighted = fixture.cases.reduce((s, c) => s + c.loss * ([...c.text].length + 1), 0) / tokens;
+    expect(total.tokens).toBe(tokens);
+    expect(Math.abs(total.loss - weighted)).toBeLessThanOrEqual(1e-4);
+    // The last case has characters the vocabulary lacks: a warning, and they score as <UNK>.
+    expect(result.stderr).toMatch(/^rnn: warning: text 6 has 8 characters outside the vocabulary/);
+  });
+
+  it('scores a file as one document and prints a table', async () => {
+    writeFileSync(at('salad.txt'), fixture.cases[3]!.text);
+    const result = await rnn('eval', 'perplexity', '--checkpoint', ckpt, at('salad.txt'));
+    expect(result.status).toBe(0);
+    const [header, row] = result.stdout.trimEnd().split('\n');
+    expect(header).toMatch(/loss \(nats\/char\)\s+bits\/char\s+perplexity\s+predictions/);
+    const [name, loss, bpc, , tokens] = row!.split(/\s+/);
+    expect(name).toBe(at('salad.txt'));
+    expect(Number(loss)).toBeCloseTo(fixture.cases[3]!.loss, 4);
+    expect(Number(bpc)).toBeCloseTo(fixture.cases[3]!.loss / Math.LN2, 4);
+    expect(Number(tokens)).toBe(26);
+  });
+});
+
+describe('rnn export / import', () => {
+  it('round-trips the weights bit for bit', async () => {
+    expect((await rnn('export', ckpt, '--format', 'torch', '--out', at('out.json'))).status).toBe(0);
+    const exported = JSON.parse(readFileSync(at('out.json'), 'utf8')) as EvalFixture['state'] & { format: string };
+    expect(exported.format).toBe('rnn-state/1');
+    expect(exported.config).toEqual(fixture.state.config);
+    expect(exported.vocab).toEqual(fixture.state.vocab);
+
+    expect((await rnn('import', at('out.json'), '--out', at('back.json'))).status).toBe(0);
+    const [back, original] = [loadCheckpoint(at('back.json')).weights, loadCheckpoint(ckpt).weights];
+    expect(Object.keys(back.tensors)).toEqual(Object.keys(original.tensors));
+    for (const [name, tensor] of Object.entries(original.tensors)) {
+      expect(back.tensors[name]!.shape).toEqual(tensor.shape);
+      expect(back.tensors[name]!.data === tensor.data, name).toBe(true);
+    }
+    // Exporting the re-imported model writes the same bytes (the export holds no timestamp).
+    expect((await rnn('export', at('back.json'), '--out', at('again.json'))).status).toBe(0);
+    expect(readFileSync(at('again.json')).equals(readFileSync(at('out.json')))).toBe(true);
+  });
+
+  it('records an imported model as untrained, with no corpus', async () => {
+    const c = loadCheckpoint(ckpt);
+    expect(c.training.step).toBe(0);
+    expect(c.history).toEqual([]);
+    expect(c.corpus).toBeNull();
+    expect(c.command).toEqual(['rnn', 'import', at('state.json'), '--out', ckpt]);
+  });
+});
+
+describe('rnn info', () => {
+  it('shows the config, parameter count and vocabulary', async () => {
+    const total = paramLayout({ cell: 'gru', vocabSize: 67, embedDim: 64, hiddenSize: 128, numLayers: 2, dropout: 0 }).total;
+    const text = await rnn('info', ckpt);
+    expect(text.status).toBe(0);
+    expect(text.stdout).toMatch(/^model\s+gru, 2 layers, hidden 128, embedding 64, dropout 0$/m);
+    expect(text.stdout).toMatch(new RegExp(`^parameters\\s+${total.toLocaleString('en-US')}$`, 'm'));
+    expect(text.stdout).toMatch(/^vocabulary\s+67 tokens: <EOS> <UNK> "\\n !\$&',-\.3:;\?ABC/m);
+    expect(text.stdout).toMatch(/^corpus\s+none recorded/m);
+
+    const json = JSON.parse((await rnn('info', ckpt, '--json')).stdout) as { config: { model: object }; parameters: number; vocabSize: number; step: number };
+    expect(json.config.model).toEqual({ cell: 'gru', vocabSize: 67, embedDim: 64, hiddenSize: 128, numLayers: 2, dropout: 0 });
+    expect(json.parameters).toBe(total);
+    expect(json.vocabSize).toBe(67);
+    expect(json.step).toBe(0);
+  });
+});
+
+describe('rnn sample', () => {
+  it('prints --len characters, reproducibly for a seed', async () => {
+    const a = await rnn('sample', '--checkpoint', ckpt, '--len', '50', '--seed', '1');
+    expect(a.status).toBe(0);
+    expect(a.stderr).toBe('');
+    expect([...a.stdout]).toHaveLength(50);
+    expect((await rnn('sample', '--checkpoint', ckpt, '--len', '50', '--seed', '1')).stdout).toBe(a.stdout);
+    expect((await rnn('sample', '--checkpoint', ckpt, '--len', '50', '--seed', '2')).stdout).not.toBe(a.stdout);
+  });
+
+  it('echoes the prime first, and warns about characters outside the vocabulary', async () => {
+    const result = await rnn('sample', '--checkpoint', ckpt, '--len', '30', '--seed', '3', '--temperature', '0', '--prime', 'ROMEO ☃:');
+    expect(result.status).toBe(0);
+    expect(result.stdout.startsWith('ROMEO ☃:')).toBe(true);
+    expect([...result.stdout]).toHaveLength(8 + 30);
+    expect(result.stderr).toMatch(/^rnn: warning: --prime has 1 character outside the vocabulary of .*; the model reads them as <UNK>\n$/);
+    writeFileSync(at('prime.txt'), 'ROMEO ☃:');
+    expect((await rnn('sample', '--checkpoint', ckpt, '--len', '30', '--temperature', '0', '--prime-file', at('prime.txt'))).stdout).toBe(result.stdout);
+  });
+});
+
+describe('bad input', () => {
+  const valid = (name: string, edit: (json: Record<string, unknown>) => void): string => {
+    const json = JSON.parse(readFileSync(ckpt, 'utf8')) as Record<string, unknown>;
+    edit(json);
+    writeFileSync(at(name), JSON.stringify(json));
+    return at(name);
+  };
+
+  const cases: [string, () => string[], RegExp][] = [
+    ['--len -5', () => ['sample', '--checkpoint', ckpt, '--len', '-5'], /^rnn: --len must be a positive integer \(got -5\)$/],
+    ['--len 2.5', () => ['sample', '--checkpoint', ckpt, '--len', '2.5'], /^rnn: --len must be a positive integer \(got 2\.5\)$/],
+    ['--temperature -1', () => ['sample', '--checkpoint', ckpt, '--temperature', '-1'], /^rnn: --temperature must be a number >= 0 \(got -1\)$/],
+    ['--top-p 2', () => ['sample', '--checkpoint', ckpt, '--top-p', '2'], /^rnn: --top-p must be a number in \(0, 1\] \(got 2\)$/],
+    ['--top-k 0', () => ['sample', '--checkpoint', ckpt, '--top-k', '0'], /^rnn: --top-k must be a positive integer \(got 0\)$/],
+    ['--seed x', () => ['sample', '--checkpoint', ckpt, '--seed', 'x'], /^rnn: --seed must be an integer from 0 to 4294967295 \(got x\)$/],
+    ['--prime and --prime-file', () => ['sample', '--checkpoint', ckpt, '--prime', 'a', '--prime-file', 'b'], /^rnn: use either --prime or --prime-file/],
+    ['missing --prime-file', () => ['sample', '--checkpoint', ckpt, '--prime-file', at('nope.txt')], /^rnn: file not found: .*nope\.txt$/],
+    ['checkpoint not JSON', () => {
+      writeFileSync(at('garbage.json'), 'not json {');
+      return ['sample', '--checkpoint', at('garbage.json')];
+    }, /^rnn: .*garbage\.json is not JSON: /],
+    ['another checkpoint version', () => ['info', valid('v9.json', (j) => { j['format'] = 'rnn-checkpoint/9'; })],
+      /^rnn: .*v9\.json: format is "rnn-checkpoint\/9", expected "rnn-checkpoint\/1"$/],
+    ['a wrong tensor shape', () => ['eval', 'perplexity', '--checkpoint', valid('shape.json', (j) => {
+      const weights = j['weights'] as { tensors: Record<string, { shape: number[] }> };
+      weights.tensors['head.bias']!.shape = [66];
+    }), '--text', 'hello'], /^rnn: .*shape\.json: weights\.tensors\["head\.bias"\]\.shape is \[66\], expected \[67\]$/],
+    ['missing checkpoint', () => ['sample', '--checkpoint', at('missing.json')], /^rnn: checkpoint not found: .*missing\.json$/],
+    ['missing file to score', () => ['eval', 'perplexity', '--checkpoint', ckpt, at('nope.txt')], /^rnn: file not found: .*nope\.txt$/],
+    ['eval of an imported model without texts', () => ['eval', 'perplexity', '--checkpoint', ckpt],
+      /^rnn: .*ckpt\.json records no training corpus \(an imported model\?\): name files to score, or use --text$/],
+    ['import of a fixture wrapper', () => ['import', join(ROOT, 'test', 'fixtures', 'eval', 'gru_2x128.json'), '--out', at('x.json')],
+      /^rnn: .*gru_2x128\.json: format is missing, expected "rnn-state\/1"; its "state" field holds one/],
+    ['import over an existing file', () => ['import', at('state.json'), '--out', ckpt], /^rnn: .*ckpt\.json already exists: pass --force to replace it$/],
+    ['export over the checkpoint', () => ['export', ckpt, '--out', ckpt], /^rnn: --out .*ckpt\.json is the checkpoint itself/],
+    ['an unknown export format', () => ['export', ckpt, '--format', 'onnx', '--out', at('o.json')], /^rnn: --format must be one of torch \(got onnx\)$/],
+    ['a missing --out', () => ['import', at('state.json')], /^rnn: error: required option '--out <file>' not specified$/],
+  ];
+
+  it.each(cases)('%s: one line on stderr, no stack, non-zero exit, the model file untouched', async (_, args, message) => {
+    const before = readFileSync(ckpt);
+    const result = await rnn(...args());
+    expect(result.status).not.toBe(0);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/^rnn: [^\n]*\n$/);
+    expect(result.stderr).not.toMatch(/ {4}at /);
+    expect(result.stderr.trimEnd()).toMatch(message);
+    // Buffer.equals: vitest's deep equality walks a 3 MB buffer byte by byte, far too slowly.
+    expect(readFileSync(ckpt).equals(before)).toBe(true);
+  });
+});
