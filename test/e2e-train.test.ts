@@ -164,7 +164,7 @@ describe('rnn train (built CLI)', () => {
       ['--resume on another corpus', ['--resume', 'copy.json', 'short.txt'], /differs from the one copy\.json was trained on/],
     ];
 
-    it.concurrent.for(CASES)('%s', async ([, args, message], { expect }) => {
+    it.each(CASES)('%s', async (_name, args, message) => {
       const before = readdirSync(saved).map((name) => [name, readFileSync(join(saved, name))] as const);
       // the tiny-model flags come first, so a bad flag in `args` overrides them
       const [first, ...rest] = args;
