@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -32,8 +32,13 @@ interface Run {
 
 /** Runs the CLI to completion; asynchronous, so independent runs can overlap. */
 function rnn(...args: string[]): Promise<Run> {
+  return rnnIn(ROOT, ...args);
+}
+
+/** Runs the CLI from folder `cwd` (where it looks for checkpoints/). */
+function rnnIn(cwd: string, ...args: string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, RNN_DEBUG: '' }, maxBuffer: 1 << 26 },
+    execFile(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, RNN_DEBUG: '' }, maxBuffer: 1 << 26 },
       (error, stdout, stderr) => {
         if (error && typeof error.code !== 'number') reject(error);
         else resolve({ status: error ? (error.code as number) : 0, stdout, stderr });
@@ -159,6 +164,41 @@ describe('rnn sample', () => {
     expect(result.stderr).toMatch(/^rnn: warning: --prime has 1 character outside the vocabulary of .*; the model reads them as <UNK>\n$/);
     writeFileSync(at('prime.txt'), 'ROMEO ☃:');
     expect((await rnn('sample', '--checkpoint', ckpt, '--len', '30', '--temperature', '0', '--prime-file', at('prime.txt'))).stdout).toBe(result.stdout);
+  });
+});
+
+describe('with a model trained by rnn train', () => {
+  it("scores the checkpoint's validation split as the trainer did, and refuses once the corpus changed", async () => {
+    const corpus = at('corpus.txt');
+    writeFileSync(corpus, fixture.cases[0]!.text);
+    const model = at('trained.json');
+    const trained = await rnn('train', corpus, '--hidden', '16', '--embed', '8', '--layers', '1', '--batch', '4', '--seq-len', '16',
+      '--max-steps', '5', '--eval-every', '0', '--workers', '1', '--out', model, '--json');
+    expect(trained.status).toBe(0);
+    const best = loadCheckpoint(model).training.bestValLoss!;
+    const result = await rnn('eval', 'perplexity', '--checkpoint', model, '--json');
+    expect(result.status).toBe(0);
+    const row = JSON.parse(result.stdout) as { name: string; loss: number; tokens: number };
+    expect(row.name).toBe('validation');
+    expect(row.tokens).toBeGreaterThan(390); // 10 % of 4002 tokens, less what EvalBatches drops (fewer than 4 rows)
+    expect(Math.abs(row.loss - best)).toBeLessThanOrEqual(1e-9);
+
+    writeFileSync(corpus, `${fixture.cases[0]!.text}!`);
+    const changed = await rnn('eval', 'perplexity', '--checkpoint', model);
+    expect(changed.status).not.toBe(0);
+    expect(changed.stderr).toMatch(/^rnn: cannot rebuild the validation split of .*trained\.json: its corpus \(.*corpus\.txt\) changed since training; name files to score, or use --text\n$/);
+  });
+
+  it('samples from the newest checkpoint under checkpoints/ when none is named', async () => {
+    const cwd = at('project');
+    mkdirSync(join(cwd, 'checkpoints', 'run'), { recursive: true });
+    const none = await rnnIn(cwd, 'sample', '--len', '5');
+    expect(none.status).not.toBe(0);
+    expect(none.stderr).toBe('rnn: no checkpoint found under checkpoints/: pass --checkpoint FILE\n');
+    copyFileSync(ckpt, join(cwd, 'checkpoints', 'run', 'latest.json'));
+    const implicit = await rnnIn(cwd, 'sample', '--len', '20', '--seed', '9');
+    expect(implicit.status).toBe(0);
+    expect(implicit.stdout).toBe((await rnn('sample', '--checkpoint', ckpt, '--len', '20', '--seed', '9')).stdout);
   });
 });
 
