@@ -63,17 +63,20 @@ describe('train', () => {
 
   // The corpus gives 2,700-odd training characters, 80-odd steps per epoch at B = 4, T = 8, so
   // both runs cross an epoch boundary (state reset, lr decay) after the resume point.
-  const RESUME_CASES: [string, TrainOptions][] = [
-    ['lstm 2x16 with dropout, adam', { ...TINY, cell: 'lstm', layers: 2, dropout: 0.25 }],
-    ['gru 2x12, sgd with lr decay and element clipping', { ...TINY, layers: 2, hidden: 12, optimizer: 'sgd', lr: 0.5, lrDecay: 0.5, clipValue: 0.5 }],
+  // Interrupted between evaluations, or at step 60 (evalEvery 20), where the validation is
+  // abandoned: the checkpoint then records no evaluation at 60.
+  const RESUME_CASES: [string, number, TrainOptions][] = [
+    ['lstm 2x16 with dropout, adam', 57, { ...TINY, cell: 'lstm', layers: 2, dropout: 0.25 }],
+    ['gru 2x12, sgd with lr decay and element clipping', 60, { ...TINY, layers: 2, hidden: 12, optimizer: 'sgd', lr: 0.5, lrDecay: 0.5, clipValue: 0.5 }],
   ];
 
-  it.each(RESUME_CASES)('resumes exactly: %s', async (_name, options) => {
+  it.each(RESUME_CASES)('resumes exactly: %s, interrupted at step %i', async (_name, stopAt, options) => {
     const whole = await run({ ...options, maxSteps: 120, out: freshOut() });
     const out = freshOut();
-    const first = await run({ ...options, maxSteps: 120, out }, [corpus], 57);
+    const first = await run({ ...options, maxSteps: 120, out }, [corpus], stopAt);
     expect(first.result.reason).toBe('interrupted');
-    expect(first.result.step).toBe(57);
+    expect(first.result.step).toBe(stopAt);
+    expect(loadCheckpoint(first.result.latest).history.map((h) => h.step)).toEqual([20, 40]);
     const second = await run({ resume: join(out, 'latest.json') }, []);
     expect(second.result.reason).toBe('max-steps'); // the limit recorded by the first part
     expect(second.result.step).toBe(120);
@@ -87,7 +90,7 @@ describe('train', () => {
     expect(b.training.smoothedLoss).toBe(a.training.smoothedLoss);
     const start = whole.events.find((e) => e.event === 'start')!;
     const perEpoch = start.event === 'start' ? start.stepsPerEpoch : 0;
-    expect(perEpoch).toBeGreaterThan(57);
+    expect(perEpoch).toBeGreaterThan(stopAt);
     expect(perEpoch).toBeLessThan(120);
     // lr · lrDecay^epoch: epoch 0 for the first perEpoch steps, 1 after
     const lr = options.lr ?? TRAIN_DEFAULTS.lr, decay = options.lrDecay ?? 1;
