@@ -56,7 +56,8 @@ beforeAll(async () => {
   writeFileSync(at('state.json'), JSON.stringify(fixture.state));
   ckpt = at('ckpt.json');
   const imported = await rnn('import', at('state.json'), '--out', ckpt);
-  expect(imported.stderr).toBe(`rnn: wrote ${ckpt} (gru, 2×128, vocabulary of 67)\n`);
+  expect(imported.stdout).toBe(`wrote ${ckpt} (gru, 2×128, vocabulary of 67)\n`);
+  expect(imported.stderr).toBe('');
   expect(imported.status).toBe(0);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

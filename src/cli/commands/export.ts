@@ -21,6 +21,6 @@ export function register(program: Command): void {
       if (!FORMATS.includes(flags.format)) throw new UserError(`--format must be one of ${FORMATS.join(', ')} (got ${flags.format})`);
       const model = exportState(checkpoint, flags.out);
       const { cell, numLayers, hiddenSize } = model.config;
-      process.stderr.write(`rnn: wrote ${flags.out} (${cell}, ${numLayers}×${hiddenSize}, ${model.params.length} parameters)\n`);
+      process.stdout.write(`wrote ${flags.out} (${cell}, ${numLayers}×${hiddenSize}, ${model.params.length.toLocaleString('en-US')} parameters)\n`);
     });
 }

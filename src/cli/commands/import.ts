@@ -19,6 +19,6 @@ export function register(program: Command): void {
     .action((state: string, flags: ImportFlags) => {
       const checkpoint = importState(state, flags.out, ['rnn', ...process.argv.slice(2)], flags.force === true);
       const { cell, numLayers, hiddenSize, vocabSize } = checkpoint.config.model;
-      process.stderr.write(`rnn: wrote ${flags.out} (${cell}, ${numLayers}×${hiddenSize}, vocabulary of ${vocabSize})\n`);
+      process.stdout.write(`wrote ${flags.out} (${cell}, ${numLayers}×${hiddenSize}, vocabulary of ${vocabSize})\n`);
     });
 }
