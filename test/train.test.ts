@@ -77,7 +77,7 @@ describe('train', () => {
     expect(first.result.reason).toBe('interrupted');
     expect(first.result.step).toBe(stopAt);
     expect(loadCheckpoint(first.result.latest).history.map((h) => h.step)).toEqual([20, 40]);
-    const second = await run({ resume: join(out, 'latest.json') }, []);
+    const second = await run({ resume: out }, []); // a folder resumes its latest.json
     expect(second.result.reason).toBe('max-steps'); // the limit recorded by the first part
     expect(second.result.step).toBe(120);
 

@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { type Checkpoint, loadCheckpoint, saveCheckpoint } from '../checkpoint/checkpoint.js';
 import { UserError } from '../cli/errors.js';
@@ -72,7 +73,8 @@ interface Setup {
 
 function prepare(options: TrainOptions, corpusPaths: readonly string[]): Setup {
   const parsed = parseOptions({ ...options });
-  const resume = parsed.resume ?? null;
+  // --resume DIR means DIR/latest.json, the folder layout's running checkpoint
+  const resume = parsed.resume === undefined ? null : isFolder(parsed.resume) ? join(parsed.resume, 'latest.json') : parsed.resume;
   const ckpt: Checkpoint | null = resume === null ? null : loadCheckpoint(resume);
   const settings = ckpt ? resumedSettings(parsed, ckpt, resume!) : freshSettings(parsed);
   const limits = runLimits(parsed, ckpt);
@@ -110,6 +112,10 @@ function prepare(options: TrainOptions, corpusPaths: readonly string[]): Setup {
   }
   const command = parsed.command ?? ['rnn', 'train', ...corpusPaths];
   return { settings, limits, model, data, batches, evalBatches, start, resume, paths, corpus, totalSteps, command };
+}
+
+function isFolder(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
 }
 
 function freshStart(model: ModelConfig, settings: TrainSettings): Restored {

@@ -39,7 +39,7 @@ export function register(program: Command): void {
     .option('--max-steps <n>', 'train until this many steps in all')
     .option('--time <duration>', 'train until this much training time in all, e.g. 90s, 3m, 1h30m')
     .option('--out <path>', 'output folder, or a .json file (default checkpoints/<corpus>-<cell>-<L>x<H>-<time>/; resuming: the checkpoint\'s folder)')
-    .option('--resume <checkpoint>', 'go on training this checkpoint, exactly where it stopped')
+    .option('--resume <checkpoint>', 'go on training this checkpoint (a folder: its latest.json), exactly where it stopped')
     .option('--json', 'print one JSON object per event on stdout instead of the progress display')
     .action(async (corpus: string[], flags: Record<string, unknown>) => {
       const { json, ...options } = flags;
