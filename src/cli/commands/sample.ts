@@ -7,8 +7,8 @@ import { UserError } from '../errors.js';
 
 interface SampleFlags {
   checkpoint?: string;
-  len: string;
-  temperature: string;
+  len?: string;
+  temperature?: string;
   topK?: string;
   topP?: string;
   prime?: string;
@@ -27,8 +27,8 @@ export function register(program: Command): void {
         'A drawn <EOS> (end of document) is printed as a line break unless --stop-at-eos stops there.',
     )
     .option('--checkpoint <file>', 'checkpoint to sample from (default: the newest under checkpoints/)')
-    .option('--len <n>', 'characters to generate, not counting the prime', '200')
-    .option('--temperature <t>', 'softmax temperature; 0 picks the most probable character', '1')
+    .option('--len <n>', 'characters to generate, not counting the prime (default 200)')
+    .option('--temperature <t>', 'softmax temperature; 0 picks the most probable character (default 1)')
     .option('--top-k <k>', 'draw only among the k most probable characters')
     .option('--top-p <p>', 'draw only among the most probable characters whose probabilities add up to p (0 < p <= 1)')
     .option('--prime <text>', 'text the model reads before generating; printed first')
@@ -39,8 +39,8 @@ export function register(program: Command): void {
 }
 
 function runSample(flags: SampleFlags): void {
-  const length = positiveInteger('--len', flags.len);
-  const temperature = parseNumber('--temperature', flags.temperature, (t) => t >= 0, 'a number >= 0');
+  const length = positiveInteger('--len', flags.len ?? '200');
+  const temperature = parseNumber('--temperature', flags.temperature ?? '1', (t) => t >= 0, 'a number >= 0');
   const topK = flags.topK === undefined ? undefined : positiveInteger('--top-k', flags.topK);
   const topP = flags.topP === undefined ? undefined : parseNumber('--top-p', flags.topP, (p) => p > 0 && p <= 1, 'a number in (0, 1]');
   const seed = flags.seed === undefined ? randomInt(MAX_SEED + 1) : parseSeed(flags.seed);
