@@ -1,5 +1,6 @@
 import type { ModelConfig } from '../engine/config.js';
-import { CharRnn } from '../engine/model.js';
+import { Stepper } from '../engine/stepper.js';
+import type { TokenStepper } from '../parallel/inference.js';
 import { Rng } from '../engine/random.js';
 import { EOS, UNK, type Vocabulary } from '../text/vocab.js';
 
@@ -22,6 +23,8 @@ export interface SampleOptions {
   stopAtEos?: boolean;
   /** Receives each drawn character as it is drawn. */
   onText?: (chunk: string) => void;
+  /** What runs the model one token at a time (an InferencePool for several threads); default: a Stepper here. */
+  stepper?: TokenStepper;
 }
 
 /** How a drawn `<EOS>` is written when sampling goes on past it: a line break, so documents come out on their own lines. */
@@ -38,27 +41,23 @@ export function sampleText(opts: SampleOptions): string {
   if (vocab.size !== config.vocabSize) {
     throw new RangeError(`the vocabulary has ${vocab.size} tokens, the model has vocabSize ${config.vocabSize}`);
   }
-  const model = new CharRnn(config, params, null, 1, 1);
+  const stepper = opts.stepper ?? new Stepper(config, params);
+  stepper.reset();
   const sampler = new TokenSampler(config.vocabSize, temperature, opts.topK ?? null, opts.topP ?? null);
   const rng = new Rng(seed);
   const drawn = new Int32Array(length);
   let count = 0;
 
-  const read = (id: number): void => {
-    model.tokens[0] = id;
-    model.forward(null);
-    model.carryState(1);
-  };
-  read(EOS);
-  if (opts.prime) for (const id of vocab.encode(opts.prime)) read(id);
+  stepper.advance(EOS);
+  if (opts.prime) for (const id of vocab.encode(opts.prime)) stepper.advance(id);
 
   const tokens = vocab.tokens, onText = opts.onText, stopAtEos = opts.stopAtEos === true;
   while (count < length) {
-    const id = sampler.draw(model.logits, rng);
+    const id = sampler.draw(stepper.logits, rng);
     if (id === EOS && stopAtEos) break;
     drawn[count++] = id;
     onText?.(id === EOS ? EOS_TEXT : tokens[id]!);
-    if (count < length) read(id);
+    if (count < length) stepper.advance(id);
   }
   return vocab.decode(drawn.subarray(0, count), { eos: EOS_TEXT });
 }
