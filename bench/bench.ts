@@ -14,6 +14,7 @@ import { initParams } from '../src/engine/model.js';
 import { Rng } from '../src/engine/random.js';
 import { createEngine } from '../src/parallel/engine.js';
 import { sampleText } from '../src/generate/sample.js';
+import { createStepper } from '../src/parallel/inference.js';
 import { Vocabulary } from '../src/text/vocab.js';
 
 const args = process.argv.slice(2);
@@ -72,15 +73,18 @@ async function trainingSpeed(config: ModelConfig, workers: number): Promise<{ ch
   return { charsPerSec: (steps * B * T) / elapsed, steps };
 }
 
-function samplingSpeed(): number {
+async function samplingSpeed(workers: number): Promise<number> {
   const config = MODELS['lstm-2x128'];
   const vocab = Vocabulary.fromTokens(['<EOS>', '<UNK>', ...Array.from({ length: VOCAB - 2 }, (_, i) => String.fromCodePoint(33 + i))]);
   const params = initParams(config, new Rng(3));
-  sampleText({ config, params, vocab, length: 2000, temperature: 1, seed: 1 });
-  const length = 20000;
+  const stepper = await createStepper(config, params, workers);
+  sampleText({ config, params, vocab, length: 5000, temperature: 1, seed: 1, stepper });
+  const length = 50000;
   const t0 = performance.now();
-  sampleText({ config, params, vocab, length, temperature: 1, seed: 2 });
-  return length / ((performance.now() - t0) / 1000);
+  sampleText({ config, params, vocab, length, temperature: 1, seed: 2, stepper });
+  const speed = length / ((performance.now() - t0) / 1000);
+  await stepper.close();
+  return speed;
 }
 
 const gemmCeiling = await ceiling();
@@ -105,7 +109,9 @@ for (const name of models) {
     );
   }
 }
-const sampling = samplingSpeed();
-report({ event: 'sample', model: 'lstm-2x128', batch: 1, charsPerSec: sampling }, `sample lstm-2x128 batch 1: ${sampling.toFixed(0)} chars/s`);
+for (const workers of workerCounts) {
+  const sampling = await samplingSpeed(workers);
+  report({ event: 'sample', model: 'lstm-2x128', batch: 1, workers, charsPerSec: sampling }, `sample lstm-2x128 batch 1  workers ${String(workers).padStart(2)}: ${sampling.toFixed(0)} chars/s`);
+}
 const peakRssMiB = process.resourceUsage().maxRSS / 1024;
 report({ event: 'memory', peakRssMiB }, `peak RSS ${peakRssMiB.toFixed(0)} MiB`);

@@ -97,7 +97,7 @@ export class TokenSampler {
   }
 
   /** A token id drawn from `logits[0 .. V)`. */
-  draw(logits: Float32Array, rng: Rng): number {
+  draw(logits: Float64Array, rng: Rng): number {
     const V = this.vocabSize, probs = this.probs;
     let max = -Infinity, argmax = EOS;
     for (let v = 0; v < V; v++) {

@@ -7,8 +7,8 @@ import { ThreadGroup } from './threads.js';
 
 /** Reads one token and leaves the next token's logits: a Stepper here, or split over threads. */
 export interface TokenStepper {
-  readonly logits: Float32Array;
-  advance(token: number): Float32Array;
+  readonly logits: Float64Array;
+  advance(token: number): Float64Array;
   reset(): void;
   close(): Promise<void>;
 }
@@ -17,9 +17,9 @@ interface InferenceSetup {
   config: ModelConfig;
   workers: number;
   buffers: {
-    params: SharedArrayBuffer; // Float32 [P]
-    table: SharedArrayBuffer; // Float32 [V, G·H]: layer 0's input projection per token
-    floats: SharedArrayBuffer; // Float32: the Stepper's state halves and logits
+    weights: SharedArrayBuffer; // Float64 [P]: the stepper's copy of the parameters
+    table: SharedArrayBuffer; // Float64 [V, G·H]: layer 0's input projection per token
+    floats: SharedArrayBuffer; // Float64: the Stepper's state halves and logits
     stepControl: SharedArrayBuffer; // Int32 [2]: token, parity
     control: SharedArrayBuffer; // Int32 [CONTROL_SIZE]
   };
@@ -37,15 +37,16 @@ export class InferenceShard {
 
   constructor(private readonly setup: InferenceSetup, private readonly index: number) {
     const { config, workers, buffers } = setup;
-    this.stepper = new Stepper(config, new Float32Array(buffers.params), {
-      floats: new Float32Array(buffers.floats), control: new Int32Array(buffers.stepControl),
-    }, new Float32Array(buffers.table));
+    this.stepper = new Stepper(config, new Float32Array(0), {
+      weights: new Float64Array(buffers.weights), floats: new Float64Array(buffers.floats),
+      control: new Int32Array(buffers.stepControl), table: new Float64Array(buffers.table),
+    });
     this.units = share(config.hiddenSize, workers, index);
     this.rows = share(config.vocabSize, workers, index);
     this.control = new Int32Array(buffers.control);
   }
 
-  get logits(): Float32Array {
+  get logits(): Float64Array {
     return this.stepper.logits;
   }
 
@@ -72,29 +73,30 @@ export class InferencePool implements TokenStepper {
     private readonly stepControl: Int32Array,
   ) {}
 
-  get logits(): Float32Array {
+  get logits(): Float64Array {
     return this.local.logits;
   }
 
   static async start(config: ModelConfig, params: Float32Array, workers: number): Promise<InferencePool> {
-    const shared = (floats: number) => new SharedArrayBuffer(Math.max(4 * floats, 8));
+    const shared = (count: number, bytes = 8) => new SharedArrayBuffer(Math.max(bytes * count, 8));
     const V = config.vocabSize, G = gateCount(config.cell) * config.hiddenSize;
     const setup: InferenceSetup = {
       config,
       workers: Math.max(1, Math.min(workers, config.hiddenSize)),
       buffers: {
-        params: shared(paramLayout(config).total), table: shared(V * G),
-        floats: shared(Stepper.memoryLayout(config).floats), stepControl: shared(2), control: shared(CONTROL_SIZE),
+        weights: shared(paramLayout(config).total), table: shared(V * G),
+        floats: shared(Stepper.memorySize(config)), stepControl: shared(2, 4), control: shared(CONTROL_SIZE, 4),
       },
     };
-    new Float32Array(setup.buffers.params).set(params);
-    new Float32Array(setup.buffers.table).set(new Stepper(config, params).table);
+    const here = new Stepper(config, params);
+    new Float64Array(setup.buffers.weights).set(params);
+    new Float64Array(setup.buffers.table).set(here.table);
     const local = new InferenceShard(setup, 0);
     const threads = await ThreadGroup.start(setup, 'infer', local);
     return new InferencePool(threads, local, new Int32Array(setup.buffers.stepControl));
   }
 
-  advance(token: number): Float32Array {
+  advance(token: number): Float64Array {
     this.stepControl[0] = token;
     this.threads.post(Command.Advance);
     this.stepControl[1] ^= 1;
