@@ -2,24 +2,22 @@ import { Command, CommanderError } from 'commander';
 import { CheckpointError } from '../checkpoint/errors.js';
 import { CorpusError } from '../text/corpus.js';
 import { UserError } from './errors.js';
+import * as evalCommand from './commands/eval.js';
+import * as exportCommand from './commands/export.js';
+import * as importCommand from './commands/import.js';
+import * as infoCommand from './commands/info.js';
+import * as sampleCommand from './commands/sample.js';
+import * as trainCommand from './commands/train.js';
 
 /** Each command lives in its own file under commands/ and adds itself to the program. */
-type Register = (program: Command) => void;
-
-const COMMANDS = ['train', 'sample', 'eval', 'export', 'import', 'info'];
+const COMMANDS: { register(program: Command): void }[] = [trainCommand, sampleCommand, evalCommand, exportCommand, importCommand, infoCommand];
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('rnn')
     .description('Character-level RNN / LSTM / GRU language models: train, sample, score.')
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text.startsWith('error:') ? `rnn: ${text}` : text) });
-  for (const name of COMMANDS) {
-    const module = (await import(`./commands/${name}.js`).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ERR_MODULE_NOT_FOUND' && err.message.includes(`commands/${name}.js`)) return null;
-      throw err;
-    })) as { register: Register } | null;
-    module?.register(program);
-  }
+  for (const command of COMMANDS) command.register(program);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
