@@ -1,9 +1,10 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { CELL_KINDS, type ModelConfig } from '../engine/config.js';
 import { type ParamLayout, paramLayout } from '../engine/params.js';
-import { CheckpointError, describeValue, shortMessage, zodErrorMessage } from './errors.js';
+import { type DocsMode, DOCS_MODES } from '../text/corpus.js';
+import { CheckpointError, checkFormat, readJsonFile, shortMessage, zodErrorMessage } from './errors.js';
 import { INTEROP_FORMAT, type ModelState } from './interop.js';
 import { EncodedTensorsSchema, checkTensors, decodeTensors } from './tensors.js';
 import { checkVocab } from './vocab.js';
@@ -18,7 +19,7 @@ const count = z.int().nonnegative();
 const uint32 = z.int().min(0).max(0xffffffff);
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, { error: 'is not a lowercase hex sha256' });
 
-export const DocsModeSchema = z.enum(['file', 'line', 'blank']);
+export const DocsModeSchema = z.enum(DOCS_MODES);
 export const OptimizerKindSchema = z.enum(['adam', 'sgd']);
 
 export const ModelConfigSchema = z.object({
@@ -117,19 +118,8 @@ export type OptimizerState = z.infer<typeof OptimizerStateSchema>;
 export type TrainingState = z.infer<typeof TrainingStateSchema>;
 export type HistoryEntry = z.infer<typeof HistoryEntrySchema>;
 export type CorpusInfo = z.infer<typeof CorpusInfoSchema>;
-export type DocsMode = z.infer<typeof DocsModeSchema>;
+export type { DocsMode };
 export type OptimizerKind = z.infer<typeof OptimizerKindSchema>;
-
-function checkFormat(json: unknown, source: string): void {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw new CheckpointError(`${source}: is ${describeValue(json)}, expected an object with format "${CHECKPOINT_FORMAT}"`);
-  }
-  const format: unknown = (json as Record<string, unknown>)['format'];
-  if (format === CHECKPOINT_FORMAT) return;
-  if (format === undefined) throw new CheckpointError(`${source}: format is missing, expected "${CHECKPOINT_FORMAT}"`);
-  const hint = format === INTEROP_FORMAT ? `; it is an interop model: convert it with \`rnn import ${source}\`` : '';
-  throw new CheckpointError(`${source}: format is ${describeValue(format)}, expected "${CHECKPOINT_FORMAT}"${hint}`);
-}
 
 /** The checks a schema cannot express: vocabulary and tensors agree with the model config. */
 function checkConsistency(ckpt: Checkpoint, source: string): void {
@@ -159,7 +149,8 @@ export function carriedStateLayout(model: ModelConfig, batchSize: number): Param
 
 /** Validates a parsed JSON value as a checkpoint; messages name `source` and the field. */
 export function parseCheckpoint(json: unknown, source: string): Checkpoint {
-  checkFormat(json, source);
+  checkFormat(json, source, CHECKPOINT_FORMAT, (format) =>
+    format === INTEROP_FORMAT ? `; it is an interop model: convert it with \`rnn import ${source}\`` : '');
   const parsed = CheckpointSchema.safeParse(json, { reportInput: true });
   if (!parsed.success) throw new CheckpointError(zodErrorMessage(source, parsed.error));
   checkConsistency(parsed.data, source);
@@ -167,22 +158,7 @@ export function parseCheckpoint(json: unknown, source: string): Checkpoint {
 }
 
 export function loadCheckpoint(path: string): Checkpoint {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new CheckpointError(`checkpoint not found: ${path}`);
-    if (code === 'EISDIR') throw new CheckpointError(`${path} is a folder, not a checkpoint`);
-    throw new CheckpointError(`cannot read checkpoint ${path}: ${shortMessage(error)}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new CheckpointError(`${path} is not JSON: ${shortMessage(error)}`);
-  }
-  return parseCheckpoint(json, path);
+  return parseCheckpoint(readJsonFile(path, 'checkpoint'), path);
 }
 
 /**
@@ -192,7 +168,15 @@ export function loadCheckpoint(path: string): Checkpoint {
  */
 export function saveCheckpoint(path: string, checkpoint: Checkpoint): void {
   const valid = parseCheckpoint(checkpoint, path);
-  const text = `${JSON.stringify(valid)}\n`;
+  writeFileAtomic(path, `${JSON.stringify(valid)}\n`, 'checkpoint ');
+}
+
+/**
+ * Writes `text` to a temp file beside `path`, flushes it to disk and renames it over `path`,
+ * so readers (and a crash) see either the previous file or the new one. `what` names the
+ * file in the one-line error.
+ */
+export function writeFileAtomic(path: string, text: string, what = ''): void {
   const dir = dirname(path);
   const temp = `${path}.tmp-${process.pid}`;
   let fd: number | null = null;
@@ -217,7 +201,7 @@ export function saveCheckpoint(path: string, checkpoint: Checkpoint): void {
     } catch {
       /* nothing to clean up */
     }
-    throw new CheckpointError(`cannot write checkpoint ${path}: ${shortMessage(error)}`);
+    throw new CheckpointError(`cannot write ${what}${path}: ${shortMessage(error)}`);
   }
   syncFolder(dir);
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
 
 /** A checkpoint or interop file that cannot be read, with a one-line message naming the file and field. */
@@ -101,4 +102,39 @@ export function shortMessage(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
   const line = text.replace(/\s+/g, ' ').trim();
   return line.length > 160 ? `${line.slice(0, 157)}...` : line;
+}
+
+/**
+ * The parsed JSON of the file at `path`; a missing file, a folder or text that is not JSON is
+ * a one-line CheckpointError (`what` names the kind of file, e.g. "checkpoint").
+ */
+export function readJsonFile(path: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new CheckpointError(`${what} not found: ${path}`);
+    if (code === 'EISDIR') throw new CheckpointError(`${path} is a folder, not a ${what}`);
+    throw new CheckpointError(`cannot read ${what} ${path}: ${shortMessage(error)}`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new CheckpointError(`${path} is not JSON: ${shortMessage(error)}`);
+  }
+}
+
+/**
+ * Checks that `json` is an object whose `format` is `expected`; `hint` may add a word on a
+ * format it recognises (e.g. the other format of this project).
+ */
+export function checkFormat(json: unknown, source: string, expected: string, hint: (format: unknown) => string = () => ''): void {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new CheckpointError(`${source}: is ${describeValue(json)}, expected an object with format "${expected}"`);
+  }
+  const format: unknown = (json as Record<string, unknown>)['format'];
+  if (format === expected) return;
+  if (format === undefined) throw new CheckpointError(`${source}: format is missing, expected "${expected}"`);
+  throw new CheckpointError(`${source}: format is ${describeValue(format)}, expected "${expected}"${hint(format)}`);
 }

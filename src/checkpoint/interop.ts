@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CELL_KINDS, type ModelConfig } from '../engine/config.js';
 import { paramLayout } from '../engine/params.js';
-import { CheckpointError, describeValue, formatShape, sameShape, zodErrorMessage } from './errors.js';
+import { CheckpointError, checkFormat, formatShape, sameShape, zodErrorMessage } from './errors.js';
 import { checkVocab } from './vocab.js';
 
 export const INTEROP_FORMAT = 'rnn-state/1';
@@ -66,20 +66,9 @@ export function toInteropState(config: ModelConfig, vocab: string[], params: Flo
   };
 }
 
-function checkFormat(json: unknown, source: string): void {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw new CheckpointError(`${source}: is ${describeValue(json)}, expected an object with format "${INTEROP_FORMAT}"`);
-  }
-  const format: unknown = (json as Record<string, unknown>)['format'];
-  if (format === INTEROP_FORMAT) return;
-  if (format === undefined) throw new CheckpointError(`${source}: format is missing, expected "${INTEROP_FORMAT}"`);
-  const hint = format === 'rnn-checkpoint/1' ? ' (a native checkpoint, not an interop file)' : '';
-  throw new CheckpointError(`${source}: format is ${describeValue(format)}, expected "${INTEROP_FORMAT}"${hint}`);
-}
-
 /** Validates an `rnn-state/1` object (e.g. a fixture's `state`) and converts its values to float32. */
 export function fromInteropState(json: unknown, source: string): ModelState {
-  checkFormat(json, source);
+  checkFormat(json, source, INTEROP_FORMAT, (format) => (format === 'rnn-checkpoint/1' ? ' (a native checkpoint, not an interop file)' : ''));
   const parsed = InteropStateSchema.safeParse(json, { reportInput: true });
   if (!parsed.success) throw new CheckpointError(zodErrorMessage(source, parsed.error));
   const state = parsed.data;

@@ -1,7 +1,7 @@
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type Checkpoint, type TrainingConfig, CHECKPOINT_FORMAT, encodeTensors, saveCheckpoint } from '../checkpoint/checkpoint.js';
-import { CheckpointError, shortMessage } from '../checkpoint/errors.js';
+import { type Checkpoint, type TrainingConfig, CHECKPOINT_FORMAT, encodeTensors, saveCheckpoint, writeFileAtomic } from '../checkpoint/checkpoint.js';
+import { CheckpointError, readJsonFile, shortMessage } from '../checkpoint/errors.js';
 import { INTEROP_FORMAT, type ModelState, fromInteropState, toInteropState } from '../checkpoint/interop.js';
 import { ADAM_DEFAULTS } from '../engine/optim.js';
 import { paramLayout } from '../engine/params.js';
@@ -34,26 +34,13 @@ export function exportState(checkpointPath: string, outPath: string): LoadedMode
   } catch (error) {
     throw new CheckpointError(`cannot export ${checkpointPath}: ${shortMessage(error)}`);
   }
-  writeTextAtomic(outPath, text);
+  writeFileAtomic(outPath, text);
   return model;
 }
 
 /** Reads an `rnn-state/1` file; a fixture wrapper (`{"state": …}`) gets a hint. */
 export function readInteropFile(path: string): ModelState {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new CheckpointError(`interop file not found: ${path}`);
-    throw new CheckpointError(`cannot read ${path}: ${shortMessage(error)}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new CheckpointError(`${path} is not JSON: ${shortMessage(error)}`);
-  }
+  const json = readJsonFile(path, 'interop file');
   if (isObject(json) && json['format'] === undefined && isObject(json['state']) && json['state']['format'] === INTEROP_FORMAT) {
     throw new CheckpointError(`${path}: format is missing, expected "${INTEROP_FORMAT}"; its "state" field holds one: save that on its own`);
   }
@@ -113,22 +100,4 @@ function samePath(a: string, b: string): boolean {
     }
   };
   return real(a) === real(b);
-}
-
-/** Temp file beside `path`, flushed, renamed over it: readers see the old file or the new one. */
-function writeTextAtomic(path: string, text: string): void {
-  const temp = `${path}.tmp-${process.pid}`;
-  try {
-    const fd = openSync(temp, 'w', 0o644);
-    try {
-      writeFileSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, path);
-  } catch (error) {
-    rmSync(temp, { force: true });
-    throw new CheckpointError(`cannot write ${path}: ${shortMessage(error)}`);
-  }
 }

@@ -36,13 +36,7 @@ export class BatchSource {
       throw new RangeError(`step ${step} is outside 0..${this.stepsPerEpoch - 1}`);
     }
     checkLength(inputs, targets, B * T);
-    for (let b = 0; b < B; b++) {
-      const from = b * this.rowLength + step * T;
-      for (let t = 0; t < T; t++) {
-        inputs[b * T + t] = stream[from + t]!;
-        targets[b * T + t] = stream[from + t + 1]!;
-      }
-    }
+    copyColumns(stream, this.rowLength, B, step * T, T, inputs, targets);
   }
 }
 
@@ -87,13 +81,7 @@ export class EvalBatches {
     }
     const Tc = Math.min(T, this.rowLength - chunk * T);
     checkLength(inputs, targets, rows * Tc);
-    for (let b = 0; b < rows; b++) {
-      const from = b * this.rowLength + chunk * T;
-      for (let t = 0; t < Tc; t++) {
-        inputs[b * Tc + t] = stream[from + t]!;
-        targets[b * Tc + t] = stream[from + t + 1]!;
-      }
-    }
+    copyColumns(stream, this.rowLength, rows, chunk * T, Tc, inputs, targets);
     return Tc;
   }
 }
@@ -105,5 +93,21 @@ function checkPositiveInteger(name: string, value: number): void {
 function checkLength(inputs: Int32Array, targets: Int32Array, needed: number): void {
   if (inputs.length < needed || targets.length < needed) {
     throw new RangeError(`inputs and targets need ${needed} entries, got ${inputs.length} and ${targets.length}`);
+  }
+}
+
+/**
+ * inputs[b·width + t] = row b's character at column start + t, targets the one after it, for
+ * `rows` rows of `rowLength` laid end to end in the stream.
+ */
+function copyColumns(
+  stream: Int32Array, rowLength: number, rows: number, start: number, width: number, inputs: Int32Array, targets: Int32Array,
+): void {
+  for (let b = 0; b < rows; b++) {
+    const from = b * rowLength + start;
+    for (let t = 0; t < width; t++) {
+      inputs[b * width + t] = stream[from + t]!;
+      targets[b * width + t] = stream[from + t + 1]!;
+    }
   }
 }
