@@ -46,13 +46,24 @@ describe('scoreText', () => {
     expect(Math.abs(score.lossSum / score.tokens - c.loss)).toBeLessThanOrEqual(1e-4);
   });
 
-  it('does not depend on the chunk length: the state carries from chunk to chunk', () => {
+  it('the batched model over chunks of 7 (state carried) agrees with the token-by-token stepper', () => {
     const text = fixture.cases[2]!.text;
     const stream = new Int32Array([EOS, ...trainedVocab.encode(text), EOS]);
     const whole = scoreText(trained.config, trained.params, trainedVocab, text);
-    const chunked = scoreStream(trained.config, trained.params, stream, 1, 7);
+    const chunked = scoreStream(trained.config, trained.params, stream, 1, 7); // the batched model, chunks of 7
     expect(chunked.tokens).toBe(whole.tokens);
     expect(chunked.lossSum / chunked.tokens).toBeCloseTo(whole.lossSum / whole.tokens, 5);
+  });
+
+  it('gives the same score with the step split over three threads', async () => {
+    const { createStepper } = await import('../src/parallel/inference.js');
+    const stepper = await createStepper(trained.config, trained.params, 3);
+    const text = fixture.cases[1]!.text;
+    try {
+      expect(scoreText(trained.config, trained.params, trainedVocab, text, stepper)).toEqual(scoreText(trained.config, trained.params, trainedVocab, text));
+    } finally {
+      await stepper.close();
+    }
   });
 
   it('reads characters outside the vocabulary as <UNK>', () => {

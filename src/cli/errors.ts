@@ -8,3 +8,10 @@ export class UserError extends Error {
     this.name = 'UserError';
   }
 }
+
+/** A flag's text as a positive integer, or a UserError naming the flag. */
+export function positiveInteger(flag: string, raw: string): number {
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isSafeInteger(n) || n < 1) throw new UserError(`${flag} must be a positive integer (got ${raw})`);
+  return n;
+}

@@ -1,5 +1,7 @@
 import type { ModelConfig } from '../engine/config.js';
 import { CharRnn } from '../engine/model.js';
+import { Stepper } from '../engine/stepper.js';
+import type { TokenStepper } from '../parallel/inference.js';
 import { EvalBatches } from '../text/batches.js';
 import { EOS, type Vocabulary } from '../text/vocab.js';
 
@@ -9,22 +11,31 @@ export interface Score {
   tokens: number;
 }
 
-/** Time steps per forward pass when scoring; the state carries across chunks, so it changes nothing but speed. */
-export const SCORE_CHUNK = 256;
 
 /**
  * Scores one text under the document convention (spec/text.md): inputs `<EOS> c1 … cN`,
  * targets `c1 … cN <EOS>`, from a zero state; N + 1 predictions. Characters outside the
- * vocabulary read as `<UNK>`.
+ * vocabulary read as `<UNK>`. A batch of one, so it runs token by token on a TokenStepper
+ * (an InferencePool splits each step over threads); by default a Stepper on this thread.
+ *
+ *   loss_t = logsumexp(z_t) − z_t[target_t]
  */
-export function scoreText(config: ModelConfig, params: Float32Array, vocab: Vocabulary, text: string): Score {
+export function scoreText(config: ModelConfig, params: Float32Array, vocab: Vocabulary, text: string, stepper?: TokenStepper): Score {
   checkVocabSize(config, vocab);
   const ids = vocab.encode(text);
-  const stream = new Int32Array(ids.length + 2);
-  stream[0] = EOS;
-  stream.set(ids, 1);
-  stream[ids.length + 1] = EOS;
-  return scoreStream(config, params, stream, 1);
+  const model = stepper ?? new Stepper(config, params);
+  model.reset();
+  let lossSum = 0;
+  for (let t = 0; t <= ids.length; t++) {
+    const logits = model.advance(t === 0 ? EOS : ids[t - 1]!);
+    const target = t < ids.length ? ids[t]! : EOS;
+    let max = -Infinity;
+    for (let v = 0; v < config.vocabSize; v++) if (logits[v]! > max) max = logits[v]!;
+    let sum = 0;
+    for (let v = 0; v < config.vocabSize; v++) sum += Math.exp(logits[v]! - max);
+    lossSum += Math.log(sum) + max - logits[target]!;
+  }
+  return { lossSum, tokens: ids.length + 1 };
 }
 
 /**
@@ -33,7 +44,7 @@ export function scoreText(config: ModelConfig, params: Float32Array, vocab: Voca
  * (EvalBatches: with more than one row, fewer than `maxRows` trailing predictions are dropped).
  * One row scores the whole stream as one sequence.
  */
-export function scoreStream(config: ModelConfig, params: Float32Array, stream: Int32Array, maxRows: number, seqLen = SCORE_CHUNK): Score {
+export function scoreStream(config: ModelConfig, params: Float32Array, stream: Int32Array, maxRows: number, seqLen: number): Score {
   const batches = new EvalBatches(stream, maxRows, seqLen);
   if (batches.rows === 0) return { lossSum: 0, tokens: 0 };
   const B = batches.rows, T = Math.min(seqLen, batches.rowLength);

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { ModelConfig } from '../engine/config.js';
 import { gateCount } from '../engine/config.js';
 import { paramLayout } from '../engine/params.js';
@@ -116,4 +117,10 @@ export class InferencePool implements TokenStepper {
 export async function createStepper(config: ModelConfig, params: Float32Array, workers: number): Promise<TokenStepper> {
   if (workers <= 1) return new Stepper(config, params);
   return InferencePool.start(config, params, workers);
+}
+
+/** Threads for a batch-1 step by default: one per 64 hidden units, up to the cores (smaller
+ * models step faster alone than the barriers between threads would cost). */
+export function defaultStepperWorkers(config: ModelConfig): number {
+  return Math.max(1, Math.min(availableParallelism(), Math.floor(config.hiddenSize / 64)));
 }

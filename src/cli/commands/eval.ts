@@ -1,12 +1,15 @@
 import type { Command } from 'commander';
 import { type LoadedModel, loadModel, resolveCheckpointPath, validationSplit } from '../../generate/load.js';
 import { type Score, scoreStream, scoreSummary, scoreText } from '../../generate/score.js';
+import { createStepper, defaultStepperWorkers } from '../../parallel/inference.js';
 import { readTextFile } from '../../text/corpus.js';
+import { positiveInteger } from '../errors.js';
 
 interface PerplexityFlags {
   checkpoint?: string;
   text: string[];
   json?: boolean;
+  workers?: string;
 }
 
 interface Row extends Score {
@@ -26,23 +29,30 @@ export function register(program: Command): void {
     .option('--checkpoint <file>', 'checkpoint to evaluate (default: the newest under checkpoints/)')
     .option('--text <text>', 'a text to score (repeatable)', (value: string, previous: string[]) => [...previous, value], [])
     .option('--json', 'one JSON object per line: {"name","loss","bpc","perplexity","tokens"}')
+    .option('--workers <n>', 'threads that share each step of a text (default: one per 64 hidden units, up to the cores)')
     .action((files: string[], flags: PerplexityFlags) => runPerplexity(files, flags));
 }
 
-function runPerplexity(files: string[], flags: PerplexityFlags): void {
+async function runPerplexity(files: string[], flags: PerplexityFlags): Promise<void> {
   // Read every input before the (slow) scoring, so a missing file fails at once.
   const texts = [
     ...files.map((file) => ({ name: file, text: readTextFile(file) })),
     ...flags.text.map((text, i) => ({ name: `text ${i + 1}`, text })),
   ];
+  const workers = flags.workers === undefined ? undefined : positiveInteger('--workers', flags.workers);
   const model = loadModel(resolveCheckpointPath(flags.checkpoint));
   const rows: Row[] = [];
   if (texts.length === 0) {
     rows.push({ name: 'validation', ...scoreValidation(model) });
   } else {
-    for (const { name, text } of texts) {
-      warnUnknown(model, name, text);
-      rows.push({ name, ...scoreText(model.config, model.params, model.vocab, text) });
+    const stepper = await createStepper(model.config, model.params, workers ?? defaultStepperWorkers(model.config));
+    try {
+      for (const { name, text } of texts) {
+        warnUnknown(model, name, text);
+        rows.push({ name, ...scoreText(model.config, model.params, model.vocab, text, stepper) });
+      }
+    } finally {
+      await stepper.close();
     }
   }
   if (rows.length > 1) {

@@ -1,11 +1,10 @@
 import { randomInt } from 'node:crypto';
-import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { loadModel, resolveCheckpointPath } from '../../generate/load.js';
 import { sampleText } from '../../generate/sample.js';
-import { createStepper } from '../../parallel/inference.js';
+import { createStepper, defaultStepperWorkers } from '../../parallel/inference.js';
 import { readTextFile } from '../../text/corpus.js';
-import { UserError } from '../errors.js';
+import { UserError, positiveInteger } from '../errors.js';
 
 interface SampleFlags {
   checkpoint?: string;
@@ -69,8 +68,7 @@ async function runSample(flags: SampleFlags): Promise<void> {
     throw error;
   });
   out.write(prime);
-  // Small models step faster on one thread than the barriers between threads would cost.
-  const workers = workersFlag ?? Math.max(1, Math.min(availableParallelism(), Math.floor(config.hiddenSize / 64)));
+  const workers = workersFlag ?? defaultStepperWorkers(config);
   const stepper = await createStepper(config, params, workers);
   // Stream in pieces: one write per character would cost more than drawing it.
   let pending = '', flushedAt = performance.now();
@@ -93,12 +91,6 @@ async function runSample(flags: SampleFlags): Promise<void> {
   out.write(pending);
   // A terminal gets a final line break; a pipe or file gets exactly the text.
   if (out.isTTY) out.write('\n');
-}
-
-function positiveInteger(flag: string, raw: string): number {
-  const n = Number(raw);
-  if (raw.trim() === '' || !Number.isSafeInteger(n) || n < 1) throw new UserError(`${flag} must be a positive integer (got ${raw})`);
-  return n;
 }
 
 function parseNumber(flag: string, raw: string, ok: (x: number) => boolean, expected: string): number {
