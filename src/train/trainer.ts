@@ -165,6 +165,8 @@ class Run {
   private readonly elapsedBefore: number;
   private valLoss: number | null = null;
   private savedAtStep = -1;
+  /** Seconds the last evaluation took (null before the first): what --time keeps for the closing one. */
+  private evalSeconds: number | null = null;
   private bestExists: boolean;
 
   constructor(private readonly s: Setup, private readonly engine: TrainingEngine, private readonly hooks: TrainHooks) {
@@ -196,7 +198,8 @@ class Run {
         reason = limits.maxSteps === totalSteps ? 'max-steps' : 'epochs';
         break;
       }
-      if (limits.timeSeconds !== null && this.elapsed() >= limits.timeSeconds) { reason = 'time'; break; }
+      // --time is the whole run's budget, the closing evaluation included
+      if (limits.timeSeconds !== null && this.elapsed() + this.closingEvalSeconds(speed) >= limits.timeSeconds) { reason = 'time'; break; }
 
       if (progress.cursor === 0) engine.resetTrainState();
       stepSettings.lr = lrAt(settings, progress.epoch);
@@ -237,6 +240,17 @@ class Run {
       config: { ...this.s.model }, valLoss: this.valLoss, bestValLoss: progress.bestValLoss, latest: this.s.paths.latest,
       best, history: progress.history.map((entry) => ({ ...entry })),
     };
+  }
+
+  /**
+   * How long the closing evaluation will take: the last one's duration, or before any, the
+   * validation characters at three times the training speed (a forward pass is about a third
+   * of a training step's work).
+   */
+  private closingEvalSeconds(trainCharsPerSecond: number): number {
+    if (this.s.evalBatches === null) return 0;
+    if (this.evalSeconds !== null) return this.evalSeconds;
+    return trainCharsPerSecond > 0 ? this.s.data.val.length / (3 * trainCharsPerSecond) : 0;
   }
 
   private elapsed(): number {
@@ -280,6 +294,7 @@ class Run {
     if (progress.smoothedLoss === null) throw new Error('evaluation before the first step');
     const t0 = performance.now();
     const valLoss = await this.validate();
+    this.evalSeconds = (performance.now() - t0) / 1000;
     if (valLoss === null && s.evalBatches !== null) {
       this.save(false); // interrupted mid-validation: keep the state, record no evaluation
       return;

@@ -37,7 +37,7 @@ export function register(program: Command): void {
     .option('--eval-every <steps>', `evaluate and save every this many steps; 0: only at the end (default ${D.evalEvery})`)
     .option('--epochs <n>', 'train until this many epochs in all (default 1 when no limit is given)')
     .option('--max-steps <n>', 'train until this many steps in all')
-    .option('--time <duration>', 'train until this much training time in all, e.g. 90s, 3m, 1h30m')
+    .option('--time <duration>', 'stop in time to finish within this much time in all, the closing evaluation included, e.g. 90s, 3m, 1h30m')
     .option('--out <path>', 'output folder, or a .json file (default checkpoints/<corpus>-<cell>-<L>x<H>-<time>/; resuming: the checkpoint\'s folder)')
     .option('--resume <checkpoint>', 'go on training this checkpoint (a folder: its latest.json), exactly where it stopped')
     .option('--json', 'print one JSON object per event on stdout instead of the progress display')
