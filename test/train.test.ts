@@ -148,11 +148,14 @@ describe('train', () => {
     expect(loadCheckpoint(result.best!).training.step).toBe(5);
   });
 
-  it('stops at --time', async () => {
+  it('stops at --time, keeping time for the closing evaluation', async () => {
     const { result, steps } = await run({ ...TINY, time: 0.3, out: freshOut() });
     expect(result.reason).toBe('time');
     expect(steps.length).toBeGreaterThan(0);
-    expect(loadCheckpoint(result.latest).training.elapsedSeconds).toBeGreaterThanOrEqual(0.3);
+    const ckpt = loadCheckpoint(result.latest);
+    expect(ckpt.training.step).toBe(steps.length);
+    expect(ckpt.history.at(-1)?.step).toBe(steps.length); // the closing evaluation ran
+    expect(ckpt.training.elapsedSeconds).toBeGreaterThan(0);
   });
 });
 
