@@ -169,7 +169,7 @@ describe('rnn sample', () => {
 });
 
 describe('with a model trained by rnn train', () => {
-  it("scores the checkpoint's validation split as the trainer did, and refuses once the corpus changed", async () => {
+  it("train → checkpoint → sample → eval: scores the validation split as the trainer did, refuses once the corpus changed", async () => {
     const corpus = at('corpus.txt');
     writeFileSync(corpus, fixture.cases[0]!.text);
     const model = at('trained.json');
@@ -177,6 +177,9 @@ describe('with a model trained by rnn train', () => {
       '--max-steps', '5', '--eval-every', '0', '--workers', '1', '--out', model, '--json');
     expect(trained.status).toBe(0);
     const best = loadCheckpoint(model).training.bestValLoss!;
+    const sampled = await rnn('sample', '--checkpoint', model, '--len', '30', '--seed', '3');
+    expect(sampled.status).toBe(0);
+    expect([...sampled.stdout]).toHaveLength(30);
     const result = await rnn('eval', 'perplexity', '--checkpoint', model, '--json');
     expect(result.status).toBe(0);
     const row = JSON.parse(result.stdout) as { name: string; loss: number; tokens: number };
