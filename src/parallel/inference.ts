@@ -14,7 +14,7 @@ export interface TokenStepper {
   close(): Promise<void>;
 }
 
-interface InferenceSetup {
+export interface InferenceSetup {
   config: ModelConfig;
   workers: number;
   buffers: {

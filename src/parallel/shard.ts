@@ -2,7 +2,7 @@ import { CharRnn } from '../engine/model.js';
 import { Optimizer, clipGradValue, clipScale, scaleSlice, sumOfSquares } from '../engine/optim.js';
 import { paramLayout } from '../engine/params.js';
 import { spreadChunk } from './local.js';
-import { Command, Control, SCALARS_SIZE, Scalar, type PoolSetup, barrier, share } from './shared.js';
+import { Command, SCALARS_SIZE, Scalar, type PoolSetup, barrier, share } from './shared.js';
 
 /**
  * One thread's part of a pool: a model over its share of the batch's sequences (and of the
@@ -137,4 +137,3 @@ export class Shard {
   }
 }
 
-export { Control };

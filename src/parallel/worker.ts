@@ -1,16 +1,17 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { InferenceShard } from './inference.js';
 import { Shard } from './shard.js';
-import { Command, Control } from './shared.js';
+import { Command, Control, type PoolSetup } from './shared.js';
+import type { InferenceSetup } from './inference.js';
 
 /**
  * A pool thread: waits for each posted command, runs its shard of it, until Exit. It spins a
  * little before sleeping, since during generation the next command follows within microseconds.
  */
-const { setup, kind, index } = workerData;
+const { setup, kind, index } = workerData as { setup: PoolSetup | InferenceSetup; kind: 'train' | 'infer'; index: number };
 const control = new Int32Array(setup.buffers.control);
 try {
-  const shard = kind === 'infer' ? new InferenceShard(setup, index) : new Shard(setup, index);
+  const shard = kind === 'infer' ? new InferenceShard(setup as InferenceSetup, index) : new Shard(setup as PoolSetup, index);
   let seen = Atomics.load(control, Control.Generation);
   parentPort!.postMessage('ready');
   for (;;) {
