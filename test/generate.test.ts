@@ -46,13 +46,17 @@ describe('scoreText', () => {
     expect(Math.abs(score.lossSum / score.tokens - c.loss)).toBeLessThanOrEqual(1e-4);
   });
 
-  it('the batched model over chunks of 7 (state carried) agrees with the token-by-token stepper', () => {
+  it('the batched model over chunks of 7 (state carried), on one thread or two, agrees with the token-by-token stepper', async () => {
     const text = fixture.cases[2]!.text;
     const stream = new Int32Array([EOS, ...trainedVocab.encode(text), EOS]);
     const whole = scoreText(trained.config, trained.params, trainedVocab, text);
-    const chunked = scoreStream(trained.config, trained.params, stream, 1, 7); // the batched model, chunks of 7
+    const chunked = await scoreStream(trained.config, trained.params, stream, 1, 7, 1);
     expect(chunked.tokens).toBe(whole.tokens);
     expect(chunked.lossSum / chunked.tokens).toBeCloseTo(whole.lossSum / whole.tokens, 5);
+    // three rows of the same stream shared by two workers: each row is scored as on one thread
+    const [oneThread, twoThreads] = [await scoreStream(trained.config, trained.params, stream, 3, 7, 1), await scoreStream(trained.config, trained.params, stream, 3, 7, 2)];
+    expect(twoThreads.tokens).toBe(oneThread.tokens);
+    expect(twoThreads.lossSum).toBeCloseTo(oneThread.lossSum, 9);
   });
 
   it('gives the same score with the step split over three threads', async () => {

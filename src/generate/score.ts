@@ -1,6 +1,6 @@
 import type { ModelConfig } from '../engine/config.js';
-import { CharRnn } from '../engine/model.js';
 import { Stepper } from '../engine/stepper.js';
+import { type TrainingEngine, createEngine } from '../parallel/engine.js';
 import type { TokenStepper } from '../parallel/inference.js';
 import { EvalBatches } from '../text/batches.js';
 import { EOS, type Vocabulary } from '../text/vocab.js';
@@ -39,32 +39,33 @@ export function scoreText(config: ModelConfig, params: Float32Array, vocab: Voca
 }
 
 /**
- * Scores every next-token prediction of a token stream with the state carried from chunk to
- * chunk, cut into at most `maxRows` contiguous rows that each start from a zero state
- * (EvalBatches: with more than one row, fewer than `maxRows` trailing predictions are dropped).
- * One row scores the whole stream as one sequence.
+ * Σ loss over every prediction of `batches` (contiguous rows, chunks of up to T columns) on the
+ * engine's validation window, from a zero state carried from chunk to chunk: the trainer's
+ * validation and `rnn eval perplexity` of a split, on however many workers the engine has.
+ * Yields to the event loop between chunks; returns null if `stop()` says so.
  */
-export function scoreStream(config: ModelConfig, params: Float32Array, stream: Int32Array, maxRows: number, seqLen: number): Score {
-  const batches = new EvalBatches(stream, maxRows, seqLen);
-  if (batches.rows === 0) return { lossSum: 0, tokens: 0 };
-  const B = batches.rows, T = Math.min(seqLen, batches.rowLength);
-  const model = new CharRnn(config, params, null, B, T);
-  const inputs = new Int32Array(B * T), targets = new Int32Array(B * T);
+export async function scoreBatches(engine: TrainingEngine, batches: EvalBatches, stop: () => boolean = () => false): Promise<number | null> {
+  engine.resetEvalState();
   let lossSum = 0;
   for (let chunk = 0; chunk < batches.chunks; chunk++) {
-    const steps = batches.fill(chunk, inputs, targets);
-    // fill writes [B, steps] rows; the model's rows are T long, and columns past `steps` are not scored.
-    for (let b = 0; b < B; b++) {
-      for (let t = 0; t < steps; t++) {
-        model.tokens[b * T + t] = inputs[b * steps + t]!;
-        model.targets[b * T + t] = targets[b * steps + t]!;
-      }
-    }
-    model.forward(null);
-    lossSum += model.lossSum(steps);
-    model.carryState(steps);
+    const length = batches.fill(chunk, engine.evalInputs, engine.evalTargets);
+    lossSum += engine.evalChunk(length);
+    await new Promise(setImmediate);
+    if (stop()) return null;
   }
-  return { lossSum, tokens: batches.predictions };
+  return lossSum;
+}
+
+/** Σ loss of a token stream cut into at most `maxRows` rows of `seqLen` chunks, on `workers` threads. */
+export async function scoreStream(config: ModelConfig, params: Float32Array, stream: Int32Array, maxRows: number, seqLen: number, workers: number): Promise<Score> {
+  const batches = new EvalBatches(stream, maxRows, seqLen);
+  if (batches.rows === 0) return { lossSum: 0, tokens: 0 };
+  const engine = await createEngine({ config, params, optimizer: 'sgd', batchSize: batches.rows, seqLen, evalRows: batches.rows, workers });
+  try {
+    return { lossSum: (await scoreBatches(engine, batches))!, tokens: batches.predictions };
+  } finally {
+    await engine.close();
+  }
 }
 
 /** Mean loss (nats per prediction), bits per character and perplexity of a score. */

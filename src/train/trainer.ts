@@ -1,3 +1,4 @@
+import { scoreBatches } from '../generate/score.js';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -277,16 +278,8 @@ class Run {
   private async validate(): Promise<number | null> {
     const batches = this.s.evalBatches;
     if (batches === null) return null;
-    const { engine } = this;
-    engine.resetEvalState();
-    let sum = 0;
-    for (let chunk = 0; chunk < batches.chunks; chunk++) {
-      const length = batches.fill(chunk, engine.evalInputs, engine.evalTargets);
-      sum += engine.evalChunk(length);
-      await new Promise(setImmediate);
-      if (this.hooks.signal?.aborted) return null;
-    }
-    return sum / batches.predictions;
+    const sum = await scoreBatches(this.engine, batches, () => this.hooks.signal?.aborted === true);
+    return sum === null ? null : sum / batches.predictions;
   }
 
   private async evaluateAndSave(): Promise<void> {

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { type LoadedModel, loadModel, resolveCheckpointPath, validationSplit } from '../../generate/load.js';
 import { type Score, scoreStream, scoreSummary, scoreText } from '../../generate/score.js';
@@ -29,7 +30,7 @@ export function register(program: Command): void {
     .option('--checkpoint <file>', 'checkpoint to evaluate (default: the newest under checkpoints/)')
     .option('--text <text>', 'a text to score (repeatable)', (value: string, previous: string[]) => [...previous, value], [])
     .option('--json', 'one JSON object per line: {"name","loss","bpc","perplexity","tokens"}')
-    .option('--workers <n>', 'threads that share each step of a text (default: one per 64 hidden units, up to the cores)')
+    .option('--workers <n>', 'threads: they share the validation split\'s rows (default: every core), or each step of a text (default: one per 64 hidden units, up to the cores)')
     .action((files: string[], flags: PerplexityFlags) => runPerplexity(files, flags));
 }
 
@@ -43,7 +44,7 @@ async function runPerplexity(files: string[], flags: PerplexityFlags): Promise<v
   const model = loadModel(resolveCheckpointPath(flags.checkpoint));
   const rows: Row[] = [];
   if (texts.length === 0) {
-    rows.push({ name: 'validation', ...scoreValidation(model) });
+    rows.push({ name: 'validation', ...(await scoreValidation(model, workers ?? availableParallelism())) });
   } else {
     const stepper = await createStepper(model.config, model.params, workers ?? defaultStepperWorkers(model.config));
     try {
@@ -64,9 +65,9 @@ async function runPerplexity(files: string[], flags: PerplexityFlags): Promise<v
 }
 
 /** Scored as the trainer scores it: rows of the checkpoint's batch size, chunks of its sequence length, state carried. */
-function scoreValidation(model: LoadedModel): Score {
+function scoreValidation(model: LoadedModel, workers: number): Promise<Score> {
   const { batchSize, seqLen } = model.checkpoint.config.training;
-  return scoreStream(model.config, model.params, validationSplit(model), batchSize, seqLen);
+  return scoreStream(model.config, model.params, validationSplit(model), batchSize, seqLen, workers);
 }
 
 function warnUnknown(model: LoadedModel, name: string, text: string): void {
