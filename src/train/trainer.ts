@@ -1,4 +1,3 @@
-import { scoreBatches } from '../generate/score.js';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -10,6 +9,7 @@ import { paramLayout } from '../engine/params.js';
 import { Rng, type RngState } from '../engine/random.js';
 import type { StepSettings } from '../engine/step.js';
 import { sampleText } from '../generate/sample.js';
+import { scoreBatches } from '../generate/score.js';
 import { type TrainingEngine, createEngine } from '../parallel/engine.js';
 import { BatchSource, EvalBatches } from '../text/batches.js';
 import type { PreparedData } from '../text/corpus.js';
