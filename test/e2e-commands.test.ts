@@ -55,7 +55,8 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'rnn-e2e-'));
   writeFileSync(at('state.json'), JSON.stringify(fixture.state));
   ckpt = at('ckpt.json');
-  const imported = await rnn('import', at('state.json'), '--out', ckpt);
+  // the fixture as it is: its `state` is the model, beside the cases it scores
+  const imported = await rnn('import', join(ROOT, 'test', 'fixtures', 'eval', 'gru_2x128.json'), '--out', ckpt);
   expect(imported.stdout).toBe(`wrote ${ckpt} (gru, 2×128, vocabulary of 67)\n`);
   expect(imported.stderr).toBe('');
   expect(imported.status).toBe(0);
@@ -125,7 +126,7 @@ describe('rnn export / import', () => {
     expect(c.training.step).toBe(0);
     expect(c.history).toEqual([]);
     expect(c.corpus).toBeNull();
-    expect(c.command).toEqual(['rnn', 'import', at('state.json'), '--out', ckpt]);
+    expect(c.command).toEqual(['rnn', 'import', join(ROOT, 'test', 'fixtures', 'eval', 'gru_2x128.json'), '--out', ckpt]);
   });
 });
 
@@ -237,8 +238,11 @@ describe('bad input', () => {
     ['missing file to score', () => ['eval', 'perplexity', '--checkpoint', ckpt, at('nope.txt')], /^rnn: file not found: .*nope\.txt$/],
     ['eval of an imported model without texts', () => ['eval', 'perplexity', '--checkpoint', ckpt],
       /^rnn: .*ckpt\.json records no training corpus \(an imported model\?\): name files to score, or use --text$/],
-    ['import of a fixture wrapper', () => ['import', join(ROOT, 'test', 'fixtures', 'eval', 'gru_2x128.json'), '--out', at('x.json')],
-      /^rnn: .*gru_2x128\.json: format is missing, expected "rnn-state\/1"; its "state" field holds one/],
+    ['import of a fixture whose state is broken', () => {
+      writeFileSync(at('wrapped.json'), JSON.stringify({ state: { ...fixture.state, vocab: ['a'] }, cases: [] }));
+      return ['import', at('wrapped.json'), '--out', at('x.json')];
+    },
+      /^rnn: .*wrapped\.json: state: vocab/],
     ['import over an existing file', () => ['import', at('state.json'), '--out', ckpt], /^rnn: .*ckpt\.json already exists: pass --force to replace it$/],
     ['export over the checkpoint', () => ['export', ckpt, '--out', ckpt], /^rnn: --out .*ckpt\.json is the checkpoint itself/],
     ['an unknown export format', () => ['export', ckpt, '--format', 'onnx', '--out', at('o.json')], /^rnn: --format must be one of torch \(got onnx\)$/],

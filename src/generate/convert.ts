@@ -38,11 +38,14 @@ export function exportState(checkpointPath: string, outPath: string): LoadedMode
   return model;
 }
 
-/** Reads an `rnn-state/1` file; a fixture wrapper (`{"state": …}`) gets a hint. */
+/**
+ * Reads an `rnn-state/1` file, or a fixture that wraps one in its `state` field (as
+ * shared/fixtures/eval/*.json do, beside the cases they score).
+ */
 export function readInteropFile(path: string): ModelState {
   const json = readJsonFile(path, 'interop file');
   if (isObject(json) && json['format'] === undefined && isObject(json['state']) && json['state']['format'] === INTEROP_FORMAT) {
-    throw new CheckpointError(`${path}: format is missing, expected "${INTEROP_FORMAT}"; its "state" field holds one: save that on its own`);
+    return fromInteropState(json['state'], `${path}: state`);
   }
   return fromInteropState(json, path);
 }
