@@ -5,7 +5,7 @@ import { LstmLayer } from './cells/lstm.js';
 import { RnnLayer } from './cells/rnn.js';
 import { broadcastRows, accumulateColumnSums, matmulNN, matmulNT, matmulTN } from './kernels.js';
 import { softmaxCrossEntropy } from './loss.js';
-import { type ParamLayout, paramLayout } from './params.js';
+import { type ParamLayout, paramLayout, tensorViews } from './params.js';
 import { Rng } from './random.js';
 
 /**
@@ -59,25 +59,22 @@ export class CharRnn {
     this.layout = paramLayout(config);
     if (params.length !== this.layout.total) throw new Error(`params has ${params.length} values, the model needs ${this.layout.total}`);
     if (grads && grads.length !== this.layout.total) throw new Error(`grads has ${grads.length} values, the model needs ${this.layout.total}`);
-    const view = (buf: Float32Array, name: string) => {
-      const s = this.layout.byName.get(name)!;
-      return buf.subarray(s.offset, s.offset + s.size);
-    };
-    const layerTensors = (buf: Float32Array, k: number): LayerTensors => ({
-      weightIh: view(buf, `rnn.weight_ih_l${k}`), weightHh: view(buf, `rnn.weight_hh_l${k}`),
-      biasIh: view(buf, `rnn.bias_ih_l${k}`), biasHh: view(buf, `rnn.bias_hh_l${k}`),
+    const p = tensorViews(this.layout, params), g = grads && tensorViews(this.layout, grads);
+    const layerTensors = (views: Map<string, Float32Array>, k: number): LayerTensors => ({
+      weightIh: views.get(`rnn.weight_ih_l${k}`)!, weightHh: views.get(`rnn.weight_hh_l${k}`)!,
+      biasIh: views.get(`rnn.bias_ih_l${k}`)!, biasHh: views.get(`rnn.bias_hh_l${k}`)!,
     });
     const rows = batchSize * seqLen;
-    this.embedWeight = view(params, 'embed.weight');
-    this.headWeight = view(params, 'head.weight');
-    this.headBias = view(params, 'head.bias');
-    this.embedGrad = grads && view(grads, 'embed.weight');
-    this.headWeightGrad = grads && view(grads, 'head.weight');
-    this.headBiasGrad = grads && view(grads, 'head.bias');
+    this.embedWeight = p.get('embed.weight')!;
+    this.headWeight = p.get('head.weight')!;
+    this.headBias = p.get('head.bias')!;
+    this.embedGrad = g && g.get('embed.weight')!;
+    this.headWeightGrad = g && g.get('head.weight')!;
+    this.headBiasGrad = g && g.get('head.bias')!;
     const Layer = config.cell === 'lstm' ? LstmLayer : config.cell === 'gru' ? GruLayer : RnnLayer;
     this.layers = [];
     for (let k = 0; k < L; k++) {
-      this.layers.push(new Layer(layerTensors(params, k), grads && layerTensors(grads, k), k === 0 ? E : H, H, batchSize, seqLen));
+      this.layers.push(new Layer(layerTensors(p, k), g && layerTensors(g, k), k === 0 ? E : H, H, batchSize, seqLen));
     }
     this.tokens = new Int32Array(rows);
     this.targets = new Int32Array(rows);

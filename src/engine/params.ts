@@ -43,6 +43,6 @@ export function paramLayout(config: ModelConfig): ParamLayout {
 }
 
 /** Named views into a flat buffer (parameters, gradients or moments) of the given layout. */
-export function tensorViews(layout: ParamLayout, buffer: Float32Array): Map<string, Float32Array> {
-  return new Map(layout.specs.map((s) => [s.name, buffer.subarray(s.offset, s.offset + s.size)]));
+export function tensorViews<T extends Float32Array | Float64Array>(layout: ParamLayout, buffer: T): Map<string, T> {
+  return new Map(layout.specs.map((s) => [s.name, buffer.subarray(s.offset, s.offset + s.size) as T]));
 }

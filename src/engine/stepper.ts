@@ -1,6 +1,6 @@
 import type { ModelConfig } from './config.js';
 import { gateCount } from './config.js';
-import { paramLayout } from './params.js';
+import { paramLayout, tensorViews } from './params.js';
 import { sigmoid } from './kernels.js';
 
 /**
@@ -56,11 +56,8 @@ export class Stepper {
     this.numLayers = L;
     this.vocabSize = V;
     const weights = shared?.weights ?? Float64Array.from(params);
-    const layout = paramLayout(config);
-    const view = (name: string) => {
-      const s = layout.byName.get(name)!;
-      return weights.subarray(s.offset, s.offset + s.size);
-    };
+    const views = tensorViews(paramLayout(config), weights);
+    const view = (name: string) => views.get(name)!;
     this.weightIh = []; this.weightHh = []; this.biasIh = []; this.biasHh = [];
     for (let k = 0; k < L; k++) {
       this.weightIh.push(view(`rnn.weight_ih_l${k}`));
