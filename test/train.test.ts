@@ -7,7 +7,7 @@ import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { UserError } from '../src/cli/errors.js';
 import { CorpusError } from '../src/text/corpus.js';
 import type { StepEvent, TrainEvent } from '../src/train/events.js';
-import { TRAIN_DEFAULTS, parseDuration, parseOptions } from '../src/train/options.js';
+import { TRAIN_DEFAULTS, defaultEvalEvery, parseDuration, parseOptions } from '../src/train/options.js';
 import { type TrainResult, train } from '../src/train/trainer.js';
 import type { TrainOptions } from '../src/train/options.js';
 
@@ -185,5 +185,16 @@ describe('options', () => {
     expect(message({ batch: 'many' })).toBe('--batch: must be a number (got "many")');
     expect(message({ time: '5x' })).toBe('--time: must be a positive duration such as 90s, 3m, 1h or 1h30m (got "5x")');
     expect(parseOptions({ clip: '0', hidden: '32', time: '2m' })).toEqual({ clip: null, hidden: 32, timeSeconds: 120 });
+  });
+});
+
+describe('defaultEvalEvery', () => {
+  it('keeps validation near a tenth of the training time, in hundreds of steps', () => {
+    // tinyshakespeare's 111,540 validation characters at B = 25, T = 50: 297.4 → 300
+    expect(defaultEvalEvery(111_540, 25, 50)).toBe(300);
+    // the bundled corpus's 284,575: 759 → 800
+    expect(defaultEvalEvery(284_575, 25, 50)).toBe(800);
+    expect(defaultEvalEvery(1_000, 4, 8)).toBe(200); // 104.2 → 200
+    expect(defaultEvalEvery(200, 4, 8)).toBe(100); // at least a hundred
   });
 });

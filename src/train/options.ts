@@ -63,8 +63,18 @@ export const TRAIN_DEFAULTS: Readonly<Omit<TrainSettings, 'workers'>> = {
   valFrac: 0.1, // the last 10% of the text, as char-rnn
   minCount: 1, // keep every character the training text has
   docs: 'file', // each file one document (spec/text.md)
-  evalEvery: 400, // 400 · B·T = 500k characters: about five evaluations per epoch of the default corpus
+  evalEvery: 400, // only where the validation split is unknown (an imported model); see defaultEvalEvery
 };
+
+/**
+ * Steps between evaluations when --eval-every is not given: a validation pass is a forward
+ * pass, about a third of a training step's work per character, so evaluating every
+ *   10 · valChars / (3 · B · T)
+ * steps (rounded up to a hundred) keeps it near a tenth of the training time.
+ */
+export function defaultEvalEvery(valChars: number, batch: number, seqLen: number): number {
+  return Math.max(100, Math.ceil((10 * valChars) / (3 * batch * seqLen) / 100) * 100);
+}
 
 /** Threads by default: every core the OS offers this process. */
 export function defaultWorkers(): number {

@@ -15,7 +15,7 @@ import { BatchSource, EvalBatches } from '../text/batches.js';
 import type { PreparedData } from '../text/corpus.js';
 import { corpusName, defaultCorpus, loadFreshData, loadResumedData } from './data.js';
 import type { StopReason, TrainEvent } from './events.js';
-import { type RunLimits, type TrainOptions, type TrainSettings, freshSettings, parseOptions, resumedSettings, runLimits } from './options.js';
+import { type RunLimits, type TrainOptions, type TrainSettings, defaultEvalEvery, freshSettings, parseOptions, resumedSettings, runLimits } from './options.js';
 import { type OutputPaths, checkOutputFree, defaultOut, outputPaths, resumedOut } from './output.js';
 import { type Progress, type Restored, buildCheckpoint, lrAt, restoreRun } from './state.js';
 
@@ -81,6 +81,7 @@ function prepare(options: TrainOptions, corpusPaths: readonly string[]): Setup {
   const limits = runLimits(parsed, ckpt);
   const given = [...corpusPaths];
   const data = ckpt ? loadResumedData(given, ckpt, resume!) : loadFreshData(given.length > 0 ? given : [defaultCorpus()], settings);
+  if (!ckpt && parsed.evalEvery === undefined) settings.evalEvery = defaultEvalEvery(data.val.length, settings.batch, settings.seqLen);
   const corpus = data.fingerprint.files.map((f) => f.path);
   const batches = new BatchSource(data.train, settings.batch, settings.seqLen);
   let evalBatches: EvalBatches | null = null;

@@ -34,7 +34,7 @@ export function register(program: Command): void {
     .option('--val-frac <f>', `fraction of the text, from its end, held out for validation, 0 <= f < 1 (default ${D.valFrac})`)
     .option('--min-count <n>', `characters seen fewer times read as <UNK> (default ${D.minCount})`)
     .option('--docs <mode>', `documents: file, line or blank (default ${D.docs})`)
-    .option('--eval-every <steps>', `evaluate and save every this many steps; 0: only at the end (default ${D.evalEvery})`)
+    .option('--eval-every <steps>', 'evaluate and save every this many steps; 0: only at the end (default: as often as keeps validation to about a tenth of the time)')
     .option('--epochs <n>', 'train until this many epochs in all (default 1 when no limit is given)')
     .option('--max-steps <n>', 'train until this many steps in all')
     .option('--time <duration>', 'stop in time to finish within this much time in all, the closing evaluation included, e.g. 90s, 3m, 1h30m')
