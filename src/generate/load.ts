@@ -1,7 +1,8 @@
 import { type Checkpoint, latestCheckpoint, loadCheckpoint, modelFromCheckpoint } from '../checkpoint/checkpoint.js';
 import { CheckpointError, shortMessage } from '../checkpoint/errors.js';
 import type { ModelConfig } from '../engine/config.js';
-import { CorpusError, type PreparedData, fingerprintMatches, prepareData, readCorpus } from '../text/corpus.js';
+import { CorpusError } from '../text/corpus.js';
+import { readCheckpointCorpus } from '../train/data.js';
 import { Vocabulary } from '../text/vocab.js';
 
 /** Where `rnn train` writes checkpoints, and where commands look when no checkpoint is named. */
@@ -42,7 +43,7 @@ export function loadModel(path: string): LoadedModel {
  * empty, or when the files no longer match what it was trained on.
  */
 export function validationSplit(model: LoadedModel): Int32Array {
-  const { path, checkpoint, vocab } = model;
+  const { path, checkpoint } = model;
   const info = checkpoint.corpus;
   if (info === null) {
     throw new CorpusError(`${path} records no training corpus (an imported model?): name files to score, or use --text`);
@@ -51,17 +52,16 @@ export function validationSplit(model: LoadedModel): Int32Array {
     throw new CorpusError(`${path} was trained without a validation split (--val-frac 0): name files to score, or use --text`);
   }
   const rebuild = `cannot rebuild the validation split of ${path}`;
-  let prepared: PreparedData;
+  const files = info.files.map((f) => f.path);
+  let read;
   try {
-    const corpus = readCorpus(info.files.map((f) => f.path), info.docs);
-    prepared = prepareData(corpus, { valFrac: info.valFrac, minCount: 1, vocab });
+    read = readCheckpointCorpus(checkpoint, files);
   } catch (error) {
     if (error instanceof CorpusError) throw new CorpusError(`${rebuild}: ${error.message}`);
     throw error;
   }
-  if (!fingerprintMatches(prepared.fingerprint, { ...info, documents: prepared.fingerprint.documents })) {
-    const files = info.files.map((f) => f.path).join(', ');
-    throw new CorpusError(`${rebuild}: its corpus (${files}) changed since training; name files to score, or use --text`);
+  if (read.changed) {
+    throw new CorpusError(`${rebuild}: its corpus (${files.join(', ')}) changed since training; name files to score, or use --text`);
   }
-  return prepared.val;
+  return read.data.val;
 }

@@ -144,9 +144,12 @@ export function prepareData(corpus: Corpus, options: PrepareOptions): PreparedDa
 }
 
 /** Whether two fingerprints describe the same data and split (file paths aside). */
-export function fingerprintMatches(a: DataFingerprint, b: DataFingerprint): boolean {
+export function fingerprintMatches(a: FingerprintKey, b: FingerprintKey): boolean {
   return a.sha256 === b.sha256 && a.totalTokens === b.totalTokens && a.trainTokens === b.trainTokens;
 }
+
+/** What identifies a corpus and its split (a checkpoint records these). */
+export type FingerprintKey = Pick<DataFingerprint, 'sha256' | 'totalTokens' | 'trainTokens'>;
 
 /** The document texts that fall in the first `trainTokens` tokens of the stream (the last one perhaps cut). */
 function* trainingTexts(documents: readonly string[], lengths: readonly number[], trainTokens: number): Generator<string> {

@@ -3,7 +3,7 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Checkpoint } from '../checkpoint/checkpoint.js';
 import { UserError } from '../cli/errors.js';
-import { CorpusError, type PreparedData, prepareData, readCorpus } from '../text/corpus.js';
+import { CorpusError, type PreparedData, fingerprintMatches, prepareData, readCorpus } from '../text/corpus.js';
 import { Vocabulary } from '../text/vocab.js';
 import type { TrainSettings } from './options.js';
 
@@ -49,19 +49,18 @@ export function loadResumedData(paths: readonly string[], ckpt: Checkpoint, sour
     throw new UserError(`${source} records no corpus: give the corpus it was trained on after \`rnn train\``);
   }
   const files = paths.length > 0 ? paths.map((p) => resolve(p)) : recorded!.files.map((f) => f.path);
-  let corpus;
+  let read;
   try {
-    corpus = readCorpus(files, ckpt.config.training.docs);
+    read = readCheckpointCorpus(ckpt, files);
   } catch (err) {
     if (err instanceof CorpusError && paths.length === 0) {
       throw new CorpusError(`${err.message} (a corpus file recorded in ${source}; give the corpus's new location after \`rnn train\`)`);
     }
     throw err;
   }
-  const data = prepareData(corpus, { valFrac: ckpt.config.training.valFrac, minCount: 1, vocab: Vocabulary.fromTokens(ckpt.vocab) });
+  const { data, changed } = read;
   if (recorded !== null) {
-    const now = data.fingerprint;
-    if (now.sha256 !== recorded.sha256 || now.totalTokens !== recorded.totalTokens || now.trainTokens !== recorded.trainTokens) {
+    if (changed) {
       const was = recorded.files.map((f) => f.path).join(', ');
       throw new CorpusError(
         `the corpus (${files.join(', ')}) differs from the one ${source} was trained on (${was}; ` +
@@ -71,4 +70,15 @@ export function loadResumedData(paths: readonly string[], ckpt: Checkpoint, sour
     }
   }
   return data;
+}
+
+/**
+ * `files` read as the checkpoint read its corpus: its documents mode, split and vocabulary.
+ * `changed` says whether they differ from the text it recorded (false when it recorded none).
+ */
+export function readCheckpointCorpus(ckpt: Checkpoint, files: readonly string[]): { data: PreparedData; changed: boolean } {
+  // the corpus record says how the text was read; a checkpoint without one, its training settings
+  const { docs, valFrac } = ckpt.corpus ?? ckpt.config.training;
+  const data = prepareData(readCorpus(files, docs), { valFrac, minCount: 1, vocab: Vocabulary.fromTokens(ckpt.vocab) });
+  return { data, changed: ckpt.corpus !== null && !fingerprintMatches(data.fingerprint, ckpt.corpus) };
 }
