@@ -5,7 +5,7 @@ import { CheckpointError, readJsonFile, shortMessage } from '../checkpoint/error
 import { INTEROP_FORMAT, type ModelState, fromInteropState, toInteropState } from '../checkpoint/interop.js';
 import { ADAM_DEFAULTS } from '../engine/optim.js';
 import { paramLayout } from '../engine/params.js';
-import { Rng, type RngState } from '../engine/random.js';
+import { Rng } from '../engine/random.js';
 import { TRAIN_DEFAULTS, defaultWorkers } from '../train/options.js';
 import { type LoadedModel, loadModel } from './load.js';
 
@@ -67,7 +67,7 @@ export function importedCheckpoint(state: ModelState, command: string[], created
     weights: encodeTensors(layout, state.params),
     optimizer: { kind: training.optimizer, step: 0, ...ADAM_DEFAULTS, m: zeros, v: zeros },
     training: {
-      step: 0, epoch: 0, cursor: 0, lr: training.lr, rng: unsignedState(new Rng(training.seed).state()), bestValLoss: null,
+      step: 0, epoch: 0, cursor: 0, lr: training.lr, rng: new Rng(training.seed).state(), bestValLoss: null,
       charsSeen: 0, elapsedSeconds: 0,
     },
     history: [],
@@ -83,11 +83,6 @@ export function importState(statePath: string, outPath: string, command: string[
   const checkpoint = importedCheckpoint(state, command);
   saveCheckpoint(outPath, checkpoint);
   return checkpoint;
-}
-
-/** Rng.state() may hold its words as signed int32; the checkpoint stores them as uint32. */
-function unsignedState(state: RngState): RngState {
-  return [state[0] >>> 0, state[1] >>> 0, state[2] >>> 0, state[3] >>> 0];
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

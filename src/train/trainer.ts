@@ -6,7 +6,7 @@ import { UserError } from '../cli/errors.js';
 import type { ModelConfig } from '../engine/config.js';
 import { initParams } from '../engine/model.js';
 import { paramLayout } from '../engine/params.js';
-import { Rng, type RngState } from '../engine/random.js';
+import { Rng } from '../engine/random.js';
 import type { StepSettings } from '../engine/step.js';
 import { sampleText } from '../generate/sample.js';
 import { scoreBatches } from '../generate/score.js';
@@ -131,7 +131,7 @@ function freshStart(model: ModelConfig, settings: TrainSettings): Restored {
     carried: null,
     progress: {
       step: 0, epoch: 0, cursor: 0, charsSeen: 0, elapsedSeconds: 0, smoothedLoss: null, bestValLoss: null,
-      history: [], rng: rng.state().map((word) => word >>> 0) as RngState,
+      history: [], rng: rng.state(),
     },
   };
 }
