@@ -30,7 +30,7 @@ export function register(program: Command): void {
     .option('--checkpoint <file>', 'checkpoint to evaluate (default: the newest under checkpoints/)')
     .option('--text <text>', 'a text to score (repeatable)', (value: string, previous: string[]) => [...previous, value], [])
     .option('--json', 'one JSON object per line: {"name","loss","bpc","perplexity","tokens"}')
-    .option('--workers <n>', 'threads: they share the validation split\'s rows (default: every core), or each step of a text (default: one per 64 hidden units, up to the cores)')
+    .option('--workers <n>', 'threads: they share the validation split\'s rows (default: every core), or each step of a text (default: every core, at least 8 hidden units each)')
     .action((files: string[], flags: PerplexityFlags) => runPerplexity(files, flags));
 }
 

@@ -37,7 +37,7 @@ export function register(program: Command): void {
     .option('--prime-file <file>', 'read the prime from a UTF-8 file')
     .option('--seed <n>', `random seed, 0..${MAX_SEED} (default: a random one)`)
     .option('--stop-at-eos', 'stop when the model ends the document (<EOS>)')
-    .option('--workers <n>', 'threads that share each step (default: one per 64 hidden units, up to the cores)')
+    .option('--workers <n>', 'threads that share each step (default: every core, at least 8 hidden units each)')
     .action((flags: SampleFlags) => runSample(flags));
 }
 
