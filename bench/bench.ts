@@ -1,13 +1,15 @@
 /**
  * `npm run bench`: training speed for 1 … N workers, the GFLOP/s it implies beside the
- * plain-JavaScript matrix-product ceiling measured in this process, sampling speed, peak RSS.
+ * plain-JavaScript matrix-product ceiling measured in this process (alone, and with as many
+ * threads at once as the workers), sampling speed, peak RSS.
  *
  *   npm run bench                       the full table (N = os.availableParallelism())
  *   npm run bench -- --json             one JSON object per line
- *   npm run bench -- --seconds 2 --workers 1,2 --models lstm-2x128
+ *   npm run bench -- --seconds 2 --workers 1,2 --models lstm-2x128 --batch 200
  */
 import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { type ModelConfig, gateCount } from '../src/engine/config.js';
 import { initParams } from '../src/engine/model.js';
@@ -28,10 +30,11 @@ const cores = availableParallelism();
 const workerCounts = (flag('workers') ?? Array.from({ length: cores }, (_, i) => i + 1).join(',')).split(',').map(Number);
 
 // tinyshakespeare's 65 characters plus <EOS> and <UNK>
-const VOCAB = 67, B = 50, T = 50;
+const VOCAB = 67, B = Number(flag('batch') ?? 50), T = 50;
 const MODELS: Record<string, ModelConfig> = {
   'lstm-2x128': { cell: 'lstm', vocabSize: VOCAB, embedDim: 64, hiddenSize: 128, numLayers: 2, dropout: 0 },
   'gru-2x128': { cell: 'gru', vocabSize: VOCAB, embedDim: 64, hiddenSize: 128, numLayers: 2, dropout: 0 },
+  'gru-2x96': { cell: 'gru', vocabSize: VOCAB, embedDim: 64, hiddenSize: 96, numLayers: 2, dropout: 0 },
   'lstm-2x512': { cell: 'lstm', vocabSize: VOCAB, embedDim: 64, hiddenSize: 512, numLayers: 2, dropout: 0 },
 };
 const models = (flag('models') ?? Object.keys(MODELS).join(',')).split(',');
@@ -52,11 +55,23 @@ function flopsPerStep(c: ModelConfig, rows: number): number {
   return 2 * 3 * forward;
 }
 
-async function ceiling(): Promise<number | null> {
-  const path = fileURLToPath(new URL('../../../shared/bench/gemm-ceiling.mjs', import.meta.url));
-  if (!existsSync(path)) return null;
-  const { ceilingGflops } = (await import(path)) as { ceilingGflops: (o: { n: number; seconds: number }) => number };
-  return ceilingGflops({ n: 256, seconds: 1 });
+const CEILING = new URL('../../../shared/bench/gemm-ceiling.mjs', import.meta.url);
+
+/**
+ * The yardstick's GFLOP/s per thread with `threads` copies running at once (the mean), or
+ * null where the file is absent. With several threads it shows what the machine itself
+ * allows: cores that share a clock budget, caches and memory run slower together than alone.
+ */
+async function ceiling(threads: number): Promise<number | null> {
+  if (!existsSync(fileURLToPath(CEILING))) return null;
+  const source = `const { parentPort, workerData } = require('node:worker_threads');
+    import(workerData.url).then(({ ceilingGflops }) => parentPort.postMessage(ceilingGflops({ n: 256, seconds: 1 })));`;
+  const each = await Promise.all(Array.from({ length: threads }, () => new Promise<number>((resolve, reject) => {
+    const worker = new Worker(source, { eval: true, workerData: { url: CEILING.href } });
+    worker.once('message', (gflops: number) => { resolve(gflops); void worker.terminate(); });
+    worker.once('error', reject);
+  })));
+  return each.reduce((a, b) => a + b, 0) / threads;
 }
 
 async function trainingSpeed(config: ModelConfig, workers: number): Promise<{ charsPerSec: number; steps: number }> {
@@ -67,7 +82,7 @@ async function trainingSpeed(config: ModelConfig, workers: number): Promise<{ ch
   engine.trainStep(settings, null); // let the JIT settle
   let steps = 0;
   const t0 = performance.now();
-  while (steps < 2 || performance.now() - t0 < seconds * 1000) { engine.trainStep(settings, null); steps++; }
+  while (steps < 1 || performance.now() - t0 < seconds * 1000) { engine.trainStep(settings, null); steps++; }
   const elapsed = (performance.now() - t0) / 1000;
   await engine.close();
   return { charsPerSec: (steps * B * T) / elapsed, steps };
@@ -79,20 +94,33 @@ async function samplingSpeed(workers: number): Promise<number> {
   const params = initParams(config, new Rng(3));
   const stepper = await createStepper(config, params, workers);
   sampleText({ config, params, vocab, length: 5000, temperature: 1, seed: 1, stepper });
-  const length = 50000;
+  const length = 5000;
+  let drawn = 0;
   const t0 = performance.now();
-  sampleText({ config, params, vocab, length, temperature: 1, seed: 2, stepper });
-  const speed = length / ((performance.now() - t0) / 1000);
+  while (drawn < 2 * length || performance.now() - t0 < seconds * 1000) {
+    sampleText({ config, params, vocab, length, temperature: 1, seed: 2 + drawn, stepper });
+    drawn += length;
+  }
+  const speed = drawn / ((performance.now() - t0) / 1000);
   await stepper.close();
   return speed;
 }
 
-const gemmCeiling = await ceiling();
+const ceilings = new Map<number, number | null>();
+for (const threads of new Set([1, ...workerCounts])) ceilings.set(threads, await ceiling(threads));
+const gemmCeiling = ceilings.get(1) ?? null;
 report(
   { event: 'machine', cores, node: process.version, ceilingGflops: gemmCeiling },
   `${cores} cores, Node ${process.version}; plain-JS GEMM ceiling (shared/bench/gemm-ceiling.mjs, n=256): ` +
     (gemmCeiling === null ? 'not found' : `${gemmCeiling.toFixed(2)} GFLOP/s per thread`),
 );
+for (const [threads, gflops] of ceilings) {
+  if (gflops === null || threads === 1) continue;
+  report(
+    { event: 'ceiling', threads, ceilingGflops: gflops },
+    `  with ${String(threads).padStart(2)} threads at once: ${gflops.toFixed(2)} GFLOP/s per thread (×${((threads * gflops) / gemmCeiling!).toFixed(2)} together)`,
+  );
+}
 for (const name of models) {
   const config = MODELS[name];
   let single = 0;
@@ -100,12 +128,13 @@ for (const name of models) {
     const { charsPerSec, steps } = await trainingSpeed(config, workers);
     if (workers === 1 || single === 0) single = charsPerSec / workers;
     const gflops = (charsPerSec / (B * T)) * flopsPerStep(config, B * T) / 1e9;
-    const ofCeiling = gemmCeiling ? gflops / workers / gemmCeiling : null;
+    const workersCeiling = ceilings.get(workers) ?? null;
+    const ofCeiling = workersCeiling ? gflops / workers / workersCeiling : null;
     report(
       { event: 'train', model: name, batch: B, seqLen: T, workers, steps, charsPerSec, speedup: charsPerSec / single, gflops, ofCeilingPerWorker: ofCeiling },
-      `train ${name.padEnd(11)} B=T=${B}  workers ${String(workers).padStart(2)}: ${charsPerSec.toFixed(0).padStart(7)} chars/s  ` +
+      `train ${name.padEnd(11)} B=${B} T=${T}  workers ${String(workers).padStart(2)}: ${charsPerSec.toFixed(0).padStart(7)} chars/s  ` +
         `×${(charsPerSec / single).toFixed(2)}  ${gflops.toFixed(2)} GFLOP/s` +
-        (ofCeiling === null ? '' : `  (${(ofCeiling * 100).toFixed(0)}% of the ceiling per worker)`),
+        (ofCeiling === null ? '' : `  (${(ofCeiling * 100).toFixed(0)}% of the ceiling with as many threads)`),
     );
   }
 }
