@@ -8,7 +8,7 @@ import { UserError } from '../src/cli/errors.js';
 import { CorpusError } from '../src/text/corpus.js';
 import type { StepEvent, TrainEvent } from '../src/train/events.js';
 import { TRAIN_DEFAULTS, defaultEvalEvery, parseDuration, parseOptions } from '../src/train/options.js';
-import { type TrainResult, train } from '../src/train/trainer.js';
+import { type TrainResult, periodicEvalIsRedundant, train } from '../src/train/trainer.js';
 import type { TrainOptions } from '../src/train/options.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -146,6 +146,14 @@ describe('train', () => {
     expect(result.latest).toBe(out);
     expect(result.best).toBe(join(dir, 'model.best.json'));
     expect(loadCheckpoint(result.best!).training.step).toBe(5);
+  });
+
+  it('skips a periodic evaluation only when --time ends the run within half an interval after it', () => {
+    // 100 s left, evaluations of 10 s, steps of 0.2 s: 400 steps would follow one
+    expect(periodicEvalIsRedundant(100, 10, 0.2, 300)).toBe(false);
+    expect(periodicEvalIsRedundant(100, 10, 0.2, 800)).toBe(false);
+    expect(periodicEvalIsRedundant(100, 10, 0.2, 801)).toBe(true);
+    expect(periodicEvalIsRedundant(15, 10, 0.2, 300)).toBe(true);
   });
 
   it('stops at --time, keeping time for the closing evaluation', async () => {

@@ -53,6 +53,14 @@ export function stepSeed(seed: number, step: number, stream: number): number {
   x = Math.imul(x ^ (x >>> 15), 0x846ca68b);
   return (x ^ (x >>> 16)) >>> 0;
 }
+/**
+ * A periodic evaluation is skipped when, after it, the time left (less the closing
+ * evaluation) holds fewer than half an interval of steps: the closing one comes soon enough.
+ */
+export function periodicEvalIsRedundant(secondsLeft: number, evalSeconds: number, stepSeconds: number, evalEvery: number): boolean {
+  return (secondsLeft - 2 * evalSeconds) / stepSeconds < evalEvery / 2;
+}
+
 const DROPOUT_STREAM = 1;
 const SAMPLE_STREAM = 2;
 
@@ -225,7 +233,7 @@ class Run {
         valLoss: this.valLoss, lr: stepSettings.lr, gradNorm, charsPerSecond: speed, elapsedSeconds: this.elapsed(),
         etaSeconds: this.eta(speed / charsPerStep), totalSteps,
       });
-      if (settings.evalEvery > 0 && progress.step % settings.evalEvery === 0) await this.evaluateAndSave();
+      if (settings.evalEvery > 0 && progress.step % settings.evalEvery === 0 && !this.closingSoon(speed)) await this.evaluateAndSave();
       await new Promise(setImmediate); // let signal handlers run
     }
     if (this.savedAtStep !== progress.step) {
@@ -254,6 +262,14 @@ class Run {
     if (this.s.evalBatches === null) return 0;
     const estimate = trainCharsPerSecond > 0 ? this.s.data.val.length / (2 * trainCharsPerSecond) : 0;
     return Math.max(estimate, this.evalSeconds ?? 0);
+  }
+
+  /** Whether --time will end the run, and evaluate, before half an evaluation interval. */
+  private closingSoon(speed: number): boolean {
+    const { limits, settings } = this.s;
+    if (limits.timeSeconds === null || speed <= 0) return false;
+    const evalSeconds = this.closingEvalSeconds(speed);
+    return periodicEvalIsRedundant(limits.timeSeconds - this.elapsed(), evalSeconds, (settings.batch * settings.seqLen) / speed, settings.evalEvery);
   }
 
   private elapsed(): number {
