@@ -53,6 +53,7 @@ export function stepSeed(seed: number, step: number, stream: number): number {
   x = Math.imul(x ^ (x >>> 15), 0x846ca68b);
   return (x ^ (x >>> 16)) >>> 0;
 }
+
 /**
  * A periodic evaluation is skipped when, after it, the time left (less the closing
  * evaluation) holds fewer than half an interval of steps: the closing one comes soon enough.
