@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: training speed for 1 … N workers, the GFLOP/s it implies beside the
  * plain-JavaScript matrix-product ceiling measured in this process (alone, and with as many
- * threads at once as the workers), sampling speed, peak RSS.
+ * threads at once as the workers), sampling speed (LSTM 2×128 and the default GRU 2×96), peak RSS.
  *
  *   npm run bench                       the full table (N = os.availableParallelism())
  *   npm run bench -- --json             one JSON object per line
@@ -126,9 +126,8 @@ async function trainingSpeeds(config: ModelConfig, counts: number[]): Promise<nu
   return rates;
 }
 
-/** Sampling chars/s (batch 1, LSTM 2×128) on each thread count. */
-async function samplingSpeeds(counts: number[]): Promise<number[]> {
-  const config = MODELS['lstm-2x128']!;
+/** Sampling chars/s (batch 1) of a model on each thread count. */
+async function samplingSpeeds(config: ModelConfig, counts: number[]): Promise<number[]> {
   const vocab = Vocabulary.fromTokens(['<EOS>', '<UNK>', ...Array.from({ length: VOCAB - 2 }, (_, i) => String.fromCodePoint(33 + i))]);
   const params = initParams(config, new Rng(3));
   const length = 2000;
@@ -179,9 +178,12 @@ for (const name of models) {
     );
   });
 }
-const samplingRates = await samplingSpeeds(workerCounts);
-workerCounts.forEach((workers, i) => {
-  report({ event: 'sample', model: 'lstm-2x128', batch: 1, workers, charsPerSec: samplingRates[i] }, `sample lstm-2x128 batch 1  workers ${String(workers).padStart(2)}: ${samplingRates[i]!.toFixed(0)} chars/s`);
-});
+// the issue's yardstick model, and the default one
+for (const name of ['lstm-2x128', 'gru-2x96']) {
+  const rates = await samplingSpeeds(MODELS[name]!, workerCounts);
+  workerCounts.forEach((workers, i) => {
+    report({ event: 'sample', model: name, batch: 1, workers, charsPerSec: rates[i] }, `sample ${name.padEnd(10)} batch 1  workers ${String(workers).padStart(2)}: ${rates[i]!.toFixed(0)} chars/s`);
+  });
+}
 const peakRssMiB = process.resourceUsage().maxRSS / 1024;
 report({ event: 'memory', peakRssMiB }, `peak RSS ${peakRssMiB.toFixed(0)} MiB`);
