@@ -1,0 +1,62 @@
+import type { Arena } from './arena.js';
+
+/** Which implementation of the kernels runs: plain TypeScript, or WebAssembly SIMD. */
+export type KernelsKind = 'js' | 'wasm';
+
+export const KERNELS_KINDS: readonly KernelsKind[] = ['js', 'wasm'];
+
+/**
+ * Everything the engine computes that costs time, behind one interface: the cells, the model,
+ * the optimizer and the one-token stepper call these and nothing else for their arithmetic
+ * over tensors. Each implementation (js.ts, wasm.ts, and the naive reference.ts the tests
+ * hold them to) does the same thing to float32 rounding.
+ *
+ * Conventions: matrices are row-major Float32Arrays; every tensor argument is an array and
+ * an element offset into it (never a subarray view, so the hot path allocates nothing);
+ * products accumulate into C (C += …); element-wise kernels work in place on [off, off + n).
+ * The arrays must come from `arena` (Arena.floats): the WebAssembly kernels address the
+ * arena's memory directly, and read or write nothing else.
+ */
+export interface Kernels {
+  readonly kind: KernelsKind;
+  /** Where every tensor these kernels touch is allocated. */
+  readonly arena: Arena;
+
+  /** C[M,N] += A[M,K] · B[N,K]ᵀ  (x·Wᵀ: a layer's input or recurrent projection, the head; M = 1 is a matrix-vector product) */
+  matmulNT(A: Float32Array, aOff: number, B: Float32Array, bOff: number, C: Float32Array, cOff: number, M: number, N: number, K: number): void;
+  /** C[M,N] += A[M,K] · B[K,N]   (dGates·W: the gradient flowing to a layer's input or state) */
+  matmulNN(A: Float32Array, aOff: number, B: Float32Array, bOff: number, C: Float32Array, cOff: number, M: number, N: number, K: number): void;
+  /** C[M,N] += A[K,M]ᵀ · B[K,N]  (dGatesᵀ·x: the gradient of a weight matrix over all rows of a window) */
+  matmulTN(A: Float32Array, aOff: number, B: Float32Array, bOff: number, C: Float32Array, cOff: number, M: number, N: number, K: number): void;
+
+  /** X[i, :] = bias for each of the M rows of X[M,N]: the start of X = b + A·Wᵀ. */
+  broadcastRows(X: Float32Array, xOff: number, bias: Float32Array, biasOff: number, M: number, N: number): void;
+  /** db[N] += Σ_i dY[i, :] over the M rows of dY[M,N]: the gradient of a bias added to every row. */
+  addColumnSums(dY: Float32Array, yOff: number, db: Float32Array, dbOff: number, M: number, N: number): void;
+
+  /** x ← σ(x) = 1 / (1 + e^−x), in place. */
+  sigmoid(X: Float32Array, off: number, n: number): void;
+  /** x ← tanh(x), in place. */
+  tanh(X: Float32Array, off: number, n: number): void;
+
+  /** dst += src over n elements (the reduction of the workers' gradients). */
+  addInto(dst: Float32Array, dstOff: number, src: Float32Array, srcOff: number, n: number): void;
+  /** Σ x² over n elements, accumulated in float64. */
+  sumOfSquares(X: Float32Array, off: number, n: number): number;
+  /** x ← x · factor. */
+  scale(X: Float32Array, off: number, n: number, factor: number): void;
+  /** x ← min(max(x, −limit), limit). */
+  clamp(X: Float32Array, off: number, n: number, limit: number): void;
+  /**
+   * One Adam update (torch.optim.Adam) of n parameters, with the step's scalars precomputed:
+   *   m ← β₁ m + (1 − β₁) g        v ← β₂ v + (1 − β₂) g²
+   *   θ ← θ − stepSize · m / (√v / sqrtCorrection2 + ε)
+   * where stepSize = lr / (1 − β₁ᵗ) and sqrtCorrection2 = √(1 − β₂ᵗ).
+   */
+  adam(
+    params: Float32Array, grads: Float32Array, m: Float32Array, v: Float32Array, off: number, n: number,
+    stepSize: number, beta1: number, beta2: number, sqrtCorrection2: number, eps: number,
+  ): void;
+  /** θ ← θ − lr · g. */
+  sgd(params: Float32Array, grads: Float32Array, off: number, n: number, lr: number): void;
+}

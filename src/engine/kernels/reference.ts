@@ -1,0 +1,81 @@
+import type { Arena } from './arena.js';
+import type { Kernels } from './kernels.js';
+
+/**
+ * The kernels as their definitions read: plain loops, no blocking, float64 accumulators. Slow,
+ * and kept only as the yardstick the tests hold every real implementation to.
+ */
+export function referenceKernels(arena: Arena): Kernels {
+  return {
+    kind: 'js',
+    arena,
+    matmulNT(A, aOff, B, bOff, C, cOff, M, N, K) {
+      for (let i = 0; i < M; i++) {
+        for (let j = 0; j < N; j++) {
+          let s = 0;
+          for (let k = 0; k < K; k++) s += A[aOff + i * K + k]! * B[bOff + j * K + k]!;
+          C[cOff + i * N + j] += s;
+        }
+      }
+    },
+    matmulNN(A, aOff, B, bOff, C, cOff, M, N, K) {
+      for (let i = 0; i < M; i++) {
+        for (let j = 0; j < N; j++) {
+          let s = 0;
+          for (let k = 0; k < K; k++) s += A[aOff + i * K + k]! * B[bOff + k * N + j]!;
+          C[cOff + i * N + j] += s;
+        }
+      }
+    },
+    matmulTN(A, aOff, B, bOff, C, cOff, M, N, K) {
+      for (let i = 0; i < M; i++) {
+        for (let j = 0; j < N; j++) {
+          let s = 0;
+          for (let k = 0; k < K; k++) s += A[aOff + k * M + i]! * B[bOff + k * N + j]!;
+          C[cOff + i * N + j] += s;
+        }
+      }
+    },
+    broadcastRows(X, xOff, bias, biasOff, M, N) {
+      for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) X[xOff + i * N + j] = bias[biasOff + j]!;
+    },
+    addColumnSums(dY, yOff, db, dbOff, M, N) {
+      for (let j = 0; j < N; j++) {
+        let s = 0;
+        for (let i = 0; i < M; i++) s += dY[yOff + i * N + j]!;
+        db[dbOff + j] += s;
+      }
+    },
+    sigmoid(X, off, n) {
+      for (let i = off; i < off + n; i++) X[i] = 1 / (1 + Math.exp(-X[i]!));
+    },
+    tanh(X, off, n) {
+      for (let i = off; i < off + n; i++) X[i] = Math.tanh(X[i]!);
+    },
+    addInto(dst, dstOff, src, srcOff, n) {
+      for (let i = 0; i < n; i++) dst[dstOff + i] += src[srcOff + i]!;
+    },
+    sumOfSquares(X, off, n) {
+      let s = 0;
+      for (let i = off; i < off + n; i++) s += X[i]! * X[i]!;
+      return s;
+    },
+    scale(X, off, n, factor) {
+      for (let i = off; i < off + n; i++) X[i] *= factor;
+    },
+    clamp(X, off, n, limit) {
+      for (let i = off; i < off + n; i++) X[i] = Math.min(Math.max(X[i]!, -limit), limit);
+    },
+    adam(params, grads, m, v, off, n, stepSize, beta1, beta2, sqrtCorrection2, eps) {
+      for (let i = off; i < off + n; i++) {
+        const g = grads[i]!;
+        m[i] = beta1 * m[i]! + (1 - beta1) * g;
+        v[i] = beta2 * v[i]! + (1 - beta2) * g * g;
+        params[i] -= (stepSize * m[i]!) / (Math.sqrt(v[i]!) / sqrtCorrection2 + eps);
+      }
+    },
+    sgd(params, grads, off, n, lr) {
+      for (let i = off; i < off + n; i++) params[i] -= lr * grads[i]!;
+    },
+  };
+}
