@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { type ModelConfig, gateCount } from '../src/engine/config.js';
 import { initParams } from '../src/engine/model.js';
 import { Rng } from '../src/engine/random.js';
-import { createEngine } from '../src/parallel/engine.js';
+import { createEngine } from '../src/parallel/pool.js';
 import { sampleText } from '../src/generate/sample.js';
 import { createStepper } from '../src/parallel/inference.js';
 import { Vocabulary } from '../src/text/vocab.js';

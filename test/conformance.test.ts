@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { CharRnn } from '../src/engine/model.js';
 import { Optimizer, clipGradNorm } from '../src/engine/optim.js';
 import { paramLayout } from '../src/engine/params.js';
 import { trainStep } from '../src/engine/step.js';
 import { fixtureConfig, loadTorchFixture, packParams, torchFixtureFiles } from './helpers/fixtures.js';
+import { kernelKinds, modelOn } from './helpers/kernels.js';
 
 /**
  * Every fixture of test/fixtures/torch (and of $RNN_FIXTURES) against the float32 engine.
@@ -24,16 +24,15 @@ function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, bound: num
   expect(worst, `${what}: worst at [${at}] got ${got[at]} want ${want[at]}`).toBeLessThanOrEqual(bound);
 }
 
-for (const file of torchFixtureFiles()) {
+for (const kind of kernelKinds()) for (const file of torchFixtureFiles()) {
   const f = loadTorchFixture(file);
   const config = fixtureConfig(f);
   const layout = paramLayout(config);
   const B = f.input.tokens.length, T = f.input.tokens[0].length, V = config.vocabSize;
 
-  describe(`${file.split('/').pop()} — ${f.description}`, () => {
-    const params = packParams(config, f.state.tensors);
-    const grads = new Float32Array(layout.total);
-    const model = new CharRnn(config, params, grads, B, T);
+  describe(`${kind} kernels: ${file.split('/').pop()} — ${f.description}`, () => {
+    const model = modelOn(kind, config, packParams(config, f.state.tensors), { grads: true, batchSize: B, seqLen: T });
+    const grads = model.grads!;
     model.tokens.set(f.input.tokens.flat());
     model.targets.set(f.input.targets.flat());
     model.setInitialState(f.input.h0, f.input.c0 ?? null);
@@ -64,7 +63,7 @@ for (const file of torchFixtureFiles()) {
 
     it('global norm and clipped gradients', () => {
       const clipped = grads.slice();
-      const norm = clipGradNorm(clipped, f.clip_max_norm);
+      const norm = clipGradNorm(model.kernels, clipped, f.clip_max_norm);
       expectClose([norm], [f.expect.grad_norm], VALUE_BOUND, 'grad_norm');
       for (const spec of layout.specs) {
         expectClose(clipped.subarray(spec.offset, spec.offset + spec.size), f.expect.clipped_grads[spec.name], VALUE_BOUND, `clipped ${spec.name}`);
@@ -75,9 +74,9 @@ for (const file of torchFixtureFiles()) {
       const { stream, seq_len: Tt, optimizer: o } = f.train;
       expect(o.name).toBe('adam');
       expect(o.weight_decay).toBe(0);
-      const p = packParams(config, f.state.tensors);
-      const net = new CharRnn(config, p, new Float32Array(layout.total), stream.length, Tt);
-      const adam = new Optimizer('adam', layout.total, { beta1: o.betas[0], beta2: o.betas[1], eps: o.eps });
+      const net = modelOn(kind, config, packParams(config, f.state.tensors), { grads: true, batchSize: stream.length, seqLen: Tt });
+      const p = net.params;
+      const adam = new Optimizer('adam', net.kernels, layout.total, { beta1: o.betas[0], beta2: o.betas[1], eps: o.eps });
       f.train.steps.forEach((want, k) => {
         for (let b = 0; b < stream.length; b++) {
           for (let t = 0; t < Tt; t++) {

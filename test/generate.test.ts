@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromInteropState } from '../src/checkpoint/interop.js';
 import type { ModelConfig } from '../src/engine/config.js';
-import { CharRnn, initParams } from '../src/engine/model.js';
+import { initParams } from '../src/engine/model.js';
+import { modelOn } from './helpers/kernels.js';
 import { paramLayout } from '../src/engine/params.js';
 import { Rng } from '../src/engine/random.js';
 import { importedCheckpoint } from '../src/generate/convert.js';
@@ -137,7 +138,7 @@ describe('sampleText', () => {
     expect(sample({ temperature: 0, prime, seed: 99, length: 60 })).toBe(text);
     // Check it against the model run once over the whole sequence (a different code path from the one-token loop).
     const ids = [EOS, ...trainedVocab.encode(prime + text)];
-    const model = new CharRnn(trained.config, trained.params, null, 1, ids.length - 1);
+    const model = modelOn('js', trained.config, trained.params, { grads: false, batchSize: 1, seqLen: ids.length - 1 });
     model.tokens.set(ids.slice(0, -1));
     model.forward(null);
     const V = trained.config.vocabSize;

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { CELL_KINDS, type ModelConfig } from '../src/engine/config.js';
-import { CharRnn, initParams } from '../src/engine/model.js';
+import { type LanguageModel, initParams } from '../src/engine/model.js';
 import { Rng } from '../src/engine/random.js';
+import { kernelKinds, modelOn } from './helpers/kernels.js';
+import type { KernelsKind } from '../src/engine/kernels/kernels.js';
 
 /**
  * Finite differences on a tiny model, independent of the fixtures. The engine is float32, so
@@ -10,7 +12,7 @@ import { Rng } from '../src/engine/random.js';
  * with central differences of the summed loss at h = 5e-2 and 2.5e-2 (dividing by the float32
  * change actually made), Richardson-extrapolated so that the O(h²) truncation error cancels.
  */
-function lossAt(model: CharRnn, dropoutSeed: number | null): number {
+function lossAt(model: LanguageModel, dropoutSeed: number | null): number {
   model.setInitialState(initialState.h, initialState.c);
   model.forward(dropoutSeed);
   return model.lossSum();
@@ -25,7 +27,7 @@ for (let i = 0; i < initialState.h.length; i++) {
 }
 
 /** d loss / d params[i] by central differences at h and h/2, combined as (4·D(h/2) − D(h)) / 3. */
-function richardson(model: CharRnn, params: Float32Array, i: number, dropoutSeed: number | null): number {
+function richardson(model: LanguageModel, params: Float32Array, i: number, dropoutSeed: number | null): number {
   const central = (h: number) => {
     const original = params[i];
     params[i] = original + h;
@@ -38,12 +40,12 @@ function richardson(model: CharRnn, params: Float32Array, i: number, dropoutSeed
   return (4 * central(2.5e-2) - central(5e-2)) / 3;
 }
 
-function check(config: ModelConfig, dropoutSeed: number | null): Map<string, number> {
+function check(kind: KernelsKind, config: ModelConfig, dropoutSeed: number | null): Map<string, number> {
   const rng = new Rng(7);
-  const params = initParams(config, rng);
-  for (let i = 0; i < params.length; i++) params[i] *= 2; // livelier gradients than the default init
-  const grads = new Float32Array(params.length);
-  const model = new CharRnn(config, params, grads, 2, 4);
+  const init = initParams(config, rng);
+  for (let i = 0; i < init.length; i++) init[i] *= 2; // livelier gradients than the default init
+  const model = modelOn(kind, config, init, { grads: true, batchSize: 2, seqLen: 4 });
+  const params = model.params, grads = model.grads!;
   for (let i = 0; i < model.tokens.length; i++) {
     model.tokens[i] = rng.nextUint32() % config.vocabSize;
     model.targets[i] = rng.nextUint32() % config.vocabSize;
@@ -63,16 +65,16 @@ function check(config: ModelConfig, dropoutSeed: number | null): Map<string, num
   return errors;
 }
 
-describe('finite-difference gradient check', () => {
+for (const kind of kernelKinds()) describe(`finite-difference gradient check, ${kind} kernels`, () => {
   for (const cell of CELL_KINDS) {
     it(`${cell}: every parameter tensor`, () => {
-      const errors = check({ cell, vocabSize: 5, embedDim: 3, hiddenSize: 4, numLayers: 2, dropout: 0 }, null);
+      const errors = check(kind, { cell, vocabSize: 5, embedDim: 3, hiddenSize: 4, numLayers: 2, dropout: 0 }, null);
       for (const [name, err] of errors) expect(err, name).toBeLessThanOrEqual(1e-3);
     });
   }
 
   it('lstm with dropout between its two layers (same masks on every evaluation)', () => {
-    const errors = check({ cell: 'lstm', vocabSize: 5, embedDim: 3, hiddenSize: 4, numLayers: 2, dropout: 0.3 }, 11);
+    const errors = check(kind, { cell: 'lstm', vocabSize: 5, embedDim: 3, hiddenSize: 4, numLayers: 2, dropout: 0.3 }, 11);
     for (const [name, err] of errors) expect(err, name).toBeLessThanOrEqual(1e-3);
   });
 });

@@ -2,7 +2,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { ModelConfig } from '../src/engine/config.js';
 import { initParams } from '../src/engine/model.js';
 import { Rng } from '../src/engine/random.js';
-import { type TrainingEngine, createEngine } from '../src/parallel/engine.js';
+import type { TrainingEngine } from '../src/parallel/engine.js';
+import { createEngine } from '../src/parallel/pool.js';
 
 /**
  * The worker pool against the single-thread engine. Workers share the batch by sequences and

@@ -1,3 +1,12 @@
+/** log Σ_v e^{x[off + v]} over n values, computed from the largest so that nothing overflows. */
+export function logSumExp(x: ArrayLike<number>, off: number, n: number): number {
+  let max = -Infinity;
+  for (let v = 0; v < n; v++) if (x[off + v]! > max) max = x[off + v]!;
+  let sum = 0;
+  for (let v = 0; v < n; v++) sum += Math.exp(x[off + v]! - max);
+  return Math.log(sum) + max;
+}
+
 /**
  * Softmax cross-entropy over the rows of logits [rows, V], row r = t·B + b (time-major),
  * target of row r = targets[b·T + t] (the batch-major layout callers fill).
@@ -17,15 +26,12 @@ export function softmaxCrossEntropy(
   for (let t = 0; t < steps; t++) {
     for (let b = 0; b < batchSize; b++) {
       const row = (t * batchSize + b) * V;
-      const y = targets[b * seqLen + t];
-      let max = -Infinity;
-      for (let v = 0; v < V; v++) if (logits[row + v] > max) max = logits[row + v];
-      let sum = 0;
-      for (let v = 0; v < V; v++) sum += Math.exp(logits[row + v] - max);
-      total += Math.log(sum) + max - logits[row + y];
+      const y = targets[b * seqLen + t]!;
+      const lse = logSumExp(logits, row, V);
+      total += lse - logits[row + y]!;
       if (dLogits) {
-        const norm = scale / sum;
-        for (let v = 0; v < V; v++) dLogits[row + v] = Math.exp(logits[row + v] - max) * norm;
+        // softmax(z) = e^{z − logsumexp(z)}
+        for (let v = 0; v < V; v++) dLogits[row + v] = Math.exp(logits[row + v]! - lse) * scale;
         dLogits[row + y] -= scale;
       }
     }

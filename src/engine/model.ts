@@ -1,27 +1,57 @@
-import type { ModelConfig } from './config.js';
-import { type LayerTensors, RecurrentLayer } from './cells/layer.js';
+import { type ModelConfig, gateCount } from './config.js';
+import { type LayerShape, type LayerTensors, RecurrentLayer } from './cells/layer.js';
 import { GruLayer } from './cells/gru.js';
 import { LstmLayer } from './cells/lstm.js';
 import { RnnLayer } from './cells/rnn.js';
-import { broadcastRows, accumulateColumnSums, matmulNN, matmulNT, matmulTN } from './kernels.js';
+import type { Allocator } from './kernels/arena.js';
+import type { Kernels } from './kernels/kernels.js';
 import { softmaxCrossEntropy } from './loss.js';
 import { type ParamLayout, paramLayout, tensorViews } from './params.js';
 import { Rng } from './random.js';
 
+/** Floats of layer 0's input table (V · G·H) up to which generation builds it: 16 MB. */
+const INPUT_TABLE_LIMIT = 4 << 20;
+
+/** What a model is built over. */
+export interface ModelOptions {
+  config: ModelConfig;
+  kernels: Kernels;
+  /** The flat parameters (params.ts's layout), allocated from the kernels' arena. */
+  params: Float32Array;
+  /** Where backward accumulates the gradients (same layout), or null for a forward-only model. */
+  grads: Float32Array | null;
+  batchSize: number;
+  seqLen: number;
+  /** Index of this window's first sequence in the whole batch (a worker's share starts there). */
+  firstRow?: number;
+  /** Where the activations are allocated; by default the kernels' arena. */
+  allocator?: Allocator;
+}
+
 /**
- * The character-level language model over one [B, T] window:
+ * The language model over one [B, T] window of tokens:
  *
  *   tokens [B,T] → embed (V×E lookup) → L recurrent layers (hidden H)
  *                → dropout between layers (training only) → head (H→V) → logits
  *
  * It computes over the flat `params` buffer and accumulates into the flat `grads` buffer (the
- * layout of params.ts; either may live in a SharedArrayBuffer). Every activation is allocated
- * here, once, for this batch shape: forward and backward allocate nothing.
+ * layout of params.ts), through `kernels`. Every activation is allocated here, once, for this
+ * batch shape: forward and backward allocate nothing.
  *
  * Callers fill `tokens` and `targets` batch-major (b·T + t). Activations are time-major
  * (row t·B + b), so each step's rows are contiguous for the matrix products.
+ *
+ * Generation runs the same layers one token at a time (B = T = 1, see stepper.ts), a step
+ * cut by hidden unit so that threads can share it: stepLayer, carryLayer, stepLogits.
  */
-export class CharRnn {
+export class LanguageModel {
+  readonly config: ModelConfig;
+  readonly kernels: Kernels;
+  readonly params: Float32Array;
+  readonly grads: Float32Array | null;
+  readonly batchSize: number;
+  readonly seqLen: number;
+  readonly firstRow: number;
   readonly layout: ParamLayout;
   readonly layers: RecurrentLayer[];
   readonly tokens: Int32Array;
@@ -45,16 +75,18 @@ export class CharRnn {
   private readonly dropped: Float32Array[];
   private dropoutActive = false;
   private readonly dropoutRng = new Rng(0);
+  private readonly allocator: Allocator;
 
-  constructor(
-    readonly config: ModelConfig,
-    readonly params: Float32Array,
-    readonly grads: Float32Array | null,
-    readonly batchSize: number,
-    readonly seqLen: number,
-    /** Index of this window's first sequence in the whole batch (a worker's share starts there). */
-    readonly firstRow = 0,
-  ) {
+  constructor(options: ModelOptions) {
+    const { config, kernels, params, grads, batchSize, seqLen } = options;
+    this.config = config;
+    this.kernels = kernels;
+    this.params = params;
+    this.grads = grads;
+    this.batchSize = batchSize;
+    this.seqLen = seqLen;
+    this.firstRow = options.firstRow ?? 0;
+    const allocator = (this.allocator = options.allocator ?? kernels.arena);
     const { vocabSize: V, embedDim: E, hiddenSize: H, numLayers: L } = config;
     this.layout = paramLayout(config);
     if (params.length !== this.layout.total) throw new Error(`params has ${params.length} values, the model needs ${this.layout.total}`);
@@ -74,20 +106,24 @@ export class CharRnn {
     const Layer = config.cell === 'lstm' ? LstmLayer : config.cell === 'gru' ? GruLayer : RnnLayer;
     this.layers = [];
     for (let k = 0; k < L; k++) {
-      this.layers.push(new Layer(layerTensors(p, k), g && layerTensors(g, k), k === 0 ? E : H, H, batchSize, seqLen));
+      const shape: LayerShape = {
+        kernels, allocator, weights: layerTensors(p, k), grads: g && layerTensors(g, k),
+        inputSize: k === 0 ? E : H, hiddenSize: H, batchSize, seqLen,
+      };
+      this.layers.push(new Layer(shape));
     }
-    this.tokens = new Int32Array(rows);
-    this.targets = new Int32Array(rows);
-    this.logits = new Float32Array(rows * V);
-    this.embedded = new Float32Array(rows * E);
-    this.dEmbedded = new Float32Array(grads ? rows * E : 0);
-    this.dLogits = new Float32Array(grads ? rows * V : 0);
+    this.tokens = allocator.ints(rows);
+    this.targets = allocator.ints(rows);
+    this.logits = allocator.floats(rows * V);
+    this.embedded = allocator.floats(rows * E);
+    this.dEmbedded = allocator.floats(grads ? rows * E : 0);
+    this.dLogits = allocator.floats(grads ? rows * V : 0);
     const withDropout = config.dropout > 0 && grads !== null;
     this.dropMasks = [];
     this.dropped = [];
     for (let k = 0; k + 1 < L && withDropout; k++) {
-      this.dropMasks.push(new Float32Array(rows * H));
-      this.dropped.push(new Float32Array(rows * H));
+      this.dropMasks.push(allocator.floats(rows * H));
+      this.dropped.push(allocator.floats(rows * H));
     }
   }
 
@@ -103,8 +139,8 @@ export class CharRnn {
     // x[t·B + b] = E[tokens[b·T + t]]
     for (let t = 0; t < T; t++) {
       for (let b = 0; b < B; b++) {
-        const src = this.tokens[b * T + t] * E, dst = (t * B + b) * E;
-        for (let e = 0; e < E; e++) this.embedded[dst + e] = this.embedWeight[src + e];
+        const src = this.tokens[b * T + t]! * E, dst = (t * B + b) * E;
+        for (let e = 0; e < E; e++) this.embedded[dst + e] = this.embedWeight[src + e]!;
       }
     }
     this.dropoutActive = dropoutSeed !== null && this.dropMasks.length > 0;
@@ -127,8 +163,49 @@ export class CharRnn {
       }
     }
     // logits = h_L W_headᵀ + b_head
-    broadcastRows(this.logits, 0, this.headBias, rows, V);
-    matmulNT(x, xOff, this.headWeight, 0, this.logits, 0, rows, V, H);
+    this.kernels.broadcastRows(this.logits, 0, this.headBias, 0, rows, V);
+    this.kernels.matmulNT(x, xOff, this.headWeight, 0, this.logits, 0, rows, V, H);
+  }
+
+  /**
+   * One token (B = T = 1): layer k's hidden units [j0, j1) for the token in tokens[0], from the
+   * whole state below and before. The initial state h[0] (c[0]) is the previous token's.
+   */
+  stepLayer(k: number, j0: number, j1: number): void {
+    const layer = this.layers[k]!, H = this.config.hiddenSize, E = this.config.embedDim;
+    if (k > 0) {
+      layer.projectInput(this.layers[k - 1]!.h, H, j0, j1);
+    } else if (layer.hasInputTable) {
+      layer.projectToken(this.tokens[0]!, j0, j1);
+    } else {
+      const src = this.tokens[0]! * E;
+      for (let e = 0; e < E; e++) this.embedded[e] = this.embedWeight[src + e]!;
+      layer.projectInput(this.embedded, 0, j0, j1);
+    }
+    layer.advance(0, j0, j1);
+  }
+
+  /** After every unit of layer k has stepped: its new state becomes the next token's initial state. */
+  carryLayer(k: number, j0: number, j1: number): void {
+    this.layers[k]!.carryState(1, j0, j1);
+  }
+
+  /** One token: logits [v0, v1) = W_head h_L + b_head from the top layer's new state. */
+  stepLogits(v0: number, v1: number): void {
+    const H = this.config.hiddenSize;
+    for (let v = v0; v < v1; v++) this.logits[v] = this.headBias[v]!;
+    this.kernels.matmulNT(this.layers[this.layers.length - 1]!.h, H, this.headWeight, v0 * H, this.logits, v0, 1, v1 - v0, H);
+  }
+
+  /**
+   * For generation: layer 0's input projection of every token, computed once (a batch of one
+   * then skips that product), where the table is small enough to pay. `fill` false only takes
+   * the table's place: a thread replaying the model over another's buffers (Arena.replay).
+   */
+  buildInputTable(fill = true): void {
+    const { vocabSize: V, hiddenSize: H, cell } = this.config;
+    if (V * gateCount(cell) * H > INPUT_TABLE_LIMIT) return;
+    this.layers[0]!.buildInputTable(this.embedWeight, V, this.allocator, fill);
   }
 
   /** Σ of the cross-entropy over the first `steps` columns (nats), from the last forward's logits. */
@@ -147,28 +224,30 @@ export class CharRnn {
     const loss = softmaxCrossEntropy(this.logits, this.targets, B, T, T, V, this.dLogits, scale);
     const top = this.layers[L - 1];
     // dW_head += dLogitsᵀ · h_L ;  db_head += Σ dLogits ;  dh_L = dLogits · W_head
-    matmulTN(this.dLogits, 0, top.h, B * H, this.headWeightGrad!, 0, V, H, rows);
-    accumulateColumnSums(this.dLogits, 0, this.headBiasGrad!, rows, V);
+    const k = this.kernels;
+    k.matmulTN(this.dLogits, 0, top.h, B * H, this.headWeightGrad!, 0, V, H, rows);
+    k.addColumnSums(this.dLogits, 0, this.headBiasGrad!, 0, rows, V);
     top.dOut.fill(0);
-    matmulNN(this.dLogits, 0, this.headWeight, 0, top.dOut, 0, rows, H, V);
-    for (let k = L - 1; k >= 0; k--) {
-      const layer = this.layers[k];
-      const below = k > 0 ? this.layers[k - 1] : null;
-      const [x, xOff] = k === 0 ? [this.embedded, 0] : this.dropoutActive ? [this.dropped[k - 1], 0] : [below!.h, B * H];
+    k.matmulNN(this.dLogits, 0, this.headWeight, 0, top.dOut, 0, rows, H, V);
+    for (let l = L - 1; l >= 0; l--) {
+      const layer = this.layers[l]!;
+      const below = l > 0 ? this.layers[l - 1]! : null;
+      const x = l === 0 ? this.embedded : this.dropoutActive ? this.dropped[l - 1]! : below!.h;
+      const xOff = l > 0 && !this.dropoutActive ? B * H : 0;
       const dx = below ? below.dOut : this.dEmbedded;
       dx.fill(0);
       layer.backward(x, xOff, dx, 0);
       if (below && this.dropoutActive) {
-        const mask = this.dropMasks[k - 1];
-        for (let i = 0; i < rows * H; i++) dx[i] *= mask[i];
+        const mask = this.dropMasks[l - 1]!;
+        for (let i = 0; i < rows * H; i++) dx[i] *= mask[i]!;
       }
     }
     // dE[tokens[b·T + t]] += dEmbedded[t·B + b]
     const dE = this.embedGrad!;
     for (let t = 0; t < T; t++) {
       for (let b = 0; b < B; b++) {
-        const id = this.tokens[b * T + t], src = (t * B + b) * E, dst = id * E;
-        for (let e = 0; e < E; e++) dE[dst + e] += this.dEmbedded[src + e];
+        const id = this.tokens[b * T + t]!, src = (t * B + b) * E, dst = id * E;
+        for (let e = 0; e < E; e++) dE[dst + e] += this.dEmbedded[src + e]!;
       }
     }
     return loss;

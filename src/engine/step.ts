@@ -1,5 +1,5 @@
-import type { CharRnn } from './model.js';
-import { type Optimizer, clipGradNorm, clipGradValue } from './optim.js';
+import type { LanguageModel } from './model.js';
+import { type Optimizer, clipScale } from './optim.js';
 
 export interface StepSettings {
   lr: number;
@@ -17,20 +17,58 @@ export interface StepResult {
 }
 
 /**
- * One step of truncated BPTT on a single thread: forward and backward over the window already
- * in model.tokens / model.targets, clip, update, then carry the final state into the next
- * window with no gradient flowing back through it.
+ * One step of truncated BPTT is three phases; a pool of threads runs each on its share
+ * (parallel/shard.ts), one thread runs them in turn (trainStep):
+ *   1. forward and backward of the window into the model's gradient (accumulateGradients);
+ *   2. the gradients of all rows summed, clipped by value, and ‖g‖₂ taken;
+ *   3. g clipped by that norm and the optimizer's update applied (updateSlice);
+ * then the final state carries into the next window with no gradient through it.
  */
-export function trainStep(model: CharRnn, optimizer: Optimizer, settings: StepSettings, dropoutSeed: number | null): StepResult {
-  const grads = model.grads!;
-  grads.fill(0);
+
+/** Phase 1: d(Σ loss / positions) into model.grads (zeroed first); returns the window's Σ loss. */
+export function accumulateGradients(model: LanguageModel, positions: number, dropoutSeed: number | null): number {
+  model.grads!.fill(0);
   model.forward(dropoutSeed);
-  const positions = model.batchSize * model.seqLen;
-  const loss = model.backward(1 / positions) / positions;
-  if (settings.clipValue !== null) clipGradValue(grads, settings.clipValue);
-  const gradNorm = settings.clip !== null ? clipGradNorm(grads, settings.clip) : clipGradNorm(grads, Infinity);
+  return model.backward(1 / positions);
+}
+
+/** Phase 3 over grads[start, end): g ← g · clipScale(‖g‖), then the optimizer's update. */
+export function updateSlice(
+  optimizer: Optimizer, params: Float32Array, grads: Float32Array, settings: StepSettings, norm: number, start: number, end: number,
+): void {
+  const factor = clipScale(norm, settings.clip);
+  if (factor !== 1) optimizer.kernels.scale(grads, start, end - start, factor);
+  optimizer.apply(params, grads, settings.lr, start, end);
+}
+
+/** One whole step on the calling thread over the window already in model.tokens / model.targets. */
+export function trainStep(model: LanguageModel, optimizer: Optimizer, settings: StepSettings, dropoutSeed: number | null): StepResult {
+  const positions = model.batchSize * model.seqLen, grads = model.grads!, k = model.kernels;
+  const loss = accumulateGradients(model, positions, dropoutSeed) / positions;
+  if (settings.clipValue !== null) k.clamp(grads, 0, grads.length, settings.clipValue);
+  const gradNorm = Math.sqrt(k.sumOfSquares(grads, 0, grads.length));
   optimizer.step++;
-  optimizer.apply(model.params, grads, settings.lr);
+  updateSlice(optimizer, model.params, grads, settings, gradNorm, 0, grads.length);
   model.carryState();
   return { loss, gradNorm };
+}
+
+/**
+ * Σ loss of one chunk of a validation split, forward only, from the state the last chunk
+ * left: the compact [rows, length] inputs (row b at (firstRow + b)·length) spread into the
+ * model's [rows, T] window, the state then carried `length` steps on.
+ */
+export function evaluateChunk(model: LanguageModel, inputs: Int32Array, targets: Int32Array, length: number): number {
+  const T = model.seqLen;
+  for (let b = 0; b < model.batchSize; b++) {
+    const src = (model.firstRow + b) * length, dst = b * T;
+    for (let t = 0; t < T; t++) {
+      model.tokens[dst + t] = t < length ? inputs[src + t]! : 0;
+      model.targets[dst + t] = t < length ? targets[src + t]! : 0;
+    }
+  }
+  model.forward(null);
+  const loss = model.lossSum(length);
+  model.carryState(length);
+  return loss;
 }

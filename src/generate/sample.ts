@@ -1,6 +1,5 @@
 import type { ModelConfig } from '../engine/config.js';
-import { Stepper } from '../engine/stepper.js';
-import type { TokenStepper } from '../parallel/inference.js';
+import { Stepper, type TokenStepper } from '../engine/stepper.js';
 import { Rng } from '../engine/random.js';
 import { EOS, UNK, type Vocabulary } from '../text/vocab.js';
 
@@ -97,7 +96,7 @@ export class TokenSampler {
   }
 
   /** A token id drawn from `logits[0 .. V)`. */
-  draw(logits: Float64Array, rng: Rng): number {
+  draw(logits: Float32Array, rng: Rng): number {
     const V = this.vocabSize, probs = this.probs;
     let max = -Infinity, argmax = EOS;
     for (let v = 0; v < V; v++) {

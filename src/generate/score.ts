@@ -1,7 +1,8 @@
 import type { ModelConfig } from '../engine/config.js';
-import { Stepper } from '../engine/stepper.js';
-import { type TrainingEngine, createEngine } from '../parallel/engine.js';
-import type { TokenStepper } from '../parallel/inference.js';
+import { logSumExp } from '../engine/loss.js';
+import { Stepper, type TokenStepper } from '../engine/stepper.js';
+import type { TrainingEngine } from '../parallel/engine.js';
+import { createEngine } from '../parallel/pool.js';
 import { EvalBatches } from '../text/batches.js';
 import { EOS, type Vocabulary } from '../text/vocab.js';
 
@@ -29,11 +30,7 @@ export function scoreText(config: ModelConfig, params: Float32Array, vocab: Voca
   for (let t = 0; t <= ids.length; t++) {
     const logits = model.advance(t === 0 ? EOS : ids[t - 1]!);
     const target = t < ids.length ? ids[t]! : EOS;
-    let max = -Infinity;
-    for (let v = 0; v < config.vocabSize; v++) if (logits[v]! > max) max = logits[v]!;
-    let sum = 0;
-    for (let v = 0; v < config.vocabSize; v++) sum += Math.exp(logits[v]! - max);
-    lossSum += Math.log(sum) + max - logits[target]!;
+    lossSum += logSumExp(logits, 0, config.vocabSize) - logits[target]!;
   }
   return { lossSum, tokens: ids.length + 1 };
 }

@@ -1,4 +1,5 @@
 import type { ModelConfig } from '../engine/config.js';
+import type { KernelsKind } from '../engine/kernels/kernels.js';
 import type { OptimizerKind } from '../engine/optim.js';
 import type { StepResult, StepSettings } from '../engine/step.js';
 
@@ -8,7 +9,8 @@ export interface RecurrentState {
   c: Float32Array | null;
 }
 
-export interface OptimizerState {
+/** Adam's moments and step count, as an engine hands them out and takes them back. */
+export interface OptimizerMoments {
   step: number;
   m: Float32Array;
   v: Float32Array;
@@ -16,17 +18,19 @@ export interface OptimizerState {
 
 export interface EngineOptions {
   config: ModelConfig;
-  /** Initial parameters (copied into the engine's own, possibly shared, buffer). */
+  /** Initial parameters (copied into the engine's own, shared, buffer). */
   params: Float32Array;
   optimizer: OptimizerKind;
   /** Adam's moments and step count when resuming; fresh when absent. */
-  optimizerState?: OptimizerState;
+  moments?: OptimizerMoments;
   batchSize: number;
   seqLen: number;
   /** Rows of the validation window (≤ batchSize), or 0 for no validation. */
   evalRows: number;
   /** Threads taking part, the calling one included; 1 runs everything here and spawns nothing. */
   workers: number;
+  /** Which kernels every thread runs (default: RNN_KERNELS, else the fastest this machine runs). */
+  kernels?: KernelsKind;
 }
 
 /**
@@ -43,6 +47,7 @@ export interface TrainingEngine {
   readonly evalInputs: Int32Array;
   readonly evalTargets: Int32Array;
   readonly workers: number;
+  readonly kernels: KernelsKind;
   trainStep(settings: StepSettings, dropoutSeed: number | null): StepResult;
   /** Σ loss (nats) over evalRows · length predictions; the eval state carries to the next chunk. */
   evalChunk(length: number): number;
@@ -50,18 +55,6 @@ export interface TrainingEngine {
   resetEvalState(): void;
   trainState(): RecurrentState;
   setTrainState(state: RecurrentState): void;
-  optimizerState(): OptimizerState;
+  optimizerMoments(): OptimizerMoments;
   close(): Promise<void>;
-}
-
-export type { ModelConfig, StepResult, StepSettings };
-
-/** A training engine on `options.workers` threads (1: the calling thread alone). */
-export async function createEngine(options: EngineOptions): Promise<TrainingEngine> {
-  if (options.workers <= 1) {
-    const { LocalEngine } = await import('./local.js');
-    return new LocalEngine(options);
-  }
-  const { PoolEngine } = await import('./pool.js');
-  return PoolEngine.start(options);
 }

@@ -1,107 +1,100 @@
 import { availableParallelism } from 'node:os';
 import type { ModelConfig } from '../engine/config.js';
-import { gateCount } from '../engine/config.js';
+import { Arena } from '../engine/kernels/arena.js';
+import { createKernels, resolveKernels } from '../engine/kernels/index.js';
+import type { KernelsKind } from '../engine/kernels/kernels.js';
+import { LanguageModel } from '../engine/model.js';
 import { paramLayout } from '../engine/params.js';
-import { Stepper } from '../engine/stepper.js';
+import { Stepper, type TokenStepper } from '../engine/stepper.js';
 import { CONTROL_SIZE, Command, barrier, share } from './shared.js';
 import { ThreadGroup } from './threads.js';
 
-/** Reads one token and leaves the next token's logits: a Stepper here, or split over threads. */
-export interface TokenStepper {
-  readonly logits: Float64Array;
-  advance(token: number): Float64Array;
-  reset(): void;
-  close(): Promise<void>;
-}
-
+/** Where the threads of a batch-1 step find the one model they share, in one arena. */
 export interface InferenceSetup {
   config: ModelConfig;
+  kernels: KernelsKind;
   workers: number;
-  buffers: {
-    weights: SharedArrayBuffer; // Float64 [P]: the stepper's copy of the parameters
-    table: SharedArrayBuffer; // Float64 [V, G·H]: layer 0's input projection per token
-    floats: SharedArrayBuffer; // Float64: the Stepper's state halves and logits
-    stepControl: SharedArrayBuffer; // Int32 [2]: token, parity
-    control: SharedArrayBuffer; // Int32 [CONTROL_SIZE]
-  };
+  memory: WebAssembly.Memory;
+  /** Byte offset of the parameters (Float32 [P]). */
+  paramsAt: number;
+  /** Byte offset from which the model's buffers were allocated (Arena.replay). */
+  modelAt: number;
+  /** Byte offset of the control block (Int32 [CONTROL_SIZE]). */
+  controlAt: number;
 }
 
 /**
- * One thread's part of a batch-1 step: hidden units [j0, j1) of every layer and rows
- * [v0, v1) of the head, with a barrier after each layer (the next layer needs all of it).
+ * One thread's part of a batch-1 step over the model every thread shares: hidden units
+ * [j0, j1) of every layer and rows [v0, v1) of the head, with a barrier after each layer
+ * (the next layer needs all of it), after which each thread carries its own units' state.
  */
 export class InferenceShard {
-  private readonly stepper: Stepper;
+  readonly model: LanguageModel;
   private readonly units: [number, number];
   private readonly rows: [number, number];
   private readonly control: Int32Array;
 
-  constructor(private readonly setup: InferenceSetup, private readonly index: number) {
-    const { config, workers, buffers } = setup;
-    this.stepper = new Stepper(config, new Float32Array(0), {
-      weights: new Float64Array(buffers.weights), floats: new Float64Array(buffers.floats),
-      control: new Int32Array(buffers.stepControl), table: new Float64Array(buffers.table),
-    });
+  constructor(private readonly setup: InferenceSetup, private readonly index: number, model?: LanguageModel) {
+    const { config, workers, memory } = setup;
+    if (model) {
+      this.model = model;
+    } else {
+      const arena = new Arena(memory);
+      const params = arena.view(Float32Array, setup.paramsAt, paramLayout(config).total);
+      this.model = new LanguageModel({
+        config, kernels: createKernels(setup.kernels, arena), params, grads: null, batchSize: 1, seqLen: 1, allocator: arena.replay(setup.modelAt),
+      });
+      this.model.buildInputTable(false);
+    }
     this.units = share(config.hiddenSize, workers, index);
     this.rows = share(config.vocabSize, workers, index);
-    this.control = new Int32Array(buffers.control);
-  }
-
-  get logits(): Float64Array {
-    return this.stepper.logits;
+    this.control = new Arena(memory).view(Int32Array, setup.controlAt, CONTROL_SIZE);
   }
 
   run(command: Command): void {
-    const W = this.setup.workers;
+    const W = this.setup.workers, model = this.model, [j0, j1] = this.units;
     if (command === Command.Advance) {
-      for (let k = 0; k < this.stepper.numLayers; k++) {
-        this.stepper.computeUnits(k, this.units[0], this.units[1]);
+      for (let k = 0; k < this.setup.config.numLayers; k++) {
+        model.stepLayer(k, j0, j1);
         barrier(this.control, W);
+        model.carryLayer(k, j0, j1);
       }
-      this.stepper.computeLogits(this.rows[0], this.rows[1]);
+      model.stepLogits(this.rows[0], this.rows[1]);
     } else if (command === Command.Reset && this.index === 0) {
-      this.stepper.reset();
+      model.resetState();
     }
     barrier(this.control, W);
   }
 }
 
-/** A Stepper's work split over worker threads by hidden unit: generation on every core. */
-export class InferencePool implements TokenStepper {
-  private constructor(
-    private readonly threads: ThreadGroup,
-    private readonly local: InferenceShard,
-    private readonly stepControl: Int32Array,
-  ) {}
+/** The one-token step split over worker threads by hidden unit: generation on every core. */
+class InferencePool implements TokenStepper {
+  private constructor(private readonly threads: ThreadGroup, private readonly model: LanguageModel) {}
 
-  get logits(): Float64Array {
-    return this.local.logits;
+  get logits(): Float32Array {
+    return this.model.logits;
   }
 
-  static async start(config: ModelConfig, params: Float32Array, workers: number): Promise<InferencePool> {
-    const shared = (count: number, bytes = 8) => new SharedArrayBuffer(Math.max(bytes * count, 8));
-    const V = config.vocabSize, G = gateCount(config.cell) * config.hiddenSize;
+  static async start(config: ModelConfig, params: Float32Array, workers: number, kernels: KernelsKind): Promise<InferencePool> {
+    const arena = new Arena(undefined, 4 * params.length);
+    const shared = arena.floats(paramLayout(config).total);
+    shared.set(params);
+    const modelAt = arena.used;
+    const model = new LanguageModel({ config, kernels: createKernels(kernels, arena), params: shared, grads: null, batchSize: 1, seqLen: 1 });
+    model.buildInputTable();
+    const control = arena.ints(CONTROL_SIZE);
     const setup: InferenceSetup = {
-      config,
-      workers: Math.max(1, Math.min(workers, config.hiddenSize)),
-      buffers: {
-        weights: shared(paramLayout(config).total), table: shared(V * G),
-        floats: shared(Stepper.memorySize(config)), stepControl: shared(2, 4), control: shared(CONTROL_SIZE, 4),
-      },
+      config, kernels, workers: Math.max(1, Math.min(workers, config.hiddenSize)), memory: arena.memory,
+      paramsAt: shared.byteOffset, modelAt, controlAt: control.byteOffset,
     };
-    const here = new Stepper(config, params);
-    new Float64Array(setup.buffers.weights).set(params);
-    new Float64Array(setup.buffers.table).set(here.table);
-    const local = new InferenceShard(setup, 0);
-    const threads = await ThreadGroup.start(setup, 'infer', local);
-    return new InferencePool(threads, local, new Int32Array(setup.buffers.stepControl));
+    const threads = await ThreadGroup.start(setup, control, 'infer', new InferenceShard(setup, 0, model));
+    return new InferencePool(threads, model);
   }
 
-  advance(token: number): Float64Array {
-    this.stepControl[0] = token;
+  advance(token: number): Float32Array {
+    this.model.tokens[0] = token;
     this.threads.post(Command.Advance);
-    this.stepControl[1] ^= 1;
-    return this.logits;
+    return this.model.logits;
   }
 
   reset(): void {
@@ -114,9 +107,11 @@ export class InferencePool implements TokenStepper {
 }
 
 /** A TokenStepper on `workers` threads (1: a plain Stepper on this one). */
-export async function createStepper(config: ModelConfig, params: Float32Array, workers: number): Promise<TokenStepper> {
-  if (workers <= 1) return new Stepper(config, params);
-  return InferencePool.start(config, params, workers);
+export async function createStepper(
+  config: ModelConfig, params: Float32Array, workers: number, kernels: KernelsKind = resolveKernels(),
+): Promise<TokenStepper> {
+  if (workers <= 1) return new Stepper(config, params, kernels);
+  return InferencePool.start(config, params, workers, kernels);
 }
 
 /** Threads for a batch-1 step by default: every core, leaving each at least 8 hidden units

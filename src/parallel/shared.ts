@@ -1,33 +1,91 @@
 import type { ModelConfig } from '../engine/config.js';
+import type { Arena } from '../engine/kernels/arena.js';
+import type { KernelsKind } from '../engine/kernels/kernels.js';
 import type { OptimizerKind } from '../engine/optim.js';
 
 /**
- * The memory every thread of a pool sees: parameters, each worker's gradient slot, Adam's
- * moments, the input windows, the carried state for get/set, and a small control block.
- * Threads coordinate through Atomics on `control`; nothing is posted between them per step.
+ * What every thread of a training pool needs to find the tensors they share, all in one
+ * arena (a shared WebAssembly.Memory): the byte offset of each. Threads coordinate through
+ * Atomics on `control`; nothing is posted between them per step.
  */
-export interface SharedBuffers {
-  params: SharedArrayBuffer; // Float32 [P]
-  grads: SharedArrayBuffer; // Float32 [W·P]; slot 0 receives the reduced gradient
-  m: SharedArrayBuffer; // Float32 [P]
-  v: SharedArrayBuffer; // Float32 [P]
-  inputs: SharedArrayBuffer; // Int32 [B·T]
-  targets: SharedArrayBuffer; // Int32 [B·T]
-  evalInputs: SharedArrayBuffer; // Int32 [evalRows·T]
-  evalTargets: SharedArrayBuffer; // Int32 [evalRows·T]
-  state: SharedArrayBuffer; // Float32 [2·L·B·H]: h then c of the training window
-  control: SharedArrayBuffer; // Int32 [CONTROL_SIZE]
-  scalars: SharedArrayBuffer; // Float64 [SCALARS_SIZE + 2·W]
-}
-
 export interface PoolSetup {
   config: ModelConfig;
   optimizer: OptimizerKind;
+  kernels: KernelsKind;
   batchSize: number;
   seqLen: number;
   evalRows: number;
   workers: number;
-  buffers: SharedBuffers;
+  memory: WebAssembly.Memory;
+  at: {
+    params: number; // Float32 [P]
+    grads: number; // Float32 [W·P]: worker w's gradient at w·P; slot 0 receives the reduced gradient
+    m: number; // Float32 [P] (Adam)
+    v: number; // Float32 [P] (Adam)
+    inputs: number; // Int32 [B·T]
+    targets: number; // Int32 [B·T]
+    evalInputs: number; // Int32 [evalRows·T]
+    evalTargets: number; // Int32 [evalRows·T]
+    state: number; // Float32 [2·L·B·H]: h then c of the training window, for get/set
+    control: number; // Int32 [CONTROL_SIZE]
+    scalars: number; // Float64 [SCALARS_SIZE + 2·W]
+  };
+}
+
+/** Typed views of a pool's shared tensors, the same on every thread. */
+export interface PoolViews {
+  params: Float32Array;
+  grads: Float32Array[];
+  m: Float32Array;
+  v: Float32Array;
+  inputs: Int32Array;
+  targets: Int32Array;
+  evalInputs: Int32Array;
+  evalTargets: Int32Array;
+  state: Float32Array;
+  control: Int32Array;
+  scalars: Float64Array;
+}
+
+/** Sizes of the shared tensors, in elements. */
+function poolSizes(s: Omit<PoolSetup, 'memory' | 'at'>, paramCount: number) {
+  const { batchSize: B, seqLen: T, evalRows, workers: W, config } = s;
+  const moments = s.optimizer === 'adam' ? paramCount : 0;
+  return {
+    params: paramCount, grads: W * paramCount, m: moments, v: moments, inputs: B * T, targets: B * T,
+    evalInputs: evalRows * T, evalTargets: evalRows * T, state: 2 * config.numLayers * B * config.hiddenSize,
+    control: CONTROL_SIZE, scalars: SCALARS_SIZE + 2 * W,
+  };
+}
+
+/** Allocates a pool's shared tensors from `arena` and returns where each lives. */
+export function allocatePool(arena: Arena, s: Omit<PoolSetup, 'memory' | 'at'>, paramCount: number): PoolSetup {
+  const n = poolSizes(s, paramCount);
+  const at = {
+    params: arena.floats(n.params).byteOffset, grads: arena.floats(n.grads).byteOffset,
+    m: arena.floats(n.m).byteOffset, v: arena.floats(n.v).byteOffset,
+    inputs: arena.ints(n.inputs).byteOffset, targets: arena.ints(n.targets).byteOffset,
+    evalInputs: arena.ints(n.evalInputs).byteOffset, evalTargets: arena.ints(n.evalTargets).byteOffset,
+    state: arena.floats(n.state).byteOffset, control: arena.ints(n.control).byteOffset,
+    scalars: arena.doubles(n.scalars).byteOffset,
+  };
+  return { ...s, memory: arena.memory, at };
+}
+
+/** Views of the tensors `setup` locates, over `arena` (this thread's Arena of setup.memory). */
+export function poolViews(setup: PoolSetup, arena: Arena, paramCount: number): PoolViews {
+  const n = poolSizes(setup, paramCount), at = setup.at;
+  const f32 = (offset: number, length: number) => arena.view(Float32Array, offset, length);
+  const i32 = (offset: number, length: number) => arena.view(Int32Array, offset, length);
+  return {
+    params: f32(at.params, n.params),
+    grads: Array.from({ length: setup.workers }, (_, w) => f32(at.grads + 4 * w * paramCount, paramCount)),
+    m: f32(at.m, n.m), v: f32(at.v, n.v),
+    inputs: i32(at.inputs, n.inputs), targets: i32(at.targets, n.targets),
+    evalInputs: i32(at.evalInputs, n.evalInputs), evalTargets: i32(at.evalTargets, n.evalTargets),
+    state: f32(at.state, n.state), control: i32(at.control, n.control),
+    scalars: arena.view(Float64Array, at.scalars, n.scalars),
+  };
 }
 
 /** Commands the calling thread posts to every worker. */

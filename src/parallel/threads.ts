@@ -16,10 +16,13 @@ export class ThreadGroup {
 
   private constructor(private readonly control: Int32Array, private readonly local: CommandRunner, private readonly threads: Worker[]) {}
 
-  /** Spawns `parties − 1` workers running worker.ts with `setup`; `local` is shard 0. */
-  static async start(setup: { workers: number; buffers: { control: SharedArrayBuffer } }, kind: 'train' | 'infer', local: CommandRunner): Promise<ThreadGroup> {
+  /**
+   * Spawns `setup.workers − 1` workers running worker.ts with `setup` (which locates `control`
+   * for them); `local` is shard 0.
+   */
+  static async start(setup: { workers: number }, control: Int32Array, kind: 'train' | 'infer', local: CommandRunner): Promise<ThreadGroup> {
     const threads = await Promise.all(Array.from({ length: setup.workers - 1 }, (_, k) => spawn(setup, kind, k + 1)));
-    return new ThreadGroup(new Int32Array(setup.buffers.control), local, threads);
+    return new ThreadGroup(control, local, threads);
   }
 
   post(command: Command): void {

@@ -1,15 +1,16 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { InferenceShard } from './inference.js';
+import { Arena } from '../engine/kernels/arena.js';
+import { type InferenceSetup, InferenceShard } from './inference.js';
 import { Shard } from './shard.js';
-import { Command, Control, type PoolSetup } from './shared.js';
-import type { InferenceSetup } from './inference.js';
+import { CONTROL_SIZE, Command, Control, type PoolSetup } from './shared.js';
 
 /**
  * A pool thread: waits for each posted command, runs its shard of it, until Exit. It spins a
  * little before sleeping, since during generation the next command follows within microseconds.
  */
 const { setup, kind, index } = workerData as { setup: PoolSetup | InferenceSetup; kind: 'train' | 'infer'; index: number };
-const control = new Int32Array(setup.buffers.control);
+const controlAt = kind === 'infer' ? (setup as InferenceSetup).controlAt : (setup as PoolSetup).at.control;
+const control = new Arena(setup.memory).view(Int32Array, controlAt, CONTROL_SIZE);
 try {
   const shard = kind === 'infer' ? new InferenceShard(setup as InferenceSetup, index) : new Shard(setup as PoolSetup, index);
   let seen = Atomics.load(control, Control.Generation);

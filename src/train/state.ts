@@ -11,7 +11,7 @@ import type { ModelConfig } from '../engine/config.js';
 import { ADAM_DEFAULTS } from '../engine/optim.js';
 import { paramLayout } from '../engine/params.js';
 import type { RngState } from '../engine/random.js';
-import type { OptimizerState, RecurrentState, TrainingEngine } from '../parallel/engine.js';
+import type { OptimizerMoments, RecurrentState, TrainingEngine } from '../parallel/engine.js';
 import type { DataFingerprint } from '../text/corpus.js';
 import type { Vocabulary } from '../text/vocab.js';
 import type { RunLimits, TrainSettings } from './options.js';
@@ -53,7 +53,7 @@ export interface Snapshot {
 export function buildCheckpoint(s: Snapshot): Checkpoint {
   const { settings, limits, model, engine, progress } = s;
   const layout = paramLayout(model);
-  const optimizer = engine.optimizerState();
+  const optimizer = engine.optimizerMoments();
   const carried = engine.trainState();
   const stateLayout = carriedStateLayout(model, settings.batch);
   const stateBuffer = new Float32Array(stateLayout.total);
@@ -97,7 +97,7 @@ export function buildCheckpoint(s: Snapshot): Checkpoint {
 
 export interface Restored {
   params: Float32Array;
-  optimizer: OptimizerState;
+  optimizer: OptimizerMoments;
   carried: RecurrentState | null;
   progress: Progress;
 }
@@ -121,7 +121,7 @@ export function restoreRun(ckpt: Checkpoint, source: string, stepsPerEpoch: numb
     );
   }
   const empty = new Float32Array(0);
-  const optimizer: OptimizerState = {
+  const optimizer: OptimizerMoments = {
     step: settings.step,
     m: settings.m ? decodeTensors(layout, settings.m, source, 'optimizer.m') : empty,
     v: settings.v ? decodeTensors(layout, settings.v, source, 'optimizer.v') : empty,

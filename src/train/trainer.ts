@@ -10,7 +10,8 @@ import { Rng } from '../engine/random.js';
 import type { StepSettings } from '../engine/step.js';
 import { sampleText } from '../generate/sample.js';
 import { scoreBatches } from '../generate/score.js';
-import { type TrainingEngine, createEngine } from '../parallel/engine.js';
+import type { TrainingEngine } from '../parallel/engine.js';
+import { createEngine } from '../parallel/pool.js';
 import { BatchSource, EvalBatches } from '../text/batches.js';
 import type { PreparedData } from '../text/corpus.js';
 import { corpusName, defaultCorpus, loadFreshData, loadResumedData } from './data.js';
@@ -158,7 +159,7 @@ export async function train(options: TrainOptions, corpusPaths: readonly string[
   const setup = prepare(options, corpusPaths);
   const { settings, model, start } = setup;
   const engine = await createEngine({
-    config: model, params: start.params, optimizer: settings.optimizer, optimizerState: start.optimizer,
+    config: model, params: start.params, optimizer: settings.optimizer, moments: start.optimizer,
     batchSize: settings.batch, seqLen: settings.seqLen, evalRows: setup.evalBatches?.rows ?? 0, workers: settings.workers,
   });
   try {

@@ -1,4 +1,5 @@
-import { accumulateColumnSums, matmulNN, matmulTN } from '../kernels.js';
+import type { Allocator } from '../kernels/arena.js';
+import type { Kernels } from '../kernels/kernels.js';
 
 /** A layer's four tensors (or their gradients) as views into the flat buffers. */
 export interface LayerTensors {
@@ -8,10 +9,24 @@ export interface LayerTensors {
   biasHh: Float32Array; // [G·H]
 }
 
+/** What a layer is built from: its tensors, its gradients (null: inference only), its sizes and its kernels. */
+export interface LayerShape {
+  kernels: Kernels;
+  /** Where its activations are allocated (by default the kernels' arena). */
+  allocator: Allocator;
+  weights: LayerTensors;
+  grads: LayerTensors | null;
+  inputSize: number;
+  hiddenSize: number;
+  batchSize: number;
+  seqLen: number;
+}
+
 /**
  * What every recurrent layer shares: its activations for one [T, B] window, time-major so
  * that step t's rows are contiguous, and the gradient products that run once over all T·B
- * rows after the backward loop. Subclasses write the per-step recurrence.
+ * rows after the backward loop. Each cell writes its recurrence (`advance`, one step) and its
+ * backward pass; `forward` is the same for all.
  *
  * Buffers (rows are t·B + b):
  *   h      [(T+1)·B, H]  h[0] is the initial state, h[t+1] the output of step t
@@ -19,36 +34,56 @@ export interface LayerTensors {
  *   dGates [T·B, G·H]    d loss / d (gate pre-activations)
  *   dOut   [T·B, H]      d loss / d h[t+1] arriving from above (the next layer or the head)
  *   dh     [B, H]        d loss / d h[t], carried backwards through time; after backward, d h0
+ *
+ * One token at a time (B = T = 1, generation), a step can be cut by hidden unit: advance(0,
+ * j0, j1) computes units [j0, j1) from the whole previous state, so threads can each take a
+ * range (parallel/inference.ts). The gate rows of unit j are j, H + j, 2H + j, … of W.
  */
 export abstract class RecurrentLayer {
+  readonly kernels: Kernels;
+  readonly weights: LayerTensors;
+  readonly grads: LayerTensors | null;
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  readonly batchSize: number;
+  readonly seqLen: number;
   readonly h: Float32Array;
   readonly gates: Float32Array;
   readonly dGates: Float32Array;
   readonly dOut: Float32Array;
   readonly dh: Float32Array;
-  /** Σ of both biases, added to every row before the products: b_ih + b_hh. */
-  protected readonly biasSum: Float32Array;
+  /**
+   * Layer 0's input projection of every token (inputTable[v] = W_ih E[v] + bias), built by
+   * buildInputTable for generation: a batch of one then skips that product.
+   */
+  private inputTable: Float32Array | null = null;
 
-  constructor(
-    readonly weights: LayerTensors,
-    readonly grads: LayerTensors | null,
-    readonly inputSize: number,
-    readonly hiddenSize: number,
-    readonly gateRows: number,
-    readonly batchSize: number,
-    readonly seqLen: number,
-  ) {
-    const rows = batchSize * seqLen;
-    this.h = new Float32Array((seqLen + 1) * batchSize * hiddenSize);
-    this.gates = new Float32Array(rows * gateRows);
-    this.dGates = new Float32Array(grads ? rows * gateRows : 0);
-    this.dOut = new Float32Array(grads ? rows * hiddenSize : 0);
-    this.dh = new Float32Array(batchSize * hiddenSize);
-    this.biasSum = new Float32Array(gateRows);
+  constructor(shape: LayerShape, readonly gateCount: number) {
+    this.kernels = shape.kernels;
+    this.weights = shape.weights;
+    this.grads = shape.grads;
+    this.inputSize = shape.inputSize;
+    this.hiddenSize = shape.hiddenSize;
+    this.batchSize = shape.batchSize;
+    this.seqLen = shape.seqLen;
+    const { allocator, batchSize: B, seqLen: T, hiddenSize: H } = shape;
+    const G = gateCount * H, rows = B * T, training = shape.grads !== null;
+    this.h = allocator.floats((T + 1) * B * H);
+    this.gates = allocator.floats(rows * G);
+    this.dGates = allocator.floats(training ? rows * G : 0);
+    this.dOut = allocator.floats(training ? rows * H : 0);
+    this.dh = allocator.floats(B * H);
   }
 
-  /** Runs the layer over x [T·B, in] (from xOff), reading h[0] (and c[0]) as the initial state. */
-  abstract forward(x: Float32Array, xOff: number): void;
+  get gateRows(): number {
+    return this.gateCount * this.hiddenSize;
+  }
+
+  /** The bias added to the input projection: b_ih + b_hh, except where a cell keeps b_hh apart. */
+  protected abstract inputBias(): Float32Array;
+
+  /** Step t of the recurrence for hidden units [j0, j1), after its input projection is in `gates`. */
+  abstract advance(t: number, j0: number, j1: number): void;
 
   /**
    * Backpropagates dOut through time into dGates, dh (→ d h0) and the cell state, then
@@ -56,22 +91,74 @@ export abstract class RecurrentLayer {
    */
   abstract backward(x: Float32Array, xOff: number, dx: Float32Array | null, dxOff: number): void;
 
+  /** Runs the layer over x [T·B, in] (from xOff), reading h[0] (and c[0]) as the initial state. */
+  forward(x: Float32Array, xOff: number): void {
+    this.projectInput(x, xOff, 0, this.hiddenSize);
+    for (let t = 0; t < this.seqLen; t++) this.advance(t, 0, this.hiddenSize);
+  }
+
   /**
-   * Copies the state after `steps` steps (the window's last by default) into the initial one:
-   * truncated BPTT's carry, with no gradient through it.
+   * gates = x W_ihᵀ + bias for units [j0, j1): every step of the window at once, the largest
+   * product of the layer (a batch of one cuts it by unit, for threads that share a step).
    */
-  carryState(steps = this.seqLen): void {
-    const n = this.batchSize * this.hiddenSize;
-    this.h.copyWithin(0, steps * n, (steps + 1) * n);
+  projectInput(x: Float32Array, xOff: number, j0: number, j1: number): void {
+    const bias = this.inputBias();
+    this.project(x, xOff, this.weights.weightIh, bias, this.gates, 0, this.batchSize * this.seqLen, this.inputSize, j0, j1);
+  }
+
+  /** The input projection of `token` for units [j0, j1), read from the table (layer 0 of a batch of one). */
+  projectToken(token: number, j0: number, j1: number): void {
+    const G = this.gateRows, H = this.hiddenSize, table = this.inputTable!;
+    for (let q = 0; q < this.gateCount; q++) {
+      for (let j = j0, from = token * G + q * H; j < j1; j++) this.gates[q * H + j] = table[from + j]!;
+    }
+  }
+
+  get hasInputTable(): boolean {
+    return this.inputTable !== null;
+  }
+
+  /** inputTable[v] = W_ih E[v] + bias for every token v of the embedding E [V, in]. */
+  buildInputTable(embed: Float32Array, vocabSize: number, allocator: Allocator, fill: boolean): void {
+    const G = this.gateRows;
+    this.inputTable ??= allocator.floats(vocabSize * G);
+    if (!fill) return;
+    this.kernels.broadcastRows(this.inputTable, 0, this.inputBias(), 0, vocabSize, G);
+    this.kernels.matmulNT(embed, 0, this.weights.weightIh, 0, this.inputTable, 0, vocabSize, G, this.inputSize);
+  }
+
+  /**
+   * out[rows, G] (from outOff) = bias + x[rows, K] Wᵀ for the gate rows of units [j0, j1):
+   * one product for all units, or (a single row) one per gate block.
+   */
+  protected project(
+    x: Float32Array, xOff: number, W: Float32Array, bias: Float32Array | null, out: Float32Array, outOff: number,
+    rows: number, K: number, j0: number, j1: number,
+  ): void {
+    const k = this.kernels, H = this.hiddenSize, G = this.gateRows;
+    if (j0 === 0 && j1 === H) {
+      if (bias) k.broadcastRows(out, outOff, bias, 0, rows, G);
+      k.matmulNT(x, xOff, W, 0, out, outOff, rows, G, K);
+      return;
+    }
+    if (rows !== 1) throw new RangeError('a step is cut by hidden unit only for a batch of one');
+    for (let q = 0; q < this.gateCount; q++) {
+      const r0 = q * H + j0, n = j1 - j0;
+      if (bias) for (let r = r0; r < r0 + n; r++) out[outOff + r] = bias[r]!;
+      k.matmulNT(x, xOff, W, r0 * K, out, outOff + r0, 1, n, K);
+    }
+  }
+
+  /**
+   * Copies the state after `steps` steps (the window's last by default) into the initial one,
+   * for units [j0, j1) of every row: truncated BPTT's carry, with no gradient through it.
+   */
+  carryState(steps = this.seqLen, j0 = 0, j1 = this.hiddenSize): void {
+    copyState(this.h, steps, this.batchSize, this.hiddenSize, j0, j1);
   }
 
   resetState(): void {
     this.h.fill(0, 0, this.batchSize * this.hiddenSize);
-  }
-
-  protected sumBiases(): void {
-    const { biasIh, biasHh } = this.weights;
-    for (let j = 0; j < this.gateRows; j++) this.biasSum[j] = biasIh[j] + biasHh[j];
   }
 
   /**
@@ -83,12 +170,24 @@ export abstract class RecurrentLayer {
   protected accumulateWeightGrads(
     x: Float32Array, xOff: number, dx: Float32Array | null, dxOff: number, dHidden: Float32Array,
   ): void {
-    const g = this.grads!;
+    const g = this.grads!, k = this.kernels;
     const rows = this.batchSize * this.seqLen, G = this.gateRows, H = this.hiddenSize;
-    matmulTN(this.dGates, 0, x, xOff, g.weightIh, 0, G, this.inputSize, rows);
-    accumulateColumnSums(this.dGates, 0, g.biasIh, rows, G);
-    matmulTN(dHidden, 0, this.h, 0, g.weightHh, 0, G, H, rows);
-    accumulateColumnSums(dHidden, 0, g.biasHh, rows, G);
-    if (dx) matmulNN(this.dGates, 0, this.weights.weightIh, 0, dx, dxOff, rows, this.inputSize, G);
+    k.matmulTN(this.dGates, 0, x, xOff, g.weightIh, 0, G, this.inputSize, rows);
+    k.addColumnSums(this.dGates, 0, g.biasIh, 0, rows, G);
+    k.matmulTN(dHidden, 0, this.h, 0, g.weightHh, 0, G, H, rows);
+    k.addColumnSums(dHidden, 0, g.biasHh, 0, rows, G);
+    if (dx) k.matmulNN(this.dGates, 0, this.weights.weightIh, 0, dx, dxOff, rows, this.inputSize, G);
+  }
+}
+
+/** state[0] ← state[steps] for units [j0, j1) of each of the B rows of a [(T+1)·B, H] buffer. */
+export function copyState(state: Float32Array, steps: number, B: number, H: number, j0: number, j1: number): void {
+  const from = steps * B * H;
+  if (j0 === 0 && j1 === H) {
+    state.copyWithin(0, from, from + B * H);
+    return;
+  }
+  for (let b = 0; b < B; b++) {
+    for (let j = j0; j < j1; j++) state[b * H + j] = state[from + b * H + j]!;
   }
 }

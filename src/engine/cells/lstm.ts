@@ -1,5 +1,4 @@
-import { broadcastRows, matmulNN, matmulNT, sigmoid } from '../kernels.js';
-import { type LayerTensors, RecurrentLayer } from './layer.js';
+import { type LayerShape, RecurrentLayer, copyState } from './layer.js';
 
 /**
  * LSTM, PyTorch's equations and gate order (i, f, g, o stacked in rows of W):
@@ -18,39 +17,45 @@ export class LstmLayer extends RecurrentLayer {
   private readonly tanhC: Float32Array;
   /** d loss / d c[t], carried backwards; after backward, d c0. */
   readonly dc: Float32Array;
+  /** b_ih + b_hh: both biases enter every gate's pre-activation alike. */
+  private readonly biasSum: Float32Array;
 
-  constructor(weights: LayerTensors, grads: LayerTensors | null, inputSize: number, hiddenSize: number, batchSize: number, seqLen: number) {
-    super(weights, grads, inputSize, hiddenSize, 4 * hiddenSize, batchSize, seqLen);
-    this.c = new Float32Array((seqLen + 1) * batchSize * hiddenSize);
-    this.tanhC = new Float32Array(seqLen * batchSize * hiddenSize);
-    this.dc = new Float32Array(batchSize * hiddenSize);
+  constructor(shape: LayerShape) {
+    super(shape, 4);
+    const { allocator, batchSize: B, seqLen: T, hiddenSize: H } = shape;
+    this.c = allocator.floats((T + 1) * B * H);
+    this.tanhC = allocator.floats(T * B * H);
+    this.dc = allocator.floats(B * H);
+    this.biasSum = allocator.floats(4 * H);
   }
 
-  forward(x: Float32Array, xOff: number): void {
-    const { batchSize: B, seqLen: T, hiddenSize: H, gateRows: G, gates, h, c, tanhC } = this;
-    // pre-activations of every step at once: gates = x W_ihᵀ + b_ih + b_hh
-    this.sumBiases();
-    broadcastRows(gates, 0, this.biasSum, T * B, G);
-    matmulNT(x, xOff, this.weights.weightIh, 0, gates, 0, T * B, G, this.inputSize);
-    for (let t = 0; t < T; t++) {
-      // gates[t] += h[t] W_hhᵀ
-      matmulNT(h, t * B * H, this.weights.weightHh, 0, gates, t * B * G, B, G, H);
-      for (let b = 0; b < B; b++) {
-        const row = (t * B + b) * G, prev = (t * B + b) * H, next = prev + B * H, cell = (t * B + b) * H;
-        for (let j = 0; j < H; j++) {
-          const i = sigmoid(gates[row + j]);
-          const f = sigmoid(gates[row + H + j]);
-          const g = Math.tanh(gates[row + 2 * H + j]);
-          const o = sigmoid(gates[row + 3 * H + j]);
-          gates[row + j] = i; gates[row + H + j] = f; gates[row + 2 * H + j] = g; gates[row + 3 * H + j] = o;
-          // c' = f ⊙ c + i ⊙ g ;  h' = o ⊙ tanh(c')
-          const cNext = f * c[prev + j] + i * g;
-          const tc = Math.tanh(cNext);
-          c[next + j] = cNext;
-          tanhC[cell + j] = tc;
-          h[next + j] = o * tc;
-        }
+  protected inputBias(): Float32Array {
+    const { biasIh, biasHh } = this.weights;
+    for (let r = 0; r < this.biasSum.length; r++) this.biasSum[r] = biasIh[r]! + biasHh[r]!;
+    return this.biasSum;
+  }
+
+  advance(t: number, j0: number, j1: number): void {
+    const { batchSize: B, hiddenSize: H, gateRows: G, gates, h, c, tanhC, kernels: k } = this;
+    const n = j1 - j0;
+    // gates[t] += h[t] W_hhᵀ
+    this.project(h, t * B * H, this.weights.weightHh, null, gates, t * B * G, B, H, j0, j1);
+    for (let b = 0; b < B; b++) {
+      const row = (t * B + b) * G, prev = (t * B + b) * H, next = prev + B * H;
+      // i, f, o = σ(pre-activation) ;  g = tanh(pre-activation)
+      if (n === H) k.sigmoid(gates, row, 2 * H);
+      else { k.sigmoid(gates, row + j0, n); k.sigmoid(gates, row + H + j0, n); }
+      k.tanh(gates, row + 2 * H + j0, n);
+      k.sigmoid(gates, row + 3 * H + j0, n);
+      // c' = f ⊙ c + i ⊙ g
+      for (let j = j0; j < j1; j++) {
+        const cNext = gates[row + H + j]! * c[prev + j]! + gates[row + j]! * gates[row + 2 * H + j]!;
+        c[next + j] = cNext;
+        tanhC[prev + j] = cNext;
       }
+      // h' = o ⊙ tanh(c')
+      k.tanh(tanhC, prev + j0, n);
+      for (let j = j0; j < j1; j++) h[next + j] = gates[row + 3 * H + j]! * tanhC[prev + j]!;
     }
   }
 
@@ -62,14 +67,14 @@ export class LstmLayer extends RecurrentLayer {
       for (let b = 0; b < B; b++) {
         const row = (t * B + b) * G, prev = (t * B + b) * H, s = b * H;
         for (let j = 0; j < H; j++) {
-          const i = gates[row + j], f = gates[row + H + j], g = gates[row + 2 * H + j], o = gates[row + 3 * H + j];
-          const tc = tanhC[prev + j];
-          const dhj = dh[s + j] + dOut[prev + j];
+          const i = gates[row + j]!, f = gates[row + H + j]!, g = gates[row + 2 * H + j]!, o = gates[row + 3 * H + j]!;
+          const tc = tanhC[prev + j]!;
+          const dhj = dh[s + j]! + dOut[prev + j]!;
           // dc = dc' + dh ⊙ o ⊙ (1 − tanh²c') ;  do = dh ⊙ tanh c'
-          const dcj = dc[s + j] + dhj * o * (1 - tc * tc);
+          const dcj = dc[s + j]! + dhj * o * (1 - tc * tc);
           const dO = dhj * tc;
           // di = dc ⊙ g ; df = dc ⊙ c ; dg = dc ⊙ i ;  dc_prev = dc ⊙ f
-          const dI = dcj * g, dF = dcj * c[prev + j], dG = dcj * i;
+          const dI = dcj * g, dF = dcj * c[prev + j]!, dG = dcj * i;
           dc[s + j] = dcj * f;
           // through the nonlinearities: σ' = σ(1 − σ), tanh' = 1 − tanh²
           dGates[row + j] = dI * i * (1 - i);
@@ -80,15 +85,14 @@ export class LstmLayer extends RecurrentLayer {
       }
       // dh_prev = dGates[t] · W_hh
       dh.fill(0);
-      matmulNN(dGates, t * B * G, this.weights.weightHh, 0, dh, 0, B, H, G);
+      this.kernels.matmulNN(dGates, t * B * G, this.weights.weightHh, 0, dh, 0, B, H, G);
     }
     this.accumulateWeightGrads(x, xOff, dx, dxOff, dGates);
   }
 
-  override carryState(steps = this.seqLen): void {
-    super.carryState(steps);
-    const n = this.batchSize * this.hiddenSize;
-    this.c.copyWithin(0, steps * n, (steps + 1) * n);
+  override carryState(steps = this.seqLen, j0 = 0, j1 = this.hiddenSize): void {
+    super.carryState(steps, j0, j1);
+    copyState(this.c, steps, this.batchSize, this.hiddenSize, j0, j1);
   }
 
   override resetState(): void {

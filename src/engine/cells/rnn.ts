@@ -1,23 +1,30 @@
-import { broadcastRows, matmulNN, matmulNT } from '../kernels.js';
-import { type LayerTensors, RecurrentLayer } from './layer.js';
+import { type LayerShape, RecurrentLayer } from './layer.js';
 
 /** Elman RNN with tanh:  h' = tanh(W_ih x + b_ih + W_hh h + b_hh) */
 export class RnnLayer extends RecurrentLayer {
-  constructor(weights: LayerTensors, grads: LayerTensors | null, inputSize: number, hiddenSize: number, batchSize: number, seqLen: number) {
-    super(weights, grads, inputSize, hiddenSize, hiddenSize, batchSize, seqLen);
+  /** b_ih + b_hh: both biases enter the pre-activation alike. */
+  private readonly biasSum: Float32Array;
+
+  constructor(shape: LayerShape) {
+    super(shape, 1);
+    this.biasSum = shape.allocator.floats(shape.hiddenSize);
   }
 
-  forward(x: Float32Array, xOff: number): void {
-    const { batchSize: B, seqLen: T, hiddenSize: H, gates, h } = this;
-    // pre-activations of every step at once: gates = x W_ihᵀ + b_ih + b_hh
-    this.sumBiases();
-    broadcastRows(gates, 0, this.biasSum, T * B, H);
-    matmulNT(x, xOff, this.weights.weightIh, 0, gates, 0, T * B, H, this.inputSize);
-    for (let t = 0; t < T; t++) {
-      // h[t+1] = tanh(gates[t] + h[t] W_hhᵀ)
-      const row = t * B * H;
-      matmulNT(h, row, this.weights.weightHh, 0, gates, row, B, H, H);
-      for (let k = 0; k < B * H; k++) h[row + B * H + k] = Math.tanh(gates[row + k]);
+  protected inputBias(): Float32Array {
+    const { biasIh, biasHh } = this.weights;
+    for (let r = 0; r < this.biasSum.length; r++) this.biasSum[r] = biasIh[r]! + biasHh[r]!;
+    return this.biasSum;
+  }
+
+  advance(t: number, j0: number, j1: number): void {
+    const { batchSize: B, hiddenSize: H, gates, h } = this;
+    // h[t+1] = tanh(gates[t] + h[t] W_hhᵀ)
+    const row = t * B * H;
+    this.project(h, row, this.weights.weightHh, null, gates, row, B, H, j0, j1);
+    for (let b = 0; b < B; b++) {
+      const at = row + b * H;
+      for (let j = j0; j < j1; j++) h[at + B * H + j] = gates[at + j]!;
+      this.kernels.tanh(h, at + B * H + j0, j1 - j0);
     }
   }
 
@@ -28,12 +35,12 @@ export class RnnLayer extends RecurrentLayer {
       // d(pre-activation) = (dh + dOut) ⊙ (1 − h'²)
       const row = t * B * H;
       for (let k = 0; k < B * H; k++) {
-        const hNext = h[row + B * H + k];
-        dGates[row + k] = (dh[k] + dOut[row + k]) * (1 - hNext * hNext);
+        const hNext = h[row + B * H + k]!;
+        dGates[row + k] = (dh[k]! + dOut[row + k]!) * (1 - hNext * hNext);
       }
       // dh_prev = dGates[t] · W_hh
       dh.fill(0);
-      matmulNN(dGates, row, this.weights.weightHh, 0, dh, 0, B, H, H);
+      this.kernels.matmulNN(dGates, row, this.weights.weightHh, 0, dh, 0, B, H, H);
     }
     this.accumulateWeightGrads(x, xOff, dx, dxOff, dGates);
   }

@@ -6,6 +6,12 @@ const HEADER_BYTES = 64;
 /** Every allocation starts on a cache line: SIMD loads stay aligned and threads never share a line. */
 const ALIGN = 64;
 
+/** Hands out zeroed tensors: an Arena, or a replay of one (Arena.replay). */
+export interface Allocator {
+  floats(length: number): Float32Array;
+  ints(length: number): Int32Array;
+}
+
 /**
  * The one place tensors are allocated. An arena is a shared WebAssembly.Memory carved by a
  * bump pointer kept in its first word, so that:
@@ -16,7 +22,7 @@ const ALIGN = 64;
  * Memory is never freed piecemeal: an arena lives as long as the engine or stepper that made
  * it. Shared memory grows in place and is never detached, so earlier views stay valid.
  */
-export class Arena {
+export class Arena implements Allocator {
   readonly memory: WebAssembly.Memory;
   private readonly header: Uint32Array;
 
@@ -35,17 +41,20 @@ export class Arena {
 
   /** `length` zeroed float32s. */
   floats(length: number): Float32Array {
-    return new Float32Array(this.memory.buffer, this.reserve(length * 4), length);
+    const at = this.reserve(length * 4); // first: it may grow the memory, and so replace its buffer
+    return new Float32Array(this.memory.buffer, at, length);
   }
 
   /** `length` zeroed int32s (token windows that threads share). */
   ints(length: number): Int32Array {
-    return new Int32Array(this.memory.buffer, this.reserve(length * 4), length);
+    const at = this.reserve(length * 4);
+    return new Int32Array(this.memory.buffer, at, length);
   }
 
   /** `length` zeroed float64s (scalars that threads exchange). */
   doubles(length: number): Float64Array {
-    return new Float64Array(this.memory.buffer, this.reserve(length * 8), length);
+    const at = this.reserve(length * 8);
+    return new Float64Array(this.memory.buffer, at, length);
   }
 
   /** A view of `length` elements at `byteOffset`, as another thread of the same arena allocated it. */
@@ -53,6 +62,25 @@ export class Arena {
     Type: { new (buffer: ArrayBufferLike, byteOffset: number, length: number): T }, byteOffset: number, length: number,
   ): T {
     return new Type(this.memory.buffer, byteOffset, length);
+  }
+
+  /**
+   * An allocator that hands out, in the same order, the very views this arena handed out
+   * from byte `from` on: another thread builds a model over the same activations by building
+   * it the same way (the threads of a batch-1 step share one model's buffers).
+   */
+  replay(from: number): Allocator {
+    let at = from;
+    const next = (bytes: number): number => {
+      const start = at;
+      at += Math.ceil(Math.max(bytes, 1) / ALIGN) * ALIGN;
+      if (at > this.used) throw new RangeError('replayed past what the arena handed out');
+      return start;
+    };
+    return {
+      floats: (length) => this.view(Float32Array, next(length * 4), length),
+      ints: (length) => this.view(Int32Array, next(length * 4), length),
+    };
   }
 
   private reserve(bytes: number): number {

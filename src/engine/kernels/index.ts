@@ -1,0 +1,35 @@
+import { Arena } from './arena.js';
+import { jsKernels } from './js.js';
+import type { Kernels, KernelsKind } from './kernels.js';
+
+/** What `--kernels` and RNN_KERNELS accept: an implementation, or `auto` for the fastest this machine runs. */
+export type KernelsChoice = KernelsKind | 'auto';
+
+export const KERNELS_CHOICES: readonly KernelsChoice[] = ['auto', 'js', 'wasm'];
+
+/** The implementation `choice` names; `auto` is wasm where WebAssembly SIMD runs, js otherwise. */
+export function resolveKernels(choice: KernelsChoice = defaultKernelsChoice()): KernelsKind {
+  if (choice !== 'auto') return choice;
+  return 'js';
+}
+
+/** RNN_KERNELS from the environment (for tests and the bench), else `auto`. */
+export function defaultKernelsChoice(): KernelsChoice {
+  const value = process.env['RNN_KERNELS'];
+  if (value === undefined || value === '') return 'auto';
+  if (!(KERNELS_CHOICES as readonly string[]).includes(value)) {
+    throw new RangeError(`RNN_KERNELS must be one of ${KERNELS_CHOICES.join(', ')} (got ${JSON.stringify(value)})`);
+  }
+  return value as KernelsChoice;
+}
+
+/** An instance of the `kind` kernels over `arena` (each thread makes its own over the shared arena). */
+export function createKernels(kind: KernelsKind = resolveKernels(), arena: Arena = new Arena()): Kernels {
+  if (kind === 'wasm') throw new Error('the WebAssembly kernels are not built in');
+  return jsKernels(arena);
+}
+
+/** The implementations this machine runs: js always, wasm where WebAssembly SIMD does and it is built. */
+export function availableKernels(): KernelsKind[] {
+  return ['js'];
+}
