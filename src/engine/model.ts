@@ -262,6 +262,24 @@ export class LanguageModel {
     for (const layer of this.layers) layer.resetState();
   }
 
+  /**
+   * Row b of the initial state becomes row `from[b]`'s, for every layer (h, and c for an
+   * LSTM): beam search keeping the hypotheses it extends. `scratch` holds B·H floats.
+   */
+  gatherState(from: Int32Array, scratch: Float32Array): void {
+    const B = this.batchSize, H = this.config.hiddenSize;
+    const gather = (state: Float32Array) => {
+      for (let b = 0; b < B; b++) {
+        for (let j = 0, src = from[b]! * H, dst = b * H; j < H; j++) scratch[dst + j] = state[src + j]!;
+      }
+      for (let i = 0; i < B * H; i++) state[i] = scratch[i]!;
+    };
+    for (const layer of this.layers) {
+      gather(layer.h);
+      if (layer instanceof LstmLayer) gather(layer.c);
+    }
+  }
+
   /** Sets the initial state from [L, B, H] arrays (c only for an LSTM). */
   setInitialState(h0: ArrayLike<number>, c0: ArrayLike<number> | null = null): void {
     const n = this.batchSize * this.config.hiddenSize;

@@ -1,0 +1,74 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { fromInteropState } from '../src/checkpoint/interop.js';
+import { logSumExp } from '../src/engine/loss.js';
+import { Stepper } from '../src/engine/stepper.js';
+import { beamSearch } from '../src/generate/beam.js';
+import { sampleText } from '../src/generate/sample.js';
+import { EOS, Vocabulary } from '../src/text/vocab.js';
+import { kernelKinds } from './helpers/kernels.js';
+
+const fixture = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', 'eval', 'gru_2x128.json'), 'utf8')) as { state: unknown };
+const trained = fromInteropState(fixture.state, 'gru_2x128.json');
+const vocab = Vocabulary.fromTokens(trained.vocab);
+const { config, params } = trained;
+
+/** Σ ln p of `ids` after `<EOS> prime`, scored one token at a time by the stepper (another code path). */
+function logProbOf(prime: string, ids: number[]): number {
+  const stepper = new Stepper(config, params, 'js');
+  let logits = stepper.advance(EOS);
+  for (const id of vocab.encode(prime)) logits = stepper.advance(id);
+  let total = 0;
+  for (const id of ids) {
+    total += logits[id]! - logSumExp(logits, 0, config.vocabSize);
+    logits = stepper.advance(id);
+  }
+  return total;
+}
+
+for (const kernels of kernelKinds()) {
+  describe(`beam search, ${kernels} kernels`, () => {
+    const prime = 'ROMEO:\n';
+    const greedy = sampleText({ config, params, vocab, length: 40, temperature: 0, seed: 1, prime });
+
+    it('a beam of 1 is greedy decoding', () => {
+      expect(beamSearch({ config, params, vocab, beam: 1, length: 40, prime, kernels }).text).toBe(greedy);
+      const untilEos = sampleText({ config, params, vocab, length: 400, temperature: 0, seed: 1, prime: 'KING', stopAtEos: true });
+      expect(beamSearch({ config, params, vocab, beam: 1, length: 400, prime: 'KING', stopAtEos: true, kernels }).text).toBe(untilEos);
+    });
+
+    it('returns a log-probability at least the greedy one\'s, the true log-probability of its text', () => {
+      const greedyLogProb = logProbOf(prime, [...vocab.encode(greedy)]);
+      let previous = -Infinity;
+      for (const beam of [1, 2, 3, 5, 8]) {
+        const result = beamSearch({ config, params, vocab, beam, length: 40, prime, kernels });
+        expect(result.logProb, `beam ${beam}`).toBeGreaterThanOrEqual(greedyLogProb - 1e-4);
+        expect(result.logProb).toBeCloseTo(logProbOf(prime, [...vocab.encode(result.text)]), 3);
+        expect(result.tokens).toBe(40);
+        if (beam === 8) expect(result.logProb).toBeGreaterThan(previous - 1e-4);
+        previous = Math.max(previous, result.logProb);
+      }
+    });
+
+    it('keeps no hypothesis twice', () => {
+      const { hypotheses } = beamSearch({ config, params, vocab, beam: 6, length: 25, prime, kernels });
+      const beams = hypotheses.slice(0, -1); // the last may be the greedy path, which a beam can share
+      expect(new Set(beams.map((h) => h.text)).size).toBe(beams.length);
+      expect(beams.length).toBe(6);
+    });
+
+    it('with --stop-at-eos lets hypotheses end at <EOS>, and length normalisation ranks by log-probability per token', () => {
+      const raw = beamSearch({ config, params, vocab, beam: 4, length: 60, prime: 'KING', stopAtEos: true, kernels });
+      const normalised = beamSearch({ config, params, vocab, beam: 4, length: 60, prime: 'KING', stopAtEos: true, lengthPenalty: 1, kernels });
+      const greedyEos = sampleText({ config, params, vocab, length: 60, temperature: 0, seed: 1, prime: 'KING', stopAtEos: true });
+      const greedyIds = [...vocab.encode(greedyEos)];
+      if (greedyIds.length < 60) greedyIds.push(EOS);
+      expect(raw.logProb).toBeGreaterThanOrEqual(logProbOf('KING', greedyIds) - 1e-4);
+      for (const r of [raw, normalised]) expect(r.logProb).toBeLessThan(0);
+      // by construction each is the best of its own ranking among the same kind of hypotheses
+      const perToken = (h: { logProb: number; tokens: number }) => h.logProb / h.tokens;
+      expect(perToken(normalised)).toBeGreaterThanOrEqual(perToken(raw) - 1e-9);
+    });
+  });
+}
