@@ -1,23 +1,28 @@
 /**
- * `npm run bench`: training speed for 1 … N workers, the GFLOP/s it implies beside the
- * plain-JavaScript matrix-product ceiling measured in this process (alone, and with as many
- * threads at once as the workers), sampling speed (LSTM 2×128 and the default GRU 2×96), peak RSS.
+ * `npm run bench`: for each kernel implementation side by side (js, wasm), the GFLOP/s of the
+ * matrix products at training shapes, training speed for 1 … N workers and the GFLOP/s it
+ * implies beside the plain-JavaScript matrix-product ceiling measured in this process (alone,
+ * and with as many threads at once as the workers), sampling speed (LSTM 2×128 and the
+ * default GRU 2×96), the ratio wasm/js of each, and peak RSS.
  *
  *   npm run bench                       the full table (N = os.availableParallelism())
  *   npm run bench -- --json             one JSON object per line
- *   npm run bench -- --seconds 2 --workers 1,2 --models lstm-2x128 --batch 200
+ *   npm run bench -- --seconds 2 --workers 1,2 --models lstm-2x128 --batch 200 --kernels wasm
  */
 import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { type ModelConfig, gateCount } from '../src/engine/config.js';
+import { availableKernels } from '../src/engine/kernels/index.js';
+import type { KernelsKind } from '../src/engine/kernels/kernels.js';
 import { initParams } from '../src/engine/model.js';
 import { Rng } from '../src/engine/random.js';
 import { createEngine } from '../src/parallel/pool.js';
 import { sampleText } from '../src/generate/sample.js';
 import { createStepper } from '../src/parallel/inference.js';
 import { Vocabulary } from '../src/text/vocab.js';
+import { productSpeeds } from './products.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => {
@@ -38,6 +43,13 @@ const MODELS: Record<string, ModelConfig> = {
   'lstm-2x512': { cell: 'lstm', vocabSize: VOCAB, embedDim: 64, hiddenSize: 512, numLayers: 2, dropout: 0 },
 };
 const models = (flag('models') ?? Object.keys(MODELS).join(',')).split(',');
+const kernelsKinds = (flag('kernels')?.split(',') ?? availableKernels()) as KernelsKind[];
+for (const kind of kernelsKinds) {
+  if (!availableKernels().includes(kind)) {
+    console.error(`bench: --kernels: '${kind}' does not run here; valid: ${availableKernels().join(', ')}`);
+    process.exit(2);
+  }
+}
 for (const name of models) {
   if (!(name in MODELS)) {
     console.error(`bench: --models: unknown model '${name}'; valid: ${Object.keys(MODELS).join(', ')}`);
@@ -110,12 +122,12 @@ function bestRates(subjects: Array<() => number>): number[] {
   return best;
 }
 
-/** Training chars/s of `config` on each worker count, their engines alive side by side. */
-async function trainingSpeeds(config: ModelConfig, counts: number[]): Promise<number[]> {
+/** Training chars/s of `config` on each (kernels, worker count), their engines alive side by side. */
+async function trainingSpeeds(config: ModelConfig, runs: Run[]): Promise<number[]> {
   const settings = { lr: 2e-3, clip: 5, clipValue: null };
   const engines = [];
-  for (const workers of counts) {
-    const engine = await createEngine({ config, params: initParams(config, new Rng(1)), optimizer: 'adam', batchSize: B, seqLen: T, evalRows: 0, workers });
+  for (const { kernels, workers } of runs) {
+    const engine = await createEngine({ config, params: initParams(config, new Rng(1)), optimizer: 'adam', batchSize: B, seqLen: T, evalRows: 0, workers, kernels });
     const rng = new Rng(2);
     for (let i = 0; i < B * T; i++) { engine.inputs[i] = rng.nextUint32() % VOCAB; engine.targets[i] = rng.nextUint32() % VOCAB; }
     engine.trainStep(settings, null); // let the JIT settle
@@ -126,14 +138,14 @@ async function trainingSpeeds(config: ModelConfig, counts: number[]): Promise<nu
   return rates;
 }
 
-/** Sampling chars/s (batch 1) of a model on each thread count. */
-async function samplingSpeeds(config: ModelConfig, counts: number[]): Promise<number[]> {
+/** Sampling chars/s (batch 1) of a model on each (kernels, thread count). */
+async function samplingSpeeds(config: ModelConfig, runs: Run[]): Promise<number[]> {
   const vocab = Vocabulary.fromTokens(['<EOS>', '<UNK>', ...Array.from({ length: VOCAB - 2 }, (_, i) => String.fromCodePoint(33 + i))]);
   const params = initParams(config, new Rng(3));
   const length = 2000;
   const steppers = [];
-  for (const workers of counts) {
-    const stepper = await createStepper(config, params, workers);
+  for (const { kernels, workers } of runs) {
+    const stepper = await createStepper(config, params, workers, kernels);
     sampleText({ config, params, vocab, length: 5000, temperature: 1, seed: 1, stepper }); // let the JIT settle
     steppers.push(stepper);
   }
@@ -146,12 +158,27 @@ async function samplingSpeeds(config: ModelConfig, counts: number[]): Promise<nu
   return rates;
 }
 
+/** One measured configuration: an implementation of the kernels on a number of threads. */
+interface Run {
+  kernels: KernelsKind;
+  workers: number;
+}
+const runs: Run[] = kernelsKinds.flatMap((kernels) => workerCounts.map((workers) => ({ kernels, workers })));
+
+/** `×4.21 wasm/js` for a wasm figure whose js counterpart was measured, else ''. */
+function ratioText(rates: number[], i: number): string {
+  const run = runs[i]!;
+  if (run.kernels !== 'wasm') return '';
+  const js = runs.findIndex((r) => r.kernels === 'js' && r.workers === run.workers);
+  return js < 0 ? '' : `  ×${(rates[i]! / rates[js]!).toFixed(2)} wasm/js`;
+}
+
 const ceilings = new Map<number, number | null>();
 for (const threads of new Set([1, ...workerCounts])) ceilings.set(threads, await ceiling(threads));
 const gemmCeiling = ceilings.get(1) ?? null;
 report(
-  { event: 'machine', cores, node: process.version, ceilingGflops: gemmCeiling },
-  `${cores} cores, Node ${process.version}; plain-JS GEMM ceiling (shared/bench/gemm-ceiling.mjs, n=256): ` +
+  { event: 'machine', cores, node: process.version, ceilingGflops: gemmCeiling, kernels: kernelsKinds },
+  `${cores} cores, Node ${process.version}, kernels ${kernelsKinds.join(' and ')}; plain-JS GEMM ceiling (shared/bench/gemm-ceiling.mjs, n=256): ` +
     (gemmCeiling === null ? 'not found' : `${gemmCeiling.toFixed(2)} GFLOP/s per thread`),
 );
 for (const [threads, gflops] of ceilings) {
@@ -161,28 +188,36 @@ for (const [threads, gflops] of ceilings) {
     `  with ${String(threads).padStart(2)} threads at once: ${gflops.toFixed(2)} GFLOP/s per thread (×${((threads * gflops) / gemmCeiling!).toFixed(2)} together)`,
   );
 }
+for (const row of productSpeeds(kernelsKinds, seconds)) {
+  report({ event: 'product', ...row }, `product ${row.kernels.padEnd(4)} ${row.name.padEnd(34)} ${row.gflops.toFixed(2).padStart(7)} GFLOP/s` +
+    (gemmCeiling === null ? '' : `  (${(row.gflops / gemmCeiling).toFixed(1)}× the ceiling)`));
+}
 for (const name of models) {
   const config = MODELS[name]!;
-  const rates = await trainingSpeeds(config, workerCounts);
-  const single = rates[0]! / workerCounts[0]!;
-  workerCounts.forEach((workers, i) => {
+  const rates = await trainingSpeeds(config, runs);
+  runs.forEach(({ kernels, workers }, i) => {
     const charsPerSec = rates[i]!;
+    const first = runs.findIndex((r) => r.kernels === kernels);
+    const single = rates[first]! / runs[first]!.workers;
     const gflops = (charsPerSec / (B * T)) * flopsPerStep(config, B * T) / 1e9;
     const workersCeiling = ceilings.get(workers) ?? null;
     const ofCeiling = workersCeiling ? gflops / workers / workersCeiling : null;
     report(
-      { event: 'train', model: name, batch: B, seqLen: T, workers, charsPerSec, speedup: charsPerSec / single, gflops, ofCeilingPerWorker: ofCeiling },
-      `train ${name.padEnd(11)} B=${B} T=${T}  workers ${String(workers).padStart(2)}: ${charsPerSec.toFixed(0).padStart(7)} chars/s  ` +
+      { event: 'train', model: name, kernels, batch: B, seqLen: T, workers, charsPerSec, speedup: charsPerSec / single, gflops, ofCeilingPerWorker: ofCeiling },
+      `train ${name.padEnd(11)} ${kernels.padEnd(4)} B=${B} T=${T}  workers ${String(workers).padStart(2)}: ${charsPerSec.toFixed(0).padStart(7)} chars/s  ` +
         `×${(charsPerSec / single).toFixed(2)}  ${gflops.toFixed(2)} GFLOP/s` +
-        (ofCeiling === null ? '' : `  (${(ofCeiling * 100).toFixed(0)}% of the ceiling with as many threads)`),
+        (ofCeiling === null ? '' : `  (${(ofCeiling * 100).toFixed(0)}% of the ceiling with as many threads)`) + ratioText(rates, i),
     );
   });
 }
 // the issue's yardstick model, and the default one
 for (const name of ['lstm-2x128', 'gru-2x96']) {
-  const rates = await samplingSpeeds(MODELS[name]!, workerCounts);
-  workerCounts.forEach((workers, i) => {
-    report({ event: 'sample', model: name, batch: 1, workers, charsPerSec: rates[i] }, `sample ${name.padEnd(10)} batch 1  workers ${String(workers).padStart(2)}: ${rates[i]!.toFixed(0)} chars/s`);
+  const rates = await samplingSpeeds(MODELS[name]!, runs);
+  runs.forEach(({ kernels, workers }, i) => {
+    report(
+      { event: 'sample', model: name, kernels, batch: 1, workers, charsPerSec: rates[i] },
+      `sample ${name.padEnd(10)} ${kernels.padEnd(4)} batch 1  workers ${String(workers).padStart(2)}: ${rates[i]!.toFixed(0).padStart(6)} chars/s${ratioText(rates, i)}`,
+    );
   });
 }
 const peakRssMiB = process.resourceUsage().maxRSS / 1024;

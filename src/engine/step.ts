@@ -1,5 +1,5 @@
 import type { LanguageModel } from './model.js';
-import { type Optimizer, clipScale } from './optim.js';
+import { type Optimizer, clipGradNorm, clipScale } from './optim.js';
 
 export interface StepSettings {
   lr: number;
@@ -46,9 +46,9 @@ export function trainStep(model: LanguageModel, optimizer: Optimizer, settings: 
   const positions = model.batchSize * model.seqLen, grads = model.grads!, k = model.kernels;
   const loss = accumulateGradients(model, positions, dropoutSeed) / positions;
   if (settings.clipValue !== null) k.clamp(grads, 0, grads.length, settings.clipValue);
-  const gradNorm = Math.sqrt(k.sumOfSquares(grads, 0, grads.length));
+  const gradNorm = clipGradNorm(k, grads, settings.clip);
   optimizer.step++;
-  updateSlice(optimizer, model.params, grads, settings, gradNorm, 0, grads.length);
+  optimizer.apply(model.params, grads, settings.lr);
   model.carryState();
   return { loss, gradNorm };
 }

@@ -4,7 +4,7 @@ import type { Kernels } from '../engine/kernels/kernels.js';
 import { LanguageModel } from '../engine/model.js';
 import { Optimizer } from '../engine/optim.js';
 import { paramLayout } from '../engine/params.js';
-import { type StepSettings, accumulateGradients, evaluateChunk, updateSlice } from '../engine/step.js';
+import { type StepSettings, accumulateGradients, evaluateChunk, trainStep, updateSlice } from '../engine/step.js';
 import { Command, SCALARS_SIZE, Scalar, type PoolSetup, type PoolViews, barrier, poolViews, share } from './shared.js';
 
 /**
@@ -60,7 +60,8 @@ export class Shard {
   }
 
   /**
-   * The three phases of engine/step.ts, data-parallel over the batch, then split over parameters:
+   * One thread alone runs engine/step.ts's trainStep. Several run its three phases,
+   * data-parallel over the batch, then split over parameters:
    *   1. each shard: forward + backward of its sequences into its own gradient slot
    *   2. each shard, on its slice: g = Σ_w g_w (workers in order), clip by value, Σ g²
    *   3. each shard, on its slice: g ← g · clipScale(‖g‖), then the optimizer's update
@@ -75,12 +76,23 @@ export class Shard {
       model.targets[i] = targets[first + i]!;
     }
     const seed = s[Scalar.DropoutSeed]!;
+    this.settings.lr = s[Scalar.Lr]!;
+    this.settings.clip = s[Scalar.Clip]! >= 0 ? s[Scalar.Clip]! : null;
+    this.settings.clipValue = s[Scalar.ClipValue]! >= 0 ? s[Scalar.ClipValue]! : null;
+    this.optimizer.step = s[Scalar.Step]! - 1;
+    if (W === 1) {
+      const { loss, gradNorm } = trainStep(model, this.optimizer, this.settings, seed < 0 ? null : seed);
+      s[SCALARS_SIZE] = loss * B * T;
+      s[Scalar.GradNorm] = gradNorm;
+      return;
+    }
+    this.optimizer.step++;
     s[SCALARS_SIZE + this.index] = accumulateGradients(model, B * T, seed < 0 ? null : seed);
     barrier(control, W);
 
     const reduced = grads[0]!, start = this.sliceStart, n = this.sliceEnd - start;
     for (let w = 1; w < W; w++) k.addInto(reduced, start, grads[w]!, start, n);
-    if (s[Scalar.ClipValue]! >= 0) k.clamp(reduced, start, n, s[Scalar.ClipValue]!);
+    if (this.settings.clipValue !== null) k.clamp(reduced, start, n, this.settings.clipValue);
     s[SCALARS_SIZE + W + this.index] = k.sumOfSquares(reduced, start, n);
     barrier(control, W);
 
@@ -88,9 +100,6 @@ export class Shard {
     for (let w = 0; w < W; w++) sumSq += s[SCALARS_SIZE + W + w]!;
     const norm = Math.sqrt(sumSq);
     if (this.index === 0) s[Scalar.GradNorm] = norm;
-    this.settings.lr = s[Scalar.Lr]!;
-    this.settings.clip = s[Scalar.Clip]! >= 0 ? s[Scalar.Clip]! : null;
-    this.optimizer.step = s[Scalar.Step]!;
     updateSlice(this.optimizer, params, reduced, this.settings, norm, start, this.sliceEnd);
     model.carryState();
   }

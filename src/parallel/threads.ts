@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { Command, Control } from './shared.js';
 
 /** What each thread of a group runs for a posted command; every shard ends at one barrier. */
-export interface CommandRunner {
+interface CommandRunner {
   run(command: Command): void;
 }
 

@@ -3,8 +3,6 @@ import type { Arena } from './arena.js';
 /** Which implementation of the kernels runs: plain TypeScript, or WebAssembly SIMD. */
 export type KernelsKind = 'js' | 'wasm';
 
-export const KERNELS_KINDS: readonly KernelsKind[] = ['js', 'wasm'];
-
 /**
  * Everything the engine computes that costs time, behind one interface: the cells, the model,
  * the optimizer and the one-token stepper call these and nothing else for their arithmetic
