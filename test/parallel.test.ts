@@ -1,9 +1,12 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelConfig } from '../src/engine/config.js';
 import { initParams } from '../src/engine/model.js';
 import { Rng } from '../src/engine/random.js';
 import type { TrainingEngine } from '../src/parallel/engine.js';
 import { createEngine } from '../src/parallel/pool.js';
+import type { KernelsKind } from '../src/engine/kernels/kernels.js';
+import { paramLayout } from '../src/engine/params.js';
+import { kernelKinds } from './helpers/kernels.js';
 
 /**
  * The worker pool against the single-thread engine. Workers share the batch by sequences and
@@ -16,8 +19,10 @@ const B = 6, T = 9;
 const engines: TrainingEngine[] = [];
 afterAll(async () => { await Promise.all(engines.map((e) => e.close())); });
 
-async function engine(workers: number, cfg = config): Promise<TrainingEngine> {
-  const e = await createEngine({ config: cfg, params: initParams(cfg, new Rng(5)), optimizer: 'adam', batchSize: B, seqLen: T, evalRows: 5, workers });
+let kernels: KernelsKind = 'js';
+
+async function engine(workers: number, cfg = config, params = initParams(cfg, new Rng(5))): Promise<TrainingEngine> {
+  const e = await createEngine({ config: cfg, params, optimizer: 'adam', batchSize: B, seqLen: T, evalRows: 5, workers, kernels });
   engines.push(e);
   return e;
 }
@@ -40,7 +45,9 @@ function run(e: TrainingEngine, steps: number): number[] {
   return losses;
 }
 
-describe('worker pool', () => {
+for (const kind of kernelKinds()) describe(`worker pool, ${kind} kernels`, () => {
+  beforeAll(() => { kernels = kind; });
+
   it('is bit-for-bit repeatable for the same number of workers', async () => {
     const [a, b] = [await engine(2), await engine(2)];
     expect(run(a, 20)).toEqual(run(b, 20));
@@ -76,5 +83,25 @@ describe('worker pool', () => {
     expect(two.trainState().h.every((x) => x === 0)).toBe(true);
     two.setTrainState(state);
     expect(two.trainState()).toEqual(state);
+  });
+
+  it('skips a step whose loss is not finite: the weights, moments and step count stay as they were', async () => {
+    const params = initParams(config, new Rng(5));
+    const headBias = paramLayout(config).byName.get('head.bias')!;
+    params[headBias.offset + 3] = NaN; // every row's logits, and so the loss, are NaN
+    for (const workers of [1, 2]) {
+      const e = await engine(workers, config, params);
+      fillWindow(e, 0);
+      const before = e.params.slice();
+      const result = e.trainStep({ lr: 1e-2, clip: 1, clipValue: null }, 1);
+      expect(result.skipped, `${workers} workers`).toBe(true);
+      expect(Number.isFinite(result.loss)).toBe(false);
+      expect(new Uint32Array(e.params.slice().buffer)).toEqual(new Uint32Array(before.buffer));
+      expect(new Uint32Array(before.buffer)).toEqual(new Uint32Array(Float32Array.from(params).buffer));
+      const moments = e.optimizerMoments();
+      expect(moments.step).toBe(0);
+      expect(moments.m.every((x) => x === 0)).toBe(true);
+      expect(e.trainState().h.every((x) => x === 0)).toBe(true);
+    }
   });
 });

@@ -14,6 +14,16 @@ export interface StepResult {
   loss: number;
   /** Global L2 norm of the gradient before clipping. */
   gradNorm: number;
+  /**
+   * The loss or the gradient norm was not finite (the run diverged): the weights and the
+   * optimizer were left as they were, and the carried state restarts from zero.
+   */
+  skipped: boolean;
+}
+
+/** Whether a step's loss and gradient norm may reach the weights: both finite. */
+export function stepIsFinite(loss: number, gradNorm: number): boolean {
+  return Number.isFinite(loss) && Number.isFinite(gradNorm);
 }
 
 /**
@@ -22,7 +32,8 @@ export interface StepResult {
  *   1. forward and backward of the window into the model's gradient (accumulateGradients);
  *   2. the gradients of all rows summed, clipped by value, and ‖g‖₂ taken;
  *   3. g clipped by that norm and the optimizer's update applied (updateSlice);
- * then the final state carries into the next window with no gradient through it.
+ * then the final state carries into the next window with no gradient through it. A step whose
+ * loss or gradient norm is not finite changes nothing: no NaN or infinity reaches the weights.
  */
 
 /** Phase 1: d(Σ loss / positions) into model.grads (zeroed first); returns the window's Σ loss. */
@@ -47,10 +58,14 @@ export function trainStep(model: LanguageModel, optimizer: Optimizer, settings: 
   const loss = accumulateGradients(model, positions, dropoutSeed) / positions;
   if (settings.clipValue !== null) k.clamp(grads, 0, grads.length, settings.clipValue);
   const gradNorm = clipGradNorm(k, grads, settings.clip);
+  if (!stepIsFinite(loss, gradNorm)) {
+    model.resetState();
+    return { loss, gradNorm, skipped: true };
+  }
   optimizer.step++;
   optimizer.apply(model.params, grads, settings.lr);
   model.carryState();
-  return { loss, gradNorm };
+  return { loss, gradNorm, skipped: false };
 }
 
 /**

@@ -61,9 +61,11 @@ class PoolEngine implements TrainingEngine {
     s[Scalar.Clip] = settings.clip ?? -1;
     s[Scalar.ClipValue] = settings.clipValue ?? -1;
     s[Scalar.DropoutSeed] = dropoutSeed ?? -1;
-    s[Scalar.Step] = this.step;
+    s[Scalar.Step] = this.step - 1;
     this.threads.post(Command.Train);
-    return { loss: this.workerSum() / (this.setup.batchSize * this.setup.seqLen), gradNorm: s[Scalar.GradNorm]! };
+    const skipped = s[Scalar.Skipped] === 1;
+    if (skipped) this.step--;
+    return { loss: this.workerSum() / (this.setup.batchSize * this.setup.seqLen), gradNorm: s[Scalar.GradNorm]!, skipped };
   }
 
   evalChunk(length: number): number {

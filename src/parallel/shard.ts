@@ -4,7 +4,7 @@ import type { Kernels } from '../engine/kernels/kernels.js';
 import { LanguageModel } from '../engine/model.js';
 import { Optimizer } from '../engine/optim.js';
 import { paramLayout } from '../engine/params.js';
-import { type StepSettings, accumulateGradients, evaluateChunk, trainStep, updateSlice } from '../engine/step.js';
+import { type StepSettings, accumulateGradients, evaluateChunk, stepIsFinite, trainStep, updateSlice } from '../engine/step.js';
 import { Command, SCALARS_SIZE, Scalar, type PoolSetup, type PoolViews, barrier, poolViews, share } from './shared.js';
 
 /**
@@ -79,14 +79,14 @@ export class Shard {
     this.settings.lr = s[Scalar.Lr]!;
     this.settings.clip = s[Scalar.Clip]! >= 0 ? s[Scalar.Clip]! : null;
     this.settings.clipValue = s[Scalar.ClipValue]! >= 0 ? s[Scalar.ClipValue]! : null;
-    this.optimizer.step = s[Scalar.Step]! - 1;
+    this.optimizer.step = s[Scalar.Step]!;
     if (W === 1) {
-      const { loss, gradNorm } = trainStep(model, this.optimizer, this.settings, seed < 0 ? null : seed);
+      const { loss, gradNorm, skipped } = trainStep(model, this.optimizer, this.settings, seed < 0 ? null : seed);
       s[SCALARS_SIZE] = loss * B * T;
       s[Scalar.GradNorm] = gradNorm;
+      s[Scalar.Skipped] = skipped ? 1 : 0;
       return;
     }
-    this.optimizer.step++;
     s[SCALARS_SIZE + this.index] = accumulateGradients(model, B * T, seed < 0 ? null : seed);
     barrier(control, W);
 
@@ -96,10 +96,21 @@ export class Shard {
     s[SCALARS_SIZE + W + this.index] = k.sumOfSquares(reduced, start, n);
     barrier(control, W);
 
-    let sumSq = 0;
-    for (let w = 0; w < W; w++) sumSq += s[SCALARS_SIZE + W + w]!;
-    const norm = Math.sqrt(sumSq);
-    if (this.index === 0) s[Scalar.GradNorm] = norm;
+    let sumSq = 0, lossSum = 0;
+    for (let w = 0; w < W; w++) {
+      sumSq += s[SCALARS_SIZE + W + w]!;
+      lossSum += s[SCALARS_SIZE + w]!;
+    }
+    const norm = Math.sqrt(sumSq), finite = stepIsFinite(lossSum, norm);
+    if (this.index === 0) {
+      s[Scalar.GradNorm] = norm;
+      s[Scalar.Skipped] = finite ? 0 : 1;
+    }
+    if (!finite) {
+      model.resetState();
+      return;
+    }
+    this.optimizer.step++;
     updateSlice(this.optimizer, params, reduced, this.settings, norm, start, this.sliceEnd);
     model.carryState();
   }

@@ -117,9 +117,10 @@ export const enum Scalar {
   Clip = 1, // < 0: no clipping by norm
   ClipValue = 2, // < 0: no clipping by value
   DropoutSeed = 3, // < 0: no dropout
-  Step = 4, // the optimizer's step number, this update included
+  Step = 4, // the optimizer's updates done before this step
   EvalLength = 5,
   GradNorm = 6,
+  Skipped = 7, // 1: the step's loss or gradient norm was not finite, and nothing was updated
 }
 export const SCALARS_SIZE = 8;
 
