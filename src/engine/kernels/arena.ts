@@ -35,17 +35,20 @@ export class Arena {
 
   /** `length` zeroed float32s. */
   floats(length: number): Float32Array {
-    return new Float32Array(this.memory.buffer, this.reserve(length * 4), length);
+    const start = this.reserve(length * 4); // may grow the memory: take its buffer after
+    return new Float32Array(this.memory.buffer, start, length);
   }
 
   /** `length` zeroed int32s (token windows that threads share). */
   ints(length: number): Int32Array {
-    return new Int32Array(this.memory.buffer, this.reserve(length * 4), length);
+    const start = this.reserve(length * 4); // may grow the memory: take its buffer after
+    return new Int32Array(this.memory.buffer, start, length);
   }
 
   /** `length` zeroed float64s (scalars that threads exchange). */
   doubles(length: number): Float64Array {
-    return new Float64Array(this.memory.buffer, this.reserve(length * 8), length);
+    const start = this.reserve(length * 8); // may grow the memory: take its buffer after
+    return new Float64Array(this.memory.buffer, start, length);
   }
 
   /** A view of `length` elements at `byteOffset`, as another thread of the same arena allocated it. */
