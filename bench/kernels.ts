@@ -2,9 +2,9 @@
  * `npm run build && node dist/bench/kernels.js`: the speed of each implementation of the
  * kernels (plain TypeScript, WebAssembly SIMD) at the shapes training and sampling an LSTM
  * 2×128 with B = T = 50 run: GFLOP/s of the matrix products (2·M·N·K per call), elements per
- * nanosecond of the activations. One thread; each figure is the best of several timed rounds.
+ * nanosecond of the activations. One thread; each figure is the best of ten timed rounds.
  *
- *   node dist/bench/kernels.js [--seconds 0.3] [--json]
+ *   node dist/bench/kernels.js [--seconds 0.5] [--json]
  */
 import { Arena } from '../src/engine/kernels/arena.js';
 import { jsKernels } from '../src/engine/kernels/js.js';
@@ -13,7 +13,7 @@ import { wasmKernels, wasmSimdSupported } from '../src/engine/kernels/wasm.js';
 
 const args = process.argv.slice(2);
 const secondsAt = args.indexOf('--seconds');
-const seconds = secondsAt >= 0 ? Number(args[secondsAt + 1]) : 0.3;
+const seconds = secondsAt >= 0 ? Number(args[secondsAt + 1]) : 0.5;
 const json = args.includes('--json');
 
 type Product = 'matmulNT' | 'matmulNN' | 'matmulTN';
@@ -40,21 +40,26 @@ function random(n: number): Float32Array {
   return x;
 }
 
-/** The fastest seconds per call of `run` over rounds of about `seconds` / 5 each. */
+/**
+ * The fastest seconds per call of `run` over ten rounds of about `seconds` / 10 each, after
+ * a warm-up long enough for the optimizing compilers (V8 tiers WebAssembly up in the
+ * background) — the best round, because this machine is shared and slower rounds are others'.
+ */
 function secondsPerCall(run: () => void): number {
-  for (let i = 0; i < 3; i++) run();
-  let calls = 1;
+  const elapsed = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
+  let calls = 0;
+  for (const start = process.hrtime.bigint(); calls < 3 || elapsed(start) < 0.1; calls++) run();
   for (let t = 0; ; calls *= 2) {
     const start = process.hrtime.bigint();
     for (let i = 0; i < calls; i++) run();
-    t = Number(process.hrtime.bigint() - start) / 1e9;
+    t = elapsed(start);
     if (t > seconds / 10) break;
   }
   let best = Infinity;
-  for (let round = 0; round < 5; round++) {
+  for (let round = 0; round < 10; round++) {
     const start = process.hrtime.bigint();
     for (let i = 0; i < calls; i++) run();
-    best = Math.min(best, Number(process.hrtime.bigint() - start) / 1e9 / calls);
+    best = Math.min(best, elapsed(start) / calls);
   }
   return best;
 }
