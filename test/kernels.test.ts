@@ -184,6 +184,20 @@ function ulpOf(y: number): number {
   return 2 ** (Math.floor(Math.log2(a)) - 23);
 }
 
+describe('the runtime and the arena', () => {
+  it('runs WebAssembly SIMD (Node 20 does): the probe module validates', () => {
+    expect(wasmSimdSupported()).toBe(true);
+  });
+
+  it('hands out memory that is usable when the allocation grows it', () => {
+    const small = new Arena();
+    const x = small.floats(300_000);
+    x[x.length - 1] = 1;
+    expect(small.memory.buffer.byteLength).toBeGreaterThanOrEqual(small.used);
+    expect(x.length).toBe(300_000);
+  });
+});
+
 describe.runIf(wasmSimdSupported())('the WebAssembly module', () => {
   const wasm = fileURLToPath(new URL('../dist/src/engine/kernels/simd.wasm', import.meta.url));
   const bytes = readFileSync(wasm);
