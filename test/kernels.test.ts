@@ -65,7 +65,7 @@ const SHAPES: [number, number, number][] = [
   [7, 300, 600], [9, 520, 257], [1, 517, 131], [1, 512, 128], [6, 2049, 33],
 ];
 
-describe.each(implementations)('%s kernels', (_name, kernels) => {
+describe.each(implementations)('%s kernels', (name, kernels) => {
   it.each(PRODUCTS)('%s matches the reference on awkward shapes', (product) => {
     let checked = 0;
     for (const [M, N, K] of SHAPES) {
@@ -162,7 +162,7 @@ describe.each(implementations)('%s kernels', (_name, kernels) => {
       const ulps = Math.abs(X[i]! - want) / ulpOf(want);
       if (ulps > maxUlps) [maxUlps, at] = [ulps, x32[i]!];
     }
-    console.log(`${_name} ${activation}: max error ${maxUlps.toFixed(2)} ulp (at x = ${at}) over ${X.length} inputs`);
+    console.log(`${name} ${activation}: max error ${maxUlps.toFixed(2)} ulp (at x = ${at}) over ${X.length} inputs`);
     expect(maxUlps).toBeLessThanOrEqual(4);
 
     const special = arena.floats(4);
