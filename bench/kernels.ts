@@ -2,7 +2,7 @@
  * `npm run build && node dist/bench/kernels.js`: the speed of each implementation of the
  * kernels (plain TypeScript, WebAssembly SIMD) at the shapes training and sampling an LSTM
  * 2×128 with B = T = 50 run: GFLOP/s of the matrix products (2·M·N·K per call), elements per
- * nanosecond of the activations. One thread; each figure is the best of ten timed rounds.
+ * nanosecond of the activations. One thread; each figure is the best of many short timed rounds.
  *
  *   node dist/bench/kernels.js [--seconds 0.5] [--json]
  */
@@ -40,26 +40,30 @@ function random(n: number): Float32Array {
   return x;
 }
 
+/** Seconds a timed round lasts, at least: short, so that some rounds run while no other process does. */
+const ROUND_SECONDS = 0.01;
+
 /**
- * The fastest seconds per call of `run` over ten rounds of about `seconds` / 10 each, after
- * a warm-up long enough for the optimizing compilers (V8 tiers WebAssembly up in the
- * background) — the best round, because this machine is shared and slower rounds are others'.
+ * The fastest seconds per call of `run` over the rounds that fit in `seconds` (ten at least),
+ * after a warm-up long enough for V8 to tier the code up to its optimizing compiler. The best
+ * round, because this machine is shared: slower rounds measure the other processes.
  */
 function secondsPerCall(run: () => void): number {
   const elapsed = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
   let calls = 0;
   for (const start = process.hrtime.bigint(); calls < 3 || elapsed(start) < 0.1; calls++) run();
-  for (let t = 0; ; calls *= 2) {
+  calls = 1;
+  for (;;) {
     const start = process.hrtime.bigint();
     for (let i = 0; i < calls; i++) run();
-    t = elapsed(start);
-    if (t > seconds / 10) break;
+    if (elapsed(start) >= ROUND_SECONDS) break;
+    calls *= 2;
   }
   let best = Infinity;
-  for (let round = 0; round < 10; round++) {
-    const start = process.hrtime.bigint();
+  for (let round = 0, start = process.hrtime.bigint(); round < 10 || elapsed(start) < seconds; round++) {
+    const roundStart = process.hrtime.bigint();
     for (let i = 0; i < calls; i++) run();
-    best = Math.min(best, elapsed(start) / calls);
+    best = Math.min(best, elapsed(roundStart) / calls);
   }
   return best;
 }
