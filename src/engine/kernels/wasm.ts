@@ -1,0 +1,119 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Arena } from './arena.js';
+import type { Kernels } from './kernels.js';
+
+/** The exports of simd.wasm (built from ./simd/index.ts): byte addresses, sizes, scalars. */
+interface SimdExports {
+  scratchFloats(): number;
+  matmulNT(a: number, b: number, c: number, M: number, N: number, K: number, scratch: number): void;
+  matmulNN(a: number, b: number, c: number, M: number, N: number, K: number, scratch: number): void;
+  matmulTN(a: number, b: number, c: number, M: number, N: number, K: number, scratch: number): void;
+  broadcastRows(x: number, bias: number, M: number, N: number): void;
+  addColumnSums(dy: number, db: number, M: number, N: number): void;
+  sigmoid(x: number, n: number): void;
+  tanh(x: number, n: number): void;
+  addInto(dst: number, src: number, n: number): void;
+  sumOfSquares(x: number, n: number): number;
+  scale(x: number, n: number, factor: number): void;
+  clamp(x: number, n: number, limit: number): void;
+  adam(
+    params: number, grads: number, m: number, v: number, n: number,
+    stepSize: number, beta1: number, beta2: number, sqrtCorrection2: number, eps: number,
+  ): void;
+  sgd(params: number, grads: number, n: number, lr: number): void;
+}
+
+/**
+ * The smallest module that uses a SIMD instruction: (func i32.const 0 i8x16.splat drop).
+ * It validates exactly where the runtime supports 128-bit WebAssembly SIMD.
+ */
+const SIMD_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
+  0x01, 0x04, 0x01, 0x60, 0x00, 0x00, // types: () → ()
+  0x03, 0x02, 0x01, 0x00, // functions: one of type 0
+  0x0a, 0x09, 0x01, 0x07, 0x00, 0x41, 0x00, 0xfd, 0x0f, 0x1a, 0x0b, // code: i32.const 0, i8x16.splat, drop, end
+]);
+
+/** Whether this runtime runs WebAssembly SIMD, which wasmKernels needs. */
+export function wasmSimdSupported(): boolean {
+  return typeof WebAssembly === 'object' && WebAssembly.validate(SIMD_PROBE);
+}
+
+let compiled: WebAssembly.Module | undefined;
+
+/** simd.wasm beside this module in dist/, or in dist/ when the TypeScript sources run (vitest). */
+function wasmPath(): string {
+  const here = new URL(import.meta.url);
+  const url = here.pathname.endsWith('.ts') ? new URL('../../../dist/src/engine/kernels/simd.wasm', here) : new URL('./simd.wasm', here);
+  return fileURLToPath(url);
+}
+
+/** The kernel module, compiled once per process (each thread compiles its own). */
+function kernelModule(): WebAssembly.Module {
+  if (compiled) return compiled;
+  const path = wasmPath();
+  if (!existsSync(path)) throw new Error(`the WebAssembly kernels are not built (${path} is missing): run npm run build`);
+  compiled = new WebAssembly.Module(readFileSync(path));
+  return compiled;
+}
+
+/**
+ * The kernels in WebAssembly SIMD over `arena`'s memory: each call passes the byte addresses
+ * of its tensors (array.byteOffset + 4 · element offset) to an instance of simd.wasm that
+ * imports that memory. The matrix products share one scratch area, allocated from the arena
+ * on the first product; a Kernels object belongs to one thread, as every other one does.
+ */
+export function wasmKernels(arena: Arena): Kernels {
+  const simd = new WebAssembly.Instance(kernelModule(), { env: { memory: arena.memory } }).exports as unknown as SimdExports;
+  let scratch = -1;
+  const scratchAddress = (): number => {
+    if (scratch < 0) scratch = arena.floats(simd.scratchFloats()).byteOffset;
+    return scratch;
+  };
+  return {
+    kind: 'wasm',
+    arena,
+    matmulNT(A, aOff, B, bOff, C, cOff, M, N, K) {
+      simd.matmulNT(A.byteOffset + 4 * aOff, B.byteOffset + 4 * bOff, C.byteOffset + 4 * cOff, M, N, K, scratchAddress());
+    },
+    matmulNN(A, aOff, B, bOff, C, cOff, M, N, K) {
+      simd.matmulNN(A.byteOffset + 4 * aOff, B.byteOffset + 4 * bOff, C.byteOffset + 4 * cOff, M, N, K, scratchAddress());
+    },
+    matmulTN(A, aOff, B, bOff, C, cOff, M, N, K) {
+      simd.matmulTN(A.byteOffset + 4 * aOff, B.byteOffset + 4 * bOff, C.byteOffset + 4 * cOff, M, N, K, scratchAddress());
+    },
+    broadcastRows(X, xOff, bias, biasOff, M, N) {
+      simd.broadcastRows(X.byteOffset + 4 * xOff, bias.byteOffset + 4 * biasOff, M, N);
+    },
+    addColumnSums(dY, yOff, db, dbOff, M, N) {
+      simd.addColumnSums(dY.byteOffset + 4 * yOff, db.byteOffset + 4 * dbOff, M, N);
+    },
+    sigmoid(X, off, n) {
+      simd.sigmoid(X.byteOffset + 4 * off, n);
+    },
+    tanh(X, off, n) {
+      simd.tanh(X.byteOffset + 4 * off, n);
+    },
+    addInto(dst, dstOff, src, srcOff, n) {
+      simd.addInto(dst.byteOffset + 4 * dstOff, src.byteOffset + 4 * srcOff, n);
+    },
+    sumOfSquares(X, off, n) {
+      return simd.sumOfSquares(X.byteOffset + 4 * off, n);
+    },
+    scale(X, off, n, factor) {
+      simd.scale(X.byteOffset + 4 * off, n, factor);
+    },
+    clamp(X, off, n, limit) {
+      simd.clamp(X.byteOffset + 4 * off, n, limit);
+    },
+    adam(params, grads, m, v, off, n, stepSize, beta1, beta2, sqrtCorrection2, eps) {
+      // the four arrays are the same length and share the element offset
+      const at = 4 * off;
+      simd.adam(params.byteOffset + at, grads.byteOffset + at, m.byteOffset + at, v.byteOffset + at, n, stepSize, beta1, beta2, sqrtCorrection2, eps);
+    },
+    sgd(params, grads, off, n, lr) {
+      simd.sgd(params.byteOffset + 4 * off, grads.byteOffset + 4 * off, n, lr);
+    },
+  };
+}

@@ -1,0 +1,269 @@
+import { Worker } from 'node:worker_threads';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { Arena } from '../src/engine/kernels/arena.js';
+import { jsKernels } from '../src/engine/kernels/js.js';
+import type { Kernels } from '../src/engine/kernels/kernels.js';
+import { referenceKernels } from '../src/engine/kernels/reference.js';
+import { wasmKernels, wasmSimdSupported } from '../src/engine/kernels/wasm.js';
+import { Rng } from '../src/engine/random.js';
+
+/**
+ * Every implementation of the kernels against the naive reference, on awkward shapes: sizes
+ * that fill no SIMD vector or register tile, non-zero element offsets into larger arrays, and
+ * products that accumulate into a C that is not zero.
+ *
+ * Tolerances: a product's element may differ from the reference by 1e-5 of the magnitude of
+ * the terms it sums, |got − want| ≤ 1e-5 · max(1, |C₀| + Σ_k |a_k·b_k|) (float32 sums in
+ * another order cancel differently); every other kernel by 1e-5 · max(1, |want|).
+ */
+const arena = new Arena();
+const reference = referenceKernels(arena);
+const implementations: [string, Kernels][] = [['js', jsKernels(arena)]];
+if (wasmSimdSupported()) implementations.push(['wasm', wasmKernels(arena)]);
+
+const SIZES = [1, 3, 5, 17, 130];
+const GUARD = 7;
+const rng = new Rng(12345);
+
+/** n floats uniform in [−1, 1) after `offset` leading and GUARD trailing ones, from the arena. */
+function randomTensor(offset: number, n: number): Float32Array {
+  const x = arena.floats(offset + n + GUARD);
+  for (let i = 0; i < x.length; i++) x[i] = 2 * rng.uniform() - 1;
+  return x;
+}
+
+function copyOf(x: Float32Array): Float32Array {
+  const y = arena.floats(x.length);
+  y.set(x);
+  return y;
+}
+
+function absolute(x: Float32Array): Float32Array {
+  const y = copyOf(x);
+  for (let i = 0; i < y.length; i++) y[i] = Math.abs(y[i]!);
+  return y;
+}
+
+/** The index and size of the worst violation of |got − want| ≤ tol · max(1, scale), or undefined. */
+function worst(got: Float32Array, want: Float32Array, scale: ArrayLike<number>, tol = 1e-5): string | undefined {
+  for (let i = 0; i < want.length; i++) {
+    const bound = tol * Math.max(1, Math.abs(scale[i]!));
+    const diff = Math.abs(got[i]! - want[i]!);
+    if (!(diff <= bound) && !(Number.isNaN(got[i]!) && Number.isNaN(want[i]!))) return `[${i}] got ${got[i]} want ${want[i]} (|Δ| ${diff} > ${bound})`;
+  }
+  return undefined;
+}
+
+type Product = 'matmulNT' | 'matmulNN' | 'matmulTN';
+const PRODUCTS: Product[] = ['matmulNT', 'matmulNN', 'matmulTN'];
+
+/** [M, N, K]: every combination of SIZES, and shapes that cross the wasm kernel's blocks of K and of B's columns. */
+const SHAPES: [number, number, number][] = [
+  ...SIZES.flatMap((M) => SIZES.flatMap((N) => SIZES.map((K): [number, number, number] => [M, N, K]))),
+  [7, 300, 600], [9, 520, 257], [1, 517, 131], [1, 512, 128], [6, 2049, 33],
+];
+
+describe.each(implementations)('%s kernels', (name, kernels) => {
+  it.each(PRODUCTS)('%s matches the reference on awkward shapes', (product) => {
+    let checked = 0;
+    for (const [M, N, K] of SHAPES) {
+      const aOff = 1 + (checked % 3), bOff = 2 + (checked % 5), cOff = 3 + (checked % 4);
+      checked++;
+      const A = randomTensor(aOff, M * K), B = randomTensor(bOff, K * N), C = randomTensor(cOff, M * N);
+      const want = copyOf(C), magnitude = absolute(C);
+      reference[product](A, aOff, B, bOff, want, cOff, M, N, K);
+      reference[product](absolute(A), aOff, absolute(B), bOff, magnitude, cOff, M, N, K);
+      kernels[product](A, aOff, B, bOff, C, cOff, M, N, K);
+      // the guards before and after C are compared too (magnitude 1 there)
+      const failure = worst(C, want, magnitude);
+      expect(failure, `${product} M=${M} N=${N} K=${K}`).toBeUndefined();
+    }
+  });
+
+  it('broadcastRows and addColumnSums match the reference', () => {
+    for (const M of SIZES) {
+      for (const N of SIZES) {
+        const xOff = 1 + (M % 4), bOff = 2 + (N % 3);
+        const bias = randomTensor(bOff, N), X = randomTensor(xOff, M * N), want = copyOf(X);
+        reference.broadcastRows(want, xOff, bias, bOff, M, N);
+        kernels.broadcastRows(X, xOff, bias, bOff, M, N);
+        expect(worst(X, want, want), `broadcastRows M=${M} N=${N}`).toBeUndefined();
+
+        const dY = randomTensor(xOff, M * N), db = randomTensor(bOff, N), wantDb = copyOf(db);
+        reference.addColumnSums(dY, xOff, wantDb, bOff, M, N);
+        kernels.addColumnSums(dY, xOff, db, bOff, M, N);
+        expect(worst(db, wantDb, wantDb), `addColumnSums M=${M} N=${N}`).toBeUndefined();
+      }
+    }
+  });
+
+  const LENGTHS = [1, 3, 5, 17, 130, 1031];
+
+  it('the element-wise kernels match the reference', () => {
+    for (const n of LENGTHS) {
+      const off = 1 + (n % 5);
+      for (const activation of ['sigmoid', 'tanh'] as const) {
+        const X = randomTensor(off, n);
+        for (let i = 0; i < X.length; i++) X[i] = 12 * X[i]!;
+        const want = copyOf(X);
+        reference[activation](want, off, n);
+        kernels[activation](X, off, n);
+        expect(worst(X, want, want), `${activation} n=${n}`).toBeUndefined();
+      }
+
+      const dst = randomTensor(off, n), src = randomTensor(off + 2, n), wantDst = copyOf(dst);
+      reference.addInto(wantDst, off, src, off + 2, n);
+      kernels.addInto(dst, off, src, off + 2, n);
+      expect(worst(dst, wantDst, wantDst), `addInto n=${n}`).toBeUndefined();
+
+      const S = randomTensor(off, n);
+      const wantSum = reference.sumOfSquares(S, off, n);
+      expect(Math.abs(kernels.sumOfSquares(S, off, n) - wantSum), `sumOfSquares n=${n}`).toBeLessThanOrEqual(1e-12 * Math.max(1, wantSum));
+
+      const Y = randomTensor(off, n), wantY = copyOf(Y);
+      reference.scale(wantY, off, n, -1.75);
+      kernels.scale(Y, off, n, -1.75);
+      expect(worst(Y, wantY, wantY), `scale n=${n}`).toBeUndefined();
+
+      reference.clamp(wantY, off, n, 0.5);
+      kernels.clamp(Y, off, n, 0.5);
+      expect(worst(Y, wantY, wantY), `clamp n=${n}`).toBeUndefined();
+
+      const params = randomTensor(off, n), grads = randomTensor(off, n), m = randomTensor(off, n), v = absolute(randomTensor(off, n));
+      const want = [params, grads, m, v].map(copyOf) as [Float32Array, Float32Array, Float32Array, Float32Array];
+      reference.adam(...want, off, n, 0.002 / (1 - 0.9 ** 3), 0.9, 0.999, Math.sqrt(1 - 0.999 ** 3), 1e-8);
+      kernels.adam(params, grads, m, v, off, n, 0.002 / (1 - 0.9 ** 3), 0.9, 0.999, Math.sqrt(1 - 0.999 ** 3), 1e-8);
+      expect(worst(params, want[0], want[0]), `adam θ n=${n}`).toBeUndefined();
+      expect(worst(m, want[2], want[2]), `adam m n=${n}`).toBeUndefined();
+      expect(worst(v, want[3], want[3]), `adam v n=${n}`).toBeUndefined();
+
+      reference.sgd(want[0], grads, off, n, 0.1);
+      kernels.sgd(params, grads, off, n, 0.1);
+      expect(worst(params, want[0], want[0]), `sgd n=${n}`).toBeUndefined();
+    }
+  });
+
+  it.each(['sigmoid', 'tanh'] as const)('%s is within a few float32 ulps over [−20, 20] and saturates without NaN', (activation) => {
+    const exact = activation === 'sigmoid' ? (x: number) => 1 / (1 + Math.exp(-x)) : Math.tanh;
+    const inputs: number[] = [];
+    for (let x = -20; x <= 20; x += 1 / 4096) inputs.push(x);
+    // tanh near 0, where e^2x − 1 cancels, and the tails
+    for (let e = -149; e <= 7; e++) for (const mantissa of [1, 1.2345, 1.5, 1.999]) inputs.push(mantissa * 2 ** e, -mantissa * 2 ** e);
+    inputs.push(0, -0, 87.5, -87.5, 88.8, -88.8, 100, -100, 103.9, -103.9, 1e30, -1e30, 3.4e38, -3.4e38);
+    const X = arena.floats(inputs.length);
+    X.set(inputs);
+    const x32 = Float32Array.from(X);
+    kernels[activation](X, 0, X.length);
+    let maxUlps = 0, at = 0;
+    for (let i = 0; i < X.length; i++) {
+      const want = exact(x32[i]!);
+      const ulps = Math.abs(X[i]! - want) / ulpOf(want);
+      if (ulps > maxUlps) [maxUlps, at] = [ulps, x32[i]!];
+    }
+    console.log(`${name} ${activation}: max error ${maxUlps.toFixed(2)} ulp (at x = ${at}) over ${X.length} inputs`);
+    expect(maxUlps).toBeLessThanOrEqual(4);
+
+    const special = arena.floats(4);
+    special.set([Infinity, -Infinity, 3.4e38, -3.4e38]);
+    kernels[activation](special, 0, 4);
+    const low = activation === 'sigmoid' ? 0 : -1;
+    expect(Array.from(special)).toEqual([1, low, 1, low]);
+    const nan = arena.floats(1);
+    nan[0] = NaN;
+    kernels[activation](nan, 0, 1);
+    expect(nan[0]).toBeNaN();
+  });
+});
+
+/** The spacing of float32s at |y|: 2^(e − 23) for normal y, 2^−149 below. */
+function ulpOf(y: number): number {
+  const a = Math.abs(y);
+  if (a < 2 ** -126) return 2 ** -149;
+  return 2 ** (Math.floor(Math.log2(a)) - 23);
+}
+
+describe('the runtime and the arena', () => {
+  it('runs WebAssembly SIMD (Node 20 does): the probe module validates', () => {
+    expect(wasmSimdSupported()).toBe(true);
+  });
+
+  it('hands out memory that is usable when the allocation grows it', () => {
+    const small = new Arena();
+    const x = small.floats(300_000);
+    x[x.length - 1] = 1;
+    expect(small.memory.buffer.byteLength).toBeGreaterThanOrEqual(small.used);
+    expect(x.length).toBe(300_000);
+  });
+});
+
+describe.runIf(wasmSimdSupported())('the WebAssembly module', () => {
+  const wasm = fileURLToPath(new URL('../dist/src/engine/kernels/simd.wasm', import.meta.url));
+  const bytes = readFileSync(wasm);
+  const module = new WebAssembly.Module(bytes);
+
+  it('imports one shared memory and exports only functions', () => {
+    expect(WebAssembly.Module.imports(module)).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
+    expect(WebAssembly.Module.exports(module).every((e) => e.kind === 'function')).toBe(true);
+  });
+
+  it('has no data, no globals, no start function, and the memory it imports is shared', () => {
+    const sections = new Map<number, Uint8Array>();
+    let at = 8;
+    const leb = (): number => {
+      let value = 0, shift = 0, byte: number;
+      do {
+        byte = bytes[at++]!;
+        value += (byte & 0x7f) * 2 ** shift;
+        shift += 7;
+      } while (byte & 0x80);
+      return value;
+    };
+    while (at < bytes.length) {
+      const id = bytes[at++]!;
+      const size = leb();
+      if (id !== 0) sections.set(id, bytes.subarray(at, at + size));
+      at += size;
+    }
+    // 6 global, 8 start, 11 data, 12 data count
+    for (const id of [6, 8, 11, 12]) expect(sections.has(id), `section ${id}`).toBe(false);
+    // the import section: one entry, "env" "memory", kind 2 (memory), limits flag 3 (shared, with a maximum)
+    const imports = sections.get(2)!;
+    expect(Array.from(imports.subarray(0, 14))).toEqual([1, 3, ...Buffer.from('env'), 6, ...Buffer.from('memory'), 2, 3]);
+  });
+
+  it('runs in a worker thread over the same memory, reading and writing the same tensors', async () => {
+    const M = 6, N = 37, K = 19;
+    const A = randomTensor(0, M * K), B = randomTensor(0, N * K), C = randomTensor(0, M * N);
+    const want = copyOf(C);
+    reference.matmulNT(A, 0, B, 0, want, 0, M, N, K);
+    reference.tanh(want, 0, M * N);
+    const dist = (path: string) => new URL(`../dist/src/engine/kernels/${path}`, import.meta.url).href;
+    const worker = new Worker(
+      `const { parentPort, workerData: w } = require('node:worker_threads');
+      (async () => {
+        const { Arena } = await import(w.arena);
+        const { wasmKernels } = await import(w.wasm);
+        const arena = new Arena(w.memory);
+        const kernels = wasmKernels(arena);
+        const view = (byteOffset, n) => arena.view(Float32Array, byteOffset, n);
+        const C = view(w.c, w.M * w.N);
+        kernels.matmulNT(view(w.a, w.M * w.K), 0, view(w.b, w.N * w.K), 0, C, 0, w.M, w.N, w.K);
+        kernels.tanh(C, 0, w.M * w.N);
+        parentPort.postMessage('done');
+      })().catch((e) => parentPort.postMessage(String(e)));`,
+      {
+        eval: true,
+        workerData: { memory: arena.memory, arena: dist('arena.js'), wasm: dist('wasm.js'), a: A.byteOffset, b: B.byteOffset, c: C.byteOffset, M, N, K },
+      },
+    );
+    const message = await new Promise((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    await worker.terminate();
+    expect(message).toBe('done');
+    expect(worst(C, want, want)).toBeUndefined();
+  });
+});
