@@ -62,7 +62,8 @@ for (const kind of kernelKinds()) for (const file of torchFixtureFiles()) {
     });
 
     it('global norm and clipped gradients', () => {
-      const clipped = grads.slice();
+      const clipped = model.kernels.arena.floats(grads.length);
+      clipped.set(grads);
       const norm = clipGradNorm(model.kernels, clipped, f.clip_max_norm);
       expectClose([norm], [f.expect.grad_norm], VALUE_BOUND, 'grad_norm');
       for (const spec of layout.specs) {

@@ -1,6 +1,7 @@
 import { Arena } from './arena.js';
 import { jsKernels } from './js.js';
 import type { Kernels, KernelsKind } from './kernels.js';
+import { wasmKernels, wasmSimdSupported } from './wasm.js';
 
 /** What `--kernels` and RNN_KERNELS accept: an implementation, or `auto` for the fastest this machine runs. */
 export type KernelsChoice = KernelsKind | 'auto';
@@ -10,7 +11,7 @@ export const KERNELS_CHOICES: readonly KernelsChoice[] = ['auto', 'js', 'wasm'];
 /** The implementation `choice` names; `auto` is wasm where WebAssembly SIMD runs, js otherwise. */
 export function resolveKernels(choice: KernelsChoice = defaultKernelsChoice()): KernelsKind {
   if (choice !== 'auto') return choice;
-  return 'js';
+  return wasmSimdSupported() ? 'wasm' : 'js';
 }
 
 /** RNN_KERNELS from the environment (for tests and the bench), else `auto`. */
@@ -25,11 +26,10 @@ export function defaultKernelsChoice(): KernelsChoice {
 
 /** An instance of the `kind` kernels over `arena` (each thread makes its own over the shared arena). */
 export function createKernels(kind: KernelsKind = resolveKernels(), arena: Arena = new Arena()): Kernels {
-  if (kind === 'wasm') throw new Error('the WebAssembly kernels are not built in');
-  return jsKernels(arena);
+  return kind === 'wasm' ? wasmKernels(arena) : jsKernels(arena);
 }
 
-/** The implementations this machine runs: js always, wasm where WebAssembly SIMD does and it is built. */
+/** The implementations this machine runs: js always, wasm where WebAssembly SIMD does. */
 export function availableKernels(): KernelsKind[] {
-  return ['js'];
+  return wasmSimdSupported() ? ['js', 'wasm'] : ['js'];
 }

@@ -261,48 +261,74 @@ function packAColumnsOfK(a: usize, M: i32, k0: i32, kc: i32, i0: i32, mr: i32, o
 }
 
 /**
- * c[j] += Σ_k x[k] · B[j·K + k] for j < N: a matrix-vector product with B's rows (NT, M = 1),
- * four rows of B at a time, each a dot product along K in f32x4 lanes summed at the end.
+ * c[j] += Σ_k x[k] · B[j·K + k] for j < N: a matrix-vector product with B's rows (NT, M = 1).
+ * Each c[j] sums its products in the order the tiles of `product` do — one f32 sum along k
+ * from zero per block of KC, then added to c — so a row's result does not depend on how many
+ * rows share the product (a validation row scores alike on one worker or several, and
+ * threads that split a step by unit agree bit for bit). Eight rows of B at a time: each 4×4
+ * block of B is transposed in registers so that the lanes run along j.
  */
 function matvecRows(x: usize, b: usize, c: usize, N: i32, K: i32): void {
   const ldb = <usize>K << 2;
-  const K4 = K & ~3, N4 = N & ~3;
-  let row = b;
-  for (let j = 0; j < N4; j += 4) {
-    let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
-    for (let k = 0; k < K4; k += 4) {
-      const at = <usize>k << 2;
-      const xk = v128.load(x + at);
-      s0 = f32x4.add(s0, f32x4.mul(xk, v128.load(row + at)));
-      s1 = f32x4.add(s1, f32x4.mul(xk, v128.load(row + ldb + at)));
-      s2 = f32x4.add(s2, f32x4.mul(xk, v128.load(row + ldb * 2 + at)));
-      s3 = f32x4.add(s3, f32x4.mul(xk, v128.load(row + ldb * 3 + at)));
+  const N8 = N & ~7, N4 = N & ~3;
+  for (let k0 = 0; k0 < K; k0 += KC) {
+    const k1 = min(K, k0 + KC), k4 = k0 + ((k1 - k0) & ~3);
+    let j = 0;
+    for (; j < N8; j += 8) {
+      const row = b + <usize>j * ldb;
+      let lo = f32x4.splat(0), hi = f32x4.splat(0);
+      for (let k = k0; k < k4; k += 4) {
+        const at = row + (<usize>k << 2), xk = v128.load(x + (<usize>k << 2));
+        lo = accumulateBlock(lo, xk, at, ldb);
+        hi = accumulateBlock(hi, xk, at + ldb * 4, ldb);
+      }
+      for (let k = k4; k < k1; k++) {
+        const at = row + (<usize>k << 2), xk = v128.load32_splat(x + (<usize>k << 2));
+        lo = f32x4.add(lo, f32x4.mul(xk, column4(at, ldb)));
+        hi = f32x4.add(hi, f32x4.mul(xk, column4(at + ldb * 4, ldb)));
+      }
+      const cj = c + (<usize>j << 2);
+      v128.store(cj, f32x4.add(v128.load(cj), lo));
+      v128.store(cj, f32x4.add(v128.load(cj, 16), hi), 16);
     }
-    // lane r of the result: the sum of s_r's four lanes
-    const t01 = f32x4.add(f32x4.shuffle(s0, s1, 0, 4, 1, 5), f32x4.shuffle(s0, s1, 2, 6, 3, 7));
-    const t23 = f32x4.add(f32x4.shuffle(s2, s3, 0, 4, 1, 5), f32x4.shuffle(s2, s3, 2, 6, 3, 7));
-    let sums = f32x4.add(f32x4.shuffle(t01, t23, 0, 1, 4, 5), f32x4.shuffle(t01, t23, 2, 3, 6, 7));
-    for (let k = K4; k < K; k++) {
-      const at = <usize>k << 2;
-      const row4 = f32x4(load<f32>(row + at), load<f32>(row + ldb + at), load<f32>(row + ldb * 2 + at), load<f32>(row + ldb * 3 + at));
-      sums = f32x4.add(sums, f32x4.mul(v128.load32_splat(x + at), row4));
+    for (; j < N4; j += 4) {
+      const row = b + <usize>j * ldb;
+      let acc = f32x4.splat(0);
+      for (let k = k0; k < k4; k += 4) acc = accumulateBlock(acc, v128.load(x + (<usize>k << 2)), row + (<usize>k << 2), ldb);
+      for (let k = k4; k < k1; k++) acc = f32x4.add(acc, f32x4.mul(v128.load32_splat(x + (<usize>k << 2)), column4(row + (<usize>k << 2), ldb)));
+      const cj = c + (<usize>j << 2);
+      v128.store(cj, f32x4.add(v128.load(cj), acc));
     }
-    const cj = c + (<usize>j << 2);
-    v128.store(cj, f32x4.add(v128.load(cj), sums));
-    row += ldb << 2;
+    for (; j < N; j++) {
+      const row = b + <usize>j * ldb;
+      let sum: f32 = 0;
+      for (let k = k0; k < k1; k++) sum += load<f32>(x + (<usize>k << 2)) * load<f32>(row + (<usize>k << 2));
+      const cj = c + (<usize>j << 2);
+      store<f32>(cj, load<f32>(cj) + sum);
+    }
   }
-  for (let j = N4; j < N; j++) {
-    let s = f32x4.splat(0);
-    for (let k = 0; k < K4; k += 4) {
-      const at = <usize>k << 2;
-      s = f32x4.add(s, f32x4.mul(v128.load(x + at), v128.load(row + at)));
-    }
-    let sum = f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1) + f32x4.extract_lane(s, 2) + f32x4.extract_lane(s, 3);
-    for (let k = K4; k < K; k++) sum += load<f32>(x + (<usize>k << 2)) * load<f32>(row + (<usize>k << 2));
-    const cj = c + (<usize>j << 2);
-    store<f32>(cj, load<f32>(cj) + sum);
-    row += ldb;
-  }
+}
+
+/**
+ * acc[r] + x[0]·B[r][0] + x[1]·B[r][1] + x[2]·B[r][2] + x[3]·B[r][3], added in that order, for
+ * the four rows r of the 4×4 block of B at `at` (row stride ldb): the block is transposed so
+ * that each of its columns is one vector.
+ */
+// @ts-ignore: decorator
+@inline function accumulateBlock(acc: v128, x: v128, at: usize, ldb: usize): v128 {
+  const r0 = v128.load(at), r1 = v128.load(at + ldb), r2 = v128.load(at + ldb * 2), r3 = v128.load(at + ldb * 3);
+  const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+  const t2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+  acc = f32x4.add(acc, f32x4.mul(v128.shuffle<f32>(x, x, 0, 0, 0, 0), v128.shuffle<f32>(t0, t2, 0, 1, 4, 5)));
+  acc = f32x4.add(acc, f32x4.mul(v128.shuffle<f32>(x, x, 1, 1, 1, 1), v128.shuffle<f32>(t0, t2, 2, 3, 6, 7)));
+  acc = f32x4.add(acc, f32x4.mul(v128.shuffle<f32>(x, x, 2, 2, 2, 2), v128.shuffle<f32>(t1, t3, 0, 1, 4, 5)));
+  return f32x4.add(acc, f32x4.mul(v128.shuffle<f32>(x, x, 3, 3, 3, 3), v128.shuffle<f32>(t1, t3, 2, 3, 6, 7)));
+}
+
+/** B[r][0] for the four rows r at `at` (row stride ldb), as one vector. */
+// @ts-ignore: decorator
+@inline function column4(at: usize, ldb: usize): v128 {
+  return f32x4(load<f32>(at), load<f32>(at + ldb), load<f32>(at + ldb * 2), load<f32>(at + ldb * 3));
 }
 
 /**
