@@ -76,6 +76,8 @@ export function sgdStep(params: Float32Array, grads: Float32Array, lr: number, s
 
 export type OptimizerKind = 'adam' | 'sgd';
 
+export const OPTIMIZER_KINDS: readonly OptimizerKind[] = ['adam', 'sgd'];
+
 /** An optimizer's state over the whole parameter buffer: Adam's moments and its step count. */
 export class Optimizer {
   step = 0;
