@@ -3,17 +3,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  type Checkpoint,
-  type TrainingState,
-  decodeTensors,
-  encodeTensors,
-  latestCheckpoint,
-  loadCheckpoint,
-  modelFromCheckpoint,
-  saveCheckpoint,
-} from '../src/checkpoint/checkpoint.js';
+import { type Checkpoint, type TrainingState, loadCheckpoint, modelFromCheckpoint, saveCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { CheckpointError } from '../src/checkpoint/errors.js';
+import { latestCheckpoint } from '../src/checkpoint/find.js';
+import { decodeTensors, encodeTensors } from '../src/checkpoint/tensors.js';
 import { type InteropState, fromInteropState, toInteropState } from '../src/checkpoint/interop.js';
 import type { ModelConfig } from '../src/engine/config.js';
 import { paramLayout } from '../src/engine/params.js';

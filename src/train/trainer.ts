@@ -1,23 +1,15 @@
-import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { type Checkpoint, loadCheckpoint, saveCheckpoint } from '../checkpoint/checkpoint.js';
-import { UserError } from '../cli/errors.js';
+import { saveCheckpoint } from '../checkpoint/checkpoint.js';
 import type { ModelConfig } from '../engine/config.js';
-import { initParams } from '../engine/model.js';
-import { paramLayout } from '../engine/params.js';
-import { Rng } from '../engine/random.js';
 import type { StepSettings } from '../engine/step.js';
 import { sampleText } from '../generate/sample.js';
 import { scoreBatches } from '../generate/score.js';
 import { type TrainingEngine, createEngine } from '../parallel/engine.js';
-import { BatchSource, EvalBatches } from '../text/batches.js';
-import type { PreparedData } from '../text/corpus.js';
-import { corpusName, defaultCorpus, loadFreshData, loadResumedData } from './data.js';
 import type { StopReason, TrainEvent } from './events.js';
-import { type RunLimits, type TrainOptions, type TrainSettings, defaultEvalEvery, freshSettings, parseOptions, resumedSettings, runLimits } from './options.js';
-import { type OutputPaths, checkOutputFree, defaultOut, outputPaths, resumedOut } from './output.js';
-import { type Progress, type Restored, buildCheckpoint, lrAt, restoreRun } from './state.js';
+import type { TrainOptions } from './options.js';
+import { type Setup, prepare } from './setup.js';
+import { type Progress, buildCheckpoint, lrAt } from './state.js';
 
 export interface TrainHooks {
   onEvent?: (event: TrainEvent) => void;
@@ -64,86 +56,6 @@ export function periodicEvalIsRedundant(secondsLeft: number, evalSeconds: number
 
 const DROPOUT_STREAM = 1;
 const SAMPLE_STREAM = 2;
-
-/** Everything a run needs before its first step, all checked before anything is written. */
-interface Setup {
-  settings: TrainSettings;
-  limits: RunLimits;
-  model: ModelConfig;
-  data: PreparedData;
-  batches: BatchSource;
-  evalBatches: EvalBatches | null;
-  start: Restored;
-  resume: string | null;
-  paths: OutputPaths;
-  corpus: string[];
-  totalSteps: number | null;
-  command: string[];
-}
-
-function prepare(options: TrainOptions, corpusPaths: readonly string[]): Setup {
-  const parsed = parseOptions({ ...options });
-  // --resume DIR means DIR/latest.json, the folder layout's running checkpoint
-  const resume = parsed.resume === undefined ? null : isFolder(parsed.resume) ? join(parsed.resume, 'latest.json') : parsed.resume;
-  const ckpt: Checkpoint | null = resume === null ? null : loadCheckpoint(resume);
-  const settings = ckpt ? resumedSettings(parsed, ckpt, resume!) : freshSettings(parsed);
-  const limits = runLimits(parsed, ckpt);
-  const given = [...corpusPaths];
-  const data = ckpt ? loadResumedData(given, ckpt, resume!) : loadFreshData(given.length > 0 ? given : [defaultCorpus()], settings);
-  if (!ckpt && parsed.evalEvery === undefined) settings.evalEvery = defaultEvalEvery(data.val.length, settings.batch, settings.seqLen);
-  const corpus = data.fingerprint.files.map((f) => f.path);
-  const batches = new BatchSource(data.train, settings.batch, settings.seqLen);
-  let evalBatches: EvalBatches | null = null;
-  if (settings.valFrac > 0) {
-    evalBatches = new EvalBatches(data.val, settings.batch, settings.seqLen);
-    if (evalBatches.rows === 0) {
-      throw new UserError(
-        `--val-frac ${settings.valFrac} leaves only ${data.val.length} validation character${data.val.length === 1 ? '' : 's'}, too few to score: ` +
-          `raise --val-frac, use --val-frac 0 for none, or give more text`,
-      );
-    }
-  }
-  const model: ModelConfig = ckpt
-    ? { ...ckpt.config.model }
-    : { cell: settings.cell, vocabSize: data.vocab.size, embedDim: settings.embed, hiddenSize: settings.hidden, numLayers: settings.layers, dropout: settings.dropout };
-  const start = ckpt ? restoreRun(ckpt, resume!, batches.stepsPerEpoch) : freshStart(model, settings);
-
-  const out = parsed.out ?? (resume !== null ? resumedOut(resume) : defaultOut(corpusName(given.length > 0 ? given : corpus), settings, new Date()));
-  const paths = outputPaths(out);
-  checkOutputFree(paths, out, resume);
-
-  const bySteps = [limits.maxSteps, limits.epochs === null ? null : limits.epochs * batches.stepsPerEpoch].filter((n) => n !== null);
-  const totalSteps = bySteps.length > 0 ? Math.min(...bySteps) : null;
-  const { step, elapsedSeconds } = start.progress;
-  if ((totalSteps !== null && step >= totalSteps) || (limits.timeSeconds !== null && elapsedSeconds >= limits.timeSeconds)) {
-    throw new UserError(
-      `${resume} has already trained to its end (step ${step}, ${Math.round(elapsedSeconds)} s): ` +
-        `give a larger --max-steps, --epochs or --time to go on`,
-    );
-  }
-  const command = parsed.command ?? ['rnn', 'train', ...corpusPaths];
-  return { settings, limits, model, data, batches, evalBatches, start, resume, paths, corpus, totalSteps, command };
-}
-
-function isFolder(path: string): boolean {
-  return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
-}
-
-function freshStart(model: ModelConfig, settings: TrainSettings): Restored {
-  const rng = new Rng(settings.seed);
-  const params = initParams(model, rng);
-  const size = paramLayout(model).total;
-  const moments = settings.optimizer === 'adam' ? size : 0;
-  return {
-    params,
-    optimizer: { step: 0, m: new Float32Array(moments), v: new Float32Array(moments) },
-    carried: null,
-    progress: {
-      step: 0, epoch: 0, cursor: 0, charsSeen: 0, elapsedSeconds: 0, smoothedLoss: null, bestValLoss: null,
-      history: [], rng: rng.state(),
-    },
-  };
-}
 
 /**
  * Trains a character-level model (or goes on training one, with `options.resume`) on the text

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { type LoadedModel, loadModel, resolveCheckpointPath } from '../../generate/load.js';
+import { resolveCheckpointPath } from '../../checkpoint/find.js';
+import { type LoadedModel, loadModel } from '../../checkpoint/load.js';
 
 interface InfoFlags {
   json?: boolean;

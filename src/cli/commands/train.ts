@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { TRAIN_DEFAULTS as D } from '../../train/options.js';
+import { TRAIN_DEFAULTS as D } from '../../checkpoint/settings.js';
 import { train } from '../../train/trainer.js';
 import { createProgress, progressMode } from '../progress.js';
 
