@@ -55,7 +55,8 @@ describe('scoreText', () => {
     expect(chunked.tokens).toBe(whole.tokens);
     expect(chunked.lossSum / chunked.tokens).toBeCloseTo(whole.lossSum / whole.tokens, 5);
     // three rows of the same stream shared by two workers: each row is scored as on one thread
-    const [oneThread, twoThreads] = [await scoreStream(trained.config, trained.params, stream, 3, 7, 1), await scoreStream(trained.config, trained.params, stream, 3, 7, 2)];
+    const oneThread = await scoreStream(trained.config, trained.params, stream, 3, 7, 1);
+    const twoThreads = await scoreStream(trained.config, trained.params, stream, 3, 7, 2);
     expect(twoThreads.tokens).toBe(oneThread.tokens);
     expect(twoThreads.lossSum).toBeCloseTo(oneThread.lossSum, 9);
   });
@@ -65,7 +66,8 @@ describe('scoreText', () => {
     const stepper = await createStepper(trained.config, trained.params, 3);
     const text = fixture.cases[1]!.text;
     try {
-      expect(scoreText(trained.config, trained.params, trainedVocab, text, stepper)).toEqual(scoreText(trained.config, trained.params, trainedVocab, text));
+      const here = scoreText(trained.config, trained.params, trainedVocab, text);
+      expect(scoreText(trained.config, trained.params, trainedVocab, text, stepper)).toEqual(here);
     } finally {
       await stepper.close();
     }

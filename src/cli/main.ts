@@ -8,7 +8,9 @@ import * as sampleCommand from './commands/sample.js';
 import * as trainCommand from './commands/train.js';
 
 /** Each command lives in its own file under commands/ and adds itself to the program. */
-const COMMANDS: { register(program: Command): void }[] = [trainCommand, sampleCommand, evalCommand, exportCommand, importCommand, infoCommand];
+const COMMANDS: { register(program: Command): void }[] = [
+  trainCommand, sampleCommand, evalCommand, exportCommand, importCommand, infoCommand,
+];
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('rnn')

@@ -70,4 +70,3 @@ export function loadResumedData(paths: readonly string[], ckpt: Checkpoint, sour
   }
   return data;
 }
-

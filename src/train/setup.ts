@@ -91,4 +91,3 @@ function freshStart(model: ModelConfig, settings: TrainSettings): Restored {
     },
   };
 }
-

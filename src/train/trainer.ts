@@ -182,7 +182,8 @@ class Run {
     const { limits, settings } = this.s;
     if (limits.timeSeconds === null || speed <= 0) return false;
     const evalSeconds = this.closingEvalSeconds(speed);
-    return periodicEvalIsRedundant(limits.timeSeconds - this.elapsed(), evalSeconds, (settings.batch * settings.seqLen) / speed, settings.evalEvery);
+    const stepSeconds = (settings.batch * settings.seqLen) / speed;
+    return periodicEvalIsRedundant(limits.timeSeconds - this.elapsed(), evalSeconds, stepSeconds, settings.evalEvery);
   }
 
   private elapsed(): number {
