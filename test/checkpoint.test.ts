@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type Checkpoint, type TrainingState, loadCheckpoint, modelFromCheckpoint, saveCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { type Checkpoint, loadCheckpoint, modelFromCheckpoint, saveCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { CheckpointError } from '../src/checkpoint/errors.js';
 import { latestCheckpoint } from '../src/checkpoint/find.js';
 import { decodeTensors, encodeTensors } from '../src/checkpoint/tensors.js';
@@ -283,7 +283,7 @@ describe('loadCheckpoint errors', () => {
     });
     expect(cell.message).toBe(`${cell.path}: config.model.cell must be one of lstm, gru, rnn (got "transformer")`);
     const rng = loadEdited((json) => {
-      delete (json.training as Partial<TrainingState>).rng;
+      delete (json.training as Partial<Checkpoint['training']>).rng;
     });
     expect(rng.message).toBe(`${rng.path}: training.rng is missing`);
     const loss = loadEdited((json) => {

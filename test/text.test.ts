@@ -14,7 +14,7 @@ import {
   readTextFile,
   tokenStream,
 } from '../src/text/corpus.js';
-import { EOS, EOS_TOKEN, SPECIAL_NAMES, UNK, UNK_TOKEN, Vocabulary } from '../src/text/vocab.js';
+import { EOS, EOS_TOKEN, UNK, UNK_TOKEN, Vocabulary } from '../src/text/vocab.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'rnn-text-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -76,7 +76,7 @@ describe('Vocabulary', () => {
     const vocab = Vocabulary.build(['ab']);
     const ids = [EOS, 2, UNK, 3, EOS];
     expect(vocab.decode(ids)).toBe('a\uFFFDb');
-    expect(vocab.decode(ids, SPECIAL_NAMES)).toBe('<EOS>a<UNK>b<EOS>');
+    expect(vocab.decode(ids, { eos: EOS_TOKEN, unk: UNK_TOKEN })).toBe('<EOS>a<UNK>b<EOS>');
     expect(vocab.decode(ids, { eos: '\n' })).toBe('\na\uFFFDb\n');
     expect(() => vocab.decode([9])).toThrow(/outside the vocabulary/);
   });

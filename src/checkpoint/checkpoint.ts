@@ -17,10 +17,10 @@ const count = z.int().nonnegative();
 const uint32 = z.int().min(0).max(0xffffffff);
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, { error: 'is not a lowercase hex sha256' });
 
-export const DocsModeSchema = z.enum(DOCS_MODES);
-export const OptimizerKindSchema = z.enum(OPTIMIZER_KINDS);
+const DocsModeSchema = z.enum(DOCS_MODES);
+const OptimizerKindSchema = z.enum(OPTIMIZER_KINDS);
 
-export const ModelConfigSchema = z.object({
+const ModelConfigSchema = z.object({
   cell: z.enum(CELL_KINDS),
   vocabSize: z.int().min(2),
   embedDim: dimension,
@@ -29,7 +29,7 @@ export const ModelConfigSchema = z.object({
   dropout: z.number().min(0).lt(1),
 });
 
-export const TrainingConfigSchema = z.object({
+const TrainingConfigSchema = z.object({
   seqLen: dimension,
   batchSize: dimension,
   lr: z.number().positive(),
@@ -49,7 +49,7 @@ export const TrainingConfigSchema = z.object({
   timeSeconds: z.number().positive().nullable().optional(),
 });
 
-export const OptimizerStateSchema = z.object({
+const OptimizerStateSchema = z.object({
   kind: OptimizerKindSchema,
   step: count,
   beta1: z.number().min(0).lt(1),
@@ -59,7 +59,7 @@ export const OptimizerStateSchema = z.object({
   v: EncodedTensorsSchema.nullable(),
 });
 
-export const TrainingStateSchema = z.object({
+const TrainingStateSchema = z.object({
   step: count,
   epoch: count,
   cursor: count,
@@ -77,7 +77,7 @@ export const TrainingStateSchema = z.object({
   smoothedLoss: z.number().nullable().optional(),
 });
 
-export const HistoryEntrySchema = z.object({
+const HistoryEntrySchema = z.object({
   step: count,
   epoch: count,
   charsSeen: count,
@@ -87,7 +87,7 @@ export const HistoryEntrySchema = z.object({
   seconds: z.number().nonnegative(),
 });
 
-export const CorpusInfoSchema = z.object({
+const CorpusInfoSchema = z.object({
   files: z.array(z.object({ path: z.string(), bytes: count, sha256 })),
   docs: DocsModeSchema,
   valFrac: z.number().min(0).lt(1),
@@ -97,7 +97,7 @@ export const CorpusInfoSchema = z.object({
   sha256,
 });
 
-export const CheckpointSchema = z.object({
+const CheckpointSchema = z.object({
   format: z.literal(CHECKPOINT_FORMAT),
   createdAt: z.iso.datetime({ offset: true }),
   command: z.array(z.string()),
@@ -112,10 +112,7 @@ export const CheckpointSchema = z.object({
 
 export type Checkpoint = z.infer<typeof CheckpointSchema>;
 export type TrainingConfig = z.infer<typeof TrainingConfigSchema>;
-export type OptimizerState = z.infer<typeof OptimizerStateSchema>;
-export type TrainingState = z.infer<typeof TrainingStateSchema>;
 export type HistoryEntry = z.infer<typeof HistoryEntrySchema>;
-export type CorpusInfo = z.infer<typeof CorpusInfoSchema>;
 
 /** The checks a schema cannot express: vocabulary and tensors agree with the model config. */
 function checkConsistency(ckpt: Checkpoint, source: string): void {
@@ -141,7 +138,7 @@ export function carriedStateLayout(model: ModelConfig, batchSize: number): Param
 }
 
 /** Validates a parsed JSON value as a checkpoint; messages name `source` and the field. */
-export function parseCheckpoint(json: unknown, source: string): Checkpoint {
+function parseCheckpoint(json: unknown, source: string): Checkpoint {
   checkFormat(json, source, CHECKPOINT_FORMAT, (format) =>
     format === INTEROP_FORMAT ? `; it is an interop model: convert it with \`rnn import ${source}\`` : '');
   const parsed = CheckpointSchema.safeParse(json, { reportInput: true });

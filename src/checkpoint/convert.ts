@@ -32,7 +32,7 @@ export function exportState(checkpointPath: string, outPath: string): LoadedMode
  * Reads an `rnn-state/1` file, or a fixture that wraps one in its `state` field (as
  * test/fixtures/eval/*.json do, beside the cases they score).
  */
-export function readInteropFile(path: string): ModelState {
+function readInteropFile(path: string): ModelState {
   const json = readJsonFile(path, 'interop file');
   if (isObject(json) && json['format'] === undefined && isObject(json['state']) && json['state']['format'] === INTEROP_FORMAT) {
     return fromInteropState(json['state'], `${path}: state`);

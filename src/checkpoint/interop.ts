@@ -9,7 +9,7 @@ export const INTEROP_FORMAT = 'rnn-state/1';
 
 const dimension = z.int().positive();
 
-export const InteropStateSchema = z.object({
+const InteropStateSchema = z.object({
   format: z.literal(INTEROP_FORMAT),
   config: z.object({
     cell: z.enum(CELL_KINDS),

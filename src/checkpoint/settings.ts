@@ -64,7 +64,7 @@ export const TRAIN_DEFAULTS: Readonly<Omit<TrainSettings, 'workers'>> = {
 };
 
 /** Threads by default: every core the OS offers this process. */
-export function defaultWorkers(): number {
+function defaultWorkers(): number {
   return availableParallelism();
 }
 

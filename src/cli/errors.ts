@@ -4,7 +4,7 @@ import { InputError } from '../input/settings.js';
 import type { Vocabulary } from '../text/vocab.js';
 
 /** `seqLen` → `--seq-len`: how the command line names a setting. */
-export function flagName(setting: string): string {
+function flagName(setting: string): string {
   return `--${setting.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 

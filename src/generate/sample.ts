@@ -28,7 +28,7 @@ export interface SampleOptions {
 }
 
 /** How a drawn `<EOS>` is written when sampling goes on past it: a line break, so documents come out on their own lines. */
-export const EOS_TEXT = '\n';
+const EOS_TEXT = '\n';
 
 /**
  * Generates text from the model (docs/text.md): reads `<EOS>` and then the prime from a zero

@@ -15,9 +15,6 @@ export interface DecodeOptions {
   unk?: string;
 }
 
-/** `decode` options that print the special tokens by name, e.g. for debugging a stream. */
-export const SPECIAL_NAMES: Readonly<Required<DecodeOptions>> = { eos: EOS_TOKEN, unk: UNK_TOKEN };
-
 export class Vocabulary {
   /** Token id → token: `<EOS>`, `<UNK>`, then one code point per entry. */
   readonly tokens: string[];

@@ -17,7 +17,7 @@ export function defaultEvalEvery(valChars: number, batch: number, seqLen: number
 }
 
 /** How long a run trains when no --epochs, --max-steps or --time is given: one pass over the text. */
-export const DEFAULT_LIMITS: Readonly<RunLimits> = { epochs: 1, maxSteps: null, timeSeconds: null };
+const DEFAULT_LIMITS: Readonly<RunLimits> = { epochs: 1, maxSteps: null, timeSeconds: null };
 
 /** What `train()` accepts: any setting left out takes its default (or, resuming, the checkpoint's). */
 export interface TrainOptions extends Partial<TrainSettings> {
@@ -106,7 +106,7 @@ const SETTING_KEYS = [
  * data and its batching, or the random streams; anything else (lr schedule, clipping, eval
  * interval, workers, limits) may change on resume.
  */
-export const FIXED_ON_RESUME = [
+const FIXED_ON_RESUME = [
   'cell', 'layers', 'hidden', 'embed', 'dropout', 'seqLen', 'batch', 'optimizer', 'seed', 'valFrac', 'minCount', 'docs',
 ] as const satisfies readonly (keyof TrainSettings)[];
 

@@ -39,7 +39,7 @@ const SAMPLE_TEMPERATURE = 0.8;
 const SMOOTHING = 0.05;
 
 /** A uint32 drawn from (seed, step, stream) alone (a murmur3-style mix), so a resumed run draws the same. */
-export function stepSeed(seed: number, step: number, stream: number): number {
+function stepSeed(seed: number, step: number, stream: number): number {
   let x = (seed ^ Math.imul(step + 1, 0x9e3779b1) ^ Math.imul(stream + 1, 0x85ebca77)) >>> 0;
   x = Math.imul(x ^ (x >>> 16), 0x7feb352d);
   x = Math.imul(x ^ (x >>> 15), 0x846ca68b);

@@ -67,7 +67,7 @@ function infoText(model: LoadedModel): string {
 }
 
 /** The characters as one quoted string, with line breaks, tabs, invisible and separator characters escaped. */
-export function escapeCharacters(text: string): string {
+function escapeCharacters(text: string): string {
   let out = '"';
   for (const ch of text) {
     if (ch === '"' || ch === '\\') out += `\\${ch}`;
