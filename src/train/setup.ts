@@ -15,7 +15,7 @@ import { type OutputPaths, checkOutputFree, defaultOut, outputPaths, resumedOut 
 import { type Restored, restoreRun } from './state.js';
 
 /** Everything a run needs before its first step, all checked before anything is written. */
-export interface Setup {
+export interface RunSetup {
   settings: TrainSettings;
   limits: RunLimits;
   model: ModelConfig;
@@ -30,7 +30,11 @@ export interface Setup {
   command: string[];
 }
 
-export function prepare(options: TrainOptions, corpusPaths: readonly string[]): Setup {
+/**
+ * Reads the options, the checkpoint to resume and the corpus, and checks the output, so that a
+ * run fails on bad input before it writes anything.
+ */
+export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]): RunSetup {
   const parsed = parseOptions({ ...options });
   // --resume DIR means DIR/latest.json, the folder layout's running checkpoint
   const resume = parsed.resume === undefined ? null : isFolder(parsed.resume) ? join(parsed.resume, 'latest.json') : parsed.resume;

@@ -8,7 +8,7 @@ import { scoreBatches } from '../generate/score.js';
 import { type TrainingEngine, createEngine } from '../parallel/engine.js';
 import type { StopReason, TrainEvent } from './events.js';
 import type { TrainOptions } from './options.js';
-import { type Setup, prepare } from './setup.js';
+import { type RunSetup, setUpRun } from './setup.js';
 import { type Progress, buildCheckpoint, lrAt } from './state.js';
 
 export interface TrainHooks {
@@ -67,7 +67,7 @@ const SAMPLE_STREAM = 2;
  * and losses of N + M steps in one run, bit for bit.
  */
 export async function train(options: TrainOptions, corpusPaths: readonly string[] = [], hooks: TrainHooks = {}): Promise<TrainResult> {
-  const setup = prepare(options, corpusPaths);
+  const setup = setUpRun(options, corpusPaths);
   const { settings, model, start } = setup;
   const engine = await createEngine({
     config: model, params: start.params, optimizer: settings.optimizer, optimizerState: start.optimizer,
@@ -92,24 +92,24 @@ class Run {
   private evalSeconds: number | null = null;
   private bestExists: boolean;
 
-  constructor(private readonly s: Setup, private readonly engine: TrainingEngine, private readonly hooks: TrainHooks) {
-    this.progress = s.start.progress;
+  constructor(private readonly setup: RunSetup, private readonly engine: TrainingEngine, private readonly hooks: TrainHooks) {
+    this.progress = setup.start.progress;
     this.elapsedBefore = this.progress.elapsedSeconds;
     this.emit = hooks.onEvent ?? (() => {});
-    this.bestExists = existsSync(s.paths.best);
+    this.bestExists = existsSync(setup.paths.best);
     const last = this.progress.history.at(-1);
     if (last && last.step === this.progress.step) this.valLoss = last.valLoss;
   }
 
   async go(): Promise<TrainResult> {
-    const { settings, batches, limits, totalSteps } = this.s;
+    const { settings, batches, limits, totalSteps } = this.setup;
     const { engine, progress } = this;
     const signal = this.hooks.signal;
     this.emit({
-      event: 'start', resumedFrom: this.s.resume, step: progress.step, model: { ...this.s.model },
-      parameters: engine.params.length, settings: { ...settings }, limits: { ...limits }, corpus: this.s.corpus,
-      trainChars: this.s.data.train.length, valChars: this.s.data.val.length, stepsPerEpoch: batches.stepsPerEpoch,
-      totalSteps, out: { ...this.s.paths },
+      event: 'start', resumedFrom: this.setup.resume, step: progress.step, model: { ...this.setup.model },
+      parameters: engine.params.length, settings: { ...settings }, limits: { ...limits }, corpus: this.setup.corpus,
+      trainChars: this.setup.data.train.length, valChars: this.setup.data.val.length, stepsPerEpoch: batches.stepsPerEpoch,
+      totalSteps, out: { ...this.setup.paths },
     });
     const stepSettings: StepSettings = { lr: settings.lr, clip: settings.clip, clipValue: settings.clipValue };
     const charsPerStep = settings.batch * settings.seqLen;
@@ -154,14 +154,14 @@ class Run {
       else await this.evaluateAndSave();
     }
     const signalName = reason === 'interrupted' ? String(signal?.reason ?? 'abort') : null;
-    const best = this.bestExists ? this.s.paths.best : null;
+    const best = this.bestExists ? this.setup.paths.best : null;
     this.emit({
       event: 'done', reason, signal: signalName, step: progress.step, epoch: this.epochs(), trainLoss: progress.smoothedLoss,
-      valLoss: this.valLoss, bestValLoss: progress.bestValLoss, latest: this.s.paths.latest, best, elapsedSeconds: this.elapsed(),
+      valLoss: this.valLoss, bestValLoss: progress.bestValLoss, latest: this.setup.paths.latest, best, elapsedSeconds: this.elapsed(),
     });
     return {
       reason, signal: signalName, step: progress.step, epoch: progress.epoch, params: Float32Array.from(this.engine.params),
-      config: { ...this.s.model }, valLoss: this.valLoss, bestValLoss: progress.bestValLoss, latest: this.s.paths.latest,
+      config: { ...this.setup.model }, valLoss: this.valLoss, bestValLoss: progress.bestValLoss, latest: this.setup.paths.latest,
       best, history: progress.history.map((entry) => ({ ...entry })),
     };
   }
@@ -172,14 +172,14 @@ class Run {
    * step's products, but runs at about two thirds of its speed: the measured ratio was 1/2).
    */
   private closingEvalSeconds(trainCharsPerSecond: number): number {
-    if (this.s.evalBatches === null) return 0;
-    const estimate = trainCharsPerSecond > 0 ? this.s.data.val.length / (2 * trainCharsPerSecond) : 0;
+    if (this.setup.evalBatches === null) return 0;
+    const estimate = trainCharsPerSecond > 0 ? this.setup.data.val.length / (2 * trainCharsPerSecond) : 0;
     return Math.max(estimate, this.evalSeconds ?? 0);
   }
 
   /** Whether --time will end the run, and evaluate, before half an evaluation interval. */
   private closingSoon(speed: number): boolean {
-    const { limits, settings } = this.s;
+    const { limits, settings } = this.setup;
     if (limits.timeSeconds === null || speed <= 0) return false;
     const evalSeconds = this.closingEvalSeconds(speed);
     const stepSeconds = (settings.batch * settings.seqLen) / speed;
@@ -191,12 +191,12 @@ class Run {
   }
 
   private epochs(): number {
-    return this.progress.epoch + this.progress.cursor / this.s.batches.stepsPerEpoch;
+    return this.progress.epoch + this.progress.cursor / this.setup.batches.stepsPerEpoch;
   }
 
   /** Seconds to the nearest limit at `stepsPerSecond`, or null when no limit is known. */
   private eta(stepsPerSecond: number): number | null {
-    const { totalSteps, limits } = this.s;
+    const { totalSteps, limits } = this.setup;
     const left: number[] = [];
     if (totalSteps !== null && stepsPerSecond > 0) left.push((totalSteps - this.progress.step) / stepsPerSecond);
     if (limits.timeSeconds !== null) left.push(limits.timeSeconds - this.elapsed());
@@ -208,19 +208,19 @@ class Run {
    * state carried chunk to chunk; null when the run has no validation split or is interrupted.
    */
   private async validate(): Promise<number | null> {
-    const batches = this.s.evalBatches;
+    const batches = this.setup.evalBatches;
     if (batches === null) return null;
     const sum = await scoreBatches(this.engine, batches, () => this.hooks.signal?.aborted === true);
     return sum === null ? null : sum / batches.predictions;
   }
 
   private async evaluateAndSave(): Promise<void> {
-    const { progress, s } = this;
+    const { progress, setup } = this;
     if (progress.smoothedLoss === null) throw new Error('evaluation before the first step');
     const t0 = performance.now();
     const valLoss = await this.validate();
     this.evalSeconds = Math.max(this.evalSeconds ?? 0, (performance.now() - t0) / 1000);
-    if (valLoss === null && s.evalBatches !== null) {
+    if (valLoss === null && setup.evalBatches !== null) {
       this.save(false); // interrupted mid-validation: keep the state, record no evaluation
       return;
     }
@@ -229,11 +229,11 @@ class Run {
     if (improved) progress.bestValLoss = valLoss;
     progress.history.push({
       step: progress.step, epoch: progress.epoch, charsSeen: progress.charsSeen, trainLoss: progress.smoothedLoss,
-      valLoss, lr: lrAt(s.settings, progress.epoch), seconds: this.elapsed(),
+      valLoss, lr: lrAt(setup.settings, progress.epoch), seconds: this.elapsed(),
     });
     const sample = sampleText({
-      config: s.model, params: this.engine.params, vocab: s.data.vocab, length: SAMPLE_LENGTH,
-      temperature: SAMPLE_TEMPERATURE, seed: stepSeed(s.settings.seed, progress.step, SAMPLE_STREAM),
+      config: setup.model, params: this.engine.params, vocab: setup.data.vocab, length: SAMPLE_LENGTH,
+      temperature: SAMPLE_TEMPERATURE, seed: stepSeed(setup.settings.seed, progress.step, SAMPLE_STREAM),
     });
     this.emit({
       event: 'eval', step: progress.step, epoch: this.epochs(), trainLoss: progress.smoothedLoss, valLoss,
@@ -245,18 +245,18 @@ class Run {
 
   /** Writes `latest` (and `best` too when asked), each atomically. */
   private save(best: boolean): void {
-    const { progress, s } = this;
+    const { progress, setup } = this;
     progress.elapsedSeconds = this.elapsed();
     const checkpoint = buildCheckpoint({
-      settings: s.settings, limits: s.limits, model: s.model, vocab: s.data.vocab, engine: this.engine,
-      progress, fingerprint: s.data.fingerprint, command: s.command,
+      settings: setup.settings, limits: setup.limits, model: setup.model, vocab: setup.data.vocab, engine: this.engine,
+      progress, fingerprint: setup.data.fingerprint, command: setup.command,
     });
-    saveCheckpoint(s.paths.latest, checkpoint);
-    this.emit({ event: 'checkpoint', step: progress.step, kind: 'latest', path: s.paths.latest });
+    saveCheckpoint(setup.paths.latest, checkpoint);
+    this.emit({ event: 'checkpoint', step: progress.step, kind: 'latest', path: setup.paths.latest });
     if (best) {
-      saveCheckpoint(s.paths.best, checkpoint);
+      saveCheckpoint(setup.paths.best, checkpoint);
       this.bestExists = true;
-      this.emit({ event: 'checkpoint', step: progress.step, kind: 'best', path: s.paths.best });
+      this.emit({ event: 'checkpoint', step: progress.step, kind: 'best', path: setup.paths.best });
     }
     this.savedAtStep = progress.step;
   }
