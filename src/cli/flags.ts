@@ -1,4 +1,4 @@
-import { positiveInteger } from '../input/settings.js';
+import { PositiveIntegerSchema } from '../input/settings.js';
 
 /*
  * Flags shared by several commands, for parseSettings: a described flag reports a bad value as
@@ -6,4 +6,4 @@ import { positiveInteger } from '../input/settings.js';
  */
 
 /** A flag that takes a positive integer, such as `--workers`. */
-export const positiveIntegerFlag = positiveInteger.optional().describe('a positive integer');
+export const positiveIntegerFlag = PositiveIntegerSchema.optional().describe('a positive integer');

@@ -46,10 +46,10 @@ const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
 export const numeric = <T extends z.ZodType>(schema: T) =>
   z.preprocess((value) => (typeof value === 'string' && NUMBER.test(value.trim()) ? Number(value) : value), schema);
 
-export const positiveInteger = numeric(z.int().min(1));
+export const PositiveIntegerSchema = numeric(z.int().min(1));
 
 /** A random seed: a uint32, as the generator takes it. */
-export const seed = numeric(z.int().min(0).max(0xffffffff));
+export const SeedSchema = numeric(z.int().min(0).max(0xffffffff));
 
 /**
  * Validates settings given as text (command-line flags) or as values (from code) against a

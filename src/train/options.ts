@@ -3,7 +3,7 @@ import type { Checkpoint } from '../checkpoint/checkpoint.js';
 import { type RunLimits, type TrainSettings, defaultSettings, settingsFromConfig } from '../checkpoint/settings.js';
 import { CELL_KINDS } from '../engine/config.js';
 import { OPTIMIZER_KINDS } from '../engine/optim.js';
-import { SettingError, numeric, parseSettings, positiveInteger, seed } from '../input/settings.js';
+import { PositiveIntegerSchema, SeedSchema, SettingError, numeric, parseSettings } from '../input/settings.js';
 import { DOCS_MODES } from '../text/corpus.js';
 
 /**
@@ -48,26 +48,26 @@ export function parseDuration(text: string): number | null {
 
 const OptionsSchema = z.strictObject({
   cell: z.enum(CELL_KINDS).optional(),
-  layers: positiveInteger.optional(),
-  hidden: positiveInteger.optional(),
-  embed: positiveInteger.optional(),
+  layers: PositiveIntegerSchema.optional(),
+  hidden: PositiveIntegerSchema.optional(),
+  embed: PositiveIntegerSchema.optional(),
   dropout: numeric(z.number().min(0).lt(1)).optional(),
-  seqLen: positiveInteger.optional(),
-  batch: positiveInteger.optional(),
+  seqLen: PositiveIntegerSchema.optional(),
+  batch: PositiveIntegerSchema.optional(),
   lr: numeric(z.number().positive()).optional(),
   lrDecay: numeric(z.number().positive().max(1)).optional(),
   // 0 turns clipping off
   clip: numeric(z.number().min(0)).nullable().optional(),
   clipValue: numeric(z.number().min(0)).nullable().optional(),
   optimizer: z.enum(OPTIMIZER_KINDS).optional(),
-  seed: seed.optional(),
-  workers: positiveInteger.optional(),
+  seed: SeedSchema.optional(),
+  workers: PositiveIntegerSchema.optional(),
   valFrac: numeric(z.number().min(0).lt(1)).optional(),
-  minCount: positiveInteger.optional(),
+  minCount: PositiveIntegerSchema.optional(),
   docs: z.enum(DOCS_MODES).optional(),
   evalEvery: numeric(z.int().min(0)).optional(),
-  epochs: positiveInteger.optional(),
-  maxSteps: positiveInteger.optional(),
+  epochs: PositiveIntegerSchema.optional(),
+  maxSteps: PositiveIntegerSchema.optional(),
   time: z.union([z.number(), z.string()]).optional(),
   out: z.string().min(1).optional(),
   resume: z.string().min(1).optional(),

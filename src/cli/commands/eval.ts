@@ -36,23 +36,21 @@ export function register(program: Command): void {
     .option('--text <text>', 'a text to score (repeatable)', (value: string, previous: string[]) => [...previous, value], [])
     .option('--json', 'one JSON object per line: {"name","loss","bpc","perplexity","tokens"}')
     .option('--workers <n>', 'threads: they share the validation split\'s rows (default: every core), or each step of a text (default: every core, at least 8 hidden units each)')
-    .action((files: string[], flags: Record<string, unknown>) => runPerplexity(files, flags));
+    .action((files: string[], flags: Record<string, unknown>) => runPerplexity(files, parseSettings(PerplexityFlagsSchema, flags)));
 }
 
-async function runPerplexity(files: string[], given: Record<string, unknown>): Promise<void> {
-  const flags = parseSettings(PerplexityFlagsSchema, given);
+async function runPerplexity(files: string[], flags: z.output<typeof PerplexityFlagsSchema>): Promise<void> {
   // Read every input before the (slow) scoring, so a missing file fails at once.
   const texts = [
     ...files.map((file) => ({ name: file, text: readTextFile(file) })),
     ...flags.text.map((text, i) => ({ name: `text ${i + 1}`, text })),
   ];
-  const workers = flags.workers;
   const model = loadModel(resolveCheckpointPath(flags.checkpoint));
   const rows: Row[] = [];
   if (texts.length === 0) {
-    rows.push({ name: 'validation', ...(await scoreValidation(model, workers ?? availableParallelism())) });
+    rows.push({ name: 'validation', ...(await scoreValidation(model, flags.workers ?? availableParallelism())) });
   } else {
-    const stepper = await createStepper(model.config, model.params, workers ?? defaultStepperWorkers(model.config));
+    const stepper = await createStepper(model.config, model.params, flags.workers ?? defaultStepperWorkers(model.config));
     try {
       for (const { name, text } of texts) {
         warnUnknownCharacters(model.vocab, model.path, name, text, 'they read as <UNK>');

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { resolveCheckpointPath } from '../../checkpoint/find.js';
 import { loadModel } from '../../checkpoint/load.js';
 import { sampleText } from '../../generate/sample.js';
-import { SettingError, numeric, parseSettings, seed } from '../../input/settings.js';
+import { SeedSchema, SettingError, numeric, parseSettings } from '../../input/settings.js';
 import { createStepper, defaultStepperWorkers } from '../../parallel/inference.js';
 import { readTextFile } from '../../text/corpus.js';
 import { warnUnknownCharacters } from '../errors.js';
@@ -20,7 +20,7 @@ const SampleFlagsSchema = z.strictObject({
   topP: numeric(z.number().gt(0).max(1)).optional().describe('a number in (0, 1]'),
   prime: z.string().optional(),
   primeFile: z.string().optional(),
-  seed: seed.optional().describe(`an integer from 0 to ${MAX_SEED}`),
+  seed: SeedSchema.optional().describe(`an integer from 0 to ${MAX_SEED}`),
   stopAtEos: z.boolean().optional(),
   workers: positiveIntegerFlag,
 });
