@@ -277,6 +277,13 @@ describe('loadCheckpoint errors', () => {
     expect(message).toBe(`${path}: vocab[1] is "z", expected "<UNK>"`);
   });
 
+  it('names a vocabulary entry that is not one character', () => {
+    const { path, message } = loadEdited((json) => {
+      json.vocab[2] = 'ab';
+    });
+    expect(message).toBe(`${path}: vocab[2] is "ab", not a single character`);
+  });
+
   it('names an invalid field', () => {
     const cell = loadEdited((json) => {
       (json.config.model as { cell: string }).cell = 'transformer';
