@@ -3,17 +3,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  type Checkpoint,
-  type TrainingState,
-  decodeTensors,
-  encodeTensors,
-  latestCheckpoint,
-  loadCheckpoint,
-  modelFromCheckpoint,
-  saveCheckpoint,
-} from '../src/checkpoint/checkpoint.js';
+import { type Checkpoint, loadCheckpoint, modelFromCheckpoint, saveCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { CheckpointError } from '../src/checkpoint/errors.js';
+import { latestCheckpoint } from '../src/checkpoint/find.js';
+import { decodeTensors, encodeTensors } from '../src/checkpoint/tensors.js';
 import { type InteropState, fromInteropState, toInteropState } from '../src/checkpoint/interop.js';
 import type { ModelConfig } from '../src/engine/config.js';
 import { paramLayout } from '../src/engine/params.js';
@@ -284,13 +277,20 @@ describe('loadCheckpoint errors', () => {
     expect(message).toBe(`${path}: vocab[1] is "z", expected "<UNK>"`);
   });
 
+  it('names a vocabulary entry that is not one character', () => {
+    const { path, message } = loadEdited((json) => {
+      json.vocab[2] = 'ab';
+    });
+    expect(message).toBe(`${path}: vocab[2] is "ab", not a single character`);
+  });
+
   it('names an invalid field', () => {
     const cell = loadEdited((json) => {
       (json.config.model as { cell: string }).cell = 'transformer';
     });
     expect(cell.message).toBe(`${cell.path}: config.model.cell must be one of lstm, gru, rnn (got "transformer")`);
     const rng = loadEdited((json) => {
-      delete (json.training as Partial<TrainingState>).rng;
+      delete (json.training as Partial<Checkpoint['training']>).rng;
     });
     expect(rng.message).toBe(`${rng.path}: training.rng is missing`);
     const loss = loadEdited((json) => {

@@ -38,7 +38,10 @@ for (const kind of kernelKinds()) for (const file of torchFixtureFiles()) {
     model.setInitialState(f.input.h0, f.input.c0 ?? null);
     model.forward();
     const logits = new Float32Array(B * T * V);
-    for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) for (let v = 0; v < V; v++) logits[(b * T + t) * V + v] = model.logits[(t * B + b) * V + v];
+    // the model's rows are time-major (t·B + b), the fixture's batch-major (b·T + t)
+    for (let b = 0; b < B; b++) {
+      for (let t = 0; t < T; t++) for (let v = 0; v < V; v++) logits[(b * T + t) * V + v] = model.logits[(t * B + b) * V + v];
+    }
     const loss = model.backward(1 / (B * T)) / (B * T);
 
     it('logits and loss', () => {

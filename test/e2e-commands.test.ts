@@ -170,7 +170,7 @@ describe('rnn sample', () => {
 });
 
 describe('with a model trained by rnn train', () => {
-  it("train → checkpoint → sample → eval: scores the validation split as the trainer did, refuses once the corpus changed", async () => {
+  it('train → checkpoint → sample → eval: scores the validation split as the trainer did, refuses once the corpus changed', async () => {
     const corpus = at('corpus.txt');
     writeFileSync(corpus, fixture.cases[0]!.text);
     const model = at('trained.json');
@@ -242,7 +242,7 @@ describe('bad input', () => {
       writeFileSync(at('wrapped.json'), JSON.stringify({ state: { ...fixture.state, vocab: ['a'] }, cases: [] }));
       return ['import', at('wrapped.json'), '--out', at('x.json')];
     },
-      /^rnn: .*wrapped\.json: state: vocab/],
+    /^rnn: .*wrapped\.json: state: vocab/],
     ['import over an existing file', () => ['import', at('state.json'), '--out', ckpt], /^rnn: .*ckpt\.json already exists: pass --force to replace it$/],
     ['export over the checkpoint', () => ['export', ckpt, '--out', ckpt], /^rnn: --out .*ckpt\.json is the checkpoint itself/],
     ['an unknown export format', () => ['export', ckpt, '--format', 'onnx', '--out', at('o.json')], /^rnn: --format must be one of torch \(got onnx\)$/],

@@ -8,8 +8,9 @@ import { initParams } from '../src/engine/model.js';
 import { modelOn } from './helpers/kernels.js';
 import { paramLayout } from '../src/engine/params.js';
 import { Rng } from '../src/engine/random.js';
-import { importedCheckpoint } from '../src/generate/convert.js';
-import { type LoadedModel, validationSplit } from '../src/generate/load.js';
+import { importedCheckpoint } from '../src/checkpoint/convert.js';
+import { validationSplit } from '../src/checkpoint/corpus.js';
+import type { LoadedModel } from '../src/checkpoint/load.js';
 import { TokenSampler, sampleText } from '../src/generate/sample.js';
 import { scoreStream, scoreText } from '../src/generate/score.js';
 import { CorpusError, prepareData, readCorpus } from '../src/text/corpus.js';
@@ -55,7 +56,8 @@ describe('scoreText', () => {
     expect(chunked.tokens).toBe(whole.tokens);
     expect(chunked.lossSum / chunked.tokens).toBeCloseTo(whole.lossSum / whole.tokens, 5);
     // three rows of the same stream shared by two workers: each row is scored as on one thread
-    const [oneThread, twoThreads] = [await scoreStream(trained.config, trained.params, stream, 3, 7, 1), await scoreStream(trained.config, trained.params, stream, 3, 7, 2)];
+    const oneThread = await scoreStream(trained.config, trained.params, stream, 3, 7, 1);
+    const twoThreads = await scoreStream(trained.config, trained.params, stream, 3, 7, 2);
     expect(twoThreads.tokens).toBe(oneThread.tokens);
     expect(twoThreads.lossSum).toBeCloseTo(oneThread.lossSum, 9);
   });
@@ -65,7 +67,8 @@ describe('scoreText', () => {
     const stepper = await createStepper(trained.config, trained.params, 3);
     const text = fixture.cases[1]!.text;
     try {
-      expect(scoreText(trained.config, trained.params, trainedVocab, text, stepper)).toEqual(scoreText(trained.config, trained.params, trainedVocab, text));
+      const here = scoreText(trained.config, trained.params, trainedVocab, text);
+      expect(scoreText(trained.config, trained.params, trainedVocab, text, stepper)).toEqual(here);
     } finally {
       await stepper.close();
     }

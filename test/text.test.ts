@@ -2,6 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { userMessage } from '../src/cli/errors.js';
+import { SettingError } from '../src/input/settings.js';
 import { BatchSource, EvalBatches } from '../src/text/batches.js';
 import {
   CorpusError,
@@ -12,10 +14,20 @@ import {
   readTextFile,
   tokenStream,
 } from '../src/text/corpus.js';
-import { EOS, EOS_TOKEN, SPECIAL_NAMES, UNK, UNK_TOKEN, Vocabulary } from '../src/text/vocab.js';
+import { EOS, EOS_TOKEN, UNK, UNK_TOKEN, Vocabulary } from '../src/text/vocab.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'rnn-text-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** What the command line prints for the error `run` throws. */
+function cliMessage(run: () => unknown): string | null {
+  try {
+    run();
+  } catch (err) {
+    return userMessage(err);
+  }
+  throw new Error('it did not throw');
+}
 
 let fileCount = 0;
 function tempFile(content: string | Uint8Array, name = `f${fileCount++}.txt`, dir = scratch): string {
@@ -64,7 +76,7 @@ describe('Vocabulary', () => {
     const vocab = Vocabulary.build(['ab']);
     const ids = [EOS, 2, UNK, 3, EOS];
     expect(vocab.decode(ids)).toBe('a\uFFFDb');
-    expect(vocab.decode(ids, SPECIAL_NAMES)).toBe('<EOS>a<UNK>b<EOS>');
+    expect(vocab.decode(ids, { eos: EOS_TOKEN, unk: UNK_TOKEN })).toBe('<EOS>a<UNK>b<EOS>');
     expect(vocab.decode(ids, { eos: '\n' })).toBe('\na\uFFFDb\n');
     expect(() => vocab.decode([9])).toThrow(/outside the vocabulary/);
   });
@@ -240,8 +252,10 @@ describe('BatchSource', () => {
   });
 
   it('says how many tokens one batch needs when the training split is too short', () => {
-    expect(() => new BatchSource(stream, 4, 6)).toThrow(CorpusError);
-    expect(() => new BatchSource(stream, 4, 6)).toThrow(
+    expect(() => new BatchSource(stream, 4, 6)).toThrow(SettingError);
+    expect(() => new BatchSource(stream, 4, 6)).toThrow(expect.objectContaining({ setting: 'batch', value: 4 }));
+    expect(() => new BatchSource(stream, 4, 6)).toThrow(/batch 4 seqLen 6: one batch needs 25 characters and it has 23/);
+    expect(cliMessage(() => new BatchSource(stream, 4, 6))).toMatch(
       /--batch 4 --seq-len 6: one batch needs 25 characters and it has 23/,
     );
     expect(new BatchSource(new Int32Array(25), 4, 6).stepsPerEpoch).toBe(1);

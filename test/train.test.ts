@@ -4,10 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
-import { UserError } from '../src/cli/errors.js';
+import { userMessage } from '../src/cli/errors.js';
+import { SettingError } from '../src/input/settings.js';
 import { CorpusError } from '../src/text/corpus.js';
 import type { StepEvent, TrainEvent } from '../src/train/events.js';
-import { TRAIN_DEFAULTS, defaultEvalEvery, parseDuration, parseOptions } from '../src/train/options.js';
+import { TRAIN_DEFAULTS } from '../src/checkpoint/settings.js';
+import { defaultEvalEvery, parseDuration, parseOptions } from '../src/train/options.js';
 import { type TrainResult, periodicEvalIsRedundant, train } from '../src/train/trainer.js';
 import type { TrainOptions } from '../src/train/options.js';
 
@@ -123,8 +125,11 @@ describe('train', () => {
     const latest = join(out, 'latest.json');
     const before = readFileSync(latest);
 
-    await expect(train({ resume: latest, hidden: 32, maxSteps: 20 })).rejects.toThrow(
-      new UserError(`--hidden 32 contradicts ${latest}, which was trained with --hidden 16: leave it out to resume, or start a new run without --resume`),
+    const contradiction = await train({ resume: latest, hidden: 32, maxSteps: 20 }).catch((err: unknown) => err);
+    expect(contradiction).toBeInstanceOf(SettingError);
+    expect(contradiction).toMatchObject({ setting: 'hidden', value: 32 });
+    expect(userMessage(contradiction)).toBe(
+      `--hidden 32 contradicts ${latest}, which was trained with --hidden 16: leave it out to resume, or start a new run without --resume`,
     );
     await expect(train({ resume: latest, maxSteps: 20 }, [corpus])).rejects.toThrow(CorpusError);
     appendFileSync(own, 'one more line\n');
@@ -181,8 +186,8 @@ describe('options', () => {
         parseOptions(input);
         return 'accepted';
       } catch (err) {
-        expect(err).toBeInstanceOf(UserError);
-        return (err as Error).message;
+        expect(err).toBeInstanceOf(SettingError);
+        return userMessage(err);
       }
     };
     expect(message({ cell: 'foo' })).toBe('--cell: must be one of lstm, gru, rnn (got "foo")');

@@ -1,16 +1,14 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { CELL_KINDS, type ModelConfig } from '../engine/config.js';
-import { type ParamLayout, paramLayout } from '../engine/params.js';
-import { type DocsMode, DOCS_MODES } from '../text/corpus.js';
-import { CheckpointError, checkFormat, readJsonFile, shortMessage, zodErrorMessage } from './errors.js';
+import { OPTIMIZER_KINDS } from '../engine/optim.js';
+import { type ParamLayout, paramLayout, tensorLayout } from '../engine/params.js';
+import { zodErrorMessage } from '../input/issues.js';
+import { DOCS_MODES } from '../text/corpus.js';
+import { CheckpointError, checkFormat } from './errors.js';
+import { readJsonFile, writeFileAtomic } from './files.js';
 import { INTEROP_FORMAT, type ModelState } from './interop.js';
 import { EncodedTensorsSchema, checkTensors, decodeTensors } from './tensors.js';
 import { checkVocab } from './vocab.js';
-
-export { EncodedTensorsSchema, TENSOR_ENCODING, checkTensors, decodeTensors, encodeTensors } from './tensors.js';
-export type { EncodedTensor, EncodedTensors } from './tensors.js';
 
 export const CHECKPOINT_FORMAT = 'rnn-checkpoint/1';
 
@@ -19,10 +17,10 @@ const count = z.int().nonnegative();
 const uint32 = z.int().min(0).max(0xffffffff);
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, { error: 'is not a lowercase hex sha256' });
 
-export const DocsModeSchema = z.enum(DOCS_MODES);
-export const OptimizerKindSchema = z.enum(['adam', 'sgd']);
+const DocsModeSchema = z.enum(DOCS_MODES);
+const OptimizerKindSchema = z.enum(OPTIMIZER_KINDS);
 
-export const ModelConfigSchema = z.object({
+const ModelConfigSchema = z.object({
   cell: z.enum(CELL_KINDS),
   vocabSize: z.int().min(2),
   embedDim: dimension,
@@ -31,7 +29,7 @@ export const ModelConfigSchema = z.object({
   dropout: z.number().min(0).lt(1),
 });
 
-export const TrainingConfigSchema = z.object({
+const TrainingConfigSchema = z.object({
   seqLen: dimension,
   batchSize: dimension,
   lr: z.number().positive(),
@@ -51,7 +49,7 @@ export const TrainingConfigSchema = z.object({
   timeSeconds: z.number().positive().nullable().optional(),
 });
 
-export const OptimizerStateSchema = z.object({
+const OptimizerStateSchema = z.object({
   kind: OptimizerKindSchema,
   step: count,
   beta1: z.number().min(0).lt(1),
@@ -61,7 +59,7 @@ export const OptimizerStateSchema = z.object({
   v: EncodedTensorsSchema.nullable(),
 });
 
-export const TrainingStateSchema = z.object({
+const TrainingStateSchema = z.object({
   step: count,
   epoch: count,
   cursor: count,
@@ -79,7 +77,7 @@ export const TrainingStateSchema = z.object({
   smoothedLoss: z.number().nullable().optional(),
 });
 
-export const HistoryEntrySchema = z.object({
+const HistoryEntrySchema = z.object({
   step: count,
   epoch: count,
   charsSeen: count,
@@ -89,7 +87,7 @@ export const HistoryEntrySchema = z.object({
   seconds: z.number().nonnegative(),
 });
 
-export const CorpusInfoSchema = z.object({
+const CorpusInfoSchema = z.object({
   files: z.array(z.object({ path: z.string(), bytes: count, sha256 })),
   docs: DocsModeSchema,
   valFrac: z.number().min(0).lt(1),
@@ -99,7 +97,7 @@ export const CorpusInfoSchema = z.object({
   sha256,
 });
 
-export const CheckpointSchema = z.object({
+const CheckpointSchema = z.object({
   format: z.literal(CHECKPOINT_FORMAT),
   createdAt: z.iso.datetime({ offset: true }),
   command: z.array(z.string()),
@@ -114,12 +112,7 @@ export const CheckpointSchema = z.object({
 
 export type Checkpoint = z.infer<typeof CheckpointSchema>;
 export type TrainingConfig = z.infer<typeof TrainingConfigSchema>;
-export type OptimizerState = z.infer<typeof OptimizerStateSchema>;
-export type TrainingState = z.infer<typeof TrainingStateSchema>;
 export type HistoryEntry = z.infer<typeof HistoryEntrySchema>;
-export type CorpusInfo = z.infer<typeof CorpusInfoSchema>;
-export type { DocsMode };
-export type OptimizerKind = z.infer<typeof OptimizerKindSchema>;
 
 /** The checks a schema cannot express: vocabulary and tensors agree with the model config. */
 function checkConsistency(ckpt: Checkpoint, source: string): void {
@@ -141,14 +134,11 @@ function checkConsistency(ckpt: Checkpoint, source: string): void {
 /** The layout of the carried training state: `h` [L, B, H], and `c` [L, B, H] for an LSTM. */
 export function carriedStateLayout(model: ModelConfig, batchSize: number): ParamLayout {
   const shape = [model.numLayers, batchSize, model.hiddenSize];
-  const size = shape[0]! * shape[1]! * shape[2]!;
-  const names = model.cell === 'lstm' ? ['h', 'c'] : ['h'];
-  const specs = names.map((name, i) => ({ name, shape, offset: i * size, size }));
-  return { specs, byName: new Map(specs.map((s) => [s.name, s])), total: names.length * size };
+  return tensorLayout(model.cell === 'lstm' ? [['h', shape], ['c', shape]] : [['h', shape]]);
 }
 
 /** Validates a parsed JSON value as a checkpoint; messages name `source` and the field. */
-export function parseCheckpoint(json: unknown, source: string): Checkpoint {
+function parseCheckpoint(json: unknown, source: string): Checkpoint {
   checkFormat(json, source, CHECKPOINT_FORMAT, (format) =>
     format === INTEROP_FORMAT ? `; it is an interop model: convert it with \`rnn import ${source}\`` : '');
   const parsed = CheckpointSchema.safeParse(json, { reportInput: true });
@@ -169,99 +159,6 @@ export function loadCheckpoint(path: string): Checkpoint {
 export function saveCheckpoint(path: string, checkpoint: Checkpoint): void {
   const valid = parseCheckpoint(checkpoint, path);
   writeFileAtomic(path, `${JSON.stringify(valid)}\n`, 'checkpoint ');
-}
-
-/**
- * Writes `text` to a temp file beside `path`, flushes it to disk and renames it over `path`,
- * so readers (and a crash) see either the previous file or the new one. `what` names the
- * file in the one-line error.
- */
-export function writeFileAtomic(path: string, text: string, what = ''): void {
-  const dir = dirname(path);
-  const temp = `${path}.tmp-${process.pid}`;
-  let fd: number | null = null;
-  try {
-    mkdirSync(dir, { recursive: true });
-    fd = openSync(temp, 'w', 0o644);
-    writeFileSync(fd, text);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = null;
-    renameSync(temp, path);
-  } catch (error) {
-    if (fd !== null) {
-      try {
-        closeSync(fd);
-      } catch {
-        /* already failing */
-      }
-    }
-    try {
-      if (statSync(temp).isFile()) unlinkSync(temp);
-    } catch {
-      /* nothing to clean up */
-    }
-    throw new CheckpointError(`cannot write ${what}${path}: ${shortMessage(error)}`);
-  }
-  syncFolder(dir);
-}
-
-function syncFolder(dir: string): void {
-  try {
-    const fd = openSync(dir, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    /* not supported everywhere (e.g. Windows); the rename itself is already atomic */
-  }
-}
-
-const CHECKPOINT_HEAD = /^\s*\{\s*"format"\s*:\s*"rnn-checkpoint\/1"/;
-
-function startsLikeCheckpoint(path: string): boolean {
-  try {
-    const fd = openSync(path, 'r');
-    try {
-      const head = Buffer.alloc(128);
-      const n = readSync(fd, head, 0, head.length, 0);
-      return CHECKPOINT_HEAD.test(head.subarray(0, n).toString('utf8'));
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    return false;
-  }
-}
-
-function collectJson(dir: string, depth: number, into: { path: string; mtimeMs: number }[]): void {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    if (name.includes('.tmp-')) continue;
-    const path = join(dir, name);
-    try {
-      const stat = statSync(path);
-      if (stat.isDirectory() && depth > 0) collectJson(path, depth - 1, into);
-      else if (stat.isFile() && name.endsWith('.json')) into.push({ path, mtimeMs: stat.mtimeMs });
-    } catch {
-      /* vanished or unreadable: not a candidate */
-    }
-  }
-}
-
-/** The most recently written checkpoint in `dir` or its immediate subfolders, or null. */
-export function latestCheckpoint(dir = 'checkpoints'): string | null {
-  const candidates: { path: string; mtimeMs: number }[] = [];
-  collectJson(dir, 1, candidates);
-  candidates.sort((a, b) => b.mtimeMs - a.mtimeMs || (a.path < b.path ? 1 : a.path > b.path ? -1 : 0));
-  return candidates.find((c) => startsLikeCheckpoint(c.path))?.path ?? null;
 }
 
 /** The model a checkpoint holds, with its weights decoded into one flat buffer. */

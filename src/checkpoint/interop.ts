@@ -1,14 +1,15 @@
 import { z } from 'zod';
 import { CELL_KINDS, type ModelConfig } from '../engine/config.js';
 import { paramLayout } from '../engine/params.js';
-import { CheckpointError, checkFormat, formatShape, sameShape, zodErrorMessage } from './errors.js';
+import { zodErrorMessage } from '../input/issues.js';
+import { CheckpointError, checkFormat, formatShape, sameShape } from './errors.js';
 import { checkVocab } from './vocab.js';
 
 export const INTEROP_FORMAT = 'rnn-state/1';
 
 const dimension = z.int().positive();
 
-export const InteropStateSchema = z.object({
+const InteropStateSchema = z.object({
   format: z.literal(INTEROP_FORMAT),
   config: z.object({
     cell: z.enum(CELL_KINDS),

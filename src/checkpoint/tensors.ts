@@ -2,9 +2,9 @@ import { z } from 'zod';
 import type { ParamLayout, TensorSpec } from '../engine/params.js';
 import { CheckpointError, formatShape, sameShape } from './errors.js';
 
-export const TENSOR_ENCODING = 'f32le-base64';
+const TENSOR_ENCODING = 'f32le-base64';
 
-export const EncodedTensorSchema = z.object({
+const EncodedTensorSchema = z.object({
   shape: z.array(z.int().nonnegative()),
   data: z.string(),
 });
@@ -15,7 +15,7 @@ export const EncodedTensorsSchema = z.object({
   tensors: z.record(z.string(), EncodedTensorSchema),
 });
 
-export type EncodedTensor = z.infer<typeof EncodedTensorSchema>;
+type EncodedTensor = z.infer<typeof EncodedTensorSchema>;
 export type EncodedTensors = z.infer<typeof EncodedTensorsSchema>;
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;

@@ -1,28 +1,24 @@
-import { CheckpointError, describeValue } from './errors.js';
-
-export const EOS_TOKEN = '<EOS>';
-export const UNK_TOKEN = '<UNK>';
+import { describeValue } from '../input/issues.js';
+import { vocabularyFault } from '../text/vocab.js';
+import { CheckpointError } from './errors.js';
 
 /**
- * A model's vocabulary: exactly `vocabSize` distinct tokens, id 0 the end-of-document token and
- * id 1 the unknown-character token. `vocabField`/`sizeField` name the fields in messages.
+ * A stored vocabulary: exactly `vocabSize` tokens that follow the vocabulary's rules
+ * (`vocabularyFault`). `vocabField`/`sizeField` name the fields in messages.
  */
 export function checkVocab(vocab: readonly string[], vocabSize: number, source: string, vocabField: string, sizeField: string): void {
   if (vocab.length !== vocabSize) {
     throw new CheckpointError(`${source}: ${vocabField} has ${vocab.length} entries, expected ${sizeField} = ${vocabSize}`);
   }
-  const reserved: [number, string][] = [[0, EOS_TOKEN], [1, UNK_TOKEN]];
-  for (const [id, token] of reserved) {
-    if (vocabSize > id && vocab[id] !== token) {
-      throw new CheckpointError(`${source}: ${vocabField}[${id}] is ${describeValue(vocab[id])}, expected ${JSON.stringify(token)}`);
-    }
+  const fault = vocabularyFault(vocab);
+  if (fault === null) return;
+  const at = `${source}: ${vocabField}[${fault.id}]`;
+  switch (fault.kind) {
+    case 'special':
+      throw new CheckpointError(`${at} is ${describeValue(vocab[fault.id])}, expected ${JSON.stringify(fault.expected)}`);
+    case 'not-a-character':
+      throw new CheckpointError(`${at} is ${describeValue(vocab[fault.id])}, not a single character`);
+    case 'repeat':
+      throw new CheckpointError(`${at} ${describeValue(vocab[fault.id])} repeats ${vocabField}[${fault.earlier}]`);
   }
-  const seen = new Map<string, number>();
-  vocab.forEach((token, id) => {
-    const earlier = seen.get(token);
-    if (earlier !== undefined) {
-      throw new CheckpointError(`${source}: ${vocabField}[${id}] ${describeValue(token)} repeats ${vocabField}[${earlier}]`);
-    }
-    seen.set(token, id);
-  });
 }

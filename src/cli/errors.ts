@@ -1,17 +1,45 @@
-/**
- * An error the user can fix: bad input, a missing file, a flag out of range. The CLI prints
- * its one-line message and exits non-zero, never a stack trace.
- */
-export class UserError extends Error {
-  constructor(message: string, readonly exitCode = 1) {
-    super(message);
-    this.name = 'UserError';
-  }
+import { CommanderError } from 'commander';
+import { CheckpointError } from '../checkpoint/errors.js';
+import { InputError } from '../input/settings.js';
+import type { Vocabulary } from '../text/vocab.js';
+
+/** `seqLen` → `--seq-len`: how the command line names a setting. */
+function flagName(setting: string): string {
+  return `--${setting.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
-/** A flag's text as a positive integer, or a UserError naming the flag. */
-export function positiveInteger(flag: string, raw: string): number {
-  const n = Number(raw);
-  if (raw.trim() === '' || !Number.isSafeInteger(n) || n < 1) throw new UserError(`${flag} must be a positive integer (got ${raw})`);
-  return n;
+/**
+ * The one line a user sees for an error they can act on (bad input, a missing file, a flag out
+ * of range), with every setting named as its flag; null for a fault of this program.
+ */
+export function userMessage(err: unknown): string | null {
+  if (err instanceof InputError) return err.messageNaming(flagName);
+  if (err instanceof CheckpointError) return err.message;
+  return null;
+}
+
+/** One line on stderr for anything the user can act on; a stack only with RNN_DEBUG=1. Returns the exit status. */
+export function reportError(err: unknown): number {
+  if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+  const message = userMessage(err);
+  if (message !== null) {
+    process.stderr.write(`rnn: ${message}\n`);
+    return 1;
+  }
+  process.stderr.write(`rnn: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
+  if (process.env.RNN_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+  return 70;
+}
+
+/**
+ * Warns on stderr when `text` (named `source`) has characters outside the model's vocabulary,
+ * saying what becomes of them.
+ */
+export function warnUnknownCharacters(vocab: Vocabulary, modelPath: string, source: string, text: string, outcome: string): void {
+  const unknown = vocab.countUnknown(text);
+  if (unknown > 0) {
+    process.stderr.write(
+      `rnn: warning: ${source} has ${unknown} character${unknown === 1 ? '' : 's'} outside the vocabulary of ${modelPath}; ${outcome}\n`,
+    );
+  }
 }

@@ -1,7 +1,5 @@
-import { Command, CommanderError } from 'commander';
-import { CheckpointError } from '../checkpoint/errors.js';
-import { CorpusError } from '../text/corpus.js';
-import { UserError } from './errors.js';
+import { Command } from 'commander';
+import { reportError } from './errors.js';
 import * as evalCommand from './commands/eval.js';
 import * as exportCommand from './commands/export.js';
 import * as importCommand from './commands/import.js';
@@ -10,7 +8,9 @@ import * as sampleCommand from './commands/sample.js';
 import * as trainCommand from './commands/train.js';
 
 /** Each command lives in its own file under commands/ and adds itself to the program. */
-const COMMANDS: { register(program: Command): void }[] = [trainCommand, sampleCommand, evalCommand, exportCommand, importCommand, infoCommand];
+const COMMANDS: { register(program: Command): void }[] = [
+  trainCommand, sampleCommand, evalCommand, exportCommand, importCommand, infoCommand,
+];
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('rnn')
@@ -24,17 +24,4 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     return reportError(err);
   }
-}
-
-/** One line on stderr for anything the user can act on; a stack only with RNN_DEBUG=1. */
-export function reportError(err: unknown): number {
-  if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
-  if (err instanceof UserError || err instanceof CorpusError || err instanceof CheckpointError) {
-    process.stderr.write(`rnn: ${err.message}\n`);
-    return err instanceof UserError ? err.exitCode : 1;
-  }
-  const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`rnn: internal error: ${message}\n`);
-  if (process.env.RNN_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
-  return 70;
 }

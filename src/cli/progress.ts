@@ -21,7 +21,7 @@ export function createProgress(mode: ProgressMode): ProgressDisplay {
 }
 
 /** `42s`, `3m05s`, `1h02m`. */
-export function formatDuration(seconds: number): string {
+function formatDuration(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));
   if (s < 60) return `${s}s`;
   if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
@@ -29,7 +29,7 @@ export function formatDuration(seconds: number): string {
 }
 
 /** `950`, `42.1k`, `1.25M`. */
-export function formatCount(n: number): string {
+function formatCount(n: number): string {
   if (n < 1000) return `${Math.round(n)}`;
   if (n < 1e6) return `${(n / 1e3).toFixed(n < 1e4 ? 2 : 1)}k`;
   return `${(n / 1e6).toFixed(2)}M`;

@@ -46,3 +46,14 @@ export function paramLayout(config: ModelConfig): ParamLayout {
 export function tensorViews<T extends Float32Array | Float64Array>(layout: ParamLayout, buffer: T): Map<string, T> {
   return new Map(layout.specs.map((s) => [s.name, buffer.subarray(s.offset, s.offset + s.size) as T]));
 }
+
+/** The layout of named tensors laid end to end in one flat buffer, in the order given. */
+export function tensorLayout(shapes: readonly (readonly [string, readonly number[]])[]): ParamLayout {
+  let offset = 0;
+  const specs = shapes.map(([name, shape]): TensorSpec => {
+    const size = shape.reduce((a, b) => a * b, 1);
+    offset += size;
+    return { name, shape: [...shape], offset: offset - size, size };
+  });
+  return { specs, byName: new Map(specs.map((s) => [s.name, s])), total: offset };
+}

@@ -30,7 +30,9 @@ export class Stepper implements TokenStepper {
     const arena = new Arena(undefined, 4 * params.length);
     this.params = arena.floats(paramLayout(config).total);
     this.params.set(params);
-    this.model = new LanguageModel({ config, kernels: createKernels(kernels, arena), params: this.params, grads: null, batchSize: 1, seqLen: 1 });
+    this.model = new LanguageModel({
+      config, kernels: createKernels(kernels, arena), params: this.params, grads: null, batchSize: 1, seqLen: 1,
+    });
     this.model.buildInputTable();
   }
 

@@ -27,19 +27,17 @@ export interface SampleOptions {
 }
 
 /** How a drawn `<EOS>` is written when sampling goes on past it: a line break, so documents come out on their own lines. */
-export const EOS_TEXT = '\n';
+const EOS_TEXT = '\n';
 
 /**
- * Generates text from the model (spec/text.md): reads `<EOS>` and then the prime from a zero
+ * Generates text from the model (docs/text.md): reads `<EOS>` and then the prime from a zero
  * state, then draws `length` tokens one at a time, never `<UNK>` (its probability is zero
  * before drawing, and argmax skips it). Returns the generated text without the prime.
  */
 export function sampleText(opts: SampleOptions): string {
   const { config, params, vocab, length, temperature, seed } = opts;
   checkSampleOptions(opts);
-  if (vocab.size !== config.vocabSize) {
-    throw new RangeError(`the vocabulary has ${vocab.size} tokens, the model has vocabSize ${config.vocabSize}`);
-  }
+  vocab.checkModelSize(config.vocabSize);
   const stepper = opts.stepper ?? new Stepper(config, params);
   stepper.reset();
   const sampler = new TokenSampler(config.vocabSize, temperature, opts.topK ?? null, opts.topP ?? null);

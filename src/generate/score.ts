@@ -12,9 +12,8 @@ export interface Score {
   tokens: number;
 }
 
-
 /**
- * Scores one text under the document convention (spec/text.md): inputs `<EOS> c1 … cN`,
+ * Scores one text under the document convention (docs/text.md): inputs `<EOS> c1 … cN`,
  * targets `c1 … cN <EOS>`, from a zero state; N + 1 predictions. Characters outside the
  * vocabulary read as `<UNK>`. A batch of one, so it runs token by token on a TokenStepper
  * (an InferencePool splits each step over threads); by default a Stepper on this thread.
@@ -22,7 +21,7 @@ export interface Score {
  *   loss_t = logsumexp(z_t) − z_t[target_t]
  */
 export function scoreText(config: ModelConfig, params: Float32Array, vocab: Vocabulary, text: string, stepper?: TokenStepper): Score {
-  checkVocabSize(config, vocab);
+  vocab.checkModelSize(config.vocabSize);
   const ids = vocab.encode(text);
   const model = stepper ?? new Stepper(config, params);
   model.reset();
@@ -41,7 +40,9 @@ export function scoreText(config: ModelConfig, params: Float32Array, vocab: Voca
  * validation and `rnn eval perplexity` of a split, on however many workers the engine has.
  * Yields to the event loop between chunks; returns null if `stop()` says so.
  */
-export async function scoreBatches(engine: TrainingEngine, batches: EvalBatches, stop: () => boolean = () => false): Promise<number | null> {
+export async function scoreBatches(
+  engine: TrainingEngine, batches: EvalBatches, stop: () => boolean = () => false,
+): Promise<number | null> {
   engine.resetEvalState();
   let lossSum = 0;
   for (let chunk = 0; chunk < batches.chunks; chunk++) {
@@ -54,7 +55,9 @@ export async function scoreBatches(engine: TrainingEngine, batches: EvalBatches,
 }
 
 /** Σ loss of a token stream cut into at most `maxRows` rows of `seqLen` chunks, on `workers` threads. */
-export async function scoreStream(config: ModelConfig, params: Float32Array, stream: Int32Array, maxRows: number, seqLen: number, workers: number): Promise<Score> {
+export async function scoreStream(
+  config: ModelConfig, params: Float32Array, stream: Int32Array, maxRows: number, seqLen: number, workers: number,
+): Promise<Score> {
   const batches = new EvalBatches(stream, maxRows, seqLen);
   if (batches.rows === 0) return { lossSum: 0, tokens: 0 };
   const engine = await createEngine({ config, params, optimizer: 'sgd', batchSize: batches.rows, seqLen, evalRows: batches.rows, workers });
@@ -69,10 +72,4 @@ export async function scoreStream(config: ModelConfig, params: Float32Array, str
 export function scoreSummary(score: Score): { loss: number; bpc: number; perplexity: number; tokens: number } {
   const loss = score.tokens > 0 ? score.lossSum / score.tokens : NaN;
   return { loss, bpc: loss / Math.LN2, perplexity: Math.exp(loss), tokens: score.tokens };
-}
-
-function checkVocabSize(config: ModelConfig, vocab: Vocabulary): void {
-  if (vocab.size !== config.vocabSize) {
-    throw new RangeError(`the vocabulary has ${vocab.size} tokens, the model has vocabSize ${config.vocabSize}`);
-  }
 }

@@ -42,7 +42,8 @@ export class InferenceShard {
       const arena = new Arena(memory);
       const params = arena.view(Float32Array, setup.paramsAt, paramLayout(config).total);
       this.model = new LanguageModel({
-        config, kernels: createKernels(setup.kernels, arena), params, grads: null, batchSize: 1, seqLen: 1, allocator: arena.replay(setup.modelAt),
+        config, kernels: createKernels(setup.kernels, arena), params, grads: null, batchSize: 1, seqLen: 1,
+        allocator: arena.replay(setup.modelAt),
       });
       this.model.buildInputTable(false);
     }
@@ -80,7 +81,9 @@ class InferencePool implements TokenStepper {
     const shared = arena.floats(paramLayout(config).total);
     shared.set(params);
     const modelAt = arena.used;
-    const model = new LanguageModel({ config, kernels: createKernels(kernels, arena), params: shared, grads: null, batchSize: 1, seqLen: 1 });
+    const model = new LanguageModel({
+      config, kernels: createKernels(kernels, arena), params: shared, grads: null, batchSize: 1, seqLen: 1,
+    });
     model.buildInputTable();
     const control = arena.ints(CONTROL_SIZE);
     const setup: InferenceSetup = {

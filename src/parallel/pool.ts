@@ -31,7 +31,11 @@ class PoolEngine implements TrainingEngine {
   private constructor(
     private readonly setup: PoolSetup, private readonly shared: PoolViews, private readonly threads: ThreadGroup, step: number,
   ) {
-    ({ params: this.params, inputs: this.inputs, targets: this.targets, evalInputs: this.evalInputs, evalTargets: this.evalTargets } = shared);
+    this.params = shared.params;
+    this.inputs = shared.inputs;
+    this.targets = shared.targets;
+    this.evalInputs = shared.evalInputs;
+    this.evalTargets = shared.evalTargets;
     this.workers = setup.workers;
     this.kernels = setup.kernels;
     this.step = step;

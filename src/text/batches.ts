@@ -1,4 +1,4 @@
-import { CorpusError } from './corpus.js';
+import { SettingError } from '../input/settings.js';
 
 /**
  * Training batches as char-rnn / torch-rnn cut them: the stream is split into B contiguous
@@ -21,11 +21,10 @@ export class BatchSource {
     this.rowLength = Math.floor(Math.max(0, stream.length - 1) / batchSize);
     this.stepsPerEpoch = Math.floor(this.rowLength / seqLen);
     if (this.stepsPerEpoch < 1) {
-      throw new CorpusError(
-        `the training split is too short for --batch ${batchSize} --seq-len ${seqLen}: ` +
+      throw new SettingError('batch', batchSize, (name) =>
+        `the training split is too short for ${name('batch')} ${batchSize} ${name('seqLen')} ${seqLen}: ` +
           `one batch needs ${batchSize * seqLen + 1} characters and it has ${stream.length}; ` +
-          `use a smaller --batch or --seq-len, a smaller --val-frac, or more text`,
-      );
+          `use a smaller ${name('batch')} or ${name('seqLen')}, a smaller ${name('valFrac')}, or more text`);
     }
   }
 

@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
+import { InputError } from '../input/settings.js';
 import { EOS, Vocabulary } from './vocab.js';
 
 /** A problem with the input text; the message is one line that names the file. */
-export class CorpusError extends Error {
+export class CorpusError extends InputError {
   override name = 'CorpusError';
 }
 
-/** How a corpus is cut into documents (spec/text.md: each file is one, or a finer split). */
+/** How a corpus is cut into documents (docs/text.md: each file is one, or a finer split). */
 export type DocsMode = 'file' | 'line' | 'blank';
 
 export const DOCS_MODES: readonly DocsMode[] = ['file', 'line', 'blank'];

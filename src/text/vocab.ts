@@ -1,5 +1,5 @@
 /**
- * The character vocabulary (spec/text.md): id 0 is `<EOS>`, id 1 is `<UNK>`, then the
+ * The character vocabulary (docs/text.md): id 0 is `<EOS>`, id 1 is `<UNK>`, then the
  * training text's characters in code-point order. A token is one Unicode code point.
  */
 export const EOS = 0;
@@ -14,9 +14,6 @@ export interface DecodeOptions {
   /** Default U+FFFD, the replacement character. */
   unk?: string;
 }
-
-/** `decode` options that print the special tokens by name, e.g. for debugging a stream. */
-export const SPECIAL_NAMES: Readonly<Required<DecodeOptions>> = { eos: EOS_TOKEN, unk: UNK_TOKEN };
 
 export class Vocabulary {
   /** Token id → token: `<EOS>`, `<UNK>`, then one code point per entry. */
@@ -59,24 +56,28 @@ export class Vocabulary {
 
   /** Rebuilds a vocabulary stored in a checkpoint or an `rnn-state/1` file, checking its shape. */
   static fromTokens(tokens: readonly string[]): Vocabulary {
-    if (tokens[EOS] !== EOS_TOKEN || tokens[UNK] !== UNK_TOKEN) {
-      throw new Error(
-        `invalid vocabulary: it must start with "${EOS_TOKEN}", "${UNK_TOKEN}" but starts with ` +
-          JSON.stringify(tokens.slice(0, 2)),
-      );
-    }
-    const seen = new Set<string>();
-    for (let id = UNK + 1; id < tokens.length; id++) {
-      const token = tokens[id];
-      if (typeof token !== 'string' || [...token].length !== 1) {
-        throw new Error(`invalid vocabulary: token ${id} is ${JSON.stringify(token)}, not a single character`);
+    const fault = vocabularyFault(tokens);
+    if (fault !== null) {
+      const token = JSON.stringify(tokens[fault.id]);
+      switch (fault.kind) {
+        case 'special':
+          throw new Error(
+            `invalid vocabulary: it must start with "${EOS_TOKEN}", "${UNK_TOKEN}" but starts with ${JSON.stringify(tokens.slice(0, 2))}`,
+          );
+        case 'not-a-character':
+          throw new Error(`invalid vocabulary: token ${fault.id} is ${token}, not a single character`);
+        case 'repeat':
+          throw new Error(`invalid vocabulary: token ${fault.id} ${token} appears twice`);
       }
-      if (seen.has(token)) {
-        throw new Error(`invalid vocabulary: token ${id} ${JSON.stringify(token)} appears twice`);
-      }
-      seen.add(token);
     }
     return new Vocabulary([...tokens]);
+  }
+
+  /** Throws unless a model with this `vocabSize` reads this vocabulary's ids. */
+  checkModelSize(vocabSize: number): void {
+    if (this.size !== vocabSize) {
+      throw new RangeError(`the vocabulary has ${this.size} tokens, the model has vocabSize ${vocabSize}`);
+    }
   }
 
   /** The id of one character; `UNK` when it is not in the vocabulary. */
@@ -126,4 +127,30 @@ export class Vocabulary {
     }
     return unknown;
   }
+}
+
+/** How a token list breaks the vocabulary's rules: which id, and what is wrong there. */
+export type VocabularyFault =
+  | { id: number; kind: 'special'; expected: string }
+  | { id: number; kind: 'not-a-character' }
+  | { id: number; kind: 'repeat'; earlier: number };
+
+/**
+ * The first fault of `tokens` as a vocabulary, or null: ids 0 and 1 must be `<EOS>` and
+ * `<UNK>`, and every later token one code point, none twice.
+ */
+export function vocabularyFault(tokens: readonly unknown[]): VocabularyFault | null {
+  const special: [number, string][] = [[EOS, EOS_TOKEN], [UNK, UNK_TOKEN]];
+  for (const [id, expected] of special) {
+    if (tokens[id] !== expected) return { id, kind: 'special', expected };
+  }
+  const seen = new Map<string, number>();
+  for (let id = UNK + 1; id < tokens.length; id++) {
+    const token = tokens[id];
+    if (typeof token !== 'string' || [...token].length !== 1) return { id, kind: 'not-a-character' };
+    const earlier = seen.get(token);
+    if (earlier !== undefined) return { id, kind: 'repeat', earlier };
+    seen.set(token, id);
+  }
+  return null;
 }

@@ -2,10 +2,9 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Checkpoint } from '../checkpoint/checkpoint.js';
-import { UserError } from '../cli/errors.js';
-import { CorpusError, type PreparedData, fingerprintMatches, prepareData, readCorpus } from '../text/corpus.js';
-import { Vocabulary } from '../text/vocab.js';
-import type { TrainSettings } from './options.js';
+import { readCheckpointCorpus } from '../checkpoint/corpus.js';
+import type { TrainSettings } from '../checkpoint/settings.js';
+import { CorpusError, type PreparedData, prepareData, readCorpus } from '../text/corpus.js';
 
 /** The package root: the first folder above this module with a package.json (src/ and dist/src/ alike). */
 function packageRoot(): string {
@@ -46,7 +45,7 @@ export function loadFreshData(paths: readonly string[], settings: TrainSettings)
 export function loadResumedData(paths: readonly string[], ckpt: Checkpoint, source: string): PreparedData {
   const recorded = ckpt.corpus;
   if (recorded === null && paths.length === 0) {
-    throw new UserError(`${source} records no corpus: give the corpus it was trained on after \`rnn train\``);
+    throw new CorpusError(`${source} records no corpus: give the corpus it was trained on after \`rnn train\``);
   }
   const files = paths.length > 0 ? paths.map((p) => resolve(p)) : recorded!.files.map((f) => f.path);
   let read;
@@ -54,7 +53,8 @@ export function loadResumedData(paths: readonly string[], ckpt: Checkpoint, sour
     read = readCheckpointCorpus(ckpt, files);
   } catch (err) {
     if (err instanceof CorpusError && paths.length === 0) {
-      throw new CorpusError(`${err.message} (a corpus file recorded in ${source}; give the corpus's new location after \`rnn train\`)`);
+      throw new CorpusError((name) =>
+        `${err.messageNaming(name)} (a corpus file recorded in ${source}; give the corpus's new location after \`rnn train\`)`);
     }
     throw err;
   }
@@ -62,23 +62,11 @@ export function loadResumedData(paths: readonly string[], ckpt: Checkpoint, sour
   if (recorded !== null) {
     if (changed) {
       const was = recorded.files.map((f) => f.path).join(', ');
-      throw new CorpusError(
+      throw new CorpusError((name) =>
         `the corpus (${files.join(', ')}) differs from the one ${source} was trained on (${was}; ` +
           `${recorded.totalTokens} characters, sha256 ${recorded.sha256.slice(0, 12)}…): ` +
-          `resume with that text, or start a new run without --resume`,
-      );
+          `resume with that text, or start a new run without ${name('resume')}`);
     }
   }
   return data;
-}
-
-/**
- * `files` read as the checkpoint read its corpus: its documents mode, split and vocabulary.
- * `changed` says whether they differ from the text it recorded (false when it recorded none).
- */
-export function readCheckpointCorpus(ckpt: Checkpoint, files: readonly string[]): { data: PreparedData; changed: boolean } {
-  // the corpus record says how the text was read; a checkpoint without one, its training settings
-  const { docs, valFrac } = ckpt.corpus ?? ckpt.config.training;
-  const data = prepareData(readCorpus(files, docs), { valFrac, minCount: 1, vocab: Vocabulary.fromTokens(ckpt.vocab) });
-  return { data, changed: ckpt.corpus !== null && !fingerprintMatches(data.fingerprint, ckpt.corpus) };
 }

@@ -1,5 +1,5 @@
 import type { ModelConfig } from '../engine/config.js';
-import type { RunLimits, TrainSettings } from './options.js';
+import type { RunLimits, TrainSettings } from '../checkpoint/settings.js';
 import type { OutputPaths } from './output.js';
 
 /** Why a run ended: a limit reached, or a signal (the abort reason, e.g. 'SIGINT'). */

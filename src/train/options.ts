@@ -1,70 +1,10 @@
-import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import type { Checkpoint } from '../checkpoint/checkpoint.js';
-import { issuePhrase } from '../checkpoint/errors.js';
-import { UserError } from '../cli/errors.js';
-import { CELL_KINDS, type CellKind } from '../engine/config.js';
-import type { OptimizerKind } from '../engine/optim.js';
-import { DOCS_MODES, type DocsMode } from '../text/corpus.js';
-
-/** Everything that shapes a training run, as `rnn train`'s flags name it (camelCase). */
-export interface TrainSettings {
-  cell: CellKind;
-  layers: number;
-  hidden: number;
-  embed: number;
-  dropout: number;
-  seqLen: number;
-  batch: number;
-  lr: number;
-  /** Per-epoch factor: epoch e trains at lr · lrDecay^e. */
-  lrDecay: number;
-  /** Max global L2 norm of the gradient; null: no clipping. */
-  clip: number | null;
-  /** Max |g| per element; null: no clipping. */
-  clipValue: number | null;
-  optimizer: OptimizerKind;
-  seed: number;
-  workers: number;
-  valFrac: number;
-  minCount: number;
-  docs: DocsMode;
-  /** Evaluate (and checkpoint) every this many steps; 0: only at the end. */
-  evalEvery: number;
-}
-
-/** When the run ends: the first limit reached. All are totals over the run, resumed parts included. */
-export interface RunLimits {
-  epochs: number | null;
-  maxSteps: number | null;
-  /** Training wall-clock seconds, summed over every part of a resumed run. */
-  timeSeconds: number | null;
-}
-
-/**
- * The defaults, in one place. A PyTorch sweep on tinyshakespeare found a 2-layer GRU with
- * H = 96, E = 64, Adam 4e-3, B = 25, T = 50 gives the best loss per character on a small CPU
- * budget; the rest follow nanoGPT / char-rnn practice.
- */
-export const TRAIN_DEFAULTS: Readonly<Omit<TrainSettings, 'workers'>> = {
-  cell: 'gru', // the sweep's best cell; 3 gates to an LSTM's 4, so 3/4 of its recurrent weights
-  layers: 2, // the sweep's best depth
-  hidden: 96, // the sweep's best width for a small CPU budget
-  embed: 64, // the sweep's best embedding size
-  dropout: 0, // a model this small underfits a few MB of text; dropout would only slow it down
-  seqLen: 50, // BPTT window T, the sweep's best (and char-rnn's)
-  batch: 25, // the sweep's best B: more updates per character read than B = 50
-  lr: 4e-3, // Adam's rate in the sweep's best run
-  lrDecay: 1, // no decay: default runs are one epoch; e.g. 0.95 suits long runs
-  clip: 5, // global-norm clipping as char-rnn; keeps early recurrent updates from blowing up
-  clipValue: null, // element-wise clipping off
-  optimizer: 'adam', // the sweep's optimizer
-  seed: 1337, // any fixed value: runs are reproducible by default
-  valFrac: 0.1, // the last 10% of the text, as char-rnn
-  minCount: 1, // keep every character the training text has
-  docs: 'file', // each file one document (spec/text.md)
-  evalEvery: 400, // only where the validation split is unknown (an imported model); see defaultEvalEvery
-};
+import { type RunLimits, type TrainSettings, defaultSettings, settingsFromConfig } from '../checkpoint/settings.js';
+import { CELL_KINDS } from '../engine/config.js';
+import { OPTIMIZER_KINDS } from '../engine/optim.js';
+import { PositiveIntegerSchema, SeedSchema, SettingError, numeric, parseSettings } from '../input/settings.js';
+import { DOCS_MODES } from '../text/corpus.js';
 
 /**
  * Steps between evaluations when --eval-every is not given: a validation pass is a forward
@@ -76,13 +16,8 @@ export function defaultEvalEvery(valChars: number, batch: number, seqLen: number
   return Math.max(100, Math.ceil((10 * valChars) / (3 * batch * seqLen) / 100) * 100);
 }
 
-/** Threads by default: every core the OS offers this process. */
-export function defaultWorkers(): number {
-  return availableParallelism();
-}
-
 /** How long a run trains when no --epochs, --max-steps or --time is given: one pass over the text. */
-export const DEFAULT_LIMITS: Readonly<RunLimits> = { epochs: 1, maxSteps: null, timeSeconds: null };
+const DEFAULT_LIMITS: Readonly<RunLimits> = { epochs: 1, maxSteps: null, timeSeconds: null };
 
 /** What `train()` accepts: any setting left out takes its default (or, resuming, the checkpoint's). */
 export interface TrainOptions extends Partial<TrainSettings> {
@@ -111,67 +46,50 @@ export function parseDuration(text: string): number | null {
   return h! * 3600 + m! * 60 + s!;
 }
 
-const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
-
-/** Flag text to a number when it reads as one; anything else is left for the schema to reject. */
-const numeric = <T extends z.ZodType>(schema: T) =>
-  z.preprocess((value) => (typeof value === 'string' && NUMBER.test(value.trim()) ? Number(value) : value), schema);
-
-const positiveInt = numeric(z.int().min(1));
-
 const OptionsSchema = z.strictObject({
   cell: z.enum(CELL_KINDS).optional(),
-  layers: positiveInt.optional(),
-  hidden: positiveInt.optional(),
-  embed: positiveInt.optional(),
+  layers: PositiveIntegerSchema.optional(),
+  hidden: PositiveIntegerSchema.optional(),
+  embed: PositiveIntegerSchema.optional(),
   dropout: numeric(z.number().min(0).lt(1)).optional(),
-  seqLen: positiveInt.optional(),
-  batch: positiveInt.optional(),
+  seqLen: PositiveIntegerSchema.optional(),
+  batch: PositiveIntegerSchema.optional(),
   lr: numeric(z.number().positive()).optional(),
   lrDecay: numeric(z.number().positive().max(1)).optional(),
   // 0 turns clipping off
   clip: numeric(z.number().min(0)).nullable().optional(),
   clipValue: numeric(z.number().min(0)).nullable().optional(),
-  optimizer: z.enum(['adam', 'sgd']).optional(),
-  seed: numeric(z.int().min(0).max(0xffffffff)).optional(),
-  workers: positiveInt.optional(),
+  optimizer: z.enum(OPTIMIZER_KINDS).optional(),
+  seed: SeedSchema.optional(),
+  workers: PositiveIntegerSchema.optional(),
   valFrac: numeric(z.number().min(0).lt(1)).optional(),
-  minCount: positiveInt.optional(),
+  minCount: PositiveIntegerSchema.optional(),
   docs: z.enum(DOCS_MODES).optional(),
   evalEvery: numeric(z.int().min(0)).optional(),
-  epochs: positiveInt.optional(),
-  maxSteps: positiveInt.optional(),
+  epochs: PositiveIntegerSchema.optional(),
+  maxSteps: PositiveIntegerSchema.optional(),
   time: z.union([z.number(), z.string()]).optional(),
   out: z.string().min(1).optional(),
   resume: z.string().min(1).optional(),
   command: z.array(z.string()).optional(),
 });
 
-/** `seqLen` → `--seq-len`. */
-export function flagName(key: PropertyKey): string {
-  return `--${String(key).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-}
-
 /**
  * Validates options (from the command line, as strings, or from code, as numbers); the first
- * problem becomes a one-line UserError naming the flag, e.g. `--hidden: must be >= 1 (got 0)`.
+ * problem is a SettingError naming the option, e.g. `--hidden: must be >= 1 (got 0)` on the
+ * command line.
  */
 export function parseOptions(input: Record<string, unknown>): ParsedOptions {
-  const defined = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
-  const parsed = OptionsSchema.safeParse(defined, { reportInput: true });
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    if (issue.code === 'unrecognized_keys') throw new UserError(`unknown option ${flagName(issue.keys[0]!)}`);
-    throw new UserError(`${flagName(issue.path[0] ?? 'options')}: ${issuePhrase(issue)}`);
-  }
-  const { time, ...rest } = parsed.data;
+  const parsed = parseSettings(OptionsSchema, input);
+  const { time, ...rest } = parsed;
   const options: ParsedOptions = { ...rest };
   if (rest.clip === 0) options.clip = null;
   if (rest.clipValue === 0) options.clipValue = null;
   if (time !== undefined) {
     const seconds = typeof time === 'number' ? time : parseDuration(time);
     if (seconds === null || !(seconds > 0) || !Number.isFinite(seconds)) {
-      throw new UserError(`--time: must be a positive duration such as 90s, 3m, 1h or 1h30m (got ${JSON.stringify(time)})`);
+      throw new SettingError('time', time, (name) =>
+        `${name('time')}: must be a positive duration such as 90s, 3m, 1h or 1h30m (got ${JSON.stringify(time)})`);
     }
     options.timeSeconds = seconds;
   }
@@ -188,29 +106,17 @@ const SETTING_KEYS = [
  * data and its batching, or the random streams; anything else (lr schedule, clipping, eval
  * interval, workers, limits) may change on resume.
  */
-export const FIXED_ON_RESUME = [
+const FIXED_ON_RESUME = [
   'cell', 'layers', 'hidden', 'embed', 'dropout', 'seqLen', 'batch', 'optimizer', 'seed', 'valFrac', 'minCount', 'docs',
 ] as const satisfies readonly (keyof TrainSettings)[];
 
 /** A fresh run's settings: each option given, else its default. */
 export function freshSettings(options: ParsedOptions): TrainSettings {
-  const settings: TrainSettings = { ...TRAIN_DEFAULTS, workers: options.workers ?? defaultWorkers() };
+  const settings = defaultSettings();
   for (const key of SETTING_KEYS) {
     if (options[key] !== undefined) (settings as unknown as Record<string, unknown>)[key] = options[key];
   }
   return settings;
-}
-
-/** The settings a checkpoint was trained with. */
-export function checkpointSettings(ckpt: Checkpoint): TrainSettings {
-  const { model, training } = ckpt.config;
-  return {
-    cell: model.cell, layers: model.numLayers, hidden: model.hiddenSize, embed: model.embedDim, dropout: model.dropout,
-    seqLen: training.seqLen, batch: training.batchSize, lr: training.lr, lrDecay: training.lrDecay,
-    clip: training.clip, clipValue: training.clipValue, optimizer: training.optimizer, seed: training.seed,
-    workers: training.workers, valFrac: training.valFrac, minCount: training.minCount, docs: training.docs,
-    evalEvery: training.evalEvery,
-  };
 }
 
 /**
@@ -219,14 +125,14 @@ export function checkpointSettings(ckpt: Checkpoint): TrainSettings {
  * it with the same value is fine. Workers default to the checkpoint's, for an identical result.
  */
 export function resumedSettings(options: ParsedOptions, ckpt: Checkpoint, source: string): TrainSettings {
-  const settings = checkpointSettings(ckpt);
+  const settings = settingsFromConfig(ckpt.config);
   for (const key of FIXED_ON_RESUME) {
     const given = options[key];
-    if (given !== undefined && given !== settings[key]) {
-      throw new UserError(
-        `${flagName(key)} ${given} contradicts ${source}, which was trained with ${flagName(key)} ${settings[key]}: ` +
-          `leave it out to resume, or start a new run without --resume`,
-      );
+    const recorded = settings[key];
+    if (given !== undefined && given !== recorded) {
+      throw new SettingError(key, given, (name) =>
+        `${name(key)} ${given} contradicts ${source}, which was trained with ${name(key)} ${recorded}: ` +
+          `leave it out to resume, or start a new run without ${name('resume')}`);
     }
   }
   for (const key of SETTING_KEYS) {

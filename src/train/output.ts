@@ -1,7 +1,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { UserError } from '../cli/errors.js';
-import type { TrainSettings } from './options.js';
+import { CHECKPOINT_DIR } from '../checkpoint/find.js';
+import type { TrainSettings } from '../checkpoint/settings.js';
+import { SettingError } from '../input/settings.js';
 
 /** Where a run writes: the checkpoint of its last state and the one with the best validation loss. */
 export interface OutputPaths {
@@ -29,7 +30,7 @@ export function defaultOut(corpus: string, settings: TrainSettings, now: Date): 
   const stamp =
     `${now.getFullYear()}${pad(now.getMonth() + 1)}${pad(now.getDate())}-` +
     `${pad(now.getHours())}${pad(now.getMinutes())}${pad(now.getSeconds())}`;
-  return join('checkpoints', `${corpus}-${settings.cell}-${settings.layers}x${settings.hidden}-${stamp}`);
+  return join(CHECKPOINT_DIR, `${corpus}-${settings.cell}-${settings.layers}x${settings.hidden}-${stamp}`);
 }
 
 /**
@@ -40,15 +41,19 @@ export function defaultOut(corpus: string, settings: TrainSettings, now: Date): 
 export function checkOutputFree(paths: OutputPaths, out: string, resume: string | null): void {
   const isFolderLayout = paths.latest === join(out, 'latest.json');
   if (isFolderLayout && existsSync(out) && !statSync(out).isDirectory()) {
-    throw new UserError(`--out ${out} is a file; give a folder, or a path ending in .json`);
+    throw new SettingError('out', out, (name) => `${name('out')} ${out} is a file; give a folder, or a path ending in .json`);
   }
   const continuing = resume !== null && resolve(resume) === resolve(paths.latest);
   for (const path of [paths.latest, paths.best]) {
     if (!existsSync(path)) continue;
-    if (statSync(path).isDirectory()) throw new UserError(`--out: ${path} is a folder, not a checkpoint file`);
+    if (statSync(path).isDirectory()) {
+      throw new SettingError('out', out, (name) => `${name('out')}: ${path} is a folder, not a checkpoint file`);
+    }
     if (!continuing) {
-      const hint = resume === null ? `resume it with --resume ${paths.latest}` : `resume ${paths.latest} instead`;
-      throw new UserError(`--out: ${path} already exists and this run would overwrite it; ${hint}, or choose another --out`);
+      throw new SettingError('out', out, (name) => {
+        const hint = resume === null ? `resume it with ${name('resume')} ${paths.latest}` : `resume ${paths.latest} instead`;
+        return `${name('out')}: ${path} already exists and this run would overwrite it; ${hint}, or choose another ${name('out')}`;
+      });
     }
   }
 }

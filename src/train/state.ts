@@ -1,12 +1,7 @@
-import {
-  type Checkpoint,
-  type HistoryEntry,
-  CHECKPOINT_FORMAT,
-  carriedStateLayout,
-  decodeTensors,
-  encodeTensors,
-} from '../checkpoint/checkpoint.js';
+import { type Checkpoint, type HistoryEntry, CHECKPOINT_FORMAT, carriedStateLayout } from '../checkpoint/checkpoint.js';
 import { CheckpointError } from '../checkpoint/errors.js';
+import { type RunLimits, type TrainSettings, trainingConfig } from '../checkpoint/settings.js';
+import { decodeTensors, encodeTensors } from '../checkpoint/tensors.js';
 import type { ModelConfig } from '../engine/config.js';
 import { ADAM_DEFAULTS } from '../engine/optim.js';
 import { paramLayout } from '../engine/params.js';
@@ -14,7 +9,6 @@ import type { RngState } from '../engine/random.js';
 import type { OptimizerMoments, RecurrentState, TrainingEngine } from '../parallel/engine.js';
 import type { DataFingerprint } from '../text/corpus.js';
 import type { Vocabulary } from '../text/vocab.js';
-import type { RunLimits, TrainSettings } from './options.js';
 
 /** Where a run stands: everything besides the weights and optimizer that exact resume needs. */
 export interface Progress {
@@ -49,7 +43,7 @@ export interface Snapshot {
   command: string[];
 }
 
-/** The whole run as a checkpoint (spec: src/checkpoint): weights and moments exact, carried state included. */
+/** The whole run as a checkpoint: weights and moments exact, carried state included. */
 export function buildCheckpoint(s: Snapshot): Checkpoint {
   const { settings, limits, model, engine, progress } = s;
   const layout = paramLayout(model);
@@ -64,15 +58,7 @@ export function buildCheckpoint(s: Snapshot): Checkpoint {
     format: CHECKPOINT_FORMAT,
     createdAt: new Date().toISOString(),
     command: s.command,
-    config: {
-      model: { ...model },
-      training: {
-        seqLen: settings.seqLen, batchSize: settings.batch, lr: settings.lr, lrDecay: settings.lrDecay,
-        clip: settings.clip, clipValue: settings.clipValue, seed: settings.seed, workers: settings.workers,
-        valFrac: settings.valFrac, minCount: settings.minCount, docs: settings.docs, evalEvery: settings.evalEvery,
-        optimizer: settings.optimizer, epochs: limits.epochs, maxSteps: limits.maxSteps, timeSeconds: limits.timeSeconds,
-      },
-    },
+    config: { model: { ...model }, training: trainingConfig(settings, limits) },
     vocab: [...s.vocab.tokens],
     weights: encodeTensors(layout, engine.params),
     optimizer: {

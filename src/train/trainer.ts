@@ -1,24 +1,16 @@
-import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { type Checkpoint, loadCheckpoint, saveCheckpoint } from '../checkpoint/checkpoint.js';
-import { UserError } from '../cli/errors.js';
+import { saveCheckpoint } from '../checkpoint/checkpoint.js';
 import type { ModelConfig } from '../engine/config.js';
-import { initParams } from '../engine/model.js';
-import { paramLayout } from '../engine/params.js';
-import { Rng } from '../engine/random.js';
 import type { StepSettings } from '../engine/step.js';
 import { sampleText } from '../generate/sample.js';
 import { scoreBatches } from '../generate/score.js';
 import type { TrainingEngine } from '../parallel/engine.js';
 import { createEngine } from '../parallel/pool.js';
-import { BatchSource, EvalBatches } from '../text/batches.js';
-import type { PreparedData } from '../text/corpus.js';
-import { corpusName, defaultCorpus, loadFreshData, loadResumedData } from './data.js';
 import type { StopReason, TrainEvent } from './events.js';
-import { type RunLimits, type TrainOptions, type TrainSettings, defaultEvalEvery, freshSettings, parseOptions, resumedSettings, runLimits } from './options.js';
-import { type OutputPaths, checkOutputFree, defaultOut, outputPaths, resumedOut } from './output.js';
-import { type Progress, type Restored, buildCheckpoint, lrAt, restoreRun } from './state.js';
+import type { TrainOptions } from './options.js';
+import { type RunSetup, setUpRun } from './setup.js';
+import { type Progress, buildCheckpoint, lrAt } from './state.js';
 
 export interface TrainHooks {
   onEvent?: (event: TrainEvent) => void;
@@ -48,7 +40,7 @@ const SAMPLE_TEMPERATURE = 0.8;
 const SMOOTHING = 0.05;
 
 /** A uint32 drawn from (seed, step, stream) alone (a murmur3-style mix), so a resumed run draws the same. */
-export function stepSeed(seed: number, step: number, stream: number): number {
+function stepSeed(seed: number, step: number, stream: number): number {
   let x = (seed ^ Math.imul(step + 1, 0x9e3779b1) ^ Math.imul(stream + 1, 0x85ebca77)) >>> 0;
   x = Math.imul(x ^ (x >>> 16), 0x7feb352d);
   x = Math.imul(x ^ (x >>> 15), 0x846ca68b);
@@ -66,86 +58,6 @@ export function periodicEvalIsRedundant(secondsLeft: number, evalSeconds: number
 const DROPOUT_STREAM = 1;
 const SAMPLE_STREAM = 2;
 
-/** Everything a run needs before its first step, all checked before anything is written. */
-interface Setup {
-  settings: TrainSettings;
-  limits: RunLimits;
-  model: ModelConfig;
-  data: PreparedData;
-  batches: BatchSource;
-  evalBatches: EvalBatches | null;
-  start: Restored;
-  resume: string | null;
-  paths: OutputPaths;
-  corpus: string[];
-  totalSteps: number | null;
-  command: string[];
-}
-
-function prepare(options: TrainOptions, corpusPaths: readonly string[]): Setup {
-  const parsed = parseOptions({ ...options });
-  // --resume DIR means DIR/latest.json, the folder layout's running checkpoint
-  const resume = parsed.resume === undefined ? null : isFolder(parsed.resume) ? join(parsed.resume, 'latest.json') : parsed.resume;
-  const ckpt: Checkpoint | null = resume === null ? null : loadCheckpoint(resume);
-  const settings = ckpt ? resumedSettings(parsed, ckpt, resume!) : freshSettings(parsed);
-  const limits = runLimits(parsed, ckpt);
-  const given = [...corpusPaths];
-  const data = ckpt ? loadResumedData(given, ckpt, resume!) : loadFreshData(given.length > 0 ? given : [defaultCorpus()], settings);
-  if (!ckpt && parsed.evalEvery === undefined) settings.evalEvery = defaultEvalEvery(data.val.length, settings.batch, settings.seqLen);
-  const corpus = data.fingerprint.files.map((f) => f.path);
-  const batches = new BatchSource(data.train, settings.batch, settings.seqLen);
-  let evalBatches: EvalBatches | null = null;
-  if (settings.valFrac > 0) {
-    evalBatches = new EvalBatches(data.val, settings.batch, settings.seqLen);
-    if (evalBatches.rows === 0) {
-      throw new UserError(
-        `--val-frac ${settings.valFrac} leaves only ${data.val.length} validation character${data.val.length === 1 ? '' : 's'}, too few to score: ` +
-          `raise --val-frac, use --val-frac 0 for none, or give more text`,
-      );
-    }
-  }
-  const model: ModelConfig = ckpt
-    ? { ...ckpt.config.model }
-    : { cell: settings.cell, vocabSize: data.vocab.size, embedDim: settings.embed, hiddenSize: settings.hidden, numLayers: settings.layers, dropout: settings.dropout };
-  const start = ckpt ? restoreRun(ckpt, resume!, batches.stepsPerEpoch) : freshStart(model, settings);
-
-  const out = parsed.out ?? (resume !== null ? resumedOut(resume) : defaultOut(corpusName(given.length > 0 ? given : corpus), settings, new Date()));
-  const paths = outputPaths(out);
-  checkOutputFree(paths, out, resume);
-
-  const bySteps = [limits.maxSteps, limits.epochs === null ? null : limits.epochs * batches.stepsPerEpoch].filter((n) => n !== null);
-  const totalSteps = bySteps.length > 0 ? Math.min(...bySteps) : null;
-  const { step, elapsedSeconds } = start.progress;
-  if ((totalSteps !== null && step >= totalSteps) || (limits.timeSeconds !== null && elapsedSeconds >= limits.timeSeconds)) {
-    throw new UserError(
-      `${resume} has already trained to its end (step ${step}, ${Math.round(elapsedSeconds)} s): ` +
-        `give a larger --max-steps, --epochs or --time to go on`,
-    );
-  }
-  const command = parsed.command ?? ['rnn', 'train', ...corpusPaths];
-  return { settings, limits, model, data, batches, evalBatches, start, resume, paths, corpus, totalSteps, command };
-}
-
-function isFolder(path: string): boolean {
-  return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
-}
-
-function freshStart(model: ModelConfig, settings: TrainSettings): Restored {
-  const rng = new Rng(settings.seed);
-  const params = initParams(model, rng);
-  const size = paramLayout(model).total;
-  const moments = settings.optimizer === 'adam' ? size : 0;
-  return {
-    params,
-    optimizer: { step: 0, m: new Float32Array(moments), v: new Float32Array(moments) },
-    carried: null,
-    progress: {
-      step: 0, epoch: 0, cursor: 0, charsSeen: 0, elapsedSeconds: 0, smoothedLoss: null, bestValLoss: null,
-      history: [], rng: rng.state(),
-    },
-  };
-}
-
 /**
  * Trains a character-level model (or goes on training one, with `options.resume`) on the text
  * at `corpusPaths` (files or folders; none: the bundled corpus), reporting through `onEvent`.
@@ -156,7 +68,7 @@ function freshStart(model: ModelConfig, settings: TrainSettings): Restored {
  * and losses of N + M steps in one run, bit for bit.
  */
 export async function train(options: TrainOptions, corpusPaths: readonly string[] = [], hooks: TrainHooks = {}): Promise<TrainResult> {
-  const setup = prepare(options, corpusPaths);
+  const setup = setUpRun(options, corpusPaths);
   const { settings, model, start } = setup;
   const engine = await createEngine({
     config: model, params: start.params, optimizer: settings.optimizer, moments: start.optimizer,
@@ -181,24 +93,24 @@ class Run {
   private evalSeconds: number | null = null;
   private bestExists: boolean;
 
-  constructor(private readonly s: Setup, private readonly engine: TrainingEngine, private readonly hooks: TrainHooks) {
-    this.progress = s.start.progress;
+  constructor(private readonly setup: RunSetup, private readonly engine: TrainingEngine, private readonly hooks: TrainHooks) {
+    this.progress = setup.start.progress;
     this.elapsedBefore = this.progress.elapsedSeconds;
     this.emit = hooks.onEvent ?? (() => {});
-    this.bestExists = existsSync(s.paths.best);
+    this.bestExists = existsSync(setup.paths.best);
     const last = this.progress.history.at(-1);
     if (last && last.step === this.progress.step) this.valLoss = last.valLoss;
   }
 
   async go(): Promise<TrainResult> {
-    const { settings, batches, limits, totalSteps } = this.s;
+    const { settings, batches, limits, totalSteps } = this.setup;
     const { engine, progress } = this;
     const signal = this.hooks.signal;
     this.emit({
-      event: 'start', resumedFrom: this.s.resume, step: progress.step, model: { ...this.s.model },
-      parameters: engine.params.length, settings: { ...settings }, limits: { ...limits }, corpus: this.s.corpus,
-      trainChars: this.s.data.train.length, valChars: this.s.data.val.length, stepsPerEpoch: batches.stepsPerEpoch,
-      totalSteps, out: { ...this.s.paths },
+      event: 'start', resumedFrom: this.setup.resume, step: progress.step, model: { ...this.setup.model },
+      parameters: engine.params.length, settings: { ...settings }, limits: { ...limits }, corpus: this.setup.corpus,
+      trainChars: this.setup.data.train.length, valChars: this.setup.data.val.length, stepsPerEpoch: batches.stepsPerEpoch,
+      totalSteps, out: { ...this.setup.paths },
     });
     const stepSettings: StepSettings = { lr: settings.lr, clip: settings.clip, clipValue: settings.clipValue };
     const charsPerStep = settings.batch * settings.seqLen;
@@ -243,14 +155,14 @@ class Run {
       else await this.evaluateAndSave();
     }
     const signalName = reason === 'interrupted' ? String(signal?.reason ?? 'abort') : null;
-    const best = this.bestExists ? this.s.paths.best : null;
+    const best = this.bestExists ? this.setup.paths.best : null;
     this.emit({
       event: 'done', reason, signal: signalName, step: progress.step, epoch: this.epochs(), trainLoss: progress.smoothedLoss,
-      valLoss: this.valLoss, bestValLoss: progress.bestValLoss, latest: this.s.paths.latest, best, elapsedSeconds: this.elapsed(),
+      valLoss: this.valLoss, bestValLoss: progress.bestValLoss, latest: this.setup.paths.latest, best, elapsedSeconds: this.elapsed(),
     });
     return {
       reason, signal: signalName, step: progress.step, epoch: progress.epoch, params: Float32Array.from(this.engine.params),
-      config: { ...this.s.model }, valLoss: this.valLoss, bestValLoss: progress.bestValLoss, latest: this.s.paths.latest,
+      config: { ...this.setup.model }, valLoss: this.valLoss, bestValLoss: progress.bestValLoss, latest: this.setup.paths.latest,
       best, history: progress.history.map((entry) => ({ ...entry })),
     };
   }
@@ -261,17 +173,18 @@ class Run {
    * step's products, but runs at about two thirds of its speed: the measured ratio was 1/2).
    */
   private closingEvalSeconds(trainCharsPerSecond: number): number {
-    if (this.s.evalBatches === null) return 0;
-    const estimate = trainCharsPerSecond > 0 ? this.s.data.val.length / (2 * trainCharsPerSecond) : 0;
+    if (this.setup.evalBatches === null) return 0;
+    const estimate = trainCharsPerSecond > 0 ? this.setup.data.val.length / (2 * trainCharsPerSecond) : 0;
     return Math.max(estimate, this.evalSeconds ?? 0);
   }
 
   /** Whether --time will end the run, and evaluate, before half an evaluation interval. */
   private closingSoon(speed: number): boolean {
-    const { limits, settings } = this.s;
+    const { limits, settings } = this.setup;
     if (limits.timeSeconds === null || speed <= 0) return false;
     const evalSeconds = this.closingEvalSeconds(speed);
-    return periodicEvalIsRedundant(limits.timeSeconds - this.elapsed(), evalSeconds, (settings.batch * settings.seqLen) / speed, settings.evalEvery);
+    const stepSeconds = (settings.batch * settings.seqLen) / speed;
+    return periodicEvalIsRedundant(limits.timeSeconds - this.elapsed(), evalSeconds, stepSeconds, settings.evalEvery);
   }
 
   private elapsed(): number {
@@ -279,12 +192,12 @@ class Run {
   }
 
   private epochs(): number {
-    return this.progress.epoch + this.progress.cursor / this.s.batches.stepsPerEpoch;
+    return this.progress.epoch + this.progress.cursor / this.setup.batches.stepsPerEpoch;
   }
 
   /** Seconds to the nearest limit at `stepsPerSecond`, or null when no limit is known. */
   private eta(stepsPerSecond: number): number | null {
-    const { totalSteps, limits } = this.s;
+    const { totalSteps, limits } = this.setup;
     const left: number[] = [];
     if (totalSteps !== null && stepsPerSecond > 0) left.push((totalSteps - this.progress.step) / stepsPerSecond);
     if (limits.timeSeconds !== null) left.push(limits.timeSeconds - this.elapsed());
@@ -296,19 +209,19 @@ class Run {
    * state carried chunk to chunk; null when the run has no validation split or is interrupted.
    */
   private async validate(): Promise<number | null> {
-    const batches = this.s.evalBatches;
+    const batches = this.setup.evalBatches;
     if (batches === null) return null;
     const sum = await scoreBatches(this.engine, batches, () => this.hooks.signal?.aborted === true);
     return sum === null ? null : sum / batches.predictions;
   }
 
   private async evaluateAndSave(): Promise<void> {
-    const { progress, s } = this;
+    const { progress, setup } = this;
     if (progress.smoothedLoss === null) throw new Error('evaluation before the first step');
     const t0 = performance.now();
     const valLoss = await this.validate();
     this.evalSeconds = Math.max(this.evalSeconds ?? 0, (performance.now() - t0) / 1000);
-    if (valLoss === null && s.evalBatches !== null) {
+    if (valLoss === null && setup.evalBatches !== null) {
       this.save(false); // interrupted mid-validation: keep the state, record no evaluation
       return;
     }
@@ -317,11 +230,11 @@ class Run {
     if (improved) progress.bestValLoss = valLoss;
     progress.history.push({
       step: progress.step, epoch: progress.epoch, charsSeen: progress.charsSeen, trainLoss: progress.smoothedLoss,
-      valLoss, lr: lrAt(s.settings, progress.epoch), seconds: this.elapsed(),
+      valLoss, lr: lrAt(setup.settings, progress.epoch), seconds: this.elapsed(),
     });
     const sample = sampleText({
-      config: s.model, params: this.engine.params, vocab: s.data.vocab, length: SAMPLE_LENGTH,
-      temperature: SAMPLE_TEMPERATURE, seed: stepSeed(s.settings.seed, progress.step, SAMPLE_STREAM),
+      config: setup.model, params: this.engine.params, vocab: setup.data.vocab, length: SAMPLE_LENGTH,
+      temperature: SAMPLE_TEMPERATURE, seed: stepSeed(setup.settings.seed, progress.step, SAMPLE_STREAM),
     });
     this.emit({
       event: 'eval', step: progress.step, epoch: this.epochs(), trainLoss: progress.smoothedLoss, valLoss,
@@ -333,18 +246,18 @@ class Run {
 
   /** Writes `latest` (and `best` too when asked), each atomically. */
   private save(best: boolean): void {
-    const { progress, s } = this;
+    const { progress, setup } = this;
     progress.elapsedSeconds = this.elapsed();
     const checkpoint = buildCheckpoint({
-      settings: s.settings, limits: s.limits, model: s.model, vocab: s.data.vocab, engine: this.engine,
-      progress, fingerprint: s.data.fingerprint, command: s.command,
+      settings: setup.settings, limits: setup.limits, model: setup.model, vocab: setup.data.vocab, engine: this.engine,
+      progress, fingerprint: setup.data.fingerprint, command: setup.command,
     });
-    saveCheckpoint(s.paths.latest, checkpoint);
-    this.emit({ event: 'checkpoint', step: progress.step, kind: 'latest', path: s.paths.latest });
+    saveCheckpoint(setup.paths.latest, checkpoint);
+    this.emit({ event: 'checkpoint', step: progress.step, kind: 'latest', path: setup.paths.latest });
     if (best) {
-      saveCheckpoint(s.paths.best, checkpoint);
+      saveCheckpoint(setup.paths.best, checkpoint);
       this.bestExists = true;
-      this.emit({ event: 'checkpoint', step: progress.step, kind: 'best', path: s.paths.best });
+      this.emit({ event: 'checkpoint', step: progress.step, kind: 'best', path: setup.paths.best });
     }
     this.savedAtStep = progress.step;
   }

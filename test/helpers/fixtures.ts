@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { CellKind, ModelConfig } from '../../src/engine/config.js';
 import { paramLayout } from '../../src/engine/params.js';
 
-/** A PyTorch reference case of ../shared/fixtures/README.md ("torch/*.json"). */
+/** A PyTorch reference case of test/fixtures/README.md ("torch/*.json"). */
 export interface TorchFixture {
   name: string;
   description: string;

@@ -1,17 +1,22 @@
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
-import { type LoadedModel, loadModel, resolveCheckpointPath, validationSplit } from '../../generate/load.js';
+import { z } from 'zod';
+import { validationSplit } from '../../checkpoint/corpus.js';
+import { resolveCheckpointPath } from '../../checkpoint/find.js';
+import { type LoadedModel, loadModel } from '../../checkpoint/load.js';
 import { type Score, scoreStream, scoreSummary, scoreText } from '../../generate/score.js';
+import { parseSettings } from '../../input/settings.js';
 import { createStepper, defaultStepperWorkers } from '../../parallel/inference.js';
 import { readTextFile } from '../../text/corpus.js';
-import { positiveInteger } from '../errors.js';
+import { warnUnknownCharacters } from '../errors.js';
+import { positiveIntegerFlag } from '../flags.js';
 
-interface PerplexityFlags {
-  checkpoint?: string;
-  text: string[];
-  json?: boolean;
-  workers?: string;
-}
+const PerplexityFlagsSchema = z.strictObject({
+  checkpoint: z.string().optional(),
+  text: z.array(z.string()),
+  json: z.boolean().optional(),
+  workers: positiveIntegerFlag,
+});
 
 interface Row extends Score {
   name: string;
@@ -31,25 +36,24 @@ export function register(program: Command): void {
     .option('--text <text>', 'a text to score (repeatable)', (value: string, previous: string[]) => [...previous, value], [])
     .option('--json', 'one JSON object per line: {"name","loss","bpc","perplexity","tokens"}')
     .option('--workers <n>', 'threads: they share the validation split\'s rows (default: every core), or each step of a text (default: every core, at least 8 hidden units each)')
-    .action((files: string[], flags: PerplexityFlags) => runPerplexity(files, flags));
+    .action((files: string[], flags: Record<string, unknown>) => runPerplexity(files, parseSettings(PerplexityFlagsSchema, flags)));
 }
 
-async function runPerplexity(files: string[], flags: PerplexityFlags): Promise<void> {
+async function runPerplexity(files: string[], flags: z.output<typeof PerplexityFlagsSchema>): Promise<void> {
   // Read every input before the (slow) scoring, so a missing file fails at once.
   const texts = [
     ...files.map((file) => ({ name: file, text: readTextFile(file) })),
     ...flags.text.map((text, i) => ({ name: `text ${i + 1}`, text })),
   ];
-  const workers = flags.workers === undefined ? undefined : positiveInteger('--workers', flags.workers);
   const model = loadModel(resolveCheckpointPath(flags.checkpoint));
   const rows: Row[] = [];
   if (texts.length === 0) {
-    rows.push({ name: 'validation', ...(await scoreValidation(model, workers ?? availableParallelism())) });
+    rows.push({ name: 'validation', ...(await scoreValidation(model, flags.workers ?? availableParallelism())) });
   } else {
-    const stepper = await createStepper(model.config, model.params, workers ?? defaultStepperWorkers(model.config));
+    const stepper = await createStepper(model.config, model.params, flags.workers ?? defaultStepperWorkers(model.config));
     try {
       for (const { name, text } of texts) {
-        warnUnknown(model, name, text);
+        warnUnknownCharacters(model.vocab, model.path, name, text, 'they read as <UNK>');
         rows.push({ name, ...scoreText(model.config, model.params, model.vocab, text, stepper) });
       }
     } finally {
@@ -68,16 +72,6 @@ async function runPerplexity(files: string[], flags: PerplexityFlags): Promise<v
 function scoreValidation(model: LoadedModel, workers: number): Promise<Score> {
   const { batchSize, seqLen } = model.checkpoint.config.training;
   return scoreStream(model.config, model.params, validationSplit(model), batchSize, seqLen, workers);
-}
-
-function warnUnknown(model: LoadedModel, name: string, text: string): void {
-  const unknown = model.vocab.countUnknown(text);
-  if (unknown > 0) {
-    process.stderr.write(
-      `rnn: warning: ${name} has ${unknown} character${unknown === 1 ? '' : 's'} outside the vocabulary of ${model.path}; ` +
-        'they read as <UNK>\n',
-    );
-  }
 }
 
 function jsonLines(rows: Row[]): string {

@@ -1,14 +1,15 @@
 import type { Command } from 'commander';
-import { exportState } from '../../generate/convert.js';
-import { UserError } from '../errors.js';
-
-interface ExportFlags {
-  format: string;
-  out: string;
-}
+import { z } from 'zod';
+import { exportState } from '../../checkpoint/convert.js';
+import { parseSettings } from '../../input/settings.js';
 
 /** `--format torch` is the `rnn-state/1` interop JSON that PyTorch loads (docs/interop.md). */
-const FORMATS = ['torch'];
+const FORMATS = ['torch'] as const;
+
+const ExportFlagsSchema = z.strictObject({
+  format: z.enum(FORMATS).describe(`one of ${FORMATS.join(', ')}`),
+  out: z.string(),
+});
 
 export function register(program: Command): void {
   program
@@ -17,8 +18,8 @@ export function register(program: Command): void {
     .argument('<checkpoint>', 'checkpoint file')
     .option('--format <format>', `export format: ${FORMATS.join(', ')}`, 'torch')
     .requiredOption('--out <file>', 'where to write the rnn-state/1 JSON')
-    .action((checkpoint: string, flags: ExportFlags) => {
-      if (!FORMATS.includes(flags.format)) throw new UserError(`--format must be one of ${FORMATS.join(', ')} (got ${flags.format})`);
+    .action((checkpoint: string, given: Record<string, unknown>) => {
+      const flags = parseSettings(ExportFlagsSchema, given);
       const model = exportState(checkpoint, flags.out);
       const { cell, numLayers, hiddenSize } = model.config;
       process.stdout.write(`wrote ${flags.out} (${cell}, ${numLayers}×${hiddenSize}, ${model.params.length.toLocaleString('en-US')} parameters)\n`);

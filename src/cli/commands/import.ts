@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { importState } from '../../generate/convert.js';
+import { importState } from '../../checkpoint/convert.js';
 
 interface ImportFlags {
   out: string;

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { type LoadedModel, loadModel, resolveCheckpointPath } from '../../generate/load.js';
+import { resolveCheckpointPath } from '../../checkpoint/find.js';
+import { type LoadedModel, loadModel } from '../../checkpoint/load.js';
 
 interface InfoFlags {
   json?: boolean;
@@ -66,7 +67,7 @@ function infoText(model: LoadedModel): string {
 }
 
 /** The characters as one quoted string, with line breaks, tabs, invisible and separator characters escaped. */
-export function escapeCharacters(text: string): string {
+function escapeCharacters(text: string): string {
   let out = '"';
   for (const ch of text) {
     if (ch === '"' || ch === '\\') out += `\\${ch}`;

@@ -1,25 +1,29 @@
 import { randomInt } from 'node:crypto';
 import type { Command } from 'commander';
-import { loadModel, resolveCheckpointPath } from '../../generate/load.js';
+import { z } from 'zod';
+import { resolveCheckpointPath } from '../../checkpoint/find.js';
+import { loadModel } from '../../checkpoint/load.js';
 import { sampleText } from '../../generate/sample.js';
+import { SeedSchema, SettingError, numeric, parseSettings } from '../../input/settings.js';
 import { createStepper, defaultStepperWorkers } from '../../parallel/inference.js';
 import { readTextFile } from '../../text/corpus.js';
-import { UserError, positiveInteger } from '../errors.js';
-
-interface SampleFlags {
-  checkpoint?: string;
-  len?: string;
-  temperature?: string;
-  topK?: string;
-  topP?: string;
-  prime?: string;
-  primeFile?: string;
-  seed?: string;
-  stopAtEos?: boolean;
-  workers?: string;
-}
+import { warnUnknownCharacters } from '../errors.js';
+import { positiveIntegerFlag } from '../flags.js';
 
 const MAX_SEED = 0xffffffff;
+
+const SampleFlagsSchema = z.strictObject({
+  checkpoint: z.string().optional(),
+  len: positiveIntegerFlag,
+  temperature: numeric(z.number().min(0)).optional().describe('a number >= 0'),
+  topK: positiveIntegerFlag,
+  topP: numeric(z.number().gt(0).max(1)).optional().describe('a number in (0, 1]'),
+  prime: z.string().optional(),
+  primeFile: z.string().optional(),
+  seed: SeedSchema.optional().describe(`an integer from 0 to ${MAX_SEED}`),
+  stopAtEos: z.boolean().optional(),
+  workers: positiveIntegerFlag,
+});
 
 export function register(program: Command): void {
   program
@@ -38,28 +42,19 @@ export function register(program: Command): void {
     .option('--seed <n>', `random seed, 0..${MAX_SEED} (default: a random one)`)
     .option('--stop-at-eos', 'stop when the model ends the document (<EOS>)')
     .option('--workers <n>', 'threads that share each step (default: every core, at least 8 hidden units each)')
-    .action((flags: SampleFlags) => runSample(flags));
+    .action((flags: Record<string, unknown>) => runSample(parseSettings(SampleFlagsSchema, flags)));
 }
 
-async function runSample(flags: SampleFlags): Promise<void> {
-  const length = positiveInteger('--len', flags.len ?? '200');
-  const temperature = parseNumber('--temperature', flags.temperature ?? '1', (t) => t >= 0, 'a number >= 0');
-  const topK = flags.topK === undefined ? undefined : positiveInteger('--top-k', flags.topK);
-  const topP = flags.topP === undefined ? undefined : parseNumber('--top-p', flags.topP, (p) => p > 0 && p <= 1, 'a number in (0, 1]');
-  const workersFlag = flags.workers === undefined ? undefined : positiveInteger('--workers', flags.workers);
-  const seed = flags.seed === undefined ? randomInt(MAX_SEED + 1) : parseSeed(flags.seed);
-  if (flags.prime !== undefined && flags.primeFile !== undefined) throw new UserError('use either --prime or --prime-file, not both');
+async function runSample(flags: z.output<typeof SampleFlagsSchema>): Promise<void> {
+  const { len: length = 200, temperature = 1, topK, topP } = flags;
+  const seed = flags.seed ?? randomInt(MAX_SEED + 1);
+  if (flags.prime !== undefined && flags.primeFile !== undefined) {
+    throw new SettingError('primeFile', flags.primeFile, (name) => `use either ${name('prime')} or ${name('primeFile')}, not both`);
+  }
   const prime = flags.primeFile !== undefined ? readTextFile(flags.primeFile) : flags.prime ?? '';
 
   const { path, config, params, vocab } = loadModel(resolveCheckpointPath(flags.checkpoint));
-  const unknown = vocab.countUnknown(prime);
-  if (unknown > 0) {
-    const source = flags.primeFile ?? '--prime';
-    process.stderr.write(
-      `rnn: warning: ${source} has ${unknown} character${unknown === 1 ? '' : 's'} outside the vocabulary of ${path}; ` +
-        'the model reads them as <UNK>\n',
-    );
-  }
+  warnUnknownCharacters(vocab, path, flags.primeFile ?? '--prime', prime, 'the model reads them as <UNK>');
 
   const out = process.stdout;
   // A reader that closes the pipe early (`| head`) has all it wants.
@@ -68,7 +63,7 @@ async function runSample(flags: SampleFlags): Promise<void> {
     throw error;
   });
   out.write(prime);
-  const workers = workersFlag ?? defaultStepperWorkers(config);
+  const workers = flags.workers ?? defaultStepperWorkers(config);
   const stepper = await createStepper(config, params, workers);
   // Stream in pieces: one write per character would cost more than drawing it.
   let pending = '', flushedAt = performance.now();
@@ -91,18 +86,4 @@ async function runSample(flags: SampleFlags): Promise<void> {
   out.write(pending);
   // A terminal gets a final line break; a pipe or file gets exactly the text.
   if (out.isTTY) out.write('\n');
-}
-
-function parseNumber(flag: string, raw: string, ok: (x: number) => boolean, expected: string): number {
-  const x = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(x) || !ok(x)) throw new UserError(`${flag} must be ${expected} (got ${raw})`);
-  return x;
-}
-
-function parseSeed(raw: string): number {
-  const n = Number(raw);
-  if (raw.trim() === '' || !Number.isInteger(n) || n < 0 || n > MAX_SEED) {
-    throw new UserError(`--seed must be an integer from 0 to ${MAX_SEED} (got ${raw})`);
-  }
-  return n;
 }

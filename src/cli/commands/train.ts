@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { TRAIN_DEFAULTS as D } from '../../train/options.js';
+import { TRAIN_DEFAULTS as D } from '../../checkpoint/settings.js';
+import { OPTIMIZER_KINDS } from '../../engine/optim.js';
 import { train } from '../../train/trainer.js';
 import { createProgress, progressMode } from '../progress.js';
 
@@ -28,7 +29,7 @@ export function register(program: Command): void {
     .option('--lr-decay <factor>', `learning rate factor per epoch, 0 < f <= 1 (default ${D.lrDecay})`)
     .option('--clip <norm>', `clip the gradient's global L2 norm; 0: off (default ${D.clip})`)
     .option('--clip-value <v>', 'clip each gradient element to ±v; 0: off (default off)')
-    .option('--optimizer <name>', `adam or sgd (default ${D.optimizer})`)
+    .option('--optimizer <name>', `${OPTIMIZER_KINDS.join(' or ')} (default ${D.optimizer})`)
     .option('--seed <n>', `random seed, 0 … 2^32−1 (default ${D.seed})`)
     .option('--workers <n>', 'threads (default: every core; resuming: the checkpoint\'s, for an identical result)')
     .option('--val-frac <f>', `fraction of the text, from its end, held out for validation, 0 <= f < 1 (default ${D.valFrac})`)

@@ -94,7 +94,8 @@ export class Arena implements Allocator {
     while (this.memory.buffer.byteLength < end) {
       const missing = Math.ceil((end - this.memory.buffer.byteLength) / PAGE_BYTES);
       try {
-        this.memory.grow(Math.max(missing, Math.min(this.memory.buffer.byteLength / PAGE_BYTES, MAX_PAGES - this.memory.buffer.byteLength / PAGE_BYTES)));
+        const pages = this.memory.buffer.byteLength / PAGE_BYTES;
+        this.memory.grow(Math.max(missing, Math.min(pages, MAX_PAGES - pages))); // doubling, to the maximum
       } catch {
         this.memory.grow(missing);
       }

@@ -21,11 +21,17 @@ export interface Kernels {
   readonly arena: Arena;
 
   /** C[M,N] += A[M,K] · B[N,K]ᵀ  (x·Wᵀ: a layer's input or recurrent projection, the head; M = 1 is a matrix-vector product) */
-  matmulNT(A: Float32Array, aOff: number, B: Float32Array, bOff: number, C: Float32Array, cOff: number, M: number, N: number, K: number): void;
+  matmulNT(
+    A: Float32Array, aOff: number, B: Float32Array, bOff: number, C: Float32Array, cOff: number, M: number, N: number, K: number,
+  ): void;
   /** C[M,N] += A[M,K] · B[K,N]   (dGates·W: the gradient flowing to a layer's input or state) */
-  matmulNN(A: Float32Array, aOff: number, B: Float32Array, bOff: number, C: Float32Array, cOff: number, M: number, N: number, K: number): void;
+  matmulNN(
+    A: Float32Array, aOff: number, B: Float32Array, bOff: number, C: Float32Array, cOff: number, M: number, N: number, K: number,
+  ): void;
   /** C[M,N] += A[K,M]ᵀ · B[K,N]  (dGatesᵀ·x: the gradient of a weight matrix over all rows of a window) */
-  matmulTN(A: Float32Array, aOff: number, B: Float32Array, bOff: number, C: Float32Array, cOff: number, M: number, N: number, K: number): void;
+  matmulTN(
+    A: Float32Array, aOff: number, B: Float32Array, bOff: number, C: Float32Array, cOff: number, M: number, N: number, K: number,
+  ): void;
 
   /** X[i, :] = bias for each of the M rows of X[M,N]: the start of X = b + A·Wᵀ. */
   broadcastRows(X: Float32Array, xOff: number, bias: Float32Array, biasOff: number, M: number, N: number): void;

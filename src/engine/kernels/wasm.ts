@@ -110,7 +110,9 @@ export function wasmKernels(arena: Arena): Kernels {
     adam(params, grads, m, v, off, n, stepSize, beta1, beta2, sqrtCorrection2, eps) {
       // the four arrays are the same length and share the element offset
       const at = 4 * off;
-      simd.adam(params.byteOffset + at, grads.byteOffset + at, m.byteOffset + at, v.byteOffset + at, n, stepSize, beta1, beta2, sqrtCorrection2, eps);
+      simd.adam(
+        params.byteOffset + at, grads.byteOffset + at, m.byteOffset + at, v.byteOffset + at, n, stepSize, beta1, beta2, sqrtCorrection2, eps,
+      );
     },
     sgd(params, grads, off, n, lr) {
       simd.sgd(params.byteOffset + 4 * off, grads.byteOffset + 4 * off, n, lr);

@@ -1,31 +1,21 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type Checkpoint, type TrainingConfig, CHECKPOINT_FORMAT, encodeTensors, saveCheckpoint, writeFileAtomic } from '../checkpoint/checkpoint.js';
-import { CheckpointError, readJsonFile, shortMessage } from '../checkpoint/errors.js';
-import { INTEROP_FORMAT, type ModelState, fromInteropState, toInteropState } from '../checkpoint/interop.js';
 import { ADAM_DEFAULTS } from '../engine/optim.js';
 import { paramLayout } from '../engine/params.js';
 import { Rng } from '../engine/random.js';
-import { TRAIN_DEFAULTS, defaultWorkers } from '../train/options.js';
+import { SettingError } from '../input/settings.js';
+import { type Checkpoint, CHECKPOINT_FORMAT, saveCheckpoint } from './checkpoint.js';
+import { CheckpointError, shortMessage } from './errors.js';
+import { readJsonFile, writeFileAtomic } from './files.js';
+import { INTEROP_FORMAT, type ModelState, fromInteropState, toInteropState } from './interop.js';
 import { type LoadedModel, loadModel } from './load.js';
-
-/**
- * The training settings an imported checkpoint records, used only if training resumes from
- * it: a fresh `rnn train` run's defaults.
- */
-export function importedTrainingConfig(): TrainingConfig {
-  const d = TRAIN_DEFAULTS;
-  return {
-    seqLen: d.seqLen, batchSize: d.batch, lr: d.lr, lrDecay: d.lrDecay, clip: d.clip, clipValue: d.clipValue, seed: d.seed,
-    workers: defaultWorkers(), valFrac: d.valFrac, minCount: d.minCount, docs: d.docs, evalEvery: d.evalEvery,
-    optimizer: d.optimizer,
-  };
-}
+import { defaultSettings, trainingConfig } from './settings.js';
+import { encodeTensors } from './tensors.js';
 
 /** Writes a checkpoint's model as `rnn-state/1` JSON to `outPath` (atomically; an existing file is replaced). */
 export function exportState(checkpointPath: string, outPath: string): LoadedModel {
   if (samePath(checkpointPath, outPath)) {
-    throw new CheckpointError(`--out ${outPath} is the checkpoint itself: choose another file for the export`);
+    throw new SettingError('out', outPath, (name) => `${name('out')} ${outPath} is the checkpoint itself: choose another file for the export`);
   }
   const model = loadModel(checkpointPath);
   let text: string;
@@ -40,9 +30,9 @@ export function exportState(checkpointPath: string, outPath: string): LoadedMode
 
 /**
  * Reads an `rnn-state/1` file, or a fixture that wraps one in its `state` field (as
- * shared/fixtures/eval/*.json do, beside the cases they score).
+ * test/fixtures/eval/*.json do, beside the cases they score).
  */
-export function readInteropFile(path: string): ModelState {
+function readInteropFile(path: string): ModelState {
   const json = readJsonFile(path, 'interop file');
   if (isObject(json) && json['format'] === undefined && isObject(json['state']) && json['state']['format'] === INTEROP_FORMAT) {
     return fromInteropState(json['state'], `${path}: state`);
@@ -56,7 +46,8 @@ export function readInteropFile(path: string): ModelState {
  */
 export function importedCheckpoint(state: ModelState, command: string[], createdAt = new Date()): Checkpoint {
   const layout = paramLayout(state.config);
-  const training = importedTrainingConfig();
+  // used only if training resumes from it: a fresh `rnn train` run's defaults
+  const training = trainingConfig(defaultSettings());
   const zeros = training.optimizer === 'adam' ? encodeTensors(layout, new Float32Array(layout.total)) : null;
   return {
     format: CHECKPOINT_FORMAT,
@@ -78,8 +69,12 @@ export function importedCheckpoint(state: ModelState, command: string[], created
 /** `rnn import`: an `rnn-state/1` file → a new checkpoint at `outPath`; an existing file is replaced only with `overwrite`. */
 export function importState(statePath: string, outPath: string, command: string[], overwrite: boolean): Checkpoint {
   const state = readInteropFile(statePath);
-  if (samePath(statePath, outPath)) throw new CheckpointError(`--out ${outPath} is the input file: choose another file for the checkpoint`);
-  if (!overwrite && existsSync(outPath)) throw new CheckpointError(`${outPath} already exists: pass --force to replace it`);
+  if (samePath(statePath, outPath)) {
+    throw new SettingError('out', outPath, (name) => `${name('out')} ${outPath} is the input file: choose another file for the checkpoint`);
+  }
+  if (!overwrite && existsSync(outPath)) {
+    throw new SettingError('force', overwrite, (name) => `${outPath} already exists: pass ${name('force')} to replace it`);
+  }
   const checkpoint = importedCheckpoint(state, command);
   saveCheckpoint(outPath, checkpoint);
   return checkpoint;

@@ -1,0 +1,72 @@
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { CheckpointError, shortMessage } from './errors.js';
+
+/**
+ * The parsed JSON of the file at `path`; a missing file, a folder or text that is not JSON is
+ * a one-line CheckpointError (`what` names the kind of file, e.g. "checkpoint").
+ */
+export function readJsonFile(path: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new CheckpointError(`${what} not found: ${path}`);
+    if (code === 'EISDIR') throw new CheckpointError(`${path} is a folder, not a ${what}`);
+    throw new CheckpointError(`cannot read ${what} ${path}: ${shortMessage(error)}`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new CheckpointError(`${path} is not JSON: ${shortMessage(error)}`);
+  }
+}
+
+/**
+ * Writes `text` to a temp file beside `path`, flushes it to disk and renames it over `path`,
+ * so readers (and a crash) see either the previous file or the new one. `what` names the
+ * file in the one-line error.
+ */
+export function writeFileAtomic(path: string, text: string, what = ''): void {
+  const dir = dirname(path);
+  const temp = `${path}.tmp-${process.pid}`;
+  let fd: number | null = null;
+  try {
+    mkdirSync(dir, { recursive: true });
+    fd = openSync(temp, 'w', 0o644);
+    writeFileSync(fd, text);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = null;
+    renameSync(temp, path);
+  } catch (error) {
+    if (fd !== null) {
+      try {
+        closeSync(fd);
+      } catch {
+        /* already failing */
+      }
+    }
+    try {
+      if (statSync(temp).isFile()) unlinkSync(temp);
+    } catch {
+      /* nothing to clean up */
+    }
+    throw new CheckpointError(`cannot write ${what}${path}: ${shortMessage(error)}`);
+  }
+  syncFolder(dir);
+}
+
+function syncFolder(dir: string): void {
+  try {
+    const fd = openSync(dir, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    /* not supported everywhere (e.g. Windows); the rename itself is already atomic */
+  }
+}

@@ -1,0 +1,18 @@
+import { Vocabulary } from '../text/vocab.js';
+import { type Checkpoint, loadCheckpoint, modelFromCheckpoint } from './checkpoint.js';
+import type { ModelConfig } from '../engine/config.js';
+
+export interface LoadedModel {
+  path: string;
+  checkpoint: Checkpoint;
+  config: ModelConfig;
+  params: Float32Array;
+  vocab: Vocabulary;
+}
+
+/** A checkpoint with its weights decoded and its vocabulary rebuilt; every problem is a one-line CheckpointError. */
+export function loadModel(path: string): LoadedModel {
+  const checkpoint = loadCheckpoint(path);
+  const { config, params } = modelFromCheckpoint(checkpoint, path);
+  return { path, checkpoint, config, params, vocab: Vocabulary.fromTokens(checkpoint.vocab) };
+}

@@ -1,0 +1,97 @@
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Checkpoint, loadCheckpoint } from '../checkpoint/checkpoint.js';
+import { type RunLimits, type TrainSettings, modelConfig } from '../checkpoint/settings.js';
+import type { ModelConfig } from '../engine/config.js';
+import { initParams } from '../engine/model.js';
+import { paramLayout } from '../engine/params.js';
+import { Rng } from '../engine/random.js';
+import { SettingError } from '../input/settings.js';
+import { BatchSource, EvalBatches } from '../text/batches.js';
+import type { PreparedData } from '../text/corpus.js';
+import { corpusName, defaultCorpus, loadFreshData, loadResumedData } from './data.js';
+import { type TrainOptions, defaultEvalEvery, freshSettings, parseOptions, resumedSettings, runLimits } from './options.js';
+import { type OutputPaths, checkOutputFree, defaultOut, outputPaths, resumedOut } from './output.js';
+import { type Restored, restoreRun } from './state.js';
+
+/** Everything a run needs before its first step, all checked before anything is written. */
+export interface RunSetup {
+  settings: TrainSettings;
+  limits: RunLimits;
+  model: ModelConfig;
+  data: PreparedData;
+  batches: BatchSource;
+  evalBatches: EvalBatches | null;
+  start: Restored;
+  resume: string | null;
+  paths: OutputPaths;
+  corpus: string[];
+  totalSteps: number | null;
+  command: string[];
+}
+
+/**
+ * Reads the options, the checkpoint to resume and the corpus, and checks the output, so that a
+ * run fails on bad input before it writes anything.
+ */
+export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]): RunSetup {
+  const parsed = parseOptions({ ...options });
+  // --resume DIR means DIR/latest.json, the folder layout's running checkpoint
+  const resume = parsed.resume === undefined ? null : isFolder(parsed.resume) ? join(parsed.resume, 'latest.json') : parsed.resume;
+  const ckpt: Checkpoint | null = resume === null ? null : loadCheckpoint(resume);
+  const settings = ckpt ? resumedSettings(parsed, ckpt, resume!) : freshSettings(parsed);
+  const limits = runLimits(parsed, ckpt);
+  const given = [...corpusPaths];
+  const data = ckpt ? loadResumedData(given, ckpt, resume!) : loadFreshData(given.length > 0 ? given : [defaultCorpus()], settings);
+  if (!ckpt && parsed.evalEvery === undefined) settings.evalEvery = defaultEvalEvery(data.val.length, settings.batch, settings.seqLen);
+  const corpus = data.fingerprint.files.map((f) => f.path);
+  const batches = new BatchSource(data.train, settings.batch, settings.seqLen);
+  let evalBatches: EvalBatches | null = null;
+  if (settings.valFrac > 0) {
+    evalBatches = new EvalBatches(data.val, settings.batch, settings.seqLen);
+    if (evalBatches.rows === 0) {
+      const chars = `${data.val.length} validation character${data.val.length === 1 ? '' : 's'}`;
+      throw new SettingError('valFrac', settings.valFrac, (name) =>
+        `${name('valFrac')} ${settings.valFrac} leaves only ${chars}, too few to score: ` +
+          `raise ${name('valFrac')}, use ${name('valFrac')} 0 for none, or give more text`);
+    }
+  }
+  const model: ModelConfig = ckpt ? { ...ckpt.config.model } : modelConfig(settings, data.vocab.size);
+  const start = ckpt ? restoreRun(ckpt, resume!, batches.stepsPerEpoch) : freshStart(model, settings);
+
+  const out = parsed.out ??
+    (resume !== null ? resumedOut(resume) : defaultOut(corpusName(given.length > 0 ? given : corpus), settings, new Date()));
+  const paths = outputPaths(out);
+  checkOutputFree(paths, out, resume);
+
+  const bySteps = [limits.maxSteps, limits.epochs === null ? null : limits.epochs * batches.stepsPerEpoch].filter((n) => n !== null);
+  const totalSteps = bySteps.length > 0 ? Math.min(...bySteps) : null;
+  const { step, elapsedSeconds } = start.progress;
+  if ((totalSteps !== null && step >= totalSteps) || (limits.timeSeconds !== null && elapsedSeconds >= limits.timeSeconds)) {
+    throw new SettingError('resume', resume, (name) =>
+      `${resume} has already trained to its end (step ${step}, ${Math.round(elapsedSeconds)} s): ` +
+        `give a larger ${name('maxSteps')}, ${name('epochs')} or ${name('time')} to go on`);
+  }
+  const command = parsed.command ?? ['rnn', 'train', ...corpusPaths];
+  return { settings, limits, model, data, batches, evalBatches, start, resume, paths, corpus, totalSteps, command };
+}
+
+function isFolder(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
+}
+
+function freshStart(model: ModelConfig, settings: TrainSettings): Restored {
+  const rng = new Rng(settings.seed);
+  const params = initParams(model, rng);
+  const size = paramLayout(model).total;
+  const moments = settings.optimizer === 'adam' ? size : 0;
+  return {
+    params,
+    optimizer: { step: 0, m: new Float32Array(moments), v: new Float32Array(moments) },
+    carried: null,
+    progress: {
+      step: 0, epoch: 0, cursor: 0, charsSeen: 0, elapsedSeconds: 0, smoothedLoss: null, bestValLoss: null,
+      history: [], rng: rng.state(),
+    },
+  };
+}
