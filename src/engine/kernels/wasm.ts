@@ -111,7 +111,8 @@ export function wasmKernels(arena: Arena): Kernels {
       // the four arrays are the same length and share the element offset
       const at = 4 * off;
       simd.adam(
-        params.byteOffset + at, grads.byteOffset + at, m.byteOffset + at, v.byteOffset + at, n, stepSize, beta1, beta2, sqrtCorrection2, eps,
+        params.byteOffset + at, grads.byteOffset + at, m.byteOffset + at, v.byteOffset + at, n,
+        stepSize, beta1, beta2, sqrtCorrection2, eps,
       );
     },
     sgd(params, grads, off, n, lr) {
