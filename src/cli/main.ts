@@ -6,11 +6,14 @@ import * as evalCommand from './commands/eval.js';
 import * as exportCommand from './commands/export.js';
 import * as importCommand from './commands/import.js';
 import * as infoCommand from './commands/info.js';
+import * as plotCommand from './commands/plot.js';
 import * as sampleCommand from './commands/sample.js';
 import * as trainCommand from './commands/train.js';
 
 /** Each command lives in its own file under commands/ and adds itself to the program. */
-const COMMANDS: { register(program: Command): void }[] = [trainCommand, sampleCommand, evalCommand, exportCommand, importCommand, infoCommand];
+const COMMANDS: { register(program: Command): void }[] = [
+  trainCommand, sampleCommand, evalCommand, plotCommand, exportCommand, importCommand, infoCommand,
+];
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('rnn')
