@@ -9,6 +9,7 @@ import * as infoCommand from './commands/info.js';
 import * as plotCommand from './commands/plot.js';
 import * as sampleCommand from './commands/sample.js';
 import * as trainCommand from './commands/train.js';
+import { packageVersion } from './version.js';
 
 /** Each command lives in its own file under commands/ and adds itself to the program. */
 const COMMANDS: { register(program: Command): void }[] = [
@@ -18,6 +19,8 @@ const COMMANDS: { register(program: Command): void }[] = [
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('rnn')
     .description('Character-level RNN / LSTM / GRU language models: train, sample, score.')
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .addHelpText('after', '\nRun `rnn COMMAND --help` for the flags and examples of a command.')
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text.startsWith('error:') ? `rnn: ${text}` : text) });
   for (const command of COMMANDS) command.register(program);
