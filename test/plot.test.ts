@@ -15,7 +15,9 @@ describe('niceTicks', () => {
     const losses = niceTicks(1.842, 2.775, 5);
     expect(losses.values).toEqual([1.8, 2, 2.2, 2.4, 2.6, 2.8]);
     expect(losses.decimals).toBe(1);
-    expect(niceTicks(0, 1, 4)).toMatchObject({ step: 0.25, decimals: 2, values: [0, 0.25, 0.5, 0.75, 1] });
+    expect(niceTicks(0, 1, 3)).toMatchObject({ step: 0.25, decimals: 2, values: [0, 0.25, 0.5, 0.75, 1] });
+    // the smallest round step within target + 1 intervals: 0.5 (1.5 … 4.5), not 1 (1 … 5)
+    expect(niceTicks(1.67, 4.2, 5)).toMatchObject({ lo: 1.5, hi: 4.5, step: 0.5 });
   });
 
   it('widens a range of one value around it', () => {
@@ -104,6 +106,13 @@ describe('lossChartSvg', () => {
       `${RUNS[0]!.name}best validation loss 2.200 after 200 characters`,
       'no-validationno validation loss',
     ]);
+  });
+
+  it('keeps the x axis at 0 characters and up when every point is at 0', () => {
+    const x = allElements(parseXml(lossChartSvg([{ name: 'r', train: [{ charsSeen: 0, loss: 4 }], val: [] }])))
+      .filter((e) => e.attrs['class'] === 'tick').map((e) => e.text);
+    expect(x[0]).toBe('0');
+    expect(x).not.toContain('-1');
   });
 
   it('refuses nothing to draw', () => {

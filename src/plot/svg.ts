@@ -47,8 +47,8 @@ export interface Ticks {
 }
 
 /**
- * Round tick values covering [min, max]: a step of 1, 2, 2.5 or 5 times a power of ten, giving
- * about `target` intervals, with the axis widened to whole steps.
+ * Round tick values covering [min, max]: the smallest step of 1, 2, 2.5 or 5 times a power of
+ * ten that spans the range, widened to whole steps, in at most `target` + 1 intervals.
  */
 export function niceTicks(min: number, max: number, target = 5): Ticks {
   if (!Number.isFinite(min) || !Number.isFinite(max) || min > max) throw new RangeError(`niceTicks: bad range [${min}, ${max}]`);
@@ -56,16 +56,20 @@ export function niceTicks(min: number, max: number, target = 5): Ticks {
     const pad = min === 0 ? 1 : Math.abs(min) * 0.05;
     return niceTicks(min - pad, max + pad, target);
   }
-  const raw = (max - min) / target;
-  const power = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * power).find((s) => s >= raw * (1 - 1e-9))!;
-  const decimals = Math.max(0, -Math.floor(Math.log10(step) + 1e-9) + (Math.abs(step / power - 2.5) < 1e-9 ? 1 : 0));
-  const round = (x: number) => Number(x.toFixed(Math.min(20, decimals + 2)));
-  const lo = round(Math.floor(min / step + 1e-9) * step);
-  const hi = round(Math.ceil(max / step - 1e-9) * step);
-  const values: number[] = [];
-  for (let i = 0; lo + i * step <= hi + step * 1e-9; i++) values.push(round(lo + i * step));
-  return { lo, hi, step, values, decimals };
+  let power = 10 ** (Math.floor(Math.log10((max - min) / target)) - 1);
+  for (;;) {
+    for (const m of [1, 2, 2.5, 5]) {
+      const step = m * power;
+      const first = Math.floor(min / step + 1e-9), last = Math.ceil(max / step - 1e-9);
+      if (last - first > target + 1) continue;
+      const decimals = Math.max(0, -Math.floor(Math.log10(step) + 1e-9) + (m === 2.5 ? 1 : 0));
+      const round = (x: number) => Number(x.toFixed(Math.min(20, decimals + 2)));
+      const values: number[] = [];
+      for (let i = first; i <= last; i++) values.push(round(i * step));
+      return { lo: values[0]!, hi: values.at(-1)!, step: round(step), values, decimals };
+    }
+    power *= 10;
+  }
 }
 
 /** `0`, `500`, `250k`, `1.5M`: a character count as a tick label. */
@@ -105,7 +109,7 @@ export interface ChartScale {
 export function chartScale(runs: readonly LossRun[]): ChartScale {
   const points = runs.flatMap((run) => [...run.train, ...run.val]);
   if (points.length === 0) throw new RangeError('chartScale: no points to plot');
-  const x = niceTicks(0, Math.max(...points.map((p) => p.charsSeen)), 6);
+  const x = niceTicks(0, Math.max(1, ...points.map((p) => p.charsSeen)), 6);
   const y = niceTicks(Math.min(...points.map((p) => p.loss)), Math.max(...points.map((p) => p.loss)), 5);
   const plotWidth = CHART.width - CHART.left - CHART.right;
   return {
