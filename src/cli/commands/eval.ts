@@ -40,7 +40,7 @@ export function register(program: Command): void {
       '\nExamples:\n' +
         '  rnn eval perplexity --checkpoint checkpoints/RUN/best.json\n' +
         '  rnn eval perplexity --text "The apple and pear salad." --text "The apple and pair salad."\n' +
-        '  rnn eval perplexity chapter1.txt chapter2.txt --json\n',
+        '  rnn eval perplexity chapter1.txt chapter2.txt --json',
     )
     .action((files: string[], flags: PerplexityFlags) => runPerplexity(files, flags));
 }

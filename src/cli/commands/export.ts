@@ -18,7 +18,7 @@ export function register(program: Command): void {
     .argument('<checkpoint>', 'checkpoint file')
     .option('--format <format>', `export format: ${FORMATS.join(', ')}`, 'torch')
     .requiredOption('--out <file>', 'where to write the rnn-state/1 JSON')
-    .addHelpText('after', '\nExample:\n  rnn export checkpoints/RUN/best.json --format torch --out state.json\n')
+    .addHelpText('after', '\nExample:\n  rnn export checkpoints/RUN/best.json --format torch --out state.json')
     .action((checkpoint: string, flags: ExportFlags) => {
       if (!FORMATS.includes(flags.format)) throw new UserError(`--format must be one of ${FORMATS.join(', ')} (got ${flags.format})`);
       const model = exportState(checkpoint, flags.out);

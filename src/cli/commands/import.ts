@@ -17,7 +17,7 @@ export function register(program: Command): void {
     .argument('<state>', 'rnn-state/1 JSON file')
     .requiredOption('--out <file>', 'checkpoint to write')
     .option('--force', 'replace --out if it exists')
-    .addHelpText('after', '\nExample:\n  rnn import state.json --out checkpoints/imported.json\n')
+    .addHelpText('after', '\nExample:\n  rnn import state.json --out checkpoints/imported.json')
     .action((state: string, flags: ImportFlags) => {
       const checkpoint = importState(state, flags.out, ['rnn', ...process.argv.slice(2)], flags.force === true);
       const { cell, numLayers, hiddenSize, vocabSize } = checkpoint.config.model;

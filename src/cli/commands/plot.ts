@@ -26,7 +26,7 @@ export function register(program: Command): void {
       'after',
       '\nExamples:\n' +
         '  rnn plot checkpoints/tinyshakespeare-gru-2x96-20261201-040000/ --out loss.svg\n' +
-        '  rnn plot runs/gru/ runs/lstm/best.json --out compare.svg --title "GRU against LSTM"\n',
+        '  rnn plot runs/gru/ runs/lstm/best.json --out compare.svg --title "GRU against LSTM"',
     )
     .action((checkpoints: string[], flags: PlotFlags) => {
       if (checkpoints.length === 0) {

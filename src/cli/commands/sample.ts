@@ -43,7 +43,7 @@ export function register(program: Command): void {
       'after',
       '\nExamples:\n' +
         '  rnn sample --len 500 --temperature 0.8\n' +
-        '  rnn sample --checkpoint checkpoints/RUN/best.json --prime "ROMEO:" --top-k 5 --seed 7 > romeo.txt\n',
+        '  rnn sample --checkpoint checkpoints/RUN/best.json --prime "ROMEO:" --top-k 5 --seed 7 > romeo.txt',
     )
     .action((flags: SampleFlags) => runSample(flags));
 }

@@ -46,7 +46,7 @@ export function register(program: Command): void {
       '\nExamples:\n' +
         '  rnn train corpus.txt --time 10m\n' +
         '  rnn train notes/ --cell lstm --layers 3 --hidden 256 --epochs 5 --out checkpoints/notes-lstm/\n' +
-        '  rnn train --resume checkpoints/notes-lstm/ --epochs 10\n',
+        '  rnn train --resume checkpoints/notes-lstm/ --epochs 10',
     )
     .action(async (corpus: string[], flags: Record<string, unknown>) => {
       const { json, ...options } = flags;
