@@ -4,17 +4,21 @@ import * as evalCommand from './commands/eval.js';
 import * as exportCommand from './commands/export.js';
 import * as importCommand from './commands/import.js';
 import * as infoCommand from './commands/info.js';
+import * as plotCommand from './commands/plot.js';
 import * as sampleCommand from './commands/sample.js';
 import * as trainCommand from './commands/train.js';
+import { packageVersion } from './version.js';
 
 /** Each command lives in its own file under commands/ and adds itself to the program. */
 const COMMANDS: { register(program: Command): void }[] = [
-  trainCommand, sampleCommand, evalCommand, exportCommand, importCommand, infoCommand,
+  trainCommand, sampleCommand, evalCommand, plotCommand, exportCommand, importCommand, infoCommand,
 ];
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('rnn')
     .description('Character-level RNN / LSTM / GRU language models: train, sample, score.')
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .addHelpText('after', '\nRun `rnn COMMAND --help` for the flags and examples of a command.')
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text.startsWith('error:') ? `rnn: ${text}` : text) });
   for (const command of COMMANDS) command.register(program);

@@ -1,6 +1,7 @@
-import chalk from 'chalk';
 import cliProgress from 'cli-progress';
 import type { DoneEvent, EvalEvent, StartEvent, StepEvent, TrainEvent } from '../train/events.js';
+import { stderrChalk as chalk } from './color.js';
+import { type ValidationPoint, nextCommands, validationChart } from './train-summary.js';
 
 /** How training reports: a live bar (stderr is a terminal), plain lines (it is not), or JSON lines on stdout. */
 export type ProgressMode = 'tty' | 'plain' | 'json';
@@ -108,6 +109,7 @@ class LineDisplay implements ProgressDisplay {
         break;
       case 'done':
         write(doneText(event));
+        nextCommands(event).forEach(write);
         break;
     }
   }
@@ -131,6 +133,7 @@ class BarDisplay implements ProgressDisplay {
   private bar: cliProgress.SingleBar | null = null;
   private start: StartEvent | null = null;
   private stopped = false;
+  private readonly validation: ValidationPoint[] = [];
 
   onEvent(event: TrainEvent): void {
     switch (event.event) {
@@ -143,6 +146,7 @@ class BarDisplay implements ProgressDisplay {
         this.bar?.update(Math.round(1000 * this.fraction(event)), { text: this.stepText(event) });
         break;
       case 'eval':
+        if (event.valLoss !== null) this.validation.push({ step: event.step, valLoss: event.valLoss });
         this.log(
           `${chalk.bold(`eval step ${event.step}`)}: val ${chalk.yellow(loss(event.valLoss))}` +
             `${event.improved ? chalk.green(' (best)') : ''}, train ${loss(event.trainLoss)} | ${chalk.dim(JSON.stringify(event.sample))}`,
@@ -154,6 +158,8 @@ class BarDisplay implements ProgressDisplay {
       case 'done':
         this.stop();
         process.stderr.write(`${chalk.bold(doneText(event))}\n`);
+        for (const line of validationChart(this.validation)) process.stderr.write(`${chalk.yellow(line)}\n`);
+        for (const line of nextCommands(event)) process.stderr.write(`${chalk.dim(line)}\n`);
         break;
     }
   }

@@ -23,9 +23,13 @@ interface Row extends Score {
 }
 
 export function register(program: Command): void {
-  const evalCommand = program.command('eval').description('Evaluate a checkpoint');
+  const evalCommand = program
+    .command('eval')
+    .summary('score a checkpoint (eval perplexity)')
+    .description('Evaluate a checkpoint. `rnn eval perplexity` gives loss, bits per character and perplexity on texts or on its validation split.');
   evalCommand
     .command('perplexity')
+    .summary('loss, bits/char and perplexity of texts')
     .description(
       'Loss (nats per character), bits per character and perplexity of a checkpoint on texts. Each file or --text is ' +
         'scored as one document (<EOS> text <EOS>, from a zero state); characters outside the vocabulary read as <UNK>. ' +
@@ -36,6 +40,13 @@ export function register(program: Command): void {
     .option('--text <text>', 'a text to score (repeatable)', (value: string, previous: string[]) => [...previous, value], [])
     .option('--json', 'one JSON object per line: {"name","loss","bpc","perplexity","tokens"}')
     .option('--workers <n>', 'threads: they share the validation split\'s rows (default: every core), or each step of a text (default: every core, at least 8 hidden units each)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  rnn eval perplexity --checkpoint checkpoints/RUN/best.json\n' +
+        '  rnn eval perplexity --text "The apple and pear salad." --text "The apple and pair salad."\n' +
+        '  rnn eval perplexity chapter1.txt chapter2.txt --json',
+    )
     .action((files: string[], flags: Record<string, unknown>) => runPerplexity(files, parseSettings(PerplexityFlagsSchema, flags)));
 }
 

@@ -14,10 +14,12 @@ const ExportFlagsSchema = z.strictObject({
 export function register(program: Command): void {
   program
     .command('export')
+    .summary('export a checkpoint for PyTorch')
     .description('Write a checkpoint\'s model as rnn-state/1 JSON for PyTorch (see docs/interop.md); replaces --out if it exists')
     .argument('<checkpoint>', 'checkpoint file')
     .option('--format <format>', `export format: ${FORMATS.join(', ')}`, 'torch')
     .requiredOption('--out <file>', 'where to write the rnn-state/1 JSON')
+    .addHelpText('after', '\nExample:\n  rnn export checkpoints/RUN/best.json --format torch --out state.json')
     .action((checkpoint: string, given: Record<string, unknown>) => {
       const flags = parseSettings(ExportFlagsSchema, given);
       const model = exportState(checkpoint, flags.out);

@@ -9,6 +9,7 @@ interface ImportFlags {
 export function register(program: Command): void {
   program
     .command('import')
+    .summary('import a PyTorch model (rnn-state/1 JSON)')
     .description(
       'Turn an rnn-state/1 JSON file (e.g. saved from PyTorch, see docs/interop.md) into a checkpoint: ' +
         'step 0, no corpus, a fresh Adam optimizer and the default training settings',
@@ -16,6 +17,7 @@ export function register(program: Command): void {
     .argument('<state>', 'rnn-state/1 JSON file')
     .requiredOption('--out <file>', 'checkpoint to write')
     .option('--force', 'replace --out if it exists')
+    .addHelpText('after', '\nExample:\n  rnn import state.json --out checkpoints/imported.json')
     .action((state: string, flags: ImportFlags) => {
       const checkpoint = importState(state, flags.out, ['rnn', ...process.argv.slice(2)], flags.force === true);
       const { cell, numLayers, hiddenSize, vocabSize } = checkpoint.config.model;

@@ -9,9 +9,11 @@ interface InfoFlags {
 export function register(program: Command): void {
   program
     .command('info')
+    .summary('show what a checkpoint holds')
     .description('Show what a checkpoint holds: model, parameters, vocabulary, training progress, corpus')
     .argument('[checkpoint]', 'checkpoint file (default: the newest under checkpoints/)')
     .option('--json', 'print one JSON object')
+    .addHelpText('after', '\nExamples:\n  rnn info\n  rnn info checkpoints/RUN/best.json --json')
     .action((path: string | undefined, flags: InfoFlags) => {
       const model = loadModel(resolveCheckpointPath(path));
       process.stdout.write(flags.json ? `${JSON.stringify(infoObject(model))}\n` : infoText(model));

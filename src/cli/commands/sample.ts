@@ -28,6 +28,7 @@ const SampleFlagsSchema = z.strictObject({
 export function register(program: Command): void {
   program
     .command('sample')
+    .summary('generate text from a checkpoint')
     .description(
       'Generate text from a checkpoint, streamed to stdout: the prime (verbatim), then --len drawn characters. ' +
         'A drawn <EOS> (end of document) is printed as a line break unless --stop-at-eos stops there.',
@@ -42,6 +43,12 @@ export function register(program: Command): void {
     .option('--seed <n>', `random seed, 0..${MAX_SEED} (default: a random one)`)
     .option('--stop-at-eos', 'stop when the model ends the document (<EOS>)')
     .option('--workers <n>', 'threads that share each step (default: every core, at least 8 hidden units each)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  rnn sample --len 500 --temperature 0.8\n' +
+        '  rnn sample --checkpoint checkpoints/RUN/best.json --prime "ROMEO:" --top-k 5 --seed 7 > romeo.txt',
+    )
     .action((flags: Record<string, unknown>) => runSample(parseSettings(SampleFlagsSchema, flags)));
 }
 

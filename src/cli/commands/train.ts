@@ -10,7 +10,7 @@ const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 export function register(program: Command): void {
   program
     .command('train')
-    .summary('train a character-level language model')
+    .summary('train a model on text, or resume a run')
     .description(
       'Train a character-level language model on text files or folders (every text file inside), ' +
         'or go on training one with --resume. Writes a checkpoint at each evaluation and at the end: ' +
@@ -42,6 +42,13 @@ export function register(program: Command): void {
     .option('--out <path>', 'output folder, or a .json file (default checkpoints/<corpus>-<cell>-<L>x<H>-<time>/; resuming: the checkpoint\'s folder)')
     .option('--resume <checkpoint>', 'go on training this checkpoint (a folder: its latest.json), exactly where it stopped')
     .option('--json', 'print one JSON object per event on stdout instead of the progress display')
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  rnn train corpus.txt --time 10m\n' +
+        '  rnn train notes/ --cell lstm --layers 3 --hidden 256 --epochs 5 --out checkpoints/notes-lstm/\n' +
+        '  rnn train --resume checkpoints/notes-lstm/ --epochs 10',
+    )
     .action(async (corpus: string[], flags: Record<string, unknown>) => {
       const { json, ...options } = flags;
       const display = createProgress(progressMode(json === true));

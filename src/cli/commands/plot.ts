@@ -1,0 +1,49 @@
+import type { Command } from 'commander';
+import { writeFileAtomic } from '../../checkpoint/files.js';
+import { loadLossRuns } from '../../plot/runs.js';
+import { bestPoint, lossChartSvg } from '../../plot/svg.js';
+import { InputError, SettingError } from '../../input/settings.js';
+
+interface PlotFlags {
+  out: string;
+  title?: string;
+}
+
+export function register(program: Command): void {
+  program
+    .command('plot')
+    .summary('chart the loss curves of runs as SVG')
+    .description(
+      'Draw the training and validation loss of each run against the characters it has seen, as an SVG chart: ' +
+        'one colour per run, training dashed, validation solid with a dot at each evaluation, and each run\'s best ' +
+        'validation loss ringed and labelled. A run is a checkpoint file, or a run folder (its latest.json). ' +
+        'Replaces --out if it exists.',
+    )
+    .argument('[checkpoints...]', 'checkpoint files or run folders')
+    .requiredOption('--out <file.svg>', 'where to write the chart')
+    .option('--title <text>', 'the chart\'s title (default "Training and validation loss")')
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  rnn plot checkpoints/tinyshakespeare-gru-2x96-20261201-040000/ --out loss.svg\n' +
+        '  rnn plot runs/gru/ runs/lstm/best.json --out compare.svg --title "GRU against LSTM"',
+    )
+    .action((checkpoints: string[], flags: PlotFlags) => {
+      if (checkpoints.length === 0) {
+        throw new InputError('plot needs at least one checkpoint file or run folder, e.g. rnn plot checkpoints/RUN/ --out loss.svg');
+      }
+      if (!flags.out.toLowerCase().endsWith('.svg')) {
+        throw new SettingError('out', flags.out, (name) => `${name('out')} must name an .svg file (got ${flags.out})`);
+      }
+      const runs = loadLossRuns(checkpoints);
+      writeFileAtomic(flags.out, lossChartSvg(runs, { title: flags.title }), 'plot ');
+      for (const run of runs) {
+        const best = bestPoint(run.val);
+        process.stdout.write(
+          `${run.name}: ${run.train.length} evaluation${run.train.length === 1 ? '' : 's'}, ` +
+            `${best === null ? 'no validation loss' : `best validation loss ${best.loss.toFixed(4)}`}\n`,
+        );
+      }
+      process.stdout.write(`wrote ${flags.out}\n`);
+    });
+}

@@ -1,0 +1,30 @@
+import { textLossChart } from '../plot/text-chart.js';
+import type { DoneEvent } from '../train/events.js';
+
+/** One evaluation's validation loss, as the end-of-run chart plots it. */
+export interface ValidationPoint {
+  step: number;
+  valLoss: number;
+}
+
+/** A path as one shell word: as it is when safe, else in single quotes. */
+export function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** What to run next: sample from and evaluate the run's best checkpoint (its latest without one). */
+export function nextCommands(done: DoneEvent): string[] {
+  const checkpoint = shellWord(done.best ?? done.latest);
+  return [`sample it:   rnn sample --checkpoint ${checkpoint}`, `evaluate it: rnn eval perplexity --checkpoint ${checkpoint}`];
+}
+
+/**
+ * The validation loss of this run's evaluations as a small block chart under a heading, or no
+ * lines when fewer than two evaluations had a validation loss.
+ */
+export function validationChart(points: readonly ValidationPoint[]): string[] {
+  const chart = textLossChart(points.map((p) => p.valLoss));
+  if (chart.length === 0) return [];
+  const first = points[0]!.step, last = points.at(-1)!.step;
+  return [`validation loss, ${points.length} evaluations from step ${first} to ${last}:`, ...chart.map((line) => `  ${line}`)];
+}

@@ -1,0 +1,259 @@
+/**
+ * A loss chart as a standalone SVG document, from plain data: training and validation loss
+ * against characters seen, one colour per run. Pure (no I/O, no dependency), so tests can check
+ * the coordinates it draws.
+ *
+ * Conventions: training loss is a dashed line, validation loss a solid line with a dot at each
+ * evaluation, and each run's best validation loss a ring labelled with its value.
+ */
+
+export interface LossPoint {
+  charsSeen: number;
+  loss: number;
+}
+
+export interface LossRun {
+  /** Shown in the legend: the run folder's or the checkpoint file's name. */
+  name: string;
+  train: LossPoint[];
+  /** May be empty (a run without a validation split): the run then shows its training line only. */
+  val: LossPoint[];
+}
+
+/** The chart's frame, in SVG user units (pixels). */
+export const CHART = {
+  width: 760,
+  top: 44,
+  plotHeight: 320,
+  left: 72,
+  right: 28,
+  /** Below the plot area: tick labels and the x-axis title. */
+  axisBelow: 52,
+  legendRow: 20,
+  legendPadding: 16,
+} as const;
+
+/** Okabe–Ito colours (distinguishable with colour-blindness), without the yellow that fades on white; they repeat after 7 runs. */
+export const RUN_COLOURS = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000'] as const;
+
+export interface Ticks {
+  /** The axis runs from `lo` to `hi`, both multiples of `step`. */
+  lo: number;
+  hi: number;
+  step: number;
+  values: number[];
+  /** Decimal places that show every tick exactly. */
+  decimals: number;
+}
+
+/**
+ * Round tick values covering [min, max]: the smallest step of 1, 2, 2.5 or 5 times a power of
+ * ten that spans the range, widened to whole steps, in at most `target` + 1 intervals.
+ */
+export function niceTicks(min: number, max: number, target = 5): Ticks {
+  if (!Number.isFinite(min) || !Number.isFinite(max) || min > max) throw new RangeError(`niceTicks: bad range [${min}, ${max}]`);
+  if (max === min) {
+    const pad = min === 0 ? 1 : Math.abs(min) * 0.05;
+    return niceTicks(min - pad, max + pad, target);
+  }
+  let power = 10 ** (Math.floor(Math.log10((max - min) / target)) - 1);
+  for (;;) {
+    for (const m of [1, 2, 2.5, 5]) {
+      const step = m * power;
+      const first = Math.floor(min / step + 1e-9), last = Math.ceil(max / step - 1e-9);
+      if (last - first > target + 1) continue;
+      const decimals = Math.max(0, -Math.floor(Math.log10(step) + 1e-9) + (m === 2.5 ? 1 : 0));
+      const round = (x: number) => Number(x.toFixed(Math.min(20, decimals + 2)));
+      const values: number[] = [];
+      for (let i = first; i <= last; i++) values.push(round(i * step));
+      return { lo: values[0]!, hi: values.at(-1)!, step: round(step), values, decimals };
+    }
+    power *= 10;
+  }
+}
+
+/** `0`, `500`, `250k`, `1.5M`: a character count as a tick label. */
+export function formatChars(n: number): string {
+  const trim = (x: number) => String(Number(x.toFixed(2)));
+  if (Math.abs(n) >= 1e6) return `${trim(n / 1e6)}M`;
+  if (Math.abs(n) >= 1e3) return `${trim(n / 1e3)}k`;
+  return trim(n);
+}
+
+/** Text safe inside an XML element or a quoted attribute. */
+export function escapeXml(text: string): string {
+  // Characters XML 1.0 forbids (most C0 controls) cannot appear even escaped: drop them.
+  // eslint-disable-next-line no-control-regex
+  const legal = text.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '');
+  return legal.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[ch]!);
+}
+
+/** The point of lowest validation loss (the first, on a tie), or null without validation. */
+export function bestPoint(points: readonly LossPoint[]): LossPoint | null {
+  let best: LossPoint | null = null;
+  for (const p of points) if (best === null || p.loss < best.loss) best = p;
+  return best;
+}
+
+/** Where data values land on the page: the axes' ticks and the mapping to SVG coordinates. */
+export interface ChartScale {
+  x: Ticks;
+  y: Ticks;
+  /** SVG x of a character count. */
+  px(charsSeen: number): number;
+  /** SVG y of a loss. */
+  py(loss: number): number;
+}
+
+/** The scale for these runs: x from 0 characters, y over every loss shown, both widened to round ticks. */
+export function chartScale(runs: readonly LossRun[]): ChartScale {
+  const points = runs.flatMap((run) => [...run.train, ...run.val]);
+  if (points.length === 0) throw new RangeError('chartScale: no points to plot');
+  const x = niceTicks(0, Math.max(1, ...points.map((p) => p.charsSeen)), 6);
+  const y = niceTicks(Math.min(...points.map((p) => p.loss)), Math.max(...points.map((p) => p.loss)), 5);
+  const plotWidth = CHART.width - CHART.left - CHART.right;
+  return {
+    x,
+    y,
+    px: (c) => round2(CHART.left + ((c - x.lo) / (x.hi - x.lo)) * plotWidth),
+    py: (l) => round2(CHART.top + ((y.hi - l) / (y.hi - y.lo)) * CHART.plotHeight),
+  };
+}
+
+const round2 = (v: number): number => Math.round(v * 100) / 100;
+
+/** Options a caller may set; the defaults suit a README. */
+export interface ChartOptions {
+  title?: string;
+}
+
+/**
+ * The whole SVG document. Each run is a `<g class="run">` holding a `<polyline class="train">`,
+ * a `<polyline class="val">` when it has validation losses, a `<circle class="val-point">` per
+ * evaluation and a `<circle class="best">` with its `<text class="best-label">`.
+ */
+export function lossChartSvg(runs: readonly LossRun[], options: ChartOptions = {}): string {
+  if (runs.length === 0) throw new RangeError('lossChartSvg: no runs');
+  for (const run of runs) {
+    if (run.train.length === 0 && run.val.length === 0) throw new RangeError(`lossChartSvg: run ${run.name} has no points`);
+  }
+  const s = chartScale(runs);
+  const { width, top, plotHeight, left, right } = CHART;
+  const bottom = top + plotHeight;
+  const legendTop = bottom + CHART.axisBelow + CHART.legendPadding;
+  const height = legendTop + (runs.length + 1) * CHART.legendRow + CHART.legendPadding / 2;
+  const out: string[] = [];
+  const title = options.title ?? 'Training and validation loss';
+
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
+      `font-family="Helvetica, Arial, sans-serif" font-size="12" fill="#222">`,
+    `<title>${escapeXml(title)}</title>`,
+    `<rect class="background" x="0" y="0" width="${width}" height="${height}" fill="#fff"/>`,
+    `<text class="title" x="${width / 2}" y="24" text-anchor="middle" font-size="15" font-weight="bold">${escapeXml(title)}</text>`,
+  );
+
+  // grid and ticks
+  out.push('<g class="grid" stroke="#e4e4e4" stroke-width="1">');
+  for (const v of s.x.values) out.push(`<line x1="${s.px(v)}" y1="${top}" x2="${s.px(v)}" y2="${bottom}"/>`);
+  for (const v of s.y.values) out.push(`<line x1="${left}" y1="${s.py(v)}" x2="${width - right}" y2="${s.py(v)}"/>`);
+  out.push('</g>');
+  out.push('<g class="x-axis">');
+  out.push(`<line x1="${left}" y1="${bottom}" x2="${width - right}" y2="${bottom}" stroke="#444"/>`);
+  for (const v of s.x.values) {
+    out.push(
+      `<line x1="${s.px(v)}" y1="${bottom}" x2="${s.px(v)}" y2="${bottom + 5}" stroke="#444"/>`,
+      `<text class="tick" x="${s.px(v)}" y="${bottom + 19}" text-anchor="middle">${formatChars(v)}</text>`,
+    );
+  }
+  out.push(`<text class="axis-label" x="${round2(left + (width - left - right) / 2)}" y="${bottom + 42}" text-anchor="middle">characters seen</text>`);
+  out.push('</g>');
+  out.push('<g class="y-axis">');
+  out.push(`<line x1="${left}" y1="${top}" x2="${left}" y2="${bottom}" stroke="#444"/>`);
+  for (const v of s.y.values) {
+    out.push(
+      `<line x1="${left - 5}" y1="${s.py(v)}" x2="${left}" y2="${s.py(v)}" stroke="#444"/>`,
+      `<text class="tick" x="${left - 8}" y="${round2(s.py(v) + 4)}" text-anchor="end">${v.toFixed(s.y.decimals)}</text>`,
+    );
+  }
+  const midY = round2(top + plotHeight / 2);
+  out.push(`<text class="axis-label" x="18" y="${midY}" text-anchor="middle" transform="rotate(-90 18 ${midY})">loss (nats/char)</text>`);
+  out.push('</g>');
+
+  // the runs, then the best-loss labels on top, nudged apart so they do not overlap
+  const labels: { x: number; y: number; text: string; colour: string }[] = [];
+  runs.forEach((run, i) => {
+    const colour = RUN_COLOURS[i % RUN_COLOURS.length]!;
+    out.push(`<g class="run" data-run="${escapeXml(run.name)}" stroke="${colour}" fill="${colour}">`);
+    if (run.train.length > 0) {
+      out.push(
+        `<polyline class="train" points="${polyPoints(run.train, s)}" fill="none" stroke-width="1.5" stroke-dasharray="6 4"/>`,
+      );
+      if (run.train.length === 1) {
+        const p = run.train[0]!;
+        out.push(`<circle class="train-point" cx="${s.px(p.charsSeen)}" cy="${s.py(p.loss)}" r="3" fill="#fff" stroke-width="1.5"/>`);
+      }
+    }
+    if (run.val.length > 0) {
+      out.push(`<polyline class="val" points="${polyPoints(run.val, s)}" fill="none" stroke-width="2"/>`);
+      for (const p of run.val) out.push(`<circle class="val-point" cx="${s.px(p.charsSeen)}" cy="${s.py(p.loss)}" r="3" stroke="none"/>`);
+      const best = bestPoint(run.val)!;
+      const bx = s.px(best.charsSeen), by = s.py(best.loss);
+      out.push(`<circle class="best" cx="${bx}" cy="${by}" r="7" fill="none" stroke-width="2"/>`);
+      labels.push({ x: bx, y: by, text: best.loss.toFixed(3), colour });
+    }
+    out.push('</g>');
+  });
+  out.push('<g class="best-labels" font-weight="bold">');
+  for (const label of spreadLabels(labels)) {
+    // right of the ring, or left of it near the plot's right edge
+    const toLeft = label.x > width - right - 60;
+    out.push(
+      `<text class="best-label" x="${round2(label.x + (toLeft ? -11 : 11))}" y="${round2(label.labelY + 4)}" ` +
+        `text-anchor="${toLeft ? 'end' : 'start'}" fill="${label.colour}" stroke="#fff" stroke-width="3" paint-order="stroke">` +
+        `${escapeXml(label.text)}</text>`,
+    );
+  }
+  out.push('</g>');
+
+  // legend: the line styles, then one row per run
+  out.push('<g class="legend">');
+  const key = legendTop;
+  out.push(
+    `<line x1="${left}" y1="${key}" x2="${left + 28}" y2="${key}" stroke="#555" stroke-width="1.5" stroke-dasharray="6 4"/>`,
+    `<text x="${left + 34}" y="${key + 4}">training</text>`,
+    `<line x1="${left + 110}" y1="${key}" x2="${left + 138}" y2="${key}" stroke="#555" stroke-width="2"/>`,
+    `<circle cx="${left + 124}" cy="${key}" r="3" fill="#555"/>`,
+    `<text x="${left + 144}" y="${key + 4}">validation</text>`,
+    `<circle cx="${left + 236}" cy="${key}" r="7" fill="none" stroke="#555" stroke-width="2"/>`,
+    `<text x="${left + 248}" y="${key + 4}">best validation loss</text>`,
+  );
+  runs.forEach((run, i) => {
+    const colour = RUN_COLOURS[i % RUN_COLOURS.length]!;
+    const y = key + (i + 1) * CHART.legendRow;
+    const best = bestPoint(run.val);
+    const detail = best === null ? 'no validation loss' : `best validation loss ${best.loss.toFixed(3)} after ${best.charsSeen.toLocaleString('en-US')} characters`;
+    out.push(
+      `<g class="legend-run" data-run="${escapeXml(run.name)}">`,
+      `<rect x="${left}" y="${y - 5}" width="28" height="10" rx="2" fill="${colour}"/>`,
+      `<text x="${left + 34}" y="${y + 4}"><tspan font-weight="bold">${escapeXml(run.name)}</tspan><tspan dx="8" fill="#666">${detail}</tspan></text>`,
+      '</g>',
+    );
+  });
+  out.push('</g>');
+  out.push('</svg>');
+  return `${out.join('\n')}\n`;
+}
+
+function polyPoints(points: readonly LossPoint[], s: ChartScale): string {
+  return points.map((p) => `${s.px(p.charsSeen)},${s.py(p.loss)}`).join(' ');
+}
+
+/** Label heights, moved apart to at least 14 units: upwards, since the best losses sit low on the chart. */
+function spreadLabels<T extends { y: number }>(labels: T[]): (T & { labelY: number })[] {
+  const sorted = labels.map((label) => ({ ...label, labelY: label.y })).sort((a, b) => b.labelY - a.labelY);
+  for (let i = 1; i < sorted.length; i++) {
+    if (sorted[i - 1]!.labelY - sorted[i]!.labelY < 14) sorted[i]!.labelY = sorted[i - 1]!.labelY - 14;
+  }
+  return sorted;
+}

@@ -1,0 +1,235 @@
+import { execFile, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { allElements, parseXml } from './helpers/xml.js';
+
+/**
+ * The CLI a user meets, run as the built `node bin/rnn.js` (`npm test` builds first): version,
+ * help, `rnn plot`, colour on a terminal, and what `rnn sample` leaves on stdout.
+ */
+const ROOT = join(import.meta.dirname, '..');
+const BIN = join(ROOT, 'bin', 'rnn.js');
+const TINY = ['--cell', 'gru', '--layers', '1', '--hidden', '16', '--embed', '8', '--batch', '4', '--seq-len', '8', '--workers', '1'];
+const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+vi.setConfig({ testTimeout: 30_000, hookTimeout: 30_000 });
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** An environment without the colour switches of whoever runs the tests, plus `extra`. */
+function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, RNN_DEBUG: '' };
+  delete env['NO_COLOR'];
+  delete env['FORCE_COLOR'];
+  return { ...env, ...extra };
+}
+
+function rnnIn(cwd: string, args: string[], env = cleanEnv()): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env, maxBuffer: 1 << 26 }, (error, stdout, stderr) => {
+      if (error && typeof error.code !== 'number') reject(error);
+      else resolve({ status: error ? (error.code as number) : 0, stdout, stderr });
+    });
+  });
+}
+
+let dir: string;
+const at = (...parts: string[]) => join(dir, ...parts);
+const rnn = (...args: string[]) => rnnIn(dir, args);
+
+/** A one-line error: non-zero exit, nothing on stdout, no stack. */
+function expectOneLineError(run: Run, message: RegExp): void {
+  expect(run.status).not.toBe(0);
+  expect(run.stdout).toBe('');
+  expect(run.stderr).toMatch(/^rnn: [^\n]*\n$/);
+  expect(run.stderr).not.toMatch(/ {4}at /);
+  expect(run.stderr.trimEnd()).toMatch(message);
+}
+
+beforeAll(async () => {
+  if (!existsSync(join(ROOT, 'dist', 'src', 'cli', 'main.js'))) throw new Error('the CLI is not built: run `npm run build` first');
+  dir = mkdtempSync(join(tmpdir(), 'rnn-e2e-cli-'));
+  const text = readFileSync(join(ROOT, 'corpora', 'sotu.txt'), 'utf8').slice(0, 4000);
+  writeFileSync(at('corpus.txt'), text.slice(0, text.lastIndexOf('\n') + 1));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('rnn --version', () => {
+  it.each(['--version', '-V'])('%s prints the package version, from any folder', async (flag) => {
+    const elsewhere = mkdtempSync(join(tmpdir(), 'rnn-e2e-cwd-'));
+    try {
+      const run = await rnnIn(elsewhere, [flag]);
+      expect(run).toEqual({ status: 0, stdout: `${VERSION}\n`, stderr: '' });
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('rnn --help', () => {
+  const COMMANDS = ['train', 'sample', 'eval', 'plot', 'export', 'import', 'info'];
+
+  it('lists every command with a summary on one line', async () => {
+    const run = await rnn('--help');
+    expect(run.status).toBe(0);
+    const section = run.stdout.split('Commands:\n')[1]!.split('\n\n')[0]!.split('\n');
+    // a summary that wraps continues on a line of spaces; each line here is a command and its summary
+    for (const line of section) expect(line).toMatch(/^ {2}\S.*\S {2,}\S.*$/);
+    expect(section.map((line) => line.trim().split(' ')[0])).toEqual([...COMMANDS, 'help']);
+    expect(section.length).toBe(COMMANDS.length + 1);
+  });
+
+  it.each([...COMMANDS.filter((c) => c !== 'eval'), 'eval perplexity'])('rnn %s --help gives the detail and an example', async (command) => {
+    const run = await rnn(...command.split(' '), '--help');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(new RegExp(`^Usage: rnn ${command} `));
+    expect(run.stdout).toMatch(new RegExp(`\\nExamples?:\\n {2}rnn ${command.split(' ')[0]}\\b`));
+  });
+});
+
+describe('with two trained runs', () => {
+  beforeAll(async () => {
+    const [withVal, noVal] = await Promise.all([
+      rnn('train', at('corpus.txt'), ...TINY, '--max-steps', '20', '--eval-every', '5', '--out', at('runs', 'with-val')),
+      rnn('train', at('corpus.txt'), ...TINY, '--max-steps', '10', '--eval-every', '5', '--val-frac', '0', '--out', at('runs', 'no-val.json')),
+    ]);
+    expect([withVal.status, noVal.status, withVal.stderr.includes('internal error')]).toEqual([0, 0, false]);
+    // plain progress (stderr is a pipe) ends with the commands to try the run: its best checkpoint, else its latest
+    expect(withVal.stderr).toContain(`\nsample it:   rnn sample --checkpoint ${at('runs', 'with-val', 'best.json')}\n`);
+    expect(withVal.stderr).toContain(`\nevaluate it: rnn eval perplexity --checkpoint ${at('runs', 'with-val', 'best.json')}\n`);
+    expect(noVal.stderr).toContain(`\nsample it:   rnn sample --checkpoint ${at('runs', 'no-val.json')}\n`);
+  });
+
+  describe('rnn plot', () => {
+    it('draws both runs: a folder as its latest.json, a file as it is', async () => {
+      const out = at('charts', 'loss.svg');
+      const run = await rnn('plot', at('runs', 'with-val'), at('runs', 'no-val.json'), '--out', out, '--title', 'with & without');
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(0);
+      const history = loadCheckpoint(at('runs', 'with-val', 'latest.json')).history;
+      const best = Math.min(...history.map((h) => h.valLoss!));
+      expect(run.stdout).toBe(
+        `with-val: ${history.length} evaluations, best validation loss ${best.toFixed(4)}\n` +
+          'no-val: 2 evaluations, no validation loss\n' +
+          `wrote ${out}\n`,
+      );
+      const elements = allElements(parseXml(readFileSync(out, 'utf8')));
+      const groups = elements.filter((e) => e.attrs['class'] === 'run');
+      expect(groups.map((g) => g.attrs['data-run'])).toEqual(['with-val', 'no-val']);
+      const lines = (g: (typeof groups)[number], cls: string) => allElements(g).filter((e) => e.name === 'polyline' && e.attrs['class'] === cls);
+      expect(groups.map((g) => [lines(g, 'train').length, lines(g, 'val').length])).toEqual([[1, 1], [1, 0]]);
+      expect(lines(groups[0]!, 'val')[0]!.attrs['points']!.split(' ')).toHaveLength(history.length);
+      expect(elements.filter((e) => e.attrs['class'] === 'best-label').map((e) => e.text)).toEqual([best.toFixed(3)]);
+    });
+
+    it('replaces --out atomically, leaving no temp file', async () => {
+      const out = at('again.svg');
+      writeFileSync(out, 'old');
+      expect((await rnn('plot', at('runs', 'with-val'), '--out', out)).status).toBe(0);
+      expect(readFileSync(out, 'utf8')).toMatch(/^<svg /);
+      expect(spawnSync('ls', [dir]).stdout.toString()).not.toMatch(/\.tmp-/);
+    });
+
+    it.each([
+      ['no checkpoints', () => ['plot', '--out', at('x.svg')], /^rnn: plot needs at least one checkpoint file or run folder, e\.g\. /],
+      ['a missing checkpoint', () => ['plot', at('nope.json'), '--out', at('x.svg')], /^rnn: checkpoint not found: .*nope\.json$/],
+      ['a folder without latest.json', () => ['plot', at('runs'), '--out', at('x.svg')],
+        /^rnn: .*runs is a folder without latest\.json: name a checkpoint file or a run folder/],
+      ['a checkpoint with no history', () => ['plot', at('imported.json'), '--out', at('x.svg')],
+        /^rnn: .*imported\.json has no history \(no evaluation has run yet\): nothing to plot/],
+      ['an --out that cannot be written', () => ['plot', at('runs', 'with-val'), '--out', at('corpus.txt', 'x.svg')],
+        /^rnn: cannot write plot .*corpus\.txt\/x\.svg: /],
+      ['an --out that is not .svg', () => ['plot', at('runs', 'with-val'), '--out', at('x.png')], /^rnn: --out must name an \.svg file \(got .*x\.png\)$/],
+      ['no --out', () => ['plot', at('runs', 'with-val')], /^rnn: error: required option '--out <file\.svg>' not specified$/],
+    ])('%s: one line on stderr, no stack, non-zero exit, nothing written', async (_, args, message) => {
+      if (!existsSync(at('imported.json'))) {
+        // a model imported from PyTorch has trained no steps here: no history
+        expect((await rnn('import', join(ROOT, 'test', 'fixtures', 'eval', 'gru_2x128.json'), '--out', at('imported.json'))).status).toBe(0);
+      }
+      expectOneLineError(await rnn(...args()), message);
+      expect(existsSync(at('x.svg'))).toBe(false);
+      expect(existsSync(at('x.png'))).toBe(false);
+    });
+  });
+
+  describe('rnn sample > file', () => {
+    it('leaves only the prime and the drawn text in the file; the warning goes to stderr', () => {
+      const file = at('sample.txt');
+      const prime = 'The ☃ ';
+      const fd = openSync(file, 'w');
+      let result;
+      try {
+        result = spawnSync(process.execPath, [BIN, 'sample', '--checkpoint', at('runs', 'with-val', 'latest.json'), '--len', '40',
+          '--seed', '5', '--prime', prime], { cwd: dir, env: cleanEnv(), stdio: ['ignore', fd, 'pipe'], encoding: 'utf8' });
+      } finally {
+        closeSync(fd);
+      }
+      expect(result.status).toBe(0);
+      expect(result.stderr).toMatch(/^rnn: warning: --prime has 1 character outside the vocabulary of .*latest\.json; the model reads them as <UNK>\n$/);
+      const text = readFileSync(file, 'utf8');
+      expect(text.startsWith(prime)).toBe(true);
+      expect([...text.slice(prime.length)]).toHaveLength(40);
+      // the same run through a pipe gives the same bytes: nothing else is ever on stdout
+      const piped = spawnSync(process.execPath, [BIN, 'sample', '--checkpoint', at('runs', 'with-val', 'latest.json'), '--len', '40',
+        '--seed', '5', '--prime', prime], { cwd: dir, env: cleanEnv(), encoding: 'utf8' });
+      expect(piped.stdout).toBe(text);
+    });
+  });
+});
+
+/** util-linux `script` runs a command on a pseudo-terminal, where `rnn train` shows its live display. */
+const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).stdout?.includes('util-linux') ?? false;
+const ESC = String.fromCharCode(0x1b);
+const SGR = new RegExp(`${ESC}\\[[0-9;]*m`); // a colour or style: what NO_COLOR turns off (cursor movement stays)
+
+describe.skipIf(!hasScript)('rnn train on a terminal', () => {
+  const quote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
+  let count = 0;
+  const onTerminal = (env: Record<string, string>): Run => {
+    const out = at(`tty-${count++}`);
+    const command = [process.execPath, BIN, 'train', at('corpus.txt'), ...TINY, '--max-steps', '12', '--eval-every', '4', '--out', out]
+      .map(quote).join(' ');
+    const run = spawnSync('script', ['-qefc', command, '/dev/null'], { cwd: dir, env: cleanEnv({ TERM: 'xterm-256color', ...env }), encoding: 'utf8' });
+    return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+  };
+  /** What the terminal shows, escapes removed and carriage returns as line ends. */
+  const visible = (text: string) => text.replace(new RegExp(`${ESC}\\[[0-9;?]*[A-Za-z]`, 'g'), '').replace(/\r\n?/g, '\n');
+
+  it('ends with a chart of the validation loss and the commands to sample and evaluate the best checkpoint', () => {
+    const run = onTerminal({});
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(SGR);
+    const shown = visible(run.stdout);
+    expect(shown).toMatch(/\nvalidation loss, 3 evaluations from step 4 to 12:\n {2}\d\.\d{3} ┤[▁-█ ]*[▁-█]\n {8}│[▁-█ ]*\n {8}│[▁-█ ]*\n {2}\d\.\d{3} ┤[▁-█]{3}\n/);
+    const best = join(at(`tty-${count - 1}`), 'best.json');
+    expect(shown).toContain(`\nsample it:   rnn sample --checkpoint ${best}\nevaluate it: rnn eval perplexity --checkpoint ${best}\n`);
+  });
+
+  it('writes no colour with NO_COLOR set, or FORCE_COLOR=0', () => {
+    for (const env of [{ NO_COLOR: '1' }, { FORCE_COLOR: '0' }]) {
+      const run = onTerminal(env);
+      expect(run.status).toBe(0);
+      expect(visible(run.stdout)).toContain('validation loss, 3 evaluations');
+      expect(run.stdout).not.toMatch(SGR);
+    }
+  });
+
+  it('lets FORCE_COLOR win over NO_COLOR, as Node does', () => {
+    expect(onTerminal({ NO_COLOR: '1', FORCE_COLOR: '1' }).stdout).toMatch(SGR);
+  });
+});
+
+describe('colour off a terminal', () => {
+  it('plain progress stays plain even with FORCE_COLOR', async () => {
+    const run = await rnnIn(dir, ['train', at('corpus.txt'), ...TINY, '--max-steps', '4', '--out', at('plain-forced')], cleanEnv({ FORCE_COLOR: '3' }));
+    expect(run.status).toBe(0);
+    expect(run.stderr).not.toContain(ESC);
+  });
+});

@@ -1,0 +1,191 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Checkpoint } from '../src/checkpoint/checkpoint.js';
+import { CheckpointError } from '../src/checkpoint/errors.js';
+import { lossRunFromCheckpoint, runCheckpointPath, runName } from '../src/plot/runs.js';
+import { CHART, type LossRun, RUN_COLOURS, bestPoint, escapeXml, formatChars, lossChartSvg, niceTicks } from '../src/plot/svg.js';
+import { allElements, parseXml, textContent } from './helpers/xml.js';
+
+describe('niceTicks', () => {
+  it('covers the range with round steps of 1, 2, 2.5 or 5 times a power of ten', () => {
+    expect(niceTicks(0, 506_250, 6)).toMatchObject({ lo: 0, hi: 600_000, step: 100_000, decimals: 0 });
+    expect(niceTicks(0, 506_250, 6).values).toEqual([0, 100_000, 200_000, 300_000, 400_000, 500_000, 600_000]);
+    const losses = niceTicks(1.842, 2.775, 5);
+    expect(losses.values).toEqual([1.8, 2, 2.2, 2.4, 2.6, 2.8]);
+    expect(losses.decimals).toBe(1);
+    expect(niceTicks(0, 1, 3)).toMatchObject({ step: 0.25, decimals: 2, values: [0, 0.25, 0.5, 0.75, 1] });
+    // the smallest round step within target + 1 intervals: 0.5 (1.5 … 4.5), not 1 (1 … 5)
+    expect(niceTicks(1.67, 4.2, 5)).toMatchObject({ lo: 1.5, hi: 4.5, step: 0.5 });
+  });
+
+  it('widens a range of one value around it', () => {
+    const t = niceTicks(2, 2, 5);
+    expect(t.lo).toBeLessThan(2);
+    expect(t.hi).toBeGreaterThan(2);
+    expect(niceTicks(0, 0).values).toContain(0);
+  });
+});
+
+describe('formatChars and escapeXml', () => {
+  it('labels character counts with k and M', () => {
+    expect([0, 500, 250_000, 1_000_000, 1_500_000].map(formatChars)).toEqual(['0', '500', '250k', '1M', '1.5M']);
+  });
+
+  it('escapes the five XML specials and drops control characters XML forbids', () => {
+    expect(escapeXml(`<a & "b" 'c'>`)).toBe('&lt;a &amp; &quot;b&quot; &apos;c&apos;&gt;');
+    expect(escapeXml('a\u0001b\tc')).toBe('ab\tc');
+  });
+});
+
+/** Two runs with round numbers: x spans 0–200 (ticks of 50), y spans 2–3 (ticks of 0.2). */
+const RUNS: LossRun[] = [
+  {
+    name: 'gru <lr 4e-3> & "more"',
+    train: [{ charsSeen: 100, loss: 3.0 }, { charsSeen: 200, loss: 2.0 }],
+    val: [{ charsSeen: 100, loss: 2.5 }, { charsSeen: 200, loss: 2.2 }],
+  },
+  { name: 'no-validation', train: [{ charsSeen: 50, loss: 2.6 }], val: [] },
+];
+const PLOT_WIDTH = CHART.width - CHART.left - CHART.right;
+const round2 = (v: number) => Math.round(v * 100) / 100;
+const px = (c: number) => round2(CHART.left + (c / 200) * PLOT_WIDTH);
+const py = (l: number) => round2(CHART.top + ((3 - l) / 1) * CHART.plotHeight);
+const pointsOf = (pairs: [number, number][]) => pairs.map(([c, l]) => `${px(c)},${py(l)}`).join(' ');
+
+describe('lossChartSvg', () => {
+  const svg = lossChartSvg(RUNS, { title: 'A & B' });
+  const root = parseXml(svg);
+  const elements = allElements(root);
+  const runGroups = elements.filter((e) => e.attrs['class'] === 'run');
+  const within = (el: (typeof elements)[number], cls: string) => allElements(el).filter((e) => e.attrs['class'] === cls);
+
+  it('is a well-formed SVG document with the title escaped', () => {
+    expect(root.name).toBe('svg');
+    expect(root.attrs['xmlns']).toBe('http://www.w3.org/2000/svg');
+    expect(textContent(elements.find((e) => e.name === 'title')!)).toBe('A & B');
+  });
+
+  it('draws one group per run, a training polyline each, a validation polyline only where there are validation losses', () => {
+    expect(runGroups.map((g) => g.attrs['data-run'])).toEqual(RUNS.map((r) => r.name));
+    expect(runGroups.map((g) => g.attrs['stroke'])).toEqual([RUN_COLOURS[0], RUN_COLOURS[1]]);
+    expect(runGroups.map((g) => within(g, 'train').length)).toEqual([1, 1]);
+    expect(runGroups.map((g) => within(g, 'val').length)).toEqual([1, 0]);
+    expect(elements.filter((e) => e.name === 'polyline')).toHaveLength(3);
+  });
+
+  it('places every point at its value on the axes: training dashed, validation solid with a dot per evaluation', () => {
+    const [first, second] = runGroups;
+    const train = within(first!, 'train')[0]!, val = within(first!, 'val')[0]!;
+    expect(train.attrs['points']).toBe(pointsOf([[100, 3.0], [200, 2.0]]));
+    expect(train.attrs['points']).toBe('402,44 732,364');
+    expect(train.attrs['stroke-dasharray']).toBeDefined();
+    expect(val.attrs['points']).toBe(pointsOf([[100, 2.5], [200, 2.2]]));
+    expect(val.attrs['stroke-dasharray']).toBeUndefined();
+    expect(within(first!, 'val-point').map((c) => [Number(c.attrs['cx']), Number(c.attrs['cy'])])).toEqual([[px(100), py(2.5)], [px(200), py(2.2)]]);
+    // a one-point training line gets a marker, or it would not show
+    const lone = within(second!, 'train-point')[0]!;
+    expect([Number(lone.attrs['cx']), Number(lone.attrs['cy'])]).toEqual([px(50), py(2.6)]);
+  });
+
+  it('rings and labels each run\'s best validation loss, and none for a run without validation', () => {
+    const best = within(runGroups[0]!, 'best');
+    expect(best.map((c) => [Number(c.attrs['cx']), Number(c.attrs['cy'])])).toEqual([[px(200), py(2.2)]]);
+    expect(within(runGroups[1]!, 'best')).toHaveLength(0);
+    expect(elements.filter((e) => e.attrs['class'] === 'best-label').map(textContent)).toEqual(['2.200']);
+  });
+
+  it('labels the axes with round ticks and names each run in the legend', () => {
+    const ticks = (axis: string) => within(elements.find((e) => e.attrs['class'] === axis)!, 'tick').map(textContent);
+    expect(ticks('x-axis')).toEqual(['0', '50', '100', '150', '200']);
+    expect(ticks('y-axis')).toEqual(['2.0', '2.2', '2.4', '2.6', '2.8', '3.0']);
+    expect(elements.filter((e) => e.attrs['class'] === 'axis-label').map(textContent)).toEqual(['characters seen', 'loss (nats/char)']);
+    const legend = elements.filter((e) => e.attrs['class'] === 'legend-run').map((e) => textContent(e).trim());
+    expect(legend).toEqual([
+      `${RUNS[0]!.name}best validation loss 2.200 after 200 characters`,
+      'no-validationno validation loss',
+    ]);
+  });
+
+  it('keeps the x axis at 0 characters and up when every point is at 0', () => {
+    const x = allElements(parseXml(lossChartSvg([{ name: 'r', train: [{ charsSeen: 0, loss: 4 }], val: [] }])))
+      .filter((e) => e.attrs['class'] === 'tick').map((e) => e.text);
+    expect(x[0]).toBe('0');
+    expect(x).not.toContain('-1');
+  });
+
+  it('refuses nothing to draw', () => {
+    expect(() => lossChartSvg([])).toThrow(/no runs/);
+    expect(() => lossChartSvg([{ name: 'empty', train: [], val: [] }])).toThrow(/empty has no points/);
+  });
+});
+
+describe('bestPoint', () => {
+  it('is the lowest loss, the first on a tie, or null', () => {
+    expect(bestPoint([{ charsSeen: 1, loss: 2 }, { charsSeen: 2, loss: 1 }, { charsSeen: 3, loss: 1 }])).toEqual({ charsSeen: 2, loss: 1 });
+    expect(bestPoint([])).toBeNull();
+  });
+});
+
+describe('runs from checkpoints', () => {
+  const scratch = mkdtempSync(join(tmpdir(), 'rnn-plot-'));
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+  const history = (entries: [number, number, number | null][]) =>
+    ({
+      history: entries.map(([charsSeen, trainLoss, valLoss], i) => ({
+        step: i + 1, epoch: 0, charsSeen, trainLoss, valLoss, lr: 1e-3, seconds: i,
+      })),
+    }) as unknown as Checkpoint;
+
+  it('takes the training loss of every evaluation and the validation loss where there was one', () => {
+    const run = lossRunFromCheckpoint(history([[10, 3, 2.9], [20, 2.5, null], [30, 2, 2.1]]), 'r', 'r.json');
+    expect(run).toEqual({
+      name: 'r',
+      train: [{ charsSeen: 10, loss: 3 }, { charsSeen: 20, loss: 2.5 }, { charsSeen: 30, loss: 2 }],
+      val: [{ charsSeen: 10, loss: 2.9 }, { charsSeen: 30, loss: 2.1 }],
+    });
+  });
+
+  it('refuses a checkpoint with no history, naming it', () => {
+    expect(() => lossRunFromCheckpoint(history([]), 'r', 'runs/r.json')).toThrow(CheckpointError);
+    expect(() => lossRunFromCheckpoint(history([]), 'r', 'runs/r.json')).toThrow(/^runs\/r\.json has no history/);
+  });
+
+  it('names a run by its folder, or its file', () => {
+    expect(runName(join('runs', 'gru', 'latest.json'))).toBe('gru');
+    expect(runName(join('runs', 'gru', 'best.json'))).toBe('gru (best)');
+    expect(runName(join('runs', 'model.json'))).toBe('model');
+    expect(runName('model.best.json')).toBe('model.best');
+  });
+
+  it('reads a folder as its latest.json, and refuses a folder without one', () => {
+    const folder = join(scratch, 'run');
+    mkdirSync(folder);
+    expect(() => runCheckpointPath(folder)).toThrow(/run is a folder without latest\.json/);
+    mkdirSync(join(folder, 'latest.json')); // a folder by that name is not a checkpoint either
+    expect(() => runCheckpointPath(folder)).toThrow(/without latest\.json/);
+    expect(runCheckpointPath(join(scratch, 'missing.json'))).toBe(join(scratch, 'missing.json'));
+  });
+});
+
+describe('parseXml (the well-formedness check above)', () => {
+  it.each([
+    ['mismatched tags', '<a><b></a>'],
+    ['an unquoted attribute', '<a x=1/>'],
+    ['a bare ampersand', '<a>fish & chips</a>'],
+    ['a "<" in an attribute', '<a x="<"/>'],
+    ['two roots', '<a/><b/>'],
+    ['a duplicate attribute', '<a x="1" x="2"/>'],
+    ['an unclosed element', '<a><b/>'],
+  ])('rejects %s', (_, xml) => {
+    expect(() => parseXml(xml)).toThrow(/not well-formed XML/);
+  });
+
+  it('decodes entities in text and attributes', () => {
+    const root = parseXml('<?xml version="1.0"?>\n<a t="&quot;x&quot; &amp; y"><!-- c -->1 &lt; 2 &#9731;</a>\n');
+    expect(root.attrs['t']).toBe('"x" & y');
+    expect(root.text).toBe('1 < 2 ☃');
+  });
+});

@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { colourLevel } from '../src/cli/color.js';
+import { nextCommands, shellWord, validationChart } from '../src/cli/train-summary.js';
+import { bucketValues, textLossChart } from '../src/plot/text-chart.js';
+import type { DoneEvent } from '../src/train/events.js';
+
+describe('textLossChart', () => {
+  it('draws one bar per value, the lowest one eighth high, the highest full, with min and max labels', () => {
+    expect(textLossChart([3, 2, 1], { rows: 2 })).toEqual([
+      '3.000 ┤█▁',
+      '1.000 ┤██▁',
+    ]);
+  });
+
+  it('scales bars between the extremes in eighths of a row', () => {
+    // 16 levels over 2 rows: 1 + round((v - 1) / 15 * 15) eighths
+    // heights are v eighths: 16 fills both rows, 9 one row and an eighth, 8 one row, 1 an eighth
+    expect(textLossChart([16, 9, 8, 1], { rows: 2, decimals: 0 })).toEqual([
+      '16 ┤█▁',
+      ' 1 ┤███▁',
+    ]);
+  });
+
+  it('has an axis on every row and labels only the top and bottom', () => {
+    const lines = textLossChart([2.5, 2.1, 1.9, 1.85], { rows: 4 });
+    expect(lines).toHaveLength(4);
+    expect(lines[0]!.startsWith('2.500 ┤')).toBe(true);
+    expect(lines[1]!.startsWith('      │')).toBe(true);
+    expect(lines[3]!.startsWith('1.850 ┤')).toBe(true);
+  });
+
+  it('shows nothing for fewer than two values, and a flat line for equal ones', () => {
+    expect(textLossChart([])).toEqual([]);
+    expect(textLossChart([2])).toEqual([]);
+    expect(textLossChart([2, 2, 2], { rows: 1 })).toEqual(['2.000 ┤▄▄▄']);
+  });
+
+  it('averages more values than fit into the width', () => {
+    expect(bucketValues([1, 3, 5, 7], 2)).toEqual([2, 6]);
+    expect(bucketValues([1, 2, 3], 5)).toEqual([1, 2, 3]);
+    const lines = textLossChart(Array.from({ length: 100 }, (_, i) => 100 - i), { width: 10, rows: 1 });
+    expect([...lines[0]!.split('┤')[1]!]).toHaveLength(10);
+  });
+});
+
+describe('the end of a training run on a terminal', () => {
+  const done = (best: string | null): DoneEvent => ({
+    event: 'done', reason: 'max-steps', signal: null, step: 20, epoch: 1, trainLoss: 2, valLoss: 2.1, bestValLoss: 2.1,
+    latest: 'checkpoints/run/latest.json', best, elapsedSeconds: 3,
+  });
+
+  it('names the commands to sample from and evaluate the best checkpoint, else the latest', () => {
+    expect(nextCommands(done('checkpoints/run/best.json'))).toEqual([
+      'sample it:   rnn sample --checkpoint checkpoints/run/best.json',
+      'evaluate it: rnn eval perplexity --checkpoint checkpoints/run/best.json',
+    ]);
+    expect(nextCommands(done(null))[0]).toBe('sample it:   rnn sample --checkpoint checkpoints/run/latest.json');
+    expect(shellWord("my run/it's.json")).toBe(`'my run/it'\\''s.json'`);
+  });
+
+  it('charts the validation losses under a heading', () => {
+    const lines = validationChart([{ step: 10, valLoss: 2.5 }, { step: 20, valLoss: 2.2 }]);
+    expect(lines[0]).toBe('validation loss, 2 evaluations from step 10 to 20:');
+    expect(lines.slice(1)).toEqual(textLossChart([2.5, 2.2]).map((l) => `  ${l}`));
+    expect(validationChart([{ step: 10, valLoss: 2.5 }])).toEqual([]);
+  });
+});
+
+describe('colourLevel', () => {
+  const tty = { isTTY: true, getColorDepth: () => 8 };
+  const pipe = { isTTY: false };
+
+  it('colours a terminal as deep as it reports, and never a pipe or a dumb terminal', () => {
+    expect(colourLevel(tty, {})).toBe(2);
+    expect(colourLevel(pipe, {})).toBe(0);
+    expect(colourLevel(tty, { TERM: 'dumb' })).toBe(0);
+  });
+
+  it('turns colour off for a non-empty NO_COLOR', () => {
+    expect(colourLevel(tty, { NO_COLOR: '1' })).toBe(0);
+    expect(colourLevel(tty, { NO_COLOR: '' })).toBe(2);
+  });
+
+  it('lets FORCE_COLOR decide before anything else, as Node does', () => {
+    expect(colourLevel(pipe, { FORCE_COLOR: '1' })).toBe(1);
+    expect(colourLevel(pipe, { FORCE_COLOR: '' })).toBe(1);
+    expect(colourLevel(pipe, { FORCE_COLOR: '3' })).toBe(3);
+    expect(colourLevel(tty, { FORCE_COLOR: '0' })).toBe(0);
+    expect(colourLevel(tty, { FORCE_COLOR: 'false' })).toBe(0);
+    expect(colourLevel(tty, { FORCE_COLOR: '1', NO_COLOR: '1' })).toBe(1);
+  });
+});
