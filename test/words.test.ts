@@ -1,0 +1,172 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { detokenize, Detokenizer } from '../src/text/detokenize.js';
+import { isWordToken, LINE_BREAK, tokenizeWords, WORD_RULE_VERSION } from '../src/text/words.js';
+
+describe('tokenizeWords', () => {
+  it('cuts the notes\' sentence into words and punctuation', () => {
+    expect(tokenizeWords('Cats average 15 hours of sleep a day.')).toEqual(
+      ['Cats', 'average', '15', 'hours', 'of', 'sleep', 'a', 'day', '.'],
+    );
+  });
+
+  it('keeps case, so "The" and "the" are two tokens', () => {
+    expect(tokenizeWords('The the THE')).toEqual(['The', 'the', 'THE']);
+  });
+
+  it('joins two runs with an inner apostrophe (straight or curly) or hyphen', () => {
+    expect(tokenizeWords("don't O’Brien well-known state-of-the-art")).toEqual(
+      ["don't", 'O’Brien', 'well-known', 'state-of-the-art'],
+    );
+  });
+
+  it('splits apostrophes and hyphens that do not stand between two runs', () => {
+    expect(tokenizeWords("farmers' 'tis rock 'n' roll")).toEqual(['farmers', "'", "'", 'tis', 'rock', "'", 'n', "'", 'roll']);
+    expect(tokenizeWords('speak--it -5 x- ’em')).toEqual(['speak', '-', '-', 'it', '-', '5', 'x', '-', '’', 'em']);
+  });
+
+  it('keeps a "." or "," between two digits inside a number, and nowhere else', () => {
+    expect(tokenizeWords('3.5 10,000 1,234.56 version 2.0.')).toEqual(['3.5', '10,000', '1,234.56', 'version', '2.0', '.']);
+    expect(tokenizeWords('In 1946. Yes, 3, 4 and a.b e.g. 5.x')).toEqual(
+      ['In', '1946', '.', 'Yes', ',', '3', ',', '4', 'and', 'a', '.', 'b', 'e', '.', 'g', '.', '5', '.', 'x'],
+    );
+    expect(tokenizeWords('1,2,3')).toEqual(['1,2,3']); // digits on both sides: one number, as written down
+  });
+
+  it('makes every other non-space character a token of its own', () => {
+    expect(tokenizeWords('Wait... What!? (yes) "no" 50% $5 a_b')).toEqual([
+      'Wait', '.', '.', '.', 'What', '!', '?', '(', 'yes', ')', '"', 'no', '"', '50', '%', '$', '5', 'a', '_', 'b',
+    ]);
+    expect(tokenizeWords('😀! ☃')).toEqual(['😀', '!', '☃']);
+  });
+
+  it('reads Unicode letters and combining marks as parts of words', () => {
+    expect(tokenizeWords('naïve café Straße é, 日本語 Ελλάδα')).toEqual(['naïve', 'café', 'Straße', 'é', ',', '日本語', 'Ελλάδα']);
+    expect(tokenizeWords('cafe\u0301 x')).toEqual(['cafe\u0301', 'x']); // decomposed é: the mark stays with its letter
+  });
+
+  it('makes each line break a token (a blank line is two) and reads CRLF as LF', () => {
+    expect(tokenizeWords('a\nb')).toEqual(['a', LINE_BREAK, 'b']);
+    expect(tokenizeWords('a.\n\nb')).toEqual(['a', '.', '\n', '\n', 'b']);
+    expect(tokenizeWords('a\r\nb\r\n')).toEqual(['a', '\n', 'b', '\n']);
+  });
+
+  it('drops spaces, tabs and other white space; a lone CR separates', () => {
+    expect(tokenizeWords('  a \t b\u00A0c \n d\re  ')).toEqual(['a', 'b', 'c', '\n', 'd', 'e']);
+    expect(tokenizeWords(' \t ')).toEqual([]);
+    expect(tokenizeWords('')).toEqual([]);
+  });
+
+  it('versions the rule and says which strings can be tokens', () => {
+    expect(WORD_RULE_VERSION).toBe(1);
+    expect(isWordToken('well-known')).toBe(true);
+    expect(isWordToken('\n')).toBe(true);
+    expect(isWordToken('')).toBe(false);
+    expect(isWordToken('a b')).toBe(false);
+    expect(isWordToken('a\tb')).toBe(false);
+    expect(isWordToken('\n\n')).toBe(false);
+  });
+});
+
+describe('detokenize', () => {
+  it('puts one space between words and none before closing punctuation', () => {
+    expect(detokenize(['Hello', ',', 'world', '!', 'Is', 'it', '50', '%', '?', 'Yes', ';', 'no', ':', 'maybe', '…'])).toBe(
+      'Hello, world! Is it 50%? Yes; no: maybe…',
+    );
+  });
+
+  it('puts no space after opening brackets, curly quotes or currency signs, and none before closing ones', () => {
+    expect(detokenize(['see', '(', 'page', '[', '1', ']', ')', '{', 'x', '}', 'for', '$', '5', '£', '3'])).toBe('see (page [1]) {x} for $5 £3');
+    expect(detokenize(['He', 'said', '“', 'go', '’', 'n', '‘', 'run', '’', '”', '.'])).toBe('He said “go’ n ‘run’”.');
+  });
+
+  it('opens and closes straight quotes in turn, afresh on each line', () => {
+    expect(detokenize(['He', 'said', '"', 'no', '"', 'and', '"', 'never', '"', '.'])).toBe('He said "no" and "never".');
+    expect(detokenize(['a', '"', 'b', '\n', '"', 'c', '"'])).toBe('a "b\n"c"');
+    expect(detokenize(["'", 'Hello', ',', "'", 'she', 'said', '.'])).toBe("'Hello,' she said.");
+  });
+
+  it('reads a straight apostrophe right after a word as ending that word', () => {
+    expect(detokenize(['the', 'farmers', "'", 'savings', 'o', "'", 'the', 'city'])).toBe("the farmers' savings o' the city");
+    // the documented limit: an elision after a word comes back glued to the word before
+    expect(detokenize(['and', "'", 'tis'])).toBe("and' tis");
+  });
+
+  it('joins a hyphen or em dash standing alone to both neighbours', () => {
+    expect(detokenize(['speak', '-', '-', 'it', 'x', '—', 'y', 'is', '-', '5'])).toBe('speak--it x—y is-5');
+  });
+
+  it('starts each line without a space and keeps blank lines', () => {
+    expect(detokenize(['First', 'Citizen', ':', '\n', 'Speak', ',', 'speak', '.', '\n', '\n', 'All', ':'])).toBe(
+      'First Citizen:\nSpeak, speak.\n\nAll:',
+    );
+    expect(detokenize(['\n', 'a'])).toBe('\na');
+    expect(detokenize([])).toBe('');
+  });
+
+  it('writes piece by piece what it writes at once', () => {
+    const tokens = tokenizeWords('He said, "Cats (mostly) sleep."\nThe farmers\' cat-nap—$5.');
+    const writer = new Detokenizer();
+    const pieces = tokens.map((token) => writer.push(token));
+    expect(pieces.join('')).toBe(detokenize(tokens));
+    expect(pieces.slice(0, 4)).toEqual(['He', ' said', ',', ' "']);
+  });
+
+  it('writes a document boundary: "" as nothing, a line break as a line break, other text as a word', () => {
+    const empty = new Detokenizer();
+    expect(['a', '.'].map((t) => empty.push(t)).join('') + empty.boundary('') + empty.push('b')).toBe('a. b');
+    const empty2 = new Detokenizer();
+    expect(empty2.boundary('') + empty2.push('a')).toBe('a');
+    const lines = new Detokenizer();
+    expect(lines.push('a') + lines.boundary('\n') + lines.push('b')).toBe('a\nb');
+    const named = new Detokenizer();
+    expect(named.boundary('<EOS>') + named.push('a') + named.boundary('<EOS>')).toBe('<EOS> a <EOS>');
+    const quotes = new Detokenizer();
+    expect(['"', 'a'].map((t) => quotes.push(t)).join('') + quotes.boundary('') + quotes.push('"') + quotes.push('b')).toBe('"a "b');
+  });
+
+  it('round-trips ordinary prose written the usual way', () => {
+    const prose = [
+      'Cats average 15 hours of sleep a day. The apple and pear salad costs $3.50, or 10% more than last year\'s.',
+      'She said, "I don\'t know (and I don\'t care)." Then O’Brien left; the well-known café was closed!',
+      'Is it 1,234.56 or 1,235? Nobody knows... The naïve student from Straße 5 asked: “Why?” Twice—no, three times.',
+      'The farmers\' cooperatives [see page 12] and {braces} stay as written: it\'s state-of-the-art.',
+    ].join('\n');
+    expect(detokenize(tokenizeWords(prose))).toBe(prose);
+    expect(detokenize(tokenizeWords(prose.replace(/ /g, '  \t ')))).toBe(prose); // spaces normalised
+  });
+
+  it('round-trips the opening of the bundled corpus, line breaks included', () => {
+    const lines = readFileSync(new URL('../corpora/sotu.txt', import.meta.url), 'utf8').split('\n');
+    const opening = lines.slice(0, 31).join('\n');
+    expect(opening.length).toBeGreaterThan(2000);
+    expect(detokenize(tokenizeWords(opening))).toBe(opening);
+    // The next lines show the documented limits: a footnote mark after a full stop gets a space,
+    // and a quote wrapped over a line break is counted afresh on the new line.
+    expect(lines[31]).toMatch(/Reconversion\.\[1\]$/);
+    expect(detokenize(tokenizeWords(lines[31]!))).toMatch(/Reconversion\. \[1\]$/);
+    expect(detokenize(tokenizeWords(lines.slice(34, 36).join('\n')))).toMatch(/\nProduction "is printed/);
+  });
+
+  it('round-trips a tinyshakespeare passage', () => {
+    const passage = [
+      'First Citizen:',
+      'Before we proceed any further, hear me speak.',
+      '',
+      'All:',
+      'Speak, speak.',
+      '',
+      'First Citizen:',
+      'You are all resolved rather to die than to famish?',
+      '',
+      'Second Citizen:',
+      'Would you proceed especially against Caius Marcius?',
+      '',
+      'First Citizen:',
+      'Let us kill him, and we\'ll have corn at our own price.',
+      'Is\'t a verdict?',
+    ].join('\n');
+    expect(detokenize(tokenizeWords(passage))).toBe(passage);
+  });
+});
+
