@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { detokenize, Detokenizer } from '../src/text/detokenize.js';
+import { EOS, EOS_TOKEN, SPECIAL_NAMES, UNK, UNK_TOKEN, Vocabulary } from '../src/text/vocab.js';
+import { buildWordVocabulary, compareCodePoints, DEFAULT_VOCAB_SIZE } from '../src/text/word-vocab.js';
 import { isWordToken, LINE_BREAK, tokenizeWords, WORD_RULE_VERSION } from '../src/text/words.js';
+
+/** A word vocabulary holding exactly these tokens, in this order. */
+function wordVocab(...tokens: string[]): Vocabulary {
+  return Vocabulary.fromTokens([EOS_TOKEN, UNK_TOKEN, ...tokens], 'word');
+}
 
 describe('tokenizeWords', () => {
   it('cuts the notes\' sentence into words and punctuation', () => {
@@ -167,6 +174,99 @@ describe('detokenize', () => {
       'Is\'t a verdict?',
     ].join('\n');
     expect(detokenize(tokenizeWords(passage))).toBe(passage);
+  });
+});
+
+describe('word vocabulary', () => {
+  it('orders tokens by descending count, ties in code-point order, after <EOS> and <UNK>', () => {
+    const { vocab } = buildWordVocabulary([tokenizeWords('the cat a B the\nthe cat a B')], { vocabSize: 100, minCount: 1 });
+    expect(vocab.level).toBe('word');
+    expect(vocab.tokens).toEqual([EOS_TOKEN, UNK_TOKEN, 'the', 'B', 'a', 'cat', '\n']);
+  });
+
+  it('breaks ties by code point, not by UTF-16 order', () => {
+    // U+FF01 sorts after U+1F600 as UTF-16 (0xD83D < 0xFF01) but before it by code point.
+    const { vocab } = buildWordVocabulary([['😀', '\uFF01']], { vocabSize: 10, minCount: 1 });
+    expect(vocab.tokens.slice(2)).toEqual(['\uFF01', '😀']);
+    expect(compareCodePoints('\uFF01', '😀')).toBeLessThan(0);
+    expect(compareCodePoints('ab', 'a')).toBeGreaterThan(0);
+    expect(compareCodePoints('a', 'ab')).toBeLessThan(0);
+    expect(compareCodePoints('abc', 'abc')).toBe(0);
+  });
+
+  it('cuts at vocabSize entries in all and leaves tokens seen fewer than minCount times out', () => {
+    const tokens = tokenizeWords('a a a a b b b c c d');
+    const small = buildWordVocabulary([tokens], { vocabSize: 4, minCount: 1 });
+    expect(small.vocab.tokens).toEqual([EOS_TOKEN, UNK_TOKEN, 'a', 'b']);
+    expect(small).toMatchObject({ distinct: 4, eligible: 4, shortfall: 0, occurrences: 10, unknown: 3 });
+
+    const common = buildWordVocabulary([tokens], { vocabSize: 100, minCount: 2 });
+    expect(common.vocab.tokens).toEqual([EOS_TOKEN, UNK_TOKEN, 'a', 'b', 'c']);
+    expect(common).toMatchObject({ distinct: 4, eligible: 3, shortfall: 95, unknown: 1 });
+  });
+
+  it('reports a vocabSize the text cannot fill, and refuses one below 3 or a bad minCount', () => {
+    const { vocab, shortfall } = buildWordVocabulary([['x', 'y']], { vocabSize: DEFAULT_VOCAB_SIZE, minCount: 1 });
+    expect(vocab.size).toBe(4);
+    expect(shortfall).toBe(DEFAULT_VOCAB_SIZE - 4);
+    expect(buildWordVocabulary([['x', 'y']], { vocabSize: 3, minCount: 1 }).vocab.tokens).toEqual([EOS_TOKEN, UNK_TOKEN, 'x']);
+    expect(() => buildWordVocabulary([['x']], { vocabSize: 2, minCount: 1 })).toThrow(RangeError);
+    expect(() => buildWordVocabulary([['x']], { vocabSize: 3.5, minCount: 1 })).toThrow(/vocabSize/);
+    expect(() => buildWordVocabulary([['x']], { vocabSize: 10, minCount: 0 })).toThrow(/minCount/);
+  });
+
+  it('encodes words, reading unknown ones as <UNK>, and counts them', () => {
+    const vocab = wordVocab('the', 'cat', 'sat', '.', '\n');
+    expect(Array.from(vocab.encode('the dog sat.\nThe cat'))).toEqual([2, UNK, 4, 5, 6, UNK, 3]);
+    expect(Array.from(vocab.encodeWords(['cat', 'dog']))).toEqual([3, UNK]);
+    expect(vocab.countUnknown('the dog sat. The cat')).toBe(2);
+    expect(vocab.countUnknown('')).toBe(0);
+    expect(vocab.idOf('cat')).toBe(3);
+    expect(vocab.idOf('c')).toBe(UNK);
+  });
+
+  it('decodes through the detokeniser, with <EOS> and <UNK> written as told', () => {
+    const vocab = wordVocab('the', 'cat', 'sat', '.');
+    const ids = [EOS, 2, UNK, 4, 5, EOS, 3, 4, 5, EOS];
+    expect(vocab.decode(ids)).toBe('the \uFFFD sat. cat sat.');
+    expect(vocab.decode(ids, SPECIAL_NAMES)).toBe('<EOS> the <UNK> sat. <EOS> cat sat. <EOS>');
+    expect(vocab.decode(ids, { eos: '\n', unk: '' })).toBe('\nthe sat.\ncat sat.\n');
+    expect(() => vocab.decode([9])).toThrow(/outside the vocabulary/);
+  });
+
+  it('writes ids one at a time as decode writes them all', () => {
+    const vocab = wordVocab('"', 'Hi', ',', 'cat', '.', '\n');
+    const ids = [EOS, 2, 3, 4, 2, 5, 6, EOS, 7, 5, EOS];
+    const writer = vocab.writer({ eos: '\n' });
+    const pieces = ids.map((id) => writer.write(id));
+    expect(pieces.join('')).toBe(vocab.decode(ids, { eos: '\n' }));
+    expect(pieces.join('')).toBe('\n"Hi," cat.\n\ncat\n');
+    const chars = Vocabulary.build(['ab']);
+    const charWriter = chars.writer();
+    expect([EOS, 2, UNK, 3].map((id) => charWriter.write(id)).join('')).toBe('a\uFFFDb');
+  });
+
+  it('round-trips through fromTokens with its level and rejects malformed word lists', () => {
+    const { vocab } = buildWordVocabulary([tokenizeWords("It's a well-known café.\n")], { vocabSize: 100, minCount: 1 });
+    const again = Vocabulary.fromTokens(vocab.tokens, 'word');
+    expect(again.level).toBe('word');
+    expect(again.tokens).toEqual(vocab.tokens);
+    expect(Array.from(again.encode("a café. It's"))).toEqual(Array.from(vocab.encode("a café. It's")));
+    expect(() => Vocabulary.fromTokens(['<UNK>', '<EOS>', 'a'], 'word')).toThrow(/must start with/);
+    expect(() => Vocabulary.fromTokens([EOS_TOKEN, UNK_TOKEN, ''], 'word')).toThrow(/token 2 .*not a word token/);
+    expect(() => Vocabulary.fromTokens([EOS_TOKEN, UNK_TOKEN, 'a b'], 'word')).toThrow(/token 2 .*not a word token/);
+    expect(() => Vocabulary.fromTokens([EOS_TOKEN, UNK_TOKEN, 'cat', 'cat'], 'word')).toThrow(/token 3 .*twice/);
+    expect(() => Vocabulary.fromTokens([EOS_TOKEN, UNK_TOKEN, UNK_TOKEN], 'word')).toThrow(/token 2 .*twice/);
+    expect(() => Vocabulary.fromTokens([EOS_TOKEN, UNK_TOKEN, 'a'], 'byte' as 'word')).toThrow(/level/);
+  });
+
+  it('leaves the character level the default', () => {
+    const chars = Vocabulary.fromTokens([EOS_TOKEN, UNK_TOKEN, 'a', 'b']);
+    expect(chars.level).toBe('char');
+    expect(Vocabulary.build(['ab']).level).toBe('char');
+    expect(() => Vocabulary.fromTokens([EOS_TOKEN, UNK_TOKEN, 'ab'])).toThrow(/not a single character/);
+    expect(() => chars.encodeWords(['a'])).toThrow(/word-level/);
+    expect(chars.countUnknown('abc')).toBe(1);
   });
 });
 
