@@ -1,9 +1,26 @@
-import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DOCS_MODES, prepareData, readCorpus, splitDocuments, tokenStream, type Corpus } from '../src/text/corpus.js';
 import { detokenize, Detokenizer } from '../src/text/detokenize.js';
+import { splitSentences } from '../src/text/sentences.js';
 import { EOS, EOS_TOKEN, SPECIAL_NAMES, UNK, UNK_TOKEN, Vocabulary } from '../src/text/vocab.js';
 import { buildWordVocabulary, compareCodePoints, DEFAULT_VOCAB_SIZE } from '../src/text/word-vocab.js';
 import { isWordToken, LINE_BREAK, tokenizeWords, WORD_RULE_VERSION } from '../src/text/words.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'rnn-words-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+let fileCount = 0;
+function corpusOf(docs: Corpus['docs'], ...texts: string[]): Corpus {
+  const paths = texts.map((text) => {
+    const path = join(scratch, `f${fileCount++}.txt`);
+    writeFileSync(path, text);
+    return path;
+  });
+  return readCorpus(paths, docs);
+}
 
 /** A word vocabulary holding exactly these tokens, in this order. */
 function wordVocab(...tokens: string[]): Vocabulary {
@@ -267,6 +284,104 @@ describe('word vocabulary', () => {
     expect(() => Vocabulary.fromTokens([EOS_TOKEN, UNK_TOKEN, 'ab'])).toThrow(/not a single character/);
     expect(() => chars.encodeWords(['a'])).toThrow(/word-level/);
     expect(chars.countUnknown('abc')).toBe(1);
+  });
+});
+
+describe('--docs sentence', () => {
+  it('is a documents mode beside file, line and blank', () => {
+    expect(DOCS_MODES).toEqual(['file', 'line', 'blank', 'sentence']);
+  });
+
+  it('ends a sentence after . ! or ? followed by white space', () => {
+    expect(splitSentences('Cats average 15 hours of sleep a day. Dogs bark!  Why? Because.')).toEqual(
+      ['Cats average 15 hours of sleep a day.', 'Dogs bark!', 'Why?', 'Because.'],
+    );
+    expect(splitSentences('It costs 3.5 dollars.Really')).toEqual(['It costs 3.5 dollars.Really']);
+    expect(splitSentences('Wait... What?! No')).toEqual(['Wait...', 'What?!', 'No']);
+  });
+
+  it('keeps closing quotes and brackets with the sentence they close', () => {
+    expect(splitSentences('He said "Stop." Then he left. (It was late.) “Go!” she said.')).toEqual(
+      ['He said "Stop."', 'Then he left.', '(It was late.)', '“Go!” she said.'],
+    );
+  });
+
+  it('does not end a sentence before a lowercase letter', () => {
+    expect(splitSentences('Use e.g. this one. What, ho! you men. Mr. Smith came.')).toEqual(
+      ['Use e.g. this one.', 'What, ho! you men.', 'Mr.', 'Smith came.'],
+    );
+  });
+
+  it('keeps line breaks inside a sentence and cuts at a line break after an end', () => {
+    expect(splitSentences('Before we proceed any further,\nhear me speak.\nAll:\nSpeak, speak.')).toEqual(
+      ['Before we proceed any further,\nhear me speak.', 'All:\nSpeak, speak.'],
+    );
+  });
+
+  it('never lets a sentence span a blank line, and leaves the other modes as they were', () => {
+    const text = 'Chapter 1\n\nIt was late. It rained.\nThe end\n  \nFin.';
+    expect(splitDocuments(text, 'sentence')).toEqual(['Chapter 1', 'It was late.', 'It rained.', 'The end', 'Fin.']);
+    expect(splitDocuments(text, 'blank')).toEqual(['Chapter 1', 'It was late. It rained.\nThe end', 'Fin.']);
+    expect(splitDocuments(text, 'line')).toEqual(['Chapter 1', 'It was late. It rained.', 'The end', 'Fin.']);
+    expect(splitDocuments(text, 'file')).toEqual([text]);
+  });
+
+  it('reads a corpus as sentence documents, so <EOS> closes each sentence', () => {
+    const corpus = corpusOf('sentence', 'Cats sleep. Dogs bark.\r\n', 'Birds sing!');
+    expect(corpus.documents).toEqual(['Cats sleep.', 'Dogs bark.', 'Birds sing!']);
+    const { vocab, train, val } = prepareData(corpus, { valFrac: 0, minCount: 1, level: 'word' });
+    expect(val.length).toBe(0);
+    expect(vocab.decode(train, SPECIAL_NAMES)).toBe('<EOS> Cats sleep. <EOS> Dogs bark. <EOS> Birds sing! <EOS>');
+  });
+});
+
+describe('prepareData at the word level', () => {
+  // 3 documents of 4, 3 and 5 tokens: N = 1 + (4+1) + (3+1) + (5+1) = 16.
+  const texts = ['the cat sat .', 'the dog !', 'a cat , a bird'];
+
+  it('counts, cuts and builds the vocabulary in word tokens, from the training part only', () => {
+    const data = prepareData(corpusOf('line', texts.join('\n')), { valFrac: 0.25, minCount: 1, level: 'word' });
+    expect(data.fingerprint).toMatchObject({ totalTokens: 16, trainTokens: 12, valTokens: 4, documents: 3, level: 'word' });
+    expect(data.train.length).toBe(12);
+    expect(data.val.length).toBe(4);
+    expect(data.train).toBeInstanceOf(Int32Array);
+    // Training: <EOS> the cat sat . <EOS> the dog ! <EOS> a cat — "bird" and the second "a" fall in validation.
+    expect(data.vocab.tokens).toEqual([EOS_TOKEN, UNK_TOKEN, 'cat', 'the', '!', '.', 'a', 'dog', 'sat']);
+    expect(data.vocab.decode(data.val, SPECIAL_NAMES)).toBe('<UNK> a <UNK> <EOS>'); // , a bird <EOS>
+    expect(data.wordVocab).toEqual({ distinct: 7, eligible: 7, shortfall: DEFAULT_VOCAB_SIZE - 9, occurrences: 9, unknown: 0 });
+    expect(Array.from(tokenStream([], data.vocab))).toEqual([EOS]);
+  });
+
+  it('matches tokenStream and honours vocabSize and minCount', () => {
+    const corpus = corpusOf('line', texts.join('\n'));
+    const data = prepareData(corpus, { valFrac: 0, minCount: 2, level: 'word', vocabSize: 3 });
+    expect(data.vocab.tokens).toEqual([EOS_TOKEN, UNK_TOKEN, 'a']); // a, cat, the seen twice; a wins the tie
+    expect(Array.from(data.train)).toEqual(Array.from(tokenStream(corpus.documents, data.vocab)));
+    expect(data.wordVocab).toMatchObject({ eligible: 3, shortfall: 0, occurrences: 12, unknown: 10 });
+  });
+
+  it('reuses a word vocabulary and takes its level from it', () => {
+    const corpus = corpusOf('line', texts.join('\n'));
+    const built = prepareData(corpus, { valFrac: 0.25, minCount: 1, level: 'word' });
+    const again = prepareData(corpus, { valFrac: 0.25, minCount: 1, vocab: Vocabulary.fromTokens(built.vocab.tokens, 'word') });
+    expect(again.wordVocab).toBeUndefined();
+    expect(Array.from(again.train)).toEqual(Array.from(built.train));
+    expect(Array.from(again.val)).toEqual(Array.from(built.val));
+    expect(again.fingerprint).toEqual(built.fingerprint);
+    expect(() => prepareData(corpus, { valFrac: 0.25, minCount: 1, level: 'char', vocab: built.vocab })).toThrow(/level/);
+  });
+
+  it('leaves the character level as it was, and fingerprints the two levels apart', () => {
+    const corpus = corpusOf('line', texts.join('\n'));
+    const chars = prepareData(corpus, { valFrac: 0.25, minCount: 1 });
+    const explicit = prepareData(corpus, { valFrac: 0.25, minCount: 1, level: 'char', vocabSize: 3 });
+    const words = prepareData(corpus, { valFrac: 0.25, minCount: 1, level: 'word' });
+    expect(chars.vocab.level).toBe('char');
+    expect(chars.fingerprint.level).toBeUndefined();
+    expect(chars.fingerprint.totalTokens).toBe(1 + texts.reduce((n, t) => n + t.length + 1, 0));
+    expect(explicit.fingerprint).toEqual(chars.fingerprint);
+    expect(explicit.vocab.tokens).toEqual(chars.vocab.tokens);
+    expect(words.fingerprint.sha256).not.toBe(chars.fingerprint.sha256);
   });
 });
 
