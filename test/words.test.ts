@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DOCS_MODES, prepareData, readCorpus, splitDocuments, tokenStream, type Corpus } from '../src/text/corpus.js';
 import { detokenize, Detokenizer } from '../src/text/detokenize.js';
+import { formatProbability } from '../src/text/probability.js';
 import { splitSentences } from '../src/text/sentences.js';
 import { EOS, EOS_TOKEN, SPECIAL_NAMES, UNK, UNK_TOKEN, Vocabulary } from '../src/text/vocab.js';
 import { buildWordVocabulary, compareCodePoints, DEFAULT_VOCAB_SIZE } from '../src/text/word-vocab.js';
@@ -385,3 +386,37 @@ describe('prepareData at the word level', () => {
   });
 });
 
+describe('formatProbability', () => {
+  it('writes the notes\' two sentence probabilities from their logs', () => {
+    expect(formatProbability(Math.log(3.2e-13))).toBe('3.2e-13');
+    expect(formatProbability(Math.log(5.7e-10))).toBe('5.7e-10');
+    expect(formatProbability(Math.log(5.7e-10), 4)).toBe('5.700e-10');
+  });
+
+  it('agrees with toExponential wherever e^logProb is an ordinary float64', () => {
+    for (const logProb of [0, -1e-9, -0.5, -1, -23.02585, -100, -345.6, -699.99]) {
+      expect(formatProbability(logProb)).toBe(Math.exp(logProb).toExponential(1));
+      expect(formatProbability(logProb, 3)).toBe(Math.exp(logProb).toExponential(2));
+    }
+  });
+
+  it('computes below e^-700 from log10, agreeing with exp while exp still can', () => {
+    expect(formatProbability(-708)).toBe(Math.exp(-708).toExponential(1)); // 3.3e-308, by the log10 path
+    expect(formatProbability(-705, 4)).toBe(Math.exp(-705).toExponential(3));
+  });
+
+  it('writes probabilities that underflow a float64', () => {
+    expect(Math.exp(-800)).toBe(0);
+    expect(formatProbability(-800)).toBe('3.7e-348');
+    expect(formatProbability(-1000)).toBe('5.1e-435');
+    expect(formatProbability(-12345.678, 3)).toBe('2.19e-5362');
+    // 10^−347.0001: the mantissa 9.998 rounds up to 10, so the exponent moves instead.
+    expect(formatProbability(-347.0001 * Math.LN10)).toBe('1.0e-347');
+  });
+
+  it('writes a zero probability as 0 and refuses NaN and bad digit counts', () => {
+    expect(formatProbability(-Infinity)).toBe('0.0e+0');
+    expect(() => formatProbability(NaN)).toThrow(RangeError);
+    expect(() => formatProbability(-1, 0)).toThrow(/significant/);
+  });
+});
