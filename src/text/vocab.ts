@@ -99,16 +99,14 @@ export class Vocabulary {
     const seen = new Set<string>([EOS_TOKEN, UNK_TOKEN]);
     for (let id = UNK + 1; id < tokens.length; id++) {
       const token = tokens[id];
-      if (level === 'char' && (typeof token !== 'string' || [...token].length !== 1)) {
-        throw new Error(`invalid vocabulary: token ${id} is ${JSON.stringify(token)}, not a single character`);
+      if (typeof token !== 'string' || !(level === 'char' ? [...token].length === 1 : isWordToken(token))) {
+        const expected = level === 'char' ? 'a single character' : 'a word token (it is empty or holds white space)';
+        throw new Error(`invalid vocabulary: token ${id} is ${JSON.stringify(token)}, not ${expected}`);
       }
-      if (level === 'word' && (typeof token !== 'string' || !isWordToken(token))) {
-        throw new Error(`invalid vocabulary: token ${id} is ${JSON.stringify(token)}, not a word token (empty or with white space)`);
-      }
-      if (seen.has(token!)) {
+      if (seen.has(token)) {
         throw new Error(`invalid vocabulary: token ${id} ${JSON.stringify(token)} appears twice`);
       }
-      seen.add(token!);
+      seen.add(token);
     }
     return new Vocabulary([...tokens], level);
   }
@@ -116,9 +114,8 @@ export class Vocabulary {
   /** The id of one token (a character, or a word token); `UNK` when it is not in the vocabulary. */
   idOf(token: string): number {
     if (this.level === 'word') return this.idByWord.get(token) ?? UNK;
-    const ch = token;
-    const cp = ch.codePointAt(0);
-    if (cp === undefined || ch.length !== (cp > 0xffff ? 2 : 1)) return UNK;
+    const cp = token.codePointAt(0);
+    if (cp === undefined || token.length !== (cp > 0xffff ? 2 : 1)) return UNK;
     return this.idByCodePoint.get(cp) ?? UNK;
   }
 
