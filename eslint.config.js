@@ -30,6 +30,8 @@ export default tseslint.config(
       '@stylistic/arrow-parens': ['error', 'always'],
       '@stylistic/member-delimiter-style': 'error',
       '@stylistic/type-annotation-spacing': 'error',
+      // `const { vocab: _, ...rest } = x` is how an object is copied without one key
+      '@typescript-eslint/no-unused-vars': ['error', { ignoreRestSiblings: true }],
     },
   },
   // bin/ is plain JavaScript run by Node.

@@ -1,5 +1,5 @@
 import { describeValue } from '../input/issues.js';
-import { vocabularyFault } from '../text/vocab.js';
+import { TOKEN_KIND, vocabularyFault } from '../text/vocab.js';
 import { CheckpointError } from './errors.js';
 
 /**
@@ -16,8 +16,8 @@ export function checkVocab(vocab: readonly string[], vocabSize: number, source: 
   switch (fault.kind) {
     case 'special':
       throw new CheckpointError(`${at} is ${describeValue(vocab[fault.id])}, expected ${JSON.stringify(fault.expected)}`);
-    case 'not-a-character':
-      throw new CheckpointError(`${at} is ${describeValue(vocab[fault.id])}, not a single character`);
+    case 'not-a-token':
+      throw new CheckpointError(`${at} is ${describeValue(vocab[fault.id])}, not ${TOKEN_KIND.char}`);
     case 'repeat':
       throw new CheckpointError(`${at} ${describeValue(vocab[fault.id])} repeats ${vocabField}[${fault.earlier}]`);
   }

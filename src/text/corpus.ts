@@ -2,17 +2,23 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../input/settings.js';
-import { EOS, Vocabulary } from './vocab.js';
+import { splitSentences } from './sentences.js';
+import { EOS, type TextLevel, Vocabulary } from './vocab.js';
+import { buildWordVocabulary, DEFAULT_VOCAB_SIZE, type WordVocabularyBuild } from './word-vocab.js';
+import { tokenizeWords, WORD_RULE_VERSION } from './words.js';
 
 /** A problem with the input text; the message is one line that names the file. */
 export class CorpusError extends InputError {
   override name = 'CorpusError';
 }
 
-/** How a corpus is cut into documents (docs/text.md: each file is one, or a finer split). */
-export type DocsMode = 'file' | 'line' | 'blank';
+/**
+ * How a corpus is cut into documents (docs/text.md: each file is one, or a finer split):
+ * 'sentence' cuts each blank-line paragraph into sentences (sentences.ts, docs/words.md).
+ */
+export type DocsMode = 'file' | 'line' | 'blank' | 'sentence';
 
-export const DOCS_MODES: readonly DocsMode[] = ['file', 'line', 'blank'];
+export const DOCS_MODES: readonly DocsMode[] = ['file', 'line', 'blank', 'sentence'];
 
 export interface CorpusFile {
   path: string;
@@ -36,7 +42,12 @@ export interface DataFingerprint {
   trainTokens: number;
   valTokens: number;
   valFrac: number;
-  /** Over the files' hashes in order, the docs mode and valFrac — not the paths, so a moved corpus still matches. */
+  /** Present at the word level only, where the tokens above are word tokens. */
+  level?: 'word';
+  /**
+   * Over the files' hashes in order, the docs mode and valFrac — not the paths, so a moved corpus
+   * still matches; at the word level also over the level and `WORD_RULE_VERSION`.
+   */
   sha256: string;
 }
 
@@ -45,15 +56,21 @@ export interface PreparedData {
   train: Int32Array;
   val: Int32Array;
   fingerprint: DataFingerprint;
+  /** When `prepareData` built a word vocabulary: what the training text offered it (for warnings). */
+  wordVocab?: Omit<WordVocabularyBuild, 'vocab'>;
 }
 
 export interface PrepareOptions {
   /** Fraction of the token stream, taken from its end, held out for validation; 0 ≤ valFrac < 1. */
   valFrac: number;
-  /** Characters seen fewer times than this in the training split read as `<UNK>`. */
+  /** Tokens (characters, or word tokens) seen fewer times than this in the training split read as `<UNK>`. */
   minCount: number;
-  /** Reuse this vocabulary (resume, eval) instead of building one; `minCount` is then ignored. */
+  /** Reuse this vocabulary (resume, eval) instead of building one; `minCount` and `vocabSize` are then ignored. */
   vocab?: Vocabulary;
+  /** What a token is; default 'char', or `vocab`'s level when `vocab` is given (they must agree). */
+  level?: TextLevel;
+  /** Word level: entries of the vocabulary built, `<EOS>` and `<UNK>` included; default 10,000. Ignored at the char level. */
+  vocabSize?: number;
 }
 
 const NUL = 0x00;
@@ -99,9 +116,13 @@ export function readTextFile(path: string): string {
   return decodeUtf8(path, readOrThrow(path));
 }
 
-/** The spec's token stream `<EOS> d1 <EOS> d2 <EOS> … dn <EOS>`. */
+/** The spec's token stream `<EOS> d1 <EOS> d2 <EOS> … dn <EOS>`, at the vocabulary's level. */
 export function tokenStream(documents: readonly string[], vocab: Vocabulary): Int32Array {
-  const encoded = documents.map((doc) => vocab.encode(doc));
+  return streamOf(documents.map((doc) => vocab.encode(doc)));
+}
+
+/** `<EOS>`, then each encoded document followed by `<EOS>`. */
+function streamOf(encoded: readonly Int32Array[]): Int32Array {
   const stream = new Int32Array(1 + encoded.reduce((n, ids) => n + ids.length + 1, 0));
   let at = 0;
   stream[at++] = EOS;
@@ -116,19 +137,55 @@ export function tokenStream(documents: readonly string[], vocab: Vocabulary): In
 /**
  * Builds the vocabulary and the train/validation streams. The whole stream (N tokens) is cut
  * at floor((1 − valFrac)·N): the first part trains, the rest validates. The vocabulary comes
- * from the training part's characters only, so a character that appears only in the
- * validation part reads there as `<UNK>`.
+ * from the training part's tokens only, so a token that appears only in the validation part
+ * reads there as `<UNK>`. A token is a code point at the char level and a `tokenizeWords`
+ * token at the word level, so N, the cut and the vocabulary are counted in those.
  */
 export function prepareData(corpus: Corpus, options: PrepareOptions): PreparedData {
   const { valFrac, minCount } = options;
   if (!(valFrac >= 0 && valFrac < 1)) throw new RangeError(`valFrac must be in [0, 1), got ${valFrac}`);
+  const level = options.vocab?.level ?? options.level ?? 'char';
+  if (options.level !== undefined && options.level !== level) {
+    throw new RangeError(`level '${options.level}' does not match the vocabulary's level '${level}'`);
+  }
+  if (level === 'word') return prepareWordData(corpus, options);
 
   const lengths = corpus.documents.map(codePointCount);
   const totalTokens = 1 + lengths.reduce((n, len) => n + len + 1, 0);
   const trainTokens = Math.floor((1 - valFrac) * totalTokens);
-  const vocab = options.vocab ?? Vocabulary.build(trainingTexts(corpus.documents, lengths, trainTokens), minCount);
+  const vocab = options.vocab ?? Vocabulary.build(trainingParts(corpus.documents, lengths, trainTokens, codePointPrefix), minCount);
 
   const stream = tokenStream(corpus.documents, vocab);
+  return { vocab, ...split(corpus, stream, trainTokens, valFrac, 'char') };
+}
+
+/** `prepareData` at the word level: each document is tokenized once, then counted, cut and encoded. */
+function prepareWordData(corpus: Corpus, options: PrepareOptions): PreparedData {
+  const { valFrac, minCount } = options;
+  const documents = corpus.documents.map(tokenizeWords);
+  const lengths = documents.map((tokens) => tokens.length);
+  const totalTokens = 1 + lengths.reduce((n, len) => n + len + 1, 0);
+  const trainTokens = Math.floor((1 - valFrac) * totalTokens);
+  const training = (): Generator<string[]> => trainingParts(documents, lengths, trainTokens, (tokens, count) => tokens.slice(0, count));
+  const built = options.vocab === undefined
+    ? buildWordVocabulary(training(), { vocabSize: options.vocabSize ?? DEFAULT_VOCAB_SIZE, minCount })
+    : undefined;
+  const vocab = options.vocab ?? built!.vocab;
+  const stream = streamOf(documents.map((tokens) => vocab.encodeWords(tokens)));
+  const prepared: PreparedData = { vocab, ...split(corpus, stream, trainTokens, valFrac, 'word') };
+  if (built !== undefined) {
+    const { vocab: _, ...report } = built;
+    prepared.wordVocab = report;
+  }
+  return prepared;
+}
+
+/** The train/validation streams cut at `trainTokens`, and the fingerprint of the data and split. */
+function split(
+  corpus: Corpus, stream: Int32Array, trainTokens: number, valFrac: number, level: TextLevel,
+): Pick<PreparedData, 'train' | 'val' | 'fingerprint'> {
+  const totalTokens = stream.length;
+  const hashed = { files: corpus.files.map((f) => f.sha256), docs: corpus.docs, valFrac };
   const fingerprint: DataFingerprint = {
     files: corpus.files.map((f) => ({ ...f })),
     docs: corpus.docs,
@@ -138,10 +195,11 @@ export function prepareData(corpus: Corpus, options: PrepareOptions): PreparedDa
     valTokens: totalTokens - trainTokens,
     valFrac,
     sha256: createHash('sha256')
-      .update(JSON.stringify({ files: corpus.files.map((f) => f.sha256), docs: corpus.docs, valFrac }))
+      .update(JSON.stringify(level === 'char' ? hashed : { ...hashed, level, wordRule: WORD_RULE_VERSION }))
       .digest('hex'),
   };
-  return { vocab, train: stream.slice(0, trainTokens), val: stream.slice(trainTokens), fingerprint };
+  if (level === 'word') fingerprint.level = 'word';
+  return { train: stream.slice(0, trainTokens), val: stream.slice(trainTokens), fingerprint };
 }
 
 /** Whether two fingerprints describe the same data and split (file paths aside). */
@@ -152,38 +210,50 @@ export function fingerprintMatches(a: FingerprintKey, b: FingerprintKey): boolea
 /** What identifies a corpus and its split (a checkpoint records these). */
 export type FingerprintKey = Pick<DataFingerprint, 'sha256' | 'totalTokens' | 'trainTokens'>;
 
-/** The document texts that fall in the first `trainTokens` tokens of the stream (the last one perhaps cut). */
-function* trainingTexts(documents: readonly string[], lengths: readonly number[], trainTokens: number): Generator<string> {
+/**
+ * The documents (texts, or token lists) that fall in the first `trainTokens` tokens of the
+ * stream, the last one perhaps cut to its first tokens by `prefix`.
+ */
+function* trainingParts<D>(
+  documents: readonly D[], lengths: readonly number[], trainTokens: number, prefix: (doc: D, count: number) => D,
+): Generator<D> {
   let start = 1; // after the opening <EOS>
   for (let d = 0; d < documents.length && start < trainTokens; d++) {
     const doc = documents[d]!;
     const len = lengths[d]!;
-    yield start + len <= trainTokens ? doc : codePointPrefix(doc, trainTokens - start);
+    yield start + len <= trainTokens ? doc : prefix(doc, trainTokens - start);
     start += len + 1;
   }
 }
 
-function splitDocuments(text: string, docs: DocsMode): string[] {
+/** Cuts one file's text into documents as `docs` says; empty documents are dropped. */
+export function splitDocuments(text: string, docs: DocsMode): string[] {
   switch (docs) {
     case 'file':
       return text.length > 0 ? [text] : [];
     case 'line':
       return text.split('\n').filter((line) => !isBlank(line));
-    case 'blank': {
-      const paragraphs: string[] = [];
-      let lines: string[] = [];
-      for (const line of text.split('\n')) {
-        if (!isBlank(line)) {
-          lines.push(line);
-        } else if (lines.length > 0) {
-          paragraphs.push(lines.join('\n'));
-          lines = [];
-        }
-      }
-      if (lines.length > 0) paragraphs.push(lines.join('\n'));
-      return paragraphs;
+    case 'blank':
+      return paragraphsOf(text);
+    case 'sentence':
+      return paragraphsOf(text).flatMap(splitSentences);
+  }
+}
+
+/** The runs of non-blank lines, each joined with "\n"; blank lines (spaces and tabs only) separate them. */
+function paragraphsOf(text: string): string[] {
+  const paragraphs: string[] = [];
+  let lines: string[] = [];
+  for (const line of text.split('\n')) {
+    if (!isBlank(line)) {
+      lines.push(line);
+    } else if (lines.length > 0) {
+      paragraphs.push(lines.join('\n'));
+      lines = [];
     }
   }
+  if (lines.length > 0) paragraphs.push(lines.join('\n'));
+  return paragraphs;
 }
 
 function isBlank(line: string): boolean {

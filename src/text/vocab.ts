@@ -1,7 +1,19 @@
+import { Detokenizer } from './detokenize.js';
+import { isWordToken, tokenizeWords } from './words.js';
+
 /**
- * The character vocabulary (docs/text.md): id 0 is `<EOS>`, id 1 is `<UNK>`, then the
- * training text's characters in code-point order. A token is one Unicode code point.
+ * The vocabulary of a model, at one of two levels. Either way id 0 is `<EOS>` and id 1 is `<UNK>`.
+ *  - 'char' (docs/text.md): a token is one Unicode code point; then come the training text's
+ *    characters in code-point order (`Vocabulary.build`).
+ *  - 'word' (docs/words.md): a token is a word, a punctuation mark or a line break as
+ *    `tokenizeWords` cuts them; then come the training text's most frequent tokens, most
+ *    frequent first (`buildWordVocabulary` in word-vocab.ts).
+ * `encode`, `decode`, `writer`, `countUnknown` and `idOf` work at the vocabulary's level.
  */
+export type TextLevel = 'char' | 'word';
+
+export const TEXT_LEVELS: readonly TextLevel[] = ['char', 'word'];
+
 export const EOS = 0;
 export const UNK = 1;
 export const EOS_TOKEN = '<EOS>';
@@ -15,16 +27,30 @@ export interface DecodeOptions {
   unk?: string;
 }
 
-export class Vocabulary {
-  /** Token id → token: `<EOS>`, `<UNK>`, then one code point per entry. */
-  readonly tokens: string[];
-  private readonly idByCodePoint: Map<number, number>;
+/**
+ * Writes ids one at a time as text, for text printed as it is generated: the concatenation of
+ * `write`'s results is `decode` of the same ids. At the word level what a token writes depends
+ * on the tokens before it (spacing, quotes), so write a prime's ids too and discard the text.
+ */
+export interface TextWriter {
+  write(id: number): string;
+}
 
-  private constructor(tokens: string[]) {
+export class Vocabulary {
+  /** Token id → token: `<EOS>`, `<UNK>`, then one code point (char) or one word token (word) per entry. */
+  readonly tokens: string[];
+  readonly level: TextLevel;
+  private readonly idByCodePoint: Map<number, number>;
+  private readonly idByWord: Map<string, number>;
+
+  private constructor(tokens: string[], level: TextLevel) {
     this.tokens = tokens;
+    this.level = level;
     this.idByCodePoint = new Map();
+    this.idByWord = new Map();
     for (let id = UNK + 1; id < tokens.length; id++) {
-      this.idByCodePoint.set(tokens[id]!.codePointAt(0)!, id);
+      if (level === 'char') this.idByCodePoint.set(tokens[id]!.codePointAt(0)!, id);
+      else this.idByWord.set(tokens[id]!, id);
     }
   }
 
@@ -51,12 +77,17 @@ export class Vocabulary {
     const kept = [...counts].filter(([, n]) => n >= minCount).map(([cp]) => cp);
     // Numeric sort: code-point order, which differs from JavaScript's UTF-16 string order above U+FFFF.
     kept.sort((a, b) => a - b);
-    return new Vocabulary([EOS_TOKEN, UNK_TOKEN, ...kept.map((cp) => String.fromCodePoint(cp))]);
+    return new Vocabulary([EOS_TOKEN, UNK_TOKEN, ...kept.map((cp) => String.fromCodePoint(cp))], 'char');
   }
 
-  /** Rebuilds a vocabulary stored in a checkpoint or an `rnn-state/1` file, checking its shape. */
-  static fromTokens(tokens: readonly string[]): Vocabulary {
-    const fault = vocabularyFault(tokens);
+  /**
+   * Rebuilds a vocabulary stored in a checkpoint or an `rnn-state/1` file, checking its shape:
+   * `<EOS>`, `<UNK>` first, no token twice, and each token a single code point ('char') or a
+   * non-empty word token without white space, or a line break ('word').
+   */
+  static fromTokens(tokens: readonly string[], level: TextLevel = 'char'): Vocabulary {
+    if (!TEXT_LEVELS.includes(level)) throw new Error(`invalid vocabulary level ${JSON.stringify(level)}`);
+    const fault = vocabularyFault(tokens, level);
     if (fault !== null) {
       const token = JSON.stringify(tokens[fault.id]);
       switch (fault.kind) {
@@ -64,13 +95,13 @@ export class Vocabulary {
           throw new Error(
             `invalid vocabulary: it must start with "${EOS_TOKEN}", "${UNK_TOKEN}" but starts with ${JSON.stringify(tokens.slice(0, 2))}`,
           );
-        case 'not-a-character':
-          throw new Error(`invalid vocabulary: token ${fault.id} is ${token}, not a single character`);
+        case 'not-a-token':
+          throw new Error(`invalid vocabulary: token ${fault.id} is ${token}, not ${TOKEN_KIND[level]}`);
         case 'repeat':
           throw new Error(`invalid vocabulary: token ${fault.id} ${token} appears twice`);
       }
     }
-    return new Vocabulary([...tokens]);
+    return new Vocabulary([...tokens], level);
   }
 
   /** Throws unless a model with this `vocabSize` reads this vocabulary's ids. */
@@ -80,15 +111,17 @@ export class Vocabulary {
     }
   }
 
-  /** The id of one character; `UNK` when it is not in the vocabulary. */
-  idOf(ch: string): number {
-    const cp = ch.codePointAt(0);
-    if (cp === undefined || ch.length !== (cp > 0xffff ? 2 : 1)) return UNK;
+  /** The id of one token (a character, or a word token); `UNK` when it is not in the vocabulary. */
+  idOf(token: string): number {
+    if (this.level === 'word') return this.idByWord.get(token) ?? UNK;
+    const cp = token.codePointAt(0);
+    if (cp === undefined || token.length !== (cp > 0xffff ? 2 : 1)) return UNK;
     return this.idByCodePoint.get(cp) ?? UNK;
   }
 
-  /** One id per code point; characters outside the vocabulary read as `UNK`. */
+  /** One id per code point (char) or per `tokenizeWords` token (word); tokens outside the vocabulary read as `UNK`. */
   encode(text: string): Int32Array {
+    if (this.level === 'word') return this.encodeWords(tokenizeWords(text));
     const ids = new Int32Array(text.length);
     let n = 0;
     for (let i = 0; i < text.length; ) {
@@ -99,26 +132,48 @@ export class Vocabulary {
     return n === ids.length ? ids : ids.slice(0, n);
   }
 
-  /** Text of a token sequence; `<EOS>` and `<UNK>` are written as `options` say. */
+  /** The ids of word tokens already cut by `tokenizeWords` (word level only). */
+  encodeWords(tokens: readonly string[]): Int32Array {
+    if (this.level !== 'word') throw new Error('encodeWords needs a word-level vocabulary');
+    const ids = new Int32Array(tokens.length);
+    for (let i = 0; i < tokens.length; i++) ids[i] = this.idByWord.get(tokens[i]!) ?? UNK;
+    return ids;
+  }
+
+  /**
+   * Text of a token sequence; `<EOS>` and `<UNK>` are written as `options` say. Characters are
+   * concatenated; word tokens are spaced by the detokeniser (detokenize.ts), where `<UNK>`'s
+   * text is spaced like a word and `<EOS>`'s as a document boundary (`Detokenizer.boundary`).
+   */
   decode(ids: ArrayLike<number>, options: DecodeOptions = {}): string {
-    const eos = options.eos ?? '';
-    const unk = options.unk ?? '\uFFFD';
+    const writer = this.writer(options);
     const parts: string[] = [];
-    for (let i = 0; i < ids.length; i++) {
-      const id = ids[i]!;
-      if (id === EOS) parts.push(eos);
-      else if (id === UNK) parts.push(unk);
-      else {
-        const token = this.tokens[id];
-        if (token === undefined) throw new RangeError(`token id ${id} is outside the vocabulary (size ${this.size})`);
-        parts.push(token);
-      }
-    }
+    for (let i = 0; i < ids.length; i++) parts.push(writer.write(ids[i]!));
     return parts.join('');
   }
 
-  /** How many code points of `text` are not in the vocabulary (and would read as `<UNK>`). */
+  /** A writer of ids as text, starting afresh; `decode` of the ids written so far, piece by piece. */
+  writer(options: DecodeOptions = {}): TextWriter {
+    const eos = options.eos ?? '';
+    const unk = options.unk ?? '\uFFFD';
+    const tokenText = (id: number): string => {
+      const token = this.tokens[id];
+      if (token === undefined) throw new RangeError(`token id ${id} is outside the vocabulary (size ${this.size})`);
+      return token;
+    };
+    if (this.level === 'char') {
+      return { write: (id) => (id === EOS ? eos : id === UNK ? unk : tokenText(id)) };
+    }
+    const detokenizer = new Detokenizer();
+    return {
+      write: (id) =>
+        id === EOS ? detokenizer.boundary(eos) : detokenizer.push(id === UNK ? unk : tokenText(id)),
+    };
+  }
+
+  /** How many code points (char) or word tokens (word) of `text` are not in the vocabulary (and would read as `<UNK>`). */
   countUnknown(text: string): number {
+    if (this.level === 'word') return tokenizeWords(text).filter((token) => !this.idByWord.has(token)).length;
     let unknown = 0;
     for (let i = 0; i < text.length; ) {
       const cp = text.codePointAt(i)!;
@@ -129,25 +184,32 @@ export class Vocabulary {
   }
 }
 
+/** What a token of each level must be, as messages say it. */
+export const TOKEN_KIND: Readonly<Record<TextLevel, string>> = {
+  char: 'a single character',
+  word: 'a word token (it is empty or holds white space)',
+};
+
 /** How a token list breaks the vocabulary's rules: which id, and what is wrong there. */
 export type VocabularyFault =
   | { id: number; kind: 'special'; expected: string }
-  | { id: number; kind: 'not-a-character' }
+  | { id: number; kind: 'not-a-token' }
   | { id: number; kind: 'repeat'; earlier: number };
 
 /**
- * The first fault of `tokens` as a vocabulary, or null: ids 0 and 1 must be `<EOS>` and
- * `<UNK>`, and every later token one code point, none twice.
+ * The first fault of `tokens` as a vocabulary of `level`, or null: ids 0 and 1 must be
+ * `<EOS>` and `<UNK>`, every later token one code point ('char') or a word token ('word'),
+ * none twice.
  */
-export function vocabularyFault(tokens: readonly unknown[]): VocabularyFault | null {
+export function vocabularyFault(tokens: readonly unknown[], level: TextLevel = 'char'): VocabularyFault | null {
   const special: [number, string][] = [[EOS, EOS_TOKEN], [UNK, UNK_TOKEN]];
   for (const [id, expected] of special) {
     if (tokens[id] !== expected) return { id, kind: 'special', expected };
   }
-  const seen = new Map<string, number>();
+  const seen = new Map<string, number>(special.map(([id, token]) => [token, id]));
   for (let id = UNK + 1; id < tokens.length; id++) {
     const token = tokens[id];
-    if (typeof token !== 'string' || [...token].length !== 1) return { id, kind: 'not-a-character' };
+    if (typeof token !== 'string' || !(level === 'char' ? [...token].length === 1 : isWordToken(token))) return { id, kind: 'not-a-token' };
     const earlier = seen.get(token);
     if (earlier !== undefined) return { id, kind: 'repeat', earlier };
     seen.set(token, id);

@@ -1,0 +1,78 @@
+/**
+ * The detokeniser of the word level (docs/words.md): word tokens back to text. Between two
+ * tokens goes one space, except
+ *  - none before a closing mark: . , ; : ! ? … % ) ] } ’ ” and a closing straight quote;
+ *  - none after an opening mark: ( [ { “ ‘ $ £ € ¥ and an opening straight quote;
+ *  - none either side of a hyphen or em dash standing alone (- —), so "speak--it" stays;
+ *  - none before or after a line break (a token of "\n"s), so a line starts without a space.
+ * A straight quote (" or ') opens and closes in turn: the first one on a line opens, the next
+ * one closes, and so on, counted for " and ' apart; a line break or a document boundary starts
+ * the count afresh. One exception: a ' right after a word while no ' is open is an apostrophe
+ * ending that word ("farmers' savings", "o' the") — it closes and opens nothing.
+ */
+
+const CLOSING = new Set(['.', ',', ';', ':', '!', '?', '…', '%', ')', ']', '}', '’', '”']);
+const OPENING = new Set(['(', '[', '{', '“', '‘', '$', '£', '€', '¥']);
+const JOINING = new Set(['-', '—']);
+const STRAIGHT_QUOTES = ['"', "'"] as const;
+
+type Kind = 'word' | 'opening' | 'closing' | 'joining' | 'lineBreak';
+
+/**
+ * Writes a token sequence one token at a time, for text that is printed as it is generated:
+ * `push` returns what to append for the next token (the space before it, if any, and the
+ * token), so the concatenation of its results is `detokenize` of the whole sequence.
+ */
+export class Detokenizer {
+  /** Whether nothing is written yet, or the last thing written ends a line. */
+  private atLineStart = true;
+  /** The kind of the last token written (meaningless at a line start). */
+  private previous: Kind = 'lineBreak';
+  private readonly quoteOpen = new Map<string, boolean>();
+
+  /** The text to append for `token`; an empty token writes nothing and changes nothing. */
+  push(token: string): string {
+    if (token === '') return '';
+    const kind = this.kindOf(token);
+    const space =
+      !this.atLineStart && kind !== 'closing' && kind !== 'joining' && kind !== 'lineBreak' &&
+      this.previous !== 'opening' && this.previous !== 'joining';
+    if (kind === 'lineBreak') this.quoteOpen.clear();
+    this.previous = kind;
+    this.atLineStart = kind === 'lineBreak';
+    return space ? ' ' + token : token;
+  }
+
+  /**
+   * The text to append for a document boundary written as `text` (e.g. "" or "\n" or
+   * "<EOS>"): "" writes nothing and the next token is spaced as after the previous one;
+   * any other text is written as a token. Either way the straight-quote count starts afresh.
+   */
+  boundary(text: string): string {
+    const written = this.push(text);
+    this.quoteOpen.clear();
+    return written;
+  }
+
+  private kindOf(token: string): Kind {
+    if (/^\n+$/.test(token)) return 'lineBreak';
+    if (CLOSING.has(token)) return 'closing';
+    if (OPENING.has(token)) return 'opening';
+    if (JOINING.has(token)) return 'joining';
+    if ((STRAIGHT_QUOTES as readonly string[]).includes(token)) {
+      const open = this.quoteOpen.get(token) === true;
+      if (token === "'" && !open && !this.atLineStart && this.previous === 'word') return 'closing';
+      this.quoteOpen.set(token, !open);
+      return open ? 'closing' : 'opening';
+    }
+    return 'word';
+  }
+}
+
+/** The text of a token sequence under the detokeniser's spacing rule. */
+export function detokenize(tokens: Iterable<string>): string {
+  const writer = new Detokenizer();
+  let text = '';
+  for (const token of tokens) text += writer.push(token);
+  return text;
+}

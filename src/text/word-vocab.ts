@@ -1,0 +1,78 @@
+import { EOS_TOKEN, UNK_TOKEN, Vocabulary } from './vocab.js';
+
+/** The notes' vocabulary size: `<EOS>`, `<UNK>` and the 9,998 most frequent tokens. */
+export const DEFAULT_VOCAB_SIZE = 10_000;
+
+export interface WordVocabularyOptions {
+  /** Entries in all, `<EOS>` and `<UNK>` included; at least 3. */
+  vocabSize: number;
+  /** Tokens seen fewer times than this in the training text are left out (the `--min-count` rule). */
+  minCount: number;
+}
+
+/** A word vocabulary and what the training text offered it, for the messages around it. */
+export interface WordVocabularyBuild {
+  vocab: Vocabulary;
+  /** Distinct tokens in the training text. */
+  distinct: number;
+  /** Of those, the ones seen at least `minCount` times: the candidates for an entry. */
+  eligible: number;
+  /**
+   * `vocabSize` − `vocab.size`: entries asked for that the text could not fill, because it has
+   * fewer eligible tokens ("using what there is"); 0 when the vocabulary is full.
+   */
+  shortfall: number;
+  /** Token occurrences in the training text. */
+  occurrences: number;
+  /** Of those, the ones that read as `<UNK>` under `vocab`. */
+  unknown: number;
+}
+
+/**
+ * Builds the word vocabulary from the training text's tokens (`tokenizeWords` of each
+ * document): `<EOS>`, `<UNK>`, then the tokens seen at least `minCount` times, most frequent
+ * first, ties in code-point order of their text, cut at `vocabSize` entries in all. Every
+ * other token reads as `<UNK>`.
+ */
+export function buildWordVocabulary(trainingTokens: Iterable<readonly string[]>, options: WordVocabularyOptions): WordVocabularyBuild {
+  const { vocabSize, minCount } = options;
+  if (!Number.isInteger(vocabSize) || vocabSize < 3) {
+    throw new RangeError(`vocabSize must be an integer of at least 3 (<EOS>, <UNK> and one token), got ${vocabSize}`);
+  }
+  if (!Number.isInteger(minCount) || minCount < 1) {
+    throw new RangeError(`minCount must be a positive integer, got ${minCount}`);
+  }
+  const counts = new Map<string, number>();
+  let occurrences = 0;
+  for (const tokens of trainingTokens) {
+    for (const token of tokens) counts.set(token, (counts.get(token) ?? 0) + 1);
+    occurrences += tokens.length;
+  }
+  const eligible = [...counts].filter(([, n]) => n >= minCount);
+  eligible.sort(([a, m], [b, n]) => n - m || compareCodePoints(a, b));
+  const kept = eligible.slice(0, vocabSize - 2);
+  const known = kept.reduce((sum, [, n]) => sum + n, 0);
+  const vocab = Vocabulary.fromTokens([EOS_TOKEN, UNK_TOKEN, ...kept.map(([token]) => token)], 'word');
+  return {
+    vocab,
+    distinct: counts.size,
+    eligible: eligible.length,
+    shortfall: vocabSize - vocab.size,
+    occurrences,
+    unknown: occurrences - known,
+  };
+}
+
+/** Orders strings by code point, which differs from JavaScript's UTF-16 order above U+FFFF. */
+export function compareCodePoints(a: string, b: string): number {
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const x = a.codePointAt(i)!;
+    const y = b.codePointAt(j)!;
+    if (x !== y) return x - y;
+    i += x > 0xffff ? 2 : 1;
+    j += y > 0xffff ? 2 : 1;
+  }
+  return (a.length - i) - (b.length - j);
+}

@@ -1,0 +1,425 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DOCS_MODES, prepareData, readCorpus, splitDocuments, tokenStream, type Corpus } from '../src/text/corpus.js';
+import { detokenize, Detokenizer } from '../src/text/detokenize.js';
+import { formatProbability } from '../src/text/probability.js';
+import { splitSentences } from '../src/text/sentences.js';
+import { EOS, EOS_TOKEN, UNK, UNK_TOKEN, Vocabulary } from '../src/text/vocab.js';
+
+/** `decode` options that print the special tokens by name. */
+const SPECIAL_NAMES = { eos: EOS_TOKEN, unk: UNK_TOKEN };
+import { buildWordVocabulary, compareCodePoints, DEFAULT_VOCAB_SIZE } from '../src/text/word-vocab.js';
+import { isWordToken, LINE_BREAK, tokenizeWords, WORD_RULE_VERSION } from '../src/text/words.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'rnn-words-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+let fileCount = 0;
+function corpusOf(docs: Corpus['docs'], ...texts: string[]): Corpus {
+  const paths = texts.map((text) => {
+    const path = join(scratch, `f${fileCount++}.txt`);
+    writeFileSync(path, text);
+    return path;
+  });
+  return readCorpus(paths, docs);
+}
+
+/** A word vocabulary holding exactly these tokens, in this order. */
+function wordVocab(...tokens: string[]): Vocabulary {
+  return Vocabulary.fromTokens([EOS_TOKEN, UNK_TOKEN, ...tokens], 'word');
+}
+
+describe('tokenizeWords', () => {
+  it('cuts the notes\' sentence into words and punctuation', () => {
+    expect(tokenizeWords('Cats average 15 hours of sleep a day.')).toEqual(
+      ['Cats', 'average', '15', 'hours', 'of', 'sleep', 'a', 'day', '.'],
+    );
+  });
+
+  it('keeps case, so "The" and "the" are two tokens', () => {
+    expect(tokenizeWords('The the THE')).toEqual(['The', 'the', 'THE']);
+  });
+
+  it('joins two runs with an inner apostrophe (straight or curly) or hyphen', () => {
+    expect(tokenizeWords("don't O’Brien well-known state-of-the-art")).toEqual(
+      ["don't", 'O’Brien', 'well-known', 'state-of-the-art'],
+    );
+  });
+
+  it('splits apostrophes and hyphens that do not stand between two runs', () => {
+    expect(tokenizeWords("farmers' 'tis rock 'n' roll")).toEqual(['farmers', "'", "'", 'tis', 'rock', "'", 'n', "'", 'roll']);
+    expect(tokenizeWords('speak--it -5 x- ’em')).toEqual(['speak', '-', '-', 'it', '-', '5', 'x', '-', '’', 'em']);
+  });
+
+  it('keeps a "." or "," between two digits inside a number, and nowhere else', () => {
+    expect(tokenizeWords('3.5 10,000 1,234.56 version 2.0.')).toEqual(['3.5', '10,000', '1,234.56', 'version', '2.0', '.']);
+    expect(tokenizeWords('In 1946. Yes, 3, 4 and a.b e.g. 5.x')).toEqual(
+      ['In', '1946', '.', 'Yes', ',', '3', ',', '4', 'and', 'a', '.', 'b', 'e', '.', 'g', '.', '5', '.', 'x'],
+    );
+    expect(tokenizeWords('1,2,3')).toEqual(['1,2,3']); // digits on both sides: one number, as written down
+  });
+
+  it('makes every other non-space character a token of its own', () => {
+    expect(tokenizeWords('Wait... What!? (yes) "no" 50% $5 a_b')).toEqual([
+      'Wait', '.', '.', '.', 'What', '!', '?', '(', 'yes', ')', '"', 'no', '"', '50', '%', '$', '5', 'a', '_', 'b',
+    ]);
+    expect(tokenizeWords('😀! ☃')).toEqual(['😀', '!', '☃']);
+  });
+
+  it('reads Unicode letters and combining marks as parts of words', () => {
+    expect(tokenizeWords('naïve café Straße é, 日本語 Ελλάδα')).toEqual(['naïve', 'café', 'Straße', 'é', ',', '日本語', 'Ελλάδα']);
+    expect(tokenizeWords('cafe\u0301 x')).toEqual(['cafe\u0301', 'x']); // decomposed é: the mark stays with its letter
+  });
+
+  it('makes each line break a token (a blank line is two) and reads CRLF as LF', () => {
+    expect(tokenizeWords('a\nb')).toEqual(['a', LINE_BREAK, 'b']);
+    expect(tokenizeWords('a.\n\nb')).toEqual(['a', '.', '\n', '\n', 'b']);
+    expect(tokenizeWords('a\r\nb\r\n')).toEqual(['a', '\n', 'b', '\n']);
+  });
+
+  it('drops spaces, tabs and other white space; a lone CR separates', () => {
+    expect(tokenizeWords('  a \t b\u00A0c \n d\re  ')).toEqual(['a', 'b', 'c', '\n', 'd', 'e']);
+    expect(tokenizeWords(' \t ')).toEqual([]);
+    expect(tokenizeWords('')).toEqual([]);
+  });
+
+  it('versions the rule and says which strings can be tokens', () => {
+    expect(WORD_RULE_VERSION).toBe(1);
+    expect(isWordToken('well-known')).toBe(true);
+    expect(isWordToken('\n')).toBe(true);
+    expect(isWordToken('')).toBe(false);
+    expect(isWordToken('a b')).toBe(false);
+    expect(isWordToken('a\tb')).toBe(false);
+    expect(isWordToken('\n\n')).toBe(false);
+  });
+});
+
+describe('detokenize', () => {
+  it('puts one space between words and none before closing punctuation', () => {
+    expect(detokenize(['Hello', ',', 'world', '!', 'Is', 'it', '50', '%', '?', 'Yes', ';', 'no', ':', 'maybe', '…'])).toBe(
+      'Hello, world! Is it 50%? Yes; no: maybe…',
+    );
+  });
+
+  it('puts no space after opening brackets, curly quotes or currency signs, and none before closing ones', () => {
+    expect(detokenize(['see', '(', 'page', '[', '1', ']', ')', '{', 'x', '}', 'for', '$', '5', '£', '3'])).toBe('see (page [1]) {x} for $5 £3');
+    expect(detokenize(['He', 'said', '“', 'go', '’', 'n', '‘', 'run', '’', '”', '.'])).toBe('He said “go’ n ‘run’”.');
+  });
+
+  it('opens and closes straight quotes in turn, afresh on each line', () => {
+    expect(detokenize(['He', 'said', '"', 'no', '"', 'and', '"', 'never', '"', '.'])).toBe('He said "no" and "never".');
+    expect(detokenize(['a', '"', 'b', '\n', '"', 'c', '"'])).toBe('a "b\n"c"');
+    expect(detokenize(["'", 'Hello', ',', "'", 'she', 'said', '.'])).toBe("'Hello,' she said.");
+  });
+
+  it('reads a straight apostrophe right after a word as ending that word', () => {
+    expect(detokenize(['the', 'farmers', "'", 'savings', 'o', "'", 'the', 'city'])).toBe("the farmers' savings o' the city");
+    // the documented limit: an elision after a word comes back glued to the word before
+    expect(detokenize(['and', "'", 'tis'])).toBe("and' tis");
+  });
+
+  it('joins a hyphen or em dash standing alone to both neighbours', () => {
+    expect(detokenize(['speak', '-', '-', 'it', 'x', '—', 'y', 'is', '-', '5'])).toBe('speak--it x—y is-5');
+  });
+
+  it('starts each line without a space and keeps blank lines', () => {
+    expect(detokenize(['First', 'Citizen', ':', '\n', 'Speak', ',', 'speak', '.', '\n', '\n', 'All', ':'])).toBe(
+      'First Citizen:\nSpeak, speak.\n\nAll:',
+    );
+    expect(detokenize(['\n', 'a'])).toBe('\na');
+    expect(detokenize([])).toBe('');
+  });
+
+  it('writes piece by piece what it writes at once', () => {
+    const tokens = tokenizeWords('He said, "Cats (mostly) sleep."\nThe farmers\' cat-nap—$5.');
+    const writer = new Detokenizer();
+    const pieces = tokens.map((token) => writer.push(token));
+    expect(pieces.join('')).toBe(detokenize(tokens));
+    expect(pieces.slice(0, 4)).toEqual(['He', ' said', ',', ' "']);
+  });
+
+  it('writes a document boundary: "" as nothing, a line break as a line break, other text as a word', () => {
+    const empty = new Detokenizer();
+    expect(['a', '.'].map((t) => empty.push(t)).join('') + empty.boundary('') + empty.push('b')).toBe('a. b');
+    const empty2 = new Detokenizer();
+    expect(empty2.boundary('') + empty2.push('a')).toBe('a');
+    const lines = new Detokenizer();
+    expect(lines.push('a') + lines.boundary('\n') + lines.push('b')).toBe('a\nb');
+    const named = new Detokenizer();
+    expect(named.boundary('<EOS>') + named.push('a') + named.boundary('<EOS>')).toBe('<EOS> a <EOS>');
+    const quotes = new Detokenizer();
+    expect(['"', 'a'].map((t) => quotes.push(t)).join('') + quotes.boundary('') + quotes.push('"') + quotes.push('b')).toBe('"a "b');
+  });
+
+  it('round-trips ordinary prose written the usual way', () => {
+    const prose = [
+      'Cats average 15 hours of sleep a day. The apple and pear salad costs $3.50, or 10% more than last year\'s.',
+      'She said, "I don\'t know (and I don\'t care)." Then O’Brien left; the well-known café was closed!',
+      'Is it 1,234.56 or 1,235? Nobody knows... The naïve student from Straße 5 asked: “Why?” Twice—no, three times.',
+      'The farmers\' cooperatives [see page 12] and {braces} stay as written: it\'s state-of-the-art.',
+    ].join('\n');
+    expect(detokenize(tokenizeWords(prose))).toBe(prose);
+    expect(detokenize(tokenizeWords(prose.replace(/ /g, '  \t ')))).toBe(prose); // spaces normalised
+  });
+
+  it('round-trips the opening of the bundled corpus, line breaks included', () => {
+    const lines = readFileSync(new URL('../corpora/sotu.txt', import.meta.url), 'utf8').split('\n');
+    const opening = lines.slice(0, 31).join('\n');
+    expect(opening.length).toBeGreaterThan(2000);
+    expect(detokenize(tokenizeWords(opening))).toBe(opening);
+    // The next lines show the documented limits: a footnote mark after a full stop gets a space,
+    // and a quote wrapped over a line break is counted afresh on the new line.
+    expect(lines[31]).toMatch(/Reconversion\.\[1\]$/);
+    expect(detokenize(tokenizeWords(lines[31]!))).toMatch(/Reconversion\. \[1\]$/);
+    expect(detokenize(tokenizeWords(lines.slice(34, 36).join('\n')))).toMatch(/\nProduction "is printed/);
+  });
+
+  it('round-trips a tinyshakespeare passage', () => {
+    const passage = [
+      'First Citizen:',
+      'Before we proceed any further, hear me speak.',
+      '',
+      'All:',
+      'Speak, speak.',
+      '',
+      'First Citizen:',
+      'You are all resolved rather to die than to famish?',
+      '',
+      'Second Citizen:',
+      'Would you proceed especially against Caius Marcius?',
+      '',
+      'First Citizen:',
+      'Let us kill him, and we\'ll have corn at our own price.',
+      'Is\'t a verdict?',
+    ].join('\n');
+    expect(detokenize(tokenizeWords(passage))).toBe(passage);
+  });
+});
+
+describe('word vocabulary', () => {
+  it('orders tokens by descending count, ties in code-point order, after <EOS> and <UNK>', () => {
+    const { vocab } = buildWordVocabulary([tokenizeWords('the cat a B the\nthe cat a B')], { vocabSize: 100, minCount: 1 });
+    expect(vocab.level).toBe('word');
+    expect(vocab.tokens).toEqual([EOS_TOKEN, UNK_TOKEN, 'the', 'B', 'a', 'cat', '\n']);
+  });
+
+  it('breaks ties by code point, not by UTF-16 order', () => {
+    // U+FF01 sorts after U+1F600 as UTF-16 (0xD83D < 0xFF01) but before it by code point.
+    const { vocab } = buildWordVocabulary([['😀', '\uFF01']], { vocabSize: 10, minCount: 1 });
+    expect(vocab.tokens.slice(2)).toEqual(['\uFF01', '😀']);
+    expect(compareCodePoints('\uFF01', '😀')).toBeLessThan(0);
+    expect(compareCodePoints('ab', 'a')).toBeGreaterThan(0);
+    expect(compareCodePoints('a', 'ab')).toBeLessThan(0);
+    expect(compareCodePoints('abc', 'abc')).toBe(0);
+  });
+
+  it('cuts at vocabSize entries in all and leaves tokens seen fewer than minCount times out', () => {
+    const tokens = tokenizeWords('a a a a b b b c c d');
+    const small = buildWordVocabulary([tokens], { vocabSize: 4, minCount: 1 });
+    expect(small.vocab.tokens).toEqual([EOS_TOKEN, UNK_TOKEN, 'a', 'b']);
+    expect(small).toMatchObject({ distinct: 4, eligible: 4, shortfall: 0, occurrences: 10, unknown: 3 });
+
+    const common = buildWordVocabulary([tokens], { vocabSize: 100, minCount: 2 });
+    expect(common.vocab.tokens).toEqual([EOS_TOKEN, UNK_TOKEN, 'a', 'b', 'c']);
+    expect(common).toMatchObject({ distinct: 4, eligible: 3, shortfall: 95, unknown: 1 });
+  });
+
+  it('reports a vocabSize the text cannot fill, and refuses one below 3 or a bad minCount', () => {
+    const { vocab, shortfall } = buildWordVocabulary([['x', 'y']], { vocabSize: DEFAULT_VOCAB_SIZE, minCount: 1 });
+    expect(vocab.size).toBe(4);
+    expect(shortfall).toBe(DEFAULT_VOCAB_SIZE - 4);
+    expect(buildWordVocabulary([['x', 'y']], { vocabSize: 3, minCount: 1 }).vocab.tokens).toEqual([EOS_TOKEN, UNK_TOKEN, 'x']);
+    expect(() => buildWordVocabulary([['x']], { vocabSize: 2, minCount: 1 })).toThrow(RangeError);
+    expect(() => buildWordVocabulary([['x']], { vocabSize: 3.5, minCount: 1 })).toThrow(/vocabSize/);
+    expect(() => buildWordVocabulary([['x']], { vocabSize: 10, minCount: 0 })).toThrow(/minCount/);
+  });
+
+  it('encodes words, reading unknown ones as <UNK>, and counts them', () => {
+    const vocab = wordVocab('the', 'cat', 'sat', '.', '\n');
+    expect(Array.from(vocab.encode('the dog sat.\nThe cat'))).toEqual([2, UNK, 4, 5, 6, UNK, 3]);
+    expect(Array.from(vocab.encodeWords(['cat', 'dog']))).toEqual([3, UNK]);
+    expect(vocab.countUnknown('the dog sat. The cat')).toBe(2);
+    expect(vocab.countUnknown('')).toBe(0);
+    expect(vocab.idOf('cat')).toBe(3);
+    expect(vocab.idOf('c')).toBe(UNK);
+  });
+
+  it('decodes through the detokeniser, with <EOS> and <UNK> written as told', () => {
+    const vocab = wordVocab('the', 'cat', 'sat', '.');
+    const ids = [EOS, 2, UNK, 4, 5, EOS, 3, 4, 5, EOS];
+    expect(vocab.decode(ids)).toBe('the \uFFFD sat. cat sat.');
+    expect(vocab.decode(ids, SPECIAL_NAMES)).toBe('<EOS> the <UNK> sat. <EOS> cat sat. <EOS>');
+    expect(vocab.decode(ids, { eos: '\n', unk: '' })).toBe('\nthe sat.\ncat sat.\n');
+    expect(() => vocab.decode([9])).toThrow(/outside the vocabulary/);
+  });
+
+  it('writes ids one at a time as decode writes them all', () => {
+    const vocab = wordVocab('"', 'Hi', ',', 'cat', '.', '\n');
+    const ids = [EOS, 2, 3, 4, 2, 5, 6, EOS, 7, 5, EOS];
+    const writer = vocab.writer({ eos: '\n' });
+    const pieces = ids.map((id) => writer.write(id));
+    expect(pieces.join('')).toBe(vocab.decode(ids, { eos: '\n' }));
+    expect(pieces.join('')).toBe('\n"Hi," cat.\n\ncat\n');
+    const chars = Vocabulary.build(['ab']);
+    const charWriter = chars.writer();
+    expect([EOS, 2, UNK, 3].map((id) => charWriter.write(id)).join('')).toBe('a\uFFFDb');
+  });
+
+  it('round-trips through fromTokens with its level and rejects malformed word lists', () => {
+    const { vocab } = buildWordVocabulary([tokenizeWords("It's a well-known café.\n")], { vocabSize: 100, minCount: 1 });
+    const again = Vocabulary.fromTokens(vocab.tokens, 'word');
+    expect(again.level).toBe('word');
+    expect(again.tokens).toEqual(vocab.tokens);
+    expect(Array.from(again.encode("a café. It's"))).toEqual(Array.from(vocab.encode("a café. It's")));
+    expect(() => Vocabulary.fromTokens(['<UNK>', '<EOS>', 'a'], 'word')).toThrow(/must start with/);
+    expect(() => Vocabulary.fromTokens([EOS_TOKEN, UNK_TOKEN, ''], 'word')).toThrow(/token 2 .*not a word token/);
+    expect(() => Vocabulary.fromTokens([EOS_TOKEN, UNK_TOKEN, 'a b'], 'word')).toThrow(/token 2 .*not a word token/);
+    expect(() => Vocabulary.fromTokens([EOS_TOKEN, UNK_TOKEN, 'cat', 'cat'], 'word')).toThrow(/token 3 .*twice/);
+    expect(() => Vocabulary.fromTokens([EOS_TOKEN, UNK_TOKEN, UNK_TOKEN], 'word')).toThrow(/token 2 .*twice/);
+    expect(() => Vocabulary.fromTokens([EOS_TOKEN, UNK_TOKEN, 'a'], 'byte' as 'word')).toThrow(/level/);
+  });
+
+  it('leaves the character level the default', () => {
+    const chars = Vocabulary.fromTokens([EOS_TOKEN, UNK_TOKEN, 'a', 'b']);
+    expect(chars.level).toBe('char');
+    expect(Vocabulary.build(['ab']).level).toBe('char');
+    expect(() => Vocabulary.fromTokens([EOS_TOKEN, UNK_TOKEN, 'ab'])).toThrow(/not a single character/);
+    expect(() => chars.encodeWords(['a'])).toThrow(/word-level/);
+    expect(chars.countUnknown('abc')).toBe(1);
+  });
+});
+
+describe('--docs sentence', () => {
+  it('is a documents mode beside file, line and blank', () => {
+    expect(DOCS_MODES).toEqual(['file', 'line', 'blank', 'sentence']);
+  });
+
+  it('ends a sentence after . ! or ? followed by white space', () => {
+    expect(splitSentences('Cats average 15 hours of sleep a day. Dogs bark!  Why? Because.')).toEqual(
+      ['Cats average 15 hours of sleep a day.', 'Dogs bark!', 'Why?', 'Because.'],
+    );
+    expect(splitSentences('It costs 3.5 dollars.Really')).toEqual(['It costs 3.5 dollars.Really']);
+    expect(splitSentences('Wait... What?! No')).toEqual(['Wait...', 'What?!', 'No']);
+  });
+
+  it('keeps closing quotes and brackets with the sentence they close', () => {
+    expect(splitSentences('He said "Stop." Then he left. (It was late.) “Go!” she said.')).toEqual(
+      ['He said "Stop."', 'Then he left.', '(It was late.)', '“Go!” she said.'],
+    );
+  });
+
+  it('does not end a sentence before a lowercase letter', () => {
+    expect(splitSentences('Use e.g. this one. What, ho! you men. Mr. Smith came.')).toEqual(
+      ['Use e.g. this one.', 'What, ho! you men.', 'Mr.', 'Smith came.'],
+    );
+  });
+
+  it('keeps line breaks inside a sentence and cuts at a line break after an end', () => {
+    expect(splitSentences('Before we proceed any further,\nhear me speak.\nAll:\nSpeak, speak.')).toEqual(
+      ['Before we proceed any further,\nhear me speak.', 'All:\nSpeak, speak.'],
+    );
+  });
+
+  it('never lets a sentence span a blank line, and leaves the other modes as they were', () => {
+    const text = 'Chapter 1\n\nIt was late. It rained.\nThe end\n  \nFin.';
+    expect(splitDocuments(text, 'sentence')).toEqual(['Chapter 1', 'It was late.', 'It rained.', 'The end', 'Fin.']);
+    expect(splitDocuments(text, 'blank')).toEqual(['Chapter 1', 'It was late. It rained.\nThe end', 'Fin.']);
+    expect(splitDocuments(text, 'line')).toEqual(['Chapter 1', 'It was late. It rained.', 'The end', 'Fin.']);
+    expect(splitDocuments(text, 'file')).toEqual([text]);
+  });
+
+  it('reads a corpus as sentence documents, so <EOS> closes each sentence', () => {
+    const corpus = corpusOf('sentence', 'Cats sleep. Dogs bark.\r\n', 'Birds sing!');
+    expect(corpus.documents).toEqual(['Cats sleep.', 'Dogs bark.', 'Birds sing!']);
+    const { vocab, train, val } = prepareData(corpus, { valFrac: 0, minCount: 1, level: 'word' });
+    expect(val.length).toBe(0);
+    expect(vocab.decode(train, SPECIAL_NAMES)).toBe('<EOS> Cats sleep. <EOS> Dogs bark. <EOS> Birds sing! <EOS>');
+  });
+});
+
+describe('prepareData at the word level', () => {
+  // 3 documents of 4, 3 and 5 tokens: N = 1 + (4+1) + (3+1) + (5+1) = 16.
+  const texts = ['the cat sat .', 'the dog !', 'a cat , a bird'];
+
+  it('counts, cuts and builds the vocabulary in word tokens, from the training part only', () => {
+    const data = prepareData(corpusOf('line', texts.join('\n')), { valFrac: 0.25, minCount: 1, level: 'word' });
+    expect(data.fingerprint).toMatchObject({ totalTokens: 16, trainTokens: 12, valTokens: 4, documents: 3, level: 'word' });
+    expect(data.train.length).toBe(12);
+    expect(data.val.length).toBe(4);
+    expect(data.train).toBeInstanceOf(Int32Array);
+    // Training: <EOS> the cat sat . <EOS> the dog ! <EOS> a cat — "bird" and the second "a" fall in validation.
+    expect(data.vocab.tokens).toEqual([EOS_TOKEN, UNK_TOKEN, 'cat', 'the', '!', '.', 'a', 'dog', 'sat']);
+    expect(data.vocab.decode(data.val, SPECIAL_NAMES)).toBe('<UNK> a <UNK> <EOS>'); // , a bird <EOS>
+    expect(data.wordVocab).toEqual({ distinct: 7, eligible: 7, shortfall: DEFAULT_VOCAB_SIZE - 9, occurrences: 9, unknown: 0 });
+    expect(Array.from(tokenStream([], data.vocab))).toEqual([EOS]);
+  });
+
+  it('matches tokenStream and honours vocabSize and minCount', () => {
+    const corpus = corpusOf('line', texts.join('\n'));
+    const data = prepareData(corpus, { valFrac: 0, minCount: 2, level: 'word', vocabSize: 3 });
+    expect(data.vocab.tokens).toEqual([EOS_TOKEN, UNK_TOKEN, 'a']); // a, cat, the seen twice; a wins the tie
+    expect(Array.from(data.train)).toEqual(Array.from(tokenStream(corpus.documents, data.vocab)));
+    expect(data.wordVocab).toMatchObject({ eligible: 3, shortfall: 0, occurrences: 12, unknown: 10 });
+  });
+
+  it('reuses a word vocabulary and takes its level from it', () => {
+    const corpus = corpusOf('line', texts.join('\n'));
+    const built = prepareData(corpus, { valFrac: 0.25, minCount: 1, level: 'word' });
+    const again = prepareData(corpus, { valFrac: 0.25, minCount: 1, vocab: Vocabulary.fromTokens(built.vocab.tokens, 'word') });
+    expect(again.wordVocab).toBeUndefined();
+    expect(Array.from(again.train)).toEqual(Array.from(built.train));
+    expect(Array.from(again.val)).toEqual(Array.from(built.val));
+    expect(again.fingerprint).toEqual(built.fingerprint);
+    expect(() => prepareData(corpus, { valFrac: 0.25, minCount: 1, level: 'char', vocab: built.vocab })).toThrow(/level/);
+  });
+
+  it('leaves the character level as it was, and fingerprints the two levels apart', () => {
+    const corpus = corpusOf('line', texts.join('\n'));
+    const chars = prepareData(corpus, { valFrac: 0.25, minCount: 1 });
+    const explicit = prepareData(corpus, { valFrac: 0.25, minCount: 1, level: 'char', vocabSize: 3 });
+    const words = prepareData(corpus, { valFrac: 0.25, minCount: 1, level: 'word' });
+    expect(chars.vocab.level).toBe('char');
+    expect(chars.fingerprint.level).toBeUndefined();
+    expect(chars.fingerprint.totalTokens).toBe(1 + texts.reduce((n, t) => n + t.length + 1, 0));
+    expect(explicit.fingerprint).toEqual(chars.fingerprint);
+    expect(explicit.vocab.tokens).toEqual(chars.vocab.tokens);
+    expect(words.fingerprint.sha256).not.toBe(chars.fingerprint.sha256);
+  });
+});
+
+describe('formatProbability', () => {
+  it('writes the notes\' two sentence probabilities from their logs', () => {
+    expect(formatProbability(Math.log(3.2e-13))).toBe('3.2e-13');
+    expect(formatProbability(Math.log(5.7e-10))).toBe('5.7e-10');
+    expect(formatProbability(Math.log(5.7e-10), 4)).toBe('5.700e-10');
+  });
+
+  it('agrees with toExponential wherever e^logProb is an ordinary float64', () => {
+    for (const logProb of [0, -1e-9, -0.5, -1, -23.02585, -100, -345.6, -699.99]) {
+      expect(formatProbability(logProb)).toBe(Math.exp(logProb).toExponential(1));
+      expect(formatProbability(logProb, 3)).toBe(Math.exp(logProb).toExponential(2));
+    }
+  });
+
+  it('computes below e^-700 from log10, agreeing with exp while exp still can', () => {
+    expect(formatProbability(-708)).toBe(Math.exp(-708).toExponential(1)); // 3.3e-308, by the log10 path
+    expect(formatProbability(-705, 4)).toBe(Math.exp(-705).toExponential(3));
+  });
+
+  it('writes probabilities that underflow a float64', () => {
+    expect(Math.exp(-800)).toBe(0);
+    expect(formatProbability(-800)).toBe('3.7e-348');
+    expect(formatProbability(-1000)).toBe('5.1e-435');
+    expect(formatProbability(-12345.678, 3)).toBe('2.19e-5362');
+    // 10^−347.0001: the mantissa 9.998 rounds up to 10, so the exponent moves instead.
+    expect(formatProbability(-347.0001 * Math.LN10)).toBe('1.0e-347');
+  });
+
+  it('writes a zero probability as 0 and refuses NaN and bad digit counts', () => {
+    expect(formatProbability(-Infinity)).toBe('0.0e+0');
+    expect(() => formatProbability(NaN)).toThrow(RangeError);
+    expect(() => formatProbability(-1, 0)).toThrow(/significant/);
+  });
+});
