@@ -43,6 +43,8 @@ const TrainingConfigSchema = z.object({
   docs: DocsModeSchema,
   evalEvery: count,
   optimizer: OptimizerKindSchema,
+  /** The kernels the run last trained on (absent: written before there was a choice, so js). */
+  kernels: z.enum(['js', 'wasm']).optional(),
   /** How long the run was asked to train (totals over the whole run, null: no such limit); resume reuses them. */
   epochs: dimension.nullable().optional(),
   maxSteps: dimension.nullable().optional(),

@@ -1,5 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { CellKind, ModelConfig } from '../engine/config.js';
+import { resolveKernels } from '../engine/kernels/index.js';
+import type { KernelsKind } from '../engine/kernels/kernels.js';
 import type { OptimizerKind } from '../engine/optim.js';
 import type { DocsMode } from '../text/corpus.js';
 import type { TrainingConfig } from './checkpoint.js';
@@ -28,6 +30,8 @@ export interface TrainSettings {
   docs: DocsMode;
   /** Evaluate (and checkpoint) every this many steps; 0: only at the end. */
   evalEvery: number;
+  /** The implementation of the kernels every thread runs. */
+  kernels: KernelsKind;
 }
 
 /** When the run ends: the first limit reached. All are totals over the run, resumed parts included. */
@@ -43,7 +47,7 @@ export interface RunLimits {
  * H = 96, E = 64, Adam 4e-3, B = 25, T = 50 gives the best loss per character on a small CPU
  * budget; the rest follow nanoGPT / char-rnn practice.
  */
-export const TRAIN_DEFAULTS: Readonly<Omit<TrainSettings, 'workers'>> = {
+export const TRAIN_DEFAULTS: Readonly<Omit<TrainSettings, 'workers' | 'kernels'>> = {
   cell: 'gru', // the sweep's best cell; 3 gates to an LSTM's 4, so 3/4 of its recurrent weights
   layers: 2, // the sweep's best depth
   hidden: 96, // the sweep's best width for a small CPU budget
@@ -68,9 +72,9 @@ function defaultWorkers(): number {
   return availableParallelism();
 }
 
-/** A fresh run's settings before any flag: the defaults, on every core. */
+/** A fresh run's settings before any flag: the defaults, on every core, on the fastest kernels this machine runs (or RNN_KERNELS's). */
 export function defaultSettings(): TrainSettings {
-  return { ...TRAIN_DEFAULTS, workers: defaultWorkers() };
+  return { ...TRAIN_DEFAULTS, workers: defaultWorkers(), kernels: resolveKernels() };
 }
 
 /** The model the settings describe, for a vocabulary of `vocabSize` tokens. */
@@ -85,6 +89,7 @@ export function trainingConfig(settings: TrainSettings, limits?: RunLimits): Tra
   return {
     seqLen: s.seqLen, batchSize: s.batch, lr: s.lr, lrDecay: s.lrDecay, clip: s.clip, clipValue: s.clipValue, seed: s.seed,
     workers: s.workers, valFrac: s.valFrac, minCount: s.minCount, docs: s.docs, evalEvery: s.evalEvery, optimizer: s.optimizer,
+    kernels: s.kernels,
     ...(limits && { epochs: limits.epochs, maxSteps: limits.maxSteps, timeSeconds: limits.timeSeconds }),
   };
 }
@@ -97,6 +102,6 @@ export function settingsFromConfig(config: { model: ModelConfig; training: Train
     seqLen: training.seqLen, batch: training.batchSize, lr: training.lr, lrDecay: training.lrDecay,
     clip: training.clip, clipValue: training.clipValue, optimizer: training.optimizer, seed: training.seed,
     workers: training.workers, valFrac: training.valFrac, minCount: training.minCount, docs: training.docs,
-    evalEvery: training.evalEvery,
+    evalEvery: training.evalEvery, kernels: training.kernels ?? 'js',
   };
 }

@@ -47,7 +47,8 @@ function startLines(e: StartEvent): string[] {
       `${grouped(e.parameters)} parameters, vocabulary ${m.vocabSize}`,
     `data: ${e.corpus.length === 1 ? e.corpus[0] : `${e.corpus.length} files`}: ${grouped(e.trainChars)} training and ` +
       `${grouped(e.valChars)} validation characters, ${grouped(e.stepsPerEpoch)} steps per epoch ` +
-      `(batch ${e.settings.batch} x ${e.settings.seqLen}), ${e.settings.workers} worker${e.settings.workers === 1 ? '' : 's'}`,
+      `(batch ${e.settings.batch} x ${e.settings.seqLen}), ${e.settings.workers} worker${e.settings.workers === 1 ? '' : 's'}, ` +
+      `${e.settings.kernels} kernels`,
     `until: ${limitsText(e)}; checkpoints: ${e.out.latest} (best: ${e.out.best})`,
   ];
   return lines;

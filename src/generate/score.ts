@@ -1,4 +1,5 @@
 import type { ModelConfig } from '../engine/config.js';
+import type { KernelsKind } from '../engine/kernels/kernels.js';
 import { logSumExp } from '../engine/loss.js';
 import { Stepper, type TokenStepper } from '../engine/stepper.js';
 import type { TrainingEngine } from '../parallel/engine.js';
@@ -56,11 +57,13 @@ export async function scoreBatches(
 
 /** Σ loss of a token stream cut into at most `maxRows` rows of `seqLen` chunks, on `workers` threads. */
 export async function scoreStream(
-  config: ModelConfig, params: Float32Array, stream: Int32Array, maxRows: number, seqLen: number, workers: number,
+  config: ModelConfig, params: Float32Array, stream: Int32Array, maxRows: number, seqLen: number, workers: number, kernels?: KernelsKind,
 ): Promise<Score> {
   const batches = new EvalBatches(stream, maxRows, seqLen);
   if (batches.rows === 0) return { lossSum: 0, tokens: 0 };
-  const engine = await createEngine({ config, params, optimizer: 'sgd', batchSize: batches.rows, seqLen, evalRows: batches.rows, workers });
+  const engine = await createEngine({
+    config, params, optimizer: 'sgd', batchSize: batches.rows, seqLen, evalRows: batches.rows, workers, ...(kernels && { kernels }),
+  });
   try {
     return { lossSum: (await scoreBatches(engine, batches))!, tokens: batches.predictions };
   } finally {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Checkpoint } from '../checkpoint/checkpoint.js';
 import { type RunLimits, type TrainSettings, defaultSettings, settingsFromConfig } from '../checkpoint/settings.js';
 import { CELL_KINDS } from '../engine/config.js';
+import { KERNELS_CHOICES, type KernelsChoice, resolveKernels } from '../engine/kernels/index.js';
 import { OPTIMIZER_KINDS } from '../engine/optim.js';
 import { PositiveIntegerSchema, SeedSchema, SettingError, numeric, parseSettings } from '../input/settings.js';
 import { DOCS_MODES } from '../text/corpus.js';
@@ -20,7 +21,9 @@ export function defaultEvalEvery(valChars: number, batch: number, seqLen: number
 const DEFAULT_LIMITS: Readonly<RunLimits> = { epochs: 1, maxSteps: null, timeSeconds: null };
 
 /** What `train()` accepts: any setting left out takes its default (or, resuming, the checkpoint's). */
-export interface TrainOptions extends Partial<TrainSettings> {
+export interface TrainOptions extends Partial<Omit<TrainSettings, 'kernels'>> {
+  /** Which kernels run: `auto` (the default: wasm where SIMD runs), `js` or `wasm`. */
+  kernels?: KernelsChoice;
   epochs?: number;
   maxSteps?: number;
   /** Seconds, or a duration such as `90s`, `3m`, `1h`, `1h30m`. */
@@ -66,6 +69,7 @@ const OptionsSchema = z.strictObject({
   minCount: PositiveIntegerSchema.optional(),
   docs: z.enum(DOCS_MODES).optional(),
   evalEvery: numeric(z.int().min(0)).optional(),
+  kernels: z.enum(KERNELS_CHOICES).optional(),
   epochs: PositiveIntegerSchema.optional(),
   maxSteps: PositiveIntegerSchema.optional(),
   time: z.union([z.number(), z.string()]).optional(),
@@ -116,6 +120,7 @@ export function freshSettings(options: ParsedOptions): TrainSettings {
   for (const key of SETTING_KEYS) {
     if (options[key] !== undefined) (settings as unknown as Record<string, unknown>)[key] = options[key];
   }
+  if (options.kernels !== undefined) settings.kernels = resolveKernels(options.kernels);
   return settings;
 }
 
@@ -139,6 +144,8 @@ export function resumedSettings(options: ParsedOptions, ckpt: Checkpoint, source
     if ((FIXED_ON_RESUME as readonly string[]).includes(key) || options[key] === undefined) continue;
     (settings as unknown as Record<string, unknown>)[key] = options[key];
   }
+  // the checkpoint's kernels unless others are asked for: the same kernels resume bit for bit
+  if (options.kernels !== undefined) settings.kernels = resolveKernels(options.kernels);
   return settings;
 }
 

@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { saveCheckpoint } from '../checkpoint/checkpoint.js';
 import type { ModelConfig } from '../engine/config.js';
 import type { StepSettings } from '../engine/step.js';
+import { Stepper } from '../engine/stepper.js';
 import { sampleText } from '../generate/sample.js';
 import { scoreBatches } from '../generate/score.js';
 import type { TrainingEngine } from '../parallel/engine.js';
@@ -73,6 +74,7 @@ export async function train(options: TrainOptions, corpusPaths: readonly string[
   const engine = await createEngine({
     config: model, params: start.params, optimizer: settings.optimizer, moments: start.optimizer,
     batchSize: settings.batch, seqLen: settings.seqLen, evalRows: setup.evalBatches?.rows ?? 0, workers: settings.workers,
+    kernels: settings.kernels,
   });
   try {
     if (start.carried) engine.setTrainState(start.carried);
@@ -87,6 +89,8 @@ class Run {
   private readonly emit: (event: TrainEvent) => void;
   private readonly startedAt = performance.now();
   private readonly elapsedBefore: number;
+  /** What draws each evaluation's sample, built at the first and given the weights at each. */
+  private sampler: Stepper | null = null;
   private valLoss: number | null = null;
   private savedAtStep = -1;
   /** Seconds the longest evaluation took (null before the first): what --time keeps for the closing one. */
@@ -232,9 +236,11 @@ class Run {
       step: progress.step, epoch: progress.epoch, charsSeen: progress.charsSeen, trainLoss: progress.smoothedLoss,
       valLoss, lr: lrAt(setup.settings, progress.epoch), seconds: this.elapsed(),
     });
+    this.sampler ??= new Stepper(setup.model, this.engine.params, setup.settings.kernels);
+    this.sampler.setParams(this.engine.params);
     const sample = sampleText({
       config: setup.model, params: this.engine.params, vocab: setup.data.vocab, length: SAMPLE_LENGTH,
-      temperature: SAMPLE_TEMPERATURE, seed: stepSeed(setup.settings.seed, progress.step, SAMPLE_STREAM),
+      temperature: SAMPLE_TEMPERATURE, seed: stepSeed(setup.settings.seed, progress.step, SAMPLE_STREAM), stepper: this.sampler,
     });
     this.emit({
       event: 'eval', step: progress.step, epoch: this.epochs(), trainLoss: progress.smoothedLoss, valLoss,

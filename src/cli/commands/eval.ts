@@ -9,13 +9,16 @@ import { parseSettings } from '../../input/settings.js';
 import { createStepper, defaultStepperWorkers } from '../../parallel/inference.js';
 import { readTextFile } from '../../text/corpus.js';
 import { warnUnknownCharacters } from '../errors.js';
-import { positiveIntegerFlag } from '../flags.js';
+import { KERNELS_HELP, kernelsFlag, positiveIntegerFlag } from '../flags.js';
+import { resolveKernels } from '../../engine/kernels/index.js';
+import type { KernelsKind } from '../../engine/kernels/kernels.js';
 
 const PerplexityFlagsSchema = z.strictObject({
   checkpoint: z.string().optional(),
   text: z.array(z.string()),
   json: z.boolean().optional(),
   workers: positiveIntegerFlag,
+  kernels: kernelsFlag,
 });
 
 interface Row extends Score {
@@ -39,6 +42,7 @@ export function register(program: Command): void {
     .option('--checkpoint <file>', 'checkpoint to evaluate (default: the newest under checkpoints/)')
     .option('--text <text>', 'a text to score (repeatable)', (value: string, previous: string[]) => [...previous, value], [])
     .option('--json', 'one JSON object per line: {"name","loss","bpc","perplexity","tokens"}')
+    .option('--kernels <kind>', KERNELS_HELP)
     .option('--workers <n>', 'threads: they share the validation split\'s rows (default: every core), or each step of a text (default: every core, at least 8 hidden units each)')
     .addHelpText(
       'after',
@@ -56,12 +60,13 @@ async function runPerplexity(files: string[], flags: z.output<typeof PerplexityF
     ...files.map((file) => ({ name: file, text: readTextFile(file) })),
     ...flags.text.map((text, i) => ({ name: `text ${i + 1}`, text })),
   ];
+  const kernels = resolveKernels(flags.kernels);
   const model = loadModel(resolveCheckpointPath(flags.checkpoint));
   const rows: Row[] = [];
   if (texts.length === 0) {
-    rows.push({ name: 'validation', ...(await scoreValidation(model, flags.workers ?? availableParallelism())) });
+    rows.push({ name: 'validation', ...(await scoreValidation(model, flags.workers ?? availableParallelism(), kernels)) });
   } else {
-    const stepper = await createStepper(model.config, model.params, flags.workers ?? defaultStepperWorkers(model.config));
+    const stepper = await createStepper(model.config, model.params, flags.workers ?? defaultStepperWorkers(model.config), kernels);
     try {
       for (const { name, text } of texts) {
         warnUnknownCharacters(model.vocab, model.path, name, text, 'they read as <UNK>');
@@ -80,9 +85,9 @@ async function runPerplexity(files: string[], flags: z.output<typeof PerplexityF
 }
 
 /** Scored as the trainer scores it: rows of the checkpoint's batch size, chunks of its sequence length, state carried. */
-function scoreValidation(model: LoadedModel, workers: number): Promise<Score> {
+function scoreValidation(model: LoadedModel, workers: number, kernels: KernelsKind): Promise<Score> {
   const { batchSize, seqLen } = model.checkpoint.config.training;
-  return scoreStream(model.config, model.params, validationSplit(model), batchSize, seqLen, workers);
+  return scoreStream(model.config, model.params, validationSplit(model), batchSize, seqLen, workers, kernels);
 }
 
 function jsonLines(rows: Row[]): string {

@@ -52,6 +52,7 @@ function infoText(model: LoadedModel): string {
     ['training', `step ${c.training.step}, epoch ${c.training.epoch}, ${c.training.charsSeen.toLocaleString('en-US')} characters seen`],
     ['best val loss', best === null ? 'none' : `${best.toFixed(4)} nats/char (${(best / Math.LN2).toFixed(4)} bits/char)`],
     ['settings', `seq-len ${t.seqLen}, batch ${t.batchSize}, ${t.optimizer} lr ${t.lr}, clip ${t.clip ?? 'off'}, seed ${t.seed}`],
+    ['trained on', `${t.workers} worker${t.workers === 1 ? '' : 's'}, ${t.kernels ?? 'js'} kernels`],
   ];
   if (c.corpus === null) {
     rows.push(['corpus', 'none recorded (imported model)']);

@@ -3,12 +3,14 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { resolveCheckpointPath } from '../../checkpoint/find.js';
 import { loadModel } from '../../checkpoint/load.js';
+import { type BeamOptions, beamSearch } from '../../generate/beam.js';
 import { sampleText } from '../../generate/sample.js';
+import { resolveKernels } from '../../engine/kernels/index.js';
 import { SeedSchema, SettingError, numeric, parseSettings } from '../../input/settings.js';
 import { createStepper, defaultStepperWorkers } from '../../parallel/inference.js';
 import { readTextFile } from '../../text/corpus.js';
 import { warnUnknownCharacters } from '../errors.js';
-import { positiveIntegerFlag } from '../flags.js';
+import { KERNELS_HELP, kernelsFlag, positiveIntegerFlag } from '../flags.js';
 
 const MAX_SEED = 0xffffffff;
 
@@ -23,6 +25,10 @@ const SampleFlagsSchema = z.strictObject({
   seed: SeedSchema.optional().describe(`an integer from 0 to ${MAX_SEED}`),
   stopAtEos: z.boolean().optional(),
   workers: positiveIntegerFlag,
+  kernels: kernelsFlag,
+  beam: positiveIntegerFlag,
+  lengthPenalty: numeric(z.number().min(0)).optional().describe('a number >= 0'),
+  json: z.boolean().optional(),
 });
 
 export function register(program: Command): void {
@@ -43,10 +49,15 @@ export function register(program: Command): void {
     .option('--seed <n>', `random seed, 0..${MAX_SEED} (default: a random one)`)
     .option('--stop-at-eos', 'stop when the model ends the document (<EOS>)')
     .option('--workers <n>', 'threads that share each step (default: every core, at least 8 hidden units each)')
+    .option('--kernels <kind>', KERNELS_HELP)
+    .option('--beam <n>', 'beam search: the most probable continuation a beam of n hypotheses finds, instead of drawing at random')
+    .option('--length-penalty <a>', 'with --beam and --stop-at-eos: rank hypotheses by log-probability / tokens^a, so short ones are not preferred for their length (default 0)')
+    .option('--json', 'with --beam: print one JSON object {"text","logProb","tokens"}')
     .addHelpText(
       'after',
       '\nExamples:\n' +
         '  rnn sample --len 500 --temperature 0.8\n' +
+        '  rnn sample --beam 8 --prime "KING" --stop-at-eos --json\n' +
         '  rnn sample --checkpoint checkpoints/RUN/best.json --prime "ROMEO:" --top-k 5 --seed 7 > romeo.txt',
     )
     .action((flags: Record<string, unknown>) => runSample(parseSettings(SampleFlagsSchema, flags)));
@@ -60,8 +71,16 @@ async function runSample(flags: z.output<typeof SampleFlagsSchema>): Promise<voi
   }
   const prime = flags.primeFile !== undefined ? readTextFile(flags.primeFile) : flags.prime ?? '';
 
+  const kernels = resolveKernels(flags.kernels);
   const { path, config, params, vocab } = loadModel(resolveCheckpointPath(flags.checkpoint));
   warnUnknownCharacters(vocab, path, flags.primeFile ?? '--prime', prime, 'the model reads them as <UNK>');
+  if (flags.beam !== undefined) {
+    runBeam(flags, { config, params, vocab, prime, kernels, beam: flags.beam, length });
+    return;
+  }
+  for (const setting of ['json', 'lengthPenalty'] as const) {
+    if (flags[setting] !== undefined) throw new SettingError(setting, flags[setting], (name) => `${name(setting)} needs ${name('beam')}`);
+  }
 
   const out = process.stdout;
   // A reader that closes the pipe early (`| head`) has all it wants.
@@ -71,7 +90,7 @@ async function runSample(flags: z.output<typeof SampleFlagsSchema>): Promise<voi
   });
   out.write(prime);
   const workers = flags.workers ?? defaultStepperWorkers(config);
-  const stepper = await createStepper(config, params, workers);
+  const stepper = await createStepper(config, params, workers, kernels);
   // Stream in pieces: one write per character would cost more than drawing it.
   let pending = '', flushedAt = performance.now();
   try {
@@ -92,5 +111,25 @@ async function runSample(flags: z.output<typeof SampleFlagsSchema>): Promise<voi
   }
   out.write(pending);
   // A terminal gets a final line break; a pipe or file gets exactly the text.
+  if (out.isTTY) out.write('\n');
+}
+
+/**
+ * `--beam N`: the most probable continuation, printed whole (prime first) or as JSON. A beam
+ * is deterministic, so the flags that shape random draws do not apply to it.
+ */
+function runBeam(flags: z.output<typeof SampleFlagsSchema>, search: Omit<BeamOptions, 'stopAtEos' | 'lengthPenalty'>): void {
+  for (const setting of ['temperature', 'topK', 'topP', 'seed'] as const) {
+    if (flags[setting] !== undefined) {
+      throw new SettingError(setting, flags[setting], (name) => `${name(setting)} shapes random draws; ${name('beam')} draws none: leave one out`);
+    }
+  }
+  const result = beamSearch({ ...search, stopAtEos: flags.stopAtEos === true, lengthPenalty: flags.lengthPenalty ?? 0 });
+  const out = process.stdout;
+  if (flags.json) {
+    out.write(`${JSON.stringify({ text: result.text, logProb: result.logProb, tokens: result.tokens })}\n`);
+    return;
+  }
+  out.write(search.prime + result.text);
   if (out.isTTY) out.write('\n');
 }

@@ -3,6 +3,7 @@ import { TRAIN_DEFAULTS as D } from '../../checkpoint/settings.js';
 import { OPTIMIZER_KINDS } from '../../engine/optim.js';
 import { train } from '../../train/trainer.js';
 import { createProgress, progressMode } from '../progress.js';
+import { KERNELS_HELP } from '../flags.js';
 
 /** Exit status after a signal: 128 + its number, as a shell reports it. */
 const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
@@ -32,6 +33,7 @@ export function register(program: Command): void {
     .option('--optimizer <name>', `${OPTIMIZER_KINDS.join(' or ')} (default ${D.optimizer})`)
     .option('--seed <n>', `random seed, 0 … 2^32−1 (default ${D.seed})`)
     .option('--workers <n>', 'threads (default: every core; resuming: the checkpoint\'s, for an identical result)')
+    .option('--kernels <kind>', `${KERNELS_HELP}; resuming: the checkpoint's, for an identical result`)
     .option('--val-frac <f>', `fraction of the text, from its end, held out for validation, 0 <= f < 1 (default ${D.valFrac})`)
     .option('--min-count <n>', `characters seen fewer times read as <UNK> (default ${D.minCount})`)
     .option('--docs <mode>', `documents: file, line or blank (default ${D.docs})`)

@@ -1,3 +1,4 @@
+import { SettingError } from '../../input/settings.js';
 import { Arena } from './arena.js';
 import { jsKernels } from './js.js';
 import type { Kernels, KernelsKind } from './kernels.js';
@@ -19,7 +20,7 @@ export function defaultKernelsChoice(): KernelsChoice {
   const value = process.env['RNN_KERNELS'];
   if (value === undefined || value === '') return 'auto';
   if (!(KERNELS_CHOICES as readonly string[]).includes(value)) {
-    throw new RangeError(`RNN_KERNELS must be one of ${KERNELS_CHOICES.join(', ')} (got ${JSON.stringify(value)})`);
+    throw new SettingError('kernels', value, () => `RNN_KERNELS must be one of ${KERNELS_CHOICES.join(', ')} (got ${JSON.stringify(value)})`);
   }
   return value as KernelsChoice;
 }

@@ -1,0 +1,109 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { ROOT, rnnIn } from './helpers/cli.js';
+
+/** `--kernels` on train, sample and eval, and `rnn sample --beam`, through the built CLI. */
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
+
+let dir: string;
+const at = (...names: string[]) => join(dir, ...names);
+const rnn = (...args: string[]) => rnnIn(dir, args);
+const TINY = ['--hidden', '16', '--embed', '8', '--layers', '1', '--seq-len', '20', '--batch', '4', '--workers', '1'];
+const FIXTURE = join(ROOT, 'test', 'fixtures', 'eval', 'gru_2x128.json');
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'rnn-kernels-'));
+  const text = readFileSync(join(ROOT, 'corpora', 'sotu.txt'), 'utf8').slice(0, 40_000);
+  writeFileSync(at('small.txt'), text);
+  expect((await rnn('import', FIXTURE, '--out', at('gru.json'))).status).toBe(0);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('--kernels', () => {
+  it('trains on the kernels asked for, records them, and rnn info shows them', async () => {
+    for (const kernels of ['js', 'wasm']) {
+      const run = await rnn('train', at('small.txt'), ...TINY, '--max-steps', '6', '--kernels', kernels, '--out', at(kernels));
+      expect(run.status, run.stderr).toBe(0);
+      expect(loadCheckpoint(at(kernels, 'latest.json')).config.training.kernels).toBe(kernels);
+      expect((await rnn('info', at(kernels, 'latest.json'))).stdout).toMatch(new RegExp(`trained on +1 worker, ${kernels} kernels`));
+    }
+  });
+
+  it('resumes on the other kernels within float rounding, and on the same kernels bit for bit', async () => {
+    const whole = await rnn('train', at('small.txt'), ...TINY, '--max-steps', '20', '--kernels', 'js', '--out', at('whole'), '--json');
+    expect(whole.status, whole.stderr).toBe(0);
+    expect((await rnn('train', at('small.txt'), ...TINY, '--max-steps', '10', '--kernels', 'js', '--out', at('half'))).status).toBe(0);
+    const same = await rnn('train', '--resume', at('half'), '--max-steps', '20', '--out', at('same'), '--json');
+    const other = await rnn('train', '--resume', at('half'), '--max-steps', '20', '--kernels', 'wasm', '--out', at('other'), '--json');
+    expect(same.status, same.stderr).toBe(0);
+    expect(other.status, other.stderr).toBe(0);
+    const losses = (run: { stdout: string }) => run.stdout.trim().split('\n').map((line) => JSON.parse(line) as { event: string; loss?: number })
+      .filter((e) => e.event === 'step').map((e) => e.loss!);
+    const tail = losses(whole).slice(10);
+    expect(losses(same)).toEqual(tail);
+    const drift = losses(other).map((loss, i) => Math.abs(loss - tail[i]!));
+    expect(Math.max(...drift)).toBeLessThan(1e-4);
+    expect(loadCheckpoint(at('other', 'latest.json')).config.training.kernels).toBe('wasm');
+    const weights = (path: string) => loadCheckpoint(path).weights;
+    expect(weights(at('same', 'latest.json'))).toEqual(weights(at('whole', 'latest.json')));
+  });
+
+  it('scores and samples alike on either kernels', async () => {
+    const text = 'First Citizen:\nBefore we proceed any further, hear me speak.';
+    const scores = [];
+    for (const kernels of ['js', 'wasm']) {
+      const run = await rnn('eval', 'perplexity', '--checkpoint', at('gru.json'), '--text', text, '--json', '--kernels', kernels);
+      expect(run.status, run.stderr).toBe(0);
+      scores.push((JSON.parse(run.stdout) as { loss: number }).loss);
+    }
+    expect(Math.abs(scores[0]! - scores[1]!)).toBeLessThan(1e-5);
+  });
+
+  it('refuses an unknown --kernels or RNN_KERNELS in one line', async () => {
+    const flag = await rnn('sample', '--checkpoint', at('gru.json'), '--kernels', 'gpu');
+    expect(flag.status).not.toBe(0);
+    expect(flag.stderr).toBe('rnn: --kernels must be auto, js, wasm (got gpu)\n');
+    const env = await rnnIn(dir, ['sample', '--checkpoint', at('gru.json'), '--len', '5'], { RNN_KERNELS: 'fast' });
+    expect(env.status).not.toBe(0);
+    expect(env.stderr).toBe('rnn: RNN_KERNELS must be one of auto, js, wasm (got "fast")\n');
+  });
+});
+
+describe('rnn sample --beam', () => {
+  const sample = (...args: string[]) => rnn('sample', '--checkpoint', at('gru.json'), '--len', '40', '--prime', 'ROMEO:\n', ...args);
+
+  it('--beam 1 prints exactly what --temperature 0 prints', async () => {
+    const [beam, greedy] = await Promise.all([sample('--beam', '1'), sample('--temperature', '0')]);
+    expect(beam.status, beam.stderr).toBe(0);
+    expect(beam.stdout).toBe(greedy.stdout);
+    expect(beam.stdout.startsWith('ROMEO:\n')).toBe(true);
+  });
+
+  it('--json gives the text and its log-probability, the same on any --workers, and no worse than greedy', async () => {
+    const runs = await Promise.all([sample('--beam', '5', '--json', '--workers', '1'), sample('--beam', '5', '--json', '--workers', '2'),
+      sample('--beam', '1', '--json')]);
+    for (const run of runs) expect(run.status, run.stderr).toBe(0);
+    const [one, two, greedy] = runs.map((run) => JSON.parse(run.stdout) as { text: string; logProb: number; tokens: number });
+    expect(two).toEqual(one);
+    expect(one!.tokens).toBe(40);
+    expect(one!.logProb).toBeGreaterThanOrEqual(greedy!.logProb);
+  });
+
+  it('refuses the flags of random draws, and --json or --length-penalty without it', async () => {
+    const cases: [string[], string][] = [
+      [['--beam', '3', '--temperature', '0.5'], 'rnn: --temperature shapes random draws; --beam draws none: leave one out\n'],
+      [['--json'], 'rnn: --json needs --beam\n'],
+      [['--length-penalty', '1'], 'rnn: --length-penalty needs --beam\n'],
+      [['--beam', '0'], 'rnn: --beam must be a positive integer (got 0)\n'],
+    ];
+    for (const [args, message] of cases) {
+      const run = await sample(...args);
+      expect(run.status, args.join(' ')).not.toBe(0);
+      expect(run.stderr).toBe(message);
+      expect(run.stdout).toBe('');
+    }
+  });
+});
