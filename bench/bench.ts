@@ -22,7 +22,7 @@ import { createEngine } from '../src/parallel/pool.js';
 import { sampleText } from '../src/generate/sample.js';
 import { createStepper } from '../src/parallel/inference.js';
 import { Vocabulary } from '../src/text/vocab.js';
-import { productSpeeds } from './products.js';
+import { kernelSpeeds } from './kernels.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => {
@@ -188,9 +188,12 @@ for (const [threads, gflops] of ceilings) {
     `  with ${String(threads).padStart(2)} threads at once: ${gflops.toFixed(2)} GFLOP/s per thread (×${((threads * gflops) / gemmCeiling!).toFixed(2)} together)`,
   );
 }
-for (const row of productSpeeds(kernelsKinds, seconds)) {
-  report({ event: 'product', ...row }, `product ${row.kernels.padEnd(4)} ${row.name.padEnd(34)} ${row.gflops.toFixed(2).padStart(7)} GFLOP/s` +
-    (gemmCeiling === null ? '' : `  (${(row.gflops / gemmCeiling).toFixed(1)}× the ceiling)`));
+for (const row of kernelSpeeds(kernelsKinds, seconds / 16)) {
+  const figures = kernelsKinds.map((kind) => `${kind} ${row.figures[kind]!.toFixed(2).padStart(6)}`).join('  ');
+  const ratio = row.figures.wasm !== undefined && row.figures.js !== undefined ? `  ×${(row.figures.wasm / row.figures.js).toFixed(1)} wasm/js` : '';
+  const ofCeiling = row.unit === 'GFLOP/s' && gemmCeiling !== null
+    ? `  (${kernelsKinds.map((kind) => `${(row.figures[kind]! / gemmCeiling).toFixed(1)}×`).join(', ')} the ceiling)` : '';
+  report({ event: 'kernel', ...row }, `kernel ${row.what.padEnd(22)} ${row.shape.padEnd(16)} ${row.unit}: ${figures}${ratio}${ofCeiling}`);
 }
 for (const name of models) {
   const config = MODELS[name]!;

@@ -1,20 +1,12 @@
 /**
- * `npm run build && node dist/bench/kernels.js`: the speed of each implementation of the
- * kernels (plain TypeScript, WebAssembly SIMD) at the shapes training and sampling an LSTM
- * 2×128 with B = T = 50 run: GFLOP/s of the matrix products (2·M·N·K per call), elements per
- * nanosecond of the activations. One thread; each figure is the best of many short timed rounds.
- *
- *   node dist/bench/kernels.js [--seconds 0.5] [--json]
+ * The speed of each implementation of the kernels (plain TypeScript, WebAssembly SIMD) at the
+ * shapes training and sampling an LSTM 2×128 with B = T = 50 run: GFLOP/s of the matrix
+ * products (2·M·N·K per call), elements per nanosecond of the activations. One thread; each
+ * figure is the best of many short timed rounds. `npm run bench` prints them first.
  */
 import { Arena } from '../src/engine/kernels/arena.js';
-import { jsKernels } from '../src/engine/kernels/js.js';
-import type { Kernels } from '../src/engine/kernels/kernels.js';
-import { wasmKernels, wasmSimdSupported } from '../src/engine/kernels/wasm.js';
-
-const args = process.argv.slice(2);
-const secondsAt = args.indexOf('--seconds');
-const seconds = secondsAt >= 0 ? Number(args[secondsAt + 1]) : 0.5;
-const json = args.includes('--json');
+import { createKernels } from '../src/engine/kernels/index.js';
+import type { KernelsKind } from '../src/engine/kernels/kernels.js';
 
 type Product = 'matmulNT' | 'matmulNN' | 'matmulTN';
 interface Case { what: string; product: Product; M: number; N: number; K: number }
@@ -31,8 +23,6 @@ const PRODUCTS: Case[] = [
 const ACTIVATION_LENGTH = 50 * 512;
 
 const arena = new Arena();
-const implementations: Kernels[] = [jsKernels(arena)];
-if (wasmSimdSupported()) implementations.push(wasmKernels(arena));
 
 function random(n: number): Float32Array {
   const x = arena.floats(n);
@@ -48,7 +38,7 @@ const ROUND_SECONDS = 0.01;
  * after a warm-up long enough for V8 to tier the code up to its optimizing compiler. The best
  * round, because this machine is shared: slower rounds measure the other processes.
  */
-function secondsPerCall(run: () => void): number {
+function secondsPerCall(run: () => void, seconds: number): number {
   const elapsed = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
   let calls = 0;
   for (const start = process.hrtime.bigint(); calls < 3 || elapsed(start) < 0.1; calls++) run();
@@ -68,43 +58,32 @@ function secondsPerCall(run: () => void): number {
   return best;
 }
 
-interface Row { what: string; shape: string; unit: string; figures: Record<string, number> }
-const rows: Row[] = [];
+/** One measured kernel: what it computes, at which shape, and its speed per implementation. */
+export interface KernelSpeed { what: string; shape: string; unit: string; figures: Partial<Record<KernelsKind, number>> }
 
-for (const c of PRODUCTS) {
-  const { product, M, N, K } = c;
-  const A = random(M * K), B = random(K * N), C = random(M * N);
-  const figures: Record<string, number> = {};
-  for (const kernels of implementations) {
-    const s = secondsPerCall(() => kernels[product](A, 0, B, 0, C, 0, M, N, K));
-    figures[kernels.kind] = (2 * M * N * K) / s / 1e9;
+/** The speed of every product and activation above, on each implementation in `kinds`. */
+export function kernelSpeeds(kinds: KernelsKind[], seconds: number): KernelSpeed[] {
+  const implementations = kinds.map((kind) => createKernels(kind, arena));
+  const rows: KernelSpeed[] = [];
+  for (const c of PRODUCTS) {
+    const { product, M, N, K } = c;
+    const A = random(M * K), B = random(K * N), C = random(M * N);
+    const figures: KernelSpeed['figures'] = {};
+    for (const kernels of implementations) {
+      const s = secondsPerCall(() => kernels[product](A, 0, B, 0, C, 0, M, N, K), seconds);
+      figures[kernels.kind] = (2 * M * N * K) / s / 1e9;
+    }
+    rows.push({ what: c.what, shape: `${product.slice(6)} ${M}×${N}×${K}`, unit: 'GFLOP/s', figures });
   }
-  rows.push({ what: c.what, shape: `${product.slice(6)} ${M}×${N}×${K}`, unit: 'GFLOP/s', figures });
-}
-
-for (const activation of ['sigmoid', 'tanh'] as const) {
-  const X = random(ACTIVATION_LENGTH);
-  const figures: Record<string, number> = {};
-  for (const kernels of implementations) {
-    // σ and tanh map [−1, 1] into itself: repeated calls stay in range
-    const s = secondsPerCall(() => kernels[activation](X, 0, ACTIVATION_LENGTH));
-    figures[kernels.kind] = ACTIVATION_LENGTH / s / 1e9;
+  for (const activation of ['sigmoid', 'tanh'] as const) {
+    const X = random(ACTIVATION_LENGTH);
+    const figures: KernelSpeed['figures'] = {};
+    for (const kernels of implementations) {
+      // σ and tanh map [−1, 1] into itself: repeated calls stay in range
+      const s = secondsPerCall(() => kernels[activation](X, 0, ACTIVATION_LENGTH), seconds);
+      figures[kernels.kind] = ACTIVATION_LENGTH / s / 1e9;
+    }
+    rows.push({ what: activation, shape: `n = ${ACTIVATION_LENGTH}`, unit: 'elements/ns', figures });
   }
-  rows.push({ what: activation, shape: `n = ${ACTIVATION_LENGTH}`, unit: 'elements/ns', figures });
-}
-
-if (json) {
-  for (const row of rows) console.log(JSON.stringify(row));
-} else {
-  const kinds = implementations.map((k) => k.kind);
-  const header = ['', 'shape', 'unit', ...kinds, ...(kinds.length > 1 ? ['wasm/js'] : [])];
-  const table = rows.map((r) => [
-    r.what, r.shape, r.unit, ...kinds.map((k) => r.figures[k]!.toFixed(2)),
-    ...(kinds.length > 1 ? [`${(r.figures.wasm! / r.figures.js!).toFixed(1)}×`] : []),
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i]!.length)));
-  const line = (cells: string[]) => cells.map((cell, i) => (i < 3 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
-  console.log(line(header));
-  for (const t of table) console.log(line(t));
-  if (kinds.length === 1) console.log('(WebAssembly SIMD is not supported here: js only)');
+  return rows;
 }
