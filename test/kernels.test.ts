@@ -113,6 +113,15 @@ describe.each(implementations)('%s kernels', (name, kernels) => {
         expect(worst(X, want, want), `${activation} n=${n}`).toBeUndefined();
       }
 
+      const Z = randomTensor(off, n);
+      for (let i = 0; i < Z.length; i++) Z[i] = 30 * Z[i]! + 60; // logits far from 0: the shift by the largest matters
+      const lse = kernels.logSumExp(Z, off, n), wantLse = reference.logSumExp(Z, off, n);
+      expect(Math.abs(lse - wantLse), `logSumExp n=${n}`).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(wantLse)));
+      const P = randomTensor(off + 1, n), wantP = copyOf(P);
+      reference.softmax(Z, off, wantP, off + 1, n, wantLse, 0.25);
+      kernels.softmax(Z, off, P, off + 1, n, lse, 0.25);
+      expect(worst(P, wantP, wantP), `softmax n=${n}`).toBeUndefined();
+
       const dst = randomTensor(off, n), src = randomTensor(off + 2, n), wantDst = copyOf(dst);
       reference.addInto(wantDst, off, src, off + 2, n);
       kernels.addInto(dst, off, src, off + 2, n);

@@ -1,3 +1,5 @@
+import type { Kernels } from './kernels/kernels.js';
+
 /** log Σ_v e^{x[off + v]} over n values, computed from the largest so that nothing overflows. */
 export function logSumExp(x: ArrayLike<number>, off: number, n: number): number {
   let max = -Infinity;
@@ -18,7 +20,7 @@ export function logSumExp(x: ArrayLike<number>, off: number, n: number): number 
  * than T). When dLogits is given it receives scale · (softmax − onehot).
  */
 export function softmaxCrossEntropy(
-  logits: Float32Array, targets: Int32Array, batchSize: number, seqLen: number, steps: number, vocabSize: number,
+  kernels: Kernels, logits: Float32Array, targets: Int32Array, batchSize: number, seqLen: number, steps: number, vocabSize: number,
   dLogits: Float32Array | null, scale: number,
 ): number {
   const V = vocabSize;
@@ -27,11 +29,11 @@ export function softmaxCrossEntropy(
     for (let b = 0; b < batchSize; b++) {
       const row = (t * batchSize + b) * V;
       const y = targets[b * seqLen + t]!;
-      const lse = logSumExp(logits, row, V);
+      const lse = kernels.logSumExp(logits, row, V);
       total += lse - logits[row + y]!;
       if (dLogits) {
-        // softmax(z) = e^{z − logsumexp(z)}
-        for (let v = 0; v < V; v++) dLogits[row + v] = Math.exp(logits[row + v]! - lse) * scale;
+        // scale · softmax(z) = scale · e^{z − logsumexp(z)}, then − scale at the target
+        kernels.softmax(logits, row, dLogits, row, V, lse, scale);
         dLogits[row + y] -= scale;
       }
     }

@@ -210,7 +210,7 @@ export class LanguageModel {
 
   /** Σ of the cross-entropy over the first `steps` columns (nats), from the last forward's logits. */
   lossSum(steps = this.seqLen): number {
-    return softmaxCrossEntropy(this.logits, this.targets, this.batchSize, this.seqLen, steps, this.config.vocabSize, null, 1);
+    return softmaxCrossEntropy(this.kernels, this.logits, this.targets, this.batchSize, this.seqLen, steps, this.config.vocabSize, null, 1);
   }
 
   /**
@@ -221,7 +221,7 @@ export class LanguageModel {
   backward(scale: number): number {
     const { vocabSize: V, embedDim: E, hiddenSize: H } = this.config;
     const B = this.batchSize, T = this.seqLen, rows = B * T, L = this.layers.length;
-    const loss = softmaxCrossEntropy(this.logits, this.targets, B, T, T, V, this.dLogits, scale);
+    const loss = softmaxCrossEntropy(this.kernels, this.logits, this.targets, B, T, T, V, this.dLogits, scale);
     const top = this.layers[L - 1];
     // dW_head += dLogitsᵀ · h_L ;  db_head += Σ dLogits ;  dh_L = dLogits · W_head
     const k = this.kernels;

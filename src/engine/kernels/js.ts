@@ -1,5 +1,6 @@
 import type { Arena } from './arena.js';
 import type { Kernels } from './kernels.js';
+import { logSumExp } from '../loss.js';
 
 /**
  * The kernels in plain TypeScript: the fallback where WebAssembly SIMD is missing, and what
@@ -34,6 +35,10 @@ export function jsKernels(arena: Arena): Kernels {
     },
     tanh(X, off, n) {
       for (let i = off, end = off + n; i < end; i++) X[i] = Math.tanh(X[i]!);
+    },
+    logSumExp,
+    softmax(X, xOff, Y, yOff, n, lse, scale) {
+      for (let i = 0; i < n; i++) Y[yOff + i] = Math.exp(X[xOff + i]! - lse) * scale;
     },
     addInto(dst, dstOff, src, srcOff, n) {
       for (let i = 0; i < n; i++) dst[dstOff + i] += src[srcOff + i]!;

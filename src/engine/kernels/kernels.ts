@@ -43,6 +43,11 @@ export interface Kernels {
   /** x ← tanh(x), in place. */
   tanh(X: Float32Array, off: number, n: number): void;
 
+  /** log Σ_i e^{x_i} over n elements, from the largest so that nothing overflows (the softmax's normaliser). */
+  logSumExp(X: Float32Array, off: number, n: number): number;
+  /** y_i = scale · e^{x_i − lse} over n elements: softmax(x) · scale, given lse = logSumExp(x). */
+  softmax(X: Float32Array, xOff: number, Y: Float32Array, yOff: number, n: number, lse: number, scale: number): void;
+
   /** dst += src over n elements (the reduction of the workers' gradients). */
   addInto(dst: Float32Array, dstOff: number, src: Float32Array, srcOff: number, n: number): void;
   /** Σ x² over n elements, accumulated in float64. */

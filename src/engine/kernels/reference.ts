@@ -52,6 +52,14 @@ export function referenceKernels(arena: Arena): Kernels {
     tanh(X, off, n) {
       for (let i = off; i < off + n; i++) X[i] = Math.tanh(X[i]!);
     },
+    logSumExp(X, off, n) {
+      let sum = 0;
+      for (let i = off; i < off + n; i++) sum += Math.exp(X[i]!);
+      return Math.log(sum);
+    },
+    softmax(X, xOff, Y, yOff, n, lse, scale) {
+      for (let i = 0; i < n; i++) Y[yOff + i] = scale * Math.exp(X[xOff + i]! - lse);
+    },
     addInto(dst, dstOff, src, srcOff, n) {
       for (let i = 0; i < n; i++) dst[dstOff + i] += src[srcOff + i]!;
     },

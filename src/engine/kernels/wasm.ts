@@ -13,6 +13,9 @@ interface SimdExports {
   addColumnSums(dy: number, db: number, M: number, N: number): void;
   sigmoid(x: number, n: number): void;
   tanh(x: number, n: number): void;
+  maxOf(x: number, n: number): number;
+  sumExpShifted(x: number, n: number, shift: number): number;
+  softmax(x: number, y: number, n: number, lse: number, scale: number): void;
   addInto(dst: number, src: number, n: number): void;
   sumOfSquares(x: number, n: number): number;
   scale(x: number, n: number, factor: number): void;
@@ -94,6 +97,15 @@ export function wasmKernels(arena: Arena): Kernels {
     },
     tanh(X, off, n) {
       simd.tanh(X.byteOffset + 4 * off, n);
+    },
+    logSumExp(X, off, n) {
+      const at = X.byteOffset + 4 * off, max = simd.maxOf(at, n);
+      // all −∞ (or NaN): nothing to shift by
+      if (!Number.isFinite(max)) return max === -Infinity ? -Infinity : max;
+      return Math.log(simd.sumExpShifted(at, n, max)) + max;
+    },
+    softmax(X, xOff, Y, yOff, n, lse, scale) {
+      simd.softmax(X.byteOffset + 4 * xOff, Y.byteOffset + 4 * yOff, n, lse, scale);
     },
     addInto(dst, dstOff, src, srcOff, n) {
       simd.addInto(dst.byteOffset + 4 * dstOff, src.byteOffset + 4 * srcOff, n);

@@ -511,6 +511,45 @@ function tanhLanes(x: v128): v128 {
   return v128.or(magnitude, v128.and(x, i32x4.splat(0x80000000)));
 }
 
+/** The largest of n floats at x (NaN if any is NaN; −∞ when n is 0). */
+export function maxOf(x: usize, n: i32): f32 {
+  const end = x + (<usize>n << 2), vectorEnd = x + (<usize>(n & ~3) << 2);
+  let lanes = f32x4.splat(-Infinity);
+  for (; x < vectorEnd; x += 16) lanes = f32x4.max(lanes, v128.load(x));
+  let largest = max<f32>(max<f32>(f32x4.extract_lane(lanes, 0), f32x4.extract_lane(lanes, 1)),
+    max<f32>(f32x4.extract_lane(lanes, 2), f32x4.extract_lane(lanes, 3)));
+  for (; x < end; x += 4) largest = max<f32>(largest, load<f32>(x));
+  return largest;
+}
+
+/** Σ e^{x_i − shift} over n floats at x, for shift ≥ every x_i (the largest), summed in f64. */
+export function sumExpShifted(x: usize, n: i32, shift: f32): f64 {
+  const end = x + (<usize>n << 2), vectorEnd = x + (<usize>(n & ~3) << 2), s = f32x4.splat(shift);
+  let low = f64x2.splat(0), high = f64x2.splat(0);
+  for (; x < vectorEnd; x += 16) {
+    const e = expNonPositive(f32x4.sub(v128.load(x), s));
+    low = f64x2.add(low, f64x2.promote_low_f32x4(e));
+    high = f64x2.add(high, f64x2.promote_low_f32x4(v128.shuffle<f32>(e, e, 2, 3, 0, 1)));
+  }
+  let sum = (f64x2.extract_lane(low, 0) + f64x2.extract_lane(low, 1)) + (f64x2.extract_lane(high, 0) + f64x2.extract_lane(high, 1));
+  for (; x < end; x += 4) sum += <f64>f32x4.extract_lane(expNonPositive(f32x4.sub(v128.load32_zero(x), s)), 0);
+  return sum;
+}
+
+/** y_i = scale · e^{x_i − lse} over n floats (lse ≥ every x_i: the log-sum-exp of x). */
+export function softmax(x: usize, y: usize, n: i32, lse: f32, scale: f32): void {
+  const vectors = n & ~3, s = f32x4.splat(lse), k = f32x4.splat(scale);
+  let i = 0;
+  for (; i < vectors; i += 4) {
+    const at = <usize>i << 2;
+    v128.store(y + at, f32x4.mul(expNonPositive(f32x4.sub(v128.load(x + at), s)), k));
+  }
+  for (; i < n; i++) {
+    const at = <usize>i << 2;
+    store<f32>(y + at, f32x4.extract_lane(expNonPositive(f32x4.sub(v128.load32_zero(x + at), s)), 0) * scale);
+  }
+}
+
 /** x ← σ(x) over n floats at x. */
 export function sigmoid(x: usize, n: i32): void {
   const end = x + (<usize>n << 2), vectorEnd = x + (<usize>(n & ~3) << 2);
