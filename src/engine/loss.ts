@@ -27,13 +27,23 @@ export function softmaxCrossEntropy(
     for (let b = 0; b < batchSize; b++) {
       const row = (t * batchSize + b) * V;
       const y = targets[b * seqLen + t]!;
-      const lse = logSumExp(logits, row, V);
-      total += lse - logits[row + y]!;
-      if (dLogits) {
-        // softmax(z) = e^{z − logsumexp(z)}
-        for (let v = 0; v < V; v++) dLogits[row + v] = Math.exp(logits[row + v]! - lse) * scale;
-        dLogits[row + y] -= scale;
+      if (!dLogits) {
+        total += logSumExp(logits, row, V) - logits[row + y]!;
+        continue;
       }
+      // softmax(z) = e^{z − max} / Σ e^{z − max}: each exponential is taken once, kept in dLogits, then scaled
+      let max = -Infinity;
+      for (let v = 0; v < V; v++) if (logits[row + v]! > max) max = logits[row + v]!;
+      let sum = 0;
+      for (let v = 0; v < V; v++) {
+        const e = Math.exp(logits[row + v]! - max);
+        dLogits[row + v] = e;
+        sum += e;
+      }
+      total += Math.log(sum) + max - logits[row + y]!;
+      const factor = scale / sum;
+      for (let v = 0; v < V; v++) dLogits[row + v] *= factor;
+      dLogits[row + y] -= scale;
     }
   }
   return total;
