@@ -58,7 +58,7 @@ export interface EvalEvent {
   valLoss: number | null;
   bestValLoss: number | null;
   improved: boolean;
-  /** About 100 characters drawn from the model at temperature 0.8. */
+  /** 100 characters (or 20 word tokens) drawn from the model at temperature 0.8. */
   sample: string;
   seconds: number;
 }
