@@ -105,6 +105,21 @@ describe('rnn train --level word → info → sample → eval (built CLI)', () =
   });
 });
 
+describe('rnn train --resume at the word level (built CLI)', () => {
+  it('goes on exactly where it stopped: 20 steps then 10 more give the weights of 30 in one run', async () => {
+    const resumed = await rnn('train', '--resume', run, '--max-steps', '30', '--out', at('resumed'));
+    expect(resumed.status).toBe(0);
+    expect(resumed.stderr).toMatch(/^resuming .*latest\.json at step 20: gru 1x16 .* word vocabulary 500\n/);
+    const whole = await rnn('train', corpus, '--level', 'word', '--vocab-size', '500', ...TINY, '--max-steps', '30', '--out', at('whole'));
+    expect(whole.status).toBe(0);
+    const [a, b] = [at('resumed'), at('whole')].map((folder) => loadCheckpoint(join(folder, 'latest.json')));
+    expect(a!.training.step).toBe(30);
+    expect(a!.config.training).toMatchObject({ level: 'word', vocabSize: 500 });
+    expect(a!.vocab).toEqual(b!.vocab);
+    expect(a!.weights).toEqual(b!.weights);
+  });
+});
+
 describe('word-level bad input', () => {
   const cases: [string, () => string[], RegExp][] = [
     ['--level on resume against the checkpoint\'s', () => ['train', '--resume', run, '--level', 'char', '--max-steps', '40'],
