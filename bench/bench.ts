@@ -3,11 +3,14 @@
  * matrix products at training shapes, training speed for 1 … N workers and the GFLOP/s it
  * implies beside the plain-JavaScript matrix-product ceiling measured in this process (alone,
  * and with as many threads at once as the workers), sampling speed (LSTM 2×128 and the
- * default GRU 2×96), the ratio wasm/js of each, and peak RSS.
+ * default GRU 2×96), the ratio wasm/js of each, and peak RSS. The word level's model
+ * (word-gru-2x256: GRU 2×256, E = 128, V = 10,000, B = T = 32) is timed in tokens/s, with the
+ * share of its step spent in the head (the output layer over 10,000 words).
  *
  *   npm run bench                       the full table (N = os.availableParallelism())
  *   npm run bench -- --json             one JSON object per line
  *   npm run bench -- --seconds 2 --workers 1,2 --models lstm-2x128 --batch 200 --kernels wasm
+ *   npm run bench -- --models word-gru-2x256 --workers 1,2
  */
 import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
@@ -16,6 +19,9 @@ import { fileURLToPath } from 'node:url';
 import { type ModelConfig, gateCount } from '../src/engine/config.js';
 import { availableKernels } from '../src/engine/kernels/index.js';
 import type { KernelsKind } from '../src/engine/kernels/kernels.js';
+import { Arena } from '../src/engine/kernels/arena.js';
+import { createKernels } from '../src/engine/kernels/index.js';
+import { softmaxCrossEntropy } from '../src/engine/loss.js';
 import { initParams } from '../src/engine/model.js';
 import { Rng } from '../src/engine/random.js';
 import { createEngine } from '../src/parallel/pool.js';
@@ -36,11 +42,26 @@ const workerCounts = (flag('workers') ?? Array.from({ length: cores }, (_, i) =>
 
 // tinyshakespeare's 65 characters plus <EOS> and <UNK>
 const VOCAB = 67, B = Number(flag('batch') ?? 50), T = 50;
-const MODELS: Record<string, ModelConfig> = {
-  'lstm-2x128': { cell: 'lstm', vocabSize: VOCAB, embedDim: 64, hiddenSize: 128, numLayers: 2, dropout: 0 },
-  'gru-2x128': { cell: 'gru', vocabSize: VOCAB, embedDim: 64, hiddenSize: 128, numLayers: 2, dropout: 0 },
-  'gru-2x96': { cell: 'gru', vocabSize: VOCAB, embedDim: 64, hiddenSize: 96, numLayers: 2, dropout: 0 },
-  'lstm-2x512': { cell: 'lstm', vocabSize: VOCAB, embedDim: 64, hiddenSize: 512, numLayers: 2, dropout: 0 },
+/** A model measured, with the batch it trains on: B × T tokens a step. */
+interface BenchModel {
+  config: ModelConfig;
+  batch: number;
+  seqLen: number;
+  /** What a token is, for the report: a character, or a word-level token. */
+  unit: 'chars' | 'tokens';
+}
+const charModel = (cell: ModelConfig['cell'], hiddenSize: number): BenchModel => ({
+  config: { cell, vocabSize: VOCAB, embedDim: 64, hiddenSize, numLayers: 2, dropout: 0 }, batch: B, seqLen: T, unit: 'chars',
+});
+const MODELS: Record<string, BenchModel> = {
+  'lstm-2x128': charModel('lstm', 128),
+  'gru-2x128': charModel('gru', 128),
+  'gru-2x96': charModel('gru', 96),
+  'lstm-2x512': charModel('lstm', 512),
+  // issue 11's word-level yardstick: the notes' 10,000 words; B = T = 32 whatever --batch says
+  'word-gru-2x256': {
+    config: { cell: 'gru', vocabSize: 10_000, embedDim: 128, hiddenSize: 256, numLayers: 2, dropout: 0 }, batch: 32, seqLen: 32, unit: 'tokens',
+  },
 };
 const models = (flag('models') ?? Object.keys(MODELS).join(',')).split(',');
 const kernelsKinds = (flag('kernels')?.split(',') ?? availableKernels()) as KernelsKind[];
@@ -122,20 +143,54 @@ function bestRates(subjects: Array<() => number>): number[] {
   return best;
 }
 
-/** Training chars/s of `config` on each (kernels, worker count), their engines alive side by side. */
-async function trainingSpeeds(config: ModelConfig, runs: Run[]): Promise<number[]> {
+/** Training tokens/s of a model on each (kernels, worker count), their engines alive side by side. */
+async function trainingSpeeds(model: BenchModel, runs: Run[]): Promise<number[]> {
+  const { config, batch, seqLen } = model, V = config.vocabSize;
   const settings = { lr: 2e-3, clip: 5, clipValue: null };
   const engines = [];
   for (const { kernels, workers } of runs) {
-    const engine = await createEngine({ config, params: initParams(config, new Rng(1)), optimizer: 'adam', batchSize: B, seqLen: T, evalRows: 0, workers, kernels });
+    const engine = await createEngine({
+      config, params: initParams(config, new Rng(1)), optimizer: 'adam', batchSize: batch, seqLen, evalRows: 0, workers, kernels,
+    });
     const rng = new Rng(2);
-    for (let i = 0; i < B * T; i++) { engine.inputs[i] = rng.nextUint32() % VOCAB; engine.targets[i] = rng.nextUint32() % VOCAB; }
+    for (let i = 0; i < batch * seqLen; i++) { engine.inputs[i] = rng.nextUint32() % V; engine.targets[i] = rng.nextUint32() % V; }
     engine.trainStep(settings, null); // let the JIT settle
     engines.push(engine);
   }
-  const rates = bestRates(engines.map((engine) => () => { engine.trainStep(settings, null); return B * T; }));
+  const rates = bestRates(engines.map((engine) => () => { engine.trainStep(settings, null); return batch * seqLen; }));
   for (const engine of engines) await engine.close();
   return rates;
+}
+
+/**
+ * Tokens/s of the head alone on one thread, forward and backward, at the model's training
+ * shapes (R = B·T rows, hidden H, vocabulary V), as model.ts computes it:
+ *   logits = h·W_headᵀ + b        [R×V] (matmulNT R×V×H)
+ *   loss, dLogits = softmax − onehot
+ *   dW_head += dLogitsᵀ·h         (matmulTN V×H×R),  db += Σ rows dLogits
+ *   dh = dLogits·W_head           (matmulNN R×H×V)
+ * Against the whole step's tokens/s on one worker, rate_step / rate_head is the head's share of the step.
+ */
+function headSpeed(model: BenchModel, kind: KernelsKind): number {
+  const { config: { hiddenSize: H, vocabSize: V }, batch, seqLen } = model, R = batch * seqLen;
+  const k = createKernels(kind, new Arena());
+  const [h, W, bias, logits, dLogits, dW, db, dh] =
+    [R * H, V * H, V, R * V, R * V, V * H, V, R * H].map((n) => k.arena.floats(n)) as Float32Array[];
+  const rng = new Rng(4);
+  for (const x of [h!, W!]) for (let i = 0; i < x.length; i++) x[i] = rng.uniform() - 0.5;
+  const targets = new Int32Array(R).map(() => rng.nextUint32() % V);
+  const pass = (): number => {
+    k.broadcastRows(logits!, 0, bias!, 0, R, V);
+    k.matmulNT(h!, 0, W!, 0, logits!, 0, R, V, H);
+    softmaxCrossEntropy(k, logits!, targets, batch, seqLen, seqLen, V, dLogits!, 1 / R);
+    k.matmulTN(dLogits!, 0, h!, 0, dW!, 0, V, H, R);
+    k.addColumnSums(dLogits!, 0, db!, 0, R, V);
+    dh!.fill(0);
+    k.matmulNN(dLogits!, 0, W!, 0, dh!, 0, R, H, V);
+    return R;
+  };
+  pass(); // let the JIT settle
+  return bestRates([pass])[0]!;
 }
 
 /** Sampling chars/s (batch 1) of a model on each (kernels, thread count). */
@@ -196,26 +251,42 @@ for (const row of kernelSpeeds(kernelsKinds, seconds / 16)) {
   report({ event: 'kernel', ...row }, `kernel ${row.what.padEnd(22)} ${row.shape.padEnd(16)} ${row.unit}: ${figures}${ratio}${ofCeiling}`);
 }
 for (const name of models) {
-  const config = MODELS[name]!;
-  const rates = await trainingSpeeds(config, runs);
+  const model = MODELS[name]!;
+  const { config, batch, seqLen, unit } = model;
+  const rates = await trainingSpeeds(model, runs);
   runs.forEach(({ kernels, workers }, i) => {
     const charsPerSec = rates[i]!;
     const first = runs.findIndex((r) => r.kernels === kernels);
     const single = rates[first]! / runs[first]!.workers;
-    const gflops = (charsPerSec / (B * T)) * flopsPerStep(config, B * T) / 1e9;
+    const gflops = (charsPerSec / (batch * seqLen)) * flopsPerStep(config, batch * seqLen) / 1e9;
     const workersCeiling = ceilings.get(workers) ?? null;
     const ofCeiling = workersCeiling ? gflops / workers / workersCeiling : null;
     report(
-      { event: 'train', model: name, kernels, batch: B, seqLen: T, workers, charsPerSec, speedup: charsPerSec / single, gflops, ofCeilingPerWorker: ofCeiling },
-      `train ${name.padEnd(11)} ${kernels.padEnd(4)} B=${B} T=${T}  workers ${String(workers).padStart(2)}: ${charsPerSec.toFixed(0).padStart(7)} chars/s  ` +
-        `×${(charsPerSec / single).toFixed(2)}  ${gflops.toFixed(2)} GFLOP/s` +
+      {
+        event: 'train', model: name, kernels, batch, seqLen, workers, charsPerSec, speedup: charsPerSec / single, gflops,
+        ofCeilingPerWorker: ofCeiling,
+      },
+      `train ${name.padEnd(14)} ${kernels.padEnd(4)} B=${batch} T=${seqLen}  workers ${String(workers).padStart(2)}: ` +
+        `${charsPerSec.toFixed(0).padStart(7)} ${unit}/s  ×${(charsPerSec / single).toFixed(2)}  ${gflops.toFixed(2)} GFLOP/s` +
         (ofCeiling === null ? '' : `  (${(ofCeiling * 100).toFixed(0)}% of the ceiling with as many threads)`) + ratioText(rates, i),
     );
   });
+  if (unit !== 'tokens') continue;
+  for (const kernels of kernelsKinds) {
+    const one = runs.findIndex((r) => r.kernels === kernels && r.workers === 1);
+    if (one < 0) continue;
+    const head = headSpeed(model, kernels);
+    const share = rates[one]! / head;
+    report(
+      { event: 'head', model: name, kernels, tokensPerSec: head, stepShare: share },
+      `head  ${name.padEnd(14)} ${kernels.padEnd(4)} forward+backward alone, 1 thread: ${head.toFixed(0).padStart(7)} tokens/s, ` +
+        `${(share * 100).toFixed(0)}% of a training step on 1 worker`,
+    );
+  }
 }
 // the issue's yardstick model, and the default one
 for (const name of ['lstm-2x128', 'gru-2x96']) {
-  const rates = await samplingSpeeds(MODELS[name]!, runs);
+  const rates = await samplingSpeeds(MODELS[name]!.config, runs);
   runs.forEach(({ kernels, workers }, i) => {
     report(
       { event: 'sample', model: name, kernels, batch: 1, workers, charsPerSec: rates[i] },

@@ -4,11 +4,12 @@ import { OPTIMIZER_KINDS } from '../engine/optim.js';
 import { type ParamLayout, paramLayout, tensorLayout } from '../engine/params.js';
 import { zodErrorMessage } from '../input/issues.js';
 import { DOCS_MODES } from '../text/corpus.js';
+import { TEXT_LEVELS, type TextLevel, Vocabulary } from '../text/vocab.js';
 import { CheckpointError, checkFormat } from './errors.js';
 import { readJsonFile, writeFileAtomic } from './files.js';
 import { INTEROP_FORMAT, type ModelState } from './interop.js';
 import { EncodedTensorsSchema, checkTensors, decodeTensors } from './tensors.js';
-import { checkVocab } from './vocab.js';
+import { checkVocab, checkWordRule } from './vocab.js';
 
 export const CHECKPOINT_FORMAT = 'rnn-checkpoint/1';
 
@@ -45,6 +46,12 @@ const TrainingConfigSchema = z.object({
   optimizer: OptimizerKindSchema,
   /** The kernels the run last trained on (absent: written before there was a choice, so js). */
   kernels: z.enum(['js', 'wasm']).optional(),
+  /** What a token is; absent in a checkpoint from before the word level, which is 'char' (`recordedLevel`). */
+  level: z.enum(TEXT_LEVELS).optional(),
+  /** Word level: the vocabulary size asked for (the vocabulary may be smaller). */
+  vocabSize: z.int().min(3).optional(),
+  /** Word level: the `WORD_RULE_VERSION` the ids were made under. */
+  wordRule: z.int().positive().optional(),
   /** How long the run was asked to train (totals over the whole run, null: no such limit); resume reuses them. */
   epochs: dimension.nullable().optional(),
   maxSteps: dimension.nullable().optional(),
@@ -116,10 +123,20 @@ export type Checkpoint = z.infer<typeof CheckpointSchema>;
 export type TrainingConfig = z.infer<typeof TrainingConfigSchema>;
 export type HistoryEntry = z.infer<typeof HistoryEntrySchema>;
 
-/** The checks a schema cannot express: vocabulary and tensors agree with the model config. */
+/** A checkpoint's level: a checkpoint from before the word level records none, and is 'char'. */
+export function recordedLevel(training: Pick<TrainingConfig, 'level'>): TextLevel {
+  return training.level ?? 'char';
+}
+
+/**
+ * The checks a schema cannot express: vocabulary and tensors agree with the model config, and
+ * a word-level vocabulary was made under the tokenizer rules this code has.
+ */
 function checkConsistency(ckpt: Checkpoint, source: string): void {
   const model = ckpt.config.model;
-  checkVocab(ckpt.vocab, model.vocabSize, source, 'vocab', 'config.model.vocabSize');
+  const level = recordedLevel(ckpt.config.training);
+  if (level === 'word') checkWordRule(ckpt.config.training.wordRule, source, 'config.training.wordRule');
+  checkVocab(ckpt.vocab, model.vocabSize, level, source, 'vocab', 'config.model.vocabSize');
   const layout = paramLayout(model);
   checkTensors(layout, ckpt.weights, source, 'weights');
   for (const moment of ['m', 'v'] as const) {
@@ -163,12 +180,18 @@ export function saveCheckpoint(path: string, checkpoint: Checkpoint): void {
   writeFileAtomic(path, `${JSON.stringify(valid)}\n`, 'checkpoint ');
 }
 
+/** A checkpoint's vocabulary at its level (loading has checked it). */
+export function checkpointVocabulary(ckpt: Checkpoint): Vocabulary {
+  return Vocabulary.fromTokens(ckpt.vocab, recordedLevel(ckpt.config.training));
+}
+
 /** The model a checkpoint holds, with its weights decoded into one flat buffer. */
 export function modelFromCheckpoint(ckpt: Checkpoint, source: string): ModelState {
   const config = { ...ckpt.config.model };
   return {
     config,
     vocab: [...ckpt.vocab],
+    level: recordedLevel(ckpt.config.training),
     params: decodeTensors(paramLayout(config), ckpt.weights, source, 'weights'),
   };
 }

@@ -20,7 +20,7 @@ export function exportState(checkpointPath: string, outPath: string): LoadedMode
   const model = loadModel(checkpointPath);
   let text: string;
   try {
-    text = `${JSON.stringify(toInteropState(model.config, model.checkpoint.vocab, model.params))}\n`;
+    text = `${JSON.stringify(toInteropState(model.config, model.checkpoint.vocab, model.params, model.vocab.level))}\n`;
   } catch (error) {
     throw new CheckpointError(`cannot export ${checkpointPath}: ${shortMessage(error)}`);
   }
@@ -47,7 +47,7 @@ function readInteropFile(path: string): ModelState {
 export function importedCheckpoint(state: ModelState, command: string[], createdAt = new Date()): Checkpoint {
   const layout = paramLayout(state.config);
   // used only if training resumes from it: a fresh `rnn train` run's defaults
-  const training = trainingConfig(defaultSettings());
+  const training = trainingConfig({ ...defaultSettings(), level: state.level });
   const zeros = training.optimizer === 'adam' ? encodeTensors(layout, new Float32Array(layout.total)) : null;
   return {
     format: CHECKPOINT_FORMAT,

@@ -2,8 +2,10 @@ import { z } from 'zod';
 import { CELL_KINDS, type ModelConfig } from '../engine/config.js';
 import { paramLayout } from '../engine/params.js';
 import { zodErrorMessage } from '../input/issues.js';
+import { TEXT_LEVELS, type TextLevel } from '../text/vocab.js';
+import { WORD_RULE_VERSION } from '../text/words.js';
 import { CheckpointError, checkFormat, formatShape, sameShape } from './errors.js';
-import { checkVocab } from './vocab.js';
+import { checkVocab, checkWordRule } from './vocab.js';
 
 export const INTEROP_FORMAT = 'rnn-state/1';
 
@@ -18,6 +20,10 @@ const InteropStateSchema = z.object({
     hidden_size: dimension,
     num_layers: dimension,
     dropout: z.number().min(0).lt(1).optional(),
+    /** What a token is; absent (a file from before the word level): 'char'. */
+    level: z.enum(TEXT_LEVELS).optional(),
+    /** Word level: the tokenizer rules' version (`WORD_RULE_VERSION`) the ids were made under. */
+    word_rule: z.int().positive().optional(),
   }),
   vocab: z.array(z.string()),
   tensors: z.record(
@@ -34,11 +40,13 @@ export type InteropState = z.infer<typeof InteropStateSchema>;
 export interface ModelState {
   config: ModelConfig;
   vocab: string[];
+  /** The vocabulary's level; a word-level one was made under this code's `WORD_RULE_VERSION` (loading checks it). */
+  level: TextLevel;
   params: Float32Array;
 }
 
 /** The model as an `rnn-state/1` object, ready for JSON.stringify (float32 values print exactly). */
-export function toInteropState(config: ModelConfig, vocab: string[], params: Float32Array): InteropState {
+export function toInteropState(config: ModelConfig, vocab: string[], params: Float32Array, level: TextLevel = 'char'): InteropState {
   const layout = paramLayout(config);
   if (params.length !== layout.total) {
     throw new RangeError(`parameter buffer has ${params.length} values, the model needs ${layout.total}`);
@@ -61,6 +69,8 @@ export function toInteropState(config: ModelConfig, vocab: string[], params: Flo
       embed_dim: config.embedDim,
       hidden_size: config.hiddenSize,
       num_layers: config.numLayers,
+      // a character-level file is written as before the word level, which reads as 'char'
+      ...(level === 'word' && { level, word_rule: WORD_RULE_VERSION }),
     },
     vocab: [...vocab],
     tensors,
@@ -82,7 +92,9 @@ export function fromInteropState(json: unknown, source: string): ModelState {
     numLayers: state.config.num_layers,
     dropout: state.config.dropout ?? 0,
   };
-  checkVocab(state.vocab, config.vocabSize, source, 'vocab', 'config.vocab_size');
+  const level = state.config.level ?? 'char';
+  if (level === 'word') checkWordRule(state.config.word_rule, source, 'config.word_rule');
+  checkVocab(state.vocab, config.vocabSize, level, source, 'vocab', 'config.vocab_size');
 
   const layout = paramLayout(config);
   for (const name of Object.keys(state.tensors)) {
@@ -108,5 +120,5 @@ export function fromInteropState(json: unknown, source: string): ModelState {
       view[i] = Math.fround(x);
     });
   }
-  return { config, vocab: state.vocab, params };
+  return { config, vocab: state.vocab, level, params };
 }

@@ -1,5 +1,5 @@
-import { Vocabulary } from '../text/vocab.js';
-import { type Checkpoint, loadCheckpoint, modelFromCheckpoint } from './checkpoint.js';
+import type { Vocabulary } from '../text/vocab.js';
+import { type Checkpoint, checkpointVocabulary, loadCheckpoint, modelFromCheckpoint } from './checkpoint.js';
 import type { ModelConfig } from '../engine/config.js';
 
 export interface LoadedModel {
@@ -14,5 +14,5 @@ export interface LoadedModel {
 export function loadModel(path: string): LoadedModel {
   const checkpoint = loadCheckpoint(path);
   const { config, params } = modelFromCheckpoint(checkpoint, path);
-  return { path, checkpoint, config, params, vocab: Vocabulary.fromTokens(checkpoint.vocab) };
+  return { path, checkpoint, config, params, vocab: checkpointVocabulary(checkpoint) };
 }

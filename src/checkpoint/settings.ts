@@ -4,7 +4,10 @@ import { resolveKernels } from '../engine/kernels/index.js';
 import type { KernelsKind } from '../engine/kernels/kernels.js';
 import type { OptimizerKind } from '../engine/optim.js';
 import type { DocsMode } from '../text/corpus.js';
-import type { TrainingConfig } from './checkpoint.js';
+import type { TextLevel } from '../text/vocab.js';
+import { DEFAULT_VOCAB_SIZE } from '../text/word-vocab.js';
+import { WORD_RULE_VERSION } from '../text/words.js';
+import { type TrainingConfig, recordedLevel } from './checkpoint.js';
 
 /** Everything that shapes a training run, as `rnn train`'s flags name it (camelCase). */
 export interface TrainSettings {
@@ -28,6 +31,10 @@ export interface TrainSettings {
   valFrac: number;
   minCount: number;
   docs: DocsMode;
+  /** What a token is: one character, or one word or punctuation mark (docs/words.md). */
+  level: TextLevel;
+  /** Word level: entries of the vocabulary, `<EOS>` and `<UNK>` included (fewer when the text has fewer tokens). */
+  vocabSize: number;
   /** Evaluate (and checkpoint) every this many steps; 0: only at the end. */
   evalEvery: number;
   /** The implementation of the kernels every thread runs. */
@@ -64,6 +71,8 @@ export const TRAIN_DEFAULTS: Readonly<Omit<TrainSettings, 'workers' | 'kernels'>
   valFrac: 0.1, // the last 10% of the text, as char-rnn
   minCount: 1, // keep every character the training text has
   docs: 'file', // each file one document (docs/text.md)
+  level: 'char', // the character level stays the default; --level word is issue 11's
+  vocabSize: DEFAULT_VOCAB_SIZE, // the notes' 10,000: <EOS>, <UNK> and the 9,998 most frequent tokens
   evalEvery: 400, // only where the validation split is unknown (an imported model); see defaultEvalEvery
 };
 
@@ -83,13 +92,19 @@ export function modelConfig(settings: TrainSettings, vocabSize: number): ModelCo
   return { cell, vocabSize, embedDim, hiddenSize, numLayers, dropout };
 }
 
-/** The settings as a checkpoint's `config.training` records them, with the run's limits when it has any. */
+/**
+ * The settings as a checkpoint's `config.training` records them, with the run's limits when it
+ * has any. The level is always written; a word-level run also records its `vocabSize` and the
+ * tokenizer's `WORD_RULE_VERSION`, which its ids depend on.
+ */
 export function trainingConfig(settings: TrainSettings, limits?: RunLimits): TrainingConfig {
   const s = settings;
   return {
     seqLen: s.seqLen, batchSize: s.batch, lr: s.lr, lrDecay: s.lrDecay, clip: s.clip, clipValue: s.clipValue, seed: s.seed,
     workers: s.workers, valFrac: s.valFrac, minCount: s.minCount, docs: s.docs, evalEvery: s.evalEvery, optimizer: s.optimizer,
     kernels: s.kernels,
+    level: s.level,
+    ...(s.level === 'word' && { vocabSize: s.vocabSize, wordRule: WORD_RULE_VERSION }),
     ...(limits && { epochs: limits.epochs, maxSteps: limits.maxSteps, timeSeconds: limits.timeSeconds }),
   };
 }
@@ -102,6 +117,7 @@ export function settingsFromConfig(config: { model: ModelConfig; training: Train
     seqLen: training.seqLen, batch: training.batchSize, lr: training.lr, lrDecay: training.lrDecay,
     clip: training.clip, clipValue: training.clipValue, optimizer: training.optimizer, seed: training.seed,
     workers: training.workers, valFrac: training.valFrac, minCount: training.minCount, docs: training.docs,
-    evalEvery: training.evalEvery, kernels: training.kernels ?? 'js',
+    evalEvery: training.evalEvery, kernels: training.kernels ?? 'js', level: recordedLevel(training),
+    vocabSize: training.vocabSize ?? DEFAULT_VOCAB_SIZE,
   };
 }

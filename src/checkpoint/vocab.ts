@@ -1,24 +1,50 @@
 import { describeValue } from '../input/issues.js';
-import { TOKEN_KIND, vocabularyFault } from '../text/vocab.js';
+import { TOKEN_KIND, type TextLevel, vocabularyFault } from '../text/vocab.js';
+import { WORD_RULE_VERSION } from '../text/words.js';
 import { CheckpointError } from './errors.js';
 
 /**
- * A stored vocabulary: exactly `vocabSize` tokens that follow the vocabulary's rules
+ * A stored vocabulary: exactly `vocabSize` tokens that follow the rules of its level
  * (`vocabularyFault`). `vocabField`/`sizeField` name the fields in messages.
  */
-export function checkVocab(vocab: readonly string[], vocabSize: number, source: string, vocabField: string, sizeField: string): void {
+export function checkVocab(
+  vocab: readonly string[], vocabSize: number, level: TextLevel, source: string, vocabField: string, sizeField: string,
+): void {
   if (vocab.length !== vocabSize) {
     throw new CheckpointError(`${source}: ${vocabField} has ${vocab.length} entries, expected ${sizeField} = ${vocabSize}`);
   }
-  const fault = vocabularyFault(vocab);
+  const fault = vocabularyFault(vocab, level);
   if (fault === null) return;
   const at = `${source}: ${vocabField}[${fault.id}]`;
   switch (fault.kind) {
     case 'special':
       throw new CheckpointError(`${at} is ${describeValue(vocab[fault.id])}, expected ${JSON.stringify(fault.expected)}`);
     case 'not-a-token':
-      throw new CheckpointError(`${at} is ${describeValue(vocab[fault.id])}, not ${TOKEN_KIND.char}`);
+      throw new CheckpointError(`${at} is ${describeValue(vocab[fault.id])}, not ${TOKEN_KIND[level]}`);
     case 'repeat':
       throw new CheckpointError(`${at} ${describeValue(vocab[fault.id])} repeats ${vocabField}[${fault.earlier}]`);
+  }
+}
+
+/**
+ * A word-level model's ids mean what the tokenizer of its `WORD_RULE_VERSION` made of the text,
+ * so a model must be read under the same rules: one from a newer rnn, or from rules since
+ * changed, is refused. `field` names where the version is stored.
+ */
+export function checkWordRule(rule: number | undefined, source: string, field: string): void {
+  if (rule === undefined) {
+    throw new CheckpointError(`${source}: ${field} is missing: a word-level model must record its tokenizer rules' version`);
+  }
+  if (rule > WORD_RULE_VERSION) {
+    throw new CheckpointError(
+      `${source}: its words were cut by tokenizer rules version ${rule}, newer than this rnn's (${WORD_RULE_VERSION}): ` +
+        'read it with a newer rnn',
+    );
+  }
+  if (rule < WORD_RULE_VERSION) {
+    throw new CheckpointError(
+      `${source}: its words were cut by tokenizer rules version ${rule}, which this rnn (version ${WORD_RULE_VERSION}) ` +
+        'no longer has: retrain it',
+    );
   }
 }

@@ -32,14 +32,15 @@ export function reportError(err: unknown): number {
 }
 
 /**
- * Warns on stderr when `text` (named `source`) has characters outside the model's vocabulary,
- * saying what becomes of them.
+ * Warns on stderr when `text` (named `source`) has tokens outside the model's vocabulary
+ * (characters, or words at the word level), saying what becomes of them.
  */
-export function warnUnknownCharacters(vocab: Vocabulary, modelPath: string, source: string, text: string, outcome: string): void {
+export function warnUnknownTokens(vocab: Vocabulary, modelPath: string, source: string, text: string, outcome: string): void {
   const unknown = vocab.countUnknown(text);
   if (unknown > 0) {
+    const unit = vocab.level === 'word' ? 'word' : 'character';
     process.stderr.write(
-      `rnn: warning: ${source} has ${unknown} character${unknown === 1 ? '' : 's'} outside the vocabulary of ${modelPath}; ${outcome}\n`,
+      `rnn: warning: ${source} has ${unknown} ${unit}${unknown === 1 ? '' : 's'} outside the vocabulary of ${modelPath}; ${outcome}\n`,
     );
   }
 }

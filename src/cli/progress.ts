@@ -17,7 +17,15 @@ export function progressMode(json: boolean): ProgressMode {
 }
 
 export function createProgress(mode: ProgressMode): ProgressDisplay {
-  if (mode === 'json') return { onEvent: (event) => void process.stdout.write(`${JSON.stringify(event)}\n`), stop: () => {} };
+  if (mode === 'json') {
+    return {
+      onEvent: (event) => {
+        if (event.event === 'start') startWarnings(event).forEach((line) => void process.stderr.write(`rnn: warning: ${line}\n`));
+        process.stdout.write(`${JSON.stringify(event)}\n`);
+      },
+      stop: () => {},
+    };
+  }
   return mode === 'tty' ? new BarDisplay() : new LineDisplay();
 }
 
@@ -39,17 +47,35 @@ function formatCount(n: number): string {
 const loss = (x: number | null): string => (x === null ? '—' : x.toFixed(3));
 const grouped = (n: number): string => n.toLocaleString('en-US');
 
+/** What the run's tokens are called: characters, or (word level) tokens, words and punctuation marks alike. */
+function tokenUnit(start: StartEvent | null): { plural: string; rate: string } {
+  return start?.settings.level === 'word' ? { plural: 'tokens', rate: 'tok/s' } : { plural: 'characters', rate: 'chars/s' };
+}
+
+/** Warnings about the settings the run starts with: a word vocabulary smaller than asked. */
+function startWarnings(e: StartEvent): string[] {
+  const built = e.wordVocab;
+  if (built === undefined || built.shortfall === 0) return [];
+  return [
+    `--vocab-size ${e.settings.vocabSize} is more than the training text offers (${grouped(built.eligible)} distinct ` +
+      `token${built.eligible === 1 ? '' : 's'}${e.settings.minCount > 1 ? ` seen ${e.settings.minCount} times or more` : ''}): ` +
+      `using what there is, a vocabulary of ${grouped(e.model.vocabSize)}`,
+  ];
+}
+
 function startLines(e: StartEvent): string[] {
   const m = e.model;
+  const unit = tokenUnit(e);
   const lines = [
     `${e.resumedFrom ? `resuming ${e.resumedFrom} at step ${e.step}: ` : 'training '}` +
       `${m.cell} ${m.numLayers}x${m.hiddenSize} (embed ${m.embedDim}${m.dropout > 0 ? `, dropout ${m.dropout}` : ''}), ` +
-      `${grouped(e.parameters)} parameters, vocabulary ${m.vocabSize}`,
+      `${grouped(e.parameters)} parameters, ${e.settings.level === 'word' ? 'word ' : ''}vocabulary ${m.vocabSize}`,
     `data: ${e.corpus.length === 1 ? e.corpus[0] : `${e.corpus.length} files`}: ${grouped(e.trainChars)} training and ` +
-      `${grouped(e.valChars)} validation characters, ${grouped(e.stepsPerEpoch)} steps per epoch ` +
+      `${grouped(e.valChars)} validation ${unit.plural}, ${grouped(e.stepsPerEpoch)} steps per epoch ` +
       `(batch ${e.settings.batch} x ${e.settings.seqLen}), ${e.settings.workers} worker${e.settings.workers === 1 ? '' : 's'}, ` +
       `${e.settings.kernels} kernels`,
     `until: ${limitsText(e)}; checkpoints: ${e.out.latest} (best: ${e.out.best})`,
+    ...startWarnings(e).map((line) => `warning: ${line}`),
   ];
   return lines;
 }
@@ -62,11 +88,11 @@ function limitsText(e: StartEvent): string {
   return parts.join(' or ');
 }
 
-function stepText(e: StepEvent): string {
+function stepText(e: StepEvent, rate: string): string {
   const of = e.totalSteps === null ? '' : `/${e.totalSteps}`;
   return (
     `epoch ${e.epoch.toFixed(2)} step ${e.step}${of} | loss ${loss(e.smoothedLoss)} | val ${loss(e.valLoss)} | ` +
-    `${formatCount(e.charsPerSecond)} chars/s | ETA ${e.etaSeconds === null ? '—' : formatDuration(e.etaSeconds)}`
+    `${formatCount(e.charsPerSecond)} ${rate} | ETA ${e.etaSeconds === null ? '—' : formatDuration(e.etaSeconds)}`
   );
 }
 
@@ -87,18 +113,20 @@ function doneText(e: DoneEvent): string {
 /** Plain lines on stderr: the start, a step line at most every 2 s, every evaluation and checkpoint, the end. */
 class LineDisplay implements ProgressDisplay {
   private lastStepLine = -Infinity;
+  private start: StartEvent | null = null;
 
   onEvent(event: TrainEvent): void {
     const write = (line: string) => void process.stderr.write(`${line}\n`);
     switch (event.event) {
       case 'start':
+        this.start = event;
         startLines(event).forEach(write);
         break;
       case 'step': {
         const now = performance.now();
         if (now - this.lastStepLine >= 2000) {
           this.lastStepLine = now;
-          write(stepText(event));
+          write(stepText(event, tokenUnit(this.start).rate));
         }
         break;
       }
@@ -188,7 +216,7 @@ class BarDisplay implements ProgressDisplay {
     const of = e.totalSteps === null ? '' : chalk.dim(`/${e.totalSteps}`);
     return (
       `epoch ${e.epoch.toFixed(2)} step ${e.step}${of} ${chalk.dim('|')} loss ${chalk.yellow(loss(e.smoothedLoss))} ` +
-      `${chalk.dim('|')} val ${loss(e.valLoss)} ${chalk.dim('|')} ${formatCount(e.charsPerSecond)} chars/s ` +
+      `${chalk.dim('|')} val ${loss(e.valLoss)} ${chalk.dim('|')} ${formatCount(e.charsPerSecond)} ${tokenUnit(this.start).rate} ` +
       `${chalk.dim('|')} ETA ${e.etaSeconds === null ? '—' : formatDuration(e.etaSeconds)}`
     );
   }

@@ -1,7 +1,15 @@
 import type { ModelConfig } from '../engine/config.js';
 import { Stepper, type TokenStepper } from '../engine/stepper.js';
 import { Rng } from '../engine/random.js';
-import { EOS, UNK, type Vocabulary } from '../text/vocab.js';
+import { EOS, UNK, UNK_TOKEN, type Vocabulary } from '../text/vocab.js';
+
+/**
+ * What sampling does about `<UNK>`: 'resample' gives it probability zero before drawing (so it
+ * is never drawn, and argmax skips it); 'show' draws it like any token and writes it as `<UNK>`.
+ */
+export type UnkMode = 'resample' | 'show';
+
+export const UNK_MODES: readonly UnkMode[] = ['resample', 'show'];
 
 export interface SampleOptions {
   config: ModelConfig;
@@ -20,7 +28,9 @@ export interface SampleOptions {
   seed: number;
   /** Stop when `<EOS>` is drawn (it is not part of the result). */
   stopAtEos?: boolean;
-  /** Receives each drawn character as it is drawn. */
+  /** What becomes of `<UNK>`; default 'resample' (never drawn). */
+  unk?: UnkMode;
+  /** Receives the text of each drawn token as it is drawn. */
   onText?: (chunk: string) => void;
   /** What runs the model one token at a time (an InferencePool for several threads); default: a Stepper here. */
   stepper?: TokenStepper;
@@ -31,8 +41,10 @@ const EOS_TEXT = '\n';
 
 /**
  * Generates text from the model (docs/text.md): reads `<EOS>` and then the prime from a zero
- * state, then draws `length` tokens one at a time, never `<UNK>` (its probability is zero
- * before drawing, and argmax skips it). Returns the generated text without the prime.
+ * state, then draws `length` tokens one at a time; `<UNK>` as `unk` says (by default never).
+ * Tokens become text through the vocabulary's writer, which has written the prime's ids first
+ * (that text discarded), so that at the word level the first drawn word is spaced after the
+ * prime as the detokeniser spaces it. Returns the generated text without the prime.
  */
 export function sampleText(opts: SampleOptions): string {
   const { config, params, vocab, length, temperature, seed } = opts;
@@ -40,23 +52,32 @@ export function sampleText(opts: SampleOptions): string {
   vocab.checkModelSize(config.vocabSize);
   const stepper = opts.stepper ?? new Stepper(config, params);
   stepper.reset();
-  const sampler = new TokenSampler(config.vocabSize, temperature, opts.topK ?? null, opts.topP ?? null);
+  const showUnk = opts.unk === 'show';
+  const sampler = new TokenSampler(config.vocabSize, temperature, opts.topK ?? null, opts.topP ?? null, showUnk);
   const rng = new Rng(seed);
-  const drawn = new Int32Array(length);
+  const writer = vocab.writer({ eos: EOS_TEXT, ...(showUnk && { unk: UNK_TOKEN }) });
+  const pieces: string[] = [];
   let count = 0;
 
   stepper.advance(EOS);
-  if (opts.prime) for (const id of vocab.encode(opts.prime)) stepper.advance(id);
+  if (opts.prime) {
+    for (const id of vocab.encode(opts.prime)) {
+      stepper.advance(id);
+      writer.write(id);
+    }
+  }
 
-  const tokens = vocab.tokens, onText = opts.onText, stopAtEos = opts.stopAtEos === true;
+  const onText = opts.onText, stopAtEos = opts.stopAtEos === true;
   while (count < length) {
     const id = sampler.draw(stepper.logits, rng);
     if (id === EOS && stopAtEos) break;
-    drawn[count++] = id;
-    onText?.(id === EOS ? EOS_TEXT : tokens[id]!);
+    count++;
+    const piece = writer.write(id);
+    pieces.push(piece);
+    onText?.(piece);
     if (count < length) stepper.advance(id);
   }
-  return vocab.decode(drawn.subarray(0, count), { eos: EOS_TEXT });
+  return pieces.join('');
 }
 
 function checkSampleOptions(opts: SampleOptions): void {
@@ -72,8 +93,8 @@ function checkSampleOptions(opts: SampleOptions): void {
 }
 
 /**
- * Draws a token id from one row of logits with temperature, top-k and top-p, `<UNK>` excluded.
- * Every buffer is allocated once here; `draw` allocates nothing.
+ * Draws a token id from one row of logits with temperature, top-k and top-p, `<UNK>` excluded
+ * unless `drawsUnk`. Every buffer is allocated once here; `draw` allocates nothing.
  */
 export class TokenSampler {
   private readonly probs: Float64Array;
@@ -81,13 +102,17 @@ export class TokenSampler {
   private readonly heap: Int32Array;
   /** The kept ids, most probable first. */
   private readonly kept: Int32Array;
+  /** The id never drawn: `UNK`, or none (-1) when `<UNK>` may be drawn. */
+  private readonly excluded: number;
 
   constructor(
     readonly vocabSize: number,
     readonly temperature: number,
     readonly topK: number | null,
     readonly topP: number | null,
+    drawsUnk = false,
   ) {
+    this.excluded = drawsUnk ? -1 : UNK;
     this.probs = new Float64Array(vocabSize);
     this.heap = new Int32Array(vocabSize);
     this.kept = new Int32Array(vocabSize);
@@ -95,20 +120,20 @@ export class TokenSampler {
 
   /** A token id drawn from `logits[0 .. V)`. */
   draw(logits: Float32Array, rng: Rng): number {
-    const V = this.vocabSize, probs = this.probs;
+    const V = this.vocabSize, probs = this.probs, excluded = this.excluded;
     let max = -Infinity, argmax = EOS;
     for (let v = 0; v < V; v++) {
-      if (v !== UNK && logits[v]! > max) {
+      if (v !== excluded && logits[v]! > max) {
         max = logits[v]!;
         argmax = v;
       }
     }
     if (this.temperature === 0) return argmax;
 
-    // p_v ∝ exp((z_v − max) / T), with p_UNK = 0
+    // p_v ∝ exp((z_v − max) / T), with p_UNK = 0 unless <UNK> may be drawn
     let total = 0;
     for (let v = 0; v < V; v++) {
-      const p = v === UNK ? 0 : Math.exp((logits[v]! - max) / this.temperature);
+      const p = v === excluded ? 0 : Math.exp((logits[v]! - max) / this.temperature);
       probs[v] = p;
       total += p;
     }
@@ -137,7 +162,7 @@ export class TokenSampler {
   private filter(total: number): number {
     const heap = this.heap;
     let n = 0;
-    for (let v = 0; v < this.vocabSize; v++) if (v !== UNK) heap[n++] = v;
+    for (let v = 0; v < this.vocabSize; v++) if (v !== this.excluded) heap[n++] = v;
     for (let i = (n >> 1) - 1; i >= 0; i--) this.siftDown(i, n);
     const k = this.topK ?? n, p = this.topP ?? 1;
     let count = 0, mass = 0;

@@ -15,8 +15,8 @@ export interface Score {
 
 /**
  * Scores one text under the document convention (docs/text.md): inputs `<EOS> c1 … cN`,
- * targets `c1 … cN <EOS>`, from a zero state; N + 1 predictions. Characters outside the
- * vocabulary read as `<UNK>`. A batch of one, so it runs token by token on a TokenStepper
+ * targets `c1 … cN <EOS>`, from a zero state; N + 1 predictions. Tokens (characters, or words
+ * at the word level) outside the vocabulary read as `<UNK>`. A batch of one, so it runs token by token on a TokenStepper
  * (an InferencePool splits each step over threads); by default a Stepper on this thread.
  *
  *   loss_t = logsumexp(z_t) − z_t[target_t]
@@ -71,8 +71,13 @@ export async function scoreStream(
   }
 }
 
-/** Mean loss (nats per prediction), bits per character and perplexity of a score. */
-export function scoreSummary(score: Score): { loss: number; bpc: number; perplexity: number; tokens: number } {
+/**
+ * A score's figures per prediction (per character, or per word token at the word level):
+ * mean loss (nats), bits (loss / ln 2) and perplexity (e^loss); and over the whole text its
+ * log-probability, natural log: ln P(text) = Σ_t ln p(target_t) = −lossSum, over the N + 1
+ * predictions the closing `<EOS>` included.
+ */
+export function scoreSummary(score: Score): { loss: number; bpc: number; perplexity: number; tokens: number; logProb: number } {
   const loss = score.tokens > 0 ? score.lossSum / score.tokens : NaN;
-  return { loss, bpc: loss / Math.LN2, perplexity: Math.exp(loss), tokens: score.tokens };
+  return { loss, bpc: loss / Math.LN2, perplexity: Math.exp(loss), tokens: score.tokens, logProb: -score.lossSum };
 }

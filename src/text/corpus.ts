@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import { InputError } from '../input/settings.js';
+import { InputError, SettingError } from '../input/settings.js';
 import { splitSentences } from './sentences.js';
-import { EOS, type TextLevel, Vocabulary } from './vocab.js';
+import { EOS, type TextLevel, UNK, Vocabulary } from './vocab.js';
 import { buildWordVocabulary, DEFAULT_VOCAB_SIZE, type WordVocabularyBuild } from './word-vocab.js';
-import { tokenizeWords, WORD_RULE_VERSION } from './words.js';
+import { LINE_BREAK, tokenizeWords, WORD_RULE_VERSION } from './words.js';
 
 /** A problem with the input text; the message is one line that names the file. */
 export class CorpusError extends InputError {
@@ -165,11 +165,19 @@ function prepareWordData(corpus: Corpus, options: PrepareOptions): PreparedData 
   const documents = corpus.documents.map(tokenizeWords);
   const lengths = documents.map((tokens) => tokens.length);
   const totalTokens = 1 + lengths.reduce((n, len) => n + len + 1, 0);
+  if (!documents.some((tokens) => tokens.some((token) => token !== LINE_BREAK))) {
+    throw new CorpusError(`corpus has no words: ${corpus.files.map((f) => f.path).join(', ')} holds only white space`);
+  }
   const trainTokens = Math.floor((1 - valFrac) * totalTokens);
   const training = (): Generator<string[]> => trainingParts(documents, lengths, trainTokens, (tokens, count) => tokens.slice(0, count));
   const built = options.vocab === undefined
     ? buildWordVocabulary(training(), { vocabSize: options.vocabSize ?? DEFAULT_VOCAB_SIZE, minCount })
     : undefined;
+  if (built !== undefined && built.vocab.size === UNK + 1) {
+    if (built.distinct === 0) throw new CorpusError((name) => `the training part of the corpus has no words: lower ${name('valFrac')}`);
+    throw new SettingError('minCount', minCount, (name) =>
+      `no token of the training text is seen ${minCount} times or more, so every one would read as <UNK>: lower ${name('minCount')}`);
+  }
   const vocab = options.vocab ?? built!.vocab;
   const stream = streamOf(documents.map((tokens) => vocab.encodeWords(tokens)));
   const prepared: PreparedData = { vocab, ...split(corpus, stream, trainTokens, valFrac, 'word') };

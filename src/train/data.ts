@@ -35,7 +35,8 @@ export function corpusName(paths: readonly string[]): string {
  */
 export function loadFreshData(paths: readonly string[], settings: TrainSettings): PreparedData {
   const corpus = readCorpus(paths.map((p) => resolve(p)), settings.docs);
-  return prepareData(corpus, { valFrac: settings.valFrac, minCount: settings.minCount });
+  const { valFrac, minCount, level, vocabSize } = settings;
+  return prepareData(corpus, { valFrac, minCount, level, ...(level === 'word' && { vocabSize }) });
 }
 
 /**

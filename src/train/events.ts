@@ -1,5 +1,6 @@
 import type { ModelConfig } from '../engine/config.js';
 import type { RunLimits, TrainSettings } from '../checkpoint/settings.js';
+import type { WordVocabularyBuild } from '../text/word-vocab.js';
 import type { OutputPaths } from './output.js';
 
 /** Why a run ended: a limit reached, or a signal (the abort reason, e.g. 'SIGINT'). */
@@ -15,12 +16,18 @@ export interface StartEvent {
   settings: TrainSettings;
   limits: RunLimits;
   corpus: string[];
+  /** Tokens (characters, or word tokens at the word level) in the training and validation streams. */
   trainChars: number;
   valChars: number;
   stepsPerEpoch: number;
   /** The step the run ends at by --epochs / --max-steps, or null when only --time bounds it. */
   totalSteps: number | null;
   out: OutputPaths;
+  /**
+   * A fresh word-level run: what the training text offered its vocabulary. A `shortfall` above 0
+   * means the text has fewer tokens than `settings.vocabSize` asks for, and the vocabulary is smaller.
+   */
+  wordVocab?: Omit<WordVocabularyBuild, 'vocab'>;
 }
 
 export interface StepEvent {
@@ -51,7 +58,7 @@ export interface EvalEvent {
   valLoss: number | null;
   bestValLoss: number | null;
   improved: boolean;
-  /** About 100 characters drawn from the model at temperature 0.8. */
+  /** 100 characters (or 20 word tokens) drawn from the model at temperature 0.8. */
   sample: string;
   seconds: number;
 }

@@ -6,6 +6,7 @@ import { KERNELS_CHOICES, type KernelsChoice, resolveKernels } from '../engine/k
 import { OPTIMIZER_KINDS } from '../engine/optim.js';
 import { PositiveIntegerSchema, SeedSchema, SettingError, numeric, parseSettings } from '../input/settings.js';
 import { DOCS_MODES } from '../text/corpus.js';
+import { TEXT_LEVELS } from '../text/vocab.js';
 
 /**
  * Steps between evaluations when --eval-every is not given: a validation pass is a forward
@@ -68,6 +69,9 @@ const OptionsSchema = z.strictObject({
   valFrac: numeric(z.number().min(0).lt(1)).optional(),
   minCount: PositiveIntegerSchema.optional(),
   docs: z.enum(DOCS_MODES).optional(),
+  level: z.enum(TEXT_LEVELS).optional().describe(TEXT_LEVELS.join(' or ')),
+  // <EOS>, <UNK> and at least one token
+  vocabSize: numeric(z.int().min(3)).optional().describe('an integer of at least 3 (<EOS>, <UNK> and one token)'),
   evalEvery: numeric(z.int().min(0)).optional(),
   kernels: z.enum(KERNELS_CHOICES).optional(),
   epochs: PositiveIntegerSchema.optional(),
@@ -102,7 +106,7 @@ export function parseOptions(input: Record<string, unknown>): ParsedOptions {
 
 const SETTING_KEYS = [
   'cell', 'layers', 'hidden', 'embed', 'dropout', 'seqLen', 'batch', 'lr', 'lrDecay', 'clip', 'clipValue',
-  'optimizer', 'seed', 'workers', 'valFrac', 'minCount', 'docs', 'evalEvery',
+  'optimizer', 'seed', 'workers', 'valFrac', 'minCount', 'docs', 'level', 'vocabSize', 'evalEvery',
 ] as const satisfies readonly (keyof TrainSettings)[];
 
 /**
@@ -112,6 +116,7 @@ const SETTING_KEYS = [
  */
 const FIXED_ON_RESUME = [
   'cell', 'layers', 'hidden', 'embed', 'dropout', 'seqLen', 'batch', 'optimizer', 'seed', 'valFrac', 'minCount', 'docs',
+  'level', 'vocabSize',
 ] as const satisfies readonly (keyof TrainSettings)[];
 
 /** A fresh run's settings: each option given, else its default. */
@@ -121,7 +126,17 @@ export function freshSettings(options: ParsedOptions): TrainSettings {
     if (options[key] !== undefined) (settings as unknown as Record<string, unknown>)[key] = options[key];
   }
   if (options.kernels !== undefined) settings.kernels = resolveKernels(options.kernels);
+  checkVocabSizeLevel(options, settings);
   return settings;
+}
+
+/** A vocabulary size is the word level's: asked of a character-level run (whose vocabulary is every character it sees), it is an error. */
+function checkVocabSizeLevel(options: ParsedOptions, settings: TrainSettings): void {
+  if (options.vocabSize !== undefined && settings.level !== 'word') {
+    throw new SettingError('vocabSize', options.vocabSize, (name) =>
+      `${name('vocabSize')} applies to ${name('level')} word only: a character-level vocabulary holds every character ` +
+        `the training text has (use ${name('minCount')} to leave rare ones out)`);
+  }
 }
 
 /**
@@ -132,6 +147,8 @@ export function freshSettings(options: ParsedOptions): TrainSettings {
 export function resumedSettings(options: ParsedOptions, ckpt: Checkpoint, source: string): TrainSettings {
   const settings = settingsFromConfig(ckpt.config);
   for (const key of FIXED_ON_RESUME) {
+    // a character-level checkpoint has no vocabulary size to contradict: checkVocabSizeLevel says why
+    if (key === 'vocabSize' && settings.level !== 'word') continue;
     const given = options[key];
     const recorded = settings[key];
     if (given !== undefined && given !== recorded) {
@@ -140,6 +157,7 @@ export function resumedSettings(options: ParsedOptions, ckpt: Checkpoint, source
           `leave it out to resume, or start a new run without ${name('resume')}`);
     }
   }
+  checkVocabSizeLevel(options, settings);
   for (const key of SETTING_KEYS) {
     if ((FIXED_ON_RESUME as readonly string[]).includes(key) || options[key] === undefined) continue;
     (settings as unknown as Record<string, unknown>)[key] = options[key];

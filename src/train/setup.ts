@@ -50,7 +50,8 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
   if (settings.valFrac > 0) {
     evalBatches = new EvalBatches(data.val, settings.batch, settings.seqLen);
     if (evalBatches.rows === 0) {
-      const chars = `${data.val.length} validation character${data.val.length === 1 ? '' : 's'}`;
+      const unit = data.vocab.level === 'word' ? 'token' : 'character';
+      const chars = `${data.val.length} validation ${unit}${data.val.length === 1 ? '' : 's'}`;
       throw new SettingError('valFrac', settings.valFrac, (name) =>
         `${name('valFrac')} ${settings.valFrac} leaves only ${chars}, too few to score: ` +
           `raise ${name('valFrac')}, use ${name('valFrac')} 0 for none, or give more text`);

@@ -7,6 +7,7 @@ import { Stepper } from '../engine/stepper.js';
 import { sampleText } from '../generate/sample.js';
 import { scoreBatches } from '../generate/score.js';
 import type { TrainingEngine } from '../parallel/engine.js';
+import type { TextLevel } from '../text/vocab.js';
 import { createEngine } from '../parallel/pool.js';
 import type { StopReason, TrainEvent } from './events.js';
 import type { TrainOptions } from './options.js';
@@ -34,8 +35,8 @@ export interface TrainResult {
   history: Progress['history'];
 }
 
-/** Characters of the sample shown at each evaluation, and its temperature. */
-const SAMPLE_LENGTH = 100;
+/** Tokens of the sample shown at each evaluation (about as long a text at either level), and its temperature. */
+const SAMPLE_LENGTH: Readonly<Record<TextLevel, number>> = { char: 100, word: 20 };
 const SAMPLE_TEMPERATURE = 0.8;
 /** Weight of the newest step in the smoothed training loss. */
 const SMOOTHING = 0.05;
@@ -60,7 +61,7 @@ const DROPOUT_STREAM = 1;
 const SAMPLE_STREAM = 2;
 
 /**
- * Trains a character-level model (or goes on training one, with `options.resume`) on the text
+ * Trains a language model at the character or word level (or goes on training one, with `options.resume`) on the text
  * at `corpusPaths` (files or folders; none: the bundled corpus), reporting through `onEvent`.
  * Truncated BPTT as char-rnn: B contiguous rows, the next T characters of each per step, the
  * state carried from step to step and reset at each epoch's start. Evaluates over the whole
@@ -115,6 +116,7 @@ class Run {
       parameters: engine.params.length, settings: { ...settings }, limits: { ...limits }, corpus: this.setup.corpus,
       trainChars: this.setup.data.train.length, valChars: this.setup.data.val.length, stepsPerEpoch: batches.stepsPerEpoch,
       totalSteps, out: { ...this.setup.paths },
+      ...(this.setup.data.wordVocab && { wordVocab: { ...this.setup.data.wordVocab } }),
     });
     const stepSettings: StepSettings = { lr: settings.lr, clip: settings.clip, clipValue: settings.clipValue };
     const charsPerStep = settings.batch * settings.seqLen;
@@ -239,7 +241,7 @@ class Run {
     this.sampler ??= new Stepper(setup.model, this.engine.params, setup.settings.kernels);
     this.sampler.setParams(this.engine.params);
     const sample = sampleText({
-      config: setup.model, params: this.engine.params, vocab: setup.data.vocab, length: SAMPLE_LENGTH,
+      config: setup.model, params: this.engine.params, vocab: setup.data.vocab, length: SAMPLE_LENGTH[setup.data.vocab.level],
       temperature: SAMPLE_TEMPERATURE, seed: stepSeed(setup.settings.seed, progress.step, SAMPLE_STREAM), stepper: this.sampler,
     });
     this.emit({

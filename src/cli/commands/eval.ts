@@ -8,7 +8,9 @@ import { type Score, scoreStream, scoreSummary, scoreText } from '../../generate
 import { parseSettings } from '../../input/settings.js';
 import { createStepper, defaultStepperWorkers } from '../../parallel/inference.js';
 import { readTextFile } from '../../text/corpus.js';
-import { warnUnknownCharacters } from '../errors.js';
+import { formatProbability } from '../../text/probability.js';
+import type { TextLevel } from '../../text/vocab.js';
+import { warnUnknownTokens } from '../errors.js';
 import { KERNELS_HELP, kernelsFlag, positiveIntegerFlag } from '../flags.js';
 import { resolveKernels } from '../../engine/kernels/index.js';
 import type { KernelsKind } from '../../engine/kernels/kernels.js';
@@ -23,25 +25,32 @@ const PerplexityFlagsSchema = z.strictObject({
 
 interface Row extends Score {
   name: string;
+  /** Whether the row is one text (a file or --text), whose probability P(text) is worth showing. */
+  text: boolean;
 }
 
 export function register(program: Command): void {
   const evalCommand = program
     .command('eval')
     .summary('score a checkpoint (eval perplexity)')
-    .description('Evaluate a checkpoint. `rnn eval perplexity` gives loss, bits per character and perplexity on texts or on its validation split.');
+    .description(
+      'Evaluate a checkpoint. `rnn eval perplexity` gives loss, bits and perplexity per token (character or word), ' +
+        'and the probability of each text, on texts or on its validation split.',
+    );
   evalCommand
     .command('perplexity')
-    .summary('loss, bits/char and perplexity of texts')
+    .summary('loss, bits and perplexity per token, and P(text), of texts')
     .description(
-      'Loss (nats per character), bits per character and perplexity of a checkpoint on texts. Each file or --text is ' +
-        'scored as one document (<EOS> text <EOS>, from a zero state); characters outside the vocabulary read as <UNK>. ' +
+      'Loss (nats per token), bits per token and perplexity of a checkpoint on texts, a token being a character, or ' +
+        'a word or punctuation mark at the word level; and for each text its log-probability ln P(text) (natural log, ' +
+        'the closing <EOS> included) and P(text) (e.g. 5.7e-10). Each file or --text is scored as one document ' +
+        '(<EOS> text <EOS>, from a zero state); tokens outside the vocabulary read as <UNK>. ' +
         "With neither, scores the checkpoint's validation split, rebuilt from its corpus files.",
     )
     .argument('[files...]', 'UTF-8 text files, each scored as one document')
     .option('--checkpoint <file>', 'checkpoint to evaluate (default: the newest under checkpoints/)')
     .option('--text <text>', 'a text to score (repeatable)', (value: string, previous: string[]) => [...previous, value], [])
-    .option('--json', 'one JSON object per line: {"name","loss","bpc","perplexity","tokens"}')
+    .option('--json', 'one JSON object per line: {"name","loss","bpc","perplexity","tokens","logProb"} (bpc: bits per token)')
     .option('--kernels <kind>', KERNELS_HELP)
     .option('--workers <n>', 'threads: they share the validation split\'s rows (default: every core), or each step of a text (default: every core, at least 8 hidden units each)')
     .addHelpText(
@@ -64,24 +73,27 @@ async function runPerplexity(files: string[], flags: z.output<typeof PerplexityF
   const model = loadModel(resolveCheckpointPath(flags.checkpoint));
   const rows: Row[] = [];
   if (texts.length === 0) {
-    rows.push({ name: 'validation', ...(await scoreValidation(model, flags.workers ?? availableParallelism(), kernels)) });
+    rows.push({ name: 'validation', text: false, ...(await scoreValidation(model, flags.workers ?? availableParallelism(), kernels)) });
   } else {
     const stepper = await createStepper(model.config, model.params, flags.workers ?? defaultStepperWorkers(model.config), kernels);
     try {
       for (const { name, text } of texts) {
-        warnUnknownCharacters(model.vocab, model.path, name, text, 'they read as <UNK>');
-        rows.push({ name, ...scoreText(model.config, model.params, model.vocab, text, stepper) });
+        warnUnknownTokens(model.vocab, model.path, name, text, 'they read as <UNK>');
+        rows.push({ name, text: true, ...scoreText(model.config, model.params, model.vocab, text, stepper) });
       }
     } finally {
       await stepper.close();
     }
   }
   if (rows.length > 1) {
-    rows.push(rows.reduce((total, row) => ({ name: 'total', lossSum: total.lossSum + row.lossSum, tokens: total.tokens + row.tokens }), {
-      name: 'total', lossSum: 0, tokens: 0,
-    }));
+    const total: Row = { name: 'total', text: false, lossSum: 0, tokens: 0 };
+    for (const row of rows) {
+      total.lossSum += row.lossSum;
+      total.tokens += row.tokens;
+    }
+    rows.push(total);
   }
-  process.stdout.write(flags.json ? jsonLines(rows) : table(rows));
+  process.stdout.write(flags.json ? jsonLines(rows) : table(rows, model.vocab.level));
 }
 
 /** Scored as the trainer scores it: rows of the checkpoint's batch size, chunks of its sequence length, state carried. */
@@ -94,11 +106,19 @@ function jsonLines(rows: Row[]): string {
   return rows.map((row) => `${JSON.stringify({ name: row.name, ...scoreSummary(row) })}\n`).join('');
 }
 
-function table(rows: Row[]): string {
-  const header = ['', 'loss (nats/char)', 'bits/char', 'perplexity', 'predictions'];
+/**
+ * The rows as a table, per character or per word as the level is. P(text) is shown for each
+ * text; the validation split and the total are no one text, so theirs is a dash.
+ */
+function table(rows: Row[], level: TextLevel): string {
+  const per = level === 'word' ? 'word' : 'char';
+  const header = ['', `loss (nats/${per})`, `bits/${per}`, 'perplexity', 'predictions', 'ln P(text)', 'P(text)'];
   const cells = rows.map((row) => {
     const s = scoreSummary(row);
-    return [row.name, s.loss.toFixed(4), s.bpc.toFixed(4), s.perplexity.toFixed(3), String(s.tokens)];
+    return [
+      row.name, s.loss.toFixed(4), s.bpc.toFixed(4), s.perplexity.toFixed(3), String(s.tokens),
+      row.text ? s.logProb.toFixed(2) : '—', row.text ? formatProbability(s.logProb) : '—',
+    ];
   });
   const widths = header.map((h, c) => Math.max(h.length, ...cells.map((r) => r[c]!.length)));
   const line = (r: string[]) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');

@@ -29,6 +29,8 @@ function infoObject(model: LoadedModel) {
     command: c.command,
     config: c.config,
     parameters: model.params.length,
+    level: model.vocab.level,
+    ...(model.vocab.level === 'word' && { wordRule: c.config.training.wordRule }),
     vocabSize: c.vocab.length,
     vocab: c.vocab,
     step: c.training.step,
@@ -42,15 +44,17 @@ function infoObject(model: LoadedModel) {
 function infoText(model: LoadedModel): string {
   const { path, checkpoint: c } = model;
   const m = c.config.model, t = c.config.training, best = c.training.bestValLoss;
+  const word = model.vocab.level === 'word', per = word ? 'word' : 'char';
   const rows: [string, string][] = [
     ['checkpoint', path],
     ['created', c.createdAt],
     ['command', c.command.map(shellWord).join(' ')],
     ['model', `${m.cell}, ${m.numLayers} layer${m.numLayers === 1 ? '' : 's'}, hidden ${m.hiddenSize}, embedding ${m.embedDim}, dropout ${m.dropout}`],
     ['parameters', model.params.length.toLocaleString('en-US')],
-    ['vocabulary', `${c.vocab.length} tokens: ${c.vocab.slice(0, 2).join(' ')} ${escapeCharacters(c.vocab.slice(2).join(''))}`],
-    ['training', `step ${c.training.step}, epoch ${c.training.epoch}, ${c.training.charsSeen.toLocaleString('en-US')} characters seen`],
-    ['best val loss', best === null ? 'none' : `${best.toFixed(4)} nats/char (${(best / Math.LN2).toFixed(4)} bits/char)`],
+    ['level', word ? `word (tokenizer rules version ${t.wordRule})` : 'char'],
+    ['vocabulary', word ? wordVocabularyText(c.vocab) : `${c.vocab.length} tokens: ${c.vocab.slice(0, 2).join(' ')} ${escapeCharacters(c.vocab.slice(2).join(''))}`],
+    ['training', `step ${c.training.step}, epoch ${c.training.epoch}, ${c.training.charsSeen.toLocaleString('en-US')} ${word ? 'tokens' : 'characters'} seen`],
+    ['best val loss', best === null ? 'none' : `${best.toFixed(4)} nats/${per} (${(best / Math.LN2).toFixed(4)} bits/${per})`],
     ['settings', `seq-len ${t.seqLen}, batch ${t.batchSize}, ${t.optimizer} lr ${t.lr}, clip ${t.clip ?? 'off'}, seed ${t.seed}`],
     ['trained on', `${t.workers} worker${t.workers === 1 ? '' : 's'}, ${t.kernels ?? 'js'} kernels`],
   ];
@@ -67,6 +71,17 @@ function infoText(model: LoadedModel): string {
   }
   const width = Math.max(...rows.map(([label]) => label.length));
   return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}\n`).join('');
+}
+
+/** Word tokens `info` lists: the vocabulary is ordered by frequency, so these are the most frequent. */
+const SHOWN_WORDS = 20;
+
+/** A word vocabulary's size and its most frequent tokens, each quoted (a line break shows as "\n"). */
+function wordVocabularyText(vocab: readonly string[]): string {
+  const shown = vocab.slice(2, 2 + SHOWN_WORDS).map((token) => escapeCharacters(token)).join(' ');
+  const more = vocab.length - 2 - SHOWN_WORDS;
+  return `${vocab.length.toLocaleString('en-US')} tokens: ${vocab.slice(0, 2).join(' ')}, then the most frequent: ${shown}` +
+    (more > 0 ? ` and ${more.toLocaleString('en-US')} more` : '');
 }
 
 /** The characters as one quoted string, with line breaks, tabs, invisible and separator characters escaped. */

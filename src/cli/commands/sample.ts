@@ -4,12 +4,12 @@ import { z } from 'zod';
 import { resolveCheckpointPath } from '../../checkpoint/find.js';
 import { loadModel } from '../../checkpoint/load.js';
 import { type BeamOptions, beamSearch } from '../../generate/beam.js';
-import { sampleText } from '../../generate/sample.js';
+import { UNK_MODES, sampleText } from '../../generate/sample.js';
 import { resolveKernels } from '../../engine/kernels/index.js';
 import { SeedSchema, SettingError, numeric, parseSettings } from '../../input/settings.js';
 import { createStepper, defaultStepperWorkers } from '../../parallel/inference.js';
 import { readTextFile } from '../../text/corpus.js';
-import { warnUnknownCharacters } from '../errors.js';
+import { warnUnknownTokens } from '../errors.js';
 import { KERNELS_HELP, kernelsFlag, positiveIntegerFlag } from '../flags.js';
 
 const MAX_SEED = 0xffffffff;
@@ -24,6 +24,7 @@ const SampleFlagsSchema = z.strictObject({
   primeFile: z.string().optional(),
   seed: SeedSchema.optional().describe(`an integer from 0 to ${MAX_SEED}`),
   stopAtEos: z.boolean().optional(),
+  unk: z.enum(UNK_MODES).optional().describe(UNK_MODES.join(' or ')),
   workers: positiveIntegerFlag,
   kernels: kernelsFlag,
   beam: positiveIntegerFlag,
@@ -36,18 +37,20 @@ export function register(program: Command): void {
     .command('sample')
     .summary('generate text from a checkpoint')
     .description(
-      'Generate text from a checkpoint, streamed to stdout: the prime (verbatim), then --len drawn characters. ' +
+      'Generate text from a checkpoint, streamed to stdout: the prime (verbatim), then --len drawn tokens ' +
+        '(characters, or at the word level words and punctuation marks). ' +
         'A drawn <EOS> (end of document) is printed as a line break unless --stop-at-eos stops there.',
     )
     .option('--checkpoint <file>', 'checkpoint to sample from (default: the newest under checkpoints/)')
-    .option('--len <n>', 'characters to generate, not counting the prime (default 200)')
-    .option('--temperature <t>', 'softmax temperature; 0 picks the most probable character (default 1)')
-    .option('--top-k <k>', 'draw only among the k most probable characters')
-    .option('--top-p <p>', 'draw only among the most probable characters whose probabilities add up to p (0 < p <= 1)')
+    .option('--len <n>', 'tokens to generate, not counting the prime: characters, or words and punctuation marks at the word level (default 200)')
+    .option('--temperature <t>', 'softmax temperature; 0 picks the most probable token (default 1)')
+    .option('--top-k <k>', 'draw only among the k most probable tokens')
+    .option('--top-p <p>', 'draw only among the most probable tokens whose probabilities add up to p (0 < p <= 1)')
     .option('--prime <text>', 'text the model reads before generating; printed first')
     .option('--prime-file <file>', 'read the prime from a UTF-8 file')
     .option('--seed <n>', `random seed, 0..${MAX_SEED} (default: a random one)`)
-    .option('--stop-at-eos', 'stop when the model ends the document (<EOS>)')
+    .option('--stop-at-eos', 'stop when the model ends the document (<EOS>; with --docs sentence, the sentence)')
+    .option('--unk <mode>', 'resample: <UNK> is never drawn; show: it may be, and prints as <UNK> (default resample)')
     .option('--workers <n>', 'threads that share each step (default: every core, at least 8 hidden units each)')
     .option('--kernels <kind>', KERNELS_HELP)
     .option('--beam <n>', 'beam search: the most probable continuation a beam of n hypotheses finds, instead of drawing at random')
@@ -73,7 +76,7 @@ async function runSample(flags: z.output<typeof SampleFlagsSchema>): Promise<voi
 
   const kernels = resolveKernels(flags.kernels);
   const { path, config, params, vocab } = loadModel(resolveCheckpointPath(flags.checkpoint));
-  warnUnknownCharacters(vocab, path, flags.primeFile ?? '--prime', prime, 'the model reads them as <UNK>');
+  warnUnknownTokens(vocab, path, flags.primeFile ?? '--prime', prime, 'the model reads them as <UNK>');
   if (flags.beam !== undefined) {
     runBeam(flags, { config, params, vocab, prime, kernels, beam: flags.beam, length });
     return;
@@ -96,7 +99,7 @@ async function runSample(flags: z.output<typeof SampleFlagsSchema>): Promise<voi
   try {
     sampleText({
       config, params, vocab, length, temperature, topK, topP, prime, seed, stepper,
-      stopAtEos: flags.stopAtEos === true,
+      stopAtEos: flags.stopAtEos === true, unk: flags.unk,
       onText: (chunk) => {
         pending += chunk;
         if (pending.length >= 256 || performance.now() - flushedAt > 50) {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { TRAIN_DEFAULTS as D } from '../../checkpoint/settings.js';
 import { OPTIMIZER_KINDS } from '../../engine/optim.js';
+import { DOCS_MODES } from '../../text/corpus.js';
 import { train } from '../../train/trainer.js';
 import { createProgress, progressMode } from '../progress.js';
 import { KERNELS_HELP } from '../flags.js';
@@ -13,7 +14,7 @@ export function register(program: Command): void {
     .command('train')
     .summary('train a model on text, or resume a run')
     .description(
-      'Train a character-level language model on text files or folders (every text file inside), ' +
+      'Train a language model, character-level or (--level word) word-level, on text files or folders (every text file inside), ' +
         'or go on training one with --resume. Writes a checkpoint at each evaluation and at the end: ' +
         '--out DIR gives DIR/latest.json and DIR/best.json, --out FILE.json gives FILE.json and FILE.best.json. ' +
         'Ctrl-C or SIGTERM finishes the current step, saves, and exits 130 / 143.',
@@ -24,7 +25,7 @@ export function register(program: Command): void {
     .option('--hidden <n>', `hidden size H (default ${D.hidden})`)
     .option('--embed <n>', `embedding size E (default ${D.embed})`)
     .option('--dropout <p>', `dropout between layers, 0 <= p < 1 (default ${D.dropout})`)
-    .option('--seq-len <n>', `BPTT window T in characters (default ${D.seqLen})`)
+    .option('--seq-len <n>', `BPTT window T in tokens (default ${D.seqLen})`)
     .option('--batch <n>', `rows B trained side by side (default ${D.batch})`)
     .option('--lr <rate>', `learning rate (default ${D.lr})`)
     .option('--lr-decay <factor>', `learning rate factor per epoch, 0 < f <= 1 (default ${D.lrDecay})`)
@@ -35,8 +36,10 @@ export function register(program: Command): void {
     .option('--workers <n>', 'threads (default: every core; resuming: the checkpoint\'s, for an identical result)')
     .option('--kernels <kind>', `${KERNELS_HELP}; resuming: the checkpoint's, for an identical result`)
     .option('--val-frac <f>', `fraction of the text, from its end, held out for validation, 0 <= f < 1 (default ${D.valFrac})`)
-    .option('--min-count <n>', `characters seen fewer times read as <UNK> (default ${D.minCount})`)
-    .option('--docs <mode>', `documents: file, line or blank (default ${D.docs})`)
+    .option('--level <level>', `what a token is: char (a character) or word (a word or punctuation mark) (default ${D.level})`)
+    .option('--vocab-size <n>', `word level: vocabulary entries, <EOS> and <UNK> included, the most frequent tokens (default ${D.vocabSize})`)
+    .option('--min-count <n>', `tokens (characters or words) seen fewer times read as <UNK> (default ${D.minCount})`)
+    .option('--docs <mode>', `documents: ${DOCS_MODES.join(', ')} (default ${D.docs})`)
     .option('--eval-every <steps>', 'evaluate and save every this many steps; 0: only at the end (default: as often as keeps validation to about a tenth of the time)')
     .option('--epochs <n>', 'train until this many epochs in all (default 1 when no limit is given)')
     .option('--max-steps <n>', 'train until this many steps in all')
@@ -49,6 +52,7 @@ export function register(program: Command): void {
       '\nExamples:\n' +
         '  rnn train corpus.txt --time 10m\n' +
         '  rnn train notes/ --cell lstm --layers 3 --hidden 256 --epochs 5 --out checkpoints/notes-lstm/\n' +
+        '  rnn train --level word --vocab-size 10000 --time 3m\n' +
         '  rnn train --resume checkpoints/notes-lstm/ --epochs 10',
     )
     .action(async (corpus: string[], flags: Record<string, unknown>) => {

@@ -1,0 +1,165 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { WORD_RULE_VERSION } from '../src/text/words.js';
+
+/**
+ * The word level through the built CLI (`npm test` builds first): train → info → sample → eval
+ * on the first 30 KB of the bundled corpus with a tiny model, and the bad input around it.
+ */
+const ROOT = join(import.meta.dirname, '..');
+const BIN = join(ROOT, 'bin', 'rnn.js');
+const TINY = ['--layers', '1', '--hidden', '16', '--embed', '8', '--batch', '4', '--seq-len', '8', '--workers', '1'];
+
+vi.setConfig({ testTimeout: 30_000, hookTimeout: 30_000 });
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function rnn(...args: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [BIN, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, RNN_DEBUG: '' } },
+      (error, stdout, stderr) => {
+        if (error && typeof error.code !== 'number') reject(error);
+        else resolve({ status: error ? (error.code as number) : 0, stdout, stderr });
+      });
+  });
+}
+
+let dir: string;
+let corpus: string;
+let run: string;
+const at = (name: string) => join(dir, name);
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'rnn-e2e-words-'));
+  corpus = at('sotu-30k.txt');
+  const text = readFileSync(join(ROOT, 'corpora', 'sotu.txt'), 'utf8').slice(0, 30_000);
+  writeFileSync(corpus, text.slice(0, text.lastIndexOf('\n') + 1));
+  run = at('run');
+  const trained = await rnn('train', corpus, '--level', 'word', '--vocab-size', '500', ...TINY, '--max-steps', '20', '--out', run);
+  expect(trained.stderr).not.toMatch(/internal error|warning/);
+  expect(trained.status).toBe(0);
+  expect(trained.stderr).toMatch(/^training gru 1x16 \(embed 8\), [\d,]+ parameters, word vocabulary 500\n/);
+  expect(trained.stderr).toMatch(/training and [\d,]+ validation tokens/);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('rnn train --level word → info → sample → eval (built CLI)', () => {
+  it('saves the level, the tokenizer rules version and a vocabulary of the most frequent tokens', async () => {
+    const ckpt = loadCheckpoint(join(run, 'latest.json'));
+    expect(ckpt.config.training).toMatchObject({ level: 'word', vocabSize: 500, wordRule: WORD_RULE_VERSION });
+    expect(ckpt.vocab).toHaveLength(500);
+    expect(ckpt.vocab.slice(0, 2)).toEqual(['<EOS>', '<UNK>']);
+    expect(ckpt.vocab).toContain('the');
+
+    const info = await rnn('info', join(run, 'latest.json'));
+    expect(info.status).toBe(0);
+    expect(info.stdout).toMatch(/\nlevel +word \(tokenizer rules version 1\)\n/);
+    const shown = /\nvocabulary +500 tokens: <EOS> <UNK>, then the most frequent: (.*) and 478 more\n/.exec(info.stdout);
+    expect(shown).not.toBeNull();
+    expect(shown![1]).toBe(ckpt.vocab.slice(2, 22).map((token) => JSON.stringify(token)).join(' '));
+    expect(JSON.parse((await rnn('info', join(run, 'latest.json'), '--json')).stdout)).toMatchObject({ level: 'word', vocabSize: 500 });
+  });
+
+  it('samples words joined as text: only the text on stdout, no <UNK> by default', async () => {
+    const ckpt = join(run, 'latest.json');
+    const sampled = await rnn('sample', '--checkpoint', ckpt, '--len', '60', '--seed', '4', '--prime', 'The Congress');
+    expect(sampled.status).toBe(0);
+    expect(sampled.stderr).toBe('');
+    expect(sampled.stdout.startsWith('The Congress')).toBe(true);
+    expect(sampled.stdout).not.toMatch(/<UNK>|\uFFFD| {2}/);
+    const again = await rnn('sample', '--checkpoint', ckpt, '--len', '60', '--seed', '4', '--prime', 'The Congress', '--unk', 'resample');
+    expect(again.stdout).toBe(sampled.stdout);
+  });
+
+  it('scores texts per word, with ln P(text) and P(text) as the notes write it', async () => {
+    const ckpt = join(run, 'latest.json');
+    const texts = ['--text', 'The Congress and the people.', '--text', 'The Congress and the zebra.'];
+    const table = await rnn('eval', 'perplexity', '--checkpoint', ckpt, ...texts);
+    expect(table.status).toBe(0);
+    const [header, first, , total] = table.stdout.trimEnd().split('\n');
+    expect(header).toMatch(/loss \(nats\/word\)\s+bits\/word\s+perplexity\s+predictions\s+ln P\(text\)\s+P\(text\)$/);
+    expect(first).toMatch(/^text 1 .* 7 +-\d+\.\d\d +\d\.\de-\d+$/);
+    expect(total).toMatch(/^total .* 14 +— +—$/);
+    expect(table.stderr).toMatch(/^rnn: warning: text 2 has 1 word outside the vocabulary of .*; they read as <UNK>\n$/);
+
+    const json = await rnn('eval', 'perplexity', '--checkpoint', ckpt, ...texts, '--json');
+    const rows = json.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, number>);
+    for (const row of rows.slice(0, 2)) {
+      expect(Object.keys(row)).toEqual(['name', 'loss', 'bpc', 'perplexity', 'tokens', 'logProb']);
+      expect(row['tokens']).toBe(7);
+      expect(row['logProb']).toBeCloseTo(-row['loss']! * row['tokens']!, 9);
+    }
+    expect(rows[2]!['logProb']).toBeCloseTo(rows[0]!['logProb']! + rows[1]!['logProb']!, 9);
+
+    const validation = await rnn('eval', 'perplexity', '--checkpoint', ckpt);
+    expect(validation.status).toBe(0);
+    expect(validation.stdout).toMatch(/\nvalidation .* — +—\n$/);
+  });
+});
+
+describe('rnn train --resume at the word level (built CLI)', () => {
+  it('goes on exactly where it stopped: 20 steps then 10 more give the weights of 30 in one run', async () => {
+    const resumed = await rnn('train', '--resume', run, '--max-steps', '30', '--out', at('resumed'));
+    expect(resumed.status).toBe(0);
+    expect(resumed.stderr).toMatch(/^resuming .*latest\.json at step 20: gru 1x16 .* word vocabulary 500\n/);
+    const whole = await rnn('train', corpus, '--level', 'word', '--vocab-size', '500', ...TINY, '--max-steps', '30', '--out', at('whole'));
+    expect(whole.status).toBe(0);
+    const [a, b] = [at('resumed'), at('whole')].map((folder) => loadCheckpoint(join(folder, 'latest.json')));
+    expect(a!.training.step).toBe(30);
+    expect(a!.config.training).toMatchObject({ level: 'word', vocabSize: 500 });
+    expect(a!.vocab).toEqual(b!.vocab);
+    expect(a!.weights).toEqual(b!.weights);
+  });
+});
+
+describe('word-level bad input', () => {
+  const cases: [string, () => string[], RegExp][] = [
+    ['--level on resume against the checkpoint\'s', () => ['train', '--resume', run, '--level', 'char', '--max-steps', '40'],
+      /^rnn: --level char contradicts .*latest\.json, which was trained with --level word: leave it out to resume, or start a new run without --resume$/],
+    ['--vocab-size on resume against the checkpoint\'s', () => ['train', '--resume', run, '--vocab-size', '600', '--max-steps', '40'],
+      /^rnn: --vocab-size 600 contradicts .*latest\.json, which was trained with --vocab-size 500/],
+    ['an unknown --level', () => ['train', corpus, '--level', 'words', '--out', at('bad1')], /^rnn: --level must be char or word \(got words\)$/],
+    ['--vocab-size below 3', () => ['train', corpus, '--level', 'word', '--vocab-size', '2', '--out', at('bad2')],
+      /^rnn: --vocab-size must be an integer of at least 3 \(<EOS>, <UNK> and one token\) \(got 2\)$/],
+    ['--vocab-size at the character level', () => ['train', corpus, '--vocab-size', '100', '--out', at('bad3')],
+      /^rnn: --vocab-size applies to --level word only: a character-level vocabulary holds every character the training text has/],
+    ['a corpus with no words', () => {
+      writeFileSync(at('blank.txt'), ' \n\n\t\n');
+      return ['train', at('blank.txt'), '--level', 'word', '--out', at('bad4')];
+    }, /^rnn: corpus has no words: .*blank\.txt holds only white space$/],
+    ['a --min-count no token reaches', () => ['train', corpus, '--level', 'word', '--min-count', '100000', '--out', at('bad5')],
+      /^rnn: no token of the training text is seen 100000 times or more, so every one would read as <UNK>: lower --min-count$/],
+    ['an unknown --unk', () => ['sample', '--checkpoint', join(run, 'latest.json'), '--unk', 'hide'], /^rnn: --unk must be resample or show \(got hide\)$/],
+  ];
+
+  it.each(cases)('%s: one line on stderr, no stack, non-zero exit, the run untouched', async (_, args, message) => {
+    const before = readFileSync(join(run, 'latest.json'));
+    const result = await rnn(...args());
+    expect(result.status).not.toBe(0);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/^rnn: [^\n]*\n$/);
+    expect(result.stderr).not.toMatch(/ {4}at /);
+    expect(result.stderr.trimEnd()).toMatch(message);
+    expect(readFileSync(join(run, 'latest.json')).equals(before)).toBe(true);
+    for (const out of ['bad1', 'bad2', 'bad3', 'bad4', 'bad5']) expect(existsSync(at(out))).toBe(false);
+  });
+
+  it('warns, and uses what there is, when --vocab-size asks for more tokens than the text has', async () => {
+    const result = await rnn('train', corpus, '--level', 'word', '--vocab-size', '1000000', ...TINY, '--max-steps', '1', '--out', at('big'));
+    expect(result.status).toBe(0);
+    const warning = /\nwarning: --vocab-size 1000000 is more than the training text offers \(([\d,]+) distinct tokens\): using what there is, a vocabulary of ([\d,]+)\n/
+      .exec(result.stderr);
+    expect(warning).not.toBeNull();
+    const size = Number(warning![2]!.replace(/,/g, ''));
+    expect(size).toBe(Number(warning![1]!.replace(/,/g, '')) + 2);
+    expect(loadCheckpoint(join(at('big'), 'latest.json')).vocab).toHaveLength(size);
+  });
+});
