@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import type { ModelConfig } from '../engine/config.js';
+import { type ModelConfig, gateCount } from '../engine/config.js';
 import { Arena } from '../engine/kernels/arena.js';
 import { createKernels, resolveKernels } from '../engine/kernels/index.js';
 import type { KernelsKind } from '../engine/kernels/kernels.js';
@@ -117,9 +117,25 @@ export async function createStepper(
   return InferencePool.start(config, params, workers, kernels);
 }
 
-/** Threads for a batch-1 step by default: every core, leaving each at least 8 hidden units
- * (measured: 2 threads sample GRU 2×64 and 2×96 1.7–1.9× as fast as one; 16 threads still
- * beat 8 on LSTM 2×128, 8 units each). */
+/**
+ * Threads for a batch-1 step by default: one per MULTIPLY_ADDS_PER_THREAD of the step's
+ * work, at most every core, and at least 8 hidden units each. A step costs its threads L + 1
+ * barriers; with the WebAssembly kernels the step of a small model (LSTM 2×128: 0.2 M
+ * multiply-adds, about 5 µs) is over before threads that wait on each other gain anything,
+ * and on a busy machine a thread that waits for a descheduled one loses much more.
+ */
 export function defaultStepperWorkers(config: ModelConfig): number {
-  return Math.max(1, Math.min(availableParallelism(), Math.floor(config.hiddenSize / 8)));
+  const byWork = Math.floor(stepMultiplyAdds(config) / MULTIPLY_ADDS_PER_THREAD);
+  return Math.max(1, Math.min(availableParallelism(), Math.floor(config.hiddenSize / 8), byWork));
+}
+
+/** Work that pays for one more thread in a batch-1 step. */
+const MULTIPLY_ADDS_PER_THREAD = 1_000_000;
+
+/** Multiply-adds of one batch-1 step: every layer's input and recurrent products, and the head. */
+function stepMultiplyAdds(config: ModelConfig): number {
+  const { embedDim: E, hiddenSize: H, numLayers: L, vocabSize: V } = config, G = gateCount(config.cell) * H;
+  let total = V * H;
+  for (let k = 0; k < L; k++) total += G * ((k === 0 ? E : H) + H);
+  return total;
 }
