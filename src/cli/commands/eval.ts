@@ -52,7 +52,7 @@ export function register(program: Command): void {
     .option('--text <text>', 'a text to score (repeatable)', (value: string, previous: string[]) => [...previous, value], [])
     .option('--json', 'one JSON object per line: {"name","loss","bpc","perplexity","tokens","logProb"} (bpc: bits per token)')
     .option('--kernels <kind>', KERNELS_HELP)
-    .option('--workers <n>', 'threads: they share the validation split\'s rows (default: every core), or each step of a text (default: every core, at least 8 hidden units each)')
+    .option('--workers <n>', 'threads: they share the validation split\'s rows (default: every core), or each step of a text (default: one per million multiply-adds of a step)')
     .addHelpText(
       'after',
       '\nExamples:\n' +

@@ -51,7 +51,7 @@ export function register(program: Command): void {
     .option('--seed <n>', `random seed, 0..${MAX_SEED} (default: a random one)`)
     .option('--stop-at-eos', 'stop when the model ends the document (<EOS>; with --docs sentence, the sentence)')
     .option('--unk <mode>', 'resample: <UNK> is never drawn; show: it may be, and prints as <UNK> (default resample)')
-    .option('--workers <n>', 'threads that share each step (default: every core, at least 8 hidden units each)')
+    .option('--workers <n>', 'threads that share each step (default: one per million multiply-adds of a step, at most every core)')
     .option('--kernels <kind>', KERNELS_HELP)
     .option('--beam <n>', 'beam search: the most probable continuation a beam of n hypotheses finds, instead of drawing at random')
     .option('--length-penalty <a>', 'with --beam and --stop-at-eos: rank hypotheses by log-probability / tokens^a, so short ones are not preferred for their length (default 0)')
