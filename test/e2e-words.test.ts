@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { WORD_RULE_VERSION } from '../src/text/words.js';
+import { expectOneLineError } from './helpers/cli.js';
 
 /**
  * The word level through the built CLI (`npm test` builds first): train → info → sample → eval
@@ -142,12 +143,7 @@ describe('word-level bad input', () => {
 
   it.each(cases)('%s: one line on stderr, no stack, non-zero exit, the run untouched', async (_, args, message) => {
     const before = readFileSync(join(run, 'latest.json'));
-    const result = await rnn(...args());
-    expect(result.status).not.toBe(0);
-    expect(result.stdout).toBe('');
-    expect(result.stderr).toMatch(/^rnn: [^\n]*\n$/);
-    expect(result.stderr).not.toMatch(/ {4}at /);
-    expect(result.stderr.trimEnd()).toMatch(message);
+    expectOneLineError(await rnn(...args()), message);
     expect(readFileSync(join(run, 'latest.json')).equals(before)).toBe(true);
     for (const out of ['bad1', 'bad2', 'bad3', 'bad4', 'bad5']) expect(existsSync(at(out))).toBe(false);
   });

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 
 /** The built CLI (`node bin/rnn.js`, over dist/) as a subprocess: `npm test` builds first. */
 export const ROOT = join(import.meta.dirname, '..', '..');
@@ -22,4 +23,13 @@ export function rnnIn(cwd: string, args: string[], env: Record<string, string | 
         else resolve({ status: error ? (error.code as number) : 0, stdout, stderr });
       });
   });
+}
+
+/** What every refused command must show: a non-zero exit, nothing on stdout, one `rnn: …` line on stderr and no stack. */
+export function expectOneLineError(result: Run, message: RegExp): void {
+  expect(result.status).not.toBe(0);
+  expect(result.stdout).toBe('');
+  expect(result.stderr).toMatch(/^rnn: [^\n]*\n$/);
+  expect(result.stderr).not.toMatch(/ {4}at /);
+  expect(result.stderr.trimEnd()).toMatch(message);
 }
