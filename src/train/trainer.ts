@@ -120,7 +120,9 @@ class Run {
     });
     const stepSettings: StepSettings = { lr: settings.lr, clip: settings.clip, clipValue: settings.clipValue };
     const charsPerStep = settings.batch * settings.seqLen;
-    let speed = 0; // chars/s, smoothed
+    // chars/s, the mean of the steps timed so far, then smoothed; a run's first step (the JIT
+    // and the kernels warming up) is left out, so one slow step cannot end a --time run early
+    let speed = 0, timed = -1;
     let reason: StopReason;
     for (;;) {
       if (signal?.aborted) { reason = 'interrupted'; break; }
@@ -139,7 +141,7 @@ class Run {
       const dropoutSeed = settings.dropout > 0 ? stepSeed(settings.seed, progress.step, DROPOUT_STREAM) : null;
       const { loss, gradNorm } = engine.trainStep(stepSettings, dropoutSeed);
       const rate = charsPerStep / Math.max(1e-6, (performance.now() - t0) / 1000);
-      speed = speed === 0 ? rate : 0.9 * speed + 0.1 * rate;
+      if (++timed > 0) speed += Math.max(0.1, 1 / timed) * (rate - speed);
 
       progress.step++;
       progress.charsSeen += charsPerStep;
@@ -150,8 +152,8 @@ class Run {
       progress.smoothedLoss = progress.smoothedLoss === null ? loss : (1 - SMOOTHING) * progress.smoothedLoss + SMOOTHING * loss;
       this.emit({
         event: 'step', step: progress.step, epoch: this.epochs(), loss, smoothedLoss: progress.smoothedLoss,
-        valLoss: this.valLoss, lr: stepSettings.lr, gradNorm, charsPerSecond: speed, elapsedSeconds: this.elapsed(),
-        etaSeconds: this.eta(speed / charsPerStep), totalSteps,
+        valLoss: this.valLoss, lr: stepSettings.lr, gradNorm, charsPerSecond: speed || rate, elapsedSeconds: this.elapsed(),
+        etaSeconds: this.eta((speed || rate) / charsPerStep), totalSteps,
       });
       if (settings.evalEvery > 0 && progress.step % settings.evalEvery === 0 && !this.closingSoon(speed)) await this.evaluateAndSave();
       await new Promise(setImmediate); // let signal handlers run
