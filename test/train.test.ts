@@ -95,7 +95,7 @@ describe('train', () => {
     expect(perEpoch).toBeGreaterThan(stopAt);
     expect(perEpoch).toBeLessThan(120);
     // lr · lrDecay^epoch: epoch 0 for the first perEpoch steps, 1 after
-    const lr = options.lr ?? TRAIN_DEFAULTS.lr, decay = options.lrDecay ?? 1;
+    const lr = options.lr ?? TRAIN_DEFAULTS.lr, decay = options.lrDecay ?? TRAIN_DEFAULTS.lrDecay;
     expect(whole.steps.map((e) => e.lr)).toEqual(whole.steps.map((e) => (e.step <= perEpoch ? lr : lr * decay)));
   });
 

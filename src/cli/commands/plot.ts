@@ -25,7 +25,7 @@ export function register(program: Command): void {
     .addHelpText(
       'after',
       '\nExamples:\n' +
-        '  rnn plot checkpoints/tinyshakespeare-gru-2x96-20261201-040000/ --out loss.svg\n' +
+        '  rnn plot checkpoints/tinyshakespeare-gru-2x192-20261201-040000/ --out loss.svg\n' +
         '  rnn plot runs/gru/ runs/lstm/best.json --out compare.svg --title "GRU against LSTM"',
     )
     .action((checkpoints: string[], flags: PlotFlags) => {
