@@ -27,7 +27,7 @@ export interface SampleOptions {
 }
 
 /** How a drawn `<EOS>` is written when sampling goes on past it: a line break, so documents come out on their own lines. */
-const EOS_TEXT = '\n';
+export const EOS_TEXT = '\n';
 
 /**
  * Generates text from the model (docs/text.md): reads `<EOS>` and then the prime from a zero
@@ -35,6 +35,20 @@ const EOS_TEXT = '\n';
  * before drawing, and argmax skips it). Returns the generated text without the prime.
  */
 export function sampleText(opts: SampleOptions): string {
+  const drawn: number[] = [];
+  const tokens = opts.vocab.tokens, onText = opts.onText;
+  for (const id of sampleTokens(opts)) {
+    drawn.push(id);
+    onText?.(id === EOS ? EOS_TEXT : tokens[id]!);
+  }
+  return opts.vocab.decode(Int32Array.from(drawn), { eos: EOS_TEXT });
+}
+
+/**
+ * The token ids `sampleText` draws, one at a time as they are drawn, holding none of them: a
+ * sample of any length in constant memory, which the caller may stop at any point.
+ */
+export function* sampleTokens(opts: SampleOptions): Generator<number, void, undefined> {
   const { config, params, vocab, length, temperature, seed } = opts;
   checkSampleOptions(opts);
   vocab.checkModelSize(config.vocabSize);
@@ -42,21 +56,18 @@ export function sampleText(opts: SampleOptions): string {
   stepper.reset();
   const sampler = new TokenSampler(config.vocabSize, temperature, opts.topK ?? null, opts.topP ?? null);
   const rng = new Rng(seed);
-  const drawn = new Int32Array(length);
-  let count = 0;
 
   stepper.advance(EOS);
   if (opts.prime) for (const id of vocab.encode(opts.prime)) stepper.advance(id);
 
-  const tokens = vocab.tokens, onText = opts.onText, stopAtEos = opts.stopAtEos === true;
-  while (count < length) {
+  const stopAtEos = opts.stopAtEos === true;
+  for (let count = 0; count < length; ) {
     const id = sampler.draw(stepper.logits, rng);
-    if (id === EOS && stopAtEos) break;
-    drawn[count++] = id;
-    onText?.(id === EOS ? EOS_TEXT : tokens[id]!);
+    if (id === EOS && stopAtEos) return;
+    count++;
+    yield id;
     if (count < length) stepper.advance(id);
   }
-  return vocab.decode(drawn.subarray(0, count), { eos: EOS_TEXT });
 }
 
 function checkSampleOptions(opts: SampleOptions): void {

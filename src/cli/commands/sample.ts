@@ -3,12 +3,14 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { resolveCheckpointPath } from '../../checkpoint/find.js';
 import { loadModel } from '../../checkpoint/load.js';
-import { sampleText } from '../../generate/sample.js';
+import { EOS_TEXT, sampleTokens } from '../../generate/sample.js';
 import { SeedSchema, SettingError, numeric, parseSettings } from '../../input/settings.js';
 import { createStepper, defaultStepperWorkers } from '../../parallel/inference.js';
 import { readTextFile } from '../../text/corpus.js';
+import { EOS } from '../../text/vocab.js';
 import { warnUnknownCharacters } from '../errors.js';
 import { positiveIntegerFlag } from '../flags.js';
+import { stdoutClosed, writeStdout } from '../pipes.js';
 
 const MAX_SEED = 0xffffffff;
 
@@ -64,29 +66,26 @@ async function runSample(flags: z.output<typeof SampleFlagsSchema>): Promise<voi
   warnUnknownCharacters(vocab, path, flags.primeFile ?? '--prime', prime, 'the model reads them as <UNK>');
 
   const out = process.stdout;
-  // A reader that closes the pipe early (`| head`) has all it wants.
-  out.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(0);
-    throw error;
-  });
   out.write(prime);
   const workers = flags.workers ?? defaultStepperWorkers(config);
   const stepper = await createStepper(config, params, workers);
-  // Stream in pieces: one write per character would cost more than drawing it.
+  // Stream in pieces (one write per character would cost more than drawing it), each handed
+  // over before drawing on, so that a reader that goes (`| head`) stops the drawing at once.
   let pending = '', flushedAt = performance.now();
   try {
-    sampleText({
-      config, params, vocab, length, temperature, topK, topP, prime, seed, stepper,
-      stopAtEos: flags.stopAtEos === true,
-      onText: (chunk) => {
-        pending += chunk;
-        if (pending.length >= 256 || performance.now() - flushedAt > 50) {
-          out.write(pending);
-          pending = '';
-          flushedAt = performance.now();
-        }
-      },
+    const tokens = vocab.tokens;
+    const draws = sampleTokens({
+      config, params, vocab, length, temperature, topK, topP, prime, seed, stepper, stopAtEos: flags.stopAtEos === true,
     });
+    for (const id of draws) {
+      pending += id === EOS ? EOS_TEXT : tokens[id]!;
+      if (pending.length >= 256 || performance.now() - flushedAt > 50) {
+        await writeStdout(pending);
+        if (stdoutClosed()) return;
+        pending = '';
+        flushedAt = performance.now();
+      }
+    }
   } finally {
     await stepper.close();
   }
