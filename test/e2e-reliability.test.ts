@@ -326,6 +326,25 @@ describe('7. size limits found before the first step', () => {
   });
 });
 
+describe('7. big models leave as safetensors', () => {
+  it('exports the weights as .safetensors and imports them back to the same model', async () => {
+    const out = await savedRun('to-export', 20);
+    const file = at('model.safetensors');
+    const exported = await rnn(['export', join(out, 'latest.json'), '--format', 'safetensors', '--out', file]);
+    expect(exported.code).toBe(0);
+    const bytes = readFileSync(file);
+    const headerLength = Number(bytes.readBigUInt64LE(0));
+    const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString('utf8')) as Record<string, { dtype: string }>;
+    expect(header['head.bias']!.dtype).toBe('F32');
+    const imported = await rnn(['import', file, '--out', at('from-safetensors.json')]);
+    expect(imported.code).toBe(0);
+    const original = loadCheckpoint(join(out, 'latest.json')), back = loadCheckpoint(at('from-safetensors.json'));
+    expect(back.weights).toEqual(original.weights);
+    expect(back.vocab).toEqual(original.vocab);
+    expect(back.config.model).toEqual(original.config.model);
+  });
+});
+
 describe('8. smaller losses', () => {
   it('removes the temp file of a save killed mid-write at the next save', async () => {
     const out = await savedRun('crashed-save', 20);

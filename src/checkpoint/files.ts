@@ -24,11 +24,11 @@ export function readJsonFile(path: string, what: string): unknown {
 }
 
 /**
- * Writes `text` to a temp file beside `path`, flushes it to disk and renames it over `path`,
+ * Writes `text` (or bytes) to a temp file beside `path`, flushes it to disk and renames it over `path`,
  * so readers (and a crash) see either the previous file or the new one. `what` names the
  * file in the one-line error.
  */
-export function writeFileAtomic(path: string, text: string, what = ''): void {
+export function writeFileAtomic(path: string, text: string | Uint8Array, what = ''): void {
   const dir = dirname(path);
   const temp = `${path}.tmp-${process.pid}`;
   let fd: number | null = null;

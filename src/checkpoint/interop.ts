@@ -9,16 +9,18 @@ export const INTEROP_FORMAT = 'rnn-state/1';
 
 const dimension = z.int().positive();
 
+const InteropConfigSchema = z.object({
+  cell: z.enum(CELL_KINDS),
+  vocab_size: z.int().min(2),
+  embed_dim: dimension,
+  hidden_size: dimension,
+  num_layers: dimension,
+  dropout: z.number().min(0).lt(1).optional(),
+});
+
 const InteropStateSchema = z.object({
   format: z.literal(INTEROP_FORMAT),
-  config: z.object({
-    cell: z.enum(CELL_KINDS),
-    vocab_size: z.int().min(2),
-    embed_dim: dimension,
-    hidden_size: dimension,
-    num_layers: dimension,
-    dropout: z.number().min(0).lt(1).optional(),
-  }),
+  config: InteropConfigSchema,
   vocab: z.array(z.string()),
   tensors: z.record(
     z.string(),
@@ -53,17 +55,35 @@ export function toInteropState(config: ModelConfig, vocab: string[], params: Flo
     if (bad >= 0) throw new RangeError(`${spec.name}[${bad}] is ${data[bad]}: JSON cannot hold it`);
     tensors[spec.name] = { shape: [...spec.shape], data };
   }
+  return { format: INTEROP_FORMAT, config: interopConfig(config), vocab: [...vocab], tensors };
+}
+
+/** A model config as rnn-state/1 writes it (PyTorch's names). */
+export function interopConfig(config: ModelConfig): InteropState['config'] {
   return {
-    format: INTEROP_FORMAT,
-    config: {
-      cell: config.cell,
-      vocab_size: config.vocabSize,
-      embed_dim: config.embedDim,
-      hidden_size: config.hiddenSize,
-      num_layers: config.numLayers,
-    },
-    vocab: [...vocab],
-    tensors,
+    cell: config.cell,
+    vocab_size: config.vocabSize,
+    embed_dim: config.embedDim,
+    hidden_size: config.hiddenSize,
+    num_layers: config.numLayers,
+  };
+}
+
+/** An rnn-state/1 config (e.g. safetensors metadata) validated and read as a model config; messages name `source`. */
+export function interopModelConfig(json: unknown, source: string): ModelConfig {
+  const parsed = InteropConfigSchema.safeParse(json, { reportInput: true });
+  if (!parsed.success) throw new CheckpointError(zodErrorMessage(source, parsed.error));
+  return modelConfigOf(parsed.data);
+}
+
+function modelConfigOf(config: InteropState['config']): ModelConfig {
+  return {
+    cell: config.cell,
+    vocabSize: config.vocab_size,
+    embedDim: config.embed_dim,
+    hiddenSize: config.hidden_size,
+    numLayers: config.num_layers,
+    dropout: config.dropout ?? 0,
   };
 }
 
@@ -74,14 +94,7 @@ export function fromInteropState(json: unknown, source: string): ModelState {
   if (!parsed.success) throw new CheckpointError(zodErrorMessage(source, parsed.error));
   const state = parsed.data;
 
-  const config: ModelConfig = {
-    cell: state.config.cell,
-    vocabSize: state.config.vocab_size,
-    embedDim: state.config.embed_dim,
-    hiddenSize: state.config.hidden_size,
-    numLayers: state.config.num_layers,
-    dropout: state.config.dropout ?? 0,
-  };
+  const config = modelConfigOf(state.config);
   checkVocab(state.vocab, config.vocabSize, source, 'vocab', 'config.vocab_size');
 
   const layout = paramLayout(config);
