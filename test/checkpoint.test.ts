@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type Checkpoint, loadCheckpoint, modelFromCheckpoint, saveCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { CheckpointError } from '../src/checkpoint/errors.js';
+import { WEIGHT_LIMIT, contentChecksum } from '../src/checkpoint/integrity.js';
 import { latestCheckpoint } from '../src/checkpoint/find.js';
 import { decodeTensors, encodeTensors } from '../src/checkpoint/tensors.js';
 import { type InteropState, fromInteropState, toInteropState } from '../src/checkpoint/interop.js';
@@ -30,20 +31,28 @@ const EDGE_FLOATS = [
 
 /** Random float32 bit patterns, preceded by the edge cases: no NaN, and no infinities if `finite`. */
 function randomFloats(n: number, seed: number, finite = false): Float32Array {
+  return randomFloatsWhere(n, seed, (x) => finite ? Number.isFinite(x) : !Number.isNaN(x));
+}
+
+/** Random float32 bit patterns for which `keep` holds, preceded by the edge cases that pass it. */
+function randomFloatsWhere(n: number, seed: number, keep: (x: number) => boolean): Float32Array {
   const out = new Float32Array(n);
   const bits = new Uint32Array(out.buffer);
   const rng = new Rng(seed);
-  const edges = EDGE_FLOATS.filter((x) => !finite || Number.isFinite(x));
+  const edges = EDGE_FLOATS.filter(keep);
   edges.forEach((x, i) => {
     if (i < n) out[i] = x;
   });
   for (let i = edges.length; i < n; i++) {
-    let u = rng.nextUint32();
-    while (((u >>> 23) & 0xff) === 0xff && (finite || (u & 0x7fffff) !== 0)) u = rng.nextUint32();
-    bits[i] = u;
+    do bits[i] = rng.nextUint32(); while (!keep(out[i]!));
   }
   return out;
 }
+
+/** Values a checkpoint may hold (integrity.ts): weights within ±WEIGHT_LIMIT, finite moments, second moments >= 0. */
+const weightFloats = (n: number, seed: number) => randomFloatsWhere(n, seed, (x) => Math.abs(x) <= WEIGHT_LIMIT);
+const momentFloats = (n: number, seed: number) => randomFloatsWhere(n, seed, Number.isFinite);
+const squareFloats = (n: number, seed: number) => randomFloatsWhere(n, seed, (x) => Number.isFinite(x) && x >= 0);
 
 function bitsOf(values: Float32Array): number[] {
   return Array.from(new Uint32Array(values.buffer, values.byteOffset, values.length));
@@ -63,11 +72,11 @@ function sampleCheckpoint(config: ModelConfig = LSTM, vocab: string[] = VOCAB, s
       },
     },
     vocab,
-    weights: encodeTensors(layout, randomFloats(layout.total, seed)),
+    weights: encodeTensors(layout, weightFloats(layout.total, seed)),
     optimizer: {
       kind: 'adam', step: 200, beta1: 0.9, beta2: 0.999, eps: 1e-8,
-      m: encodeTensors(layout, randomFloats(layout.total, seed + 1)),
-      v: encodeTensors(layout, randomFloats(layout.total, seed + 2)),
+      m: encodeTensors(layout, momentFloats(layout.total, seed + 1)),
+      v: encodeTensors(layout, squareFloats(layout.total, seed + 2)),
     },
     training: {
       step: 200, epoch: 1, cursor: 17, lr: 1.9e-3, rng: [1, 2, 0xffffffff, 0], bestValLoss: 1.75,
@@ -143,16 +152,16 @@ describe('saveCheckpoint / loadCheckpoint', () => {
     const path = join(dir, 'nested', 'run', 'step-200.json');
     saveCheckpoint(path, ckpt);
     const loaded = loadCheckpoint(path);
-    expect(loaded).toEqual(ckpt);
+    expect(loaded).toEqual({ ...ckpt, sha256: contentChecksum(ckpt) });
     expect(readFileSync(path, 'utf8').startsWith('{"format":"rnn-checkpoint/1"')).toBe(true);
 
     const layout = paramLayout(LSTM);
     const model = modelFromCheckpoint(loaded, path);
     expect(model.config).toEqual(LSTM);
     expect(model.vocab).toEqual(VOCAB);
-    expect(bitsOf(model.params)).toEqual(bitsOf(randomFloats(layout.total, 1)));
+    expect(bitsOf(model.params)).toEqual(bitsOf(weightFloats(layout.total, 1)));
     const m = loaded.optimizer.m;
-    expect(m && bitsOf(decodeTensors(layout, m, path, 'optimizer.m'))).toEqual(bitsOf(randomFloats(layout.total, 2)));
+    expect(m && bitsOf(decodeTensors(layout, m, path, 'optimizer.m'))).toEqual(bitsOf(momentFloats(layout.total, 2)));
   });
 
   it('leaves no temp file after a successful save', () => {

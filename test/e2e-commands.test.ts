@@ -246,7 +246,7 @@ describe('bad input', () => {
     /^rnn: .*wrapped\.json: state: vocab/],
     ['import over an existing file', () => ['import', at('state.json'), '--out', ckpt], /^rnn: .*ckpt\.json already exists: pass --force to replace it$/],
     ['export over the checkpoint', () => ['export', ckpt, '--out', ckpt], /^rnn: --out .*ckpt\.json is the checkpoint itself/],
-    ['an unknown export format', () => ['export', ckpt, '--format', 'onnx', '--out', at('o.json')], /^rnn: --format must be one of torch \(got onnx\)$/],
+    ['an unknown export format', () => ['export', ckpt, '--format', 'onnx', '--out', at('o.json')], /^rnn: --format must be one of torch, safetensors \(got onnx\)$/],
     ['a missing --out', () => ['import', at('state.json')], /^rnn: error: required option '--out <file>' not specified$/],
   ];
 

@@ -1,15 +1,18 @@
 import { z } from 'zod';
-import { CELL_KINDS, type ModelConfig } from '../engine/config.js';
+import { CELL_KINDS } from '../engine/config.js';
 import { OPTIMIZER_KINDS } from '../engine/optim.js';
-import { type ParamLayout, paramLayout, tensorLayout } from '../engine/params.js';
+import { paramLayout } from '../engine/params.js';
 import { zodErrorMessage } from '../input/issues.js';
 import { DOCS_MODES } from '../text/corpus.js';
 import { TEXT_LEVELS, type TextLevel, Vocabulary } from '../text/vocab.js';
 import { CheckpointError, checkFormat } from './errors.js';
 import { readJsonFile, writeFileAtomic } from './files.js';
 import { INTEROP_FORMAT, type ModelState } from './interop.js';
-import { EncodedTensorsSchema, checkTensors, decodeTensors } from './tensors.js';
+import { checkMeaning, contentChecksum } from './integrity.js';
+import { EncodedTensorsSchema, carriedStateLayout, checkTensors, decodeTensors } from './tensors.js';
 import { checkVocab, checkWordRule } from './vocab.js';
+
+export { carriedStateLayout } from './tensors.js';
 
 export const CHECKPOINT_FORMAT = 'rnn-checkpoint/1';
 
@@ -74,7 +77,7 @@ const TrainingStateSchema = z.object({
   cursor: count,
   lr: z.number().nonnegative(),
   rng: z.tuple([uint32, uint32, uint32, uint32]),
-  bestValLoss: z.number().nullable(),
+  bestValLoss: z.number().nonnegative().nullable(),
   charsSeen: count,
   elapsedSeconds: z.number().nonnegative(),
   /**
@@ -83,15 +86,15 @@ const TrainingStateSchema = z.object({
    */
   carried: EncodedTensorsSchema.nullable().optional(),
   /** The exponential moving average of the step losses that progress reports. */
-  smoothedLoss: z.number().nullable().optional(),
+  smoothedLoss: z.number().nonnegative().nullable().optional(),
 });
 
 const HistoryEntrySchema = z.object({
   step: count,
   epoch: count,
   charsSeen: count,
-  trainLoss: z.number(),
-  valLoss: z.number().nullable(),
+  trainLoss: z.number().nonnegative(),
+  valLoss: z.number().nonnegative().nullable(),
   lr: z.number().nonnegative(),
   seconds: z.number().nonnegative(),
 });
@@ -117,6 +120,8 @@ const CheckpointSchema = z.object({
   training: TrainingStateSchema,
   history: z.array(HistoryEntrySchema),
   corpus: CorpusInfoSchema.nullable(),
+  /** SHA-256 of everything else (integrity.ts): written since it was introduced, checked when present. */
+  sha256: sha256.optional(),
 });
 
 export type Checkpoint = z.infer<typeof CheckpointSchema>;
@@ -129,8 +134,9 @@ export function recordedLevel(training: Pick<TrainingConfig, 'level'>): TextLeve
 }
 
 /**
- * The checks a schema cannot express: vocabulary and tensors agree with the model config, and
- * a word-level vocabulary was made under the tokenizer rules this code has.
+ * The checks a schema cannot express: vocabulary and tensors agree with the model config, a
+ * word-level vocabulary was made under the tokenizer rules this code has, and every field
+ * means what it says.
  */
 function checkConsistency(ckpt: Checkpoint, source: string): void {
   const model = ckpt.config.model;
@@ -148,12 +154,7 @@ function checkConsistency(ckpt: Checkpoint, source: string): void {
   }
   const carried = ckpt.training.carried;
   if (carried) checkTensors(carriedStateLayout(model, ckpt.config.training.batchSize), carried, source, 'training.carried');
-}
-
-/** The layout of the carried training state: `h` [L, B, H], and `c` [L, B, H] for an LSTM. */
-export function carriedStateLayout(model: ModelConfig, batchSize: number): ParamLayout {
-  const shape = [model.numLayers, batchSize, model.hiddenSize];
-  return tensorLayout(model.cell === 'lstm' ? [['h', shape], ['c', shape]] : [['h', shape]]);
+  checkMeaning(ckpt, source);
 }
 
 /** Validates a parsed JSON value as a checkpoint; messages name `source` and the field. */
@@ -176,7 +177,8 @@ export function loadCheckpoint(path: string): Checkpoint {
  * order, `format` first.
  */
 export function saveCheckpoint(path: string, checkpoint: Checkpoint): void {
-  const valid = parseCheckpoint(checkpoint, path);
+  const { sha256: _, ...content } = parseCheckpoint(checkpoint, path);
+  const valid = { ...content, sha256: contentChecksum(content) };
   writeFileAtomic(path, `${JSON.stringify(valid)}\n`, 'checkpoint ');
 }
 

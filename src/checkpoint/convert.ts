@@ -1,4 +1,4 @@
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ADAM_DEFAULTS } from '../engine/optim.js';
 import { paramLayout } from '../engine/params.js';
@@ -9,15 +9,24 @@ import { CheckpointError, shortMessage } from './errors.js';
 import { readJsonFile, writeFileAtomic } from './files.js';
 import { INTEROP_FORMAT, type ModelState, fromInteropState, toInteropState } from './interop.js';
 import { type LoadedModel, loadModel } from './load.js';
+import { fromSafetensors, toSafetensors } from './safetensors.js';
 import { defaultSettings, trainingConfig } from './settings.js';
 import { encodeTensors } from './tensors.js';
 
-/** Writes a checkpoint's model as `rnn-state/1` JSON to `outPath` (atomically; an existing file is replaced). */
-export function exportState(checkpointPath: string, outPath: string): LoadedModel {
+/** What `rnn export` writes: rnn-state/1 JSON (`torch`), or a `.safetensors` file of the weights. */
+export type ExportFormat = 'torch' | 'safetensors';
+
+/** Writes a checkpoint's model as `rnn-state/1` JSON or safetensors to `outPath` (atomically; an existing file is replaced). */
+export function exportState(checkpointPath: string, outPath: string, format: ExportFormat = 'torch'): LoadedModel {
   if (samePath(checkpointPath, outPath)) {
     throw new SettingError('out', outPath, (name) => `${name('out')} ${outPath} is the checkpoint itself: choose another file for the export`);
   }
   const model = loadModel(checkpointPath);
+  if (format === 'safetensors') {
+    const state = { config: model.config, vocab: model.checkpoint.vocab, level: model.vocab.level, params: model.params };
+    writeFileAtomic(outPath, toSafetensors(state));
+    return model;
+  }
   let text: string;
   try {
     text = `${JSON.stringify(toInteropState(model.config, model.checkpoint.vocab, model.params, model.vocab.level))}\n`;
@@ -28,11 +37,14 @@ export function exportState(checkpointPath: string, outPath: string): LoadedMode
   return model;
 }
 
+const SAFETENSORS_EXTENSION = '.safetensors';
+
 /**
- * Reads an `rnn-state/1` file, or a fixture that wraps one in its `state` field (as
+ * Reads a `.safetensors` file (by its name), an `rnn-state/1` file, or a fixture that wraps one in its `state` field (as
  * test/fixtures/eval/*.json do, beside the cases they score).
  */
 function readInteropFile(path: string): ModelState {
+  if (path.toLowerCase().endsWith(SAFETENSORS_EXTENSION)) return fromSafetensors(readBinaryFile(path), path);
   const json = readJsonFile(path, 'interop file');
   if (isObject(json) && json['format'] === undefined && isObject(json['state']) && json['state']['format'] === INTEROP_FORMAT) {
     return fromInteropState(json['state'], `${path}: state`);
@@ -78,6 +90,16 @@ export function importState(statePath: string, outPath: string, command: string[
   const checkpoint = importedCheckpoint(state, command);
   saveCheckpoint(outPath, checkpoint);
   return checkpoint;
+}
+
+function readBinaryFile(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new CheckpointError(`safetensors file not found: ${path}`);
+    throw new CheckpointError(`cannot read safetensors file ${path}: ${shortMessage(error)}`);
+  }
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -1,5 +1,5 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { CheckpointError, shortMessage } from './errors.js';
 
 /**
@@ -24,16 +24,17 @@ export function readJsonFile(path: string, what: string): unknown {
 }
 
 /**
- * Writes `text` to a temp file beside `path`, flushes it to disk and renames it over `path`,
+ * Writes `text` (or bytes) to a temp file beside `path`, flushes it to disk and renames it over `path`,
  * so readers (and a crash) see either the previous file or the new one. `what` names the
  * file in the one-line error.
  */
-export function writeFileAtomic(path: string, text: string, what = ''): void {
+export function writeFileAtomic(path: string, text: string | Uint8Array, what = ''): void {
   const dir = dirname(path);
   const temp = `${path}.tmp-${process.pid}`;
   let fd: number | null = null;
   try {
     mkdirSync(dir, { recursive: true });
+    removeAbandonedTemps(path);
     fd = openSync(temp, 'w', 0o644);
     writeFileSync(fd, text);
     fsyncSync(fd);
@@ -56,6 +57,44 @@ export function writeFileAtomic(path: string, text: string, what = ''): void {
     throw new CheckpointError(`cannot write ${what}${path}: ${shortMessage(error)}`);
   }
   syncFolder(dir);
+}
+
+/** The temp-file name `writeFileAtomic` uses for `path`, and the writer's pid in one. */
+const TEMP_NAME = /^(.*)\.tmp-(\d+)$/;
+
+/**
+ * Removes the temp files of `path` that a writer killed mid-save left (its pid no longer runs
+ * here); a live writer's temp file is left alone.
+ */
+function removeAbandonedTemps(path: string): void {
+  const dir = dirname(path), name = basename(path);
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    const match = TEMP_NAME.exec(entry);
+    if (!match || match[1] !== name) continue;
+    const pid = Number(match[2]);
+    if (pid === process.pid || processIsRunning(pid)) continue;
+    try {
+      unlinkSync(join(dir, entry));
+    } catch {
+      /* removed by someone else */
+    }
+  }
+}
+
+/** Whether a process with this id exists here (`kill(pid, 0)`: ESRCH means none; EPERM, one we may not signal). */
+export function processIsRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
 }
 
 function syncFolder(dir: string): void {

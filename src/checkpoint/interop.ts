@@ -11,20 +11,22 @@ export const INTEROP_FORMAT = 'rnn-state/1';
 
 const dimension = z.int().positive();
 
+const InteropConfigSchema = z.object({
+  cell: z.enum(CELL_KINDS),
+  vocab_size: z.int().min(2),
+  embed_dim: dimension,
+  hidden_size: dimension,
+  num_layers: dimension,
+  dropout: z.number().min(0).lt(1).optional(),
+  /** What a token is; absent (a file from before the word level): 'char'. */
+  level: z.enum(TEXT_LEVELS).optional(),
+  /** Word level: the tokenizer rules' version (`WORD_RULE_VERSION`) the ids were made under. */
+  word_rule: z.int().positive().optional(),
+});
+
 const InteropStateSchema = z.object({
   format: z.literal(INTEROP_FORMAT),
-  config: z.object({
-    cell: z.enum(CELL_KINDS),
-    vocab_size: z.int().min(2),
-    embed_dim: dimension,
-    hidden_size: dimension,
-    num_layers: dimension,
-    dropout: z.number().min(0).lt(1).optional(),
-    /** What a token is; absent (a file from before the word level): 'char'. */
-    level: z.enum(TEXT_LEVELS).optional(),
-    /** Word level: the tokenizer rules' version (`WORD_RULE_VERSION`) the ids were made under. */
-    word_rule: z.int().positive().optional(),
-  }),
+  config: InteropConfigSchema,
   vocab: z.array(z.string()),
   tensors: z.record(
     z.string(),
@@ -61,19 +63,44 @@ export function toInteropState(config: ModelConfig, vocab: string[], params: Flo
     if (bad >= 0) throw new RangeError(`${spec.name}[${bad}] is ${data[bad]}: JSON cannot hold it`);
     tensors[spec.name] = { shape: [...spec.shape], data };
   }
+  return { format: INTEROP_FORMAT, config: interopConfig(config, level), vocab: [...vocab], tensors };
+}
+
+/** A model config as rnn-state/1 writes it (PyTorch's names); a character-level one as before the word level. */
+export function interopConfig(config: ModelConfig, level: TextLevel = 'char'): InteropState['config'] {
   return {
-    format: INTEROP_FORMAT,
+    cell: config.cell,
+    vocab_size: config.vocabSize,
+    embed_dim: config.embedDim,
+    hidden_size: config.hiddenSize,
+    num_layers: config.numLayers,
+    ...(level === 'word' && { level, word_rule: WORD_RULE_VERSION }),
+  };
+}
+
+/**
+ * An rnn-state/1 config (e.g. safetensors metadata) validated and read as a model config and
+ * its level, a word level's rules checked against this code's; messages name `source`.
+ */
+export function interopModelConfig(json: unknown, source: string): { config: ModelConfig; level: TextLevel } {
+  const parsed = InteropConfigSchema.safeParse(json, { reportInput: true });
+  if (!parsed.success) throw new CheckpointError(zodErrorMessage(source, parsed.error));
+  return modelConfigOf(parsed.data, source, 'word_rule');
+}
+
+function modelConfigOf(config: InteropState['config'], source: string, ruleField: string): { config: ModelConfig; level: TextLevel } {
+  const level = config.level ?? 'char';
+  if (level === 'word') checkWordRule(config.word_rule, source, ruleField);
+  return {
     config: {
       cell: config.cell,
-      vocab_size: config.vocabSize,
-      embed_dim: config.embedDim,
-      hidden_size: config.hiddenSize,
-      num_layers: config.numLayers,
-      // a character-level file is written as before the word level, which reads as 'char'
-      ...(level === 'word' && { level, word_rule: WORD_RULE_VERSION }),
+      vocabSize: config.vocab_size,
+      embedDim: config.embed_dim,
+      hiddenSize: config.hidden_size,
+      numLayers: config.num_layers,
+      dropout: config.dropout ?? 0,
     },
-    vocab: [...vocab],
-    tensors,
+    level,
   };
 }
 
@@ -84,16 +111,7 @@ export function fromInteropState(json: unknown, source: string): ModelState {
   if (!parsed.success) throw new CheckpointError(zodErrorMessage(source, parsed.error));
   const state = parsed.data;
 
-  const config: ModelConfig = {
-    cell: state.config.cell,
-    vocabSize: state.config.vocab_size,
-    embedDim: state.config.embed_dim,
-    hiddenSize: state.config.hidden_size,
-    numLayers: state.config.num_layers,
-    dropout: state.config.dropout ?? 0,
-  };
-  const level = state.config.level ?? 'char';
-  if (level === 'word') checkWordRule(state.config.word_rule, source, 'config.word_rule');
+  const { config, level } = modelConfigOf(state.config, source, 'config.word_rule');
   checkVocab(state.vocab, config.vocabSize, level, source, 'vocab', 'config.vocab_size');
 
   const layout = paramLayout(config);

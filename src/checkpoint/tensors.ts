@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { ParamLayout, TensorSpec } from '../engine/params.js';
+import type { ModelConfig } from '../engine/config.js';
+import { type ParamLayout, type TensorSpec, tensorLayout } from '../engine/params.js';
 import { CheckpointError, formatShape, sameShape } from './errors.js';
 
 const TENSOR_ENCODING = 'f32le-base64';
@@ -94,4 +95,10 @@ export function decodeTensors(layout: ParamLayout, encoded: EncodedTensors, sour
     readFloat32(bytes, buffer.subarray(spec.offset, spec.offset + spec.size));
   }
   return buffer;
+}
+
+/** The layout of the carried training state: `h` [L, B, H], and `c` [L, B, H] for an LSTM. */
+export function carriedStateLayout(model: ModelConfig, batchSize: number): ParamLayout {
+  const shape = [model.numLayers, batchSize, model.hiddenSize];
+  return tensorLayout(model.cell === 'lstm' ? [['h', shape], ['c', shape]] : [['h', shape]]);
 }

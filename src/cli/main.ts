@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { reportError } from './errors.js';
+import { guardStdout } from './pipes.js';
 import * as evalCommand from './commands/eval.js';
 import * as exportCommand from './commands/export.js';
 import * as importCommand from './commands/import.js';
@@ -22,6 +23,7 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text.startsWith('error:') ? `rnn: ${text}` : text) });
   for (const command of COMMANDS) command.register(program);
+  guardStdout();
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

@@ -37,7 +37,7 @@ export interface SampleOptions {
 }
 
 /** How a drawn `<EOS>` is written when sampling goes on past it: a line break, so documents come out on their own lines. */
-const EOS_TEXT = '\n';
+export const EOS_TEXT = '\n';
 
 /**
  * Generates text from the model (docs/text.md): reads `<EOS>` and then the prime from a zero
@@ -47,6 +47,19 @@ const EOS_TEXT = '\n';
  * prime as the detokeniser spaces it. Returns the generated text without the prime.
  */
 export function sampleText(opts: SampleOptions): string {
+  const pieces: string[] = [];
+  for (const piece of samplePieces(opts)) {
+    pieces.push(piece);
+    opts.onText?.(piece);
+  }
+  return pieces.join('');
+}
+
+/**
+ * The text of each token `sampleText` draws, one piece at a time as it is drawn, holding none
+ * of them: a sample of any length in constant memory, which the caller may stop at any point.
+ */
+export function* samplePieces(opts: SampleOptions): Generator<string, void, undefined> {
   const { config, params, vocab, length, temperature, seed } = opts;
   checkSampleOptions(opts);
   vocab.checkModelSize(config.vocabSize);
@@ -56,8 +69,6 @@ export function sampleText(opts: SampleOptions): string {
   const sampler = new TokenSampler(config.vocabSize, temperature, opts.topK ?? null, opts.topP ?? null, showUnk);
   const rng = new Rng(seed);
   const writer = vocab.writer({ eos: EOS_TEXT, ...(showUnk && { unk: UNK_TOKEN }) });
-  const pieces: string[] = [];
-  let count = 0;
 
   stepper.advance(EOS);
   if (opts.prime) {
@@ -67,17 +78,14 @@ export function sampleText(opts: SampleOptions): string {
     }
   }
 
-  const onText = opts.onText, stopAtEos = opts.stopAtEos === true;
-  while (count < length) {
+  const stopAtEos = opts.stopAtEos === true;
+  for (let count = 0; count < length;) {
     const id = sampler.draw(stepper.logits, rng);
-    if (id === EOS && stopAtEos) break;
+    if (id === EOS && stopAtEos) return;
     count++;
-    const piece = writer.write(id);
-    pieces.push(piece);
-    onText?.(piece);
+    yield writer.write(id);
     if (count < length) stepper.advance(id);
   }
-  return pieces.join('');
 }
 
 function checkSampleOptions(opts: SampleOptions): void {

@@ -24,6 +24,7 @@ export function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return `an array of ${value.length}`;
   if (typeof value === 'object') return 'an object';
+  if (typeof value === 'number') return String(value); // JSON writes Infinity and NaN as null
   const text = JSON.stringify(value) ?? String(value);
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }
@@ -58,6 +59,7 @@ export function issuePhrase(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case 'invalid_type':
       if ('input' in issue && issue.input === undefined) return 'is missing';
+      if (issue.expected === 'number' && typeof issue.input === 'number') return `must be a finite number${got}`;
       return `must be ${ARTICLE[issue.expected] ?? issue.expected}${got}`;
     case 'invalid_value':
       if (issue.values.length === 1) return `must be ${JSON.stringify(issue.values[0])}${got}`;

@@ -329,6 +329,11 @@ function decodeUtf8(path: string, bytes: Uint8Array): string {
     text = utf8.decode(bytes);
   } catch {
     const offset = firstInvalidUtf8Offset(bytes);
+    if (offset < 0) {
+      // valid UTF-8 that decodes to more than V8's longest string (2^29 − 24 characters)
+      throw new CorpusError(`${path}: ${bytes.length.toLocaleString('en-US')} bytes is more text than one file can be read as ` +
+        '(at most 2^29 characters, about 512 MB of ASCII); a corpus this large is not supported yet');
+    }
     const line = 1 + bytes.subarray(0, offset).filter((b) => b === 0x0a).length;
     const byte = bytes[offset]!.toString(16).toUpperCase().padStart(2, '0');
     throw new CorpusError(`${path}: not valid UTF-8 at byte offset ${offset} (line ${line}, byte 0x${byte})`);

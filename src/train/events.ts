@@ -3,8 +3,11 @@ import type { RunLimits, TrainSettings } from '../checkpoint/settings.js';
 import type { WordVocabularyBuild } from '../text/word-vocab.js';
 import type { OutputPaths } from './output.js';
 
-/** Why a run ended: a limit reached, or a signal (the abort reason, e.g. 'SIGINT'). */
-export type StopReason = 'epochs' | 'max-steps' | 'time' | 'interrupted';
+/**
+ * Why a run ended: a limit reached, a signal (the abort reason, e.g. 'SIGINT'), or divergence
+ * (DIVERGED_AFTER steps in a row whose loss or gradient was not finite).
+ */
+export type StopReason = 'epochs' | 'max-steps' | 'time' | 'interrupted' | 'diverged';
 
 export interface StartEvent {
   event: 'start';
@@ -28,6 +31,8 @@ export interface StartEvent {
    * means the text has fewer tokens than `settings.vocabSize` asks for, and the vocabulary is smaller.
    */
   wordVocab?: Omit<WordVocabularyBuild, 'vocab'>;
+  /** Steps skipped so far in this run (always 0 at the start). */
+  skipped: number;
 }
 
 export interface StepEvent {
@@ -35,18 +40,22 @@ export interface StepEvent {
   step: number;
   /** Epochs done, fractional: epoch + (step within the epoch) / steps per epoch. */
   epoch: number;
-  loss: number;
-  /** Exponential moving average of the step losses (α = 0.05). */
-  smoothedLoss: number;
+  /** The step's loss; null when the step was skipped (its loss or gradient was not finite). */
+  loss: number | null;
+  /** Exponential moving average of the finite step losses (α = 0.05); null before the first. */
+  smoothedLoss: number | null;
   /** The last validation loss, or null before the first evaluation. */
   valLoss: number | null;
   lr: number;
-  gradNorm: number;
+  /** The gradient's global L2 norm before clipping; null when the step was skipped. */
+  gradNorm: number | null;
   charsPerSecond: number;
   elapsedSeconds: number;
   /** Seconds to the nearest limit at the current speed (evaluations not counted); null if unknown. */
   etaSeconds: number | null;
   totalSteps: number | null;
+  /** Steps skipped so far in this run: a skipped step changes no weight, moment or step count of the optimizer. */
+  skipped: number;
 }
 
 export interface EvalEvent {
@@ -83,6 +92,10 @@ export interface DoneEvent {
   latest: string;
   best: string | null;
   elapsedSeconds: number;
+  /** Steps skipped in this run. */
+  skipped: number;
+  /** The step of the newest checkpoint written (by this run or the one it resumes); null when there is none. */
+  savedStep: number | null;
 }
 
 export type TrainEvent = StartEvent | StepEvent | EvalEvent | CheckpointEvent | DoneEvent;

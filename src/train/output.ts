@@ -1,5 +1,6 @@
-import { existsSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { CHECKPOINT_FORMAT } from '../checkpoint/checkpoint.js';
 import { CHECKPOINT_DIR } from '../checkpoint/find.js';
 import type { TrainSettings } from '../checkpoint/settings.js';
 import { SettingError } from '../input/settings.js';
@@ -39,15 +40,16 @@ export function defaultOut(corpus: string, settings: TrainSettings, now: Date): 
  * is a file, and a file path that is a folder.
  */
 export function checkOutputFree(paths: OutputPaths, out: string, resume: string | null): void {
-  const isFolderLayout = paths.latest === join(out, 'latest.json');
-  if (isFolderLayout && existsSync(out) && !statSync(out).isDirectory()) {
-    throw new SettingError('out', out, (name) => `${name('out')} ${out} is a file; give a folder, or a path ending in .json`);
-  }
+  checkOutputIsFolder(paths, out);
   const continuing = resume !== null && resolve(resume) === resolve(paths.latest);
   for (const path of [paths.latest, paths.best]) {
     if (!existsSync(path)) continue;
     if (statSync(path).isDirectory()) {
       throw new SettingError('out', out, (name) => `${name('out')}: ${path} is a folder, not a checkpoint file`);
+    }
+    if (!continuing && !isCheckpointFile(path)) {
+      throw new SettingError('out', out, (name) =>
+        `${name('out')}: ${path} already exists and is not a checkpoint; choose another ${name('out')}`);
     }
     if (!continuing) {
       throw new SettingError('out', out, (name) => {
@@ -55,6 +57,29 @@ export function checkOutputFree(paths: OutputPaths, out: string, resume: string 
         return `${name('out')}: ${path} already exists and this run would overwrite it; ${hint}, or choose another ${name('out')}`;
       });
     }
+  }
+}
+
+/** Refuses a folder-layout output that names a file. */
+export function checkOutputIsFolder(paths: OutputPaths, out: string): void {
+  const isFolderLayout = paths.latest === join(out, 'latest.json');
+  if (isFolderLayout && existsSync(out) && !statSync(out).isDirectory()) {
+    throw new SettingError('out', out, (name) => `${name('out')} ${out} is a file; give a folder, or a path ending in .json`);
+  }
+}
+
+/** Whether the file starts as this program writes checkpoints (`{"format":"rnn-checkpoint/1"`): enough to tell one from another file. */
+function isCheckpointFile(path: string): boolean {
+  const head = Buffer.alloc(64);
+  let fd: number | null = null;
+  try {
+    fd = openSync(path, 'r');
+    const n = readSync(fd, head, 0, head.length, 0);
+    return head.subarray(0, n).toString('utf8').startsWith(`{"format":"${CHECKPOINT_FORMAT}"`);
+  } catch {
+    return false;
+  } finally {
+    if (fd !== null) closeSync(fd);
   }
 }
 

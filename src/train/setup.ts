@@ -6,12 +6,14 @@ import type { ModelConfig } from '../engine/config.js';
 import { initParams } from '../engine/model.js';
 import { paramLayout } from '../engine/params.js';
 import { Rng } from '../engine/random.js';
-import { SettingError } from '../input/settings.js';
+import { InputError, SettingError } from '../input/settings.js';
 import { BatchSource, EvalBatches } from '../text/batches.js';
 import type { PreparedData } from '../text/corpus.js';
 import { corpusName, defaultCorpus, loadFreshData, loadResumedData } from './data.js';
 import { type TrainOptions, defaultEvalEvery, freshSettings, parseOptions, resumedSettings, runLimits } from './options.js';
-import { type OutputPaths, checkOutputFree, defaultOut, outputPaths, resumedOut } from './output.js';
+import { type RunLock, takeRunLock } from './lock.js';
+import { type OutputPaths, checkOutputFree, checkOutputIsFolder, defaultOut, outputPaths, resumedOut } from './output.js';
+import { checkModelFits, checkOutputWritable, checkpointChars, workersForCores } from './preflight.js';
 import { type Restored, restoreRun } from './state.js';
 
 /** Everything a run needs before its first step, all checked before anything is written. */
@@ -25,14 +27,19 @@ export interface RunSetup {
   start: Restored;
   resume: string | null;
   paths: OutputPaths;
+  /** The output's lock, held from here to the end of the run: release it when the run ends. */
+  lock: RunLock;
+  /** What the user should know but need not stop for (a lowered worker count, a stale lock taken over). */
+  warnings: InputError[];
   corpus: string[];
   totalSteps: number | null;
   command: string[];
 }
 
 /**
- * Reads the options, the checkpoint to resume and the corpus, and checks the output, so that a
- * run fails on bad input before it writes anything.
+ * Reads the options, the checkpoint to resume and the corpus, checks that the model fits (its
+ * checkpoint, its memory) and that the output can be written, and takes the output's lock, so
+ * that a run fails on bad input before it writes anything and no two runs write one output.
  */
 export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]): RunSetup {
   const parsed = parseOptions({ ...options });
@@ -58,12 +65,14 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
     }
   }
   const model: ModelConfig = ckpt ? { ...ckpt.config.model } : modelConfig(settings, data.vocab.size);
+  const warnings: InputError[] = [];
+  if (parsed.workers !== undefined) {
+    const fitted = workersForCores(settings.workers);
+    settings.workers = fitted.workers;
+    if (fitted.warning) warnings.push(fitted.warning);
+  }
+  checkModelFits(model, settings);
   const start = ckpt ? restoreRun(ckpt, resume!, batches.stepsPerEpoch) : freshStart(model, settings);
-
-  const out = parsed.out ??
-    (resume !== null ? resumedOut(resume) : defaultOut(corpusName(given.length > 0 ? given : corpus), settings, new Date()));
-  const paths = outputPaths(out);
-  checkOutputFree(paths, out, resume);
 
   const bySteps = [limits.maxSteps, limits.epochs === null ? null : limits.epochs * batches.stepsPerEpoch].filter((n) => n !== null);
   const totalSteps = bySteps.length > 0 ? Math.min(...bySteps) : null;
@@ -73,8 +82,22 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
       `${resume} has already trained to its end (step ${step}, ${Math.round(elapsedSeconds)} s): ` +
         `give a larger ${name('maxSteps')}, ${name('epochs')} or ${name('time')} to go on`);
   }
+
+  const out = parsed.out ??
+    (resume !== null ? resumedOut(resume) : defaultOut(corpusName(given.length > 0 ? given : corpus), settings, new Date()));
+  const paths = outputPaths(out);
+  checkOutputIsFolder(paths, out);
+  checkOutputWritable(paths, out, checkpointChars(model, settings));
+  const lock = takeRunLock(paths, out);
+  if (lock.notice !== null) warnings.push(new InputError(lock.notice));
+  try {
+    checkOutputFree(paths, out, resume);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
   const command = parsed.command ?? ['rnn', 'train', ...corpusPaths];
-  return { settings, limits, model, data, batches, evalBatches, start, resume, paths, corpus, totalSteps, command };
+  return { settings, limits, model, data, batches, evalBatches, start, resume, paths, lock, warnings, corpus, totalSteps, command };
 }
 
 function isFolder(path: string): boolean {

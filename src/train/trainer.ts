@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { saveCheckpoint } from '../checkpoint/checkpoint.js';
+import { tensorValueFault } from '../checkpoint/integrity.js';
 import type { ModelConfig } from '../engine/config.js';
 import type { StepSettings } from '../engine/step.js';
 import { Stepper } from '../engine/stepper.js';
@@ -9,6 +10,7 @@ import { scoreBatches } from '../generate/score.js';
 import type { TrainingEngine } from '../parallel/engine.js';
 import type { TextLevel } from '../text/vocab.js';
 import { createEngine } from '../parallel/pool.js';
+import type { InputError } from '../input/settings.js';
 import type { StopReason, TrainEvent } from './events.js';
 import type { TrainOptions } from './options.js';
 import { type RunSetup, setUpRun } from './setup.js';
@@ -18,6 +20,8 @@ export interface TrainHooks {
   onEvent?: (event: TrainEvent) => void;
   /** Aborting it ends the run after the current step, with a checkpoint; its reason names the signal. */
   signal?: AbortSignal;
+  /** Told what the user should know but need not stop for (a lowered worker count, a stale lock taken over). */
+  onWarning?: (warning: InputError) => void;
 }
 
 export interface TrainResult {
@@ -33,6 +37,10 @@ export interface TrainResult {
   latest: string;
   best: string | null;
   history: Progress['history'];
+  /** Steps skipped because their loss or gradient was not finite. */
+  skipped: number;
+  /** The step of the last checkpoint written, in this run or before it (null: none). */
+  savedStep: number | null;
 }
 
 /** Tokens of the sample shown at each evaluation (about as long a text at either level), and its temperature. */
@@ -57,6 +65,9 @@ export function periodicEvalIsRedundant(secondsLeft: number, evalSeconds: number
   return (secondsLeft - 2 * evalSeconds) / stepSeconds < evalEvery / 2;
 }
 
+/** Skipped steps in a row that end a run as diverged: one or two can be a bad window; five are a model gone. */
+export const DIVERGED_AFTER = 5;
+
 const DROPOUT_STREAM = 1;
 const SAMPLE_STREAM = 2;
 
@@ -71,17 +82,22 @@ const SAMPLE_STREAM = 2;
  */
 export async function train(options: TrainOptions, corpusPaths: readonly string[] = [], hooks: TrainHooks = {}): Promise<TrainResult> {
   const setup = setUpRun(options, corpusPaths);
-  const { settings, model, start } = setup;
-  const engine = await createEngine({
-    config: model, params: start.params, optimizer: settings.optimizer, moments: start.optimizer,
-    batchSize: settings.batch, seqLen: settings.seqLen, evalRows: setup.evalBatches?.rows ?? 0, workers: settings.workers,
-    kernels: settings.kernels,
-  });
   try {
-    if (start.carried) engine.setTrainState(start.carried);
-    return await new Run(setup, engine, hooks).go();
+    for (const warning of setup.warnings) hooks.onWarning?.(warning);
+    const { settings, model, start } = setup;
+    const engine = await createEngine({
+      config: model, params: start.params, optimizer: settings.optimizer, moments: start.optimizer,
+      batchSize: settings.batch, seqLen: settings.seqLen, evalRows: setup.evalBatches?.rows ?? 0, workers: settings.workers,
+      kernels: settings.kernels,
+    });
+    try {
+      if (start.carried) engine.setTrainState(start.carried);
+      return await new Run(setup, engine, hooks).go();
+    } finally {
+      await engine.close();
+    }
   } finally {
-    await engine.close();
+    setup.lock.release();
   }
 }
 
@@ -97,12 +113,18 @@ class Run {
   /** Seconds the longest evaluation took (null before the first): what --time keeps for the closing one. */
   private evalSeconds: number | null = null;
   private bestExists: boolean;
+  /** Steps skipped (not finite) in this run, and in a row up to now. */
+  private skipped = 0;
+  private skippedInARow = 0;
+  /** The step of the newest checkpoint on disk. */
+  private savedStep: number | null;
 
   constructor(private readonly setup: RunSetup, private readonly engine: TrainingEngine, private readonly hooks: TrainHooks) {
     this.progress = setup.start.progress;
     this.elapsedBefore = this.progress.elapsedSeconds;
     this.emit = hooks.onEvent ?? (() => {});
     this.bestExists = existsSync(setup.paths.best);
+    this.savedStep = setup.resume !== null ? this.progress.step : null;
     const last = this.progress.history.at(-1);
     if (last && last.step === this.progress.step) this.valLoss = last.valLoss;
   }
@@ -115,7 +137,7 @@ class Run {
       event: 'start', resumedFrom: this.setup.resume, step: progress.step, model: { ...this.setup.model },
       parameters: engine.params.length, settings: { ...settings }, limits: { ...limits }, corpus: this.setup.corpus,
       trainChars: this.setup.data.train.length, valChars: this.setup.data.val.length, stepsPerEpoch: batches.stepsPerEpoch,
-      totalSteps, out: { ...this.setup.paths },
+      totalSteps, out: { ...this.setup.paths }, skipped: this.skipped,
       ...(this.setup.data.wordVocab && { wordVocab: { ...this.setup.data.wordVocab } }),
     });
     const stepSettings: StepSettings = { lr: settings.lr, clip: settings.clip, clipValue: settings.clipValue };
@@ -126,6 +148,7 @@ class Run {
     let reason: StopReason;
     for (;;) {
       if (signal?.aborted) { reason = 'interrupted'; break; }
+      if (this.skippedInARow >= DIVERGED_AFTER) { reason = 'diverged'; break; }
       if (totalSteps !== null && progress.step >= totalSteps) {
         reason = limits.maxSteps === totalSteps ? 'max-steps' : 'epochs';
         break;
@@ -139,7 +162,11 @@ class Run {
       const t0 = performance.now();
       batches.fill(progress.cursor, engine.inputs, engine.targets);
       const dropoutSeed = settings.dropout > 0 ? stepSeed(settings.seed, progress.step, DROPOUT_STREAM) : null;
-      const { loss, gradNorm } = engine.trainStep(stepSettings, dropoutSeed);
+      const { loss, gradNorm, skipped } = engine.trainStep(stepSettings, dropoutSeed);
+      if (skipped) {
+        this.skipped++;
+        this.skippedInARow++;
+      } else this.skippedInARow = 0;
       const rate = charsPerStep / Math.max(1e-6, (performance.now() - t0) / 1000);
       if (++timed > 0) speed += Math.max(0.1, 1 / timed) * (rate - speed);
 
@@ -149,16 +176,19 @@ class Run {
         progress.cursor = 0;
         progress.epoch++;
       }
-      progress.smoothedLoss = progress.smoothedLoss === null ? loss : (1 - SMOOTHING) * progress.smoothedLoss + SMOOTHING * loss;
+      if (!skipped) {
+        progress.smoothedLoss = progress.smoothedLoss === null ? loss : (1 - SMOOTHING) * progress.smoothedLoss + SMOOTHING * loss;
+      }
       this.emit({
-        event: 'step', step: progress.step, epoch: this.epochs(), loss, smoothedLoss: progress.smoothedLoss,
-        valLoss: this.valLoss, lr: stepSettings.lr, gradNorm, charsPerSecond: speed || rate, elapsedSeconds: this.elapsed(),
-        etaSeconds: this.eta((speed || rate) / charsPerStep), totalSteps,
+        event: 'step', step: progress.step, epoch: this.epochs(), loss: skipped ? null : loss, smoothedLoss: progress.smoothedLoss,
+        valLoss: this.valLoss, lr: stepSettings.lr, gradNorm: skipped ? null : gradNorm, charsPerSecond: speed || rate,
+        elapsedSeconds: this.elapsed(), etaSeconds: this.eta((speed || rate) / charsPerStep), totalSteps, skipped: this.skipped,
       });
       if (settings.evalEvery > 0 && progress.step % settings.evalEvery === 0 && !this.closingSoon(speed)) await this.evaluateAndSave();
       await new Promise(setImmediate); // let signal handlers run
     }
-    if (this.savedAtStep !== progress.step) {
+    // a diverged run keeps its last checkpoints: the state it reached produced the failing steps
+    if (this.savedAtStep !== progress.step && reason !== 'diverged') {
       if (reason === 'interrupted') this.save(false);
       else await this.evaluateAndSave();
     }
@@ -167,11 +197,12 @@ class Run {
     this.emit({
       event: 'done', reason, signal: signalName, step: progress.step, epoch: this.epochs(), trainLoss: progress.smoothedLoss,
       valLoss: this.valLoss, bestValLoss: progress.bestValLoss, latest: this.setup.paths.latest, best, elapsedSeconds: this.elapsed(),
+      skipped: this.skipped, savedStep: this.savedStep,
     });
     return {
       reason, signal: signalName, step: progress.step, epoch: progress.epoch, params: Float32Array.from(this.engine.params),
       config: { ...this.setup.model }, valLoss: this.valLoss, bestValLoss: progress.bestValLoss, latest: this.setup.paths.latest,
-      best, history: progress.history.map((entry) => ({ ...entry })),
+      best, history: progress.history.map((entry) => ({ ...entry })), skipped: this.skipped, savedStep: this.savedStep,
     };
   }
 
@@ -225,9 +256,16 @@ class Run {
 
   private async evaluateAndSave(): Promise<void> {
     const { progress, setup } = this;
-    if (progress.smoothedLoss === null) throw new Error('evaluation before the first step');
+    if (progress.smoothedLoss === null) {
+      if (this.skipped > 0) return; // every step so far was skipped: nothing to record
+      throw new Error('evaluation before the first step');
+    }
     const t0 = performance.now();
     const valLoss = await this.validate();
+    if (valLoss !== null && !Number.isFinite(valLoss)) {
+      this.skippedInARow = DIVERGED_AFTER; // the weights no longer give a finite loss: nothing of this state is worth saving
+      return;
+    }
     this.evalSeconds = Math.max(this.evalSeconds ?? 0, (performance.now() - t0) / 1000);
     if (valLoss === null && setup.evalBatches !== null) {
       this.save(false); // interrupted mid-validation: keep the state, record no evaluation
@@ -262,6 +300,10 @@ class Run {
       settings: setup.settings, limits: setup.limits, model: setup.model, vocab: setup.data.vocab, engine: this.engine,
       progress, fingerprint: setup.data.fingerprint, command: setup.command,
     });
+    if (tensorValueFault(checkpoint, setup.paths.latest) !== null) {
+      this.skippedInARow = DIVERGED_AFTER; // never write values no training should hold; the last checkpoints stay
+      return;
+    }
     saveCheckpoint(setup.paths.latest, checkpoint);
     this.emit({ event: 'checkpoint', step: progress.step, kind: 'latest', path: setup.paths.latest });
     if (best) {
@@ -270,5 +312,6 @@ class Run {
       this.emit({ event: 'checkpoint', step: progress.step, kind: 'best', path: setup.paths.best });
     }
     this.savedAtStep = progress.step;
+    this.savedStep = progress.step;
   }
 }

@@ -3,8 +3,11 @@ import { z } from 'zod';
 import { exportState } from '../../checkpoint/convert.js';
 import { parseSettings } from '../../input/settings.js';
 
-/** `--format torch` is the `rnn-state/1` interop JSON that PyTorch loads (docs/interop.md). */
-const FORMATS = ['torch'] as const;
+/**
+ * `--format torch` is the `rnn-state/1` interop JSON that PyTorch loads; `safetensors` the
+ * weights as a .safetensors file (docs/interop.md).
+ */
+const FORMATS = ['torch', 'safetensors'] as const;
 
 const ExportFlagsSchema = z.strictObject({
   format: z.enum(FORMATS).describe(`one of ${FORMATS.join(', ')}`),
@@ -15,14 +18,21 @@ export function register(program: Command): void {
   program
     .command('export')
     .summary('export a checkpoint for PyTorch')
-    .description('Write a checkpoint\'s model as rnn-state/1 JSON for PyTorch (see docs/interop.md); replaces --out if it exists')
+    .description(
+      'Write a checkpoint\'s model as rnn-state/1 JSON for PyTorch, or as a .safetensors file (see docs/interop.md); ' +
+        'replaces --out if it exists',
+    )
     .argument('<checkpoint>', 'checkpoint file')
     .option('--format <format>', `export format: ${FORMATS.join(', ')}`, 'torch')
-    .requiredOption('--out <file>', 'where to write the rnn-state/1 JSON')
-    .addHelpText('after', '\nExample:\n  rnn export checkpoints/RUN/best.json --format torch --out state.json')
+    .requiredOption('--out <file>', 'where to write the rnn-state/1 JSON or the .safetensors file')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  rnn export checkpoints/RUN/best.json --format torch --out state.json\n' +
+        '  rnn export checkpoints/RUN/best.json --format safetensors --out model.safetensors',
+    )
     .action((checkpoint: string, given: Record<string, unknown>) => {
       const flags = parseSettings(ExportFlagsSchema, given);
-      const model = exportState(checkpoint, flags.out);
+      const model = exportState(checkpoint, flags.out, flags.format);
       const { cell, numLayers, hiddenSize } = model.config;
       process.stdout.write(`wrote ${flags.out} (${cell}, ${numLayers}×${hiddenSize}, ${model.params.length.toLocaleString('en-US')} parameters)\n`);
     });

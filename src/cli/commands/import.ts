@@ -14,7 +14,7 @@ export function register(program: Command): void {
       'Turn an rnn-state/1 JSON file (e.g. saved from PyTorch, see docs/interop.md) into a checkpoint: ' +
         'step 0, no corpus, a fresh Adam optimizer and the default training settings',
     )
-    .argument('<state>', 'rnn-state/1 JSON file')
+    .argument('<state>', 'rnn-state/1 JSON file, or a .safetensors file that rnn export wrote')
     .requiredOption('--out <file>', 'checkpoint to write')
     .option('--force', 'replace --out if it exists')
     .addHelpText('after', '\nExample:\n  rnn import state.json --out checkpoints/imported.json')

@@ -4,13 +4,14 @@ import { z } from 'zod';
 import { resolveCheckpointPath } from '../../checkpoint/find.js';
 import { loadModel } from '../../checkpoint/load.js';
 import { type BeamOptions, beamSearch } from '../../generate/beam.js';
-import { UNK_MODES, sampleText } from '../../generate/sample.js';
+import { UNK_MODES, samplePieces } from '../../generate/sample.js';
 import { resolveKernels } from '../../engine/kernels/index.js';
 import { SeedSchema, SettingError, numeric, parseSettings } from '../../input/settings.js';
 import { createStepper, defaultStepperWorkers } from '../../parallel/inference.js';
 import { readTextFile } from '../../text/corpus.js';
 import { warnUnknownTokens } from '../errors.js';
 import { KERNELS_HELP, kernelsFlag, positiveIntegerFlag } from '../flags.js';
+import { stdoutClosed, writeStdout } from '../pipes.js';
 
 const MAX_SEED = 0xffffffff;
 
@@ -86,29 +87,26 @@ async function runSample(flags: z.output<typeof SampleFlagsSchema>): Promise<voi
   }
 
   const out = process.stdout;
-  // A reader that closes the pipe early (`| head`) has all it wants.
-  out.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(0);
-    throw error;
-  });
   out.write(prime);
   const workers = flags.workers ?? defaultStepperWorkers(config);
   const stepper = await createStepper(config, params, workers, kernels);
-  // Stream in pieces: one write per character would cost more than drawing it.
+  // Stream in pieces (one write per character would cost more than drawing it), each handed
+  // over before drawing on, so that a reader that goes (`| head`) stops the drawing at once.
   let pending = '', flushedAt = performance.now();
   try {
-    sampleText({
+    const pieces = samplePieces({
       config, params, vocab, length, temperature, topK, topP, prime, seed, stepper,
       stopAtEos: flags.stopAtEos === true, unk: flags.unk,
-      onText: (chunk) => {
-        pending += chunk;
-        if (pending.length >= 256 || performance.now() - flushedAt > 50) {
-          out.write(pending);
-          pending = '';
-          flushedAt = performance.now();
-        }
-      },
     });
+    for (const piece of pieces) {
+      pending += piece;
+      if (pending.length >= 256 || performance.now() - flushedAt > 50) {
+        await writeStdout(pending);
+        if (stdoutClosed()) return;
+        pending = '';
+        flushedAt = performance.now();
+      }
+    }
   } finally {
     await stepper.close();
   }

@@ -2,12 +2,17 @@ import type { Command } from 'commander';
 import { TRAIN_DEFAULTS as D } from '../../checkpoint/settings.js';
 import { OPTIMIZER_KINDS } from '../../engine/optim.js';
 import { DOCS_MODES } from '../../text/corpus.js';
-import { train } from '../../train/trainer.js';
+import type { StartEvent } from '../../train/events.js';
+import { DIVERGED_AFTER, type TrainResult, train } from '../../train/trainer.js';
+import { userMessage } from '../errors.js';
+import { whenStdoutCloses } from '../pipes.js';
 import { createProgress, progressMode } from '../progress.js';
 import { KERNELS_HELP } from '../flags.js';
 
-/** Exit status after a signal: 128 + its number, as a shell reports it. */
-const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+/** Exit status after a signal: 128 + its number, as a shell reports it; a closed stdout counts as SIGPIPE. */
+const SIGNAL_EXIT: Record<string, number> = { SIGHUP: 129, SIGINT: 130, SIGPIPE: 141, SIGTERM: 143 };
+/** The signals that end a run with a checkpoint: Ctrl-C, kill, and the terminal closing. */
+const SAVING_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 export function register(program: Command): void {
   program
@@ -17,7 +22,8 @@ export function register(program: Command): void {
       'Train a language model, character-level or (--level word) word-level, on text files or folders (every text file inside), ' +
         'or go on training one with --resume. Writes a checkpoint at each evaluation and at the end: ' +
         '--out DIR gives DIR/latest.json and DIR/best.json, --out FILE.json gives FILE.json and FILE.best.json. ' +
-        'Ctrl-C or SIGTERM finishes the current step, saves, and exits 130 / 143.',
+        'Ctrl-C, SIGTERM, SIGHUP (the terminal closing) or a closed stdout finishes the current step, saves, ' +
+        'and exits 130 / 143 / 129 / 141. A run whose steps stop being finite ends, keeping its last checkpoints.',
     )
     .argument('[corpus...]', 'text files or folders (default: the bundled corpora/sotu.txt; resuming: the checkpoint\'s)')
     .option('--cell <kind>', `recurrent cell: lstm, gru or rnn (default ${D.cell})`)
@@ -57,7 +63,7 @@ export function register(program: Command): void {
     )
     .action(async (corpus: string[], flags: Record<string, unknown>) => {
       const { json, ...options } = flags;
-      const display = createProgress(progressMode(json === true));
+      let display = createProgress(progressMode(json === true));
       const controller = new AbortController();
       const onSignal = (name: NodeJS.Signals): void => {
         if (controller.signal.aborted) {
@@ -68,24 +74,52 @@ export function register(program: Command): void {
         }
         controller.abort(name);
       };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
+      for (const name of SAVING_SIGNALS) process.on(name, onSignal);
+      // no one reads the progress any more: stop writing it, and end as for a signal, saving
+      const stopWatchingStdout = whenStdoutCloses(() => {
+        if (progressMode(json === true) === 'json') display = createProgress(process.stderr.isTTY ? 'tty' : 'plain');
+        if (!controller.signal.aborted) controller.abort('SIGPIPE');
+      });
+      let start: StartEvent | null = null;
       try {
         const result = await train({ ...options, command: ['rnn', ...process.argv.slice(2)] }, corpus, {
-          onEvent: (event) => display.onEvent(event),
+          onEvent: (event) => {
+            if (event.event === 'start') start = event;
+            display.onEvent(event);
+          },
+          onWarning: (warning) => process.stderr.write(`rnn: warning: ${userMessage(warning)}\n`),
           signal: controller.signal,
         });
         if (result.reason === 'interrupted') {
+          const why = result.signal === 'SIGPIPE' ? 'stdout closed (SIGPIPE)' : `interrupted by ${result.signal}`;
           process.stderr.write(
-            `rnn: interrupted by ${result.signal} at step ${result.step}; saved ${result.latest}; ` +
+            `rnn: ${why} at step ${result.step}; ${savedText(result)}; ` +
               `go on with: rnn train --resume ${result.latest}\n`,
           );
           process.exitCode = SIGNAL_EXIT[result.signal ?? ''] ?? 1;
+        } else if (result.reason === 'diverged') {
+          process.stderr.write(`rnn: ${divergedText(result, start)}\n`);
+          process.exitCode = 1;
         }
       } finally {
         display.stop();
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        stopWatchingStdout();
+        for (const name of SAVING_SIGNALS) process.off(name, onSignal);
       }
     });
+}
+
+function savedText(result: TrainResult): string {
+  return result.savedStep === result.step ? `saved ${result.latest}` :
+    result.savedStep === null ? 'nothing was saved' : `kept ${result.latest} (step ${result.savedStep})`;
+}
+
+/** The one line for a diverged run: what happened, what was kept, what to change. */
+function divergedText(result: TrainResult, start: StartEvent | null): string {
+  const settings = start?.settings;
+  const advice = [`lower --lr${settings ? ` (it was ${settings.lr})` : ''}`];
+  if (settings && settings.clip === null) advice.push('turn on --clip (e.g. --clip 5)');
+  const kept = result.savedStep === null ? 'nothing was saved' : `kept the last good checkpoint, ${result.latest} (step ${result.savedStep})`;
+  return `training diverged at step ${result.step}: ${DIVERGED_AFTER} steps in a row had a loss or gradient that is not a finite number ` +
+    `(${result.skipped} skipped in all); ${kept}; ${advice.join(' or ')} and train again`;
 }

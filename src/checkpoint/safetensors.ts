@@ -1,0 +1,112 @@
+import { z } from 'zod';
+import { paramLayout } from '../engine/params.js';
+import { CheckpointError, formatShape, sameShape } from './errors.js';
+import { INTEROP_FORMAT, type ModelState, interopConfig, interopModelConfig } from './interop.js';
+import { checkVocab } from './vocab.js';
+
+/*
+ * The safetensors format (https://github.com/huggingface/safetensors): an 8-byte little-endian
+ * header length N, N bytes of JSON header, then the tensors' raw bytes. The header maps each
+ * tensor's name to its dtype, shape and [begin, end) byte offsets into the data, and
+ * `__metadata__` holds strings: here the rnn-state/1 config and the vocabulary, as JSON.
+ */
+
+/** A header larger than this is not one this program wrote (it holds a few dozen tensors). */
+const MAX_HEADER_BYTES = 100 << 20;
+const METADATA = '__metadata__';
+
+const HeaderTensorSchema = z.strictObject({
+  dtype: z.literal('F32'),
+  shape: z.array(z.int().nonnegative()),
+  data_offsets: z.tuple([z.int().nonnegative(), z.int().nonnegative()]),
+});
+
+/** The model as a safetensors file: every tensor float32 little-endian, named as in rnn-state/1. */
+export function toSafetensors(model: ModelState): Buffer {
+  const layout = paramLayout(model.config);
+  const header: Record<string, unknown> = {
+    [METADATA]: {
+      format: INTEROP_FORMAT, config: JSON.stringify(interopConfig(model.config, model.level)), vocab: JSON.stringify(model.vocab),
+    },
+  };
+  for (const spec of layout.specs) {
+    header[spec.name] = { dtype: 'F32', shape: [...spec.shape], data_offsets: [4 * spec.offset, 4 * (spec.offset + spec.size)] };
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - (Buffer.byteLength(json) % 8)) % 8); // the data starts 8-byte aligned
+  const headerBytes = Buffer.from(json, 'utf8');
+  const out = Buffer.alloc(8 + headerBytes.length + 4 * layout.total);
+  out.writeBigUInt64LE(BigInt(headerBytes.length), 0);
+  headerBytes.copy(out, 8);
+  const data = out.subarray(8 + headerBytes.length);
+  for (let i = 0; i < model.params.length; i++) data.writeFloatLE(model.params[i]!, 4 * i);
+  return out;
+}
+
+/**
+ * Reads a safetensors file this program (or PyTorch's `safetensors.torch.save_file`, given the
+ * metadata) wrote: the header within the file, each tensor F32 with the shape the config
+ * gives, offsets within the data, none overlapping; messages name `source` and the field.
+ */
+export function fromSafetensors(bytes: Buffer, source: string): ModelState {
+  const fail = (message: string): never => {
+    throw new CheckpointError(`${source}: ${message}`);
+  };
+  if (bytes.length < 8) fail(`is ${bytes.length} bytes, too short for a safetensors header`);
+  const headerLength = bytes.readBigUInt64LE(0);
+  if (headerLength > BigInt(Math.min(MAX_HEADER_BYTES, bytes.length - 8))) {
+    fail(`its header length ${headerLength} runs past the end of the file (${bytes.length} bytes)`);
+  }
+  const dataStart = 8 + Number(headerLength);
+  let header: unknown;
+  try {
+    header = JSON.parse(bytes.subarray(8, dataStart).toString('utf8'));
+  } catch {
+    fail('its header is not JSON');
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) return fail('its header is not a JSON object');
+  const entries = header as Record<string, unknown>;
+  const metadata = entries[METADATA];
+  if (typeof metadata !== 'object' || metadata === null) return fail(`${METADATA} is missing: it holds the config and the vocabulary`);
+  const meta = metadata as Record<string, unknown>;
+  const parseMeta = (key: string): unknown => {
+    if (typeof meta[key] !== 'string') return fail(`${METADATA}.${key} is missing, expected a JSON string`);
+    try {
+      return JSON.parse(meta[key]);
+    } catch {
+      return fail(`${METADATA}.${key} is not JSON`);
+    }
+  };
+  const { config, level } = interopModelConfig(parseMeta('config'), `${source}: ${METADATA}.config`);
+  const vocab = parseMeta('vocab');
+  if (!Array.isArray(vocab) || !vocab.every((token) => typeof token === 'string')) fail(`${METADATA}.vocab is not a list of strings`);
+  checkVocab(vocab as string[], config.vocabSize, level, source, `${METADATA}.vocab`, 'config.vocab_size');
+
+  const layout = paramLayout(config);
+  const dataLength = bytes.length - dataStart;
+  for (const name of Object.keys(entries)) {
+    if (name !== METADATA && !layout.byName.has(name)) fail(`${JSON.stringify(name)} is not a tensor of a ${config.numLayers}-layer ${config.cell}`);
+  }
+  const params = new Float32Array(layout.total);
+  const spans: [number, number, string][] = [];
+  for (const spec of layout.specs) {
+    const field = JSON.stringify(spec.name);
+    const parsed = HeaderTensorSchema.safeParse(entries[spec.name]);
+    if (!parsed.success) {
+      return fail(entries[spec.name] === undefined ? `${field} is missing` :
+        `${field} must be {dtype: "F32", shape, data_offsets: [begin, end]} (${parsed.error.issues[0]!.message})`);
+    }
+    const { shape, data_offsets: [begin, end] } = parsed.data;
+    if (!sameShape(shape, spec.shape)) fail(`${field}.shape is ${formatShape(shape)}, expected ${formatShape(spec.shape)}`);
+    if (begin > end || end > dataLength) fail(`${field}.data_offsets [${begin}, ${end}] fall outside the ${dataLength} bytes of data`);
+    if (end - begin !== 4 * spec.size) fail(`${field}.data_offsets span ${end - begin} bytes, expected ${4 * spec.size} (${spec.size} float32)`);
+    spans.push([begin, end, field]);
+    const data = bytes.subarray(dataStart + begin, dataStart + end);
+    for (let i = 0; i < spec.size; i++) params[spec.offset + i] = data.readFloatLE(4 * i);
+  }
+  spans.sort((a, b) => a[0] - b[0]);
+  for (let i = 1; i < spans.length; i++) {
+    if (spans[i]![0] < spans[i - 1]![1]) fail(`${spans[i]![2]} overlaps ${spans[i - 1]![2]} in the data`);
+  }
+  return { config, vocab: vocab as string[], level, params };
+}

@@ -1,0 +1,151 @@
+import { mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { availableParallelism, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { type ModelConfig, gateCount } from '../engine/config.js';
+import { paramLayout } from '../engine/params.js';
+import { type InputError, SettingError } from '../input/settings.js';
+import type { TrainSettings } from '../checkpoint/settings.js';
+import type { OutputPaths } from './output.js';
+
+/** V8's longest string (2^29 − 24 UTF-16 units): a checkpoint is written as one JSON string. */
+export const MAX_CHECKPOINT_CHARS = 2 ** 29 - 24;
+/** A WebAssembly.Memory holds at most 65,536 pages of 64 KiB: every tensor of an engine lives in one. */
+export const ARENA_LIMIT_BYTES = 2 ** 32;
+/** Room kept in a checkpoint's estimate for everything but its tensors: config, vocabulary, history, corpus. */
+const CHECKPOINT_OVERHEAD_CHARS = 16 << 20;
+
+const MIB = 1 << 20;
+const mib = (bytes: number): string => `${Math.ceil(bytes / MIB).toLocaleString('en-US')} MiB`;
+
+/**
+ * Characters of the JSON checkpoint of this model: each tensor's float32 bytes as base64 (4
+ * characters per 3 bytes), for the weights, Adam's two moments and the carried state, plus room
+ * for the rest.
+ */
+export function checkpointChars(model: ModelConfig, settings: Pick<TrainSettings, 'optimizer' | 'batch'>): number {
+  const base64 = (floats: number): number => 4 * Math.ceil((4 * floats) / 3);
+  const copies = settings.optimizer === 'adam' ? 3 : 1;
+  let chars = 0;
+  for (const spec of paramLayout(model).specs) chars += copies * base64(spec.size);
+  const carried = (model.cell === 'lstm' ? 2 : 1) * model.numLayers * settings.batch * model.hiddenSize;
+  return chars + base64(carried) + CHECKPOINT_OVERHEAD_CHARS;
+}
+
+/**
+ * Bytes the training engine allocates in its arena: the shared parameters, one gradient per
+ * worker, Adam's moments, and the activations of B·T rows (and of the validation rows) with
+ * their gradients: logits, embeddings, and per layer the states, gates and dropout masks.
+ */
+export function engineBytes(model: ModelConfig, settings: Pick<TrainSettings, 'optimizer' | 'batch' | 'seqLen' | 'workers'>): number {
+  const { vocabSize: V, embedDim: E, hiddenSize: H, numLayers: L } = model;
+  const G = gateCount(model.cell) * H;
+  const P = paramLayout(model).total;
+  const W = settings.workers;
+  const rows = settings.batch * settings.seqLen;
+  const perRow = 2 * V + 2 * E + L * (2 * G + 6 * H);
+  const floats = P * (1 + W + (settings.optimizer === 'adam' ? 2 : 0)) + 2 * rows * perRow + W * V * G;
+  return 4 * floats;
+}
+
+/**
+ * The largest hidden size, at most `model.hiddenSize`, for which `fits` holds (it holds for
+ * smaller sizes whenever it holds for a larger one); 0 when none does.
+ */
+function largestHidden(model: ModelConfig, fits: (model: ModelConfig) => boolean): number {
+  let low = 0, high = model.hiddenSize;
+  while (low < high) {
+    const mid = Math.ceil((low + high) / 2);
+    if (fits({ ...model, hiddenSize: mid })) low = mid;
+    else high = mid - 1;
+  }
+  return low;
+}
+
+/**
+ * Checks, before the first step, that the model can be trained and saved here: its checkpoint
+ * within the longest string V8 can write, the engine within a WebAssembly memory (4 GiB) and
+ * within this machine's memory. Each refusal names the largest hidden size that fits.
+ */
+export function checkModelFits(model: ModelConfig, settings: TrainSettings): void {
+  const memory = Math.min(ARENA_LIMIT_BYTES, totalmem());
+  const limits = [
+    {
+      fits: (m: ModelConfig) => checkpointChars(m, settings) <= MAX_CHECKPOINT_CHARS,
+      problem: (m: ModelConfig) =>
+        `its checkpoint would be about ${mib(checkpointChars(m, settings))} of JSON, more than the ${mib(MAX_CHECKPOINT_CHARS)} ` +
+        'one file can hold (the longest string Node.js can write)',
+    },
+    {
+      fits: (m: ModelConfig) => engineBytes(m, settings) <= memory,
+      problem: (m: ModelConfig) =>
+        `training it needs about ${mib(engineBytes(m, settings))} of memory, more than the ${mib(memory)} ` +
+        (memory === ARENA_LIMIT_BYTES ? 'an engine can address (a WebAssembly memory)' : 'this machine has'),
+    },
+  ];
+  for (const { fits, problem } of limits) {
+    if (fits(model)) continue;
+    const largest = largestHidden(model, (m) => limits.every((limit) => limit.fits(m)));
+    throw new SettingError('hidden', model.hiddenSize, (name) =>
+      `${name('hidden')} ${model.hiddenSize}: ${problem(model)}; ` +
+        (largest > 0 ? `${name('hidden')} ${largest} is the largest that fits with these settings` :
+          `no ${name('hidden')} fits: lower ${name('embed')}, ${name('batch')} or ${name('seqLen')}`));
+  }
+}
+
+/**
+ * More threads than cores only take turns: the worker count a run uses for the `workers` asked,
+ * and the warning when it is lowered.
+ */
+export function workersForCores(workers: number): { workers: number; warning: InputError | null } {
+  const cores = availableParallelism();
+  if (workers <= cores) return { workers, warning: null };
+  return {
+    workers: cores,
+    warning: new SettingError('workers', workers, (name) => `${name('workers')} ${workers} is more than the ${cores} cores here; using ${cores}`),
+  };
+}
+
+/** What to do about a file-system error, by its code. */
+const REMEDY: Record<string, string> = {
+  EROFS: 'it is on a read-only file system; choose a folder on a writable disk',
+  EACCES: 'permission denied; choose a folder you can write to',
+  EPERM: 'permission denied; choose a folder you can write to',
+  ENOSPC: 'the disk is full; free some space or choose another disk',
+  EDQUOT: 'the disk quota is used up; free some space or choose another disk',
+  ENOTDIR: 'a part of the path is a file, not a folder; choose another path',
+  EEXIST: 'a part of the path is a file, not a folder; choose another path',
+};
+
+/**
+ * Creates the output's folder and writes and removes a probe file there, so that an output that
+ * cannot be written fails before training rather than at the first save; then checks that the
+ * disk has room for the checkpoints (latest, best and a temp file while one is written).
+ */
+export function checkOutputWritable(paths: OutputPaths, out: string, checkpointBytes: number): void {
+  const dir = dirname(paths.latest);
+  const refuse = (error: unknown): never => {
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    const remedy = REMEDY[code] ?? (error instanceof Error ? error.message : String(error));
+    throw new SettingError('out', out, (name) => `${name('out')} ${out} cannot be written (${code || 'error'}): ${remedy}`);
+  };
+  const probe = join(dir, `.rnn-probe-${process.pid}`);
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(probe, 'probe', { flag: 'wx' });
+  } catch (error) {
+    refuse(error);
+  }
+  rmSync(probe, { force: true });
+  let free: number;
+  try {
+    const stats = statfsSync(dir);
+    free = stats.bavail * stats.bsize;
+  } catch {
+    return; // no figures on this system: the save itself will say
+  }
+  if (free < 3 * checkpointBytes) {
+    throw new SettingError('out', out, (name) =>
+      `${name('out')} ${out} cannot hold this run's checkpoints (ENOSPC): about ${mib(3 * checkpointBytes)} are needed ` +
+        `and ${mib(free)} are free; free some space or choose another disk`);
+  }
+}

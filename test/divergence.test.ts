@@ -1,0 +1,61 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TrainEvent } from '../src/train/events.js';
+import type { TrainOptions } from '../src/train/options.js';
+import { DIVERGED_AFTER, train } from '../src/train/trainer.js';
+
+/** The trainer's side of divergence, in process: a signal can be sent between two exact steps. */
+const TINY: TrainOptions = { cell: 'gru', layers: 1, hidden: 16, embed: 8, batch: 4, seqLen: 8, workers: 1, evalEvery: 20 };
+
+let dir: string;
+let corpus: string;
+
+const hashes = (folder: string): Record<string, string> => Object.fromEntries(readdirSync(folder).sort().map((name) =>
+  [name, createHash('sha256').update(readFileSync(join(folder, name))).digest('hex')]));
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'rnn-divergence-'));
+  corpus = join(dir, 'corpus.txt');
+  const text = readFileSync(join(import.meta.dirname, '..', 'corpora', 'sotu.txt'), 'utf8').slice(0, 4000);
+  writeFileSync(corpus, text.slice(0, text.lastIndexOf('\n') + 1));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('divergence', () => {
+  it('a signal once steps are being skipped keeps the last good checkpoints, byte for byte', async () => {
+    const out = join(dir, 'run');
+    await train({ ...TINY, maxSteps: 40, out }, [corpus]);
+    const before = hashes(out);
+    const controller = new AbortController();
+    const events: TrainEvent[] = [];
+    const result = await train({ resume: out, lr: 1e38, clip: 0, maxSteps: 400 }, [], {
+      signal: controller.signal,
+      onEvent: (event) => {
+        events.push(event);
+        if (event.event === 'step' && event.skipped > 0) controller.abort('SIGINT');
+      },
+    });
+    expect(result.reason).toBe('interrupted');
+    expect(result.skipped).toBeGreaterThan(0);
+    expect(result.skipped).toBeLessThan(DIVERGED_AFTER);
+    expect(result.savedStep).toBe(40);
+    expect(events.some((event) => event.event === 'checkpoint')).toBe(false);
+    expect(hashes(out)).toEqual(before);
+  });
+
+  it('counts skipped steps in the step and done events, and stops after DIVERGED_AFTER in a row', async () => {
+    const events: TrainEvent[] = [];
+    const result = await train({ ...TINY, lr: 1e38, clip: 0, maxSteps: 400, out: join(dir, 'fresh') }, [corpus], {
+      onEvent: (event) => events.push(event),
+    });
+    expect(result.reason).toBe('diverged');
+    const steps = events.filter((event) => event.event === 'step');
+    const skippedSteps = steps.filter((event) => event.loss === null);
+    expect(skippedSteps.length).toBe(DIVERGED_AFTER);
+    expect(steps.at(-1)).toMatchObject({ skipped: DIVERGED_AFTER, loss: null, gradNorm: null });
+    expect(events.at(-1)).toMatchObject({ event: 'done', reason: 'diverged', skipped: DIVERGED_AFTER });
+  });
+});

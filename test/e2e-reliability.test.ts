@@ -1,0 +1,363 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
+
+/**
+ * Issue 10, "nothing lost, whatever happens": each way work was lost, run through the built CLI
+ * (`npm test` builds first), asserting the outcome and that no saved checkpoint changed.
+ */
+const BIN = join(import.meta.dirname, '..', 'bin', 'rnn.js');
+const TINY = ['--cell', 'gru', '--layers', '1', '--hidden', '16', '--embed', '8', '--batch', '4', '--seq-len', '8', '--workers', '1'];
+/** Long enough that a test ends it, never its limit. */
+const ENDLESS = ['--max-steps', '1000000', '--eval-every', '20'];
+
+vi.setConfig({ testTimeout: 30_000, hookTimeout: 30_000 });
+
+let dir: string;
+let corpus: string;
+const at = (...parts: string[]) => join(dir, ...parts);
+
+interface Outcome {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function start(args: string[]): ChildProcess {
+  return spawn(process.execPath, [BIN, ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RNN_DEBUG: '' } });
+}
+
+/** The child's end; `onStdout` sees stdout as it grows. */
+function finish(child: ChildProcess, onStdout?: (text: string, child: ChildProcess) => void): Promise<Outcome> {
+  let stdout = '', stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    onStdout?.(stdout, child);
+  });
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const rnn = (args: string[], onStdout?: (text: string, child: ChildProcess) => void) => finish(start(args), onStdout);
+
+/** Resolves once `path` exists (a bounded poll on the file system, not a fixed sleep). */
+async function fileAppears(path: string, timeoutMs = 20_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!existsSync(path)) {
+    if (Date.now() > until) throw new Error(`${path} did not appear`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Every file of a folder with the SHA-256 of its bytes. */
+function hashes(folder: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of readdirSync(folder).sort()) out[name] = createHash('sha256').update(readFileSync(join(folder, name))).digest('hex');
+  return out;
+}
+
+/** One line on stderr, no stack trace. */
+function expectOneLine(stderr: string, pattern: RegExp): void {
+  expect(stderr).toMatch(/^rnn: [^\n]+\n$/);
+  expect(stderr).not.toMatch(/^\s+at /m);
+  expect(stderr).toMatch(pattern);
+}
+
+/** The pid of a process that has ended. */
+function deadPid(): number {
+  const done = spawnSync(process.execPath, ['-e', '']);
+  return done.pid!;
+}
+
+/** A finished run to resume and compare against. */
+async function savedRun(name: string, steps = 40): Promise<string> {
+  const out = at(name);
+  const { code, stderr } = await rnn(['train', corpus, ...TINY, '--max-steps', String(steps), '--eval-every', '20', '--out', out]);
+  expect(stderr).not.toMatch(/internal error/);
+  expect(code).toBe(0);
+  return out;
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'rnn-e2e-reliab-'));
+  corpus = at('corpus.txt');
+  const text = readFileSync(join(import.meta.dirname, '..', 'corpora', 'sotu.txt'), 'utf8').slice(0, 4000);
+  writeFileSync(corpus, text.slice(0, text.lastIndexOf('\n') + 1));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('1. one writer per run folder', () => {
+  it('refuses a second run and a second resume on a folder in use, and frees it at the end', async () => {
+    const out = at('shared');
+    const first = start(['train', corpus, ...TINY, ...ENDLESS, '--out', out, '--seed', '1', '--json']);
+    const firstDone = finish(first);
+    await fileAppears(join(out, 'latest.json'));
+    const before = readFileSync(join(out, 'latest.json.lock'), 'utf8');
+    expect(JSON.parse(before)).toMatchObject({ pid: first.pid });
+
+    const second = await rnn(['train', corpus, ...TINY, ...ENDLESS, '--out', out, '--seed', '2']);
+    expect(second.code).toBe(1);
+    expectOneLine(second.stderr, new RegExp(`--out .*shared is in use by another run \\(pid ${first.pid} on `));
+    const resumed = await rnn(['train', '--resume', out]);
+    expect(resumed.code).toBe(1);
+    expectOneLine(resumed.stderr, new RegExp(`in use by another run \\(pid ${first.pid} `));
+
+    first.kill('SIGINT');
+    const { code } = await firstDone;
+    expect(code).toBe(130);
+    expect(existsSync(join(out, 'latest.json.lock'))).toBe(false);
+    // the first run's checkpoint is its own: seed 1
+    expect(loadCheckpoint(join(out, 'latest.json')).config.training.seed).toBe(1);
+
+    // the folder is free again: resuming it runs, and releases it
+    const again = await rnn(['train', '--resume', out, '--max-steps', String(loadCheckpoint(join(out, 'latest.json')).training.step + 5)]);
+    expect(again.stderr).not.toMatch(/in use|internal error/);
+    expect(again.code).toBe(0);
+    expect(existsSync(join(out, 'latest.json.lock'))).toBe(false);
+  });
+
+  it('takes over a lock left by a process that is gone, with a warning', async () => {
+    const out = at('stale');
+    mkdirSync(out);
+    const pid = deadPid();
+    writeFileSync(join(out, 'latest.json.lock'), JSON.stringify({ pid, host: (await import('node:os')).hostname(), startedAt: 'then' }));
+    const run = await rnn(['train', corpus, ...TINY, '--max-steps', '5', '--out', out]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(new RegExp(`rnn: warning: took over .*latest\\.json\\.lock, left by pid ${pid}, which is no longer running`));
+    expect(existsSync(join(out, 'latest.json'))).toBe(true);
+    expect(existsSync(join(out, 'latest.json.lock'))).toBe(false);
+  });
+
+  it('locks a FILE.json output beside the file', async () => {
+    const out = at('single.json');
+    const first = start(['train', corpus, ...TINY, ...ENDLESS, '--out', out]);
+    const firstDone = finish(first);
+    await fileAppears(`${out}.lock`);
+    const second = await rnn(['train', corpus, ...TINY, '--max-steps', '5', '--out', out]);
+    expectOneLine(second.stderr, /single\.json is in use by another run/);
+    first.kill('SIGTERM');
+    expect((await firstDone).code).toBe(143);
+    expect(existsSync(`${out}.lock`)).toBe(false);
+  });
+});
+
+describe('2. the output checked before the first step', () => {
+  it('refuses an output under a regular file (ENOTDIR) at once, naming the cause', async () => {
+    writeFileSync(at('a-file'), 'not a folder');
+    const run = await rnn(['train', corpus, ...TINY, '--time', '15s', '--out', at('a-file', 'run')]);
+    expect(run.code).toBe(1);
+    expectOneLine(run.stderr, /--out .*a-file\/run cannot be written \(ENOTDIR\): a part of the path is a file/);
+  });
+
+  it('refuses a read-only folder (EACCES) at once', async (context) => {
+    if (process.getuid?.() === 0) context.skip(); // root writes through mode 0555: the ENOTDIR case covers this path
+    const readOnly = at('read-only');
+    mkdirSync(readOnly, { mode: 0o555 });
+    chmodSync(readOnly, 0o555);
+    const run = await rnn(['train', corpus, ...TINY, '--time', '15s', '--out', join(readOnly, 'run')]);
+    expect(run.code).toBe(1);
+    expectOneLine(run.stderr, /cannot be written \(EACCES\): permission denied/);
+  });
+
+  it('refuses --out naming a file that is not a checkpoint, without suggesting --resume on it', async () => {
+    writeFileSync(at('notes.json'), '{"my": "notes"}');
+    const run = await rnn(['train', corpus, ...TINY, '--max-steps', '5', '--out', at('notes.json')]);
+    expect(run.code).toBe(1);
+    expectOneLine(run.stderr, /notes\.json already exists and is not a checkpoint; choose another --out/);
+    expect(run.stderr).not.toMatch(/--resume/);
+    expect(readFileSync(at('notes.json'), 'utf8')).toBe('{"my": "notes"}');
+  });
+});
+
+describe('3. divergence', () => {
+  it('stops a fresh run that diverges, saving nothing non-finite, and says what to change', async () => {
+    const out = at('diverged');
+    const run = await rnn(['train', corpus, ...TINY, '--lr', '1e38', '--clip', '0', '--time', '20s', '--out', out, '--json']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^rnn: training diverged at step \d+: 5 steps in a row had a loss or gradient that is not a finite number/m);
+    expect(run.stderr).toMatch(/lower --lr \(it was 1e\+38\) or turn on --clip/);
+    expect(run.stderr).not.toMatch(/^\s+at /m);
+    const events = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as { event: string; skipped?: number; reason?: string });
+    expect(events[0]).toMatchObject({ event: 'start', skipped: 0 });
+    expect(events.at(-1)).toMatchObject({ event: 'done', reason: 'diverged', skipped: 5 });
+    for (const name of existsSync(out) ? readdirSync(out) : []) {
+      if (name.endsWith('.json')) expect(() => loadCheckpoint(join(out, name))).not.toThrow();
+    }
+    expect(existsSync(join(out, 'latest.json.lock'))).toBe(false);
+  });
+
+  it('keeps the last good checkpoints of a run that diverges on resume, byte for byte', async () => {
+    const out = await savedRun('to-diverge');
+    const before = hashes(out);
+    const run = await rnn(['train', '--resume', out, '--lr', '1e38', '--clip', '0', '--max-steps', '400']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/training diverged at step \d+: .*kept the last good checkpoint, .*latest\.json \(step 40\)/);
+    expect(hashes(out)).toEqual(before);
+  });
+});
+
+describe('4. closed pipes', () => {
+  it('ends `rnn train --json | head -1` as a signal does: saved, one line, no trace', async () => {
+    const out = at('piped');
+    const child = start(['train', corpus, ...TINY, ...ENDLESS, '--out', out, '--json']);
+    const run = await finish(child, (text, c) => {
+      if (text.includes('\n')) c.stdout!.destroy(); // the reader takes one line and goes
+    });
+    expect(run.code).toBe(141);
+    expect(run.stderr).toMatch(/^rnn: stdout closed \(SIGPIPE\) at step \d+; saved .*latest\.json; go on with: rnn train --resume /m);
+    expect(run.stderr).not.toMatch(/EPIPE|^\s+at /m);
+    const saved = loadCheckpoint(join(out, 'latest.json'));
+    expect(saved.training.step).toBeGreaterThan(0);
+  });
+
+  it('stops `rnn sample --len 100000000 | head -c 100` promptly', async () => {
+    const out = await savedRun('for-sample', 20);
+    const child = start(['sample', '--checkpoint', join(out, 'latest.json'), '--len', '100000000', '--seed', '1']);
+    const run = await finish(child, (text, c) => {
+      if (text.length >= 100) c.stdout!.destroy();
+    });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe('');
+  });
+
+  it.each([
+    ['info', (ckpt: string) => ['info', ckpt]],
+    ['eval', (ckpt: string) => ['eval', 'perplexity', '--checkpoint', ckpt, '--text', 'the state of the union']],
+  ])('exits quietly when the reader of `rnn %s` is gone', async (name, args) => {
+    const out = await savedRun(`for-${name}`, 20);
+    const child = start(args(join(out, 'latest.json')));
+    child.stdout!.destroy();
+    const run = await finish(child);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe('');
+  });
+});
+
+describe('5. a closed terminal', () => {
+  it('saves on SIGHUP and exits 129', async () => {
+    const out = at('hangup');
+    const child = start(['train', corpus, ...TINY, ...ENDLESS, '--out', out, '--json']);
+    let sent = false;
+    const run = await finish(child, (text, c) => {
+      if (!sent && text.includes('"event":"step"')) {
+        sent = true;
+        c.kill('SIGHUP');
+      }
+    });
+    expect(run.code).toBe(129);
+    expect(run.stderr).toMatch(/^rnn: interrupted by SIGHUP at step (\d+); saved /m);
+    const step = Number(/at step (\d+)/.exec(run.stderr)![1]);
+    expect(loadCheckpoint(join(out, 'latest.json')).training.step).toBe(step);
+  });
+});
+
+/** The fields of a checkpoint's JSON these cases edit. */
+interface CheckpointJson {
+  weights: { tensors: Record<string, { data: string }> };
+  vocab: string[];
+  training: { bestValLoss: number | null };
+}
+
+describe('6. bad checkpoints are refused', () => {
+  let good: string;
+  beforeAll(async () => {
+    good = join(await savedRun('to-damage', 20), 'latest.json');
+  });
+
+  const damaged = (name: string, edit: (json: CheckpointJson, text: string) => string | void): string => {
+    const text = readFileSync(good, 'utf8');
+    const json = JSON.parse(text) as CheckpointJson;
+    const replaced = edit(json, text);
+    const path = at(`${name}.json`);
+    writeFileSync(path, replaced ?? JSON.stringify(json));
+    return path;
+  };
+  const setFirstWeight = (json: CheckpointJson, value: number): void => {
+    const tensor = json.weights.tensors['embed.weight']!;
+    const bytes = Buffer.from(tensor.data, 'base64');
+    bytes.writeFloatLE(value, 0);
+    tensor.data = bytes.toString('base64');
+  };
+
+  it.each([
+    ['NaN weight', (j: CheckpointJson) => setFirstWeight(j, NaN), /weights\.tensors\["embed\.weight"\]\[0\] is NaN/],
+    ['infinite weight', (j: CheckpointJson) => setFirstWeight(j, -Infinity), /weights\.tensors\["embed\.weight"\]\[0\] is -Infinity/],
+    ['huge weight', (j: CheckpointJson) => setFirstWeight(j, 3e38), /weights\.tensors\["embed\.weight"\]\[0\] is 3\.0\d*e\+38, expected a weight within/],
+    ['flipped base64 character', (j: CheckpointJson) => {
+      const tensor = j.weights.tensors['head.bias']!;
+      tensor.data = (tensor.data[0] === 'A' ? 'B' : 'A') + tensor.data.slice(1);
+    }, /sha256 does not match the content: the file is damaged/],
+    ['vocabulary in another order', (j: CheckpointJson) => {
+      [j.vocab[3], j.vocab[4]] = [j.vocab[4]!, j.vocab[3]!];
+    }, /vocab\[4\] .* expected the characters in code-point order/],
+    ['negative bestValLoss', (j: CheckpointJson) => {
+      j.training.bestValLoss = -5;
+    }, /training\.bestValLoss must be >= 0 \(got -5\)/],
+  ])('%s', async (name, edit, message) => {
+    const path = damaged(name.replace(/\W+/g, '-'), edit);
+    const run = await rnn(['info', path]);
+    expect(run.code).toBe(1);
+    expectOneLine(run.stderr, message);
+    expect(run.stderr).toContain(path);
+  });
+});
+
+describe('7. size limits found before the first step', () => {
+  it('refuses --hidden 100000 at once, naming the largest hidden size that fits', async () => {
+    const run = await rnn(['train', corpus, '--hidden', '100000', '--out', at('huge')]);
+    expect(run.code).toBe(1);
+    expectOneLine(run.stderr, /--hidden 100000: .* more than the .* --hidden \d+ is the largest that fits with these settings/);
+    expect(existsSync(at('huge', 'latest.json'))).toBe(false);
+  });
+
+  it('uses the cores for --workers 1000, and says so', async () => {
+    const run = await rnn(['train', corpus, ...TINY.slice(0, -2), '--workers', '1000', '--max-steps', '3', '--out', at('many-workers'), '--json']);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/^rnn: warning: --workers 1000 is more than the (\d+) cores here; using \1$/m);
+    const startEvent = JSON.parse(run.stdout.split('\n')[0]!) as { settings: { workers: number } };
+    expect(startEvent.settings.workers).toBeLessThan(1000);
+  });
+});
+
+describe('7. big models leave as safetensors', () => {
+  it('exports the weights as .safetensors and imports them back to the same model', async () => {
+    const out = await savedRun('to-export', 20);
+    const file = at('model.safetensors');
+    const exported = await rnn(['export', join(out, 'latest.json'), '--format', 'safetensors', '--out', file]);
+    expect(exported.code).toBe(0);
+    const bytes = readFileSync(file);
+    const headerLength = Number(bytes.readBigUInt64LE(0));
+    const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString('utf8')) as Record<string, { dtype: string }>;
+    expect(header['head.bias']!.dtype).toBe('F32');
+    const imported = await rnn(['import', file, '--out', at('from-safetensors.json')]);
+    expect(imported.code).toBe(0);
+    const original = loadCheckpoint(join(out, 'latest.json')), back = loadCheckpoint(at('from-safetensors.json'));
+    expect(back.weights).toEqual(original.weights);
+    expect(back.vocab).toEqual(original.vocab);
+    expect(back.config.model).toEqual(original.config.model);
+  });
+});
+
+describe('8. smaller losses', () => {
+  it('removes the temp file of a save killed mid-write at the next save', async () => {
+    const out = await savedRun('crashed-save', 20);
+    const orphan = join(out, `latest.json.tmp-${deadPid()}`);
+    writeFileSync(orphan, '{"format":"rnn-checkpoint/1", "half-writ');
+    const run = await rnn(['train', '--resume', out, '--max-steps', '25']);
+    expect(run.code).toBe(0);
+    expect(existsSync(orphan)).toBe(false);
+  });
+
+  it('names --lr 1e400 as not finite', async () => {
+    const run = await rnn(['train', corpus, ...TINY, '--lr', '1e400', '--out', at('lr')]);
+    expect(run.code).toBe(1);
+    expectOneLine(run.stderr, /^rnn: --lr: must be a finite number \(got Infinity\)$/m);
+  });
+});

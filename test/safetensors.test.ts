@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { CheckpointError } from '../src/checkpoint/errors.js';
+import { fromSafetensors, toSafetensors } from '../src/checkpoint/safetensors.js';
+import type { ModelConfig } from '../src/engine/config.js';
+import { initParams } from '../src/engine/model.js';
+import { paramLayout } from '../src/engine/params.js';
+import { Rng } from '../src/engine/random.js';
+
+const CONFIG: ModelConfig = { cell: 'lstm', vocabSize: 5, embedDim: 3, hiddenSize: 4, numLayers: 2, dropout: 0 };
+const MODEL = { config: CONFIG, vocab: ['<EOS>', '<UNK>', 'a', 'b', 'c'], params: initParams(CONFIG, new Rng(3)) };
+
+type Header = Record<string, { dtype?: string; shape?: number[]; data_offsets?: [number, number] }>;
+
+/** The file split as the safetensors format defines it: header length, header, data. */
+function parts(bytes: Buffer): { header: Header; data: Buffer } {
+  const length = Number(bytes.readBigUInt64LE(0));
+  return { header: JSON.parse(bytes.subarray(8, 8 + length).toString('utf8')) as never, data: bytes.subarray(8 + length) };
+}
+
+/** The file again with its header edited. */
+function withHeader(bytes: Buffer, edit: (header: Header) => void): Buffer {
+  const { header, data } = parts(bytes);
+  edit(header);
+  const json = Buffer.from(JSON.stringify(header));
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64LE(BigInt(json.length));
+  return Buffer.concat([length, json, data]);
+}
+
+const errorOf = (bytes: Buffer): string => {
+  try {
+    fromSafetensors(bytes, 'model.safetensors');
+  } catch (error) {
+    expect(error).toBeInstanceOf(CheckpointError);
+    return (error as Error).message;
+  }
+  throw new Error('expected an error');
+};
+
+describe('safetensors', () => {
+  it('writes the format: little-endian header length, F32 tensors named as in rnn-state/1, aligned raw data, metadata strings', () => {
+    const bytes = toSafetensors(MODEL);
+    const { header, data } = parts(bytes);
+    expect(Number(bytes.readBigUInt64LE(0)) % 8).toBe(0);
+    const layout = paramLayout(CONFIG);
+    expect(Object.keys(header).filter((k) => k !== '__metadata__')).toEqual(layout.specs.map((s) => s.name));
+    for (const spec of layout.specs) {
+      const entry = header[spec.name]!;
+      expect(entry).toEqual({ dtype: 'F32', shape: spec.shape, data_offsets: [4 * spec.offset, 4 * (spec.offset + spec.size)] });
+      expect(data.readFloatLE(entry.data_offsets![0])).toBe(MODEL.params[spec.offset]);
+    }
+    expect(data.length).toBe(4 * layout.total);
+    const metadata = header['__metadata__'] as unknown as Record<string, string>;
+    expect(JSON.parse(metadata['config']!)).toEqual({ cell: 'lstm', vocab_size: 5, embed_dim: 3, hidden_size: 4, num_layers: 2 });
+    expect(JSON.parse(metadata['vocab']!)).toEqual(MODEL.vocab);
+  });
+
+  it('reads back what it writes, bit for bit', () => {
+    const back = fromSafetensors(toSafetensors(MODEL), 'model.safetensors');
+    expect(back.config).toEqual(CONFIG);
+    expect(back.vocab).toEqual(MODEL.vocab);
+    expect(Array.from(new Uint32Array(back.params.buffer))).toEqual(Array.from(new Uint32Array(MODEL.params.buffer)));
+  });
+
+  it.each([
+    ['a header past the end', (b: Buffer) => {
+      const copy = Buffer.from(b);
+      copy.writeBigUInt64LE(BigInt(b.length), 0);
+      return copy;
+    }, /header length \d+ runs past the end of the file/],
+    ['offsets out of range', (b: Buffer) => withHeader(b, (h) => {
+      h['head.bias']!.data_offsets = [1e6, 1e6 + 20];
+    }), /"head\.bias"\.data_offsets \[1000000, 1000020\] fall outside the \d+ bytes of data/],
+    ['overlapping tensors', (b: Buffer) => withHeader(b, (h) => {
+      h['head.bias']!.data_offsets = [0, 20];
+    }), /overlaps "embed\.weight" in the data/],
+    ['a shape that disagrees with the config', (b: Buffer) => withHeader(b, (h) => {
+      h['rnn.weight_hh_l1']!.shape = [16, 5];
+    }), /"rnn\.weight_hh_l1"\.shape is \[16,5\], expected \[16,4\]/],
+    ['another dtype', (b: Buffer) => withHeader(b, (h) => {
+      h['head.bias']!.dtype = 'F16';
+    }), /"head\.bias" must be \{dtype: "F32"/],
+    ['a missing tensor', (b: Buffer) => withHeader(b, (h) => {
+      delete h['rnn.bias_ih_l0'];
+    }), /"rnn\.bias_ih_l0" is missing/],
+    ['no metadata', (b: Buffer) => withHeader(b, (h) => {
+      delete h['__metadata__'];
+    }), /__metadata__ is missing/],
+    ['a truncated file', (b: Buffer) => b.subarray(0, 5), /too short for a safetensors header/],
+  ])('refuses %s with one line naming the file', (_name, damage, message) => {
+    const text = errorOf(damage(toSafetensors(MODEL)));
+    expect(text).toMatch(/^model\.safetensors: /);
+    expect(text).toMatch(message);
+    expect(text).not.toContain('\n');
+  });
+});
