@@ -56,6 +56,7 @@ const charModel = (cell: ModelConfig['cell'], hiddenSize: number): BenchModel =>
 const MODELS: Record<string, BenchModel> = {
   'lstm-2x128': charModel('lstm', 128),
   'gru-2x128': charModel('gru', 128),
+  'gru-2x96': charModel('gru', 96), // the default before the SIMD kernels
   'gru-2x192': charModel('gru', 192), // the default model
   'lstm-2x512': charModel('lstm', 512),
   // the word-level yardstick: the notes' 10,000 words; B = T = 32 whatever --batch says
