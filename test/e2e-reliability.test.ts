@@ -1,16 +1,16 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { finish, startRnn } from './helpers/cli.js';
 
 /**
  * Issue 10, "nothing lost, whatever happens": each way work was lost, run through the built CLI
  * (`npm test` builds first), asserting the outcome and that no saved checkpoint changed.
  */
-const BIN = join(import.meta.dirname, '..', 'bin', 'rnn.js');
 const TINY = ['--cell', 'gru', '--layers', '1', '--hidden', '16', '--embed', '8', '--batch', '4', '--seq-len', '8', '--workers', '1'];
 /** Long enough that a test ends it, never its limit. */
 const ENDLESS = ['--max-steps', '1000000', '--eval-every', '20'];
@@ -21,28 +21,8 @@ let dir: string;
 let corpus: string;
 const at = (...parts: string[]) => join(dir, ...parts);
 
-interface Outcome {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 function start(args: string[]): ChildProcess {
-  return spawn(process.execPath, [BIN, ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RNN_DEBUG: '' } });
-}
-
-/** The child's end; `onStdout` sees stdout as it grows. */
-function finish(child: ChildProcess, onStdout?: (text: string, child: ChildProcess) => void): Promise<Outcome> {
-  let stdout = '', stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-    onStdout?.(stdout, child);
-  });
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return startRnn(dir, args);
 }
 
 const rnn = (args: string[], onStdout?: (text: string, child: ChildProcess) => void) => finish(start(args), onStdout);

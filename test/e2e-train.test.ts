@@ -1,40 +1,23 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { type Outcome, finish, startRnn } from './helpers/cli.js';
 
-/** The built command (`npm test` builds first). */
-const BIN = join(import.meta.dirname, '..', 'bin', 'rnn.js');
 const TINY = ['--cell', 'gru', '--layers', '1', '--hidden', '16', '--embed', '8', '--batch', '4', '--seq-len', '8', '--workers', '1'];
 
 let dir: string;
 let corpus: string;
 
-interface Outcome {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 function start(args: string[]): ChildProcess {
-  return spawn(process.execPath, [BIN, ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RNN_DEBUG: '' } });
+  return startRnn(dir, args);
 }
 
 /** Runs the command to its end; `onStdout` sees stdout as it grows and may act on the child. */
 function rnn(args: string[], onStdout?: (text: string, child: ChildProcess) => void): Promise<Outcome> {
-  const child = start(args);
-  let stdout = '', stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-    onStdout?.(stdout, child);
-  });
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return finish(start(args), onStdout);
 }
 
 beforeAll(() => {

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
@@ -32,4 +32,30 @@ export function expectOneLineError(result: Run, message: RegExp): void {
   expect(result.stderr).toMatch(/^rnn: [^\n]*\n$/);
   expect(result.stderr).not.toMatch(/ {4}at /);
   expect(result.stderr.trimEnd()).toMatch(message);
+}
+
+/** A child process's end: its exit code (null when a signal ended it) and what it wrote. */
+export interface Outcome {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Starts the CLI from `cwd` with piped stdout and stderr, for a test that watches or signals it. */
+export function startRnn(cwd: string, args: string[]): ChildProcess {
+  return spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RNN_DEBUG: '' } });
+}
+
+/** The child's end; `onStdout` sees stdout as it grows and may act on the child. */
+export function finish(child: ChildProcess, onStdout?: (text: string, child: ChildProcess) => void): Promise<Outcome> {
+  let stdout = '', stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    onStdout?.(stdout, child);
+  });
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
 }
