@@ -17,7 +17,7 @@ const COMMANDS: { register(program: Command): void }[] = [
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('rnn')
-    .description('Character-level RNN / LSTM / GRU language models: train, sample, score.')
+    .description('Character- and word-level RNN / LSTM / GRU language models: train, sample, score.')
     .version(packageVersion(), '-V, --version', 'print the version')
     .addHelpText('after', '\nRun `rnn COMMAND --help` for the flags and examples of a command.')
     .exitOverride()

@@ -9,7 +9,7 @@ interface ImportFlags {
 export function register(program: Command): void {
   program
     .command('import')
-    .summary('import a PyTorch model (rnn-state/1 JSON)')
+    .summary('import a model (rnn-state/1 or .safetensors)')
     .description(
       'Turn an rnn-state/1 JSON file (e.g. saved from PyTorch, see docs/interop.md) into a checkpoint: ' +
         'step 0, no corpus, a fresh Adam optimizer and the default training settings',
