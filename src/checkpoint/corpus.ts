@@ -1,4 +1,5 @@
 import { CorpusError, type PreparedData, fingerprintMatches, prepareData, readCorpus } from '../text/corpus.js';
+import type { TokenArray } from '../text/tokens.js';
 import { type Checkpoint, checkpointVocabulary } from './checkpoint.js';
 import type { LoadedModel } from './load.js';
 
@@ -22,7 +23,7 @@ export function readCheckpointCorpus(ckpt: Checkpoint, files: readonly string[])
  * when the checkpoint records no corpus (an imported model), when the split is empty, or when
  * the files no longer match what it was trained on (CorpusError).
  */
-export function validationSplit(model: LoadedModel): Int32Array {
+export function validationSplit(model: LoadedModel): TokenArray {
   const { path, checkpoint } = model;
   const info = checkpoint.corpus;
   if (info === null) {

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync, realpathSync, statSync, type Stats } from 'n
 import { join } from 'node:path';
 import { InputError, SettingError } from '../input/settings.js';
 import { splitSentences } from './sentences.js';
+import { type TokenArray, tokenArrayFor } from './tokens.js';
 import { EOS, type TextLevel, UNK, Vocabulary } from './vocab.js';
 import { buildWordVocabulary, DEFAULT_VOCAB_SIZE, type WordVocabularyBuild } from './word-vocab.js';
 import { LINE_BREAK, tokenizeWords, WORD_RULE_VERSION } from './words.js';
@@ -53,8 +54,12 @@ export interface DataFingerprint {
 
 export interface PreparedData {
   vocab: Vocabulary;
-  train: Int32Array;
-  val: Int32Array;
+  /**
+   * The training and validation parts: views of one token stream, compact at the char level
+   * (`TokenArray`); at the word level an Int32Array.
+   */
+  train: TokenArray;
+  val: TokenArray;
   fingerprint: DataFingerprint;
   /** When `prepareData` built a word vocabulary: what the training text offered it (for warnings). */
   wordVocab?: Omit<WordVocabularyBuild, 'vocab'>;
@@ -116,14 +121,22 @@ export function readTextFile(path: string): string {
   return decodeUtf8(path, readOrThrow(path));
 }
 
-/** The spec's token stream `<EOS> d1 <EOS> d2 <EOS> … dn <EOS>`, at the vocabulary's level. */
-export function tokenStream(documents: readonly string[], vocab: Vocabulary): Int32Array {
-  return streamOf(documents.map((doc) => vocab.encode(doc)));
+/**
+ * The spec's token stream `<EOS> d1 <EOS> d2 <EOS> … dn <EOS>`, at the vocabulary's level:
+ * compact (`tokenArrayFor`) at the char level, an Int32Array at the word level.
+ */
+export function tokenStream(documents: readonly string[], vocab: Vocabulary): TokenArray {
+  const encoded = documents.map((doc) => vocab.encode(doc));
+  const length = streamLength(encoded);
+  return streamOf(encoded, vocab.level === 'word' ? new Int32Array(length) : tokenArrayFor(vocab.size, length));
 }
 
-/** `<EOS>`, then each encoded document followed by `<EOS>`. */
-function streamOf(encoded: readonly Int32Array[]): Int32Array {
-  const stream = new Int32Array(1 + encoded.reduce((n, ids) => n + ids.length + 1, 0));
+function streamLength(encoded: readonly Int32Array[]): number {
+  return 1 + encoded.reduce((n, ids) => n + ids.length + 1, 0);
+}
+
+/** Writes `<EOS>`, then each encoded document followed by `<EOS>`, into `stream` (sized by `streamLength`). */
+function streamOf<A extends TokenArray>(encoded: readonly Int32Array[], stream: A): A {
   let at = 0;
   stream[at++] = EOS;
   for (const ids of encoded) {
@@ -179,7 +192,8 @@ function prepareWordData(corpus: Corpus, options: PrepareOptions): PreparedData 
       `no token of the training text is seen ${minCount} times or more, so every one would read as <UNK>: lower ${name('minCount')}`);
   }
   const vocab = options.vocab ?? built!.vocab;
-  const stream = streamOf(documents.map((tokens) => vocab.encodeWords(tokens)));
+  const encoded = documents.map((tokens) => vocab.encodeWords(tokens));
+  const stream = streamOf(encoded, new Int32Array(streamLength(encoded)));
   const prepared: PreparedData = { vocab, ...split(corpus, stream, trainTokens, valFrac, 'word') };
   if (built !== undefined) {
     const { vocab: _, ...report } = built;
@@ -190,7 +204,7 @@ function prepareWordData(corpus: Corpus, options: PrepareOptions): PreparedData 
 
 /** The train/validation streams cut at `trainTokens`, and the fingerprint of the data and split. */
 function split(
-  corpus: Corpus, stream: Int32Array, trainTokens: number, valFrac: number, level: TextLevel,
+  corpus: Corpus, stream: TokenArray, trainTokens: number, valFrac: number, level: TextLevel,
 ): Pick<PreparedData, 'train' | 'val' | 'fingerprint'> {
   const totalTokens = stream.length;
   const hashed = { files: corpus.files.map((f) => f.sha256), docs: corpus.docs, valFrac };
@@ -207,7 +221,7 @@ function split(
       .digest('hex'),
   };
   if (level === 'word') fingerprint.level = 'word';
-  return { train: stream.slice(0, trainTokens), val: stream.slice(trainTokens), fingerprint };
+  return { train: stream.subarray(0, trainTokens), val: stream.subarray(trainTokens), fingerprint };
 }
 
 /** Whether two fingerprints describe the same data and split (file paths aside). */
