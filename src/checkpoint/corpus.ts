@@ -1,4 +1,6 @@
-import { CorpusError, type PreparedData, fingerprintMatches, prepareData, readCorpus } from '../text/corpus.js';
+import { CorpusError, type PreparedData, fingerprintMatches } from '../text/corpus.js';
+import { loadCorpusData } from '../text/corpus-stream.js';
+import type { TokenArray } from '../text/tokens.js';
 import { type Checkpoint, checkpointVocabulary } from './checkpoint.js';
 import type { LoadedModel } from './load.js';
 
@@ -13,7 +15,7 @@ import type { LoadedModel } from './load.js';
 export function readCheckpointCorpus(ckpt: Checkpoint, files: readonly string[]): { data: PreparedData; changed: boolean } {
   // the corpus record says how the text was read; a checkpoint without one, its training settings
   const { docs, valFrac } = ckpt.corpus ?? ckpt.config.training;
-  const data = prepareData(readCorpus(files, docs), { valFrac, minCount: 1, vocab: checkpointVocabulary(ckpt) });
+  const data = loadCorpusData(files, docs, { valFrac, minCount: 1, vocab: checkpointVocabulary(ckpt) });
   return { data, changed: ckpt.corpus !== null && !fingerprintMatches(data.fingerprint, ckpt.corpus) };
 }
 
@@ -22,7 +24,7 @@ export function readCheckpointCorpus(ckpt: Checkpoint, files: readonly string[])
  * when the checkpoint records no corpus (an imported model), when the split is empty, or when
  * the files no longer match what it was trained on (CorpusError).
  */
-export function validationSplit(model: LoadedModel): Int32Array {
+export function validationSplit(model: LoadedModel): TokenArray {
   const { path, checkpoint } = model;
   const info = checkpoint.corpus;
   if (info === null) {

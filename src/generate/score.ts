@@ -5,6 +5,7 @@ import { Stepper, type TokenStepper } from '../engine/stepper.js';
 import type { TrainingEngine } from '../parallel/engine.js';
 import { createEngine } from '../parallel/pool.js';
 import { EvalBatches } from '../text/batches.js';
+import type { TokenArray } from '../text/tokens.js';
 import { EOS, type Vocabulary } from '../text/vocab.js';
 
 /** Σ of the cross-entropy (nats) and the number of predictions it sums over. */
@@ -57,7 +58,7 @@ export async function scoreBatches(
 
 /** Σ loss of a token stream cut into at most `maxRows` rows of `seqLen` chunks, on `workers` threads. */
 export async function scoreStream(
-  config: ModelConfig, params: Float32Array, stream: Int32Array, maxRows: number, seqLen: number, workers: number, kernels?: KernelsKind,
+  config: ModelConfig, params: Float32Array, stream: TokenArray, maxRows: number, seqLen: number, workers: number, kernels?: KernelsKind,
 ): Promise<Score> {
   const batches = new EvalBatches(stream, maxRows, seqLen);
   if (batches.rows === 0) return { lossSum: 0, tokens: 0 };

@@ -1,4 +1,5 @@
 import { SettingError } from '../input/settings.js';
+import type { TokenArray } from './tokens.js';
 
 /**
  * Training batches as char-rnn / torch-rnn cut them: the stream is split into B contiguous
@@ -11,7 +12,7 @@ export class BatchSource {
   readonly stepsPerEpoch: number;
 
   constructor(
-    private readonly stream: Int32Array,
+    private readonly stream: TokenArray,
     readonly batchSize: number,
     readonly seqLen: number,
   ) {
@@ -52,7 +53,7 @@ export class EvalBatches {
   readonly chunks: number;
 
   constructor(
-    private readonly stream: Int32Array,
+    private readonly stream: TokenArray,
     maxRows: number,
     readonly seqLen: number,
   ) {
@@ -100,7 +101,7 @@ function checkLength(inputs: Int32Array, targets: Int32Array, needed: number): v
  * `rows` rows of `rowLength` laid end to end in the stream.
  */
 function copyColumns(
-  stream: Int32Array, rowLength: number, rows: number, start: number, width: number, inputs: Int32Array, targets: Int32Array,
+  stream: TokenArray, rowLength: number, rows: number, start: number, width: number, inputs: Int32Array, targets: Int32Array,
 ): void {
   for (let b = 0; b < rows; b++) {
     const from = b * rowLength + start;

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync, realpathSync, statSync, type Stats } from 'n
 import { join } from 'node:path';
 import { InputError, SettingError } from '../input/settings.js';
 import { splitSentences } from './sentences.js';
+import { type TokenArray, tokenArrayFor } from './tokens.js';
 import { EOS, type TextLevel, UNK, Vocabulary } from './vocab.js';
 import { buildWordVocabulary, DEFAULT_VOCAB_SIZE, type WordVocabularyBuild } from './word-vocab.js';
 import { LINE_BREAK, tokenizeWords, WORD_RULE_VERSION } from './words.js';
@@ -33,6 +34,23 @@ export interface Corpus {
   docs: DocsMode;
 }
 
+/**
+ * A corpus as a sequence of pieces to read again and again (a streamed corpus rereads its files):
+ * text, each piece part of the current document, and `DOCUMENT_END` after each document's last.
+ * A piece never cuts a surrogate pair.
+ */
+export interface CorpusSource {
+  files: CorpusFile[];
+  docs: DocsMode;
+  /** Documents, and tokens of the char-level stream `<EOS> d1 <EOS> … dn <EOS>`. */
+  documents: number;
+  totalTokens: number;
+  pieces(): Iterable<CorpusPiece>;
+}
+
+export const DOCUMENT_END = null;
+export type CorpusPiece = string | typeof DOCUMENT_END;
+
 /** What a checkpoint records about the data it was trained on, to tell on resume whether it changed. */
 export interface DataFingerprint {
   files: CorpusFile[];
@@ -53,8 +71,12 @@ export interface DataFingerprint {
 
 export interface PreparedData {
   vocab: Vocabulary;
-  train: Int32Array;
-  val: Int32Array;
+  /**
+   * The training and validation parts: views of one token stream, compact at the char level
+   * (`TokenArray`); at the word level an Int32Array.
+   */
+  train: TokenArray;
+  val: TokenArray;
   fingerprint: DataFingerprint;
   /** When `prepareData` built a word vocabulary: what the training text offered it (for warnings). */
   wordVocab?: Omit<WordVocabularyBuild, 'vocab'>;
@@ -73,7 +95,7 @@ export interface PrepareOptions {
   vocabSize?: number;
 }
 
-const NUL = 0x00;
+export const NUL = 0x00;
 
 /**
  * Reads the corpus named by `paths` (files or folders) and cuts it into documents.
@@ -116,14 +138,22 @@ export function readTextFile(path: string): string {
   return decodeUtf8(path, readOrThrow(path));
 }
 
-/** The spec's token stream `<EOS> d1 <EOS> d2 <EOS> … dn <EOS>`, at the vocabulary's level. */
-export function tokenStream(documents: readonly string[], vocab: Vocabulary): Int32Array {
-  return streamOf(documents.map((doc) => vocab.encode(doc)));
+/**
+ * The spec's token stream `<EOS> d1 <EOS> d2 <EOS> … dn <EOS>`, at the vocabulary's level:
+ * compact (`tokenArrayFor`) at the char level, an Int32Array at the word level.
+ */
+export function tokenStream(documents: readonly string[], vocab: Vocabulary): TokenArray {
+  const encoded = documents.map((doc) => vocab.encode(doc));
+  const length = streamLength(encoded);
+  return streamOf(encoded, vocab.level === 'word' ? new Int32Array(length) : tokenArrayFor(vocab.size, length));
 }
 
-/** `<EOS>`, then each encoded document followed by `<EOS>`. */
-function streamOf(encoded: readonly Int32Array[]): Int32Array {
-  const stream = new Int32Array(1 + encoded.reduce((n, ids) => n + ids.length + 1, 0));
+function streamLength(encoded: readonly Int32Array[]): number {
+  return 1 + encoded.reduce((n, ids) => n + ids.length + 1, 0);
+}
+
+/** Writes `<EOS>`, then each encoded document followed by `<EOS>`, into `stream` (sized by `streamLength`). */
+function streamOf<A extends TokenArray>(encoded: readonly Int32Array[], stream: A): A {
   let at = 0;
   stream[at++] = EOS;
   for (const ids of encoded) {
@@ -141,22 +171,75 @@ function streamOf(encoded: readonly Int32Array[]): Int32Array {
  * reads there as `<UNK>`. A token is a code point at the char level and a `tokenizeWords`
  * token at the word level, so N, the cut and the vocabulary are counted in those.
  */
-export function prepareData(corpus: Corpus, options: PrepareOptions): PreparedData {
+export function prepareData(corpus: Corpus | CorpusSource, options: PrepareOptions): PreparedData {
   const { valFrac, minCount } = options;
   if (!(valFrac >= 0 && valFrac < 1)) throw new RangeError(`valFrac must be in [0, 1), got ${valFrac}`);
   const level = options.vocab?.level ?? options.level ?? 'char';
   if (options.level !== undefined && options.level !== level) {
     throw new RangeError(`level '${options.level}' does not match the vocabulary's level '${level}'`);
   }
-  if (level === 'word') return prepareWordData(corpus, options);
+  const source = 'pieces' in corpus ? corpus : sourceOf(corpus);
+  if (level === 'word') {
+    if ('pieces' in corpus) throw new RangeError('a streamed corpus is read at the char level only');
+    return prepareWordData(corpus, options);
+  }
 
-  const lengths = corpus.documents.map(codePointCount);
-  const totalTokens = 1 + lengths.reduce((n, len) => n + len + 1, 0);
+  const { totalTokens } = source;
   const trainTokens = Math.floor((1 - valFrac) * totalTokens);
-  const vocab = options.vocab ?? Vocabulary.build(trainingParts(corpus.documents, lengths, trainTokens, codePointPrefix), minCount);
+  const vocab = options.vocab ?? Vocabulary.build(trainingPieces(source.pieces(), trainTokens), minCount);
 
-  const stream = tokenStream(corpus.documents, vocab);
-  return { vocab, ...split(corpus, stream, trainTokens, valFrac, 'char') };
+  // The spec's stream, as `tokenStream` writes it, one piece at a time.
+  const stream = tokenArrayFor(vocab.size, totalTokens);
+  const changed = (): CorpusError => new CorpusError(
+    `the corpus changed while it was read: ${source.files.map((f) => f.path).join(', ')}`);
+  let at = 0;
+  stream[at++] = EOS;
+  for (const piece of source.pieces()) {
+    if (piece === DOCUMENT_END) {
+      if (at >= totalTokens) throw changed();
+      stream[at++] = EOS;
+    } else {
+      const ids = vocab.encode(piece);
+      if (at + ids.length > totalTokens) throw changed();
+      stream.set(ids, at);
+      at += ids.length;
+    }
+  }
+  if (at !== totalTokens) throw changed();
+  return { vocab, ...split(source, stream, trainTokens, valFrac, 'char') };
+}
+
+/** A corpus read whole, as a source of pieces: each document whole, then its end. */
+function sourceOf(corpus: Corpus): CorpusSource {
+  const { documents, files, docs } = corpus;
+  return {
+    files, docs, documents: documents.length,
+    totalTokens: 1 + documents.reduce((n, doc) => n + codePointCount(doc) + 1, 0),
+    *pieces() {
+      for (const doc of documents) {
+        yield doc;
+        yield DOCUMENT_END;
+      }
+    },
+  };
+}
+
+/**
+ * The text of the first `trainTokens` tokens of the stream, piece by piece: every piece that
+ * starts before the cut, the one it falls in cut to its first tokens.
+ */
+function* trainingPieces(pieces: Iterable<CorpusPiece>, trainTokens: number): Generator<string> {
+  let at = 1; // after the opening <EOS>
+  for (const piece of pieces) {
+    if (at >= trainTokens) return;
+    if (piece === DOCUMENT_END) {
+      at++;
+    } else {
+      const len = codePointCount(piece);
+      yield at + len <= trainTokens ? piece : codePointPrefix(piece, trainTokens - at);
+      at += len;
+    }
+  }
 }
 
 /** `prepareData` at the word level: each document is tokenized once, then counted, cut and encoded. */
@@ -179,8 +262,9 @@ function prepareWordData(corpus: Corpus, options: PrepareOptions): PreparedData 
       `no token of the training text is seen ${minCount} times or more, so every one would read as <UNK>: lower ${name('minCount')}`);
   }
   const vocab = options.vocab ?? built!.vocab;
-  const stream = streamOf(documents.map((tokens) => vocab.encodeWords(tokens)));
-  const prepared: PreparedData = { vocab, ...split(corpus, stream, trainTokens, valFrac, 'word') };
+  const encoded = documents.map((tokens) => vocab.encodeWords(tokens));
+  const stream = streamOf(encoded, new Int32Array(streamLength(encoded)));
+  const prepared: PreparedData = { vocab, ...split(sourceOf(corpus), stream, trainTokens, valFrac, 'word') };
   if (built !== undefined) {
     const { vocab: _, ...report } = built;
     prepared.wordVocab = report;
@@ -190,14 +274,14 @@ function prepareWordData(corpus: Corpus, options: PrepareOptions): PreparedData 
 
 /** The train/validation streams cut at `trainTokens`, and the fingerprint of the data and split. */
 function split(
-  corpus: Corpus, stream: Int32Array, trainTokens: number, valFrac: number, level: TextLevel,
+  corpus: Pick<CorpusSource, 'files' | 'docs' | 'documents'>, stream: TokenArray, trainTokens: number, valFrac: number, level: TextLevel,
 ): Pick<PreparedData, 'train' | 'val' | 'fingerprint'> {
   const totalTokens = stream.length;
   const hashed = { files: corpus.files.map((f) => f.sha256), docs: corpus.docs, valFrac };
   const fingerprint: DataFingerprint = {
     files: corpus.files.map((f) => ({ ...f })),
     docs: corpus.docs,
-    documents: corpus.documents.length,
+    documents: corpus.documents,
     totalTokens,
     trainTokens,
     valTokens: totalTokens - trainTokens,
@@ -207,7 +291,7 @@ function split(
       .digest('hex'),
   };
   if (level === 'word') fingerprint.level = 'word';
-  return { train: stream.slice(0, trainTokens), val: stream.slice(trainTokens), fingerprint };
+  return { train: stream.subarray(0, trainTokens), val: stream.subarray(trainTokens), fingerprint };
 }
 
 /** Whether two fingerprints describe the same data and split (file paths aside). */
@@ -234,7 +318,7 @@ function* trainingParts<D>(
   }
 }
 
-/** Cuts one file's text into documents as `docs` says; empty documents are dropped. */
+/** Cuts one file's text into documents as `docs` says; empty documents are dropped. (corpus-stream.ts cuts a streamed file with it.) */
 export function splitDocuments(text: string, docs: DocsMode): string[] {
   switch (docs) {
     case 'file':
@@ -264,12 +348,17 @@ function paragraphsOf(text: string): string[] {
   return paragraphs;
 }
 
-function isBlank(line: string): boolean {
+export function isBlank(line: string): boolean {
   return /^[ \t]*$/.test(line);
 }
 
 function textFilesUnder(folder: string): { path: string; bytes: Buffer }[] {
-  const found: { path: string; bytes: Buffer }[] = [];
+  return filesUnder(folder).map((path) => ({ path, bytes: readOrThrow(path) })).filter(({ bytes }) => !bytes.includes(NUL));
+}
+
+/** The files under `folder`, recursively in sorted path order, skipping dotfiles and dot-folders. */
+export function filesUnder(folder: string): string[] {
+  const found: string[] = [];
   const visited = new Set<string>();
   const walk = (dir: string): void => {
     const real = realpathSync(dir);
@@ -287,8 +376,7 @@ function textFilesUnder(folder: string): { path: string; bytes: Buffer }[] {
       if (stats.isDirectory()) {
         walk(path);
       } else if (stats.isFile()) {
-        const bytes = readOrThrow(path);
-        if (!bytes.includes(NUL)) found.push({ path, bytes });
+        found.push(path);
       }
     }
   };
@@ -296,7 +384,7 @@ function textFilesUnder(folder: string): { path: string; bytes: Buffer }[] {
   return found;
 }
 
-function statOrThrow(path: string, missing: string): Stats {
+export function statOrThrow(path: string, missing: string): Stats {
   try {
     return statSync(path);
   } catch (err) {
@@ -314,7 +402,7 @@ function readOrThrow(path: string): Buffer {
   }
 }
 
-function errorCode(err: unknown): string {
+export function errorCode(err: unknown): string {
   if (err instanceof Error && 'code' in err && typeof err.code === 'string') return err.code;
   return String(err);
 }
@@ -332,13 +420,19 @@ function decodeUtf8(path: string, bytes: Uint8Array): string {
     if (offset < 0) {
       // valid UTF-8 that decodes to more than V8's longest string (2^29 − 24 characters)
       throw new CorpusError(`${path}: ${bytes.length.toLocaleString('en-US')} bytes is more text than one file can be read as ` +
-        '(at most 2^29 characters, about 512 MB of ASCII); a corpus this large is not supported yet');
+        '(at most 2^29 characters, about 512 MB of ASCII); only the character level streams a corpus this large');
     }
-    const line = 1 + bytes.subarray(0, offset).filter((b) => b === 0x0a).length;
-    const byte = bytes[offset]!.toString(16).toUpperCase().padStart(2, '0');
-    throw new CorpusError(`${path}: not valid UTF-8 at byte offset ${offset} (line ${line}, byte 0x${byte})`);
+    throw invalidUtf8(path, offset, 1 + bytes.subarray(0, offset).filter((b) => b === LF).length, bytes[offset]!);
   }
   return text.replace(/\r\n/g, '\n');
+}
+
+const LF = 0x0a;
+
+/** The one-line error for invalid UTF-8: the file, the byte offset, its line (1-based) and the byte. */
+export function invalidUtf8(path: string, offset: number, line: number, byte: number): CorpusError {
+  const hex = byte.toString(16).toUpperCase().padStart(2, '0');
+  return new CorpusError(`${path}: not valid UTF-8 at byte offset ${offset} (line ${line}, byte 0x${hex})`);
 }
 
 /**
@@ -377,7 +471,7 @@ export function firstInvalidUtf8Offset(bytes: Uint8Array): number {
 }
 
 /** Counts code points the way `Vocabulary.encode` steps through them. */
-function codePointCount(text: string): number {
+export function codePointCount(text: string): number {
   let n = 0;
   for (let i = 0; i < text.length; n++) i += text.codePointAt(i)! > 0xffff ? 2 : 1;
   return n;

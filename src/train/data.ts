@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import type { Checkpoint } from '../checkpoint/checkpoint.js';
 import { readCheckpointCorpus } from '../checkpoint/corpus.js';
 import type { TrainSettings } from '../checkpoint/settings.js';
-import { CorpusError, type PreparedData, prepareData, readCorpus } from '../text/corpus.js';
+import { CorpusError, type PreparedData } from '../text/corpus.js';
+import { loadCorpusData } from '../text/corpus-stream.js';
 
 /** The package root: the first folder above this module with a package.json (src/ and dist/src/ alike). */
 function packageRoot(): string {
@@ -34,9 +35,8 @@ export function corpusName(paths: readonly string[]): string {
  * found from any folder), a vocabulary from its training part, the train/validation split.
  */
 export function loadFreshData(paths: readonly string[], settings: TrainSettings): PreparedData {
-  const corpus = readCorpus(paths.map((p) => resolve(p)), settings.docs);
   const { valFrac, minCount, level, vocabSize } = settings;
-  return prepareData(corpus, { valFrac, minCount, level, ...(level === 'word' && { vocabSize }) });
+  return loadCorpusData(paths.map((p) => resolve(p)), settings.docs, { valFrac, minCount, level, ...(level === 'word' && { vocabSize }) });
 }
 
 /**

@@ -1,0 +1,126 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type DocsMode, DOCS_MODES, type PreparedData, prepareData, readCorpus } from '../src/text/corpus.js';
+import { loadCorpusData, streamCorpus } from '../src/text/corpus-stream.js';
+import { tokenArrayFor, type TokenArray } from '../src/text/tokens.js';
+import { defaultCorpus } from '../src/train/data.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'rnn-stream-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+let fileCount = 0;
+function tempFile(content: string | Uint8Array, name = `f${fileCount++}.txt`, dir = scratch): string {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, name);
+  writeFileSync(path, content);
+  return path;
+}
+
+function sameIds(a: TokenArray, b: TokenArray): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+const OPTIONS = { valFrac: 0.1, minCount: 1 };
+
+/** Prepares `paths` read whole and streamed `chunkBytes` at a time, and checks they agree; returns the streamed. */
+function expectSameBothWays(paths: string[], docs: DocsMode, chunkBytes: number, options = OPTIONS): PreparedData {
+  const whole = prepareData(readCorpus(paths, docs), options);
+  const streamed = prepareData(streamCorpus(paths, docs, chunkBytes), options);
+  expect(streamed.vocab.tokens).toEqual(whole.vocab.tokens);
+  expect(streamed.fingerprint).toEqual(whole.fingerprint);
+  expect(streamed.train.constructor).toBe(whole.train.constructor);
+  expect(sameIds(streamed.train, whole.train)).toBe(true);
+  expect(sameIds(streamed.val, whole.val)).toBe(true);
+  return streamed;
+}
+
+/** The message each way throws, which must be the same. */
+function expectSameError(paths: string[], docs: DocsMode, chunkBytes: number): string {
+  let whole = '';
+  try {
+    readCorpus(paths, docs);
+  } catch (err) {
+    whole = (err as Error).message;
+  }
+  expect(whole).not.toBe('');
+  expect(() => streamCorpus(paths, docs, chunkBytes)).toThrow(whole);
+  return whole;
+}
+
+describe('streamCorpus', () => {
+  it('gives the vocabulary, stream and fingerprint of the whole-file read on the default corpus, in every documents mode', () => {
+    for (const docs of DOCS_MODES) expectSameBothWays([defaultCorpus()], docs, 1 << 16, { valFrac: 0.1, minCount: 3 });
+  });
+
+  it('agrees at every chunk size on multi-byte characters, CRLF, a BOM, blank lines and a lone CR', () => {
+    const texts = [
+      '\uFEFFhéllo wörld — 😀 日本語\r\n\r\nsecond 𝄞 line.\r\n  \r\nthird. Fourth?\r\n',
+      'abcdef\n\n\n  \nxyz\n\t\n\nlast. One more! Done',
+      'abc\r\r\ndef\rg\n\n\nh\r',
+      'abcdefg\uFEFFh\uFEFF\n\n',
+      '\n\n\n',
+      '',
+    ];
+    const paths = texts.map((text) => tempFile(text));
+    for (let chunkBytes = 4; chunkBytes <= 13; chunkBytes++) {
+      for (const docs of DOCS_MODES) {
+        for (const path of paths.slice(0, -2)) expectSameBothWays([path], docs, chunkBytes, { valFrac: 0.3, minCount: 1 });
+        expectSameBothWays(paths, docs, chunkBytes, { valFrac: 0.3, minCount: 1 });
+      }
+    }
+  });
+
+  it('strips a BOM at the start of a file only, one cut by the first chunk included', () => {
+    const path = tempFile('\uFEFFab\uFEFFc');
+    const data = loadCorpusData([path], 'file', { valFrac: 0, minCount: 1 }, 4);
+    expect(data.vocab.decode(data.train)).toBe('ab\uFEFFc');
+    expect(data.fingerprint.totalTokens).toBe(6);
+  });
+
+  it('names the byte offset and line of invalid UTF-8 after the first chunk, and of a character cut short at the end', () => {
+    const invalid = tempFile(Buffer.concat([Buffer.from('abc\ndefgh\nij'), Buffer.from([0xff]), Buffer.from('k')]));
+    expect(expectSameError([invalid], 'file', 7)).toMatch(/not valid UTF-8 at byte offset 12 \(line 3, byte 0xFF\)/);
+    const cutShort = tempFile(Buffer.concat([Buffer.from('abcdefg\nh'), Buffer.from([0xe2, 0x82])]));
+    expect(expectSameError([cutShort], 'line', 7)).toMatch(/at byte offset 9 \(line 2, byte 0xE2\)/);
+    const split = tempFile(Buffer.concat([Buffer.from('abcdef'), Buffer.from([0xe2, 0x28, 0xa1])]));
+    expect(expectSameError([split], 'line', 7)).toMatch(/at byte offset 6 \(line 1, byte 0xE2\)/);
+  });
+
+  it('refuses a file with a NUL byte as readCorpus does, and skips one in a folder', () => {
+    const binary = tempFile(Buffer.concat([Buffer.from([0xff]), Buffer.from('abcdefghij\0')]));
+    expect(expectSameError([binary], 'file', 7)).toMatch(/not a text file \(NUL byte at offset 11\)/);
+    const folder = join(scratch, 'mixed');
+    tempFile('one\ntwo\n', 'a.txt', folder);
+    tempFile(Buffer.from('bin\0ary'), 'b.bin', folder);
+    tempFile('three', 'c.txt', folder);
+    const data = expectSameBothWays([folder], 'line', 7);
+    expect(data.fingerprint.files.map((f) => f.path)).toEqual([join(folder, 'a.txt'), join(folder, 'c.txt')]);
+    const binaries = join(scratch, 'binaries');
+    tempFile(Buffer.from('\0'), 'x.bin', binaries);
+    expect(expectSameError([binaries], 'file', 7)).toMatch(/corpus folder has no text files/);
+    expect(expectSameError([tempFile(' \n\t\n')], 'line', 7)).toMatch(/corpus is empty/);
+  });
+});
+
+describe('compact token streams', () => {
+  it('hold a byte per token up to 256 entries, two up to 65,536, else four', () => {
+    expect(tokenArrayFor(256, 1)).toBeInstanceOf(Uint8Array);
+    expect(tokenArrayFor(257, 1)).toBeInstanceOf(Uint16Array);
+    expect(tokenArrayFor(65_536, 1)).toBeInstanceOf(Uint16Array);
+    expect(tokenArrayFor(65_537, 1)).toBeInstanceOf(Int32Array);
+  });
+
+  it('are chosen by the vocabulary built, and the splits are views of one stream', () => {
+    const narrow = prepareData({ documents: ['abc'], files: [], docs: 'file' }, OPTIONS);
+    expect(narrow.train).toBeInstanceOf(Uint8Array);
+    expect(narrow.val.buffer).toBe(narrow.train.buffer);
+    const chars = Array.from({ length: 300 }, (_, i) => String.fromCodePoint(0x100 + i)).join('');
+    const wide = expectSameBothWays([tempFile(chars)], 'file', 7, { valFrac: 0, minCount: 1 });
+    expect(wide.vocab.size).toBe(302);
+    expect(wide.train).toBeInstanceOf(Uint16Array);
+  });
+});
