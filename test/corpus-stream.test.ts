@@ -1,22 +1,12 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type DocsMode, DOCS_MODES, type PreparedData, prepareData, readCorpus } from '../src/text/corpus.js';
 import { loadCorpusData, streamCorpus } from '../src/text/corpus-stream.js';
 import { tokenArrayFor, type TokenArray } from '../src/text/tokens.js';
 import { defaultCorpus } from '../src/train/data.js';
+import { scratchFolder } from './helpers/files.js';
 
-const scratch = mkdtempSync(join(tmpdir(), 'rnn-stream-'));
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-let fileCount = 0;
-function tempFile(content: string | Uint8Array, name = `f${fileCount++}.txt`, dir = scratch): string {
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, name);
-  writeFileSync(path, content);
-  return path;
-}
+const { dir: scratch, file: tempFile } = scratchFolder('rnn-stream-');
 
 function sameIds(a: TokenArray, b: TokenArray): boolean {
   if (a.length !== b.length) return false;

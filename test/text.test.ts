@@ -1,7 +1,6 @@
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { userMessage } from '../src/cli/errors.js';
 import { SettingError } from '../src/input/settings.js';
 import { BatchSource, EvalBatches } from '../src/text/batches.js';
@@ -15,9 +14,9 @@ import {
   tokenStream,
 } from '../src/text/corpus.js';
 import { EOS, EOS_TOKEN, UNK, UNK_TOKEN, Vocabulary } from '../src/text/vocab.js';
+import { scratchFolder } from './helpers/files.js';
 
-const scratch = mkdtempSync(join(tmpdir(), 'rnn-text-'));
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+const { dir: scratch, file: tempFile } = scratchFolder('rnn-text-');
 
 /** What the command line prints for the error `run` throws. */
 function cliMessage(run: () => unknown): string | null {
@@ -27,14 +26,6 @@ function cliMessage(run: () => unknown): string | null {
     return userMessage(err);
   }
   throw new Error('it did not throw');
-}
-
-let fileCount = 0;
-function tempFile(content: string | Uint8Array, name = `f${fileCount++}.txt`, dir = scratch): string {
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, name);
-  writeFileSync(path, content);
-  return path;
 }
 
 function corpusOf(...texts: string[]) {

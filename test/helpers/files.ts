@@ -1,0 +1,28 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll } from 'vitest';
+
+export interface ScratchFolder {
+  dir: string;
+  file: (content: string | Uint8Array, name?: string, dir?: string) => string;
+}
+
+/**
+ * A temporary folder for one test file, removed after its tests, and `file(content)`, which
+ * writes a new file in it (or in `dir`) and returns its path.
+ */
+export function scratchFolder(prefix: string): ScratchFolder {
+  const scratch = mkdtempSync(join(tmpdir(), prefix));
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+  let count = 0;
+  return {
+    dir: scratch,
+    file(content, name = `f${count++}.txt`, dir = scratch) {
+      mkdirSync(dir, { recursive: true });
+      const path = join(dir, name);
+      writeFileSync(path, content);
+      return path;
+    },
+  };
+}
