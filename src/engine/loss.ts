@@ -29,13 +29,13 @@ export function softmaxCrossEntropy(
     for (let b = 0; b < batchSize; b++) {
       const row = (t * batchSize + b) * V;
       const y = targets[b * seqLen + t]!;
-      const lse = kernels.logSumExp(logits, row, V);
-      total += lse - logits[row + y]!;
-      if (dLogits) {
-        // scale · softmax(z) = scale · e^{z − logsumexp(z)}, then − scale at the target
-        kernels.softmax(logits, row, dLogits, row, V, lse, scale);
-        dLogits[row + y] -= scale;
+      if (!dLogits) {
+        total += kernels.logSumExp(logits, row, V) - logits[row + y]!;
+        continue;
       }
+      // dLogits = scale · softmax(z), then − scale at the target; the kernel returns logsumexp(z)
+      total += kernels.softmax(logits, row, dLogits, row, V, scale) - logits[row + y]!;
+      dLogits[row + y] -= scale;
     }
   }
   return total;

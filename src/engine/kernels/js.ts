@@ -37,8 +37,14 @@ export function jsKernels(arena: Arena): Kernels {
       for (let i = off, end = off + n; i < end; i++) X[i] = Math.tanh(X[i]!);
     },
     logSumExp,
-    softmax(X, xOff, Y, yOff, n, lse, scale) {
-      for (let i = 0; i < n; i++) Y[yOff + i] = Math.exp(X[xOff + i]! - lse) * scale;
+    softmax(X, xOff, Y, yOff, n, scale) {
+      let max = -Infinity;
+      for (let i = 0; i < n; i++) if (X[xOff + i]! > max) max = X[xOff + i]!;
+      let sum = 0;
+      for (let i = 0; i < n; i++) sum += Y[yOff + i] = Math.exp(X[xOff + i]! - max);
+      const factor = scale / sum;
+      for (let i = 0; i < n; i++) Y[yOff + i] *= factor;
+      return Math.log(sum) + max;
     },
     addInto(dst, dstOff, src, srcOff, n) {
       for (let i = 0; i < n; i++) dst[dstOff + i] += src[srcOff + i]!;

@@ -45,8 +45,11 @@ export interface Kernels {
 
   /** log Σ_i e^{x_i} over n elements, from the largest so that nothing overflows (the softmax's normaliser). */
   logSumExp(X: Float32Array, off: number, n: number): number;
-  /** y_i = scale · e^{x_i − lse} over n elements: softmax(x) · scale, given lse = logSumExp(x). */
-  softmax(X: Float32Array, xOff: number, Y: Float32Array, yOff: number, n: number, lse: number, scale: number): void;
+  /**
+   * y = scale · softmax(x) over n elements, each exponential taken once (e^{x_i − max}, summed,
+   * then scaled by scale / Σ); returns logSumExp(x), which the loss needs beside it.
+   */
+  softmax(X: Float32Array, xOff: number, Y: Float32Array, yOff: number, n: number, scale: number): number;
 
   /** dst += src over n elements (the reduction of the workers' gradients). */
   addInto(dst: Float32Array, dstOff: number, src: Float32Array, srcOff: number, n: number): void;

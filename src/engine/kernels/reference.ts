@@ -57,8 +57,10 @@ export function referenceKernels(arena: Arena): Kernels {
       for (let i = off; i < off + n; i++) sum += Math.exp(X[i]!);
       return Math.log(sum);
     },
-    softmax(X, xOff, Y, yOff, n, lse, scale) {
+    softmax(X, xOff, Y, yOff, n, scale) {
+      const lse = this.logSumExp(X, xOff, n);
       for (let i = 0; i < n; i++) Y[yOff + i] = scale * Math.exp(X[xOff + i]! - lse);
+      return lse;
     },
     addInto(dst, dstOff, src, srcOff, n) {
       for (let i = 0; i < n; i++) dst[dstOff + i] += src[srcOff + i]!;

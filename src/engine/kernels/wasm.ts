@@ -15,7 +15,7 @@ interface SimdExports {
   tanh(x: number, n: number): void;
   maxOf(x: number, n: number): number;
   sumExpShifted(x: number, n: number, shift: number): number;
-  softmax(x: number, y: number, n: number, lse: number, scale: number): void;
+  expShiftedInto(x: number, y: number, n: number, shift: number): number;
   addInto(dst: number, src: number, n: number): void;
   sumOfSquares(x: number, n: number): number;
   scale(x: number, n: number, factor: number): void;
@@ -104,8 +104,11 @@ export function wasmKernels(arena: Arena): Kernels {
       if (!Number.isFinite(max)) return max === -Infinity ? -Infinity : max;
       return Math.log(simd.sumExpShifted(at, n, max)) + max;
     },
-    softmax(X, xOff, Y, yOff, n, lse, scale) {
-      simd.softmax(X.byteOffset + 4 * xOff, Y.byteOffset + 4 * yOff, n, lse, scale);
+    softmax(X, xOff, Y, yOff, n, scale) {
+      const x = X.byteOffset + 4 * xOff, y = Y.byteOffset + 4 * yOff, max = simd.maxOf(x, n);
+      const sum = simd.expShiftedInto(x, y, n, max);
+      simd.scale(y, n, scale / sum);
+      return Math.log(sum) + max;
     },
     addInto(dst, dstOff, src, srcOff, n) {
       simd.addInto(dst.byteOffset + 4 * dstOff, src.byteOffset + 4 * srcOff, n);

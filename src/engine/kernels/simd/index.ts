@@ -536,18 +536,25 @@ export function sumExpShifted(x: usize, n: i32, shift: f32): f64 {
   return sum;
 }
 
-/** y_i = scale · e^{x_i − lse} over n floats (lse ≥ every x_i: the log-sum-exp of x). */
-export function softmax(x: usize, y: usize, n: i32, lse: f32, scale: f32): void {
-  const vectors = n & ~3, s = f32x4.splat(lse), k = f32x4.splat(scale);
-  let i = 0;
+/** y_i = e^{x_i − shift} over n floats, for shift ≥ every x_i (the largest); returns Σ y_i, summed in f64. */
+export function expShiftedInto(x: usize, y: usize, n: i32, shift: f32): f64 {
+  const vectors = n & ~3, s = f32x4.splat(shift);
+  let low = f64x2.splat(0), high = f64x2.splat(0), i = 0;
   for (; i < vectors; i += 4) {
     const at = <usize>i << 2;
-    v128.store(y + at, f32x4.mul(expNonPositive(f32x4.sub(v128.load(x + at), s)), k));
+    const e = expNonPositive(f32x4.sub(v128.load(x + at), s));
+    v128.store(y + at, e);
+    low = f64x2.add(low, f64x2.promote_low_f32x4(e));
+    high = f64x2.add(high, f64x2.promote_low_f32x4(v128.shuffle<f32>(e, e, 2, 3, 0, 1)));
   }
+  let sum = (f64x2.extract_lane(low, 0) + f64x2.extract_lane(low, 1)) + (f64x2.extract_lane(high, 0) + f64x2.extract_lane(high, 1));
   for (; i < n; i++) {
     const at = <usize>i << 2;
-    store<f32>(y + at, f32x4.extract_lane(expNonPositive(f32x4.sub(v128.load32_zero(x + at), s)), 0) * scale);
+    const e = f32x4.extract_lane(expNonPositive(f32x4.sub(v128.load32_zero(x + at), s)), 0);
+    store<f32>(y + at, e);
+    sum += <f64>e;
   }
+  return sum;
 }
 
 /** x ← σ(x) over n floats at x. */
