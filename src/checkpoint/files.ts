@@ -30,7 +30,7 @@ export function readJsonFile(path: string, what: string): unknown {
  */
 export function writeFileAtomic(path: string, text: string | Uint8Array, what = ''): void {
   const dir = dirname(path);
-  const temp = `${path}.tmp-${process.pid}`;
+  const temp = `${path}${TEMP_SUFFIX}${process.pid}`;
   let fd: number | null = null;
   try {
     mkdirSync(dir, { recursive: true });
@@ -59,8 +59,14 @@ export function writeFileAtomic(path: string, text: string | Uint8Array, what = 
   syncFolder(dir);
 }
 
-/** The temp-file name `writeFileAtomic` uses for `path`, and the writer's pid in one. */
+/** `writeFileAtomic` writes `path` first to `path` + TEMP_SUFFIX + its pid. */
+const TEMP_SUFFIX = '.tmp-';
 const TEMP_NAME = /^(.*)\.tmp-(\d+)$/;
+
+/** Whether a file name is one of `writeFileAtomic`'s temp files, which no reader should take for the file itself. */
+export function isTempFile(name: string): boolean {
+  return TEMP_NAME.test(name);
+}
 
 /**
  * Removes the temp files of `path` that a writer killed mid-save left (its pid no longer runs

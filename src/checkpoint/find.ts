@@ -1,6 +1,7 @@
 import { closeSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { SettingError } from '../input/settings.js';
+import { isTempFile } from './files.js';
 
 /** Where `rnn train` writes checkpoints, and where commands look when no checkpoint is named. */
 export const CHECKPOINT_DIR = 'checkpoints';
@@ -30,7 +31,7 @@ function collectJson(dir: string, depth: number, into: { path: string; mtimeMs: 
     return;
   }
   for (const name of names) {
-    if (name.includes('.tmp-')) continue;
+    if (isTempFile(name)) continue;
     const path = join(dir, name);
     try {
       const stat = statSync(path);
