@@ -23,11 +23,13 @@ interface Run {
   stderr: string;
 }
 
-/** An environment without the colour switches of whoever runs the tests, plus `extra`. */
+/**
+ * An environment without what decides colour for whoever runs the tests, plus `extra`: the colour
+ * switches, and the CI markers Node reads before TERM (with CI set, a terminal gets no colour).
+ */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, RNN_DEBUG: '' };
-  delete env['NO_COLOR'];
-  delete env['FORCE_COLOR'];
+  for (const name of ['NO_COLOR', 'FORCE_COLOR', 'NODE_DISABLE_COLORS', 'CI', 'CI_NAME', 'TMUX', 'COLORTERM']) delete env[name];
   return { ...env, ...extra };
 }
 
