@@ -64,6 +64,30 @@ describe('streamCorpus', () => {
     }
   });
 
+  it('gives at the word level the vocabulary, compact stream and fingerprint of the whole-file read on the default corpus, in every documents mode', () => {
+    for (const docs of DOCS_MODES) {
+      const data = expectSameBothWays([defaultCorpus()], docs, 1 << 16, { valFrac: 0.1, minCount: 1, level: 'word', vocabSize: 10_000 });
+      expect(data.fingerprint.level).toBe('word');
+      expect(data.train).toBeInstanceOf(Uint16Array);
+    }
+  });
+
+  it('cuts no word between chunks: the word level agrees at every chunk size on joined words, numbers and CRs', () => {
+    const texts = [
+      "don't stop — 3.5 and 10,000 well-known O’Brien's\r\r\n e.g. this.  Yes!\u00A0No?\u3000日本語 😀😀\n\nend",
+      'abc\r\r\ndef\rg\n\n\nh\r',
+      '\uFEFFhéllo wörld — 😀 日本語\r\n\r\nsecond 𝄞 line.\r\n  \r\nthird. Fourth?\r\n',
+    ];
+    const paths = texts.map((text) => tempFile(text));
+    const options = { valFrac: 0.3, minCount: 1, level: 'word' as const, vocabSize: 40 };
+    for (let chunkBytes = 4; chunkBytes <= 13; chunkBytes++) {
+      for (const docs of DOCS_MODES) {
+        for (const path of paths) expectSameBothWays([path], docs, chunkBytes, options);
+        expectSameBothWays(paths, docs, chunkBytes, options);
+      }
+    }
+  });
+
   it('strips a BOM at the start of a file only, one cut by the first chunk included', () => {
     const path = tempFile('\uFEFFab\uFEFFc');
     const data = loadCorpusData([path], 'file', { valFrac: 0, minCount: 1 }, 4);

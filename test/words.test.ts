@@ -348,7 +348,7 @@ describe('prepareData at the word level', () => {
     expect(data.fingerprint).toMatchObject({ totalTokens: 16, trainTokens: 12, valTokens: 4, documents: 3, level: 'word' });
     expect(data.train.length).toBe(12);
     expect(data.val.length).toBe(4);
-    expect(data.train).toBeInstanceOf(Int32Array);
+    expect(data.train).toBeInstanceOf(Uint8Array); // compact, as at the char level: this vocabulary has under 256 entries
     // Training: <EOS> the cat sat . <EOS> the dog ! <EOS> a cat — "bird" and the second "a" fall in validation.
     expect(data.vocab.tokens).toEqual([EOS_TOKEN, UNK_TOKEN, 'cat', 'the', '!', '.', 'a', 'dog', 'sat']);
     expect(data.vocab.decode(data.val, SPECIAL_NAMES)).toBe('<UNK> a <UNK> <EOS>'); // , a bird <EOS>

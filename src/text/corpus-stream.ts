@@ -3,7 +3,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import {
   type CorpusFile, type CorpusPiece, type CorpusSource, CorpusError, type DocsMode, DOCUMENT_END, codePointCount, errorCode,
   filesUnder, firstInvalidUtf8Offset, invalidUtf8, isBlank, NUL, type PreparedData, type PrepareOptions, prepareData,
-  readCorpus, splitDocuments, statOrThrow,
+  splitDocuments, statOrThrow,
 } from './corpus.js';
 
 /*
@@ -15,15 +15,11 @@ import {
 /** Bytes read from a file at a time. */
 export const CHUNK_BYTES = 4 << 20;
 
-/**
- * The corpus at `paths` prepared as `prepareData` prepares `readCorpus(paths, docs)`: at the
- * char level streamed (`streamCorpus`), at the word level read whole.
- */
+/** The corpus at `paths` prepared as `prepareData` prepares `readCorpus(paths, docs)`, but streamed (`streamCorpus`). */
 export function loadCorpusData(
   paths: readonly string[], docs: DocsMode, options: PrepareOptions, chunkBytes = CHUNK_BYTES,
 ): PreparedData {
-  const level = options.vocab?.level ?? options.level ?? 'char';
-  return prepareData(level === 'word' ? readCorpus(paths, docs) : streamCorpus(paths, docs, chunkBytes), options);
+  return prepareData(streamCorpus(paths, docs, chunkBytes), options);
 }
 
 /**

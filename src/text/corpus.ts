@@ -71,10 +71,7 @@ export interface DataFingerprint {
 
 export interface PreparedData {
   vocab: Vocabulary;
-  /**
-   * The training and validation parts: views of one token stream, compact at the char level
-   * (`TokenArray`); at the word level an Int32Array.
-   */
+  /** The training and validation parts: views of one compact token stream (`TokenArray`). */
   train: TokenArray;
   val: TokenArray;
   fingerprint: DataFingerprint;
@@ -138,22 +135,10 @@ export function readTextFile(path: string): string {
   return decodeUtf8(path, readOrThrow(path));
 }
 
-/**
- * The spec's token stream `<EOS> d1 <EOS> d2 <EOS> … dn <EOS>`, at the vocabulary's level:
- * compact (`tokenArrayFor`) at the char level, an Int32Array at the word level.
- */
+/** The spec's token stream `<EOS> d1 <EOS> d2 <EOS> … dn <EOS>`, compact (`tokenArrayFor`). */
 export function tokenStream(documents: readonly string[], vocab: Vocabulary): TokenArray {
   const encoded = documents.map((doc) => vocab.encode(doc));
-  const length = streamLength(encoded);
-  return streamOf(encoded, vocab.level === 'word' ? new Int32Array(length) : tokenArrayFor(vocab.size, length));
-}
-
-function streamLength(encoded: readonly Int32Array[]): number {
-  return 1 + encoded.reduce((n, ids) => n + ids.length + 1, 0);
-}
-
-/** Writes `<EOS>`, then each encoded document followed by `<EOS>`, into `stream` (sized by `streamLength`). */
-function streamOf<A extends TokenArray>(encoded: readonly Int32Array[], stream: A): A {
+  const stream = tokenArrayFor(vocab.size, 1 + encoded.reduce((n, ids) => n + ids.length + 1, 0));
   let at = 0;
   stream[at++] = EOS;
   for (const ids of encoded) {
@@ -169,44 +154,162 @@ function streamOf<A extends TokenArray>(encoded: readonly Int32Array[], stream: 
  * at floor((1 − valFrac)·N): the first part trains, the rest validates. The vocabulary comes
  * from the training part's tokens only, so a token that appears only in the validation part
  * reads there as `<UNK>`. A token is a code point at the char level and a `tokenizeWords`
- * token at the word level, so N, the cut and the vocabulary are counted in those.
+ * token at the word level, so N, the cut and the vocabulary are counted in those. The corpus
+ * is read piece by piece, a pass for each of these, and never held whole.
  */
 export function prepareData(corpus: Corpus | CorpusSource, options: PrepareOptions): PreparedData {
-  const { valFrac, minCount } = options;
+  const { valFrac } = options;
   if (!(valFrac >= 0 && valFrac < 1)) throw new RangeError(`valFrac must be in [0, 1), got ${valFrac}`);
   const level = options.vocab?.level ?? options.level ?? 'char';
   if (options.level !== undefined && options.level !== level) {
     throw new RangeError(`level '${options.level}' does not match the vocabulary's level '${level}'`);
   }
   const source = 'pieces' in corpus ? corpus : sourceOf(corpus);
-  if (level === 'word') {
-    if ('pieces' in corpus) throw new RangeError('a streamed corpus is read at the char level only');
-    return prepareWordData(corpus, options);
-  }
+  return level === 'word' ? prepareWords(source, options) : prepareChars(source, options);
+}
 
+/** `prepareData` at the char level, where the first pass over the corpus counted its code points. */
+function prepareChars(source: CorpusSource, options: PrepareOptions): PreparedData {
   const { totalTokens } = source;
-  const trainTokens = Math.floor((1 - valFrac) * totalTokens);
-  const vocab = options.vocab ?? Vocabulary.build(trainingPieces(source.pieces(), trainTokens), minCount);
+  const trainTokens = Math.floor((1 - options.valFrac) * totalTokens);
+  const vocab = options.vocab ?? Vocabulary.build(trainingUnits(CHARS, source, trainTokens), options.minCount);
+  return { vocab, ...split(source, encodeStream(CHARS, source, vocab, totalTokens), trainTokens, options.valFrac, 'char') };
+}
 
-  // The spec's stream, as `tokenStream` writes it, one piece at a time.
+/** `prepareData` at the word level: a pass to count the word tokens, one for the vocabulary, one to encode. */
+function prepareWords(source: CorpusSource, options: PrepareOptions): PreparedData {
+  const { valFrac, minCount } = options;
+  let totalTokens = 1;
+  let words = false;
+  for (const unit of WORDS.units(source)) {
+    if (unit === DOCUMENT_END) {
+      totalTokens++;
+    } else {
+      totalTokens += unit.length;
+      words ||= unit.some((token) => token !== LINE_BREAK);
+    }
+  }
+  if (!words) throw new CorpusError(`corpus has no words: ${source.files.map((f) => f.path).join(', ')} holds only white space`);
+  const trainTokens = Math.floor((1 - valFrac) * totalTokens);
+  const built = options.vocab === undefined
+    ? buildWordVocabulary(trainingUnits(WORDS, source, trainTokens), { vocabSize: options.vocabSize ?? DEFAULT_VOCAB_SIZE, minCount })
+    : undefined;
+  if (built !== undefined && built.vocab.size === UNK + 1) {
+    if (built.distinct === 0) throw new CorpusError((name) => `the training part of the corpus has no words: lower ${name('valFrac')}`);
+    throw new SettingError('minCount', minCount, (name) =>
+      `no token of the training text is seen ${minCount} times or more, so every one would read as <UNK>: lower ${name('minCount')}`);
+  }
+  const vocab = options.vocab ?? built!.vocab;
+  const prepared: PreparedData = { vocab, ...split(source, encodeStream(WORDS, source, vocab, totalTokens), trainTokens, valFrac, 'word') };
+  if (built !== undefined) {
+    const { vocab: _, ...report } = built;
+    prepared.wordVocab = report;
+  }
+  return prepared;
+}
+
+/**
+ * How a level reads a corpus's pieces: as units of its tokens (at the char level the pieces'
+ * text, at the word level the word tokens of text cut where no token spans the cut), each
+ * counted in tokens, cut to its first tokens, and encoded.
+ */
+interface Reading<U> {
+  units(source: CorpusSource): Iterable<U | typeof DOCUMENT_END>;
+  length(unit: U): number;
+  prefix(unit: U, count: number): U;
+  encode(vocab: Vocabulary, unit: U): Int32Array;
+}
+
+const CHARS: Reading<string> = {
+  units: (source) => source.pieces(),
+  length: codePointCount,
+  prefix: codePointPrefix,
+  encode: (vocab, text) => vocab.encode(text),
+};
+
+const WORDS: Reading<string[]> = {
+  units: wordUnits,
+  length: (tokens) => tokens.length,
+  prefix: (tokens, count) => tokens.slice(0, count),
+  encode: (vocab, tokens) => vocab.encodeWords(tokens),
+};
+
+/**
+ * The source's pieces as word tokens. No token spans white space (a CR LF cut in two reads as
+ * a lone CR, which is no token, and a line break, as it would whole), so text cut just after
+ * white space tokenizes as its two halves do: each piece is tokenized up to its last white
+ * space, and the rest waits for the next piece (or the document's end).
+ */
+function* wordUnits(source: CorpusSource): Generator<string[] | typeof DOCUMENT_END> {
+  let held = '';
+  for (const piece of source.pieces()) {
+    if (piece === DOCUMENT_END) {
+      if (held.length > 0) yield tokenizeWords(held);
+      held = '';
+      yield DOCUMENT_END;
+      continue;
+    }
+    const text = held + piece;
+    const cut = afterLastSpace(text);
+    if (cut > 0) yield tokenizeWords(text.slice(0, cut));
+    held = cut > 0 ? text.slice(cut) : text;
+    if (held.length > MAX_HELD_WORD_TEXT) {
+      throw new CorpusError(`${source.files.map((f) => f.path).join(', ')}: more than ${MAX_HELD_WORD_TEXT.toLocaleString('en-US')} ` +
+        'characters without white space, which the word level cannot cut into words');
+    }
+  }
+  if (held.length > 0) yield tokenizeWords(held);
+}
+
+/** Characters of text without white space the word level holds before it refuses the corpus (a quarter of V8's longest string). */
+const MAX_HELD_WORD_TEXT = 1 << 27;
+
+const SPACE = /\s/u;
+
+/** The index just after the last white space in `text`, or 0. */
+function afterLastSpace(text: string): number {
+  for (let i = text.length - 1; i >= 0; i--) if (SPACE.test(text[i]!)) return i + 1;
+  return 0;
+}
+
+/**
+ * The units of the first `trainTokens` tokens of the stream: every unit that starts before the
+ * cut, the one it falls in cut to its first tokens.
+ */
+function* trainingUnits<U>(reading: Reading<U>, source: CorpusSource, trainTokens: number): Generator<U> {
+  let at = 1; // after the opening <EOS>
+  for (const unit of reading.units(source)) {
+    if (at >= trainTokens) return;
+    if (unit === DOCUMENT_END) {
+      at++;
+    } else {
+      const len = reading.length(unit);
+      yield at + len <= trainTokens ? unit : reading.prefix(unit, trainTokens - at);
+      at += len;
+    }
+  }
+}
+
+/** The spec's stream, as `tokenStream` writes it, encoded one unit at a time into a compact array of `totalTokens`. */
+function encodeStream<U>(reading: Reading<U>, source: CorpusSource, vocab: Vocabulary, totalTokens: number): TokenArray {
   const stream = tokenArrayFor(vocab.size, totalTokens);
   const changed = (): CorpusError => new CorpusError(
     `the corpus changed while it was read: ${source.files.map((f) => f.path).join(', ')}`);
   let at = 0;
   stream[at++] = EOS;
-  for (const piece of source.pieces()) {
-    if (piece === DOCUMENT_END) {
+  for (const unit of reading.units(source)) {
+    if (unit === DOCUMENT_END) {
       if (at >= totalTokens) throw changed();
       stream[at++] = EOS;
     } else {
-      const ids = vocab.encode(piece);
+      const ids = reading.encode(vocab, unit);
       if (at + ids.length > totalTokens) throw changed();
       stream.set(ids, at);
       at += ids.length;
     }
   }
   if (at !== totalTokens) throw changed();
-  return { vocab, ...split(source, stream, trainTokens, valFrac, 'char') };
+  return stream;
 }
 
 /** A corpus read whole, as a source of pieces: each document whole, then its end. */
@@ -222,54 +325,6 @@ function sourceOf(corpus: Corpus): CorpusSource {
       }
     },
   };
-}
-
-/**
- * The text of the first `trainTokens` tokens of the stream, piece by piece: every piece that
- * starts before the cut, the one it falls in cut to its first tokens.
- */
-function* trainingPieces(pieces: Iterable<CorpusPiece>, trainTokens: number): Generator<string> {
-  let at = 1; // after the opening <EOS>
-  for (const piece of pieces) {
-    if (at >= trainTokens) return;
-    if (piece === DOCUMENT_END) {
-      at++;
-    } else {
-      const len = codePointCount(piece);
-      yield at + len <= trainTokens ? piece : codePointPrefix(piece, trainTokens - at);
-      at += len;
-    }
-  }
-}
-
-/** `prepareData` at the word level: each document is tokenized once, then counted, cut and encoded. */
-function prepareWordData(corpus: Corpus, options: PrepareOptions): PreparedData {
-  const { valFrac, minCount } = options;
-  const documents = corpus.documents.map(tokenizeWords);
-  const lengths = documents.map((tokens) => tokens.length);
-  const totalTokens = 1 + lengths.reduce((n, len) => n + len + 1, 0);
-  if (!documents.some((tokens) => tokens.some((token) => token !== LINE_BREAK))) {
-    throw new CorpusError(`corpus has no words: ${corpus.files.map((f) => f.path).join(', ')} holds only white space`);
-  }
-  const trainTokens = Math.floor((1 - valFrac) * totalTokens);
-  const training = (): Generator<string[]> => trainingParts(documents, lengths, trainTokens, (tokens, count) => tokens.slice(0, count));
-  const built = options.vocab === undefined
-    ? buildWordVocabulary(training(), { vocabSize: options.vocabSize ?? DEFAULT_VOCAB_SIZE, minCount })
-    : undefined;
-  if (built !== undefined && built.vocab.size === UNK + 1) {
-    if (built.distinct === 0) throw new CorpusError((name) => `the training part of the corpus has no words: lower ${name('valFrac')}`);
-    throw new SettingError('minCount', minCount, (name) =>
-      `no token of the training text is seen ${minCount} times or more, so every one would read as <UNK>: lower ${name('minCount')}`);
-  }
-  const vocab = options.vocab ?? built!.vocab;
-  const encoded = documents.map((tokens) => vocab.encodeWords(tokens));
-  const stream = streamOf(encoded, new Int32Array(streamLength(encoded)));
-  const prepared: PreparedData = { vocab, ...split(sourceOf(corpus), stream, trainTokens, valFrac, 'word') };
-  if (built !== undefined) {
-    const { vocab: _, ...report } = built;
-    prepared.wordVocab = report;
-  }
-  return prepared;
 }
 
 /** The train/validation streams cut at `trainTokens`, and the fingerprint of the data and split. */
@@ -301,22 +356,6 @@ export function fingerprintMatches(a: FingerprintKey, b: FingerprintKey): boolea
 
 /** What identifies a corpus and its split (a checkpoint records these). */
 export type FingerprintKey = Pick<DataFingerprint, 'sha256' | 'totalTokens' | 'trainTokens'>;
-
-/**
- * The documents (texts, or token lists) that fall in the first `trainTokens` tokens of the
- * stream, the last one perhaps cut to its first tokens by `prefix`.
- */
-function* trainingParts<D>(
-  documents: readonly D[], lengths: readonly number[], trainTokens: number, prefix: (doc: D, count: number) => D,
-): Generator<D> {
-  let start = 1; // after the opening <EOS>
-  for (let d = 0; d < documents.length && start < trainTokens; d++) {
-    const doc = documents[d]!;
-    const len = lengths[d]!;
-    yield start + len <= trainTokens ? doc : prefix(doc, trainTokens - start);
-    start += len + 1;
-  }
-}
 
 /** Cuts one file's text into documents as `docs` says; empty documents are dropped. (corpus-stream.ts cuts a streamed file with it.) */
 export function splitDocuments(text: string, docs: DocsMode): string[] {
@@ -420,7 +459,7 @@ function decodeUtf8(path: string, bytes: Uint8Array): string {
     if (offset < 0) {
       // valid UTF-8 that decodes to more than V8's longest string (2^29 − 24 characters)
       throw new CorpusError(`${path}: ${bytes.length.toLocaleString('en-US')} bytes is more text than one file can be read as ` +
-        '(at most 2^29 characters, about 512 MB of ASCII); only the character level streams a corpus this large');
+        '(at most 2^29 characters, about 512 MB of ASCII)');
     }
     throw invalidUtf8(path, offset, 1 + bytes.subarray(0, offset).filter((b) => b === LF).length, bytes[offset]!);
   }
