@@ -1,62 +1,38 @@
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { BIN, expectOneLineError, ROOT, rnnIn, type Run } from './helpers/cli.js';
 import { allElements, parseXml } from './helpers/xml.js';
 
 /**
  * The CLI a user meets, run as the built `node bin/rnn.js` (`npm test` builds first): version,
  * help, `rnn plot`, colour on a terminal, and what `rnn sample` leaves on stdout.
  */
-const ROOT = join(import.meta.dirname, '..');
-const BIN = join(ROOT, 'bin', 'rnn.js');
 const TINY = ['--cell', 'gru', '--layers', '1', '--hidden', '16', '--embed', '8', '--batch', '4', '--seq-len', '8', '--workers', '1'];
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 vi.setConfig({ testTimeout: 30_000, hookTimeout: 30_000 });
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /**
- * An environment without what decides colour for whoever runs the tests, plus `extra`: the colour
- * switches, and the CI markers Node reads before TERM (with CI set, a terminal gets no colour).
+ * What decides colour for whoever runs the tests, unset, plus `extra`: the colour switches, and
+ * the CI markers Node reads before TERM (with CI set, a terminal gets no colour).
  */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, RNN_DEBUG: '' };
-  for (const name of ['NO_COLOR', 'FORCE_COLOR', 'NODE_DISABLE_COLORS', 'CI', 'CI_NAME', 'TMUX', 'COLORTERM']) delete env[name];
-  return { ...env, ...extra };
+function colourFree(extra: Record<string, string> = {}): Record<string, string | undefined> {
+  return { NO_COLOR: undefined, FORCE_COLOR: undefined, NODE_DISABLE_COLORS: undefined, CI: undefined, CI_NAME: undefined,
+    TMUX: undefined, COLORTERM: undefined, ...extra };
 }
 
-function rnnIn(cwd: string, args: string[], env = cleanEnv()): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env, maxBuffer: 1 << 26 }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== 'number') reject(error);
-      else resolve({ status: error ? (error.code as number) : 0, stdout, stderr });
-    });
-  });
-}
+/** The whole environment of a child started with spawnSync: this one, `RNN_DEBUG` off, colour as `colourFree` leaves it. */
+const childEnv = (extra: Record<string, string> = {}) => ({ ...process.env, RNN_DEBUG: '', ...colourFree(extra) });
 
 let dir: string;
 const at = (...parts: string[]) => join(dir, ...parts);
-const rnn = (...args: string[]) => rnnIn(dir, args);
-
-/** A one-line error: non-zero exit, nothing on stdout, no stack. */
-function expectOneLineError(run: Run, message: RegExp): void {
-  expect(run.status).not.toBe(0);
-  expect(run.stdout).toBe('');
-  expect(run.stderr).toMatch(/^rnn: [^\n]*\n$/);
-  expect(run.stderr).not.toMatch(/ {4}at /);
-  expect(run.stderr.trimEnd()).toMatch(message);
-}
+const rnn = (...args: string[]) => rnnIn(dir, args, colourFree());
 
 beforeAll(async () => {
-  if (!existsSync(join(ROOT, 'dist', 'src', 'cli', 'main.js'))) throw new Error('the CLI is not built: run `npm run build` first');
   dir = mkdtempSync(join(tmpdir(), 'rnn-e2e-cli-'));
   const text = readFileSync(join(ROOT, 'corpora', 'sotu.txt'), 'utf8').slice(0, 4000);
   writeFileSync(at('corpus.txt'), text.slice(0, text.lastIndexOf('\n') + 1));
@@ -67,7 +43,7 @@ describe('rnn --version', () => {
   it.each(['--version', '-V'])('%s prints the package version, from any folder', async (flag) => {
     const elsewhere = mkdtempSync(join(tmpdir(), 'rnn-e2e-cwd-'));
     try {
-      const run = await rnnIn(elsewhere, [flag]);
+      const run = await rnnIn(elsewhere, [flag], colourFree());
       expect(run).toEqual({ status: 0, stdout: `${VERSION}\n`, stderr: '' });
     } finally {
       rmSync(elsewhere, { recursive: true, force: true });
@@ -169,7 +145,7 @@ describe('with two trained runs', () => {
       let result;
       try {
         result = spawnSync(process.execPath, [BIN, 'sample', '--checkpoint', at('runs', 'with-val', 'latest.json'), '--len', '40',
-          '--seed', '5', '--prime', prime], { cwd: dir, env: cleanEnv(), stdio: ['ignore', fd, 'pipe'], encoding: 'utf8' });
+          '--seed', '5', '--prime', prime], { cwd: dir, env: childEnv(), stdio: ['ignore', fd, 'pipe'], encoding: 'utf8' });
       } finally {
         closeSync(fd);
       }
@@ -180,7 +156,7 @@ describe('with two trained runs', () => {
       expect([...text.slice(prime.length)]).toHaveLength(40);
       // the same run through a pipe gives the same bytes: nothing else is ever on stdout
       const piped = spawnSync(process.execPath, [BIN, 'sample', '--checkpoint', at('runs', 'with-val', 'latest.json'), '--len', '40',
-        '--seed', '5', '--prime', prime], { cwd: dir, env: cleanEnv(), encoding: 'utf8' });
+        '--seed', '5', '--prime', prime], { cwd: dir, env: childEnv(), encoding: 'utf8' });
       expect(piped.stdout).toBe(text);
     });
   });
@@ -198,7 +174,7 @@ describe.skipIf(!hasScript)('rnn train on a terminal', () => {
     const out = at(`tty-${count++}`);
     const command = [process.execPath, BIN, 'train', at('corpus.txt'), ...TINY, '--max-steps', '12', '--eval-every', '4', '--out', out]
       .map(quote).join(' ');
-    const run = spawnSync('script', ['-qefc', command, '/dev/null'], { cwd: dir, env: cleanEnv({ TERM: 'xterm-256color', ...env }), encoding: 'utf8' });
+    const run = spawnSync('script', ['-qefc', command, '/dev/null'], { cwd: dir, env: childEnv({ TERM: 'xterm-256color', ...env }), encoding: 'utf8' });
     return { status: run.status, stdout: run.stdout, stderr: run.stderr };
   };
   /** What the terminal shows, escapes removed and carriage returns as line ends. */
@@ -230,7 +206,7 @@ describe.skipIf(!hasScript)('rnn train on a terminal', () => {
 
 describe('colour off a terminal', () => {
   it('plain progress stays plain even with FORCE_COLOR', async () => {
-    const run = await rnnIn(dir, ['train', at('corpus.txt'), ...TINY, '--max-steps', '4', '--out', at('plain-forced')], cleanEnv({ FORCE_COLOR: '3' }));
+    const run = await rnnIn(dir, ['train', at('corpus.txt'), ...TINY, '--max-steps', '4', '--out', at('plain-forced')], colourFree({ FORCE_COLOR: '3' }));
     expect(run.status).toBe(0);
     expect(run.stderr).not.toContain(ESC);
   });

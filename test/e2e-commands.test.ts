@@ -1,18 +1,12 @@
-import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { paramLayout } from '../src/engine/params.js';
-import { expectOneLineError } from './helpers/cli.js';
+import { expectOneLineError, ROOT, rnnIn } from './helpers/cli.js';
 
-/**
- * The built CLI (`node bin/rnn.js`, over dist/) as a subprocess: `npm test` builds first.
- * Every file these tests write lives in a temp folder.
- */
-const ROOT = join(import.meta.dirname, '..');
-const BIN = join(ROOT, 'bin', 'rnn.js');
+/** The built CLI as a subprocess (helpers/cli.ts). Every file these tests write lives in a temp folder. */
 
 interface EvalFixture {
   state: { config: { cell: string; vocab_size: number; embed_dim: number; hidden_size: number; num_layers: number }; vocab: string[] };
@@ -25,34 +19,14 @@ vi.setConfig({ testTimeout: 30_000, hookTimeout: 30_000 });
 
 const fixture = JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'eval', 'gru_2x128.json'), 'utf8')) as EvalFixture;
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI to completion; asynchronous, so independent runs can overlap. */
-function rnn(...args: string[]): Promise<Run> {
-  return rnnIn(ROOT, ...args);
-}
-
-/** Runs the CLI from folder `cwd` (where it looks for checkpoints/). */
-function rnnIn(cwd: string, ...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, RNN_DEBUG: '' }, maxBuffer: 1 << 26 },
-      (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number') reject(error);
-        else resolve({ status: error ? (error.code as number) : 0, stdout, stderr });
-      });
-  });
-}
+/** Runs the CLI to completion from the project root; asynchronous, so independent runs can overlap. */
+const rnn = (...args: string[]) => rnnIn(ROOT, args);
 
 let dir: string;
 let ckpt: string;
 const at = (name: string) => join(dir, name);
 
 beforeAll(async () => {
-  if (!existsSync(join(ROOT, 'dist', 'src', 'cli', 'main.js'))) throw new Error('the CLI is not built: run `npm run build` first');
   dir = mkdtempSync(join(tmpdir(), 'rnn-e2e-'));
   writeFileSync(at('state.json'), JSON.stringify(fixture.state));
   ckpt = at('ckpt.json');
@@ -198,11 +172,11 @@ describe('with a model trained by rnn train', () => {
   it('samples from the newest checkpoint under checkpoints/ when none is named', async () => {
     const cwd = at('project');
     mkdirSync(join(cwd, 'checkpoints', 'run'), { recursive: true });
-    const none = await rnnIn(cwd, 'sample', '--len', '5');
+    const none = await rnnIn(cwd, ['sample', '--len', '5']);
     expect(none.status).not.toBe(0);
     expect(none.stderr).toBe('rnn: no checkpoint found under checkpoints/: pass --checkpoint FILE\n');
     copyFileSync(ckpt, join(cwd, 'checkpoints', 'run', 'latest.json'));
-    const implicit = await rnnIn(cwd, 'sample', '--len', '20', '--seed', '9');
+    const implicit = await rnnIn(cwd, ['sample', '--len', '20', '--seed', '9']);
     expect(implicit.status).toBe(0);
     expect(implicit.stdout).toBe((await rnn('sample', '--checkpoint', ckpt, '--len', '20', '--seed', '9')).stdout);
   });

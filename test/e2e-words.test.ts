@@ -1,42 +1,24 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { WORD_RULE_VERSION } from '../src/text/words.js';
-import { expectOneLineError } from './helpers/cli.js';
+import { expectOneLineError, ROOT, rnnIn } from './helpers/cli.js';
 
 /**
  * The word level through the built CLI (`npm test` builds first): train → info → sample → eval
  * on the first 30 KB of the bundled corpus with a tiny model, and the bad input around it.
  */
-const ROOT = join(import.meta.dirname, '..');
-const BIN = join(ROOT, 'bin', 'rnn.js');
 const TINY = ['--layers', '1', '--hidden', '16', '--embed', '8', '--batch', '4', '--seq-len', '8', '--workers', '1'];
 
 vi.setConfig({ testTimeout: 30_000, hookTimeout: 30_000 });
-
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function rnn(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, RNN_DEBUG: '' } },
-      (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number') reject(error);
-        else resolve({ status: error ? (error.code as number) : 0, stdout, stderr });
-      });
-  });
-}
 
 let dir: string;
 let corpus: string;
 let run: string;
 const at = (name: string) => join(dir, name);
+const rnn = (...args: string[]) => rnnIn(dir, args);
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'rnn-e2e-words-'));
