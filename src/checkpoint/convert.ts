@@ -1,12 +1,13 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ADAM_DEFAULTS } from '../engine/optim.js';
 import { paramLayout } from '../engine/params.js';
 import { Rng } from '../engine/random.js';
 import { SettingError } from '../input/settings.js';
-import { type Checkpoint, CHECKPOINT_FORMAT, saveCheckpoint } from './checkpoint.js';
+import { type Checkpoint, CHECKPOINT_FORMAT, modelFromCheckpoint, parseCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { CheckpointError, shortMessage } from './errors.js';
-import { readJsonFile, writeFileAtomic } from './files.js';
+import { parseJsonBytes, readFileBytes, readJsonFile, writeFileAtomic } from './files.js';
 import { INTEROP_FORMAT, type ModelState, fromInteropState, toInteropState } from './interop.js';
 import { type LoadedModel, loadModel } from './load.js';
 import { fromSafetensors, toSafetensors } from './safetensors.js';
@@ -45,11 +46,37 @@ const SAFETENSORS_EXTENSION = '.safetensors';
  */
 function readInteropFile(path: string): ModelState {
   if (path.toLowerCase().endsWith(SAFETENSORS_EXTENSION)) return fromSafetensors(readBinaryFile(path), path);
-  const json = readJsonFile(path, 'interop file');
+  return interopFromJson(readJsonFile(path, 'interop file'), path);
+}
+
+function interopFromJson(json: unknown, path: string): ModelState {
   if (isObject(json) && json['format'] === undefined && isObject(json['state']) && json['state']['format'] === INTEROP_FORMAT) {
     return fromInteropState(json['state'], `${path}: state`);
   }
   return fromInteropState(json, path);
+}
+
+/** A model file read whole, with the SHA-256 of its bytes (what a fine-tuned run records of where it started). */
+export interface ModelFile {
+  path: string;
+  sha256: string;
+  /** The checkpoint, when the file is one; an interop file holds the model alone. */
+  checkpoint: Checkpoint | null;
+  model: ModelState;
+}
+
+/** A checkpoint, an `rnn-state/1` file or a `.safetensors` file (by its name), read once and checked as its loader checks it. */
+export function readModelFile(path: string): ModelFile {
+  const safetensors = path.toLowerCase().endsWith(SAFETENSORS_EXTENSION);
+  const bytes = safetensors ? readBinaryFile(path) : readFileBytes(path, 'model file');
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  if (safetensors) return { path, sha256, checkpoint: null, model: fromSafetensors(bytes, path) };
+  const json = parseJsonBytes(bytes, path);
+  if (isObject(json) && json['format'] === CHECKPOINT_FORMAT) {
+    const checkpoint = parseCheckpoint(json, path);
+    return { path, sha256, checkpoint, model: modelFromCheckpoint(checkpoint, path) };
+  }
+  return { path, sha256, checkpoint: null, model: interopFromJson(json, path) };
 }
 
 /**

@@ -5,7 +5,7 @@ import { InputError, SettingError } from '../input/settings.js';
 import { splitSentences } from './sentences.js';
 import { type TokenArray, tokenArrayFor } from './tokens.js';
 import { EOS, type TextLevel, UNK, Vocabulary } from './vocab.js';
-import { buildWordVocabulary, DEFAULT_VOCAB_SIZE, type WordVocabularyBuild } from './word-vocab.js';
+import { buildWordVocabulary, byFrequency, DEFAULT_VOCAB_SIZE, type WordVocabularyBuild } from './word-vocab.js';
 import { LINE_BREAK, tokenizeWords, WORD_RULE_VERSION } from './words.js';
 
 /** A problem with the input text; the message is one line that names the file. */
@@ -77,7 +77,24 @@ export interface PreparedData {
   fingerprint: DataFingerprint;
   /** When `prepareData` built a word vocabulary: what the training text offered it (for warnings). */
   wordVocab?: Omit<WordVocabularyBuild, 'vocab'>;
+  /** With `unknownTokens`: the tokens of the whole stream outside `vocab`, which read as `<UNK>`. */
+  unknown?: UnknownTokens;
+  /** With `unknownTokens` 'extend': the tokens added to the given vocabulary and their counts in the training part, most frequent first. */
+  added?: [token: string, count: number][];
 }
+
+/** Tokens of a text that a vocabulary lacks. */
+export interface UnknownTokens {
+  /** Their occurrences. */
+  occurrences: number;
+  /** How many distinct tokens. */
+  distinct: number;
+  /** The most frequent, most frequent first (ties in code-point order), at most `UNKNOWN_SHOWN` of them. */
+  top: [token: string, count: number][];
+}
+
+/** The unknown tokens `UnknownTokens.top` keeps. */
+export const UNKNOWN_SHOWN = 5;
 
 export interface PrepareOptions {
   /** Fraction of the token stream, taken from its end, held out for validation; 0 ≤ valFrac < 1. */
@@ -86,6 +103,13 @@ export interface PrepareOptions {
   minCount: number;
   /** Reuse this vocabulary (resume, eval) instead of building one; `minCount` and `vocabSize` are then ignored. */
   vocab?: Vocabulary;
+  /**
+   * With `vocab`, a text it was not built from (fine-tuning): 'count' reports the tokens it
+   * lacks (`PreparedData.unknown`); 'extend' first adds those of the training part seen at least
+   * `minCount` times (`Vocabulary.withTokens`), at the word level the most frequent, up to
+   * `vocabSize` entries in all, and reports the rest.
+   */
+  unknownTokens?: 'count' | 'extend';
   /** What a token is; default 'char', or `vocab`'s level when `vocab` is given (they must agree). */
   level?: TextLevel;
   /** Word level: entries of the vocabulary built, `<EOS>` and `<UNK>` included; default 10,000. Ignored at the char level. */
@@ -172,6 +196,7 @@ export function prepareData(corpus: Corpus | CorpusSource, options: PrepareOptio
 function prepareChars(source: CorpusSource, options: PrepareOptions): PreparedData {
   const { totalTokens } = source;
   const trainTokens = Math.floor((1 - options.valFrac) * totalTokens);
+  if (options.vocab !== undefined && options.unknownTokens !== undefined) return prepareForeign(CHARS, source, options, totalTokens, trainTokens);
   const vocab = options.vocab ?? Vocabulary.build(trainingUnits(CHARS, source, trainTokens), options.minCount);
   return { vocab, ...split(source, encodeStream(CHARS, source, vocab, totalTokens), trainTokens, options.valFrac, 'char') };
 }
@@ -191,6 +216,7 @@ function prepareWords(source: CorpusSource, options: PrepareOptions): PreparedDa
   }
   if (!words) throw new CorpusError(`corpus has no words: ${source.files.map((f) => f.path).join(', ')} holds only white space`);
   const trainTokens = Math.floor((1 - valFrac) * totalTokens);
+  if (options.vocab !== undefined && options.unknownTokens !== undefined) return prepareForeign(WORDS, source, options, totalTokens, trainTokens);
   const built = options.vocab === undefined
     ? buildWordVocabulary(trainingUnits(WORDS, source, trainTokens), { vocabSize: options.vocabSize ?? DEFAULT_VOCAB_SIZE, minCount })
     : undefined;
@@ -209,15 +235,43 @@ function prepareWords(source: CorpusSource, options: PrepareOptions): PreparedDa
 }
 
 /**
+ * `prepareData` with a vocabulary made for another text (`PrepareOptions.unknownTokens`): the
+ * training part's unknown tokens counted and, for 'extend', added; the stream encoded with the
+ * result, its unknown tokens counted as it is.
+ */
+function prepareForeign<U>(
+  reading: Reading<U>, source: CorpusSource, options: PrepareOptions, totalTokens: number, trainTokens: number,
+): PreparedData {
+  let vocab = options.vocab!;
+  const prepared: Partial<PreparedData> = {};
+  if (options.unknownTokens === 'extend') {
+    const counts = new Map<string, number>();
+    for (const unit of trainingUnits(reading, source, trainTokens)) {
+      for (const token of reading.tokens(unit)) if (vocab.idOf(token) === UNK) counts.set(token, (counts.get(token) ?? 0) + 1);
+    }
+    const room = vocab.level === 'word' ? Math.max(0, (options.vocabSize ?? DEFAULT_VOCAB_SIZE) - vocab.size) : Infinity;
+    const added = byFrequency(counts).filter(([, n]) => n >= options.minCount).slice(0, room);
+    vocab = vocab.withTokens(added.map(([token]) => token));
+    prepared.added = added;
+  }
+  const unknown = new Map<string, number>();
+  const data = split(source, encodeStream(reading, source, vocab, totalTokens, unknown), trainTokens, options.valFrac, vocab.level);
+  const occurrences = [...unknown.values()].reduce((sum, n) => sum + n, 0);
+  prepared.unknown = { occurrences, distinct: unknown.size, top: byFrequency(unknown).slice(0, UNKNOWN_SHOWN) };
+  return { vocab, ...data, ...prepared };
+}
+
+/**
  * How a level reads a corpus's pieces: as units of its tokens (at the char level the pieces'
  * text, at the word level the word tokens of text cut where no token spans the cut), each
- * counted in tokens, cut to its first tokens, and encoded.
+ * counted in tokens, cut to its first tokens, encoded, and listed token by token.
  */
 interface Reading<U> {
   units(source: CorpusSource): Iterable<U | typeof DOCUMENT_END>;
   length(unit: U): number;
   prefix(unit: U, count: number): U;
   encode(vocab: Vocabulary, unit: U): Int32Array;
+  tokens(unit: U): Iterable<string>;
 }
 
 const CHARS: Reading<string> = {
@@ -225,6 +279,7 @@ const CHARS: Reading<string> = {
   length: codePointCount,
   prefix: codePointPrefix,
   encode: (vocab, text) => vocab.encode(text),
+  tokens: (text) => text, // a string iterates by code point
 };
 
 const WORDS: Reading<string[]> = {
@@ -232,6 +287,7 @@ const WORDS: Reading<string[]> = {
   length: (tokens) => tokens.length,
   prefix: (tokens, count) => tokens.slice(0, count),
   encode: (vocab, tokens) => vocab.encodeWords(tokens),
+  tokens: (tokens) => tokens,
 };
 
 /**
@@ -290,8 +346,13 @@ function* trainingUnits<U>(reading: Reading<U>, source: CorpusSource, trainToken
   }
 }
 
-/** The spec's stream, as `tokenStream` writes it, encoded one unit at a time into a compact array of `totalTokens`. */
-function encodeStream<U>(reading: Reading<U>, source: CorpusSource, vocab: Vocabulary, totalTokens: number): TokenArray {
+/**
+ * The spec's stream, as `tokenStream` writes it, encoded one unit at a time into a compact array
+ * of `totalTokens`; each token read as `<UNK>` counted into `unknown` when it is given.
+ */
+function encodeStream<U>(
+  reading: Reading<U>, source: CorpusSource, vocab: Vocabulary, totalTokens: number, unknown?: Map<string, number>,
+): TokenArray {
   const stream = tokenArrayFor(vocab.size, totalTokens);
   const changed = (): CorpusError => new CorpusError(
     `the corpus changed while it was read: ${source.files.map((f) => f.path).join(', ')}`);
@@ -304,6 +365,10 @@ function encodeStream<U>(reading: Reading<U>, source: CorpusSource, vocab: Vocab
     } else {
       const ids = reading.encode(vocab, unit);
       if (at + ids.length > totalTokens) throw changed();
+      if (unknown !== undefined && ids.includes(UNK)) {
+        let i = 0;
+        for (const token of reading.tokens(unit)) if (ids[i++] === UNK) unknown.set(token, (unknown.get(token) ?? 0) + 1);
+      }
       stream.set(ids, at);
       at += ids.length;
     }

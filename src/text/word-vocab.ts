@@ -48,8 +48,7 @@ export function buildWordVocabulary(trainingTokens: Iterable<readonly string[]>,
     for (const token of tokens) counts.set(token, (counts.get(token) ?? 0) + 1);
     occurrences += tokens.length;
   }
-  const eligible = [...counts].filter(([, n]) => n >= minCount);
-  eligible.sort(([a, m], [b, n]) => n - m || compareCodePoints(a, b));
+  const eligible = byFrequency(counts).filter(([, n]) => n >= minCount);
   const kept = eligible.slice(0, vocabSize - 2);
   const known = kept.reduce((sum, [, n]) => sum + n, 0);
   const vocab = Vocabulary.fromTokens([EOS_TOKEN, UNK_TOKEN, ...kept.map(([token]) => token)], 'word');
@@ -61,6 +60,11 @@ export function buildWordVocabulary(trainingTokens: Iterable<readonly string[]>,
     occurrences,
     unknown: occurrences - known,
   };
+}
+
+/** Token counts, most frequent first, ties in code-point order of the tokens. */
+export function byFrequency(counts: ReadonlyMap<string, number>): [string, number][] {
+  return [...counts].sort(([a, m], [b, n]) => n - m || compareCodePoints(a, b));
 }
 
 /** Orders strings by code point, which differs from JavaScript's UTF-16 order above U+FFFF. */

@@ -33,6 +33,12 @@ export interface TrainOptions extends Partial<Omit<TrainSettings, 'kernels'>> {
   out?: string;
   /** Checkpoint to continue from. */
   resume?: string;
+  /** A model to start a new run from (fine-tuning): a checkpoint, a run folder, an rnn-state/1 or .safetensors file. */
+  initFrom?: string;
+  /** With `initFrom`: add the new text's tokens the model lacks, instead of reading them as <UNK>. */
+  extendVocab?: boolean;
+  /** With `initFrom`: start from the model's Adam moments and step instead of fresh ones. */
+  keepOptimizer?: boolean;
   /** The command line recorded in checkpoints. */
   command?: string[];
 }
@@ -79,6 +85,9 @@ const OptionsSchema = z.strictObject({
   time: z.union([z.number(), z.string()]).optional(),
   out: z.string().min(1).optional(),
   resume: z.string().min(1).optional(),
+  initFrom: z.string().min(1).optional(),
+  extendVocab: z.boolean().optional(),
+  keepOptimizer: z.boolean().optional(),
   command: z.array(z.string()).optional(),
 });
 

@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Checkpoint, loadCheckpoint } from '../checkpoint/checkpoint.js';
+import { type Checkpoint, type InitFrom, loadCheckpoint } from '../checkpoint/checkpoint.js';
 import { type RunLimits, type TrainSettings, modelConfig } from '../checkpoint/settings.js';
 import type { ModelConfig } from '../engine/config.js';
 import { initParams } from '../engine/model.js';
@@ -10,7 +10,8 @@ import { InputError, SettingError } from '../input/settings.js';
 import { BatchSource, EvalBatches } from '../text/batches.js';
 import type { PreparedData } from '../text/corpus.js';
 import { corpusName, defaultCorpus, loadFreshData, loadResumedData } from './data.js';
-import { type TrainOptions, defaultEvalEvery, freshSettings, parseOptions, resumedSettings, runLimits } from './options.js';
+import { fineTuneSettings, fineTuneStart, loadBaseModel, loadFineTuneData, vocabularyWarnings } from './finetune.js';
+import { type ParsedOptions, type TrainOptions, defaultEvalEvery, freshSettings, parseOptions, resumedSettings, runLimits } from './options.js';
 import { type RunLock, takeRunLock } from './lock.js';
 import { type OutputPaths, checkOutputFree, checkOutputIsFolder, defaultOut, outputPaths, resumedOut } from './output.js';
 import { checkModelFits, checkOutputWritable, checkpointChars, workersForCores } from './preflight.js';
@@ -26,6 +27,8 @@ export interface RunSetup {
   evalBatches: EvalBatches | null;
   start: Restored;
   resume: string | null;
+  /** The model a fine-tuned run started from (this run, or the run it resumes); null for one from random weights. */
+  initFrom: InitFrom | null;
   paths: OutputPaths;
   /** The output's lock, held from here to the end of the run: release it when the run ends. */
   lock: RunLock;
@@ -45,11 +48,15 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
   const parsed = parseOptions({ ...options });
   // --resume DIR means DIR/latest.json, the folder layout's running checkpoint
   const resume = parsed.resume === undefined ? null : isFolder(parsed.resume) ? join(parsed.resume, 'latest.json') : parsed.resume;
+  checkFineTuneFlags(parsed);
   const ckpt: Checkpoint | null = resume === null ? null : loadCheckpoint(resume);
-  const settings = ckpt ? resumedSettings(parsed, ckpt, resume!) : freshSettings(parsed);
+  const base = parsed.initFrom === undefined ? null : loadBaseModel(parsed.initFrom);
+  const settings = ckpt ? resumedSettings(parsed, ckpt, resume!) : base ? fineTuneSettings(parsed, base) : freshSettings(parsed);
   const limits = runLimits(parsed, ckpt);
   const given = [...corpusPaths];
-  const data = ckpt ? loadResumedData(given, ckpt, resume!) : loadFreshData(given.length > 0 ? given : [defaultCorpus()], settings);
+  const text = given.length > 0 ? given : [defaultCorpus()];
+  const extend = parsed.extendVocab === true;
+  const data = ckpt ? loadResumedData(given, ckpt, resume!) : base ? loadFineTuneData(text, settings, base, extend) : loadFreshData(text, settings);
   if (!ckpt && parsed.evalEvery === undefined) settings.evalEvery = defaultEvalEvery(data.val.length, settings.batch, settings.seqLen);
   const corpus = data.fingerprint.files.map((f) => f.path);
   const batches = new BatchSource(data.train, settings.batch, settings.seqLen);
@@ -65,14 +72,16 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
     }
   }
   const model: ModelConfig = ckpt ? { ...ckpt.config.model } : modelConfig(settings, data.vocab.size);
-  const warnings: InputError[] = [];
+  const warnings: InputError[] = base ? vocabularyWarnings(data, base, extend, settings) : [];
   if (parsed.workers !== undefined) {
     const fitted = workersForCores(settings.workers);
     settings.workers = fitted.workers;
     if (fitted.warning) warnings.push(fitted.warning);
   }
   checkModelFits(model, settings);
-  const start = ckpt ? restoreRun(ckpt, resume!, batches.stepsPerEpoch) : freshStart(model, settings);
+  const start = ckpt ? restoreRun(ckpt, resume!, batches.stepsPerEpoch)
+    : base ? fineTuneStart(base, data, model, settings, parsed.keepOptimizer === true) : freshStart(model, settings);
+  const initFrom = base?.initFrom ?? ckpt?.initFrom ?? null;
 
   const bySteps = [limits.maxSteps, limits.epochs === null ? null : limits.epochs * batches.stepsPerEpoch].filter((n) => n !== null);
   const totalSteps = bySteps.length > 0 ? Math.min(...bySteps) : null;
@@ -97,7 +106,20 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
     throw error;
   }
   const command = parsed.command ?? ['rnn', 'train', ...corpusPaths];
-  return { settings, limits, model, data, batches, evalBatches, start, resume, paths, lock, warnings, corpus, totalSteps, command };
+  return { settings, limits, model, data, batches, evalBatches, start, resume, initFrom, paths, lock, warnings, corpus, totalSteps, command };
+}
+
+/** The fine-tuning flags: --init-from starts a new run, so it cannot resume one; the others only qualify it. */
+function checkFineTuneFlags(parsed: ParsedOptions): void {
+  if (parsed.initFrom !== undefined && parsed.resume !== undefined) {
+    throw new SettingError('initFrom', parsed.initFrom, (name) =>
+      `${name('initFrom')} starts a new run from a model, ${name('resume')} goes on with one: give one of them`);
+  }
+  for (const key of ['extendVocab', 'keepOptimizer'] as const) {
+    if (parsed[key] === true && parsed.initFrom === undefined) {
+      throw new SettingError(key, true, (name) => `${name(key)} applies to fine-tuning only: give ${name('initFrom')} MODEL with it`);
+    }
+  }
 }
 
 function isFolder(path: string): boolean {

@@ -38,6 +38,7 @@ function infoObject(model: LoadedModel) {
     charsSeen: c.training.charsSeen,
     bestValLoss: c.training.bestValLoss,
     corpus: c.corpus,
+    initFrom: c.initFrom ?? null,
   };
 }
 
@@ -68,6 +69,10 @@ function infoText(model: LoadedModel): string {
         `(${k.trainTokens} train, ${k.valTokens} validation), docs ${k.docs}, val-frac ${k.valFrac}`,
     ]);
     for (const f of k.files) rows.push(['', `${f.path} (${f.bytes} bytes)`]);
+  }
+  if (c.initFrom !== undefined) {
+    const { path: from, step, sha256 } = c.initFrom;
+    rows.push(['started from', `${from} (${step === null ? 'an exported model' : `step ${step}`}, sha256 ${sha256.slice(0, 12)}…)`]);
   }
   const width = Math.max(...rows.map(([label]) => label.length));
   return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}\n`).join('');

@@ -52,6 +52,10 @@ export function register(program: Command): void {
     .option('--time <duration>', 'stop in time to finish within this much time in all, the closing evaluation included, e.g. 90s, 3m, 1h30m')
     .option('--out <path>', 'output folder, or a .json file (default checkpoints/<corpus>-<cell>-<L>x<H>-<time>/; resuming: the checkpoint\'s folder)')
     .option('--resume <checkpoint>', 'go on training this checkpoint (a folder: its latest.json), exactly where it stopped')
+    .option('--init-from <model>', 'fine-tune: start a new run on the given text from this model\'s weights, architecture and vocabulary ' +
+      '(a checkpoint, a run folder: its best.json, or an rnn-state/1 or .safetensors file; see docs/finetune.md)')
+    .option('--extend-vocab', 'with --init-from: add the text\'s tokens the model lacks instead of reading them as <UNK>')
+    .option('--keep-optimizer', 'with --init-from: start from the model\'s Adam moments instead of fresh ones')
     .option('--json', 'print one JSON object per event on stdout instead of the progress display')
     .addHelpText(
       'after',
@@ -59,7 +63,8 @@ export function register(program: Command): void {
         '  rnn train corpus.txt --time 10m\n' +
         '  rnn train notes/ --cell lstm --layers 3 --hidden 256 --epochs 5 --out checkpoints/notes-lstm/\n' +
         '  rnn train --level word --vocab-size 10000 --time 3m\n' +
-        '  rnn train --resume checkpoints/notes-lstm/ --epochs 10',
+        '  rnn train --resume checkpoints/notes-lstm/ --epochs 10\n' +
+        '  rnn train shakespeare.txt --init-from checkpoints/notes-lstm/ --time 1m',
     )
     .action(async (corpus: string[], flags: Record<string, unknown>) => {
       const { json, ...options } = flags;
