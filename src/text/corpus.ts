@@ -196,7 +196,9 @@ export function prepareData(corpus: Corpus | CorpusSource, options: PrepareOptio
 function prepareChars(source: CorpusSource, options: PrepareOptions): PreparedData {
   const { totalTokens } = source;
   const trainTokens = Math.floor((1 - options.valFrac) * totalTokens);
-  if (options.vocab !== undefined && options.unknownTokens !== undefined) return prepareForeign(CHARS, source, options, totalTokens, trainTokens);
+  if (options.vocab !== undefined && options.unknownTokens !== undefined) {
+    return prepareForeign(CHARS, source, options, totalTokens, trainTokens);
+  }
   const vocab = options.vocab ?? Vocabulary.build(trainingUnits(CHARS, source, trainTokens), options.minCount);
   return { vocab, ...split(source, encodeStream(CHARS, source, vocab, totalTokens), trainTokens, options.valFrac, 'char') };
 }
@@ -216,7 +218,9 @@ function prepareWords(source: CorpusSource, options: PrepareOptions): PreparedDa
   }
   if (!words) throw new CorpusError(`corpus has no words: ${source.files.map((f) => f.path).join(', ')} holds only white space`);
   const trainTokens = Math.floor((1 - valFrac) * totalTokens);
-  if (options.vocab !== undefined && options.unknownTokens !== undefined) return prepareForeign(WORDS, source, options, totalTokens, trainTokens);
+  if (options.vocab !== undefined && options.unknownTokens !== undefined) {
+    return prepareForeign(WORDS, source, options, totalTokens, trainTokens);
+  }
   const built = options.vocab === undefined
     ? buildWordVocabulary(trainingUnits(WORDS, source, trainTokens), { vocabSize: options.vocabSize ?? DEFAULT_VOCAB_SIZE, minCount })
     : undefined;

@@ -57,7 +57,8 @@ export function loadBaseModel(given: string): BaseModel {
 
 /**
  * A fine-tuned run's settings: its level and architecture the base's (flags that say otherwise
- * are refused, all named in one line), the rest from the flags or a fresh run's defaults. The
+ * are refused, all named in one line), its dropout the base's unless given, the rest from the
+ * flags or a fresh run's defaults (measured for fine-tuning too: docs/finetune.md). The
  * seed, unless given, is drawn from the base's SHA-256: a stream of its own, the same each time.
  * At the word level --vocab-size bounds --extend-vocab; it defaults to the larger of the base's
  * vocabulary and the vocabulary size it was built with.
@@ -92,14 +93,10 @@ export function fineTuneSettings(options: ParsedOptions, base: BaseModel): Train
   const settings = freshSettings({ ...options, ...own, level });
   settings.dropout = options.dropout ?? config.dropout;
   if (options.seed === undefined) settings.seed = Number.parseInt(base.initFrom.sha256.slice(0, 8), 16);
-  if (options.lr === undefined) settings.lr = FINE_TUNE_LR;
   const recorded = base.file.checkpoint?.config.training.vocabSize ?? DEFAULT_VOCAB_SIZE;
   if (level === 'word') settings.vocabSize = options.vocabSize ?? Math.max(base.vocab.size, recorded);
   return settings;
 }
-
-/** A fine-tuned run's learning rate unless --lr is given (docs/finetune.md has the runs that chose it). */
-export const FINE_TUNE_LR = 3e-3;
 
 /** The new text read with the base's vocabulary, by symbol; with `extend`, the tokens it lacks added first. */
 export function loadFineTuneData(paths: readonly string[], settings: TrainSettings, base: BaseModel, extend: boolean): PreparedData {
@@ -141,7 +138,9 @@ const PARTITION_TOKENS = 2048;
  * unchanged (each position loses about −log(1 − F) nats on known tokens) while the added ones
  * start at their frequencies.
  */
-export function fineTuneStart(base: BaseModel, data: PreparedData, model: ModelConfig, settings: TrainSettings, keepOptimizer: boolean): Restored {
+export function fineTuneStart(
+  base: BaseModel, data: PreparedData, model: ModelConfig, settings: TrainSettings, keepOptimizer: boolean,
+): Restored {
   const from = base.file.path;
   const baseConfig = base.file.model.config;
   const rows = rowMap(base.vocab, data.vocab);

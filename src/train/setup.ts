@@ -56,7 +56,8 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
   const given = [...corpusPaths];
   const text = given.length > 0 ? given : [defaultCorpus()];
   const extend = parsed.extendVocab === true;
-  const data = ckpt ? loadResumedData(given, ckpt, resume!) : base ? loadFineTuneData(text, settings, base, extend) : loadFreshData(text, settings);
+  const data = ckpt ? loadResumedData(given, ckpt, resume!)
+    : base ? loadFineTuneData(text, settings, base, extend) : loadFreshData(text, settings);
   if (!ckpt && parsed.evalEvery === undefined) settings.evalEvery = defaultEvalEvery(data.val.length, settings.batch, settings.seqLen);
   const corpus = data.fingerprint.files.map((f) => f.path);
   const batches = new BatchSource(data.train, settings.batch, settings.seqLen);
@@ -106,7 +107,9 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
     throw error;
   }
   const command = parsed.command ?? ['rnn', 'train', ...corpusPaths];
-  return { settings, limits, model, data, batches, evalBatches, start, resume, initFrom, paths, lock, warnings, corpus, totalSteps, command };
+  return {
+    settings, limits, model, data, batches, evalBatches, start, resume, initFrom, paths, lock, warnings, corpus, totalSteps, command,
+  };
 }
 
 /** The fine-tuning flags: --init-from starts a new run, so it cannot resume one; the others only qualify it. */
