@@ -3,9 +3,10 @@ import { resolve } from 'node:path';
 import type { InitFrom } from '../checkpoint/checkpoint.js';
 import { type ModelFile, readModelFile } from '../checkpoint/convert.js';
 import { decodeTensors } from '../checkpoint/tensors.js';
-import type { TrainSettings } from '../checkpoint/settings.js';
+import { TRAIN_DEFAULTS, type TrainSettings } from '../checkpoint/settings.js';
 import type { ModelConfig } from '../engine/config.js';
 import { logSumExp } from '../engine/loss.js';
+import type { OptimizerKind } from '../engine/optim.js';
 import { paramLayout } from '../engine/params.js';
 import { Rng } from '../engine/random.js';
 import { Stepper } from '../engine/stepper.js';
@@ -90,12 +91,28 @@ export function fineTuneSettings(options: ParsedOptions, base: BaseModel): Train
       `${name('vocabSize')} ${options.vocabSize} is smaller than the vocabulary of ${from} (${base.vocab.size} entries), ` +
         'which a fine-tuned model keeps whole: give a larger one, or leave it out');
   }
+  if (options.keepOptimizer === true) checkKeptOptimizer(base, options.optimizer ?? TRAIN_DEFAULTS.optimizer);
   const settings = freshSettings({ ...options, ...own, level });
   settings.dropout = options.dropout ?? config.dropout;
   if (options.seed === undefined) settings.seed = Number.parseInt(base.initFrom.sha256.slice(0, 8), 16);
   const recorded = base.file.checkpoint?.config.training.vocabSize ?? DEFAULT_VOCAB_SIZE;
   if (level === 'word') settings.vocabSize = options.vocabSize ?? Math.max(base.vocab.size, recorded);
   return settings;
+}
+
+/** --keep-optimizer needs the base's moments, of the optimizer this run uses. */
+function checkKeptOptimizer(base: BaseModel, optimizer: OptimizerKind): void {
+  const from = base.file.path;
+  const kept = base.file.checkpoint?.optimizer;
+  if (kept === undefined) {
+    throw new SettingError('keepOptimizer', true, (name) =>
+      `${name('keepOptimizer')}: ${from} is an exported model, which holds no optimizer state; leave ${name('keepOptimizer')} out`);
+  }
+  if (kept.kind !== optimizer) {
+    throw new SettingError('keepOptimizer', true, (name) =>
+      `${name('keepOptimizer')}: ${from} was trained with ${name('optimizer')} ${kept.kind}, this run uses ${optimizer}: ` +
+        `give ${name('optimizer')} ${kept.kind}, or leave ${name('keepOptimizer')} out`);
+  }
 }
 
 /** The new text read with the base's vocabulary, by symbol; with `extend`, the tokens it lacks added first. */
@@ -106,23 +123,20 @@ export function loadFineTuneData(paths: readonly string[], settings: TrainSettin
   });
 }
 
-/** What the user should hear of the new text's tokens: those read as <UNK>, a full vocabulary that took none. */
-export function vocabularyWarnings(data: PreparedData, base: BaseModel, extend: boolean, settings: TrainSettings): InputError[] {
-  const warnings: InputError[] = [];
+/** The one warning of the new text's tokens that read as <UNK> (none when every token is known): how many, and the most frequent. */
+export function unknownTokensWarning(data: PreparedData, base: BaseModel, extend: boolean, settings: TrainSettings): InputError | null {
   const unknown = data.unknown!;
+  if (unknown.occurrences === 0) return null;
   const unit = base.vocab.level === 'word' ? 'token' : 'character';
-  if (unknown.occurrences > 0) {
-    const total = data.train.length + data.val.length;
-    const shown = unknown.top.map(([token, count]) => `${JSON.stringify(token)} ×${count}`).join(', ');
-    const share = ((100 * unknown.occurrences) / total).toPrecision(2);
-    warnings.push(new InputError((name) =>
-      `${unknown.occurrences} of the text's ${total} ${unit}s (${share}%) read as <UNK>: ${unknown.distinct} distinct ` +
-        `${unit}${unknown.distinct === 1 ? '' : 's'} ${base.file.path}'s vocabulary lacks, most often ${shown}` +
-        (extend ? `; ${name('extendVocab')} adds only ${unit}s of the training part seen ${name('minCount')} ${settings.minCount} times or more` +
-          (base.vocab.level === 'word' ? `, up to ${name('vocabSize')} ${settings.vocabSize} entries` : '')
-          : `; ${name('extendVocab')} adds them`)));
-  }
-  return warnings;
+  const total = data.train.length + data.val.length;
+  const shown = unknown.top.map(([token, count]) => `${JSON.stringify(token)} ×${count}`).join(', ');
+  const share = ((100 * unknown.occurrences) / total).toPrecision(2);
+  return new InputError((name) =>
+    `${unknown.occurrences} of the text's ${total} ${unit}s (${share}%) read as <UNK>: ${unknown.distinct} distinct ` +
+      `${unit}${unknown.distinct === 1 ? '' : 's'} ${base.file.path}'s vocabulary lacks, most often ${shown}` +
+      (extend ? `; ${name('extendVocab')} adds only ${unit}s of the training part seen ${name('minCount')} ${settings.minCount} times or more` +
+        (base.vocab.level === 'word' ? `, up to ${name('vocabSize')} ${settings.vocabSize} entries` : '')
+        : `; ${name('extendVocab')} adds them`));
 }
 
 /** Base tokens whose states measure the log-partition the new output rows' biases start from. */
@@ -141,7 +155,6 @@ const PARTITION_TOKENS = 2048;
 export function fineTuneStart(
   base: BaseModel, data: PreparedData, model: ModelConfig, settings: TrainSettings, keepOptimizer: boolean,
 ): Restored {
-  const from = base.file.path;
   const baseConfig = base.file.model.config;
   const rows = rowMap(base.vocab, data.vocab);
   const added = data.added ?? [];
@@ -149,21 +162,9 @@ export function fineTuneStart(
   if (added.length > 0) initAddedRows(base, data, model, params, rows);
   const size = paramLayout(model).total;
   const adam = settings.optimizer === 'adam';
-  let optimizer: Restored['optimizer'] = { step: 0, m: new Float32Array(adam ? size : 0), v: new Float32Array(adam ? size : 0) };
-  if (keepOptimizer) {
-    const kept = base.file.checkpoint?.optimizer;
-    if (kept === undefined) {
-      throw new SettingError('keepOptimizer', true, (name) =>
-        `${name('keepOptimizer')}: ${from} is an exported model, which holds no optimizer state; leave ${name('keepOptimizer')} out`);
-    }
-    if (kept.kind !== settings.optimizer) {
-      throw new SettingError('keepOptimizer', true, (name) =>
-        `${name('keepOptimizer')}: ${from} was trained with ${name('optimizer')} ${kept.kind}, this run uses ${settings.optimizer}: ` +
-          `give ${name('optimizer')} ${kept.kind}, or leave ${name('keepOptimizer')} out`);
-    }
-    const state = restoreMoments(base, model, rows);
-    optimizer = { step: kept.step, m: state.m, v: state.v };
-  }
+  const optimizer: Restored['optimizer'] = keepOptimizer
+    ? { step: base.file.checkpoint!.optimizer.step, ...movedMoments(base, model, rows) }
+    : { step: 0, m: new Float32Array(adam ? size : 0), v: new Float32Array(adam ? size : 0) };
   const rng = new Rng(settings.seed);
   return {
     params, optimizer, carried: null,
@@ -205,7 +206,8 @@ function moveRows(baseConfig: ModelConfig, model: ModelConfig, values: Float32Ar
   return out;
 }
 
-function restoreMoments(base: BaseModel, model: ModelConfig, rows: Int32Array): { m: Float32Array; v: Float32Array } {
+/** The base's optimizer moments (fineTuneSettings has checked there are some), moved as its weights are. */
+function movedMoments(base: BaseModel, model: ModelConfig, rows: Int32Array): { m: Float32Array; v: Float32Array } {
   const checkpoint = base.file.checkpoint!;
   const layout = paramLayout(base.file.model.config);
   const decoded = (which: 'm' | 'v'): Float32Array => {
@@ -220,7 +222,8 @@ function initAddedRows(base: BaseModel, data: PreparedData, model: ModelConfig, 
   const layout = paramLayout(model);
   const E = model.embedDim;
   const embed = layout.byName.get('embed.weight')!, bias = layout.byName.get('head.bias')!;
-  const baseEmbed = base.file.model.params.subarray(0, base.vocab.size * E);
+  const baseEmbedding = paramLayout(base.file.model.config).byName.get('embed.weight')!;
+  const baseEmbed = base.file.model.params.subarray(baseEmbedding.offset, baseEmbedding.offset + baseEmbedding.size);
   const mean = new Float64Array(E);
   for (let id = UNK + 1; id < base.vocab.size; id++) for (let e = 0; e < E; e++) mean[e]! += baseEmbed[id * E + e]!;
   for (let e = 0; e < E; e++) mean[e]! /= Math.max(1, base.vocab.size - UNK - 1);

@@ -10,7 +10,7 @@ import { InputError, SettingError } from '../input/settings.js';
 import { BatchSource, EvalBatches } from '../text/batches.js';
 import type { PreparedData } from '../text/corpus.js';
 import { corpusName, defaultCorpus, loadFreshData, loadResumedData } from './data.js';
-import { fineTuneSettings, fineTuneStart, loadBaseModel, loadFineTuneData, vocabularyWarnings } from './finetune.js';
+import { fineTuneSettings, fineTuneStart, loadBaseModel, loadFineTuneData, unknownTokensWarning } from './finetune.js';
 import { type ParsedOptions, type TrainOptions, defaultEvalEvery, freshSettings, parseOptions, resumedSettings, runLimits } from './options.js';
 import { type RunLock, takeRunLock } from './lock.js';
 import { type OutputPaths, checkOutputFree, checkOutputIsFolder, defaultOut, outputPaths, resumedOut } from './output.js';
@@ -73,7 +73,8 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
     }
   }
   const model: ModelConfig = ckpt ? { ...ckpt.config.model } : modelConfig(settings, data.vocab.size);
-  const warnings: InputError[] = base ? vocabularyWarnings(data, base, extend, settings) : [];
+  const unknownWarning = base ? unknownTokensWarning(data, base, extend, settings) : null;
+  const warnings: InputError[] = unknownWarning ? [unknownWarning] : [];
   if (parsed.workers !== undefined) {
     const fitted = workersForCores(settings.workers);
     settings.workers = fitted.workers;
