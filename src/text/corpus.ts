@@ -93,7 +93,7 @@ export interface UnknownTokens {
   top: [token: string, count: number][];
 }
 
-/** The unknown tokens `UnknownTokens.top` keeps. */
+/** How many unknown tokens `UnknownTokens.top` keeps. */
 export const UNKNOWN_SHOWN = 5;
 
 export interface PrepareOptions {
