@@ -169,9 +169,9 @@ describe('fine-tuning', () => {
     expect((await rnnIn(dir, ['export', base.latest, '--out', exported])).status).toBe(0);
     const cases: [string[], RegExp][] = [
       [['--init-from', wordBase.latest, '--level', 'char'],
-        /^rnn: --level char contradicts .*, a word-level model: leave --level out, the level comes from --init-from$/],
+        /^rnn: --level char contradicts .*, which has --level word: leave it out, a fine-tuned model keeps its base's architecture and level$/],
       [['--init-from', base.latest, '--hidden', '99', '--layers', '3', '--cell', 'gru'],
-        /^rnn: --layers 3, --hidden 99 contradict .*, which has --layers 1, --hidden 64: leave them out, the architecture comes from --init-from$/],
+        /^rnn: --layers 3, --hidden 99 contradict .*, which has --layers 1, --hidden 64: leave them out, a fine-tuned model keeps its base's architecture and level$/],
       [['--init-from', damaged], /^rnn: .*damaged\.json: sha256 does not match the content: the file is damaged or was edited$/],
       [['--init-from', join(dir, 'missing.json')], /^rnn: model file not found: .*missing\.json$/],
       [['--extend-vocab'], /^rnn: --extend-vocab applies to fine-tuning only: give --init-from MODEL with it$/],

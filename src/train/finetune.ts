@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { InitFrom } from '../checkpoint/checkpoint.js';
 import { type ModelFile, readModelFile } from '../checkpoint/convert.js';
 import { decodeTensors } from '../checkpoint/tensors.js';
-import { TRAIN_DEFAULTS, type TrainSettings } from '../checkpoint/settings.js';
+import { FROM_BASE, TRAIN_DEFAULTS, type TrainSettings, baseSettings } from '../checkpoint/settings.js';
 import type { ModelConfig } from '../engine/config.js';
 import { logSumExp } from '../engine/loss.js';
 import type { OptimizerKind } from '../engine/optim.js';
@@ -33,9 +33,6 @@ export interface BaseModel {
   vocab: Vocabulary;
   initFrom: InitFrom;
 }
-
-/** Settings that fix the model's shape: a fine-tuned run takes them from its base. */
-const ARCHITECTURE = ['cell', 'layers', 'hidden', 'embed'] as const satisfies readonly (keyof TrainSettings)[];
 
 /**
  * The base model at `given`: a checkpoint, an rnn-state/1 or .safetensors file, or a run folder
@@ -67,20 +64,13 @@ export function loadBaseModel(given: string): BaseModel {
 export function fineTuneSettings(options: ParsedOptions, base: BaseModel): TrainSettings {
   const { config, level } = base.file.model;
   const from = base.file.path;
-  if (options.level !== undefined && options.level !== level) {
-    throw new SettingError('level', options.level, (name) =>
-      `${name('level')} ${options.level} contradicts ${from}, a ${level}-level model: leave ${name('level')} out, ` +
-        `the level comes from ${name('initFrom')}`);
-  }
-  const own: Pick<TrainSettings, (typeof ARCHITECTURE)[number]> = {
-    cell: config.cell, layers: config.numLayers, hidden: config.hiddenSize, embed: config.embedDim,
-  };
-  const clashes = ARCHITECTURE.filter((key) => options[key] !== undefined && options[key] !== own[key]);
+  const own = baseSettings(config, level);
+  const clashes = FROM_BASE.filter((key) => options[key] !== undefined && options[key] !== own[key]);
   if (clashes.length > 0) {
     throw new SettingError(clashes[0]!, options[clashes[0]!], (name) =>
       `${clashes.map((key) => `${name(key)} ${options[key]}`).join(', ')} contradict${clashes.length === 1 ? 's' : ''} ${from}, ` +
         `which has ${clashes.map((key) => `${name(key)} ${own[key]}`).join(', ')}: leave ${clashes.length === 1 ? 'it' : 'them'} out, ` +
-        `the architecture comes from ${name('initFrom')}`);
+        `a fine-tuned model keeps its base's architecture and level`);
   }
   if (options.vocabSize !== undefined && level === 'word' && options.extendVocab !== true) {
     throw new SettingError('vocabSize', options.vocabSize, (name) =>
@@ -92,7 +82,7 @@ export function fineTuneSettings(options: ParsedOptions, base: BaseModel): Train
         'which a fine-tuned model keeps whole: give a larger one, or leave it out');
   }
   if (options.keepOptimizer === true) checkKeptOptimizer(base, options.optimizer ?? TRAIN_DEFAULTS.optimizer);
-  const settings = freshSettings({ ...options, ...own, level });
+  const settings = freshSettings({ ...options, ...own });
   settings.dropout = options.dropout ?? config.dropout;
   if (options.seed === undefined) settings.seed = Number.parseInt(base.initFrom.sha256.slice(0, 8), 16);
   const recorded = base.file.checkpoint?.config.training.vocabSize ?? DEFAULT_VOCAB_SIZE;
