@@ -1,5 +1,6 @@
 import cliProgress from 'cli-progress';
 import type { DoneEvent, EvalEvent, StartEvent, StepEvent, TrainEvent } from '../train/events.js';
+import { TOKEN_UNITS, type TokenUnit } from '../text/vocab.js';
 import { stderrChalk as chalk } from './color.js';
 import { type ValidationPoint, nextCommands, validationChart } from './train-summary.js';
 
@@ -47,9 +48,9 @@ function formatCount(n: number): string {
 const loss = (x: number | null): string => (x === null ? '—' : x.toFixed(3));
 const grouped = (n: number): string => n.toLocaleString('en-US');
 
-/** What the run's tokens are called: characters, or (word level) tokens, words and punctuation marks alike. */
-function tokenUnit(start: StartEvent | null): { plural: string; rate: string } {
-  return start?.settings.level === 'word' ? { plural: 'tokens', rate: 'tok/s' } : { plural: 'characters', rate: 'chars/s' };
+/** What the run's tokens are called. */
+function tokenUnit(start: StartEvent | null): TokenUnit {
+  return TOKEN_UNITS[start?.settings.level ?? 'char'];
 }
 
 /** Warnings about the settings the run starts with: a word vocabulary smaller than asked. */
@@ -70,8 +71,8 @@ function startLines(e: StartEvent): string[] {
     `${e.resumedFrom ? `resuming ${e.resumedFrom} at step ${e.step}: ` : 'training '}` +
       `${m.cell} ${m.numLayers}x${m.hiddenSize} (embed ${m.embedDim}${m.dropout > 0 ? `, dropout ${m.dropout}` : ''}), ` +
       `${grouped(e.parameters)} parameters, ${e.settings.level === 'word' ? 'word ' : ''}vocabulary ${m.vocabSize}`,
-    `data: ${e.corpus.length === 1 ? e.corpus[0] : `${e.corpus.length} files`}: ${grouped(e.trainChars)} training and ` +
-      `${grouped(e.valChars)} validation ${unit.plural}, ${grouped(e.stepsPerEpoch)} steps per epoch ` +
+    `data: ${e.corpus.length === 1 ? e.corpus[0] : `${e.corpus.length} files`}: ${grouped(e.trainTokens)} training and ` +
+      `${grouped(e.valTokens)} validation ${unit.many}, ${grouped(e.stepsPerEpoch)} steps per epoch ` +
       `(batch ${e.settings.batch} x ${e.settings.seqLen}), ${e.settings.workers} worker${e.settings.workers === 1 ? '' : 's'}, ` +
       `${e.settings.kernels} kernels`,
     `until: ${limitsText(e)}; checkpoints: ${e.out.latest} (best: ${e.out.best})`,
@@ -92,7 +93,7 @@ function stepText(e: StepEvent, rate: string): string {
   const of = e.totalSteps === null ? '' : `/${e.totalSteps}`;
   return (
     `epoch ${e.epoch.toFixed(2)} step ${e.step}${of} | loss ${loss(e.smoothedLoss)} | val ${loss(e.valLoss)} | ` +
-    `${formatCount(e.charsPerSecond)} ${rate} | ETA ${e.etaSeconds === null ? '—' : formatDuration(e.etaSeconds)}`
+    `${formatCount(e.tokensPerSecond)} ${rate} | ETA ${e.etaSeconds === null ? '—' : formatDuration(e.etaSeconds)}`
   );
 }
 
@@ -217,7 +218,7 @@ class BarDisplay implements ProgressDisplay {
     const of = e.totalSteps === null ? '' : chalk.dim(`/${e.totalSteps}`);
     return (
       `epoch ${e.epoch.toFixed(2)} step ${e.step}${of} ${chalk.dim('|')} loss ${chalk.yellow(loss(e.smoothedLoss))} ` +
-      `${chalk.dim('|')} val ${loss(e.valLoss)} ${chalk.dim('|')} ${formatCount(e.charsPerSecond)} ${tokenUnit(this.start).rate} ` +
+      `${chalk.dim('|')} val ${loss(e.valLoss)} ${chalk.dim('|')} ${formatCount(e.tokensPerSecond)} ${tokenUnit(this.start).rate} ` +
       `${chalk.dim('|')} ETA ${e.etaSeconds === null ? '—' : formatDuration(e.etaSeconds)}`
     );
   }

@@ -10,11 +10,11 @@ import { SettingError, type SettingTable, parseSettings, settingsSchema } from '
 /**
  * Steps between evaluations when --eval-every is not given: a validation pass is a forward
  * pass, about a third of a training step's work per character, so evaluating every
- *   10 · valChars / (3 · B · T)
+ *   10 · valTokens / (3 · B · T)
  * steps (rounded up to a hundred) keeps it near a tenth of the training time.
  */
-export function defaultEvalEvery(valChars: number, batch: number, seqLen: number): number {
-  return Math.max(100, Math.ceil((10 * valChars) / (3 * batch * seqLen) / 100) * 100);
+export function defaultEvalEvery(valTokens: number, batch: number, seqLen: number): number {
+  return Math.max(100, Math.ceil((10 * valTokens) / (3 * batch * seqLen) / 100) * 100);
 }
 
 /** How long a run trains when no --epochs, --max-steps or --time is given: one pass over the text. */

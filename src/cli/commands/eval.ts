@@ -9,7 +9,7 @@ import { parseSettings } from '../../input/settings.js';
 import { createStepper, defaultStepperWorkers } from '../../parallel/inference.js';
 import { readTextFile } from '../../text/corpus.js';
 import { formatProbability } from '../../text/probability.js';
-import type { TextLevel } from '../../text/vocab.js';
+import { TOKEN_UNITS, type TextLevel } from '../../text/vocab.js';
 import { warnUnknownTokens } from '../errors.js';
 import { KERNELS_HELP, kernelsFlag, positiveIntegerFlag } from '../flags.js';
 import { resolveKernels } from '../../engine/kernels/index.js';
@@ -50,7 +50,7 @@ export function register(program: Command): void {
     .argument('[files...]', 'UTF-8 text files, each scored as one document')
     .option('--checkpoint <file>', 'checkpoint to evaluate (default: the newest under checkpoints/)')
     .option('--text <text>', 'a text to score (repeatable)', (value: string, previous: string[]) => [...previous, value], [])
-    .option('--json', 'one JSON object per line: {"name","loss","bpc","perplexity","tokens","logProb"} (bpc: bits per token)')
+    .option('--json', 'one JSON object per line: {"name","loss","bitsPerToken","perplexity","tokens","logProb"}')
     .option('--kernels <kind>', KERNELS_HELP)
     .option('--workers <n>', 'threads: they share the validation split\'s rows (default: every core), or each step of a text (default: one per million multiply-adds of a step)')
     .addHelpText(
@@ -111,12 +111,12 @@ function jsonLines(rows: Row[]): string {
  * text; the validation split and the total are no one text, so theirs is a dash.
  */
 function table(rows: Row[], level: TextLevel): string {
-  const per = level === 'word' ? 'word' : 'char';
+  const per = TOKEN_UNITS[level].per;
   const header = ['', `loss (nats/${per})`, `bits/${per}`, 'perplexity', 'predictions', 'ln P(text)', 'P(text)'];
   const cells = rows.map((row) => {
     const s = scoreSummary(row);
     return [
-      row.name, s.loss.toFixed(4), s.bpc.toFixed(4), s.perplexity.toFixed(3), String(s.tokens),
+      row.name, s.loss.toFixed(4), s.bitsPerToken.toFixed(4), s.perplexity.toFixed(3), String(s.tokens),
       row.text ? s.logProb.toFixed(2) : '—', row.text ? formatProbability(s.logProb) : '—',
     ];
   });
