@@ -112,6 +112,40 @@ function doneText(e: DoneEvent): string {
   );
 }
 
+const ESCAPE = String.fromCharCode(0x1b);
+/** A colour or style escape: it takes no column. */
+const SGR = new RegExp(`^${ESCAPE}\\[[0-9;]*m`);
+const SGR_ALL = new RegExp(`${ESCAPE}\\[[0-9;]*m`, 'g');
+
+/**
+ * `line` cut into lines of at most `width` columns (a column per code point), each after the
+ * first indented by `indent`: at the last space that fits, or, for a word longer than a line,
+ * where the line ends. Colour escapes take no column; a style open across a break stays on, as
+ * the terminal keeps it.
+ */
+export function wrapToWidth(line: string, width: number, indent = '  '): string[] {
+  const lines: string[] = [];
+  const columns = (text: string): number => [...text.replace(SGR_ALL, '')].length;
+  let current = '', lastSpace = -1;
+  for (let i = 0; i < line.length;) {
+    const escape = SGR.exec(line.slice(i, i + 16));
+    const piece = escape ? escape[0] : String.fromCodePoint(line.codePointAt(i)!);
+    i += piece.length;
+    if (escape || columns(current) < width) {
+      if (piece === ' ' && current.length > indent.length) lastSpace = current.length;
+      current += piece;
+      continue;
+    }
+    // the line is full: end it at this space, at the last one, or here
+    const end = piece === ' ' ? current.length : lastSpace >= 0 ? lastSpace : current.length;
+    lines.push(current.slice(0, end));
+    current = indent + current.slice(end === lastSpace && piece !== ' ' ? end + 1 : end) + (piece === ' ' ? '' : piece);
+    lastSpace = -1;
+  }
+  lines.push(current);
+  return lines;
+}
+
 /** Plain lines on stderr: the start, a step line at most every 2 s, every evaluation and checkpoint, the end. */
 class LineDisplay implements ProgressDisplay {
   private lastStepLine = -Infinity;
@@ -201,9 +235,13 @@ class BarDisplay implements ProgressDisplay {
     this.bars.stop();
   }
 
+  /**
+   * Writes a line above the bar. While the bar runs the terminal does not wrap (a line longer
+   * than it is cut), so the line is wrapped here to the terminal's width.
+   */
   private log(line: string): void {
     if (this.stopped) process.stderr.write(`${line}\n`);
-    else this.bars.log(`${line}\n`);
+    else this.bars.log(`${wrapToWidth(line, Math.max(20, process.stderr.columns || 80)).join('\n')}\n`);
   }
 
   /** How far along: by steps or by time, whichever limit is nearer. */
