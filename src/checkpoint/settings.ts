@@ -32,9 +32,6 @@ const positiveInteger = z.int().min(1);
 const clipSchema = z.number().positive().nullable();
 const clipInput = numeric(z.number().min(0)).nullable().transform((v) => (v === 0 ? null : v));
 
-/** The help line of `--kernels`, the same on every command. */
-export const KERNELS_HELP = 'kernels: auto (WebAssembly SIMD where the machine runs it, else js), wasm or js (default auto, or RNN_KERNELS)';
-
 /**
  * `--kernels auto|js|wasm`: which implementation of the kernels runs; `auto` (and nothing given,
  * or RNN_KERNELS) resolves to the fastest this machine runs.
@@ -44,7 +41,8 @@ export const KERNELS_SETTING = {
   input: z.enum(KERNELS_CHOICES).transform((choice) => resolveKernels(choice)),
   expected: KERNELS_CHOICES.join(', '),
   arg: '<kind>',
-  help: KERNELS_HELP,
+  help: 'kernels: auto (WebAssembly SIMD where the machine runs it, else js), wasm or js',
+  defaultText: 'auto, or RNN_KERNELS',
 } as const satisfies Setting<KernelsKind>;
 
 /**
@@ -164,7 +162,7 @@ export const TRAIN_SETTINGS = {
   },
   kernels: {
     group: 'Training',
-    ...KERNELS_SETTING, help: `${KERNELS_HELP}; resuming: the checkpoint's, for an identical result`,
+    ...KERNELS_SETTING, defaultText: `${KERNELS_SETTING.defaultText}; resuming: the checkpoint's, for an identical result`,
     // a checkpoint from before there was a choice trained on js
     default: () => resolveKernels(), fixedOnResume: false, checkpoint: 'training.kernels', whenAbsent: 'js',
   },

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { validationSplit } from '../../checkpoint/corpus.js';
+import { KERNELS_SETTING } from '../../checkpoint/settings.js';
 import { resolveCheckpointPath } from '../../checkpoint/find.js';
 import { type LoadedModel, loadModel } from '../../checkpoint/load.js';
 import { type Score, scoreStream, scoreSummary, scoreText } from '../../generate/score.js';
@@ -11,7 +12,7 @@ import { readTextFile } from '../../text/corpus.js';
 import { formatProbability } from '../../text/probability.js';
 import { TOKEN_UNITS, type TextLevel } from '../../text/vocab.js';
 import { warnUnknownTokens } from '../errors.js';
-import { KERNELS_HELP, kernelsFlag, positiveIntegerFlag } from '../flags.js';
+import { addSettingFlags, kernelsFlag, positiveIntegerFlag } from '../flags.js';
 import { resolveKernels } from '../../engine/kernels/index.js';
 import type { KernelsKind } from '../../engine/kernels/kernels.js';
 
@@ -37,7 +38,7 @@ export function register(program: Command): void {
       'Evaluate a checkpoint. `rnn eval perplexity` gives loss, bits and perplexity per token (character or word), ' +
         'and the probability of each text, on texts or on its validation split.',
     );
-  evalCommand
+  const perplexity = evalCommand
     .command('perplexity')
     .summary('loss, bits and perplexity per token, and P(text), of texts')
     .description(
@@ -50,8 +51,8 @@ export function register(program: Command): void {
     .argument('[files...]', 'UTF-8 text files, each scored as one document')
     .option('--checkpoint <file>', 'checkpoint to evaluate (default: the newest under checkpoints/)')
     .option('--text <text>', 'a text to score (repeatable)', (value: string, previous: string[]) => [...previous, value], [])
-    .option('--json', 'one JSON object per line: {"name","loss","bitsPerToken","perplexity","tokens","logProb"}')
-    .option('--kernels <kind>', KERNELS_HELP)
+    .option('--json', 'one JSON object per line: {"name","loss","bitsPerToken","perplexity","tokens","logProb"}');
+  addSettingFlags(perplexity, { kernels: KERNELS_SETTING })
     .option('--workers <n>', 'threads: they share the validation split\'s rows (default: every core), or each step of a text (default: one per million multiply-adds of a step)')
     .addHelpText(
       'after',
