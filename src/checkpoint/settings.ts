@@ -50,7 +50,8 @@ export const KERNELS_SETTING = {
  * checksum covers that order), in the groups `rnn train --help` lists them in: the one home
  * of each one's name (its flag is the name in kebab case), range, default, help, resume rule
  * and checkpoint field. The options schema, the flags, the checkpoint's `config.training`
- * schema, the resume rules and docs/usage.md are made from it.
+ * schema, the resume rules and docs/usage.md are made from it: a new setting is one entry
+ * here (a checkpoint written before it reads as `whenAbsent`), then `npm run docs`.
  *
  * The defaults are chosen for the best validation loss a user gets in a few minutes on two
  * cores with the WebAssembly kernels, which train about 40,000 characters a second per core at
