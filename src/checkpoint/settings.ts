@@ -4,7 +4,7 @@ import type { ModelConfig } from '../engine/config.js';
 import { KERNELS_CHOICES, resolveKernels } from '../engine/kernels/index.js';
 import type { KernelsKind } from '../engine/kernels/kernels.js';
 import { OPTIMIZER_KINDS } from '../engine/optim.js';
-import { type Setting, SeedValueSchema, numeric, pickSettings } from '../input/settings.js';
+import { type Setting, SeedValueSchema, SettingError, numeric, pickSettings } from '../input/settings.js';
 import { DOCS_MODES } from '../text/corpus.js';
 import { TEXT_LEVELS, type TextLevel } from '../text/vocab.js';
 import { DEFAULT_VOCAB_SIZE } from '../text/word-vocab.js';
@@ -205,6 +205,20 @@ export const FIXED_ON_RESUME: readonly TrainSettingName[] = SETTING_NAMES.filter
 
 /** Settings that apply to the word level only. */
 export const WORD_LEVEL_ONLY: readonly TrainSettingName[] = SETTING_NAMES.filter((name) => setting(name).wordLevelOnly);
+
+/**
+ * A word-level setting (the vocabulary size) given for a character-level run, whose vocabulary
+ * is every character it sees, is an error.
+ */
+export function checkWordLevelOnly(given: Readonly<Partial<Record<TrainSettingName, unknown>>>, level: TextLevel): void {
+  if (level === 'word') return;
+  for (const key of WORD_LEVEL_ONLY) {
+    if (given[key] === undefined) continue;
+    throw new SettingError(key, given[key], (name) =>
+      `${name(key)} applies to ${name('level')} word only: a character-level vocabulary holds every character ` +
+        `the training text has (use ${name('minCount')} to leave rare ones out)`);
+  }
+}
 
 type Static<K extends TrainSettingName> = Table[K]['default'] extends () => unknown ? never : K;
 

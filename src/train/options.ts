@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { Checkpoint } from '../checkpoint/checkpoint.js';
 import {
-  FIXED_ON_RESUME, type RunLimits, TRAIN_SETTINGS, type TrainSettingName, type TrainSettings, WORD_LEVEL_ONLY, defaultSettings,
-  settingsFromConfig,
+  FIXED_ON_RESUME, type RunLimits, TRAIN_SETTINGS, type TrainSettingName, type TrainSettings, WORD_LEVEL_ONLY, checkWordLevelOnly,
+  defaultSettings, settingsFromConfig,
 } from '../checkpoint/settings.js';
 import type { KernelsChoice } from '../engine/kernels/index.js';
 import { SettingError, type SettingTable, type SettingsInput, parseSettings, settingsSchema } from '../input/settings.js';
@@ -100,22 +100,8 @@ export function freshSettings(options: ParsedOptions): TrainSettings {
   for (const name of SETTING_NAMES) {
     if (options[name] !== undefined) (settings as Record<string, unknown>)[name] = options[name];
   }
-  checkWordLevelOnly(options, settings);
+  checkWordLevelOnly(options, settings.level);
   return settings;
-}
-
-/**
- * A word-level setting (the vocabulary size) asked of a character-level run, whose vocabulary
- * is every character it sees, is an error.
- */
-function checkWordLevelOnly(options: ParsedOptions, settings: TrainSettings): void {
-  if (settings.level === 'word') return;
-  for (const key of WORD_LEVEL_ONLY) {
-    if (options[key] === undefined) continue;
-    throw new SettingError(key, options[key], (name) =>
-      `${name(key)} applies to ${name('level')} word only: a character-level vocabulary holds every character ` +
-        `the training text has (use ${name('minCount')} to leave rare ones out)`);
-  }
 }
 
 /**
@@ -136,7 +122,7 @@ export function resumedSettings(options: ParsedOptions, ckpt: Checkpoint, source
           `leave it out to resume, or start a new run without ${name('resume')}`);
     }
   }
-  checkWordLevelOnly(options, settings);
+  checkWordLevelOnly(options, settings.level);
   // the rest are the checkpoint's unless given: the same workers and kernels resume bit for bit
   for (const name of SETTING_NAMES) {
     if (FIXED_ON_RESUME.includes(name) || options[name] === undefined) continue;
