@@ -13,7 +13,8 @@ import { validationSplit } from '../src/checkpoint/corpus.js';
 import type { LoadedModel } from '../src/checkpoint/load.js';
 import { TokenSampler, sampleText } from '../src/generate/sample.js';
 import { scoreStream, scoreText } from '../src/generate/score.js';
-import { CorpusError, prepareData, readCorpus } from '../src/text/corpus.js';
+import { CorpusError, prepareData } from '../src/text/corpus.js';
+import { streamCorpus } from '../src/text/corpus-stream.js';
 import { EOS, UNK, Vocabulary } from '../src/text/vocab.js';
 
 interface EvalFixture {
@@ -90,7 +91,7 @@ describe('validationSplit', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   function trainedOn(file: string): LoadedModel {
-    const prepared = prepareData(readCorpus([file], 'line'), { valFrac: 0.25, minCount: 1 });
+    const prepared = prepareData(streamCorpus([file], 'line'), { valFrac: 0.25, minCount: 1 });
     const config = { ...TOY, vocabSize: prepared.vocab.size };
     const params = initParams(config, new Rng(3));
     const checkpoint = importedCheckpoint({ config, vocab: prepared.vocab.tokens, params }, ['test']);

@@ -8,7 +8,7 @@ import { UNK_MODES, samplePieces } from '../../generate/sample.js';
 import { resolveKernels } from '../../engine/kernels/index.js';
 import { SeedSchema, SettingError, numeric, parseSettings } from '../../input/settings.js';
 import { createStepper, defaultStepperWorkers } from '../../parallel/inference.js';
-import { readTextFile } from '../../text/corpus.js';
+import { readTextFile } from '../../text/utf8.js';
 import { warnUnknownTokens } from '../errors.js';
 import { KERNELS_HELP, kernelsFlag, positiveIntegerFlag } from '../flags.js';
 import { stdoutClosed, writeStdout } from '../pipes.js';
