@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -135,6 +135,29 @@ describe('train', () => {
     appendFileSync(own, 'one more line\n');
     await expect(train({ resume: latest, maxSteps: 20 })).rejects.toThrow(/differs from the one .* was trained on/);
     expect(readFileSync(latest)).toEqual(before);
+  });
+
+  it('leaves the checkpoints in a corpus folder and its own output out of the corpus, with a notice, and resumes on the same files', async () => {
+    const folder = join(dir, 'with-runs');
+    mkdirSync(folder);
+    const text = join(folder, 'text.txt');
+    writeFileSync(text, proseSample(3000));
+    const first = join(folder, 'run1');
+    await run({ ...TINY, maxSteps: 5, out: first }, [folder]);
+    copyFileSync(join(first, 'latest.json'), join(folder, 'old.json'));
+    const second = join(folder, 'run2');
+    const warnings: string[] = [];
+    await train({ ...TINY, maxSteps: 5, out: second }, [folder], { onWarning: (warning) => warnings.push(warning.message) });
+    expect(loadCheckpoint(join(second, 'latest.json')).corpus!.files.map((f) => f.path)).toEqual([text]);
+    const models = [join(folder, 'old.json'), join(first, 'best.json'), join(first, 'latest.json')];
+    expect(warnings).toEqual([`left out of the corpus: ${models.map((path) => `${path} (an rnn model)`).join(', ')}`]);
+
+    warnings.length = 0;
+    const resumed = await train({ resume: second, maxSteps: 8 }, [folder], { onWarning: (warning) => warnings.push(warning.message) });
+    expect(resumed.step).toBe(8);
+    expect(warnings).toEqual([
+      `left out of the corpus: ${models.map((path) => `${path} (an rnn model)`).join(', ')}, ${second} (the run's output)`,
+    ]);
   });
 
   it('refuses to overwrite the checkpoints of another run', async () => {
