@@ -1,11 +1,11 @@
 import { type ChildProcess, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { finish, startRnn } from './helpers/cli.js';
+import { scratchFolder } from './helpers/files.js';
 
 /**
  * Issue 10, "nothing lost, whatever happens": each way work was lost, run through the built CLI
@@ -17,7 +17,7 @@ const ENDLESS = ['--max-steps', '1000000', '--eval-every', '20'];
 
 vi.setConfig({ testTimeout: 30_000, hookTimeout: 30_000 });
 
-let dir: string;
+const { dir } = scratchFolder('rnn-e2e-reliab-');
 let corpus: string;
 const at = (...parts: string[]) => join(dir, ...parts);
 
@@ -66,12 +66,10 @@ async function savedRun(name: string, steps = 40): Promise<string> {
 }
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'rnn-e2e-reliab-'));
   corpus = at('corpus.txt');
   const text = readFileSync(join(import.meta.dirname, '..', 'corpora', 'sotu.txt'), 'utf8').slice(0, 4000);
   writeFileSync(corpus, text.slice(0, text.lastIndexOf('\n') + 1));
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('1. one writer per run folder', () => {
   it('refuses a second run and a second resume on a folder in use, and frees it at the end', async () => {

@@ -1,7 +1,6 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fromInteropState } from '../src/checkpoint/interop.js';
 import type { ModelConfig } from '../src/engine/config.js';
 import { initParams } from '../src/engine/model.js';
@@ -16,6 +15,7 @@ import { scoreStream, scoreText } from '../src/generate/score.js';
 import { CorpusError, prepareData } from '../src/text/corpus.js';
 import { streamCorpus } from '../src/text/corpus-stream.js';
 import { EOS, UNK, Vocabulary } from '../src/text/vocab.js';
+import { scratchFolder } from './helpers/files.js';
 
 interface EvalFixture {
   state: unknown;
@@ -84,11 +84,7 @@ describe('scoreText', () => {
 });
 
 describe('validationSplit', () => {
-  let dir: string;
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'rnn-generate-'));
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const { dir } = scratchFolder('rnn-generate-');
 
   function trainedOn(file: string): LoadedModel {
     const prepared = prepareData(streamCorpus([file], 'line'), { valFrac: 0.25, minCount: 1 });

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { userMessage } from '../src/cli/errors.js';
 import { SettingError } from '../src/input/settings.js';
@@ -12,9 +11,10 @@ import { TRAIN_DEFAULTS } from '../src/checkpoint/settings.js';
 import { defaultEvalEvery, parseDuration, parseOptions } from '../src/train/options.js';
 import { type TrainResult, periodicEvalIsRedundant, train } from '../src/train/trainer.js';
 import type { TrainOptions } from '../src/train/options.js';
+import { scratchFolder } from './helpers/files.js';
 
 const ROOT = join(import.meta.dirname, '..');
-let dir: string;
+const { dir } = scratchFolder('rnn-train-');
 let corpus: string;
 
 /** About 3 KB of real prose, cut at a line end. */
@@ -24,11 +24,9 @@ function proseSample(bytes: number): string {
 }
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'rnn-train-'));
   corpus = join(dir, 'corpus.txt');
   writeFileSync(corpus, proseSample(3000));
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 let outCount = 0;
 const freshOut = (): string => join(dir, `run-${++outCount}`);
