@@ -93,6 +93,16 @@ describe('streamCorpus', () => {
     }
   });
 
+  it('reads at the word level a word of millions of joined runs, and a line of millions of punctuation marks, a window at a time', () => {
+    const word = `${'a-'.repeat(2_500_000)}a`;
+    const data = loadCorpusData([tempFile(`x ${word} y\n`)], 'line', { valFrac: 0, minCount: 1, level: 'word' });
+    expect(data.fingerprint.totalTokens).toBe(5); // <EOS> x word y <EOS>
+    expect(data.vocab.tokens.includes(word)).toBe(true);
+    const marks = '!?(.)'.repeat(600_000);
+    const streamed = expectSameBothWays([tempFile(`${marks}\n${marks}`)], 'line', 1 << 20, { valFrac: 0.1, minCount: 1, level: 'word', vocabSize: 10 });
+    expect(streamed.fingerprint.totalTokens).toBe(1 + 2 * (marks.length + 1));
+  });
+
   it('strips a BOM at the start of a file only, one cut by the first chunk included', () => {
     const path = tempFile('\uFEFFab\uFEFFc');
     const data = loadCorpusData([path], 'file', { valFrac: 0, minCount: 1 }, 4);
