@@ -58,7 +58,7 @@ export function notText(path: string, offset: number): CorpusError {
  * The files under `folder`, recursively in sorted path order, skipping dotfiles, dot-folders and
  * what `skip` leaves out.
  */
-export function filesUnder(folder: string, skip?: CorpusSkip): string[] {
+function filesUnder(folder: string, skip?: CorpusSkip): string[] {
   const found: string[] = [];
   const visited = new Set<string>();
   const walk = (dir: string): void => {
@@ -129,7 +129,7 @@ export function* fileChunks(path: string, chunkBytes: number): Generator<Uint8Ar
   }
 }
 
-export function errorCode(err: unknown): string {
+function errorCode(err: unknown): string {
   if (err instanceof Error && 'code' in err && typeof err.code === 'string') return err.code;
   return String(err);
 }
