@@ -12,13 +12,14 @@ import { Rng } from '../engine/random.js';
 import { Stepper } from '../engine/stepper.js';
 import { InputError, SettingError } from '../input/settings.js';
 import type { PreparedData } from '../text/corpus.js';
-import { loadCorpusData } from '../text/corpus-stream.js';
+import type { CorpusSkip } from '../text/corpus-files.js';
+import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
 import { UNK, Vocabulary } from '../text/vocab.js';
 import { DEFAULT_VOCAB_SIZE } from '../text/word-vocab.js';
 import type { ParsedOptions } from './options.js';
 import { freshSettings } from './options.js';
 import { outputPaths } from './output.js';
-import type { Restored } from './state.js';
+import { type Restored, startingProgress } from './state.js';
 
 /*
  * Fine-tuning (`rnn train NEW_TEXT --init-from BASE`): a new run whose architecture, level,
@@ -106,11 +107,12 @@ function checkKeptOptimizer(base: BaseModel, optimizer: OptimizerKind): void {
 }
 
 /** The new text read with the base's vocabulary, by symbol; with `extend`, the tokens it lacks added first. */
-export function loadFineTuneData(paths: readonly string[], settings: TrainSettings, base: BaseModel, extend: boolean): PreparedData {
+export function loadFineTuneData(
+  paths: readonly string[], settings: TrainSettings, base: BaseModel, extend: boolean, skip?: CorpusSkip,
+): PreparedData {
   const { valFrac, minCount, vocabSize } = settings;
-  return loadCorpusData(paths.map((p) => resolve(p)), settings.docs, {
-    valFrac, minCount, vocab: base.vocab, unknownTokens: extend ? 'extend' : 'count', vocabSize,
-  });
+  const options = { valFrac, minCount, vocab: base.vocab, unknownTokens: extend ? 'extend' : 'count', vocabSize } as const;
+  return loadCorpusData(paths.map((p) => resolve(p)), settings.docs, options, CHUNK_BYTES, skip);
 }
 
 /** The one warning of the new text's tokens that read as <UNK> (none when every token is known): how many, and the most frequent. */
@@ -155,14 +157,7 @@ export function fineTuneStart(
   const optimizer: Restored['optimizer'] = keepOptimizer
     ? { step: base.file.checkpoint!.optimizer.step, ...movedMoments(base, model, rows) }
     : { step: 0, m: new Float32Array(adam ? size : 0), v: new Float32Array(adam ? size : 0) };
-  const rng = new Rng(settings.seed);
-  return {
-    params, optimizer, carried: null,
-    progress: {
-      step: 0, epoch: 0, cursor: 0, charsSeen: 0, elapsedSeconds: 0, smoothedLoss: null, bestValLoss: null, history: [],
-      rng: rng.state(),
-    },
-  };
+  return { params, optimizer, carried: null, progress: startingProgress(new Rng(settings.seed).state()) };
 }
 
 /** For each id of `vocab`, the base's id of the same token, or −1 for a token the base lacks. */

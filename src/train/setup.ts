@@ -9,13 +9,15 @@ import { Rng } from '../engine/random.js';
 import { InputError, SettingError } from '../input/settings.js';
 import { BatchSource, EvalBatches } from '../text/batches.js';
 import type { PreparedData } from '../text/corpus.js';
-import { corpusName, defaultCorpus, loadFreshData, loadResumedData } from './data.js';
+import { skippedNotice, type SkippedFile } from '../checkpoint/corpus.js';
+import { TOKEN_UNITS } from '../text/vocab.js';
+import { corpusName, defaultCorpus, loadFreshData, loadResumedData, skipRunOutput } from './data.js';
 import { fineTuneSettings, fineTuneStart, loadBaseModel, loadFineTuneData, unknownTokensWarning } from './finetune.js';
 import { type ParsedOptions, type TrainOptions, defaultEvalEvery, freshSettings, parseOptions, resumedSettings, runLimits } from './options.js';
 import { type RunLock, takeRunLock } from './lock.js';
 import { type OutputPaths, checkOutputFree, checkOutputIsFolder, defaultOut, outputPaths, resumedOut } from './output.js';
 import { checkModelFits, checkOutputWritable, checkpointChars, workersForCores } from './preflight.js';
-import { type Restored, restoreRun } from './state.js';
+import { type Restored, restoreRun, startingProgress } from './state.js';
 
 /** Everything a run needs before its first step, all checked before anything is written. */
 export interface RunSetup {
@@ -54,27 +56,32 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
   const settings = ckpt ? resumedSettings(parsed, ckpt, resume!) : base ? fineTuneSettings(parsed, base) : freshSettings(parsed);
   const limits = runLimits(parsed, ckpt);
   const given = [...corpusPaths];
+  const skipped: SkippedFile[] = [];
+  const skip = skipRunOutput(parsed.out ?? (resume === null ? null : resumedOut(resume)), skipped);
   const text = given.length > 0 ? given : [defaultCorpus()];
   const extend = parsed.extendVocab === true;
-  const data = ckpt ? loadResumedData(given, ckpt, resume!)
-    : base ? loadFineTuneData(text, settings, base, extend) : loadFreshData(text, settings);
+  const data = ckpt ? loadResumedData(given, ckpt, resume!, skip)
+    : base ? loadFineTuneData(text, settings, base, extend, skip) : loadFreshData(text, settings, skip);
   if (!ckpt && parsed.evalEvery === undefined) settings.evalEvery = defaultEvalEvery(data.val.length, settings.batch, settings.seqLen);
   const corpus = data.fingerprint.files.map((f) => f.path);
-  const batches = new BatchSource(data.train, settings.batch, settings.seqLen);
+  const batches = new BatchSource(data.train, settings.batch, settings.seqLen, data.vocab.level);
   let evalBatches: EvalBatches | null = null;
   if (settings.valFrac > 0) {
     evalBatches = new EvalBatches(data.val, settings.batch, settings.seqLen);
     if (evalBatches.rows === 0) {
-      const unit = data.vocab.level === 'word' ? 'token' : 'character';
-      const chars = `${data.val.length} validation ${unit}${data.val.length === 1 ? '' : 's'}`;
+      const unit = TOKEN_UNITS[data.vocab.level];
+      const tokens = `${data.val.length} validation ${data.val.length === 1 ? unit.one : unit.many}`;
       throw new SettingError('valFrac', settings.valFrac, (name) =>
-        `${name('valFrac')} ${settings.valFrac} leaves only ${chars}, too few to score: ` +
+        `${name('valFrac')} ${settings.valFrac} leaves only ${tokens}, too few to score: ` +
           `raise ${name('valFrac')}, use ${name('valFrac')} 0 for none, or give more text`);
     }
   }
   const model: ModelConfig = ckpt ? { ...ckpt.config.model } : modelConfig(settings, data.vocab.size);
+  const warnings: InputError[] = [];
+  const notice = skippedNotice(skipped);
+  if (notice !== null) warnings.push(new InputError(notice));
   const unknownWarning = base ? unknownTokensWarning(data, base, extend, settings) : null;
-  const warnings: InputError[] = unknownWarning ? [unknownWarning] : [];
+  if (unknownWarning !== null) warnings.push(unknownWarning);
   if (parsed.workers !== undefined) {
     const fitted = workersForCores(settings.workers);
     settings.workers = fitted.workers;
@@ -139,9 +146,6 @@ function freshStart(model: ModelConfig, settings: TrainSettings): Restored {
     params,
     optimizer: { step: 0, m: new Float32Array(moments), v: new Float32Array(moments) },
     carried: null,
-    progress: {
-      step: 0, epoch: 0, cursor: 0, charsSeen: 0, elapsedSeconds: 0, smoothedLoss: null, bestValLoss: null,
-      history: [], rng: rng.state(),
-    },
+    progress: startingProgress(rng.state()),
   };
 }
