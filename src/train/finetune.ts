@@ -16,8 +16,7 @@ import type { CorpusSkip } from '../text/corpus-files.js';
 import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
 import { UNK, Vocabulary } from '../text/vocab.js';
 import { DEFAULT_VOCAB_SIZE } from '../text/word-vocab.js';
-import type { ParsedOptions } from './options.js';
-import { freshSettings } from './options.js';
+import { type ParsedOptions, freshSettings } from './options.js';
 import { outputPaths } from './output.js';
 import { type Restored, startingProgress } from './state.js';
 
