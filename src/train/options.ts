@@ -79,7 +79,8 @@ export const FINE_TUNE_OPTIONS = {
   initFrom: {
     group: 'Fine-tuning',
     schema: z.string().min(1), arg: '<model>',
-    help: 'start a new run on the given text from this model: a checkpoint, a run folder (its best.json), or an rnn-state/1 or .safetensors file',
+    help: 'fine-tune: a new run on the given text from this model\'s architecture, vocabulary and weights; ' +
+      'a checkpoint, a run folder (its best.json), or an rnn-state/1 or .safetensors file',
   },
   extendVocab: {
     group: 'Fine-tuning',
