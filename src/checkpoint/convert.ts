@@ -7,9 +7,9 @@ import { SettingError } from '../input/settings.js';
 import { type Checkpoint, CHECKPOINT_FORMAT, saveCheckpoint } from './checkpoint.js';
 import { CheckpointError, shortMessage } from './errors.js';
 import { readJsonFile, writeFileAtomic } from './files.js';
-import { INTEROP_FORMAT, type ModelState, fromInteropState, toInteropState } from './interop.js';
+import { INTEROP_FORMAT, type ModelState, checkModelValues, fromInteropState, toInteropState } from './interop.js';
 import { type LoadedModel, loadModel } from './load.js';
-import { fromSafetensors, toSafetensors } from './safetensors.js';
+import { METADATA, fromSafetensors, toSafetensors } from './safetensors.js';
 import { defaultSettings, trainingConfig } from './settings.js';
 import { encodeTensors } from './tensors.js';
 
@@ -44,12 +44,20 @@ const SAFETENSORS_EXTENSION = '.safetensors';
  * test/fixtures/eval/*.json do, beside the cases they score).
  */
 function readInteropFile(path: string): ModelState {
-  if (path.toLowerCase().endsWith(SAFETENSORS_EXTENSION)) return fromSafetensors(readBinaryFile(path), path);
-  const json = readJsonFile(path, 'interop file');
-  if (isObject(json) && json['format'] === undefined && isObject(json['state']) && json['state']['format'] === INTEROP_FORMAT) {
-    return fromInteropState(json['state'], `${path}: state`);
+  // the checkpoint `importedCheckpoint` makes
+  const { optimizer, batch } = defaultSettings();
+  const checkpoint = { optimizer, batch };
+  if (path.toLowerCase().endsWith(SAFETENSORS_EXTENSION)) {
+    const model = fromSafetensors(readBinaryFile(path), path, checkpoint);
+    checkModelValues(model, path, `${METADATA}.vocab`, (name, i) => `${JSON.stringify(name)}[${i}]`);
+    return model;
   }
-  return fromInteropState(json, path);
+  const json = readJsonFile(path, 'interop file');
+  const wrapped = isObject(json) && json['format'] === undefined && isObject(json['state']) && json['state']['format'] === INTEROP_FORMAT;
+  const source = wrapped ? `${path}: state` : path;
+  const model = fromInteropState(wrapped ? json['state'] : json, source, checkpoint);
+  checkModelValues(model, source, 'vocab', (name, i) => `tensors[${JSON.stringify(name)}].data[${i}]`);
+  return model;
 }
 
 /**
