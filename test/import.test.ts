@@ -1,16 +1,17 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importState } from '../src/checkpoint/convert.js';
+import { exportState, importState } from '../src/checkpoint/convert.js';
 import { CheckpointError } from '../src/checkpoint/errors.js';
 import { toInteropState } from '../src/checkpoint/interop.js';
-import { toSafetensors } from '../src/checkpoint/safetensors.js';
+import { fromSafetensors, toSafetensors } from '../src/checkpoint/safetensors.js';
 import { checkpointChars, parameterCount } from '../src/checkpoint/size.js';
 import type { ModelConfig } from '../src/engine/config.js';
 import { initParams } from '../src/engine/model.js';
 import { paramLayout } from '../src/engine/params.js';
 import { Rng } from '../src/engine/random.js';
+import { SettingError } from '../src/input/settings.js';
 
 const CONFIG: ModelConfig = { cell: 'gru', vocabSize: 5, embedDim: 3, hiddenSize: 4, numLayers: 2, dropout: 0 };
 const MODEL = { config: CONFIG, vocab: ['<EOS>', '<UNK>', 'a', 'b', 'c'], level: 'char' as const, params: initParams(CONFIG, new Rng(3)) };
@@ -114,5 +115,38 @@ describe('rnn import: value errors name the input', () => {
     const bytes = toSafetensors({ ...MODEL, vocab: ['<EOS>', '<UNK>', 'b', 'a', 'c'] });
     expect(importError('order.safetensors', bytes)).toBe(
       '__metadata__.vocab[3] "a" comes after __metadata__.vocab[2] "b", expected the characters in code-point order');
+  });
+});
+
+describe('rnn export: the format of --out', () => {
+  let checkpoint: string;
+  beforeAll(() => {
+    writeFileSync(join(dir, 'model.safetensors'), toSafetensors(MODEL));
+    checkpoint = join(dir, 'model.json');
+    importState(join(dir, 'model.safetensors'), checkpoint, ['rnn', 'import'], true);
+  });
+
+  it('writes safetensors to a .safetensors file without --format, and rnn-state/1 JSON elsewhere', () => {
+    exportState(checkpoint, join(dir, 'out.SafeTensors'));
+    const back = fromSafetensors(readFileSync(join(dir, 'out.SafeTensors')), 'out.SafeTensors');
+    expect(back.params).toEqual(MODEL.params);
+    exportState(checkpoint, join(dir, 'out.txt'));
+    expect((JSON.parse(readFileSync(join(dir, 'out.txt'), 'utf8')) as { format: string }).format).toBe('rnn-state/1');
+  });
+
+  it.each([
+    ['torch', 'x.safetensors', /format torch writes rnn-state\/1 JSON, and (--)?out .*x\.safetensors names a \.safetensors file/],
+    ['safetensors', 'x.json', /format safetensors writes a \.safetensors file, and (--)?out .*x\.json is not one/],
+  ] as const)('refuses --format %s with --out %s, writing nothing', (format, name, message) => {
+    const out = join(dir, name);
+    let error: unknown;
+    try {
+      exportState(checkpoint, out, format);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(SettingError);
+    expect((error as SettingError).message).toMatch(message);
+    expect(existsSync(out)).toBe(false);
   });
 });
