@@ -2,13 +2,11 @@ import { mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type ModelConfig, gateCount } from '../engine/config.js';
+import { ARENA_LIMIT_BYTES } from '../engine/kernels/arena.js';
 import { type InputError, SettingError } from '../input/settings.js';
 import type { TrainSettings } from '../checkpoint/settings.js';
 import { MAX_CHECKPOINT_CHARS, checkpointChars, largestHidden, mib, parameterCount } from '../checkpoint/size.js';
 import type { OutputPaths } from './output.js';
-
-/** A WebAssembly.Memory holds at most 65,536 pages of 64 KiB: every tensor of an engine lives in one. */
-export const ARENA_LIMIT_BYTES = 2 ** 32;
 
 /**
  * Bytes the training engine allocates in its arena: the shared parameters, one gradient per

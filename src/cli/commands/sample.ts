@@ -3,13 +3,13 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { resolveCheckpointPath } from '../../checkpoint/find.js';
 import { loadModel } from '../../checkpoint/load.js';
-import { type BeamOptions, beamSearch } from '../../generate/beam.js';
+import { type BeamOptions, beamSearch, beamWarnings } from '../../generate/beam.js';
 import { UNK_MODES, samplePieces } from '../../generate/sample.js';
 import { resolveKernels } from '../../engine/kernels/index.js';
 import { SeedSchema, SettingError, numeric, parseSettings } from '../../input/settings.js';
 import { createStepper, defaultStepperWorkers } from '../../parallel/inference.js';
 import { readTextFile } from '../../text/corpus.js';
-import { warnUnknownTokens } from '../errors.js';
+import { userMessage, warnUnknownTokens } from '../errors.js';
 import { KERNELS_HELP, kernelsFlag, positiveIntegerFlag } from '../flags.js';
 import { stdoutClosed, writeStdout } from '../pipes.js';
 
@@ -116,7 +116,7 @@ async function runSample(flags: z.output<typeof SampleFlagsSchema>): Promise<voi
 }
 
 /**
- * `--beam N`: the most probable continuation, printed whole (prime first) or as JSON. A beam
+ * `--beam N`: the most probable continuation, streamed as it settles (prime first), or as JSON. A beam
  * is deterministic, so the flags that shape random draws do not apply to it.
  */
 function runBeam(flags: z.output<typeof SampleFlagsSchema>, search: Omit<BeamOptions, 'stopAtEos' | 'lengthPenalty'>): void {
@@ -125,12 +125,15 @@ function runBeam(flags: z.output<typeof SampleFlagsSchema>, search: Omit<BeamOpt
       throw new SettingError(setting, flags[setting], (name) => `${name(setting)} shapes random draws; ${name('beam')} draws none: leave one out`);
     }
   }
-  const result = beamSearch({ ...search, stopAtEos: flags.stopAtEos === true, lengthPenalty: flags.lengthPenalty ?? 0 });
+  const settings = { stopAtEos: flags.stopAtEos === true, lengthPenalty: flags.lengthPenalty ?? 0 };
+  for (const warning of beamWarnings(settings)) process.stderr.write(`rnn: warning: ${userMessage(warning)}\n`);
   const out = process.stdout;
   if (flags.json) {
+    const result = beamSearch({ ...search, ...settings });
     out.write(`${JSON.stringify({ text: result.text, logProb: result.logProb, tokens: result.tokens })}\n`);
     return;
   }
-  out.write(search.prime + result.text);
+  out.write(search.prime ?? '');
+  beamSearch({ ...search, ...settings, onText: (piece) => out.write(piece) });
   if (out.isTTY) out.write('\n');
 }
