@@ -101,6 +101,22 @@ describe('beam search: streaming and limits', () => {
     expect(ended).toEqual(eos.text.length > 0 ? [eos.text] : []);
   });
 
+  it('keeps the N best extensions in order, ties to the lower token: one step of a beam wider than the vocabulary keeps every token', () => {
+    const { hypotheses } = beamSearch({ config, params, vocab, beam: 500, length: 1, prime });
+    // the greedy path ties with the best and ranks just after it
+    const beams = hypotheses.filter((_, i) => i !== 1);
+    expect(hypotheses[1]).toEqual(hypotheses[0]);
+    expect(beams.length).toBe(config.vocabSize - 1); // every token but <UNK>
+    const stepper = new Stepper(config, params, 'js');
+    let logits = stepper.advance(EOS);
+    for (const id of vocab.encode(prime)) logits = stepper.advance(id);
+    const expected = [...Array(config.vocabSize).keys()].filter((id) => id !== 1)
+      .map((id) => ({ id, logProb: logits[id]! - logSumExp(logits, 0, config.vocabSize) }))
+      .sort((a, b) => b.logProb - a.logProb || a.id - b.id);
+    expect(beams.map((h) => h.text)).toEqual(expected.map((e) => vocab.decode([e.id], { eos: '\n' })));
+    beams.forEach((h, i) => expect(h.logProb).toBeCloseTo(expected[i]!.logProb, 4));
+  });
+
   it('refuses a beam too large for an engine, naming the largest that fits', () => {
     let error: unknown;
     try {

@@ -327,40 +327,109 @@ class FinishedHypotheses {
   }
 }
 
-/** The n best one-token extensions of the live hypotheses (`<UNK>` excluded), best first, in buffers allocated once. */
+/**
+ * The n best one-token extensions of the live hypotheses (`<UNK>` excluded), best first; ties:
+ * the earlier hypothesis, then the lower token. A heap of the n best so far with the worst on
+ * top, so a step costs O(N·V·log N) at any beam; every buffer is allocated once.
+ */
 class Extensions {
   readonly parent: Int32Array;
   readonly token: Int32Array;
   readonly logProb: Float64Array;
   count = 0;
+  private readonly heapParent: Int32Array;
+  private readonly heapToken: Int32Array;
+  private readonly heapLogProb: Float64Array;
+  private readonly byRank: Int32Array;
+  /** Best first: the higher log-probability, then the earlier candidate. */
+  private readonly rankOrder = (a: number, b: number): number => this.heapLogProb[b]! - this.heapLogProb[a]! ||
+    this.heapParent[a]! - this.heapParent[b]! || this.heapToken[a]! - this.heapToken[b]!;
 
   constructor(private readonly n: number) {
     this.parent = new Int32Array(n);
     this.token = new Int32Array(n);
     this.logProb = new Float64Array(n);
+    this.heapParent = new Int32Array(n);
+    this.heapToken = new Int32Array(n);
+    this.heapLogProb = new Float64Array(n);
+    this.byRank = new Int32Array(n);
   }
 
   choose(liveLogProb: Float64Array, liveCount: number, logProbs: Float64Array, V: number): void {
     const n = this.n;
-    this.count = 0;
-    // ties keep the earlier candidate: hypotheses in order, tokens in order
+    let size = 0;
+    // candidates come in tie order (hypotheses, then tokens): a later one beats the worst kept only with a higher log-probability
     for (let parent = 0; parent < liveCount; parent++) {
       for (let token = 0; token < V; token++) {
         if (token === UNK) continue;
         const logProb = liveLogProb[parent]! + logProbs[parent * V + token]!;
-        if (this.count === n && !(logProb > this.logProb[n - 1]!)) continue;
-        let at = this.count < n ? this.count++ : n - 1;
-        while (at > 0 && this.logProb[at - 1]! < logProb) {
-          this.parent[at] = this.parent[at - 1]!;
-          this.token[at] = this.token[at - 1]!;
-          this.logProb[at] = this.logProb[at - 1]!;
-          at--;
+        if (size < n) {
+          this.siftUp(size++, parent, token, logProb);
+        } else if (logProb > this.heapLogProb[0]!) {
+          this.siftDown(size, parent, token, logProb);
         }
-        this.parent[at] = parent;
-        this.token[at] = token;
-        this.logProb[at] = logProb;
       }
     }
+    const byRank = this.byRank.subarray(0, size);
+    for (let i = 0; i < size; i++) byRank[i] = i;
+    byRank.sort(this.rankOrder);
+    for (let i = 0; i < size; i++) {
+      const at = byRank[i]!;
+      this.parent[i] = this.heapParent[at]!;
+      this.token[i] = this.heapToken[at]!;
+      this.logProb[i] = this.heapLogProb[at]!;
+    }
+    this.count = size;
+  }
+
+  /** Whether heap entry `a` ranks below entry `b` (a lower log-probability; at a tie, the later candidate). */
+  private worse(a: number, b: number): boolean {
+    const la = this.heapLogProb[a]!, lb = this.heapLogProb[b]!;
+    if (la !== lb) return la < lb;
+    const pa = this.heapParent[a]!, pb = this.heapParent[b]!;
+    return pa > pb || (pa === pb && this.heapToken[a]! > this.heapToken[b]!);
+  }
+
+  private set(at: number, parent: number, token: number, logProb: number): void {
+    this.heapParent[at] = parent;
+    this.heapToken[at] = token;
+    this.heapLogProb[at] = logProb;
+  }
+
+  private move(to: number, from: number): void {
+    this.set(to, this.heapParent[from]!, this.heapToken[from]!, this.heapLogProb[from]!);
+  }
+
+  /** Adds an entry at the end (`at`) and lifts it while it is worse than its parent. */
+  private siftUp(at: number, parent: number, token: number, logProb: number): void {
+    this.set(at, parent, token, logProb);
+    while (at > 0) {
+      const up = (at - 1) >> 1;
+      if (!this.worse(at, up)) break;
+      this.swap(at, up);
+      at = up;
+    }
+  }
+
+  /** Replaces the top (the worst kept) with an entry and sinks it below every worse child. */
+  private siftDown(size: number, parent: number, token: number, logProb: number): void {
+    this.set(0, parent, token, logProb);
+    let at = 0;
+    for (;;) {
+      const left = 2 * at + 1, right = left + 1;
+      let worst = at;
+      if (left < size && this.worse(left, worst)) worst = left;
+      if (right < size && this.worse(right, worst)) worst = right;
+      if (worst === at) return;
+      this.swap(at, worst);
+      at = worst;
+    }
+  }
+
+  private swap(a: number, b: number): void {
+    const parent = this.heapParent[a]!, token = this.heapToken[a]!, logProb = this.heapLogProb[a]!;
+    this.move(a, b);
+    this.set(b, parent, token, logProb);
   }
 }
 
