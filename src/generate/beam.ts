@@ -8,6 +8,7 @@ import { logSumExp } from '../engine/loss.js';
 import { LanguageModel } from '../engine/model.js';
 import { type InputError, SettingError } from '../input/settings.js';
 import { EOS, UNK, type Vocabulary } from '../text/vocab.js';
+import { checkSampleSettings } from './settings.js';
 
 export interface BeamOptions {
   config: ModelConfig;
@@ -108,7 +109,7 @@ export function beamWarnings(opts: Pick<BeamOptions, 'stopAtEos' | 'lengthPenalt
  */
 export function beamSearch(opts: BeamOptions): BeamResult {
   const { config, vocab, beam: N, length } = opts;
-  if (!Number.isInteger(N) || N < 1) throw new RangeError(`beam must be a positive integer, got ${N}`);
+  checkSampleSettings({ beam: N, length, lengthPenalty: opts.lengthPenalty }, { length: 'len' });
   checkBeamFits(config, N, length);
   const V = config.vocabSize, G = N; // row G follows the greedy path
   const kernels = createKernels(opts.kernels, new Arena(undefined, 4 * opts.params.length));
