@@ -51,8 +51,9 @@ export interface BeamResult {
 /**
  * Bytes a beam of `beam` hypotheses over `length` tokens takes: in its engine's arena the
  * parameters, the first layer's input table and N + 1 rows of state, gates and logits (with
- * 64-byte alignment per tensor); beside it the rows' log-probabilities and the prefix tree's
- * four int32s per node, N nodes a step (twice that: the tree grows by doubling).
+ * 64-byte alignment per tensor); beside it the rows' log-probabilities, the prefix tree's four
+ * int32s per node, N nodes a step (twice that: the tree grows by doubling), and per row the
+ * live hypotheses and the candidates' heap.
  */
 export function beamBytes(config: ModelConfig, beam: number, length: number): { arena: number; total: number } {
   const { vocabSize: V, embedDim: E, hiddenSize: H, numLayers: L } = config;
@@ -60,7 +61,7 @@ export function beamBytes(config: ModelConfig, beam: number, length: number): { 
   // a row's floats in a layer: the gates, and h (two steps), dh and the cell's own (an LSTM's c and tanh c, a GRU's candidate)
   const layerRow = G + (config.cell === 'rnn' ? 3 : 7) * H;
   const arena = 4 * (parameterCount(config) + V * G + rows * (V + E + 2 + H + L * layerRow)) + 64 * (16 + 12 * L);
-  return { arena, total: arena + 8 * rows * V + 32 * beam * (length + 1) + 16 * beam };
+  return { arena, total: arena + 8 * rows * V + 32 * beam * (length + 1) + 72 * rows };
 }
 
 /**
