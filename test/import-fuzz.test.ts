@@ -10,6 +10,7 @@ import { toSafetensors } from '../src/checkpoint/safetensors.js';
 import type { ModelConfig } from '../src/engine/config.js';
 import { initParams } from '../src/engine/model.js';
 import { Rng } from '../src/engine/random.js';
+import { type Json, parentOf, paths, pick } from './helpers/json-paths.js';
 
 /**
  * Seeded mutations of a valid .safetensors file and of a valid rnn-state/1 file, each imported
@@ -23,29 +24,7 @@ const ALLOCATION_PER_FILE_BYTE = 16;
 const MODEL: ModelConfig = { cell: 'lstm', vocabSize: 7, embedDim: 3, hiddenSize: 4, numLayers: 2, dropout: 0 };
 const VOCAB = ['<EOS>', '<UNK>', '\n', ' ', 'a', 'b', 'é'];
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type Path = (string | number)[];
-
-const pick = <T>(rng: Rng, items: readonly T[]): T => items[Math.floor(rng.uniform() * items.length)]!;
 const below = (rng: Rng, n: number): number => Math.floor(rng.uniform() * n);
-
-/** Every path to a value in `json`, as keys from the root. */
-function paths(json: Json, prefix: Path = []): Path[] {
-  const out: Path[] = [];
-  if (json !== null && typeof json === 'object') {
-    for (const [key, value] of Object.entries(json)) {
-      const at = [...prefix, Array.isArray(json) ? Number(key) : key];
-      out.push(at, ...paths(value, at));
-    }
-  }
-  return out;
-}
-
-function parentOf(json: Json, at: Path): { parent: Record<string | number, Json>; key: string | number } {
-  let node = json as Record<string | number, Json>;
-  for (const key of at.slice(0, -1)) node = node[key] as Record<string | number, Json>;
-  return { parent: node, key: at.at(-1)! };
-}
 
 /** Values a config number becomes: off by one, far too large, or not a positive integer. */
 const CONFIG_VALUES = (n: number): Json[] => [n - 1, n + 1, n * 1000, 1e9, 2 ** 31, 0, -1, 1.5, 'x', null];
