@@ -49,12 +49,12 @@ function originalCheckpoint(): Checkpoint {
     weights: encodeTensors(layout, params),
     optimizer: { kind: 'adam', step: 20, beta1: 0.9, beta2: 0.999, eps: 1e-8, m: encodeTensors(layout, m), v: encodeTensors(layout, v) },
     training: {
-      step: 20, epoch: 1, cursor: 3, lr: 2e-3, rng: [1, 2, 3, 4], bestValLoss: 1.5, charsSeen: 320, elapsedSeconds: 2.5,
+      step: 20, epoch: 1, cursor: 3, lr: 2e-3, rng: [1, 2, 3, 4], bestValLoss: 1.5, tokensSeen: 320, elapsedSeconds: 2.5,
       carried: encodeTensors(carriedStateLayout(MODEL, BATCH), carried), smoothedLoss: 1.6,
     },
     history: [
-      { step: 10, epoch: 0, charsSeen: 160, trainLoss: 1.9, valLoss: 1.8, lr: 2e-3, seconds: 1 },
-      { step: 20, epoch: 1, charsSeen: 320, trainLoss: 1.6, valLoss: 1.5, lr: 2e-3, seconds: 2.5 },
+      { step: 10, epoch: 0, tokensSeen: 160, trainLoss: 1.9, valLoss: 1.8, lr: 2e-3, seconds: 1 },
+      { step: 20, epoch: 1, tokensSeen: 320, trainLoss: 1.6, valLoss: 1.5, lr: 2e-3, seconds: 2.5 },
     ],
     corpus: {
       files: [{ path: 'tiny.txt', bytes: 340, sha256: 'a'.repeat(64) }],

@@ -80,11 +80,11 @@ function sampleCheckpoint(config: ModelConfig = LSTM, vocab: string[] = VOCAB, s
     },
     training: {
       step: 200, epoch: 1, cursor: 17, lr: 1.9e-3, rng: [1, 2, 0xffffffff, 0], bestValLoss: 1.75,
-      charsSeen: 500000, elapsedSeconds: 12.5,
+      tokensSeen: 500000, elapsedSeconds: 12.5,
     },
     history: [
-      { step: 100, epoch: 0, charsSeen: 250000, trainLoss: 2.1, valLoss: 2.2, lr: 2e-3, seconds: 6 },
-      { step: 200, epoch: 1, charsSeen: 500000, trainLoss: 1.7, valLoss: null, lr: 1.9e-3, seconds: 12.5 },
+      { step: 100, epoch: 0, tokensSeen: 250000, trainLoss: 2.1, valLoss: 2.2, lr: 2e-3, seconds: 6 },
+      { step: 200, epoch: 1, tokensSeen: 500000, trainLoss: 1.7, valLoss: null, lr: 1.9e-3, seconds: 12.5 },
     ],
     corpus: {
       files: [{ path: 'corpora/tiny.txt', bytes: 1234, sha256: 'a'.repeat(64) }],
@@ -162,6 +162,23 @@ describe('saveCheckpoint / loadCheckpoint', () => {
     expect(bitsOf(model.params)).toEqual(bitsOf(weightFloats(layout.total, 1)));
     const m = loaded.optimizer.m;
     expect(m && bitsOf(decodeTensors(layout, m, path, 'optimizer.m'))).toEqual(bitsOf(momentFloats(layout.total, 2)));
+  });
+
+  it('reads a checkpoint written before tokens seen had its name (charsSeen), its checksum as written', () => {
+    const ckpt = sampleCheckpoint();
+    const path = join(dir, 'old.json');
+    saveCheckpoint(path, ckpt);
+    const rename = (entry: Record<string, unknown>) =>
+      Object.fromEntries(Object.entries(entry).map(([key, value]) => [key === 'tokensSeen' ? 'charsSeen' : key, value]));
+    const { sha256: _, ...content } = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown> & Checkpoint;
+    const old = { ...content, training: rename(content.training), history: content.history.map(rename) };
+    writeFileSync(path, JSON.stringify({ ...old, sha256: contentChecksum(old) }));
+    expect(readFileSync(path, 'utf8')).toContain('"charsSeen":500000');
+    const loaded = loadCheckpoint(path);
+    expect(loaded.training.tokensSeen).toBe(500000);
+    expect(loaded.history.map((h) => h.tokensSeen)).toEqual([250000, 500000]);
+    writeFileSync(path, JSON.stringify({ ...old, sha256: contentChecksum({ ...old, command: ['edited'] }) }));
+    expect(() => loadCheckpoint(path)).toThrow('sha256 does not match the content');
   });
 
   it('leaves no temp file after a successful save', () => {

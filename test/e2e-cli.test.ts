@@ -170,10 +170,11 @@ const SGR = new RegExp(`${ESC}\\[[0-9;]*m`); // a colour or style: what NO_COLOR
 describe.skipIf(!hasScript)('rnn train on a terminal', () => {
   const quote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
   let count = 0;
-  const onTerminal = (env: Record<string, string>): Run => {
+  const onTerminal = (env: Record<string, string>, columns?: number): Run => {
     const out = at(`tty-${count++}`);
-    const command = [process.execPath, BIN, 'train', at('corpus.txt'), ...TINY, '--max-steps', '12', '--eval-every', '4', '--out', out]
+    const train = [process.execPath, BIN, 'train', at('corpus.txt'), ...TINY, '--max-steps', '12', '--eval-every', '4', '--out', out]
       .map(quote).join(' ');
+    const command = columns === undefined ? train : `stty cols ${columns} && ${train}`;
     const run = spawnSync('script', ['-qefc', command, '/dev/null'], { cwd: dir, env: childEnv({ TERM: 'xterm-256color', ...env }), encoding: 'utf8' });
     return { status: run.status, stdout: run.stdout, stderr: run.stderr };
   };
@@ -188,6 +189,18 @@ describe.skipIf(!hasScript)('rnn train on a terminal', () => {
     expect(shown).toMatch(/\nvalidation loss, 3 evaluations from step 4 to 12:\n {2}\d\.\d{3} ┤[▁-█ ]*[▁-█]\n {8}│[▁-█ ]*\n {8}│[▁-█ ]*\n {2}\d\.\d{3} ┤[▁-█]{3}\n/);
     const best = join(at(`tty-${count - 1}`), 'best.json');
     expect(shown).toContain(`\nsample it:   rnn sample --checkpoint ${best}\nevaluate it: rnn eval perplexity --checkpoint ${best}\n`);
+  });
+
+  it('wraps its first lines to a narrow terminal, which it would otherwise cut while the bar runs', () => {
+    const run = onTerminal({}, 60);
+    expect(run.status).toBe(0);
+    const out = at(`tty-${count - 1}`);
+    const shown = visible(run.stdout);
+    const header = shown.slice(0, shown.indexOf('eval step'));
+    for (const line of header.split('\n')) expect(line.length).toBeLessThanOrEqual(60);
+    const joined = header.replace(/\n {2}(?=\S)/g, ' ');
+    expect(joined).toMatch(/validation characters, \d+ steps per epoch \(batch 4 x 8\), 1 worker, (js|wasm) kernels\n/);
+    expect(joined).toContain(`checkpoints: ${join(out, 'latest.json')} (best: ${join(out, 'best.json')})\n`);
   });
 
   it('writes no colour with NO_COLOR set, or FORCE_COLOR=0', () => {

@@ -44,13 +44,13 @@ describe('rnn import + eval perplexity', () => {
     const texts = fixture.cases.flatMap((c) => ['--text', c.text]);
     const result = await rnn('eval', 'perplexity', '--checkpoint', ckpt, ...texts, '--json');
     expect(result.status).toBe(0);
-    const rows = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { name: string; loss: number; bpc: number; perplexity: number; tokens: number });
+    const rows = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { name: string; loss: number; bitsPerToken: number; perplexity: number; tokens: number });
     expect(rows.map((r) => r.name)).toEqual([...fixture.cases.map((_, i) => `text ${i + 1}`), 'total']);
     fixture.cases.forEach((c, i) => {
       const row = rows[i]!;
       expect(Math.abs(row.loss - c.loss)).toBeLessThanOrEqual(1e-4);
       expect(row.tokens).toBe([...c.text].length + 1);
-      expect(row.bpc).toBeCloseTo(row.loss / Math.LN2, 12);
+      expect(row.bitsPerToken).toBeCloseTo(row.loss / Math.LN2, 12);
       expect(row.perplexity).toBeCloseTo(Math.exp(row.loss), 9);
     });
     const total = rows.at(-1)!;

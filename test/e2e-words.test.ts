@@ -76,7 +76,7 @@ describe('rnn train --level word → info → sample → eval (built CLI)', () =
     const json = await rnn('eval', 'perplexity', '--checkpoint', ckpt, ...texts, '--json');
     const rows = json.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, number>);
     for (const row of rows.slice(0, 2)) {
-      expect(Object.keys(row)).toEqual(['name', 'loss', 'bpc', 'perplexity', 'tokens', 'logProb']);
+      expect(Object.keys(row)).toEqual(['name', 'loss', 'bitsPerToken', 'perplexity', 'tokens', 'logProb']);
       expect(row['tokens']).toBe(7);
       expect(row['logProb']).toBeCloseTo(-row['loss']! * row['tokens']!, 9);
     }
@@ -85,6 +85,21 @@ describe('rnn train --level word → info → sample → eval (built CLI)', () =
     const validation = await rnn('eval', 'perplexity', '--checkpoint', ckpt);
     expect(validation.status).toBe(0);
     expect(validation.stdout).toMatch(/\nvalidation .* — +—\n$/);
+  });
+});
+
+describe('rnn plot at the word level (built CLI)', () => {
+  it('charts a word-level run in tokens and nats per word, and refuses it beside a character-level run', async () => {
+    const plotted = await rnn('plot', run, '--out', at('words.svg'));
+    expect(plotted.status).toBe(0);
+    const svg = readFileSync(at('words.svg'), 'utf8');
+    expect(svg).toContain('>tokens seen</text>');
+    expect(svg).toContain('>loss (nats/word)</text>');
+    const chars = await rnn('train', corpus, ...TINY, '--max-steps', '10', '--eval-every', '5', '--out', at('chars'));
+    expect(chars.status).toBe(0);
+    const mixed = await rnn('plot', at('chars'), run, '--out', at('mixed.svg'));
+    expectOneLineError(mixed, /^rnn: \S*chars is a character-level run and \S*run a word-level one: .*plot each level on a chart of its own$/);
+    expect(existsSync(at('mixed.svg'))).toBe(false);
   });
 });
 

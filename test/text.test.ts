@@ -257,6 +257,7 @@ describe('BatchSource', () => {
       /--batch 4 --seq-len 6: one batch needs 25 characters and it has 23/,
     );
     expect(new BatchSource(new Int32Array(25), 4, 6).stepsPerEpoch).toBe(1);
+    expect(() => new BatchSource(stream, 4, 6, 'word')).toThrow(/one batch needs 25 tokens and it has 23/);
     expect(() => new BatchSource(new Int32Array(24), 4, 6)).toThrow(/needs 25 characters and it has 24/);
   });
 });

@@ -14,6 +14,28 @@ export type TextLevel = 'char' | 'word';
 
 export const TEXT_LEVELS: readonly TextLevel[] = ['char', 'word'];
 
+/**
+ * What a level's tokens are called in messages: characters, or tokens (words and punctuation
+ * marks alike); `per` as in nats/char, nats/word.
+ */
+export interface TokenUnit {
+  one: string;
+  many: string;
+  rate: string;
+  per: string;
+}
+
+export const TOKEN_UNITS: Readonly<Record<TextLevel, TokenUnit>> = {
+  char: { one: 'character', many: 'characters', rate: 'chars/s', per: 'char' },
+  word: { one: 'token', many: 'tokens', rate: 'tok/s', per: 'word' },
+};
+
+/** `1 character`, `4,096 tokens`: a count of a level's tokens. */
+export function tokenCount(n: number, level: TextLevel): string {
+  const unit = TOKEN_UNITS[level];
+  return `${n.toLocaleString('en-US')} ${n === 1 ? unit.one : unit.many}`;
+}
+
 export const EOS = 0;
 export const UNK = 1;
 export const EOS_TOKEN = '<EOS>';

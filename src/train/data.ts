@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Checkpoint } from '../checkpoint/checkpoint.js';
+import { type Checkpoint, recordedLevel } from '../checkpoint/checkpoint.js';
 import { readCheckpointCorpus } from '../checkpoint/corpus.js';
 import type { TrainSettings } from '../checkpoint/settings.js';
 import { CorpusError, type PreparedData } from '../text/corpus.js';
 import { loadCorpusData } from '../text/corpus-stream.js';
+import { tokenCount } from '../text/vocab.js';
 
 /** The package root: the first folder above this module with a package.json (src/ and dist/src/ alike). */
 function packageRoot(): string {
@@ -65,7 +66,7 @@ export function loadResumedData(paths: readonly string[], ckpt: Checkpoint, sour
       const was = recorded.files.map((f) => f.path).join(', ');
       throw new CorpusError((name) =>
         `the corpus (${files.join(', ')}) differs from the one ${source} was trained on (${was}; ` +
-          `${recorded.totalTokens} characters, sha256 ${recorded.sha256.slice(0, 12)}…): ` +
+          `${tokenCount(recorded.totalTokens, recordedLevel(ckpt.config.training))}, sha256 ${recorded.sha256.slice(0, 12)}…): ` +
           `resume with that text, or start a new run without ${name('resume')}`);
     }
   }
