@@ -1,7 +1,6 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { type Checkpoint, carriedStateLayout, loadCheckpoint, saveCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { CheckpointError } from '../src/checkpoint/errors.js';
 import { encodeTensors } from '../src/checkpoint/tensors.js';
@@ -9,6 +8,7 @@ import type { ModelConfig } from '../src/engine/config.js';
 import { initParams } from '../src/engine/model.js';
 import { paramLayout } from '../src/engine/params.js';
 import { Rng } from '../src/engine/random.js';
+import { scratchFolder } from './helpers/files.js';
 import { type Json, parentOf, paths, pick } from './helpers/json-paths.js';
 
 /**
@@ -23,7 +23,7 @@ const BATCH = 2;
 const OPTIONAL = new Set(['config.training.epochs', 'config.training.maxSteps', 'config.training.timeSeconds', 'training.carried',
   'training.smoothedLoss']);
 
-let dir: string;
+const { dir } = scratchFolder('rnn-fuzz-');
 let original: Checkpoint;
 let text: string;
 let path: string;
@@ -136,13 +136,11 @@ function mutate(rng: Rng): { what: string; text: string; sameMeaningIfLoaded: 'o
 }
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'rnn-fuzz-'));
   path = join(dir, 'ckpt.json');
   original = originalCheckpoint();
   saveCheckpoint(join(dir, 'original.json'), original);
   text = readFileSync(join(dir, 'original.json'), 'utf8');
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('checkpoint fuzz', () => {
   it(`refuses or reads unchanged each of ${MUTATIONS} seeded mutations`, () => {

@@ -1,8 +1,7 @@
-import { fsyncSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { fsyncSync, mkdirSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { type Checkpoint, loadCheckpoint, modelFromCheckpoint, saveCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { CheckpointError } from '../src/checkpoint/errors.js';
 import { WEIGHT_LIMIT, contentChecksum } from '../src/checkpoint/integrity.js';
@@ -12,6 +11,7 @@ import { type InteropState, fromInteropState, toInteropState } from '../src/chec
 import type { ModelConfig } from '../src/engine/config.js';
 import { paramLayout } from '../src/engine/params.js';
 import { Rng } from '../src/engine/random.js';
+import { scratchFolder } from './helpers/files.js';
 
 vi.mock('node:fs', async (importOriginal) => {
   const actual = await importOriginal<typeof import('node:fs')>();
@@ -93,12 +93,10 @@ function sampleCheckpoint(config: ModelConfig = LSTM, vocab: string[] = VOCAB, s
   };
 }
 
+const scratch = scratchFolder('rnn-checkpoint-');
 let dir: string;
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'rnn-checkpoint-'));
-});
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
+  dir = scratch.folder();
 });
 
 function errorOf(action: () => unknown): string {

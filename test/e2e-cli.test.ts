@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { BIN, expectOneLineError, ROOT, rnnIn, type Run } from './helpers/cli.js';
 import { allElements, parseXml } from './helpers/xml.js';
+import { scratchFolder } from './helpers/files.js';
 
 /**
  * The CLI a user meets, run as the built `node bin/rnn.js` (`npm test` builds first): version,
@@ -28,26 +28,20 @@ function colourFree(extra: Record<string, string> = {}): Record<string, string |
 /** The whole environment of a child started with spawnSync: this one, `RNN_DEBUG` off, colour as `colourFree` leaves it. */
 const childEnv = (extra: Record<string, string> = {}) => ({ ...process.env, RNN_DEBUG: '', ...colourFree(extra) });
 
-let dir: string;
+const scratch = scratchFolder('rnn-e2e-cli-');
+const { dir } = scratch;
 const at = (...parts: string[]) => join(dir, ...parts);
 const rnn = (...args: string[]) => rnnIn(dir, args, colourFree());
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'rnn-e2e-cli-'));
   const text = readFileSync(join(ROOT, 'corpora', 'sotu.txt'), 'utf8').slice(0, 4000);
   writeFileSync(at('corpus.txt'), text.slice(0, text.lastIndexOf('\n') + 1));
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('rnn --version', () => {
   it.each(['--version', '-V'])('%s prints the package version, from any folder', async (flag) => {
-    const elsewhere = mkdtempSync(join(tmpdir(), 'rnn-e2e-cwd-'));
-    try {
-      const run = await rnnIn(elsewhere, [flag], colourFree());
-      expect(run).toEqual({ status: 0, stdout: `${VERSION}\n`, stderr: '' });
-    } finally {
-      rmSync(elsewhere, { recursive: true, force: true });
-    }
+    const run = await rnnIn(scratch.folder(), [flag], colourFree());
+    expect(run).toEqual({ status: 0, stdout: `${VERSION}\n`, stderr: '' });
   });
 });
 

@@ -1,10 +1,10 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { WORD_RULE_VERSION } from '../src/text/words.js';
 import { expectOneLineError, ROOT, rnnIn } from './helpers/cli.js';
+import { scratchFolder } from './helpers/files.js';
 
 /**
  * The word level through the built CLI (`npm test` builds first): train → info → sample → eval
@@ -14,14 +14,13 @@ const TINY = ['--layers', '1', '--hidden', '16', '--embed', '8', '--batch', '4',
 
 vi.setConfig({ testTimeout: 30_000, hookTimeout: 30_000 });
 
-let dir: string;
+const { dir } = scratchFolder('rnn-e2e-words-');
 let corpus: string;
 let run: string;
 const at = (name: string) => join(dir, name);
 const rnn = (...args: string[]) => rnnIn(dir, args);
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'rnn-e2e-words-'));
   corpus = at('sotu-30k.txt');
   const text = readFileSync(join(ROOT, 'corpora', 'sotu.txt'), 'utf8').slice(0, 30_000);
   writeFileSync(corpus, text.slice(0, text.lastIndexOf('\n') + 1));
@@ -32,7 +31,6 @@ beforeAll(async () => {
   expect(trained.stderr).toMatch(/^training gru 1x16 \(embed 8\), [\d,]+ parameters, word vocabulary 500\n/);
   expect(trained.stderr).toMatch(/training and [\d,]+ validation tokens/);
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('rnn train --level word → info → sample → eval (built CLI)', () => {
   it('saves the level, the tokenizer rules version and a vocabulary of the most frequent tokens', async () => {

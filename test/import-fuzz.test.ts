@@ -1,7 +1,6 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { importState } from '../src/checkpoint/convert.js';
 import { CheckpointError } from '../src/checkpoint/errors.js';
 import { toInteropState } from '../src/checkpoint/interop.js';
@@ -10,6 +9,7 @@ import { toSafetensors } from '../src/checkpoint/safetensors.js';
 import type { ModelConfig } from '../src/engine/config.js';
 import { initParams } from '../src/engine/model.js';
 import { Rng } from '../src/engine/random.js';
+import { scratchFolder } from './helpers/files.js';
 import { type Json, parentOf, paths, pick } from './helpers/json-paths.js';
 
 /**
@@ -69,7 +69,7 @@ function mutateShape(rng: Rng, shape: number[]): string {
   return `shape ${edit}`;
 }
 
-let dir: string;
+const { dir } = scratchFolder('rnn-import-fuzz-');
 let original: LoadedModel;
 let safetensors: Buffer;
 let stateText: string;
@@ -249,7 +249,6 @@ function fuzz(name: string, mutate: (rng: Rng) => { what: string; content: strin
 }
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'rnn-import-fuzz-'));
   const params = initParams(MODEL, new Rng(5));
   safetensors = toSafetensors({ config: MODEL, vocab: VOCAB, level: 'char', params });
   stateText = JSON.stringify(toInteropState(MODEL, VOCAB, params));
@@ -257,7 +256,6 @@ beforeAll(() => {
   importState(join(dir, 'original.safetensors'), join(dir, 'original.json'), ['rnn', 'import'], false);
   original = loadModel(join(dir, 'original.json'));
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('import fuzz', () => {
   it(`refuses or imports unchanged each of ${MUTATIONS} seeded mutations of a .safetensors file`, () => {

@@ -1,7 +1,6 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { exportState, importState } from '../src/checkpoint/convert.js';
 import { CheckpointError } from '../src/checkpoint/errors.js';
 import { toInteropState } from '../src/checkpoint/interop.js';
@@ -12,15 +11,12 @@ import { initParams } from '../src/engine/model.js';
 import { paramLayout } from '../src/engine/params.js';
 import { Rng } from '../src/engine/random.js';
 import { SettingError } from '../src/input/settings.js';
+import { scratchFolder } from './helpers/files.js';
 
 const CONFIG: ModelConfig = { cell: 'gru', vocabSize: 5, embedDim: 3, hiddenSize: 4, numLayers: 2, dropout: 0 };
 const MODEL = { config: CONFIG, vocab: ['<EOS>', '<UNK>', 'a', 'b', 'c'], level: 'char' as const, params: initParams(CONFIG, new Rng(3)) };
 
-let dir: string;
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'rnn-import-'));
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const { dir } = scratchFolder('rnn-import-');
 
 /** The safetensors file split into its header (parsed) and data, and put back together. */
 function editSafetensors(bytes: Buffer, edit: (header: Record<string, Record<string, unknown>>) => void): Buffer {

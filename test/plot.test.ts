@@ -1,12 +1,12 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Checkpoint } from '../src/checkpoint/checkpoint.js';
 import { CheckpointError } from '../src/checkpoint/errors.js';
 import { lossRunFromCheckpoint, runCheckpointPath, runName } from '../src/plot/runs.js';
 import { CHART, type LossRun, RUN_COLOURS, bestPoint, escapeXml, formatTokenCount, lossChartSvg, niceTicks } from '../src/plot/svg.js';
 import { allElements, parseXml, textContent } from './helpers/xml.js';
+import { scratchFolder } from './helpers/files.js';
 
 describe('niceTicks', () => {
   it('covers the range with round steps of 1, 2, 2.5 or 5 times a power of ten', () => {
@@ -139,8 +139,7 @@ describe('bestPoint', () => {
 });
 
 describe('runs from checkpoints', () => {
-  const scratch = mkdtempSync(join(tmpdir(), 'rnn-plot-'));
-  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+  const { dir: scratch } = scratchFolder('rnn-plot-');
 
   const history = (entries: [number, number, number | null][], level?: 'char' | 'word') =>
     ({

@@ -238,3 +238,19 @@ export function vocabularyFault(tokens: readonly unknown[], level: TextLevel = '
   }
   return null;
 }
+
+/** Counts code points the way `Vocabulary.encode` steps through them at the char level. */
+export function codePointCount(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; n++) i += text.codePointAt(i)! > 0xffff ? 2 : 1;
+  return n;
+}
+
+/** The first `count` code points of `text`. */
+export function codePointPrefix(text: string, count: number): string {
+  let i = 0;
+  for (let n = 0; n < count && i < text.length; n++) {
+    i += text.codePointAt(i)! > 0xffff ? 2 : 1;
+  }
+  return text.slice(0, i);
+}

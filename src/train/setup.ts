@@ -10,8 +10,9 @@ import { Rng } from '../engine/random.js';
 import { InputError, SettingError } from '../input/settings.js';
 import { BatchSource, EvalBatches } from '../text/batches.js';
 import type { PreparedData } from '../text/corpus.js';
+import { skippedNotice, type SkippedFile } from '../checkpoint/corpus.js';
 import { TOKEN_UNITS } from '../text/vocab.js';
-import { corpusName, defaultCorpus, loadFreshData, loadResumedData } from './data.js';
+import { corpusName, defaultCorpus, loadFreshData, loadResumedData, skipRunOutput } from './data.js';
 import { type TrainOptions, defaultEvalEvery, freshSettings, parseOptions, resumedSettings, runLimits } from './options.js';
 import { type RunLock, takeRunLock } from './lock.js';
 import { type OutputPaths, checkOutputFree, checkOutputIsFolder, defaultOut, outputPaths, resumedOut } from './output.js';
@@ -51,7 +52,11 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
   const settings = ckpt ? resumedSettings(parsed, ckpt, resume!) : freshSettings(parsed);
   const limits = runLimits(parsed, ckpt);
   const given = [...corpusPaths];
-  const data = ckpt ? loadResumedData(given, ckpt, resume!) : loadFreshData(given.length > 0 ? given : [defaultCorpus()], settings);
+  const skipped: SkippedFile[] = [];
+  const skip = skipRunOutput(parsed.out ?? (resume === null ? null : resumedOut(resume)), skipped);
+  const data = ckpt
+    ? loadResumedData(given, ckpt, resume!, skip)
+    : loadFreshData(given.length > 0 ? given : [defaultCorpus()], settings, skip);
   if (!ckpt && parsed.evalEvery === undefined) settings.evalEvery = defaultEvalEvery(data.val.length, settings.batch, settings.seqLen);
   const corpus = data.fingerprint.files.map((f) => f.path);
   const batches = new BatchSource(data.train, settings.batch, settings.seqLen, data.vocab.level);
@@ -68,6 +73,8 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
   }
   const model: ModelConfig = ckpt ? { ...ckpt.config.model } : modelConfig(settings, data.vocab.size);
   const warnings: InputError[] = [];
+  const notice = skippedNotice(skipped);
+  if (notice !== null) warnings.push(new InputError(notice));
   if (parsed.workers !== undefined) {
     const fitted = workersForCores(settings.workers);
     settings.workers = fitted.workers;

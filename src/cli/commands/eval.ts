@@ -8,7 +8,7 @@ import { type LoadedModel, loadModel } from '../../checkpoint/load.js';
 import { type Score, scoreStream, scoreSummary, scoreText } from '../../generate/score.js';
 import { parseSettings } from '../../input/settings.js';
 import { createStepper, defaultStepperWorkers } from '../../parallel/inference.js';
-import { readTextFile } from '../../text/corpus.js';
+import { readTextFile } from '../../text/utf8.js';
 import { formatProbability } from '../../text/probability.js';
 import { TOKEN_UNITS, type TextLevel } from '../../text/vocab.js';
 import { warnUnknownTokens } from '../errors.js';
