@@ -1,24 +1,47 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ADAM_DEFAULTS } from '../engine/optim.js';
+import { ADAM_DEFAULTS, type OptimizerKind } from '../engine/optim.js';
 import { paramLayout } from '../engine/params.js';
 import { Rng } from '../engine/random.js';
 import { SettingError } from '../input/settings.js';
 import { type Checkpoint, CHECKPOINT_FORMAT, modelFromCheckpoint, parseCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { CheckpointError, shortMessage } from './errors.js';
 import { parseJsonBytes, readFileBytes, readJsonFile, writeFileAtomic } from './files.js';
-import { INTEROP_FORMAT, type ModelState, fromInteropState, toInteropState } from './interop.js';
+import { INTEROP_FORMAT, type ModelState, checkModelValues, fromInteropState, toInteropState } from './interop.js';
 import { type LoadedModel, loadModel } from './load.js';
-import { fromSafetensors, toSafetensors } from './safetensors.js';
+import { METADATA, fromSafetensors, toSafetensors } from './safetensors.js';
 import { defaultSettings, trainingConfig } from './settings.js';
 import { encodeTensors } from './tensors.js';
 
 /** What `rnn export` writes: rnn-state/1 JSON (`torch`), or a `.safetensors` file of the weights. */
-export type ExportFormat = 'torch' | 'safetensors';
+export const EXPORT_FORMATS = ['torch', 'safetensors'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
-/** Writes a checkpoint's model as `rnn-state/1` JSON or safetensors to `outPath` (atomically; an existing file is replaced). */
-export function exportState(checkpointPath: string, outPath: string, format: ExportFormat = 'torch'): LoadedModel {
+const SAFETENSORS_EXTENSION = '.safetensors';
+const isSafetensorsPath = (path: string): boolean => path.toLowerCase().endsWith(SAFETENSORS_EXTENSION);
+
+/**
+ * The format an export to `outPath` takes: the one asked for, or else the one its extension names
+ * (`rnn import` reads a file by its extension, so a `.safetensors` file holds safetensors and
+ * nothing else does); a format that contradicts the extension is refused.
+ */
+export function exportFormatFor(outPath: string, asked: ExportFormat | undefined): ExportFormat {
+  const byName: ExportFormat = isSafetensorsPath(outPath) ? 'safetensors' : 'torch';
+  if (asked === undefined || asked === byName) return byName;
+  throw new SettingError('format', asked, (name) => asked === 'safetensors'
+    ? `${name('format')} safetensors writes a ${SAFETENSORS_EXTENSION} file, and ${name('out')} ${outPath} is not one ` +
+      `(rnn import reads a file by its extension): name it *${SAFETENSORS_EXTENSION}`
+    : `${name('format')} torch writes rnn-state/1 JSON, and ${name('out')} ${outPath} names a ${SAFETENSORS_EXTENSION} file ` +
+      `(rnn import reads a file by its extension): name it *.json, or leave out ${name('format')}`);
+}
+
+/**
+ * Writes a checkpoint's model as `rnn-state/1` JSON or safetensors to `outPath` (atomically; an
+ * existing file is replaced), in the format `exportFormatFor` gives.
+ */
+export function exportState(checkpointPath: string, outPath: string, asked?: ExportFormat): LoadedModel {
+  const format = exportFormatFor(outPath, asked);
   if (samePath(checkpointPath, outPath)) {
     throw new SettingError('out', outPath, (name) => `${name('out')} ${outPath} is the checkpoint itself: choose another file for the export`);
   }
@@ -38,22 +61,33 @@ export function exportState(checkpointPath: string, outPath: string, format: Exp
   return model;
 }
 
-const SAFETENSORS_EXTENSION = '.safetensors';
-
 /**
  * Reads a `.safetensors` file (by its name), an `rnn-state/1` file, or a fixture that wraps one in its `state` field (as
  * test/fixtures/eval/*.json do, beside the cases they score).
  */
 function readInteropFile(path: string): ModelState {
-  if (path.toLowerCase().endsWith(SAFETENSORS_EXTENSION)) return fromSafetensors(readBinaryFile(path), path);
-  return interopFromJson(readJsonFile(path, 'interop file'), path);
+  if (isSafetensorsPath(path)) return safetensorsModel(readBinaryFile(path), path);
+  return interopJsonModel(readJsonFile(path, 'interop file'), path);
 }
 
-function interopFromJson(json: unknown, path: string): ModelState {
-  if (isObject(json) && json['format'] === undefined && isObject(json['state']) && json['state']['format'] === INTEROP_FORMAT) {
-    return fromInteropState(json['state'], `${path}: state`);
-  }
-  return fromInteropState(json, path);
+/** The checkpoint `importedCheckpoint` makes, which an imported model must fit. */
+function importShape(): { optimizer: OptimizerKind; batch: number } {
+  const { optimizer, batch } = defaultSettings();
+  return { optimizer, batch };
+}
+
+function safetensorsModel(bytes: Buffer, path: string): ModelState {
+  const model = fromSafetensors(bytes, path, importShape());
+  checkModelValues(model, path, `${METADATA}.vocab`, (name, i) => `${JSON.stringify(name)}[${i}]`);
+  return model;
+}
+
+function interopJsonModel(json: unknown, path: string): ModelState {
+  const wrapped = isObject(json) && json['format'] === undefined && isObject(json['state']) && json['state']['format'] === INTEROP_FORMAT;
+  const source = wrapped ? `${path}: state` : path;
+  const model = fromInteropState(wrapped ? json['state'] : json, source, importShape());
+  checkModelValues(model, source, 'vocab', (name, i) => `tensors[${JSON.stringify(name)}].data[${i}]`);
+  return model;
 }
 
 /** A model file read whole, with the SHA-256 of its bytes (what a fine-tuned run records of where it started). */
@@ -67,16 +101,16 @@ export interface ModelFile {
 
 /** A checkpoint, an `rnn-state/1` file or a `.safetensors` file (by its name), read once and checked as its loader checks it. */
 export function readModelFile(path: string): ModelFile {
-  const safetensors = path.toLowerCase().endsWith(SAFETENSORS_EXTENSION);
+  const safetensors = isSafetensorsPath(path);
   const bytes = safetensors ? readBinaryFile(path) : readFileBytes(path, 'model file');
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  if (safetensors) return { path, sha256, checkpoint: null, model: fromSafetensors(bytes, path) };
+  if (safetensors) return { path, sha256, checkpoint: null, model: safetensorsModel(bytes, path) };
   const json = parseJsonBytes(bytes, path);
   if (isObject(json) && json['format'] === CHECKPOINT_FORMAT) {
     const checkpoint = parseCheckpoint(json, path);
     return { path, sha256, checkpoint, model: modelFromCheckpoint(checkpoint, path) };
   }
-  return { path, sha256, checkpoint: null, model: interopFromJson(json, path) };
+  return { path, sha256, checkpoint: null, model: interopJsonModel(json, path) };
 }
 
 /**

@@ -138,6 +138,7 @@ function prepareChars(source: CorpusSource, options: PrepareOptions): PreparedDa
     return prepareForeign(CHARS, source, options, totalTokens, trainTokens);
   }
   const vocab = options.vocab ?? Vocabulary.build(trainingUnits(CHARS, source, trainTokens), options.minCount);
+  if (options.vocab === undefined) checkSomeTokenKept(vocab, options.minCount > 1, options.minCount, 'characters');
   return { vocab, ...split(source, encodeStream(CHARS, source, vocab, totalTokens), trainTokens, options.valFrac, 'char') };
 }
 
@@ -162,11 +163,7 @@ function prepareWords(source: CorpusSource, options: PrepareOptions): PreparedDa
   const built = options.vocab === undefined
     ? buildWordVocabulary(trainingUnits(WORDS, source, trainTokens), { vocabSize: options.vocabSize ?? DEFAULT_VOCAB_SIZE, minCount })
     : undefined;
-  if (built !== undefined && built.vocab.size === UNK + 1) {
-    if (built.distinct === 0) throw new CorpusError((name) => `the training part of the corpus has no words: lower ${name('valFrac')}`);
-    throw new SettingError('minCount', minCount, (name) =>
-      `no token of the training text is seen ${minCount} times or more, so every one would read as <UNK>: lower ${name('minCount')}`);
-  }
+  if (built !== undefined) checkSomeTokenKept(built.vocab, built.distinct > 0, minCount, 'words');
   const vocab = options.vocab ?? built!.vocab;
   const prepared: PreparedData = { vocab, ...split(source, encodeStream(WORDS, source, vocab, totalTokens), trainTokens, valFrac, 'word') };
   if (built !== undefined) {
@@ -201,6 +198,18 @@ function prepareForeign<U>(
   const occurrences = [...unknown.values()].reduce((sum, n) => sum + n, 0);
   prepared.unknown = { occurrences, distinct: unknown.size, top: byFrequency(unknown).slice(0, UNKNOWN_SHOWN) };
   return { vocab, ...data, ...prepared };
+}
+
+/**
+ * A built vocabulary holds a token besides `<EOS>` and `<UNK>`: with none, every token of the
+ * text reads as `<UNK>` and there is nothing to learn. `leftOut`: the training text has tokens
+ * that `minCount` may have left out (else it has none). `units` names the level's tokens.
+ */
+function checkSomeTokenKept(vocab: Vocabulary, leftOut: boolean, minCount: number, units: string): void {
+  if (vocab.size > UNK + 1) return;
+  if (!leftOut) throw new CorpusError((name) => `the training part of the corpus has no ${units}: lower ${name('valFrac')}`);
+  throw new SettingError('minCount', minCount, (name) =>
+    `no token of the training text is seen ${minCount} times or more, so every one would read as <UNK>: lower ${name('minCount')}`);
 }
 
 /**

@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Checkpoint, type InitFrom, loadCheckpoint } from '../checkpoint/checkpoint.js';
 import { type RunLimits, type TrainSettings, modelConfig } from '../checkpoint/settings.js';
+import { checkpointChars } from '../checkpoint/size.js';
 import type { ModelConfig } from '../engine/config.js';
 import { initParams } from '../engine/model.js';
 import { paramLayout } from '../engine/params.js';
@@ -16,7 +17,7 @@ import { fineTuneSettings, fineTuneStart, loadBaseModel, loadFineTuneData, unkno
 import { type ParsedOptions, type TrainOptions, defaultEvalEvery, freshSettings, parseOptions, resumedSettings, runLimits } from './options.js';
 import { type RunLock, takeRunLock } from './lock.js';
 import { type OutputPaths, checkOutputFree, checkOutputIsFolder, defaultOut, outputPaths, resumedOut } from './output.js';
-import { checkModelFits, checkOutputWritable, checkpointChars, workersForCores } from './preflight.js';
+import { checkModelFits, checkOutputWritable, workersForCores } from './preflight.js';
 import { type Restored, restoreRun, startingProgress } from './state.js';
 
 /** Everything a run needs before its first step, all checked before anything is written. */
