@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { loadModel } from '../src/checkpoint/load.js';
@@ -160,6 +160,9 @@ describe('fine-tuning', () => {
     // an exported model is a base too: its lineage records no step
     const again = await train({ ...SMALL, initFrom: exported, maxSteps: 1, out: freshOut() }, [text]);
     expect(loadCheckpoint(again.latest).initFrom).toMatchObject({ path: exported, step: null });
+    // a run folder is its best.json
+    const fromFolder = await train({ ...SMALL, initFrom: dirname(base.latest), maxSteps: 1, out: freshOut() }, [text]);
+    expect(loadCheckpoint(fromFolder.latest).initFrom).toMatchObject({ path: join(dirname(base.latest), 'best.json'), step: 300 });
   });
 
   it('refuses what cannot work, in one line each', async () => {
