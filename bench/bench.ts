@@ -460,9 +460,9 @@ if (raceSeconds !== null && peer !== null) {
   const settings = `${d.cell.toUpperCase()} ${d.layers}×${d.hidden}, E=${d.embed}, B=${d.batch}, T=${d.seqLen}, ${d.optimizer} ${d.lr} ×${d.lrDecay} an epoch, clip ${d.clip}`;
   report({ event: 'race', settings: d, seconds: raceSeconds }, `race ${raceSeconds}s on ${corpus} (${settings}; the last ${d.valFrac * 100}% held out), one after the other:`);
   const ours = await rnnRace(corpus!, raceSeconds);
-  report({ event: 'race', side: 'rnn', ...ours }, `race rnn train --time ${raceSeconds}s (${cores} workers): ${ours.steps} steps, validation loss ${ours.valLoss?.toFixed(3)}`);
+  report({ event: 'race', side: 'rnn', ...ours }, `race rnn train --time ${raceSeconds}s (${cores} workers): ${ours.steps} steps in ${ours.seconds.toFixed(0)} s, validation loss ${ours.valLoss?.toFixed(3)}`);
   const theirs = await peer.request<RaceResult>({ cmd: 'race', corpus, seconds: raceSeconds, threads: cores, settings: d });
-  report({ event: 'race', side: 'torch', ...theirs }, `race PyTorch (${cores} threads): ${theirs.steps} steps, validation loss ${theirs.valLoss?.toFixed(3)}`);
+  report({ event: 'race', side: 'torch', ...theirs }, `race PyTorch (${cores} threads): ${theirs.steps} steps in ${theirs.seconds.toFixed(0)} s, validation loss ${theirs.valLoss?.toFixed(3)}`);
 }
 peer?.close();
 const peakRssMiB = process.resourceUsage().maxRSS / 1024;
