@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CELL_KINDS } from '../engine/config.js';
+import { KERNELS_KINDS } from '../engine/kernels/kernels.js';
 import { OPTIMIZER_KINDS } from '../engine/optim.js';
 import { paramLayout } from '../engine/params.js';
 import { zodErrorMessage } from '../input/issues.js';
@@ -48,7 +49,7 @@ const TrainingConfigSchema = z.object({
   evalEvery: count,
   optimizer: OptimizerKindSchema,
   /** The kernels the run last trained on (absent: written before there was a choice, so js). */
-  kernels: z.enum(['js', 'wasm']).optional(),
+  kernels: z.enum(KERNELS_KINDS).optional(),
   /** What a token is; absent in a checkpoint from before the word level, which is 'char' (`recordedLevel`). */
   level: z.enum(TEXT_LEVELS).optional(),
   /** Word level: the vocabulary size asked for (the vocabulary may be smaller). */

@@ -1,6 +1,6 @@
 import type { Arena } from './arena.js';
 import type { Kernels } from './kernels.js';
-import { logSumExp } from '../loss.js';
+import { largest, logSumExp } from '../loss.js';
 
 /**
  * The kernels in plain TypeScript: the fallback where WebAssembly SIMD is missing, and what
@@ -38,8 +38,11 @@ export function jsKernels(arena: Arena): Kernels {
     },
     logSumExp,
     softmax(X, xOff, Y, yOff, n, scale) {
-      let max = -Infinity;
-      for (let i = 0; i < n; i++) if (X[xOff + i]! > max) max = X[xOff + i]!;
+      const max = largest(X, xOff, n);
+      if (!Number.isFinite(max)) {
+        Y.fill(NaN, yOff, yOff + n);
+        return max;
+      }
       let sum = 0;
       for (let i = 0; i < n; i++) sum += Y[yOff + i] = Math.exp(X[xOff + i]! - max);
       const factor = scale / sum;

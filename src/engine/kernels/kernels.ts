@@ -1,7 +1,9 @@
 import type { Arena } from './arena.js';
 
-/** Which implementation of the kernels runs: plain TypeScript, or WebAssembly SIMD. */
-export type KernelsKind = 'js' | 'wasm';
+/** Every implementation of the kernels, slowest first: plain TypeScript, WebAssembly SIMD. */
+export const KERNELS_KINDS = ['js', 'wasm'] as const;
+/** Which implementation of the kernels runs. */
+export type KernelsKind = (typeof KERNELS_KINDS)[number];
 
 /**
  * Everything the engine computes that costs time, behind one interface: the cells, the model,
@@ -14,6 +16,12 @@ export type KernelsKind = 'js' | 'wasm';
  * products accumulate into C (C += …); element-wise kernels work in place on [off, off + n).
  * The arrays must come from `arena` (Arena.floats): the WebAssembly kernels address the
  * arena's memory directly, and read or write nothing else.
+ *
+ * Non-finite values (docs/kernels.md), alike in every implementation and as PyTorch has them:
+ * the arithmetic kernels give what float arithmetic gives (a NaN input makes NaN of what it
+ * reaches, ∞ stays ∞ or meets ∞ − ∞ = NaN); σ and tanh saturate at ±∞ and keep NaN; clamp
+ * keeps NaN. logSumExp is NaN if any x is NaN, else +∞ if any is +∞, else −∞ if every x is −∞
+ * (or n = 0); softmax returns that and, where it is not finite, writes NaN to every y.
  */
 export interface Kernels {
   readonly kind: KernelsKind;

@@ -53,12 +53,21 @@ export function referenceKernels(arena: Arena): Kernels {
       for (let i = off; i < off + n; i++) X[i] = Math.tanh(X[i]!);
     },
     logSumExp(X, off, n) {
+      // log Σ e^x = m + log Σ e^(x − m) with m the largest; NaN, +∞ and all −∞ are their own answer
+      let m = -Infinity;
+      for (let i = off; i < off + n; i++) m = Math.max(m, X[i]!);
+      if (!Number.isFinite(m)) return m;
       let sum = 0;
-      for (let i = off; i < off + n; i++) sum += Math.exp(X[i]!);
-      return Math.log(sum);
+      for (let i = off; i < off + n; i++) sum += Math.exp(X[i]! - m);
+      return m + Math.log(sum);
     },
     softmax(X, xOff, Y, yOff, n, scale) {
       const lse = this.logSumExp(X, xOff, n);
+      // where the log-sum-exp is not finite, neither is any probability
+      if (!Number.isFinite(lse)) {
+        for (let i = 0; i < n; i++) Y[yOff + i] = NaN;
+        return lse;
+      }
       for (let i = 0; i < n; i++) Y[yOff + i] = scale * Math.exp(X[xOff + i]! - lse);
       return lse;
     },

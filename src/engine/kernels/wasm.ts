@@ -100,12 +100,16 @@ export function wasmKernels(arena: Arena): Kernels {
     },
     logSumExp(X, off, n) {
       const at = X.byteOffset + 4 * off, max = simd.maxOf(at, n);
-      // all −∞ (or NaN): nothing to shift by
-      if (!Number.isFinite(max)) return max === -Infinity ? -Infinity : max;
+      // NaN, +∞, or all −∞: nothing to shift by, and the result is the largest
+      if (!Number.isFinite(max)) return max;
       return Math.log(simd.sumExpShifted(at, n, max)) + max;
     },
     softmax(X, xOff, Y, yOff, n, scale) {
       const x = X.byteOffset + 4 * xOff, y = Y.byteOffset + 4 * yOff, max = simd.maxOf(x, n);
+      if (!Number.isFinite(max)) {
+        Y.fill(NaN, yOff, yOff + n);
+        return max;
+      }
       const sum = simd.expShiftedInto(x, y, n, max);
       simd.scale(y, n, scale / sum);
       return Math.log(sum) + max;
