@@ -109,6 +109,44 @@ describe.each(availableKernels())('%s kernels', (kind) => {
     }
   });
 
+  /** A gated cell's step, forward on a range of units and backward, on rows of odd sizes. */
+  it.each([['gru', 3], ['lstm', 4]] as const)('%s forward and backward through the gates match the reference', (cell, gateCount) => {
+    for (const [B, H, j0, j1] of [[1, 1, 0, 1], [3, 5, 0, 5], [2, 17, 3, 14], [4, 130, 0, 130], [1, 130, 64, 129]] as const) {
+      const G = gateCount * H, what = `${cell} B=${B} H=${H} units [${j0}, ${j1})`;
+      const gates = randomTensor(1, B * G), hidden = randomTensor(2, B * G);
+      const state = randomTensor(3, 2 * B * H), other = randomTensor(4, B * H);
+      for (let i = 0; i < gates.length; i++) gates[i] = 6 * gates[i]!;
+      const wantGates = copyOf(gates), wantState = copyOf(state), wantOther = copyOf(other), wantHidden = copyOf(hidden);
+      if (cell === 'gru') {
+        reference.gruForward(wantGates, 1, wantHidden, 2, wantOther, 4, wantState, 3, 3 + B * H, B, H, j0, j1);
+        kernels.gruForward(gates, 1, hidden, 2, other, 4, state, 3, 3 + B * H, B, H, j0, j1);
+      } else {
+        reference.lstmForward(wantGates, 1, wantState, 3, 3 + B * H, wantOther, 4, wantHidden, 2, B, H, j0, j1);
+        kernels.lstmForward(gates, 1, state, 3, 3 + B * H, other, 4, hidden, 2, B, H, j0, j1);
+      }
+      const outputs = [
+        [gates, wantGates, 'gates'], [state, wantState, 'state'], [other, wantOther, 'kept'], [hidden, wantHidden, 'h'],
+      ] as const;
+      for (const [got, want, name] of outputs) {
+        expect(worst(got, want, want), `${what} forward: ${name}`).toBeUndefined();
+      }
+
+      const dOut = randomTensor(5, B * H), dh = randomTensor(0, B * H), dc = randomTensor(0, B * H);
+      const dGates = randomTensor(6, B * G), dHidden = randomTensor(6, B * G);
+      const want = [dh, dc, dGates, dHidden].map(copyOf) as [Float32Array, Float32Array, Float32Array, Float32Array];
+      if (cell === 'gru') {
+        reference.gruBackward(wantGates, 1, wantState, 3, wantOther, 4, dOut, 5, want[0], want[2], want[3], 6, B, H);
+        kernels.gruBackward(wantGates, 1, wantState, 3, wantOther, 4, dOut, 5, dh, dGates, dHidden, 6, B, H);
+      } else {
+        reference.lstmBackward(wantGates, 1, wantState, 3, wantOther, 4, dOut, 5, want[0], want[1], want[2], 6, B, H);
+        kernels.lstmBackward(wantGates, 1, wantState, 3, wantOther, 4, dOut, 5, dh, dc, dGates, 6, B, H);
+      }
+      for (const [got, i, name] of [[dh, 0, 'dh'], [dc, 1, 'dc'], [dGates, 2, 'dGates'], [dHidden, 3, 'dHidden']] as const) {
+        expect(worst(got, want[i], want[i]), `${what} backward: ${name}`).toBeUndefined();
+      }
+    }
+  });
+
   const LENGTHS = [1, 3, 5, 17, 130, 1031];
 
   it('the element-wise kernels match the reference', () => {

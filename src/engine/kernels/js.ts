@@ -1,6 +1,7 @@
 import type { Arena } from './arena.js';
 import type { Kernels } from './kernels.js';
 import { largest, logSumExp } from '../loss.js';
+import { gruBackward, gruForward, lstmBackward, lstmForward } from './cells.js';
 
 /**
  * The kernels in plain TypeScript: the fallback where WebAssembly SIMD is missing, and what
@@ -36,6 +37,7 @@ export function jsKernels(arena: Arena): Kernels {
     tanh(X, off, n) {
       for (let i = off, end = off + n; i < end; i++) X[i] = Math.tanh(X[i]!);
     },
+    gruForward, gruBackward, lstmForward, lstmBackward,
     logSumExp,
     softmax(X, xOff, Y, yOff, n, scale) {
       const max = largest(X, xOff, n);

@@ -51,6 +51,48 @@ export interface Kernels {
   /** x ← tanh(x), in place. */
   tanh(X: Float32Array, off: number, n: number): void;
 
+  /**
+   * A GRU step's gates after its products (cells/gru.ts), for B rows and units [j0, j1): with
+   * the input projection in `gates` and the hidden one (h W_hhᵀ + b_hh) in `hidden`, rows of 3H,
+   *   r = σ(gates_r + hidden_r)   z = σ(gates_z + hidden_z)   n = tanh(gates_n + r ⊙ hidden_n)
+   *   h[next] = (1 − z) ⊙ n + z ⊙ h[prev]
+   * r, z, n replace the pre-activations in `gates`; hidden_n is kept in `candidate` (rows of H).
+   */
+  gruForward(
+    gates: Float32Array, gatesOff: number, hidden: Float32Array, hiddenOff: number, candidate: Float32Array, candidateOff: number,
+    h: Float32Array, prevOff: number, nextOff: number, B: number, H: number, j0: number, j1: number,
+  ): void;
+  /**
+   * A GRU step backwards through its gates, for B rows: with dh [B, H] (d h[next], from the step
+   * after) plus dOut, writes d(pre-activations) to dGates, and to dHidden the same with the
+   * candidate's part times r; dh becomes the direct path dh ⊙ z, to which the caller adds
+   * dHidden · W_hh.
+   */
+  gruBackward(
+    gates: Float32Array, gatesOff: number, h: Float32Array, prevOff: number, candidate: Float32Array, candidateOff: number,
+    dOut: Float32Array, dOutOff: number, dh: Float32Array, dGates: Float32Array, dHidden: Float32Array, dGatesOff: number,
+    B: number, H: number,
+  ): void;
+  /**
+   * An LSTM step's gates after its products (cells/lstm.ts), for B rows and units [j0, j1),
+   * the pre-activations in `gates` (rows of 4H):
+   *   i, f, o = σ(·)   g = tanh(·)   c[next] = f ⊙ c[prev] + i ⊙ g   h[next] = o ⊙ tanh(c[next])
+   * i, f, g, o replace the pre-activations; tanh(c[next]) is kept in `tanhC`.
+   */
+  lstmForward(
+    gates: Float32Array, gatesOff: number, c: Float32Array, prevOff: number, nextOff: number, tanhC: Float32Array, tanhCOff: number,
+    h: Float32Array, hNextOff: number, B: number, H: number, j0: number, j1: number,
+  ): void;
+  /**
+   * An LSTM step backwards through its gates, for B rows: from dh and dc [B, H] (d h[next],
+   * d c[next]) plus dOut, writes d(pre-activations) to dGates and d c[prev] to dc; the caller
+   * sets dh to dGates · W_hh.
+   */
+  lstmBackward(
+    gates: Float32Array, gatesOff: number, c: Float32Array, prevOff: number, tanhC: Float32Array, tanhCOff: number,
+    dOut: Float32Array, dOutOff: number, dh: Float32Array, dc: Float32Array, dGates: Float32Array, dGatesOff: number, B: number, H: number,
+  ): void;
+
   /** log Σ_i e^{x_i} over n elements, from the largest so that nothing overflows (the softmax's normaliser). */
   logSumExp(X: Float32Array, off: number, n: number): number;
   /**

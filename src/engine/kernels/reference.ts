@@ -1,4 +1,5 @@
 import type { Arena } from './arena.js';
+import { gruBackward, gruForward, lstmBackward, lstmForward } from './cells.js';
 import type { Kernels } from './kernels.js';
 
 /**
@@ -52,6 +53,8 @@ export function referenceKernels(arena: Arena): Kernels {
     tanh(X, off, n) {
       for (let i = off; i < off + n; i++) X[i] = Math.tanh(X[i]!);
     },
+    // a cell's step is its equations written out already (cells.ts)
+    gruForward, gruBackward, lstmForward, lstmBackward,
     logSumExp(X, off, n) {
       // log Σ e^x = m + log Σ e^(x − m) with m the largest; NaN, +∞ and all −∞ are their own answer
       let m = -Infinity;

@@ -12,7 +12,7 @@ export type StepPhase = (typeof STEP_PHASES)[number];
 const PHASE_OF: Record<Exclude<keyof Kernels, 'kind' | 'arena'>, StepPhase> = {
   matmulNT: 'products', matmulNN: 'products', matmulTN: 'products',
   broadcastRows: 'biases', addColumnSums: 'biases',
-  sigmoid: 'gates', tanh: 'gates',
+  sigmoid: 'gates', tanh: 'gates', gruForward: 'gates', gruBackward: 'gates', lstmForward: 'gates', lstmBackward: 'gates',
   logSumExp: 'softmax', softmax: 'softmax',
   addInto: 'reduction',
   sumOfSquares: 'clipAdam', scale: 'clipAdam', clamp: 'clipAdam', adam: 'clipAdam', sgd: 'clipAdam',

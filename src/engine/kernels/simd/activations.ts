@@ -69,7 +69,7 @@ function expm1NonPositive(y: v128): v128 {
 /** σ(x) = 1 / (1 + e^−x): with t = e^−|x|, σ = 1/(1 + t) for x ≥ 0 and t/(1 + t) for x < 0. */
 // @ts-ignore: decorator
 @inline
-function sigmoidLanes(x: v128): v128 {
+export function sigmoidLanes(x: v128): v128 {
   const t = expNonPositive(f32x4.neg(f32x4.abs(x)));
   const one = f32x4.splat(1);
   const numerator = v128.bitselect(t, one, f32x4.lt(x, f32x4.splat(0)));
@@ -79,7 +79,7 @@ function sigmoidLanes(x: v128): v128 {
 /** tanh(x) = sign(x) · −u/(2 + u) with u = e^(−2|x|) − 1. */
 // @ts-ignore: decorator
 @inline
-function tanhLanes(x: v128): v128 {
+export function tanhLanes(x: v128): v128 {
   const u = expm1NonPositive(f32x4.mul(f32x4.abs(x), f32x4.splat(-2)));
   const magnitude = f32x4.div(f32x4.neg(u), f32x4.add(u, f32x4.splat(2)));
   return v128.or(magnitude, v128.and(x, i32x4.splat(0x80000000)));

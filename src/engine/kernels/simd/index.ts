@@ -1,8 +1,9 @@
 /**
  * The kernels in WebAssembly with 128-bit SIMD (AssemblyScript, compiled by `npm run build`
  * into dist/src/engine/kernels/simd.wasm; the wrapper is ../wasm.ts): the matrix products
- * (products.ts), the activations and the softmax's exponentials (activations.ts), and the
- * element-wise kernels and optimizers (elementwise.ts).
+ * (products.ts), the activations and the softmax's exponentials (activations.ts), a gated
+ * cell's step after its products (cells.ts), and the element-wise kernels and optimizers
+ * (elementwise.ts).
  *
  * The module imports the arena's shared memory and owns nothing in it: no globals that change,
  * no data, no allocation. Every argument that names a tensor is a byte address into that
@@ -13,5 +14,6 @@
  */
 export { scratchFloats, matmulNT, matmulNN, matmulTN } from './products';
 export { broadcastRows, addColumnSums } from './elementwise';
+export { gruForward, gruBackward, lstmForward, lstmBackward } from './cells';
 export { maxOf, sumExpShifted, expShiftedInto, sigmoid, tanh } from './activations';
 export { addInto, sumOfSquares, scale, clamp, adam, sgd } from './elementwise';
