@@ -92,6 +92,21 @@ describe.each(availableKernels())('%s kernels', (kind) => {
     }
   });
 
+  it('matmulPacked gives matmulNT\'s bits (any M) and matmulNN\'s (M > 1) over the weights packWeights packed', () => {
+    for (const [M, N, K] of [[2, 3, 5], [7, 300, 600], [9, 520, 257], [6, 2049, 33], [1, 517, 131], [50, 576, 192], [25, 192, 576]]) {
+      for (const layout of ['NT', 'NN'] as const) {
+        if (layout === 'NN' && M === 1) continue;
+        const A = randomTensor(1, M * K), B = randomTensor(2, K * N), C = randomTensor(3, M * N);
+        const packed = arena.floats(kernels.packedFloats(N, K) + 5);
+        kernels.packWeights(layout, B, 2, packed, 5, N, K);
+        const want = copyOf(C);
+        kernels[layout === 'NT' ? 'matmulNT' : 'matmulNN'](A, 1, B, 2, want, 3, M, N, K);
+        kernels.matmulPacked(A, 1, packed, 5, C, 3, M, N, K);
+        expect(Array.from(C), `${layout} M=${M} N=${N} K=${K}`).toEqual(Array.from(want));
+      }
+    }
+  });
+
   it('broadcastRows and addColumnSums match the reference', () => {
     for (const M of SIZES) {
       for (const N of SIZES) {

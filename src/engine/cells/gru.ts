@@ -33,20 +33,21 @@ export class GruLayer extends RecurrentLayer {
   advance(t: number, j0: number, j1: number): void {
     const { batchSize: B, hiddenSize: H, gateRows: G, gates, h, hiddenProj, hiddenCandidate } = this;
     // hiddenProj = h[t] W_hhᵀ + b_hh, then r, z, n and h[t+1] from it and the input projection
-    this.project(h, t * B * H, this.weights.weightHh, this.weights.biasHh, hiddenProj, 0, B, H, j0, j1);
+    this.projectHidden(t, this.weights.biasHh, hiddenProj, 0, j0, j1);
     this.kernels.gruForward(gates, t * B * G, hiddenProj, 0, hiddenCandidate, t * B * H, h, t * B * H, (t + 1) * B * H, B, H, j0, j1);
   }
 
   backward(x: Float32Array, xOff: number, dx: Float32Array | null, dxOff: number): void {
     const { batchSize: B, seqLen: T, hiddenSize: H, gateRows: G, gates, dGates, dHidden, h, hiddenCandidate, dOut, dh } = this;
     dh.fill(0);
+    this.packForBackward();
     for (let t = T - 1; t >= 0; t--) {
       // dh = dh' + dOut:  dn = dh ⊙ (1 − z),  dz = dh ⊙ (h − n),  the direct path dh_prev = dh ⊙ z;
       // d(n's pre-activation) = dn ⊙ (1 − n²),  dr = that ⊙ (W_hn h + b_hn);  σ' = σ(1 − σ)
       const row = t * B * H;
       this.kernels.gruBackward(gates, t * B * G, h, row, hiddenCandidate, row, dOut, row, dh, dGates, dHidden, t * B * G, B, H);
       // dh_prev += dHidden[t] · W_hh
-      this.kernels.matmulNN(dHidden, t * B * G, this.weights.weightHh, 0, dh, 0, B, H, G);
+      this.backHidden(dHidden, t);
     }
     this.accumulateWeightGrads(x, xOff, dx, dxOff, dHidden);
   }

@@ -38,7 +38,7 @@ export class LstmLayer extends RecurrentLayer {
   advance(t: number, j0: number, j1: number): void {
     const { batchSize: B, hiddenSize: H, gateRows: G, gates, h, c, tanhC } = this;
     // gates[t] += h[t] W_hhᵀ, then i, f, g, o, c[t+1] = f ⊙ c + i ⊙ g and h[t+1] = o ⊙ tanh(c[t+1])
-    this.project(h, t * B * H, this.weights.weightHh, null, gates, t * B * G, B, H, j0, j1);
+    this.projectHidden(t, null, gates, t * B * G, j0, j1);
     this.kernels.lstmForward(gates, t * B * G, c, t * B * H, (t + 1) * B * H, tanhC, t * B * H, h, (t + 1) * B * H, B, H, j0, j1);
   }
 
@@ -46,13 +46,14 @@ export class LstmLayer extends RecurrentLayer {
     const { batchSize: B, seqLen: T, hiddenSize: H, gateRows: G, gates, dGates, c, tanhC, dOut, dh, dc } = this;
     dh.fill(0);
     dc.fill(0);
+    this.packForBackward();
     for (let t = T - 1; t >= 0; t--) {
       // dh = dh' + dOut:  dc = dc' + dh ⊙ o ⊙ (1 − tanh²c'),  do = dh ⊙ tanh c',  di = dc ⊙ g,
       // df = dc ⊙ c,  dg = dc ⊙ i,  dc_prev = dc ⊙ f;  through σ' = σ(1 − σ) and tanh' = 1 − tanh²
       this.kernels.lstmBackward(gates, t * B * G, c, t * B * H, tanhC, t * B * H, dOut, t * B * H, dh, dc, dGates, t * B * G, B, H);
       // dh_prev = dGates[t] · W_hh
       dh.fill(0);
-      this.kernels.matmulNN(dGates, t * B * G, this.weights.weightHh, 0, dh, 0, B, H, G);
+      this.backHidden(dGates, t);
     }
     this.accumulateWeightGrads(x, xOff, dx, dxOff, dGates);
   }

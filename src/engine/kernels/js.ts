@@ -22,6 +22,13 @@ export function jsKernels(arena: Arena): Kernels {
     matmulNT,
     matmulNN,
     matmulTN: (A, aOff, B, bOff, C, cOff, M, N, K) => matmulTN(panels, A, aOff, B, bOff, C, cOff, M, N, K),
+    // packed is B[N,K], which matmulNT multiplies as matmulNN does B[K,N]: each sum in the same order
+    packedFloats: (N, K) => N * K,
+    packWeights(layout, B, bOff, packed, pOff, N, K) {
+      if (layout === 'NT') packed.set(B.subarray(bOff, bOff + N * K), pOff);
+      else transposeInto(B, bOff, packed, pOff, K, N);
+    },
+    matmulPacked: matmulNT,
     broadcastRows(X, xOff, bias, biasOff, M, N) {
       const row = bias.subarray(biasOff, biasOff + N);
       for (let i = 0, x = xOff; i < M; i++, x += N) X.set(row, x);
@@ -211,15 +218,15 @@ function matmulTN(
   if (panels.b.length < N * kc) panels.b = new Float32Array(N * kc);
   for (let k0 = 0; k0 < K; k0 += kc) {
     const rows = Math.min(kc, K - k0);
-    transposeInto(A, aOff + k0 * M, panels.a, rows, M);
-    transposeInto(B, bOff + k0 * N, panels.b, rows, N);
+    transposeInto(A, aOff + k0 * M, panels.a, 0, rows, M);
+    transposeInto(B, bOff + k0 * N, panels.b, 0, rows, N);
     matmulNT(panels.a, 0, panels.b, 0, C, cOff, M, N, rows);
   }
 }
 
-/** out[c, r] = X[r, c] for the [rows, cols] block of X at xOff (out has `rows` columns). */
-function transposeInto(X: Float32Array, xOff: number, out: Float32Array, rows: number, cols: number): void {
+/** out[c, r] = X[r, c] for the [rows, cols] block of X at xOff (out, at outOff, has `rows` columns). */
+function transposeInto(X: Float32Array, xOff: number, out: Float32Array, outOff: number, rows: number, cols: number): void {
   for (let r = 0; r < rows; r++) {
-    for (let c = 0, x = xOff + r * cols, o = r; c < cols; c++, o += rows) out[o] = X[x + c]!;
+    for (let c = 0, x = xOff + r * cols, o = outOff + r; c < cols; c++, o += rows) out[o] = X[x + c]!;
   }
 }

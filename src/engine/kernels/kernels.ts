@@ -41,6 +41,18 @@ export interface Kernels {
     A: Float32Array, aOff: number, B: Float32Array, bOff: number, C: Float32Array, cOff: number, M: number, N: number, K: number,
   ): void;
 
+  /** Floats packWeights writes for the B operand of an M×N×K product (the layout is each implementation's own). */
+  packedFloats(N: number, K: number): number;
+  /**
+   * The B operand of matmulNT (`layout` 'NT': B[N,K]) or matmulNN ('NN': B[K,N]) packed for
+   * matmulPacked: a weight matrix that every time step of a window multiplies is packed once.
+   */
+  packWeights(layout: 'NT' | 'NN', B: Float32Array, bOff: number, packed: Float32Array, pOff: number, N: number, K: number): void;
+  /** C[M,N] += A[M,K] · B with B as packWeights packed it: the same sums, in the same order, as matmulNT / matmulNN for M > 1. */
+  matmulPacked(
+    A: Float32Array, aOff: number, packed: Float32Array, pOff: number, C: Float32Array, cOff: number, M: number, N: number, K: number,
+  ): void;
+
   /** X[i, :] = bias for each of the M rows of X[M,N]: the start of X = b + A·Wᵀ. */
   broadcastRows(X: Float32Array, xOff: number, bias: Float32Array, biasOff: number, M: number, N: number): void;
   /** db[N] += Σ_i dY[i, :] over the M rows of dY[M,N]: the gradient of a bias added to every row. */

@@ -37,6 +37,16 @@ export function referenceKernels(arena: Arena): Kernels {
         }
       }
     },
+    packedFloats: (N, K) => N * K,
+    packWeights(layout, B, bOff, packed, pOff, N, K) {
+      // packed = B[N,K] whichever product it came from
+      for (let j = 0; j < N; j++) {
+        for (let k = 0; k < K; k++) packed[pOff + j * K + k] = layout === 'NT' ? B[bOff + j * K + k]! : B[bOff + k * N + j]!;
+      }
+    },
+    matmulPacked(A, aOff, packed, pOff, C, cOff, M, N, K) {
+      this.matmulNT(A, aOff, packed, pOff, C, cOff, M, N, K);
+    },
     broadcastRows(X, xOff, bias, biasOff, M, N) {
       for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) X[xOff + i * N + j] = bias[biasOff + j]!;
     },

@@ -10,7 +10,8 @@ export type StepPhase = (typeof STEP_PHASES)[number];
 
 /** The phase each kernel's time counts to. */
 const PHASE_OF: Record<Exclude<keyof Kernels, 'kind' | 'arena'>, StepPhase> = {
-  matmulNT: 'products', matmulNN: 'products', matmulTN: 'products',
+  matmulNT: 'products', matmulNN: 'products', matmulTN: 'products', matmulPacked: 'products', packWeights: 'products',
+  packedFloats: 'products',
   broadcastRows: 'biases', addColumnSums: 'biases',
   sigmoid: 'gates', tanh: 'gates', gruForward: 'gates', gruBackward: 'gates', lstmForward: 'gates', lstmBackward: 'gates',
   logSumExp: 'softmax', softmax: 'softmax',

@@ -9,6 +9,9 @@ interface SimdExports {
   matmulNT(a: number, b: number, c: number, M: number, N: number, K: number, scratch: number): void;
   matmulNN(a: number, b: number, c: number, M: number, N: number, K: number, scratch: number): void;
   matmulTN(a: number, b: number, c: number, M: number, N: number, K: number, scratch: number): void;
+  packedFloats(N: number, K: number): number;
+  packWeights(kind: number, b: number, packed: number, N: number, K: number): void;
+  matmulPacked(a: number, packed: number, c: number, M: number, N: number, K: number, scratch: number): void;
   broadcastRows(x: number, bias: number, M: number, N: number): void;
   addColumnSums(dy: number, db: number, M: number, N: number): void;
   gruForward(
@@ -95,6 +98,13 @@ export function wasmKernels(arena: Arena): Kernels {
     },
     matmulTN(A, aOff, B, bOff, C, cOff, M, N, K) {
       simd.matmulTN(A.byteOffset + 4 * aOff, B.byteOffset + 4 * bOff, C.byteOffset + 4 * cOff, M, N, K, scratchAddress());
+    },
+    packedFloats: (N, K) => simd.packedFloats(N, K),
+    packWeights(layout, B, bOff, packed, pOff, N, K) {
+      simd.packWeights(layout === 'NT' ? 0 : 1, B.byteOffset + 4 * bOff, packed.byteOffset + 4 * pOff, N, K);
+    },
+    matmulPacked(A, aOff, packed, pOff, C, cOff, M, N, K) {
+      simd.matmulPacked(A.byteOffset + 4 * aOff, packed.byteOffset + 4 * pOff, C.byteOffset + 4 * cOff, M, N, K, scratchAddress());
     },
     broadcastRows(X, xOff, bias, biasOff, M, N) {
       simd.broadcastRows(X.byteOffset + 4 * xOff, bias.byteOffset + 4 * biasOff, M, N);

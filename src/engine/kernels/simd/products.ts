@@ -17,6 +17,8 @@
 const KIND_NT: i32 = 0;
 const KIND_NN: i32 = 1;
 const KIND_TN: i32 = 2;
+/** B̃ packed beforehand by packWeights: block k0 at k0·N8 floats (N8 = N rounded up to 8), its panel p at + 8p·kc. */
+const KIND_PACKED: i32 = 3;
 
 /** Bytes of a row of a packed B̃ panel and of a row of the 4×4 tile: 8 floats. */
 const PANEL_ROW_BYTES: usize = 32;
@@ -56,17 +58,43 @@ export function matmulTN(a: usize, b: usize, c: usize, M: i32, N: i32, K: i32, s
   else product(KIND_TN, a, b, c, M, N, K, scratch);
 }
 
+/** Floats packWeights writes for a B̃ of K rows and N columns: N rounded up to a panel's 8, times K. */
+export function packedFloats(N: i32, K: i32): i32 {
+  return ((N + 7) & ~7) * K;
+}
+
+/**
+ * B̃ of an NT product (kind 0: B[N,K]) or an NN one (kind 1: B[K,N]) packed whole into
+ * `packed`, block by block of KC rows as `product` packs it, for matmulPacked: a weight matrix
+ * that several products of a step share is packed once.
+ */
+export function packWeights(kind: i32, b: usize, packed: usize, N: i32, K: i32): void {
+  const N8 = <usize>((N + 7) & ~7);
+  for (let k0 = 0; k0 < K; k0 += KC) {
+    const kc = min(KC, K - k0), out = packed + ((<usize>k0 * N8) << 2);
+    if (kind == KIND_NT) packBRowsOfB(b, K, k0, kc, 0, N, out);
+    else packBRowsOfK(b, N, k0, kc, 0, N, out);
+  }
+}
+
+/** C[M,N] += A[M,K] · B̃ with B̃ as packWeights left it: the sums of matmulNT / matmulNN, in the same order, for M > 1. */
+export function matmulPacked(a: usize, packed: usize, c: usize, M: i32, N: i32, K: i32, scratch: usize): void {
+  product(KIND_PACKED, a, packed, c, M, N, K, scratch);
+}
+
 function product(kind: i32, a: usize, b: usize, c: usize, M: i32, N: i32, K: i32, scratch: usize): void {
   const tile = scratch;
   const aPanel = tile + (<usize>TILE_FLOATS << 2);
-  const bBlock = aPanel + (<usize>A_PANEL_FLOATS << 2);
-  const ldc = <usize>N << 2;
+  const packedHere = aPanel + (<usize>A_PANEL_FLOATS << 2);
+  const ldc = <usize>N << 2, N8 = <usize>((N + 7) & ~7);
   for (let k0 = 0; k0 < K; k0 += KC) {
     const kc = min(KC, K - k0);
     const blockColumns = max(8, (B_BLOCK_FLOATS / kc) & ~7);
     for (let j0 = 0; j0 < N; j0 += blockColumns) {
       const nc = min(blockColumns, N - j0);
-      if (kind == KIND_NT) packBRowsOfB(b, K, k0, kc, j0, nc, bBlock);
+      let bBlock = packedHere;
+      if (kind == KIND_PACKED) bBlock = b + ((<usize>k0 * N8 + <usize>j0 * <usize>kc) << 2);
+      else if (kind == KIND_NT) packBRowsOfB(b, K, k0, kc, j0, nc, bBlock);
       else packBRowsOfK(b, N, k0, kc, j0, nc, bBlock);
       const panelBytes = <usize>kc * PANEL_ROW_BYTES;
       for (let i0 = 0; i0 < M; i0 += 4) {
