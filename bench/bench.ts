@@ -208,9 +208,11 @@ async function trainingSpeeds(name: string, model: BenchModel, peerThreads: numb
 
 /**
  * Where a step's time goes on (kernels, workers): each kernel call, barrier and step timed
- * (profile.ts's phases), over the steps that fit in a window after one to settle. Milliseconds
- * a step, the workers' mean; `rest` is the step less every phase: the cells' element-wise
- * loops, the embedding and the loss's bookkeeping, in plain TypeScript.
+ * (timed.ts's phases), over the steps that fit in a window after one to settle. Milliseconds
+ * a step, the workers' mean. Window products are those over all T·B rows at once (input
+ * projections, weight gradients, the head), recurrent ones those of each time step; gates are
+ * σ, tanh and the cells' step; `rest` is the step less every phase: the embedding, the loss's
+ * bookkeeping and the copies, in plain TypeScript.
  */
 async function stepProfile(model: BenchModel, kernels: KernelsKind, workers: number): Promise<Record<StepPhase | 'rest', number>> {
   const engine = await trainingEngine(model, kernels, workers, true);
@@ -230,8 +232,8 @@ async function stepProfile(model: BenchModel, kernels: KernelsKind, workers: num
 
 /** The profile's phases as printed. */
 const PHASE_LABELS: Record<Exclude<StepPhase, 'step'> | 'rest', string> = {
-  products: 'products', biases: 'biases', gates: 'gate σ/tanh', softmax: 'softmax+loss', reduction: 'gradient reduction',
-  clipAdam: 'clip+Adam', barriers: 'barrier waits', rest: 'cells\' element-wise and the rest',
+  products: 'window products', recurrent: 'recurrent products', biases: 'biases', gates: 'gates', softmax: 'softmax+loss',
+  reduction: 'gradient reduction', clipAdam: 'clip+Adam', barriers: 'barrier waits', rest: 'the rest',
 };
 
 /**

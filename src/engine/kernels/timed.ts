@@ -2,16 +2,16 @@ import type { Kernels } from './kernels.js';
 
 /**
  * Where a training step's time goes, as the bench's profile reports it: the kernels' time by
- * what they do, the barriers' waits, and the whole step (whatever is left is the cells'
+ * what they do (the recurrent products of each time step apart from the window-wide ones), the barriers' waits, and the whole step (whatever is left is the cells'
  * element-wise loops, the embedding and the loss's bookkeeping, in plain TypeScript).
  */
-export const STEP_PHASES = ['products', 'biases', 'gates', 'softmax', 'reduction', 'clipAdam', 'barriers', 'step'] as const;
+export const STEP_PHASES = ['products', 'recurrent', 'biases', 'gates', 'softmax', 'reduction', 'clipAdam', 'barriers', 'step'] as const;
 export type StepPhase = (typeof STEP_PHASES)[number];
 
 /** The phase each kernel's time counts to. */
 const PHASE_OF: Record<Exclude<keyof Kernels, 'kind' | 'arena'>, StepPhase> = {
-  matmulNT: 'products', matmulNN: 'products', matmulTN: 'products', matmulPacked: 'products', packWeights: 'products',
-  packedFloats: 'products',
+  matmulNT: 'products', matmulNN: 'products', matmulTN: 'products', matmulPacked: 'recurrent', packWeights: 'recurrent',
+  packedFloats: 'recurrent',
   broadcastRows: 'biases', addColumnSums: 'biases',
   sigmoid: 'gates', tanh: 'gates', gruForward: 'gates', gruBackward: 'gates', lstmForward: 'gates', lstmBackward: 'gates',
   logSumExp: 'softmax', softmax: 'softmax',

@@ -104,7 +104,8 @@ function product(kind: i32, a: usize, b: usize, c: usize, M: i32, N: i32, K: i32
         let bPanel = bBlock;
         let cTile = c + ((<usize>i0 * <usize>N + <usize>j0) << 2);
         for (let j = 0; j < nc; j += 8) {
-          tile4x8(aPanel, bPanel, kc, cTile, ldc, mr, min(8, nc - j), tile);
+          if (mr == 4) tile4x8(aPanel, bPanel, kc, cTile, ldc, min(8, nc - j), tile);
+          else rowsOfTile(aPanel, bPanel, kc, cTile, ldc, mr, min(8, nc - j), tile);
           bPanel += panelBytes;
           cTile += PANEL_ROW_BYTES;
         }
@@ -114,10 +115,10 @@ function product(kind: i32, a: usize, b: usize, c: usize, M: i32, N: i32, K: i32
 }
 
 /**
- * C[0..mr, 0..nr] += Σ_k Ã(:, k) ⊗ B̃(k, :) over the kc columns of a packed Ã panel (4 floats
+ * C[0..4, 0..nr] += Σ_k Ã(:, k) ⊗ B̃(k, :) over the kc columns of a packed Ã panel (4 floats
  * each) and the kc rows of a packed B̃ panel (8 floats each).
  */
-function tile4x8(aPanel: usize, bPanel: usize, kc: i32, cTile: usize, ldc: usize, mr: i32, nr: i32, tile: usize): void {
+function tile4x8(aPanel: usize, bPanel: usize, kc: i32, cTile: usize, ldc: usize, nr: i32, tile: usize): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
@@ -136,7 +137,7 @@ function tile4x8(aPanel: usize, bPanel: usize, kc: i32, cTile: usize, ldc: usize
     ap += A_COLUMN_BYTES;
     bp += PANEL_ROW_BYTES;
   }
-  if (mr == 4 && nr == 8) {
+  if (nr == 8) {
     let row = cTile;
     v128.store(row, f32x4.add(v128.load(row), c00)); v128.store(row, f32x4.add(v128.load(row, 16), c01), 16);
     row += ldc;
@@ -151,6 +152,38 @@ function tile4x8(aPanel: usize, bPanel: usize, kc: i32, cTile: usize, ldc: usize
   v128.store(tile, c10, 32); v128.store(tile, c11, 48);
   v128.store(tile, c20, 64); v128.store(tile, c21, 80);
   v128.store(tile, c30, 96); v128.store(tile, c31, 112);
+  addTile(cTile, ldc, 4, nr, tile);
+}
+
+/**
+ * The first mr < 4 rows of a tile (the last rows of C), one row at a time: each element sums
+ * its products in tile4x8's order, so a row's result does not depend on the rows beside it.
+ */
+function rowsOfTile(aPanel: usize, bPanel: usize, kc: i32, cTile: usize, ldc: usize, mr: i32, nr: i32, tile: usize): void {
+  for (let r = 0; r < mr; r++) {
+    let lo = f32x4.splat(0), hi = f32x4.splat(0);
+    let ap = aPanel + (<usize>r << 2), bp = bPanel;
+    for (let k = 0; k < kc; k++) {
+      const x = v128.load32_splat(ap);
+      lo = f32x4.add(lo, f32x4.mul(x, v128.load(bp)));
+      hi = f32x4.add(hi, f32x4.mul(x, v128.load(bp, 16)));
+      ap += A_COLUMN_BYTES;
+      bp += PANEL_ROW_BYTES;
+    }
+    const row = cTile + <usize>r * ldc;
+    if (nr == 8) {
+      v128.store(row, f32x4.add(v128.load(row), lo));
+      v128.store(row, f32x4.add(v128.load(row, 16), hi), 16);
+    } else {
+      v128.store(tile, lo);
+      v128.store(tile, hi, 16);
+      addTile(row, ldc, 1, nr, tile);
+    }
+  }
+}
+
+/** C[0..mr, 0..nr] += the tile's sums, stored row by row (8 floats a row) at `tile`. */
+function addTile(cTile: usize, ldc: usize, mr: i32, nr: i32, tile: usize): void {
   for (let r = 0; r < mr; r++) {
     const row = cTile + <usize>r * ldc, sums = tile + <usize>r * PANEL_ROW_BYTES;
     for (let j = 0; j < nr; j++) {
