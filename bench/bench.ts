@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { TRAIN_DEFAULTS } from '../src/checkpoint/settings.js';
 import { type ModelConfig, gateCount } from '../src/engine/config.js';
 import { availableKernels, createKernels, resolveKernels } from '../src/engine/kernels/index.js';
@@ -96,6 +96,9 @@ if (flag('race') !== undefined && !(raceSeconds! > 0)) fail(`--race: a duration 
 const corpus = flag('corpus');
 if (raceSeconds !== null && corpus === undefined) fail('--race needs --corpus <file>: the text both train on');
 if (corpus !== undefined && !existsSync(corpus)) fail(`--corpus: no file '${corpus}'`);
+if (flag('against') !== undefined && !existsSync(join(flag('against')!, 'dist/src/parallel/pool.js'))) {
+  fail(`--against: no built checkout at '${flag('against')}' (its dist/src/parallel/pool.js is missing: run npm run build there)`);
+}
 const profileOnly = flags.profile === true;
 
 function report(row: Record<string, unknown>, text: string): void {
@@ -173,9 +176,11 @@ async function bestRates(subjects: Window[]): Promise<number[]> {
 }
 
 /** An engine of `model` on (kernels, workers), its window filled with random tokens and one step taken. */
-async function trainingEngine(model: BenchModel, kernels: KernelsKind, workers: number, profile = false): Promise<TrainingEngine> {
+async function trainingEngine(
+  model: BenchModel, kernels: KernelsKind, workers: number, profile = false, create = createEngine,
+): Promise<TrainingEngine> {
   const { config, batch, seqLen } = model, V = config.vocabSize;
-  const engine = await createEngine({
+  const engine = await create({
     config, params: initParams(config, new Rng(1)), optimizer: 'adam', batchSize: batch, seqLen, evalRows: 0, workers, kernels, profile,
   });
   const rng = new Rng(2);
@@ -191,10 +196,15 @@ const TRAIN_SETTINGS = { lr: 2e-3, clip: 5, clipValue: null };
  * Training tokens/s of a model on each (kernels, worker count), their engines alive side by
  * side, and of the peer on each thread count, all taking turns.
  */
-async function trainingSpeeds(name: string, model: BenchModel, peerThreads: number[]): Promise<{ rnn: number[]; torch: number[] }> {
+async function trainingSpeeds(
+  name: string, model: BenchModel, peerThreads: number[],
+): Promise<{ rnn: number[]; torch: number[]; against: number[] }> {
   const { config, batch, seqLen } = model;
   const engines = [];
   for (const { kernels, workers } of runs) engines.push(await trainingEngine(model, kernels, workers));
+  for (const { kernels, workers } of againstEngine ? runs : []) {
+    engines.push(await trainingEngine(model, kernels, workers, false, againstEngine!));
+  }
   const subjects: Window[] = engines.map((engine) => loop(() => { engine.trainStep(TRAIN_SETTINGS, null); return batch * seqLen; }));
   for (const threads of peerThreads) {
     subjects.push((windowSeconds) => peer!.request<{ rate: number }>({
@@ -203,8 +213,13 @@ async function trainingSpeeds(name: string, model: BenchModel, peerThreads: numb
   }
   const rates = await bestRates(subjects);
   for (const engine of engines) await engine.close();
-  return { rnn: rates.slice(0, runs.length), torch: rates.slice(runs.length) };
+  const ours = runs.length, theirs = againstEngine ? runs.length : 0;
+  return { rnn: rates.slice(0, ours), against: rates.slice(ours, ours + theirs), torch: rates.slice(ours + theirs) };
 }
+
+/** --against's createEngine, from that checkout's dist/ (its engine takes the same options). */
+const againstEngine: typeof createEngine | null = flag('against') === undefined ? null
+  : (await import(pathToFileURL(join(flag('against')!, 'dist/src/parallel/pool.js')).href) as { createEngine: typeof createEngine }).createEngine;
 
 /**
  * Where a step's time goes on (kernels, workers): each kernel call, barrier and step timed
@@ -401,7 +416,7 @@ for (const name of models) {
   }
   const model = MODELS[name]!;
   const { config, batch, seqLen, unit } = model;
-  const { rnn: rates, torch } = await trainingSpeeds(name, model, peerThreads);
+  const { rnn: rates, torch, against } = await trainingSpeeds(name, model, peerThreads);
   peerThreads.forEach((threads, i) => {
     report(
       { event: 'train', model: name, kernels: 'torch', batch, seqLen, workers: threads, charsPerSec: torch[i] },
@@ -424,6 +439,15 @@ for (const name of models) {
         `${charsPerSec.toFixed(0).padStart(7)} ${unit}/s  ×${(charsPerSec / single).toFixed(2)}  ${gflops.toFixed(2)} GFLOP/s` +
         `  (${(ofCeiling * 100).toFixed(0)}% of the yardstick with as many threads)` + ratioText(rates, i) +
         (kernels === resolveKernels() ? peerRatioText(charsPerSec, workers, torch) : ''),
+    );
+    if (against.length === 0) return;
+    report(
+      {
+        event: 'train', model: name, kernels, batch, seqLen, workers, against: flag('against'), charsPerSec: against[i],
+        ratioAgainst: charsPerSec / against[i]!,
+      },
+      `train ${name.padEnd(14)} ${kernels.padEnd(5)} B=${batch} T=${seqLen}  workers ${String(workers).padStart(2)}: ` +
+        `${against[i]!.toFixed(0).padStart(7)} ${unit}/s on --against  ×${(charsPerSec / against[i]!).toFixed(3)} this/against`,
     );
   });
   await reportProfiles(name);
