@@ -2,10 +2,13 @@ import type { Kernels } from './kernels.js';
 
 /**
  * Where a training step's time goes, as the bench's profile reports it: the kernels' time by
- * what they do (the recurrent products of each time step apart from the window-wide ones), the barriers' waits, and the whole step (whatever is left is the cells'
- * element-wise loops, the embedding and the loss's bookkeeping, in plain TypeScript).
+ * what they do (the recurrent products of each time step apart from the window-wide ones),
+ * the barriers' waits, and the whole step (whatever is left is the embedding, the loss's
+ * bookkeeping and the copies, in plain TypeScript).
  */
-export const STEP_PHASES = ['products', 'recurrent', 'biases', 'gates', 'softmax', 'reduction', 'clipAdam', 'barriers', 'step'] as const;
+export const STEP_PHASES = [
+  'products', 'recurrent', 'biases', 'gates', 'softmax', 'reduction', 'clipAdam', 'barriers', 'step',
+] as const;
 export type StepPhase = (typeof STEP_PHASES)[number];
 
 /** The phase each kernel's time counts to. */
