@@ -141,18 +141,32 @@ async function ceiling(threads: number): Promise<number> {
 
 const ROUNDS = 5;
 
-/** One timed window of a subject: given its length in seconds, the rate it reached (tokens/s). */
-type Window = (windowSeconds: number) => number | Promise<number>;
+/**
+ * What a window reached: tokens per second of wall time, and per second of its process's CPU
+ * time (all its threads'), which a busy neighbour slows far less: on a shared machine the
+ * fairer measure of one thread against one thread.
+ */
+interface Rate { wall: number; cpu: number }
+
+/** One timed window of a subject, given its length in seconds. */
+type Window = (windowSeconds: number) => Rate | Promise<Rate>;
 
 /** A window that calls `work` (returning the tokens it did) until the time is up, at least once. */
 function loop(work: () => number): Window {
   return (windowSeconds) => {
     let done = 0;
-    const t0 = performance.now();
+    const t0 = performance.now(), cpu0 = process.cpuUsage();
     let t = t0;
     while (done === 0 || t - t0 < windowSeconds * 1000) { done += work(); t = performance.now(); }
-    return done / ((t - t0) / 1000);
+    const cpu = process.cpuUsage(cpu0);
+    return { wall: done / ((t - t0) / 1000), cpu: done / ((cpu.user + cpu.system) / 1e6) };
   };
+}
+
+/** A window of the peer's: one request, whose answer has both rates. */
+function peerWindow(body: Record<string, unknown>): Window {
+  return (windowSeconds) => peer!.request<{ rate: number; cpuRate: number }>({ ...body, seconds: windowSeconds })
+    .then((a) => ({ wall: a.rate, cpu: a.cpuRate }));
 }
 
 /**
@@ -162,13 +176,14 @@ function loop(work: () => number): Window {
  * whose first window outlasts the whole budget (one step of a big model on one worker) gets
  * no more.
  */
-async function bestRates(subjects: Window[]): Promise<number[]> {
-  const best = subjects.map(() => 0), spent = subjects.map(() => 0);
+async function bestRates(subjects: Window[]): Promise<Rate[]> {
+  const best = subjects.map(() => ({ wall: 0, cpu: 0 })), spent = subjects.map(() => 0);
   for (let round = 0; round < ROUNDS; round++) {
     for (const [i, window] of subjects.entries()) {
       if (round > 0 && spent[i]! >= seconds) continue;
       const t0 = performance.now();
-      best[i] = Math.max(best[i]!, await window(seconds / ROUNDS));
+      const rate = await window(seconds / ROUNDS);
+      best[i] = { wall: Math.max(best[i]!.wall, rate.wall), cpu: Math.max(best[i]!.cpu, rate.cpu) };
       spent[i]! += (performance.now() - t0) / 1000;
     }
   }
@@ -198,7 +213,7 @@ const TRAIN_SETTINGS = { lr: 2e-3, clip: 5, clipValue: null };
  */
 async function trainingSpeeds(
   name: string, model: BenchModel, peerThreads: number[],
-): Promise<{ rnn: number[]; torch: number[]; against: number[] }> {
+): Promise<{ rnn: Rate[]; torch: Rate[]; against: Rate[] }> {
   const { config, batch, seqLen } = model;
   const engines = [];
   for (const { kernels, workers } of runs) engines.push(await trainingEngine(model, kernels, workers));
@@ -207,9 +222,7 @@ async function trainingSpeeds(
   }
   const subjects: Window[] = engines.map((engine) => loop(() => { engine.trainStep(TRAIN_SETTINGS, null); return batch * seqLen; }));
   for (const threads of peerThreads) {
-    subjects.push((windowSeconds) => peer!.request<{ rate: number }>({
-      cmd: 'train', key: `train ${name} ${threads}`, model: config, batch, seqLen, threads, seconds: windowSeconds,
-    }).then((a) => a.rate));
+    subjects.push(peerWindow({ cmd: 'train', key: `train ${name} ${threads}`, model: config, batch, seqLen, threads }));
   }
   const rates = await bestRates(subjects);
   for (const engine of engines) await engine.close();
@@ -279,11 +292,11 @@ async function headSpeed(model: BenchModel, kind: KernelsKind): Promise<number> 
     return R;
   };
   pass(); // let the JIT settle
-  return (await bestRates([loop(pass)]))[0]!;
+  return (await bestRates([loop(pass)]))[0]!.wall;
 }
 
 /** Sampling chars/s (batch 1) of a model on each (kernels, thread count), and of the peer on each thread count. */
-async function samplingSpeeds(name: string, config: ModelConfig, peerThreads: number[]): Promise<{ rnn: number[]; torch: number[] }> {
+async function samplingSpeeds(name: string, config: ModelConfig, peerThreads: number[]): Promise<{ rnn: Rate[]; torch: Rate[] }> {
   const vocab = Vocabulary.fromTokens(['<EOS>', '<UNK>', ...Array.from({ length: VOCAB - 2 }, (_, i) => String.fromCodePoint(33 + i))]);
   const params = initParams(config, new Rng(3));
   const length = 2000;
@@ -299,9 +312,7 @@ async function samplingSpeeds(name: string, config: ModelConfig, peerThreads: nu
     return length;
   }));
   for (const threads of peerThreads) {
-    subjects.push((windowSeconds) => peer!.request<{ rate: number }>({
-      cmd: 'sample', key: `sample ${name} ${threads}`, model: config, threads, length: 200, seconds: windowSeconds,
-    }).then((a) => a.rate));
+    subjects.push(peerWindow({ cmd: 'sample', key: `sample ${name} ${threads}`, model: config, threads, length: 200 }));
   }
   const rates = await bestRates(subjects);
   for (const stepper of steppers) await stepper.close();
@@ -350,9 +361,20 @@ function ratioText(rates: number[], i: number): string {
 }
 
 /** `×0.62 rnn/PyTorch` for an rnn figure whose PyTorch counterpart (same threads) was measured, else ''. */
-function peerRatioText(rate: number, workers: number, torch: number[]): string {
+/**
+ * `×0.62 rnn/PyTorch` for an rnn figure whose PyTorch counterpart (same threads) was measured,
+ * else ''; on one thread also the ratio per CPU-second.
+ */
+function peerRatioText(rate: Rate, workers: number, torch: Rate[]): string {
   const at = peerThreads.indexOf(workers);
-  return at < 0 ? '' : `  ×${(rate / torch[at]!).toFixed(2)} rnn/PyTorch`;
+  if (at < 0) return '';
+  const cpu = workers === 1 ? ` (×${(rate.cpu / torch[at]!.cpu).toFixed(2)} per CPU-second)` : '';
+  return `  ×${(rate.wall / torch[at]!.wall).toFixed(2)} rnn/PyTorch${cpu}`;
+}
+
+/** `, 9,876 per CPU-second` on one thread, else ''. */
+function cpuText(rate: Rate, threads: number): string {
+  return threads === 1 ? `, ${rate.cpu.toFixed(0)} per CPU-second` : '';
 }
 
 let peer: TorchPeer | null = null;
@@ -416,11 +438,14 @@ for (const name of models) {
   }
   const model = MODELS[name]!;
   const { config, batch, seqLen, unit } = model;
-  const { rnn: rates, torch, against } = await trainingSpeeds(name, model, peerThreads);
+  const measured = await trainingSpeeds(name, model, peerThreads);
+  const rates = measured.rnn.map((r) => r.wall), against = measured.against.map((r) => r.wall);
   peerThreads.forEach((threads, i) => {
+    const torch = measured.torch[i]!;
     report(
-      { event: 'train', model: name, kernels: 'torch', batch, seqLen, workers: threads, charsPerSec: torch[i] },
-      `train ${name.padEnd(14)} torch B=${batch} T=${seqLen}  threads ${String(threads).padStart(2)}: ${torch[i]!.toFixed(0).padStart(7)} ${unit}/s`,
+      { event: 'train', model: name, kernels: 'torch', batch, seqLen, workers: threads, charsPerSec: torch.wall, charsPerCpuSecond: torch.cpu },
+      `train ${name.padEnd(14)} torch B=${batch} T=${seqLen}  threads ${String(threads).padStart(2)}: ` +
+        `${torch.wall.toFixed(0).padStart(7)} ${unit}/s${cpuText(torch, threads)}`,
     );
   });
   runs.forEach(({ kernels, workers }, i) => {
@@ -429,16 +454,17 @@ for (const name of models) {
     const single = rates[first]! / runs[first]!.workers;
     const gflops = (charsPerSec / (batch * seqLen)) * flopsPerStep(config, batch * seqLen) / 1e9;
     const ofCeiling = gflops / workers / ceilings.get(workers)!;
-    const at = peerThreads.indexOf(workers);
+    const at = peerThreads.indexOf(workers), torch = measured.torch[at];
     report(
       {
-        event: 'train', model: name, kernels, batch, seqLen, workers, charsPerSec, speedup: charsPerSec / single, gflops,
-        ofCeilingPerWorker: ofCeiling, ...(at >= 0 && { torchCharsPerSec: torch[at], ratioTorch: charsPerSec / torch[at]! }),
+        event: 'train', model: name, kernels, batch, seqLen, workers, charsPerSec, charsPerCpuSecond: measured.rnn[i]!.cpu,
+        speedup: charsPerSec / single, gflops, ofCeilingPerWorker: ofCeiling,
+        ...(torch && { torchCharsPerSec: torch.wall, ratioTorch: charsPerSec / torch.wall }),
       },
       `train ${name.padEnd(14)} ${kernels.padEnd(5)} B=${batch} T=${seqLen}  workers ${String(workers).padStart(2)}: ` +
-        `${charsPerSec.toFixed(0).padStart(7)} ${unit}/s  ×${(charsPerSec / single).toFixed(2)}  ${gflops.toFixed(2)} GFLOP/s` +
-        `  (${(ofCeiling * 100).toFixed(0)}% of the yardstick with as many threads)` + ratioText(rates, i) +
-        (kernels === resolveKernels() ? peerRatioText(charsPerSec, workers, torch) : ''),
+        `${charsPerSec.toFixed(0).padStart(7)} ${unit}/s${cpuText(measured.rnn[i]!, workers)}  ×${(charsPerSec / single).toFixed(2)}  ` +
+        `${gflops.toFixed(2)} GFLOP/s  (${(ofCeiling * 100).toFixed(0)}% of the yardstick with as many threads)` + ratioText(rates, i) +
+        (kernels === resolveKernels() ? peerRatioText(measured.rnn[i]!, workers, measured.torch) : ''),
     );
     if (against.length === 0) return;
     report(
@@ -466,18 +492,22 @@ for (const name of models) {
 }
 // the issue's yardstick model, and the default one
 for (const name of profileOnly ? [] : ['lstm-2x128', 'gru-2x192']) {
-  const { rnn: rates, torch } = await samplingSpeeds(name, MODELS[name]!.config, peerThreads);
+  const measured = await samplingSpeeds(name, MODELS[name]!.config, peerThreads);
+  const rates = measured.rnn.map((r) => r.wall);
   peerThreads.forEach((threads, i) => {
+    const torch = measured.torch[i]!;
     report(
-      { event: 'sample', model: name, kernels: 'torch', batch: 1, workers: threads, charsPerSec: torch[i] },
-      `sample ${name.padEnd(10)} torch batch 1  threads ${String(threads).padStart(2)}: ${torch[i]!.toFixed(0).padStart(6)} chars/s`,
+      { event: 'sample', model: name, kernels: 'torch', batch: 1, workers: threads, charsPerSec: torch.wall, charsPerCpuSecond: torch.cpu },
+      `sample ${name.padEnd(10)} torch batch 1  threads ${String(threads).padStart(2)}: ${torch.wall.toFixed(0).padStart(6)} chars/s` +
+        cpuText(torch, threads),
     );
   });
   runs.forEach(({ kernels, workers }, i) => {
     report(
-      { event: 'sample', model: name, kernels, batch: 1, workers, charsPerSec: rates[i] },
+      { event: 'sample', model: name, kernels, batch: 1, workers, charsPerSec: rates[i], charsPerCpuSecond: measured.rnn[i]!.cpu },
       `sample ${name.padEnd(10)} ${kernels.padEnd(5)} batch 1  workers ${String(workers).padStart(2)}: ${rates[i]!.toFixed(0).padStart(6)} chars/s` +
-        ratioText(rates, i) + (kernels === resolveKernels() ? peerRatioText(rates[i]!, workers, torch) : ''),
+        cpuText(measured.rnn[i]!, workers) + ratioText(rates, i) +
+        (kernels === resolveKernels() ? peerRatioText(measured.rnn[i]!, workers, measured.torch) : ''),
     );
   });
 }

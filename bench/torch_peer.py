@@ -6,9 +6,9 @@ It reads one JSON request a line on stdin and answers each with one JSON line on
 
   {"cmd": "info"}                               -> {"torch": "2.13.0", "threads": 2}
   {"cmd": "train", "key": ..., "model": {...}, "batch": 50, "seqLen": 50, "threads": 2, "seconds": 1.6}
-                                                -> {"rate": tokens per second, "steps": n}
+                                                -> {"rate": tokens per second, "cpuRate": per CPU-second}
   {"cmd": "sample", "key": ..., "model": {...}, "threads": 1, "length": 2000, "seconds": 1.6}
-                                                -> {"rate": tokens per second}
+                                                -> {"rate": ..., "cpuRate": ...}
   {"cmd": "race", "corpus": path, "seconds": 180, "threads": 2, "settings": {...}}
                                                 -> {"steps": n, "valLoss": nats, ...}
 
@@ -100,13 +100,16 @@ subjects = {}
 
 
 def timed(work, seconds):
-    """Calls work() (returning the tokens it did) until `seconds` have passed; tokens per second."""
-    done, start = 0, time.perf_counter()
+    """
+    Calls work() (returning the tokens it did) until `seconds` have passed: tokens per second,
+    and per second of this process's CPU time (every thread's).
+    """
+    done, start, cpu = 0, time.perf_counter(), time.process_time()
     while True:
         done += work()
         elapsed = time.perf_counter() - start
         if elapsed >= seconds:
-            return done / elapsed
+            return {"rate": done / elapsed, "cpuRate": done / max(time.process_time() - cpu, 1e-9)}
 
 
 def train(request):
@@ -117,7 +120,7 @@ def train(request):
         trainer.step()
         return trainer.tokens
 
-    return {"rate": timed(work, request["seconds"])}
+    return timed(work, request["seconds"])
 
 
 def sample(request):
@@ -129,7 +132,7 @@ def sample(request):
         sampler.run(length)
         return length
 
-    return {"rate": timed(work, request["seconds"])}
+    return timed(work, request["seconds"])
 
 
 def streams(ids, rows):
