@@ -473,7 +473,9 @@ for (const name of models) {
         ratioAgainst: charsPerSec / against[i]!,
       },
       `train ${name.padEnd(14)} ${kernels.padEnd(5)} B=${batch} T=${seqLen}  workers ${String(workers).padStart(2)}: ` +
-        `${against[i]!.toFixed(0).padStart(7)} ${unit}/s on --against  ×${(charsPerSec / against[i]!).toFixed(3)} this/against`,
+        `${against[i]!.toFixed(0).padStart(7)} ${unit}/s${cpuText(measured.against[i]!, workers)} on --against  ` +
+        `×${(charsPerSec / against[i]!).toFixed(3)} this/against` +
+        (workers === 1 ? ` (×${(measured.rnn[i]!.cpu / measured.against[i]!.cpu).toFixed(3)} per CPU-second)` : ''),
     );
   });
   await reportProfiles(name);
