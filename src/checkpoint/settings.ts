@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import type { ModelConfig } from '../engine/config.js';
 import { KERNELS_CHOICES, resolveKernels } from '../engine/kernels/index.js';
-import type { KernelsKind } from '../engine/kernels/kernels.js';
+import { KERNELS_KINDS, type KernelsKind } from '../engine/kernels/kernels.js';
 import { OPTIMIZER_KINDS } from '../engine/optim.js';
 import { type Setting, SeedValueSchema, SettingError, numeric, pickSettings } from '../input/settings.js';
 import { DOCS_MODES } from '../text/corpus.js';
@@ -39,7 +39,7 @@ const clipInput = numeric(z.number().min(0)).nullable().transform((v) => (v === 
  * or RNN_KERNELS) resolves to the fastest this machine runs.
  */
 export const KERNELS_SETTING = {
-  schema: z.enum(['js', 'wasm']),
+  schema: z.enum(KERNELS_KINDS),
   input: z.enum(KERNELS_CHOICES).transform((choice) => resolveKernels(choice)),
   expected: KERNELS_CHOICES.join(', '),
   arg: '<kind>',
