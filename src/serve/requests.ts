@@ -45,13 +45,7 @@ export const CompleteSchema = z.strictObject({
 });
 
 /** torch-rnn-server's `GET /generate?start_text=…&n=…`, answered as /v1/complete. */
-export const LegacyGenerateSchema = z.strictObject({
-  model,
-  start_text: z.string().describe('a string'),
-  n: CompleteSchema.shape.n,
-  len,
-  temperature,
-});
+export const LegacyGenerateSchema = CompleteSchema.omit({ prefix: true }).extend({ start_text: z.string().describe('a string') });
 
 export const ScoreSchema = z.strictObject({
   model,

@@ -79,7 +79,8 @@ export class RnnServer {
     }));
     const { kernels, workers, queue } = options;
     const pool = await WorkerPool.start({ models: options.models, kernels, workers, queue });
-    const server = createServer({ requestTimeout: options.timeLimitMs + 5000, headersTimeout: 10_000 });
+    const requestTimeout = options.timeLimitMs + 5000;
+    const server = createServer({ requestTimeout, headersTimeout: Math.min(10_000, requestTimeout) });
     const rnn = new RnnServer(options, models, pool, page, server);
     server.on('request', (req, res) => void rnn.handle(req, res));
     try {
