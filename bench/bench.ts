@@ -11,6 +11,7 @@
  *   npm run bench -- --json             one JSON object per line
  *   npm run bench -- --seconds 2 --workers 1,2 --models lstm-2x128 --batch 200 --kernels wasm
  *   npm run bench -- --models word-gru-2x256 --workers 1,2
+ *   npm run bench -- --serve            `rnn serve` under load (bench/serve.ts)
  */
 import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
@@ -31,6 +32,10 @@ import { Vocabulary } from '../src/text/vocab.js';
 import { kernelSpeeds } from './kernels.js';
 
 const args = process.argv.slice(2);
+if (args.includes('--serve')) {
+  await (await import('./serve.js')).benchServe(args); // the server under load: bench/serve.ts
+  process.exit(0);
+}
 const flag = (name: string) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : undefined;
