@@ -3,12 +3,11 @@ import type { HistoryEntry } from '../checkpoint/checkpoint.js';
 import type { ModelConfig } from '../engine/config.js';
 import { resolveKernels } from '../engine/kernels/index.js';
 import type { KernelsKind } from '../engine/kernels/kernels.js';
-import { logSumExp } from '../engine/loss.js';
 import { Stepper, type TokenStepper } from '../engine/stepper.js';
 import { type BeamResult, beamSearch } from '../generate/beam.js';
 import { type UnkMode, samplePieces } from '../generate/sample.js';
 import { scoreSummary, scoreText } from '../generate/score.js';
-import { createStepper, defaultStepperWorkers } from '../parallel/inference.js';
+import { createStepper } from '../parallel/inference.js';
 import { EOS, UNK_TOKEN, type TextLevel, type Vocabulary } from '../text/vocab.js';
 
 /** What a long call checks between tokens; an AbortSignal is one. */
@@ -31,6 +30,8 @@ export interface GenerateOptions {
   unk?: UnkMode;
   /** Stops the generation before its next token. */
   signal?: StopSignal;
+  /** Threads that share each step (parallel/inference.ts); default 1, this one. */
+  workers?: number;
 }
 
 export interface BeamOptions {
@@ -62,6 +63,8 @@ export interface TokenScore {
 }
 
 export interface TextScore {
+  /** Σ loss over the predictions (nats): −logProb. */
+  lossSum: number;
   /** Mean loss per prediction (nats). */
   loss: number;
   /** Bits per prediction. */
@@ -71,13 +74,18 @@ export interface TextScore {
   logProb: number;
   /** Predictions: the text's tokens and the closing `<EOS>`. */
   predictions: number;
+  /** Each prediction; empty when `tokens: false` asked for the totals only. */
   tokens: TokenScore[];
 }
 
 export interface ScoreOptions {
-  /** Alternatives listed at each position (default 0). */
+  /** List each prediction (default true); false: the totals only, in constant memory. */
+  tokens?: boolean;
+  /** Alternatives listed at each prediction (default 0). */
   top?: number;
   signal?: StopSignal;
+  /** Threads that share each step; default 1, this one. */
+  workers?: number;
 }
 
 export interface Activations {
@@ -178,8 +186,8 @@ export class Model {
    * A sample, piece by piece (each piece one token's text): reads `<EOS>` and the prime from a
    * zero state, then draws (generate/sample.ts). `workers` > 1 shares each step among threads.
    */
-  async *generate(options: GenerateOptions = {}, workers = 1): AsyncGenerator<string, void, undefined> {
-    const stepper = await this.stepperOn(workers);
+  async *generate(options: GenerateOptions = {}): AsyncGenerator<string, void, undefined> {
+    const stepper = await this.stepperOn(options.workers ?? 1);
     try {
       const pieces = samplePieces({
         config: this.config, params: this.loaded.params, vocab: this.vocab, stepper,
@@ -214,59 +222,54 @@ export class Model {
     });
   }
 
-  /** Total loss and ln P(text), one document (generate/score.ts), on `workers` threads. */
-  async scoreTotal(text: string, workers = defaultStepperWorkers(this.config)): Promise<{ lossSum: number; tokens: number }> {
-    const stepper = await this.stepperOn(workers);
+  /**
+   * The text scored as one document (generate/score.ts's convention), and each of its
+   * predictions with `top` alternatives.
+   */
+  async score(text: string, options: ScoreOptions = {}): Promise<TextScore> {
+    const stepper = await this.stepperOn(options.workers ?? 1);
     try {
-      return scoreText(this.config, this.loaded.params, this.vocab, text, stepper);
+      return this.scoreOn(stepper, text, options);
     } finally {
       if (stepper instanceof Stepper) this.release(stepper);
       else await stepper.close();
     }
   }
 
-  /** The text scored as one document, and each of its predictions with `top` alternatives. */
-  score(text: string, options: ScoreOptions = {}): Promise<TextScore> {
-    return Promise.resolve(this.scoreSync(text, options));
-  }
-
-  /**
-   * As `score`, on this thread at once. For each prediction t (inputs `<EOS>` t1 … tN, targets
-   * t1 … tN `<EOS>`):  ln p(target_t) = z_t[target_t] − logsumexp(z_t).
-   */
-  scoreSync(text: string, options: ScoreOptions = {}): TextScore {
-    const top = options.top ?? 0;
-    if (!Number.isInteger(top) || top < 0) throw new RangeError(`top must be a non-negative integer, got ${top}`);
-    const ids = this.vocab.encode(text);
-    const V = this.config.vocabSize, names = this.vocab.tokens;
-    const writer = this.vocab.writer({ unk: UNK_TOKEN });
-    const best = new Int32Array(Math.min(top, V));
+  /** As `score`, on this thread at once. */
+  scoreSync(text: string, options: Omit<ScoreOptions, 'workers'> = {}): TextScore {
     const stepper = this.acquire();
     try {
-      stepper.reset();
-      const tokens: TokenScore[] = [];
-      let lossSum = 0;
-      for (let t = 0; t <= ids.length; t++) {
-        if (options.signal?.aborted) throw new StoppedError();
-        const logits = stepper.advance(t === 0 ? EOS : ids[t - 1]!);
-        const target = t < ids.length ? ids[t]! : EOS;
-        const lse = logSumExp(logits, 0, V);
-        lossSum += lse - logits[target]!;
-        const count = topTokens(logits, V, best);
-        const alternatives: Alternative[] = [];
-        for (let i = 0; i < count; i++) alternatives.push({ token: names[best[i]!]!, logProb: logits[best[i]!]! - lse });
-        tokens.push({
-          token: names[target]!, text: t < ids.length ? writer.write(target) : '', logProb: logits[target]! - lse, top: alternatives,
-        });
-      }
-      const summary = scoreSummary({ lossSum, tokens: ids.length + 1 });
-      return {
-        loss: summary.loss, bpc: summary.bpc, perplexity: summary.perplexity, logProb: summary.logProb,
-        predictions: summary.tokens, tokens,
-      };
+      return this.scoreOn(stepper, text, options);
     } finally {
       this.release(stepper);
     }
+  }
+
+  /**
+   * For each prediction t (inputs `<EOS>` t1 … tN, targets t1 … tN `<EOS>`):
+   *   ln p(target_t) = z_t[target_t] − logsumexp(z_t)
+   */
+  private scoreOn(stepper: TokenStepper, text: string, options: ScoreOptions): TextScore {
+    const top = options.top ?? 0, listed = options.tokens !== false;
+    if (!Number.isInteger(top) || top < 0) throw new RangeError(`top must be a non-negative integer, got ${top}`);
+    const V = this.config.vocabSize, names = this.vocab.tokens;
+    const writer = this.vocab.writer({ unk: UNK_TOKEN });
+    const best = new Int32Array(Math.min(top, V));
+    const tokens: TokenScore[] = [];
+    const total = scoreText(this.config, this.loaded.params, this.vocab, text, stepper, (target, logits, lse) => {
+      if (options.signal?.aborted) throw new StoppedError();
+      if (!listed) return;
+      const count = topTokens(logits, V, best);
+      const alternatives: Alternative[] = [];
+      for (let i = 0; i < count; i++) alternatives.push({ token: names[best[i]!]!, logProb: logits[best[i]!]! - lse });
+      tokens.push({ token: names[target]!, text: writer.write(target), logProb: logits[target]! - lse, top: alternatives });
+    });
+    const summary = scoreSummary(total);
+    return {
+      lossSum: total.lossSum, loss: summary.loss, bpc: summary.bpc, perplexity: summary.perplexity, logProb: summary.logProb,
+      predictions: total.tokens, tokens,
+    };
   }
 
   /** Each hidden unit of `layer` (0-based) after each token of the text, read as one document from `<EOS>`. */
