@@ -71,7 +71,8 @@ it('streams a sample, colours a scored text by surprise, shows hidden units and 
     const drawn = document.querySelector('#sample .drawn')!;
     const w = window as unknown as { growth: number[] };
     w.growth = [];
-    new MutationObserver(() => w.growth.push(drawn.textContent!.length)).observe(drawn, { childList: true, characterData: true, subtree: true });
+    const observer = new MutationObserver(() => w.growth.push(drawn.textContent!.length));
+    observer.observe(drawn, { childList: true, characterData: true, subtree: true });
   });
   await page.click('#generate');
   await page.waitForFunction(() => /2000 tokens in/.test(document.querySelector('#sample-status')!.textContent!));

@@ -106,7 +106,8 @@ describe('the endpoints', () => {
     const text = 'To be, or not to be: that is the question.';
     const answer = await post(api('/v1/score'), { model: 'gru', text, top: 5 });
     expect(answer.status).toBe(200);
-    const score = answer.json as { logProb: number; predictions: number; tokens: { token: string; text: string; logProb: number; top: { token: string; logProb: number }[] }[] };
+    type Prediction = { token: string; text: string; logProb: number; top: { token: string; logProb: number }[] };
+    const score = answer.json as { logProb: number; predictions: number; tokens: Prediction[] };
     const cli = await rnnIn(scratch.dir, ['eval', 'perplexity', '--checkpoint', models.gru, '--text', text, '--json', '--workers', '1']);
     const expected = JSON.parse(cli.stdout.split('\n')[0]!) as { logProb: number; tokens: number };
     expect(score.logProb).toBeCloseTo(expected.logProb, 9);
@@ -295,4 +296,3 @@ describe('limits', () => {
     expect(twice.stderr).toBe('rnn: two models are named a: give each --checkpoint a name, as NAME=FILE\n');
   });
 });
-
