@@ -4,8 +4,8 @@
  */
 export {
   type Activations, type Alternative, type BeamOptions, type GenerateOptions, type LoadOptions, Model, type ModelInfo,
-  type ScoreOptions, type StopSignal, StoppedError, type TextScore, type TokenScore, loadModel, randomSeed,
+  type ScoreOptions, type StopSignal, StoppedError, type TextScore, type TokenScore, loadModel,
 } from './model.js';
 export type { BeamResult } from '../generate/beam.js';
-export type { UnkMode } from '../generate/sample.js';
+export type { UnkMode } from '../generate/settings.js';
 export { CheckpointError } from '../checkpoint/errors.js';

@@ -5,8 +5,10 @@ import { resolveKernels } from '../engine/kernels/index.js';
 import type { KernelsKind } from '../engine/kernels/kernels.js';
 import { Stepper, type TokenStepper } from '../engine/stepper.js';
 import { type BeamResult, beamSearch } from '../generate/beam.js';
-import { type UnkMode, samplePieces } from '../generate/sample.js';
-import { scoreSummary, scoreText } from '../generate/score.js';
+import { samplePieces } from '../generate/sample.js';
+import { SAMPLE_SETTINGS, type UnkMode } from '../generate/settings.js';
+import { scoreStream, scoreSummary, scoreText } from '../generate/score.js';
+import { validationSplit } from '../checkpoint/corpus.js';
 import { createStepper } from '../parallel/inference.js';
 import { EOS, UNK_TOKEN, type TextLevel, type Vocabulary } from '../text/vocab.js';
 
@@ -97,7 +99,9 @@ export interface Activations {
   values: Float32Array[];
 }
 
+/** What a checkpoint holds besides its weights: `rnn info --json` prints it. */
 export interface ModelInfo {
+  path: string;
   format: string;
   createdAt: string;
   command: string[];
@@ -106,10 +110,14 @@ export interface ModelInfo {
   level: TextLevel;
   wordRule?: number;
   vocabSize: number;
+  /** Token id → token: `<EOS>`, `<UNK>`, then characters or word tokens. */
+  vocab: string[];
   step: number;
   epoch: number;
   charsSeen: number;
   bestValLoss: number | null;
+  /** The corpus it was trained on: its files, split and sizes; null for an imported model. */
+  corpus: LoadedModel['checkpoint']['corpus'];
 }
 
 export interface LoadOptions {
@@ -162,6 +170,7 @@ export class Model {
   get info(): ModelInfo {
     const c = this.loaded.checkpoint;
     return {
+      path: this.path,
       format: c.format,
       createdAt: c.createdAt,
       command: c.command,
@@ -170,10 +179,12 @@ export class Model {
       level: this.level,
       ...(this.level === 'word' && { wordRule: c.config.training.wordRule }),
       vocabSize: c.vocab.length,
+      vocab: c.vocab,
       step: c.training.step,
       epoch: c.training.epoch,
       charsSeen: c.training.charsSeen,
       bestValLoss: c.training.bestValLoss,
+      corpus: c.corpus,
     };
   }
 
@@ -191,8 +202,8 @@ export class Model {
     try {
       const pieces = samplePieces({
         config: this.config, params: this.loaded.params, vocab: this.vocab, stepper,
-        length: options.len ?? 200, temperature: options.temperature ?? 1, topK: options.topK, topP: options.topP,
-        prime: options.prime ?? '', seed: options.seed ?? randomSeed(), stopAtEos: options.stopAtEos === true, unk: options.unk,
+        length: options.len ?? SAMPLE_SETTINGS.len.default, temperature: options.temperature ?? SAMPLE_SETTINGS.temperature.default,
+        topK: options.topK, topP: options.topP, prime: options.prime ?? '', seed: options.seed ?? SAMPLE_SETTINGS.seed.default(), stopAtEos: options.stopAtEos === true, unk: options.unk,
       });
       let lastYield = performance.now();
       for (const piece of pieces) {
@@ -217,8 +228,8 @@ export class Model {
   beamSync(options: BeamOptions): BeamResult {
     return beamSearch({
       config: this.config, params: this.loaded.params, vocab: this.vocab, kernels: this.kernels,
-      beam: options.beam, length: options.len ?? 200, prime: options.prime ?? '',
-      stopAtEos: options.stopAtEos === true, lengthPenalty: options.lengthPenalty ?? 0,
+      beam: options.beam, length: options.len ?? SAMPLE_SETTINGS.len.default, prime: options.prime ?? '',
+      stopAtEos: options.stopAtEos === true, lengthPenalty: options.lengthPenalty ?? SAMPLE_SETTINGS.lengthPenalty.default,
     });
   }
 
@@ -234,6 +245,18 @@ export class Model {
       if (stepper instanceof Stepper) this.release(stepper);
       else await stepper.close();
     }
+  }
+
+  /**
+   * Σ loss over the checkpoint's validation split, rebuilt from its corpus files, scored as the
+   * trainer scores it (rows of its batch size, chunks of its sequence length, state carried) on
+   * `workers` threads.
+   */
+  async scoreValidation(workers: number): Promise<{ lossSum: number; predictions: number }> {
+    const { batchSize, seqLen } = this.loaded.checkpoint.config.training;
+    const split = validationSplit(this.loaded);
+    const { lossSum, tokens } = await scoreStream(this.config, this.loaded.params, split, batchSize, seqLen, workers, this.kernels);
+    return { lossSum, predictions: tokens };
   }
 
   /** As `score`, on this thread at once. */
@@ -317,11 +340,6 @@ export class Model {
 /** Loads a checkpoint (every problem a one-line CheckpointError) as a Model. */
 export function loadModel(path: string, options: LoadOptions = {}): Model {
   return new Model(loadCheckpointModel(path), options);
-}
-
-/** A seed for a sample that names none: 0 … 2³² − 1. */
-export function randomSeed(): number {
-  return Math.floor(Math.random() * 0x100000000);
 }
 
 /** Fills `best` with the ids of the largest logits, largest first (ties: the lower id); returns how many. */

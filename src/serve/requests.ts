@@ -1,62 +1,49 @@
 import { z } from 'zod';
-import { UNK_MODES } from '../generate/sample.js';
-import { SeedSchema, numeric } from '../input/settings.js';
+import { SAMPLE_SETTINGS } from '../generate/settings.js';
+import { type SettingTable, pickSettings } from '../input/settings.js';
 
 /**
- * The bodies the HTTP API takes, field by field with what would be valid: a request that
- * breaks one is answered 400 with one JSON line naming the field (server.ts). `len` is capped
- * by the server's --max-len, which the handler checks.
+ * The fields of each request body (or query), as tables of settings: the sampling ones are
+ * `rnn sample`'s own (SAMPLE_SETTINGS), the rest the server's. A request that breaks one is
+ * answered 400 with one JSON line naming the field and what would be valid (server.ts).
+ * Caps the server sets by flag (`len`, `beam`) are checked by its handlers.
  */
-const temperature = numeric(z.number().min(0)).optional().describe('a number >= 0');
-const topK = numeric(z.int().min(1)).optional().describe('an integer >= 1');
-const topP = numeric(z.number().gt(0).max(1)).optional().describe('a number in (0, 1]');
-const seed = SeedSchema.optional().describe('an integer from 0 to 4294967295');
-const len = numeric(z.int().min(0)).optional().describe('an integer >= 0');
-const model = z.string().optional().describe('the name of a served model (GET /v1/models lists them)');
-const flag = z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean()).optional().describe('true or false');
+const model = { schema: z.string(), expected: 'the name of a served model (GET /v1/models lists them)', help: 'the model (default: the first)' };
+const text = { schema: z.string(), expected: 'a string', help: 'the text, read as one document' };
 
 export const STREAM_MODES = ['sse', 'ndjson'] as const;
 export type StreamMode = (typeof STREAM_MODES)[number];
 
-export const GenerateSchema = z.strictObject({
+export const GENERATE_FIELDS = {
   model,
-  prime: z.string().optional().describe('a string'),
-  len,
-  temperature,
-  topK,
-  topP,
-  seed,
-  stopAtEos: flag,
-  unk: z.enum(UNK_MODES).optional().describe(UNK_MODES.join(' or ')),
-  stream: z.enum(STREAM_MODES).optional().describe(STREAM_MODES.join(' or ')),
-  beam: numeric(z.int().min(1).max(64)).optional().describe('an integer from 1 to 64'),
-  lengthPenalty: numeric(z.number().min(0)).optional().describe('a number >= 0'),
-});
+  prime: { schema: z.string(), expected: 'a string', help: 'text the model reads before drawing' },
+  ...pickSettings(SAMPLE_SETTINGS, ['len', 'temperature', 'topK', 'topP', 'seed', 'stopAtEos', 'unk', 'beam', 'lengthPenalty']),
+  stream: { schema: z.enum(STREAM_MODES), expected: STREAM_MODES.join(' or '), help: 'stream the text as server-sent events or NDJSON' },
+} as const satisfies SettingTable;
 
-export const CompleteSchema = z.strictObject({
+const count = { schema: z.int().min(1).max(10), expected: 'an integer from 1 to 10', help: 'continuations', default: 3 };
+
+export const COMPLETE_FIELDS = {
   model,
-  prefix: z.string().describe('a string'),
-  n: numeric(z.int().min(1).max(10)).optional().describe('an integer from 1 to 10'),
-  len,
-  temperature,
-  topK,
-  topP,
-  seed,
-});
+  prefix: { schema: z.string(), expected: 'a string', help: 'the text to continue' },
+  n: count,
+  ...pickSettings(SAMPLE_SETTINGS, ['len', 'temperature', 'topK', 'topP', 'seed']),
+} as const satisfies SettingTable;
 
 /** torch-rnn-server's `GET /generate?start_text=…&n=…`, answered as /v1/complete. */
-export const LegacyGenerateSchema = CompleteSchema.omit({ prefix: true }).extend({ start_text: z.string().describe('a string') });
+const { prefix, ...continuation } = COMPLETE_FIELDS;
+export const LEGACY_GENERATE_FIELDS = { start_text: prefix, ...continuation } as const satisfies SettingTable;
 
-export const ScoreSchema = z.strictObject({
+export const SCORE_FIELDS = {
   model,
-  text: z.string().describe('a string'),
-  top: numeric(z.int().min(0).max(10)).optional().describe('an integer from 0 to 10'),
-});
+  text,
+  top: { schema: z.int().min(0).max(10), expected: 'an integer from 0 to 10', help: 'alternatives listed at each prediction', default: 0 },
+} as const satisfies SettingTable;
 
-export const ActivationsSchema = z.strictObject({
+export const ACTIVATIONS_FIELDS = {
   model,
-  text: z.string().describe('a string'),
-  layer: numeric(z.int().min(0)).optional().describe('an integer >= 0 (a layer of the model, 0 first)'),
-  unit: numeric(z.int().min(0)).optional().describe('an integer >= 0 (a hidden unit of the layer)'),
-  top: numeric(z.int().min(1).max(32)).optional().describe('an integer from 1 to 32'),
-});
+  text,
+  layer: { schema: z.int().min(0), expected: 'an integer >= 0 (a layer of the model, 0 first)', help: 'the layer', default: 0 },
+  unit: { schema: z.int().min(0), expected: 'an integer >= 0 (a hidden unit of the layer)', help: 'one unit' },
+  top: { schema: z.int().min(1).max(32), expected: 'an integer from 1 to 32', help: 'the units that vary most over the text', default: 1 },
+} as const satisfies SettingTable;

@@ -2,15 +2,15 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { z } from 'zod';
-import { type Model, loadModel, randomSeed } from '../api/index.js';
+import { type Model, loadModel } from '../api/index.js';
 import type { BeamResult } from '../generate/beam.js';
+import { SAMPLE_SETTINGS } from '../generate/settings.js';
 import type { KernelsKind } from '../engine/kernels/kernels.js';
-import { SettingError, parseSettings } from '../input/settings.js';
+import { SettingError, type SettingsInput, parseSettingTable } from '../input/settings.js';
 import type { ActivationsDone, GenerateDone, JobRequest, ServedModel } from './jobs.js';
 import { JobError, JobStoppedError, QueueFullError, WorkerPool } from './pool.js';
 import {
-  ActivationsSchema, CompleteSchema, GenerateSchema, LegacyGenerateSchema, ScoreSchema, type StreamMode,
+  ACTIVATIONS_FIELDS, COMPLETE_FIELDS, GENERATE_FIELDS, LEGACY_GENERATE_FIELDS, SCORE_FIELDS, type StreamMode,
 } from './requests.js';
 
 export interface ServeOptions {
@@ -40,6 +40,12 @@ export class HttpError extends Error {
     super(message);
   }
 }
+
+/** Tokens of a completion when the request does not say. */
+const COMPLETION_LEN = 20;
+
+/** The widest beam a request may ask: a step costs beam × vocabulary. */
+const MAX_BEAM = 64;
 
 /** Seconds a client refused for a full queue is asked to wait. */
 const RETRY_AFTER_S = 1;
@@ -176,12 +182,12 @@ export class RnnServer {
   }> = {
     '/v1/models': { method: 'GET', run: (_input, _req, res) => sendJson(res, 200, { models: this.modelList() }) },
     '/v1/generate': { method: 'POST', run: (input, req, res, signal) => this.generate(input, req, res, signal) },
-    '/v1/complete': { method: 'POST', run: (input, _req, res, signal) => this.complete(parse(CompleteSchema, input), res, signal) },
+    '/v1/complete': { method: 'POST', run: (input, _req, res, signal) => this.complete(parseSettingTable(COMPLETE_FIELDS, input), res, signal) },
     '/generate': {
       method: 'GET',
       run: (input, _req, res, signal) => {
-        const { start_text: prefix, ...rest } = parse(LegacyGenerateSchema, input);
-        return this.complete({ ...rest, prefix }, res, signal);
+        const { start_text: prefix, ...rest } = parseSettingTable(LEGACY_GENERATE_FIELDS, input);
+        return this.complete({ ...rest, prefix: required(prefix, 'start_text') }, res, signal);
       },
     },
     '/v1/score': { method: 'POST', run: (input, _req, res, signal) => this.score(input, res, signal) },
@@ -190,7 +196,8 @@ export class RnnServer {
 
   private modelList() {
     return [...this.models].map(([name, model]) => {
-      const { config, command: _, ...info } = model.info;
+      // no file paths: the checkpoint's, its command line's, its corpus's
+      const { config, path: _path, command: _command, corpus: _corpus, vocab: _vocab, ...info } = model.info;
       return {
         name, ...info, model: config.model,
         history: model.history.map((h) => ({ step: h.step, charsSeen: h.charsSeen, trainLoss: h.trainLoss, valLoss: h.valLoss })),
@@ -209,12 +216,13 @@ export class RnnServer {
   }
 
   private async generate(input: Record<string, unknown>, req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
-    const { model: name, stream: asked, beam, lengthPenalty, ...sampling } = parse(GenerateSchema, input);
+    const { model: name, stream: asked, beam, lengthPenalty, ...sampling } = parseSettingTable(GENERATE_FIELDS, input);
     const model = this.model(name);
     this.checkLen(sampling.len);
-    const len = sampling.len ?? 200;
+    const len = sampling.len ?? SAMPLE_SETTINGS.len.default;
     const stream = asked ?? streamFromAccept(req.headers.accept);
     if (beam !== undefined) {
+      if (beam > MAX_BEAM) throw new HttpError(400, `beam must be at most ${MAX_BEAM} (got ${beam})`, 'beam');
       for (const field of ['temperature', 'topK', 'topP', 'seed', 'unk', 'stream'] as const) {
         const value = field === 'stream' ? asked : sampling[field];
         if (value !== undefined) throw new HttpError(400, `${field} does not apply to a beam search: leave it out or leave out beam`, field);
@@ -225,7 +233,7 @@ export class RnnServer {
       return;
     }
     if (lengthPenalty !== undefined) throw new HttpError(400, 'lengthPenalty needs beam', 'lengthPenalty');
-    const seed = sampling.seed ?? randomSeed();
+    const seed = sampling.seed ?? SAMPLE_SETTINGS.seed.default();
     const request: JobRequest = { kind: 'generate', model, options: { ...sampling, len, seed } };
     if (stream === null) {
       let text = '';
@@ -254,27 +262,28 @@ export class RnnServer {
     res.end();
   }
 
-  private async complete(input: z.output<typeof CompleteSchema>, res: ServerResponse, signal: AbortSignal): Promise<void> {
-    const { model: name, prefix, n = 3, len = 20, seed = randomSeed(), ...sampling } = input;
+  private async complete(input: SettingsInput<typeof COMPLETE_FIELDS>, res: ServerResponse, signal: AbortSignal): Promise<void> {
+    const { model: name, prefix, n = COMPLETE_FIELDS.n.default, len = COMPLETION_LEN, ...sampling } = input;
+    const seed = sampling.seed ?? SAMPLE_SETTINGS.seed.default();
     this.checkLen(len);
     const model = this.model(name);
-    const done = await this.runJob({ kind: 'complete', model, n, options: { ...sampling, prime: prefix, len, seed, stopAtEos: true } }, signal);
+    const done = await this.runJob({ kind: 'complete', model, n, options: { ...sampling, prime: required(prefix, 'prefix'), len, seed, stopAtEos: true } }, signal);
     sendJson(res, 200, { ...(done as object), seed });
   }
 
   private async score(input: Record<string, unknown>, res: ServerResponse, signal: AbortSignal): Promise<void> {
-    const { model: name, text, top = 0 } = parse(ScoreSchema, input);
-    sendJson(res, 200, await this.runJob({ kind: 'score', model: this.model(name), text, top }, signal));
+    const { model: name, text, top = SCORE_FIELDS.top.default } = parseSettingTable(SCORE_FIELDS, input);
+    sendJson(res, 200, await this.runJob({ kind: 'score', model: this.model(name), text: required(text, 'text'), top }, signal));
   }
 
   private async activations(input: Record<string, unknown>, res: ServerResponse, signal: AbortSignal): Promise<void> {
-    const { model: name, text, layer = 0, unit, top } = parse(ActivationsSchema, input);
+    const { model: name, text, layer = ACTIVATIONS_FIELDS.layer.default, unit, top } = parseSettingTable(ACTIVATIONS_FIELDS, input);
     const model = this.model(name);
     const { numLayers, hiddenSize } = this.models.get(model)!.config;
     if (layer >= numLayers) throw new HttpError(400, `layer must be from 0 to ${numLayers - 1} (got ${layer})`, 'layer');
     if (unit !== undefined && unit >= hiddenSize) throw new HttpError(400, `unit must be from 0 to ${hiddenSize - 1} (got ${unit})`, 'unit');
     if (unit !== undefined && top !== undefined) throw new HttpError(400, 'top picks the most active units; unit names one: give one of them', 'top');
-    const done = await this.runJob({ kind: 'activations', model, text, layer, unit: unit ?? null, top: top ?? 1 }, signal) as ActivationsDone;
+    const done = await this.runJob({ kind: 'activations', model, text: required(text, 'text'), layer, unit: unit ?? null, top: top ?? ACTIVATIONS_FIELDS.top.default }, signal) as ActivationsDone;
     sendJson(res, 200, done);
   }
 
@@ -327,8 +336,10 @@ export function isLoopback(host: string): boolean {
   return LOOPBACK.has(host);
 }
 
-function parse<T extends z.ZodObject>(schema: T, input: Record<string, unknown>): z.output<T> {
-  return parseSettings(schema, input);
+/** A field a request must give. */
+function required<T>(value: T | undefined, field: string): T {
+  if (value === undefined) throw new HttpError(400, `${field} is missing: give it as a string`, field);
+  return value;
 }
 
 function finishOf(done: GenerateDone, signal: AbortSignal): string {

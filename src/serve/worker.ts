@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { type GenerateOptions, type Model, type StopSignal, StoppedError, loadModel } from '../api/index.js';
+import { SAMPLE_SETTINGS } from '../generate/settings.js';
 import type { ActivationsDone, Finish, GenerateDone, JobMessage, JobRequest, WorkerData, WorkerMessage } from './jobs.js';
 
 /**
@@ -71,7 +72,7 @@ async function generate(id: number, model: Model, options: Omit<GenerateOptions,
     }
   }
   if (pending !== '') post({ id, text: pending });
-  const finish: Finish = signal.aborted ? 'stopped' : tokens < (options.len ?? 200) ? 'eos' : 'length';
+  const finish: Finish = signal.aborted ? 'stopped' : tokens < (options.len ?? SAMPLE_SETTINGS.len.default) ? 'eos' : 'length';
   return { tokens, finish };
 }
 

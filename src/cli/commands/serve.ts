@@ -33,7 +33,7 @@ function servedModel(arg: string): ServedModel {
 export function register(program: Command): void {
   program
     .command('serve')
-    .summary('serve models over HTTP, with a playground page')
+    .summary('serve models over HTTP, with a playground')
     .description(
       'Serve checkpoints over a JSON HTTP API (generate, complete, score, activations; docs/serve.md) and a playground page at /. ' +
         'Each model is loaded once; generation runs on worker threads. Binds 127.0.0.1 unless --host says otherwise.',
