@@ -1,55 +1,41 @@
-import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { resolveCheckpointPath } from '../../checkpoint/find.js';
 import { resolveKernels } from '../../engine/kernels/index.js';
-import { SettingError, numeric, parseSettings } from '../../input/settings.js';
+import { SettingError, type SettingTable, type SettingsInput, parseSettingTable } from '../../input/settings.js';
 import type { ServedModel } from '../../serve/jobs.js';
 import { RnnServer, isLoopback } from '../../serve/server.js';
-import { KERNELS_HELP, kernelsFlag, positiveIntegerFlag } from '../flags.js';
+import { SERVE_SETTINGS } from '../../serve/settings.js';
+import { addSettingFlags } from '../flags.js';
 
-const ServeFlagsSchema = z.strictObject({
-  checkpoint: z.array(z.string()),
-  port: numeric(z.int().min(0).max(65535)).optional().describe('a port number from 0 to 65535 (0: any free port)'),
-  host: z.string().min(1).optional().describe('a host name or address'),
-  token: z.string().min(1).optional().describe('a non-empty string'),
-  cors: z.url().optional().describe('an origin such as https://example.com'),
-  maxBody: positiveIntegerFlag,
-  maxLen: positiveIntegerFlag,
-  timeLimit: numeric(z.number().gt(0)).optional().describe('a number of seconds > 0'),
-  workers: positiveIntegerFlag,
-  queue: numeric(z.int().min(0)).optional().describe('an integer >= 0'),
-  kernels: kernelsFlag,
-});
+/** `rnn serve`'s flags: the models, then the server's settings. */
+const SERVE_FLAGS = {
+  checkpoint: { schema: z.array(z.string()), help: 'a model to serve' },
+  ...SERVE_SETTINGS,
+} as const satisfies SettingTable;
+
+type ServeFlags = SettingsInput<typeof SERVE_FLAGS>;
 
 /** A model's name in requests: NAME of `NAME=PATH`, else the file's name without `.json`. */
-function servedModel(arg: string): ServedModel {
-  const named = /^([A-Za-z0-9_.-]+)=(.+)$/.exec(arg);
+function servedModel(arg: string | undefined): ServedModel {
+  const named = arg === undefined ? null : /^([A-Za-z0-9_.-]+)=(.+)$/.exec(arg);
   const path = resolveCheckpointPath(named ? named[2] : arg);
   return { name: named ? named[1]! : basename(path).replace(/\.json$/, ''), path };
 }
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('serve')
     .summary('serve models over HTTP, with a playground')
     .description(
       'Serve checkpoints over a JSON HTTP API (generate, complete, score, activations; docs/serve.md) and a playground page at /. ' +
         'Each model is loaded once; generation runs on worker threads. Binds 127.0.0.1 unless --host says otherwise.',
     )
-    .option('--checkpoint <[name=]file>', 'a model to serve, by name (default: the file name); repeatable (default: the newest under checkpoints/)',
-      (value: string, previous: string[]) => [...previous, value], [])
-    .option('--port <n>', 'port to listen on; 0 picks a free one (default 8080)')
-    .option('--host <address>', 'address to bind (default 127.0.0.1; 0.0.0.0 opens it to the network: set --token)')
-    .option('--token <token>', 'require Authorization: Bearer TOKEN on every API request (default: RNN_TOKEN, else none)')
-    .option('--cors <origin>', 'allow browser pages from this origin to call the API (default: none)')
-    .option('--max-body <bytes>', 'largest request body (default 65536)')
-    .option('--max-len <n>', 'largest len a request may ask (default 2000)')
-    .option('--time-limit <seconds>', "a request's time limit, its wait included (default 60)")
-    .option('--workers <n>', 'generation threads: requests that run at once (default: every core)')
-    .option('--queue <n>', 'requests that may wait for a thread; more are answered 503 (default 32)')
-    .option('--kernels <kind>', KERNELS_HELP)
+    .option('--checkpoint <[name=]file>', 'a model to serve, named in requests by name (default: the file name); repeatable ' +
+      '(default: the newest under checkpoints/)', (value: string, previous: string[] = []) => [...previous, value]);
+  const { checkpoint: _, ...settings } = SERVE_FLAGS;
+  addSettingFlags(command, settings)
     .addHelpText(
       'after',
       '\nExamples:\n' +
@@ -57,27 +43,27 @@ export function register(program: Command): void {
         '  rnn serve --checkpoint shakespeare=a.json --checkpoint sotu=b.json --port 9000\n' +
         '  curl -s localhost:8080/v1/generate -d \'{"prime":"ROMEO:","len":100}\'',
     )
-    .action((flags: Record<string, unknown>) => runServe(parseSettings(ServeFlagsSchema, flags)));
+    .action((flags: Record<string, unknown>) => runServe(parseSettingTable(SERVE_FLAGS, flags)));
 }
 
-async function runServe(flags: z.output<typeof ServeFlagsSchema>): Promise<void> {
-  const models = (flags.checkpoint.length > 0 ? flags.checkpoint : [undefined]).map((arg) =>
-    arg === undefined ? servedModel(resolveCheckpointPath(undefined)) : servedModel(arg));
+async function runServe(flags: ServeFlags): Promise<void> {
+  const models = (flags.checkpoint ?? [undefined]).map(servedModel);
   const names = models.map((m) => m.name);
   const twice = names.find((name, i) => names.indexOf(name) !== i);
   if (twice !== undefined) {
     throw new SettingError('checkpoint', twice, (name) => `two models are named ${twice}: give each ${name('checkpoint')} a name, as NAME=FILE`);
   }
-  const host = flags.host ?? '127.0.0.1';
+  const host = flags.host ?? SERVE_SETTINGS.host.default;
   const token = flags.token ?? (process.env.RNN_TOKEN || null);
   if (!isLoopback(host)) {
     process.stderr.write(`rnn serve: warning: --host ${host} lets other machines reach the models` +
       `${token === null ? '; anyone who can reach it may use them: set --token or RNN_TOKEN' : ''}\n`);
   }
   const server = await RnnServer.start({
-    models, host, port: flags.port ?? 8080, token, cors: flags.cors ?? null,
-    maxBody: flags.maxBody ?? 65536, maxLen: flags.maxLen ?? 2000, timeLimitMs: (flags.timeLimit ?? 60) * 1000,
-    workers: flags.workers ?? availableParallelism(), queue: flags.queue ?? 32, kernels: resolveKernels(flags.kernels),
+    models, host, port: flags.port ?? SERVE_SETTINGS.port.default, token, cors: flags.cors ?? null,
+    maxBody: flags.maxBody ?? SERVE_SETTINGS.maxBody.default, maxLen: flags.maxLen ?? SERVE_SETTINGS.maxLen.default,
+    timeLimitMs: (flags.timeLimit ?? SERVE_SETTINGS.timeLimit.default) * 1000, workers: flags.workers ?? SERVE_SETTINGS.workers.default(),
+    queue: flags.queue ?? SERVE_SETTINGS.queue.default, kernels: flags.kernels ?? resolveKernels(),
   });
   process.stdout.write(`rnn serve: listening on ${server.url} (models: ${names.join(', ')})\n`);
   let stopping = false;
