@@ -221,8 +221,8 @@ export class Model {
   }
 
   /** The continuation of the prime a beam search finds most probable (generate/beam.ts). */
-  beam(options: BeamOptions): Promise<BeamResult> {
-    return Promise.resolve(this.beamSync(options));
+  async beam(options: BeamOptions): Promise<BeamResult> {
+    return this.beamSync(options);
   }
 
   beamSync(options: BeamOptions): BeamResult {
@@ -296,8 +296,8 @@ export class Model {
   }
 
   /** Each hidden unit of `layer` (0-based) after each token of the text, read as one document from `<EOS>`. */
-  activations(text: string, layer: number, options: { signal?: StopSignal } = {}): Promise<Activations> {
-    return Promise.resolve(this.activationsSync(text, layer, options));
+  async activations(text: string, layer: number, options: { signal?: StopSignal } = {}): Promise<Activations> {
+    return this.activationsSync(text, layer, options);
   }
 
   activationsSync(text: string, layer: number, options: { signal?: StopSignal } = {}): Activations {
