@@ -1,4 +1,5 @@
 import { basename } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { resolveCheckpointPath } from '../../checkpoint/find.js';
@@ -59,6 +60,9 @@ async function runServe(flags: ServeFlags): Promise<void> {
     process.stderr.write(`rnn serve: warning: --host ${host} lets other machines reach the models` +
       `${token === null ? '; anyone who can reach it may use them: set --token or RNN_TOKEN' : ''}\n`);
   }
+  // A long-lived server under load: V8 then grows its heaps (the server's and each thread's)
+  // only as far as what they hold needs, not as far as the garbage between collections.
+  setFlagsFromString('--optimize-for-size');
   const server = await RnnServer.start({
     models, host, port: flags.port ?? SERVE_SETTINGS.port.default, token, cors: flags.cors ?? null,
     maxBody: flags.maxBody ?? SERVE_SETTINGS.maxBody.default, maxLen: flags.maxLen ?? SERVE_SETTINGS.maxLen.default,
