@@ -9,7 +9,7 @@ export interface ServedModel {
 
 /** What a worker thread runs: one job at a time, on the models it loaded at start. */
 export type JobRequest =
-  | { kind: 'generate'; model: string; options: Omit<GenerateOptions, 'signal'> }
+  | { kind: 'generate'; model: string; options: Omit<GenerateOptions, 'signal'>; stream: boolean }
   | { kind: 'beam'; model: string; options: BeamOptions }
   | { kind: 'complete'; model: string; n: number; options: Omit<GenerateOptions, 'signal'> }
   | { kind: 'score'; model: string; text: string; top: number }
@@ -35,8 +35,9 @@ export interface WorkerData {
   cancel: SharedArrayBuffer;
 }
 
-/** The end of a generate job. */
+/** The end of a generate job: its text, unless it was streamed. */
 export interface GenerateDone {
+  text: string;
   tokens: number;
   finish: Finish;
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { SAMPLE_SETTINGS } from '../generate/settings.js';
-import { type SettingTable, pickSettings } from '../input/settings.js';
+import { type SettingTable, type SettingsInput, parseSettings, pickSettings, settingsSchema } from '../input/settings.js';
 
 /**
  * The fields of each request body (or query), as tables of settings: the sampling ones are
@@ -47,3 +47,18 @@ export const ACTIVATIONS_FIELDS = {
   unit: { schema: z.int().min(0), expected: 'an integer >= 0 (a hidden unit of the layer)', help: 'one unit' },
   top: { schema: z.int().min(1).max(32), expected: 'an integer from 1 to 32', help: 'the units that vary most over the text', default: 1 },
 } as const satisfies SettingTable;
+
+/**
+ * A reader of one kind of request: the table's schema built once (building a zod schema costs
+ * more than a request's whole parse), then parseSettings' messages.
+ */
+function reader<T extends SettingTable>(table: T): (input: Record<string, unknown>) => SettingsInput<T> {
+  const schema = settingsSchema(table);
+  return (input) => parseSettings(schema, input) as SettingsInput<T>;
+}
+
+export const readGenerate = reader(GENERATE_FIELDS);
+export const readComplete = reader(COMPLETE_FIELDS);
+export const readLegacyGenerate = reader(LEGACY_GENERATE_FIELDS);
+export const readScore = reader(SCORE_FIELDS);
+export const readActivations = reader(ACTIVATIONS_FIELDS);

@@ -6,11 +6,12 @@ import { type Model, loadModel } from '../api/index.js';
 import type { BeamResult } from '../generate/beam.js';
 import { SAMPLE_SETTINGS } from '../generate/settings.js';
 import type { KernelsKind } from '../engine/kernels/kernels.js';
-import { SettingError, type SettingsInput, parseSettingTable } from '../input/settings.js';
+import { SettingError, type SettingsInput } from '../input/settings.js';
 import type { ActivationsDone, GenerateDone, JobRequest, ServedModel } from './jobs.js';
 import { JobError, JobStoppedError, QueueFullError, WorkerPool } from './pool.js';
 import {
-  ACTIVATIONS_FIELDS, COMPLETE_FIELDS, GENERATE_FIELDS, LEGACY_GENERATE_FIELDS, SCORE_FIELDS, type StreamMode,
+  ACTIVATIONS_FIELDS, COMPLETE_FIELDS, SCORE_FIELDS, type StreamMode, readActivations, readComplete, readGenerate, readLegacyGenerate,
+  readScore,
 } from './requests.js';
 
 export interface ServeOptions {
@@ -182,11 +183,11 @@ export class RnnServer {
   }> = {
     '/v1/models': { method: 'GET', run: (_input, _req, res) => sendJson(res, 200, { models: this.modelList() }) },
     '/v1/generate': { method: 'POST', run: (input, req, res, signal) => this.generate(input, req, res, signal) },
-    '/v1/complete': { method: 'POST', run: (input, _req, res, signal) => this.complete(parseSettingTable(COMPLETE_FIELDS, input), res, signal) },
+    '/v1/complete': { method: 'POST', run: (input, _req, res, signal) => this.complete(readComplete(input), res, signal) },
     '/generate': {
       method: 'GET',
       run: (input, _req, res, signal) => {
-        const { start_text: prefix, ...rest } = parseSettingTable(LEGACY_GENERATE_FIELDS, input);
+        const { start_text: prefix, ...rest } = readLegacyGenerate(input);
         return this.complete({ ...rest, prefix: required(prefix, 'start_text') }, res, signal);
       },
     },
@@ -216,7 +217,7 @@ export class RnnServer {
   }
 
   private async generate(input: Record<string, unknown>, req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
-    const { model: name, stream: asked, beam, lengthPenalty, ...sampling } = parseSettingTable(GENERATE_FIELDS, input);
+    const { model: name, stream: asked, beam, lengthPenalty, ...sampling } = readGenerate(input);
     const model = this.model(name);
     this.checkLen(sampling.len);
     const len = sampling.len ?? SAMPLE_SETTINGS.len.default;
@@ -234,11 +235,10 @@ export class RnnServer {
     }
     if (lengthPenalty !== undefined) throw new HttpError(400, 'lengthPenalty needs beam', 'lengthPenalty');
     const seed = sampling.seed ?? SAMPLE_SETTINGS.seed.default();
-    const request: JobRequest = { kind: 'generate', model, options: { ...sampling, len, seed } };
+    const request: JobRequest = { kind: 'generate', model, options: { ...sampling, len, seed }, stream: stream !== null };
     if (stream === null) {
-      let text = '';
-      const done = await this.runJob(request, signal, (piece) => (text += piece)) as GenerateDone;
-      sendJson(res, 200, { text, tokens: done.tokens, finish: finishOf(done, signal), seed });
+      const done = await this.runJob(request, signal) as GenerateDone;
+      sendJson(res, 200, { text: done.text, tokens: done.tokens, finish: finishOf(done, signal), seed });
       return;
     }
     const write = stream === 'sse'
@@ -272,12 +272,12 @@ export class RnnServer {
   }
 
   private async score(input: Record<string, unknown>, res: ServerResponse, signal: AbortSignal): Promise<void> {
-    const { model: name, text, top = SCORE_FIELDS.top.default } = parseSettingTable(SCORE_FIELDS, input);
+    const { model: name, text, top = SCORE_FIELDS.top.default } = readScore(input);
     sendJson(res, 200, await this.runJob({ kind: 'score', model: this.model(name), text: required(text, 'text'), top }, signal));
   }
 
   private async activations(input: Record<string, unknown>, res: ServerResponse, signal: AbortSignal): Promise<void> {
-    const { model: name, text, layer = ACTIVATIONS_FIELDS.layer.default, unit, top } = parseSettingTable(ACTIVATIONS_FIELDS, input);
+    const { model: name, text, layer = ACTIVATIONS_FIELDS.layer.default, unit, top } = readActivations(input);
     const model = this.model(name);
     const { numLayers, hiddenSize } = this.models.get(model)!.config;
     if (layer >= numLayers) throw new HttpError(400, `layer must be from 0 to ${numLayers - 1} (got ${layer})`, 'layer');

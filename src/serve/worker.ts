@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { type GenerateOptions, type Model, type StopSignal, StoppedError, loadModel } from '../api/index.js';
+import { type Model, type StopSignal, StoppedError, loadModel } from '../api/index.js';
 import { SAMPLE_SETTINGS } from '../generate/settings.js';
 import type { ActivationsDone, Finish, GenerateDone, JobMessage, JobRequest, WorkerData, WorkerMessage } from './jobs.js';
 
@@ -39,7 +39,7 @@ async function run(id: number, request: JobRequest, signal: StopSignal): Promise
   const model = loaded.get(request.model)!;
   switch (request.kind) {
     case 'generate':
-      return generate(id, model, request.options, signal);
+      return generate(id, model, request, signal);
     case 'complete': {
       const completions: string[] = [];
       for (let i = 0; i < request.n && !signal.aborted; i++) {
@@ -59,21 +59,27 @@ async function run(id: number, request: JobRequest, signal: StopSignal): Promise
   }
 }
 
-async function generate(id: number, model: Model, options: Omit<GenerateOptions, 'signal'>, signal: StopSignal): Promise<GenerateDone> {
+/** A sample: streamed, its pieces posted as they come; else its text in the answer, one message. */
+async function generate(
+  id: number, model: Model, { options, stream }: Extract<JobRequest, { kind: 'generate' }>, signal: StopSignal,
+): Promise<GenerateDone> {
   let pending = '', sentAt = -Infinity, tokens = 0;
   for await (const piece of model.generate({ ...options, signal })) {
     tokens++;
     pending += piece;
     const now = performance.now();
-    if (now - sentAt >= SEND_EVERY_MS) {
+    if (stream && now - sentAt >= SEND_EVERY_MS) {
       post({ id, text: pending });
       pending = '';
       sentAt = now;
     }
   }
-  if (pending !== '') post({ id, text: pending });
+  if (stream && pending !== '') {
+    post({ id, text: pending });
+    pending = '';
+  }
   const finish: Finish = signal.aborted ? 'stopped' : tokens < (options.len ?? SAMPLE_SETTINGS.len.default) ? 'eos' : 'length';
-  return { tokens, finish };
+  return { text: pending, tokens, finish };
 }
 
 /** The asked unit, or the `top` units whose value varies most over the text (standard deviation). */
