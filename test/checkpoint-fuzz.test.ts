@@ -1,7 +1,6 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { type Checkpoint, carriedStateLayout, loadCheckpoint, saveCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { CheckpointError } from '../src/checkpoint/errors.js';
 import { encodeTensors } from '../src/checkpoint/tensors.js';
@@ -9,6 +8,8 @@ import type { ModelConfig } from '../src/engine/config.js';
 import { initParams } from '../src/engine/model.js';
 import { paramLayout } from '../src/engine/params.js';
 import { Rng } from '../src/engine/random.js';
+import { scratchFolder } from './helpers/files.js';
+import { type Json, parentOf, paths, pick } from './helpers/json-paths.js';
 
 /**
  * Seeded mutations of a real checkpoint: each must give a one-line CheckpointError naming the
@@ -18,13 +19,11 @@ const MUTATIONS = 400;
 const MODEL: ModelConfig = { cell: 'lstm', vocabSize: 7, embedDim: 3, hiddenSize: 4, numLayers: 2, dropout: 0 };
 const BATCH = 2;
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-
 /** Fields an older checkpoint may lack: leaving one out changes what a resume does, so they are not deleted here. */
 const OPTIONAL = new Set(['config.training.epochs', 'config.training.maxSteps', 'config.training.timeSeconds', 'training.carried',
   'training.smoothedLoss']);
 
-let dir: string;
+const { dir } = scratchFolder('rnn-fuzz-');
 let original: Checkpoint;
 let text: string;
 let path: string;
@@ -50,12 +49,12 @@ function originalCheckpoint(): Checkpoint {
     weights: encodeTensors(layout, params),
     optimizer: { kind: 'adam', step: 20, beta1: 0.9, beta2: 0.999, eps: 1e-8, m: encodeTensors(layout, m), v: encodeTensors(layout, v) },
     training: {
-      step: 20, epoch: 1, cursor: 3, lr: 2e-3, rng: [1, 2, 3, 4], bestValLoss: 1.5, charsSeen: 320, elapsedSeconds: 2.5,
+      step: 20, epoch: 1, cursor: 3, lr: 2e-3, rng: [1, 2, 3, 4], bestValLoss: 1.5, tokensSeen: 320, elapsedSeconds: 2.5,
       carried: encodeTensors(carriedStateLayout(MODEL, BATCH), carried), smoothedLoss: 1.6,
     },
     history: [
-      { step: 10, epoch: 0, charsSeen: 160, trainLoss: 1.9, valLoss: 1.8, lr: 2e-3, seconds: 1 },
-      { step: 20, epoch: 1, charsSeen: 320, trainLoss: 1.6, valLoss: 1.5, lr: 2e-3, seconds: 2.5 },
+      { step: 10, epoch: 0, tokensSeen: 160, trainLoss: 1.9, valLoss: 1.8, lr: 2e-3, seconds: 1 },
+      { step: 20, epoch: 1, tokensSeen: 320, trainLoss: 1.6, valLoss: 1.5, lr: 2e-3, seconds: 2.5 },
     ],
     corpus: {
       files: [{ path: 'tiny.txt', bytes: 340, sha256: 'a'.repeat(64) }],
@@ -64,25 +63,6 @@ function originalCheckpoint(): Checkpoint {
   };
 }
 
-/** Every path to a value in `json`, as keys from the root. */
-function paths(json: Json, prefix: (string | number)[] = []): (string | number)[][] {
-  const out: (string | number)[][] = [];
-  if (json !== null && typeof json === 'object') {
-    for (const [key, value] of Object.entries(json)) {
-      const at = [...prefix, Array.isArray(json) ? Number(key) : key];
-      out.push(at, ...paths(value, at));
-    }
-  }
-  return out;
-}
-
-function parentOf(json: Json, at: (string | number)[]): { parent: Record<string | number, Json>; key: string | number } {
-  let node = json as Record<string | number, Json>;
-  for (const key of at.slice(0, -1)) node = node[key] as Record<string | number, Json>;
-  return { parent: node, key: at.at(-1)! };
-}
-
-const pick = <T>(rng: Rng, items: readonly T[]): T => items[Math.floor(rng.uniform() * items.length)]!;
 const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
 /** The tensors' data strings: where a flipped character or a bad value goes. */
@@ -156,13 +136,11 @@ function mutate(rng: Rng): { what: string; text: string; sameMeaningIfLoaded: 'o
 }
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'rnn-fuzz-'));
   path = join(dir, 'ckpt.json');
   original = originalCheckpoint();
   saveCheckpoint(join(dir, 'original.json'), original);
   text = readFileSync(join(dir, 'original.json'), 'utf8');
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('checkpoint fuzz', () => {
   it(`refuses or reads unchanged each of ${MUTATIONS} seeded mutations`, () => {

@@ -44,6 +44,8 @@ export interface BeamOptions {
   beam: number;
   stopAtEos?: boolean;
   lengthPenalty?: number;
+  /** Receives the result's text in pieces as it settles (generate/beam.ts). */
+  onText?: (piece: string) => void;
 }
 
 /** One of the most probable tokens at a position: the token (`<EOS>`, `<UNK>` by name) and ln p. */
@@ -70,7 +72,7 @@ export interface TextScore {
   /** Mean loss per prediction (nats). */
   loss: number;
   /** Bits per prediction. */
-  bpc: number;
+  bitsPerToken: number;
   perplexity: number;
   /** ln P(text), the closing `<EOS>` included. */
   logProb: number;
@@ -114,7 +116,7 @@ export interface ModelInfo {
   vocab: string[];
   step: number;
   epoch: number;
-  charsSeen: number;
+  tokensSeen: number;
   bestValLoss: number | null;
   /** The corpus it was trained on: its files, split and sizes; null for an imported model. */
   corpus: LoadedModel['checkpoint']['corpus'];
@@ -182,7 +184,7 @@ export class Model {
       vocab: c.vocab,
       step: c.training.step,
       epoch: c.training.epoch,
-      charsSeen: c.training.charsSeen,
+      tokensSeen: c.training.tokensSeen,
       bestValLoss: c.training.bestValLoss,
       corpus: c.corpus,
     };
@@ -230,6 +232,7 @@ export class Model {
       config: this.config, params: this.loaded.params, vocab: this.vocab, kernels: this.kernels,
       beam: options.beam, length: options.len ?? SAMPLE_SETTINGS.len.default, prime: options.prime ?? '',
       stopAtEos: options.stopAtEos === true, lengthPenalty: options.lengthPenalty ?? SAMPLE_SETTINGS.lengthPenalty.default,
+      ...(options.onText && { onText: options.onText }),
     });
   }
 
@@ -290,8 +293,8 @@ export class Model {
     });
     const summary = scoreSummary(total);
     return {
-      lossSum: total.lossSum, loss: summary.loss, bpc: summary.bpc, perplexity: summary.perplexity, logProb: summary.logProb,
-      predictions: total.tokens, tokens,
+      lossSum: total.lossSum, loss: summary.loss, bitsPerToken: summary.bitsPerToken, perplexity: summary.perplexity,
+      logProb: summary.logProb, predictions: total.tokens, tokens,
     };
   }
 

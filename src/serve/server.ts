@@ -201,7 +201,7 @@ export class RnnServer {
       const { config, path: _path, command: _command, corpus: _corpus, vocab: _vocab, ...info } = model.info;
       return {
         name, ...info, model: config.model,
-        history: model.history.map((h) => ({ step: h.step, charsSeen: h.charsSeen, trainLoss: h.trainLoss, valLoss: h.valLoss })),
+        history: model.history.map((h) => ({ step: h.step, tokensSeen: h.tokensSeen, trainLoss: h.trainLoss, valLoss: h.valLoss })),
       };
     });
   }

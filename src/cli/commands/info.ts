@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { resolveCheckpointPath } from '../../checkpoint/find.js';
 import { type ModelInfo, loadModel } from '../../api/index.js';
+import { TOKEN_UNITS, tokenCount } from '../../text/vocab.js';
 
 interface InfoFlags {
   json?: boolean;
@@ -22,7 +23,7 @@ export function register(program: Command): void {
 
 function infoText(c: ModelInfo): string {
   const m = c.config.model, t = c.config.training, best = c.bestValLoss;
-  const word = c.level === 'word', per = word ? 'word' : 'char';
+  const word = c.level === 'word', per = TOKEN_UNITS[c.level].per;
   const rows: [string, string][] = [
     ['checkpoint', c.path],
     ['created', c.createdAt],
@@ -31,7 +32,7 @@ function infoText(c: ModelInfo): string {
     ['parameters', c.parameters.toLocaleString('en-US')],
     ['level', word ? `word (tokenizer rules version ${t.wordRule})` : 'char'],
     ['vocabulary', word ? wordVocabularyText(c.vocab) : `${c.vocab.length} tokens: ${c.vocab.slice(0, 2).join(' ')} ${escapeCharacters(c.vocab.slice(2).join(''))}`],
-    ['training', `step ${c.step}, epoch ${c.epoch}, ${c.charsSeen.toLocaleString('en-US')} ${word ? 'tokens' : 'characters'} seen`],
+    ['training', `step ${c.step}, epoch ${c.epoch}, ${tokenCount(c.tokensSeen, c.level)} seen`],
     ['best val loss', best === null ? 'none' : `${best.toFixed(4)} nats/${per} (${(best / Math.LN2).toFixed(4)} bits/${per})`],
     ['settings', `seq-len ${t.seqLen}, batch ${t.batchSize}, ${t.optimizer} lr ${t.lr}, clip ${t.clip ?? 'off'}, seed ${t.seed}`],
     ['trained on', `${t.workers} worker${t.workers === 1 ? '' : 's'}, ${t.kernels ?? 'js'} kernels`],

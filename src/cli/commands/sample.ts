@@ -2,13 +2,14 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { type Model, loadModel } from '../../api/index.js';
 import { resolveCheckpointPath } from '../../checkpoint/find.js';
+import { beamWarnings } from '../../generate/beam.js';
 import { SAMPLE_SETTINGS } from '../../generate/settings.js';
 import { KERNELS_SETTING } from '../../checkpoint/settings.js';
 import { resolveKernels } from '../../engine/kernels/index.js';
 import { SettingError, type SettingTable, type SettingsInput, parseSettingTable } from '../../input/settings.js';
 import { defaultStepperWorkers } from '../../parallel/inference.js';
-import { readTextFile } from '../../text/corpus.js';
-import { warnUnknownTokens } from '../errors.js';
+import { readTextFile } from '../../text/utf8.js';
+import { userMessage, warnUnknownTokens } from '../errors.js';
 import { addSettingFlags } from '../flags.js';
 import { stdoutClosed, writeStdout } from '../pipes.js';
 
@@ -90,7 +91,7 @@ async function runSample(flags: SampleFlags): Promise<void> {
 }
 
 /**
- * `--beam N`: the most probable continuation, printed whole (prime first) or as JSON. A beam
+ * `--beam N`: the most probable continuation, streamed as it settles (prime first), or as JSON. A beam
  * is deterministic, so the flags that shape random draws do not apply to it.
  */
 function runBeam(flags: SampleFlags, model: Model, prime: string, beam: number, len: number): void {
@@ -99,12 +100,16 @@ function runBeam(flags: SampleFlags, model: Model, prime: string, beam: number, 
       throw new SettingError(setting, flags[setting], (name) => `${name(setting)} shapes random draws; ${name('beam')} draws none: leave one out`);
     }
   }
-  const result = model.beamSync({ prime, len, beam, stopAtEos: flags.stopAtEos === true, lengthPenalty: flags.lengthPenalty });
+  const settings = { stopAtEos: flags.stopAtEos === true, lengthPenalty: flags.lengthPenalty ?? SAMPLE_SETTINGS.lengthPenalty.default };
+  for (const warning of beamWarnings(settings)) process.stderr.write(`rnn: warning: ${userMessage(warning)}\n`);
+  const search = { prime, len, beam, ...settings };
   const out = process.stdout;
   if (flags.json) {
+    const result = model.beamSync(search);
     out.write(`${JSON.stringify({ text: result.text, logProb: result.logProb, tokens: result.tokens })}\n`);
     return;
   }
-  out.write(prime + result.text);
+  out.write(prime);
+  model.beamSync({ ...search, onText: (piece) => out.write(piece) });
   if (out.isTTY) out.write('\n');
 }

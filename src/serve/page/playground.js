@@ -140,7 +140,7 @@ async function score() {
     });
     $('scored').replaceChildren(...spans);
     const per = state.model.level === 'word' ? 'word' : 'char';
-    status('score-status', `${answer.predictions} predictions · ${answer.loss.toFixed(3)} nats/${per} · ${answer.bpc.toFixed(3)} bits/${per} · ` +
+    status('score-status', `${answer.predictions} predictions · ${answer.loss.toFixed(3)} nats/${per} · ${answer.bitsPerToken.toFixed(3)} bits/${per} · ` +
       `perplexity ${answer.perplexity.toFixed(2)} · hover a token for its probability and the model's top five`);
   } catch (err) {
     status('score-status', err.message);
@@ -241,7 +241,7 @@ function drawLoss(m) {
     return;
   }
   const W = 640, H = 260, L = 46, R = 14, T = 12, B = 34;
-  const xs = points.map((p) => p.charsSeen);
+  const xs = points.map((p) => p.tokensSeen);
   const losses = points.flatMap((p) => (p.valLoss === null ? [p.trainLoss] : [p.trainLoss, p.valLoss]));
   const x0 = Math.min(...xs), x1 = Math.max(...xs, x0 + 1);
   const yTicks = niceTicks(Math.min(...losses), Math.max(...losses), 6);
@@ -256,10 +256,10 @@ function drawLoss(m) {
   for (const v of niceTicks(x0, x1, 6)) chart.append(svg('text', { x: X(v), y: H - B + 16, 'text-anchor': 'middle' }, shortNumber(v)));
   chart.append(svg('line', { class: 'axis', x1: L, x2: W - R, y1: H - B, y2: H - B }));
   chart.append(svg('line', { class: 'axis', x1: L, x2: L, y1: T, y2: H - B }));
-  chart.append(svg('polyline', { class: 'train', points: points.map((p) => `${X(p.charsSeen)},${Y(p.trainLoss)}`).join(' ') }));
+  chart.append(svg('polyline', { class: 'train', points: points.map((p) => `${X(p.tokensSeen)},${Y(p.trainLoss)}`).join(' ') }));
   const val = points.filter((p) => p.valLoss !== null);
-  chart.append(svg('polyline', { class: 'val', points: val.map((p) => `${X(p.charsSeen)},${Y(p.valLoss)}`).join(' ') }));
-  for (const p of val) chart.append(svg('circle', { class: 'val-dot', cx: X(p.charsSeen), cy: Y(p.valLoss), r: 2.5 }));
+  chart.append(svg('polyline', { class: 'val', points: val.map((p) => `${X(p.tokensSeen)},${Y(p.valLoss)}`).join(' ') }));
+  for (const p of val) chart.append(svg('circle', { class: 'val-dot', cx: X(p.tokensSeen), cy: Y(p.valLoss), r: 2.5 }));
   chart.append(svg('line', { class: 'train', x1: W - 150, x2: W - 130, y1: T + 8, y2: T + 8 }));
   chart.append(svg('text', { x: W - 125, y: T + 12 }, 'train'));
   chart.append(svg('line', { class: 'val', x1: W - 80, x2: W - 60, y1: T + 8, y2: T + 8 }));
