@@ -26,7 +26,8 @@ export type WorkerMessage =
   | { id: number; text: string }
   | { id: number; done: unknown }
   | { id: number; stopped: true }
-  | { id: number; error: string; field?: string };
+  | { id: number; error: string; field?: string }
+  | { id: number; fault: string };
 
 export interface WorkerData {
   models: ServedModel[];

@@ -151,7 +151,8 @@ export class WorkerPool {
         this.finish(slot);
         if ('done' in message) job.resolve(message.done);
         else if ('stopped' in message) job.reject(new JobStoppedError('stopped'));
-        else job.reject(new JobError(message.error, message.field));
+        else if ('error' in message) job.reject(new JobError(message.error, message.field));
+        else job.reject(new Error(message.fault));
       });
       worker.on('error', (err) => {
         if (!started) {

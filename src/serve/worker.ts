@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { type Model, type StopSignal, StoppedError, loadModel } from '../api/index.js';
 import { SAMPLE_SETTINGS } from '../generate/settings.js';
+import { InputError, SettingError } from '../input/settings.js';
 import type { ActivationsDone, Finish, GenerateDone, JobMessage, JobRequest, WorkerData, WorkerMessage } from './jobs.js';
 
 /**
@@ -27,13 +28,16 @@ try {
 
 port.on('message', ({ id, request }: JobMessage) => {
   const signal: StopSignal = { get aborted() { return Atomics.load(cancelCell, 0) === id; } };
-  run(id, request, signal).then(
-    (done) => post({ id, done }),
-    (err: unknown) =>
-      post(err instanceof StoppedError ? { id, stopped: true }
-        : { id, error: err instanceof Error ? err.message : String(err) }),
-  );
+  run(id, request, signal).then((done) => post({ id, done }), (err: unknown) => post(failure(id, err)));
 });
+
+/** How a job that failed ends: stopped; refused for what it asked (400); or a fault here (500). */
+function failure(id: number, err: unknown): WorkerMessage {
+  if (err instanceof StoppedError) return { id, stopped: true };
+  if (err instanceof SettingError) return { id, error: err.message, field: err.setting };
+  if (err instanceof InputError || err instanceof RangeError) return { id, error: err.message };
+  return { id, fault: err instanceof Error ? err.stack ?? err.message : String(err) };
+}
 
 async function run(id: number, request: JobRequest, signal: StopSignal): Promise<unknown> {
   const model = loaded.get(request.model)!;
@@ -44,7 +48,8 @@ async function run(id: number, request: JobRequest, signal: StopSignal): Promise
       const completions: string[] = [];
       for (let i = 0; i < request.n && !signal.aborted; i++) {
         const pieces: string[] = [];
-        for await (const piece of model.generate({ ...request.options, seed: request.options.seed! + i, signal })) pieces.push(piece);
+        const seed = (request.options.seed! + i) >>> 0;
+        for await (const piece of model.generate({ ...request.options, seed, signal })) pieces.push(piece);
         completions.push(pieces.join(''));
       }
       if (signal.aborted) throw new StoppedError();
