@@ -331,7 +331,7 @@ export class RnnServer {
   }
 }
 
-/** Whether a request's host is one other machines can reach: the server warns. */
+/** Whether an address to bind is loopback only: any other lets other machines in, and `rnn serve` warns. */
 export function isLoopback(host: string): boolean {
   return LOOPBACK.has(host);
 }
