@@ -84,8 +84,9 @@ it('streams a sample, colours a scored text by surprise, shows hidden units and 
   await page.selectOption('#model', 'tiny');
   await page.fill('#prime', 'The ');
   await page.fill('#len', '260');
+  await page.fill('#seed', '7');
   await page.click('#generate');
-  await page.waitForFunction(() => /260 tokens in/.test(document.querySelector('#sample-status')!.textContent!));
+  await page.waitForFunction(() => /260 tokens in .* · seed 7$/.test(document.querySelector('#sample-status')!.textContent!));
   const text = 'The people of this country have the right to know what their government is doing.';
   await page.fill('#score-text', text);
   await page.click('#score');

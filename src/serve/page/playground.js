@@ -69,12 +69,14 @@ async function generate() {
   $('stop').disabled = false;
   status('sample-status', 'sampling…');
   const started = performance.now();
-  let tokens = 0, finish = '';
+  let tokens = 0, finish = '', seed = null;
   try {
-    const res = await api('/v1/generate', {
+    const body = {
       model: state.model.name, prime, len: Number($('len').value), temperature: Number($('temperature').value),
       topP: Number($('top-p').value), stream: 'ndjson',
-    }, controller.signal);
+    };
+    if ($('seed').value !== '') body.seed = Number($('seed').value);
+    const res = await api('/v1/generate', body, controller.signal);
     if (!res.ok) throw new Error((await res.json()).error);
     const reader = res.body.getReader(), decoder = new TextDecoder();
     let buffered = '';
@@ -86,13 +88,13 @@ async function generate() {
       buffered = lines.pop();
       for (const line of lines) {
         const event = JSON.parse(line);
-        if (event.done) ({ tokens, finish } = event);
+        if (event.done) ({ tokens, finish, seed } = event);
         else drawn.textContent += event.text;
       }
       $('sample').scrollTop = $('sample').scrollHeight;
     }
     const seconds = (performance.now() - started) / 1000;
-    status('sample-status', `${tokens} tokens in ${seconds.toFixed(2)} s (${finish})`);
+    status('sample-status', `${tokens} tokens in ${seconds.toFixed(2)} s (${finish}) · seed ${seed}`);
   } catch (err) {
     status('sample-status', controller.signal.aborted ? 'stopped' : err.message);
   } finally {
