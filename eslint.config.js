@@ -36,4 +36,12 @@ export default tseslint.config(
   },
   // bin/ is plain JavaScript run by Node.
   { files: ['bin/**/*.js'], languageOptions: { globals: { process: 'readonly', URL: 'readonly' } } },
+  // the playground is plain JavaScript run by the browser.
+  {
+    files: ['src/serve/page/**/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries(['window', 'document', 'fetch', 'sessionStorage', 'Option', 'AbortController', 'performance', 'TextDecoder']
+        .map((name) => [name, 'readonly'])),
+    },
+  },
 );

@@ -40,6 +40,10 @@ import { kernelSpeeds } from './kernels.js';
 import { FLAGS, type FlagName, fail, helpText, parseFlags } from './options.js';
 import { PEER_INSTALL, TorchPeer, findPython } from './peer.js';
 
+if (process.argv.includes('--serve')) {
+  await (await import('./serve.js')).benchServe(process.argv.slice(2)); // the server under load: bench/serve.ts
+  process.exit(0);
+}
 const flags = parseFlags(process.argv.slice(2));
 if (flags.help) {
   console.log(helpText());
