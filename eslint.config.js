@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   // the AssemblyScript kernels are checked by their own compiler (asc), not as TypeScript
-  { ignores: ['dist/', 'node_modules/', 'checkpoints/', 'src/engine/kernels/simd/'] },
+  { ignores: ['dist/', 'node_modules/', 'checkpoints/', '.venv/', 'src/engine/kernels/simd/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
