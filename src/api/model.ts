@@ -120,6 +120,8 @@ export interface ModelInfo {
   bestValLoss: number | null;
   /** The corpus it was trained on: its files, split and sizes; null for an imported model. */
   corpus: LoadedModel['checkpoint']['corpus'];
+  /** The model a fine-tuning run started from (`rnn train --init-from`); null for a run from scratch. */
+  initFrom: NonNullable<LoadedModel['checkpoint']['initFrom']> | null;
 }
 
 export interface LoadOptions {
@@ -187,6 +189,7 @@ export class Model {
       tokensSeen: c.training.tokensSeen,
       bestValLoss: c.training.bestValLoss,
       corpus: c.corpus,
+      initFrom: c.initFrom ?? null,
     };
   }
 
