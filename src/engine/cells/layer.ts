@@ -122,7 +122,7 @@ export abstract class RecurrentLayer {
   projectToken(token: number, j0: number, j1: number): void {
     const G = this.gateRows, H = this.hiddenSize, table = this.inputTable!;
     for (let q = 0; q < this.gateCount; q++) {
-      for (let j = j0, from = token * G + q * H; j < j1; j++) this.gates[q * H + j] = table[from + j]!;
+      this.kernels.broadcastRows(this.gates, q * H + j0, table, token * G + q * H + j0, 1, j1 - j0);
     }
   }
 

@@ -36,19 +36,29 @@ function expm1Reduced(y: v128, k: v128): v128 {
   return f32x4.add(r, f32x4.mul(f32x4.mul(r, r), p));
 }
 
-/** 2^k for integral float lanes −126 ≤ k ≤ 127. */
+/**
+ * 1.5·2²³: for an integral |k| < 2²², k + ROUNDING_SHIFTER is exact and its bits are
+ * ROUNDING_SHIFTER's plus k, an integer conversion in one add (i32x4.trunc_sat_f32x4_s is a
+ * sequence of six instructions on x64).
+ */
+const ROUNDING_SHIFTER: f32 = 12582912;
+const ROUNDING_SHIFTER_BITS: i32 = 0x4b400000;
+
+/** 2^k for integral float lanes −126 ≤ k ≤ 127: k + 127 in the exponent bits. */
 // @ts-ignore: decorator
 @inline
 function powerOfTwo(k: v128): v128 {
-  return i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(k), i32x4.splat(F32_EXPONENT_BIAS)), F32_MANTISSA_BITS);
+  const biased = i32x4.add(f32x4.add(k, f32x4.splat(ROUNDING_SHIFTER)), i32x4.splat(F32_EXPONENT_BIAS - ROUNDING_SHIFTER_BITS));
+  return i32x4.shl(biased, F32_MANTISSA_BITS);
 }
 
 /** e^y for y ≤ 0, down into the subnormals (2^k applied in two halves so each is normal). */
 // @ts-ignore: decorator
 @inline
 function expNonPositive(y: v128): v128 {
-  // below −104, e^y is under half the smallest subnormal
-  y = f32x4.max(y, f32x4.splat(-104));
+  // below −104, e^y is under half the smallest subnormal (pmax, y < −104 ? −104 : y, keeps a NaN
+  // as max does, in one instruction where max takes seven on x64)
+  y = f32x4.pmax(y, f32x4.splat(-104));
   const k = exponentOf(y);
   const half = f32x4.trunc(f32x4.mul(k, f32x4.splat(0.5)));
   const er = f32x4.add(expm1Reduced(y, k), f32x4.splat(1));
@@ -60,7 +70,7 @@ function expNonPositive(y: v128): v128 {
 @inline
 function expm1NonPositive(y: v128): v128 {
   // below −40, e^y − 1 rounds to −1
-  y = f32x4.max(y, f32x4.splat(-40));
+  y = f32x4.pmax(y, f32x4.splat(-40));
   const k = exponentOf(y);
   const scale = powerOfTwo(k);
   return f32x4.add(f32x4.mul(scale, expm1Reduced(y, k)), f32x4.sub(scale, f32x4.splat(1)));
