@@ -22,7 +22,7 @@ const PRODUCTS: Case[] = [
   { what: 'dU = dGatesᵀ·h', product: 'matmulTN', M: 512, N: 128, K: 2500 },
   { what: 'h·Uᵀ with M = 1', product: 'matmulNT', M: 1, N: 512, K: 128 },
   // U packed for a batch of one when generation starts, as sampling runs it
-  { what: 'sampling h·Uᵀ, U packed', product: 'matvecPacked', M: 1, N: 512, K: 128 },
+  { what: 'sampling, U packed', product: 'matvecPacked', M: 1, N: 512, K: 128 },
 ];
 const ACTIVATION_LENGTH = 50 * 512;
 
