@@ -76,11 +76,18 @@ function expm1NonPositive(y: v128): v128 {
   return f32x4.add(f32x4.mul(scale, expm1Reduced(y, k)), f32x4.sub(scale, f32x4.splat(1)));
 }
 
+/** −|x|: x with its sign bit set, one instruction where neg(abs(x)) takes six on x64. */
+// @ts-ignore: decorator
+@inline
+function negativeMagnitude(x: v128): v128 {
+  return v128.or(x, i32x4.splat(0x80000000));
+}
+
 /** σ(x) = 1 / (1 + e^−x): with t = e^−|x|, σ = 1/(1 + t) for x ≥ 0 and t/(1 + t) for x < 0. */
 // @ts-ignore: decorator
 @inline
 export function sigmoidLanes(x: v128): v128 {
-  const t = expNonPositive(f32x4.neg(f32x4.abs(x)));
+  const t = expNonPositive(negativeMagnitude(x));
   const one = f32x4.splat(1);
   const numerator = v128.bitselect(t, one, f32x4.lt(x, f32x4.splat(0)));
   return f32x4.div(numerator, f32x4.add(one, t));
@@ -90,7 +97,7 @@ export function sigmoidLanes(x: v128): v128 {
 // @ts-ignore: decorator
 @inline
 export function tanhLanes(x: v128): v128 {
-  const u = expm1NonPositive(f32x4.mul(f32x4.abs(x), f32x4.splat(-2)));
+  const u = expm1NonPositive(f32x4.mul(negativeMagnitude(x), f32x4.splat(2)));
   const magnitude = f32x4.div(f32x4.neg(u), f32x4.add(u, f32x4.splat(2)));
   return v128.or(magnitude, v128.and(x, i32x4.splat(0x80000000)));
 }
