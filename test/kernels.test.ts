@@ -124,6 +124,27 @@ describe.each(availableKernels())('%s kernels', (kind) => {
     }
   });
 
+  it('gatherRows and scatterAddRows match the reference, tokens repeated and in any order', () => {
+    for (const V of [1, 3, 17]) {
+      for (const M of SIZES) {
+        for (const N of SIZES) {
+          const idsOff = 1 + (M % 3), tOff = 2 + (N % 4), xOff = 3 + (M % 2);
+          const ids = arena.ints(idsOff + M + GUARD);
+          for (let i = 0; i < M; i++) ids[idsOff + i] = rng.nextUint32() % V;
+          const table = randomTensor(tOff, V * N), X = randomTensor(xOff, M * N), want = copyOf(X);
+          reference.gatherRows(table, tOff, ids, idsOff, want, xOff, M, N);
+          kernels.gatherRows(table, tOff, ids, idsOff, X, xOff, M, N);
+          expect(Array.from(X), `gatherRows V=${V} M=${M} N=${N}`).toEqual(Array.from(want));
+
+          const dY = randomTensor(xOff, M * N), S = randomTensor(tOff, V * N), wantS = copyOf(S);
+          reference.scatterAddRows(dY, xOff, ids, idsOff, wantS, tOff, M, N);
+          kernels.scatterAddRows(dY, xOff, ids, idsOff, S, tOff, M, N);
+          expect(worst(S, wantS, wantS), `scatterAddRows V=${V} M=${M} N=${N}`).toBeUndefined();
+        }
+      }
+    }
+  });
+
   /** A gated cell's step, forward on a range of units and backward, on rows of odd sizes. */
   it.each([['gru', 3], ['lstm', 4]] as const)('%s forward and backward through the gates match the reference', (cell, gateCount) => {
     for (const [B, H, j0, j1] of [[1, 1, 0, 1], [3, 5, 0, 5], [2, 17, 3, 14], [4, 130, 0, 130], [1, 130, 64, 129]] as const) {
