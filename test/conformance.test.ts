@@ -82,7 +82,8 @@ for (const kind of kernelKinds()) for (const file of torchFixtureFiles()) for (c
       const { stream, seq_len: Tt, optimizer: o } = f.train;
       expect(o.name).toBe('adam');
       expect(o.weight_decay).toBe(0);
-      const net = modelOn(kind, config, packParams(config, f.state.tensors), { grads: true, batchSize: stream.length, seqLen: Tt, inputTable });
+      const shape = { grads: true, batchSize: stream.length, seqLen: Tt, inputTable };
+      const net = modelOn(kind, config, packParams(config, f.state.tensors), shape);
       const p = net.params;
       const adam = new Optimizer('adam', net.kernels, layout.total, { beta1: o.betas[0], beta2: o.betas[1], eps: o.eps });
       f.train.steps.forEach((want, k) => {
