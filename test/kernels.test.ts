@@ -279,6 +279,20 @@ describe.each(availableKernels())('%s kernels', (kind) => {
       kernels[product](A, 1, B, 2, C, 3, M, N, K);
       expect(worst(C, want, magnitude), product).toBeUndefined();
     }
+    {
+      const [V, M, N] = [4, 9, 13], ids = arena.ints(M);
+      for (let i = 0; i < M; i++) ids[i] = (i * 3) % V;
+      const table = randomTensor(0, V * N), dY = randomTensor(0, M * N);
+      withSpecials(table, 0, V * N);
+      withSpecials(dY, 0, M * N);
+      const X = randomTensor(0, M * N), wantX = copyOf(X), S = randomTensor(0, V * N), wantS = copyOf(S);
+      reference.gatherRows(table, 0, ids, 0, wantX, 0, M, N);
+      kernels.gatherRows(table, 0, ids, 0, X, 0, M, N);
+      reference.scatterAddRows(dY, 0, ids, 0, wantS, 0, M, N);
+      kernels.scatterAddRows(dY, 0, ids, 0, S, 0, M, N);
+      expect(worst(X, wantX, wantX), 'gatherRows').toBeUndefined();
+      expect(worst(S, wantS, wantS), 'scatterAddRows').toBeUndefined();
+    }
     const n = 37;
     for (const activation of ['sigmoid', 'tanh', 'scale', 'clamp'] as const) {
       const X = randomTensor(1, n);
