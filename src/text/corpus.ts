@@ -189,16 +189,12 @@ function prepareWords(source: CorpusSource, options: PrepareOptions): PreparedDa
       words ||= unit.some((token) => token !== LINE_BREAK);
     }
   }
-  if (!words) throw new CorpusError(`corpus has no words: ${source.files.map((f) => f.path).join(', ')} holds only white space`);
+  if (!words) throw noWords(source);
   const trainTokens = Math.floor((1 - valFrac) * totalTokens);
   const built = options.vocab === undefined
     ? buildWordVocabulary(trainingUnits(WORDS, source, trainTokens), { vocabSize: options.vocabSize ?? DEFAULT_VOCAB_SIZE, minCount })
     : undefined;
-  if (built !== undefined && built.vocab.size === UNK + 1) {
-    if (built.distinct === 0) throw new CorpusError((name) => `the training part of the corpus has no words: lower ${name('valFrac')}`);
-    throw new SettingError('minCount', minCount, (name) =>
-      `no token of the training text is seen ${minCount} times or more, so every one would read as <UNK>: lower ${name('minCount')}`);
-  }
+  if (built !== undefined) checkWordVocabulary(built, minCount);
   const vocab = options.vocab ?? built!.vocab;
   const prepared: PreparedData = { vocab, ...split(source, encodeStream(WORDS, source, vocab, totalTokens), trainTokens, valFrac, 'word') };
   if (built !== undefined) {
@@ -206,6 +202,19 @@ function prepareWords(source: CorpusSource, options: PrepareOptions): PreparedDa
     prepared.wordVocab = report;
   }
   return prepared;
+}
+
+/** The refusal of a corpus whose text holds no word token but line breaks. */
+export function noWords(source: Pick<CorpusSource, 'files'>): CorpusError {
+  return new CorpusError(`corpus has no words: ${source.files.map((f) => f.path).join(', ')} holds only white space`);
+}
+
+/** Refuses a word vocabulary with no entry besides `<EOS>` and `<UNK>`, saying which setting to lower. */
+export function checkWordVocabulary(built: WordVocabularyBuild, minCount: number): void {
+  if (built.vocab.size > UNK + 1) return;
+  if (built.distinct === 0) throw new CorpusError((name) => `the training part of the corpus has no words: lower ${name('valFrac')}`);
+  throw new SettingError('minCount', minCount, (name) =>
+    `no token of the training text is seen ${minCount} times or more, so every one would read as <UNK>: lower ${name('minCount')}`);
 }
 
 /**
@@ -240,7 +249,7 @@ const WORDS: Reading<string[]> = {
  * white space tokenizes as its two halves do: each piece is tokenized up to its last white
  * space, and the rest waits for the next piece (or the document's end).
  */
-function* wordUnits(source: CorpusSource): Generator<string[] | typeof DOCUMENT_END> {
+export function* wordUnits(source: CorpusSource): Generator<string[] | typeof DOCUMENT_END> {
   let held = '';
   for (const piece of source.pieces()) {
     if (piece === DOCUMENT_END) {
@@ -331,7 +340,14 @@ function sourceOf(corpus: Corpus): CorpusSource {
 function split(
   corpus: Pick<CorpusSource, 'files' | 'docs' | 'documents'>, stream: TokenArray, trainTokens: number, valFrac: number, level: TextLevel,
 ): Pick<PreparedData, 'train' | 'val' | 'fingerprint'> {
-  const totalTokens = stream.length;
+  const fingerprint = dataFingerprint(corpus, stream.length, trainTokens, valFrac, level);
+  return { train: stream.subarray(0, trainTokens), val: stream.subarray(trainTokens), fingerprint };
+}
+
+/** The fingerprint of a corpus's token stream of `totalTokens`, cut at `trainTokens`. */
+export function dataFingerprint(
+  corpus: Pick<CorpusSource, 'files' | 'docs' | 'documents'>, totalTokens: number, trainTokens: number, valFrac: number, level: TextLevel,
+): DataFingerprint {
   const hashed = { files: corpus.files.map((f) => f.sha256), docs: corpus.docs, valFrac };
   const fingerprint: DataFingerprint = {
     files: corpus.files.map((f) => ({ ...f })),
@@ -346,7 +362,7 @@ function split(
       .digest('hex'),
   };
   if (level === 'word') fingerprint.level = 'word';
-  return { train: stream.subarray(0, trainTokens), val: stream.subarray(trainTokens), fingerprint };
+  return fingerprint;
 }
 
 /** Whether two fingerprints describe the same data and split (file paths aside). */

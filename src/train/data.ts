@@ -3,8 +3,10 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Checkpoint } from '../checkpoint/checkpoint.js';
 import { readCheckpointCorpus } from '../checkpoint/corpus.js';
+import { type PreparedMeta, isPreparedFolder, readPreparedData } from '../checkpoint/prepared.js';
 import type { TrainSettings } from '../checkpoint/settings.js';
-import { CorpusError, type PreparedData } from '../text/corpus.js';
+import { SettingError } from '../input/settings.js';
+import { CorpusError, type PreparedData, fingerprintMatches } from '../text/corpus.js';
 import { loadCorpusData } from '../text/corpus-stream.js';
 
 /** The package root: the first folder above this module with a package.json (src/ and dist/src/ alike). */
@@ -68,6 +70,60 @@ export function loadResumedData(paths: readonly string[], ckpt: Checkpoint, sour
           `${recorded.totalTokens} characters, sha256 ${recorded.sha256.slice(0, 12)}…): ` +
           `resume with that text, or start a new run without ${name('resume')}`);
     }
+  }
+  return data;
+}
+
+/** The prepared folder (`rnn prepare`) among the corpus paths, or null; a prepared folder is trained on alone. */
+export function preparedFolderOf(paths: readonly string[]): string | null {
+  const prepared = paths.filter(isPreparedFolder);
+  if (prepared.length === 0) return null;
+  if (paths.length > 1) {
+    throw new CorpusError(`${prepared[0]} is a prepared folder: train on it alone, or prepare all of ${paths.join(', ')} into one`);
+  }
+  return resolve(prepared[0]!);
+}
+
+/** The text settings a prepared folder fixes, as `rnn train` names them. */
+const PREPARED_SETTINGS = ['level', 'valFrac', 'minCount', 'docs', 'vocabSize'] as const satisfies readonly (keyof TrainSettings)[];
+
+/**
+ * The options with the text settings of the prepared folder `dir` filled in; one given with
+ * another value than the folder was prepared with is an error naming both.
+ */
+export function withPreparedSettings<T extends Partial<Pick<TrainSettings, (typeof PREPARED_SETTINGS)[number]>>>(
+  options: T, meta: PreparedMeta, dir: string,
+): T {
+  const recorded: Partial<Record<(typeof PREPARED_SETTINGS)[number], unknown>> = {
+    level: meta.level, valFrac: meta.settings.valFrac, minCount: meta.settings.minCount, docs: meta.settings.docs,
+    ...(meta.level === 'word' && { vocabSize: meta.settings.vocabSize }),
+  };
+  const filled: T = { ...options };
+  for (const key of PREPARED_SETTINGS) {
+    const given = options[key];
+    const value = recorded[key];
+    if (value === undefined) continue;
+    if (given !== undefined && given !== value) {
+      throw new SettingError(key, given, (name) =>
+        `${name(key)} ${given} contradicts the prepared folder ${dir}, made with ${name(key)} ${value}: ` +
+          'leave it out, or prepare the corpus again with it');
+    }
+    (filled as Record<string, unknown>)[key] = value;
+  }
+  return filled;
+}
+
+/** A resumed run's data from the prepared folder `dir`: refused unless it is the data the checkpoint was trained on. */
+export function loadResumedPreparedData(dir: string, meta: PreparedMeta, ckpt: Checkpoint, source: string): PreparedData {
+  const data = readPreparedData(dir, meta);
+  const recorded = ckpt.corpus;
+  const sameVocab = data.vocab.level === (ckpt.config.training.level ?? 'char') && data.vocab.tokens.length === ckpt.vocab.length &&
+    data.vocab.tokens.every((token, id) => token === ckpt.vocab[id]);
+  if (recorded === null || !fingerprintMatches(data.fingerprint, recorded) || !sameVocab) {
+    throw new CorpusError((name) =>
+      `the prepared folder ${dir} holds other data than ${source} was trained on ` +
+        `(${recorded === null ? 'it records none' : `${recorded.totalTokens} tokens, sha256 ${recorded.sha256.slice(0, 12)}…`}` +
+        `${sameVocab ? '' : ', another vocabulary'}): resume with that data, or start a new run without ${name('resume')}`);
   }
   return data;
 }

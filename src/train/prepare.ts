@@ -1,0 +1,31 @@
+import { resolve } from 'node:path';
+import { type PreparedMeta, writePreparedFolder } from '../checkpoint/prepared.js';
+import { SettingError } from '../input/settings.js';
+import { defaultCorpus } from './data.js';
+import { freshSettings, parseOptions } from './options.js';
+
+/** What `prepare` accepts: the text settings of `rnn train`, and the folder to write. */
+export interface PrepareSettings {
+  level?: string;
+  vocabSize?: number | string;
+  minCount?: number | string;
+  docs?: string;
+  valFrac?: number | string;
+  out?: string;
+}
+
+/**
+ * Writes the prepared folder (`train.bin`, `val.bin`, `meta.json`) of the corpus at
+ * `corpusPaths` (none: the bundled corpus) with the text settings `rnn train` would use,
+ * defaults included, so that `rnn train DIR` trains on the ids `rnn train CORPUS` would make.
+ */
+export function prepare(options: PrepareSettings, corpusPaths: readonly string[]): PreparedMeta {
+  const { out, ...text } = options;
+  if (out === undefined || out === '') {
+    throw new SettingError('out', out, (name) => `${name('out')} is required: the folder to write train.bin, val.bin and meta.json to`);
+  }
+  const settings = freshSettings(parseOptions(text));
+  const paths = corpusPaths.length > 0 ? corpusPaths.map((p) => resolve(p)) : [defaultCorpus()];
+  const { valFrac, minCount, docs, level, vocabSize } = settings;
+  return writePreparedFolder(paths, { valFrac, minCount, docs, level, ...(level === 'word' && { vocabSize }) }, out);
+}
