@@ -6,7 +6,7 @@ import { prepare } from '../../train/prepare.js';
 export function register(program: Command): void {
   program
     .command('prepare')
-    .summary('tokenize a corpus once into token files for rnn train and PyTorch')
+    .summary('tokenize a corpus once into token files')
     .description(
       'Tokenize text files or folders once, as `rnn train` would, into a prepared folder: train.bin and val.bin (the token ids, ' +
         'little-endian uint8, uint16 or uint32 as the vocabulary needs) and meta.json (the vocabulary and how the ids were made). ' +
