@@ -56,6 +56,29 @@ describe('a prepared folder', () => {
     expect(meta.dtype).toBe(expected.vocab.size <= 256 ? 'uint8' : 'uint16');
   });
 
+  it('refuses what prepareData refuses, with its message', () => {
+    const blank = join(dir, 'blank.txt');
+    writeFileSync(blank, '  \n\n\t\n');
+    const rare = join(dir, 'rare.txt');
+    writeFileSync(rare, 'one two three four five six seven eight nine ten\n');
+    const refusals: [string, PrepareFolderOptions][] = [
+      [blank, { level: 'word', docs: 'file', valFrac: 0.1, minCount: 1, vocabSize: 100 }],
+      [rare, { level: 'word', docs: 'file', valFrac: 0.1, minCount: 2, vocabSize: 100 }],
+      [rare, { level: 'word', docs: 'file', valFrac: 0.95, minCount: 1, vocabSize: 100 }],
+    ];
+    for (const [path, options] of refusals) {
+      const expected = ((): unknown => {
+        try {
+          return loadCorpusData([path], options.docs, options);
+        } catch (error) {
+          return error;
+        }
+      })();
+      expect(expected).toBeInstanceOf(Error);
+      expect(() => writePreparedFolder([path], options, freshDir())).toThrow((expected as Error).message);
+    }
+  });
+
   it('writes little-endian ids of the width the vocabulary needs', () => {
     const out = freshDir();
     const meta = writePreparedFolder([folder], { level: 'word', docs: 'file', valFrac: 0.1, minCount: 1, vocabSize: 1000 }, out);

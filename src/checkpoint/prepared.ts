@@ -2,7 +2,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, statS
 import { join } from 'node:path';
 import { z } from 'zod';
 import { zodErrorMessage } from '../input/issues.js';
-import { CorpusError, DOCS_MODES, type DocsMode, type PreparedData } from '../text/corpus.js';
+import { DOCS_MODES, type DocsMode, type PreparedData } from '../text/corpus.js';
 import { streamCorpus } from '../text/corpus-stream.js';
 import { littleEndian, tokenFileBytes, writeTokenFiles } from '../text/token-files.js';
 import { DTYPE_BYTES, TOKEN_DTYPES, type TokenArray, tokenArrayFor, tokenDtype } from '../text/tokens.js';
@@ -73,7 +73,7 @@ export interface PrepareFolderOptions {
  * `meta.json` always holds the files it describes; an older prepared folder there is replaced.
  */
 export function writePreparedFolder(paths: readonly string[], options: PrepareFolderOptions, dir: string): PreparedMeta {
-  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new CheckpointError(`--out ${dir} is a file, not a folder`);
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new CheckpointError(`${dir} is a file, not a folder to prepare the corpus in`);
   const source = streamCorpus(paths, options.docs);
   const file = (name: string): string => join(dir, name);
   const temp = (name: string): string => file(`.${name}.tmp-${process.pid}`);
@@ -171,7 +171,7 @@ function readTokenFile(path: string, tokens: number, vocabSize: number): TokenAr
   try {
     fd = openSync(path, 'r');
   } catch (err) {
-    throw new CorpusError(`cannot read ${path}: ${shortMessage(err)}`);
+    throw new CheckpointError(`cannot read ${path}: ${shortMessage(err)}`);
   }
   try {
     const chunk = 64 << 20;
