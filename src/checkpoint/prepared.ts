@@ -132,7 +132,6 @@ export function readPreparedMeta(dir: string): PreparedMeta {
   if (meta.dtype !== tokenDtype(meta.vocabSize)) {
     throw new CheckpointError(`${source}: dtype is "${meta.dtype}", expected "${tokenDtype(meta.vocabSize)}" for ${meta.vocabSize} entries`);
   }
-  if (meta.trainTokens < 2) throw new CheckpointError(`${source}: trainTokens is ${meta.trainTokens}, too few to train on`);
   for (const part of ['train', 'val'] as const) {
     const path = join(dir, PREPARED_FILES[part]);
     const bytes = statSync(path, { throwIfNoEntry: false });
