@@ -3,7 +3,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadModel } from '../src/checkpoint/load.js';
 import { readPreparedData } from '../src/checkpoint/prepared.js';
+import { scoreStream, scoreSummary } from '../src/generate/score.js';
 import { EOS } from '../src/text/vocab.js';
 import { tokenArrayFor } from '../src/text/tokens.js';
 import { ROOT, rnnIn } from './helpers/cli.js';
@@ -52,7 +54,7 @@ describe.skipIf(!HAVE_PYTHON)('an rnn run trained on by PyTorch DDP and brought 
     await ok(['export', join(dir, 'run', 'latest.json'), '--format', 'safetensors', '--out', join(dir, 'start.safetensors')]);
 
     // the scored text as rnn eval perplexity reads it: <EOS> text <EOS>, in the folder's vocabulary and dtype
-    const { vocab } = readPreparedData(data);
+    const { vocab, val } = readPreparedData(data);
     const encoded = vocab.encode(SCORED);
     const ids = tokenArrayFor(vocab.size, encoded.length + 2);
     ids.set(encoded, 1);
@@ -78,5 +80,9 @@ describe.skipIf(!HAVE_PYTHON)('an rnn run trained on by PyTorch DDP and brought 
     };
     expect(evaluated.tokens).toBe(ids.length - 1);
     expect(Math.abs(evaluated.loss - summary.scores[scored]!)).toBeLessThan(1e-4);
+    // PyTorch's validation loss is rnn's: val.bin in the run's 8 rows of windows of 16, each rank scoring its rows
+    const model = loadModel(join(dir, 'imported.json'));
+    const validation = scoreSummary(await scoreStream(model.config, model.params, val, 8, 16, 1));
+    expect(Math.abs(validation.loss - summary.val_loss)).toBeLessThan(1e-4);
   }, 300_000);
 });
