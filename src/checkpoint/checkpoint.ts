@@ -1,65 +1,29 @@
 import { z } from 'zod';
-import { CELL_KINDS } from '../engine/config.js';
 import { OPTIMIZER_KINDS } from '../engine/optim.js';
 import { paramLayout } from '../engine/params.js';
 import { zodErrorMessage } from '../input/issues.js';
 import { DOCS_MODES } from '../text/corpus.js';
-import { TEXT_LEVELS, type TextLevel, Vocabulary } from '../text/vocab.js';
+import { Vocabulary } from '../text/vocab.js';
 import { CheckpointError, checkFormat } from './errors.js';
 import { readJsonFile, writeFileAtomic } from './files.js';
 import { INTEROP_FORMAT, type ModelState } from './interop.js';
 import { checkMeaning, contentChecksum } from './integrity.js';
+import { ModelConfigSchema } from './model-config.js';
+import { TrainingConfigSchema, recordedLevel } from './settings.js';
 import { EncodedTensorsSchema, carriedStateLayout, checkTensors, decodeTensors } from './tensors.js';
 import { checkVocab, checkWordRule } from './vocab.js';
 
 export { carriedStateLayout } from './tensors.js';
+export { type TrainingConfig, recordedLevel } from './settings.js';
 
 export const CHECKPOINT_FORMAT = 'rnn-checkpoint/1';
 
-const dimension = z.int().positive();
 const count = z.int().nonnegative();
 const uint32 = z.int().min(0).max(0xffffffff);
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, { error: 'is not a lowercase hex sha256' });
 
 const DocsModeSchema = z.enum(DOCS_MODES);
 const OptimizerKindSchema = z.enum(OPTIMIZER_KINDS);
-
-const ModelConfigSchema = z.object({
-  cell: z.enum(CELL_KINDS),
-  vocabSize: z.int().min(2),
-  embedDim: dimension,
-  hiddenSize: dimension,
-  numLayers: dimension,
-  dropout: z.number().min(0).lt(1),
-});
-
-const TrainingConfigSchema = z.object({
-  seqLen: dimension,
-  batchSize: dimension,
-  lr: z.number().positive(),
-  lrDecay: z.number().nonnegative(),
-  clip: z.number().positive().nullable(),
-  clipValue: z.number().positive().nullable(),
-  seed: z.int(),
-  workers: dimension,
-  valFrac: z.number().min(0).lt(1),
-  minCount: count,
-  docs: DocsModeSchema,
-  evalEvery: count,
-  optimizer: OptimizerKindSchema,
-  /** The kernels the run last trained on (absent: written before there was a choice, so js). */
-  kernels: z.enum(['js', 'wasm']).optional(),
-  /** What a token is; absent in a checkpoint from before the word level, which is 'char' (`recordedLevel`). */
-  level: z.enum(TEXT_LEVELS).optional(),
-  /** Word level: the vocabulary size asked for (the vocabulary may be smaller). */
-  vocabSize: z.int().min(3).optional(),
-  /** Word level: the `WORD_RULE_VERSION` the ids were made under. */
-  wordRule: z.int().positive().optional(),
-  /** How long the run was asked to train (totals over the whole run, null: no such limit); resume reuses them. */
-  epochs: dimension.nullable().optional(),
-  maxSteps: dimension.nullable().optional(),
-  timeSeconds: z.number().positive().nullable().optional(),
-});
 
 const OptimizerStateSchema = z.object({
   kind: OptimizerKindSchema,
@@ -125,13 +89,7 @@ const CheckpointSchema = z.object({
 });
 
 export type Checkpoint = z.infer<typeof CheckpointSchema>;
-export type TrainingConfig = z.infer<typeof TrainingConfigSchema>;
 export type HistoryEntry = z.infer<typeof HistoryEntrySchema>;
-
-/** A checkpoint's level: a checkpoint from before the word level records none, and is 'char'. */
-export function recordedLevel(training: Pick<TrainingConfig, 'level'>): TextLevel {
-  return training.level ?? 'char';
-}
 
 /**
  * The checks a schema cannot express: vocabulary and tensors agree with the model config, a

@@ -1,23 +1,17 @@
 import { z } from 'zod';
-import { CELL_KINDS, type ModelConfig } from '../engine/config.js';
+import type { ModelConfig } from '../engine/config.js';
 import { paramLayout } from '../engine/params.js';
 import { zodErrorMessage } from '../input/issues.js';
 import { TEXT_LEVELS, type TextLevel } from '../text/vocab.js';
 import { WORD_RULE_VERSION } from '../text/words.js';
 import { CheckpointError, checkFormat, formatShape, sameShape } from './errors.js';
+import { InteropModelConfigShape, fromInteropNames, toInteropNames } from './model-config.js';
 import { checkVocab, checkWordRule } from './vocab.js';
 
 export const INTEROP_FORMAT = 'rnn-state/1';
 
-const dimension = z.int().positive();
-
 const InteropConfigSchema = z.object({
-  cell: z.enum(CELL_KINDS),
-  vocab_size: z.int().min(2),
-  embed_dim: dimension,
-  hidden_size: dimension,
-  num_layers: dimension,
-  dropout: z.number().min(0).lt(1).optional(),
+  ...InteropModelConfigShape,
   /** What a token is; absent (a file from before the word level): 'char'. */
   level: z.enum(TEXT_LEVELS).optional(),
   /** Word level: the tokenizer rules' version (`WORD_RULE_VERSION`) the ids were made under. */
@@ -68,14 +62,7 @@ export function toInteropState(config: ModelConfig, vocab: string[], params: Flo
 
 /** A model config as rnn-state/1 writes it (PyTorch's names); a character-level one as before the word level. */
 export function interopConfig(config: ModelConfig, level: TextLevel = 'char'): InteropState['config'] {
-  return {
-    cell: config.cell,
-    vocab_size: config.vocabSize,
-    embed_dim: config.embedDim,
-    hidden_size: config.hiddenSize,
-    num_layers: config.numLayers,
-    ...(level === 'word' && { level, word_rule: WORD_RULE_VERSION }),
-  };
+  return { ...toInteropNames(config), ...(level === 'word' && { level, word_rule: WORD_RULE_VERSION }) };
 }
 
 /**
@@ -91,17 +78,7 @@ export function interopModelConfig(json: unknown, source: string): { config: Mod
 function modelConfigOf(config: InteropState['config'], source: string, ruleField: string): { config: ModelConfig; level: TextLevel } {
   const level = config.level ?? 'char';
   if (level === 'word') checkWordRule(config.word_rule, source, ruleField);
-  return {
-    config: {
-      cell: config.cell,
-      vocabSize: config.vocab_size,
-      embedDim: config.embed_dim,
-      hiddenSize: config.hidden_size,
-      numLayers: config.num_layers,
-      dropout: config.dropout ?? 0,
-    },
-    level,
-  };
+  return { config: fromInteropNames(config), level };
 }
 
 /** Validates an `rnn-state/1` object (e.g. a fixture's `state`) and converts its values to float32. */

@@ -1,44 +1,225 @@
 import { availableParallelism } from 'node:os';
-import type { CellKind, ModelConfig } from '../engine/config.js';
-import { resolveKernels } from '../engine/kernels/index.js';
+import { z } from 'zod';
+import type { ModelConfig } from '../engine/config.js';
+import { KERNELS_CHOICES, resolveKernels } from '../engine/kernels/index.js';
 import type { KernelsKind } from '../engine/kernels/kernels.js';
-import type { OptimizerKind } from '../engine/optim.js';
-import type { DocsMode } from '../text/corpus.js';
-import type { TextLevel } from '../text/vocab.js';
+import { OPTIMIZER_KINDS } from '../engine/optim.js';
+import { type Setting, SeedValueSchema, numeric, pickSettings } from '../input/settings.js';
+import { DOCS_MODES } from '../text/corpus.js';
+import { TEXT_LEVELS, type TextLevel } from '../text/vocab.js';
 import { DEFAULT_VOCAB_SIZE } from '../text/word-vocab.js';
 import { WORD_RULE_VERSION } from '../text/words.js';
-import { type TrainingConfig, recordedLevel } from './checkpoint.js';
+import { MODEL_SCHEMAS } from './model-config.js';
 
-/** Everything that shapes a training run, as `rnn train`'s flags name it (camelCase). */
-export interface TrainSettings {
-  cell: CellKind;
-  layers: number;
-  hidden: number;
-  embed: number;
-  dropout: number;
-  seqLen: number;
-  batch: number;
-  lr: number;
-  /** Per-epoch factor: epoch e trains at lr · lrDecay^e. */
-  lrDecay: number;
-  /** Max global L2 norm of the gradient; null: no clipping. */
-  clip: number | null;
-  /** Max |g| per element; null: no clipping. */
-  clipValue: number | null;
-  optimizer: OptimizerKind;
-  seed: number;
-  workers: number;
-  valFrac: number;
-  minCount: number;
-  docs: DocsMode;
-  /** What a token is: one character, or one word or punctuation mark (docs/words.md). */
-  level: TextLevel;
-  /** Word level: entries of the vocabulary, `<EOS>` and `<UNK>` included (fewer when the text has fewer tokens). */
-  vocabSize: number;
-  /** Evaluate (and checkpoint) every this many steps; 0: only at the end. */
-  evalEvery: number;
-  /** The implementation of the kernels every thread runs. */
-  kernels: KernelsKind;
+/** A training setting: a Setting with its default, what resuming does with it, and where a checkpoint records it. */
+export interface TrainSetting<V = unknown> extends Setting<V> {
+  default: V | (() => V);
+  /**
+   * A resumed run keeps the checkpoint's value: it fixes the model's shape, the optimizer's
+   * state, the data and its batching, or the random streams.
+   */
+  fixedOnResume: boolean;
+  /** Where a checkpoint's `config` records it: `model.FIELD` or `training.FIELD`. */
+  checkpoint: `model.${keyof ModelConfig}` | `training.${string}`;
+  /** How a checkpoint written before it was recorded reads: this value (its record is then optional). */
+  whenAbsent?: V;
+  /** It applies to the word level only: a character-level run records none, and refuses it given. */
+  wordLevelOnly?: true;
+}
+
+const positiveInteger = z.int().min(1);
+/** A gradient clip: positive, or null for none; given as a number, 0 turns it off. */
+const clipSchema = z.number().positive().nullable();
+const clipInput = numeric(z.number().min(0)).nullable().transform((v) => (v === 0 ? null : v));
+
+/** The help line of `--kernels`, the same on every command. */
+export const KERNELS_HELP = 'kernels: auto (WebAssembly SIMD where the machine runs it, else js), wasm or js (default auto, or RNN_KERNELS)';
+
+/**
+ * `--kernels auto|js|wasm`: which implementation of the kernels runs; `auto` (and nothing given,
+ * or RNN_KERNELS) resolves to the fastest this machine runs.
+ */
+export const KERNELS_SETTING = {
+  schema: z.enum(['js', 'wasm']),
+  input: z.enum(KERNELS_CHOICES).transform((choice) => resolveKernels(choice)),
+  expected: KERNELS_CHOICES.join(', '),
+  arg: '<kind>',
+  help: KERNELS_HELP,
+} as const satisfies Setting<KernelsKind>;
+
+/**
+ * Every setting of a training run, in the order a checkpoint's `config` records them (its
+ * checksum covers that order), in the groups `rnn train --help` lists them in: the one home
+ * of each one's name (its flag is the name in kebab case), range, default, help, resume rule
+ * and checkpoint field. The options schema, the flags, the checkpoint's `config.training`
+ * schema, the resume rules and docs/usage.md are made from it.
+ *
+ * The defaults are chosen for the best validation loss a user gets in a few minutes on two
+ * cores with the WebAssembly kernels, which train about 40,000 characters a second per core at
+ * this size (several epochs of tinyshakespeare in three minutes). Runs to 2,000 steps on
+ * tinyshakespeare, one worker, compared at equal characters: a GRU 2×192 reached 1.548 after
+ * 4 M characters where a GRU 2×128 reached 1.576, and lowering the rate by 0.8 each epoch took
+ * the 2×192 to 1.520. The rest follow nanoGPT / char-rnn practice.
+ */
+export const TRAIN_SETTINGS = {
+  cell: {
+    group: 'Model',
+    schema: MODEL_SCHEMAS.cell, arg: '<kind>', help: 'recurrent cell: lstm, gru or rnn',
+    // 3 gates to an LSTM's 4: 3/4 of its weights, and as good per character in a PyTorch sweep
+    default: 'gru', fixedOnResume: true, checkpoint: 'model.cell',
+  },
+  layers: {
+    group: 'Model',
+    schema: MODEL_SCHEMAS.numLayers, arg: '<n>', help: 'stacked recurrent layers',
+    default: 2, fixedOnResume: true, checkpoint: 'model.numLayers', // as deep as pays off in minutes
+  },
+  hidden: {
+    group: 'Model',
+    schema: MODEL_SCHEMAS.hiddenSize, arg: '<n>', help: 'hidden size H',
+    // the widest that still sees several epochs of a few MB in three minutes on two cores
+    default: 192, fixedOnResume: true, checkpoint: 'model.hiddenSize',
+  },
+  embed: {
+    group: 'Model',
+    schema: MODEL_SCHEMAS.embedDim, arg: '<n>', help: 'embedding size E',
+    default: 64, fixedOnResume: true, checkpoint: 'model.embedDim', // the PyTorch sweep's best embedding size
+  },
+  dropout: {
+    group: 'Model',
+    schema: MODEL_SCHEMAS.dropout, arg: '<p>', help: 'dropout between layers, 0 <= p < 1',
+    // a few epochs of a few MB do not overfit this model; dropout would only slow it down
+    default: 0, fixedOnResume: true, checkpoint: 'model.dropout',
+  },
+  seqLen: {
+    group: 'Training',
+    schema: positiveInteger, arg: '<n>', help: 'BPTT window T in tokens',
+    default: 50, fixedOnResume: true, checkpoint: 'training.seqLen', // char-rnn's
+  },
+  batch: {
+    group: 'Training',
+    schema: positiveInteger, arg: '<n>', help: 'rows B trained side by side',
+    // 25 rows per worker on two cores: wide enough products for the SIMD kernels
+    default: 50, fixedOnResume: true, checkpoint: 'training.batchSize',
+  },
+  lr: {
+    group: 'Training',
+    schema: z.number().positive(), arg: '<rate>', help: 'learning rate',
+    default: 3e-3, fixedOnResume: false, checkpoint: 'training.lr', // Adam's rate for this width
+  },
+  lrDecay: {
+    group: 'Training',
+    // epoch e trains at lr · lrDecay^e
+    schema: z.number().positive().max(1), arg: '<factor>', help: 'learning rate factor per epoch, 0 < f <= 1',
+    // three-minute runs see several epochs, and the decay gained 0.03 by the fourth
+    default: 0.8, fixedOnResume: false, checkpoint: 'training.lrDecay',
+  },
+  clip: {
+    group: 'Training',
+    schema: clipSchema, input: clipInput, arg: '<norm>', help: 'clip the gradient\'s global L2 norm; 0: off',
+    // global-norm clipping as char-rnn; keeps early recurrent updates from blowing up
+    default: 5, fixedOnResume: false, checkpoint: 'training.clip',
+  },
+  clipValue: {
+    group: 'Training',
+    schema: clipSchema, input: clipInput, arg: '<v>', help: 'clip each gradient element to ±v; 0: off',
+    default: null, fixedOnResume: false, checkpoint: 'training.clipValue',
+  },
+  seed: {
+    group: 'Training',
+    schema: SeedValueSchema, arg: '<n>', help: 'random seed, 0 … 2^32−1',
+    default: 1337, fixedOnResume: true, checkpoint: 'training.seed', // any fixed value: runs are reproducible by default
+  },
+  workers: {
+    group: 'Training',
+    schema: positiveInteger, expected: 'a positive integer', arg: '<n>', help: 'threads',
+    defaultText: 'every core; resuming: the checkpoint\'s, for an identical result',
+    default: () => availableParallelism(), fixedOnResume: false, checkpoint: 'training.workers',
+  },
+  valFrac: {
+    group: 'Text',
+    schema: z.number().min(0).lt(1), arg: '<f>', help: 'fraction of the text, from its end, held out for validation, 0 <= f < 1',
+    default: 0.1, fixedOnResume: true, checkpoint: 'training.valFrac', // the last 10% of the text, as char-rnn
+  },
+  minCount: {
+    group: 'Text',
+    schema: positiveInteger, arg: '<n>', help: 'tokens (characters or words) seen fewer times read as <UNK>',
+    default: 1, fixedOnResume: true, checkpoint: 'training.minCount', // keep every token the training text has
+  },
+  docs: {
+    group: 'Text',
+    schema: z.enum(DOCS_MODES), arg: '<mode>', help: `documents: ${DOCS_MODES.join(', ')}`,
+    default: 'file', fixedOnResume: true, checkpoint: 'training.docs', // each file one document (docs/text.md)
+  },
+  evalEvery: {
+    group: 'Training',
+    schema: z.int().min(0), arg: '<steps>', help: 'evaluate and save every this many steps; 0: only at the end',
+    defaultText: 'as often as keeps validation to about a tenth of the time',
+    // used only where the validation split is unknown (an imported model); a run's is defaultEvalEvery's
+    default: 400, fixedOnResume: false, checkpoint: 'training.evalEvery',
+  },
+  optimizer: {
+    group: 'Training',
+    schema: z.enum(OPTIMIZER_KINDS), arg: '<name>', help: OPTIMIZER_KINDS.join(' or '),
+    default: 'adam', fixedOnResume: true, checkpoint: 'training.optimizer', // the sweep's optimizer
+  },
+  kernels: {
+    group: 'Training',
+    ...KERNELS_SETTING, help: `${KERNELS_HELP}; resuming: the checkpoint's, for an identical result`,
+    // a checkpoint from before there was a choice trained on js
+    default: () => resolveKernels(), fixedOnResume: false, checkpoint: 'training.kernels', whenAbsent: 'js',
+  },
+  level: {
+    group: 'Text',
+    schema: z.enum(TEXT_LEVELS), expected: TEXT_LEVELS.join(' or '), arg: '<level>',
+    help: 'what a token is: char (a character) or word (a word or punctuation mark)',
+    // a checkpoint from before the word level is a character-level one
+    default: 'char', fixedOnResume: true, checkpoint: 'training.level', whenAbsent: 'char',
+  },
+  vocabSize: {
+    group: 'Text',
+    // <EOS>, <UNK> and at least one token
+    schema: z.int().min(3), expected: 'an integer of at least 3 (<EOS>, <UNK> and one token)', arg: '<n>',
+    help: 'word level: vocabulary entries, <EOS> and <UNK> included, the most frequent tokens',
+    // <EOS>, <UNK> and the 9,998 most frequent tokens
+    default: DEFAULT_VOCAB_SIZE, fixedOnResume: true, checkpoint: 'training.vocabSize', whenAbsent: DEFAULT_VOCAB_SIZE,
+    wordLevelOnly: true,
+  },
+} as const satisfies Readonly<Record<string, TrainSetting>>;
+
+type Table = typeof TRAIN_SETTINGS;
+export type TrainSettingName = keyof Table;
+
+/** Everything that shapes a training run, named as TRAIN_SETTINGS names it. */
+export type TrainSettings = { -readonly [K in TrainSettingName]: z.output<Table[K]['schema']> };
+
+/** The settings that say what the text's tokens are and how it is split: what a command that reads a corpus as `rnn train` does takes. */
+export const TEXT_SETTING_NAMES = ['level', 'vocabSize', 'minCount', 'docs', 'valFrac'] as const satisfies readonly TrainSettingName[];
+
+/** The text settings, as a table another command's flags can be made from. */
+export const TEXT_SETTINGS = pickSettings(TRAIN_SETTINGS, TEXT_SETTING_NAMES);
+
+const SETTING_NAMES = Object.keys(TRAIN_SETTINGS) as TrainSettingName[];
+const setting = (name: TrainSettingName): TrainSetting => TRAIN_SETTINGS[name];
+
+/** The settings a resumed run cannot change; anything else (lr schedule, clipping, eval interval, workers, kernels) may change. */
+export const FIXED_ON_RESUME: readonly TrainSettingName[] = SETTING_NAMES.filter((name) => setting(name).fixedOnResume);
+
+/** Settings that apply to the word level only. */
+export const WORD_LEVEL_ONLY: readonly TrainSettingName[] = SETTING_NAMES.filter((name) => setting(name).wordLevelOnly);
+
+type Static<K extends TrainSettingName> = Table[K]['default'] extends () => unknown ? never : K;
+
+/** The defaults that are values (not worked out on this machine): every setting but workers and kernels. */
+export const TRAIN_DEFAULTS = Object.fromEntries(
+  SETTING_NAMES.filter((name) => typeof setting(name).default !== 'function').map((name) => [name, setting(name).default]),
+) as { readonly [K in TrainSettingName as Static<K>]: TrainSettings[K] };
+
+/** A fresh run's settings before any flag: the defaults, on every core, on the fastest kernels this machine runs (or RNN_KERNELS's). */
+export function defaultSettings(): TrainSettings {
+  return Object.fromEntries(SETTING_NAMES.map((name) => {
+    const value = setting(name).default;
+    return [name, typeof value === 'function' ? (value as () => unknown)() : value];
+  })) as TrainSettings;
 }
 
 /** When the run ends: the first limit reached. All are totals over the run, resumed parts included. */
@@ -49,78 +230,75 @@ export interface RunLimits {
   timeSeconds: number | null;
 }
 
-/**
- * The defaults, in one place: chosen for the best validation loss a user gets in a few
- * minutes on two cores with the WebAssembly kernels, which train about 40,000 characters a
- * second per core at this size (several epochs of tinyshakespeare in three minutes). Runs
- * to 2,000 steps on tinyshakespeare, one worker, compared at equal characters: a GRU 2×192
- * reached 1.548 after 4 M characters where a GRU 2×128 reached 1.576, and lowering the rate
- * by 0.8 each epoch took the 2×192 to 1.520. The rest follow nanoGPT / char-rnn practice.
- */
-export const TRAIN_DEFAULTS: Readonly<Omit<TrainSettings, 'workers' | 'kernels'>> = {
-  cell: 'gru', // 3 gates to an LSTM's 4: 3/4 of its weights, and as good per character in a PyTorch sweep
-  layers: 2, // as deep as pays off in minutes
-  hidden: 192, // the widest that still sees several epochs of a few MB in three minutes on two cores
-  embed: 64, // the PyTorch sweep's best embedding size
-  dropout: 0, // a few epochs of a few MB do not overfit this model; dropout would only slow it down
-  seqLen: 50, // BPTT window T (char-rnn's)
-  batch: 50, // 25 rows per worker on two cores: wide enough products for the SIMD kernels
-  lr: 3e-3, // Adam's rate for this width
-  lrDecay: 0.8, // per epoch: three-minute runs now see several epochs, and the decay gained 0.03 by the fourth
-  clip: 5, // global-norm clipping as char-rnn; keeps early recurrent updates from blowing up
-  clipValue: null, // element-wise clipping off
-  optimizer: 'adam', // the sweep's optimizer
-  seed: 1337, // any fixed value: runs are reproducible by default
-  valFrac: 0.1, // the last 10% of the text, as char-rnn
-  minCount: 1, // keep every character the training text has
-  docs: 'file', // each file one document (docs/text.md)
-  level: 'char', // the character level stays the default; --level word is issue 11's
-  vocabSize: DEFAULT_VOCAB_SIZE, // the notes' 10,000: <EOS>, <UNK> and the 9,998 most frequent tokens
-  evalEvery: 400, // only where the validation split is unknown (an imported model); see defaultEvalEvery
-};
-
-/** Threads by default: every core the OS offers this process. */
-function defaultWorkers(): number {
-  return availableParallelism();
+/** The field of a checkpoint's `config` a setting is recorded in: ['model', 'hiddenSize'], ['training', 'batchSize']. */
+function recordedAt(name: TrainSettingName): ['model' | 'training', string] {
+  const [part, field] = setting(name).checkpoint.split('.') as ['model' | 'training', string];
+  return [part, field];
 }
 
-/** A fresh run's settings before any flag: the defaults, on every core, on the fastest kernels this machine runs (or RNN_KERNELS's). */
-export function defaultSettings(): TrainSettings {
-  return { ...TRAIN_DEFAULTS, workers: defaultWorkers(), kernels: resolveKernels() };
+type RecordedField<K extends TrainSettingName> = Table[K]['checkpoint'] extends `training.${infer F}` ? F : never;
+type Required<K extends TrainSettingName> = Table[K] extends { whenAbsent: unknown } ? never : K;
+type Optional<K extends TrainSettingName> = Table[K] extends { whenAbsent: unknown } ? K : never;
+type TrainingShape =
+  & { [K in Required<TrainSettingName> as RecordedField<K>]: Table[K]['schema'] }
+  & { [K in Optional<TrainSettingName> as RecordedField<K>]: z.ZodOptional<Table[K]['schema']> };
+
+const recordedTrainingShape = Object.fromEntries(SETTING_NAMES.flatMap((name) => {
+  const [part, field] = recordedAt(name);
+  const { schema, whenAbsent, wordLevelOnly } = setting(name);
+  return part === 'training' ? [[field, whenAbsent === undefined && !wordLevelOnly ? schema : schema.optional()]] : [];
+})) as TrainingShape;
+
+/** A checkpoint's `config.training`: the training settings, the word rules' version, and the run's limits. */
+export const TrainingConfigSchema = z.object({
+  ...recordedTrainingShape,
+  /** Word level: the `WORD_RULE_VERSION` the ids were made under. */
+  wordRule: z.int().positive().optional(),
+  /** How long the run was asked to train (totals over the whole run, null: no such limit); resume reuses them. */
+  epochs: positiveInteger.nullable().optional(),
+  maxSteps: positiveInteger.nullable().optional(),
+  timeSeconds: z.number().positive().nullable().optional(),
+});
+
+export type TrainingConfig = z.infer<typeof TrainingConfigSchema>;
+
+/** A checkpoint's level: a checkpoint from before the word level records none, and is 'char'. */
+export function recordedLevel(training: Pick<TrainingConfig, 'level'>): TextLevel {
+  return training.level ?? TRAIN_SETTINGS.level.whenAbsent;
 }
 
 /** The model the settings describe, for a vocabulary of `vocabSize` tokens. */
 export function modelConfig(settings: TrainSettings, vocabSize: number): ModelConfig {
-  const { cell, embed: embedDim, hidden: hiddenSize, layers: numLayers, dropout } = settings;
-  return { cell, vocabSize, embedDim, hiddenSize, numLayers, dropout };
+  const model: Record<string, unknown> = { vocabSize };
+  for (const name of SETTING_NAMES) {
+    const [part, field] = recordedAt(name);
+    if (part === 'model') model[field] = settings[name];
+  }
+  return model as unknown as ModelConfig;
 }
 
 /**
  * The settings as a checkpoint's `config.training` records them, with the run's limits when it
- * has any. The level is always written; a word-level run also records its `vocabSize` and the
- * tokenizer's `WORD_RULE_VERSION`, which its ids depend on.
+ * has any. A word-level run also records its word-level settings and the tokenizer's
+ * `WORD_RULE_VERSION`, which its ids depend on.
  */
 export function trainingConfig(settings: TrainSettings, limits?: RunLimits): TrainingConfig {
-  const s = settings;
-  return {
-    seqLen: s.seqLen, batchSize: s.batch, lr: s.lr, lrDecay: s.lrDecay, clip: s.clip, clipValue: s.clipValue, seed: s.seed,
-    workers: s.workers, valFrac: s.valFrac, minCount: s.minCount, docs: s.docs, evalEvery: s.evalEvery, optimizer: s.optimizer,
-    kernels: s.kernels,
-    level: s.level,
-    ...(s.level === 'word' && { vocabSize: s.vocabSize, wordRule: WORD_RULE_VERSION }),
-    ...(limits && { epochs: limits.epochs, maxSteps: limits.maxSteps, timeSeconds: limits.timeSeconds }),
-  };
+  const training: Record<string, unknown> = {};
+  for (const name of SETTING_NAMES) {
+    const [part, field] = recordedAt(name);
+    if (part === 'training' && (settings.level === 'word' || !setting(name).wordLevelOnly)) training[field] = settings[name];
+  }
+  if (settings.level === 'word') training['wordRule'] = WORD_RULE_VERSION;
+  if (limits) Object.assign(training, { epochs: limits.epochs, maxSteps: limits.maxSteps, timeSeconds: limits.timeSeconds });
+  return training as TrainingConfig;
 }
 
 /** The settings a checkpoint's `config` records: the inverse of `modelConfig` and `trainingConfig`. */
 export function settingsFromConfig(config: { model: ModelConfig; training: TrainingConfig }): TrainSettings {
-  const { model, training } = config;
-  return {
-    cell: model.cell, layers: model.numLayers, hidden: model.hiddenSize, embed: model.embedDim, dropout: model.dropout,
-    seqLen: training.seqLen, batch: training.batchSize, lr: training.lr, lrDecay: training.lrDecay,
-    clip: training.clip, clipValue: training.clipValue, optimizer: training.optimizer, seed: training.seed,
-    workers: training.workers, valFrac: training.valFrac, minCount: training.minCount, docs: training.docs,
-    evalEvery: training.evalEvery, kernels: training.kernels ?? 'js', level: recordedLevel(training),
-    vocabSize: training.vocabSize ?? DEFAULT_VOCAB_SIZE,
-  };
+  const recorded = config as unknown as Record<'model' | 'training', Record<string, unknown>>;
+  return Object.fromEntries(SETTING_NAMES.map((name) => {
+    const [part, field] = recordedAt(name);
+    const value = recorded[part][field];
+    return [name, value === undefined ? setting(name).whenAbsent : value];
+  })) as TrainSettings;
 }

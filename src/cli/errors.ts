@@ -1,12 +1,7 @@
 import { CommanderError } from 'commander';
 import { CheckpointError } from '../checkpoint/errors.js';
-import { InputError } from '../input/settings.js';
+import { InputError, flagName } from '../input/settings.js';
 import type { Vocabulary } from '../text/vocab.js';
-
-/** `seqLen` → `--seq-len`: how the command line names a setting. */
-function flagName(setting: string): string {
-  return `--${setting.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-}
 
 /**
  * The one line a user sees for an error they can act on (bad input, a missing file, a flag out

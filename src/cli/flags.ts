@@ -1,6 +1,8 @@
-import { z } from 'zod';
-import { KERNELS_CHOICES } from '../engine/kernels/index.js';
-import { PositiveIntegerSchema } from '../input/settings.js';
+import { type Command, Option } from 'commander';
+import { KERNELS_SETTING } from '../checkpoint/settings.js';
+import { PositiveIntegerSchema, type SettingTable, flagHelp, flagSpec, inputSchema } from '../input/settings.js';
+
+export { KERNELS_HELP } from '../checkpoint/settings.js';
 
 /*
  * Flags shared by several commands, for parseSettings: a described flag reports a bad value as
@@ -11,7 +13,14 @@ import { PositiveIntegerSchema } from '../input/settings.js';
 export const positiveIntegerFlag = PositiveIntegerSchema.optional().describe('a positive integer');
 
 /** `--kernels auto|js|wasm`: which implementation of the kernels runs (auto: wasm where SIMD runs). */
-export const kernelsFlag = z.enum(KERNELS_CHOICES).optional().describe(KERNELS_CHOICES.join(', '));
+export const kernelsFlag = inputSchema(KERNELS_SETTING);
 
-/** The help line of `--kernels`, the same on every command. */
-export const KERNELS_HELP = 'kernels: auto (WebAssembly SIMD where the machine runs it, else js), wasm or js (default auto, or RNN_KERNELS)';
+/** Declares a flag for each setting of `table`, in its order, with its help line, listed under its group. */
+export function addSettingFlags(command: Command, table: SettingTable): Command {
+  for (const [name, setting] of Object.entries(table)) {
+    const option = new Option(flagSpec(name, setting), flagHelp(setting));
+    if (setting.group !== undefined) option.helpGroup(`${setting.group} options:`);
+    command.addOption(option);
+  }
+  return command;
+}

@@ -5,6 +5,7 @@ import type { KernelsKind } from '../engine/kernels/kernels.js';
 import { logSumExp } from '../engine/loss.js';
 import { LanguageModel } from '../engine/model.js';
 import { EOS, UNK, type Vocabulary } from '../text/vocab.js';
+import { checkSampleSettings } from './settings.js';
 
 export interface BeamOptions {
   config: ModelConfig;
@@ -50,7 +51,7 @@ export interface BeamResult {
  */
 export function beamSearch(opts: BeamOptions): BeamResult {
   const { config, vocab, beam: N, length } = opts;
-  if (!Number.isInteger(N) || N < 1) throw new RangeError(`beam must be a positive integer, got ${N}`);
+  checkSampleSettings({ beam: N, length, lengthPenalty: opts.lengthPenalty }, { length: 'len' });
   const V = config.vocabSize, G = N; // row G follows the greedy path
   const kernels = createKernels(opts.kernels, new Arena(undefined, 4 * opts.params.length));
   const params = kernels.arena.floats(opts.params.length);

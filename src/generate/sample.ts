@@ -2,14 +2,9 @@ import type { ModelConfig } from '../engine/config.js';
 import { Stepper, type TokenStepper } from '../engine/stepper.js';
 import { Rng } from '../engine/random.js';
 import { EOS, UNK, UNK_TOKEN, type Vocabulary } from '../text/vocab.js';
+import { type UnkMode, checkSampleSettings } from './settings.js';
 
-/**
- * What sampling does about `<UNK>`: 'resample' gives it probability zero before drawing (so it
- * is never drawn, and argmax skips it); 'show' draws it like any token and writes it as `<UNK>`.
- */
-export type UnkMode = 'resample' | 'show';
-
-export const UNK_MODES: readonly UnkMode[] = ['resample', 'show'];
+export { UNK_MODES, type UnkMode } from './settings.js';
 
 export interface SampleOptions {
   config: ModelConfig;
@@ -89,15 +84,8 @@ export function* samplePieces(opts: SampleOptions): Generator<string, void, unde
 }
 
 function checkSampleOptions(opts: SampleOptions): void {
-  if (!Number.isInteger(opts.length) || opts.length < 0) throw new RangeError(`length must be a non-negative integer, got ${opts.length}`);
-  if (!(Number.isFinite(opts.temperature) && opts.temperature >= 0)) {
-    throw new RangeError(`temperature must be a finite number >= 0, got ${opts.temperature}`);
-  }
-  if (opts.topK !== undefined && !(Number.isInteger(opts.topK) && opts.topK >= 1)) {
-    throw new RangeError(`topK must be a positive integer, got ${opts.topK}`);
-  }
-  if (opts.topP !== undefined && !(opts.topP > 0 && opts.topP <= 1)) throw new RangeError(`topP must be in (0, 1], got ${opts.topP}`);
-  if (!Number.isInteger(opts.seed)) throw new RangeError(`seed must be an integer, got ${opts.seed}`);
+  const { length, temperature, topK, topP, seed } = opts;
+  checkSampleSettings({ length, temperature, topK, topP, seed }, { length: 'len' });
 }
 
 /**

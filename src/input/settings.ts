@@ -48,9 +48,6 @@ export const numeric = <T extends z.ZodType>(schema: T) =>
 
 export const PositiveIntegerSchema = numeric(z.int().min(1));
 
-/** A random seed: a uint32, as the generator takes it. */
-export const SeedSchema = numeric(z.int().min(0).max(0xffffffff));
-
 /**
  * Validates settings given as text (command-line flags) or as values (from code) against a
  * strict object schema; settings left undefined are left out. The first problem is a
@@ -71,4 +68,91 @@ export function parseSettings<T extends z.ZodObject>(schema: T, input: Record<st
   const expected = schema.shape[key]?.description;
   if (expected !== undefined) throw new SettingError(key, value, (name) => `${name(key)} must be ${expected} (got ${String(value)})`);
   throw new SettingError(key, value, (name) => `${name(key)}: ${issuePhrase(issue)}`);
+}
+
+/** The largest random seed: seeds are uint32s, as the generator takes them. */
+export const SEED_MAX = 0xffffffff;
+
+/** A random seed. */
+export const SeedValueSchema = z.int().min(0).max(SEED_MAX);
+
+/** A random seed given as text or as a number. */
+export const SeedSchema = numeric(SeedValueSchema);
+
+/** `seqLen` → `--seq-len`: how the command line names a setting. */
+export function flagName(setting: string): string {
+  return `--${setting.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/**
+ * One setting of a table of settings: what it takes and what the command line says of it. A
+ * table (an object of these, keyed by the setting's camelCase name) is the one home of its
+ * settings' names, flags, ranges, defaults and help; schemas, flags and docs are made from it.
+ */
+export interface Setting<V = unknown> {
+  /** The values it takes (a checkpoint that records it reads it with this schema too). */
+  schema: z.ZodType<V>;
+  /** How it reads from a flag or from code, when not as `schema` with numbers from text (e.g. 0 for off). */
+  input?: z.ZodType<unknown>;
+  /** How an error names the valid values (`--level must be char or word (got words)`); none: zod's phrase. */
+  expected?: string;
+  /** The placeholder of its flag's value, e.g. `<n>`; none: a switch (`--stop-at-eos`). */
+  arg?: string;
+  help: string;
+  /** The heading its flag is listed under in help and docs, e.g. `Model`; none: the command's own options. */
+  group?: string;
+  /** Its value when not given: a value, or one worked out when needed (every core, the fastest kernels). */
+  default?: V | (() => V);
+  /** The default as its help line states it, after `default`, where it is not a value to print. */
+  defaultText?: string;
+}
+
+export type SettingTable = Readonly<Record<string, Setting>>;
+
+/** `--seq-len <n>`: the flag of a setting, as commander declares it. */
+export function flagSpec(name: string, setting: Setting): string {
+  return setting.arg === undefined ? flagName(name) : `${flagName(name)} ${setting.arg}`;
+}
+
+/** A setting's default as help and docs state it (null: off), or in words; undefined when it states none. */
+export function defaultText(setting: Setting): string | undefined {
+  if (setting.defaultText !== undefined) return setting.defaultText;
+  const value = setting.default;
+  if (value === undefined || typeof value === 'function') return undefined;
+  return value === null ? 'off' : String(value);
+}
+
+/** A setting's help line: its help, then its default when it states one (`(default 50)`, `(default: every core)`). */
+export function flagHelp(setting: Setting): string {
+  const text = defaultText(setting);
+  if (text === undefined) return setting.help;
+  return `${setting.help} (default${setting.defaultText === undefined ? '' : ':'} ${text})`;
+}
+
+/** How a setting reads from a flag or from code: its input schema, optional, carrying its `expected` description. */
+export function inputSchema<S extends Setting>(setting: S): z.ZodOptional<z.ZodType<SettingInput<S>>> {
+  const schema = (setting.input ?? numeric(setting.schema)).optional();
+  return (setting.expected === undefined ? schema : schema.describe(setting.expected)) as z.ZodOptional<z.ZodType<SettingInput<S>>>;
+}
+
+/** What a setting reads as from a flag or from code: its input schema's output, else its values. */
+export type SettingInput<S> =
+  S extends { input: infer I extends z.ZodType } ? z.output<I> : S extends { schema: z.ZodType<infer V> } ? V : never;
+
+/** The settings of a table as read from flags or code: each one given, or left out. */
+export type SettingsInput<T> = { [K in keyof T]?: SettingInput<T[K]> };
+
+/** The strict object schema of a table's settings, each optional. */
+export function settingsSchema(table: SettingTable): z.ZodObject {
+  return z.strictObject(Object.fromEntries(Object.entries(table).map(([name, setting]) => [name, inputSchema(setting)])));
+}
+
+/** Validates flags or options against a table of settings (parseSettings' messages). */
+export function parseSettingTable<T extends SettingTable>(table: T, input: Record<string, unknown>): SettingsInput<T> {
+  return parseSettings(settingsSchema(table), input) as SettingsInput<T>;
+}
+
+/** The settings of `table` named in `names`, in that order: a subset another command can reuse. */
+export function pickSettings<T extends SettingTable, K extends keyof T & string>(table: T, names: readonly K[]): Pick<T, K> {
+  return Object.fromEntries(names.map((name) => [name, table[name]])) as Pick<T, K>;
 }

@@ -1,12 +1,11 @@
 import { z } from 'zod';
 import type { Checkpoint } from '../checkpoint/checkpoint.js';
-import { type RunLimits, type TrainSettings, defaultSettings, settingsFromConfig } from '../checkpoint/settings.js';
-import { CELL_KINDS } from '../engine/config.js';
-import { KERNELS_CHOICES, type KernelsChoice, resolveKernels } from '../engine/kernels/index.js';
-import { OPTIMIZER_KINDS } from '../engine/optim.js';
-import { PositiveIntegerSchema, SeedSchema, SettingError, numeric, parseSettings } from '../input/settings.js';
-import { DOCS_MODES } from '../text/corpus.js';
-import { TEXT_LEVELS } from '../text/vocab.js';
+import {
+  FIXED_ON_RESUME, type RunLimits, TRAIN_SETTINGS, type TrainSettingName, type TrainSettings, WORD_LEVEL_ONLY, defaultSettings,
+  settingsFromConfig,
+} from '../checkpoint/settings.js';
+import type { KernelsChoice } from '../engine/kernels/index.js';
+import { SettingError, type SettingTable, parseSettings, settingsSchema } from '../input/settings.js';
 
 /**
  * Steps between evaluations when --eval-every is not given: a validation pass is a forward
@@ -50,37 +49,34 @@ export function parseDuration(text: string): number | null {
   return h! * 3600 + m! * 60 + s!;
 }
 
-const OptionsSchema = z.strictObject({
-  cell: z.enum(CELL_KINDS).optional(),
-  layers: PositiveIntegerSchema.optional(),
-  hidden: PositiveIntegerSchema.optional(),
-  embed: PositiveIntegerSchema.optional(),
-  dropout: numeric(z.number().min(0).lt(1)).optional(),
-  seqLen: PositiveIntegerSchema.optional(),
-  batch: PositiveIntegerSchema.optional(),
-  lr: numeric(z.number().positive()).optional(),
-  lrDecay: numeric(z.number().positive().max(1)).optional(),
-  // 0 turns clipping off
-  clip: numeric(z.number().min(0)).nullable().optional(),
-  clipValue: numeric(z.number().min(0)).nullable().optional(),
-  optimizer: z.enum(OPTIMIZER_KINDS).optional(),
-  seed: SeedSchema.optional(),
-  workers: PositiveIntegerSchema.optional(),
-  valFrac: numeric(z.number().min(0).lt(1)).optional(),
-  minCount: PositiveIntegerSchema.optional(),
-  docs: z.enum(DOCS_MODES).optional(),
-  level: z.enum(TEXT_LEVELS).optional().describe(TEXT_LEVELS.join(' or ')),
-  // <EOS>, <UNK> and at least one token
-  vocabSize: numeric(z.int().min(3)).optional().describe('an integer of at least 3 (<EOS>, <UNK> and one token)'),
-  evalEvery: numeric(z.int().min(0)).optional(),
-  kernels: z.enum(KERNELS_CHOICES).optional(),
-  epochs: PositiveIntegerSchema.optional(),
-  maxSteps: PositiveIntegerSchema.optional(),
-  time: z.union([z.number(), z.string()]).optional(),
-  out: z.string().min(1).optional(),
-  resume: z.string().min(1).optional(),
-  command: z.array(z.string()).optional(),
-});
+/**
+ * The options of a run besides its settings: how long it trains, where it writes, what it
+ * resumes. Limits are totals over the run; none given, a run trains one epoch (resuming: until
+ * the limits its checkpoint's run was started with).
+ */
+export const RUN_OPTIONS = {
+  epochs: {
+    group: 'Run', schema: z.int().min(1), arg: '<n>', help: 'train until this many epochs in all', defaultText: '1 when no limit is given' },
+  maxSteps: {
+    group: 'Run', schema: z.int().min(1), arg: '<n>', help: 'train until this many steps in all' },
+  time: {
+    group: 'Run',
+    schema: z.union([z.number(), z.string()]), input: z.union([z.number(), z.string()]), arg: '<duration>',
+    help: 'stop in time to finish within this much time in all, the closing evaluation included, e.g. 90s, 3m, 1h30m',
+  },
+  out: {
+    group: 'Run',
+    schema: z.string().min(1), arg: '<path>', help: 'output folder, or a .json file',
+    defaultText: 'checkpoints/<corpus>-<cell>-<L>x<H>-<time>/; resuming: the checkpoint\'s folder',
+  },
+  resume: {
+    group: 'Run',
+    schema: z.string().min(1), arg: '<checkpoint>', help: 'go on training this checkpoint (a folder: its latest.json), exactly where it stopped',
+  },
+} as const satisfies SettingTable;
+
+/** Every option `train()` takes: the settings, the run's options, and the command line recorded in checkpoints. */
+const OptionsSchema = settingsSchema({ ...TRAIN_SETTINGS, ...RUN_OPTIONS }).extend({ command: z.array(z.string()).optional() });
 
 /**
  * Validates options (from the command line, as strings, or from code, as numbers); the first
@@ -88,11 +84,9 @@ const OptionsSchema = z.strictObject({
  * command line.
  */
 export function parseOptions(input: Record<string, unknown>): ParsedOptions {
-  const parsed = parseSettings(OptionsSchema, input);
+  const parsed = parseSettings(OptionsSchema, input) as ParsedOptions & { time?: number | string };
   const { time, ...rest } = parsed;
   const options: ParsedOptions = { ...rest };
-  if (rest.clip === 0) options.clip = null;
-  if (rest.clipValue === 0) options.clipValue = null;
   if (time !== undefined) {
     const seconds = typeof time === 'number' ? time : parseDuration(time);
     if (seconds === null || !(seconds > 0) || !Number.isFinite(seconds)) {
@@ -104,37 +98,28 @@ export function parseOptions(input: Record<string, unknown>): ParsedOptions {
   return options;
 }
 
-const SETTING_KEYS = [
-  'cell', 'layers', 'hidden', 'embed', 'dropout', 'seqLen', 'batch', 'lr', 'lrDecay', 'clip', 'clipValue',
-  'optimizer', 'seed', 'workers', 'valFrac', 'minCount', 'docs', 'level', 'vocabSize', 'evalEvery',
-] as const satisfies readonly (keyof TrainSettings)[];
-
-/**
- * Settings a resumed run cannot change: they fix the model's shape, the optimizer's state, the
- * data and its batching, or the random streams; anything else (lr schedule, clipping, eval
- * interval, workers, limits) may change on resume.
- */
-const FIXED_ON_RESUME = [
-  'cell', 'layers', 'hidden', 'embed', 'dropout', 'seqLen', 'batch', 'optimizer', 'seed', 'valFrac', 'minCount', 'docs',
-  'level', 'vocabSize',
-] as const satisfies readonly (keyof TrainSettings)[];
+const SETTING_NAMES = Object.keys(TRAIN_SETTINGS) as TrainSettingName[];
 
 /** A fresh run's settings: each option given, else its default. */
 export function freshSettings(options: ParsedOptions): TrainSettings {
   const settings = defaultSettings();
-  for (const key of SETTING_KEYS) {
-    if (options[key] !== undefined) (settings as unknown as Record<string, unknown>)[key] = options[key];
+  for (const name of SETTING_NAMES) {
+    if (options[name] !== undefined) (settings as Record<string, unknown>)[name] = options[name];
   }
-  if (options.kernels !== undefined) settings.kernels = resolveKernels(options.kernels);
-  checkVocabSizeLevel(options, settings);
+  checkWordLevelOnly(options, settings);
   return settings;
 }
 
-/** A vocabulary size is the word level's: asked of a character-level run (whose vocabulary is every character it sees), it is an error. */
-function checkVocabSizeLevel(options: ParsedOptions, settings: TrainSettings): void {
-  if (options.vocabSize !== undefined && settings.level !== 'word') {
-    throw new SettingError('vocabSize', options.vocabSize, (name) =>
-      `${name('vocabSize')} applies to ${name('level')} word only: a character-level vocabulary holds every character ` +
+/**
+ * A word-level setting (the vocabulary size) asked of a character-level run, whose vocabulary
+ * is every character it sees, is an error.
+ */
+function checkWordLevelOnly(options: ParsedOptions, settings: TrainSettings): void {
+  if (settings.level === 'word') return;
+  for (const key of WORD_LEVEL_ONLY) {
+    if (options[key] === undefined) continue;
+    throw new SettingError(key, options[key], (name) =>
+      `${name(key)} applies to ${name('level')} word only: a character-level vocabulary holds every character ` +
         `the training text has (use ${name('minCount')} to leave rare ones out)`);
   }
 }
@@ -147,8 +132,8 @@ function checkVocabSizeLevel(options: ParsedOptions, settings: TrainSettings): v
 export function resumedSettings(options: ParsedOptions, ckpt: Checkpoint, source: string): TrainSettings {
   const settings = settingsFromConfig(ckpt.config);
   for (const key of FIXED_ON_RESUME) {
-    // a character-level checkpoint has no vocabulary size to contradict: checkVocabSizeLevel says why
-    if (key === 'vocabSize' && settings.level !== 'word') continue;
+    // a character-level checkpoint has no word-level setting to contradict: checkWordLevelOnly says why
+    if (settings.level !== 'word' && WORD_LEVEL_ONLY.includes(key)) continue;
     const given = options[key];
     const recorded = settings[key];
     if (given !== undefined && given !== recorded) {
@@ -157,13 +142,12 @@ export function resumedSettings(options: ParsedOptions, ckpt: Checkpoint, source
           `leave it out to resume, or start a new run without ${name('resume')}`);
     }
   }
-  checkVocabSizeLevel(options, settings);
-  for (const key of SETTING_KEYS) {
-    if ((FIXED_ON_RESUME as readonly string[]).includes(key) || options[key] === undefined) continue;
-    (settings as unknown as Record<string, unknown>)[key] = options[key];
+  checkWordLevelOnly(options, settings);
+  // the rest are the checkpoint's unless given: the same workers and kernels resume bit for bit
+  for (const name of SETTING_NAMES) {
+    if (FIXED_ON_RESUME.includes(name) || options[name] === undefined) continue;
+    (settings as Record<string, unknown>)[name] = options[name];
   }
-  // the checkpoint's kernels unless others are asked for: the same kernels resume bit for bit
-  if (options.kernels !== undefined) settings.kernels = resolveKernels(options.kernels);
   return settings;
 }
 

@@ -1,62 +1,45 @@
-import { randomInt } from 'node:crypto';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { resolveCheckpointPath } from '../../checkpoint/find.js';
 import { loadModel } from '../../checkpoint/load.js';
 import { type BeamOptions, beamSearch } from '../../generate/beam.js';
-import { UNK_MODES, samplePieces } from '../../generate/sample.js';
+import { samplePieces } from '../../generate/sample.js';
+import { SAMPLE_SETTINGS } from '../../generate/settings.js';
+import { KERNELS_SETTING } from '../../checkpoint/settings.js';
 import { resolveKernels } from '../../engine/kernels/index.js';
-import { SeedSchema, SettingError, numeric, parseSettings } from '../../input/settings.js';
+import { SettingError, type SettingTable, type SettingsInput, parseSettingTable } from '../../input/settings.js';
 import { createStepper, defaultStepperWorkers } from '../../parallel/inference.js';
 import { readTextFile } from '../../text/corpus.js';
 import { warnUnknownTokens } from '../errors.js';
-import { KERNELS_HELP, kernelsFlag, positiveIntegerFlag } from '../flags.js';
+import { addSettingFlags } from '../flags.js';
 import { stdoutClosed, writeStdout } from '../pipes.js';
 
-const MAX_SEED = 0xffffffff;
+/** `rnn sample`'s flags: the sampling settings, and what the command reads and how it runs. */
+const SAMPLE_FLAGS = {
+  checkpoint: { schema: z.string(), arg: '<file>', help: 'checkpoint to sample from (default: the newest under checkpoints/)' },
+  prime: { schema: z.string(), arg: '<text>', help: 'text the model reads before generating; printed first' },
+  primeFile: { schema: z.string(), arg: '<file>', help: 'read the prime from a UTF-8 file' },
+  ...SAMPLE_SETTINGS,
+  workers: {
+    schema: z.int().min(1), expected: 'a positive integer', arg: '<n>', help: 'threads that share each step',
+    defaultText: 'one per million multiply-adds of a step, at most every core',
+  },
+  kernels: KERNELS_SETTING,
+  json: { schema: z.boolean(), input: z.boolean(), help: 'with --beam: print one JSON object {"text","logProb","tokens"}' },
+} as const satisfies SettingTable;
 
-const SampleFlagsSchema = z.strictObject({
-  checkpoint: z.string().optional(),
-  len: positiveIntegerFlag,
-  temperature: numeric(z.number().min(0)).optional().describe('a number >= 0'),
-  topK: positiveIntegerFlag,
-  topP: numeric(z.number().gt(0).max(1)).optional().describe('a number in (0, 1]'),
-  prime: z.string().optional(),
-  primeFile: z.string().optional(),
-  seed: SeedSchema.optional().describe(`an integer from 0 to ${MAX_SEED}`),
-  stopAtEos: z.boolean().optional(),
-  unk: z.enum(UNK_MODES).optional().describe(UNK_MODES.join(' or ')),
-  workers: positiveIntegerFlag,
-  kernels: kernelsFlag,
-  beam: positiveIntegerFlag,
-  lengthPenalty: numeric(z.number().min(0)).optional().describe('a number >= 0'),
-  json: z.boolean().optional(),
-});
+type SampleFlags = SettingsInput<typeof SAMPLE_FLAGS>;
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('sample')
     .summary('generate text from a checkpoint')
     .description(
       'Generate text from a checkpoint, streamed to stdout: the prime (verbatim), then --len drawn tokens ' +
         '(characters, or at the word level words and punctuation marks). ' +
         'A drawn <EOS> (end of document) is printed as a line break unless --stop-at-eos stops there.',
-    )
-    .option('--checkpoint <file>', 'checkpoint to sample from (default: the newest under checkpoints/)')
-    .option('--len <n>', 'tokens to generate, not counting the prime: characters, or words and punctuation marks at the word level (default 200)')
-    .option('--temperature <t>', 'softmax temperature; 0 picks the most probable token (default 1)')
-    .option('--top-k <k>', 'draw only among the k most probable tokens')
-    .option('--top-p <p>', 'draw only among the most probable tokens whose probabilities add up to p (0 < p <= 1)')
-    .option('--prime <text>', 'text the model reads before generating; printed first')
-    .option('--prime-file <file>', 'read the prime from a UTF-8 file')
-    .option('--seed <n>', `random seed, 0..${MAX_SEED} (default: a random one)`)
-    .option('--stop-at-eos', 'stop when the model ends the document (<EOS>; with --docs sentence, the sentence)')
-    .option('--unk <mode>', 'resample: <UNK> is never drawn; show: it may be, and prints as <UNK> (default resample)')
-    .option('--workers <n>', 'threads that share each step (default: one per million multiply-adds of a step, at most every core)')
-    .option('--kernels <kind>', KERNELS_HELP)
-    .option('--beam <n>', 'beam search: the most probable continuation a beam of n hypotheses finds, instead of drawing at random')
-    .option('--length-penalty <a>', 'with --beam and --stop-at-eos: rank hypotheses by log-probability / tokens^a, so short ones are not preferred for their length (default 0)')
-    .option('--json', 'with --beam: print one JSON object {"text","logProb","tokens"}')
+    );
+  addSettingFlags(command, SAMPLE_FLAGS)
     .addHelpText(
       'after',
       '\nExamples:\n' +
@@ -64,12 +47,12 @@ export function register(program: Command): void {
         '  rnn sample --beam 8 --prime "KING" --stop-at-eos --json\n' +
         '  rnn sample --checkpoint checkpoints/RUN/best.json --prime "ROMEO:" --top-k 5 --seed 7 > romeo.txt',
     )
-    .action((flags: Record<string, unknown>) => runSample(parseSettings(SampleFlagsSchema, flags)));
+    .action((flags: Record<string, unknown>) => runSample(parseSettingTable(SAMPLE_FLAGS, flags)));
 }
 
-async function runSample(flags: z.output<typeof SampleFlagsSchema>): Promise<void> {
-  const { len: length = 200, temperature = 1, topK, topP } = flags;
-  const seed = flags.seed ?? randomInt(MAX_SEED + 1);
+async function runSample(flags: SampleFlags): Promise<void> {
+  const { len: length = SAMPLE_SETTINGS.len.default, temperature = SAMPLE_SETTINGS.temperature.default, topK, topP } = flags;
+  const seed = flags.seed ?? SAMPLE_SETTINGS.seed.default();
   if (flags.prime !== undefined && flags.primeFile !== undefined) {
     throw new SettingError('primeFile', flags.primeFile, (name) => `use either ${name('prime')} or ${name('primeFile')}, not both`);
   }
@@ -119,13 +102,14 @@ async function runSample(flags: z.output<typeof SampleFlagsSchema>): Promise<voi
  * `--beam N`: the most probable continuation, printed whole (prime first) or as JSON. A beam
  * is deterministic, so the flags that shape random draws do not apply to it.
  */
-function runBeam(flags: z.output<typeof SampleFlagsSchema>, search: Omit<BeamOptions, 'stopAtEos' | 'lengthPenalty'>): void {
+function runBeam(flags: SampleFlags, search: Omit<BeamOptions, 'stopAtEos' | 'lengthPenalty'>): void {
   for (const setting of ['temperature', 'topK', 'topP', 'seed'] as const) {
     if (flags[setting] !== undefined) {
       throw new SettingError(setting, flags[setting], (name) => `${name(setting)} shapes random draws; ${name('beam')} draws none: leave one out`);
     }
   }
-  const result = beamSearch({ ...search, stopAtEos: flags.stopAtEos === true, lengthPenalty: flags.lengthPenalty ?? 0 });
+  const lengthPenalty = flags.lengthPenalty ?? SAMPLE_SETTINGS.lengthPenalty.default;
+  const result = beamSearch({ ...search, stopAtEos: flags.stopAtEos === true, lengthPenalty });
   const out = process.stdout;
   if (flags.json) {
     out.write(`${JSON.stringify({ text: result.text, logProb: result.logProb, tokens: result.tokens })}\n`);

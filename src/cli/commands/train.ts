@@ -1,13 +1,12 @@
 import type { Command } from 'commander';
-import { TRAIN_DEFAULTS as D } from '../../checkpoint/settings.js';
-import { OPTIMIZER_KINDS } from '../../engine/optim.js';
-import { DOCS_MODES } from '../../text/corpus.js';
+import { TRAIN_SETTINGS } from '../../checkpoint/settings.js';
 import type { StartEvent } from '../../train/events.js';
+import { RUN_OPTIONS } from '../../train/options.js';
 import { DIVERGED_AFTER, type TrainResult, train } from '../../train/trainer.js';
 import { userMessage } from '../errors.js';
 import { whenStdoutCloses } from '../pipes.js';
 import { createProgress, progressMode } from '../progress.js';
-import { KERNELS_HELP } from '../flags.js';
+import { addSettingFlags } from '../flags.js';
 
 /** Exit status after a signal: 128 + its number, as a shell reports it; a closed stdout counts as SIGPIPE. */
 const SIGNAL_EXIT: Record<string, number> = { SIGHUP: 129, SIGINT: 130, SIGPIPE: 141, SIGTERM: 143 };
@@ -15,7 +14,7 @@ const SIGNAL_EXIT: Record<string, number> = { SIGHUP: 129, SIGINT: 130, SIGPIPE:
 const SAVING_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('train')
     .summary('train a model on text, or resume a run')
     .description(
@@ -25,33 +24,8 @@ export function register(program: Command): void {
         'Ctrl-C, SIGTERM, SIGHUP (the terminal closing) or a closed stdout finishes the current step, saves, ' +
         'and exits 130 / 143 / 129 / 141. A run whose steps stop being finite ends, keeping its last checkpoints.',
     )
-    .argument('[corpus...]', 'text files or folders (default: the bundled corpora/sotu.txt; resuming: the checkpoint\'s)')
-    .option('--cell <kind>', `recurrent cell: lstm, gru or rnn (default ${D.cell})`)
-    .option('--layers <n>', `stacked recurrent layers (default ${D.layers})`)
-    .option('--hidden <n>', `hidden size H (default ${D.hidden})`)
-    .option('--embed <n>', `embedding size E (default ${D.embed})`)
-    .option('--dropout <p>', `dropout between layers, 0 <= p < 1 (default ${D.dropout})`)
-    .option('--seq-len <n>', `BPTT window T in tokens (default ${D.seqLen})`)
-    .option('--batch <n>', `rows B trained side by side (default ${D.batch})`)
-    .option('--lr <rate>', `learning rate (default ${D.lr})`)
-    .option('--lr-decay <factor>', `learning rate factor per epoch, 0 < f <= 1 (default ${D.lrDecay})`)
-    .option('--clip <norm>', `clip the gradient's global L2 norm; 0: off (default ${D.clip})`)
-    .option('--clip-value <v>', 'clip each gradient element to ±v; 0: off (default off)')
-    .option('--optimizer <name>', `${OPTIMIZER_KINDS.join(' or ')} (default ${D.optimizer})`)
-    .option('--seed <n>', `random seed, 0 … 2^32−1 (default ${D.seed})`)
-    .option('--workers <n>', 'threads (default: every core; resuming: the checkpoint\'s, for an identical result)')
-    .option('--kernels <kind>', `${KERNELS_HELP}; resuming: the checkpoint's, for an identical result`)
-    .option('--val-frac <f>', `fraction of the text, from its end, held out for validation, 0 <= f < 1 (default ${D.valFrac})`)
-    .option('--level <level>', `what a token is: char (a character) or word (a word or punctuation mark) (default ${D.level})`)
-    .option('--vocab-size <n>', `word level: vocabulary entries, <EOS> and <UNK> included, the most frequent tokens (default ${D.vocabSize})`)
-    .option('--min-count <n>', `tokens (characters or words) seen fewer times read as <UNK> (default ${D.minCount})`)
-    .option('--docs <mode>', `documents: ${DOCS_MODES.join(', ')} (default ${D.docs})`)
-    .option('--eval-every <steps>', 'evaluate and save every this many steps; 0: only at the end (default: as often as keeps validation to about a tenth of the time)')
-    .option('--epochs <n>', 'train until this many epochs in all (default 1 when no limit is given)')
-    .option('--max-steps <n>', 'train until this many steps in all')
-    .option('--time <duration>', 'stop in time to finish within this much time in all, the closing evaluation included, e.g. 90s, 3m, 1h30m')
-    .option('--out <path>', 'output folder, or a .json file (default checkpoints/<corpus>-<cell>-<L>x<H>-<time>/; resuming: the checkpoint\'s folder)')
-    .option('--resume <checkpoint>', 'go on training this checkpoint (a folder: its latest.json), exactly where it stopped')
+    .argument('[corpus...]', 'text files or folders (default: the bundled corpora/sotu.txt; resuming: the checkpoint\'s)');
+  addSettingFlags(command, { ...TRAIN_SETTINGS, ...RUN_OPTIONS })
     .option('--json', 'print one JSON object per event on stdout instead of the progress display')
     .addHelpText(
       'after',

@@ -1,0 +1,72 @@
+import { randomInt } from 'node:crypto';
+import { z } from 'zod';
+import { issuePhrase } from '../input/issues.js';
+import { SEED_MAX, SeedValueSchema, type Setting } from '../input/settings.js';
+
+/**
+ * What sampling does about `<UNK>`: 'resample' gives it probability zero before drawing (so it
+ * is never drawn, and argmax skips it); 'show' draws it like any token and writes it as `<UNK>`.
+ */
+export type UnkMode = 'resample' | 'show';
+
+export const UNK_MODES: readonly UnkMode[] = ['resample', 'show'];
+
+/**
+ * The settings of sampling and beam search, in the order `rnn sample --help` lists them: the
+ * one home of each one's name, range, default and help. The library checks its options against
+ * these ranges (`checkSampleSettings`), and `rnn sample`'s flags are made from them.
+ */
+export const SAMPLE_SETTINGS = {
+  len: {
+    schema: z.int().min(1), expected: 'a positive integer', arg: '<n>',
+    help: 'tokens to generate, not counting the prime: characters, or words and punctuation marks at the word level', default: 200,
+  },
+  temperature: {
+    schema: z.number().min(0), expected: 'a number >= 0', arg: '<t>', help: 'softmax temperature; 0 picks the most probable token',
+    default: 1,
+  },
+  topK: { schema: z.int().min(1), expected: 'a positive integer', arg: '<k>', help: 'draw only among the k most probable tokens' },
+  topP: {
+    schema: z.number().gt(0).max(1), expected: 'a number in (0, 1]', arg: '<p>',
+    help: 'draw only among the most probable tokens whose probabilities add up to p (0 < p <= 1)',
+  },
+  seed: {
+    schema: SeedValueSchema, expected: `an integer from 0 to ${SEED_MAX}`, arg: '<n>', help: `random seed, 0..${SEED_MAX}`,
+    default: () => randomInt(SEED_MAX + 1), defaultText: 'a random one',
+  },
+  stopAtEos: {
+    schema: z.boolean(), input: z.boolean(), help: 'stop when the model ends the document (<EOS>; with --docs sentence, the sentence)',
+  },
+  unk: {
+    schema: z.enum(UNK_MODES), expected: UNK_MODES.join(' or '), arg: '<mode>',
+    help: 'resample: <UNK> is never drawn; show: it may be, and prints as <UNK>', default: 'resample',
+  },
+  beam: {
+    schema: z.int().min(1), expected: 'a positive integer', arg: '<n>',
+    help: 'beam search: the most probable continuation a beam of n hypotheses finds, instead of drawing at random',
+  },
+  lengthPenalty: {
+    schema: z.number().min(0), expected: 'a number >= 0', arg: '<a>',
+    help: 'with --beam and --stop-at-eos: rank hypotheses by log-probability / tokens^a, so short ones are not preferred for their length',
+    default: 0,
+  },
+} as const satisfies Readonly<Record<string, Setting>>;
+
+export type SampleSettingName = keyof typeof SAMPLE_SETTINGS;
+
+/**
+ * Checks options given to the library against SAMPLE_SETTINGS' ranges, each under the setting
+ * it is (`names`: option → setting, where the option's name differs); a bad one is a RangeError
+ * naming the option: `topP: must be <= 1 (got 2)`.
+ */
+export function checkSampleSettings(
+  options: Readonly<Record<string, unknown>>,
+  names: Readonly<Record<string, SampleSettingName>> = {},
+): void {
+  for (const [option, value] of Object.entries(options)) {
+    const name = names[option] ?? option;
+    if (value === undefined || !(name in SAMPLE_SETTINGS)) continue;
+    const checked = SAMPLE_SETTINGS[name as SampleSettingName].schema.safeParse(value, { reportInput: true });
+    if (!checked.success) throw new RangeError(`${option}: ${issuePhrase(checked.error.issues[0]!)}`);
+  }
+}

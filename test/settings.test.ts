@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import type { Checkpoint } from '../src/checkpoint/checkpoint.js';
+import {
+  TRAIN_SETTINGS, type TrainSettingName, type TrainSettings, TrainingConfigSchema, defaultSettings, modelConfig, settingsFromConfig,
+  trainingConfig,
+} from '../src/checkpoint/settings.js';
+import { userMessage } from '../src/cli/errors.js';
+import { checkSampleSettings } from '../src/generate/settings.js';
+import { SettingError } from '../src/input/settings.js';
+import { parseOptions, resumedSettings } from '../src/train/options.js';
+
+/** A valid value of each setting other than its default. */
+const OTHER: { [K in TrainSettingName]: TrainSettings[K] } = {
+  cell: 'lstm', layers: 3, hidden: 7, embed: 5, dropout: 0.5, seqLen: 9, batch: 3, lr: 0.1, lrDecay: 0.5, clip: 2, clipValue: 1,
+  seed: 7, workers: 3, valFrac: 0.2, minCount: 2, docs: 'line', evalEvery: 5, optimizer: 'sgd', kernels: 'js', level: 'word',
+  vocabSize: 50,
+};
+
+function checkpointOf(settings: TrainSettings): Checkpoint {
+  return { config: { model: modelConfig(settings, 40), training: trainingConfig(settings) } } as Checkpoint;
+}
+
+describe('the training settings table', () => {
+  it('records every setting in a checkpoint and reads it back, at either level', () => {
+    const char: TrainSettings = { ...defaultSettings(), kernels: 'wasm' };
+    expect(settingsFromConfig(checkpointOf(char).config)).toEqual(char);
+    expect(checkpointOf(char).config.training).not.toHaveProperty('vocabSize');
+    const word: TrainSettings = { ...char, level: 'word', vocabSize: 500 };
+    expect(settingsFromConfig(checkpointOf(word).config)).toEqual(word);
+    expect(checkpointOf(word).config.training).toMatchObject({ level: 'word', vocabSize: 500, wordRule: expect.any(Number) });
+  });
+
+  it('keeps on resume what fixes the model, its optimizer, its data and its random streams, and takes the rest as given', () => {
+    const recorded: TrainSettings = { ...defaultSettings(), level: 'word', kernels: 'wasm' };
+    const fixed: string[] = [];
+    for (const name of Object.keys(TRAIN_SETTINGS) as TrainSettingName[]) {
+      const value = name === 'level' ? 'char' : name === 'kernels' ? 'js' : OTHER[name];
+      try {
+        const resumed = resumedSettings(parseOptions({ [name]: value }), checkpointOf(recorded), 'ckpt.json');
+        expect(resumed).toEqual({ ...recorded, [name]: value });
+      } catch (err) {
+        expect(err).toBeInstanceOf(SettingError);
+        expect(userMessage(err)).toMatch(new RegExp(`contradicts ckpt\\.json, which was trained with --\\S+ ${String(recorded[name])}:`));
+        fixed.push(name);
+      }
+    }
+    expect(fixed.sort()).toEqual([
+      'batch', 'cell', 'docs', 'dropout', 'embed', 'hidden', 'layers', 'level', 'minCount', 'optimizer', 'seed', 'seqLen', 'valFrac',
+      'vocabSize',
+    ]);
+  });
+
+  it('reads a checkpoint with the ranges its flags take', () => {
+    const training = trainingConfig(defaultSettings());
+    expect(TrainingConfigSchema.safeParse(training).success).toBe(true);
+    for (const [name, value] of [['lrDecay', 0], ['lrDecay', 1.5], ['minCount', 0], ['seed', 2 ** 32], ['seed', -1]] as const) {
+      expect(TrainingConfigSchema.safeParse({ ...training, [name]: value }).success, `${name} ${value}`).toBe(false);
+      expect(() => parseOptions({ [name]: String(value) }), `--${name} ${value}`).toThrow(SettingError);
+    }
+    // a flag's 0 turns clipping off, which a checkpoint records as null
+    expect(parseOptions({ clip: '0' }).clip).toBeNull();
+    expect(TrainingConfigSchema.safeParse({ ...training, clip: 0 }).success).toBe(false);
+  });
+});
+
+describe('the sampling settings table', () => {
+  it('checks the library\'s options with the ranges the flags take, naming the option', () => {
+    expect(() => checkSampleSettings({ length: 0 }, { length: 'len' })).toThrow('length: must be >= 1 (got 0)');
+    expect(() => checkSampleSettings({ topP: 2 })).toThrow(RangeError);
+    expect(() => checkSampleSettings({ temperature: Infinity })).toThrow('temperature: must be a finite number (got Infinity)');
+    expect(() => checkSampleSettings({ seed: 2 ** 32 })).toThrow('seed: must be <= 4294967295');
+    expect(() => checkSampleSettings({ len: 5, temperature: 0, topK: 3, topP: 1, seed: 0, beam: 2 })).not.toThrow();
+  });
+});
