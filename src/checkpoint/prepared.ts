@@ -2,14 +2,15 @@ import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, statS
 import { join } from 'node:path';
 import { z } from 'zod';
 import { zodErrorMessage } from '../input/issues.js';
-import { DOCS_MODES, type DocsMode, type PreparedData } from '../text/corpus.js';
+import type { DocsMode, PreparedData } from '../text/corpus.js';
 import { streamCorpus } from '../text/corpus-stream.js';
 import { littleEndian, tokenFileBytes, writeTokenFiles } from '../text/token-files.js';
 import { DTYPE_BYTES, TOKEN_DTYPES, type TokenArray, tokenArrayFor, tokenDtype } from '../text/tokens.js';
-import { TEXT_LEVELS, type TextLevel, Vocabulary } from '../text/vocab.js';
+import { type TextLevel, Vocabulary } from '../text/vocab.js';
 import { WORD_RULE_VERSION } from '../text/words.js';
 import { CheckpointError, checkFormat, shortMessage } from './errors.js';
 import { readJsonFile, writeFileAtomic } from './files.js';
+import { TRAIN_SETTINGS } from './settings.js';
 import { checkVocab, checkWordRule } from './vocab.js';
 
 /*
@@ -29,7 +30,7 @@ const sha256 = z.string().regex(/^[0-9a-f]{64}$/, { error: 'is not a lowercase h
 
 const PreparedMetaSchema = z.object({
   format: z.literal(PREPARED_FORMAT),
-  level: z.enum(TEXT_LEVELS),
+  level: TRAIN_SETTINGS.level.schema,
   /** Word level: the `WORD_RULE_VERSION` the ids were made under. */
   wordRule: z.int().positive().optional(),
   dtype: z.enum(TOKEN_DTYPES),
@@ -39,11 +40,11 @@ const PreparedMetaSchema = z.object({
   valTokens: count,
   /** The text settings the stream was made with, as `rnn train` names them. */
   settings: z.object({
-    valFrac: z.number().min(0).lt(1),
-    minCount: z.int().positive(),
-    docs: z.enum(DOCS_MODES),
+    valFrac: TRAIN_SETTINGS.valFrac.schema,
+    minCount: TRAIN_SETTINGS.minCount.schema,
+    docs: TRAIN_SETTINGS.docs.schema,
     /** Word level: the vocabulary size asked for (the vocabulary may be smaller). */
-    vocabSize: z.int().min(3).optional(),
+    vocabSize: TRAIN_SETTINGS.vocabSize.schema.optional(),
   }),
   /** The corpus's fingerprint, as a checkpoint trained on it records it. */
   corpus: z.object({

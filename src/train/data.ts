@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Checkpoint } from '../checkpoint/checkpoint.js';
 import { readCheckpointCorpus } from '../checkpoint/corpus.js';
 import { type PreparedMeta, isPreparedFolder, readPreparedData } from '../checkpoint/prepared.js';
-import type { TrainSettings } from '../checkpoint/settings.js';
+import { TEXT_SETTING_NAMES, type TrainSettings } from '../checkpoint/settings.js';
 import { SettingError } from '../input/settings.js';
 import { CorpusError, type PreparedData, fingerprintMatches } from '../text/corpus.js';
 import { loadCorpusData } from '../text/corpus-stream.js';
@@ -84,22 +84,16 @@ export function preparedFolderOf(paths: readonly string[]): string | null {
   return resolve(prepared[0]!);
 }
 
-/** The text settings a prepared folder fixes, as `rnn train` names them. */
-const PREPARED_SETTINGS = ['level', 'valFrac', 'minCount', 'docs', 'vocabSize'] as const satisfies readonly (keyof TrainSettings)[];
-
 /**
- * The options with the text settings of the prepared folder `dir` filled in; one given with
- * another value than the folder was prepared with is an error naming both.
+ * The options with the text settings (TEXT_SETTINGS) of the prepared folder `dir` filled in;
+ * one given with another value than the folder was prepared with is an error naming both.
  */
-export function withPreparedSettings<T extends Partial<Pick<TrainSettings, (typeof PREPARED_SETTINGS)[number]>>>(
+export function withPreparedSettings<T extends Partial<Pick<TrainSettings, TextSettingName>>>(
   options: T, meta: PreparedMeta, dir: string,
 ): T {
-  const recorded: Partial<Record<(typeof PREPARED_SETTINGS)[number], unknown>> = {
-    level: meta.level, valFrac: meta.settings.valFrac, minCount: meta.settings.minCount, docs: meta.settings.docs,
-    ...(meta.level === 'word' && { vocabSize: meta.settings.vocabSize }),
-  };
+  const recorded: Partial<Record<TextSettingName, unknown>> = { ...meta.settings, level: meta.level };
   const filled: T = { ...options };
-  for (const key of PREPARED_SETTINGS) {
+  for (const key of TEXT_SETTING_NAMES) {
     const given = options[key];
     const value = recorded[key];
     if (value === undefined) continue;
@@ -112,6 +106,8 @@ export function withPreparedSettings<T extends Partial<Pick<TrainSettings, (type
   }
   return filled;
 }
+
+type TextSettingName = (typeof TEXT_SETTING_NAMES)[number];
 
 /** A resumed run's data from the prepared folder `dir`: refused unless it is the data the checkpoint was trained on. */
 export function loadResumedPreparedData(dir: string, meta: PreparedMeta, ckpt: Checkpoint, source: string): PreparedData {

@@ -1,16 +1,17 @@
 import { resolve } from 'node:path';
 import { type PreparedMeta, writePreparedFolder } from '../checkpoint/prepared.js';
-import { SettingError } from '../input/settings.js';
+import { TEXT_SETTINGS } from '../checkpoint/settings.js';
+import { SettingError, parseSettingTable } from '../input/settings.js';
 import { defaultCorpus } from './data.js';
-import { freshSettings, parseOptions } from './options.js';
+import { freshSettings } from './options.js';
 
-/** What `prepare` accepts: the text settings of `rnn train`, and the folder to write. */
+/** What `prepare` accepts: the text settings of `rnn train` (TEXT_SETTINGS), as flags or values, and the folder to write. */
 export interface PrepareSettings {
-  level?: string;
-  vocabSize?: number | string;
-  minCount?: number | string;
-  docs?: string;
-  valFrac?: number | string;
+  level?: unknown;
+  vocabSize?: unknown;
+  minCount?: unknown;
+  docs?: unknown;
+  valFrac?: unknown;
   out?: string;
 }
 
@@ -24,7 +25,7 @@ export function prepare(options: PrepareSettings, corpusPaths: readonly string[]
   if (out === undefined || out === '') {
     throw new SettingError('out', out, (name) => `${name('out')} is required: the folder to write train.bin, val.bin and meta.json to`);
   }
-  const settings = freshSettings(parseOptions(text));
+  const settings = freshSettings(parseSettingTable(TEXT_SETTINGS, text));
   const paths = corpusPaths.length > 0 ? corpusPaths.map((p) => resolve(p)) : [defaultCorpus()];
   const { valFrac, minCount, docs, level, vocabSize } = settings;
   return writePreparedFolder(paths, { valFrac, minCount, docs, level, ...(level === 'word' && { vocabSize }) }, out);

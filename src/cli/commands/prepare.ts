@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { TRAIN_DEFAULTS as D } from '../../checkpoint/settings.js';
-import { DOCS_MODES } from '../../text/corpus.js';
+import { TEXT_SETTINGS } from '../../checkpoint/settings.js';
 import { prepare } from '../../train/prepare.js';
+import { addSettingFlags } from '../flags.js';
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('prepare')
     .summary('tokenize a corpus once into token files')
     .description(
@@ -14,12 +14,8 @@ export function register(program: Command): void {
         'so any size fits.',
     )
     .argument('[corpus...]', 'text files or folders (default: the bundled corpora/sotu.txt)')
-    .requiredOption('--out <dir>', 'the folder to write (an older prepared folder there is replaced)')
-    .option('--level <level>', `what a token is: char (a character) or word (a word or punctuation mark) (default ${D.level})`)
-    .option('--vocab-size <n>', `word level: vocabulary entries, <EOS> and <UNK> included, the most frequent tokens (default ${D.vocabSize})`)
-    .option('--min-count <n>', `tokens (characters or words) seen fewer times read as <UNK> (default ${D.minCount})`)
-    .option('--docs <mode>', `documents: ${DOCS_MODES.join(', ')} (default ${D.docs})`)
-    .option('--val-frac <f>', `fraction of the text, from its end, held out for validation, 0 <= f < 1 (default ${D.valFrac})`)
+    .requiredOption('--out <dir>', 'the folder to write (an older prepared folder there is replaced)');
+  addSettingFlags(command, TEXT_SETTINGS)
     .addHelpText(
       'after',
       '\nExamples:\n' +
