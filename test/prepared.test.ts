@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readPreparedData, writePreparedFolder, type PrepareFolderOptions } from '../src/checkpoint/prepared.js';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { TRAIN_DEFAULTS } from '../src/checkpoint/settings.js';
 import { userMessage } from '../src/cli/errors.js';
 import { loadCorpusData } from '../src/text/corpus-stream.js';
 import { train } from '../src/train/trainer.js';
@@ -150,5 +151,22 @@ describe('rnn prepare', () => {
     expect(done.stdout).toMatch(/: [\d,]+ training and [\d,]+ validation word tokens, 200-entry vocabulary, uint8, in [\d.]+ s\n$/);
     expectOneLineError(await rnnIn(dir, ['prepare', folder, '--vocab-size', '200', '--out', freshDir()]), /--vocab-size applies to --level word only/);
     expectOneLineError(await rnnIn(dir, ['prepare', folder, '--val-frac', '1', '--out', freshDir()]), /--val-frac/);
+  });
+});
+
+describe('examples/pytorch/train_ddp.py', () => {
+  it('takes rnn train\'s defaults', () => {
+    const script = readFileSync(join(ROOT, 'examples', 'pytorch', 'train_ddp.py'), 'utf8');
+    const defaults = new Map([...script.matchAll(/add_argument\("--([a-z-]+)".*?default=([^,)]+)/g)].map((m) => [m[1]!, m[2]!]));
+    const expected: Record<string, unknown> = {
+      cell: TRAIN_DEFAULTS.cell, layers: TRAIN_DEFAULTS.layers, hidden: TRAIN_DEFAULTS.hidden, embed: TRAIN_DEFAULTS.embed,
+      dropout: TRAIN_DEFAULTS.dropout, batch: TRAIN_DEFAULTS.batch, 'seq-len': TRAIN_DEFAULTS.seqLen, lr: TRAIN_DEFAULTS.lr,
+      'lr-decay': TRAIN_DEFAULTS.lrDecay, clip: TRAIN_DEFAULTS.clip, 'clip-value': TRAIN_DEFAULTS.clipValue ?? 0, seed: TRAIN_DEFAULTS.seed,
+    };
+    for (const [flag, value] of Object.entries(expected)) {
+      const text = defaults.get(flag);
+      expect(text, `--${flag}`).toBeDefined();
+      expect(typeof value === 'string' ? JSON.parse(text!) : Number(text), `--${flag}`).toBe(value);
+    }
   });
 });
