@@ -3,7 +3,7 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Checkpoint } from '../checkpoint/checkpoint.js';
 import { readCheckpointCorpus } from '../checkpoint/corpus.js';
-import { type PreparedMeta, isPreparedFolder, readPreparedData } from '../checkpoint/prepared.js';
+import { type PreparedMeta, isPreparedFolder, readPreparedData, readPreparedMeta } from '../checkpoint/prepared.js';
 import { TEXT_SETTING_NAMES, type TrainSettings } from '../checkpoint/settings.js';
 import { SettingError } from '../input/settings.js';
 import { CorpusError, type PreparedData, fingerprintMatches } from '../text/corpus.js';
@@ -74,23 +74,43 @@ export function loadResumedData(paths: readonly string[], ckpt: Checkpoint, sour
   return data;
 }
 
-/** The prepared folder (`rnn prepare`) among the corpus paths, or null; a prepared folder is trained on alone. */
-export function preparedFolderOf(paths: readonly string[]): string | null {
+/** A prepared folder (`rnn prepare`) and its meta.json. */
+export interface PreparedFolder {
+  dir: string;
+  meta: PreparedMeta;
+}
+
+/** The prepared folder among the corpus paths, its meta.json read, or null; a prepared folder is trained on alone. */
+export function preparedFolderOf(paths: readonly string[]): PreparedFolder | null {
   const prepared = paths.filter(isPreparedFolder);
   if (prepared.length === 0) return null;
   if (paths.length > 1) {
     throw new CorpusError(`${prepared[0]} is a prepared folder: train on it alone, or prepare all of ${paths.join(', ')} into one`);
   }
-  return resolve(prepared[0]!);
+  const dir = resolve(prepared[0]!);
+  return { dir, meta: readPreparedMeta(dir) };
+}
+
+/**
+ * A run's data: the prepared folder's (resuming, refused unless it is the checkpoint's data),
+ * or the corpus at `paths` (`loadFreshData`, `loadResumedData`).
+ */
+export function loadRunData(
+  paths: readonly string[], prepared: PreparedFolder | null, settings: TrainSettings, resumed: { ckpt: Checkpoint; source: string } | null,
+): PreparedData {
+  if (prepared !== null) {
+    return resumed ? loadResumedPreparedData(prepared, resumed.ckpt, resumed.source) : readPreparedData(prepared.dir, prepared.meta);
+  }
+  if (resumed) return loadResumedData(paths, resumed.ckpt, resumed.source);
+  return loadFreshData(paths.length > 0 ? paths : [defaultCorpus()], settings);
 }
 
 /**
  * The options with the text settings (TEXT_SETTINGS) of the prepared folder `dir` filled in;
  * one given with another value than the folder was prepared with is an error naming both.
  */
-export function withPreparedSettings<T extends Partial<Pick<TrainSettings, TextSettingName>>>(
-  options: T, meta: PreparedMeta, dir: string,
-): T {
+export function withPreparedSettings<T extends Partial<Pick<TrainSettings, TextSettingName>>>(options: T, prepared: PreparedFolder): T {
+  const { dir, meta } = prepared;
   const recorded: Partial<Record<TextSettingName, unknown>> = { ...meta.settings, level: meta.level };
   const filled: T = { ...options };
   for (const key of TEXT_SETTING_NAMES) {
@@ -110,7 +130,7 @@ export function withPreparedSettings<T extends Partial<Pick<TrainSettings, TextS
 type TextSettingName = (typeof TEXT_SETTING_NAMES)[number];
 
 /** A resumed run's data from the prepared folder `dir`: refused unless it is the data the checkpoint was trained on. */
-export function loadResumedPreparedData(dir: string, meta: PreparedMeta, ckpt: Checkpoint, source: string): PreparedData {
+function loadResumedPreparedData({ dir, meta }: PreparedFolder, ckpt: Checkpoint, source: string): PreparedData {
   const data = readPreparedData(dir, meta);
   const recorded = ckpt.corpus;
   const sameVocab = data.vocab.level === (ckpt.config.training.level ?? 'char') && data.vocab.tokens.length === ckpt.vocab.length &&

@@ -9,10 +9,7 @@ import { Rng } from '../engine/random.js';
 import { InputError, SettingError } from '../input/settings.js';
 import { BatchSource, EvalBatches } from '../text/batches.js';
 import type { PreparedData } from '../text/corpus.js';
-import { readPreparedData, readPreparedMeta } from '../checkpoint/prepared.js';
-import {
-  corpusName, defaultCorpus, loadFreshData, loadResumedData, loadResumedPreparedData, preparedFolderOf, withPreparedSettings,
-} from './data.js';
+import { corpusName, loadRunData, preparedFolderOf, withPreparedSettings } from './data.js';
 import { type TrainOptions, defaultEvalEvery, freshSettings, parseOptions, resumedSettings, runLimits } from './options.js';
 import { type RunLock, takeRunLock } from './lock.js';
 import { type OutputPaths, checkOutputFree, checkOutputIsFolder, defaultOut, outputPaths, resumedOut } from './output.js';
@@ -47,17 +44,16 @@ export interface RunSetup {
 export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]): RunSetup {
   const given = [...corpusPaths];
   const prepared = preparedFolderOf(given);
-  const meta = prepared === null ? null : readPreparedMeta(prepared);
   const parsedOptions = parseOptions({ ...options });
   // --resume DIR means DIR/latest.json, the folder layout's running checkpoint
   const resume = parsedOptions.resume === undefined ? null :
     isFolder(parsedOptions.resume) ? join(parsedOptions.resume, 'latest.json') : parsedOptions.resume;
   const ckpt: Checkpoint | null = resume === null ? null : loadCheckpoint(resume);
-  const parsed = meta !== null && ckpt === null ? withPreparedSettings(parsedOptions, meta, prepared!) : parsedOptions;
+  // a fresh run on a prepared folder takes the folder's text settings
+  const parsed = prepared !== null && ckpt === null ? withPreparedSettings(parsedOptions, prepared) : parsedOptions;
   const settings = ckpt ? resumedSettings(parsed, ckpt, resume!) : freshSettings(parsed);
   const limits = runLimits(parsed, ckpt);
-  const data = meta !== null ? (ckpt ? loadResumedPreparedData(prepared!, meta, ckpt, resume!) : readPreparedData(prepared!, meta))
-    : ckpt ? loadResumedData(given, ckpt, resume!) : loadFreshData(given.length > 0 ? given : [defaultCorpus()], settings);
+  const data = loadRunData(given, prepared, settings, ckpt ? { ckpt, source: resume! } : null);
   if (!ckpt && parsed.evalEvery === undefined) settings.evalEvery = defaultEvalEvery(data.val.length, settings.batch, settings.seqLen);
   const corpus = data.fingerprint.files.map((f) => f.path);
   const batches = new BatchSource(data.train, settings.batch, settings.seqLen);
