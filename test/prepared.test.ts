@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -78,6 +78,18 @@ describe('a prepared folder', () => {
       expect(expected).toBeInstanceOf(Error);
       expect(() => writePreparedFolder([path], options, freshDir())).toThrow((expected as Error).message);
     }
+  });
+
+  it('removes the files a prepare killed midway left, and no one else\'s', () => {
+    const out = freshDir();
+    mkdirSync(out);
+    const dead = 2 ** 22 + 17; // above Linux's largest pid
+    writeFileSync(join(out, `.provisional.tmp-${dead}`), 'x');
+    writeFileSync(join(out, `.train.bin.tmp-${dead}`), 'x');
+    writeFileSync(join(out, `.provisional.tmp-${process.ppid}`), 'x');
+    writeFileSync(join(out, 'notes.txt'), 'x');
+    writePreparedFolder([folder], { level: 'char', docs: 'file', valFrac: 0.1, minCount: 1 }, out);
+    expect(readdirSync(out).sort()).toEqual([`.provisional.tmp-${process.ppid}`, 'meta.json', 'notes.txt', 'train.bin', 'val.bin']);
   });
 
   it('writes little-endian ids of the width the vocabulary needs', () => {

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { zodErrorMessage } from '../input/issues.js';
@@ -9,7 +9,7 @@ import { DTYPE_BYTES, TOKEN_DTYPES, type TokenArray, tokenArrayFor, tokenDtype }
 import { type TextLevel, Vocabulary } from '../text/vocab.js';
 import { WORD_RULE_VERSION } from '../text/words.js';
 import { CheckpointError, checkFormat, shortMessage } from './errors.js';
-import { readJsonFile, writeFileAtomic } from './files.js';
+import { processIsRunning, readJsonFile, writeFileAtomic } from './files.js';
 import { TRAIN_SETTINGS } from './settings.js';
 import { checkVocab, checkWordRule } from './vocab.js';
 
@@ -77,12 +77,13 @@ export function writePreparedFolder(paths: readonly string[], options: PrepareFo
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new CheckpointError(`${dir} is a file, not a folder to prepare the corpus in`);
   const source = streamCorpus(paths, options.docs);
   const file = (name: string): string => join(dir, name);
-  const temp = (name: string): string => file(`.${name}.tmp-${process.pid}`);
+  const temp = (name: string): string => file(`.${name}${TEMP_SUFFIX}${process.pid}`);
   try {
     mkdirSync(dir, { recursive: true });
   } catch (err) {
     throw new CheckpointError(`cannot create ${dir}: ${shortMessage(err)}`);
   }
+  removeAbandonedFiles(dir);
   const written = writeTokenFiles(source, { ...options, ...(options.level === 'word' ? {} : { vocabSize: undefined }) }, {
     train: temp(PREPARED_FILES.train), val: temp(PREPARED_FILES.val), scratch: temp('provisional'),
   });
@@ -112,6 +113,23 @@ export function writePreparedFolder(paths: readonly string[], options: PrepareFo
   }
   writeFileAtomic(file(PREPARED_FILES.meta), `${JSON.stringify(meta)}\n`, 'prepared folder ');
   return meta;
+}
+
+const TEMP_SUFFIX = '.tmp-';
+/** The files `writePreparedFolder` writes before their final names: the token files and the scratch file of provisional ids. */
+const TEMP_FILE = /^\.(?:train\.bin|val\.bin|provisional)\.tmp-(\d+)$/;
+
+/** Removes what a `writePreparedFolder` killed midway left in `dir` (its process no longer runs): the scratch file can be large. */
+function removeAbandonedFiles(dir: string): void {
+  for (const name of readdirSync(dir)) {
+    const match = TEMP_FILE.exec(name);
+    if (match === null || processIsRunning(Number(match[1]))) continue;
+    try {
+      unlinkSync(join(dir, name));
+    } catch {
+      // removed by someone else
+    }
+  }
 }
 
 /** Whether `path` is a prepared folder: a folder with a `meta.json` and a `train.bin`. */
