@@ -171,8 +171,8 @@ def main():
     p.add_argument("--lr-decay", type=float, default=0.8, help="learning-rate factor per epoch")
     p.add_argument("--clip", type=float, default=5.0, help="max global L2 norm of the gradient; 0: off")
     p.add_argument("--clip-value", type=float, default=0.0, help="clip each gradient element to ±v; 0: off")
-    p.add_argument("--epochs", type=int, default=1)
-    p.add_argument("--max-steps", type=int, default=None)
+    p.add_argument("--epochs", type=int, default=None, help="train until this many epochs (1 when no limit is given)")
+    p.add_argument("--max-steps", type=int, default=None, help="train until this many steps")
     p.add_argument("--eval-every", type=int, default=0, help="steps between validations; 0: only at the end")
     p.add_argument("--log-every", type=int, default=10)
     p.add_argument("--seed", type=int, default=1337)
@@ -208,7 +208,9 @@ def main():
     steps_per_epoch = row_length // T
     if steps_per_epoch < 1:
         raise SystemExit(f"train.bin holds {len(train)} tokens, too few for --batch {B} --seq-len {T}")
-    total_steps = args.epochs * steps_per_epoch if args.max_steps is None else min(args.max_steps, args.epochs * steps_per_epoch)
+    # as rnn train: the limits given, the first one reached; none given, one epoch
+    limits = [n for n in (args.max_steps, None if args.epochs is None else args.epochs * steps_per_epoch) if n is not None]
+    total_steps = min(limits) if limits else steps_per_epoch
     first, last = rows_of(rank, world, B)
     if rank == 0:
         print(f"{world} ranks on {device.type}; {len(train):,} training tokens, {B} rows of {row_length:,}, "
