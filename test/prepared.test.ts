@@ -92,6 +92,13 @@ describe('a prepared folder', () => {
     expect(readdirSync(out).sort()).toEqual([`.provisional.tmp-${process.ppid}`, 'meta.json', 'notes.txt', 'train.bin', 'val.bin']);
   });
 
+  it('tells how far the tokenizing has come, ending at 1', () => {
+    const fractions: number[] = [];
+    writePreparedFolder([folder], { level: 'word', docs: 'file', valFrac: 0.1, minCount: 1, vocabSize: 100 }, freshDir(), (f) => fractions.push(f));
+    expect(fractions.at(-1)).toBe(1);
+    expect(fractions.every((f, i) => f > 0 && f <= 1 && (i === 0 || f >= fractions[i - 1]!))).toBe(true);
+  });
+
   it('writes little-endian ids of the width the vocabulary needs', () => {
     const out = freshDir();
     const meta = writePreparedFolder([folder], { level: 'word', docs: 'file', valFrac: 0.1, minCount: 1, vocabSize: 1000 }, out);

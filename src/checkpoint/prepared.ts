@@ -73,7 +73,9 @@ export interface PrepareFolderOptions {
  * The token files are written under temporary names and `meta.json` last, so a folder with a
  * `meta.json` always holds the files it describes; an older prepared folder there is replaced.
  */
-export function writePreparedFolder(paths: readonly string[], options: PrepareFolderOptions, dir: string): PreparedMeta {
+export function writePreparedFolder(
+  paths: readonly string[], options: PrepareFolderOptions, dir: string, onProgress?: (fraction: number) => void,
+): PreparedMeta {
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new CheckpointError(`${dir} is a file, not a folder to prepare the corpus in`);
   const source = streamCorpus(paths, options.docs);
   const file = (name: string): string => join(dir, name);
@@ -86,7 +88,7 @@ export function writePreparedFolder(paths: readonly string[], options: PrepareFo
   removeAbandonedFiles(dir);
   const written = writeTokenFiles(source, { ...options, ...(options.level === 'word' ? {} : { vocabSize: undefined }) }, {
     train: temp(PREPARED_FILES.train), val: temp(PREPARED_FILES.val), scratch: temp('provisional'),
-  });
+  }, onProgress);
   const { vocab, dtype, fingerprint, wordVocab } = written;
   const meta: PreparedMeta = {
     format: PREPARED_FORMAT,

@@ -47,11 +47,13 @@ const BUFFER_TOKENS = 1 << 20;
  * the vocabulary of its training part, as two files of little-endian ids: the training part and
  * the validation part.
  */
-export function writeTokenFiles(source: CorpusSource, options: TokenFileOptions, paths: TokenFilePaths): WrittenTokens {
+export function writeTokenFiles(
+  source: CorpusSource, options: TokenFileOptions, paths: TokenFilePaths, onProgress?: (fraction: number) => void,
+): WrittenTokens {
   const { valFrac, minCount, level } = options;
   if (!(valFrac >= 0 && valFrac < 1)) throw new RangeError(`valFrac must be in [0, 1), got ${valFrac}`);
   try {
-    const provisional = writeProvisional(source, level, paths.scratch);
+    const provisional = writeProvisional(onProgress ? withProgress(source, onProgress) : source, level, paths.scratch);
     const totalTokens = provisional.total;
     if (level === 'char' && totalTokens !== source.totalTokens) throw corpusChanged(source);
     const trainTokens = Math.floor((1 - valFrac) * totalTokens);
@@ -72,6 +74,32 @@ export function writeTokenFiles(source: CorpusSource, options: TokenFileOptions,
     removeQuietly(paths.scratch);
   }
 }
+
+/**
+ * The source, telling `onProgress` the fraction of its text its pieces have given so far (of
+ * UTF-16 units against code points: at most a little ahead), at most every 4 M characters.
+ */
+function withProgress(source: CorpusSource, onProgress: (fraction: number) => void): CorpusSource {
+  const total = Math.max(1, source.totalTokens - source.documents - 1);
+  return {
+    ...source,
+    *pieces() {
+      let read = 0;
+      let told = 0;
+      for (const piece of source.pieces()) {
+        if (piece !== DOCUMENT_END) read += piece.length;
+        if (read - told >= PROGRESS_CHARS) {
+          told = read;
+          onProgress(Math.min(1, read / total));
+        }
+        yield piece;
+      }
+      onProgress(1);
+    },
+  };
+}
+
+const PROGRESS_CHARS = 4 << 20;
 
 interface Provisional {
   /** Provisional id → token text; id 0 is `<EOS>` (its entry unused). */

@@ -19,8 +19,9 @@ export interface PrepareSettings {
  * Writes the prepared folder (`train.bin`, `val.bin`, `meta.json`) of the corpus at
  * `corpusPaths` (none: the bundled corpus) with the text settings `rnn train` would use,
  * defaults included, so that `rnn train DIR` trains on the ids `rnn train CORPUS` would make.
+ * `onProgress` hears how much of the text has been tokenized (0 … 1).
  */
-export function prepare(options: PrepareSettings, corpusPaths: readonly string[]): PreparedMeta {
+export function prepare(options: PrepareSettings, corpusPaths: readonly string[], onProgress?: (fraction: number) => void): PreparedMeta {
   const { out, ...text } = options;
   if (out === undefined || out === '') {
     throw new SettingError('out', out, (name) => `${name('out')} is required: the folder to write train.bin, val.bin and meta.json to`);
@@ -28,5 +29,5 @@ export function prepare(options: PrepareSettings, corpusPaths: readonly string[]
   const settings = freshSettings(parseSettingTable(TEXT_SETTINGS, text));
   const paths = corpusPaths.length > 0 ? corpusPaths.map((p) => resolve(p)) : [defaultCorpus()];
   const { valFrac, minCount, docs, level, vocabSize } = settings;
-  return writePreparedFolder(paths, { valFrac, minCount, docs, level, ...(level === 'word' && { vocabSize }) }, out);
+  return writePreparedFolder(paths, { valFrac, minCount, docs, level, ...(level === 'word' && { vocabSize }) }, out, onProgress);
 }

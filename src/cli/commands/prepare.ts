@@ -25,7 +25,15 @@ export function register(program: Command): void {
     )
     .action((corpus: string[], flags: Record<string, string>) => {
       const started = performance.now();
-      const meta = prepare(flags, corpus);
+      // on a terminal, one line that tells how far the tokenizing has come
+      const status = process.stderr.isTTY ? (text: string): void => void process.stderr.write(`\r${text}\x1b[K`) : null;
+      status?.('reading the corpus…');
+      let meta;
+      try {
+        meta = prepare(flags, corpus, status ? (fraction) => status(`tokenizing: ${Math.floor(100 * fraction)}%`) : undefined);
+      } finally {
+        status?.('');
+      }
       const seconds = (performance.now() - started) / 1000;
       const count = (n: number): string => n.toLocaleString('en-US');
       process.stdout.write(
