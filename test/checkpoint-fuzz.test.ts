@@ -1,7 +1,6 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { type Checkpoint, carriedStateLayout, loadCheckpoint, saveCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { CheckpointError } from '../src/checkpoint/errors.js';
 import { encodeTensors } from '../src/checkpoint/tensors.js';
@@ -9,6 +8,7 @@ import type { ModelConfig } from '../src/engine/config.js';
 import { initParams } from '../src/engine/model.js';
 import { paramLayout } from '../src/engine/params.js';
 import { Rng } from '../src/engine/random.js';
+import { scratchFolder } from './helpers/files.js';
 
 /**
  * Seeded mutations of a real checkpoint: each must give a one-line CheckpointError naming the
@@ -24,7 +24,7 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 const OPTIONAL = new Set(['config.training.epochs', 'config.training.maxSteps', 'config.training.timeSeconds', 'training.carried',
   'training.smoothedLoss']);
 
-let dir: string;
+const { dir } = scratchFolder('rnn-fuzz-');
 let original: Checkpoint;
 let text: string;
 let path: string;
@@ -50,12 +50,12 @@ function originalCheckpoint(): Checkpoint {
     weights: encodeTensors(layout, params),
     optimizer: { kind: 'adam', step: 20, beta1: 0.9, beta2: 0.999, eps: 1e-8, m: encodeTensors(layout, m), v: encodeTensors(layout, v) },
     training: {
-      step: 20, epoch: 1, cursor: 3, lr: 2e-3, rng: [1, 2, 3, 4], bestValLoss: 1.5, charsSeen: 320, elapsedSeconds: 2.5,
+      step: 20, epoch: 1, cursor: 3, lr: 2e-3, rng: [1, 2, 3, 4], bestValLoss: 1.5, tokensSeen: 320, elapsedSeconds: 2.5,
       carried: encodeTensors(carriedStateLayout(MODEL, BATCH), carried), smoothedLoss: 1.6,
     },
     history: [
-      { step: 10, epoch: 0, charsSeen: 160, trainLoss: 1.9, valLoss: 1.8, lr: 2e-3, seconds: 1 },
-      { step: 20, epoch: 1, charsSeen: 320, trainLoss: 1.6, valLoss: 1.5, lr: 2e-3, seconds: 2.5 },
+      { step: 10, epoch: 0, tokensSeen: 160, trainLoss: 1.9, valLoss: 1.8, lr: 2e-3, seconds: 1 },
+      { step: 20, epoch: 1, tokensSeen: 320, trainLoss: 1.6, valLoss: 1.5, lr: 2e-3, seconds: 2.5 },
     ],
     corpus: {
       files: [{ path: 'tiny.txt', bytes: 340, sha256: 'a'.repeat(64) }],
@@ -156,13 +156,11 @@ function mutate(rng: Rng): { what: string; text: string; sameMeaningIfLoaded: 'o
 }
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'rnn-fuzz-'));
   path = join(dir, 'ckpt.json');
   original = originalCheckpoint();
   saveCheckpoint(join(dir, 'original.json'), original);
   text = readFileSync(join(dir, 'original.json'), 'utf8');
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('checkpoint fuzz', () => {
   it(`refuses or reads unchanged each of ${MUTATIONS} seeded mutations`, () => {

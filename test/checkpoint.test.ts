@@ -1,8 +1,7 @@
-import { fsyncSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { fsyncSync, mkdirSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { type Checkpoint, loadCheckpoint, modelFromCheckpoint, saveCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { CheckpointError } from '../src/checkpoint/errors.js';
 import { WEIGHT_LIMIT, contentChecksum } from '../src/checkpoint/integrity.js';
@@ -12,6 +11,7 @@ import { type InteropState, fromInteropState, toInteropState } from '../src/chec
 import type { ModelConfig } from '../src/engine/config.js';
 import { paramLayout } from '../src/engine/params.js';
 import { Rng } from '../src/engine/random.js';
+import { scratchFolder } from './helpers/files.js';
 
 vi.mock('node:fs', async (importOriginal) => {
   const actual = await importOriginal<typeof import('node:fs')>();
@@ -80,11 +80,11 @@ function sampleCheckpoint(config: ModelConfig = LSTM, vocab: string[] = VOCAB, s
     },
     training: {
       step: 200, epoch: 1, cursor: 17, lr: 1.9e-3, rng: [1, 2, 0xffffffff, 0], bestValLoss: 1.75,
-      charsSeen: 500000, elapsedSeconds: 12.5,
+      tokensSeen: 500000, elapsedSeconds: 12.5,
     },
     history: [
-      { step: 100, epoch: 0, charsSeen: 250000, trainLoss: 2.1, valLoss: 2.2, lr: 2e-3, seconds: 6 },
-      { step: 200, epoch: 1, charsSeen: 500000, trainLoss: 1.7, valLoss: null, lr: 1.9e-3, seconds: 12.5 },
+      { step: 100, epoch: 0, tokensSeen: 250000, trainLoss: 2.1, valLoss: 2.2, lr: 2e-3, seconds: 6 },
+      { step: 200, epoch: 1, tokensSeen: 500000, trainLoss: 1.7, valLoss: null, lr: 1.9e-3, seconds: 12.5 },
     ],
     corpus: {
       files: [{ path: 'corpora/tiny.txt', bytes: 1234, sha256: 'a'.repeat(64) }],
@@ -93,12 +93,10 @@ function sampleCheckpoint(config: ModelConfig = LSTM, vocab: string[] = VOCAB, s
   };
 }
 
+const scratch = scratchFolder('rnn-checkpoint-');
 let dir: string;
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'rnn-checkpoint-'));
-});
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
+  dir = scratch.folder();
 });
 
 function errorOf(action: () => unknown): string {
@@ -162,6 +160,23 @@ describe('saveCheckpoint / loadCheckpoint', () => {
     expect(bitsOf(model.params)).toEqual(bitsOf(weightFloats(layout.total, 1)));
     const m = loaded.optimizer.m;
     expect(m && bitsOf(decodeTensors(layout, m, path, 'optimizer.m'))).toEqual(bitsOf(momentFloats(layout.total, 2)));
+  });
+
+  it('reads a checkpoint written before tokens seen had its name (charsSeen), its checksum as written', () => {
+    const ckpt = sampleCheckpoint();
+    const path = join(dir, 'old.json');
+    saveCheckpoint(path, ckpt);
+    const rename = (entry: Record<string, unknown>) =>
+      Object.fromEntries(Object.entries(entry).map(([key, value]) => [key === 'tokensSeen' ? 'charsSeen' : key, value]));
+    const { sha256: _, ...content } = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown> & Checkpoint;
+    const old = { ...content, training: rename(content.training), history: content.history.map(rename) };
+    writeFileSync(path, JSON.stringify({ ...old, sha256: contentChecksum(old) }));
+    expect(readFileSync(path, 'utf8')).toContain('"charsSeen":500000');
+    const loaded = loadCheckpoint(path);
+    expect(loaded.training.tokensSeen).toBe(500000);
+    expect(loaded.history.map((h) => h.tokensSeen)).toEqual([250000, 500000]);
+    writeFileSync(path, JSON.stringify({ ...old, sha256: contentChecksum({ ...old, command: ['edited'] }) }));
+    expect(() => loadCheckpoint(path)).toThrow('sha256 does not match the content');
   });
 
   it('leaves no temp file after a successful save', () => {

@@ -1,10 +1,14 @@
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { type DocsMode, DOCS_MODES, type PreparedData, prepareData, readCorpus } from '../src/text/corpus.js';
+import { describe, expect, it, vi } from 'vitest';
+import { type DocsMode, DOCS_MODES, type PreparedData, prepareData } from '../src/text/corpus.js';
 import { loadCorpusData, streamCorpus } from '../src/text/corpus-stream.js';
 import { tokenArrayFor, type TokenArray } from '../src/text/tokens.js';
 import { defaultCorpus } from '../src/train/data.js';
+import { prepareWhole, readCorpus } from './helpers/corpus.js';
 import { scratchFolder } from './helpers/files.js';
+
+// each prepares the default corpus several times, read whole and streamed
+vi.setConfig({ testTimeout: 60_000 });
 
 const { dir: scratch, file: tempFile } = scratchFolder('rnn-stream-');
 
@@ -18,7 +22,7 @@ const OPTIONS = { valFrac: 0.1, minCount: 1 };
 
 /** Prepares `paths` read whole and streamed `chunkBytes` at a time, and checks they agree; returns the streamed. */
 function expectSameBothWays(paths: string[], docs: DocsMode, chunkBytes: number, options = OPTIONS): PreparedData {
-  const whole = prepareData(readCorpus(paths, docs), options);
+  const whole = prepareWhole(readCorpus(paths, docs), options);
   const streamed = prepareData(streamCorpus(paths, docs, chunkBytes), options);
   expect(streamed.vocab.tokens).toEqual(whole.vocab.tokens);
   expect(streamed.fingerprint).toEqual(whole.fingerprint);
@@ -72,11 +76,12 @@ describe('streamCorpus', () => {
     }
   });
 
-  it('cuts no word between chunks: the word level agrees at every chunk size on joined words, numbers and CRs', () => {
+  it('cuts no word between chunks: the word level agrees at every chunk size on joined words, numbers, punctuation and CRs', () => {
     const texts = [
       "don't stop — 3.5 and 10,000 well-known O’Brien's\r\r\n e.g. this.  Yes!\u00A0No?\u3000日本語 😀😀\n\nend",
       'abc\r\r\ndef\rg\n\n\nh\r',
       '\uFEFFhéllo wörld — 😀 日本語\r\n\r\nsecond 𝄞 line.\r\n  \r\nthird. Fourth?\r\n',
+      "...--,,1.2.3,4--a-b'c’d!!?$%(x)😀-😀1.😀.5'é\u0301-z..,,--''",
     ];
     const paths = texts.map((text) => tempFile(text));
     const options = { valFrac: 0.3, minCount: 1, level: 'word' as const, vocabSize: 40 };
@@ -86,6 +91,16 @@ describe('streamCorpus', () => {
         expectSameBothWays(paths, docs, chunkBytes, options);
       }
     }
+  });
+
+  it('reads at the word level a word of millions of joined runs, and a line of millions of punctuation marks, a window at a time', () => {
+    const word = `${'a-'.repeat(2_500_000)}a`;
+    const data = loadCorpusData([tempFile(`x ${word} y\n`)], 'line', { valFrac: 0, minCount: 1, level: 'word' });
+    expect(data.fingerprint.totalTokens).toBe(5); // <EOS> x word y <EOS>
+    expect(data.vocab.tokens.includes(word)).toBe(true);
+    const marks = '!?(.)'.repeat(600_000);
+    const streamed = expectSameBothWays([tempFile(`${marks}\n${marks}`)], 'line', 1 << 20, { valFrac: 0.1, minCount: 1, level: 'word', vocabSize: 10 });
+    expect(streamed.fingerprint.totalTokens).toBe(1 + 2 * (marks.length + 1));
   });
 
   it('strips a BOM at the start of a file only, one cut by the first chunk included', () => {
@@ -104,7 +119,7 @@ describe('streamCorpus', () => {
     expect(expectSameError([split], 'line', 7)).toMatch(/at byte offset 6 \(line 1, byte 0xE2\)/);
   });
 
-  it('refuses a file with a NUL byte as readCorpus does, and skips one in a folder', () => {
+  it('refuses a file with a NUL byte as the whole read does, and skips one in a folder', () => {
     const binary = tempFile(Buffer.concat([Buffer.from([0xff]), Buffer.from('abcdefghij\0')]));
     expect(expectSameError([binary], 'file', 7)).toMatch(/not a text file \(NUL byte at offset 11\)/);
     const folder = join(scratch, 'mixed');
@@ -129,7 +144,7 @@ describe('compact token streams', () => {
   });
 
   it('are chosen by the vocabulary built, and the splits are views of one stream', () => {
-    const narrow = prepareData({ documents: ['abc'], files: [], docs: 'file' }, OPTIONS);
+    const narrow = prepareWhole({ documents: ['abc'], files: [], docs: 'file' }, OPTIONS);
     expect(narrow.train).toBeInstanceOf(Uint8Array);
     expect(narrow.val.buffer).toBe(narrow.train.buffer);
     const chars = Array.from({ length: 300 }, (_, i) => String.fromCodePoint(0x100 + i)).join('');

@@ -1,28 +1,26 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { TrainEvent } from '../src/train/events.js';
 import type { TrainOptions } from '../src/train/options.js';
 import { DIVERGED_AFTER, train } from '../src/train/trainer.js';
+import { scratchFolder } from './helpers/files.js';
 
 /** The trainer's side of divergence, in process: a signal can be sent between two exact steps. */
 const TINY: TrainOptions = { cell: 'gru', layers: 1, hidden: 16, embed: 8, batch: 4, seqLen: 8, workers: 1, evalEvery: 20 };
 
-let dir: string;
+const { dir } = scratchFolder('rnn-divergence-');
 let corpus: string;
 
 const hashes = (folder: string): Record<string, string> => Object.fromEntries(readdirSync(folder).sort().map((name) =>
   [name, createHash('sha256').update(readFileSync(join(folder, name))).digest('hex')]));
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'rnn-divergence-'));
   corpus = join(dir, 'corpus.txt');
   const text = readFileSync(join(import.meta.dirname, '..', 'corpora', 'sotu.txt'), 'utf8').slice(0, 4000);
   writeFileSync(corpus, text.slice(0, text.lastIndexOf('\n') + 1));
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('divergence', () => {
   it('a signal once steps are being skipped keeps the last good checkpoints, byte for byte', async () => {

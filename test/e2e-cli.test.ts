@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { BIN, expectOneLineError, ROOT, rnnIn, type Run } from './helpers/cli.js';
 import { allElements, parseXml } from './helpers/xml.js';
+import { scratchFolder } from './helpers/files.js';
 
 /**
  * The CLI a user meets, run as the built `node bin/rnn.js` (`npm test` builds first): version,
@@ -28,26 +28,20 @@ function colourFree(extra: Record<string, string> = {}): Record<string, string |
 /** The whole environment of a child started with spawnSync: this one, `RNN_DEBUG` off, colour as `colourFree` leaves it. */
 const childEnv = (extra: Record<string, string> = {}) => ({ ...process.env, RNN_DEBUG: '', ...colourFree(extra) });
 
-let dir: string;
+const scratch = scratchFolder('rnn-e2e-cli-');
+const { dir } = scratch;
 const at = (...parts: string[]) => join(dir, ...parts);
 const rnn = (...args: string[]) => rnnIn(dir, args, colourFree());
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'rnn-e2e-cli-'));
   const text = readFileSync(join(ROOT, 'corpora', 'sotu.txt'), 'utf8').slice(0, 4000);
   writeFileSync(at('corpus.txt'), text.slice(0, text.lastIndexOf('\n') + 1));
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('rnn --version', () => {
   it.each(['--version', '-V'])('%s prints the package version, from any folder', async (flag) => {
-    const elsewhere = mkdtempSync(join(tmpdir(), 'rnn-e2e-cwd-'));
-    try {
-      const run = await rnnIn(elsewhere, [flag], colourFree());
-      expect(run).toEqual({ status: 0, stdout: `${VERSION}\n`, stderr: '' });
-    } finally {
-      rmSync(elsewhere, { recursive: true, force: true });
-    }
+    const run = await rnnIn(scratch.folder(), [flag], colourFree());
+    expect(run).toEqual({ status: 0, stdout: `${VERSION}\n`, stderr: '' });
   });
 });
 
@@ -170,10 +164,11 @@ const SGR = new RegExp(`${ESC}\\[[0-9;]*m`); // a colour or style: what NO_COLOR
 describe.skipIf(!hasScript)('rnn train on a terminal', () => {
   const quote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
   let count = 0;
-  const onTerminal = (env: Record<string, string>): Run => {
+  const onTerminal = (env: Record<string, string>, columns?: number): Run => {
     const out = at(`tty-${count++}`);
-    const command = [process.execPath, BIN, 'train', at('corpus.txt'), ...TINY, '--max-steps', '12', '--eval-every', '4', '--out', out]
+    const train = [process.execPath, BIN, 'train', at('corpus.txt'), ...TINY, '--max-steps', '12', '--eval-every', '4', '--out', out]
       .map(quote).join(' ');
+    const command = columns === undefined ? train : `stty cols ${columns} && ${train}`;
     const run = spawnSync('script', ['-qefc', command, '/dev/null'], { cwd: dir, env: childEnv({ TERM: 'xterm-256color', ...env }), encoding: 'utf8' });
     return { status: run.status, stdout: run.stdout, stderr: run.stderr };
   };
@@ -188,6 +183,18 @@ describe.skipIf(!hasScript)('rnn train on a terminal', () => {
     expect(shown).toMatch(/\nvalidation loss, 3 evaluations from step 4 to 12:\n {2}\d\.\d{3} ┤[▁-█ ]*[▁-█]\n {8}│[▁-█ ]*\n {8}│[▁-█ ]*\n {2}\d\.\d{3} ┤[▁-█]{3}\n/);
     const best = join(at(`tty-${count - 1}`), 'best.json');
     expect(shown).toContain(`\nsample it:   rnn sample --checkpoint ${best}\nevaluate it: rnn eval perplexity --checkpoint ${best}\n`);
+  });
+
+  it('wraps its first lines to a narrow terminal, which it would otherwise cut while the bar runs', () => {
+    const run = onTerminal({}, 60);
+    expect(run.status).toBe(0);
+    const out = at(`tty-${count - 1}`);
+    const shown = visible(run.stdout);
+    const header = shown.slice(0, shown.indexOf('eval step'));
+    for (const line of header.split('\n')) expect(line.length).toBeLessThanOrEqual(60);
+    const joined = header.replace(/\n {2}(?=\S)/g, ' ');
+    expect(joined).toMatch(/validation characters, \d+ steps per epoch \(batch 4 x 8\), 1 worker, (js|wasm) kernels\n/);
+    expect(joined).toContain(`checkpoints: ${join(out, 'latest.json')} (best: ${join(out, 'best.json')})\n`);
   });
 
   it('writes no colour with NO_COLOR set, or FORCE_COLOR=0', () => {

@@ -1,10 +1,10 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { paramLayout } from '../src/engine/params.js';
 import { expectOneLineError, ROOT, rnnIn } from './helpers/cli.js';
+import { scratchFolder } from './helpers/files.js';
 
 /** The built CLI as a subprocess (helpers/cli.ts). Every file these tests write lives in a temp folder. */
 
@@ -22,12 +22,11 @@ const fixture = JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'eval', '
 /** Runs the CLI to completion from the project root; asynchronous, so independent runs can overlap. */
 const rnn = (...args: string[]) => rnnIn(ROOT, args);
 
-let dir: string;
+const { dir } = scratchFolder('rnn-e2e-');
 let ckpt: string;
 const at = (name: string) => join(dir, name);
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'rnn-e2e-'));
   writeFileSync(at('state.json'), JSON.stringify(fixture.state));
   ckpt = at('ckpt.json');
   // the fixture as it is: its `state` is the model, beside the cases it scores
@@ -36,7 +35,6 @@ beforeAll(async () => {
   expect(imported.stderr).toBe('');
   expect(imported.status).toBe(0);
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('rnn import + eval perplexity', () => {
   it('reproduces the PyTorch loss of every fixture case, and their token-weighted total', async () => {
@@ -44,13 +42,13 @@ describe('rnn import + eval perplexity', () => {
     const texts = fixture.cases.flatMap((c) => ['--text', c.text]);
     const result = await rnn('eval', 'perplexity', '--checkpoint', ckpt, ...texts, '--json');
     expect(result.status).toBe(0);
-    const rows = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { name: string; loss: number; bpc: number; perplexity: number; tokens: number });
+    const rows = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { name: string; loss: number; bitsPerToken: number; perplexity: number; tokens: number });
     expect(rows.map((r) => r.name)).toEqual([...fixture.cases.map((_, i) => `text ${i + 1}`), 'total']);
     fixture.cases.forEach((c, i) => {
       const row = rows[i]!;
       expect(Math.abs(row.loss - c.loss)).toBeLessThanOrEqual(1e-4);
       expect(row.tokens).toBe([...c.text].length + 1);
-      expect(row.bpc).toBeCloseTo(row.loss / Math.LN2, 12);
+      expect(row.bitsPerToken).toBeCloseTo(row.loss / Math.LN2, 12);
       expect(row.perplexity).toBeCloseTo(Math.exp(row.loss), 9);
     });
     const total = rows.at(-1)!;

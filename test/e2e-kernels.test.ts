@@ -1,26 +1,24 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { ROOT, rnnIn } from './helpers/cli.js';
+import { scratchFolder } from './helpers/files.js';
 
 /** `--kernels` on train, sample and eval, and `rnn sample --beam`, through the built CLI. */
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
-let dir: string;
+const { dir } = scratchFolder('rnn-kernels-');
 const at = (...names: string[]) => join(dir, ...names);
 const rnn = (...args: string[]) => rnnIn(dir, args);
 const TINY = ['--hidden', '16', '--embed', '8', '--layers', '1', '--seq-len', '20', '--batch', '4', '--workers', '1'];
 const FIXTURE = join(ROOT, 'test', 'fixtures', 'eval', 'gru_2x128.json');
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'rnn-kernels-'));
   const text = readFileSync(join(ROOT, 'corpora', 'sotu.txt'), 'utf8').slice(0, 40_000);
   writeFileSync(at('small.txt'), text);
   expect((await rnn('import', FIXTURE, '--out', at('gru.json'))).status).toBe(0);
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('--kernels', () => {
   it('trains on the kernels asked for, records them, and rnn info shows them', async () => {

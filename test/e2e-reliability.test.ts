@@ -1,11 +1,11 @@
 import { type ChildProcess, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { finish, startRnn } from './helpers/cli.js';
+import { scratchFolder } from './helpers/files.js';
 
 /**
  * Issue 10, "nothing lost, whatever happens": each way work was lost, run through the built CLI
@@ -17,7 +17,7 @@ const ENDLESS = ['--max-steps', '1000000', '--eval-every', '20'];
 
 vi.setConfig({ testTimeout: 30_000, hookTimeout: 30_000 });
 
-let dir: string;
+const { dir } = scratchFolder('rnn-e2e-reliab-');
 let corpus: string;
 const at = (...parts: string[]) => join(dir, ...parts);
 
@@ -66,12 +66,10 @@ async function savedRun(name: string, steps = 40): Promise<string> {
 }
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'rnn-e2e-reliab-'));
   corpus = at('corpus.txt');
   const text = readFileSync(join(import.meta.dirname, '..', 'corpora', 'sotu.txt'), 'utf8').slice(0, 4000);
   writeFileSync(corpus, text.slice(0, text.lastIndexOf('\n') + 1));
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('1. one writer per run folder', () => {
   it('refuses a second run and a second resume on a folder in use, and frees it at the end', async () => {
@@ -136,14 +134,26 @@ describe('2. the output checked before the first step', () => {
     expectOneLine(run.stderr, /--out .*a-file\/run cannot be written \(ENOTDIR\): a part of the path is a file/);
   });
 
-  it('refuses a read-only folder (EACCES) at once', async (context) => {
-    if (process.getuid?.() === 0) context.skip(); // root writes through mode 0555: the ENOTDIR case covers this path
+  it('refuses a read-only folder (EACCES) at once', async () => {
     const readOnly = at('read-only');
     mkdirSync(readOnly, { mode: 0o555 });
     chmodSync(readOnly, 0o555);
-    const run = await rnn(['train', corpus, ...TINY, '--time', '15s', '--out', join(readOnly, 'run')]);
+    // root writes through mode 0555, except in a user namespace of its own, where it holds no capability over the folder
+    const asOwner = process.getuid?.() === 0 ? ['unshare', '--user', '--'] : [];
+    const run = await finish(startRnn(dir, ['train', corpus, ...TINY, '--time', '15s', '--out', join(readOnly, 'run')], asOwner));
     expect(run.code).toBe(1);
     expectOneLine(run.stderr, /cannot be written \(EACCES\): permission denied/);
+  });
+
+  it('refuses a folder on a read-only file system (EROFS) at once', async () => {
+    const mountPoint = at('read-only-fs');
+    mkdirSync(mountPoint);
+    // a read-only tmpfs mounted on it in a mount namespace of the run's own (a user namespace first, unless root)
+    const namespaces = process.getuid?.() === 0 ? ['--mount'] : ['--user', '--map-root-user', '--mount'];
+    const readOnlyMount = ['unshare', ...namespaces, '--', 'sh', '-c', 'mount -t tmpfs -o ro,size=64k tmpfs "$0" && exec "$@"', mountPoint];
+    const run = await finish(startRnn(dir, ['train', corpus, ...TINY, '--time', '15s', '--out', join(mountPoint, 'run')], readOnlyMount));
+    expect(run.code).toBe(1);
+    expectOneLine(run.stderr, /run cannot be written \(EROFS\): it is on a read-only file system; choose a folder on a writable disk/);
   });
 
   it('refuses --out naming a file that is not a checkpoint, without suggesting --resume on it', async () => {

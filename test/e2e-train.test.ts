@@ -1,14 +1,14 @@
 import type { ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { type Outcome, finish, startRnn } from './helpers/cli.js';
+import { scratchFolder } from './helpers/files.js';
 
 const TINY = ['--cell', 'gru', '--layers', '1', '--hidden', '16', '--embed', '8', '--batch', '4', '--seq-len', '8', '--workers', '1'];
 
-let dir: string;
+const { dir } = scratchFolder('rnn-e2e-train-');
 let corpus: string;
 
 function start(args: string[]): ChildProcess {
@@ -21,12 +21,10 @@ function rnn(args: string[], onStdout?: (text: string, child: ChildProcess) => v
 }
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'rnn-e2e-train-'));
   corpus = join(dir, 'corpus.txt');
   const text = readFileSync(join(import.meta.dirname, '..', 'corpora', 'sotu.txt'), 'utf8').slice(0, 4000);
   writeFileSync(corpus, text.slice(0, text.lastIndexOf('\n') + 1));
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('rnn train (built CLI)', () => {
   let saved: string;

@@ -1,10 +1,10 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { WORD_RULE_VERSION } from '../src/text/words.js';
 import { expectOneLineError, ROOT, rnnIn } from './helpers/cli.js';
+import { scratchFolder } from './helpers/files.js';
 
 /**
  * The word level through the built CLI (`npm test` builds first): train → info → sample → eval
@@ -14,14 +14,13 @@ const TINY = ['--layers', '1', '--hidden', '16', '--embed', '8', '--batch', '4',
 
 vi.setConfig({ testTimeout: 30_000, hookTimeout: 30_000 });
 
-let dir: string;
+const { dir } = scratchFolder('rnn-e2e-words-');
 let corpus: string;
 let run: string;
 const at = (name: string) => join(dir, name);
 const rnn = (...args: string[]) => rnnIn(dir, args);
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'rnn-e2e-words-'));
   corpus = at('sotu-30k.txt');
   const text = readFileSync(join(ROOT, 'corpora', 'sotu.txt'), 'utf8').slice(0, 30_000);
   writeFileSync(corpus, text.slice(0, text.lastIndexOf('\n') + 1));
@@ -32,7 +31,6 @@ beforeAll(async () => {
   expect(trained.stderr).toMatch(/^training gru 1x16 \(embed 8\), [\d,]+ parameters, word vocabulary 500\n/);
   expect(trained.stderr).toMatch(/training and [\d,]+ validation tokens/);
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('rnn train --level word → info → sample → eval (built CLI)', () => {
   it('saves the level, the tokenizer rules version and a vocabulary of the most frequent tokens', async () => {
@@ -76,7 +74,7 @@ describe('rnn train --level word → info → sample → eval (built CLI)', () =
     const json = await rnn('eval', 'perplexity', '--checkpoint', ckpt, ...texts, '--json');
     const rows = json.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, number>);
     for (const row of rows.slice(0, 2)) {
-      expect(Object.keys(row)).toEqual(['name', 'loss', 'bpc', 'perplexity', 'tokens', 'logProb']);
+      expect(Object.keys(row)).toEqual(['name', 'loss', 'bitsPerToken', 'perplexity', 'tokens', 'logProb']);
       expect(row['tokens']).toBe(7);
       expect(row['logProb']).toBeCloseTo(-row['loss']! * row['tokens']!, 9);
     }
@@ -85,6 +83,21 @@ describe('rnn train --level word → info → sample → eval (built CLI)', () =
     const validation = await rnn('eval', 'perplexity', '--checkpoint', ckpt);
     expect(validation.status).toBe(0);
     expect(validation.stdout).toMatch(/\nvalidation .* — +—\n$/);
+  });
+});
+
+describe('rnn plot at the word level (built CLI)', () => {
+  it('charts a word-level run in tokens and nats per word, and refuses it beside a character-level run', async () => {
+    const plotted = await rnn('plot', run, '--out', at('words.svg'));
+    expect(plotted.status).toBe(0);
+    const svg = readFileSync(at('words.svg'), 'utf8');
+    expect(svg).toContain('>tokens seen</text>');
+    expect(svg).toContain('>loss (nats/word)</text>');
+    const chars = await rnn('train', corpus, ...TINY, '--max-steps', '10', '--eval-every', '5', '--out', at('chars'));
+    expect(chars.status).toBe(0);
+    const mixed = await rnn('plot', at('chars'), run, '--out', at('mixed.svg'));
+    expectOneLineError(mixed, /^rnn: \S*chars is a character-level run and \S*run a word-level one: .*plot each level on a chart of its own$/);
+    expect(existsSync(at('mixed.svg'))).toBe(false);
   });
 });
 

@@ -1,7 +1,6 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fromInteropState } from '../src/checkpoint/interop.js';
 import type { ModelConfig } from '../src/engine/config.js';
 import { initParams } from '../src/engine/model.js';
@@ -13,8 +12,10 @@ import { validationSplit } from '../src/checkpoint/corpus.js';
 import type { LoadedModel } from '../src/checkpoint/load.js';
 import { TokenSampler, sampleText } from '../src/generate/sample.js';
 import { scoreStream, scoreText } from '../src/generate/score.js';
-import { CorpusError, prepareData, readCorpus } from '../src/text/corpus.js';
+import { CorpusError, prepareData } from '../src/text/corpus.js';
+import { streamCorpus } from '../src/text/corpus-stream.js';
 import { EOS, UNK, Vocabulary } from '../src/text/vocab.js';
+import { scratchFolder } from './helpers/files.js';
 
 interface EvalFixture {
   state: unknown;
@@ -83,14 +84,10 @@ describe('scoreText', () => {
 });
 
 describe('validationSplit', () => {
-  let dir: string;
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'rnn-generate-'));
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const { dir } = scratchFolder('rnn-generate-');
 
   function trainedOn(file: string): LoadedModel {
-    const prepared = prepareData(readCorpus([file], 'line'), { valFrac: 0.25, minCount: 1 });
+    const prepared = prepareData(streamCorpus([file], 'line'), { valFrac: 0.25, minCount: 1 });
     const config = { ...TOY, vocabSize: prepared.vocab.size };
     const params = initParams(config, new Rng(3));
     const checkpoint = importedCheckpoint({ config, vocab: prepared.vocab.tokens, params }, ['test']);

@@ -1,12 +1,12 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Checkpoint } from '../src/checkpoint/checkpoint.js';
 import { CheckpointError } from '../src/checkpoint/errors.js';
 import { lossRunFromCheckpoint, runCheckpointPath, runName } from '../src/plot/runs.js';
-import { CHART, type LossRun, RUN_COLOURS, bestPoint, escapeXml, formatChars, lossChartSvg, niceTicks } from '../src/plot/svg.js';
+import { CHART, type LossRun, RUN_COLOURS, bestPoint, escapeXml, formatTokenCount, lossChartSvg, niceTicks } from '../src/plot/svg.js';
 import { allElements, parseXml, textContent } from './helpers/xml.js';
+import { scratchFolder } from './helpers/files.js';
 
 describe('niceTicks', () => {
   it('covers the range with round steps of 1, 2, 2.5 or 5 times a power of ten', () => {
@@ -28,9 +28,9 @@ describe('niceTicks', () => {
   });
 });
 
-describe('formatChars and escapeXml', () => {
+describe('formatTokenCount and escapeXml', () => {
   it('labels character counts with k and M', () => {
-    expect([0, 500, 250_000, 1_000_000, 1_500_000].map(formatChars)).toEqual(['0', '500', '250k', '1M', '1.5M']);
+    expect([0, 500, 250_000, 1_000_000, 1_500_000].map(formatTokenCount)).toEqual(['0', '500', '250k', '1M', '1.5M']);
   });
 
   it('escapes the five XML specials and drops control characters XML forbids', () => {
@@ -43,10 +43,10 @@ describe('formatChars and escapeXml', () => {
 const RUNS: LossRun[] = [
   {
     name: 'gru <lr 4e-3> & "more"',
-    train: [{ charsSeen: 100, loss: 3.0 }, { charsSeen: 200, loss: 2.0 }],
-    val: [{ charsSeen: 100, loss: 2.5 }, { charsSeen: 200, loss: 2.2 }],
+    train: [{ tokensSeen: 100, loss: 3.0 }, { tokensSeen: 200, loss: 2.0 }],
+    val: [{ tokensSeen: 100, loss: 2.5 }, { tokensSeen: 200, loss: 2.2 }],
   },
-  { name: 'no-validation', train: [{ charsSeen: 50, loss: 2.6 }], val: [] },
+  { name: 'no-validation', train: [{ tokensSeen: 50, loss: 2.6 }], val: [] },
 ];
 const PLOT_WIDTH = CHART.width - CHART.left - CHART.right;
 const round2 = (v: number) => Math.round(v * 100) / 100;
@@ -109,7 +109,7 @@ describe('lossChartSvg', () => {
   });
 
   it('keeps the x axis at 0 characters and up when every point is at 0', () => {
-    const x = allElements(parseXml(lossChartSvg([{ name: 'r', train: [{ charsSeen: 0, loss: 4 }], val: [] }])))
+    const x = allElements(parseXml(lossChartSvg([{ name: 'r', train: [{ tokensSeen: 0, loss: 4 }], val: [] }])))
       .filter((e) => e.attrs['class'] === 'tick').map((e) => e.text);
     expect(x[0]).toBe('0');
     expect(x).not.toContain('-1');
@@ -119,23 +119,33 @@ describe('lossChartSvg', () => {
     expect(() => lossChartSvg([])).toThrow(/no runs/);
     expect(() => lossChartSvg([{ name: 'empty', train: [], val: [] }])).toThrow(/empty has no points/);
   });
+
+  it('labels a word-level chart in tokens and nats per word, and refuses runs of both levels on one chart', () => {
+    const words: LossRun = { name: 'words', level: 'word', train: [{ tokensSeen: 100, loss: 6 }], val: [{ tokensSeen: 100, loss: 6.2 }] };
+    const texts = (svg: string) => allElements(parseXml(svg)).filter((e) => e.name === 'text').map((e) => e.text);
+    expect(texts(lossChartSvg([words]))).toEqual(expect.arrayContaining(['tokens seen', 'loss (nats/word)']));
+    expect(lossChartSvg([words])).toContain('best validation loss 6.200 after 100 tokens');
+    expect(texts(lossChartSvg(RUNS))).toEqual(expect.arrayContaining(['characters seen', 'loss (nats/char)']));
+    expect(() => lossChartSvg([...RUNS, words])).toThrow(/different levels/);
+  });
 });
 
 describe('bestPoint', () => {
   it('is the lowest loss, the first on a tie, or null', () => {
-    expect(bestPoint([{ charsSeen: 1, loss: 2 }, { charsSeen: 2, loss: 1 }, { charsSeen: 3, loss: 1 }])).toEqual({ charsSeen: 2, loss: 1 });
+    const points = [{ tokensSeen: 1, loss: 2 }, { tokensSeen: 2, loss: 1 }, { tokensSeen: 3, loss: 1 }];
+    expect(bestPoint(points)).toEqual({ tokensSeen: 2, loss: 1 });
     expect(bestPoint([])).toBeNull();
   });
 });
 
 describe('runs from checkpoints', () => {
-  const scratch = mkdtempSync(join(tmpdir(), 'rnn-plot-'));
-  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+  const { dir: scratch } = scratchFolder('rnn-plot-');
 
-  const history = (entries: [number, number, number | null][]) =>
+  const history = (entries: [number, number, number | null][], level?: 'char' | 'word') =>
     ({
-      history: entries.map(([charsSeen, trainLoss, valLoss], i) => ({
-        step: i + 1, epoch: 0, charsSeen, trainLoss, valLoss, lr: 1e-3, seconds: i,
+      config: { training: { level } },
+      history: entries.map(([tokensSeen, trainLoss, valLoss], i) => ({
+        step: i + 1, epoch: 0, tokensSeen, trainLoss, valLoss, lr: 1e-3, seconds: i,
       })),
     }) as unknown as Checkpoint;
 
@@ -143,9 +153,14 @@ describe('runs from checkpoints', () => {
     const run = lossRunFromCheckpoint(history([[10, 3, 2.9], [20, 2.5, null], [30, 2, 2.1]]), 'r', 'r.json');
     expect(run).toEqual({
       name: 'r',
-      train: [{ charsSeen: 10, loss: 3 }, { charsSeen: 20, loss: 2.5 }, { charsSeen: 30, loss: 2 }],
-      val: [{ charsSeen: 10, loss: 2.9 }, { charsSeen: 30, loss: 2.1 }],
+      level: 'char',
+      train: [{ tokensSeen: 10, loss: 3 }, { tokensSeen: 20, loss: 2.5 }, { tokensSeen: 30, loss: 2 }],
+      val: [{ tokensSeen: 10, loss: 2.9 }, { tokensSeen: 30, loss: 2.1 }],
     });
+  });
+
+  it('takes the level the checkpoint records', () => {
+    expect(lossRunFromCheckpoint(history([[10, 6, 6.1]], 'word'), 'w', 'w.json').level).toBe('word');
   });
 
   it('refuses a checkpoint with no history, naming it', () => {

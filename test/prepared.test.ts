@@ -148,6 +148,15 @@ describe('rnn train DIR', () => {
     expect(ckpt.corpus!.sha256).toBe(loadCheckpoint(join(dir, 'text-run', 'latest.json')).corpus!.sha256);
   });
 
+  it('leaves a prepared folder out of a corpus folder it sits in', async () => {
+    const parent = join(dir, 'with-prepared');
+    mkdirSync(parent);
+    writeFileSync(join(parent, 'a.txt'), prose(0, 6000));
+    writePreparedFolder([join(parent, 'a.txt')], { level: 'char', docs: 'file', valFrac: 0.1, minCount: 1 }, join(parent, 'data'));
+    await train({ ...TINY, maxSteps: 1, out: join(dir, 'parent-run') }, [parent]);
+    expect(loadCheckpoint(join(dir, 'parent-run', 'latest.json')).corpus!.files.map((f) => f.path)).toEqual([join(parent, 'a.txt')]);
+  });
+
   it('refuses a text setting that contradicts the folder, and a folder that is not the checkpoint\'s data', async () => {
     const prepared = freshDir();
     writePreparedFolder([folder], { level: 'char', docs: 'file', valFrac: 0.1, minCount: 1 }, prepared);

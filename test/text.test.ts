@@ -4,16 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { userMessage } from '../src/cli/errors.js';
 import { SettingError } from '../src/input/settings.js';
 import { BatchSource, EvalBatches } from '../src/text/batches.js';
-import {
-  CorpusError,
-  fingerprintMatches,
-  firstInvalidUtf8Offset,
-  prepareData,
-  readCorpus,
-  readTextFile,
-  tokenStream,
-} from '../src/text/corpus.js';
+import { CorpusError, fingerprintMatches, prepareData } from '../src/text/corpus.js';
+import { streamCorpus } from '../src/text/corpus-stream.js';
+import { firstInvalidUtf8Offset, readTextFile } from '../src/text/utf8.js';
 import { EOS, EOS_TOKEN, UNK, UNK_TOKEN, Vocabulary } from '../src/text/vocab.js';
+import { readCorpus, tokenStream } from './helpers/corpus.js';
 import { scratchFolder } from './helpers/files.js';
 
 const { dir: scratch, file: tempFile } = scratchFolder('rnn-text-');
@@ -29,7 +24,7 @@ function cliMessage(run: () => unknown): string | null {
 }
 
 function corpusOf(...texts: string[]) {
-  return readCorpus(texts.map((t) => tempFile(t)), 'file');
+  return streamCorpus(texts.map((t) => tempFile(t)), 'file');
 }
 
 describe('Vocabulary', () => {
@@ -84,7 +79,7 @@ describe('Vocabulary', () => {
   });
 });
 
-describe('readCorpus and the token stream', () => {
+describe('reading a corpus, and the token stream', () => {
   it('lays the stream out as <EOS> d1 <EOS> d2 <EOS>', () => {
     const vocab = Vocabulary.build(['ab']);
     expect(Array.from(tokenStream(['ab', 'b'], vocab))).toEqual([EOS, 2, 3, EOS, 3, EOS]);
@@ -123,13 +118,13 @@ describe('readCorpus and the token stream', () => {
 
   it('names the file and byte offset of invalid UTF-8', () => {
     const path = tempFile(Buffer.from([0x61, 0x62, 0xff, 0x63]));
-    expect(() => readCorpus([path], 'file')).toThrow(CorpusError);
-    expect(() => readCorpus([path], 'file')).toThrow(`${path}: not valid UTF-8 at byte offset 2 (line 1, byte 0xFF)`);
+    expect(() => streamCorpus([path], 'file')).toThrow(CorpusError);
+    expect(() => streamCorpus([path], 'file')).toThrow(`${path}: not valid UTF-8 at byte offset 2 (line 1, byte 0xFF)`);
     const truncated = tempFile(Buffer.from('ok\n☃\n☃', 'utf8').subarray(0, -1));
     expect(() => readTextFile(truncated)).toThrow(`${truncated}: not valid UTF-8 at byte offset 7 (line 3, byte 0xE2)`);
     const inFolder = join(scratch, 'latin1');
     tempFile(Buffer.from('caf\xe9', 'latin1'), 'menu.txt', inFolder);
-    expect(() => readCorpus([inFolder], 'line')).toThrow(/menu\.txt: not valid UTF-8 at byte offset 3/);
+    expect(() => streamCorpus([inFolder], 'line')).toThrow(/menu\.txt: not valid UTF-8 at byte offset 3/);
   });
 
   it('finds the first ill-formed UTF-8 sequence as the standard defines it', () => {
@@ -145,15 +140,15 @@ describe('readCorpus and the token stream', () => {
 
   it('rejects a missing path, an empty corpus and a folder with no text files', () => {
     const missing = join(scratch, 'no-such-file.txt');
-    expect(() => readCorpus([missing], 'file')).toThrow(`corpus file not found: ${missing}`);
+    expect(() => streamCorpus([missing], 'file')).toThrow(`corpus file not found: ${missing}`);
     expect(() => readTextFile(missing)).toThrow(`file not found: ${missing}`);
     const empty = tempFile('');
     const blanks = tempFile('\n \n\n');
-    expect(() => readCorpus([empty], 'file')).toThrow(/^corpus is empty/);
-    expect(() => readCorpus([empty, blanks], 'line')).toThrow(`corpus is empty: no text in ${empty}, ${blanks}`);
+    expect(() => streamCorpus([empty], 'file')).toThrow(/^corpus is empty/);
+    expect(() => streamCorpus([empty, blanks], 'line')).toThrow(`corpus is empty: no text in ${empty}, ${blanks}`);
     const binaryOnly = join(scratch, 'binary-only');
     tempFile(Buffer.from([0, 1, 2]), 'data.bin', binaryOnly);
-    expect(() => readCorpus([binaryOnly], 'file')).toThrow(`corpus folder has no text files: ${binaryOnly}`);
+    expect(() => streamCorpus([binaryOnly], 'file')).toThrow(`corpus folder has no text files: ${binaryOnly}`);
   });
 
   it('reads a prime file with its BOM stripped and CRLF as LF', () => {
@@ -195,7 +190,7 @@ describe('prepareData', () => {
     expect(fingerprintMatches(whole.fingerprint, changed.fingerprint)).toBe(false);
     const resplit = prepareData(corpus, { valFrac: 0.1, minCount: 1 });
     expect(fingerprintMatches(whole.fingerprint, resplit.fingerprint)).toBe(false);
-    const byLine = prepareData(readCorpus(corpus.files.map((f) => f.path), 'line'), { valFrac: 0, minCount: 1 });
+    const byLine = prepareData(streamCorpus(corpus.files.map((f) => f.path), 'line'), { valFrac: 0, minCount: 1 });
     expect(fingerprintMatches(whole.fingerprint, byLine.fingerprint)).toBe(false);
     expect(() => prepareData(corpus, { valFrac: 1, minCount: 1 })).toThrow(RangeError);
   });
@@ -250,6 +245,7 @@ describe('BatchSource', () => {
       /--batch 4 --seq-len 6: one batch needs 25 characters and it has 23/,
     );
     expect(new BatchSource(new Int32Array(25), 4, 6).stepsPerEpoch).toBe(1);
+    expect(() => new BatchSource(stream, 4, 6, 'word')).toThrow(/one batch needs 25 tokens and it has 23/);
     expect(() => new BatchSource(new Int32Array(24), 4, 6)).toThrow(/needs 25 characters and it has 24/);
   });
 });
@@ -303,7 +299,7 @@ describe('the default corpus', () => {
   it('corpora/sotu.txt is at least 1 MB of valid UTF-8 text', () => {
     const path = new URL('../corpora/sotu.txt', import.meta.url).pathname;
     expect(statSync(path).size).toBeGreaterThan(1_000_000);
-    const data = prepareData(readCorpus([path], 'file'), { valFrac: 0.05, minCount: 1 });
+    const data = prepareData(streamCorpus([path], 'file'), { valFrac: 0.05, minCount: 1 });
     expect(data.train.length).toBeGreaterThan(1_000_000);
     expect(data.vocab.size).toBeLessThan(120);
   });

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { userMessage } from '../src/cli/errors.js';
 import { SettingError } from '../src/input/settings.js';
@@ -12,9 +11,10 @@ import { TRAIN_DEFAULTS } from '../src/checkpoint/settings.js';
 import { defaultEvalEvery, parseDuration, parseOptions } from '../src/train/options.js';
 import { type TrainResult, periodicEvalIsRedundant, train } from '../src/train/trainer.js';
 import type { TrainOptions } from '../src/train/options.js';
+import { scratchFolder } from './helpers/files.js';
 
 const ROOT = join(import.meta.dirname, '..');
-let dir: string;
+const { dir } = scratchFolder('rnn-train-');
 let corpus: string;
 
 /** About 3 KB of real prose, cut at a line end. */
@@ -24,11 +24,9 @@ function proseSample(bytes: number): string {
 }
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'rnn-train-'));
   corpus = join(dir, 'corpus.txt');
   writeFileSync(corpus, proseSample(3000));
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 let outCount = 0;
 const freshOut = (): string => join(dir, `run-${++outCount}`);
@@ -135,6 +133,29 @@ describe('train', () => {
     appendFileSync(own, 'one more line\n');
     await expect(train({ resume: latest, maxSteps: 20 })).rejects.toThrow(/differs from the one .* was trained on/);
     expect(readFileSync(latest)).toEqual(before);
+  });
+
+  it('leaves the checkpoints in a corpus folder and its own output out of the corpus, with a notice, and resumes on the same files', async () => {
+    const folder = join(dir, 'with-runs');
+    mkdirSync(folder);
+    const text = join(folder, 'text.txt');
+    writeFileSync(text, proseSample(3000));
+    const first = join(folder, 'run1');
+    await run({ ...TINY, maxSteps: 5, out: first }, [folder]);
+    copyFileSync(join(first, 'latest.json'), join(folder, 'old.json'));
+    const second = join(folder, 'run2');
+    const warnings: string[] = [];
+    await train({ ...TINY, maxSteps: 5, out: second }, [folder], { onWarning: (warning) => warnings.push(warning.message) });
+    expect(loadCheckpoint(join(second, 'latest.json')).corpus!.files.map((f) => f.path)).toEqual([text]);
+    const models = [join(folder, 'old.json'), join(first, 'best.json'), join(first, 'latest.json')];
+    expect(warnings).toEqual([`left out of the corpus: ${models.map((path) => `${path} (an rnn model)`).join(', ')}`]);
+
+    warnings.length = 0;
+    const resumed = await train({ resume: second, maxSteps: 8 }, [folder], { onWarning: (warning) => warnings.push(warning.message) });
+    expect(resumed.step).toBe(8);
+    expect(warnings).toEqual([
+      `left out of the corpus: ${models.map((path) => `${path} (an rnn model)`).join(', ')}, ${second} (the run's output)`,
+    ]);
   });
 
   it('refuses to overwrite the checkpoints of another run', async () => {

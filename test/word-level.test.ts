@@ -1,7 +1,6 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type Checkpoint, loadCheckpoint, recordedLevel } from '../src/checkpoint/checkpoint.js';
 import { importedCheckpoint } from '../src/checkpoint/convert.js';
 import { fromInteropState, toInteropState } from '../src/checkpoint/interop.js';
@@ -15,10 +14,11 @@ import { Stepper } from '../src/engine/stepper.js';
 import { sampleText } from '../src/generate/sample.js';
 import { scoreStream, scoreSummary, scoreText } from '../src/generate/score.js';
 import { freshSettings, parseOptions } from '../src/train/options.js';
-import { prepareData } from '../src/text/corpus.js';
 import { formatProbability } from '../src/text/probability.js';
 import { EOS, EOS_TOKEN, UNK, UNK_TOKEN, Vocabulary } from '../src/text/vocab.js';
 import { WORD_RULE_VERSION } from '../src/text/words.js';
+import { prepareWhole } from './helpers/corpus.js';
+import { scratchFolder } from './helpers/files.js';
 
 const WORDS = [EOS_TOKEN, UNK_TOKEN, 'the', 'cat', 'sat', '.', ',', '(', ')', 'The', 'mat', 'on', '\n'];
 const VOCAB = Vocabulary.fromTokens(WORDS, 'word');
@@ -33,11 +33,7 @@ function params(headBias: Record<number, number> = {}): Float32Array {
   return p;
 }
 
-let dir: string;
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'rnn-word-level-'));
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const { dir } = scratchFolder('rnn-word-level-');
 
 /** Writes `checkpoint` as JSON after `edit`, as a file from elsewhere would arrive. */
 function written(name: string, checkpoint: Checkpoint, edit: (json: Checkpoint) => void = () => {}): string {
@@ -176,8 +172,8 @@ describe('word-level settings', () => {
 
   it('prepareData refuses a word-level corpus with no words, and a --min-count that leaves none', () => {
     const corpus = (documents: string[]) => ({ documents, files: [{ path: 'x.txt', bytes: 1, sha256: '0'.repeat(64) }], docs: 'file' as const });
-    expect(() => prepareData(corpus(['\n\n', ' \n']), { valFrac: 0, minCount: 1, level: 'word' })).toThrow(/^corpus has no words: x\.txt/);
-    expect(() => prepareData(corpus(['a b c']), { valFrac: 0, minCount: 2, level: 'word' })).toThrow(
+    expect(() => prepareWhole(corpus(['\n\n', ' \n']), { valFrac: 0, minCount: 1, level: 'word' })).toThrow(/^corpus has no words: x\.txt/);
+    expect(() => prepareWhole(corpus(['a b c']), { valFrac: 0, minCount: 2, level: 'word' })).toThrow(
       /^no token of the training text is seen 2 times or more/,
     );
   });

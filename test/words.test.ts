@@ -1,8 +1,7 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { DOCS_MODES, prepareData, readCorpus, splitDocuments, tokenStream, type Corpus } from '../src/text/corpus.js';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { DOCS_MODES } from '../src/text/corpus.js';
+import { splitDocuments } from '../src/text/documents.js';
 import { detokenize, Detokenizer } from '../src/text/detokenize.js';
 import { formatProbability } from '../src/text/probability.js';
 import { splitSentences } from '../src/text/sentences.js';
@@ -11,19 +10,15 @@ import { EOS, EOS_TOKEN, UNK, UNK_TOKEN, Vocabulary } from '../src/text/vocab.js
 /** `decode` options that print the special tokens by name. */
 const SPECIAL_NAMES = { eos: EOS_TOKEN, unk: UNK_TOKEN };
 import { buildWordVocabulary, compareCodePoints, DEFAULT_VOCAB_SIZE } from '../src/text/word-vocab.js';
-import { isWordToken, LINE_BREAK, tokenizeWords, WORD_RULE_VERSION } from '../src/text/words.js';
+import { isWordToken, lastWordBreak, LINE_BREAK, tokenizeWords, WORD_RULE_VERSION } from '../src/text/words.js';
+import { Rng } from '../src/engine/random.js';
+import { type Corpus, prepareWhole, readCorpus, tokenStream } from './helpers/corpus.js';
+import { scratchFolder } from './helpers/files.js';
 
-const scratch = mkdtempSync(join(tmpdir(), 'rnn-words-'));
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+const { file: tempFile } = scratchFolder('rnn-words-');
 
-let fileCount = 0;
 function corpusOf(docs: Corpus['docs'], ...texts: string[]): Corpus {
-  const paths = texts.map((text) => {
-    const path = join(scratch, `f${fileCount++}.txt`);
-    writeFileSync(path, text);
-    return path;
-  });
-  return readCorpus(paths, docs);
+  return readCorpus(texts.map((text) => tempFile(text)), docs);
 }
 
 /** A word vocabulary holding exactly these tokens, in this order. */
@@ -93,6 +88,41 @@ describe('tokenizeWords', () => {
     expect(isWordToken('a b')).toBe(false);
     expect(isWordToken('a\tb')).toBe(false);
     expect(isWordToken('\n\n')).toBe(false);
+  });
+
+  it('reads a word of millions of joined runs, in time and stack linear in its length', () => {
+    for (const run of ['a-', "a'", '1.', '1,', 'é’']) {
+      const word = `${run.repeat(4_000_000)}${run[0]}`;
+      const tokens = tokenizeWords(`( ${word} )`);
+      expect(tokens.length).toBe(3);
+      expect([tokens[0], tokens[1] === word, tokens[2]]).toEqual(['(', true, ')']);
+    }
+  });
+
+  it('tokenizes a text holding a very long word as it does without it', () => {
+    const text = "Don't say O’Brien's well-known café costs $3.50 (10,000 lire)...\r\n\n-5 'tis farmers' 😀 a--b 1..2 x\ry";
+    const word = `${'ab-'.repeat(5_000)}c`;
+    expect(tokenizeWords(`${text} ${word} ${text}`)).toEqual([...tokenizeWords(text), word, ...tokenizeWords(text)]);
+  });
+});
+
+describe('lastWordBreak', () => {
+  it('finds the last place where text may be cut so that it tokenizes as its two halves do', () => {
+    expect(lastWordBreak('one two')).toBe(4);
+    expect(lastWordBreak('don\'t')).toBe(0);
+    expect(lastWordBreak('3.5')).toBe(0);
+    expect(lastWordBreak('ab!cd')).toBe(3);
+    expect(lastWordBreak('a...')).toBe(3); // after a joiner that no word character follows
+    expect(lastWordBreak('😀é')).toBe(2);
+    expect(lastWordBreak('')).toBe(0);
+    const alphabet = ['a', 'Z', '1', '9', 'é', '\u0301', "'", '’', '-', '.', ',', ' ', '\n', '\r', '\t', '!', '😀', '𝟗', '\u00A0'];
+    const rng = new Rng(7);
+    for (let trial = 0; trial < 3_000; trial++) {
+      const length = 1 + Math.floor(rng.uniform() * 12);
+      const text = Array.from({ length }, () => alphabet[Math.floor(rng.uniform() * alphabet.length)]!).join('');
+      const cut = lastWordBreak(text);
+      expect(tokenizeWords(text), JSON.stringify(text)).toEqual([...tokenizeWords(text.slice(0, cut)), ...tokenizeWords(text.slice(cut))]);
+    }
   });
 });
 
@@ -333,7 +363,7 @@ describe('--docs sentence', () => {
   it('reads a corpus as sentence documents, so <EOS> closes each sentence', () => {
     const corpus = corpusOf('sentence', 'Cats sleep. Dogs bark.\r\n', 'Birds sing!');
     expect(corpus.documents).toEqual(['Cats sleep.', 'Dogs bark.', 'Birds sing!']);
-    const { vocab, train, val } = prepareData(corpus, { valFrac: 0, minCount: 1, level: 'word' });
+    const { vocab, train, val } = prepareWhole(corpus, { valFrac: 0, minCount: 1, level: 'word' });
     expect(val.length).toBe(0);
     expect(vocab.decode(train, SPECIAL_NAMES)).toBe('<EOS> Cats sleep. <EOS> Dogs bark. <EOS> Birds sing! <EOS>');
   });
@@ -344,7 +374,7 @@ describe('prepareData at the word level', () => {
   const texts = ['the cat sat .', 'the dog !', 'a cat , a bird'];
 
   it('counts, cuts and builds the vocabulary in word tokens, from the training part only', () => {
-    const data = prepareData(corpusOf('line', texts.join('\n')), { valFrac: 0.25, minCount: 1, level: 'word' });
+    const data = prepareWhole(corpusOf('line', texts.join('\n')), { valFrac: 0.25, minCount: 1, level: 'word' });
     expect(data.fingerprint).toMatchObject({ totalTokens: 16, trainTokens: 12, valTokens: 4, documents: 3, level: 'word' });
     expect(data.train.length).toBe(12);
     expect(data.val.length).toBe(4);
@@ -358,7 +388,7 @@ describe('prepareData at the word level', () => {
 
   it('matches tokenStream and honours vocabSize and minCount', () => {
     const corpus = corpusOf('line', texts.join('\n'));
-    const data = prepareData(corpus, { valFrac: 0, minCount: 2, level: 'word', vocabSize: 3 });
+    const data = prepareWhole(corpus, { valFrac: 0, minCount: 2, level: 'word', vocabSize: 3 });
     expect(data.vocab.tokens).toEqual([EOS_TOKEN, UNK_TOKEN, 'a']); // a, cat, the seen twice; a wins the tie
     expect(Array.from(data.train)).toEqual(Array.from(tokenStream(corpus.documents, data.vocab)));
     expect(data.wordVocab).toMatchObject({ eligible: 3, shortfall: 0, occurrences: 12, unknown: 10 });
@@ -366,20 +396,20 @@ describe('prepareData at the word level', () => {
 
   it('reuses a word vocabulary and takes its level from it', () => {
     const corpus = corpusOf('line', texts.join('\n'));
-    const built = prepareData(corpus, { valFrac: 0.25, minCount: 1, level: 'word' });
-    const again = prepareData(corpus, { valFrac: 0.25, minCount: 1, vocab: Vocabulary.fromTokens(built.vocab.tokens, 'word') });
+    const built = prepareWhole(corpus, { valFrac: 0.25, minCount: 1, level: 'word' });
+    const again = prepareWhole(corpus, { valFrac: 0.25, minCount: 1, vocab: Vocabulary.fromTokens(built.vocab.tokens, 'word') });
     expect(again.wordVocab).toBeUndefined();
     expect(Array.from(again.train)).toEqual(Array.from(built.train));
     expect(Array.from(again.val)).toEqual(Array.from(built.val));
     expect(again.fingerprint).toEqual(built.fingerprint);
-    expect(() => prepareData(corpus, { valFrac: 0.25, minCount: 1, level: 'char', vocab: built.vocab })).toThrow(/level/);
+    expect(() => prepareWhole(corpus, { valFrac: 0.25, minCount: 1, level: 'char', vocab: built.vocab })).toThrow(/level/);
   });
 
   it('leaves the character level as it was, and fingerprints the two levels apart', () => {
     const corpus = corpusOf('line', texts.join('\n'));
-    const chars = prepareData(corpus, { valFrac: 0.25, minCount: 1 });
-    const explicit = prepareData(corpus, { valFrac: 0.25, minCount: 1, level: 'char', vocabSize: 3 });
-    const words = prepareData(corpus, { valFrac: 0.25, minCount: 1, level: 'word' });
+    const chars = prepareWhole(corpus, { valFrac: 0.25, minCount: 1 });
+    const explicit = prepareWhole(corpus, { valFrac: 0.25, minCount: 1, level: 'char', vocabSize: 3 });
+    const words = prepareWhole(corpus, { valFrac: 0.25, minCount: 1, level: 'word' });
     expect(chars.vocab.level).toBe('char');
     expect(chars.fingerprint.level).toBeUndefined();
     expect(chars.fingerprint.totalTokens).toBe(1 + texts.reduce((n, t) => n + t.length + 1, 0));

@@ -35,14 +35,30 @@ const OptimizerStateSchema = z.object({
   v: EncodedTensorsSchema.nullable(),
 });
 
-const TrainingStateSchema = z.object({
+/**
+ * An object schema that also reads fields under the names checkpoints written before them used
+ * (`{ tokensSeen: 'charsSeen' }`), each in its place.
+ */
+function readingOldNames<T extends z.ZodObject>(schema: T, oldNames: Readonly<Record<string, string>>) {
+  return z.preprocess((value) => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+    const renamed = Object.fromEntries(Object.entries(oldNames).map(([name, old]) => [old, name]));
+    const nameOf = (key: string): string => (key in renamed && !(renamed[key]! in value) ? renamed[key]! : key);
+    return Object.fromEntries(Object.entries(value).map(([key, v]) => [nameOf(key), v]));
+  }, schema);
+}
+
+/** Tokens seen was called `charsSeen` before the word level. */
+const OLD_NAMES = { tokensSeen: 'charsSeen' };
+
+const TrainingStateSchema = readingOldNames(z.object({
   step: count,
   epoch: count,
   cursor: count,
   lr: z.number().nonnegative(),
   rng: z.tuple([uint32, uint32, uint32, uint32]),
   bestValLoss: z.number().nonnegative().nullable(),
-  charsSeen: count,
+  tokensSeen: count,
   elapsedSeconds: z.number().nonnegative(),
   /**
    * The recurrent state the next training window starts from (truncated BPTT carries it from
@@ -51,17 +67,17 @@ const TrainingStateSchema = z.object({
   carried: EncodedTensorsSchema.nullable().optional(),
   /** The exponential moving average of the step losses that progress reports. */
   smoothedLoss: z.number().nonnegative().nullable().optional(),
-});
+}), OLD_NAMES);
 
-const HistoryEntrySchema = z.object({
+const HistoryEntrySchema = readingOldNames(z.object({
   step: count,
   epoch: count,
-  charsSeen: count,
+  tokensSeen: count,
   trainLoss: z.number().nonnegative(),
   valLoss: z.number().nonnegative().nullable(),
   lr: z.number().nonnegative(),
   seconds: z.number().nonnegative(),
-});
+}), OLD_NAMES);
 
 const CorpusInfoSchema = z.object({
   files: z.array(z.object({ path: z.string(), bytes: count, sha256 })),
@@ -96,7 +112,7 @@ export type HistoryEntry = z.infer<typeof HistoryEntrySchema>;
  * word-level vocabulary was made under the tokenizer rules this code has, and every field
  * means what it says.
  */
-function checkConsistency(ckpt: Checkpoint, source: string): void {
+function checkConsistency(ckpt: Checkpoint, source: string, written: object): void {
   const model = ckpt.config.model;
   const level = recordedLevel(ckpt.config.training);
   if (level === 'word') checkWordRule(ckpt.config.training.wordRule, source, 'config.training.wordRule');
@@ -112,7 +128,7 @@ function checkConsistency(ckpt: Checkpoint, source: string): void {
   }
   const carried = ckpt.training.carried;
   if (carried) checkTensors(carriedStateLayout(model, ckpt.config.training.batchSize), carried, source, 'training.carried');
-  checkMeaning(ckpt, source);
+  checkMeaning(ckpt, source, written);
 }
 
 /** Validates a parsed JSON value as a checkpoint; messages name `source` and the field. */
@@ -121,7 +137,7 @@ function parseCheckpoint(json: unknown, source: string): Checkpoint {
     format === INTEROP_FORMAT ? `; it is an interop model: convert it with \`rnn import ${source}\`` : '');
   const parsed = CheckpointSchema.safeParse(json, { reportInput: true });
   if (!parsed.success) throw new CheckpointError(zodErrorMessage(source, parsed.error));
-  checkConsistency(parsed.data, source);
+  checkConsistency(parsed.data, source, json as object);
   return parsed.data;
 }
 

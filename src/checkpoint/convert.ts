@@ -71,7 +71,7 @@ export function importedCheckpoint(state: ModelState, command: string[], created
     optimizer: { kind: training.optimizer, step: 0, ...ADAM_DEFAULTS, m: zeros, v: zeros },
     training: {
       step: 0, epoch: 0, cursor: 0, lr: training.lr, rng: new Rng(training.seed).state(), bestValLoss: null,
-      charsSeen: 0, elapsedSeconds: 0,
+      tokensSeen: 0, elapsedSeconds: 0,
     },
     history: [],
     corpus: null,

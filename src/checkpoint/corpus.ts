@@ -1,21 +1,81 @@
+import { closeSync, openSync, readSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { CorpusError, type PreparedData, fingerprintMatches } from '../text/corpus.js';
-import { loadCorpusData } from '../text/corpus-stream.js';
+import type { CorpusSkip } from '../text/corpus-files.js';
+import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
 import type { TokenArray } from '../text/tokens.js';
-import { type Checkpoint, checkpointVocabulary } from './checkpoint.js';
+import { type Checkpoint, CHECKPOINT_FORMAT, checkpointVocabulary } from './checkpoint.js';
+import { isPreparedFolder } from './prepared.js';
+import { INTEROP_FORMAT } from './interop.js';
 import type { LoadedModel } from './load.js';
 
 /*
  * A checkpoint's corpus, read again: to go on training on it, or to score its validation split.
+ * And what rnn wrote, left out of a corpus folder.
  */
+
+/**
+ * Leaves out of a corpus folder what rnn wrote: its checkpoints and `rnn-state` models (known
+ * by how they begin: `{"format":"rnn-checkpoint/…` or `rnn-state/…`, `format` written first),
+ * prepared folders (`rnn prepare`), and `outputs`, the files or folder a run writes to. Each path left out is added to `skipped`
+ * with why.
+ */
+export function skipRunFiles(outputs: readonly string[], skipped: SkippedFile[]): CorpusSkip {
+  const left = new Set(outputs.map((path) => resolve(path)));
+  return (path, isFolder) => {
+    const why = left.has(resolve(path)) ? "the run's output" : isFolder ? preparedFolderSkip(path) : isModelFile(path) ? 'an rnn model' : null;
+    if (why !== null) skipped.push({ path, why });
+    return why;
+  };
+}
+
+function preparedFolderSkip(path: string): string | null {
+  return isPreparedFolder(path) ? 'a prepared folder' : null;
+}
+
+export interface SkippedFile {
+  path: string;
+  why: string;
+}
+
+/** The notice that names what `skipRunFiles` left out, or null when it left out nothing. */
+export function skippedNotice(skipped: readonly SkippedFile[]): string | null {
+  if (skipped.length === 0) return null;
+  return `left out of the corpus: ${skipped.map(({ path, why }) => `${path} (${why})`).join(', ')}`;
+}
+
+const MODEL_FORMATS = [CHECKPOINT_FORMAT, INTEROP_FORMAT].map((format) => format.slice(0, format.indexOf('/') + 1));
+const MODEL_START = new RegExp(`^\\s*\\{\\s*"format"\\s*:\\s*"(?:${MODEL_FORMATS.join('|')})`);
+
+/** Whether the file begins as an rnn checkpoint or `rnn-state` model does (an unreadable one is left to the corpus reader). */
+function isModelFile(path: string): boolean {
+  const head = new Uint8Array(64);
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return false;
+  }
+  try {
+    const n = readSync(fd, head, 0, head.length, 0);
+    return MODEL_START.test(Buffer.from(head.subarray(0, n)).toString('latin1'));
+  } catch {
+    return false;
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /**
  * `files` read as the checkpoint read its corpus: its documents mode, split and vocabulary.
  * `changed` says whether they differ from the text it recorded (false when it recorded none).
  */
-export function readCheckpointCorpus(ckpt: Checkpoint, files: readonly string[]): { data: PreparedData; changed: boolean } {
+export function readCheckpointCorpus(
+  ckpt: Checkpoint, files: readonly string[], skip?: CorpusSkip,
+): { data: PreparedData; changed: boolean } {
   // the corpus record says how the text was read; a checkpoint without one, its training settings
   const { docs, valFrac } = ckpt.corpus ?? ckpt.config.training;
-  const data = loadCorpusData(files, docs, { valFrac, minCount: 1, vocab: checkpointVocabulary(ckpt) });
+  const data = loadCorpusData(files, docs, { valFrac, minCount: 1, vocab: checkpointVocabulary(ckpt) }, CHUNK_BYTES, skip);
   return { data, changed: ckpt.corpus !== null && !fingerprintMatches(data.fingerprint, ckpt.corpus) };
 }
 

@@ -24,9 +24,8 @@ export interface CheckedParts {
 }
 
 /**
- * SHA-256 (hex) of a checkpoint's JSON without its own `sha256`, keys in schema order (as
- * written, and as the schema reads them back): a flipped character, a deleted entry or an
- * edited value anywhere changes it.
+ * SHA-256 (hex) of a checkpoint's JSON without its own `sha256`, keys in the order written
+ * (schema order): a flipped character, a deleted entry or an edited value anywhere changes it.
  */
 export function contentChecksum(ckpt: object): string {
   const { sha256: _, ...content } = ckpt as { sha256?: string };
@@ -60,11 +59,12 @@ export function tensorValueFault(ckpt: CheckedParts, source: string): string | n
 
 /**
  * What a checkpoint's fields mean, beyond their types: every tensor value one that training
- * writes, the content matching its checksum (when it has one: older checkpoints do not), the
+ * writes, the content as `written` (the file's JSON, before any field read under an older
+ * name was renamed) matching its checksum (when it has one: older checkpoints do not), the
  * characters of a character-level vocabulary in code-point order, and the history's steps
  * ascending and no later than the training step.
  */
-export function checkMeaning(ckpt: CheckedParts, source: string): void {
+export function checkMeaning(ckpt: CheckedParts, source: string, written: object = ckpt): void {
   const fail = (message: string): never => {
     throw new CheckpointError(`${source}: ${message}`);
   };
@@ -82,7 +82,7 @@ export function checkMeaning(ckpt: CheckedParts, source: string): void {
   });
   const fault = tensorValueFault(ckpt, source);
   if (fault !== null) fail(`${fault}: the file is damaged`);
-  if (ckpt.sha256 !== undefined && ckpt.sha256 !== contentChecksum(ckpt)) {
+  if (ckpt.sha256 !== undefined && ckpt.sha256 !== contentChecksum(written)) {
     fail('sha256 does not match the content: the file is damaged or was edited');
   }
 }

@@ -4,7 +4,7 @@ import type { ModelConfig } from '../engine/config.js';
 import { KERNELS_CHOICES, resolveKernels } from '../engine/kernels/index.js';
 import type { KernelsKind } from '../engine/kernels/kernels.js';
 import { OPTIMIZER_KINDS } from '../engine/optim.js';
-import { type Setting, SeedValueSchema, numeric, pickSettings } from '../input/settings.js';
+import { type Setting, SeedValueSchema, SettingError, numeric, pickSettings } from '../input/settings.js';
 import { DOCS_MODES } from '../text/corpus.js';
 import { TEXT_LEVELS, type TextLevel } from '../text/vocab.js';
 import { DEFAULT_VOCAB_SIZE } from '../text/word-vocab.js';
@@ -32,9 +32,6 @@ const positiveInteger = z.int().min(1);
 const clipSchema = z.number().positive().nullable();
 const clipInput = numeric(z.number().min(0)).nullable().transform((v) => (v === 0 ? null : v));
 
-/** The help line of `--kernels`, the same on every command. */
-export const KERNELS_HELP = 'kernels: auto (WebAssembly SIMD where the machine runs it, else js), wasm or js (default auto, or RNN_KERNELS)';
-
 /**
  * `--kernels auto|js|wasm`: which implementation of the kernels runs; `auto` (and nothing given,
  * or RNN_KERNELS) resolves to the fastest this machine runs.
@@ -44,7 +41,8 @@ export const KERNELS_SETTING = {
   input: z.enum(KERNELS_CHOICES).transform((choice) => resolveKernels(choice)),
   expected: KERNELS_CHOICES.join(', '),
   arg: '<kind>',
-  help: KERNELS_HELP,
+  help: 'kernels: auto (WebAssembly SIMD where the machine runs it, else js), wasm or js',
+  defaultText: 'auto, or RNN_KERNELS',
 } as const satisfies Setting<KernelsKind>;
 
 /**
@@ -52,7 +50,8 @@ export const KERNELS_SETTING = {
  * checksum covers that order), in the groups `rnn train --help` lists them in: the one home
  * of each one's name (its flag is the name in kebab case), range, default, help, resume rule
  * and checkpoint field. The options schema, the flags, the checkpoint's `config.training`
- * schema, the resume rules and docs/usage.md are made from it.
+ * schema, the resume rules and docs/usage.md are made from it: a new setting is one entry
+ * here (a checkpoint written before it reads as `whenAbsent`), then `npm run docs`.
  *
  * The defaults are chosen for the best validation loss a user gets in a few minutes on two
  * cores with the WebAssembly kernels, which train about 40,000 characters a second per core at
@@ -164,7 +163,7 @@ export const TRAIN_SETTINGS = {
   },
   kernels: {
     group: 'Training',
-    ...KERNELS_SETTING, help: `${KERNELS_HELP}; resuming: the checkpoint's, for an identical result`,
+    ...KERNELS_SETTING, defaultText: `${KERNELS_SETTING.defaultText}; resuming: the checkpoint's, for an identical result`,
     // a checkpoint from before there was a choice trained on js
     default: () => resolveKernels(), fixedOnResume: false, checkpoint: 'training.kernels', whenAbsent: 'js',
   },
@@ -206,6 +205,20 @@ export const FIXED_ON_RESUME: readonly TrainSettingName[] = SETTING_NAMES.filter
 
 /** Settings that apply to the word level only. */
 export const WORD_LEVEL_ONLY: readonly TrainSettingName[] = SETTING_NAMES.filter((name) => setting(name).wordLevelOnly);
+
+/**
+ * A word-level setting (the vocabulary size) given for a character-level run, whose vocabulary
+ * is every character it sees, is an error.
+ */
+export function checkWordLevelOnly(given: Readonly<Partial<Record<TrainSettingName, unknown>>>, level: TextLevel): void {
+  if (level === 'word') return;
+  for (const key of WORD_LEVEL_ONLY) {
+    if (given[key] === undefined) continue;
+    throw new SettingError(key, given[key], (name) =>
+      `${name(key)} applies to ${name('level')} word only: a character-level vocabulary holds every character ` +
+        `the training text has (use ${name('minCount')} to leave rare ones out)`);
+  }
+}
 
 type Static<K extends TrainSettingName> = Table[K]['default'] extends () => unknown ? never : K;
 

@@ -1,8 +1,6 @@
 import { type Command, Option } from 'commander';
 import { KERNELS_SETTING } from '../checkpoint/settings.js';
-import { PositiveIntegerSchema, type SettingTable, flagHelp, flagSpec, inputSchema } from '../input/settings.js';
-
-export { KERNELS_HELP } from '../checkpoint/settings.js';
+import { PositiveIntegerSchema, type Setting, type SettingTable, flagHelp, flagSpec, inputSchema } from '../input/settings.js';
 
 /*
  * Flags shared by several commands, for parseSettings: a described flag reports a bad value as
@@ -15,11 +13,19 @@ export const positiveIntegerFlag = PositiveIntegerSchema.optional().describe('a 
 /** `--kernels auto|js|wasm`: which implementation of the kernels runs (auto: wasm where SIMD runs). */
 export const kernelsFlag = inputSchema(KERNELS_SETTING);
 
+const settingOfFlag = new WeakMap<Option, Setting>();
+
+/** The setting a flag was made from (its help and default apart, for docs/usage.md), if it was made from one. */
+export function settingOf(option: Option): Setting | undefined {
+  return settingOfFlag.get(option);
+}
+
 /** Declares a flag for each setting of `table`, in its order, with its help line, listed under its group. */
 export function addSettingFlags(command: Command, table: SettingTable): Command {
   for (const [name, setting] of Object.entries(table)) {
     const option = new Option(flagSpec(name, setting), flagHelp(setting));
     if (setting.group !== undefined) option.helpGroup(`${setting.group} options:`);
+    settingOfFlag.set(option, setting);
     command.addOption(option);
   }
   return command;

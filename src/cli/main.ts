@@ -16,7 +16,8 @@ const COMMANDS: { register(program: Command): void }[] = [
   trainCommand, prepareCommand, sampleCommand, evalCommand, plotCommand, exportCommand, importCommand, infoCommand,
 ];
 
-export async function main(argv: string[]): Promise<number> {
+/** The `rnn` program with every command, ready to parse. */
+export function createProgram(): Command {
   const program = new Command('rnn')
     .description('Character- and word-level RNN / LSTM / GRU language models: train, sample, score.')
     .version(packageVersion(), '-V, --version', 'print the version')
@@ -24,6 +25,11 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text.startsWith('error:') ? `rnn: ${text}` : text) });
   for (const command of COMMANDS) command.register(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = createProgram();
   guardStdout();
   try {
     await program.parseAsync(argv);

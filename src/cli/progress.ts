@@ -1,5 +1,6 @@
 import cliProgress from 'cli-progress';
 import type { DoneEvent, EvalEvent, StartEvent, StepEvent, TrainEvent } from '../train/events.js';
+import { TOKEN_UNITS, type TokenUnit } from '../text/vocab.js';
 import { stderrChalk as chalk } from './color.js';
 import { type ValidationPoint, nextCommands, validationChart } from './train-summary.js';
 
@@ -47,9 +48,9 @@ function formatCount(n: number): string {
 const loss = (x: number | null): string => (x === null ? '—' : x.toFixed(3));
 const grouped = (n: number): string => n.toLocaleString('en-US');
 
-/** What the run's tokens are called: characters, or (word level) tokens, words and punctuation marks alike. */
-function tokenUnit(start: StartEvent | null): { plural: string; rate: string } {
-  return start?.settings.level === 'word' ? { plural: 'tokens', rate: 'tok/s' } : { plural: 'characters', rate: 'chars/s' };
+/** What the run's tokens are called. */
+function tokenUnit(start: StartEvent | null): TokenUnit {
+  return TOKEN_UNITS[start?.settings.level ?? 'char'];
 }
 
 /** Warnings about the settings the run starts with: a word vocabulary smaller than asked. */
@@ -70,8 +71,8 @@ function startLines(e: StartEvent): string[] {
     `${e.resumedFrom ? `resuming ${e.resumedFrom} at step ${e.step}: ` : 'training '}` +
       `${m.cell} ${m.numLayers}x${m.hiddenSize} (embed ${m.embedDim}${m.dropout > 0 ? `, dropout ${m.dropout}` : ''}), ` +
       `${grouped(e.parameters)} parameters, ${e.settings.level === 'word' ? 'word ' : ''}vocabulary ${m.vocabSize}`,
-    `data: ${e.corpus.length === 1 ? e.corpus[0] : `${e.corpus.length} files`}: ${grouped(e.trainChars)} training and ` +
-      `${grouped(e.valChars)} validation ${unit.plural}, ${grouped(e.stepsPerEpoch)} steps per epoch ` +
+    `data: ${e.corpus.length === 1 ? e.corpus[0] : `${e.corpus.length} files`}: ${grouped(e.trainTokens)} training and ` +
+      `${grouped(e.valTokens)} validation ${unit.many}, ${grouped(e.stepsPerEpoch)} steps per epoch ` +
       `(batch ${e.settings.batch} x ${e.settings.seqLen}), ${e.settings.workers} worker${e.settings.workers === 1 ? '' : 's'}, ` +
       `${e.settings.kernels} kernels`,
     `until: ${limitsText(e)}; checkpoints: ${e.out.latest} (best: ${e.out.best})`,
@@ -92,7 +93,7 @@ function stepText(e: StepEvent, rate: string): string {
   const of = e.totalSteps === null ? '' : `/${e.totalSteps}`;
   return (
     `epoch ${e.epoch.toFixed(2)} step ${e.step}${of} | loss ${loss(e.smoothedLoss)} | val ${loss(e.valLoss)} | ` +
-    `${formatCount(e.charsPerSecond)} ${rate} | ETA ${e.etaSeconds === null ? '—' : formatDuration(e.etaSeconds)}`
+    `${formatCount(e.tokensPerSecond)} ${rate} | ETA ${e.etaSeconds === null ? '—' : formatDuration(e.etaSeconds)}`
   );
 }
 
@@ -109,6 +110,40 @@ function doneText(e: DoneEvent): string {
     `train ${loss(e.trainLoss)}, val ${loss(e.valLoss)}, best val ${loss(e.bestValLoss)}; ` +
     `latest: ${e.latest}${e.best ? `, best: ${e.best}` : ''}${e.skipped > 0 ? `; ${e.skipped} steps skipped (not finite)` : ''}`
   );
+}
+
+const ESCAPE = String.fromCharCode(0x1b);
+/** A colour or style escape: it takes no column. */
+const SGR = new RegExp(`^${ESCAPE}\\[[0-9;]*m`);
+const SGR_ALL = new RegExp(`${ESCAPE}\\[[0-9;]*m`, 'g');
+
+/**
+ * `line` cut into lines of at most `width` columns (a column per code point), each after the
+ * first indented by `indent`: at the last space that fits, or, for a word longer than a line,
+ * where the line ends. Colour escapes take no column; a style open across a break stays on, as
+ * the terminal keeps it.
+ */
+export function wrapToWidth(line: string, width: number, indent = '  '): string[] {
+  const lines: string[] = [];
+  const columns = (text: string): number => [...text.replace(SGR_ALL, '')].length;
+  let current = '', lastSpace = -1;
+  for (let i = 0; i < line.length;) {
+    const escape = SGR.exec(line.slice(i, i + 16));
+    const piece = escape ? escape[0] : String.fromCodePoint(line.codePointAt(i)!);
+    i += piece.length;
+    if (escape || columns(current) < width) {
+      if (piece === ' ' && current.length > indent.length) lastSpace = current.length;
+      current += piece;
+      continue;
+    }
+    // the line is full: end it at this space, at the last one, or here
+    const end = piece === ' ' ? current.length : lastSpace >= 0 ? lastSpace : current.length;
+    lines.push(current.slice(0, end));
+    current = indent + current.slice(end === lastSpace && piece !== ' ' ? end + 1 : end) + (piece === ' ' ? '' : piece);
+    lastSpace = -1;
+  }
+  lines.push(current);
+  return lines;
 }
 
 /** Plain lines on stderr: the start, a step line at most every 2 s, every evaluation and checkpoint, the end. */
@@ -200,9 +235,13 @@ class BarDisplay implements ProgressDisplay {
     this.bars.stop();
   }
 
+  /**
+   * Writes a line above the bar. While the bar runs the terminal does not wrap (a line longer
+   * than it is cut), so the line is wrapped here to the terminal's width.
+   */
   private log(line: string): void {
     if (this.stopped) process.stderr.write(`${line}\n`);
-    else this.bars.log(`${line}\n`);
+    else this.bars.log(`${wrapToWidth(line, Math.max(20, process.stderr.columns || 80)).join('\n')}\n`);
   }
 
   /** How far along: by steps or by time, whichever limit is nearer. */
@@ -217,7 +256,7 @@ class BarDisplay implements ProgressDisplay {
     const of = e.totalSteps === null ? '' : chalk.dim(`/${e.totalSteps}`);
     return (
       `epoch ${e.epoch.toFixed(2)} step ${e.step}${of} ${chalk.dim('|')} loss ${chalk.yellow(loss(e.smoothedLoss))} ` +
-      `${chalk.dim('|')} val ${loss(e.valLoss)} ${chalk.dim('|')} ${formatCount(e.charsPerSecond)} ${tokenUnit(this.start).rate} ` +
+      `${chalk.dim('|')} val ${loss(e.valLoss)} ${chalk.dim('|')} ${formatCount(e.tokensPerSecond)} ${tokenUnit(this.start).rate} ` +
       `${chalk.dim('|')} ETA ${e.etaSeconds === null ? '—' : formatDuration(e.etaSeconds)}`
     );
   }

@@ -78,7 +78,7 @@ export async function scoreStream(
  * log-probability, natural log: ln P(text) = Σ_t ln p(target_t) = −lossSum, over the N + 1
  * predictions the closing `<EOS>` included.
  */
-export function scoreSummary(score: Score): { loss: number; bpc: number; perplexity: number; tokens: number; logProb: number } {
+export function scoreSummary(score: Score): { loss: number; bitsPerToken: number; perplexity: number; tokens: number; logProb: number } {
   const loss = score.tokens > 0 ? score.lossSum / score.tokens : NaN;
-  return { loss, bpc: loss / Math.LN2, perplexity: Math.exp(loss), tokens: score.tokens, logProb: -score.lossSum };
+  return { loss, bitsPerToken: loss / Math.LN2, perplexity: Math.exp(loss), tokens: score.tokens, logProb: -score.lossSum };
 }

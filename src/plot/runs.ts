@@ -1,8 +1,10 @@
 import { statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { type Checkpoint, loadCheckpoint } from '../checkpoint/checkpoint.js';
+import { type Checkpoint, loadCheckpoint, recordedLevel } from '../checkpoint/checkpoint.js';
 import { CheckpointError } from '../checkpoint/errors.js';
-import type { LossRun } from './svg.js';
+import { InputError } from '../input/settings.js';
+import { TOKEN_UNITS } from '../text/vocab.js';
+import { type LossRun, runLevel } from './svg.js';
 
 /** The checkpoint a plot argument means: a file as it is, a run folder's latest.json. */
 export function runCheckpointPath(arg: string): string {
@@ -41,20 +43,31 @@ export function lossRunFromCheckpoint(checkpoint: Checkpoint, name: string, sour
   }
   return {
     name,
-    train: checkpoint.history.map((h) => ({ charsSeen: h.charsSeen, loss: h.trainLoss })),
-    val: checkpoint.history.flatMap((h) => (h.valLoss === null ? [] : [{ charsSeen: h.charsSeen, loss: h.valLoss }])),
+    level: recordedLevel(checkpoint.config.training),
+    train: checkpoint.history.map((h) => ({ tokensSeen: h.tokensSeen, loss: h.trainLoss })),
+    val: checkpoint.history.flatMap((h) => (h.valLoss === null ? [] : [{ tokensSeen: h.tokensSeen, loss: h.valLoss }])),
   };
 }
 
 /**
  * One run per argument (a checkpoint file or a run folder), in order. Two runs that would share
- * a name are named by the path given instead.
+ * a name are named by the path given instead. Runs of both levels are refused: a loss per
+ * character and a loss per word are not on one scale, nor are characters and words seen.
  */
 export function loadLossRuns(args: readonly string[]): LossRun[] {
   const paths = args.map(runCheckpointPath);
   const names = paths.map(runName);
-  return paths.map((path, i) => {
+  const runs = paths.map((path, i) => {
     const name = names.filter((n) => n === names[i]).length > 1 ? args[i]! : names[i]!;
     return lossRunFromCheckpoint(loadCheckpoint(path), name, path);
   });
+  const other = runs.findIndex((run) => runLevel(run) !== runLevel(runs[0]!));
+  if (other > 0) {
+    const level = (i: number) => (runLevel(runs[i]!) === 'word' ? 'word-level' : 'character-level');
+    throw new InputError(
+      `${args[0]} is a ${level(0)} run and ${args[other]} a ${level(other)} one: their losses (nats per ` +
+        `${TOKEN_UNITS[runLevel(runs[0]!)].per}, nats per ${TOKEN_UNITS[runLevel(runs[other]!)].per}) are not on one scale; ` +
+        'plot each level on a chart of its own');
+  }
+  return runs;
 }

@@ -1,20 +1,25 @@
+import { TOKEN_UNITS, type TextLevel } from '../text/vocab.js';
+
 /**
  * A loss chart as a standalone SVG document, from plain data: training and validation loss
- * against characters seen, one colour per run. Pure (no I/O, no dependency), so tests can check
- * the coordinates it draws.
+ * against tokens seen (characters, or at the word level words and punctuation marks), one
+ * colour per run, every run of one level. Pure (no I/O), so tests can check the coordinates it
+ * draws.
  *
  * Conventions: training loss is a dashed line, validation loss a solid line with a dot at each
  * evaluation, and each run's best validation loss a ring labelled with its value.
  */
 
 export interface LossPoint {
-  charsSeen: number;
+  tokensSeen: number;
   loss: number;
 }
 
 export interface LossRun {
   /** Shown in the legend: the run folder's or the checkpoint file's name. */
   name: string;
+  /** What its tokens are (default 'char'): a loss per character and one per word are not on one scale. */
+  level?: TextLevel;
   train: LossPoint[];
   /** May be empty (a run without a validation split): the run then shows its training line only. */
   val: LossPoint[];
@@ -72,8 +77,8 @@ export function niceTicks(min: number, max: number, target = 5): Ticks {
   }
 }
 
-/** `0`, `500`, `250k`, `1.5M`: a character count as a tick label. */
-export function formatChars(n: number): string {
+/** `0`, `500`, `250k`, `1.5M`: a token count as a tick label. */
+export function formatTokenCount(n: number): string {
   const trim = (x: number) => String(Number(x.toFixed(2)));
   if (Math.abs(n) >= 1e6) return `${trim(n / 1e6)}M`;
   if (Math.abs(n) >= 1e3) return `${trim(n / 1e3)}k`;
@@ -99,17 +104,17 @@ export function bestPoint(points: readonly LossPoint[]): LossPoint | null {
 export interface ChartScale {
   x: Ticks;
   y: Ticks;
-  /** SVG x of a character count. */
-  px(charsSeen: number): number;
+  /** SVG x of a token count. */
+  px(tokensSeen: number): number;
   /** SVG y of a loss. */
   py(loss: number): number;
 }
 
-/** The scale for these runs: x from 0 characters, y over every loss shown, both widened to round ticks. */
+/** The scale for these runs: x from 0 tokens, y over every loss shown, both widened to round ticks. */
 export function chartScale(runs: readonly LossRun[]): ChartScale {
   const points = runs.flatMap((run) => [...run.train, ...run.val]);
   if (points.length === 0) throw new RangeError('chartScale: no points to plot');
-  const x = niceTicks(0, Math.max(1, ...points.map((p) => p.charsSeen)), 6);
+  const x = niceTicks(0, Math.max(1, ...points.map((p) => p.tokensSeen)), 6);
   const y = niceTicks(Math.min(...points.map((p) => p.loss)), Math.max(...points.map((p) => p.loss)), 5);
   const plotWidth = CHART.width - CHART.left - CHART.right;
   return {
@@ -137,6 +142,10 @@ export function lossChartSvg(runs: readonly LossRun[], options: ChartOptions = {
   for (const run of runs) {
     if (run.train.length === 0 && run.val.length === 0) throw new RangeError(`lossChartSvg: run ${run.name} has no points`);
   }
+  const level = runLevel(runs[0]!);
+  const other = runs.find((run) => runLevel(run) !== level);
+  if (other) throw new RangeError(`lossChartSvg: runs ${runs[0]!.name} and ${other.name} are of different levels`);
+  const unit = TOKEN_UNITS[level];
   const s = chartScale(runs);
   const { width, top, plotHeight, left, right } = CHART;
   const bottom = top + plotHeight;
@@ -163,10 +172,10 @@ export function lossChartSvg(runs: readonly LossRun[], options: ChartOptions = {
   for (const v of s.x.values) {
     out.push(
       `<line x1="${s.px(v)}" y1="${bottom}" x2="${s.px(v)}" y2="${bottom + 5}" stroke="#444"/>`,
-      `<text class="tick" x="${s.px(v)}" y="${bottom + 19}" text-anchor="middle">${formatChars(v)}</text>`,
+      `<text class="tick" x="${s.px(v)}" y="${bottom + 19}" text-anchor="middle">${formatTokenCount(v)}</text>`,
     );
   }
-  out.push(`<text class="axis-label" x="${round2(left + (width - left - right) / 2)}" y="${bottom + 42}" text-anchor="middle">characters seen</text>`);
+  out.push(`<text class="axis-label" x="${round2(left + (width - left - right) / 2)}" y="${bottom + 42}" text-anchor="middle">${unit.many} seen</text>`);
   out.push('</g>');
   out.push('<g class="y-axis">');
   out.push(`<line x1="${left}" y1="${top}" x2="${left}" y2="${bottom}" stroke="#444"/>`);
@@ -177,7 +186,7 @@ export function lossChartSvg(runs: readonly LossRun[], options: ChartOptions = {
     );
   }
   const midY = round2(top + plotHeight / 2);
-  out.push(`<text class="axis-label" x="18" y="${midY}" text-anchor="middle" transform="rotate(-90 18 ${midY})">loss (nats/char)</text>`);
+  out.push(`<text class="axis-label" x="18" y="${midY}" text-anchor="middle" transform="rotate(-90 18 ${midY})">loss (nats/${unit.per})</text>`);
   out.push('</g>');
 
   // the runs, then the best-loss labels on top, nudged apart so they do not overlap
@@ -191,14 +200,14 @@ export function lossChartSvg(runs: readonly LossRun[], options: ChartOptions = {
       );
       if (run.train.length === 1) {
         const p = run.train[0]!;
-        out.push(`<circle class="train-point" cx="${s.px(p.charsSeen)}" cy="${s.py(p.loss)}" r="3" fill="#fff" stroke-width="1.5"/>`);
+        out.push(`<circle class="train-point" cx="${s.px(p.tokensSeen)}" cy="${s.py(p.loss)}" r="3" fill="#fff" stroke-width="1.5"/>`);
       }
     }
     if (run.val.length > 0) {
       out.push(`<polyline class="val" points="${polyPoints(run.val, s)}" fill="none" stroke-width="2"/>`);
-      for (const p of run.val) out.push(`<circle class="val-point" cx="${s.px(p.charsSeen)}" cy="${s.py(p.loss)}" r="3" stroke="none"/>`);
+      for (const p of run.val) out.push(`<circle class="val-point" cx="${s.px(p.tokensSeen)}" cy="${s.py(p.loss)}" r="3" stroke="none"/>`);
       const best = bestPoint(run.val)!;
-      const bx = s.px(best.charsSeen), by = s.py(best.loss);
+      const bx = s.px(best.tokensSeen), by = s.py(best.loss);
       out.push(`<circle class="best" cx="${bx}" cy="${by}" r="7" fill="none" stroke-width="2"/>`);
       labels.push({ x: bx, y: by, text: best.loss.toFixed(3), colour });
     }
@@ -232,7 +241,7 @@ export function lossChartSvg(runs: readonly LossRun[], options: ChartOptions = {
     const colour = RUN_COLOURS[i % RUN_COLOURS.length]!;
     const y = key + (i + 1) * CHART.legendRow;
     const best = bestPoint(run.val);
-    const detail = best === null ? 'no validation loss' : `best validation loss ${best.loss.toFixed(3)} after ${best.charsSeen.toLocaleString('en-US')} characters`;
+    const detail = best === null ? 'no validation loss' : `best validation loss ${best.loss.toFixed(3)} after ${best.tokensSeen.toLocaleString('en-US')} ${unit.many}`;
     out.push(
       `<g class="legend-run" data-run="${escapeXml(run.name)}">`,
       `<rect x="${left}" y="${y - 5}" width="28" height="10" rx="2" fill="${colour}"/>`,
@@ -245,8 +254,13 @@ export function lossChartSvg(runs: readonly LossRun[], options: ChartOptions = {
   return `${out.join('\n')}\n`;
 }
 
+/** A run's level: its tokens are characters unless it says otherwise. */
+export function runLevel(run: LossRun): TextLevel {
+  return run.level ?? 'char';
+}
+
 function polyPoints(points: readonly LossPoint[], s: ChartScale): string {
-  return points.map((p) => `${s.px(p.charsSeen)},${s.py(p.loss)}`).join(' ');
+  return points.map((p) => `${s.px(p.tokensSeen)},${s.py(p.loss)}`).join(' ');
 }
 
 /** Label heights, moved apart to at least 14 units: upwards, since the best losses sit low on the chart. */

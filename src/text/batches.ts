@@ -1,5 +1,6 @@
 import { SettingError } from '../input/settings.js';
 import type { TokenArray } from './tokens.js';
+import { TOKEN_UNITS, type TextLevel } from './vocab.js';
 
 /**
  * Training batches as char-rnn / torch-rnn cut them: the stream is split into B contiguous
@@ -15,6 +16,7 @@ export class BatchSource {
     private readonly stream: TokenArray,
     readonly batchSize: number,
     readonly seqLen: number,
+    level: TextLevel = 'char',
   ) {
     checkPositiveInteger('batchSize', batchSize);
     checkPositiveInteger('seqLen', seqLen);
@@ -24,7 +26,7 @@ export class BatchSource {
     if (this.stepsPerEpoch < 1) {
       throw new SettingError('batch', batchSize, (name) =>
         `the training split is too short for ${name('batch')} ${batchSize} ${name('seqLen')} ${seqLen}: ` +
-          `one batch needs ${batchSize * seqLen + 1} characters and it has ${stream.length}; ` +
+          `one batch needs ${batchSize * seqLen + 1} ${TOKEN_UNITS[level].many} and it has ${stream.length}; ` +
           `use a smaller ${name('batch')} or ${name('seqLen')}, a smaller ${name('valFrac')}, or more text`);
     }
   }

@@ -1,8 +1,9 @@
 import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { endianness } from 'node:os';
 import {
-  type CorpusSource, CorpusError, type DataFingerprint, DOCUMENT_END, checkWordVocabulary, dataFingerprint, errorCode, noWords, wordUnits,
+  type CorpusSource, CorpusError, type DataFingerprint, DOCUMENT_END, checkWordVocabulary, dataFingerprint, noWords, wordUnits,
 } from './corpus.js';
+import { errorCode } from './corpus-files.js';
 import { DTYPE_BYTES, type TokenDtype, tokenArrayFor, tokenDtype } from './tokens.js';
 import { EOS, type TextLevel, Vocabulary } from './vocab.js';
 import { DEFAULT_VOCAB_SIZE, type WordVocabularyBuild, wordVocabularyFromCounts } from './word-vocab.js';

@@ -14,6 +14,28 @@ export type TextLevel = 'char' | 'word';
 
 export const TEXT_LEVELS: readonly TextLevel[] = ['char', 'word'];
 
+/**
+ * What a level's tokens are called in messages: characters, or tokens (words and punctuation
+ * marks alike); `per` as in nats/char, nats/word.
+ */
+export interface TokenUnit {
+  one: string;
+  many: string;
+  rate: string;
+  per: string;
+}
+
+export const TOKEN_UNITS: Readonly<Record<TextLevel, TokenUnit>> = {
+  char: { one: 'character', many: 'characters', rate: 'chars/s', per: 'char' },
+  word: { one: 'token', many: 'tokens', rate: 'tok/s', per: 'word' },
+};
+
+/** `1 character`, `4,096 tokens`: a count of a level's tokens. */
+export function tokenCount(n: number, level: TextLevel): string {
+  const unit = TOKEN_UNITS[level];
+  return `${n.toLocaleString('en-US')} ${n === 1 ? unit.one : unit.many}`;
+}
+
 export const EOS = 0;
 export const UNK = 1;
 export const EOS_TOKEN = '<EOS>';
@@ -223,4 +245,20 @@ export function vocabularyFault(tokens: readonly unknown[], level: TextLevel = '
     seen.set(token, id);
   }
   return null;
+}
+
+/** Counts code points the way `Vocabulary.encode` steps through them at the char level. */
+export function codePointCount(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; n++) i += text.codePointAt(i)! > 0xffff ? 2 : 1;
+  return n;
+}
+
+/** The first `count` code points of `text`. */
+export function codePointPrefix(text: string, count: number): string {
+  let i = 0;
+  for (let n = 0; n < count && i < text.length; n++) {
+    i += text.codePointAt(i)! > 0xffff ? 2 : 1;
+  }
+  return text.slice(0, i);
 }

@@ -1,13 +1,17 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Checkpoint } from '../checkpoint/checkpoint.js';
-import { readCheckpointCorpus } from '../checkpoint/corpus.js';
+import { type Checkpoint, recordedLevel } from '../checkpoint/checkpoint.js';
+import { readCheckpointCorpus, type SkippedFile, skipRunFiles } from '../checkpoint/corpus.js';
 import { type PreparedMeta, isPreparedFolder, readPreparedData, readPreparedMeta } from '../checkpoint/prepared.js';
 import { TEXT_SETTING_NAMES, type TrainSettings } from '../checkpoint/settings.js';
 import { SettingError } from '../input/settings.js';
 import { CorpusError, type PreparedData, fingerprintMatches } from '../text/corpus.js';
-import { loadCorpusData } from '../text/corpus-stream.js';
+import type { CorpusSkip } from '../text/corpus-files.js';
+import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
+import { tokenCount } from '../text/vocab.js';
+import { lockPath } from './lock.js';
+import { outputPaths } from './output.js';
 
 /** The package root: the first folder above this module with a package.json (src/ and dist/src/ alike). */
 function packageRoot(): string {
@@ -36,16 +40,26 @@ export function corpusName(paths: readonly string[]): string {
  * A fresh run's data: the corpus at `paths` (absolute, so a checkpoint's recorded files can be
  * found from any folder), a vocabulary from its training part, the train/validation split.
  */
-export function loadFreshData(paths: readonly string[], settings: TrainSettings): PreparedData {
+export function loadFreshData(paths: readonly string[], settings: TrainSettings, skip?: CorpusSkip): PreparedData {
   const { valFrac, minCount, level, vocabSize } = settings;
-  return loadCorpusData(paths.map((p) => resolve(p)), settings.docs, { valFrac, minCount, level, ...(level === 'word' && { vocabSize }) });
+  const options = { valFrac, minCount, level, ...(level === 'word' && { vocabSize }) };
+  return loadCorpusData(paths.map((p) => resolve(p)), settings.docs, options, CHUNK_BYTES, skip);
+}
+
+/**
+ * What a corpus folder's walk leaves out (`skipRunFiles`): rnn's models, and the output `out` of
+ * this run, when known — its folder, or its checkpoint and lock files.
+ */
+export function skipRunOutput(out: string | null, skipped: SkippedFile[]): CorpusSkip {
+  const paths = out === null ? null : outputPaths(out);
+  return skipRunFiles(paths === null ? [] : [out!, paths.latest, paths.best, lockPath(paths)], skipped);
 }
 
 /**
  * A resumed run's data: the given corpus, or else the files the checkpoint recorded, read with
  * the checkpoint's vocabulary and split, and refused unless its fingerprint matches.
  */
-export function loadResumedData(paths: readonly string[], ckpt: Checkpoint, source: string): PreparedData {
+export function loadResumedData(paths: readonly string[], ckpt: Checkpoint, source: string, skip?: CorpusSkip): PreparedData {
   const recorded = ckpt.corpus;
   if (recorded === null && paths.length === 0) {
     throw new CorpusError(`${source} records no corpus: give the corpus it was trained on after \`rnn train\``);
@@ -53,7 +67,7 @@ export function loadResumedData(paths: readonly string[], ckpt: Checkpoint, sour
   const files = paths.length > 0 ? paths.map((p) => resolve(p)) : recorded!.files.map((f) => f.path);
   let read;
   try {
-    read = readCheckpointCorpus(ckpt, files);
+    read = readCheckpointCorpus(ckpt, files, skip);
   } catch (err) {
     if (err instanceof CorpusError && paths.length === 0) {
       throw new CorpusError((name) =>
@@ -67,7 +81,7 @@ export function loadResumedData(paths: readonly string[], ckpt: Checkpoint, sour
       const was = recorded.files.map((f) => f.path).join(', ');
       throw new CorpusError((name) =>
         `the corpus (${files.join(', ')}) differs from the one ${source} was trained on (${was}; ` +
-          `${recorded.totalTokens} characters, sha256 ${recorded.sha256.slice(0, 12)}…): ` +
+          `${tokenCount(recorded.totalTokens, recordedLevel(ckpt.config.training))}, sha256 ${recorded.sha256.slice(0, 12)}…): ` +
           `resume with that text, or start a new run without ${name('resume')}`);
     }
   }
@@ -97,12 +111,13 @@ export function preparedFolderOf(paths: readonly string[]): PreparedFolder | nul
  */
 export function loadRunData(
   paths: readonly string[], prepared: PreparedFolder | null, settings: TrainSettings, resumed: { ckpt: Checkpoint; source: string } | null,
+  skip: CorpusSkip,
 ): PreparedData {
   if (prepared !== null) {
     return resumed ? loadResumedPreparedData(prepared, resumed.ckpt, resumed.source) : readPreparedData(prepared.dir, prepared.meta);
   }
-  if (resumed) return loadResumedData(paths, resumed.ckpt, resumed.source);
-  return loadFreshData(paths.length > 0 ? paths : [defaultCorpus()], settings);
+  if (resumed) return loadResumedData(paths, resumed.ckpt, resumed.source, skip);
+  return loadFreshData(paths.length > 0 ? paths : [defaultCorpus()], settings, skip);
 }
 
 /**

@@ -20,8 +20,8 @@ export interface StartEvent {
   limits: RunLimits;
   corpus: string[];
   /** Tokens (characters, or word tokens at the word level) in the training and validation streams. */
-  trainChars: number;
-  valChars: number;
+  trainTokens: number;
+  valTokens: number;
   stepsPerEpoch: number;
   /** The step the run ends at by --epochs / --max-steps, or null when only --time bounds it. */
   totalSteps: number | null;
@@ -49,7 +49,7 @@ export interface StepEvent {
   lr: number;
   /** The gradient's global L2 norm before clipping; null when the step was skipped. */
   gradNorm: number | null;
-  charsPerSecond: number;
+  tokensPerSecond: number;
   elapsedSeconds: number;
   /** Seconds to the nearest limit at the current speed (evaluations not counted); null if unknown. */
   etaSeconds: number | null;

@@ -1,40 +1,35 @@
 import { z } from 'zod';
 import type { Checkpoint } from '../checkpoint/checkpoint.js';
 import {
-  FIXED_ON_RESUME, type RunLimits, TRAIN_SETTINGS, type TrainSettingName, type TrainSettings, WORD_LEVEL_ONLY, defaultSettings,
-  settingsFromConfig,
+  FIXED_ON_RESUME, type RunLimits, TRAIN_SETTINGS, type TrainSettingName, type TrainSettings, WORD_LEVEL_ONLY, checkWordLevelOnly,
+  defaultSettings, settingsFromConfig,
 } from '../checkpoint/settings.js';
 import type { KernelsChoice } from '../engine/kernels/index.js';
-import { SettingError, type SettingTable, parseSettings, settingsSchema } from '../input/settings.js';
+import { SettingError, type SettingTable, type SettingsInput, parseSettings, settingsSchema } from '../input/settings.js';
 
 /**
  * Steps between evaluations when --eval-every is not given: a validation pass is a forward
  * pass, about a third of a training step's work per character, so evaluating every
- *   10 · valChars / (3 · B · T)
+ *   10 · valTokens / (3 · B · T)
  * steps (rounded up to a hundred) keeps it near a tenth of the training time.
  */
-export function defaultEvalEvery(valChars: number, batch: number, seqLen: number): number {
-  return Math.max(100, Math.ceil((10 * valChars) / (3 * batch * seqLen) / 100) * 100);
+export function defaultEvalEvery(valTokens: number, batch: number, seqLen: number): number {
+  return Math.max(100, Math.ceil((10 * valTokens) / (3 * batch * seqLen) / 100) * 100);
 }
 
 /** How long a run trains when no --epochs, --max-steps or --time is given: one pass over the text. */
 const DEFAULT_LIMITS: Readonly<RunLimits> = { epochs: 1, maxSteps: null, timeSeconds: null };
 
-/** What `train()` accepts: any setting left out takes its default (or, resuming, the checkpoint's). */
-export interface TrainOptions extends Partial<Omit<TrainSettings, 'kernels'>> {
+/**
+ * What `train()` accepts: the settings (any left out takes its default or, resuming, the
+ * checkpoint's) and the run's options (RUN_OPTIONS).
+ */
+export type TrainOptions = Partial<Omit<TrainSettings, 'kernels'>> & SettingsInput<typeof RUN_OPTIONS> & {
   /** Which kernels run: `auto` (the default: wasm where SIMD runs), `js` or `wasm`. */
   kernels?: KernelsChoice;
-  epochs?: number;
-  maxSteps?: number;
-  /** Seconds, or a duration such as `90s`, `3m`, `1h`, `1h30m`. */
-  time?: number | string;
-  /** Output folder (writes `latest.json` and `best.json`) or a `.json` file path. */
-  out?: string;
-  /** Checkpoint to continue from. */
-  resume?: string;
   /** The command line recorded in checkpoints. */
   command?: string[];
-}
+};
 
 /** The parsed options: flags as given (undefined: not given), the time in seconds. */
 export type ParsedOptions = Omit<TrainOptions, 'time'> & { timeSeconds?: number };
@@ -56,22 +51,21 @@ export function parseDuration(text: string): number | null {
  */
 export const RUN_OPTIONS = {
   epochs: {
-    group: 'Run', schema: z.int().min(1), arg: '<n>', help: 'train until this many epochs in all', defaultText: '1 when no limit is given' },
-  maxSteps: {
-    group: 'Run', schema: z.int().min(1), arg: '<n>', help: 'train until this many steps in all' },
+    group: 'Run', schema: z.int().min(1), arg: '<n>', help: 'train until this many epochs in all', defaultText: '1 when no limit is given',
+  },
+  maxSteps: { group: 'Run', schema: z.int().min(1), arg: '<n>', help: 'train until this many steps in all' },
   time: {
-    group: 'Run',
-    schema: z.union([z.number(), z.string()]), input: z.union([z.number(), z.string()]), arg: '<duration>',
+    // seconds, or a duration such as 90s, 3m, 1h, 1h30m (parseDuration)
+    group: 'Run', schema: z.union([z.number(), z.string()]), input: z.union([z.number(), z.string()]), arg: '<duration>',
     help: 'stop in time to finish within this much time in all, the closing evaluation included, e.g. 90s, 3m, 1h30m',
   },
   out: {
-    group: 'Run',
-    schema: z.string().min(1), arg: '<path>', help: 'output folder, or a .json file',
+    group: 'Run', schema: z.string().min(1), arg: '<path>', help: 'output folder, or a .json file',
     defaultText: 'checkpoints/<corpus>-<cell>-<L>x<H>-<time>/; resuming: the checkpoint\'s folder',
   },
   resume: {
-    group: 'Run',
-    schema: z.string().min(1), arg: '<checkpoint>', help: 'go on training this checkpoint (a folder: its latest.json), exactly where it stopped',
+    group: 'Run', schema: z.string().min(1), arg: '<checkpoint>',
+    help: 'go on training this checkpoint (a folder: its latest.json), exactly where it stopped',
   },
 } as const satisfies SettingTable;
 
@@ -106,22 +100,8 @@ export function freshSettings(options: ParsedOptions): TrainSettings {
   for (const name of SETTING_NAMES) {
     if (options[name] !== undefined) (settings as Record<string, unknown>)[name] = options[name];
   }
-  checkWordLevelOnly(options, settings);
+  checkWordLevelOnly(options, settings.level);
   return settings;
-}
-
-/**
- * A word-level setting (the vocabulary size) asked of a character-level run, whose vocabulary
- * is every character it sees, is an error.
- */
-function checkWordLevelOnly(options: ParsedOptions, settings: TrainSettings): void {
-  if (settings.level === 'word') return;
-  for (const key of WORD_LEVEL_ONLY) {
-    if (options[key] === undefined) continue;
-    throw new SettingError(key, options[key], (name) =>
-      `${name(key)} applies to ${name('level')} word only: a character-level vocabulary holds every character ` +
-        `the training text has (use ${name('minCount')} to leave rare ones out)`);
-  }
 }
 
 /**
@@ -142,7 +122,7 @@ export function resumedSettings(options: ParsedOptions, ckpt: Checkpoint, source
           `leave it out to resume, or start a new run without ${name('resume')}`);
     }
   }
-  checkWordLevelOnly(options, settings);
+  checkWordLevelOnly(options, settings.level);
   // the rest are the checkpoint's unless given: the same workers and kernels resume bit for bit
   for (const name of SETTING_NAMES) {
     if (FIXED_ON_RESUME.includes(name) || options[name] === undefined) continue;

@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type ModelConfig, gateCount } from '../engine/config.js';
@@ -117,6 +117,23 @@ const REMEDY: Record<string, string> = {
 };
 
 /**
+ * `mkdir -p`, failing with the cause: a recursive mkdirSync says ENOENT for what stops it (a
+ * read-only file system among them), so the missing folders are then made one at a time, the
+ * first failing with its own code.
+ */
+function makeFolder(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    const missing: string[] = [];
+    for (let folder = dir; !existsSync(folder) && dirname(folder) !== folder; folder = dirname(folder)) missing.unshift(folder);
+    for (const folder of missing) mkdirSync(folder);
+    throw error;
+  }
+}
+
+/**
  * Creates the output's folder and writes and removes a probe file there, so that an output that
  * cannot be written fails before training rather than at the first save; then checks that the
  * disk has room for the checkpoints (latest, best and a temp file while one is written).
@@ -130,7 +147,7 @@ export function checkOutputWritable(paths: OutputPaths, out: string, checkpointB
   };
   const probe = join(dir, `.rnn-probe-${process.pid}`);
   try {
-    mkdirSync(dir, { recursive: true });
+    makeFolder(dir);
     writeFileSync(probe, 'probe', { flag: 'wx' });
   } catch (error) {
     refuse(error);

@@ -9,7 +9,9 @@ import { Rng } from '../engine/random.js';
 import { InputError, SettingError } from '../input/settings.js';
 import { BatchSource, EvalBatches } from '../text/batches.js';
 import type { PreparedData } from '../text/corpus.js';
-import { corpusName, loadRunData, preparedFolderOf, withPreparedSettings } from './data.js';
+import { skippedNotice, type SkippedFile } from '../checkpoint/corpus.js';
+import { TOKEN_UNITS } from '../text/vocab.js';
+import { corpusName, loadRunData, preparedFolderOf, skipRunOutput, withPreparedSettings } from './data.js';
 import { type TrainOptions, defaultEvalEvery, freshSettings, parseOptions, resumedSettings, runLimits } from './options.js';
 import { type RunLock, takeRunLock } from './lock.js';
 import { type OutputPaths, checkOutputFree, checkOutputIsFolder, defaultOut, outputPaths, resumedOut } from './output.js';
@@ -53,23 +55,27 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
   const parsed = prepared !== null && ckpt === null ? withPreparedSettings(parsedOptions, prepared) : parsedOptions;
   const settings = ckpt ? resumedSettings(parsed, ckpt, resume!) : freshSettings(parsed);
   const limits = runLimits(parsed, ckpt);
-  const data = loadRunData(given, prepared, settings, ckpt ? { ckpt, source: resume! } : null);
+  const skipped: SkippedFile[] = [];
+  const skip = skipRunOutput(parsed.out ?? (resume === null ? null : resumedOut(resume)), skipped);
+  const data = loadRunData(given, prepared, settings, ckpt ? { ckpt, source: resume! } : null, skip);
   if (!ckpt && parsed.evalEvery === undefined) settings.evalEvery = defaultEvalEvery(data.val.length, settings.batch, settings.seqLen);
   const corpus = data.fingerprint.files.map((f) => f.path);
-  const batches = new BatchSource(data.train, settings.batch, settings.seqLen);
+  const batches = new BatchSource(data.train, settings.batch, settings.seqLen, data.vocab.level);
   let evalBatches: EvalBatches | null = null;
   if (settings.valFrac > 0) {
     evalBatches = new EvalBatches(data.val, settings.batch, settings.seqLen);
     if (evalBatches.rows === 0) {
-      const unit = data.vocab.level === 'word' ? 'token' : 'character';
-      const chars = `${data.val.length} validation ${unit}${data.val.length === 1 ? '' : 's'}`;
+      const unit = TOKEN_UNITS[data.vocab.level];
+      const tokens = `${data.val.length} validation ${data.val.length === 1 ? unit.one : unit.many}`;
       throw new SettingError('valFrac', settings.valFrac, (name) =>
-        `${name('valFrac')} ${settings.valFrac} leaves only ${chars}, too few to score: ` +
+        `${name('valFrac')} ${settings.valFrac} leaves only ${tokens}, too few to score: ` +
           `raise ${name('valFrac')}, use ${name('valFrac')} 0 for none, or give more text`);
     }
   }
   const model: ModelConfig = ckpt ? { ...ckpt.config.model } : modelConfig(settings, data.vocab.size);
   const warnings: InputError[] = [];
+  const notice = skippedNotice(skipped);
+  if (notice !== null) warnings.push(new InputError(notice));
   if (parsed.workers !== undefined) {
     const fitted = workersForCores(settings.workers);
     settings.workers = fitted.workers;
@@ -118,7 +124,7 @@ function freshStart(model: ModelConfig, settings: TrainSettings): Restored {
     optimizer: { step: 0, m: new Float32Array(moments), v: new Float32Array(moments) },
     carried: null,
     progress: {
-      step: 0, epoch: 0, cursor: 0, charsSeen: 0, elapsedSeconds: 0, smoothedLoss: null, bestValLoss: null,
+      step: 0, epoch: 0, cursor: 0, tokensSeen: 0, elapsedSeconds: 0, smoothedLoss: null, bestValLoss: null,
       history: [], rng: rng.state(),
     },
   };

@@ -18,7 +18,7 @@ export interface Progress {
   epoch: number;
   /** The next step's index within its epoch (BatchSource.fill's `step`). */
   cursor: number;
-  charsSeen: number;
+  tokensSeen: number;
   elapsedSeconds: number;
   smoothedLoss: number | null;
   bestValLoss: number | null;
@@ -68,7 +68,7 @@ export function buildCheckpoint(s: Snapshot): Checkpoint {
     },
     training: {
       step: progress.step, epoch: progress.epoch, cursor: progress.cursor, lr: lrAt(settings, progress.epoch),
-      rng: [...progress.rng], bestValLoss: progress.bestValLoss, charsSeen: progress.charsSeen,
+      rng: [...progress.rng], bestValLoss: progress.bestValLoss, tokensSeen: progress.tokensSeen,
       elapsedSeconds: progress.elapsedSeconds, carried: encodeTensors(stateLayout, stateBuffer),
       smoothedLoss: progress.smoothedLoss,
     },
@@ -126,7 +126,7 @@ export function restoreRun(ckpt: Checkpoint, source: string, stepsPerEpoch: numb
     optimizer,
     carried,
     progress: {
-      step: training.step, epoch: training.epoch, cursor: training.cursor, charsSeen: training.charsSeen,
+      step: training.step, epoch: training.epoch, cursor: training.cursor, tokensSeen: training.tokensSeen,
       elapsedSeconds: training.elapsedSeconds, smoothedLoss: training.smoothedLoss ?? null,
       bestValLoss: training.bestValLoss, history: ckpt.history.map((entry) => ({ ...entry })),
       rng: [...training.rng] as RngState,

@@ -136,12 +136,12 @@ class Run {
     this.emit({
       event: 'start', resumedFrom: this.setup.resume, step: progress.step, model: { ...this.setup.model },
       parameters: engine.params.length, settings: { ...settings }, limits: { ...limits }, corpus: this.setup.corpus,
-      trainChars: this.setup.data.train.length, valChars: this.setup.data.val.length, stepsPerEpoch: batches.stepsPerEpoch,
+      trainTokens: this.setup.data.train.length, valTokens: this.setup.data.val.length, stepsPerEpoch: batches.stepsPerEpoch,
       totalSteps, out: { ...this.setup.paths }, skipped: this.skipped,
       ...(this.setup.data.wordVocab && { wordVocab: { ...this.setup.data.wordVocab } }),
     });
     const stepSettings: StepSettings = { lr: settings.lr, clip: settings.clip, clipValue: settings.clipValue };
-    const charsPerStep = settings.batch * settings.seqLen;
+    const tokensPerStep = settings.batch * settings.seqLen;
     // chars/s, the mean of the steps timed so far, then smoothed; a run's first step (the JIT
     // and the kernels warming up) is left out, so one slow step cannot end a --time run early
     let speed = 0, timed = -1;
@@ -155,7 +155,7 @@ class Run {
       }
       // --time is the whole run's budget, the next step and the closing evaluation included
       if (limits.timeSeconds !== null && speed > 0 &&
-          this.elapsed() + charsPerStep / speed + this.closingEvalSeconds(speed) >= limits.timeSeconds) { reason = 'time'; break; }
+          this.elapsed() + tokensPerStep / speed + this.closingEvalSeconds(speed) >= limits.timeSeconds) { reason = 'time'; break; }
 
       if (progress.cursor === 0) engine.resetTrainState();
       stepSettings.lr = lrAt(settings, progress.epoch);
@@ -167,11 +167,11 @@ class Run {
         this.skipped++;
         this.skippedInARow++;
       } else this.skippedInARow = 0;
-      const rate = charsPerStep / Math.max(1e-6, (performance.now() - t0) / 1000);
+      const rate = tokensPerStep / Math.max(1e-6, (performance.now() - t0) / 1000);
       if (++timed > 0) speed += Math.max(0.1, 1 / timed) * (rate - speed);
 
       progress.step++;
-      progress.charsSeen += charsPerStep;
+      progress.tokensSeen += tokensPerStep;
       if (++progress.cursor === batches.stepsPerEpoch) {
         progress.cursor = 0;
         progress.epoch++;
@@ -181,8 +181,8 @@ class Run {
       }
       this.emit({
         event: 'step', step: progress.step, epoch: this.epochs(), loss: skipped ? null : loss, smoothedLoss: progress.smoothedLoss,
-        valLoss: this.valLoss, lr: stepSettings.lr, gradNorm: skipped ? null : gradNorm, charsPerSecond: speed || rate,
-        elapsedSeconds: this.elapsed(), etaSeconds: this.eta((speed || rate) / charsPerStep), totalSteps, skipped: this.skipped,
+        valLoss: this.valLoss, lr: stepSettings.lr, gradNorm: skipped ? null : gradNorm, tokensPerSecond: speed || rate,
+        elapsedSeconds: this.elapsed(), etaSeconds: this.eta((speed || rate) / tokensPerStep), totalSteps, skipped: this.skipped,
       });
       if (settings.evalEvery > 0 && progress.step % settings.evalEvery === 0 && !this.closingSoon(speed)) await this.evaluateAndSave();
       await new Promise(setImmediate); // let signal handlers run
@@ -211,9 +211,9 @@ class Run {
    * validation characters at twice the training speed (a forward pass is a third of a training
    * step's products, but runs at about two thirds of its speed: the measured ratio was 1/2).
    */
-  private closingEvalSeconds(trainCharsPerSecond: number): number {
+  private closingEvalSeconds(trainTokensPerSecond: number): number {
     if (this.setup.evalBatches === null) return 0;
-    const estimate = trainCharsPerSecond > 0 ? this.setup.data.val.length / (2 * trainCharsPerSecond) : 0;
+    const estimate = trainTokensPerSecond > 0 ? this.setup.data.val.length / (2 * trainTokensPerSecond) : 0;
     return Math.max(estimate, this.evalSeconds ?? 0);
   }
 
@@ -275,7 +275,7 @@ class Run {
     const improved = valLoss !== null && (progress.bestValLoss === null || valLoss < progress.bestValLoss);
     if (improved) progress.bestValLoss = valLoss;
     progress.history.push({
-      step: progress.step, epoch: progress.epoch, charsSeen: progress.charsSeen, trainLoss: progress.smoothedLoss,
+      step: progress.step, epoch: progress.epoch, tokensSeen: progress.tokensSeen, trainLoss: progress.smoothedLoss,
       valLoss, lr: lrAt(setup.settings, progress.epoch), seconds: this.elapsed(),
     });
     this.sampler ??= new Stepper(setup.model, this.engine.params, setup.settings.kernels);

@@ -41,9 +41,13 @@ export interface Outcome {
   stderr: string;
 }
 
-/** Starts the CLI from `cwd` with piped stdout and stderr, for a test that watches or signals it. */
-export function startRnn(cwd: string, args: string[]): ChildProcess {
-  return spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RNN_DEBUG: '' } });
+/**
+ * Starts the CLI from `cwd` with piped stdout and stderr, for a test that watches or signals it;
+ * `wrapper` (a command and its arguments, e.g. `unshare …`) runs it when given.
+ */
+export function startRnn(cwd: string, args: string[], wrapper: readonly string[] = []): ChildProcess {
+  const [command, ...before] = [...wrapper, process.execPath];
+  return spawn(command!, [...before, BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RNN_DEBUG: '' } });
 }
 
 /** The child's end; `onStdout` sees stdout as it grows and may act on the child. */

@@ -6,11 +6,13 @@ import { afterAll } from 'vitest';
 export interface ScratchFolder {
   dir: string;
   file: (content: string | Uint8Array, name?: string, dir?: string) => string;
+  /** A new empty folder inside `dir` (one per test, say). */
+  folder: () => string;
 }
 
 /**
- * A temporary folder for one test file, removed after its tests, and `file(content)`, which
- * writes a new file in it (or in `dir`) and returns its path.
+ * A temporary folder for one test file, removed after its tests; `file(content)`, which writes a
+ * new file in it (or in `dir`) and returns its path; and `folder()`, a new folder in it.
  */
 export function scratchFolder(prefix: string): ScratchFolder {
   const scratch = mkdtempSync(join(tmpdir(), prefix));
@@ -24,5 +26,6 @@ export function scratchFolder(prefix: string): ScratchFolder {
       writeFileSync(path, content);
       return path;
     },
+    folder: () => mkdtempSync(join(scratch, 'd')),
   };
 }

@@ -2,16 +2,17 @@ import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { validationSplit } from '../../checkpoint/corpus.js';
+import { KERNELS_SETTING } from '../../checkpoint/settings.js';
 import { resolveCheckpointPath } from '../../checkpoint/find.js';
 import { type LoadedModel, loadModel } from '../../checkpoint/load.js';
 import { type Score, scoreStream, scoreSummary, scoreText } from '../../generate/score.js';
 import { parseSettings } from '../../input/settings.js';
 import { createStepper, defaultStepperWorkers } from '../../parallel/inference.js';
-import { readTextFile } from '../../text/corpus.js';
+import { readTextFile } from '../../text/utf8.js';
 import { formatProbability } from '../../text/probability.js';
-import type { TextLevel } from '../../text/vocab.js';
+import { TOKEN_UNITS, type TextLevel } from '../../text/vocab.js';
 import { warnUnknownTokens } from '../errors.js';
-import { KERNELS_HELP, kernelsFlag, positiveIntegerFlag } from '../flags.js';
+import { addSettingFlags, kernelsFlag, positiveIntegerFlag } from '../flags.js';
 import { resolveKernels } from '../../engine/kernels/index.js';
 import type { KernelsKind } from '../../engine/kernels/kernels.js';
 
@@ -37,7 +38,7 @@ export function register(program: Command): void {
       'Evaluate a checkpoint. `rnn eval perplexity` gives loss, bits and perplexity per token (character or word), ' +
         'and the probability of each text, on texts or on its validation split.',
     );
-  evalCommand
+  const perplexity = evalCommand
     .command('perplexity')
     .summary('loss, bits and perplexity per token, and P(text), of texts')
     .description(
@@ -50,8 +51,8 @@ export function register(program: Command): void {
     .argument('[files...]', 'UTF-8 text files, each scored as one document')
     .option('--checkpoint <file>', 'checkpoint to evaluate (default: the newest under checkpoints/)')
     .option('--text <text>', 'a text to score (repeatable)', (value: string, previous: string[]) => [...previous, value], [])
-    .option('--json', 'one JSON object per line: {"name","loss","bpc","perplexity","tokens","logProb"} (bpc: bits per token)')
-    .option('--kernels <kind>', KERNELS_HELP)
+    .option('--json', 'one JSON object per line: {"name","loss","bitsPerToken","perplexity","tokens","logProb"}');
+  addSettingFlags(perplexity, { kernels: KERNELS_SETTING })
     .option('--workers <n>', 'threads: they share the validation split\'s rows (default: every core), or each step of a text (default: one per million multiply-adds of a step)')
     .addHelpText(
       'after',
@@ -111,12 +112,12 @@ function jsonLines(rows: Row[]): string {
  * text; the validation split and the total are no one text, so theirs is a dash.
  */
 function table(rows: Row[], level: TextLevel): string {
-  const per = level === 'word' ? 'word' : 'char';
+  const per = TOKEN_UNITS[level].per;
   const header = ['', `loss (nats/${per})`, `bits/${per}`, 'perplexity', 'predictions', 'ln P(text)', 'P(text)'];
   const cells = rows.map((row) => {
     const s = scoreSummary(row);
     return [
-      row.name, s.loss.toFixed(4), s.bpc.toFixed(4), s.perplexity.toFixed(3), String(s.tokens),
+      row.name, s.loss.toFixed(4), s.bitsPerToken.toFixed(4), s.perplexity.toFixed(3), String(s.tokens),
       row.text ? s.logProb.toFixed(2) : '—', row.text ? formatProbability(s.logProb) : '—',
     ];
   });

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { resolveCheckpointPath } from '../../checkpoint/find.js';
 import { type LoadedModel, loadModel } from '../../checkpoint/load.js';
+import { TOKEN_UNITS, tokenCount } from '../../text/vocab.js';
 
 interface InfoFlags {
   json?: boolean;
@@ -35,7 +36,7 @@ function infoObject(model: LoadedModel) {
     vocab: c.vocab,
     step: c.training.step,
     epoch: c.training.epoch,
-    charsSeen: c.training.charsSeen,
+    tokensSeen: c.training.tokensSeen,
     bestValLoss: c.training.bestValLoss,
     corpus: c.corpus,
   };
@@ -44,7 +45,7 @@ function infoObject(model: LoadedModel) {
 function infoText(model: LoadedModel): string {
   const { path, checkpoint: c } = model;
   const m = c.config.model, t = c.config.training, best = c.training.bestValLoss;
-  const word = model.vocab.level === 'word', per = word ? 'word' : 'char';
+  const word = model.vocab.level === 'word', per = TOKEN_UNITS[model.vocab.level].per;
   const rows: [string, string][] = [
     ['checkpoint', path],
     ['created', c.createdAt],
@@ -53,7 +54,7 @@ function infoText(model: LoadedModel): string {
     ['parameters', model.params.length.toLocaleString('en-US')],
     ['level', word ? `word (tokenizer rules version ${t.wordRule})` : 'char'],
     ['vocabulary', word ? wordVocabularyText(c.vocab) : `${c.vocab.length} tokens: ${c.vocab.slice(0, 2).join(' ')} ${escapeCharacters(c.vocab.slice(2).join(''))}`],
-    ['training', `step ${c.training.step}, epoch ${c.training.epoch}, ${c.training.charsSeen.toLocaleString('en-US')} ${word ? 'tokens' : 'characters'} seen`],
+    ['training', `step ${c.training.step}, epoch ${c.training.epoch}, ${tokenCount(c.training.tokensSeen, model.vocab.level)} seen`],
     ['best val loss', best === null ? 'none' : `${best.toFixed(4)} nats/${per} (${(best / Math.LN2).toFixed(4)} bits/${per})`],
     ['settings', `seq-len ${t.seqLen}, batch ${t.batchSize}, ${t.optimizer} lr ${t.lr}, clip ${t.clip ?? 'off'}, seed ${t.seed}`],
     ['trained on', `${t.workers} worker${t.workers === 1 ? '' : 's'}, ${t.kernels ?? 'js'} kernels`],

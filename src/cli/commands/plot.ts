@@ -14,9 +14,10 @@ export function register(program: Command): void {
     .command('plot')
     .summary('chart the loss curves of runs as SVG')
     .description(
-      'Draw the training and validation loss of each run against the characters it has seen, as an SVG chart: ' +
+      'Draw the training and validation loss of each run against the tokens it has seen (characters, or at the word level ' +
+        'words and punctuation marks), as an SVG chart: ' +
         'one colour per run, training dashed, validation solid with a dot at each evaluation, and each run\'s best ' +
-        'validation loss ringed and labelled. A run is a checkpoint file, or a run folder (its latest.json). ' +
+        'validation loss ringed and labelled. A run is a checkpoint file, or a run folder (its latest.json); all of one level. ' +
         'Replaces --out if it exists.',
     )
     .argument('[checkpoints...]', 'checkpoint files or run folders')

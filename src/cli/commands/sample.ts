@@ -9,7 +9,7 @@ import { KERNELS_SETTING } from '../../checkpoint/settings.js';
 import { resolveKernels } from '../../engine/kernels/index.js';
 import { SettingError, type SettingTable, type SettingsInput, parseSettingTable } from '../../input/settings.js';
 import { createStepper, defaultStepperWorkers } from '../../parallel/inference.js';
-import { readTextFile } from '../../text/corpus.js';
+import { readTextFile } from '../../text/utf8.js';
 import { warnUnknownTokens } from '../errors.js';
 import { addSettingFlags } from '../flags.js';
 import { stdoutClosed, writeStdout } from '../pipes.js';

@@ -1,0 +1,135 @@
+import { closeSync, openSync, readdirSync, readFileSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { join } from 'node:path';
+import { CorpusError } from './corpus.js';
+
+/*
+ * Which files a corpus is read from: the paths given, a folder walked recursively, and what a
+ * folder's walk leaves out. Reading a file, whole or in chunks.
+ */
+
+export const NUL = 0x00;
+
+/**
+ * Leaves files or folders found inside a corpus folder out of the corpus: returns why (for the
+ * notice the caller gives), or null to keep `path`.
+ */
+export type CorpusSkip = (path: string, isFolder: boolean) => string | null;
+
+/** What reading one file of a corpus found: its documents. */
+export interface FileRead {
+  documents: number;
+}
+
+/**
+ * The corpus at `paths` (files or folders), each file passed to `read` in order: a folder is
+ * walked recursively in sorted path order (`filesUnder`). `read` returns null for a file in a
+ * folder that is not text (a NUL byte: `notText`), which is skipped; a file named in `paths` it
+ * must refuse. Refuses a folder with no text file and a corpus with no document.
+ */
+export function readCorpusFiles<F extends FileRead>(
+  paths: readonly string[], read: (path: string, inFolder: boolean) => F | null, skip?: CorpusSkip,
+): F[] {
+  const files: F[] = [];
+  for (const path of paths) {
+    const stats = statOrThrow(path, 'corpus file not found');
+    if (stats.isDirectory()) {
+      const before = files.length;
+      for (const file of filesUnder(path, skip)) {
+        const found = read(file, true);
+        if (found !== null) files.push(found);
+      }
+      if (files.length === before) throw new CorpusError(`corpus folder has no text files: ${path}`);
+    } else if (stats.isFile()) {
+      files.push(read(path, false)!);
+    } else {
+      throw new CorpusError(`corpus path is neither a file nor a folder: ${path}`);
+    }
+  }
+  if (files.every((file) => file.documents === 0)) throw new CorpusError(`corpus is empty: no text in ${paths.join(', ')}`);
+  return files;
+}
+
+/** The refusal of a file named as a corpus that holds a NUL byte at `offset` (binary). */
+export function notText(path: string, offset: number): CorpusError {
+  return new CorpusError(`${path}: not a text file (NUL byte at offset ${offset})`);
+}
+
+/**
+ * The files under `folder`, recursively in sorted path order, skipping dotfiles, dot-folders and
+ * what `skip` leaves out.
+ */
+function filesUnder(folder: string, skip?: CorpusSkip): string[] {
+  const found: string[] = [];
+  const visited = new Set<string>();
+  const walk = (dir: string): void => {
+    const real = realpathSync(dir);
+    if (visited.has(real)) return; // a symlink cycle
+    visited.add(real);
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch (err) {
+      throw new CorpusError(`cannot read folder ${dir}: ${errorCode(err)}`);
+    }
+    for (const name of names.filter((n) => !n.startsWith('.')).sort()) {
+      const path = join(dir, name);
+      const stats = statOrThrow(path, 'corpus file not found');
+      if (stats.isDirectory()) {
+        if (skip?.(path, true) == null) walk(path);
+      } else if (stats.isFile()) {
+        if (skip?.(path, false) == null) found.push(path);
+      }
+    }
+  };
+  walk(folder);
+  return found;
+}
+
+export function statOrThrow(path: string, missing: string): Stats {
+  try {
+    return statSync(path);
+  } catch (err) {
+    const code = errorCode(err);
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new CorpusError(`${missing}: ${path}`);
+    throw new CorpusError(`cannot read ${path}: ${code}`);
+  }
+}
+
+/** The file's bytes, whole. */
+export function readOrThrow(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new CorpusError(`cannot read ${path}: ${errorCode(err)}`);
+  }
+}
+
+/** The file's bytes, `chunkBytes` at a time, in one buffer reused from chunk to chunk. */
+export function* fileChunks(path: string, chunkBytes: number): Generator<Uint8Array> {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    throw new CorpusError(`cannot read ${path}: ${errorCode(err)}`);
+  }
+  try {
+    const buffer = new Uint8Array(chunkBytes);
+    for (;;) {
+      let n: number;
+      try {
+        n = readSync(fd, buffer, 0, chunkBytes, null);
+      } catch (err) {
+        throw new CorpusError(`cannot read ${path}: ${errorCode(err)}`);
+      }
+      if (n === 0) return;
+      yield buffer.subarray(0, n);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function errorCode(err: unknown): string {
+  if (err instanceof Error && 'code' in err && typeof err.code === 'string') return err.code;
+  return String(err);
+}

@@ -1,0 +1,97 @@
+import { type CorpusPiece, type DocsMode, DOCUMENT_END } from './corpus.js';
+import { splitSentences } from './sentences.js';
+
+/*
+ * Cutting a file's text into documents (docs/text.md), whole or as it arrives in pieces, the
+ * same way.
+ */
+
+/** Cuts one file's text into documents as `docs` says; empty documents are dropped. */
+export function splitDocuments(text: string, docs: DocsMode): string[] {
+  switch (docs) {
+    case 'file':
+      return text.length > 0 ? [text] : [];
+    case 'line':
+      return text.split('\n').filter((line) => !isBlank(line));
+    case 'blank':
+      return paragraphsOf(text);
+    case 'sentence':
+      return paragraphsOf(text).flatMap(splitSentences);
+  }
+}
+
+/** The runs of non-blank lines, each joined with "\n"; blank lines (spaces and tabs only) separate them. */
+function paragraphsOf(text: string): string[] {
+  const paragraphs: string[] = [];
+  let lines: string[] = [];
+  for (const line of text.split('\n')) {
+    if (!isBlank(line)) {
+      lines.push(line);
+    } else if (lines.length > 0) {
+      paragraphs.push(lines.join('\n'));
+      lines = [];
+    }
+  }
+  if (lines.length > 0) paragraphs.push(lines.join('\n'));
+  return paragraphs;
+}
+
+function isBlank(line: string): boolean {
+  return /^[ \t]*$/.test(line);
+}
+
+/**
+ * Cuts a file's text, arriving in pieces, into the documents `splitDocuments` cuts from the whole
+ * of it. At the 'file' level each piece is the next part of the one document. Else the text is
+ * held up to the last place where a cut leaves the documents as they are — a line break for
+ * 'line', the start of a blank line for 'blank' and 'sentence' (a paragraph never spans one) —
+ * and `splitDocuments` cuts what comes before it. (A file with no such place is held whole.)
+ */
+export class DocumentCutter {
+  private rest = '';
+  private any = false;
+
+  constructor(private readonly docs: DocsMode) {}
+
+  push(text: string): CorpusPiece[] {
+    if (this.docs === 'file') {
+      if (text.length === 0) return [];
+      this.any = true;
+      return [text];
+    }
+    const scanFrom = Math.max(0, this.rest.lastIndexOf('\n'));
+    this.rest += text;
+    const cut = this.lastCut(scanFrom);
+    if (cut < 0) return [];
+    const before = this.rest.slice(0, cut);
+    this.rest = this.rest.slice(this.docs === 'line' ? cut + 1 : cut);
+    return documentPieces(splitDocuments(before, this.docs));
+  }
+
+  end(): CorpusPiece[] {
+    if (this.docs === 'file') return this.any ? [DOCUMENT_END] : [];
+    const rest = this.rest;
+    this.rest = '';
+    return documentPieces(splitDocuments(rest, this.docs));
+  }
+
+  /**
+   * Where the held text may be cut, looking no earlier than `scanFrom`: 'line', at its last line
+   * break (which is dropped); else after the line break that starts its last blank line
+   * (followed by a line break of its own). -1 when there is no such place.
+   */
+  private lastCut(scanFrom: number): number {
+    if (this.docs === 'line') return this.rest.lastIndexOf('\n');
+    let cut = -1;
+    for (let at = this.rest.indexOf('\n', scanFrom); at >= 0; at = this.rest.indexOf('\n', at + 1)) {
+      const next = this.rest.indexOf('\n', at + 1);
+      if (next < 0) break;
+      if (isBlank(this.rest.slice(at + 1, next))) cut = at + 1;
+    }
+    return cut;
+  }
+}
+
+function documentPieces(documents: readonly string[]): CorpusPiece[] {
+  return documents.flatMap((doc) => [doc, DOCUMENT_END]);
+}

@@ -1,0 +1,155 @@
+import { CorpusError } from './corpus.js';
+import { readOrThrow, statOrThrow } from './corpus-files.js';
+
+/*
+ * UTF-8 bytes → text, whole or chunk by chunk, the same way: a leading BOM dropped, CRLF read as
+ * LF, and invalid UTF-8 refused naming the file, the byte offset, the line and the byte.
+ */
+
+/** A whole text file (e.g. `--prime-file`), BOM stripped and CRLF read as LF. */
+export function readTextFile(path: string): string {
+  statOrThrow(path, 'file not found');
+  return decodeUtf8(path, readOrThrow(path));
+}
+
+// With ignoreBOM left false, decode() drops a leading BOM.
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** UTF-8 bytes → text with the BOM stripped and CRLF as LF; invalid UTF-8 names the file and byte offset. */
+export function decodeUtf8(path: string, bytes: Uint8Array): string {
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    const offset = firstInvalidUtf8Offset(bytes);
+    if (offset < 0) {
+      // valid UTF-8 that decodes to more than V8's longest string (2^29 − 24 characters)
+      throw new CorpusError(`${path}: ${bytes.length.toLocaleString('en-US')} bytes is more text than one file can be read as ` +
+        '(at most 2^29 characters, about 512 MB of ASCII)');
+    }
+    throw invalidUtf8(path, offset, 1 + countLineBreaks(bytes.subarray(0, offset)), bytes[offset]!);
+  }
+  return text.replace(/\r\n/g, '\n');
+}
+
+/**
+ * A file's UTF-8 bytes → text, chunk by chunk, as `decodeUtf8` decodes a file whole. A character
+ * cut by a chunk's end, or a CR that ends one, waits for the next chunk.
+ */
+export class Utf8ChunkDecoder {
+  // With ignoreBOM left false, a streaming decode() drops a BOM at the start of the stream only.
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
+  /** The first bytes of a character cut by the last chunk's end (at most three). */
+  private held: Uint8Array = new Uint8Array(0);
+  /** Bytes decoded so far, and the line breaks among them. */
+  private offset = 0;
+  private lineBreaks = 0;
+  private heldCR = false;
+
+  constructor(private readonly path: string) {}
+
+  /** The text of `chunk` (after what was held), short of a character or CR it cuts. */
+  push(chunk: Uint8Array): string {
+    const bytes = this.held.length === 0 ? chunk : concat(this.held, chunk);
+    const whole = completeUtf8Length(bytes);
+    this.held = bytes.slice(whole);
+    return this.text(this.decode(bytes.subarray(0, whole), true));
+  }
+
+  /** What is left at the end of the file: a held CR, or the refusal of a character cut short. */
+  end(): string {
+    const rest = this.decode(this.held, false);
+    this.held = new Uint8Array(0);
+    return this.text(rest) + (this.heldCR ? '\r' : '');
+  }
+
+  private decode(bytes: Uint8Array, stream: boolean): string {
+    let text: string;
+    try {
+      text = this.decoder.decode(bytes, { stream });
+    } catch {
+      const at = Math.max(0, firstInvalidUtf8Offset(bytes));
+      throw invalidUtf8(this.path, this.offset + at, 1 + this.lineBreaks + countLineBreaks(bytes.subarray(0, at)), bytes[at] ?? 0);
+    }
+    this.offset += bytes.length;
+    this.lineBreaks += countLineBreaks(bytes);
+    return text;
+  }
+
+  /** CRLF as LF, a CR at the end held back until the next text shows what follows it. */
+  private text(decoded: string): string {
+    let text = this.heldCR ? `\r${decoded}` : decoded;
+    this.heldCR = text.endsWith('\r');
+    if (this.heldCR) text = text.slice(0, -1);
+    return text.replace(/\r\n/g, '\n');
+  }
+}
+
+/** The one-line error for invalid UTF-8: the file, the byte offset, its line (1-based) and the byte. */
+function invalidUtf8(path: string, offset: number, line: number, byte: number): CorpusError {
+  const hex = byte.toString(16).toUpperCase().padStart(2, '0');
+  return new CorpusError(`${path}: not valid UTF-8 at byte offset ${offset} (line ${line}, byte 0x${hex})`);
+}
+
+/**
+ * Offset of the first byte that starts an ill-formed sequence (as the Unicode standard's
+ * table 3-7 defines well-formed UTF-8: no overlongs, no surrogates, nothing above U+10FFFF),
+ * or -1 when all of `bytes` is valid.
+ */
+export function firstInvalidUtf8Offset(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const b0 = bytes[i]!;
+    if (b0 < 0x80) {
+      i++;
+      continue;
+    }
+    let need: number;
+    let lo = 0x80;
+    let hi = 0xbf;
+    if (b0 >= 0xc2 && b0 <= 0xdf) need = 1;
+    else if (b0 >= 0xe0 && b0 <= 0xef) {
+      need = 2;
+      if (b0 === 0xe0) lo = 0xa0;
+      if (b0 === 0xed) hi = 0x9f;
+    } else if (b0 >= 0xf0 && b0 <= 0xf4) {
+      need = 3;
+      if (b0 === 0xf0) lo = 0x90;
+      if (b0 === 0xf4) hi = 0x8f;
+    } else return i;
+    for (let k = 1; k <= need; k++) {
+      const b = bytes[i + k];
+      if (b === undefined || b < (k === 1 ? lo : 0x80) || b > (k === 1 ? hi : 0xbf)) return i;
+    }
+    i += need + 1;
+  }
+  return -1;
+}
+
+/**
+ * The length of `bytes` short of a character its end cuts: a lead byte among the last three
+ * whose sequence (two, three or four bytes, by the lead) runs past the end.
+ */
+function completeUtf8Length(bytes: Uint8Array): number {
+  for (let i = bytes.length - 1; i >= Math.max(0, bytes.length - 3); i--) {
+    const b = bytes[i]!;
+    if (b < 0x80) return bytes.length;
+    if (b >= 0xc0) return i + (b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2) > bytes.length ? i : bytes.length;
+  }
+  return bytes.length;
+}
+
+const LF = 0x0a;
+
+function countLineBreaks(bytes: Uint8Array): number {
+  let n = 0;
+  for (let at = bytes.indexOf(LF); at >= 0; at = bytes.indexOf(LF, at + 1)) n++;
+  return n;
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const joined = new Uint8Array(a.length + b.length);
+  joined.set(a);
+  joined.set(b, a.length);
+  return joined;
+}

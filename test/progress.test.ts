@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { wrapToWidth } from '../src/cli/progress.js';
+
+const ESC = String.fromCharCode(0x1b);
+const visibleWidth = (line: string) => [...line.replace(new RegExp(`${ESC}\\[[0-9;]*m`, 'g'), '')].length;
+
+describe('wrapToWidth (the lines logged above the live bar, which the terminal does not wrap)', () => {
+  const header = 'data: corpora/tinyshakespeare.txt: 1,003,854 training and 111,540 validation characters, ' +
+    '1,024 steps per epoch (batch 50 x 50), 2 workers, wasm kernels';
+
+  it('breaks at spaces into lines that fit, losing nothing', () => {
+    for (const width of [32, 40, 60, 120]) {
+      const lines = wrapToWidth(header, width);
+      for (const line of lines) expect(visibleWidth(line)).toBeLessThanOrEqual(width);
+      expect(lines.slice(1).every((line) => line.startsWith('  ') && line[2] !== ' ')).toBe(true);
+      expect(lines.map((line) => line.trimStart()).join(' ')).toBe(header);
+    }
+    expect(wrapToWidth(header, 200)).toEqual([header]);
+    expect(wrapToWidth(header, 60)).toEqual([
+      'data: corpora/tinyshakespeare.txt: 1,003,854 training and',
+      '  111,540 validation characters, 1,024 steps per epoch',
+      '  (batch 50 x 50), 2 workers, wasm kernels',
+    ]);
+  });
+
+  it('gives colour escapes no column and keeps them', () => {
+    const styled = `${ESC}[2m${header}${ESC}[22m`;
+    const lines = wrapToWidth(styled, 60);
+    expect(lines.map(visibleWidth)).toEqual(wrapToWidth(header, 60).map((line) => line.length));
+    expect(lines[0]!.startsWith(`${ESC}[2m`)).toBe(true);
+    expect(lines.at(-1)!.endsWith(`${ESC}[22m`)).toBe(true);
+  });
+
+  it('cuts a word longer than a line where the line ends', () => {
+    const path = `checkpoints: /tmp/${'x'.repeat(50)}/latest.json`;
+    const lines = wrapToWidth(path, 30);
+    for (const line of lines) expect(visibleWidth(line)).toBeLessThanOrEqual(30);
+    expect(lines.map((line, i) => (i === 0 ? line : line.slice(2))).join('').replace('checkpoints:', 'checkpoints: ')).toBe(path);
+  });
+});
