@@ -76,7 +76,9 @@ describe('a prepared folder', () => {
         }
       })();
       expect(expected).toBeInstanceOf(Error);
-      expect(() => writePreparedFolder([path], options, freshDir())).toThrow((expected as Error).message);
+      const out = freshDir();
+      expect(() => writePreparedFolder([path], options, out)).toThrow((expected as Error).message);
+      expect(readdirSync(out)).toEqual([]);
     }
   });
 

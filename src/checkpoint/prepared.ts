@@ -86,9 +86,14 @@ export function writePreparedFolder(
     throw new CheckpointError(`cannot create ${dir}: ${shortMessage(err)}`);
   }
   removeAbandonedFiles(dir);
-  const written = writeTokenFiles(source, { ...options, ...(options.level === 'word' ? {} : { vocabSize: undefined }) }, {
-    train: temp(PREPARED_FILES.train), val: temp(PREPARED_FILES.val), scratch: temp('provisional'),
-  }, onProgress);
+  const temps = { train: temp(PREPARED_FILES.train), val: temp(PREPARED_FILES.val), scratch: temp('provisional') };
+  let written;
+  try {
+    written = writeTokenFiles(source, options, temps, onProgress);
+  } catch (error) {
+    for (const path of [temps.train, temps.val]) if (existsSync(path)) unlinkSync(path);
+    throw error;
+  }
   const { vocab, dtype, fingerprint, wordVocab } = written;
   const meta: PreparedMeta = {
     format: PREPARED_FORMAT,
