@@ -2,10 +2,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fromInteropState } from '../src/checkpoint/interop.js';
+import { parameterCount } from '../src/checkpoint/size.js';
+import { Arena } from '../src/engine/kernels/arena.js';
+import { createKernels } from '../src/engine/kernels/index.js';
 import { logSumExp } from '../src/engine/loss.js';
+import { LanguageModel } from '../src/engine/model.js';
 import { Stepper } from '../src/engine/stepper.js';
-import { beamSearch } from '../src/generate/beam.js';
+import { beamBytes, beamSearch, beamWarnings, checkBeamFits } from '../src/generate/beam.js';
 import { sampleText } from '../src/generate/sample.js';
+import { SettingError } from '../src/input/settings.js';
 import { EOS, Vocabulary } from '../src/text/vocab.js';
 import { kernelKinds } from './helpers/kernels.js';
 
@@ -72,3 +77,81 @@ for (const kernels of kernelKinds()) {
     });
   });
 }
+
+describe('beam search: streaming and limits', () => {
+  const prime = 'ROMEO:\n';
+
+  it('streams what every hypothesis shares as it settles: a beam of 1 settles each token as it is drawn', () => {
+    const pieces: string[] = [];
+    const result = beamSearch({ config, params, vocab, beam: 1, length: 50, prime, onText: (piece) => pieces.push(piece) });
+    expect(pieces.length).toBe(50);
+    expect(pieces.join('')).toBe(result.text);
+  });
+
+  it('streams pieces that make the text a search without streaming returns', () => {
+    const whole = beamSearch({ config, params, vocab, beam: 4, length: 300, prime });
+    const pieces: string[] = [];
+    const streamed = beamSearch({ config, params, vocab, beam: 4, length: 300, prime, onText: (piece) => pieces.push(piece) });
+    expect(pieces.join('')).toBe(whole.text);
+    expect(streamed).toEqual(whole);
+    expect(pieces.length).toBeGreaterThan(1);
+    // with --stop-at-eos nothing settles before the end: one piece, the text
+    const ended: string[] = [];
+    const eos = beamSearch({ config, params, vocab, beam: 4, length: 300, prime: 'KING', stopAtEos: true, onText: (piece) => ended.push(piece) });
+    expect(ended).toEqual(eos.text.length > 0 ? [eos.text] : []);
+  });
+
+  it('keeps the N best extensions in order, ties to the lower token: one step of a beam wider than the vocabulary keeps every token', () => {
+    const { hypotheses } = beamSearch({ config, params, vocab, beam: 500, length: 1, prime });
+    // the greedy path ties with the best and ranks just after it
+    const beams = hypotheses.filter((_, i) => i !== 1);
+    expect(hypotheses[1]).toEqual(hypotheses[0]);
+    expect(beams.length).toBe(config.vocabSize - 1); // every token but <UNK>
+    const stepper = new Stepper(config, params, 'js');
+    let logits = stepper.advance(EOS);
+    for (const id of vocab.encode(prime)) logits = stepper.advance(id);
+    const expected = [...Array(config.vocabSize).keys()].filter((id) => id !== 1)
+      .map((id) => ({ id, logProb: logits[id]! - logSumExp(logits, 0, config.vocabSize) }))
+      .sort((a, b) => b.logProb - a.logProb || a.id - b.id);
+    expect(beams.map((h) => h.text)).toEqual(expected.map((e) => vocab.decode([e.id], { eos: '\n' })));
+    beams.forEach((h, i) => expect(h.logProb).toBeCloseTo(expected[i]!.logProb, 4));
+  });
+
+  it('refuses a beam too large for an engine, naming the largest that fits', () => {
+    let error: unknown;
+    try {
+      beamSearch({ config, params, vocab, beam: 1e9, length: 10, prime });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(SettingError);
+    const message = (error as SettingError).messageNaming((name) => `--${name}`);
+    const largest = Number(/--beam (\d+) is the largest that fits with this model and --len$/.exec(message)![1]);
+    expect(message).toMatch(/^--beam 1000000000: /);
+    expect(() => checkBeamFits(config, largest, 10)).not.toThrow();
+    expect(() => checkBeamFits(config, largest + 1, 10)).toThrow(SettingError);
+  });
+
+  it.each(['lstm', 'gru', 'rnn'] as const)('estimates no less than a %s beam\'s engine takes', (cell) => {
+    const small = { cell, vocabSize: 30, embedDim: 5, hiddenSize: 12, numLayers: 2, dropout: 0 };
+    for (const beam of [1, 7, 50]) {
+      const arena = new Arena();
+      const kernels = createKernels('js', arena);
+      const weights = kernels.arena.floats(parameterCount(small));
+      new LanguageModel({ config: small, kernels, params: weights, grads: null, batchSize: beam + 1, seqLen: 1 });
+      kernels.arena.floats((beam + 1) * small.hiddenSize);
+      const estimate = beamBytes(small, beam, 10).arena;
+      expect(estimate).toBeGreaterThanOrEqual(arena.used);
+      expect(estimate).toBeLessThan(1.5 * arena.used);
+    }
+  });
+
+  it('says that a length penalty does nothing without --stop-at-eos', () => {
+    const [warning, ...more] = beamWarnings({ lengthPenalty: 0.7 });
+    expect(more).toEqual([]);
+    expect(warning!.messageNaming((name) => `--${name}`)).toBe(
+      '--lengthPenalty has no effect without --stopAtEos: every hypothesis then has the same length');
+    expect(beamWarnings({ lengthPenalty: 0.7, stopAtEos: true })).toEqual([]);
+    expect(beamWarnings({ lengthPenalty: 0 })).toEqual([]);
+  });
+});

@@ -9,6 +9,7 @@ import { initParams } from '../src/engine/model.js';
 import { paramLayout } from '../src/engine/params.js';
 import { Rng } from '../src/engine/random.js';
 import { scratchFolder } from './helpers/files.js';
+import { type Json, parentOf, paths, pick } from './helpers/json-paths.js';
 
 /**
  * Seeded mutations of a real checkpoint: each must give a one-line CheckpointError naming the
@@ -17,8 +18,6 @@ import { scratchFolder } from './helpers/files.js';
 const MUTATIONS = 400;
 const MODEL: ModelConfig = { cell: 'lstm', vocabSize: 7, embedDim: 3, hiddenSize: 4, numLayers: 2, dropout: 0 };
 const BATCH = 2;
-
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /** Fields an older checkpoint may lack: leaving one out changes what a resume does, so they are not deleted here. */
 const OPTIONAL = new Set(['config.training.epochs', 'config.training.maxSteps', 'config.training.timeSeconds', 'training.carried',
@@ -64,25 +63,6 @@ function originalCheckpoint(): Checkpoint {
   };
 }
 
-/** Every path to a value in `json`, as keys from the root. */
-function paths(json: Json, prefix: (string | number)[] = []): (string | number)[][] {
-  const out: (string | number)[][] = [];
-  if (json !== null && typeof json === 'object') {
-    for (const [key, value] of Object.entries(json)) {
-      const at = [...prefix, Array.isArray(json) ? Number(key) : key];
-      out.push(at, ...paths(value, at));
-    }
-  }
-  return out;
-}
-
-function parentOf(json: Json, at: (string | number)[]): { parent: Record<string | number, Json>; key: string | number } {
-  let node = json as Record<string | number, Json>;
-  for (const key of at.slice(0, -1)) node = node[key] as Record<string | number, Json>;
-  return { parent: node, key: at.at(-1)! };
-}
-
-const pick = <T>(rng: Rng, items: readonly T[]): T => items[Math.floor(rng.uniform() * items.length)]!;
 const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
 /** The tensors' data strings: where a flipped character or a bad value goes. */

@@ -219,6 +219,8 @@ describe('bad input', () => {
     ['import over an existing file', () => ['import', at('state.json'), '--out', ckpt], /^rnn: .*ckpt\.json already exists: pass --force to replace it$/],
     ['export over the checkpoint', () => ['export', ckpt, '--out', ckpt], /^rnn: --out .*ckpt\.json is the checkpoint itself/],
     ['an unknown export format', () => ['export', ckpt, '--format', 'onnx', '--out', at('o.json')], /^rnn: --format must be one of torch, safetensors \(got onnx\)$/],
+    ['--format torch into a .safetensors file', () => ['export', ckpt, '--format', 'torch', '--out', at('m.safetensors')],
+      /^rnn: --format torch writes rnn-state\/1 JSON, and --out .*m\.safetensors names a \.safetensors file/],
     ['a missing --out', () => ['import', at('state.json')], /^rnn: error: required option '--out <file>' not specified$/],
   ];
 

@@ -66,6 +66,7 @@ describe('a prepared folder', () => {
       [blank, { level: 'word', docs: 'file', valFrac: 0.1, minCount: 1, vocabSize: 100 }],
       [rare, { level: 'word', docs: 'file', valFrac: 0.1, minCount: 2, vocabSize: 100 }],
       [rare, { level: 'word', docs: 'file', valFrac: 0.95, minCount: 1, vocabSize: 100 }],
+      [rare, { level: 'char', docs: 'file', valFrac: 0.1, minCount: 1000 }],
     ];
     for (const [path, options] of refusals) {
       const expected = ((): unknown => {

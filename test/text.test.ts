@@ -173,6 +173,13 @@ describe('prepareData', () => {
     expect(data.val.length).toBe(6);
   });
 
+  it('refuses a --min-count above every character\'s count, as the word level does', () => {
+    const refusal = () => prepareData(corpusOf('abab', 'cd'), { valFrac: 0, minCount: 5 });
+    expect(refusal).toThrow(SettingError);
+    expect(cliMessage(refusal)).toBe(
+      'no token of the training text is seen 5 times or more, so every one would read as <UNK>: lower --min-count');
+  });
+
   it('allows valFrac 0, reuses a given vocabulary and fingerprints content, not paths', () => {
     const corpus = corpusOf('hello', 'world');
     const whole = prepareData(corpus, { valFrac: 0, minCount: 1 });

@@ -7,17 +7,40 @@ import { SettingError } from '../input/settings.js';
 import { type Checkpoint, CHECKPOINT_FORMAT, saveCheckpoint } from './checkpoint.js';
 import { CheckpointError, shortMessage } from './errors.js';
 import { readJsonFile, writeFileAtomic } from './files.js';
-import { INTEROP_FORMAT, type ModelState, fromInteropState, toInteropState } from './interop.js';
+import { INTEROP_FORMAT, type ModelState, checkModelValues, fromInteropState, toInteropState } from './interop.js';
 import { type LoadedModel, loadModel } from './load.js';
-import { fromSafetensors, toSafetensors } from './safetensors.js';
+import { METADATA, fromSafetensors, toSafetensors } from './safetensors.js';
 import { defaultSettings, trainingConfig } from './settings.js';
 import { encodeTensors } from './tensors.js';
 
 /** What `rnn export` writes: rnn-state/1 JSON (`torch`), or a `.safetensors` file of the weights. */
-export type ExportFormat = 'torch' | 'safetensors';
+export const EXPORT_FORMATS = ['torch', 'safetensors'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
-/** Writes a checkpoint's model as `rnn-state/1` JSON or safetensors to `outPath` (atomically; an existing file is replaced). */
-export function exportState(checkpointPath: string, outPath: string, format: ExportFormat = 'torch'): LoadedModel {
+const SAFETENSORS_EXTENSION = '.safetensors';
+const isSafetensorsPath = (path: string): boolean => path.toLowerCase().endsWith(SAFETENSORS_EXTENSION);
+
+/**
+ * The format an export to `outPath` takes: the one asked for, or else the one its extension names
+ * (`rnn import` reads a file by its extension, so a `.safetensors` file holds safetensors and
+ * nothing else does); a format that contradicts the extension is refused.
+ */
+export function exportFormatFor(outPath: string, asked: ExportFormat | undefined): ExportFormat {
+  const byName: ExportFormat = isSafetensorsPath(outPath) ? 'safetensors' : 'torch';
+  if (asked === undefined || asked === byName) return byName;
+  throw new SettingError('format', asked, (name) => asked === 'safetensors'
+    ? `${name('format')} safetensors writes a ${SAFETENSORS_EXTENSION} file, and ${name('out')} ${outPath} is not one ` +
+      `(rnn import reads a file by its extension): name it *${SAFETENSORS_EXTENSION}`
+    : `${name('format')} torch writes rnn-state/1 JSON, and ${name('out')} ${outPath} names a ${SAFETENSORS_EXTENSION} file ` +
+      `(rnn import reads a file by its extension): name it *.json, or leave out ${name('format')}`);
+}
+
+/**
+ * Writes a checkpoint's model as `rnn-state/1` JSON or safetensors to `outPath` (atomically; an
+ * existing file is replaced), in the format `exportFormatFor` gives.
+ */
+export function exportState(checkpointPath: string, outPath: string, asked?: ExportFormat): LoadedModel {
+  const format = exportFormatFor(outPath, asked);
   if (samePath(checkpointPath, outPath)) {
     throw new SettingError('out', outPath, (name) => `${name('out')} ${outPath} is the checkpoint itself: choose another file for the export`);
   }
@@ -37,19 +60,25 @@ export function exportState(checkpointPath: string, outPath: string, format: Exp
   return model;
 }
 
-const SAFETENSORS_EXTENSION = '.safetensors';
-
 /**
  * Reads a `.safetensors` file (by its name), an `rnn-state/1` file, or a fixture that wraps one in its `state` field (as
  * test/fixtures/eval/*.json do, beside the cases they score).
  */
 function readInteropFile(path: string): ModelState {
-  if (path.toLowerCase().endsWith(SAFETENSORS_EXTENSION)) return fromSafetensors(readBinaryFile(path), path);
-  const json = readJsonFile(path, 'interop file');
-  if (isObject(json) && json['format'] === undefined && isObject(json['state']) && json['state']['format'] === INTEROP_FORMAT) {
-    return fromInteropState(json['state'], `${path}: state`);
+  // the checkpoint `importedCheckpoint` makes
+  const { optimizer, batch } = defaultSettings();
+  const checkpoint = { optimizer, batch };
+  if (isSafetensorsPath(path)) {
+    const model = fromSafetensors(readBinaryFile(path), path, checkpoint);
+    checkModelValues(model, path, `${METADATA}.vocab`, (name, i) => `${JSON.stringify(name)}[${i}]`);
+    return model;
   }
-  return fromInteropState(json, path);
+  const json = readJsonFile(path, 'interop file');
+  const wrapped = isObject(json) && json['format'] === undefined && isObject(json['state']) && json['state']['format'] === INTEROP_FORMAT;
+  const source = wrapped ? `${path}: state` : path;
+  const model = fromInteropState(wrapped ? json['state'] : json, source, checkpoint);
+  checkModelValues(model, source, 'vocab', (name, i) => `tensors[${JSON.stringify(name)}].data[${i}]`);
+  return model;
 }
 
 /**

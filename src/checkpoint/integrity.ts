@@ -32,29 +32,55 @@ export function contentChecksum(ckpt: object): string {
   return createHash('sha256').update(JSON.stringify(content)).digest('hex');
 }
 
+/** A value of a tensor, named as its file names it (e.g. `weights.tensors["head.bias"][3]`). */
+type ValueName = (tensor: string, index: number) => string;
+
+/** The first value of a flat buffer in `layout` that is not `sound`, as its name, its value and `rule`; null when all are. */
+function valueFault(layout: ParamLayout, values: Float32Array, at: ValueName, sound: (x: number) => boolean, rule: string): string | null {
+  for (const spec of layout.specs) {
+    for (let i = spec.offset; i < spec.offset + spec.size; i++) {
+      const x = values[i]!;
+      if (!sound(x)) return `${at(spec.name, i - spec.offset)} is ${x}, ${rule}`;
+    }
+  }
+  return null;
+}
+
+/** The first weight no training could have written (beyond ±WEIGHT_LIMIT, or not finite); null when all are sound. */
+export function weightFault(layout: ParamLayout, weights: Float32Array, at: ValueName): string | null {
+  return valueFault(layout, weights, at, (x) => Math.abs(x) <= WEIGHT_LIMIT, `expected a weight within ±${WEIGHT_LIMIT}`);
+}
+
+/** The first character of a character-level vocabulary out of code-point order (after the specials), as `field`[id]; null when none is. */
+export function vocabOrderFault(vocab: readonly string[], level: string | undefined, field: string): string | null {
+  for (let id = UNK + 2; level !== 'word' && id < vocab.length; id++) {
+    if (vocab[id - 1]!.codePointAt(0)! >= vocab[id]!.codePointAt(0)!) {
+      return `${field}[${id}] ${JSON.stringify(vocab[id])} comes after ${field}[${id - 1}] ${JSON.stringify(vocab[id - 1])}, ` +
+        'expected the characters in code-point order';
+    }
+  }
+  return null;
+}
+
 /**
  * The first value of the tensors that no training could have written (not finite; a weight beyond
  * ±WEIGHT_LIMIT; a negative second moment), as the field and what is wrong; null when all are sound.
  */
 export function tensorValueFault(ckpt: CheckedParts, source: string): string | null {
   const layout = paramLayout(ckpt.config.model);
-  const scan = (encoded: EncodedTensors | null | undefined, field: string, sound: (x: number) => boolean, rule: string,
-    tensorLayout: ParamLayout = layout): string | null => {
+  type Fault = (layout: ParamLayout, values: Float32Array, at: ValueName) => string | null;
+  const scan = (encoded: EncodedTensors | null | undefined, field: string, fault: Fault, tensorLayout = layout): string | null => {
     if (!encoded) return null;
     const values = decodeTensors(tensorLayout, encoded, source, field);
-    for (const spec of tensorLayout.specs) {
-      for (let i = spec.offset; i < spec.offset + spec.size; i++) {
-        const x = values[i]!;
-        if (!sound(x)) return `${field}.tensors[${JSON.stringify(spec.name)}][${i - spec.offset}] is ${x}, ${rule}`;
-      }
-    }
-    return null;
+    return fault(tensorLayout, values, (name, i) => `${field}.tensors[${JSON.stringify(name)}][${i}]`);
   };
-  const finite = 'expected a finite number';
-  return scan(ckpt.weights, 'weights', (x) => Math.abs(x) <= WEIGHT_LIMIT, `expected a weight within ±${WEIGHT_LIMIT}`) ??
-    scan(ckpt.optimizer.m, 'optimizer.m', Number.isFinite, finite) ??
-    scan(ckpt.optimizer.v, 'optimizer.v', (x) => Number.isFinite(x) && x >= 0, 'expected a finite number >= 0') ??
-    scan(ckpt.training.carried, 'training.carried', Number.isFinite, finite, carriedStateLayout(ckpt.config.model, ckpt.config.training.batchSize));
+  const finite = (rule: string, sound: (x: number) => boolean = Number.isFinite) =>
+    (layout: ParamLayout, values: Float32Array, at: ValueName) => valueFault(layout, values, at, sound, rule);
+  return scan(ckpt.weights, 'weights', weightFault) ??
+    scan(ckpt.optimizer.m, 'optimizer.m', finite('expected a finite number')) ??
+    scan(ckpt.optimizer.v, 'optimizer.v', finite('expected a finite number >= 0', (x) => Number.isFinite(x) && x >= 0)) ??
+    scan(ckpt.training.carried, 'training.carried', finite('expected a finite number'),
+      carriedStateLayout(ckpt.config.model, ckpt.config.training.batchSize));
 }
 
 /**
@@ -68,12 +94,8 @@ export function checkMeaning(ckpt: CheckedParts, source: string, written: object
   const fail = (message: string): never => {
     throw new CheckpointError(`${source}: ${message}`);
   };
-  for (let id = UNK + 2; ckpt.config.training.level !== 'word' && id < ckpt.vocab.length; id++) {
-    if (ckpt.vocab[id - 1]!.codePointAt(0)! >= ckpt.vocab[id]!.codePointAt(0)!) {
-      fail(`vocab[${id}] ${JSON.stringify(ckpt.vocab[id])} comes after vocab[${id - 1}] ${JSON.stringify(ckpt.vocab[id - 1])}, ` +
-        'expected the characters in code-point order');
-    }
-  }
+  const order = vocabOrderFault(ckpt.vocab, ckpt.config.training.level, 'vocab');
+  if (order !== null) fail(order);
   let previous = -1;
   ckpt.history.forEach((entry, i) => {
     if (entry.step <= previous) fail(`history[${i}].step is ${entry.step}, expected more than history[${i - 1}].step ${previous}`);

@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import type { ModelConfig } from '../engine/config.js';
-import { paramLayout } from '../engine/params.js';
+import { type TensorSpec, paramLayout } from '../engine/params.js';
 import { zodErrorMessage } from '../input/issues.js';
 import { TEXT_LEVELS, type TextLevel } from '../text/vocab.js';
 import { WORD_RULE_VERSION } from '../text/words.js';
 import { CheckpointError, checkFormat, formatShape, sameShape } from './errors.js';
+import { vocabOrderFault, weightFault } from './integrity.js';
 import { InteropModelConfigShape, fromInteropNames, toInteropNames } from './model-config.js';
+import { MAX_CHECKPOINT_CHARS, checkpointChars, largestHidden, mib, parameterCount } from './size.js';
 import { checkVocab, checkWordRule } from './vocab.js';
 
 export const INTEROP_FORMAT = 'rnn-state/1';
@@ -81,8 +83,17 @@ function modelConfigOf(config: InteropState['config'], source: string, ruleField
   return { config: fromInteropNames(config), level };
 }
 
-/** Validates an `rnn-state/1` object (e.g. a fixture's `state`) and converts its values to float32. */
-export function fromInteropState(json: unknown, source: string): ModelState {
+/** What sizes the checkpoint a model is imported into: its optimizer (Adam keeps two moments) and its batch (the carried state). */
+export interface CheckpointShape {
+  optimizer: string;
+  batch: number;
+}
+
+/**
+ * Validates an `rnn-state/1` object (e.g. a fixture's `state`) and converts its values to
+ * float32; given the `checkpoint` it goes into, that it fits one.
+ */
+export function fromInteropState(json: unknown, source: string, checkpoint?: CheckpointShape): ModelState {
   checkFormat(json, source, INTEROP_FORMAT, (format) => (format === 'rnn-checkpoint/1' ? ' (a native checkpoint, not an interop file)' : ''));
   const parsed = InteropStateSchema.safeParse(json, { reportInput: true });
   if (!parsed.success) throw new CheckpointError(zodErrorMessage(source, parsed.error));
@@ -90,6 +101,8 @@ export function fromInteropState(json: unknown, source: string): ModelState {
 
   const { config, level } = modelConfigOf(state.config, source, 'config.word_rule');
   checkVocab(state.vocab, config.vocabSize, level, source, 'vocab', 'config.vocab_size');
+
+  checkClaimedModel(config, Object.keys(state.tensors).length, source, 'config', checkpoint);
 
   const layout = paramLayout(config);
   for (const name of Object.keys(state.tensors)) {
@@ -99,21 +112,65 @@ export function fromInteropState(json: unknown, source: string): ModelState {
       );
     }
   }
-  const params = new Float32Array(layout.total);
+  const field = (spec: TensorSpec) => `tensors[${JSON.stringify(spec.name)}]`;
   for (const spec of layout.specs) {
-    const field = `tensors[${JSON.stringify(spec.name)}]`;
     const tensor = state.tensors[spec.name];
-    if (!tensor) throw new CheckpointError(`${source}: ${field} is missing`);
+    if (!tensor) throw new CheckpointError(`${source}: ${field(spec)} is missing`);
     if (!sameShape(tensor.shape, spec.shape)) {
-      throw new CheckpointError(`${source}: ${field}.shape is ${formatShape(tensor.shape)}, expected ${formatShape(spec.shape)}`);
+      throw new CheckpointError(`${source}: ${field(spec)}.shape is ${formatShape(tensor.shape)}, expected ${formatShape(spec.shape)}`);
     }
     if (tensor.data.length !== spec.size) {
-      throw new CheckpointError(`${source}: ${field}.data has ${tensor.data.length} values, expected ${spec.size}`);
+      throw new CheckpointError(`${source}: ${field(spec)}.data has ${tensor.data.length} values, expected ${spec.size}`);
     }
+  }
+  // every tensor is there with its size: the buffer holds no more values than the file
+  const params = new Float32Array(layout.total);
+  for (const spec of layout.specs) {
     const view = params.subarray(spec.offset, spec.offset + spec.size);
-    tensor.data.forEach((x, i) => {
+    state.tensors[spec.name]!.data.forEach((x, i) => {
       view[i] = Math.fround(x);
     });
   }
   return { config, vocab: state.vocab, level, params };
+}
+
+/**
+ * Checks a model config read from a file, in arithmetic alone, before anything of the model's
+ * size is allocated: its layers no more than the file's `tensors` describe (4 a layer, and 3
+ * more), and, given the `checkpoint` it is to be saved in, that checkpoint within the longest
+ * string Node.js can write. Messages name `source` and `configField`.
+ */
+export function checkClaimedModel(
+  config: ModelConfig, tensors: number, source: string, configField: string, checkpoint: CheckpointShape | undefined,
+): void {
+  const layers = Math.max(0, Math.ceil((tensors - 3) / 4));
+  if (config.numLayers > layers) {
+    throw new CheckpointError(`${source}: ${configField}.num_layers is ${config.numLayers}, but the file holds the tensors of at most ` +
+      `${layers} layer${layers === 1 ? '' : 's'}`);
+  }
+  if (checkpoint === undefined) return;
+  const { optimizer, batch } = checkpoint;
+  const fits = (model: ModelConfig) => checkpointChars(model, { optimizer, batch }) <= MAX_CHECKPOINT_CHARS;
+  if (fits(config)) return;
+  const largest = largestHidden(config, fits);
+  const count = (model: ModelConfig) => parameterCount(model).toLocaleString('en-US');
+  throw new CheckpointError(
+    `${source}: a ${config.numLayers}-layer ${config.cell} of hidden size ${config.hiddenSize} (${count(config)} parameters) ` +
+      `needs a checkpoint of about ${mib(checkpointChars(config, { optimizer, batch }))} of JSON, more than the ` +
+      `${mib(MAX_CHECKPOINT_CHARS)} one file can hold (the longest string Node.js can write); ` +
+      (largest > 0 ? `with its vocabulary, embedding and layers, hidden size ${largest} (${count({ ...config, hiddenSize: largest })} ` +
+        'parameters) is the largest that fits' : 'its vocabulary and embedding alone are too large'),
+  );
+}
+
+/**
+ * Checks what a file's types cannot say: every weight one that training writes (finite, within
+ * ±WEIGHT_LIMIT) and a character-level vocabulary in code-point order; messages name `source`,
+ * the vocabulary's field and each value as `at` names it.
+ */
+export function checkModelValues(
+  model: ModelState, source: string, vocabField: string, at: (tensor: string, index: number) => string,
+): void {
+  const fault = vocabOrderFault(model.vocab, model.level, vocabField) ?? weightFault(paramLayout(model.config), model.params, at);
+  if (fault !== null) throw new CheckpointError(`${source}: ${fault}`);
 }

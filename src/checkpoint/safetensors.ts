@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { paramLayout } from '../engine/params.js';
 import { CheckpointError, formatShape, sameShape } from './errors.js';
-import { INTEROP_FORMAT, type ModelState, interopConfig, interopModelConfig } from './interop.js';
+import { type CheckpointShape, INTEROP_FORMAT, type ModelState, checkClaimedModel, interopConfig, interopModelConfig } from './interop.js';
 import { checkVocab } from './vocab.js';
 
 /*
@@ -13,7 +13,7 @@ import { checkVocab } from './vocab.js';
 
 /** A header larger than this is not one this program wrote (it holds a few dozen tensors). */
 const MAX_HEADER_BYTES = 100 << 20;
-const METADATA = '__metadata__';
+export const METADATA = '__metadata__';
 
 const HeaderTensorSchema = z.strictObject({
   dtype: z.literal('F32'),
@@ -47,8 +47,9 @@ export function toSafetensors(model: ModelState): Buffer {
  * Reads a safetensors file this program (or PyTorch's `safetensors.torch.save_file`, given the
  * metadata) wrote: the header within the file, each tensor F32 with the shape the config
  * gives, offsets within the data, none overlapping; messages name `source` and the field.
+ * Given the `checkpoint` the model goes into, checks that it fits one.
  */
-export function fromSafetensors(bytes: Buffer, source: string): ModelState {
+export function fromSafetensors(bytes: Buffer, source: string, checkpoint?: CheckpointShape): ModelState {
   const fail = (message: string): never => {
     throw new CheckpointError(`${source}: ${message}`);
   };
@@ -82,13 +83,16 @@ export function fromSafetensors(bytes: Buffer, source: string): ModelState {
   if (!Array.isArray(vocab) || !vocab.every((token) => typeof token === 'string')) fail(`${METADATA}.vocab is not a list of strings`);
   checkVocab(vocab as string[], config.vocabSize, level, source, `${METADATA}.vocab`, 'config.vocab_size');
 
+  const tensorNames = Object.keys(entries).filter((name) => name !== METADATA);
+  checkClaimedModel(config, tensorNames.length, source, `${METADATA}.config`, checkpoint);
+
   const layout = paramLayout(config);
   const dataLength = bytes.length - dataStart;
-  for (const name of Object.keys(entries)) {
-    if (name !== METADATA && !layout.byName.has(name)) fail(`${JSON.stringify(name)} is not a tensor of a ${config.numLayers}-layer ${config.cell}`);
+  for (const name of tensorNames) {
+    if (!layout.byName.has(name)) fail(`${JSON.stringify(name)} is not a tensor of a ${config.numLayers}-layer ${config.cell}`);
   }
-  const params = new Float32Array(layout.total);
   const spans: [number, number, string][] = [];
+  const begins: number[] = [];
   for (const spec of layout.specs) {
     const field = JSON.stringify(spec.name);
     const parsed = HeaderTensorSchema.safeParse(entries[spec.name]);
@@ -101,12 +105,17 @@ export function fromSafetensors(bytes: Buffer, source: string): ModelState {
     if (begin > end || end > dataLength) fail(`${field}.data_offsets [${begin}, ${end}] fall outside the ${dataLength} bytes of data`);
     if (end - begin !== 4 * spec.size) fail(`${field}.data_offsets span ${end - begin} bytes, expected ${4 * spec.size} (${spec.size} float32)`);
     spans.push([begin, end, field]);
-    const data = bytes.subarray(dataStart + begin, dataStart + end);
-    for (let i = 0; i < spec.size; i++) params[spec.offset + i] = data.readFloatLE(4 * i);
+    begins.push(begin);
   }
   spans.sort((a, b) => a[0] - b[0]);
   for (let i = 1; i < spans.length; i++) {
     if (spans[i]![0] < spans[i - 1]![1]) fail(`${spans[i]![2]} overlaps ${spans[i - 1]![2]} in the data`);
   }
+  // the tensors lie apart within the data: the buffer is no larger than the file
+  const params = new Float32Array(layout.total);
+  layout.specs.forEach((spec, i) => {
+    const data = bytes.subarray(dataStart + begins[i]!, dataStart + begins[i]! + 4 * spec.size);
+    for (let j = 0; j < spec.size; j++) params[spec.offset + j] = data.readFloatLE(4 * j);
+  });
   return { config, vocab: vocab as string[], level, params };
 }

@@ -232,6 +232,8 @@ class BarDisplay implements ProgressDisplay {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
+    // the lines logged since the last redraw are written by a redraw, which stop() alone never makes
+    this.bars.update();
     this.bars.stop();
   }
 

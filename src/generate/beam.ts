@@ -1,9 +1,12 @@
-import type { ModelConfig } from '../engine/config.js';
-import { Arena } from '../engine/kernels/arena.js';
+import { totalmem } from 'node:os';
+import { mib, parameterCount } from '../checkpoint/size.js';
+import { type ModelConfig, gateCount } from '../engine/config.js';
+import { ARENA_LIMIT_BYTES, Arena } from '../engine/kernels/arena.js';
 import { createKernels } from '../engine/kernels/index.js';
 import type { KernelsKind } from '../engine/kernels/kernels.js';
 import { logSumExp } from '../engine/loss.js';
 import { LanguageModel } from '../engine/model.js';
+import { type InputError, SettingError } from '../input/settings.js';
 import { EOS, UNK, type Vocabulary } from '../text/vocab.js';
 import { checkSampleSettings } from './settings.js';
 
@@ -25,6 +28,12 @@ export interface BeamOptions {
    * ranks by the log-probability itself.
    */
   lengthPenalty?: number;
+  /**
+   * Receives the result's text in pieces (together they make `text`): without `stopAtEos`, each
+   * as soon as it is settled (every hypothesis and the greedy path share it), and the rest at the
+   * end; with `stopAtEos` hypotheses end at different lengths, so nothing settles before the end.
+   */
+  onText?: (piece: string) => void;
   kernels?: KernelsKind;
 }
 
@@ -35,8 +44,56 @@ export interface BeamResult {
   logProb: number;
   /** Tokens generated, the closing `<EOS>` included. */
   tokens: number;
-  /** Every hypothesis the search ended with (finished and live, and the greedy one), best first. */
+  /** The hypotheses the search ended with (live, at most N finished, and the greedy one), best first. */
   hypotheses: { text: string; logProb: number }[];
+}
+
+/**
+ * Bytes a beam of `beam` hypotheses over `length` tokens takes: in its engine's arena the
+ * parameters, the first layer's input table and N + 1 rows of state, gates and logits (with
+ * 64-byte alignment per tensor); beside it the rows' log-probabilities, the prefix tree's four
+ * int32s per node, N nodes a step (twice that: the tree grows by doubling), and per row the
+ * live hypotheses and the candidates' heap.
+ */
+export function beamBytes(config: ModelConfig, beam: number, length: number): { arena: number; total: number } {
+  const { vocabSize: V, embedDim: E, hiddenSize: H, numLayers: L } = config;
+  const G = gateCount(config.cell) * H, rows = beam + 1;
+  // a row's floats in a layer: the gates, and h (two steps), dh and the cell's own (an LSTM's c and tanh c, a GRU's candidate)
+  const layerRow = G + (config.cell === 'rnn' ? 3 : 7) * H;
+  const arena = 4 * (parameterCount(config) + V * G + rows * (V + E + 2 + H + L * layerRow)) + 64 * (16 + 12 * L);
+  return { arena, total: arena + 8 * rows * V + 32 * beam * (length + 1) + 72 * rows };
+}
+
+/**
+ * Checks that a beam of `beam` fits this machine and an engine's arena (a WebAssembly memory,
+ * 4 GiB): when not, the error names the largest beam that does at this model and `length`.
+ */
+export function checkBeamFits(config: ModelConfig, beam: number, length: number): void {
+  const memory = totalmem();
+  const fits = (n: number) => {
+    const bytes = beamBytes(config, n, length);
+    return bytes.arena <= ARENA_LIMIT_BYTES && bytes.total <= memory;
+  };
+  if (fits(beam)) return;
+  let low = 0, high = beam;
+  while (low < high) {
+    const mid = Math.ceil((low + high) / 2);
+    if (fits(mid)) low = mid;
+    else high = mid - 1;
+  }
+  const { arena, total } = beamBytes(config, beam, length);
+  const problem = arena > ARENA_LIMIT_BYTES
+    ? `its engine needs about ${mib(arena)}, more than the ${mib(ARENA_LIMIT_BYTES)} an engine can address (a WebAssembly memory)`
+    : `it needs about ${mib(total)} of memory, more than the ${mib(memory)} this machine has`;
+  throw new SettingError('beam', beam, (name) => `${name('beam')} ${beam}: ${problem}; ` +
+    (low > 0 ? `${name('beam')} ${low} is the largest that fits with this model and ${name('len')}` : 'no beam fits with this model'));
+}
+
+/** Settings that a beam search takes but that change nothing, as warnings: a length penalty when every hypothesis has the same length. */
+export function beamWarnings(opts: Pick<BeamOptions, 'stopAtEos' | 'lengthPenalty'>): InputError[] {
+  if (opts.stopAtEos === true || !opts.lengthPenalty) return [];
+  return [new SettingError('lengthPenalty', opts.lengthPenalty, (name) =>
+    `${name('lengthPenalty')} has no effect without ${name('stopAtEos')}: every hypothesis then has the same length`)];
 }
 
 /**
@@ -48,104 +105,334 @@ export interface BeamResult {
  * every token, the N best extensions (ties: the earlier hypothesis, then the lower token id)
  * are kept, and each row takes the state of the hypothesis it extends. Hypotheses are
  * distinct sequences by construction, so none is kept twice. A beam of 1 is greedy decoding.
+ * A hypothesis is a node of a prefix tree (its last token and a pointer to its parent), so a
+ * step costs the same at any length: time is linear in `length`.
  */
 export function beamSearch(opts: BeamOptions): BeamResult {
   const { config, vocab, beam: N, length } = opts;
   checkSampleSettings({ beam: N, length, lengthPenalty: opts.lengthPenalty }, { length: 'len' });
+  checkBeamFits(config, N, length);
   const V = config.vocabSize, G = N; // row G follows the greedy path
   const kernels = createKernels(opts.kernels, new Arena(undefined, 4 * opts.params.length));
   const params = kernels.arena.floats(opts.params.length);
   params.set(opts.params);
   const model = new LanguageModel({ config, kernels, params, grads: null, batchSize: N + 1, seqLen: 1 });
   const rows = N + 1, scratch = kernels.arena.floats(rows * config.hiddenSize), parents = new Int32Array(rows);
+  const tokens = new Int32Array(rows);
 
   // every row reads <EOS> and the prime
-  const feed = (tokens: ArrayLike<number>) => {
+  const feed = () => {
     model.tokens.set(tokens);
     model.forward(null);
     model.carryState(1);
   };
-  for (const token of [EOS, ...vocab.encode(opts.prime ?? '')]) feed(new Int32Array(rows).fill(token));
+  for (const token of [EOS, ...vocab.encode(opts.prime ?? '')]) {
+    tokens.fill(token);
+    feed();
+  }
 
   const penalty = opts.lengthPenalty ?? 0, stopAtEos = opts.stopAtEos === true;
-  const rank = (h: Hypothesis) => (penalty === 0 || h.ids.length === 0 ? h.logProb : h.logProb / Math.pow(h.ids.length, penalty));
-  let live: Hypothesis[] = [{ ids: [], logProb: 0 }];
-  let greedy: Hypothesis = { ids: [], logProb: 0 }, greedyDone = length === 0;
-  const finished: Hypothesis[] = [];
+  const rank = (logProb: number, tokenCount: number) =>
+    (penalty === 0 || tokenCount === 0 ? logProb : logProb / Math.pow(tokenCount, penalty));
+  const tree = new PrefixTree(N * Math.min(length, 1024) + 1);
+  // the live hypotheses: their tree nodes and log-probabilities, the next step's in the second pair
+  let live = new Int32Array(N), liveLogProb = new Float64Array(N), liveCount = 1;
+  let next = new Int32Array(N), nextLogProb = new Float64Array(N);
+  live[0] = PrefixTree.ROOT;
+  const greedyIds = new Int32Array(length);
+  let greedyLength = 0, greedyLogProb = 0, greedyDone = length === 0;
+  const finished = new FinishedHypotheses(N, rank);
+  const candidates = new Extensions(N);
   const logProbs = new Float64Array(rows * V);
-  for (let step = 0; step < length && (live.length > 0 || !greedyDone); step++) {
+
+  // streaming: the settled prefix (every live hypothesis descends from `settled`, the greedy path agrees)
+  const stream = opts.onText !== undefined && !stopAtEos;
+  const writer = vocab.writer({ eos: '\n' });
+  let settled = PrefixTree.ROOT, settledLength = 0, greedyAgrees = true;
+  let streamed = '';
+
+  let step = 0;
+  for (; step < length && (liveCount > 0 || !greedyDone); step++) {
     // ln p(v | hypothesis in row b) = z_v − logsumexp(z)
     for (let b = 0; b < rows; b++) {
       const lse = logSumExp(model.logits, b * V, V);
       for (let v = 0; v < V; v++) logProbs[b * V + v] = model.logits[b * V + v]! - lse;
     }
-    const candidates = bestExtensions(live, logProbs, V, N);
-    const next: Hypothesis[] = [];
-    for (const c of candidates) {
-      const hypothesis = { ids: [...live[c.parent]!.ids, c.token], logProb: c.logProb };
-      if (c.token === EOS && stopAtEos) finished.push(hypothesis);
-      else {
-        parents[next.length] = c.parent;
-        next.push(hypothesis);
+    candidates.choose(liveLogProb, liveCount, logProbs, V);
+    let nextCount = 0;
+    for (let c = 0; c < candidates.count; c++) {
+      const parent = candidates.parent[c]!, token = candidates.token[c]!, logProb = candidates.logProb[c]!;
+      const node = tree.add(live[parent]!, token);
+      if (token === EOS && stopAtEos) {
+        finished.offer(tree, node, logProb, step + 1);
+      } else {
+        parents[nextCount] = parent;
+        tokens[nextCount] = token;
+        next[nextCount] = node;
+        nextLogProb[nextCount++] = logProb;
       }
     }
+    for (let b = 0; b < liveCount; b++) tree.releaseIfChildless(live[b]!);
+    [live, next] = [next, live];
+    [liveLogProb, nextLogProb] = [nextLogProb, liveLogProb];
+    liveCount = nextCount;
     if (!greedyDone) {
       const token = argmax(logProbs, G * V, V);
-      greedy = { ids: [...greedy.ids, token], logProb: greedy.logProb + logProbs[G * V + token]! };
+      greedyIds[greedyLength++] = token;
+      greedyLogProb += logProbs[G * V + token]!;
       greedyDone = token === EOS && stopAtEos;
     }
-    live = next;
-    for (let b = live.length; b < N; b++) parents[b] = 0;
+    if (stream && greedyAgrees) {
+      for (let child = tree.onlyChild(settled); child >= 0; child = tree.onlyChild(settled)) {
+        if (tree.token[child] !== greedyIds[settledLength]) {
+          greedyAgrees = false;
+          break;
+        }
+        const piece = writer.write(tree.token[child]!);
+        streamed += piece;
+        opts.onText!(piece);
+        settled = child;
+        settledLength++;
+      }
+    }
+    for (let b = liveCount; b < N; b++) parents[b] = tokens[b] = 0;
     parents[G] = G;
     model.gatherState(parents, scratch);
-    const tokens = new Int32Array(rows);
-    live.forEach((h, b) => { tokens[b] = h.ids[h.ids.length - 1]!; });
-    tokens[G] = greedy.ids[greedy.ids.length - 1] ?? EOS;
-    feed(tokens);
+    tokens[G] = greedyLength > 0 ? greedyIds[greedyLength - 1]! : EOS;
+    feed();
   }
+
   // best first; ties keep the beam's order, and the greedy path after them
-  const ranked = [...finished, ...live, greedy].map((h, order) => ({ h, order }))
-    .sort((a, b) => rank(b.h) - rank(a.h) || a.order - b.order).map(({ h }) => h);
-  const textOf = (h: Hypothesis) => {
-    const ended = stopAtEos && h.ids[h.ids.length - 1] === EOS;
-    return vocab.decode(ended ? h.ids.slice(0, -1) : h.ids, { eos: '\n' });
+  const ranked: { ids: () => Int32Array; logProb: number; tokens: number; order: number }[] = [];
+  for (const h of finished.best()) {
+    ranked.push({ ids: () => tree.path(h.node), logProb: h.logProb, tokens: h.tokens, order: ranked.length });
+  }
+  for (let b = 0; b < liveCount; b++) {
+    const node = live[b]!;
+    ranked.push({ ids: () => tree.path(node), logProb: liveLogProb[b]!, tokens: step, order: ranked.length });
+  }
+  ranked.push({ ids: () => greedyIds.subarray(0, greedyLength), logProb: greedyLogProb, tokens: greedyLength, order: ranked.length });
+  ranked.sort((a, b) => rank(b.logProb, b.tokens) - rank(a.logProb, a.tokens) || a.order - b.order);
+  const textOf = (ids: Int32Array) => {
+    const ended = stopAtEos && ids[ids.length - 1] === EOS;
+    return vocab.decode(ended ? ids.subarray(0, -1) : ids, { eos: '\n' });
   };
   const best = ranked[0]!;
+  let text: string;
+  if (stream) {
+    const rest = best.ids().subarray(settledLength);
+    let tail = '';
+    for (const id of rest) tail += writer.write(id);
+    if (tail.length > 0) opts.onText!(tail);
+    text = streamed + tail;
+  } else {
+    text = textOf(best.ids());
+    if (text.length > 0) opts.onText?.(text);
+  }
   return {
-    text: textOf(best), logProb: best.logProb, tokens: best.ids.length,
-    hypotheses: ranked.map((h) => ({ text: textOf(h), logProb: h.logProb })),
+    text, logProb: best.logProb, tokens: best.tokens,
+    hypotheses: ranked.map((h, i) => ({ text: i === 0 ? text : textOf(h.ids()), logProb: h.logProb })),
   };
 }
 
-interface Hypothesis {
-  ids: number[];
-  logProb: number;
-}
+/**
+ * The hypotheses as a tree of tokens: a node is a hypothesis's last token and a pointer to its
+ * parent (the root: the prime), so that extending a hypothesis costs one node however long it
+ * is. Each node counts its children and keeps the XOR of their ids, which names the child
+ * when one is left: where every live hypothesis shares a prefix, the tree has a single path.
+ */
+class PrefixTree {
+  static readonly ROOT = 0;
+  token: Int32Array;
+  parent: Int32Array;
+  private children: Int32Array;
+  private childXor: Int32Array;
+  private size = 1;
 
-interface Extension {
-  parent: number;
-  token: number;
-  logProb: number;
-}
+  constructor(capacity: number) {
+    this.token = new Int32Array(capacity).fill(-1);
+    this.parent = new Int32Array(capacity).fill(-1);
+    this.children = new Int32Array(capacity);
+    this.childXor = new Int32Array(capacity);
+  }
 
-/** The n best one-token extensions of the live hypotheses (`<UNK>` excluded), best first. */
-function bestExtensions(live: Hypothesis[], logProbs: Float64Array, V: number, n: number): Extension[] {
-  const best: Extension[] = [];
-  // ties keep the earlier candidate: hypotheses in order, tokens in order
-  const worse = (a: Extension, b: Extension) => a.logProb < b.logProb;
-  live.forEach((h, parent) => {
-    for (let token = 0; token < V; token++) {
-      if (token === UNK) continue;
-      const logProb = h.logProb + logProbs[parent * V + token]!;
-      if (best.length === n && !(logProb > best[n - 1]!.logProb)) continue;
-      const candidate = { parent, token, logProb };
-      let at = best.length;
-      while (at > 0 && worse(best[at - 1]!, candidate)) at--;
-      best.splice(at, 0, candidate);
-      if (best.length > n) best.pop();
+  /** A new node: `token` after the hypothesis at `parent`. */
+  add(parent: number, token: number): number {
+    if (this.size === this.token.length) this.grow();
+    const node = this.size++;
+    this.token[node] = token;
+    this.parent[node] = parent;
+    this.children[parent]!++;
+    this.childXor[parent]! ^= node;
+    return node;
+  }
+
+  /** A hypothesis that no kept one extends no longer holds its prefix: it leaves its parent, and so on up while childless. */
+  releaseIfChildless(node: number): void {
+    while (node !== PrefixTree.ROOT && this.children[node] === 0) {
+      const parent = this.parent[node]!;
+      this.children[parent]!--;
+      this.childXor[parent]! ^= node;
+      this.parent[node] = -1;
+      node = parent;
     }
-  });
-  return best;
+  }
+
+  /** The node's one child, or -1 when it has none or several. */
+  onlyChild(node: number): number {
+    return this.children[node] === 1 ? this.childXor[node]! : -1;
+  }
+
+  /** The tokens from the root to `node`. */
+  path(node: number): Int32Array {
+    let depth = 0;
+    for (let at = node; at !== PrefixTree.ROOT; at = this.parent[at]!) depth++;
+    const ids = new Int32Array(depth);
+    for (let at = node; at !== PrefixTree.ROOT; at = this.parent[at]!) ids[--depth] = this.token[at]!;
+    return ids;
+  }
+
+  private grow(): void {
+    const grown = (from: Int32Array) => {
+      const to = new Int32Array(2 * from.length);
+      to.set(from);
+      return to;
+    };
+    this.token = grown(this.token);
+    this.parent = grown(this.parent);
+    this.children = grown(this.children);
+    this.childXor = grown(this.childXor);
+  }
+}
+
+/** The N best hypotheses that ended at `<EOS>` (a worse one can never be the result), in the order they ended. */
+class FinishedHypotheses {
+  private kept: { node: number; logProb: number; tokens: number; order: number }[] = [];
+  private ended = 0;
+
+  constructor(private readonly n: number, private readonly rank: (logProb: number, tokens: number) => number) {}
+
+  offer(tree: PrefixTree, node: number, logProb: number, tokens: number): void {
+    this.kept.push({ node, logProb, tokens, order: this.ended++ });
+    if (this.kept.length <= this.n) return;
+    let worst = 0;
+    for (let i = 1; i < this.kept.length; i++) {
+      const a = this.kept[i]!, w = this.kept[worst]!;
+      if (this.rank(a.logProb, a.tokens) <= this.rank(w.logProb, w.tokens)) worst = i;
+    }
+    const [dropped] = this.kept.splice(worst, 1);
+    tree.releaseIfChildless(dropped!.node);
+  }
+
+  best(): readonly { node: number; logProb: number; tokens: number }[] {
+    return this.kept;
+  }
+}
+
+/**
+ * The n best one-token extensions of the live hypotheses (`<UNK>` excluded), best first; ties:
+ * the earlier hypothesis, then the lower token. A heap of the n best so far with the worst on
+ * top, so a step costs O(N·V·log N) at any beam; every buffer is allocated once.
+ */
+class Extensions {
+  readonly parent: Int32Array;
+  readonly token: Int32Array;
+  readonly logProb: Float64Array;
+  count = 0;
+  private readonly heapParent: Int32Array;
+  private readonly heapToken: Int32Array;
+  private readonly heapLogProb: Float64Array;
+  private readonly byRank: Int32Array;
+  /** Best first: the higher log-probability, then the earlier candidate. */
+  private readonly rankOrder = (a: number, b: number): number => this.heapLogProb[b]! - this.heapLogProb[a]! ||
+    this.heapParent[a]! - this.heapParent[b]! || this.heapToken[a]! - this.heapToken[b]!;
+
+  constructor(private readonly n: number) {
+    this.parent = new Int32Array(n);
+    this.token = new Int32Array(n);
+    this.logProb = new Float64Array(n);
+    this.heapParent = new Int32Array(n);
+    this.heapToken = new Int32Array(n);
+    this.heapLogProb = new Float64Array(n);
+    this.byRank = new Int32Array(n);
+  }
+
+  choose(liveLogProb: Float64Array, liveCount: number, logProbs: Float64Array, V: number): void {
+    const n = this.n;
+    let size = 0;
+    // candidates come in tie order (hypotheses, then tokens): a later one beats the worst kept only with a higher log-probability
+    for (let parent = 0; parent < liveCount; parent++) {
+      for (let token = 0; token < V; token++) {
+        if (token === UNK) continue;
+        const logProb = liveLogProb[parent]! + logProbs[parent * V + token]!;
+        if (size < n) {
+          this.siftUp(size++, parent, token, logProb);
+        } else if (logProb > this.heapLogProb[0]!) {
+          this.siftDown(size, parent, token, logProb);
+        }
+      }
+    }
+    const byRank = this.byRank.subarray(0, size);
+    for (let i = 0; i < size; i++) byRank[i] = i;
+    byRank.sort(this.rankOrder);
+    for (let i = 0; i < size; i++) {
+      const at = byRank[i]!;
+      this.parent[i] = this.heapParent[at]!;
+      this.token[i] = this.heapToken[at]!;
+      this.logProb[i] = this.heapLogProb[at]!;
+    }
+    this.count = size;
+  }
+
+  /** Whether heap entry `a` ranks below entry `b` (a lower log-probability; at a tie, the later candidate). */
+  private worse(a: number, b: number): boolean {
+    const la = this.heapLogProb[a]!, lb = this.heapLogProb[b]!;
+    if (la !== lb) return la < lb;
+    const pa = this.heapParent[a]!, pb = this.heapParent[b]!;
+    return pa > pb || (pa === pb && this.heapToken[a]! > this.heapToken[b]!);
+  }
+
+  private set(at: number, parent: number, token: number, logProb: number): void {
+    this.heapParent[at] = parent;
+    this.heapToken[at] = token;
+    this.heapLogProb[at] = logProb;
+  }
+
+  private move(to: number, from: number): void {
+    this.set(to, this.heapParent[from]!, this.heapToken[from]!, this.heapLogProb[from]!);
+  }
+
+  /** Adds an entry at the end (`at`) and lifts it while it is worse than its parent. */
+  private siftUp(at: number, parent: number, token: number, logProb: number): void {
+    this.set(at, parent, token, logProb);
+    while (at > 0) {
+      const up = (at - 1) >> 1;
+      if (!this.worse(at, up)) break;
+      this.swap(at, up);
+      at = up;
+    }
+  }
+
+  /** Replaces the top (the worst kept) with an entry and sinks it below every worse child. */
+  private siftDown(size: number, parent: number, token: number, logProb: number): void {
+    this.set(0, parent, token, logProb);
+    let at = 0;
+    for (;;) {
+      const left = 2 * at + 1, right = left + 1;
+      let worst = at;
+      if (left < size && this.worse(left, worst)) worst = left;
+      if (right < size && this.worse(right, worst)) worst = right;
+      if (worst === at) return;
+      this.swap(at, worst);
+      at = worst;
+    }
+  }
+
+  private swap(a: number, b: number): void {
+    const parent = this.heapParent[a]!, token = this.heapToken[a]!, logProb = this.heapLogProb[a]!;
+    this.move(a, b);
+    this.set(b, parent, token, logProb);
+  }
 }
 
 /** The most probable token of a row, `<UNK>` excluded (ties: the lower id), as sampling's argmax. */

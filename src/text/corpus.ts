@@ -111,6 +111,7 @@ function prepareChars(source: CorpusSource, options: PrepareOptions): PreparedDa
   const { totalTokens } = source;
   const trainTokens = Math.floor((1 - options.valFrac) * totalTokens);
   const vocab = options.vocab ?? Vocabulary.build(trainingUnits(CHARS, source, trainTokens), options.minCount);
+  if (options.vocab === undefined) checkSomeTokenKept(vocab, options.minCount > 1, options.minCount, 'characters');
   return { vocab, ...split(source, encodeStream(CHARS, source, vocab, totalTokens), trainTokens, options.valFrac, 'char') };
 }
 
@@ -132,7 +133,7 @@ function prepareWords(source: CorpusSource, options: PrepareOptions): PreparedDa
   const built = options.vocab === undefined
     ? buildWordVocabulary(trainingUnits(WORDS, source, trainTokens), { vocabSize: options.vocabSize ?? DEFAULT_VOCAB_SIZE, minCount })
     : undefined;
-  if (built !== undefined) checkWordVocabulary(built, minCount);
+  if (built !== undefined) checkSomeTokenKept(built.vocab, built.distinct > 0, minCount, 'words');
   const vocab = options.vocab ?? built!.vocab;
   const prepared: PreparedData = { vocab, ...split(source, encodeStream(WORDS, source, vocab, totalTokens), trainTokens, valFrac, 'word') };
   if (built !== undefined) {
@@ -147,10 +148,14 @@ export function noWords(source: Pick<CorpusSource, 'files'>): CorpusError {
   return new CorpusError(`corpus has no words: ${source.files.map((f) => f.path).join(', ')} holds only white space`);
 }
 
-/** Refuses a word vocabulary with no entry besides `<EOS>` and `<UNK>`, saying which setting to lower. */
-export function checkWordVocabulary(built: WordVocabularyBuild, minCount: number): void {
-  if (built.vocab.size > UNK + 1) return;
-  if (built.distinct === 0) throw new CorpusError((name) => `the training part of the corpus has no words: lower ${name('valFrac')}`);
+/**
+ * A built vocabulary holds a token besides `<EOS>` and `<UNK>`: with none, every token of the
+ * text reads as `<UNK>` and there is nothing to learn. `leftOut`: the training text has tokens
+ * that `minCount` may have left out (else it has none). `units` names the level's tokens.
+ */
+export function checkSomeTokenKept(vocab: Vocabulary, leftOut: boolean, minCount: number, units: string): void {
+  if (vocab.size > UNK + 1) return;
+  if (!leftOut) throw new CorpusError((name) => `the training part of the corpus has no ${units}: lower ${name('valFrac')}`);
   throw new SettingError('minCount', minCount, (name) =>
     `no token of the training text is seen ${minCount} times or more, so every one would read as <UNK>: lower ${name('minCount')}`);
 }

@@ -1,7 +1,7 @@
 import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { endianness } from 'node:os';
 import {
-  type CorpusSource, CorpusError, type DataFingerprint, DOCUMENT_END, checkWordVocabulary, dataFingerprint, noWords, wordUnits,
+  type CorpusSource, CorpusError, type DataFingerprint, DOCUMENT_END, checkSomeTokenKept, dataFingerprint, noWords, wordUnits,
 } from './corpus.js';
 import { errorCode } from './corpus-files.js';
 import { DTYPE_BYTES, type TokenDtype, tokenArrayFor, tokenDtype } from './tokens.js';
@@ -63,7 +63,7 @@ export function writeTokenFiles(
       for (let i = 0; i < ids.length; i++) counts[ids[i]!]!--;
     });
     const { vocab, wordVocab } = level === 'char'
-      ? { vocab: Vocabulary.fromCodePointCounts(trainingCounts(provisional.tokens, counts, (t) => t.codePointAt(0)!), minCount) }
+      ? charVocabulary(provisional.tokens, counts, minCount)
       : wordVocabulary(provisional.tokens, counts, options.vocabSize ?? DEFAULT_VOCAB_SIZE, minCount);
     const dtype = tokenDtype(vocab.size);
     const finalId = new Int32Array(provisional.tokens.length);
@@ -162,11 +162,17 @@ function trainingCounts<K>(tokens: readonly string[], counts: Float64Array, key:
   return byToken;
 }
 
+function charVocabulary(tokens: readonly string[], counts: Float64Array, minCount: number): { vocab: Vocabulary; wordVocab?: undefined } {
+  const vocab = Vocabulary.fromCodePointCounts(trainingCounts(tokens, counts, (t) => t.codePointAt(0)!), minCount);
+  checkSomeTokenKept(vocab, minCount > 1, minCount, 'characters');
+  return { vocab };
+}
+
 function wordVocabulary(
   tokens: readonly string[], counts: Float64Array, vocabSize: number, minCount: number,
 ): { vocab: Vocabulary; wordVocab: Omit<WordVocabularyBuild, 'vocab'> } {
   const built = wordVocabularyFromCounts(trainingCounts(tokens, counts, (t) => t), { vocabSize, minCount });
-  checkWordVocabulary(built, minCount);
+  checkSomeTokenKept(built.vocab, built.distinct > 0, minCount, 'words');
   const { vocab, ...wordVocab } = built;
   return { vocab, wordVocab };
 }

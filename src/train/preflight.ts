@@ -2,34 +2,11 @@ import { existsSync, mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:f
 import { availableParallelism, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type ModelConfig, gateCount } from '../engine/config.js';
-import { paramLayout } from '../engine/params.js';
+import { ARENA_LIMIT_BYTES } from '../engine/kernels/arena.js';
 import { type InputError, SettingError } from '../input/settings.js';
 import type { TrainSettings } from '../checkpoint/settings.js';
+import { MAX_CHECKPOINT_CHARS, checkpointChars, largestHidden, mib, parameterCount } from '../checkpoint/size.js';
 import type { OutputPaths } from './output.js';
-
-/** V8's longest string (2^29 − 24 UTF-16 units): a checkpoint is written as one JSON string. */
-export const MAX_CHECKPOINT_CHARS = 2 ** 29 - 24;
-/** A WebAssembly.Memory holds at most 65,536 pages of 64 KiB: every tensor of an engine lives in one. */
-export const ARENA_LIMIT_BYTES = 2 ** 32;
-/** Room kept in a checkpoint's estimate for everything but its tensors: config, vocabulary, history, corpus. */
-const CHECKPOINT_OVERHEAD_CHARS = 16 << 20;
-
-const MIB = 1 << 20;
-const mib = (bytes: number): string => `${Math.ceil(bytes / MIB).toLocaleString('en-US')} MiB`;
-
-/**
- * Characters of the JSON checkpoint of this model: each tensor's float32 bytes as base64 (4
- * characters per 3 bytes), for the weights, Adam's two moments and the carried state, plus room
- * for the rest.
- */
-export function checkpointChars(model: ModelConfig, settings: Pick<TrainSettings, 'optimizer' | 'batch'>): number {
-  const base64 = (floats: number): number => 4 * Math.ceil((4 * floats) / 3);
-  const copies = settings.optimizer === 'adam' ? 3 : 1;
-  let chars = 0;
-  for (const spec of paramLayout(model).specs) chars += copies * base64(spec.size);
-  const carried = (model.cell === 'lstm' ? 2 : 1) * model.numLayers * settings.batch * model.hiddenSize;
-  return chars + base64(carried) + CHECKPOINT_OVERHEAD_CHARS;
-}
 
 /**
  * Bytes the training engine allocates in its arena: the shared parameters, one gradient per
@@ -39,26 +16,12 @@ export function checkpointChars(model: ModelConfig, settings: Pick<TrainSettings
 export function engineBytes(model: ModelConfig, settings: Pick<TrainSettings, 'optimizer' | 'batch' | 'seqLen' | 'workers'>): number {
   const { vocabSize: V, embedDim: E, hiddenSize: H, numLayers: L } = model;
   const G = gateCount(model.cell) * H;
-  const P = paramLayout(model).total;
+  const P = parameterCount(model);
   const W = settings.workers;
   const rows = settings.batch * settings.seqLen;
   const perRow = 2 * V + 2 * E + L * (2 * G + 6 * H);
   const floats = P * (1 + W + (settings.optimizer === 'adam' ? 2 : 0)) + 2 * rows * perRow + W * V * G;
   return 4 * floats;
-}
-
-/**
- * The largest hidden size, at most `model.hiddenSize`, for which `fits` holds (it holds for
- * smaller sizes whenever it holds for a larger one); 0 when none does.
- */
-function largestHidden(model: ModelConfig, fits: (model: ModelConfig) => boolean): number {
-  let low = 0, high = model.hiddenSize;
-  while (low < high) {
-    const mid = Math.ceil((low + high) / 2);
-    if (fits({ ...model, hiddenSize: mid })) low = mid;
-    else high = mid - 1;
-  }
-  return low;
 }
 
 /**

@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Checkpoint, loadCheckpoint } from '../checkpoint/checkpoint.js';
 import { type RunLimits, type TrainSettings, modelConfig } from '../checkpoint/settings.js';
+import { checkpointChars } from '../checkpoint/size.js';
 import type { ModelConfig } from '../engine/config.js';
 import { initParams } from '../engine/model.js';
 import { paramLayout } from '../engine/params.js';
@@ -15,7 +16,7 @@ import { corpusName, loadRunData, preparedFolderOf, skipRunOutput, withPreparedS
 import { type TrainOptions, defaultEvalEvery, freshSettings, parseOptions, resumedSettings, runLimits } from './options.js';
 import { type RunLock, takeRunLock } from './lock.js';
 import { type OutputPaths, checkOutputFree, checkOutputIsFolder, defaultOut, outputPaths, resumedOut } from './output.js';
-import { checkModelFits, checkOutputWritable, checkpointChars, workersForCores } from './preflight.js';
+import { checkModelFits, checkOutputWritable, workersForCores } from './preflight.js';
 import { type Restored, restoreRun } from './state.js';
 
 /** Everything a run needs before its first step, all checked before anything is written. */

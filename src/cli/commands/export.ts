@@ -1,16 +1,14 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { exportState } from '../../checkpoint/convert.js';
+import { EXPORT_FORMATS, exportState } from '../../checkpoint/convert.js';
 import { parseSettings } from '../../input/settings.js';
 
 /**
  * `--format torch` is the `rnn-state/1` interop JSON that PyTorch loads; `safetensors` the
- * weights as a .safetensors file (docs/interop.md).
+ * weights as a .safetensors file (docs/interop.md). Without it, --out's extension decides.
  */
-const FORMATS = ['torch', 'safetensors'] as const;
-
 const ExportFlagsSchema = z.strictObject({
-  format: z.enum(FORMATS).describe(`one of ${FORMATS.join(', ')}`),
+  format: z.enum(EXPORT_FORMATS).optional().describe(`one of ${EXPORT_FORMATS.join(', ')}`),
   out: z.string(),
 });
 
@@ -23,12 +21,12 @@ export function register(program: Command): void {
         'replaces --out if it exists',
     )
     .argument('<checkpoint>', 'checkpoint file')
-    .option('--format <format>', `export format: ${FORMATS.join(', ')}`, 'torch')
+    .option('--format <format>', `export format: ${EXPORT_FORMATS.join(', ')} (default: safetensors for an --out ending in .safetensors, else torch)`)
     .requiredOption('--out <file>', 'where to write the rnn-state/1 JSON or the .safetensors file')
     .addHelpText(
       'after',
       '\nExamples:\n  rnn export checkpoints/RUN/best.json --format torch --out state.json\n' +
-        '  rnn export checkpoints/RUN/best.json --format safetensors --out model.safetensors',
+        '  rnn export checkpoints/RUN/best.json --out model.safetensors',
     )
     .action((checkpoint: string, given: Record<string, unknown>) => {
       const flags = parseSettings(ExportFlagsSchema, given);

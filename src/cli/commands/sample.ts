@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { resolveCheckpointPath } from '../../checkpoint/find.js';
 import { loadModel } from '../../checkpoint/load.js';
-import { type BeamOptions, beamSearch } from '../../generate/beam.js';
+import { type BeamOptions, beamSearch, beamWarnings } from '../../generate/beam.js';
 import { samplePieces } from '../../generate/sample.js';
 import { SAMPLE_SETTINGS } from '../../generate/settings.js';
 import { KERNELS_SETTING } from '../../checkpoint/settings.js';
@@ -10,7 +10,7 @@ import { resolveKernels } from '../../engine/kernels/index.js';
 import { SettingError, type SettingTable, type SettingsInput, parseSettingTable } from '../../input/settings.js';
 import { createStepper, defaultStepperWorkers } from '../../parallel/inference.js';
 import { readTextFile } from '../../text/utf8.js';
-import { warnUnknownTokens } from '../errors.js';
+import { userMessage, warnUnknownTokens } from '../errors.js';
 import { addSettingFlags } from '../flags.js';
 import { stdoutClosed, writeStdout } from '../pipes.js';
 
@@ -99,7 +99,7 @@ async function runSample(flags: SampleFlags): Promise<void> {
 }
 
 /**
- * `--beam N`: the most probable continuation, printed whole (prime first) or as JSON. A beam
+ * `--beam N`: the most probable continuation, streamed as it settles (prime first), or as JSON. A beam
  * is deterministic, so the flags that shape random draws do not apply to it.
  */
 function runBeam(flags: SampleFlags, search: Omit<BeamOptions, 'stopAtEos' | 'lengthPenalty'>): void {
@@ -108,13 +108,15 @@ function runBeam(flags: SampleFlags, search: Omit<BeamOptions, 'stopAtEos' | 'le
       throw new SettingError(setting, flags[setting], (name) => `${name(setting)} shapes random draws; ${name('beam')} draws none: leave one out`);
     }
   }
-  const lengthPenalty = flags.lengthPenalty ?? SAMPLE_SETTINGS.lengthPenalty.default;
-  const result = beamSearch({ ...search, stopAtEos: flags.stopAtEos === true, lengthPenalty });
+  const settings = { stopAtEos: flags.stopAtEos === true, lengthPenalty: flags.lengthPenalty ?? SAMPLE_SETTINGS.lengthPenalty.default };
+  for (const warning of beamWarnings(settings)) process.stderr.write(`rnn: warning: ${userMessage(warning)}\n`);
   const out = process.stdout;
   if (flags.json) {
+    const result = beamSearch({ ...search, ...settings });
     out.write(`${JSON.stringify({ text: result.text, logProb: result.logProb, tokens: result.tokens })}\n`);
     return;
   }
-  out.write(search.prime + result.text);
+  out.write(search.prime ?? '');
+  beamSearch({ ...search, ...settings, onText: (piece) => out.write(piece) });
   if (out.isTTY) out.write('\n');
 }

@@ -1,6 +1,8 @@
 /** WebAssembly pages are 64 KiB; a 32-bit memory holds at most 65,536 of them (4 GiB). */
 const PAGE_BYTES = 65536;
 const MAX_PAGES = 65536;
+/** The most an arena can hold: every tensor of an engine lives in one WebAssembly.Memory. */
+export const ARENA_LIMIT_BYTES = PAGE_BYTES * MAX_PAGES;
 /** Bytes at the start of the memory that hold the allocator's own words. */
 const HEADER_BYTES = 64;
 /** Every allocation starts on a cache line: SIMD loads stay aligned and threads never share a line. */

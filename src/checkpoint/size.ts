@@ -1,0 +1,53 @@
+import { type ModelConfig, gateCount } from '../engine/config.js';
+
+/** V8's longest string (2^29 − 24 UTF-16 units): a checkpoint is written as one JSON string. */
+export const MAX_CHECKPOINT_CHARS = 2 ** 29 - 24;
+/** Room kept in a checkpoint's estimate for everything but its tensors: config, vocabulary, history, corpus. */
+const CHECKPOINT_OVERHEAD_CHARS = 16 << 20;
+
+const MIB = 1 << 20;
+/** Bytes (or characters) as a rounded-up count of MiB, as size limits are quoted in messages. */
+export const mib = (bytes: number): string => `${Math.ceil(bytes / MIB).toLocaleString('en-US')} MiB`;
+
+/**
+ * The sizes of a model's tensors as [values per tensor, tensors of that size], in arithmetic
+ * alone: a config read from a file may claim any number of layers, and `paramLayout` would
+ * build every one of them.
+ */
+function tensorSizes(model: ModelConfig): [number, number][] {
+  const { vocabSize: V, embedDim: E, hiddenSize: H, numLayers: L } = model;
+  const G = gateCount(model.cell) * H;
+  return [[V * E, 1], [G * E, 1], [G * H, 2 * L - 1], [G, 2 * L], [V * H, 1], [V, 1]];
+}
+
+/** The model's parameter count, as `paramLayout(model).total`, without building the layout. */
+export function parameterCount(model: ModelConfig): number {
+  return tensorSizes(model).reduce((sum, [size, count]) => sum + size * count, 0);
+}
+
+/**
+ * Characters of the JSON checkpoint of this model: each tensor's float32 bytes as base64 (4
+ * characters per 3 bytes), for the weights, Adam's two moments and the carried state, plus room
+ * for the rest.
+ */
+export function checkpointChars(model: ModelConfig, settings: { optimizer: string; batch: number }): number {
+  const base64 = (floats: number): number => 4 * Math.ceil((4 * floats) / 3);
+  const copies = settings.optimizer === 'adam' ? 3 : 1;
+  const chars = tensorSizes(model).reduce((sum, [size, count]) => sum + copies * count * base64(size), 0);
+  const carried = (model.cell === 'lstm' ? 2 : 1) * model.numLayers * settings.batch * model.hiddenSize;
+  return chars + base64(carried) + CHECKPOINT_OVERHEAD_CHARS;
+}
+
+/**
+ * The largest hidden size, at most `model.hiddenSize`, for which `fits` holds (it holds for
+ * smaller sizes whenever it holds for a larger one); 0 when none does.
+ */
+export function largestHidden(model: ModelConfig, fits: (model: ModelConfig) => boolean): number {
+  let low = 0, high = model.hiddenSize;
+  while (low < high) {
+    const mid = Math.ceil((low + high) / 2);
+    if (fits({ ...model, hiddenSize: mid })) low = mid;
+    else high = mid - 1;
+  }
+  return low;
+}

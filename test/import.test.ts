@@ -1,0 +1,148 @@
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { exportState, importState } from '../src/checkpoint/convert.js';
+import { CheckpointError } from '../src/checkpoint/errors.js';
+import { toInteropState } from '../src/checkpoint/interop.js';
+import { fromSafetensors, toSafetensors } from '../src/checkpoint/safetensors.js';
+import { checkpointChars, parameterCount } from '../src/checkpoint/size.js';
+import type { ModelConfig } from '../src/engine/config.js';
+import { initParams } from '../src/engine/model.js';
+import { paramLayout } from '../src/engine/params.js';
+import { Rng } from '../src/engine/random.js';
+import { SettingError } from '../src/input/settings.js';
+import { scratchFolder } from './helpers/files.js';
+
+const CONFIG: ModelConfig = { cell: 'gru', vocabSize: 5, embedDim: 3, hiddenSize: 4, numLayers: 2, dropout: 0 };
+const MODEL = { config: CONFIG, vocab: ['<EOS>', '<UNK>', 'a', 'b', 'c'], level: 'char' as const, params: initParams(CONFIG, new Rng(3)) };
+
+const { dir } = scratchFolder('rnn-import-');
+
+/** The safetensors file split into its header (parsed) and data, and put back together. */
+function editSafetensors(bytes: Buffer, edit: (header: Record<string, Record<string, unknown>>) => void): Buffer {
+  const length = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.subarray(8, 8 + length).toString('utf8')) as Record<string, Record<string, unknown>>;
+  edit(header);
+  const json = Buffer.from(JSON.stringify(header));
+  const prefix = Buffer.alloc(8);
+  prefix.writeBigUInt64LE(BigInt(json.length));
+  return Buffer.concat([prefix, json, bytes.subarray(8 + length)]);
+}
+
+const editConfig = (edit: (config: Record<string, unknown>) => void) => (header: Record<string, Record<string, unknown>>) => {
+  const meta = header['__metadata__']!;
+  const config = JSON.parse(meta['config'] as string) as Record<string, unknown>;
+  edit(config);
+  meta['config'] = JSON.stringify(config);
+};
+
+/** What `rnn import` says of a file holding `content` (named `name`); the checkpoint it would write must not exist. */
+function importError(name: string, content: string | Buffer): string {
+  const input = join(dir, name), out = join(dir, 'out.json');
+  writeFileSync(input, content);
+  rmSync(out, { force: true });
+  try {
+    importState(input, out, ['rnn', 'import'], true);
+  } catch (error) {
+    expect(error).toBeInstanceOf(CheckpointError);
+    expect(existsSync(out)).toBe(false);
+    const message = (error as Error).message;
+    expect(message.startsWith(`${input}: `), message).toBe(true);
+    expect(message).not.toContain('\n');
+    return message.slice(input.length + 2);
+  }
+  throw new Error('expected an error');
+}
+
+describe('rnn import: sizes checked before anything is allocated', () => {
+  it('counts parameters in arithmetic as the layout does', () => {
+    for (const cell of ['lstm', 'gru', 'rnn'] as const) {
+      for (const numLayers of [1, 3]) {
+        const config = { ...CONFIG, cell, numLayers };
+        expect(parameterCount(config)).toBe(paramLayout(config).total);
+      }
+    }
+  });
+
+  it.each([1e9, 3])('refuses a config of %d layers that the file has no tensors for', (layers) => {
+    const bytes = editSafetensors(toSafetensors(MODEL), editConfig((c) => (c['num_layers'] = layers)));
+    expect(importError('deep.safetensors', bytes)).toBe(`__metadata__.config.num_layers is ${layers}, but the file holds the tensors of at most 2 layers`);
+    const state = { ...toInteropState(CONFIG, MODEL.vocab, MODEL.params), config: { cell: 'gru', vocab_size: 5, embed_dim: 3, hidden_size: 4, num_layers: layers } };
+    expect(importError('deep.json', JSON.stringify(state))).toBe(`config.num_layers is ${layers}, but the file holds the tensors of at most 2 layers`);
+  });
+
+  it.each(['embed_dim', 'hidden_size'])('refuses a %s far beyond the tensors without allocating it', (field) => {
+    const bytes = editSafetensors(toSafetensors(MODEL), editConfig((c) => (c[field] = 2e8)));
+    expect(importError('wide.safetensors', bytes)).toMatch(/^a 2-layer gru of hidden size \d+ \([\d,]+ parameters\) needs a checkpoint of about/);
+  });
+
+  it('refuses a model too large for a checkpoint up front, naming the largest hidden size that fits', () => {
+    // a 2×2048 GRU over 65 characters: 38 M parameters, 153 MB of safetensors; the header alone says so
+    const big: ModelConfig = { cell: 'gru', vocabSize: 65, embedDim: 64, hiddenSize: 2048, numLayers: 2, dropout: 0 };
+    const vocab = ['<EOS>', '<UNK>', ...Array.from({ length: 63 }, (_, i) => String.fromCodePoint(0x21 + i))];
+    const small = { ...big, hiddenSize: 4 };
+    const header = editSafetensors(toSafetensors({ ...MODEL, config: small, vocab, params: initParams(small, new Rng(1)) }),
+      editConfig((c) => (c['hidden_size'] = 2048)));
+    const message = importError('big.safetensors', header);
+    const largest = Number(/hidden size (\d+) \(/.exec(message.slice(message.indexOf(';')))![1]);
+    expect(message).toMatch(/^a 2-layer gru of hidden size 2048 \(38,\d{3},\d{3} parameters\) needs a checkpoint of about [\d,]+ MiB of JSON, more than the 512 MiB one file can hold/);
+    const fits = (hiddenSize: number) => checkpointChars({ ...big, hiddenSize }, { optimizer: 'adam', batch: 50 }) <= 2 ** 29 - 24;
+    expect(fits(largest)).toBe(true);
+    expect(fits(largest + 1)).toBe(false);
+  });
+});
+
+describe('rnn import: value errors name the input', () => {
+  it.each([NaN, Infinity, -1e7])('refuses a weight of %d in a .safetensors file', (bad) => {
+    const bytes = toSafetensors(MODEL);
+    bytes.writeFloatLE(bad, bytes.length - 8);
+    expect(importError('bad.safetensors', bytes)).toBe(`"head.bias"[3] is ${Math.fround(bad)}, expected a weight within ±1000000`);
+  });
+
+  it('refuses a weight beyond the limit in an rnn-state/1 file', () => {
+    const state = toInteropState(CONFIG, MODEL.vocab, MODEL.params);
+    state.tensors['embed.weight']!.data[2] = 5e38;
+    expect(importError('bad.json', JSON.stringify(state))).toBe('tensors["embed.weight"].data[2] is Infinity, expected a weight within ±1000000');
+  });
+
+  it('refuses characters out of code-point order', () => {
+    const state = toInteropState(CONFIG, ['<EOS>', '<UNK>', 'b', 'a', 'c'], MODEL.params);
+    expect(importError('order.json', JSON.stringify(state))).toBe('vocab[3] "a" comes after vocab[2] "b", expected the characters in code-point order');
+    const bytes = toSafetensors({ ...MODEL, vocab: ['<EOS>', '<UNK>', 'b', 'a', 'c'] });
+    expect(importError('order.safetensors', bytes)).toBe(
+      '__metadata__.vocab[3] "a" comes after __metadata__.vocab[2] "b", expected the characters in code-point order');
+  });
+});
+
+describe('rnn export: the format of --out', () => {
+  let checkpoint: string;
+  beforeAll(() => {
+    writeFileSync(join(dir, 'model.safetensors'), toSafetensors(MODEL));
+    checkpoint = join(dir, 'model.json');
+    importState(join(dir, 'model.safetensors'), checkpoint, ['rnn', 'import'], true);
+  });
+
+  it('writes safetensors to a .safetensors file without --format, and rnn-state/1 JSON elsewhere', () => {
+    exportState(checkpoint, join(dir, 'out.SafeTensors'));
+    const back = fromSafetensors(readFileSync(join(dir, 'out.SafeTensors')), 'out.SafeTensors');
+    expect(back.params).toEqual(MODEL.params);
+    exportState(checkpoint, join(dir, 'out.txt'));
+    expect((JSON.parse(readFileSync(join(dir, 'out.txt'), 'utf8')) as { format: string }).format).toBe('rnn-state/1');
+  });
+
+  it.each([
+    ['torch', 'x.safetensors', /format torch writes rnn-state\/1 JSON, and (--)?out .*x\.safetensors names a \.safetensors file/],
+    ['safetensors', 'x.json', /format safetensors writes a \.safetensors file, and (--)?out .*x\.json is not one/],
+  ] as const)('refuses --format %s with --out %s, writing nothing', (format, name, message) => {
+    const out = join(dir, name);
+    let error: unknown;
+    try {
+      exportState(checkpoint, out, format);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(SettingError);
+    expect((error as SettingError).message).toMatch(message);
+    expect(existsSync(out)).toBe(false);
+  });
+});
