@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   // the AssemblyScript kernels are checked by their own compiler (asc), not as TypeScript
-  { ignores: ['dist/', 'node_modules/', 'checkpoints/', 'src/engine/kernels/simd/'] },
+  { ignores: ['dist/', 'node_modules/', 'checkpoints/', '.venv/', 'src/engine/kernels/simd/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -36,4 +36,12 @@ export default tseslint.config(
   },
   // bin/ is plain JavaScript run by Node.
   { files: ['bin/**/*.js'], languageOptions: { globals: { process: 'readonly', URL: 'readonly' } } },
+  // the playground is plain JavaScript run by the browser.
+  {
+    files: ['src/serve/page/**/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries(['window', 'document', 'fetch', 'sessionStorage', 'Option', 'AbortController', 'performance', 'TextDecoder']
+        .map((name) => [name, 'readonly'])),
+    },
+  },
 );

@@ -1,47 +1,68 @@
 /**
  * `npm run bench`: for each kernel implementation side by side (js, wasm), the GFLOP/s of the
  * matrix products at training shapes, training speed for 1 … N workers and the GFLOP/s it
- * implies beside the plain-JavaScript matrix-product ceiling measured in this process (alone,
- * and with as many threads at once as the workers), sampling speed (LSTM 2×128 and the
- * default GRU 2×192), the ratio wasm/js of each, and peak RSS. The word level's model
- * (word-gru-2x256: GRU 2×256, E = 128, V = 10,000, B = T = 32) is timed in tokens/s, with the
- * share of its step spent in the head (the output layer over 10,000 words).
+ * implies beside a plain-JavaScript matrix product measured in this process (bench/yardstick.ts,
+ * alone and with as many threads at once as the workers), where a step's time goes (the
+ * profile), sampling speed (LSTM 2×128 and the default GRU 2×192), the ratio wasm/js of each,
+ * and peak RSS. The word level's model (word-gru-2x256: GRU 2×256, E = 128, V = 10,000,
+ * B = T = 32) is timed in tokens/s, with the share of its step spent in the head.
  *
- *   npm run bench                       the full table (N = os.availableParallelism())
- *   npm run bench -- --json             one JSON object per line
- *   npm run bench -- --seconds 2 --workers 1,2 --models lstm-2x128 --batch 200 --kernels wasm
- *   npm run bench -- --models word-gru-2x256 --workers 1,2
+ * With --peer torch, PyTorch runs the same models on as many threads (bench/torch_peer.py),
+ * its windows taking turns with rnn's, and every rnn row gets its ratio rnn/PyTorch. With
+ * --race 3m --corpus FILE, `rnn train FILE --time 3m` with the defaults and PyTorch with the
+ * same settings run back to back and print their validation losses.
+ *
+ *   npm run bench -- --help             the flags
  */
-import { availableParallelism } from 'node:os';
-import { existsSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { TRAIN_DEFAULTS } from '../src/checkpoint/settings.js';
 import { type ModelConfig, gateCount } from '../src/engine/config.js';
-import { availableKernels } from '../src/engine/kernels/index.js';
+import { availableKernels, createKernels, resolveKernels } from '../src/engine/kernels/index.js';
 import type { KernelsKind } from '../src/engine/kernels/kernels.js';
+import { STEP_PHASES, type StepPhase } from '../src/engine/kernels/timed.js';
 import { Arena } from '../src/engine/kernels/arena.js';
-import { createKernels } from '../src/engine/kernels/index.js';
 import { softmaxCrossEntropy } from '../src/engine/loss.js';
 import { initParams } from '../src/engine/model.js';
 import { Rng } from '../src/engine/random.js';
 import { createEngine } from '../src/parallel/pool.js';
+import type { TrainingEngine } from '../src/parallel/engine.js';
 import { sampleText } from '../src/generate/sample.js';
 import { createStepper } from '../src/parallel/inference.js';
+import { parseDuration } from '../src/train/options.js';
 import { Vocabulary } from '../src/text/vocab.js';
 import { kernelSpeeds } from './kernels.js';
+import { FLAGS, type FlagName, fail, helpText, parseFlags } from './options.js';
+import { PEER_INSTALL, TorchPeer, findPython } from './peer.js';
 
-const args = process.argv.slice(2);
-const flag = (name: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
+if (process.argv.includes('--serve')) {
+  await (await import('./serve.js')).benchServe(process.argv.slice(2)); // the server under load: bench/serve.ts
+  process.exit(0);
+}
+const flags = parseFlags(process.argv.slice(2));
+if (flags.help) {
+  console.log(helpText());
+  process.exit(0);
+}
+const flag = (name: FlagName): string | undefined => {
+  const value = flags[name];
+  return typeof value === 'string' ? value : (FLAGS[name].default ?? undefined);
 };
-const json = args.includes('--json');
-const seconds = Number(flag('seconds') ?? 8);
+const json = flags.json === true;
+const seconds = Number(flag('seconds'));
+if (!(seconds > 0)) fail(`--seconds: a positive number of seconds, not '${flag('seconds')}'`);
 const cores = availableParallelism();
 const workerCounts = (flag('workers') ?? Array.from({ length: cores }, (_, i) => i + 1).join(',')).split(',').map(Number);
+if (!workerCounts.every((w) => Number.isInteger(w) && w >= 1)) fail(`--workers: whole numbers from 1, comma-separated, not '${flag('workers')}'`);
 
 // tinyshakespeare's 65 characters plus <EOS> and <UNK>
-const VOCAB = 67, B = Number(flag('batch') ?? 50), T = 50;
+const VOCAB = 67, B = Number(flag('batch')), T = 50;
+if (!Number.isInteger(B) || B < 1) fail(`--batch: a whole number from 1, not '${flag('batch')}'`);
 /** A model measured, with the batch it trains on: B × T tokens a step. */
 interface BenchModel {
   config: ModelConfig;
@@ -67,17 +88,22 @@ const MODELS: Record<string, BenchModel> = {
 const models = (flag('models') ?? Object.keys(MODELS).join(',')).split(',');
 const kernelsKinds = (flag('kernels')?.split(',') ?? availableKernels()) as KernelsKind[];
 for (const kind of kernelsKinds) {
-  if (!availableKernels().includes(kind)) {
-    console.error(`bench: --kernels: '${kind}' does not run here; valid: ${availableKernels().join(', ')}`);
-    process.exit(2);
-  }
+  if (!availableKernels().includes(kind)) fail(`--kernels: '${kind}' does not run here; valid: ${availableKernels().join(', ')}`);
 }
 for (const name of models) {
-  if (!(name in MODELS)) {
-    console.error(`bench: --models: unknown model '${name}'; valid: ${Object.keys(MODELS).join(', ')}`);
-    process.exit(2);
-  }
+  if (!(name in MODELS)) fail(`--models: unknown model '${name}'; valid: ${Object.keys(MODELS).join(', ')}`);
 }
+const peerWanted = flag('peer') !== undefined || flag('race') !== undefined;
+if (flag('peer') !== undefined && flag('peer') !== 'torch') fail(`--peer: 'torch' is the one peer, not '${flag('peer')}'`);
+const raceSeconds = flag('race') === undefined ? null : parseDuration(flag('race')!);
+if (flag('race') !== undefined && !(raceSeconds! > 0)) fail(`--race: a duration such as 90s, 3m or 1h, not '${flag('race')}'`);
+const corpus = flag('corpus');
+if (raceSeconds !== null && corpus === undefined) fail('--race needs --corpus <file>: the text both train on');
+if (corpus !== undefined && !existsSync(corpus)) fail(`--corpus: no file '${corpus}'`);
+if (flag('against') !== undefined && !existsSync(join(flag('against')!, 'dist/src/parallel/pool.js'))) {
+  fail(`--against: no built checkout at '${flag('against')}' (its dist/src/parallel/pool.js is missing: run npm run build there)`);
+}
+const profileOnly = flags.profile === true;
 
 function report(row: Record<string, unknown>, text: string): void {
   console.log(json ? JSON.stringify(row) : text);
@@ -95,22 +121,20 @@ function flopsPerStep(c: ModelConfig, rows: number): number {
   return 2 * 3 * forward;
 }
 
-const CEILING = new URL('../../../shared/bench/gemm-ceiling.mjs', import.meta.url);
+/** The yardstick's matrix size: 3 × 256 KB, which stays in L2. */
+const YARDSTICK_N = 256;
 
 /**
  * The yardstick's GFLOP/s per thread with `threads` copies running at once (their mean, the
- * best of three rounds: a busy neighbour only ever lowers it), or null where the file is
- * absent. With several threads it shows what the machine itself allows: cores that share a
- * clock budget, caches and memory run slower together than alone.
+ * best of three rounds: a busy neighbour only ever lowers it). With several threads it shows
+ * what the machine itself allows: cores that share a clock budget, caches and memory run
+ * slower together than alone.
  */
-async function ceiling(threads: number): Promise<number | null> {
-  if (!existsSync(fileURLToPath(CEILING))) return null;
-  const source = `const { parentPort, workerData } = require('node:worker_threads');
-    import(workerData.url).then(({ ceilingGflops }) => parentPort.postMessage(ceilingGflops({ n: 256, seconds: 1 })));`;
+async function ceiling(threads: number): Promise<number> {
   let best = 0;
   for (let round = 0; round < 3; round++) {
     const each = await Promise.all(Array.from({ length: threads }, () => new Promise<number>((resolve, reject) => {
-      const worker = new Worker(source, { eval: true, workerData: { url: CEILING.href } });
+      const worker = new Worker(new URL('./yardstick.js', import.meta.url), { workerData: { n: YARDSTICK_N, seconds: 1 } });
       worker.once('message', (gflops: number) => { resolve(gflops); void worker.terminate(); });
       worker.once('error', reject);
     })));
@@ -122,46 +146,127 @@ async function ceiling(threads: number): Promise<number | null> {
 const ROUNDS = 5;
 
 /**
- * Characters per second for each subject, the best of ROUNDS windows of seconds/ROUNDS
- * (each at least one call of `work`, which returns the characters it did). The windows take
- * turns across subjects, so a busy neighbour on a shared machine, which only ever slows a
- * window, falls on all of them alike. A subject whose first window outlasts the whole
- * budget (one step of a big model on one worker) gets no more.
+ * What a window reached: tokens per second of wall time, and per second of its process's CPU
+ * time (all its threads'), which a busy neighbour slows far less: on a shared machine the
+ * fairer measure of one thread against one thread.
  */
-function bestRates(subjects: Array<() => number>): number[] {
-  const best = subjects.map(() => 0), spent = subjects.map(() => 0);
+interface Rate { wall: number; cpu: number }
+
+/** One timed window of a subject, given its length in seconds. */
+type Window = (windowSeconds: number) => Rate | Promise<Rate>;
+
+/** A window that calls `work` (returning the tokens it did) until the time is up, at least once. */
+function loop(work: () => number): Window {
+  return (windowSeconds) => {
+    let done = 0;
+    const t0 = performance.now(), cpu0 = process.cpuUsage();
+    let t = t0;
+    while (done === 0 || t - t0 < windowSeconds * 1000) { done += work(); t = performance.now(); }
+    const cpu = process.cpuUsage(cpu0);
+    return { wall: done / ((t - t0) / 1000), cpu: done / ((cpu.user + cpu.system) / 1e6) };
+  };
+}
+
+/** A window of the peer's: one request, whose answer has both rates. */
+function peerWindow(body: Record<string, unknown>): Window {
+  return (windowSeconds) => peer!.request<{ rate: number; cpuRate: number }>({ ...body, seconds: windowSeconds })
+    .then((a) => ({ wall: a.rate, cpu: a.cpuRate }));
+}
+
+/**
+ * Tokens per second for each subject, the best of ROUNDS windows of seconds/ROUNDS. The
+ * windows take turns across subjects (rnn's and PyTorch's alike), so a busy neighbour on a
+ * shared machine, which only ever slows a window, falls on all of them alike. A subject
+ * whose first window outlasts the whole budget (one step of a big model on one worker) gets
+ * no more.
+ */
+async function bestRates(subjects: Window[]): Promise<Rate[]> {
+  const best = subjects.map(() => ({ wall: 0, cpu: 0 })), spent = subjects.map(() => 0);
   for (let round = 0; round < ROUNDS; round++) {
-    subjects.forEach((work, i) => {
-      if (round > 0 && spent[i]! >= seconds) return;
-      let done = 0;
+    for (const [i, window] of subjects.entries()) {
+      if (round > 0 && spent[i]! >= seconds) continue;
       const t0 = performance.now();
-      let t = t0;
-      while (done === 0 || t - t0 < (seconds * 1000) / ROUNDS) { done += work(); t = performance.now(); }
-      spent[i]! += (t - t0) / 1000;
-      best[i] = Math.max(best[i]!, done / ((t - t0) / 1000));
-    });
+      const rate = await window(seconds / ROUNDS);
+      best[i] = { wall: Math.max(best[i]!.wall, rate.wall), cpu: Math.max(best[i]!.cpu, rate.cpu) };
+      spent[i]! += (performance.now() - t0) / 1000;
+    }
   }
   return best;
 }
 
-/** Training tokens/s of a model on each (kernels, worker count), their engines alive side by side. */
-async function trainingSpeeds(model: BenchModel, runs: Run[]): Promise<number[]> {
+/** An engine of `model` on (kernels, workers), its window filled with random tokens and one step taken. */
+async function trainingEngine(
+  model: BenchModel, kernels: KernelsKind, workers: number, profile = false, create = createEngine,
+): Promise<TrainingEngine> {
   const { config, batch, seqLen } = model, V = config.vocabSize;
-  const settings = { lr: 2e-3, clip: 5, clipValue: null };
-  const engines = [];
-  for (const { kernels, workers } of runs) {
-    const engine = await createEngine({
-      config, params: initParams(config, new Rng(1)), optimizer: 'adam', batchSize: batch, seqLen, evalRows: 0, workers, kernels,
-    });
-    const rng = new Rng(2);
-    for (let i = 0; i < batch * seqLen; i++) { engine.inputs[i] = rng.nextUint32() % V; engine.targets[i] = rng.nextUint32() % V; }
-    engine.trainStep(settings, null); // let the JIT settle
-    engines.push(engine);
-  }
-  const rates = bestRates(engines.map((engine) => () => { engine.trainStep(settings, null); return batch * seqLen; }));
-  for (const engine of engines) await engine.close();
-  return rates;
+  const engine = await create({
+    config, params: initParams(config, new Rng(1)), optimizer: 'adam', batchSize: batch, seqLen, evalRows: 0, workers, kernels, profile,
+  });
+  const rng = new Rng(2);
+  for (let i = 0; i < batch * seqLen; i++) { engine.inputs[i] = rng.nextUint32() % V; engine.targets[i] = rng.nextUint32() % V; }
+  engine.trainStep(TRAIN_SETTINGS, null); // let the JIT settle
+  return engine;
 }
+
+/** Adam at the bench's rate, clipped at a norm of 5, as the peer trains. */
+const TRAIN_SETTINGS = { lr: 2e-3, clip: 5, clipValue: null };
+
+/**
+ * Training tokens/s of a model on each (kernels, worker count), their engines alive side by
+ * side, and of the peer on each thread count, all taking turns.
+ */
+async function trainingSpeeds(
+  name: string, model: BenchModel, peerThreads: number[],
+): Promise<{ rnn: Rate[]; torch: Rate[]; against: Rate[] }> {
+  const { config, batch, seqLen } = model;
+  const engines = [];
+  for (const { kernels, workers } of runs) engines.push(await trainingEngine(model, kernels, workers));
+  for (const { kernels, workers } of againstEngine ? runs : []) {
+    engines.push(await trainingEngine(model, kernels, workers, false, againstEngine!));
+  }
+  const subjects: Window[] = engines.map((engine) => loop(() => { engine.trainStep(TRAIN_SETTINGS, null); return batch * seqLen; }));
+  for (const threads of peerThreads) {
+    subjects.push(peerWindow({ cmd: 'train', key: `train ${name} ${threads}`, model: config, batch, seqLen, threads }));
+  }
+  const rates = await bestRates(subjects);
+  for (const engine of engines) await engine.close();
+  const ours = runs.length, theirs = againstEngine ? runs.length : 0;
+  return { rnn: rates.slice(0, ours), against: rates.slice(ours, ours + theirs), torch: rates.slice(ours + theirs) };
+}
+
+/** --against's createEngine, from that checkout's dist/ (its engine takes the same options). */
+const againstEngine: typeof createEngine | null = flag('against') === undefined ? null
+  : (await import(pathToFileURL(join(flag('against')!, 'dist/src/parallel/pool.js')).href) as { createEngine: typeof createEngine }).createEngine;
+
+/**
+ * Where a step's time goes on (kernels, workers): each kernel call, barrier and step timed
+ * (timed.ts's phases), over the steps that fit in a window after one to settle. Milliseconds
+ * a step, the workers' mean. Window products are those over all T·B rows at once (input
+ * projections, weight gradients, the head), recurrent ones those of each time step; gates are
+ * σ, tanh and the cells' step; `rest` is the step less every phase: the embedding, the loss's
+ * bookkeeping and the copies, in plain TypeScript.
+ */
+async function stepProfile(model: BenchModel, kernels: KernelsKind, workers: number): Promise<Record<StepPhase | 'rest', number>> {
+  const engine = await trainingEngine(model, kernels, workers, true);
+  const before = engine.profile()!;
+  let steps = 0;
+  const t0 = performance.now();
+  while (steps < 3 || performance.now() - t0 < (seconds / ROUNDS) * 1000) { engine.trainStep(TRAIN_SETTINGS, null); steps++; }
+  const after = engine.profile()!;
+  await engine.close();
+  const perStep = Object.fromEntries(STEP_PHASES.map((phase) => {
+    const total = after.reduce((sum, w, i) => sum + w[phase] - before[i]![phase], 0);
+    return [phase, (1000 * total) / workers / steps];
+  })) as Record<StepPhase, number>;
+  const accounted = STEP_PHASES.filter((p) => p !== 'step').reduce((sum, p) => sum + perStep[p], 0);
+  return { ...perStep, rest: perStep.step - accounted };
+}
+
+/** The profile's phases as printed. */
+const PHASE_LABELS: Record<Exclude<StepPhase, 'step'> | 'rest', string> = {
+  products: 'window products', recurrent: 'recurrent products', biases: 'biases', gates: 'gates', softmax: 'softmax+loss',
+  reduction: 'gradient reduction', clipAdam: 'clip+Adam', barriers: 'barrier waits', rest: 'the rest',
+};
 
 /**
  * Tokens/s of the head alone on one thread, forward and backward, at the model's training
@@ -172,7 +277,7 @@ async function trainingSpeeds(model: BenchModel, runs: Run[]): Promise<number[]>
  *   dh = dLogits·W_head           (matmulNN R×H×V)
  * Against the whole step's tokens/s on one worker, rate_step / rate_head is the head's share of the step.
  */
-function headSpeed(model: BenchModel, kind: KernelsKind): number {
+async function headSpeed(model: BenchModel, kind: KernelsKind): Promise<number> {
   const { config: { hiddenSize: H, vocabSize: V }, batch, seqLen } = model, R = batch * seqLen;
   const k = createKernels(kind, new Arena());
   const [h, W, bias, logits, dLogits, dW, db, dh] =
@@ -191,11 +296,11 @@ function headSpeed(model: BenchModel, kind: KernelsKind): number {
     return R;
   };
   pass(); // let the JIT settle
-  return bestRates([pass])[0]!;
+  return (await bestRates([loop(pass)]))[0]!.wall;
 }
 
-/** Sampling chars/s (batch 1) of a model on each (kernels, thread count). */
-async function samplingSpeeds(config: ModelConfig, runs: Run[]): Promise<number[]> {
+/** Sampling chars/s (batch 1) of a model on each (kernels, thread count), and of the peer on each thread count. */
+async function samplingSpeeds(name: string, config: ModelConfig, peerThreads: number[]): Promise<{ rnn: Rate[]; torch: Rate[] }> {
   const vocab = Vocabulary.fromTokens(['<EOS>', '<UNK>', ...Array.from({ length: VOCAB - 2 }, (_, i) => String.fromCodePoint(33 + i))]);
   const params = initParams(config, new Rng(3));
   const length = 2000;
@@ -206,12 +311,42 @@ async function samplingSpeeds(config: ModelConfig, runs: Run[]): Promise<number[
     steppers.push(stepper);
   }
   let seed = 2;
-  const rates = bestRates(steppers.map((stepper) => () => {
+  const subjects: Window[] = steppers.map((stepper) => loop(() => {
     sampleText({ config, params, vocab, length, temperature: 1, seed: seed++, stepper });
     return length;
   }));
+  for (const threads of peerThreads) {
+    subjects.push(peerWindow({ cmd: 'sample', key: `sample ${name} ${threads}`, model: config, threads, length: 200 }));
+  }
+  const rates = await bestRates(subjects);
   for (const stepper of steppers) await stepper.close();
-  return rates;
+  return { rnn: rates.slice(0, runs.length), torch: rates.slice(runs.length) };
+}
+
+/** What each side of the race reports. */
+interface RaceResult { steps: number; valLoss: number | null; seconds: number }
+
+/** `rnn train corpus --time …` with every other setting its default, as a user runs it; its closing event. */
+async function rnnRace(file: string, budget: number): Promise<RaceResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'rnn-race-'));
+  const bin = fileURLToPath(new URL('../../bin/rnn.js', import.meta.url));
+  try {
+    const child = spawn(process.execPath, [bin, 'train', file, '--time', `${budget}s`, '--json', '--out', join(dir, 'run')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    let done: { step: number; valLoss: number | null; elapsedSeconds: number } | null = null;
+    for await (const line of createInterface({ input: child.stdout })) {
+      const event = JSON.parse(line) as { event: string; step: number; valLoss: number | null; elapsedSeconds: number };
+      if (event.event === 'done') done = event;
+    }
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    if (done === null) throw new Error(`rnn train ended without a result (code ${code}): ${stderr.trim().split('\n').pop()}`);
+    return { steps: done.step, valLoss: done.valLoss, seconds: done.elapsedSeconds };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** One measured configuration: an implementation of the kernels on a number of threads. */
@@ -229,71 +364,168 @@ function ratioText(rates: number[], i: number): string {
   return js < 0 ? '' : `  ×${(rates[i]! / rates[js]!).toFixed(2)} wasm/js`;
 }
 
-const ceilings = new Map<number, number | null>();
+/** `×0.62 rnn/PyTorch` for an rnn figure whose PyTorch counterpart (same threads) was measured, else ''. */
+/**
+ * `×0.62 rnn/PyTorch` for an rnn figure whose PyTorch counterpart (same threads) was measured,
+ * else ''; on one thread also the ratio per CPU-second.
+ */
+function peerRatioText(rate: Rate, workers: number, torch: Rate[]): string {
+  const at = peerThreads.indexOf(workers);
+  if (at < 0) return '';
+  const cpu = workers === 1 ? ` (×${(rate.cpu / torch[at]!.cpu).toFixed(2)} per CPU-second)` : '';
+  return `  ×${(rate.wall / torch[at]!.wall).toFixed(2)} rnn/PyTorch${cpu}`;
+}
+
+/** `, 9,876 per CPU-second` on one thread, else ''. */
+function cpuText(rate: Rate, threads: number): string {
+  return threads === 1 ? `, ${rate.cpu.toFixed(0)} per CPU-second` : '';
+}
+
+let peer: TorchPeer | null = null;
+let peerThreads: number[] = [];
+if (peerWanted) {
+  const python = findPython();
+  if (python === null) {
+    report({ event: 'peer', torch: null }, `PyTorch peer: skipped, no python here imports torch (install it: ${PEER_INSTALL})`);
+  } else {
+    peer = TorchPeer.start(python);
+    const info = await peer.request<{ torch: string; threads: number }>({ cmd: 'info' });
+    peerThreads = [...new Set(workerCounts)];
+    report({ event: 'peer', torch: info.torch, python }, `PyTorch peer: torch ${info.torch} (${python}), on ${peerThreads.join(', ')} threads`);
+  }
+}
+
+const ceilings = new Map<number, number>();
 for (const threads of new Set([1, ...workerCounts])) ceilings.set(threads, await ceiling(threads));
-const gemmCeiling = ceilings.get(1) ?? null;
+const gemmCeiling = ceilings.get(1)!;
 report(
-  { event: 'machine', cores, node: process.version, ceilingGflops: gemmCeiling, kernels: kernelsKinds },
-  `${cores} cores, Node ${process.version}, kernels ${kernelsKinds.join(' and ')}; plain-JS GEMM ceiling (shared/bench/gemm-ceiling.mjs, n=256): ` +
-    (gemmCeiling === null ? 'not found' : `${gemmCeiling.toFixed(2)} GFLOP/s per thread`),
+  { event: 'machine', cores, node: process.version, ceilingGflops: gemmCeiling, kernels: kernelsKinds, date: new Date().toISOString() },
+  `${new Date().toISOString().slice(0, 16)}Z, ${cores} cores, Node ${process.version}, kernels ${kernelsKinds.join(' and ')}; ` +
+    `yardstick (bench/yardstick.ts, plain-JS GEMM n=${YARDSTICK_N}): ${gemmCeiling.toFixed(2)} GFLOP/s per thread`,
 );
 for (const [threads, gflops] of ceilings) {
-  if (gflops === null || threads === 1) continue;
+  if (threads === 1) continue;
   report(
     { event: 'ceiling', threads, ceilingGflops: gflops },
-    `  with ${String(threads).padStart(2)} threads at once: ${gflops.toFixed(2)} GFLOP/s per thread (×${((threads * gflops) / gemmCeiling!).toFixed(2)} together)`,
+    `  with ${String(threads).padStart(2)} threads at once: ${gflops.toFixed(2)} GFLOP/s per thread (×${((threads * gflops) / gemmCeiling).toFixed(2)} together)`,
   );
 }
-for (const row of kernelSpeeds(kernelsKinds, seconds / 16)) {
-  const figures = kernelsKinds.map((kind) => `${kind} ${row.figures[kind]!.toFixed(2).padStart(6)}`).join('  ');
-  const ratio = row.figures.wasm !== undefined && row.figures.js !== undefined ? `  ×${(row.figures.wasm / row.figures.js).toFixed(1)} wasm/js` : '';
-  const ofCeiling = row.unit === 'GFLOP/s' && gemmCeiling !== null
-    ? `  (${kernelsKinds.map((kind) => `${(row.figures[kind]! / gemmCeiling).toFixed(1)}×`).join(', ')} the ceiling)` : '';
-  report({ event: 'kernel', ...row }, `kernel ${row.what.padEnd(22)} ${row.shape.padEnd(16)} ${row.unit}: ${figures}${ratio}${ofCeiling}`);
+
+/** The profile of every model on the default kernels, one worker and the most measured. */
+async function reportProfiles(name: string): Promise<void> {
+  const kernels = resolveKernels(), model = MODELS[name]!;
+  for (const workers of new Set([1, Math.max(...workerCounts)])) {
+    const ms = await stepProfile(model, kernels, workers);
+    const parts = (Object.keys(PHASE_LABELS) as Array<keyof typeof PHASE_LABELS>)
+      .filter((phase) => workers > 1 || (phase !== 'barriers' && phase !== 'reduction'))
+      .map((phase) => `${PHASE_LABELS[phase]} ${((100 * ms[phase]) / ms.step).toFixed(0)}%`);
+    report(
+      { event: 'profile', model: name, kernels, workers, msPerStep: ms },
+      `profile ${name.padEnd(14)} ${kernels.padEnd(4)} workers ${String(workers).padStart(2)}: ${ms.step.toFixed(1)} ms a step (timed): ${parts.join(', ')}`,
+    );
+  }
+}
+
+if (!profileOnly) {
+  for (const row of kernelSpeeds(kernelsKinds, seconds / 16)) {
+    const figures = kernelsKinds.map((kind) => `${kind} ${row.figures[kind]!.toFixed(2).padStart(6)}`).join('  ');
+    const ratio = row.figures.wasm !== undefined && row.figures.js !== undefined ? `  ×${(row.figures.wasm / row.figures.js).toFixed(1)} wasm/js` : '';
+    const ofCeiling = row.unit === 'GFLOP/s'
+      ? `  (${kernelsKinds.map((kind) => `${(row.figures[kind]! / gemmCeiling).toFixed(1)}×`).join(', ')} the yardstick)` : '';
+    report({ event: 'kernel', ...row }, `kernel ${row.what.padEnd(22)} ${row.shape.padEnd(16)} ${row.unit}: ${figures}${ratio}${ofCeiling}`);
+  }
 }
 for (const name of models) {
+  if (profileOnly) {
+    await reportProfiles(name);
+    continue;
+  }
   const model = MODELS[name]!;
   const { config, batch, seqLen, unit } = model;
-  const rates = await trainingSpeeds(model, runs);
+  const measured = await trainingSpeeds(name, model, peerThreads);
+  const rates = measured.rnn.map((r) => r.wall), against = measured.against.map((r) => r.wall);
+  peerThreads.forEach((threads, i) => {
+    const torch = measured.torch[i]!;
+    report(
+      { event: 'train', model: name, kernels: 'torch', batch, seqLen, workers: threads, charsPerSec: torch.wall, charsPerCpuSecond: torch.cpu },
+      `train ${name.padEnd(14)} torch B=${batch} T=${seqLen}  threads ${String(threads).padStart(2)}: ` +
+        `${torch.wall.toFixed(0).padStart(7)} ${unit}/s${cpuText(torch, threads)}`,
+    );
+  });
   runs.forEach(({ kernels, workers }, i) => {
     const charsPerSec = rates[i]!;
     const first = runs.findIndex((r) => r.kernels === kernels);
     const single = rates[first]! / runs[first]!.workers;
     const gflops = (charsPerSec / (batch * seqLen)) * flopsPerStep(config, batch * seqLen) / 1e9;
-    const workersCeiling = ceilings.get(workers) ?? null;
-    const ofCeiling = workersCeiling ? gflops / workers / workersCeiling : null;
+    const ofCeiling = gflops / workers / ceilings.get(workers)!;
+    const at = peerThreads.indexOf(workers), torch = measured.torch[at];
     report(
       {
-        event: 'train', model: name, kernels, batch, seqLen, workers, charsPerSec, speedup: charsPerSec / single, gflops,
-        ofCeilingPerWorker: ofCeiling,
+        event: 'train', model: name, kernels, batch, seqLen, workers, charsPerSec, charsPerCpuSecond: measured.rnn[i]!.cpu,
+        speedup: charsPerSec / single, gflops, ofCeilingPerWorker: ofCeiling,
+        ...(torch && { torchCharsPerSec: torch.wall, ratioTorch: charsPerSec / torch.wall }),
       },
-      `train ${name.padEnd(14)} ${kernels.padEnd(4)} B=${batch} T=${seqLen}  workers ${String(workers).padStart(2)}: ` +
-        `${charsPerSec.toFixed(0).padStart(7)} ${unit}/s  ×${(charsPerSec / single).toFixed(2)}  ${gflops.toFixed(2)} GFLOP/s` +
-        (ofCeiling === null ? '' : `  (${(ofCeiling * 100).toFixed(0)}% of the ceiling with as many threads)`) + ratioText(rates, i),
+      `train ${name.padEnd(14)} ${kernels.padEnd(5)} B=${batch} T=${seqLen}  workers ${String(workers).padStart(2)}: ` +
+        `${charsPerSec.toFixed(0).padStart(7)} ${unit}/s${cpuText(measured.rnn[i]!, workers)}  ×${(charsPerSec / single).toFixed(2)}  ` +
+        `${gflops.toFixed(2)} GFLOP/s  (${(ofCeiling * 100).toFixed(0)}% of the yardstick with as many threads)` + ratioText(rates, i) +
+        (kernels === resolveKernels() ? peerRatioText(measured.rnn[i]!, workers, measured.torch) : ''),
+    );
+    if (against.length === 0) return;
+    report(
+      {
+        event: 'train', model: name, kernels, batch, seqLen, workers, against: flag('against'), charsPerSec: against[i],
+        ratioAgainst: charsPerSec / against[i]!,
+      },
+      `train ${name.padEnd(14)} ${kernels.padEnd(5)} B=${batch} T=${seqLen}  workers ${String(workers).padStart(2)}: ` +
+        `${against[i]!.toFixed(0).padStart(7)} ${unit}/s${cpuText(measured.against[i]!, workers)} on --against  ` +
+        `×${(charsPerSec / against[i]!).toFixed(3)} this/against` +
+        (workers === 1 ? ` (×${(measured.rnn[i]!.cpu / measured.against[i]!.cpu).toFixed(3)} per CPU-second)` : ''),
     );
   });
+  await reportProfiles(name);
   if (unit !== 'tokens') continue;
   for (const kernels of kernelsKinds) {
     const one = runs.findIndex((r) => r.kernels === kernels && r.workers === 1);
     if (one < 0) continue;
-    const head = headSpeed(model, kernels);
+    const head = await headSpeed(model, kernels);
     const share = rates[one]! / head;
     report(
       { event: 'head', model: name, kernels, tokensPerSec: head, stepShare: share },
-      `head  ${name.padEnd(14)} ${kernels.padEnd(4)} forward+backward alone, 1 thread: ${head.toFixed(0).padStart(7)} tokens/s, ` +
+      `head  ${name.padEnd(14)} ${kernels.padEnd(5)} forward+backward alone, 1 thread: ${head.toFixed(0).padStart(7)} tokens/s, ` +
         `${(share * 100).toFixed(0)}% of a training step on 1 worker`,
     );
   }
 }
 // the issue's yardstick model, and the default one
-for (const name of ['lstm-2x128', 'gru-2x192']) {
-  const rates = await samplingSpeeds(MODELS[name]!.config, runs);
+for (const name of profileOnly ? [] : ['lstm-2x128', 'gru-2x192']) {
+  const measured = await samplingSpeeds(name, MODELS[name]!.config, peerThreads);
+  const rates = measured.rnn.map((r) => r.wall);
+  peerThreads.forEach((threads, i) => {
+    const torch = measured.torch[i]!;
+    report(
+      { event: 'sample', model: name, kernels: 'torch', batch: 1, workers: threads, charsPerSec: torch.wall, charsPerCpuSecond: torch.cpu },
+      `sample ${name.padEnd(10)} torch batch 1  threads ${String(threads).padStart(2)}: ${torch.wall.toFixed(0).padStart(6)} chars/s` +
+        cpuText(torch, threads),
+    );
+  });
   runs.forEach(({ kernels, workers }, i) => {
     report(
-      { event: 'sample', model: name, kernels, batch: 1, workers, charsPerSec: rates[i] },
-      `sample ${name.padEnd(10)} ${kernels.padEnd(4)} batch 1  workers ${String(workers).padStart(2)}: ${rates[i]!.toFixed(0).padStart(6)} chars/s${ratioText(rates, i)}`,
+      { event: 'sample', model: name, kernels, batch: 1, workers, charsPerSec: rates[i], charsPerCpuSecond: measured.rnn[i]!.cpu },
+      `sample ${name.padEnd(10)} ${kernels.padEnd(5)} batch 1  workers ${String(workers).padStart(2)}: ${rates[i]!.toFixed(0).padStart(6)} chars/s` +
+        cpuText(measured.rnn[i]!, workers) + ratioText(rates, i) +
+        (kernels === resolveKernels() ? peerRatioText(measured.rnn[i]!, workers, measured.torch) : ''),
     );
   });
 }
+if (raceSeconds !== null && peer !== null) {
+  const d = TRAIN_DEFAULTS;
+  const settings = `${d.cell.toUpperCase()} ${d.layers}×${d.hidden}, E=${d.embed}, B=${d.batch}, T=${d.seqLen}, ${d.optimizer} ${d.lr} ×${d.lrDecay} an epoch, clip ${d.clip}`;
+  report({ event: 'race', settings: d, seconds: raceSeconds }, `race ${raceSeconds}s on ${corpus} (${settings}; the last ${d.valFrac * 100}% held out), one after the other:`);
+  const ours = await rnnRace(corpus!, raceSeconds);
+  report({ event: 'race', side: 'rnn', ...ours }, `race rnn train --time ${raceSeconds}s (${cores} workers): ${ours.steps} steps in ${ours.seconds.toFixed(0)} s, validation loss ${ours.valLoss?.toFixed(3)}`);
+  const theirs = await peer.request<RaceResult>({ cmd: 'race', corpus, seconds: raceSeconds, threads: cores, settings: d });
+  report({ event: 'race', side: 'torch', ...theirs }, `race PyTorch (${cores} threads): ${theirs.steps} steps in ${theirs.seconds.toFixed(0)} s, validation loss ${theirs.valLoss?.toFixed(3)}`);
+}
+peer?.close();
 const peakRssMiB = process.resourceUsage().maxRSS / 1024;
-report({ event: 'memory', peakRssMiB }, `peak RSS ${peakRssMiB.toFixed(0)} MiB`);
+report({ event: 'memory', peakRssMiB }, `peak RSS ${peakRssMiB.toFixed(0)} MiB (the PyTorch peer not counted)`);

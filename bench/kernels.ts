@@ -8,12 +8,14 @@ import { Arena } from '../src/engine/kernels/arena.js';
 import { createKernels } from '../src/engine/kernels/index.js';
 import type { KernelsKind } from '../src/engine/kernels/kernels.js';
 
-type Product = 'matmulNT' | 'matmulNN' | 'matmulTN';
+type Product = 'matmulNT' | 'matmulNN' | 'matmulTN' | 'matmulPacked';
 interface Case { what: string; product: Product; M: number; N: number; K: number }
 
 const PRODUCTS: Case[] = [
   { what: 'input projection x·Wᵀ', product: 'matmulNT', M: 2500, N: 512, K: 64 },
   { what: 'recurrent h·Uᵀ', product: 'matmulNT', M: 50, N: 512, K: 128 },
+  // U packed once a window, as training runs it; 25 rows: a worker's share of B = 50 on two
+  { what: 'recurrent, U packed', product: 'matmulPacked', M: 25, N: 512, K: 128 },
   { what: 'dGates·W (to input)', product: 'matmulNN', M: 2500, N: 64, K: 512 },
   { what: 'dGates·U (to state)', product: 'matmulNN', M: 50, N: 128, K: 512 },
   { what: 'dW = dGatesᵀ·x', product: 'matmulTN', M: 512, N: 64, K: 2500 },
@@ -70,10 +72,15 @@ export function kernelSpeeds(kinds: KernelsKind[], seconds: number): KernelSpeed
     const A = random(M * K), B = random(K * N), C = random(M * N);
     const figures: KernelSpeed['figures'] = {};
     for (const kernels of implementations) {
-      const s = secondsPerCall(() => kernels[product](A, 0, B, 0, C, 0, M, N, K), seconds);
+      let operand = B;
+      if (product === 'matmulPacked') {
+        operand = arena.floats(kernels.packedFloats(N, K));
+        kernels.packWeights('NT', B, 0, operand, 0, N, K);
+      }
+      const s = secondsPerCall(() => kernels[product](A, 0, operand, 0, C, 0, M, N, K), seconds);
       figures[kernels.kind] = (2 * M * N * K) / s / 1e9;
     }
-    rows.push({ what: c.what, shape: `${product.slice(6)} ${M}×${N}×${K}`, unit: 'GFLOP/s', figures });
+    rows.push({ what: c.what, shape: `${product === 'matmulPacked' ? 'NT' : product.slice(6)} ${M}×${N}×${K}`, unit: 'GFLOP/s', figures });
   }
   for (const activation of ['sigmoid', 'tanh'] as const) {
     const X = random(ACTIVATION_LENGTH);

@@ -1,12 +1,12 @@
 import { Worker } from 'node:worker_threads';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Arena } from '../src/engine/kernels/arena.js';
-import { jsKernels } from '../src/engine/kernels/js.js';
+import { availableKernels, createKernels } from '../src/engine/kernels/index.js';
 import type { Kernels } from '../src/engine/kernels/kernels.js';
 import { referenceKernels } from '../src/engine/kernels/reference.js';
-import { wasmKernels, wasmSimdSupported } from '../src/engine/kernels/wasm.js';
+import { wasmSimdSupported } from '../src/engine/kernels/wasm.js';
 import { Rng } from '../src/engine/random.js';
 
 /**
@@ -20,8 +20,6 @@ import { Rng } from '../src/engine/random.js';
  */
 const arena = new Arena();
 const reference = referenceKernels(arena);
-const implementations: [string, Kernels][] = [['js', jsKernels(arena)]];
-if (wasmSimdSupported()) implementations.push(['wasm', wasmKernels(arena)]);
 
 const SIZES = [1, 3, 5, 17, 130];
 const GUARD = 7;
@@ -49,11 +47,18 @@ function absolute(x: Float32Array): Float32Array {
 /** The index and size of the worst violation of |got − want| ≤ tol · max(1, scale), or undefined. */
 function worst(got: Float32Array, want: Float32Array, scale: ArrayLike<number>, tol = 1e-5): string | undefined {
   for (let i = 0; i < want.length; i++) {
+    if (got[i] === want[i]) continue; // equal infinities too
     const bound = tol * Math.max(1, Math.abs(scale[i]!));
     const diff = Math.abs(got[i]! - want[i]!);
     if (!(diff <= bound) && !(Number.isNaN(got[i]!) && Number.isNaN(want[i]!))) return `[${i}] got ${got[i]} want ${want[i]} (|Δ| ${diff} > ${bound})`;
   }
   return undefined;
+}
+
+/** got is want when want is NaN or ±∞, and within 1e-5 of it (relative, from 1) when finite. */
+function expectSame(got: number, want: number, what: string): void {
+  if (Number.isFinite(want)) expect(Math.abs(got - want), `${what}: got ${got}, want ${want}`).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(want)));
+  else expect(got, what).toBe(want);
 }
 
 type Product = 'matmulNT' | 'matmulNN' | 'matmulTN';
@@ -65,7 +70,12 @@ const SHAPES: [number, number, number][] = [
   [7, 300, 600], [9, 520, 257], [1, 517, 131], [1, 512, 128], [6, 2049, 33],
 ];
 
-describe.each(implementations)('%s kernels', (name, kernels) => {
+describe.each(availableKernels())('%s kernels', (kind) => {
+  let kernels: Kernels;
+  beforeAll(() => {
+    kernels = createKernels(kind, arena);
+  });
+
   it.each(PRODUCTS)('%s matches the reference on awkward shapes', (product) => {
     let checked = 0;
     for (const [M, N, K] of SHAPES) {
@@ -82,6 +92,21 @@ describe.each(implementations)('%s kernels', (name, kernels) => {
     }
   });
 
+  it('matmulPacked gives matmulNT\'s bits (any M) and matmulNN\'s (M > 1) over the weights packWeights packed', () => {
+    for (const [M, N, K] of [[2, 3, 5], [7, 300, 600], [9, 520, 257], [6, 2049, 33], [1, 517, 131], [50, 576, 192], [25, 192, 576]]) {
+      for (const layout of ['NT', 'NN'] as const) {
+        if (layout === 'NN' && M === 1) continue;
+        const A = randomTensor(1, M * K), B = randomTensor(2, K * N), C = randomTensor(3, M * N);
+        const packed = arena.floats(kernels.packedFloats(N, K) + 5);
+        kernels.packWeights(layout, B, 2, packed, 5, N, K);
+        const want = copyOf(C);
+        kernels[layout === 'NT' ? 'matmulNT' : 'matmulNN'](A, 1, B, 2, want, 3, M, N, K);
+        kernels.matmulPacked(A, 1, packed, 5, C, 3, M, N, K);
+        expect(Array.from(C), `${layout} M=${M} N=${N} K=${K}`).toEqual(Array.from(want));
+      }
+    }
+  });
+
   it('broadcastRows and addColumnSums match the reference', () => {
     for (const M of SIZES) {
       for (const N of SIZES) {
@@ -95,6 +120,44 @@ describe.each(implementations)('%s kernels', (name, kernels) => {
         reference.addColumnSums(dY, xOff, wantDb, bOff, M, N);
         kernels.addColumnSums(dY, xOff, db, bOff, M, N);
         expect(worst(db, wantDb, wantDb), `addColumnSums M=${M} N=${N}`).toBeUndefined();
+      }
+    }
+  });
+
+  /** A gated cell's step, forward on a range of units and backward, on rows of odd sizes. */
+  it.each([['gru', 3], ['lstm', 4]] as const)('%s forward and backward through the gates match the reference', (cell, gateCount) => {
+    for (const [B, H, j0, j1] of [[1, 1, 0, 1], [3, 5, 0, 5], [2, 17, 3, 14], [4, 130, 0, 130], [1, 130, 64, 129]] as const) {
+      const G = gateCount * H, what = `${cell} B=${B} H=${H} units [${j0}, ${j1})`;
+      const gates = randomTensor(1, B * G), hidden = randomTensor(2, B * G);
+      const state = randomTensor(3, 2 * B * H), other = randomTensor(4, B * H);
+      for (let i = 0; i < gates.length; i++) gates[i] = 6 * gates[i]!;
+      const wantGates = copyOf(gates), wantState = copyOf(state), wantOther = copyOf(other), wantHidden = copyOf(hidden);
+      if (cell === 'gru') {
+        reference.gruForward(wantGates, 1, wantHidden, 2, wantOther, 4, wantState, 3, 3 + B * H, B, H, j0, j1);
+        kernels.gruForward(gates, 1, hidden, 2, other, 4, state, 3, 3 + B * H, B, H, j0, j1);
+      } else {
+        reference.lstmForward(wantGates, 1, wantState, 3, 3 + B * H, wantOther, 4, wantHidden, 2, B, H, j0, j1);
+        kernels.lstmForward(gates, 1, state, 3, 3 + B * H, other, 4, hidden, 2, B, H, j0, j1);
+      }
+      const outputs = [
+        [gates, wantGates, 'gates'], [state, wantState, 'state'], [other, wantOther, 'kept'], [hidden, wantHidden, 'h'],
+      ] as const;
+      for (const [got, want, name] of outputs) {
+        expect(worst(got, want, want), `${what} forward: ${name}`).toBeUndefined();
+      }
+
+      const dOut = randomTensor(5, B * H), dh = randomTensor(0, B * H), dc = randomTensor(0, B * H);
+      const dGates = randomTensor(6, B * G), dHidden = randomTensor(6, B * G);
+      const want = [dh, dc, dGates, dHidden].map(copyOf) as [Float32Array, Float32Array, Float32Array, Float32Array];
+      if (cell === 'gru') {
+        reference.gruBackward(wantGates, 1, wantState, 3, wantOther, 4, dOut, 5, want[0], want[2], want[3], 6, B, H);
+        kernels.gruBackward(wantGates, 1, wantState, 3, wantOther, 4, dOut, 5, dh, dGates, dHidden, 6, B, H);
+      } else {
+        reference.lstmBackward(wantGates, 1, wantState, 3, wantOther, 4, dOut, 5, want[0], want[1], want[2], 6, B, H);
+        kernels.lstmBackward(wantGates, 1, wantState, 3, wantOther, 4, dOut, 5, dh, dc, dGates, 6, B, H);
+      }
+      for (const [got, i, name] of [[dh, 0, 'dh'], [dc, 1, 'dc'], [dGates, 2, 'dGates'], [dHidden, 3, 'dHidden']] as const) {
+        expect(worst(got, want[i], want[i]), `${what} backward: ${name}`).toBeUndefined();
       }
     }
   });
@@ -155,6 +218,79 @@ describe.each(implementations)('%s kernels', (name, kernels) => {
     }
   });
 
+  /**
+   * The rule for NaN and ±∞ (docs/kernels.md): each row of logits below, at the start of a
+   * vector, in its tail and alone, gives the reference's result exactly (NaN where it is NaN).
+   */
+  it('treats NaN and ±∞ as the reference does (the rule in docs/kernels.md)', () => {
+    const rows: number[][] = [
+      [-Infinity, -Infinity], [Infinity, 0, 1], [Infinity, Infinity], [NaN, 0], [NaN, Infinity], [Infinity, -Infinity],
+      [-Infinity, 0, 1], [1, 2, -Infinity, 3, 4, 5, 6, -Infinity, 7], [0, 1, 2, 3, 4, 5, 6, 7, Infinity],
+      [0, 1, 2, 3, 4, 5, 6, NaN, -Infinity],
+      [-Infinity], [NaN], [Infinity], [],
+    ];
+    for (const row of rows) {
+      const n = row.length, X = arena.floats(n + 2);
+      X.set(row, 1);
+      const want = reference.logSumExp(X, 1, n);
+      expectSame(kernels.logSumExp(X, 1, n), want, `logSumExp [${row}]`);
+      const Y = arena.floats(n + 2), wantY = arena.floats(n + 2);
+      const wantLse = reference.softmax(X, 1, wantY, 1, n, 0.5);
+      expectSame(kernels.softmax(X, 1, Y, 1, n, 0.5), wantLse, `softmax's logSumExp [${row}]`);
+      expect(worst(Y, wantY, wantY), `softmax [${row}]`).toBeUndefined();
+      for (let i = 1; i <= n; i++) {
+        if (row[i - 1] === -Infinity && Number.isFinite(want)) expect(Y[i], `softmax [${row}] at ${i - 1}`).toBe(0);
+      }
+    }
+    expect([[-Infinity, -Infinity], [Infinity, 0], [NaN, 0], []].map((row) => reference.logSumExp(Float32Array.from(row), 0, row.length)))
+      .toEqual([-Infinity, Infinity, NaN, -Infinity]);
+
+    // the arithmetic kernels: float arithmetic's NaN and ∞, the same in every implementation
+    const special = [NaN, Infinity, -Infinity];
+    const withSpecials = (x: Float32Array, off: number, n: number) => special.forEach((v, i) => { x[off + ((i * 7) % n)] = v; });
+    for (const product of PRODUCTS) {
+      const [M, N, K] = [9, 13, 11];
+      const A = randomTensor(1, M * K), B = randomTensor(2, K * N), C = randomTensor(3, M * N);
+      withSpecials(A, 1, M * K);
+      const want = copyOf(C), magnitude = absolute(C);
+      reference[product](A, 1, B, 2, want, 3, M, N, K);
+      reference[product](absolute(A), 1, absolute(B), 2, magnitude, 3, M, N, K);
+      kernels[product](A, 1, B, 2, C, 3, M, N, K);
+      expect(worst(C, want, magnitude), product).toBeUndefined();
+    }
+    const n = 37;
+    for (const activation of ['sigmoid', 'tanh', 'scale', 'clamp'] as const) {
+      const X = randomTensor(1, n);
+      withSpecials(X, 1, n);
+      const want = copyOf(X);
+      if (activation === 'scale' || activation === 'clamp') {
+        reference[activation](want, 1, n, 0.5);
+        kernels[activation](X, 1, n, 0.5);
+      } else {
+        reference[activation](want, 1, n);
+        kernels[activation](X, 1, n);
+      }
+      expect(worst(X, want, want), activation).toBeUndefined();
+    }
+    for (const value of special) {
+      const S = randomTensor(1, n);
+      S[5] = value;
+      expectSame(kernels.sumOfSquares(S, 1, n), reference.sumOfSquares(S, 1, n), `sumOfSquares with ${value}`);
+      const dst = randomTensor(1, n), src = randomTensor(1, n), wantDst = copyOf(dst);
+      src[9] = value;
+      reference.addInto(wantDst, 1, src, 1, n);
+      kernels.addInto(dst, 1, src, 1, n);
+      expect(worst(dst, wantDst, wantDst), `addInto with ${value}`).toBeUndefined();
+      const params = randomTensor(1, n), grads = randomTensor(1, n), m = randomTensor(1, n), v = absolute(randomTensor(1, n));
+      grads[3] = value;
+      const wantAdam = [params, grads, m, v].map(copyOf) as [Float32Array, Float32Array, Float32Array, Float32Array];
+      reference.adam(...wantAdam, 1, n, 0.002, 0.9, 0.999, 0.5, 1e-8);
+      kernels.adam(params, grads, m, v, 1, n, 0.002, 0.9, 0.999, 0.5, 1e-8);
+      expect(worst(params, wantAdam[0], wantAdam[0]), `adam θ with ${value}`).toBeUndefined();
+      expect(Number.isNaN(params[3]), `adam θ with ${value}`).toBe(true);
+    }
+  });
+
   it.each(['sigmoid', 'tanh'] as const)('%s is within a few float32 ulps over [−20, 20] and saturates without NaN', (activation) => {
     const exact = activation === 'sigmoid' ? (x: number) => 1 / (1 + Math.exp(-x)) : Math.tanh;
     const inputs: number[] = [];
@@ -172,8 +308,7 @@ describe.each(implementations)('%s kernels', (name, kernels) => {
       const ulps = Math.abs(X[i]! - want) / ulpOf(want);
       if (ulps > maxUlps) [maxUlps, at] = [ulps, x32[i]!];
     }
-    console.log(`${name} ${activation}: max error ${maxUlps.toFixed(2)} ulp (at x = ${at}) over ${X.length} inputs`);
-    expect(maxUlps).toBeLessThanOrEqual(4);
+    expect(maxUlps, `max error ${maxUlps.toFixed(2)} ulp at x = ${at}, over ${X.length} inputs`).toBeLessThanOrEqual(4);
 
     const special = arena.floats(4);
     special.set([Infinity, -Infinity, 3.4e38, -3.4e38]);
@@ -209,9 +344,12 @@ describe('the runtime and the arena', () => {
 });
 
 describe.runIf(wasmSimdSupported())('the WebAssembly module', () => {
-  const wasm = fileURLToPath(new URL('../dist/src/engine/kernels/simd.wasm', import.meta.url));
-  const bytes = readFileSync(wasm);
-  const module = new WebAssembly.Module(bytes);
+  let bytes: Buffer;
+  let module: WebAssembly.Module;
+  beforeAll(() => {
+    bytes = readFileSync(fileURLToPath(new URL('../dist/src/engine/kernels/simd.wasm', import.meta.url)));
+    module = new WebAssembly.Module(bytes);
+  });
 
   it('imports one shared memory and exports only functions', () => {
     expect(WebAssembly.Module.imports(module)).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);

@@ -89,6 +89,16 @@ const CorpusInfoSchema = z.object({
   sha256,
 });
 
+/** Where a fine-tuned run started: the model file it was initialised from (`rnn train --init-from`). */
+const InitFromSchema = z.object({
+  /** The file read, absolute. */
+  path: z.string(),
+  /** SHA-256 of its bytes. */
+  sha256,
+  /** Its training step; null for an interop model, which records none. */
+  step: count.nullable(),
+});
+
 const CheckpointSchema = z.object({
   format: z.literal(CHECKPOINT_FORMAT),
   createdAt: z.iso.datetime({ offset: true }),
@@ -100,12 +110,15 @@ const CheckpointSchema = z.object({
   training: TrainingStateSchema,
   history: z.array(HistoryEntrySchema),
   corpus: CorpusInfoSchema.nullable(),
+  /** Absent unless the run was started from another model's weights. */
+  initFrom: InitFromSchema.optional(),
   /** SHA-256 of everything else (integrity.ts): written since it was introduced, checked when present. */
   sha256: sha256.optional(),
 });
 
 export type Checkpoint = z.infer<typeof CheckpointSchema>;
 export type HistoryEntry = z.infer<typeof HistoryEntrySchema>;
+export type InitFrom = z.infer<typeof InitFromSchema>;
 
 /**
  * The checks a schema cannot express: vocabulary and tensors agree with the model config, a
@@ -132,7 +145,7 @@ function checkConsistency(ckpt: Checkpoint, source: string, written: object): vo
 }
 
 /** Validates a parsed JSON value as a checkpoint; messages name `source` and the field. */
-function parseCheckpoint(json: unknown, source: string): Checkpoint {
+export function parseCheckpoint(json: unknown, source: string): Checkpoint {
   checkFormat(json, source, CHECKPOINT_FORMAT, (format) =>
     format === INTEROP_FORMAT ? `; it is an interop model: convert it with \`rnn import ${source}\`` : '');
   const parsed = CheckpointSchema.safeParse(json, { reportInput: true });

@@ -1,12 +1,13 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ADAM_DEFAULTS } from '../engine/optim.js';
+import { ADAM_DEFAULTS, type OptimizerKind } from '../engine/optim.js';
 import { paramLayout } from '../engine/params.js';
 import { Rng } from '../engine/random.js';
 import { SettingError } from '../input/settings.js';
-import { type Checkpoint, CHECKPOINT_FORMAT, saveCheckpoint } from './checkpoint.js';
+import { type Checkpoint, CHECKPOINT_FORMAT, modelFromCheckpoint, parseCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { CheckpointError, shortMessage } from './errors.js';
-import { readJsonFile, writeFileAtomic } from './files.js';
+import { parseJsonBytes, readFileBytes, readJsonFile, writeFileAtomic } from './files.js';
 import { INTEROP_FORMAT, type ModelState, checkModelValues, fromInteropState, toInteropState } from './interop.js';
 import { type LoadedModel, loadModel } from './load.js';
 import { METADATA, fromSafetensors, toSafetensors } from './safetensors.js';
@@ -65,20 +66,51 @@ export function exportState(checkpointPath: string, outPath: string, asked?: Exp
  * test/fixtures/eval/*.json do, beside the cases they score).
  */
 function readInteropFile(path: string): ModelState {
-  // the checkpoint `importedCheckpoint` makes
+  if (isSafetensorsPath(path)) return safetensorsModel(readBinaryFile(path), path);
+  return interopJsonModel(readJsonFile(path, 'interop file'), path);
+}
+
+/** The checkpoint `importedCheckpoint` makes, which an imported model must fit. */
+function importShape(): { optimizer: OptimizerKind; batch: number } {
   const { optimizer, batch } = defaultSettings();
-  const checkpoint = { optimizer, batch };
-  if (isSafetensorsPath(path)) {
-    const model = fromSafetensors(readBinaryFile(path), path, checkpoint);
-    checkModelValues(model, path, `${METADATA}.vocab`, (name, i) => `${JSON.stringify(name)}[${i}]`);
-    return model;
-  }
-  const json = readJsonFile(path, 'interop file');
+  return { optimizer, batch };
+}
+
+function safetensorsModel(bytes: Buffer, path: string): ModelState {
+  const model = fromSafetensors(bytes, path, importShape());
+  checkModelValues(model, path, `${METADATA}.vocab`, (name, i) => `${JSON.stringify(name)}[${i}]`);
+  return model;
+}
+
+function interopJsonModel(json: unknown, path: string): ModelState {
   const wrapped = isObject(json) && json['format'] === undefined && isObject(json['state']) && json['state']['format'] === INTEROP_FORMAT;
   const source = wrapped ? `${path}: state` : path;
-  const model = fromInteropState(wrapped ? json['state'] : json, source, checkpoint);
+  const model = fromInteropState(wrapped ? json['state'] : json, source, importShape());
   checkModelValues(model, source, 'vocab', (name, i) => `tensors[${JSON.stringify(name)}].data[${i}]`);
   return model;
+}
+
+/** A model file read whole, with the SHA-256 of its bytes (what a fine-tuned run records of where it started). */
+export interface ModelFile {
+  path: string;
+  sha256: string;
+  /** The checkpoint, when the file is one; an interop file holds the model alone. */
+  checkpoint: Checkpoint | null;
+  model: ModelState;
+}
+
+/** A checkpoint, an `rnn-state/1` file or a `.safetensors` file (by its name), read once and checked as its loader checks it. */
+export function readModelFile(path: string): ModelFile {
+  const safetensors = isSafetensorsPath(path);
+  const bytes = safetensors ? readBinaryFile(path) : readFileBytes(path, 'model file');
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  if (safetensors) return { path, sha256, checkpoint: null, model: safetensorsModel(bytes, path) };
+  const json = parseJsonBytes(bytes, path);
+  if (isObject(json) && json['format'] === CHECKPOINT_FORMAT) {
+    const checkpoint = parseCheckpoint(json, path);
+    return { path, sha256, checkpoint, model: modelFromCheckpoint(checkpoint, path) };
+  }
+  return { path, sha256, checkpoint: null, model: interopJsonModel(json, path) };
 }
 
 /**

@@ -7,17 +7,25 @@ import { CheckpointError, shortMessage } from './errors.js';
  * a one-line CheckpointError (`what` names the kind of file, e.g. "checkpoint").
  */
 export function readJsonFile(path: string, what: string): unknown {
-  let text: string;
+  return parseJsonBytes(readFileBytes(path, what), path);
+}
+
+/** The bytes of the file at `path`; a missing file or a folder is a one-line CheckpointError (`what` names the kind of file). */
+export function readFileBytes(path: string, what: string): Buffer {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new CheckpointError(`${what} not found: ${path}`);
     if (code === 'EISDIR') throw new CheckpointError(`${path} is a folder, not a ${what}`);
     throw new CheckpointError(`cannot read ${what} ${path}: ${shortMessage(error)}`);
   }
+}
+
+/** UTF-8 JSON bytes (of the file at `path`) parsed; text that is not JSON is a one-line CheckpointError. */
+export function parseJsonBytes(bytes: Buffer, path: string): unknown {
   try {
-    return JSON.parse(text) as unknown;
+    return JSON.parse(bytes.toString('utf8')) as unknown;
   } catch (error) {
     throw new CheckpointError(`${path} is not JSON: ${shortMessage(error)}`);
   }

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import type { ModelConfig } from '../engine/config.js';
 import { KERNELS_CHOICES, resolveKernels } from '../engine/kernels/index.js';
-import type { KernelsKind } from '../engine/kernels/kernels.js';
+import { KERNELS_KINDS, type KernelsKind } from '../engine/kernels/kernels.js';
 import { OPTIMIZER_KINDS } from '../engine/optim.js';
 import { type Setting, SeedValueSchema, SettingError, numeric, pickSettings } from '../input/settings.js';
 import { DOCS_MODES } from '../text/corpus.js';
@@ -25,6 +25,8 @@ export interface TrainSetting<V = unknown> extends Setting<V> {
   whenAbsent?: V;
   /** It applies to the word level only: a character-level run records none, and refuses it given. */
   wordLevelOnly?: true;
+  /** A fine-tuned run (`--init-from`) takes it from its base model, and refuses a flag that differs: the architecture and the level. */
+  fromBase?: true;
 }
 
 const positiveInteger = z.int().min(1);
@@ -37,7 +39,7 @@ const clipInput = numeric(z.number().min(0)).nullable().transform((v) => (v === 
  * or RNN_KERNELS) resolves to the fastest this machine runs.
  */
 export const KERNELS_SETTING = {
-  schema: z.enum(['js', 'wasm']),
+  schema: z.enum(KERNELS_KINDS),
   input: z.enum(KERNELS_CHOICES).transform((choice) => resolveKernels(choice)),
   expected: KERNELS_CHOICES.join(', '),
   arg: '<kind>',
@@ -65,23 +67,23 @@ export const TRAIN_SETTINGS = {
     group: 'Model',
     schema: MODEL_SCHEMAS.cell, arg: '<kind>', help: 'recurrent cell: lstm, gru or rnn',
     // 3 gates to an LSTM's 4: 3/4 of its weights, and as good per character in a PyTorch sweep
-    default: 'gru', fixedOnResume: true, checkpoint: 'model.cell',
+    default: 'gru', fixedOnResume: true, fromBase: true, checkpoint: 'model.cell',
   },
   layers: {
     group: 'Model',
     schema: MODEL_SCHEMAS.numLayers, arg: '<n>', help: 'stacked recurrent layers',
-    default: 2, fixedOnResume: true, checkpoint: 'model.numLayers', // as deep as pays off in minutes
+    default: 2, fixedOnResume: true, fromBase: true, checkpoint: 'model.numLayers', // as deep as pays off in minutes
   },
   hidden: {
     group: 'Model',
     schema: MODEL_SCHEMAS.hiddenSize, arg: '<n>', help: 'hidden size H',
     // the widest that still sees several epochs of a few MB in three minutes on two cores
-    default: 192, fixedOnResume: true, checkpoint: 'model.hiddenSize',
+    default: 192, fixedOnResume: true, fromBase: true, checkpoint: 'model.hiddenSize',
   },
   embed: {
     group: 'Model',
     schema: MODEL_SCHEMAS.embedDim, arg: '<n>', help: 'embedding size E',
-    default: 64, fixedOnResume: true, checkpoint: 'model.embedDim', // the PyTorch sweep's best embedding size
+    default: 64, fixedOnResume: true, fromBase: true, checkpoint: 'model.embedDim', // the PyTorch sweep's best embedding size
   },
   dropout: {
     group: 'Model',
@@ -172,7 +174,7 @@ export const TRAIN_SETTINGS = {
     schema: z.enum(TEXT_LEVELS), expected: TEXT_LEVELS.join(' or '), arg: '<level>',
     help: 'what a token is: char (a character) or word (a word or punctuation mark)',
     // a checkpoint from before the word level is a character-level one
-    default: 'char', fixedOnResume: true, checkpoint: 'training.level', whenAbsent: 'char',
+    default: 'char', fixedOnResume: true, fromBase: true, checkpoint: 'training.level', whenAbsent: 'char',
   },
   vocabSize: {
     group: 'Text',
@@ -205,6 +207,9 @@ export const FIXED_ON_RESUME: readonly TrainSettingName[] = SETTING_NAMES.filter
 
 /** Settings that apply to the word level only. */
 export const WORD_LEVEL_ONLY: readonly TrainSettingName[] = SETTING_NAMES.filter((name) => setting(name).wordLevelOnly);
+
+/** The settings a fine-tuned run takes from its base model. */
+export const FROM_BASE: readonly TrainSettingName[] = SETTING_NAMES.filter((name) => setting(name).fromBase);
 
 /**
  * A word-level setting (the vocabulary size) given for a character-level run, whose vocabulary
@@ -308,10 +313,21 @@ export function trainingConfig(settings: TrainSettings, limits?: RunLimits): Tra
 
 /** The settings a checkpoint's `config` records: the inverse of `modelConfig` and `trainingConfig`. */
 export function settingsFromConfig(config: { model: ModelConfig; training: TrainingConfig }): TrainSettings {
+  return readSettings(config, SETTING_NAMES) as TrainSettings;
+}
+
+/** The FROM_BASE settings of a model: what its config and level say (an exported model records nothing else). */
+export function baseSettings(model: ModelConfig, level: TextLevel): Partial<TrainSettings> {
+  return readSettings({ model, training: { level } }, FROM_BASE);
+}
+
+function readSettings(
+  config: { model: ModelConfig; training: Partial<TrainingConfig> }, names: readonly TrainSettingName[],
+): Partial<TrainSettings> {
   const recorded = config as unknown as Record<'model' | 'training', Record<string, unknown>>;
-  return Object.fromEntries(SETTING_NAMES.map((name) => {
+  return Object.fromEntries(names.map((name) => {
     const [part, field] = recordedAt(name);
     const value = recorded[part][field];
     return [name, value === undefined ? setting(name).whenAbsent : value];
-  })) as TrainSettings;
+  })) as Partial<TrainSettings>;
 }

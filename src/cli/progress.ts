@@ -68,9 +68,10 @@ function startLines(e: StartEvent): string[] {
   const m = e.model;
   const unit = tokenUnit(e);
   const lines = [
-    `${e.resumedFrom ? `resuming ${e.resumedFrom} at step ${e.step}: ` : 'training '}` +
+    `${e.resumedFrom ? `resuming ${e.resumedFrom} at step ${e.step}: ` : e.initFrom ? `fine-tuning ${e.initFrom.path}: ` : 'training '}` +
       `${m.cell} ${m.numLayers}x${m.hiddenSize} (embed ${m.embedDim}${m.dropout > 0 ? `, dropout ${m.dropout}` : ''}), ` +
-      `${grouped(e.parameters)} parameters, ${e.settings.level === 'word' ? 'word ' : ''}vocabulary ${m.vocabSize}`,
+      `${grouped(e.parameters)} parameters, ${e.settings.level === 'word' ? 'word ' : ''}vocabulary ${m.vocabSize}` +
+      (e.vocabAdded && e.vocabAdded.length > 0 ? ` (${e.vocabAdded.length} added: ${addedText(e.vocabAdded)})` : ''),
     `data: ${e.corpus.length === 1 ? e.corpus[0] : `${e.corpus.length} files`}: ${grouped(e.trainTokens)} training and ` +
       `${grouped(e.valTokens)} validation ${unit.many}, ${grouped(e.stepsPerEpoch)} steps per epoch ` +
       `(batch ${e.settings.batch} x ${e.settings.seqLen}), ${e.settings.workers} worker${e.settings.workers === 1 ? '' : 's'}, ` +
@@ -79,6 +80,12 @@ function startLines(e: StartEvent): string[] {
     ...startWarnings(e).map((line) => `warning: ${line}`),
   ];
   return lines;
+}
+
+/** The tokens --extend-vocab added, quoted, the first few. */
+function addedText(tokens: readonly string[]): string {
+  const shown = tokens.slice(0, 8).map((token) => JSON.stringify(token)).join(' ');
+  return tokens.length > 8 ? `${shown} and ${tokens.length - 8} more` : shown;
 }
 
 function limitsText(e: StartEvent): string {

@@ -1,12 +1,26 @@
 import type { Kernels } from './kernels/kernels.js';
 
-/** log Σ_v e^{x[off + v]} over n values, computed from the largest so that nothing overflows. */
+/**
+ * log Σ_v e^{x[off + v]} over n values, computed from the largest so that nothing overflows:
+ * NaN if any value is NaN, else +∞ if any is +∞, else −∞ if all are −∞ (the kernels' rule).
+ */
 export function logSumExp(x: ArrayLike<number>, off: number, n: number): number {
-  let max = -Infinity;
-  for (let v = 0; v < n; v++) if (x[off + v]! > max) max = x[off + v]!;
+  const max = largest(x, off, n);
+  if (!Number.isFinite(max)) return max;
   let sum = 0;
   for (let v = 0; v < n; v++) sum += Math.exp(x[off + v]! - max);
   return Math.log(sum) + max;
+}
+
+/** The largest of n values, NaN if any is NaN, −∞ when n is 0. */
+export function largest(x: ArrayLike<number>, off: number, n: number): number {
+  let max = -Infinity;
+  for (let v = off, end = off + n; v < end; v++) {
+    const value = x[v]!;
+    if (value > max) max = value;
+    else if (value !== value) return NaN;
+  }
+  return max;
 }
 
 /**

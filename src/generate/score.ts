@@ -19,10 +19,14 @@ export interface Score {
  * targets `c1 … cN <EOS>`, from a zero state; N + 1 predictions. Tokens (characters, or words
  * at the word level) outside the vocabulary read as `<UNK>`. A batch of one, so it runs token by token on a TokenStepper
  * (an InferencePool splits each step over threads); by default a Stepper on this thread.
+ * `onPrediction` sees each prediction's target, logits and log-sum-exp as it is made.
  *
  *   loss_t = logsumexp(z_t) − z_t[target_t]
  */
-export function scoreText(config: ModelConfig, params: Float32Array, vocab: Vocabulary, text: string, stepper?: TokenStepper): Score {
+export function scoreText(
+  config: ModelConfig, params: Float32Array, vocab: Vocabulary, text: string, stepper?: TokenStepper,
+  onPrediction?: (target: number, logits: Float32Array, logSumExp: number) => void,
+): Score {
   vocab.checkModelSize(config.vocabSize);
   const ids = vocab.encode(text);
   const model = stepper ?? new Stepper(config, params);
@@ -31,7 +35,9 @@ export function scoreText(config: ModelConfig, params: Float32Array, vocab: Voca
   for (let t = 0; t <= ids.length; t++) {
     const logits = model.advance(t === 0 ? EOS : ids[t - 1]!);
     const target = t < ids.length ? ids[t]! : EOS;
-    lossSum += logSumExp(logits, 0, config.vocabSize) - logits[target]!;
+    const lse = logSumExp(logits, 0, config.vocabSize);
+    lossSum += lse - logits[target]!;
+    onPrediction?.(target, logits, lse);
   }
   return { lossSum, tokens: ids.length + 1 };
 }

@@ -1,5 +1,6 @@
 import type { ModelConfig } from '../engine/config.js';
 import type { KernelsKind } from '../engine/kernels/kernels.js';
+import type { StepPhase } from '../engine/kernels/timed.js';
 import type { OptimizerKind } from '../engine/optim.js';
 import type { StepResult, StepSettings } from '../engine/step.js';
 
@@ -31,6 +32,8 @@ export interface EngineOptions {
   workers: number;
   /** Which kernels every thread runs (default: RNN_KERNELS, else the fastest this machine runs). */
   kernels?: KernelsKind;
+  /** Time every kernel call, barrier and step by phase (the bench's profile; slower). */
+  profile?: boolean;
 }
 
 /**
@@ -56,5 +59,7 @@ export interface TrainingEngine {
   trainState(): RecurrentState;
   setTrainState(state: RecurrentState): void;
   optimizerMoments(): OptimizerMoments;
+  /** With `profile`: each worker's seconds so far by phase (STEP_PHASES); else null. */
+  profile(): Array<Record<StepPhase, number>> | null;
   close(): Promise<void>;
 }

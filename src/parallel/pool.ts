@@ -1,6 +1,7 @@
 import { Arena } from '../engine/kernels/arena.js';
 import { resolveKernels } from '../engine/kernels/index.js';
 import type { KernelsKind } from '../engine/kernels/kernels.js';
+import { STEP_PHASES, type StepPhase } from '../engine/kernels/timed.js';
 import { paramLayout } from '../engine/params.js';
 import type { StepResult, StepSettings } from '../engine/step.js';
 import type { EngineOptions, OptimizerMoments, RecurrentState, TrainingEngine } from './engine.js';
@@ -47,7 +48,8 @@ class PoolEngine implements TrainingEngine {
     const workers = Math.max(1, Math.min(options.workers, batchSize));
     const size = paramLayout(config).total;
     const arena = new Arena();
-    const setup = allocatePool(arena, { config, optimizer, kernels, batchSize, seqLen, evalRows, workers }, size);
+    const profile = options.profile ?? false;
+    const setup = allocatePool(arena, { config, optimizer, kernels, batchSize, seqLen, evalRows, workers, profile }, size);
     const shared = poolViews(setup, arena, size);
     shared.params.set(options.params);
     if (options.moments && optimizer === 'adam') {
@@ -96,6 +98,13 @@ class PoolEngine implements TrainingEngine {
 
   optimizerMoments(): OptimizerMoments {
     return { step: this.step, m: this.shared.m.slice(), v: this.shared.v.slice() };
+  }
+
+  profile(): Array<Record<StepPhase, number>> | null {
+    if (!this.setup.profile) return null;
+    const seconds = this.shared.profile, P = STEP_PHASES.length;
+    return Array.from({ length: this.workers }, (_, w) =>
+      Object.fromEntries(STEP_PHASES.map((phase, i) => [phase, seconds[w * P + i]!])) as Record<StepPhase, number>);
   }
 
   async close(): Promise<void> {

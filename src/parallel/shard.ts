@@ -1,6 +1,7 @@
 import { Arena } from '../engine/kernels/arena.js';
 import { createKernels } from '../engine/kernels/index.js';
 import type { Kernels } from '../engine/kernels/kernels.js';
+import { STEP_PHASES, type StepPhase, timedKernels } from '../engine/kernels/timed.js';
 import { LanguageModel } from '../engine/model.js';
 import { Optimizer } from '../engine/optim.js';
 import { paramLayout } from '../engine/params.js';
@@ -29,8 +30,9 @@ export class Shard {
     const { config, batchSize, seqLen, evalRows, workers } = setup;
     const size = paramLayout(config).total;
     const arena = new Arena(setup.memory);
-    this.kernels = createKernels(setup.kernels, arena);
     this.shared = poolViews(setup, arena, size);
+    const kernels = createKernels(setup.kernels, arena);
+    this.kernels = setup.profile ? timedKernels(kernels, this.shared.profile, index * STEP_PHASES.length) : kernels;
     const { params, grads, m, v } = this.shared;
     this.rows = share(batchSize, workers, index);
     this.model = new LanguageModel({
@@ -48,7 +50,12 @@ export class Shard {
   /** Runs the command now posted in the control block; every shard ends at the same barrier. */
   run(command: Command): void {
     switch (command) {
-      case Command.Train: this.trainStep(); break;
+      case Command.Train: {
+        const start = this.clock();
+        this.trainStep();
+        this.record('step', start);
+        break;
+      }
       case Command.Eval: this.evalChunk(); break;
       case Command.ResetTrain: this.model.resetState(); break;
       case Command.ResetEval: this.evalModel?.resetState(); break;
@@ -88,13 +95,17 @@ export class Shard {
       return;
     }
     s[SCALARS_SIZE + this.index] = accumulateGradients(model, B * T, seed < 0 ? null : seed);
+    let waited = this.clock();
     barrier(control, W);
+    this.record('barriers', waited);
 
     const reduced = grads[0]!, start = this.sliceStart, n = this.sliceEnd - start;
     for (let w = 1; w < W; w++) k.addInto(reduced, start, grads[w]!, start, n);
     if (this.settings.clipValue !== null) k.clamp(reduced, start, n, this.settings.clipValue);
     s[SCALARS_SIZE + W + this.index] = k.sumOfSquares(reduced, start, n);
+    waited = this.clock();
     barrier(control, W);
+    this.record('barriers', waited);
 
     let sumSq = 0, lossSum = 0;
     for (let w = 0; w < W; w++) {
@@ -113,6 +124,17 @@ export class Shard {
     this.optimizer.step++;
     updateSlice(this.optimizer, params, reduced, this.settings, norm, start, this.sliceEnd);
     model.carryState();
+  }
+
+  /** Now in milliseconds when the pool is profiled, else 0 (no clock read). */
+  private clock(): number {
+    return this.setup.profile ? performance.now() : 0;
+  }
+
+  /** Adds the seconds since `start` to this shard's `phase` when the pool is profiled. */
+  private record(phase: StepPhase, start: number): void {
+    if (!this.setup.profile) return;
+    this.shared.profile[this.index * STEP_PHASES.length + STEP_PHASES.indexOf(phase)] += (performance.now() - start) / 1000;
   }
 
   private evalChunk(): void {

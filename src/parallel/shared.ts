@@ -2,6 +2,7 @@ import type { ModelConfig } from '../engine/config.js';
 import type { Arena } from '../engine/kernels/arena.js';
 import type { KernelsKind } from '../engine/kernels/kernels.js';
 import type { OptimizerKind } from '../engine/optim.js';
+import { STEP_PHASES } from '../engine/kernels/timed.js';
 
 /**
  * What every thread of a training pool needs to find the tensors they share, all in one
@@ -16,6 +17,8 @@ export interface PoolSetup {
   seqLen: number;
   evalRows: number;
   workers: number;
+  /** Whether each thread times its kernels, barriers and steps into `profile`. */
+  profile: boolean;
   memory: WebAssembly.Memory;
   at: {
     params: number; // Float32 [P]
@@ -29,6 +32,7 @@ export interface PoolSetup {
     state: number; // Float32 [2·L·B·H]: h then c of the training window, for get/set
     control: number; // Int32 [CONTROL_SIZE]
     scalars: number; // Float64 [SCALARS_SIZE + 2·W]
+    profile: number; // Float64 [W · STEP_PHASES.length] seconds (profile only)
   };
 }
 
@@ -45,6 +49,7 @@ export interface PoolViews {
   state: Float32Array;
   control: Int32Array;
   scalars: Float64Array;
+  profile: Float64Array;
 }
 
 /** Sizes of the shared tensors, in elements. */
@@ -54,7 +59,7 @@ function poolSizes(s: Omit<PoolSetup, 'memory' | 'at'>, paramCount: number) {
   return {
     params: paramCount, grads: W * paramCount, m: moments, v: moments, inputs: B * T, targets: B * T,
     evalInputs: evalRows * T, evalTargets: evalRows * T, state: 2 * config.numLayers * B * config.hiddenSize,
-    control: CONTROL_SIZE, scalars: SCALARS_SIZE + 2 * W,
+    control: CONTROL_SIZE, scalars: SCALARS_SIZE + 2 * W, profile: s.profile ? W * STEP_PHASES.length : 0,
   };
 }
 
@@ -67,7 +72,7 @@ export function allocatePool(arena: Arena, s: Omit<PoolSetup, 'memory' | 'at'>, 
     inputs: arena.ints(n.inputs).byteOffset, targets: arena.ints(n.targets).byteOffset,
     evalInputs: arena.ints(n.evalInputs).byteOffset, evalTargets: arena.ints(n.evalTargets).byteOffset,
     state: arena.floats(n.state).byteOffset, control: arena.ints(n.control).byteOffset,
-    scalars: arena.doubles(n.scalars).byteOffset,
+    scalars: arena.doubles(n.scalars).byteOffset, profile: arena.doubles(n.profile).byteOffset,
   };
   return { ...s, memory: arena.memory, at };
 }
@@ -85,6 +90,7 @@ export function poolViews(setup: PoolSetup, arena: Arena, paramCount: number): P
     evalInputs: i32(at.evalInputs, n.evalInputs), evalTargets: i32(at.evalTargets, n.evalTargets),
     state: f32(at.state, n.state), control: i32(at.control, n.control),
     scalars: arena.view(Float64Array, at.scalars, n.scalars),
+    profile: arena.view(Float64Array, at.profile, n.profile),
   };
 }
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { InputError, SettingError } from '../input/settings.js';
 import { type TokenArray, tokenArrayFor } from './tokens.js';
 import { codePointCount, codePointPrefix, EOS, type TextLevel, UNK, Vocabulary } from './vocab.js';
-import { buildWordVocabulary, DEFAULT_VOCAB_SIZE, type WordVocabularyBuild } from './word-vocab.js';
+import { buildWordVocabulary, byFrequency, DEFAULT_VOCAB_SIZE, type WordVocabularyBuild } from './word-vocab.js';
 import { LINE_BREAK, lastWordBreak, tokenizeWords, WORD_RULE_VERSION } from './words.js';
 
 /*
@@ -73,7 +73,24 @@ export interface PreparedData {
   fingerprint: DataFingerprint;
   /** When `prepareData` built a word vocabulary: what the training text offered it (for warnings). */
   wordVocab?: Omit<WordVocabularyBuild, 'vocab'>;
+  /** With `unknownTokens`: the tokens of the whole stream outside `vocab`, which read as `<UNK>`. */
+  unknown?: UnknownTokens;
+  /** With `unknownTokens` 'extend': the tokens added to the given vocabulary and their counts in the training part, most frequent first. */
+  added?: [token: string, count: number][];
 }
+
+/** Tokens of a text that a vocabulary lacks. */
+export interface UnknownTokens {
+  /** Their occurrences. */
+  occurrences: number;
+  /** How many distinct tokens. */
+  distinct: number;
+  /** The most frequent, most frequent first (ties in code-point order), at most `UNKNOWN_SHOWN` of them. */
+  top: [token: string, count: number][];
+}
+
+/** How many unknown tokens `UnknownTokens.top` keeps. */
+export const UNKNOWN_SHOWN = 5;
 
 export interface PrepareOptions {
   /** Fraction of the token stream, taken from its end, held out for validation; 0 ≤ valFrac < 1. */
@@ -82,6 +99,13 @@ export interface PrepareOptions {
   minCount: number;
   /** Reuse this vocabulary (resume, eval) instead of building one; `minCount` and `vocabSize` are then ignored. */
   vocab?: Vocabulary;
+  /**
+   * With `vocab`, a text it was not built from (fine-tuning): 'count' reports the tokens it
+   * lacks (`PreparedData.unknown`); 'extend' first adds those of the training part seen at least
+   * `minCount` times (`Vocabulary.withTokens`), at the word level the most frequent, up to
+   * `vocabSize` entries in all, and reports the rest.
+   */
+  unknownTokens?: 'count' | 'extend';
   /** What a token is; default 'char', or `vocab`'s level when `vocab` is given (they must agree). */
   level?: TextLevel;
   /** Word level: entries of the vocabulary built, `<EOS>` and `<UNK>` included; default 10,000. Ignored at the char level. */
@@ -110,6 +134,9 @@ export function prepareData(source: CorpusSource, options: PrepareOptions): Prep
 function prepareChars(source: CorpusSource, options: PrepareOptions): PreparedData {
   const { totalTokens } = source;
   const trainTokens = Math.floor((1 - options.valFrac) * totalTokens);
+  if (options.vocab !== undefined && options.unknownTokens !== undefined) {
+    return prepareForeign(CHARS, source, options, totalTokens, trainTokens);
+  }
   const vocab = options.vocab ?? Vocabulary.build(trainingUnits(CHARS, source, trainTokens), options.minCount);
   if (options.vocab === undefined) checkSomeTokenKept(vocab, options.minCount > 1, options.minCount, 'characters');
   return { vocab, ...split(source, encodeStream(CHARS, source, vocab, totalTokens), trainTokens, options.valFrac, 'char') };
@@ -130,6 +157,9 @@ function prepareWords(source: CorpusSource, options: PrepareOptions): PreparedDa
   }
   if (!words) throw noWords(source);
   const trainTokens = Math.floor((1 - valFrac) * totalTokens);
+  if (options.vocab !== undefined && options.unknownTokens !== undefined) {
+    return prepareForeign(WORDS, source, options, totalTokens, trainTokens);
+  }
   const built = options.vocab === undefined
     ? buildWordVocabulary(trainingUnits(WORDS, source, trainTokens), { vocabSize: options.vocabSize ?? DEFAULT_VOCAB_SIZE, minCount })
     : undefined;
@@ -149,6 +179,85 @@ export function noWords(source: Pick<CorpusSource, 'files'>): CorpusError {
 }
 
 /**
+ * `prepareData` with a vocabulary made for another text (`PrepareOptions.unknownTokens`): the
+ * training part's unknown tokens counted and, for 'extend', added; the stream encoded with the
+ * result, its unknown tokens counted as it is.
+ */
+function prepareForeign<U>(
+  reading: Reading<U>, source: CorpusSource, options: PrepareOptions, totalTokens: number, trainTokens: number,
+): PreparedData {
+  let vocab = options.vocab!;
+  const prepared: Partial<PreparedData> = {};
+  if (options.unknownTokens === 'extend') {
+    const counts = new Map<string, number>();
+    for (const unit of trainingUnits(reading, source, trainTokens)) {
+      for (const token of reading.tokens(unit)) if (vocab.idOf(token) === UNK) counts.set(token, (counts.get(token) ?? 0) + 1);
+    }
+    ({ vocab, added: prepared.added } = extendVocabulary(vocab, counts, options));
+  }
+  const unknown = new Map<string, number>();
+  const data = split(source, encodeStream(reading, source, vocab, totalTokens, unknown), trainTokens, options.valFrac, vocab.level);
+  prepared.unknown = unknownTokens(unknown);
+  return { vocab, ...data, ...prepared };
+}
+
+/**
+ * `vocab` with the tokens of `counts` (the training part's tokens it lacks, each with its count)
+ * seen at least `minCount` times added, at the word level the most frequent up to `vocabSize`
+ * entries in all (`PrepareOptions.unknownTokens` 'extend').
+ */
+function extendVocabulary(
+  vocab: Vocabulary, counts: ReadonlyMap<string, number>, options: Pick<PrepareOptions, 'minCount' | 'vocabSize'>,
+): { vocab: Vocabulary; added: [string, number][] } {
+  const room = vocab.level === 'word' ? Math.max(0, (options.vocabSize ?? DEFAULT_VOCAB_SIZE) - vocab.size) : Infinity;
+  const added = byFrequency(counts).filter(([, n]) => n >= options.minCount).slice(0, room);
+  return { vocab: vocab.withTokens(added.map(([token]) => token)), added };
+}
+
+/** The report of the tokens that read as `<UNK>`, from each one's count. */
+function unknownTokens(counts: ReadonlyMap<string, number>): UnknownTokens {
+  const occurrences = [...counts.values()].reduce((sum, n) => sum + n, 0);
+  return { occurrences, distinct: counts.size, top: byFrequency(counts).slice(0, UNKNOWN_SHOWN) };
+}
+
+/**
+ * Data already in ids (a prepared folder's) read with another vocabulary, by symbol, as
+ * `prepareData` with `vocab` and `unknownTokens` reads a text: each token keeps its id's symbol,
+ * and one `vocab` lacks reads as `<UNK>` ('count') or, seen often enough in the training part,
+ * is added first ('extend'). A token the data already reads as `<UNK>` stays `<UNK>`.
+ */
+export function withVocabulary(
+  data: PreparedData, vocab: Vocabulary, options: Required<Pick<PrepareOptions, 'unknownTokens'>> & Pick<PrepareOptions, 'minCount' | 'vocabSize'>,
+): PreparedData {
+  const from = data.vocab;
+  const countIds = (ids: TokenArray, into: Float64Array): void => {
+    for (let i = 0; i < ids.length; i++) into[ids[i]!]!++;
+  };
+  const trainCounts = new Float64Array(from.size), allCounts = new Float64Array(from.size);
+  countIds(data.train, trainCounts);
+  allCounts.set(trainCounts);
+  countIds(data.val, allCounts);
+  const lacking = (counts: Float64Array, to: Vocabulary): Map<string, number> => {
+    const found = new Map<string, number>();
+    from.tokens.forEach((token, id) => {
+      if (id > UNK && counts[id]! > 0 && to.idOf(token) === UNK) found.set(token, counts[id]!);
+    });
+    return found;
+  };
+  const result: Partial<PreparedData> = {};
+  if (options.unknownTokens === 'extend') ({ vocab, added: result.added } = extendVocabulary(vocab, lacking(trainCounts, vocab), options));
+  result.unknown = unknownTokens(lacking(allCounts, vocab));
+  const idMap = Int32Array.from(from.tokens, (token, id) => (id <= UNK ? id : vocab.idOf(token)));
+  const remap = (ids: TokenArray): TokenArray => {
+    const out = tokenArrayFor(vocab.size, ids.length);
+    for (let i = 0; i < ids.length; i++) out[i] = idMap[ids[i]!]!;
+    return out;
+  };
+  const { wordVocab: _, ...rest } = data;
+  return { ...rest, vocab, train: remap(data.train), val: remap(data.val), ...result };
+}
+
+/**
  * A built vocabulary holds a token besides `<EOS>` and `<UNK>`: with none, every token of the
  * text reads as `<UNK>` and there is nothing to learn. `leftOut`: the training text has tokens
  * that `minCount` may have left out (else it has none). `units` names the level's tokens.
@@ -163,13 +272,14 @@ export function checkSomeTokenKept(vocab: Vocabulary, leftOut: boolean, minCount
 /**
  * How a level reads a corpus's pieces: as units of its tokens (at the char level the pieces'
  * text, at the word level the word tokens of text cut where no token spans the cut), each
- * counted in tokens, cut to its first tokens, and encoded.
+ * counted in tokens, cut to its first tokens, encoded, and listed token by token.
  */
 interface Reading<U> {
   units(source: CorpusSource): Iterable<U | typeof DOCUMENT_END>;
   length(unit: U): number;
   prefix(unit: U, count: number): U;
   encode(vocab: Vocabulary, unit: U): Int32Array;
+  tokens(unit: U): Iterable<string>;
 }
 
 const CHARS: Reading<string> = {
@@ -177,6 +287,7 @@ const CHARS: Reading<string> = {
   length: codePointCount,
   prefix: codePointPrefix,
   encode: (vocab, text) => vocab.encode(text),
+  tokens: (text) => text, // a string iterates by code point
 };
 
 const WORDS: Reading<string[]> = {
@@ -184,6 +295,7 @@ const WORDS: Reading<string[]> = {
   length: (tokens) => tokens.length,
   prefix: (tokens, count) => tokens.slice(0, count),
   encode: (vocab, tokens) => vocab.encodeWords(tokens),
+  tokens: (tokens) => tokens,
 };
 
 /**
@@ -253,8 +365,13 @@ function* trainingUnits<U>(reading: Reading<U>, source: CorpusSource, trainToken
   }
 }
 
-/** The spec's stream `<EOS> d1 <EOS> d2 <EOS> … dn <EOS>`, encoded one unit at a time into a compact array of `totalTokens`. */
-function encodeStream<U>(reading: Reading<U>, source: CorpusSource, vocab: Vocabulary, totalTokens: number): TokenArray {
+/**
+ * The spec's stream `<EOS> d1 <EOS> d2 <EOS> … dn <EOS>`, encoded one unit at a time into a compact array
+ * of `totalTokens`; each token read as `<UNK>` counted into `unknown` when it is given.
+ */
+function encodeStream<U>(
+  reading: Reading<U>, source: CorpusSource, vocab: Vocabulary, totalTokens: number, unknown?: Map<string, number>,
+): TokenArray {
   const stream = tokenArrayFor(vocab.size, totalTokens);
   const changed = (): CorpusError => new CorpusError(
     `the corpus changed while it was read: ${source.files.map((f) => f.path).join(', ')}`);
@@ -267,6 +384,10 @@ function encodeStream<U>(reading: Reading<U>, source: CorpusSource, vocab: Vocab
     } else {
       const ids = reading.encode(vocab, unit);
       if (at + ids.length > totalTokens) throw changed();
+      if (unknown !== undefined && ids.includes(UNK)) {
+        let i = 0;
+        for (const token of reading.tokens(unit)) if (ids[i++] === UNK) unknown.set(token, (unknown.get(token) ?? 0) + 1);
+      }
       stream.set(ids, at);
       at += ids.length;
     }

@@ -134,6 +134,19 @@ export class Vocabulary {
     return new Vocabulary([...tokens], level);
   }
 
+  /**
+   * This vocabulary with `tokens` (none of them in it) added, by symbol: at the char level each
+   * character takes its place in code-point order, moving the ids above it up; at the word level
+   * they follow the others, in the order given. Map ids between the two with `idOf`, never by number.
+   */
+  withTokens(tokens: readonly string[]): Vocabulary {
+    const known = this.tokens.slice(UNK + 1);
+    if (this.level === 'word') return Vocabulary.fromTokens([EOS_TOKEN, UNK_TOKEN, ...known, ...tokens], 'word');
+    const codePoints = [...known, ...tokens].map((token) => token.codePointAt(0)!);
+    codePoints.sort((a, b) => a - b);
+    return Vocabulary.fromTokens([EOS_TOKEN, UNK_TOKEN, ...codePoints.map((cp) => String.fromCodePoint(cp))], 'char');
+  }
+
   /** Throws unless a model with this `vocabSize` reads this vocabulary's ids. */
   checkModelSize(vocabSize: number): void {
     if (this.size !== vocabSize) {

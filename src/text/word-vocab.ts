@@ -53,8 +53,7 @@ export function wordVocabularyFromCounts(counts: ReadonlyMap<string, number>, op
   }
   let occurrences = 0;
   for (const n of counts.values()) occurrences += n;
-  const eligible = [...counts].filter(([, n]) => n >= minCount);
-  eligible.sort(([a, m], [b, n]) => n - m || compareCodePoints(a, b));
+  const eligible = byFrequency(counts).filter(([, n]) => n >= minCount);
   const kept = eligible.slice(0, vocabSize - 2);
   const known = kept.reduce((sum, [, n]) => sum + n, 0);
   const vocab = Vocabulary.fromTokens([EOS_TOKEN, UNK_TOKEN, ...kept.map(([token]) => token)], 'word');
@@ -66,6 +65,11 @@ export function wordVocabularyFromCounts(counts: ReadonlyMap<string, number>, op
     occurrences,
     unknown: occurrences - known,
   };
+}
+
+/** Token counts, most frequent first, ties in code-point order of the tokens. */
+export function byFrequency(counts: ReadonlyMap<string, number>): [string, number][] {
+  return [...counts].sort(([a, m], [b, n]) => n - m || compareCodePoints(a, b));
 }
 
 /** Orders strings by code point, which differs from JavaScript's UTF-16 order above U+FFFF. */

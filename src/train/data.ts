@@ -6,10 +6,11 @@ import { readCheckpointCorpus, type SkippedFile, skipRunFiles } from '../checkpo
 import { type PreparedMeta, isPreparedFolder, readPreparedData, readPreparedMeta } from '../checkpoint/prepared.js';
 import { TEXT_SETTING_NAMES, type TrainSettings } from '../checkpoint/settings.js';
 import { SettingError } from '../input/settings.js';
-import { CorpusError, type PreparedData, fingerprintMatches } from '../text/corpus.js';
+import { CorpusError, type PreparedData, fingerprintMatches, withVocabulary } from '../text/corpus.js';
 import type { CorpusSkip } from '../text/corpus-files.js';
 import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
-import { tokenCount } from '../text/vocab.js';
+import { type TextLevel, Vocabulary, tokenCount } from '../text/vocab.js';
+import { type BaseModel, fineTunePreparedData, loadFineTuneData } from './finetune.js';
 import { lockPath } from './lock.js';
 import { outputPaths } from './output.js';
 
@@ -105,30 +106,46 @@ export function preparedFolderOf(paths: readonly string[]): PreparedFolder | nul
   return { dir, meta: readPreparedMeta(dir) };
 }
 
+/** How a run starts: fresh (null), resumed from a checkpoint, or fine-tuned from a base model. */
+export type RunStart = { ckpt: Checkpoint; source: string } | { base: BaseModel; extend: boolean } | null;
+
 /**
  * A run's data: the prepared folder's (resuming, refused unless it is the checkpoint's data),
- * or the corpus at `paths` (`loadFreshData`, `loadResumedData`).
+ * or the corpus at `paths` (`loadFreshData`, `loadResumedData`); fine-tuning, read with the
+ * base's vocabulary (`loadFineTuneData`, `fineTunePreparedData`).
  */
 export function loadRunData(
-  paths: readonly string[], prepared: PreparedFolder | null, settings: TrainSettings, resumed: { ckpt: Checkpoint; source: string } | null,
-  skip: CorpusSkip,
+  paths: readonly string[], prepared: PreparedFolder | null, settings: TrainSettings, start: RunStart, skip: CorpusSkip,
 ): PreparedData {
-  if (prepared !== null) {
-    return resumed ? loadResumedPreparedData(prepared, resumed.ckpt, resumed.source) : readPreparedData(prepared.dir, prepared.meta);
+  if (start !== null && 'ckpt' in start) {
+    return prepared !== null ? loadResumedPreparedData(prepared, start.ckpt, start.source)
+      : loadResumedData(paths, start.ckpt, start.source, skip);
   }
-  if (resumed) return loadResumedData(paths, resumed.ckpt, resumed.source, skip);
-  return loadFreshData(paths.length > 0 ? paths : [defaultCorpus()], settings, skip);
+  if (prepared !== null) {
+    const data = readPreparedData(prepared.dir, prepared.meta);
+    return start === null ? data : fineTunePreparedData(data, settings, start.base, start.extend);
+  }
+  const text = paths.length > 0 ? paths : [defaultCorpus()];
+  return start === null ? loadFreshData(text, settings, skip) : loadFineTuneData(text, settings, start.base, start.extend, skip);
 }
 
 /**
  * The options with the text settings (TEXT_SETTINGS) of the prepared folder `dir` filled in;
  * one given with another value than the folder was prepared with is an error naming both.
+ * Fine-tuning a base model of level `baseLevel`, the folder must be of that level, and only
+ * the settings of its data are taken: the vocabulary is the base's.
  */
-export function withPreparedSettings<T extends Partial<Pick<TrainSettings, TextSettingName>>>(options: T, prepared: PreparedFolder): T {
+export function withPreparedSettings<T extends Partial<Pick<TrainSettings, TextSettingName>>>(
+  options: T, prepared: PreparedFolder, baseLevel?: TextLevel,
+): T {
   const { dir, meta } = prepared;
+  if (baseLevel !== undefined && meta.level !== baseLevel) {
+    throw new CorpusError(`the prepared folder ${dir} holds ${meta.level}-level tokens, the model to fine-tune is ${baseLevel}-level: ` +
+      `prepare the corpus again with --level ${baseLevel}`);
+  }
   const recorded: Partial<Record<TextSettingName, unknown>> = { ...meta.settings, level: meta.level };
   const filled: T = { ...options };
-  for (const key of TEXT_SETTING_NAMES) {
+  for (const key of baseLevel === undefined ? TEXT_SETTING_NAMES : DATA_SETTING_NAMES) {
     const given = options[key];
     const value = recorded[key];
     if (value === undefined) continue;
@@ -144,9 +161,19 @@ export function withPreparedSettings<T extends Partial<Pick<TrainSettings, TextS
 
 type TextSettingName = (typeof TEXT_SETTING_NAMES)[number];
 
-/** A resumed run's data from the prepared folder `dir`: refused unless it is the data the checkpoint was trained on. */
+/** The text settings that shape a prepared folder's data rather than its vocabulary. */
+const DATA_SETTING_NAMES = ['docs', 'valFrac'] as const satisfies readonly TextSettingName[];
+
+/**
+ * A resumed run's data from the prepared folder `dir`: refused unless it is the data the
+ * checkpoint was trained on. A fine-tuned run's folder is read with its vocabulary, by symbol.
+ */
 function loadResumedPreparedData({ dir, meta }: PreparedFolder, ckpt: Checkpoint, source: string): PreparedData {
-  const data = readPreparedData(dir, meta);
+  let data = readPreparedData(dir, meta);
+  if (ckpt.initFrom) {
+    const vocab = Vocabulary.fromTokens(ckpt.vocab, ckpt.config.training.level ?? 'char');
+    data = withVocabulary(data, vocab, { unknownTokens: 'count', minCount: 1 });
+  }
   const recorded = ckpt.corpus;
   const sameVocab = data.vocab.level === (ckpt.config.training.level ?? 'char') && data.vocab.tokens.length === ckpt.vocab.length &&
     data.vocab.tokens.every((token, id) => token === ckpt.vocab[id]);

@@ -1,3 +1,4 @@
+import type { InitFrom } from '../checkpoint/checkpoint.js';
 import type { ModelConfig } from '../engine/config.js';
 import type { RunLimits, TrainSettings } from '../checkpoint/settings.js';
 import type { WordVocabularyBuild } from '../text/word-vocab.js';
@@ -33,6 +34,10 @@ export interface StartEvent {
   wordVocab?: Omit<WordVocabularyBuild, 'vocab'>;
   /** Steps skipped so far in this run (always 0 at the start). */
   skipped: number;
+  /** A fine-tuned run (or one resumed from it): the model it started from. */
+  initFrom?: InitFrom;
+  /** A fine-tuned run with --extend-vocab: the tokens it added to its base's vocabulary. */
+  vocabAdded?: string[];
 }
 
 export interface StepEvent {

@@ -22,14 +22,16 @@ const DEFAULT_LIMITS: Readonly<RunLimits> = { epochs: 1, maxSteps: null, timeSec
 
 /**
  * What `train()` accepts: the settings (any left out takes its default or, resuming, the
- * checkpoint's) and the run's options (RUN_OPTIONS).
+ * checkpoint's), the run's options (RUN_OPTIONS) and fine-tuning's (FINE_TUNE_OPTIONS).
  */
-export type TrainOptions = Partial<Omit<TrainSettings, 'kernels'>> & SettingsInput<typeof RUN_OPTIONS> & {
+export type TrainOptions = Partial<Omit<TrainSettings, 'kernels'>> & SettingsInput<typeof RUN_OPTIONS> & FineTuneOptions & {
   /** Which kernels run: `auto` (the default: wasm where SIMD runs), `js` or `wasm`. */
   kernels?: KernelsChoice;
   /** The command line recorded in checkpoints. */
   command?: string[];
 };
+
+type FineTuneOptions = SettingsInput<typeof FINE_TUNE_OPTIONS>;
 
 /** The parsed options: flags as given (undefined: not given), the time in seconds. */
 export type ParsedOptions = Omit<TrainOptions, 'time'> & { timeSeconds?: number };
@@ -69,8 +71,30 @@ export const RUN_OPTIONS = {
   },
 } as const satisfies SettingTable;
 
+/**
+ * The options of a fine-tuned run (docs/finetune.md): a new run on the given text from a trained
+ * model's architecture, level, vocabulary and weights, its vocabulary mapped by symbol.
+ */
+export const FINE_TUNE_OPTIONS = {
+  initFrom: {
+    group: 'Fine-tuning',
+    schema: z.string().min(1), arg: '<model>',
+    help: 'fine-tune: a new run on the given text from this model\'s architecture, vocabulary and weights; ' +
+      'a checkpoint, a run folder (its best.json), or an rnn-state/1 or .safetensors file',
+  },
+  extendVocab: {
+    group: 'Fine-tuning',
+    schema: z.boolean(), help: 'add the text\'s tokens the model lacks to its vocabulary, instead of reading them as <UNK>',
+  },
+  keepOptimizer: {
+    group: 'Fine-tuning',
+    schema: z.boolean(), help: 'start from the model\'s Adam moments and step instead of fresh ones',
+  },
+} as const satisfies SettingTable;
+
 /** Every option `train()` takes: the settings, the run's options, and the command line recorded in checkpoints. */
-const OptionsSchema = settingsSchema({ ...TRAIN_SETTINGS, ...RUN_OPTIONS }).extend({ command: z.array(z.string()).optional() });
+const OptionsSchema = settingsSchema({ ...TRAIN_SETTINGS, ...RUN_OPTIONS, ...FINE_TUNE_OPTIONS })
+  .extend({ command: z.array(z.string()).optional() });
 
 /**
  * Validates options (from the command line, as strings, or from code, as numbers); the first

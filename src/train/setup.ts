@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Checkpoint, loadCheckpoint } from '../checkpoint/checkpoint.js';
+import { type Checkpoint, type InitFrom, loadCheckpoint } from '../checkpoint/checkpoint.js';
 import { type RunLimits, type TrainSettings, modelConfig } from '../checkpoint/settings.js';
 import { checkpointChars } from '../checkpoint/size.js';
 import type { ModelConfig } from '../engine/config.js';
@@ -13,11 +13,12 @@ import type { PreparedData } from '../text/corpus.js';
 import { skippedNotice, type SkippedFile } from '../checkpoint/corpus.js';
 import { TOKEN_UNITS } from '../text/vocab.js';
 import { corpusName, loadRunData, preparedFolderOf, skipRunOutput, withPreparedSettings } from './data.js';
-import { type TrainOptions, defaultEvalEvery, freshSettings, parseOptions, resumedSettings, runLimits } from './options.js';
+import { fineTuneSettings, fineTuneStart, loadBaseModel, unknownTokensWarning } from './finetune.js';
+import { type ParsedOptions, type TrainOptions, defaultEvalEvery, freshSettings, parseOptions, resumedSettings, runLimits } from './options.js';
 import { type RunLock, takeRunLock } from './lock.js';
 import { type OutputPaths, checkOutputFree, checkOutputIsFolder, defaultOut, outputPaths, resumedOut } from './output.js';
 import { checkModelFits, checkOutputWritable, workersForCores } from './preflight.js';
-import { type Restored, restoreRun } from './state.js';
+import { type Restored, restoreRun, startingProgress } from './state.js';
 
 /** Everything a run needs before its first step, all checked before anything is written. */
 export interface RunSetup {
@@ -29,6 +30,8 @@ export interface RunSetup {
   evalBatches: EvalBatches | null;
   start: Restored;
   resume: string | null;
+  /** The model a fine-tuned run started from (this run, or the run it resumes); null for one from random weights. */
+  initFrom: InitFrom | null;
   paths: OutputPaths;
   /** The output's lock, held from here to the end of the run: release it when the run ends. */
   lock: RunLock;
@@ -51,14 +54,18 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
   // --resume DIR means DIR/latest.json, the folder layout's running checkpoint
   const resume = parsedOptions.resume === undefined ? null :
     isFolder(parsedOptions.resume) ? join(parsedOptions.resume, 'latest.json') : parsedOptions.resume;
+  checkFineTuneFlags(parsedOptions);
   const ckpt: Checkpoint | null = resume === null ? null : loadCheckpoint(resume);
-  // a fresh run on a prepared folder takes the folder's text settings
-  const parsed = prepared !== null && ckpt === null ? withPreparedSettings(parsedOptions, prepared) : parsedOptions;
-  const settings = ckpt ? resumedSettings(parsed, ckpt, resume!) : freshSettings(parsed);
+  const base = parsedOptions.initFrom === undefined ? null : loadBaseModel(parsedOptions.initFrom);
+  // a fresh run on a prepared folder takes the folder's text settings (fine-tuning: those of its data, not its vocabulary)
+  const parsed = prepared === null || ckpt !== null ? parsedOptions
+    : withPreparedSettings(parsedOptions, prepared, base === null ? undefined : base.vocab.level);
+  const settings = ckpt ? resumedSettings(parsed, ckpt, resume!) : base ? fineTuneSettings(parsed, base) : freshSettings(parsed);
   const limits = runLimits(parsed, ckpt);
   const skipped: SkippedFile[] = [];
   const skip = skipRunOutput(parsed.out ?? (resume === null ? null : resumedOut(resume)), skipped);
-  const data = loadRunData(given, prepared, settings, ckpt ? { ckpt, source: resume! } : null, skip);
+  const extend = parsed.extendVocab === true;
+  const data = loadRunData(given, prepared, settings, ckpt ? { ckpt, source: resume! } : base ? { base, extend } : null, skip);
   if (!ckpt && parsed.evalEvery === undefined) settings.evalEvery = defaultEvalEvery(data.val.length, settings.batch, settings.seqLen);
   const corpus = data.fingerprint.files.map((f) => f.path);
   const batches = new BatchSource(data.train, settings.batch, settings.seqLen, data.vocab.level);
@@ -77,13 +84,17 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
   const warnings: InputError[] = [];
   const notice = skippedNotice(skipped);
   if (notice !== null) warnings.push(new InputError(notice));
+  const unknownWarning = base ? unknownTokensWarning(data, base, extend, settings) : null;
+  if (unknownWarning !== null) warnings.push(unknownWarning);
   if (parsed.workers !== undefined) {
     const fitted = workersForCores(settings.workers);
     settings.workers = fitted.workers;
     if (fitted.warning) warnings.push(fitted.warning);
   }
   checkModelFits(model, settings);
-  const start = ckpt ? restoreRun(ckpt, resume!, batches.stepsPerEpoch) : freshStart(model, settings);
+  const start = ckpt ? restoreRun(ckpt, resume!, batches.stepsPerEpoch)
+    : base ? fineTuneStart(base, data, model, settings, parsed.keepOptimizer === true) : freshStart(model, settings);
+  const initFrom = base?.initFrom ?? ckpt?.initFrom ?? null;
 
   const bySteps = [limits.maxSteps, limits.epochs === null ? null : limits.epochs * batches.stepsPerEpoch].filter((n) => n !== null);
   const totalSteps = bySteps.length > 0 ? Math.min(...bySteps) : null;
@@ -108,7 +119,22 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
     throw error;
   }
   const command = parsed.command ?? ['rnn', 'train', ...corpusPaths];
-  return { settings, limits, model, data, batches, evalBatches, start, resume, paths, lock, warnings, corpus, totalSteps, command };
+  return {
+    settings, limits, model, data, batches, evalBatches, start, resume, initFrom, paths, lock, warnings, corpus, totalSteps, command,
+  };
+}
+
+/** The fine-tuning flags: --init-from starts a new run, so it cannot resume one; the others only qualify it. */
+function checkFineTuneFlags(parsed: ParsedOptions): void {
+  if (parsed.initFrom !== undefined && parsed.resume !== undefined) {
+    throw new SettingError('initFrom', parsed.initFrom, (name) =>
+      `${name('initFrom')} starts a new run from a model, ${name('resume')} goes on with one: give one of them`);
+  }
+  for (const key of ['extendVocab', 'keepOptimizer'] as const) {
+    if (parsed[key] === true && parsed.initFrom === undefined) {
+      throw new SettingError(key, true, (name) => `${name(key)} applies to fine-tuning only: give ${name('initFrom')} MODEL with it`);
+    }
+  }
 }
 
 function isFolder(path: string): boolean {
@@ -124,9 +150,6 @@ function freshStart(model: ModelConfig, settings: TrainSettings): Restored {
     params,
     optimizer: { step: 0, m: new Float32Array(moments), v: new Float32Array(moments) },
     carried: null,
-    progress: {
-      step: 0, epoch: 0, cursor: 0, tokensSeen: 0, elapsedSeconds: 0, smoothedLoss: null, bestValLoss: null,
-      history: [], rng: rng.state(),
-    },
+    progress: startingProgress(rng.state()),
   };
 }

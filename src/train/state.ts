@@ -1,4 +1,4 @@
-import { type Checkpoint, type HistoryEntry, CHECKPOINT_FORMAT, carriedStateLayout } from '../checkpoint/checkpoint.js';
+import { type Checkpoint, type HistoryEntry, type InitFrom, CHECKPOINT_FORMAT, carriedStateLayout } from '../checkpoint/checkpoint.js';
 import { CheckpointError } from '../checkpoint/errors.js';
 import { type RunLimits, type TrainSettings, trainingConfig } from '../checkpoint/settings.js';
 import { decodeTensors, encodeTensors } from '../checkpoint/tensors.js';
@@ -27,6 +27,11 @@ export interface Progress {
   rng: RngState;
 }
 
+/** Where a new run starts: nothing done, `rng` as the weights' initialisation left it. */
+export function startingProgress(rng: RngState): Progress {
+  return { step: 0, epoch: 0, cursor: 0, tokensSeen: 0, elapsedSeconds: 0, smoothedLoss: null, bestValLoss: null, history: [], rng };
+}
+
 /** Learning rate of epoch `epoch`: lr · lrDecay^epoch. */
 export function lrAt(settings: TrainSettings, epoch: number): number {
   return settings.lr * Math.pow(settings.lrDecay, epoch);
@@ -41,6 +46,8 @@ export interface Snapshot {
   progress: Progress;
   fingerprint: DataFingerprint;
   command: string[];
+  /** The model a fine-tuned run started from; null for a run from random weights. */
+  initFrom: InitFrom | null;
 }
 
 /** The whole run as a checkpoint: weights and moments exact, carried state included. */
@@ -78,6 +85,7 @@ export function buildCheckpoint(s: Snapshot): Checkpoint {
       totalTokens: s.fingerprint.totalTokens, trainTokens: s.fingerprint.trainTokens, valTokens: s.fingerprint.valTokens,
       sha256: s.fingerprint.sha256,
     },
+    ...(s.initFrom !== null && { initFrom: { ...s.initFrom } }),
   };
 }
 

@@ -139,6 +139,8 @@ class Run {
       trainTokens: this.setup.data.train.length, valTokens: this.setup.data.val.length, stepsPerEpoch: batches.stepsPerEpoch,
       totalSteps, out: { ...this.setup.paths }, skipped: this.skipped,
       ...(this.setup.data.wordVocab && { wordVocab: { ...this.setup.data.wordVocab } }),
+      ...(this.setup.initFrom !== null && { initFrom: { ...this.setup.initFrom } }),
+      ...(this.setup.data.added && { vocabAdded: this.setup.data.added.map(([token]) => token) }),
     });
     const stepSettings: StepSettings = { lr: settings.lr, clip: settings.clip, clipValue: settings.clipValue };
     const tokensPerStep = settings.batch * settings.seqLen;
@@ -298,7 +300,7 @@ class Run {
     progress.elapsedSeconds = this.elapsed();
     const checkpoint = buildCheckpoint({
       settings: setup.settings, limits: setup.limits, model: setup.model, vocab: setup.data.vocab, engine: this.engine,
-      progress, fingerprint: setup.data.fingerprint, command: setup.command,
+      progress, fingerprint: setup.data.fingerprint, command: setup.command, initFrom: setup.initFrom,
     });
     if (tensorValueFault(checkpoint, setup.paths.latest) !== null) {
       this.skippedInARow = DIVERGED_AFTER; // never write values no training should hold; the last checkpoints stay

@@ -1,7 +1,7 @@
 import type { ModelConfig } from '../../src/engine/config.js';
 import { Arena } from '../../src/engine/kernels/arena.js';
 import { availableKernels, createKernels } from '../../src/engine/kernels/index.js';
-import type { KernelsKind } from '../../src/engine/kernels/kernels.js';
+import { KERNELS_KINDS, type KernelsKind } from '../../src/engine/kernels/kernels.js';
 import { LanguageModel } from '../../src/engine/model.js';
 import { paramLayout } from '../../src/engine/params.js';
 
@@ -12,7 +12,7 @@ import { paramLayout } from '../../src/engine/params.js';
  */
 export function kernelKinds(): KernelsKind[] {
   const chosen = process.env['RNN_KERNELS'];
-  if (chosen === 'js' || chosen === 'wasm') return [chosen];
+  if ((KERNELS_KINDS as readonly string[]).includes(chosen ?? '')) return [chosen as KernelsKind];
   return availableKernels();
 }
 

@@ -1,20 +1,18 @@
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { validationSplit } from '../../checkpoint/corpus.js';
+import { loadModel } from '../../api/index.js';
 import { KERNELS_SETTING } from '../../checkpoint/settings.js';
 import { resolveCheckpointPath } from '../../checkpoint/find.js';
-import { type LoadedModel, loadModel } from '../../checkpoint/load.js';
-import { type Score, scoreStream, scoreSummary, scoreText } from '../../generate/score.js';
+import { type Score, scoreSummary } from '../../generate/score.js';
 import { parseSettings } from '../../input/settings.js';
-import { createStepper, defaultStepperWorkers } from '../../parallel/inference.js';
+import { defaultStepperWorkers } from '../../parallel/inference.js';
 import { readTextFile } from '../../text/utf8.js';
 import { formatProbability } from '../../text/probability.js';
 import { TOKEN_UNITS, type TextLevel } from '../../text/vocab.js';
 import { warnUnknownTokens } from '../errors.js';
 import { addSettingFlags, kernelsFlag, positiveIntegerFlag } from '../flags.js';
 import { resolveKernels } from '../../engine/kernels/index.js';
-import type { KernelsKind } from '../../engine/kernels/kernels.js';
 
 const PerplexityFlagsSchema = z.strictObject({
   checkpoint: z.string().optional(),
@@ -70,20 +68,17 @@ async function runPerplexity(files: string[], flags: z.output<typeof PerplexityF
     ...files.map((file) => ({ name: file, text: readTextFile(file) })),
     ...flags.text.map((text, i) => ({ name: `text ${i + 1}`, text })),
   ];
-  const kernels = resolveKernels(flags.kernels);
-  const model = loadModel(resolveCheckpointPath(flags.checkpoint));
+  const model = loadModel(resolveCheckpointPath(flags.checkpoint), { kernels: resolveKernels(flags.kernels) });
   const rows: Row[] = [];
   if (texts.length === 0) {
-    rows.push({ name: 'validation', text: false, ...(await scoreValidation(model, flags.workers ?? availableParallelism(), kernels)) });
+    const { lossSum, predictions } = await model.scoreValidation(flags.workers ?? availableParallelism());
+    rows.push({ name: 'validation', text: false, lossSum, tokens: predictions });
   } else {
-    const stepper = await createStepper(model.config, model.params, flags.workers ?? defaultStepperWorkers(model.config), kernels);
-    try {
-      for (const { name, text } of texts) {
-        warnUnknownTokens(model.vocab, model.path, name, text, 'they read as <UNK>');
-        rows.push({ name, text: true, ...scoreText(model.config, model.params, model.vocab, text, stepper) });
-      }
-    } finally {
-      await stepper.close();
+    const workers = flags.workers ?? defaultStepperWorkers(model.config);
+    for (const { name, text } of texts) {
+      warnUnknownTokens(model.vocab, model.path, name, text, 'they read as <UNK>');
+      const { lossSum, predictions } = await model.score(text, { tokens: false, workers });
+      rows.push({ name, text: true, lossSum, tokens: predictions });
     }
   }
   if (rows.length > 1) {
@@ -95,12 +90,6 @@ async function runPerplexity(files: string[], flags: z.output<typeof PerplexityF
     rows.push(total);
   }
   process.stdout.write(flags.json ? jsonLines(rows) : table(rows, model.vocab.level));
-}
-
-/** Scored as the trainer scores it: rows of the checkpoint's batch size, chunks of its sequence length, state carried. */
-function scoreValidation(model: LoadedModel, workers: number, kernels: KernelsKind): Promise<Score> {
-  const { batchSize, seqLen } = model.checkpoint.config.training;
-  return scoreStream(model.config, model.params, validationSplit(model), batchSize, seqLen, workers, kernels);
 }
 
 function jsonLines(rows: Row[]): string {

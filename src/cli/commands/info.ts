@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { resolveCheckpointPath } from '../../checkpoint/find.js';
-import { type LoadedModel, loadModel } from '../../checkpoint/load.js';
+import { type ModelInfo, loadModel } from '../../api/index.js';
 import { TOKEN_UNITS, tokenCount } from '../../text/vocab.js';
 
 interface InfoFlags {
@@ -16,45 +16,23 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON object')
     .addHelpText('after', '\nExamples:\n  rnn info\n  rnn info checkpoints/RUN/best.json --json')
     .action((path: string | undefined, flags: InfoFlags) => {
-      const model = loadModel(resolveCheckpointPath(path));
-      process.stdout.write(flags.json ? `${JSON.stringify(infoObject(model))}\n` : infoText(model));
+      const { info } = loadModel(resolveCheckpointPath(path));
+      process.stdout.write(flags.json ? `${JSON.stringify(info)}\n` : infoText(info));
     });
 }
 
-function infoObject(model: LoadedModel) {
-  const { path, checkpoint: c } = model;
-  return {
-    path,
-    format: c.format,
-    createdAt: c.createdAt,
-    command: c.command,
-    config: c.config,
-    parameters: model.params.length,
-    level: model.vocab.level,
-    ...(model.vocab.level === 'word' && { wordRule: c.config.training.wordRule }),
-    vocabSize: c.vocab.length,
-    vocab: c.vocab,
-    step: c.training.step,
-    epoch: c.training.epoch,
-    tokensSeen: c.training.tokensSeen,
-    bestValLoss: c.training.bestValLoss,
-    corpus: c.corpus,
-  };
-}
-
-function infoText(model: LoadedModel): string {
-  const { path, checkpoint: c } = model;
-  const m = c.config.model, t = c.config.training, best = c.training.bestValLoss;
-  const word = model.vocab.level === 'word', per = TOKEN_UNITS[model.vocab.level].per;
+function infoText(c: ModelInfo): string {
+  const m = c.config.model, t = c.config.training, best = c.bestValLoss;
+  const word = c.level === 'word', per = TOKEN_UNITS[c.level].per;
   const rows: [string, string][] = [
-    ['checkpoint', path],
+    ['checkpoint', c.path],
     ['created', c.createdAt],
     ['command', c.command.map(shellWord).join(' ')],
     ['model', `${m.cell}, ${m.numLayers} layer${m.numLayers === 1 ? '' : 's'}, hidden ${m.hiddenSize}, embedding ${m.embedDim}, dropout ${m.dropout}`],
-    ['parameters', model.params.length.toLocaleString('en-US')],
+    ['parameters', c.parameters.toLocaleString('en-US')],
     ['level', word ? `word (tokenizer rules version ${t.wordRule})` : 'char'],
     ['vocabulary', word ? wordVocabularyText(c.vocab) : `${c.vocab.length} tokens: ${c.vocab.slice(0, 2).join(' ')} ${escapeCharacters(c.vocab.slice(2).join(''))}`],
-    ['training', `step ${c.training.step}, epoch ${c.training.epoch}, ${tokenCount(c.training.tokensSeen, model.vocab.level)} seen`],
+    ['training', `step ${c.step}, epoch ${c.epoch}, ${tokenCount(c.tokensSeen, c.level)} seen`],
     ['best val loss', best === null ? 'none' : `${best.toFixed(4)} nats/${per} (${(best / Math.LN2).toFixed(4)} bits/${per})`],
     ['settings', `seq-len ${t.seqLen}, batch ${t.batchSize}, ${t.optimizer} lr ${t.lr}, clip ${t.clip ?? 'off'}, seed ${t.seed}`],
     ['trained on', `${t.workers} worker${t.workers === 1 ? '' : 's'}, ${t.kernels ?? 'js'} kernels`],
@@ -69,6 +47,10 @@ function infoText(model: LoadedModel): string {
         `(${k.trainTokens} train, ${k.valTokens} validation), docs ${k.docs}, val-frac ${k.valFrac}`,
     ]);
     for (const f of k.files) rows.push(['', `${f.path} (${f.bytes} bytes)`]);
+  }
+  if (c.initFrom !== null) {
+    const { path: from, step, sha256 } = c.initFrom;
+    rows.push(['started from', `${from} (${step === null ? 'an exported model' : `step ${step}`}, sha256 ${sha256.slice(0, 12)}…)`]);
   }
   const width = Math.max(...rows.map(([label]) => label.length));
   return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}\n`).join('');

@@ -1,14 +1,13 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { type Model, loadModel } from '../../api/index.js';
 import { resolveCheckpointPath } from '../../checkpoint/find.js';
-import { loadModel } from '../../checkpoint/load.js';
-import { type BeamOptions, beamSearch, beamWarnings } from '../../generate/beam.js';
-import { samplePieces } from '../../generate/sample.js';
+import { beamWarnings } from '../../generate/beam.js';
 import { SAMPLE_SETTINGS } from '../../generate/settings.js';
 import { KERNELS_SETTING } from '../../checkpoint/settings.js';
 import { resolveKernels } from '../../engine/kernels/index.js';
 import { SettingError, type SettingTable, type SettingsInput, parseSettingTable } from '../../input/settings.js';
-import { createStepper, defaultStepperWorkers } from '../../parallel/inference.js';
+import { defaultStepperWorkers } from '../../parallel/inference.js';
 import { readTextFile } from '../../text/utf8.js';
 import { userMessage, warnUnknownTokens } from '../errors.js';
 import { addSettingFlags } from '../flags.js';
@@ -58,11 +57,10 @@ async function runSample(flags: SampleFlags): Promise<void> {
   }
   const prime = flags.primeFile !== undefined ? readTextFile(flags.primeFile) : flags.prime ?? '';
 
-  const kernels = resolveKernels(flags.kernels);
-  const { path, config, params, vocab } = loadModel(resolveCheckpointPath(flags.checkpoint));
-  warnUnknownTokens(vocab, path, flags.primeFile ?? '--prime', prime, 'the model reads them as <UNK>');
+  const model = loadModel(resolveCheckpointPath(flags.checkpoint), { kernels: resolveKernels(flags.kernels) });
+  warnUnknownTokens(model.vocab, model.path, flags.primeFile ?? '--prime', prime, 'the model reads them as <UNK>');
   if (flags.beam !== undefined) {
-    runBeam(flags, { config, params, vocab, prime, kernels, beam: flags.beam, length });
+    runBeam(flags, model, prime, flags.beam, length);
     return;
   }
   for (const setting of ['json', 'lengthPenalty'] as const) {
@@ -71,27 +69,21 @@ async function runSample(flags: SampleFlags): Promise<void> {
 
   const out = process.stdout;
   out.write(prime);
-  const workers = flags.workers ?? defaultStepperWorkers(config);
-  const stepper = await createStepper(config, params, workers, kernels);
+  const workers = flags.workers ?? defaultStepperWorkers(model.config);
   // Stream in pieces (one write per character would cost more than drawing it), each handed
   // over before drawing on, so that a reader that goes (`| head`) stops the drawing at once.
   let pending = '', flushedAt = performance.now();
-  try {
-    const pieces = samplePieces({
-      config, params, vocab, length, temperature, topK, topP, prime, seed, stepper,
-      stopAtEos: flags.stopAtEos === true, unk: flags.unk,
-    });
-    for (const piece of pieces) {
-      pending += piece;
-      if (pending.length >= 256 || performance.now() - flushedAt > 50) {
-        await writeStdout(pending);
-        if (stdoutClosed()) return;
-        pending = '';
-        flushedAt = performance.now();
-      }
+  const pieces = model.generate({
+    prime, len: length, temperature, topK, topP, seed, stopAtEos: flags.stopAtEos === true, unk: flags.unk, workers,
+  });
+  for await (const piece of pieces) {
+    pending += piece;
+    if (pending.length >= 256 || performance.now() - flushedAt > 50) {
+      await writeStdout(pending);
+      if (stdoutClosed()) return;
+      pending = '';
+      flushedAt = performance.now();
     }
-  } finally {
-    await stepper.close();
   }
   out.write(pending);
   // A terminal gets a final line break; a pipe or file gets exactly the text.
@@ -102,7 +94,7 @@ async function runSample(flags: SampleFlags): Promise<void> {
  * `--beam N`: the most probable continuation, streamed as it settles (prime first), or as JSON. A beam
  * is deterministic, so the flags that shape random draws do not apply to it.
  */
-function runBeam(flags: SampleFlags, search: Omit<BeamOptions, 'stopAtEos' | 'lengthPenalty'>): void {
+function runBeam(flags: SampleFlags, model: Model, prime: string, beam: number, len: number): void {
   for (const setting of ['temperature', 'topK', 'topP', 'seed'] as const) {
     if (flags[setting] !== undefined) {
       throw new SettingError(setting, flags[setting], (name) => `${name(setting)} shapes random draws; ${name('beam')} draws none: leave one out`);
@@ -110,13 +102,14 @@ function runBeam(flags: SampleFlags, search: Omit<BeamOptions, 'stopAtEos' | 'le
   }
   const settings = { stopAtEos: flags.stopAtEos === true, lengthPenalty: flags.lengthPenalty ?? SAMPLE_SETTINGS.lengthPenalty.default };
   for (const warning of beamWarnings(settings)) process.stderr.write(`rnn: warning: ${userMessage(warning)}\n`);
+  const search = { prime, len, beam, ...settings };
   const out = process.stdout;
   if (flags.json) {
-    const result = beamSearch({ ...search, ...settings });
+    const result = model.beamSync(search);
     out.write(`${JSON.stringify({ text: result.text, logProb: result.logProb, tokens: result.tokens })}\n`);
     return;
   }
-  out.write(search.prime ?? '');
-  beamSearch({ ...search, ...settings, onText: (piece) => out.write(piece) });
+  out.write(prime);
+  model.beamSync({ ...search, onText: (piece) => out.write(piece) });
   if (out.isTTY) out.write('\n');
 }

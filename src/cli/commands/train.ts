@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { TRAIN_SETTINGS } from '../../checkpoint/settings.js';
 import type { StartEvent } from '../../train/events.js';
-import { RUN_OPTIONS } from '../../train/options.js';
+import { FINE_TUNE_OPTIONS, RUN_OPTIONS } from '../../train/options.js';
 import { DIVERGED_AFTER, type TrainResult, train } from '../../train/trainer.js';
 import { userMessage } from '../errors.js';
 import { whenStdoutCloses } from '../pipes.js';
@@ -25,7 +25,7 @@ export function register(program: Command): void {
         'and exits 130 / 143 / 129 / 141. A run whose steps stop being finite ends, keeping its last checkpoints.',
     )
     .argument('[corpus...]', 'text files or folders, or one prepared folder (rnn prepare) (default: the bundled corpora/sotu.txt; resuming: the checkpoint\'s)');
-  addSettingFlags(command, { ...TRAIN_SETTINGS, ...RUN_OPTIONS })
+  addSettingFlags(command, { ...TRAIN_SETTINGS, ...RUN_OPTIONS, ...FINE_TUNE_OPTIONS })
     .option('--json', 'print one JSON object per event on stdout instead of the progress display')
     .addHelpText(
       'after',
@@ -33,7 +33,8 @@ export function register(program: Command): void {
         '  rnn train corpus.txt --time 10m\n' +
         '  rnn train notes/ --cell lstm --layers 3 --hidden 256 --epochs 5 --out checkpoints/notes-lstm/\n' +
         '  rnn train --level word --vocab-size 10000 --time 3m\n' +
-        '  rnn train --resume checkpoints/notes-lstm/ --epochs 10',
+        '  rnn train --resume checkpoints/notes-lstm/ --epochs 10\n' +
+        '  rnn train shakespeare.txt --init-from checkpoints/notes-lstm/ --time 1m',
     )
     .action(async (corpus: string[], flags: Record<string, unknown>) => {
       const { json, ...options } = flags;

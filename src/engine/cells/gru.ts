@@ -31,57 +31,23 @@ export class GruLayer extends RecurrentLayer {
   }
 
   advance(t: number, j0: number, j1: number): void {
-    const { batchSize: B, hiddenSize: H, gateRows: G, gates, h, hiddenProj, hiddenCandidate, kernels: k } = this;
-    const n = j1 - j0;
-    // hiddenProj = h[t] W_hhᵀ + b_hh
-    this.project(h, t * B * H, this.weights.weightHh, this.weights.biasHh, hiddenProj, 0, B, H, j0, j1);
-    for (let b = 0; b < B; b++) {
-      const row = (t * B + b) * G, hp = b * G, prev = (t * B + b) * H, next = prev + B * H;
-      // r, z = σ(input pre-activation + hidden pre-activation)
-      for (let j = j0; j < j1; j++) {
-        gates[row + j] += hiddenProj[hp + j]!;
-        gates[row + H + j] += hiddenProj[hp + H + j]!;
-      }
-      if (n === H) k.sigmoid(gates, row, 2 * H);
-      else { k.sigmoid(gates, row + j0, n); k.sigmoid(gates, row + H + j0, n); }
-      // n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
-      for (let j = j0; j < j1; j++) {
-        const hn = hiddenProj[hp + 2 * H + j]!;
-        gates[row + 2 * H + j] += gates[row + j]! * hn;
-        hiddenCandidate[prev + j] = hn;
-      }
-      k.tanh(gates, row + 2 * H + j0, n);
-      // h' = (1 − z) ⊙ n + z ⊙ h
-      for (let j = j0; j < j1; j++) {
-        const z = gates[row + H + j]!;
-        h[next + j] = (1 - z) * gates[row + 2 * H + j]! + z * h[prev + j]!;
-      }
-    }
+    const { batchSize: B, hiddenSize: H, gateRows: G, gates, h, hiddenProj, hiddenCandidate } = this;
+    // hiddenProj = h[t] W_hhᵀ + b_hh, then r, z, n and h[t+1] from it and the input projection
+    this.projectHidden(t, this.weights.biasHh, hiddenProj, 0, j0, j1);
+    this.kernels.gruForward(gates, t * B * G, hiddenProj, 0, hiddenCandidate, t * B * H, h, t * B * H, (t + 1) * B * H, B, H, j0, j1);
   }
 
   backward(x: Float32Array, xOff: number, dx: Float32Array | null, dxOff: number): void {
     const { batchSize: B, seqLen: T, hiddenSize: H, gateRows: G, gates, dGates, dHidden, h, hiddenCandidate, dOut, dh } = this;
     dh.fill(0);
+    this.packForBackward();
     for (let t = T - 1; t >= 0; t--) {
-      for (let b = 0; b < B; b++) {
-        const row = (t * B + b) * G, prev = (t * B + b) * H, s = b * H;
-        for (let j = 0; j < H; j++) {
-          const r = gates[row + j]!, z = gates[row + H + j]!, n = gates[row + 2 * H + j]!;
-          const dhj = dh[s + j]! + dOut[prev + j]!;
-          // dn = dh ⊙ (1 − z) ;  dz = dh ⊙ (h − n) ;  the direct path dh_prev = dh ⊙ z
-          const dN = dhj * (1 - z);
-          const dZ = dhj * (h[prev + j]! - n);
-          dh[s + j] = dhj * z;
-          // d(n's pre-activation) = dn ⊙ (1 − n²) ;  dr = that ⊙ (W_hn h + b_hn)
-          const dnPre = dN * (1 - n * n);
-          const dR = dnPre * hiddenCandidate[prev + j]!;
-          const drPre = dR * r * (1 - r), dzPre = dZ * z * (1 - z);
-          dGates[row + j] = drPre; dGates[row + H + j] = dzPre; dGates[row + 2 * H + j] = dnPre;
-          dHidden[row + j] = drPre; dHidden[row + H + j] = dzPre; dHidden[row + 2 * H + j] = dnPre * r;
-        }
-      }
+      // dh = dh' + dOut:  dn = dh ⊙ (1 − z),  dz = dh ⊙ (h − n),  the direct path dh_prev = dh ⊙ z;
+      // d(n's pre-activation) = dn ⊙ (1 − n²),  dr = that ⊙ (W_hn h + b_hn);  σ' = σ(1 − σ)
+      const row = t * B * H;
+      this.kernels.gruBackward(gates, t * B * G, h, row, hiddenCandidate, row, dOut, row, dh, dGates, dHidden, t * B * G, B, H);
       // dh_prev += dHidden[t] · W_hh
-      this.kernels.matmulNN(dHidden, t * B * G, this.weights.weightHh, 0, dh, 0, B, H, G);
+      this.backHidden(dHidden, t);
     }
     this.accumulateWeightGrads(x, xOff, dx, dxOff, dHidden);
   }

@@ -57,6 +57,12 @@ export abstract class RecurrentLayer {
    * buildInputTable for generation: a batch of one then skips that product.
    */
   private inputTable: Float32Array | null = null;
+  /**
+   * W_hh packed for the recurrent products of a training window (forward: h W_hhᵀ; backward:
+   * dGates · W_hh), once a window instead of once a time step; null for inference.
+   */
+  private readonly packedHh: Float32Array | null;
+  private readonly packedHhBack: Float32Array | null;
 
   constructor(shape: LayerShape, readonly gateCount: number) {
     this.kernels = shape.kernels;
@@ -73,6 +79,8 @@ export abstract class RecurrentLayer {
     this.dGates = allocator.floats(training ? rows * G : 0);
     this.dOut = allocator.floats(training ? rows * H : 0);
     this.dh = allocator.floats(B * H);
+    this.packedHh = training ? allocator.floats(this.kernels.packedFloats(G, H)) : null;
+    this.packedHhBack = training ? allocator.floats(this.kernels.packedFloats(H, G)) : null;
   }
 
   get gateRows(): number {
@@ -93,6 +101,7 @@ export abstract class RecurrentLayer {
 
   /** Runs the layer over x [T·B, in] (from xOff), reading h[0] (and c[0]) as the initial state. */
   forward(x: Float32Array, xOff: number): void {
+    if (this.packedHh) this.kernels.packWeights('NT', this.weights.weightHh, 0, this.packedHh, 0, this.gateRows, this.hiddenSize);
     this.projectInput(x, xOff, 0, this.hiddenSize);
     for (let t = 0; t < this.seqLen; t++) this.advance(t, 0, this.hiddenSize);
   }
@@ -125,6 +134,28 @@ export abstract class RecurrentLayer {
     if (!fill) return;
     this.kernels.broadcastRows(this.inputTable, 0, this.inputBias(), 0, vocabSize, G);
     this.kernels.matmulNT(embed, 0, this.weights.weightIh, 0, this.inputTable, 0, vocabSize, G, this.inputSize);
+  }
+
+  /** out[B, G] (from outOff) = bias + h[t] W_hhᵀ for units [j0, j1): step t's recurrent product. */
+  protected projectHidden(t: number, bias: Float32Array | null, out: Float32Array, outOff: number, j0: number, j1: number): void {
+    const B = this.batchSize, H = this.hiddenSize;
+    if (this.packedHh && j0 === 0 && j1 === H) {
+      if (bias) this.kernels.broadcastRows(out, outOff, bias, 0, B, this.gateRows);
+      this.kernels.matmulPacked(this.h, t * B * H, this.packedHh, 0, out, outOff, B, this.gateRows, H);
+      return;
+    }
+    this.project(this.h, t * B * H, this.weights.weightHh, bias, out, outOff, B, H, j0, j1);
+  }
+
+  /** Packs W_hh for backHidden: once, before a backward pass's time steps. */
+  protected packForBackward(): void {
+    this.kernels.packWeights('NN', this.weights.weightHh, 0, this.packedHhBack!, 0, this.hiddenSize, this.gateRows);
+  }
+
+  /** dh += d[t] · W_hh, with d [T·B, G] the gradient of step t's recurrent pre-activations. */
+  protected backHidden(d: Float32Array, t: number): void {
+    const B = this.batchSize, G = this.gateRows;
+    this.kernels.matmulPacked(d, t * B * G, this.packedHhBack!, 0, this.dh, 0, B, this.hiddenSize, G);
   }
 
   /**

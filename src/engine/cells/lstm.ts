@@ -36,56 +36,24 @@ export class LstmLayer extends RecurrentLayer {
   }
 
   advance(t: number, j0: number, j1: number): void {
-    const { batchSize: B, hiddenSize: H, gateRows: G, gates, h, c, tanhC, kernels: k } = this;
-    const n = j1 - j0;
-    // gates[t] += h[t] W_hhᵀ
-    this.project(h, t * B * H, this.weights.weightHh, null, gates, t * B * G, B, H, j0, j1);
-    for (let b = 0; b < B; b++) {
-      const row = (t * B + b) * G, prev = (t * B + b) * H, next = prev + B * H;
-      // i, f, o = σ(pre-activation) ;  g = tanh(pre-activation)
-      if (n === H) k.sigmoid(gates, row, 2 * H);
-      else { k.sigmoid(gates, row + j0, n); k.sigmoid(gates, row + H + j0, n); }
-      k.tanh(gates, row + 2 * H + j0, n);
-      k.sigmoid(gates, row + 3 * H + j0, n);
-      // c' = f ⊙ c + i ⊙ g
-      for (let j = j0; j < j1; j++) {
-        const cNext = gates[row + H + j]! * c[prev + j]! + gates[row + j]! * gates[row + 2 * H + j]!;
-        c[next + j] = cNext;
-        tanhC[prev + j] = cNext;
-      }
-      // h' = o ⊙ tanh(c')
-      k.tanh(tanhC, prev + j0, n);
-      for (let j = j0; j < j1; j++) h[next + j] = gates[row + 3 * H + j]! * tanhC[prev + j]!;
-    }
+    const { batchSize: B, hiddenSize: H, gateRows: G, gates, h, c, tanhC } = this;
+    // gates[t] += h[t] W_hhᵀ, then i, f, g, o, c[t+1] = f ⊙ c + i ⊙ g and h[t+1] = o ⊙ tanh(c[t+1])
+    this.projectHidden(t, null, gates, t * B * G, j0, j1);
+    this.kernels.lstmForward(gates, t * B * G, c, t * B * H, (t + 1) * B * H, tanhC, t * B * H, h, (t + 1) * B * H, B, H, j0, j1);
   }
 
   backward(x: Float32Array, xOff: number, dx: Float32Array | null, dxOff: number): void {
     const { batchSize: B, seqLen: T, hiddenSize: H, gateRows: G, gates, dGates, c, tanhC, dOut, dh, dc } = this;
     dh.fill(0);
     dc.fill(0);
+    this.packForBackward();
     for (let t = T - 1; t >= 0; t--) {
-      for (let b = 0; b < B; b++) {
-        const row = (t * B + b) * G, prev = (t * B + b) * H, s = b * H;
-        for (let j = 0; j < H; j++) {
-          const i = gates[row + j]!, f = gates[row + H + j]!, g = gates[row + 2 * H + j]!, o = gates[row + 3 * H + j]!;
-          const tc = tanhC[prev + j]!;
-          const dhj = dh[s + j]! + dOut[prev + j]!;
-          // dc = dc' + dh ⊙ o ⊙ (1 − tanh²c') ;  do = dh ⊙ tanh c'
-          const dcj = dc[s + j]! + dhj * o * (1 - tc * tc);
-          const dO = dhj * tc;
-          // di = dc ⊙ g ; df = dc ⊙ c ; dg = dc ⊙ i ;  dc_prev = dc ⊙ f
-          const dI = dcj * g, dF = dcj * c[prev + j]!, dG = dcj * i;
-          dc[s + j] = dcj * f;
-          // through the nonlinearities: σ' = σ(1 − σ), tanh' = 1 − tanh²
-          dGates[row + j] = dI * i * (1 - i);
-          dGates[row + H + j] = dF * f * (1 - f);
-          dGates[row + 2 * H + j] = dG * (1 - g * g);
-          dGates[row + 3 * H + j] = dO * o * (1 - o);
-        }
-      }
+      // dh = dh' + dOut:  dc = dc' + dh ⊙ o ⊙ (1 − tanh²c'),  do = dh ⊙ tanh c',  di = dc ⊙ g,
+      // df = dc ⊙ c,  dg = dc ⊙ i,  dc_prev = dc ⊙ f;  through σ' = σ(1 − σ) and tanh' = 1 − tanh²
+      this.kernels.lstmBackward(gates, t * B * G, c, t * B * H, tanhC, t * B * H, dOut, t * B * H, dh, dc, dGates, t * B * G, B, H);
       // dh_prev = dGates[t] · W_hh
       dh.fill(0);
-      this.kernels.matmulNN(dGates, t * B * G, this.weights.weightHh, 0, dh, 0, B, H, G);
+      this.backHidden(dGates, t);
     }
     this.accumulateWeightGrads(x, xOff, dx, dxOff, dGates);
   }

@@ -20,7 +20,7 @@ export class RnnLayer extends RecurrentLayer {
     const { batchSize: B, hiddenSize: H, gates, h } = this;
     // h[t+1] = tanh(gates[t] + h[t] W_hhᵀ)
     const row = t * B * H;
-    this.project(h, row, this.weights.weightHh, null, gates, row, B, H, j0, j1);
+    this.projectHidden(t, null, gates, row, j0, j1);
     for (let b = 0; b < B; b++) {
       const at = row + b * H;
       for (let j = j0; j < j1; j++) h[at + B * H + j] = gates[at + j]!;
@@ -31,6 +31,7 @@ export class RnnLayer extends RecurrentLayer {
   backward(x: Float32Array, xOff: number, dx: Float32Array | null, dxOff: number): void {
     const { batchSize: B, seqLen: T, hiddenSize: H, dGates, h, dOut, dh } = this;
     dh.fill(0);
+    this.packForBackward();
     for (let t = T - 1; t >= 0; t--) {
       // d(pre-activation) = (dh + dOut) ⊙ (1 − h'²)
       const row = t * B * H;
@@ -40,7 +41,7 @@ export class RnnLayer extends RecurrentLayer {
       }
       // dh_prev = dGates[t] · W_hh
       dh.fill(0);
-      this.kernels.matmulNN(dGates, row, this.weights.weightHh, 0, dh, 0, B, H, H);
+      this.backHidden(dGates, t);
     }
     this.accumulateWeightGrads(x, xOff, dx, dxOff, dGates);
   }

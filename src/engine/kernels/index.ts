@@ -1,18 +1,24 @@
 import { SettingError } from '../../input/settings.js';
 import { Arena } from './arena.js';
 import { jsKernels } from './js.js';
-import type { Kernels, KernelsKind } from './kernels.js';
+import { KERNELS_KINDS, type Kernels, type KernelsKind } from './kernels.js';
 import { wasmKernels, wasmSimdSupported } from './wasm.js';
+
+/** How each implementation is made, and whether this runtime runs it. */
+const IMPLEMENTATIONS: Record<KernelsKind, { create(arena: Arena): Kernels; runsHere(): boolean }> = {
+  js: { create: jsKernels, runsHere: () => true },
+  wasm: { create: wasmKernels, runsHere: wasmSimdSupported },
+};
 
 /** What `--kernels` and RNN_KERNELS accept: an implementation, or `auto` for the fastest this machine runs. */
 export type KernelsChoice = KernelsKind | 'auto';
 
-export const KERNELS_CHOICES: readonly KernelsChoice[] = ['auto', 'js', 'wasm'];
+export const KERNELS_CHOICES: readonly KernelsChoice[] = ['auto', ...KERNELS_KINDS];
 
-/** The implementation `choice` names; `auto` is wasm where WebAssembly SIMD runs, js otherwise. */
+/** The implementation `choice` names; `auto` is the fastest this machine runs (wasm where WebAssembly SIMD runs, else js). */
 export function resolveKernels(choice: KernelsChoice = defaultKernelsChoice()): KernelsKind {
   if (choice !== 'auto') return choice;
-  return wasmSimdSupported() ? 'wasm' : 'js';
+  return availableKernels().at(-1)!;
 }
 
 /** RNN_KERNELS from the environment (for tests and the bench), else `auto`. */
@@ -27,10 +33,10 @@ export function defaultKernelsChoice(): KernelsChoice {
 
 /** An instance of the `kind` kernels over `arena` (each thread makes its own over the shared arena). */
 export function createKernels(kind: KernelsKind = resolveKernels(), arena: Arena = new Arena()): Kernels {
-  return kind === 'wasm' ? wasmKernels(arena) : jsKernels(arena);
+  return IMPLEMENTATIONS[kind].create(arena);
 }
 
-/** The implementations this machine runs: js always, wasm where WebAssembly SIMD does. */
+/** The implementations this machine runs, slowest first: js always, wasm where WebAssembly SIMD does. */
 export function availableKernels(): KernelsKind[] {
-  return wasmSimdSupported() ? ['js', 'wasm'] : ['js'];
+  return KERNELS_KINDS.filter((kind) => IMPLEMENTATIONS[kind].runsHere());
 }

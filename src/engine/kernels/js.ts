@@ -1,6 +1,7 @@
 import type { Arena } from './arena.js';
 import type { Kernels } from './kernels.js';
-import { logSumExp } from '../loss.js';
+import { largest, logSumExp } from '../loss.js';
+import { gruBackward, gruForward, lstmBackward, lstmForward } from './cells.js';
 
 /**
  * The kernels in plain TypeScript: the fallback where WebAssembly SIMD is missing, and what
@@ -21,6 +22,13 @@ export function jsKernels(arena: Arena): Kernels {
     matmulNT,
     matmulNN,
     matmulTN: (A, aOff, B, bOff, C, cOff, M, N, K) => matmulTN(panels, A, aOff, B, bOff, C, cOff, M, N, K),
+    // packed is B[N,K], which matmulNT multiplies as matmulNN does B[K,N]: each sum in the same order
+    packedFloats: (N, K) => N * K,
+    packWeights(layout, B, bOff, packed, pOff, N, K) {
+      if (layout === 'NT') packed.set(B.subarray(bOff, bOff + N * K), pOff);
+      else transposeInto(B, bOff, packed, pOff, K, N);
+    },
+    matmulPacked: matmulNT,
     broadcastRows(X, xOff, bias, biasOff, M, N) {
       const row = bias.subarray(biasOff, biasOff + N);
       for (let i = 0, x = xOff; i < M; i++, x += N) X.set(row, x);
@@ -36,10 +44,14 @@ export function jsKernels(arena: Arena): Kernels {
     tanh(X, off, n) {
       for (let i = off, end = off + n; i < end; i++) X[i] = Math.tanh(X[i]!);
     },
+    gruForward, gruBackward, lstmForward, lstmBackward,
     logSumExp,
     softmax(X, xOff, Y, yOff, n, scale) {
-      let max = -Infinity;
-      for (let i = 0; i < n; i++) if (X[xOff + i]! > max) max = X[xOff + i]!;
+      const max = largest(X, xOff, n);
+      if (!Number.isFinite(max)) {
+        Y.fill(NaN, yOff, yOff + n);
+        return max;
+      }
       let sum = 0;
       for (let i = 0; i < n; i++) sum += Y[yOff + i] = Math.exp(X[xOff + i]! - max);
       const factor = scale / sum;
@@ -206,15 +218,15 @@ function matmulTN(
   if (panels.b.length < N * kc) panels.b = new Float32Array(N * kc);
   for (let k0 = 0; k0 < K; k0 += kc) {
     const rows = Math.min(kc, K - k0);
-    transposeInto(A, aOff + k0 * M, panels.a, rows, M);
-    transposeInto(B, bOff + k0 * N, panels.b, rows, N);
+    transposeInto(A, aOff + k0 * M, panels.a, 0, rows, M);
+    transposeInto(B, bOff + k0 * N, panels.b, 0, rows, N);
     matmulNT(panels.a, 0, panels.b, 0, C, cOff, M, N, rows);
   }
 }
 
-/** out[c, r] = X[r, c] for the [rows, cols] block of X at xOff (out has `rows` columns). */
-function transposeInto(X: Float32Array, xOff: number, out: Float32Array, rows: number, cols: number): void {
+/** out[c, r] = X[r, c] for the [rows, cols] block of X at xOff (out, at outOff, has `rows` columns). */
+function transposeInto(X: Float32Array, xOff: number, out: Float32Array, outOff: number, rows: number, cols: number): void {
   for (let r = 0; r < rows; r++) {
-    for (let c = 0, x = xOff + r * cols, o = r; c < cols; c++, o += rows) out[o] = X[x + c]!;
+    for (let c = 0, x = xOff + r * cols, o = outOff + r; c < cols; c++, o += rows) out[o] = X[x + c]!;
   }
 }

@@ -1,7 +1,9 @@
 import type { Arena } from './arena.js';
 
-/** Which implementation of the kernels runs: plain TypeScript, or WebAssembly SIMD. */
-export type KernelsKind = 'js' | 'wasm';
+/** Every implementation of the kernels, slowest first: plain TypeScript, WebAssembly SIMD. */
+export const KERNELS_KINDS = ['js', 'wasm'] as const;
+/** Which implementation of the kernels runs. */
+export type KernelsKind = (typeof KERNELS_KINDS)[number];
 
 /**
  * Everything the engine computes that costs time, behind one interface: the cells, the model,
@@ -14,6 +16,12 @@ export type KernelsKind = 'js' | 'wasm';
  * products accumulate into C (C += …); element-wise kernels work in place on [off, off + n).
  * The arrays must come from `arena` (Arena.floats): the WebAssembly kernels address the
  * arena's memory directly, and read or write nothing else.
+ *
+ * Non-finite values (docs/kernels.md), alike in every implementation and as PyTorch has them:
+ * the arithmetic kernels give what float arithmetic gives (a NaN input makes NaN of what it
+ * reaches, ∞ stays ∞ or meets ∞ − ∞ = NaN); σ and tanh saturate at ±∞ and keep NaN; clamp
+ * keeps NaN. logSumExp is NaN if any x is NaN, else +∞ if any is +∞, else −∞ if every x is −∞
+ * (or n = 0); softmax returns that and, where it is not finite, writes NaN to every y.
  */
 export interface Kernels {
   readonly kind: KernelsKind;
@@ -33,6 +41,18 @@ export interface Kernels {
     A: Float32Array, aOff: number, B: Float32Array, bOff: number, C: Float32Array, cOff: number, M: number, N: number, K: number,
   ): void;
 
+  /** Floats packWeights writes for the B operand of an M×N×K product (the layout is each implementation's own). */
+  packedFloats(N: number, K: number): number;
+  /**
+   * The B operand of matmulNT (`layout` 'NT': B[N,K]) or matmulNN ('NN': B[K,N]) packed for
+   * matmulPacked: a weight matrix that every time step of a window multiplies is packed once.
+   */
+  packWeights(layout: 'NT' | 'NN', B: Float32Array, bOff: number, packed: Float32Array, pOff: number, N: number, K: number): void;
+  /** C[M,N] += A[M,K] · B with B as packWeights packed it: the same sums, in the same order, as matmulNT / matmulNN for M > 1. */
+  matmulPacked(
+    A: Float32Array, aOff: number, packed: Float32Array, pOff: number, C: Float32Array, cOff: number, M: number, N: number, K: number,
+  ): void;
+
   /** X[i, :] = bias for each of the M rows of X[M,N]: the start of X = b + A·Wᵀ. */
   broadcastRows(X: Float32Array, xOff: number, bias: Float32Array, biasOff: number, M: number, N: number): void;
   /** db[N] += Σ_i dY[i, :] over the M rows of dY[M,N]: the gradient of a bias added to every row. */
@@ -42,6 +62,48 @@ export interface Kernels {
   sigmoid(X: Float32Array, off: number, n: number): void;
   /** x ← tanh(x), in place. */
   tanh(X: Float32Array, off: number, n: number): void;
+
+  /**
+   * A GRU step's gates after its products (cells/gru.ts), for B rows and units [j0, j1): with
+   * the input projection in `gates` and the hidden one (h W_hhᵀ + b_hh) in `hidden`, rows of 3H,
+   *   r = σ(gates_r + hidden_r)   z = σ(gates_z + hidden_z)   n = tanh(gates_n + r ⊙ hidden_n)
+   *   h[next] = (1 − z) ⊙ n + z ⊙ h[prev]
+   * r, z, n replace the pre-activations in `gates`; hidden_n is kept in `candidate` (rows of H).
+   */
+  gruForward(
+    gates: Float32Array, gatesOff: number, hidden: Float32Array, hiddenOff: number, candidate: Float32Array, candidateOff: number,
+    h: Float32Array, prevOff: number, nextOff: number, B: number, H: number, j0: number, j1: number,
+  ): void;
+  /**
+   * A GRU step backwards through its gates, for B rows: with dh [B, H] (d h[next], from the step
+   * after) plus dOut, writes d(pre-activations) to dGates, and to dHidden the same with the
+   * candidate's part times r; dh becomes the direct path dh ⊙ z, to which the caller adds
+   * dHidden · W_hh.
+   */
+  gruBackward(
+    gates: Float32Array, gatesOff: number, h: Float32Array, prevOff: number, candidate: Float32Array, candidateOff: number,
+    dOut: Float32Array, dOutOff: number, dh: Float32Array, dGates: Float32Array, dHidden: Float32Array, dGatesOff: number,
+    B: number, H: number,
+  ): void;
+  /**
+   * An LSTM step's gates after its products (cells/lstm.ts), for B rows and units [j0, j1),
+   * the pre-activations in `gates` (rows of 4H):
+   *   i, f, o = σ(·)   g = tanh(·)   c[next] = f ⊙ c[prev] + i ⊙ g   h[next] = o ⊙ tanh(c[next])
+   * i, f, g, o replace the pre-activations; tanh(c[next]) is kept in `tanhC`.
+   */
+  lstmForward(
+    gates: Float32Array, gatesOff: number, c: Float32Array, prevOff: number, nextOff: number, tanhC: Float32Array, tanhCOff: number,
+    h: Float32Array, hNextOff: number, B: number, H: number, j0: number, j1: number,
+  ): void;
+  /**
+   * An LSTM step backwards through its gates, for B rows: from dh and dc [B, H] (d h[next],
+   * d c[next]) plus dOut, writes d(pre-activations) to dGates and d c[prev] to dc; the caller
+   * sets dh to dGates · W_hh.
+   */
+  lstmBackward(
+    gates: Float32Array, gatesOff: number, c: Float32Array, prevOff: number, tanhC: Float32Array, tanhCOff: number,
+    dOut: Float32Array, dOutOff: number, dh: Float32Array, dc: Float32Array, dGates: Float32Array, dGatesOff: number, B: number, H: number,
+  ): void;
 
   /** log Σ_i e^{x_i} over n elements, from the largest so that nothing overflows (the softmax's normaliser). */
   logSumExp(X: Float32Array, off: number, n: number): number;

@@ -1,4 +1,5 @@
 import type { Arena } from './arena.js';
+import { gruBackward, gruForward, lstmBackward, lstmForward } from './cells.js';
 import type { Kernels } from './kernels.js';
 
 /**
@@ -36,6 +37,16 @@ export function referenceKernels(arena: Arena): Kernels {
         }
       }
     },
+    packedFloats: (N, K) => N * K,
+    packWeights(layout, B, bOff, packed, pOff, N, K) {
+      // packed = B[N,K] whichever product it came from
+      for (let j = 0; j < N; j++) {
+        for (let k = 0; k < K; k++) packed[pOff + j * K + k] = layout === 'NT' ? B[bOff + j * K + k]! : B[bOff + k * N + j]!;
+      }
+    },
+    matmulPacked(A, aOff, packed, pOff, C, cOff, M, N, K) {
+      this.matmulNT(A, aOff, packed, pOff, C, cOff, M, N, K);
+    },
     broadcastRows(X, xOff, bias, biasOff, M, N) {
       for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) X[xOff + i * N + j] = bias[biasOff + j]!;
     },
@@ -52,13 +63,24 @@ export function referenceKernels(arena: Arena): Kernels {
     tanh(X, off, n) {
       for (let i = off; i < off + n; i++) X[i] = Math.tanh(X[i]!);
     },
+    // a cell's step is its equations written out already (cells.ts)
+    gruForward, gruBackward, lstmForward, lstmBackward,
     logSumExp(X, off, n) {
+      // log Σ e^x = m + log Σ e^(x − m) with m the largest; NaN, +∞ and all −∞ are their own answer
+      let m = -Infinity;
+      for (let i = off; i < off + n; i++) m = Math.max(m, X[i]!);
+      if (!Number.isFinite(m)) return m;
       let sum = 0;
-      for (let i = off; i < off + n; i++) sum += Math.exp(X[i]!);
-      return Math.log(sum);
+      for (let i = off; i < off + n; i++) sum += Math.exp(X[i]! - m);
+      return m + Math.log(sum);
     },
     softmax(X, xOff, Y, yOff, n, scale) {
       const lse = this.logSumExp(X, xOff, n);
+      // where the log-sum-exp is not finite, neither is any probability
+      if (!Number.isFinite(lse)) {
+        for (let i = 0; i < n; i++) Y[yOff + i] = NaN;
+        return lse;
+      }
       for (let i = 0; i < n; i++) Y[yOff + i] = scale * Math.exp(X[xOff + i]! - lse);
       return lse;
     },

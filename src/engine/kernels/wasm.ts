@@ -9,8 +9,21 @@ interface SimdExports {
   matmulNT(a: number, b: number, c: number, M: number, N: number, K: number, scratch: number): void;
   matmulNN(a: number, b: number, c: number, M: number, N: number, K: number, scratch: number): void;
   matmulTN(a: number, b: number, c: number, M: number, N: number, K: number, scratch: number): void;
+  packedFloats(N: number, K: number): number;
+  packWeights(kind: number, b: number, packed: number, N: number, K: number): void;
+  matmulPacked(a: number, packed: number, c: number, M: number, N: number, K: number, scratch: number): void;
   broadcastRows(x: number, bias: number, M: number, N: number): void;
   addColumnSums(dy: number, db: number, M: number, N: number): void;
+  gruForward(
+    gates: number, hidden: number, candidate: number, prev: number, next: number, B: number, H: number, j0: number, j1: number,
+  ): void;
+  gruBackward(
+    gates: number, prev: number, candidate: number, dOut: number, dh: number, dGates: number, dHidden: number, B: number, H: number,
+  ): void;
+  lstmForward(gates: number, prev: number, next: number, tanhC: number, hNext: number, B: number, H: number, j0: number, j1: number): void;
+  lstmBackward(
+    gates: number, prev: number, tanhC: number, dOut: number, dh: number, dc: number, dGates: number, B: number, H: number,
+  ): void;
   sigmoid(x: number, n: number): void;
   tanh(x: number, n: number): void;
   maxOf(x: number, n: number): number;
@@ -86,6 +99,13 @@ export function wasmKernels(arena: Arena): Kernels {
     matmulTN(A, aOff, B, bOff, C, cOff, M, N, K) {
       simd.matmulTN(A.byteOffset + 4 * aOff, B.byteOffset + 4 * bOff, C.byteOffset + 4 * cOff, M, N, K, scratchAddress());
     },
+    packedFloats: (N, K) => simd.packedFloats(N, K),
+    packWeights(layout, B, bOff, packed, pOff, N, K) {
+      simd.packWeights(layout === 'NT' ? 0 : 1, B.byteOffset + 4 * bOff, packed.byteOffset + 4 * pOff, N, K);
+    },
+    matmulPacked(A, aOff, packed, pOff, C, cOff, M, N, K) {
+      simd.matmulPacked(A.byteOffset + 4 * aOff, packed.byteOffset + 4 * pOff, C.byteOffset + 4 * cOff, M, N, K, scratchAddress());
+    },
     broadcastRows(X, xOff, bias, biasOff, M, N) {
       simd.broadcastRows(X.byteOffset + 4 * xOff, bias.byteOffset + 4 * biasOff, M, N);
     },
@@ -98,14 +118,42 @@ export function wasmKernels(arena: Arena): Kernels {
     tanh(X, off, n) {
       simd.tanh(X.byteOffset + 4 * off, n);
     },
+    gruForward(gates, gOff, hidden, hidOff, candidate, candOff, h, prevOff, nextOff, B, H, j0, j1) {
+      simd.gruForward(
+        gates.byteOffset + 4 * gOff, hidden.byteOffset + 4 * hidOff, candidate.byteOffset + 4 * candOff,
+        h.byteOffset + 4 * prevOff, h.byteOffset + 4 * nextOff, B, H, j0, j1,
+      );
+    },
+    gruBackward(gates, gOff, h, prevOff, candidate, candOff, dOut, dOutOff, dh, dGates, dHidden, dgOff, B, H) {
+      simd.gruBackward(
+        gates.byteOffset + 4 * gOff, h.byteOffset + 4 * prevOff, candidate.byteOffset + 4 * candOff, dOut.byteOffset + 4 * dOutOff,
+        dh.byteOffset, dGates.byteOffset + 4 * dgOff, dHidden.byteOffset + 4 * dgOff, B, H,
+      );
+    },
+    lstmForward(gates, gOff, c, prevOff, nextOff, tanhC, tcOff, h, hNextOff, B, H, j0, j1) {
+      simd.lstmForward(
+        gates.byteOffset + 4 * gOff, c.byteOffset + 4 * prevOff, c.byteOffset + 4 * nextOff, tanhC.byteOffset + 4 * tcOff,
+        h.byteOffset + 4 * hNextOff, B, H, j0, j1,
+      );
+    },
+    lstmBackward(gates, gOff, c, prevOff, tanhC, tcOff, dOut, dOutOff, dh, dc, dGates, dgOff, B, H) {
+      simd.lstmBackward(
+        gates.byteOffset + 4 * gOff, c.byteOffset + 4 * prevOff, tanhC.byteOffset + 4 * tcOff, dOut.byteOffset + 4 * dOutOff,
+        dh.byteOffset, dc.byteOffset, dGates.byteOffset + 4 * dgOff, B, H,
+      );
+    },
     logSumExp(X, off, n) {
       const at = X.byteOffset + 4 * off, max = simd.maxOf(at, n);
-      // all −∞ (or NaN): nothing to shift by
-      if (!Number.isFinite(max)) return max === -Infinity ? -Infinity : max;
+      // NaN, +∞, or all −∞: nothing to shift by, and the result is the largest
+      if (!Number.isFinite(max)) return max;
       return Math.log(simd.sumExpShifted(at, n, max)) + max;
     },
     softmax(X, xOff, Y, yOff, n, scale) {
       const x = X.byteOffset + 4 * xOff, y = Y.byteOffset + 4 * yOff, max = simd.maxOf(x, n);
+      if (!Number.isFinite(max)) {
+        Y.fill(NaN, yOff, yOff + n);
+        return max;
+      }
       const sum = simd.expShiftedInto(x, y, n, max);
       simd.scale(y, n, scale / sum);
       return Math.log(sum) + max;

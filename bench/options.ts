@@ -1,0 +1,65 @@
+/**
+ * The bench's flags, each defined once: its name, what it takes, its default and its help,
+ * from which both the parser and `npm run bench -- --help` are made.
+ */
+import { availableParallelism } from 'node:os';
+
+interface Flag {
+  /** What the flag takes, for the help ('' for a switch). */
+  value: string;
+  help: string;
+  /** The default, as the flag would be given; null: none. */
+  default: string | null;
+}
+
+export const FLAGS = {
+  seconds: { value: '<s>', default: '8', help: 'seconds each measured configuration gets, in five windows taken in turn' },
+  workers: { value: '<n,…>', default: null, help: 'worker counts to measure (default 1 … every core)' },
+  models: { value: '<name,…>', default: null, help: 'models to measure (default all)' },
+  kernels: { value: '<kind,…>', default: null, help: 'kernel sets to measure (default every set this machine runs)' },
+  batch: { value: '<B>', default: '50', help: 'rows per step of the character models (the word model keeps B = T = 32)' },
+  peer: { value: 'torch', default: null, help: 'measure PyTorch beside rnn: the same models, threads and windows, taking turns' },
+  race: { value: '<duration>', default: null, help: 'race `rnn train` with its defaults against PyTorch on --corpus, e.g. 3m (implies --peer torch)' },
+  corpus: { value: '<file>', default: null, help: 'the text --race trains on' },
+  against: { value: '<checkout>', default: null, help: 'another built checkout (e.g. a worktree of main) whose engine trains beside this one, window for window: before and after in one run' },
+  profile: { value: '', default: null, help: 'only the profile: where a step\'s time goes, per model and worker count' },
+  json: { value: '', default: null, help: 'one JSON object per line' },
+  help: { value: '', default: null, help: 'print this and exit' },
+} satisfies Record<string, Flag>;
+
+export type FlagName = keyof typeof FLAGS;
+
+export function helpText(): string {
+  const rows = Object.entries(FLAGS).map(([name, f]: [string, Flag]) => {
+    const left = `  --${name}${f.value ? ` ${f.value}` : ''}`;
+    return `${left.padEnd(26)}${f.help}${f.default === null ? '' : ` (default ${f.default})`}`;
+  });
+  return [
+    'npm run bench -- [flags]: kernels, training, sampling and memory, js and wasm side by side,',
+    'and with --peer torch the same in PyTorch. Compare ratios within one run: the machine is shared.',
+    '',
+    ...rows,
+    '',
+    `  e.g. npm run bench -- --models gru-2x192 --workers 1,${availableParallelism()} --peer torch --seconds 4`,
+  ].join('\n');
+}
+
+/** The flags given: a value for each flag that takes one, true for a switch. Exits with one line on a bad flag. */
+export function parseFlags(args: string[]): Partial<Record<FlagName, string | true>> {
+  const given: Partial<Record<FlagName, string | true>> = {};
+  for (let i = 0; i < args.length; i++) {
+    const name = args[i]!.replace(/^--/, '') as FlagName;
+    const flag = FLAGS[name] as Flag | undefined;
+    if (!args[i]!.startsWith('--') || flag === undefined) fail(`unknown flag '${args[i]}'; npm run bench -- --help lists them`);
+    if (flag!.value === '') { given[name] = true; continue; }
+    const value = args[++i];
+    if (value === undefined) fail(`--${name} needs a value: ${flag!.value}`);
+    given[name] = value!;
+  }
+  return given;
+}
+
+export function fail(message: string): never {
+  console.error(`bench: ${message}`);
+  process.exit(2);
+}

@@ -1,0 +1,60 @@
+/**
+ * The PyTorch peer (bench/torch_peer.py) as a child process the bench sends one request at a
+ * time: the python found first of the repository's .venv/bin/python and python3 that can
+ * `import torch`. While the bench measures rnn, the peer waits on its stdin, and the other
+ * way round, so the two take turns on the same cores.
+ */
+import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root: bench.ts runs from dist/bench/. */
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SCRIPT = fileURLToPath(new URL('../../bench/torch_peer.py', import.meta.url));
+
+/** How to make the peer available, printed when no python imports torch. */
+export const PEER_INSTALL = 'python3 -m venv .venv && .venv/bin/pip install torch';
+
+/** The first python that imports torch, or null. */
+export function findPython(): string | null {
+  const candidates = [`${ROOT}.venv/bin/python`, 'python3'];
+  for (const python of candidates) {
+    if (python.startsWith('/') && !existsSync(python)) continue;
+    const probe = spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' });
+    if (probe.status === 0) return python;
+  }
+  return null;
+}
+
+export class TorchPeer {
+  private readonly answers: Array<(line: string) => void> = [];
+
+  private constructor(private readonly child: ChildProcessWithoutNullStreams, readonly python: string) {
+    createInterface({ input: child.stdout }).on('line', (line) => this.answers.shift()?.(line));
+    child.stderr.pipe(process.stderr);
+  }
+
+  static start(python: string): TorchPeer {
+    return new TorchPeer(spawn(python, [SCRIPT], { stdio: 'pipe' }), python);
+  }
+
+  /** Sends one request and resolves with its answer; rejects if the peer answers an error or exits. */
+  request<T>(body: Record<string, unknown>): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const onExit = (code: number | null) => reject(new Error(`the PyTorch peer exited (code ${code})`));
+      this.child.once('exit', onExit);
+      this.answers.push((line) => {
+        this.child.off('exit', onExit);
+        const answer = JSON.parse(line) as T & { error?: string };
+        if (answer.error !== undefined) reject(new Error(`the PyTorch peer: ${answer.error}`));
+        else resolve(answer);
+      });
+      this.child.stdin.write(`${JSON.stringify(body)}\n`);
+    });
+  }
+
+  close(): void {
+    this.child.stdin.end();
+  }
+}

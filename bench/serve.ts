@@ -1,0 +1,248 @@
+/**
+ * `npm run bench -- --serve`: `rnn serve` under load, on loopback only. The server runs as its
+ * own process (the built CLI) on the GRU 2×128 fixture the tests use; this process is the
+ * clients. It measures:
+ *   - the first streamed piece of a warm server (time from request to first text),
+ *   - a 200-token sample through HTTP beside the same sample drawn in-process by the library
+ *     API (what `rnn sample` runs), one client,
+ *   - N concurrent clients for S seconds (a mix of generate, score and complete): requests/s,
+ *     p50/p99 latency, errors, 503s from the queue limit, the server's RSS before and after,
+ *   - 1,000 malformed requests: every answer must be a 4xx, and the server must still answer.
+ *
+ *   npm run bench -- --serve                          16 clients × 30 s
+ *   npm run bench -- --serve --clients 4 --seconds 5 --json
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadModel } from '../src/api/index.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const BIN = join(ROOT, 'bin', 'rnn.js');
+const FIXTURE = join(ROOT, 'test', 'fixtures', 'eval', 'gru_2x128.json');
+
+interface Options {
+  clients: number;
+  seconds: number;
+  json: boolean;
+}
+
+function rnn(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '', stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** The server's resident memory, MB (Linux: /proc). */
+function rssMb(pid: number): number {
+  const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  return Number(kb) / 1024;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
+
+/** Connections kept open between requests, as a client of an API keeps them. */
+const agent = new Agent({ keepAlive: true });
+
+/**
+ * One request on node:http (lighter than fetch, so that the client takes less of the cores
+ * the server shares); `onFirst` runs when the first bytes of the body arrive.
+ */
+function send(url: string, method: string, body: string | null, onFirst: () => void = () => {}): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, agent }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        if (text === '') onFirst();
+        text += chunk;
+      });
+      res.on('end', () => resolve({ status: res.statusCode!, text }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body ?? undefined);
+  });
+}
+
+function post(url: string, body: unknown): Promise<{ status: number; text: string }> {
+  return send(url, 'POST', typeof body === 'string' ? body : JSON.stringify(body));
+}
+
+/** Milliseconds from the request to its first streamed text. */
+async function firstPiece(url: string): Promise<number> {
+  const started = performance.now();
+  let ms = NaN;
+  await send(`${url}/v1/generate`, 'POST', JSON.stringify({ len: 200, stream: 'ndjson', seed: 1 }), () => (ms = performance.now() - started));
+  return ms;
+}
+
+const MIX = [
+  (url: string, i: number) => post(`${url}/v1/generate`, { prime: 'KING:', len: 100, seed: i }),
+  (url: string) => post(`${url}/v1/score`, { text: 'To be, or not to be, that is the question.', top: 5 }),
+  (url: string, i: number) => post(`${url}/v1/complete`, { prefix: 'The ', n: 3, len: 16, seed: i }),
+];
+
+/** `clients` loops of requests for `seconds`: every answer's latency and status. */
+async function load(url: string, clients: number, seconds: number) {
+  const latencies: number[] = [], statuses = new Map<number, number>();
+  let failures = 0;
+  const until = performance.now() + seconds * 1000;
+  await Promise.all(Array.from({ length: clients }, async (_, c) => {
+    for (let i = c; performance.now() < until; i += clients) {
+      const started = performance.now();
+      try {
+        const { status } = await MIX[i % MIX.length]!(url, i);
+        statuses.set(status, (statuses.get(status) ?? 0) + 1);
+        if (status === 200) latencies.push(performance.now() - started);
+      } catch {
+        failures++;
+      }
+    }
+  }));
+  latencies.sort((a, b) => a - b);
+  return { latencies, statuses, failures };
+}
+
+/** 1,000 requests a server must refuse: bad JSON, bad fields, an oversized body, wrong methods and routes. */
+async function malformed(url: string): Promise<Map<number, number>> {
+  const big = 'x'.repeat(70_000);
+  const bad: [string, string, string | null][] = [
+    ['POST', '/v1/generate', '{"prime":'],
+    ['POST', '/v1/generate', '[]'],
+    ['POST', '/v1/generate', '{"temperature":-3}'],
+    ['POST', '/v1/generate', '{"len":100000000}'],
+    ['POST', '/v1/generate', '{"checkpoint":"/etc/passwd"}'],
+    ['POST', '/v1/score', JSON.stringify({ text: big })],
+    ['POST', '/v1/score', '{"text":5}'],
+    ['POST', '/v1/activations', '{"text":"a","layer":99}'],
+    ['GET', '/v1/generate', null],
+    ['GET', '/v1/../../etc/passwd', null],
+  ];
+  const statuses = new Map<number, number>();
+  for (let round = 0; round < 100; round++) {
+    await Promise.all(bad.map(async ([method, path, body]) => {
+      const { status } = await send(`${url}${path}`, method, body);
+      statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    }));
+  }
+  return statuses;
+}
+
+export async function benchServe(args: string[]): Promise<void> {
+  const flag = (name: string) => {
+    const i = args.indexOf(`--${name}`);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const options: Options = { clients: Number(flag('clients') ?? 16), seconds: Number(flag('seconds') ?? 30), json: args.includes('--json') };
+  const dir = mkdtempSync(join(tmpdir(), 'rnn-bench-serve-'));
+  const checkpoint = join(dir, 'gru.json');
+  const imported = await rnn(['import', FIXTURE, '--out', checkpoint]);
+  if (imported.code !== 0) throw new Error(imported.stderr);
+  const server = spawn(process.execPath, [BIN, 'serve', '--checkpoint', checkpoint, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      server.stdout.on('data', (c: Buffer) => {
+        out += c.toString();
+        const found = /listening on (\S+)/.exec(out)?.[1];
+        if (found) resolve(found);
+      });
+      server.on('exit', (code) => reject(new Error(`rnn serve ended (${code})`)));
+    });
+    const report: Record<string, unknown> = { bench: 'serve', model: 'gru-2x128 (test/fixtures/eval)', clients: options.clients, seconds: options.seconds };
+
+    for (let i = 0; i < 5; i++) await firstPiece(url); // warm
+    const firsts: number[] = [];
+    for (let i = 0; i < 30; i++) firsts.push(await firstPiece(url));
+    firsts.sort((a, b) => a - b);
+    report.firstPieceMs = { p50: percentile(firsts, 0.5), p99: percentile(firsts, 0.99) };
+
+    // 200 tokens: through HTTP (one client), and drawn in-process by the library API as `rnn sample` draws them
+    const model = loadModel(checkpoint);
+    const drawDirect = async () => {
+      for await (const piece of model.generate({ len: 200, seed: 1 })) void piece;
+    };
+    const drawServed = () => post(`${url}/v1/generate`, { len: 200, seed: 1 });
+    for (let i = 0; i < 10; i++) await drawDirect();
+    // short alternating blocks, each a ratio, and their median: a neighbour's burst of load on a
+    // shared machine falls on a block or two, not on one side of the comparison
+    let directMs = 0, servedMs = 0;
+    const blocks = 24, rounds = 5, ratios: number[] = [];
+    for (let block = 0; block < blocks; block++) {
+      let started = performance.now();
+      for (let i = 0; i < rounds; i++) await drawDirect();
+      const direct = performance.now() - started;
+      started = performance.now();
+      for (let i = 0; i < rounds; i++) await drawServed();
+      const served = performance.now() - started;
+      directMs += direct;
+      servedMs += served;
+      ratios.push(direct / served);
+    }
+    const directTokensPerS = (200 * blocks * rounds) / (directMs / 1000);
+    const servedTokensPerS = (200 * blocks * rounds) / (servedMs / 1000);
+    report.sample200 = { servedTokensPerS, directTokensPerS, ratio: percentile(ratios.sort((a, b) => a - b), 0.5) };
+
+    const rssBefore = rssMb(server.pid!);
+    const { latencies, statuses, failures } = await load(url, options.clients, options.seconds);
+    const rssAfter = rssMb(server.pid!);
+    const total = [...statuses.values()].reduce((a, b) => a + b, 0);
+    const errors = failures + [...statuses].filter(([s]) => s !== 200 && s !== 503).reduce((a, [, n]) => a + n, 0);
+    report.load = {
+      requests: total, requestsPerS: total / options.seconds, p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99),
+      errors, queueFull503: statuses.get(503) ?? 0, rssBeforeMb: rssBefore, rssAfterMb: rssAfter, rssGrowthMb: rssAfter - rssBefore,
+    };
+
+    const refused = await malformed(url);
+    const healthy = (await send(`${url}/healthz`, 'GET', null)).status === 200;
+    report.malformed = {
+      requests: [...refused.values()].reduce((a, b) => a + b, 0), statuses: Object.fromEntries(refused),
+      all4xx: [...refused.keys()].every((s) => s >= 400 && s < 500), stillAnswers: healthy,
+    };
+    print(report, options.json);
+  } finally {
+    agent.destroy();
+    server.kill('SIGTERM');
+    await new Promise((resolve) => server.once('exit', resolve));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function print(report: Record<string, unknown>, json: boolean): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+    return;
+  }
+  const r = report as {
+    clients: number; seconds: number; firstPieceMs: { p50: number; p99: number };
+    sample200: { servedTokensPerS: number; directTokensPerS: number; ratio: number };
+    load: {
+      requests: number; requestsPerS: number; p50Ms: number; p99Ms: number; errors: number; queueFull503: number;
+      rssBeforeMb: number; rssAfterMb: number; rssGrowthMb: number;
+    };
+    malformed: { requests: number; statuses: Record<string, number>; all4xx: boolean; stillAnswers: boolean };
+  };
+  const lines = [
+    `rnn serve on loopback, GRU 2×128 (${r.clients} clients × ${r.seconds} s)`,
+    `  first streamed piece (warm)   p50 ${r.firstPieceMs.p50.toFixed(1)} ms, p99 ${r.firstPieceMs.p99.toFixed(1)} ms   (target < 50 ms)`,
+    `  200-token sample, one client  ${r.sample200.servedTokensPerS.toFixed(0)} tokens/s served, ${r.sample200.directTokensPerS.toFixed(0)} in-process: ` +
+      `${(100 * r.sample200.ratio).toFixed(0)} % (median of 24 alternating blocks)   (target >= 80 %)`,
+    `  load                          ${r.load.requests} requests, ${r.load.requestsPerS.toFixed(1)} req/s, p50 ${r.load.p50Ms.toFixed(1)} ms, p99 ${r.load.p99Ms.toFixed(1)} ms`,
+    `                                errors ${r.load.errors}, 503 (queue full) ${r.load.queueFull503}   (target: 0 errors)`,
+    `  server RSS                    ${r.load.rssBeforeMb.toFixed(1)} MB before, ${r.load.rssAfterMb.toFixed(1)} MB after: ` +
+      `${r.load.rssGrowthMb >= 0 ? '+' : ''}${r.load.rssGrowthMb.toFixed(1)} MB   (target < 50 MB)`,
+    `  malformed                     ${r.malformed.requests} requests: ${Object.entries(r.malformed.statuses).map(([s, n]) => `${n}× ${s}`).join(', ')}; ` +
+      `all 4xx: ${r.malformed.all4xx ? 'yes' : 'NO'}; still answers: ${r.malformed.stillAnswers ? 'yes' : 'NO'}`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}

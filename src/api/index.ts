@@ -1,0 +1,11 @@
+/**
+ * The library API (`import { loadModel } from 'rnn'`): a trained model loaded once, then
+ * sampled, beam-searched, scored and looked into. The CLI and `rnn serve` run on it.
+ */
+export {
+  type Activations, type Alternative, type BeamOptions, type GenerateOptions, type LoadOptions, Model, type ModelInfo,
+  type ScoreOptions, type StopSignal, StoppedError, type TextScore, type TokenScore, loadModel,
+} from './model.js';
+export type { BeamResult } from '../generate/beam.js';
+export type { UnkMode } from '../generate/settings.js';
+export { CheckpointError } from '../checkpoint/errors.js';

@@ -1,0 +1,366 @@
+import { type LoadedModel, loadModel as loadCheckpointModel } from '../checkpoint/load.js';
+import type { HistoryEntry } from '../checkpoint/checkpoint.js';
+import type { ModelConfig } from '../engine/config.js';
+import { resolveKernels } from '../engine/kernels/index.js';
+import type { KernelsKind } from '../engine/kernels/kernels.js';
+import { Stepper, type TokenStepper } from '../engine/stepper.js';
+import { type BeamResult, beamSearch } from '../generate/beam.js';
+import { samplePieces } from '../generate/sample.js';
+import { SAMPLE_SETTINGS, type UnkMode } from '../generate/settings.js';
+import { scoreStream, scoreSummary, scoreText } from '../generate/score.js';
+import { validationSplit } from '../checkpoint/corpus.js';
+import { createStepper } from '../parallel/inference.js';
+import { EOS, UNK_TOKEN, type TextLevel, type Vocabulary } from '../text/vocab.js';
+
+/** What a long call checks between tokens; an AbortSignal is one. */
+export interface StopSignal {
+  readonly aborted: boolean;
+}
+
+export interface GenerateOptions {
+  /** Text the model reads before drawing (not repeated in the output). */
+  prime?: string;
+  /** Tokens to draw, the prime not counted (default 200). */
+  len?: number;
+  /** Softmax temperature; 0 picks the most probable token (default 1). */
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  /** Default: a random one. */
+  seed?: number;
+  stopAtEos?: boolean;
+  unk?: UnkMode;
+  /** Stops the generation before its next token. */
+  signal?: StopSignal;
+  /** Threads that share each step (parallel/inference.ts); default 1, this one. */
+  workers?: number;
+}
+
+export interface BeamOptions {
+  prime?: string;
+  /** Tokens to generate (default 200). */
+  len?: number;
+  /** Hypotheses kept at each step. */
+  beam: number;
+  stopAtEos?: boolean;
+  lengthPenalty?: number;
+  /** Receives the result's text in pieces as it settles (generate/beam.ts). */
+  onText?: (piece: string) => void;
+}
+
+/** One of the most probable tokens at a position: the token (`<EOS>`, `<UNK>` by name) and ln p. */
+export interface Alternative {
+  token: string;
+  logProb: number;
+}
+
+/** One prediction of a scored text. */
+export interface TokenScore {
+  /** The token predicted: a character or a word token, or `<EOS>`/`<UNK>`. */
+  token: string;
+  /** Its text as written in the scored text (word spacing included; '' for the closing `<EOS>`). */
+  text: string;
+  /** ln p(token | what precedes it). */
+  logProb: number;
+  /** The model's most probable tokens at this position, most probable first (`top` of them). */
+  top: Alternative[];
+}
+
+export interface TextScore {
+  /** Σ loss over the predictions (nats): −logProb. */
+  lossSum: number;
+  /** Mean loss per prediction (nats). */
+  loss: number;
+  /** Bits per prediction. */
+  bitsPerToken: number;
+  perplexity: number;
+  /** ln P(text), the closing `<EOS>` included. */
+  logProb: number;
+  /** Predictions: the text's tokens and the closing `<EOS>`. */
+  predictions: number;
+  /** Each prediction; empty when `tokens: false` asked for the totals only. */
+  tokens: TokenScore[];
+}
+
+export interface ScoreOptions {
+  /** List each prediction (default true); false: the totals only, in constant memory. */
+  tokens?: boolean;
+  /** Alternatives listed at each prediction (default 0). */
+  top?: number;
+  signal?: StopSignal;
+  /** Threads that share each step; default 1, this one. */
+  workers?: number;
+}
+
+export interface Activations {
+  layer: number;
+  hiddenSize: number;
+  /** Each token of the text as written. */
+  tokens: string[];
+  /** values[t][j]: hidden unit j of the layer after reading token t (h, not an LSTM's cell). */
+  values: Float32Array[];
+}
+
+/** What a checkpoint holds besides its weights: `rnn info --json` prints it. */
+export interface ModelInfo {
+  path: string;
+  format: string;
+  createdAt: string;
+  command: string[];
+  config: LoadedModel['checkpoint']['config'];
+  parameters: number;
+  level: TextLevel;
+  wordRule?: number;
+  vocabSize: number;
+  /** Token id → token: `<EOS>`, `<UNK>`, then characters or word tokens. */
+  vocab: string[];
+  step: number;
+  epoch: number;
+  tokensSeen: number;
+  bestValLoss: number | null;
+  /** The corpus it was trained on: its files, split and sizes; null for an imported model. */
+  corpus: LoadedModel['checkpoint']['corpus'];
+  /** The model a fine-tuning run started from (`rnn train --init-from`); null for a run from scratch. */
+  initFrom: NonNullable<LoadedModel['checkpoint']['initFrom']> | null;
+}
+
+export interface LoadOptions {
+  kernels?: KernelsKind;
+}
+
+/** Raised when a signal stops a call that has no partial answer (score, activations). */
+export class StoppedError extends Error {
+  constructor() {
+    super('stopped');
+    this.name = 'StoppedError';
+  }
+}
+
+/** Idle steppers a model keeps for the next call. */
+const KEPT_STEPPERS = 4;
+
+/** How long a generation computes before it lets the event loop run. */
+const YIELD_MS = 16;
+
+/**
+ * A trained model loaded once, for any number of calls: what `rnn sample`, `rnn eval`,
+ * `rnn info` and `rnn serve` run on. Each call gets a stepper of its own (kept for reuse), so
+ * calls may overlap.
+ */
+export class Model {
+  private readonly idle: Stepper[] = [];
+  readonly kernels: KernelsKind;
+
+  constructor(readonly loaded: LoadedModel, options: LoadOptions = {}) {
+    this.kernels = resolveKernels(options.kernels);
+  }
+
+  get path(): string {
+    return this.loaded.path;
+  }
+
+  get config(): ModelConfig {
+    return this.loaded.config;
+  }
+
+  get vocab(): Vocabulary {
+    return this.loaded.vocab;
+  }
+
+  get level(): TextLevel {
+    return this.loaded.vocab.level;
+  }
+
+  get info(): ModelInfo {
+    const c = this.loaded.checkpoint;
+    return {
+      path: this.path,
+      format: c.format,
+      createdAt: c.createdAt,
+      command: c.command,
+      config: c.config,
+      parameters: this.loaded.params.length,
+      level: this.level,
+      ...(this.level === 'word' && { wordRule: c.config.training.wordRule }),
+      vocabSize: c.vocab.length,
+      vocab: c.vocab,
+      step: c.training.step,
+      epoch: c.training.epoch,
+      tokensSeen: c.training.tokensSeen,
+      bestValLoss: c.training.bestValLoss,
+      corpus: c.corpus,
+      initFrom: c.initFrom ?? null,
+    };
+  }
+
+  /** The run's evaluations: train and validation loss by characters (or tokens) seen. */
+  get history(): readonly HistoryEntry[] {
+    return this.loaded.checkpoint.history;
+  }
+
+  /**
+   * A sample, piece by piece (each piece one token's text): reads `<EOS>` and the prime from a
+   * zero state, then draws (generate/sample.ts). `workers` > 1 shares each step among threads.
+   */
+  async *generate(options: GenerateOptions = {}): AsyncGenerator<string, void, undefined> {
+    const stepper = await this.stepperOn(options.workers ?? 1);
+    try {
+      const pieces = samplePieces({
+        config: this.config, params: this.loaded.params, vocab: this.vocab, stepper,
+        length: options.len ?? SAMPLE_SETTINGS.len.default, temperature: options.temperature ?? SAMPLE_SETTINGS.temperature.default,
+        topK: options.topK, topP: options.topP, prime: options.prime ?? '', seed: options.seed ?? SAMPLE_SETTINGS.seed.default(), stopAtEos: options.stopAtEos === true, unk: options.unk,
+      });
+      let lastYield = performance.now();
+      for (const piece of pieces) {
+        if (options.signal?.aborted) return;
+        yield piece;
+        if (performance.now() - lastYield > YIELD_MS) {
+          await new Promise(setImmediate);
+          lastYield = performance.now();
+        }
+      }
+    } finally {
+      if (stepper instanceof Stepper) this.release(stepper);
+      else await stepper.close();
+    }
+  }
+
+  /** The continuation of the prime a beam search finds most probable (generate/beam.ts). */
+  async beam(options: BeamOptions): Promise<BeamResult> {
+    return this.beamSync(options);
+  }
+
+  beamSync(options: BeamOptions): BeamResult {
+    return beamSearch({
+      config: this.config, params: this.loaded.params, vocab: this.vocab, kernels: this.kernels,
+      beam: options.beam, length: options.len ?? SAMPLE_SETTINGS.len.default, prime: options.prime ?? '',
+      stopAtEos: options.stopAtEos === true, lengthPenalty: options.lengthPenalty ?? SAMPLE_SETTINGS.lengthPenalty.default,
+      ...(options.onText && { onText: options.onText }),
+    });
+  }
+
+  /**
+   * The text scored as one document (generate/score.ts's convention), and each of its
+   * predictions with `top` alternatives.
+   */
+  async score(text: string, options: ScoreOptions = {}): Promise<TextScore> {
+    const stepper = await this.stepperOn(options.workers ?? 1);
+    try {
+      return this.scoreOn(stepper, text, options);
+    } finally {
+      if (stepper instanceof Stepper) this.release(stepper);
+      else await stepper.close();
+    }
+  }
+
+  /**
+   * Σ loss over the checkpoint's validation split, rebuilt from its corpus files, scored as the
+   * trainer scores it (rows of its batch size, chunks of its sequence length, state carried) on
+   * `workers` threads.
+   */
+  async scoreValidation(workers: number): Promise<{ lossSum: number; predictions: number }> {
+    const { batchSize, seqLen } = this.loaded.checkpoint.config.training;
+    const split = validationSplit(this.loaded);
+    const { lossSum, tokens } = await scoreStream(this.config, this.loaded.params, split, batchSize, seqLen, workers, this.kernels);
+    return { lossSum, predictions: tokens };
+  }
+
+  /** As `score`, on this thread at once. */
+  scoreSync(text: string, options: Omit<ScoreOptions, 'workers'> = {}): TextScore {
+    const stepper = this.acquire();
+    try {
+      return this.scoreOn(stepper, text, options);
+    } finally {
+      this.release(stepper);
+    }
+  }
+
+  /**
+   * For each prediction t (inputs `<EOS>` t1 … tN, targets t1 … tN `<EOS>`):
+   *   ln p(target_t) = z_t[target_t] − logsumexp(z_t)
+   */
+  private scoreOn(stepper: TokenStepper, text: string, options: ScoreOptions): TextScore {
+    const top = options.top ?? 0, listed = options.tokens !== false;
+    if (!Number.isInteger(top) || top < 0) throw new RangeError(`top must be a non-negative integer, got ${top}`);
+    const V = this.config.vocabSize, names = this.vocab.tokens;
+    const writer = this.vocab.writer({ unk: UNK_TOKEN });
+    const best = new Int32Array(Math.min(top, V));
+    const tokens: TokenScore[] = [];
+    const total = scoreText(this.config, this.loaded.params, this.vocab, text, stepper, (target, logits, lse) => {
+      if (options.signal?.aborted) throw new StoppedError();
+      if (!listed) return;
+      const count = topTokens(logits, V, best);
+      const alternatives: Alternative[] = [];
+      for (let i = 0; i < count; i++) alternatives.push({ token: names[best[i]!]!, logProb: logits[best[i]!]! - lse });
+      tokens.push({ token: names[target]!, text: writer.write(target), logProb: logits[target]! - lse, top: alternatives });
+    });
+    const summary = scoreSummary(total);
+    return {
+      lossSum: total.lossSum, loss: summary.loss, bitsPerToken: summary.bitsPerToken, perplexity: summary.perplexity,
+      logProb: summary.logProb, predictions: total.tokens, tokens,
+    };
+  }
+
+  /** Each hidden unit of `layer` (0-based) after each token of the text, read as one document from `<EOS>`. */
+  async activations(text: string, layer: number, options: { signal?: StopSignal } = {}): Promise<Activations> {
+    return this.activationsSync(text, layer, options);
+  }
+
+  activationsSync(text: string, layer: number, options: { signal?: StopSignal } = {}): Activations {
+    const { numLayers: L, hiddenSize: H } = this.config;
+    if (!Number.isInteger(layer) || layer < 0 || layer >= L) throw new RangeError(`layer must be an integer from 0 to ${L - 1}, got ${layer}`);
+    const ids = this.vocab.encode(text);
+    const writer = this.vocab.writer({ unk: UNK_TOKEN });
+    const stepper = this.acquire();
+    try {
+      stepper.reset();
+      stepper.advance(EOS);
+      const state = stepper.model.layers[layer]!.h;
+      const tokens: string[] = [], values: Float32Array[] = [];
+      for (const id of ids) {
+        if (options.signal?.aborted) throw new StoppedError();
+        stepper.advance(id);
+        tokens.push(writer.write(id));
+        values.push(state.slice(0, H));
+      }
+      return { layer, hiddenSize: H, tokens, values };
+    } finally {
+      this.release(stepper);
+    }
+  }
+
+  /** A stepper on `workers` threads; one thread: a kept Stepper. */
+  private stepperOn(workers: number): Promise<TokenStepper> {
+    return workers > 1 ? createStepper(this.config, this.loaded.params, workers, this.kernels) : Promise.resolve(this.acquire());
+  }
+
+  private acquire(): Stepper {
+    return this.idle.pop() ?? new Stepper(this.config, this.loaded.params, this.kernels);
+  }
+
+  private release(stepper: Stepper): void {
+    if (this.idle.length < KEPT_STEPPERS) this.idle.push(stepper);
+  }
+}
+
+/** Loads a checkpoint (every problem a one-line CheckpointError) as a Model. */
+export function loadModel(path: string, options: LoadOptions = {}): Model {
+  return new Model(loadCheckpointModel(path), options);
+}
+
+/** Fills `best` with the ids of the largest logits, largest first (ties: the lower id); returns how many. */
+function topTokens(logits: Float32Array, V: number, best: Int32Array): number {
+  const k = best.length;
+  let n = 0;
+  for (let v = 0; v < V; v++) {
+    const z = logits[v]!;
+    if (n === k && !(z > logits[best[k - 1]!]!)) continue;
+    let at = n < k ? n++ : k - 1;
+    while (at > 0 && logits[best[at - 1]!]! < z) {
+      best[at] = best[at - 1]!;
+      at--;
+    }
+    best[at] = v;
+  }
+  return n;
+}

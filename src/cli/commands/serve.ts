@@ -1,0 +1,82 @@
+import { basename } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { resolveCheckpointPath } from '../../checkpoint/find.js';
+import { resolveKernels } from '../../engine/kernels/index.js';
+import { SettingError, type SettingTable, type SettingsInput, parseSettingTable } from '../../input/settings.js';
+import type { ServedModel } from '../../serve/jobs.js';
+import { RnnServer, isLoopback } from '../../serve/server.js';
+import { SERVE_SETTINGS } from '../../serve/settings.js';
+import { addSettingFlags } from '../flags.js';
+
+/** `rnn serve`'s flags: the models, then the server's settings. */
+const SERVE_FLAGS = {
+  checkpoint: { schema: z.array(z.string()), help: 'a model to serve' },
+  ...SERVE_SETTINGS,
+} as const satisfies SettingTable;
+
+type ServeFlags = SettingsInput<typeof SERVE_FLAGS>;
+
+/** A model's name in requests: NAME of `NAME=PATH`, else the file's name without `.json`. */
+function servedModel(arg: string | undefined): ServedModel {
+  const named = arg === undefined ? null : /^([A-Za-z0-9_.-]+)=(.+)$/.exec(arg);
+  const path = resolveCheckpointPath(named ? named[2] : arg);
+  return { name: named ? named[1]! : basename(path).replace(/\.json$/, ''), path };
+}
+
+export function register(program: Command): void {
+  const command = program
+    .command('serve')
+    .summary('serve models over HTTP, with a playground')
+    .description(
+      'Serve checkpoints over a JSON HTTP API (generate, complete, score, activations; docs/serve.md) and a playground page at /. ' +
+        'Each model is loaded once; generation runs on worker threads. Binds 127.0.0.1 unless --host says otherwise.',
+    )
+    .option('--checkpoint <[name=]file>', 'a model to serve, named in requests by name (default: the file name); repeatable ' +
+      '(default: the newest under checkpoints/)', (value: string, previous: string[] = []) => [...previous, value]);
+  const { checkpoint: _, ...settings } = SERVE_FLAGS;
+  addSettingFlags(command, settings)
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  rnn serve --checkpoint checkpoints/RUN/best.json\n' +
+        '  rnn serve --checkpoint shakespeare=a.json --checkpoint sotu=b.json --port 9000\n' +
+        '  curl -s localhost:8080/v1/generate -d \'{"prime":"ROMEO:","len":100}\'',
+    )
+    .action((flags: Record<string, unknown>) => runServe(parseSettingTable(SERVE_FLAGS, flags)));
+}
+
+async function runServe(flags: ServeFlags): Promise<void> {
+  const models = (flags.checkpoint ?? [undefined]).map(servedModel);
+  const names = models.map((m) => m.name);
+  const twice = names.find((name, i) => names.indexOf(name) !== i);
+  if (twice !== undefined) {
+    throw new SettingError('checkpoint', twice, (name) => `two models are named ${twice}: give each ${name('checkpoint')} a name, as NAME=FILE`);
+  }
+  const host = flags.host ?? SERVE_SETTINGS.host.default;
+  const token = flags.token ?? (process.env.RNN_TOKEN || null);
+  if (!isLoopback(host)) {
+    process.stderr.write(`rnn serve: warning: --host ${host} lets other machines reach the models` +
+      `${token === null ? '; anyone who can reach it may use them: set --token or RNN_TOKEN' : ''}\n`);
+  }
+  // A long-lived server under load: V8 then grows its heaps (the server's and each thread's)
+  // only as far as what they hold needs, not as far as the garbage between collections.
+  setFlagsFromString('--optimize-for-size');
+  const server = await RnnServer.start({
+    models, host, port: flags.port ?? SERVE_SETTINGS.port.default, token, cors: flags.cors ?? null,
+    maxBody: flags.maxBody ?? SERVE_SETTINGS.maxBody.default, maxLen: flags.maxLen ?? SERVE_SETTINGS.maxLen.default,
+    timeLimitMs: (flags.timeLimit ?? SERVE_SETTINGS.timeLimit.default) * 1000, workers: flags.workers ?? SERVE_SETTINGS.workers.default(),
+    queue: flags.queue ?? SERVE_SETTINGS.queue.default, kernels: flags.kernels ?? resolveKernels(),
+  });
+  process.stdout.write(`rnn serve: listening on ${server.url} (models: ${names.join(', ')})\n`);
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(signal === 'SIGINT' ? 130 : 143);
+    stopping = true;
+    process.stdout.write(`rnn serve: ${signal}: finishing the requests in flight, then stopping\n`);
+    server.close().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}

@@ -1,0 +1,42 @@
+import type { Kernels } from './kernels.js';
+
+/**
+ * Where a training step's time goes, as the bench's profile reports it: the kernels' time by
+ * what they do (the recurrent products of each time step apart from the window-wide ones),
+ * the barriers' waits, and the whole step (whatever is left is the embedding, the loss's
+ * bookkeeping and the copies, in plain TypeScript).
+ */
+export const STEP_PHASES = [
+  'products', 'recurrent', 'biases', 'gates', 'softmax', 'reduction', 'clipAdam', 'barriers', 'step',
+] as const;
+export type StepPhase = (typeof STEP_PHASES)[number];
+
+/** The phase each kernel's time counts to. */
+const PHASE_OF: Record<Exclude<keyof Kernels, 'kind' | 'arena'>, StepPhase> = {
+  matmulNT: 'products', matmulNN: 'products', matmulTN: 'products', matmulPacked: 'recurrent', packWeights: 'recurrent',
+  packedFloats: 'recurrent',
+  broadcastRows: 'biases', addColumnSums: 'biases',
+  sigmoid: 'gates', tanh: 'gates', gruForward: 'gates', gruBackward: 'gates', lstmForward: 'gates', lstmBackward: 'gates',
+  logSumExp: 'softmax', softmax: 'softmax',
+  addInto: 'reduction',
+  sumOfSquares: 'clipAdam', scale: 'clipAdam', clamp: 'clipAdam', adam: 'clipAdam', sgd: 'clipAdam',
+};
+
+/**
+ * `inner` with each call's seconds added to seconds[offset + STEP_PHASES.indexOf(its phase)]:
+ * for the bench's profile only (each call reads the clock twice).
+ */
+export function timedKernels(inner: Kernels, seconds: Float64Array, offset: number): Kernels {
+  const timed: Record<string, unknown> = { kind: inner.kind, arena: inner.arena };
+  for (const [name, phase] of Object.entries(PHASE_OF)) {
+    const kernel = (inner[name as keyof typeof PHASE_OF] as (...args: unknown[]) => unknown).bind(inner);
+    const slot = offset + STEP_PHASES.indexOf(phase);
+    timed[name] = (...args: unknown[]) => {
+      const start = performance.now();
+      const result = kernel(...args);
+      seconds[slot] += (performance.now() - start) / 1000;
+      return result;
+    };
+  }
+  return timed as unknown as Kernels;
+}

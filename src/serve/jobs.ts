@@ -1,0 +1,52 @@
+import type { BeamOptions, GenerateOptions } from '../api/index.js';
+import type { KernelsKind } from '../engine/kernels/kernels.js';
+
+/** A model the server loads: its name in requests, and the checkpoint (named by the operator, never by a request). */
+export interface ServedModel {
+  name: string;
+  path: string;
+}
+
+/** What a worker thread runs: one job at a time, on the models it loaded at start. */
+export type JobRequest =
+  | { kind: 'generate'; model: string; options: Omit<GenerateOptions, 'signal'>; stream: boolean }
+  | { kind: 'beam'; model: string; options: BeamOptions }
+  | { kind: 'complete'; model: string; n: number; options: Omit<GenerateOptions, 'signal'> }
+  | { kind: 'score'; model: string; text: string; top: number }
+  | { kind: 'activations'; model: string; text: string; layer: number; unit: number | null; top: number };
+
+/** Why a generation ended: its length, a drawn `<EOS>`, or a stop (client gone, time limit). */
+export type Finish = 'length' | 'eos' | 'stopped';
+
+/** Messages of the worker protocol. Main → worker: a job; worker → main: pieces, then one end. */
+export type JobMessage = { id: number; request: JobRequest };
+export type WorkerMessage =
+  | { ready: true }
+  | { startFailed: string }
+  | { id: number; text: string }
+  | { id: number; done: unknown }
+  | { id: number; stopped: true }
+  | { id: number; error: string; field?: string }
+  | { id: number; fault: string };
+
+export interface WorkerData {
+  models: ServedModel[];
+  kernels: KernelsKind;
+  /** Int32 [1]: the id of the job to stop, read by the worker between tokens. */
+  cancel: SharedArrayBuffer;
+}
+
+/** The end of a generate job: its text, unless it was streamed. */
+export interface GenerateDone {
+  text: string;
+  tokens: number;
+  finish: Finish;
+}
+
+/** The end of an activations job: each chosen unit's value after each token. */
+export interface ActivationsDone {
+  tokens: string[];
+  layer: number;
+  hiddenSize: number;
+  units: { unit: number; values: number[] }[];
+}

@@ -1,0 +1,294 @@
+// The playground of `rnn serve` (docs/serve.md): plain browser JavaScript over the server's
+// JSON API, no libraries and no build step.
+
+const $ = (id) => document.getElementById(id);
+
+/** −log p (nats) at which a token is coloured fully red. */
+const SURPRISE_MAX = 8;
+
+const state = { models: [], model: null, controller: null };
+
+/** The API with the bearer token when the page has one; a 401 shows the token box. */
+async function api(path, body, signal) {
+  const headers = { 'Content-Type': 'application/json' };
+  const token = $('token').value || sessionStorage.getItem('rnn-token');
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const res = await fetch(path, body === undefined ? { headers } : { method: 'POST', headers, body: JSON.stringify(body), signal });
+  if (res.status === 401) $('token-box').hidden = false;
+  return res;
+}
+
+async function json(res) {
+  const answer = await res.json();
+  if (!res.ok) throw new Error(answer.error ?? `HTTP ${res.status}`);
+  return answer;
+}
+
+function status(id, text) {
+  $(id).textContent = text;
+}
+
+async function loadModels() {
+  let answer;
+  try {
+    answer = await json(await api('/v1/models'));
+  } catch (err) {
+    status('model-info', err.message);
+    return;
+  }
+  state.models = answer.models;
+  const select = $('model');
+  select.replaceChildren(...state.models.map((m) => new Option(m.name, m.name)));
+  chooseModel(state.models[0]?.name);
+}
+
+function chooseModel(name) {
+  const m = state.models.find((x) => x.name === name);
+  if (!m) return;
+  state.model = m;
+  const { cell, numLayers, hiddenSize } = m.model;
+  const per = m.level === 'word' ? 'word' : 'char';
+  const best = m.bestValLoss === null ? '' : ` · best val ${m.bestValLoss.toFixed(3)} nats/${per}`;
+  status('model-info', `${cell.toUpperCase()} ${numLayers}×${hiddenSize} · ${m.level} level · ${m.vocabSize.toLocaleString()} tokens · ` +
+    `${m.parameters.toLocaleString()} parameters · step ${m.step}${best}`);
+  $('layer').replaceChildren(...Array.from({ length: numLayers }, (_, k) => new Option(String(k), String(k))));
+  $('unit').max = String(hiddenSize - 1);
+  drawLoss(m);
+}
+
+// ---- sample ---------------------------------------------------------------------------
+
+async function generate() {
+  const prime = $('prime').value;
+  const prim = $('sample').querySelector('.prime'), drawn = $('sample').querySelector('.drawn');
+  prim.textContent = prime;
+  drawn.textContent = '';
+  const controller = new AbortController();
+  state.controller = controller;
+  $('generate').disabled = true;
+  $('stop').disabled = false;
+  status('sample-status', 'sampling…');
+  const started = performance.now();
+  let tokens = 0, finish = '', seed = null;
+  try {
+    const body = {
+      model: state.model.name, prime, len: Number($('len').value), temperature: Number($('temperature').value),
+      topP: Number($('top-p').value), stream: 'ndjson',
+    };
+    if ($('seed').value !== '') body.seed = Number($('seed').value);
+    const res = await api('/v1/generate', body, controller.signal);
+    if (!res.ok) throw new Error((await res.json()).error);
+    const reader = res.body.getReader(), decoder = new TextDecoder();
+    let buffered = '';
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      buffered += decoder.decode(value, { stream: true });
+      const lines = buffered.split('\n');
+      buffered = lines.pop();
+      for (const line of lines) {
+        const event = JSON.parse(line);
+        if (event.done) ({ tokens, finish, seed } = event);
+        else drawn.textContent += event.text;
+      }
+      $('sample').scrollTop = $('sample').scrollHeight;
+    }
+    const seconds = (performance.now() - started) / 1000;
+    status('sample-status', `${tokens} tokens in ${seconds.toFixed(2)} s (${finish}) · seed ${seed}`);
+  } catch (err) {
+    status('sample-status', controller.signal.aborted ? 'stopped' : err.message);
+  } finally {
+    state.controller = null;
+    $('generate').disabled = false;
+    $('stop').disabled = true;
+  }
+}
+
+// ---- surprise -------------------------------------------------------------------------
+
+/** Background for −log p: pale yellow (expected) to red (surprising). */
+function surpriseColour(nats) {
+  const t = Math.min(Math.max(nats / SURPRISE_MAX, 0), 1);
+  return `hsl(${55 - 55 * t}, 100%, ${96 - 40 * t}%)`;
+}
+
+/** Background for a unit's value in [−1, 1]: blue below zero, red above. */
+function activationColour(v) {
+  const a = Math.min(Math.abs(v), 1);
+  return v < 0 ? `hsl(215, 85%, ${100 - 45 * a}%)` : `hsl(12, 90%, ${100 - 45 * a}%)`;
+}
+
+/** A token's text as shown: a line break shows a faint ↵ before it. */
+function tokenSpan(text) {
+  const span = document.createElement('span');
+  span.textContent = text.replace(/\n/g, '↵\n');
+  if (text.includes('\n')) span.classList.add('newline');
+  return span;
+}
+
+function showable(token) {
+  return JSON.stringify(token).slice(1, -1);
+}
+
+async function score() {
+  status('score-status', 'scoring…');
+  try {
+    const answer = await json(await api('/v1/score', { model: state.model.name, text: $('score-text').value, top: 5 }));
+    const spans = answer.tokens.filter((t) => t.text !== '').map((t) => {
+      const span = tokenSpan(t.text);
+      span.style.background = surpriseColour(-t.logProb);
+      span.dataset.tip = JSON.stringify(t);
+      return span;
+    });
+    $('scored').replaceChildren(...spans);
+    const per = state.model.level === 'word' ? 'word' : 'char';
+    status('score-status', `${answer.predictions} predictions · ${answer.loss.toFixed(3)} nats/${per} · ${answer.bitsPerToken.toFixed(3)} bits/${per} · ` +
+      `perplexity ${answer.perplexity.toFixed(2)} · hover a token for its probability and the model's top five`);
+  } catch (err) {
+    status('score-status', err.message);
+  }
+}
+
+function showTip(event) {
+  const span = event.target.closest('[data-tip]');
+  const tip = $('tip');
+  if (!span) {
+    tip.hidden = true;
+    return;
+  }
+  const t = JSON.parse(span.dataset.tip);
+  const head = document.createElement('div');
+  head.className = 'head';
+  head.textContent = `"${showable(t.token)}"  p = ${Math.exp(t.logProb).toPrecision(3)}  (−log p ${(-t.logProb).toFixed(2)})`;
+  const table = document.createElement('table');
+  for (const alt of t.top) {
+    const row = table.insertRow();
+    if (alt.token === t.token) row.className = 'hit';
+    row.insertCell().textContent = `"${showable(alt.token)}"`;
+    row.insertCell().textContent = Math.exp(alt.logProb).toFixed(3);
+  }
+  tip.replaceChildren(head, table);
+  tip.hidden = false;
+  const box = span.getBoundingClientRect();
+  tip.style.left = `${Math.min(box.left, window.innerWidth - tip.offsetWidth - 8)}px`;
+  tip.style.top = `${box.bottom + 6}px`;
+}
+
+// ---- hidden units ---------------------------------------------------------------------
+
+async function showUnits(unit) {
+  const body = { model: state.model.name, text: $('score-text').value, layer: Number($('layer').value) };
+  if (unit === null) body.top = 8;
+  else body.unit = unit;
+  try {
+    const answer = await json(await api('/v1/activations', body));
+    if (unit === null) {
+      $('unit-picks').replaceChildren(...answer.units.map((u) => {
+        const b = document.createElement('button');
+        b.textContent = `unit ${u.unit}`;
+        b.addEventListener('click', () => paintUnit(answer.tokens, u));
+        return b;
+      }));
+    }
+    paintUnit(answer.tokens, answer.units[0]);
+  } catch (err) {
+    $('units').textContent = err.message;
+  }
+}
+
+function paintUnit(tokens, { unit, values }) {
+  $('unit').value = String(unit);
+  for (const b of $('unit-picks').children) b.classList.toggle('on', b.textContent === `unit ${unit}`);
+  $('units').replaceChildren(...tokens.map((text, i) => {
+    const span = tokenSpan(text);
+    span.style.background = activationColour(values[i]);
+    span.title = `unit ${unit}: ${values[i].toFixed(3)}`;
+    return span;
+  }));
+  $('units').dataset.unit = String(unit);
+}
+
+// ---- loss chart -----------------------------------------------------------------------
+
+const SVG = 'http://www.w3.org/2000/svg';
+
+function svg(name, attrs, text) {
+  const el = document.createElementNS(SVG, name);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  if (text !== undefined) el.textContent = text;
+  return el;
+}
+
+function niceTicks(lo, hi, count) {
+  const step0 = (hi - lo) / count, mag = 10 ** Math.floor(Math.log10(step0));
+  const step = [1, 2, 2.5, 5, 10].map((f) => f * mag).find((s) => s >= step0);
+  const ticks = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-9; v += step) ticks.push(v);
+  return ticks;
+}
+
+function shortNumber(n) {
+  if (n >= 1e6) return `${+(n / 1e6).toFixed(1)}M`;
+  if (n >= 1e3) return `${+(n / 1e3).toFixed(1)}k`;
+  return String(+n.toFixed(2));
+}
+
+function drawLoss(m) {
+  const box = $('loss-chart');
+  const points = m.history;
+  if (points.length === 0) {
+    const note = Object.assign(document.createElement('p'), { className: 'muted' });
+    note.textContent = 'No evaluations recorded: this model has no training history (an imported one, or one saved before its first evaluation).';
+    box.replaceChildren(note);
+    return;
+  }
+  const W = 640, H = 260, L = 46, R = 14, T = 12, B = 34;
+  const xs = points.map((p) => p.tokensSeen);
+  const losses = points.flatMap((p) => (p.valLoss === null ? [p.trainLoss] : [p.trainLoss, p.valLoss]));
+  const x0 = Math.min(...xs), x1 = Math.max(...xs, x0 + 1);
+  const yTicks = niceTicks(Math.min(...losses), Math.max(...losses), 6);
+  const y0 = Math.min(yTicks[0], ...losses), y1 = Math.max(yTicks.at(-1), ...losses) + 1e-9;
+  const X = (v) => L + ((v - x0) / (x1 - x0)) * (W - L - R);
+  const Y = (v) => T + (1 - (v - y0) / (y1 - y0)) * (H - T - B);
+  const chart = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': 'training and validation loss' });
+  for (const v of yTicks) {
+    chart.append(svg('line', { class: 'grid', x1: L, x2: W - R, y1: Y(v), y2: Y(v) }));
+    chart.append(svg('text', { x: L - 6, y: Y(v) + 4, 'text-anchor': 'end' }, v.toFixed(2)));
+  }
+  for (const v of niceTicks(x0, x1, 6)) chart.append(svg('text', { x: X(v), y: H - B + 16, 'text-anchor': 'middle' }, shortNumber(v)));
+  chart.append(svg('line', { class: 'axis', x1: L, x2: W - R, y1: H - B, y2: H - B }));
+  chart.append(svg('line', { class: 'axis', x1: L, x2: L, y1: T, y2: H - B }));
+  chart.append(svg('polyline', { class: 'train', points: points.map((p) => `${X(p.tokensSeen)},${Y(p.trainLoss)}`).join(' ') }));
+  const val = points.filter((p) => p.valLoss !== null);
+  chart.append(svg('polyline', { class: 'val', points: val.map((p) => `${X(p.tokensSeen)},${Y(p.valLoss)}`).join(' ') }));
+  for (const p of val) chart.append(svg('circle', { class: 'val-dot', cx: X(p.tokensSeen), cy: Y(p.valLoss), r: 2.5 }));
+  chart.append(svg('line', { class: 'train', x1: W - 150, x2: W - 130, y1: T + 8, y2: T + 8 }));
+  chart.append(svg('text', { x: W - 125, y: T + 12 }, 'train'));
+  chart.append(svg('line', { class: 'val', x1: W - 80, x2: W - 60, y1: T + 8, y2: T + 8 }));
+  chart.append(svg('text', { x: W - 55, y: T + 12 }, 'validation'));
+  chart.append(svg('text', { x: (L + W - R) / 2, y: H - 4, 'text-anchor': 'middle' }, `${m.level === 'word' ? 'tokens' : 'characters'} seen`));
+  box.replaceChildren(chart);
+}
+
+// ---- wiring ---------------------------------------------------------------------------
+
+for (const [input, output, digits] of [['temperature', 'temperature-value', 2], ['top-p', 'top-p-value', 2]]) {
+  $(input).addEventListener('input', () => ($(output).textContent = Number($(input).value).toFixed(digits)));
+}
+$('model').addEventListener('change', (e) => chooseModel(e.target.value));
+$('generate').addEventListener('click', generate);
+$('stop').addEventListener('click', () => state.controller?.abort());
+$('score').addEventListener('click', score);
+$('use-sample').addEventListener('click', () => {
+  const text = $('sample').textContent;
+  if (text) $('score-text').value = text;
+});
+$('show-unit').addEventListener('click', () => showUnits(Number($('unit').value)));
+$('most-active').addEventListener('click', () => showUnits(null));
+$('scored').addEventListener('mouseover', showTip);
+$('scored').addEventListener('mouseleave', () => ($('tip').hidden = true));
+$('token').addEventListener('change', () => {
+  sessionStorage.setItem('rnn-token', $('token').value);
+  loadModels();
+});
+loadModels();

@@ -1,0 +1,189 @@
+import { Worker } from 'node:worker_threads';
+import type { KernelsKind } from '../engine/kernels/kernels.js';
+import type { JobMessage, JobRequest, ServedModel, WorkerData, WorkerMessage } from './jobs.js';
+
+/** The queue is full: the server answers 503 with Retry-After. */
+export class QueueFullError extends Error {}
+
+/** A job was stopped (its signal fired) before it had an answer. */
+export class JobStoppedError extends Error {}
+
+/** A job the worker refused (a bad field it found); `field` names it when known. */
+export class JobError extends Error {
+  constructor(message: string, readonly field?: string) {
+    super(message);
+  }
+}
+
+interface Job {
+  id: number;
+  request: JobRequest;
+  onText: (text: string) => void;
+  signal: AbortSignal;
+  resolve: (done: unknown) => void;
+  reject: (err: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  cancel: Int32Array;
+  job: Job | null;
+}
+
+export interface PoolOptions {
+  models: ServedModel[];
+  kernels: KernelsKind;
+  /** Generation threads: jobs that run at once. */
+  workers: number;
+  /** Jobs that may wait for a thread; one more is refused. */
+  queue: number;
+}
+
+/**
+ * The threads that run the server's jobs, off the event loop that answers HTTP: each loads
+ * every model once and runs one job at a time; jobs beyond the threads wait in a bounded
+ * queue. A job's signal stops it: a waiting one leaves the queue, a running one stops before
+ * its next token (the thread reads the shared cancel cell).
+ */
+export class WorkerPool {
+  private readonly slots: Slot[] = [];
+  private readonly waiting: Job[] = [];
+  private nextId = 1;
+  private closing = false;
+  private idleWaiters: (() => void)[] = [];
+
+  private constructor(private readonly options: PoolOptions) {}
+
+  static async start(options: PoolOptions): Promise<WorkerPool> {
+    const pool = new WorkerPool(options);
+    const slots = await Promise.allSettled(Array.from({ length: options.workers }, () => pool.spawn()));
+    const failed = slots.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) {
+      await Promise.all(slots.flatMap((s) => (s.status === 'fulfilled' ? [s.value.worker.terminate()] : [])));
+      throw failed.reason;
+    }
+    for (const s of slots) pool.slots.push((s as PromiseFulfilledResult<Slot>).value);
+    return pool;
+  }
+
+  /** Jobs running and waiting. */
+  get load(): { running: number; waiting: number } {
+    return { running: this.slots.filter((s) => s.job !== null).length, waiting: this.waiting.length };
+  }
+
+  /** Runs a job; `onText` receives a generation's text as it is drawn. Rejects with QueueFullError at once when the queue is full. */
+  run(request: JobRequest, signal: AbortSignal, onText: (text: string) => void = () => {}): Promise<unknown> {
+    if (this.closing) return Promise.reject(new QueueFullError('the server is shutting down'));
+    if (signal.aborted) return Promise.reject(new JobStoppedError('stopped before it started'));
+    const free = this.slots.find((s) => s.job === null);
+    if (!free && this.waiting.length >= this.options.queue) return Promise.reject(new QueueFullError('the queue is full'));
+    return new Promise((resolve, reject) => {
+      const job: Job = { id: this.nextId++, request, onText, signal, resolve, reject };
+      signal.addEventListener('abort', () => this.stop(job), { once: true });
+      if (free) this.dispatch(free, job);
+      else this.waiting.push(job);
+    });
+  }
+
+  /** Refuses new jobs, waits for those running and waiting to end, then ends the threads. */
+  async close(): Promise<void> {
+    this.closing = true;
+    while (this.slots.some((s) => s.job !== null) || this.waiting.length > 0) {
+      await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    }
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+
+  private stop(job: Job): void {
+    const queued = this.waiting.indexOf(job);
+    if (queued >= 0) {
+      this.waiting.splice(queued, 1);
+      job.reject(new JobStoppedError('stopped while it waited'));
+      this.notifyIdle();
+      return;
+    }
+    const slot = this.slots.find((s) => s.job === job);
+    if (slot) Atomics.store(slot.cancel, 0, job.id);
+  }
+
+  private dispatch(slot: Slot, job: Job): void {
+    slot.job = job;
+    const message: JobMessage = { id: job.id, request: job.request };
+    slot.worker.postMessage(message);
+  }
+
+  private finish(slot: Slot): void {
+    slot.job = null;
+    const next = this.waiting.shift();
+    if (next) this.dispatch(slot, next);
+    this.notifyIdle();
+  }
+
+  private notifyIdle(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  private spawn(): Promise<Slot> {
+    const cancel = new SharedArrayBuffer(4);
+    const data: WorkerData = { models: this.options.models, kernels: this.options.kernels, cancel };
+    const worker = new Worker(workerUrl(), { workerData: data });
+    const slot: Slot = { worker, cancel: new Int32Array(cancel), job: null };
+    return new Promise((resolve, reject) => {
+      let started = false;
+      worker.on('message', (message: WorkerMessage) => {
+        if ('ready' in message) {
+          started = true;
+          resolve(slot);
+          return;
+        }
+        if ('startFailed' in message) {
+          reject(new Error(message.startFailed));
+          return;
+        }
+        const job = slot.job;
+        if (!job || job.id !== message.id) return;
+        if ('text' in message) {
+          job.onText(message.text);
+          return;
+        }
+        this.finish(slot);
+        if ('done' in message) job.resolve(message.done);
+        else if ('stopped' in message) job.reject(new JobStoppedError('stopped'));
+        else if ('error' in message) job.reject(new JobError(message.error, message.field));
+        else job.reject(new Error(message.fault));
+      });
+      worker.on('error', (err) => {
+        if (!started) {
+          reject(err);
+          return;
+        }
+        this.replace(slot, err);
+      });
+    });
+  }
+
+  /** A thread that failed: its job fails, a fresh thread takes its place. */
+  private replace(slot: Slot, err: Error): void {
+    const job = slot.job;
+    this.slots.splice(this.slots.indexOf(slot), 1);
+    if (job) job.reject(err);
+    slot.job = null;
+    if (this.closing) {
+      this.notifyIdle();
+      return;
+    }
+    this.spawn().then((fresh) => {
+      this.slots.push(fresh);
+      const next = this.waiting.shift();
+      if (next) this.dispatch(fresh, next);
+    }, () => {});
+  }
+}
+
+/** The compiled worker script: beside this file in dist/, or dist's copy when running from src/. */
+function workerUrl(): URL {
+  const here = new URL(import.meta.url);
+  return here.pathname.endsWith('.ts') ? new URL('../../dist/src/serve/worker.js', here) : new URL('./worker.js', here);
+}

@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import { SAMPLE_SETTINGS } from '../generate/settings.js';
+import { type SettingTable, type SettingsInput, parseSettings, pickSettings, settingsSchema } from '../input/settings.js';
+
+/**
+ * The fields of each request body (or query), as tables of settings: the sampling ones are
+ * `rnn sample`'s own (SAMPLE_SETTINGS), the rest the server's. A request that breaks one is
+ * answered 400 with one JSON line naming the field and what would be valid (server.ts).
+ * Caps the server sets by flag (`len`, `beam`) are checked by its handlers.
+ */
+const model = { schema: z.string(), expected: 'the name of a served model (GET /v1/models lists them)', help: 'the model (default: the first)' };
+const text = { schema: z.string(), expected: 'a string', help: 'the text, read as one document' };
+
+export const STREAM_MODES = ['sse', 'ndjson'] as const;
+export type StreamMode = (typeof STREAM_MODES)[number];
+
+export const GENERATE_FIELDS = {
+  model,
+  prime: { schema: z.string(), expected: 'a string', help: 'text the model reads before drawing' },
+  ...pickSettings(SAMPLE_SETTINGS, ['len', 'temperature', 'topK', 'topP', 'seed', 'stopAtEos', 'unk', 'beam', 'lengthPenalty']),
+  stream: { schema: z.enum(STREAM_MODES), expected: STREAM_MODES.join(' or '), help: 'stream the text as server-sent events or NDJSON' },
+} as const satisfies SettingTable;
+
+const count = { schema: z.int().min(1).max(10), expected: 'an integer from 1 to 10', help: 'continuations', default: 3 };
+
+export const COMPLETE_FIELDS = {
+  model,
+  prefix: { schema: z.string(), expected: 'a string', help: 'the text to continue' },
+  n: count,
+  ...pickSettings(SAMPLE_SETTINGS, ['len', 'temperature', 'topK', 'topP', 'seed']),
+} as const satisfies SettingTable;
+
+/** torch-rnn-server's `GET /generate?start_text=…&n=…`, answered as /v1/complete. */
+const { prefix, ...continuation } = COMPLETE_FIELDS;
+export const LEGACY_GENERATE_FIELDS = { start_text: prefix, ...continuation } as const satisfies SettingTable;
+
+export const SCORE_FIELDS = {
+  model,
+  text,
+  top: { schema: z.int().min(0).max(10), expected: 'an integer from 0 to 10', help: 'alternatives listed at each prediction', default: 0 },
+} as const satisfies SettingTable;
+
+export const ACTIVATIONS_FIELDS = {
+  model,
+  text,
+  layer: { schema: z.int().min(0), expected: 'an integer >= 0 (a layer of the model, 0 first)', help: 'the layer', default: 0 },
+  unit: { schema: z.int().min(0), expected: 'an integer >= 0 (a hidden unit of the layer)', help: 'one unit' },
+  top: { schema: z.int().min(1).max(32), expected: 'an integer from 1 to 32', help: 'the units that vary most over the text', default: 1 },
+} as const satisfies SettingTable;
+
+/**
+ * A reader of one kind of request: the table's schema built once (building a zod schema costs
+ * more than a request's whole parse), then parseSettings' messages.
+ */
+function reader<T extends SettingTable>(table: T): (input: Record<string, unknown>) => SettingsInput<T> {
+  const schema = settingsSchema(table);
+  return (input) => parseSettings(schema, input) as SettingsInput<T>;
+}
+
+export const readGenerate = reader(GENERATE_FIELDS);
+export const readComplete = reader(COMPLETE_FIELDS);
+export const readLegacyGenerate = reader(LEGACY_GENERATE_FIELDS);
+export const readScore = reader(SCORE_FIELDS);
+export const readActivations = reader(ACTIVATIONS_FIELDS);

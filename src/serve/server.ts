@@ -1,0 +1,397 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type Model, loadModel } from '../api/index.js';
+import type { BeamResult } from '../generate/beam.js';
+import { SAMPLE_SETTINGS } from '../generate/settings.js';
+import type { KernelsKind } from '../engine/kernels/kernels.js';
+import { SettingError, type SettingsInput } from '../input/settings.js';
+import type { ActivationsDone, GenerateDone, JobRequest, ServedModel } from './jobs.js';
+import { JobError, JobStoppedError, QueueFullError, WorkerPool } from './pool.js';
+import {
+  ACTIVATIONS_FIELDS, COMPLETE_FIELDS, SCORE_FIELDS, type StreamMode, readActivations, readComplete, readGenerate, readLegacyGenerate,
+  readScore,
+} from './requests.js';
+
+export interface ServeOptions {
+  models: ServedModel[];
+  host: string;
+  port: number;
+  /** Bearer token every API request must carry; null: none. */
+  token: string | null;
+  /** The one origin CORS allows; null: no CORS headers. */
+  cors: string | null;
+  /** Largest request body, bytes. */
+  maxBody: number;
+  /** Largest `len` a request may ask. */
+  maxLen: number;
+  /** A request's time limit, milliseconds, its wait in the queue included. */
+  timeLimitMs: number;
+  /** Generation threads. */
+  workers: number;
+  /** Requests that may wait for a thread. */
+  queue: number;
+  kernels: KernelsKind;
+}
+
+/** An answer other than 200: status, one JSON line `{"error", "field"?}`. */
+export class HttpError extends Error {
+  constructor(readonly status: number, message: string, readonly field?: string, readonly headers: Record<string, string> = {}) {
+    super(message);
+  }
+}
+
+/** Tokens of a completion when the request does not say. */
+const COMPLETION_LEN = 20;
+
+/** The widest beam a request may ask: a step costs beam × vocabulary. */
+const MAX_BEAM = 64;
+
+/** Seconds a client refused for a full queue is asked to wait. */
+const RETRY_AFTER_S = 1;
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/** The playground's files, served by these names only (no request names a file). */
+const PAGE_FILES: Record<string, { file: string; type: string }> = {
+  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/playground.js': { file: 'playground.js', type: 'text/javascript; charset=utf-8' },
+  '/playground.css': { file: 'playground.css', type: 'text/css; charset=utf-8' },
+};
+
+/**
+ * `rnn serve`: the models over JSON/HTTP (docs/serve.md) on plain node:http. The event loop
+ * only parses, validates and answers; every job that runs a model runs on the WorkerPool's
+ * threads, so /healthz answers while a long generation runs.
+ */
+export class RnnServer {
+  private active = 0;
+  private readonly drained: (() => void)[] = [];
+
+  private constructor(
+    private readonly options: ServeOptions,
+    private readonly models: Map<string, Model>,
+    private readonly pool: WorkerPool,
+    private readonly page: Map<string, { type: string; body: Buffer }>,
+    private readonly server: Server,
+  ) {}
+
+  /** Loads the models (here for their shapes and history, and in each thread), then listens. */
+  static async start(options: ServeOptions): Promise<RnnServer> {
+    const models = new Map(options.models.map((m) => [m.name, loadModel(m.path, { kernels: options.kernels })]));
+    const folder = pageFolder();
+    const page = new Map(Object.entries(PAGE_FILES).map(([route, { file, type }]) => {
+      return [route, { type, body: readFileSync(new URL(file, folder)) }];
+    }));
+    const { kernels, workers, queue } = options;
+    const pool = await WorkerPool.start({ models: options.models, kernels, workers, queue });
+    const requestTimeout = options.timeLimitMs + 5000;
+    const server = createServer({ requestTimeout, headersTimeout: Math.min(10_000, requestTimeout) });
+    const rnn = new RnnServer(options, models, pool, page, server);
+    server.on('request', (req, res) => void rnn.handle(req, res));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(options.port, options.host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (err) {
+      await pool.close();
+      throw err;
+    }
+    return rnn;
+  }
+
+  get url(): string {
+    const { address, port } = this.server.address() as AddressInfo;
+    return `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+  }
+
+  /** Stops accepting, lets every request in flight finish, then closes the threads and the connections. */
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.pool.close();
+    while (this.active > 0) await new Promise<void>((resolve) => this.drained.push(resolve));
+    this.server.closeAllConnections();
+    await closed;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.active++;
+    try {
+      await this.route(req, res);
+    } catch (err) {
+      this.fail(res, err);
+    } finally {
+      if (--this.active === 0) for (const wake of this.drained.splice(0)) wake();
+    }
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://server');
+    const path = url.pathname, method = req.method ?? 'GET';
+    if (this.options.cors !== null) {
+      res.setHeader('Access-Control-Allow-Origin', this.options.cors);
+      res.setHeader('Vary', 'Origin');
+      if (method === 'OPTIONS') {
+        res.writeHead(204, {
+          'Access-Control-Allow-Methods': 'GET, POST', 'Access-Control-Allow-Headers': 'Authorization, Content-Type', 'Access-Control-Max-Age': '600',
+        });
+        res.end();
+        return;
+      }
+    }
+    if (path === '/healthz') {
+      expectMethod(method, 'GET');
+      sendJson(res, 200, { status: 'ok', ...this.pool.load });
+      return;
+    }
+    const file = this.page.get(path);
+    if (file) {
+      expectMethod(method, 'GET');
+      res.writeHead(200, {
+        'Content-Type': file.type, 'Content-Length': file.body.length, 'Cache-Control': 'no-cache',
+        'Content-Security-Policy': "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:",
+        'X-Content-Type-Options': 'nosniff',
+      });
+      res.end(file.body);
+      return;
+    }
+    const handler = this.routes[path];
+    if (!handler) throw new HttpError(404, `no such route: ${path}; the API has ${Object.keys(this.routes).join(', ')}, /healthz and the page at /`);
+    expectMethod(method, handler.method);
+    this.authorize(req);
+    const input = handler.method === 'GET' ? Object.fromEntries(url.searchParams) : await readJsonBody(req, this.options.maxBody);
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort('time'), this.options.timeLimitMs);
+    res.on('close', () => {
+      if (!res.writableFinished) controller.abort('client');
+    });
+    try {
+      await handler.run(input, req, res, controller.signal);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private readonly routes: Record<string, {
+    method: 'GET' | 'POST';
+    run: (input: Record<string, unknown>, req: IncomingMessage, res: ServerResponse, signal: AbortSignal) => Promise<void> | void;
+  }> = {
+    '/v1/models': { method: 'GET', run: (_input, _req, res) => sendJson(res, 200, { models: this.modelList() }) },
+    '/v1/generate': { method: 'POST', run: (input, req, res, signal) => this.generate(input, req, res, signal) },
+    '/v1/complete': { method: 'POST', run: (input, _req, res, signal) => this.complete(readComplete(input), res, signal) },
+    '/generate': {
+      method: 'GET',
+      run: (input, _req, res, signal) => {
+        const { start_text: prefix, ...rest } = readLegacyGenerate(input);
+        return this.complete({ ...rest, prefix: required(prefix, 'start_text') }, res, signal);
+      },
+    },
+    '/v1/score': { method: 'POST', run: (input, _req, res, signal) => this.score(input, res, signal) },
+    '/v1/activations': { method: 'POST', run: (input, _req, res, signal) => this.activations(input, res, signal) },
+  };
+
+  private modelList() {
+    return [...this.models].map(([name, model]) => {
+      // no file paths: the checkpoint's, its command line's, its corpus's
+      const { config, path: _path, command: _command, corpus: _corpus, vocab: _vocab, ...info } = model.info;
+      return {
+        name, ...info, model: config.model,
+        history: model.history.map((h) => ({ step: h.step, tokensSeen: h.tokensSeen, trainLoss: h.trainLoss, valLoss: h.valLoss })),
+      };
+    });
+  }
+
+  private model(name: string | undefined): string {
+    if (name === undefined) return this.options.models[0]!.name;
+    if (!this.models.has(name)) throw new HttpError(400, `model ${JSON.stringify(name)} is not served; the server has ${[...this.models.keys()].join(', ')}`, 'model');
+    return name;
+  }
+
+  private checkLen(len: number | undefined): void {
+    if (len !== undefined && len > this.options.maxLen) throw new HttpError(400, `len must be at most ${this.options.maxLen} (the server's --max-len) (got ${len})`, 'len');
+  }
+
+  private async generate(input: Record<string, unknown>, req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
+    const { model: name, stream: asked, beam, lengthPenalty, ...sampling } = readGenerate(input);
+    const model = this.model(name);
+    this.checkLen(sampling.len);
+    const len = sampling.len ?? SAMPLE_SETTINGS.len.default;
+    const stream = asked ?? streamFromAccept(req.headers.accept);
+    if (beam !== undefined) {
+      if (beam > MAX_BEAM) throw new HttpError(400, `beam must be at most ${MAX_BEAM} (got ${beam})`, 'beam');
+      for (const field of ['temperature', 'topK', 'topP', 'seed', 'unk', 'stream'] as const) {
+        const value = field === 'stream' ? asked : sampling[field];
+        if (value !== undefined) throw new HttpError(400, `${field} does not apply to a beam search: leave it out or leave out beam`, field);
+      }
+      const options = { prime: sampling.prime ?? '', len, beam, stopAtEos: sampling.stopAtEos, lengthPenalty };
+      const result = await this.runJob({ kind: 'beam', model, options }, signal) as BeamResult;
+      sendJson(res, 200, result);
+      return;
+    }
+    if (lengthPenalty !== undefined) throw new HttpError(400, 'lengthPenalty needs beam', 'lengthPenalty');
+    const seed = sampling.seed ?? SAMPLE_SETTINGS.seed.default();
+    const request: JobRequest = { kind: 'generate', model, options: { ...sampling, len, seed }, stream: stream !== null };
+    if (stream === null) {
+      const done = await this.runJob(request, signal) as GenerateDone;
+      sendJson(res, 200, { text: done.text, tokens: done.tokens, finish: finishOf(done, signal), seed });
+      return;
+    }
+    const write = stream === 'sse'
+      ? (event: string, data: unknown) => res.write(`${event === 'text' ? '' : `event: ${event}\n`}data: ${JSON.stringify(data)}\n\n`)
+      : (event: string, data: unknown) => res.write(`${JSON.stringify(event === 'text' ? data : { [event]: true, ...(data as object) })}\n`);
+    let started = false;
+    const start = () => {
+      if (started) return;
+      started = true;
+      res.writeHead(200, {
+        'Content-Type': stream === 'sse' ? 'text/event-stream; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
+        'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no',
+      });
+    };
+    const done = await this.runJob(request, signal, (text) => {
+      start();
+      write('text', { text });
+    }) as GenerateDone;
+    start();
+    write('done', { tokens: done.tokens, finish: finishOf(done, signal), seed });
+    res.end();
+  }
+
+  private async complete(input: SettingsInput<typeof COMPLETE_FIELDS>, res: ServerResponse, signal: AbortSignal): Promise<void> {
+    const { model: name, prefix, n = COMPLETE_FIELDS.n.default, len = COMPLETION_LEN, ...sampling } = input;
+    const seed = sampling.seed ?? SAMPLE_SETTINGS.seed.default();
+    this.checkLen(len);
+    const model = this.model(name);
+    const done = await this.runJob({ kind: 'complete', model, n, options: { ...sampling, prime: required(prefix, 'prefix'), len, seed, stopAtEos: true } }, signal);
+    sendJson(res, 200, { ...(done as object), seed });
+  }
+
+  private async score(input: Record<string, unknown>, res: ServerResponse, signal: AbortSignal): Promise<void> {
+    const { model: name, text, top = SCORE_FIELDS.top.default } = readScore(input);
+    sendJson(res, 200, await this.runJob({ kind: 'score', model: this.model(name), text: required(text, 'text'), top }, signal));
+  }
+
+  private async activations(input: Record<string, unknown>, res: ServerResponse, signal: AbortSignal): Promise<void> {
+    const { model: name, text, layer = ACTIVATIONS_FIELDS.layer.default, unit, top } = readActivations(input);
+    const model = this.model(name);
+    const { numLayers, hiddenSize } = this.models.get(model)!.config;
+    if (layer >= numLayers) throw new HttpError(400, `layer must be from 0 to ${numLayers - 1} (got ${layer})`, 'layer');
+    if (unit !== undefined && unit >= hiddenSize) throw new HttpError(400, `unit must be from 0 to ${hiddenSize - 1} (got ${unit})`, 'unit');
+    if (unit !== undefined && top !== undefined) throw new HttpError(400, 'top picks the most active units; unit names one: give one of them', 'top');
+    const done = await this.runJob({ kind: 'activations', model, text: required(text, 'text'), layer, unit: unit ?? null, top: top ?? ACTIVATIONS_FIELDS.top.default }, signal) as ActivationsDone;
+    sendJson(res, 200, done);
+  }
+
+  /** A job on the pool; a stop by the time limit is a 503, one by the client needs no answer. */
+  private async runJob(request: JobRequest, signal: AbortSignal, onText?: (text: string) => void): Promise<unknown> {
+    try {
+      return await this.pool.run(request, signal, onText);
+    } catch (err) {
+      if (err instanceof QueueFullError) throw new HttpError(503, `${err.message}: try again shortly`, undefined, { 'Retry-After': String(RETRY_AFTER_S) });
+      if (err instanceof JobStoppedError) {
+        throw new HttpError(503, `the request ran past the time limit of ${this.options.timeLimitMs / 1000} s`, undefined, { 'Retry-After': String(RETRY_AFTER_S) });
+      }
+      if (err instanceof JobError) throw new HttpError(400, err.message, err.field);
+      throw err;
+    }
+  }
+
+  private authorize(req: IncomingMessage): void {
+    const token = this.options.token;
+    if (token === null) return;
+    const given = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
+    if (!timingSafeEqual(digest(given), digest(token))) {
+      throw new HttpError(401, 'this server needs the header Authorization: Bearer TOKEN (its --token or RNN_TOKEN)', 'authorization', {
+        'WWW-Authenticate': 'Bearer',
+      });
+    }
+  }
+
+  private fail(res: ServerResponse, err: unknown): void {
+    let status = 500, message = 'internal error', field: string | undefined, headers: Record<string, string> = {};
+    if (err instanceof HttpError) ({ status, message, field, headers } = err);
+    else if (err instanceof SettingError) {
+      status = 400;
+      message = err.message;
+      field = err.setting;
+    } else {
+      process.stderr.write(`rnn serve: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
+    }
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    if (status === 413) headers = { ...headers, Connection: 'close' };
+    sendJson(res, status, { error: message, ...(field !== undefined && { field }) }, headers);
+  }
+}
+
+/** Whether an address to bind is loopback only: any other lets other machines in, and `rnn serve` warns. */
+export function isLoopback(host: string): boolean {
+  return LOOPBACK.has(host);
+}
+
+/** A field a request must give. */
+function required<T>(value: T | undefined, field: string): T {
+  if (value === undefined) throw new HttpError(400, `${field} is missing: give it as a string`, field);
+  return value;
+}
+
+function finishOf(done: GenerateDone, signal: AbortSignal): string {
+  return done.finish === 'stopped' && signal.reason === 'time' ? 'time' : done.finish;
+}
+
+function streamFromAccept(accept: string | undefined): StreamMode | null {
+  if (accept?.includes('text/event-stream')) return 'sse';
+  if (accept?.includes('application/x-ndjson')) return 'ndjson';
+  return null;
+}
+
+function expectMethod(method: string, allowed: string): void {
+  if (method !== allowed && !(allowed === 'GET' && method === 'HEAD')) {
+    throw new HttpError(405, `${method} is not allowed here; use ${allowed}`, undefined, { Allow: allowed });
+  }
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = `${JSON.stringify(body)}\n`;
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+/** The request body as a JSON object; too large: 413; not JSON or not an object: 400. */
+async function readJsonBody(req: IncomingMessage, maxBody: number): Promise<Record<string, unknown>> {
+  const declared = Number(req.headers['content-length']);
+  if (declared > maxBody) throw new HttpError(413, `the body is ${declared} bytes; the server takes at most ${maxBody} (its --max-body)`, 'body');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBody) throw new HttpError(413, `the body is over ${maxBody} bytes, the most the server takes (its --max-body)`, 'body');
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (err) {
+    throw new HttpError(400, `the body is not JSON: ${(err as Error).message}`, 'body');
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'the body must be a JSON object', 'body');
+  return body as Record<string, unknown>;
+}
+
+/** The playground's folder: src/serve/page, beside this file in src/ or reached from dist/src/serve. */
+function pageFolder(): URL {
+  const here = new URL(import.meta.url);
+  return here.pathname.endsWith('.ts') ? new URL('./page/', here) : new URL('../../../src/serve/page/', here);
+}

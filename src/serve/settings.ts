@@ -1,0 +1,47 @@
+import { availableParallelism } from 'node:os';
+import { z } from 'zod';
+import { KERNELS_SETTING } from '../checkpoint/settings.js';
+import type { SettingTable } from '../input/settings.js';
+
+/**
+ * The settings of `rnn serve`: the one home of each one's name, flag, range, default and help.
+ * What a request may cost is capped here (body, len, time, queue); the host and token say who
+ * may send one.
+ */
+export const SERVE_SETTINGS = {
+  port: {
+    schema: z.int().min(0).max(65535), expected: 'a port number from 0 to 65535 (0: any free port)', arg: '<n>',
+    help: 'port to listen on; 0 picks a free one', default: 8080,
+  },
+  host: {
+    schema: z.string().min(1), expected: 'a host name or address', arg: '<address>',
+    help: 'address to bind; any but loopback opens the models to the network (set --token)', default: '127.0.0.1',
+  },
+  token: {
+    schema: z.string().min(1), expected: 'a non-empty string', arg: '<token>',
+    help: 'require Authorization: Bearer TOKEN on every API request', defaultText: 'RNN_TOKEN, else none',
+  },
+  cors: {
+    schema: z.url(), expected: 'an origin such as https://example.com', arg: '<origin>',
+    help: 'let browser pages from this origin call the API', defaultText: 'none',
+  },
+  maxBody: {
+    schema: z.int().min(1), expected: 'a positive integer', arg: '<bytes>', help: 'largest request body', default: 65536,
+  },
+  maxLen: {
+    schema: z.int().min(1), expected: 'a positive integer', arg: '<n>', help: 'largest len a request may ask', default: 2000,
+  },
+  timeLimit: {
+    schema: z.number().gt(0), expected: 'a number of seconds > 0', arg: '<seconds>',
+    help: "a request's time limit, its wait in the queue included", default: 60,
+  },
+  workers: {
+    schema: z.int().min(1), expected: 'a positive integer', arg: '<n>', help: 'generation threads: requests that run at once',
+    default: () => availableParallelism(), defaultText: 'every core',
+  },
+  queue: {
+    schema: z.int().min(0), expected: 'an integer >= 0', arg: '<n>', help: 'requests that may wait for a thread; more are answered 503',
+    default: 32,
+  },
+  kernels: KERNELS_SETTING,
+} as const satisfies SettingTable;

@@ -1,0 +1,111 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { type Model, type StopSignal, StoppedError, loadModel } from '../api/index.js';
+import { SAMPLE_SETTINGS } from '../generate/settings.js';
+import { InputError, SettingError } from '../input/settings.js';
+import type { ActivationsDone, Finish, GenerateDone, JobMessage, JobRequest, WorkerData, WorkerMessage } from './jobs.js';
+
+/**
+ * A generation thread of `rnn serve`: loads every served model once, then runs the jobs the
+ * server hands it one at a time, posting a generation's text as it is drawn. The server stops
+ * a job by writing its id into the shared cancel cell, which the job reads between tokens.
+ */
+const { models, kernels, cancel } = workerData as WorkerData;
+const cancelCell = new Int32Array(cancel);
+const port = parentPort!;
+const post = (message: WorkerMessage) => port.postMessage(message);
+
+/** Pieces are sent at most this often after the first, which goes at once. */
+const SEND_EVERY_MS = 10;
+
+let loaded: Map<string, Model>;
+try {
+  loaded = new Map(models.map((m) => [m.name, loadModel(m.path, { kernels })]));
+  post({ ready: true });
+} catch (err) {
+  post({ startFailed: err instanceof Error ? err.message : String(err) });
+  process.exit(1);
+}
+
+port.on('message', ({ id, request }: JobMessage) => {
+  const signal: StopSignal = { get aborted() { return Atomics.load(cancelCell, 0) === id; } };
+  run(id, request, signal).then((done) => post({ id, done }), (err: unknown) => post(failure(id, err)));
+});
+
+/** How a job that failed ends: stopped; refused for what it asked (400); or a fault here (500). */
+function failure(id: number, err: unknown): WorkerMessage {
+  if (err instanceof StoppedError) return { id, stopped: true };
+  if (err instanceof SettingError) return { id, error: err.message, field: err.setting };
+  if (err instanceof InputError || err instanceof RangeError) return { id, error: err.message };
+  return { id, fault: err instanceof Error ? err.stack ?? err.message : String(err) };
+}
+
+async function run(id: number, request: JobRequest, signal: StopSignal): Promise<unknown> {
+  const model = loaded.get(request.model)!;
+  switch (request.kind) {
+    case 'generate':
+      return generate(id, model, request, signal);
+    case 'complete': {
+      const completions: string[] = [];
+      for (let i = 0; i < request.n && !signal.aborted; i++) {
+        const pieces: string[] = [];
+        const seed = (request.options.seed! + i) >>> 0;
+        for await (const piece of model.generate({ ...request.options, seed, signal })) pieces.push(piece);
+        completions.push(pieces.join(''));
+      }
+      if (signal.aborted) throw new StoppedError();
+      return { completions };
+    }
+    case 'beam':
+      return model.beamSync(request.options);
+    case 'score':
+      return model.scoreSync(request.text, { top: request.top, signal });
+    case 'activations':
+      return activations(model, request, signal);
+  }
+}
+
+/** A sample: streamed, its pieces posted as they come; else its text in the answer, one message. */
+async function generate(
+  id: number, model: Model, { options, stream }: Extract<JobRequest, { kind: 'generate' }>, signal: StopSignal,
+): Promise<GenerateDone> {
+  let pending = '', sentAt = -Infinity, tokens = 0;
+  for await (const piece of model.generate({ ...options, signal })) {
+    tokens++;
+    pending += piece;
+    const now = performance.now();
+    if (stream && now - sentAt >= SEND_EVERY_MS) {
+      post({ id, text: pending });
+      pending = '';
+      sentAt = now;
+    }
+  }
+  if (stream && pending !== '') {
+    post({ id, text: pending });
+    pending = '';
+  }
+  const finish: Finish = signal.aborted ? 'stopped' : tokens < (options.len ?? SAMPLE_SETTINGS.len.default) ? 'eos' : 'length';
+  return { text: pending, tokens, finish };
+}
+
+/** The asked unit, or the `top` units whose value varies most over the text (standard deviation). */
+function activations(model: Model, request: Extract<JobRequest, { kind: 'activations' }>, signal: StopSignal): ActivationsDone {
+  const { tokens, values, hiddenSize: H, layer } = model.activationsSync(request.text, request.layer, { signal });
+  const column = (j: number) => values.map((row) => row[j]!);
+  let units: number[];
+  if (request.unit !== null) {
+    units = [request.unit];
+  } else {
+    const spread = new Float64Array(H);
+    for (let j = 0; j < H; j++) {
+      let sum = 0, sumSq = 0;
+      for (const row of values) {
+        sum += row[j]!;
+        sumSq += row[j]! * row[j]!;
+      }
+      const n = Math.max(values.length, 1), mean = sum / n;
+      spread[j] = sumSq / n - mean * mean;
+    }
+    units = Array.from({ length: H }, (_, j) => j).sort((a, b) => spread[b]! - spread[a]! || a - b).slice(0, request.top);
+  }
+  return { tokens, layer, hiddenSize: H, units: units.map((unit) => ({ unit, values: column(unit) })) };
+}

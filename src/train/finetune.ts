@@ -1,0 +1,245 @@
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { InitFrom } from '../checkpoint/checkpoint.js';
+import { type ModelFile, readModelFile } from '../checkpoint/convert.js';
+import { decodeTensors } from '../checkpoint/tensors.js';
+import { FROM_BASE, TRAIN_DEFAULTS, type TrainSettings, baseSettings } from '../checkpoint/settings.js';
+import type { ModelConfig } from '../engine/config.js';
+import { logSumExp } from '../engine/loss.js';
+import type { OptimizerKind } from '../engine/optim.js';
+import { paramLayout } from '../engine/params.js';
+import { Rng } from '../engine/random.js';
+import { Stepper } from '../engine/stepper.js';
+import { InputError, SettingError } from '../input/settings.js';
+import { type PreparedData, withVocabulary } from '../text/corpus.js';
+import type { CorpusSkip } from '../text/corpus-files.js';
+import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
+import { UNK, Vocabulary } from '../text/vocab.js';
+import { DEFAULT_VOCAB_SIZE } from '../text/word-vocab.js';
+import { type ParsedOptions, freshSettings } from './options.js';
+import { outputPaths } from './output.js';
+import { type Restored, startingProgress } from './state.js';
+
+/*
+ * Fine-tuning (`rnn train NEW_TEXT --init-from BASE`): a new run whose architecture, level,
+ * vocabulary and weights come from a trained model. The new text is read with the base's
+ * vocabulary by symbol, never by id; tokens it lacks read as <UNK>, or are added with
+ * --extend-vocab.
+ */
+
+/** The model a fine-tuned run starts from, and what its checkpoints record of it. */
+export interface BaseModel {
+  file: ModelFile;
+  vocab: Vocabulary;
+  initFrom: InitFrom;
+}
+
+/**
+ * The base model at `given`: a checkpoint, an rnn-state/1 or .safetensors file, or a run folder
+ * (its best.json, else its latest.json).
+ */
+export function loadBaseModel(given: string): BaseModel {
+  let path = given;
+  if (statSync(given, { throwIfNoEntry: false })?.isDirectory()) {
+    const { best, latest } = outputPaths(given);
+    path = statSync(best, { throwIfNoEntry: false })?.isFile() ? best : latest;
+  }
+  const file = readModelFile(path);
+  const { model, checkpoint } = file;
+  return {
+    file,
+    vocab: Vocabulary.fromTokens(model.vocab, model.level),
+    initFrom: { path: resolve(path), sha256: file.sha256, step: checkpoint?.training.step ?? null },
+  };
+}
+
+/**
+ * A fine-tuned run's settings: its level and architecture the base's (flags that say otherwise
+ * are refused, all named in one line), its dropout the base's unless given, the rest from the
+ * flags or a fresh run's defaults (measured for fine-tuning too: docs/finetune.md). The
+ * seed, unless given, is drawn from the base's SHA-256: a stream of its own, the same each time.
+ * At the word level --vocab-size bounds --extend-vocab; it defaults to the larger of the base's
+ * vocabulary and the vocabulary size it was built with.
+ */
+export function fineTuneSettings(options: ParsedOptions, base: BaseModel): TrainSettings {
+  const { config, level } = base.file.model;
+  const from = base.file.path;
+  const own = baseSettings(config, level);
+  const clashes = FROM_BASE.filter((key) => options[key] !== undefined && options[key] !== own[key]);
+  if (clashes.length > 0) {
+    throw new SettingError(clashes[0]!, options[clashes[0]!], (name) =>
+      `${clashes.map((key) => `${name(key)} ${options[key]}`).join(', ')} contradict${clashes.length === 1 ? 's' : ''} ${from}, ` +
+        `which has ${clashes.map((key) => `${name(key)} ${own[key]}`).join(', ')}: leave ${clashes.length === 1 ? 'it' : 'them'} out, ` +
+        `a fine-tuned model keeps its base's architecture and level`);
+  }
+  if (options.vocabSize !== undefined && level === 'word' && options.extendVocab !== true) {
+    throw new SettingError('vocabSize', options.vocabSize, (name) =>
+      `${name('vocabSize')} bounds ${name('extendVocab')} when fine-tuning (the vocabulary is ${from}'s): add ${name('extendVocab')} or leave it out`);
+  }
+  if (options.vocabSize !== undefined && options.vocabSize < base.vocab.size && level === 'word') {
+    throw new SettingError('vocabSize', options.vocabSize, (name) =>
+      `${name('vocabSize')} ${options.vocabSize} is smaller than the vocabulary of ${from} (${base.vocab.size} entries), ` +
+        'which a fine-tuned model keeps whole: give a larger one, or leave it out');
+  }
+  if (options.keepOptimizer === true) checkKeptOptimizer(base, options.optimizer ?? TRAIN_DEFAULTS.optimizer);
+  const settings = freshSettings({ ...options, ...own });
+  settings.dropout = options.dropout ?? config.dropout;
+  if (options.seed === undefined) settings.seed = Number.parseInt(base.initFrom.sha256.slice(0, 8), 16);
+  const recorded = base.file.checkpoint?.config.training.vocabSize ?? DEFAULT_VOCAB_SIZE;
+  if (level === 'word') settings.vocabSize = options.vocabSize ?? Math.max(base.vocab.size, recorded);
+  return settings;
+}
+
+/** --keep-optimizer needs the base's moments, of the optimizer this run uses. */
+function checkKeptOptimizer(base: BaseModel, optimizer: OptimizerKind): void {
+  const from = base.file.path;
+  const kept = base.file.checkpoint?.optimizer;
+  if (kept === undefined) {
+    throw new SettingError('keepOptimizer', true, (name) =>
+      `${name('keepOptimizer')}: ${from} is an exported model, which holds no optimizer state; leave ${name('keepOptimizer')} out`);
+  }
+  if (kept.kind !== optimizer) {
+    throw new SettingError('keepOptimizer', true, (name) =>
+      `${name('keepOptimizer')}: ${from} was trained with ${name('optimizer')} ${kept.kind}, this run uses ${optimizer}: ` +
+        `give ${name('optimizer')} ${kept.kind}, or leave ${name('keepOptimizer')} out`);
+  }
+}
+
+/** The new text read with the base's vocabulary, by symbol; with `extend`, the tokens it lacks added first. */
+export function loadFineTuneData(
+  paths: readonly string[], settings: TrainSettings, base: BaseModel, extend: boolean, skip?: CorpusSkip,
+): PreparedData {
+  const { valFrac, minCount, vocabSize } = settings;
+  const options = { valFrac, minCount, vocab: base.vocab, unknownTokens: extend ? 'extend' : 'count', vocabSize } as const;
+  return loadCorpusData(paths.map((p) => resolve(p)), settings.docs, options, CHUNK_BYTES, skip);
+}
+
+/** A prepared folder's data read with the base's vocabulary, by symbol, as `loadFineTuneData` reads a text. */
+export function fineTunePreparedData(data: PreparedData, settings: TrainSettings, base: BaseModel, extend: boolean): PreparedData {
+  const { minCount, vocabSize } = settings;
+  return withVocabulary(data, base.vocab, { unknownTokens: extend ? 'extend' : 'count', minCount, vocabSize });
+}
+
+/** The one warning of the new text's tokens that read as <UNK> (none when every token is known): how many, and the most frequent. */
+export function unknownTokensWarning(data: PreparedData, base: BaseModel, extend: boolean, settings: TrainSettings): InputError | null {
+  const unknown = data.unknown!;
+  if (unknown.occurrences === 0) return null;
+  const unit = base.vocab.level === 'word' ? 'token' : 'character';
+  const total = data.train.length + data.val.length;
+  const shown = unknown.top.map(([token, count]) => `${JSON.stringify(token)} ×${count}`).join(', ');
+  const share = ((100 * unknown.occurrences) / total).toPrecision(2);
+  return new InputError((name) =>
+    `${unknown.occurrences} of the text's ${total} ${unit}s (${share}%) read as <UNK>: ${unknown.distinct} distinct ` +
+      `${unit}${unknown.distinct === 1 ? '' : 's'} ${base.file.path}'s vocabulary lacks, most often ${shown}` +
+      (extend ? `; ${name('extendVocab')} adds only ${unit}s of the training part seen ${name('minCount')} ${settings.minCount} times or more` +
+        (base.vocab.level === 'word' ? `, up to ${name('vocabSize')} ${settings.vocabSize} entries` : '')
+        : `; ${name('extendVocab')} adds them`));
+}
+
+/** Base tokens whose states measure the log-partition the new output rows' biases start from. */
+const PARTITION_TOKENS = 2048;
+
+/**
+ * The run's first state: the base's weights with each token's rows (embedding, output weights
+ * and bias) moved to its id in `vocab`; fresh Adam moments, or with `keepOptimizer` the base's
+ * moved likewise and its step. A token added by --extend-vocab gets the mean embedding of the
+ * base's tokens, zero output weights and the bias b_i = log(f_i / (1 − F)) + mean_t log Z_t, where
+ * f_i is its frequency in the training text, F the sum over the added tokens and Z_t the base's
+ * softmax sum on the first tokens of the text: the base's predictions then start nearly
+ * unchanged (each position loses about −log(1 − F) nats on known tokens) while the added ones
+ * start at their frequencies.
+ */
+export function fineTuneStart(
+  base: BaseModel, data: PreparedData, model: ModelConfig, settings: TrainSettings, keepOptimizer: boolean,
+): Restored {
+  const baseConfig = base.file.model.config;
+  const rows = rowMap(base.vocab, data.vocab);
+  const added = data.added ?? [];
+  const params = moveRows(baseConfig, model, base.file.model.params, rows);
+  if (added.length > 0) initAddedRows(base, data, model, params, rows);
+  const size = paramLayout(model).total;
+  const adam = settings.optimizer === 'adam';
+  const optimizer: Restored['optimizer'] = keepOptimizer
+    ? { step: base.file.checkpoint!.optimizer.step, ...movedMoments(base, model, rows) }
+    : { step: 0, m: new Float32Array(adam ? size : 0), v: new Float32Array(adam ? size : 0) };
+  return { params, optimizer, carried: null, progress: startingProgress(new Rng(settings.seed).state()) };
+}
+
+/** For each id of `vocab`, the base's id of the same token, or −1 for a token the base lacks. */
+function rowMap(baseVocab: Vocabulary, vocab: Vocabulary): Int32Array {
+  const rows = new Int32Array(vocab.size);
+  vocab.tokens.forEach((token, id) => {
+    rows[id] = id <= UNK ? id : baseVocab.idOf(token) === UNK ? -1 : baseVocab.idOf(token);
+  });
+  return rows;
+}
+
+/** Tensors with a row per token. */
+const TOKEN_ROWS = new Set(['embed.weight', 'head.weight', 'head.bias']);
+
+/** `values` in the base's layout, laid out for `model`: token rows by `rows` (zero where −1), every other tensor as it is. */
+function moveRows(baseConfig: ModelConfig, model: ModelConfig, values: Float32Array, rows: Int32Array): Float32Array {
+  const from = paramLayout(baseConfig), to = paramLayout(model);
+  const out = new Float32Array(to.total);
+  for (const spec of to.specs) {
+    const source = from.byName.get(spec.name)!;
+    if (!TOKEN_ROWS.has(spec.name)) {
+      out.set(values.subarray(source.offset, source.offset + source.size), spec.offset);
+      continue;
+    }
+    const width = spec.size / model.vocabSize;
+    for (let id = 0; id < rows.length; id++) {
+      const row = rows[id]!;
+      if (row >= 0) out.set(values.subarray(source.offset + row * width, source.offset + (row + 1) * width), spec.offset + id * width);
+    }
+  }
+  return out;
+}
+
+/** The base's optimizer moments (fineTuneSettings has checked there are some), moved as its weights are. */
+function movedMoments(base: BaseModel, model: ModelConfig, rows: Int32Array): { m: Float32Array; v: Float32Array } {
+  const checkpoint = base.file.checkpoint!;
+  const layout = paramLayout(base.file.model.config);
+  const decoded = (which: 'm' | 'v'): Float32Array => {
+    const encoded = checkpoint.optimizer[which];
+    return encoded === null ? new Float32Array(0) : moveRows(base.file.model.config, model, decodeTensors(layout, encoded, base.file.path, `optimizer.${which}`), rows);
+  };
+  return { m: decoded('m'), v: decoded('v') };
+}
+
+/** The added tokens' rows, as `fineTuneStart` says. */
+function initAddedRows(base: BaseModel, data: PreparedData, model: ModelConfig, params: Float32Array, rows: Int32Array): void {
+  const layout = paramLayout(model);
+  const E = model.embedDim;
+  const embed = layout.byName.get('embed.weight')!, bias = layout.byName.get('head.bias')!;
+  const baseEmbedding = paramLayout(base.file.model.config).byName.get('embed.weight')!;
+  const baseEmbed = base.file.model.params.subarray(baseEmbedding.offset, baseEmbedding.offset + baseEmbedding.size);
+  const mean = new Float64Array(E);
+  for (let id = UNK + 1; id < base.vocab.size; id++) for (let e = 0; e < E; e++) mean[e]! += baseEmbed[id * E + e]!;
+  for (let e = 0; e < E; e++) mean[e]! /= Math.max(1, base.vocab.size - UNK - 1);
+
+  const counts = new Map(data.added!);
+  const trainTokens = data.train.length;
+  let share = 0;
+  for (const [, count] of data.added!) share += count / trainTokens;
+  const logPartition = meanLogPartition(base, data, rows);
+  for (let id = 0; id < rows.length; id++) {
+    if (rows[id] !== -1) continue;
+    for (let e = 0; e < E; e++) params[embed.offset + id * E + e] = mean[e]!;
+    const frequency = counts.get(data.vocab.tokens[id]!)! / trainTokens;
+    params[bias.offset + id] = Math.log(frequency / (1 - share)) + logPartition;
+  }
+}
+
+/** The mean over the first `PARTITION_TOKENS` positions of the training text of the base's log Σ_v e^{z_v}. */
+function meanLogPartition(base: BaseModel, data: PreparedData, rows: Int32Array): number {
+  const { config, params } = base.file.model;
+  const stepper = new Stepper(config, params);
+  const n = Math.min(PARTITION_TOKENS, data.train.length);
+  let sum = 0;
+  for (let t = 0; t < n; t++) {
+    const row = rows[data.train[t]!]!;
+    sum += logSumExp(stepper.advance(row === -1 ? UNK : row), 0, config.vocabSize);
+  }
+  return sum / Math.max(1, n);
+}

@@ -1,0 +1,94 @@
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type Model, StoppedError, loadModel } from '../src/api/index.js';
+import { beamSearch } from '../src/generate/beam.js';
+import { sampleText } from '../src/generate/sample.js';
+import { scoreText } from '../src/generate/score.js';
+import { Stepper } from '../src/engine/stepper.js';
+import { EOS } from '../src/text/vocab.js';
+import { ROOT, rnnIn } from './helpers/cli.js';
+import { scratchFolder } from './helpers/files.js';
+
+/**
+ * The library API (`import { loadModel } from 'rnn'`) on the GRU 2×128 fixture: each call
+ * against the functions it wraps, overlapping calls, and a signal that stops them.
+ */
+const scratch = scratchFolder('rnn-api-');
+let model: Model;
+
+beforeAll(async () => {
+  const path = join(scratch.dir, 'gru.json');
+  const imported = await rnnIn(scratch.dir, ['import', join(ROOT, 'test', 'fixtures', 'eval', 'gru_2x128.json'), '--out', path]);
+  expect(imported.status).toBe(0);
+  model = loadModel(path, { kernels: 'js' });
+}, 30_000);
+
+async function collect(pieces: AsyncIterable<string>): Promise<string[]> {
+  const out: string[] = [];
+  for await (const piece of pieces) out.push(piece);
+  return out;
+}
+
+describe('loadModel', () => {
+  it('generate: the pieces sampleText draws, one token each; overlapping generations do not disturb each other', async () => {
+    const options = { prime: 'ROMEO:', len: 80, temperature: 0.9, topK: 20, seed: 11 };
+    const stepper = new Stepper(model.config, model.loaded.params, 'js');
+    const expected = sampleText({ config: model.config, params: model.loaded.params, vocab: model.vocab, ...options, length: 80, stepper });
+    const [a, b] = await Promise.all([collect(model.generate(options)), collect(model.generate({ ...options, seed: 12 }))]);
+    expect(a).toHaveLength(80);
+    expect(a.join('')).toBe(expected);
+    expect(b.join('')).not.toBe(expected);
+    expect((await collect(model.generate({ ...options, workers: 2 }))).join('')).toBe(expected);
+  });
+
+  it('generate: a signal stops it before its next token', async () => {
+    const signal = { aborted: false };
+    const pieces: string[] = [];
+    for await (const piece of model.generate({ len: 1000, seed: 1, signal })) {
+      pieces.push(piece);
+      if (pieces.length === 5) signal.aborted = true;
+    }
+    expect(pieces).toHaveLength(5);
+  });
+
+  it('score: the loss scoreText gives, and each prediction ln p with the top alternatives', async () => {
+    const text = 'Now is the winter of our discontent';
+    const score = await model.score(text, { top: 3 });
+    const expected = scoreText(model.config, model.loaded.params, model.vocab, text, new Stepper(model.config, model.loaded.params, 'js'));
+    expect(score.lossSum).toBeCloseTo(expected.lossSum, 9);
+    expect(score.predictions).toBe(text.length + 1);
+    expect(score.logProb).toBeCloseTo(-expected.lossSum, 9);
+    expect(score.tokens.map((t) => t.token).join('')).toBe(`${text}<EOS>`);
+    // the first prediction by hand: ln softmax(z)[target] after reading <EOS>
+    const stepper = new Stepper(model.config, model.loaded.params, 'js');
+    const z = stepper.advance(EOS), max = Math.max(...z), lse = max + Math.log(z.reduce((s, v) => s + Math.exp(v - max), 0));
+    expect(score.tokens[0]!.logProb).toBeCloseTo(z[model.vocab.idOf('N')]! - lse, 5);
+    const ranked = [...z].map((v, id) => ({ v, id })).sort((a, b) => b.v - a.v).slice(0, 3);
+    expect(score.tokens[0]!.top.map((a) => a.token)).toEqual(ranked.map((r) => model.vocab.tokens[r.id]));
+    const totals = await model.score(text, { tokens: false, workers: 2 });
+    expect(totals.tokens).toEqual([]);
+    expect(totals.lossSum).toBeCloseTo(expected.lossSum, 4);
+    expect(() => model.scoreSync(text, { signal: { aborted: true } })).toThrow(StoppedError);
+  });
+
+  it('activations: each unit after each token, in [−1, 1] for a GRU, the state the stepper carries', async () => {
+    const text = 'To be';
+    const seen = await model.activations(text, 1);
+    expect(seen).toMatchObject({ layer: 1, hiddenSize: 128, tokens: ['T', 'o', ' ', 'b', 'e'] });
+    expect(seen.values).toHaveLength(5);
+    const stepper = new Stepper(model.config, model.loaded.params, 'js');
+    for (const id of [EOS, ...model.vocab.encode(text)]) stepper.advance(id);
+    expect(Array.from(seen.values[4]!)).toEqual(Array.from(stepper.model.layers[1]!.h.subarray(0, 128)));
+    for (const row of seen.values) for (const v of row) expect(Math.abs(v)).toBeLessThanOrEqual(1);
+    await expect(model.activations(text, 2)).rejects.toThrow('layer must be an integer from 0 to 1, got 2');
+  });
+
+  it('beam and info: beamSearch\'s result; the checkpoint\'s shape and progress', async () => {
+    const options = { prime: 'KING', beam: 3, len: 20 };
+    expect(await model.beam(options)).toEqual(beamSearch({
+      config: model.config, params: model.loaded.params, vocab: model.vocab, kernels: 'js', ...options, length: 20,
+    }));
+    expect(model.info).toMatchObject({ level: 'char', vocabSize: 67, parameters: model.loaded.params.length, step: 0, corpus: null });
+    expect(model.history).toEqual([]);
+  });
+});

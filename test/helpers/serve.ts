@@ -1,0 +1,87 @@
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import { ROOT, rnnIn, startRnn } from './cli.js';
+
+/** A running `rnn serve` (the built CLI) on a free loopback port. */
+export interface RunningServer {
+  url: string;
+  child: ChildProcess;
+  /** stderr so far. */
+  stderr: () => string;
+  /** The exit code once it has ended. */
+  exited: Promise<number | null>;
+  /** SIGTERM, then its exit code. */
+  stop: () => Promise<number | null>;
+}
+
+/** Starts `rnn serve --port 0 ARGS` in `cwd` and resolves once it says where it listens. */
+export function serve(cwd: string, args: string[]): Promise<RunningServer> {
+  const child = startRnn(cwd, ['serve', '--port', '0', ...args]);
+  let stdout = '', stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const url = /listening on (http:\/\/\S+)/.exec(stdout)?.[1];
+      if (url) {
+        resolve({
+          url, child, exited, stderr: () => stderr,
+          stop: () => {
+            child.kill('SIGTERM');
+            return exited;
+          },
+        });
+      }
+    });
+    void exited.then((code) => reject(new Error(`rnn serve ended (${code}) before listening: ${stderr}`)));
+  });
+}
+
+/** The `tiny` model's training: a few steps of a small LSTM, with evaluations for a loss history. */
+export const TINY_TRAINING = ['--layers', '2', '--hidden', '24', '--embed', '8', '--batch', '4', '--seq-len', '16', '--max-steps', '40', '--eval-every', '8'];
+
+/**
+ * The models the server tests share, made in `dir`: `gru` (the fixture GRU 2×128, a char
+ * model), `tiny` (a char LSTM trained here as `tinyTraining` says, with a loss history) and
+ * `words` (a word-level model trained here).
+ */
+export async function makeModels(dir: string, tinyTraining = TINY_TRAINING): Promise<{ gru: string; tiny: string; words: string }> {
+  const at = (name: string) => join(dir, name);
+  const text = readFileSync(join(ROOT, 'corpora', 'sotu.txt'), 'utf8').slice(0, 30_000);
+  writeFileSync(at('corpus.txt'), text.slice(0, text.lastIndexOf('\n') + 1));
+  const runs = await Promise.all([
+    rnnIn(dir, ['import', join(ROOT, 'test', 'fixtures', 'eval', 'gru_2x128.json'), '--out', at('gru.json')]),
+    rnnIn(dir, ['train', at('corpus.txt'), '--cell', 'lstm', ...tinyTraining, '--workers', '1', '--out', at('tiny')]),
+    rnnIn(dir, ['train', at('corpus.txt'), '--level', 'word', '--vocab-size', '400', ...TINY_TRAINING, '--workers', '1', '--max-steps', '10', '--out', at('words')]),
+  ]);
+  for (const run of runs) expect(run.stderr).not.toMatch(/internal error/);
+  for (const run of runs) expect(run.status).toBe(0);
+  return { gru: at('gru.json'), tiny: join(at('tiny'), 'latest.json'), words: join(at('words'), 'latest.json') };
+}
+
+/** An HTTP answer: status, headers, and the body as text and (when it is JSON) parsed. */
+export interface Answer {
+  status: number;
+  headers: Headers;
+  text: string;
+  json: unknown;
+}
+
+export async function request(url: string, init: RequestInit = {}): Promise<Answer> {
+  const res = await fetch(url, init);
+  const text = await res.text();
+  let json: unknown = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    /* not JSON: json stays null */
+  }
+  return { status: res.status, headers: res.headers, text, json };
+}
+
+export function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Answer> {
+  return request(url, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body), headers });
+}

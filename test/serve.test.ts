@@ -1,0 +1,303 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { loadModel } from '../src/api/index.js';
+import { rnnIn } from './helpers/cli.js';
+import { scratchFolder } from './helpers/files.js';
+import { type RunningServer, makeModels, post, request, serve } from './helpers/serve.js';
+
+/**
+ * `rnn serve` through real HTTP on a free loopback port: every endpoint against the CLI and
+ * the library API on the same models, every kind of bad input, and the server's limits.
+ */
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 120_000 });
+
+const scratch = scratchFolder('rnn-serve-');
+let models: Awaited<ReturnType<typeof makeModels>>;
+let server: RunningServer;
+const api = (path: string) => `${server.url}${path}`;
+const servers: RunningServer[] = [];
+
+async function started(args: string[]): Promise<RunningServer> {
+  const s = await serve(scratch.dir, args);
+  servers.push(s);
+  return s;
+}
+
+beforeAll(async () => {
+  models = await makeModels(scratch.dir);
+  server = await started([
+    '--checkpoint', `gru=${models.gru}`, '--checkpoint', `tiny=${models.tiny}`, '--checkpoint', `words=${models.words}`,
+    '--workers', '2', '--max-len', '500',
+  ]);
+});
+
+afterAll(async () => {
+  await Promise.all(servers.map((s) => s.stop()));
+});
+
+/** Reads a streamed answer line by line until it ends, calling `onChunk` with the text so far. */
+async function readStream(res: Response, onChunk: (text: string) => void = () => {}): Promise<string> {
+  const reader = res.body!.getReader(), decoder = new TextDecoder();
+  let text = '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return text;
+    text += decoder.decode(value, { stream: true });
+    onChunk(text);
+  }
+}
+
+/** Starts a streamed generation and resolves with its response once its first text has arrived. */
+async function streamingGeneration(url: string, body: object, headers: Record<string, string> = {}) {
+  const controller = new AbortController();
+  const res = await fetch(`${url}/v1/generate`, { method: 'POST', body: JSON.stringify({ ...body, stream: 'ndjson' }), headers, signal: controller.signal });
+  expect(res.status).toBe(200);
+  const reader = res.body!.getReader();
+  const first = await reader.read();
+  expect(first.done).toBe(false);
+  return { controller, reader };
+}
+
+describe('the endpoints', () => {
+  it('GET /healthz and /v1/models: every model by name with its shape, level and loss history, and no file paths', async () => {
+    expect((await request(api('/healthz'))).json).toEqual({ status: 'ok', running: 0, waiting: 0 });
+    const answer = await request(api('/v1/models'));
+    expect(answer.status).toBe(200);
+    const list = (answer.json as { models: { name: string; level: string; model: { cell: string }; history: unknown[] }[] }).models;
+    expect(list.map((m) => [m.name, m.level, m.model.cell])).toEqual([['gru', 'char', 'gru'], ['tiny', 'char', 'lstm'], ['words', 'word', 'gru']]);
+    expect(list[1]!.history.length).toBeGreaterThanOrEqual(4);
+    expect(answer.text).not.toContain(scratch.dir);
+  });
+
+  it('POST /v1/generate: the text `rnn sample` draws with the same seed, and as server-sent events and NDJSON the same text in pieces', async () => {
+    const body = { model: 'gru', prime: 'ROMEO:', len: 120, seed: 7, temperature: 0.8, topP: 0.9 };
+    const whole = await post(api('/v1/generate'), body);
+    expect(whole.status).toBe(200);
+    const answer = whole.json as { text: string; tokens: number; finish: string; seed: number };
+    expect(answer).toMatchObject({ tokens: 120, finish: 'length', seed: 7 });
+    const cli = await rnnIn(scratch.dir, ['sample', '--checkpoint', models.gru, '--prime', 'ROMEO:', '--len', '120', '--seed', '7',
+      '--temperature', '0.8', '--top-p', '0.9', '--workers', '1']);
+    expect(cli.stdout).toBe(`ROMEO:${answer.text}`);
+
+    const sse = await fetch(api('/v1/generate'), { method: 'POST', body: JSON.stringify(body), headers: { Accept: 'text/event-stream' } });
+    expect(sse.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const events = (await readStream(sse)).split('\n\n').filter((e) => e !== '');
+    const pieces = events.filter((e) => e.startsWith('data: ')).map((e) => (JSON.parse(e.slice(6)) as { text: string }).text);
+    expect(pieces.length).toBeGreaterThan(0);
+    expect(pieces.join('')).toBe(answer.text);
+    expect(events.at(-1)).toBe('event: done\ndata: {"tokens":120,"finish":"length","seed":7}');
+
+    const ndjson = await fetch(api('/v1/generate'), { method: 'POST', body: JSON.stringify({ ...body, stream: 'ndjson' }) });
+    const lines = (await readStream(ndjson)).trimEnd().split('\n').map((l) => JSON.parse(l) as { text?: string; done?: boolean });
+    expect(lines.slice(0, -1).map((l) => l.text).join('')).toBe(answer.text);
+    expect(lines.at(-1)).toEqual({ done: true, tokens: 120, finish: 'length', seed: 7 });
+  });
+
+  it('POST /v1/generate with stopAtEos ends at a drawn <EOS>; with beam: what `rnn sample --beam --json` finds', async () => {
+    const eos = (await post(api('/v1/generate'), { model: 'tiny', len: 500, seed: 3, stopAtEos: true })).json as { tokens: number; finish: string };
+    expect(eos.finish === 'eos' ? eos.tokens < 500 : eos.tokens === 500).toBe(true);
+    const beam = await post(api('/v1/generate'), { model: 'gru', prime: 'KING', beam: 4, len: 30 });
+    expect(beam.status).toBe(200);
+    const cli = await rnnIn(scratch.dir, ['sample', '--checkpoint', models.gru, '--prime', 'KING', '--beam', '4', '--len', '30', '--json']);
+    const expected = JSON.parse(cli.stdout) as { text: string; logProb: number; tokens: number };
+    expect(beam.json).toMatchObject(expected);
+  });
+
+  it('POST /v1/score: ln P(text) as `rnn eval perplexity` gives it, each prediction with its most probable alternatives', async () => {
+    const text = 'To be, or not to be: that is the question.';
+    const answer = await post(api('/v1/score'), { model: 'gru', text, top: 5 });
+    expect(answer.status).toBe(200);
+    type Prediction = { token: string; text: string; logProb: number; top: { token: string; logProb: number }[] };
+    const score = answer.json as { logProb: number; predictions: number; tokens: Prediction[] };
+    const cli = await rnnIn(scratch.dir, ['eval', 'perplexity', '--checkpoint', models.gru, '--text', text, '--json', '--workers', '1']);
+    const expected = JSON.parse(cli.stdout.split('\n')[0]!) as { logProb: number; tokens: number };
+    expect(score.logProb).toBeCloseTo(expected.logProb, 9);
+    expect(score.predictions).toBe(expected.tokens);
+    expect(score.tokens.map((t) => t.text).join('')).toBe(text);
+    expect(score.tokens.at(-1)!.token).toBe('<EOS>');
+    expect(score.tokens.reduce((sum, t) => sum + t.logProb, 0)).toBeCloseTo(score.logProb, 9);
+    for (const t of score.tokens) {
+      expect(t.top).toHaveLength(5);
+      for (let i = 1; i < 5; i++) expect(t.top[i]!.logProb).toBeLessThanOrEqual(t.top[i - 1]!.logProb);
+      expect(t.logProb).toBeLessThanOrEqual(t.top[0]!.logProb);
+      if (t.logProb > t.top[4]!.logProb) expect(t.top.map((a) => a.token)).toContain(t.token);
+    }
+  });
+
+  it('POST /v1/activations: a unit (or the most active ones) after each token, as the library API reads them', async () => {
+    const text = "Hello, 'world' again!";
+    const one = (await post(api('/v1/activations'), { model: 'gru', text, layer: 1, unit: 17 })).json as {
+      tokens: string[]; layer: number; hiddenSize: number; units: { unit: number; values: number[] }[];
+    };
+    expect(one.tokens.join('')).toBe(text);
+    expect(one).toMatchObject({ layer: 1, hiddenSize: 128 });
+    const local = loadModel(models.gru).activationsSync(text, 1);
+    expect(one.units).toEqual([{ unit: 17, values: local.values.map((row) => row[17]) }]);
+    const top = (await post(api('/v1/activations'), { model: 'gru', text, top: 3 })).json as typeof one;
+    expect(top.units).toHaveLength(3);
+    expect(new Set(top.units.map((u) => u.unit)).size).toBe(3);
+    for (const u of top.units) for (const v of u.values) expect(Math.abs(v)).toBeLessThanOrEqual(1);
+  });
+
+  it('POST /v1/complete and GET /generate?start_text=…&n=… answer the same n short continuations', async () => {
+    const complete = await post(api('/v1/complete'), { model: 'gru', prefix: 'The ', n: 3, len: 12, seed: 5 });
+    expect(complete.status).toBe(200);
+    const answer = complete.json as { completions: string[]; seed: number };
+    expect(answer.completions).toHaveLength(3);
+    for (const c of answer.completions) expect([...c].length).toBeLessThanOrEqual(12);
+    const legacy = await request(api('/generate?model=gru&start_text=The%20&n=3&len=12&seed=5'));
+    expect(legacy.json).toEqual(answer);
+  });
+
+  it('works at the word level: tokens are words, scored and generated', async () => {
+    const words = loadModel(models.words).vocab.tokens.filter((t) => /^[a-z]{3,}$/.test(t)).slice(0, 6);
+    const text = `The ${words.join(' ')}.`;
+    const score = (await post(api('/v1/score'), { model: 'words', text })).json as { tokens: { token: string; text: string }[] };
+    expect(score.tokens.map((t) => t.token)).toEqual(['The', ...words, '.', '<EOS>']);
+    expect(score.tokens.map((t) => t.text).join('')).toBe(text);
+    const sample = (await post(api('/v1/generate'), { model: 'words', prime: 'The', len: 15, seed: 1 })).json as { text: string; tokens: number };
+    expect(sample.tokens).toBe(15);
+    const cli = await rnnIn(scratch.dir, ['sample', '--checkpoint', models.words, '--prime', 'The', '--len', '15', '--seed', '1', '--workers', '1']);
+    expect(cli.stdout).toBe(`The${sample.text}`);
+  });
+
+  it('serves the playground page and its two files, nothing else by path', async () => {
+    const page = await request(api('/'));
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    const files = page.text.match(/(?:src|href)="\/[^"]+"/g)!.map((m) => m.split('"')[1]!);
+    expect(files).toEqual(['/playground.css', '/playground.js']);
+    for (const file of files) expect((await request(api(file))).status).toBe(200);
+    for (const path of ['/../package.json', '/page/index.html', '/src/serve/page/index.html', '/%2e%2e/package.json']) {
+      expect((await request(api(path))).status).toBe(404);
+    }
+  });
+});
+
+describe('bad input: one JSON line with a 4xx that names the field', () => {
+  const cases: [string, string, string | null, number, string | null, RegExp][] = [
+    ['POST', '/v1/generate', '{"prime": "a",', 400, 'body', /not JSON/],
+    ['POST', '/v1/generate', '[1, 2]', 400, 'body', /JSON object/],
+    ['POST', '/v1/generate', '{"temperature": -1}', 400, 'temperature', /temperature must be a number >= 0 \(got -1\)/],
+    ['POST', '/v1/generate', '{"topP": 0}', 400, 'topP', /topP must be a number in \(0, 1\]/],
+    ['POST', '/v1/generate', '{"topK": 0.5}', 400, 'topK', /topK must be a positive integer \(got 0.5\)/],
+    ['POST', '/v1/generate', '{"len": 501}', 400, 'len', /len must be at most 500/],
+    ['POST', '/v1/generate', '{"len": 0}', 400, 'len', /len must be a positive integer \(got 0\)/],
+    ['POST', '/v1/generate', '{"beam": 65}', 400, 'beam', /beam must be at most 64/],
+    ['POST', '/v1/generate', '{"len": "lots"}', 400, 'len', /len must be a positive integer \(got lots\)/],
+    ['POST', '/v1/generate', '{"seed": -1}', 400, 'seed', /seed must be an integer from 0/],
+    ['POST', '/v1/generate', '{"unk": "hide"}', 400, 'unk', /resample or show/],
+    ['POST', '/v1/generate', '{"stream": "xml"}', 400, 'stream', /sse or ndjson/],
+    ['POST', '/v1/generate', '{"model": "nope"}', 400, 'model', /model "nope" is not served; the server has gru, tiny, words/],
+    ['POST', '/v1/generate', '{"checkpoint": "/etc/passwd"}', 400, 'checkpoint', /unknown option checkpoint/],
+    ['POST', '/v1/generate', '{"beam": 2, "temperature": 1}', 400, 'temperature', /does not apply to a beam search/],
+    ['POST', '/v1/generate', '{"lengthPenalty": 1}', 400, 'lengthPenalty', /needs beam/],
+    ['POST', '/v1/score', '{}', 400, 'text', /text is missing: give it as a string/],
+    ['POST', '/v1/score', '{"text": "a", "top": 11}', 400, 'top', /top must be an integer from 0 to 10/],
+    ['POST', '/v1/activations', '{"text": "a", "layer": 2}', 400, 'layer', /layer must be from 0 to 1 \(got 2\)/],
+    ['POST', '/v1/activations', '{"text": "a", "unit": 128}', 400, 'unit', /unit must be from 0 to 127/],
+    ['POST', '/v1/activations', '{"text": "a", "unit": 3, "top": 2}', 400, 'top', /top picks the most active units; unit names one/],
+    ['POST', '/v1/complete', '{"prefix": "a", "n": 11}', 400, 'n', /n must be an integer from 1 to 10/],
+    ['POST', '/v1/complete', '{"n": 2}', 400, 'prefix', /prefix is missing/],
+    ['POST', '/v1/score', '{"text": "a", "model": 5}', 400, 'model', /model must be the name of a served model/],
+    ['GET', '/generate?n=2', null, 400, 'start_text', /start_text is missing/],
+    ['GET', '/v1/generate', null, 405, null, /GET is not allowed here; use POST/],
+    ['POST', '/healthz', '{}', 405, null, /use GET/],
+    ['GET', '/v1/nothing', null, 404, null, /no such route: \/v1\/nothing/],
+  ];
+  it.each(cases)('%s %s %s → %i (%s)', async (method, path, body, status, field, message) => {
+    const answer = await request(api(path), { method, ...(body !== null && { body }) });
+    expect(answer.status).toBe(status);
+    expect(answer.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(answer.text).toMatch(/^[^\n]*\n$/);
+    const json = answer.json as { error: string; field?: string };
+    expect(json.error).toMatch(message);
+    expect(json.field).toBe(field ?? undefined);
+    expect(answer.text).not.toMatch(/ {4}at /);
+  });
+
+  it('a body over 64 KB is refused with 413 before it is read whole, and the server still answers', async () => {
+    const answer = await post(api('/v1/score'), { text: 'a'.repeat(70_000) });
+    expect(answer.status).toBe(413);
+    expect(answer.json).toMatchObject({ field: 'body', error: expect.stringMatching(/at most 65536/) });
+    expect((await request(api('/healthz'))).status).toBe(200);
+  });
+});
+
+describe('limits', () => {
+  it('/healthz answers during a long generation, and a client that disconnects stops its generation', async () => {
+    const s = await started(['--checkpoint', models.gru, '--workers', '1', '--max-len', '1000000']);
+    const { controller } = await streamingGeneration(s.url, { len: 1_000_000 });
+    expect((await request(`${s.url}/healthz`)).json).toEqual({ status: 'ok', running: 1, waiting: 0 });
+    controller.abort();
+    // the one thread is free again only once the generation has stopped
+    const next = await post(`${s.url}/v1/generate`, { len: 5, seed: 1 });
+    expect(next.json).toMatchObject({ tokens: 5, finish: 'length' });
+  });
+
+  it('beyond its queue it answers 503 with Retry-After; the time limit ends a generation early', async () => {
+    const s = await started(['--checkpoint', models.gru, '--workers', '1', '--queue', '0', '--max-len', '1000000', '--time-limit', '1']);
+    const { controller, reader } = await streamingGeneration(s.url, { len: 1_000_000 });
+    const refused = await post(`${s.url}/v1/score`, { text: 'abc' });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(refused.json).toMatchObject({ error: expect.stringMatching(/queue is full/) });
+    let rest = '';
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      rest += new TextDecoder().decode(value);
+    }
+    const end = JSON.parse(rest.trimEnd().split('\n').at(-1)!) as { done: boolean; finish: string; tokens: number };
+    expect(end).toMatchObject({ done: true, finish: 'time' });
+    expect(end.tokens).toBeLessThan(1_000_000);
+    controller.abort();
+  });
+
+  it('--token: the API needs the bearer token (the page and /healthz do not); --host 0.0.0.0 warns', async () => {
+    const s = await started(['--checkpoint', models.gru, '--workers', '1', '--token', 's3cret', '--host', '0.0.0.0']);
+    expect(s.stderr()).toMatch(/warning: --host 0\.0\.0\.0 lets other machines reach the models\n/);
+    const url = s.url.replace('0.0.0.0', '127.0.0.1');
+    const none = await post(`${url}/v1/score`, { text: 'a' });
+    expect(none.status).toBe(401);
+    expect(none.headers.get('www-authenticate')).toBe('Bearer');
+    expect(none.json).toMatchObject({ field: 'authorization' });
+    expect((await post(`${url}/v1/score`, { text: 'a' }, { Authorization: 'Bearer wrong' })).status).toBe(401);
+    expect((await post(`${url}/v1/score`, { text: 'a' }, { Authorization: 'Bearer s3cret' })).status).toBe(200);
+    expect((await request(`${url}/v1/models`, { headers: { Authorization: 'Bearer s3cret' } })).status).toBe(200);
+    expect((await request(`${url}/healthz`)).status).toBe(200);
+    expect((await request(`${url}/`)).status).toBe(200);
+  });
+
+  it('CORS headers only with --cors, for its origin', async () => {
+    expect((await request(api('/v1/models'))).headers.get('access-control-allow-origin')).toBeNull();
+    expect((await request(api('/v1/score'), { method: 'OPTIONS' })).status).toBe(405);
+    const s = await started(['--checkpoint', models.gru, '--workers', '1', '--cors', 'https://example.com']);
+    const preflight = await request(`${s.url}/v1/score`, { method: 'OPTIONS', headers: { Origin: 'https://example.com' } });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('https://example.com');
+    expect((await request(`${s.url}/v1/models`)).headers.get('access-control-allow-origin')).toBe('https://example.com');
+  });
+
+  it('SIGTERM: stops accepting, finishes the generation in flight, then exits 0', async () => {
+    const s = await serve(scratch.dir, ['--checkpoint', models.gru, '--workers', '1']);
+    const res = await fetch(`${s.url}/v1/generate`, { method: 'POST', body: JSON.stringify({ len: 400, seed: 2, stream: 'ndjson' }) });
+    let signalled = false;
+    const text = await readStream(res, () => {
+      if (!signalled) {
+        signalled = true;
+        s.child.kill('SIGTERM');
+      }
+    });
+    expect(JSON.parse(text.trimEnd().split('\n').at(-1)!)).toEqual({ done: true, tokens: 400, finish: 'length', seed: 2 });
+    expect(await s.exited).toBe(0);
+    await expect(fetch(`${s.url}/healthz`)).rejects.toThrow();
+  });
+
+  it('refuses to start with one clear line: a missing checkpoint, two models of one name', async () => {
+    const missing = await rnnIn(scratch.dir, ['serve', '--checkpoint', 'nothing.json', '--port', '0']);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/^rnn: [^\n]*nothing\.json[^\n]*\n$/);
+    const twice = await rnnIn(scratch.dir, ['serve', '--checkpoint', `a=${models.gru}`, '--checkpoint', `a=${models.tiny}`, '--port', '0']);
+    expect(twice.stderr).toBe('rnn: two models are named a: give each --checkpoint a name, as NAME=FILE\n');
+  });
+});
