@@ -267,7 +267,8 @@ async function stepProfile(model: BenchModel, kernels: KernelsKind, workers: num
 
 /** The profile's phases as printed. */
 const PHASE_LABELS: Record<Exclude<StepPhase, 'step'> | 'rest', string> = {
-  products: 'window products', recurrent: 'recurrent products', biases: 'biases', gates: 'gates', softmax: 'softmax+loss',
+  products: 'window products', recurrent: 'recurrent products', biases: 'biases', table: 'token table', gates: 'gates',
+  softmax: 'softmax+loss',
   reduction: 'gradient reduction', clipAdam: 'clip+Adam', barriers: 'barrier waits', rest: 'the rest',
 };
 

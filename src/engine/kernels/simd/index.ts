@@ -13,7 +13,7 @@
  * own scratch.
  */
 export { scratchFloats, matmulNT, matmulNN, matmulTN, packedFloats, packWeights, matmulPacked } from './products';
-export { broadcastRows, addColumnSums } from './elementwise';
+export { broadcastRows, addColumnSums, gatherRows, scatterAddRows } from './elementwise';
 export { gruForward, gruBackward, lstmForward, lstmBackward } from './cells';
 export { maxOf, sumExpShifted, expShiftedInto, sigmoid, tanh } from './activations';
 export { addInto, sumOfSquares, scale, clamp, adam, sgd } from './elementwise';
