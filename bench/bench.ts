@@ -86,6 +86,9 @@ const MODELS: Record<string, BenchModel> = {
   },
 };
 const models = (flag('models') ?? Object.keys(MODELS).join(',')).split(',');
+/** `rnn train`'s default model, which --race trains; its training speed on the default kernels by worker count, as measured. */
+const DEFAULT_MODEL = 'gru-2x192';
+const defaultModelRates = new Map<number, number>();
 const kernelsKinds = (flag('kernels')?.split(',') ?? availableKernels()) as KernelsKind[];
 for (const kind of kernelsKinds) {
   if (!availableKernels().includes(kind)) fail(`--kernels: '${kind}' does not run here; valid: ${availableKernels().join(', ')}`);
@@ -264,7 +267,8 @@ async function stepProfile(model: BenchModel, kernels: KernelsKind, workers: num
 
 /** The profile's phases as printed. */
 const PHASE_LABELS: Record<Exclude<StepPhase, 'step'> | 'rest', string> = {
-  products: 'window products', recurrent: 'recurrent products', biases: 'biases', gates: 'gates', softmax: 'softmax+loss',
+  products: 'window products', recurrent: 'recurrent products', biases: 'biases', table: 'token table', gates: 'gates',
+  softmax: 'softmax+loss',
   reduction: 'gradient reduction', clipAdam: 'clip+Adam', barriers: 'barrier waits', rest: 'the rest',
 };
 
@@ -347,10 +351,17 @@ async function samplingSpeeds(
 /** What each side of the race reports. */
 interface RaceResult { steps: number; valLoss: number | null; seconds: number }
 
-/** `rnn train corpus --time …` with every other setting its default, as a user runs it; its closing event. */
-async function rnnRace(file: string, budget: number): Promise<RaceResult> {
+/**
+ * rnn's side also reports its loop's speed, in the bench's terms: the best and the mean of
+ * windows of the bench's length cut from its steps between evaluations (tokens a second).
+ */
+interface RnnRaceResult extends RaceResult { loop: { best: number; mean: number; windows: number } }
+
+/** `rnn train corpus --time …` with every other setting its default, as a user runs it; its closing event and its loop's speed. */
+async function rnnRace(file: string, budget: number): Promise<RnnRaceResult> {
   const dir = mkdtempSync(join(tmpdir(), 'rnn-race-'));
   const bin = fileURLToPath(new URL('../../bin/rnn.js', import.meta.url));
+  const tokensPerStep = TRAIN_DEFAULTS.batch * TRAIN_DEFAULTS.seqLen, windowSeconds = seconds / ROUNDS;
   try {
     const child = spawn(process.execPath, [bin, 'train', file, '--time', `${budget}s`, '--json', '--out', join(dir, 'run')], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -358,13 +369,26 @@ async function rnnRace(file: string, budget: number): Promise<RaceResult> {
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
     let done: { step: number; valLoss: number | null; elapsedSeconds: number } | null = null;
+    const rates: number[] = [];
+    let from: { step: number; at: number } | null = null;
     for await (const line of createInterface({ input: child.stdout })) {
       const event = JSON.parse(line) as { event: string; step: number; valLoss: number | null; elapsedSeconds: number };
       if (event.event === 'done') done = event;
+      // a window never spans an evaluation: the next one starts at the step after it
+      if (event.event === 'eval') from = null;
+      if (event.event !== 'step') continue;
+      if (from === null) {
+        from = { step: event.step, at: event.elapsedSeconds };
+      } else if (event.elapsedSeconds - from.at >= windowSeconds) {
+        rates.push(((event.step - from.step) * tokensPerStep) / (event.elapsedSeconds - from.at));
+        from = { step: event.step, at: event.elapsedSeconds };
+      }
     }
     const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
     if (done === null) throw new Error(`rnn train ended without a result (code ${code}): ${stderr.trim().split('\n').pop()}`);
-    return { steps: done.step, valLoss: done.valLoss, seconds: done.elapsedSeconds };
+    const mean = rates.reduce((sum, r) => sum + r, 0) / Math.max(1, rates.length);
+    const loop = { best: Math.max(0, ...rates), mean, windows: rates.length };
+    return { steps: done.step, valLoss: done.valLoss, seconds: done.elapsedSeconds, loop };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -475,6 +499,7 @@ for (const name of models) {
   });
   runs.forEach(({ kernels, workers }, i) => {
     const charsPerSec = rates[i]!;
+    if (name === DEFAULT_MODEL && kernels === resolveKernels()) defaultModelRates.set(workers, charsPerSec);
     const first = runs.findIndex((r) => r.kernels === kernels);
     const single = rates[first]! / runs[first]!.workers;
     const gflops = (charsPerSec / (batch * seqLen)) * flopsPerStep(config, batch * seqLen) / 1e9;
@@ -552,6 +577,14 @@ if (raceSeconds !== null && peer !== null) {
   report({ event: 'race', settings: d, seconds: raceSeconds }, `race ${raceSeconds}s on ${corpus} (${settings}; the last ${d.valFrac * 100}% held out), one after the other:`);
   const ours = await rnnRace(corpus!, raceSeconds);
   report({ event: 'race', side: 'rnn', ...ours }, `race rnn train --time ${raceSeconds}s (${cores} workers): ${ours.steps} steps in ${ours.seconds.toFixed(0)} s, validation loss ${ours.valLoss?.toFixed(3)}`);
+  const bench = defaultModelRates.get(cores);
+  report(
+    { event: 'race', side: 'rnn', loop: ours.loop, benchCharsPerSec: bench ?? null },
+    `race rnn train's loop between evaluations, ${ours.loop.windows} windows of ${(seconds / ROUNDS).toFixed(1)} s: ` +
+      `best ${ours.loop.best.toFixed(0)} chars/s, mean ${ours.loop.mean.toFixed(0)}` +
+      (bench === undefined ? ` (measure ${DEFAULT_MODEL} on ${cores} workers in the same run to compare)`
+        : `; the bench's best window for ${DEFAULT_MODEL} on ${cores} workers ${bench.toFixed(0)}: ×${(ours.loop.best / bench).toFixed(2)} loop/bench`),
+  );
   const theirs = await peer.request<RaceResult>({ cmd: 'race', corpus, seconds: raceSeconds, threads: cores, settings: d });
   report({ event: 'race', side: 'torch', ...theirs }, `race PyTorch (${cores} threads): ${theirs.steps} steps in ${theirs.seconds.toFixed(0)} s, validation loss ${theirs.valLoss?.toFixed(3)}`);
 }

@@ -9,7 +9,9 @@ import { kernelKinds, modelOn } from './helpers/kernels.js';
  * Every fixture of test/fixtures/torch (and of $RNN_FIXTURES) against the float32 engine.
  * Bounds are those of the fixtures' README: the references are float64, the engine float32,
  * so |got − want| ≤ 1e-4 · max(1, |want|) for logits, losses, states and gradients, and
- * ≤ 2e-4 · max(1, |want|) for parameters after the four Adam steps.
+ * ≤ 2e-4 · max(1, |want|) for parameters after the four Adam steps. Each runs twice: layer 0's
+ * input projection multiplied for every row of the window, and read from its table of every
+ * token's (ModelOptions.inputTable).
  */
 const VALUE_BOUND = 1e-4;
 const PARAM_BOUND = 2e-4;
@@ -24,14 +26,15 @@ function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, bound: num
   expect(worst, `${what}: worst at [${at}] got ${got[at]} want ${want[at]}`).toBeLessThanOrEqual(bound);
 }
 
-for (const kind of kernelKinds()) for (const file of torchFixtureFiles()) {
+for (const kind of kernelKinds()) for (const file of torchFixtureFiles()) for (const inputTable of [false, true]) {
   const f = loadTorchFixture(file);
   const config = fixtureConfig(f);
   const layout = paramLayout(config);
   const B = f.input.tokens.length, T = f.input.tokens[0].length, V = config.vocabSize;
 
-  describe(`${kind} kernels: ${file.split('/').pop()} — ${f.description}`, () => {
-    const model = modelOn(kind, config, packParams(config, f.state.tensors), { grads: true, batchSize: B, seqLen: T });
+  const input = inputTable ? 'layer 0 from its token table' : 'layer 0 over every row';
+  describe(`${kind} kernels: ${file.split('/').pop()} — ${f.description}, ${input}`, () => {
+    const model = modelOn(kind, config, packParams(config, f.state.tensors), { grads: true, batchSize: B, seqLen: T, inputTable });
     const grads = model.grads!;
     model.tokens.set(f.input.tokens.flat());
     model.targets.set(f.input.targets.flat());
@@ -45,6 +48,7 @@ for (const kind of kernelKinds()) for (const file of torchFixtureFiles()) {
     const loss = model.backward(1 / (B * T)) / (B * T);
 
     it('logits and loss', () => {
+      expect(model.readsTokens, 'the path it took').toBe(inputTable);
       expectClose(logits, f.expect.logits, VALUE_BOUND, 'logits');
       expectClose([loss], [f.expect.loss], VALUE_BOUND, 'loss');
     });
@@ -78,7 +82,8 @@ for (const kind of kernelKinds()) for (const file of torchFixtureFiles()) {
       const { stream, seq_len: Tt, optimizer: o } = f.train;
       expect(o.name).toBe('adam');
       expect(o.weight_decay).toBe(0);
-      const net = modelOn(kind, config, packParams(config, f.state.tensors), { grads: true, batchSize: stream.length, seqLen: Tt });
+      const shape = { grads: true, batchSize: stream.length, seqLen: Tt, inputTable };
+      const net = modelOn(kind, config, packParams(config, f.state.tensors), shape);
       const p = net.params;
       const adam = new Optimizer('adam', net.kernels, layout.total, { beta1: o.betas[0], beta2: o.betas[1], eps: o.eps });
       f.train.steps.forEach((want, k) => {

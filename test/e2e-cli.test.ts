@@ -46,7 +46,7 @@ describe('rnn --version', () => {
 });
 
 describe('rnn --help', () => {
-  const COMMANDS = ['train', 'sample', 'eval', 'plot', 'export', 'import', 'info', 'serve'];
+  const COMMANDS = ['train', 'prepare', 'sample', 'eval', 'plot', 'export', 'import', 'info', 'serve'];
 
   it('lists every command with a summary on one line', async () => {
     const run = await rnn('--help');

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { writePreparedFolder } from '../src/checkpoint/prepared.js';
+import { userMessage } from '../src/cli/errors.js';
 import { loadModel } from '../src/checkpoint/load.js';
 import { sampleText } from '../src/generate/sample.js';
 import { scoreText } from '../src/generate/score.js';
@@ -163,6 +165,26 @@ describe('fine-tuning', () => {
     // a run folder is its best.json
     const fromFolder = await train({ ...SMALL, initFrom: dirname(base.latest), maxSteps: 1, out: freshOut() }, [text]);
     expect(loadCheckpoint(fromFolder.latest).initFrom).toMatchObject({ path: join(dirname(base.latest), 'best.json'), step: 300 });
+  });
+
+  it('fine-tunes on a prepared folder as on the text it was made from, and resumes there', async () => {
+    const text = textFile('prepared-source.txt', `${readFileSync(verse, 'utf8')}${'a line with ∞ in it\n'.repeat(40)}`);
+    const prepared = join(dir, 'prepared');
+    writePreparedFolder([text], { level: 'char', docs: 'file', valFrac: 0.1, minCount: 1 }, prepared);
+    const options = { ...SMALL, initFrom: base.latest, extendVocab: true };
+    const fromText = await train({ ...options, maxSteps: 6, out: freshOut() }, [text]);
+    const out = freshOut();
+    await train({ ...options, maxSteps: 3, out }, [prepared]);
+    const fromFolder = await train({ resume: out, maxSteps: 6 }, [prepared]);
+    expect(loadCheckpoint(fromFolder.latest).vocab).toEqual(loadCheckpoint(fromText.latest).vocab);
+    expect(loadCheckpoint(fromFolder.latest).vocab).toContain('∞');
+    expect(Array.from(fromFolder.params)).toEqual(Array.from(fromText.params));
+    expect(fromFolder.valLoss).toBe(fromText.valLoss);
+
+    const words = join(dir, 'prepared-words');
+    writePreparedFolder([text], { level: 'word', docs: 'file', valFrac: 0.1, minCount: 1, vocabSize: 500 }, words);
+    const refused = await train({ ...options, maxSteps: 1, out: freshOut() }, [words]).catch((e: unknown) => e);
+    expect(userMessage(refused)).toMatch(/^the prepared folder .*prepared-words holds word-level tokens, the model to fine-tune is char-level: prepare the corpus again with --level char$/);
   });
 
   it('refuses what cannot work, in one line each', async () => {

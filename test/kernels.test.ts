@@ -146,6 +146,27 @@ describe.each(availableKernels())('%s kernels', (kind) => {
     }
   });
 
+  it('gatherRows and scatterAddRows match the reference, tokens repeated and in any order', () => {
+    for (const V of [1, 3, 17]) {
+      for (const M of SIZES) {
+        for (const N of SIZES) {
+          const idsOff = 1 + (M % 3), tOff = 2 + (N % 4), xOff = 3 + (M % 2);
+          const ids = arena.ints(idsOff + M + GUARD);
+          for (let i = 0; i < M; i++) ids[idsOff + i] = rng.nextUint32() % V;
+          const table = randomTensor(tOff, V * N), X = randomTensor(xOff, M * N), want = copyOf(X);
+          reference.gatherRows(table, tOff, ids, idsOff, want, xOff, M, N);
+          kernels.gatherRows(table, tOff, ids, idsOff, X, xOff, M, N);
+          expect(Array.from(X), `gatherRows V=${V} M=${M} N=${N}`).toEqual(Array.from(want));
+
+          const dY = randomTensor(xOff, M * N), S = randomTensor(tOff, V * N), wantS = copyOf(S);
+          reference.scatterAddRows(dY, xOff, ids, idsOff, wantS, tOff, M, N);
+          kernels.scatterAddRows(dY, xOff, ids, idsOff, S, tOff, M, N);
+          expect(worst(S, wantS, wantS), `scatterAddRows V=${V} M=${M} N=${N}`).toBeUndefined();
+        }
+      }
+    }
+  });
+
   /** A gated cell's step, forward on a range of units and backward, on rows of odd sizes. */
   it.each([['gru', 3], ['lstm', 4]] as const)('%s forward and backward through the gates match the reference', (cell, gateCount) => {
     for (const [B, H, j0, j1] of [[1, 1, 0, 1], [3, 5, 0, 5], [2, 17, 3, 14], [4, 130, 0, 130], [1, 130, 64, 129]] as const) {
@@ -279,6 +300,20 @@ describe.each(availableKernels())('%s kernels', (kind) => {
       reference[product](absolute(A), 1, absolute(B), 2, magnitude, 3, M, N, K);
       kernels[product](A, 1, B, 2, C, 3, M, N, K);
       expect(worst(C, want, magnitude), product).toBeUndefined();
+    }
+    {
+      const [V, M, N] = [4, 9, 13], ids = arena.ints(M);
+      for (let i = 0; i < M; i++) ids[i] = (i * 3) % V;
+      const table = randomTensor(0, V * N), dY = randomTensor(0, M * N);
+      withSpecials(table, 0, V * N);
+      withSpecials(dY, 0, M * N);
+      const X = randomTensor(0, M * N), wantX = copyOf(X), S = randomTensor(0, V * N), wantS = copyOf(S);
+      reference.gatherRows(table, 0, ids, 0, wantX, 0, M, N);
+      kernels.gatherRows(table, 0, ids, 0, X, 0, M, N);
+      reference.scatterAddRows(dY, 0, ids, 0, wantS, 0, M, N);
+      kernels.scatterAddRows(dY, 0, ids, 0, S, 0, M, N);
+      expect(worst(X, wantX, wantX), 'gatherRows').toBeUndefined();
+      expect(worst(S, wantS, wantS), 'scatterAddRows').toBeUndefined();
     }
     const n = 37;
     for (const activation of ['sigmoid', 'tanh', 'scale', 'clamp'] as const) {

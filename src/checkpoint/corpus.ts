@@ -5,6 +5,7 @@ import type { CorpusSkip } from '../text/corpus-files.js';
 import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
 import type { TokenArray } from '../text/tokens.js';
 import { type Checkpoint, CHECKPOINT_FORMAT, checkpointVocabulary } from './checkpoint.js';
+import { isPreparedFolder } from './prepared.js';
 import { INTEROP_FORMAT } from './interop.js';
 import type { LoadedModel } from './load.js';
 
@@ -16,16 +17,20 @@ import type { LoadedModel } from './load.js';
 /**
  * Leaves out of a corpus folder what rnn wrote: its checkpoints and `rnn-state` models (known
  * by how they begin: `{"format":"rnn-checkpoint/…` or `rnn-state/…`, `format` written first),
- * and `outputs`, the files or folder a run writes to. Each path left out is added to `skipped`
+ * prepared folders (`rnn prepare`), and `outputs`, the files or folder a run writes to. Each path left out is added to `skipped`
  * with why.
  */
 export function skipRunFiles(outputs: readonly string[], skipped: SkippedFile[]): CorpusSkip {
   const left = new Set(outputs.map((path) => resolve(path)));
   return (path, isFolder) => {
-    const why = left.has(resolve(path)) ? "the run's output" : !isFolder && isModelFile(path) ? 'an rnn model' : null;
+    const why = left.has(resolve(path)) ? "the run's output" : isFolder ? preparedFolderSkip(path) : isModelFile(path) ? 'an rnn model' : null;
     if (why !== null) skipped.push({ path, why });
     return why;
   };
+}
+
+function preparedFolderSkip(path: string): string | null {
+  return isPreparedFolder(path) ? 'a prepared folder' : null;
 }
 
 export interface SkippedFile {

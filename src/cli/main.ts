@@ -6,6 +6,7 @@ import * as exportCommand from './commands/export.js';
 import * as importCommand from './commands/import.js';
 import * as infoCommand from './commands/info.js';
 import * as plotCommand from './commands/plot.js';
+import * as prepareCommand from './commands/prepare.js';
 import * as sampleCommand from './commands/sample.js';
 import * as serveCommand from './commands/serve.js';
 import * as trainCommand from './commands/train.js';
@@ -13,7 +14,7 @@ import { packageVersion } from './version.js';
 
 /** Each command lives in its own file under commands/ and adds itself to the program. */
 const COMMANDS: { register(program: Command): void }[] = [
-  trainCommand, sampleCommand, evalCommand, plotCommand, exportCommand, importCommand, infoCommand, serveCommand,
+  trainCommand, prepareCommand, sampleCommand, evalCommand, plotCommand, exportCommand, importCommand, infoCommand, serveCommand,
 ];
 
 /** The `rnn` program with every command, ready to parse. */

@@ -11,6 +11,12 @@ import { Rng } from './random.js';
 
 /** Floats of layer 0's input table (V · G·H) up to which generation builds it: 16 MB. */
 const INPUT_TABLE_LIMIT = 4 << 20;
+/**
+ * A window reads layer 0's input through the table where it has at least this many rows a
+ * token: the table's products cost V rows against the window's T·B (char level: 65 against
+ * 2,500), and the gather and scatter cost what the bias rows they replace did.
+ */
+const ROWS_PER_TOKEN_FOR_TABLE = 2;
 
 /** What a model is built over. */
 export interface ModelOptions {
@@ -26,6 +32,13 @@ export interface ModelOptions {
   firstRow?: number;
   /** Where the activations are allocated; by default the kernels' arena. */
   allocator?: Allocator;
+  /**
+   * Whether layer 0 reads its input through the table of every token's projection
+   * (RecurrentLayer.readTokens) or multiplies each row's embedding; by default the table
+   * where the window has ROWS_PER_TOKEN_FOR_TABLE rows a token. The two give the same
+   * numbers but for float rounding.
+   */
+  inputTable?: boolean;
 }
 
 /**
@@ -64,12 +77,17 @@ export class LanguageModel {
   private readonly headBias: Float32Array;
   /** The head's weight packed for a batch of one's matrix-vector product (packMatvec), by prepareGeneration; else null. */
   private headMatvec: Float32Array | null = null;
+  /** Where the activations are allocated (and, for generation, the packed weights). */
+  private readonly allocator: Allocator;
   private readonly embedGrad: Float32Array | null;
   private readonly headWeightGrad: Float32Array | null;
   private readonly headBiasGrad: Float32Array | null;
-  /** The embedded input [T·B, E]. */
+  /** Whether layer 0 reads its input through its table (ModelOptions.inputTable). */
+  readonly readsTokens: boolean;
+  /** With the table: the window's tokens time-major (row t·B + b), which layer 0 reads. */
+  private readonly rowTokens: Int32Array;
+  /** Without it: the embedded input [T·B, E] and d loss / d embedded [T·B, E]. */
   private readonly embedded: Float32Array;
-  /** d loss / d embedded [T·B, E]. */
   private readonly dEmbedded: Float32Array;
   private readonly dLogits: Float32Array;
   /** Per boundary between layers k and k+1: keep-mask (0 or 1/(1−p)) and the dropped output. */
@@ -77,7 +95,6 @@ export class LanguageModel {
   private readonly dropped: Float32Array[];
   private dropoutActive = false;
   private readonly dropoutRng = new Rng(0);
-  private readonly allocator: Allocator;
 
   constructor(options: ModelOptions) {
     const { config, kernels, params, grads, batchSize, seqLen } = options;
@@ -117,8 +134,13 @@ export class LanguageModel {
     this.tokens = allocator.ints(rows);
     this.targets = allocator.ints(rows);
     this.logits = allocator.floats(rows * V);
-    this.embedded = allocator.floats(rows * E);
-    this.dEmbedded = allocator.floats(grads ? rows * E : 0);
+    const readsTokens = (this.readsTokens = options.inputTable ?? rows >= ROWS_PER_TOKEN_FOR_TABLE * V);
+    this.rowTokens = allocator.ints(readsTokens ? rows : 0);
+    this.embedded = allocator.floats(readsTokens ? 0 : rows * E);
+    this.dEmbedded = allocator.floats(grads && !readsTokens ? rows * E : 0);
+    if (readsTokens) {
+      this.layers[0]!.readTokens({ tokens: this.rowTokens, embed: this.embedWeight, embedGrad: this.embedGrad, vocabSize: V });
+    }
     this.dLogits = allocator.floats(grads ? rows * V : 0);
     const withDropout = config.dropout > 0 && grads !== null;
     this.dropMasks = [];
@@ -138,18 +160,22 @@ export class LanguageModel {
   forward(dropoutSeed: number | null = null): void {
     const { vocabSize: V, embedDim: E, hiddenSize: H } = this.config;
     const B = this.batchSize, T = this.seqLen, rows = B * T;
-    // x[t·B + b] = E[tokens[b·T + t]]
     for (let t = 0; t < T; t++) {
       for (let b = 0; b < B; b++) {
-        const src = this.tokens[b * T + t]! * E, dst = (t * B + b) * E;
-        for (let e = 0; e < E; e++) this.embedded[dst + e] = this.embedWeight[src + e]!;
+        const token = this.tokens[b * T + t]!, row = t * B + b;
+        if (this.readsTokens) {
+          this.rowTokens[row] = token;
+        } else {
+          // x[t·B + b] = E[tokens[b·T + t]]
+          for (let e = 0, src = token * E, dst = row * E; e < E; e++) this.embedded[dst + e] = this.embedWeight[src + e]!;
+        }
       }
     }
     this.dropoutActive = dropoutSeed !== null && this.dropMasks.length > 0;
     let x = this.embedded, xOff = 0;
     for (let k = 0; k < this.layers.length; k++) {
       const layer = this.layers[k];
-      layer.forward(x, xOff);
+      layer.forward(k === 0 && this.readsTokens ? null : x, xOff);
       x = layer.h; xOff = B * H;
       if (this.dropoutActive && k + 1 < this.layers.length) {
         // inverted dropout: y = h ⊙ m / (1 − p), m ~ Bernoulli(1 − p)
@@ -216,10 +242,10 @@ export class LanguageModel {
 
   private generationBuffers(fill: boolean): void {
     const { vocabSize: V, hiddenSize: H, cell } = this.config;
-    if (V * gateCount(cell) * H <= INPUT_TABLE_LIMIT) this.layers[0]!.buildInputTable(this.embedWeight, V, this.allocator, fill);
-    for (const layer of this.layers) layer.packForGeneration(this.allocator, fill);
-    this.headMatvec ??= this.allocator.floats(this.kernels.matvecFloats(V, H));
-    if (fill) this.kernels.packMatvec(this.headWeight, 0, this.headMatvec, 0, V, H);
+    if (V * gateCount(cell) * H <= INPUT_TABLE_LIMIT) this.layers[0]!.buildInputTable(this.embedWeight, V, fill);
+    for (const layer of this.layers) layer.packForGeneration(fill);
+    const head = (this.headMatvec ??= this.allocator.floats(this.kernels.matvecFloats(V, H)));
+    if (fill) this.kernels.packMatvec(this.headWeight, 0, head, 0, V, H);
   }
 
   /** Σ of the cross-entropy over the first `steps` columns (nats), from the last forward's logits. */
@@ -246,16 +272,17 @@ export class LanguageModel {
     for (let l = L - 1; l >= 0; l--) {
       const layer = this.layers[l]!;
       const below = l > 0 ? this.layers[l - 1]! : null;
-      const x = l === 0 ? this.embedded : this.dropoutActive ? this.dropped[l - 1]! : below!.h;
+      const x = l > 0 ? (this.dropoutActive ? this.dropped[l - 1]! : below!.h) : this.readsTokens ? null : this.embedded;
       const xOff = l > 0 && !this.dropoutActive ? B * H : 0;
-      const dx = below ? below.dOut : this.dEmbedded;
-      dx.fill(0);
+      const dx = below ? below.dOut : this.readsTokens ? null : this.dEmbedded;
+      dx?.fill(0);
       layer.backward(x, xOff, dx, 0);
       if (below && this.dropoutActive) {
         const mask = this.dropMasks[l - 1]!;
-        for (let i = 0; i < rows * H; i++) dx[i] *= mask[i]!;
+        for (let i = 0; i < rows * H; i++) below.dOut[i] *= mask[i]!;
       }
     }
+    if (this.readsTokens) return loss; // layer 0 added dE
     // dE[tokens[b·T + t]] += dEmbedded[t·B + b]
     const dE = this.embedGrad!;
     for (let t = 0; t < T; t++) {

@@ -129,7 +129,7 @@ export function* fileChunks(path: string, chunkBytes: number): Generator<Uint8Ar
   }
 }
 
-function errorCode(err: unknown): string {
+export function errorCode(err: unknown): string {
   if (err instanceof Error && 'code' in err && typeof err.code === 'string') return err.code;
   return String(err);
 }

@@ -155,7 +155,7 @@ function prepareWords(source: CorpusSource, options: PrepareOptions): PreparedDa
       words ||= unit.some((token) => token !== LINE_BREAK);
     }
   }
-  if (!words) throw new CorpusError(`corpus has no words: ${source.files.map((f) => f.path).join(', ')} holds only white space`);
+  if (!words) throw noWords(source);
   const trainTokens = Math.floor((1 - valFrac) * totalTokens);
   if (options.vocab !== undefined && options.unknownTokens !== undefined) {
     return prepareForeign(WORDS, source, options, totalTokens, trainTokens);
@@ -173,6 +173,11 @@ function prepareWords(source: CorpusSource, options: PrepareOptions): PreparedDa
   return prepared;
 }
 
+/** The refusal of a corpus whose text holds no word token but line breaks. */
+export function noWords(source: Pick<CorpusSource, 'files'>): CorpusError {
+  return new CorpusError(`corpus has no words: ${source.files.map((f) => f.path).join(', ')} holds only white space`);
+}
+
 /**
  * `prepareData` with a vocabulary made for another text (`PrepareOptions.unknownTokens`): the
  * training part's unknown tokens counted and, for 'extend', added; the stream encoded with the
@@ -188,16 +193,68 @@ function prepareForeign<U>(
     for (const unit of trainingUnits(reading, source, trainTokens)) {
       for (const token of reading.tokens(unit)) if (vocab.idOf(token) === UNK) counts.set(token, (counts.get(token) ?? 0) + 1);
     }
-    const room = vocab.level === 'word' ? Math.max(0, (options.vocabSize ?? DEFAULT_VOCAB_SIZE) - vocab.size) : Infinity;
-    const added = byFrequency(counts).filter(([, n]) => n >= options.minCount).slice(0, room);
-    vocab = vocab.withTokens(added.map(([token]) => token));
-    prepared.added = added;
+    ({ vocab, added: prepared.added } = extendVocabulary(vocab, counts, options));
   }
   const unknown = new Map<string, number>();
   const data = split(source, encodeStream(reading, source, vocab, totalTokens, unknown), trainTokens, options.valFrac, vocab.level);
-  const occurrences = [...unknown.values()].reduce((sum, n) => sum + n, 0);
-  prepared.unknown = { occurrences, distinct: unknown.size, top: byFrequency(unknown).slice(0, UNKNOWN_SHOWN) };
+  prepared.unknown = unknownTokens(unknown);
   return { vocab, ...data, ...prepared };
+}
+
+/**
+ * `vocab` with the tokens of `counts` (the training part's tokens it lacks, each with its count)
+ * seen at least `minCount` times added, at the word level the most frequent up to `vocabSize`
+ * entries in all (`PrepareOptions.unknownTokens` 'extend').
+ */
+function extendVocabulary(
+  vocab: Vocabulary, counts: ReadonlyMap<string, number>, options: Pick<PrepareOptions, 'minCount' | 'vocabSize'>,
+): { vocab: Vocabulary; added: [string, number][] } {
+  const room = vocab.level === 'word' ? Math.max(0, (options.vocabSize ?? DEFAULT_VOCAB_SIZE) - vocab.size) : Infinity;
+  const added = byFrequency(counts).filter(([, n]) => n >= options.minCount).slice(0, room);
+  return { vocab: vocab.withTokens(added.map(([token]) => token)), added };
+}
+
+/** The report of the tokens that read as `<UNK>`, from each one's count. */
+function unknownTokens(counts: ReadonlyMap<string, number>): UnknownTokens {
+  const occurrences = [...counts.values()].reduce((sum, n) => sum + n, 0);
+  return { occurrences, distinct: counts.size, top: byFrequency(counts).slice(0, UNKNOWN_SHOWN) };
+}
+
+/**
+ * Data already in ids (a prepared folder's) read with another vocabulary, by symbol, as
+ * `prepareData` with `vocab` and `unknownTokens` reads a text: each token keeps its id's symbol,
+ * and one `vocab` lacks reads as `<UNK>` ('count') or, seen often enough in the training part,
+ * is added first ('extend'). A token the data already reads as `<UNK>` stays `<UNK>`.
+ */
+export function withVocabulary(
+  data: PreparedData, vocab: Vocabulary, options: Required<Pick<PrepareOptions, 'unknownTokens'>> & Pick<PrepareOptions, 'minCount' | 'vocabSize'>,
+): PreparedData {
+  const from = data.vocab;
+  const countIds = (ids: TokenArray, into: Float64Array): void => {
+    for (let i = 0; i < ids.length; i++) into[ids[i]!]!++;
+  };
+  const trainCounts = new Float64Array(from.size), allCounts = new Float64Array(from.size);
+  countIds(data.train, trainCounts);
+  allCounts.set(trainCounts);
+  countIds(data.val, allCounts);
+  const lacking = (counts: Float64Array, to: Vocabulary): Map<string, number> => {
+    const found = new Map<string, number>();
+    from.tokens.forEach((token, id) => {
+      if (id > UNK && counts[id]! > 0 && to.idOf(token) === UNK) found.set(token, counts[id]!);
+    });
+    return found;
+  };
+  const result: Partial<PreparedData> = {};
+  if (options.unknownTokens === 'extend') ({ vocab, added: result.added } = extendVocabulary(vocab, lacking(trainCounts, vocab), options));
+  result.unknown = unknownTokens(lacking(allCounts, vocab));
+  const idMap = Int32Array.from(from.tokens, (token, id) => (id <= UNK ? id : vocab.idOf(token)));
+  const remap = (ids: TokenArray): TokenArray => {
+    const out = tokenArrayFor(vocab.size, ids.length);
+    for (let i = 0; i < ids.length; i++) out[i] = idMap[ids[i]!]!;
+    return out;
+  };
+  const { wordVocab: _, ...rest } = data;
+  return { ...rest, vocab, train: remap(data.train), val: remap(data.val), ...result };
 }
 
 /**
@@ -205,7 +262,7 @@ function prepareForeign<U>(
  * text reads as `<UNK>` and there is nothing to learn. `leftOut`: the training text has tokens
  * that `minCount` may have left out (else it has none). `units` names the level's tokens.
  */
-function checkSomeTokenKept(vocab: Vocabulary, leftOut: boolean, minCount: number, units: string): void {
+export function checkSomeTokenKept(vocab: Vocabulary, leftOut: boolean, minCount: number, units: string): void {
   if (vocab.size > UNK + 1) return;
   if (!leftOut) throw new CorpusError((name) => `the training part of the corpus has no ${units}: lower ${name('valFrac')}`);
   throw new SettingError('minCount', minCount, (name) =>
@@ -246,7 +303,7 @@ const WORDS: Reading<string[]> = {
  * characters) tokenized up to its last word break (`lastWordBreak`), the rest held for the next
  * piece or the document's end, so that no token is cut.
  */
-function* wordUnits(source: CorpusSource): Generator<string[] | typeof DOCUMENT_END> {
+export function* wordUnits(source: CorpusSource): Generator<string[] | typeof DOCUMENT_END> {
   let held = '';
   for (const piece of source.pieces()) {
     if (piece === DOCUMENT_END) {
@@ -343,7 +400,14 @@ function encodeStream<U>(
 function split(
   corpus: Pick<CorpusSource, 'files' | 'docs' | 'documents'>, stream: TokenArray, trainTokens: number, valFrac: number, level: TextLevel,
 ): Pick<PreparedData, 'train' | 'val' | 'fingerprint'> {
-  const totalTokens = stream.length;
+  const fingerprint = dataFingerprint(corpus, stream.length, trainTokens, valFrac, level);
+  return { train: stream.subarray(0, trainTokens), val: stream.subarray(trainTokens), fingerprint };
+}
+
+/** The fingerprint of a corpus's token stream of `totalTokens`, cut at `trainTokens`. */
+export function dataFingerprint(
+  corpus: Pick<CorpusSource, 'files' | 'docs' | 'documents'>, totalTokens: number, trainTokens: number, valFrac: number, level: TextLevel,
+): DataFingerprint {
   const hashed = { files: corpus.files.map((f) => f.sha256), docs: corpus.docs, valFrac };
   const fingerprint: DataFingerprint = {
     files: corpus.files.map((f) => ({ ...f })),
@@ -358,7 +422,7 @@ function split(
       .digest('hex'),
   };
   if (level === 'word') fingerprint.level = 'word';
-  return { train: stream.subarray(0, trainTokens), val: stream.subarray(trainTokens), fingerprint };
+  return fingerprint;
 }
 
 /** Whether two fingerprints describe the same data and split (file paths aside). */

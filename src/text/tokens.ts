@@ -6,7 +6,21 @@ export type TokenArray = Uint8Array | Uint16Array | Int32Array;
 
 /** A zeroed token array of `length` ids, the narrowest that holds every id of a `vocabSize`-entry vocabulary. */
 export function tokenArrayFor(vocabSize: number, length: number): TokenArray {
-  if (vocabSize <= 0x100) return new Uint8Array(length);
-  if (vocabSize <= 0x10000) return new Uint16Array(length);
-  return new Int32Array(length);
+  switch (tokenDtype(vocabSize)) {
+    case 'uint8': return new Uint8Array(length);
+    case 'uint16': return new Uint16Array(length);
+    case 'uint32': return new Int32Array(length);
+  }
 }
+
+/** A token stream's ids on disk, little-endian: the type `tokenArrayFor` holds them in (ids are below 2^31 either way). */
+export type TokenDtype = 'uint8' | 'uint16' | 'uint32';
+
+export const TOKEN_DTYPES: readonly TokenDtype[] = ['uint8', 'uint16', 'uint32'];
+
+/** The dtype of a `vocabSize`-entry vocabulary's token stream, and its bytes per token. */
+export function tokenDtype(vocabSize: number): TokenDtype {
+  return vocabSize <= 0x100 ? 'uint8' : vocabSize <= 0x10000 ? 'uint16' : 'uint32';
+}
+
+export const DTYPE_BYTES: Readonly<Record<TokenDtype, number>> = { uint8: 1, uint16: 2, uint32: 4 };

@@ -96,6 +96,14 @@ export class Vocabulary {
         i += cp > 0xffff ? 2 : 1;
       }
     }
+    return Vocabulary.fromCodePointCounts(counts, minCount);
+  }
+
+  /** `build`'s vocabulary from the training text's counts of each code point. */
+  static fromCodePointCounts(counts: ReadonlyMap<number, number>, minCount = 1): Vocabulary {
+    if (!Number.isInteger(minCount) || minCount < 1) {
+      throw new RangeError(`minCount must be a positive integer, got ${minCount}`);
+    }
     const kept = [...counts].filter(([, n]) => n >= minCount).map(([cp]) => cp);
     // Numeric sort: code-point order, which differs from JavaScript's UTF-16 string order above U+FFFF.
     kept.sort((a, b) => a - b);

@@ -35,6 +35,15 @@ export interface WordVocabularyBuild {
  * other token reads as `<UNK>`.
  */
 export function buildWordVocabulary(trainingTokens: Iterable<readonly string[]>, options: WordVocabularyOptions): WordVocabularyBuild {
+  const counts = new Map<string, number>();
+  for (const tokens of trainingTokens) {
+    for (const token of tokens) counts.set(token, (counts.get(token) ?? 0) + 1);
+  }
+  return wordVocabularyFromCounts(counts, options);
+}
+
+/** `buildWordVocabulary`'s vocabulary from the training text's count of each token (every count at least 1). */
+export function wordVocabularyFromCounts(counts: ReadonlyMap<string, number>, options: WordVocabularyOptions): WordVocabularyBuild {
   const { vocabSize, minCount } = options;
   if (!Number.isInteger(vocabSize) || vocabSize < 3) {
     throw new RangeError(`vocabSize must be an integer of at least 3 (<EOS>, <UNK> and one token), got ${vocabSize}`);
@@ -42,12 +51,8 @@ export function buildWordVocabulary(trainingTokens: Iterable<readonly string[]>,
   if (!Number.isInteger(minCount) || minCount < 1) {
     throw new RangeError(`minCount must be a positive integer, got ${minCount}`);
   }
-  const counts = new Map<string, number>();
   let occurrences = 0;
-  for (const tokens of trainingTokens) {
-    for (const token of tokens) counts.set(token, (counts.get(token) ?? 0) + 1);
-    occurrences += tokens.length;
-  }
+  for (const n of counts.values()) occurrences += n;
   const eligible = byFrequency(counts).filter(([, n]) => n >= minCount);
   const kept = eligible.slice(0, vocabSize - 2);
   const known = kept.reduce((sum, [, n]) => sum + n, 0);

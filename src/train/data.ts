@@ -3,11 +3,14 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Checkpoint, recordedLevel } from '../checkpoint/checkpoint.js';
 import { readCheckpointCorpus, type SkippedFile, skipRunFiles } from '../checkpoint/corpus.js';
-import type { TrainSettings } from '../checkpoint/settings.js';
-import { CorpusError, type PreparedData } from '../text/corpus.js';
+import { type PreparedMeta, isPreparedFolder, readPreparedData, readPreparedMeta } from '../checkpoint/prepared.js';
+import { TEXT_SETTING_NAMES, type TrainSettings } from '../checkpoint/settings.js';
+import { SettingError } from '../input/settings.js';
+import { CorpusError, type PreparedData, fingerprintMatches, withVocabulary } from '../text/corpus.js';
 import type { CorpusSkip } from '../text/corpus-files.js';
 import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
-import { tokenCount } from '../text/vocab.js';
+import { type TextLevel, Vocabulary, tokenCount } from '../text/vocab.js';
+import { type BaseModel, fineTunePreparedData, loadFineTuneData } from './finetune.js';
 import { lockPath } from './lock.js';
 import { outputPaths } from './output.js';
 
@@ -82,6 +85,103 @@ export function loadResumedData(paths: readonly string[], ckpt: Checkpoint, sour
           `${tokenCount(recorded.totalTokens, recordedLevel(ckpt.config.training))}, sha256 ${recorded.sha256.slice(0, 12)}…): ` +
           `resume with that text, or start a new run without ${name('resume')}`);
     }
+  }
+  return data;
+}
+
+/** A prepared folder (`rnn prepare`) and its meta.json. */
+export interface PreparedFolder {
+  dir: string;
+  meta: PreparedMeta;
+}
+
+/** The prepared folder among the corpus paths, its meta.json read, or null; a prepared folder is trained on alone. */
+export function preparedFolderOf(paths: readonly string[]): PreparedFolder | null {
+  const prepared = paths.filter(isPreparedFolder);
+  if (prepared.length === 0) return null;
+  if (paths.length > 1) {
+    throw new CorpusError(`${prepared[0]} is a prepared folder: train on it alone, or prepare all of ${paths.join(', ')} into one`);
+  }
+  const dir = resolve(prepared[0]!);
+  return { dir, meta: readPreparedMeta(dir) };
+}
+
+/** How a run starts: fresh (null), resumed from a checkpoint, or fine-tuned from a base model. */
+export type RunStart = { ckpt: Checkpoint; source: string } | { base: BaseModel; extend: boolean } | null;
+
+/**
+ * A run's data: the prepared folder's (resuming, refused unless it is the checkpoint's data),
+ * or the corpus at `paths` (`loadFreshData`, `loadResumedData`); fine-tuning, read with the
+ * base's vocabulary (`loadFineTuneData`, `fineTunePreparedData`).
+ */
+export function loadRunData(
+  paths: readonly string[], prepared: PreparedFolder | null, settings: TrainSettings, start: RunStart, skip: CorpusSkip,
+): PreparedData {
+  if (start !== null && 'ckpt' in start) {
+    return prepared !== null ? loadResumedPreparedData(prepared, start.ckpt, start.source)
+      : loadResumedData(paths, start.ckpt, start.source, skip);
+  }
+  if (prepared !== null) {
+    const data = readPreparedData(prepared.dir, prepared.meta);
+    return start === null ? data : fineTunePreparedData(data, settings, start.base, start.extend);
+  }
+  const text = paths.length > 0 ? paths : [defaultCorpus()];
+  return start === null ? loadFreshData(text, settings, skip) : loadFineTuneData(text, settings, start.base, start.extend, skip);
+}
+
+/**
+ * The options with the text settings (TEXT_SETTINGS) of the prepared folder `dir` filled in;
+ * one given with another value than the folder was prepared with is an error naming both.
+ * Fine-tuning a base model of level `baseLevel`, the folder must be of that level, and only
+ * the settings of its data are taken: the vocabulary is the base's.
+ */
+export function withPreparedSettings<T extends Partial<Pick<TrainSettings, TextSettingName>>>(
+  options: T, prepared: PreparedFolder, baseLevel?: TextLevel,
+): T {
+  const { dir, meta } = prepared;
+  if (baseLevel !== undefined && meta.level !== baseLevel) {
+    throw new CorpusError(`the prepared folder ${dir} holds ${meta.level}-level tokens, the model to fine-tune is ${baseLevel}-level: ` +
+      `prepare the corpus again with --level ${baseLevel}`);
+  }
+  const recorded: Partial<Record<TextSettingName, unknown>> = { ...meta.settings, level: meta.level };
+  const filled: T = { ...options };
+  for (const key of baseLevel === undefined ? TEXT_SETTING_NAMES : DATA_SETTING_NAMES) {
+    const given = options[key];
+    const value = recorded[key];
+    if (value === undefined) continue;
+    if (given !== undefined && given !== value) {
+      throw new SettingError(key, given, (name) =>
+        `${name(key)} ${given} contradicts the prepared folder ${dir}, made with ${name(key)} ${value}: ` +
+          'leave it out, or prepare the corpus again with it');
+    }
+    (filled as Record<string, unknown>)[key] = value;
+  }
+  return filled;
+}
+
+type TextSettingName = (typeof TEXT_SETTING_NAMES)[number];
+
+/** The text settings that shape a prepared folder's data rather than its vocabulary. */
+const DATA_SETTING_NAMES = ['docs', 'valFrac'] as const satisfies readonly TextSettingName[];
+
+/**
+ * A resumed run's data from the prepared folder `dir`: refused unless it is the data the
+ * checkpoint was trained on. A fine-tuned run's folder is read with its vocabulary, by symbol.
+ */
+function loadResumedPreparedData({ dir, meta }: PreparedFolder, ckpt: Checkpoint, source: string): PreparedData {
+  let data = readPreparedData(dir, meta);
+  if (ckpt.initFrom) {
+    const vocab = Vocabulary.fromTokens(ckpt.vocab, ckpt.config.training.level ?? 'char');
+    data = withVocabulary(data, vocab, { unknownTokens: 'count', minCount: 1 });
+  }
+  const recorded = ckpt.corpus;
+  const sameVocab = data.vocab.level === (ckpt.config.training.level ?? 'char') && data.vocab.tokens.length === ckpt.vocab.length &&
+    data.vocab.tokens.every((token, id) => token === ckpt.vocab[id]);
+  if (recorded === null || !fingerprintMatches(data.fingerprint, recorded) || !sameVocab) {
+    throw new CorpusError((name) =>
+      `the prepared folder ${dir} holds other data than ${source} was trained on ` +
+        `(${recorded === null ? 'it records none' : `${recorded.totalTokens} tokens, sha256 ${recorded.sha256.slice(0, 12)}…`}` +
+        `${sameVocab ? '' : ', another vocabulary'}): resume with that data, or start a new run without ${name('resume')}`);
   }
   return data;
 }

@@ -11,7 +11,7 @@ import { paramLayout } from '../engine/params.js';
 import { Rng } from '../engine/random.js';
 import { Stepper } from '../engine/stepper.js';
 import { InputError, SettingError } from '../input/settings.js';
-import type { PreparedData } from '../text/corpus.js';
+import { type PreparedData, withVocabulary } from '../text/corpus.js';
 import type { CorpusSkip } from '../text/corpus-files.js';
 import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
 import { UNK, Vocabulary } from '../text/vocab.js';
@@ -112,6 +112,12 @@ export function loadFineTuneData(
   const { valFrac, minCount, vocabSize } = settings;
   const options = { valFrac, minCount, vocab: base.vocab, unknownTokens: extend ? 'extend' : 'count', vocabSize } as const;
   return loadCorpusData(paths.map((p) => resolve(p)), settings.docs, options, CHUNK_BYTES, skip);
+}
+
+/** A prepared folder's data read with the base's vocabulary, by symbol, as `loadFineTuneData` reads a text. */
+export function fineTunePreparedData(data: PreparedData, settings: TrainSettings, base: BaseModel, extend: boolean): PreparedData {
+  const { minCount, vocabSize } = settings;
+  return withVocabulary(data, base.vocab, { unknownTokens: extend ? 'extend' : 'count', minCount, vocabSize });
 }
 
 /** The one warning of the new text's tokens that read as <UNK> (none when every token is known): how many, and the most frequent. */

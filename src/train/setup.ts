@@ -12,8 +12,8 @@ import { BatchSource, EvalBatches } from '../text/batches.js';
 import type { PreparedData } from '../text/corpus.js';
 import { skippedNotice, type SkippedFile } from '../checkpoint/corpus.js';
 import { TOKEN_UNITS } from '../text/vocab.js';
-import { corpusName, defaultCorpus, loadFreshData, loadResumedData, skipRunOutput } from './data.js';
-import { fineTuneSettings, fineTuneStart, loadBaseModel, loadFineTuneData, unknownTokensWarning } from './finetune.js';
+import { corpusName, loadRunData, preparedFolderOf, skipRunOutput, withPreparedSettings } from './data.js';
+import { fineTuneSettings, fineTuneStart, loadBaseModel, unknownTokensWarning } from './finetune.js';
 import { type ParsedOptions, type TrainOptions, defaultEvalEvery, freshSettings, parseOptions, resumedSettings, runLimits } from './options.js';
 import { type RunLock, takeRunLock } from './lock.js';
 import { type OutputPaths, checkOutputFree, checkOutputIsFolder, defaultOut, outputPaths, resumedOut } from './output.js';
@@ -48,21 +48,24 @@ export interface RunSetup {
  * that a run fails on bad input before it writes anything and no two runs write one output.
  */
 export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]): RunSetup {
-  const parsed = parseOptions({ ...options });
+  const given = [...corpusPaths];
+  const prepared = preparedFolderOf(given);
+  const parsedOptions = parseOptions({ ...options });
   // --resume DIR means DIR/latest.json, the folder layout's running checkpoint
-  const resume = parsed.resume === undefined ? null : isFolder(parsed.resume) ? join(parsed.resume, 'latest.json') : parsed.resume;
-  checkFineTuneFlags(parsed);
+  const resume = parsedOptions.resume === undefined ? null :
+    isFolder(parsedOptions.resume) ? join(parsedOptions.resume, 'latest.json') : parsedOptions.resume;
+  checkFineTuneFlags(parsedOptions);
   const ckpt: Checkpoint | null = resume === null ? null : loadCheckpoint(resume);
-  const base = parsed.initFrom === undefined ? null : loadBaseModel(parsed.initFrom);
+  const base = parsedOptions.initFrom === undefined ? null : loadBaseModel(parsedOptions.initFrom);
+  // a fresh run on a prepared folder takes the folder's text settings (fine-tuning: those of its data, not its vocabulary)
+  const parsed = prepared === null || ckpt !== null ? parsedOptions
+    : withPreparedSettings(parsedOptions, prepared, base === null ? undefined : base.vocab.level);
   const settings = ckpt ? resumedSettings(parsed, ckpt, resume!) : base ? fineTuneSettings(parsed, base) : freshSettings(parsed);
   const limits = runLimits(parsed, ckpt);
-  const given = [...corpusPaths];
   const skipped: SkippedFile[] = [];
   const skip = skipRunOutput(parsed.out ?? (resume === null ? null : resumedOut(resume)), skipped);
-  const text = given.length > 0 ? given : [defaultCorpus()];
   const extend = parsed.extendVocab === true;
-  const data = ckpt ? loadResumedData(given, ckpt, resume!, skip)
-    : base ? loadFineTuneData(text, settings, base, extend, skip) : loadFreshData(text, settings, skip);
+  const data = loadRunData(given, prepared, settings, ckpt ? { ckpt, source: resume! } : base ? { base, extend } : null, skip);
   if (!ckpt && parsed.evalEvery === undefined) settings.evalEvery = defaultEvalEvery(data.val.length, settings.batch, settings.seqLen);
   const corpus = data.fingerprint.files.map((f) => f.path);
   const batches = new BatchSource(data.train, settings.batch, settings.seqLen, data.vocab.level);

@@ -16,9 +16,13 @@ export function kernelKinds(): KernelsKind[] {
   return availableKernels();
 }
 
-/** A model on `kind` kernels in an arena of its own, its parameters copied from `params`. */
+/**
+ * A model on `kind` kernels in an arena of its own, its parameters copied from `params`;
+ * `inputTable` as ModelOptions has it (by default the model's own choice).
+ */
 export function modelOn(
-  kind: KernelsKind, config: ModelConfig, params: ArrayLike<number>, shape: { grads: boolean; batchSize: number; seqLen: number },
+  kind: KernelsKind, config: ModelConfig, params: ArrayLike<number>,
+  shape: { grads: boolean; batchSize: number; seqLen: number; inputTable?: boolean },
 ): LanguageModel {
   const kernels = createKernels(kind, new Arena());
   const total = paramLayout(config).total;
@@ -26,5 +30,6 @@ export function modelOn(
   own.set(params);
   return new LanguageModel({
     config, kernels, params: own, grads: shape.grads ? kernels.arena.floats(total) : null, batchSize: shape.batchSize, seqLen: shape.seqLen,
+    inputTable: shape.inputTable,
   });
 }

@@ -24,7 +24,7 @@ export function register(program: Command): void {
         'Ctrl-C, SIGTERM, SIGHUP (the terminal closing) or a closed stdout finishes the current step, saves, ' +
         'and exits 130 / 143 / 129 / 141. A run whose steps stop being finite ends, keeping its last checkpoints.',
     )
-    .argument('[corpus...]', 'text files or folders (default: the bundled corpora/sotu.txt; resuming: the checkpoint\'s)');
+    .argument('[corpus...]', 'text files or folders, or one prepared folder (rnn prepare) (default: the bundled corpora/sotu.txt; resuming: the checkpoint\'s)');
   addSettingFlags(command, { ...TRAIN_SETTINGS, ...RUN_OPTIONS, ...FINE_TUNE_OPTIONS })
     .option('--json', 'print one JSON object per event on stdout instead of the progress display')
     .addHelpText(

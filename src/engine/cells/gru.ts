@@ -37,7 +37,7 @@ export class GruLayer extends RecurrentLayer {
     this.kernels.gruForward(gates, t * B * G, hiddenProj, 0, hiddenCandidate, t * B * H, h, t * B * H, (t + 1) * B * H, B, H, j0, j1);
   }
 
-  backward(x: Float32Array, xOff: number, dx: Float32Array | null, dxOff: number): void {
+  backward(x: Float32Array | null, xOff: number, dx: Float32Array | null, dxOff: number): void {
     const { batchSize: B, seqLen: T, hiddenSize: H, gateRows: G, gates, dGates, dHidden, h, hiddenCandidate, dOut, dh } = this;
     dh.fill(0);
     this.packForBackward();

@@ -9,6 +9,16 @@ export interface LayerTensors {
   biasHh: Float32Array; // [G·H]
 }
 
+/** Layer 0's input read as tokens (LanguageModel decides where it pays): see RecurrentLayer.readTokens. */
+export interface TokenInput {
+  /** The window's tokens, time-major (row t·B + b), from the allocator. */
+  tokens: Int32Array;
+  /** The embedding [V, in]; its gradient, or null for inference. */
+  embed: Float32Array;
+  embedGrad: Float32Array | null;
+  vocabSize: number;
+}
+
 /** What a layer is built from: its tensors, its gradients (null: inference only), its sizes and its kernels. */
 export interface LayerShape {
   kernels: Kernels;
@@ -52,11 +62,16 @@ export abstract class RecurrentLayer {
   readonly dGates: Float32Array;
   readonly dOut: Float32Array;
   readonly dh: Float32Array;
+  private readonly allocator: Allocator;
   /**
    * Layer 0's input projection of every token (inputTable[v] = W_ih E[v] + bias), built by
-   * buildInputTable for generation: a batch of one then skips that product.
+   * buildInputTable: for generation, where a batch of one then skips that product, and for
+   * each forward of a layer that reads tokens.
    */
   private inputTable: Float32Array | null = null;
+  /** Set by readTokens: the tokens this layer reads, and d loss / d inputTable [V, G·H] (training). */
+  private tokenInput: TokenInput | null = null;
+  private tableGrad: Float32Array | null = null;
   /**
    * W_hh packed for the recurrent products of a training window (forward: h W_hhᵀ; backward:
    * dGates · W_hh), once a window instead of once a time step; null for inference.
@@ -75,6 +90,7 @@ export abstract class RecurrentLayer {
     this.hiddenSize = shape.hiddenSize;
     this.batchSize = shape.batchSize;
     this.seqLen = shape.seqLen;
+    this.allocator = shape.allocator;
     const { allocator, batchSize: B, seqLen: T, hiddenSize: H } = shape;
     const G = gateCount * H, rows = B * T, training = shape.grads !== null;
     this.h = allocator.floats((T + 1) * B * H);
@@ -98,15 +114,40 @@ export abstract class RecurrentLayer {
 
   /**
    * Backpropagates dOut through time into dGates, dh (→ d h0) and the cell state, then
-   * accumulates the weight gradients and, when dx is given, adds d loss / d x into it.
+   * accumulates the weight gradients and, when dx is given, adds d loss / d x into it
+   * (x and dx are null where the layer reads tokens: the embedding's gradient is its own).
    */
-  abstract backward(x: Float32Array, xOff: number, dx: Float32Array | null, dxOff: number): void;
+  abstract backward(x: Float32Array | null, xOff: number, dx: Float32Array | null, dxOff: number): void;
 
-  /** Runs the layer over x [T·B, in] (from xOff), reading h[0] (and c[0]) as the initial state. */
-  forward(x: Float32Array, xOff: number): void {
+  /**
+   * Runs the layer over x [T·B, in] (from xOff), or over its tokens (x null, after
+   * readTokens), reading h[0] (and c[0]) as the initial state.
+   */
+  forward(x: Float32Array | null, xOff: number): void {
     if (this.packedHh) this.kernels.packWeights('NT', this.weights.weightHh, 0, this.packedHh, 0, this.gateRows, this.hiddenSize);
-    this.projectInput(x, xOff, 0, this.hiddenSize);
+    if (x) this.projectInput(x, xOff, 0, this.hiddenSize);
+    else this.projectTokens();
     for (let t = 0; t < this.seqLen; t++) this.advance(t, 0, this.hiddenSize);
+  }
+
+  /**
+   * Makes this layer (layer 0) read its input as tokens: x = E[token] for every row, so its
+   * input projection is a gather from inputTable (V rows of product instead of T·B), and in
+   * backward, with S[v] = Σ of dGates over the rows of token v,
+   *   dW_ih += Sᵀ · E     db_ih += Σ_v S[v]     dE += S · W_ih
+   * Worth it where the vocabulary is small beside the window's rows.
+   */
+  readTokens(input: TokenInput): void {
+    this.tokenInput = input;
+    this.buildInputTable(input.embed, input.vocabSize, false);
+    this.tableGrad = this.allocator.floats(this.grads ? input.vocabSize * this.gateRows : 0);
+  }
+
+  /** gates[r] = inputTable[tokens[r]] for every row of the window, the table built from the current weights. */
+  private projectTokens(): void {
+    const { tokens, embed, vocabSize } = this.tokenInput!;
+    this.buildInputTable(embed, vocabSize, true);
+    this.kernels.gatherRows(this.inputTable!, 0, tokens, 0, this.gates, 0, this.batchSize * this.seqLen, this.gateRows);
   }
 
   /**
@@ -130,10 +171,13 @@ export abstract class RecurrentLayer {
     return this.inputTable !== null;
   }
 
-  /** inputTable[v] = W_ih E[v] + bias for every token v of the embedding E [V, in]. */
-  buildInputTable(embed: Float32Array, vocabSize: number, allocator: Allocator, fill: boolean): void {
+  /**
+   * inputTable[v] = W_ih E[v] + bias for every token v of the embedding E [V, in]; `fill`
+   * false only allocates it.
+   */
+  buildInputTable(embed: Float32Array, vocabSize: number, fill: boolean): void {
     const G = this.gateRows;
-    this.inputTable ??= allocator.floats(vocabSize * G);
+    this.inputTable ??= this.allocator.floats(vocabSize * G);
     if (!fill) return;
     this.kernels.broadcastRows(this.inputTable, 0, this.inputBias(), 0, vocabSize, G);
     this.kernels.matmulNT(embed, 0, this.weights.weightIh, 0, this.inputTable, 0, vocabSize, G, this.inputSize);
@@ -143,10 +187,10 @@ export abstract class RecurrentLayer {
    * For generation (a batch of one): W_hh, and W_ih unless the input table replaces it, packed
    * for the matrix-vector products. `fill` false only takes their place, as buildInputTable's.
    */
-  packForGeneration(allocator: Allocator, fill: boolean): void {
+  packForGeneration(fill: boolean): void {
     const k = this.kernels, G = this.gateRows, H = this.hiddenSize, E = this.inputSize;
-    if (!this.inputTable) this.matvecIh ??= allocator.floats(k.matvecFloats(G, E));
-    this.matvecHh ??= allocator.floats(k.matvecFloats(G, H));
+    if (!this.inputTable) this.matvecIh ??= this.allocator.floats(k.matvecFloats(G, E));
+    this.matvecHh ??= this.allocator.floats(k.matvecFloats(G, H));
     if (!fill) return;
     if (this.matvecIh) k.packMatvec(this.weights.weightIh, 0, this.matvecIh, 0, G, E);
     k.packMatvec(this.weights.weightHh, 0, this.matvecHh, 0, G, H);
@@ -221,18 +265,34 @@ export abstract class RecurrentLayer {
    * The gradients that need no recurrence, over all T·B rows at once:
    *   dW_ih += dGatesᵀ · x        db_ih += Σ_rows dGates        dx += dGates · W_ih
    *   dW_hh += dHiddenᵀ · h[0..T-1]  db_hh += Σ_rows dHidden
-   * dHidden is dGates except for the GRU, whose candidate gate reaches h through r.
+   * dHidden is dGates except for the GRU, whose candidate gate reaches h through r. A layer
+   * that reads tokens takes its input's share through the table (readTokens).
    */
   protected accumulateWeightGrads(
-    x: Float32Array, xOff: number, dx: Float32Array | null, dxOff: number, dHidden: Float32Array,
+    x: Float32Array | null, xOff: number, dx: Float32Array | null, dxOff: number, dHidden: Float32Array,
   ): void {
     const g = this.grads!, k = this.kernels;
     const rows = this.batchSize * this.seqLen, G = this.gateRows, H = this.hiddenSize;
-    k.matmulTN(this.dGates, 0, x, xOff, g.weightIh, 0, G, this.inputSize, rows);
-    k.addColumnSums(this.dGates, 0, g.biasIh, 0, rows, G);
+    if (this.tokenInput) {
+      this.accumulateTableGrads();
+    } else {
+      k.matmulTN(this.dGates, 0, x!, xOff, g.weightIh, 0, G, this.inputSize, rows);
+      k.addColumnSums(this.dGates, 0, g.biasIh, 0, rows, G);
+      if (dx) k.matmulNN(this.dGates, 0, this.weights.weightIh, 0, dx, dxOff, rows, this.inputSize, G);
+    }
     k.matmulTN(dHidden, 0, this.h, 0, g.weightHh, 0, G, H, rows);
     k.addColumnSums(dHidden, 0, g.biasHh, 0, rows, G);
-    if (dx) k.matmulNN(this.dGates, 0, this.weights.weightIh, 0, dx, dxOff, rows, this.inputSize, G);
+  }
+
+  /** S[v] = Σ dGates over the rows of token v;  dW_ih += Sᵀ · E;  db_ih += Σ_v S[v];  dE += S · W_ih. */
+  private accumulateTableGrads(): void {
+    const { tokens, embed, embedGrad, vocabSize: V } = this.tokenInput!;
+    const g = this.grads!, k = this.kernels, S = this.tableGrad!, G = this.gateRows;
+    S.fill(0);
+    k.scatterAddRows(this.dGates, 0, tokens, 0, S, 0, this.batchSize * this.seqLen, G);
+    k.matmulTN(S, 0, embed, 0, g.weightIh, 0, G, this.inputSize, V);
+    k.addColumnSums(S, 0, g.biasIh, 0, V, G);
+    if (embedGrad) k.matmulNN(S, 0, this.weights.weightIh, 0, embedGrad, 0, V, this.inputSize, G);
   }
 }
 

@@ -42,7 +42,7 @@ export class LstmLayer extends RecurrentLayer {
     this.kernels.lstmForward(gates, t * B * G, c, t * B * H, (t + 1) * B * H, tanhC, t * B * H, h, (t + 1) * B * H, B, H, j0, j1);
   }
 
-  backward(x: Float32Array, xOff: number, dx: Float32Array | null, dxOff: number): void {
+  backward(x: Float32Array | null, xOff: number, dx: Float32Array | null, dxOff: number): void {
     const { batchSize: B, seqLen: T, hiddenSize: H, gateRows: G, gates, dGates, c, tanhC, dOut, dh, dc } = this;
     dh.fill(0);
     dc.fill(0);

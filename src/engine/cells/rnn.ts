@@ -28,7 +28,7 @@ export class RnnLayer extends RecurrentLayer {
     }
   }
 
-  backward(x: Float32Array, xOff: number, dx: Float32Array | null, dxOff: number): void {
+  backward(x: Float32Array | null, xOff: number, dx: Float32Array | null, dxOff: number): void {
     const { batchSize: B, seqLen: T, hiddenSize: H, dGates, h, dOut, dh } = this;
     dh.fill(0);
     this.packForBackward();

@@ -46,6 +46,18 @@ export function jsKernels(arena: Arena): Kernels {
         for (let j = 0; j < N; j++) db[dbOff + j] += dY[y + j]!;
       }
     },
+    gatherRows(table, tableOff, ids, idsOff, X, xOff, M, N) {
+      for (let i = 0, x = xOff; i < M; i++, x += N) {
+        const from = tableOff + ids[idsOff + i]! * N;
+        for (let j = 0; j < N; j++) X[x + j] = table[from + j]!;
+      }
+    },
+    scatterAddRows(dY, yOff, ids, idsOff, S, sOff, M, N) {
+      for (let i = 0, y = yOff; i < M; i++, y += N) {
+        const to = sOff + ids[idsOff + i]! * N;
+        for (let j = 0; j < N; j++) S[to + j] += dY[y + j]!;
+      }
+    },
     sigmoid(X, off, n) {
       for (let i = off, end = off + n; i < end; i++) X[i] = 1 / (1 + Math.exp(-X[i]!));
     },

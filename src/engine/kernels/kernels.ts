@@ -70,6 +70,17 @@ export interface Kernels {
   broadcastRows(X: Float32Array, xOff: number, bias: Float32Array, biasOff: number, M: number, N: number): void;
   /** db[N] += Σ_i dY[i, :] over the M rows of dY[M,N]: the gradient of a bias added to every row. */
   addColumnSums(dY: Float32Array, yOff: number, db: Float32Array, dbOff: number, M: number, N: number): void;
+  /**
+   * X[i, :] = table[ids[i], :] for each of the M rows of X[M,N] (table rows of N from tableOff):
+   * layer 0's input projection read from its table of every token's.
+   */
+  gatherRows(
+    table: Float32Array, tableOff: number, ids: Int32Array, idsOff: number, X: Float32Array, xOff: number, M: number, N: number,
+  ): void;
+  /** S[ids[i], :] += dY[i, :] over the M rows of dY[M,N]: the gradient of that table, each token's rows summed. */
+  scatterAddRows(
+    dY: Float32Array, yOff: number, ids: Int32Array, idsOff: number, S: Float32Array, sOff: number, M: number, N: number,
+  ): void;
 
   /** x ← σ(x) = 1 / (1 + e^−x), in place. */
   sigmoid(X: Float32Array, off: number, n: number): void;

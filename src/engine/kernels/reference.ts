@@ -68,6 +68,12 @@ export function referenceKernels(arena: Arena): Kernels {
         db[dbOff + j] += s;
       }
     },
+    gatherRows(table, tableOff, ids, idsOff, X, xOff, M, N) {
+      for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) X[xOff + i * N + j] = table[tableOff + ids[idsOff + i]! * N + j]!;
+    },
+    scatterAddRows(dY, yOff, ids, idsOff, S, sOff, M, N) {
+      for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) S[sOff + ids[idsOff + i]! * N + j] += dY[yOff + i * N + j]!;
+    },
     sigmoid(X, off, n) {
       for (let i = off; i < off + n; i++) X[i] = 1 / (1 + Math.exp(-X[i]!));
     },

@@ -7,7 +7,7 @@ import type { Kernels } from './kernels.js';
  * bookkeeping and the copies, in plain TypeScript).
  */
 export const STEP_PHASES = [
-  'products', 'recurrent', 'biases', 'gates', 'softmax', 'reduction', 'clipAdam', 'barriers', 'step',
+  'products', 'recurrent', 'biases', 'table', 'gates', 'softmax', 'reduction', 'clipAdam', 'barriers', 'step',
 ] as const;
 export type StepPhase = (typeof STEP_PHASES)[number];
 
@@ -16,6 +16,7 @@ const PHASE_OF: Record<Exclude<keyof Kernels, 'kind' | 'arena'>, StepPhase> = {
   matmulNT: 'products', matmulNN: 'products', matmulTN: 'products', matmulPacked: 'recurrent', packWeights: 'recurrent',
   packedFloats: 'recurrent', matvecFloats: 'products', packMatvec: 'products', matvecPacked: 'products',
   broadcastRows: 'biases', addColumnSums: 'biases',
+  gatherRows: 'table', scatterAddRows: 'table',
   sigmoid: 'gates', tanh: 'gates', gruForward: 'gates', gruBackward: 'gates', lstmForward: 'gates', lstmBackward: 'gates',
   logSumExp: 'softmax', softmax: 'softmax',
   addInto: 'reduction',

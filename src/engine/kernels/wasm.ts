@@ -17,6 +17,8 @@ interface SimdExports {
   matvecPacked(x: number, packed: number, y: number, N: number, K: number, j0: number, j1: number, scratch: number): void;
   broadcastRows(x: number, bias: number, M: number, N: number): void;
   addColumnSums(dy: number, db: number, M: number, N: number): void;
+  gatherRows(table: number, ids: number, x: number, M: number, N: number): void;
+  scatterAddRows(dy: number, ids: number, s: number, M: number, N: number): void;
   gruForward(
     gates: number, hidden: number, candidate: number, prev: number, next: number, B: number, H: number, j0: number, j1: number,
   ): void;
@@ -121,6 +123,12 @@ export function wasmKernels(arena: Arena): Kernels {
     },
     addColumnSums(dY, yOff, db, dbOff, M, N) {
       simd.addColumnSums(dY.byteOffset + 4 * yOff, db.byteOffset + 4 * dbOff, M, N);
+    },
+    gatherRows(table, tableOff, ids, idsOff, X, xOff, M, N) {
+      simd.gatherRows(table.byteOffset + 4 * tableOff, ids.byteOffset + 4 * idsOff, X.byteOffset + 4 * xOff, M, N);
+    },
+    scatterAddRows(dY, yOff, ids, idsOff, S, sOff, M, N) {
+      simd.scatterAddRows(dY.byteOffset + 4 * yOff, ids.byteOffset + 4 * idsOff, S.byteOffset + 4 * sOff, M, N);
     },
     sigmoid(X, off, n) {
       simd.sigmoid(X.byteOffset + 4 * off, n);

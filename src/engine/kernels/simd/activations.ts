@@ -27,29 +27,25 @@ function exponentOf(y: v128): v128 {
 @inline
 function expm1Reduced(y: v128, k: v128): v128 {
   const r = f32x4.sub(f32x4.sub(y, f32x4.mul(k, f32x4.splat(LN2_HI))), f32x4.mul(k, f32x4.splat(LN2_LO)));
-  let p = f32x4.splat(<f32>(1.0 / 5040));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(<f32>(1.0 / 720)));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(<f32>(1.0 / 120)));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(<f32>(1.0 / 24)));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(<f32>(1.0 / 6)));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(<f32>(0.5)));
-  return f32x4.add(r, f32x4.mul(f32x4.mul(r, r), p));
+  // Estrin's scheme: (1/2 + r/6) + r²·((1/24 + r/120) + r²·(1/720 + r/5040)), three short chains side by side
+  const r2 = f32x4.mul(r, r);
+  const a = f32x4.add(f32x4.splat(<f32>(0.5)), f32x4.mul(r, f32x4.splat(<f32>(1.0 / 6))));
+  const b = f32x4.add(f32x4.splat(<f32>(1.0 / 24)), f32x4.mul(r, f32x4.splat(<f32>(1.0 / 120))));
+  const c = f32x4.add(f32x4.splat(<f32>(1.0 / 720)), f32x4.mul(r, f32x4.splat(<f32>(1.0 / 5040))));
+  const p = f32x4.add(a, f32x4.mul(r2, f32x4.add(b, f32x4.mul(r2, c))));
+  return f32x4.add(r, f32x4.mul(r2, p));
 }
 
-/**
- * 1.5·2²³: for an integral |k| < 2²², k + ROUNDING_SHIFTER is exact and its bits are
- * ROUNDING_SHIFTER's plus k, an integer conversion in one add (i32x4.trunc_sat_f32x4_s is a
- * sequence of six instructions on x64).
- */
-const ROUNDING_SHIFTER: f32 = 12582912;
-const ROUNDING_SHIFTER_BITS: i32 = 0x4b400000;
+/** 1.5 · 2²³: an integral float k + ROUNDING_SHIFT holds k + 0x4B400000 in its bits, for |k| < 2²². */
+const ROUNDING_SHIFT: f32 = 12582912;
+const ROUNDING_SHIFT_BITS: i32 = 0x4b400000;
 
-/** 2^k for integral float lanes −126 ≤ k ≤ 127: k + 127 in the exponent bits. */
+/** 2^k for integral float lanes −126 ≤ k ≤ 127 (k read from the bits of k + ROUNDING_SHIFT: cheaper than a conversion). */
 // @ts-ignore: decorator
 @inline
 function powerOfTwo(k: v128): v128 {
-  const biased = i32x4.add(f32x4.add(k, f32x4.splat(ROUNDING_SHIFTER)), i32x4.splat(F32_EXPONENT_BIAS - ROUNDING_SHIFTER_BITS));
-  return i32x4.shl(biased, F32_MANTISSA_BITS);
+  const shifted = f32x4.add(k, f32x4.splat(ROUNDING_SHIFT));
+  return i32x4.shl(i32x4.add(shifted, i32x4.splat(F32_EXPONENT_BIAS - ROUNDING_SHIFT_BITS)), F32_MANTISSA_BITS);
 }
 
 /** e^y for y ≤ 0, down into the subnormals (2^k applied in two halves so each is normal). */

@@ -40,6 +40,26 @@ export function addColumnSums(dy: usize, db: usize, M: i32, N: i32): void {
   }
 }
 
+/** X[i, :] = table[ids[i], :] for each of the M rows of X[M,N]. */
+export function gatherRows(table: usize, ids: usize, x: usize, M: i32, N: i32): void {
+  const rowBytes = <usize>N << 2;
+  for (let i = 0; i < M; i++) {
+    memory.copy(x, table + <usize>load<i32>(ids) * rowBytes, rowBytes);
+    ids += 4;
+    x += rowBytes;
+  }
+}
+
+/** S[ids[i], :] += dY[i, :] over the M rows of dY[M,N]. */
+export function scatterAddRows(dy: usize, ids: usize, s: usize, M: i32, N: i32): void {
+  const rowBytes = <usize>N << 2;
+  for (let i = 0; i < M; i++) {
+    addInto(s + <usize>load<i32>(ids) * rowBytes, dy, N);
+    ids += 4;
+    dy += rowBytes;
+  }
+}
+
 // ---------------------------------------------------------------------------------------
 // Element-wise kernels and the optimizers
 // ---------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@
  */
 export { scratchFloats, matmulNT, matmulNN, matmulTN, packedFloats, packWeights, matmulPacked,
   matvecFloats, packMatvec, matvecPacked } from './products';
-export { broadcastRows, addColumnSums } from './elementwise';
+export { broadcastRows, addColumnSums, gatherRows, scatterAddRows } from './elementwise';
 export { gruForward, gruBackward, lstmForward, lstmBackward } from './cells';
 export { maxOf, sumExpShifted, expShiftedInto, sigmoid, tanh } from './activations';
 export { addInto, sumOfSquares, scale, clamp, adam, sgd } from './elementwise';

@@ -1,0 +1,268 @@
+"""Train an rnn model on a prepared folder with PyTorch DistributedDataParallel.
+
+    rnn prepare corpus/ --out data/corpus
+    rnn export checkpoints/RUN/best.json --format safetensors --out start.safetensors   # optional
+    torchrun --nproc_per_node 4 examples/pytorch/train_ddp.py data/corpus --init start.safetensors --out run/
+    rnn import run/model.safetensors --out checkpoints/from-torch.json
+
+The data and the loop are rnn's (src/text/batches.ts, src/train/trainer.ts): the training
+stream is cut into B contiguous rows; step s feeds columns s*T .. s*T+T-1 of every row and
+targets the tokens one to the right, the recurrent state carried from step to step (truncated
+BPTT) and reset at each epoch's start. The B rows are split over the ranks, B/W each, so the
+gradient DDP averages is the gradient of the mean loss over all B*T positions, as in rnn. Adam,
+clip_grad_value_ then clip_grad_norm_, and the rate lr * lr_decay**epoch. The validation loss
+is rnn's: val.bin cut into min(B, (N-1)//T) contiguous rows, scored in windows of T from a zero
+state, the sum over every prediction divided by their number.
+
+Plain PyTorch, numpy and safetensors; gloo on CPUs, nccl on GPUs.
+"""
+
+import argparse
+import json
+import math
+import os
+import time
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn as nn
+import torch.nn.functional as F
+from safetensors import safe_open
+from safetensors.torch import load_file, save_file
+from torch.nn.parallel import DistributedDataParallel as DDP
+
+PREPARED_FORMAT = "rnn-prepared/1"
+INTEROP_FORMAT = "rnn-state/1"
+DTYPES = {"uint8": np.dtype("<u1"), "uint16": np.dtype("<u2"), "uint32": np.dtype("<u4")}
+CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
+
+
+class LanguageModel(nn.Module):
+    """Embedding -> stacked LSTM / GRU / tanh RNN -> Linear, under rnn-state/1's tensor names."""
+
+    def __init__(self, config, dropout):
+        super().__init__()
+        self.cell = config["cell"]
+        self.embed = nn.Embedding(config["vocab_size"], config["embed_dim"])
+        self.rnn = CELLS[self.cell](config["embed_dim"], config["hidden_size"], config["num_layers"],
+                                    batch_first=True, dropout=dropout if config["num_layers"] > 1 else 0.0)
+        self.head = nn.Linear(config["hidden_size"], config["vocab_size"])
+
+    def forward(self, tokens, state=None):  # tokens [B, T] -> logits [B, T, V], state
+        out, state = self.rnn(self.embed(tokens), state)
+        return self.head(out), state
+
+
+def detach(state):
+    if state is None:
+        return None
+    return tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
+
+
+def read_meta(folder):
+    with open(os.path.join(folder, "meta.json"), encoding="utf-8") as f:
+        meta = json.load(f)
+    if meta.get("format") != PREPARED_FORMAT:
+        raise SystemExit(f"{folder}/meta.json: format is {meta.get('format')!r}, expected {PREPARED_FORMAT!r} (make it with rnn prepare)")
+    return meta
+
+
+def tokens(folder, meta, part):
+    """The ids of train.bin or val.bin, memory-mapped (nothing is read until used)."""
+    count = meta["trainTokens"] if part == "train" else meta["valTokens"]
+    path = os.path.join(folder, f"{part}.bin")
+    if count == 0:
+        return np.zeros(0, dtype=DTYPES[meta["dtype"]])
+    data = np.memmap(path, dtype=DTYPES[meta["dtype"]], mode="r")
+    if len(data) != count:
+        raise SystemExit(f"{path} holds {len(data)} tokens, meta.json says {count}: prepare the folder again")
+    return data
+
+
+def model_config(args, meta):
+    """The rnn-state/1 config: the --init file's, else the flags'; it must read the folder's vocabulary."""
+    if args.init is None:
+        config = {"cell": args.cell, "vocab_size": meta["vocabSize"], "embed_dim": args.embed,
+                  "hidden_size": args.hidden, "num_layers": args.layers}
+        if meta["level"] == "word":
+            config.update(level="word", word_rule=meta["wordRule"])
+        return config, None
+    with safe_open(args.init, "pt") as f:
+        header = f.metadata() or {}
+    if header.get("format") != INTEROP_FORMAT:
+        raise SystemExit(f"{args.init}: not an rnn-state/1 safetensors file (write one with rnn export --format safetensors)")
+    config, vocab = json.loads(header["config"]), json.loads(header["vocab"])
+    if vocab != meta["vocab"] or config.get("level", "char") != meta["level"]:
+        raise SystemExit(f"{args.init}: its vocabulary is not the one of {args.data}: prepare the corpus with the model's settings")
+    return config, load_file(args.init)
+
+
+def rows_of(rank, world, rows):
+    """The contiguous rows of `rows` that `rank` takes: [rank*rows//world, (rank+1)*rows//world)."""
+    return rank * rows // world, (rank + 1) * rows // world
+
+
+def windows(data, first_row, row_count, row_length, start, width):
+    """inputs and targets [rows, width] of rows first_row.. laid end to end, columns start..start+width-1."""
+    x = np.empty((row_count, width), dtype=np.int64)
+    y = np.empty((row_count, width), dtype=np.int64)
+    for i in range(row_count):
+        at = (first_row + i) * row_length + start
+        chunk = np.asarray(data[at:at + width + 1], dtype=np.int64)
+        x[i], y[i] = chunk[:-1], chunk[1:]
+    return torch.from_numpy(x), torch.from_numpy(y)
+
+
+@torch.no_grad()
+def validation_loss(model, data, batch, seq_len, rank, world, device):
+    """rnn's validation loss (EvalBatches): Σ loss / predictions over every rank's rows."""
+    positions = max(0, len(data) - 1)
+    rows = 0 if positions == 0 else max(1, min(batch, positions // seq_len))
+    if rows == 0:
+        return None
+    row_length = positions // rows
+    first, last = rows_of(rank, world, rows)
+    total = torch.zeros(1, dtype=torch.float64, device=device)
+    model.eval()
+    state = None
+    if last > first:
+        for start in range(0, row_length, seq_len):
+            width = min(seq_len, row_length - start)
+            x, y = windows(data, first, last - first, row_length, start, width)
+            logits, state = model(x.to(device), state)
+            total += F.cross_entropy(logits.flatten(0, 1), y.to(device).flatten(), reduction="sum").double()
+    model.train()
+    dist.all_reduce(total)
+    return total.item() / (rows * row_length)
+
+
+@torch.no_grad()
+def score(model, ids, device):
+    """Mean loss of a token stream scored as one row from a zero state (rnn eval perplexity of one document)."""
+    model.eval()
+    x = torch.as_tensor(np.asarray(ids[:-1], dtype=np.int64)).unsqueeze(0).to(device)
+    y = torch.as_tensor(np.asarray(ids[1:], dtype=np.int64)).to(device)
+    logits, _ = model(x)
+    model.train()
+    return F.cross_entropy(logits[0].double(), y, reduction="mean").item()
+
+
+def save(model, config, vocab, path):
+    tensors = {name: t.detach().to("cpu", torch.float32).contiguous() for name, t in model.state_dict().items()}
+    metadata = {"format": INTEROP_FORMAT, "config": json.dumps(config), "vocab": json.dumps(vocab)}
+    save_file(tensors, path + ".tmp", metadata=metadata)
+    os.replace(path + ".tmp", path)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("data", help="a prepared folder (rnn prepare): meta.json, train.bin, val.bin")
+    p.add_argument("--out", required=True, help="folder for model.safetensors (rnn import reads it) and summary.json")
+    p.add_argument("--init", help="start from this rnn export --format safetensors file (else a fresh model from the flags below)")
+    p.add_argument("--cell", choices=sorted(CELLS), default="gru")
+    p.add_argument("--layers", type=int, default=2)
+    p.add_argument("--hidden", type=int, default=192)
+    p.add_argument("--embed", type=int, default=64)
+    p.add_argument("--dropout", type=float, default=0.0)
+    p.add_argument("--batch", type=int, default=50, help="rows B over all ranks (a multiple of the number of ranks)")
+    p.add_argument("--seq-len", type=int, default=50, help="BPTT window T")
+    p.add_argument("--lr", type=float, default=3e-3)
+    p.add_argument("--lr-decay", type=float, default=0.8, help="learning-rate factor per epoch")
+    p.add_argument("--clip", type=float, default=5.0, help="max global L2 norm of the gradient; 0: off")
+    p.add_argument("--clip-value", type=float, default=0.0, help="clip each gradient element to ±v; 0: off")
+    p.add_argument("--epochs", type=int, default=None, help="train until this many epochs (1 when no limit is given)")
+    p.add_argument("--max-steps", type=int, default=None, help="train until this many steps")
+    p.add_argument("--eval-every", type=int, default=0, help="steps between validations; 0: only at the end")
+    p.add_argument("--log-every", type=int, default=10)
+    p.add_argument("--seed", type=int, default=1337)
+    p.add_argument("--score", nargs="*", default=[], help="token files (ids as in train.bin) scored at the end, each as one document")
+    args = p.parse_args()
+
+    cuda = torch.cuda.is_available()
+    dist.init_process_group("nccl" if cuda else "gloo")
+    rank, world = dist.get_rank(), dist.get_world_size()
+    local_rank = int(os.environ.get("LOCAL_RANK", 0))
+    if cuda:
+        torch.cuda.set_device(local_rank)
+        device = torch.device("cuda", local_rank)
+    else:
+        device = torch.device("cpu")
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // int(os.environ.get("LOCAL_WORLD_SIZE", world))))
+    if args.batch % world != 0:
+        raise SystemExit(f"--batch {args.batch} must be a multiple of the {world} ranks")
+
+    meta = read_meta(args.data)
+    train, val = tokens(args.data, meta, "train"), tokens(args.data, meta, "val")
+    config, init = model_config(args, meta)
+    torch.manual_seed(args.seed)
+    model = LanguageModel(config, args.dropout)
+    if init is not None:
+        model.load_state_dict(init)
+    model.to(device)
+    ddp = DDP(model, device_ids=[local_rank] if cuda else None)
+    optimizer = torch.optim.Adam(ddp.parameters(), lr=args.lr, betas=(0.9, 0.999), eps=1e-8)
+
+    B, T = args.batch, args.seq_len
+    row_length = (len(train) - 1) // B
+    steps_per_epoch = row_length // T
+    if steps_per_epoch < 1:
+        raise SystemExit(f"train.bin holds {len(train)} tokens, too few for --batch {B} --seq-len {T}")
+    # as rnn train: the limits given, the first one reached; none given, one epoch
+    limits = [n for n in (args.max_steps, None if args.epochs is None else args.epochs * steps_per_epoch) if n is not None]
+    total_steps = min(limits) if limits else steps_per_epoch
+    first, last = rows_of(rank, world, B)
+    if rank == 0:
+        print(f"{world} ranks on {device.type}; {len(train):,} training tokens, {B} rows of {row_length:,}, "
+              f"{steps_per_epoch:,} steps per epoch, {total_steps:,} steps", flush=True)
+
+    history, state, started = [], None, time.time()
+    val_loss = None
+    for step in range(total_steps):
+        epoch, cursor = divmod(step, steps_per_epoch)
+        if cursor == 0:
+            state = None
+        lr = args.lr * args.lr_decay ** epoch
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        x, y = windows(train, first, last - first, row_length, cursor * T, T)
+        logits, state = ddp(x.to(device), state)
+        state = detach(state)
+        loss = F.cross_entropy(logits.flatten(0, 1), y.to(device).flatten())
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if args.clip_value > 0:
+            torch.nn.utils.clip_grad_value_(ddp.parameters(), args.clip_value)
+        if args.clip > 0:
+            torch.nn.utils.clip_grad_norm_(ddp.parameters(), args.clip)
+        optimizer.step()
+        mean = loss.detach().double()
+        dist.all_reduce(mean)
+        mean = mean.item() / world
+        history.append(mean)
+        done = step + 1
+        if rank == 0 and (done % args.log_every == 0 or done == total_steps):
+            print(f"step {done}/{total_steps}  epoch {epoch}  loss {mean:.4f}  lr {lr:.3g}  {time.time() - started:.1f}s", flush=True)
+        if (args.eval_every > 0 and done % args.eval_every == 0) or done == total_steps:
+            val_loss = validation_loss(model, val, B, T, rank, world, device)
+            if rank == 0 and val_loss is not None:
+                print(f"step {done}  val loss {val_loss:.4f}", flush=True)
+
+    if rank == 0:
+        os.makedirs(args.out, exist_ok=True)
+        save(model, config, meta["vocab"], os.path.join(args.out, "model.safetensors"))
+        scores = {}
+        for path in args.score:
+            ids = np.fromfile(path, dtype=DTYPES[meta["dtype"]])
+            scores[path] = score(model, ids, device)
+            print(f"{path}: loss {scores[path]:.6f}", flush=True)
+        summary = {"ranks": world, "steps": total_steps, "train_losses": history, "val_loss": val_loss, "scores": scores,
+                   "seconds": time.time() - started}
+        with open(os.path.join(args.out, "summary.json"), "w", encoding="utf-8") as f:
+            json.dump(summary, f, indent=1)
+        print(f"wrote {os.path.join(args.out, 'model.safetensors')}", flush=True)
+    dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main()

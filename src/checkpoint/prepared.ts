@@ -1,0 +1,218 @@
+import { closeSync, existsSync, mkdirSync, openSync, readSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { zodErrorMessage } from '../input/issues.js';
+import type { DocsMode, PreparedData } from '../text/corpus.js';
+import { streamCorpus } from '../text/corpus-stream.js';
+import { littleEndian, tokenFileBytes, writeTokenFiles } from '../text/token-files.js';
+import { DTYPE_BYTES, TOKEN_DTYPES, type TokenArray, tokenArrayFor, tokenDtype } from '../text/tokens.js';
+import { type TextLevel, Vocabulary } from '../text/vocab.js';
+import { WORD_RULE_VERSION } from '../text/words.js';
+import { CheckpointError, checkFormat, shortMessage } from './errors.js';
+import { processIsRunning, readJsonFile, writeFileAtomic } from './files.js';
+import { TRAIN_SETTINGS } from './settings.js';
+import { checkVocab, checkWordRule } from './vocab.js';
+
+/*
+ * A prepared folder (`rnn prepare`, docs/scale-out.md): a corpus's token stream, cut into its
+ * training and validation parts, as nanoGPT's prepare step writes it. `train.bin` and `val.bin`
+ * hold the ids `rnn train` would make of the text, little-endian, `dtype` wide; `meta.json`
+ * holds the vocabulary and what the ids were made with. `rnn train DIR` reads it with no
+ * tokenizing; examples/pytorch/train_ddp.py memory-maps it.
+ */
+
+export const PREPARED_FORMAT = 'rnn-prepared/1';
+
+export const PREPARED_FILES = { meta: 'meta.json', train: 'train.bin', val: 'val.bin' } as const;
+
+const count = z.int().nonnegative();
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, { error: 'is not a lowercase hex sha256' });
+
+const PreparedMetaSchema = z.object({
+  format: z.literal(PREPARED_FORMAT),
+  level: TRAIN_SETTINGS.level.schema,
+  /** Word level: the `WORD_RULE_VERSION` the ids were made under. */
+  wordRule: z.int().positive().optional(),
+  dtype: z.enum(TOKEN_DTYPES),
+  /** Entries of `vocab`: every id in the files is below it. */
+  vocabSize: z.int().min(2),
+  trainTokens: count,
+  valTokens: count,
+  /** The text settings the stream was made with, as `rnn train` names them. */
+  settings: z.object({
+    valFrac: TRAIN_SETTINGS.valFrac.schema,
+    minCount: TRAIN_SETTINGS.minCount.schema,
+    docs: TRAIN_SETTINGS.docs.schema,
+    /** Word level: the vocabulary size asked for (the vocabulary may be smaller). */
+    vocabSize: TRAIN_SETTINGS.vocabSize.schema.optional(),
+  }),
+  /** The corpus's fingerprint, as a checkpoint trained on it records it. */
+  corpus: z.object({
+    files: z.array(z.object({ path: z.string(), bytes: count, sha256 })),
+    documents: count,
+    sha256,
+  }),
+  /** Word level: what the training text offered the vocabulary (`WordVocabularyBuild`, for the warnings `rnn train` gives). */
+  wordVocab: z.object({ distinct: count, eligible: count, shortfall: count, occurrences: count, unknown: count }).optional(),
+  vocab: z.array(z.string()),
+});
+
+export type PreparedMeta = z.infer<typeof PreparedMetaSchema>;
+
+export interface PrepareFolderOptions {
+  valFrac: number;
+  minCount: number;
+  docs: DocsMode;
+  level: TextLevel;
+  /** Word level only. */
+  vocabSize?: number;
+}
+
+/**
+ * Writes the prepared folder of the corpus at `paths` (files or folders, streamed) to `dir`.
+ * The token files are written under temporary names and `meta.json` last, so a folder with a
+ * `meta.json` always holds the files it describes; an older prepared folder there is replaced.
+ */
+export function writePreparedFolder(
+  paths: readonly string[], options: PrepareFolderOptions, dir: string, onProgress?: (fraction: number) => void,
+): PreparedMeta {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new CheckpointError(`${dir} is a file, not a folder to prepare the corpus in`);
+  const source = streamCorpus(paths, options.docs);
+  const file = (name: string): string => join(dir, name);
+  const temp = (name: string): string => file(`.${name}${TEMP_SUFFIX}${process.pid}`);
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw new CheckpointError(`cannot create ${dir}: ${shortMessage(err)}`);
+  }
+  removeAbandonedFiles(dir);
+  const temps = { train: temp(PREPARED_FILES.train), val: temp(PREPARED_FILES.val), scratch: temp('provisional') };
+  let written;
+  try {
+    written = writeTokenFiles(source, options, temps, onProgress);
+  } catch (error) {
+    for (const path of [temps.train, temps.val]) if (existsSync(path)) unlinkSync(path);
+    throw error;
+  }
+  const { vocab, dtype, fingerprint, wordVocab } = written;
+  const meta: PreparedMeta = {
+    format: PREPARED_FORMAT,
+    level: options.level,
+    ...(options.level === 'word' && { wordRule: WORD_RULE_VERSION }),
+    dtype,
+    vocabSize: vocab.size,
+    trainTokens: fingerprint.trainTokens,
+    valTokens: fingerprint.valTokens,
+    settings: {
+      valFrac: options.valFrac, minCount: options.minCount, docs: options.docs,
+      ...(options.level === 'word' && options.vocabSize !== undefined && { vocabSize: options.vocabSize }),
+    },
+    corpus: { files: fingerprint.files.map((f) => ({ ...f })), documents: fingerprint.documents, sha256: fingerprint.sha256 },
+    ...(wordVocab && { wordVocab: { ...wordVocab } }),
+    vocab: [...vocab.tokens],
+  };
+  try {
+    if (existsSync(file(PREPARED_FILES.meta))) unlinkSync(file(PREPARED_FILES.meta));
+    renameSync(temp(PREPARED_FILES.train), file(PREPARED_FILES.train));
+    renameSync(temp(PREPARED_FILES.val), file(PREPARED_FILES.val));
+  } catch (err) {
+    throw new CheckpointError(`cannot write ${dir}: ${shortMessage(err)}`);
+  }
+  writeFileAtomic(file(PREPARED_FILES.meta), `${JSON.stringify(meta)}\n`, 'prepared folder ');
+  return meta;
+}
+
+const TEMP_SUFFIX = '.tmp-';
+/** The files `writePreparedFolder` writes before their final names: the token files and the scratch file of provisional ids. */
+const TEMP_FILE = /^\.(?:train\.bin|val\.bin|provisional)\.tmp-(\d+)$/;
+
+/** Removes what a `writePreparedFolder` killed midway left in `dir` (its process no longer runs): the scratch file can be large. */
+function removeAbandonedFiles(dir: string): void {
+  for (const name of readdirSync(dir)) {
+    const match = TEMP_FILE.exec(name);
+    if (match === null || processIsRunning(Number(match[1]))) continue;
+    try {
+      unlinkSync(join(dir, name));
+    } catch {
+      // removed by someone else
+    }
+  }
+}
+
+/** Whether `path` is a prepared folder: a folder with a `meta.json` and a `train.bin`. */
+export function isPreparedFolder(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isDirectory() === true &&
+    existsSync(join(path, PREPARED_FILES.meta)) && existsSync(join(path, PREPARED_FILES.train));
+}
+
+/** The meta.json of the prepared folder `dir`, checked: its vocabulary, the tokenizer rules, the token files' sizes. */
+export function readPreparedMeta(dir: string): PreparedMeta {
+  const source = join(dir, PREPARED_FILES.meta);
+  const json = readJsonFile(source, 'prepared folder meta.json');
+  checkFormat(json, source, PREPARED_FORMAT);
+  const parsed = PreparedMetaSchema.safeParse(json, { reportInput: true });
+  if (!parsed.success) throw new CheckpointError(zodErrorMessage(source, parsed.error));
+  const meta = parsed.data;
+  if (meta.level === 'word') checkWordRule(meta.wordRule, source, 'wordRule');
+  checkVocab(meta.vocab, meta.vocabSize, meta.level, source, 'vocab', 'vocabSize');
+  if (meta.dtype !== tokenDtype(meta.vocabSize)) {
+    throw new CheckpointError(`${source}: dtype is "${meta.dtype}", expected "${tokenDtype(meta.vocabSize)}" for ${meta.vocabSize} entries`);
+  }
+  for (const part of ['train', 'val'] as const) {
+    const path = join(dir, PREPARED_FILES[part]);
+    const bytes = statSync(path, { throwIfNoEntry: false });
+    const expected = tokenFileBytes(meta.dtype, part === 'train' ? meta.trainTokens : meta.valTokens);
+    if (bytes === undefined) throw new CheckpointError(`${path} is missing (${source} describes it): prepare the folder again`);
+    if (bytes.size !== expected) {
+      throw new CheckpointError(`${path} has ${bytes.size} bytes, ${source} says ${expected}: prepare the folder again`);
+    }
+  }
+  return meta;
+}
+
+/** The data of the prepared folder `dir`, as `prepareData` gives it for the text it was made from. */
+export function readPreparedData(dir: string, meta: PreparedMeta = readPreparedMeta(dir)): PreparedData {
+  const vocab = Vocabulary.fromTokens(meta.vocab, meta.level);
+  const train = readTokenFile(join(dir, PREPARED_FILES.train), meta.trainTokens, meta.vocabSize);
+  const val = readTokenFile(join(dir, PREPARED_FILES.val), meta.valTokens, meta.vocabSize);
+  const totalTokens = meta.trainTokens + meta.valTokens;
+  const data: PreparedData = {
+    vocab, train, val,
+    fingerprint: {
+      files: meta.corpus.files.map((f) => ({ ...f })), docs: meta.settings.docs, documents: meta.corpus.documents,
+      totalTokens, trainTokens: meta.trainTokens, valTokens: meta.valTokens, valFrac: meta.settings.valFrac,
+      ...(meta.level === 'word' && { level: 'word' as const }), sha256: meta.corpus.sha256,
+    },
+  };
+  if (meta.wordVocab) data.wordVocab = { ...meta.wordVocab };
+  return data;
+}
+
+/** `tokens` ids of the token file at `path`, each checked to be below `vocabSize`. */
+function readTokenFile(path: string, tokens: number, vocabSize: number): TokenArray {
+  const ids = tokenArrayFor(vocabSize, tokens);
+  const bytes = new Uint8Array(ids.buffer, ids.byteOffset, ids.byteLength);
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    throw new CheckpointError(`cannot read ${path}: ${shortMessage(err)}`);
+  }
+  try {
+    const chunk = 64 << 20;
+    for (let at = 0; at < bytes.length;) {
+      const n = readSync(fd, bytes, at, Math.min(chunk, bytes.length - at), at);
+      if (n === 0) throw new CheckpointError(`${path} ends at byte ${at}, before ${bytes.length}: prepare the folder again`);
+      at += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  littleEndian(bytes, DTYPE_BYTES[tokenDtype(vocabSize)]);
+  for (let i = 0; i < ids.length; i++) {
+    if (ids[i]! >= vocabSize || ids[i]! < 0) {
+      throw new CheckpointError(`${path}: token ${i} has id ${ids[i]}, outside the vocabulary's ${vocabSize} entries: prepare the folder again`);
+    }
+  }
+  return ids;
+}

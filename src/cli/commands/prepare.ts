@@ -1,0 +1,44 @@
+import type { Command } from 'commander';
+import { TEXT_SETTINGS } from '../../checkpoint/settings.js';
+import { prepare } from '../../train/prepare.js';
+import { addSettingFlags } from '../flags.js';
+
+export function register(program: Command): void {
+  const command = program
+    .command('prepare')
+    .summary('tokenize a corpus once into token files')
+    .description(
+      'Tokenize text files or folders once, as `rnn train` would, into a prepared folder: train.bin and val.bin (the token ids, ' +
+        'little-endian uint8, uint16 or uint32 as the vocabulary needs) and meta.json (the vocabulary and how the ids were made). ' +
+        '`rnn train DIR` trains on it with no tokenizing; examples/pytorch/train_ddp.py trains on it with PyTorch. The corpus is streamed, ' +
+        'so any size fits.',
+    )
+    .argument('[corpus...]', 'text files or folders (default: the bundled corpora/sotu.txt)')
+    .requiredOption('--out <dir>', 'the folder to write (an older prepared folder there is replaced)');
+  addSettingFlags(command, TEXT_SETTINGS)
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  rnn prepare corpus.txt --out data/corpus\n' +
+        '  rnn prepare books/ --level word --vocab-size 20000 --out data/books\n' +
+        '  rnn train data/books --time 10m',
+    )
+    .action((corpus: string[], flags: Record<string, string>) => {
+      const started = performance.now();
+      // on a terminal, one line that tells how far the tokenizing has come
+      const status = process.stderr.isTTY ? (text: string): void => void process.stderr.write(`\r${text}\x1b[K`) : null;
+      status?.('reading the corpus…');
+      let meta;
+      try {
+        meta = prepare(flags, corpus, status ? (fraction) => status(`tokenizing: ${Math.floor(100 * fraction)}%`) : undefined);
+      } finally {
+        status?.('');
+      }
+      const seconds = (performance.now() - started) / 1000;
+      const count = (n: number): string => n.toLocaleString('en-US');
+      process.stdout.write(
+        `${flags['out']}: ${count(meta.trainTokens)} training and ${count(meta.valTokens)} validation ${meta.level === 'word' ? 'word ' : ''}tokens, ` +
+          `${count(meta.vocabSize)}-entry vocabulary, ${meta.dtype}, in ${seconds.toFixed(1)} s\n`,
+      );
+    });
+}

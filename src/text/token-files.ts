@@ -1,0 +1,296 @@
+import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { endianness } from 'node:os';
+import {
+  type CorpusSource, CorpusError, type DataFingerprint, DOCUMENT_END, checkSomeTokenKept, dataFingerprint, noWords, wordUnits,
+} from './corpus.js';
+import { errorCode } from './corpus-files.js';
+import { DTYPE_BYTES, type TokenDtype, tokenArrayFor, tokenDtype } from './tokens.js';
+import { EOS, type TextLevel, Vocabulary } from './vocab.js';
+import { DEFAULT_VOCAB_SIZE, type WordVocabularyBuild, wordVocabularyFromCounts } from './word-vocab.js';
+import { LINE_BREAK } from './words.js';
+
+/*
+ * A corpus written as token files (`rnn prepare`), tokenized once: the first pass gives every
+ * distinct token a provisional id as it first appears and writes the stream of provisional ids
+ * to a scratch file, counting each id. Then the count of the validation part (read back from the
+ * scratch file) is taken off, leaving the training part's counts, from which the vocabulary is
+ * built exactly as `prepareData` builds it; a last pass maps provisional ids to the vocabulary's
+ * and writes them. Memory holds the distinct tokens and buffers, never the stream.
+ */
+
+export interface TokenFileOptions {
+  valFrac: number;
+  minCount: number;
+  level: TextLevel;
+  /** Word level: entries of the vocabulary, `<EOS>` and `<UNK>` included; default 10,000. */
+  vocabSize?: number;
+}
+
+/** Where the token files go: the scratch file is removed before `writeTokenFiles` returns. */
+export interface TokenFilePaths {
+  train: string;
+  val: string;
+  scratch: string;
+}
+
+export interface WrittenTokens {
+  vocab: Vocabulary;
+  dtype: TokenDtype;
+  fingerprint: DataFingerprint;
+  wordVocab?: Omit<WordVocabularyBuild, 'vocab'>;
+}
+
+/** Ids moved between the files and memory at a time. */
+const BUFFER_TOKENS = 1 << 20;
+
+/**
+ * Writes the stream `prepareData(source, options)` would hold, `<EOS> d1 <EOS> … dn <EOS>` in
+ * the vocabulary of its training part, as two files of little-endian ids: the training part and
+ * the validation part.
+ */
+export function writeTokenFiles(
+  source: CorpusSource, options: TokenFileOptions, paths: TokenFilePaths, onProgress?: (fraction: number) => void,
+): WrittenTokens {
+  const { valFrac, minCount, level } = options;
+  if (!(valFrac >= 0 && valFrac < 1)) throw new RangeError(`valFrac must be in [0, 1), got ${valFrac}`);
+  try {
+    const provisional = writeProvisional(onProgress ? withProgress(source, onProgress) : source, level, paths.scratch);
+    const totalTokens = provisional.total;
+    if (level === 'char' && totalTokens !== source.totalTokens) throw corpusChanged(source);
+    const trainTokens = Math.floor((1 - valFrac) * totalTokens);
+    const counts = provisional.counts;
+    forEachId(paths.scratch, trainTokens, totalTokens, (ids) => {
+      for (let i = 0; i < ids.length; i++) counts[ids[i]!]!--;
+    });
+    const { vocab, wordVocab } = level === 'char'
+      ? charVocabulary(provisional.tokens, counts, minCount)
+      : wordVocabulary(provisional.tokens, counts, options.vocabSize ?? DEFAULT_VOCAB_SIZE, minCount);
+    const dtype = tokenDtype(vocab.size);
+    const finalId = new Int32Array(provisional.tokens.length);
+    for (let id = EOS + 1; id < finalId.length; id++) finalId[id] = vocab.idOf(provisional.tokens[id]!);
+    writeFinal(paths, trainTokens, totalTokens, finalId, vocab.size);
+    const fingerprint = dataFingerprint(source, totalTokens, trainTokens, valFrac, level);
+    return { vocab, dtype, fingerprint, ...(wordVocab && { wordVocab }) };
+  } finally {
+    removeQuietly(paths.scratch);
+  }
+}
+
+/**
+ * The source, telling `onProgress` the fraction of its text its pieces have given so far (of
+ * UTF-16 units against code points: at most a little ahead), at most every 4 M characters.
+ */
+function withProgress(source: CorpusSource, onProgress: (fraction: number) => void): CorpusSource {
+  const total = Math.max(1, source.totalTokens - source.documents - 1);
+  return {
+    ...source,
+    *pieces() {
+      let read = 0;
+      let told = 0;
+      for (const piece of source.pieces()) {
+        if (piece !== DOCUMENT_END) read += piece.length;
+        if (read - told >= PROGRESS_CHARS) {
+          told = read;
+          onProgress(Math.min(1, read / total));
+        }
+        yield piece;
+      }
+      onProgress(1);
+    },
+  };
+}
+
+const PROGRESS_CHARS = 4 << 20;
+
+interface Provisional {
+  /** Provisional id → token text; id 0 is `<EOS>` (its entry unused). */
+  tokens: string[];
+  /** Provisional id → occurrences in the whole stream. */
+  counts: Float64Array;
+  total: number;
+}
+
+/** The one tokenizing pass: provisional ids to `scratch`, with each one's count. */
+function writeProvisional(source: CorpusSource, level: TextLevel, scratch: string): Provisional {
+  const tokens: string[] = ['<EOS>'];
+  const idOf = new Map<string, number>();
+  let counts = new Float64Array(1024);
+  const out = new IdWriter(scratch, Uint32Array);
+  const put = (token: string): void => {
+    let id = idOf.get(token);
+    if (id === undefined) {
+      id = tokens.length;
+      tokens.push(token);
+      idOf.set(token, id);
+      if (id === counts.length) {
+        const grown = new Float64Array(2 * counts.length);
+        grown.set(counts);
+        counts = grown;
+      }
+    }
+    counts[id]!++;
+    out.push(id);
+  };
+  const end = (): void => {
+    counts[EOS]!++;
+    out.push(EOS);
+  };
+  try {
+    end();
+    if (level === 'char') {
+      for (const piece of source.pieces()) {
+        if (piece === DOCUMENT_END) end();
+        else for (const char of piece) put(char);
+      }
+    } else {
+      for (const unit of wordUnits(source)) {
+        if (unit === DOCUMENT_END) end();
+        else for (const token of unit) put(token);
+      }
+      if (!tokens.some((token, id) => id > EOS && token !== LINE_BREAK)) throw noWords(source);
+    }
+  } finally {
+    out.close();
+  }
+  return { tokens, counts: counts.subarray(0, tokens.length), total: out.written };
+}
+
+/** The training part's counts by token key, tokens it never holds left out. */
+function trainingCounts<K>(tokens: readonly string[], counts: Float64Array, key: (token: string) => K): Map<K, number> {
+  const byToken = new Map<K, number>();
+  for (let id = EOS + 1; id < tokens.length; id++) if (counts[id]! > 0) byToken.set(key(tokens[id]!), counts[id]!);
+  return byToken;
+}
+
+function charVocabulary(tokens: readonly string[], counts: Float64Array, minCount: number): { vocab: Vocabulary; wordVocab?: undefined } {
+  const vocab = Vocabulary.fromCodePointCounts(trainingCounts(tokens, counts, (t) => t.codePointAt(0)!), minCount);
+  checkSomeTokenKept(vocab, minCount > 1, minCount, 'characters');
+  return { vocab };
+}
+
+function wordVocabulary(
+  tokens: readonly string[], counts: Float64Array, vocabSize: number, minCount: number,
+): { vocab: Vocabulary; wordVocab: Omit<WordVocabularyBuild, 'vocab'> } {
+  const built = wordVocabularyFromCounts(trainingCounts(tokens, counts, (t) => t), { vocabSize, minCount });
+  checkSomeTokenKept(built.vocab, built.distinct > 0, minCount, 'words');
+  const { vocab, ...wordVocab } = built;
+  return { vocab, wordVocab };
+}
+
+/** The scratch file mapped to final ids, the first `trainTokens` to `paths.train`, the rest to `paths.val`. */
+function writeFinal(paths: TokenFilePaths, trainTokens: number, totalTokens: number, finalId: Int32Array, vocabSize: number): void {
+  const Ids = tokenArrayFor(vocabSize, 0).constructor as TokenArrayType;
+  const train = new IdWriter(paths.train, Ids);
+  const val = new IdWriter(paths.val, Ids);
+  try {
+    let at = 0;
+    forEachId(paths.scratch, 0, totalTokens, (ids) => {
+      for (let i = 0; i < ids.length; i++, at++) (at < trainTokens ? train : val).push(finalId[ids[i]!]!);
+    });
+  } finally {
+    train.close();
+    val.close();
+  }
+}
+
+type TokenArrayType = Uint8ArrayConstructor | Uint16ArrayConstructor | Int32ArrayConstructor | Uint32ArrayConstructor;
+
+/** Ids appended to a file through a buffer; `written` counts them. */
+class IdWriter {
+  private readonly fd: number;
+  private readonly buffer: Uint8Array | Uint16Array | Int32Array | Uint32Array;
+  private filled = 0;
+  written = 0;
+  private closed = false;
+
+  constructor(private readonly path: string, Ids: TokenArrayType) {
+    this.buffer = new Ids(BUFFER_TOKENS);
+    try {
+      this.fd = openSync(path, 'w', 0o644);
+    } catch (err) {
+      throw new CorpusError(`cannot write ${path}: ${errorCode(err)}`);
+    }
+  }
+
+  push(id: number): void {
+    this.buffer[this.filled++] = id;
+    this.written++;
+    if (this.filled === this.buffer.length) this.flush();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.flush();
+    } finally {
+      closeSync(this.fd);
+    }
+  }
+
+  private flush(): void {
+    const width = this.buffer.BYTES_PER_ELEMENT;
+    const bytes = littleEndian(new Uint8Array(this.buffer.buffer, 0, this.filled * width), width);
+    try {
+      for (let done = 0; done < bytes.length;) done += writeSync(this.fd, bytes, done);
+    } catch (err) {
+      throw new CorpusError(`cannot write ${this.path}: ${errorCode(err)}`);
+    }
+    this.filled = 0;
+  }
+}
+
+/** Calls `each` with the uint32 ids of `path` from index `from` up to `to`, a buffer at a time (the same buffer). */
+function forEachId(path: string, from: number, to: number, each: (ids: Uint32Array) => void): void {
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = new Uint32Array(BUFFER_TOKENS);
+    const bytes = new Uint8Array(buffer.buffer);
+    for (let at = from; at < to;) {
+      const want = Math.min(BUFFER_TOKENS, to - at);
+      let got = 0;
+      while (got < want * 4) {
+        const n = readSync(fd, bytes, got, want * 4 - got, (at * 4) + got);
+        if (n === 0) throw new Error(`${path} ended at token ${at + got / 4}, before ${to}`);
+        got += n;
+      }
+      littleEndian(bytes.subarray(0, want * 4), 4);
+      each(buffer.subarray(0, want));
+      at += want;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const BIG_ENDIAN = endianness() === 'BE';
+
+/**
+ * `bytes`, ids of `width` bytes each, swapped in place between this machine's order and
+ * little-endian (the files' order): nothing to do on a little-endian machine.
+ */
+export function littleEndian(bytes: Uint8Array, width: number): Uint8Array {
+  if (BIG_ENDIAN && width > 1) {
+    const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (width === 2) view.swap16();
+    else view.swap32();
+  }
+  return bytes;
+}
+
+function corpusChanged(source: CorpusSource): CorpusError {
+  return new CorpusError(`the corpus changed while it was read: ${source.files.map((f) => f.path).join(', ')}`);
+}
+
+function removeQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone, or never made
+  }
+}
+
+/** Bytes of a token file of `tokens` ids of `dtype`. */
+export function tokenFileBytes(dtype: TokenDtype, tokens: number): number {
+  return DTYPE_BYTES[dtype] * tokens;
+}

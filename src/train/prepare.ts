@@ -1,0 +1,33 @@
+import { resolve } from 'node:path';
+import { type PreparedMeta, writePreparedFolder } from '../checkpoint/prepared.js';
+import { TEXT_SETTINGS } from '../checkpoint/settings.js';
+import { SettingError, parseSettingTable } from '../input/settings.js';
+import { defaultCorpus } from './data.js';
+import { freshSettings } from './options.js';
+
+/** What `prepare` accepts: the text settings of `rnn train` (TEXT_SETTINGS), as flags or values, and the folder to write. */
+export interface PrepareSettings {
+  level?: unknown;
+  vocabSize?: unknown;
+  minCount?: unknown;
+  docs?: unknown;
+  valFrac?: unknown;
+  out?: string;
+}
+
+/**
+ * Writes the prepared folder (`train.bin`, `val.bin`, `meta.json`) of the corpus at
+ * `corpusPaths` (none: the bundled corpus) with the text settings `rnn train` would use,
+ * defaults included, so that `rnn train DIR` trains on the ids `rnn train CORPUS` would make.
+ * `onProgress` hears how much of the text has been tokenized (0 … 1).
+ */
+export function prepare(options: PrepareSettings, corpusPaths: readonly string[], onProgress?: (fraction: number) => void): PreparedMeta {
+  const { out, ...text } = options;
+  if (out === undefined || out === '') {
+    throw new SettingError('out', out, (name) => `${name('out')} is required: the folder to write train.bin, val.bin and meta.json to`);
+  }
+  const settings = freshSettings(parseSettingTable(TEXT_SETTINGS, text));
+  const paths = corpusPaths.length > 0 ? corpusPaths.map((p) => resolve(p)) : [defaultCorpus()];
+  const { valFrac, minCount, docs, level, vocabSize } = settings;
+  return writePreparedFolder(paths, { valFrac, minCount, docs, level, ...(level === 'word' && { vocabSize }) }, out, onProgress);
+}

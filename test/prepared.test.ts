@@ -1,0 +1,203 @@
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readPreparedData, writePreparedFolder, type PrepareFolderOptions } from '../src/checkpoint/prepared.js';
+import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { TRAIN_DEFAULTS } from '../src/checkpoint/settings.js';
+import { userMessage } from '../src/cli/errors.js';
+import { loadCorpusData } from '../src/text/corpus-stream.js';
+import { train } from '../src/train/trainer.js';
+import type { TrainOptions } from '../src/train/options.js';
+import { expectOneLineError, rnnIn } from './helpers/cli.js';
+
+const ROOT = join(import.meta.dirname, '..');
+let dir: string;
+let folder: string;
+
+/** Prose cut at a line end. */
+function prose(from: number, bytes: number): string {
+  const text = readFileSync(join(ROOT, 'corpora', 'sotu.txt'), 'utf8').slice(from, from + bytes);
+  return text.slice(0, text.lastIndexOf('\n') + 1);
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'rnn-prepared-'));
+  folder = join(dir, 'corpus');
+  mkdirSync(join(folder, 'more'), { recursive: true });
+  writeFileSync(join(folder, 'a.txt'), prose(0, 6000));
+  // CRLF, a BOM and a character outside the BMP, so every decoding rule is crossed
+  writeFileSync(join(folder, 'more', 'b.txt'), `\uFEFF${prose(9000, 4000).replace(/\n/g, '\r\n')}The end 𝄞.\r\n`);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+let outCount = 0;
+const freshDir = (): string => join(dir, `prepared-${++outCount}`);
+
+describe('a prepared folder', () => {
+  const cases: [string, PrepareFolderOptions][] = [
+    ['char, file documents', { level: 'char', docs: 'file', valFrac: 0.1, minCount: 1 }],
+    ['char, line documents, min count 3', { level: 'char', docs: 'line', valFrac: 0.2, minCount: 3 }],
+    ['word, file documents', { level: 'word', docs: 'file', valFrac: 0.1, minCount: 1, vocabSize: 10_000 }],
+    ['word, sentences, a small vocabulary', { level: 'word', docs: 'sentence', valFrac: 0.15, minCount: 2, vocabSize: 300 }],
+    ['word, no validation', { level: 'word', docs: 'blank', valFrac: 0, minCount: 1, vocabSize: 500 }],
+  ];
+  it.each(cases)('holds the ids, vocabulary and fingerprint prepareData makes of the text (%s)', (_, options) => {
+    const out = freshDir();
+    const meta = writePreparedFolder([folder], options, out);
+    const read = readPreparedData(out);
+    const expected = loadCorpusData([folder], options.docs, options);
+    expect(read.vocab.level).toBe(options.level);
+    expect(read.vocab.tokens).toEqual(expected.vocab.tokens);
+    expect(read.train.constructor).toBe(expected.train.constructor);
+    expect(Array.from(read.train)).toEqual(Array.from(expected.train));
+    expect(Array.from(read.val)).toEqual(Array.from(expected.val));
+    expect(read.fingerprint).toEqual(expected.fingerprint);
+    expect(read.wordVocab).toEqual(expected.wordVocab);
+    expect(meta.dtype).toBe(expected.vocab.size <= 256 ? 'uint8' : 'uint16');
+  });
+
+  it('refuses what prepareData refuses, with its message', () => {
+    const blank = join(dir, 'blank.txt');
+    writeFileSync(blank, '  \n\n\t\n');
+    const rare = join(dir, 'rare.txt');
+    writeFileSync(rare, 'one two three four five six seven eight nine ten\n');
+    const refusals: [string, PrepareFolderOptions][] = [
+      [blank, { level: 'word', docs: 'file', valFrac: 0.1, minCount: 1, vocabSize: 100 }],
+      [rare, { level: 'word', docs: 'file', valFrac: 0.1, minCount: 2, vocabSize: 100 }],
+      [rare, { level: 'word', docs: 'file', valFrac: 0.95, minCount: 1, vocabSize: 100 }],
+      [rare, { level: 'char', docs: 'file', valFrac: 0.1, minCount: 1000 }],
+    ];
+    for (const [path, options] of refusals) {
+      const expected = ((): unknown => {
+        try {
+          return loadCorpusData([path], options.docs, options);
+        } catch (error) {
+          return error;
+        }
+      })();
+      expect(expected).toBeInstanceOf(Error);
+      const out = freshDir();
+      expect(() => writePreparedFolder([path], options, out)).toThrow((expected as Error).message);
+      expect(readdirSync(out)).toEqual([]);
+    }
+  });
+
+  it('removes the files a prepare killed midway left, and no one else\'s', () => {
+    const out = freshDir();
+    mkdirSync(out);
+    const dead = 2 ** 22 + 17; // above Linux's largest pid
+    writeFileSync(join(out, `.provisional.tmp-${dead}`), 'x');
+    writeFileSync(join(out, `.train.bin.tmp-${dead}`), 'x');
+    writeFileSync(join(out, `.provisional.tmp-${process.ppid}`), 'x');
+    writeFileSync(join(out, 'notes.txt'), 'x');
+    writePreparedFolder([folder], { level: 'char', docs: 'file', valFrac: 0.1, minCount: 1 }, out);
+    expect(readdirSync(out).sort()).toEqual([`.provisional.tmp-${process.ppid}`, 'meta.json', 'notes.txt', 'train.bin', 'val.bin']);
+  });
+
+  it('tells how far the tokenizing has come, ending at 1', () => {
+    const fractions: number[] = [];
+    writePreparedFolder([folder], { level: 'word', docs: 'file', valFrac: 0.1, minCount: 1, vocabSize: 100 }, freshDir(), (f) => fractions.push(f));
+    expect(fractions.at(-1)).toBe(1);
+    expect(fractions.every((f, i) => f > 0 && f <= 1 && (i === 0 || f >= fractions[i - 1]!))).toBe(true);
+  });
+
+  it('writes little-endian ids of the width the vocabulary needs', () => {
+    const out = freshDir();
+    const meta = writePreparedFolder([folder], { level: 'word', docs: 'file', valFrac: 0.1, minCount: 1, vocabSize: 1000 }, out);
+    const bytes = readFileSync(join(out, 'train.bin'));
+    expect(meta.dtype).toBe('uint16');
+    expect(bytes.length).toBe(2 * meta.trainTokens);
+    const ids = Array.from({ length: meta.trainTokens }, (_, i) => bytes.readUInt16LE(2 * i));
+    expect(ids).toEqual(Array.from(readPreparedData(out).train));
+    expect(ids[0]).toBe(0); // the stream opens with <EOS>
+  });
+
+  it('refuses, in one line, token files that do not match their meta.json', () => {
+    const out = freshDir();
+    writePreparedFolder([folder], { level: 'char', docs: 'file', valFrac: 0.1, minCount: 1 }, out);
+    truncateSync(join(out, 'val.bin'), 10);
+    expect(() => readPreparedData(out)).toThrow(/val\.bin has 10 bytes, .*meta\.json says \d+: prepare the folder again$/);
+    const meta = JSON.parse(readFileSync(join(out, 'meta.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(out, 'meta.json'), JSON.stringify({ ...meta, dtype: 'uint32' }));
+    expect(() => readPreparedData(out)).toThrow(/meta\.json: dtype is "uint32", expected "uint8"/);
+  });
+
+  it('refuses ids outside the vocabulary', () => {
+    const out = freshDir();
+    writePreparedFolder([folder], { level: 'char', docs: 'file', valFrac: 0.1, minCount: 1 }, out);
+    const train = readFileSync(join(out, 'train.bin'));
+    train[5] = 250;
+    writeFileSync(join(out, 'train.bin'), train);
+    expect(() => readPreparedData(out)).toThrow(/train\.bin: token 5 has id 250, outside the vocabulary's \d+ entries/);
+  });
+});
+
+describe('rnn train DIR', () => {
+  const TINY: TrainOptions = { cell: 'gru', layers: 1, hidden: 16, embed: 8, batch: 4, seqLen: 16, workers: 1, evalEvery: 10 };
+
+  it('trains to the weights and losses of the text it was prepared from, and resumes from it', async () => {
+    const prepared = freshDir();
+    writePreparedFolder([folder], { level: 'word', docs: 'file', valFrac: 0.1, minCount: 1, vocabSize: 400 }, prepared);
+    const fromText = await train({ ...TINY, level: 'word', vocabSize: 400, maxSteps: 30, out: join(dir, 'text-run') }, [folder]);
+    const half = await train({ ...TINY, maxSteps: 15, out: join(dir, 'dir-run') }, [prepared]);
+    expect(half.step).toBe(15);
+    const fromDir = await train({ resume: join(dir, 'dir-run'), maxSteps: 30 }, [prepared]);
+    expect(Array.from(fromDir.params)).toEqual(Array.from(fromText.params));
+    expect(fromDir.valLoss).toBe(fromText.valLoss);
+    const ckpt = loadCheckpoint(join(dir, 'dir-run', 'latest.json'));
+    expect(ckpt.config.training.level).toBe('word');
+    expect(ckpt.config.training.vocabSize).toBe(400);
+    expect(ckpt.corpus!.sha256).toBe(loadCheckpoint(join(dir, 'text-run', 'latest.json')).corpus!.sha256);
+  });
+
+  it('leaves a prepared folder out of a corpus folder it sits in', async () => {
+    const parent = join(dir, 'with-prepared');
+    mkdirSync(parent);
+    writeFileSync(join(parent, 'a.txt'), prose(0, 6000));
+    writePreparedFolder([join(parent, 'a.txt')], { level: 'char', docs: 'file', valFrac: 0.1, minCount: 1 }, join(parent, 'data'));
+    await train({ ...TINY, maxSteps: 1, out: join(dir, 'parent-run') }, [parent]);
+    expect(loadCheckpoint(join(dir, 'parent-run', 'latest.json')).corpus!.files.map((f) => f.path)).toEqual([join(parent, 'a.txt')]);
+  });
+
+  it('refuses a text setting that contradicts the folder, and a folder that is not the checkpoint\'s data', async () => {
+    const prepared = freshDir();
+    writePreparedFolder([folder], { level: 'char', docs: 'file', valFrac: 0.1, minCount: 1 }, prepared);
+    const contradiction = await train({ ...TINY, valFrac: 0.2, maxSteps: 2, out: join(dir, 'bad') }, [prepared]).catch((e: unknown) => e);
+    expect(userMessage(contradiction)).toMatch(/^--val-frac 0\.2 contradicts the prepared folder .*, made with --val-frac 0\.1/);
+    const other = freshDir();
+    writePreparedFolder([folder], { level: 'char', docs: 'line', valFrac: 0.1, minCount: 1 }, other);
+    await train({ ...TINY, maxSteps: 2, out: join(dir, 'char-run') }, [prepared]);
+    const mismatch = await train({ resume: join(dir, 'char-run'), maxSteps: 4 }, [other]).catch((e: unknown) => e);
+    expect(userMessage(mismatch)).toMatch(/^the prepared folder .* holds other data than .*latest\.json was trained on/);
+  });
+});
+
+describe('rnn prepare', () => {
+  it('writes the folder and says what it holds; refuses a bad flag in one line', async () => {
+    const out = freshDir();
+    const done = await rnnIn(dir, ['prepare', folder, '--level', 'word', '--vocab-size', '200', '--out', out]);
+    expect(done.stderr).toBe('');
+    expect(done.status).toBe(0);
+    expect(done.stdout).toMatch(/: [\d,]+ training and [\d,]+ validation word tokens, 200-entry vocabulary, uint8, in [\d.]+ s\n$/);
+    expectOneLineError(await rnnIn(dir, ['prepare', folder, '--vocab-size', '200', '--out', freshDir()]), /--vocab-size applies to --level word only/);
+    expectOneLineError(await rnnIn(dir, ['prepare', folder, '--val-frac', '1', '--out', freshDir()]), /--val-frac/);
+  });
+});
+
+describe('examples/pytorch/train_ddp.py', () => {
+  it('takes rnn train\'s defaults', () => {
+    const script = readFileSync(join(ROOT, 'examples', 'pytorch', 'train_ddp.py'), 'utf8');
+    const defaults = new Map([...script.matchAll(/add_argument\("--([a-z-]+)".*?default=([^,)]+)/g)].map((m) => [m[1]!, m[2]!]));
+    const expected: Record<string, unknown> = {
+      cell: TRAIN_DEFAULTS.cell, layers: TRAIN_DEFAULTS.layers, hidden: TRAIN_DEFAULTS.hidden, embed: TRAIN_DEFAULTS.embed,
+      dropout: TRAIN_DEFAULTS.dropout, batch: TRAIN_DEFAULTS.batch, 'seq-len': TRAIN_DEFAULTS.seqLen, lr: TRAIN_DEFAULTS.lr,
+      'lr-decay': TRAIN_DEFAULTS.lrDecay, clip: TRAIN_DEFAULTS.clip, 'clip-value': TRAIN_DEFAULTS.clipValue ?? 0, seed: TRAIN_DEFAULTS.seed,
+    };
+    for (const [flag, value] of Object.entries(expected)) {
+      const text = defaults.get(flag);
+      expect(text, `--${flag}`).toBeDefined();
+      expect(typeof value === 'string' ? JSON.parse(text!) : Number(text), `--${flag}`).toBe(value);
+    }
+  });
+});

@@ -1,0 +1,96 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadModel } from '../src/checkpoint/load.js';
+import { readPreparedData } from '../src/checkpoint/prepared.js';
+import { scoreStream, scoreSummary } from '../src/generate/score.js';
+import { EOS } from '../src/text/vocab.js';
+import { tokenArrayFor } from '../src/text/tokens.js';
+import { ROOT, rnnIn } from './helpers/cli.js';
+
+/*
+ * The run handed to PyTorch's DistributedDataParallel and back (examples/pytorch/train_ddp.py):
+ * needs a Python with torch, safetensors and numpy — RNN_TORCH_PYTHON (.ci/run sets it, so CI
+ * always runs this), else the repository's .venv.
+ */
+const PYTHON = process.env['RNN_TORCH_PYTHON'] ?? join(ROOT, '.venv', 'bin', 'python');
+const HAVE_PYTHON = process.env['RNN_TORCH_PYTHON'] !== undefined || existsSync(PYTHON);
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'rnn-torch-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function python(args: string[]): Promise<{ status: number; output: string }> {
+  return new Promise((resolve, reject) => {
+    execFile(PYTHON, args, { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 24, env: { ...process.env, OMP_NUM_THREADS: '1' } },
+      (error, stdout, stderr) => {
+        if (error && typeof error.code !== 'number') reject(error);
+        else resolve({ status: error ? (error.code as number) : 0, output: stdout + stderr });
+      });
+  });
+}
+
+const SCORED = 'Fellow citizens, the state of the Union is strong.\nWe have much to do.';
+
+describe.skipIf(!HAVE_PYTHON)('an rnn run trained on by PyTorch DDP and brought back', () => {
+  it('trains as rnn trains, and scores in rnn as PyTorch scores it, to 1e-4', async () => {
+    const corpus = join(dir, 'corpus.txt');
+    const text = readFileSync(join(ROOT, 'corpora', 'sotu.txt'), 'utf8').slice(0, 8_000);
+    writeFileSync(corpus, text.slice(0, text.lastIndexOf('\n') + 1));
+    const data = join(dir, 'data');
+    const ok = async (args: string[]): Promise<string> => {
+      const run = await rnnIn(dir, args);
+      expect(run.stderr.split('\n').filter((line) => line !== '' && !line.startsWith('rnn: warning: ')), args.join(' ')).toEqual([]);
+      expect(run.status).toBe(0);
+      return run.stdout;
+    };
+    await ok(['prepare', corpus, '--level', 'word', '--vocab-size', '400', '--out', data]);
+    const model = ['--cell', 'lstm', '--layers', '2', '--hidden', '24', '--embed', '12', '--batch', '8', '--seq-len', '16', '--workers', '1'];
+    // rnn's initial weights: one step at a rate far below a float32 weight's precision changes none of them
+    await ok(['train', data, ...model, '--max-steps', '1', '--lr', '1e-30', '--out', join(dir, 'init'), '--json']);
+    await ok(['export', join(dir, 'init', 'latest.json'), '--format', 'safetensors', '--out', join(dir, 'start.safetensors')]);
+    // and the run PyTorch's should retrace: 16 steps (across an epoch's end) from those weights, a fresh Adam, the same rows and windows
+    const events = (await ok(['train', data, ...model, '--max-steps', '16', '--eval-every', '0', '--out', join(dir, 'rnn'), '--json']))
+      .trim().split('\n').map((line) => JSON.parse(line) as { event: string; loss?: number; valLoss?: number });
+    const rnnLosses = events.filter((e) => e.event === 'step').map((e) => e.loss!);
+    const rnnValLoss = events.find((e) => e.event === 'done')!.valLoss!;
+
+    // the scored text as rnn eval perplexity reads it: <EOS> text <EOS>, in the folder's vocabulary and dtype
+    const { vocab, val } = readPreparedData(data);
+    const encoded = vocab.encode(SCORED);
+    const ids = tokenArrayFor(vocab.size, encoded.length + 2);
+    ids.set(encoded, 1);
+    ids[0] = ids[ids.length - 1] = EOS;
+    const scored = join(dir, 'scored.bin');
+    writeFileSync(scored, new Uint8Array(ids.buffer, ids.byteOffset, ids.byteLength));
+
+    const torchOut = join(dir, 'torch');
+    const ddp = await python(['-m', 'torch.distributed.run', '--nproc_per_node', '2', 'examples/pytorch/train_ddp.py', data,
+      '--init', join(dir, 'start.safetensors'), '--batch', '8', '--seq-len', '16', '--max-steps', '16', '--score', scored, '--out', torchOut]);
+    expect(ddp.status, ddp.output).toBe(0);
+    expect(ddp.output).toMatch(/^2 ranks on cpu;.* 8 rows of \d+, 1[0-5] steps per epoch, 16 steps$/m);
+    const summary = JSON.parse(readFileSync(join(torchOut, 'summary.json'), 'utf8')) as {
+      ranks: number; train_losses: number[]; val_loss: number; scores: Record<string, number>;
+    };
+    expect(summary.ranks).toBe(2);
+    expect(summary.train_losses).toHaveLength(16);
+    expect(summary.train_losses.at(-1)!).toBeLessThan(summary.train_losses[0]! - 0.1);
+    summary.train_losses.forEach((loss, step) => expect(Math.abs(loss - rnnLosses[step]!), `step ${step + 1}`).toBeLessThan(1e-4));
+    expect(Math.abs(summary.val_loss - rnnValLoss)).toBeLessThan(1e-4);
+
+    await ok(['import', join(torchOut, 'model.safetensors'), '--out', join(dir, 'imported.json')]);
+    const evaluated = JSON.parse(await ok(['eval', 'perplexity', '--checkpoint', join(dir, 'imported.json'), '--text', SCORED, '--json'])) as {
+      loss: number; tokens: number;
+    };
+    expect(evaluated.tokens).toBe(ids.length - 1);
+    expect(Math.abs(evaluated.loss - summary.scores[scored]!)).toBeLessThan(1e-4);
+    // PyTorch's validation loss is rnn's: val.bin in the run's 8 rows of windows of 16, each rank scoring its rows
+    const imported = loadModel(join(dir, 'imported.json'));
+    const validation = scoreSummary(await scoreStream(imported.config, imported.params, val, 8, 16, 1));
+    expect(Math.abs(validation.loss - summary.val_loss)).toBeLessThan(1e-4);
+  }, 300_000);
+});
