@@ -85,7 +85,7 @@ export function matmulPacked(a: usize, packed: usize, c: usize, M: i32, N: i32, 
 /**
  * Rows of B in a matrix-vector panel: four f32x4 sums, each of two values of k a loop, which
  * with their eight operands and two broadcasts of x fit V8's sixteen vector registers (six
- * sums of one k a loop ran 8% slower; eight spill).
+ * sums of one k a loop ran 3–4 % slower; eight sums, or six of two k, spill).
  */
 const MV_PANEL: i32 = 16;
 /** Bytes of a row k of a matrix-vector panel: one cache line. */
