@@ -303,28 +303,49 @@ async function headSpeed(model: BenchModel, kind: KernelsKind): Promise<number> 
   return (await bestRates([loop(pass)]))[0]!.wall;
 }
 
-/** Sampling chars/s (batch 1) of a model on each (kernels, thread count), and of the peer on each thread count. */
-async function samplingSpeeds(name: string, config: ModelConfig, peerThreads: number[]): Promise<{ rnn: Rate[]; torch: Rate[] }> {
-  const vocab = Vocabulary.fromTokens(['<EOS>', '<UNK>', ...Array.from({ length: VOCAB - 2 }, (_, i) => String.fromCodePoint(33 + i))]);
+/** What sampling runs: this checkout's, or --against's (from its dist/). */
+interface Sampling { createStepper: typeof createStepper; sampleText: typeof sampleText; Vocabulary: typeof Vocabulary }
+
+/** --against's sampling, from that checkout's dist/. */
+const againstSampling: Sampling | null = flag('against') === undefined ? null : {
+  ...(await import(pathToFileURL(join(flag('against')!, 'dist/src/parallel/inference.js')).href) as Pick<Sampling, 'createStepper'>),
+  ...(await import(pathToFileURL(join(flag('against')!, 'dist/src/generate/sample.js')).href) as Pick<Sampling, 'sampleText'>),
+  ...(await import(pathToFileURL(join(flag('against')!, 'dist/src/text/vocab.js')).href) as Pick<Sampling, 'Vocabulary'>),
+};
+
+/**
+ * Sampling chars/s (batch 1) of a model on each (kernels, thread count), with --against's
+ * beside them, and of the peer on each thread count, all taking turns.
+ */
+async function samplingSpeeds(
+  name: string, config: ModelConfig, peerThreads: number[],
+): Promise<{ rnn: Rate[]; torch: Rate[]; against: Rate[] }> {
   const params = initParams(config, new Rng(3));
   const length = 2000;
-  const steppers = [];
-  for (const { kernels, workers } of runs) {
-    const stepper = await createStepper(config, params, workers, kernels);
-    sampleText({ config, params, vocab, length: 5000, temperature: 1, seed: 1, stepper }); // let the JIT settle
-    steppers.push(stepper);
+  const subjects: Window[] = [];
+  const steppers: Awaited<ReturnType<typeof createStepper>>[] = [];
+  const sides: Sampling[] = [{ createStepper, sampleText, Vocabulary }, ...(againstSampling ? [againstSampling] : [])];
+  for (const side of sides) {
+    const tokens = ['<EOS>', '<UNK>', ...Array.from({ length: VOCAB - 2 }, (_, i) => String.fromCodePoint(33 + i))];
+    const vocab = side.Vocabulary.fromTokens(tokens);
+    for (const { kernels, workers } of runs) {
+      const stepper = await side.createStepper(config, params, workers, kernels);
+      side.sampleText({ config, params, vocab, length: 5000, temperature: 1, seed: 1, stepper }); // let the JIT settle
+      steppers.push(stepper);
+      let seed = 2;
+      subjects.push(loop(() => {
+        side.sampleText({ config, params, vocab, length, temperature: 1, seed: seed++, stepper });
+        return length;
+      }));
+    }
   }
-  let seed = 2;
-  const subjects: Window[] = steppers.map((stepper) => loop(() => {
-    sampleText({ config, params, vocab, length, temperature: 1, seed: seed++, stepper });
-    return length;
-  }));
   for (const threads of peerThreads) {
     subjects.push(peerWindow({ cmd: 'sample', key: `sample ${name} ${threads}`, model: config, threads, length: 200 }));
   }
   const rates = await bestRates(subjects);
   for (const stepper of steppers) await stepper.close();
-  return { rnn: rates.slice(0, runs.length), torch: rates.slice(runs.length) };
+  const ours = runs.length, theirs = againstSampling ? runs.length : 0;
+  return { rnn: rates.slice(0, ours), against: rates.slice(ours, ours + theirs), torch: rates.slice(ours + theirs) };
 }
 
 /** What each side of the race reports. */
@@ -539,6 +560,14 @@ for (const name of profileOnly ? [] : ['lstm-2x128', 'gru-2x192']) {
       `sample ${name.padEnd(10)} ${kernels.padEnd(5)} batch 1  workers ${String(workers).padStart(2)}: ${rates[i]!.toFixed(0).padStart(6)} chars/s` +
         cpuText(measured.rnn[i]!, workers) + ratioText(rates, i) +
         (kernels === resolveKernels() ? peerRatioText(measured.rnn[i]!, workers, measured.torch) : ''),
+    );
+    const against = measured.against[i];
+    if (!against) return;
+    report(
+      { event: 'sample', model: name, kernels, batch: 1, workers, against: flag('against'), charsPerSec: against.wall, ratioAgainst: rates[i]! / against.wall },
+      `sample ${name.padEnd(10)} ${kernels.padEnd(5)} batch 1  workers ${String(workers).padStart(2)}: ${against.wall.toFixed(0).padStart(6)} chars/s` +
+        `${cpuText(against, workers)} on --against  ×${(rates[i]! / against.wall).toFixed(3)} this/against` +
+        (workers === 1 ? ` (×${(measured.rnn[i]!.cpu / against.cpu).toFixed(3)} per CPU-second)` : ''),
     );
   });
 }

@@ -8,7 +8,7 @@ import { Arena } from '../src/engine/kernels/arena.js';
 import { createKernels } from '../src/engine/kernels/index.js';
 import type { KernelsKind } from '../src/engine/kernels/kernels.js';
 
-type Product = 'matmulNT' | 'matmulNN' | 'matmulTN' | 'matmulPacked';
+type Product = 'matmulNT' | 'matmulNN' | 'matmulTN' | 'matmulPacked' | 'matvecPacked';
 interface Case { what: string; product: Product; M: number; N: number; K: number }
 
 const PRODUCTS: Case[] = [
@@ -20,7 +20,9 @@ const PRODUCTS: Case[] = [
   { what: 'dGates·U (to state)', product: 'matmulNN', M: 50, N: 128, K: 512 },
   { what: 'dW = dGatesᵀ·x', product: 'matmulTN', M: 512, N: 64, K: 2500 },
   { what: 'dU = dGatesᵀ·h', product: 'matmulTN', M: 512, N: 128, K: 2500 },
-  { what: 'sampling h·Uᵀ (M = 1)', product: 'matmulNT', M: 1, N: 512, K: 128 },
+  { what: 'h·Uᵀ with M = 1', product: 'matmulNT', M: 1, N: 512, K: 128 },
+  // U packed for a batch of one when generation starts, as sampling runs it
+  { what: 'sampling, U packed', product: 'matvecPacked', M: 1, N: 512, K: 128 },
 ];
 const ACTIVATION_LENGTH = 50 * 512;
 
@@ -72,15 +74,19 @@ export function kernelSpeeds(kinds: KernelsKind[], seconds: number): KernelSpeed
     const A = random(M * K), B = random(K * N), C = random(M * N);
     const figures: KernelSpeed['figures'] = {};
     for (const kernels of implementations) {
-      let operand = B;
+      let operand = B, run = () => kernels[product as Exclude<Product, 'matvecPacked'>](A, 0, operand, 0, C, 0, M, N, K);
       if (product === 'matmulPacked') {
         operand = arena.floats(kernels.packedFloats(N, K));
         kernels.packWeights('NT', B, 0, operand, 0, N, K);
+      } else if (product === 'matvecPacked') {
+        operand = arena.floats(kernels.matvecFloats(N, K));
+        kernels.packMatvec(B, 0, operand, 0, N, K);
+        run = () => kernels.matvecPacked(A, 0, operand, 0, C, 0, N, K, 0, N);
       }
-      const s = secondsPerCall(() => kernels[product](A, 0, operand, 0, C, 0, M, N, K), seconds);
+      const s = secondsPerCall(run, seconds);
       figures[kernels.kind] = (2 * M * N * K) / s / 1e9;
     }
-    rows.push({ what: c.what, shape: `${product === 'matmulPacked' ? 'NT' : product.slice(6)} ${M}×${N}×${K}`, unit: 'GFLOP/s', figures });
+    rows.push({ what: c.what, shape: `${product.endsWith('Packed') ? 'NT' : product.slice(6)} ${M}×${N}×${K}`, unit: 'GFLOP/s', figures });
   }
   for (const activation of ['sigmoid', 'tanh'] as const) {
     const X = random(ACTIVATION_LENGTH);

@@ -21,7 +21,7 @@ export const FLAGS = {
   peer: { value: 'torch', default: null, help: 'measure PyTorch beside rnn: the same models, threads and windows, taking turns' },
   race: { value: '<duration>', default: null, help: 'race `rnn train` with its defaults against PyTorch on --corpus, e.g. 3m (implies --peer torch)' },
   corpus: { value: '<file>', default: null, help: 'the text --race trains on' },
-  against: { value: '<checkout>', default: null, help: 'another built checkout (e.g. a worktree of main) whose engine trains beside this one, window for window: before and after in one run' },
+  against: { value: '<checkout>', default: null, help: 'another built checkout (e.g. a worktree of main) whose engine trains and samples beside this one, window for window: before and after in one run' },
   profile: { value: '', default: null, help: 'only the profile: where a step\'s time goes, per model and worker count' },
   json: { value: '', default: null, help: 'one JSON object per line' },
   help: { value: '', default: null, help: 'print this and exit' },

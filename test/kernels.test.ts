@@ -107,6 +107,28 @@ describe.each(availableKernels())('%s kernels', (kind) => {
     }
   });
 
+  it('matvecPacked matches the reference, and gives matmulNT\'s bits, on any range of rows of the weights packMatvec packed', () => {
+    // [N, K, j0, j1]: whole products, ranges that start and end inside a panel, a range inside one panel, K past a block
+    const cases: [number, number, number, number][] = [
+      [1, 1, 0, 1], [3, 5, 0, 3], [5, 17, 1, 4], [17, 3, 0, 17], [23, 130, 0, 23], [25, 7, 0, 25], [67, 192, 0, 67],
+      [67, 192, 5, 61], [130, 17, 30, 31], [576, 192, 0, 576], [576, 192, 197, 293], [300, 600, 13, 290], [517, 257, 24, 48],
+    ];
+    for (const [N, K, j0, j1] of cases) {
+      const what = `N=${N} K=${K} rows [${j0}, ${j1})`;
+      const x = randomTensor(1, K), B = randomTensor(2, N * K), y = randomTensor(3, N);
+      const packed = arena.floats(kernels.matvecFloats(N, K) + 5);
+      kernels.packMatvec(B, 2, packed, 5, N, K);
+      const want = copyOf(y), magnitude = absolute(y), bits = copyOf(y);
+      reference.matmulNT(x, 1, B, 2 + j0 * K, want, 3 + j0, 1, j1 - j0, K);
+      reference.matmulNT(absolute(x), 1, absolute(B), 2 + j0 * K, magnitude, 3 + j0, 1, j1 - j0, K);
+      kernels.matmulNT(x, 1, B, 2 + j0 * K, bits, 3 + j0, 1, j1 - j0, K);
+      kernels.matvecPacked(x, 1, packed, 5, y, 3, N, K, j0, j1);
+      // the rows outside the range, and the guards, are compared too
+      expect(worst(y, want, magnitude), what).toBeUndefined();
+      expect(Array.from(y), what).toEqual(Array.from(bits));
+    }
+  });
+
   it('broadcastRows and addColumnSums match the reference', () => {
     for (const M of SIZES) {
       for (const N of SIZES) {

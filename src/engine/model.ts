@@ -75,6 +75,10 @@ export class LanguageModel {
   private readonly embedWeight: Float32Array;
   private readonly headWeight: Float32Array;
   private readonly headBias: Float32Array;
+  /** The head's weight packed for a batch of one's matrix-vector product (packMatvec), by prepareGeneration; else null. */
+  private headMatvec: Float32Array | null = null;
+  /** Where the activations are allocated (and, for generation, the packed weights). */
+  private readonly allocator: Allocator;
   private readonly embedGrad: Float32Array | null;
   private readonly headWeightGrad: Float32Array | null;
   private readonly headBiasGrad: Float32Array | null;
@@ -101,7 +105,7 @@ export class LanguageModel {
     this.batchSize = batchSize;
     this.seqLen = seqLen;
     this.firstRow = options.firstRow ?? 0;
-    const allocator = options.allocator ?? kernels.arena;
+    const allocator = (this.allocator = options.allocator ?? kernels.arena);
     const { vocabSize: V, embedDim: E, hiddenSize: H, numLayers: L } = config;
     this.layout = paramLayout(config);
     if (params.length !== this.layout.total) throw new Error(`params has ${params.length} values, the model needs ${this.layout.total}`);
@@ -217,19 +221,31 @@ export class LanguageModel {
   /** One token: logits [v0, v1) = W_head h_L + b_head from the top layer's new state. */
   stepLogits(v0: number, v1: number): void {
     const H = this.config.hiddenSize;
+    const top = this.layers[this.layers.length - 1]!.h;
     for (let v = v0; v < v1; v++) this.logits[v] = this.headBias[v]!;
-    this.kernels.matmulNT(this.layers[this.layers.length - 1]!.h, H, this.headWeight, v0 * H, this.logits, v0, 1, v1 - v0, H);
+    if (this.headMatvec) this.kernels.matvecPacked(top, H, this.headMatvec, 0, this.logits, 0, this.config.vocabSize, H, v0, v1);
+    else this.kernels.matmulNT(top, H, this.headWeight, v0 * H, this.logits, v0, 1, v1 - v0, H);
   }
 
   /**
-   * For generation: layer 0's input projection of every token, computed once (a batch of one
-   * then skips that product), where the table is small enough to pay. `fill` false only takes
-   * the table's place: a thread replaying the model over another's buffers (Arena.replay).
+   * For generation (a batch of one), after the parameters change: layer 0's input projection
+   * of every token, computed once (the step then skips that product) where the table is small
+   * enough to pay, and every other weight packed for the matrix-vector products. `fill` false
+   * only takes their place: a thread replaying the model over another's buffers (Arena.replay).
    */
-  buildInputTable(fill = true): void {
+  prepareGeneration(fill = true): void {
+    // every buffer is taken before any is filled: a product may take its scratch from the
+    // arena on its first call, where a replaying thread takes none
+    this.generationBuffers(false);
+    if (fill) this.generationBuffers(true);
+  }
+
+  private generationBuffers(fill: boolean): void {
     const { vocabSize: V, hiddenSize: H, cell } = this.config;
-    if (V * gateCount(cell) * H > INPUT_TABLE_LIMIT) return;
-    this.layers[0]!.buildInputTable(this.embedWeight, V, fill);
+    if (V * gateCount(cell) * H <= INPUT_TABLE_LIMIT) this.layers[0]!.buildInputTable(this.embedWeight, V, fill);
+    for (const layer of this.layers) layer.packForGeneration(fill);
+    const head = (this.headMatvec ??= this.allocator.floats(this.kernels.matvecFloats(V, H)));
+    if (fill) this.kernels.packMatvec(this.headWeight, 0, head, 0, V, H);
   }
 
   /** Σ of the cross-entropy over the first `steps` columns (nats), from the last forward's logits. */

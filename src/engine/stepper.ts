@@ -19,7 +19,8 @@ export interface TokenStepper {
  * One sequence, one token at a time, on this thread: the model's own layers run with a batch
  * of one and a window of one (as torch-rnn samples with its layers' forward at T = 1), over a
  * copy of the parameters in an arena of its own. A batch of one makes every product a
- * matrix-vector product; layer 0's input projection is read from a table built once.
+ * matrix-vector product, over weights packed for it once; layer 0's input projection is read
+ * from a table built once.
  * parallel/inference.ts cuts the same step by hidden unit across threads.
  */
 export class Stepper implements TokenStepper {
@@ -33,7 +34,7 @@ export class Stepper implements TokenStepper {
     this.model = new LanguageModel({
       config, kernels: createKernels(kernels, arena), params: this.params, grads: null, batchSize: 1, seqLen: 1,
     });
-    this.model.buildInputTable();
+    this.model.prepareGeneration();
   }
 
   get logits(): Float32Array {
@@ -43,7 +44,7 @@ export class Stepper implements TokenStepper {
   /** Takes new parameters (a training run's, at each evaluation) and starts from the zero state. */
   setParams(params: Float32Array): void {
     this.params.set(params);
-    this.model.buildInputTable();
+    this.model.prepareGeneration();
     this.reset();
   }
 

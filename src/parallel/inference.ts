@@ -45,7 +45,7 @@ export class InferenceShard {
         config, kernels: createKernels(setup.kernels, arena), params, grads: null, batchSize: 1, seqLen: 1,
         allocator: arena.replay(setup.modelAt),
       });
-      this.model.buildInputTable(false);
+      this.model.prepareGeneration(false);
     }
     this.units = share(config.hiddenSize, workers, index);
     this.rows = share(config.vocabSize, workers, index);
@@ -84,7 +84,7 @@ class InferencePool implements TokenStepper {
     const model = new LanguageModel({
       config, kernels: createKernels(kernels, arena), params: shared, grads: null, batchSize: 1, seqLen: 1,
     });
-    model.buildInputTable();
+    model.prepareGeneration();
     const control = arena.ints(CONTROL_SIZE);
     const setup: InferenceSetup = {
       config, kernels, workers: Math.max(1, Math.min(workers, config.hiddenSize)), memory: arena.memory,

@@ -78,6 +78,9 @@ export abstract class RecurrentLayer {
    */
   private readonly packedHh: Float32Array | null;
   private readonly packedHhBack: Float32Array | null;
+  /** W_ih and W_hh packed for a batch of one's matrix-vector products (packMatvec) by packForGeneration; else null. */
+  private matvecIh: Float32Array | null = null;
+  private matvecHh: Float32Array | null = null;
 
   constructor(shape: LayerShape, readonly gateCount: number) {
     this.kernels = shape.kernels;
@@ -152,15 +155,15 @@ export abstract class RecurrentLayer {
    * product of the layer (a batch of one cuts it by unit, for threads that share a step).
    */
   projectInput(x: Float32Array, xOff: number, j0: number, j1: number): void {
-    const bias = this.inputBias();
-    this.project(x, xOff, this.weights.weightIh, bias, this.gates, 0, this.batchSize * this.seqLen, this.inputSize, j0, j1);
+    const bias = this.inputBias(), rows = this.batchSize * this.seqLen;
+    this.project(x, xOff, this.weights.weightIh, this.matvecIh, bias, this.gates, 0, rows, this.inputSize, j0, j1);
   }
 
   /** The input projection of `token` for units [j0, j1), read from the table (layer 0 of a batch of one). */
   projectToken(token: number, j0: number, j1: number): void {
     const G = this.gateRows, H = this.hiddenSize, table = this.inputTable!;
     for (let q = 0; q < this.gateCount; q++) {
-      for (let j = j0, from = token * G + q * H; j < j1; j++) this.gates[q * H + j] = table[from + j]!;
+      this.kernels.broadcastRows(this.gates, q * H + j0, table, token * G + q * H + j0, 1, j1 - j0);
     }
   }
 
@@ -180,6 +183,19 @@ export abstract class RecurrentLayer {
     this.kernels.matmulNT(embed, 0, this.weights.weightIh, 0, this.inputTable, 0, vocabSize, G, this.inputSize);
   }
 
+  /**
+   * For generation (a batch of one): W_hh, and W_ih unless the input table replaces it, packed
+   * for the matrix-vector products. `fill` false only takes their place, as buildInputTable's.
+   */
+  packForGeneration(fill: boolean): void {
+    const k = this.kernels, G = this.gateRows, H = this.hiddenSize, E = this.inputSize;
+    if (!this.inputTable) this.matvecIh ??= this.allocator.floats(k.matvecFloats(G, E));
+    this.matvecHh ??= this.allocator.floats(k.matvecFloats(G, H));
+    if (!fill) return;
+    if (this.matvecIh) k.packMatvec(this.weights.weightIh, 0, this.matvecIh, 0, G, E);
+    k.packMatvec(this.weights.weightHh, 0, this.matvecHh, 0, G, H);
+  }
+
   /** out[B, G] (from outOff) = bias + h[t] W_hhᵀ for units [j0, j1): step t's recurrent product. */
   protected projectHidden(t: number, bias: Float32Array | null, out: Float32Array, outOff: number, j0: number, j1: number): void {
     const B = this.batchSize, H = this.hiddenSize;
@@ -188,7 +204,7 @@ export abstract class RecurrentLayer {
       this.kernels.matmulPacked(this.h, t * B * H, this.packedHh, 0, out, outOff, B, this.gateRows, H);
       return;
     }
-    this.project(this.h, t * B * H, this.weights.weightHh, bias, out, outOff, B, H, j0, j1);
+    this.project(this.h, t * B * H, this.weights.weightHh, this.matvecHh, bias, out, outOff, B, H, j0, j1);
   }
 
   /** Packs W_hh for backHidden: once, before a backward pass's time steps. */
@@ -207,21 +223,30 @@ export abstract class RecurrentLayer {
    * one product for all units, or (a single row) one per gate block.
    */
   protected project(
-    x: Float32Array, xOff: number, W: Float32Array, bias: Float32Array | null, out: Float32Array, outOff: number,
-    rows: number, K: number, j0: number, j1: number,
+    x: Float32Array, xOff: number, W: Float32Array, packed: Float32Array | null, bias: Float32Array | null,
+    out: Float32Array, outOff: number, rows: number, K: number, j0: number, j1: number,
   ): void {
-    const k = this.kernels, H = this.hiddenSize, G = this.gateRows;
+    const H = this.hiddenSize, G = this.gateRows;
     if (j0 === 0 && j1 === H) {
-      if (bias) k.broadcastRows(out, outOff, bias, 0, rows, G);
-      k.matmulNT(x, xOff, W, 0, out, outOff, rows, G, K);
+      if (bias) this.kernels.broadcastRows(out, outOff, bias, 0, rows, G);
+      this.multiply(x, xOff, W, packed, out, outOff, rows, K, 0, G);
       return;
     }
     if (rows !== 1) throw new RangeError('a step is cut by hidden unit only for a batch of one');
     for (let q = 0; q < this.gateCount; q++) {
-      const r0 = q * H + j0, n = j1 - j0;
-      if (bias) for (let r = r0; r < r0 + n; r++) out[outOff + r] = bias[r]!;
-      k.matmulNT(x, xOff, W, r0 * K, out, outOff + r0, 1, n, K);
+      const r0 = q * H + j0, r1 = q * H + j1;
+      if (bias) for (let r = r0; r < r1; r++) out[outOff + r] = bias[r]!;
+      this.multiply(x, xOff, W, packed, out, outOff, 1, K, r0, r1);
     }
+  }
+
+  /** out[rows, r0..r1) += x[rows, K] · W[r0..r1)ᵀ; a single row reads W as packMatvec packed it, where `packed` holds it. */
+  private multiply(
+    x: Float32Array, xOff: number, W: Float32Array, packed: Float32Array | null, out: Float32Array, outOff: number,
+    rows: number, K: number, r0: number, r1: number,
+  ): void {
+    if (packed && rows === 1) this.kernels.matvecPacked(x, xOff, packed, 0, out, outOff, this.gateRows, K, r0, r1);
+    else this.kernels.matmulNT(x, xOff, W, r0 * K, out, outOff + r0, rows, r1 - r0, K);
   }
 
   /**

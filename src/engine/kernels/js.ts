@@ -29,6 +29,14 @@ export function jsKernels(arena: Arena): Kernels {
       else transposeInto(B, bOff, packed, pOff, K, N);
     },
     matmulPacked: matmulNT,
+    // packed is B[N,K]: rows j0 … j1 − 1 are a matmulNT with M = 1 from row j0
+    matvecFloats: (N, K) => N * K,
+    packMatvec(B, bOff, packed, pOff, N, K) {
+      packed.set(B.subarray(bOff, bOff + N * K), pOff);
+    },
+    matvecPacked(x, xOff, packed, pOff, y, yOff, _N, K, j0, j1) {
+      matmulNT(x, xOff, packed, pOff + j0 * K, y, yOff + j0, 1, j1 - j0, K);
+    },
     broadcastRows(X, xOff, bias, biasOff, M, N) {
       const row = bias.subarray(biasOff, biasOff + N);
       for (let i = 0, x = xOff; i < M; i++, x += N) X.set(row, x);

@@ -53,6 +53,19 @@ export interface Kernels {
     A: Float32Array, aOff: number, packed: Float32Array, pOff: number, C: Float32Array, cOff: number, M: number, N: number, K: number,
   ): void;
 
+  /** Floats packMatvec writes for a B [N, K] (the layout is each implementation's own). */
+  matvecFloats(N: number, K: number): number;
+  /** B [N, K], the weight of x·Bᵀ, packed for matvecPacked: a batch of one's weights, packed once when generation starts. */
+  packMatvec(B: Float32Array, bOff: number, packed: Float32Array, pOff: number, N: number, K: number): void;
+  /**
+   * y[j] += Σ_k x[k] · B[j, k] for the rows j ∈ [j0, j1) of B [N, K] as packMatvec packed it (y
+   * at yOff holds j = 0): a batch of one's product, with matmulNT's sums for M = 1, to the bit.
+   */
+  matvecPacked(
+    x: Float32Array, xOff: number, packed: Float32Array, pOff: number, y: Float32Array, yOff: number,
+    N: number, K: number, j0: number, j1: number,
+  ): void;
+
   /** X[i, :] = bias for each of the M rows of X[M,N]: the start of X = b + A·Wᵀ. */
   broadcastRows(X: Float32Array, xOff: number, bias: Float32Array, biasOff: number, M: number, N: number): void;
   /** db[N] += Σ_i dY[i, :] over the M rows of dY[M,N]: the gradient of a bias added to every row. */

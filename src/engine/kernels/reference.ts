@@ -47,6 +47,17 @@ export function referenceKernels(arena: Arena): Kernels {
     matmulPacked(A, aOff, packed, pOff, C, cOff, M, N, K) {
       this.matmulNT(A, aOff, packed, pOff, C, cOff, M, N, K);
     },
+    matvecFloats: (N, K) => N * K,
+    packMatvec(B, bOff, packed, pOff, N, K) {
+      for (let i = 0; i < N * K; i++) packed[pOff + i] = B[bOff + i]!;
+    },
+    matvecPacked(x, xOff, packed, pOff, y, yOff, _N, K, j0, j1) {
+      for (let j = j0; j < j1; j++) {
+        let s = 0;
+        for (let k = 0; k < K; k++) s += x[xOff + k]! * packed[pOff + j * K + k]!;
+        y[yOff + j] += s;
+      }
+    },
     broadcastRows(X, xOff, bias, biasOff, M, N) {
       for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) X[xOff + i * N + j] = bias[biasOff + j]!;
     },

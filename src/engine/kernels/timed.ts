@@ -14,7 +14,7 @@ export type StepPhase = (typeof STEP_PHASES)[number];
 /** The phase each kernel's time counts to. */
 const PHASE_OF: Record<Exclude<keyof Kernels, 'kind' | 'arena'>, StepPhase> = {
   matmulNT: 'products', matmulNN: 'products', matmulTN: 'products', matmulPacked: 'recurrent', packWeights: 'recurrent',
-  packedFloats: 'recurrent',
+  packedFloats: 'recurrent', matvecFloats: 'products', packMatvec: 'products', matvecPacked: 'products',
   broadcastRows: 'biases', addColumnSums: 'biases',
   gatherRows: 'table', scatterAddRows: 'table',
   sigmoid: 'gates', tanh: 'gates', gruForward: 'gates', gruBackward: 'gates', lstmForward: 'gates', lstmBackward: 'gates',

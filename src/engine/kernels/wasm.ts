@@ -12,6 +12,9 @@ interface SimdExports {
   packedFloats(N: number, K: number): number;
   packWeights(kind: number, b: number, packed: number, N: number, K: number): void;
   matmulPacked(a: number, packed: number, c: number, M: number, N: number, K: number, scratch: number): void;
+  matvecFloats(N: number, K: number): number;
+  packMatvec(b: number, packed: number, N: number, K: number): void;
+  matvecPacked(x: number, packed: number, y: number, N: number, K: number, j0: number, j1: number, scratch: number): void;
   broadcastRows(x: number, bias: number, M: number, N: number): void;
   addColumnSums(dy: number, db: number, M: number, N: number): void;
   gatherRows(table: number, ids: number, x: number, M: number, N: number): void;
@@ -107,6 +110,13 @@ export function wasmKernels(arena: Arena): Kernels {
     },
     matmulPacked(A, aOff, packed, pOff, C, cOff, M, N, K) {
       simd.matmulPacked(A.byteOffset + 4 * aOff, packed.byteOffset + 4 * pOff, C.byteOffset + 4 * cOff, M, N, K, scratchAddress());
+    },
+    matvecFloats: (N, K) => simd.matvecFloats(N, K),
+    packMatvec(B, bOff, packed, pOff, N, K) {
+      simd.packMatvec(B.byteOffset + 4 * bOff, packed.byteOffset + 4 * pOff, N, K);
+    },
+    matvecPacked(x, xOff, packed, pOff, y, yOff, N, K, j0, j1) {
+      simd.matvecPacked(x.byteOffset + 4 * xOff, packed.byteOffset + 4 * pOff, y.byteOffset + 4 * yOff, N, K, j0, j1, scratchAddress());
     },
     broadcastRows(X, xOff, bias, biasOff, M, N) {
       simd.broadcastRows(X.byteOffset + 4 * xOff, bias.byteOffset + 4 * biasOff, M, N);

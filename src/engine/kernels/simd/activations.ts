@@ -52,8 +52,9 @@ function powerOfTwo(k: v128): v128 {
 // @ts-ignore: decorator
 @inline
 function expNonPositive(y: v128): v128 {
-  // below −104, e^y is under half the smallest subnormal
-  y = f32x4.max(y, f32x4.splat(-104));
+  // below −104, e^y is under half the smallest subnormal (pmax, y < −104 ? −104 : y, keeps a NaN
+  // as max does, in one instruction where max takes seven on x64)
+  y = f32x4.pmax(y, f32x4.splat(-104));
   const k = exponentOf(y);
   const half = f32x4.trunc(f32x4.mul(k, f32x4.splat(0.5)));
   const er = f32x4.add(expm1Reduced(y, k), f32x4.splat(1));
@@ -65,17 +66,24 @@ function expNonPositive(y: v128): v128 {
 @inline
 function expm1NonPositive(y: v128): v128 {
   // below −40, e^y − 1 rounds to −1
-  y = f32x4.max(y, f32x4.splat(-40));
+  y = f32x4.pmax(y, f32x4.splat(-40));
   const k = exponentOf(y);
   const scale = powerOfTwo(k);
   return f32x4.add(f32x4.mul(scale, expm1Reduced(y, k)), f32x4.sub(scale, f32x4.splat(1)));
+}
+
+/** −|x|: x with its sign bit set, one instruction where neg(abs(x)) takes six on x64. */
+// @ts-ignore: decorator
+@inline
+function negativeMagnitude(x: v128): v128 {
+  return v128.or(x, i32x4.splat(0x80000000));
 }
 
 /** σ(x) = 1 / (1 + e^−x): with t = e^−|x|, σ = 1/(1 + t) for x ≥ 0 and t/(1 + t) for x < 0. */
 // @ts-ignore: decorator
 @inline
 export function sigmoidLanes(x: v128): v128 {
-  const t = expNonPositive(f32x4.neg(f32x4.abs(x)));
+  const t = expNonPositive(negativeMagnitude(x));
   const one = f32x4.splat(1);
   const numerator = v128.bitselect(t, one, f32x4.lt(x, f32x4.splat(0)));
   return f32x4.div(numerator, f32x4.add(one, t));
@@ -85,8 +93,9 @@ export function sigmoidLanes(x: v128): v128 {
 // @ts-ignore: decorator
 @inline
 export function tanhLanes(x: v128): v128 {
-  const u = expm1NonPositive(f32x4.mul(f32x4.abs(x), f32x4.splat(-2)));
-  const magnitude = f32x4.div(f32x4.neg(u), f32x4.add(u, f32x4.splat(2)));
+  const u = expm1NonPositive(f32x4.mul(negativeMagnitude(x), f32x4.splat(2)));
+  // −u/(u + 2) as u/(−2 − u): the same bits, with no negation (three instructions on x64)
+  const magnitude = f32x4.div(u, f32x4.sub(f32x4.splat(-2), u));
   return v128.or(magnitude, v128.and(x, i32x4.splat(0x80000000)));
 }
 

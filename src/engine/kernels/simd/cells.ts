@@ -25,20 +25,27 @@ import { sigmoidLanes, tanhLanes } from './activations';
   return f32x4.splat(1);
 }
 
-/** r, z, n and h[next] of units at byte offset `at` (in a state row; ×3 in a gate row lives in `gh`, the gate block's size). */
+/** r and z of the units at byte offset `at` in a state row (gate blocks `gh` bytes apart in `g` and `hid`), in place in `g`. */
 // @ts-ignore: decorator
-@inline function gruUnits(g: usize, hid: usize, cand: usize, prev: usize, next: usize, gh: usize, full: bool): void {
-  const r = sigmoidLanes(f32x4.add(lanes(g, full), lanes(hid, full)));
-  const z = sigmoidLanes(f32x4.add(lanes(g + gh, full), lanes(hid + gh, full)));
-  const hn = lanes(hid + 2 * gh, full);
+@inline function gruResetUpdate(g: usize, hid: usize, gh: usize, full: bool): void {
+  put(g, sigmoidLanes(f32x4.add(lanes(g, full), lanes(hid, full))), full);
+  put(g + gh, sigmoidLanes(f32x4.add(lanes(g + gh, full), lanes(hid + gh, full))), full);
+}
+
+/** n and h[next] of the same units, from their r and z. */
+// @ts-ignore: decorator
+@inline function gruCandidate(g: usize, hid: usize, cand: usize, prev: usize, next: usize, gh: usize, full: bool): void {
+  const r = lanes(g, full), z = lanes(g + gh, full), hn = lanes(hid + 2 * gh, full);
   const n = tanhLanes(f32x4.add(lanes(g + 2 * gh, full), f32x4.mul(r, hn)));
-  put(g, r, full);
-  put(g + gh, z, full);
   put(g + 2 * gh, n, full);
   put(cand, hn, full);
   put(next, f32x4.add(f32x4.mul(f32x4.sub(one(), z), n), f32x4.mul(z, lanes(prev, full))), full);
 }
 
+/**
+ * r and z of every unit of a row first, then n and h[next]: n waits on r, and two passes give
+ * the core independent σ and tanh to overlap where one would chain each unit's three.
+ */
 export function gruForward(
   gates: usize, hidden: usize, candidate: usize, prev: usize, next: usize, B: i32, H: i32, j0: i32, j1: i32,
 ): void {
@@ -46,8 +53,10 @@ export function gruForward(
   const from = <usize>j0 << 2, vectorEnd = from + (<usize>((j1 - j0) & ~3) << 2), end = <usize>j1 << 2;
   for (let b = 0; b < B; b++) {
     let at = from;
-    for (; at < vectorEnd; at += 16) gruUnits(gates + at, hidden + at, candidate + at, prev + at, next + at, stateRow, true);
-    for (; at < end; at += 4) gruUnits(gates + at, hidden + at, candidate + at, prev + at, next + at, stateRow, false);
+    for (; at < vectorEnd; at += 16) gruResetUpdate(gates + at, hidden + at, stateRow, true);
+    for (; at < end; at += 4) gruResetUpdate(gates + at, hidden + at, stateRow, false);
+    for (at = from; at < vectorEnd; at += 16) gruCandidate(gates + at, hidden + at, candidate + at, prev + at, next + at, stateRow, true);
+    for (; at < end; at += 4) gruCandidate(gates + at, hidden + at, candidate + at, prev + at, next + at, stateRow, false);
     gates += gateRow; hidden += gateRow; candidate += stateRow; prev += stateRow; next += stateRow;
   }
 }

@@ -12,7 +12,8 @@
  * Each call is therefore free to run on any thread over the same memory at once, given its
  * own scratch.
  */
-export { scratchFloats, matmulNT, matmulNN, matmulTN, packedFloats, packWeights, matmulPacked } from './products';
+export { scratchFloats, matmulNT, matmulNN, matmulTN, packedFloats, packWeights, matmulPacked,
+  matvecFloats, packMatvec, matvecPacked } from './products';
 export { broadcastRows, addColumnSums, gatherRows, scatterAddRows } from './elementwise';
 export { gruForward, gruBackward, lstmForward, lstmBackward } from './cells';
 export { maxOf, sumExpShifted, expShiftedInto, sigmoid, tanh } from './activations';

@@ -82,6 +82,105 @@ export function matmulPacked(a: usize, packed: usize, c: usize, M: i32, N: i32, 
   product(KIND_PACKED, a, packed, c, M, N, K, scratch);
 }
 
+/**
+ * Rows of B in a matrix-vector panel: four f32x4 sums, each of two values of k a loop, which
+ * with their eight operands and two broadcasts of x fit V8's sixteen vector registers (six
+ * sums of one k a loop ran 3–4 % slower; eight sums, or six of two k, spill).
+ */
+const MV_PANEL: i32 = 16;
+/** Bytes of a row k of a matrix-vector panel: one cache line. */
+const MV_ROW_BYTES: usize = 64;
+
+/** Floats packMatvec writes for a B [N, K]: N rounded up to a panel's 16, times K. */
+export function matvecFloats(N: i32, K: i32): i32 {
+  return ((N + MV_PANEL - 1) & ~(MV_PANEL - 1)) * K;
+}
+
+/**
+ * B [N, K] packed for matvecPacked: block by block of KC values of k (block k0 at k0·N16
+ * floats, N16 = N rounded up to 16), panels of 16 consecutive rows j of B side by side (panel
+ * p at + 16p·kc), row k of a panel the 16 floats B[(16p + 0..15)·K + k0 + k], zero past N.
+ */
+export function packMatvec(b: usize, packed: usize, N: i32, K: i32): void {
+  const N16 = (N + MV_PANEL - 1) & ~(MV_PANEL - 1), ldb = <usize>K << 2;
+  let out = packed;
+  for (let k0 = 0; k0 < K; k0 += KC) {
+    const kc = min(KC, K - k0);
+    for (let p = 0; p < N16; p += MV_PANEL) {
+      for (let k = 0; k < kc; k++) {
+        const src = b + (<usize>(k0 + k) << 2);
+        for (let jj = 0; jj < MV_PANEL; jj++) {
+          const j = p + jj;
+          store<f32>(out, j < N ? load<f32>(src + <usize>j * ldb) : 0);
+          out += 4;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * c[j] += Σ_k x[k] · B[j·K + k] for the rows j ∈ [j0, j1) of a B [N, K] as packMatvec packed
+ * it: a batch of one's matrix-vector product, summed as matvecRows sums it (one f32 sum along
+ * k from zero per block of KC, then added to c), so to the same bits. A panel's row k holds 16
+ * consecutive j, so the lanes run along j with no shuffle. A panel that [j0, j1) or N cuts is
+ * summed whole and only its rows in range are added.
+ */
+export function matvecPacked(x: usize, packed: usize, c: usize, N: i32, K: i32, j0: i32, j1: i32, scratch: usize): void {
+  const N16 = <usize>((N + MV_PANEL - 1) & ~(MV_PANEL - 1));
+  const whole0 = (j0 + MV_PANEL - 1) & ~(MV_PANEL - 1), whole1 = max(whole0, j1 & ~(MV_PANEL - 1));
+  for (let k0 = 0; k0 < K; k0 += KC) {
+    const kc = min(KC, K - k0);
+    const panelBytes = <usize>kc * MV_ROW_BYTES, block = packed + ((<usize>k0 * N16) << 2), xk = x + (<usize>k0 << 2);
+    if (j0 < whole0) {
+      const first = j0 & ~(MV_PANEL - 1);
+      panelPart(xk, block + <usize>(first / MV_PANEL) * panelBytes, kc, c, first, j0, min(j1, whole0), scratch);
+    }
+    panels(xk, block + <usize>(whole0 / MV_PANEL) * panelBytes, panelBytes, kc, c + (<usize>whole0 << 2), (whole1 - whole0) / MV_PANEL);
+    if (whole1 < j1) panelPart(xk, block + <usize>(whole1 / MV_PANEL) * panelBytes, kc, c, whole1, max(j0, whole1), j1, scratch);
+  }
+}
+
+/** c[j] += the sum of row j − first of the panel that holds rows first … first + 15, for j ∈ [from, to). */
+function panelPart(x: usize, panel: usize, kc: i32, c: usize, first: i32, from: i32, to: i32, scratch: usize): void {
+  memory.fill(scratch, 0, MV_ROW_BYTES);
+  panels(x, panel, 0, kc, scratch, 1);
+  for (let j = from; j < to; j++) {
+    const at = c + (<usize>j << 2);
+    store<f32>(at, load<f32>(at) + load<f32>(scratch + (<usize>(j - first) << 2)));
+  }
+}
+
+/** c[16p + 0..15] += Σ_k x[k] · (row k of panel p) for `count` panels from `panel`, over kc rows, two a loop. */
+function panels(x: usize, panel: usize, panelBytes: usize, kc: i32, c: usize, count: i32): void {
+  for (let p = 0; p < count; p++, panel += panelBytes, c += MV_ROW_BYTES) {
+    let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+    let xp = x, row = panel;
+    for (const end = panel + <usize>(kc & ~1) * MV_ROW_BYTES; row < end; row += 2 * MV_ROW_BYTES) {
+      let xv = v128.load32_splat(xp);
+      s0 = f32x4.add(s0, f32x4.mul(xv, v128.load(row)));
+      s1 = f32x4.add(s1, f32x4.mul(xv, v128.load(row, 16)));
+      s2 = f32x4.add(s2, f32x4.mul(xv, v128.load(row, 32)));
+      s3 = f32x4.add(s3, f32x4.mul(xv, v128.load(row, 48)));
+      xv = v128.load32_splat(xp, 4);
+      s0 = f32x4.add(s0, f32x4.mul(xv, v128.load(row, 64)));
+      s1 = f32x4.add(s1, f32x4.mul(xv, v128.load(row, 80)));
+      s2 = f32x4.add(s2, f32x4.mul(xv, v128.load(row, 96)));
+      s3 = f32x4.add(s3, f32x4.mul(xv, v128.load(row, 112)));
+      xp += 8;
+    }
+    if (kc & 1) {
+      const xv = v128.load32_splat(xp);
+      s0 = f32x4.add(s0, f32x4.mul(xv, v128.load(row)));
+      s1 = f32x4.add(s1, f32x4.mul(xv, v128.load(row, 16)));
+      s2 = f32x4.add(s2, f32x4.mul(xv, v128.load(row, 32)));
+      s3 = f32x4.add(s3, f32x4.mul(xv, v128.load(row, 48)));
+    }
+    v128.store(c, f32x4.add(v128.load(c), s0)); v128.store(c, f32x4.add(v128.load(c, 16), s1), 16);
+    v128.store(c, f32x4.add(v128.load(c, 32), s2), 32); v128.store(c, f32x4.add(v128.load(c, 48), s3), 48);
+  }
+}
+
 function product(kind: i32, a: usize, b: usize, c: usize, M: i32, N: i32, K: i32, scratch: usize): void {
   const tile = scratch;
   const aPanel = tile + (<usize>TILE_FLOATS << 2);
