@@ -6,6 +6,7 @@ import { CheckpointError } from '../src/checkpoint/errors.js';
 import { toInteropState } from '../src/checkpoint/interop.js';
 import { fromSafetensors, toSafetensors } from '../src/checkpoint/safetensors.js';
 import { checkpointChars, parameterCount } from '../src/checkpoint/size.js';
+import { TRAIN_DEFAULTS } from '../src/checkpoint/settings.js';
 import type { ModelConfig } from '../src/engine/config.js';
 import { initParams } from '../src/engine/model.js';
 import { paramLayout } from '../src/engine/params.js';
@@ -86,7 +87,7 @@ describe('rnn import: sizes checked before anything is allocated', () => {
     const message = importError('big.safetensors', header);
     const largest = Number(/hidden size (\d+) \(/.exec(message.slice(message.indexOf(';')))![1]);
     expect(message).toMatch(/^a 2-layer gru of hidden size 2048 \(38,\d{3},\d{3} parameters\) needs a checkpoint of about [\d,]+ MiB of JSON, more than the 512 MiB one file can hold/);
-    const fits = (hiddenSize: number) => checkpointChars({ ...big, hiddenSize }, { optimizer: 'adam', batch: 50 }) <= 2 ** 29 - 24;
+    const fits = (hiddenSize: number) => checkpointChars({ ...big, hiddenSize }, { optimizer: 'adam', batch: TRAIN_DEFAULTS.batch }) <= 2 ** 29 - 24;
     expect(fits(largest)).toBe(true);
     expect(fits(largest + 1)).toBe(false);
   });

@@ -165,7 +165,7 @@ def main():
     p.add_argument("--hidden", type=int, default=192)
     p.add_argument("--embed", type=int, default=64)
     p.add_argument("--dropout", type=float, default=0.0)
-    p.add_argument("--batch", type=int, default=50, help="rows B over all ranks (a multiple of the number of ranks)")
+    p.add_argument("--batch", type=int, default=32, help="rows B over all ranks (a multiple of the number of ranks)")
     p.add_argument("--seq-len", type=int, default=50, help="BPTT window T")
     p.add_argument("--lr", type=float, default=3e-3)
     p.add_argument("--lr-decay", type=float, default=0.8, help="learning-rate factor per epoch")

@@ -99,8 +99,8 @@ export const TRAIN_SETTINGS = {
   batch: {
     group: 'Training',
     schema: positiveInteger, arg: '<n>', help: 'rows B trained side by side',
-    // 25 rows per worker on two cores: wide enough products for the SIMD kernels
-    default: 50, fixedOnResume: true, checkpoint: 'training.batchSize',
+    // measured against 16 and 50 at equal characters and against PyTorch's speed at each (docs/usage.md)
+    default: 32, fixedOnResume: true, checkpoint: 'training.batchSize',
   },
   lr: {
     group: 'Training',
