@@ -86,8 +86,11 @@ const MODELS: Record<string, BenchModel> = {
   },
 };
 const models = (flag('models') ?? Object.keys(MODELS).join(',')).split(',');
-/** `rnn train`'s default model, which --race trains; its training speed on the default kernels by worker count, as measured. */
-const DEFAULT_MODEL = 'gru-2x192';
+/**
+ * `rnn train`'s default model, which --race trains, as this bench names it; its training speed
+ * on the default kernels by worker count, recorded only when measured at the default batch.
+ */
+const DEFAULT_MODEL = `${TRAIN_DEFAULTS.cell}-${TRAIN_DEFAULTS.layers}x${TRAIN_DEFAULTS.hidden}`;
 const defaultModelRates = new Map<number, number>();
 const kernelsKinds = (flag('kernels')?.split(',') ?? availableKernels()) as KernelsKind[];
 for (const kind of kernelsKinds) {
@@ -499,7 +502,8 @@ for (const name of models) {
   });
   runs.forEach(({ kernels, workers }, i) => {
     const charsPerSec = rates[i]!;
-    if (name === DEFAULT_MODEL && kernels === resolveKernels()) defaultModelRates.set(workers, charsPerSec);
+    const asTrained = batch === TRAIN_DEFAULTS.batch && seqLen === TRAIN_DEFAULTS.seqLen && kernels === resolveKernels();
+    if (name === DEFAULT_MODEL && asTrained) defaultModelRates.set(workers, charsPerSec);
     const first = runs.findIndex((r) => r.kernels === kernels);
     const single = rates[first]! / runs[first]!.workers;
     const gflops = (charsPerSec / (batch * seqLen)) * flopsPerStep(config, batch * seqLen) / 1e9;
@@ -582,7 +586,7 @@ if (raceSeconds !== null && peer !== null) {
     { event: 'race', side: 'rnn', loop: ours.loop, benchCharsPerSec: bench ?? null },
     `race rnn train's loop between evaluations, ${ours.loop.windows} windows of ${(seconds / ROUNDS).toFixed(1)} s: ` +
       `best ${ours.loop.best.toFixed(0)} chars/s, mean ${ours.loop.mean.toFixed(0)}` +
-      (bench === undefined ? ` (measure ${DEFAULT_MODEL} on ${cores} workers in the same run to compare)`
+      (bench === undefined ? ` (measure ${DEFAULT_MODEL} on ${cores} workers at --batch ${TRAIN_DEFAULTS.batch} in the same run to compare)`
         : `; the bench's best window for ${DEFAULT_MODEL} on ${cores} workers ${bench.toFixed(0)}: ×${(ours.loop.best / bench).toFixed(2)} loop/bench`),
   );
   const theirs = await peer.request<RaceResult>({ cmd: 'race', corpus, seconds: raceSeconds, threads: cores, settings: d });
