@@ -126,12 +126,10 @@ export class TokenSampler {
     }
     if (this.temperature === 0) return argmax;
 
-    // p_v ∝ exp((z_v − max) / T), with p_UNK = 0 unless <UNK> may be drawn; at T = 1 the
-    // division, exact, is left out
+    // p_v ∝ exp((z_v − max) / T), with p_UNK = 0 unless <UNK> may be drawn
     let total = 0;
-    const T = this.temperature;
     for (let v = 0; v < V; v++) {
-      const p = v === excluded ? 0 : Math.exp(T === 1 ? logits[v]! - max : (logits[v]! - max) / T);
+      const p = v === excluded ? 0 : Math.exp((logits[v]! - max) / this.temperature);
       probs[v] = p;
       total += p;
     }
