@@ -1,9 +1,9 @@
 /**
- * `npm run bench`: for each kernel implementation side by side (js, wasm), the GFLOP/s of the
+ * `npm run bench`: for each kernel implementation side by side (js, wasm, relaxed), the GFLOP/s of the
  * matrix products at training shapes, training speed for 1 … N workers and the GFLOP/s it
  * implies beside a plain-JavaScript matrix product measured in this process (bench/yardstick.ts,
  * alone and with as many threads at once as the workers), where a step's time goes (the
- * profile), sampling speed (LSTM 2×128 and the default GRU 2×192), the ratio wasm/js of each,
+ * profile), sampling speed (LSTM 2×128 and the default GRU 2×192), the ratio to js of each,
  * and peak RSS. The word level's model (word-gru-2x256: GRU 2×256, E = 128, V = 10,000,
  * B = T = 32) is timed in tokens/s, with the share of its step spent in the head.
  *
@@ -24,7 +24,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { TRAIN_DEFAULTS } from '../src/checkpoint/settings.js';
 import { type ModelConfig, gateCount } from '../src/engine/config.js';
 import { availableKernels, createKernels, resolveKernels } from '../src/engine/kernels/index.js';
-import type { KernelsKind } from '../src/engine/kernels/kernels.js';
+import { KERNELS_KINDS, type KernelsKind } from '../src/engine/kernels/kernels.js';
 import { STEP_PHASES, type StepPhase } from '../src/engine/kernels/timed.js';
 import { Arena } from '../src/engine/kernels/arena.js';
 import { softmaxCrossEntropy } from '../src/engine/loss.js';
@@ -397,6 +397,9 @@ async function rnnRace(file: string, budget: number): Promise<RnnRaceResult> {
   }
 }
 
+/** Characters of the longest kernels name, to which the rows pad it. */
+const KIND_WIDTH = Math.max(...KERNELS_KINDS.map((kind) => kind.length));
+
 /** One measured configuration: an implementation of the kernels on a number of threads. */
 interface Run {
   kernels: KernelsKind;
@@ -404,12 +407,12 @@ interface Run {
 }
 const runs: Run[] = kernelsKinds.flatMap((kernels) => workerCounts.map((workers) => ({ kernels, workers })));
 
-/** `×4.21 wasm/js` for a wasm figure whose js counterpart was measured, else ''. */
+/** `×4.21 wasm/js` for a WebAssembly figure whose js counterpart was measured, else ''. */
 function ratioText(rates: number[], i: number): string {
   const run = runs[i]!;
-  if (run.kernels !== 'wasm') return '';
+  if (run.kernels === 'js') return '';
   const js = runs.findIndex((r) => r.kernels === 'js' && r.workers === run.workers);
-  return js < 0 ? '' : `  ×${(rates[i]! / rates[js]!).toFixed(2)} wasm/js`;
+  return js < 0 ? '' : `  ×${(rates[i]! / rates[js]!).toFixed(2)} ${run.kernels}/js`;
 }
 
 /** `×0.62 rnn/PyTorch` for an rnn figure whose PyTorch counterpart (same threads) was measured, else ''. */
@@ -469,7 +472,7 @@ async function reportProfiles(name: string): Promise<void> {
       .map((phase) => `${PHASE_LABELS[phase]} ${((100 * ms[phase]) / ms.step).toFixed(0)}%`);
     report(
       { event: 'profile', model: name, kernels, workers, msPerStep: ms },
-      `profile ${name.padEnd(14)} ${kernels.padEnd(4)} workers ${String(workers).padStart(2)}: ${ms.step.toFixed(1)} ms a step (timed): ${parts.join(', ')}`,
+      `profile ${name.padEnd(14)} ${kernels.padEnd(KIND_WIDTH)} workers ${String(workers).padStart(2)}: ${ms.step.toFixed(1)} ms a step (timed): ${parts.join(', ')}`,
     );
   }
 }
@@ -515,7 +518,7 @@ for (const name of models) {
         speedup: charsPerSec / single, gflops, ofCeilingPerWorker: ofCeiling,
         ...(torch && { torchCharsPerSec: torch.wall, ratioTorch: charsPerSec / torch.wall }),
       },
-      `train ${name.padEnd(14)} ${kernels.padEnd(5)} B=${batch} T=${seqLen}  workers ${String(workers).padStart(2)}: ` +
+      `train ${name.padEnd(14)} ${kernels.padEnd(KIND_WIDTH)} B=${batch} T=${seqLen}  workers ${String(workers).padStart(2)}: ` +
         `${charsPerSec.toFixed(0).padStart(7)} ${unit}/s${cpuText(measured.rnn[i]!, workers)}  ×${(charsPerSec / single).toFixed(2)}  ` +
         `${gflops.toFixed(2)} GFLOP/s  (${(ofCeiling * 100).toFixed(0)}% of the yardstick with as many threads)` + ratioText(rates, i) +
         (kernels === resolveKernels() ? peerRatioText(measured.rnn[i]!, workers, measured.torch) : ''),
@@ -526,7 +529,7 @@ for (const name of models) {
         event: 'train', model: name, kernels, batch, seqLen, workers, against: flag('against'), charsPerSec: against[i],
         ratioAgainst: charsPerSec / against[i]!,
       },
-      `train ${name.padEnd(14)} ${kernels.padEnd(5)} B=${batch} T=${seqLen}  workers ${String(workers).padStart(2)}: ` +
+      `train ${name.padEnd(14)} ${kernels.padEnd(KIND_WIDTH)} B=${batch} T=${seqLen}  workers ${String(workers).padStart(2)}: ` +
         `${against[i]!.toFixed(0).padStart(7)} ${unit}/s${cpuText(measured.against[i]!, workers)} on --against  ` +
         `×${(charsPerSec / against[i]!).toFixed(3)} this/against` +
         (workers === 1 ? ` (×${(measured.rnn[i]!.cpu / measured.against[i]!.cpu).toFixed(3)} per CPU-second)` : ''),
@@ -541,7 +544,7 @@ for (const name of models) {
     const share = rates[one]! / head;
     report(
       { event: 'head', model: name, kernels, tokensPerSec: head, stepShare: share },
-      `head  ${name.padEnd(14)} ${kernels.padEnd(5)} forward+backward alone, 1 thread: ${head.toFixed(0).padStart(7)} tokens/s, ` +
+      `head  ${name.padEnd(14)} ${kernels.padEnd(KIND_WIDTH)} forward+backward alone, 1 thread: ${head.toFixed(0).padStart(7)} tokens/s, ` +
         `${(share * 100).toFixed(0)}% of a training step on 1 worker`,
     );
   }
@@ -561,7 +564,7 @@ for (const name of profileOnly ? [] : ['lstm-2x128', 'gru-2x192']) {
   runs.forEach(({ kernels, workers }, i) => {
     report(
       { event: 'sample', model: name, kernels, batch: 1, workers, charsPerSec: rates[i], charsPerCpuSecond: measured.rnn[i]!.cpu },
-      `sample ${name.padEnd(10)} ${kernels.padEnd(5)} batch 1  workers ${String(workers).padStart(2)}: ${rates[i]!.toFixed(0).padStart(6)} chars/s` +
+      `sample ${name.padEnd(10)} ${kernels.padEnd(KIND_WIDTH)} batch 1  workers ${String(workers).padStart(2)}: ${rates[i]!.toFixed(0).padStart(6)} chars/s` +
         cpuText(measured.rnn[i]!, workers) + ratioText(rates, i) +
         (kernels === resolveKernels() ? peerRatioText(measured.rnn[i]!, workers, measured.torch) : ''),
     );
@@ -569,7 +572,7 @@ for (const name of profileOnly ? [] : ['lstm-2x128', 'gru-2x192']) {
     if (!against) return;
     report(
       { event: 'sample', model: name, kernels, batch: 1, workers, against: flag('against'), charsPerSec: against.wall, ratioAgainst: rates[i]! / against.wall },
-      `sample ${name.padEnd(10)} ${kernels.padEnd(5)} batch 1  workers ${String(workers).padStart(2)}: ${against.wall.toFixed(0).padStart(6)} chars/s` +
+      `sample ${name.padEnd(10)} ${kernels.padEnd(KIND_WIDTH)} batch 1  workers ${String(workers).padStart(2)}: ${against.wall.toFixed(0).padStart(6)} chars/s` +
         `${cpuText(against, workers)} on --against  ×${(rates[i]! / against.wall).toFixed(3)} this/against` +
         (workers === 1 ? ` (×${(measured.rnn[i]!.cpu / against.cpu).toFixed(3)} per CPU-second)` : ''),
     );

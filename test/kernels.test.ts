@@ -6,7 +6,7 @@ import { Arena } from '../src/engine/kernels/arena.js';
 import { availableKernels, createKernels } from '../src/engine/kernels/index.js';
 import type { Kernels } from '../src/engine/kernels/kernels.js';
 import { referenceKernels } from '../src/engine/kernels/reference.js';
-import { wasmSimdSupported } from '../src/engine/kernels/wasm.js';
+import { relaxedSimdSupported, wasmSimdSupported } from '../src/engine/kernels/wasm.js';
 import { Rng } from '../src/engine/random.js';
 
 /**
@@ -391,6 +391,10 @@ describe('the runtime and the arena', () => {
     expect(wasmSimdSupported()).toBe(true);
   });
 
+  it('runs WebAssembly relaxed SIMD (Node 22 does, Node 20 once its V8 flag is on): the probe module validates', () => {
+    expect(relaxedSimdSupported()).toBe(true);
+  });
+
   it('hands out memory that is usable when the allocation grows it', () => {
     const small = new Arena();
     const x = small.floats(300_000);
@@ -400,11 +404,17 @@ describe('the runtime and the arena', () => {
   });
 });
 
-describe.runIf(wasmSimdSupported())('the WebAssembly module', () => {
+const BUILDS = [
+  { file: 'simd.wasm', kernels: 'wasmKernels', runsHere: wasmSimdSupported },
+  { file: 'simd-relaxed.wasm', kernels: 'relaxedKernels', runsHere: relaxedSimdSupported },
+];
+
+describe.each(BUILDS)('the WebAssembly module $file', ({ file, kernels: create, runsHere }) => {
   let bytes: Buffer;
   let module: WebAssembly.Module;
   beforeAll(() => {
-    bytes = readFileSync(fileURLToPath(new URL('../dist/src/engine/kernels/simd.wasm', import.meta.url)));
+    expect(runsHere()).toBe(true);
+    bytes = readFileSync(fileURLToPath(new URL(`../dist/src/engine/kernels/${file}`, import.meta.url)));
     module = new WebAssembly.Module(bytes);
   });
 
@@ -449,9 +459,8 @@ describe.runIf(wasmSimdSupported())('the WebAssembly module', () => {
       `const { parentPort, workerData: w } = require('node:worker_threads');
       (async () => {
         const { Arena } = await import(w.arena);
-        const { wasmKernels } = await import(w.wasm);
         const arena = new Arena(w.memory);
-        const kernels = wasmKernels(arena);
+        const kernels = (await import(w.wasm))[w.create](arena);
         const view = (byteOffset, n) => arena.view(Float32Array, byteOffset, n);
         const C = view(w.c, w.M * w.N);
         kernels.matmulNT(view(w.a, w.M * w.K), 0, view(w.b, w.N * w.K), 0, C, 0, w.M, w.N, w.K);
@@ -460,7 +469,7 @@ describe.runIf(wasmSimdSupported())('the WebAssembly module', () => {
       })().catch((e) => parentPort.postMessage(String(e)));`,
       {
         eval: true,
-        workerData: { memory: arena.memory, arena: dist('arena.js'), wasm: dist('wasm.js'), a: A.byteOffset, b: B.byteOffset, c: C.byteOffset, M, N, K },
+        workerData: { memory: arena.memory, arena: dist('arena.js'), wasm: dist('wasm.js'), create, a: A.byteOffset, b: B.byteOffset, c: C.byteOffset, M, N, K },
       },
     );
     const message = await new Promise((resolve, reject) => {

@@ -35,7 +35,7 @@ const clipSchema = z.number().positive().nullable();
 const clipInput = numeric(z.number().min(0)).nullable().transform((v) => (v === 0 ? null : v));
 
 /**
- * `--kernels auto|js|wasm`: which implementation of the kernels runs; `auto` (and nothing given,
+ * `--kernels auto|js|wasm|relaxed`: which implementation of the kernels runs; `auto` (and nothing given,
  * or RNN_KERNELS) resolves to the fastest this machine runs.
  */
 export const KERNELS_SETTING = {
@@ -43,7 +43,7 @@ export const KERNELS_SETTING = {
   input: z.enum(KERNELS_CHOICES).transform((choice) => resolveKernels(choice)),
   expected: KERNELS_CHOICES.join(', '),
   arg: '<kind>',
-  help: 'kernels: auto (WebAssembly SIMD where the machine runs it, else js), wasm or js',
+  help: 'kernels: auto (the fastest the machine runs: relaxed, else wasm, else js), relaxed (WebAssembly relaxed SIMD: fused multiply-adds), wasm (WebAssembly SIMD) or js',
   defaultText: 'auto, or RNN_KERNELS',
 } as const satisfies Setting<KernelsKind>;
 

@@ -10,7 +10,7 @@ import { PositiveIntegerSchema, type Setting, type SettingTable, flagHelp, flagS
 /** A flag that takes a positive integer, such as `--workers`. */
 export const positiveIntegerFlag = PositiveIntegerSchema.optional().describe('a positive integer');
 
-/** `--kernels auto|js|wasm`: which implementation of the kernels runs (auto: wasm where SIMD runs). */
+/** `--kernels auto|js|wasm|relaxed`: which implementation of the kernels runs (auto: the fastest this machine runs). */
 export const kernelsFlag = inputSchema(KERNELS_SETTING);
 
 const settingOfFlag = new WeakMap<Option, Setting>();

@@ -2,12 +2,13 @@ import { SettingError } from '../../input/settings.js';
 import { Arena } from './arena.js';
 import { jsKernels } from './js.js';
 import { KERNELS_KINDS, type Kernels, type KernelsKind } from './kernels.js';
-import { wasmKernels, wasmSimdSupported } from './wasm.js';
+import { relaxedKernels, relaxedSimdSupported, wasmKernels, wasmSimdSupported } from './wasm.js';
 
 /** How each implementation is made, and whether this runtime runs it. */
 const IMPLEMENTATIONS: Record<KernelsKind, { create(arena: Arena): Kernels; runsHere(): boolean }> = {
   js: { create: jsKernels, runsHere: () => true },
   wasm: { create: wasmKernels, runsHere: wasmSimdSupported },
+  relaxed: { create: relaxedKernels, runsHere: relaxedSimdSupported },
 };
 
 /** What `--kernels` and RNN_KERNELS accept: an implementation, or `auto` for the fastest this machine runs. */
@@ -15,7 +16,7 @@ export type KernelsChoice = KernelsKind | 'auto';
 
 export const KERNELS_CHOICES: readonly KernelsChoice[] = ['auto', ...KERNELS_KINDS];
 
-/** The implementation `choice` names; `auto` is the fastest this machine runs (wasm where WebAssembly SIMD runs, else js). */
+/** The implementation `choice` names; `auto` is the fastest this machine runs (relaxed, else wasm, else js). */
 export function resolveKernels(choice: KernelsChoice = defaultKernelsChoice()): KernelsKind {
   if (choice !== 'auto') return choice;
   return availableKernels().at(-1)!;
@@ -36,7 +37,7 @@ export function createKernels(kind: KernelsKind = resolveKernels(), arena: Arena
   return IMPLEMENTATIONS[kind].create(arena);
 }
 
-/** The implementations this machine runs, slowest first: js always, wasm where WebAssembly SIMD does. */
+/** The implementations this machine runs, slowest first: js always, wasm where WebAssembly SIMD runs, relaxed where relaxed SIMD does. */
 export function availableKernels(): KernelsKind[] {
   return KERNELS_KINDS.filter((kind) => IMPLEMENTATIONS[kind].runsHere());
 }

@@ -1,7 +1,10 @@
 import type { Arena } from './arena.js';
 
-/** Every implementation of the kernels, slowest first: plain TypeScript, WebAssembly SIMD. */
-export const KERNELS_KINDS = ['js', 'wasm'] as const;
+/**
+ * Every implementation of the kernels, slowest first: plain TypeScript, WebAssembly SIMD, and
+ * WebAssembly relaxed SIMD (the same module with its products' multiply-adds fused).
+ */
+export const KERNELS_KINDS = ['js', 'wasm', 'relaxed'] as const;
 /** Which implementation of the kernels runs. */
 export type KernelsKind = (typeof KERNELS_KINDS)[number];
 

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import type { Arena } from './arena.js';
 import type { Kernels } from './kernels.js';
 
@@ -46,54 +47,97 @@ interface SimdExports {
 }
 
 /**
- * The smallest module that uses a SIMD instruction: (func i32.const 0 i8x16.splat drop).
- * It validates exactly where the runtime supports 128-bit WebAssembly SIMD.
+ * A module of one function, () → (), whose body is `code` (no locals; it leaves the stack
+ * empty): it validates exactly where the runtime runs the instructions in `code`.
  */
-const SIMD_PROBE = new Uint8Array([
-  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
-  0x01, 0x04, 0x01, 0x60, 0x00, 0x00, // types: () → ()
-  0x03, 0x02, 0x01, 0x00, // functions: one of type 0
-  0x0a, 0x09, 0x01, 0x07, 0x00, 0x41, 0x00, 0xfd, 0x0f, 0x1a, 0x0b, // code: i32.const 0, i8x16.splat, drop, end
-]);
+function probe(...code: number[]): Uint8Array<ArrayBuffer> {
+  const body = [0x00, ...code, 0x0b]; // no locals, the code, end
+  return new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
+    0x01, 0x04, 0x01, 0x60, 0x00, 0x00, // types: () → ()
+    0x03, 0x02, 0x01, 0x00, // functions: one of type 0
+    0x0a, body.length + 2, 0x01, body.length, ...body, // code: one body
+  ]);
+}
+
+/** i32.const 0, i8x16.splat: a v128 on the stack. */
+const ZERO_VECTOR = [0x41, 0x00, 0xfd, 0x0f];
+/** i8x16.splat of zero, dropped: 128-bit SIMD. */
+const SIMD_PROBE = probe(...ZERO_VECTOR, 0x1a);
+/** f32x4.relaxed_madd (0xfd 0x105) of three zero vectors, dropped: relaxed SIMD. */
+const RELAXED_PROBE = probe(...ZERO_VECTOR, ...ZERO_VECTOR, ...ZERO_VECTOR, 0xfd, 0x85, 0x02, 0x1a);
 
 /** Whether this runtime runs WebAssembly SIMD, which wasmKernels needs. */
 export function wasmSimdSupported(): boolean {
   return typeof WebAssembly === 'object' && WebAssembly.validate(SIMD_PROBE);
 }
 
-let compiled: WebAssembly.Module | undefined;
+/**
+ * Whether this runtime runs WebAssembly relaxed SIMD, which relaxedKernels needs. V8 runs it
+ * from 11.4 (Node 22); Node 20 and 21 have the final instruction set behind V8's
+ * --experimental-wasm-relaxed-simd, which this turns on for the process when it is off.
+ */
+export function relaxedSimdSupported(): boolean {
+  if (!wasmSimdSupported()) return false;
+  if (WebAssembly.validate(RELAXED_PROBE)) return true;
+  if (!/^v2[01]\./.test(process.version)) return false;
+  setFlagsFromString('--experimental-wasm-relaxed-simd');
+  return WebAssembly.validate(RELAXED_PROBE);
+}
 
-/** simd.wasm beside this module in dist/, or in dist/ when the TypeScript sources run (vitest). */
-function wasmPath(): string {
+/** The two builds of ./simd/index.ts: `wasm` adds each product after its multiply, `relaxed` fuses the two. */
+const BUILDS = { wasm: 'simd.wasm', relaxed: 'simd-relaxed.wasm' } as const;
+type SimdKind = keyof typeof BUILDS;
+
+const compiled: Partial<Record<SimdKind, WebAssembly.Module>> = {};
+
+/** The build's file beside this module in dist/, or in dist/ when the TypeScript sources run (vitest). */
+function wasmPath(kind: SimdKind): string {
   const here = new URL(import.meta.url);
-  const url = here.pathname.endsWith('.ts') ? new URL('../../../dist/src/engine/kernels/simd.wasm', here) : new URL('./simd.wasm', here);
+  const file = BUILDS[kind];
+  const url = here.pathname.endsWith('.ts') ? new URL(`../../../dist/src/engine/kernels/${file}`, here) : new URL(`./${file}`, here);
   return fileURLToPath(url);
 }
 
-/** The kernel module, compiled once per process (each thread compiles its own). */
-function kernelModule(): WebAssembly.Module {
-  if (compiled) return compiled;
-  const path = wasmPath();
+/** The kernel module of `kind`, compiled once per process (each thread compiles its own). */
+function kernelModule(kind: SimdKind): WebAssembly.Module {
+  const done = compiled[kind];
+  if (done) return done;
+  const path = wasmPath(kind);
   if (!existsSync(path)) throw new Error(`the WebAssembly kernels are not built (${path} is missing): run npm run build`);
-  compiled = new WebAssembly.Module(readFileSync(path));
-  return compiled;
+  if (kind === 'relaxed' && !relaxedSimdSupported()) throw new Error(`this runtime does not run WebAssembly relaxed SIMD (${process.version}): use --kernels wasm`);
+  return (compiled[kind] = new WebAssembly.Module(readFileSync(path)));
+}
+
+/** The kernels in WebAssembly SIMD (simd.wasm) over `arena`'s memory. */
+export function wasmKernels(arena: Arena): Kernels {
+  return simdKernels('wasm', arena);
 }
 
 /**
- * The kernels in WebAssembly SIMD over `arena`'s memory: each call passes the byte addresses
- * of its tensors (array.byteOffset + 4 · element offset) to an instance of simd.wasm that
- * imports that memory. The matrix products share one scratch area, allocated from the arena
- * on the first product; a Kernels object belongs to one thread, as every other one does.
+ * The kernels in WebAssembly relaxed SIMD (simd-relaxed.wasm) over `arena`'s memory: the same
+ * as wasmKernels but for the matrix products, whose multiply-adds are fused (one rounding, not
+ * two) where the processor has FMA.
  */
-export function wasmKernels(arena: Arena): Kernels {
-  const simd = new WebAssembly.Instance(kernelModule(), { env: { memory: arena.memory } }).exports as unknown as SimdExports;
+export function relaxedKernels(arena: Arena): Kernels {
+  return simdKernels('relaxed', arena);
+}
+
+/**
+ * The `kind` build's kernels over `arena`'s memory: each call passes the byte addresses of its
+ * tensors (array.byteOffset + 4 · element offset) to an instance of the module that imports
+ * that memory. The matrix products share one scratch area, allocated from the arena on the
+ * first product; a Kernels object belongs to one thread, as every other one does.
+ */
+function simdKernels(kind: SimdKind, arena: Arena): Kernels {
+  const simd = new WebAssembly.Instance(kernelModule(kind), { env: { memory: arena.memory } }).exports as unknown as SimdExports;
   let scratch = -1;
   const scratchAddress = (): number => {
     if (scratch < 0) scratch = arena.floats(simd.scratchFloats()).byteOffset;
     return scratch;
   };
   return {
-    kind: 'wasm',
+    kind,
     arena,
     matmulNT(A, aOff, B, bOff, C, cOff, M, N, K) {
       simd.matmulNT(A.byteOffset + 4 * aOff, B.byteOffset + 4 * bOff, C.byteOffset + 4 * cOff, M, N, K, scratchAddress());

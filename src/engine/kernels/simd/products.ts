@@ -14,6 +14,25 @@
 // added to C, so any M, N, K work with one inner loop.
 // ---------------------------------------------------------------------------------------
 
+/**
+ * c + a·b lane by lane, the step of every sum of products below: one fused multiply-add in
+ * the relaxed build (simd-relaxed.wasm, built with relaxed SIMD, where the runtime fuses
+ * f32x4.relaxed_madd wherever the processor has FMA), a multiply then an add in the plain one
+ * (simd.wasm). Either way a build sums each element's products in one order.
+ */
+// @ts-ignore: decorator
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
+}
+
+/** c + a·b for one float, rounded as a lane of madd is, for the columns past the last whole vector. */
+// @ts-ignore: decorator
+@inline function maddScalar(a: f32, b: f32, c: f32): f32 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.extract_lane(f32x4.relaxed_madd(f32x4.splat(a), f32x4.splat(b), f32x4.splat(c)), 0);
+  return c + a * b;
+}
+
 const KIND_NT: i32 = 0;
 const KIND_NN: i32 = 1;
 const KIND_TN: i32 = 2;
@@ -83,30 +102,47 @@ export function matmulPacked(a: usize, packed: usize, c: usize, M: i32, N: i32, 
 }
 
 /**
- * Rows of B in a matrix-vector panel: four f32x4 sums, each of two values of k a loop, which
- * with their eight operands and two broadcasts of x fit V8's sixteen vector registers (six
- * sums of one k a loop ran 3–4 % slower; eight sums, or six of two k, spill).
+ * Rows of B in a matrix-vector panel. The plain build keeps four f32x4 sums, each of two
+ * values of k a loop, which with their eight operands and two broadcasts of x fit V8's
+ * sixteen vector registers (six sums of one k a loop ran 3–4 % slower; eight sums, or six of
+ * two k, spill). In the relaxed build a fused multiply-add waits for the one before it into
+ * its sum, so the number of sums sets the pace: seven sums of one k a loop, which with their
+ * seven operands and a broadcast of x fill the fifteen registers V8 allocates (four sums of
+ * two k ran at 0.7× the plain build, six at 0.94×, eight spill).
  */
-const MV_PANEL: i32 = 16;
-/** Bytes of a row k of a matrix-vector panel: one cache line. */
-const MV_ROW_BYTES: usize = 64;
+const MV_PANEL: i32 = ASC_FEATURE_RELAXED_SIMD ? 28 : 16;
+/** Bytes of a row k of a matrix-vector panel. */
+const MV_ROW_BYTES: usize = <usize>MV_PANEL << 2;
 
-/** Floats packMatvec writes for a B [N, K]: N rounded up to a panel's 16, times K. */
+/** n rounded up to whole panels. */
+// @ts-ignore: decorator
+@inline function panelsUp(n: i32): i32 {
+  return (n + MV_PANEL - 1) / MV_PANEL * MV_PANEL;
+}
+
+/** n rounded down to whole panels. */
+// @ts-ignore: decorator
+@inline function panelsDown(n: i32): i32 {
+  return n / MV_PANEL * MV_PANEL;
+}
+
+/** Floats packMatvec writes for a B [N, K]: N rounded up to whole panels, times K. */
 export function matvecFloats(N: i32, K: i32): i32 {
-  return ((N + MV_PANEL - 1) & ~(MV_PANEL - 1)) * K;
+  return panelsUp(N) * K;
 }
 
 /**
- * B [N, K] packed for matvecPacked: block by block of KC values of k (block k0 at k0·N16
- * floats, N16 = N rounded up to 16), panels of 16 consecutive rows j of B side by side (panel
- * p at + 16p·kc), row k of a panel the 16 floats B[(16p + 0..15)·K + k0 + k], zero past N.
+ * B [N, K] packed for matvecPacked: block by block of KC values of k (block k0 at k0·Np
+ * floats, Np = N rounded up to whole panels), panels of MV_PANEL consecutive rows j of B side
+ * by side (panel p at + MV_PANEL·p·kc), row k of a panel the floats B[(MV_PANEL·p + jj)·K + k0 + k]
+ * for jj < MV_PANEL, zero past N.
  */
 export function packMatvec(b: usize, packed: usize, N: i32, K: i32): void {
-  const N16 = (N + MV_PANEL - 1) & ~(MV_PANEL - 1), ldb = <usize>K << 2;
+  const Np = panelsUp(N), ldb = <usize>K << 2;
   let out = packed;
   for (let k0 = 0; k0 < K; k0 += KC) {
     const kc = min(KC, K - k0);
-    for (let p = 0; p < N16; p += MV_PANEL) {
+    for (let p = 0; p < Np; p += MV_PANEL) {
       for (let k = 0; k < kc; k++) {
         const src = b + (<usize>(k0 + k) << 2);
         for (let jj = 0; jj < MV_PANEL; jj++) {
@@ -122,18 +158,18 @@ export function packMatvec(b: usize, packed: usize, N: i32, K: i32): void {
 /**
  * c[j] += Σ_k x[k] · B[j·K + k] for the rows j ∈ [j0, j1) of a B [N, K] as packMatvec packed
  * it: a batch of one's matrix-vector product, summed as matvecRows sums it (one f32 sum along
- * k from zero per block of KC, then added to c), so to the same bits. A panel's row k holds 16
+ * k from zero per block of KC, then added to c), so to the same bits. A panel's row k holds
  * consecutive j, so the lanes run along j with no shuffle. A panel that [j0, j1) or N cuts is
  * summed whole and only its rows in range are added.
  */
 export function matvecPacked(x: usize, packed: usize, c: usize, N: i32, K: i32, j0: i32, j1: i32, scratch: usize): void {
-  const N16 = <usize>((N + MV_PANEL - 1) & ~(MV_PANEL - 1));
-  const whole0 = (j0 + MV_PANEL - 1) & ~(MV_PANEL - 1), whole1 = max(whole0, j1 & ~(MV_PANEL - 1));
+  const Np = <usize>panelsUp(N);
+  const whole0 = panelsUp(j0), whole1 = max(whole0, panelsDown(j1));
   for (let k0 = 0; k0 < K; k0 += KC) {
     const kc = min(KC, K - k0);
-    const panelBytes = <usize>kc * MV_ROW_BYTES, block = packed + ((<usize>k0 * N16) << 2), xk = x + (<usize>k0 << 2);
+    const panelBytes = <usize>kc * MV_ROW_BYTES, block = packed + ((<usize>k0 * Np) << 2), xk = x + (<usize>k0 << 2);
     if (j0 < whole0) {
-      const first = j0 & ~(MV_PANEL - 1);
+      const first = panelsDown(j0);
       panelPart(xk, block + <usize>(first / MV_PANEL) * panelBytes, kc, c, first, j0, min(j1, whole0), scratch);
     }
     panels(xk, block + <usize>(whole0 / MV_PANEL) * panelBytes, panelBytes, kc, c + (<usize>whole0 << 2), (whole1 - whole0) / MV_PANEL);
@@ -141,7 +177,7 @@ export function matvecPacked(x: usize, packed: usize, c: usize, N: i32, K: i32, 
   }
 }
 
-/** c[j] += the sum of row j − first of the panel that holds rows first … first + 15, for j ∈ [from, to). */
+/** c[j] += the sum of row j − first of the panel that holds rows first … first + MV_PANEL − 1, for j ∈ [from, to). */
 function panelPart(x: usize, panel: usize, kc: i32, c: usize, first: i32, from: i32, to: i32, scratch: usize): void {
   memory.fill(scratch, 0, MV_ROW_BYTES);
   panels(x, panel, 0, kc, scratch, 1);
@@ -151,33 +187,62 @@ function panelPart(x: usize, panel: usize, kc: i32, c: usize, first: i32, from: 
   }
 }
 
-/** c[16p + 0..15] += Σ_k x[k] · (row k of panel p) for `count` panels from `panel`, over kc rows, two a loop. */
+/** c[MV_PANEL·p + jj] += Σ_k x[k] · (row k of panel p)[jj] for `count` panels from `panel`, over kc rows. */
 function panels(x: usize, panel: usize, panelBytes: usize, kc: i32, c: usize, count: i32): void {
+  if (ASC_FEATURE_RELAXED_SIMD) panelsOfSeven(x, panel, panelBytes, kc, c, count);
+  else panelsOfFour(x, panel, panelBytes, kc, c, count);
+}
+
+/** panels for panels of 16 rows (four sums), two k a loop. */
+function panelsOfFour(x: usize, panel: usize, panelBytes: usize, kc: i32, c: usize, count: i32): void {
   for (let p = 0; p < count; p++, panel += panelBytes, c += MV_ROW_BYTES) {
     let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
     let xp = x, row = panel;
     for (const end = panel + <usize>(kc & ~1) * MV_ROW_BYTES; row < end; row += 2 * MV_ROW_BYTES) {
       let xv = v128.load32_splat(xp);
-      s0 = f32x4.add(s0, f32x4.mul(xv, v128.load(row)));
-      s1 = f32x4.add(s1, f32x4.mul(xv, v128.load(row, 16)));
-      s2 = f32x4.add(s2, f32x4.mul(xv, v128.load(row, 32)));
-      s3 = f32x4.add(s3, f32x4.mul(xv, v128.load(row, 48)));
+      s0 = madd(xv, v128.load(row), s0);
+      s1 = madd(xv, v128.load(row, 16), s1);
+      s2 = madd(xv, v128.load(row, 32), s2);
+      s3 = madd(xv, v128.load(row, 48), s3);
       xv = v128.load32_splat(xp, 4);
-      s0 = f32x4.add(s0, f32x4.mul(xv, v128.load(row, 64)));
-      s1 = f32x4.add(s1, f32x4.mul(xv, v128.load(row, 80)));
-      s2 = f32x4.add(s2, f32x4.mul(xv, v128.load(row, 96)));
-      s3 = f32x4.add(s3, f32x4.mul(xv, v128.load(row, 112)));
+      s0 = madd(xv, v128.load(row, 64), s0);
+      s1 = madd(xv, v128.load(row, 80), s1);
+      s2 = madd(xv, v128.load(row, 96), s2);
+      s3 = madd(xv, v128.load(row, 112), s3);
       xp += 8;
     }
     if (kc & 1) {
       const xv = v128.load32_splat(xp);
-      s0 = f32x4.add(s0, f32x4.mul(xv, v128.load(row)));
-      s1 = f32x4.add(s1, f32x4.mul(xv, v128.load(row, 16)));
-      s2 = f32x4.add(s2, f32x4.mul(xv, v128.load(row, 32)));
-      s3 = f32x4.add(s3, f32x4.mul(xv, v128.load(row, 48)));
+      s0 = madd(xv, v128.load(row), s0);
+      s1 = madd(xv, v128.load(row, 16), s1);
+      s2 = madd(xv, v128.load(row, 32), s2);
+      s3 = madd(xv, v128.load(row, 48), s3);
     }
     v128.store(c, f32x4.add(v128.load(c), s0)); v128.store(c, f32x4.add(v128.load(c, 16), s1), 16);
     v128.store(c, f32x4.add(v128.load(c, 32), s2), 32); v128.store(c, f32x4.add(v128.load(c, 48), s3), 48);
+  }
+}
+
+/** panels for panels of 28 rows (seven sums), one k a loop. */
+function panelsOfSeven(x: usize, panel: usize, panelBytes: usize, kc: i32, c: usize, count: i32): void {
+  for (let p = 0; p < count; p++, panel += panelBytes, c += MV_ROW_BYTES) {
+    let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0), s4 = f32x4.splat(0), s5 = f32x4.splat(0), s6 = f32x4.splat(0);
+    let xp = x, row = panel;
+    for (const end = panel + <usize>kc * MV_ROW_BYTES; row < end; row += MV_ROW_BYTES) {
+      const xv = v128.load32_splat(xp);
+      s0 = madd(xv, v128.load(row), s0);
+      s1 = madd(xv, v128.load(row, 16), s1);
+      s2 = madd(xv, v128.load(row, 32), s2);
+      s3 = madd(xv, v128.load(row, 48), s3);
+      s4 = madd(xv, v128.load(row, 64), s4);
+      s5 = madd(xv, v128.load(row, 80), s5);
+      s6 = madd(xv, v128.load(row, 96), s6);
+      xp += 4;
+    }
+    v128.store(c, f32x4.add(v128.load(c), s0)); v128.store(c, f32x4.add(v128.load(c, 16), s1), 16);
+    v128.store(c, f32x4.add(v128.load(c, 32), s2), 32); v128.store(c, f32x4.add(v128.load(c, 48), s3), 48);
+    v128.store(c, f32x4.add(v128.load(c, 64), s4), 64); v128.store(c, f32x4.add(v128.load(c, 80), s5), 80);
+    v128.store(c, f32x4.add(v128.load(c, 96), s6), 96);
   }
 }
 
@@ -226,13 +291,13 @@ function tile4x8(aPanel: usize, bPanel: usize, kc: i32, cTile: usize, ldc: usize
   for (let k = 0; k < kc; k++) {
     const b0 = v128.load(bp), b1 = v128.load(bp, 16);
     let x = v128.load32_splat(ap);
-    c00 = f32x4.add(c00, f32x4.mul(x, b0)); c01 = f32x4.add(c01, f32x4.mul(x, b1));
+    c00 = madd(x, b0, c00); c01 = madd(x, b1, c01);
     x = v128.load32_splat(ap, 4);
-    c10 = f32x4.add(c10, f32x4.mul(x, b0)); c11 = f32x4.add(c11, f32x4.mul(x, b1));
+    c10 = madd(x, b0, c10); c11 = madd(x, b1, c11);
     x = v128.load32_splat(ap, 8);
-    c20 = f32x4.add(c20, f32x4.mul(x, b0)); c21 = f32x4.add(c21, f32x4.mul(x, b1));
+    c20 = madd(x, b0, c20); c21 = madd(x, b1, c21);
     x = v128.load32_splat(ap, 12);
-    c30 = f32x4.add(c30, f32x4.mul(x, b0)); c31 = f32x4.add(c31, f32x4.mul(x, b1));
+    c30 = madd(x, b0, c30); c31 = madd(x, b1, c31);
     ap += A_COLUMN_BYTES;
     bp += PANEL_ROW_BYTES;
   }
@@ -264,8 +329,8 @@ function rowsOfTile(aPanel: usize, bPanel: usize, kc: i32, cTile: usize, ldc: us
     let ap = aPanel + (<usize>r << 2), bp = bPanel;
     for (let k = 0; k < kc; k++) {
       const x = v128.load32_splat(ap);
-      lo = f32x4.add(lo, f32x4.mul(x, v128.load(bp)));
-      hi = f32x4.add(hi, f32x4.mul(x, v128.load(bp, 16)));
+      lo = madd(x, v128.load(bp), lo);
+      hi = madd(x, v128.load(bp, 16), hi);
       ap += A_COLUMN_BYTES;
       bp += PANEL_ROW_BYTES;
     }
@@ -456,8 +521,8 @@ function matvecRows(x: usize, b: usize, c: usize, N: i32, K: i32): void {
       }
       for (let k = k4; k < k1; k++) {
         const at = row + (<usize>k << 2), xk = v128.load32_splat(x + (<usize>k << 2));
-        lo = f32x4.add(lo, f32x4.mul(xk, column4(at, ldb)));
-        hi = f32x4.add(hi, f32x4.mul(xk, column4(at + ldb * 4, ldb)));
+        lo = madd(xk, column4(at, ldb), lo);
+        hi = madd(xk, column4(at + ldb * 4, ldb), hi);
       }
       const cj = c + (<usize>j << 2);
       v128.store(cj, f32x4.add(v128.load(cj), lo));
@@ -467,14 +532,14 @@ function matvecRows(x: usize, b: usize, c: usize, N: i32, K: i32): void {
       const row = b + <usize>j * ldb;
       let acc = f32x4.splat(0);
       for (let k = k0; k < k4; k += 4) acc = accumulateBlock(acc, v128.load(x + (<usize>k << 2)), row + (<usize>k << 2), ldb);
-      for (let k = k4; k < k1; k++) acc = f32x4.add(acc, f32x4.mul(v128.load32_splat(x + (<usize>k << 2)), column4(row + (<usize>k << 2), ldb)));
+      for (let k = k4; k < k1; k++) acc = madd(v128.load32_splat(x + (<usize>k << 2)), column4(row + (<usize>k << 2), ldb), acc);
       const cj = c + (<usize>j << 2);
       v128.store(cj, f32x4.add(v128.load(cj), acc));
     }
     for (; j < N; j++) {
       const row = b + <usize>j * ldb;
       let sum: f32 = 0;
-      for (let k = k0; k < k1; k++) sum += load<f32>(x + (<usize>k << 2)) * load<f32>(row + (<usize>k << 2));
+      for (let k = k0; k < k1; k++) sum = maddScalar(load<f32>(x + (<usize>k << 2)), load<f32>(row + (<usize>k << 2)), sum);
       const cj = c + (<usize>j << 2);
       store<f32>(cj, load<f32>(cj) + sum);
     }
@@ -490,10 +555,10 @@ function matvecRows(x: usize, b: usize, c: usize, N: i32, K: i32): void {
 @inline function accumulateBlock(acc: v128, x: v128, at: usize, ldb: usize): v128 {
   const r0 = v128.load(at), r1 = v128.load(at + ldb), r2 = v128.load(at + ldb * 2), r3 = v128.load(at + ldb * 3);
   const t0 = interleaveLow(r0, r1), t1 = interleaveHigh(r0, r1), t2 = interleaveLow(r2, r3), t3 = interleaveHigh(r2, r3);
-  acc = f32x4.add(acc, f32x4.mul(v128.shuffle<f32>(x, x, 0, 0, 0, 0), lowHalves(t0, t2)));
-  acc = f32x4.add(acc, f32x4.mul(v128.shuffle<f32>(x, x, 1, 1, 1, 1), highHalves(t0, t2)));
-  acc = f32x4.add(acc, f32x4.mul(v128.shuffle<f32>(x, x, 2, 2, 2, 2), lowHalves(t1, t3)));
-  return f32x4.add(acc, f32x4.mul(v128.shuffle<f32>(x, x, 3, 3, 3, 3), highHalves(t1, t3)));
+  acc = madd(v128.shuffle<f32>(x, x, 0, 0, 0, 0), lowHalves(t0, t2), acc);
+  acc = madd(v128.shuffle<f32>(x, x, 1, 1, 1, 1), highHalves(t0, t2), acc);
+  acc = madd(v128.shuffle<f32>(x, x, 2, 2, 2, 2), lowHalves(t1, t3), acc);
+  return madd(v128.shuffle<f32>(x, x, 3, 3, 3, 3), highHalves(t1, t3), acc);
 }
 
 /** B[r][0] for the four rows r at `at` (row stride ldb), as one vector. */
@@ -515,14 +580,14 @@ function vecmatRows(x: usize, b: usize, c: usize, N: i32, K: i32): void {
     let row = b + (<usize>j << 2), xp = x;
     for (let k = 0; k < K; k++) {
       const xk = v128.load32_splat(xp);
-      s0 = f32x4.add(s0, f32x4.mul(xk, v128.load(row)));
-      s1 = f32x4.add(s1, f32x4.mul(xk, v128.load(row, 16)));
-      s2 = f32x4.add(s2, f32x4.mul(xk, v128.load(row, 32)));
-      s3 = f32x4.add(s3, f32x4.mul(xk, v128.load(row, 48)));
-      s4 = f32x4.add(s4, f32x4.mul(xk, v128.load(row, 64)));
-      s5 = f32x4.add(s5, f32x4.mul(xk, v128.load(row, 80)));
-      s6 = f32x4.add(s6, f32x4.mul(xk, v128.load(row, 96)));
-      s7 = f32x4.add(s7, f32x4.mul(xk, v128.load(row, 112)));
+      s0 = madd(xk, v128.load(row), s0);
+      s1 = madd(xk, v128.load(row, 16), s1);
+      s2 = madd(xk, v128.load(row, 32), s2);
+      s3 = madd(xk, v128.load(row, 48), s3);
+      s4 = madd(xk, v128.load(row, 64), s4);
+      s5 = madd(xk, v128.load(row, 80), s5);
+      s6 = madd(xk, v128.load(row, 96), s6);
+      s7 = madd(xk, v128.load(row, 112), s7);
       row += ldb;
       xp += 4;
     }
@@ -536,7 +601,7 @@ function vecmatRows(x: usize, b: usize, c: usize, N: i32, K: i32): void {
     let s = f32x4.splat(0);
     let row = b + (<usize>j << 2), xp = x;
     for (let k = 0; k < K; k++) {
-      s = f32x4.add(s, f32x4.mul(v128.load32_splat(xp), v128.load(row)));
+      s = madd(v128.load32_splat(xp), v128.load(row), s);
       row += ldb;
       xp += 4;
     }
@@ -547,7 +612,7 @@ function vecmatRows(x: usize, b: usize, c: usize, N: i32, K: i32): void {
     let s: f32 = 0;
     let row = b + (<usize>j << 2), xp = x;
     for (let k = 0; k < K; k++) {
-      s += load<f32>(xp) * load<f32>(row);
+      s = maddScalar(load<f32>(xp), load<f32>(row), s);
       row += ldb;
       xp += 4;
     }
