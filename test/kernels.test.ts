@@ -107,7 +107,7 @@ describe.each(availableKernels())('%s kernels', (kind) => {
     }
   });
 
-  it('matvecPacked matches the reference, and gives matmulNT\'s bits, on any range of rows of the weights packMatvec packed', () => {
+  it('matvecPacked matches the reference on any range of rows of the weights packMatvec packed, with matmulNT\'s bits where neither fuses', () => {
     // [N, K, j0, j1]: whole products, ranges that start and end inside a panel, a range inside one panel, K past a block
     const cases: [number, number, number, number][] = [
       [1, 1, 0, 1], [3, 5, 0, 3], [5, 17, 1, 4], [17, 3, 0, 17], [23, 130, 0, 23], [25, 7, 0, 25], [67, 192, 0, 67],
@@ -125,7 +125,8 @@ describe.each(availableKernels())('%s kernels', (kind) => {
       kernels.matvecPacked(x, 1, packed, 5, y, 3, N, K, j0, j1);
       // the rows outside the range, and the guards, are compared too
       expect(worst(y, want, magnitude), what).toBeUndefined();
-      expect(Array.from(y), what).toEqual(Array.from(bits));
+      // the relaxed kernels fuse matmulNT's multiply-adds and not matvecPacked's (docs/kernels.md)
+      if (kernels.kind !== 'relaxed') expect(Array.from(y), what).toEqual(Array.from(bits));
     }
   });
 

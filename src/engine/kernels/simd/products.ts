@@ -15,10 +15,11 @@
 // ---------------------------------------------------------------------------------------
 
 /**
- * c + a·b lane by lane, the step of every sum of products below: one fused multiply-add in
- * the relaxed build (simd-relaxed.wasm, built with relaxed SIMD, where the runtime fuses
- * f32x4.relaxed_madd wherever the processor has FMA), a multiply then an add in the plain one
- * (simd.wasm). Either way a build sums each element's products in one order.
+ * c + a·b lane by lane, the step of every sum of products below but matvecPacked's: one
+ * fused multiply-add in the relaxed build (simd-relaxed.wasm, built with relaxed SIMD, where
+ * the runtime fuses f32x4.relaxed_madd wherever the processor has FMA), a multiply then an
+ * add in the plain one (simd.wasm). Either way a build sums each element's products in one
+ * order.
  */
 // @ts-ignore: decorator
 @inline function madd(a: v128, b: v128, c: v128): v128 {
@@ -102,47 +103,30 @@ export function matmulPacked(a: usize, packed: usize, c: usize, M: i32, N: i32, 
 }
 
 /**
- * Rows of B in a matrix-vector panel. The plain build keeps four f32x4 sums, each of two
- * values of k a loop, which with their eight operands and two broadcasts of x fit V8's
- * sixteen vector registers (six sums of one k a loop ran 3–4 % slower; eight sums, or six of
- * two k, spill). In the relaxed build a fused multiply-add waits for the one before it into
- * its sum, so the number of sums sets the pace: seven sums of one k a loop, which with their
- * seven operands and a broadcast of x fill the fifteen registers V8 allocates (four sums of
- * two k ran at 0.7× the plain build, six at 0.94×, eight spill).
+ * Rows of B in a matrix-vector panel: four f32x4 sums, each of two values of k a loop, which
+ * with their eight operands and two broadcasts of x fit V8's sixteen vector registers (six
+ * sums of one k a loop ran 3–4 % slower; eight sums, or six of two k, spill).
  */
-const MV_PANEL: i32 = ASC_FEATURE_RELAXED_SIMD ? 28 : 16;
-/** Bytes of a row k of a matrix-vector panel. */
-const MV_ROW_BYTES: usize = <usize>MV_PANEL << 2;
+const MV_PANEL: i32 = 16;
+/** Bytes of a row k of a matrix-vector panel: one cache line. */
+const MV_ROW_BYTES: usize = 64;
 
-/** n rounded up to whole panels. */
-// @ts-ignore: decorator
-@inline function panelsUp(n: i32): i32 {
-  return (n + MV_PANEL - 1) / MV_PANEL * MV_PANEL;
-}
-
-/** n rounded down to whole panels. */
-// @ts-ignore: decorator
-@inline function panelsDown(n: i32): i32 {
-  return n / MV_PANEL * MV_PANEL;
-}
-
-/** Floats packMatvec writes for a B [N, K]: N rounded up to whole panels, times K. */
+/** Floats packMatvec writes for a B [N, K]: N rounded up to a panel's 16, times K. */
 export function matvecFloats(N: i32, K: i32): i32 {
-  return panelsUp(N) * K;
+  return ((N + MV_PANEL - 1) & ~(MV_PANEL - 1)) * K;
 }
 
 /**
- * B [N, K] packed for matvecPacked: block by block of KC values of k (block k0 at k0·Np
- * floats, Np = N rounded up to whole panels), panels of MV_PANEL consecutive rows j of B side
- * by side (panel p at + MV_PANEL·p·kc), row k of a panel the floats B[(MV_PANEL·p + jj)·K + k0 + k]
- * for jj < MV_PANEL, zero past N.
+ * B [N, K] packed for matvecPacked: block by block of KC values of k (block k0 at k0·N16
+ * floats, N16 = N rounded up to 16), panels of 16 consecutive rows j of B side by side (panel
+ * p at + 16p·kc), row k of a panel the 16 floats B[(16p + 0..15)·K + k0 + k], zero past N.
  */
 export function packMatvec(b: usize, packed: usize, N: i32, K: i32): void {
-  const Np = panelsUp(N), ldb = <usize>K << 2;
+  const N16 = (N + MV_PANEL - 1) & ~(MV_PANEL - 1), ldb = <usize>K << 2;
   let out = packed;
   for (let k0 = 0; k0 < K; k0 += KC) {
     const kc = min(KC, K - k0);
-    for (let p = 0; p < Np; p += MV_PANEL) {
+    for (let p = 0; p < N16; p += MV_PANEL) {
       for (let k = 0; k < kc; k++) {
         const src = b + (<usize>(k0 + k) << 2);
         for (let jj = 0; jj < MV_PANEL; jj++) {
@@ -158,18 +142,24 @@ export function packMatvec(b: usize, packed: usize, N: i32, K: i32): void {
 /**
  * c[j] += Σ_k x[k] · B[j·K + k] for the rows j ∈ [j0, j1) of a B [N, K] as packMatvec packed
  * it: a batch of one's matrix-vector product, summed as matvecRows sums it (one f32 sum along
- * k from zero per block of KC, then added to c), so to the same bits. A panel's row k holds
- * consecutive j, so the lanes run along j with no shuffle. A panel that [j0, j1) or N cuts is
- * summed whole and only its rows in range are added.
+ * k from zero per block of KC, then added to c), so to the same bits in the plain build. A
+ * panel's row k holds 16 consecutive j, so the lanes run along j with no shuffle. A panel that
+ * [j0, j1) or N cuts is summed whole and only its rows in range are added.
+ *
+ * Its multiply-adds are not fused in either build: a fused one waits for the one before it
+ * into its sum, and the four sums that fit the registers would then leave the FMA units idle
+ * half the time (0.7× the plain speed; seven sums over panels of 28 rows matched the plain
+ * speed on one thread but cut panels where threads split a step by hidden unit). So in the
+ * relaxed build it agrees with matvecRows, which fuses, to float rounding, not to the bit.
  */
 export function matvecPacked(x: usize, packed: usize, c: usize, N: i32, K: i32, j0: i32, j1: i32, scratch: usize): void {
-  const Np = <usize>panelsUp(N);
-  const whole0 = panelsUp(j0), whole1 = max(whole0, panelsDown(j1));
+  const N16 = <usize>((N + MV_PANEL - 1) & ~(MV_PANEL - 1));
+  const whole0 = (j0 + MV_PANEL - 1) & ~(MV_PANEL - 1), whole1 = max(whole0, j1 & ~(MV_PANEL - 1));
   for (let k0 = 0; k0 < K; k0 += KC) {
     const kc = min(KC, K - k0);
-    const panelBytes = <usize>kc * MV_ROW_BYTES, block = packed + ((<usize>k0 * Np) << 2), xk = x + (<usize>k0 << 2);
+    const panelBytes = <usize>kc * MV_ROW_BYTES, block = packed + ((<usize>k0 * N16) << 2), xk = x + (<usize>k0 << 2);
     if (j0 < whole0) {
-      const first = panelsDown(j0);
+      const first = j0 & ~(MV_PANEL - 1);
       panelPart(xk, block + <usize>(first / MV_PANEL) * panelBytes, kc, c, first, j0, min(j1, whole0), scratch);
     }
     panels(xk, block + <usize>(whole0 / MV_PANEL) * panelBytes, panelBytes, kc, c + (<usize>whole0 << 2), (whole1 - whole0) / MV_PANEL);
@@ -177,7 +167,7 @@ export function matvecPacked(x: usize, packed: usize, c: usize, N: i32, K: i32, 
   }
 }
 
-/** c[j] += the sum of row j − first of the panel that holds rows first … first + MV_PANEL − 1, for j ∈ [from, to). */
+/** c[j] += the sum of row j − first of the panel that holds rows first … first + 15, for j ∈ [from, to). */
 function panelPart(x: usize, panel: usize, kc: i32, c: usize, first: i32, from: i32, to: i32, scratch: usize): void {
   memory.fill(scratch, 0, MV_ROW_BYTES);
   panels(x, panel, 0, kc, scratch, 1);
@@ -187,62 +177,33 @@ function panelPart(x: usize, panel: usize, kc: i32, c: usize, first: i32, from: 
   }
 }
 
-/** c[MV_PANEL·p + jj] += Σ_k x[k] · (row k of panel p)[jj] for `count` panels from `panel`, over kc rows. */
+/** c[16p + 0..15] += Σ_k x[k] · (row k of panel p) for `count` panels from `panel`, over kc rows, two a loop. */
 function panels(x: usize, panel: usize, panelBytes: usize, kc: i32, c: usize, count: i32): void {
-  if (ASC_FEATURE_RELAXED_SIMD) panelsOfSeven(x, panel, panelBytes, kc, c, count);
-  else panelsOfFour(x, panel, panelBytes, kc, c, count);
-}
-
-/** panels for panels of 16 rows (four sums), two k a loop. */
-function panelsOfFour(x: usize, panel: usize, panelBytes: usize, kc: i32, c: usize, count: i32): void {
   for (let p = 0; p < count; p++, panel += panelBytes, c += MV_ROW_BYTES) {
     let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
     let xp = x, row = panel;
     for (const end = panel + <usize>(kc & ~1) * MV_ROW_BYTES; row < end; row += 2 * MV_ROW_BYTES) {
       let xv = v128.load32_splat(xp);
-      s0 = madd(xv, v128.load(row), s0);
-      s1 = madd(xv, v128.load(row, 16), s1);
-      s2 = madd(xv, v128.load(row, 32), s2);
-      s3 = madd(xv, v128.load(row, 48), s3);
+      s0 = f32x4.add(s0, f32x4.mul(xv, v128.load(row)));
+      s1 = f32x4.add(s1, f32x4.mul(xv, v128.load(row, 16)));
+      s2 = f32x4.add(s2, f32x4.mul(xv, v128.load(row, 32)));
+      s3 = f32x4.add(s3, f32x4.mul(xv, v128.load(row, 48)));
       xv = v128.load32_splat(xp, 4);
-      s0 = madd(xv, v128.load(row, 64), s0);
-      s1 = madd(xv, v128.load(row, 80), s1);
-      s2 = madd(xv, v128.load(row, 96), s2);
-      s3 = madd(xv, v128.load(row, 112), s3);
+      s0 = f32x4.add(s0, f32x4.mul(xv, v128.load(row, 64)));
+      s1 = f32x4.add(s1, f32x4.mul(xv, v128.load(row, 80)));
+      s2 = f32x4.add(s2, f32x4.mul(xv, v128.load(row, 96)));
+      s3 = f32x4.add(s3, f32x4.mul(xv, v128.load(row, 112)));
       xp += 8;
     }
     if (kc & 1) {
       const xv = v128.load32_splat(xp);
-      s0 = madd(xv, v128.load(row), s0);
-      s1 = madd(xv, v128.load(row, 16), s1);
-      s2 = madd(xv, v128.load(row, 32), s2);
-      s3 = madd(xv, v128.load(row, 48), s3);
+      s0 = f32x4.add(s0, f32x4.mul(xv, v128.load(row)));
+      s1 = f32x4.add(s1, f32x4.mul(xv, v128.load(row, 16)));
+      s2 = f32x4.add(s2, f32x4.mul(xv, v128.load(row, 32)));
+      s3 = f32x4.add(s3, f32x4.mul(xv, v128.load(row, 48)));
     }
     v128.store(c, f32x4.add(v128.load(c), s0)); v128.store(c, f32x4.add(v128.load(c, 16), s1), 16);
     v128.store(c, f32x4.add(v128.load(c, 32), s2), 32); v128.store(c, f32x4.add(v128.load(c, 48), s3), 48);
-  }
-}
-
-/** panels for panels of 28 rows (seven sums), one k a loop. */
-function panelsOfSeven(x: usize, panel: usize, panelBytes: usize, kc: i32, c: usize, count: i32): void {
-  for (let p = 0; p < count; p++, panel += panelBytes, c += MV_ROW_BYTES) {
-    let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0), s4 = f32x4.splat(0), s5 = f32x4.splat(0), s6 = f32x4.splat(0);
-    let xp = x, row = panel;
-    for (const end = panel + <usize>kc * MV_ROW_BYTES; row < end; row += MV_ROW_BYTES) {
-      const xv = v128.load32_splat(xp);
-      s0 = madd(xv, v128.load(row), s0);
-      s1 = madd(xv, v128.load(row, 16), s1);
-      s2 = madd(xv, v128.load(row, 32), s2);
-      s3 = madd(xv, v128.load(row, 48), s3);
-      s4 = madd(xv, v128.load(row, 64), s4);
-      s5 = madd(xv, v128.load(row, 80), s5);
-      s6 = madd(xv, v128.load(row, 96), s6);
-      xp += 4;
-    }
-    v128.store(c, f32x4.add(v128.load(c), s0)); v128.store(c, f32x4.add(v128.load(c, 16), s1), 16);
-    v128.store(c, f32x4.add(v128.load(c, 32), s2), 32); v128.store(c, f32x4.add(v128.load(c, 48), s3), 48);
-    v128.store(c, f32x4.add(v128.load(c, 64), s4), 64); v128.store(c, f32x4.add(v128.load(c, 80), s5), 80);
-    v128.store(c, f32x4.add(v128.load(c, 96), s6), 96);
   }
 }
 
