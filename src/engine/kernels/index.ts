@@ -18,8 +18,12 @@ export const KERNELS_CHOICES: readonly KernelsChoice[] = ['auto', ...KERNELS_KIN
 
 /** The implementation `choice` names; `auto` is the fastest this machine runs (relaxed, else wasm, else js). */
 export function resolveKernels(choice: KernelsChoice = defaultKernelsChoice()): KernelsKind {
-  if (choice !== 'auto') return choice;
-  return availableKernels().at(-1)!;
+  if (choice === 'auto') return availableKernels().at(-1)!;
+  if (!IMPLEMENTATIONS[choice].runsHere()) {
+    throw new SettingError('kernels', choice, (name) =>
+      `${name('kernels')} ${choice} does not run on this runtime (Node ${process.version}); it runs ${availableKernels().join(', ')}`);
+  }
+  return choice;
 }
 
 /** RNN_KERNELS from the environment (for tests and the bench), else `auto`. */
