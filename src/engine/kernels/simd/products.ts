@@ -228,9 +228,12 @@ function product(kind: i32, a: usize, b: usize, c: usize, M: i32, N: i32, K: i32
         else packARowsOfA(a, K, k0, kc, i0, mr, aPanel);
         let bPanel = bBlock;
         let cTile = c + ((<usize>i0 * <usize>N + <usize>j0) << 2);
+        if (mr < 4) {
+          lastRows(aPanel, bBlock, panelBytes, kc, cTile, ldc, mr, nc, tile);
+          continue;
+        }
         for (let j = 0; j < nc; j += 8) {
-          if (mr == 4) tile4x8(aPanel, bPanel, kc, cTile, ldc, min(8, nc - j), tile);
-          else rowsOfTile(aPanel, bPanel, kc, cTile, ldc, mr, min(8, nc - j), tile);
+          tile4x8(aPanel, bPanel, kc, cTile, ldc, min(8, nc - j), tile);
           bPanel += panelBytes;
           cTile += PANEL_ROW_BYTES;
         }
@@ -281,29 +284,57 @@ function tile4x8(aPanel: usize, bPanel: usize, kc: i32, cTile: usize, ldc: usize
 }
 
 /**
- * The first mr < 4 rows of a tile (the last rows of C), one row at a time: each element sums
- * its products in tile4x8's order, so a row's result does not depend on the rows beside it.
+ * The last mr < 4 rows of C, one row at a time across the block's nc columns: each element
+ * sums its products in tile4x8's order, so a row's result does not depend on the rows beside
+ * it. A row alone has only two sums in a panel, each waiting for its previous multiply-add,
+ * so three panels (six sums) go side by side, then what is left one panel at a time.
  */
-function rowsOfTile(aPanel: usize, bPanel: usize, kc: i32, cTile: usize, ldc: usize, mr: i32, nr: i32, tile: usize): void {
+function lastRows(aPanel: usize, bBlock: usize, panelBytes: usize, kc: i32, cTile: usize, ldc: usize, mr: i32, nc: i32, tile: usize): void {
   for (let r = 0; r < mr; r++) {
-    let lo = f32x4.splat(0), hi = f32x4.splat(0);
-    let ap = aPanel + (<usize>r << 2), bp = bPanel;
-    for (let k = 0; k < kc; k++) {
-      const x = v128.load32_splat(ap);
-      lo = madd(x, v128.load(bp), lo);
-      hi = madd(x, v128.load(bp, 16), hi);
-      ap += A_COLUMN_BYTES;
-      bp += PANEL_ROW_BYTES;
-    }
-    const row = cTile + <usize>r * ldc;
-    if (nr == 8) {
-      v128.store(row, f32x4.add(v128.load(row), lo));
-      v128.store(row, f32x4.add(v128.load(row, 16), hi), 16);
-    } else {
-      v128.store(tile, lo);
-      v128.store(tile, hi, 16);
-      addTile(row, ldc, 1, nr, tile);
-    }
+    const ap = aPanel + (<usize>r << 2);
+    let row = cTile + <usize>r * ldc, bPanel = bBlock, j = 0;
+    for (; j + 24 <= nc; j += 24, bPanel += 3 * panelBytes, row += 3 * PANEL_ROW_BYTES) threePanelsOfRow(ap, bPanel, panelBytes, kc, row);
+    for (; j < nc; j += 8, bPanel += panelBytes, row += PANEL_ROW_BYTES) panelOfRow(ap, bPanel, kc, row, min(8, nc - j), tile);
+  }
+}
+
+/** row[0..24] += Σ_k Ã(r, k) · B̃(k, 0..24) over three whole panels, from `ap` (row r's first value in the Ã panel). */
+function threePanelsOfRow(ap: usize, bPanel: usize, panelBytes: usize, kc: i32, row: usize): void {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), b0 = f32x4.splat(0), b1 = f32x4.splat(0), c0 = f32x4.splat(0), c1 = f32x4.splat(0);
+  let first = bPanel, second = bPanel + panelBytes, third = bPanel + 2 * panelBytes;
+  for (let k = 0; k < kc; k++) {
+    const x = v128.load32_splat(ap);
+    a0 = madd(x, v128.load(first), a0); a1 = madd(x, v128.load(first, 16), a1);
+    b0 = madd(x, v128.load(second), b0); b1 = madd(x, v128.load(second, 16), b1);
+    c0 = madd(x, v128.load(third), c0); c1 = madd(x, v128.load(third, 16), c1);
+    ap += A_COLUMN_BYTES;
+    first += PANEL_ROW_BYTES;
+    second += PANEL_ROW_BYTES;
+    third += PANEL_ROW_BYTES;
+  }
+  v128.store(row, f32x4.add(v128.load(row), a0)); v128.store(row, f32x4.add(v128.load(row, 16), a1), 16);
+  v128.store(row, f32x4.add(v128.load(row, 32), b0), 32); v128.store(row, f32x4.add(v128.load(row, 48), b1), 48);
+  v128.store(row, f32x4.add(v128.load(row, 64), c0), 64); v128.store(row, f32x4.add(v128.load(row, 80), c1), 80);
+}
+
+/** row[0..nr] += Σ_k Ã(r, k) · B̃(k, 0..nr) over one panel. */
+function panelOfRow(ap: usize, bPanel: usize, kc: i32, row: usize, nr: i32, tile: usize): void {
+  let lo = f32x4.splat(0), hi = f32x4.splat(0);
+  let bp = bPanel;
+  for (let k = 0; k < kc; k++) {
+    const x = v128.load32_splat(ap);
+    lo = madd(x, v128.load(bp), lo);
+    hi = madd(x, v128.load(bp, 16), hi);
+    ap += A_COLUMN_BYTES;
+    bp += PANEL_ROW_BYTES;
+  }
+  if (nr == 8) {
+    v128.store(row, f32x4.add(v128.load(row), lo));
+    v128.store(row, f32x4.add(v128.load(row, 16), hi), 16);
+  } else {
+    v128.store(tile, lo);
+    v128.store(tile, hi, 16);
+    addTile(row, 0, 1, nr, tile);
   }
 }
 
