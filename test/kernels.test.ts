@@ -92,6 +92,20 @@ describe.each(availableKernels())('%s kernels', (kind) => {
     }
   });
 
+  it('matmulNT gives a row the same bits whether it runs alone, among the last rows, or in a whole tile', () => {
+    // K past a block, N past a group of three panels and a panel's width
+    for (const [N, K] of [[37, 19], [130, 300], [520, 257]]) {
+      const M = 11, A = randomTensor(1, M * K), B = randomTensor(2, N * K);
+      const together = arena.floats(M * N);
+      kernels.matmulNT(A, 0, B, 0, together, 0, M, N, K);
+      for (const [i0, rows] of [[0, 1], [3, 1], [8, 3], [9, 2], [4, 5], [2, 9]]) {
+        const part = arena.floats(rows * N);
+        kernels.matmulNT(A, i0 * K, B, 0, part, 0, rows, N, K);
+        expect(Array.from(part), `N=${N} K=${K} rows [${i0}, ${i0 + rows})`).toEqual(Array.from(together.subarray(i0 * N, (i0 + rows) * N)));
+      }
+    }
+  });
+
   it('matmulPacked gives matmulNT\'s bits (any M) and matmulNN\'s (M > 1) over the weights packWeights packed', () => {
     for (const [M, N, K] of [[2, 3, 5], [7, 300, 600], [9, 520, 257], [6, 2049, 33], [1, 517, 131], [50, 576, 192], [25, 192, 576]]) {
       for (const layout of ['NT', 'NN'] as const) {
