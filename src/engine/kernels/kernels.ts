@@ -62,7 +62,8 @@ export interface Kernels {
   packMatvec(B: Float32Array, bOff: number, packed: Float32Array, pOff: number, N: number, K: number): void;
   /**
    * y[j] += Σ_k x[k] · B[j, k] for the rows j ∈ [j0, j1) of B [N, K] as packMatvec packed it (y
-   * at yOff holds j = 0): a batch of one's product, with matmulNT's sums for M = 1, to the bit.
+   * at yOff holds j = 0): a batch of one's product, with matmulNT's sums for M = 1 (to the bit
+   * on js and wasm; relaxed fuses matmulNT's multiply-adds and not these: docs/kernels.md).
    */
   matvecPacked(
     x: Float32Array, xOff: number, packed: Float32Array, pOff: number, y: Float32Array, yOff: number,

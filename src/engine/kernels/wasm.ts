@@ -85,7 +85,10 @@ export function relaxedSimdSupported(): boolean {
   return WebAssembly.validate(RELAXED_PROBE);
 }
 
-/** The two builds of ./simd/index.ts: `wasm` adds each product after its multiply, `relaxed` fuses the two. */
+/**
+ * The two builds of ./simd/index.ts: `wasm` adds each product after its multiply, `relaxed`
+ * fuses the two in every matrix product but matvecPacked (simd/products.ts says why).
+ */
 const BUILDS = { wasm: 'simd.wasm', relaxed: 'simd-relaxed.wasm' } as const;
 type SimdKind = keyof typeof BUILDS;
 
@@ -117,7 +120,7 @@ export function wasmKernels(arena: Arena): Kernels {
 /**
  * The kernels in WebAssembly relaxed SIMD (simd-relaxed.wasm) over `arena`'s memory: the same
  * as wasmKernels but for the matrix products, whose multiply-adds are fused (one rounding, not
- * two) where the processor has FMA.
+ * two) where the processor has FMA, all but a batch of one's matvecPacked.
  */
 export function relaxedKernels(arena: Arena): Kernels {
   return simdKernels('relaxed', arena);
