@@ -10,7 +10,8 @@ import { scratchFolder } from './helpers/files.js';
  * The word level through the built CLI (`npm test` builds first): train → info → sample → eval
  * on the first 30 KB of the bundled corpus with a tiny model, and the bad input around it.
  */
-const TINY = ['--layers', '1', '--hidden', '16', '--embed', '8', '--batch', '4', '--seq-len', '8', '--workers', '1'];
+// the schedule that does not depend on the run's length: 20 steps resumed to 30 are then the 30 of one run
+const TINY = ['--layers', '1', '--hidden', '16', '--embed', '8', '--batch', '4', '--seq-len', '8', '--workers', '1', '--lr-schedule', 'epoch'];
 
 vi.setConfig({ testTimeout: 30_000, hookTimeout: 30_000 });
 

@@ -13,6 +13,7 @@ import { fineTuneStart, loadBaseModel, loadFineTuneData } from '../src/train/fin
 import { freshSettings, parseOptions, type TrainOptions } from '../src/train/options.js';
 import { type TrainResult, train } from '../src/train/trainer.js';
 import { expectOneLineError, rnnIn } from './helpers/cli.js';
+import { trainUntilStep } from './helpers/train.js';
 
 // runs the CLI too, a process per refused case
 vi.setConfig({ testTimeout: 30_000, hookTimeout: 30_000 });
@@ -174,8 +175,8 @@ describe('fine-tuning', () => {
     const options = { ...SMALL, initFrom: base.latest, extendVocab: true };
     const fromText = await train({ ...options, maxSteps: 6, out: freshOut() }, [text]);
     const out = freshOut();
-    await train({ ...options, maxSteps: 3, out }, [prepared]);
-    const fromFolder = await train({ resume: out, maxSteps: 6 }, [prepared]);
+    await trainUntilStep({ ...options, maxSteps: 6, out }, [prepared], 3);
+    const fromFolder = await train({ resume: out }, [prepared]);
     expect(loadCheckpoint(fromFolder.latest).vocab).toEqual(loadCheckpoint(fromText.latest).vocab);
     expect(loadCheckpoint(fromFolder.latest).vocab).toContain('∞');
     expect(Array.from(fromFolder.params)).toEqual(Array.from(fromText.params));

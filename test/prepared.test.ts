@@ -8,6 +8,7 @@ import { TRAIN_DEFAULTS } from '../src/checkpoint/settings.js';
 import { userMessage } from '../src/cli/errors.js';
 import { loadCorpusData } from '../src/text/corpus-stream.js';
 import { train } from '../src/train/trainer.js';
+import { trainUntilStep } from './helpers/train.js';
 import type { TrainOptions } from '../src/train/options.js';
 import { expectOneLineError, rnnIn } from './helpers/cli.js';
 
@@ -140,9 +141,9 @@ describe('rnn train DIR', () => {
     const prepared = freshDir();
     writePreparedFolder([folder], { level: 'word', docs: 'file', valFrac: 0.1, minCount: 1, vocabSize: 400 }, prepared);
     const fromText = await train({ ...TINY, level: 'word', vocabSize: 400, maxSteps: 30, out: join(dir, 'text-run') }, [folder]);
-    const half = await train({ ...TINY, maxSteps: 15, out: join(dir, 'dir-run') }, [prepared]);
+    const half = await trainUntilStep({ ...TINY, maxSteps: 30, out: join(dir, 'dir-run') }, [prepared], 15);
     expect(half.step).toBe(15);
-    const fromDir = await train({ resume: join(dir, 'dir-run'), maxSteps: 30 }, [prepared]);
+    const fromDir = await train({ resume: join(dir, 'dir-run') }, [prepared]);
     expect(Array.from(fromDir.params)).toEqual(Array.from(fromText.params));
     expect(fromDir.valLoss).toBe(fromText.valLoss);
     const ckpt = loadCheckpoint(join(dir, 'dir-run', 'latest.json'));
@@ -192,7 +193,7 @@ describe('examples/pytorch/train_ddp.py', () => {
     const expected: Record<string, unknown> = {
       cell: TRAIN_DEFAULTS.cell, layers: TRAIN_DEFAULTS.layers, hidden: TRAIN_DEFAULTS.hidden, embed: TRAIN_DEFAULTS.embed,
       dropout: TRAIN_DEFAULTS.dropout, batch: TRAIN_DEFAULTS.batch, 'seq-len': TRAIN_DEFAULTS.seqLen, lr: TRAIN_DEFAULTS.lr,
-      'lr-decay': TRAIN_DEFAULTS.lrDecay, clip: TRAIN_DEFAULTS.clip, 'clip-value': TRAIN_DEFAULTS.clipValue ?? 0, seed: TRAIN_DEFAULTS.seed,
+      'lr-schedule': TRAIN_DEFAULTS.lrSchedule, 'lr-decay': TRAIN_DEFAULTS.lrDecay, clip: TRAIN_DEFAULTS.clip, 'clip-value': TRAIN_DEFAULTS.clipValue ?? 0, seed: TRAIN_DEFAULTS.seed,
     };
     for (const [flag, value] of Object.entries(expected)) {
       const text = defaults.get(flag);

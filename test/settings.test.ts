@@ -13,7 +13,7 @@ import { parseOptions, resumedSettings } from '../src/train/options.js';
 const OTHER: { [K in TrainSettingName]: TrainSettings[K] } = {
   cell: 'lstm', layers: 3, hidden: 7, embed: 5, dropout: 0.5, seqLen: 9, batch: 3, lr: 0.1, lrDecay: 0.5, clip: 2, clipValue: 1,
   seed: 7, workers: 3, valFrac: 0.2, minCount: 2, docs: 'line', evalEvery: 5, optimizer: 'sgd', kernels: 'js', level: 'word',
-  vocabSize: 50,
+  vocabSize: 50, lrSchedule: 'epoch',
 };
 
 function checkpointOf(settings: TrainSettings): Checkpoint {
@@ -31,10 +31,11 @@ describe('the training settings table', () => {
   });
 
   it('keeps on resume what fixes the model, its optimizer, its data and its random streams, and takes the rest as given', () => {
-    const recorded: TrainSettings = { ...defaultSettings(), level: 'word', kernels: 'wasm' };
+    // recorded with the schedule --lr-decay applies to
+    const recorded: TrainSettings = { ...defaultSettings(), level: 'word', kernels: 'wasm', lrSchedule: 'epoch' };
     const fixed: string[] = [];
     for (const name of Object.keys(TRAIN_SETTINGS) as TrainSettingName[]) {
-      const value = name === 'level' ? 'char' : name === 'kernels' ? 'js' : OTHER[name];
+      const value = name === 'level' ? 'char' : name === 'kernels' ? 'js' : name === 'lrSchedule' ? 'cosine' : OTHER[name];
       try {
         const resumed = resumedSettings(parseOptions({ [name]: value }), checkpointOf(recorded), 'ckpt.json');
         expect(resumed).toEqual({ ...recorded, [name]: value });

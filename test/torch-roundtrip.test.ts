@@ -53,8 +53,10 @@ describe.skipIf(!HAVE_PYTHON)('an rnn run trained on by PyTorch DDP and brought 
     // rnn's initial weights: one step at a rate far below a float32 weight's precision changes none of them
     await ok(['train', data, ...model, '--max-steps', '1', '--lr', '1e-30', '--out', join(dir, 'init'), '--json']);
     await ok(['export', join(dir, 'init', 'latest.json'), '--format', 'safetensors', '--out', join(dir, 'start.safetensors')]);
-    // and the run PyTorch's should retrace: 16 steps (across an epoch's end) from those weights, a fresh Adam, the same rows and windows
-    const events = (await ok(['train', data, ...model, '--max-steps', '16', '--eval-every', '0', '--out', join(dir, 'rnn'), '--json']))
+    // and the run PyTorch's should retrace: 16 steps (across an epoch's end) from those weights, a fresh Adam, the same rows and
+    // windows, the rate falling from 1e-2 to 0 over them (a rate at which these 16 steps learn)
+    const rate = ['--lr', '1e-2'];
+    const events = (await ok(['train', data, ...model, ...rate, '--max-steps', '16', '--eval-every', '0', '--out', join(dir, 'rnn'), '--json']))
       .trim().split('\n').map((line) => JSON.parse(line) as { event: string; loss?: number; valLoss?: number });
     const rnnLosses = events.filter((e) => e.event === 'step').map((e) => e.loss!);
     const rnnValLoss = events.find((e) => e.event === 'done')!.valLoss!;
@@ -70,7 +72,7 @@ describe.skipIf(!HAVE_PYTHON)('an rnn run trained on by PyTorch DDP and brought 
 
     const torchOut = join(dir, 'torch');
     const ddp = await python(['-m', 'torch.distributed.run', '--nproc_per_node', '2', 'examples/pytorch/train_ddp.py', data,
-      '--init', join(dir, 'start.safetensors'), '--batch', '8', '--seq-len', '16', '--max-steps', '16', '--score', scored, '--out', torchOut]);
+      '--init', join(dir, 'start.safetensors'), '--batch', '8', '--seq-len', '16', ...rate, '--max-steps', '16', '--score', scored, '--out', torchOut]);
     expect(ddp.status, ddp.output).toBe(0);
     expect(ddp.output).toMatch(/^2 ranks on cpu;.* 8 rows of \d+, 1[0-5] steps per epoch, 16 steps$/m);
     const summary = JSON.parse(readFileSync(join(torchOut, 'summary.json'), 'utf8')) as {

@@ -8,7 +8,8 @@ import { SettingError } from '../src/input/settings.js';
 import { CorpusError } from '../src/text/corpus.js';
 import type { StepEvent, TrainEvent } from '../src/train/events.js';
 import { TRAIN_DEFAULTS } from '../src/checkpoint/settings.js';
-import { defaultEvalEvery, parseDuration, parseOptions } from '../src/train/options.js';
+import { defaultEvalEvery, freshSettings, parseDuration, parseOptions } from '../src/train/options.js';
+import { scheduledLr } from '../src/engine/optim.js';
 import { type TrainResult, periodicEvalIsRedundant, train } from '../src/train/trainer.js';
 import type { TrainOptions } from '../src/train/options.js';
 import { scratchFolder } from './helpers/files.js';
@@ -53,7 +54,8 @@ const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length
 
 describe('train', () => {
   it('lowers the loss over 60 steps', async () => {
-    const { result, losses } = await run({ ...TINY, maxSteps: 60, out: freshOut() });
+    // a rate that moves this tiny model within 60 steps, its schedule falling to 0 over them
+    const { result, losses } = await run({ ...TINY, lr: 1e-2, maxSteps: 60, out: freshOut() });
     expect(result.reason).toBe('max-steps');
     expect(losses).toHaveLength(60);
     expect(mean(losses.slice(-10))).toBeLessThan(mean(losses.slice(0, 10)) - 0.5);
@@ -67,7 +69,9 @@ describe('train', () => {
   // abandoned: the checkpoint then records no evaluation at 60.
   const RESUME_CASES: [string, number, TrainOptions][] = [
     ['lstm 2x16 with dropout, adam', 57, { ...TINY, cell: 'lstm', layers: 2, dropout: 0.25 }],
-    ['gru 2x12, sgd with lr decay and element clipping', 60, { ...TINY, layers: 2, hidden: 12, optimizer: 'sgd', lr: 0.5, lrDecay: 0.5, clipValue: 0.5 }],
+    ['gru 2x12, sgd with lr decay and element clipping', 60, {
+      ...TINY, layers: 2, hidden: 12, optimizer: 'sgd', lr: 0.5, lrSchedule: 'epoch', lrDecay: 0.5, clipValue: 0.5,
+    }],
   ];
 
   it.each(RESUME_CASES)('resumes exactly: %s, interrupted at step %i', async (_name, stopAt, options) => {
@@ -92,9 +96,13 @@ describe('train', () => {
     const perEpoch = start.event === 'start' ? start.stepsPerEpoch : 0;
     expect(perEpoch).toBeGreaterThan(stopAt);
     expect(perEpoch).toBeLessThan(120);
-    // lr · lrDecay^epoch: epoch 0 for the first perEpoch steps, 1 after
+    // epoch: lr · lrDecay^epoch, epoch 0 for the first perEpoch steps, 1 after; cosine: lr · ½(1 + cos(π·done)), step
+    // s (from 1) with s − 1 of the 120 behind it
     const lr = options.lr ?? TRAIN_DEFAULTS.lr, decay = options.lrDecay ?? TRAIN_DEFAULTS.lrDecay;
-    expect(whole.steps.map((e) => e.lr)).toEqual(whole.steps.map((e) => (e.step <= perEpoch ? lr : lr * decay)));
+    const expected = (step: number): number => (options.lrSchedule ?? TRAIN_DEFAULTS.lrSchedule) === 'epoch'
+      ? (step <= perEpoch ? lr : lr * decay)
+      : lr * 0.5 * (1 + Math.cos(Math.PI * ((step - 1) / 120)));
+    expect(whole.steps.map((e) => e.lr)).toEqual(whole.steps.map((e) => expected(e.step)));
   });
 
   it('records the history of every evaluation, the corpus fingerprint and the carried state', async () => {
@@ -190,6 +198,26 @@ describe('train', () => {
     expect(ckpt.training.step).toBe(steps.length);
     expect(ckpt.history.at(-1)?.step).toBe(steps.length); // the closing evaluation ran
     expect(ckpt.training.elapsedSeconds).toBeGreaterThan(0);
+    // the cosine schedule follows the clock over the 0.3 s
+    const rates = steps.map((e) => e.lr);
+    expect(rates.every((lr, i) => lr <= (i === 0 ? TRAIN_DEFAULTS.lr : rates[i - 1]!))).toBe(true);
+    expect(rates.at(-1)!).toBeLessThan(rates[0]!);
+    expect(ckpt.training.lr).toBeLessThanOrEqual(rates.at(-1)!);
+  });
+});
+
+describe('the learning rate schedule', () => {
+  it('falls along a half cosine from lr to 0 over the run, or by a factor each epoch', () => {
+    expect([0, 0.5, 1, 1.5].map((done) => scheduledLr('cosine', 0.004, 0.8, 3, done))).toEqual([0.004, 0.002, 0, 0]);
+    expect(scheduledLr('cosine', 0.004, 0.8, 0, 0.25)).toBeCloseTo(0.004 * (0.5 + Math.SQRT1_2 / 2), 15);
+    expect([0, 1, 2].map((epoch) => scheduledLr('epoch', 0.004, 0.5, epoch, 0.9))).toEqual([0.004, 0.002, 0.001]);
+  });
+
+  it('takes --lr-decay only with the epoch schedule, in one line naming both flags', () => {
+    expect(() => freshSettings(parseOptions({ lrDecay: '0.5' }))).toThrow(
+      'lrDecay applies to lrSchedule epoch only: the cosine schedule takes the learning rate from lr to 0 over the run ' +
+        '(give lrSchedule epoch to decay by epoch)');
+    expect(freshSettings(parseOptions({ lrDecay: '0.5', lrSchedule: 'epoch' }))).toMatchObject({ lrDecay: 0.5, lrSchedule: 'epoch' });
   });
 });
 

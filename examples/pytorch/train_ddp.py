@@ -10,7 +10,7 @@ stream is cut into B contiguous rows; step s feeds columns s*T .. s*T+T-1 of eve
 targets the tokens one to the right, the recurrent state carried from step to step (truncated
 BPTT) and reset at each epoch's start. The B rows are split over the ranks, B/W each, so the
 gradient DDP averages is the gradient of the mean loss over all B*T positions, as in rnn. Adam,
-clip_grad_value_ then clip_grad_norm_, and the rate lr * lr_decay**epoch. The validation loss
+clip_grad_value_ then clip_grad_norm_, and rnn's learning-rate schedule (scheduled_lr). The validation loss
 is rnn's: val.bin cut into min(B, (N-1)//T) contiguous rows, scored in windows of T from a zero
 state, the sum over every prediction divided by their number.
 
@@ -58,6 +58,13 @@ def detach(state):
     if state is None:
         return None
     return tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
+
+
+def scheduled_lr(args, epoch, done):
+    """rnn's learning rate for a step with the fraction `done` of the run behind it (src/engine/optim.ts)."""
+    if args.lr_schedule == "epoch":
+        return args.lr * args.lr_decay ** epoch
+    return args.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, max(0.0, done))))
 
 
 def read_meta(folder):
@@ -168,7 +175,9 @@ def main():
     p.add_argument("--batch", type=int, default=32, help="rows B over all ranks (a multiple of the number of ranks)")
     p.add_argument("--seq-len", type=int, default=50, help="BPTT window T")
     p.add_argument("--lr", type=float, default=3e-3)
-    p.add_argument("--lr-decay", type=float, default=0.8, help="learning-rate factor per epoch")
+    p.add_argument("--lr-schedule", choices=["cosine", "epoch"], default="cosine",
+                   help="cosine: from --lr to 0 over the run; epoch: times --lr-decay each epoch")
+    p.add_argument("--lr-decay", type=float, default=0.8, help="with --lr-schedule epoch: learning-rate factor per epoch")
     p.add_argument("--clip", type=float, default=5.0, help="max global L2 norm of the gradient; 0: off")
     p.add_argument("--clip-value", type=float, default=0.0, help="clip each gradient element to ±v; 0: off")
     p.add_argument("--epochs", type=int, default=None, help="train until this many epochs (1 when no limit is given)")
@@ -222,7 +231,7 @@ def main():
         epoch, cursor = divmod(step, steps_per_epoch)
         if cursor == 0:
             state = None
-        lr = args.lr * args.lr_decay ** epoch
+        lr = scheduled_lr(args, epoch, step / total_steps)
         for group in optimizer.param_groups:
             group["lr"] = lr
         x, y = windows(train, first, last - first, row_length, cursor * T, T)

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { ModelConfig } from '../engine/config.js';
 import { KERNELS_CHOICES, resolveKernels } from '../engine/kernels/index.js';
 import { KERNELS_KINDS, type KernelsKind } from '../engine/kernels/kernels.js';
-import { OPTIMIZER_KINDS } from '../engine/optim.js';
+import { LR_SCHEDULES, type LrSchedule, OPTIMIZER_KINDS } from '../engine/optim.js';
 import { type Setting, SeedValueSchema, SettingError, numeric, pickSettings } from '../input/settings.js';
 import { DOCS_MODES } from '../text/corpus.js';
 import { TEXT_LEVELS, type TextLevel } from '../text/vocab.js';
@@ -107,10 +107,17 @@ export const TRAIN_SETTINGS = {
     schema: z.number().positive(), arg: '<rate>', help: 'learning rate',
     default: 3e-3, fixedOnResume: false, checkpoint: 'training.lr', // Adam's rate for this width
   },
+  lrSchedule: {
+    group: 'Training',
+    schema: z.enum(LR_SCHEDULES), expected: LR_SCHEDULES.join(' or '), arg: '<schedule>',
+    help: 'cosine: the learning rate falls from --lr to 0 over the run (its steps, or its --time); epoch: times --lr-decay each epoch',
+    // 0.03 lower than ×0.8 an epoch at equal steps (docs/usage.md); a checkpoint from before the choice decayed by epoch
+    default: 'cosine', fixedOnResume: false, checkpoint: 'training.lrSchedule', whenAbsent: 'epoch',
+  },
   lrDecay: {
     group: 'Training',
-    // epoch e trains at lr · lrDecay^e
-    schema: z.number().positive().max(1), arg: '<factor>', help: 'learning rate factor per epoch, 0 < f <= 1',
+    // --lr-schedule epoch: epoch e trains at lr · lrDecay^e
+    schema: z.number().positive().max(1), arg: '<factor>', help: 'with --lr-schedule epoch: learning rate factor per epoch, 0 < f <= 1',
     // three-minute runs see several epochs, and the decay gained 0.03 by the fourth
     default: 0.8, fixedOnResume: false, checkpoint: 'training.lrDecay',
   },
@@ -223,6 +230,14 @@ export function checkWordLevelOnly(given: Readonly<Partial<Record<TrainSettingNa
       `${name(key)} applies to ${name('level')} word only: a character-level vocabulary holds every character ` +
         `the training text has (use ${name('minCount')} to leave rare ones out)`);
   }
+}
+
+/** Refuses --lr-decay given with a schedule other than `epoch`, the one it applies to. */
+export function checkLrDecay(given: Readonly<Partial<Record<TrainSettingName, unknown>>>, schedule: LrSchedule): void {
+  if (given.lrDecay === undefined || schedule === 'epoch') return;
+  throw new SettingError('lrDecay', given.lrDecay, (name) =>
+    `${name('lrDecay')} applies to ${name('lrSchedule')} epoch only: the ${schedule} schedule takes the learning rate ` +
+      `from ${name('lr')} to 0 over the run (give ${name('lrSchedule')} epoch to decay by epoch)`);
 }
 
 type Static<K extends TrainSettingName> = Table[K]['default'] extends () => unknown ? never : K;

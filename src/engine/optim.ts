@@ -9,6 +9,20 @@ import type { Kernels } from './kernels/kernels.js';
 export const OPTIMIZER_KINDS = ['adam', 'sgd'] as const;
 export type OptimizerKind = (typeof OPTIMIZER_KINDS)[number];
 
+/** How the learning rate moves over a run: `cosine` to 0 at its end, or down by a factor each `epoch`. */
+export const LR_SCHEDULES = ['cosine', 'epoch'] as const;
+export type LrSchedule = (typeof LR_SCHEDULES)[number];
+
+/**
+ * The learning rate of a step, `done` ∈ [0, 1] the fraction of the run behind it:
+ *   cosine:  lr · ½ (1 + cos(π · done))     lr at the start, lr/2 halfway, 0 at the end
+ *   epoch:   lr · decay^epoch
+ */
+export function scheduledLr(schedule: LrSchedule, lr: number, decay: number, epoch: number, done: number): number {
+  if (schedule === 'epoch') return lr * Math.pow(decay, epoch);
+  return lr * 0.5 * (1 + Math.cos(Math.PI * Math.min(1, Math.max(0, done))));
+}
+
 /**
  * torch.nn.utils.clip_grad_norm_: with norm = ‖g‖₂ over every parameter,
  *   g ← g · maxNorm / (norm + 1e-6)   when that factor is below 1.

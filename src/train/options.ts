@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { Checkpoint } from '../checkpoint/checkpoint.js';
 import {
-  FIXED_ON_RESUME, type RunLimits, TRAIN_SETTINGS, type TrainSettingName, type TrainSettings, WORD_LEVEL_ONLY, checkWordLevelOnly,
-  defaultSettings, settingsFromConfig,
+  FIXED_ON_RESUME, type RunLimits, TRAIN_SETTINGS, type TrainSettingName, type TrainSettings, WORD_LEVEL_ONLY, checkLrDecay,
+  checkWordLevelOnly, defaultSettings, settingsFromConfig,
 } from '../checkpoint/settings.js';
 import type { KernelsChoice } from '../engine/kernels/index.js';
 import { SettingError, type SettingTable, type SettingsInput, parseSettings, settingsSchema } from '../input/settings.js';
@@ -125,6 +125,7 @@ export function freshSettings(options: ParsedOptions): TrainSettings {
     if (options[name] !== undefined) (settings as Record<string, unknown>)[name] = options[name];
   }
   checkWordLevelOnly(options, settings.level);
+  checkLrDecay(options, settings.lrSchedule);
   return settings;
 }
 
@@ -152,6 +153,7 @@ export function resumedSettings(options: ParsedOptions, ckpt: Checkpoint, source
     if (FIXED_ON_RESUME.includes(name) || options[name] === undefined) continue;
     (settings as Record<string, unknown>)[name] = options[name];
   }
+  checkLrDecay(options, settings.lrSchedule);
   return settings;
 }
 

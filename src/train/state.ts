@@ -32,11 +32,6 @@ export function startingProgress(rng: RngState): Progress {
   return { step: 0, epoch: 0, cursor: 0, tokensSeen: 0, elapsedSeconds: 0, smoothedLoss: null, bestValLoss: null, history: [], rng };
 }
 
-/** Learning rate of epoch `epoch`: lr · lrDecay^epoch. */
-export function lrAt(settings: TrainSettings, epoch: number): number {
-  return settings.lr * Math.pow(settings.lrDecay, epoch);
-}
-
 export interface Snapshot {
   settings: TrainSettings;
   limits: RunLimits;
@@ -48,6 +43,8 @@ export interface Snapshot {
   command: string[];
   /** The model a fine-tuned run started from; null for a run from random weights. */
   initFrom: InitFrom | null;
+  /** The learning rate of the next step. */
+  lr: number;
 }
 
 /** The whole run as a checkpoint: weights and moments exact, carried state included. */
@@ -74,7 +71,7 @@ export function buildCheckpoint(s: Snapshot): Checkpoint {
       v: adam ? encodeTensors(layout, optimizer.v) : null,
     },
     training: {
-      step: progress.step, epoch: progress.epoch, cursor: progress.cursor, lr: lrAt(settings, progress.epoch),
+      step: progress.step, epoch: progress.epoch, cursor: progress.cursor, lr: s.lr,
       rng: [...progress.rng], bestValLoss: progress.bestValLoss, tokensSeen: progress.tokensSeen,
       elapsedSeconds: progress.elapsedSeconds, carried: encodeTensors(stateLayout, stateBuffer),
       smoothedLoss: progress.smoothedLoss,

@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { saveCheckpoint } from '../checkpoint/checkpoint.js';
 import { tensorValueFault } from '../checkpoint/integrity.js';
 import type { ModelConfig } from '../engine/config.js';
+import { scheduledLr } from '../engine/optim.js';
 import type { StepSettings } from '../engine/step.js';
 import { Stepper } from '../engine/stepper.js';
 import { sampleText } from '../generate/sample.js';
@@ -14,7 +15,7 @@ import type { InputError } from '../input/settings.js';
 import type { StopReason, TrainEvent } from './events.js';
 import type { TrainOptions } from './options.js';
 import { type RunSetup, setUpRun } from './setup.js';
-import { type Progress, buildCheckpoint, lrAt } from './state.js';
+import { type Progress, buildCheckpoint } from './state.js';
 
 export interface TrainHooks {
   onEvent?: (event: TrainEvent) => void;
@@ -160,7 +161,7 @@ class Run {
           this.elapsed() + tokensPerStep / speed + this.closingEvalSeconds(speed) >= limits.timeSeconds) { reason = 'time'; break; }
 
       if (progress.cursor === 0) engine.resetTrainState();
-      stepSettings.lr = lrAt(settings, progress.epoch);
+      stepSettings.lr = this.lr();
       const t0 = performance.now();
       batches.fill(progress.cursor, engine.inputs, engine.targets);
       const dropoutSeed = settings.dropout > 0 ? stepSeed(settings.seed, progress.step, DROPOUT_STREAM) : null;
@@ -232,6 +233,23 @@ class Run {
     return this.elapsedBefore + (performance.now() - this.startedAt) / 1000;
   }
 
+  /**
+   * The fraction of the run done, by the limit nearest its end: steps of its total steps, or
+   * seconds of its --time (a run limited by time follows its clock, and repeats only to that).
+   */
+  private done(): number {
+    const { totalSteps, limits } = this.setup;
+    const bySteps = totalSteps === null ? 0 : this.progress.step / totalSteps;
+    const byTime = limits.timeSeconds === null ? 0 : this.elapsed() / limits.timeSeconds;
+    return Math.min(1, Math.max(bySteps, byTime));
+  }
+
+  /** The learning rate of the next step. */
+  private lr(): number {
+    const { lrSchedule, lr, lrDecay } = this.setup.settings;
+    return scheduledLr(lrSchedule, lr, lrDecay, this.progress.epoch, this.done());
+  }
+
   private epochs(): number {
     return this.progress.epoch + this.progress.cursor / this.setup.batches.stepsPerEpoch;
   }
@@ -278,7 +296,7 @@ class Run {
     if (improved) progress.bestValLoss = valLoss;
     progress.history.push({
       step: progress.step, epoch: progress.epoch, tokensSeen: progress.tokensSeen, trainLoss: progress.smoothedLoss,
-      valLoss, lr: lrAt(setup.settings, progress.epoch), seconds: this.elapsed(),
+      valLoss, lr: this.lr(), seconds: this.elapsed(),
     });
     this.sampler ??= new Stepper(setup.model, this.engine.params, setup.settings.kernels);
     this.sampler.setParams(this.engine.params);
@@ -300,7 +318,7 @@ class Run {
     progress.elapsedSeconds = this.elapsed();
     const checkpoint = buildCheckpoint({
       settings: setup.settings, limits: setup.limits, model: setup.model, vocab: setup.data.vocab, engine: this.engine,
-      progress, fingerprint: setup.data.fingerprint, command: setup.command, initFrom: setup.initFrom,
+      progress, fingerprint: setup.data.fingerprint, command: setup.command, initFrom: setup.initFrom, lr: this.lr(),
     });
     if (tensorValueFault(checkpoint, setup.paths.latest) !== null) {
       this.skippedInARow = DIVERGED_AFTER; // never write values no training should hold; the last checkpoints stay
