@@ -580,7 +580,7 @@ for (const name of profileOnly ? [] : ['lstm-2x128', 'gru-2x192']) {
 }
 if (raceSeconds !== null && peer !== null) {
   const d = TRAIN_DEFAULTS;
-  const settings = `${d.cell.toUpperCase()} ${d.layers}×${d.hidden}, E=${d.embed}, B=${d.batch}, T=${d.seqLen}, ${d.optimizer} ${d.lr} ×${d.lrDecay} an epoch, clip ${d.clip}`;
+  const settings = `${d.cell.toUpperCase()} ${d.layers}×${d.hidden}, E=${d.embed}, B=${d.batch}, T=${d.seqLen}, ${d.optimizer} ${d.lr} ${d.lrSchedule === 'epoch' ? `×${d.lrDecay} an epoch` : `${d.lrSchedule} to 0 over the time`}, clip ${d.clip}`;
   report({ event: 'race', settings: d, seconds: raceSeconds }, `race ${raceSeconds}s on ${corpus} (${settings}; the last ${d.valFrac * 100}% held out), one after the other:`);
   const ours = await rnnRace(corpus!, raceSeconds);
   report({ event: 'race', side: 'rnn', ...ours }, `race rnn train --time ${raceSeconds}s (${cores} workers): ${ours.steps} steps in ${ours.seconds.toFixed(0)} s, validation loss ${ours.valLoss?.toFixed(3)}`);

@@ -154,11 +154,18 @@ def validation_loss(model, data, seq_len):
     return total / count
 
 
+def scheduled_lr(s, epoch, done):
+    """rnn's scheduledLr (src/engine/optim.ts): `done` the fraction of the run behind the step."""
+    if s["lrSchedule"] == "epoch":
+        return s["lr"] * s["lrDecay"] ** epoch
+    return s["lr"] * 0.5 * (1 + math.cos(math.pi * min(1.0, max(0.0, done))))
+
+
 def race(request):
     """
     `rnn train CORPUS --time …` with the same settings: the last valFrac of the text held out,
-    B contiguous streams of the rest, windows of T, Adam with lr × lrDecay per epoch, clip by
-    norm, an evaluation every evalEvery steps (as often as rnn's default: a tenth of the time)
+    B contiguous streams of the rest, windows of T, Adam with rnn's schedule (scheduled_lr), clip
+    by norm, an evaluation every evalEvery steps (as often as rnn's default: a tenth of the time)
     and at the end, all inside the time budget.
     """
     s = request["settings"]
@@ -185,8 +192,9 @@ def race(request):
         epoch, t = divmod(step, steps_per_epoch)
         if t == 0:
             state = None
-            for group in optimizer.param_groups:
-                group["lr"] = s["lr"] * s["lrDecay"] ** epoch
+        lr = scheduled_lr(s, epoch, (time.perf_counter() - start) / budget)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
         x = train_data[:, t * T : (t + 1) * T]
         y = train_data[:, t * T + 1 : (t + 1) * T + 1]
         logits, state = model(x, state)
