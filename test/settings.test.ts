@@ -51,6 +51,14 @@ describe('the training settings table', () => {
     ]);
   });
 
+  it('reads a checkpoint from before the schedule was a choice as decaying by epoch, as it trained', () => {
+    const { config } = checkpointOf({ ...defaultSettings(), kernels: 'wasm' });
+    const { lrSchedule, ...training } = config.training;
+    expect(lrSchedule).toBe('cosine');
+    const old = TrainingConfigSchema.parse(training);
+    expect(settingsFromConfig({ model: config.model, training: old }).lrSchedule).toBe('epoch');
+  });
+
   it('reads a checkpoint with the ranges its flags take', () => {
     const training = trainingConfig(defaultSettings());
     expect(TrainingConfigSchema.safeParse(training).success).toBe(true);
