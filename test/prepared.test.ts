@@ -8,9 +8,9 @@ import { TRAIN_DEFAULTS } from '../src/checkpoint/settings.js';
 import { userMessage } from '../src/cli/errors.js';
 import { loadCorpusData } from '../src/text/corpus-stream.js';
 import { train } from '../src/train/trainer.js';
-import { trainUntilStep } from './helpers/train.js';
 import type { TrainOptions } from '../src/train/options.js';
 import { expectOneLineError, rnnIn } from './helpers/cli.js';
+import { trainUntilStep } from './helpers/train.js';
 
 const ROOT = join(import.meta.dirname, '..');
 let dir: string;
