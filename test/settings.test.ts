@@ -51,6 +51,12 @@ describe('the training settings table', () => {
     ]);
   });
 
+  it('names, for a setting that applies with another\'s value, a setting and a value it takes', () => {
+    const rules = Object.values(TRAIN_SETTINGS).flatMap((entry) => ('appliesWith' in entry ? [entry.appliesWith] : []));
+    expect(rules.map((rule) => `${rule.setting} ${rule.value}`)).toEqual(['lrSchedule epoch', 'level word']);
+    for (const rule of rules) expect(TRAIN_SETTINGS[rule.setting as TrainSettingName].schema.safeParse(rule.value).success).toBe(true);
+  });
+
   it('reads a checkpoint from before the schedule was a choice as decaying by epoch, as it trained', () => {
     const { config } = checkpointOf({ ...defaultSettings(), kernels: 'wasm' });
     const { lrSchedule, ...training } = config.training;

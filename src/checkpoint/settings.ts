@@ -3,8 +3,8 @@ import { z } from 'zod';
 import type { ModelConfig } from '../engine/config.js';
 import { KERNELS_CHOICES, resolveKernels } from '../engine/kernels/index.js';
 import { KERNELS_KINDS, type KernelsKind } from '../engine/kernels/kernels.js';
-import { LR_SCHEDULES, type LrSchedule, OPTIMIZER_KINDS } from '../engine/optim.js';
-import { type Setting, SeedValueSchema, SettingError, numeric, pickSettings } from '../input/settings.js';
+import { LR_SCHEDULES, OPTIMIZER_KINDS } from '../engine/optim.js';
+import { type Setting, type SettingNamer, SeedValueSchema, SettingError, numeric, pickSettings } from '../input/settings.js';
 import { DOCS_MODES } from '../text/corpus.js';
 import { TEXT_LEVELS, type TextLevel } from '../text/vocab.js';
 import { DEFAULT_VOCAB_SIZE } from '../text/word-vocab.js';
@@ -23,10 +23,22 @@ export interface TrainSetting<V = unknown> extends Setting<V> {
   checkpoint: `model.${keyof ModelConfig}` | `training.${string}`;
   /** How a checkpoint written before it was recorded reads: this value (its record is then optional). */
   whenAbsent?: V;
-  /** It applies to the word level only: a character-level run records none, and refuses it given. */
-  wordLevelOnly?: true;
+  /**
+   * It applies only where another setting has one value, and given otherwise is refused in one
+   * line saying why (checkAppliesWith). One that applies with the word level only is not
+   * recorded by a character-level run.
+   */
+  appliesWith?: AppliesWith;
   /** A fine-tuned run (`--init-from`) takes it from its base model, and refuses a flag that differs: the architecture and the level. */
   fromBase?: true;
+}
+
+/** The value of another setting that a setting applies with. */
+export interface AppliesWith {
+  setting: string;
+  value: string;
+  /** Why it does not apply where that setting is `actual`: the second half of the refusal. */
+  otherwise: (name: SettingNamer, actual: unknown) => string;
 }
 
 const positiveInteger = z.int().min(1);
@@ -121,6 +133,11 @@ export const TRAIN_SETTINGS = {
     schema: z.number().positive().max(1), arg: '<factor>', help: 'with --lr-schedule epoch: learning rate factor per epoch, 0 < f <= 1',
     // three-minute runs see several epochs, and the decay gained 0.03 by the fourth
     default: 0.8, fixedOnResume: false, checkpoint: 'training.lrDecay',
+    appliesWith: {
+      setting: 'lrSchedule', value: 'epoch',
+      otherwise: (name, schedule) => `the ${String(schedule)} schedule takes the learning rate from ${name('lr')} to 0 over the run ` +
+        `(give ${name('lrSchedule')} epoch to decay by epoch)`,
+    },
   },
   clip: {
     group: 'Training',
@@ -191,7 +208,10 @@ export const TRAIN_SETTINGS = {
     help: 'word level: vocabulary entries, <EOS> and <UNK> included, the most frequent tokens',
     // <EOS>, <UNK> and the 9,998 most frequent tokens
     default: DEFAULT_VOCAB_SIZE, fixedOnResume: true, checkpoint: 'training.vocabSize', whenAbsent: DEFAULT_VOCAB_SIZE,
-    wordLevelOnly: true,
+    appliesWith: {
+      setting: 'level', value: 'word',
+      otherwise: (name) => `a character-level vocabulary holds every character the training text has (use ${name('minCount')} to leave rare ones out)`,
+    },
   },
 } as const satisfies Readonly<Record<string, TrainSetting>>;
 
@@ -214,31 +234,25 @@ const setting = (name: TrainSettingName): TrainSetting => TRAIN_SETTINGS[name];
 export const FIXED_ON_RESUME: readonly TrainSettingName[] = SETTING_NAMES.filter((name) => setting(name).fixedOnResume);
 
 /** Settings that apply to the word level only. */
-export const WORD_LEVEL_ONLY: readonly TrainSettingName[] = SETTING_NAMES.filter((name) => setting(name).wordLevelOnly);
+export const WORD_LEVEL_ONLY: readonly TrainSettingName[] = SETTING_NAMES.filter((name) => setting(name).appliesWith?.setting === 'level');
 
 /** The settings a fine-tuned run takes from its base model. */
 export const FROM_BASE: readonly TrainSettingName[] = SETTING_NAMES.filter((name) => setting(name).fromBase);
 
 /**
- * A word-level setting (the vocabulary size) given for a character-level run, whose vocabulary
- * is every character it sees, is an error.
+ * A setting given where the one it applies with has another value (its appliesWith: the
+ * vocabulary size at the character level, the decay per epoch with the cosine schedule) is an
+ * error saying why.
  */
-export function checkWordLevelOnly(given: Readonly<Partial<Record<TrainSettingName, unknown>>>, level: TextLevel): void {
-  if (level === 'word') return;
-  for (const key of WORD_LEVEL_ONLY) {
-    if (given[key] === undefined) continue;
+export function checkAppliesWith(given: Readonly<Partial<Record<TrainSettingName, unknown>>>, settings: TrainSettings): void {
+  for (const key of SETTING_NAMES) {
+    const rule = setting(key).appliesWith;
+    if (rule === undefined || given[key] === undefined) continue;
+    const actual = settings[rule.setting as TrainSettingName];
+    if (actual === rule.value) continue;
     throw new SettingError(key, given[key], (name) =>
-      `${name(key)} applies to ${name('level')} word only: a character-level vocabulary holds every character ` +
-        `the training text has (use ${name('minCount')} to leave rare ones out)`);
+      `${name(key)} applies to ${name(rule.setting)} ${rule.value} only: ${rule.otherwise(name, actual)}`);
   }
-}
-
-/** Refuses --lr-decay given with a schedule other than `epoch`, the one it applies to. */
-export function checkLrDecay(given: Readonly<Partial<Record<TrainSettingName, unknown>>>, schedule: LrSchedule): void {
-  if (given.lrDecay === undefined || schedule === 'epoch') return;
-  throw new SettingError('lrDecay', given.lrDecay, (name) =>
-    `${name('lrDecay')} applies to ${name('lrSchedule')} epoch only: the ${schedule} schedule takes the learning rate ` +
-      `from ${name('lr')} to 0 over the run (give ${name('lrSchedule')} epoch to decay by epoch)`);
 }
 
 type Static<K extends TrainSettingName> = Table[K]['default'] extends () => unknown ? never : K;
@@ -279,8 +293,8 @@ type TrainingShape =
 
 const recordedTrainingShape = Object.fromEntries(SETTING_NAMES.flatMap((name) => {
   const [part, field] = recordedAt(name);
-  const { schema, whenAbsent, wordLevelOnly } = setting(name);
-  return part === 'training' ? [[field, whenAbsent === undefined && !wordLevelOnly ? schema : schema.optional()]] : [];
+  const { schema, whenAbsent } = setting(name);
+  return part === 'training' ? [[field, whenAbsent === undefined && !WORD_LEVEL_ONLY.includes(name) ? schema : schema.optional()]] : [];
 })) as TrainingShape;
 
 /** A checkpoint's `config.training`: the training settings, the word rules' version, and the run's limits. */
@@ -320,7 +334,7 @@ export function trainingConfig(settings: TrainSettings, limits?: RunLimits): Tra
   const training: Record<string, unknown> = {};
   for (const name of SETTING_NAMES) {
     const [part, field] = recordedAt(name);
-    if (part === 'training' && (settings.level === 'word' || !setting(name).wordLevelOnly)) training[field] = settings[name];
+    if (part === 'training' && (settings.level === 'word' || !WORD_LEVEL_ONLY.includes(name))) training[field] = settings[name];
   }
   if (settings.level === 'word') training['wordRule'] = WORD_RULE_VERSION;
   if (limits) Object.assign(training, { epochs: limits.epochs, maxSteps: limits.maxSteps, timeSeconds: limits.timeSeconds });

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { Checkpoint } from '../checkpoint/checkpoint.js';
 import {
-  FIXED_ON_RESUME, type RunLimits, TRAIN_SETTINGS, type TrainSettingName, type TrainSettings, WORD_LEVEL_ONLY, checkLrDecay,
-  checkWordLevelOnly, defaultSettings, settingsFromConfig,
+  FIXED_ON_RESUME, type RunLimits, TRAIN_SETTINGS, type TrainSettingName, type TrainSettings, WORD_LEVEL_ONLY, checkAppliesWith,
+  defaultSettings, settingsFromConfig,
 } from '../checkpoint/settings.js';
 import type { KernelsChoice } from '../engine/kernels/index.js';
 import { SettingError, type SettingTable, type SettingsInput, parseSettings, settingsSchema } from '../input/settings.js';
@@ -124,8 +124,7 @@ export function freshSettings(options: ParsedOptions): TrainSettings {
   for (const name of SETTING_NAMES) {
     if (options[name] !== undefined) (settings as Record<string, unknown>)[name] = options[name];
   }
-  checkWordLevelOnly(options, settings.level);
-  checkLrDecay(options, settings.lrSchedule);
+  checkAppliesWith(options, settings);
   return settings;
 }
 
@@ -137,7 +136,7 @@ export function freshSettings(options: ParsedOptions): TrainSettings {
 export function resumedSettings(options: ParsedOptions, ckpt: Checkpoint, source: string): TrainSettings {
   const settings = settingsFromConfig(ckpt.config);
   for (const key of FIXED_ON_RESUME) {
-    // a character-level checkpoint has no word-level setting to contradict: checkWordLevelOnly says why
+    // a character-level checkpoint has no word-level setting to contradict: checkAppliesWith says why
     if (settings.level !== 'word' && WORD_LEVEL_ONLY.includes(key)) continue;
     const given = options[key];
     const recorded = settings[key];
@@ -147,13 +146,12 @@ export function resumedSettings(options: ParsedOptions, ckpt: Checkpoint, source
           `leave it out to resume, or start a new run without ${name('resume')}`);
     }
   }
-  checkWordLevelOnly(options, settings.level);
   // the rest are the checkpoint's unless given: the same workers and kernels resume bit for bit
   for (const name of SETTING_NAMES) {
     if (FIXED_ON_RESUME.includes(name) || options[name] === undefined) continue;
     (settings as Record<string, unknown>)[name] = options[name];
   }
-  checkLrDecay(options, settings.lrSchedule);
+  checkAppliesWith(options, settings);
   return settings;
 }
 
