@@ -4,7 +4,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileS
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
-import { finish, startRnn } from './helpers/cli.js';
+import { finish, signalOnce, startRnn } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
 
 /**
@@ -234,13 +234,7 @@ describe('5. a closed terminal', () => {
   it('saves on SIGHUP and exits 129', async () => {
     const out = at('hangup');
     const child = start(['train', corpus, ...TINY, ...ENDLESS, '--out', out, '--json']);
-    let sent = false;
-    const run = await finish(child, (text, c) => {
-      if (!sent && text.includes('"event":"step"')) {
-        sent = true;
-        c.kill('SIGHUP');
-      }
-    });
+    const run = await finish(child, signalOnce('"event":"step"', 'SIGHUP'));
     expect(run.code).toBe(129);
     expect(run.stderr).toMatch(/^rnn: interrupted by SIGHUP at step (\d+); saved /m);
     const step = Number(/at step (\d+)/.exec(run.stderr)![1]);

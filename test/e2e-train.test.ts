@@ -3,7 +3,7 @@ import { copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync } fr
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
-import { type Outcome, finish, startRnn } from './helpers/cli.js';
+import { type Outcome, finish, signalOnce, startRnn } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
 
 const TINY = ['--cell', 'gru', '--layers', '1', '--hidden', '16', '--embed', '8', '--batch', '4', '--seq-len', '8', '--workers', '1'];
@@ -77,13 +77,7 @@ describe('rnn train (built CLI)', () => {
       stdout.trim().split('\n').map((line) => JSON.parse(line) as { event: string; loss?: number }).filter((e) => e.event === 'step').map((e) => e.loss);
     const whole = await rnn(args(join(dir, 'whole'), 80));
     // the first part of the same run, stopped by SIGINT where it stands after step 40; the second finishes it
-    let sent = false;
-    const first = await rnn(args(join(dir, 'parts'), 80), (text, child) => {
-      if (!sent && text.includes('"step":40,')) {
-        sent = true;
-        child.kill('SIGINT');
-      }
-    });
+    const first = await rnn(args(join(dir, 'parts'), 80), signalOnce('"step":40,', 'SIGINT'));
     const second = await rnn(['train', '--resume', join(dir, 'parts', 'latest.json'), '--json']);
     expect([whole.code, first.code, second.code]).toEqual([0, 130, 0]);
     expect(losses(first.stdout).length).toBeGreaterThanOrEqual(40);
@@ -101,13 +95,7 @@ describe('rnn train (built CLI)', () => {
     ['SIGTERM', 143],
   ] as const)('on %s finishes the step, saves and exits %i', async (signal, status) => {
     const out = join(dir, `signal-${signal}`);
-    let sent = false;
-    const { code, stdout, stderr } = await rnn(['train', corpus, ...TINY, '--time', '1h', '--out', out, '--json'], (text, child) => {
-      if (!sent && text.includes('"event":"step"')) {
-        sent = true;
-        child.kill(signal);
-      }
-    });
+    const { code, stdout, stderr } = await rnn(['train', corpus, ...TINY, '--time', '1h', '--out', out, '--json'], signalOnce('"event":"step"', signal));
     expect(code).toBe(status);
     const latest = join(out, 'latest.json');
     const ckpt = loadCheckpoint(latest);

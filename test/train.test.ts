@@ -13,6 +13,7 @@ import { scheduledLr } from '../src/engine/optim.js';
 import { type TrainResult, periodicEvalIsRedundant, train } from '../src/train/trainer.js';
 import type { TrainOptions } from '../src/train/options.js';
 import { scratchFolder } from './helpers/files.js';
+import { trainUntilStep } from './helpers/train.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const { dir } = scratchFolder('rnn-train-');
@@ -37,14 +38,7 @@ const TINY: TrainOptions = { cell: 'gru', layers: 1, hidden: 16, embed: 8, batch
 /** Runs `train`, collecting its events. */
 async function run(options: TrainOptions, paths: string[] = [corpus], abortAtStep?: number) {
   const events: TrainEvent[] = [];
-  const controller = new AbortController();
-  const result: TrainResult = await train(options, paths, {
-    signal: controller.signal,
-    onEvent: (event) => {
-      events.push(event);
-      if (event.event === 'step' && event.step === abortAtStep) controller.abort('SIGINT');
-    },
-  });
+  const result: TrainResult = await trainUntilStep(options, paths, abortAtStep, (event) => events.push(event));
   const steps = events.filter((e): e is StepEvent => e.event === 'step');
   return { result, events, steps, losses: steps.map((e) => e.loss) };
 }

@@ -50,6 +50,16 @@ export function startRnn(cwd: string, args: string[], wrapper: readonly string[]
   return spawn(command!, [...before, BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RNN_DEBUG: '' } });
 }
 
+/** An `onStdout` for finish that sends the child `signal` once, when its stdout first holds `marker`. */
+export function signalOnce(marker: string, signal: NodeJS.Signals): (text: string, child: ChildProcess) => void {
+  let sent = false;
+  return (text, child) => {
+    if (sent || !text.includes(marker)) return;
+    sent = true;
+    child.kill(signal);
+  };
+}
+
 /** The child's end; `onStdout` sees stdout as it grows and may act on the child. */
 export function finish(child: ChildProcess, onStdout?: (text: string, child: ChildProcess) => void): Promise<Outcome> {
   let stdout = '', stderr = '';
