@@ -37,6 +37,7 @@ import { createStepper } from '../src/parallel/inference.js';
 import { parseDuration } from '../src/train/options.js';
 import { Vocabulary } from '../src/text/vocab.js';
 import { kernelSpeeds } from './kernels.js';
+import { simdPeakGflops } from './simd-peak.js';
 import { FLAGS, type FlagName, fail, helpText, parseFlags } from './options.js';
 import { PEER_INSTALL, TorchPeer, findPython } from './peer.js';
 
@@ -461,6 +462,13 @@ for (const [threads, gflops] of ceilings) {
     `  with ${String(threads).padStart(2)} threads at once: ${gflops.toFixed(2)} GFLOP/s per thread (×${((threads * gflops) / gemmCeiling).toFixed(2)} together)`,
   );
 }
+const simdPeak = kernelsKinds.some((kind) => kind !== 'js') ? simdPeakGflops() : undefined;
+if (simdPeak !== undefined) {
+  report(
+    { event: 'simdPeak', gflops: simdPeak },
+    `SIMD peak (bench/simd-peak.ts: f32x4 fused multiply-adds, 12 independent sums, no memory): ${simdPeak.toFixed(2)} GFLOP/s per thread`,
+  );
+}
 
 /** The profile of every model on the default kernels, one worker and the most measured. */
 async function reportProfiles(name: string): Promise<void> {
@@ -481,8 +489,11 @@ if (!profileOnly) {
   for (const row of kernelSpeeds(kernelsKinds, seconds / 16)) {
     const figures = kernelsKinds.map((kind) => `${kind} ${row.figures[kind]!.toFixed(2).padStart(6)}`).join('  ');
     const ratio = row.figures.wasm !== undefined && row.figures.js !== undefined ? `  ×${(row.figures.wasm / row.figures.js).toFixed(1)} wasm/js` : '';
+    const simdKinds = kernelsKinds.filter((kind) => kind !== 'js');
+    const ofPeak = simdPeak === undefined || simdKinds.length === 0 ? ''
+      : `; ${simdKinds.map((kind) => `${((100 * row.figures[kind]!) / simdPeak).toFixed(0)}%`).join(', ')} of the SIMD peak`;
     const ofCeiling = row.unit === 'GFLOP/s'
-      ? `  (${kernelsKinds.map((kind) => `${(row.figures[kind]! / gemmCeiling).toFixed(1)}×`).join(', ')} the yardstick)` : '';
+      ? `  (${kernelsKinds.map((kind) => `${(row.figures[kind]! / gemmCeiling).toFixed(1)}×`).join(', ')} the yardstick${ofPeak})` : '';
     report({ event: 'kernel', ...row }, `kernel ${row.what.padEnd(22)} ${row.shape.padEnd(16)} ${row.unit}: ${figures}${ratio}${ofCeiling}`);
   }
 }
@@ -511,16 +522,18 @@ for (const name of models) {
     const single = rates[first]! / runs[first]!.workers;
     const gflops = (charsPerSec / (batch * seqLen)) * flopsPerStep(config, batch * seqLen) / 1e9;
     const ofCeiling = gflops / workers / ceilings.get(workers)!;
+    const ofPeak = simdPeak === undefined || kernels === 'js' ? undefined : gflops / workers / simdPeak;
     const at = peerThreads.indexOf(workers), torch = measured.torch[at];
     report(
       {
         event: 'train', model: name, kernels, batch, seqLen, workers, charsPerSec, charsPerCpuSecond: measured.rnn[i]!.cpu,
-        speedup: charsPerSec / single, gflops, ofCeilingPerWorker: ofCeiling,
+        speedup: charsPerSec / single, gflops, ofCeilingPerWorker: ofCeiling, ofSimdPeakPerWorker: ofPeak,
         ...(torch && { torchCharsPerSec: torch.wall, ratioTorch: charsPerSec / torch.wall }),
       },
       `train ${name.padEnd(14)} ${kernels.padEnd(KIND_WIDTH)} B=${batch} T=${seqLen}  workers ${String(workers).padStart(2)}: ` +
         `${charsPerSec.toFixed(0).padStart(7)} ${unit}/s${cpuText(measured.rnn[i]!, workers)}  ×${(charsPerSec / single).toFixed(2)}  ` +
-        `${gflops.toFixed(2)} GFLOP/s  (${(ofCeiling * 100).toFixed(0)}% of the yardstick with as many threads)` + ratioText(rates, i) +
+        `${gflops.toFixed(2)} GFLOP/s  (${(ofCeiling * 100).toFixed(0)}% of the yardstick with as many threads` +
+        (ofPeak === undefined ? '' : `, ${(ofPeak * 100).toFixed(0)}% of the SIMD peak`) + ')' + ratioText(rates, i) +
         (kernels === resolveKernels() ? peerRatioText(measured.rnn[i]!, workers, measured.torch) : ''),
     );
     if (against.length === 0) return;
