@@ -14,7 +14,8 @@ export const LR_SCHEDULES = ['cosine', 'epoch'] as const;
 export type LrSchedule = (typeof LR_SCHEDULES)[number];
 
 /**
- * The learning rate of a step, `done` ∈ [0, 1] the fraction of the run behind it:
+ * The learning rate of a step, `done` the fraction of the run behind it (held to [0, 1]: a run
+ * that overruns its time stays at its end's rate):
  *   cosine:  lr · ½ (1 + cos(π · done))     lr at the start, lr/2 halfway, 0 at the end
  *   epoch:   lr · decay^epoch
  */

@@ -236,12 +236,13 @@ class Run {
   /**
    * The fraction of the run done, by the limit nearest its end: steps of its total steps, or
    * seconds of its --time (a run limited by time follows its clock, and repeats only to that).
+   * Past 1 where a run overruns its time; scheduledLr holds it to its end.
    */
   private done(): number {
     const { totalSteps, limits } = this.setup;
     const bySteps = totalSteps === null ? 0 : this.progress.step / totalSteps;
     const byTime = limits.timeSeconds === null ? 0 : this.elapsed() / limits.timeSeconds;
-    return Math.min(1, Math.max(bySteps, byTime));
+    return Math.max(bySteps, byTime);
   }
 
   /** The learning rate of the next step. */
