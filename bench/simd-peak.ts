@@ -8,31 +8,15 @@
  * FMA units needs 8 sums in flight to keep both busy; 12 leave slack, and with x and y they
  * fill 14 of the 15 vector registers V8 allocates on x64 (more would spill to the stack).
  *
- * The module is written here byte by byte, like the engine's probes (src/engine/kernels/
- * wasm.ts), so that the bench measures it without a build step of its own.
+ * The module is written byte by byte, as the engine's probes are (src/engine/kernels/
+ * wasm-bytes.ts), so that the bench measures it without a build step of its own.
  */
+import { F32, I32, V128, oneFunctionModule, simdOp } from '../src/engine/kernels/wasm-bytes.js';
 import { relaxedSimdSupported } from '../src/engine/kernels/wasm.js';
 
 const SUMS = 12;
 
-/** Unsigned LEB128, WebAssembly's encoding of sizes, counts and opcodes past a byte. */
-function leb(value: number): number[] {
-  const bytes: number[] = [];
-  do {
-    const low = value & 0x7f;
-    value >>>= 7;
-    bytes.push(value === 0 ? low : low | 0x80);
-  } while (value !== 0);
-  return bytes;
-}
-
-function section(id: number, content: number[]): number[] {
-  return [id, ...leb(content.length), ...content];
-}
-
-const I32 = 0x7f, F32 = 0x7d, V128 = 0x7b;
 const localGet = (i: number) => [0x20, i], localSet = (i: number) => [0x21, i];
-const simd = (op: number) => [0xfd, ...leb(op)];
 const F32X4_SPLAT = 0x13, F32X4_EXTRACT_LANE = 0x1f, F32X4_ADD = 0xe4, F32X4_RELAXED_MADD = 0x105;
 
 /**
@@ -43,27 +27,18 @@ const F32X4_SPLAT = 0x13, F32X4_EXTRACT_LANE = 0x1f, F32X4_ADD = 0xe4, F32X4_REL
 function peakModule(): Uint8Array<ArrayBuffer> {
   const first = 2, x = first + SUMS, y = x + 1;
   const sums = Array.from({ length: SUMS }, (_, i) => first + i);
-  const body = [
-    0x01, SUMS + 2, V128, // one group of locals: the sums, x, y
-    ...localGet(1), ...simd(F32X4_SPLAT), ...localSet(x),
-    ...localGet(1), ...simd(F32X4_SPLAT), ...localSet(y),
+  const code = [
+    ...localGet(1), ...simdOp(F32X4_SPLAT), ...localSet(x),
+    ...localGet(1), ...simdOp(F32X4_SPLAT), ...localSet(y),
     0x02, 0x40, 0x03, 0x40, // block, loop
     ...localGet(0), 0x45, 0x0d, 0x01, // br_if out when n == 0
-    ...sums.flatMap((s) => [...localGet(x), ...localGet(y), ...localGet(s), ...simd(F32X4_RELAXED_MADD), ...localSet(s)]),
+    ...sums.flatMap((s) => [...localGet(x), ...localGet(y), ...localGet(s), ...simdOp(F32X4_RELAXED_MADD), ...localSet(s)]),
     ...localGet(0), 0x41, 0x01, 0x6b, ...localSet(0), // n -= 1
     0x0c, 0x00, 0x0b, 0x0b, // br to the loop; end loop, block
-    ...localGet(first), ...sums.slice(1).flatMap((s) => [...localGet(s), ...simd(F32X4_ADD)]),
-    ...simd(F32X4_EXTRACT_LANE), 0x00,
-    0x0b,
+    ...localGet(first), ...sums.slice(1).flatMap((s) => [...localGet(s), ...simdOp(F32X4_ADD)]),
+    ...simdOp(F32X4_EXTRACT_LANE), 0x00,
   ];
-  const name = [...'peak'].map((c) => c.charCodeAt(0));
-  return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
-    ...section(1, [0x01, 0x60, 0x02, I32, F32, 0x01, F32]), // types: (i32, f32) → f32
-    ...section(3, [0x01, 0x00]), // functions: one of type 0
-    ...section(7, [0x01, name.length, ...name, 0x00, 0x00]), // exports: "peak", function 0
-    ...section(10, [0x01, ...leb(body.length), ...body]), // code
-  ]);
+  return oneFunctionModule({ params: [I32, F32], results: [F32], locals: [[SUMS + 2, V128]], code, exportAs: 'peak' });
 }
 
 /**

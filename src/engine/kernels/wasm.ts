@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import type { Arena } from './arena.js';
 import type { Kernels } from './kernels.js';
+import { oneFunctionModule, simdOp } from './wasm-bytes.js';
 
 /** The exports of simd.wasm (built from ./simd/index.ts): byte addresses, sizes, scalars. */
 interface SimdExports {
@@ -47,25 +48,20 @@ interface SimdExports {
 }
 
 /**
- * A module of one function, () → (), whose body is `code` (no locals; it leaves the stack
- * empty): it validates exactly where the runtime runs the instructions in `code`.
+ * A module of one function, () → (), whose body is `code` (it leaves the stack empty): it
+ * validates exactly where the runtime runs the instructions in `code`.
  */
 function probe(...code: number[]): Uint8Array<ArrayBuffer> {
-  const body = [0x00, ...code, 0x0b]; // no locals, the code, end
-  return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
-    0x01, 0x04, 0x01, 0x60, 0x00, 0x00, // types: () → ()
-    0x03, 0x02, 0x01, 0x00, // functions: one of type 0
-    0x0a, body.length + 2, 0x01, body.length, ...body, // code: one body
-  ]);
+  return oneFunctionModule({ code });
 }
 
 /** i32.const 0, i8x16.splat: a v128 on the stack. */
-const ZERO_VECTOR = [0x41, 0x00, 0xfd, 0x0f];
+const ZERO_VECTOR = [0x41, 0x00, ...simdOp(0x0f)];
+const DROP = 0x1a;
 /** i8x16.splat of zero, dropped: 128-bit SIMD. */
-const SIMD_PROBE = probe(...ZERO_VECTOR, 0x1a);
-/** f32x4.relaxed_madd (0xfd 0x105) of three zero vectors, dropped: relaxed SIMD. */
-const RELAXED_PROBE = probe(...ZERO_VECTOR, ...ZERO_VECTOR, ...ZERO_VECTOR, 0xfd, 0x85, 0x02, 0x1a);
+const SIMD_PROBE = probe(...ZERO_VECTOR, DROP);
+/** f32x4.relaxed_madd (0x105) of three zero vectors, dropped: relaxed SIMD. */
+const RELAXED_PROBE = probe(...ZERO_VECTOR, ...ZERO_VECTOR, ...ZERO_VECTOR, ...simdOp(0x105), DROP);
 
 /** Whether this runtime runs WebAssembly SIMD, which wasmKernels needs. */
 export function wasmSimdSupported(): boolean {
