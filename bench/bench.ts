@@ -470,6 +470,13 @@ if (simdPeak !== undefined) {
   );
 }
 
+/** GFLOP/s a thread of a WebAssembly kernel set as a fraction of the SIMD peak; undefined without a peak, or for js. */
+function ofSimdPeak(kind: KernelsKind, gflopsPerThread: number): number | undefined {
+  return simdPeak === undefined || kind === 'js' ? undefined : gflopsPerThread / simdPeak;
+}
+
+const percent = (fraction: number) => `${(100 * fraction).toFixed(0)}%`;
+
 /** The profile of every model on the default kernels, one worker and the most measured. */
 async function reportProfiles(name: string): Promise<void> {
   const kernels = resolveKernels(), model = MODELS[name]!;
@@ -489,9 +496,8 @@ if (!profileOnly) {
   for (const row of kernelSpeeds(kernelsKinds, seconds / 16)) {
     const figures = kernelsKinds.map((kind) => `${kind} ${row.figures[kind]!.toFixed(2).padStart(6)}`).join('  ');
     const ratio = row.figures.wasm !== undefined && row.figures.js !== undefined ? `  ×${(row.figures.wasm / row.figures.js).toFixed(1)} wasm/js` : '';
-    const simdKinds = kernelsKinds.filter((kind) => kind !== 'js');
-    const ofPeak = simdPeak === undefined || simdKinds.length === 0 ? ''
-      : `; ${simdKinds.map((kind) => `${((100 * row.figures[kind]!) / simdPeak).toFixed(0)}%`).join(', ')} of the SIMD peak`;
+    const shares = kernelsKinds.flatMap((kind) => ofSimdPeak(kind, row.figures[kind]!) ?? []);
+    const ofPeak = shares.length === 0 ? '' : `; ${shares.map(percent).join(', ')} of the SIMD peak`;
     const ofCeiling = row.unit === 'GFLOP/s'
       ? `  (${kernelsKinds.map((kind) => `${(row.figures[kind]! / gemmCeiling).toFixed(1)}×`).join(', ')} the yardstick${ofPeak})` : '';
     report({ event: 'kernel', ...row }, `kernel ${row.what.padEnd(22)} ${row.shape.padEnd(16)} ${row.unit}: ${figures}${ratio}${ofCeiling}`);
@@ -522,7 +528,7 @@ for (const name of models) {
     const single = rates[first]! / runs[first]!.workers;
     const gflops = (charsPerSec / (batch * seqLen)) * flopsPerStep(config, batch * seqLen) / 1e9;
     const ofCeiling = gflops / workers / ceilings.get(workers)!;
-    const ofPeak = simdPeak === undefined || kernels === 'js' ? undefined : gflops / workers / simdPeak;
+    const ofPeak = ofSimdPeak(kernels, gflops / workers);
     const at = peerThreads.indexOf(workers), torch = measured.torch[at];
     report(
       {
@@ -532,8 +538,8 @@ for (const name of models) {
       },
       `train ${name.padEnd(14)} ${kernels.padEnd(KIND_WIDTH)} B=${batch} T=${seqLen}  workers ${String(workers).padStart(2)}: ` +
         `${charsPerSec.toFixed(0).padStart(7)} ${unit}/s${cpuText(measured.rnn[i]!, workers)}  ×${(charsPerSec / single).toFixed(2)}  ` +
-        `${gflops.toFixed(2)} GFLOP/s  (${(ofCeiling * 100).toFixed(0)}% of the yardstick with as many threads` +
-        (ofPeak === undefined ? '' : `, ${(ofPeak * 100).toFixed(0)}% of the SIMD peak`) + ')' + ratioText(rates, i) +
+        `${gflops.toFixed(2)} GFLOP/s  (${percent(ofCeiling)} of the yardstick with as many threads` +
+        (ofPeak === undefined ? '' : `, ${percent(ofPeak)} of the SIMD peak`) + ')' + ratioText(rates, i) +
         (kernels === resolveKernels() ? peerRatioText(measured.rnn[i]!, workers, measured.torch) : ''),
     );
     if (against.length === 0) return;
