@@ -37,14 +37,11 @@ import { createStepper } from '../src/parallel/inference.js';
 import { parseDuration } from '../src/train/options.js';
 import { Vocabulary } from '../src/text/vocab.js';
 import { kernelSpeeds } from './kernels.js';
+import { SERVE_SECONDS, benchServe } from './serve.js';
 import { simdPeakGflops } from './simd-peak.js';
 import { FLAGS, type FlagName, fail, helpText, parseFlags } from './options.js';
 import { PEER_INSTALL, TorchPeer, findPython } from './peer.js';
 
-if (process.argv.includes('--serve')) {
-  await (await import('./serve.js')).benchServe(process.argv.slice(2)); // the server under load: bench/serve.ts
-  process.exit(0);
-}
 const flags = parseFlags(process.argv.slice(2));
 if (flags.help) {
   console.log(helpText());
@@ -55,8 +52,14 @@ const flag = (name: FlagName): string | undefined => {
   return typeof value === 'string' ? value : (FLAGS[name].default ?? undefined);
 };
 const json = flags.json === true;
-const seconds = Number(flag('seconds'));
+const seconds = Number(flags.serve && typeof flags.seconds !== 'string' ? SERVE_SECONDS : flag('seconds'));
 if (!(seconds > 0)) fail(`--seconds: a positive number of seconds, not '${flag('seconds')}'`);
+if (flags.serve) {
+  const clients = Number(flag('clients'));
+  if (!(Number.isInteger(clients) && clients > 0)) fail(`--clients: a whole number of clients, 1 or more, not '${flag('clients')}'`);
+  await benchServe({ clients, seconds, json }); // the server under load: bench/serve.ts
+  process.exit(0);
+}
 const cores = availableParallelism();
 const workerCounts = (flag('workers') ?? Array.from({ length: cores }, (_, i) => i + 1).join(',')).split(',').map(Number);
 if (!workerCounts.every((w) => Number.isInteger(w) && w >= 1)) fail(`--workers: whole numbers from 1, comma-separated, not '${flag('workers')}'`);

@@ -23,6 +23,8 @@ export const FLAGS = {
   corpus: { value: '<file>', default: null, help: 'the text --race trains on' },
   against: { value: '<checkout>', default: null, help: 'another built checkout (e.g. a worktree of main) whose engine trains and samples beside this one, window for window: before and after in one run' },
   profile: { value: '', default: null, help: 'only the profile: where a step\'s time goes, per model and worker count' },
+  serve: { value: '', default: null, help: 'instead: `rnn serve` under load from --clients clients for --seconds (default 30) seconds (docs/serve.md)' },
+  clients: { value: '<n>', default: '16', help: 'concurrent clients of --serve' },
   json: { value: '', default: null, help: 'one JSON object per line' },
   help: { value: '', default: null, help: 'print this and exit' },
 } satisfies Record<string, Flag>;
@@ -35,7 +37,7 @@ export function helpText(): string {
     return `${left.padEnd(26)}${f.help}${f.default === null ? '' : ` (default ${f.default})`}`;
   });
   return [
-    'npm run bench -- [flags]: kernels, training, sampling and memory, js and wasm side by side,',
+    'npm run bench -- [flags]: kernels, training, sampling and memory, on every kernel set side by side,',
     'and with --peer torch the same in PyTorch. Compare ratios within one run: the machine is shared.',
     '',
     ...rows,

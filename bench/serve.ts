@@ -24,7 +24,10 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'rnn.js');
 const FIXTURE = join(ROOT, 'test', 'fixtures', 'eval', 'gru_2x128.json');
 
-interface Options {
+/** How long --serve measures when --seconds is not given. */
+export const SERVE_SECONDS = 30;
+
+export interface ServeOptions {
   clients: number;
   seconds: number;
   json: boolean;
@@ -138,12 +141,7 @@ async function malformed(url: string): Promise<Map<number, number>> {
   return statuses;
 }
 
-export async function benchServe(args: string[]): Promise<void> {
-  const flag = (name: string) => {
-    const i = args.indexOf(`--${name}`);
-    return i >= 0 ? args[i + 1] : undefined;
-  };
-  const options: Options = { clients: Number(flag('clients') ?? 16), seconds: Number(flag('seconds') ?? 30), json: args.includes('--json') };
+export async function benchServe(options: ServeOptions): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'rnn-bench-serve-'));
   const checkpoint = join(dir, 'gru.json');
   const imported = await rnn(['import', FIXTURE, '--out', checkpoint]);
