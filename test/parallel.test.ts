@@ -11,7 +11,7 @@ import { kernelKinds } from './helpers/kernels.js';
 /**
  * The worker pool against the single-thread engine. Workers share the batch by sequences and
  * reduce gradients in a fixed order, so a given --workers is bit-for-bit repeatable; across
- * worker counts only the float32 rounding of the reduction differs (README: |Δloss| ≤ 1e-5
+ * worker counts only the float32 rounding of the reduction differs (docs/design.md: |Δloss| ≤ 1e-5
  * after 100 steps).
  */
 const config: ModelConfig = { cell: 'lstm', vocabSize: 11, embedDim: 6, hiddenSize: 12, numLayers: 2, dropout: 0.2 };

@@ -25,7 +25,7 @@ const DEFAULT_LIMITS: Readonly<RunLimits> = { epochs: 1, maxSteps: null, timeSec
  * checkpoint's), the run's options (RUN_OPTIONS) and fine-tuning's (FINE_TUNE_OPTIONS).
  */
 export type TrainOptions = Partial<Omit<TrainSettings, 'kernels'>> & SettingsInput<typeof RUN_OPTIONS> & FineTuneOptions & {
-  /** Which kernels run: `auto` (the default: wasm where SIMD runs), `js` or `wasm`. */
+  /** Which kernels run: `auto` (the default: relaxed, else wasm, else js), `js`, `wasm` or `relaxed`. */
   kernels?: KernelsChoice;
   /** The command line recorded in checkpoints. */
   command?: string[];
@@ -80,7 +80,7 @@ export const FINE_TUNE_OPTIONS = {
     group: 'Fine-tuning',
     schema: z.string().min(1), arg: '<model>',
     help: 'fine-tune: a new run on the given text from this model\'s architecture, vocabulary and weights; ' +
-      'a checkpoint, a run folder (its best.json), or an rnn-state/1 or .safetensors file',
+      'a checkpoint, a run folder (its best.json, else latest.json), or an rnn-state/1 or .safetensors file',
   },
   extendVocab: {
     group: 'Fine-tuning',

@@ -40,7 +40,7 @@ const KIND_TN: i32 = 2;
 /** B̃ packed beforehand by packWeights: block k0 at k0·N8 floats (N8 = N rounded up to 8), its panel p at + 8p·kc. */
 const KIND_PACKED: i32 = 3;
 
-/** Bytes of a row of a packed B̃ panel and of a row of the 4×4 tile: 8 floats. */
+/** Bytes of a row of a packed B̃ panel and of a row of the 4×8 tile: 8 floats. */
 const PANEL_ROW_BYTES: usize = 32;
 /** Bytes of a column of a packed Ã panel: 4 floats. */
 const A_COLUMN_BYTES: usize = 16;
@@ -104,7 +104,7 @@ export function matmulPacked(a: usize, packed: usize, c: usize, M: i32, N: i32, 
 
 /**
  * Rows of B in a matrix-vector panel: four f32x4 sums, each of two values of k a loop, which
- * with their eight operands and two broadcasts of x fit V8's sixteen vector registers (six
+ * with their eight operands and two broadcasts of x fit the fifteen vector registers V8 allocates on x64 (six
  * sums of one k a loop ran 3–4 % slower; eight sums, or six of two k, spill).
  */
 const MV_PANEL: i32 = 16;
