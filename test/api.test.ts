@@ -51,6 +51,28 @@ describe('loadModel', () => {
     expect(pieces).toHaveLength(5);
   });
 
+  /** A signal that fires at its `at`-th read, counting them. */
+  const firesAt = (at: number) => ({ reads: 0, get aborted() { return ++this.reads >= at; } });
+
+  it('a signal stops a generation and a beam search while they read the prime, and a beam search between tokens', async () => {
+    const prime = 'ROMEO: '.repeat(200);
+    const generation = firesAt(10);
+    expect(await collect(model.generate({ prime, len: 50, seed: 1, signal: generation }))).toEqual([]);
+    expect(generation.reads).toBe(10);
+    for (const at of [10, prime.length + 5]) {
+      const search = firesAt(at);
+      await expect(model.beam({ prime, beam: 4, len: 50, signal: search })).rejects.toThrow(StoppedError);
+      expect(search.reads).toBe(at);
+    }
+  });
+
+  it('bad options: a RangeError that names the option as the library spells it', async () => {
+    await expect(collect(model.generate({ len: 0 }))).rejects.toThrow(/^len: must be >= 1 \(got 0\)$/);
+    await expect(model.beam({ beam: 2, len: 0 })).rejects.toThrow(/^len: must be >= 1/);
+    await expect(collect(model.generate({ unk: 'bogus' as 'show' }))).rejects.toThrow(/^unk: .*resample.*show/);
+    await expect(collect(model.generate({ stopAtEos: 'yes' as unknown as boolean }))).rejects.toThrow(/^stopAtEos: /);
+  });
+
   it('score: the loss scoreText gives, and each prediction ln p with the top alternatives', async () => {
     const text = 'Now is the winter of our discontent';
     const score = await model.score(text, { top: 3 });

@@ -80,10 +80,11 @@ describe('the training settings table', () => {
 
 describe('the sampling settings table', () => {
   it('checks the library\'s options with the ranges the flags take, naming the option', () => {
-    expect(() => checkSampleSettings({ length: 0 }, { length: 'len' })).toThrow('length: must be >= 1 (got 0)');
+    expect(() => checkSampleSettings({ len: 0 })).toThrow('len: must be >= 1 (got 0)');
+    expect(() => checkSampleSettings({ unk: 'hide' })).toThrow(/^unk: .*resample.*show/);
     expect(() => checkSampleSettings({ topP: 2 })).toThrow(RangeError);
     expect(() => checkSampleSettings({ temperature: Infinity })).toThrow('temperature: must be a finite number (got Infinity)');
     expect(() => checkSampleSettings({ seed: 2 ** 32 })).toThrow('seed: must be <= 4294967295');
-    expect(() => checkSampleSettings({ len: 5, temperature: 0, topK: 3, topP: 1, seed: 0, beam: 2 })).not.toThrow();
+    expect(() => checkSampleSettings({ len: 5, temperature: 0, topK: 3, topP: 1, seed: 0, beam: 2, unk: 'show', stopAtEos: true })).not.toThrow();
   });
 });

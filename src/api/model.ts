@@ -8,14 +8,12 @@ import { type BeamResult, beamSearch } from '../generate/beam.js';
 import { samplePieces } from '../generate/sample.js';
 import { SAMPLE_SETTINGS, type UnkMode } from '../generate/settings.js';
 import { scoreStream, scoreSummary, scoreText } from '../generate/score.js';
+import { type StopSignal, StoppedError } from '../generate/stop.js';
 import { validationSplit } from '../checkpoint/corpus.js';
 import { createStepper } from '../parallel/inference.js';
 import { EOS, UNK_TOKEN, type TextLevel, type Vocabulary } from '../text/vocab.js';
 
-/** What a long call checks between tokens; an AbortSignal is one. */
-export interface StopSignal {
-  readonly aborted: boolean;
-}
+export { type StopSignal, StoppedError };
 
 export interface GenerateOptions {
   /** Text the model reads before drawing (not repeated in the output). */
@@ -46,6 +44,8 @@ export interface BeamOptions {
   lengthPenalty?: number;
   /** Receives the result's text in pieces as it settles (generate/beam.ts). */
   onText?: (piece: string) => void;
+  /** Stops the search before its next token: the call then throws StoppedError. */
+  signal?: StopSignal;
 }
 
 /** One of the most probable tokens at a position: the token (`<EOS>`, `<UNK>` by name) and ln p. */
@@ -128,14 +128,6 @@ export interface LoadOptions {
   kernels?: KernelsKind;
 }
 
-/** Raised when a signal stops a call that has no partial answer (score, activations). */
-export class StoppedError extends Error {
-  constructor() {
-    super('stopped');
-    this.name = 'StoppedError';
-  }
-}
-
 /** Idle steppers a model keeps for the next call. */
 const KEPT_STEPPERS = 4;
 
@@ -208,11 +200,11 @@ export class Model {
       const pieces = samplePieces({
         config: this.config, params: this.loaded.params, vocab: this.vocab, stepper,
         length: options.len ?? SAMPLE_SETTINGS.len.default, temperature: options.temperature ?? SAMPLE_SETTINGS.temperature.default,
-        topK: options.topK, topP: options.topP, prime: options.prime ?? '', seed: options.seed ?? SAMPLE_SETTINGS.seed.default(), stopAtEos: options.stopAtEos === true, unk: options.unk,
+        topK: options.topK, topP: options.topP, prime: options.prime ?? '', seed: options.seed ?? SAMPLE_SETTINGS.seed.default(),
+        stopAtEos: options.stopAtEos, unk: options.unk, signal: options.signal,
       });
       let lastYield = performance.now();
       for (const piece of pieces) {
-        if (options.signal?.aborted) return;
         yield piece;
         if (performance.now() - lastYield > YIELD_MS) {
           await new Promise(setImmediate);
@@ -236,6 +228,7 @@ export class Model {
       beam: options.beam, length: options.len ?? SAMPLE_SETTINGS.len.default, prime: options.prime ?? '',
       stopAtEos: options.stopAtEos === true, lengthPenalty: options.lengthPenalty ?? SAMPLE_SETTINGS.lengthPenalty.default,
       ...(options.onText && { onText: options.onText }),
+      ...(options.signal && { signal: options.signal }),
     });
   }
 

@@ -9,6 +9,7 @@ import { LanguageModel } from '../engine/model.js';
 import { type InputError, SettingError } from '../input/settings.js';
 import { EOS, UNK, type Vocabulary } from '../text/vocab.js';
 import { checkSampleSettings } from './settings.js';
+import { type StopSignal, StoppedError } from './stop.js';
 
 export interface BeamOptions {
   config: ModelConfig;
@@ -34,6 +35,8 @@ export interface BeamOptions {
    * end; with `stopAtEos` hypotheses end at different lengths, so nothing settles before the end.
    */
   onText?: (piece: string) => void;
+  /** Stops the search before its next token (the prime's included): it then throws StoppedError. */
+  signal?: StopSignal;
   kernels?: KernelsKind;
 }
 
@@ -110,7 +113,7 @@ export function beamWarnings(opts: Pick<BeamOptions, 'stopAtEos' | 'lengthPenalt
  */
 export function beamSearch(opts: BeamOptions): BeamResult {
   const { config, vocab, beam: N, length } = opts;
-  checkSampleSettings({ beam: N, length, lengthPenalty: opts.lengthPenalty }, { length: 'len' });
+  checkSampleSettings({ beam: N, len: length, lengthPenalty: opts.lengthPenalty });
   checkBeamFits(config, N, length);
   const V = config.vocabSize, G = N; // row G follows the greedy path
   const kernels = createKernels(opts.kernels, new Arena(undefined, 4 * opts.params.length));
@@ -126,7 +129,9 @@ export function beamSearch(opts: BeamOptions): BeamResult {
     model.forward(null);
     model.carryState(1);
   };
+  const signal = opts.signal;
   for (const token of [EOS, ...vocab.encode(opts.prime ?? '')]) {
+    if (signal?.aborted) throw new StoppedError();
     tokens.fill(token);
     feed();
   }
@@ -153,6 +158,7 @@ export function beamSearch(opts: BeamOptions): BeamResult {
 
   let step = 0;
   for (; step < length && (liveCount > 0 || !greedyDone); step++) {
+    if (signal?.aborted) throw new StoppedError();
     // ln p(v | hypothesis in row b) = z_v − logsumexp(z)
     for (let b = 0; b < rows; b++) {
       const lse = logSumExp(model.logits, b * V, V);

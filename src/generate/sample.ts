@@ -3,6 +3,7 @@ import { Stepper, type TokenStepper } from '../engine/stepper.js';
 import { Rng } from '../engine/random.js';
 import { EOS, UNK, UNK_TOKEN, type Vocabulary } from '../text/vocab.js';
 import { type UnkMode, checkSampleSettings } from './settings.js';
+import type { StopSignal } from './stop.js';
 
 export { UNK_MODES, type UnkMode } from './settings.js';
 
@@ -29,6 +30,8 @@ export interface SampleOptions {
   onText?: (chunk: string) => void;
   /** What runs the model one token at a time (an InferencePool for several threads); default: a Stepper here. */
   stepper?: TokenStepper;
+  /** Ends the sample before its next token (the prime's included). */
+  signal?: StopSignal;
 }
 
 /** How a drawn `<EOS>` is written when sampling goes on past it: a line break, so documents come out on their own lines. */
@@ -65,9 +68,11 @@ export function* samplePieces(opts: SampleOptions): Generator<string, void, unde
   const rng = new Rng(seed);
   const writer = vocab.writer({ eos: EOS_TEXT, ...(showUnk && { unk: UNK_TOKEN }) });
 
+  const signal = opts.signal;
   stepper.advance(EOS);
   if (opts.prime) {
     for (const id of vocab.encode(opts.prime)) {
+      if (signal?.aborted) return;
       stepper.advance(id);
       writer.write(id);
     }
@@ -75,6 +80,7 @@ export function* samplePieces(opts: SampleOptions): Generator<string, void, unde
 
   const stopAtEos = opts.stopAtEos === true;
   for (let count = 0; count < length;) {
+    if (signal?.aborted) return;
     const id = sampler.draw(stepper.logits, rng);
     if (id === EOS && stopAtEos) return;
     count++;
@@ -84,8 +90,8 @@ export function* samplePieces(opts: SampleOptions): Generator<string, void, unde
 }
 
 function checkSampleOptions(opts: SampleOptions): void {
-  const { length, temperature, topK, topP, seed } = opts;
-  checkSampleSettings({ length, temperature, topK, topP, seed }, { length: 'len' });
+  const { length, temperature, topK, topP, seed, stopAtEos, unk } = opts;
+  checkSampleSettings({ len: length, temperature, topK, topP, seed, stopAtEos, unk });
 }
 
 /**

@@ -55,18 +55,14 @@ export const SAMPLE_SETTINGS = {
 export type SampleSettingName = keyof typeof SAMPLE_SETTINGS;
 
 /**
- * Checks options given to the library against SAMPLE_SETTINGS' ranges, each under the setting
- * it is (`names`: option → setting, where the option's name differs); a bad one is a RangeError
- * naming the option: `topP: must be <= 1 (got 2)`.
+ * Checks options given to the library against SAMPLE_SETTINGS' ranges, keyed by the setting
+ * (the library's options take the settings' names); a bad one is a RangeError naming it:
+ * `topP: must be <= 1 (got 2)`.
  */
-export function checkSampleSettings(
-  options: Readonly<Record<string, unknown>>,
-  names: Readonly<Record<string, SampleSettingName>> = {},
-): void {
-  for (const [option, value] of Object.entries(options)) {
-    const name = names[option] ?? option;
-    if (value === undefined || !(name in SAMPLE_SETTINGS)) continue;
+export function checkSampleSettings(options: Readonly<Partial<Record<SampleSettingName, unknown>>>): void {
+  for (const [name, value] of Object.entries(options)) {
+    if (value === undefined) continue;
     const checked = SAMPLE_SETTINGS[name as SampleSettingName].schema.safeParse(value, { reportInput: true });
-    if (!checked.success) throw new RangeError(`${option}: ${issuePhrase(checked.error.issues[0]!)}`);
+    if (!checked.success) throw new RangeError(`${name}: ${issuePhrase(checked.error.issues[0]!)}`);
   }
 }
