@@ -1,5 +1,7 @@
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadModel } from '../src/api/index.js';
+import { isLoopback } from '../src/serve/server.js';
 import { rnnIn } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
 import { type RunningServer, makeModels, post, request, serve } from './helpers/serve.js';
@@ -33,6 +35,21 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(servers.map((s) => s.stop()));
 });
+
+/** Sends `raw` bytes on a connection of their own and resolves with all the server answers before it closes. */
+function rawExchange(url: string, raw: string, thenClose = false): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => {
+      socket.write(raw);
+      if (thenClose) socket.destroy();
+    });
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+    socket.on('close', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}
 
 /** Reads a streamed answer line by line until it ends, calling `onChunk` with the text so far. */
 async function readStream(res: Response, onChunk: (text: string) => void = () => {}): Promise<string> {
@@ -188,7 +205,7 @@ describe('bad input: one JSON line with a 4xx that names the field', () => {
     ['POST', '/v1/generate', '{"unk": "hide"}', 400, 'unk', /resample or show/],
     ['POST', '/v1/generate', '{"stream": "xml"}', 400, 'stream', /sse or ndjson/],
     ['POST', '/v1/generate', '{"model": "nope"}', 400, 'model', /model "nope" is not served; the server has gru, tiny, words/],
-    ['POST', '/v1/generate', '{"checkpoint": "/etc/passwd"}', 400, 'checkpoint', /unknown option checkpoint/],
+    ['POST', '/v1/generate', '{"checkpoint": "/etc/passwd"}', 400, 'checkpoint', /unknown option checkpoint; the valid ones: model, prime, len, temperature/],
     ['POST', '/v1/generate', '{"beam": 2, "temperature": 1}', 400, 'temperature', /does not apply to a beam search/],
     ['POST', '/v1/generate', '{"lengthPenalty": 1}', 400, 'lengthPenalty', /needs beam/],
     ['POST', '/v1/score', '{}', 400, 'text', /text is missing: give it as a string/],
@@ -213,6 +230,20 @@ describe('bad input: one JSON line with a 4xx that names the field', () => {
     expect(json.error).toMatch(message);
     expect(json.field).toBe(field ?? undefined);
     expect(answer.text).not.toMatch(/ {4}at /);
+  });
+
+  it('what node:http or the URL parser cannot read: one JSON line with a 4xx; a client gone mid-body is no error', async () => {
+    const s = await started(['--checkpoint', models.gru, '--workers', '1']);
+    const target = await rawExchange(s.url, 'GET http://[ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(target).toMatch(/^HTTP\/1\.1 400 [^]*\r\n\r\n\{"error":"the request target must be a path such as \/v1\/generate \(got \\"http:\/\/\[\\"\)"\}\n$/);
+    const path = await rawExchange(s.url, 'GET //[ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(path).toMatch(/^HTTP\/1\.1 404 [^]*\r\n\r\n\{"error":"no such route: \/\/\[; /);
+    const length = await rawExchange(s.url, 'POST /v1/score HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n');
+    expect(length).toMatch(/^HTTP\/1\.1 400 Bad Request\r\nContent-Type: application\/json[^]*\r\n\r\n\{"error":"the request is not valid HTTP\/1\.1 \(HPE_[A-Z_]+\)"\}\n$/);
+    expect((await request(`${s.url}//evil/healthz`)).status).toBe(404);
+    await rawExchange(s.url, 'POST /v1/score HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{"text": "abc', true);
+    expect((await request(`${s.url}/healthz`)).status).toBe(200);
+    expect(s.stderr()).toBe('');
   });
 
   it('a body over 64 KB is refused with 413 before it is read whole, and the server still answers', async () => {
@@ -253,6 +284,37 @@ describe('limits', () => {
     controller.abort();
   });
 
+  it('the time limit stops a beam search between tokens and a generation while it reads a long prime', async () => {
+    const s = await started(['--checkpoint', models.gru, '--workers', '1', '--max-len', '100000', '--time-limit', '0.3']);
+    const beam = await post(`${s.url}/v1/generate`, { beam: 64, len: 100_000 });
+    expect(beam.status).toBe(503);
+    expect(beam.headers.get('retry-after')).toBeNull();
+    expect(beam.json).toEqual({ error: 'the request ran past the time limit of 0.3 s' });
+    const primed = await post(`${s.url}/v1/generate`, { prime: 'ROMEO: '.repeat(9000), len: 1 });
+    expect(primed.json).toMatchObject({ tokens: 0, finish: 'time' });
+    // the thread is free for the next request as soon as the first has stopped
+    expect((await request(`${s.url}/healthz`)).json).toEqual({ status: 'ok', running: 0, waiting: 0 });
+  });
+
+  it('a fine-tuned model is listed with its base model\'s digest and step, not its path', async () => {
+    const tuned = await rnnIn(scratch.dir, ['train', 'corpus.txt', '--init-from', models.tiny, '--max-steps', '1', '--batch', '4', '--seq-len', '16', '--out', 'tuned']);
+    expect(tuned.status).toBe(0);
+    const s = await started(['--checkpoint', 'tuned/latest.json', '--workers', '1']);
+    const answer = await request(`${s.url}/v1/models`);
+    const [listed] = (answer.json as { models: { initFrom: unknown }[] }).models;
+    expect(listed!.initFrom).toEqual({ sha256: expect.stringMatching(/^[0-9a-f]{64}$/), step: 40 });
+    expect(answer.text).not.toContain(scratch.dir);
+  });
+
+  it('the address to bind: loopback by name or number needs no warning; a port in use is one line that names --port', async () => {
+    for (const host of ['127.0.0.1', '127.0.0.2', 'localhost', 'LOCALHOST', '::1', '[::1]', '::ffff:127.0.0.1']) expect(isLoopback(host)).toBe(true);
+    for (const host of ['0.0.0.0', '::', '192.168.1.2', '::ffff:10.0.0.1', 'example.com']) expect(isLoopback(host)).toBe(false);
+    const port = new URL(server.url).port;
+    const taken = await rnnIn(scratch.dir, ['serve', '--checkpoint', models.gru, '--workers', '1', '--port', port]);
+    expect(taken.status).toBe(1);
+    expect(taken.stderr).toBe(`rnn: --port ${port}: 127.0.0.1:${port} is already in use; choose another port, or 0 for any free one\n`);
+  });
+
   it('--token: the API needs the bearer token (the page and /healthz do not); --host 0.0.0.0 warns', async () => {
     const s = await started(['--checkpoint', models.gru, '--workers', '1', '--token', 's3cret', '--host', '0.0.0.0']);
     expect(s.stderr()).toMatch(/warning: --host 0\.0\.0\.0 lets other machines reach the models\n/);
@@ -263,6 +325,7 @@ describe('limits', () => {
     expect(none.json).toMatchObject({ field: 'authorization' });
     expect((await post(`${url}/v1/score`, { text: 'a' }, { Authorization: 'Bearer wrong' })).status).toBe(401);
     expect((await post(`${url}/v1/score`, { text: 'a' }, { Authorization: 'Bearer s3cret' })).status).toBe(200);
+    expect((await post(`${url}/v1/score`, { text: 'a' }, { Authorization: 'bearer s3cret' })).status).toBe(200);
     expect((await request(`${url}/v1/models`, { headers: { Authorization: 'Bearer s3cret' } })).status).toBe(200);
     expect((await request(`${url}/healthz`)).status).toBe(200);
     expect((await request(`${url}/`)).status).toBe(200);
@@ -276,6 +339,11 @@ describe('limits', () => {
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-origin')).toBe('https://example.com');
     expect((await request(`${s.url}/v1/models`)).headers.get('access-control-allow-origin')).toBe('https://example.com');
+    const slash = await started(['--checkpoint', models.gru, '--workers', '1', '--cors', 'https://example.com:8443/']);
+    expect((await request(`${slash.url}/v1/models`)).headers.get('access-control-allow-origin')).toBe('https://example.com:8443');
+    const path = await rnnIn(scratch.dir, ['serve', '--checkpoint', models.gru, '--port', '0', '--cors', 'https://example.com/app/']);
+    expect(path.status).toBe(1);
+    expect(path.stderr).toMatch(/^rnn: --cors must be an origin such as https:\/\/example\.com \(a scheme, a host and a port if any; no path\) \(got https:\/\/example\.com\/app\/\)\n$/);
   });
 
   it('SIGTERM: stops accepting, finishes the generation in flight, then exits 0', async () => {

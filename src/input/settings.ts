@@ -61,7 +61,7 @@ export function parseSettings<T extends z.ZodObject>(schema: T, input: Record<st
   const issue = parsed.error.issues[0]!;
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0]!;
-    throw new SettingError(key, given[key], (name) => `unknown option ${name(key)}`);
+    throw new SettingError(key, given[key], (name) => `unknown option ${name(key)}; the valid ones: ${Object.keys(schema.shape).map(name).join(', ')}`);
   }
   const key = String(issue.path[0] ?? 'options');
   const value = given[key];

@@ -36,6 +36,15 @@ export interface WorkerData {
   cancel: SharedArrayBuffer;
 }
 
+/**
+ * The end of a job whose answer may be large (beam, score, activations): the JSON body, written
+ * and encoded on the thread and moved, not copied, to the server, which sends it as it is. The
+ * event loop that answers every client then never builds or serializes it.
+ */
+export interface EncodedAnswer {
+  json: Uint8Array;
+}
+
 /** The end of a generate job: its text, unless it was streamed. */
 export interface GenerateDone {
   text: string;

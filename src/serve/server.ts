@@ -1,13 +1,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, type Socket, isIPv4 } from 'node:net';
 import { type Model, loadModel } from '../api/index.js';
-import type { BeamResult } from '../generate/beam.js';
 import { SAMPLE_SETTINGS } from '../generate/settings.js';
 import type { KernelsKind } from '../engine/kernels/kernels.js';
 import { SettingError, type SettingsInput } from '../input/settings.js';
-import type { ActivationsDone, GenerateDone, JobRequest, ServedModel } from './jobs.js';
+import type { EncodedAnswer, GenerateDone, JobRequest, ServedModel } from './jobs.js';
 import { JobError, JobStoppedError, QueueFullError, WorkerPool } from './pool.js';
 import {
   ACTIVATIONS_FIELDS, COMPLETE_FIELDS, SCORE_FIELDS, type StreamMode, readActivations, readComplete, readGenerate, readLegacyGenerate,
@@ -51,8 +50,6 @@ const MAX_BEAM = 64;
 /** Seconds a client refused for a full queue is asked to wait. */
 const RETRY_AFTER_S = 1;
 
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
-
 /** The playground's files, served by these names only (no request names a file). */
 const PAGE_FILES: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
@@ -90,6 +87,7 @@ export class RnnServer {
     const server = createServer({ requestTimeout, headersTimeout: Math.min(10_000, requestTimeout) });
     const rnn = new RnnServer(options, models, pool, page, server);
     server.on('request', (req, res) => void rnn.handle(req, res));
+    server.on('clientError', answerClientError);
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -131,7 +129,7 @@ export class RnnServer {
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://server');
+    const url = requestUrl(req.url ?? '/');
     const path = url.pathname, method = req.method ?? 'GET';
     if (this.options.cors !== null) {
       res.setHeader('Access-Control-Allow-Origin', this.options.cors);
@@ -197,10 +195,10 @@ export class RnnServer {
 
   private modelList() {
     return [...this.models].map(([name, model]) => {
-      // no file paths: the checkpoint's, its command line's, its corpus's
-      const { config, path: _path, command: _command, corpus: _corpus, vocab: _vocab, ...info } = model.info;
+      // no file paths: the checkpoint's, its command line's, its corpus's, its base model's
+      const { config, path: _path, command: _command, corpus: _corpus, vocab: _vocab, initFrom, ...info } = model.info;
       return {
-        name, ...info, model: config.model,
+        name, ...info, initFrom: initFrom && { sha256: initFrom.sha256, step: initFrom.step }, model: config.model,
         history: model.history.map((h) => ({ step: h.step, tokensSeen: h.tokensSeen, trainLoss: h.trainLoss, valLoss: h.valLoss })),
       };
     });
@@ -229,8 +227,7 @@ export class RnnServer {
         if (value !== undefined) throw new HttpError(400, `${field} does not apply to a beam search: leave it out or leave out beam`, field);
       }
       const options = { prime: sampling.prime ?? '', len, beam, stopAtEos: sampling.stopAtEos, lengthPenalty };
-      const result = await this.runJob({ kind: 'beam', model, options }, signal) as BeamResult;
-      sendJson(res, 200, result);
+      sendEncoded(res, await this.runJob({ kind: 'beam', model, options }, signal) as EncodedAnswer);
       return;
     }
     if (lengthPenalty !== undefined) throw new HttpError(400, 'lengthPenalty needs beam', 'lengthPenalty');
@@ -273,7 +270,7 @@ export class RnnServer {
 
   private async score(input: Record<string, unknown>, res: ServerResponse, signal: AbortSignal): Promise<void> {
     const { model: name, text, top = SCORE_FIELDS.top.default } = readScore(input);
-    sendJson(res, 200, await this.runJob({ kind: 'score', model: this.model(name), text: required(text, 'text'), top }, signal));
+    sendEncoded(res, await this.runJob({ kind: 'score', model: this.model(name), text: required(text, 'text'), top }, signal) as EncodedAnswer);
   }
 
   private async activations(input: Record<string, unknown>, res: ServerResponse, signal: AbortSignal): Promise<void> {
@@ -283,8 +280,8 @@ export class RnnServer {
     if (layer >= numLayers) throw new HttpError(400, `layer must be from 0 to ${numLayers - 1} (got ${layer})`, 'layer');
     if (unit !== undefined && unit >= hiddenSize) throw new HttpError(400, `unit must be from 0 to ${hiddenSize - 1} (got ${unit})`, 'unit');
     if (unit !== undefined && top !== undefined) throw new HttpError(400, 'top picks the most active units; unit names one: give one of them', 'top');
-    const done = await this.runJob({ kind: 'activations', model, text: required(text, 'text'), layer, unit: unit ?? null, top: top ?? ACTIVATIONS_FIELDS.top.default }, signal) as ActivationsDone;
-    sendJson(res, 200, done);
+    const request: JobRequest = { kind: 'activations', model, text: required(text, 'text'), layer, unit: unit ?? null, top: top ?? ACTIVATIONS_FIELDS.top.default };
+    sendEncoded(res, await this.runJob(request, signal) as EncodedAnswer);
   }
 
   /** A job on the pool; a stop by the time limit is a 503, one by the client needs no answer. */
@@ -293,9 +290,7 @@ export class RnnServer {
       return await this.pool.run(request, signal, onText);
     } catch (err) {
       if (err instanceof QueueFullError) throw new HttpError(503, `${err.message}: try again shortly`, undefined, { 'Retry-After': String(RETRY_AFTER_S) });
-      if (err instanceof JobStoppedError) {
-        throw new HttpError(503, `the request ran past the time limit of ${this.options.timeLimitMs / 1000} s`, undefined, { 'Retry-After': String(RETRY_AFTER_S) });
-      }
+      if (err instanceof JobStoppedError) throw new HttpError(503, `the request ran past the time limit of ${this.options.timeLimitMs / 1000} s`);
       if (err instanceof JobError) throw new HttpError(400, err.message, err.field);
       throw err;
     }
@@ -304,7 +299,7 @@ export class RnnServer {
   private authorize(req: IncomingMessage): void {
     const token = this.options.token;
     if (token === null) return;
-    const given = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
+    const given = /^Bearer +(.+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '';
     if (!timingSafeEqual(digest(given), digest(token))) {
       throw new HttpError(401, 'this server needs the header Authorization: Bearer TOKEN (its --token or RNN_TOKEN)', 'authorization', {
         'WWW-Authenticate': 'Bearer',
@@ -313,6 +308,10 @@ export class RnnServer {
   }
 
   private fail(res: ServerResponse, err: unknown): void {
+    if (err instanceof ClientGoneError) {
+      res.destroy();
+      return;
+    }
     let status = 500, message = 'internal error', field: string | undefined, headers: Record<string, string> = {};
     if (err instanceof HttpError) ({ status, message, field, headers } = err);
     else if (err instanceof SettingError) {
@@ -331,9 +330,41 @@ export class RnnServer {
   }
 }
 
-/** Whether an address to bind is loopback only: any other lets other machines in, and `rnn serve` warns. */
+/** Whether an address to bind is loopback only (localhost, 127.0.0.0/8, ::1): any other lets other machines in, and `rnn serve` warns. */
 export function isLoopback(host: string): boolean {
-  return LOOPBACK.has(host);
+  const address = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (address === 'localhost' || address === '::1') return true;
+  const v4 = address.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
+  return isIPv4(v4) && v4.startsWith('127.');
+}
+
+/** The client went away while its request arrived: nobody to answer. */
+class ClientGoneError extends Error {}
+
+/** A request's target, which must be a path (`//host/…` is a path here, not a host). */
+function requestUrl(target: string): URL {
+  const refused = new HttpError(400, `the request target must be a path such as /v1/generate (got ${JSON.stringify(target.slice(0, 80))})`);
+  if (!target.startsWith('/')) throw refused;
+  try {
+    return new URL(`http://server${target}`);
+  } catch {
+    throw refused;
+  }
+}
+
+/** What node:http could not read as a request gets one JSON line too, then the connection closes. */
+function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (!socket.writable || err.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const [status, reason, message] =
+    err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large', 'the request headers are too large']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout', 'the request did not arrive in time']
+        : [400, 'Bad Request', `the request is not valid HTTP/1.1 (${err.code ?? err.message})`];
+  const body = `${JSON.stringify({ error: message })}\n`;
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
 /** A field a request must give. */
@@ -368,16 +399,26 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   res.end(text);
 }
 
+/** A 200 whose JSON body a generation thread wrote (jobs.ts's EncodedAnswer). */
+function sendEncoded(res: ServerResponse, { json }: EncodedAnswer): void {
+  res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': json.byteLength });
+  res.end(json);
+}
+
 /** The request body as a JSON object; too large: 413; not JSON or not an object: 400. */
 async function readJsonBody(req: IncomingMessage, maxBody: number): Promise<Record<string, unknown>> {
   const declared = Number(req.headers['content-length']);
   if (declared > maxBody) throw new HttpError(413, `the body is ${declared} bytes; the server takes at most ${maxBody} (its --max-body)`, 'body');
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBody) throw new HttpError(413, `the body is over ${maxBody} bytes, the most the server takes (its --max-body)`, 'body');
-    chunks.push(chunk);
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > maxBody) throw new HttpError(413, `the body is over ${maxBody} bytes, the most the server takes (its --max-body)`, 'body');
+      chunks.push(chunk);
+    }
+  } catch (err) {
+    throw err instanceof HttpError ? err : new ClientGoneError();
   }
   const text = Buffer.concat(chunks).toString('utf8');
   let body: unknown;

@@ -22,7 +22,7 @@ export const SERVE_SETTINGS = {
     help: 'require Authorization: Bearer TOKEN on every API request', defaultText: 'RNN_TOKEN, else none',
   },
   cors: {
-    schema: z.url(), expected: 'an origin such as https://example.com', arg: '<origin>',
+    schema: z.url().refine(isOrigin), expected: 'an origin such as https://example.com (a scheme, a host and a port if any; no path)', arg: '<origin>',
     help: 'let browser pages from this origin call the API', defaultText: 'none',
   },
   maxBody: {
@@ -45,3 +45,9 @@ export const SERVE_SETTINGS = {
   },
   kernels: KERNELS_SETTING,
 } as const satisfies SettingTable;
+
+/** Whether a URL is an origin as browsers send it: no path beyond `/`, no query, no fragment. */
+function isOrigin(url: string): boolean {
+  const { pathname, search, hash } = new URL(url);
+  return pathname === '/' && search === '' && hash === '';
+}

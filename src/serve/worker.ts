@@ -2,7 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { type Model, type StopSignal, StoppedError, loadModel } from '../api/index.js';
 import { SAMPLE_SETTINGS } from '../generate/settings.js';
 import { InputError, SettingError } from '../input/settings.js';
-import type { ActivationsDone, Finish, GenerateDone, JobMessage, JobRequest, WorkerData, WorkerMessage } from './jobs.js';
+import type { ActivationsDone, EncodedAnswer, Finish, GenerateDone, JobMessage, JobRequest, WorkerData, WorkerMessage } from './jobs.js';
 
 /**
  * A generation thread of `rnn serve`: loads every served model once, then runs the jobs the
@@ -12,7 +12,7 @@ import type { ActivationsDone, Finish, GenerateDone, JobMessage, JobRequest, Wor
 const { models, kernels, cancel } = workerData as WorkerData;
 const cancelCell = new Int32Array(cancel);
 const port = parentPort!;
-const post = (message: WorkerMessage) => port.postMessage(message);
+const post = (message: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 
 /** Pieces are sent at most this often after the first, which goes at once. */
 const SEND_EVERY_MS = 10;
@@ -28,7 +28,10 @@ try {
 
 port.on('message', ({ id, request }: JobMessage) => {
   const signal: StopSignal = { get aborted() { return Atomics.load(cancelCell, 0) === id; } };
-  run(id, request, signal).then((done) => post({ id, done }), (err: unknown) => post(failure(id, err)));
+  run(id, request, signal).then(
+    (done) => post({ id, done }, isEncoded(done) ? [done.json.buffer as ArrayBuffer] : []),
+    (err: unknown) => post(failure(id, err)),
+  );
 });
 
 /** How a job that failed ends: stopped; refused for what it asked (400); or a fault here (500). */
@@ -56,12 +59,21 @@ async function run(id: number, request: JobRequest, signal: StopSignal): Promise
       return { completions };
     }
     case 'beam':
-      return model.beamSync(request.options);
+      return encoded(model.beamSync({ ...request.options, signal }));
     case 'score':
-      return model.scoreSync(request.text, { top: request.top, signal });
+      return encoded(model.scoreSync(request.text, { top: request.top, signal }));
     case 'activations':
-      return activations(model, request, signal);
+      return encoded(activations(model, request, signal));
   }
+}
+
+/** An answer as the JSON body the server sends, in a buffer of its own (so it can be moved). */
+function encoded(answer: unknown): EncodedAnswer {
+  return { json: new TextEncoder().encode(`${JSON.stringify(answer)}\n`) };
+}
+
+function isEncoded(done: unknown): done is EncodedAnswer {
+  return typeof done === 'object' && done !== null && (done as EncodedAnswer).json instanceof Uint8Array;
 }
 
 /** A sample: streamed, its pieces posted as they come; else its text in the answer, one message. */

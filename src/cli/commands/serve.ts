@@ -47,6 +47,23 @@ export function register(program: Command): void {
     .action((flags: Record<string, unknown>) => runServe(parseSettingTable(SERVE_FLAGS, flags)));
 }
 
+/** Why the server could not listen, as the flag to change: --port taken or not allowed, --host not this machine's. */
+function listenError(err: unknown, host: string, port: number): unknown {
+  switch ((err as NodeJS.ErrnoException).code) {
+    case 'EADDRINUSE':
+      return new SettingError('port', port, (name) => `${name('port')} ${port}: ${host}:${port} is already in use; choose another port, or 0 for any free one`);
+    case 'EACCES':
+      return new SettingError('port', port, (name) => `${name('port')} ${port}: not allowed to listen there (ports below 1024 need privileges); choose another`);
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new SettingError('host', host, (name) =>
+        `${name('host')} ${host}: not an address of this machine; 127.0.0.1 (the default) serves this machine only, 0.0.0.0 every network`);
+    default:
+      return err;
+  }
+}
+
 async function runServe(flags: ServeFlags): Promise<void> {
   const models = (flags.checkpoint ?? [undefined]).map(servedModel);
   const names = models.map((m) => m.name);
@@ -63,11 +80,14 @@ async function runServe(flags: ServeFlags): Promise<void> {
   // A long-lived server under load: V8 then grows its heaps (the server's and each thread's)
   // only as far as what they hold needs, not as far as the garbage between collections.
   setFlagsFromString('--optimize-for-size');
+  const port = flags.port ?? SERVE_SETTINGS.port.default;
   const server = await RnnServer.start({
-    models, host, port: flags.port ?? SERVE_SETTINGS.port.default, token, cors: flags.cors ?? null,
+    models, host, port, token, cors: flags.cors === undefined ? null : new URL(flags.cors).origin,
     maxBody: flags.maxBody ?? SERVE_SETTINGS.maxBody.default, maxLen: flags.maxLen ?? SERVE_SETTINGS.maxLen.default,
     timeLimitMs: (flags.timeLimit ?? SERVE_SETTINGS.timeLimit.default) * 1000, workers: flags.workers ?? SERVE_SETTINGS.workers.default(),
     queue: flags.queue ?? SERVE_SETTINGS.queue.default, kernels: flags.kernels ?? resolveKernels(),
+  }).catch((err: unknown) => {
+    throw listenError(err, host, port);
   });
   process.stdout.write(`rnn serve: listening on ${server.url} (models: ${names.join(', ')})\n`);
   let stopping = false;
