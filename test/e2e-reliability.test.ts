@@ -307,6 +307,12 @@ describe('7. size limits found before the first step', () => {
     expect(run.stderr).toMatch(/^rnn: warning: --workers 1000 is more than the (\d+) cores here; using \1$/m);
     const startEvent = JSON.parse(run.stdout.split('\n')[0]!) as { settings: { workers: number } };
     expect(startEvent.settings.workers).toBeLessThan(1000);
+    const checkpoint = join(at('many-workers'), 'latest.json');
+    for (const args of [['sample', '--checkpoint', checkpoint, '--len', '20'], ['eval', 'perplexity', '--checkpoint', checkpoint, '--text', 'the']]) {
+      const other = await rnn([...args, '--workers', '1000']);
+      expect(other.code).toBe(0);
+      expect(other.stderr).toMatch(/^rnn: warning: --workers 1000 is more than the (\d+) cores here; using \1\n$/);
+    }
   });
 });
 

@@ -1,6 +1,8 @@
 import { type Command, Option } from 'commander';
 import { KERNELS_SETTING } from '../checkpoint/settings.js';
 import { PositiveIntegerSchema, type Setting, type SettingTable, flagHelp, flagSpec, inputSchema } from '../input/settings.js';
+import { workersForCores } from '../train/preflight.js';
+import { userMessage } from './errors.js';
 
 /*
  * Flags shared by several commands, for parseSettings: a described flag reports a bad value as
@@ -12,6 +14,14 @@ export const positiveIntegerFlag = PositiveIntegerSchema.optional().describe('a 
 
 /** `--kernels auto|js|wasm|relaxed`: which implementation of the kernels runs (auto: the fastest this machine runs). */
 export const kernelsFlag = inputSchema(KERNELS_SETTING);
+
+/** The threads a command runs for the `--workers` given: the cores at most (more only take turns), with a warning. */
+export function workersOnCores(asked: number | undefined): number | undefined {
+  if (asked === undefined) return undefined;
+  const { workers, warning } = workersForCores(asked);
+  if (warning) process.stderr.write(`rnn: warning: ${userMessage(warning)}\n`);
+  return workers;
+}
 
 const settingOfFlag = new WeakMap<Option, Setting>();
 

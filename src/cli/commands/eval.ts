@@ -11,7 +11,7 @@ import { readTextFile } from '../../text/utf8.js';
 import { formatProbability } from '../../text/probability.js';
 import { TOKEN_UNITS, type TextLevel } from '../../text/vocab.js';
 import { warnUnknownTokens } from '../errors.js';
-import { addSettingFlags, kernelsFlag, positiveIntegerFlag } from '../flags.js';
+import { addSettingFlags, kernelsFlag, positiveIntegerFlag, workersOnCores } from '../flags.js';
 import { resolveKernels } from '../../engine/kernels/index.js';
 
 const PerplexityFlagsSchema = z.strictObject({
@@ -69,12 +69,13 @@ async function runPerplexity(files: string[], flags: z.output<typeof PerplexityF
     ...flags.text.map((text, i) => ({ name: `text ${i + 1}`, text })),
   ];
   const model = loadModel(resolveCheckpointPath(flags.checkpoint), { kernels: resolveKernels(flags.kernels) });
+  const asked = workersOnCores(flags.workers);
   const rows: Row[] = [];
   if (texts.length === 0) {
-    const { lossSum, predictions } = await model.scoreValidation(flags.workers ?? availableParallelism());
+    const { lossSum, predictions } = await model.scoreValidation(asked ?? availableParallelism());
     rows.push({ name: 'validation', text: false, lossSum, tokens: predictions });
   } else {
-    const workers = flags.workers ?? defaultStepperWorkers(model.config);
+    const workers = asked ?? defaultStepperWorkers(model.config);
     for (const { name, text } of texts) {
       warnUnknownTokens(model.vocab, model.path, name, text, 'they read as <UNK>');
       const { lossSum, predictions } = await model.score(text, { tokens: false, workers });

@@ -10,7 +10,7 @@ import { SettingError, type SettingTable, type SettingsInput, parseSettingTable 
 import { defaultStepperWorkers } from '../../parallel/inference.js';
 import { readTextFile } from '../../text/utf8.js';
 import { userMessage, warnUnknownTokens } from '../errors.js';
-import { addSettingFlags } from '../flags.js';
+import { addSettingFlags, workersOnCores } from '../flags.js';
 import { stdoutClosed, writeStdout } from '../pipes.js';
 
 /** `rnn sample`'s flags: the sampling settings, and what the command reads and how it runs. */
@@ -69,7 +69,7 @@ async function runSample(flags: SampleFlags): Promise<void> {
 
   const out = process.stdout;
   out.write(prime);
-  const workers = flags.workers ?? defaultStepperWorkers(model.config);
+  const workers = workersOnCores(flags.workers) ?? defaultStepperWorkers(model.config);
   // Stream in pieces (one write per character would cost more than drawing it), each handed
   // over before drawing on, so that a reader that goes (`| head`) stops the drawing at once.
   let pending = '', flushedAt = performance.now();

@@ -8,7 +8,7 @@ import { SettingError, type SettingTable, type SettingsInput, parseSettingTable 
 import type { ServedModel } from '../../serve/jobs.js';
 import { RnnServer, isLoopback } from '../../serve/server.js';
 import { SERVE_SETTINGS } from '../../serve/settings.js';
-import { addSettingFlags } from '../flags.js';
+import { addSettingFlags, workersOnCores } from '../flags.js';
 
 /** `rnn serve`'s flags: the models, then the server's settings. */
 const SERVE_FLAGS = {
@@ -84,7 +84,7 @@ async function runServe(flags: ServeFlags): Promise<void> {
   const server = await RnnServer.start({
     models, host, port, token, cors: flags.cors === undefined ? null : new URL(flags.cors).origin,
     maxBody: flags.maxBody ?? SERVE_SETTINGS.maxBody.default, maxLen: flags.maxLen ?? SERVE_SETTINGS.maxLen.default,
-    timeLimitMs: (flags.timeLimit ?? SERVE_SETTINGS.timeLimit.default) * 1000, workers: flags.workers ?? SERVE_SETTINGS.workers.default(),
+    timeLimitMs: (flags.timeLimit ?? SERVE_SETTINGS.timeLimit.default) * 1000, workers: workersOnCores(flags.workers) ?? SERVE_SETTINGS.workers.default(),
     queue: flags.queue ?? SERVE_SETTINGS.queue.default, kernels: flags.kernels ?? resolveKernels(),
   }).catch((err: unknown) => {
     throw listenError(err, host, port);
