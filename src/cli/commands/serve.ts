@@ -84,7 +84,8 @@ async function runServe(flags: ServeFlags): Promise<void> {
   const server = await RnnServer.start({
     models, host, port, token, cors: flags.cors === undefined ? null : new URL(flags.cors).origin,
     maxBody: flags.maxBody ?? SERVE_SETTINGS.maxBody.default, maxLen: flags.maxLen ?? SERVE_SETTINGS.maxLen.default,
-    timeLimitMs: (flags.timeLimit ?? SERVE_SETTINGS.timeLimit.default) * 1000, workers: workersOnCores(flags.workers) ?? SERVE_SETTINGS.workers.default(),
+    timeLimitMs: (flags.timeLimit ?? SERVE_SETTINGS.timeLimit.default) * 1000,
+    workers: workersOnCores(flags.workers) ?? SERVE_SETTINGS.workers.default(),
     queue: flags.queue ?? SERVE_SETTINGS.queue.default, kernels: flags.kernels ?? resolveKernels(),
   }).catch((err: unknown) => {
     throw listenError(err, host, port);
