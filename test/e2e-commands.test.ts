@@ -209,6 +209,7 @@ describe('bad input', () => {
     }), '--text', 'hello'], /^rnn: .*shape\.json: weights\.tensors\["head\.bias"\]\.shape is \[66\], expected \[67\]$/],
     ['missing checkpoint', () => ['sample', '--checkpoint', at('missing.json')], /^rnn: checkpoint not found: .*missing\.json$/],
     ['missing file to score', () => ['eval', 'perplexity', '--checkpoint', ckpt, at('nope.txt')], /^rnn: file not found: .*nope\.txt$/],
+    ['a folder to score', () => ['eval', 'perplexity', '--checkpoint', ckpt, dir], /^rnn: cannot read .*: it is a folder; give a text file$/],
     ['eval of an imported model without texts', () => ['eval', 'perplexity', '--checkpoint', ckpt],
       /^rnn: .*ckpt\.json records no training corpus \(an imported model\?\): name files to score, or use --text$/],
     ['import of a fixture whose state is broken', () => {

@@ -91,7 +91,7 @@ export function statOrThrow(path: string, missing: string): Stats {
   } catch (err) {
     const code = errorCode(err);
     if (code === 'ENOENT' || code === 'ENOTDIR') throw new CorpusError(`${missing}: ${path}`);
-    throw new CorpusError(`cannot read ${path}: ${code}`);
+    throw new CorpusError(cannotRead(path, code));
   }
 }
 
@@ -100,7 +100,7 @@ export function readOrThrow(path: string): Buffer {
   try {
     return readFileSync(path);
   } catch (err) {
-    throw new CorpusError(`cannot read ${path}: ${errorCode(err)}`);
+    throw new CorpusError(cannotRead(path, errorCode(err)));
   }
 }
 
@@ -110,7 +110,7 @@ export function* fileChunks(path: string, chunkBytes: number): Generator<Uint8Ar
   try {
     fd = openSync(path, 'r');
   } catch (err) {
-    throw new CorpusError(`cannot read ${path}: ${errorCode(err)}`);
+    throw new CorpusError(cannotRead(path, errorCode(err)));
   }
   try {
     const buffer = new Uint8Array(chunkBytes);
@@ -119,7 +119,7 @@ export function* fileChunks(path: string, chunkBytes: number): Generator<Uint8Ar
       try {
         n = readSync(fd, buffer, 0, chunkBytes, null);
       } catch (err) {
-        throw new CorpusError(`cannot read ${path}: ${errorCode(err)}`);
+        throw new CorpusError(cannotRead(path, errorCode(err)));
       }
       if (n === 0) return;
       yield buffer.subarray(0, n);
@@ -127,6 +127,12 @@ export function* fileChunks(path: string, chunkBytes: number): Generator<Uint8Ar
   } finally {
     closeSync(fd);
   }
+}
+
+/** Why a file could not be read, in words where its code has some. */
+function cannotRead(path: string, code: string): string {
+  const why = code === 'EISDIR' ? 'it is a folder; give a text file' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code;
+  return `cannot read ${path}: ${why}`;
 }
 
 export function errorCode(err: unknown): string {

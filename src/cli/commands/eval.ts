@@ -16,7 +16,7 @@ import { resolveKernels } from '../../engine/kernels/index.js';
 
 const PerplexityFlagsSchema = z.strictObject({
   checkpoint: z.string().optional(),
-  text: z.array(z.string()),
+  text: z.array(z.string()).default([]),
   json: z.boolean().optional(),
   workers: positiveIntegerFlag,
   kernels: kernelsFlag,
@@ -48,7 +48,7 @@ export function register(program: Command): void {
     )
     .argument('[files...]', 'UTF-8 text files, each scored as one document')
     .option('--checkpoint <file>', 'checkpoint to evaluate (default: the newest under checkpoints/)')
-    .option('--text <text>', 'a text to score (repeatable)', (value: string, previous: string[]) => [...previous, value], [])
+    .option('--text <text>', 'a text to score (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
     .option('--json', 'one JSON object per line: {"name","loss","bitsPerToken","perplexity","tokens","logProb"}');
   addSettingFlags(perplexity, { kernels: KERNELS_SETTING })
     .option('--workers <n>', 'threads: they share the validation split\'s rows (default: every core), or each step of a text (default: one per million multiply-adds of a step)')
