@@ -112,6 +112,9 @@ describe('rnn info', () => {
     expect(text.stdout).toMatch(new RegExp(`^parameters\\s+${total.toLocaleString('en-US')}$`, 'm'));
     expect(text.stdout).toMatch(/^vocabulary\s+67 tokens: <EOS> <UNK> "\\n !\$&',-\.3:;\?ABC/m);
     expect(text.stdout).toMatch(/^corpus\s+none recorded/m);
+    // an imported model was not trained here: its settings are a run's defaults, and no workers or kernels are claimed
+    expect(text.stdout).toMatch(/^settings\s+seq-len \d+, .* \(the defaults for a run from it\)$/m);
+    expect(text.stdout).not.toMatch(/^trained on/m);
 
     const json = JSON.parse((await rnn('info', ckpt, '--json')).stdout) as { config: { model: object }; parameters: number; vocabSize: number; step: number };
     expect(json.config.model).toEqual({ cell: 'gru', vocabSize: 67, embedDim: 64, hiddenSize: 128, numLayers: 2, dropout: 0 });

@@ -34,12 +34,13 @@ function infoText(c: ModelInfo): string {
     ['vocabulary', word ? wordVocabularyText(c.vocab) : `${c.vocab.length} tokens: ${c.vocab.slice(0, 2).join(' ')} ${escapeCharacters(c.vocab.slice(2).join(''))}`],
     ['training', `step ${c.step}, epoch ${c.epoch}, ${tokenCount(c.tokensSeen, c.level)} seen`],
     ['best val loss', best === null ? 'none' : `${best.toFixed(4)} nats/${per} (${(best / Math.LN2).toFixed(4)} bits/${per})`],
-    ['settings', `seq-len ${t.seqLen}, batch ${t.batchSize}, ${t.optimizer} lr ${t.lr}, clip ${t.clip ?? 'off'}, seed ${t.seed}`],
-    ['trained on', `${t.workers} worker${t.workers === 1 ? '' : 's'}, ${t.kernels ?? 'js'} kernels`],
   ];
+  const settings = `seq-len ${t.seqLen}, batch ${t.batchSize}, ${t.optimizer} lr ${t.lr}, clip ${t.clip ?? 'off'}, seed ${t.seed}`;
   if (c.corpus === null) {
-    rows.push(['corpus', 'none recorded (imported model)']);
+    // an imported model's settings are the defaults it was given, for a run from it: not how it was trained
+    rows.push(['settings', `${settings} (the defaults for a run from it)`], ['corpus', 'none recorded (imported model)']);
   } else {
+    rows.push(['settings', settings], ['trained on', `${t.workers} worker${t.workers === 1 ? '' : 's'}, ${t.kernels ?? 'js'} kernels`]);
     const k = c.corpus;
     rows.push([
       'corpus',
