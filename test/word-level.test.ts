@@ -144,6 +144,7 @@ describe('sampling at the word level', () => {
       sampleText({ config: CONFIG, params: certainCat, vocab: VOCAB, length: 3, temperature: 0, seed: 1, prime });
     expect(draw('')).toBe('cat cat cat');
     expect(draw('The')).toBe(' cat cat cat');
+    expect(draw('The ')).toBe('cat cat cat');
     expect(draw('the (')).toBe('cat cat cat');
   });
 

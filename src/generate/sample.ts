@@ -79,12 +79,16 @@ export function* samplePieces(opts: SampleOptions): Generator<string, void, unde
   }
 
   const stopAtEos = opts.stopAtEos === true;
+  // a word prime that ends in a space is already spaced from the first word, which the writer spaces too
+  let spacedByPrime = vocab.level === 'word' && /[ \t]$/.test(opts.prime ?? '');
   for (let count = 0; count < length;) {
     if (signal?.aborted) return;
     const id = sampler.draw(stepper.logits, rng);
     if (id === EOS && stopAtEos) return;
     count++;
-    yield writer.write(id);
+    const piece = writer.write(id);
+    yield spacedByPrime ? piece.replace(/^ /, '') : piece;
+    spacedByPrime = false;
     if (count < length) stepper.advance(id);
   }
 }
