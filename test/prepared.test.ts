@@ -199,6 +199,42 @@ describe('rnn prepare', () => {
     ]);
   });
 
+  it('refuses a validation split too short to score, as rnn train does, keeping the folder already there', async () => {
+    const short = join(dir, 'short.txt');
+    writeFileSync(short, 'Hi the\n');
+    const refused = await train({ ...TINY, batch: 1, seqLen: 4, maxSteps: 1, out: join(dir, 'short-run') }, [short]).catch((e: unknown) => e);
+    expect(userMessage(refused)).toBe('--val-frac 0.1 leaves only 1 validation character, too few to score: ' +
+      'raise --val-frac, use --val-frac 0 for none, or give more text');
+    const out = freshDir();
+    const kept = prepare({ out }, [folder]);
+    const refusal = ((): unknown => {
+      try {
+        return prepare({ out }, [short]);
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(userMessage(refusal)).toBe(userMessage(refused));
+    expect(readdirSync(out).sort()).toEqual(['meta.json', 'train.bin', 'val.bin']);
+    expect(readPreparedData(out).fingerprint.sha256).toBe(kept.corpus.sha256);
+  });
+
+  it('warns, as rnn train does, of a word vocabulary smaller than --vocab-size asks', () => {
+    const few = join(dir, 'few.txt');
+    writeFileSync(few, 'a b a b c\nb a c\n');
+    const warnings: string[] = [];
+    const meta = prepare({ out: freshDir(), level: 'word', vocabSize: 50, minCount: 1 }, [few], {
+      onWarning: (warning) => void warnings.push(userMessage(warning)!),
+    });
+    expect(warnings).toEqual([
+      `--vocab-size 50 is more than the training text offers (${meta.wordVocab!.eligible} distinct tokens): using what there is, ` +
+        `a vocabulary of ${meta.vocabSize}`,
+    ]);
+    expect(meta.vocabSize).toBeLessThan(50);
+    prepare({ out: freshDir(), level: 'word', vocabSize: 5 }, [few], { onWarning: (warning) => void warnings.push(userMessage(warning)!) });
+    expect(warnings).toHaveLength(1);
+  });
+
   it('writes the folder and says what it holds; refuses a bad flag in one line', async () => {
     const out = freshDir();
     const done = await rnnIn(dir, ['prepare', folder, '--level', 'word', '--vocab-size', '200', '--out', out]);

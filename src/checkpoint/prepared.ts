@@ -2,6 +2,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readSync, readdirSync, rena
 import { join } from 'node:path';
 import { z } from 'zod';
 import { zodErrorMessage } from '../input/issues.js';
+import { checkValidationSplit } from '../text/batches.js';
 import type { DocsMode, PreparedData } from '../text/corpus.js';
 import type { CorpusSkip } from '../text/corpus-files.js';
 import { CHUNK_BYTES, streamCorpus } from '../text/corpus-stream.js';
@@ -92,6 +93,7 @@ export function writePreparedFolder(
   let written;
   try {
     written = writeTokenFiles(source, options, temps, onProgress);
+    checkValidationSplit(written.fingerprint.valTokens, options.valFrac, options.level);
   } catch (error) {
     for (const path of [temps.train, temps.val]) if (existsSync(path)) unlinkSync(path);
     throw error;

@@ -3,6 +3,7 @@ import { type SkippedFile, skipRunFiles, skippedNotice } from '../checkpoint/cor
 import { type PreparedMeta, writePreparedFolder } from '../checkpoint/prepared.js';
 import { TEXT_SETTINGS } from '../checkpoint/settings.js';
 import { InputError, SettingError, parseSettingTable } from '../input/settings.js';
+import { vocabShortfallWarning } from '../text/word-vocab.js';
 import { defaultCorpus } from './data.js';
 import { freshSettings } from './options.js';
 
@@ -19,7 +20,7 @@ export interface PrepareSettings {
 export interface PrepareCallbacks {
   /** How much of the text has been tokenized (0 … 1). */
   onProgress?: (fraction: number) => void;
-  /** What the user should know but need not stop for: what was left out of the corpus. */
+  /** What the user should know but need not stop for: what was left out of the corpus, a word vocabulary smaller than asked. */
   onWarning?: (warning: InputError) => void;
 }
 
@@ -44,5 +45,7 @@ export function prepare(options: PrepareSettings, corpusPaths: readonly string[]
   );
   const notice = skippedNotice(skipped);
   if (notice !== null) callbacks.onWarning?.(new InputError(notice));
+  const shortfall = meta.wordVocab && vocabShortfallWarning(meta.wordVocab, vocabSize, minCount);
+  if (shortfall) callbacks.onWarning?.(shortfall);
   return meta;
 }
