@@ -115,6 +115,25 @@ describe('rnn import: value errors name the input', () => {
   });
 });
 
+describe('rnn import: the name of --out', () => {
+  it.each(['q3.safetensors', 'Q3.SafeTensors'])('refuses to write a checkpoint named %s, writing nothing', (name) => {
+    const state = join(dir, 'import-me.json');
+    writeFileSync(state, JSON.stringify(toInteropState(CONFIG, MODEL.vocab, MODEL.params)));
+    const out = join(dir, name);
+    let error: unknown;
+    try {
+      importState(state, out, ['rnn', 'import'], true);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(SettingError);
+    expect((error as SettingError).messageNaming((setting) => `--${setting}`)).toBe(
+      `--out ${out} names a .safetensors file, and rnn import writes a checkpoint, JSON (a file named *.safetensors is read as safetensors): ` +
+        'name it *.json');
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
 describe('rnn export: the format of --out', () => {
   let checkpoint: string;
   beforeAll(() => {

@@ -139,8 +139,16 @@ export function importedCheckpoint(state: ModelState, command: string[], created
   };
 }
 
-/** `rnn import`: an `rnn-state/1` file → a new checkpoint at `outPath`; an existing file is replaced only with `overwrite`. */
+/**
+ * `rnn import`: an `rnn-state/1` file → a new checkpoint at `outPath`, which may not be named as
+ * a `.safetensors` file (read as one by its name); an existing file is replaced only with `overwrite`.
+ */
 export function importState(statePath: string, outPath: string, command: string[], overwrite: boolean): Checkpoint {
+  if (isSafetensorsPath(outPath)) {
+    throw new SettingError('out', outPath, (name) =>
+      `${name('out')} ${outPath} names a ${SAFETENSORS_EXTENSION} file, and rnn import writes a checkpoint, JSON ` +
+        `(a file named *${SAFETENSORS_EXTENSION} is read as safetensors): name it *.json`);
+  }
   const state = readInteropFile(statePath);
   if (samePath(statePath, outPath)) {
     throw new SettingError('out', outPath, (name) => `${name('out')} ${outPath} is the input file: choose another file for the checkpoint`);
