@@ -4,12 +4,14 @@ import { resolve } from 'node:path';
 import { ADAM_DEFAULTS, type OptimizerKind } from '../engine/optim.js';
 import { paramLayout } from '../engine/params.js';
 import { Rng } from '../engine/random.js';
+import { describeValue } from '../input/issues.js';
 import { SettingError } from '../input/settings.js';
 import { type Checkpoint, CHECKPOINT_FORMAT, modelFromCheckpoint, parseCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { CheckpointError, shortMessage } from './errors.js';
 import { parseJsonBytes, readFileBytes, readJsonFile, writeFileAtomic } from './files.js';
 import { INTEROP_FORMAT, type ModelState, checkModelValues, fromInteropState, toInteropState } from './interop.js';
 import { type LoadedModel, loadModel } from './load.js';
+import { PREPARED_FORMAT } from './prepared.js';
 import { METADATA, fromSafetensors, toSafetensors } from './safetensors.js';
 import { defaultSettings, trainingConfig } from './settings.js';
 import { encodeTensors } from './tensors.js';
@@ -61,13 +63,20 @@ export function exportState(checkpointPath: string, outPath: string, asked?: Exp
   return model;
 }
 
+/** What `rnn import` reads, as a message lists it. */
+const INTEROP_FILES = `an ${INTEROP_FORMAT} file or a ${SAFETENSORS_EXTENSION} file`;
+/** What `readModelFile` reads (`--init-from`), as a message lists it. */
+const MODEL_FILES = `a checkpoint (${CHECKPOINT_FORMAT}), ${INTEROP_FILES}`;
+/** What a JSON file of another format that rnn writes is, for the message that refuses it. */
+const OTHER_FILES = new Map<unknown, string>([[CHECKPOINT_FORMAT, 'a checkpoint already'], [PREPARED_FORMAT, "a prepared folder's meta.json"]]);
+
 /**
  * Reads a `.safetensors` file (by its name), an `rnn-state/1` file, or a fixture that wraps one in its `state` field (as
  * test/fixtures/eval/*.json do, beside the cases they score).
  */
 function readInteropFile(path: string): ModelState {
   if (isSafetensorsPath(path)) return safetensorsModel(readBinaryFile(path), path);
-  return interopJsonModel(readJsonFile(path, 'interop file'), path);
+  return interopJsonModel(readJsonFile(path, 'interop file'), path, INTEROP_FILES);
 }
 
 /** The checkpoint `importedCheckpoint` makes, which an imported model must fit. */
@@ -82,8 +91,18 @@ function safetensorsModel(bytes: Buffer, path: string): ModelState {
   return model;
 }
 
-function interopJsonModel(json: unknown, path: string): ModelState {
+/**
+ * The model of `rnn-state/1` JSON, or of a fixture wrapping it; JSON of another format is refused,
+ * naming the file, its format and the files `expected`.
+ */
+function interopJsonModel(json: unknown, path: string, expected: string): ModelState {
   const wrapped = isObject(json) && json['format'] === undefined && isObject(json['state']) && json['state']['format'] === INTEROP_FORMAT;
+  if (!wrapped && !(isObject(json) && json['format'] === INTEROP_FORMAT)) {
+    const format = isObject(json) ? json['format'] : undefined;
+    const other = OTHER_FILES.get(format);
+    const holds = isObject(json) ? `format is ${describeValue(format)}${other === undefined ? '' : ` (${other})`}` : `is ${describeValue(json)}`;
+    throw new CheckpointError(`${path}: ${holds}, expected ${expected}`);
+  }
   const source = wrapped ? `${path}: state` : path;
   const model = fromInteropState(wrapped ? json['state'] : json, source, importShape());
   checkModelValues(model, source, 'vocab', (name, i) => `tensors[${JSON.stringify(name)}].data[${i}]`);
@@ -110,7 +129,7 @@ export function readModelFile(path: string): ModelFile {
     const checkpoint = parseCheckpoint(json, path);
     return { path, sha256, checkpoint, model: modelFromCheckpoint(checkpoint, path) };
   }
-  return { path, sha256, checkpoint: null, model: interopJsonModel(json, path) };
+  return { path, sha256, checkpoint: null, model: interopJsonModel(json, path, MODEL_FILES) };
 }
 
 /**
