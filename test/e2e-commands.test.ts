@@ -167,12 +167,13 @@ describe('with a model trained by rnn train', () => {
     expect(changed.stderr).toMatch(/^rnn: cannot rebuild the validation split of .*trained\.json: its corpus \(.*corpus\.txt\) changed since training; name files to score, or use --text\n$/);
   });
 
-  it('samples from the newest checkpoint under checkpoints/ when none is named', async () => {
+  it('samples from the newest checkpoint under checkpoints/ when none is named; finding none, says how the command names one', async () => {
     const cwd = at('project');
     mkdirSync(join(cwd, 'checkpoints', 'run'), { recursive: true });
     const none = await rnnIn(cwd, ['sample', '--len', '5']);
     expect(none.status).not.toBe(0);
     expect(none.stderr).toBe('rnn: no checkpoint found under checkpoints/: pass --checkpoint FILE\n');
+    expectOneLineError(await rnnIn(cwd, ['info']), /^rnn: no checkpoint found under checkpoints\/: name one: rnn info FILE$/);
     copyFileSync(ckpt, join(cwd, 'checkpoints', 'run', 'latest.json'));
     const implicit = await rnnIn(cwd, ['sample', '--len', '20', '--seed', '9']);
     expect(implicit.status).toBe(0);
