@@ -2,6 +2,7 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { exportState } from '../src/checkpoint/convert.js';
 import { paramLayout } from '../src/engine/params.js';
 import { expectOneLineError, ROOT, rnnIn } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
@@ -202,6 +203,14 @@ describe('bad input', () => {
       writeFileSync(at('garbage.json'), 'not json {');
       return ['sample', '--checkpoint', at('garbage.json')];
     }, /^rnn: .*garbage\.json is not JSON: /],
+    ['a safetensors file to sample', () => {
+      exportState(ckpt, at('weights.safetensors'));
+      return ['sample', '--checkpoint', at('weights.safetensors')];
+    }, /^rnn: .*weights\.safetensors is a safetensors file, not a checkpoint: convert it with `rnn import .*weights\.safetensors --out model\.json` first$/],
+    ['a safetensors file to info', () => {
+      exportState(ckpt, at('info.safetensors'));
+      return ['info', at('info.safetensors')];
+    }, /^rnn: .*info\.safetensors is a safetensors file, not a checkpoint: convert it with `rnn import .*info\.safetensors --out model\.json` first$/],
     ['another checkpoint version', () => ['info', valid('v9.json', (j) => { j['format'] = 'rnn-checkpoint/9'; })],
       /^rnn: .*v9\.json: format is "rnn-checkpoint\/9", expected "rnn-checkpoint\/1"$/],
     ['a wrong tensor shape', () => ['eval', 'perplexity', '--checkpoint', valid('shape.json', (j) => {

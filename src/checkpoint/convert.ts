@@ -12,16 +12,13 @@ import { parseJsonBytes, readFileBytes, readJsonFile, writeFileAtomic } from './
 import { INTEROP_FORMAT, type ModelState, checkModelValues, fromInteropState, toInteropState } from './interop.js';
 import { type LoadedModel, loadModel } from './load.js';
 import { PREPARED_FORMAT } from './prepared.js';
-import { METADATA, fromSafetensors, toSafetensors } from './safetensors.js';
+import { METADATA, SAFETENSORS_EXTENSION, fromSafetensors, isSafetensorsPath, toSafetensors } from './safetensors.js';
 import { defaultSettings, trainingConfig } from './settings.js';
 import { encodeTensors } from './tensors.js';
 
 /** What `rnn export` writes: rnn-state/1 JSON (`torch`), or a `.safetensors` file of the weights. */
 export const EXPORT_FORMATS = ['torch', 'safetensors'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
-
-const SAFETENSORS_EXTENSION = '.safetensors';
-const isSafetensorsPath = (path: string): boolean => path.toLowerCase().endsWith(SAFETENSORS_EXTENSION);
 
 /**
  * The format an export to `outPath` takes: the one asked for, or else the one its extension names
