@@ -8,6 +8,7 @@ import { WEIGHT_LIMIT, contentChecksum } from '../src/checkpoint/integrity.js';
 import { latestCheckpoint } from '../src/checkpoint/find.js';
 import { decodeTensors, encodeTensors } from '../src/checkpoint/tensors.js';
 import { type InteropState, fromInteropState, toInteropState } from '../src/checkpoint/interop.js';
+import { toSafetensors } from '../src/checkpoint/safetensors.js';
 import type { ModelConfig } from '../src/engine/config.js';
 import { paramLayout } from '../src/engine/params.js';
 import { Rng } from '../src/engine/random.js';
@@ -250,6 +251,18 @@ describe('loadCheckpoint errors', () => {
     const message = errorOf(() => loadCheckpoint(path));
     expect(message).toContain(`${path}: format is "rnn-state/1", expected "rnn-checkpoint/1"`);
     expect(message).toContain(`rnn import ${path}`);
+  });
+
+  it('points a safetensors file to rnn import, by its name or after a rename', () => {
+    const weights = toSafetensors({ config: LSTM, vocab: VOCAB, level: 'char', params: randomFloats(paramLayout(LSTM).total, 5, true) });
+    const named = join(dir, 'model.safetensors');
+    writeFileSync(named, weights);
+    expect(errorOf(() => loadCheckpoint(named))).toBe(
+      `${named} is a safetensors file, not a checkpoint: convert it with \`rnn import ${named} --out model.json\` first`);
+    const misnamed = join(dir, 'weights.bin');
+    writeFileSync(misnamed, weights);
+    expect(errorOf(() => loadCheckpoint(misnamed))).toBe(`${misnamed} is a safetensors file, not a checkpoint: ` +
+      'name it *.safetensors (rnn import reads a file by its name), then convert it with `rnn import FILE.safetensors --out model.json`');
   });
 
   it('names a tensor with the wrong shape', () => {

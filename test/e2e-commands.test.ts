@@ -2,6 +2,7 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { exportState } from '../src/checkpoint/convert.js';
 import { paramLayout } from '../src/engine/params.js';
 import { expectOneLineError, ROOT, rnnIn } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
@@ -170,12 +171,13 @@ describe('with a model trained by rnn train', () => {
     expect(changed.stderr).toMatch(/^rnn: cannot rebuild the validation split of .*trained\.json: its corpus \(.*corpus\.txt\) changed since training; name files to score, or use --text\n$/);
   });
 
-  it('samples from the newest checkpoint under checkpoints/ when none is named', async () => {
+  it('samples from the newest checkpoint under checkpoints/ when none is named; finding none, says how the command names one', async () => {
     const cwd = at('project');
     mkdirSync(join(cwd, 'checkpoints', 'run'), { recursive: true });
     const none = await rnnIn(cwd, ['sample', '--len', '5']);
     expect(none.status).not.toBe(0);
     expect(none.stderr).toBe('rnn: no checkpoint found under checkpoints/: pass --checkpoint FILE\n');
+    expectOneLineError(await rnnIn(cwd, ['info']), /^rnn: no checkpoint found under checkpoints\/: name one: rnn info FILE$/);
     copyFileSync(ckpt, join(cwd, 'checkpoints', 'run', 'latest.json'));
     const implicit = await rnnIn(cwd, ['sample', '--len', '20', '--seed', '9']);
     expect(implicit.status).toBe(0);
@@ -204,6 +206,14 @@ describe('bad input', () => {
       writeFileSync(at('garbage.json'), 'not json {');
       return ['sample', '--checkpoint', at('garbage.json')];
     }, /^rnn: .*garbage\.json is not JSON: /],
+    ['a safetensors file to sample', () => {
+      exportState(ckpt, at('weights.safetensors'));
+      return ['sample', '--checkpoint', at('weights.safetensors')];
+    }, /^rnn: .*weights\.safetensors is a safetensors file, not a checkpoint: convert it with `rnn import .*weights\.safetensors --out model\.json` first$/],
+    ['a safetensors file to info', () => {
+      exportState(ckpt, at('info.safetensors'));
+      return ['info', at('info.safetensors')];
+    }, /^rnn: .*info\.safetensors is a safetensors file, not a checkpoint: convert it with `rnn import .*info\.safetensors --out model\.json` first$/],
     ['another checkpoint version', () => ['info', valid('v9.json', (j) => { j['format'] = 'rnn-checkpoint/9'; })],
       /^rnn: .*v9\.json: format is "rnn-checkpoint\/9", expected "rnn-checkpoint\/1"$/],
     ['a wrong tensor shape', () => ['eval', 'perplexity', '--checkpoint', valid('shape.json', (j) => {

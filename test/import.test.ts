@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { exportState, importState } from '../src/checkpoint/convert.js';
+import { exportState, importState, readModelFile } from '../src/checkpoint/convert.js';
 import { CheckpointError } from '../src/checkpoint/errors.js';
 import { toInteropState } from '../src/checkpoint/interop.js';
 import { fromSafetensors, toSafetensors } from '../src/checkpoint/safetensors.js';
@@ -112,6 +112,59 @@ describe('rnn import: value errors name the input', () => {
     const bytes = toSafetensors({ ...MODEL, vocab: ['<EOS>', '<UNK>', 'b', 'a', 'c'] });
     expect(importError('order.safetensors', bytes)).toBe(
       '__metadata__.vocab[3] "a" comes after __metadata__.vocab[2] "b", expected the characters in code-point order');
+  });
+});
+
+describe('a JSON file that is no model rnn reads', () => {
+  const checkpoint = (): string => {
+    const state = join(dir, 'to-check.json'), out = join(dir, 'checkpoint.json');
+    writeFileSync(state, JSON.stringify(toInteropState(CONFIG, MODEL.vocab, MODEL.params)));
+    importState(state, out, ['rnn', 'import'], true);
+    return readFileSync(out, 'utf8');
+  };
+  const others: [string, () => string, string][] = [
+    ['another version', () => '{"format":"rnn-checkpoint/2"}', 'format is "rnn-checkpoint/2"'],
+    ['no format', () => '{}', 'format is missing'],
+    ['null', () => 'null', 'is null'],
+    ['an array', () => '[1,2]', 'is an array of 2'],
+    ["a prepared folder's meta.json", () => '{"format":"rnn-prepared/1","level":"char"}', 'format is "rnn-prepared/1" (a prepared folder\'s meta.json)'],
+  ];
+
+  it.each(others)('--init-from says what it reads, for %s', (_, content, holds) => {
+    const path = join(dir, 'other.json');
+    writeFileSync(path, content());
+    let error: unknown;
+    try {
+      readModelFile(path);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(CheckpointError);
+    expect((error as Error).message).toBe(`${path}: ${holds}, expected a checkpoint (rnn-checkpoint/1), an rnn-state/1 file or a .safetensors file`);
+  });
+
+  it.each([...others, ['a checkpoint', checkpoint, 'format is "rnn-checkpoint/1" (a checkpoint already)'] as const])(
+    'rnn import says what it reads, for %s', (_, content, holds) => {
+      expect(importError('other.json', content())).toBe(`${holds}, expected an rnn-state/1 file or a .safetensors file`);
+    });
+});
+
+describe('rnn import: the name of --out', () => {
+  it.each(['q3.safetensors', 'Q3.SafeTensors'])('refuses to write a checkpoint named %s, writing nothing', (name) => {
+    const state = join(dir, 'import-me.json');
+    writeFileSync(state, JSON.stringify(toInteropState(CONFIG, MODEL.vocab, MODEL.params)));
+    const out = join(dir, name);
+    let error: unknown;
+    try {
+      importState(state, out, ['rnn', 'import'], true);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(SettingError);
+    expect((error as SettingError).messageNaming((setting) => `--${setting}`)).toBe(
+      `--out ${out} names a .safetensors file, and rnn import writes a checkpoint, JSON (a file named *.safetensors is read as safetensors): ` +
+        'name it *.json');
+    expect(existsSync(out)).toBe(false);
   });
 });
 

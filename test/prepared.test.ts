@@ -7,6 +7,8 @@ import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { TRAIN_DEFAULTS } from '../src/checkpoint/settings.js';
 import { userMessage } from '../src/cli/errors.js';
 import { loadCorpusData } from '../src/text/corpus-stream.js';
+import type { InputError } from '../src/input/settings.js';
+import { prepare } from '../src/train/prepare.js';
 import { train } from '../src/train/trainer.js';
 import type { TrainOptions } from '../src/train/options.js';
 import { expectOneLineError, rnnIn } from './helpers/cli.js';
@@ -34,6 +36,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 let outCount = 0;
 const freshDir = (): string => join(dir, `prepared-${++outCount}`);
+
+const TINY: TrainOptions = { cell: 'gru', layers: 1, hidden: 16, embed: 8, batch: 4, seqLen: 16, workers: 1, evalEvery: 10 };
 
 describe('a prepared folder', () => {
   const cases: [string, PrepareFolderOptions][] = [
@@ -135,8 +139,6 @@ describe('a prepared folder', () => {
 });
 
 describe('rnn train DIR', () => {
-  const TINY: TrainOptions = { cell: 'gru', layers: 1, hidden: 16, embed: 8, batch: 4, seqLen: 16, workers: 1, evalEvery: 10 };
-
   it('trains to the weights and losses of the text it was prepared from, and resumes from it', async () => {
     const prepared = freshDir();
     writePreparedFolder([folder], { level: 'word', docs: 'file', valFrac: 0.1, minCount: 1, vocabSize: 400 }, prepared);
@@ -175,6 +177,64 @@ describe('rnn train DIR', () => {
 });
 
 describe('rnn prepare', () => {
+  it('leaves out of a corpus folder what rnn train leaves out: its checkpoints, and the folder it writes', async () => {
+    const corpus = join(dir, 'with-runs');
+    mkdirSync(corpus);
+    writeFileSync(join(corpus, 'a.txt'), prose(0, 3000));
+    await train({ ...TINY, maxSteps: 1, out: join(corpus, 'run2') }, [corpus]);
+    const trained = loadCheckpoint(join(corpus, 'run2', 'latest.json')).corpus!;
+    const warnings: string[] = [];
+    const onWarning = (warning: InputError): void => void warnings.push(warning.message);
+    const out = join(corpus, 'data');
+    // into a new folder, then again over the folder it wrote
+    for (let run = 0; run < 2; run++) {
+      const meta = prepare({ out }, [corpus], { onWarning });
+      expect(meta.corpus.files.map((f) => f.path)).toEqual([join(corpus, 'a.txt')]);
+      expect(meta.corpus.sha256).toBe(trained.sha256);
+    }
+    const models = `${join(corpus, 'run2', 'best.json')} (an rnn model), ${join(corpus, 'run2', 'latest.json')} (an rnn model)`;
+    expect(warnings).toEqual([
+      `left out of the corpus: ${models}`,
+      `left out of the corpus: ${out} (the run's output), ${models}`,
+    ]);
+  });
+
+  it('refuses a validation split too short to score, as rnn train does, keeping the folder already there', async () => {
+    const short = join(dir, 'short.txt');
+    writeFileSync(short, 'Hi the\n');
+    const refused = await train({ ...TINY, batch: 1, seqLen: 4, maxSteps: 1, out: join(dir, 'short-run') }, [short]).catch((e: unknown) => e);
+    expect(userMessage(refused)).toBe('--val-frac 0.1 leaves only 1 validation character, too few to score: ' +
+      'raise --val-frac, use --val-frac 0 for none, or give more text');
+    const out = freshDir();
+    const kept = prepare({ out }, [folder]);
+    const refusal = ((): unknown => {
+      try {
+        return prepare({ out }, [short]);
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(userMessage(refusal)).toBe(userMessage(refused));
+    expect(readdirSync(out).sort()).toEqual(['meta.json', 'train.bin', 'val.bin']);
+    expect(readPreparedData(out).fingerprint.sha256).toBe(kept.corpus.sha256);
+  });
+
+  it('warns, as rnn train does, of a word vocabulary smaller than --vocab-size asks', () => {
+    const few = join(dir, 'few.txt');
+    writeFileSync(few, 'a b a b c\nb a c\n');
+    const warnings: string[] = [];
+    const meta = prepare({ out: freshDir(), level: 'word', vocabSize: 50, minCount: 1 }, [few], {
+      onWarning: (warning) => void warnings.push(userMessage(warning)!),
+    });
+    expect(warnings).toEqual([
+      `--vocab-size 50 is more than the training text offers (${meta.wordVocab!.eligible} distinct tokens): using what there is, ` +
+        `a vocabulary of ${meta.vocabSize}`,
+    ]);
+    expect(meta.vocabSize).toBeLessThan(50);
+    prepare({ out: freshDir(), level: 'word', vocabSize: 5 }, [few], { onWarning: (warning) => void warnings.push(userMessage(warning)!) });
+    expect(warnings).toHaveLength(1);
+  });
+
   it('writes the folder and says what it holds; refuses a bad flag in one line', async () => {
     const out = freshDir();
     const done = await rnnIn(dir, ['prepare', folder, '--level', 'word', '--vocab-size', '200', '--out', out]);

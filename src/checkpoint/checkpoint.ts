@@ -5,10 +5,11 @@ import { zodErrorMessage } from '../input/issues.js';
 import { DOCS_MODES } from '../text/corpus.js';
 import { Vocabulary } from '../text/vocab.js';
 import { CheckpointError, checkFormat } from './errors.js';
-import { readJsonFile, writeFileAtomic } from './files.js';
+import { parseJsonBytes, readFileBytes, writeFileAtomic } from './files.js';
 import { INTEROP_FORMAT, type ModelState } from './interop.js';
 import { checkMeaning, contentChecksum } from './integrity.js';
 import { ModelConfigSchema } from './model-config.js';
+import { SAFETENSORS_EXTENSION, isSafetensorsPath, startsLikeSafetensors } from './safetensors.js';
 import { TrainingConfigSchema, recordedLevel } from './settings.js';
 import { EncodedTensorsSchema, carriedStateLayout, checkTensors, decodeTensors } from './tensors.js';
 import { checkVocab, checkWordRule } from './vocab.js';
@@ -154,8 +155,15 @@ export function parseCheckpoint(json: unknown, source: string): Checkpoint {
   return parsed.data;
 }
 
+/** The checkpoint at `path`, checked; a safetensors file (the weights alone) is refused, saying how to make it one. */
 export function loadCheckpoint(path: string): Checkpoint {
-  return parseCheckpoint(readJsonFile(path, 'checkpoint'), path);
+  const bytes = readFileBytes(path, 'checkpoint');
+  if (startsLikeSafetensors(bytes)) {
+    throw new CheckpointError(`${path} is a safetensors file, not a checkpoint: ` + (isSafetensorsPath(path)
+      ? `convert it with \`rnn import ${path} --out model.json\` first`
+      : `name it *${SAFETENSORS_EXTENSION} (rnn import reads a file by its name), then convert it with \`rnn import FILE${SAFETENSORS_EXTENSION} --out model.json\``));
+  }
+  return parseCheckpoint(parseJsonBytes(bytes, path), path);
 }
 
 /**

@@ -4,22 +4,21 @@ import { resolve } from 'node:path';
 import { ADAM_DEFAULTS, type OptimizerKind } from '../engine/optim.js';
 import { paramLayout } from '../engine/params.js';
 import { Rng } from '../engine/random.js';
+import { describeValue } from '../input/issues.js';
 import { SettingError } from '../input/settings.js';
 import { type Checkpoint, CHECKPOINT_FORMAT, modelFromCheckpoint, parseCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { CheckpointError, shortMessage } from './errors.js';
 import { parseJsonBytes, readFileBytes, readJsonFile, writeFileAtomic } from './files.js';
 import { INTEROP_FORMAT, type ModelState, checkModelValues, fromInteropState, toInteropState } from './interop.js';
 import { type LoadedModel, loadModel } from './load.js';
-import { METADATA, fromSafetensors, toSafetensors } from './safetensors.js';
+import { PREPARED_FORMAT } from './prepared.js';
+import { METADATA, SAFETENSORS_EXTENSION, fromSafetensors, isSafetensorsPath, toSafetensors } from './safetensors.js';
 import { defaultSettings, trainingConfig } from './settings.js';
 import { encodeTensors } from './tensors.js';
 
 /** What `rnn export` writes: rnn-state/1 JSON (`torch`), or a `.safetensors` file of the weights. */
 export const EXPORT_FORMATS = ['torch', 'safetensors'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
-
-const SAFETENSORS_EXTENSION = '.safetensors';
-const isSafetensorsPath = (path: string): boolean => path.toLowerCase().endsWith(SAFETENSORS_EXTENSION);
 
 /**
  * The format an export to `outPath` takes: the one asked for, or else the one its extension names
@@ -61,13 +60,20 @@ export function exportState(checkpointPath: string, outPath: string, asked?: Exp
   return model;
 }
 
+/** What `rnn import` reads, as a message lists it. */
+const INTEROP_FILES = `an ${INTEROP_FORMAT} file or a ${SAFETENSORS_EXTENSION} file`;
+/** What `readModelFile` reads (`--init-from`), as a message lists it. */
+const MODEL_FILES = `a checkpoint (${CHECKPOINT_FORMAT}), ${INTEROP_FILES}`;
+/** What a JSON file of another format that rnn writes is, for the message that refuses it. */
+const OTHER_FILES = new Map<unknown, string>([[CHECKPOINT_FORMAT, 'a checkpoint already'], [PREPARED_FORMAT, "a prepared folder's meta.json"]]);
+
 /**
  * Reads a `.safetensors` file (by its name), an `rnn-state/1` file, or a fixture that wraps one in its `state` field (as
  * test/fixtures/eval/*.json do, beside the cases they score).
  */
 function readInteropFile(path: string): ModelState {
   if (isSafetensorsPath(path)) return safetensorsModel(readBinaryFile(path), path);
-  return interopJsonModel(readJsonFile(path, 'interop file'), path);
+  return interopJsonModel(readJsonFile(path, 'interop file'), path, INTEROP_FILES);
 }
 
 /** The checkpoint `importedCheckpoint` makes, which an imported model must fit. */
@@ -82,8 +88,18 @@ function safetensorsModel(bytes: Buffer, path: string): ModelState {
   return model;
 }
 
-function interopJsonModel(json: unknown, path: string): ModelState {
+/**
+ * The model of `rnn-state/1` JSON, or of a fixture wrapping it; JSON of another format is refused,
+ * naming the file, its format and the files `expected`.
+ */
+function interopJsonModel(json: unknown, path: string, expected: string): ModelState {
   const wrapped = isObject(json) && json['format'] === undefined && isObject(json['state']) && json['state']['format'] === INTEROP_FORMAT;
+  if (!wrapped && !(isObject(json) && json['format'] === INTEROP_FORMAT)) {
+    const format = isObject(json) ? json['format'] : undefined;
+    const other = OTHER_FILES.get(format);
+    const holds = isObject(json) ? `format is ${describeValue(format)}${other === undefined ? '' : ` (${other})`}` : `is ${describeValue(json)}`;
+    throw new CheckpointError(`${path}: ${holds}, expected ${expected}`);
+  }
   const source = wrapped ? `${path}: state` : path;
   const model = fromInteropState(wrapped ? json['state'] : json, source, importShape());
   checkModelValues(model, source, 'vocab', (name, i) => `tensors[${JSON.stringify(name)}].data[${i}]`);
@@ -110,7 +126,7 @@ export function readModelFile(path: string): ModelFile {
     const checkpoint = parseCheckpoint(json, path);
     return { path, sha256, checkpoint, model: modelFromCheckpoint(checkpoint, path) };
   }
-  return { path, sha256, checkpoint: null, model: interopJsonModel(json, path) };
+  return { path, sha256, checkpoint: null, model: interopJsonModel(json, path, MODEL_FILES) };
 }
 
 /**
@@ -139,8 +155,16 @@ export function importedCheckpoint(state: ModelState, command: string[], created
   };
 }
 
-/** `rnn import`: an `rnn-state/1` file → a new checkpoint at `outPath`; an existing file is replaced only with `overwrite`. */
+/**
+ * `rnn import`: an `rnn-state/1` file → a new checkpoint at `outPath`, which may not be named as
+ * a `.safetensors` file (read as one by its name); an existing file is replaced only with `overwrite`.
+ */
 export function importState(statePath: string, outPath: string, command: string[], overwrite: boolean): Checkpoint {
+  if (isSafetensorsPath(outPath)) {
+    throw new SettingError('out', outPath, (name) =>
+      `${name('out')} ${outPath} names a ${SAFETENSORS_EXTENSION} file, and rnn import writes a checkpoint, JSON ` +
+        `(a file named *${SAFETENSORS_EXTENSION} is read as safetensors): name it *.json`);
+  }
   const state = readInteropFile(statePath);
   if (samePath(statePath, outPath)) {
     throw new SettingError('out', outPath, (name) => `${name('out')} ${outPath} is the input file: choose another file for the checkpoint`);

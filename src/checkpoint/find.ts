@@ -51,12 +51,17 @@ export function latestCheckpoint(dir = CHECKPOINT_DIR): string | null {
   return candidates.find((c) => startsLikeCheckpoint(c.path))?.path ?? null;
 }
 
-/** The named checkpoint, or else the most recently written one under checkpoints/. */
-export function resolveCheckpointPath(path: string | undefined): string {
+/**
+ * The named checkpoint, or else the most recently written one under checkpoints/. Finding none,
+ * the error says how to name one: the `checkpoint` setting, or `usage` (e.g. `rnn info FILE`)
+ * for a command that takes it as an argument.
+ */
+export function resolveCheckpointPath(path: string | undefined, usage?: string): string {
   if (path !== undefined) return path;
   const latest = latestCheckpoint(CHECKPOINT_DIR);
   if (latest === null) {
-    throw new SettingError('checkpoint', path, (name) => `no checkpoint found under ${CHECKPOINT_DIR}/: pass ${name('checkpoint')} FILE`);
+    throw new SettingError('checkpoint', path, (name) =>
+      `no checkpoint found under ${CHECKPOINT_DIR}/: ${usage === undefined ? `pass ${name('checkpoint')} FILE` : `name one: ${usage}`}`);
   }
   return latest;
 }

@@ -2,8 +2,10 @@ import { closeSync, existsSync, mkdirSync, openSync, readSync, readdirSync, rena
 import { join } from 'node:path';
 import { z } from 'zod';
 import { zodErrorMessage } from '../input/issues.js';
+import { checkValidationSplit } from '../text/batches.js';
 import type { DocsMode, PreparedData } from '../text/corpus.js';
-import { streamCorpus } from '../text/corpus-stream.js';
+import type { CorpusSkip } from '../text/corpus-files.js';
+import { CHUNK_BYTES, streamCorpus } from '../text/corpus-stream.js';
 import { littleEndian, tokenFileBytes, writeTokenFiles } from '../text/token-files.js';
 import { DTYPE_BYTES, TOKEN_DTYPES, type TokenArray, tokenArrayFor, tokenDtype } from '../text/tokens.js';
 import { type TextLevel, Vocabulary } from '../text/vocab.js';
@@ -69,15 +71,16 @@ export interface PrepareFolderOptions {
 }
 
 /**
- * Writes the prepared folder of the corpus at `paths` (files or folders, streamed) to `dir`.
- * The token files are written under temporary names and `meta.json` last, so a folder with a
- * `meta.json` always holds the files it describes; an older prepared folder there is replaced.
+ * Writes the prepared folder of the corpus at `paths` (files or folders, streamed, leaving out
+ * what `skip` does) to `dir`. The token files are written under temporary names and `meta.json`
+ * last, so a folder with a `meta.json` always holds the files it describes; an older prepared
+ * folder there is replaced.
  */
 export function writePreparedFolder(
-  paths: readonly string[], options: PrepareFolderOptions, dir: string, onProgress?: (fraction: number) => void,
+  paths: readonly string[], options: PrepareFolderOptions, dir: string, onProgress?: (fraction: number) => void, skip?: CorpusSkip,
 ): PreparedMeta {
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new CheckpointError(`${dir} is a file, not a folder to prepare the corpus in`);
-  const source = streamCorpus(paths, options.docs);
+  const source = streamCorpus(paths, options.docs, CHUNK_BYTES, skip);
   const file = (name: string): string => join(dir, name);
   const temp = (name: string): string => file(`.${name}${TEMP_SUFFIX}${process.pid}`);
   try {
@@ -90,6 +93,7 @@ export function writePreparedFolder(
   let written;
   try {
     written = writeTokenFiles(source, options, temps, onProgress);
+    checkValidationSplit(written.fingerprint.valTokens, options.valFrac, options.level);
   } catch (error) {
     for (const path of [temps.train, temps.val]) if (existsSync(path)) unlinkSync(path);
     throw error;

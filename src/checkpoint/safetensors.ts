@@ -43,6 +43,17 @@ export function toSafetensors(model: ModelState): Buffer {
   return out;
 }
 
+/** The extension of a safetensors file: rnn reads a model file named so as safetensors, and any other as JSON. */
+export const SAFETENSORS_EXTENSION = '.safetensors';
+export const isSafetensorsPath = (path: string): boolean => path.toLowerCase().endsWith(SAFETENSORS_EXTENSION);
+
+/** Whether `bytes` begin as a safetensors file does: a header length within the file, then a JSON object's `{`. */
+export function startsLikeSafetensors(bytes: Buffer): boolean {
+  if (bytes.length < 10) return false;
+  const headerLength = bytes.readBigUInt64LE(0);
+  return headerLength >= 2n && headerLength <= BigInt(bytes.length - 8) && bytes[8] === 0x7b;
+}
+
 /**
  * Reads a safetensors file this program (or PyTorch's `safetensors.torch.save_file`, given the
  * metadata) wrote: the header within the file, each tensor F32 with the shape the config

@@ -1,7 +1,9 @@
 import cliProgress from 'cli-progress';
 import type { DoneEvent, EvalEvent, StartEvent, StepEvent, TrainEvent } from '../train/events.js';
 import { TOKEN_UNITS, type TokenUnit } from '../text/vocab.js';
+import { vocabShortfallWarning } from '../text/word-vocab.js';
 import { stderrChalk as chalk } from './color.js';
+import { userMessage } from './errors.js';
 import { type ValidationPoint, nextCommands, validationChart } from './train-summary.js';
 
 /** How training reports: a live bar (stderr is a terminal), plain lines (it is not), or JSON lines on stdout. */
@@ -55,13 +57,8 @@ function tokenUnit(start: StartEvent | null): TokenUnit {
 
 /** Warnings about the settings the run starts with: a word vocabulary smaller than asked. */
 function startWarnings(e: StartEvent): string[] {
-  const built = e.wordVocab;
-  if (built === undefined || built.shortfall === 0) return [];
-  return [
-    `--vocab-size ${e.settings.vocabSize} is more than the training text offers (${grouped(built.eligible)} distinct ` +
-      `token${built.eligible === 1 ? '' : 's'}${e.settings.minCount > 1 ? ` seen ${e.settings.minCount} times or more` : ''}): ` +
-      `using what there is, a vocabulary of ${grouped(e.model.vocabSize)}`,
-  ];
+  const warning = e.wordVocab && vocabShortfallWarning(e.wordVocab, e.settings.vocabSize, e.settings.minCount);
+  return warning ? [userMessage(warning)!] : [];
 }
 
 function startLines(e: StartEvent): string[] {

@@ -88,6 +88,19 @@ export class EvalBatches {
   }
 }
 
+/**
+ * Refuses a validation split of `tokens` tokens, held out by `valFrac` above 0, too short to
+ * score: one prediction takes two tokens, so `EvalBatches` has no row to make of fewer.
+ */
+export function checkValidationSplit(tokens: number, valFrac: number, level: TextLevel): void {
+  if (valFrac === 0 || tokens >= 2) return;
+  const unit = TOKEN_UNITS[level];
+  const held = `${tokens} validation ${tokens === 1 ? unit.one : unit.many}`;
+  throw new SettingError('valFrac', valFrac, (name) =>
+    `${name('valFrac')} ${valFrac} leaves only ${held}, too few to score: ` +
+      `raise ${name('valFrac')}, use ${name('valFrac')} 0 for none, or give more text`);
+}
+
 function checkPositiveInteger(name: string, value: number): void {
   if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`);
 }

@@ -1,3 +1,4 @@
+import { InputError } from '../input/settings.js';
 import { EOS_TOKEN, UNK_TOKEN, Vocabulary } from './vocab.js';
 
 /** The notes' vocabulary size: `<EOS>`, `<UNK>` and the 9,998 most frequent tokens. */
@@ -65,6 +66,19 @@ export function wordVocabularyFromCounts(counts: ReadonlyMap<string, number>, op
     occurrences,
     unknown: occurrences - known,
   };
+}
+
+/**
+ * The warning for a word vocabulary smaller than the `vocabSize` asked for, the training text
+ * offering fewer tokens seen `minCount` times or more; null for a full one.
+ */
+export function vocabShortfallWarning(built: Omit<WordVocabularyBuild, 'vocab'>, vocabSize: number, minCount: number): InputError | null {
+  if (built.shortfall === 0) return null;
+  const grouped = (n: number): string => n.toLocaleString('en-US');
+  return new InputError((name) =>
+    `${name('vocabSize')} ${vocabSize} is more than the training text offers (${grouped(built.eligible)} distinct ` +
+      `token${built.eligible === 1 ? '' : 's'}${minCount > 1 ? ` seen ${minCount} times or more` : ''}): ` +
+      `using what there is, a vocabulary of ${grouped(vocabSize - built.shortfall)}`);
 }
 
 /** Token counts, most frequent first, ties in code-point order of the tokens. */

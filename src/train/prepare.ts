@@ -1,7 +1,9 @@
 import { resolve } from 'node:path';
+import { type SkippedFile, skipRunFiles, skippedNotice } from '../checkpoint/corpus.js';
 import { type PreparedMeta, writePreparedFolder } from '../checkpoint/prepared.js';
 import { TEXT_SETTINGS } from '../checkpoint/settings.js';
-import { SettingError, parseSettingTable } from '../input/settings.js';
+import { InputError, SettingError, parseSettingTable } from '../input/settings.js';
+import { vocabShortfallWarning } from '../text/word-vocab.js';
 import { defaultCorpus } from './data.js';
 import { freshSettings } from './options.js';
 
@@ -15,13 +17,21 @@ export interface PrepareSettings {
   out?: string;
 }
 
+export interface PrepareCallbacks {
+  /** How much of the text has been tokenized (0 … 1). */
+  onProgress?: (fraction: number) => void;
+  /** What the user should know but need not stop for: what was left out of the corpus, a word vocabulary smaller than asked. */
+  onWarning?: (warning: InputError) => void;
+}
+
 /**
  * Writes the prepared folder (`train.bin`, `val.bin`, `meta.json`) of the corpus at
  * `corpusPaths` (none: the bundled corpus) with the text settings `rnn train` would use,
  * defaults included, so that `rnn train DIR` trains on the ids `rnn train CORPUS` would make.
- * `onProgress` hears how much of the text has been tokenized (0 … 1).
+ * A corpus folder is read as `rnn train` reads it, without rnn's own files (`skipRunFiles`):
+ * its models, prepared folders, and the folder being written.
  */
-export function prepare(options: PrepareSettings, corpusPaths: readonly string[], onProgress?: (fraction: number) => void): PreparedMeta {
+export function prepare(options: PrepareSettings, corpusPaths: readonly string[], callbacks: PrepareCallbacks = {}): PreparedMeta {
   const { out, ...text } = options;
   if (out === undefined || out === '') {
     throw new SettingError('out', out, (name) => `${name('out')} is required: the folder to write train.bin, val.bin and meta.json to`);
@@ -29,5 +39,13 @@ export function prepare(options: PrepareSettings, corpusPaths: readonly string[]
   const settings = freshSettings(parseSettingTable(TEXT_SETTINGS, text));
   const paths = corpusPaths.length > 0 ? corpusPaths.map((p) => resolve(p)) : [defaultCorpus()];
   const { valFrac, minCount, docs, level, vocabSize } = settings;
-  return writePreparedFolder(paths, { valFrac, minCount, docs, level, ...(level === 'word' && { vocabSize }) }, out, onProgress);
+  const skipped: SkippedFile[] = [];
+  const meta = writePreparedFolder(
+    paths, { valFrac, minCount, docs, level, ...(level === 'word' && { vocabSize }) }, out, callbacks.onProgress, skipRunFiles([out], skipped),
+  );
+  const notice = skippedNotice(skipped);
+  if (notice !== null) callbacks.onWarning?.(new InputError(notice));
+  const shortfall = meta.wordVocab && vocabShortfallWarning(meta.wordVocab, vocabSize, minCount);
+  if (shortfall) callbacks.onWarning?.(shortfall);
+  return meta;
 }

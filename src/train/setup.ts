@@ -8,10 +8,9 @@ import { initParams } from '../engine/model.js';
 import { paramLayout } from '../engine/params.js';
 import { Rng } from '../engine/random.js';
 import { InputError, SettingError } from '../input/settings.js';
-import { BatchSource, EvalBatches } from '../text/batches.js';
+import { BatchSource, EvalBatches, checkValidationSplit } from '../text/batches.js';
 import type { PreparedData } from '../text/corpus.js';
 import { skippedNotice, type SkippedFile } from '../checkpoint/corpus.js';
-import { TOKEN_UNITS } from '../text/vocab.js';
 import { corpusName, loadRunData, preparedFolderOf, skipRunOutput, withPreparedSettings } from './data.js';
 import { fineTuneSettings, fineTuneStart, loadBaseModel, unknownTokensWarning } from './finetune.js';
 import { type ParsedOptions, type TrainOptions, defaultEvalEvery, freshSettings, parseOptions, resumedSettings, runLimits } from './options.js';
@@ -69,17 +68,8 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
   if (!ckpt && parsed.evalEvery === undefined) settings.evalEvery = defaultEvalEvery(data.val.length, settings.batch, settings.seqLen);
   const corpus = data.fingerprint.files.map((f) => f.path);
   const batches = new BatchSource(data.train, settings.batch, settings.seqLen, data.vocab.level);
-  let evalBatches: EvalBatches | null = null;
-  if (settings.valFrac > 0) {
-    evalBatches = new EvalBatches(data.val, settings.batch, settings.seqLen);
-    if (evalBatches.rows === 0) {
-      const unit = TOKEN_UNITS[data.vocab.level];
-      const tokens = `${data.val.length} validation ${data.val.length === 1 ? unit.one : unit.many}`;
-      throw new SettingError('valFrac', settings.valFrac, (name) =>
-        `${name('valFrac')} ${settings.valFrac} leaves only ${tokens}, too few to score: ` +
-          `raise ${name('valFrac')}, use ${name('valFrac')} 0 for none, or give more text`);
-    }
-  }
+  checkValidationSplit(data.val.length, settings.valFrac, data.vocab.level);
+  const evalBatches = settings.valFrac > 0 ? new EvalBatches(data.val, settings.batch, settings.seqLen) : null;
   const model: ModelConfig = ckpt ? { ...ckpt.config.model } : modelConfig(settings, data.vocab.size);
   const warnings: InputError[] = [];
   const notice = skippedNotice(skipped);

@@ -16,7 +16,7 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON object')
     .addHelpText('after', '\nExamples:\n  rnn info\n  rnn info checkpoints/RUN/best.json --json')
     .action((path: string | undefined, flags: InfoFlags) => {
-      const { info } = loadModel(resolveCheckpointPath(path));
+      const { info } = loadModel(resolveCheckpointPath(path, 'rnn info FILE'));
       process.stdout.write(flags.json ? `${JSON.stringify(info)}\n` : infoText(info));
     });
 }

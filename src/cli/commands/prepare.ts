@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { TEXT_SETTINGS } from '../../checkpoint/settings.js';
 import { prepare } from '../../train/prepare.js';
+import { userMessage } from '../errors.js';
 import { addSettingFlags } from '../flags.js';
 
 export function register(program: Command): void {
@@ -30,7 +31,13 @@ export function register(program: Command): void {
       status?.('reading the corpus…');
       let meta;
       try {
-        meta = prepare(flags, corpus, status ? (fraction) => status(`tokenizing: ${Math.floor(100 * fraction)}%`) : undefined);
+        meta = prepare(flags, corpus, {
+          onProgress: status ? (fraction) => status(`tokenizing: ${Math.floor(100 * fraction)}%`) : undefined,
+          onWarning: (warning) => {
+            status?.('');
+            process.stderr.write(`rnn: warning: ${userMessage(warning)}\n`);
+          },
+        });
       } finally {
         status?.('');
       }
