@@ -207,6 +207,21 @@ describe('4. closed pipes', () => {
     expect(saved.training.step).toBeGreaterThan(0);
   });
 
+  it('ends `rnn train 2>&1 | head` as a closed stdout does: saved at the step reached, exit 141', async () => {
+    const out = at('stderr-piped');
+    // no periodic evaluation: whatever is saved, the closed pipe saved
+    const child = start(['train', corpus, ...TINY, '--max-steps', '1000000', '--eval-every', '0', '--out', out]);
+    let progress = '';
+    child.stderr!.on('data', (chunk: Buffer) => {
+      progress += chunk.toString();
+      if (progress.includes('| loss')) child.stderr!.destroy(); // the reader takes the first step's line and goes
+    });
+    const run = await finish(child);
+    expect(run.code).toBe(141);
+    expect(run.stdout).toBe('');
+    expect(loadCheckpoint(join(out, 'latest.json')).training.step).toBeGreaterThan(1);
+  });
+
   it('stops `rnn sample --len 100000000 | head -c 100` promptly', async () => {
     const out = await savedRun('for-sample', 20);
     const child = start(['sample', '--checkpoint', join(out, 'latest.json'), '--len', '100000000', '--seed', '1']);

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { reportError } from './errors.js';
-import { guardStdout } from './pipes.js';
+import { guardOutput } from './pipes.js';
 import * as evalCommand from './commands/eval.js';
 import * as exportCommand from './commands/export.js';
 import * as importCommand from './commands/import.js';
@@ -31,7 +31,7 @@ export function createProgram(): Command {
 
 export async function main(argv: string[]): Promise<number> {
   const program = createProgram();
-  guardStdout();
+  guardOutput();
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

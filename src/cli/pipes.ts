@@ -1,38 +1,46 @@
 /**
  * A reader that closes stdout early (`rnn info | head -1`) has all it wants: the command ends
- * quietly rather than with an EPIPE trace. `guardStdout` installs this for every command;
- * a command with work to keep (training) or a loop to end (sampling) sets its own response with
- * `whenStdoutCloses`.
+ * quietly rather than with an EPIPE trace. One that closes stderr (`rnn prepare … 2>&1 | head`)
+ * is written to no more, and the command goes on. `guardOutput` installs this for every
+ * command; a command with work to keep (training) sets its own response with
+ * `whenOutputCloses`, and a loop to end (sampling) asks `outputClosed`.
  */
-let response: (() => void) | null = null;
-let closed = false;
+export type Output = 'stdout' | 'stderr';
 
-export function guardStdout(): void {
-  process.stdout.on('error', () => {
-    // every error on stdout means no one reads it any more (EPIPE, or a write after that)
-    if (closed) return;
-    closed = true;
-    if (response) response();
-    else process.exit(0);
-  });
+let response: ((output: Output) => void) | null = null;
+const closed: Record<Output, boolean> = { stdout: false, stderr: false };
+
+export function guardOutput(): void {
+  for (const output of ['stdout', 'stderr'] as const) {
+    process[output].on('error', () => {
+      // every error on the stream means no one reads it any more (EPIPE, or a write after that)
+      if (closed[output]) return;
+      closed[output] = true;
+      if (response) response(output);
+      else if (output === 'stdout') process.exit(0);
+    });
+  }
 }
 
-/** Runs `action` instead of exiting when stdout closes, until the returned function is called. */
-export function whenStdoutCloses(action: () => void): () => void {
+/**
+ * Runs `action` with the stream's name instead of the usual response when stdout or stderr
+ * closes (at once for one closed already), until the returned function is called.
+ */
+export function whenOutputCloses(action: (output: Output) => void): () => void {
   response = action;
-  if (closed) action();
+  for (const output of ['stdout', 'stderr'] as const) if (closed[output]) action(output);
   return () => {
     if (response === action) response = null;
   };
 }
 
-/** Whether stdout's reader has gone. */
-export function stdoutClosed(): boolean {
-  return closed;
+/** Whether the reader of `output` has gone. */
+export function outputClosed(output: Output): boolean {
+  return closed[output];
 }
 
 /** Writes `text` to stdout and waits until it is handed over, so that a closed pipe is known before the next write. */
 export function writeStdout(text: string): Promise<void> {
-  if (closed) return Promise.resolve();
+  if (closed.stdout) return Promise.resolve();
   return new Promise((resolve) => process.stdout.write(text, () => resolve()));
 }

@@ -4,10 +4,14 @@ import { TOKEN_UNITS, type TokenUnit } from '../text/vocab.js';
 import { vocabShortfallWarning } from '../text/word-vocab.js';
 import { stderrChalk as chalk } from './color.js';
 import { userMessage } from './errors.js';
+import type { Output } from './pipes.js';
 import { type ValidationPoint, nextCommands, validationChart } from './train-summary.js';
 
-/** How training reports: a live bar (stderr is a terminal), plain lines (it is not), or JSON lines on stdout. */
-export type ProgressMode = 'tty' | 'plain' | 'json';
+/**
+ * How training reports: a live bar (stderr is a terminal), plain lines (it is not), JSON lines
+ * on stdout, or nothing (no one reads either any more).
+ */
+export type ProgressMode = 'tty' | 'plain' | 'json' | 'none';
 
 export interface ProgressDisplay {
   onEvent(event: TrainEvent): void;
@@ -17,6 +21,11 @@ export interface ProgressDisplay {
 
 export function progressMode(json: boolean): ProgressMode {
   return json ? 'json' : process.stderr.isTTY ? 'tty' : 'plain';
+}
+
+/** The stream a mode's progress goes to. */
+export function progressOutput(mode: ProgressMode): Output | null {
+  return mode === 'json' ? 'stdout' : mode === 'none' ? null : 'stderr';
 }
 
 export function createProgress(mode: ProgressMode): ProgressDisplay {
@@ -29,6 +38,7 @@ export function createProgress(mode: ProgressMode): ProgressDisplay {
       stop: () => {},
     };
   }
+  if (mode === 'none') return { onEvent: () => {}, stop: () => {} };
   return mode === 'tty' ? new BarDisplay() : new LineDisplay();
 }
 

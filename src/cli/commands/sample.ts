@@ -11,7 +11,7 @@ import { defaultStepperWorkers } from '../../parallel/inference.js';
 import { readTextFile } from '../../text/utf8.js';
 import { userMessage, warnUnknownTokens } from '../errors.js';
 import { addSettingFlags, workersOnCores } from '../flags.js';
-import { stdoutClosed, writeStdout } from '../pipes.js';
+import { outputClosed, writeStdout } from '../pipes.js';
 
 /** `rnn sample`'s flags: the sampling settings, and what the command reads and how it runs. */
 const SAMPLE_FLAGS = {
@@ -80,7 +80,7 @@ async function runSample(flags: SampleFlags): Promise<void> {
     pending += piece;
     if (pending.length >= 256 || performance.now() - flushedAt > 50) {
       await writeStdout(pending);
-      if (stdoutClosed()) return;
+      if (outputClosed('stdout')) return;
       pending = '';
       flushedAt = performance.now();
     }

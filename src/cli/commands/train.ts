@@ -4,11 +4,11 @@ import type { StartEvent } from '../../train/events.js';
 import { FINE_TUNE_OPTIONS, RUN_OPTIONS } from '../../train/options.js';
 import { DIVERGED_AFTER, type TrainResult, train } from '../../train/trainer.js';
 import { userMessage } from '../errors.js';
-import { whenStdoutCloses } from '../pipes.js';
-import { createProgress, progressMode } from '../progress.js';
+import { outputClosed, whenOutputCloses } from '../pipes.js';
+import { createProgress, progressMode, progressOutput } from '../progress.js';
 import { addSettingFlags } from '../flags.js';
 
-/** Exit status after a signal: 128 + its number, as a shell reports it; a closed stdout counts as SIGPIPE. */
+/** Exit status after a signal: 128 + its number, as a shell reports it; a closed stdout or stderr counts as SIGPIPE. */
 const SIGNAL_EXIT: Record<string, number> = { SIGHUP: 129, SIGINT: 130, SIGPIPE: 141, SIGTERM: 143 };
 /** The signals that end a run with a checkpoint: Ctrl-C, kill, and the terminal closing. */
 const SAVING_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -21,7 +21,7 @@ export function register(program: Command): void {
       'Train a language model, character-level or (--level word) word-level, on text files or folders (every text file inside), ' +
         'or go on training one with --resume. Writes a checkpoint at each evaluation and at the end: ' +
         '--out DIR gives DIR/latest.json and DIR/best.json, --out FILE.json gives FILE.json and FILE.best.json. ' +
-        'Ctrl-C, SIGTERM, SIGHUP (the terminal closing) or a closed stdout finishes the current step, saves, ' +
+        'Ctrl-C, SIGTERM, SIGHUP (the terminal closing) or a closed stdout or stderr finishes the current step, saves, ' +
         'and exits 130 / 143 / 129 / 141. A run whose steps stop being finite ends, keeping its last checkpoints.',
     )
     .argument('[corpus...]', 'text files or folders, or one prepared folder (rnn prepare) (default: the bundled corpora/sotu.txt; resuming: the checkpoint\'s)');
@@ -38,7 +38,8 @@ export function register(program: Command): void {
     )
     .action(async (corpus: string[], flags: Record<string, unknown>) => {
       const { json, ...options } = flags;
-      let display = createProgress(progressMode(json === true));
+      let mode = progressMode(json === true);
+      let display = createProgress(mode);
       const controller = new AbortController();
       const onSignal = (name: NodeJS.Signals): void => {
         if (controller.signal.aborted) {
@@ -50,9 +51,14 @@ export function register(program: Command): void {
         controller.abort(name);
       };
       for (const name of SAVING_SIGNALS) process.on(name, onSignal);
-      // no one reads the progress any more: stop writing it, and end as for a signal, saving
-      const stopWatchingStdout = whenStdoutCloses(() => {
-        if (progressMode(json === true) === 'json') display = createProgress(process.stderr.isTTY ? 'tty' : 'plain');
+      // a reader is gone: show the progress on stderr while someone reads it, else nowhere, and end as for a signal, saving
+      const stopWatchingOutput = whenOutputCloses(() => {
+        const output = progressOutput(mode);
+        if (output !== null && outputClosed(output)) {
+          display.stop();
+          mode = outputClosed('stderr') ? 'none' : progressMode(false);
+          display = createProgress(mode);
+        }
         if (!controller.signal.aborted) controller.abort('SIGPIPE');
       });
       let start: StartEvent | null = null;
@@ -78,7 +84,7 @@ export function register(program: Command): void {
         }
       } finally {
         display.stop();
-        stopWatchingStdout();
+        stopWatchingOutput();
         for (const name of SAVING_SIGNALS) process.off(name, onSignal);
       }
     });
