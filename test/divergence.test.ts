@@ -50,6 +50,7 @@ describe('divergence', () => {
       onEvent: (event) => events.push(event),
     });
     expect(result.reason).toBe('diverged');
+    expect(result.divergence).toBe('steps');
     const steps = events.filter((event) => event.event === 'step');
     const skippedSteps = steps.filter((event) => event.loss === null);
     expect(skippedSteps.length).toBe(DIVERGED_AFTER);

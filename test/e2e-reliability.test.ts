@@ -183,12 +183,26 @@ describe('3. divergence', () => {
     expect(existsSync(join(out, 'latest.json.lock'))).toBe(false);
   });
 
+  it('reports a run whose weights grow past what a checkpoint holds as diverged, not done, when it reaches its limit', async () => {
+    const out = at('blown-up');
+    // finite steps whose weights end far beyond ±1e6: the closing save refuses them
+    const run = await rnn(['train', corpus, ...TINY, '--lr', '1e10', '--optimizer', 'sgd', '--clip', '0', '--max-steps', '30',
+      '--eval-every', '0', '--out', out]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^done, diverged, at step 30 .*; nothing saved$/m);
+    expect(run.stderr).not.toMatch(/latest:|sample it/);
+    expect(run.stderr).toMatch(
+      /^rnn: training diverged at step 30: its weights grew beyond ±1000000, .*; nothing was saved; lower --lr \(it was 10000000000\)/m);
+    expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
+  });
+
   it('keeps the last good checkpoints of a run that diverges on resume, byte for byte', async () => {
     const out = await savedRun('to-diverge');
     const before = hashes(out);
     const run = await rnn(['train', '--resume', out, '--lr', '1e38', '--clip', '0', '--max-steps', '400']);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/training diverged at step \d+: .*kept the last good checkpoint, .*latest\.json \(step 40\)/);
+    expect(run.stderr).toMatch(/^done, diverged, .*; latest: .*latest\.json \(step 40\)/m);
     expect(hashes(out)).toEqual(before);
   });
 });

@@ -119,10 +119,12 @@ function evalText(e: EvalEvent): string {
 function doneText(e: DoneEvent): string {
   const why = e.reason === 'interrupted' ? `interrupted (${e.signal})` : e.reason === 'diverged' ? 'diverged' :
     `reached ${e.reason === 'time' ? '--time' : `--${e.reason}`}`;
+  const saved = e.savedStep === null ? 'nothing saved' :
+    `latest: ${e.latest}${e.savedStep === e.step ? '' : ` (step ${e.savedStep})`}${e.best ? `, best: ${e.best}` : ''}`;
   return (
     `done, ${why}, at step ${e.step} (epoch ${e.epoch.toFixed(2)}) after ${formatDuration(e.elapsedSeconds)}: ` +
     `train ${loss(e.trainLoss)}, val ${loss(e.valLoss)}, best val ${loss(e.bestValLoss)}; ` +
-    `latest: ${e.latest}${e.best ? `, best: ${e.best}` : ''}${e.skipped > 0 ? `; ${e.skipped} steps skipped (not finite)` : ''}`
+    `${saved}${e.skipped > 0 ? `; ${e.skipped} steps skipped (not finite)` : ''}`
   );
 }
 

@@ -6,7 +6,7 @@ import type { OutputPaths } from './output.js';
 
 /**
  * Why a run ended: a limit reached, a signal (the abort reason, e.g. 'SIGINT'), or divergence
- * (DIVERGED_AFTER steps in a row whose loss or gradient was not finite).
+ * (a `Divergence` of trainer.ts: steps not finite, or weights no checkpoint may hold).
  */
 export type StopReason = 'epochs' | 'max-steps' | 'time' | 'interrupted' | 'diverged';
 

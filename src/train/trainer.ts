@@ -42,7 +42,16 @@ export interface TrainResult {
   skipped: number;
   /** The step of the last checkpoint written, in this run or before it (null: none). */
   savedStep: number | null;
+  /** What made a diverged run diverge; null for any other. */
+  divergence: Divergence | null;
 }
+
+/**
+ * What ends a run as diverged: DIVERGED_AFTER steps in a row whose loss or gradient was not
+ * finite, a validation loss that is not finite, or weights beyond what a checkpoint may hold
+ * (WEIGHT_LIMIT), which no save writes.
+ */
+export type Divergence = 'steps' | 'validation' | 'weights';
 
 /** Tokens of the sample shown at each evaluation (about as long a text at either level), and its temperature. */
 const SAMPLE_LENGTH: Readonly<Record<TextLevel, number>> = { char: 100, word: 20 };
@@ -117,6 +126,7 @@ class Run {
   /** Steps skipped (not finite) in this run, and in a row up to now. */
   private skipped = 0;
   private skippedInARow = 0;
+  private divergence: Divergence | null = null;
   /** The step of the newest checkpoint on disk. */
   private savedStep: number | null;
 
@@ -151,7 +161,7 @@ class Run {
     let reason: StopReason;
     for (;;) {
       if (signal?.aborted) { reason = 'interrupted'; break; }
-      if (this.skippedInARow >= DIVERGED_AFTER) { reason = 'diverged'; break; }
+      if (this.divergence !== null) { reason = 'diverged'; break; }
       if (totalSteps !== null && progress.step >= totalSteps) {
         reason = limits.maxSteps === totalSteps ? 'max-steps' : 'epochs';
         break;
@@ -168,7 +178,7 @@ class Run {
       const { loss, gradNorm, skipped } = engine.trainStep(stepSettings, dropoutSeed);
       if (skipped) {
         this.skipped++;
-        this.skippedInARow++;
+        if (++this.skippedInARow === DIVERGED_AFTER) this.divergence = 'steps';
       } else this.skippedInARow = 0;
       const rate = tokensPerStep / Math.max(1e-6, (performance.now() - t0) / 1000);
       if (++timed > 0) speed += Math.max(0.1, 1 / timed) * (rate - speed);
@@ -194,6 +204,8 @@ class Run {
     if (this.savedAtStep !== progress.step && reason !== 'diverged') {
       if (reason === 'interrupted') this.save(false);
       else await this.evaluateAndSave();
+      // a limit reached is no success when the closing evaluation found the weights gone
+      if (this.divergence !== null && reason !== 'interrupted') reason = 'diverged';
     }
     const signalName = reason === 'interrupted' ? String(signal?.reason ?? 'abort') : null;
     const best = this.bestExists ? this.setup.paths.best : null;
@@ -206,6 +218,7 @@ class Run {
       reason, signal: signalName, step: progress.step, epoch: progress.epoch, params: Float32Array.from(this.engine.params),
       config: { ...this.setup.model }, valLoss: this.valLoss, bestValLoss: progress.bestValLoss, latest: this.setup.paths.latest,
       best, history: progress.history.map((entry) => ({ ...entry })), skipped: this.skipped, savedStep: this.savedStep,
+      divergence: reason === 'diverged' ? this.divergence : null,
     };
   }
 
@@ -284,7 +297,7 @@ class Run {
     const t0 = performance.now();
     const valLoss = await this.validate();
     if (valLoss !== null && !Number.isFinite(valLoss)) {
-      this.skippedInARow = DIVERGED_AFTER; // the weights no longer give a finite loss: nothing of this state is worth saving
+      this.divergence = 'validation'; // the weights no longer give a finite loss: nothing of this state is worth saving
       return;
     }
     this.evalSeconds = Math.max(this.evalSeconds ?? 0, (performance.now() - t0) / 1000);
@@ -322,7 +335,7 @@ class Run {
       progress, fingerprint: setup.data.fingerprint, command: setup.command, initFrom: setup.initFrom, lr: this.lr(),
     });
     if (tensorValueFault(checkpoint, setup.paths.latest) !== null) {
-      this.skippedInARow = DIVERGED_AFTER; // never write values no training should hold; the last checkpoints stay
+      this.divergence = 'weights'; // never write values no training should hold; the last checkpoints stay
       return;
     }
     saveCheckpoint(setup.paths.latest, checkpoint);

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
+import { WEIGHT_LIMIT } from '../../checkpoint/integrity.js';
 import { TRAIN_SETTINGS } from '../../checkpoint/settings.js';
 import type { StartEvent } from '../../train/events.js';
 import { FINE_TUNE_OPTIONS, RUN_OPTIONS } from '../../train/options.js';
-import { DIVERGED_AFTER, type TrainResult, train } from '../../train/trainer.js';
+import { DIVERGED_AFTER, type Divergence, type TrainResult, train } from '../../train/trainer.js';
 import { userMessage } from '../errors.js';
 import { outputClosed, whenOutputCloses } from '../pipes.js';
 import { createProgress, progressMode, progressOutput } from '../progress.js';
@@ -101,6 +102,13 @@ function divergedText(result: TrainResult, start: StartEvent | null): string {
   const advice = [`lower --lr${settings ? ` (it was ${settings.lr})` : ''}`];
   if (settings && settings.clip === null) advice.push('turn on --clip (e.g. --clip 5)');
   const kept = result.savedStep === null ? 'nothing was saved' : `kept the last good checkpoint, ${result.latest} (step ${result.savedStep})`;
-  return `training diverged at step ${result.step}: ${DIVERGED_AFTER} steps in a row had a loss or gradient that is not a finite number ` +
-    `(${result.skipped} skipped in all); ${kept}; ${advice.join(' or ')} and train again`;
+  return `training diverged at step ${result.step}: ${DIVERGENCE_TEXT[result.divergence ?? 'steps'](result)}; ${kept}; ` +
+    `${advice.join(' or ')} and train again`;
 }
+
+/** What went wrong, for each way a run diverges. */
+const DIVERGENCE_TEXT: Record<Divergence, (result: TrainResult) => string> = {
+  steps: (result) => `${DIVERGED_AFTER} steps in a row had a loss or gradient that is not a finite number (${result.skipped} skipped in all)`,
+  validation: () => 'the validation loss is not a finite number',
+  weights: () => `its weights grew beyond ±${WEIGHT_LIMIT}, more than any checkpoint may hold`,
+};
