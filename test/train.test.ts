@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { appendFileSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
@@ -9,6 +9,7 @@ import { CorpusError } from '../src/text/corpus.js';
 import type { StepEvent, TrainEvent } from '../src/train/events.js';
 import { TRAIN_DEFAULTS } from '../src/checkpoint/settings.js';
 import { defaultEvalEvery, freshSettings, parseDuration, parseOptions } from '../src/train/options.js';
+import { resumedOut } from '../src/train/output.js';
 import { scheduledLr } from '../src/engine/optim.js';
 import { type TrainResult, periodicEvalIsRedundant, train } from '../src/train/trainer.js';
 import type { TrainOptions } from '../src/train/options.js';
@@ -174,6 +175,26 @@ describe('train', () => {
     expect(result.latest).toBe(out);
     expect(result.best).toBe(join(dir, 'model.best.json'));
     expect(loadCheckpoint(result.best!).training.step).toBe(5);
+  });
+
+  it('resumes a .json --out into the same file and its .best.json, again and again', async () => {
+    const folder = freshOut();
+    mkdirSync(folder);
+    const out = join(folder, 'model.json');
+    await run({ ...TINY, maxSteps: 2, evalEvery: 1, out });
+    const second = await run({ resume: out, maxSteps: 4 }, []);
+    expect(second.result).toMatchObject({ reason: 'max-steps', latest: out, best: join(folder, 'model.best.json') });
+    expect(loadCheckpoint(out).training.step).toBe(4);
+    const third = await run({ resume: out, maxSteps: 6 }, []);
+    expect(third.result.step).toBe(6);
+    expect(readdirSync(folder).filter((name) => name.endsWith('.json')).sort()).toEqual(['model.best.json', 'model.json']);
+  });
+
+  it('resumes into the output that wrote the checkpoint: a folder, or a FILE.json whose best is FILE.best.json', () => {
+    expect(resumedOut(join('runs', 'a', 'latest.json'))).toBe(join('runs', 'a'));
+    expect(resumedOut(join('runs', 'a', 'best.json'))).toBe(join('runs', 'a'));
+    expect(resumedOut(join('runs', 'model.json'))).toBe(join('runs', 'model.json'));
+    expect(resumedOut(join('runs', 'model.best.json'))).toBe(join('runs', 'model.json'));
   });
 
   it('skips a periodic evaluation only when --time ends the run within half an interval after it', () => {

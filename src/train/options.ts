@@ -63,7 +63,7 @@ export const RUN_OPTIONS = {
   },
   out: {
     group: 'Run', schema: z.string().min(1), arg: '<path>', help: 'output folder, or a .json file',
-    defaultText: 'checkpoints/<corpus>-<cell>-<L>x<H>-<time>/; resuming: the checkpoint\'s folder',
+    defaultText: 'checkpoints/<corpus>-<cell>-<L>x<H>-<time>/; resuming: where the checkpoint was written (its folder, or its FILE.json)',
   },
   resume: {
     group: 'Run', schema: z.string().min(1), arg: '<checkpoint>',

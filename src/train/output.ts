@@ -1,5 +1,5 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { CHECKPOINT_FORMAT } from '../checkpoint/checkpoint.js';
 import { CHECKPOINT_DIR } from '../checkpoint/find.js';
 import type { TrainSettings } from '../checkpoint/settings.js';
@@ -17,13 +17,18 @@ export interface OutputPaths {
  * - anything else is a folder: `DIR/latest.json` and `DIR/best.json`.
  * Without `--out`, a fresh run writes to the folder
  * `checkpoints/<corpus>-<cell>-<L>x<H>-<YYYYMMDD-HHMMSS>/` under the current folder, and a
- * resumed run to the folder of the checkpoint it resumes.
+ * resumed run where the checkpoint it resumes was written (`resumedOut`).
  */
 export function outputPaths(out: string): OutputPaths {
-  if (out.toLowerCase().endsWith('.json')) {
+  if (namesFile(out)) {
     return { latest: out, best: out.replace(/\.json$/i, '.best.json') };
   }
   return { latest: join(out, 'latest.json'), best: join(out, 'best.json') };
+}
+
+/** Whether an output path names a checkpoint file (`.json`) rather than a folder. */
+function namesFile(path: string): boolean {
+  return path.toLowerCase().endsWith('.json');
 }
 
 export function defaultOut(corpus: string, settings: TrainSettings, now: Date): string {
@@ -83,7 +88,13 @@ function isCheckpointFile(path: string): boolean {
   }
 }
 
-/** A resumed run's default output: the folder of the checkpoint it resumes. */
+/**
+ * A resumed run's default output: the one that wrote the checkpoint it resumes. A folder's
+ * latest.json or best.json: the folder; FILE.best.json: FILE.json, whose best it is; any other
+ * FILE.json: itself; a file not named .json: its folder.
+ */
 export function resumedOut(resume: string): string {
-  return dirname(resume);
+  const name = basename(resume);
+  if (!namesFile(name) || name === 'latest.json' || name === 'best.json') return dirname(resume);
+  return resume.replace(/\.best\.json$/i, '.json');
 }
