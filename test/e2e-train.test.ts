@@ -70,6 +70,14 @@ describe('rnn train (built CLI)', () => {
     expect(events.at(-1)).toMatchObject({ event: 'done', reason: 'max-steps', step: 12, latest: join(out, 'latest.json') });
   }, 20_000);
 
+  it('warns on its own line when --time cannot hold the closing evaluation', async () => {
+    // a microsecond: spent by the two steps that run before the speed is known
+    const { code, stderr } = await rnn(['train', corpus, ...TINY, '--time', '0.000001s', '--out', join(dir, 'overrun')]);
+    expect(code).toBe(0);
+    expect(stderr).toMatch(/^rnn: warning: --time of 0.000001 s leaves no room for another step and the closing evaluation, .*--val-frac\n/m);
+    expect(stderr).toMatch(/^done, reached --time, at step 2 /m);
+  }, 20_000);
+
   it('resumes across processes exactly, on two workers', async () => {
     const model = ['--cell', 'lstm', '--layers', '2', '--dropout', '0.2', '--workers', '2', '--eval-every', '25', '--json'];
     const args = (out: string, steps: number) => ['train', corpus, ...TINY, ...model, '--max-steps', String(steps), '--out', out];

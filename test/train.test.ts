@@ -205,6 +205,20 @@ describe('train', () => {
     expect(periodicEvalIsRedundant(15, 10, 0.2, 300)).toBe(true);
   });
 
+  it('warns once, naming --time, when the closing evaluation cannot end within it', async () => {
+    // a microsecond: spent by the two steps that run before the speed is known, so the closing evaluation overruns it
+    const warnings: string[] = [];
+    const result = await train({ ...TINY, time: 1e-6, out: freshOut() }, [corpus], {
+      onWarning: (warning) => warnings.push(userMessage(warning)!),
+    });
+    expect(result.reason).toBe('time');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(new RegExp(
+      '^--time of 0.000001 s leaves no room for another step and the closing evaluation, estimated at .* s for the validation ' +
+        "split's \\d+ characters: the run stops at step 2 and is likely to end past its --time; give a larger --time or a smaller --val-frac$"));
+    expect(loadCheckpoint(result.latest).history.at(-1)?.step).toBe(2);
+  });
+
   it('stops at --time, keeping time for the closing evaluation', async () => {
     const { result, steps } = await run({ ...TINY, time: 0.3, out: freshOut() });
     expect(result.reason).toBe('time');

@@ -15,6 +15,8 @@ export type ProgressMode = 'tty' | 'plain' | 'json' | 'none';
 
 export interface ProgressDisplay {
   onEvent(event: TrainEvent): void;
+  /** Shows `message` as a warning line where it does not break the display. */
+  warn(message: string): void;
   /** Leaves the terminal clean (stops the bar); safe to call twice. */
   stop(): void;
 }
@@ -32,15 +34,19 @@ export function createProgress(mode: ProgressMode): ProgressDisplay {
   if (mode === 'json') {
     return {
       onEvent: (event) => {
-        if (event.event === 'start') startWarnings(event).forEach((line) => void process.stderr.write(`rnn: warning: ${line}\n`));
+        if (event.event === 'start') startWarnings(event).forEach(writeWarning);
         process.stdout.write(`${JSON.stringify(event)}\n`);
       },
+      warn: writeWarning,
       stop: () => {},
     };
   }
-  if (mode === 'none') return { onEvent: () => {}, stop: () => {} };
+  if (mode === 'none') return { onEvent: () => {}, warn: () => {}, stop: () => {} };
   return mode === 'tty' ? new BarDisplay() : new LineDisplay();
 }
+
+const warningLine = (message: string): string => `rnn: warning: ${message}`;
+const writeWarning = (message: string): void => void process.stderr.write(`${warningLine(message)}\n`);
 
 /** `42s`, `3m05s`, `1h02m`. */
 function formatDuration(seconds: number): string {
@@ -195,6 +201,10 @@ class LineDisplay implements ProgressDisplay {
     }
   }
 
+  warn(message: string): void {
+    writeWarning(message);
+  }
+
   stop(): void {}
 }
 
@@ -243,6 +253,12 @@ class BarDisplay implements ProgressDisplay {
         for (const line of nextCommands(event)) process.stderr.write(`${chalk.dim(line)}\n`);
         break;
     }
+  }
+
+  warn(message: string): void {
+    // before the bar is drawn, a line logged above it waits for its first redraw
+    if (this.bar === null) writeWarning(message);
+    else this.log(chalk.yellow(warningLine(message)));
   }
 
   stop(): void {

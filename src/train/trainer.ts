@@ -9,9 +9,9 @@ import { Stepper } from '../engine/stepper.js';
 import { sampleText } from '../generate/sample.js';
 import { scoreBatches } from '../generate/score.js';
 import type { TrainingEngine } from '../parallel/engine.js';
-import type { TextLevel } from '../text/vocab.js';
+import { type TextLevel, tokenCount } from '../text/vocab.js';
 import { createEngine } from '../parallel/pool.js';
-import type { InputError } from '../input/settings.js';
+import { type InputError, SettingError } from '../input/settings.js';
 import type { StopReason, TrainEvent } from './events.js';
 import type { TrainOptions } from './options.js';
 import { type RunSetup, setUpRun } from './setup.js';
@@ -21,7 +21,10 @@ export interface TrainHooks {
   onEvent?: (event: TrainEvent) => void;
   /** Aborting it ends the run after the current step, with a checkpoint; its reason names the signal. */
   signal?: AbortSignal;
-  /** Told what the user should know but need not stop for (a lowered worker count, a stale lock taken over). */
+  /**
+   * Told what the user should know but need not stop for (a lowered worker count, a stale lock
+   * taken over, a --time too short for the closing evaluation).
+   */
   onWarning?: (warning: InputError) => void;
 }
 
@@ -167,8 +170,17 @@ class Run {
         break;
       }
       // --time is the whole run's budget, the next step and the closing evaluation included
-      if (limits.timeSeconds !== null && speed > 0 &&
-          this.elapsed() + tokensPerStep / speed + this.closingEvalSeconds(speed) >= limits.timeSeconds) { reason = 'time'; break; }
+      if (limits.timeSeconds !== null && speed > 0) {
+        const closingSeconds = this.closingEvalSeconds(speed);
+        if (this.elapsed() + tokensPerStep / speed + closingSeconds >= limits.timeSeconds) {
+          // the closing evaluation still to come cannot end within the budget: known only now the speed is
+          if (this.savedAtStep !== progress.step && closingSeconds > 0 && this.elapsed() + closingSeconds > limits.timeSeconds) {
+            this.hooks.onWarning?.(this.overrunWarning(closingSeconds));
+          }
+          reason = 'time';
+          break;
+        }
+      }
 
       if (progress.cursor === 0) engine.resetTrainState();
       stepSettings.lr = this.lr();
@@ -231,6 +243,17 @@ class Run {
     if (this.setup.evalBatches === null) return 0;
     const estimate = trainTokensPerSecond > 0 ? this.setup.data.val.length / (2 * trainTokensPerSecond) : 0;
     return Math.max(estimate, this.evalSeconds ?? 0);
+  }
+
+  /** What the user is told when the closing evaluation, of about `closingSeconds`, will end past --time. */
+  private overrunWarning(closingSeconds: number): SettingError {
+    const { limits, data, resume } = this.setup;
+    const estimate = closingSeconds < 10 ? Number(closingSeconds.toPrecision(2)) : Math.round(closingSeconds);
+    return new SettingError('time', limits.timeSeconds, (name) =>
+      `${name('time')} of ${limits.timeSeconds} s leaves no room for another step and the closing evaluation, ` +
+        `estimated at ${estimate} s for the validation split's ${tokenCount(data.val.length, data.vocab.level)}: ` +
+        `the run stops at step ${this.progress.step} and is likely to end past its ${name('time')}; ` +
+        `give a larger ${name('time')}${resume === null ? ` or a smaller ${name('valFrac')}` : ''}`);
   }
 
   /** Whether --time will end the run, and evaluate, before half an evaluation interval. */

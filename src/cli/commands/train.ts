@@ -69,7 +69,7 @@ export function register(program: Command): void {
             if (event.event === 'start') start = event;
             display.onEvent(event);
           },
-          onWarning: (warning) => process.stderr.write(`rnn: warning: ${userMessage(warning)}\n`),
+          onWarning: (warning) => display.warn(userMessage(warning) ?? warning.message),
           signal: controller.signal,
         });
         if (result.reason === 'interrupted') {
