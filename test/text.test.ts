@@ -58,13 +58,6 @@ describe('Vocabulary', () => {
     expect(once.countUnknown('abd😀')).toBe(3);
   });
 
-  it('reads a CRLF in a text given as a string as LF, as in a file; a lone CR is a character', () => {
-    const vocab = Vocabulary.build(['ab\nba\n']);
-    expect(Array.from(vocab.encode('a\r\nb\r'))).toEqual(Array.from(vocab.encode('a\nb')).concat(UNK));
-    expect(vocab.countUnknown('a\r\nb\r\n')).toBe(0);
-    expect(vocab.countUnknown('a\rb')).toBe(1);
-  });
-
   it('decodes <EOS> as nothing and <UNK> as U+FFFD unless told otherwise', () => {
     const vocab = Vocabulary.build(['ab']);
     const ids = [EOS, 2, UNK, 3, EOS];

@@ -169,7 +169,7 @@ export class Vocabulary {
     let n = 0;
     for (let i = 0; i < text.length; ) {
       const cp = text.codePointAt(i)!;
-      if (!isCrBeforeLf(text, i)) ids[n++] = this.idByCodePoint.get(cp) ?? UNK;
+      ids[n++] = this.idByCodePoint.get(cp) ?? UNK;
       i += cp > 0xffff ? 2 : 1;
     }
     return n === ids.length ? ids : ids.slice(0, n);
@@ -220,7 +220,7 @@ export class Vocabulary {
     let unknown = 0;
     for (let i = 0; i < text.length; ) {
       const cp = text.codePointAt(i)!;
-      if (!this.idByCodePoint.has(cp) && !isCrBeforeLf(text, i)) unknown++;
+      if (!this.idByCodePoint.has(cp)) unknown++;
       i += cp > 0xffff ? 2 : 1;
     }
     return unknown;
@@ -258,11 +258,6 @@ export function vocabularyFault(tokens: readonly unknown[], level: TextLevel = '
     seen.set(token, id);
   }
   return null;
-}
-
-/** Whether text[i] is the CR of a CRLF, which reads as LF in a text given as a string as in a file (utf8.ts). */
-function isCrBeforeLf(text: string, i: number): boolean {
-  return text.charCodeAt(i) === 0x0d && text.charCodeAt(i + 1) === 0x0a;
 }
 
 /** Counts code points the way `Vocabulary.encode` steps through them at the char level. */
