@@ -1,4 +1,6 @@
+import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadModel } from '../src/api/index.js';
 import { isLoopback } from '../src/serve/server.js';
@@ -138,6 +140,18 @@ describe('the endpoints', () => {
       expect(t.logProb).toBeLessThanOrEqual(t.top[0]!.logProb);
       if (t.logProb > t.top[4]!.logProb) expect(t.top.map((a) => a.token)).toContain(t.token);
     }
+  });
+
+  it('a CRLF in a text given as a string reads as LF, as in a file: in a request, and in `rnn eval perplexity --text`', async () => {
+    const lf = 'ROMEO:\nWhat light through yonder window breaks?\n', crlf = lf.replace(/\n/g, '\r\n');
+    const [asLf, asCrlf] = await Promise.all([lf, crlf].map((text) => post(api('/v1/score'), { model: 'gru', text })));
+    expect((asCrlf.json as { logProb: number }).logProb).toBe((asLf.json as { logProb: number }).logProb);
+    writeFileSync(join(scratch.dir, 'crlf.txt'), crlf);
+    const cli = await rnnIn(scratch.dir, ['eval', 'perplexity', '--checkpoint', models.gru, 'crlf.txt', '--text', crlf, '--json', '--workers', '1']);
+    const [fromFile, fromFlag] = cli.stdout.trim().split('\n').map((line) => JSON.parse(line) as { logProb: number; tokens: number });
+    expect(fromFlag!.logProb).toBe(fromFile!.logProb);
+    expect(fromFlag!.tokens).toBe(lf.length + 1);
+    expect(cli.stderr).toBe('');
   });
 
   it('POST /v1/activations: a unit (or the most active ones) after each token, as the library API reads them', async () => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SAMPLE_SETTINGS } from '../generate/settings.js';
+import { crlfAsLf } from '../text/utf8.js';
 import { type SettingTable, type SettingsInput, parseSettings, pickSettings, settingsSchema } from '../input/settings.js';
 
 /**
@@ -9,14 +10,16 @@ import { type SettingTable, type SettingsInput, parseSettings, pickSettings, set
  * Caps the server sets by flag (`len`, `beam`) are checked by its handlers.
  */
 const model = { schema: z.string(), expected: 'the name of a served model (GET /v1/models lists them)', help: 'the model (default: the first)' };
-const text = { schema: z.string(), expected: 'a string', help: 'the text, read as one document' };
+/** A text the model reads, its CRLF line ends read as LF as in a file. */
+const textField = (help: string) => ({ schema: z.string().transform(crlfAsLf), expected: 'a string', help });
+const text = textField('the text, read as one document');
 
 export const STREAM_MODES = ['sse', 'ndjson'] as const;
 export type StreamMode = (typeof STREAM_MODES)[number];
 
 export const GENERATE_FIELDS = {
   model,
-  prime: { schema: z.string(), expected: 'a string', help: 'text the model reads before drawing' },
+  prime: textField('text the model reads before drawing'),
   ...pickSettings(SAMPLE_SETTINGS, ['len', 'temperature', 'topK', 'topP', 'seed', 'stopAtEos', 'unk', 'beam', 'lengthPenalty']),
   stream: { schema: z.enum(STREAM_MODES), expected: STREAM_MODES.join(' or '), help: 'stream the text as server-sent events or NDJSON' },
 } as const satisfies SettingTable;
@@ -25,7 +28,7 @@ const count = { schema: z.int().min(1).max(10), expected: 'an integer from 1 to 
 
 export const COMPLETE_FIELDS = {
   model,
-  prefix: { schema: z.string(), expected: 'a string', help: 'the text to continue' },
+  prefix: textField('the text to continue'),
   n: count,
   ...pickSettings(SAMPLE_SETTINGS, ['len', 'temperature', 'topK', 'topP', 'seed']),
 } as const satisfies SettingTable;

@@ -29,6 +29,14 @@ export function decodeUtf8(path: string, bytes: Uint8Array): string {
     }
     throw invalidUtf8(path, offset, 1 + countLineBreaks(bytes.subarray(0, offset)), bytes[offset]!);
   }
+  return crlfAsLf(text);
+}
+
+/**
+ * A text with its CRLF line ends as LF, as a file is read: for a text given as a string (a
+ * flag's, a request's), read once, so that it reads as the same text in a file would.
+ */
+export function crlfAsLf(text: string): string {
   return text.replace(/\r\n/g, '\n');
 }
 
@@ -81,7 +89,7 @@ export class Utf8ChunkDecoder {
     let text = this.heldCR ? `\r${decoded}` : decoded;
     this.heldCR = text.endsWith('\r');
     if (this.heldCR) text = text.slice(0, -1);
-    return text.replace(/\r\n/g, '\n');
+    return crlfAsLf(text);
   }
 }
 

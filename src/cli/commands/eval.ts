@@ -7,7 +7,7 @@ import { resolveCheckpointPath } from '../../checkpoint/find.js';
 import { type Score, scoreSummary } from '../../generate/score.js';
 import { parseSettings } from '../../input/settings.js';
 import { defaultStepperWorkers } from '../../parallel/inference.js';
-import { readTextFile } from '../../text/utf8.js';
+import { crlfAsLf, readTextFile } from '../../text/utf8.js';
 import { formatProbability } from '../../text/probability.js';
 import { TOKEN_UNITS, type TextLevel } from '../../text/vocab.js';
 import { warnUnknownTokens } from '../errors.js';
@@ -66,7 +66,7 @@ async function runPerplexity(files: string[], flags: z.output<typeof PerplexityF
   // Read every input before the (slow) scoring, so a missing file fails at once.
   const texts = [
     ...files.map((file) => ({ name: file, text: readTextFile(file) })),
-    ...flags.text.map((text, i) => ({ name: `text ${i + 1}`, text })),
+    ...flags.text.map((text, i) => ({ name: `text ${i + 1}`, text: crlfAsLf(text) })),
   ];
   const model = loadModel(resolveCheckpointPath(flags.checkpoint), { kernels: resolveKernels(flags.kernels) });
   const asked = workersOnCores(flags.workers);

@@ -8,7 +8,7 @@ import { KERNELS_SETTING } from '../../checkpoint/settings.js';
 import { resolveKernels } from '../../engine/kernels/index.js';
 import { SettingError, type SettingTable, type SettingsInput, parseSettingTable } from '../../input/settings.js';
 import { defaultStepperWorkers } from '../../parallel/inference.js';
-import { readTextFile } from '../../text/utf8.js';
+import { crlfAsLf, readTextFile } from '../../text/utf8.js';
 import { userMessage, warnUnknownTokens } from '../errors.js';
 import { addSettingFlags, workersOnCores } from '../flags.js';
 import { outputClosed, writeStdout } from '../pipes.js';
@@ -55,7 +55,7 @@ async function runSample(flags: SampleFlags): Promise<void> {
   if (flags.prime !== undefined && flags.primeFile !== undefined) {
     throw new SettingError('primeFile', flags.primeFile, (name) => `use either ${name('prime')} or ${name('primeFile')}, not both`);
   }
-  const prime = flags.primeFile !== undefined ? readTextFile(flags.primeFile) : flags.prime ?? '';
+  const prime = flags.primeFile !== undefined ? readTextFile(flags.primeFile) : crlfAsLf(flags.prime ?? '');
 
   const model = loadModel(resolveCheckpointPath(flags.checkpoint), { kernels: resolveKernels(flags.kernels) });
   warnUnknownTokens(model.vocab, model.path, flags.primeFile ?? '--prime', prime, 'the model reads them as <UNK>');
