@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
@@ -169,6 +169,28 @@ describe('with a model trained by rnn train', () => {
     const changed = await rnn('eval', 'perplexity', '--checkpoint', model);
     expect(changed.status).not.toBe(0);
     expect(changed.stderr).toMatch(/^rnn: cannot rebuild the validation split of .*trained\.json: its corpus \(.*corpus\.txt\) changed since training; name files to score, or use --text\n$/);
+  });
+
+  it('takes a run folder where it takes a checkpoint: its best.json, else its latest.json', async () => {
+    const corpus = at('folder-corpus.txt');
+    writeFileSync(corpus, fixture.cases[0]!.text);
+    const run = at('folder-run');
+    const trained = await rnn('train', corpus, '--hidden', '16', '--embed', '8', '--layers', '1', '--batch', '4', '--seq-len', '16',
+      '--max-steps', '3', '--workers', '1', '--out', run);
+    expect(trained.status).toBe(0);
+    let exports = 0;
+    const read = async () => ({
+      info: JSON.parse((await rnn('info', run, '--json')).stdout) as { path: string },
+      sampled: (await rnn('sample', '--checkpoint', run, '--len', '12', '--seed', '1')).stdout,
+      scored: (await rnn('eval', 'perplexity', '--checkpoint', run, '--text', 'the text')).status,
+      exported: (await rnn('export', run, '--out', at(`folder-run-${exports++}.safetensors`))).status,
+    });
+    const fromBest = await read();
+    expect(fromBest.info.path).toBe(join(run, 'best.json'));
+    expect(fromBest.sampled).toBe((await rnn('sample', '--checkpoint', join(run, 'best.json'), '--len', '12', '--seed', '1')).stdout);
+    expect([fromBest.scored, fromBest.exported]).toEqual([0, 0]);
+    unlinkSync(join(run, 'best.json'));
+    expect((await read()).info.path).toBe(join(run, 'latest.json'));
   });
 
   it('samples from the newest checkpoint under checkpoints/ when none is named; finding none, says how the command names one', async () => {

@@ -6,6 +6,15 @@ import { isTempFile } from './files.js';
 /** Where `rnn train` writes checkpoints, and where commands look when no checkpoint is named. */
 export const CHECKPOINT_DIR = 'checkpoints';
 
+/** The checkpoints a run folder holds (train/output.ts): its last state, and its best validation loss. */
+export const RUN_FOLDER_FILES = { latest: 'latest.json', best: 'best.json' } as const;
+
+/** The checkpoint a run folder stands for where a model is read: its best.json, else its latest.json. */
+export function folderCheckpoint(dir: string): string {
+  const best = join(dir, RUN_FOLDER_FILES.best);
+  return statSync(best, { throwIfNoEntry: false })?.isFile() ? best : join(dir, RUN_FOLDER_FILES.latest);
+}
+
 const CHECKPOINT_HEAD = /^\s*\{\s*"format"\s*:\s*"rnn-checkpoint\/1"/;
 
 function startsLikeCheckpoint(path: string): boolean {
@@ -52,12 +61,13 @@ export function latestCheckpoint(dir = CHECKPOINT_DIR): string | null {
 }
 
 /**
- * The named checkpoint, or else the most recently written one under checkpoints/. Finding none,
+ * The named checkpoint (a run folder: folderCheckpoint), or else the most recently written one
+ * under checkpoints/. Finding none,
  * the error says how to name one: the `checkpoint` setting, or `usage` (e.g. `rnn info FILE`)
  * for a command that takes it as an argument.
  */
 export function resolveCheckpointPath(path: string | undefined, usage?: string): string {
-  if (path !== undefined) return path;
+  if (path !== undefined) return statSync(path, { throwIfNoEntry: false })?.isDirectory() ? folderCheckpoint(path) : path;
   const latest = latestCheckpoint(CHECKPOINT_DIR);
   if (latest === null) {
     throw new SettingError('checkpoint', path, (name) =>

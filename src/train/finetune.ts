@@ -1,7 +1,7 @@
-import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { InitFrom } from '../checkpoint/checkpoint.js';
 import { type ModelFile, readModelFile } from '../checkpoint/convert.js';
+import { resolveCheckpointPath } from '../checkpoint/find.js';
 import { decodeTensors } from '../checkpoint/tensors.js';
 import { FROM_BASE, TRAIN_DEFAULTS, type TrainSettings, baseSettings } from '../checkpoint/settings.js';
 import type { ModelConfig } from '../engine/config.js';
@@ -17,7 +17,6 @@ import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
 import { UNK, Vocabulary } from '../text/vocab.js';
 import { DEFAULT_VOCAB_SIZE } from '../text/word-vocab.js';
 import { type ParsedOptions, freshSettings } from './options.js';
-import { outputPaths } from './output.js';
 import { type Restored, startingProgress } from './state.js';
 
 /*
@@ -39,11 +38,7 @@ export interface BaseModel {
  * (its best.json, else its latest.json).
  */
 export function loadBaseModel(given: string): BaseModel {
-  let path = given;
-  if (statSync(given, { throwIfNoEntry: false })?.isDirectory()) {
-    const { best, latest } = outputPaths(given);
-    path = statSync(best, { throwIfNoEntry: false })?.isFile() ? best : latest;
-  }
+  const path = resolveCheckpointPath(given);
   const file = readModelFile(path);
   const { model, checkpoint } = file;
   return {

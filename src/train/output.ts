@@ -1,7 +1,7 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CHECKPOINT_FORMAT } from '../checkpoint/checkpoint.js';
-import { CHECKPOINT_DIR } from '../checkpoint/find.js';
+import { CHECKPOINT_DIR, RUN_FOLDER_FILES } from '../checkpoint/find.js';
 import type { TrainSettings } from '../checkpoint/settings.js';
 import { SettingError } from '../input/settings.js';
 
@@ -23,7 +23,7 @@ export function outputPaths(out: string): OutputPaths {
   if (namesFile(out)) {
     return { latest: out, best: out.replace(/\.json$/i, '.best.json') };
   }
-  return { latest: join(out, 'latest.json'), best: join(out, 'best.json') };
+  return { latest: join(out, RUN_FOLDER_FILES.latest), best: join(out, RUN_FOLDER_FILES.best) };
 }
 
 /** Whether an output path names a checkpoint file (`.json`) rather than a folder. */

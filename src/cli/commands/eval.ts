@@ -47,7 +47,7 @@ export function register(program: Command): void {
         "With neither, scores the checkpoint's validation split, rebuilt from its corpus files.",
     )
     .argument('[files...]', 'UTF-8 text files, each scored as one document')
-    .option('--checkpoint <file>', 'checkpoint to evaluate (default: the newest under checkpoints/)')
+    .option('--checkpoint <file>', 'checkpoint to evaluate, or a run folder (its best.json, else latest.json) (default: the newest under checkpoints/)')
     .option('--text <text>', 'a text to score (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
     .option('--json', 'one JSON object per line: {"name","loss","bitsPerToken","perplexity","tokens","logProb"}');
   addSettingFlags(perplexity, { kernels: KERNELS_SETTING })

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { EXPORT_FORMATS, exportState } from '../../checkpoint/convert.js';
 import { parseSettings } from '../../input/settings.js';
+import { resolveCheckpointPath } from '../../checkpoint/find.js';
 
 /**
  * `--format torch` is the `rnn-state/1` interop JSON that PyTorch loads; `safetensors` the
@@ -20,7 +21,7 @@ export function register(program: Command): void {
       'Write a checkpoint\'s model as rnn-state/1 JSON for PyTorch, or as a .safetensors file (see docs/interop.md); ' +
         'replaces --out if it exists',
     )
-    .argument('<checkpoint>', 'checkpoint file')
+    .argument('<checkpoint>', 'checkpoint file, or a run folder (its best.json, else latest.json)')
     .option('--format <format>', `export format: ${EXPORT_FORMATS.join(', ')} (default: safetensors for an --out ending in .safetensors, else torch)`)
     .requiredOption('--out <file>', 'where to write the rnn-state/1 JSON or the .safetensors file')
     .addHelpText(
@@ -30,7 +31,7 @@ export function register(program: Command): void {
     )
     .action((checkpoint: string, given: Record<string, unknown>) => {
       const flags = parseSettings(ExportFlagsSchema, given);
-      const model = exportState(checkpoint, flags.out, flags.format);
+      const model = exportState(resolveCheckpointPath(checkpoint), flags.out, flags.format);
       const { cell, numLayers, hiddenSize } = model.config;
       process.stdout.write(`wrote ${flags.out} (${cell}, ${numLayers}×${hiddenSize}, ${model.params.length.toLocaleString('en-US')} parameters)\n`);
     });

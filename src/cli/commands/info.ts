@@ -12,7 +12,7 @@ export function register(program: Command): void {
     .command('info')
     .summary('show what a checkpoint holds')
     .description('Show what a checkpoint holds: model, parameters, vocabulary, training progress, corpus')
-    .argument('[checkpoint]', 'checkpoint file (default: the newest under checkpoints/)')
+    .argument('[checkpoint]', 'checkpoint file, or a run folder (its best.json, else latest.json) (default: the newest under checkpoints/)')
     .option('--json', 'print one JSON object')
     .addHelpText('after', '\nExamples:\n  rnn info\n  rnn info checkpoints/RUN/best.json --json')
     .action((path: string | undefined, flags: InfoFlags) => {

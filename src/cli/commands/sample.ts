@@ -15,7 +15,7 @@ import { outputClosed, writeStdout } from '../pipes.js';
 
 /** `rnn sample`'s flags: the sampling settings, and what the command reads and how it runs. */
 const SAMPLE_FLAGS = {
-  checkpoint: { schema: z.string(), arg: '<file>', help: 'checkpoint to sample from (default: the newest under checkpoints/)' },
+  checkpoint: { schema: z.string(), arg: '<file>', help: 'checkpoint to sample from, or a run folder (its best.json, else latest.json) (default: the newest under checkpoints/)' },
   prime: { schema: z.string(), arg: '<text>', help: 'text the model reads before generating; printed first' },
   primeFile: { schema: z.string(), arg: '<file>', help: 'read the prime from a UTF-8 file' },
   ...SAMPLE_SETTINGS,

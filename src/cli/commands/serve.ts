@@ -18,11 +18,12 @@ const SERVE_FLAGS = {
 
 type ServeFlags = SettingsInput<typeof SERVE_FLAGS>;
 
-/** A model's name in requests: NAME of `NAME=PATH`, else the file's name without `.json`. */
+/** A model's name in requests: NAME of `NAME=PATH`, else the run folder's name, or the file's without `.json`. */
 function servedModel(arg: string | undefined): ServedModel {
   const named = arg === undefined ? null : /^([A-Za-z0-9_.-]+)=(.+)$/.exec(arg);
-  const path = resolveCheckpointPath(named ? named[2] : arg);
-  return { name: named ? named[1]! : basename(path).replace(/\.json$/, ''), path };
+  const given = named ? named[2] : arg;
+  const path = resolveCheckpointPath(given);
+  return { name: named ? named[1]! : basename(given !== undefined && path !== given ? given : path).replace(/\.json$/, ''), path };
 }
 
 export function register(program: Command): void {
@@ -33,7 +34,7 @@ export function register(program: Command): void {
       'Serve checkpoints over a JSON HTTP API (generate, complete, score, activations; docs/serve.md) and a playground page at /. ' +
         'Each model is loaded once; generation runs on worker threads. Binds 127.0.0.1 unless --host says otherwise.',
     )
-    .option('--checkpoint <[name=]file>', 'a model to serve, named in requests by name (default: the file name); repeatable ' +
+    .option('--checkpoint <[name=]file>', 'a model to serve (a checkpoint, or a run folder: its best.json, else latest.json), named in requests by name (default: the file\'s or folder\'s name); repeatable ' +
       '(default: the newest under checkpoints/)', (value: string, previous: string[] = []) => [...previous, value]);
   const { checkpoint: _, ...settings } = SERVE_FLAGS;
   addSettingFlags(command, settings)
