@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { type Checkpoint, loadCheckpoint, recordedLevel } from '../checkpoint/checkpoint.js';
 import { CheckpointError } from '../checkpoint/errors.js';
+import { RUN_FOLDER_FILES } from '../checkpoint/find.js';
 import { InputError } from '../input/settings.js';
 import { TOKEN_UNITS } from '../text/vocab.js';
 import { type LossRun, runLevel } from './svg.js';
@@ -15,7 +16,7 @@ export function runCheckpointPath(arg: string): string {
     return arg; // loading names the missing file
   }
   if (!isFolder) return arg;
-  const latest = join(arg, 'latest.json');
+  const latest = join(arg, RUN_FOLDER_FILES.latest);
   try {
     if (statSync(latest).isFile()) return latest;
   } catch {
@@ -31,8 +32,8 @@ export function runCheckpointPath(arg: string): string {
 export function runName(path: string): string {
   const file = basename(path);
   const folder = basename(dirname(resolve(path)));
-  if (file === 'latest.json') return folder;
-  if (file === 'best.json') return `${folder} (best)`;
+  if (file === RUN_FOLDER_FILES.latest) return folder;
+  if (file === RUN_FOLDER_FILES.best) return `${folder} (best)`;
   return file.endsWith('.json') ? file.slice(0, -'.json'.length) : file;
 }
 

@@ -67,7 +67,7 @@ export function checkOutputFree(paths: OutputPaths, out: string, resume: string 
 
 /** Refuses a folder-layout output that names a file. */
 export function checkOutputIsFolder(paths: OutputPaths, out: string): void {
-  const isFolderLayout = paths.latest === join(out, 'latest.json');
+  const isFolderLayout = paths.latest === join(out, RUN_FOLDER_FILES.latest);
   if (isFolderLayout && existsSync(out) && !statSync(out).isDirectory()) {
     throw new SettingError('out', out, (name) => `${name('out')} ${out} is a file; give a folder, or a path ending in .json`);
   }
@@ -95,6 +95,6 @@ function isCheckpointFile(path: string): boolean {
  */
 export function resumedOut(resume: string): string {
   const name = basename(resume);
-  if (!namesFile(name) || name === 'latest.json' || name === 'best.json') return dirname(resume);
+  if (!namesFile(name) || name === RUN_FOLDER_FILES.latest || name === RUN_FOLDER_FILES.best) return dirname(resume);
   return resume.replace(/\.best\.json$/i, '.json');
 }

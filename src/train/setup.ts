@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { type Checkpoint, type InitFrom, loadCheckpoint } from '../checkpoint/checkpoint.js';
 import { type RunLimits, type TrainSettings, modelConfig } from '../checkpoint/settings.js';
 import { checkpointChars } from '../checkpoint/size.js';
+import { RUN_FOLDER_FILES } from '../checkpoint/find.js';
 import type { ModelConfig } from '../engine/config.js';
 import { initParams } from '../engine/model.js';
 import { paramLayout } from '../engine/params.js';
@@ -52,7 +53,7 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
   const parsedOptions = parseOptions({ ...options });
   // --resume DIR means DIR/latest.json, the folder layout's running checkpoint
   const resume = parsedOptions.resume === undefined ? null :
-    isFolder(parsedOptions.resume) ? join(parsedOptions.resume, 'latest.json') : parsedOptions.resume;
+    isFolder(parsedOptions.resume) ? join(parsedOptions.resume, RUN_FOLDER_FILES.latest) : parsedOptions.resume;
   checkFineTuneFlags(parsedOptions);
   const ckpt: Checkpoint | null = resume === null ? null : loadCheckpoint(resume);
   const base = parsedOptions.initFrom === undefined ? null : loadBaseModel(parsedOptions.initFrom);
