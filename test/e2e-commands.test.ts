@@ -245,6 +245,10 @@ describe('bad input', () => {
     ['missing checkpoint', () => ['sample', '--checkpoint', at('missing.json')], /^rnn: checkpoint not found: .*missing\.json$/],
     ['missing file to score', () => ['eval', 'perplexity', '--checkpoint', ckpt, at('nope.txt')], /^rnn: file not found: .*nope\.txt$/],
     ['a folder to score', () => ['eval', 'perplexity', '--checkpoint', ckpt, dir], /^rnn: cannot read .*: it is a folder; give a text file$/],
+    ['export to a folder', () => ['export', ckpt, '--out', dir], /^rnn: cannot write .*: it is a folder; name a file$/],
+    ['export to an empty path', () => ['export', ckpt, '--out', ''], /^rnn: cannot write an empty path: name a file$/],
+    ['import to a folder', () => ['import', join(ROOT, 'test', 'fixtures', 'eval', 'gru_2x128.json'), '--out', dir, '--force'],
+      /^rnn: --out .* is a folder: name the checkpoint file to write, e\.g\. .*model\.json$/],
     ['eval of an imported model without texts', () => ['eval', 'perplexity', '--checkpoint', ckpt],
       /^rnn: .*ckpt\.json records no training corpus \(an imported model\?\): name files to score, or use --text$/],
     ['import of a fixture whose state is broken', () => {

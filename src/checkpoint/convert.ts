@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { ADAM_DEFAULTS, type OptimizerKind } from '../engine/optim.js';
 import { paramLayout } from '../engine/params.js';
 import { Rng } from '../engine/random.js';
@@ -168,6 +168,9 @@ export function importState(statePath: string, outPath: string, command: string[
   const state = readInteropFile(statePath);
   if (samePath(statePath, outPath)) {
     throw new SettingError('out', outPath, (name) => `${name('out')} ${outPath} is the input file: choose another file for the checkpoint`);
+  }
+  if (statSync(outPath, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new SettingError('out', outPath, (name) => `${name('out')} ${outPath} is a folder: name the checkpoint file to write, e.g. ${join(outPath, 'model.json')}`);
   }
   if (!overwrite && existsSync(outPath)) {
     throw new SettingError('force', overwrite, (name) => `${outPath} already exists: pass ${name('force')} to replace it`);

@@ -37,6 +37,8 @@ export function parseJsonBytes(bytes: Buffer, path: string): unknown {
  * file in the one-line error.
  */
 export function writeFileAtomic(path: string, text: string | Uint8Array, what = ''): void {
+  if (path === '') throw new CheckpointError(`cannot write ${what}an empty path: name a file`);
+  if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) throw new CheckpointError(`cannot write ${what}${path}: it is a folder; name a file`);
   const dir = dirname(path);
   const temp = `${path}${TEMP_SUFFIX}${process.pid}`;
   let fd: number | null = null;
