@@ -245,6 +245,8 @@ describe('bad input', () => {
     ['missing checkpoint', () => ['sample', '--checkpoint', at('missing.json')], /^rnn: checkpoint not found: .*missing\.json$/],
     ['missing file to score', () => ['eval', 'perplexity', '--checkpoint', ckpt, at('nope.txt')], /^rnn: file not found: .*nope\.txt$/],
     ['a folder to score', () => ['eval', 'perplexity', '--checkpoint', ckpt, dir], /^rnn: cannot read .*: it is a folder; give a text file$/],
+    ['resuming an imported model without a corpus', () => ['train', '--resume', ckpt, '--max-steps', '1'],
+      /^rnn: .*ckpt\.json records no corpus \(an imported model\?\): .* or start a new run on a text from it with `rnn train TEXT --init-from .*ckpt\.json`$/],
     ['export to a folder', () => ['export', ckpt, '--out', dir], /^rnn: cannot write .*: it is a folder; name a file$/],
     ['export to an empty path', () => ['export', ckpt, '--out', ''], /^rnn: cannot write an empty path: name a file$/],
     ['import to a folder', () => ['import', join(ROOT, 'test', 'fixtures', 'eval', 'gru_2x128.json'), '--out', dir, '--force'],

@@ -63,7 +63,8 @@ export function skipRunOutput(out: string | null, skipped: SkippedFile[]): Corpu
 export function loadResumedData(paths: readonly string[], ckpt: Checkpoint, source: string, skip?: CorpusSkip): PreparedData {
   const recorded = ckpt.corpus;
   if (recorded === null && paths.length === 0) {
-    throw new CorpusError(`${source} records no corpus: give the corpus it was trained on after \`rnn train\``);
+    throw new CorpusError(`${source} records no corpus (an imported model?): give the corpus it was trained on after \`rnn train\`, ` +
+      `or start a new run on a text from it with \`rnn train TEXT --init-from ${source}\``);
   }
   const files = paths.length > 0 ? paths.map((p) => resolve(p)) : recorded!.files.map((f) => f.path);
   let read;
