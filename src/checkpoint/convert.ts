@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ADAM_DEFAULTS, type OptimizerKind } from '../engine/optim.js';
 import { paramLayout } from '../engine/params.js';
@@ -8,7 +8,7 @@ import { describeValue } from '../input/issues.js';
 import { SettingError } from '../input/settings.js';
 import { type Checkpoint, CHECKPOINT_FORMAT, modelFromCheckpoint, parseCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { CheckpointError, shortMessage } from './errors.js';
-import { parseJsonBytes, readFileBytes, readJsonFile, writeFileAtomic } from './files.js';
+import { isFolder, parseJsonBytes, readFileBytes, readJsonFile, writeFileAtomic } from './files.js';
 import { INTEROP_FORMAT, type ModelState, checkModelValues, fromInteropState, toInteropState } from './interop.js';
 import { type LoadedModel, loadModel } from './load.js';
 import { PREPARED_FORMAT } from './prepared.js';
@@ -169,7 +169,7 @@ export function importState(statePath: string, outPath: string, command: string[
   if (samePath(statePath, outPath)) {
     throw new SettingError('out', outPath, (name) => `${name('out')} ${outPath} is the input file: choose another file for the checkpoint`);
   }
-  if (statSync(outPath, { throwIfNoEntry: false })?.isDirectory()) {
+  if (isFolder(outPath)) {
     throw new SettingError('out', outPath, (name) => `${name('out')} ${outPath} is a folder: name the checkpoint file to write, e.g. ${join(outPath, 'model.json')}`);
   }
   if (!overwrite && existsSync(outPath)) {

@@ -16,7 +16,7 @@ export function readFileBytes(path: string, what: string): Buffer {
     return readFileSync(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new CheckpointError(`${what} not found: ${path}`);
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new CheckpointError(`${what} not found: ${path}`);
     if (code === 'EISDIR') throw new CheckpointError(`${path} is a folder, not a ${what}`);
     throw new CheckpointError(`cannot read ${what} ${path}: ${shortMessage(error)}`);
   }
@@ -38,7 +38,7 @@ export function parseJsonBytes(bytes: Buffer, path: string): unknown {
  */
 export function writeFileAtomic(path: string, text: string | Uint8Array, what = ''): void {
   if (path === '') throw new CheckpointError(`cannot write ${what}an empty path: name a file`);
-  if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) throw new CheckpointError(`cannot write ${what}${path}: it is a folder; name a file`);
+  if (isFolder(path)) throw new CheckpointError(`cannot write ${what}${path}: it is a folder; name a file`);
   const dir = dirname(path);
   const temp = `${path}${TEMP_SUFFIX}${process.pid}`;
   let fd: number | null = null;
@@ -64,9 +64,20 @@ export function writeFileAtomic(path: string, text: string | Uint8Array, what = 
     } catch {
       /* nothing to clean up */
     }
-    throw new CheckpointError(`cannot write ${what}${path}: ${shortMessage(error)}`);
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'EEXIST' || code === 'ENOTDIR' ? `${dir} is not a folder (a file is in its way)` : shortMessage(error);
+    throw new CheckpointError(`cannot write ${what}${path}: ${why}`);
   }
   syncFolder(dir);
+}
+
+/** Whether `path` is a folder (not: none there, or none reachable, which reading or writing it then reports). */
+export function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** `writeFileAtomic` writes `path` first to `path` + TEMP_SUFFIX + its pid. */

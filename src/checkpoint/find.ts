@@ -1,7 +1,7 @@
 import { closeSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { SettingError } from '../input/settings.js';
-import { isTempFile } from './files.js';
+import { isFolder, isTempFile } from './files.js';
 
 /** Where `rnn train` writes checkpoints, and where commands look when no checkpoint is named. */
 export const CHECKPOINT_DIR = 'checkpoints';
@@ -67,7 +67,7 @@ export function latestCheckpoint(dir = CHECKPOINT_DIR): string | null {
  * for a command that takes it as an argument.
  */
 export function resolveCheckpointPath(path: string | undefined, usage?: string): string {
-  if (path !== undefined) return statSync(path, { throwIfNoEntry: false })?.isDirectory() ? folderCheckpoint(path) : path;
+  if (path !== undefined) return isFolder(path) ? folderCheckpoint(path) : path;
   const latest = latestCheckpoint(CHECKPOINT_DIR);
   if (latest === null) {
     throw new SettingError('checkpoint', path, (name) =>

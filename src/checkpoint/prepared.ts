@@ -11,7 +11,7 @@ import { DTYPE_BYTES, TOKEN_DTYPES, type TokenArray, tokenArrayFor, tokenDtype }
 import { type TextLevel, Vocabulary } from '../text/vocab.js';
 import { WORD_RULE_VERSION } from '../text/words.js';
 import { CheckpointError, checkFormat, shortMessage } from './errors.js';
-import { processIsRunning, readJsonFile, writeFileAtomic } from './files.js';
+import { isFolder, processIsRunning, readJsonFile, writeFileAtomic } from './files.js';
 import { TRAIN_SETTINGS } from './settings.js';
 import { checkVocab, checkWordRule } from './vocab.js';
 
@@ -145,7 +145,7 @@ function removeAbandonedFiles(dir: string): void {
 
 /** Whether `path` is a prepared folder: a folder with a `meta.json` and a `train.bin`. */
 export function isPreparedFolder(path: string): boolean {
-  return statSync(path, { throwIfNoEntry: false })?.isDirectory() === true &&
+  return isFolder(path) &&
     existsSync(join(path, PREPARED_FILES.meta)) && existsSync(join(path, PREPARED_FILES.train));
 }
 

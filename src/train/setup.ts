@@ -1,8 +1,8 @@
-import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Checkpoint, type InitFrom, loadCheckpoint } from '../checkpoint/checkpoint.js';
 import { type RunLimits, type TrainSettings, modelConfig } from '../checkpoint/settings.js';
 import { checkpointChars } from '../checkpoint/size.js';
+import { isFolder } from '../checkpoint/files.js';
 import { RUN_FOLDER_FILES } from '../checkpoint/find.js';
 import type { ModelConfig } from '../engine/config.js';
 import { initParams } from '../engine/model.js';
@@ -126,10 +126,6 @@ function checkFineTuneFlags(parsed: ParsedOptions): void {
       throw new SettingError(key, true, (name) => `${name(key)} applies to fine-tuning only: give ${name('initFrom')} MODEL with it`);
     }
   }
-}
-
-function isFolder(path: string): boolean {
-  return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
 }
 
 function freshStart(model: ModelConfig, settings: TrainSettings): Restored {
