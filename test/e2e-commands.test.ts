@@ -171,6 +171,18 @@ describe('with a model trained by rnn train', () => {
     expect(changed.stderr).toMatch(/^rnn: cannot rebuild the validation split of .*trained\.json: its corpus \(.*corpus\.txt\) changed since training; name files to score, or use --text\n$/);
   });
 
+  it('reads standard input for a file named -: a text to score, a prime', async () => {
+    const text = 'ROMEO:\nWhat light through yonder window breaks?\n';
+    const scored = await rnnIn(ROOT, ['eval', 'perplexity', '--checkpoint', ckpt, '-', '--text', text, '--json'], {}, text.replace(/\n/g, '\r\n'));
+    expect(scored.status).toBe(0);
+    const [fromStdin, fromFlag] = scored.stdout.trim().split('\n').map((line) => JSON.parse(line) as { name: string; logProb: number });
+    expect(fromStdin!.name).toBe('stdin');
+    expect(fromStdin!.logProb).toBe(fromFlag!.logProb);
+    const primed = await rnnIn(ROOT, ['sample', '--checkpoint', ckpt, '--prime-file', '-', '--len', '20', '--seed', '5'], {}, 'KING:');
+    expect(primed.stdout).toBe((await rnn('sample', '--checkpoint', ckpt, '--prime', 'KING:', '--len', '20', '--seed', '5')).stdout);
+    expect(primed.stdout.startsWith('KING:')).toBe(true);
+  });
+
   it('takes a run folder where it takes a checkpoint: its best.json, else its latest.json', async () => {
     const corpus = at('folder-corpus.txt');
     writeFileSync(corpus, fixture.cases[0]!.text);

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { CorpusError } from './corpus.js';
 import { readOrThrow, statOrThrow } from './corpus-files.js';
 
@@ -6,10 +7,22 @@ import { readOrThrow, statOrThrow } from './corpus-files.js';
  * LF, and invalid UTF-8 refused naming the file, the byte offset, the line and the byte.
  */
 
-/** A whole text file (e.g. `--prime-file`), BOM stripped and CRLF read as LF. */
+/** What names standard input where a command reads a text file. */
+export const STDIN_PATH = '-';
+
+/** A whole text file (e.g. `--prime-file`), or standard input for `-`, BOM stripped and CRLF read as LF. */
 export function readTextFile(path: string): string {
+  if (path === STDIN_PATH) return decodeUtf8('standard input', readStdin());
   statOrThrow(path, 'file not found');
   return decodeUtf8(path, readOrThrow(path));
+}
+
+function readStdin(): Buffer {
+  try {
+    return readFileSync(0);
+  } catch (err) {
+    throw new CorpusError(`cannot read standard input: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
 }
 
 // With ignoreBOM left false, decode() drops a leading BOM.

@@ -13,15 +13,19 @@ export interface Run {
   stderr: string;
 }
 
-/** Runs the CLI to completion from folder `cwd`; asynchronous, so independent runs can overlap. */
-export function rnnIn(cwd: string, args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
+/**
+ * Runs the CLI to completion from folder `cwd`, `input` on its standard input; asynchronous, so
+ * independent runs can overlap.
+ */
+export function rnnIn(cwd: string, args: string[], env: Record<string, string | undefined> = {}, input?: string): Promise<Run> {
   if (!existsSync(join(ROOT, 'dist', 'src', 'cli', 'main.js'))) throw new Error('the CLI is not built: run `npm run build` first');
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, RNN_DEBUG: '', ...env }, maxBuffer: 1 << 26 },
+    const child = execFile(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, RNN_DEBUG: '', ...env }, maxBuffer: 1 << 26 },
       (error, stdout, stderr) => {
         if (error && typeof error.code !== 'number') reject(error);
         else resolve({ status: error ? (error.code as number) : 0, stdout, stderr });
       });
+    if (input !== undefined) child.stdin!.end(input);
   });
 }
 

@@ -7,7 +7,7 @@ import { resolveCheckpointPath } from '../../checkpoint/find.js';
 import { type Score, scoreSummary } from '../../generate/score.js';
 import { parseSettings } from '../../input/settings.js';
 import { defaultStepperWorkers } from '../../parallel/inference.js';
-import { crlfAsLf, readTextFile } from '../../text/utf8.js';
+import { STDIN_PATH, crlfAsLf, readTextFile } from '../../text/utf8.js';
 import { formatProbability } from '../../text/probability.js';
 import { TOKEN_UNITS, type TextLevel } from '../../text/vocab.js';
 import { warnUnknownTokens } from '../errors.js';
@@ -46,7 +46,7 @@ export function register(program: Command): void {
         '(<EOS> text <EOS>, from a zero state); tokens outside the vocabulary read as <UNK>. ' +
         "With neither, scores the checkpoint's validation split, rebuilt from its corpus files.",
     )
-    .argument('[files...]', 'UTF-8 text files, each scored as one document')
+    .argument('[files...]', 'UTF-8 text files, each scored as one document (- reads standard input)')
     .option('--checkpoint <file>', 'checkpoint to evaluate, or a run folder (its best.json, else latest.json) (default: the newest under checkpoints/)')
     .option('--text <text>', 'a text to score (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
     .option('--json', 'one JSON object per line: {"name","loss","bitsPerToken","perplexity","tokens","logProb"}');
@@ -65,7 +65,7 @@ export function register(program: Command): void {
 async function runPerplexity(files: string[], flags: z.output<typeof PerplexityFlagsSchema>): Promise<void> {
   // Read every input before the (slow) scoring, so a missing file fails at once.
   const texts = [
-    ...files.map((file) => ({ name: file, text: readTextFile(file) })),
+    ...files.map((file) => ({ name: file === STDIN_PATH ? 'stdin' : file, text: readTextFile(file) })),
     ...flags.text.map((text, i) => ({ name: `text ${i + 1}`, text: crlfAsLf(text) })),
   ];
   const model = loadModel(resolveCheckpointPath(flags.checkpoint), { kernels: resolveKernels(flags.kernels) });
