@@ -11,6 +11,7 @@ import { initParams } from '../src/engine/model.js';
 import { paramLayout } from '../src/engine/params.js';
 import { Rng } from '../src/engine/random.js';
 import { Stepper } from '../src/engine/stepper.js';
+import { beamSearch } from '../src/generate/beam.js';
 import { sampleText } from '../src/generate/sample.js';
 import { scoreStream, scoreSummary, scoreText } from '../src/generate/score.js';
 import { freshSettings, parseOptions } from '../src/train/options.js';
@@ -138,14 +139,19 @@ describe('P(text) at the word level', () => {
 });
 
 describe('sampling at the word level', () => {
-  it('spaces the first drawn word after the prime as the detokeniser would', () => {
+  it('spaces the first word after the prime as the detokeniser would, sampled or found by a beam search', () => {
     const certainCat = params({ [CAT]: 50 });
-    const draw = (prime: string) =>
-      sampleText({ config: CONFIG, params: certainCat, vocab: VOCAB, length: 3, temperature: 0, seed: 1, prime });
-    expect(draw('')).toBe('cat cat cat');
-    expect(draw('The')).toBe(' cat cat cat');
-    expect(draw('The ')).toBe('cat cat cat');
-    expect(draw('the (')).toBe('cat cat cat');
+    const base = { config: CONFIG, params: certainCat, vocab: VOCAB, length: 3 };
+    for (const draw of [
+      (prime: string) => sampleText({ ...base, temperature: 0, seed: 1, prime }),
+      (prime: string) => beamSearch({ ...base, beam: 2, prime, kernels: 'js' }).text,
+      (prime: string) => beamSearch({ ...base, beam: 2, prime, kernels: 'js', onText: () => {} }).text,
+    ]) {
+      expect(draw('')).toBe('cat cat cat');
+      expect(draw('The')).toBe(' cat cat cat');
+      expect(draw('The ')).toBe('cat cat cat');
+      expect(draw('the (')).toBe('cat cat cat');
+    }
   });
 
   it('never draws <UNK> by default, even when its logit is huge; --unk show draws it and writes it as <UNK>', () => {

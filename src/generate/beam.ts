@@ -8,6 +8,7 @@ import { logSumExp } from '../engine/loss.js';
 import { LanguageModel } from '../engine/model.js';
 import { type InputError, SettingError } from '../input/settings.js';
 import { EOS, UNK, type Vocabulary } from '../text/vocab.js';
+import { continuationWriter } from './continuation.js';
 import { checkSampleSettings } from './settings.js';
 import { type StopSignal, StoppedError } from './stop.js';
 
@@ -130,7 +131,8 @@ export function beamSearch(opts: BeamOptions): BeamResult {
     model.carryState(1);
   };
   const signal = opts.signal;
-  for (const token of [EOS, ...vocab.encode(opts.prime ?? '')]) {
+  const prime = opts.prime ?? '', primeIds = vocab.encode(prime);
+  for (const token of [EOS, ...primeIds]) {
     if (signal?.aborted) throw new StoppedError();
     tokens.fill(token);
     feed();
@@ -152,7 +154,8 @@ export function beamSearch(opts: BeamOptions): BeamResult {
 
   // streaming: the settled prefix (every live hypothesis descends from `settled`, the greedy path agrees)
   const stream = opts.onText !== undefined && !stopAtEos;
-  const writer = vocab.writer({ eos: '\n' });
+  const writerAfterPrime = () => continuationWriter(vocab, prime, primeIds, { eos: '\n' });
+  const writer = writerAfterPrime();
   let settled = PrefixTree.ROOT, settledLength = 0, greedyAgrees = true;
   let streamed = '';
 
@@ -220,8 +223,10 @@ export function beamSearch(opts: BeamOptions): BeamResult {
   ranked.push({ ids: () => greedyIds.subarray(0, greedyLength), logProb: greedyLogProb, tokens: greedyLength, order: ranked.length });
   ranked.sort((a, b) => rank(b.logProb, b.tokens) - rank(a.logProb, a.tokens) || a.order - b.order);
   const textOf = (ids: Int32Array) => {
-    const ended = stopAtEos && ids[ids.length - 1] === EOS;
-    return vocab.decode(ended ? ids.subarray(0, -1) : ids, { eos: '\n' });
+    const ended = stopAtEos && ids[ids.length - 1] === EOS, hypothesis = writerAfterPrime();
+    let text = '';
+    for (const id of ended ? ids.subarray(0, -1) : ids) text += hypothesis.write(id);
+    return text;
   };
   const best = ranked[0]!;
   let text: string;

@@ -3,6 +3,7 @@ import { Stepper, type TokenStepper } from '../engine/stepper.js';
 import { Rng } from '../engine/random.js';
 import { EOS, UNK, UNK_TOKEN, type Vocabulary } from '../text/vocab.js';
 import { type UnkMode, checkSampleSettings } from './settings.js';
+import { continuationWriter } from './continuation.js';
 import type { StopSignal } from './stop.js';
 
 export { UNK_MODES, type UnkMode } from './settings.js';
@@ -66,29 +67,23 @@ export function* samplePieces(opts: SampleOptions): Generator<string, void, unde
   const showUnk = opts.unk === 'show';
   const sampler = new TokenSampler(config.vocabSize, temperature, opts.topK ?? null, opts.topP ?? null, showUnk);
   const rng = new Rng(seed);
-  const writer = vocab.writer({ eos: EOS_TEXT, ...(showUnk && { unk: UNK_TOKEN }) });
+  const prime = opts.prime ?? '', primeIds = vocab.encode(prime);
+  const writer = continuationWriter(vocab, prime, primeIds, { eos: EOS_TEXT, ...(showUnk && { unk: UNK_TOKEN }) });
 
   const signal = opts.signal;
   stepper.advance(EOS);
-  if (opts.prime) {
-    for (const id of vocab.encode(opts.prime)) {
-      if (signal?.aborted) return;
-      stepper.advance(id);
-      writer.write(id);
-    }
+  for (const id of primeIds) {
+    if (signal?.aborted) return;
+    stepper.advance(id);
   }
 
   const stopAtEos = opts.stopAtEos === true;
-  // a word prime that ends in a space is already spaced from the first word, which the writer spaces too
-  let spacedByPrime = vocab.level === 'word' && /[ \t]$/.test(opts.prime ?? '');
   for (let count = 0; count < length;) {
     if (signal?.aborted) return;
     const id = sampler.draw(stepper.logits, rng);
     if (id === EOS && stopAtEos) return;
     count++;
-    const piece = writer.write(id);
-    yield spacedByPrime ? piece.replace(/^ /, '') : piece;
-    spacedByPrime = false;
+    yield writer.write(id);
     if (count < length) stepper.advance(id);
   }
 }
