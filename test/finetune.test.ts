@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -186,6 +186,28 @@ describe('fine-tuning', () => {
     writePreparedFolder([text], { level: 'word', docs: 'file', valFrac: 0.1, minCount: 1, vocabSize: 500 }, words);
     const refused = await train({ ...options, maxSteps: 1, out: freshOut() }, [words]).catch((e: unknown) => e);
     expect(userMessage(refused)).toMatch(/^the prepared folder .*prepared-words holds word-level tokens, the model to fine-tune is char-level: prepare the corpus again with --level char$/);
+  });
+
+  it('resumes a run fine-tuned on a prepared folder on that folder, and scores its split there, with no corpus named', async () => {
+    // the folder's 40 words read the rest of the verse as <UNK>, which the base's 300 words of prose partly have: the text read
+    // again with the run's vocabulary would be other data
+    const wordBase = await train({ ...SMALL, level: 'word', vocabSize: 300, maxSteps: 2, out: freshOut() }, [prose]);
+    const folder = join(dir, 'prepared-few-words');
+    writePreparedFolder([verse], { level: 'word', docs: 'file', valFrac: 0.1, minCount: 1, vocabSize: 40 }, folder);
+    const options = { ...SMALL, initFrom: wordBase.latest, maxSteps: 4, evalEvery: 2 };
+    const whole = await train({ ...options, out: freshOut() }, [folder]);
+    const out = freshOut();
+    await trainUntilStep({ ...options, out }, [folder], 2);
+    const resumed = await train({ resume: out }, []);
+    expect(resumed.valLoss).toBe(whole.valLoss);
+    expect(Array.from(resumed.params)).toEqual(Array.from(whole.params));
+    const scored = await rnnIn(dir, ['eval', 'perplexity', '--checkpoint', resumed.latest, '--json', '--workers', '1']);
+    expect(Math.abs((JSON.parse(scored.stdout) as { loss: number }).loss - resumed.valLoss!)).toBeLessThanOrEqual(1e-9);
+
+    renameSync(folder, `${folder}-moved`);
+    const gone = await train({ resume: out }, []).catch((e: unknown) => e);
+    expect(userMessage(gone)).toMatch(/was fine-tuned on the prepared folder .*prepared-few-words, which is gone: prepare its corpus into that folder again/);
+    expect((await train({ resume: out, maxSteps: 5 }, [`${folder}-moved`])).step).toBe(5);
   });
 
   it('refuses what cannot work, in one line each', async () => {

@@ -1,6 +1,6 @@
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readPreparedData, writePreparedFolder, type PrepareFolderOptions } from '../src/checkpoint/prepared.js';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
@@ -57,7 +57,8 @@ describe('a prepared folder', () => {
     expect(read.train.constructor).toBe(expected.train.constructor);
     expect(Array.from(read.train)).toEqual(Array.from(expected.train));
     expect(Array.from(read.val)).toEqual(Array.from(expected.val));
-    expect(read.fingerprint).toEqual(expected.fingerprint);
+    // the same corpus, split and hash, and the folder it was read from
+    expect(read.fingerprint).toEqual({ ...expected.fingerprint, prepared: resolve(out) });
     expect(read.wordVocab).toEqual(expected.wordVocab);
     expect(meta.dtype).toBe(expected.vocab.size <= 256 ? 'uint8' : 'uint16');
   });

@@ -88,6 +88,8 @@ const CorpusInfoSchema = z.object({
   trainTokens: count,
   valTokens: count,
   sha256,
+  /** The prepared folder the run read its ids from (DataFingerprint.prepared). */
+  prepared: z.string().optional(),
 });
 
 /** Where a fine-tuned run started: the model file it was initialised from (`rnn train --init-from`). */

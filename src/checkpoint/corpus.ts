@@ -1,11 +1,11 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { CorpusError, type PreparedData, fingerprintMatches } from '../text/corpus.js';
+import { CorpusError, type PreparedData, fingerprintMatches, withVocabulary } from '../text/corpus.js';
 import type { CorpusSkip } from '../text/corpus-files.js';
 import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
 import type { TokenArray } from '../text/tokens.js';
 import { type Checkpoint, CHECKPOINT_FORMAT, checkpointVocabulary } from './checkpoint.js';
-import { isPreparedFolder } from './prepared.js';
+import { type PreparedMeta, isPreparedFolder, readPreparedData, readPreparedMeta } from './prepared.js';
 import { INTEROP_FORMAT } from './interop.js';
 import type { LoadedModel } from './load.js';
 
@@ -79,8 +79,36 @@ export function readCheckpointCorpus(
   return { data, changed: ckpt.corpus !== null && !fingerprintMatches(data.fingerprint, ckpt.corpus) };
 }
 
+/** A prepared folder (`rnn prepare`): where it is, and its meta.json. */
+export interface PreparedFolder {
+  dir: string;
+  meta: PreparedMeta;
+}
+
 /**
- * The checkpoint's validation split, rebuilt from its corpus files with its vocabulary. Refuses
+ * The prepared folder the checkpoint's run read its ids from, when it records one and the folder
+ * is there; null when it records none, or when the folder is gone and its text read again gives
+ * the same ids. A fine-tuned run's folder may read as `<UNK>` what the run's vocabulary has, so
+ * without it the run's data cannot be rebuilt: refused, naming the folder.
+ */
+export function recordedPreparedFolder(ckpt: Checkpoint, source: string): PreparedFolder | null {
+  const dir = ckpt.corpus?.prepared;
+  if (dir === undefined) return null;
+  if (isPreparedFolder(dir)) return { dir, meta: readPreparedMeta(dir) };
+  if (ckpt.initFrom === undefined) return null;
+  throw new CorpusError(`${source} was fine-tuned on the prepared folder ${dir}, which is gone: ` +
+    'prepare its corpus into that folder again (rnn prepare), or name the folder where it is now');
+}
+
+/** The prepared folder's data as the checkpoint's run read it: by symbol in the run's vocabulary where it was fine-tuned. */
+export function checkpointPreparedData(ckpt: Checkpoint, { dir, meta }: PreparedFolder): PreparedData {
+  const data = readPreparedData(dir, meta);
+  return ckpt.initFrom ? withVocabulary(data, checkpointVocabulary(ckpt), { unknownTokens: 'count', minCount: 1 }) : data;
+}
+
+/**
+ * The checkpoint's validation split: read from the prepared folder it was trained on where it
+ * records one (recordedPreparedFolder), else rebuilt from its corpus files with its vocabulary. Refuses
  * when the checkpoint records no corpus (an imported model), when the split is empty, or when
  * the files no longer match what it was trained on (CorpusError).
  */
@@ -97,16 +125,22 @@ export function validationSplit(model: LoadedModel): TokenArray {
   }
   const rebuild = `cannot rebuild the validation split of ${path}`;
   const files = info.files.map((f) => f.path);
-  let read;
+  let read, folder: PreparedFolder | null = null;
   try {
-    read = readCheckpointCorpus(checkpoint, files);
+    folder = recordedPreparedFolder(checkpoint, path);
+    if (folder !== null) {
+      const data = checkpointPreparedData(checkpoint, folder);
+      read = { data, changed: !fingerprintMatches(data.fingerprint, info) };
+    } else {
+      read = readCheckpointCorpus(checkpoint, files);
+    }
   } catch (error) {
     if (error instanceof CorpusError) throw new CorpusError((name) => `${rebuild}: ${error.messageNaming(name)}`);
     throw error;
   }
   if (read.changed) {
     throw new CorpusError((name) =>
-      `${rebuild}: its corpus (${files.join(', ')}) changed since training; name files to score, or use ${name('text')}`);
+      `${rebuild}: its corpus (${folder?.dir ?? files.join(', ')}) changed since training; name files to score, or use ${name('text')}`);
   }
   return read.data.val;
 }

@@ -1,5 +1,5 @@
 import { closeSync, existsSync, mkdirSync, openSync, readSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { zodErrorMessage } from '../input/issues.js';
 import { checkValidationSplit } from '../text/batches.js';
@@ -185,7 +185,7 @@ export function readPreparedData(dir: string, meta: PreparedMeta = readPreparedM
     fingerprint: {
       files: meta.corpus.files.map((f) => ({ ...f })), docs: meta.settings.docs, documents: meta.corpus.documents,
       totalTokens, trainTokens: meta.trainTokens, valTokens: meta.valTokens, valFrac: meta.settings.valFrac,
-      ...(meta.level === 'word' && { level: 'word' as const }), sha256: meta.corpus.sha256,
+      ...(meta.level === 'word' && { level: 'word' as const }), sha256: meta.corpus.sha256, prepared: resolve(dir),
     },
   };
   if (meta.wordVocab) data.wordVocab = { ...meta.wordVocab };

@@ -59,6 +59,12 @@ export interface DataFingerprint {
   /** Present at the word level only, where the tokens above are word tokens. */
   level?: 'word';
   /**
+   * The prepared folder (`rnn prepare`) the ids were read from, absolute: a run fine-tuned on it
+   * reads as `<UNK>` what the folder does, which its text read again with the run's vocabulary
+   * may not.
+   */
+  prepared?: string;
+  /**
    * Over the files' hashes in order, the docs mode and valFrac — not the paths, so a moved corpus
    * still matches; at the word level also over the level and `WORD_RULE_VERSION`.
    */

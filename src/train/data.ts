@@ -2,14 +2,14 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Checkpoint, recordedLevel } from '../checkpoint/checkpoint.js';
-import { readCheckpointCorpus, type SkippedFile, skipRunFiles } from '../checkpoint/corpus.js';
-import { type PreparedMeta, isPreparedFolder, readPreparedData, readPreparedMeta } from '../checkpoint/prepared.js';
+import { type PreparedFolder, checkpointPreparedData, readCheckpointCorpus, type SkippedFile, skipRunFiles } from '../checkpoint/corpus.js';
+import { isPreparedFolder, readPreparedData, readPreparedMeta } from '../checkpoint/prepared.js';
 import { TEXT_SETTING_NAMES, type TrainSettings } from '../checkpoint/settings.js';
 import { SettingError } from '../input/settings.js';
-import { CorpusError, type PreparedData, fingerprintMatches, withVocabulary } from '../text/corpus.js';
+import { CorpusError, type PreparedData, fingerprintMatches } from '../text/corpus.js';
 import type { CorpusSkip } from '../text/corpus-files.js';
 import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
-import { type TextLevel, Vocabulary, tokenCount } from '../text/vocab.js';
+import { type TextLevel, tokenCount } from '../text/vocab.js';
 import { type BaseModel, fineTunePreparedData, loadFineTuneData } from './finetune.js';
 import { lockPath } from './lock.js';
 import { outputPaths } from './output.js';
@@ -90,12 +90,6 @@ export function loadResumedData(paths: readonly string[], ckpt: Checkpoint, sour
   return data;
 }
 
-/** A prepared folder (`rnn prepare`) and its meta.json. */
-export interface PreparedFolder {
-  dir: string;
-  meta: PreparedMeta;
-}
-
 /** The prepared folder among the corpus paths, its meta.json read, or null; a prepared folder is trained on alone. */
 export function preparedFolderOf(paths: readonly string[]): PreparedFolder | null {
   const prepared = paths.filter(isPreparedFolder);
@@ -169,12 +163,9 @@ const DATA_SETTING_NAMES = ['docs', 'valFrac'] as const satisfies readonly TextS
  * A resumed run's data from the prepared folder `dir`: refused unless it is the data the
  * checkpoint was trained on. A fine-tuned run's folder is read with its vocabulary, by symbol.
  */
-function loadResumedPreparedData({ dir, meta }: PreparedFolder, ckpt: Checkpoint, source: string): PreparedData {
-  let data = readPreparedData(dir, meta);
-  if (ckpt.initFrom) {
-    const vocab = Vocabulary.fromTokens(ckpt.vocab, ckpt.config.training.level ?? 'char');
-    data = withVocabulary(data, vocab, { unknownTokens: 'count', minCount: 1 });
-  }
+function loadResumedPreparedData(prepared: PreparedFolder, ckpt: Checkpoint, source: string): PreparedData {
+  const { dir } = prepared;
+  const data = checkpointPreparedData(ckpt, prepared);
   const recorded = ckpt.corpus;
   const sameVocab = data.vocab.level === (ckpt.config.training.level ?? 'char') && data.vocab.tokens.length === ckpt.vocab.length &&
     data.vocab.tokens.every((token, id) => token === ckpt.vocab[id]);

@@ -11,7 +11,7 @@ import { Rng } from '../engine/random.js';
 import { InputError, SettingError } from '../input/settings.js';
 import { BatchSource, EvalBatches, checkValidationSplit } from '../text/batches.js';
 import type { PreparedData } from '../text/corpus.js';
-import { skippedNotice, type SkippedFile } from '../checkpoint/corpus.js';
+import { recordedPreparedFolder, skippedNotice, type SkippedFile } from '../checkpoint/corpus.js';
 import { corpusName, loadRunData, preparedFolderOf, skipRunOutput, withPreparedSettings } from './data.js';
 import { fineTuneSettings, fineTuneStart, loadBaseModel, unknownTokensWarning } from './finetune.js';
 import { type ParsedOptions, type TrainOptions, defaultEvalEvery, freshSettings, parseOptions, resumedSettings, runLimits } from './options.js';
@@ -49,13 +49,14 @@ export interface RunSetup {
  */
 export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]): RunSetup {
   const given = [...corpusPaths];
-  const prepared = preparedFolderOf(given);
   const parsedOptions = parseOptions({ ...options });
   // --resume DIR means DIR/latest.json, the folder layout's running checkpoint
   const resume = parsedOptions.resume === undefined ? null :
     isFolder(parsedOptions.resume) ? join(parsedOptions.resume, RUN_FOLDER_FILES.latest) : parsedOptions.resume;
   checkFineTuneFlags(parsedOptions);
   const ckpt: Checkpoint | null = resume === null ? null : loadCheckpoint(resume);
+  // resumed with no corpus named: the prepared folder it was trained on, where it records one
+  const prepared = preparedFolderOf(given) ?? (ckpt !== null && given.length === 0 ? recordedPreparedFolder(ckpt, resume!) : null);
   const base = parsedOptions.initFrom === undefined ? null : loadBaseModel(parsedOptions.initFrom);
   // a fresh run on a prepared folder takes the folder's text settings (fine-tuning: those of its data, not its vocabulary)
   const parsed = prepared === null || ckpt !== null ? parsedOptions

@@ -80,7 +80,7 @@ export function buildCheckpoint(s: Snapshot): Checkpoint {
     corpus: {
       files: s.fingerprint.files.map((f) => ({ ...f })), docs: s.fingerprint.docs, valFrac: s.fingerprint.valFrac,
       totalTokens: s.fingerprint.totalTokens, trainTokens: s.fingerprint.trainTokens, valTokens: s.fingerprint.valTokens,
-      sha256: s.fingerprint.sha256,
+      sha256: s.fingerprint.sha256, ...(s.fingerprint.prepared !== undefined && { prepared: s.fingerprint.prepared }),
     },
     ...(s.initFrom !== null && { initFrom: { ...s.initFrom } }),
   };
