@@ -62,6 +62,7 @@ it('streams a sample, colours a scored text by surprise, shows hidden units and 
   expect(await page.locator('#model-info').textContent()).toMatch(/^LSTM 2×64 · char level/);
   expect(await page.locator('#loss-chart polyline.train').getAttribute('points')).toMatch(/^(\S+,\S+ ){15}\S+,\S+$/);
   expect(await page.locator('#loss-chart circle.val-dot').count()).toBe(16);
+  expect(await page.locator('#loss-chart text[text-anchor="middle"]').first().textContent()).toBe('0');
 
   // the sample streams in: the text grows in several steps before the answer ends
   await page.selectOption('#model', 'gru');
@@ -114,15 +115,25 @@ it('streams a sample, colours a scored text by surprise, shows hidden units and 
   await page.hover('#scored span:nth-child(22)');
   await page.screenshot({ path: join(ROOT, 'docs', 'playground.png'), fullPage: true });
 
-  // the word level: tokens are words
+  // the word level: tokens are words, and nothing of the other model's stays on the page
   await page.selectOption('#model', 'words');
   expect(await page.locator('#model-info').textContent()).toMatch(/word level/);
+  expect(await page.locator('#scored span, #units span, #unit-picks button').count()).toBe(0);
+  expect(await page.locator('#sample').textContent()).toBe('');
+  expect(await page.locator('#score-status').textContent()).toBe('');
+  await page.fill('#score-text', '');
+  await page.click('#score');
+  expect(await page.locator('#score-status').textContent()).toBe('nothing to score: type or paste a text above');
   await page.fill('#score-text', 'The people of the United States.');
   await page.click('#score');
   await page.waitForFunction(() => document.querySelector('#scored span')?.textContent === 'The');
   expect(await page.locator('#scored span').count()).toBe(7);
   await page.click('#show-unit');
   await page.waitForFunction(() => document.querySelectorAll('#units span').length === 7);
+
+  // a phone's width: the cards fit it, with no sideways scrolling
+  await page.setViewportSize({ width: 375, height: 740 });
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
 
   expect(problems).toEqual([]);
 });

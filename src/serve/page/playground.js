@@ -18,10 +18,22 @@ async function api(path, body, signal) {
   return res;
 }
 
+/** The answer's JSON; an error answer as an Error with the server's message (or its HTTP status, when it sent no JSON). */
 async function json(res) {
-  const answer = await res.json();
-  if (!res.ok) throw new Error(answer.error ?? `HTTP ${res.status}`);
+  let answer = null;
+  try {
+    answer = await res.json();
+  } catch {
+    if (res.ok) throw new Error(`the server's answer is not JSON (HTTP ${res.status})`);
+  }
+  if (!res.ok) throw new Error(answer?.error ?? `HTTP ${res.status} ${res.statusText}`.trim());
   return answer;
+}
+
+/** The chosen model, or null after saying in `statusId` that none is loaded yet. */
+function chosenModel(statusId) {
+  if (state.model === null) status(statusId, $('token-box').hidden ? 'no model loaded yet' : 'no model loaded: enter the token first');
+  return state.model;
 }
 
 function status(id, text) {
@@ -33,9 +45,11 @@ async function loadModels() {
   try {
     answer = await json(await api('/v1/models'));
   } catch (err) {
-    status('model-info', err.message);
+    const refused = !$('token-box').hidden && $('token').value !== '';
+    status('model-info', refused ? `the token was not accepted: ${err.message}` : err.message);
     return;
   }
+  if ($('token').value !== '') $('token-box').hidden = true;
   state.models = answer.models;
   const select = $('model');
   select.replaceChildren(...state.models.map((m) => new Option(m.name, m.name)));
@@ -53,12 +67,18 @@ function chooseModel(name) {
     `${m.parameters.toLocaleString()} parameters · step ${m.step}${best}`);
   $('layer').replaceChildren(...Array.from({ length: numLayers }, (_, k) => new Option(String(k), String(k))));
   $('unit').max = String(hiddenSize - 1);
+  // what the page shows of another model goes
+  for (const id of ['scored', 'units', 'unit-picks']) $(id).replaceChildren();
+  for (const part of $('sample').children) part.textContent = '';
+  for (const id of ['sample-status', 'score-status']) status(id, '');
   drawLoss(m);
 }
 
 // ---- sample ---------------------------------------------------------------------------
 
 async function generate() {
+  const model = chosenModel('sample-status');
+  if (model === null) return;
   const prime = $('prime').value;
   const prim = $('sample').querySelector('.prime'), drawn = $('sample').querySelector('.drawn');
   prim.textContent = prime;
@@ -72,12 +92,13 @@ async function generate() {
   let tokens = 0, finish = '', seed = null;
   try {
     const body = {
-      model: state.model.name, prime, len: Number($('len').value), temperature: Number($('temperature').value),
+      model: model.name, prime, len: Number($('len').value), temperature: Number($('temperature').value),
       topP: Number($('top-p').value), stream: 'ndjson',
     };
     if ($('seed').value !== '') body.seed = Number($('seed').value);
+    seed = body.seed ?? null;
     const res = await api('/v1/generate', body, controller.signal);
-    if (!res.ok) throw new Error((await res.json()).error);
+    if (!res.ok) await json(res);
     const reader = res.body.getReader(), decoder = new TextDecoder();
     let buffered = '';
     for (;;) {
@@ -89,14 +110,15 @@ async function generate() {
       for (const line of lines) {
         const event = JSON.parse(line);
         if (event.done) ({ tokens, finish, seed } = event);
-        else drawn.textContent += event.text;
+        else if (typeof event.text === 'string') drawn.textContent += event.text;
       }
       $('sample').scrollTop = $('sample').scrollHeight;
     }
     const seconds = (performance.now() - started) / 1000;
     status('sample-status', `${tokens} tokens in ${seconds.toFixed(2)} s (${finish}) · seed ${seed}`);
   } catch (err) {
-    status('sample-status', controller.signal.aborted ? 'stopped' : err.message);
+    const drawnSoFar = `${[...drawn.textContent].length} characters drawn${seed === null ? '' : ` · seed ${seed}`}`;
+    status('sample-status', controller.signal.aborted ? `stopped · ${drawnSoFar}` : err.message);
   } finally {
     state.controller = null;
     $('generate').disabled = false;
@@ -131,9 +153,17 @@ function showable(token) {
 }
 
 async function score() {
+  const model = chosenModel('score-status');
+  if (model === null) return;
+  const text = $('score-text').value;
+  if (text === '') {
+    $('scored').replaceChildren();
+    status('score-status', 'nothing to score: type or paste a text above');
+    return;
+  }
   status('score-status', 'scoring…');
   try {
-    const answer = await json(await api('/v1/score', { model: state.model.name, text: $('score-text').value, top: 5 }));
+    const answer = await json(await api('/v1/score', { model: model.name, text, top: 5 }));
     const spans = answer.tokens.filter((t) => t.text !== '').map((t) => {
       const span = tokenSpan(t.text);
       span.style.background = surpriseColour(-t.logProb);
@@ -141,8 +171,8 @@ async function score() {
       return span;
     });
     $('scored').replaceChildren(...spans);
-    const per = state.model.level === 'word' ? 'word' : 'char';
-    status('score-status', `${answer.predictions} predictions · ${answer.loss.toFixed(3)} nats/${per} · ${answer.bitsPerToken.toFixed(3)} bits/${per} · ` +
+    const per = model.level === 'word' ? 'word' : 'char';
+    status('score-status', `${answer.predictions} prediction${answer.predictions === 1 ? '' : 's'} · ${answer.loss.toFixed(3)} nats/${per} · ${answer.bitsPerToken.toFixed(3)} bits/${per} · ` +
       `perplexity ${answer.perplexity.toFixed(2)} · hover a token for its probability and the model's top five`);
   } catch (err) {
     status('score-status', err.message);
@@ -177,7 +207,14 @@ function showTip(event) {
 // ---- hidden units ---------------------------------------------------------------------
 
 async function showUnits(unit) {
-  const body = { model: state.model.name, text: $('score-text').value, layer: Number($('layer').value) };
+  const model = chosenModel('score-status');
+  if (model === null) return;
+  const body = { model: model.name, text: $('score-text').value, layer: Number($('layer').value) };
+  if (body.text === '') {
+    for (const id of ['units', 'unit-picks']) $(id).replaceChildren();
+    $('units').textContent = 'nothing to show: type or paste a text above';
+    return;
+  }
   if (unit === null) body.top = 8;
   else body.unit = unit;
   try {
@@ -245,8 +282,10 @@ function drawLoss(m) {
   const W = 640, H = 260, L = 46, R = 14, T = 12, B = 34;
   const xs = points.map((p) => p.tokensSeen);
   const losses = points.flatMap((p) => (p.valLoss === null ? [p.trainLoss] : [p.trainLoss, p.valLoss]));
-  const x0 = Math.min(...xs), x1 = Math.max(...xs, x0 + 1);
-  const yTicks = niceTicks(Math.min(...losses), Math.max(...losses), 6);
+  // the x-axis from 0, as `rnn plot` draws it; a loss range of one value widened to show it
+  const x0 = 0, x1 = Math.max(...xs, 1);
+  const lowest = Math.min(...losses), highest = Math.max(...losses), pad = highest - lowest < 1e-6 ? 0.5 : 0;
+  const yTicks = niceTicks(lowest - pad, highest + pad, 6);
   const y0 = Math.min(yTicks[0], ...losses), y1 = Math.max(yTicks.at(-1), ...losses) + 1e-9;
   const X = (v) => L + ((v - x0) / (x1 - x0)) * (W - L - R);
   const Y = (v) => T + (1 - (v - y0) / (y1 - y0)) * (H - T - B);
@@ -259,13 +298,17 @@ function drawLoss(m) {
   chart.append(svg('line', { class: 'axis', x1: L, x2: W - R, y1: H - B, y2: H - B }));
   chart.append(svg('line', { class: 'axis', x1: L, x2: L, y1: T, y2: H - B }));
   chart.append(svg('polyline', { class: 'train', points: points.map((p) => `${X(p.tokensSeen)},${Y(p.trainLoss)}`).join(' ') }));
+  // a line of one point draws nothing: a lone evaluation is a dot
+  if (points.length === 1) chart.append(svg('circle', { class: 'train-dot', cx: X(xs[0]), cy: Y(points[0].trainLoss), r: 2.5 }));
   const val = points.filter((p) => p.valLoss !== null);
   chart.append(svg('polyline', { class: 'val', points: val.map((p) => `${X(p.tokensSeen)},${Y(p.valLoss)}`).join(' ') }));
   for (const p of val) chart.append(svg('circle', { class: 'val-dot', cx: X(p.tokensSeen), cy: Y(p.valLoss), r: 2.5 }));
   chart.append(svg('line', { class: 'train', x1: W - 150, x2: W - 130, y1: T + 8, y2: T + 8 }));
   chart.append(svg('text', { x: W - 125, y: T + 12 }, 'train'));
-  chart.append(svg('line', { class: 'val', x1: W - 80, x2: W - 60, y1: T + 8, y2: T + 8 }));
-  chart.append(svg('text', { x: W - 55, y: T + 12 }, 'validation'));
+  if (val.length > 0) {
+    chart.append(svg('line', { class: 'val', x1: W - 80, x2: W - 60, y1: T + 8, y2: T + 8 }));
+    chart.append(svg('text', { x: W - 55, y: T + 12 }, 'validation'));
+  }
   chart.append(svg('text', { x: (L + W - R) / 2, y: H - 4, 'text-anchor': 'middle' }, `${m.level === 'word' ? 'tokens' : 'characters'} seen`));
   box.replaceChildren(chart);
 }
