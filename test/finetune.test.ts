@@ -86,7 +86,7 @@ describe('fine-tuning', () => {
       onWarning: (warning) => warnings.push(warning.message),
     });
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/^150 of the text's 1202 characters \(12%\) read as <UNK>: 2 distinct characters .* lacks, most often "∞" ×120, "¶" ×30; extendVocab adds them$/);
+    expect(warnings[0]).toMatch(/^150 of the text's 1200 characters \(13%\) read as <UNK>: 2 distinct characters .* lacks, most often "∞" ×120, "¶" ×30; extendVocab adds them$/);
     expect(loadCheckpoint(result.latest).vocab).toEqual(loadCheckpoint(base.latest).vocab);
   });
 
@@ -215,6 +215,8 @@ describe('fine-tuning', () => {
     const damaged = textFile('damaged.json', readFileSync(base.latest, 'utf8').replace('"step":300', '"step":301'));
     const exported = join(dir, 'state.json');
     expect((await rnnIn(dir, ['export', base.latest, '--out', exported])).status).toBe(0);
+    const folder = join(dir, 'prepared-not-a-model');
+    writePreparedFolder([verse], { level: 'char', docs: 'file', valFrac: 0.1, minCount: 1 }, folder);
     const cases: [string[], RegExp][] = [
       [['--init-from', wordBase.latest, '--level', 'char'],
         /^rnn: --level char contradicts .*, which has --level word: leave it out, a fine-tuned model keeps its base's architecture and level$/],
@@ -222,6 +224,9 @@ describe('fine-tuning', () => {
         /^rnn: --layers 3, --hidden 99 contradict .*, which has --layers 1, --hidden 64: leave them out, a fine-tuned model keeps its base's architecture and level$/],
       [['--init-from', damaged], /^rnn: .*damaged\.json: sha256 does not match the content: the file is damaged or was edited$/],
       [['--init-from', join(dir, 'missing.json')], /^rnn: model file not found: .*missing\.json$/],
+      [['--init-from', verse], /^rnn: .*sonnets\.txt is not JSON: .*; expected a checkpoint \(rnn-checkpoint\/1\), an rnn-state\/1 file or a \.safetensors file$/],
+      [['--init-from', folder],
+        /^rnn: .*prepared-not-a-model is a folder with no checkpoint in it, neither best\.json nor latest\.json \(a prepared folder: data to train on, not a model\): name a checkpoint, or a run's folder$/],
       [['--extend-vocab'], /^rnn: --extend-vocab applies to fine-tuning only: give --init-from MODEL with it$/],
       [['--init-from', base.latest, '--resume', base.latest], /^rnn: --init-from starts a new run from a model, --resume goes on with one: give one of them$/],
       [['--init-from', exported, '--keep-optimizer'],

@@ -121,7 +121,12 @@ export function readModelFile(path: string): ModelFile {
   const bytes = safetensors ? readBinaryFile(path) : readFileBytes(path, 'model file');
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   if (safetensors) return { path, sha256, checkpoint: null, model: safetensorsModel(bytes, path) };
-  const json = parseJsonBytes(bytes, path);
+  let json;
+  try {
+    json = parseJsonBytes(bytes, path);
+  } catch (error) {
+    throw error instanceof CheckpointError ? new CheckpointError(`${error.message}; expected ${MODEL_FILES}`) : error;
+  }
   if (isObject(json) && json['format'] === CHECKPOINT_FORMAT) {
     const checkpoint = parseCheckpoint(json, path);
     return { path, sha256, checkpoint, model: modelFromCheckpoint(checkpoint, path) };

@@ -1,7 +1,9 @@
 import { closeSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { SettingError } from '../input/settings.js';
+import { CheckpointError } from './errors.js';
 import { isFolder, isTempFile } from './files.js';
+import { isPreparedFolder } from './prepared.js';
 
 /** Where `rnn train` writes checkpoints, and where commands look when no checkpoint is named. */
 export const CHECKPOINT_DIR = 'checkpoints';
@@ -9,10 +11,15 @@ export const CHECKPOINT_DIR = 'checkpoints';
 /** The checkpoints a run folder holds (train/output.ts): its last state, and its best validation loss. */
 export const RUN_FOLDER_FILES = { latest: 'latest.json', best: 'best.json' } as const;
 
-/** The checkpoint a run folder stands for where a model is read: its best.json, else its latest.json. */
+/** The checkpoint a run folder stands for where a model is read: its best.json, else its latest.json; a folder of neither is refused. */
 export function folderCheckpoint(dir: string): string {
-  const best = join(dir, RUN_FOLDER_FILES.best);
-  return statSync(best, { throwIfNoEntry: false })?.isFile() ? best : join(dir, RUN_FOLDER_FILES.latest);
+  const { best, latest } = RUN_FOLDER_FILES;
+  for (const name of [best, latest]) {
+    const path = join(dir, name);
+    if (statSync(path, { throwIfNoEntry: false })?.isFile()) return path;
+  }
+  const prepared = isPreparedFolder(dir) ? ' (a prepared folder: data to train on, not a model)' : '';
+  throw new CheckpointError(`${dir} is a folder with no checkpoint in it, neither ${best} nor ${latest}${prepared}: name a checkpoint, or a run's folder`);
 }
 
 const CHECKPOINT_HEAD = /^\s*\{\s*"format"\s*:\s*"rnn-checkpoint\/1"/;
