@@ -66,6 +66,14 @@ describe('loadModel', () => {
     }
   });
 
+  it('score and activations: each token\'s text as the text writes it, one the model lacks (<UNK>) included', async () => {
+    const text = 'ROMEO: héllo 😀 ☃ world';
+    const scored = await model.score(text);
+    expect(scored.tokens.map((t) => t.text).join('')).toBe(text);
+    expect(scored.tokens.filter((t) => t.token === '<UNK>').map((t) => t.text)).toEqual(['é', '😀', '☃']);
+    expect((await model.activations(text, 0)).tokens.join('')).toBe(text);
+  });
+
   it('bad options: a RangeError that names the option as the library spells it', async () => {
     await expect(collect(model.generate({ len: 0 }))).rejects.toThrow(/^len: must be >= 1 \(got 0\)$/);
     await expect(model.beam({ beam: 2, len: 0 })).rejects.toThrow(/^len: must be >= 1/);

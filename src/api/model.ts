@@ -11,7 +11,7 @@ import { scoreStream, scoreSummary, scoreText } from '../generate/score.js';
 import { type StopSignal, StoppedError } from '../generate/stop.js';
 import { validationSplit } from '../checkpoint/corpus.js';
 import { createStepper } from '../parallel/inference.js';
-import { EOS, UNK_TOKEN, type TextLevel, type Vocabulary } from '../text/vocab.js';
+import { EOS, type TextLevel, type Vocabulary } from '../text/vocab.js';
 
 export { type StopSignal, StoppedError };
 
@@ -276,7 +276,8 @@ export class Model {
     const top = options.top ?? 0, listed = options.tokens !== false;
     if (!Number.isInteger(top) || top < 0) throw new RangeError(`top must be a non-negative integer, got ${top}`);
     const V = this.config.vocabSize, names = this.vocab.tokens;
-    const writer = this.vocab.writer({ unk: UNK_TOKEN });
+    // each prediction's text as the scored text writes it, an <UNK> included
+    const writer = this.vocab.writer(), written = listed ? this.vocab.tokenTexts(text) : [];
     const best = new Int32Array(Math.min(top, V));
     const tokens: TokenScore[] = [];
     const total = scoreText(this.config, this.loaded.params, this.vocab, text, stepper, (target, logits, lse) => {
@@ -285,7 +286,8 @@ export class Model {
       const count = topTokens(logits, V, best);
       const alternatives: Alternative[] = [];
       for (let i = 0; i < count; i++) alternatives.push({ token: names[best[i]!]!, logProb: logits[best[i]!]! - lse });
-      tokens.push({ token: names[target]!, text: writer.write(target), logProb: logits[target]! - lse, top: alternatives });
+      const t = tokens.length;
+      tokens.push({ token: names[target]!, text: writer.write(target, written[t]), logProb: logits[target]! - lse, top: alternatives });
     });
     const summary = scoreSummary(total);
     return {
@@ -302,18 +304,19 @@ export class Model {
   activationsSync(text: string, layer: number, options: { signal?: StopSignal } = {}): Activations {
     const { numLayers: L, hiddenSize: H } = this.config;
     if (!Number.isInteger(layer) || layer < 0 || layer >= L) throw new RangeError(`layer must be an integer from 0 to ${L - 1}, got ${layer}`);
-    const ids = this.vocab.encode(text);
-    const writer = this.vocab.writer({ unk: UNK_TOKEN });
+    const ids = this.vocab.encode(text), written = this.vocab.tokenTexts(text);
+    const writer = this.vocab.writer();
     const stepper = this.acquire();
     try {
       stepper.reset();
       stepper.advance(EOS);
       const state = stepper.model.layers[layer]!.h;
       const tokens: string[] = [], values: Float32Array[] = [];
-      for (const id of ids) {
+      for (let t = 0; t < ids.length; t++) {
         if (options.signal?.aborted) throw new StoppedError();
+        const id = ids[t]!;
         stepper.advance(id);
-        tokens.push(writer.write(id));
+        tokens.push(writer.write(id, written[t]));
         values.push(state.slice(0, H));
       }
       return { layer, hiddenSize: H, tokens, values };

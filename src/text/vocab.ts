@@ -55,7 +55,8 @@ export interface DecodeOptions {
  * on the tokens before it (spacing, quotes), so write a prime's ids too and discard the text.
  */
 export interface TextWriter {
-  write(id: number): string;
+  /** The text of `id`; an `<UNK>` writes `unknownText` where given (the text it stands for), else the writer's `unk`. */
+  write(id: number, unknownText?: string): string;
 }
 
 export class Vocabulary {
@@ -175,6 +176,11 @@ export class Vocabulary {
     return n === ids.length ? ids : ids.slice(0, n);
   }
 
+  /** The text of each token `encode` reads in `text`, in order: its code points (char), or its `tokenizeWords` tokens (word). */
+  tokenTexts(text: string): string[] {
+    return this.level === 'word' ? tokenizeWords(text) : [...text];
+  }
+
   /** The ids of word tokens already cut by `tokenizeWords` (word level only). */
   encodeWords(tokens: readonly string[]): Int32Array {
     if (this.level !== 'word') throw new Error('encodeWords needs a word-level vocabulary');
@@ -205,12 +211,12 @@ export class Vocabulary {
       return token;
     };
     if (this.level === 'char') {
-      return { write: (id) => (id === EOS ? eos : id === UNK ? unk : tokenText(id)) };
+      return { write: (id, unknownText) => (id === EOS ? eos : id === UNK ? unknownText ?? unk : tokenText(id)) };
     }
     const detokenizer = new Detokenizer();
     return {
-      write: (id) =>
-        id === EOS ? detokenizer.boundary(eos) : detokenizer.push(id === UNK ? unk : tokenText(id)),
+      write: (id, unknownText) =>
+        id === EOS ? detokenizer.boundary(eos) : detokenizer.push(id === UNK ? unknownText ?? unk : tokenText(id)),
     };
   }
 
