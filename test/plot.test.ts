@@ -115,6 +115,16 @@ describe('lossChartSvg', () => {
     expect(x).not.toContain('-1');
   });
 
+  it('titles and keys a chart of runs without validation as training loss alone, and cuts a title too long for the width', () => {
+    const texts = (svg: string) => allElements(parseXml(svg)).filter((e) => e.name === 'text').map((e) => e.text);
+    const trainOnly = texts(lossChartSvg([{ name: 'r', train: [{ tokensSeen: 0, loss: 4 }, { tokensSeen: 100, loss: 3 }], val: [] }]));
+    expect(trainOnly).toContain('Training loss');
+    expect(trainOnly).not.toContain('validation');
+    expect(trainOnly).not.toContain('best validation loss');
+    const long = texts(lossChartSvg(RUNS, { title: 'x'.repeat(200) }));
+    expect(long).toContain(`${'x'.repeat(79)}…`);
+  });
+
   it('refuses nothing to draw', () => {
     expect(() => lossChartSvg([])).toThrow(/no runs/);
     expect(() => lossChartSvg([{ name: 'empty', train: [], val: [] }])).toThrow(/empty has no points/);

@@ -127,6 +127,15 @@ export function chartScale(runs: readonly LossRun[]): ChartScale {
 
 const round2 = (v: number): number => Math.round(v * 100) / 100;
 
+/** The most characters of a title that fit the chart's width at its size. */
+const TITLE_CHARACTERS = 80;
+
+/** `text` cut to `max` characters, an ellipsis marking the cut. */
+function shortened(text: string, max: number): string {
+  const characters = [...text];
+  return characters.length <= max ? text : `${characters.slice(0, max - 1).join('')}…`;
+}
+
 /** Options a caller may set; the defaults suit a README. */
 export interface ChartOptions {
   title?: string;
@@ -152,7 +161,8 @@ export function lossChartSvg(runs: readonly LossRun[], options: ChartOptions = {
   const legendTop = bottom + CHART.axisBelow + CHART.legendPadding;
   const height = legendTop + (runs.length + 1) * CHART.legendRow + CHART.legendPadding / 2;
   const out: string[] = [];
-  const title = options.title ?? 'Training and validation loss';
+  const validated = runs.some((run) => run.val.length > 0);
+  const title = shortened(options.title ?? (validated ? 'Training and validation loss' : 'Training loss'), TITLE_CHARACTERS);
 
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
@@ -231,12 +241,16 @@ export function lossChartSvg(runs: readonly LossRun[], options: ChartOptions = {
   out.push(
     `<line x1="${left}" y1="${key}" x2="${left + 28}" y2="${key}" stroke="#555" stroke-width="1.5" stroke-dasharray="6 4"/>`,
     `<text x="${left + 34}" y="${key + 4}">training</text>`,
-    `<line x1="${left + 110}" y1="${key}" x2="${left + 138}" y2="${key}" stroke="#555" stroke-width="2"/>`,
-    `<circle cx="${left + 124}" cy="${key}" r="3" fill="#555"/>`,
-    `<text x="${left + 144}" y="${key + 4}">validation</text>`,
-    `<circle cx="${left + 236}" cy="${key}" r="7" fill="none" stroke="#555" stroke-width="2"/>`,
-    `<text x="${left + 248}" y="${key + 4}">best validation loss</text>`,
   );
+  if (validated) {
+    out.push(
+      `<line x1="${left + 110}" y1="${key}" x2="${left + 138}" y2="${key}" stroke="#555" stroke-width="2"/>`,
+      `<circle cx="${left + 124}" cy="${key}" r="3" fill="#555"/>`,
+      `<text x="${left + 144}" y="${key + 4}">validation</text>`,
+      `<circle cx="${left + 236}" cy="${key}" r="7" fill="none" stroke="#555" stroke-width="2"/>`,
+      `<text x="${left + 248}" y="${key + 4}">best validation loss</text>`,
+    );
+  }
   runs.forEach((run, i) => {
     const colour = RUN_COLOURS[i % RUN_COLOURS.length]!;
     const y = key + (i + 1) * CHART.legendRow;
