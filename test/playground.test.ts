@@ -100,6 +100,12 @@ it('streams a sample, colours a scored text by surprise, shows hidden units and 
   await expect.poll(() => page.locator('#tip').isVisible()).toBe(true);
   expect(await page.locator('#tip tr').count()).toBe(5);
   expect(await page.locator('#tip .head').textContent()).toMatch(/^"p" {2}p = [\d.e-]+/);
+  // the keyboard reaches the same tip: a token takes the focus
+  await page.mouse.move(0, 0);
+  await expect.poll(() => page.locator('#tip').isVisible()).toBe(false);
+  await page.focus('#scored span:nth-child(3)');
+  await expect.poll(() => page.locator('#tip').isVisible()).toBe(true);
+  expect(await page.locator('#tip .head').textContent()).toMatch(/^"e" {2}p = /);
 
   await page.selectOption('#layer', '1');
   await page.click('#most-active');

@@ -168,12 +168,13 @@ async function score() {
       const span = tokenSpan(t.text);
       span.style.background = surpriseColour(-t.logProb);
       span.dataset.tip = JSON.stringify(t);
+      span.tabIndex = 0; // its tip opens on focus too: the keyboard's and a tap's way to it
       return span;
     });
     $('scored').replaceChildren(...spans);
     const per = model.level === 'word' ? 'word' : 'char';
     status('score-status', `${answer.predictions} prediction${answer.predictions === 1 ? '' : 's'} · ${answer.loss.toFixed(3)} nats/${per} · ${answer.bitsPerToken.toFixed(3)} bits/${per} · ` +
-      `perplexity ${answer.perplexity.toFixed(2)} · hover a token for its probability and the model's top five`);
+      `perplexity ${answer.perplexity.toFixed(2)} · hover, tap or tab to a token for its probability and the model's top five`);
   } catch (err) {
     status('score-status', err.message);
   }
@@ -189,7 +190,7 @@ function showTip(event) {
   const t = JSON.parse(span.dataset.tip);
   const head = document.createElement('div');
   head.className = 'head';
-  head.textContent = `"${showable(t.token)}"  p = ${Math.exp(t.logProb).toPrecision(3)}  (−log p ${(-t.logProb).toFixed(2)})`;
+  head.textContent = `"${showable(t.token === '<UNK>' ? t.text : t.token)}"${t.token === '<UNK>' ? ' (<UNK>)' : ''}  p = ${Math.exp(t.logProb).toPrecision(3)}  (−log p ${(-t.logProb).toFixed(2)})`;
   const table = document.createElement('table');
   for (const alt of t.top) {
     const row = table.insertRow();
@@ -200,8 +201,10 @@ function showTip(event) {
   tip.replaceChildren(head, table);
   tip.hidden = false;
   const box = span.getBoundingClientRect();
-  tip.style.left = `${Math.min(box.left, window.innerWidth - tip.offsetWidth - 8)}px`;
-  tip.style.top = `${box.bottom + 6}px`;
+  tip.style.left = `${Math.max(8, Math.min(box.left, window.innerWidth - tip.offsetWidth - 8))}px`;
+  // below the token, or above it where the window ends first
+  const below = box.bottom + 6;
+  tip.style.top = `${below + tip.offsetHeight > window.innerHeight ? Math.max(8, box.top - tip.offsetHeight - 6) : below}px`;
 }
 
 // ---- hidden units ---------------------------------------------------------------------
@@ -328,8 +331,8 @@ $('use-sample').addEventListener('click', () => {
 });
 $('show-unit').addEventListener('click', () => showUnits(Number($('unit').value)));
 $('most-active').addEventListener('click', () => showUnits(null));
-$('scored').addEventListener('mouseover', showTip);
-$('scored').addEventListener('mouseleave', () => ($('tip').hidden = true));
+for (const event of ['mouseover', 'focusin', 'click']) $('scored').addEventListener(event, showTip);
+for (const event of ['mouseleave', 'focusout']) $('scored').addEventListener(event, () => ($('tip').hidden = true));
 $('token').addEventListener('change', () => {
   sessionStorage.setItem('rnn-token', $('token').value);
   loadModels();
