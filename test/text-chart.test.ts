@@ -49,12 +49,13 @@ describe('the end of a training run on a terminal', () => {
     latest: 'checkpoints/run/latest.json', best, elapsedSeconds: 3,
   });
 
-  it('names the commands to sample from and evaluate the best checkpoint, else the latest', () => {
-    expect(nextCommands(done('checkpoints/run/best.json'))).toEqual([
+  it('names the commands to sample from and evaluate the best checkpoint, else the latest; no evaluation without a validation split', () => {
+    expect(nextCommands(done('checkpoints/run/best.json'), true)).toEqual([
       'sample it:   rnn sample --checkpoint checkpoints/run/best.json',
       'evaluate it: rnn eval perplexity --checkpoint checkpoints/run/best.json',
     ]);
-    expect(nextCommands(done(null))[0]).toBe('sample it:   rnn sample --checkpoint checkpoints/run/latest.json');
+    expect(nextCommands(done(null), true)[0]).toBe('sample it:   rnn sample --checkpoint checkpoints/run/latest.json');
+    expect(nextCommands(done(null), false)).toEqual(['sample it:   rnn sample --checkpoint checkpoints/run/latest.json']);
     expect(shellWord("my run/it's.json")).toBe(`'my run/it'\\''s.json'`);
   });
 

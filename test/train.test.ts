@@ -161,6 +161,28 @@ describe('train', () => {
     ]);
   });
 
+  it('resumes a run a signal stopped during an evaluation with that evaluation, as the run went on without it: mid-run and at its end', async () => {
+    const entries = (r: TrainResult) => r.history.map((h) => [h.step, h.trainLoss, h.valLoss]);
+    const options = { ...TINY, maxSteps: 30, evalEvery: 10, seed: 5 };
+    const whole = await train({ ...options, out: freshOut() }, [corpus]);
+    const out = freshOut();
+    // the signal comes as step 10 ends, so step 10's evaluation sees it at once
+    const stopped = await trainUntilStep({ ...options, out }, [corpus], 10);
+    expect([stopped.reason, stopped.step, stopped.history.length]).toEqual(['interrupted', 10, 0]);
+    const resumed = await train({ resume: out }, []);
+    expect(entries(resumed)).toEqual(entries(whole));
+    expect(bits(resumed.params)).toEqual(bits(whole.params));
+
+    const ending = { ...TINY, maxSteps: 12, evalEvery: 0, seed: 5 };
+    const ended = await train({ ...ending, out: freshOut() }, [corpus]);
+    const cut = freshOut();
+    await trainUntilStep({ ...ending, out: cut }, [corpus], 12);
+    const closed = await train({ resume: cut }, []);
+    expect([closed.reason, closed.step]).toEqual(['max-steps', 12]);
+    expect(entries(closed)).toEqual(entries(ended));
+    await expect(train({ resume: cut }, [])).rejects.toThrow(/has already trained to its end/);
+  });
+
   it('refuses to overwrite the checkpoints of another run', async () => {
     const out = freshOut();
     const { result } = await run({ ...TINY, maxSteps: 5, out });

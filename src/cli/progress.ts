@@ -89,7 +89,7 @@ function startLines(e: StartEvent): string[] {
       `${grouped(e.valTokens)} validation ${unit.many}, ${grouped(e.stepsPerEpoch)} steps per epoch ` +
       `(batch ${e.settings.batch} x ${e.settings.seqLen}), ${e.settings.workers} worker${e.settings.workers === 1 ? '' : 's'}, ` +
       `${e.settings.kernels} kernels`,
-    `until: ${limitsText(e)}; checkpoints: ${e.out.latest} (best: ${e.out.best})`,
+    `until: ${limitsText(e)}; checkpoints: ${e.out.latest}${e.valTokens > 0 ? ` (best: ${e.out.best})` : ''}`,
     ...startWarnings(e).map((line) => `warning: ${line}`),
   ];
   return lines;
@@ -196,7 +196,7 @@ class LineDisplay implements ProgressDisplay {
         break;
       case 'done':
         write(doneText(event));
-        nextCommands(event).forEach(write);
+        nextCommands(event, this.start?.valTokens !== 0).forEach(write);
         break;
     }
   }
@@ -250,7 +250,7 @@ class BarDisplay implements ProgressDisplay {
         this.stop();
         process.stderr.write(`${chalk.bold(doneText(event))}\n`);
         for (const line of validationChart(this.validation)) process.stderr.write(`${chalk.yellow(line)}\n`);
-        for (const line of nextCommands(event)) process.stderr.write(`${chalk.dim(line)}\n`);
+        for (const line of nextCommands(event, this.start?.valTokens !== 0)) process.stderr.write(`${chalk.dim(line)}\n`);
         break;
     }
   }

@@ -12,11 +12,17 @@ export function shellWord(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
-/** What to run next: sample from and evaluate the run's best checkpoint (its latest without one); nothing when none was saved. */
-export function nextCommands(done: DoneEvent): string[] {
+/**
+ * What to run next: sample from the run's best checkpoint (its latest without one), and score its
+ * validation split where it has one (`validated`); nothing when none was saved.
+ */
+export function nextCommands(done: DoneEvent, validated: boolean): string[] {
   if (done.savedStep === null) return [];
   const checkpoint = shellWord(done.best ?? done.latest);
-  return [`sample it:   rnn sample --checkpoint ${checkpoint}`, `evaluate it: rnn eval perplexity --checkpoint ${checkpoint}`];
+  return [
+    `sample it:   rnn sample --checkpoint ${checkpoint}`,
+    ...(validated ? [`evaluate it: rnn eval perplexity --checkpoint ${checkpoint}`] : []),
+  ];
 }
 
 /**

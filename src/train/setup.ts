@@ -18,7 +18,7 @@ import { type ParsedOptions, type TrainOptions, defaultEvalEvery, freshSettings,
 import { type RunLock, takeRunLock } from './lock.js';
 import { type OutputPaths, checkOutputFree, checkOutputIsFolder, defaultOut, outputPaths, resumedOut } from './output.js';
 import { checkModelFits, checkOutputWritable, workersForCores } from './preflight.js';
-import { type Restored, restoreRun, startingProgress } from './state.js';
+import { type Restored, owesEvaluation, restoreRun, startingProgress } from './state.js';
 
 /** Everything a run needs before its first step, all checked before anything is written. */
 export interface RunSetup {
@@ -37,6 +37,8 @@ export interface RunSetup {
   lock: RunLock;
   /** What the user should know but need not stop for (a lowered worker count, a stale lock taken over). */
   warnings: InputError[];
+  /** Whether the resumed checkpoint owes the evaluation due at its step (owesEvaluation): the run's first work. */
+  owesEvaluation: boolean;
   corpus: string[];
   totalSteps: number | null;
   command: string[];
@@ -91,7 +93,9 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
   const bySteps = [limits.maxSteps, limits.epochs === null ? null : limits.epochs * batches.stepsPerEpoch].filter((n) => n !== null);
   const totalSteps = bySteps.length > 0 ? Math.min(...bySteps) : null;
   const { step, elapsedSeconds } = start.progress;
-  if ((totalSteps !== null && step >= totalSteps) || (limits.timeSeconds !== null && elapsedSeconds >= limits.timeSeconds)) {
+  const atEnd = (totalSteps !== null && step >= totalSteps) || (limits.timeSeconds !== null && elapsedSeconds >= limits.timeSeconds);
+  const owed = ckpt !== null && owesEvaluation(start.progress, settings.evalEvery, evalBatches !== null, atEnd);
+  if (atEnd && !owed) {
     throw new SettingError('resume', resume, (name) =>
       `${resume} has already trained to its end (step ${step}, ${Math.round(elapsedSeconds)} s): ` +
         `give a larger ${name('maxSteps')}, ${name('epochs')} or ${name('time')} to go on`);
@@ -112,7 +116,8 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
   }
   const command = parsed.command ?? ['rnn', 'train', ...corpusPaths];
   return {
-    settings, limits, model, data, batches, evalBatches, start, resume, initFrom, paths, lock, warnings, corpus, totalSteps, command,
+    settings, limits, model, data, batches, evalBatches, start, resume, initFrom, paths, lock, warnings, owesEvaluation: owed, corpus,
+    totalSteps, command,
   };
 }
 

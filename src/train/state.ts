@@ -27,6 +27,17 @@ export interface Progress {
   rng: RngState;
 }
 
+/**
+ * Whether a checkpoint at `progress.step` owes the evaluation that was due there: one was due
+ * (every `evalEvery` steps, or at the end of the run: `atEnd`) and its history has none, a signal
+ * having stopped it while it ran. A resumed run does it before its next step, as the run
+ * would have without the signal.
+ */
+export function owesEvaluation(progress: Progress, evalEvery: number, validated: boolean, atEnd: boolean): boolean {
+  if (!validated || progress.smoothedLoss === null || progress.history.at(-1)?.step === progress.step) return false;
+  return atEnd || (evalEvery > 0 && progress.step % evalEvery === 0);
+}
+
 /** Where a new run starts: nothing done, `rng` as the weights' initialisation left it. */
 export function startingProgress(rng: RngState): Progress {
   return { step: 0, epoch: 0, cursor: 0, tokensSeen: 0, elapsedSeconds: 0, smoothedLoss: null, bestValLoss: null, history: [], rng };

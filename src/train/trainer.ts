@@ -139,8 +139,7 @@ class Run {
     this.emit = hooks.onEvent ?? (() => {});
     this.bestExists = existsSync(setup.paths.best);
     this.savedStep = setup.resume !== null ? this.progress.step : null;
-    const last = this.progress.history.at(-1);
-    if (last && last.step === this.progress.step) this.valLoss = last.valLoss;
+    this.valLoss = this.progress.history.at(-1)?.valLoss ?? null;
   }
 
   async go(): Promise<TrainResult> {
@@ -162,6 +161,7 @@ class Run {
     // and the kernels warming up) is left out, so one slow step cannot end a --time run early
     let speed = 0, timed = -1;
     let reason: StopReason;
+    if (this.setup.owesEvaluation) await this.evaluateAndSave();
     for (;;) {
       if (signal?.aborted) { reason = 'interrupted'; break; }
       if (this.divergence !== null) { reason = 'diverged'; break; }
@@ -216,8 +216,10 @@ class Run {
     if (this.savedAtStep !== progress.step && reason !== 'diverged') {
       if (reason === 'interrupted') this.save(false);
       else await this.evaluateAndSave();
-      // a limit reached is no success when the closing evaluation found the weights gone
-      if (this.divergence !== null && reason !== 'interrupted') reason = 'diverged';
+      // a signal during the closing evaluation interrupts the run (its checkpoint owes that evaluation); a limit reached is no
+      // success when the closing evaluation found the weights gone
+      if (signal?.aborted) reason = 'interrupted';
+      else if (this.divergence !== null) reason = 'diverged';
     }
     const signalName = reason === 'interrupted' ? String(signal?.reason ?? 'abort') : null;
     const best = this.bestExists ? this.setup.paths.best : null;
