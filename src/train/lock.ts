@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { processIsRunning } from '../checkpoint/files.js';
 import { SettingError } from '../input/settings.js';
@@ -25,35 +25,54 @@ export function lockPath(paths: OutputPaths): string {
 }
 
 /**
- * Takes the output's lock (an exclusive create holding pid and host), so that one run at a time
- * writes there. A lock whose process is gone (this host, no such pid) is taken over with a
- * notice; a live one is a SettingError naming its process. The lock goes when the process
- * exits, however it exits, if `release` was not called first.
+ * Takes the output's lock, so that one run at a time writes there: the owner (pid and host) is
+ * written to a file of its own, then hard-linked into place, which fails where a lock is, so a
+ * lock is never seen before its owner is in it. A lock whose process is gone (this host, no
+ * such pid) is moved aside and, unless another run's lock took its place meanwhile, taken over
+ * with a notice; a live one is a SettingError naming its process. The lock goes when the
+ * process exits, however it exits, if `release` was not called first.
  */
 export function takeRunLock(paths: OutputPaths, out: string): RunLock {
   const path = lockPath(paths);
+  const inUse = (owner: LockOwner): SettingError => new SettingError('out', out, (name) =>
+    `${name('out')} ${out} is in use by another run (pid ${owner.pid} on ${owner.host}, since ${owner.startedAt}); ` +
+      `wait for it to end, or choose another ${name('out')}`);
+  const owner: LockOwner = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
+  const mine = `${path}.tmp-${process.pid}`;
+  writeFileSync(mine, `${JSON.stringify(owner)}\n`, { mode: 0o644 });
   let notice: string | null = null;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const fd = openSync(path, 'wx', 0o644);
+  try {
+    for (let attempt = 0; ; attempt++) {
       try {
-        const owner: LockOwner = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
-        writeSync(fd, `${JSON.stringify(owner)}\n`);
-      } finally {
-        closeSync(fd);
+        placeLock(mine, path);
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        const held = readOwner(path);
+        if (held !== null && !ownerIsGone(held)) throw inUse(held);
+        if (attempt >= LOCK_ATTEMPTS) throw inUse(held ?? { pid: NaN, host: 'an unknown host', startedAt: 'an unknown time' });
+        const aside = `${path}.stale-${process.pid}`;
+        try {
+          renameSync(path, aside);
+        } catch {
+          continue; // gone meanwhile: try again
+        }
+        const moved = readOwner(aside);
+        if (moved !== null && !ownerIsGone(moved)) {
+          // another run took the lock between the look and the move: it is its
+          try {
+            placeLock(aside, path);
+          } finally {
+            unlinkSync(aside);
+          }
+          throw inUse(moved);
+        }
+        unlinkSync(aside);
+        notice = `took over ${path}, left by ${moved === null ? 'a run whose lock is unreadable' : `pid ${moved.pid}, which is no longer running`}`;
       }
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw error;
-      const owner = readOwner(path);
-      if (owner !== null && !ownerIsGone(owner)) {
-        throw new SettingError('out', out, (name) =>
-          `${name('out')} ${out} is in use by another run (pid ${owner.pid} on ${owner.host}, since ${owner.startedAt}); ` +
-            `wait for it to end, or choose another ${name('out')}`);
-      }
-      notice = `took over ${path}, left by ${owner === null ? 'a run whose lock is unreadable' : `pid ${owner.pid}, which is no longer running`}`;
-      unlinkSync(path);
     }
+  } finally {
+    unlinkSync(mine);
   }
   let held = true;
   const release = (): void => {
@@ -77,6 +96,28 @@ function readOwner(path: string): LockOwner | null {
     return { pid: owner.pid, host: owner.host, startedAt: String(owner.startedAt ?? 'an unknown time') };
   } catch {
     return null;
+  }
+}
+
+/** Tries to take a lock this many times over locks left by ended runs, others racing for it. */
+const LOCK_ATTEMPTS = 3;
+
+/**
+ * Puts the lock file `from` (its owner written) at `path` unless a lock is there (EEXIST): by a
+ * hard link, or, where the file system has none, by an exclusive create and a copy.
+ */
+function placeLock(from: string, path: string): void {
+  try {
+    linkSync(from, path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS' && code !== 'EOPNOTSUPP') throw error;
+    const fd = openSync(path, 'wx', 0o644);
+    try {
+      writeSync(fd, readFileSync(from));
+    } finally {
+      closeSync(fd);
+    }
   }
 }
 
