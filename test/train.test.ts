@@ -254,6 +254,12 @@ describe('train', () => {
     expect(rates.every((lr, i) => lr <= (i === 0 ? TRAIN_DEFAULTS.lr : rates[i - 1]!))).toBe(true);
     expect(rates.at(-1)!).toBeLessThan(rates[0]!);
     expect(ckpt.training.lr).toBeLessThanOrEqual(rates.at(-1)!);
+    // its time spent, resumed with the same limits it has nothing left to do; with a longer --time it goes on
+    expect(ckpt.training.timeSpent).toBe(true);
+    await expect(train({ resume: result.latest }, [])).rejects.toThrow(/has already trained to its end/);
+    const longer = await train({ resume: result.latest, time: 60, maxSteps: steps.length + 2 }, []);
+    expect([longer.reason, longer.step]).toEqual(['max-steps', steps.length + 2]);
+    expect(loadCheckpoint(longer.latest).training.timeSpent).toBeUndefined();
   });
 });
 

@@ -68,6 +68,8 @@ const TrainingStateSchema = readingOldNames(z.object({
   carried: EncodedTensorsSchema.nullable().optional(),
   /** The exponential moving average of the step losses that progress reports. */
   smoothedLoss: z.number().nonnegative().nullable().optional(),
+  /** The run stopped because its --time was spent: resumed with the same limits, it has nothing left to do. */
+  timeSpent: z.boolean().optional(),
 }), OLD_NAMES);
 
 const HistoryEntrySchema = readingOldNames(z.object({

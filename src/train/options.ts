@@ -159,8 +159,13 @@ export function resumedSettings(options: ParsedOptions, ckpt: Checkpoint, source
  * The limits: those given, if any; else, resuming, the ones the checkpoint's run was started
  * with (so an interrupted run finishes as planned); else DEFAULT_LIMITS.
  */
+/** Whether the options give limits of their own (else a resumed run keeps its checkpoint's). */
+export function limitsGiven(options: ParsedOptions): boolean {
+  return options.epochs !== undefined || options.maxSteps !== undefined || options.timeSeconds !== undefined;
+}
+
 export function runLimits(options: ParsedOptions, ckpt: Checkpoint | null): RunLimits {
-  if (options.epochs !== undefined || options.maxSteps !== undefined || options.timeSeconds !== undefined) {
+  if (limitsGiven(options)) {
     return { epochs: options.epochs ?? null, maxSteps: options.maxSteps ?? null, timeSeconds: options.timeSeconds ?? null };
   }
   const recorded = ckpt?.config.training;

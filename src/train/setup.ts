@@ -14,7 +14,9 @@ import type { PreparedData } from '../text/corpus.js';
 import { recordedPreparedFolder, skippedNotice, type SkippedFile } from '../checkpoint/corpus.js';
 import { corpusName, loadRunData, preparedFolderOf, skipRunOutput, withPreparedSettings } from './data.js';
 import { fineTuneSettings, fineTuneStart, loadBaseModel, unknownTokensWarning } from './finetune.js';
-import { type ParsedOptions, type TrainOptions, defaultEvalEvery, freshSettings, parseOptions, resumedSettings, runLimits } from './options.js';
+import {
+  type ParsedOptions, type TrainOptions, defaultEvalEvery, freshSettings, limitsGiven, parseOptions, resumedSettings, runLimits,
+} from './options.js';
 import { type RunLock, takeRunLock } from './lock.js';
 import { type OutputPaths, checkOutputFree, checkOutputIsFolder, defaultOut, outputPaths, resumedOut } from './output.js';
 import { checkModelFits, checkOutputWritable, workersForCores } from './preflight.js';
@@ -92,8 +94,11 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
 
   const bySteps = [limits.maxSteps, limits.epochs === null ? null : limits.epochs * batches.stepsPerEpoch].filter((n) => n !== null);
   const totalSteps = bySteps.length > 0 ? Math.min(...bySteps) : null;
-  const { step, elapsedSeconds } = start.progress;
-  const atEnd = (totalSteps !== null && step >= totalSteps) || (limits.timeSeconds !== null && elapsedSeconds >= limits.timeSeconds);
+  // a run that stopped for its --time, resumed with new limits, has time again
+  if (limitsGiven(parsed)) start.progress.timeSpent = false;
+  const { step, elapsedSeconds, timeSpent } = start.progress;
+  const atEnd = (totalSteps !== null && step >= totalSteps) ||
+    (limits.timeSeconds !== null && (elapsedSeconds >= limits.timeSeconds || timeSpent === true));
   const owed = ckpt !== null && owesEvaluation(start.progress, settings.evalEvery, evalBatches !== null, atEnd);
   if (atEnd && !owed) {
     throw new SettingError('resume', resume, (name) =>

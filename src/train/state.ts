@@ -23,6 +23,8 @@ export interface Progress {
   smoothedLoss: number | null;
   bestValLoss: number | null;
   history: HistoryEntry[];
+  /** Whether the run stopped because its --time was spent (the next step and the closing evaluation would not fit). */
+  timeSpent?: boolean;
   /** The trainer's generator after initialising the weights (later draws derive from seed and step). */
   rng: RngState;
 }
@@ -85,7 +87,7 @@ export function buildCheckpoint(s: Snapshot): Checkpoint {
       step: progress.step, epoch: progress.epoch, cursor: progress.cursor, lr: s.lr,
       rng: [...progress.rng], bestValLoss: progress.bestValLoss, tokensSeen: progress.tokensSeen,
       elapsedSeconds: progress.elapsedSeconds, carried: encodeTensors(stateLayout, stateBuffer),
-      smoothedLoss: progress.smoothedLoss,
+      smoothedLoss: progress.smoothedLoss, ...(progress.timeSpent === true && { timeSpent: true }),
     },
     history: progress.history.map((entry) => ({ ...entry })),
     corpus: {
@@ -145,7 +147,7 @@ export function restoreRun(ckpt: Checkpoint, source: string, stepsPerEpoch: numb
       step: training.step, epoch: training.epoch, cursor: training.cursor, tokensSeen: training.tokensSeen,
       elapsedSeconds: training.elapsedSeconds, smoothedLoss: training.smoothedLoss ?? null,
       bestValLoss: training.bestValLoss, history: ckpt.history.map((entry) => ({ ...entry })),
-      rng: [...training.rng] as RngState,
+      rng: [...training.rng] as RngState, timeSpent: training.timeSpent === true,
     },
   };
 }

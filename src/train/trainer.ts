@@ -165,6 +165,7 @@ class Run {
     for (;;) {
       if (signal?.aborted) { reason = 'interrupted'; break; }
       if (this.divergence !== null) { reason = 'diverged'; break; }
+      if (progress.timeSpent === true) { reason = 'time'; break; }
       if (totalSteps !== null && progress.step >= totalSteps) {
         reason = limits.maxSteps === totalSteps ? 'max-steps' : 'epochs';
         break;
@@ -177,6 +178,7 @@ class Run {
           if (this.savedAtStep !== progress.step && closingSeconds > 0 && this.elapsed() + closingSeconds > limits.timeSeconds) {
             this.hooks.onWarning?.(this.overrunWarning(closingSeconds));
           }
+          progress.timeSpent = true;
           reason = 'time';
           break;
         }
