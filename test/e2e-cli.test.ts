@@ -3,6 +3,7 @@ import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { rnnCommand } from '../src/cli/train-summary.js';
 import { BIN, expectOneLineError, ROOT, rnnIn, type Run } from './helpers/cli.js';
 import { allElements, parseXml } from './helpers/xml.js';
 import { scratchFolder } from './helpers/files.js';
@@ -74,9 +75,12 @@ describe('with two trained runs', () => {
     ]);
     expect([withVal.status, noVal.status, withVal.stderr.includes('internal error')]).toEqual([0, 0, false]);
     // plain progress (stderr is a pipe) ends with the commands to try the run: its best checkpoint, else its latest
-    expect(withVal.stderr).toContain(`\nsample it:   rnn sample --checkpoint ${at('runs', 'with-val', 'best.json')}\n`);
-    expect(withVal.stderr).toContain(`\nevaluate it: rnn eval perplexity --checkpoint ${at('runs', 'with-val', 'best.json')}\n`);
-    expect(noVal.stderr).toContain(`\nsample it:   rnn sample --checkpoint ${at('runs', 'no-val.json')}\n`);
+    // as it was run: node and the launcher's path
+    const rnnAsRun = rnnCommand(BIN, dir);
+    expect(withVal.stderr).toContain(`\nsample it:   ${rnnAsRun} sample --checkpoint ${at('runs', 'with-val', 'best.json')}\n`);
+    expect(withVal.stderr).toContain(`\nevaluate it: ${rnnAsRun} eval perplexity --checkpoint ${at('runs', 'with-val', 'best.json')}\n`);
+    expect(noVal.stderr).toContain(`\nsample it:   ${rnnAsRun} sample --checkpoint ${at('runs', 'no-val.json')}\n`);
+    expect(noVal.stderr).not.toContain('evaluate it:');
   });
 
   describe('rnn plot', () => {
@@ -182,7 +186,8 @@ describe.skipIf(!hasScript)('rnn train on a terminal', () => {
     const shown = visible(run.stdout);
     expect(shown).toMatch(/\nvalidation loss, 3 evaluations from step 4 to 12:\n {2}\d\.\d{3} ┤[▁-█ ]*[▁-█]\n {8}│[▁-█ ]*\n {8}│[▁-█ ]*\n {2}\d\.\d{3} ┤[▁-█]{3}\n/);
     const best = join(at(`tty-${count - 1}`), 'best.json');
-    expect(shown).toContain(`\nsample it:   rnn sample --checkpoint ${best}\nevaluate it: rnn eval perplexity --checkpoint ${best}\n`);
+    const rnnAsRun = rnnCommand(BIN, dir);
+    expect(shown).toContain(`\nsample it:   ${rnnAsRun} sample --checkpoint ${best}\nevaluate it: ${rnnAsRun} eval perplexity --checkpoint ${best}\n`);
   });
 
   it('wraps its first lines to a narrow terminal, which it would otherwise cut while the bar runs', () => {

@@ -4,7 +4,8 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileS
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
-import { finish, signalOnce, startRnn } from './helpers/cli.js';
+import { rnnCommand } from '../src/cli/train-summary.js';
+import { BIN, finish, signalOnce, startRnn } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
 
 /**
@@ -215,7 +216,8 @@ describe('4. closed pipes', () => {
       if (text.includes('\n')) c.stdout!.destroy(); // the reader takes one line and goes
     });
     expect(run.code).toBe(141);
-    expect(run.stderr).toMatch(/^rnn: stdout closed \(SIGPIPE\) at step \d+; saved .*latest\.json; go on with: rnn train --resume /m);
+    expect(run.stderr).toMatch(/^rnn: stdout closed \(SIGPIPE\) at step \d+; saved .*latest\.json; go on with: /m);
+    expect(run.stderr).toContain(`go on with: ${rnnCommand(BIN, dir)} train --resume ${join(out, 'latest.json')}\n`);
     expect(run.stderr).not.toMatch(/EPIPE|^\s+at /m);
     const saved = loadCheckpoint(join(out, 'latest.json'));
     expect(saved.training.step).toBeGreaterThan(0);

@@ -3,7 +3,8 @@ import { copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync } fr
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
-import { type Outcome, finish, signalOnce, startRnn } from './helpers/cli.js';
+import { rnnCommand } from '../src/cli/train-summary.js';
+import { BIN, type Outcome, finish, signalOnce, startRnn } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
 
 const TINY = ['--cell', 'gru', '--layers', '1', '--hidden', '16', '--embed', '8', '--batch', '4', '--seq-len', '8', '--workers', '1'];
@@ -111,7 +112,7 @@ describe('rnn train (built CLI)', () => {
     expect(events.at(-1)).toMatchObject({ event: 'done', reason: 'interrupted', signal, step: ckpt.training.step });
     expect(ckpt.training.step).toBeGreaterThanOrEqual(1);
     expect(stderr).toBe(
-      `rnn: interrupted by ${signal} at step ${ckpt.training.step}; saved ${latest}; go on with: rnn train --resume ${latest}\n`,
+      `rnn: interrupted by ${signal} at step ${ckpt.training.step}; saved ${latest}; go on with: ${rnnCommand(BIN, dir)} train --resume ${latest}\n`,
     );
   }, 20_000);
 

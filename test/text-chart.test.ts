@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { colourLevel } from '../src/cli/color.js';
-import { nextCommands, shellWord, validationChart } from '../src/cli/train-summary.js';
+import { nextCommands, rnnCommand, shellWord, validationChart } from '../src/cli/train-summary.js';
 import { bucketValues, textLossChart } from '../src/plot/text-chart.js';
 import type { DoneEvent } from '../src/train/events.js';
 
@@ -57,6 +57,12 @@ describe('the end of a training run on a terminal', () => {
     expect(nextCommands(done(null), true)[0]).toBe('sample it:   rnn sample --checkpoint checkpoints/run/latest.json');
     expect(nextCommands(done(null), false)).toEqual(['sample it:   rnn sample --checkpoint checkpoints/run/latest.json']);
     expect(shellWord("my run/it's.json")).toBe(`'my run/it'\\''s.json'`);
+  });
+
+  it('writes the command as it was run: rnn by that name, else node and the launcher from here', () => {
+    expect(rnnCommand('/usr/local/bin/rnn', '/home/me')).toBe('rnn');
+    expect(rnnCommand('/home/me/rnn/bin/rnn.js', '/home/me/rnn')).toBe('node bin/rnn.js');
+    expect(rnnCommand('/home/me/rnn/bin/rnn.js', '/tmp/work')).toBe('node /home/me/rnn/bin/rnn.js');
   });
 
   it('charts the validation losses under a heading', () => {

@@ -1,3 +1,4 @@
+import { basename, isAbsolute, relative } from 'node:path';
 import { textLossChart } from '../plot/text-chart.js';
 import type { DoneEvent } from '../train/events.js';
 
@@ -5,6 +6,16 @@ import type { DoneEvent } from '../train/events.js';
 export interface ValidationPoint {
   step: number;
   valLoss: number;
+}
+
+/**
+ * The command as the user ran it, for commands printed to paste: `rnn` where it was run by that
+ * name (npm link, a global install), else `node` and the launcher's path from here.
+ */
+export function rnnCommand(script = process.argv[1] ?? '', cwd = process.cwd()): string {
+  if (basename(script) !== 'rnn.js') return 'rnn';
+  const path = relative(cwd, script);
+  return `node ${shellWord(path.startsWith('..') || isAbsolute(path) ? script : path)}`;
 }
 
 /** A path as one shell word: as it is when safe, else in single quotes. */
@@ -19,9 +30,10 @@ export function shellWord(word: string): string {
 export function nextCommands(done: DoneEvent, validated: boolean): string[] {
   if (done.savedStep === null) return [];
   const checkpoint = shellWord(done.best ?? done.latest);
+  const rnn = rnnCommand();
   return [
-    `sample it:   rnn sample --checkpoint ${checkpoint}`,
-    ...(validated ? [`evaluate it: rnn eval perplexity --checkpoint ${checkpoint}`] : []),
+    `sample it:   ${rnn} sample --checkpoint ${checkpoint}`,
+    ...(validated ? [`evaluate it: ${rnn} eval perplexity --checkpoint ${checkpoint}`] : []),
   ];
 }
 

@@ -7,7 +7,7 @@ import { DIVERGED_AFTER, type Divergence, type TrainResult, train } from '../../
 import { userMessage } from '../errors.js';
 import { outputClosed, whenOutputCloses } from '../pipes.js';
 import { createProgress, progressMode, progressOutput } from '../progress.js';
-import { shellWord } from '../train-summary.js';
+import { rnnCommand, shellWord } from '../train-summary.js';
 import { addSettingFlags } from '../flags.js';
 
 /** Exit status after a signal: 128 + its number, as a shell reports it; a closed stdout or stderr counts as SIGPIPE. */
@@ -77,7 +77,7 @@ export function register(program: Command): void {
           const why = result.signal === 'SIGPIPE' ? 'stdout closed (SIGPIPE)' : `interrupted by ${result.signal}`;
           process.stderr.write(
             `rnn: ${why} at step ${result.step}; ${savedText(result)}; ` +
-              `go on with: rnn train --resume ${shellWord(result.latest)}\n`,
+              `go on with: ${rnnCommand()} train --resume ${shellWord(result.latest)}\n`,
           );
           process.exitCode = SIGNAL_EXIT[result.signal ?? ''] ?? 1;
         } else if (result.reason === 'diverged') {
