@@ -21,6 +21,8 @@ export function register(program: Command): void {
     });
 }
 
+const grouped = (n: number): string => n.toLocaleString('en-US');
+
 function infoText(c: ModelInfo): string {
   const m = c.config.model, t = c.config.training, best = c.bestValLoss;
   const word = c.level === 'word', per = TOKEN_UNITS[c.level].per;
@@ -44,10 +46,10 @@ function infoText(c: ModelInfo): string {
     const k = c.corpus;
     rows.push([
       'corpus',
-      `${k.files.length} file${k.files.length === 1 ? '' : 's'}, ${k.totalTokens} tokens ` +
-        `(${k.trainTokens} train, ${k.valTokens} validation), docs ${k.docs}, val-frac ${k.valFrac}`,
+      `${k.files.length} file${k.files.length === 1 ? '' : 's'}, ${grouped(k.totalTokens)} tokens ` +
+        `(${grouped(k.trainTokens)} train, ${grouped(k.valTokens)} validation), docs ${k.docs}, val-frac ${k.valFrac}`,
     ]);
-    for (const f of k.files) rows.push(['', `${f.path} (${f.bytes} bytes)`]);
+    for (const f of k.files) rows.push(['', `${f.path} (${grouped(f.bytes)} bytes)`]);
   }
   if (c.initFrom !== null) {
     const { path: from, step, sha256 } = c.initFrom;

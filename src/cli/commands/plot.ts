@@ -20,7 +20,7 @@ export function register(program: Command): void {
         'validation loss ringed and labelled. A run is a checkpoint file, or a run folder (its latest.json); all of one level. ' +
         'Replaces --out if it exists.',
     )
-    .argument('[checkpoints...]', 'checkpoint files or run folders')
+    .argument('[checkpoints...]', 'checkpoint files or run folders (one or more)')
     .requiredOption('--out <file.svg>', 'where to write the chart')
     .option('--title <text>', 'the chart\'s title (default "Training and validation loss")')
     .addHelpText(

@@ -289,7 +289,9 @@ function drawLoss(m) {
   const x0 = 0, x1 = Math.max(...xs, 1);
   const lowest = Math.min(...losses), highest = Math.max(...losses), pad = highest - lowest < 1e-6 ? 0.5 : 0;
   const yTicks = niceTicks(lowest - pad, highest + pad, 6);
-  const y0 = Math.min(yTicks[0], ...losses), y1 = Math.max(yTicks.at(-1), ...losses) + 1e-9;
+  // room above the highest loss for the key, so that no point sits under it
+  const y0 = Math.min(yTicks[0], ...losses), highestShown = Math.max(yTicks.at(-1), ...losses);
+  const y1 = highestShown + 0.12 * (highestShown - y0) + 1e-9;
   const X = (v) => L + ((v - x0) / (x1 - x0)) * (W - L - R);
   const Y = (v) => T + (1 - (v - y0) / (y1 - y0)) * (H - T - B);
   const chart = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': 'training and validation loss' });
