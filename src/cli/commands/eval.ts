@@ -35,7 +35,8 @@ export function register(program: Command): void {
     .description(
       'Evaluate a checkpoint. `rnn eval perplexity` gives loss, bits and perplexity per token (character or word), ' +
         'and the probability of each text, on texts or on its validation split.',
-    );
+    )
+    .addHelpText('after', '\nExamples:\n  rnn eval perplexity\n  rnn eval perplexity --text "The war is over." --text "The war is ever."');
   const perplexity = evalCommand
     .command('perplexity')
     .summary('loss, bits and perplexity per token, and P(text), of texts')

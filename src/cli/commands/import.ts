@@ -11,13 +11,13 @@ export function register(program: Command): void {
     .command('import')
     .summary('import a model (rnn-state/1 or .safetensors)')
     .description(
-      'Turn an rnn-state/1 JSON file (e.g. saved from PyTorch, see docs/interop.md) into a checkpoint: ' +
-        'step 0, no corpus, a fresh Adam optimizer and the default training settings',
+      'Turn a model saved from PyTorch, as rnn-state/1 JSON or a .safetensors file (see docs/interop.md), into a checkpoint: ' +
+        'step 0, no corpus, a fresh Adam optimizer and the default training settings.',
     )
     .argument('<state>', 'rnn-state/1 JSON file, or a .safetensors file that rnn export wrote')
     .requiredOption('--out <file>', 'checkpoint to write')
     .option('--force', 'replace --out if it exists')
-    .addHelpText('after', '\nExample:\n  rnn import state.json --out checkpoints/imported.json')
+    .addHelpText('after', '\nExamples:\n  rnn import state.json --out checkpoints/imported.json\n  rnn import model.safetensors --out checkpoints/big.json')
     .action((state: string, flags: ImportFlags) => {
       const checkpoint = importState(state, flags.out, ['rnn', ...process.argv.slice(2)], flags.force === true);
       const { cell, numLayers, hiddenSize, vocabSize } = checkpoint.config.model;

@@ -11,7 +11,7 @@ export function register(program: Command): void {
   program
     .command('info')
     .summary('show what a checkpoint holds')
-    .description('Show what a checkpoint holds: model, parameters, vocabulary, training progress, corpus')
+    .description('Show what a checkpoint holds: model, parameters, vocabulary, training progress, corpus.')
     .argument('[checkpoint]', 'checkpoint file, or a run folder (its best.json, else latest.json) (default: the newest under checkpoints/)')
     .option('--json', 'print one JSON object')
     .addHelpText('after', '\nExamples:\n  rnn info\n  rnn info checkpoints/RUN/best.json --json')
