@@ -29,7 +29,7 @@ beforeAll(async () => {
   const trained = await rnn('train', corpus, '--level', 'word', '--vocab-size', '500', ...TINY, '--max-steps', '20', '--out', run);
   expect(trained.stderr).not.toMatch(/internal error|warning/);
   expect(trained.status).toBe(0);
-  expect(trained.stderr).toMatch(/^training gru 1x16 \(embed 8\), [\d,]+ parameters, word vocabulary 500\n/);
+  expect(trained.stderr).toMatch(/^training gru 1×16 \(embed 8\), [\d,]+ parameters, word vocabulary 500\n/);
   expect(trained.stderr).toMatch(/training and [\d,]+ validation tokens/);
 });
 
@@ -106,7 +106,7 @@ describe('rnn train --resume at the word level (built CLI)', () => {
   it('goes on exactly where it stopped: 20 steps then 10 more give the weights of 30 in one run', async () => {
     const resumed = await rnn('train', '--resume', run, '--max-steps', '30', '--out', at('resumed'));
     expect(resumed.status).toBe(0);
-    expect(resumed.stderr).toMatch(/^resuming .*latest\.json at step 20: gru 1x16 .* word vocabulary 500\n/);
+    expect(resumed.stderr).toMatch(/^resuming .*latest\.json at step 20: gru 1×16 .* word vocabulary 500\n/);
     const whole = await rnn('train', corpus, '--level', 'word', '--vocab-size', '500', ...TINY, '--max-steps', '30', '--out', at('whole'));
     expect(whole.status).toBe(0);
     const [a, b] = [at('resumed'), at('whole')].map((folder) => loadCheckpoint(join(folder, 'latest.json')));

@@ -82,7 +82,7 @@ function startLines(e: StartEvent): string[] {
   const unit = tokenUnit(e);
   const lines = [
     `${e.resumedFrom ? `resuming ${e.resumedFrom} at step ${e.step}: ` : e.initFrom ? `fine-tuning ${e.initFrom.path}: ` : 'training '}` +
-      `${m.cell} ${m.numLayers}x${m.hiddenSize} (embed ${m.embedDim}${m.dropout > 0 ? `, dropout ${m.dropout}` : ''}), ` +
+      `${m.cell} ${m.numLayers}×${m.hiddenSize} (embed ${m.embedDim}${m.dropout > 0 ? `, dropout ${m.dropout}` : ''}), ` +
       `${grouped(e.parameters)} parameters, ${e.settings.level === 'word' ? 'word ' : ''}vocabulary ${m.vocabSize}` +
       (e.vocabAdded && e.vocabAdded.length > 0 ? ` (${e.vocabAdded.length} added: ${addedText(e.vocabAdded)})` : ''),
     `data: ${e.corpus.length === 1 ? e.corpus[0] : `${e.corpus.length} files`}: ${grouped(e.trainTokens)} training and ` +
