@@ -215,7 +215,9 @@ class Run {
       await new Promise(setImmediate); // let signal handlers run
     }
     // a diverged run keeps its last checkpoints: the state it reached produced the failing steps
-    if (this.savedAtStep !== progress.step && reason !== 'diverged') {
+    if (this.savedAtStep === progress.step && reason === 'time') {
+      this.save(false); // this step's checkpoint, saved at its evaluation, records that the time is spent
+    } else if (this.savedAtStep !== progress.step && reason !== 'diverged') {
       if (reason === 'interrupted') this.save(false);
       else await this.evaluateAndSave();
       // a signal during the closing evaluation interrupts the run (its checkpoint owes that evaluation); a limit reached is no
