@@ -155,6 +155,12 @@ describe('with a model trained by rnn train', () => {
       '--max-steps', '5', '--eval-every', '0', '--workers', '1', '--out', model, '--json');
     expect(trained.status).toBe(0);
     const best = loadCheckpoint(model).training.bestValLoss!;
+    // rnn info counts the epochs as the run's progress did, the current one's part included
+    const done = JSON.parse(trained.stdout.trim().split('\n').at(-1)!) as { event: string; epoch: number };
+    const info = JSON.parse((await rnn('info', model, '--json')).stdout) as { epochs: number };
+    expect(done.event).toBe('done');
+    expect(done.epoch).toBeGreaterThan(0);
+    expect(info.epochs).toBeCloseTo(done.epoch, 12);
     const sampled = await rnn('sample', '--checkpoint', model, '--len', '30', '--seed', '3');
     expect(sampled.status).toBe(0);
     expect([...sampled.stdout]).toHaveLength(30);

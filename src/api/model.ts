@@ -11,6 +11,7 @@ import { scoreStream, scoreSummary, scoreText } from '../generate/score.js';
 import { type StopSignal, StoppedError } from '../generate/stop.js';
 import { validationSplit } from '../checkpoint/corpus.js';
 import { createStepper } from '../parallel/inference.js';
+import { stepsPerEpoch } from '../text/batches.js';
 import { EOS, type TextLevel, type Vocabulary } from '../text/vocab.js';
 
 export { type StopSignal, StoppedError };
@@ -115,7 +116,10 @@ export interface ModelInfo {
   /** Token id → token: `<EOS>`, `<UNK>`, then characters or word tokens. */
   vocab: string[];
   step: number;
+  /** Whole epochs done. */
   epoch: number;
+  /** Epochs done, the part of the current one included (as training's progress shows it); the whole ones for an imported model. */
+  epochs: number;
   tokensSeen: number;
   bestValLoss: number | null;
   /** The corpus it was trained on: its files, split and sizes; null for an imported model. */
@@ -178,6 +182,7 @@ export class Model {
       vocab: c.vocab,
       step: c.training.step,
       epoch: c.training.epoch,
+      epochs: epochsDone(c),
       tokensSeen: c.training.tokensSeen,
       bestValLoss: c.training.bestValLoss,
       corpus: c.corpus,
@@ -337,6 +342,13 @@ export class Model {
   private release(stepper: Stepper): void {
     if (this.idle.length < KEPT_STEPPERS) this.idle.push(stepper);
   }
+}
+
+/** Epochs a checkpoint's run has done, its current one's part included: its cursor of the epoch's steps. */
+function epochsDone({ training, corpus, config }: LoadedModel['checkpoint']): number {
+  if (corpus === null) return training.epoch;
+  const steps = stepsPerEpoch(corpus.trainTokens, config.training.batchSize, config.training.seqLen);
+  return steps > 0 ? training.epoch + training.cursor / steps : training.epoch;
 }
 
 /** Loads a checkpoint (every problem a one-line CheckpointError) as a Model. */

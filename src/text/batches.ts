@@ -20,9 +20,8 @@ export class BatchSource {
   ) {
     checkPositiveInteger('batchSize', batchSize);
     checkPositiveInteger('seqLen', seqLen);
-    // Targets run one past the inputs, so the rows share N − 1 input positions.
-    this.rowLength = Math.floor(Math.max(0, stream.length - 1) / batchSize);
-    this.stepsPerEpoch = Math.floor(this.rowLength / seqLen);
+    this.rowLength = rowLength(stream.length, batchSize);
+    this.stepsPerEpoch = stepsPerEpoch(stream.length, batchSize, seqLen);
     if (this.stepsPerEpoch < 1) {
       throw new SettingError('batch', batchSize, (name) =>
         `the training split is too short for ${name('batch')} ${batchSize} ${name('seqLen')} ${seqLen}: ` +
@@ -86,6 +85,16 @@ export class EvalBatches {
     copyColumns(stream, this.rowLength, rows, chunk * T, Tc, inputs, targets);
     return Tc;
   }
+}
+
+/** Tokens of each of B rows of a training stream of `tokens`: targets run one past the inputs, so the rows share N − 1 input positions. */
+function rowLength(tokens: number, batchSize: number): number {
+  return Math.floor(Math.max(0, tokens - 1) / batchSize);
+}
+
+/** Steps in an epoch of a training stream of `tokens` at batch B and window T (BatchSource's). */
+export function stepsPerEpoch(tokens: number, batchSize: number, seqLen: number): number {
+  return Math.floor(rowLength(tokens, batchSize) / seqLen);
 }
 
 /**
