@@ -155,15 +155,15 @@ export function resumedSettings(options: ParsedOptions, ckpt: Checkpoint, source
   return settings;
 }
 
-/**
- * The limits: those given, if any; else, resuming, the ones the checkpoint's run was started
- * with (so an interrupted run finishes as planned); else DEFAULT_LIMITS.
- */
 /** Whether the options give limits of their own (else a resumed run keeps its checkpoint's). */
 export function limitsGiven(options: ParsedOptions): boolean {
   return options.epochs !== undefined || options.maxSteps !== undefined || options.timeSeconds !== undefined;
 }
 
+/**
+ * The limits: those given, if any; else, resuming, the ones the checkpoint's run was started
+ * with (so an interrupted run finishes as planned); else DEFAULT_LIMITS.
+ */
 export function runLimits(options: ParsedOptions, ckpt: Checkpoint | null): RunLimits {
   if (limitsGiven(options)) {
     return { epochs: options.epochs ?? null, maxSteps: options.maxSteps ?? null, timeSeconds: options.timeSeconds ?? null };
