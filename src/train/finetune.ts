@@ -14,7 +14,7 @@ import { InputError, SettingError } from '../input/settings.js';
 import { type PreparedData, withVocabulary } from '../text/corpus.js';
 import type { CorpusSkip } from '../text/corpus-files.js';
 import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
-import { EOS, UNK, Vocabulary } from '../text/vocab.js';
+import { UNK, Vocabulary } from '../text/vocab.js';
 import { DEFAULT_VOCAB_SIZE } from '../text/word-vocab.js';
 import { type ParsedOptions, freshSettings } from './options.js';
 import { type Restored, startingProgress } from './state.js';
@@ -120,7 +120,8 @@ export function unknownTokensWarning(data: PreparedData, base: BaseModel, extend
   const unknown = data.unknown!;
   if (unknown.occurrences === 0) return null;
   const unit = base.vocab.level === 'word' ? 'token' : 'character';
-  const total = data.train.length + data.val.length - documentEnds(data);
+  // the stream is `<EOS> d1 <EOS> … dn <EOS>`: n + 1 of its tokens are not the text's
+  const total = data.train.length + data.val.length - (data.fingerprint.documents + 1);
   const shown = unknown.top.map(([token, count]) => `${JSON.stringify(token)} ×${count}`).join(', ');
   const share = ((100 * unknown.occurrences) / total).toPrecision(2);
   return new InputError((name) =>
@@ -129,13 +130,6 @@ export function unknownTokensWarning(data: PreparedData, base: BaseModel, extend
       (extend ? `; ${name('extendVocab')} adds only ${unit}s of the training part seen ${name('minCount')} ${settings.minCount} times or more` +
         (base.vocab.level === 'word' ? `, up to ${name('vocabSize')} ${settings.vocabSize} entries` : '')
         : `; ${name('extendVocab')} adds them`));
-}
-
-/** The `<EOS>` tokens the stream holds between and around its documents: none of them the text's. */
-function documentEnds({ train, val }: PreparedData): number {
-  let ends = 0;
-  for (const part of [train, val]) for (let i = 0; i < part.length; i++) if (part[i] === EOS) ends++;
-  return ends;
 }
 
 /** Base tokens whose states measure the log-partition the new output rows' biases start from. */
