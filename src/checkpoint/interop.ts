@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ModelConfig } from '../engine/config.js';
 import { type TensorSpec, paramLayout } from '../engine/params.js';
 import { zodErrorMessage } from '../input/issues.js';
-import { TEXT_LEVELS, type TextLevel } from '../text/vocab.js';
+import { TEXT_LEVELS, type TextLevel, grouped } from '../text/vocab.js';
 import { WORD_RULE_VERSION } from '../text/words.js';
 import { CheckpointError, checkFormat, formatShape, sameShape } from './errors.js';
 import { vocabOrderFault, weightFault } from './integrity.js';
@@ -153,7 +153,7 @@ export function checkClaimedModel(
   const fits = (model: ModelConfig) => checkpointChars(model, { optimizer, batch }) <= MAX_CHECKPOINT_CHARS;
   if (fits(config)) return;
   const largest = largestHidden(config, fits);
-  const count = (model: ModelConfig) => parameterCount(model).toLocaleString('en-US');
+  const count = (model: ModelConfig) => grouped(parameterCount(model));
   throw new CheckpointError(
     `${source}: a ${config.numLayers}-layer ${config.cell} of hidden size ${config.hiddenSize} (${count(config)} parameters) ` +
       `needs a checkpoint of about ${mib(checkpointChars(config, { optimizer, batch }))} of JSON, more than the ` +

@@ -1,4 +1,5 @@
 import { type ModelConfig, gateCount } from '../engine/config.js';
+import { grouped } from '../text/vocab.js';
 
 /** V8's longest string (2^29 − 24 UTF-16 units): a checkpoint is written as one JSON string. */
 export const MAX_CHECKPOINT_CHARS = 2 ** 29 - 24;
@@ -7,7 +8,7 @@ const CHECKPOINT_OVERHEAD_CHARS = 16 << 20;
 
 const MIB = 1 << 20;
 /** Bytes (or characters) as a rounded-up count of MiB, as size limits are quoted in messages. */
-export const mib = (bytes: number): string => `${Math.ceil(bytes / MIB).toLocaleString('en-US')} MiB`;
+export const mib = (bytes: number): string => `${grouped(Math.ceil(bytes / MIB))} MiB`;
 
 /**
  * The sizes of a model's tensors as [values per tensor, tensors of that size], in arithmetic

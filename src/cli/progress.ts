@@ -1,6 +1,6 @@
 import cliProgress from 'cli-progress';
 import type { DoneEvent, EvalEvent, StartEvent, StepEvent, TrainEvent } from '../train/events.js';
-import { TOKEN_UNITS, type TokenUnit } from '../text/vocab.js';
+import { TOKEN_UNITS, type TokenUnit, grouped } from '../text/vocab.js';
 import { vocabShortfallWarning } from '../text/word-vocab.js';
 import { stderrChalk as chalk } from './color.js';
 import { userMessage } from './errors.js';
@@ -64,7 +64,6 @@ function formatCount(n: number): string {
 }
 
 const loss = (x: number | null): string => (x === null ? '—' : x.toFixed(3));
-const grouped = (n: number): string => n.toLocaleString('en-US');
 
 /** What the run's tokens are called. */
 function tokenUnit(start: StartEvent | null): TokenUnit {

@@ -1,4 +1,4 @@
-import { TOKEN_UNITS, type TextLevel } from '../text/vocab.js';
+import { TOKEN_UNITS, type TextLevel, grouped } from '../text/vocab.js';
 
 /**
  * A loss chart as a standalone SVG document, from plain data: training and validation loss
@@ -255,7 +255,7 @@ export function lossChartSvg(runs: readonly LossRun[], options: ChartOptions = {
     const colour = RUN_COLOURS[i % RUN_COLOURS.length]!;
     const y = key + (i + 1) * CHART.legendRow;
     const best = bestPoint(run.val);
-    const detail = best === null ? 'no validation loss' : `best validation loss ${best.loss.toFixed(3)} after ${best.tokensSeen.toLocaleString('en-US')} ${unit.many}`;
+    const detail = best === null ? 'no validation loss' : `best validation loss ${best.loss.toFixed(3)} after ${grouped(best.tokensSeen)} ${unit.many}`;
     out.push(
       `<g class="legend-run" data-run="${escapeXml(run.name)}">`,
       `<rect x="${left}" y="${y - 5}" width="28" height="10" rx="2" fill="${colour}"/>`,

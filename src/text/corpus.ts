@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { InputError, SettingError } from '../input/settings.js';
 import { type TokenArray, tokenArrayFor } from './tokens.js';
-import { codePointCount, codePointPrefix, EOS, type TextLevel, UNK, Vocabulary } from './vocab.js';
+import { codePointCount, codePointPrefix, EOS, type TextLevel, UNK, Vocabulary, grouped } from './vocab.js';
 import { buildWordVocabulary, byFrequency, DEFAULT_VOCAB_SIZE, type WordVocabularyBuild } from './word-vocab.js';
 import { LINE_BREAK, lastWordBreak, tokenizeWords, WORD_RULE_VERSION } from './words.js';
 
@@ -331,7 +331,7 @@ export function* wordUnits(source: CorpusSource): Generator<string[] | typeof DO
       }
       if (held.length > MAX_HELD_WORD_TEXT) {
         throw new CorpusError(`${source.files.map((f) => f.path).join(', ')}: a word of more than ` +
-          `${MAX_HELD_WORD_TEXT.toLocaleString('en-US')} characters (letters and digits joined by ' ’ - . , with nothing else ` +
+          `${grouped(MAX_HELD_WORD_TEXT)} characters (letters and digits joined by ' ’ - . , with nothing else ` +
           'between them), which the word level cannot read');
       }
     }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { CorpusError } from './corpus.js';
 import { readOrThrow, statOrThrow } from './corpus-files.js';
+import { grouped } from './vocab.js';
 
 /*
  * UTF-8 bytes → text, whole or chunk by chunk, the same way: a leading BOM dropped, CRLF read as
@@ -37,7 +38,7 @@ export function decodeUtf8(path: string, bytes: Uint8Array): string {
     const offset = firstInvalidUtf8Offset(bytes);
     if (offset < 0) {
       // valid UTF-8 that decodes to more than V8's longest string (2^29 − 24 characters)
-      throw new CorpusError(`${path}: ${bytes.length.toLocaleString('en-US')} bytes is more text than one file can be read as ` +
+      throw new CorpusError(`${path}: ${grouped(bytes.length)} bytes is more text than one file can be read as ` +
         '(at most 2^29 characters, about 512 MB of ASCII)');
     }
     throw invalidUtf8(path, offset, 1 + countLineBreaks(bytes.subarray(0, offset)), bytes[offset]!);

@@ -30,10 +30,15 @@ export const TOKEN_UNITS: Readonly<Record<TextLevel, TokenUnit>> = {
   word: { one: 'token', many: 'tokens', rate: 'tok/s', per: 'word' },
 };
 
+/** `4,096`: a count as every message writes it, in groups of three digits. */
+export function grouped(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
 /** `1 character`, `4,096 tokens`: a count of a level's tokens. */
 export function tokenCount(n: number, level: TextLevel): string {
   const unit = TOKEN_UNITS[level];
-  return `${n.toLocaleString('en-US')} ${n === 1 ? unit.one : unit.many}`;
+  return `${grouped(n)} ${n === 1 ? unit.one : unit.many}`;
 }
 
 export const EOS = 0;

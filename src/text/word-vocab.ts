@@ -1,5 +1,5 @@
 import { InputError } from '../input/settings.js';
-import { EOS_TOKEN, UNK_TOKEN, Vocabulary } from './vocab.js';
+import { EOS_TOKEN, UNK_TOKEN, Vocabulary, grouped } from './vocab.js';
 
 /** The notes' vocabulary size: `<EOS>`, `<UNK>` and the 9,998 most frequent tokens. */
 export const DEFAULT_VOCAB_SIZE = 10_000;
@@ -74,7 +74,6 @@ export function wordVocabularyFromCounts(counts: ReadonlyMap<string, number>, op
  */
 export function vocabShortfallWarning(built: Omit<WordVocabularyBuild, 'vocab'>, vocabSize: number, minCount: number): InputError | null {
   if (built.shortfall === 0) return null;
-  const grouped = (n: number): string => n.toLocaleString('en-US');
   return new InputError((name) =>
     `${name('vocabSize')} ${vocabSize} is more than the training text offers (${grouped(built.eligible)} distinct ` +
       `token${built.eligible === 1 ? '' : 's'}${minCount > 1 ? ` seen ${minCount} times or more` : ''}): ` +

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { EXPORT_FORMATS, exportState } from '../../checkpoint/convert.js';
+import { grouped } from '../../text/vocab.js';
 import { parseSettings } from '../../input/settings.js';
 import { resolveCheckpointPath } from '../../checkpoint/find.js';
 
@@ -33,6 +34,6 @@ export function register(program: Command): void {
       const flags = parseSettings(ExportFlagsSchema, given);
       const model = exportState(resolveCheckpointPath(checkpoint), flags.out, flags.format);
       const { cell, numLayers, hiddenSize } = model.config;
-      process.stdout.write(`wrote ${flags.out} (${cell}, ${numLayers}×${hiddenSize}, ${model.params.length.toLocaleString('en-US')} parameters)\n`);
+      process.stdout.write(`wrote ${flags.out} (${cell}, ${numLayers}×${hiddenSize}, ${grouped(model.params.length)} parameters)\n`);
     });
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { resolveCheckpointPath } from '../../checkpoint/find.js';
 import { type ModelInfo, loadModel } from '../../api/index.js';
-import { TOKEN_UNITS, tokenCount } from '../../text/vocab.js';
+import { TOKEN_UNITS, grouped, tokenCount } from '../../text/vocab.js';
 
 interface InfoFlags {
   json?: boolean;
@@ -21,8 +21,6 @@ export function register(program: Command): void {
     });
 }
 
-const grouped = (n: number): string => n.toLocaleString('en-US');
-
 function infoText(c: ModelInfo): string {
   const m = c.config.model, t = c.config.training, best = c.bestValLoss;
   const word = c.level === 'word', per = TOKEN_UNITS[c.level].per;
@@ -31,7 +29,7 @@ function infoText(c: ModelInfo): string {
     ['created', c.createdAt],
     ['command', c.command.map(shellWord).join(' ')],
     ['model', `${m.cell}, ${m.numLayers} layer${m.numLayers === 1 ? '' : 's'}, hidden ${m.hiddenSize}, embedding ${m.embedDim}, dropout ${m.dropout}`],
-    ['parameters', c.parameters.toLocaleString('en-US')],
+    ['parameters', grouped(c.parameters)],
     ['level', word ? `word (tokenizer rules version ${t.wordRule})` : 'char'],
     ['vocabulary', word ? wordVocabularyText(c.vocab) : `${c.vocab.length} tokens: ${c.vocab.slice(0, 2).join(' ')} ${escapeCharacters(c.vocab.slice(2).join(''))}`],
     ['training', `step ${c.step}, epoch ${c.epochs.toFixed(2)}, ${tokenCount(c.tokensSeen, c.level)} seen`],
@@ -66,8 +64,8 @@ const SHOWN_WORDS = 20;
 function wordVocabularyText(vocab: readonly string[]): string {
   const shown = vocab.slice(2, 2 + SHOWN_WORDS).map((token) => escapeCharacters(token)).join(' ');
   const more = vocab.length - 2 - SHOWN_WORDS;
-  return `${vocab.length.toLocaleString('en-US')} tokens: ${vocab.slice(0, 2).join(' ')}, then the most frequent: ${shown}` +
-    (more > 0 ? ` and ${more.toLocaleString('en-US')} more` : '');
+  return `${grouped(vocab.length)} tokens: ${vocab.slice(0, 2).join(' ')}, then the most frequent: ${shown}` +
+    (more > 0 ? ` and ${grouped(more)} more` : '');
 }
 
 /** The characters as one quoted string, with line breaks, tabs, invisible and separator characters escaped. */

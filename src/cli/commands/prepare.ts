@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { TEXT_SETTINGS } from '../../checkpoint/settings.js';
 import { prepare } from '../../train/prepare.js';
+import { grouped } from '../../text/vocab.js';
 import { userMessage } from '../errors.js';
 import { addSettingFlags } from '../flags.js';
 
@@ -42,10 +43,9 @@ export function register(program: Command): void {
         status?.('');
       }
       const seconds = (performance.now() - started) / 1000;
-      const count = (n: number): string => n.toLocaleString('en-US');
       process.stdout.write(
-        `${flags['out']}: ${count(meta.trainTokens)} training and ${count(meta.valTokens)} validation ${meta.level === 'word' ? 'word ' : ''}tokens, ` +
-          `${count(meta.vocabSize)}-entry vocabulary, ${meta.dtype}, in ${seconds.toFixed(1)} s\n`,
+        `${flags['out']}: ${grouped(meta.trainTokens)} training and ${grouped(meta.valTokens)} validation ${meta.level === 'word' ? 'word ' : ''}tokens, ` +
+          `${grouped(meta.vocabSize)}-entry vocabulary, ${meta.dtype}, in ${seconds.toFixed(1)} s\n`,
       );
     });
 }
