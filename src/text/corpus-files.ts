@@ -95,10 +95,10 @@ export function statOrThrow(path: string, missing: string): Stats {
   }
 }
 
-/** The file's bytes, whole. */
-export function readOrThrow(path: string): Buffer {
+/** The file's bytes, whole: `path`'s, or the open file `fd`'s (standard input: 0), which `path` then names in the error. */
+export function readOrThrow(path: string, fd?: number): Buffer {
   try {
-    return readFileSync(path);
+    return readFileSync(fd ?? path);
   } catch (err) {
     throw new CorpusError(cannotRead(path, errorCode(err)));
   }

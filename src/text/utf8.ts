@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { CorpusError } from './corpus.js';
 import { readOrThrow, statOrThrow } from './corpus-files.js';
 import { grouped } from './vocab.js';
@@ -13,17 +12,9 @@ export const STDIN_PATH = '-';
 
 /** A whole text file (e.g. `--prime-file`), or standard input for `-`, BOM stripped and CRLF read as LF. */
 export function readTextFile(path: string): string {
-  if (path === STDIN_PATH) return decodeUtf8('standard input', readStdin());
+  if (path === STDIN_PATH) return decodeUtf8('standard input', readOrThrow('standard input', 0));
   statOrThrow(path, 'file not found');
   return decodeUtf8(path, readOrThrow(path));
-}
-
-function readStdin(): Buffer {
-  try {
-    return readFileSync(0);
-  } catch (err) {
-    throw new CorpusError(`cannot read standard input: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-  }
 }
 
 // With ignoreBOM left false, decode() drops a leading BOM.
