@@ -50,7 +50,10 @@ export function takeRunLock(paths: OutputPaths, out: string): RunLock {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
         const held = readOwner(path);
         if (held !== null && !ownerIsGone(held)) throw inUse(held);
-        if (attempt >= LOCK_ATTEMPTS) throw inUse(held ?? { pid: NaN, host: 'an unknown host', startedAt: 'an unknown time' });
+        if (attempt >= LOCK_ATTEMPTS) {
+          throw new SettingError('out', out, (name) =>
+            `${name('out')} ${out}: other runs are taking its lock at this moment; try again, or choose another ${name('out')}`);
+        }
         const aside = `${path}.stale-${process.pid}`;
         try {
           renameSync(path, aside);
@@ -59,12 +62,13 @@ export function takeRunLock(paths: OutputPaths, out: string): RunLock {
         }
         const moved = readOwner(aside);
         if (moved !== null && !ownerIsGone(moved)) {
-          // another run took the lock between the look and the move: it is its
+          // another run took the lock between the look and the move: it goes back (unless a third one's is there now)
           try {
             placeLock(aside, path);
-          } finally {
-            unlinkSync(aside);
+          } catch {
+            /* the lock there now holds the output */
           }
+          unlinkSync(aside);
           throw inUse(moved);
         }
         unlinkSync(aside);
