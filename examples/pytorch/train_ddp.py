@@ -270,6 +270,8 @@ def main():
         with open(os.path.join(args.out, "summary.json"), "w", encoding="utf-8") as f:
             json.dump(summary, f, indent=1)
         print(f"wrote {os.path.join(args.out, 'model.safetensors')}", flush=True)
+    # every rank waits for rank 0's writing: a rank that tore the group down alone could abort the other (gloo)
+    dist.barrier()
     dist.destroy_process_group()
 
 
