@@ -339,6 +339,48 @@ describe('loadCheckpoint errors', () => {
     });
     expect(moments.message).toBe(`${moments.path}: optimizer.v is null, but an adam optimizer needs its moments`);
   });
+
+  // the sample checkpoint has no sha256 (as older checkpoints have none): what it holds is checked value by value
+  it.each([
+    ['a weight beyond -WEIGHT_LIMIT', 'weights', -1e7, 'weights.tensors["head.bias"][3] is -10000000, expected a weight within ±1000000'],
+    ['a weight beyond +WEIGHT_LIMIT', 'weights', 3e38, `weights.tensors["head.bias"][3] is ${Math.fround(3e38)}, expected a weight within ±1000000`],
+    ['a first moment that is not finite', 'm', -Infinity, 'optimizer.m.tensors["head.bias"][3] is -Infinity, expected a finite number'],
+    ['a negative second moment', 'v', -0.5, 'optimizer.v.tensors["head.bias"][3] is -0.5, expected a finite number >= 0'],
+  ] as const)('names %s, as damage', (_, field, value, fault) => {
+    const { path, message } = loadEdited((json) => {
+      const tensors = field === 'weights' ? json.weights : json.optimizer[field]!;
+      const bytes = Buffer.from(tensors.tensors['head.bias']!.data, 'base64');
+      bytes.writeFloatLE(value, 3 * 4);
+      tensors.tensors['head.bias']!.data = bytes.toString('base64');
+    });
+    expect(message).toBe(`${path}: ${fault}: the file is damaged`);
+  });
+
+  it('names characters out of code-point order, and a repeated one', () => {
+    const swapped = loadEdited((json) => {
+      [json.vocab[3], json.vocab[4]] = [json.vocab[4]!, json.vocab[3]!];
+    });
+    expect(swapped.message).toBe(`${swapped.path}: vocab[4] "b" comes after vocab[3] "c", expected the characters in code-point order`);
+    const repeated = loadEdited((json) => {
+      json.vocab[3] = 'a';
+    });
+    expect(repeated.message).toBe(`${repeated.path}: vocab[3] "a" repeats vocab[2]`);
+  });
+
+  it('names a history whose steps repeat, go back, or pass the training step', () => {
+    const repeated = loadEdited((json) => {
+      json.history[1]!.step = 100;
+    });
+    expect(repeated.message).toBe(`${repeated.path}: history[1].step is 100, expected more than history[0].step 100`);
+    const back = loadEdited((json) => {
+      json.history[1]!.step = 50;
+    });
+    expect(back.message).toBe(`${back.path}: history[1].step is 50, expected more than history[0].step 100`);
+    const later = loadEdited((json) => {
+      json.history[1]!.step = 201;
+    });
+    expect(later.message).toBe(`${later.path}: history[1].step is 201, later than training.step 200`);
+  });
 });
 
 describe('latestCheckpoint', () => {
