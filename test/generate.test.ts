@@ -219,6 +219,13 @@ describe('TokenSampler', () => {
     frequencies(new TokenSampler(5, 1, null, 0.9)).forEach((f, id) => expect(Math.abs(f - want[id]!)).toBeLessThan(0.01));
   });
 
+  it('top-p stops at the token whose mass reaches p exactly: of two equally probable tokens at p = 0.5, the lower id only', () => {
+    const sampler = new TokenSampler(3, 1, null, 0.5), rng = new Rng(5);
+    const even = Float32Array.from([0, 0, 0]); // ids 0 and 2 (and <UNK>, which is never drawn)
+    const drawn = new Set(Array.from({ length: 200 }, () => sampler.draw(even, rng)));
+    expect([...drawn]).toEqual([0]);
+  });
+
   it('sharpens with a low temperature', () => {
     const f = frequencies(new TokenSampler(5, 0.25, null, null));
     const z = probs.map((p, id) => (id === UNK ? 0 : p ** 4)), total = z.reduce((a, b) => a + b);
