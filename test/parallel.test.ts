@@ -3,6 +3,7 @@ import type { ModelConfig } from '../src/engine/config.js';
 import { initParams } from '../src/engine/model.js';
 import { Rng } from '../src/engine/random.js';
 import type { TrainingEngine } from '../src/parallel/engine.js';
+import type { StepSettings } from '../src/engine/step.js';
 import { createEngine } from '../src/parallel/pool.js';
 import type { KernelsKind } from '../src/engine/kernels/kernels.js';
 import { paramLayout } from '../src/engine/params.js';
@@ -37,12 +38,18 @@ function fillWindow(e: TrainingEngine, step: number): void {
 }
 
 function run(e: TrainingEngine, steps: number): number[] {
-  const losses: number[] = [];
+  return steadily(e, steps, { lr: 1e-2, clip: 1, clipValue: null }).map((step) => step.loss);
+}
+
+/** `steps` steps over the fixed windows with `settings`: each step's loss and gradient norm. */
+function steadily(e: TrainingEngine, steps: number, settings: StepSettings): { loss: number; gradNorm: number }[] {
+  const results: { loss: number; gradNorm: number }[] = [];
   for (let s = 0; s < steps; s++) {
     fillWindow(e, s);
-    losses.push(e.trainStep({ lr: 1e-2, clip: 1, clipValue: null }, 77 + s).loss);
+    const { loss, gradNorm } = e.trainStep(settings, 77 + s);
+    results.push({ loss, gradNorm });
   }
-  return losses;
+  return results;
 }
 
 for (const kind of kernelKinds()) describe(`worker pool, ${kind} kernels`, () => {
@@ -63,6 +70,28 @@ for (const kind of kernelKinds()) describe(`worker pool, ${kind} kernels`, () =>
       let worst = 0;
       for (let s = 0; s < 100; s++) worst = Math.max(worst, Math.abs(many[s] - one[s]));
       expect(worst, `${workers} workers`).toBeLessThanOrEqual(1e-5);
+    }
+  });
+
+  it('clips by value, then by the global norm of what is left, as one thread does', async () => {
+    const size = paramLayout(config).total;
+    // raw gradients far beyond both limits, so each clip acts on every step
+    const raw = steadily(await engine(1), 10, { lr: 1e-2, clip: null, clipValue: null });
+    const clipValue = 1e-4, clip = 1e-3;
+    const valueBound = clipValue * Math.sqrt(size);
+    for (const step of raw) expect(step.gradNorm).toBeGreaterThan(4 * valueBound);
+    const one = steadily(await engine(1), 10, { lr: 1e-2, clip, clipValue });
+    for (const step of one) {
+      // the norm reported (and clipped by) is that of the gradient already clipped by value
+      expect(step.gradNorm).toBeLessThanOrEqual(valueBound);
+      expect(step.gradNorm).toBeGreaterThan(clip);
+    }
+    for (const workers of [2, 3]) {
+      const many = steadily(await engine(workers), 10, { lr: 1e-2, clip, clipValue });
+      many.forEach((step, s) => {
+        expect(Math.abs(step.gradNorm - one[s]!.gradNorm), `${workers} workers, step ${s}: norm`).toBeLessThanOrEqual(1e-5 * one[s]!.gradNorm);
+        expect(Math.abs(step.loss - one[s]!.loss), `${workers} workers, step ${s}: loss`).toBeLessThanOrEqual(1e-5);
+      });
     }
   });
 
