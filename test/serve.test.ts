@@ -229,6 +229,7 @@ describe('bad input: one JSON line with a 4xx that names the field', () => {
     ['POST', '/v1/activations', '{"text": "a", "unit": 3, "top": 2}', 400, 'top', /top picks the most active units; unit names one/],
     ['POST', '/v1/complete', '{"prefix": "a", "n": 11}', 400, 'n', /n must be an integer from 1 to 10/],
     ['POST', '/v1/complete', '{"n": 2}', 400, 'prefix', /prefix is missing/],
+    ['POST', '/v1/complete', '{"prefix": "a", "len": 501}', 400, 'len', /len must be at most 500/],
     ['POST', '/v1/score', '{"text": "a", "model": 5}', 400, 'model', /model must be the name of a served model/],
     ['GET', '/generate?n=2', null, 400, 'start_text', /start_text is missing/],
     ['GET', '/v1/generate', null, 405, null, /GET is not allowed here; use POST/],
@@ -264,6 +265,20 @@ describe('bad input: one JSON line with a 4xx that names the field', () => {
     const answer = await post(api('/v1/score'), { text: 'a'.repeat(70_000) });
     expect(answer.status).toBe(413);
     expect(answer.json).toMatchObject({ field: 'body', error: expect.stringMatching(/at most 65536/) });
+    expect((await request(api('/healthz'))).status).toBe(200);
+  });
+
+  it('a body over 64 KB that declares no length (chunked) is refused with 413 once it passes the limit', async () => {
+    const bytes = new TextEncoder().encode(JSON.stringify({ text: 'a'.repeat(70_000) }));
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let at = 0; at < bytes.length; at += 8192) controller.enqueue(bytes.subarray(at, at + 8192));
+        controller.close();
+      },
+    });
+    const res = await fetch(api('/v1/score'), { method: 'POST', body, duplex: 'half' } as RequestInit);
+    expect(res.status).toBe(413);
+    expect(await res.json()).toEqual({ field: 'body', error: 'the body is over 65536 bytes, the most the server takes (its --max-body)' });
     expect((await request(api('/healthz'))).status).toBe(200);
   });
 });
