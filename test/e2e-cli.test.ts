@@ -165,7 +165,10 @@ const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).stdou
 const ESC = String.fromCharCode(0x1b);
 const SGR = new RegExp(`${ESC}\\[[0-9;]*m`); // a colour or style: what NO_COLOR turns off (cursor movement stays)
 
-describe.skipIf(!hasScript)('rnn train on a terminal', () => {
+describe('rnn train on a terminal', () => {
+  beforeAll(() => {
+    if (!hasScript) throw new Error("util-linux's script(1) is missing: apt-get install -y bsdutils (Debian ships it with every system)");
+  });
   const quote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
   let count = 0;
   const onTerminal = (env: Record<string, string>, columns?: number): Run => {
