@@ -12,7 +12,7 @@ import { TRAIN_DEFAULTS } from '../src/checkpoint/settings.js';
 import { defaultEvalEvery, freshSettings, parseDuration, parseOptions } from '../src/train/options.js';
 import { resumedOut } from '../src/train/output.js';
 import { scheduledLr } from '../src/engine/optim.js';
-import { type TrainResult, periodicEvalIsRedundant, train } from '../src/train/trainer.js';
+import { SMOOTHING, type TrainResult, periodicEvalIsRedundant, train } from '../src/train/trainer.js';
 import type { TrainOptions } from '../src/train/options.js';
 import { scratchFolder } from './helpers/files.js';
 import { trainUntilStep } from './helpers/train.js';
@@ -57,6 +57,14 @@ describe('train', () => {
     expect(mean(losses.slice(-10))).toBeLessThan(mean(losses.slice(0, 10)) - 0.5);
     // uniform guessing over the vocabulary scores ln V
     expect(result.valLoss!).toBeLessThan(Math.log(result.config.vocabSize) - 0.5);
+  });
+
+  it('smooths the step losses it reports: an exponential moving average, the newest step weighing SMOOTHING', async () => {
+    const { steps, losses } = await run({ ...TINY, maxSteps: 12, evalEvery: 0, out: freshOut() });
+    let smoothed = losses[0]!;
+    const expected = losses.map((loss, i) => (smoothed = i === 0 ? loss : (1 - SMOOTHING) * smoothed + SMOOTHING * loss));
+    expect(steps.map((e) => e.smoothedLoss)).toEqual(expected);
+    expect(new Set(losses).size).toBe(12); // steps that differ, so the weighting shows
   });
 
   // The corpus gives 2,700-odd training characters, 80-odd steps per epoch at B = 4, T = 8, so

@@ -60,7 +60,7 @@ export type Divergence = 'steps' | 'validation' | 'weights';
 const SAMPLE_LENGTH: Readonly<Record<TextLevel, number>> = { char: 100, word: 20 };
 const SAMPLE_TEMPERATURE = 0.8;
 /** Weight of the newest step in the smoothed training loss. */
-const SMOOTHING = 0.05;
+export const SMOOTHING = 0.05;
 
 /** A uint32 drawn from (seed, step, stream) alone (a murmur3-style mix), so a resumed run draws the same. */
 function stepSeed(seed: number, step: number, stream: number): number {
