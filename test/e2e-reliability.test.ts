@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { rnnCommand } from '../src/cli/train-summary.js';
-import { BIN, finish, signalOnce, startRnn } from './helpers/cli.js';
+import { BIN, finish, signalOnce, startRnn, stdoutShows } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
 
 /**
@@ -27,15 +27,6 @@ function start(args: string[]): ChildProcess {
 }
 
 const rnn = (args: string[], onStdout?: (text: string, child: ChildProcess) => void) => finish(start(args), onStdout);
-
-/** Resolves once `path` exists (a bounded poll on the file system, not a fixed sleep). */
-async function fileAppears(path: string, timeoutMs = 20_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!existsSync(path)) {
-    if (Date.now() > until) throw new Error(`${path} did not appear`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** Every file of a folder with the SHA-256 of its bytes. */
 function hashes(folder: string): Record<string, string> {
@@ -77,7 +68,7 @@ describe('1. one writer per run folder', () => {
     const out = at('shared');
     const first = start(['train', corpus, ...TINY, ...ENDLESS, '--out', out, '--seed', '1', '--json']);
     const firstDone = finish(first);
-    await fileAppears(join(out, 'latest.json'));
+    await stdoutShows(first, '"event":"checkpoint"'); // latest.json written
     const before = readFileSync(join(out, 'latest.json.lock'), 'utf8');
     expect(JSON.parse(before)).toMatchObject({ pid: first.pid });
 
@@ -116,9 +107,9 @@ describe('1. one writer per run folder', () => {
 
   it('locks a FILE.json output beside the file', async () => {
     const out = at('single.json');
-    const first = start(['train', corpus, ...TINY, ...ENDLESS, '--out', out]);
+    const first = start(['train', corpus, ...TINY, ...ENDLESS, '--out', out, '--json']);
     const firstDone = finish(first);
-    await fileAppears(`${out}.lock`);
+    await stdoutShows(first, '"event":"start"'); // the lock is taken before the run starts
     const second = await rnn(['train', corpus, ...TINY, '--max-steps', '5', '--out', out]);
     expectOneLine(second.stderr, /single\.json is in use by another run/);
     first.kill('SIGTERM');

@@ -64,6 +64,29 @@ export function signalOnce(marker: string, signal: NodeJS.Signals): (text: strin
   };
 }
 
+/** Resolves once the child's stdout holds `marker` (what it prints once a state is reached); rejects if it ends first. */
+export function stdoutShows(child: ChildProcess, marker: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const onData = (chunk: Buffer) => {
+      seen += chunk.toString();
+      if (!seen.includes(marker)) return;
+      stop();
+      resolve();
+    };
+    const onClose = () => {
+      stop();
+      reject(new Error(`the child ended before its stdout held ${marker}`));
+    };
+    const stop = () => {
+      child.stdout!.off('data', onData);
+      child.off('close', onClose);
+    };
+    child.stdout!.on('data', onData);
+    child.on('close', onClose);
+  });
+}
+
 /** The child's end; `onStdout` sees stdout as it grows and may act on the child. */
 export function finish(child: ChildProcess, onStdout?: (text: string, child: ChildProcess) => void): Promise<Outcome> {
   let stdout = '', stderr = '';
