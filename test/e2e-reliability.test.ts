@@ -105,6 +105,19 @@ describe('1. one writer per run folder', () => {
     expect(existsSync(join(out, 'latest.json.lock'))).toBe(false);
   });
 
+  it('leaves a lock held on another host alone, whatever its pid is here (a shared folder), and touches nothing', async () => {
+    const out = at('elsewhere');
+    mkdirSync(out);
+    const pid = deadPid();
+    const lock = JSON.stringify({ pid, host: `not-${(await import('node:os')).hostname()}`, startedAt: 'then' });
+    writeFileSync(join(out, 'latest.json.lock'), lock);
+    const run = await rnn(['train', corpus, ...TINY, '--max-steps', '5', '--out', out]);
+    expect(run.code).toBe(1);
+    expectOneLine(run.stderr, new RegExp(`--out .*elsewhere is in use by another run \\(pid ${pid} on not-`));
+    expect(readdirSync(out)).toEqual(['latest.json.lock']);
+    expect(readFileSync(join(out, 'latest.json.lock'), 'utf8')).toBe(lock);
+  });
+
   it('locks a FILE.json output beside the file', async () => {
     const out = at('single.json');
     const first = start(['train', corpus, ...TINY, ...ENDLESS, '--out', out, '--json']);
