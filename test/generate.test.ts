@@ -219,6 +219,14 @@ describe('TokenSampler', () => {
     frequencies(new TokenSampler(5, 1, null, 0.9)).forEach((f, id) => expect(Math.abs(f - want[id]!)).toBeLessThan(0.01));
   });
 
+  it('at temperature 0 draws the most probable token, top-k and top-p notwithstanding', () => {
+    const rng = new Rng(9), likeliestLast = Float32Array.from([0.05, 0, 0.15, 0.3, 0.5], (p, id) => (id === UNK ? 50 : Math.log(p)));
+    for (const [topK, topP] of [[null, null], [3, null], [null, 0.9], [2, 0.5]] as const) {
+      const sampler = new TokenSampler(5, 0, topK, topP);
+      expect(Array.from({ length: 20 }, () => sampler.draw(likeliestLast, rng)), `top-k ${topK}, top-p ${topP}`).toEqual(Array(20).fill(4));
+    }
+  });
+
   it('top-p stops at the token whose mass reaches p exactly: of two equally probable tokens at p = 0.5, the lower id only', () => {
     const sampler = new TokenSampler(3, 1, null, 0.5), rng = new Rng(5);
     const even = Float32Array.from([0, 0, 0]); // ids 0 and 2 (and <UNK>, which is never drawn)
