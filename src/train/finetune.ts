@@ -12,7 +12,7 @@ import { Rng } from '../engine/random.js';
 import { Stepper } from '../engine/stepper.js';
 import { InputError, SettingError } from '../input/settings.js';
 import { type PreparedData, withVocabulary } from '../text/corpus.js';
-import type { CorpusSkip } from '../text/corpus-files.js';
+import { type CorpusSkip, absoluteCorpusPath } from '../text/corpus-files.js';
 import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
 import { UNK, Vocabulary } from '../text/vocab.js';
 import { DEFAULT_VOCAB_SIZE } from '../text/word-vocab.js';
@@ -106,7 +106,7 @@ export function loadFineTuneData(
 ): PreparedData {
   const { valFrac, minCount, vocabSize } = settings;
   const options = { valFrac, minCount, vocab: base.vocab, unknownTokens: extend ? 'extend' : 'count', vocabSize } as const;
-  return loadCorpusData(paths.map((p) => resolve(p)), settings.docs, options, CHUNK_BYTES, skip);
+  return loadCorpusData(paths.map(absoluteCorpusPath), settings.docs, options, CHUNK_BYTES, skip);
 }
 
 /** A prepared folder's data read with the base's vocabulary, by symbol, as `loadFineTuneData` reads a text. */
