@@ -7,7 +7,8 @@ import { resolveCheckpointPath } from '../../checkpoint/find.js';
 import { type Score, scoreSummary } from '../../generate/score.js';
 import { parseSettings } from '../../input/settings.js';
 import { defaultStepperWorkers } from '../../parallel/inference.js';
-import { STDIN_PATH, crlfAsLf, readTextFile } from '../../text/utf8.js';
+import { STDIN_PATH } from '../../text/corpus-files.js';
+import { crlfAsLf, readTextFile } from '../../text/utf8.js';
 import { formatProbability } from '../../text/probability.js';
 import { TOKEN_UNITS, type TextLevel } from '../../text/vocab.js';
 import { warnUnknownTokens } from '../errors.js';
@@ -78,8 +79,9 @@ async function runPerplexity(files: string[], flags: z.output<typeof PerplexityF
   } else {
     const workers = asked ?? defaultStepperWorkers(model.config);
     for (const { name, text } of texts) {
-      warnUnknownTokens(model.vocab, model.path, name, text, 'they read as <UNK>');
-      const { lossSum, predictions } = await model.score(text, { tokens: false, workers });
+      const tokens = model.tokenize(text);
+      warnUnknownTokens(model.vocab, model.path, name, tokens.unknown.length, 'they read as <UNK>');
+      const { lossSum, predictions } = await model.score(tokens, { tokens: false, workers });
       rows.push({ name, text: true, lossSum, tokens: predictions });
     }
   }
