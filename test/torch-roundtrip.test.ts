@@ -28,13 +28,20 @@ afterAll(() => {
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
 });
 
-function python(args: string[]): Promise<{ status: number; output: string }> {
+/** Seconds a Python run may take before it is stopped (SIGTERM: torchrun stops its ranks), well inside the test's limit. */
+const PYTHON_LIMIT_SECONDS = 240;
+
+/** A Python run's exit status (null when it had to be stopped) and all it wrote, so that a failure shows it. */
+function python(args: string[]): Promise<{ status: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    execFile(PYTHON, args, { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 24, env: { ...process.env, OMP_NUM_THREADS: '1' } },
-      (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number') reject(error);
-        else resolve({ status: error ? (error.code as number) : 0, output: stdout + stderr });
-      });
+    execFile(PYTHON, args, {
+      cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 24, env: { ...process.env, OMP_NUM_THREADS: '1' },
+      timeout: PYTHON_LIMIT_SECONDS * 1000, killSignal: 'SIGTERM',
+    }, (error, stdout, stderr) => {
+      if (error?.killed) resolve({ status: null, output: `${stdout}${stderr}(stopped after ${PYTHON_LIMIT_SECONDS} s)\n` });
+      else if (error && typeof error.code !== 'number') reject(error);
+      else resolve({ status: error ? (error.code as number) : 0, output: stdout + stderr });
+    });
   });
 }
 
