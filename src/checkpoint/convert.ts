@@ -25,7 +25,7 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
  * (`rnn import` reads a file by its extension, so a `.safetensors` file holds safetensors and
  * nothing else does); a format that contradicts the extension is refused.
  */
-export function exportFormatFor(outPath: string, asked: ExportFormat | undefined): ExportFormat {
+function exportFormatFor(outPath: string, asked: ExportFormat | undefined): ExportFormat {
   const byName: ExportFormat = isSafetensorsPath(outPath) ? 'safetensors' : 'torch';
   if (asked === undefined || asked === byName) return byName;
   throw new SettingError('format', asked, (name) => asked === 'safetensors'

@@ -12,7 +12,7 @@ export const CHECKPOINT_DIR = 'checkpoints';
 export const RUN_FOLDER_FILES = { latest: 'latest.json', best: 'best.json' } as const;
 
 /** The checkpoint a run folder stands for where a model is read: its best.json, else its latest.json; a folder of neither is refused. */
-export function folderCheckpoint(dir: string): string {
+function folderCheckpoint(dir: string): string {
   const { best, latest } = RUN_FOLDER_FILES;
   for (const name of [best, latest]) {
     const path = join(dir, name);

@@ -6,8 +6,6 @@ import { type UnkMode, checkSampleSettings } from './settings.js';
 import { continuationWriter } from './continuation.js';
 import type { StopSignal } from './stop.js';
 
-export { UNK_MODES, type UnkMode } from './settings.js';
-
 export interface SampleOptions {
   config: ModelConfig;
   params: Float32Array;
@@ -36,7 +34,7 @@ export interface SampleOptions {
 }
 
 /** How a drawn `<EOS>` is written when sampling goes on past it: a line break, so documents come out on their own lines. */
-export const EOS_TEXT = '\n';
+const EOS_TEXT = '\n';
 
 /**
  * Generates text from the model (docs/text.md): reads `<EOS>` and then the prime from a zero

@@ -76,9 +76,6 @@ export const SEED_MAX = 0xffffffff;
 /** A random seed. */
 export const SeedValueSchema = z.int().min(0).max(SEED_MAX);
 
-/** A random seed given as text or as a number. */
-export const SeedSchema = numeric(SeedValueSchema);
-
 /** `seqLen` → `--seq-len`: how the command line names a setting. */
 export function flagName(setting: string): string {
   return `--${setting.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;

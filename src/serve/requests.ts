@@ -14,10 +14,10 @@ const model = { schema: z.string(), expected: 'the name of a served model (GET /
 const textField = (help: string) => ({ schema: z.string().transform(crlfAsLf), expected: 'a string', help });
 const text = textField('the text, read as one document');
 
-export const STREAM_MODES = ['sse', 'ndjson'] as const;
+const STREAM_MODES = ['sse', 'ndjson'] as const;
 export type StreamMode = (typeof STREAM_MODES)[number];
 
-export const GENERATE_FIELDS = {
+const GENERATE_FIELDS = {
   model,
   prime: textField('text the model reads before drawing'),
   ...pickSettings(SAMPLE_SETTINGS, ['len', 'temperature', 'topK', 'topP', 'seed', 'stopAtEos', 'unk', 'beam', 'lengthPenalty']),
@@ -35,7 +35,7 @@ export const COMPLETE_FIELDS = {
 
 /** torch-rnn-server's `GET /generate?start_text=…&n=…`, answered as /v1/complete. */
 const { prefix, ...continuation } = COMPLETE_FIELDS;
-export const LEGACY_GENERATE_FIELDS = { start_text: prefix, ...continuation } as const satisfies SettingTable;
+const LEGACY_GENERATE_FIELDS = { start_text: prefix, ...continuation } as const satisfies SettingTable;
 
 export const SCORE_FIELDS = {
   model,
