@@ -14,11 +14,11 @@ export interface SampleOptions {
   length: number;
   /** Softmax temperature; 0 means argmax. */
   temperature: number;
-  /** Draw only among the k most probable characters. */
+  /** Draw only among the k most probable tokens. */
   topK?: number;
-  /** Draw only among the smallest set of most probable characters whose mass reaches p (nucleus sampling). */
+  /** Draw only among the smallest set of most probable tokens whose mass reaches p (nucleus sampling). */
   topP?: number;
-  /** Text the model reads after the opening `<EOS>` before drawing; unknown characters read as `<UNK>`. */
+  /** Text the model reads after the opening `<EOS>` before drawing; tokens outside the vocabulary read as `<UNK>`. */
   prime?: string;
   seed: number;
   /** Stop when `<EOS>` is drawn (it is not part of the result). */

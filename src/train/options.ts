@@ -9,7 +9,7 @@ import { SettingError, type SettingTable, type SettingsInput, parseSettings, set
 
 /**
  * Steps between evaluations when --eval-every is not given: a validation pass is a forward
- * pass, about a third of a training step's work per character, so evaluating every
+ * pass, about a third of a training step's work per token, so evaluating every
  *   10 · valTokens / (3 · B · T)
  * steps (rounded up to a hundred) keeps it near a tenth of the training time.
  */

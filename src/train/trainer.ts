@@ -87,7 +87,7 @@ const SAMPLE_STREAM = 2;
 /**
  * Trains a language model at the character or word level (or goes on training one, with `options.resume`) on the text
  * at `corpusPaths` (files or folders; none: the bundled corpus), reporting through `onEvent`.
- * Truncated BPTT as char-rnn: B contiguous rows, the next T characters of each per step, the
+ * Truncated BPTT as char-rnn: B contiguous rows, the next T tokens of each per step, the
  * state carried from step to step and reset at each epoch's start. Evaluates over the whole
  * validation split every `evalEvery` steps and at the end, writing `latest` (and `best` when
  * the validation loss improves) each time. N steps then a resume for M more give the weights
@@ -157,7 +157,7 @@ class Run {
     });
     const stepSettings: StepSettings = { lr: settings.lr, clip: settings.clip, clipValue: settings.clipValue };
     const tokensPerStep = settings.batch * settings.seqLen;
-    // chars/s, the mean of the steps timed so far, then smoothed; a run's first step (the JIT
+    // tokens/s, the mean of the steps timed so far, then smoothed; a run's first step (the JIT
     // and the kernels warming up) is left out, so one slow step cannot end a --time run early
     let speed = 0, timed = -1;
     let reason: StopReason;
@@ -242,7 +242,7 @@ class Run {
 
   /**
    * How long the closing evaluation may take: the longest so far, and no less than the
-   * validation characters at twice the training speed (a forward pass is a third of a training
+   * validation tokens at twice the training speed (a forward pass is a third of a training
    * step's products, but runs at about two thirds of its speed: the measured ratio was 1/2).
    */
   private closingEvalSeconds(trainTokensPerSecond: number): number {

@@ -70,7 +70,7 @@ async function runSample(flags: SampleFlags): Promise<void> {
   const out = process.stdout;
   out.write(prime);
   const workers = workersOnCores(flags.workers) ?? defaultStepperWorkers(model.config);
-  // Stream in pieces (one write per character would cost more than drawing it), each handed
+  // Stream in pieces (one write per token would cost more than drawing it), each handed
   // over before drawing on, so that a reader that goes (`| head`) stops the drawing at once.
   let pending = '', flushedAt = performance.now();
   const pieces = model.generate({
