@@ -42,9 +42,12 @@ export class SettingError extends InputError {
 
 const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
 
-/** A setting given as text (a flag) to a number when it reads as one; anything else is left for the schema to reject. */
+/**
+ * A setting given as text (a flag) to a number when it reads as one and the schema does not take
+ * the text itself (`--prime 42`, `--out 2024` stay text); anything else is left for the schema to reject.
+ */
 export const numeric = <T extends z.ZodType>(schema: T) =>
-  z.preprocess((value) => (typeof value === 'string' && NUMBER.test(value.trim()) ? Number(value) : value), schema);
+  z.preprocess((value) => (typeof value === 'string' && NUMBER.test(value.trim()) && !schema.safeParse(value).success ? Number(value) : value), schema);
 
 export const PositiveIntegerSchema = numeric(z.int().min(1));
 
