@@ -49,8 +49,6 @@ const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
 export const numeric = <T extends z.ZodType>(schema: T) =>
   z.preprocess((value) => (typeof value === 'string' && NUMBER.test(value.trim()) && !schema.safeParse(value).success ? Number(value) : value), schema);
 
-export const PositiveIntegerSchema = numeric(z.int().min(1));
-
 /**
  * Validates settings given as text (command-line flags) or as values (from code) against a
  * strict object schema; settings left undefined are left out. The first problem is a
@@ -98,6 +96,8 @@ export interface Setting<V = unknown> {
   expected?: string;
   /** The placeholder of its flag's value, e.g. `<n>`; none: a switch (`--stop-at-eos`). */
   arg?: string;
+  /** Its flag may be given more than once; the value is every one given, in order (`schema` takes an array). */
+  repeatable?: true;
   help: string;
   /** The heading its flag is listed under in help and docs, e.g. `Model`; none: the command's own options. */
   group?: string;

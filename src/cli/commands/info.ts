@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { resolveCheckpointPath } from '../../checkpoint/find.js';
+import { NEWEST_CHECKPOINT, RUN_FOLDER_READS, resolveCheckpointPath } from '../../checkpoint/find.js';
 import { type ModelInfo, loadModel } from '../../api/index.js';
 import { TOKEN_UNITS, grouped, tokenCount } from '../../text/vocab.js';
 
@@ -12,7 +12,7 @@ export function register(program: Command): void {
     .command('info')
     .summary('show what a checkpoint holds')
     .description('Show what a checkpoint holds: model, parameters, vocabulary, training progress, corpus.')
-    .argument('[checkpoint]', 'checkpoint file, or a run folder (its best.json, else latest.json) (default: the newest under checkpoints/)')
+    .argument('[checkpoint]', `checkpoint file, or a run folder (${RUN_FOLDER_READS}) (default: ${NEWEST_CHECKPOINT})`)
     .option('--json', 'print one JSON object')
     .addHelpText('after', '\nExamples:\n  rnn info\n  rnn info checkpoints/RUN/best.json --json')
     .action((path: string | undefined, flags: InfoFlags) => {

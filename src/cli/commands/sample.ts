@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { type Model, loadModel } from '../../api/index.js';
-import { resolveCheckpointPath } from '../../checkpoint/find.js';
+import { NEWEST_CHECKPOINT, RUN_FOLDER_READS, resolveCheckpointPath } from '../../checkpoint/find.js';
 import { beamWarnings } from '../../generate/beam.js';
 import { SAMPLE_SETTINGS } from '../../generate/settings.js';
 import { KERNELS_SETTING } from '../../checkpoint/settings.js';
@@ -15,7 +15,9 @@ import { outputClosed, writeStdout } from '../pipes.js';
 
 /** `rnn sample`'s flags: the sampling settings, and what the command reads and how it runs. */
 const SAMPLE_FLAGS = {
-  checkpoint: { schema: z.string(), arg: '<file>', help: 'checkpoint to sample from, or a run folder (its best.json, else latest.json) (default: the newest under checkpoints/)' },
+  checkpoint: {
+    schema: z.string(), arg: '<file>', help: `checkpoint to sample from, or a run folder (${RUN_FOLDER_READS}) (default: ${NEWEST_CHECKPOINT})`,
+  },
   prime: { schema: z.string(), arg: '<text>', help: 'text the model reads before generating; printed first' },
   primeFile: { schema: z.string(), arg: '<file>', help: 'read the prime from a UTF-8 file (- reads standard input)' },
   ...SAMPLE_SETTINGS,

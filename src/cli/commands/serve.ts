@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { resolveCheckpointPath } from '../../checkpoint/find.js';
+import { NEWEST_CHECKPOINT, RUN_FOLDER_READS, resolveCheckpointPath } from '../../checkpoint/find.js';
 import { resolveKernels } from '../../engine/kernels/index.js';
 import { SettingError, type SettingTable, type SettingsInput, parseSettingTable } from '../../input/settings.js';
 import type { ServedModel } from '../../serve/jobs.js';
@@ -12,7 +12,11 @@ import { addSettingFlags, workersOnCores } from '../flags.js';
 
 /** `rnn serve`'s flags: the models, then the server's settings. */
 const SERVE_FLAGS = {
-  checkpoint: { schema: z.array(z.string()), help: 'a model to serve' },
+  checkpoint: {
+    schema: z.array(z.string()), arg: '<[name=]file>', repeatable: true,
+    help: `a model to serve (a checkpoint, or a run folder: ${RUN_FOLDER_READS}), named in requests by name (default: the file's or folder's name); ` +
+      `repeatable (default: ${NEWEST_CHECKPOINT})`,
+  },
   ...SERVE_SETTINGS,
 } as const satisfies SettingTable;
 
@@ -33,11 +37,8 @@ export function register(program: Command): void {
     .description(
       'Serve checkpoints over a JSON HTTP API (generate, complete, score, activations; docs/serve.md) and a playground page at /. ' +
         'Each model is loaded once; generation runs on worker threads. Binds 127.0.0.1 unless --host says otherwise.',
-    )
-    .option('--checkpoint <[name=]file>', 'a model to serve (a checkpoint, or a run folder: its best.json, else latest.json), named in requests by name (default: the file\'s or folder\'s name); repeatable ' +
-      '(default: the newest under checkpoints/)', (value: string, previous: string[] = []) => [...previous, value]);
-  const { checkpoint: _, ...settings } = SERVE_FLAGS;
-  addSettingFlags(command, settings)
+    );
+  addSettingFlags(command, SERVE_FLAGS)
     .addHelpText(
       'after',
       '\nExamples:\n' +
