@@ -4,7 +4,7 @@ import type { ModelConfig } from '../engine/config.js';
 import { KERNELS_CHOICES, resolveKernels } from '../engine/kernels/index.js';
 import { KERNELS_KINDS, type KernelsKind } from '../engine/kernels/kernels.js';
 import { LR_SCHEDULES, OPTIMIZER_KINDS } from '../engine/optim.js';
-import { type Setting, type SettingNamer, SeedValueSchema, SettingError, numeric, pickSettings } from '../input/settings.js';
+import { POSITIVE_INTEGER, type Setting, type SettingNamer, SeedValueSchema, SettingError, numeric, pickSettings } from '../input/settings.js';
 import { DOCS_MODES } from '../text/corpus.js';
 import { TEXT_LEVELS, type TextLevel } from '../text/vocab.js';
 import { DEFAULT_VOCAB_SIZE } from '../text/word-vocab.js';
@@ -157,7 +157,7 @@ export const TRAIN_SETTINGS = {
   },
   workers: {
     group: 'Training',
-    schema: positiveInteger, expected: 'a positive integer', arg: '<n>', help: 'threads',
+    ...POSITIVE_INTEGER, arg: '<n>', help: 'threads',
     defaultText: 'every core; resuming: the checkpoint\'s, for an identical result',
     default: () => availableParallelism(), fixedOnResume: false, checkpoint: 'training.workers',
   },

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { z } from 'zod';
 import { issuePhrase } from '../input/issues.js';
-import { SEED_MAX, SeedValueSchema, type Setting } from '../input/settings.js';
+import { POSITIVE_INTEGER, SEED_MAX, SeedValueSchema, type Setting } from '../input/settings.js';
 
 /**
  * What sampling does about `<UNK>`: 'resample' gives it probability zero before drawing (so it
@@ -18,14 +18,14 @@ export const UNK_MODES: readonly UnkMode[] = ['resample', 'show'];
  */
 export const SAMPLE_SETTINGS = {
   len: {
-    schema: z.int().min(1), expected: 'a positive integer', arg: '<n>',
+    ...POSITIVE_INTEGER, arg: '<n>',
     help: 'tokens to generate, not counting the prime: characters, or words and punctuation marks at the word level', default: 200,
   },
   temperature: {
     schema: z.number().min(0), expected: 'a number >= 0', arg: '<t>', help: 'softmax temperature; 0 picks the most probable token',
     default: 1,
   },
-  topK: { schema: z.int().min(1), expected: 'a positive integer', arg: '<k>', help: 'draw only among the k most probable tokens' },
+  topK: { ...POSITIVE_INTEGER, arg: '<k>', help: 'draw only among the k most probable tokens' },
   topP: {
     schema: z.number().gt(0).max(1), expected: 'a number in (0, 1]', arg: '<p>',
     help: 'draw only among the most probable tokens whose probabilities add up to p (0 < p <= 1)',
@@ -42,7 +42,7 @@ export const SAMPLE_SETTINGS = {
     help: 'resample: <UNK> is never drawn; show: it may be, and prints as <UNK>', default: 'resample',
   },
   beam: {
-    schema: z.int().min(1), expected: 'a positive integer', arg: '<n>',
+    ...POSITIVE_INTEGER, arg: '<n>',
     help: 'beam search: the most probable continuation a beam of n hypotheses finds, instead of drawing at random',
   },
   lengthPenalty: {

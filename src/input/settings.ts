@@ -71,6 +71,9 @@ export function parseSettings<T extends z.ZodObject>(schema: T, input: Record<st
   throw new SettingError(key, value, (name) => `${name(key)}: ${issuePhrase(issue)}`);
 }
 
+/** A count (`--len`, `--workers`): a whole number of at least 1, and how an error names it. */
+export const POSITIVE_INTEGER = { schema: z.int().min(1), expected: 'a positive integer' } as const;
+
 /** The largest random seed: seeds are uint32s, as the generator takes them. */
 export const SEED_MAX = 0xffffffff;
 

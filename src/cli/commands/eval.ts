@@ -5,7 +5,7 @@ import { loadModel } from '../../api/index.js';
 import { KERNELS_SETTING } from '../../checkpoint/settings.js';
 import { NEWEST_CHECKPOINT, RUN_FOLDER_READS, resolveCheckpointPath } from '../../checkpoint/find.js';
 import { type Score, scoreSummary } from '../../generate/score.js';
-import { type SettingTable, type SettingsInput, parseSettingTable } from '../../input/settings.js';
+import { POSITIVE_INTEGER, type SettingTable, type SettingsInput, parseSettingTable } from '../../input/settings.js';
 import { defaultStepperWorkers } from '../../parallel/inference.js';
 import { STDIN_PATH, crlfAsLf, readTextFile } from '../../text/utf8.js';
 import { formatProbability } from '../../text/probability.js';
@@ -25,7 +25,7 @@ const PERPLEXITY_FLAGS = {
   },
   kernels: KERNELS_SETTING,
   workers: {
-    schema: z.int().min(1), expected: 'a positive integer', arg: '<n>',
+    ...POSITIVE_INTEGER, arg: '<n>',
     help: 'threads: they share the validation split\'s rows (default: every core), or each step of a text (default: one per million multiply-adds of a step)',
   },
 } as const satisfies SettingTable;

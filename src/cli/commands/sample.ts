@@ -6,7 +6,7 @@ import { beamWarnings } from '../../generate/beam.js';
 import { SAMPLE_SETTINGS } from '../../generate/settings.js';
 import { KERNELS_SETTING } from '../../checkpoint/settings.js';
 import { resolveKernels } from '../../engine/kernels/index.js';
-import { SettingError, type SettingTable, type SettingsInput, parseSettingTable } from '../../input/settings.js';
+import { POSITIVE_INTEGER, SettingError, type SettingTable, type SettingsInput, parseSettingTable } from '../../input/settings.js';
 import { defaultStepperWorkers } from '../../parallel/inference.js';
 import { crlfAsLf, readTextFile } from '../../text/utf8.js';
 import { userMessage, warnUnknownTokens } from '../errors.js';
@@ -22,7 +22,7 @@ const SAMPLE_FLAGS = {
   primeFile: { schema: z.string(), arg: '<file>', help: 'read the prime from a UTF-8 file (- reads standard input)' },
   ...SAMPLE_SETTINGS,
   workers: {
-    schema: z.int().min(1), expected: 'a positive integer', arg: '<n>', help: 'threads that share each step',
+    ...POSITIVE_INTEGER, arg: '<n>', help: 'threads that share each step',
     defaultText: 'one per million multiply-adds of a step, at most every core',
   },
   kernels: KERNELS_SETTING,
