@@ -54,6 +54,9 @@ export const SAMPLE_SETTINGS = {
 
 export type SampleSettingName = keyof typeof SAMPLE_SETTINGS;
 
+/** The settings that shape random draws: a beam search draws none, and refuses them. */
+export const RANDOM_DRAW_SETTINGS = ['temperature', 'topK', 'topP', 'seed'] as const satisfies readonly SampleSettingName[];
+
 /**
  * Checks options given to the library against SAMPLE_SETTINGS' ranges, keyed by the setting
  * (the library's options take the settings' names); a bad one is a RangeError naming it:

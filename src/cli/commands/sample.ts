@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { type Model, loadModel } from '../../api/index.js';
 import { NEWEST_CHECKPOINT, RUN_FOLDER_READS, resolveCheckpointPath } from '../../checkpoint/find.js';
 import { beamWarnings } from '../../generate/beam.js';
-import { SAMPLE_SETTINGS } from '../../generate/settings.js';
+import { RANDOM_DRAW_SETTINGS, SAMPLE_SETTINGS } from '../../generate/settings.js';
 import { KERNELS_SETTING } from '../../checkpoint/settings.js';
 import { resolveKernels } from '../../engine/kernels/index.js';
 import { POSITIVE_INTEGER, SettingError, type SettingTable, type SettingsInput, parseSettingTable } from '../../input/settings.js';
@@ -97,7 +97,7 @@ async function runSample(flags: SampleFlags): Promise<void> {
  * is deterministic, so the flags that shape random draws do not apply to it.
  */
 function runBeam(flags: SampleFlags, model: Model, prime: string, beam: number, len: number): void {
-  for (const setting of ['temperature', 'topK', 'topP', 'seed'] as const) {
+  for (const setting of RANDOM_DRAW_SETTINGS) {
     if (flags[setting] !== undefined) {
       throw new SettingError(setting, flags[setting], (name) => `${name(setting)} shapes random draws; ${name('beam')} draws none: leave one out`);
     }
