@@ -30,9 +30,7 @@ export class LstmLayer extends RecurrentLayer {
   }
 
   protected inputBias(): Float32Array {
-    const { biasIh, biasHh } = this.weights;
-    for (let r = 0; r < this.biasSum.length; r++) this.biasSum[r] = biasIh[r]! + biasHh[r]!;
-    return this.biasSum;
+    return this.summedBiases(this.biasSum);
   }
 
   advance(t: number, j0: number, j1: number): void {
