@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { NEWEST_CHECKPOINT, RUN_FOLDER_READS, resolveCheckpointPath } from '../../checkpoint/find.js';
 import { type ModelInfo, loadModel } from '../../api/index.js';
 import { TOKEN_UNITS, grouped, tokenCount } from '../../text/vocab.js';
+import { shellWord } from '../train-summary.js';
 
 interface InfoFlags {
   json?: boolean;
@@ -80,8 +81,4 @@ function escapeCharacters(text: string): string {
     else out += ch;
   }
   return `${out}"`;
-}
-
-function shellWord(word: string): string {
-  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
