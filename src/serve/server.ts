@@ -218,7 +218,6 @@ export class RnnServer {
     const { model: name, stream: asked, beam, lengthPenalty, ...sampling } = readGenerate(input);
     const model = this.model(name);
     this.checkLen(sampling.len);
-    const len = sampling.len ?? SAMPLE_SETTINGS.len.default;
     const stream = asked ?? streamFromAccept(req.headers.accept);
     if (beam !== undefined) {
       if (beam > MAX_BEAM) throw new HttpError(400, `beam must be at most ${MAX_BEAM} (got ${beam})`, 'beam');
@@ -226,13 +225,13 @@ export class RnnServer {
         const value = field === 'stream' ? asked : sampling[field];
         if (value !== undefined) throw new HttpError(400, `${field} does not apply to a beam search: leave it out or leave out beam`, field);
       }
-      const options = { prime: sampling.prime ?? '', len, beam, stopAtEos: sampling.stopAtEos, lengthPenalty };
+      const options = { prime: sampling.prime, len: sampling.len, beam, stopAtEos: sampling.stopAtEos, lengthPenalty };
       sendEncoded(res, await this.runJob({ kind: 'beam', model, options }, signal) as EncodedAnswer);
       return;
     }
     if (lengthPenalty !== undefined) throw new HttpError(400, 'lengthPenalty needs beam', 'lengthPenalty');
     const seed = sampling.seed ?? SAMPLE_SETTINGS.seed.default();
-    const request: JobRequest = { kind: 'generate', model, options: { ...sampling, len, seed }, stream: stream !== null };
+    const request: JobRequest = { kind: 'generate', model, options: { ...sampling, seed }, stream: stream !== null };
     if (stream === null) {
       const done = await this.runJob(request, signal) as GenerateDone;
       sendJson(res, 200, { text: done.text, tokens: done.tokens, finish: finishOf(done, signal), seed });

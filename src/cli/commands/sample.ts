@@ -52,7 +52,6 @@ export function register(program: Command): void {
 }
 
 async function runSample(flags: SampleFlags): Promise<void> {
-  const { len: length = SAMPLE_SETTINGS.len.default, temperature = SAMPLE_SETTINGS.temperature.default, topK, topP } = flags;
   const seed = flags.seed ?? SAMPLE_SETTINGS.seed.default();
   if (flags.prime !== undefined && flags.primeFile !== undefined) {
     throw new SettingError('primeFile', flags.primeFile, (name) => `use either ${name('prime')} or ${name('primeFile')}, not both`);
@@ -62,7 +61,7 @@ async function runSample(flags: SampleFlags): Promise<void> {
   const model = loadModel(resolveCheckpointPath(flags.checkpoint), { kernels: resolveKernels(flags.kernels) });
   warnUnknownTokens(model.vocab, model.path, flags.primeFile ?? '--prime', prime, 'the model reads them as <UNK>');
   if (flags.beam !== undefined) {
-    runBeam(flags, model, prime, flags.beam, length);
+    runBeam(flags, model, prime, flags.beam);
     return;
   }
   for (const setting of ['json', 'lengthPenalty'] as const) {
@@ -76,7 +75,8 @@ async function runSample(flags: SampleFlags): Promise<void> {
   // over before drawing on, so that a reader that goes (`| head`) stops the drawing at once.
   let pending = '', flushedAt = performance.now();
   const pieces = model.generate({
-    prime, len: length, temperature, topK, topP, seed, stopAtEos: flags.stopAtEos === true, unk: flags.unk, workers,
+    prime, len: flags.len, temperature: flags.temperature, topK: flags.topK, topP: flags.topP, seed,
+    stopAtEos: flags.stopAtEos === true, unk: flags.unk, workers,
   });
   for await (const piece of pieces) {
     pending += piece;
@@ -96,7 +96,7 @@ async function runSample(flags: SampleFlags): Promise<void> {
  * `--beam N`: the most probable continuation, streamed as it settles (prime first), or as JSON. A beam
  * is deterministic, so the flags that shape random draws do not apply to it.
  */
-function runBeam(flags: SampleFlags, model: Model, prime: string, beam: number, len: number): void {
+function runBeam(flags: SampleFlags, model: Model, prime: string, beam: number): void {
   for (const setting of RANDOM_DRAW_SETTINGS) {
     if (flags[setting] !== undefined) {
       throw new SettingError(setting, flags[setting], (name) => `${name(setting)} shapes random draws; ${name('beam')} draws none: leave one out`);
@@ -104,7 +104,7 @@ function runBeam(flags: SampleFlags, model: Model, prime: string, beam: number, 
   }
   const settings = { stopAtEos: flags.stopAtEos === true, lengthPenalty: flags.lengthPenalty ?? SAMPLE_SETTINGS.lengthPenalty.default };
   for (const warning of beamWarnings(settings)) process.stderr.write(`rnn: warning: ${userMessage(warning)}\n`);
-  const search = { prime, len, beam, ...settings };
+  const search = { prime, len: flags.len, beam, ...settings };
   const out = process.stdout;
   if (flags.json) {
     const result = model.beamSync(search);
