@@ -1,3 +1,4 @@
+import { gateCount } from '../config.js';
 import { type LayerShape, RecurrentLayer, copyState } from './layer.js';
 
 /**
@@ -21,7 +22,7 @@ export class LstmLayer extends RecurrentLayer {
   private readonly biasSum: Float32Array;
 
   constructor(shape: LayerShape) {
-    super(shape, 4);
+    super(shape, gateCount('lstm'));
     const { allocator, batchSize: B, seqLen: T, hiddenSize: H } = shape;
     this.c = allocator.floats((T + 1) * B * H);
     this.tanhC = allocator.floats(T * B * H);

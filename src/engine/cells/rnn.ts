@@ -1,3 +1,4 @@
+import { gateCount } from '../config.js';
 import { type LayerShape, RecurrentLayer } from './layer.js';
 
 /** Elman RNN with tanh:  h' = tanh(W_ih x + b_ih + W_hh h + b_hh) */
@@ -6,7 +7,7 @@ export class RnnLayer extends RecurrentLayer {
   private readonly biasSum: Float32Array;
 
   constructor(shape: LayerShape) {
-    super(shape, 1);
+    super(shape, gateCount('rnn'));
     this.biasSum = shape.allocator.floats(shape.hiddenSize);
   }
 
