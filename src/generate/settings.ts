@@ -7,9 +7,8 @@ import { POSITIVE_INTEGER, SEED_MAX, SeedValueSchema, type Setting } from '../in
  * What sampling does about `<UNK>`: 'resample' gives it probability zero before drawing (so it
  * is never drawn, and argmax skips it); 'show' draws it like any token and writes it as `<UNK>`.
  */
-export type UnkMode = 'resample' | 'show';
-
-export const UNK_MODES: readonly UnkMode[] = ['resample', 'show'];
+export const UNK_MODES = ['resample', 'show'] as const;
+export type UnkMode = (typeof UNK_MODES)[number];
 
 /**
  * The settings of sampling and beam search, in the order `rnn sample --help` lists them: the
