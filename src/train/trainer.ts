@@ -12,7 +12,7 @@ import type { TrainingEngine } from '../parallel/engine.js';
 import { type TextLevel, tokenCount } from '../text/vocab.js';
 import { createEngine } from '../parallel/pool.js';
 import { type InputError, SettingError } from '../input/settings.js';
-import type { StopReason, TrainEvent } from './events.js';
+import type { DoneEvent, StopReason, TrainEvent } from './events.js';
 import type { TrainOptions } from './options.js';
 import { type RunSetup, setUpRun } from './setup.js';
 import { type Progress, buildCheckpoint } from './state.js';
@@ -28,23 +28,14 @@ export interface TrainHooks {
   onWarning?: (warning: InputError) => void;
 }
 
-export interface TrainResult {
-  reason: StopReason;
-  signal: string | null;
-  step: number;
-  epoch: number;
+/** How a run ended, as its `done` event tells it, with its final weights and history. */
+export interface TrainResult extends Pick<
+  DoneEvent, 'reason' | 'signal' | 'step' | 'epoch' | 'valLoss' | 'bestValLoss' | 'latest' | 'best' | 'skipped' | 'savedStep'
+> {
   /** A copy of the final weights. */
   params: Float32Array;
   config: ModelConfig;
-  valLoss: number | null;
-  bestValLoss: number | null;
-  latest: string;
-  best: string | null;
   history: Progress['history'];
-  /** Steps skipped because their loss or gradient was not finite. */
-  skipped: number;
-  /** The step of the last checkpoint written, in this run or before it (null: none). */
-  savedStep: number | null;
   /** What made a diverged run diverge; null for any other. */
   divergence: Divergence | null;
 }
