@@ -26,6 +26,11 @@ export function reportError(err: unknown): number {
   return 70;
 }
 
+/** One line on stderr for what the user should know but need not stop for, its settings named as flags. */
+export function warn(warning: InputError | string): void {
+  process.stderr.write(`rnn: warning: ${typeof warning === 'string' ? warning : warning.messageNaming(flagName)}\n`);
+}
+
 /**
  * Warns on stderr when `text` (named `source`) has tokens outside the model's vocabulary
  * (characters, or words at the word level), saying what becomes of them.
@@ -34,8 +39,6 @@ export function warnUnknownTokens(vocab: Vocabulary, modelPath: string, source: 
   const unknown = vocab.countUnknown(text);
   if (unknown > 0) {
     const unit = vocab.level === 'word' ? 'word' : 'character';
-    process.stderr.write(
-      `rnn: warning: ${source} has ${unknown} ${unit}${unknown === 1 ? '' : 's'} outside the vocabulary of ${modelPath}; ${outcome}\n`,
-    );
+    warn(`${source} has ${unknown} ${unit}${unknown === 1 ? '' : 's'} outside the vocabulary of ${modelPath}; ${outcome}`);
   }
 }

@@ -1,13 +1,13 @@
 import { type Command, Option } from 'commander';
 import { type Setting, type SettingTable, flagHelp, flagSpec } from '../input/settings.js';
 import { workersForCores } from '../train/preflight.js';
-import { userMessage } from './errors.js';
+import { warn } from './errors.js';
 
 /** The threads a command runs for the `--workers` given: the cores at most (more only take turns), with a warning. */
 export function workersOnCores(asked: number | undefined): number | undefined {
   if (asked === undefined) return undefined;
   const { workers, warning } = workersForCores(asked);
-  if (warning) process.stderr.write(`rnn: warning: ${userMessage(warning)}\n`);
+  if (warning) warn(warning);
   return workers;
 }
 

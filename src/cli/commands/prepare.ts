@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { TEXT_SETTINGS } from '../../checkpoint/settings.js';
 import { prepare } from '../../train/prepare.js';
 import { grouped } from '../../text/vocab.js';
-import { userMessage } from '../errors.js';
+import { warn } from '../errors.js';
 import { addSettingFlags } from '../flags.js';
 
 export function register(program: Command): void {
@@ -36,7 +36,7 @@ export function register(program: Command): void {
           onProgress: status ? (fraction) => status(`tokenizing: ${Math.floor(100 * fraction)}%`) : undefined,
           onWarning: (warning) => {
             status?.('');
-            process.stderr.write(`rnn: warning: ${userMessage(warning)}\n`);
+            warn(warning);
           },
         });
       } finally {

@@ -9,7 +9,7 @@ import { resolveKernels } from '../../engine/kernels/index.js';
 import { POSITIVE_INTEGER, SettingError, type SettingTable, type SettingsInput, parseSettingTable } from '../../input/settings.js';
 import { defaultStepperWorkers } from '../../parallel/inference.js';
 import { crlfAsLf, readTextFile } from '../../text/utf8.js';
-import { userMessage, warnUnknownTokens } from '../errors.js';
+import { warn, warnUnknownTokens } from '../errors.js';
 import { addSettingFlags, workersOnCores } from '../flags.js';
 import { outputClosed, writeStdout } from '../pipes.js';
 
@@ -103,7 +103,7 @@ function runBeam(flags: SampleFlags, model: Model, prime: string, beam: number):
     }
   }
   const settings = { stopAtEos: flags.stopAtEos === true, lengthPenalty: flags.lengthPenalty ?? SAMPLE_SETTINGS.lengthPenalty.default };
-  for (const warning of beamWarnings(settings)) process.stderr.write(`rnn: warning: ${userMessage(warning)}\n`);
+  for (const warning of beamWarnings(settings)) warn(warning);
   const search = { prime, len: flags.len, beam, ...settings };
   const out = process.stdout;
   if (flags.json) {
