@@ -12,7 +12,6 @@ import { formatProbability } from '../../text/probability.js';
 import { TOKEN_UNITS, type TextLevel } from '../../text/vocab.js';
 import { warnUnknownTokens } from '../errors.js';
 import { addSettingFlags, workersOnCores } from '../flags.js';
-import { resolveKernels } from '../../engine/kernels/index.js';
 
 /** `rnn eval perplexity`'s flags: what it scores, how it prints, and how it runs. */
 const PERPLEXITY_FLAGS = {
@@ -75,7 +74,7 @@ async function runPerplexity(files: string[], flags: PerplexityFlags): Promise<v
     ...files.map((file) => ({ name: file === STDIN_PATH ? 'stdin' : file, text: readTextFile(file) })),
     ...(flags.text ?? []).map((text, i) => ({ name: `text ${i + 1}`, text: crlfAsLf(text) })),
   ];
-  const model = loadModel(resolveCheckpointPath(flags.checkpoint), { kernels: resolveKernels(flags.kernels) });
+  const model = loadModel(resolveCheckpointPath(flags.checkpoint), { kernels: flags.kernels });
   const asked = workersOnCores(flags.workers);
   const rows: Row[] = [];
   if (texts.length === 0) {

@@ -5,7 +5,6 @@ import { NEWEST_CHECKPOINT, RUN_FOLDER_READS, resolveCheckpointPath } from '../.
 import { beamWarnings } from '../../generate/beam.js';
 import { RANDOM_DRAW_SETTINGS, SAMPLE_SETTINGS } from '../../generate/settings.js';
 import { KERNELS_SETTING } from '../../checkpoint/settings.js';
-import { resolveKernels } from '../../engine/kernels/index.js';
 import { POSITIVE_INTEGER, SettingError, type SettingTable, type SettingsInput, parseSettingTable } from '../../input/settings.js';
 import { defaultStepperWorkers } from '../../parallel/inference.js';
 import { crlfAsLf, readTextFile } from '../../text/utf8.js';
@@ -58,7 +57,7 @@ async function runSample(flags: SampleFlags): Promise<void> {
   }
   const prime = flags.primeFile !== undefined ? readTextFile(flags.primeFile) : crlfAsLf(flags.prime ?? '');
 
-  const model = loadModel(resolveCheckpointPath(flags.checkpoint), { kernels: resolveKernels(flags.kernels) });
+  const model = loadModel(resolveCheckpointPath(flags.checkpoint), { kernels: flags.kernels });
   warnUnknownTokens(model.vocab, model.path, flags.primeFile ?? '--prime', prime, 'the model reads them as <UNK>');
   if (flags.beam !== undefined) {
     runBeam(flags, model, prime, flags.beam);
