@@ -74,6 +74,11 @@ export function parseSettings<T extends z.ZodObject>(schema: T, input: Record<st
 /** A count (`--len`, `--workers`): a whole number of at least 1, and how an error names it. */
 export const POSITIVE_INTEGER = { schema: z.int().min(1), expected: 'a positive integer' } as const;
 
+/** A whole number from `min` to `max`, and how an error names it. */
+export function integerFrom(min: number, max: number) {
+  return { schema: z.int().min(min).max(max), expected: `an integer from ${min} to ${max}` } as const;
+}
+
 /** The largest random seed: seeds are uint32s, as the generator takes them. */
 export const SEED_MAX = 0xffffffff;
 
