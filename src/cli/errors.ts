@@ -26,9 +26,14 @@ export function reportError(err: unknown): number {
   return 70;
 }
 
+/** A warning as its line reads: `rnn: warning: …`. */
+export function warningLine(message: string): string {
+  return `rnn: warning: ${message}`;
+}
+
 /** One line on stderr for what the user should know but need not stop for, its settings named as flags. */
 export function warn(warning: InputError | string): void {
-  process.stderr.write(`rnn: warning: ${typeof warning === 'string' ? warning : warning.messageNaming(flagName)}\n`);
+  process.stderr.write(`${warningLine(typeof warning === 'string' ? warning : warning.messageNaming(flagName))}\n`);
 }
 
 /**
