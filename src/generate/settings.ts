@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { z } from 'zod';
 import { issuePhrase } from '../input/issues.js';
-import { POSITIVE_INTEGER, SEED_MAX, SeedValueSchema, type Setting } from '../input/settings.js';
+import { POSITIVE_INTEGER, SEED_MAX, SeedValueSchema, type Setting, orList } from '../input/settings.js';
 
 /**
  * What sampling does about `<UNK>`: 'resample' gives it probability zero before drawing (so it
@@ -37,7 +37,7 @@ export const SAMPLE_SETTINGS = {
     schema: z.boolean(), input: z.boolean(), help: 'stop when the model ends the document (<EOS>; with --docs sentence, the sentence)',
   },
   unk: {
-    schema: z.enum(UNK_MODES), expected: UNK_MODES.join(' or '), arg: '<mode>',
+    schema: z.enum(UNK_MODES), expected: orList(UNK_MODES), arg: '<mode>',
     help: 'resample: <UNK> is never drawn; show: it may be, and prints as <UNK>', default: 'resample',
   },
   beam: {

@@ -74,6 +74,11 @@ export function parseSettings<T extends z.ZodObject>(schema: T, input: Record<st
 /** A count (`--len`, `--workers`): a whole number of at least 1, and how an error names it. */
 export const POSITIVE_INTEGER = { schema: z.int().min(1), expected: 'a positive integer' } as const;
 
+/** Values as a help line or a message offers them: `lstm, gru or rnn`. */
+export function orList(values: readonly string[]): string {
+  return values.length <= 1 ? values.join('') : `${values.slice(0, -1).join(', ')} or ${values.at(-1)}`;
+}
+
 /** A whole number from `min` to `max`, and how an error names it. */
 export function integerFrom(min: number, max: number) {
   return { schema: z.int().min(min).max(max), expected: `an integer from ${min} to ${max}` } as const;

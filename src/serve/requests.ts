@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { SAMPLE_SETTINGS } from '../generate/settings.js';
 import { crlfAsLf } from '../text/utf8.js';
-import { type SettingTable, type SettingsInput, integerFrom, parseSettings, pickSettings, settingsSchema } from '../input/settings.js';
+import { type SettingTable, type SettingsInput, integerFrom, orList, parseSettings, pickSettings, settingsSchema } from '../input/settings.js';
 
 /**
  * The fields of each request body (or query), as tables of settings: the sampling ones are
@@ -21,7 +21,7 @@ const GENERATE_FIELDS = {
   model,
   prime: textField('text the model reads before drawing'),
   ...pickSettings(SAMPLE_SETTINGS, ['len', 'temperature', 'topK', 'topP', 'seed', 'stopAtEos', 'unk', 'beam', 'lengthPenalty']),
-  stream: { schema: z.enum(STREAM_MODES), expected: STREAM_MODES.join(' or '), help: 'stream the text as server-sent events or NDJSON' },
+  stream: { schema: z.enum(STREAM_MODES), expected: orList(STREAM_MODES), help: 'stream the text as server-sent events or NDJSON' },
 } as const satisfies SettingTable;
 
 const count = { ...integerFrom(1, 10), help: 'continuations', default: 3 };
