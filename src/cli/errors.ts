@@ -37,11 +37,10 @@ export function warn(warning: InputError | string): void {
 }
 
 /**
- * Warns on stderr when `text` (named `source`) has tokens outside the model's vocabulary
- * (characters, or words at the word level), saying what becomes of them.
+ * Warns on stderr when a text (named `source`) has `unknown` tokens outside the model's
+ * vocabulary (characters, or words at the word level), saying what becomes of them.
  */
-export function warnUnknownTokens(vocab: Vocabulary, modelPath: string, source: string, text: string, outcome: string): void {
-  const unknown = vocab.countUnknown(text);
+export function warnUnknownTokens(vocab: Vocabulary, modelPath: string, source: string, unknown: number, outcome: string): void {
   if (unknown > 0) {
     const unit = vocab.level === 'word' ? 'word' : 'character';
     warn(`${source} has ${unknown} ${unit}${unknown === 1 ? '' : 's'} outside the vocabulary of ${modelPath}; ${outcome}`);

@@ -83,8 +83,9 @@ async function runPerplexity(files: string[], flags: PerplexityFlags): Promise<v
   } else {
     const workers = asked ?? defaultStepperWorkers(model.config);
     for (const { name, text } of texts) {
-      warnUnknownTokens(model.vocab, model.path, name, text, 'they read as <UNK>');
-      const { lossSum, predictions } = await model.score(text, { tokens: false, workers });
+      const tokens = model.tokenize(text);
+      warnUnknownTokens(model.vocab, model.path, name, tokens.unknown.length, 'they read as <UNK>');
+      const { lossSum, predictions } = await model.score(tokens, { tokens: false, workers });
       rows.push({ name, text: true, lossSum, tokens: predictions });
     }
   }
