@@ -35,7 +35,7 @@ export interface ServeOptions {
 }
 
 /** An answer other than 200: status, one JSON line `{"error", "field"?}`. */
-class HttpError extends Error {
+export class HttpError extends Error {
   constructor(readonly status: number, message: string, readonly field?: string, readonly headers: Record<string, string> = {}) {
     super(message);
   }
