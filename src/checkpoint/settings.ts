@@ -4,7 +4,7 @@ import { CELL_KINDS, type ModelConfig } from '../engine/config.js';
 import { KERNELS_CHOICES, resolveKernels } from '../engine/kernels/index.js';
 import { KERNELS_KINDS, type KernelsKind } from '../engine/kernels/kernels.js';
 import { LR_SCHEDULES, OPTIMIZER_KINDS } from '../engine/optim.js';
-import { POSITIVE_INTEGER, type Setting, type SettingNamer, SeedValueSchema, SettingError, numeric, orList, pickSettings } from '../input/settings.js';
+import { POSITIVE_INTEGER, type Setting, type SettingNamer, SeedValueSchema, SettingError, numeric, orList, pickSettings, withDefaults } from '../input/settings.js';
 import { DOCS_MODES } from '../text/corpus.js';
 import { TEXT_LEVELS, type TextLevel } from '../text/vocab.js';
 import { DEFAULT_VOCAB_SIZE } from '../text/word-vocab.js';
@@ -264,10 +264,7 @@ export const TRAIN_DEFAULTS = Object.fromEntries(
 
 /** A fresh run's settings before any flag: the defaults, on every core, on the fastest kernels this machine runs (or RNN_KERNELS's). */
 export function defaultSettings(): TrainSettings {
-  return Object.fromEntries(SETTING_NAMES.map((name) => {
-    const value = setting(name).default;
-    return [name, typeof value === 'function' ? (value as () => unknown)() : value];
-  })) as TrainSettings;
+  return withDefaults(TRAIN_SETTINGS, {}) as TrainSettings;
 }
 
 /** When the run ends: the first limit reached. All are totals over the run, resumed parts included. */

@@ -165,6 +165,18 @@ export function parseSettingTable<T extends SettingTable>(table: T, input: Recor
   return parseSettings(settingsSchema(table), input) as SettingsInput<T>;
 }
 
+/** The settings of a table with each one that has a default given: those left out take it. */
+export type WithDefaults<T> = SettingsInput<T> & { [K in keyof T as T[K] extends { default: unknown } ? K : never]-?: SettingInput<T[K]> };
+
+/** The settings given, each one left out that has a default taking it (one worked out when needed is worked out now). */
+export function withDefaults<T extends SettingTable>(table: T, given: SettingsInput<T>): WithDefaults<T> {
+  const settings: Record<string, unknown> = { ...given };
+  for (const [name, { default: value }] of Object.entries(table)) {
+    if (settings[name] === undefined && value !== undefined) settings[name] = typeof value === 'function' ? (value as () => unknown)() : value;
+  }
+  return settings as WithDefaults<T>;
+}
+
 /** The settings of `table` named in `names`, in that order: a subset another command can reuse. */
 export function pickSettings<T extends SettingTable, K extends keyof T & string>(table: T, names: readonly K[]): Pick<T, K> {
   return Object.fromEntries(names.map((name) => [name, table[name]])) as Pick<T, K>;

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { NEWEST_CHECKPOINT, RUN_FOLDER_READS, resolveCheckpointPath } from '../../checkpoint/find.js';
 import { resolveKernels } from '../../engine/kernels/index.js';
-import { SettingError, type SettingTable, type SettingsInput, parseSettingTable } from '../../input/settings.js';
+import { SettingError, type SettingTable, type SettingsInput, parseSettingTable, withDefaults } from '../../input/settings.js';
 import type { ServedModel } from '../../serve/jobs.js';
 import { RnnServer, isLoopback } from '../../serve/server.js';
 import { SERVE_SETTINGS } from '../../serve/settings.js';
@@ -66,14 +66,15 @@ function listenError(err: unknown, host: string, port: number): unknown {
   }
 }
 
-async function runServe(flags: ServeFlags): Promise<void> {
+async function runServe(given: ServeFlags): Promise<void> {
+  const flags = withDefaults(SERVE_FLAGS, given);
   const models = (flags.checkpoint ?? [undefined]).map(servedModel);
   const names = models.map((m) => m.name);
   const twice = names.find((name, i) => names.indexOf(name) !== i);
   if (twice !== undefined) {
     throw new SettingError('checkpoint', twice, (name) => `two models are named ${twice}: give each ${name('checkpoint')} a name, as NAME=FILE`);
   }
-  const host = flags.host ?? SERVE_SETTINGS.host.default;
+  const { host, port } = flags;
   const token = flags.token ?? (process.env.RNN_TOKEN || null);
   if (!isLoopback(host)) {
     process.stderr.write(`rnn serve: warning: --host ${host} lets other machines reach the models` +
@@ -82,13 +83,10 @@ async function runServe(flags: ServeFlags): Promise<void> {
   // A long-lived server under load: V8 then grows its heaps (the server's and each thread's)
   // only as far as what they hold needs, not as far as the garbage between collections.
   setFlagsFromString('--optimize-for-size');
-  const port = flags.port ?? SERVE_SETTINGS.port.default;
   const server = await RnnServer.start({
     models, host, port, token, cors: flags.cors === undefined ? null : new URL(flags.cors).origin,
-    maxBody: flags.maxBody ?? SERVE_SETTINGS.maxBody.default, maxLen: flags.maxLen ?? SERVE_SETTINGS.maxLen.default,
-    timeLimitMs: (flags.timeLimit ?? SERVE_SETTINGS.timeLimit.default) * 1000,
-    workers: workersOnCores(flags.workers) ?? SERVE_SETTINGS.workers.default(),
-    queue: flags.queue ?? SERVE_SETTINGS.queue.default, kernels: flags.kernels ?? resolveKernels(),
+    maxBody: flags.maxBody, maxLen: flags.maxLen, timeLimitMs: flags.timeLimit * 1000,
+    workers: workersOnCores(given.workers) ?? flags.workers, queue: flags.queue, kernels: flags.kernels ?? resolveKernels(),
   }).catch((err: unknown) => {
     throw listenError(err, host, port);
   });
