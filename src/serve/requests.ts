@@ -31,6 +31,8 @@ export const COMPLETE_FIELDS = {
   prefix: textField('the text to continue'),
   n: count,
   ...pickSettings(SAMPLE_SETTINGS, ['len', 'temperature', 'topK', 'topP', 'seed']),
+  // a completion is a few tokens, not a sample's
+  len: { ...SAMPLE_SETTINGS.len, default: 20 },
 } as const satisfies SettingTable;
 
 /** torch-rnn-server's `GET /generate?start_text=…&n=…`, answered as /v1/complete. */

@@ -41,9 +41,6 @@ export class HttpError extends Error {
   }
 }
 
-/** Tokens of a completion when the request does not say. */
-const COMPLETION_LEN = 20;
-
 /** The widest beam a request may ask: a step costs beam × vocabulary. */
 const MAX_BEAM = 64;
 
@@ -259,7 +256,7 @@ export class RnnServer {
   }
 
   private async complete(input: SettingsInput<typeof COMPLETE_FIELDS>, res: ServerResponse, signal: AbortSignal): Promise<void> {
-    const { model: name, prefix, n = COMPLETE_FIELDS.n.default, len = COMPLETION_LEN, ...sampling } = input;
+    const { model: name, prefix, n = COMPLETE_FIELDS.n.default, len = COMPLETE_FIELDS.len.default, ...sampling } = input;
     const seed = sampling.seed ?? SAMPLE_SETTINGS.seed.default();
     this.checkLen(len);
     const model = this.model(name);
