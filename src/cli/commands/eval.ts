@@ -7,7 +7,8 @@ import { NEWEST_CHECKPOINT, RUN_FOLDER_READS, resolveCheckpointPath } from '../.
 import { type Score, scoreSummary } from '../../generate/score.js';
 import { POSITIVE_INTEGER, type SettingTable, type SettingsInput, parseSettingTable } from '../../input/settings.js';
 import { defaultStepperWorkers } from '../../parallel/inference.js';
-import { STDIN_PATH, crlfAsLf, readTextFile } from '../../text/utf8.js';
+import { STDIN_PATH } from '../../text/corpus-files.js';
+import { crlfAsLf, readTextFile } from '../../text/utf8.js';
 import { formatProbability } from '../../text/probability.js';
 import { TOKEN_UNITS, type TextLevel } from '../../text/vocab.js';
 import { warnUnknownTokens } from '../errors.js';

@@ -33,7 +33,8 @@ function infoText(c: ModelInfo): string {
     ['parameters', grouped(c.parameters)],
     ['level', word ? `word (tokenizer rules version ${t.wordRule})` : 'char'],
     ['vocabulary', word ? wordVocabularyText(c.vocab) : `${c.vocab.length} tokens: ${c.vocab.slice(0, 2).join(' ')} ${escapeCharacters(c.vocab.slice(2).join(''))}`],
-    ['training', `step ${c.step}, epoch ${c.epochs.toFixed(2)}, ${tokenCount(c.tokensSeen, c.level)} seen`],
+    ['training', c.corpus === null ? 'none by rnn (imported model: the steps it was trained elsewhere are not recorded)'
+      : `step ${c.step}, epoch ${c.epochs.toFixed(2)}, ${tokenCount(c.tokensSeen, c.level)} seen`],
     ['best val loss', best === null ? 'none' : `${best.toFixed(4)} nats/${per} (${(best / Math.LN2).toFixed(4)} bits/${per})`],
   ];
   const settings = `seq-len ${t.seqLen}, batch ${t.batchSize}, ${t.optimizer} lr ${t.lr}, clip ${t.clip ?? 'off'}, seed ${t.seed}`;
@@ -52,7 +53,8 @@ function infoText(c: ModelInfo): string {
   }
   if (c.initFrom !== null) {
     const { path: from, step, sha256 } = c.initFrom;
-    rows.push(['started from', `${from} (${step === null ? 'an exported model' : `step ${step}`}, sha256 ${sha256.slice(0, 12)}…)`]);
+    rows.push(['started from', `${from} (${step === null ? 'no training step recorded: an exported or imported model' : `step ${step}`}, ` +
+      `sha256 ${sha256.slice(0, 12)}…)`]);
   }
   const width = Math.max(...rows.map(([label]) => label.length));
   return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}\n`).join('');

@@ -15,7 +15,7 @@ export function register(program: Command): void {
         '`rnn train DIR` trains on it with no tokenizing; examples/pytorch/train_ddp.py trains on it with PyTorch. The corpus is streamed, ' +
         'so any size fits.',
     )
-    .argument('[corpus...]', 'text files or folders (default: the bundled corpora/sotu.txt)')
+    .argument('[corpus...]', 'text files or folders, - for standard input (default: the bundled corpora/sotu.txt)')
     .requiredOption('--out <dir>', 'the folder to write (an older prepared folder there is replaced)');
   addSettingFlags(command, TEXT_SETTINGS)
     .addHelpText(
