@@ -53,8 +53,11 @@ export const SAMPLE_SETTINGS = {
 
 export type SampleSettingName = keyof typeof SAMPLE_SETTINGS;
 
-/** The settings that shape random draws: a beam search draws none, and refuses them. */
-export const RANDOM_DRAW_SETTINGS = ['temperature', 'topK', 'topP', 'seed'] as const satisfies readonly SampleSettingName[];
+/** The settings a beam search refuses: it draws nothing at random, and never chooses `<UNK>`. */
+export const NOT_FOR_BEAM = ['temperature', 'topK', 'topP', 'seed', 'unk'] as const satisfies readonly SampleSettingName[];
+
+/** Why a beam search refuses each of NOT_FOR_BEAM. */
+export const NOT_FOR_BEAM_REASON = 'a beam search draws nothing at random and never chooses <UNK>';
 
 /**
  * Checks options given to the library against SAMPLE_SETTINGS' ranges, keyed by the setting

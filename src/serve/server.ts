@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import { type AddressInfo, type Socket, isIPv4 } from 'node:net';
 import { type Model, loadModel } from '../api/index.js';
-import { RANDOM_DRAW_SETTINGS, SAMPLE_SETTINGS } from '../generate/settings.js';
+import { NOT_FOR_BEAM, NOT_FOR_BEAM_REASON, SAMPLE_SETTINGS } from '../generate/settings.js';
 import type { KernelsKind } from '../engine/kernels/kernels.js';
 import { SettingError, type SettingsInput } from '../input/settings.js';
 import type { EncodedAnswer, GenerateDone, JobRequest, ServedModel } from './jobs.js';
@@ -218,9 +218,9 @@ export class RnnServer {
     const stream = asked ?? streamFromAccept(req.headers.accept);
     if (beam !== undefined) {
       if (beam > MAX_BEAM) throw new HttpError(400, `beam must be at most ${MAX_BEAM} (got ${beam})`, 'beam');
-      for (const field of [...RANDOM_DRAW_SETTINGS, 'unk', 'stream'] as const) {
+      for (const field of [...NOT_FOR_BEAM, 'stream'] as const) {
         const value = field === 'stream' ? asked : sampling[field];
-        if (value !== undefined) throw new HttpError(400, `${field} does not apply to a beam search: leave it out or leave out beam`, field);
+        if (value !== undefined) throw new HttpError(400, `${field} does not apply to a beam search${field === 'stream' ? '' : ` (${NOT_FOR_BEAM_REASON})`}: leave it out or leave out beam`, field);
       }
       const options = { prime: sampling.prime, len: sampling.len, beam, stopAtEos: sampling.stopAtEos, lengthPenalty };
       sendEncoded(res, await this.runJob({ kind: 'beam', model, options }, signal) as EncodedAnswer);

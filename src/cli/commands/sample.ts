@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { type Model, loadModel } from '../../api/index.js';
 import { NEWEST_CHECKPOINT, RUN_FOLDER_READS, resolveCheckpointPath } from '../../checkpoint/find.js';
 import { beamWarnings } from '../../generate/beam.js';
-import { RANDOM_DRAW_SETTINGS, SAMPLE_SETTINGS } from '../../generate/settings.js';
+import { NOT_FOR_BEAM, NOT_FOR_BEAM_REASON, SAMPLE_SETTINGS } from '../../generate/settings.js';
 import { KERNELS_SETTING } from '../../checkpoint/settings.js';
 import { POSITIVE_INTEGER, SettingError, type SettingTable, type SettingsInput, parseSettingTable } from '../../input/settings.js';
 import { defaultStepperWorkers } from '../../parallel/inference.js';
@@ -96,9 +96,9 @@ async function runSample(flags: SampleFlags): Promise<void> {
  * is deterministic, so the flags that shape random draws do not apply to it.
  */
 function runBeam(flags: SampleFlags, model: Model, prime: string, beam: number): void {
-  for (const setting of RANDOM_DRAW_SETTINGS) {
+  for (const setting of NOT_FOR_BEAM) {
     if (flags[setting] !== undefined) {
-      throw new SettingError(setting, flags[setting], (name) => `${name(setting)} shapes random draws; ${name('beam')} draws none: leave one out`);
+      throw new SettingError(setting, flags[setting], (name) => `${name(setting)} does not apply to ${name('beam')} (${NOT_FOR_BEAM_REASON}): leave one out`);
     }
   }
   const settings = { stopAtEos: flags.stopAtEos === true, lengthPenalty: flags.lengthPenalty ?? SAMPLE_SETTINGS.lengthPenalty.default };
