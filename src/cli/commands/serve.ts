@@ -8,6 +8,7 @@ import { SettingError, type SettingTable, type SettingsInput, parseSettingTable,
 import type { ServedModel } from '../../serve/jobs.js';
 import { RnnServer, isLoopback } from '../../serve/server.js';
 import { SERVE_SETTINGS } from '../../serve/settings.js';
+import { warn } from '../errors.js';
 import { addSettingFlags, workersOnCores } from '../flags.js';
 
 /** `rnn serve`'s flags: the models, then the server's settings. */
@@ -77,8 +78,8 @@ async function runServe(given: ServeFlags): Promise<void> {
   const { host, port } = flags;
   const token = flags.token ?? (process.env.RNN_TOKEN || null);
   if (!isLoopback(host)) {
-    process.stderr.write(`rnn serve: warning: --host ${host} lets other machines reach the models` +
-      `${token === null ? '; anyone who can reach it may use them: set --token or RNN_TOKEN' : ''}\n`);
+    warn(`--host ${host} lets other machines reach the models` +
+      `${token === null ? '; anyone who can reach it may use them: set --token or RNN_TOKEN' : ''}`);
   }
   // A long-lived server under load: V8 then grows its heaps (the server's and each thread's)
   // only as far as what they hold needs, not as far as the garbage between collections.
