@@ -154,6 +154,26 @@ describe('detokenize', () => {
     expect(detokenize(['speak', '-', '-', 'it', 'x', '—', 'y', 'is', '-', '5'])).toBe('speak--it x—y is-5');
   });
 
+  it('puts an emoji sequence that the tokenizer cut into code points back together', () => {
+    const line = 'Family 👨‍👩‍👧‍👦, skin 👍🏽, fire ❤️‍🔥, pride 🏳️‍🌈, keycap #️⃣, flags 🇫🇷 🇯🇵, Scotland 🏴󠁧󠁢󠁳󠁣󠁴󠁿.';
+    const tokens = tokenizeWords(line);
+    expect(tokens).toContain('\u200d'); // the joiner is a token of its own
+    expect(detokenize(tokens)).toBe(line);
+    // a lone regional indicator pairs with the next one only: a third one starts a new flag
+    expect(detokenize(['🇫', '🇷', '🇯', 'x', '🇯', '🇵'])).toBe('🇫🇷 🇯 x 🇯🇵');
+    expect(detokenize(['é', '\u0301', 'a'])).toBe('é\u0301 a');
+  });
+
+  it('spaces CJK, Arabic, Spanish, Persian and guillemet punctuation as those texts do', () => {
+    const text = [
+      '我们今天去公园散步。天气很好，阳光明媚！你吃饭了吗？「日本」（語）・テスト',
+      'مرحبا بالعالم. هذا نص عربي، مع علامات ترقيم؟ نعم؛ حسنا!',
+      '¿Qué tal? ¡Hola! «Ёлка» и ‹ok›, „quoted“ later',
+      'می‌خواهم بروم',
+    ].join('\n');
+    expect(detokenize(tokenizeWords(text))).toBe(text.replace('„quoted“ later', '„quoted “later'));
+  });
+
   it('starts each line without a space and keeps blank lines', () => {
     expect(detokenize(['First', 'Citizen', ':', '\n', 'Speak', ',', 'speak', '.', '\n', '\n', 'All', ':'])).toBe(
       'First Citizen:\nSpeak, speak.\n\nAll:',

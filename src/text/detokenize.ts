@@ -1,9 +1,16 @@
 /**
  * The detokeniser of the word level (docs/words.md): word tokens back to text. Between two
  * tokens goes one space, except
- *  - none before a closing mark: . , ; : ! ? … % ) ] } ’ ” and a closing straight quote;
- *  - none after an opening mark: ( [ { “ ‘ $ £ € ¥ and an opening straight quote;
- *  - none either side of a hyphen or em dash standing alone (- —), so "speak--it" stays;
+ *  - none before a closing mark: . , ; : ! ? … % ) ] } ’ ” » › and a closing straight quote,
+ *    and the Arabic, Greek and Devanagari marks that close likewise (، ؛ ؟ ۔ ; · । ॥);
+ *  - none after an opening mark: ( [ { “ ‘ „ ‚ « ‹ ¿ ¡ $ £ € ¥ and an opening straight quote;
+ *  - none either side of a hyphen or em dash standing alone (- —), so "speak--it" stays, of a
+ *    zero-width joiner or non-joiner, or of a CJK or fullwidth punctuation mark (。 ， 「 」 …),
+ *    since CJK text puts no spaces around its marks;
+ *  - none before a token that continues the character before it: one that begins with a
+ *    combining mark (a variation selector, a keycap, an accent), an emoji skin-tone modifier
+ *    or a tag character, and the second regional indicator of a flag; so an emoji sequence
+ *    (👍🏽, ❤️‍🔥, 🇫🇷), which the tokenizer cuts into code points, comes back whole;
  *  - none before or after a line break (a token of "\n"s), so a line starts without a space.
  * A straight quote (" or ') opens and closes in turn: the first one on a line opens, the next
  * one closes, and so on, counted for " and ' apart; a line break or a document boundary starts
@@ -11,9 +18,13 @@
  * ending that word ("farmers' savings", "o' the") — it closes and opens nothing.
  */
 
-const CLOSING = new Set(['.', ',', ';', ':', '!', '?', '…', '%', ')', ']', '}', '’', '”']);
-const OPENING = new Set(['(', '[', '{', '“', '‘', '$', '£', '€', '¥']);
-const JOINING = new Set(['-', '—']);
+const CLOSING = new Set(['.', ',', ';', ':', '!', '?', '…', '%', ')', ']', '}', '’', '”', '»', '›', '،', '؛', '؟', '۔', '\u037e', '\u0387', '।', '॥']);
+const OPENING = new Set(['(', '[', '{', '“', '‘', '„', '‚', '«', '‹', '¿', '¡', '$', '£', '€', '¥']);
+/** A hyphen or em dash, a zero-width (non-)joiner or word joiner, a CJK or fullwidth punctuation mark. */
+const JOINING = /^(?:[-—\u200c\u200d\u2060\u30fb]|(?=[\p{P}\p{S}])[\u3001-\u303f\uff01-\uff65])$/u;
+/** Begins with what continues the character before it: a combining mark, an emoji modifier, a tag character. */
+const CONTINUING = /^[\p{M}\p{Emoji_Modifier}\u{e0020}-\u{e007f}]/u;
+const REGIONAL_INDICATOR = /^\p{Regional_Indicator}$/u;
 const STRAIGHT_QUOTES = ['"', "'"] as const;
 
 type Kind = 'word' | 'opening' | 'closing' | 'joining' | 'lineBreak';
@@ -29,13 +40,18 @@ export class Detokenizer {
   /** The kind of the last token written (meaningless at a line start). */
   private previous: Kind = 'lineBreak';
   private readonly quoteOpen = new Map<string, boolean>();
+  /** Whether the last token written is a regional indicator that a second one would make a flag of. */
+  private flagOpen = false;
 
   /** The text to append for `token`; an empty token writes nothing and changes nothing. */
   push(token: string): string {
     if (token === '') return '';
-    const kind = this.kindOf(token);
+    const continuing = CONTINUING.test(token);
+    const kind = continuing ? 'word' : this.kindOf(token);
+    const flagClosed = this.flagOpen && REGIONAL_INDICATOR.test(token);
+    this.flagOpen = !flagClosed && REGIONAL_INDICATOR.test(token);
     const space =
-      !this.atLineStart && kind !== 'closing' && kind !== 'joining' && kind !== 'lineBreak' &&
+      !this.atLineStart && !continuing && !flagClosed && kind !== 'closing' && kind !== 'joining' && kind !== 'lineBreak' &&
       this.previous !== 'opening' && this.previous !== 'joining';
     if (kind === 'lineBreak') this.quoteOpen.clear();
     this.previous = kind;
@@ -51,6 +67,7 @@ export class Detokenizer {
   boundary(text: string): string {
     const written = this.push(text);
     this.quoteOpen.clear();
+    this.flagOpen = false;
     return written;
   }
 
@@ -58,7 +75,7 @@ export class Detokenizer {
     if (/^\n+$/.test(token)) return 'lineBreak';
     if (CLOSING.has(token)) return 'closing';
     if (OPENING.has(token)) return 'opening';
-    if (JOINING.has(token)) return 'joining';
+    if (JOINING.test(token)) return 'joining';
     if ((STRAIGHT_QUOTES as readonly string[]).includes(token)) {
       const open = this.quoteOpen.get(token) === true;
       if (token === "'" && !open && !this.atLineStart && this.previous === 'word') return 'closing';
