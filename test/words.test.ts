@@ -292,6 +292,7 @@ describe('word vocabulary', () => {
     expect(Array.from(vocab.encodeWords(['cat', 'dog']))).toEqual([3, UNK]);
     expect(vocab.countUnknown('the dog sat. The cat')).toBe(2);
     expect(vocab.countUnknown('')).toBe(0);
+    expect([...vocab.unknownTokens('the dog sat. The dog, the cat')]).toEqual([['dog', 2], ['The', 1], [',', 1]]);
     expect(vocab.idOf('cat')).toBe(3);
     expect(vocab.idOf('c')).toBe(UNK);
   });

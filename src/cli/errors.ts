@@ -1,7 +1,8 @@
 import { CommanderError } from 'commander';
 import { CheckpointError } from '../checkpoint/errors.js';
 import { InputError, flagName } from '../input/settings.js';
-import type { Vocabulary } from '../text/vocab.js';
+import { grouped, type Vocabulary } from '../text/vocab.js';
+import { byFrequency } from '../text/word-vocab.js';
 
 /**
  * The one line a user sees for an error they can act on (bad input, a missing file, a flag out
@@ -26,16 +27,25 @@ export function reportError(err: unknown): number {
   return 70;
 }
 
+/** How many of a text's tokens outside the vocabulary a warning names. */
+const UNKNOWN_NAMED = 5;
+
 /**
  * Warns on stderr when `text` (named `source`) has tokens outside the model's vocabulary
- * (characters, or words at the word level), saying what becomes of them.
+ * (characters, or words at the word level), naming the most frequent and saying that they
+ * read as `<UNK>`.
  */
-export function warnUnknownTokens(vocab: Vocabulary, modelPath: string, source: string, text: string, outcome: string): void {
-  const unknown = vocab.countUnknown(text);
-  if (unknown > 0) {
-    const unit = vocab.level === 'word' ? 'word' : 'character';
-    process.stderr.write(
-      `rnn: warning: ${source} has ${unknown} ${unit}${unknown === 1 ? '' : 's'} outside the vocabulary of ${modelPath}; ${outcome}\n`,
-    );
-  }
+export function warnUnknownTokens(vocab: Vocabulary, modelPath: string, source: string, text: string): void {
+  const unknown = vocab.unknownTokens(text);
+  let occurrences = 0;
+  for (const n of unknown.values()) occurrences += n;
+  if (occurrences === 0) return;
+  const unit = vocab.level === 'word' ? 'word' : 'character';
+  const named = byFrequency(unknown).slice(0, UNKNOWN_NAMED).map(([token, n]) => `${JSON.stringify(token)}${n > 1 ? ` ×${n}` : ''}`);
+  const others = unknown.size - named.length;
+  process.stderr.write(
+    `rnn: warning: ${source} has ${grouped(occurrences)} ${unit}${occurrences === 1 ? '' : 's'} outside the vocabulary of ${modelPath} ` +
+      `(${named.join(', ')}${others > 0 ? ` and ${grouped(others)} other${others === 1 ? '' : 's'}` : ''}); ` +
+      `${occurrences === 1 ? 'it reads' : 'they read'} as <UNK>\n`,
+  );
 }

@@ -8,7 +8,7 @@ import { isWordToken, tokenizeWords } from './words.js';
  *  - 'word' (docs/words.md): a token is a word, a punctuation mark or a line break as
  *    `tokenizeWords` cuts them; then come the training text's most frequent tokens, most
  *    frequent first (`buildWordVocabulary` in word-vocab.ts).
- * `encode`, `decode`, `writer`, `countUnknown` and `idOf` work at the vocabulary's level.
+ * `encode`, `decode`, `writer`, `countUnknown`, `unknownTokens` and `idOf` work at the vocabulary's level.
  */
 export type TextLevel = 'char' | 'word';
 
@@ -227,12 +227,16 @@ export class Vocabulary {
 
   /** How many code points (char) or word tokens (word) of `text` are not in the vocabulary (and would read as `<UNK>`). */
   countUnknown(text: string): number {
-    if (this.level === 'word') return tokenizeWords(text).filter((token) => !this.idByWord.has(token)).length;
     let unknown = 0;
-    for (let i = 0; i < text.length; ) {
-      const cp = text.codePointAt(i)!;
-      if (!this.idByCodePoint.has(cp)) unknown++;
-      i += cp > 0xffff ? 2 : 1;
+    for (const n of this.unknownTokens(text).values()) unknown += n;
+    return unknown;
+  }
+
+  /** The code points (char) or word tokens (word) of `text` not in the vocabulary, each with how often it occurs, in order of first occurrence. */
+  unknownTokens(text: string): Map<string, number> {
+    const unknown = new Map<string, number>();
+    for (const token of this.tokenTexts(text)) {
+      if (this.idOf(token) === UNK) unknown.set(token, (unknown.get(token) ?? 0) + 1);
     }
     return unknown;
   }
