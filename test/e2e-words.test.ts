@@ -29,7 +29,9 @@ beforeAll(async () => {
   const trained = await rnn('train', corpus, '--level', 'word', '--vocab-size', '500', ...TINY, '--max-steps', '20', '--out', run);
   expect(trained.stderr).not.toMatch(/internal error|warning/);
   expect(trained.status).toBe(0);
-  expect(trained.stderr).toMatch(/^training gru 1×16 \(embed 8\), [\d,]+ parameters, word vocabulary 500\n/);
+  // the 498 most frequent tokens, and how many others read as <UNK>
+  const [, distinct, others] = /^training gru 1×16 \(embed 8\), [\d,]+ parameters, word vocabulary 500 \(of ([\d,]+) distinct tokens; the other ([\d,]+), [\d.]+% of the training text, read as <UNK>\)\n/.exec(trained.stderr) ?? [];
+  expect(Number(distinct!.replace(/,/g, '')) - Number(others!.replace(/,/g, ''))).toBe(498);
   expect(trained.stderr).toMatch(/training and [\d,]+ validation tokens/);
 });
 

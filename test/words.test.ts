@@ -9,7 +9,7 @@ import { EOS, EOS_TOKEN, UNK, UNK_TOKEN, Vocabulary } from '../src/text/vocab.js
 
 /** `decode` options that print the special tokens by name. */
 const SPECIAL_NAMES = { eos: EOS_TOKEN, unk: UNK_TOKEN };
-import { buildWordVocabulary, compareCodePoints, DEFAULT_VOCAB_SIZE } from '../src/text/word-vocab.js';
+import { buildWordVocabulary, compareCodePoints, DEFAULT_VOCAB_SIZE, vocabularyCoverage } from '../src/text/word-vocab.js';
 import { isWordToken, lastWordBreak, LINE_BREAK, tokenizeWords, WORD_RULE_VERSION } from '../src/text/words.js';
 import { Rng } from '../src/engine/random.js';
 import { type Corpus, prepareWhole, readCorpus, tokenStream } from './helpers/corpus.js';
@@ -284,6 +284,16 @@ describe('word vocabulary', () => {
     expect(() => buildWordVocabulary([['x']], { vocabSize: 2, minCount: 1 })).toThrow(RangeError);
     expect(() => buildWordVocabulary([['x']], { vocabSize: 3.5, minCount: 1 })).toThrow(/vocabSize/);
     expect(() => buildWordVocabulary([['x']], { vocabSize: 10, minCount: 0 })).toThrow(/minCount/);
+  });
+
+  it('says how much of the training text a capped vocabulary leaves to <UNK>, and nothing when it leaves none', () => {
+    const tokens = [['a', 'a', 'a', 'b', 'b', 'c', 'd']];
+    const capped = buildWordVocabulary(tokens, { vocabSize: 4, minCount: 1 });
+    expect(vocabularyCoverage(capped, capped.vocab.size)).toBe('of 4 distinct tokens; the other 2, 29% of the training text, read as <UNK>');
+    const counted = buildWordVocabulary(tokens, { vocabSize: 10, minCount: 2 });
+    expect(vocabularyCoverage(counted, counted.vocab.size)).toBe('of 4 distinct tokens; the other 2, 29% of the training text, read as <UNK>');
+    const full = buildWordVocabulary(tokens, { vocabSize: 10, minCount: 1 });
+    expect(vocabularyCoverage(full, full.vocab.size)).toBeNull();
   });
 
   it('encodes words, reading unknown ones as <UNK>, and counts them', () => {
