@@ -14,7 +14,7 @@ import { InputError, SettingError } from '../input/settings.js';
 import { type PreparedData, withVocabulary } from '../text/corpus.js';
 import type { CorpusSkip } from '../text/corpus-files.js';
 import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
-import { UNK, Vocabulary } from '../text/vocab.js';
+import { UNK, Vocabulary, grouped } from '../text/vocab.js';
 import { DEFAULT_VOCAB_SIZE } from '../text/word-vocab.js';
 import { type ParsedOptions, freshSettings } from './options.js';
 import { type Restored, startingProgress } from './state.js';
@@ -124,11 +124,13 @@ export function unknownTokensWarning(data: PreparedData, base: BaseModel, extend
   const total = data.train.length + data.val.length - (data.fingerprint.documents + 1);
   const shown = unknown.top.map(([token, count]) => `${JSON.stringify(token)} ×${count}`).join(', ');
   const share = ((100 * unknown.occurrences) / total).toPrecision(2);
+  const full = extend && base.vocab.level === 'word' && base.vocab.size >= settings.vocabSize;
   return new InputError((name) =>
-    `${unknown.occurrences} of the text's ${total} ${unit}s (${share}%) read as <UNK>: ${unknown.distinct} distinct ` +
+    `${grouped(unknown.occurrences)} of the text's ${grouped(total)} ${unit}s (${share}%) read as <UNK>: ${grouped(unknown.distinct)} distinct ` +
       `${unit}${unknown.distinct === 1 ? '' : 's'} ${base.file.path}'s vocabulary lacks, most often ${shown}` +
-      (extend ? `; ${name('extendVocab')} adds only ${unit}s of the training part seen ${name('minCount')} ${settings.minCount} times or more` +
-        (base.vocab.level === 'word' ? `, up to ${name('vocabSize')} ${settings.vocabSize} entries` : '')
+      (full ? `; ${name('extendVocab')} added none: the vocabulary is full at ${name('vocabSize')} ${grouped(settings.vocabSize)}, give a larger one` :
+        extend ? `; ${name('extendVocab')} adds only ${unit}s of the training part seen ${name('minCount')} ${settings.minCount} times or more` +
+          (base.vocab.level === 'word' ? `, up to ${name('vocabSize')} ${grouped(settings.vocabSize)} entries` : '')
         : `; ${name('extendVocab')} adds them`));
 }
 
