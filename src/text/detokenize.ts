@@ -21,7 +21,7 @@
 const CLOSING = new Set(['.', ',', ';', ':', '!', '?', '…', '%', ')', ']', '}', '’', '”', '»', '›', '،', '؛', '؟', '۔', '\u037e', '\u0387', '।', '॥']);
 const OPENING = new Set(['(', '[', '{', '“', '‘', '„', '‚', '«', '‹', '¿', '¡', '$', '£', '€', '¥']);
 /** A hyphen or em dash, a zero-width (non-)joiner or word joiner, a CJK or fullwidth punctuation mark. */
-const JOINING = /^(?:[-—\u200c\u200d\u2060\u30fb]|(?=[\p{P}\p{S}])[\u3001-\u303f\uff01-\uff65])$/u;
+const JOINING = /^(?:[-—\u200c\u2060\u30fb]|\u200d|(?=[\p{P}\p{S}])[\u3001-\u303f\uff01-\uff65])$/u;
 /** Begins with what continues the character before it: a combining mark, an emoji modifier, a tag character. */
 const CONTINUING = /^[\p{M}\p{Emoji_Modifier}\u{e0020}-\u{e007f}]/u;
 const REGIONAL_INDICATOR = /^\p{Regional_Indicator}$/u;

@@ -232,7 +232,7 @@ export class Vocabulary {
     return unknown;
   }
 
-  /** The code points (char) or word tokens (word) of `text` not in the vocabulary, each with how often it occurs, in order of first occurrence. */
+  /** The code points (char) or word tokens (word) of `text` outside the vocabulary, with their counts, in order of first occurrence. */
   unknownTokens(text: string): Map<string, number> {
     const unknown = new Map<string, number>();
     for (const token of this.tokenTexts(text)) {

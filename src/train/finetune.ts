@@ -10,7 +10,7 @@ import type { OptimizerKind } from '../engine/optim.js';
 import { paramLayout } from '../engine/params.js';
 import { Rng } from '../engine/random.js';
 import { Stepper } from '../engine/stepper.js';
-import { InputError, SettingError } from '../input/settings.js';
+import { InputError, SettingError, type SettingNamer } from '../input/settings.js';
 import { type PreparedData, withVocabulary } from '../text/corpus.js';
 import type { CorpusSkip } from '../text/corpus-files.js';
 import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
@@ -124,14 +124,18 @@ export function unknownTokensWarning(data: PreparedData, base: BaseModel, extend
   const total = data.train.length + data.val.length - (data.fingerprint.documents + 1);
   const shown = unknown.top.map(([token, count]) => `${JSON.stringify(token)} ×${count}`).join(', ');
   const share = ((100 * unknown.occurrences) / total).toPrecision(2);
-  const full = extend && base.vocab.level === 'word' && base.vocab.size >= settings.vocabSize;
+  const word = base.vocab.level === 'word';
+  const advice = (name: SettingNamer): string => {
+    if (!extend) return `${name('extendVocab')} adds them`;
+    if (word && base.vocab.size >= settings.vocabSize) {
+      return `${name('extendVocab')} added none: the vocabulary is full at ${name('vocabSize')} ${grouped(settings.vocabSize)}, give a larger one`;
+    }
+    return `${name('extendVocab')} adds only ${unit}s of the training part seen ${name('minCount')} ${settings.minCount} times or more` +
+      (word ? `, up to ${name('vocabSize')} ${grouped(settings.vocabSize)} entries` : '');
+  };
   return new InputError((name) =>
     `${grouped(unknown.occurrences)} of the text's ${grouped(total)} ${unit}s (${share}%) read as <UNK>: ${grouped(unknown.distinct)} distinct ` +
-      `${unit}${unknown.distinct === 1 ? '' : 's'} ${base.file.path}'s vocabulary lacks, most often ${shown}` +
-      (full ? `; ${name('extendVocab')} added none: the vocabulary is full at ${name('vocabSize')} ${grouped(settings.vocabSize)}, give a larger one` :
-        extend ? `; ${name('extendVocab')} adds only ${unit}s of the training part seen ${name('minCount')} ${settings.minCount} times or more` +
-          (base.vocab.level === 'word' ? `, up to ${name('vocabSize')} ${grouped(settings.vocabSize)} entries` : '')
-        : `; ${name('extendVocab')} adds them`));
+      `${unit}${unknown.distinct === 1 ? '' : 's'} ${base.file.path}'s vocabulary lacks, most often ${shown}; ${advice(name)}`);
 }
 
 /** Base tokens whose states measure the log-partition the new output rows' biases start from. */
