@@ -174,6 +174,13 @@ describe('detokenize', () => {
     expect(detokenize(tokenizeWords(text))).toBe(text.replace('„quoted“ later', '„quoted “later'));
   });
 
+  it('writes signs of code side by side together, keeps snake_case whole, and opens a quote after a sign', () => {
+    const code = "const f = (a) => a === 'x' || b <= c; /** see `npm ci` */ my_var = 1 *** 2";
+    expect(detokenize(tokenizeWords(code))).toBe(code);
+    // an apostrophe after a word is still one
+    expect(detokenize(tokenizeWords("the farmers' savings = 'x'"))).toBe("the farmers' savings = 'x'");
+  });
+
   it('starts each line without a space and keeps blank lines', () => {
     expect(detokenize(['First', 'Citizen', ':', '\n', 'Speak', ',', 'speak', '.', '\n', '\n', 'All', ':'])).toBe(
       'First Citizen:\nSpeak, speak.\n\nAll:',
