@@ -3,7 +3,9 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadModel } from '../src/api/index.js';
-import { isLoopback } from '../src/serve/server.js';
+import { resolveKernels } from '../src/engine/kernels/index.js';
+import { JobStoppedError, QueueFullError, WorkerPool } from '../src/serve/pool.js';
+import { HttpError, isLoopback, jobFailure } from '../src/serve/server.js';
 import { rnnIn } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
 import { type RunningServer, makeModels, post, request, serve } from './helpers/serve.js';
@@ -296,6 +298,36 @@ describe('limits', () => {
     expect(end).toMatchObject({ done: true, finish: 'time' });
     expect(end.tokens).toBeLessThan(1_000_000);
     controller.abort();
+  });
+
+  it('a generation whose time limit passes while it waits in the queue is answered like a full queue: 503 with Retry-After, not finish "time"', async () => {
+    const pool = await WorkerPool.start({ models: [{ name: 'gru', path: models.gru }], kernels: resolveKernels(), workers: 1, queue: 1 });
+    const running = new AbortController();
+    try {
+      let firstText!: () => void;
+      const drawing = new Promise<void>((resolve) => (firstText = resolve));
+      const generation = { kind: 'generate', model: 'gru', options: { len: 1_000_000, seed: 1 }, stream: true } as const;
+      const done = pool.run(generation, running.signal, () => firstText());
+      await drawing;
+      const waiting = new AbortController();
+      const queued = pool.run({ kind: 'generate', model: 'gru', options: { len: 5, seed: 2 }, stream: false }, waiting.signal);
+      expect(pool.load).toEqual({ running: 1, waiting: 1 });
+      const beyond = pool.run({ kind: 'score', model: 'gru', text: 'abc', top: 0 }, new AbortController().signal);
+      await expect(beyond).rejects.toBeInstanceOf(QueueFullError);
+      waiting.abort('time');
+      const stopped = await queued.then(() => null, (err: unknown) => err);
+      expect(stopped).toBeInstanceOf(JobStoppedError);
+      expect(pool.load).toEqual({ running: 1, waiting: 0 });
+      const answer = jobFailure(stopped, 300) as HttpError;
+      expect(answer).toBeInstanceOf(HttpError);
+      expect([answer.status, answer.headers, answer.message]).toEqual([503, { 'Retry-After': '1' },
+        'every generation thread was busy for the whole time limit of 0.3 s, which the request spent waiting in the queue: try again shortly']);
+      running.abort('time');
+      expect(await done).toMatchObject({ finish: 'stopped' });
+    } finally {
+      running.abort('time');
+      await pool.close();
+    }
   });
 
   it('the time limit stops a beam search between tokens and a generation while it reads a long prime', async () => {

@@ -47,7 +47,7 @@ const COMPLETION_LEN = 20;
 /** The widest beam a request may ask: a step costs beam × vocabulary. */
 const MAX_BEAM = 64;
 
-/** Seconds a client refused for a full queue is asked to wait. */
+/** Seconds a client refused because the server was busy is asked to wait. */
 const RETRY_AFTER_S = 1;
 
 /** The playground's files, served by these names only (no request names a file). */
@@ -284,15 +284,12 @@ export class RnnServer {
     sendEncoded(res, await this.runJob(request, signal) as EncodedAnswer);
   }
 
-  /** A job on the pool; a stop by the time limit is a 503, one by the client needs no answer. */
+  /** A job on the pool; how one that failed is answered: jobFailure (a stop by the client needs no answer). */
   private async runJob(request: JobRequest, signal: AbortSignal, onText?: (text: string) => void): Promise<unknown> {
     try {
       return await this.pool.run(request, signal, onText);
     } catch (err) {
-      if (err instanceof QueueFullError) throw new HttpError(503, `${err.message}: try again shortly`, undefined, { 'Retry-After': String(RETRY_AFTER_S) });
-      if (err instanceof JobStoppedError) throw new HttpError(503, `the request ran past the time limit of ${this.options.timeLimitMs / 1000} s`);
-      if (err instanceof JobError) throw new HttpError(400, err.message, err.field);
-      throw err;
+      throw jobFailure(err, this.options.timeLimitMs);
     }
   }
 
@@ -328,6 +325,24 @@ export class RnnServer {
     if (status === 413) headers = { ...headers, Connection: 'close' };
     sendJson(res, status, { error: message, ...(field !== undefined && { field }) }, headers);
   }
+}
+
+/**
+ * The answer to a job that failed on the pool. The server was busy, so that a retry may be
+ * served: the queue was full, or every thread stayed taken for the request's whole time limit
+ * while it waited (it never started): 503 with Retry-After. The job's own work ran past the
+ * time limit: 503 (a generation is not a failure: it ends early, `finish: "time"`). A field the
+ * thread refused: 400.
+ */
+export function jobFailure(err: unknown, timeLimitMs: number): unknown {
+  const retry = { 'Retry-After': String(RETRY_AFTER_S) };
+  if (err instanceof QueueFullError) return new HttpError(503, `${err.message}: try again shortly`, undefined, retry);
+  if (err instanceof JobStoppedError && err.queued) {
+    return new HttpError(503, `every generation thread was busy for the whole time limit of ${timeLimitMs / 1000} s, which the request spent waiting in the queue: try again shortly`, undefined, retry);
+  }
+  if (err instanceof JobStoppedError) return new HttpError(503, `the request ran past the time limit of ${timeLimitMs / 1000} s`);
+  if (err instanceof JobError) return new HttpError(400, err.message, err.field);
+  return err;
 }
 
 /** Whether an address to bind is loopback only (localhost, 127.0.0.0/8, ::1): any other lets other machines in, and `rnn serve` warns. */
