@@ -78,7 +78,7 @@ export function escapeCharacters(text: string, eachAlone = false): string {
   let out = '"';
   let base = false;
   for (const ch of text) {
-    const escaped = ch !== ' ' && (/[\p{C}\p{Z}]/u.test(ch) || (/\p{M}/u.test(ch) && (eachAlone || !base)));
+    const escaped: boolean = ch !== ' ' && (/[\p{C}\p{Z}]/u.test(ch) || (/\p{M}/u.test(ch) && (eachAlone || !base)));
     if (ch === '"' || ch === '\\') out += `\\${ch}`;
     else if (ch === '\n') out += '\\n';
     else if (ch === '\t') out += '\\t';
