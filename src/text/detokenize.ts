@@ -51,8 +51,9 @@ export class Detokenizer {
     if (token === '') return '';
     const continuing = CONTINUING.test(token);
     const kind = continuing ? 'word' : this.kindOf(token);
-    const flagClosed = this.flagOpen && REGIONAL_INDICATOR.test(token);
-    this.flagOpen = !flagClosed && REGIONAL_INDICATOR.test(token);
+    const regional = REGIONAL_INDICATOR.test(token);
+    const flagClosed = this.flagOpen && regional;
+    this.flagOpen = regional && !flagClosed;
     const space =
       !this.atLineStart && !continuing && !flagClosed && kind !== 'closing' && kind !== 'joining' && kind !== 'lineBreak' &&
       this.previous !== 'opening' && this.previous !== 'joining' && !(kind === 'operator' && this.previous === 'operator');
