@@ -72,7 +72,7 @@ describe('rnn train --level word → info → sample → eval (built CLI)', () =
     expect(header).toMatch(/loss \(nats\/word\)\s+bits\/word\s+perplexity\s+predictions\s+ln P\(text\)\s+P\(text\)$/);
     expect(first).toMatch(/^text 1 .* 7 +-\d+\.\d\d +\d\.\de-\d+$/);
     expect(total).toMatch(/^total .* 14 +— +—$/);
-    expect(table.stderr).toMatch(/^rnn: warning: text 2 has 1 word outside the vocabulary of .* \("zebra"\); it reads as <UNK>\n$/);
+    expect(table.stderr).toMatch(/^rnn: warning: text 2 has 1 token outside the vocabulary of .* \("zebra"\); it reads as <UNK>\n$/);
 
     const json = await rnn('eval', 'perplexity', '--checkpoint', ckpt, ...texts, '--json');
     const rows = json.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, number>);

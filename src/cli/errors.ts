@@ -1,7 +1,7 @@
 import { CommanderError } from 'commander';
 import { CheckpointError } from '../checkpoint/errors.js';
 import { InputError, flagName } from '../input/settings.js';
-import { grouped, type Vocabulary } from '../text/vocab.js';
+import { grouped, tokenCount, type Vocabulary } from '../text/vocab.js';
 import { byFrequency } from '../text/word-vocab.js';
 
 /**
@@ -32,7 +32,7 @@ const UNKNOWN_NAMED = 5;
 
 /**
  * Warns on stderr when `text` (named `source`) has tokens outside the model's vocabulary
- * (characters, or words at the word level), naming the most frequent and saying that they
+ * (characters, or word tokens at the word level), naming the most frequent and saying that they
  * read as `<UNK>`.
  */
 export function warnUnknownTokens(vocab: Vocabulary, modelPath: string, source: string, text: string): void {
@@ -40,11 +40,10 @@ export function warnUnknownTokens(vocab: Vocabulary, modelPath: string, source: 
   let occurrences = 0;
   for (const n of unknown.values()) occurrences += n;
   if (occurrences === 0) return;
-  const unit = vocab.level === 'word' ? 'word' : 'character';
   const named = byFrequency(unknown).slice(0, UNKNOWN_NAMED).map(([token, n]) => `${JSON.stringify(token)}${n > 1 ? ` ×${n}` : ''}`);
   const others = unknown.size - named.length;
   process.stderr.write(
-    `rnn: warning: ${source} has ${grouped(occurrences)} ${unit}${occurrences === 1 ? '' : 's'} outside the vocabulary of ${modelPath} ` +
+    `rnn: warning: ${source} has ${tokenCount(occurrences, vocab.level)} outside the vocabulary of ${modelPath} ` +
       `(${named.join(', ')}${others > 0 ? ` and ${grouped(others)} other${others === 1 ? '' : 's'}` : ''}); ` +
       `${occurrences === 1 ? 'it reads' : 'they read'} as <UNK>\n`,
   );

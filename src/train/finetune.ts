@@ -14,7 +14,7 @@ import { InputError, SettingError, type SettingNamer } from '../input/settings.j
 import { type PreparedData, withVocabulary } from '../text/corpus.js';
 import type { CorpusSkip } from '../text/corpus-files.js';
 import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
-import { UNK, Vocabulary, grouped } from '../text/vocab.js';
+import { TOKEN_UNITS, UNK, Vocabulary, grouped } from '../text/vocab.js';
 import { DEFAULT_VOCAB_SIZE } from '../text/word-vocab.js';
 import { type ParsedOptions, freshSettings } from './options.js';
 import { type Restored, startingProgress } from './state.js';
@@ -119,7 +119,7 @@ export function fineTunePreparedData(data: PreparedData, settings: TrainSettings
 export function unknownTokensWarning(data: PreparedData, base: BaseModel, extend: boolean, settings: TrainSettings): InputError | null {
   const unknown = data.unknown!;
   if (unknown.occurrences === 0) return null;
-  const unit = base.vocab.level === 'word' ? 'token' : 'character';
+  const unit = TOKEN_UNITS[base.vocab.level].one;
   // the stream is `<EOS> d1 <EOS> … dn <EOS>`: n + 1 of its tokens are not the text's
   const total = data.train.length + data.val.length - (data.fingerprint.documents + 1);
   const shown = unknown.top.map(([token, count]) => `${JSON.stringify(token)} ×${count}`).join(', ');
