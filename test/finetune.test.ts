@@ -8,7 +8,7 @@ import { writePreparedFolder } from '../src/checkpoint/prepared.js';
 import { userMessage } from '../src/cli/errors.js';
 import { loadModel } from '../src/checkpoint/load.js';
 import { sampleText } from '../src/generate/sample.js';
-import { scoreText } from '../src/generate/score.js';
+import { scoreTokens } from '../src/generate/score.js';
 import { fineTuneStart, loadBaseModel, loadFineTuneData } from '../src/train/finetune.js';
 import { freshSettings, parseOptions, type TrainOptions } from '../src/train/options.js';
 import { type TrainResult, train } from '../src/train/trainer.js';
@@ -111,8 +111,8 @@ describe('fine-tuning', () => {
 
     // on text with only known characters, the extended model scores within −log(1 − F) of the base (F: the added share)
     const check = 'Thou art more lovely and more temperate, and the winds do shake the buds of May.';
-    const before = scoreText(baseModel.file.model.config, baseModel.file.model.params, baseModel.vocab, check);
-    const after = scoreText(tuned.config, tuned.params, tuned.vocab, check);
+    const before = scoreTokens(baseModel.file.model.config, baseModel.file.model.params, baseModel.vocab.encode(check));
+    const after = scoreTokens(tuned.config, tuned.params, tuned.vocab.encode(check));
     const share = 2 / line.length; // ’ and ∞: the added characters of each line
     // The added rows take about F of the probability at every position, so the loss on known
     // characters rises by about −log(1 − F): by more where the base's softmax sum Z_t is below its

@@ -1,7 +1,7 @@
 import { CommanderError } from 'commander';
 import { CheckpointError } from '../checkpoint/errors.js';
 import { InputError, flagName } from '../input/settings.js';
-import { grouped, tokenCount, type Vocabulary } from '../text/vocab.js';
+import { grouped, type TextLevel, tokenCount, type Vocabulary } from '../text/vocab.js';
 import { byFrequency } from '../text/word-vocab.js';
 
 /**
@@ -31,20 +31,23 @@ export function reportError(err: unknown): number {
 const UNKNOWN_NAMED = 5;
 
 /**
- * Warns on stderr when `text` (named `source`) has tokens outside the model's vocabulary
- * (characters, or word tokens at the word level), naming the most frequent and saying that they
- * read as `<UNK>`.
+ * The warning for a text (named `source`) whose `unknown` tokens (the text of each, as
+ * `Vocabulary.encode` lists them) are outside the model's vocabulary: how many (characters, or
+ * tokens at the word level), the most frequent named, and that they read as `<UNK>`; null for none.
  */
-export function warnUnknownTokens(vocab: Vocabulary, modelPath: string, source: string, text: string): void {
-  const unknown = vocab.unknownTokens(text);
-  let occurrences = 0;
-  for (const n of unknown.values()) occurrences += n;
-  if (occurrences === 0) return;
-  const named = byFrequency(unknown).slice(0, UNKNOWN_NAMED).map(([token, n]) => `${JSON.stringify(token)}${n > 1 ? ` ×${n}` : ''}`);
-  const others = unknown.size - named.length;
-  process.stderr.write(
-    `rnn: warning: ${source} has ${tokenCount(occurrences, vocab.level)} outside the vocabulary of ${modelPath} ` +
-      `(${named.join(', ')}${others > 0 ? ` and ${grouped(others)} other${others === 1 ? '' : 's'}` : ''}); ` +
-      `${occurrences === 1 ? 'it reads' : 'they read'} as <UNK>\n`,
-  );
+export function unknownTokensWarning(level: TextLevel, modelPath: string, source: string, unknown: readonly string[]): string | null {
+  if (unknown.length === 0) return null;
+  const counts = new Map<string, number>();
+  for (const token of unknown) counts.set(token, (counts.get(token) ?? 0) + 1);
+  const named = byFrequency(counts).slice(0, UNKNOWN_NAMED).map(([token, n]) => `${JSON.stringify(token)}${n > 1 ? ` ×${grouped(n)}` : ''}`);
+  const others = counts.size - named.length;
+  return `${source} has ${tokenCount(unknown.length, level)} outside the vocabulary of ${modelPath} ` +
+    `(${named.join(', ')}${others > 0 ? ` and ${grouped(others)} other${others === 1 ? '' : 's'}` : ''}); ` +
+    `${unknown.length === 1 ? 'it reads' : 'they read'} as <UNK>`;
+}
+
+/** `unknownTokensWarning` on stderr, when there is one. */
+export function warnUnknownTokens(vocab: Vocabulary, modelPath: string, source: string, unknown: readonly string[]): void {
+  const warning = unknownTokensWarning(vocab.level, modelPath, source, unknown);
+  if (warning !== null) process.stderr.write(`rnn: warning: ${warning}\n`);
 }

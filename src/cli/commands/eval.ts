@@ -78,8 +78,9 @@ async function runPerplexity(files: string[], flags: z.output<typeof PerplexityF
   } else {
     const workers = asked ?? defaultStepperWorkers(model.config);
     for (const { name, text } of texts) {
-      warnUnknownTokens(model.vocab, model.path, name, text);
-      const { lossSum, predictions } = await model.score(text, { tokens: false, workers });
+      const tokens = model.tokenize(text);
+      warnUnknownTokens(model.vocab, model.path, name, tokens.unknown);
+      const { lossSum, predictions } = await model.score(tokens, { tokens: false, workers });
       rows.push({ name, text: true, lossSum, tokens: predictions });
     }
   }
