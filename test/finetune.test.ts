@@ -170,6 +170,18 @@ describe('fine-tuning', () => {
     // an exported model is a base too: its lineage records no step
     const again = await train({ ...SMALL, initFrom: exported, maxSteps: 1, out: freshOut() }, [text]);
     expect(loadCheckpoint(again.latest).initFrom).toMatchObject({ path: exported, step: null });
+    // so is a model imported into a checkpoint (rnn import), trained elsewhere: its step 0 there is not how far it was trained
+    const fromImported = await train({ ...SMALL, initFrom: imported, maxSteps: 1, out: freshOut() }, [text]);
+    expect(loadCheckpoint(fromImported.latest).initFrom).toMatchObject({ path: imported, step: null });
+    const importedInfo = await rnnIn(dir, ['info', fromImported.latest]);
+    expect(importedInfo.stdout).toMatch(/^started from +.*imported\.json \(no training step recorded: an exported or imported model, sha256 [0-9a-f]{12}…\)$/m);
+    // resumed, an imported model starts a run from its weights just as well: the run records it so, not as one from random weights
+    const resumedImported = await train({ resume: imported, maxSteps: 1, workers: 1, out: freshOut() }, [prose]);
+    expect(loadCheckpoint(resumedImported.latest).initFrom).toEqual({
+      path: imported, sha256: createHash('sha256').update(readFileSync(imported)).digest('hex'), step: null,
+    });
+    expect((await rnnIn(dir, ['info', imported])).stdout).toMatch(
+      /^training +none by rnn \(imported model: the steps it was trained elsewhere are not recorded\)$/m);
     // a run folder is its best.json
     const fromFolder = await train({ ...SMALL, initFrom: dirname(base.latest), maxSteps: 1, out: freshOut() }, [text]);
     expect(loadCheckpoint(fromFolder.latest).initFrom).toMatchObject({ path: join(dirname(base.latest), 'best.json'), step: 300 });

@@ -27,6 +27,16 @@ export function reportError(err: unknown): number {
   return 70;
 }
 
+/** A warning as its line reads: `rnn: warning: …`. */
+export function warningLine(message: string): string {
+  return `rnn: warning: ${message}`;
+}
+
+/** One line on stderr for what the user should know but need not stop for, its settings named as flags. */
+export function warn(warning: InputError | string): void {
+  process.stderr.write(`${warningLine(typeof warning === 'string' ? warning : warning.messageNaming(flagName))}\n`);
+}
+
 /** How many of a text's tokens outside the vocabulary a warning names. */
 const UNKNOWN_NAMED = 5;
 
@@ -49,5 +59,5 @@ export function unknownTokensWarning(level: TextLevel, modelPath: string, source
 /** `unknownTokensWarning` on stderr, when there is one. */
 export function warnUnknownTokens(vocab: Vocabulary, modelPath: string, source: string, unknown: readonly string[]): void {
   const warning = unknownTokensWarning(vocab.level, modelPath, source, unknown);
-  if (warning !== null) process.stderr.write(`rnn: warning: ${warning}\n`);
+  if (warning !== null) warn(warning);
 }

@@ -3,7 +3,7 @@ import type { DoneEvent, EvalEvent, StartEvent, StepEvent, TrainEvent } from '..
 import { TOKEN_UNITS, type TokenUnit, grouped } from '../text/vocab.js';
 import { vocabShortfallWarning, vocabularyCoverage } from '../text/word-vocab.js';
 import { stderrChalk as chalk } from './color.js';
-import { userMessage } from './errors.js';
+import { userMessage, warn as writeWarning, warningLine } from './errors.js';
 import type { Output } from './pipes.js';
 import { type ValidationPoint, nextCommands, validationChart } from './train-summary.js';
 
@@ -44,9 +44,6 @@ export function createProgress(mode: ProgressMode): ProgressDisplay {
   if (mode === 'none') return { onEvent: () => {}, warn: () => {}, stop: () => {} };
   return mode === 'tty' ? new BarDisplay() : new LineDisplay();
 }
-
-const warningLine = (message: string): string => `rnn: warning: ${message}`;
-const writeWarning = (message: string): void => void process.stderr.write(`${warningLine(message)}\n`);
 
 /** `42s`, `3m05s`, `1h02m`. */
 function formatDuration(seconds: number): string {

@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
-import type { InitFrom } from '../checkpoint/checkpoint.js';
+import { type Checkpoint, type InitFrom, trainedStep } from '../checkpoint/checkpoint.js';
+import { readFileBytes } from '../checkpoint/files.js';
 import { type ModelFile, readModelFile } from '../checkpoint/convert.js';
 import { resolveCheckpointPath } from '../checkpoint/find.js';
 import { decodeTensors } from '../checkpoint/tensors.js';
@@ -12,7 +14,7 @@ import { Rng } from '../engine/random.js';
 import { Stepper } from '../engine/stepper.js';
 import { InputError, SettingError, type SettingNamer } from '../input/settings.js';
 import { type PreparedData, withVocabulary } from '../text/corpus.js';
-import type { CorpusSkip } from '../text/corpus-files.js';
+import { type CorpusSkip, absoluteCorpusPath } from '../text/corpus-files.js';
 import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
 import { TOKEN_UNITS, UNK, Vocabulary, grouped } from '../text/vocab.js';
 import { DEFAULT_VOCAB_SIZE } from '../text/word-vocab.js';
@@ -44,8 +46,18 @@ export function loadBaseModel(given: string): BaseModel {
   return {
     file,
     vocab: Vocabulary.fromTokens(model.vocab, model.level),
-    initFrom: { path: resolve(path), sha256: file.sha256, step: checkpoint?.training.step ?? null },
+    initFrom: { path: resolve(path), sha256: file.sha256, step: checkpoint === null ? null : trainedStep(checkpoint) },
   };
+}
+
+/**
+ * Where a resumed run started when the checkpoint `path` it resumes is an imported model
+ * (`trainedStep` null): that model, as --init-from records one; null for a checkpoint rnn
+ * trained, whose own `initFrom`, if any, goes on.
+ */
+export function importedStart(ckpt: Checkpoint, path: string): InitFrom | null {
+  if (trainedStep(ckpt) !== null) return null;
+  return { path: resolve(path), sha256: createHash('sha256').update(readFileBytes(path, 'checkpoint')).digest('hex'), step: null };
 }
 
 /**
@@ -106,7 +118,7 @@ export function loadFineTuneData(
 ): PreparedData {
   const { valFrac, minCount, vocabSize } = settings;
   const options = { valFrac, minCount, vocab: base.vocab, unknownTokens: extend ? 'extend' : 'count', vocabSize } as const;
-  return loadCorpusData(paths.map((p) => resolve(p)), settings.docs, options, CHUNK_BYTES, skip);
+  return loadCorpusData(paths.map(absoluteCorpusPath), settings.docs, options, CHUNK_BYTES, skip);
 }
 
 /** A prepared folder's data read with the base's vocabulary, by symbol, as `loadFineTuneData` reads a text. */

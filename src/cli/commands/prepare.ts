@@ -3,7 +3,7 @@ import { TEXT_SETTINGS } from '../../checkpoint/settings.js';
 import { prepare } from '../../train/prepare.js';
 import { grouped } from '../../text/vocab.js';
 import { vocabularyCoverage } from '../../text/word-vocab.js';
-import { userMessage } from '../errors.js';
+import { warn } from '../errors.js';
 import { addSettingFlags } from '../flags.js';
 
 export function register(program: Command): void {
@@ -16,7 +16,7 @@ export function register(program: Command): void {
         '`rnn train DIR` trains on it with no tokenizing; examples/pytorch/train_ddp.py trains on it with PyTorch. The corpus is streamed, ' +
         'so any size fits.',
     )
-    .argument('[corpus...]', 'text files or folders (default: the bundled corpora/sotu.txt)')
+    .argument('[corpus...]', 'text files or folders, - for standard input (default: the bundled corpora/sotu.txt)')
     .requiredOption('--out <dir>', 'the folder to write (an older prepared folder there is replaced)');
   addSettingFlags(command, TEXT_SETTINGS)
     .addHelpText(
@@ -37,7 +37,7 @@ export function register(program: Command): void {
           onProgress: status ? (fraction) => status(`tokenizing: ${Math.floor(100 * fraction)}%`) : undefined,
           onWarning: (warning) => {
             status?.('');
-            process.stderr.write(`rnn: warning: ${userMessage(warning)}\n`);
+            warn(warning);
           },
         });
       } finally {
