@@ -85,7 +85,7 @@ async function runPerplexity(files: string[], flags: PerplexityFlags): Promise<v
     const workers = asked ?? defaultStepperWorkers(model.config);
     for (const { name, text } of texts) {
       const tokens = model.tokenize(text);
-      warnUnknownTokens(model.vocab, model.path, name, tokens.unknown.length, 'they read as <UNK>');
+      warnUnknownTokens(model.vocab, model.path, name, tokens.unknown);
       const { lossSum, predictions } = await model.score(tokens, { tokens: false, workers });
       rows.push({ name, text: true, lossSum, tokens: predictions });
     }

@@ -32,7 +32,7 @@ function infoText(c: ModelInfo): string {
     ['model', `${m.cell}, ${m.numLayers} layer${m.numLayers === 1 ? '' : 's'}, hidden ${m.hiddenSize}, embedding ${m.embedDim}, dropout ${m.dropout}`],
     ['parameters', grouped(c.parameters)],
     ['level', word ? `word (tokenizer rules version ${t.wordRule})` : 'char'],
-    ['vocabulary', word ? wordVocabularyText(c.vocab) : `${c.vocab.length} tokens: ${c.vocab.slice(0, 2).join(' ')} ${escapeCharacters(c.vocab.slice(2).join(''))}`],
+    ['vocabulary', word ? wordVocabularyText(c.vocab) : `${grouped(c.vocab.length)} tokens: ${c.vocab.slice(0, 2).join(' ')} ${escapeCharacters(c.vocab.slice(2).join(''), true)}`],
     ['training', c.corpus === null ? 'none by rnn (imported model: the steps it was trained elsewhere are not recorded)'
       : `step ${c.step}, epoch ${c.epochs.toFixed(2)}, ${tokenCount(c.tokensSeen, c.level)} seen`],
     ['best val loss', best === null ? 'none' : `${best.toFixed(4)} nats/${per} (${(best / Math.LN2).toFixed(4)} bits/${per})`],
@@ -71,16 +71,24 @@ function wordVocabularyText(vocab: readonly string[]): string {
     (more > 0 ? ` and ${grouped(more)} more` : '');
 }
 
-/** The characters as one quoted string, with line breaks, tabs, invisible and separator characters escaped. */
-function escapeCharacters(text: string): string {
+/**
+ * The characters as one quoted string, with line breaks, tabs, invisible and separator
+ * characters escaped, and each combining mark (an accent, a variation selector) that has no
+ * character of its own before it to combine with: at the start, or after an escape. With
+ * `eachAlone` (the characters are tokens each, not one word) every combining mark is escaped.
+ */
+export function escapeCharacters(text: string, eachAlone = false): string {
   let out = '"';
+  let base = false;
   for (const ch of text) {
+    const escaped: boolean = ch !== ' ' && (/[\p{C}\p{Z}]/u.test(ch) || (/\p{M}/u.test(ch) && (eachAlone || !base)));
     if (ch === '"' || ch === '\\') out += `\\${ch}`;
     else if (ch === '\n') out += '\\n';
     else if (ch === '\t') out += '\\t';
     else if (ch === '\r') out += '\\r';
-    else if (ch !== ' ' && /[\p{C}\p{Z}]/u.test(ch)) out += `\\u{${ch.codePointAt(0)!.toString(16)}}`;
+    else if (escaped) out += `\\u{${ch.codePointAt(0)!.toString(16)}}`;
     else out += ch;
+    base = !escaped && !/[\n\t\r]/.test(ch);
   }
   return `${out}"`;
 }

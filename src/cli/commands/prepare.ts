@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { TEXT_SETTINGS } from '../../checkpoint/settings.js';
 import { prepare } from '../../train/prepare.js';
 import { grouped } from '../../text/vocab.js';
+import { vocabularyCoverage } from '../../text/word-vocab.js';
 import { warn } from '../errors.js';
 import { addSettingFlags } from '../flags.js';
 
@@ -43,9 +44,10 @@ export function register(program: Command): void {
         status?.('');
       }
       const seconds = (performance.now() - started) / 1000;
+      const coverage = meta.wordVocab && vocabularyCoverage(meta.wordVocab, meta.vocabSize);
       process.stdout.write(
         `${flags['out']}: ${grouped(meta.trainTokens)} training and ${grouped(meta.valTokens)} validation ${meta.level === 'word' ? 'word ' : ''}tokens, ` +
-          `${grouped(meta.vocabSize)}-entry vocabulary, ${meta.dtype}, in ${seconds.toFixed(1)} s\n`,
+          `${grouped(meta.vocabSize)}-entry vocabulary${coverage ? ` (${coverage})` : ''}, ${meta.dtype}, in ${seconds.toFixed(1)} s\n`,
       );
     });
 }

@@ -58,7 +58,7 @@ async function runSample(flags: SampleFlags): Promise<void> {
   const prime = flags.primeFile !== undefined ? readTextFile(flags.primeFile) : crlfAsLf(flags.prime ?? '');
 
   const model = loadModel(resolveCheckpointPath(flags.checkpoint), { kernels: flags.kernels });
-  warnUnknownTokens(model.vocab, model.path, flags.primeFile ?? '--prime', model.vocab.countUnknown(prime), 'the model reads them as <UNK>');
+  warnUnknownTokens(model.vocab, model.path, flags.primeFile ?? '--prime', model.tokenize(prime).unknown);
   if (flags.beam !== undefined) {
     runBeam(flags, model, prime, flags.beam);
     return;
