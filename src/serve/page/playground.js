@@ -117,7 +117,7 @@ async function generate() {
     const seconds = (performance.now() - started) / 1000;
     status('sample-status', `${tokens} tokens in ${seconds.toFixed(2)} s (${finish}) · seed ${seed}`);
   } catch (err) {
-    const drawnSoFar = `${[...drawn.textContent].length} characters drawn${seed === null ? '' : ` · seed ${seed}`}`;
+    const drawnSoFar = `${[...drawn.textContent].length} characters so far${seed === null ? '' : ` · seed ${seed}`}`;
     status('sample-status', controller.signal.aborted ? `stopped · ${drawnSoFar}` : err.message);
   } finally {
     state.controller = null;
