@@ -150,6 +150,11 @@ it('streams a sample, colours a scored text by surprise, shows hidden units and 
   expect(await page.locator('#scored span').count()).toBe(7);
   await page.click('#show-unit');
   await page.waitForFunction(() => document.querySelectorAll('#units span').length === 7);
+  await page.fill('#prime', 'The xyzzyq of the');
+  await page.fill('#len', '5');
+  await page.click('#generate');
+  await page.waitForFunction(() => /5 tokens in /.test(document.querySelector('#sample-status')!.textContent!));
+  expect(await page.locator('#sample-status').textContent()).toMatch(/ · 1 token of the prime outside the vocabulary, read as <UNK>$/);
 
   // a phone's width: the cards fit it, with no sideways scrolling
   await page.setViewportSize({ width: 375, height: 740 });

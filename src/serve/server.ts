@@ -231,7 +231,7 @@ export class RnnServer {
     const request: JobRequest = { kind: 'generate', model, options: { ...sampling, seed }, stream: stream !== null };
     if (stream === null) {
       const done = await this.runJob(request, signal) as GenerateDone;
-      sendJson(res, 200, { text: done.text, tokens: done.tokens, finish: finishOf(done, signal), seed });
+      sendJson(res, 200, { text: done.text, tokens: done.tokens, finish: finishOf(done, signal), seed, unknownTokens: done.unknownTokens });
       return;
     }
     const write = stream === 'sse'
@@ -251,7 +251,7 @@ export class RnnServer {
       write('text', { text });
     }) as GenerateDone;
     start();
-    write('done', { tokens: done.tokens, finish: finishOf(done, signal), seed });
+    write('done', { tokens: done.tokens, finish: finishOf(done, signal), seed, unknownTokens: done.unknownTokens });
     res.end();
   }
 
