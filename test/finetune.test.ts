@@ -86,7 +86,7 @@ describe('fine-tuning', () => {
       onWarning: (warning) => warnings.push(warning.message),
     });
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/^150 of the text's 1200 characters \(13%\) read as <UNK>: 2 distinct characters .* lacks, most often "∞" ×120, "¶" ×30; extendVocab adds them$/);
+    expect(warnings[0]).toMatch(/^150 of the text's 1,200 characters \(13%\) read as <UNK>: 2 distinct characters .* lacks, most often "∞" ×120, "¶" ×30; extendVocab adds them$/);
     expect(loadCheckpoint(result.latest).vocab).toEqual(loadCheckpoint(base.latest).vocab);
   });
 
@@ -135,6 +135,13 @@ describe('fine-tuning', () => {
     expect(vocab).toHaveLength(320);
     expect(vocab.slice(0, 300)).toEqual(baseVocab);
     expect(vocab.slice(300)).toContain('thee');
+    // without a larger --vocab-size a full vocabulary takes nothing, and the warning says so
+    const warnings: string[] = [];
+    const full = await train({ ...options, vocabSize: undefined, out: freshOut() }, [verse], {
+      onWarning: (warning) => void warnings.push(userMessage(warning)!),
+    });
+    expect(loadCheckpoint(full.latest).vocab).toEqual(baseVocab);
+    expect(warnings).toEqual([expect.stringMatching(/; --extend-vocab added none: the vocabulary is full at --vocab-size 300, give a larger one$/)]);
   });
 
   it('records where it started; rnn info shows it, a resumed run keeps it, export and import carry the extended vocabulary', async () => {

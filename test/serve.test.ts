@@ -94,7 +94,7 @@ describe('the endpoints', () => {
     const whole = await post(api('/v1/generate'), body);
     expect(whole.status).toBe(200);
     const answer = whole.json as { text: string; tokens: number; finish: string; seed: number };
-    expect(answer).toMatchObject({ tokens: 120, finish: 'length', seed: 7 });
+    expect(answer).toMatchObject({ tokens: 120, finish: 'length', seed: 7, unknownTokens: 0 });
     const cli = await rnnIn(scratch.dir, ['sample', '--checkpoint', models.gru, '--prime', 'ROMEO:', '--len', '120', '--seed', '7',
       '--temperature', '0.8', '--top-p', '0.9', '--workers', '1']);
     expect(cli.stdout).toBe(`ROMEO:${answer.text}`);
@@ -105,12 +105,12 @@ describe('the endpoints', () => {
     const pieces = events.filter((e) => e.startsWith('data: ')).map((e) => (JSON.parse(e.slice(6)) as { text: string }).text);
     expect(pieces.length).toBeGreaterThan(0);
     expect(pieces.join('')).toBe(answer.text);
-    expect(events.at(-1)).toBe('event: done\ndata: {"tokens":120,"finish":"length","seed":7}');
+    expect(events.at(-1)).toBe('event: done\ndata: {"tokens":120,"finish":"length","seed":7,"unknownTokens":0}');
 
     const ndjson = await fetch(api('/v1/generate'), { method: 'POST', body: JSON.stringify({ ...body, stream: 'ndjson' }) });
     const lines = (await readStream(ndjson)).trimEnd().split('\n').map((l) => JSON.parse(l) as { text?: string; done?: boolean });
     expect(lines.slice(0, -1).map((l) => l.text).join('')).toBe(answer.text);
-    expect(lines.at(-1)).toEqual({ done: true, tokens: 120, finish: 'length', seed: 7 });
+    expect(lines.at(-1)).toEqual({ done: true, tokens: 120, finish: 'length', seed: 7, unknownTokens: 0 });
   });
 
   it('POST /v1/generate with stopAtEos ends at a drawn <EOS>; with beam: what `rnn sample --beam --json` finds', async () => {
@@ -191,6 +191,19 @@ describe('the endpoints', () => {
     expect(sample.tokens).toBe(15);
     const cli = await rnnIn(scratch.dir, ['sample', '--checkpoint', models.words, '--prime', 'The', '--len', '15', '--seed', '1', '--workers', '1']);
     expect(cli.stdout).toBe(`The${sample.text}`);
+  });
+
+  it('says how many of a prime\'s tokens are outside the vocabulary, as `rnn sample` warns: sampled, streamed, completed and in a beam', async () => {
+    const prime = 'The xyzzyq and the qwxzzy xyzzyq';
+    const cli = await rnnIn(scratch.dir, ['sample', '--checkpoint', models.words, '--prime', prime, '--len', '3', '--seed', '1', '--workers', '1']);
+    expect(cli.stderr).toMatch(/3 tokens/);
+    const sample = (await post(api('/v1/generate'), { model: 'words', prime, len: 3, seed: 1 })).json as { unknownTokens: number };
+    expect(sample.unknownTokens).toBe(3);
+    const streamed = await fetch(api('/v1/generate'), { method: 'POST', body: JSON.stringify({ model: 'words', prime, len: 3, stream: 'ndjson' }) });
+    expect(JSON.parse((await readStream(streamed)).trimEnd().split('\n').at(-1)!)).toMatchObject({ done: true, unknownTokens: 3 });
+    expect((await post(api('/v1/complete'), { model: 'words', prefix: prime, n: 2, len: 3 })).json).toMatchObject({ unknownTokens: 3 });
+    expect((await post(api('/v1/generate'), { model: 'words', prime, beam: 2, len: 3 })).json).toMatchObject({ unknownTokens: 3 });
+    expect((await post(api('/v1/generate'), { model: 'words', prime: 'The', len: 3 })).json).toMatchObject({ unknownTokens: 0 });
   });
 
   it('serves the playground page and its two files, nothing else by path', async () => {
@@ -417,7 +430,7 @@ describe('limits', () => {
         s.child.kill('SIGTERM');
       }
     });
-    expect(JSON.parse(text.trimEnd().split('\n').at(-1)!)).toEqual({ done: true, tokens: 400, finish: 'length', seed: 2 });
+    expect(JSON.parse(text.trimEnd().split('\n').at(-1)!)).toEqual({ done: true, tokens: 400, finish: 'length', seed: 2, unknownTokens: 0 });
     expect(await s.exited).toBe(0);
     await expect(fetch(`${s.url}/healthz`)).rejects.toThrow();
   });

@@ -198,7 +198,7 @@ export class Model {
     };
   }
 
-  /** The run's evaluations: train and validation loss by characters (or tokens) seen. */
+  /** The run's evaluations: train and validation loss by tokens seen. */
   get history(): readonly HistoryEntry[] {
     return this.loaded.checkpoint.history;
   }

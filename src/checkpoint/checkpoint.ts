@@ -15,7 +15,7 @@ import { EncodedTensorsSchema, carriedStateLayout, checkTensors, decodeTensors }
 import { checkVocab, checkWordRule } from './vocab.js';
 
 export { carriedStateLayout } from './tensors.js';
-export { type TrainingConfig, recordedLevel } from './settings.js';
+export { recordedLevel } from './settings.js';
 
 export const CHECKPOINT_FORMAT = 'rnn-checkpoint/1';
 

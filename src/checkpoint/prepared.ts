@@ -25,7 +25,7 @@ import { checkVocab, checkWordRule } from './vocab.js';
 
 export const PREPARED_FORMAT = 'rnn-prepared/1';
 
-export const PREPARED_FILES = { meta: 'meta.json', train: 'train.bin', val: 'val.bin' } as const;
+const PREPARED_FILES = { meta: 'meta.json', train: 'train.bin', val: 'val.bin' } as const;
 
 const count = z.int().nonnegative();
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, { error: 'is not a lowercase hex sha256' });

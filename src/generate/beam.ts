@@ -20,7 +20,7 @@ export interface BeamOptions {
   beam: number;
   /** Tokens to generate (the prime not counted). */
   length: number;
-  /** Text the model reads after the opening `<EOS>`; unknown characters read as `<UNK>`. */
+  /** Text the model reads after the opening `<EOS>`; tokens outside the vocabulary read as `<UNK>`. */
   prime?: string;
   /** A hypothesis that draws `<EOS>` ends there (its `<EOS>` counts in its log-probability, not in its text). */
   stopAtEos?: boolean;

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import { type AddressInfo, type Socket, isIPv4 } from 'node:net';
 import { type Model, loadModel } from '../api/index.js';
-import { SAMPLE_SETTINGS } from '../generate/settings.js';
+import { NOT_FOR_BEAM, NOT_FOR_BEAM_REASON, SAMPLE_SETTINGS } from '../generate/settings.js';
 import type { KernelsKind } from '../engine/kernels/kernels.js';
 import { SettingError, type SettingsInput } from '../input/settings.js';
 import type { EncodedAnswer, GenerateDone, JobRequest, ServedModel } from './jobs.js';
@@ -40,9 +40,6 @@ export class HttpError extends Error {
     super(message);
   }
 }
-
-/** Tokens of a completion when the request does not say. */
-const COMPLETION_LEN = 20;
 
 /** The widest beam a request may ask: a step costs beam × vocabulary. */
 const MAX_BEAM = 64;
@@ -218,24 +215,23 @@ export class RnnServer {
     const { model: name, stream: asked, beam, lengthPenalty, ...sampling } = readGenerate(input);
     const model = this.model(name);
     this.checkLen(sampling.len);
-    const len = sampling.len ?? SAMPLE_SETTINGS.len.default;
     const stream = asked ?? streamFromAccept(req.headers.accept);
     if (beam !== undefined) {
       if (beam > MAX_BEAM) throw new HttpError(400, `beam must be at most ${MAX_BEAM} (got ${beam})`, 'beam');
-      for (const field of ['temperature', 'topK', 'topP', 'seed', 'unk', 'stream'] as const) {
+      for (const field of [...NOT_FOR_BEAM, 'stream'] as const) {
         const value = field === 'stream' ? asked : sampling[field];
-        if (value !== undefined) throw new HttpError(400, `${field} does not apply to a beam search: leave it out or leave out beam`, field);
+        if (value !== undefined) throw new HttpError(400, `${field} does not apply to a beam search${field === 'stream' ? '' : ` (${NOT_FOR_BEAM_REASON})`}: leave it out or leave out beam`, field);
       }
-      const options = { prime: sampling.prime ?? '', len, beam, stopAtEos: sampling.stopAtEos, lengthPenalty };
+      const options = { prime: sampling.prime, len: sampling.len, beam, stopAtEos: sampling.stopAtEos, lengthPenalty };
       sendEncoded(res, await this.runJob({ kind: 'beam', model, options }, signal) as EncodedAnswer);
       return;
     }
     if (lengthPenalty !== undefined) throw new HttpError(400, 'lengthPenalty needs beam', 'lengthPenalty');
     const seed = sampling.seed ?? SAMPLE_SETTINGS.seed.default();
-    const request: JobRequest = { kind: 'generate', model, options: { ...sampling, len, seed }, stream: stream !== null };
+    const request: JobRequest = { kind: 'generate', model, options: { ...sampling, seed }, stream: stream !== null };
     if (stream === null) {
       const done = await this.runJob(request, signal) as GenerateDone;
-      sendJson(res, 200, { text: done.text, tokens: done.tokens, finish: finishOf(done, signal), seed });
+      sendJson(res, 200, { text: done.text, tokens: done.tokens, finish: finishOf(done, signal), seed, unknownTokens: done.unknownTokens });
       return;
     }
     const write = stream === 'sse'
@@ -255,12 +251,12 @@ export class RnnServer {
       write('text', { text });
     }) as GenerateDone;
     start();
-    write('done', { tokens: done.tokens, finish: finishOf(done, signal), seed });
+    write('done', { tokens: done.tokens, finish: finishOf(done, signal), seed, unknownTokens: done.unknownTokens });
     res.end();
   }
 
   private async complete(input: SettingsInput<typeof COMPLETE_FIELDS>, res: ServerResponse, signal: AbortSignal): Promise<void> {
-    const { model: name, prefix, n = COMPLETE_FIELDS.n.default, len = COMPLETION_LEN, ...sampling } = input;
+    const { model: name, prefix, n = COMPLETE_FIELDS.n.default, len = COMPLETE_FIELDS.len.default, ...sampling } = input;
     const seed = sampling.seed ?? SAMPLE_SETTINGS.seed.default();
     this.checkLen(len);
     const model = this.model(name);

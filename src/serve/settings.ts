@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { KERNELS_SETTING } from '../checkpoint/settings.js';
-import type { SettingTable } from '../input/settings.js';
+import { POSITIVE_INTEGER, type SettingTable } from '../input/settings.js';
 
 /**
  * The settings of `rnn serve`: the one home of each one's name, flag, range, default and help.
@@ -26,17 +26,17 @@ export const SERVE_SETTINGS = {
     help: 'let browser pages from this origin call the API', defaultText: 'none',
   },
   maxBody: {
-    schema: z.int().min(1), expected: 'a positive integer', arg: '<bytes>', help: 'largest request body', default: 65536,
+    ...POSITIVE_INTEGER, arg: '<bytes>', help: 'largest request body', default: 65536,
   },
   maxLen: {
-    schema: z.int().min(1), expected: 'a positive integer', arg: '<n>', help: 'largest len a request may ask', default: 2000,
+    ...POSITIVE_INTEGER, arg: '<n>', help: 'largest len a request may ask', default: 2000,
   },
   timeLimit: {
     schema: z.number().gt(0), expected: 'a number of seconds > 0', arg: '<seconds>',
     help: "a request's time limit, its wait in the queue included", default: 60,
   },
   workers: {
-    schema: z.int().min(1), expected: 'a positive integer', arg: '<n>', help: 'generation threads: requests that run at once',
+    ...POSITIVE_INTEGER, arg: '<n>', help: 'generation threads: requests that run at once',
     default: () => availableParallelism(), defaultText: 'every core',
   },
   queue: {

@@ -10,9 +10,8 @@ import { isWordToken, tokenizeWords } from './words.js';
  *    frequent first (`buildWordVocabulary` in word-vocab.ts).
  * `encode`, `decode`, `writer`, `countUnknown` and `idOf` work at the vocabulary's level.
  */
-export type TextLevel = 'char' | 'word';
-
-export const TEXT_LEVELS: readonly TextLevel[] = ['char', 'word'];
+export const TEXT_LEVELS = ['char', 'word'] as const;
+export type TextLevel = (typeof TEXT_LEVELS)[number];
 
 /**
  * What a level's tokens are called in messages: characters, or tokens (words and punctuation

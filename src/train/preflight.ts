@@ -14,7 +14,7 @@ import type { OutputPaths } from './output.js';
  * worker, Adam's moments, and the activations of B·T rows (and of the validation rows) with
  * their gradients: logits, embeddings, and per layer the states, gates and dropout masks.
  */
-export function engineBytes(model: ModelConfig, settings: Pick<TrainSettings, 'optimizer' | 'batch' | 'seqLen' | 'workers'>): number {
+function engineBytes(model: ModelConfig, settings: Pick<TrainSettings, 'optimizer' | 'batch' | 'seqLen' | 'workers'>): number {
   const { vocabSize: V, embedDim: E, hiddenSize: H, numLayers: L } = model;
   const G = gateCount(model.cell) * H;
   const P = parameterCount(model);
