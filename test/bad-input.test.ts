@@ -1,14 +1,30 @@
-import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { importState } from '../src/checkpoint/convert.js';
+import { CheckpointError } from '../src/checkpoint/errors.js';
+import { parseJsonBytes, readFileBytes, writeFileAtomic } from '../src/checkpoint/files.js';
+import { resolveCheckpointPath } from '../src/checkpoint/find.js';
 import { userMessage } from '../src/cli/errors.js';
-import { parseSettingTable } from '../src/input/settings.js';
+import { describeValue } from '../src/input/issues.js';
 import { readGenerate } from '../src/serve/requests.js';
 import { SERVE_SETTINGS } from '../src/serve/settings.js';
 import { RUN_OPTIONS } from '../src/train/options.js';
+import { parseSettingTable } from '../src/input/settings.js';
+import { ROOT, expectOneLineError, rnnIn } from './helpers/cli.js';
+import { scratchFolder } from './helpers/files.js';
 
 /*
  * Bad input of every kind a hostile user tries, each answered with one line that names the
  * flag, field or file and what would be valid, and nothing saved lost (docs/safety.md).
  */
+const scratch = scratchFolder('rnn-bad-input-');
+const FIXTURE = join(ROOT, 'test', 'fixtures', 'eval', 'gru_2x128.json');
+let checkpoint: string;
+
+beforeAll(() => {
+  checkpoint = join(scratch.dir, 'gru.json');
+  importState(FIXTURE, checkpoint, ['rnn', 'import'], false);
+});
 
 /** What the command line says of an error: its one line, with flags for settings. */
 function flagMessage(run: () => unknown): string {
@@ -49,4 +65,45 @@ describe('a setting given a value it cannot take', () => {
     expect(flagMessage(() => parseSettingTable(RUN_OPTIONS, { out: '' }))).toBe('--out: must not be empty (got "")');
     expect(flagMessage(() => parseSettingTable(RUN_OPTIONS, { resume: '' }))).toBe('--resume: must not be empty (got "")');
   });
+});
+
+describe('a file that is not what it should be', () => {
+  it('quotes its text with the characters a terminal acts on escaped', () => {
+    const bytes = Buffer.from('\x1b]0;owned\x07\x1b[2J\u202e{', 'utf8');
+    let message = '';
+    try {
+      parseJsonBytes(bytes, 'evil.json');
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/^evil\.json is not JSON: /);
+    expect([...message].filter((c) => c < ' ' || c === '\x7f' || c === '\u202e')).toEqual([]);
+    expect(message).toContain('\\u001b');
+    expect(describeValue('a\u202eb')).toBe('"a\\u202eb"');
+  });
+
+  it('a folder is "not an interop file"; an empty path to write is named as such', () => {
+    expect(() => readFileBytes(scratch.dir, 'interop file')).toThrow(`${scratch.dir} is a folder, not an interop file`);
+    expect(() => writeFileAtomic('', 'x', 'checkpoint ')).toThrow(/^cannot write checkpoint to an empty path: name a file$/);
+  });
+
+  it('an empty checkpoint path is named as empty, not "not found: "', () => {
+    expect(() => resolveCheckpointPath('')).toThrow(CheckpointError);
+    expect(() => resolveCheckpointPath('')).toThrow(/^the checkpoint's path is empty: name a checkpoint file or a run folder$/);
+  });
+});
+
+describe('the command line', () => {
+  it('names the flag whose path is empty', async () => {
+    const runs = await Promise.all([
+      rnnIn(scratch.dir, ['export', checkpoint, '--out', '']),
+      rnnIn(scratch.dir, ['import', FIXTURE, '--out', '']),
+      rnnIn(scratch.dir, ['sample', '--checkpoint', checkpoint, '--prime-file', '']),
+      rnnIn(scratch.dir, ['info', '']),
+    ]);
+    expectOneLineError(runs[0]!, /^rnn: --out: must not be empty \(got ""\)$/);
+    expectOneLineError(runs[1]!, /^rnn: --out: must not be empty \(got ""\)$/);
+    expectOneLineError(runs[2]!, /^rnn: --prime-file: must not be empty \(got ""\)$/);
+    expectOneLineError(runs[3]!, /^rnn: the checkpoint's path is empty: name a checkpoint file or a run folder$/);
+  }, 30_000);
 });

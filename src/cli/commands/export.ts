@@ -11,7 +11,7 @@ import { resolveCheckpointPath } from '../../checkpoint/find.js';
  */
 const ExportFlagsSchema = z.strictObject({
   format: z.enum(EXPORT_FORMATS).optional().describe(`one of ${EXPORT_FORMATS.join(', ')}`),
-  out: z.string(),
+  out: z.string().min(1),
 });
 
 export function register(program: Command): void {

@@ -17,7 +17,7 @@ import { outputClosed, writeStdout } from '../pipes.js';
 const SAMPLE_FLAGS = {
   checkpoint: { schema: z.string(), arg: '<file>', help: 'checkpoint to sample from, or a run folder (its best.json, else latest.json) (default: the newest under checkpoints/)' },
   prime: { schema: z.string(), arg: '<text>', help: 'text the model reads before generating; printed first' },
-  primeFile: { schema: z.string(), arg: '<file>', help: 'read the prime from a UTF-8 file (- reads standard input)' },
+  primeFile: { schema: z.string().min(1), arg: '<file>', help: 'read the prime from a UTF-8 file (- reads standard input)' },
   ...SAMPLE_SETTINGS,
   workers: {
     schema: z.int().min(1), expected: 'a positive integer', arg: '<n>', help: 'threads that share each step',
