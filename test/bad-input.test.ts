@@ -1,15 +1,16 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { importState } from '../src/checkpoint/convert.js';
+import { exportState, importState } from '../src/checkpoint/convert.js';
 import { CheckpointError } from '../src/checkpoint/errors.js';
 import { parseJsonBytes, readFileBytes, writeFileAtomic } from '../src/checkpoint/files.js';
 import { resolveCheckpointPath } from '../src/checkpoint/find.js';
 import { userMessage } from '../src/cli/errors.js';
 import { describeValue } from '../src/input/issues.js';
 import { readGenerate } from '../src/serve/requests.js';
+import { parseSettingTable } from '../src/input/settings.js';
 import { SERVE_SETTINGS } from '../src/serve/settings.js';
 import { RUN_OPTIONS } from '../src/train/options.js';
-import { parseSettingTable } from '../src/input/settings.js';
 import { ROOT, expectOneLineError, rnnIn } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
 
@@ -106,4 +107,21 @@ describe('the command line', () => {
     expectOneLineError(runs[2]!, /^rnn: --prime-file: must not be empty \(got ""\)$/);
     expectOneLineError(runs[3]!, /^rnn: the checkpoint's path is empty: name a checkpoint file or a run folder$/);
   }, 30_000);
+});
+
+describe('nothing saved is lost', () => {
+  it('an export onto a checkpoint is refused, and the checkpoint left as it was', () => {
+    const other = join(scratch.folder(), 'latest.json');
+    importState(FIXTURE, other, ['rnn', 'import'], false);
+    const before = readFileSync(other);
+    for (const format of ['torch', undefined] as const) {
+      expect(flagMessage(() => exportState(checkpoint, other, format)))
+        .toBe(`--out ${other} is a checkpoint: an export would replace it, and its training state with it; choose another file for the export`);
+    }
+    expect(readFileSync(other).equals(before)).toBe(true);
+    const state = join(scratch.folder(), 'state.json');
+    exportState(checkpoint, state);
+    exportState(checkpoint, state);
+    expect(readFileSync(state, 'utf8')).toMatch(/^\{"format":"rnn-state\/1"/);
+  });
 });

@@ -25,7 +25,7 @@ export function folderCheckpoint(dir: string): string {
 const CHECKPOINT_HEAD = /^\s*\{\s*"format"\s*:\s*"rnn-checkpoint\/1"/;
 
 /** Whether the file at `path` begins as a checkpoint does (`format` is written first); false for none, or one unreadable. */
-function startsLikeCheckpoint(path: string): boolean {
+export function startsLikeCheckpoint(path: string): boolean {
   try {
     const fd = openSync(path, 'r');
     try {

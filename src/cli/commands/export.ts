@@ -20,7 +20,7 @@ export function register(program: Command): void {
     .summary('export a checkpoint for PyTorch')
     .description(
       'Write a checkpoint\'s model as rnn-state/1 JSON for PyTorch, or as a .safetensors file (see docs/interop.md); ' +
-        'replaces --out if it exists.',
+        'replaces --out if it exists, unless it is a checkpoint.',
     )
     .argument('<checkpoint>', 'checkpoint file, or a run folder (its best.json, else latest.json)')
     .option('--format <format>', `export format: ${EXPORT_FORMATS.join(', ')} (default: safetensors for an --out ending in .safetensors, else torch)`)
