@@ -1,14 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { type Model, loadModel } from '../src/api/index.js';
 import { exportState, importState } from '../src/checkpoint/convert.js';
 import { CheckpointError } from '../src/checkpoint/errors.js';
 import { parseJsonBytes, readFileBytes, writeFileAtomic } from '../src/checkpoint/files.js';
 import { resolveCheckpointPath } from '../src/checkpoint/find.js';
 import { userMessage } from '../src/cli/errors.js';
 import { describeValue } from '../src/input/issues.js';
+import { SettingError, parseSettingTable } from '../src/input/settings.js';
 import { readGenerate } from '../src/serve/requests.js';
-import { parseSettingTable } from '../src/input/settings.js';
 import { SERVE_SETTINGS } from '../src/serve/settings.js';
 import { RUN_OPTIONS } from '../src/train/options.js';
 import { ROOT, expectOneLineError, rnnIn } from './helpers/cli.js';
@@ -21,10 +22,12 @@ import { scratchFolder } from './helpers/files.js';
 const scratch = scratchFolder('rnn-bad-input-');
 const FIXTURE = join(ROOT, 'test', 'fixtures', 'eval', 'gru_2x128.json');
 let checkpoint: string;
+let model: Model;
 
 beforeAll(() => {
   checkpoint = join(scratch.dir, 'gru.json');
   importState(FIXTURE, checkpoint, ['rnn', 'import'], false);
+  model = loadModel(checkpoint, { kernels: 'js' });
 });
 
 /** What the command line says of an error: its one line, with flags for settings. */
@@ -123,5 +126,32 @@ describe('nothing saved is lost', () => {
     exportState(checkpoint, state);
     exportState(checkpoint, state);
     expect(readFileSync(state, 'utf8')).toMatch(/^\{"format":"rnn-state\/1"/);
+  });
+});
+
+describe('the library API given what its types forbid', () => {
+  it('an unknown kernels choice is one line naming kernels, not a TypeError', () => {
+    expect(() => loadModel(checkpoint, { kernels: 'gpu' as never })).toThrow(SettingError);
+    expect(() => loadModel(checkpoint, { kernels: 'gpu' as never })).toThrow('kernels must be one of auto, js, wasm, relaxed (got "gpu")');
+  });
+
+  it('workers that are not a positive integer are refused, not run (1.5 hung) or allocated (NaN)', async () => {
+    const drain = async (pieces: AsyncIterable<string>) => {
+      const drawn: string[] = [];
+      for await (const piece of pieces) drawn.push(piece);
+      return drawn;
+    };
+    await expect(drain(model.generate({ len: 2, workers: 1.5 }))).rejects.toThrow(/^workers: must be an integer \(got 1\.5\)$/);
+    await expect(drain(model.generate({ len: 2, workers: 0 }))).rejects.toThrow(/^workers: must be >= 1 \(got 0\)$/);
+    await expect(model.score('ab', { workers: Number.NaN })).rejects.toThrow(/^workers: must be a finite number \(got NaN\)$/);
+    await expect(model.scoreValidation(Number.NaN)).rejects.toThrow(/^workers: /);
+  });
+
+  it('a text that is not a string, and a beam search without a beam, are named', async () => {
+    await expect(model.score(5 as never)).rejects.toThrow(new TypeError('text must be a string (got 5)'));
+    expect(() => model.scoreSync(['a'] as never)).toThrow('text must be a string (got an array of 1)');
+    await expect(model.activations(null as never, 0)).rejects.toThrow('text must be a string (got null)');
+    await expect(model.generate({ prime: {} as never, len: 1 }).next()).rejects.toThrow('prime must be a string (got an object)');
+    await expect(model.beam({ len: 3 } as never)).rejects.toThrow(/^beam: is missing/);
   });
 });
