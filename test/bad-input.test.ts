@@ -91,6 +91,12 @@ describe('a file that is not what it should be', () => {
     expect(() => writeFileAtomic('', 'x', 'checkpoint ')).toThrow(/^cannot write checkpoint to an empty path: name a file$/);
   });
 
+  it('an interop model read as a checkpoint gives a command that converts it, --out included', () => {
+    const state = join(scratch.folder(), 'state.json');
+    exportState(checkpoint, state);
+    expect(() => loadModel(state)).toThrow(`; it is an interop model: convert it with \`rnn import ${state} --out model.json\` first`);
+  });
+
   it('an empty checkpoint path is named as empty, not "not found: "', () => {
     expect(() => resolveCheckpointPath('')).toThrow(CheckpointError);
     expect(() => resolveCheckpointPath('')).toThrow(/^the checkpoint's path is empty: name a checkpoint file or a run folder$/);
