@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Model, loadModel } from '../src/api/index.js';
@@ -12,6 +12,7 @@ import { SettingError, parseSettingTable } from '../src/input/settings.js';
 import { readGenerate } from '../src/serve/requests.js';
 import { SERVE_SETTINGS } from '../src/serve/settings.js';
 import { RUN_OPTIONS } from '../src/train/options.js';
+import { checkOutputFree, outputPaths } from '../src/train/output.js';
 import { ROOT, expectOneLineError, rnnIn } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
 
@@ -132,6 +133,20 @@ describe('nothing saved is lost', () => {
     exportState(checkpoint, state);
     exportState(checkpoint, state);
     expect(readFileSync(state, 'utf8')).toMatch(/^\{"format":"rnn-state\/1"/);
+  });
+});
+
+describe('a run whose --out holds checkpoints', () => {
+  it('is refused, offering --resume only where there is a latest checkpoint to resume', () => {
+    const folder = scratch.folder();
+    const best = join(folder, 'best.json');
+    copyFileSync(checkpoint, best);
+    expect(flagMessage(() => checkOutputFree(outputPaths(folder), folder, null)))
+      .toBe(`--out: ${best} already exists and this run would overwrite it; choose another --out`);
+    const file = join(folder, 'model.json');
+    copyFileSync(checkpoint, file);
+    expect(flagMessage(() => checkOutputFree(outputPaths(file), file, null)))
+      .toBe(`--out: ${file} already exists and this run would overwrite it; resume it with --resume ${file}, or choose another --out`);
   });
 });
 
