@@ -6,7 +6,7 @@
  *   - a 200-token sample through HTTP beside the same sample drawn in-process by the library
  *     API (what `rnn sample` runs), one client,
  *   - N concurrent clients for S seconds (a mix of generate, score and complete): requests/s,
- *     p50/p99 latency, errors, 503s from the queue limit, the server's RSS before and after,
+ *     p50/p99 latency, errors, 503s of a busy server (queue full or time limit spent queued), the server's RSS before and after,
  *   - 1,000 malformed requests: every answer must be a 4xx, and the server must still answer.
  *
  *   npm run bench -- --serve                          16 clients × 30 s
@@ -198,7 +198,7 @@ export async function benchServe(options: ServeOptions): Promise<void> {
     const errors = failures + [...statuses].filter(([s]) => s !== 200 && s !== 503).reduce((a, [, n]) => a + n, 0);
     report.load = {
       requests: total, requestsPerS: total / options.seconds, p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99),
-      errors, queueFull503: statuses.get(503) ?? 0, rssBeforeMb: rssBefore, rssAfterMb: rssAfter, rssGrowthMb: rssAfter - rssBefore,
+      errors, busy503: statuses.get(503) ?? 0, rssBeforeMb: rssBefore, rssAfterMb: rssAfter, rssGrowthMb: rssAfter - rssBefore,
     };
 
     const refused = await malformed(url);
@@ -225,7 +225,7 @@ function print(report: Record<string, unknown>, json: boolean): void {
     clients: number; seconds: number; firstPieceMs: { p50: number; p99: number };
     sample200: { servedTokensPerS: number; directTokensPerS: number; ratio: number };
     load: {
-      requests: number; requestsPerS: number; p50Ms: number; p99Ms: number; errors: number; queueFull503: number;
+      requests: number; requestsPerS: number; p50Ms: number; p99Ms: number; errors: number; busy503: number;
       rssBeforeMb: number; rssAfterMb: number; rssGrowthMb: number;
     };
     malformed: { requests: number; statuses: Record<string, number>; all4xx: boolean; stillAnswers: boolean };
@@ -236,7 +236,7 @@ function print(report: Record<string, unknown>, json: boolean): void {
     `  200-token sample, one client  ${r.sample200.servedTokensPerS.toFixed(0)} tokens/s served, ${r.sample200.directTokensPerS.toFixed(0)} in-process: ` +
       `${(100 * r.sample200.ratio).toFixed(0)} % (median of 24 alternating blocks)   (target >= 80 %)`,
     `  load                          ${r.load.requests} requests, ${r.load.requestsPerS.toFixed(1)} req/s, p50 ${r.load.p50Ms.toFixed(1)} ms, p99 ${r.load.p99Ms.toFixed(1)} ms`,
-    `                                errors ${r.load.errors}, 503 (queue full) ${r.load.queueFull503}   (target: 0 errors)`,
+    `                                errors ${r.load.errors}, 503 (busy: queue full or time spent queued) ${r.load.busy503}   (target: 0 errors)`,
     `  server RSS                    ${r.load.rssBeforeMb.toFixed(1)} MB before, ${r.load.rssAfterMb.toFixed(1)} MB after: ` +
       `${r.load.rssGrowthMb >= 0 ? '+' : ''}${r.load.rssGrowthMb.toFixed(1)} MB   (target < 50 MB)`,
     `  malformed                     ${r.malformed.requests} requests: ${Object.entries(r.malformed.statuses).map(([s, n]) => `${n}× ${s}`).join(', ')}; ` +

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { type Model, StoppedError, loadModel } from '../src/api/index.js';
 import { beamSearch } from '../src/generate/beam.js';
 import { sampleText } from '../src/generate/sample.js';
-import { scoreText } from '../src/generate/score.js';
+import { scoreTokens } from '../src/generate/score.js';
 import { Stepper } from '../src/engine/stepper.js';
 import { EOS } from '../src/text/vocab.js';
 import { ROOT, rnnIn } from './helpers/cli.js';
@@ -81,10 +81,10 @@ describe('loadModel', () => {
     await expect(collect(model.generate({ stopAtEos: 'yes' as unknown as boolean }))).rejects.toThrow(/^stopAtEos: /);
   });
 
-  it('score: the loss scoreText gives, and each prediction ln p with the top alternatives', async () => {
+  it('score: the loss scoreTokens gives, and each prediction ln p with the top alternatives', async () => {
     const text = 'Now is the winter of our discontent';
     const score = await model.score(text, { top: 3 });
-    const expected = scoreText(model.config, model.loaded.params, model.vocab, text, new Stepper(model.config, model.loaded.params, 'js'));
+    const expected = scoreTokens(model.config, model.loaded.params, model.vocab.encode(text), new Stepper(model.config, model.loaded.params, 'js'));
     expect(score.lossSum).toBeCloseTo(expected.lossSum, 9);
     expect(score.predictions).toBe(text.length + 1);
     expect(score.logProb).toBeCloseTo(-expected.lossSum, 9);
@@ -99,6 +99,18 @@ describe('loadModel', () => {
     expect(totals.tokens).toEqual([]);
     expect(totals.lossSum).toBeCloseTo(expected.lossSum, 4);
     expect(() => model.scoreSync(text, { signal: { aborted: true } })).toThrow(StoppedError);
+  });
+
+  it('score and activations write each <UNK> as the text it stands for, from the one tokenization `tokenize` gives', () => {
+    const text = 'snow ☃ and é, 😀!';
+    const tokens = model.tokenize(text);
+    expect(tokens.unknown).toEqual(['☃', 'é', '😀']);
+    expect(Array.from(tokens.ids)).toEqual(Array.from(model.vocab.encode(text)));
+    const score = model.scoreSync(text, { top: 2 });
+    expect(score.tokens.map((t) => t.text).join('')).toBe(text);
+    expect(score.tokens.filter((t) => t.token === '<UNK>').map((t) => t.text)).toEqual(['☃', 'é', '😀']);
+    expect(model.scoreSync(tokens, { top: 2 })).toEqual(score);
+    expect(model.activationsSync(text, 0).tokens.join('')).toBe(text);
   });
 
   it('activations: each unit after each token, in [−1, 1] for a GRU, the state the stepper carries', async () => {

@@ -6,13 +6,16 @@ import { parameterCount } from '../src/checkpoint/size.js';
 import { Arena } from '../src/engine/kernels/arena.js';
 import { createKernels } from '../src/engine/kernels/index.js';
 import { logSumExp } from '../src/engine/loss.js';
-import { LanguageModel } from '../src/engine/model.js';
+import { LanguageModel, initParams } from '../src/engine/model.js';
+import { Rng } from '../src/engine/random.js';
 import { Stepper } from '../src/engine/stepper.js';
 import { beamBytes, beamSearch, beamWarnings, checkBeamFits } from '../src/generate/beam.js';
 import { sampleText } from '../src/generate/sample.js';
 import { SettingError } from '../src/input/settings.js';
-import { EOS, Vocabulary } from '../src/text/vocab.js';
-import { kernelKinds } from './helpers/kernels.js';
+import { EOS, UNK, Vocabulary } from '../src/text/vocab.js';
+import type { KernelsKind } from '../src/engine/kernels/kernels.js';
+import type { ModelConfig } from '../src/engine/config.js';
+import { kernelKinds, modelOn } from './helpers/kernels.js';
 
 const fixture = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', 'eval', 'gru_2x128.json'), 'utf8')) as { state: unknown };
 const trained = fromInteropState(fixture.state, 'gru_2x128.json');
@@ -78,6 +81,66 @@ for (const kernels of kernelKinds()) {
   });
 }
 
+/**
+ * A naive beam search (no --stop-at-eos): each hypothesis's next-token log-probabilities from a
+ * batch of one that reads `<EOS>`, the prime and the hypothesis from a zero state, every
+ * extension of every hypothesis sorted (ties: the earlier hypothesis, then the lower token),
+ * the N best kept; then the greedy path, and all of them ranked as beamSearch ranks them.
+ */
+function naiveBeam(
+  kind: KernelsKind, config: ModelConfig, params: Float32Array, primeIds: Int32Array, N: number, length: number,
+): { text: string; logProb: number }[] {
+  const model = modelOn(kind, config, params, { grads: false, batchSize: 1, seqLen: 1 });
+  const V = config.vocabSize;
+  const logProbsAfter = (ids: number[]): Float64Array => {
+    model.resetState();
+    for (const id of [EOS, ...primeIds, ...ids]) {
+      model.tokens[0] = id;
+      model.forward(null);
+      model.carryState(1);
+    }
+    const lse = logSumExp(model.logits, 0, V);
+    return Float64Array.from(model.logits, (z) => z - lse);
+  };
+  let live = [{ ids: [] as number[], logProb: 0 }];
+  const greedy = { ids: [] as number[], logProb: 0 };
+  for (let step = 0; step < length; step++) {
+    const extensions: { ids: number[]; logProb: number; parent: number; token: number }[] = [];
+    live.forEach((h, parent) => {
+      const logProbs = logProbsAfter(h.ids);
+      for (let token = 0; token < V; token++) {
+        if (token !== UNK) extensions.push({ ids: [...h.ids, token], logProb: h.logProb + logProbs[token]!, parent, token });
+      }
+    });
+    extensions.sort((a, b) => b.logProb - a.logProb || a.parent - b.parent || a.token - b.token);
+    live = extensions.slice(0, N);
+    const logProbs = logProbsAfter(greedy.ids);
+    let best = EOS;
+    for (let v = 0; v < V; v++) if (v !== UNK && logProbs[v]! > logProbs[best]!) best = v;
+    greedy.ids.push(best);
+    greedy.logProb += logProbs[best]!;
+  }
+  return [...live, greedy].sort((a, b) => b.logProb - a.logProb)
+    .map((h) => ({ text: smallVocab.decode(h.ids, { eos: '\n' }), logProb: h.logProb }));
+}
+
+const smallVocab = Vocabulary.build(['the cat sat on the mat.\n']);
+
+for (const kernels of kernelKinds()) {
+  describe(`beam search reads the prime once, ${kernels} kernels`, () => {
+    // the prime's '?' reads as <UNK>; a beam of 30 has 31 rows, at least two a token, so its layer 0 reads its input table
+    const prime = 'the mat sat? on the cat', primeIds = smallVocab.encode(prime);
+    it.each(['lstm', 'gru', 'rnn'] as const)('every %s hypothesis scores, to the bit, as a batch of one that read the prime and it', (cell) => {
+      const small: ModelConfig = { cell, vocabSize: smallVocab.size, embedDim: 6, hiddenSize: 10, numLayers: 2, dropout: 0 };
+      const weights = initParams(small, new Rng(3));
+      for (const [beam, length] of [[1, 6], [4, 6], [30, 2]] as const) {
+        const result = beamSearch({ config: small, params: weights, vocab: smallVocab, beam, length, prime, kernels });
+        expect(result.hypotheses, `beam ${beam}`).toEqual(naiveBeam(kernels, small, weights, primeIds, beam, length));
+      }
+    });
+  });
+}
+
 describe('beam search: streaming and limits', () => {
   const prime = 'ROMEO:\n';
 
@@ -139,6 +202,7 @@ describe('beam search: streaming and limits', () => {
       const kernels = createKernels('js', arena);
       const weights = kernels.arena.floats(parameterCount(small));
       new LanguageModel({ config: small, kernels, params: weights, grads: null, batchSize: beam + 1, seqLen: 1 });
+      new LanguageModel({ config: small, kernels, params: weights, grads: null, batchSize: 1, seqLen: 1 });
       kernels.arena.floats((beam + 1) * small.hiddenSize);
       const estimate = beamBytes(small, beam, 10).arena;
       expect(estimate).toBeGreaterThanOrEqual(arena.used);

@@ -148,7 +148,7 @@ describe('with two trained runs', () => {
         closeSync(fd);
       }
       expect(result.status).toBe(0);
-      expect(result.stderr).toMatch(/^rnn: warning: --prime has 1 character outside the vocabulary of .*latest\.json; the model reads them as <UNK>\n$/);
+      expect(result.stderr).toMatch(/^rnn: warning: --prime has 1 character outside the vocabulary of .*latest\.json \("☃"\); it reads as <UNK>\n$/);
       const text = readFileSync(file, 'utf8');
       expect(text.startsWith(prime)).toBe(true);
       expect([...text.slice(prime.length)]).toHaveLength(40);

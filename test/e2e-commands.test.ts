@@ -140,7 +140,7 @@ describe('rnn sample', () => {
     expect(result.status).toBe(0);
     expect(result.stdout.startsWith('ROMEO ☃:')).toBe(true);
     expect([...result.stdout]).toHaveLength(8 + 30);
-    expect(result.stderr).toMatch(/^rnn: warning: --prime has 1 character outside the vocabulary of .*; the model reads them as <UNK>\n$/);
+    expect(result.stderr).toMatch(/^rnn: warning: --prime has 1 character outside the vocabulary of .* \("☃"\); it reads as <UNK>\n$/);
     writeFileSync(at('prime.txt'), 'ROMEO ☃:');
     expect((await rnn('sample', '--checkpoint', ckpt, '--len', '30', '--temperature', '0', '--prime-file', at('prime.txt'))).stdout).toBe(result.stdout);
   });

@@ -100,7 +100,8 @@ describe('rnn sample --beam', () => {
 
   it('refuses the flags of random draws, and --json or --length-penalty without it', async () => {
     const cases: [string[], string][] = [
-      [['--beam', '3', '--temperature', '0.5'], 'rnn: --temperature shapes random draws; --beam draws none: leave one out\n'],
+      [['--beam', '3', '--temperature', '0.5'], 'rnn: --temperature does not apply to --beam (a beam search draws nothing at random and never chooses <UNK>): leave one out\n'],
+      [['--beam', '3', '--unk', 'show'], 'rnn: --unk does not apply to --beam (a beam search draws nothing at random and never chooses <UNK>): leave one out\n'],
       [['--json'], 'rnn: --json needs --beam\n'],
       [['--length-penalty', '1'], 'rnn: --length-penalty needs --beam\n'],
       [['--beam', '0'], 'rnn: --beam must be a positive integer (got 0)\n'],

@@ -29,7 +29,9 @@ beforeAll(async () => {
   const trained = await rnn('train', corpus, '--level', 'word', '--vocab-size', '500', ...TINY, '--max-steps', '20', '--out', run);
   expect(trained.stderr).not.toMatch(/internal error|warning/);
   expect(trained.status).toBe(0);
-  expect(trained.stderr).toMatch(/^training gru 1×16 \(embed 8\), [\d,]+ parameters, word vocabulary 500\n/);
+  // the 498 most frequent tokens, and how many others read as <UNK>
+  const [, distinct, others] = /^training gru 1×16 \(embed 8\), [\d,]+ parameters, word vocabulary 500 \(of ([\d,]+) distinct tokens; the other ([\d,]+), [\d.]+% of the training text, read as <UNK>\)\n/.exec(trained.stderr) ?? [];
+  expect(Number(distinct!.replace(/,/g, '')) - Number(others!.replace(/,/g, ''))).toBe(498);
   expect(trained.stderr).toMatch(/training and [\d,]+ validation tokens/);
 });
 
@@ -70,7 +72,7 @@ describe('rnn train --level word → info → sample → eval (built CLI)', () =
     expect(header).toMatch(/loss \(nats\/word\)\s+bits\/word\s+perplexity\s+predictions\s+ln P\(text\)\s+P\(text\)$/);
     expect(first).toMatch(/^text 1 .* 7 +-\d+\.\d\d +\d\.\de-\d+$/);
     expect(total).toMatch(/^total .* 14 +— +—$/);
-    expect(table.stderr).toMatch(/^rnn: warning: text 2 has 1 word outside the vocabulary of .*; they read as <UNK>\n$/);
+    expect(table.stderr).toMatch(/^rnn: warning: text 2 has 1 token outside the vocabulary of .* \("zebra"\); it reads as <UNK>\n$/);
 
     const json = await rnn('eval', 'perplexity', '--checkpoint', ckpt, ...texts, '--json');
     const rows = json.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, number>);

@@ -8,7 +8,7 @@ import { writePreparedFolder } from '../src/checkpoint/prepared.js';
 import { userMessage } from '../src/cli/errors.js';
 import { loadModel } from '../src/checkpoint/load.js';
 import { sampleText } from '../src/generate/sample.js';
-import { scoreText } from '../src/generate/score.js';
+import { scoreTokens } from '../src/generate/score.js';
 import { fineTuneStart, loadBaseModel, loadFineTuneData } from '../src/train/finetune.js';
 import { freshSettings, parseOptions, type TrainOptions } from '../src/train/options.js';
 import { type TrainResult, train } from '../src/train/trainer.js';
@@ -86,7 +86,7 @@ describe('fine-tuning', () => {
       onWarning: (warning) => warnings.push(warning.message),
     });
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/^150 of the text's 1200 characters \(13%\) read as <UNK>: 2 distinct characters .* lacks, most often "∞" ×120, "¶" ×30; extendVocab adds them$/);
+    expect(warnings[0]).toMatch(/^150 of the text's 1,200 characters \(13%\) read as <UNK>: 2 distinct characters .* lacks, most often "∞" ×120, "¶" ×30; extendVocab adds them$/);
     expect(loadCheckpoint(result.latest).vocab).toEqual(loadCheckpoint(base.latest).vocab);
   });
 
@@ -111,8 +111,8 @@ describe('fine-tuning', () => {
 
     // on text with only known characters, the extended model scores within −log(1 − F) of the base (F: the added share)
     const check = 'Thou art more lovely and more temperate, and the winds do shake the buds of May.';
-    const before = scoreText(baseModel.file.model.config, baseModel.file.model.params, baseModel.vocab, check);
-    const after = scoreText(tuned.config, tuned.params, tuned.vocab, check);
+    const before = scoreTokens(baseModel.file.model.config, baseModel.file.model.params, baseModel.vocab.encode(check));
+    const after = scoreTokens(tuned.config, tuned.params, tuned.vocab.encode(check));
     const share = 2 / line.length; // ’ and ∞: the added characters of each line
     // The added rows take about F of the probability at every position, so the loss on known
     // characters rises by about −log(1 − F): by more where the base's softmax sum Z_t is below its
@@ -135,6 +135,13 @@ describe('fine-tuning', () => {
     expect(vocab).toHaveLength(320);
     expect(vocab.slice(0, 300)).toEqual(baseVocab);
     expect(vocab.slice(300)).toContain('thee');
+    // without a larger --vocab-size a full vocabulary takes nothing, and the warning says so
+    const warnings: string[] = [];
+    const full = await train({ ...options, vocabSize: undefined, out: freshOut() }, [verse], {
+      onWarning: (warning) => void warnings.push(userMessage(warning)!),
+    });
+    expect(loadCheckpoint(full.latest).vocab).toEqual(baseVocab);
+    expect(warnings).toEqual([expect.stringMatching(/; --extend-vocab added none: the vocabulary is full at --vocab-size 300, give a larger one$/)]);
   });
 
   it('records where it started; rnn info shows it, a resumed run keeps it, export and import carry the extended vocabulary', async () => {
@@ -163,6 +170,18 @@ describe('fine-tuning', () => {
     // an exported model is a base too: its lineage records no step
     const again = await train({ ...SMALL, initFrom: exported, maxSteps: 1, out: freshOut() }, [text]);
     expect(loadCheckpoint(again.latest).initFrom).toMatchObject({ path: exported, step: null });
+    // so is a model imported into a checkpoint (rnn import), trained elsewhere: its step 0 there is not how far it was trained
+    const fromImported = await train({ ...SMALL, initFrom: imported, maxSteps: 1, out: freshOut() }, [text]);
+    expect(loadCheckpoint(fromImported.latest).initFrom).toMatchObject({ path: imported, step: null });
+    const importedInfo = await rnnIn(dir, ['info', fromImported.latest]);
+    expect(importedInfo.stdout).toMatch(/^started from +.*imported\.json \(no training step recorded: an exported or imported model, sha256 [0-9a-f]{12}…\)$/m);
+    // resumed, an imported model starts a run from its weights just as well: the run records it so, not as one from random weights
+    const resumedImported = await train({ resume: imported, maxSteps: 1, workers: 1, out: freshOut() }, [prose]);
+    expect(loadCheckpoint(resumedImported.latest).initFrom).toEqual({
+      path: imported, sha256: createHash('sha256').update(readFileSync(imported)).digest('hex'), step: null,
+    });
+    expect((await rnnIn(dir, ['info', imported])).stdout).toMatch(
+      /^training +none by rnn \(imported model: the steps it was trained elsewhere are not recorded\)$/m);
     // a run folder is its best.json
     const fromFolder = await train({ ...SMALL, initFrom: dirname(base.latest), maxSteps: 1, out: freshOut() }, [text]);
     expect(loadCheckpoint(fromFolder.latest).initFrom).toMatchObject({ path: join(dirname(base.latest), 'best.json'), step: 300 });

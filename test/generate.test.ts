@@ -11,7 +11,7 @@ import { importedCheckpoint } from '../src/checkpoint/convert.js';
 import { validationSplit } from '../src/checkpoint/corpus.js';
 import type { LoadedModel } from '../src/checkpoint/load.js';
 import { TokenSampler, sampleText } from '../src/generate/sample.js';
-import { scoreStream, scoreText } from '../src/generate/score.js';
+import { scoreStream, scoreTokens } from '../src/generate/score.js';
 import { CorpusError, prepareData } from '../src/text/corpus.js';
 import { streamCorpus } from '../src/text/corpus-stream.js';
 import { EOS, UNK, Vocabulary } from '../src/text/vocab.js';
@@ -40,11 +40,11 @@ function toyParams(headBias: Record<number, number> = {}): Float32Array {
 const sample = (over: Partial<Parameters<typeof sampleText>[0]>) =>
   sampleText({ config: trained.config, params: trained.params, vocab: trainedVocab, length: 80, temperature: 1, seed: 1, ...over });
 
-describe('scoreText', () => {
+describe('scoreTokens', () => {
   // The fixture was computed by PyTorch in float64; the engine runs in float32, so the losses
   // agree to about 1e-7 here, and 1e-4 (the fixtures README's bound) leaves room for summation order.
   it.each(fixture.cases.map((c, i) => [i, c] as const))('reproduces the PyTorch loss of case %i', (_, c) => {
-    const score = scoreText(trained.config, trained.params, trainedVocab, c.text);
+    const score = scoreTokens(trained.config, trained.params, trainedVocab.encode(c.text));
     expect(score.tokens).toBe([...c.text].length + 1);
     expect(Math.abs(score.lossSum / score.tokens - c.loss)).toBeLessThanOrEqual(1e-4);
   });
@@ -52,7 +52,7 @@ describe('scoreText', () => {
   it('the batched model over chunks of 7 (state carried), on one thread or two, agrees with the token-by-token stepper', async () => {
     const text = fixture.cases[2]!.text;
     const stream = new Int32Array([EOS, ...trainedVocab.encode(text), EOS]);
-    const whole = scoreText(trained.config, trained.params, trainedVocab, text);
+    const whole = scoreTokens(trained.config, trained.params, trainedVocab.encode(text));
     const chunked = await scoreStream(trained.config, trained.params, stream, 1, 7, 1);
     expect(chunked.tokens).toBe(whole.tokens);
     expect(chunked.lossSum / chunked.tokens).toBeCloseTo(whole.lossSum / whole.tokens, 5);
@@ -68,16 +68,16 @@ describe('scoreText', () => {
     const stepper = await createStepper(trained.config, trained.params, 3);
     const text = fixture.cases[1]!.text;
     try {
-      const here = scoreText(trained.config, trained.params, trainedVocab, text);
-      expect(scoreText(trained.config, trained.params, trainedVocab, text, stepper)).toEqual(here);
+      const here = scoreTokens(trained.config, trained.params, trainedVocab.encode(text));
+      expect(scoreTokens(trained.config, trained.params, trainedVocab.encode(text), stepper)).toEqual(here);
     } finally {
       await stepper.close();
     }
   });
 
   it('reads characters outside the vocabulary as <UNK>', () => {
-    const a = scoreText(trained.config, trained.params, trainedVocab, 'snow ☃ and é');
-    const b = scoreText(trained.config, trained.params, trainedVocab, 'snow \u{1F600} and \u00FF');
+    const a = scoreTokens(trained.config, trained.params, trainedVocab.encode('snow ☃ and é'));
+    const b = scoreTokens(trained.config, trained.params, trainedVocab.encode('snow \u{1F600} and \u00FF'));
     expect(a.tokens).toBe(13);
     expect(b).toEqual(a);
   });

@@ -64,21 +64,35 @@ it('streams a sample, colours a scored text by surprise, shows hidden units and 
   expect(await page.locator('#loss-chart circle.val-dot').count()).toBe(16);
   expect(await page.locator('#loss-chart text[text-anchor="middle"]').first().textContent()).toBe('0');
 
-  // the sample streams in: the text grows in several steps before the answer ends
+  // the sample streams in: its text shows while the rest of the answer is held back
   await page.selectOption('#model', 'gru');
   await page.fill('#prime', 'ROMEO:');
   await page.fill('#len', '2000');
   await page.evaluate(() => {
+    const w = window as unknown as { release: () => void; fetch: typeof fetch };
     const drawn = document.querySelector('#sample .drawn')!;
-    const w = window as unknown as { growth: number[] };
-    w.growth = [];
-    const observer = new MutationObserver(() => w.growth.push(drawn.textContent!.length));
-    observer.observe(drawn, { childList: true, characterData: true, subtree: true });
+    const held = new Promise<void>((resolve) => { w.release = resolve; });
+    const realFetch = w.fetch.bind(w);
+    w.fetch = async (input, init) => {
+      const response = await realFetch(input, init);
+      if (!String(input).endsWith('/v1/generate')) return response;
+      const reader = response.body!.getReader();
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          if (drawn.textContent!.length > 0) await held;
+          const { done, value } = await reader.read();
+          if (done) controller.close();
+          else controller.enqueue(value);
+        },
+      });
+      return new Response(body, { status: response.status, headers: response.headers });
+    };
   });
   await page.click('#generate');
+  await page.waitForFunction(() => document.querySelector('#sample .drawn')!.textContent!.length > 0);
+  expect(await page.locator('#sample-status').textContent()).toBe('sampling…');
+  await page.evaluate(() => (window as unknown as { release: () => void }).release());
   await page.waitForFunction(() => /2000 tokens in/.test(document.querySelector('#sample-status')!.textContent!));
-  const growth = await page.evaluate(() => (window as unknown as { growth: number[] }).growth);
-  expect(growth.filter((n) => n > 0).length).toBeGreaterThanOrEqual(2);
   expect(await page.locator('#sample .prime').textContent()).toBe('ROMEO:');
 
   // the screenshot's model: a sample, the sample scored, a hidden unit
@@ -136,6 +150,11 @@ it('streams a sample, colours a scored text by surprise, shows hidden units and 
   expect(await page.locator('#scored span').count()).toBe(7);
   await page.click('#show-unit');
   await page.waitForFunction(() => document.querySelectorAll('#units span').length === 7);
+  await page.fill('#prime', 'The xyzzyq of the');
+  await page.fill('#len', '5');
+  await page.click('#generate');
+  await page.waitForFunction(() => /5 tokens in /.test(document.querySelector('#sample-status')!.textContent!));
+  expect(await page.locator('#sample-status').textContent()).toMatch(/ · 1 token of the prime outside the vocabulary, read as <UNK>$/);
 
   // a phone's width: the cards fit it, with no sideways scrolling
   await page.setViewportSize({ width: 375, height: 740 });

@@ -241,7 +241,9 @@ describe('rnn prepare', () => {
     const done = await rnnIn(dir, ['prepare', folder, '--level', 'word', '--vocab-size', '200', '--out', out]);
     expect(done.stderr).toBe('');
     expect(done.status).toBe(0);
-    expect(done.stdout).toMatch(/: [\d,]+ training and [\d,]+ validation word tokens, 200-entry vocabulary, uint8, in [\d.]+ s\n$/);
+    expect(done.stdout).toMatch(
+      /: [\d,]+ training and [\d,]+ validation word tokens, 200-entry vocabulary \(of [\d,]+ distinct tokens; the other [\d,]+, [\d.]+% of the training text, read as <UNK>\), uint8, in [\d.]+ s\n$/,
+    );
     expectOneLineError(await rnnIn(dir, ['prepare', folder, '--vocab-size', '200', '--out', freshDir()]), /--vocab-size applies to --level word only/);
     expectOneLineError(await rnnIn(dir, ['prepare', folder, '--val-frac', '1', '--out', freshDir()]), /--val-frac/);
   });

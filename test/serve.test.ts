@@ -3,7 +3,9 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadModel } from '../src/api/index.js';
-import { isLoopback } from '../src/serve/server.js';
+import { resolveKernels } from '../src/engine/kernels/index.js';
+import { JobStoppedError, QueueFullError, WorkerPool } from '../src/serve/pool.js';
+import { HttpError, isLoopback, jobFailure } from '../src/serve/server.js';
 import { rnnIn } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
 import { type RunningServer, makeModels, post, request, serve } from './helpers/serve.js';
@@ -92,7 +94,7 @@ describe('the endpoints', () => {
     const whole = await post(api('/v1/generate'), body);
     expect(whole.status).toBe(200);
     const answer = whole.json as { text: string; tokens: number; finish: string; seed: number };
-    expect(answer).toMatchObject({ tokens: 120, finish: 'length', seed: 7 });
+    expect(answer).toMatchObject({ tokens: 120, finish: 'length', seed: 7, unknownTokens: 0 });
     const cli = await rnnIn(scratch.dir, ['sample', '--checkpoint', models.gru, '--prime', 'ROMEO:', '--len', '120', '--seed', '7',
       '--temperature', '0.8', '--top-p', '0.9', '--workers', '1']);
     expect(cli.stdout).toBe(`ROMEO:${answer.text}`);
@@ -103,12 +105,12 @@ describe('the endpoints', () => {
     const pieces = events.filter((e) => e.startsWith('data: ')).map((e) => (JSON.parse(e.slice(6)) as { text: string }).text);
     expect(pieces.length).toBeGreaterThan(0);
     expect(pieces.join('')).toBe(answer.text);
-    expect(events.at(-1)).toBe('event: done\ndata: {"tokens":120,"finish":"length","seed":7}');
+    expect(events.at(-1)).toBe('event: done\ndata: {"tokens":120,"finish":"length","seed":7,"unknownTokens":0}');
 
     const ndjson = await fetch(api('/v1/generate'), { method: 'POST', body: JSON.stringify({ ...body, stream: 'ndjson' }) });
     const lines = (await readStream(ndjson)).trimEnd().split('\n').map((l) => JSON.parse(l) as { text?: string; done?: boolean });
     expect(lines.slice(0, -1).map((l) => l.text).join('')).toBe(answer.text);
-    expect(lines.at(-1)).toEqual({ done: true, tokens: 120, finish: 'length', seed: 7 });
+    expect(lines.at(-1)).toEqual({ done: true, tokens: 120, finish: 'length', seed: 7, unknownTokens: 0 });
   });
 
   it('POST /v1/generate with stopAtEos ends at a drawn <EOS>; with beam: what `rnn sample --beam --json` finds', async () => {
@@ -189,6 +191,19 @@ describe('the endpoints', () => {
     expect(sample.tokens).toBe(15);
     const cli = await rnnIn(scratch.dir, ['sample', '--checkpoint', models.words, '--prime', 'The', '--len', '15', '--seed', '1', '--workers', '1']);
     expect(cli.stdout).toBe(`The${sample.text}`);
+  });
+
+  it('says how many of a prime\'s tokens are outside the vocabulary, as `rnn sample` warns: sampled, streamed, completed and in a beam', async () => {
+    const prime = 'The xyzzyq and the qwxzzy xyzzyq';
+    const cli = await rnnIn(scratch.dir, ['sample', '--checkpoint', models.words, '--prime', prime, '--len', '3', '--seed', '1', '--workers', '1']);
+    expect(cli.stderr).toMatch(/3 tokens/);
+    const sample = (await post(api('/v1/generate'), { model: 'words', prime, len: 3, seed: 1 })).json as { unknownTokens: number };
+    expect(sample.unknownTokens).toBe(3);
+    const streamed = await fetch(api('/v1/generate'), { method: 'POST', body: JSON.stringify({ model: 'words', prime, len: 3, stream: 'ndjson' }) });
+    expect(JSON.parse((await readStream(streamed)).trimEnd().split('\n').at(-1)!)).toMatchObject({ done: true, unknownTokens: 3 });
+    expect((await post(api('/v1/complete'), { model: 'words', prefix: prime, n: 2, len: 3 })).json).toMatchObject({ unknownTokens: 3 });
+    expect((await post(api('/v1/generate'), { model: 'words', prime, beam: 2, len: 3 })).json).toMatchObject({ unknownTokens: 3 });
+    expect((await post(api('/v1/generate'), { model: 'words', prime: 'The', len: 3 })).json).toMatchObject({ unknownTokens: 0 });
   });
 
   it('serves the playground page and its two files, nothing else by path', async () => {
@@ -298,6 +313,36 @@ describe('limits', () => {
     controller.abort();
   });
 
+  it('a generation whose time limit passes while it waits in the queue is answered like a full queue: 503 with Retry-After, not finish "time"', async () => {
+    const pool = await WorkerPool.start({ models: [{ name: 'gru', path: models.gru }], kernels: resolveKernels(), workers: 1, queue: 1 });
+    const running = new AbortController();
+    try {
+      let firstText!: () => void;
+      const drawing = new Promise<void>((resolve) => (firstText = resolve));
+      const generation = { kind: 'generate', model: 'gru', options: { len: 1_000_000, seed: 1 }, stream: true } as const;
+      const done = pool.run(generation, running.signal, () => firstText());
+      await drawing;
+      const waiting = new AbortController();
+      const queued = pool.run({ kind: 'generate', model: 'gru', options: { len: 5, seed: 2 }, stream: false }, waiting.signal);
+      expect(pool.load).toEqual({ running: 1, waiting: 1 });
+      const beyond = pool.run({ kind: 'score', model: 'gru', text: 'abc', top: 0 }, new AbortController().signal);
+      await expect(beyond).rejects.toBeInstanceOf(QueueFullError);
+      waiting.abort('time');
+      const stopped = await queued.then(() => null, (err: unknown) => err);
+      expect(stopped).toBeInstanceOf(JobStoppedError);
+      expect(pool.load).toEqual({ running: 1, waiting: 0 });
+      const answer = jobFailure(stopped, 300) as HttpError;
+      expect(answer).toBeInstanceOf(HttpError);
+      expect([answer.status, answer.headers, answer.message]).toEqual([503, { 'Retry-After': '1' },
+        'every generation thread was busy for the whole time limit of 0.3 s, which the request spent waiting in the queue: try again shortly']);
+      running.abort('time');
+      expect(await done).toMatchObject({ finish: 'stopped' });
+    } finally {
+      running.abort('time');
+      await pool.close();
+    }
+  });
+
   it('the time limit stops a beam search between tokens and a generation while it reads a long prime', async () => {
     const s = await started(['--checkpoint', models.gru, '--workers', '1', '--max-len', '100000', '--time-limit', '0.3']);
     const beam = await post(`${s.url}/v1/generate`, { beam: 64, len: 100_000 });
@@ -370,7 +415,7 @@ describe('limits', () => {
         s.child.kill('SIGTERM');
       }
     });
-    expect(JSON.parse(text.trimEnd().split('\n').at(-1)!)).toEqual({ done: true, tokens: 400, finish: 'length', seed: 2 });
+    expect(JSON.parse(text.trimEnd().split('\n').at(-1)!)).toEqual({ done: true, tokens: 400, finish: 'length', seed: 2, unknownTokens: 0 });
     expect(await s.exited).toBe(0);
     await expect(fetch(`${s.url}/healthz`)).rejects.toThrow();
   });

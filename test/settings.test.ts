@@ -6,7 +6,10 @@ import {
 } from '../src/checkpoint/settings.js';
 import { userMessage } from '../src/cli/errors.js';
 import { checkSampleSettings } from '../src/generate/settings.js';
-import { SettingError } from '../src/input/settings.js';
+import { describeValue } from '../src/input/issues.js';
+import { SettingError, parseSettingTable } from '../src/input/settings.js';
+import { SERVE_SETTINGS } from '../src/serve/settings.js';
+import { shortMessage } from '../src/checkpoint/errors.js';
 import { parseOptions, resumedSettings } from '../src/train/options.js';
 
 /** A valid value of each setting other than its default. */
@@ -86,5 +89,27 @@ describe('the sampling settings table', () => {
     expect(() => checkSampleSettings({ temperature: Infinity })).toThrow('temperature: must be a finite number (got Infinity)');
     expect(() => checkSampleSettings({ seed: 2 ** 32 })).toThrow('seed: must be <= 4294967295');
     expect(() => checkSampleSettings({ len: 5, temperature: 0, topK: 3, topP: 1, seed: 0, beam: 2, unk: 'show', stopAtEos: true })).not.toThrow();
+  });
+});
+
+describe('flags given as text', () => {
+  it('read as numbers where the setting takes a number, and stay text where it takes text that reads as one', () => {
+    expect(parseOptions({ hidden: '64', lr: '1e-3', out: '2024', resume: '7' })).toMatchObject({ hidden: 64, lr: 1e-3, out: '2024', resume: '7' });
+    expect(parseSettingTable(SERVE_SETTINGS, { token: '12345', port: '0' })).toEqual({ token: '12345', port: 0 });
+    expect(() => parseOptions({ hidden: 'x64' })).toThrow(SettingError);
+  });
+});
+
+describe('a value or message cut short for a message', () => {
+  it('is cut between code points, never between the halves of an emoji', () => {
+    for (const lead of ['', 'a']) {
+      const value = describeValue(lead + '😀'.repeat(30));
+      expect(value.endsWith('...')).toBe(true);
+      expect(value.length).toBeLessThanOrEqual(40);
+      expect(value).not.toMatch(/\p{Cs}/u); // no lone surrogate
+      const message = shortMessage(new Error(lead + '𠀋'.repeat(100)));
+      expect(message.endsWith('...')).toBe(true);
+      expect(message).not.toMatch(/\p{Cs}/u);
+    }
   });
 });

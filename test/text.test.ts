@@ -56,6 +56,9 @@ describe('Vocabulary', () => {
     expect(once.tokens).toEqual([EOS_TOKEN, UNK_TOKEN, 'a']);
     expect(Array.from(once.encode('abd'))).toEqual([2, UNK, UNK]);
     expect(once.countUnknown('abd😀')).toBe(3);
+    const unknown: string[] = [];
+    expect(Array.from(once.encode('abd😀a\uD800', unknown))).toEqual([2, UNK, UNK, UNK, 2, UNK]);
+    expect(unknown).toEqual(['b', 'd', '😀', '\uD800']);
   });
 
   it('decodes <EOS> as nothing and <UNK> as U+FFFD unless told otherwise', () => {

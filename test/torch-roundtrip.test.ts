@@ -98,4 +98,35 @@ describe.skipIf(!HAVE_PYTHON)(HAVE_PYTHON ? TITLE : `${TITLE} (skipped: no ${PYT
     const validation = scoreSummary(await scoreStream(imported.config, imported.params, val, 8, 16, 1));
     expect(Math.abs(validation.loss - summary.val_loss)).toBeLessThan(1e-4);
   }, 300_000);
+
+  it('bad input is one line and exit status 2, from --check before torchrun and from every process under it, with no traceback of its own', async () => {
+    const corpus = join(dir, 'bad-corpus.txt');
+    writeFileSync(corpus, readFileSync(join(ROOT, 'corpora', 'sotu.txt'), 'utf8').slice(0, 4_000));
+    const data = join(dir, 'bad-data'), out = join(dir, 'bad-out');
+    const prepared = await rnnIn(dir, ['prepare', corpus, '--out', data]);
+    expect(prepared.status, prepared.stderr).toBe(0);
+    const script = 'examples/pytorch/train_ddp.py', run = [data, '--out', out, '--batch', '8', '--seq-len', '16'];
+    const notSafetensors = `--init ${corpus}: not a safetensors file (write one with rnn export --format safetensors)`;
+    const cases: [string[], string][] = [
+      [[join(dir, 'nothing'), '--out', out, '--check', '2'], `${join(dir, 'nothing', 'meta.json')}: No such file or directory: give a folder made by rnn prepare`],
+      [[...run, '--lr', '-1', '--check', '2'], 'argument --lr: must be a number > 0 (got -1) (see --help)'],
+      [[...run, '--check', '3'], '--batch 8 must be a multiple of the 3 ranks'],
+      [[...run, '--init', corpus, '--check', '2'], notSafetensors],
+      [run, 'start it with torchrun (torchrun --standalone --nproc_per_node N train_ddp.py ...), or check its input with --check N'],
+    ];
+    const answers = await Promise.all(cases.map(([args]) => python([script, ...args])));
+    answers.forEach((answer, i) => expect([answer.status, answer.output], cases[i]![0].join(' ')).toEqual([2, `train_ddp.py: ${cases[i]![1]}\n`]));
+    const good = await python([script, ...run, '--check', '2']);
+    expect([good.status, good.output]).toEqual([0, expect.stringMatching(/^2 ranks: [\d,]+ training tokens, 8 rows of \d+, \d+ steps per epoch, \d+ steps; the input is good\n$/)]);
+
+    // torchrun reports the processes that failed in its own words (its ChildFailedError, its own traceback); each process that
+    // gets to it before torchrun stops it writes the one line
+    const ddp = await python(['-m', 'torch.distributed.run', '--nproc_per_node', '2', script, ...run, '--init', corpus]);
+    expect(ddp.status).not.toBe(0);
+    const lines = ddp.output.split('\n').filter((line) => line.includes('train_ddp.py: '));
+    expect(lines.length).toBeGreaterThanOrEqual(1);
+    for (const line of lines) expect(line).toBe(`train_ddp.py: ${notSafetensors}`);
+    expect(ddp.output).toMatch(/exitcode\s*: 2 /);
+    expect(ddp.output).not.toMatch(/train_ddp\.py", line \d+|\[rank\d\]/);
+  }, 300_000);
 });

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { type Checkpoint, loadCheckpoint, recordedLevel } from '../src/checkpoint/checkpoint.js';
 import { importedCheckpoint } from '../src/checkpoint/convert.js';
 import { fromInteropState, toInteropState } from '../src/checkpoint/interop.js';
+import { Model } from '../src/api/index.js';
 import { loadModel } from '../src/checkpoint/load.js';
 import { settingsFromConfig } from '../src/checkpoint/settings.js';
 import type { ModelConfig } from '../src/engine/config.js';
@@ -13,7 +14,7 @@ import { Rng } from '../src/engine/random.js';
 import { Stepper } from '../src/engine/stepper.js';
 import { beamSearch } from '../src/generate/beam.js';
 import { sampleText } from '../src/generate/sample.js';
-import { scoreStream, scoreSummary, scoreText } from '../src/generate/score.js';
+import { scoreStream, scoreSummary, scoreTokens } from '../src/generate/score.js';
 import { freshSettings, parseOptions } from '../src/train/options.js';
 import { formatProbability } from '../src/text/probability.js';
 import { EOS, EOS_TOKEN, UNK, UNK_TOKEN, Vocabulary } from '../src/text/vocab.js';
@@ -128,13 +129,28 @@ describe('P(text) at the word level', () => {
       const logZ = max + Math.log(logits.reduce((s, z) => s + Math.exp(z - max), 0));
       logProb += logits[targets[t]!]! - logZ;
     });
-    const summary = scoreSummary(scoreText(CONFIG, p, VOCAB, text));
+    const summary = scoreSummary(scoreTokens(CONFIG, p, VOCAB.encode(text)));
     expect(summary.tokens).toBe(ids.length + 1);
     expect(summary.logProb).toBeCloseTo(logProb, 4);
     expect(formatProbability(summary.logProb)).toBe(Math.exp(logProb).toExponential(1));
     // the batched engine, one row of the same stream, gives the same sum
     const batched = await scoreStream(CONFIG, p, new Int32Array([EOS, ...ids, EOS]), 1, 5, 1);
     expect(-batched.lossSum).toBeCloseTo(logProb, 4);
+  });
+});
+
+describe('scoring at the word level through the library API', () => {
+  it('writes each prediction as the text spaces it, an unknown word as itself', () => {
+    const word = importedCheckpoint({ config: CONFIG, vocab: WORDS, level: 'word', params: params() }, ['test']);
+    const model = new Model(loadModel(written('api-word.json', word)), { kernels: 'js' });
+    const text = 'The dog sat on the (rug).';
+    const score = model.scoreSync(text);
+    expect(score.tokens.map((t) => t.token)).toEqual(['The', UNK_TOKEN, 'sat', 'on', 'the', '(', UNK_TOKEN, ')', '.', EOS_TOKEN]);
+    expect(score.tokens.map((t) => t.text).join('')).toBe(text);
+    expect(model.tokenize(text).unknown).toEqual(['dog', 'rug']);
+    expect(model.scoreSync(model.tokenize(text))).toEqual(score);
+    expect(score.lossSum).toBe(scoreTokens(CONFIG, model.loaded.params, VOCAB.encode(text), new Stepper(CONFIG, model.loaded.params, 'js')).lossSum);
+    expect(model.activationsSync(text, 1).tokens.join('')).toBe(text);
   });
 });
 

@@ -9,7 +9,7 @@ import { EOS, EOS_TOKEN, UNK, UNK_TOKEN, Vocabulary } from '../src/text/vocab.js
 
 /** `decode` options that print the special tokens by name. */
 const SPECIAL_NAMES = { eos: EOS_TOKEN, unk: UNK_TOKEN };
-import { buildWordVocabulary, compareCodePoints, DEFAULT_VOCAB_SIZE } from '../src/text/word-vocab.js';
+import { buildWordVocabulary, compareCodePoints, DEFAULT_VOCAB_SIZE, vocabularyCoverage } from '../src/text/word-vocab.js';
 import { isWordToken, lastWordBreak, LINE_BREAK, tokenizeWords, WORD_RULE_VERSION } from '../src/text/words.js';
 import { Rng } from '../src/engine/random.js';
 import { type Corpus, prepareWhole, readCorpus, tokenStream } from './helpers/corpus.js';
@@ -154,6 +154,33 @@ describe('detokenize', () => {
     expect(detokenize(['speak', '-', '-', 'it', 'x', '—', 'y', 'is', '-', '5'])).toBe('speak--it x—y is-5');
   });
 
+  it('puts an emoji sequence that the tokenizer cut into code points back together', () => {
+    const line = 'Family 👨‍👩‍👧‍👦, skin 👍🏽, fire ❤️‍🔥, pride 🏳️‍🌈, keycap #️⃣, flags 🇫🇷 🇯🇵, Scotland 🏴󠁧󠁢󠁳󠁣󠁴󠁿.';
+    const tokens = tokenizeWords(line);
+    expect(tokens).toContain('\u200d'); // the joiner is a token of its own
+    expect(detokenize(tokens)).toBe(line);
+    // a lone regional indicator pairs with the next one only: a third one starts a new flag
+    expect(detokenize(['🇫', '🇷', '🇯', 'x', '🇯', '🇵'])).toBe('🇫🇷 🇯 x 🇯🇵');
+    expect(detokenize(['é', '\u0301', 'a'])).toBe('é\u0301 a');
+  });
+
+  it('spaces CJK, Arabic, Spanish, Persian and guillemet punctuation as those texts do', () => {
+    const text = [
+      '我们今天去公园散步。天气很好，阳光明媚！你吃饭了吗？「日本」（語）・テスト',
+      'مرحبا بالعالم. هذا نص عربي، مع علامات ترقيم؟ نعم؛ حسنا!',
+      '¿Qué tal? ¡Hola! «Ёлка» и ‹ok›, „quoted“ later',
+      'می‌خواهم بروم',
+    ].join('\n');
+    expect(detokenize(tokenizeWords(text))).toBe(text.replace('„quoted“ later', '„quoted “later'));
+  });
+
+  it('writes signs of code side by side together, keeps snake_case whole, and opens a quote after a sign', () => {
+    const code = "const f = (a) => a === 'x' || b <= c; /** see `npm ci` */ my_var = 1 *** 2";
+    expect(detokenize(tokenizeWords(code))).toBe(code);
+    // an apostrophe after a word is still one
+    expect(detokenize(tokenizeWords("the farmers' savings = 'x'"))).toBe("the farmers' savings = 'x'");
+  });
+
   it('starts each line without a space and keeps blank lines', () => {
     expect(detokenize(['First', 'Citizen', ':', '\n', 'Speak', ',', 'speak', '.', '\n', '\n', 'All', ':'])).toBe(
       'First Citizen:\nSpeak, speak.\n\nAll:',
@@ -266,11 +293,24 @@ describe('word vocabulary', () => {
     expect(() => buildWordVocabulary([['x']], { vocabSize: 10, minCount: 0 })).toThrow(/minCount/);
   });
 
+  it('says how much of the training text a capped vocabulary leaves to <UNK>, and nothing when it leaves none', () => {
+    const tokens = [['a', 'a', 'a', 'b', 'b', 'c', 'd']];
+    const capped = buildWordVocabulary(tokens, { vocabSize: 4, minCount: 1 });
+    expect(vocabularyCoverage(capped, capped.vocab.size)).toBe('of 4 distinct tokens; the other 2, 29% of the training text, read as <UNK>');
+    const counted = buildWordVocabulary(tokens, { vocabSize: 10, minCount: 2 });
+    expect(vocabularyCoverage(counted, counted.vocab.size)).toBe('of 4 distinct tokens; the other 2, 29% of the training text, read as <UNK>');
+    const full = buildWordVocabulary(tokens, { vocabSize: 10, minCount: 1 });
+    expect(vocabularyCoverage(full, full.vocab.size)).toBeNull();
+  });
+
   it('encodes words, reading unknown ones as <UNK>, and counts them', () => {
     const vocab = wordVocab('the', 'cat', 'sat', '.', '\n');
     expect(Array.from(vocab.encode('the dog sat.\nThe cat'))).toEqual([2, UNK, 4, 5, 6, UNK, 3]);
     expect(Array.from(vocab.encodeWords(['cat', 'dog']))).toEqual([3, UNK]);
     expect(vocab.countUnknown('the dog sat. The cat')).toBe(2);
+    const unknown: string[] = [];
+    vocab.encode('the dog sat. The cat', unknown);
+    expect(unknown).toEqual(['dog', 'The']);
     expect(vocab.countUnknown('')).toBe(0);
     expect(vocab.idOf('cat')).toBe(3);
     expect(vocab.idOf('c')).toBe(UNK);

@@ -2,6 +2,7 @@
 
     rnn prepare corpus/ --out data/corpus
     rnn export checkpoints/RUN/best.json --format safetensors --out start.safetensors   # optional
+    python examples/pytorch/train_ddp.py data/corpus --init start.safetensors --out run/ --check 4   # optional
     torchrun --nproc_per_node 4 examples/pytorch/train_ddp.py data/corpus --init start.safetensors --out run/
     rnn import run/model.safetensors --out checkpoints/from-torch.json
 
@@ -14,6 +15,11 @@ clip_grad_value_ then clip_grad_norm_, and rnn's learning-rate schedule (schedul
 is rnn's: val.bin cut into min(B, (N-1)//T) contiguous rows, scored in windows of T from a zero
 state, the sum over every prediction divided by their number.
 
+Every process checks what the run reads (the flags, the folder, the --init and --score files,
+--out) before it starts anything; bad input ends it with one line and exit status 2 (torchrun,
+which stops the other processes once one has failed, then adds its own report). --check N checks the same for a run on N
+processes, with plain python and no torchrun, and trains nothing.
+
 Plain PyTorch, numpy and safetensors; gloo on CPUs, nccl on GPUs.
 """
 
@@ -21,6 +27,7 @@ import argparse
 import json
 import math
 import os
+import sys
 import time
 
 import numpy as np
@@ -28,7 +35,7 @@ import torch
 import torch.distributed as dist
 import torch.nn as nn
 import torch.nn.functional as F
-from safetensors import safe_open
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 from torch.nn.parallel import DistributedDataParallel as DDP
 
@@ -67,11 +74,52 @@ def scheduled_lr(args, epoch, done):
     return args.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, max(0.0, done))))
 
 
+def fail(message):
+    """Bad input: one line and exit status 2. Each process writes it: torchrun stops the rest once the first has failed,
+    so one that left it to another could be stopped before that one had written it."""
+    print(f"train_ddp.py: {message}", file=sys.stderr, flush=True)
+    sys.exit(2)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, its errors (a flag unknown, missing or malformed) as fail's one line."""
+
+    def error(self, message):
+        fail(f"{message} (see --help)")
+
+
+def bounded(kind, valid, expected):
+    """An argparse type: a `kind` (int or float) for which `valid` holds, else an error naming `expected`."""
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not math.isfinite(value) or not valid(value):
+            raise argparse.ArgumentTypeError(f"must be {expected} (got {text})")
+        return value
+    return parse
+
+
+COUNT = bounded(int, lambda n: n >= 1, "an integer >= 1")
+STEPS = bounded(int, lambda n: n >= 0, "an integer >= 0")
+POSITIVE = bounded(float, lambda x: x > 0, "a number > 0")
+LIMIT = bounded(float, lambda x: x >= 0, "a number >= 0 (0: off)")
+DROPOUT = bounded(float, lambda x: 0 <= x < 1, "a number from 0 to below 1")
+
+
 def read_meta(folder):
-    with open(os.path.join(folder, "meta.json"), encoding="utf-8") as f:
-        meta = json.load(f)
-    if meta.get("format") != PREPARED_FORMAT:
-        raise SystemExit(f"{folder}/meta.json: format is {meta.get('format')!r}, expected {PREPARED_FORMAT!r} (make it with rnn prepare)")
+    path = os.path.join(folder, "meta.json")
+    try:
+        with open(path, encoding="utf-8") as f:
+            meta = json.load(f)
+    except (OSError, ValueError) as err:
+        fail(f"{path}: {err.strerror if isinstance(err, OSError) else 'not JSON'}: give a folder made by rnn prepare")
+    if not isinstance(meta, dict) or meta.get("format") != PREPARED_FORMAT:
+        fail(f"{path}: not {PREPARED_FORMAT}: make the folder with rnn prepare")
+    missing = [key for key in ("trainTokens", "valTokens", "vocabSize", "vocab", "level") if key not in meta]
+    if missing or meta.get("dtype") not in DTYPES:
+        fail(f"{path}: {f'no {missing[0]}' if missing else 'dtype is not one of ' + ', '.join(DTYPES)}: prepare the folder again")
     return meta
 
 
@@ -79,30 +127,93 @@ def tokens(folder, meta, part):
     """The ids of train.bin or val.bin, memory-mapped (nothing is read until used)."""
     count = meta["trainTokens"] if part == "train" else meta["valTokens"]
     path = os.path.join(folder, f"{part}.bin")
+    dtype = DTYPES[meta["dtype"]]
+    try:
+        size = os.path.getsize(path)
+    except OSError as err:
+        fail(f"{path}: {err.strerror}: prepare the folder again")
+    if size != count * dtype.itemsize:
+        fail(f"{path} holds {size // dtype.itemsize} tokens, meta.json says {count}: prepare the folder again")
     if count == 0:
-        return np.zeros(0, dtype=DTYPES[meta["dtype"]])
-    data = np.memmap(path, dtype=DTYPES[meta["dtype"]], mode="r")
-    if len(data) != count:
-        raise SystemExit(f"{path} holds {len(data)} tokens, meta.json says {count}: prepare the folder again")
-    return data
+        return np.zeros(0, dtype=dtype)
+    return np.memmap(path, dtype=dtype, mode="r")
 
 
 def model_config(args, meta):
-    """The rnn-state/1 config: the --init file's, else the flags'; it must read the folder's vocabulary."""
+    """The rnn-state/1 config: the --init file's (its tensors' shapes checked, none read), else the flags'; it must read the folder's vocabulary."""
     if args.init is None:
         config = {"cell": args.cell, "vocab_size": meta["vocabSize"], "embed_dim": args.embed,
                   "hidden_size": args.hidden, "num_layers": args.layers}
         if meta["level"] == "word":
             config.update(level="word", word_rule=meta["wordRule"])
-        return config, None
-    with safe_open(args.init, "pt") as f:
-        header = f.metadata() or {}
-    if header.get("format") != INTEROP_FORMAT:
-        raise SystemExit(f"{args.init}: not an rnn-state/1 safetensors file (write one with rnn export --format safetensors)")
-    config, vocab = json.loads(header["config"]), json.loads(header["vocab"])
+        return config
+    export = "write one with rnn export --format safetensors"
+    try:
+        with open(args.init, "rb"):
+            pass
+    except OSError as err:
+        fail(f"--init {args.init}: {err.strerror}")
+    try:
+        with safe_open(args.init, "pt") as f:
+            header = f.metadata() or {}
+            shapes = {name: tuple(f.get_slice(name).get_shape()) for name in f.keys()}
+    except (SafetensorError, OSError):
+        fail(f"--init {args.init}: not a safetensors file ({export})")
+    try:
+        if header.get("format") != INTEROP_FORMAT:
+            raise ValueError
+        config, vocab = json.loads(header["config"]), json.loads(header["vocab"])
+        if config.get("cell") not in CELLS:
+            raise ValueError
+        with torch.device("meta"):
+            expected = {name: tuple(t.shape) for name, t in LanguageModel(config, 0.0).state_dict().items()}
+    except (ValueError, KeyError, TypeError, AttributeError, RuntimeError):
+        fail(f"--init {args.init}: not an rnn-state/1 safetensors file ({export})")
+    if shapes != expected:
+        fail(f"--init {args.init}: its tensors are not those its config describes ({export})")
     if vocab != meta["vocab"] or config.get("level", "char") != meta["level"]:
-        raise SystemExit(f"{args.init}: its vocabulary is not the one of {args.data}: prepare the corpus with the model's settings")
-    return config, load_file(args.init)
+        fail(f"--init {args.init}: its vocabulary is not the one of {args.data}: prepare the corpus with the model's settings")
+    return config
+
+
+def scored_ids(path, meta):
+    """A --score file's ids: at least two, each in the vocabulary."""
+    try:
+        ids = np.fromfile(path, dtype=DTYPES[meta["dtype"]])
+    except OSError as err:
+        fail(f"--score {path}: {err.strerror}")
+    if len(ids) < 2 or ids.max() >= meta["vocabSize"]:
+        fail(f"--score {path}: expected {meta['dtype']} token ids as in train.bin, at least 2, each below {meta['vocabSize']}")
+    return ids
+
+
+def plan(args, world):
+    """What the run reads and how long it is, checked before anything starts: bad input ends here, with one line."""
+    if args.batch % world != 0:
+        fail(f"--batch {args.batch} must be a multiple of the {world} ranks")
+    meta = read_meta(args.data)
+    train, val = tokens(args.data, meta, "train"), tokens(args.data, meta, "val")
+    config = model_config(args, meta)
+    for path in args.score:
+        scored_ids(path, meta)
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        fail(f"--out {args.out}: not a folder")
+    parent = os.path.abspath(args.out)
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.access(parent, os.W_OK):
+        fail(f"--out {args.out}: {parent} is not writable")
+    B, T = args.batch, args.seq_len
+    row_length = (len(train) - 1) // B
+    steps_per_epoch = row_length // T
+    if steps_per_epoch < 1:
+        fail(f"train.bin holds {len(train)} tokens, too few for --batch {B} --seq-len {T}")
+    # as rnn train: the limits given, the first one reached; none given, one epoch
+    limits = [n for n in (args.max_steps, None if args.epochs is None else args.epochs * steps_per_epoch) if n is not None]
+    total_steps = min(limits) if limits else steps_per_epoch
+    summary = f"{len(train):,} training tokens, {B} rows of {row_length:,}, {steps_per_epoch:,} steps per epoch, {total_steps:,} steps"
+    return argparse.Namespace(meta=meta, train=train, val=val, config=config, row_length=row_length,
+                              steps_per_epoch=steps_per_epoch, total_steps=total_steps, summary=summary)
 
 
 def rows_of(rank, world, rows):
@@ -163,30 +274,42 @@ def save(model, config, vocab, path):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = Parser(description=__doc__.split("\n\n")[0])
     p.add_argument("data", help="a prepared folder (rnn prepare): meta.json, train.bin, val.bin")
     p.add_argument("--out", required=True, help="folder for model.safetensors (rnn import reads it) and summary.json")
     p.add_argument("--init", help="start from this rnn export --format safetensors file (else a fresh model from the flags below)")
     p.add_argument("--cell", choices=sorted(CELLS), default="gru")
-    p.add_argument("--layers", type=int, default=2)
-    p.add_argument("--hidden", type=int, default=192)
-    p.add_argument("--embed", type=int, default=64)
-    p.add_argument("--dropout", type=float, default=0.0)
-    p.add_argument("--batch", type=int, default=32, help="rows B over all ranks (a multiple of the number of ranks)")
-    p.add_argument("--seq-len", type=int, default=50, help="BPTT window T")
-    p.add_argument("--lr", type=float, default=3e-3)
+    p.add_argument("--layers", type=COUNT, default=2)
+    p.add_argument("--hidden", type=COUNT, default=192)
+    p.add_argument("--embed", type=COUNT, default=64)
+    p.add_argument("--dropout", type=DROPOUT, default=0.0)
+    p.add_argument("--batch", type=COUNT, default=32, help="rows B over all ranks (a multiple of the number of ranks)")
+    p.add_argument("--seq-len", type=COUNT, default=50, help="BPTT window T")
+    p.add_argument("--lr", type=POSITIVE, default=3e-3)
     p.add_argument("--lr-schedule", choices=["cosine", "epoch"], default="cosine",
                    help="cosine: from --lr to 0 over the run; epoch: times --lr-decay each epoch")
-    p.add_argument("--lr-decay", type=float, default=0.8, help="with --lr-schedule epoch: learning-rate factor per epoch")
-    p.add_argument("--clip", type=float, default=5.0, help="max global L2 norm of the gradient; 0: off")
-    p.add_argument("--clip-value", type=float, default=0.0, help="clip each gradient element to ±v; 0: off")
-    p.add_argument("--epochs", type=int, default=None, help="train until this many epochs (1 when no limit is given)")
-    p.add_argument("--max-steps", type=int, default=None, help="train until this many steps")
-    p.add_argument("--eval-every", type=int, default=0, help="steps between validations; 0: only at the end")
-    p.add_argument("--log-every", type=int, default=10)
+    p.add_argument("--lr-decay", type=POSITIVE, default=0.8, help="with --lr-schedule epoch: learning-rate factor per epoch")
+    p.add_argument("--clip", type=LIMIT, default=5.0, help="max global L2 norm of the gradient; 0: off")
+    p.add_argument("--clip-value", type=LIMIT, default=0.0, help="clip each gradient element to ±v; 0: off")
+    p.add_argument("--epochs", type=COUNT, default=None, help="train until this many epochs (1 when no limit is given)")
+    p.add_argument("--max-steps", type=COUNT, default=None, help="train until this many steps")
+    p.add_argument("--eval-every", type=STEPS, default=0, help="steps between validations; 0: only at the end")
+    p.add_argument("--log-every", type=COUNT, default=10)
     p.add_argument("--seed", type=int, default=1337)
     p.add_argument("--score", nargs="*", default=[], help="token files (ids as in train.bin) scored at the end, each as one document")
+    p.add_argument("--check", type=COUNT, metavar="N",
+                   help="check the input for a run on N processes and exit, training nothing (plain python, no torchrun)")
     args = p.parse_args()
+
+    if args.check is not None:
+        run = plan(args, args.check)
+        print(f"{args.check} ranks: {run.summary}; the input is good", flush=True)
+        return
+    if "WORLD_SIZE" not in os.environ:
+        fail("start it with torchrun (torchrun --standalone --nproc_per_node N train_ddp.py ...), "
+             "or check its input with --check N")
+    run = plan(args, int(os.environ["WORLD_SIZE"]))
+    meta, train, val, config = run.meta, run.train, run.val, run.config
 
     cuda = torch.cuda.is_available()
     dist.init_process_group("nccl" if cuda else "gloo")
@@ -198,32 +321,20 @@ def main():
     else:
         device = torch.device("cpu")
         torch.set_num_threads(max(1, (os.cpu_count() or 1) // int(os.environ.get("LOCAL_WORLD_SIZE", world))))
-    if args.batch % world != 0:
-        raise SystemExit(f"--batch {args.batch} must be a multiple of the {world} ranks")
 
-    meta = read_meta(args.data)
-    train, val = tokens(args.data, meta, "train"), tokens(args.data, meta, "val")
-    config, init = model_config(args, meta)
     torch.manual_seed(args.seed)
     model = LanguageModel(config, args.dropout)
-    if init is not None:
-        model.load_state_dict(init)
+    if args.init is not None:
+        model.load_state_dict(load_file(args.init))
     model.to(device)
     ddp = DDP(model, device_ids=[local_rank] if cuda else None)
     optimizer = torch.optim.Adam(ddp.parameters(), lr=args.lr, betas=(0.9, 0.999), eps=1e-8)
 
     B, T = args.batch, args.seq_len
-    row_length = (len(train) - 1) // B
-    steps_per_epoch = row_length // T
-    if steps_per_epoch < 1:
-        raise SystemExit(f"train.bin holds {len(train)} tokens, too few for --batch {B} --seq-len {T}")
-    # as rnn train: the limits given, the first one reached; none given, one epoch
-    limits = [n for n in (args.max_steps, None if args.epochs is None else args.epochs * steps_per_epoch) if n is not None]
-    total_steps = min(limits) if limits else steps_per_epoch
+    row_length, steps_per_epoch, total_steps = run.row_length, run.steps_per_epoch, run.total_steps
     first, last = rows_of(rank, world, B)
     if rank == 0:
-        print(f"{world} ranks on {device.type}; {len(train):,} training tokens, {B} rows of {row_length:,}, "
-              f"{steps_per_epoch:,} steps per epoch, {total_steps:,} steps", flush=True)
+        print(f"{world} ranks on {device.type}; {run.summary}", flush=True)
 
     history, state, started = [], None, time.time()
     val_loss = None
@@ -262,8 +373,7 @@ def main():
         save(model, config, meta["vocab"], os.path.join(args.out, "model.safetensors"))
         scores = {}
         for path in args.score:
-            ids = np.fromfile(path, dtype=DTYPES[meta["dtype"]])
-            scores[path] = score(model, ids, device)
+            scores[path] = score(model, scored_ids(path, meta), device)
             print(f"{path}: loss {scores[path]:.6f}", flush=True)
         summary = {"ranks": world, "steps": total_steps, "train_losses": history, "val_loss": val_loss, "scores": scores,
                    "seconds": time.time() - started}

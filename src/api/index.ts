@@ -4,7 +4,7 @@
  */
 export {
   type Activations, type Alternative, type BeamOptions, type GenerateOptions, type LoadOptions, Model, type ModelInfo,
-  type ScoreOptions, type StopSignal, StoppedError, type TextScore, type TokenScore, loadModel,
+  type ScoreOptions, type StopSignal, StoppedError, type TextScore, type TokenScore, type TokenizedText, loadModel,
 } from './model.js';
 export type { BeamResult } from '../generate/beam.js';
 export type { UnkMode } from '../generate/settings.js';

@@ -8,13 +8,13 @@ import { Stepper, type TokenStepper } from '../engine/stepper.js';
 import { type BeamResult, beamSearch } from '../generate/beam.js';
 import { samplePieces } from '../generate/sample.js';
 import { SAMPLE_SETTINGS, type UnkMode } from '../generate/settings.js';
-import { scoreStream, scoreSummary, scoreText } from '../generate/score.js';
+import { scoreStream, scoreSummary, scoreTokens } from '../generate/score.js';
 import { type StopSignal, StoppedError } from '../generate/stop.js';
 import { validationSplit } from '../checkpoint/corpus.js';
 import { describeValue, issuePhrase } from '../input/issues.js';
 import { createStepper } from '../parallel/inference.js';
 import { stepsPerEpoch } from '../text/batches.js';
-import { EOS, type TextLevel, type Vocabulary } from '../text/vocab.js';
+import { EOS, type TextLevel, UNK, type Vocabulary } from '../text/vocab.js';
 
 export { type StopSignal, StoppedError };
 
@@ -83,6 +83,14 @@ export interface TextScore {
   predictions: number;
   /** Each prediction; empty when `tokens: false` asked for the totals only. */
   tokens: TokenScore[];
+}
+
+/** A text cut into a model's tokens once (`Model.tokenize`), for the calls that read it. */
+export interface TokenizedText {
+  /** Its token ids; a token outside the vocabulary reads as `<UNK>`. */
+  ids: Int32Array;
+  /** The text of each `<UNK>` of `ids`, in order. */
+  unknown: string[];
 }
 
 export interface ScoreOptions {
@@ -192,7 +200,7 @@ export class Model {
     };
   }
 
-  /** The run's evaluations: train and validation loss by characters (or tokens) seen. */
+  /** The run's evaluations: train and validation loss by tokens seen. */
   get history(): readonly HistoryEntry[] {
     return this.loaded.checkpoint.history;
   }
@@ -242,12 +250,18 @@ export class Model {
     });
   }
 
+  /** The text as this model's tokens, cut once for whatever reads it: `score` takes them in its place. */
+  tokenize(text: string): TokenizedText {
+    const unknown: string[] = [];
+    return { ids: this.vocab.encode(text, unknown), unknown };
+  }
+
   /**
-   * The text scored as one document (generate/score.ts's convention), and each of its
-   * predictions with `top` alternatives.
+   * The text (or its tokens) scored as one document (generate/score.ts's convention), and each
+   * of its predictions with `top` alternatives.
    */
-  async score(text: string, options: ScoreOptions = {}): Promise<TextScore> {
-    checkText('text', text, true);
+  async score(text: string | TokenizedText, options: ScoreOptions = {}): Promise<TextScore> {
+    checkScored(text);
     const stepper = await this.stepperOn(options.workers);
     try {
       return this.scoreOn(stepper, text, options);
@@ -271,8 +285,8 @@ export class Model {
   }
 
   /** As `score`, on this thread at once. */
-  scoreSync(text: string, options: Omit<ScoreOptions, 'workers'> = {}): TextScore {
-    checkText('text', text, true);
+  scoreSync(text: string | TokenizedText, options: Omit<ScoreOptions, 'workers'> = {}): TextScore {
+    checkScored(text);
     const stepper = this.acquire();
     try {
       return this.scoreOn(stepper, text, options);
@@ -285,22 +299,24 @@ export class Model {
    * For each prediction t (inputs `<EOS>` t1 … tN, targets t1 … tN `<EOS>`):
    *   ln p(target_t) = z_t[target_t] − logsumexp(z_t)
    */
-  private scoreOn(stepper: TokenStepper, text: string, options: ScoreOptions): TextScore {
+  private scoreOn(stepper: TokenStepper, text: string | TokenizedText, options: ScoreOptions): TextScore {
     const top = options.top ?? 0, listed = options.tokens !== false;
     if (!Number.isInteger(top) || top < 0) throw new RangeError(`top must be a non-negative integer, got ${top}`);
     const V = this.config.vocabSize, names = this.vocab.tokens;
-    // each prediction's text as the scored text writes it, an <UNK> included
-    const writer = this.vocab.writer(), written = listed ? this.vocab.tokenTexts(text) : [];
+    const { ids, unknown } = typeof text === 'string' ? this.tokenize(text) : text;
+    // each prediction's text as the scored text writes it, an <UNK> as the text it stands for
+    const writer = this.vocab.writer();
+    let unknownSeen = 0;
     const best = new Int32Array(Math.min(top, V));
     const tokens: TokenScore[] = [];
-    const total = scoreText(this.config, this.loaded.params, this.vocab, text, stepper, (target, logits, lse) => {
+    const total = scoreTokens(this.config, this.loaded.params, ids, stepper, (target, logits, lse) => {
       if (options.signal?.aborted) throw new StoppedError();
       if (!listed) return;
       const count = topTokens(logits, V, best);
       const alternatives: Alternative[] = [];
       for (let i = 0; i < count; i++) alternatives.push({ token: names[best[i]!]!, logProb: logits[best[i]!]! - lse });
-      const t = tokens.length;
-      tokens.push({ token: names[target]!, text: writer.write(target, written[t]), logProb: logits[target]! - lse, top: alternatives });
+      const written = writer.write(target, target === UNK ? unknown[unknownSeen++] : undefined);
+      tokens.push({ token: names[target]!, text: written, logProb: logits[target]! - lse, top: alternatives });
     });
     const summary = scoreSummary(total);
     return {
@@ -318,8 +334,9 @@ export class Model {
     const { numLayers: L, hiddenSize: H } = this.config;
     if (!Number.isInteger(layer) || layer < 0 || layer >= L) throw new RangeError(`layer must be an integer from 0 to ${L - 1}, got ${describeValue(layer)}`);
     checkText('text', text, true);
-    const ids = this.vocab.encode(text), written = this.vocab.tokenTexts(text);
+    const { ids, unknown } = this.tokenize(text);
     const writer = this.vocab.writer();
+    let unknownSeen = 0;
     const stepper = this.acquire();
     try {
       stepper.reset();
@@ -330,7 +347,7 @@ export class Model {
         if (options.signal?.aborted) throw new StoppedError();
         const id = ids[t]!;
         stepper.advance(id);
-        tokens.push(writer.write(id, written[t]));
+        tokens.push(writer.write(id, id === UNK ? unknown[unknownSeen++] : undefined));
         values.push(state.slice(0, H));
       }
       return { layer, hiddenSize: H, tokens, values };
@@ -367,6 +384,12 @@ function checkWorkers(workers: number): number {
 function checkText(name: string, text: unknown, required = false): void {
   if (typeof text === 'string' || (!required && (text === undefined || text === null))) return;
   throw new TypeError(`${name} must be a string (got ${describeValue(text)})`);
+}
+
+/** A text a call scores: a string, or what `tokenize` made of one; else a TypeError naming it. */
+function checkScored(text: unknown): void {
+  if (typeof text === 'object' && text !== null && (text as Partial<TokenizedText>).ids instanceof Int32Array) return;
+  checkText('text', text, true);
 }
 
 /** Epochs a checkpoint's run has done, its current one's part included: its cursor of the epoch's steps. */

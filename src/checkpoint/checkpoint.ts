@@ -15,7 +15,7 @@ import { EncodedTensorsSchema, carriedStateLayout, checkTensors, decodeTensors }
 import { checkVocab, checkWordRule } from './vocab.js';
 
 export { carriedStateLayout } from './tensors.js';
-export { type TrainingConfig, recordedLevel } from './settings.js';
+export { recordedLevel } from './settings.js';
 
 export const CHECKPOINT_FORMAT = 'rnn-checkpoint/1';
 
@@ -100,7 +100,7 @@ const InitFromSchema = z.object({
   path: z.string(),
   /** SHA-256 of its bytes. */
   sha256,
-  /** Its training step; null for an interop model, which records none. */
+  /** Its training step (`trainedStep`); null for a model that records none: an exported one, or one imported into a checkpoint. */
   step: count.nullable(),
 });
 
@@ -147,6 +147,15 @@ function checkConsistency(ckpt: Checkpoint, source: string, written: object): vo
   const carried = ckpt.training.carried;
   if (carried) checkTensors(carriedStateLayout(model, ckpt.config.training.batchSize), carried, source, 'training.carried');
   checkMeaning(ckpt, source, written);
+}
+
+/**
+ * The step a checkpoint's training reached, or null for an imported model (`rnn import`: no
+ * corpus recorded), trained elsewhere for steps no rnn-state/1 or .safetensors file records: its
+ * step 0 only means that rnn has not trained it yet.
+ */
+export function trainedStep(ckpt: Checkpoint): number | null {
+  return ckpt.corpus === null ? null : ckpt.training.step;
 }
 
 /** Validates a parsed JSON value as a checkpoint; messages name `source` and the field. */

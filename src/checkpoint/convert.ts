@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ADAM_DEFAULTS, type OptimizerKind } from '../engine/optim.js';
 import { paramLayout } from '../engine/params.js';
@@ -26,7 +26,7 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
  * (`rnn import` reads a file by its extension, so a `.safetensors` file holds safetensors and
  * nothing else does); a format that contradicts the extension is refused.
  */
-export function exportFormatFor(outPath: string, asked: ExportFormat | undefined): ExportFormat {
+function exportFormatFor(outPath: string, asked: ExportFormat | undefined): ExportFormat {
   const byName: ExportFormat = isSafetensorsPath(outPath) ? 'safetensors' : 'torch';
   if (asked === undefined || asked === byName) return byName;
   throw new SettingError('format', asked, (name) => asked === 'safetensors'
@@ -77,7 +77,7 @@ const OTHER_FILES = new Map<unknown, string>([[CHECKPOINT_FORMAT, 'a checkpoint 
  * test/fixtures/eval/*.json do, beside the cases they score).
  */
 function readInteropFile(path: string): ModelState {
-  if (isSafetensorsPath(path)) return safetensorsModel(readBinaryFile(path), path);
+  if (isSafetensorsPath(path)) return safetensorsModel(readFileBytes(path, 'safetensors file'), path);
   return interopJsonModel(readJsonFile(path, 'interop file'), path, INTEROP_FILES);
 }
 
@@ -123,7 +123,7 @@ export interface ModelFile {
 /** A checkpoint, an `rnn-state/1` file or a `.safetensors` file (by its name), read once and checked as its loader checks it. */
 export function readModelFile(path: string): ModelFile {
   const safetensors = isSafetensorsPath(path);
-  const bytes = safetensors ? readBinaryFile(path) : readFileBytes(path, 'model file');
+  const bytes = safetensors ? readFileBytes(path, 'safetensors file') : readFileBytes(path, 'model file');
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   if (safetensors) return { path, sha256, checkpoint: null, model: safetensorsModel(bytes, path) };
   let json;
@@ -188,16 +188,6 @@ export function importState(statePath: string, outPath: string, command: string[
   const checkpoint = importedCheckpoint(state, command);
   saveCheckpoint(outPath, checkpoint);
   return checkpoint;
-}
-
-function readBinaryFile(path: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new CheckpointError(`safetensors file not found: ${path}`);
-    throw new CheckpointError(`cannot read safetensors file ${path}: ${shortMessage(error)}`);
-  }
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

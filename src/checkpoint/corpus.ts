@@ -1,7 +1,8 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { SettingNamer } from '../input/settings.js';
 import { CorpusError, type PreparedData, fingerprintMatches, withVocabulary } from '../text/corpus.js';
-import type { CorpusSkip } from '../text/corpus-files.js';
+import { type CorpusSkip, STDIN_NAME, STDIN_PATH } from '../text/corpus-files.js';
 import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
 import type { TokenArray } from '../text/tokens.js';
 import { type Checkpoint, CHECKPOINT_FORMAT, checkpointVocabulary } from './checkpoint.js';
@@ -79,6 +80,18 @@ export function readCheckpointCorpus(
   return { data, changed: ckpt.corpus !== null && !fingerprintMatches(data.fingerprint, ckpt.corpus) };
 }
 
+/**
+ * Refuses to read again the corpus of a checkpoint trained on standard input, which is gone with
+ * the run that read it: `remedy` says what to give instead, from the corpus as a command names
+ * it (`-` for standard input).
+ */
+export function refuseStdinCorpus(ckpt: Checkpoint, source: string, remedy: (corpus: string, name: SettingNamer) => string): void {
+  const files = ckpt.corpus?.files.map((f) => f.path) ?? [];
+  if (!files.includes(STDIN_NAME)) return;
+  const corpus = files.map((path) => (path === STDIN_NAME ? STDIN_PATH : path)).join(' ');
+  throw new CorpusError((name) => `${source} was trained on text from ${STDIN_NAME}, which cannot be read again: ${remedy(corpus, name)}`);
+}
+
 /** A prepared folder (`rnn prepare`): where it is, and its meta.json. */
 export interface PreparedFolder {
   dir: string;
@@ -132,6 +145,7 @@ export function validationSplit(model: LoadedModel): TokenArray {
       const data = checkpointPreparedData(checkpoint, folder);
       read = { data, changed: !fingerprintMatches(data.fingerprint, info) };
     } else {
+      refuseStdinCorpus(checkpoint, path, (_, name) => `name files to score, or use ${name('text')}`);
       read = readCheckpointCorpus(checkpoint, files);
     }
   } catch (error) {

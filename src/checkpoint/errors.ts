@@ -18,7 +18,9 @@ export function sameShape(a: readonly number[], b: readonly number[]): boolean {
 export function shortMessage(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
   const line = visible(text.replace(/\s+/g, ' ').trim());
-  return line.length > 160 ? `${line.slice(0, 157)}...` : line;
+  if (line.length <= 160) return line;
+  // cut between code points, never between the two halves of one
+  return `${line.slice(0, /[\ud800-\udbff]/.test(line[156]!) ? 156 : 157)}...`;
 }
 
 /**

@@ -1,5 +1,5 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { CheckpointError, shortMessage } from './errors.js';
 
 /**
@@ -43,7 +43,7 @@ export function writeFileAtomic(path: string, text: string | Uint8Array, what = 
   const temp = `${path}${TEMP_SUFFIX}${process.pid}`;
   let fd: number | null = null;
   try {
-    mkdirSync(dir, { recursive: true });
+    makeFolders(dir);
     removeAbandonedTemps(path);
     fd = openSync(temp, 'w', 0o644);
     writeFileSync(fd, text);
@@ -65,10 +65,48 @@ export function writeFileAtomic(path: string, text: string | Uint8Array, what = 
       /* nothing to clean up */
     }
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'EEXIST' || code === 'ENOTDIR' ? `${dir} is not a folder (a file is in its way)` : shortMessage(error);
+    const why = code === 'EEXIST' || code === 'ENOTDIR' ? `${dir} is not a folder (a file is in its way)` : writeFailure(error);
     throw new CheckpointError(`cannot write ${what}${path}: ${why}`);
   }
   syncFolder(dir);
+}
+
+/** What to do about an error writing a file or making a folder, by its code. */
+export const WRITE_REMEDY: Record<string, string> = {
+  EROFS: 'it is on a read-only file system; choose a folder on a writable disk',
+  EACCES: 'permission denied; choose a folder you can write to',
+  EPERM: 'permission denied; choose a folder you can write to',
+  ENOSPC: 'the disk is full; free some space or choose another disk',
+  EDQUOT: 'the disk quota is used up; free some space or choose another disk',
+  ENOTDIR: 'a part of the path is a file, not a folder; choose another path',
+  EEXIST: 'a part of the path is a file, not a folder; choose another path',
+  ENOENT: 'no folder can be made there; choose another path',
+};
+
+/** Why writing failed, in words where the error's code has some (`WRITE_REMEDY`): `CODE: what to do`. */
+export function writeFailure(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  const remedy = code === undefined ? undefined : WRITE_REMEDY[code];
+  return remedy === undefined ? shortMessage(error) : `${code}: ${remedy}`;
+}
+
+/**
+ * Creates the folder `dir` and those above it that are missing (`mkdir -p`), one at a time, so
+ * that what stops it fails with its own code (a recursive mkdirSync says ENOENT for a read-only
+ * file system, and never returns where a folder cannot be made under one that exists, as under
+ * /proc). Throws the error of the first folder that cannot be made.
+ */
+export function makeFolders(dir: string): void {
+  const missing: string[] = [];
+  for (let folder = resolve(dir); !existsSync(folder) && dirname(folder) !== folder; folder = dirname(folder)) missing.unshift(folder);
+  for (const folder of missing) {
+    try {
+      mkdirSync(folder);
+    } catch (error) {
+      // made meanwhile by another process
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || !isFolder(folder)) throw error;
+    }
+  }
 }
 
 /** Whether `path` is a folder (not: none there, or none reachable, which reading or writing it then reports). */

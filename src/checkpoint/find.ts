@@ -11,8 +11,14 @@ export const CHECKPOINT_DIR = 'checkpoints';
 /** The checkpoints a run folder holds (train/output.ts): its last state, and its best validation loss. */
 export const RUN_FOLDER_FILES = { latest: 'latest.json', best: 'best.json' } as const;
 
+/** How a help line says which checkpoint a run folder stands for (folderCheckpoint). */
+export const RUN_FOLDER_READS = `its ${RUN_FOLDER_FILES.best}, else ${RUN_FOLDER_FILES.latest}`;
+
+/** How a help line says which checkpoint a command takes when none is named (resolveCheckpointPath). */
+export const NEWEST_CHECKPOINT = `the newest under ${CHECKPOINT_DIR}/`;
+
 /** The checkpoint a run folder stands for where a model is read: its best.json, else its latest.json; a folder of neither is refused. */
-export function folderCheckpoint(dir: string): string {
+function folderCheckpoint(dir: string): string {
   const { best, latest } = RUN_FOLDER_FILES;
   for (const name of [best, latest]) {
     const path = join(dir, name);

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, mkdirSync, openSync, readSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { zodErrorMessage } from '../input/issues.js';
@@ -11,7 +11,7 @@ import { DTYPE_BYTES, TOKEN_DTYPES, type TokenArray, tokenArrayFor, tokenDtype }
 import { type TextLevel, Vocabulary } from '../text/vocab.js';
 import { WORD_RULE_VERSION } from '../text/words.js';
 import { CheckpointError, checkFormat, shortMessage } from './errors.js';
-import { isFolder, processIsRunning, readJsonFile, writeFileAtomic } from './files.js';
+import { isFolder, makeFolders, processIsRunning, writeFailure, readJsonFile, writeFileAtomic } from './files.js';
 import { TRAIN_SETTINGS } from './settings.js';
 import { checkVocab, checkWordRule } from './vocab.js';
 
@@ -25,7 +25,7 @@ import { checkVocab, checkWordRule } from './vocab.js';
 
 export const PREPARED_FORMAT = 'rnn-prepared/1';
 
-export const PREPARED_FILES = { meta: 'meta.json', train: 'train.bin', val: 'val.bin' } as const;
+const PREPARED_FILES = { meta: 'meta.json', train: 'train.bin', val: 'val.bin' } as const;
 
 const count = z.int().nonnegative();
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, { error: 'is not a lowercase hex sha256' });
@@ -84,9 +84,9 @@ export function writePreparedFolder(
   const file = (name: string): string => join(dir, name);
   const temp = (name: string): string => file(`.${name}${TEMP_SUFFIX}${process.pid}`);
   try {
-    mkdirSync(dir, { recursive: true });
+    makeFolders(dir);
   } catch (err) {
-    throw new CheckpointError(`cannot create ${dir}: ${shortMessage(err)}`);
+    throw new CheckpointError(`cannot create ${dir}: ${writeFailure(err)}`);
   }
   removeAbandonedFiles(dir);
   const temps = { train: temp(PREPARED_FILES.train), val: temp(PREPARED_FILES.val), scratch: temp('provisional') };

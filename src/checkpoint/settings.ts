@@ -1,10 +1,10 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-import type { ModelConfig } from '../engine/config.js';
+import { CELL_KINDS, type ModelConfig } from '../engine/config.js';
 import { KERNELS_CHOICES, resolveKernels } from '../engine/kernels/index.js';
 import { KERNELS_KINDS, type KernelsKind } from '../engine/kernels/kernels.js';
 import { LR_SCHEDULES, OPTIMIZER_KINDS } from '../engine/optim.js';
-import { type Setting, type SettingNamer, SeedValueSchema, SettingError, numeric, pickSettings } from '../input/settings.js';
+import { POSITIVE_INTEGER, type Setting, type SettingNamer, SeedValueSchema, SettingError, numeric, orList, pickSettings, withDefaults } from '../input/settings.js';
 import { DOCS_MODES } from '../text/corpus.js';
 import { TEXT_LEVELS, type TextLevel } from '../text/vocab.js';
 import { DEFAULT_VOCAB_SIZE } from '../text/word-vocab.js';
@@ -78,7 +78,7 @@ export const KERNELS_SETTING = {
 export const TRAIN_SETTINGS = {
   cell: {
     group: 'Model',
-    schema: MODEL_SCHEMAS.cell, arg: '<kind>', help: 'recurrent cell: lstm, gru or rnn',
+    schema: MODEL_SCHEMAS.cell, arg: '<kind>', help: `recurrent cell: ${orList(CELL_KINDS)}`,
     // 3 gates to an LSTM's 4: 3/4 of its weights, and as good per character in a PyTorch sweep
     default: 'gru', fixedOnResume: true, fromBase: true, checkpoint: 'model.cell',
   },
@@ -122,7 +122,7 @@ export const TRAIN_SETTINGS = {
   },
   lrSchedule: {
     group: 'Training',
-    schema: z.enum(LR_SCHEDULES), expected: LR_SCHEDULES.join(' or '), arg: '<schedule>',
+    schema: z.enum(LR_SCHEDULES), expected: orList(LR_SCHEDULES), arg: '<schedule>',
     help: 'cosine: the learning rate falls from --lr to 0 over the run (its steps, or its --time); epoch: times --lr-decay each epoch',
     // 0.03 lower than ×0.8 an epoch at equal steps (docs/usage.md); a checkpoint from before the choice decayed by epoch
     default: 'cosine', fixedOnResume: false, checkpoint: 'training.lrSchedule', whenAbsent: 'epoch',
@@ -157,7 +157,7 @@ export const TRAIN_SETTINGS = {
   },
   workers: {
     group: 'Training',
-    schema: positiveInteger, expected: 'a positive integer', arg: '<n>', help: 'threads',
+    ...POSITIVE_INTEGER, arg: '<n>', help: 'threads',
     defaultText: 'every core; resuming: the checkpoint\'s, for an identical result',
     default: () => availableParallelism(), fixedOnResume: false, checkpoint: 'training.workers',
   },
@@ -185,7 +185,7 @@ export const TRAIN_SETTINGS = {
   },
   optimizer: {
     group: 'Training',
-    schema: z.enum(OPTIMIZER_KINDS), arg: '<name>', help: OPTIMIZER_KINDS.join(' or '),
+    schema: z.enum(OPTIMIZER_KINDS), arg: '<name>', help: orList(OPTIMIZER_KINDS),
     default: 'adam', fixedOnResume: true, checkpoint: 'training.optimizer', // the sweep's optimizer
   },
   kernels: {
@@ -196,7 +196,7 @@ export const TRAIN_SETTINGS = {
   },
   level: {
     group: 'Text',
-    schema: z.enum(TEXT_LEVELS), expected: TEXT_LEVELS.join(' or '), arg: '<level>',
+    schema: z.enum(TEXT_LEVELS), expected: orList(TEXT_LEVELS), arg: '<level>',
     help: 'what a token is: char (a character) or word (a word or punctuation mark)',
     // a checkpoint from before the word level is a character-level one
     default: 'char', fixedOnResume: true, fromBase: true, checkpoint: 'training.level', whenAbsent: 'char',
@@ -264,10 +264,7 @@ export const TRAIN_DEFAULTS = Object.fromEntries(
 
 /** A fresh run's settings before any flag: the defaults, on every core, on the fastest kernels this machine runs (or RNN_KERNELS's). */
 export function defaultSettings(): TrainSettings {
-  return Object.fromEntries(SETTING_NAMES.map((name) => {
-    const value = setting(name).default;
-    return [name, typeof value === 'function' ? (value as () => unknown)() : value];
-  })) as TrainSettings;
+  return withDefaults(TRAIN_SETTINGS, {}) as TrainSettings;
 }
 
 /** When the run ends: the first limit reached. All are totals over the run, resumed parts included. */

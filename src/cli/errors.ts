@@ -1,7 +1,8 @@
 import { CommanderError } from 'commander';
 import { CheckpointError } from '../checkpoint/errors.js';
 import { InputError, flagName } from '../input/settings.js';
-import type { Vocabulary } from '../text/vocab.js';
+import { grouped, type TextLevel, tokenCount, type Vocabulary } from '../text/vocab.js';
+import { byFrequency } from '../text/word-vocab.js';
 
 /**
  * The one line a user sees for an error they can act on (bad input, a missing file, a flag out
@@ -26,16 +27,37 @@ export function reportError(err: unknown): number {
   return 70;
 }
 
+/** A warning as its line reads: `rnn: warning: …`. */
+export function warningLine(message: string): string {
+  return `rnn: warning: ${message}`;
+}
+
+/** One line on stderr for what the user should know but need not stop for, its settings named as flags. */
+export function warn(warning: InputError | string): void {
+  process.stderr.write(`${warningLine(typeof warning === 'string' ? warning : warning.messageNaming(flagName))}\n`);
+}
+
+/** How many of a text's tokens outside the vocabulary a warning names. */
+const UNKNOWN_NAMED = 5;
+
 /**
- * Warns on stderr when `text` (named `source`) has tokens outside the model's vocabulary
- * (characters, or words at the word level), saying what becomes of them.
+ * The warning for a text (named `source`) whose `unknown` tokens (the text of each, as
+ * `Vocabulary.encode` lists them) are outside the model's vocabulary: how many (characters, or
+ * tokens at the word level), the most frequent named, and that they read as `<UNK>`; null for none.
  */
-export function warnUnknownTokens(vocab: Vocabulary, modelPath: string, source: string, text: string, outcome: string): void {
-  const unknown = vocab.countUnknown(text);
-  if (unknown > 0) {
-    const unit = vocab.level === 'word' ? 'word' : 'character';
-    process.stderr.write(
-      `rnn: warning: ${source} has ${unknown} ${unit}${unknown === 1 ? '' : 's'} outside the vocabulary of ${modelPath}; ${outcome}\n`,
-    );
-  }
+export function unknownTokensWarning(level: TextLevel, modelPath: string, source: string, unknown: readonly string[]): string | null {
+  if (unknown.length === 0) return null;
+  const counts = new Map<string, number>();
+  for (const token of unknown) counts.set(token, (counts.get(token) ?? 0) + 1);
+  const named = byFrequency(counts).slice(0, UNKNOWN_NAMED).map(([token, n]) => `${JSON.stringify(token)}${n > 1 ? ` ×${grouped(n)}` : ''}`);
+  const others = counts.size - named.length;
+  return `${source} has ${tokenCount(unknown.length, level)} outside the vocabulary of ${modelPath} ` +
+    `(${named.join(', ')}${others > 0 ? ` and ${grouped(others)} other${others === 1 ? '' : 's'}` : ''}); ` +
+    `${unknown.length === 1 ? 'it reads' : 'they read'} as <UNK>`;
+}
+
+/** `unknownTokensWarning` on stderr, when there is one. */
+export function warnUnknownTokens(vocab: Vocabulary, modelPath: string, source: string, unknown: readonly string[]): void {
+  const warning = unknownTokensWarning(vocab.level, modelPath, source, unknown);
+  if (warning !== null) warn(warning);
 }

@@ -1,9 +1,9 @@
 import cliProgress from 'cli-progress';
 import type { DoneEvent, EvalEvent, StartEvent, StepEvent, TrainEvent } from '../train/events.js';
 import { TOKEN_UNITS, type TokenUnit, grouped } from '../text/vocab.js';
-import { vocabShortfallWarning } from '../text/word-vocab.js';
+import { vocabShortfallWarning, vocabularyCoverage } from '../text/word-vocab.js';
 import { stderrChalk as chalk } from './color.js';
-import { userMessage } from './errors.js';
+import { userMessage, warn as writeWarning, warningLine } from './errors.js';
 import type { Output } from './pipes.js';
 import { type ValidationPoint, nextCommands, validationChart } from './train-summary.js';
 
@@ -45,9 +45,6 @@ export function createProgress(mode: ProgressMode): ProgressDisplay {
   return mode === 'tty' ? new BarDisplay() : new LineDisplay();
 }
 
-const warningLine = (message: string): string => `rnn: warning: ${message}`;
-const writeWarning = (message: string): void => void process.stderr.write(`${warningLine(message)}\n`);
-
 /** `42s`, `3m05s`, `1h02m`. */
 function formatDuration(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));
@@ -79,10 +76,12 @@ function startWarnings(e: StartEvent): string[] {
 function startLines(e: StartEvent): string[] {
   const m = e.model;
   const unit = tokenUnit(e);
+  const coverage = e.wordVocab && vocabularyCoverage(e.wordVocab, m.vocabSize);
   const lines = [
     `${e.resumedFrom ? `resuming ${e.resumedFrom} at step ${e.step}: ` : e.initFrom ? `fine-tuning ${e.initFrom.path}: ` : 'training '}` +
       `${m.cell} ${m.numLayers}×${m.hiddenSize} (embed ${m.embedDim}${m.dropout > 0 ? `, dropout ${m.dropout}` : ''}), ` +
-      `${grouped(e.parameters)} parameters, ${e.settings.level === 'word' ? 'word ' : ''}vocabulary ${m.vocabSize}` +
+      `${grouped(e.parameters)} parameters, ${e.settings.level === 'word' ? 'word ' : ''}vocabulary ${grouped(m.vocabSize)}` +
+      (coverage ? ` (${coverage})` : '') +
       (e.vocabAdded && e.vocabAdded.length > 0 ? ` (${e.vocabAdded.length} added: ${addedText(e.vocabAdded)})` : ''),
     `data: ${e.corpus.length === 1 ? e.corpus[0] : `${e.corpus.length} files`}: ${grouped(e.trainTokens)} training and ` +
       `${grouped(e.valTokens)} validation ${unit.many}, ${grouped(e.stepsPerEpoch)} steps per epoch ` +

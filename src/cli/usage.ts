@@ -26,7 +26,7 @@ function row(option: Option): string {
 }
 
 /** A command's flags as markdown tables, one per help group (Model, Training, …), in the order its help lists them. */
-export function flagTables(command: Command): string {
+function flagTables(command: Command): string {
   const groups = new Map<string, Option[]>();
   for (const option of command.options) {
     if (option.hidden) continue;

@@ -1,8 +1,9 @@
+/** The recurrent cells a model may have. */
+export const CELL_KINDS = ['lstm', 'gru', 'rnn'] as const;
+
+export type CellKind = (typeof CELL_KINDS)[number];
+
 /** The shape of a model: what a checkpoint's `config` and the interop format describe. */
-export type CellKind = 'rnn' | 'lstm' | 'gru';
-
-export const CELL_KINDS: readonly CellKind[] = ['lstm', 'gru', 'rnn'];
-
 export interface ModelConfig {
   cell: CellKind;
   vocabSize: number;

@@ -321,6 +321,27 @@ export class LanguageModel {
     }
   }
 
+  /**
+   * Every row becomes the one row of `source`, a batch of one (T = 1) of the same model: its
+   * initial state (h, and c for an LSTM) and its logits, as if each row had read what `source`
+   * read. Beam search reads the prime once so and starts every hypothesis from it.
+   */
+  spreadFrom(source: LanguageModel): void {
+    const B = this.batchSize, H = this.config.hiddenSize, V = this.config.vocabSize;
+    if (this.seqLen !== 1 || source.seqLen !== 1 || source.batchSize !== 1 || source.config !== this.config) {
+      throw new Error('spreadFrom needs two models of one config at T = 1, the source a batch of one');
+    }
+    const spread = (to: Float32Array, from: Float32Array, n: number) => {
+      for (let b = 0; b < B; b++) for (let j = 0; j < n; j++) to[b * n + j] = from[j]!;
+    };
+    this.layers.forEach((layer, k) => {
+      const from = source.layers[k]!;
+      spread(layer.h, from.h, H);
+      if (layer instanceof LstmLayer && from instanceof LstmLayer) spread(layer.c, from.c, H);
+    });
+    spread(this.logits, source.logits, V);
+  }
+
   /** Sets the initial state from [L, B, H] arrays (c only for an LSTM). */
   setInitialState(h0: ArrayLike<number>, c0: ArrayLike<number> | null = null): void {
     const n = this.batchSize * this.config.hiddenSize;

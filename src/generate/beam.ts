@@ -20,7 +20,7 @@ export interface BeamOptions {
   beam: number;
   /** Tokens to generate (the prime not counted). */
   length: number;
-  /** Text the model reads after the opening `<EOS>`; unknown characters read as `<UNK>`. */
+  /** Text the model reads after the opening `<EOS>`; tokens outside the vocabulary read as `<UNK>`. */
   prime?: string;
   /** A hypothesis that draws `<EOS>` ends there (its `<EOS>` counts in its log-probability, not in its text). */
   stopAtEos?: boolean;
@@ -54,17 +54,18 @@ export interface BeamResult {
 
 /**
  * Bytes a beam of `beam` hypotheses over `length` tokens takes: in its engine's arena the
- * parameters, the first layer's input table and N + 1 rows of state, gates and logits (with
- * 64-byte alignment per tensor); beside it the rows' log-probabilities, the prefix tree's four
- * int32s per node, N nodes a step (twice that: the tree grows by doubling), and per row the
- * live hypotheses and the candidates' heap.
+ * parameters, the first layer's input table and N + 1 rows of state, gates and logits, and one
+ * row more that reads the prime (with 64-byte alignment per tensor); beside it the rows'
+ * log-probabilities, the prefix tree's four int32s per node, N nodes a step (twice that: the
+ * tree grows by doubling), and per row the live hypotheses and the candidates' heap.
  */
 export function beamBytes(config: ModelConfig, beam: number, length: number): { arena: number; total: number } {
   const { vocabSize: V, embedDim: E, hiddenSize: H, numLayers: L } = config;
   const G = gateCount(config.cell) * H, rows = beam + 1;
   // a row's floats in a layer: the gates, and h (two steps), dh and the cell's own (an LSTM's c and tanh c, a GRU's candidate)
   const layerRow = G + (config.cell === 'rnn' ? 3 : 7) * H;
-  const arena = 4 * (parameterCount(config) + V * G + rows * (V + E + 2 + H + L * layerRow)) + 64 * (16 + 12 * L);
+  // 64-byte alignment: up to 16 + 12·L tensors of the beam's model and beside it, 8 + 9·L of the prime's reader
+  const arena = 4 * (parameterCount(config) + V * G + (rows + 1) * (V + E + 2 + H + L * layerRow)) + 64 * (24 + 21 * L);
   return { arena, total: arena + 8 * rows * V + 32 * beam * (length + 1) + 72 * rows };
 }
 
@@ -102,8 +103,11 @@ export function beamWarnings(opts: Pick<BeamOptions, 'stopAtEos' | 'lengthPenalt
 
 /**
  * Beam search: the continuation of the prime that a beam of N finds most probable under the
- * model, `<UNK>` never drawn (as in sampling). The N hypotheses advance together as one batch
- * of N rows through the model's forward pass (T = 1), with one row more that follows the
+ * model, `<UNK>` never drawn (as in sampling). The prime is read once, by a batch of one
+ * through the model's forward pass (T = 1), and every row starts from its state: a row's
+ * numbers do not depend on how many rows share a product (docs/kernels.md), so each starts
+ * as if it had read the prime itself, to the bit. The N hypotheses then advance together as
+ * one batch of N rows through the same forward pass, with one row more that follows the
  * greedy path, so that the result is never less probable than `--temperature 0`'s: beam
  * search alone does not promise that. At each step every live hypothesis is extended by
  * every token, the N best extensions (ties: the earlier hypothesis, then the lower token id)
@@ -120,23 +124,27 @@ export function beamSearch(opts: BeamOptions): BeamResult {
   const kernels = createKernels(opts.kernels, new Arena(undefined, 4 * opts.params.length));
   const params = kernels.arena.floats(opts.params.length);
   params.set(opts.params);
-  const model = new LanguageModel({ config, kernels, params, grads: null, batchSize: N + 1, seqLen: 1 });
-  const rows = N + 1, scratch = kernels.arena.floats(rows * config.hiddenSize), parents = new Int32Array(rows);
+  const rows = N + 1;
+  const model = new LanguageModel({ config, kernels, params, grads: null, batchSize: rows, seqLen: 1 });
+  const reader = new LanguageModel({ config, kernels, params, grads: null, batchSize: 1, seqLen: 1 });
+  const scratch = kernels.arena.floats(rows * config.hiddenSize), parents = new Int32Array(rows);
   const tokens = new Int32Array(rows);
 
-  // every row reads <EOS> and the prime
+  // a batch of one reads <EOS> and the prime, and every row starts from its state and logits
+  const signal = opts.signal;
+  const prime = opts.prime ?? '', primeIds = vocab.encode(prime);
+  for (let t = 0; t <= primeIds.length; t++) {
+    if (signal?.aborted) throw new StoppedError();
+    reader.tokens[0] = t === 0 ? EOS : primeIds[t - 1]!;
+    reader.forward(null);
+    reader.carryState(1);
+  }
+  model.spreadFrom(reader);
   const feed = () => {
     model.tokens.set(tokens);
     model.forward(null);
     model.carryState(1);
   };
-  const signal = opts.signal;
-  const prime = opts.prime ?? '', primeIds = vocab.encode(prime);
-  for (const token of [EOS, ...primeIds]) {
-    if (signal?.aborted) throw new StoppedError();
-    tokens.fill(token);
-    feed();
-  }
 
   const penalty = opts.lengthPenalty ?? 0, stopAtEos = opts.stopAtEos === true;
   const rank = (logProb: number, tokenCount: number) =>

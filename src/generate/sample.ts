@@ -6,8 +6,6 @@ import { type UnkMode, checkSampleSettings } from './settings.js';
 import { continuationWriter } from './continuation.js';
 import type { StopSignal } from './stop.js';
 
-export { UNK_MODES, type UnkMode } from './settings.js';
-
 export interface SampleOptions {
   config: ModelConfig;
   params: Float32Array;
@@ -16,11 +14,11 @@ export interface SampleOptions {
   length: number;
   /** Softmax temperature; 0 means argmax. */
   temperature: number;
-  /** Draw only among the k most probable characters. */
+  /** Draw only among the k most probable tokens. */
   topK?: number;
-  /** Draw only among the smallest set of most probable characters whose mass reaches p (nucleus sampling). */
+  /** Draw only among the smallest set of most probable tokens whose mass reaches p (nucleus sampling). */
   topP?: number;
-  /** Text the model reads after the opening `<EOS>` before drawing; unknown characters read as `<UNK>`. */
+  /** Text the model reads after the opening `<EOS>` before drawing; tokens outside the vocabulary read as `<UNK>`. */
   prime?: string;
   seed: number;
   /** Stop when `<EOS>` is drawn (it is not part of the result). */
@@ -36,7 +34,7 @@ export interface SampleOptions {
 }
 
 /** How a drawn `<EOS>` is written when sampling goes on past it: a line break, so documents come out on their own lines. */
-export const EOS_TEXT = '\n';
+const EOS_TEXT = '\n';
 
 /**
  * Generates text from the model (docs/text.md): reads `<EOS>` and then the prime from a zero

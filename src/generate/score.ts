@@ -6,7 +6,7 @@ import type { TrainingEngine } from '../parallel/engine.js';
 import { createEngine } from '../parallel/pool.js';
 import { EvalBatches } from '../text/batches.js';
 import type { TokenArray } from '../text/tokens.js';
-import { EOS, type Vocabulary } from '../text/vocab.js';
+import { EOS } from '../text/vocab.js';
 
 /** Σ of the cross-entropy (nats) and the number of predictions it sums over. */
 export interface Score {
@@ -15,20 +15,19 @@ export interface Score {
 }
 
 /**
- * Scores one text under the document convention (docs/text.md): inputs `<EOS> c1 … cN`,
- * targets `c1 … cN <EOS>`, from a zero state; N + 1 predictions. Tokens (characters, or words
- * at the word level) outside the vocabulary read as `<UNK>`. A batch of one, so it runs token by token on a TokenStepper
- * (an InferencePool splits each step over threads); by default a Stepper on this thread.
- * `onPrediction` sees each prediction's target, logits and log-sum-exp as it is made.
+ * Scores one text, as its token ids (`Vocabulary.encode`: tokens outside the vocabulary read
+ * as `<UNK>`), under the document convention (docs/text.md): inputs `<EOS> t1 … tN`, targets
+ * `t1 … tN <EOS>`, from a zero state; N + 1 predictions. A batch of one, so it runs token by
+ * token on a TokenStepper (an InferencePool splits each step over threads); by default a
+ * Stepper on this thread. `onPrediction` sees each prediction's target, logits and
+ * log-sum-exp as it is made.
  *
  *   loss_t = logsumexp(z_t) − z_t[target_t]
  */
-export function scoreText(
-  config: ModelConfig, params: Float32Array, vocab: Vocabulary, text: string, stepper?: TokenStepper,
+export function scoreTokens(
+  config: ModelConfig, params: Float32Array, ids: ArrayLike<number>, stepper?: TokenStepper,
   onPrediction?: (target: number, logits: Float32Array, logSumExp: number) => void,
 ): Score {
-  vocab.checkModelSize(config.vocabSize);
-  const ids = vocab.encode(text);
   const model = stepper ?? new Stepper(config, params);
   model.reset();
   let lossSum = 0;

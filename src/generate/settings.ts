@@ -1,15 +1,14 @@
 import { randomInt } from 'node:crypto';
 import { z } from 'zod';
 import { issuePhrase } from '../input/issues.js';
-import { SEED_MAX, SeedValueSchema, type Setting } from '../input/settings.js';
+import { POSITIVE_INTEGER, SEED_MAX, SeedValueSchema, type Setting, orList } from '../input/settings.js';
 
 /**
  * What sampling does about `<UNK>`: 'resample' gives it probability zero before drawing (so it
  * is never drawn, and argmax skips it); 'show' draws it like any token and writes it as `<UNK>`.
  */
-export type UnkMode = 'resample' | 'show';
-
-export const UNK_MODES: readonly UnkMode[] = ['resample', 'show'];
+export const UNK_MODES = ['resample', 'show'] as const;
+export type UnkMode = (typeof UNK_MODES)[number];
 
 /**
  * The settings of sampling and beam search, in the order `rnn sample --help` lists them: the
@@ -18,14 +17,14 @@ export const UNK_MODES: readonly UnkMode[] = ['resample', 'show'];
  */
 export const SAMPLE_SETTINGS = {
   len: {
-    schema: z.int().min(1), expected: 'a positive integer', arg: '<n>',
+    ...POSITIVE_INTEGER, arg: '<n>',
     help: 'tokens to generate, not counting the prime: characters, or words and punctuation marks at the word level', default: 200,
   },
   temperature: {
     schema: z.number().min(0), expected: 'a number >= 0', arg: '<t>', help: 'softmax temperature; 0 picks the most probable token',
     default: 1,
   },
-  topK: { schema: z.int().min(1), expected: 'a positive integer', arg: '<k>', help: 'draw only among the k most probable tokens' },
+  topK: { ...POSITIVE_INTEGER, arg: '<k>', help: 'draw only among the k most probable tokens' },
   topP: {
     schema: z.number().gt(0).max(1), expected: 'a number in (0, 1]', arg: '<p>',
     help: 'draw only among the most probable tokens whose probabilities add up to p (0 < p <= 1)',
@@ -38,11 +37,11 @@ export const SAMPLE_SETTINGS = {
     schema: z.boolean(), input: z.boolean(), help: 'stop when the model ends the document (<EOS>; with --docs sentence, the sentence)',
   },
   unk: {
-    schema: z.enum(UNK_MODES), expected: UNK_MODES.join(' or '), arg: '<mode>',
+    schema: z.enum(UNK_MODES), expected: orList(UNK_MODES), arg: '<mode>',
     help: 'resample: <UNK> is never drawn; show: it may be, and prints as <UNK>', default: 'resample',
   },
   beam: {
-    schema: z.int().min(1), expected: 'a positive integer', arg: '<n>',
+    ...POSITIVE_INTEGER, arg: '<n>',
     help: 'beam search: the most probable continuation a beam of n hypotheses finds, instead of drawing at random',
   },
   lengthPenalty: {
@@ -53,6 +52,12 @@ export const SAMPLE_SETTINGS = {
 } as const satisfies Readonly<Record<string, Setting>>;
 
 export type SampleSettingName = keyof typeof SAMPLE_SETTINGS;
+
+/** The settings a beam search refuses: it draws nothing at random, and never chooses `<UNK>`. */
+export const NOT_FOR_BEAM = ['temperature', 'topK', 'topP', 'seed', 'unk'] as const satisfies readonly SampleSettingName[];
+
+/** Why a beam search refuses each of NOT_FOR_BEAM. */
+export const NOT_FOR_BEAM_REASON = 'a beam search draws nothing at random and never chooses <UNK>';
 
 /**
  * Checks options given to the library against SAMPLE_SETTINGS' ranges, keyed by the setting

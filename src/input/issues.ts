@@ -34,7 +34,10 @@ export function describeValue(value: unknown): string {
   if (typeof value === 'object') return 'an object';
   if (typeof value === 'number') return String(value); // JSON writes Infinity and NaN as null
   const text = visible(JSON.stringify(value) ?? String(value));
-  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+  if (text.length <= 40) return text;
+  // cut between code points, never between the two halves of one (an emoji's, a rare CJK character's)
+  const cut = /[\ud800-\udbff]/.test(text[36]!) ? 36 : 37;
+  return `${text.slice(0, cut)}...`;
 }
 
 /**

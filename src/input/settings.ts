@@ -42,11 +42,12 @@ export class SettingError extends InputError {
 
 const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
 
-/** A setting given as text (a flag) to a number when it reads as one; anything else is left for the schema to reject. */
+/**
+ * A setting given as text (a flag) to a number when it reads as one and the schema does not take
+ * the text itself (`--prime 42`, `--out 2024` stay text); anything else is left for the schema to reject.
+ */
 export const numeric = <T extends z.ZodType>(schema: T) =>
-  z.preprocess((value) => (typeof value === 'string' && NUMBER.test(value.trim()) ? Number(value) : value), schema);
-
-export const PositiveIntegerSchema = numeric(z.int().min(1));
+  z.preprocess((value) => (typeof value === 'string' && NUMBER.test(value.trim()) && !schema.safeParse(value).success ? Number(value) : value), schema);
 
 /**
  * Validates settings given as text (command-line flags) or as values (from code) against a
@@ -70,14 +71,24 @@ export function parseSettings<T extends z.ZodObject>(schema: T, input: Record<st
   throw new SettingError(key, value, (name) => `${name(key)}: ${issuePhrase(issue)}`);
 }
 
+/** A count (`--len`, `--workers`): a whole number of at least 1, and how an error names it. */
+export const POSITIVE_INTEGER = { schema: z.int().min(1), expected: 'a positive integer' } as const;
+
+/** Values as a help line or a message offers them: `lstm, gru or rnn`. */
+export function orList(values: readonly string[]): string {
+  return values.length <= 1 ? values.join('') : `${values.slice(0, -1).join(', ')} or ${values.at(-1)}`;
+}
+
+/** A whole number from `min` to `max`, and how an error names it. */
+export function integerFrom(min: number, max: number) {
+  return { schema: z.int().min(min).max(max), expected: `an integer from ${min} to ${max}` } as const;
+}
+
 /** The largest random seed: seeds are uint32s, as the generator takes them. */
 export const SEED_MAX = 0xffffffff;
 
 /** A random seed. */
 export const SeedValueSchema = z.int().min(0).max(SEED_MAX);
-
-/** A random seed given as text or as a number. */
-export const SeedSchema = numeric(SeedValueSchema);
 
 /** `seqLen` → `--seq-len`: how the command line names a setting. */
 export function flagName(setting: string): string {
@@ -98,6 +109,8 @@ export interface Setting<V = unknown> {
   expected?: string;
   /** The placeholder of its flag's value, e.g. `<n>`; none: a switch (`--stop-at-eos`). */
   arg?: string;
+  /** Its flag may be given more than once; the value is every one given, in order (`schema` takes an array). */
+  repeatable?: true;
   help: string;
   /** The heading its flag is listed under in help and docs, e.g. `Model`; none: the command's own options. */
   group?: string;
@@ -150,6 +163,18 @@ export function settingsSchema(table: SettingTable): z.ZodObject {
 /** Validates flags or options against a table of settings (parseSettings' messages). */
 export function parseSettingTable<T extends SettingTable>(table: T, input: Record<string, unknown>): SettingsInput<T> {
   return parseSettings(settingsSchema(table), input) as SettingsInput<T>;
+}
+
+/** The settings of a table with each one that has a default given: those left out take it. */
+export type WithDefaults<T> = SettingsInput<T> & { [K in keyof T as T[K] extends { default: unknown } ? K : never]-?: SettingInput<T[K]> };
+
+/** The settings given, each one left out that has a default taking it (one worked out when needed is worked out now). */
+export function withDefaults<T extends SettingTable>(table: T, given: SettingsInput<T>): WithDefaults<T> {
+  const settings: Record<string, unknown> = { ...given };
+  for (const [name, { default: value }] of Object.entries(table)) {
+    if (settings[name] === undefined && value !== undefined) settings[name] = typeof value === 'function' ? (value as () => unknown)() : value;
+  }
+  return settings as WithDefaults<T>;
 }
 
 /** The settings of `table` named in `names`, in that order: a subset another command can reuse. */

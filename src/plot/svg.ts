@@ -111,7 +111,7 @@ export interface ChartScale {
 }
 
 /** The scale for these runs: x from 0 tokens, y over every loss shown, both widened to round ticks. */
-export function chartScale(runs: readonly LossRun[]): ChartScale {
+function chartScale(runs: readonly LossRun[]): ChartScale {
   const points = runs.flatMap((run) => [...run.train, ...run.val]);
   if (points.length === 0) throw new RangeError('chartScale: no points to plot');
   const x = niceTicks(0, Math.max(1, ...points.map((p) => p.tokensSeen)), 6);

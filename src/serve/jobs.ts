@@ -50,6 +50,8 @@ export interface GenerateDone {
   text: string;
   tokens: number;
   finish: Finish;
+  /** The prime's tokens outside the model's vocabulary, each read as `<UNK>`. */
+  unknownTokens: number;
 }
 
 /** The end of an activations job: each chosen unit's value after each token. */

@@ -5,8 +5,12 @@ import type { JobMessage, JobRequest, ServedModel, WorkerData, WorkerMessage } f
 /** The queue is full: the server answers 503 with Retry-After. */
 export class QueueFullError extends Error {}
 
-/** A job was stopped (its signal fired) before it had an answer. */
-export class JobStoppedError extends Error {}
+/** A job was stopped (its signal fired) before it had an answer; `queued`: before any thread took it. */
+export class JobStoppedError extends Error {
+  constructor(message: string, readonly queued: boolean) {
+    super(message);
+  }
+}
 
 /** A job the worker refused (a bad field it found); `field` names it when known. */
 export class JobError extends Error {
@@ -74,7 +78,7 @@ export class WorkerPool {
   /** Runs a job; `onText` receives a generation's text as it is drawn. Rejects with QueueFullError at once when the queue is full. */
   run(request: JobRequest, signal: AbortSignal, onText: (text: string) => void = () => {}): Promise<unknown> {
     if (this.closing) return Promise.reject(new QueueFullError('the server is shutting down'));
-    if (signal.aborted) return Promise.reject(new JobStoppedError('stopped before it started'));
+    if (signal.aborted) return Promise.reject(new JobStoppedError('stopped before it started', true));
     const free = this.slots.find((s) => s.job === null);
     if (!free && this.waiting.length >= this.options.queue) return Promise.reject(new QueueFullError('the queue is full'));
     return new Promise((resolve, reject) => {
@@ -98,7 +102,7 @@ export class WorkerPool {
     const queued = this.waiting.indexOf(job);
     if (queued >= 0) {
       this.waiting.splice(queued, 1);
-      job.reject(new JobStoppedError('stopped while it waited'));
+      job.reject(new JobStoppedError('stopped while it waited', true));
       this.notifyIdle();
       return;
     }
@@ -150,7 +154,7 @@ export class WorkerPool {
         }
         this.finish(slot);
         if ('done' in message) job.resolve(message.done);
-        else if ('stopped' in message) job.reject(new JobStoppedError('stopped'));
+        else if ('stopped' in message) job.reject(new JobStoppedError('stopped', false));
         else if ('error' in message) job.reject(new JobError(message.error, message.field));
         else job.reject(new Error(message.fault));
       });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { SAMPLE_SETTINGS } from '../generate/settings.js';
 import { crlfAsLf } from '../text/utf8.js';
-import { type SettingTable, type SettingsInput, parseSettings, pickSettings, settingsSchema } from '../input/settings.js';
+import { type SettingTable, type SettingsInput, integerFrom, orList, parseSettings, pickSettings, settingsSchema } from '../input/settings.js';
 
 /**
  * The fields of each request body (or query), as tables of settings: the sampling ones are
@@ -14,33 +14,35 @@ const model = { schema: z.string(), expected: 'the name of a served model (GET /
 const textField = (help: string) => ({ schema: z.string().transform(crlfAsLf), expected: 'a string', help });
 const text = textField('the text, read as one document');
 
-export const STREAM_MODES = ['sse', 'ndjson'] as const;
+const STREAM_MODES = ['sse', 'ndjson'] as const;
 export type StreamMode = (typeof STREAM_MODES)[number];
 
-export const GENERATE_FIELDS = {
+const GENERATE_FIELDS = {
   model,
   prime: textField('text the model reads before drawing'),
   ...pickSettings(SAMPLE_SETTINGS, ['len', 'temperature', 'topK', 'topP', 'seed', 'stopAtEos', 'unk', 'beam', 'lengthPenalty']),
-  stream: { schema: z.enum(STREAM_MODES), expected: STREAM_MODES.join(' or '), help: 'stream the text as server-sent events or NDJSON' },
+  stream: { schema: z.enum(STREAM_MODES), expected: orList(STREAM_MODES), help: 'stream the text as server-sent events or NDJSON' },
 } as const satisfies SettingTable;
 
-const count = { schema: z.int().min(1).max(10), expected: 'an integer from 1 to 10', help: 'continuations', default: 3 };
+const count = { ...integerFrom(1, 10), help: 'continuations', default: 3 };
 
 export const COMPLETE_FIELDS = {
   model,
   prefix: textField('the text to continue'),
   n: count,
   ...pickSettings(SAMPLE_SETTINGS, ['len', 'temperature', 'topK', 'topP', 'seed']),
+  // a completion is a few tokens, not a sample's
+  len: { ...SAMPLE_SETTINGS.len, default: 20 },
 } as const satisfies SettingTable;
 
 /** torch-rnn-server's `GET /generate?start_text=…&n=…`, answered as /v1/complete. */
 const { prefix, ...continuation } = COMPLETE_FIELDS;
-export const LEGACY_GENERATE_FIELDS = { start_text: prefix, ...continuation } as const satisfies SettingTable;
+const LEGACY_GENERATE_FIELDS = { start_text: prefix, ...continuation } as const satisfies SettingTable;
 
 export const SCORE_FIELDS = {
   model,
   text,
-  top: { schema: z.int().min(0).max(10), expected: 'an integer from 0 to 10', help: 'alternatives listed at each prediction', default: 0 },
+  top: { ...integerFrom(0, 10), help: 'alternatives listed at each prediction', default: 0 },
 } as const satisfies SettingTable;
 
 export const ACTIVATIONS_FIELDS = {
@@ -48,7 +50,7 @@ export const ACTIVATIONS_FIELDS = {
   text,
   layer: { schema: z.int().min(0), expected: 'an integer >= 0 (a layer of the model, 0 first)', help: 'the layer', default: 0 },
   unit: { schema: z.int().min(0), expected: 'an integer >= 0 (a hidden unit of the layer)', help: 'one unit' },
-  top: { schema: z.int().min(1).max(32), expected: 'an integer from 1 to 32', help: 'the units that vary most over the text', default: 1 },
+  top: { ...integerFrom(1, 32), help: 'the units that vary most over the text', default: 1 },
 } as const satisfies SettingTable;
 
 /**

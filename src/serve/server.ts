@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import { type AddressInfo, type Socket, isIPv4 } from 'node:net';
 import { type Model, loadModel } from '../api/index.js';
-import { SAMPLE_SETTINGS } from '../generate/settings.js';
+import { NOT_FOR_BEAM, NOT_FOR_BEAM_REASON, SAMPLE_SETTINGS } from '../generate/settings.js';
 import type { KernelsKind } from '../engine/kernels/kernels.js';
 import { SettingError, type SettingsInput } from '../input/settings.js';
 import type { EncodedAnswer, GenerateDone, JobRequest, ServedModel } from './jobs.js';
@@ -41,13 +41,10 @@ export class HttpError extends Error {
   }
 }
 
-/** Tokens of a completion when the request does not say. */
-const COMPLETION_LEN = 20;
-
 /** The widest beam a request may ask: a step costs beam × vocabulary. */
 const MAX_BEAM = 64;
 
-/** Seconds a client refused for a full queue is asked to wait. */
+/** Seconds a client refused because the server was busy is asked to wait. */
 const RETRY_AFTER_S = 1;
 
 /** The playground's files, served by these names only (no request names a file). */
@@ -218,24 +215,23 @@ export class RnnServer {
     const { model: name, stream: asked, beam, lengthPenalty, ...sampling } = readGenerate(input);
     const model = this.model(name);
     this.checkLen(sampling.len);
-    const len = sampling.len ?? SAMPLE_SETTINGS.len.default;
     const stream = asked ?? streamFromAccept(req.headers.accept);
     if (beam !== undefined) {
       if (beam > MAX_BEAM) throw new HttpError(400, `beam must be at most ${MAX_BEAM} (got ${beam})`, 'beam');
-      for (const field of ['temperature', 'topK', 'topP', 'seed', 'unk', 'stream'] as const) {
+      for (const field of [...NOT_FOR_BEAM, 'stream'] as const) {
         const value = field === 'stream' ? asked : sampling[field];
-        if (value !== undefined) throw new HttpError(400, `${field} does not apply to a beam search: leave it out or leave out beam`, field);
+        if (value !== undefined) throw new HttpError(400, `${field} does not apply to a beam search${field === 'stream' ? '' : ` (${NOT_FOR_BEAM_REASON})`}: leave it out or leave out beam`, field);
       }
-      const options = { prime: sampling.prime ?? '', len, beam, stopAtEos: sampling.stopAtEos, lengthPenalty };
+      const options = { prime: sampling.prime, len: sampling.len, beam, stopAtEos: sampling.stopAtEos, lengthPenalty };
       sendEncoded(res, await this.runJob({ kind: 'beam', model, options }, signal) as EncodedAnswer);
       return;
     }
     if (lengthPenalty !== undefined) throw new HttpError(400, 'lengthPenalty needs beam', 'lengthPenalty');
     const seed = sampling.seed ?? SAMPLE_SETTINGS.seed.default();
-    const request: JobRequest = { kind: 'generate', model, options: { ...sampling, len, seed }, stream: stream !== null };
+    const request: JobRequest = { kind: 'generate', model, options: { ...sampling, seed }, stream: stream !== null };
     if (stream === null) {
       const done = await this.runJob(request, signal) as GenerateDone;
-      sendJson(res, 200, { text: done.text, tokens: done.tokens, finish: finishOf(done, signal), seed });
+      sendJson(res, 200, { text: done.text, tokens: done.tokens, finish: finishOf(done, signal), seed, unknownTokens: done.unknownTokens });
       return;
     }
     const write = stream === 'sse'
@@ -255,12 +251,12 @@ export class RnnServer {
       write('text', { text });
     }) as GenerateDone;
     start();
-    write('done', { tokens: done.tokens, finish: finishOf(done, signal), seed });
+    write('done', { tokens: done.tokens, finish: finishOf(done, signal), seed, unknownTokens: done.unknownTokens });
     res.end();
   }
 
   private async complete(input: SettingsInput<typeof COMPLETE_FIELDS>, res: ServerResponse, signal: AbortSignal): Promise<void> {
-    const { model: name, prefix, n = COMPLETE_FIELDS.n.default, len = COMPLETION_LEN, ...sampling } = input;
+    const { model: name, prefix, n = COMPLETE_FIELDS.n.default, len = COMPLETE_FIELDS.len.default, ...sampling } = input;
     const seed = sampling.seed ?? SAMPLE_SETTINGS.seed.default();
     this.checkLen(len);
     const model = this.model(name);
@@ -284,15 +280,12 @@ export class RnnServer {
     sendEncoded(res, await this.runJob(request, signal) as EncodedAnswer);
   }
 
-  /** A job on the pool; a stop by the time limit is a 503, one by the client needs no answer. */
+  /** A job on the pool; how one that failed is answered: jobFailure (a stop by the client needs no answer). */
   private async runJob(request: JobRequest, signal: AbortSignal, onText?: (text: string) => void): Promise<unknown> {
     try {
       return await this.pool.run(request, signal, onText);
     } catch (err) {
-      if (err instanceof QueueFullError) throw new HttpError(503, `${err.message}: try again shortly`, undefined, { 'Retry-After': String(RETRY_AFTER_S) });
-      if (err instanceof JobStoppedError) throw new HttpError(503, `the request ran past the time limit of ${this.options.timeLimitMs / 1000} s`);
-      if (err instanceof JobError) throw new HttpError(400, err.message, err.field);
-      throw err;
+      throw jobFailure(err, this.options.timeLimitMs);
     }
   }
 
@@ -328,6 +321,24 @@ export class RnnServer {
     if (status === 413) headers = { ...headers, Connection: 'close' };
     sendJson(res, status, { error: message, ...(field !== undefined && { field }) }, headers);
   }
+}
+
+/**
+ * The answer to a job that failed on the pool. The server was busy, so that a retry may be
+ * served: the queue was full, or every thread stayed taken for the request's whole time limit
+ * while it waited (it never started): 503 with Retry-After. The job's own work ran past the
+ * time limit: 503 (a generation is not a failure: it ends early, `finish: "time"`). A field the
+ * thread refused: 400.
+ */
+export function jobFailure(err: unknown, timeLimitMs: number): unknown {
+  const retry = { 'Retry-After': String(RETRY_AFTER_S) };
+  if (err instanceof QueueFullError) return new HttpError(503, `${err.message}: try again shortly`, undefined, retry);
+  if (err instanceof JobStoppedError && err.queued) {
+    return new HttpError(503, `every generation thread was busy for the whole time limit of ${timeLimitMs / 1000} s, which the request spent waiting in the queue: try again shortly`, undefined, retry);
+  }
+  if (err instanceof JobStoppedError) return new HttpError(503, `the request ran past the time limit of ${timeLimitMs / 1000} s`);
+  if (err instanceof JobError) return new HttpError(400, err.message, err.field);
+  return err;
 }
 
 /** Whether an address to bind is loopback only (localhost, 127.0.0.0/8, ::1): any other lets other machines in, and `rnn serve` warns. */

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { KERNELS_SETTING } from '../checkpoint/settings.js';
-import type { SettingTable } from '../input/settings.js';
+import { POSITIVE_INTEGER, type SettingTable } from '../input/settings.js';
 
 /** The longest time limit a timer can keep: node's timers hold at most 2^31 − 1 ms, and fire at once beyond. */
 const MAX_TIME_LIMIT_S = Math.floor((2 ** 31 - 1) / 1000);
@@ -29,17 +29,17 @@ export const SERVE_SETTINGS = {
     help: 'let browser pages from this origin call the API', defaultText: 'none',
   },
   maxBody: {
-    schema: z.int().min(1), expected: 'a positive integer', arg: '<bytes>', help: 'largest request body', default: 65536,
+    ...POSITIVE_INTEGER, arg: '<bytes>', help: 'largest request body', default: 65536,
   },
   maxLen: {
-    schema: z.int().min(1), expected: 'a positive integer', arg: '<n>', help: 'largest len a request may ask', default: 2000,
+    ...POSITIVE_INTEGER, arg: '<n>', help: 'largest len a request may ask', default: 2000,
   },
   timeLimit: {
     schema: z.number().gt(0).max(MAX_TIME_LIMIT_S), expected: `a number of seconds > 0, at most ${MAX_TIME_LIMIT_S} (about 24 days)`, arg: '<seconds>',
     help: "a request's time limit, its wait in the queue included", default: 60,
   },
   workers: {
-    schema: z.int().min(1), expected: 'a positive integer', arg: '<n>', help: 'generation threads: requests that run at once',
+    ...POSITIVE_INTEGER, arg: '<n>', help: 'generation threads: requests that run at once',
     default: () => availableParallelism(), defaultText: 'every core',
   },
   queue: {

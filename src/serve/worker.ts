@@ -56,10 +56,10 @@ async function run(id: number, request: JobRequest, signal: StopSignal): Promise
         completions.push(pieces.join(''));
       }
       if (signal.aborted) throw new StoppedError();
-      return { completions };
+      return { completions, unknownTokens: unknownTokens(model, request.options.prime) };
     }
     case 'beam':
-      return encoded(model.beamSync({ ...request.options, signal }));
+      return encoded({ ...model.beamSync({ ...request.options, signal }), unknownTokens: unknownTokens(model, request.options.prime) });
     case 'score':
       return encoded(model.scoreSync(request.text, { top: request.top, signal }));
     case 'activations':
@@ -96,7 +96,12 @@ async function generate(
     pending = '';
   }
   const finish: Finish = signal.aborted ? 'stopped' : tokens < (options.len ?? SAMPLE_SETTINGS.len.default) ? 'eos' : 'length';
-  return { text: pending, tokens, finish };
+  return { text: pending, tokens, finish, unknownTokens: unknownTokens(model, options.prime) };
+}
+
+/** How many of a prime's tokens are outside the model's vocabulary: the answer tells the client, as `rnn sample` warns. */
+function unknownTokens(model: Model, prime: string | undefined): number {
+  return prime === undefined ? 0 : model.tokenize(prime).unknown.length;
 }
 
 /** The asked unit, or the `top` units whose value varies most over the text (standard deviation). */

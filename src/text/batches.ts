@@ -121,7 +121,7 @@ function checkLength(inputs: Int32Array, targets: Int32Array, needed: number): v
 }
 
 /**
- * inputs[b·width + t] = row b's character at column start + t, targets the one after it, for
+ * inputs[b·width + t] = row b's token at column start + t, targets the one after it, for
  * `rows` rows of `rowLength` laid end to end in the stream.
  */
 function copyColumns(

@@ -1,11 +1,44 @@
 import { closeSync, openSync, readdirSync, readFileSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { isatty } from 'node:tty';
 import { CorpusError } from './corpus.js';
 
 /*
- * Which files a corpus is read from: the paths given, a folder walked recursively, and what a
- * folder's walk leaves out. Reading a file, whole or in chunks.
+ * Which files a corpus is read from: the paths given (`-`: standard input), a folder walked
+ * recursively, and what a folder's walk leaves out. Reading a file, whole or in chunks.
  */
+
+/** What names standard input where a command reads a text file or a corpus. */
+export const STDIN_PATH = '-';
+/** Standard input as messages and records name it (a corpus's recorded files are otherwise absolute paths). */
+export const STDIN_NAME = 'standard input';
+
+/** How a message or a record names the file read at `path`. */
+export function fileName(path: string): string {
+  return path === STDIN_PATH ? STDIN_NAME : path;
+}
+
+/** A corpus path made absolute, so that a checkpoint's recorded files can be found from any folder; `-` stays standard input. */
+export function absoluteCorpusPath(path: string): string {
+  return path === STDIN_PATH ? path : resolve(path);
+}
+
+let stdinBytes: Buffer | null = null;
+
+/**
+ * Standard input's bytes, read to its end at the first call and kept, so that every pass over a
+ * corpus (and every `-` of one command) reads the same text. A terminal is refused rather than
+ * waited on: a text is piped or redirected, never typed, and a wait would look like a hang.
+ */
+export function standardInput(): Buffer {
+  if (stdinBytes === null) {
+    if (isatty(0)) {
+      throw new CorpusError(`${STDIN_NAME} is a terminal, not a text: pipe the text in (cat notes.txt | rnn …), or name its file instead of -`);
+    }
+    stdinBytes = readOrThrow(STDIN_NAME, 0);
+  }
+  return stdinBytes;
+}
 
 export const NUL = 0x00;
 
@@ -31,6 +64,10 @@ export function readCorpusFiles<F extends FileRead>(
 ): F[] {
   const files: F[] = [];
   for (const path of paths) {
+    if (path === STDIN_PATH) {
+      files.push(read(path, false)!);
+      continue;
+    }
     const stats = statOrThrow(path, 'corpus file not found');
     if (stats.isDirectory()) {
       const before = files.length;
@@ -45,7 +82,7 @@ export function readCorpusFiles<F extends FileRead>(
       throw new CorpusError(`corpus path is neither a file nor a folder: ${path}`);
     }
   }
-  if (files.every((file) => file.documents === 0)) throw new CorpusError(`corpus is empty: no text in ${paths.join(', ')}`);
+  if (files.every((file) => file.documents === 0)) throw new CorpusError(`corpus is empty: no text in ${paths.map(fileName).join(', ')}`);
   return files;
 }
 
@@ -104,8 +141,13 @@ export function readOrThrow(path: string, fd?: number): Buffer {
   }
 }
 
-/** The file's bytes, `chunkBytes` at a time, in one buffer reused from chunk to chunk. */
+/** The file's bytes (`-`: standard input's), `chunkBytes` at a time, in one buffer reused from chunk to chunk. */
 export function* fileChunks(path: string, chunkBytes: number): Generator<Uint8Array> {
+  if (path === STDIN_PATH) {
+    const bytes = standardInput();
+    for (let at = 0; at < bytes.length; at += chunkBytes) yield bytes.subarray(at, at + chunkBytes);
+    return;
+  }
   let fd: number;
   try {
     fd = openSync(path, 'r');

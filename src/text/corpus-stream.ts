@@ -3,7 +3,7 @@ import {
   type CorpusFile, type CorpusPiece, type CorpusSource, CorpusError, type DocsMode, DOCUMENT_END, type PreparedData,
   type PrepareOptions, prepareData,
 } from './corpus.js';
-import { type CorpusSkip, fileChunks, NUL, notText, readCorpusFiles } from './corpus-files.js';
+import { type CorpusSkip, fileChunks, fileName, NUL, notText, readCorpusFiles } from './corpus-files.js';
 import { DocumentCutter } from './documents.js';
 import { Utf8ChunkDecoder } from './utf8.js';
 import { codePointCount } from './vocab.js';
@@ -25,25 +25,28 @@ export function loadCorpusData(
 
 /**
  * The corpus at `paths` (`readCorpusFiles`: files, or folders walked, leaving out what `skip`
- * does), as a source of pieces read from the files `chunkBytes` at a time. This first pass hashes
- * each file and counts its documents and tokens.
+ * does; `-`: standard input, read once and kept), as a source of pieces read from the files
+ * `chunkBytes` at a time. This first pass hashes each file and counts its documents and tokens.
  */
 export function streamCorpus(paths: readonly string[], docs: DocsMode, chunkBytes = CHUNK_BYTES, skip?: CorpusSkip): CorpusSource {
   if (!Number.isInteger(chunkBytes) || chunkBytes < 4) throw new RangeError(`chunkBytes must be an integer ≥ 4, got ${chunkBytes}`);
   const scans = readCorpusFiles(paths, (path, inFolder) => scanFile(path, docs, chunkBytes, inFolder), skip);
   const files = scans.map((scan) => scan.file);
+  const read = scans.map((scan) => scan.path);
   const documents = scans.reduce((n, scan) => n + scan.documents, 0);
   const chars = scans.reduce((n, scan) => n + scan.chars, 0);
   return {
     files, docs, documents,
     totalTokens: 1 + chars + documents,
     *pieces() {
-      for (const file of files) yield* filePieces(file.path, docs, chunkBytes);
+      for (const path of read) yield* filePieces(path, docs, chunkBytes);
     },
   };
 }
 
 interface FileScan {
+  /** Where the file is read (`-`: standard input), and what the corpus records of it. */
+  path: string;
   file: CorpusFile;
   documents: number;
   /** Code points in the file's documents. */
@@ -55,8 +58,9 @@ interface FileScan {
  * folder: not a text file, skipped), before any invalid UTF-8 is reported.
  */
 function scanFile(path: string, docs: DocsMode, chunkBytes: number, inFolder: boolean): FileScan | null {
+  const name = fileName(path);
   const hash = createHash('sha256');
-  const decoder = new Utf8ChunkDecoder(path);
+  const decoder = new Utf8ChunkDecoder(name);
   const cutter = new DocumentCutter(docs);
   let bytes = 0;
   let nul = -1;
@@ -82,25 +86,25 @@ function scanFile(path: string, docs: DocsMode, chunkBytes: number, inFolder: bo
       } catch (err) {
         // a string past V8's longest (2^29 − 24 characters): the text held while no cut came
         failure = err instanceof RangeError
-          ? new CorpusError((name) => `${path}: more text than one string can hold before a place to cut it into documents ` +
-            `(${docs === 'line' ? 'a line break' : 'a blank line'}); use ${name('docs')} file${docs === 'line' ? '' : ' or line'}`)
+          ? new CorpusError((flag) => `${name}: more text than one string can hold before a place to cut it into documents ` +
+            `(${docs === 'line' ? 'a line break' : 'a blank line'}); use ${flag('docs')} file${docs === 'line' ? '' : ' or line'}`)
           : err;
       }
     }
   }
   if (nul >= 0) {
     if (inFolder) return null;
-    throw notText(path, nul);
+    throw notText(name, nul);
   }
   if (failure !== null) throw failure;
   count(cutter.push(decoder.end()));
   count(cutter.end());
-  return { file: { path, bytes, sha256: hash.digest('hex') }, documents, chars };
+  return { path, file: { path: name, bytes, sha256: hash.digest('hex') }, documents, chars };
 }
 
 /** One file's pieces, read again: its documents' text as it is decoded, each followed by its end. */
 function* filePieces(path: string, docs: DocsMode, chunkBytes: number): Generator<CorpusPiece> {
-  const decoder = new Utf8ChunkDecoder(path);
+  const decoder = new Utf8ChunkDecoder(fileName(path));
   const cutter = new DocumentCutter(docs);
   for (const chunk of fileChunks(path, chunkBytes)) yield* cutter.push(decoder.push(chunk));
   yield* cutter.push(decoder.end());

@@ -19,9 +19,8 @@ export class CorpusError extends InputError {
  * How a corpus is cut into documents (docs/text.md: each file is one, or a finer split):
  * 'sentence' cuts each blank-line paragraph into sentences (sentences.ts, docs/words.md).
  */
-export type DocsMode = 'file' | 'line' | 'blank' | 'sentence';
-
-export const DOCS_MODES: readonly DocsMode[] = ['file', 'line', 'blank', 'sentence'];
+export const DOCS_MODES = ['file', 'line', 'blank', 'sentence'] as const;
+export type DocsMode = (typeof DOCS_MODES)[number];
 
 export interface CorpusFile {
   path: string;

@@ -1,22 +1,36 @@
 /**
  * The detokeniser of the word level (docs/words.md): word tokens back to text. Between two
  * tokens goes one space, except
- *  - none before a closing mark: . , ; : ! ? … % ) ] } ’ ” and a closing straight quote;
- *  - none after an opening mark: ( [ { “ ‘ $ £ € ¥ and an opening straight quote;
- *  - none either side of a hyphen or em dash standing alone (- —), so "speak--it" stays;
+ *  - none before a closing mark: . , ; : ! ? … % ) ] } ’ ” » › and a closing straight quote,
+ *    and the Arabic, Greek and Devanagari marks that close likewise (، ؛ ؟ ۔ ; · । ॥);
+ *  - none after an opening mark: ( [ { “ ‘ „ ‚ « ‹ ¿ ¡ $ £ € ¥ and an opening straight quote;
+ *  - none either side of a hyphen, em dash or underscore standing alone (- — _), so "speak--it"
+ *    and "snake_case" stay, of a zero-width joiner or non-joiner, or of a CJK or fullwidth
+ *    punctuation mark (。 ， 「 」 …), since CJK text puts no spaces around its marks;
+ *  - none before a token that continues the character before it: one that begins with a
+ *    combining mark (a variation selector, a keycap, an accent), an emoji skin-tone modifier
+ *    or a tag character, and the second regional indicator of a flag; so an emoji sequence
+ *    (👍🏽, ❤️‍🔥, 🇫🇷), which the tokenizer cuts into code points, comes back whole;
+ *  - none between two ASCII signs of code and markup (# & * + / < = > @ \\ ^ | ~): "=>", "/**";
  *  - none before or after a line break (a token of "\n"s), so a line starts without a space.
- * A straight quote (" or ') opens and closes in turn: the first one on a line opens, the next
- * one closes, and so on, counted for " and ' apart; a line break or a document boundary starts
+ * A straight quote (" ' or `) opens and closes in turn: the first one on a line opens, the next
+ * one closes, and so on, counted for each apart; a line break or a document boundary starts
  * the count afresh. One exception: a ' right after a word while no ' is open is an apostrophe
  * ending that word ("farmers' savings", "o' the") — it closes and opens nothing.
  */
 
-const CLOSING = new Set(['.', ',', ';', ':', '!', '?', '…', '%', ')', ']', '}', '’', '”']);
-const OPENING = new Set(['(', '[', '{', '“', '‘', '$', '£', '€', '¥']);
-const JOINING = new Set(['-', '—']);
-const STRAIGHT_QUOTES = ['"', "'"] as const;
+const CLOSING = new Set(['.', ',', ';', ':', '!', '?', '…', '%', ')', ']', '}', '’', '”', '»', '›', '،', '؛', '؟', '۔', '\u037e', '\u0387', '।', '॥']);
+const OPENING = new Set(['(', '[', '{', '“', '‘', '„', '‚', '«', '‹', '¿', '¡', '$', '£', '€', '¥']);
+/** A hyphen, em dash or underscore, a zero-width (non-)joiner or word joiner, a CJK or fullwidth punctuation mark. */
+const JOINING = /^(?:[-—_\u200c\u2060\u30fb]|\u200d|(?=[\p{P}\p{S}])[\u3001-\u303f\uff01-\uff65])$/u;
+/** Begins with what continues the character before it: a combining mark, an emoji modifier, a tag character. */
+const CONTINUING = /^[\p{M}\p{Emoji_Modifier}\u{e0020}-\u{e007f}]/u;
+const REGIONAL_INDICATOR = /^\p{Regional_Indicator}$/u;
+/** The ASCII signs of code and markup; two of them side by side are written together (`=>`, `/**`, `***`). */
+const OPERATORS = new Set(['#', '&', '*', '+', '/', '<', '=', '>', '@', '\\', '^', '|', '~']);
+const STRAIGHT_QUOTES = ['"', "'", '`'] as const;
 
-type Kind = 'word' | 'opening' | 'closing' | 'joining' | 'lineBreak';
+type Kind = 'word' | 'operator' | 'opening' | 'closing' | 'joining' | 'lineBreak';
 
 /**
  * Writes a token sequence one token at a time, for text that is printed as it is generated:
@@ -29,14 +43,20 @@ export class Detokenizer {
   /** The kind of the last token written (meaningless at a line start). */
   private previous: Kind = 'lineBreak';
   private readonly quoteOpen = new Map<string, boolean>();
+  /** Whether the last token written is a regional indicator that a second one would make a flag of. */
+  private flagOpen = false;
 
   /** The text to append for `token`; an empty token writes nothing and changes nothing. */
   push(token: string): string {
     if (token === '') return '';
-    const kind = this.kindOf(token);
+    const continuing = CONTINUING.test(token);
+    const kind = continuing ? 'word' : this.kindOf(token);
+    const regional = REGIONAL_INDICATOR.test(token);
+    const flagClosed = this.flagOpen && regional;
+    this.flagOpen = regional && !flagClosed;
     const space =
-      !this.atLineStart && kind !== 'closing' && kind !== 'joining' && kind !== 'lineBreak' &&
-      this.previous !== 'opening' && this.previous !== 'joining';
+      !this.atLineStart && !continuing && !flagClosed && kind !== 'closing' && kind !== 'joining' && kind !== 'lineBreak' &&
+      this.previous !== 'opening' && this.previous !== 'joining' && !(kind === 'operator' && this.previous === 'operator');
     if (kind === 'lineBreak') this.quoteOpen.clear();
     this.previous = kind;
     this.atLineStart = kind === 'lineBreak';
@@ -51,6 +71,7 @@ export class Detokenizer {
   boundary(text: string): string {
     const written = this.push(text);
     this.quoteOpen.clear();
+    this.flagOpen = false;
     return written;
   }
 
@@ -58,7 +79,8 @@ export class Detokenizer {
     if (/^\n+$/.test(token)) return 'lineBreak';
     if (CLOSING.has(token)) return 'closing';
     if (OPENING.has(token)) return 'opening';
-    if (JOINING.has(token)) return 'joining';
+    if (JOINING.test(token)) return 'joining';
+    if (OPERATORS.has(token)) return 'operator';
     if ((STRAIGHT_QUOTES as readonly string[]).includes(token)) {
       const open = this.quoteOpen.get(token) === true;
       if (token === "'" && !open && !this.atLineStart && this.previous === 'word') return 'closing';

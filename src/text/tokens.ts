@@ -14,9 +14,8 @@ export function tokenArrayFor(vocabSize: number, length: number): TokenArray {
 }
 
 /** A token stream's ids on disk, little-endian: the type `tokenArrayFor` holds them in (ids are below 2^31 either way). */
-export type TokenDtype = 'uint8' | 'uint16' | 'uint32';
-
-export const TOKEN_DTYPES: readonly TokenDtype[] = ['uint8', 'uint16', 'uint32'];
+export const TOKEN_DTYPES = ['uint8', 'uint16', 'uint32'] as const;
+export type TokenDtype = (typeof TOKEN_DTYPES)[number];
 
 /** The dtype of a `vocabSize`-entry vocabulary's token stream, and its bytes per token. */
 export function tokenDtype(vocabSize: number): TokenDtype {

@@ -1,5 +1,5 @@
 import { CorpusError } from './corpus.js';
-import { readOrThrow, statOrThrow } from './corpus-files.js';
+import { STDIN_NAME, STDIN_PATH, readOrThrow, standardInput, statOrThrow } from './corpus-files.js';
 import { grouped } from './vocab.js';
 
 /*
@@ -7,12 +7,9 @@ import { grouped } from './vocab.js';
  * LF, and invalid UTF-8 refused naming the file, the byte offset, the line and the byte.
  */
 
-/** What names standard input where a command reads a text file. */
-export const STDIN_PATH = '-';
-
 /** A whole text file (e.g. `--prime-file`), or standard input for `-`, BOM stripped and CRLF read as LF. */
 export function readTextFile(path: string): string {
-  if (path === STDIN_PATH) return decodeUtf8('standard input', readOrThrow('standard input', 0));
+  if (path === STDIN_PATH) return decodeUtf8(STDIN_NAME, standardInput());
   statOrThrow(path, 'file not found');
   return decodeUtf8(path, readOrThrow(path));
 }

@@ -10,9 +10,8 @@ import { isWordToken, tokenizeWords } from './words.js';
  *    frequent first (`buildWordVocabulary` in word-vocab.ts).
  * `encode`, `decode`, `writer`, `countUnknown` and `idOf` work at the vocabulary's level.
  */
-export type TextLevel = 'char' | 'word';
-
-export const TEXT_LEVELS: readonly TextLevel[] = ['char', 'word'];
+export const TEXT_LEVELS = ['char', 'word'] as const;
+export type TextLevel = (typeof TEXT_LEVELS)[number];
 
 /**
  * What a level's tokens are called in messages: characters, or tokens (words and punctuation
@@ -168,29 +167,33 @@ export class Vocabulary {
     return this.idByCodePoint.get(cp) ?? UNK;
   }
 
-  /** One id per code point (char) or per `tokenizeWords` token (word); tokens outside the vocabulary read as `UNK`. */
-  encode(text: string): Int32Array {
-    if (this.level === 'word') return this.encodeWords(tokenizeWords(text));
+  /**
+   * One id per code point (char) or per `tokenizeWords` token (word); tokens outside the
+   * vocabulary read as `UNK`, and the text of each of them goes onto `unknown` where given (in
+   * order: what a TextWriter writes for the text's n-th `<UNK>`).
+   */
+  encode(text: string, unknown?: string[]): Int32Array {
+    if (this.level === 'word') return this.encodeWords(tokenizeWords(text), unknown);
     const ids = new Int32Array(text.length);
     let n = 0;
     for (let i = 0; i < text.length; ) {
-      const cp = text.codePointAt(i)!;
-      ids[n++] = this.idByCodePoint.get(cp) ?? UNK;
+      const cp = text.codePointAt(i)!, id = this.idByCodePoint.get(cp) ?? UNK;
+      ids[n++] = id;
+      if (id === UNK) unknown?.push(String.fromCodePoint(cp));
       i += cp > 0xffff ? 2 : 1;
     }
     return n === ids.length ? ids : ids.slice(0, n);
   }
 
-  /** The text of each token `encode` reads in `text`, in order: its code points (char), or its `tokenizeWords` tokens (word). */
-  tokenTexts(text: string): string[] {
-    return this.level === 'word' ? tokenizeWords(text) : [...text];
-  }
-
-  /** The ids of word tokens already cut by `tokenizeWords` (word level only). */
-  encodeWords(tokens: readonly string[]): Int32Array {
+  /** The ids of word tokens already cut by `tokenizeWords` (word level only), the unknown ones' texts onto `unknown` as `encode`. */
+  encodeWords(tokens: readonly string[], unknown?: string[]): Int32Array {
     if (this.level !== 'word') throw new Error('encodeWords needs a word-level vocabulary');
     const ids = new Int32Array(tokens.length);
-    for (let i = 0; i < tokens.length; i++) ids[i] = this.idByWord.get(tokens[i]!) ?? UNK;
+    for (let i = 0; i < tokens.length; i++) {
+      const id = this.idByWord.get(tokens[i]!) ?? UNK;
+      ids[i] = id;
+      if (id === UNK) unknown?.push(tokens[i]!);
+    }
     return ids;
   }
 

@@ -80,6 +80,18 @@ export function vocabShortfallWarning(built: Omit<WordVocabularyBuild, 'vocab'>,
       `using what there is, a vocabulary of ${grouped(vocabSize - built.shortfall)}`);
 }
 
+/**
+ * What the training text's tokens outside a built word vocabulary of `entries` entries come to, for the line that
+ * names the vocabulary: "of 18,001 distinct tokens; the other 8,003, 22% of the training text,
+ * read as <UNK>"; null when every token of the training text has an entry.
+ */
+export function vocabularyCoverage(built: Omit<WordVocabularyBuild, 'vocab'>, entries: number): string | null {
+  if (built.unknown === 0) return null;
+  const left = built.distinct - (entries - 2);
+  const share = ((100 * built.unknown) / built.occurrences).toPrecision(2);
+  return `of ${grouped(built.distinct)} distinct tokens; the other ${grouped(left)}, ${share}% of the training text, read as <UNK>`;
+}
+
 /** Token counts, most frequent first, ties in code-point order of the tokens. */
 export function byFrequency(counts: ReadonlyMap<string, number>): [string, number][] {
   return [...counts].sort(([a, m], [b, n]) => n - m || compareCodePoints(a, b));

@@ -2,12 +2,14 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Checkpoint, recordedLevel } from '../checkpoint/checkpoint.js';
-import { type PreparedFolder, checkpointPreparedData, readCheckpointCorpus, type SkippedFile, skipRunFiles } from '../checkpoint/corpus.js';
+import {
+  type PreparedFolder, checkpointPreparedData, readCheckpointCorpus, refuseStdinCorpus, type SkippedFile, skipRunFiles,
+} from '../checkpoint/corpus.js';
 import { isPreparedFolder, readPreparedData, readPreparedMeta } from '../checkpoint/prepared.js';
 import { TEXT_SETTING_NAMES, type TrainSettings } from '../checkpoint/settings.js';
 import { SettingError } from '../input/settings.js';
 import { CorpusError, type PreparedData, fingerprintMatches } from '../text/corpus.js';
-import type { CorpusSkip } from '../text/corpus-files.js';
+import { type CorpusSkip, STDIN_PATH, absoluteCorpusPath, fileName } from '../text/corpus-files.js';
 import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
 import { type TextLevel, tokenCount } from '../text/vocab.js';
 import { type BaseModel, fineTunePreparedData, loadFineTuneData } from './finetune.js';
@@ -30,9 +32,10 @@ export function defaultCorpus(): string {
   return join(packageRoot(), 'corpora', 'sotu.txt');
 }
 
-/** A short name for the corpus, for the default output folder: the first path's base name. */
+/** A short name for the corpus, for the default output folder: the first path's base name (`stdin` for standard input). */
 export function corpusName(paths: readonly string[]): string {
   const first = paths[0] ?? 'corpus';
+  if (first === STDIN_PATH) return 'stdin';
   const name = basename(resolve(first), extname(first)).replace(/[^A-Za-z0-9_.-]+/g, '_');
   return name === '' ? 'corpus' : name;
 }
@@ -44,7 +47,7 @@ export function corpusName(paths: readonly string[]): string {
 export function loadFreshData(paths: readonly string[], settings: TrainSettings, skip?: CorpusSkip): PreparedData {
   const { valFrac, minCount, level, vocabSize } = settings;
   const options = { valFrac, minCount, level, ...(level === 'word' && { vocabSize }) };
-  return loadCorpusData(paths.map((p) => resolve(p)), settings.docs, options, CHUNK_BYTES, skip);
+  return loadCorpusData(paths.map(absoluteCorpusPath), settings.docs, options, CHUNK_BYTES, skip);
 }
 
 /**
@@ -66,7 +69,9 @@ export function loadResumedData(paths: readonly string[], ckpt: Checkpoint, sour
     throw new CorpusError(`${source} records no corpus (an imported model?): give the corpus it was trained on after \`rnn train\`, ` +
       `or start a new run on a text from it with \`rnn train TEXT --init-from ${source}\``);
   }
-  const files = paths.length > 0 ? paths.map((p) => resolve(p)) : recorded!.files.map((f) => f.path);
+  if (paths.length === 0) refuseStdinCorpus(ckpt, source, (corpus, name) =>
+    `pipe the same text in and name it: … | rnn train ${corpus} ${name('resume')} ${source}`);
+  const files = paths.length > 0 ? paths.map(absoluteCorpusPath) : recorded!.files.map((f) => f.path);
   let read;
   try {
     read = readCheckpointCorpus(ckpt, files, skip);
@@ -82,7 +87,7 @@ export function loadResumedData(paths: readonly string[], ckpt: Checkpoint, sour
     if (changed) {
       const was = recorded.files.map((f) => f.path).join(', ');
       throw new CorpusError((name) =>
-        `the corpus (${files.join(', ')}) differs from the one ${source} was trained on (${was}; ` +
+        `the corpus (${files.map(fileName).join(', ')}) differs from the one ${source} was trained on (${was}; ` +
           `${tokenCount(recorded.totalTokens, recordedLevel(ckpt.config.training))}, sha256 ${recorded.sha256.slice(0, 12)}…): ` +
           `resume with that text, or start a new run without ${name('resume')}`);
     }
@@ -92,7 +97,7 @@ export function loadResumedData(paths: readonly string[], ckpt: Checkpoint, sour
 
 /** The prepared folder among the corpus paths, its meta.json read, or null; a prepared folder is trained on alone. */
 export function preparedFolderOf(paths: readonly string[]): PreparedFolder | null {
-  const prepared = paths.filter(isPreparedFolder);
+  const prepared = paths.filter((path) => path !== STDIN_PATH && isPreparedFolder(path));
   if (prepared.length === 0) return null;
   if (paths.length > 1) {
     throw new CorpusError(`${prepared[0]} is a prepared folder: train on it alone, or prepare all of ${paths.join(', ')} into one`);

@@ -72,7 +72,7 @@ export interface EvalEvent {
   valLoss: number | null;
   bestValLoss: number | null;
   improved: boolean;
-  /** 100 characters (or 20 word tokens) drawn from the model at temperature 0.8. */
+  /** A few tokens drawn from the model (trainer.ts's SAMPLE_LENGTH, at SAMPLE_TEMPERATURE). */
   sample: string;
   seconds: number;
 }
@@ -97,7 +97,7 @@ export interface DoneEvent {
   latest: string;
   best: string | null;
   elapsedSeconds: number;
-  /** Steps skipped in this run. */
+  /** Steps skipped in this run: their loss or gradient was not finite. */
   skipped: number;
   /** The step of the newest checkpoint written (by this run or the one it resumes); null when there is none. */
   savedStep: number | null;

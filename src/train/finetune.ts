@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
-import type { InitFrom } from '../checkpoint/checkpoint.js';
+import { type Checkpoint, type InitFrom, trainedStep } from '../checkpoint/checkpoint.js';
+import { readFileBytes } from '../checkpoint/files.js';
 import { type ModelFile, readModelFile } from '../checkpoint/convert.js';
 import { resolveCheckpointPath } from '../checkpoint/find.js';
 import { decodeTensors } from '../checkpoint/tensors.js';
@@ -10,11 +12,11 @@ import type { OptimizerKind } from '../engine/optim.js';
 import { paramLayout } from '../engine/params.js';
 import { Rng } from '../engine/random.js';
 import { Stepper } from '../engine/stepper.js';
-import { InputError, SettingError } from '../input/settings.js';
+import { InputError, SettingError, type SettingNamer } from '../input/settings.js';
 import { type PreparedData, withVocabulary } from '../text/corpus.js';
-import type { CorpusSkip } from '../text/corpus-files.js';
+import { type CorpusSkip, absoluteCorpusPath } from '../text/corpus-files.js';
 import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
-import { UNK, Vocabulary } from '../text/vocab.js';
+import { TOKEN_UNITS, UNK, Vocabulary, grouped } from '../text/vocab.js';
 import { DEFAULT_VOCAB_SIZE } from '../text/word-vocab.js';
 import { type ParsedOptions, freshSettings } from './options.js';
 import { type Restored, startingProgress } from './state.js';
@@ -44,8 +46,18 @@ export function loadBaseModel(given: string): BaseModel {
   return {
     file,
     vocab: Vocabulary.fromTokens(model.vocab, model.level),
-    initFrom: { path: resolve(path), sha256: file.sha256, step: checkpoint?.training.step ?? null },
+    initFrom: { path: resolve(path), sha256: file.sha256, step: checkpoint === null ? null : trainedStep(checkpoint) },
   };
+}
+
+/**
+ * Where a resumed run started when the checkpoint `path` it resumes is an imported model
+ * (`trainedStep` null): that model, as --init-from records one; null for a checkpoint rnn
+ * trained, whose own `initFrom`, if any, goes on.
+ */
+export function importedStart(ckpt: Checkpoint, path: string): InitFrom | null {
+  if (trainedStep(ckpt) !== null) return null;
+  return { path: resolve(path), sha256: createHash('sha256').update(readFileBytes(path, 'checkpoint')).digest('hex'), step: null };
 }
 
 /**
@@ -106,7 +118,7 @@ export function loadFineTuneData(
 ): PreparedData {
   const { valFrac, minCount, vocabSize } = settings;
   const options = { valFrac, minCount, vocab: base.vocab, unknownTokens: extend ? 'extend' : 'count', vocabSize } as const;
-  return loadCorpusData(paths.map((p) => resolve(p)), settings.docs, options, CHUNK_BYTES, skip);
+  return loadCorpusData(paths.map(absoluteCorpusPath), settings.docs, options, CHUNK_BYTES, skip);
 }
 
 /** A prepared folder's data read with the base's vocabulary, by symbol, as `loadFineTuneData` reads a text. */
@@ -119,17 +131,23 @@ export function fineTunePreparedData(data: PreparedData, settings: TrainSettings
 export function unknownTokensWarning(data: PreparedData, base: BaseModel, extend: boolean, settings: TrainSettings): InputError | null {
   const unknown = data.unknown!;
   if (unknown.occurrences === 0) return null;
-  const unit = base.vocab.level === 'word' ? 'token' : 'character';
+  const unit = TOKEN_UNITS[base.vocab.level].one;
   // the stream is `<EOS> d1 <EOS> … dn <EOS>`: n + 1 of its tokens are not the text's
   const total = data.train.length + data.val.length - (data.fingerprint.documents + 1);
   const shown = unknown.top.map(([token, count]) => `${JSON.stringify(token)} ×${count}`).join(', ');
   const share = ((100 * unknown.occurrences) / total).toPrecision(2);
+  const word = base.vocab.level === 'word';
+  const advice = (name: SettingNamer): string => {
+    if (!extend) return `${name('extendVocab')} adds them`;
+    if (word && base.vocab.size >= settings.vocabSize) {
+      return `${name('extendVocab')} added none: the vocabulary is full at ${name('vocabSize')} ${grouped(settings.vocabSize)}, give a larger one`;
+    }
+    return `${name('extendVocab')} adds only ${unit}s of the training part seen ${name('minCount')} ${settings.minCount} times or more` +
+      (word ? `, up to ${name('vocabSize')} ${grouped(settings.vocabSize)} entries` : '');
+  };
   return new InputError((name) =>
-    `${unknown.occurrences} of the text's ${total} ${unit}s (${share}%) read as <UNK>: ${unknown.distinct} distinct ` +
-      `${unit}${unknown.distinct === 1 ? '' : 's'} ${base.file.path}'s vocabulary lacks, most often ${shown}` +
-      (extend ? `; ${name('extendVocab')} adds only ${unit}s of the training part seen ${name('minCount')} ${settings.minCount} times or more` +
-        (base.vocab.level === 'word' ? `, up to ${name('vocabSize')} ${settings.vocabSize} entries` : '')
-        : `; ${name('extendVocab')} adds them`));
+    `${grouped(unknown.occurrences)} of the text's ${grouped(total)} ${unit}s (${share}%) read as <UNK>: ${grouped(unknown.distinct)} distinct ` +
+      `${unit}${unknown.distinct === 1 ? '' : 's'} ${base.file.path}'s vocabulary lacks, most often ${shown}; ${advice(name)}`);
 }
 
 /** Base tokens whose states measure the log-partition the new output rows' biases start from. */

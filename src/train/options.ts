@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Checkpoint } from '../checkpoint/checkpoint.js';
+import { RUN_FOLDER_READS } from '../checkpoint/find.js';
 import {
   FIXED_ON_RESUME, type RunLimits, TRAIN_SETTINGS, type TrainSettingName, type TrainSettings, WORD_LEVEL_ONLY, checkAppliesWith,
   defaultSettings, settingsFromConfig,
@@ -9,7 +10,7 @@ import { SettingError, type SettingTable, type SettingsInput, parseSettings, set
 
 /**
  * Steps between evaluations when --eval-every is not given: a validation pass is a forward
- * pass, about a third of a training step's work per character, so evaluating every
+ * pass, about a third of a training step's work per token, so evaluating every
  *   10 · valTokens / (3 · B · T)
  * steps (rounded up to a hundred) keeps it near a tenth of the training time.
  */
@@ -80,7 +81,7 @@ export const FINE_TUNE_OPTIONS = {
     group: 'Fine-tuning',
     schema: z.string().min(1), arg: '<model>',
     help: 'fine-tune: a new run on the given text from this model\'s architecture, vocabulary and weights; ' +
-      'a checkpoint, a run folder (its best.json, else latest.json), or an rnn-state/1 or .safetensors file',
+      `a checkpoint, a run folder (${RUN_FOLDER_READS}), or an rnn-state/1 or .safetensors file`,
   },
   extendVocab: {
     group: 'Fine-tuning',

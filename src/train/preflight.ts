@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type ModelConfig, gateCount } from '../engine/config.js';
 import { ARENA_LIMIT_BYTES } from '../engine/kernels/arena.js';
 import { type InputError, SettingError } from '../input/settings.js';
+import { WRITE_REMEDY, makeFolders } from '../checkpoint/files.js';
 import type { TrainSettings } from '../checkpoint/settings.js';
 import { MAX_CHECKPOINT_CHARS, checkpointChars, largestHidden, mib, parameterCount } from '../checkpoint/size.js';
 import type { OutputPaths } from './output.js';
@@ -13,7 +14,7 @@ import type { OutputPaths } from './output.js';
  * worker, Adam's moments, and the activations of B·T rows (and of the validation rows) with
  * their gradients: logits, embeddings, and per layer the states, gates and dropout masks.
  */
-export function engineBytes(model: ModelConfig, settings: Pick<TrainSettings, 'optimizer' | 'batch' | 'seqLen' | 'workers'>): number {
+function engineBytes(model: ModelConfig, settings: Pick<TrainSettings, 'optimizer' | 'batch' | 'seqLen' | 'workers'>): number {
   const { vocabSize: V, embedDim: E, hiddenSize: H, numLayers: L } = model;
   const G = gateCount(model.cell) * H;
   const P = parameterCount(model);
@@ -68,34 +69,6 @@ export function workersForCores(workers: number): { workers: number; warning: In
   };
 }
 
-/** What to do about a file-system error, by its code. */
-const REMEDY: Record<string, string> = {
-  EROFS: 'it is on a read-only file system; choose a folder on a writable disk',
-  EACCES: 'permission denied; choose a folder you can write to',
-  EPERM: 'permission denied; choose a folder you can write to',
-  ENOSPC: 'the disk is full; free some space or choose another disk',
-  EDQUOT: 'the disk quota is used up; free some space or choose another disk',
-  ENOTDIR: 'a part of the path is a file, not a folder; choose another path',
-  EEXIST: 'a part of the path is a file, not a folder; choose another path',
-};
-
-/**
- * `mkdir -p`, failing with the cause: a recursive mkdirSync says ENOENT for what stops it (a
- * read-only file system among them), so the missing folders are then made one at a time, the
- * first failing with its own code.
- */
-function makeFolder(dir: string): void {
-  try {
-    mkdirSync(dir, { recursive: true });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    const missing: string[] = [];
-    for (let folder = dir; !existsSync(folder) && dirname(folder) !== folder; folder = dirname(folder)) missing.unshift(folder);
-    for (const folder of missing) mkdirSync(folder);
-    throw error;
-  }
-}
-
 /**
  * Creates the output's folder and writes and removes a probe file there, so that an output that
  * cannot be written fails before training rather than at the first save; then checks that the
@@ -105,12 +78,12 @@ export function checkOutputWritable(paths: OutputPaths, out: string, checkpointB
   const dir = dirname(paths.latest);
   const refuse = (error: unknown): never => {
     const code = (error as NodeJS.ErrnoException).code ?? '';
-    const remedy = REMEDY[code] ?? (error instanceof Error ? error.message : String(error));
+    const remedy = WRITE_REMEDY[code] ?? (error instanceof Error ? error.message : String(error));
     throw new SettingError('out', out, (name) => `${name('out')} ${out} cannot be written (${code || 'error'}): ${remedy}`);
   };
   const probe = join(dir, `.rnn-probe-${process.pid}`);
   try {
-    makeFolder(dir);
+    makeFolders(dir);
     writeFileSync(probe, 'probe', { flag: 'wx' });
   } catch (error) {
     refuse(error);

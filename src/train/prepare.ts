@@ -1,8 +1,8 @@
-import { resolve } from 'node:path';
 import { type SkippedFile, skipRunFiles, skippedNotice } from '../checkpoint/corpus.js';
 import { type PreparedMeta, writePreparedFolder } from '../checkpoint/prepared.js';
 import { TEXT_SETTINGS } from '../checkpoint/settings.js';
 import { InputError, SettingError, parseSettingTable } from '../input/settings.js';
+import { absoluteCorpusPath } from '../text/corpus-files.js';
 import { vocabShortfallWarning } from '../text/word-vocab.js';
 import { defaultCorpus } from './data.js';
 import { freshSettings } from './options.js';
@@ -37,7 +37,7 @@ export function prepare(options: PrepareSettings, corpusPaths: readonly string[]
     throw new SettingError('out', out, (name) => `${name('out')} is required: the folder to write train.bin, val.bin and meta.json to`);
   }
   const settings = freshSettings(parseSettingTable(TEXT_SETTINGS, text));
-  const paths = corpusPaths.length > 0 ? corpusPaths.map((p) => resolve(p)) : [defaultCorpus()];
+  const paths = corpusPaths.length > 0 ? corpusPaths.map(absoluteCorpusPath) : [defaultCorpus()];
   const { valFrac, minCount, docs, level, vocabSize } = settings;
   const skipped: SkippedFile[] = [];
   const meta = writePreparedFolder(

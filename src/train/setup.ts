@@ -13,7 +13,7 @@ import { BatchSource, EvalBatches, checkValidationSplit } from '../text/batches.
 import type { PreparedData } from '../text/corpus.js';
 import { recordedPreparedFolder, skippedNotice, type SkippedFile } from '../checkpoint/corpus.js';
 import { corpusName, loadRunData, preparedFolderOf, skipRunOutput, withPreparedSettings } from './data.js';
-import { fineTuneSettings, fineTuneStart, loadBaseModel, unknownTokensWarning } from './finetune.js';
+import { fineTuneSettings, fineTuneStart, importedStart, loadBaseModel, unknownTokensWarning } from './finetune.js';
 import {
   type ParsedOptions, type TrainOptions, defaultEvalEvery, freshSettings, limitsGiven, parseOptions, resumedSettings, runLimits,
 } from './options.js';
@@ -90,7 +90,7 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
   checkModelFits(model, settings);
   const start = ckpt ? restoreRun(ckpt, resume!, batches.stepsPerEpoch)
     : base ? fineTuneStart(base, data, model, settings, parsed.keepOptimizer === true) : freshStart(model, settings);
-  const initFrom = base?.initFrom ?? ckpt?.initFrom ?? null;
+  const initFrom = base?.initFrom ?? ckpt?.initFrom ?? (ckpt === null ? null : importedStart(ckpt, resume!));
 
   const bySteps = [limits.maxSteps, limits.epochs === null ? null : limits.epochs * batches.stepsPerEpoch].filter((n) => n !== null);
   const totalSteps = bySteps.length > 0 ? Math.min(...bySteps) : null;

@@ -12,7 +12,7 @@ import type { TrainingEngine } from '../parallel/engine.js';
 import { type TextLevel, tokenCount } from '../text/vocab.js';
 import { createEngine } from '../parallel/pool.js';
 import { type InputError, SettingError } from '../input/settings.js';
-import type { StopReason, TrainEvent } from './events.js';
+import type { DoneEvent, StopReason, TrainEvent } from './events.js';
 import type { TrainOptions } from './options.js';
 import { type RunSetup, setUpRun } from './setup.js';
 import { type Progress, buildCheckpoint } from './state.js';
@@ -28,23 +28,14 @@ export interface TrainHooks {
   onWarning?: (warning: InputError) => void;
 }
 
-export interface TrainResult {
-  reason: StopReason;
-  signal: string | null;
-  step: number;
-  epoch: number;
+/** How a run ended, as its `done` event tells it, with its final weights and history. */
+export interface TrainResult extends Pick<
+  DoneEvent, 'reason' | 'signal' | 'step' | 'epoch' | 'valLoss' | 'bestValLoss' | 'latest' | 'best' | 'skipped' | 'savedStep'
+> {
   /** A copy of the final weights. */
   params: Float32Array;
   config: ModelConfig;
-  valLoss: number | null;
-  bestValLoss: number | null;
-  latest: string;
-  best: string | null;
   history: Progress['history'];
-  /** Steps skipped because their loss or gradient was not finite. */
-  skipped: number;
-  /** The step of the last checkpoint written, in this run or before it (null: none). */
-  savedStep: number | null;
   /** What made a diverged run diverge; null for any other. */
   divergence: Divergence | null;
 }
@@ -87,7 +78,7 @@ const SAMPLE_STREAM = 2;
 /**
  * Trains a language model at the character or word level (or goes on training one, with `options.resume`) on the text
  * at `corpusPaths` (files or folders; none: the bundled corpus), reporting through `onEvent`.
- * Truncated BPTT as char-rnn: B contiguous rows, the next T characters of each per step, the
+ * Truncated BPTT as char-rnn: B contiguous rows, the next T tokens of each per step, the
  * state carried from step to step and reset at each epoch's start. Evaluates over the whole
  * validation split every `evalEvery` steps and at the end, writing `latest` (and `best` when
  * the validation loss improves) each time. N steps then a resume for M more give the weights
@@ -157,7 +148,7 @@ class Run {
     });
     const stepSettings: StepSettings = { lr: settings.lr, clip: settings.clip, clipValue: settings.clipValue };
     const tokensPerStep = settings.batch * settings.seqLen;
-    // chars/s, the mean of the steps timed so far, then smoothed; a run's first step (the JIT
+    // tokens/s, the mean of the steps timed so far, then smoothed; a run's first step (the JIT
     // and the kernels warming up) is left out, so one slow step cannot end a --time run early
     let speed = 0, timed = -1;
     let reason: StopReason;
@@ -242,7 +233,7 @@ class Run {
 
   /**
    * How long the closing evaluation may take: the longest so far, and no less than the
-   * validation characters at twice the training speed (a forward pass is a third of a training
+   * validation tokens at twice the training speed (a forward pass is a third of a training
    * step's products, but runs at about two thirds of its speed: the measured ratio was 1/2).
    */
   private closingEvalSeconds(trainTokensPerSecond: number): number {

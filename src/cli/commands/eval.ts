@@ -3,24 +3,34 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { loadModel } from '../../api/index.js';
 import { KERNELS_SETTING } from '../../checkpoint/settings.js';
-import { resolveCheckpointPath } from '../../checkpoint/find.js';
+import { NEWEST_CHECKPOINT, RUN_FOLDER_READS, resolveCheckpointPath } from '../../checkpoint/find.js';
 import { type Score, scoreSummary } from '../../generate/score.js';
-import { parseSettings } from '../../input/settings.js';
+import { POSITIVE_INTEGER, type SettingTable, type SettingsInput, parseSettingTable } from '../../input/settings.js';
 import { defaultStepperWorkers } from '../../parallel/inference.js';
-import { STDIN_PATH, crlfAsLf, readTextFile } from '../../text/utf8.js';
+import { STDIN_PATH } from '../../text/corpus-files.js';
+import { crlfAsLf, readTextFile } from '../../text/utf8.js';
 import { formatProbability } from '../../text/probability.js';
 import { TOKEN_UNITS, type TextLevel } from '../../text/vocab.js';
 import { warnUnknownTokens } from '../errors.js';
-import { addSettingFlags, kernelsFlag, positiveIntegerFlag, workersOnCores } from '../flags.js';
-import { resolveKernels } from '../../engine/kernels/index.js';
+import { addSettingFlags, workersOnCores } from '../flags.js';
 
-const PerplexityFlagsSchema = z.strictObject({
-  checkpoint: z.string().optional(),
-  text: z.array(z.string()).default([]),
-  json: z.boolean().optional(),
-  workers: positiveIntegerFlag,
-  kernels: kernelsFlag,
-});
+/** `rnn eval perplexity`'s flags: what it scores, how it prints, and how it runs. */
+const PERPLEXITY_FLAGS = {
+  checkpoint: {
+    schema: z.string(), arg: '<file>', help: `checkpoint to evaluate, or a run folder (${RUN_FOLDER_READS}) (default: ${NEWEST_CHECKPOINT})`,
+  },
+  text: { schema: z.array(z.string()), arg: '<text>', repeatable: true, help: 'a text to score (repeatable)' },
+  json: {
+    schema: z.boolean(), input: z.boolean(), help: 'one JSON object per line: {"name","loss","bitsPerToken","perplexity","tokens","logProb"}',
+  },
+  kernels: KERNELS_SETTING,
+  workers: {
+    ...POSITIVE_INTEGER, arg: '<n>',
+    help: 'threads: they share the validation split\'s rows (default: every core), or each step of a text (default: one per million multiply-adds of a step)',
+  },
+} as const satisfies SettingTable;
+
+type PerplexityFlags = SettingsInput<typeof PERPLEXITY_FLAGS>;
 
 interface Row extends Score {
   name: string;
@@ -47,12 +57,8 @@ export function register(program: Command): void {
         '(<EOS> text <EOS>, from a zero state); tokens outside the vocabulary read as <UNK>. ' +
         "With neither, scores the checkpoint's validation split, rebuilt from its corpus files.",
     )
-    .argument('[files...]', 'UTF-8 text files, each scored as one document (- reads standard input)')
-    .option('--checkpoint <file>', 'checkpoint to evaluate, or a run folder (its best.json, else latest.json) (default: the newest under checkpoints/)')
-    .option('--text <text>', 'a text to score (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
-    .option('--json', 'one JSON object per line: {"name","loss","bitsPerToken","perplexity","tokens","logProb"}');
-  addSettingFlags(perplexity, { kernels: KERNELS_SETTING })
-    .option('--workers <n>', 'threads: they share the validation split\'s rows (default: every core), or each step of a text (default: one per million multiply-adds of a step)')
+    .argument('[files...]', 'UTF-8 text files, each scored as one document (- reads standard input)');
+  addSettingFlags(perplexity, PERPLEXITY_FLAGS)
     .addHelpText(
       'after',
       '\nExamples:\n' +
@@ -60,16 +66,16 @@ export function register(program: Command): void {
         '  rnn eval perplexity --text "The apple and pear salad." --text "The apple and pair salad."\n' +
         '  rnn eval perplexity chapter1.txt chapter2.txt --json',
     )
-    .action((files: string[], flags: Record<string, unknown>) => runPerplexity(files, parseSettings(PerplexityFlagsSchema, flags)));
+    .action((files: string[], flags: Record<string, unknown>) => runPerplexity(files, parseSettingTable(PERPLEXITY_FLAGS, flags)));
 }
 
-async function runPerplexity(files: string[], flags: z.output<typeof PerplexityFlagsSchema>): Promise<void> {
+async function runPerplexity(files: string[], flags: PerplexityFlags): Promise<void> {
   // Read every input before the (slow) scoring, so a missing file fails at once.
   const texts = [
     ...files.map((file) => ({ name: file === STDIN_PATH ? 'stdin' : file, text: readTextFile(file) })),
-    ...flags.text.map((text, i) => ({ name: `text ${i + 1}`, text: crlfAsLf(text) })),
+    ...(flags.text ?? []).map((text, i) => ({ name: `text ${i + 1}`, text: crlfAsLf(text) })),
   ];
-  const model = loadModel(resolveCheckpointPath(flags.checkpoint), { kernels: resolveKernels(flags.kernels) });
+  const model = loadModel(resolveCheckpointPath(flags.checkpoint), { kernels: flags.kernels });
   const asked = workersOnCores(flags.workers);
   const rows: Row[] = [];
   if (texts.length === 0) {
@@ -78,8 +84,9 @@ async function runPerplexity(files: string[], flags: z.output<typeof PerplexityF
   } else {
     const workers = asked ?? defaultStepperWorkers(model.config);
     for (const { name, text } of texts) {
-      warnUnknownTokens(model.vocab, model.path, name, text, 'they read as <UNK>');
-      const { lossSum, predictions } = await model.score(text, { tokens: false, workers });
+      const tokens = model.tokenize(text);
+      warnUnknownTokens(model.vocab, model.path, name, tokens.unknown);
+      const { lossSum, predictions } = await model.score(tokens, { tokens: false, workers });
       rows.push({ name, text: true, lossSum, tokens: predictions });
     }
   }

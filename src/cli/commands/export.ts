@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { EXPORT_FORMATS, exportState } from '../../checkpoint/convert.js';
 import { grouped } from '../../text/vocab.js';
 import { parseSettings } from '../../input/settings.js';
-import { resolveCheckpointPath } from '../../checkpoint/find.js';
+import { RUN_FOLDER_READS, resolveCheckpointPath } from '../../checkpoint/find.js';
 
 /**
  * `--format torch` is the `rnn-state/1` interop JSON that PyTorch loads; `safetensors` the
@@ -22,7 +22,7 @@ export function register(program: Command): void {
       'Write a checkpoint\'s model as rnn-state/1 JSON for PyTorch, or as a .safetensors file (see docs/interop.md); ' +
         'replaces --out if it exists, unless it is a checkpoint.',
     )
-    .argument('<checkpoint>', 'checkpoint file, or a run folder (its best.json, else latest.json)')
+    .argument('<checkpoint>', `checkpoint file, or a run folder (${RUN_FOLDER_READS})`)
     .option('--format <format>', `export format: ${EXPORT_FORMATS.join(', ')} (default: safetensors for an --out ending in .safetensors, else torch)`)
     .requiredOption('--out <file>', 'where to write the rnn-state/1 JSON or the .safetensors file')
     .addHelpText(

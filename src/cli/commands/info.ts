@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import { resolveCheckpointPath } from '../../checkpoint/find.js';
+import { NEWEST_CHECKPOINT, RUN_FOLDER_READS, resolveCheckpointPath } from '../../checkpoint/find.js';
 import { type ModelInfo, loadModel } from '../../api/index.js';
 import { TOKEN_UNITS, grouped, tokenCount } from '../../text/vocab.js';
+import { shellWord } from '../train-summary.js';
 
 interface InfoFlags {
   json?: boolean;
@@ -12,7 +13,7 @@ export function register(program: Command): void {
     .command('info')
     .summary('show what a checkpoint holds')
     .description('Show what a checkpoint holds: model, parameters, vocabulary, training progress, corpus.')
-    .argument('[checkpoint]', 'checkpoint file, or a run folder (its best.json, else latest.json) (default: the newest under checkpoints/)')
+    .argument('[checkpoint]', `checkpoint file, or a run folder (${RUN_FOLDER_READS}) (default: ${NEWEST_CHECKPOINT})`)
     .option('--json', 'print one JSON object')
     .addHelpText('after', '\nExamples:\n  rnn info\n  rnn info checkpoints/RUN/best.json --json')
     .action((path: string | undefined, flags: InfoFlags) => {
@@ -31,8 +32,9 @@ function infoText(c: ModelInfo): string {
     ['model', `${m.cell}, ${m.numLayers} layer${m.numLayers === 1 ? '' : 's'}, hidden ${m.hiddenSize}, embedding ${m.embedDim}, dropout ${m.dropout}`],
     ['parameters', grouped(c.parameters)],
     ['level', word ? `word (tokenizer rules version ${t.wordRule})` : 'char'],
-    ['vocabulary', word ? wordVocabularyText(c.vocab) : `${c.vocab.length} tokens: ${c.vocab.slice(0, 2).join(' ')} ${escapeCharacters(c.vocab.slice(2).join(''))}`],
-    ['training', `step ${c.step}, epoch ${c.epochs.toFixed(2)}, ${tokenCount(c.tokensSeen, c.level)} seen`],
+    ['vocabulary', word ? wordVocabularyText(c.vocab) : `${grouped(c.vocab.length)} tokens: ${c.vocab.slice(0, 2).join(' ')} ${escapeCharacters(c.vocab.slice(2).join(''), true)}`],
+    ['training', c.corpus === null ? 'none by rnn (imported model: the steps it was trained elsewhere are not recorded)'
+      : `step ${c.step}, epoch ${c.epochs.toFixed(2)}, ${tokenCount(c.tokensSeen, c.level)} seen`],
     ['best val loss', best === null ? 'none' : `${best.toFixed(4)} nats/${per} (${(best / Math.LN2).toFixed(4)} bits/${per})`],
   ];
   const settings = `seq-len ${t.seqLen}, batch ${t.batchSize}, ${t.optimizer} lr ${t.lr}, clip ${t.clip ?? 'off'}, seed ${t.seed}`;
@@ -51,7 +53,8 @@ function infoText(c: ModelInfo): string {
   }
   if (c.initFrom !== null) {
     const { path: from, step, sha256 } = c.initFrom;
-    rows.push(['started from', `${from} (${step === null ? 'an exported model' : `step ${step}`}, sha256 ${sha256.slice(0, 12)}…)`]);
+    rows.push(['started from', `${from} (${step === null ? 'no training step recorded: an exported or imported model' : `step ${step}`}, ` +
+      `sha256 ${sha256.slice(0, 12)}…)`]);
   }
   const width = Math.max(...rows.map(([label]) => label.length));
   return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}\n`).join('');
@@ -68,20 +71,24 @@ function wordVocabularyText(vocab: readonly string[]): string {
     (more > 0 ? ` and ${grouped(more)} more` : '');
 }
 
-/** The characters as one quoted string, with line breaks, tabs, invisible and separator characters escaped. */
-function escapeCharacters(text: string): string {
+/**
+ * The characters as one quoted string, with line breaks, tabs, invisible and separator
+ * characters escaped, and each combining mark (an accent, a variation selector) that has no
+ * character of its own before it to combine with: at the start, or after an escape. With
+ * `eachAlone` (the characters are tokens each, not one word) every combining mark is escaped.
+ */
+export function escapeCharacters(text: string, eachAlone = false): string {
   let out = '"';
+  let base = false;
   for (const ch of text) {
+    const escaped: boolean = ch !== ' ' && (/[\p{C}\p{Z}]/u.test(ch) || (/\p{M}/u.test(ch) && (eachAlone || !base)));
     if (ch === '"' || ch === '\\') out += `\\${ch}`;
     else if (ch === '\n') out += '\\n';
     else if (ch === '\t') out += '\\t';
     else if (ch === '\r') out += '\\r';
-    else if (ch !== ' ' && /[\p{C}\p{Z}]/u.test(ch)) out += `\\u{${ch.codePointAt(0)!.toString(16)}}`;
+    else if (escaped) out += `\\u{${ch.codePointAt(0)!.toString(16)}}`;
     else out += ch;
+    base = !escaped && !/[\n\t\r]/.test(ch);
   }
   return `${out}"`;
-}
-
-function shellWord(word: string): string {
-  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { TEXT_SETTINGS } from '../../checkpoint/settings.js';
 import { prepare } from '../../train/prepare.js';
 import { grouped } from '../../text/vocab.js';
-import { userMessage } from '../errors.js';
+import { vocabularyCoverage } from '../../text/word-vocab.js';
+import { warn } from '../errors.js';
 import { addSettingFlags } from '../flags.js';
 
 export function register(program: Command): void {
@@ -15,7 +16,7 @@ export function register(program: Command): void {
         '`rnn train DIR` trains on it with no tokenizing; examples/pytorch/train_ddp.py trains on it with PyTorch. The corpus is streamed, ' +
         'so any size fits.',
     )
-    .argument('[corpus...]', 'text files or folders (default: the bundled corpora/sotu.txt)')
+    .argument('[corpus...]', 'text files or folders, - for standard input (default: the bundled corpora/sotu.txt)')
     .requiredOption('--out <dir>', 'the folder to write (an older prepared folder there is replaced)');
   addSettingFlags(command, TEXT_SETTINGS)
     .addHelpText(
@@ -36,16 +37,17 @@ export function register(program: Command): void {
           onProgress: status ? (fraction) => status(`tokenizing: ${Math.floor(100 * fraction)}%`) : undefined,
           onWarning: (warning) => {
             status?.('');
-            process.stderr.write(`rnn: warning: ${userMessage(warning)}\n`);
+            warn(warning);
           },
         });
       } finally {
         status?.('');
       }
       const seconds = (performance.now() - started) / 1000;
+      const coverage = meta.wordVocab && vocabularyCoverage(meta.wordVocab, meta.vocabSize);
       process.stdout.write(
         `${flags['out']}: ${grouped(meta.trainTokens)} training and ${grouped(meta.valTokens)} validation ${meta.level === 'word' ? 'word ' : ''}tokens, ` +
-          `${grouped(meta.vocabSize)}-entry vocabulary, ${meta.dtype}, in ${seconds.toFixed(1)} s\n`,
+          `${grouped(meta.vocabSize)}-entry vocabulary${coverage ? ` (${coverage})` : ''}, ${meta.dtype}, in ${seconds.toFixed(1)} s\n`,
       );
     });
 }

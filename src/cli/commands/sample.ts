@@ -1,26 +1,27 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { type Model, loadModel } from '../../api/index.js';
-import { resolveCheckpointPath } from '../../checkpoint/find.js';
+import { NEWEST_CHECKPOINT, RUN_FOLDER_READS, resolveCheckpointPath } from '../../checkpoint/find.js';
 import { beamWarnings } from '../../generate/beam.js';
-import { SAMPLE_SETTINGS } from '../../generate/settings.js';
+import { NOT_FOR_BEAM, NOT_FOR_BEAM_REASON, SAMPLE_SETTINGS } from '../../generate/settings.js';
 import { KERNELS_SETTING } from '../../checkpoint/settings.js';
-import { resolveKernels } from '../../engine/kernels/index.js';
-import { SettingError, type SettingTable, type SettingsInput, parseSettingTable } from '../../input/settings.js';
+import { POSITIVE_INTEGER, SettingError, type SettingTable, type SettingsInput, parseSettingTable } from '../../input/settings.js';
 import { defaultStepperWorkers } from '../../parallel/inference.js';
 import { crlfAsLf, readTextFile } from '../../text/utf8.js';
-import { userMessage, warnUnknownTokens } from '../errors.js';
+import { warn, warnUnknownTokens } from '../errors.js';
 import { addSettingFlags, workersOnCores } from '../flags.js';
 import { outputClosed, writeStdout } from '../pipes.js';
 
 /** `rnn sample`'s flags: the sampling settings, and what the command reads and how it runs. */
 const SAMPLE_FLAGS = {
-  checkpoint: { schema: z.string(), arg: '<file>', help: 'checkpoint to sample from, or a run folder (its best.json, else latest.json) (default: the newest under checkpoints/)' },
+  checkpoint: {
+    schema: z.string(), arg: '<file>', help: `checkpoint to sample from, or a run folder (${RUN_FOLDER_READS}) (default: ${NEWEST_CHECKPOINT})`,
+  },
   prime: { schema: z.string(), arg: '<text>', help: 'text the model reads before generating; printed first' },
   primeFile: { schema: z.string().min(1), arg: '<file>', help: 'read the prime from a UTF-8 file (- reads standard input)' },
   ...SAMPLE_SETTINGS,
   workers: {
-    schema: z.int().min(1), expected: 'a positive integer', arg: '<n>', help: 'threads that share each step',
+    ...POSITIVE_INTEGER, arg: '<n>', help: 'threads that share each step',
     defaultText: 'one per million multiply-adds of a step, at most every core',
   },
   kernels: KERNELS_SETTING,
@@ -50,17 +51,16 @@ export function register(program: Command): void {
 }
 
 async function runSample(flags: SampleFlags): Promise<void> {
-  const { len: length = SAMPLE_SETTINGS.len.default, temperature = SAMPLE_SETTINGS.temperature.default, topK, topP } = flags;
   const seed = flags.seed ?? SAMPLE_SETTINGS.seed.default();
   if (flags.prime !== undefined && flags.primeFile !== undefined) {
     throw new SettingError('primeFile', flags.primeFile, (name) => `use either ${name('prime')} or ${name('primeFile')}, not both`);
   }
   const prime = flags.primeFile !== undefined ? readTextFile(flags.primeFile) : crlfAsLf(flags.prime ?? '');
 
-  const model = loadModel(resolveCheckpointPath(flags.checkpoint), { kernels: resolveKernels(flags.kernels) });
-  warnUnknownTokens(model.vocab, model.path, flags.primeFile ?? '--prime', prime, 'the model reads them as <UNK>');
+  const model = loadModel(resolveCheckpointPath(flags.checkpoint), { kernels: flags.kernels });
+  warnUnknownTokens(model.vocab, model.path, flags.primeFile ?? '--prime', model.tokenize(prime).unknown);
   if (flags.beam !== undefined) {
-    runBeam(flags, model, prime, flags.beam, length);
+    runBeam(flags, model, prime, flags.beam);
     return;
   }
   for (const setting of ['json', 'lengthPenalty'] as const) {
@@ -70,11 +70,12 @@ async function runSample(flags: SampleFlags): Promise<void> {
   const out = process.stdout;
   out.write(prime);
   const workers = workersOnCores(flags.workers) ?? defaultStepperWorkers(model.config);
-  // Stream in pieces (one write per character would cost more than drawing it), each handed
+  // Stream in pieces (one write per token would cost more than drawing it), each handed
   // over before drawing on, so that a reader that goes (`| head`) stops the drawing at once.
   let pending = '', flushedAt = performance.now();
   const pieces = model.generate({
-    prime, len: length, temperature, topK, topP, seed, stopAtEos: flags.stopAtEos === true, unk: flags.unk, workers,
+    prime, len: flags.len, temperature: flags.temperature, topK: flags.topK, topP: flags.topP, seed,
+    stopAtEos: flags.stopAtEos === true, unk: flags.unk, workers,
   });
   for await (const piece of pieces) {
     pending += piece;
@@ -94,15 +95,15 @@ async function runSample(flags: SampleFlags): Promise<void> {
  * `--beam N`: the most probable continuation, streamed as it settles (prime first), or as JSON. A beam
  * is deterministic, so the flags that shape random draws do not apply to it.
  */
-function runBeam(flags: SampleFlags, model: Model, prime: string, beam: number, len: number): void {
-  for (const setting of ['temperature', 'topK', 'topP', 'seed'] as const) {
+function runBeam(flags: SampleFlags, model: Model, prime: string, beam: number): void {
+  for (const setting of NOT_FOR_BEAM) {
     if (flags[setting] !== undefined) {
-      throw new SettingError(setting, flags[setting], (name) => `${name(setting)} shapes random draws; ${name('beam')} draws none: leave one out`);
+      throw new SettingError(setting, flags[setting], (name) => `${name(setting)} does not apply to ${name('beam')} (${NOT_FOR_BEAM_REASON}): leave one out`);
     }
   }
   const settings = { stopAtEos: flags.stopAtEos === true, lengthPenalty: flags.lengthPenalty ?? SAMPLE_SETTINGS.lengthPenalty.default };
-  for (const warning of beamWarnings(settings)) process.stderr.write(`rnn: warning: ${userMessage(warning)}\n`);
-  const search = { prime, len, beam, ...settings };
+  for (const warning of beamWarnings(settings)) warn(warning);
+  const search = { prime, len: flags.len, beam, ...settings };
   const out = process.stdout;
   if (flags.json) {
     const result = model.beamSync(search);

@@ -2,17 +2,22 @@ import { basename } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { resolveCheckpointPath } from '../../checkpoint/find.js';
+import { NEWEST_CHECKPOINT, RUN_FOLDER_READS, resolveCheckpointPath } from '../../checkpoint/find.js';
 import { resolveKernels } from '../../engine/kernels/index.js';
-import { SettingError, type SettingTable, type SettingsInput, parseSettingTable } from '../../input/settings.js';
+import { SettingError, type SettingTable, type SettingsInput, parseSettingTable, withDefaults } from '../../input/settings.js';
 import type { ServedModel } from '../../serve/jobs.js';
 import { RnnServer, isLoopback } from '../../serve/server.js';
 import { SERVE_SETTINGS } from '../../serve/settings.js';
+import { warn } from '../errors.js';
 import { addSettingFlags, workersOnCores } from '../flags.js';
 
 /** `rnn serve`'s flags: the models, then the server's settings. */
 const SERVE_FLAGS = {
-  checkpoint: { schema: z.array(z.string()), help: 'a model to serve' },
+  checkpoint: {
+    schema: z.array(z.string()), arg: '<[name=]file>', repeatable: true,
+    help: `a model to serve (a checkpoint, or a run folder: ${RUN_FOLDER_READS}), named in requests by name (default: the file's or folder's name); ` +
+      `repeatable (default: ${NEWEST_CHECKPOINT})`,
+  },
   ...SERVE_SETTINGS,
 } as const satisfies SettingTable;
 
@@ -33,11 +38,8 @@ export function register(program: Command): void {
     .description(
       'Serve checkpoints over a JSON HTTP API (generate, complete, score, activations; docs/serve.md) and a playground page at /. ' +
         'Each model is loaded once; generation runs on worker threads. Binds 127.0.0.1 unless --host says otherwise.',
-    )
-    .option('--checkpoint <[name=]file>', 'a model to serve (a checkpoint, or a run folder: its best.json, else latest.json), named in requests by name (default: the file\'s or folder\'s name); repeatable ' +
-      '(default: the newest under checkpoints/)', (value: string, previous: string[] = []) => [...previous, value]);
-  const { checkpoint: _, ...settings } = SERVE_FLAGS;
-  addSettingFlags(command, settings)
+    );
+  addSettingFlags(command, SERVE_FLAGS)
     .addHelpText(
       'after',
       '\nExamples:\n' +
@@ -65,29 +67,27 @@ function listenError(err: unknown, host: string, port: number): unknown {
   }
 }
 
-async function runServe(flags: ServeFlags): Promise<void> {
+async function runServe(given: ServeFlags): Promise<void> {
+  const flags = withDefaults(SERVE_FLAGS, given);
   const models = (flags.checkpoint ?? [undefined]).map(servedModel);
   const names = models.map((m) => m.name);
   const twice = names.find((name, i) => names.indexOf(name) !== i);
   if (twice !== undefined) {
     throw new SettingError('checkpoint', twice, (name) => `two models are named ${twice}: give each ${name('checkpoint')} a name, as NAME=FILE`);
   }
-  const host = flags.host ?? SERVE_SETTINGS.host.default;
+  const { host, port } = flags;
   const token = flags.token ?? (process.env.RNN_TOKEN || null);
   if (!isLoopback(host)) {
-    process.stderr.write(`rnn serve: warning: --host ${host} lets other machines reach the models` +
-      `${token === null ? '; anyone who can reach it may use them: set --token or RNN_TOKEN' : ''}\n`);
+    warn(`--host ${host} lets other machines reach the models` +
+      `${token === null ? '; anyone who can reach it may use them: set --token or RNN_TOKEN' : ''}`);
   }
   // A long-lived server under load: V8 then grows its heaps (the server's and each thread's)
   // only as far as what they hold needs, not as far as the garbage between collections.
   setFlagsFromString('--optimize-for-size');
-  const port = flags.port ?? SERVE_SETTINGS.port.default;
   const server = await RnnServer.start({
     models, host, port, token, cors: flags.cors === undefined ? null : new URL(flags.cors).origin,
-    maxBody: flags.maxBody ?? SERVE_SETTINGS.maxBody.default, maxLen: flags.maxLen ?? SERVE_SETTINGS.maxLen.default,
-    timeLimitMs: (flags.timeLimit ?? SERVE_SETTINGS.timeLimit.default) * 1000,
-    workers: workersOnCores(flags.workers) ?? SERVE_SETTINGS.workers.default(),
-    queue: flags.queue ?? SERVE_SETTINGS.queue.default, kernels: flags.kernels ?? resolveKernels(),
+    maxBody: flags.maxBody, maxLen: flags.maxLen, timeLimitMs: flags.timeLimit * 1000,
+    workers: workersOnCores(given.workers) ?? flags.workers, queue: flags.queue, kernels: flags.kernels ?? resolveKernels(),
   }).catch((err: unknown) => {
     throw listenError(err, host, port);
   });

@@ -26,13 +26,15 @@ export function register(program: Command): void {
         'Ctrl-C, SIGTERM, SIGHUP (the terminal closing) or a closed stdout or stderr finishes the current step, saves, ' +
         'and exits 130 / 143 / 129 / 141. A run whose steps stop being finite ends, keeping its last checkpoints.',
     )
-    .argument('[corpus...]', 'text files or folders, or one prepared folder (rnn prepare) (default: the bundled corpora/sotu.txt; resuming: the checkpoint\'s)');
+    .argument('[corpus...]', 'text files or folders, - for standard input, or one prepared folder (rnn prepare) ' +
+      '(default: the bundled corpora/sotu.txt; resuming: the checkpoint\'s)');
   addSettingFlags(command, { ...TRAIN_SETTINGS, ...RUN_OPTIONS, ...FINE_TUNE_OPTIONS })
     .option('--json', 'print one JSON object per event on stdout instead of the progress display')
     .addHelpText(
       'after',
       '\nExamples:\n' +
         '  rnn train corpus.txt --time 10m\n' +
+        '  cat notes/*.txt | rnn train - --time 5m\n' +
         '  rnn train notes/ --cell lstm --layers 3 --hidden 256 --epochs 5 --out checkpoints/notes-lstm/\n' +
         '  rnn train --level word --vocab-size 10000 --time 3m\n' +
         '  rnn train --resume checkpoints/notes-lstm/ --epochs 10\n' +

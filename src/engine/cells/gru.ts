@@ -1,3 +1,4 @@
+import { gateCount } from '../config.js';
 import { type LayerShape, RecurrentLayer } from './layer.js';
 
 /**
@@ -19,7 +20,7 @@ export class GruLayer extends RecurrentLayer {
   private readonly dHidden: Float32Array;
 
   constructor(shape: LayerShape) {
-    super(shape, 3);
+    super(shape, gateCount('gru'));
     const { allocator, batchSize: B, seqLen: T, hiddenSize: H } = shape;
     this.hiddenCandidate = allocator.floats(T * B * H);
     this.hiddenProj = allocator.floats(B * 3 * H);

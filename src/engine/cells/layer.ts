@@ -109,6 +109,13 @@ export abstract class RecurrentLayer {
   /** The bias added to the input projection: b_ih + b_hh, except where a cell keeps b_hh apart. */
   protected abstract inputBias(): Float32Array;
 
+  /** `into` = b_ih + b_hh: the input bias of a cell whose two biases enter every pre-activation alike. */
+  protected summedBiases(into: Float32Array): Float32Array {
+    const { biasIh, biasHh } = this.weights;
+    for (let r = 0; r < into.length; r++) into[r] = biasIh[r]! + biasHh[r]!;
+    return into;
+  }
+
   /** Step t of the recurrence for hidden units [j0, j1), after its input projection is in `gates`. */
   abstract advance(t: number, j0: number, j1: number): void;
 

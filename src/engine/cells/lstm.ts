@@ -1,3 +1,4 @@
+import { gateCount } from '../config.js';
 import { type LayerShape, RecurrentLayer, copyState } from './layer.js';
 
 /**
@@ -21,7 +22,7 @@ export class LstmLayer extends RecurrentLayer {
   private readonly biasSum: Float32Array;
 
   constructor(shape: LayerShape) {
-    super(shape, 4);
+    super(shape, gateCount('lstm'));
     const { allocator, batchSize: B, seqLen: T, hiddenSize: H } = shape;
     this.c = allocator.floats((T + 1) * B * H);
     this.tanhC = allocator.floats(T * B * H);
@@ -30,9 +31,7 @@ export class LstmLayer extends RecurrentLayer {
   }
 
   protected inputBias(): Float32Array {
-    const { biasIh, biasHh } = this.weights;
-    for (let r = 0; r < this.biasSum.length; r++) this.biasSum[r] = biasIh[r]! + biasHh[r]!;
-    return this.biasSum;
+    return this.summedBiases(this.biasSum);
   }
 
   advance(t: number, j0: number, j1: number): void {

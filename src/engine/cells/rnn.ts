@@ -1,3 +1,4 @@
+import { gateCount } from '../config.js';
 import { type LayerShape, RecurrentLayer } from './layer.js';
 
 /** Elman RNN with tanh:  h' = tanh(W_ih x + b_ih + W_hh h + b_hh) */
@@ -6,14 +7,12 @@ export class RnnLayer extends RecurrentLayer {
   private readonly biasSum: Float32Array;
 
   constructor(shape: LayerShape) {
-    super(shape, 1);
+    super(shape, gateCount('rnn'));
     this.biasSum = shape.allocator.floats(shape.hiddenSize);
   }
 
   protected inputBias(): Float32Array {
-    const { biasIh, biasHh } = this.weights;
-    for (let r = 0; r < this.biasSum.length; r++) this.biasSum[r] = biasIh[r]! + biasHh[r]!;
-    return this.biasSum;
+    return this.summedBiases(this.biasSum);
   }
 
   advance(t: number, j0: number, j1: number): void {

@@ -31,7 +31,7 @@ export function resolveKernels(choice: KernelsChoice = defaultKernelsChoice()): 
 }
 
 /** RNN_KERNELS from the environment (for tests and the bench), else `auto`. */
-export function defaultKernelsChoice(): KernelsChoice {
+function defaultKernelsChoice(): KernelsChoice {
   const value = process.env['RNN_KERNELS'];
   if (value === undefined || value === '') return 'auto';
   if (!(KERNELS_CHOICES as readonly string[]).includes(value)) {

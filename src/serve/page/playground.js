@@ -89,7 +89,7 @@ async function generate() {
   $('stop').disabled = false;
   status('sample-status', 'sampling…');
   const started = performance.now();
-  let tokens = 0, finish = '', seed = null;
+  let tokens = 0, finish = '', seed = null, unknownTokens = 0;
   try {
     const body = {
       model: model.name, prime, len: Number($('len').value), temperature: Number($('temperature').value),
@@ -109,15 +109,16 @@ async function generate() {
       buffered = lines.pop();
       for (const line of lines) {
         const event = JSON.parse(line);
-        if (event.done) ({ tokens, finish, seed } = event);
+        if (event.done) ({ tokens, finish, seed, unknownTokens } = event);
         else if (typeof event.text === 'string') drawn.textContent += event.text;
       }
       $('sample').scrollTop = $('sample').scrollHeight;
     }
     const seconds = (performance.now() - started) / 1000;
-    status('sample-status', `${tokens} tokens in ${seconds.toFixed(2)} s (${finish}) · seed ${seed}`);
+    const unread = unknownTokens === 0 ? '' : ` · ${unknownTokens} ${unknownTokens === 1 ? 'token' : 'tokens'} of the prime outside the vocabulary, read as <UNK>`;
+    status('sample-status', `${tokens} tokens in ${seconds.toFixed(2)} s (${finish}) · seed ${seed}${unread}`);
   } catch (err) {
-    const drawnSoFar = `${[...drawn.textContent].length} characters drawn${seed === null ? '' : ` · seed ${seed}`}`;
+    const drawnSoFar = `${[...drawn.textContent].length} characters so far${seed === null ? '' : ` · seed ${seed}`}`;
     status('sample-status', controller.signal.aborted ? `stopped · ${drawnSoFar}` : err.message);
   } finally {
     state.controller = null;

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { escapeCharacters } from '../src/cli/commands/info.js';
+import { unknownTokensWarning } from '../src/cli/errors.js';
+
+describe("rnn info's quoted tokens", () => {
+  it('escapes a combining mark with nothing of its own to combine with, so it does not join the quote or its neighbour', () => {
+    // word tokens: U+FE0F alone (the tokenizer cuts ❤️ into ❤ and it), a keycap, a word with its accent
+    expect(escapeCharacters('\ufe0f')).toBe('"\\u{fe0f}"');
+    expect(escapeCharacters('\ufe0f\u20e3')).toBe('"\\u{fe0f}\\u{20e3}"');
+    expect(escapeCharacters('cafe\u0301')).toBe('"cafe\u0301"');
+    expect(escapeCharacters('\u200d\u0301')).toBe('"\\u{200d}\\u{301}"');
+    // a character vocabulary: each character a token of its own, so no mark combines with the one before
+    expect(escapeCharacters('ae\u0301\n\u0301', true)).toBe('"ae\\u{301}\\n\\u{301}"');
+    expect(escapeCharacters('\n\u0301')).toBe('"\\n\\u{301}"');
+  });
+});
+
+describe('the warning of tokens outside the vocabulary', () => {
+  it('counts them in the level\'s unit, names the five most frequent with their counts, and says how many more', () => {
+    expect(unknownTokensWarning('word', 'm.json', '--prime', [])).toBeNull();
+    expect(unknownTokensWarning('word', 'm.json', '--prime', ["xyzzy's"])).toBe(
+      '--prime has 1 token outside the vocabulary of m.json ("xyzzy\'s"); it reads as <UNK>');
+    const unknown = ['pear', 'qq6', 'apple', 'pear', 'qq1', 'qq2', 'qq3', 'qq4', 'qq5', 'qq1'];
+    expect(unknownTokensWarning('word', 'm.json', 'text 1', unknown)).toBe(
+      'text 1 has 10 tokens outside the vocabulary of m.json ("pear" ×2, "qq1" ×2, "apple", "qq2", "qq3" and 3 others); they read as <UNK>');
+    expect(unknownTokensWarning('char', 'm.json', 'text 2', ['☃', '\u0001', '☃', '🦄'])).toBe(
+      'text 2 has 4 characters outside the vocabulary of m.json ("☃" ×2, "\\u0001", "🦄"); they read as <UNK>');
+  });
+});

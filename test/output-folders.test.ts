@@ -1,0 +1,80 @@
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { makeFolders } from '../src/checkpoint/files.js';
+import { BIN, ROOT, type Run, expectOneLineError } from './helpers/cli.js';
+import { scratchFolder } from './helpers/files.js';
+
+/** Every command that writes a file or folder the user names (train, prepare, export, plot) makes the folders above it that are missing. */
+
+vi.setConfig({ testTimeout: 30_000, hookTimeout: 30_000 });
+
+const TINY = ['--cell', 'gru', '--layers', '1', '--hidden', '16', '--embed', '8', '--batch', '4', '--seq-len', '8', '--workers', '1'];
+
+const { dir } = scratchFolder('rnn-out-');
+const at = (...names: string[]) => join(dir, ...names);
+let corpus: string;
+
+/** The CLI run to its end, or killed after 20 s: a command that cannot make its folder must say so, not spin. */
+function rnn(args: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [BIN, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, RNN_DEBUG: '' }, timeout: 20_000, killSignal: 'SIGKILL' },
+      (error, stdout, stderr) => {
+        if (error && typeof error.code !== 'number' && error.signal == null) reject(error);
+        else resolve({ status: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
+      });
+  });
+}
+
+beforeAll(async () => {
+  const text = readFileSync(join(ROOT, 'corpora', 'sotu.txt'), 'utf8').slice(0, 3000);
+  corpus = at('corpus.txt');
+  writeFileSync(corpus, text);
+  const trained = await rnn(['train', corpus, ...TINY, '--max-steps', '2', '--out', at('new', 'runs', 'first')]);
+  expect(trained.stderr).not.toMatch(/error/);
+  expect(trained.status).toBe(0);
+});
+
+describe('output paths under folders that do not exist yet', () => {
+  it('train, prepare, export and plot make the missing folders', async () => {
+    expect(existsSync(at('new', 'runs', 'first', 'latest.json'))).toBe(true);
+    const run = at('new', 'runs', 'first');
+    const results = await Promise.all([
+      rnn(['train', corpus, ...TINY, '--max-steps', '1', '--out', at('a', 'b', 'model.json')]),
+      rnn(['prepare', corpus, '--out', at('c', 'd', 'prepared')]),
+      rnn(['export', run, '--out', at('e', 'f', 'state.json')]),
+      rnn(['export', run, '--out', at('g', 'h', 'model.safetensors')]),
+      rnn(['plot', run, '--out', at('i', 'j', 'loss.svg')]),
+    ]);
+    for (const result of results) expect(result.status).toBe(0);
+    for (const path of [['a', 'b', 'model.json'], ['c', 'd', 'prepared', 'meta.json'], ['e', 'f', 'state.json'], ['g', 'h', 'model.safetensors'], ['i', 'j', 'loss.svg']]) {
+      expect(existsSync(at(...path))).toBe(true);
+    }
+  });
+
+  // Linux's /proc takes no folder: a recursive mkdir there never returns (it retries the parent, which exists, forever)
+  it.each([
+    ['train', () => ['train', corpus, ...TINY, '--max-steps', '1', '--out', '/proc/rnn-no-such/run'],
+      /^rnn: --out \/proc\/rnn-no-such\/run cannot be written \(ENOENT\): no folder can be made there; choose another path$/],
+    ['prepare', () => ['prepare', corpus, '--out', '/proc/rnn-no-such/prepared'],
+      /^rnn: cannot create \/proc\/rnn-no-such\/prepared: ENOENT: no folder can be made there; choose another path$/],
+    ['export', () => ['export', at('new', 'runs', 'first'), '--out', '/proc/rnn-no-such/state.json'],
+      /^rnn: cannot write \/proc\/rnn-no-such\/state\.json: ENOENT: no folder can be made there; choose another path$/],
+    ['plot', () => ['plot', at('new', 'runs', 'first'), '--out', '/proc/rnn-no-such/loss.svg'],
+      /^rnn: cannot write plot \/proc\/rnn-no-such\/loss\.svg: ENOENT: no folder can be made there; choose another path$/],
+  ])('%s refuses, in one line, a folder that cannot be made, rather than spinning', async (_, args, message) => {
+    expectOneLineError(await rnn(args()), message);
+  });
+});
+
+describe('makeFolders', () => {
+  it('makes every missing folder, leaves those there, and throws the first failure with its own code', () => {
+    makeFolders(at('k', 'l', 'm'));
+    makeFolders(at('k', 'l', 'm'));
+    expect(existsSync(at('k', 'l', 'm'))).toBe(true);
+    writeFileSync(at('k', 'file'), '');
+    expect(() => makeFolders(at('k', 'file', 'n'))).toThrow(expect.objectContaining({ code: 'ENOTDIR' }));
+    expect(() => makeFolders('/proc/rnn-no-such/a/b')).toThrow(expect.objectContaining({ code: 'ENOENT', path: '/proc/rnn-no-such' }));
+  });
+});

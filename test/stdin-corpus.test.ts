@@ -1,0 +1,122 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { BIN, ROOT, expectOneLineError, rnnIn } from './helpers/cli.js';
+import { scratchFolder } from './helpers/files.js';
+
+/** A corpus on standard input (`-`): `rnn train -`, `rnn prepare -`, fine-tuning on one, and what a resumed run does with it. */
+
+vi.setConfig({ testTimeout: 30_000, hookTimeout: 30_000 });
+
+const TINY = ['--cell', 'gru', '--layers', '1', '--hidden', '16', '--embed', '8', '--batch', '4', '--seq-len', '8', '--workers', '1'];
+
+const { dir, folder } = scratchFolder('rnn-stdin-');
+const at = (...names: string[]) => join(dir, ...names);
+let text: string;
+let corpus: string;
+
+beforeAll(() => {
+  const sotu = readFileSync(join(ROOT, 'corpora', 'sotu.txt'), 'utf8').slice(0, 3000);
+  text = sotu.slice(0, sotu.lastIndexOf('\n') + 1);
+  corpus = at('corpus.txt');
+  writeFileSync(corpus, text);
+});
+
+const rnn = (args: string[], input?: string) => rnnIn(dir, args, {}, input);
+
+describe('rnn train -', () => {
+  let fromStdin: string;
+
+  beforeAll(async () => {
+    // no --out: the default folder is named for standard input
+    const cwd = folder();
+    const run = await rnnIn(cwd, ['train', '-', ...TINY, '--max-steps', '4', '--eval-every', '2'], {}, text);
+    expect(run.stderr).not.toMatch(/error/);
+    expect(run.status).toBe(0);
+    const [made] = readdirSync(join(cwd, 'checkpoints'));
+    expect(made).toMatch(/^stdin-gru-1x16-\d{8}-\d{6}$/);
+    fromStdin = join(cwd, 'checkpoints', made!, 'latest.json');
+  });
+
+  it('trains on the text piped in, read once for the vocabulary and the batches alike, as on the same file', async () => {
+    const fromFile = await rnn(['train', corpus, ...TINY, '--max-steps', '4', '--eval-every', '2', '--out', at('from-file')]);
+    expect(fromFile.status).toBe(0);
+    const file = loadCheckpoint(at('from-file', 'latest.json'));
+    const stdin = loadCheckpoint(fromStdin);
+    expect(stdin.vocab).toEqual(file.vocab);
+    expect(stdin.history).toEqual(file.history.map((h, i) => ({ ...h, seconds: stdin.history[i]!.seconds })));
+    const { files, ...fingerprint } = stdin.corpus!;
+    const { files: fileFiles, ...fileFingerprint } = file.corpus!;
+    expect(fingerprint).toEqual(fileFingerprint);
+    // the record says where the text came from, with the bytes and hash of what was read
+    expect(files).toEqual([{ path: 'standard input', bytes: Buffer.byteLength(text), sha256: createHash('sha256').update(text).digest('hex') }]);
+    expect(fileFiles[0]!.sha256).toBe(files[0]!.sha256);
+    const info = await rnn(['info', fromStdin]);
+    expect(info.stdout).toMatch(/^ +standard input \([\d,]+ bytes\)$/m);
+  });
+
+  it('refuses to resume with no corpus named, saying what to pipe and pass; resumes with the same text piped in, or its file', async () => {
+    expectOneLineError(await rnn(['train', '--resume', fromStdin, '--max-steps', '6'], ''),
+      /^rnn: .*latest\.json was trained on text from standard input, which cannot be read again: pipe the same text in and name it: … \| rnn train - --resume .*latest\.json$/);
+    expectOneLineError(await rnn(['train', '-', '--resume', fromStdin, '--max-steps', '6'], `${text}more\n`),
+      /^rnn: the corpus \(standard input\) differs from the one .*latest\.json was trained on \(standard input; /);
+    const resumed = await rnn(['train', '-', '--resume', fromStdin, '--max-steps', '6', '--out', at('resumed')], text);
+    expect(resumed.stderr).not.toMatch(/error/);
+    expect(resumed.status).toBe(0);
+    expect(loadCheckpoint(at('resumed', 'latest.json')).training.step).toBe(6);
+    const byFile = await rnn(['train', corpus, '--resume', fromStdin, '--max-steps', '6', '--out', at('resumed-by-file')]);
+    expect(byFile.status).toBe(0);
+  });
+
+  it('cannot rebuild the validation split of a run trained on standard input: says what to score instead', async () => {
+    expectOneLineError(await rnn(['eval', 'perplexity', '--checkpoint', fromStdin], ''),
+      /^rnn: cannot rebuild the validation split of .*latest\.json: .*latest\.json was trained on text from standard input, which cannot be read again: name files to score, or use --text$/);
+  });
+
+  it('fine-tunes on text piped in, recording it as standard input', async () => {
+    const run = await rnn(['train', '-', '--init-from', fromStdin, '--max-steps', '2', '--out', at('tuned')], text.toUpperCase());
+    expect(run.status).toBe(0);
+    expect(loadCheckpoint(at('tuned', 'latest.json')).corpus!.files.map((f) => f.path)).toEqual(['standard input']);
+  });
+
+  it('refuses an empty standard input as it refuses an empty file, and binary or invalid text naming standard input', async () => {
+    writeFileSync(at('empty.txt'), '');
+    expectOneLineError(await rnn(['train', at('empty.txt'), ...TINY]), /^rnn: corpus is empty: no text in .*empty\.txt$/);
+    expectOneLineError(await rnn(['train', '-', ...TINY], ''), /^rnn: corpus is empty: no text in standard input$/);
+    expectOneLineError(await rnn(['prepare', '-', '--out', at('empty-prepared')], ''), /^rnn: corpus is empty: no text in standard input$/);
+    expectOneLineError(await rnn(['train', '-', ...TINY], 'ab\0c'), /^rnn: standard input: not a text file \(NUL byte at offset 2\)$/);
+  });
+});
+
+describe('rnn prepare -', () => {
+  it('writes the token files the same file gives, recording standard input', async () => {
+    const [piped, filed] = await Promise.all([
+      rnn(['prepare', '-', '--out', at('prepared-stdin')], text),
+      rnn(['prepare', corpus, '--out', at('prepared-file')]),
+    ]);
+    expect(piped.status).toBe(0);
+    expect(filed.status).toBe(0);
+    for (const name of ['train.bin', 'val.bin']) expect(readFileSync(at('prepared-stdin', name))).toEqual(readFileSync(at('prepared-file', name)));
+    const meta = JSON.parse(readFileSync(at('prepared-stdin', 'meta.json'), 'utf8')) as { corpus: { files: { path: string }[] } };
+    expect(meta.corpus.files.map((f) => f.path)).toEqual(['standard input']);
+  });
+});
+
+describe('a terminal on standard input', () => {
+  it('is refused at once with one line that says to pipe the text in, rather than waited on', async () => {
+    // script(1) (util-linux) runs the command with a new pseudo-terminal as its standard input
+    const output = await new Promise<{ code: number | null; text: string }>((resolve, reject) => {
+      const command = `${process.execPath} ${BIN} train - --max-steps 1`;
+      execFile('script', ['-qec', command, '/dev/null'], { cwd: dir, encoding: 'utf8', env: { ...process.env, RNN_DEBUG: '' } }, (error, stdout) => {
+        if (error && typeof error.code !== 'number') reject(error);
+        else resolve({ code: error ? (error.code as number) : 0, text: stdout });
+      });
+    });
+    expect(output.code).toBe(1);
+    expect(output.text).toMatch(
+      /rnn: standard input is a terminal, not a text: pipe the text in \(cat notes\.txt \| rnn …\), or name its file instead of -\r?\n/);
+  });
+});
