@@ -270,7 +270,7 @@ describe('bad input', () => {
     ['resuming a path through a file', () => ['train', '--resume', join(ckpt, 'run')], /^rnn: checkpoint not found: .*ckpt\.json\/run$/],
     ['export to a path through a file', () => ['export', ckpt, '--out', join(ckpt, 'x.safetensors')],
       /^rnn: cannot write .*ckpt\.json\/x\.safetensors: .*ckpt\.json is not a folder \(a file is in its way\)$/],
-    ['export to an empty path', () => ['export', ckpt, '--out', ''], /^rnn: cannot write an empty path: name a file$/],
+    ['export to an empty path', () => ['export', ckpt, '--out', ''], /^rnn: --out: must not be empty \(got ""\)$/],
     ['import to a folder', () => ['import', join(ROOT, 'test', 'fixtures', 'eval', 'gru_2x128.json'), '--out', dir, '--force'],
       /^rnn: --out .* is a folder: name the checkpoint file to write, e\.g\. .*model\.json$/],
     ['eval of an imported model without texts', () => ['eval', 'perplexity', '--checkpoint', ckpt],

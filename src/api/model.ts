@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { type LoadedModel, loadModel as loadCheckpointModel } from '../checkpoint/load.js';
 import type { HistoryEntry } from '../checkpoint/checkpoint.js';
 import type { ModelConfig } from '../engine/config.js';
@@ -10,6 +11,7 @@ import { SAMPLE_SETTINGS, type UnkMode } from '../generate/settings.js';
 import { scoreStream, scoreSummary, scoreTokens } from '../generate/score.js';
 import { type StopSignal, StoppedError } from '../generate/stop.js';
 import { validationSplit } from '../checkpoint/corpus.js';
+import { describeValue, issuePhrase } from '../input/issues.js';
 import { createStepper } from '../parallel/inference.js';
 import { stepsPerEpoch } from '../text/batches.js';
 import { EOS, type TextLevel, UNK, type Vocabulary } from '../text/vocab.js';
@@ -208,7 +210,8 @@ export class Model {
    * zero state, then draws (generate/sample.ts). `workers` > 1 shares each step among threads.
    */
   async *generate(options: GenerateOptions = {}): AsyncGenerator<string, void, undefined> {
-    const stepper = await this.stepperOn(options.workers ?? 1);
+    checkText('prime', options.prime);
+    const stepper = await this.stepperOn(options.workers);
     try {
       const pieces = samplePieces({
         config: this.config, params: this.loaded.params, vocab: this.vocab, stepper,
@@ -236,6 +239,8 @@ export class Model {
   }
 
   beamSync(options: BeamOptions): BeamResult {
+    if (options?.beam === undefined) throw new RangeError('beam: is missing: give the number of hypotheses to keep');
+    checkText('prime', options.prime);
     return beamSearch({
       config: this.config, params: this.loaded.params, vocab: this.vocab, kernels: this.kernels,
       beam: options.beam, length: options.len ?? SAMPLE_SETTINGS.len.default, prime: options.prime ?? '',
@@ -256,7 +261,8 @@ export class Model {
    * of its predictions with `top` alternatives.
    */
   async score(text: string | TokenizedText, options: ScoreOptions = {}): Promise<TextScore> {
-    const stepper = await this.stepperOn(options.workers ?? 1);
+    checkScored(text);
+    const stepper = await this.stepperOn(options.workers);
     try {
       return this.scoreOn(stepper, text, options);
     } finally {
@@ -272,13 +278,15 @@ export class Model {
    */
   async scoreValidation(workers: number): Promise<{ lossSum: number; predictions: number }> {
     const { batchSize, seqLen } = this.loaded.checkpoint.config.training;
+    const threads = checkWorkers(workers);
     const split = validationSplit(this.loaded);
-    const { lossSum, tokens } = await scoreStream(this.config, this.loaded.params, split, batchSize, seqLen, workers, this.kernels);
+    const { lossSum, tokens } = await scoreStream(this.config, this.loaded.params, split, batchSize, seqLen, threads, this.kernels);
     return { lossSum, predictions: tokens };
   }
 
   /** As `score`, on this thread at once. */
   scoreSync(text: string | TokenizedText, options: Omit<ScoreOptions, 'workers'> = {}): TextScore {
+    checkScored(text);
     const stepper = this.acquire();
     try {
       return this.scoreOn(stepper, text, options);
@@ -324,7 +332,8 @@ export class Model {
 
   activationsSync(text: string, layer: number, options: { signal?: StopSignal } = {}): Activations {
     const { numLayers: L, hiddenSize: H } = this.config;
-    if (!Number.isInteger(layer) || layer < 0 || layer >= L) throw new RangeError(`layer must be an integer from 0 to ${L - 1}, got ${layer}`);
+    if (!Number.isInteger(layer) || layer < 0 || layer >= L) throw new RangeError(`layer must be an integer from 0 to ${L - 1}, got ${describeValue(layer)}`);
+    checkText('text', text, true);
     const { ids, unknown } = this.tokenize(text);
     const writer = this.vocab.writer();
     let unknownSeen = 0;
@@ -347,8 +356,9 @@ export class Model {
     }
   }
 
-  /** A stepper on `workers` threads; one thread: a kept Stepper. */
-  private stepperOn(workers: number): Promise<TokenStepper> {
+  /** A stepper on `workers` threads (default 1); one thread: a kept Stepper. */
+  private stepperOn(asked: number | undefined): Promise<TokenStepper> {
+    const workers = checkWorkers(asked ?? 1);
     return workers > 1 ? createStepper(this.config, this.loaded.params, workers, this.kernels) : Promise.resolve(this.acquire());
   }
 
@@ -359,6 +369,27 @@ export class Model {
   private release(stepper: Stepper): void {
     if (this.idle.length < KEPT_STEPPERS) this.idle.push(stepper);
   }
+}
+
+const WORKERS = z.int().min(1);
+
+/** `workers` as a call gives it: a positive integer, else a RangeError naming it. */
+function checkWorkers(workers: number): number {
+  const checked = WORKERS.safeParse(workers, { reportInput: true });
+  if (!checked.success) throw new RangeError(`workers: ${issuePhrase(checked.error.issues[0]!)}`);
+  return checked.data;
+}
+
+/** A text a call reads (`required`: it must be given), else a TypeError naming it. */
+function checkText(name: string, text: unknown, required = false): void {
+  if (typeof text === 'string' || (!required && (text === undefined || text === null))) return;
+  throw new TypeError(`${name} must be a string (got ${describeValue(text)})`);
+}
+
+/** A text a call scores: a string, or what `tokenize` made of one; else a TypeError naming it. */
+function checkScored(text: unknown): void {
+  if (typeof text === 'object' && text !== null && (text as Partial<TokenizedText>).ids instanceof Int32Array) return;
+  checkText('text', text, true);
 }
 
 /** Epochs a checkpoint's run has done, its current one's part included: its cursor of the epoch's steps. */

@@ -161,7 +161,7 @@ export function trainedStep(ckpt: Checkpoint): number | null {
 /** Validates a parsed JSON value as a checkpoint; messages name `source` and the field. */
 export function parseCheckpoint(json: unknown, source: string): Checkpoint {
   checkFormat(json, source, CHECKPOINT_FORMAT, (format) =>
-    format === INTEROP_FORMAT ? `; it is an interop model: convert it with \`rnn import ${source}\`` : '');
+    format === INTEROP_FORMAT ? `; it is an interop model: convert it with \`rnn import ${source} --out model.json\` first` : '');
   const parsed = CheckpointSchema.safeParse(json, { reportInput: true });
   if (!parsed.success) throw new CheckpointError(zodErrorMessage(source, parsed.error));
   checkConsistency(parsed.data, source, json as object);

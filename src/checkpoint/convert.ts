@@ -8,6 +8,7 @@ import { describeValue } from '../input/issues.js';
 import { SettingError } from '../input/settings.js';
 import { type Checkpoint, CHECKPOINT_FORMAT, modelFromCheckpoint, parseCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { CheckpointError, shortMessage } from './errors.js';
+import { startsLikeCheckpoint } from './find.js';
 import { isFolder, parseJsonBytes, readFileBytes, readJsonFile, writeFileAtomic } from './files.js';
 import { INTEROP_FORMAT, type ModelState, checkModelValues, fromInteropState, toInteropState } from './interop.js';
 import { type LoadedModel, loadModel } from './load.js';
@@ -37,12 +38,16 @@ function exportFormatFor(outPath: string, asked: ExportFormat | undefined): Expo
 
 /**
  * Writes a checkpoint's model as `rnn-state/1` JSON or safetensors to `outPath` (atomically; an
- * existing file is replaced), in the format `exportFormatFor` gives.
+ * existing file is replaced, unless it is a checkpoint), in the format `exportFormatFor` gives.
  */
 export function exportState(checkpointPath: string, outPath: string, asked?: ExportFormat): LoadedModel {
   const format = exportFormatFor(outPath, asked);
   if (samePath(checkpointPath, outPath)) {
     throw new SettingError('out', outPath, (name) => `${name('out')} ${outPath} is the checkpoint itself: choose another file for the export`);
+  }
+  if (startsLikeCheckpoint(outPath)) {
+    throw new SettingError('out', outPath, (name) =>
+      `${name('out')} ${outPath} is a checkpoint: an export would replace it, and its training state with it; choose another file for the export`);
   }
   const model = loadModel(checkpointPath);
   if (format === 'safetensors') {

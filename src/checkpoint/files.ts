@@ -17,7 +17,7 @@ export function readFileBytes(path: string, what: string): Buffer {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') throw new CheckpointError(`${what} not found: ${path}`);
-    if (code === 'EISDIR') throw new CheckpointError(`${path} is a folder, not a ${what}`);
+    if (code === 'EISDIR') throw new CheckpointError(`${path} is a folder, not ${/^[aeiou]/i.test(what) ? 'an' : 'a'} ${what}`);
     throw new CheckpointError(`cannot read ${what} ${path}: ${shortMessage(error)}`);
   }
 }
@@ -37,7 +37,7 @@ export function parseJsonBytes(bytes: Buffer, path: string): unknown {
  * file in the one-line error.
  */
 export function writeFileAtomic(path: string, text: string | Uint8Array, what = ''): void {
-  if (path === '') throw new CheckpointError(`cannot write ${what}an empty path: name a file`);
+  if (path === '') throw new CheckpointError(`cannot write ${what}to an empty path: name a file`);
   if (isFolder(path)) throw new CheckpointError(`cannot write ${what}${path}: it is a folder; name a file`);
   const dir = dirname(path);
   const temp = `${path}${TEMP_SUFFIX}${process.pid}`;

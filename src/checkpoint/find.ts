@@ -30,7 +30,8 @@ function folderCheckpoint(dir: string): string {
 
 const CHECKPOINT_HEAD = /^\s*\{\s*"format"\s*:\s*"rnn-checkpoint\/1"/;
 
-function startsLikeCheckpoint(path: string): boolean {
+/** Whether the file at `path` begins as a checkpoint does (`format` is written first); false for none, or one unreadable. */
+export function startsLikeCheckpoint(path: string): boolean {
   try {
     const fd = openSync(path, 'r');
     try {
@@ -80,6 +81,7 @@ export function latestCheckpoint(dir = CHECKPOINT_DIR): string | null {
  * for a command that takes it as an argument.
  */
 export function resolveCheckpointPath(path: string | undefined, usage?: string): string {
+  if (path === '') throw new CheckpointError('the checkpoint\'s path is empty: name a checkpoint file or a run folder');
   if (path !== undefined) return isFolder(path) ? folderCheckpoint(path) : path;
   const latest = latestCheckpoint(CHECKPOINT_DIR);
   if (latest === null) {

@@ -18,6 +18,14 @@ function fieldPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
+/**
+ * Text a message quotes from a file or a request, with the characters a terminal would act on
+ * (controls, and the bidirectional overrides that reorder what follows) written as `\u001b`.
+ */
+export function visible(text: string): string {
+  return text.replace(/[\p{Cc}\u202a-\u202e\u2066-\u2069]/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** A value as it appears in a message: short, on one line. */
 export function describeValue(value: unknown): string {
   if (value === undefined) return 'missing';
@@ -25,11 +33,24 @@ export function describeValue(value: unknown): string {
   if (Array.isArray(value)) return `an array of ${value.length}`;
   if (typeof value === 'object') return 'an object';
   if (typeof value === 'number') return String(value); // JSON writes Infinity and NaN as null
-  const text = JSON.stringify(value) ?? String(value);
+  const text = visible(JSON.stringify(value) ?? String(value));
   if (text.length <= 40) return text;
   // cut between code points, never between the two halves of one (an emoji's, a rare CJK character's)
   const cut = /[\ud800-\udbff]/.test(text[36]!) ? 36 : 37;
   return `${text.slice(0, cut)}...`;
+}
+
+/**
+ * A value as the user gave it, in a message: a word as typed on the command line (`words`, `0`),
+ * anything else (an empty or spaced string, an object, an array) as describeValue writes it.
+ */
+export function describeGiven(value: unknown): string {
+  return typeof value === 'string' && /^[^\s\p{C}]{1,40}$/u.test(value) ? value : describeValue(value);
+}
+
+/** `1 item`, `2 items`. */
+function count(n: string, unit: string): string {
+  return `${n} ${unit}${n === '1' ? '' : 's'}`;
 }
 
 const ARTICLE: Record<string, string> = {
@@ -46,11 +67,12 @@ const ARTICLE: Record<string, string> = {
 function bound(issue: { origin: string; inclusive?: boolean; exact?: boolean }, limit: number | bigint, side: 'min' | 'max'): string {
   const n = String(limit);
   if (issue.origin === 'array' || issue.origin === 'set') {
-    if (issue.exact) return `must have exactly ${n} items`;
-    return side === 'min' ? `must have at least ${n} items` : `must have at most ${n} items`;
+    if (issue.exact) return `must have exactly ${count(n, 'item')}`;
+    return side === 'min' ? `must have at least ${count(n, 'item')}` : `must have at most ${count(n, 'item')}`;
   }
   if (issue.origin === 'string') {
-    return side === 'min' ? `must be at least ${n} characters` : `must be at most ${n} characters`;
+    if (side === 'min' && n === '1') return 'must not be empty';
+    return side === 'min' ? `must be at least ${count(n, 'character')}` : `must be at most ${count(n, 'character')}`;
   }
   const op = side === 'min' ? (issue.inclusive ? '>=' : '>') : issue.inclusive ? '<=' : '<';
   return `must be ${op} ${n}`;

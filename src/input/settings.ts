@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { issuePhrase } from './issues.js';
+import { describeGiven, issuePhrase } from './issues.js';
 
 /**
  * How a message names a setting: this library writes the setting's own name (`seqLen`), the
@@ -67,7 +67,7 @@ export function parseSettings<T extends z.ZodObject>(schema: T, input: Record<st
   const key = String(issue.path[0] ?? 'options');
   const value = given[key];
   const expected = schema.shape[key]?.description;
-  if (expected !== undefined) throw new SettingError(key, value, (name) => `${name(key)} must be ${expected} (got ${String(value)})`);
+  if (expected !== undefined) throw new SettingError(key, value, (name) => `${name(key)} must be ${expected} (got ${describeGiven(value)})`);
   throw new SettingError(key, value, (name) => `${name(key)}: ${issuePhrase(issue)}`);
 }
 

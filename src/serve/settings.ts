@@ -3,6 +3,9 @@ import { z } from 'zod';
 import { KERNELS_SETTING } from '../checkpoint/settings.js';
 import { POSITIVE_INTEGER, type SettingTable } from '../input/settings.js';
 
+/** The longest time limit a timer can keep: node's timers hold at most 2^31 − 1 ms, and fire at once beyond. */
+const MAX_TIME_LIMIT_S = Math.floor((2 ** 31 - 1) / 1000);
+
 /**
  * The settings of `rnn serve`: the one home of each one's name, flag, range, default and help.
  * What a request may cost is capped here (body, len, time, queue); the host and token say who
@@ -32,7 +35,7 @@ export const SERVE_SETTINGS = {
     ...POSITIVE_INTEGER, arg: '<n>', help: 'largest len a request may ask', default: 2000,
   },
   timeLimit: {
-    schema: z.number().gt(0), expected: 'a number of seconds > 0', arg: '<seconds>',
+    schema: z.number().gt(0).max(MAX_TIME_LIMIT_S), expected: `a number of seconds > 0, at most ${MAX_TIME_LIMIT_S} (about 24 days)`, arg: '<seconds>',
     help: "a request's time limit, its wait in the queue included", default: 60,
   },
   workers: {
@@ -48,6 +51,7 @@ export const SERVE_SETTINGS = {
 
 /** Whether a URL is an origin as browsers send it: no path beyond `/`, no query, no fragment. */
 function isOrigin(url: string): boolean {
+  if (!URL.canParse(url)) return false;
   const { pathname, search, hash } = new URL(url);
   return pathname === '/' && search === '' && hash === '';
 }

@@ -58,8 +58,10 @@ export function checkOutputFree(paths: OutputPaths, out: string, resume: string 
     }
     if (!continuing) {
       throw new SettingError('out', out, (name) => {
-        const hint = resume === null ? `resume it with ${name('resume')} ${paths.latest}` : `resume ${paths.latest} instead`;
-        return `${name('out')}: ${path} already exists and this run would overwrite it; ${hint}, or choose another ${name('out')}`;
+        // a best checkpoint alone has no latest to resume
+        const hint = !existsSync(paths.latest) ? '' :
+          resume === null ? `resume it with ${name('resume')} ${paths.latest}, or ` : `resume ${paths.latest} instead, or `;
+        return `${name('out')}: ${path} already exists and this run would overwrite it; ${hint}choose another ${name('out')}`;
       });
     }
   }

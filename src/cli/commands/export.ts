@@ -11,7 +11,7 @@ import { RUN_FOLDER_READS, resolveCheckpointPath } from '../../checkpoint/find.j
  */
 const ExportFlagsSchema = z.strictObject({
   format: z.enum(EXPORT_FORMATS).optional().describe(`one of ${EXPORT_FORMATS.join(', ')}`),
-  out: z.string(),
+  out: z.string().min(1),
 });
 
 export function register(program: Command): void {
@@ -20,7 +20,7 @@ export function register(program: Command): void {
     .summary('export a checkpoint for PyTorch')
     .description(
       'Write a checkpoint\'s model as rnn-state/1 JSON for PyTorch, or as a .safetensors file (see docs/interop.md); ' +
-        'replaces --out if it exists.',
+        'replaces --out if it exists, unless it is a checkpoint.',
     )
     .argument('<checkpoint>', `checkpoint file, or a run folder (${RUN_FOLDER_READS})`)
     .option('--format <format>', `export format: ${EXPORT_FORMATS.join(', ')} (default: safetensors for an --out ending in .safetensors, else torch)`)

@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
+import { z } from 'zod';
 import { importState } from '../../checkpoint/convert.js';
+import { parseSettings } from '../../input/settings.js';
 
-interface ImportFlags {
-  out: string;
-  force?: boolean;
-}
+const ImportFlagsSchema = z.strictObject({
+  out: z.string().min(1),
+  force: z.boolean().optional(),
+});
 
 export function register(program: Command): void {
   program
@@ -18,7 +20,8 @@ export function register(program: Command): void {
     .requiredOption('--out <file>', 'checkpoint to write')
     .option('--force', 'replace --out if it exists')
     .addHelpText('after', '\nExamples:\n  rnn import state.json --out checkpoints/imported.json\n  rnn import model.safetensors --out checkpoints/big.json')
-    .action((state: string, flags: ImportFlags) => {
+    .action((state: string, given: Record<string, unknown>) => {
+      const flags = parseSettings(ImportFlagsSchema, given);
       const checkpoint = importState(state, flags.out, ['rnn', ...process.argv.slice(2)], flags.force === true);
       const { cell, numLayers, hiddenSize, vocabSize } = checkpoint.config.model;
       process.stdout.write(`wrote ${flags.out} (${cell}, ${numLayers}×${hiddenSize}, vocabulary of ${vocabSize})\n`);

@@ -18,7 +18,7 @@ const SAMPLE_FLAGS = {
     schema: z.string(), arg: '<file>', help: `checkpoint to sample from, or a run folder (${RUN_FOLDER_READS}) (default: ${NEWEST_CHECKPOINT})`,
   },
   prime: { schema: z.string(), arg: '<text>', help: 'text the model reads before generating; printed first' },
-  primeFile: { schema: z.string(), arg: '<file>', help: 'read the prime from a UTF-8 file (- reads standard input)' },
+  primeFile: { schema: z.string().min(1), arg: '<file>', help: 'read the prime from a UTF-8 file (- reads standard input)' },
   ...SAMPLE_SETTINGS,
   workers: {
     ...POSITIVE_INTEGER, arg: '<n>', help: 'threads that share each step',

@@ -1,3 +1,4 @@
+import { describeValue } from '../../input/issues.js';
 import { SettingError } from '../../input/settings.js';
 import { Arena } from './arena.js';
 import { jsKernels } from './js.js';
@@ -19,6 +20,9 @@ export const KERNELS_CHOICES: readonly KernelsChoice[] = ['auto', ...KERNELS_KIN
 /** The implementation `choice` names; `auto` is the fastest this machine runs (relaxed, else wasm, else js). */
 export function resolveKernels(choice: KernelsChoice = defaultKernelsChoice()): KernelsKind {
   if (choice === 'auto') return availableKernels().at(-1)!;
+  if (!Object.hasOwn(IMPLEMENTATIONS, choice)) {
+    throw new SettingError('kernels', choice, (name) => `${name('kernels')} must be one of ${KERNELS_CHOICES.join(', ')} (got ${describeValue(choice)})`);
+  }
   if (!IMPLEMENTATIONS[choice].runsHere()) {
     throw new SettingError('kernels', choice, (name) =>
       `${name('kernels')} ${choice} does not run on this runtime (Node ${process.version}); it runs ${availableKernels().join(', ')}`);

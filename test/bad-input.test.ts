@@ -1,0 +1,178 @@
+import { copyFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type Model, loadModel } from '../src/api/index.js';
+import { exportState, importState } from '../src/checkpoint/convert.js';
+import { CheckpointError } from '../src/checkpoint/errors.js';
+import { parseJsonBytes, readFileBytes, writeFileAtomic } from '../src/checkpoint/files.js';
+import { resolveCheckpointPath } from '../src/checkpoint/find.js';
+import { userMessage } from '../src/cli/errors.js';
+import { describeValue } from '../src/input/issues.js';
+import { SettingError, parseSettingTable } from '../src/input/settings.js';
+import { readGenerate } from '../src/serve/requests.js';
+import { SERVE_SETTINGS } from '../src/serve/settings.js';
+import { RUN_OPTIONS } from '../src/train/options.js';
+import { checkOutputFree, outputPaths } from '../src/train/output.js';
+import { ROOT, expectOneLineError, rnnIn } from './helpers/cli.js';
+import { scratchFolder } from './helpers/files.js';
+
+/*
+ * Bad input of every kind a hostile user tries, each answered with one line that names the
+ * flag, field or file and what would be valid, and nothing saved lost (docs/safety.md).
+ */
+const scratch = scratchFolder('rnn-bad-input-');
+const FIXTURE = join(ROOT, 'test', 'fixtures', 'eval', 'gru_2x128.json');
+let checkpoint: string;
+let model: Model;
+
+beforeAll(() => {
+  checkpoint = join(scratch.dir, 'gru.json');
+  importState(FIXTURE, checkpoint, ['rnn', 'import'], false);
+  model = loadModel(checkpoint, { kernels: 'js' });
+});
+
+/** What the command line says of an error: its one line, with flags for settings. */
+function flagMessage(run: () => unknown): string {
+  try {
+    run();
+  } catch (err) {
+    const message = userMessage(err);
+    if (message === null) throw err;
+    return message;
+  }
+  throw new Error('no error');
+}
+
+describe('a setting given a value it cannot take', () => {
+  it('--cors that is no URL at all is refused like one with a path, not as an internal error', () => {
+    for (const cors of ['', 'not a url']) {
+      expect(flagMessage(() => parseSettingTable(SERVE_SETTINGS, { cors }))).toMatch(/^--cors must be an origin such as https:\/\/example\.com .*\(got .*\)$/);
+    }
+  });
+
+  it('--time-limit beyond what a timer holds is refused (a longer one would end every request at once)', () => {
+    expect(flagMessage(() => parseSettingTable(SERVE_SETTINGS, { timeLimit: '3000000' })))
+      .toBe('--time-limit must be a number of seconds > 0, at most 2147483 (about 24 days) (got 3000000)');
+    expect(flagMessage(() => parseSettingTable(SERVE_SETTINGS, { timeLimit: '9007199254740992' }))).toMatch(/^--time-limit must be/);
+    expect(parseSettingTable(SERVE_SETTINGS, { timeLimit: '2147483' })).toEqual({ timeLimit: 2147483 });
+  });
+
+  it('names an object, an array or an empty string as what it is, never [object Object]', () => {
+    const message = (input: Record<string, unknown>) => flagMessage(() => readGenerate(input)).replace(/^--/, '');
+    expect(message({ len: { a: 1 } })).toBe('len must be a positive integer (got an object)');
+    expect(message({ len: [5] })).toBe('len must be a positive integer (got an array of 1)');
+    expect(message({ stream: '' })).toBe('stream must be sse or ndjson (got "")');
+    expect(message({ stream: 'words' })).toBe('stream must be sse or ndjson (got words)');
+    expect(flagMessage(() => parseSettingTable(SERVE_SETTINGS, { port: ' ' }))).toMatch(/\(got " "\)$/);
+  });
+
+  it('says an empty path must not be empty, and counts in the singular where one is meant', () => {
+    expect(flagMessage(() => parseSettingTable(RUN_OPTIONS, { out: '' }))).toBe('--out: must not be empty (got "")');
+    expect(flagMessage(() => parseSettingTable(RUN_OPTIONS, { resume: '' }))).toBe('--resume: must not be empty (got "")');
+  });
+});
+
+describe('a file that is not what it should be', () => {
+  it('quotes its text with the characters a terminal acts on escaped', () => {
+    const bytes = Buffer.from('\x1b]0;owned\x07\x1b[2J\u202e{', 'utf8');
+    let message = '';
+    try {
+      parseJsonBytes(bytes, 'evil.json');
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/^evil\.json is not JSON: /);
+    expect([...message].filter((c) => c < ' ' || c === '\x7f' || c === '\u202e')).toEqual([]);
+    expect(message).toContain('\\u001b');
+    expect(describeValue('a\u202eb')).toBe('"a\\u202eb"');
+  });
+
+  it('a folder is "not an interop file"; an empty path to write is named as such', () => {
+    expect(() => readFileBytes(scratch.dir, 'interop file')).toThrow(`${scratch.dir} is a folder, not an interop file`);
+    expect(() => writeFileAtomic('', 'x', 'checkpoint ')).toThrow(/^cannot write checkpoint to an empty path: name a file$/);
+  });
+
+  it('an interop model read as a checkpoint gives a command that converts it, --out included', () => {
+    const state = join(scratch.folder(), 'state.json');
+    exportState(checkpoint, state);
+    expect(() => loadModel(state)).toThrow(`; it is an interop model: convert it with \`rnn import ${state} --out model.json\` first`);
+  });
+
+  it('an empty checkpoint path is named as empty, not "not found: "', () => {
+    expect(() => resolveCheckpointPath('')).toThrow(CheckpointError);
+    expect(() => resolveCheckpointPath('')).toThrow(/^the checkpoint's path is empty: name a checkpoint file or a run folder$/);
+  });
+});
+
+describe('the command line', () => {
+  it('names the flag whose path is empty', async () => {
+    const runs = await Promise.all([
+      rnnIn(scratch.dir, ['export', checkpoint, '--out', '']),
+      rnnIn(scratch.dir, ['import', FIXTURE, '--out', '']),
+      rnnIn(scratch.dir, ['sample', '--checkpoint', checkpoint, '--prime-file', '']),
+      rnnIn(scratch.dir, ['info', '']),
+    ]);
+    expectOneLineError(runs[0]!, /^rnn: --out: must not be empty \(got ""\)$/);
+    expectOneLineError(runs[1]!, /^rnn: --out: must not be empty \(got ""\)$/);
+    expectOneLineError(runs[2]!, /^rnn: --prime-file: must not be empty \(got ""\)$/);
+    expectOneLineError(runs[3]!, /^rnn: the checkpoint's path is empty: name a checkpoint file or a run folder$/);
+  }, 30_000);
+});
+
+describe('nothing saved is lost', () => {
+  it('an export onto a checkpoint is refused, and the checkpoint left as it was', () => {
+    const other = join(scratch.folder(), 'latest.json');
+    importState(FIXTURE, other, ['rnn', 'import'], false);
+    const before = readFileSync(other);
+    for (const format of ['torch', undefined] as const) {
+      expect(flagMessage(() => exportState(checkpoint, other, format)))
+        .toBe(`--out ${other} is a checkpoint: an export would replace it, and its training state with it; choose another file for the export`);
+    }
+    expect(readFileSync(other).equals(before)).toBe(true);
+    const state = join(scratch.folder(), 'state.json');
+    exportState(checkpoint, state);
+    exportState(checkpoint, state);
+    expect(readFileSync(state, 'utf8')).toMatch(/^\{"format":"rnn-state\/1"/);
+  });
+});
+
+describe('a run whose --out holds checkpoints', () => {
+  it('is refused, offering --resume only where there is a latest checkpoint to resume', () => {
+    const folder = scratch.folder();
+    const best = join(folder, 'best.json');
+    copyFileSync(checkpoint, best);
+    expect(flagMessage(() => checkOutputFree(outputPaths(folder), folder, null)))
+      .toBe(`--out: ${best} already exists and this run would overwrite it; choose another --out`);
+    const file = join(folder, 'model.json');
+    copyFileSync(checkpoint, file);
+    expect(flagMessage(() => checkOutputFree(outputPaths(file), file, null)))
+      .toBe(`--out: ${file} already exists and this run would overwrite it; resume it with --resume ${file}, or choose another --out`);
+  });
+});
+
+describe('the library API given what its types forbid', () => {
+  it('an unknown kernels choice is one line naming kernels, not a TypeError', () => {
+    expect(() => loadModel(checkpoint, { kernels: 'gpu' as never })).toThrow(SettingError);
+    expect(() => loadModel(checkpoint, { kernels: 'gpu' as never })).toThrow('kernels must be one of auto, js, wasm, relaxed (got "gpu")');
+  });
+
+  it('workers that are not a positive integer are refused, not run (1.5 hung) or allocated (NaN)', async () => {
+    const drain = async (pieces: AsyncIterable<string>) => {
+      const drawn: string[] = [];
+      for await (const piece of pieces) drawn.push(piece);
+      return drawn;
+    };
+    await expect(drain(model.generate({ len: 2, workers: 1.5 }))).rejects.toThrow(/^workers: must be an integer \(got 1\.5\)$/);
+    await expect(drain(model.generate({ len: 2, workers: 0 }))).rejects.toThrow(/^workers: must be >= 1 \(got 0\)$/);
+    await expect(model.score('ab', { workers: Number.NaN })).rejects.toThrow(/^workers: must be a finite number \(got NaN\)$/);
+    await expect(model.scoreValidation(Number.NaN)).rejects.toThrow(/^workers: /);
+  });
+
+  it('a text that is not a string, and a beam search without a beam, are named', async () => {
+    await expect(model.score(5 as never)).rejects.toThrow(new TypeError('text must be a string (got 5)'));
+    expect(() => model.scoreSync(['a'] as never)).toThrow('text must be a string (got an array of 1)');
+    await expect(model.activations(null as never, 0)).rejects.toThrow('text must be a string (got null)');
+    await expect(model.generate({ prime: {} as never, len: 1 }).next()).rejects.toThrow('prime must be a string (got an object)');
+    await expect(model.beam({ len: 3 } as never)).rejects.toThrow(/^beam: is missing/);
+  });
+});
