@@ -1,4 +1,4 @@
-import { copyFileSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Model, loadModel } from '../src/api/index.js';
@@ -116,6 +116,28 @@ describe('the command line', () => {
     expectOneLineError(runs[1]!, /^rnn: --out: must not be empty \(got ""\)$/);
     expectOneLineError(runs[2]!, /^rnn: --prime-file: must not be empty \(got ""\)$/);
     expectOneLineError(runs[3]!, /^rnn: the checkpoint's path is empty: name a checkpoint file or a run folder$/);
+  }, 30_000);
+
+  it('an empty corpus or text path is refused, not read as the current folder or "not found: "', async () => {
+    const runs = await Promise.all([
+      rnnIn(scratch.dir, ['train', '', '--max-steps', '1']),
+      rnnIn(scratch.dir, ['prepare', '', '--out', 'prepared']),
+      rnnIn(scratch.dir, ['eval', 'perplexity', '--checkpoint', checkpoint, '']),
+    ]);
+    expectOneLineError(runs[0]!, /^rnn: the corpus's path is empty: name a file, a folder, or - for standard input$/);
+    expectOneLineError(runs[1]!, /^rnn: the corpus's path is empty: name a file, a folder, or - for standard input$/);
+    expectOneLineError(runs[2]!, /^rnn: the text's path is empty: name a file, or - for standard input$/);
+  }, 30_000);
+
+  it('prepare refuses to write into the corpus folder it reads, where the next prepare would read its files as text', async () => {
+    const corpus = join(scratch.dir, 'texts');
+    mkdirSync(corpus);
+    writeFileSync(join(corpus, 'a.txt'), readFileSync(join(ROOT, 'corpora', 'sotu.txt'), 'utf8').slice(0, 5000));
+    expectOneLineError(await rnnIn(scratch.dir, ['prepare', 'texts', '--out', 'texts']),
+      /^rnn: --out texts is the corpus folder itself, .* write them to a folder of their own \(texts\/prepared is left out of the corpus\)$/);
+    expect(readdirSync(corpus)).toEqual(['a.txt']);
+    const inside = await rnnIn(scratch.dir, ['prepare', 'texts', '--out', 'texts/prepared']);
+    expect(inside.status).toBe(0);
   }, 30_000);
 });
 

@@ -18,9 +18,18 @@ export function fileName(path: string): string {
   return path === STDIN_PATH ? STDIN_NAME : path;
 }
 
-/** A corpus path made absolute, so that a checkpoint's recorded files can be found from any folder; `-` stays standard input. */
+/**
+ * A corpus path made absolute, so that a checkpoint's recorded files can be found from any folder; `-` stays standard input.
+ * An empty path is refused: resolved, it would be the current folder, read whole.
+ */
 export function absoluteCorpusPath(path: string): string {
+  refuseEmptyPath(path, 'corpus');
   return path === STDIN_PATH ? path : resolve(path);
+}
+
+/** An empty path names no file: one line, rather than "not found: " or the current folder. `what`: 'corpus' or 'text'. */
+export function refuseEmptyPath(path: string, what: 'corpus' | 'text'): void {
+  if (path === '') throw new CorpusError(`the ${what}'s path is empty: name a file, ${what === 'corpus' ? 'a folder, ' : ''}or - for standard input`);
 }
 
 let stdinBytes: Buffer | null = null;

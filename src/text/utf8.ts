@@ -1,5 +1,5 @@
 import { CorpusError } from './corpus.js';
-import { STDIN_NAME, STDIN_PATH, readOrThrow, standardInput, statOrThrow } from './corpus-files.js';
+import { STDIN_NAME, STDIN_PATH, readOrThrow, refuseEmptyPath, standardInput, statOrThrow } from './corpus-files.js';
 import { grouped } from './vocab.js';
 
 /*
@@ -10,6 +10,7 @@ import { grouped } from './vocab.js';
 /** A whole text file (e.g. `--prime-file`), or standard input for `-`, BOM stripped and CRLF read as LF. */
 export function readTextFile(path: string): string {
   if (path === STDIN_PATH) return decodeUtf8(STDIN_NAME, standardInput());
+  refuseEmptyPath(path, 'text');
   statOrThrow(path, 'file not found');
   return decodeUtf8(path, readOrThrow(path));
 }
