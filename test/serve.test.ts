@@ -262,6 +262,13 @@ describe('bad input: one JSON line with a 4xx that names the field', () => {
     expect(answer.text).not.toMatch(/ {4}at /);
   });
 
+  it('a body that is not UTF-8 is refused naming the byte, not read with U+FFFD in its place', async () => {
+    const body = Buffer.concat([Buffer.from('{"text": "ab'), Buffer.from([0xff]), Buffer.from('c"}')]);
+    const answer = await request(api('/v1/score'), { method: 'POST', body });
+    expect(answer.status).toBe(400);
+    expect(answer.json).toEqual({ error: 'the body: not valid UTF-8 at byte offset 12 (line 1, byte 0xFF)', field: 'body' });
+  });
+
   it('what node:http or the URL parser cannot read: one JSON line with a 4xx; a client gone mid-body is no error', async () => {
     const s = await started(['--checkpoint', models.gru, '--workers', '1']);
     const target = await rawExchange(s.url, 'GET http://[ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');

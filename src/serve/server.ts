@@ -6,6 +6,8 @@ import { type Model, loadModel } from '../api/index.js';
 import { NOT_FOR_BEAM, NOT_FOR_BEAM_REASON, SAMPLE_SETTINGS } from '../generate/settings.js';
 import type { KernelsKind } from '../engine/kernels/kernels.js';
 import { SettingError, type SettingsInput } from '../input/settings.js';
+import { CorpusError } from '../text/corpus.js';
+import { decodeUtf8 } from '../text/utf8.js';
 import type { EncodedAnswer, GenerateDone, JobRequest, ServedModel } from './jobs.js';
 import { JobError, JobStoppedError, QueueFullError, WorkerPool } from './pool.js';
 import {
@@ -416,7 +418,7 @@ function sendEncoded(res: ServerResponse, { json }: EncodedAnswer): void {
   res.end(json);
 }
 
-/** The request body as a JSON object; too large: 413; not JSON or not an object: 400. */
+/** The request body as a JSON object; too large: 413; not UTF-8, not JSON or not an object: 400. */
 async function readJsonBody(req: IncomingMessage, maxBody: number): Promise<Record<string, unknown>> {
   const declared = Number(req.headers['content-length']);
   if (declared > maxBody) throw new HttpError(413, `the body is ${declared} bytes; the server takes at most ${maxBody} (its --max-body)`, 'body');
@@ -431,7 +433,12 @@ async function readJsonBody(req: IncomingMessage, maxBody: number): Promise<Reco
   } catch (err) {
     throw err instanceof HttpError ? err : new ClientGoneError();
   }
-  const text = Buffer.concat(chunks).toString('utf8');
+  let text: string;
+  try {
+    text = decodeUtf8('the body', Buffer.concat(chunks));
+  } catch (err) {
+    throw err instanceof CorpusError ? new HttpError(400, err.message, 'body') : err;
+  }
   let body: unknown;
   try {
     body = JSON.parse(text);
