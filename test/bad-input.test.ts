@@ -99,6 +99,12 @@ describe('a file that is not what it should be', () => {
     expect(() => loadModel(state)).toThrow(`; it is an interop model: convert it with \`rnn import ${state} --out model.json\` first`);
   });
 
+  it('a checkpoint an editor saved with a BOM reads as the same checkpoint', () => {
+    const withBom = join(scratch.dir, 'bom.json');
+    writeFileSync(withBom, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), readFileSync(checkpoint)]));
+    expect(loadModel(withBom, { kernels: 'js' }).scoreSync('To be').logProb).toBe(model.scoreSync('To be').logProb);
+  });
+
   it('an empty checkpoint path is named as empty, not "not found: "', () => {
     expect(() => resolveCheckpointPath('')).toThrow(CheckpointError);
     expect(() => resolveCheckpointPath('')).toThrow(/^the checkpoint's path is empty: name a checkpoint file or a run folder$/);
