@@ -83,7 +83,7 @@ export const WRITE_REMEDY: Record<string, string> = {
   ENOSPC: 'the disk is full; free some space or choose another disk',
   EDQUOT: 'the disk quota is used up; free some space or choose another disk',
   ENOTDIR: 'a part of the path is a file, not a folder; choose another path',
-  EEXIST: 'a part of the path is a file, not a folder; choose another path',
+  EEXIST: 'a part of the path is a file (or a link to nothing), not a folder; choose another path',
   ENOENT: 'no folder can be made there; choose another path',
 };
 
