@@ -10,6 +10,7 @@ import { userMessage } from '../src/cli/errors.js';
 import { describeValue } from '../src/input/issues.js';
 import { SettingError, parseSettingTable } from '../src/input/settings.js';
 import { readGenerate } from '../src/serve/requests.js';
+import { RnnServer } from '../src/serve/server.js';
 import { SERVE_SETTINGS } from '../src/serve/settings.js';
 import { RUN_OPTIONS } from '../src/train/options.js';
 import { checkOutputFree, outputPaths } from '../src/train/output.js';
@@ -98,6 +99,12 @@ describe('a file that is not what it should be', () => {
     expect(() => loadModel(state)).toThrow(`; it is an interop model: convert it with \`rnn import ${state} --out model.json\` first`);
   });
 
+  it('a checkpoint an editor saved with a BOM reads as the same checkpoint', () => {
+    const withBom = join(scratch.dir, 'bom.json');
+    writeFileSync(withBom, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), readFileSync(checkpoint)]));
+    expect(loadModel(withBom, { kernels: 'js' }).scoreSync('To be').logProb).toBe(model.scoreSync('To be').logProb);
+  });
+
   it('an empty checkpoint path is named as empty, not "not found: "', () => {
     expect(() => resolveCheckpointPath('')).toThrow(CheckpointError);
     expect(() => resolveCheckpointPath('')).toThrow(/^the checkpoint's path is empty: name a checkpoint file or a run folder$/);
@@ -172,6 +179,19 @@ describe('a run whose --out holds checkpoints', () => {
   });
 });
 
+describe('a server that cannot start', () => {
+  it('closes the generation threads it started (they kept the process alive)', async () => {
+    const ports = () => process.getActiveResourcesInfo().filter((kind) => kind === 'MessagePort').length;
+    const before = ports();
+    const options = {
+      models: [{ name: 'gru', path: checkpoint }], kernels: 'js' as const, workers: 1, queue: 4, timeLimitMs: 0.5,
+      port: 0, host: '127.0.0.1', cors: null, token: null, maxLen: 500, maxBody: 65536,
+    };
+    await expect(RnnServer.start(options)).rejects.toThrow(/requestTimeout/);
+    expect(ports()).toBe(before);
+  });
+});
+
 describe('the library API given what its types forbid', () => {
   it('an unknown kernels choice is one line naming kernels, not a TypeError', () => {
     expect(() => loadModel(checkpoint, { kernels: 'gpu' as never })).toThrow(SettingError);
@@ -196,5 +216,17 @@ describe('the library API given what its types forbid', () => {
     await expect(model.activations(null as never, 0)).rejects.toThrow('text must be a string (got null)');
     await expect(model.generate({ prime: {} as never, len: 1 }).next()).rejects.toThrow('prime must be a string (got an object)');
     await expect(model.beam({ len: 3 } as never)).rejects.toThrow(/^beam: is missing/);
+  });
+
+  it('an option no call takes is named with the valid ones, not ignored; options that are no object, and a path that is no string, are named', async () => {
+    await expect(model.generate({ length: 5 } as never).next()).rejects.toThrow(
+      new TypeError('unknown option length; the valid ones: prime, len, temperature, topK, topP, seed, stopAtEos, unk, signal, workers'));
+    await expect(model.beam({ beam: 2, temperature: 1 } as never)).rejects.toThrow(/^unknown option temperature; the valid ones: prime, len, beam, /);
+    await expect(model.score('ab', { top: 1, workers: 1, topK: 3 } as never)).rejects.toThrow(/^unknown option topK; /);
+    expect(() => model.scoreSync('ab', { workers: 2 } as never)).toThrow('unknown option workers; the valid ones: tokens, top, signal');
+    expect(() => model.activationsSync('ab', 0, { top: 3 } as never)).toThrow('unknown option top; the valid ones: signal');
+    await expect(model.generate(null as never).next()).rejects.toThrow('options must be an object (got null)');
+    expect(() => loadModel(checkpoint, { kernel: 'js' } as never)).toThrow('unknown option kernel; the valid ones: kernels');
+    expect(() => loadModel(5 as never)).toThrow(new TypeError('path must be a string (got 5)'));
   });
 });
