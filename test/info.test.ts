@@ -1,6 +1,8 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { escapeCharacters } from '../src/cli/commands/info.js';
 import { unknownTokensWarning } from '../src/cli/errors.js';
+import { ROOT, rnnIn } from './helpers/cli.js';
 
 describe("rnn info's quoted tokens", () => {
   it('escapes a combining mark with nothing of its own to combine with, so it does not join the quote or its neighbour', () => {
@@ -25,5 +27,13 @@ describe('the warning of tokens outside the vocabulary', () => {
       'text 1 has 10 tokens outside the vocabulary of m.json ("pear" ×2, "qq1" ×2, "apple", "qq2", "qq3" and 3 others); they read as <UNK>');
     expect(unknownTokensWarning('char', 'm.json', 'text 2', ['☃', '\u0001', '☃', '🦄'])).toBe(
       'text 2 has 4 characters outside the vocabulary of m.json ("☃" ×2, "\\u0001", "🦄"); they read as <UNK>');
+  });
+});
+
+describe("rnn info's corpus line", () => {
+  it('names the sentence rules a --docs sentence run was cut by (version 1 where the checkpoint records none)', async () => {
+    const run = await rnnIn(ROOT, ['info', join(ROOT, 'test', 'fixtures', 'sentence-rule-1', 'step3.json')]);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^corpus +1 file, 275 tokens \(247 train, 28 validation\), docs sentence \(sentence rules version 1\), val-frac 0\.1$/m);
   });
 });

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { NEWEST_CHECKPOINT, RUN_FOLDER_READS, resolveCheckpointPath } from '../../checkpoint/find.js';
 import { type ModelInfo, loadModel } from '../../api/index.js';
 import { TOKEN_UNITS, grouped, tokenCount } from '../../text/vocab.js';
+import { recordedSentenceRule } from '../../text/sentences.js';
 import { shellWord } from '../train-summary.js';
 
 interface InfoFlags {
@@ -47,7 +48,8 @@ function infoText(c: ModelInfo): string {
     rows.push([
       'corpus',
       `${k.files.length} file${k.files.length === 1 ? '' : 's'}, ${grouped(k.totalTokens)} tokens ` +
-        `(${grouped(k.trainTokens)} train, ${grouped(k.valTokens)} validation), docs ${k.docs}, val-frac ${k.valFrac}`,
+        `(${grouped(k.trainTokens)} train, ${grouped(k.valTokens)} validation), docs ${k.docs}` +
+        `${k.docs === 'sentence' ? ` (sentence rules version ${recordedSentenceRule(k.sentenceRule)})` : ''}, val-frac ${k.valFrac}`,
     ]);
     for (const f of k.files) rows.push(['', `${f.path} (${grouped(f.bytes)} bytes)`]);
   }
