@@ -197,4 +197,16 @@ describe('the library API given what its types forbid', () => {
     await expect(model.generate({ prime: {} as never, len: 1 }).next()).rejects.toThrow('prime must be a string (got an object)');
     await expect(model.beam({ len: 3 } as never)).rejects.toThrow(/^beam: is missing/);
   });
+
+  it('an option no call takes is named with the valid ones, not ignored; options that are no object, and a path that is no string, are named', async () => {
+    await expect(model.generate({ length: 5 } as never).next()).rejects.toThrow(
+      new TypeError('unknown option length; the valid ones: prime, len, temperature, topK, topP, seed, stopAtEos, unk, signal, workers'));
+    await expect(model.beam({ beam: 2, temperature: 1 } as never)).rejects.toThrow(/^unknown option temperature; the valid ones: prime, len, beam, /);
+    await expect(model.score('ab', { top: 1, workers: 1, topK: 3 } as never)).rejects.toThrow(/^unknown option topK; /);
+    expect(() => model.scoreSync('ab', { workers: 2 } as never)).toThrow('unknown option workers; the valid ones: tokens, top, signal');
+    expect(() => model.activationsSync('ab', 0, { top: 3 } as never)).toThrow('unknown option top; the valid ones: signal');
+    await expect(model.generate(null as never).next()).rejects.toThrow('options must be an object (got null)');
+    expect(() => loadModel(checkpoint, { kernel: 'js' } as never)).toThrow('unknown option kernel; the valid ones: kernels');
+    expect(() => loadModel(5 as never)).toThrow(new TypeError('path must be a string (got 5)'));
+  });
 });

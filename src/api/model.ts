@@ -142,6 +142,18 @@ export interface LoadOptions {
   kernels?: KernelsKind;
 }
 
+/* Each call's option names, so that a misspelt one (`length` for `len`) is refused, not ignored. */
+const LOAD_OPTIONS: Record<keyof LoadOptions, true> = { kernels: true };
+const GENERATE_OPTIONS: Record<keyof GenerateOptions, true> = {
+  prime: true, len: true, temperature: true, topK: true, topP: true, seed: true, stopAtEos: true, unk: true, signal: true, workers: true,
+};
+const BEAM_OPTIONS: Record<keyof BeamOptions, true> = {
+  prime: true, len: true, beam: true, stopAtEos: true, lengthPenalty: true, onText: true, signal: true,
+};
+const SCORE_SYNC_OPTIONS: Record<keyof Omit<ScoreOptions, 'workers'>, true> = { tokens: true, top: true, signal: true };
+const SCORE_OPTIONS: Record<keyof ScoreOptions, true> = { ...SCORE_SYNC_OPTIONS, workers: true };
+const ACTIVATIONS_OPTIONS: Record<'signal', true> = { signal: true };
+
 /** Idle steppers a model keeps for the next call. */
 const KEPT_STEPPERS = 4;
 
@@ -158,6 +170,7 @@ export class Model {
   readonly kernels: KernelsKind;
 
   constructor(readonly loaded: LoadedModel, options: LoadOptions = {}) {
+    checkOptions(options, LOAD_OPTIONS);
     this.kernels = resolveKernels(options.kernels);
   }
 
@@ -210,6 +223,7 @@ export class Model {
    * zero state, then draws (generate/sample.ts). `workers` > 1 shares each step among threads.
    */
   async *generate(options: GenerateOptions = {}): AsyncGenerator<string, void, undefined> {
+    checkOptions(options, GENERATE_OPTIONS);
     checkText('prime', options.prime);
     const stepper = await this.stepperOn(options.workers);
     try {
@@ -239,7 +253,8 @@ export class Model {
   }
 
   beamSync(options: BeamOptions): BeamResult {
-    if (options?.beam === undefined) throw new RangeError('beam: is missing: give the number of hypotheses to keep');
+    checkOptions(options, BEAM_OPTIONS);
+    if (options.beam === undefined) throw new RangeError('beam: is missing: give the number of hypotheses to keep');
     checkText('prime', options.prime);
     return beamSearch({
       config: this.config, params: this.loaded.params, vocab: this.vocab, kernels: this.kernels,
@@ -262,6 +277,7 @@ export class Model {
    */
   async score(text: string | TokenizedText, options: ScoreOptions = {}): Promise<TextScore> {
     checkScored(text);
+    checkOptions(options, SCORE_OPTIONS);
     const stepper = await this.stepperOn(options.workers);
     try {
       return this.scoreOn(stepper, text, options);
@@ -287,6 +303,7 @@ export class Model {
   /** As `score`, on this thread at once. */
   scoreSync(text: string | TokenizedText, options: Omit<ScoreOptions, 'workers'> = {}): TextScore {
     checkScored(text);
+    checkOptions(options, SCORE_SYNC_OPTIONS);
     const stepper = this.acquire();
     try {
       return this.scoreOn(stepper, text, options);
@@ -331,6 +348,7 @@ export class Model {
   }
 
   activationsSync(text: string, layer: number, options: { signal?: StopSignal } = {}): Activations {
+    checkOptions(options, ACTIVATIONS_OPTIONS);
     const { numLayers: L, hiddenSize: H } = this.config;
     if (!Number.isInteger(layer) || layer < 0 || layer >= L) throw new RangeError(`layer must be an integer from 0 to ${L - 1}, got ${describeValue(layer)}`);
     checkText('text', text, true);
@@ -374,6 +392,16 @@ export class Model {
 const WORKERS = z.int().min(1);
 
 /** `workers` as a call gives it: a positive integer, else a RangeError naming it. */
+/** A call's options: an object whose every name `known` has; else a TypeError naming what is wrong. */
+function checkOptions(options: unknown, known: Readonly<Record<string, true>>): void {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError(`options must be an object (got ${describeValue(options)})`);
+  }
+  for (const name of Object.keys(options)) {
+    if (!Object.hasOwn(known, name)) throw new TypeError(`unknown option ${name}; the valid ones: ${Object.keys(known).join(', ')}`);
+  }
+}
+
 function checkWorkers(workers: number): number {
   const checked = WORKERS.safeParse(workers, { reportInput: true });
   if (!checked.success) throw new RangeError(`workers: ${issuePhrase(checked.error.issues[0]!)}`);
@@ -401,6 +429,7 @@ function epochsDone({ training, corpus, config }: LoadedModel['checkpoint']): nu
 
 /** Loads a checkpoint (every problem a one-line CheckpointError) as a Model. */
 export function loadModel(path: string, options: LoadOptions = {}): Model {
+  checkText('path', path, true);
   return new Model(loadCheckpointModel(path), options);
 }
 
