@@ -10,6 +10,7 @@ import { userMessage } from '../src/cli/errors.js';
 import { describeValue } from '../src/input/issues.js';
 import { SettingError, parseSettingTable } from '../src/input/settings.js';
 import { readGenerate } from '../src/serve/requests.js';
+import { RnnServer } from '../src/serve/server.js';
 import { SERVE_SETTINGS } from '../src/serve/settings.js';
 import { RUN_OPTIONS } from '../src/train/options.js';
 import { checkOutputFree, outputPaths } from '../src/train/output.js';
@@ -98,6 +99,12 @@ describe('a file that is not what it should be', () => {
     expect(() => loadModel(state)).toThrow(`; it is an interop model: convert it with \`rnn import ${state} --out model.json\` first`);
   });
 
+  it('a checkpoint an editor saved with a BOM reads as the same checkpoint', () => {
+    const withBom = join(scratch.dir, 'bom.json');
+    writeFileSync(withBom, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), readFileSync(checkpoint)]));
+    expect(loadModel(withBom, { kernels: 'js' }).scoreSync('To be').logProb).toBe(model.scoreSync('To be').logProb);
+  });
+
   it('an empty checkpoint path is named as empty, not "not found: "', () => {
     expect(() => resolveCheckpointPath('')).toThrow(CheckpointError);
     expect(() => resolveCheckpointPath('')).toThrow(/^the checkpoint's path is empty: name a checkpoint file or a run folder$/);
@@ -169,6 +176,19 @@ describe('a run whose --out holds checkpoints', () => {
     copyFileSync(checkpoint, file);
     expect(flagMessage(() => checkOutputFree(outputPaths(file), file, null)))
       .toBe(`--out: ${file} already exists and this run would overwrite it; resume it with --resume ${file}, or choose another --out`);
+  });
+});
+
+describe('a server that cannot start', () => {
+  it('closes the generation threads it started (they kept the process alive)', async () => {
+    const ports = () => process.getActiveResourcesInfo().filter((kind) => kind === 'MessagePort').length;
+    const before = ports();
+    const options = {
+      models: [{ name: 'gru', path: checkpoint }], kernels: 'js' as const, workers: 1, queue: 4, timeLimitMs: 0.5,
+      port: 0, host: '127.0.0.1', cors: null, token: null, maxLen: 500, maxBody: 65536,
+    };
+    await expect(RnnServer.start(options)).rejects.toThrow(/requestTimeout/);
+    expect(ports()).toBe(before);
   });
 });
 

@@ -12,7 +12,7 @@ import { ModelConfigSchema } from './model-config.js';
 import { SAFETENSORS_EXTENSION, isSafetensorsPath, startsLikeSafetensors } from './safetensors.js';
 import { TrainingConfigSchema, recordedLevel } from './settings.js';
 import { EncodedTensorsSchema, carriedStateLayout, checkTensors, decodeTensors } from './tensors.js';
-import { checkVocab, checkWordRule } from './vocab.js';
+import { checkSentenceRule, checkVocab, checkWordRule } from './vocab.js';
 
 export { carriedStateLayout } from './tensors.js';
 export { recordedLevel } from './settings.js';
@@ -85,6 +85,8 @@ const HistoryEntrySchema = readingOldNames(z.object({
 const CorpusInfoSchema = z.object({
   files: z.array(z.object({ path: z.string(), bytes: count, sha256 })),
   docs: DocsModeSchema,
+  /** With docs 'sentence': the version of the sentence rules that cut the documents; absent, version 1 (`recordedSentenceRule`). */
+  sentenceRule: z.int().positive().optional(),
   valFrac: z.number().min(0).lt(1),
   totalTokens: count,
   trainTokens: count,
@@ -127,13 +129,14 @@ export type InitFrom = z.infer<typeof InitFromSchema>;
 
 /**
  * The checks a schema cannot express: vocabulary and tensors agree with the model config, a
- * word-level vocabulary was made under the tokenizer rules this code has, and every field
- * means what it says.
+ * word-level vocabulary was made under the tokenizer rules this code has, sentence documents
+ * were cut under sentence rules it has, and every field means what it says.
  */
 function checkConsistency(ckpt: Checkpoint, source: string, written: object): void {
   const model = ckpt.config.model;
   const level = recordedLevel(ckpt.config.training);
   if (level === 'word') checkWordRule(ckpt.config.training.wordRule, source, 'config.training.wordRule');
+  if (ckpt.corpus !== null) checkSentenceRule(ckpt.corpus.sentenceRule, source, 'corpus.sentenceRule');
   checkVocab(ckpt.vocab, model.vocabSize, level, source, 'vocab', 'config.model.vocabSize');
   const layout = paramLayout(model);
   checkTensors(layout, ckpt.weights, source, 'weights');

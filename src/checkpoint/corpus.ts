@@ -4,6 +4,7 @@ import type { SettingNamer } from '../input/settings.js';
 import { CorpusError, type PreparedData, fingerprintMatches, withVocabulary } from '../text/corpus.js';
 import { type CorpusSkip, STDIN_NAME, STDIN_PATH } from '../text/corpus-files.js';
 import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
+import { recordedSentenceRule, SENTENCE_RULE_VERSION } from '../text/sentences.js';
 import type { TokenArray } from '../text/tokens.js';
 import { type Checkpoint, CHECKPOINT_FORMAT, checkpointVocabulary } from './checkpoint.js';
 import { type PreparedMeta, isPreparedFolder, readPreparedData, readPreparedMeta } from './prepared.js';
@@ -68,15 +69,17 @@ function isModelFile(path: string): boolean {
 }
 
 /**
- * `files` read as the checkpoint read its corpus: its documents mode, split and vocabulary.
+ * `files` read as the checkpoint read its corpus: its documents mode and sentence rules (loading
+ * checked that this code has them), split and vocabulary.
  * `changed` says whether they differ from the text it recorded (false when it recorded none).
  */
 export function readCheckpointCorpus(
   ckpt: Checkpoint, files: readonly string[], skip?: CorpusSkip,
 ): { data: PreparedData; changed: boolean } {
-  // the corpus record says how the text was read; a checkpoint without one, its training settings
+  // the corpus record says how the text was read; a checkpoint without one, its training settings and today's sentence rules
   const { docs, valFrac } = ckpt.corpus ?? ckpt.config.training;
-  const data = loadCorpusData(files, docs, { valFrac, minCount: 1, vocab: checkpointVocabulary(ckpt) }, CHUNK_BYTES, skip);
+  const sentenceRule = ckpt.corpus === null ? SENTENCE_RULE_VERSION : recordedSentenceRule(ckpt.corpus.sentenceRule)!;
+  const data = loadCorpusData(files, docs, { valFrac, minCount: 1, vocab: checkpointVocabulary(ckpt) }, CHUNK_BYTES, skip, sentenceRule);
   return { data, changed: ckpt.corpus !== null && !fingerprintMatches(data.fingerprint, ckpt.corpus) };
 }
 

@@ -22,10 +22,14 @@ export function readFileBytes(path: string, what: string): Buffer {
   }
 }
 
-/** UTF-8 JSON bytes (of the file at `path`) parsed; text that is not JSON is a one-line CheckpointError. */
+/**
+ * UTF-8 JSON bytes (of the file at `path`) parsed, a leading BOM (an editor's) skipped; text that
+ * is not JSON is a one-line CheckpointError.
+ */
 export function parseJsonBytes(bytes: Buffer, path: string): unknown {
+  const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
   try {
-    return JSON.parse(bytes.toString('utf8')) as unknown;
+    return JSON.parse(bytes.toString('utf8', bom)) as unknown;
   } catch (error) {
     throw new CheckpointError(`${path} is not JSON: ${shortMessage(error)}`);
   }
@@ -79,7 +83,7 @@ export const WRITE_REMEDY: Record<string, string> = {
   ENOSPC: 'the disk is full; free some space or choose another disk',
   EDQUOT: 'the disk quota is used up; free some space or choose another disk',
   ENOTDIR: 'a part of the path is a file, not a folder; choose another path',
-  EEXIST: 'a part of the path is a file, not a folder; choose another path',
+  EEXIST: 'a part of the path is a file (or a link to nothing), not a folder; choose another path',
   ENOENT: 'no folder can be made there; choose another path',
 };
 

@@ -7,13 +7,14 @@ import type { DocsMode, PreparedData } from '../text/corpus.js';
 import type { CorpusSkip } from '../text/corpus-files.js';
 import { CHUNK_BYTES, streamCorpus } from '../text/corpus-stream.js';
 import { littleEndian, tokenFileBytes, writeTokenFiles } from '../text/token-files.js';
+import { recordedSentenceRule } from '../text/sentences.js';
 import { DTYPE_BYTES, TOKEN_DTYPES, type TokenArray, tokenArrayFor, tokenDtype } from '../text/tokens.js';
 import { type TextLevel, Vocabulary } from '../text/vocab.js';
 import { WORD_RULE_VERSION } from '../text/words.js';
 import { CheckpointError, checkFormat, shortMessage } from './errors.js';
 import { isFolder, makeFolders, processIsRunning, writeFailure, readJsonFile, writeFileAtomic } from './files.js';
 import { TRAIN_SETTINGS } from './settings.js';
-import { checkVocab, checkWordRule } from './vocab.js';
+import { checkSentenceRule, checkVocab, checkWordRule } from './vocab.js';
 
 /*
  * A prepared folder (`rnn prepare`, docs/scale-out.md): a corpus's token stream, cut into its
@@ -35,6 +36,8 @@ const PreparedMetaSchema = z.object({
   level: TRAIN_SETTINGS.level.schema,
   /** Word level: the `WORD_RULE_VERSION` the ids were made under. */
   wordRule: z.int().positive().optional(),
+  /** With docs 'sentence': the version of the sentence rules that cut the documents; absent, version 1 (`recordedSentenceRule`). */
+  sentenceRule: z.int().positive().optional(),
   dtype: z.enum(TOKEN_DTYPES),
   /** Entries of `vocab`: every id in the files is below it. */
   vocabSize: z.int().min(2),
@@ -103,6 +106,7 @@ export function writePreparedFolder(
     format: PREPARED_FORMAT,
     level: options.level,
     ...(options.level === 'word' && { wordRule: WORD_RULE_VERSION }),
+    ...(fingerprint.sentenceRule !== undefined && { sentenceRule: fingerprint.sentenceRule }),
     dtype,
     vocabSize: vocab.size,
     trainTokens: fingerprint.trainTokens,
@@ -149,7 +153,7 @@ export function isPreparedFolder(path: string): boolean {
     existsSync(join(path, PREPARED_FILES.meta)) && existsSync(join(path, PREPARED_FILES.train));
 }
 
-/** The meta.json of the prepared folder `dir`, checked: its vocabulary, the tokenizer rules, the token files' sizes. */
+/** The meta.json of the prepared folder `dir`, checked: its vocabulary, the tokenizer and sentence rules, the token files' sizes. */
 export function readPreparedMeta(dir: string): PreparedMeta {
   const source = join(dir, PREPARED_FILES.meta);
   const json = readJsonFile(source, 'prepared folder meta.json');
@@ -158,6 +162,7 @@ export function readPreparedMeta(dir: string): PreparedMeta {
   if (!parsed.success) throw new CheckpointError(zodErrorMessage(source, parsed.error));
   const meta = parsed.data;
   if (meta.level === 'word') checkWordRule(meta.wordRule, source, 'wordRule');
+  checkSentenceRule(meta.sentenceRule, source, 'sentenceRule');
   checkVocab(meta.vocab, meta.vocabSize, meta.level, source, 'vocab', 'vocabSize');
   if (meta.dtype !== tokenDtype(meta.vocabSize)) {
     throw new CheckpointError(`${source}: dtype is "${meta.dtype}", expected "${tokenDtype(meta.vocabSize)}" for ${meta.vocabSize} entries`);
@@ -183,7 +188,9 @@ export function readPreparedData(dir: string, meta: PreparedMeta = readPreparedM
   const data: PreparedData = {
     vocab, train, val,
     fingerprint: {
-      files: meta.corpus.files.map((f) => ({ ...f })), docs: meta.settings.docs, documents: meta.corpus.documents,
+      files: meta.corpus.files.map((f) => ({ ...f })), docs: meta.settings.docs,
+      ...(meta.settings.docs === 'sentence' && { sentenceRule: recordedSentenceRule(meta.sentenceRule)! }),
+      documents: meta.corpus.documents,
       totalTokens, trainTokens: meta.trainTokens, valTokens: meta.valTokens, valFrac: meta.settings.valFrac,
       ...(meta.level === 'word' && { level: 'word' as const }), sha256: meta.corpus.sha256, prepared: resolve(dir),
     },

@@ -1,5 +1,6 @@
 import { describeValue } from '../input/issues.js';
 import { TOKEN_KIND, type TextLevel, vocabularyFault } from '../text/vocab.js';
+import { recordedSentenceRule, SENTENCE_RULE_VERSION, type SentenceRule } from '../text/sentences.js';
 import { WORD_RULE_VERSION } from '../text/words.js';
 import { CheckpointError } from './errors.js';
 
@@ -47,4 +48,18 @@ export function checkWordRule(rule: number | undefined, source: string, field: s
         'no longer has: retrain it',
     );
   }
+}
+
+/**
+ * The sentence rules' version a checkpoint or prepared folder records at `field`, as
+ * `recordedSentenceRule` reads it (absent: version 1, kept so that its corpus reads again as it
+ * did); one from a newer rnn is refused.
+ */
+export function checkSentenceRule(rule: number | undefined, source: string, field: string): SentenceRule {
+  const known = recordedSentenceRule(rule);
+  if (known !== null) return known;
+  throw new CheckpointError(
+    `${source}: ${field} is ${rule}: its sentences were cut by sentence rules version ${rule}, ` +
+      `which this rnn (versions 1 to ${SENTENCE_RULE_VERSION}) does not have: read it with a newer rnn`,
+  );
 }

@@ -82,12 +82,12 @@ export class RnnServer {
     }));
     const { kernels, workers, queue } = options;
     const pool = await WorkerPool.start({ models: options.models, kernels, workers, queue });
-    const requestTimeout = options.timeLimitMs + 5000;
-    const server = createServer({ requestTimeout, headersTimeout: Math.min(10_000, requestTimeout) });
-    const rnn = new RnnServer(options, models, pool, page, server);
-    server.on('request', (req, res) => void rnn.handle(req, res));
-    server.on('clientError', answerClientError);
     try {
+      const requestTimeout = options.timeLimitMs + 5000;
+      const server = createServer({ requestTimeout, headersTimeout: Math.min(10_000, requestTimeout) });
+      const rnn = new RnnServer(options, models, pool, page, server);
+      server.on('request', (req, res) => void rnn.handle(req, res));
+      server.on('clientError', answerClientError);
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(options.port, options.host, () => {
@@ -95,11 +95,11 @@ export class RnnServer {
           resolve();
         });
       });
+      return rnn;
     } catch (err) {
       await pool.close();
       throw err;
     }
-    return rnn;
   }
 
   get url(): string {

@@ -5,6 +5,7 @@ import {
 } from './corpus.js';
 import { type CorpusSkip, fileChunks, fileName, NUL, notText, readCorpusFiles } from './corpus-files.js';
 import { DocumentCutter } from './documents.js';
+import { SENTENCE_RULE_VERSION, type SentenceRule } from './sentences.js';
 import { Utf8ChunkDecoder } from './utf8.js';
 import { codePointCount } from './vocab.js';
 
@@ -19,27 +20,32 @@ export const CHUNK_BYTES = 4 << 20;
 /** The corpus at `paths` prepared by `prepareData`, streamed (`streamCorpus`). */
 export function loadCorpusData(
   paths: readonly string[], docs: DocsMode, options: PrepareOptions, chunkBytes = CHUNK_BYTES, skip?: CorpusSkip,
+  sentenceRule: SentenceRule = SENTENCE_RULE_VERSION,
 ): PreparedData {
-  return prepareData(streamCorpus(paths, docs, chunkBytes, skip), options);
+  return prepareData(streamCorpus(paths, docs, chunkBytes, skip, sentenceRule), options);
 }
 
 /**
  * The corpus at `paths` (`readCorpusFiles`: files, or folders walked, leaving out what `skip`
  * does; `-`: standard input, read once and kept), as a source of pieces read from the files
- * `chunkBytes` at a time. This first pass hashes each file and counts its documents and tokens.
+ * `chunkBytes` at a time, cut into documents by `docs` (and, for 'sentence', the sentence rules
+ * of version `sentenceRule`). This first pass hashes each file and counts its documents and tokens.
  */
-export function streamCorpus(paths: readonly string[], docs: DocsMode, chunkBytes = CHUNK_BYTES, skip?: CorpusSkip): CorpusSource {
+export function streamCorpus(
+  paths: readonly string[], docs: DocsMode, chunkBytes = CHUNK_BYTES, skip?: CorpusSkip, sentenceRule: SentenceRule = SENTENCE_RULE_VERSION,
+): CorpusSource {
   if (!Number.isInteger(chunkBytes) || chunkBytes < 4) throw new RangeError(`chunkBytes must be an integer ≥ 4, got ${chunkBytes}`);
-  const scans = readCorpusFiles(paths, (path, inFolder) => scanFile(path, docs, chunkBytes, inFolder), skip);
+  const cutter = (): DocumentCutter => new DocumentCutter(docs, sentenceRule);
+  const scans = readCorpusFiles(paths, (path, inFolder) => scanFile(path, docs, cutter(), chunkBytes, inFolder), skip);
   const files = scans.map((scan) => scan.file);
   const read = scans.map((scan) => scan.path);
   const documents = scans.reduce((n, scan) => n + scan.documents, 0);
   const chars = scans.reduce((n, scan) => n + scan.chars, 0);
   return {
-    files, docs, documents,
+    files, docs, sentenceRule, documents,
     totalTokens: 1 + chars + documents,
     *pieces() {
-      for (const path of read) yield* filePieces(path, docs, chunkBytes);
+      for (const path of read) yield* filePieces(path, cutter(), chunkBytes);
     },
   };
 }
@@ -57,11 +63,10 @@ interface FileScan {
  * One file's bytes, hash, documents and characters. A NUL byte refuses the file (null in a
  * folder: not a text file, skipped), before any invalid UTF-8 is reported.
  */
-function scanFile(path: string, docs: DocsMode, chunkBytes: number, inFolder: boolean): FileScan | null {
+function scanFile(path: string, docs: DocsMode, cutter: DocumentCutter, chunkBytes: number, inFolder: boolean): FileScan | null {
   const name = fileName(path);
   const hash = createHash('sha256');
   const decoder = new Utf8ChunkDecoder(name);
-  const cutter = new DocumentCutter(docs);
   let bytes = 0;
   let nul = -1;
   let failure: unknown = null;
@@ -103,9 +108,8 @@ function scanFile(path: string, docs: DocsMode, chunkBytes: number, inFolder: bo
 }
 
 /** One file's pieces, read again: its documents' text as it is decoded, each followed by its end. */
-function* filePieces(path: string, docs: DocsMode, chunkBytes: number): Generator<CorpusPiece> {
+function* filePieces(path: string, cutter: DocumentCutter, chunkBytes: number): Generator<CorpusPiece> {
   const decoder = new Utf8ChunkDecoder(fileName(path));
-  const cutter = new DocumentCutter(docs);
   for (const chunk of fileChunks(path, chunkBytes)) yield* cutter.push(decoder.push(chunk));
   yield* cutter.push(decoder.end());
   yield* cutter.end();

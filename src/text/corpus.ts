@@ -4,6 +4,7 @@ import { type TokenArray, tokenArrayFor } from './tokens.js';
 import { codePointCount, codePointPrefix, EOS, type TextLevel, UNK, Vocabulary, grouped } from './vocab.js';
 import { buildWordVocabulary, byFrequency, DEFAULT_VOCAB_SIZE, type WordVocabularyBuild } from './word-vocab.js';
 import { LINE_BREAK, lastWordBreak, tokenizeWords, WORD_RULE_VERSION } from './words.js';
+import type { SentenceRule } from './sentences.js';
 
 /*
  * A corpus — files cut into documents, read as pieces (corpus-stream.ts) — made into a
@@ -37,6 +38,8 @@ export interface CorpusFile {
 export interface CorpusSource {
   files: CorpusFile[];
   docs: DocsMode;
+  /** The version of the sentence rules that cut its 'sentence' documents (`SENTENCE_RULE_VERSION`, or a checkpoint's). */
+  sentenceRule: SentenceRule;
   /** Documents, and tokens of the char-level stream `<EOS> d1 <EOS> … dn <EOS>`. */
   documents: number;
   totalTokens: number;
@@ -50,6 +53,8 @@ export type CorpusPiece = string | typeof DOCUMENT_END;
 export interface DataFingerprint {
   files: CorpusFile[];
   docs: DocsMode;
+  /** With `docs` 'sentence': the version of the sentence rules that cut the documents. */
+  sentenceRule?: SentenceRule;
   documents: number;
   totalTokens: number;
   trainTokens: number;
@@ -65,7 +70,8 @@ export interface DataFingerprint {
   prepared?: string;
   /**
    * Over the files' hashes in order, the docs mode and valFrac — not the paths, so a moved corpus
-   * still matches; at the word level also over the level and `WORD_RULE_VERSION`.
+   * still matches; with sentence rules other than version 1, over their version; at the word level
+   * also over the level and `WORD_RULE_VERSION`.
    */
   sha256: string;
 }
@@ -403,7 +409,7 @@ function encodeStream<U>(
 
 /** The train/validation streams cut at `trainTokens`, and the fingerprint of the data and split. */
 function split(
-  corpus: Pick<CorpusSource, 'files' | 'docs' | 'documents'>, stream: TokenArray, trainTokens: number, valFrac: number, level: TextLevel,
+  corpus: Pick<CorpusSource, 'files' | 'docs' | 'sentenceRule' | 'documents'>, stream: TokenArray, trainTokens: number, valFrac: number, level: TextLevel,
 ): Pick<PreparedData, 'train' | 'val' | 'fingerprint'> {
   const fingerprint = dataFingerprint(corpus, stream.length, trainTokens, valFrac, level);
   return { train: stream.subarray(0, trainTokens), val: stream.subarray(trainTokens), fingerprint };
@@ -411,12 +417,19 @@ function split(
 
 /** The fingerprint of a corpus's token stream of `totalTokens`, cut at `trainTokens`. */
 export function dataFingerprint(
-  corpus: Pick<CorpusSource, 'files' | 'docs' | 'documents'>, totalTokens: number, trainTokens: number, valFrac: number, level: TextLevel,
+  corpus: Pick<CorpusSource, 'files' | 'docs' | 'sentenceRule' | 'documents'>, totalTokens: number, trainTokens: number, valFrac: number,
+  level: TextLevel,
 ): DataFingerprint {
-  const hashed = { files: corpus.files.map((f) => f.sha256), docs: corpus.docs, valFrac };
+  const sentences = corpus.docs === 'sentence';
+  // version 1 is left out of the hash, which fingerprints made before there were versions did not cover
+  const hashed = {
+    files: corpus.files.map((f) => f.sha256), docs: corpus.docs, valFrac,
+    ...(sentences && corpus.sentenceRule !== 1 && { sentenceRule: corpus.sentenceRule }),
+  };
   const fingerprint: DataFingerprint = {
     files: corpus.files.map((f) => ({ ...f })),
     docs: corpus.docs,
+    ...(sentences && { sentenceRule: corpus.sentenceRule }),
     documents: corpus.documents,
     totalTokens,
     trainTokens,

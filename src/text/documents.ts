@@ -1,13 +1,16 @@
 import { type CorpusPiece, type DocsMode, DOCUMENT_END } from './corpus.js';
-import { splitSentences } from './sentences.js';
+import { SENTENCE_RULE_VERSION, type SentenceRule, splitSentences } from './sentences.js';
 
 /*
  * Cutting a file's text into documents (docs/text.md), whole or as it arrives in pieces, the
  * same way.
  */
 
-/** Cuts one file's text into documents as `docs` says; empty documents are dropped. */
-export function splitDocuments(text: string, docs: DocsMode): string[] {
+/**
+ * Cuts one file's text into documents as `docs` says, at the 'sentence' level by the sentence
+ * rules of version `sentenceRule`; empty documents are dropped.
+ */
+export function splitDocuments(text: string, docs: DocsMode, sentenceRule: SentenceRule = SENTENCE_RULE_VERSION): string[] {
   switch (docs) {
     case 'file':
       return text.length > 0 ? [text] : [];
@@ -16,7 +19,7 @@ export function splitDocuments(text: string, docs: DocsMode): string[] {
     case 'blank':
       return paragraphsOf(text);
     case 'sentence':
-      return paragraphsOf(text).flatMap(splitSentences);
+      return paragraphsOf(text).flatMap((paragraph) => splitSentences(paragraph, sentenceRule));
   }
 }
 
@@ -51,7 +54,7 @@ export class DocumentCutter {
   private rest = '';
   private any = false;
 
-  constructor(private readonly docs: DocsMode) {}
+  constructor(private readonly docs: DocsMode, private readonly sentenceRule: SentenceRule = SENTENCE_RULE_VERSION) {}
 
   push(text: string): CorpusPiece[] {
     if (this.docs === 'file') {
@@ -65,14 +68,14 @@ export class DocumentCutter {
     if (cut < 0) return [];
     const before = this.rest.slice(0, cut);
     this.rest = this.rest.slice(this.docs === 'line' ? cut + 1 : cut);
-    return documentPieces(splitDocuments(before, this.docs));
+    return documentPieces(splitDocuments(before, this.docs, this.sentenceRule));
   }
 
   end(): CorpusPiece[] {
     if (this.docs === 'file') return this.any ? [DOCUMENT_END] : [];
     const rest = this.rest;
     this.rest = '';
-    return documentPieces(splitDocuments(rest, this.docs));
+    return documentPieces(splitDocuments(rest, this.docs, this.sentenceRule));
   }
 
   /**

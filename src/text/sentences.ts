@@ -1,23 +1,77 @@
 /*
- * Where a sentence ends (`--docs sentence`, docs/words.md): after a run of ".", "!" or "?",
- * with any closing quotes or brackets (" ' ” ’ ) ]) right after it, when white space (a space,
- * a tab or a line break) or the end of the text follows — unless the next character that is
- * not white space is a lowercase letter ("e.g. this", "What, ho! you men" stay whole).
+ * Where a sentence ends (`--docs sentence`, docs/words.md), under each version of the rules.
+ *
+ * Version 1: after a run of ".", "!" or "?", with any closing quotes or brackets (" ' ” ’ ) ])
+ * right after it, when white space (a space, a tab or a line break) or the end of the text
+ * follows — unless the next character that is not white space is a lowercase letter ("e.g.
+ * this", "What, ho! you men" stay whole).
+ *
+ * Version 2: as version 1, and also after a run of sentence terminators that holds one of the
+ * others Unicode's sentence breaking (UAX #29) names, STerm and ATerm — "。", "！", "？", "｡",
+ * "؟", "۔", "।", "॥", "‼", "⁇", "։", "።" and the rest (`OTHER_TERMINATORS`) — with any closing
+ * quotes or brackets (", ', or a closing or final punctuation mark: 」 』 ） ” ») right after it,
+ * whether white space follows or not (Chinese and Japanese put none between sentences) — unless
+ * the next character that is not white space is a lowercase letter, or the run ends in one of
+ * the ATerm dots ("．", "﹒", "․") and a digit follows ("３．１４"). A paragraph without any of
+ * the other terminators is cut as version 1 cuts it.
  */
-const SENTENCE_END = /[.!?]+["'”’)\]]*(?=\s|$)/gu;
-const LOWERCASE_NEXT = /^\s*\p{Ll}/u;
+
+/** Bumped whenever `splitSentences` would cut some text differently; a record of the cut keeps the version it was made under. */
+export const SENTENCE_RULE_VERSION = 2;
+export type SentenceRule = 1 | 2;
+
+/** The version a record made before versions were recorded was cut under. */
+export const SENTENCE_RULE_WHEN_ABSENT: SentenceRule = 1;
+
+/** The version a record names, or `SENTENCE_RULE_WHEN_ABSENT` when it names none; null when it names one this code lacks. */
+export function recordedSentenceRule(rule: number | undefined): SentenceRule | null {
+  if (rule === undefined) return SENTENCE_RULE_WHEN_ABSENT;
+  return rule === 1 || rule === 2 ? rule : null;
+}
 
 /**
- * Cuts one paragraph into sentences at the ends the rule above finds. The white space between
- * sentences is dropped; line breaks inside a sentence stay. A paragraph without an end is one
- * sentence; text after the last end is one more.
+ * The sentence terminators of UAX #29 (Sentence_Break STerm and ATerm, Unicode 17.0) other than
+ * ".", "!" and "?", listed here so that the rule does not move with the Unicode tables of the
+ * Node that runs it.
  */
-export function splitSentences(paragraph: string): string[] {
+const OTHER_TERMINATORS = String.raw`\u0589\u061D-\u061F\u06D4\u0700-\u0702\u07F9\u0837\u0839\u083D\u083E\u0964\u0965` +
+  String.raw`\u104A\u104B\u1362\u1367\u1368\u166E\u1735\u1736\u17D4\u17D5\u1803\u1809\u1944\u1945\u1AA8-\u1AAB` +
+  String.raw`\u1B4E\u1B4F\u1B5A\u1B5B\u1B5E\u1B5F\u1B7D-\u1B7F\u1C3B\u1C3C\u1C7E\u1C7F\u2024\u203C\u203D\u2047-\u2049` +
+  String.raw`\u2CF9-\u2CFB\u2E2E\u2E3C\u2E53\u2E54\u3002\uA4FF\uA60E\uA60F\uA6F3\uA6F7\uA876\uA877\uA8CE\uA8CF\uA92F` +
+  String.raw`\uA9C8\uA9C9\uAA5D-\uAA5F\uAAF0\uAAF1\uABEB\uFE12\uFE15\uFE16\uFE52\uFE56\uFE57\uFF01\uFF0E\uFF1F\uFF61` +
+  String.raw`\u{10A56}\u{10A57}\u{10F55}-\u{10F59}\u{10F86}-\u{10F89}\u{11047}\u{11048}\u{110BE}-\u{110C1}` +
+  String.raw`\u{11141}-\u{11143}\u{111C5}\u{111C6}\u{111CD}\u{111DE}\u{111DF}\u{11238}\u{11239}\u{1123B}\u{1123C}` +
+  String.raw`\u{112A9}\u{113D4}\u{113D5}\u{1144B}\u{1144C}\u{115C2}\u{115C3}\u{115C9}-\u{115D7}\u{11641}\u{11642}` +
+  String.raw`\u{1173C}-\u{1173E}\u{11944}\u{11946}\u{11A42}\u{11A43}\u{11A9B}\u{11A9C}\u{11C41}\u{11C42}` +
+  String.raw`\u{11EF7}\u{11EF8}\u{11F43}\u{11F44}\u{16A6E}\u{16A6F}\u{16AF5}\u{16B37}\u{16B38}\u{16B44}` +
+  String.raw`\u{16D6E}\u{16D6F}\u{16E98}\u{1BC9F}\u{1DA88}`;
+/** The ATerm dots among them: like ".", they do not end a sentence before a digit. */
+const OTHER_DOTS = String.raw`\u2024\uFE52\uFF0E`;
+
+const LATIN_END = String.raw`[.!?]+["'”’)\]]*(?=\s|$)`;
+const OTHER_END = String.raw`[.!?]*[${OTHER_TERMINATORS}][.!?${OTHER_TERMINATORS}]*["'\p{Pe}\p{Pf}]*`;
+
+const SENTENCE_ENDS: Record<SentenceRule, RegExp> = {
+  1: new RegExp(LATIN_END, 'gu'),
+  2: new RegExp(`${OTHER_END}|${LATIN_END}`, 'gu'),
+};
+const LOWERCASE_NEXT = /^\s*\p{Ll}/u;
+const DOT_BEFORE_DIGIT = new RegExp(String.raw`[${OTHER_DOTS}]["'\p{Pe}\p{Pf}]*$`, 'u');
+const DIGIT_NEXT = /^\p{Nd}/u;
+
+/**
+ * Cuts one paragraph into sentences at the ends the rules of version `rule` find. The white
+ * space between sentences is dropped; line breaks inside a sentence stay. A paragraph without an
+ * end is one sentence; text after the last end is one more.
+ */
+export function splitSentences(paragraph: string, rule: SentenceRule = SENTENCE_RULE_VERSION): string[] {
   const sentences: string[] = [];
   let start = 0;
-  for (const match of paragraph.matchAll(SENTENCE_END)) {
+  for (const match of paragraph.matchAll(SENTENCE_ENDS[rule])) {
     const end = match.index + match[0].length;
-    if (LOWERCASE_NEXT.test(paragraph.slice(end))) continue;
+    const next = paragraph.slice(end);
+    if (LOWERCASE_NEXT.test(next)) continue;
+    if (DIGIT_NEXT.test(next) && DOT_BEFORE_DIGIT.test(match[0])) continue;
     sentences.push(paragraph.slice(start, end));
     start = end;
   }

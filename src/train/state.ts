@@ -91,7 +91,8 @@ export function buildCheckpoint(s: Snapshot): Checkpoint {
     },
     history: progress.history.map((entry) => ({ ...entry })),
     corpus: {
-      files: s.fingerprint.files.map((f) => ({ ...f })), docs: s.fingerprint.docs, valFrac: s.fingerprint.valFrac,
+      files: s.fingerprint.files.map((f) => ({ ...f })), docs: s.fingerprint.docs,
+      ...(s.fingerprint.sentenceRule !== undefined && { sentenceRule: s.fingerprint.sentenceRule }), valFrac: s.fingerprint.valFrac,
       totalTokens: s.fingerprint.totalTokens, trainTokens: s.fingerprint.trainTokens, valTokens: s.fingerprint.valTokens,
       sha256: s.fingerprint.sha256, ...(s.fingerprint.prepared !== undefined && { prepared: s.fingerprint.prepared }),
     },

@@ -4,6 +4,7 @@ import {
 } from '../../src/text/corpus.js';
 import { NUL, notText, readCorpusFiles, readOrThrow } from '../../src/text/corpus-files.js';
 import { splitDocuments } from '../../src/text/documents.js';
+import { SENTENCE_RULE_VERSION } from '../../src/text/sentences.js';
 import { type TokenArray, tokenArrayFor } from '../../src/text/tokens.js';
 import { decodeUtf8 } from '../../src/text/utf8.js';
 import { codePointCount, EOS, type Vocabulary } from '../../src/text/vocab.js';
@@ -38,7 +39,7 @@ export function readCorpus(paths: readonly string[], docs: DocsMode): Corpus {
 export function wholeSource(corpus: Corpus): CorpusSource {
   const { documents, files, docs } = corpus;
   return {
-    files, docs, documents: documents.length,
+    files, docs, sentenceRule: SENTENCE_RULE_VERSION, documents: documents.length,
     totalTokens: 1 + documents.reduce((n, doc) => n + codePointCount(doc) + 1, 0),
     *pieces() {
       for (const doc of documents) {

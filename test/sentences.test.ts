@@ -1,0 +1,169 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { type Checkpoint, parseCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { contentChecksum } from '../src/checkpoint/integrity.js';
+import { readPreparedData, readPreparedMeta, writePreparedFolder } from '../src/checkpoint/prepared.js';
+import { CHUNK_BYTES, loadCorpusData } from '../src/text/corpus-stream.js';
+import { splitDocuments } from '../src/text/documents.js';
+import { SENTENCE_RULE_VERSION, splitSentences } from '../src/text/sentences.js';
+import { ROOT, rnnIn } from './helpers/cli.js';
+import { scratchFolder } from './helpers/files.js';
+
+/*
+ * The sentence rules' versions (`--docs sentence`, docs/words.md): version 2 ends sentences at
+ * the terminators of other scripts too, version 1 is kept for what was cut under it.
+ *
+ * fixtures/sentence-rule-1 was written by rnn before the versions (commit 81970ef), whose rules
+ * are version 1: step3.json is `rnn train corpus.txt --docs sentence --hidden 8 --layers 1
+ * --embed 4 --seq-len 8 --batch 2 --kernels js --workers 1 --max-steps 3 --lr-schedule epoch`,
+ * step6.json that run resumed to `--max-steps 6`. Its corpus reads as 275 tokens under either
+ * version — each new end drops one space and adds one <EOS> — so only the rules tell the two
+ * readings apart.
+ */
+
+const FIXTURES = join(ROOT, 'test', 'fixtures', 'sentence-rule-1');
+const CORPUS = join(FIXTURES, 'corpus.txt');
+const scratch = scratchFolder('rnn-sentences-');
+
+const readCheckpoint = (path: string): Checkpoint => JSON.parse(readFileSync(path, 'utf8')) as Checkpoint;
+
+describe('sentence rules version 2', () => {
+  it('is the version a new reading uses', () => {
+    expect(SENTENCE_RULE_VERSION).toBe(2);
+  });
+
+  it('ends a sentence at the Chinese and Japanese terminators, white space after them or not', () => {
+    expect(splitSentences('你好。今天天气很好！我们去公园吧？好的｡ 再见。')).toEqual(['你好。', '今天天气很好！', '我们去公园吧？', '好的｡', '再见。']);
+    expect(splitSentences('「行こう。」彼は言った。本当？！うそ。。。')).toEqual(['「行こう。」', '彼は言った。', '本当？！', 'うそ。。。']);
+    expect(splitSentences('“你好。”他说。（好。）')).toEqual(['“你好。”', '他说。', '（好。）']);
+  });
+
+  it('ends one at the Arabic question mark and full stop and at the Devanagari danda', () => {
+    expect(splitSentences('مرحبا؟ كيف حالك؟ أنا بخير.')).toEqual(['مرحبا؟', 'كيف حالك؟', 'أنا بخير.']);
+    expect(splitSentences('میں گھر گیا۔ وہ آیا۔')).toEqual(['میں گھر گیا۔', 'وہ آیا۔']);
+    expect(splitSentences('यह एक वाक्य है। यह दूसरा है॥ और तीसरा।')).toEqual(['यह एक वाक्य है।', 'यह दूसरा है॥', 'और तीसरा।']);
+  });
+
+  it('ends one at ‼ and ⁇ in Latin text, but not before a lowercase letter', () => {
+    expect(splitSentences('Wait‼ What⁇ Stop‼ now. Go‼')).toEqual(['Wait‼', 'What⁇', 'Stop‼ now.', 'Go‼']);
+  });
+
+  it('does not end one at a full-width dot before a digit', () => {
+    expect(splitSentences('円周率は３．１４です．次へ')).toEqual(['円周率は３．１４です．', '次へ']);
+  });
+
+  it('does not end one at the Greek question mark U+037E, which UAX #29 does not count as a terminator', () => {
+    expect(splitSentences('Τι κάνεις\u037e Καλά.')).toEqual(['Τι κάνεις\u037e Καλά.']);
+  });
+
+  it('ends sentences only at Unicode sentence terminators', () => {
+    const terminal = /^\p{Sentence_Terminal}$/u;
+    const neverEnds = /^[\p{L}\p{M}\p{N}\p{Cn}\p{Co}\p{Cs}]$/u; // letters, marks, digits, unassigned, private, surrogates
+    const ending: string[] = [];
+    for (let code = 0; code <= 0x10ffff; code++) {
+      const c = String.fromCodePoint(code);
+      if (!neverEnds.test(c) && splitSentences(`Ab${c}Cd`).length > 1) ending.push(c);
+    }
+    expect(ending.filter((c) => !terminal.test(c))).toEqual([]);
+    for (const c of ['。', '！', '？', '｡', '؟', '۔', '।', '॥', '‼', '⁇', '．', '։', '።']) expect(ending).toContain(c);
+  });
+
+  it('cuts text without the other terminators as version 1 does', () => {
+    const texts = [
+      readFileSync(join(ROOT, 'corpora', 'sotu.txt'), 'utf8'),
+      'He said "Stop." Then he left. (It was late.) “Go!” she said. Use e.g. this. Mr. Smith came. 3.5 dollars.Really',
+      '«Bonjour.» Il dit. ¿Qué? ¡Sí! Ça va… Oui. Τι κάνεις; Καλά. Wait... What?! No\nAll:\nSpeak!',
+    ];
+    for (const text of texts) {
+      const cut = splitDocuments(text, 'sentence', 2);
+      expect(cut.length).toBeGreaterThan(1);
+      expect(cut).toEqual(splitDocuments(text, 'sentence', 1));
+    }
+  });
+
+  it('is not version 1, which leaves the other terminators inside a sentence', () => {
+    expect(splitSentences('你好。今天天气很好！ Yes. مرحبا؟ Fine.', 1)).toEqual(['你好。今天天气很好！ Yes.', 'مرحبا؟ Fine.']);
+    expect(splitSentences('你好。今天天气很好！ Yes. مرحبا؟ Fine.', 2)).toEqual(['你好。', '今天天气很好！', 'Yes.', 'مرحبا؟', 'Fine.']);
+  });
+});
+
+describe('the sentence rules a corpus was read under', () => {
+  const options = { valFrac: 0.1, minCount: 1 };
+  const version1 = loadCorpusData([CORPUS], 'sentence', options, CHUNK_BYTES, undefined, 1);
+  const version2 = loadCorpusData([CORPUS], 'sentence', options);
+
+  it('are in the fingerprint, whose hash under version 1 is the one fingerprints made before the versions have', () => {
+    const fileHash = createHash('sha256').update(readFileSync(CORPUS)).digest('hex');
+    const before = createHash('sha256').update(JSON.stringify({ files: [fileHash], docs: 'sentence', valFrac: 0.1 })).digest('hex');
+    expect(version1.fingerprint).toMatchObject({ sentenceRule: 1, sha256: before, documents: 10, totalTokens: 275 });
+    expect(version2.fingerprint).toMatchObject({ sentenceRule: 2, documents: 34, totalTokens: 275 });
+    expect(version2.fingerprint.sha256).not.toBe(before);
+    expect(version1.fingerprint.sha256).toBe(readCheckpoint(join(FIXTURES, 'step3.json')).corpus!.sha256);
+  });
+
+  it('are not recorded, nor hashed, for another documents mode', () => {
+    const blank = loadCorpusData([CORPUS], 'blank', options);
+    expect(blank.fingerprint.sentenceRule).toBeUndefined();
+    expect(blank.fingerprint.sha256).toBe(loadCorpusData([CORPUS], 'blank', options, CHUNK_BYTES, undefined, 1).fingerprint.sha256);
+  });
+});
+
+describe('a checkpoint\'s sentence rules', () => {
+  const tiny = ['--hidden', '8', '--layers', '1', '--embed', '4', '--seq-len', '8', '--batch', '2', '--kernels', 'js', '--workers', '1'];
+
+  it('resume a checkpoint that records none under version 1, as the rnn that wrote it did', async () => {
+    const out = scratch.folder();
+    const run = await rnnIn(out, ['train', CORPUS, '--resume', join(FIXTURES, 'step3.json'), '--max-steps', '6', '--out', out]);
+    expect(run.stderr).not.toMatch(/^rnn: /m);
+    expect(run.status).toBe(0);
+    const resumed = readCheckpoint(join(out, 'latest.json'));
+    const before = readCheckpoint(join(FIXTURES, 'step6.json'));
+    expect(resumed.corpus).toEqual({ ...before.corpus, files: resumed.corpus!.files, sentenceRule: 1 });
+    expect(resumed.weights).toEqual(before.weights);
+    expect(resumed.optimizer).toEqual(before.optimizer);
+    expect(resumed.training.carried).toEqual(before.training.carried);
+    const losses = (ckpt: Checkpoint) => ckpt.history.map(({ seconds: _, ...entry }) => entry);
+    expect(losses(resumed)).toEqual(losses(before));
+  });
+
+  it('are version 2 in a new run\'s checkpoint, which resumes under it', async () => {
+    const out = scratch.folder();
+    const first = await rnnIn(out, ['train', CORPUS, '--docs', 'sentence', ...tiny, '--max-steps', '3', '--lr-schedule', 'epoch', '--out', out]);
+    expect(first.status).toBe(0);
+    expect(readCheckpoint(join(out, 'latest.json')).corpus).toMatchObject({ sentenceRule: 2, totalTokens: 275 });
+    const resumed = await rnnIn(out, ['train', CORPUS, '--resume', join(out, 'latest.json'), '--max-steps', '6', '--out', out]);
+    expect(resumed.status).toBe(0);
+    expect(readCheckpoint(join(out, 'latest.json')).corpus).toMatchObject({ sentenceRule: 2, sha256: expect.any(String) });
+  });
+
+  it('refuse a checkpoint cut under rules newer than this rnn has, in one line', () => {
+    const { sha256: _, ...ckpt } = readCheckpoint(join(FIXTURES, 'step3.json'));
+    const newer = { ...ckpt, corpus: { ...ckpt.corpus!, sentenceRule: SENTENCE_RULE_VERSION + 1 } };
+    expect(() => parseCheckpoint({ ...newer, sha256: contentChecksum(newer) }, 'newer.json')).toThrow(
+      `newer.json: corpus.sentenceRule is ${SENTENCE_RULE_VERSION + 1}: its sentences were cut by sentence rules version ` +
+        `${SENTENCE_RULE_VERSION + 1}, which this rnn (versions 1 to ${SENTENCE_RULE_VERSION}) does not have: read it with a newer rnn`,
+    );
+  });
+});
+
+describe('a prepared folder\'s sentence rules', () => {
+  it('are recorded in its meta.json; one that records none was cut under version 1', () => {
+    const out = scratch.folder();
+    const meta = writePreparedFolder([CORPUS], { level: 'char', docs: 'sentence', valFrac: 0.1, minCount: 1 }, out);
+    expect(meta.sentenceRule).toBe(2);
+    expect(readPreparedData(out).fingerprint).toMatchObject({ sentenceRule: 2, documents: 34 });
+    const metaPath = join(out, 'meta.json');
+    const { sentenceRule: _, ...older } = JSON.parse(readFileSync(metaPath, 'utf8')) as Record<string, unknown>;
+    writeFileSync(metaPath, JSON.stringify(older));
+    expect(readPreparedData(out).fingerprint.sentenceRule).toBe(1);
+    writeFileSync(metaPath, JSON.stringify({ ...older, sentenceRule: 3 }));
+    expect(() => readPreparedMeta(out)).toThrow(/sentenceRule is 3: .* read it with a newer rnn$/);
+  });
+
+  it('are not recorded for another documents mode', () => {
+    const meta = writePreparedFolder([CORPUS], { level: 'char', docs: 'line', valFrac: 0.1, minCount: 1 }, scratch.folder());
+    expect(meta.sentenceRule).toBeUndefined();
+  });
+});
