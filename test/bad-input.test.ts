@@ -125,15 +125,23 @@ describe('the command line', () => {
     expectOneLineError(runs[3]!, /^rnn: the checkpoint's path is empty: name a checkpoint file or a run folder$/);
   }, 30_000);
 
-  it('an empty corpus or text path is refused, not read as the current folder or "not found: "', async () => {
+  it('an empty path to read or write is refused naming what it is, not read as the current folder, "not found: " or "(got )"', async () => {
     const runs = await Promise.all([
       rnnIn(scratch.dir, ['train', '', '--max-steps', '1']),
       rnnIn(scratch.dir, ['prepare', '', '--out', 'prepared']),
       rnnIn(scratch.dir, ['eval', 'perplexity', '--checkpoint', checkpoint, '']),
+      rnnIn(scratch.dir, ['import', '', '--out', 'imported.json']),
+      rnnIn(scratch.dir, ['plot', checkpoint, '--out', '']),
+      rnnIn(scratch.dir, ['prepare', 'corpus.txt', '--out', '']),
+      rnnIn(scratch.dir, ['serve', '--checkpoint', 'gru=', '--port', '0']),
     ]);
     expectOneLineError(runs[0]!, /^rnn: the corpus's path is empty: name a file, a folder, or - for standard input$/);
     expectOneLineError(runs[1]!, /^rnn: the corpus's path is empty: name a file, a folder, or - for standard input$/);
     expectOneLineError(runs[2]!, /^rnn: the text's path is empty: name a file, or - for standard input$/);
+    expectOneLineError(runs[3]!, /^rnn: the interop file's path is empty: name a file$/);
+    expectOneLineError(runs[4]!, /^rnn: --out must name an \.svg file \(got ""\)$/);
+    expectOneLineError(runs[5]!, /^rnn: --out must not be empty: the folder to write train\.bin, val\.bin and meta\.json to$/);
+    expectOneLineError(runs[6]!, /^rnn: the checkpoint's path is empty: name a checkpoint file or a run folder$/);
   }, 30_000);
 
   it('prepare refuses to write into the corpus folder it reads, where the next prepare would read its files as text', async () => {

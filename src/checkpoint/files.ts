@@ -12,6 +12,7 @@ export function readJsonFile(path: string, what: string): unknown {
 
 /** The bytes of the file at `path`; a missing file or a folder is a one-line CheckpointError (`what` names the kind of file). */
 export function readFileBytes(path: string, what: string): Buffer {
+  if (path === '') throw new CheckpointError(`the ${what}'s path is empty: name a file`);
   try {
     return readFileSync(path);
   } catch (error) {

@@ -35,7 +35,8 @@ export interface PrepareCallbacks {
 export function prepare(options: PrepareSettings, corpusPaths: readonly string[], callbacks: PrepareCallbacks = {}): PreparedMeta {
   const { out, ...text } = options;
   if (out === undefined || out === '') {
-    throw new SettingError('out', out, (name) => `${name('out')} is required: the folder to write train.bin, val.bin and meta.json to`);
+    const missing = out === undefined ? 'is required' : 'must not be empty';
+    throw new SettingError('out', out, (name) => `${name('out')} ${missing}: the folder to write train.bin, val.bin and meta.json to`);
   }
   const settings = freshSettings(parseSettingTable(TEXT_SETTINGS, text));
   const paths = corpusPaths.length > 0 ? corpusPaths.map(absoluteCorpusPath) : [defaultCorpus()];

@@ -25,7 +25,7 @@ type ServeFlags = SettingsInput<typeof SERVE_FLAGS>;
 
 /** A model's name in requests: NAME of `NAME=PATH`, else the run folder's name, or the file's without `.json`. */
 function servedModel(arg: string | undefined): ServedModel {
-  const named = arg === undefined ? null : /^([A-Za-z0-9_.-]+)=(.+)$/.exec(arg);
+  const named = arg === undefined ? null : /^([A-Za-z0-9_.-]+)=(.*)$/.exec(arg);
   const given = named ? named[2] : arg;
   const path = resolveCheckpointPath(given);
   return { name: named ? named[1]! : basename(given !== undefined && path !== given ? given : path).replace(/\.json$/, ''), path };
