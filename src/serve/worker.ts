@@ -101,7 +101,7 @@ async function generate(
 
 /** How many of a prime's tokens are outside the model's vocabulary: the answer tells the client, as `rnn sample` warns. */
 function unknownTokens(model: Model, prime: string | undefined): number {
-  return prime === undefined ? 0 : model.tokenize(prime).unknown.length;
+  return prime === undefined ? 0 : model.vocab.countUnknown(prime);
 }
 
 /** The asked unit, or the `top` units whose value varies most over the text (standard deviation). */
