@@ -220,10 +220,10 @@ export class RnnServer {
     const stream = asked ?? streamFromAccept(req.headers.accept);
     if (beam !== undefined) {
       if (beam > MAX_BEAM) throw new HttpError(400, `beam must be at most ${MAX_BEAM} (got ${beam})`, 'beam');
-      for (const field of [...NOT_FOR_BEAM, 'stream'] as const) {
-        const value = field === 'stream' ? asked : sampling[field];
-        if (value !== undefined) throw new HttpError(400, `${field} does not apply to a beam search${field === 'stream' ? '' : ` (${NOT_FOR_BEAM_REASON})`}: leave it out or leave out beam`, field);
+      for (const field of NOT_FOR_BEAM) {
+        if (sampling[field] !== undefined) throw new HttpError(400, `${field} does not apply to a beam search (${NOT_FOR_BEAM_REASON}): leave it out or leave out beam`, field);
       }
+      if (asked !== undefined) throw new HttpError(400, 'stream does not apply to a beam search: leave it out or leave out beam', 'stream');
       const options = { prime: sampling.prime, len: sampling.len, beam, stopAtEos: sampling.stopAtEos, lengthPenalty };
       sendEncoded(res, await this.runJob({ kind: 'beam', model, options }, signal) as EncodedAnswer);
       return;
@@ -356,12 +356,12 @@ class ClientGoneError extends Error {}
 
 /** A request's target, which must be a path (`//host/…` is a path here, not a host). */
 function requestUrl(target: string): URL {
-  const refused = new HttpError(400, `the request target must be a path such as /v1/generate (got ${JSON.stringify(target.slice(0, 80))})`);
-  if (!target.startsWith('/')) throw refused;
+  const refused = () => new HttpError(400, `the request target must be a path such as /v1/generate (got ${JSON.stringify(target.slice(0, 80))})`);
+  if (!target.startsWith('/')) throw refused();
   try {
     return new URL(`http://server${target}`);
   } catch {
-    throw refused;
+    throw refused();
   }
 }
 
