@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { type LoadedModel, loadModel as loadCheckpointModel } from '../checkpoint/load.js';
 import type { HistoryEntry } from '../checkpoint/checkpoint.js';
 import type { ModelConfig } from '../engine/config.js';
@@ -11,7 +10,8 @@ import { SAMPLE_SETTINGS, type UnkMode } from '../generate/settings.js';
 import { scoreStream, scoreSummary, scoreTokens } from '../generate/score.js';
 import { type StopSignal, StoppedError } from '../generate/stop.js';
 import { validationSplit } from '../checkpoint/corpus.js';
-import { describeValue, issuePhrase } from '../input/issues.js';
+import { describeValue } from '../input/issues.js';
+import { POSITIVE_INTEGER, checkedOption, unknownOption } from '../input/settings.js';
 import { createStepper } from '../parallel/inference.js';
 import { stepsPerEpoch } from '../text/batches.js';
 import { EOS, type TextLevel, UNK, type Vocabulary } from '../text/vocab.js';
@@ -389,23 +389,19 @@ export class Model {
   }
 }
 
-const WORKERS = z.int().min(1);
-
-/** `workers` as a call gives it: a positive integer, else a RangeError naming it. */
 /** A call's options: an object whose every name `known` has; else a TypeError naming what is wrong. */
 function checkOptions(options: unknown, known: Readonly<Record<string, true>>): void {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new TypeError(`options must be an object (got ${describeValue(options)})`);
   }
   for (const name of Object.keys(options)) {
-    if (!Object.hasOwn(known, name)) throw new TypeError(`unknown option ${name}; the valid ones: ${Object.keys(known).join(', ')}`);
+    if (!Object.hasOwn(known, name)) throw new TypeError(unknownOption(name, Object.keys(known)));
   }
 }
 
+/** `workers` as a call gives it: a positive integer, else a RangeError naming it. */
 function checkWorkers(workers: number): number {
-  const checked = WORKERS.safeParse(workers, { reportInput: true });
-  if (!checked.success) throw new RangeError(`workers: ${issuePhrase(checked.error.issues[0]!)}`);
-  return checked.data;
+  return checkedOption('workers', POSITIVE_INTEGER.schema, workers);
 }
 
 /** A text a call reads (`required`: it must be given), else a TypeError naming it. */

@@ -1,7 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { z } from 'zod';
-import { issuePhrase } from '../input/issues.js';
-import { POSITIVE_INTEGER, SEED_MAX, SeedValueSchema, type Setting, orList } from '../input/settings.js';
+import { POSITIVE_INTEGER, SEED_MAX, SeedValueSchema, type Setting, checkedOption, orList } from '../input/settings.js';
 
 /**
  * What sampling does about `<UNK>`: 'resample' gives it probability zero before drawing (so it
@@ -67,7 +66,6 @@ export const NOT_FOR_BEAM_REASON = 'a beam search draws nothing at random and ne
 export function checkSampleSettings(options: Readonly<Partial<Record<SampleSettingName, unknown>>>): void {
   for (const [name, value] of Object.entries(options)) {
     if (value === undefined) continue;
-    const checked = SAMPLE_SETTINGS[name as SampleSettingName].schema.safeParse(value, { reportInput: true });
-    if (!checked.success) throw new RangeError(`${name}: ${issuePhrase(checked.error.issues[0]!)}`);
+    checkedOption(name, SAMPLE_SETTINGS[name as SampleSettingName].schema, value);
   }
 }

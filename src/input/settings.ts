@@ -55,6 +55,18 @@ export const numeric = <T extends z.ZodType>(schema: T) =>
  * SettingError naming the setting: `NAME: PHRASE (got VALUE)`, or, for a setting whose schema
  * carries a description, `NAME must be DESCRIPTION (got TEXT)`.
  */
+/** What is said of an option that a table or a call does not take, with the ones it does. */
+export function unknownOption(option: string, valid: readonly string[]): string {
+  return `unknown option ${option}; the valid ones: ${valid.join(', ')}`;
+}
+
+/** A library option's value checked by its schema; else a RangeError naming it: `topP: must be <= 1 (got 2)`. */
+export function checkedOption<S extends z.ZodType>(name: string, schema: S, value: unknown): z.output<S> {
+  const checked = schema.safeParse(value, { reportInput: true });
+  if (!checked.success) throw new RangeError(`${name}: ${issuePhrase(checked.error.issues[0]!)}`);
+  return checked.data;
+}
+
 export function parseSettings<T extends z.ZodObject>(schema: T, input: Record<string, unknown>): z.output<T> {
   const given = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
   const parsed = schema.safeParse(given, { reportInput: true });
@@ -62,7 +74,7 @@ export function parseSettings<T extends z.ZodObject>(schema: T, input: Record<st
   const issue = parsed.error.issues[0]!;
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0]!;
-    throw new SettingError(key, given[key], (name) => `unknown option ${name(key)}; the valid ones: ${Object.keys(schema.shape).map(name).join(', ')}`);
+    throw new SettingError(key, given[key], (name) => unknownOption(name(key), Object.keys(schema.shape).map(name)));
   }
   const key = String(issue.path[0] ?? 'options');
   const value = given[key];
