@@ -1,7 +1,6 @@
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { CHECKPOINT_FORMAT } from '../checkpoint/checkpoint.js';
-import { CHECKPOINT_DIR, RUN_FOLDER_FILES } from '../checkpoint/find.js';
+import { CHECKPOINT_DIR, RUN_FOLDER_FILES, startsLikeCheckpoint } from '../checkpoint/find.js';
 import type { TrainSettings } from '../checkpoint/settings.js';
 import { SettingError } from '../input/settings.js';
 
@@ -52,7 +51,7 @@ export function checkOutputFree(paths: OutputPaths, out: string, resume: string 
     if (statSync(path).isDirectory()) {
       throw new SettingError('out', out, (name) => `${name('out')}: ${path} is a folder, not a checkpoint file`);
     }
-    if (!continuing && !isCheckpointFile(path)) {
+    if (!continuing && !startsLikeCheckpoint(path)) {
       throw new SettingError('out', out, (name) =>
         `${name('out')}: ${path} already exists and is not a checkpoint; choose another ${name('out')}`);
     }
@@ -72,21 +71,6 @@ export function checkOutputIsFolder(paths: OutputPaths, out: string): void {
   const isFolderLayout = paths.latest === join(out, RUN_FOLDER_FILES.latest);
   if (isFolderLayout && existsSync(out) && !statSync(out).isDirectory()) {
     throw new SettingError('out', out, (name) => `${name('out')} ${out} is a file; give a folder, or a path ending in .json`);
-  }
-}
-
-/** Whether the file starts as this program writes checkpoints (`{"format":"rnn-checkpoint/1"`): enough to tell one from another file. */
-function isCheckpointFile(path: string): boolean {
-  const head = Buffer.alloc(64);
-  let fd: number | null = null;
-  try {
-    fd = openSync(path, 'r');
-    const n = readSync(fd, head, 0, head.length, 0);
-    return head.subarray(0, n).toString('utf8').startsWith(`{"format":"${CHECKPOINT_FORMAT}"`);
-  } catch {
-    return false;
-  } finally {
-    if (fd !== null) closeSync(fd);
   }
 }
 
