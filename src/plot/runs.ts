@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { type Checkpoint, loadCheckpoint, recordedLevel } from '../checkpoint/checkpoint.js';
 import { CheckpointError } from '../checkpoint/errors.js';
+import { isFolder } from '../checkpoint/files.js';
 import { RUN_FOLDER_FILES } from '../checkpoint/find.js';
 import { InputError } from '../input/settings.js';
 import { TOKEN_UNITS } from '../text/vocab.js';
@@ -9,20 +10,10 @@ import { type LossRun, runLevel } from './svg.js';
 
 /** The checkpoint a plot argument means: a file as it is, a run folder's latest.json. */
 export function runCheckpointPath(arg: string): string {
-  let isFolder = false;
-  try {
-    isFolder = statSync(arg).isDirectory();
-  } catch {
-    return arg; // loading names the missing file
-  }
-  if (!isFolder) return arg;
+  if (!isFolder(arg)) return arg; // loading names a missing file
   const latest = join(arg, RUN_FOLDER_FILES.latest);
-  try {
-    if (statSync(latest).isFile()) return latest;
-  } catch {
-    /* reported below */
-  }
-  throw new CheckpointError(`${arg} is a folder without latest.json: name a checkpoint file or a run folder that \`rnn train\` wrote`);
+  if (statSync(latest, { throwIfNoEntry: false })?.isFile()) return latest;
+  throw new CheckpointError(`${arg} is a folder without ${RUN_FOLDER_FILES.latest}: name a checkpoint file or a run folder that \`rnn train\` wrote`);
 }
 
 /**
