@@ -1,4 +1,4 @@
-import { describeValue, visible } from '../input/issues.js';
+import { cutShort, describeValue, visible } from '../input/issues.js';
 
 /** A checkpoint or interop file that cannot be read, with a one-line message naming the file and field. */
 export class CheckpointError extends Error {
@@ -17,10 +17,7 @@ export function sameShape(a: readonly number[], b: readonly number[]): boolean {
 /** An error's message, on one line and cut short, the control characters of a file it quotes escaped. */
 export function shortMessage(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
-  const line = visible(text.replace(/\s+/g, ' ').trim());
-  if (line.length <= 160) return line;
-  // cut between code points, never between the two halves of one
-  return `${line.slice(0, /[\ud800-\udbff]/.test(line[156]!) ? 156 : 157)}...`;
+  return cutShort(visible(text.replace(/\s+/g, ' ').trim()), 160);
 }
 
 /**

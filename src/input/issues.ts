@@ -33,10 +33,17 @@ export function describeValue(value: unknown): string {
   if (Array.isArray(value)) return `an array of ${value.length}`;
   if (typeof value === 'object') return 'an object';
   if (typeof value === 'number') return String(value); // JSON writes Infinity and NaN as null
-  const text = visible(JSON.stringify(value) ?? String(value));
-  if (text.length <= 40) return text;
-  // cut between code points, never between the two halves of one (an emoji's, a rare CJK character's)
-  const cut = /[\ud800-\udbff]/.test(text[36]!) ? 36 : 37;
+  return cutShort(visible(JSON.stringify(value) ?? String(value)), 40);
+}
+
+/**
+ * `text` as it is if it has at most `max` UTF-16 units, else its first `max` − 3 or so and
+ * "...", cut between code points, never between the two halves of one (an emoji's, a rare CJK
+ * character's).
+ */
+export function cutShort(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = /[\ud800-\udbff]/.test(text[max - 4]!) ? max - 4 : max - 3;
   return `${text.slice(0, cut)}...`;
 }
 
