@@ -8,6 +8,7 @@ import { KERNELS_SETTING } from '../../checkpoint/settings.js';
 import { POSITIVE_INTEGER, SettingError, type SettingTable, type SettingsInput, parseSettingTable } from '../../input/settings.js';
 import { defaultStepperWorkers } from '../../parallel/inference.js';
 import { crlfAsLf, readTextFile } from '../../text/utf8.js';
+import { fileName } from '../../text/corpus-files.js';
 import { warn, warnUnknownTokens } from '../errors.js';
 import { addSettingFlags, workersOnCores } from '../flags.js';
 import { outputClosed, writeStdout } from '../pipes.js';
@@ -58,7 +59,7 @@ async function runSample(flags: SampleFlags): Promise<void> {
   const prime = flags.primeFile !== undefined ? readTextFile(flags.primeFile) : crlfAsLf(flags.prime ?? '');
 
   const model = loadModel(resolveCheckpointPath(flags.checkpoint), { kernels: flags.kernels });
-  warnUnknownTokens(model.vocab, model.path, flags.primeFile ?? '--prime', model.tokenize(prime).unknown);
+  warnUnknownTokens(model.vocab, model.path, flags.primeFile !== undefined ? fileName(flags.primeFile) : '--prime', model.tokenize(prime).unknown);
   if (flags.beam !== undefined) {
     runBeam(flags, model, prime, flags.beam);
     return;

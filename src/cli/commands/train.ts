@@ -56,9 +56,8 @@ export function register(program: Command): void {
       };
       for (const name of SAVING_SIGNALS) process.on(name, onSignal);
       // a reader is gone: show the progress on stderr while someone reads it, else nowhere, and end as for a signal, saving
-      const stopWatchingOutput = whenOutputCloses(() => {
-        const output = progressOutput(mode);
-        if (output !== null && outputClosed(output)) {
+      const stopWatchingOutput = whenOutputCloses((output) => {
+        if (output === progressOutput(mode)) {
           display.stop();
           mode = outputClosed('stderr') ? 'none' : progressMode(false);
           display = createProgress(mode);
