@@ -123,8 +123,8 @@ export function isFolder(path: string): boolean {
   }
 }
 
-/** `writeFileAtomic` writes `path` first to `path` + TEMP_SUFFIX + its pid. */
-const TEMP_SUFFIX = '.tmp-';
+/** `writeFileAtomic` writes `path` first to `path` + TEMP_SUFFIX + its pid; so do the other writers of a file that must appear whole. */
+export const TEMP_SUFFIX = '.tmp-';
 const TEMP_NAME = /^(.*)\.tmp-(\d+)$/;
 
 /** Whether a file name is one of `writeFileAtomic`'s temp files, which no reader should take for the file itself. */

@@ -12,7 +12,7 @@ import { DTYPE_BYTES, TOKEN_DTYPES, type TokenArray, tokenArrayFor, tokenDtype }
 import { type TextLevel, Vocabulary } from '../text/vocab.js';
 import { WORD_RULE_VERSION } from '../text/words.js';
 import { CheckpointError, checkFormat, shortMessage } from './errors.js';
-import { isFolder, makeFolders, processIsRunning, writeFailure, readJsonFile, writeFileAtomic } from './files.js';
+import { TEMP_SUFFIX, isFolder, makeFolders, processIsRunning, writeFailure, readJsonFile, writeFileAtomic } from './files.js';
 import { TRAIN_SETTINGS } from './settings.js';
 import { checkSentenceRule, checkVocab, checkWordRule } from './vocab.js';
 
@@ -130,7 +130,6 @@ export function writePreparedFolder(
   return meta;
 }
 
-const TEMP_SUFFIX = '.tmp-';
 /** The files `writePreparedFolder` writes before their final names: the token files and the scratch file of provisional ids. */
 const TEMP_FILE = /^\.(?:train\.bin|val\.bin|provisional)\.tmp-(\d+)$/;
 

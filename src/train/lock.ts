@@ -1,6 +1,6 @@
 import { closeSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { processIsRunning } from '../checkpoint/files.js';
+import { TEMP_SUFFIX, processIsRunning } from '../checkpoint/files.js';
 import { SettingError } from '../input/settings.js';
 import type { OutputPaths } from './output.js';
 
@@ -38,7 +38,7 @@ export function takeRunLock(paths: OutputPaths, out: string): RunLock {
     `${name('out')} ${out} is in use by another run (pid ${owner.pid} on ${owner.host}, since ${owner.startedAt}); ` +
       `wait for it to end, or choose another ${name('out')}`);
   const owner: LockOwner = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
-  const mine = `${path}.tmp-${process.pid}`;
+  const mine = `${path}${TEMP_SUFFIX}${process.pid}`;
   writeFileSync(mine, `${JSON.stringify(owner)}\n`, { mode: 0o644 });
   let notice: string | null = null;
   try {
