@@ -194,8 +194,7 @@ def plan(args, world):
     meta = read_meta(args.data)
     train, val = tokens(args.data, meta, "train"), tokens(args.data, meta, "val")
     config = model_config(args, meta)
-    for path in args.score:
-        scored_ids(path, meta)
+    scored = {path: scored_ids(path, meta) for path in args.score}
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         fail(f"--out {args.out}: not a folder")
     parent = os.path.abspath(args.out)
@@ -212,7 +211,7 @@ def plan(args, world):
     limits = [n for n in (args.max_steps, None if args.epochs is None else args.epochs * steps_per_epoch) if n is not None]
     total_steps = min(limits) if limits else steps_per_epoch
     summary = f"{len(train):,} training tokens, {B} rows of {row_length:,}, {steps_per_epoch:,} steps per epoch, {total_steps:,} steps"
-    return argparse.Namespace(meta=meta, train=train, val=val, config=config, row_length=row_length,
+    return argparse.Namespace(meta=meta, train=train, val=val, config=config, scored=scored, row_length=row_length,
                               steps_per_epoch=steps_per_epoch, total_steps=total_steps, summary=summary)
 
 
@@ -372,8 +371,8 @@ def main():
         os.makedirs(args.out, exist_ok=True)
         save(model, config, meta["vocab"], os.path.join(args.out, "model.safetensors"))
         scores = {}
-        for path in args.score:
-            scores[path] = score(model, scored_ids(path, meta), device)
+        for path, ids in run.scored.items():
+            scores[path] = score(model, ids, device)
             print(f"{path}: loss {scores[path]:.6f}", flush=True)
         summary = {"ranks": world, "steps": total_steps, "train_losses": history, "val_loss": val_loss, "scores": scores,
                    "seconds": time.time() - started}
