@@ -116,9 +116,12 @@ export function recordedPreparedFolder(ckpt: Checkpoint, source: string): Prepar
     'prepare its corpus into that folder again (rnn prepare), or name the folder where it is now');
 }
 
-/** The prepared folder's data as the checkpoint's run read it: by symbol in the run's vocabulary where it was fine-tuned. */
-export function checkpointPreparedData(ckpt: Checkpoint, { dir, meta }: PreparedFolder): PreparedData {
-  const data = readPreparedData(dir, meta);
+/**
+ * The prepared folder's data as the checkpoint's run read it: by symbol in the run's vocabulary
+ * where it was fine-tuned; with `valOnly`, its validation split alone (readPreparedData).
+ */
+export function checkpointPreparedData(ckpt: Checkpoint, { dir, meta }: PreparedFolder, valOnly = false): PreparedData {
+  const data = readPreparedData(dir, meta, valOnly);
   return ckpt.initFrom ? withVocabulary(data, checkpointVocabulary(ckpt), { unknownTokens: 'count', minCount: 1 }) : data;
 }
 
@@ -145,7 +148,7 @@ export function validationSplit(model: LoadedModel): TokenArray {
   try {
     folder = recordedPreparedFolder(checkpoint, path);
     if (folder !== null) {
-      const data = checkpointPreparedData(checkpoint, folder);
+      const data = checkpointPreparedData(checkpoint, folder, true);
       read = { data, changed: !fingerprintMatches(data.fingerprint, info) };
     } else {
       refuseStdinCorpus(checkpoint, path, (_, name) => `name files to score, or use ${name('text')}`);

@@ -178,10 +178,15 @@ export function readPreparedMeta(dir: string): PreparedMeta {
   return meta;
 }
 
-/** The data of the prepared folder `dir`, as `prepareData` gives it for the text it was made from. */
-export function readPreparedData(dir: string, meta: PreparedMeta = readPreparedMeta(dir)): PreparedData {
+/**
+ * The data of the prepared folder `dir`, as `prepareData` gives it for the text it was made from;
+ * with `valOnly`, its training ids left unread (empty) for a reader of the validation split alone.
+ */
+export function readPreparedData(dir: string, meta: PreparedMeta = readPreparedMeta(dir), valOnly = false): PreparedData {
   const vocab = Vocabulary.fromTokens(meta.vocab, meta.level);
-  const train = readTokenFile(join(dir, PREPARED_FILES.train), meta.trainTokens, meta.vocabSize);
+  const train = valOnly
+    ? tokenArrayFor(meta.vocabSize, 0)
+    : readTokenFile(join(dir, PREPARED_FILES.train), meta.trainTokens, meta.vocabSize);
   const val = readTokenFile(join(dir, PREPARED_FILES.val), meta.valTokens, meta.vocabSize);
   const totalTokens = meta.trainTokens + meta.valTokens;
   const data: PreparedData = {
