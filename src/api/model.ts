@@ -14,7 +14,7 @@ import { describeValue } from '../input/issues.js';
 import { POSITIVE_INTEGER, checkedOption, unknownOption } from '../input/settings.js';
 import { createStepper } from '../parallel/inference.js';
 import { stepsPerEpoch } from '../text/batches.js';
-import { EOS, type TextLevel, UNK, type Vocabulary } from '../text/vocab.js';
+import { EOS, type TextLevel, type Vocabulary } from '../text/vocab.js';
 
 export { type StopSignal, StoppedError };
 
@@ -322,8 +322,7 @@ export class Model {
     const V = this.config.vocabSize, names = this.vocab.tokens;
     const { ids, unknown } = typeof text === 'string' ? this.tokenize(text) : text;
     // each prediction's text as the scored text writes it, an <UNK> as the text it stands for
-    const writer = this.vocab.writer();
-    let unknownSeen = 0;
+    const writer = this.vocab.writer({ unknownTexts: unknown });
     const best = new Int32Array(Math.min(top, V));
     const tokens: TokenScore[] = [];
     const total = scoreTokens(this.config, this.loaded.params, ids, stepper, (target, logits, lse) => {
@@ -332,7 +331,7 @@ export class Model {
       const count = topTokens(logits, V, best);
       const alternatives: Alternative[] = [];
       for (let i = 0; i < count; i++) alternatives.push({ token: names[best[i]!]!, logProb: logits[best[i]!]! - lse });
-      const written = writer.write(target, target === UNK ? unknown[unknownSeen++] : undefined);
+      const written = writer.write(target);
       tokens.push({ token: names[target]!, text: written, logProb: logits[target]! - lse, top: alternatives });
     });
     const summary = scoreSummary(total);
@@ -353,8 +352,7 @@ export class Model {
     if (!Number.isInteger(layer) || layer < 0 || layer >= L) throw new RangeError(`layer must be an integer from 0 to ${L - 1}, got ${describeValue(layer)}`);
     checkText('text', text, true);
     const { ids, unknown } = this.tokenize(text);
-    const writer = this.vocab.writer();
-    let unknownSeen = 0;
+    const writer = this.vocab.writer({ unknownTexts: unknown });
     const stepper = this.acquire();
     try {
       stepper.reset();
@@ -365,7 +363,7 @@ export class Model {
         if (options.signal?.aborted) throw new StoppedError();
         const id = ids[t]!;
         stepper.advance(id);
-        tokens.push(writer.write(id, id === UNK ? unknown[unknownSeen++] : undefined));
+        tokens.push(writer.write(id));
         values.push(state.slice(0, H));
       }
       return { layer, hiddenSize: H, tokens, values };

@@ -51,6 +51,8 @@ export interface DecodeOptions {
   eos?: string;
   /** Default U+FFFD, the replacement character. */
   unk?: string;
+  /** The texts the `<UNK>`s stand for, in order (`encode`'s `unknown`): each `<UNK>` writes the next, while any are left. */
+  unknownTexts?: readonly string[];
 }
 
 /**
@@ -59,8 +61,8 @@ export interface DecodeOptions {
  * on the tokens before it (spacing, quotes), so write a prime's ids too and discard the text.
  */
 export interface TextWriter {
-  /** The text of `id`; an `<UNK>` writes `unknownText` where given (the text it stands for), else the writer's `unk`. */
-  write(id: number, unknownText?: string): string;
+  /** The text of `id`; an `<UNK>` writes the next of the writer's `unknownTexts`, else its `unk`. */
+  write(id: number): string;
 }
 
 export class Vocabulary {
@@ -212,19 +214,20 @@ export class Vocabulary {
   /** A writer of ids as text, starting afresh; `decode` of the ids written so far, piece by piece. */
   writer(options: DecodeOptions = {}): TextWriter {
     const eos = options.eos ?? '';
-    const unk = options.unk ?? '\uFFFD';
+    const unk = options.unk ?? '\uFFFD', unknownTexts = options.unknownTexts ?? [];
+    let unknownSeen = 0;
+    const unknownText = (): string => unknownTexts[unknownSeen++] ?? unk;
     const tokenText = (id: number): string => {
       const token = this.tokens[id];
       if (token === undefined) throw new RangeError(`token id ${id} is outside the vocabulary (size ${this.size})`);
       return token;
     };
     if (this.level === 'char') {
-      return { write: (id, unknownText) => (id === EOS ? eos : id === UNK ? unknownText ?? unk : tokenText(id)) };
+      return { write: (id) => (id === EOS ? eos : id === UNK ? unknownText() : tokenText(id)) };
     }
     const detokenizer = new Detokenizer();
     return {
-      write: (id, unknownText) =>
-        id === EOS ? detokenizer.boundary(eos) : detokenizer.push(id === UNK ? unknownText ?? unk : tokenText(id)),
+      write: (id) => (id === EOS ? detokenizer.boundary(eos) : detokenizer.push(id === UNK ? unknownText() : tokenText(id))),
     };
   }
 
