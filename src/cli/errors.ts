@@ -2,7 +2,7 @@ import { CommanderError } from 'commander';
 import { CheckpointError } from '../checkpoint/errors.js';
 import { InputError, flagName } from '../input/settings.js';
 import { grouped, type TextLevel, tokenCount, type Vocabulary } from '../text/vocab.js';
-import { byFrequency } from '../text/word-vocab.js';
+import { unknownTokens } from '../text/corpus.js';
 
 /**
  * The one line a user sees for an error they can act on (bad input, a missing file, a flag out
@@ -37,9 +37,6 @@ export function warn(warning: InputError | string): void {
   process.stderr.write(`${warningLine(typeof warning === 'string' ? warning : warning.messageNaming(flagName))}\n`);
 }
 
-/** How many of a text's tokens outside the vocabulary a warning names. */
-const UNKNOWN_NAMED = 5;
-
 /**
  * The warning for a text (named `source`) whose `unknown` tokens (the text of each, as
  * `Vocabulary.encode` lists them) are outside the model's vocabulary: how many (characters, or
@@ -49,8 +46,9 @@ export function unknownTokensWarning(level: TextLevel, modelPath: string, source
   if (unknown.length === 0) return null;
   const counts = new Map<string, number>();
   for (const token of unknown) counts.set(token, (counts.get(token) ?? 0) + 1);
-  const named = byFrequency(counts).slice(0, UNKNOWN_NAMED).map(([token, n]) => `${JSON.stringify(token)}${n > 1 ? ` ×${grouped(n)}` : ''}`);
-  const others = counts.size - named.length;
+  const { distinct, top } = unknownTokens(counts);
+  const named = top.map(([token, n]) => `${JSON.stringify(token)}${n > 1 ? ` ×${grouped(n)}` : ''}`);
+  const others = distinct - named.length;
   return `${source} has ${tokenCount(unknown.length, level)} outside the vocabulary of ${modelPath} ` +
     `(${named.join(', ')}${others > 0 ? ` and ${grouped(others)} other${others === 1 ? '' : 's'}` : ''}); ` +
     `${unknown.length === 1 ? 'it reads' : 'they read'} as <UNK>`;

@@ -226,7 +226,7 @@ function extendVocabulary(
 }
 
 /** The report of the tokens that read as `<UNK>`, from each one's count. */
-function unknownTokens(counts: ReadonlyMap<string, number>): UnknownTokens {
+export function unknownTokens(counts: ReadonlyMap<string, number>): UnknownTokens {
   const occurrences = [...counts.values()].reduce((sum, n) => sum + n, 0);
   return { occurrences, distinct: counts.size, top: byFrequency(counts).slice(0, UNKNOWN_SHOWN) };
 }
