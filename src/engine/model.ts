@@ -315,10 +315,7 @@ export class LanguageModel {
       }
       for (let i = 0; i < B * H; i++) state[i] = scratch[i]!;
     };
-    for (const layer of this.layers) {
-      gather(layer.h);
-      if (layer instanceof LstmLayer) gather(layer.c);
-    }
+    for (const layer of this.layers) for (const state of layer.carried) gather(state);
   }
 
   /**
@@ -334,11 +331,7 @@ export class LanguageModel {
     const spread = (to: Float32Array, from: Float32Array, n: number) => {
       for (let b = 0; b < B; b++) for (let j = 0; j < n; j++) to[b * n + j] = from[j]!;
     };
-    this.layers.forEach((layer, k) => {
-      const from = source.layers[k]!;
-      spread(layer.h, from.h, H);
-      if (layer instanceof LstmLayer && from instanceof LstmLayer) spread(layer.c, from.c, H);
-    });
+    this.layers.forEach((layer, k) => layer.carried.forEach((state, i) => spread(state, source.layers[k]!.carried[i]!, H)));
     spread(this.logits, source.logits, V);
   }
 

@@ -58,6 +58,8 @@ export abstract class RecurrentLayer {
   readonly batchSize: number;
   readonly seqLen: number;
   readonly h: Float32Array;
+  /** The states a step hands the next, [(T+1)·B, H] each: h, and an LSTM's c. */
+  readonly carried: Float32Array[];
   readonly gates: Float32Array;
   readonly dGates: Float32Array;
   readonly dOut: Float32Array;
@@ -94,6 +96,7 @@ export abstract class RecurrentLayer {
     const { allocator, batchSize: B, seqLen: T, hiddenSize: H } = shape;
     const G = gateCount * H, rows = B * T, training = shape.grads !== null;
     this.h = allocator.floats((T + 1) * B * H);
+    this.carried = [this.h];
     this.gates = allocator.floats(rows * G);
     this.dGates = allocator.floats(training ? rows * G : 0);
     this.dOut = allocator.floats(training ? rows * H : 0);

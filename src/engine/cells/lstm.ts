@@ -25,6 +25,7 @@ export class LstmLayer extends RecurrentLayer {
     super(shape, gateCount('lstm'));
     const { allocator, batchSize: B, seqLen: T, hiddenSize: H } = shape;
     this.c = allocator.floats((T + 1) * B * H);
+    this.carried.push(this.c);
     this.tanhC = allocator.floats(T * B * H);
     this.dc = allocator.floats(B * H);
     this.biasSum = allocator.floats(4 * H);
