@@ -1,6 +1,6 @@
 import { describeValue } from '../input/issues.js';
 import { TOKEN_KIND, type TextLevel, vocabularyFault } from '../text/vocab.js';
-import { recordedSentenceRule, SENTENCE_RULE_VERSION, type SentenceRule } from '../text/sentences.js';
+import { recordedSentenceRule, SENTENCE_RULE_VERSION } from '../text/sentences.js';
 import { WORD_RULE_VERSION } from '../text/words.js';
 import { CheckpointError } from './errors.js';
 
@@ -55,9 +55,8 @@ export function checkWordRule(rule: number | undefined, source: string, field: s
  * `recordedSentenceRule` reads it (absent: version 1, kept so that its corpus reads again as it
  * did); one from a newer rnn is refused.
  */
-export function checkSentenceRule(rule: number | undefined, source: string, field: string): SentenceRule {
-  const known = recordedSentenceRule(rule);
-  if (known !== null) return known;
+export function checkSentenceRule(rule: number | undefined, source: string, field: string): void {
+  if (recordedSentenceRule(rule) !== null) return;
   throw new CheckpointError(
     `${source}: ${field} is ${rule}: its sentences were cut by sentence rules version ${rule}, ` +
       `which this rnn (versions 1 to ${SENTENCE_RULE_VERSION}) does not have: read it with a newer rnn`,
