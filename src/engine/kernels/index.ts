@@ -1,5 +1,5 @@
 import { describeValue } from '../../input/issues.js';
-import { SettingError } from '../../input/settings.js';
+import { SettingError, type SettingNamer } from '../../input/settings.js';
 import { Arena } from './arena.js';
 import { jsKernels } from './js.js';
 import { KERNELS_KINDS, type Kernels, type KernelsKind } from './kernels.js';
@@ -19,10 +19,8 @@ export const KERNELS_CHOICES: readonly KernelsChoice[] = ['auto', ...KERNELS_KIN
 
 /** The implementation `choice` names; `auto` is the fastest this machine runs (relaxed, else wasm, else js). */
 export function resolveKernels(choice: KernelsChoice = defaultKernelsChoice()): KernelsKind {
+  checkKernelsChoice(choice, (name) => name('kernels'));
   if (choice === 'auto') return availableKernels().at(-1)!;
-  if (!Object.hasOwn(IMPLEMENTATIONS, choice)) {
-    throw new SettingError('kernels', choice, (name) => `${name('kernels')} must be one of ${KERNELS_CHOICES.join(', ')} (got ${describeValue(choice)})`);
-  }
   if (!IMPLEMENTATIONS[choice].runsHere()) {
     throw new SettingError('kernels', choice, (name) =>
       `${name('kernels')} ${choice} does not run on this runtime (Node ${process.version}); it runs ${availableKernels().join(', ')}`);
@@ -34,10 +32,14 @@ export function resolveKernels(choice: KernelsChoice = defaultKernelsChoice()): 
 function defaultKernelsChoice(): KernelsChoice {
   const value = process.env['RNN_KERNELS'];
   if (value === undefined || value === '') return 'auto';
-  if (!(KERNELS_CHOICES as readonly string[]).includes(value)) {
-    throw new SettingError('kernels', value, () => `RNN_KERNELS must be one of ${KERNELS_CHOICES.join(', ')} (got ${JSON.stringify(value)})`);
-  }
-  return value as KernelsChoice;
+  checkKernelsChoice(value, () => 'RNN_KERNELS');
+  return value;
+}
+
+/** Refuses a value that is none of KERNELS_CHOICES, naming where it came from (`label`: the flag, or RNN_KERNELS). */
+function checkKernelsChoice(value: unknown, label: (name: SettingNamer) => string): asserts value is KernelsChoice {
+  if ((KERNELS_CHOICES as readonly unknown[]).includes(value)) return;
+  throw new SettingError('kernels', value, (name) => `${label(name)} must be one of ${KERNELS_CHOICES.join(', ')} (got ${describeValue(value)})`);
 }
 
 /** An instance of the `kind` kernels over `arena` (each thread makes its own over the shared arena). */
