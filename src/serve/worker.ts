@@ -67,9 +67,11 @@ async function run(id: number, request: JobRequest, signal: StopSignal): Promise
   }
 }
 
+const utf8 = new TextEncoder();
+
 /** An answer as the JSON body the server sends, in a buffer of its own (so it can be moved). */
 function encoded(answer: unknown): EncodedAnswer {
-  return { json: new TextEncoder().encode(`${JSON.stringify(answer)}\n`) };
+  return { json: utf8.encode(`${JSON.stringify(answer)}\n`) };
 }
 
 function isEncoded(done: unknown): done is EncodedAnswer {
