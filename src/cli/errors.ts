@@ -32,9 +32,14 @@ export function warningLine(message: string): string {
   return `rnn: warning: ${message}`;
 }
 
+/** A warning's text, its settings named as flags. */
+export function warningText(warning: InputError | string): string {
+  return typeof warning === 'string' ? warning : warning.messageNaming(flagName);
+}
+
 /** One line on stderr for what the user should know but need not stop for, its settings named as flags. */
 export function warn(warning: InputError | string): void {
-  process.stderr.write(`${warningLine(typeof warning === 'string' ? warning : warning.messageNaming(flagName))}\n`);
+  process.stderr.write(`${warningLine(warningText(warning))}\n`);
 }
 
 /**

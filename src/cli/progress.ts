@@ -3,7 +3,7 @@ import type { DoneEvent, EvalEvent, StartEvent, StepEvent, TrainEvent } from '..
 import { TOKEN_UNITS, type TokenUnit, grouped } from '../text/vocab.js';
 import { vocabShortfallWarning, vocabularyCoverage } from '../text/word-vocab.js';
 import { stderrChalk as chalk } from './color.js';
-import { userMessage, warn as writeWarning, warningLine } from './errors.js';
+import { warn as writeWarning, warningLine, warningText } from './errors.js';
 import type { Output } from './pipes.js';
 import { type ValidationPoint, nextCommands, validationChart } from './train-summary.js';
 
@@ -70,7 +70,7 @@ function tokenUnit(start: StartEvent | null): TokenUnit {
 /** Warnings about the settings the run starts with: a word vocabulary smaller than asked. */
 function startWarnings(e: StartEvent): string[] {
   const warning = e.wordVocab && vocabShortfallWarning(e.wordVocab, e.settings.vocabSize, e.settings.minCount);
-  return warning ? [userMessage(warning)!] : [];
+  return warning ? [warningText(warning)] : [];
 }
 
 function startLines(e: StartEvent): string[] {

@@ -4,7 +4,7 @@ import { TRAIN_SETTINGS } from '../../checkpoint/settings.js';
 import type { StartEvent } from '../../train/events.js';
 import { FINE_TUNE_OPTIONS, RUN_OPTIONS } from '../../train/options.js';
 import { DIVERGED_AFTER, type Divergence, type TrainResult, train } from '../../train/trainer.js';
-import { userMessage } from '../errors.js';
+import { warningText } from '../errors.js';
 import { outputClosed, whenOutputCloses } from '../pipes.js';
 import { createProgress, progressMode, progressOutput } from '../progress.js';
 import { rnnCommand, shellWord } from '../train-summary.js';
@@ -71,7 +71,7 @@ export function register(program: Command): void {
             if (event.event === 'start') start = event;
             display.onEvent(event);
           },
-          onWarning: (warning) => display.warn(userMessage(warning) ?? warning.message),
+          onWarning: (warning) => display.warn(warningText(warning)),
           signal: controller.signal,
         });
         if (result.reason === 'interrupted') {
