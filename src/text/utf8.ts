@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { CorpusError } from './corpus.js';
 import { STDIN_NAME, STDIN_PATH, readOrThrow, refuseEmptyPath, standardInput, statOrThrow } from './corpus-files.js';
 import { grouped } from './vocab.js';
@@ -42,6 +43,9 @@ export function decodeUtf8(path: string, bytes: Uint8Array): string {
 export function crlfAsLf(text: string): string {
   return text.replace(/\r\n/g, '\n');
 }
+
+/** A text given as a string (a flag's, a request field's), read as `crlfAsLf` reads it. */
+export const TextSchema = z.string().transform(crlfAsLf);
 
 /**
  * A file's UTF-8 bytes → text, chunk by chunk, as `decodeUtf8` decodes a file whole. A character

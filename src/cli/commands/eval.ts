@@ -8,7 +8,7 @@ import { type Score, scoreSummary } from '../../generate/score.js';
 import { POSITIVE_INTEGER, type SettingTable, type SettingsInput, parseSettingTable } from '../../input/settings.js';
 import { defaultStepperWorkers } from '../../parallel/inference.js';
 import { STDIN_PATH } from '../../text/corpus-files.js';
-import { crlfAsLf, readTextFile } from '../../text/utf8.js';
+import { TextSchema, readTextFile } from '../../text/utf8.js';
 import { formatProbability } from '../../text/probability.js';
 import { TOKEN_UNITS, type TextLevel } from '../../text/vocab.js';
 import { warnUnknownTokens } from '../errors.js';
@@ -19,7 +19,7 @@ const PERPLEXITY_FLAGS = {
   checkpoint: {
     schema: z.string(), arg: '<file>', help: `checkpoint to evaluate, or a run folder (${RUN_FOLDER_READS}) (default: ${NEWEST_CHECKPOINT})`,
   },
-  text: { schema: z.array(z.string()), arg: '<text>', repeatable: true, help: 'a text to score (repeatable)' },
+  text: { schema: z.array(TextSchema), arg: '<text>', repeatable: true, help: 'a text to score (repeatable)' },
   json: {
     schema: z.boolean(), input: z.boolean(), help: 'one JSON object per line: {"name","loss","bitsPerToken","perplexity","tokens","logProb"}',
   },
@@ -73,7 +73,7 @@ async function runPerplexity(files: string[], flags: PerplexityFlags): Promise<v
   // Read every input before the (slow) scoring, so a missing file fails at once.
   const texts = [
     ...files.map((file) => ({ name: file === STDIN_PATH ? 'stdin' : file, text: readTextFile(file) })),
-    ...(flags.text ?? []).map((text, i) => ({ name: `text ${i + 1}`, text: crlfAsLf(text) })),
+    ...(flags.text ?? []).map((text, i) => ({ name: `text ${i + 1}`, text })),
   ];
   const model = loadModel(resolveCheckpointPath(flags.checkpoint), { kernels: flags.kernels });
   const asked = workersOnCores(flags.workers);

@@ -7,7 +7,7 @@ import { NOT_FOR_BEAM, NOT_FOR_BEAM_REASON, SAMPLE_SETTINGS } from '../../genera
 import { KERNELS_SETTING } from '../../checkpoint/settings.js';
 import { POSITIVE_INTEGER, SettingError, type SettingTable, type SettingsInput, parseSettingTable } from '../../input/settings.js';
 import { defaultStepperWorkers } from '../../parallel/inference.js';
-import { crlfAsLf, readTextFile } from '../../text/utf8.js';
+import { TextSchema, readTextFile } from '../../text/utf8.js';
 import { fileName } from '../../text/corpus-files.js';
 import { warn, warnUnknownTokens } from '../errors.js';
 import { addSettingFlags, workersOnCores } from '../flags.js';
@@ -18,7 +18,7 @@ const SAMPLE_FLAGS = {
   checkpoint: {
     schema: z.string(), arg: '<file>', help: `checkpoint to sample from, or a run folder (${RUN_FOLDER_READS}) (default: ${NEWEST_CHECKPOINT})`,
   },
-  prime: { schema: z.string(), arg: '<text>', help: 'text the model reads before generating; printed first' },
+  prime: { schema: TextSchema, arg: '<text>', help: 'text the model reads before generating; printed first' },
   primeFile: { schema: z.string().min(1), arg: '<file>', help: 'read the prime from a UTF-8 file (- reads standard input)' },
   ...SAMPLE_SETTINGS,
   workers: {
@@ -56,7 +56,7 @@ async function runSample(flags: SampleFlags): Promise<void> {
   if (flags.prime !== undefined && flags.primeFile !== undefined) {
     throw new SettingError('primeFile', flags.primeFile, (name) => `use either ${name('prime')} or ${name('primeFile')}, not both`);
   }
-  const prime = flags.primeFile !== undefined ? readTextFile(flags.primeFile) : crlfAsLf(flags.prime ?? '');
+  const prime = flags.primeFile !== undefined ? readTextFile(flags.primeFile) : flags.prime ?? '';
 
   const model = loadModel(resolveCheckpointPath(flags.checkpoint), { kernels: flags.kernels });
   warnUnknownTokens(model.vocab, model.path, flags.primeFile !== undefined ? fileName(flags.primeFile) : '--prime', model.tokenize(prime).unknown);
