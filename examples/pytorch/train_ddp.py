@@ -28,6 +28,7 @@ import json
 import math
 import os
 import sys
+import threading
 import time
 
 import numpy as np
@@ -381,7 +382,28 @@ def main():
         print(f"wrote {os.path.join(args.out, 'model.safetensors')}", flush=True)
     # every rank waits for rank 0's writing: a rank that tore the group down alone could abort the other (gloo)
     dist.barrier()
+    end_process_group()
+
+
+def end_process_group():
+    """
+    Tears the process group down once every rank has done its last collective and rank 0 has
+    written its files, then ends the process. gloo's teardown now and then never returns after
+    the other rank has gone (pytorch/pytorch#75097: seen once in a loaded CI run, after the files
+    were written), and the interpreter's own teardown may wait on it too. So a rank whose
+    teardown has not returned after TEARDOWN_SECONDS ends as finished, and one whose teardown
+    returns ends at once, skipping the interpreter's; its output is flushed first.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    watchdog = threading.Timer(TEARDOWN_SECONDS, os._exit, args=(0,))
+    watchdog.daemon = True
+    watchdog.start()
     dist.destroy_process_group()
+    os._exit(0)
+
+
+TEARDOWN_SECONDS = 20
 
 
 if __name__ == "__main__":
