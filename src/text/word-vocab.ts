@@ -1,7 +1,7 @@
 import { InputError } from '../input/settings.js';
 import { EOS_TOKEN, UNK_TOKEN, Vocabulary, grouped } from './vocab.js';
 
-/** The notes' vocabulary size: `<EOS>`, `<UNK>` and the 9,998 most frequent tokens. */
+/** The default word vocabulary size: `<EOS>`, `<UNK>` and the 9,998 most frequent tokens. */
 export const DEFAULT_VOCAB_SIZE = 10_000;
 
 export interface WordVocabularyOptions {
