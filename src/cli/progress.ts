@@ -83,7 +83,7 @@ function startLines(e: StartEvent): string[] {
       `${grouped(e.parameters)} parameters, ${e.settings.level === 'word' ? 'word ' : ''}vocabulary ${grouped(m.vocabSize)}` +
       (coverage ? ` (${coverage})` : '') +
       (e.vocabAdded && e.vocabAdded.length > 0 ? ` (${e.vocabAdded.length} added: ${addedText(e.vocabAdded)})` : ''),
-    `data: ${e.corpus.length === 1 ? e.corpus[0] : `${e.corpus.length} files`}: ${grouped(e.trainTokens)} training and ` +
+    `data: ${dataText(e)}: ${grouped(e.trainTokens)} training and ` +
       `${grouped(e.valTokens)} validation ${unit.many}, ${grouped(e.stepsPerEpoch)} steps per epoch ` +
       `(batch ${e.settings.batch} x ${e.settings.seqLen}), ${e.settings.workers} worker${e.settings.workers === 1 ? '' : 's'}, ` +
       `${e.settings.kernels} kernels`,
@@ -91,6 +91,12 @@ function startLines(e: StartEvent): string[] {
     ...startWarnings(e).map((line) => `warning: ${line}`),
   ];
   return lines;
+}
+
+/** Where the run's tokens come from: its corpus, or the prepared folder it reads them from and the text that was made of. */
+function dataText(e: StartEvent): string {
+  const corpus = e.corpus.length === 1 ? e.corpus[0]! : `${e.corpus.length} files`;
+  return e.prepared === undefined ? corpus : `${e.prepared} (prepared from ${corpus})`;
 }
 
 /** The tokens --extend-vocab added, quoted, the first few. */
