@@ -12,6 +12,7 @@ import { initParams } from '../src/engine/model.js';
 import { paramLayout } from '../src/engine/params.js';
 import { Rng } from '../src/engine/random.js';
 import { SettingError } from '../src/input/settings.js';
+import { rnnIn } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
 
 const CONFIG: ModelConfig = { cell: 'gru', vocabSize: 5, embedDim: 3, hiddenSize: 4, numLayers: 2, dropout: 0 };
@@ -198,5 +199,16 @@ describe('rnn export: the format of --out', () => {
     expect(error).toBeInstanceOf(SettingError);
     expect((error as SettingError).message).toMatch(message);
     expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('rnn import on the command line', () => {
+  it('says what it wrote, its vocabulary counted with separators as every other count', async () => {
+    const config: ModelConfig = { ...CONFIG, vocabSize: 1002 };
+    const vocab = ['<EOS>', '<UNK>', ...Array.from({ length: 1000 }, (_, i) => String.fromCodePoint(0x4e00 + i))];
+    writeFileSync(join(dir, 'wide.json'), JSON.stringify(toInteropState(config, vocab, initParams(config, new Rng(3)))));
+    const run = await rnnIn(dir, ['import', 'wide.json', '--out', 'wide-checkpoint.json']);
+    expect([run.status, run.stderr]).toEqual([0, '']);
+    expect(run.stdout).toBe('wrote wide-checkpoint.json (gru, 2×4, vocabulary of 1,002)\n');
   });
 });
