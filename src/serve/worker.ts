@@ -48,14 +48,7 @@ async function run(id: number, request: JobRequest, signal: StopSignal): Promise
     case 'generate':
       return generate(id, model, request, signal);
     case 'complete': {
-      const completions: string[] = [];
-      for (let i = 0; i < request.n && !signal.aborted; i++) {
-        const pieces: string[] = [];
-        const seed = (request.options.seed! + i) >>> 0;
-        for await (const piece of model.generate({ ...request.options, seed, signal })) pieces.push(piece);
-        completions.push(pieces.join(''));
-      }
-      if (signal.aborted) throw new StoppedError();
+      const completions = model.completeSync({ ...request.options, n: request.n, signal });
       return { completions, unknownTokens: unknownTokens(model, request.options.prime) };
     }
     case 'beam':
