@@ -328,6 +328,8 @@ describe('options', () => {
     };
     expect(message({ cell: 'foo' })).toBe('--cell: must be one of lstm, gru, rnn (got "foo")');
     expect(message({ hidden: '0' })).toBe('--hidden: must be >= 1 (got 0)');
+    // the range rnn sample states for its --seed too
+    expect(message({ seed: '-1' })).toBe('--seed must be an integer from 0 to 4294967295 (got -1)');
     expect(message({ lr: '-1' })).toBe('--lr: must be > 0 (got -1)');
     expect(message({ dropout: '1' })).toBe('--dropout: must be < 1 (got 1)');
     expect(message({ seqLen: '2.5' })).toBe('--seq-len: must be an integer (got 2.5)');
