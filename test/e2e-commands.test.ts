@@ -72,6 +72,10 @@ describe('rnn import + eval perplexity', () => {
     expect(Number(loss)).toBeCloseTo(fixture.cases[3]!.loss, 4);
     expect(Number(bpc)).toBeCloseTo(fixture.cases[3]!.loss / Math.LN2, 4);
     expect(Number(tokens)).toBe(26);
+    // counts as every count rnn prints: with separators
+    writeFileSync(at('long.txt'), 'to be or not to be '.repeat(80));
+    const long = await rnn('eval', 'perplexity', '--checkpoint', ckpt, at('long.txt'));
+    expect(long.stdout.trimEnd().split('\n')[1]!.split(/\s+/)[4]).toBe('1,521');
   });
 });
 

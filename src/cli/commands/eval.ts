@@ -10,7 +10,7 @@ import { defaultStepperWorkers } from '../../parallel/inference.js';
 import { STDIN_PATH } from '../../text/corpus-files.js';
 import { TextSchema, readTextFile } from '../../text/utf8.js';
 import { formatProbability } from '../../text/probability.js';
-import { TOKEN_UNITS, type TextLevel } from '../../text/vocab.js';
+import { TOKEN_UNITS, type TextLevel, grouped } from '../../text/vocab.js';
 import { warnUnknownTokens } from '../errors.js';
 import { addSettingFlags, checkpointFlag, workersOnCores } from '../flags.js';
 
@@ -115,7 +115,7 @@ function table(rows: Row[], level: TextLevel): string {
   const cells = rows.map((row) => {
     const s = scoreSummary(row);
     return [
-      row.name, s.loss.toFixed(4), s.bitsPerToken.toFixed(4), s.perplexity.toFixed(3), String(s.tokens),
+      row.name, s.loss.toFixed(4), s.bitsPerToken.toFixed(4), s.perplexity.toFixed(3), grouped(s.tokens),
       row.text ? s.logProb.toFixed(2) : '—', row.text ? formatProbability(s.logProb) : '—',
     ];
   });
