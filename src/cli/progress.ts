@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { DoneEvent, EvalEvent, StartEvent, StepEvent, TrainEvent } from '../train/events.js';
+import type { CheckpointEvent, DoneEvent, EvalEvent, StartEvent, StepEvent, TrainEvent } from '../train/events.js';
 import { TOKEN_UNITS, type TokenUnit, grouped } from '../text/vocab.js';
 import { vocabShortfallWarning, vocabularyCoverage } from '../text/word-vocab.js';
 import { stderrChalk as chalk } from './color.js';
@@ -126,6 +126,10 @@ function evalText(e: EvalEvent): string {
   return `eval step ${e.step}: ${val}, train ${loss(e.trainLoss)} | sample: ${JSON.stringify(e.sample)}`;
 }
 
+function savedText(e: CheckpointEvent): string {
+  return `saved ${e.kind} checkpoint ${e.path} (step ${e.step})`;
+}
+
 function doneText(e: DoneEvent): string {
   const why = e.reason === 'interrupted' ? `interrupted (${e.signal})` : e.reason === 'diverged' ? 'diverged' :
     `reached ${e.reason === 'time' ? '--time' : `--${e.reason}`}`;
@@ -196,7 +200,7 @@ class LineDisplay implements ProgressDisplay {
         write(evalText(event));
         break;
       case 'checkpoint':
-        write(`saved ${event.kind} checkpoint ${event.path} (step ${event.step})`);
+        write(savedText(event));
         break;
       case 'done':
         write(doneText(event));
@@ -248,7 +252,7 @@ class BarDisplay implements ProgressDisplay {
         );
         break;
       case 'checkpoint':
-        this.log(chalk.dim(`saved ${event.kind} checkpoint ${event.path}`));
+        this.log(chalk.dim(savedText(event)));
         break;
       case 'done':
         this.stop();
