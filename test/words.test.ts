@@ -172,7 +172,31 @@ describe('detokenize', () => {
       '¿Qué tal? ¡Hola! «Ёлка» и ‹ok›, „quoted“ later',
       'می‌خواهم بروم',
     ].join('\n');
-    expect(detokenize(tokenizeWords(text))).toBe(text.replace('„quoted“ later', '„quoted “later'));
+    expect(detokenize(tokenizeWords(text))).toBe(text);
+  });
+
+  it('closes a low-9 quote with its partner: „so“ and ‚so‘, as German writes them, over a line break too', () => {
+    const text = 'Sie sagte: „Komm!“ Dann ‚ging‘ sie, „ganz\nleise“.';
+    expect(detokenize(tokenizeWords(text))).toBe(text);
+    expect(detokenize(['“', 'so', '”', 'and', '‘', 'so', '’'])).toBe('“so” and ‘so’'); // English pairs as before
+  });
+
+  it('opens a guillemet when none of its pair is open, and closes it with its partner: «so», »so«, ‹so›, ›so‹', () => {
+    const text = 'Il dit «oui» et ‹non›. Er sagte »so« und ›so‹, dann »wieder«.';
+    expect(detokenize(tokenizeWords(text))).toBe(text);
+    expect(detokenize(tokenizeWords('«Oui,\ndit-il, oui» et'))).toBe('«Oui,\ndit-il, oui» et'); // open over a line break
+    const writer = new Detokenizer();
+    expect(['»', 'a'].map((t) => writer.push(t)).join('') + writer.boundary('') + ['b', '»'].map((t) => writer.push(t)).join('')).toBe('»a b »');
+  });
+
+  it('writes "!" and a "=" after it together, and the signs of "===" and "=>" as before', () => {
+    expect(detokenize(tokenizeWords('if (a !== b && c != d) f = (x) => x === 1;'))).toBe('if (a!== b && c!= d) f = (x) => x === 1;');
+    expect(detokenize(tokenizeWords('Stop! = is a sign'))).toBe('Stop!= is a sign'); // the price: "!" before "=" is one operator
+  });
+
+  it('writes a quote after a word as an apostrophe, the documented limit for code: from \'./x\' comes back from\'. / x\'', () => {
+    expect(detokenize(tokenizeWords("import x from './x'"))).toBe("import x from'. / x'");
+    expect(detokenize(tokenizeWords("x = './x'"))).toBe("x = '. / x'");
   });
 
   it('writes signs of code side by side together, keeps snake_case whole, and opens a quote after a sign', () => {
