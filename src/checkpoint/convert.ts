@@ -51,7 +51,8 @@ export function exportState(checkpointPath: string, outPath: string, asked?: Exp
   }
   const model = loadModel(checkpointPath);
   if (format === 'safetensors') {
-    const state = { config: model.config, vocab: model.checkpoint.vocab, level: model.vocab.level, wordRule: model.vocab.wordRule, params: model.params };
+    const { level, wordRule } = model.vocab;
+    const state = { config: model.config, vocab: model.checkpoint.vocab, level, wordRule, params: model.params };
     writeFileAtomic(outPath, toSafetensors(state));
     return model;
   }

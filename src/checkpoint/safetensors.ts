@@ -26,7 +26,8 @@ export function toSafetensors(model: ModelState): Buffer {
   const layout = paramLayout(model.config);
   const header: Record<string, unknown> = {
     [METADATA]: {
-      format: INTEROP_FORMAT, config: JSON.stringify(interopConfig(model.config, model.level, model.wordRule)), vocab: JSON.stringify(model.vocab),
+      format: INTEROP_FORMAT, config: JSON.stringify(interopConfig(model.config, model.level, model.wordRule)),
+      vocab: JSON.stringify(model.vocab),
     },
   };
   for (const spec of layout.specs) {

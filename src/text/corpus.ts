@@ -131,8 +131,9 @@ export interface PrepareOptions {
  * at floor((1 − valFrac)·N): the first part trains, the rest validates. The vocabulary comes
  * from the training part's tokens only, so a token that appears only in the validation part
  * reads there as `<UNK>`. A token is a code point at the char level and a `tokenizeWords`
- * token at the word level (under the given vocabulary's rules, else the current ones), so N, the cut and the vocabulary are counted in those. The corpus
- * is read piece by piece, a pass for each of these, and never held whole.
+ * token at the word level (under the given vocabulary's rules, else the current ones), so N,
+ * the cut and the vocabulary are counted in those. The corpus is read piece by piece, a pass
+ * for each of these, and never held whole.
  */
 export function prepareData(source: CorpusSource, options: PrepareOptions): PreparedData {
   const { valFrac } = options;
@@ -177,7 +178,9 @@ function prepareWords(source: CorpusSource, options: PrepareOptions): PreparedDa
     return prepareForeign(WORDS, source, options, totalTokens, trainTokens);
   }
   const built = options.vocab === undefined
-    ? buildWordVocabulary(trainingUnits(WORDS, source, trainTokens), { vocabSize: options.vocabSize ?? DEFAULT_VOCAB_SIZE, minCount, wordRule })
+    ? buildWordVocabulary(trainingUnits(WORDS, source, trainTokens), {
+      vocabSize: options.vocabSize ?? DEFAULT_VOCAB_SIZE, minCount, wordRule,
+    })
     : undefined;
   if (built !== undefined) checkSomeTokenKept(built.vocab, built.distinct > 0, minCount, 'words');
   const vocab = options.vocab ?? built!.vocab;

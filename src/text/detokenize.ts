@@ -10,7 +10,7 @@
  *  - none before a token that continues the character before it: one that begins with a
  *    combining mark (a variation selector, a keycap, an accent), an emoji skin-tone modifier
  *    or a tag character, and the second regional indicator of a flag; so an emoji sequence
- *    (👍🏽, ❤️‍🔥, 🇫🇷), which the tokenizer cuts into code points, comes back whole;
+ *    (👍🏽, ❤️‍🔥, 🇫🇷), which the tokenizer rules of version 1 cut into code points, comes back whole;
  *  - none between two ASCII signs of code and markup (# & * + / < = > @ \\ ^ | ~): "=>", "/**";
  *    nor between "!" and a "=" after it: "!=", "!==";
  *  - none before or after a line break (a token of "\n"s), so a line starts without a space.

@@ -195,7 +195,10 @@ export class Vocabulary {
     return n === ids.length ? ids : ids.slice(0, n);
   }
 
-  /** The ids of word tokens already cut by `tokenizeWords` under `wordRule` (word level only), the unknown ones' texts onto `unknown` as `encode`. */
+  /**
+   * The ids of word tokens already cut by `tokenizeWords` under `wordRule` (word level only), the
+   * unknown ones' texts onto `unknown` as `encode`.
+   */
   encodeWords(tokens: readonly string[], unknown?: string[]): Int32Array {
     if (this.level !== 'word') throw new Error('encodeWords needs a word-level vocabulary');
     const ids = new Int32Array(tokens.length);

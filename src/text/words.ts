@@ -55,6 +55,7 @@ interface TokenPattern {
   flag?: string;
   /** An emoji and its extenders but a zero-width joiner; ZWJ joins two of them into one token, which ends with `tail`. */
   emoji?: string;
+  /** What may end an emoji sequence: a zero-width joiner that joins no emoji, and extenders. */
   tail: string;
   /** Any other character that is not white space, one token (with the extenders after it). */
   other: string;
@@ -141,8 +142,7 @@ function tokenizeLinear(text: string, { part: PART, joinedRun, joinedEmoji, tail
   for (let part = PART.exec(text); part !== null; part = PART.exec(text)) {
     let token = part[0];
     const end = part[1] !== undefined ? joinedEnd(PART.lastIndex, joinedRun)
-      : part[2] !== undefined ? joinedEnd(PART.lastIndex, joinedEmoji!, tail)
-      : PART.lastIndex;
+      : part[2] !== undefined ? joinedEnd(PART.lastIndex, joinedEmoji!, tail) : PART.lastIndex;
     if (end !== PART.lastIndex) {
       token = text.slice(part.index, end);
       PART.lastIndex = end;
