@@ -3,7 +3,7 @@ import { Stepper, type TokenStepper } from '../engine/stepper.js';
 import { Rng } from '../engine/random.js';
 import { EOS, UNK, UNK_TOKEN, type Vocabulary } from '../text/vocab.js';
 import { type UnkMode, checkSampleSettings } from './settings.js';
-import { continuationWriter } from './continuation.js';
+import { type PrimeTokens, continuationWriter, primeTokens } from './continuation.js';
 import type { StopSignal } from './stop.js';
 
 export interface SampleOptions {
@@ -18,8 +18,11 @@ export interface SampleOptions {
   topK?: number;
   /** Draw only among the smallest set of most probable tokens whose mass reaches p (nucleus sampling). */
   topP?: number;
-  /** Text the model reads after the opening `<EOS>` before drawing; tokens outside the vocabulary read as `<UNK>`. */
-  prime?: string;
+  /**
+   * Text the model reads after the opening `<EOS>` before drawing, or its tokens as
+   * `Vocabulary.tokenize` cut it (not cut again); tokens outside the vocabulary read as `<UNK>`.
+   */
+  prime?: string | PrimeTokens;
   seed: number;
   /** Stop when `<EOS>` is drawn (it is not part of the result). */
   stopAtEos?: boolean;
@@ -65,12 +68,12 @@ export function* samplePieces(opts: SampleOptions): Generator<string, void, unde
   const showUnk = opts.unk === 'show';
   const sampler = new TokenSampler(config.vocabSize, temperature, opts.topK ?? null, opts.topP ?? null, showUnk);
   const rng = new Rng(seed);
-  const prime = opts.prime ?? '', primeIds = vocab.encode(prime);
-  const writer = continuationWriter(vocab, prime, primeIds, { eos: EOS_TEXT, ...(showUnk && { unk: UNK_TOKEN }) });
+  const prime = primeTokens(vocab, opts.prime);
+  const writer = continuationWriter(vocab, prime, { eos: EOS_TEXT, ...(showUnk && { unk: UNK_TOKEN }) });
 
   const signal = opts.signal;
   stepper.advance(EOS);
-  for (const id of primeIds) {
+  for (const id of prime.ids) {
     if (signal?.aborted) return;
     stepper.advance(id);
   }
