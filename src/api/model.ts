@@ -5,7 +5,7 @@ import { resolveKernels } from '../engine/kernels/index.js';
 import type { KernelsKind } from '../engine/kernels/kernels.js';
 import { Stepper, type TokenStepper } from '../engine/stepper.js';
 import { type BeamResult, beamSearch } from '../generate/beam.js';
-import { samplePieces } from '../generate/sample.js';
+import { type SampleOptions, sampleCompletions, samplePieces } from '../generate/sample.js';
 import { SAMPLE_SETTINGS, type UnkMode } from '../generate/settings.js';
 import { scoreStream, scoreSummary, scoreTokens } from '../generate/score.js';
 import { type StopSignal, StoppedError } from '../generate/stop.js';
@@ -35,6 +35,11 @@ export interface GenerateOptions {
   signal?: StopSignal;
   /** Threads that share each step (parallel/inference.ts); default 1, this one. */
   workers?: number;
+}
+
+export interface CompleteOptions extends Omit<GenerateOptions, 'workers'> {
+  /** Samples of the prime: sample i draws with seed + i (mod 2^32). */
+  n: number;
 }
 
 export interface BeamOptions {
@@ -140,6 +145,8 @@ const LOAD_OPTIONS: Record<keyof LoadOptions, true> = { kernels: true };
 const GENERATE_OPTIONS: Record<keyof GenerateOptions, true> = {
   prime: true, len: true, temperature: true, topK: true, topP: true, seed: true, stopAtEos: true, unk: true, signal: true, workers: true,
 };
+const { workers: _, ...COMPLETE_SAMPLING } = GENERATE_OPTIONS;
+const COMPLETE_OPTIONS: Record<keyof CompleteOptions, true> = { ...COMPLETE_SAMPLING, n: true };
 const BEAM_OPTIONS: Record<keyof BeamOptions, true> = {
   prime: true, len: true, beam: true, stopAtEos: true, lengthPenalty: true, onText: true, signal: true,
 };
@@ -220,12 +227,7 @@ export class Model {
     checkPrime(options.prime);
     const stepper = await this.stepperOn(options.workers);
     try {
-      const pieces = samplePieces({
-        config: this.config, params: this.loaded.params, vocab: this.vocab, stepper,
-        length: options.len ?? SAMPLE_SETTINGS.len.default, temperature: options.temperature ?? SAMPLE_SETTINGS.temperature.default,
-        topK: options.topK, topP: options.topP, prime: options.prime ?? '', seed: options.seed ?? SAMPLE_SETTINGS.seed.default(),
-        stopAtEos: options.stopAtEos, unk: options.unk, signal: options.signal,
-      });
+      const pieces = samplePieces({ ...this.sampling(options), stepper });
       let lastYield = performance.now();
       for (const piece of pieces) {
         yield piece;
@@ -238,6 +240,39 @@ export class Model {
       if (stepper instanceof Stepper) this.release(stepper);
       else await stepper.close();
     }
+  }
+
+  /**
+   * `n` samples of one prime, each as `generate` would draw it with seed, seed + 1, … (the
+   * seed given or a random one): the prime is read once and every sample starts from the state
+   * it left (generate/sample.ts). A stopped call throws StoppedError.
+   */
+  async complete(options: CompleteOptions): Promise<string[]> {
+    return this.completeSync(options);
+  }
+
+  completeSync(options: CompleteOptions): string[] {
+    checkOptions(options, COMPLETE_OPTIONS);
+    if (options.n === undefined) throw new RangeError('n: is missing: give the number of samples');
+    checkPrime(options.prime);
+    const stepper = this.acquire();
+    try {
+      const completions = [...sampleCompletions({ ...this.sampling(options), n: options.n, stepper })];
+      if (options.signal?.aborted) throw new StoppedError();
+      return completions;
+    } finally {
+      this.release(stepper);
+    }
+  }
+
+  /** A call's sampling options as generate/sample.ts takes them, the defaults filled in. */
+  private sampling(options: Omit<GenerateOptions, 'workers'>): SampleOptions {
+    return {
+      config: this.config, params: this.loaded.params, vocab: this.vocab,
+      length: options.len ?? SAMPLE_SETTINGS.len.default, temperature: options.temperature ?? SAMPLE_SETTINGS.temperature.default,
+      topK: options.topK, topP: options.topP, prime: options.prime ?? '', seed: options.seed ?? SAMPLE_SETTINGS.seed.default(),
+      stopAtEos: options.stopAtEos, unk: options.unk, signal: options.signal,
+    };
   }
 
   /** The continuation of the prime a beam search finds most probable (generate/beam.ts). */
@@ -258,7 +293,7 @@ export class Model {
     });
   }
 
-  /** The text as this model's tokens, cut once for whatever reads it: `score`, and `generate` and `beam` as a prime, take it so. */
+  /** The text as this model's tokens, cut once for whatever reads it: `score` takes it as its text, the samplers as a prime. */
   tokenize(text: string): TokenizedText {
     return this.vocab.tokenize(text);
   }

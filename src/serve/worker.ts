@@ -49,14 +49,7 @@ async function run(id: number, request: JobRequest, signal: StopSignal): Promise
       return generate(id, model, request, signal);
     case 'complete': {
       const prime = tokenizedPrime(model, request.options.prime);
-      const completions: string[] = [];
-      for (let i = 0; i < request.n && !signal.aborted; i++) {
-        const pieces: string[] = [];
-        const seed = (request.options.seed! + i) >>> 0;
-        for await (const piece of model.generate({ ...request.options, prime, seed, signal })) pieces.push(piece);
-        completions.push(pieces.join(''));
-      }
-      if (signal.aborted) throw new StoppedError();
+      const completions = model.completeSync({ ...request.options, prime, n: request.n, signal });
       return { completions, unknownTokens: unknownTokens(prime) };
     }
     case 'beam': {
