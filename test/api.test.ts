@@ -1,11 +1,12 @@
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Model, StoppedError, loadModel } from '../src/api/index.js';
 import { beamSearch } from '../src/generate/beam.js';
 import { sampleText } from '../src/generate/sample.js';
 import { scoreTokens } from '../src/generate/score.js';
 import { Stepper } from '../src/engine/stepper.js';
-import { EOS } from '../src/text/vocab.js';
+import { createProgram } from '../src/cli/main.js';
+import { EOS, Vocabulary } from '../src/text/vocab.js';
 import { ROOT, rnnIn } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
 
@@ -29,6 +30,9 @@ async function collect(pieces: AsyncIterable<string>): Promise<string[]> {
   return out;
 }
 
+/** A signal that fires at its `at`-th read, counting them. */
+const firesAt = (at: number) => ({ reads: 0, get aborted() { return ++this.reads >= at; } });
+
 describe('loadModel', () => {
   it('generate: the pieces sampleText draws, one token each; overlapping generations do not disturb each other', async () => {
     const options = { prime: 'ROMEO:', len: 80, temperature: 0.9, topK: 20, seed: 11 };
@@ -41,6 +45,17 @@ describe('loadModel', () => {
     expect((await collect(model.generate({ ...options, workers: 2 }))).join('')).toBe(expected);
   });
 
+  it('complete: n samples of one prime, each the one generate draws with seed, seed + 1, …', async () => {
+    const options = { prime: 'ROMEO:\nWhat say you?', len: 40, temperature: 0.9, topP: 0.95, stopAtEos: true, seed: 0xffffffff };
+    const expected = [];
+    for (const seed of [0xffffffff, 0, 1, 2]) expected.push((await collect(model.generate({ ...options, seed }))).join(''));
+    expect(await model.complete({ ...options, n: 4 })).toEqual(expected);
+    expect(new Set(expected).size).toBe(4);
+    expect(() => model.completeSync({ ...options, n: 4, signal: firesAt(30) })).toThrow(StoppedError);
+    expect(() => model.completeSync({ ...options } as never)).toThrow('n: is missing: give the number of samples');
+    expect(() => model.completeSync({ ...options, n: 2, workers: 2 } as never)).toThrow(/^unknown option workers; the valid ones: prime, /);
+  });
+
   it('generate: a signal stops it before its next token', async () => {
     const signal = { aborted: false };
     const pieces: string[] = [];
@@ -50,9 +65,6 @@ describe('loadModel', () => {
     }
     expect(pieces).toHaveLength(5);
   });
-
-  /** A signal that fires at its `at`-th read, counting them. */
-  const firesAt = (at: number) => ({ reads: 0, get aborted() { return ++this.reads >= at; } });
 
   it('a signal stops a generation and a beam search while they read the prime, and a beam search between tokens', async () => {
     const prime = 'ROMEO: '.repeat(200);
@@ -132,5 +144,48 @@ describe('loadModel', () => {
     }));
     expect(model.info).toMatchObject({ level: 'char', vocabSize: 67, parameters: model.loaded.params.length, step: 0, corpus: null });
     expect(model.history).toEqual([]);
+  });
+
+  it('generate, complete and beam read a prime as `tokenize` cut it, not cutting it again', async () => {
+    const text = 'KING ☃:', options = { len: 30, seed: 5 };
+    const byText = await collect(model.generate({ ...options, prime: text }));
+    const beamByText = model.beamSync({ prime: text, beam: 3, len: 10 });
+    const completedByText = model.completeSync({ ...options, prime: text, n: 2 });
+    const prime = model.tokenize(text);
+    expect(prime).toMatchObject({ text, unknown: ['☃'] });
+    const encode = vi.spyOn(Vocabulary.prototype, 'encode');
+    try {
+      expect(await collect(model.generate({ ...options, prime }))).toEqual(byText);
+      expect(model.beamSync({ prime, beam: 3, len: 10 })).toEqual(beamByText);
+      expect(model.completeSync({ ...options, prime, n: 2 })).toEqual(completedByText);
+      expect(encode).not.toHaveBeenCalled();
+    } finally {
+      encode.mockRestore();
+    }
+    await expect(model.generate({ prime: { ids: prime.ids } as never }).next()).rejects.toThrow('prime must be a string (got an object)');
+  });
+
+  it('rnn sample cuts its prime into tokens once, for the warning about unknown ones and for the sampling', async () => {
+    for (const beam of [[], ['--beam', '2']]) {
+      const written: string[] = [];
+      const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array, ...rest: unknown[]) => {
+        written.push(String(chunk));
+        const done = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined;
+        done?.();
+        return true;
+      });
+      const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+      const encode = vi.spyOn(Vocabulary.prototype, 'encode');
+      try {
+        await createProgram().parseAsync(['sample', '--checkpoint', model.path, '--prime', 'KING ☃:', '--len', '10', ...beam], { from: 'user' });
+        expect(encode).toHaveBeenCalledTimes(1);
+        expect(stderr.mock.calls.join('')).toMatch(/☃/);
+        expect(written.join('')).toMatch(/^KING ☃:/);
+      } finally {
+        encode.mockRestore();
+        stderr.mockRestore();
+        stdout.mockRestore();
+      }
+    }
   });
 });

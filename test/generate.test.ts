@@ -2,19 +2,20 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fromInteropState } from '../src/checkpoint/interop.js';
-import type { ModelConfig } from '../src/engine/config.js';
+import { CELL_KINDS, type ModelConfig } from '../src/engine/config.js';
 import { initParams } from '../src/engine/model.js';
-import { modelOn } from './helpers/kernels.js';
+import { Stepper } from '../src/engine/stepper.js';
+import { kernelKinds, modelOn } from './helpers/kernels.js';
 import { paramLayout } from '../src/engine/params.js';
 import { Rng } from '../src/engine/random.js';
 import { importedCheckpoint } from '../src/checkpoint/convert.js';
 import { validationSplit } from '../src/checkpoint/corpus.js';
 import type { LoadedModel } from '../src/checkpoint/load.js';
-import { TokenSampler, sampleText } from '../src/generate/sample.js';
+import { type CompletionOptions, TokenSampler, sampleCompletions, sampleText } from '../src/generate/sample.js';
 import { scoreStream, scoreTokens } from '../src/generate/score.js';
 import { CorpusError, prepareData } from '../src/text/corpus.js';
 import { streamCorpus } from '../src/text/corpus-stream.js';
-import { EOS, UNK, Vocabulary } from '../src/text/vocab.js';
+import { EOS, EOS_TOKEN, UNK, UNK_TOKEN, Vocabulary } from '../src/text/vocab.js';
 import { scratchFolder } from './helpers/files.js';
 
 interface EvalFixture {
@@ -190,6 +191,58 @@ describe('sampleText', () => {
     expect(() => sample({ length: -1 })).toThrow(RangeError);
     expect(() => sample({ topP: 2 })).toThrow(RangeError);
     expect(() => sample({ temperature: -1 })).toThrow(RangeError);
+  });
+});
+
+/** The reference of sampleCompletions: each sample a sampleText call of its own, which reads the prime again. */
+function eachSampleReadingThePrime(opts: CompletionOptions & { stepper: Stepper }): string[] {
+  const { n, ...one } = opts;
+  return Array.from({ length: n }, (_, i) => sampleText({ ...one, seed: (opts.seed + i) >>> 0 }));
+}
+
+const WORD_VOCAB = Vocabulary.fromTokens([EOS_TOKEN, UNK_TOKEN, 'the', 'cat', 'sat', 'on', 'mat', '.', ',', '\n'], 'word');
+
+for (const kernels of kernelKinds()) {
+  describe(`sampleCompletions reads the prime once, ${kernels} kernels`, () => {
+    // '?' and 'dog' read as <UNK>; with <EOS> likelier, samples that stop at it end at different lengths
+    const cases = [
+      { vocab: TOY_VOCAB, prime: 'abca?dd', draws: [{}, { topK: 3, stopAtEos: true }, { topP: 0.8, temperature: 1.4, unk: 'show' as const }] },
+      { vocab: WORD_VOCAB, prime: 'the cat sat on the dog', draws: [{}, { stopAtEos: true, temperature: 0.7 }] },
+    ];
+    it.each(CELL_KINDS)('every %s sample is, to the bit, the one a call of its own draws from the prime', (cell) => {
+      for (const { vocab, prime, draws } of cases) {
+        const config: ModelConfig = { cell, vocabSize: vocab.size, embedDim: 5, hiddenSize: 9, numLayers: 2, dropout: 0 };
+        // weights 4× PyTorch's initial ones: the draws then hang on the state, so a state or logits not restored shows
+        const params = initParams(config, new Rng(7)).map((w) => 4 * w);
+        params[paramLayout(config).byName.get('head.bias')!.offset + EOS] = 1;
+        for (const draw of draws) {
+          const opts = { config, params, vocab, prime, length: 30, temperature: 1, seed: 0xfffffffe, n: 5, ...draw };
+          const expected = eachSampleReadingThePrime({ ...opts, stepper: new Stepper(config, params, kernels) });
+          const completions = [...sampleCompletions({ ...opts, stepper: new Stepper(config, params, kernels) })];
+          expect(completions, `${vocab.level} ${JSON.stringify(draw)}`).toEqual(expected);
+          expect(new Set(completions).size, 'the seeds give different samples').toBeGreaterThan(1);
+        }
+      }
+    });
+  });
+}
+
+describe('sampleCompletions', () => {
+  const toy = { config: TOY, params: toyParams(), vocab: TOY_VOCAB, length: 20, temperature: 1, seed: 3 };
+
+  it('stops, yielding no more samples, once the signal is aborted, reading the prime or drawing', () => {
+    const reads = (at: number) => ({ count: 0, get aborted() { return ++this.count >= at; } });
+    const whileReading = reads(3);
+    expect([...sampleCompletions({ ...toy, prime: 'abcdabcd', n: 4, signal: whileReading })]).toEqual([]);
+    expect(whileReading.count).toBe(3);
+    // the prime's 8 reads, the first sample's 21, and a few of the second's
+    const whileDrawing = reads(8 + 21 + 5);
+    expect([...sampleCompletions({ ...toy, prime: 'abcdabcd', n: 4, signal: whileDrawing })]).toHaveLength(1);
+  });
+
+  it('refuses a count of samples that is not a positive integer', () => {
+    expect(() => [...sampleCompletions({ ...toy, n: 0 })]).toThrow(/^n: must be >= 1 \(got 0\)$/);
+    expect(() => [...sampleCompletions({ ...toy, n: 1.5 })]).toThrow(/^n: must be an integer/);
   });
 });
 

@@ -12,6 +12,7 @@ import { initParams } from '../src/engine/model.js';
 import { paramLayout } from '../src/engine/params.js';
 import { Rng } from '../src/engine/random.js';
 import { SettingError } from '../src/input/settings.js';
+import { expectOneLineError, rnnIn } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
 
 const CONFIG: ModelConfig = { cell: 'gru', vocabSize: 5, embedDim: 3, hiddenSize: 4, numLayers: 2, dropout: 0 };
@@ -112,6 +113,78 @@ describe('rnn import: value errors name the input', () => {
     const bytes = toSafetensors({ ...MODEL, vocab: ['<EOS>', '<UNK>', 'b', 'a', 'c'] });
     expect(importError('order.safetensors', bytes)).toBe(
       '__metadata__.vocab[3] "a" comes after __metadata__.vocab[2] "b", expected the characters in code-point order');
+  });
+});
+
+/** An rnn-state/1 file parsed, loosely: a test sets a field to anything. */
+interface LooseState {
+  format?: unknown;
+  config: Record<string, unknown>;
+  vocab: unknown[];
+  tensors: Record<string, { shape?: unknown; data: unknown[] }>;
+}
+
+describe('a malformed rnn-state/1 file: one line naming the file and the field', () => {
+  /** The file rnn export writes for MODEL, edited; `wrap` puts it in a fixture's `state`, as test/fixtures/eval do. */
+  const edited = (edit: (state: LooseState) => void, wrap = false): string => {
+    const state = JSON.parse(JSON.stringify(toInteropState(CONFIG, MODEL.vocab, MODEL.params))) as LooseState;
+    edit(state);
+    return JSON.stringify(wrap ? { description: 'a fixture', state } : state);
+  };
+  /** The file with the byte 0xFF for the token "a": read as UTF-8, it would be U+FFFD. */
+  const notUtf8 = (() => {
+    const text = edited(() => undefined), offset = text.indexOf('"a"') + 1;
+    return { bytes: Buffer.concat([Buffer.from(text.slice(0, offset)), Buffer.from([0xff]), Buffer.from(text.slice(offset + 1))]), offset };
+  })();
+  const cases: [string, string | Buffer, string][] = [
+    ['a config number as a string', edited((s) => (s.config.hidden_size = '4')), 'config.hidden_size must be a number (got "4")'],
+    ['a config of the wrong type', edited((s) => ((s as { config: unknown }).config = [])), 'config must be an object (got an array of 0)'],
+    ['a cell it does not know', edited((s) => (s.config.cell = 'transformer')), 'config.cell must be one of lstm, gru, rnn (got "transformer")'],
+    ['a token that is not a string', edited((s) => (s.vocab[3] = 98)), 'vocab[3] must be a string (got 98)'],
+    ['tensors as a list', edited((s) => ((s as { tensors: unknown }).tensors = [])), 'tensors must be an object (got an array of 0)'],
+    ['a value that is not a number', edited((s) => (s.tensors['head.bias'].data[1] = null)), 'tensors["head.bias"].data[1] must be a number (got null)'],
+    ['data as nested lists', edited((s) => (s.tensors['head.bias'].data = [[0, 0, 0, 0, 0]])), 'tensors["head.bias"].data[0] must be a number (got an array of 5)'],
+    ['a tensor missing', edited((s) => delete s.tensors['rnn.bias_hh_l1']), 'tensors["rnn.bias_hh_l1"] is missing'],
+    ['a tensor without its shape', edited((s) => delete s.tensors['head.weight'].shape), 'tensors["head.weight"].shape is missing'],
+    ['a tensor of the wrong shape', edited((s) => (s.tensors['head.weight'].shape = [4, 5])), 'tensors["head.weight"].shape is [4,5], expected [5,4]'],
+    ['a negative dimension', edited((s) => (s.tensors['head.bias'].shape = [-5])), 'tensors["head.bias"].shape[0] must be >= 0 (got -5)'],
+    ['a value too large for float64', edited((s) => (s.tensors['head.bias'].data[0] = 123456789)).replace('123456789', '1e999'),
+      'tensors["head.bias"].data[0] must be a finite number (got Infinity)'],
+    ['a tensor the model does not have, named as an object\'s prototype', edited((s) => (s.tensors = { ...s.tensors, ['__proto__']: { shape: [1], data: [0] } })),
+      'tensors["__proto__"] is not a tensor of a 2-layer gru'],
+    ['no format', edited((s) => delete s.format), 'format is missing, expected an rnn-state/1 file or a .safetensors file'],
+    ['a format of the wrong type', edited((s) => (s.format = 1)), 'format is 1, expected an rnn-state/1 file or a .safetensors file'],
+    ['another version', edited((s) => (s.format = 'rnn-state/2')), 'format is "rnn-state/2", expected an rnn-state/1 file or a .safetensors file'],
+    ['a fixture whose state is another version', edited((s) => (s.format = 'rnn-state/2'), true), 'state: format is "rnn-state/2", expected "rnn-state/1"'],
+    ['a fixture whose state has a tensor missing', edited((s) => delete s.tensors['embed.weight'], true), 'state: tensors["embed.weight"] is missing'],
+    ['bytes that are not UTF-8', notUtf8.bytes, `not valid UTF-8 at byte offset ${notUtf8.offset} (line 1, byte 0xFF)`],
+  ];
+
+  it.each(cases)('rnn import: %s', (_, content, message) => {
+    expect(importError('malformed.json', content)).toBe(message);
+  });
+
+  it('the command prints that line alone, no stack trace, and writes nothing', async () => {
+    const picked = ['a config number as a string', 'a tensor missing', 'a tensor of the wrong shape', 'another version', 'bytes that are not UTF-8']
+      .map((name) => cases.find((c) => c[0] === name)!);
+    const runs = await Promise.all(picked.map(([, content], i) => {
+      writeFileSync(join(dir, `cli-${i}.json`), content);
+      return rnnIn(dir, ['import', `cli-${i}.json`, '--out', `cli-${i}-checkpoint.json`]);
+    }));
+    runs.forEach((run, i) => {
+      expectOneLineError(run, new RegExp(`^rnn: cli-${i}\\.json: ${picked[i]![2].replace(/[[\]().*+?^$\\]/g, '\\$&')}$`));
+      expect(existsSync(join(dir, `cli-${i}-checkpoint.json`))).toBe(false);
+    });
+  }, 30_000);
+
+  it.each(cases)('--init-from: %s', (_, content, message) => {
+    const path = join(dir, 'init-from.json');
+    writeFileSync(path, content);
+    const models = 'a checkpoint (rnn-checkpoint/1), an rnn-state/1 file or a .safetensors file';
+    // what is not JSON, UTF-8 included, is told what --init-from reads
+    const said = message.startsWith('not valid UTF-8') ? `${message}; expected ${models}`
+      : message.replace('an rnn-state/1 file or a .safetensors file', models);
+    expect(() => readModelFile(path)).toThrow(new CheckpointError(`${path}: ${said}`));
   });
 });
 

@@ -27,6 +27,22 @@ for (const kind of kernelKinds()) {
       });
     }
 
+    it.each(CELL_KINDS)('%s: restore comes back, to the bit, to the state and logits that save kept', (cell) => {
+      const config: ModelConfig = { cell, vocabSize: 9, embedDim: 5, hiddenSize: 7, numLayers: 3, dropout: 0 };
+      const params = initParams(config, new Rng(6));
+      const [stepper, fresh] = [new Stepper(config, params, kind), new Stepper(config, params, kind)];
+      for (const token of [0, 4, 4, 8]) {
+        stepper.advance(token);
+        fresh.advance(token);
+      }
+      stepper.save();
+      for (const token of [1, 2, 3, 5, 6]) stepper.advance(token);
+      stepper.restore();
+      expect(Array.from(stepper.logits)).toEqual(Array.from(fresh.logits));
+      expect(Array.from(stepper.advance(2))).toEqual(Array.from(fresh.advance(2)));
+      expect(Array.from(stepper.advance(7))).toEqual(Array.from(fresh.advance(7)));
+    });
+
     it('takes new parameters and starts again from the zero state', () => {
       const config: ModelConfig = { cell: 'gru', vocabSize: 6, embedDim: 3, hiddenSize: 5, numLayers: 2, dropout: 0 };
       const [a, b] = [initParams(config, new Rng(1)), initParams(config, new Rng(2))];

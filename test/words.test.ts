@@ -332,11 +332,11 @@ describe('word vocabulary', () => {
     const vocab = wordVocab('the', 'cat', 'sat', '.', '\n');
     expect(Array.from(vocab.encode('the dog sat.\nThe cat'))).toEqual([2, UNK, 4, 5, 6, UNK, 3]);
     expect(Array.from(vocab.encodeWords(['cat', 'dog']))).toEqual([3, UNK]);
-    expect(vocab.countUnknown('the dog sat. The cat')).toBe(2);
+    expect(vocab.tokenize('the dog sat. The cat').unknown).toHaveLength(2);
     const unknown: string[] = [];
     vocab.encode('the dog sat. The cat', unknown);
     expect(unknown).toEqual(['dog', 'The']);
-    expect(vocab.countUnknown('')).toBe(0);
+    expect(vocab.tokenize('').unknown).toHaveLength(0);
     expect(vocab.idOf('cat')).toBe(3);
     expect(vocab.idOf('c')).toBe(UNK);
   });
@@ -382,7 +382,7 @@ describe('word vocabulary', () => {
     expect(Vocabulary.build(['ab']).level).toBe('char');
     expect(() => Vocabulary.fromTokens([EOS_TOKEN, UNK_TOKEN, 'ab'])).toThrow(/not a single character/);
     expect(() => chars.encodeWords(['a'])).toThrow(/word-level/);
-    expect(chars.countUnknown('abc')).toBe(1);
+    expect(chars.tokenize('abc').unknown).toHaveLength(1);
   });
 });
 

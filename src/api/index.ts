@@ -3,7 +3,7 @@
  * sampled, beam-searched, scored and looked into. The CLI and `rnn serve` run on it.
  */
 export {
-  type Activations, type Alternative, type BeamOptions, type GenerateOptions, type LoadOptions, Model, type ModelInfo,
+  type Activations, type Alternative, type BeamOptions, type CompleteOptions, type GenerateOptions, type LoadOptions, Model, type ModelInfo,
   type ScoreOptions, type StopSignal, StoppedError, type TextScore, type TokenScore, type TokenizedText, loadModel,
 } from './model.js';
 export type { BeamResult } from '../generate/beam.js';

@@ -5,7 +5,7 @@ import { resolveKernels } from '../engine/kernels/index.js';
 import type { KernelsKind } from '../engine/kernels/kernels.js';
 import { Stepper, type TokenStepper } from '../engine/stepper.js';
 import { type BeamResult, beamSearch } from '../generate/beam.js';
-import { samplePieces } from '../generate/sample.js';
+import { type SampleOptions, sampleCompletions, samplePieces } from '../generate/sample.js';
 import { SAMPLE_SETTINGS, type UnkMode } from '../generate/settings.js';
 import { scoreStream, scoreSummary, scoreTokens } from '../generate/score.js';
 import { type StopSignal, StoppedError } from '../generate/stop.js';
@@ -14,13 +14,13 @@ import { describeValue } from '../input/issues.js';
 import { POSITIVE_INTEGER, checkedOption, unknownOption } from '../input/settings.js';
 import { createStepper } from '../parallel/inference.js';
 import { stepsPerEpoch } from '../text/batches.js';
-import { EOS, type TextLevel, type Vocabulary } from '../text/vocab.js';
+import { EOS, type TextLevel, type TokenizedText, type Vocabulary } from '../text/vocab.js';
 
-export { type StopSignal, StoppedError };
+export { type StopSignal, StoppedError, type TokenizedText };
 
 export interface GenerateOptions {
-  /** Text the model reads before drawing (not repeated in the output). */
-  prime?: string;
+  /** Text the model reads before drawing (not repeated in the output), or what `tokenize` made of it. */
+  prime?: string | TokenizedText;
   /** Tokens to draw, the prime not counted (default 200). */
   len?: number;
   /** Softmax temperature; 0 picks the most probable token (default 1). */
@@ -37,8 +37,14 @@ export interface GenerateOptions {
   workers?: number;
 }
 
+export interface CompleteOptions extends Omit<GenerateOptions, 'workers'> {
+  /** Samples of the prime: sample i draws with seed + i (mod 2^32). */
+  n: number;
+}
+
 export interface BeamOptions {
-  prime?: string;
+  /** As `GenerateOptions.prime`. */
+  prime?: string | TokenizedText;
   /** Tokens to generate (default 200). */
   len?: number;
   /** Hypotheses kept at each step. */
@@ -83,14 +89,6 @@ export interface TextScore {
   predictions: number;
   /** Each prediction; empty when `tokens: false` asked for the totals only. */
   tokens: TokenScore[];
-}
-
-/** A text cut into a model's tokens once (`Model.tokenize`), for the calls that read it. */
-export interface TokenizedText {
-  /** Its token ids; a token outside the vocabulary reads as `<UNK>`. */
-  ids: Int32Array;
-  /** The text of each `<UNK>` of `ids`, in order. */
-  unknown: string[];
 }
 
 export interface ScoreOptions {
@@ -147,6 +145,8 @@ const LOAD_OPTIONS: Record<keyof LoadOptions, true> = { kernels: true };
 const GENERATE_OPTIONS: Record<keyof GenerateOptions, true> = {
   prime: true, len: true, temperature: true, topK: true, topP: true, seed: true, stopAtEos: true, unk: true, signal: true, workers: true,
 };
+const { workers: _, ...COMPLETE_SAMPLING } = GENERATE_OPTIONS;
+const COMPLETE_OPTIONS: Record<keyof CompleteOptions, true> = { ...COMPLETE_SAMPLING, n: true };
 const BEAM_OPTIONS: Record<keyof BeamOptions, true> = {
   prime: true, len: true, beam: true, stopAtEos: true, lengthPenalty: true, onText: true, signal: true,
 };
@@ -224,15 +224,10 @@ export class Model {
    */
   async *generate(options: GenerateOptions = {}): AsyncGenerator<string, void, undefined> {
     checkOptions(options, GENERATE_OPTIONS);
-    checkText('prime', options.prime);
+    checkPrime(options.prime);
     const stepper = await this.stepperOn(options.workers);
     try {
-      const pieces = samplePieces({
-        config: this.config, params: this.loaded.params, vocab: this.vocab, stepper,
-        length: options.len ?? SAMPLE_SETTINGS.len.default, temperature: options.temperature ?? SAMPLE_SETTINGS.temperature.default,
-        topK: options.topK, topP: options.topP, prime: options.prime ?? '', seed: options.seed ?? SAMPLE_SETTINGS.seed.default(),
-        stopAtEos: options.stopAtEos, unk: options.unk, signal: options.signal,
-      });
+      const pieces = samplePieces({ ...this.sampling(options), stepper });
       let lastYield = performance.now();
       for (const piece of pieces) {
         yield piece;
@@ -247,6 +242,39 @@ export class Model {
     }
   }
 
+  /**
+   * `n` samples of one prime, each as `generate` would draw it with seed, seed + 1, … (the
+   * seed given or a random one): the prime is read once and every sample starts from the state
+   * it left (generate/sample.ts). A stopped call throws StoppedError.
+   */
+  async complete(options: CompleteOptions): Promise<string[]> {
+    return this.completeSync(options);
+  }
+
+  completeSync(options: CompleteOptions): string[] {
+    checkOptions(options, COMPLETE_OPTIONS);
+    if (options.n === undefined) throw new RangeError('n: is missing: give the number of samples');
+    checkPrime(options.prime);
+    const stepper = this.acquire();
+    try {
+      const completions = [...sampleCompletions({ ...this.sampling(options), n: options.n, stepper })];
+      if (options.signal?.aborted) throw new StoppedError();
+      return completions;
+    } finally {
+      this.release(stepper);
+    }
+  }
+
+  /** A call's sampling options as generate/sample.ts takes them, the defaults filled in. */
+  private sampling(options: Omit<GenerateOptions, 'workers'>): SampleOptions {
+    return {
+      config: this.config, params: this.loaded.params, vocab: this.vocab,
+      length: options.len ?? SAMPLE_SETTINGS.len.default, temperature: options.temperature ?? SAMPLE_SETTINGS.temperature.default,
+      topK: options.topK, topP: options.topP, prime: options.prime ?? '', seed: options.seed ?? SAMPLE_SETTINGS.seed.default(),
+      stopAtEos: options.stopAtEos, unk: options.unk, signal: options.signal,
+    };
+  }
+
   /** The continuation of the prime a beam search finds most probable (generate/beam.ts). */
   async beam(options: BeamOptions): Promise<BeamResult> {
     return this.beamSync(options);
@@ -255,7 +283,7 @@ export class Model {
   beamSync(options: BeamOptions): BeamResult {
     checkOptions(options, BEAM_OPTIONS);
     if (options.beam === undefined) throw new RangeError('beam: is missing: give the number of hypotheses to keep');
-    checkText('prime', options.prime);
+    checkPrime(options.prime);
     return beamSearch({
       config: this.config, params: this.loaded.params, vocab: this.vocab, kernels: this.kernels,
       beam: options.beam, length: options.len ?? SAMPLE_SETTINGS.len.default, prime: options.prime ?? '',
@@ -265,10 +293,9 @@ export class Model {
     });
   }
 
-  /** The text as this model's tokens, cut once for whatever reads it: `score` takes them in its place. */
+  /** The text as this model's tokens, cut once for whatever reads it: `score` takes it as its text, the samplers as a prime. */
   tokenize(text: string): TokenizedText {
-    const unknown: string[] = [];
-    return { ids: this.vocab.encode(text, unknown), unknown };
+    return this.vocab.tokenize(text);
   }
 
   /**
@@ -412,6 +439,15 @@ function checkText(name: string, text: unknown, required = false): void {
 function checkScored(text: unknown): void {
   if (typeof text === 'object' && text !== null && (text as Partial<TokenizedText>).ids instanceof Int32Array) return;
   checkText('text', text, true);
+}
+
+/** A prime: a string, none, or what `tokenize` made of one (its text and ids); else a TypeError naming it. */
+function checkPrime(prime: unknown): void {
+  if (typeof prime === 'object' && prime !== null) {
+    const { text, ids } = prime as Partial<TokenizedText>;
+    if (typeof text === 'string' && ids instanceof Int32Array) return;
+  }
+  checkText('prime', prime);
 }
 
 /** Epochs a checkpoint's run has done, its current one's part included: its cursor of the epoch's steps. */

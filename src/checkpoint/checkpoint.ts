@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { OPTIMIZER_KINDS } from '../engine/optim.js';
 import { paramLayout } from '../engine/params.js';
@@ -173,12 +175,41 @@ export function parseCheckpoint(json: unknown, source: string): Checkpoint {
 
 /** The checkpoint at `path`, checked; a safetensors file (the weights alone) is refused, saying how to make it one. */
 export function loadCheckpoint(path: string): Checkpoint {
+  return checkpointOf(readCheckpointBytes(path), path);
+}
+
+/** A checkpoint a run resumes, and where that run started when it is an imported model. */
+export interface ResumedCheckpoint {
+  checkpoint: Checkpoint;
+  /**
+   * For an imported model (`trainedStep` null), trained elsewhere: the file itself, recorded as
+   * --init-from records a base (its path, the SHA-256 of its bytes, no step); null for a
+   * checkpoint rnn trained, whose own `initFrom`, if any, goes on.
+   */
+  importedFrom: InitFrom | null;
+}
+
+/** `loadCheckpoint` for a run that resumes it: the file read once, hashed only where the run records its bytes. */
+export function loadResumedCheckpoint(path: string): ResumedCheckpoint {
+  const bytes = readCheckpointBytes(path);
+  const checkpoint = checkpointOf(bytes, path);
+  const importedFrom = trainedStep(checkpoint) !== null ? null
+    : { path: resolve(path), sha256: createHash('sha256').update(bytes).digest('hex'), step: null };
+  return { checkpoint, importedFrom };
+}
+
+/** The bytes of the checkpoint file at `path`; a safetensors file (the weights alone) is refused, saying how to make it one. */
+function readCheckpointBytes(path: string): Buffer {
   const bytes = readFileBytes(path, 'checkpoint');
   if (startsLikeSafetensors(bytes)) {
     throw new CheckpointError(`${path} is a safetensors file, not a checkpoint: ` + (isSafetensorsPath(path)
       ? `convert it with \`rnn import ${path} --out model.json\` first`
       : `name it *${SAFETENSORS_EXTENSION} (rnn import reads a file by its name), then convert it with \`rnn import FILE${SAFETENSORS_EXTENSION} --out model.json\``));
   }
+  return bytes;
+}
+
+function checkpointOf(bytes: Buffer, path: string): Checkpoint {
   return parseCheckpoint(parseJsonBytes(bytes, path), path);
 }
 

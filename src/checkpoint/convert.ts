@@ -95,11 +95,12 @@ function safetensorsModel(bytes: Buffer, path: string): ModelState {
 }
 
 /**
- * The model of `rnn-state/1` JSON, or of a fixture wrapping it; JSON of another format is refused,
- * naming the file, its format and the files `expected`.
+ * The model of `rnn-state/1` JSON, or of a fixture wrapping it (its `state`, an object with a
+ * format of its own, checked as a file's); JSON of another format is refused, naming the file,
+ * its format and the files `expected`.
  */
 function interopJsonModel(json: unknown, path: string, expected: string): ModelState {
-  const wrapped = isObject(json) && json['format'] === undefined && isObject(json['state']) && json['state']['format'] === INTEROP_FORMAT;
+  const wrapped = isObject(json) && json['format'] === undefined && isObject(json['state']) && json['state']['format'] !== undefined;
   if (!wrapped && !(isObject(json) && json['format'] === INTEROP_FORMAT)) {
     const format = isObject(json) ? json['format'] : undefined;
     const other = OTHER_FILES.get(format);

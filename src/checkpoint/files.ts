@@ -1,5 +1,6 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { utf8Fault } from '../text/utf8.js';
 import { CheckpointError, shortMessage } from './errors.js';
 
 /**
@@ -23,14 +24,22 @@ export function readFileBytes(path: string, what: string): Buffer {
   }
 }
 
+// With ignoreBOM left false, decode() drops a leading BOM (an editor's).
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 /**
- * UTF-8 JSON bytes (of the file at `path`) parsed, a leading BOM (an editor's) skipped; text that
- * is not JSON is a one-line CheckpointError.
+ * UTF-8 JSON bytes (of the file at `path`) parsed, a leading BOM skipped; bytes that are not
+ * UTF-8 (never read with U+FFFD in their place) or text that is not JSON are a one-line CheckpointError.
  */
 export function parseJsonBytes(bytes: Buffer, path: string): unknown {
-  const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  let text: string;
   try {
-    return JSON.parse(bytes.toString('utf8', bom)) as unknown;
+    text = utf8.decode(bytes);
+  } catch (error) {
+    throw new CheckpointError(`${path}: ${utf8Fault(bytes) ?? shortMessage(error)}`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
   } catch (error) {
     throw new CheckpointError(`${path} is not JSON: ${shortMessage(error)}`);
   }

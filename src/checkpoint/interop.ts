@@ -105,10 +105,12 @@ export function fromInteropState(json: unknown, source: string, checkpoint?: Che
   const { config, level, wordRule } = modelConfigOf(state.config, source, 'config.word_rule');
   checkVocab(state.vocab, config.vocabSize, level, source, 'vocab', 'config.vocab_size');
 
-  checkClaimedModel(config, Object.keys(state.tensors).length, source, 'config', checkpoint);
+  // the names as the file has them: a parsed record leaves out a "__proto__" one
+  const names = Object.keys((json as { tensors: object }).tensors);
+  checkClaimedModel(config, names.length, source, 'config', checkpoint);
 
   const layout = paramLayout(config);
-  for (const name of Object.keys(state.tensors)) {
+  for (const name of names) {
     if (!layout.byName.has(name)) {
       throw new CheckpointError(
         `${source}: tensors[${JSON.stringify(name)}] is not a tensor of a ${config.numLayers}-layer ${config.cell}`,

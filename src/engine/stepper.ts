@@ -26,6 +26,8 @@ export interface TokenStepper {
 export class Stepper implements TokenStepper {
   readonly model: LanguageModel;
   private readonly params: Float32Array;
+  /** What `save` kept: a model of one row that only holds a state and its logits (spreadFrom's source). */
+  private saved: LanguageModel | null = null;
 
   constructor(readonly config: ModelConfig, params: Float32Array, kernels?: KernelsKind) {
     const arena = new Arena(undefined, 4 * params.length);
@@ -61,6 +63,23 @@ export class Stepper implements TokenStepper {
 
   reset(): void {
     this.model.resetState();
+  }
+
+  /**
+   * Keeps the state and the logits it left, for `restore` to come back to, to the bit: several
+   * samples of one prime read it once (generate/sample.ts). The next `save` replaces it.
+   */
+  save(): void {
+    this.saved ??= new LanguageModel({
+      config: this.config, kernels: this.model.kernels, params: this.params, grads: null, batchSize: 1, seqLen: 1,
+    });
+    this.saved.spreadFrom(this.model);
+  }
+
+  /** Back to the state and logits that `save` kept. */
+  restore(): void {
+    if (this.saved === null) throw new Error('restore needs a state that save kept');
+    this.model.spreadFrom(this.saved);
   }
 
   close(): Promise<void> {

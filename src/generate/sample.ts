@@ -2,8 +2,9 @@ import type { ModelConfig } from '../engine/config.js';
 import { Stepper, type TokenStepper } from '../engine/stepper.js';
 import { Rng } from '../engine/random.js';
 import { EOS, UNK, UNK_TOKEN, type Vocabulary } from '../text/vocab.js';
+import { POSITIVE_INTEGER, checkedOption } from '../input/settings.js';
 import { type UnkMode, checkSampleSettings } from './settings.js';
-import { continuationWriter } from './continuation.js';
+import { type PrimeTokens, continuationWriter, primeTokens } from './continuation.js';
 import type { StopSignal } from './stop.js';
 
 export interface SampleOptions {
@@ -18,8 +19,11 @@ export interface SampleOptions {
   topK?: number;
   /** Draw only among the smallest set of most probable tokens whose mass reaches p (nucleus sampling). */
   topP?: number;
-  /** Text the model reads after the opening `<EOS>` before drawing; tokens outside the vocabulary read as `<UNK>`. */
-  prime?: string;
+  /**
+   * Text the model reads after the opening `<EOS>` before drawing, or its tokens as
+   * `Vocabulary.tokenize` cut it (not cut again); tokens outside the vocabulary read as `<UNK>`.
+   */
+  prime?: string | PrimeTokens;
   seed: number;
   /** Stop when `<EOS>` is drawn (it is not part of the result). */
   stopAtEos?: boolean;
@@ -57,33 +61,73 @@ export function sampleText(opts: SampleOptions): string {
  * of them: a sample of any length in constant memory, which the caller may stop at any point.
  */
 export function* samplePieces(opts: SampleOptions): Generator<string, void, undefined> {
-  const { config, params, vocab, length, temperature, seed } = opts;
+  const sampling = startSampling(opts, opts.stepper ?? new Stepper(opts.config, opts.params));
+  if (!sampling.readPrime()) return;
+  yield* sampling.draw(opts.seed);
+}
+
+export interface CompletionOptions extends Omit<SampleOptions, 'onText' | 'stepper'> {
+  /** Samples of the prime: sample i draws with seed + i (mod 2^32). */
+  n: number;
+  stepper?: Stepper;
+}
+
+/**
+ * `n` samples of one prime, as `n` calls of sampleText with seeds seed, seed + 1, …
+ * would draw them, to the bit: the prime is read once, and each sample starts from the state
+ * and logits it left (Stepper.save and restore), where each call would have read it again.
+ * Yields each sample's text as it is done; stops, yielding nothing more, once `signal` is aborted.
+ */
+export function* sampleCompletions(opts: CompletionOptions): Generator<string, void, undefined> {
+  checkedOption('n', POSITIVE_INTEGER.schema, opts.n);
+  const stepper = opts.stepper ?? new Stepper(opts.config, opts.params);
+  const sampling = startSampling(opts, stepper);
+  if (!sampling.readPrime()) return;
+  stepper.save();
+  for (let i = 0; i < opts.n; i++) {
+    if (i > 0) stepper.restore();
+    const pieces: string[] = [];
+    for (const piece of sampling.draw((opts.seed + i) >>> 0)) pieces.push(piece);
+    if (opts.signal?.aborted) return;
+    yield pieces.join('');
+  }
+}
+
+/**
+ * A sample's parts over a stepper: it reads `<EOS>` and the prime from the zero state
+ * (`readPrime`: false when stopped first), then draws from where that left it.
+ */
+function startSampling(opts: SampleOptions, stepper: TokenStepper) {
+  const { config, vocab, length, temperature } = opts;
   checkSampleOptions(opts);
   vocab.checkModelSize(config.vocabSize);
-  const stepper = opts.stepper ?? new Stepper(config, params);
   stepper.reset();
   const showUnk = opts.unk === 'show';
   const sampler = new TokenSampler(config.vocabSize, temperature, opts.topK ?? null, opts.topP ?? null, showUnk);
-  const rng = new Rng(seed);
-  const prime = opts.prime ?? '', primeIds = vocab.encode(prime);
-  const writer = continuationWriter(vocab, prime, primeIds, { eos: EOS_TEXT, ...(showUnk && { unk: UNK_TOKEN }) });
-
-  const signal = opts.signal;
-  stepper.advance(EOS);
-  for (const id of primeIds) {
-    if (signal?.aborted) return;
-    stepper.advance(id);
-  }
-
-  const stopAtEos = opts.stopAtEos === true;
-  for (let count = 0; count < length;) {
-    if (signal?.aborted) return;
-    const id = sampler.draw(stepper.logits, rng);
-    if (id === EOS && stopAtEos) return;
-    count++;
-    yield writer.write(id);
-    if (count < length) stepper.advance(id);
-  }
+  const prime = primeTokens(vocab, opts.prime);
+  const signal = opts.signal, stopAtEos = opts.stopAtEos === true;
+  return {
+    readPrime(): boolean {
+      stepper.advance(EOS);
+      for (const id of prime.ids) {
+        if (signal?.aborted) return false;
+        stepper.advance(id);
+      }
+      return true;
+    },
+    *draw(seed: number): Generator<string, void, undefined> {
+      const rng = new Rng(seed);
+      const writer = continuationWriter(vocab, prime, { eos: EOS_TEXT, ...(showUnk && { unk: UNK_TOKEN }) });
+      for (let count = 0; count < length;) {
+        if (signal?.aborted) return;
+        const id = sampler.draw(stepper.logits, rng);
+        if (id === EOS && stopAtEos) return;
+        count++;
+        yield writer.write(id);
+        if (count < length) stepper.advance(id);
+      }
+    },
+  };
 }
 
 function checkSampleOptions(opts: SampleOptions): void {

@@ -1,4 +1,4 @@
-import type { BeamOptions, GenerateOptions } from '../api/index.js';
+import type { BeamOptions, CompleteOptions, GenerateOptions } from '../api/index.js';
 import type { KernelsKind } from '../engine/kernels/kernels.js';
 
 /** A model the server loads: its name in requests, and the checkpoint (named by the operator, never by a request). */
@@ -11,7 +11,7 @@ export interface ServedModel {
 export type JobRequest =
   | { kind: 'generate'; model: string; options: Omit<GenerateOptions, 'signal'>; stream: boolean }
   | { kind: 'beam'; model: string; options: BeamOptions }
-  | { kind: 'complete'; model: string; n: number; options: Omit<GenerateOptions, 'signal'> }
+  | { kind: 'complete'; model: string; n: number; options: Omit<CompleteOptions, 'n' | 'signal'> }
   | { kind: 'score'; model: string; text: string; top: number }
   | { kind: 'activations'; model: string; text: string; layer: number; unit: number | null; top: number };
 

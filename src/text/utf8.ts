@@ -102,8 +102,18 @@ export class Utf8ChunkDecoder {
 
 /** The one-line error for invalid UTF-8: the file, the byte offset, its line (1-based) and the byte. */
 function invalidUtf8(path: string, offset: number, line: number, byte: number): CorpusError {
+  return new CorpusError(`${path}: ${invalidUtf8Phrase(offset, line, byte)}`);
+}
+
+function invalidUtf8Phrase(offset: number, line: number, byte: number): string {
   const hex = byte.toString(16).toUpperCase().padStart(2, '0');
-  return new CorpusError(`${path}: not valid UTF-8 at byte offset ${offset} (line ${line}, byte 0x${hex})`);
+  return `not valid UTF-8 at byte offset ${offset} (line ${line}, byte 0x${hex})`;
+}
+
+/** Where `bytes` stop being UTF-8, as invalidUtf8 says it (for a reader whose errors are its own); null where they do not. */
+export function utf8Fault(bytes: Uint8Array): string | null {
+  const offset = firstInvalidUtf8Offset(bytes);
+  return offset < 0 ? null : invalidUtf8Phrase(offset, 1 + countLineBreaks(bytes.subarray(0, offset)), bytes[offset]!);
 }
 
 /**

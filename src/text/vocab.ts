@@ -8,7 +8,7 @@ import { isWordToken, tokenizeWords, WORD_RULE_VERSION, type WordRule } from './
  *  - 'word' (docs/words.md): a token is a word, a punctuation mark or a line break as
  *    `tokenizeWords` cuts them under the vocabulary's `wordRule`; then come the training text's
  *    most frequent tokens, most frequent first (`buildWordVocabulary` in word-vocab.ts).
- * `encode`, `decode`, `writer`, `countUnknown` and `idOf` work at the vocabulary's level.
+ * `tokenize`, `encode`, `decode`, `writer` and `idOf` work at the vocabulary's level.
  */
 export const TEXT_LEVELS = ['char', 'word'] as const;
 export type TextLevel = (typeof TEXT_LEVELS)[number];
@@ -65,13 +65,23 @@ export interface TextWriter {
   write(id: number): string;
 }
 
+/** A text cut into a vocabulary's tokens once (`Vocabulary.tokenize`), for the calls that read it. */
+export interface TokenizedText {
+  /** The text cut. */
+  text: string;
+  /** Its token ids; a token outside the vocabulary reads as `<UNK>`. */
+  ids: Int32Array;
+  /** The text of each `<UNK>` of `ids`, in order. */
+  unknown: string[];
+}
+
 export class Vocabulary {
   /** Token id → token: `<EOS>`, `<UNK>`, then one code point (char) or one word token (word) per entry. */
   readonly tokens: string[];
   readonly level: TextLevel;
   /**
    * Word level: the version of the tokenizer rules its ids were made under, which `encode` and
-   * `countUnknown` cut text by, so that a model reads text as it was trained to.
+   * `tokenize` cut text by, so that a model reads text as it was trained to.
    */
   readonly wordRule: WordRule;
   private readonly idByCodePoint: Map<number, number>;
@@ -177,6 +187,12 @@ export class Vocabulary {
     return this.idByCodePoint.get(cp) ?? UNK;
   }
 
+  /** `text` cut into this vocabulary's tokens once, the text of each `<UNK>` with them (`encode`). */
+  tokenize(text: string): TokenizedText {
+    const unknown: string[] = [];
+    return { text, ids: this.encode(text, unknown), unknown };
+  }
+
   /**
    * One id per code point (char) or per `tokenizeWords` token under `wordRule` (word); tokens outside the
    * vocabulary read as `UNK`, and the text of each of them goes onto `unknown` where given (in
@@ -240,18 +256,6 @@ export class Vocabulary {
     return {
       write: (id) => (id === EOS ? detokenizer.boundary(eos) : detokenizer.push(id === UNK ? unknownText() : tokenText(id))),
     };
-  }
-
-  /** How many code points (char) or word tokens (word) of `text` are not in the vocabulary (and would read as `<UNK>`). */
-  countUnknown(text: string): number {
-    if (this.level === 'word') return tokenizeWords(text, this.wordRule).filter((token) => !this.idByWord.has(token)).length;
-    let unknown = 0;
-    for (let i = 0; i < text.length; ) {
-      const cp = text.codePointAt(i)!;
-      if (!this.idByCodePoint.has(cp)) unknown++;
-      i += cp > 0xffff ? 2 : 1;
-    }
-    return unknown;
   }
 }
 

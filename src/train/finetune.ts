@@ -1,7 +1,5 @@
-import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
-import { type Checkpoint, type InitFrom, trainedStep } from '../checkpoint/checkpoint.js';
-import { readFileBytes } from '../checkpoint/files.js';
+import { type InitFrom, trainedStep } from '../checkpoint/checkpoint.js';
 import { type ModelFile, readModelFile } from '../checkpoint/convert.js';
 import { resolveCheckpointPath } from '../checkpoint/find.js';
 import { decodeTensors } from '../checkpoint/tensors.js';
@@ -51,16 +49,6 @@ export function loadBaseModel(given: string): BaseModel {
     vocab: Vocabulary.fromTokens(model.vocab, model.level, WORD_RULE_VERSION),
     initFrom: { path: resolve(path), sha256: file.sha256, step: checkpoint === null ? null : trainedStep(checkpoint) },
   };
-}
-
-/**
- * Where a resumed run started when the checkpoint `path` it resumes is an imported model
- * (`trainedStep` null): that model, as --init-from records one; null for a checkpoint rnn
- * trained, whose own `initFrom`, if any, goes on.
- */
-export function importedStart(ckpt: Checkpoint, path: string): InitFrom | null {
-  if (trainedStep(ckpt) !== null) return null;
-  return { path: resolve(path), sha256: createHash('sha256').update(readFileBytes(path, 'checkpoint')).digest('hex'), step: null };
 }
 
 /**
