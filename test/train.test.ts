@@ -291,6 +291,30 @@ describe('train', () => {
     expect([longer.reason, longer.step]).toEqual(['max-steps', steps.length + 2]);
     expect(loadCheckpoint(longer.latest).training.timeSpent).toBeUndefined();
   });
+
+  it('records a --time spent at a periodic evaluation in the one checkpoint that evaluation writes', async () => {
+    // the clock moves 1 ms each time it is read, and 100 s more while step 4 is evaluated: the run's time is spent there
+    let now = 0;
+    const clock = vi.spyOn(performance, 'now').mockImplementation(() => ++now);
+    const events: TrainEvent[] = [];
+    let result: TrainResult;
+    try {
+      result = await train({ ...TINY, time: 100, evalEvery: 2, out: freshOut() }, [corpus], {
+        onEvent: (event) => {
+          events.push(event);
+          if (event.event === 'eval' && event.step === 4) now += 100_000;
+        },
+      });
+    } finally {
+      clock.mockRestore();
+    }
+    expect([result.reason, result.step]).toEqual(['time', 4]);
+    const saved = events.filter((e) => e.event === 'checkpoint' && e.kind === 'latest').map((e) => (e as { step: number }).step);
+    expect(saved).toEqual([2, 4]);
+    const ckpt = loadCheckpoint(result.latest);
+    expect([ckpt.training.step, ckpt.history.at(-1)?.step, ckpt.training.timeSpent]).toEqual([4, 4, true]);
+    await expect(train({ resume: result.latest }, [])).rejects.toThrow(/has already trained to its end/);
+  });
 });
 
 describe('the learning rate schedule', () => {
