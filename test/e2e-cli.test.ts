@@ -191,6 +191,8 @@ describe('rnn train on a terminal', () => {
     const best = join(at(`tty-${count - 1}`), 'best.json');
     const rnnAsRun = rnnCommand(BIN, dir);
     expect(shown).toContain(`\nsample it:   ${rnnAsRun} sample --checkpoint ${best}\nevaluate it: ${rnnAsRun} eval perplexity --checkpoint ${best}\n`);
+    // each save says its step, as off a terminal
+    expect(shown).toContain(`\nsaved best checkpoint ${best} (step 12)\n`);
   });
 
   it('wraps its first lines to a narrow terminal, which it would otherwise cut while the bar runs', () => {

@@ -4,7 +4,7 @@ import { CELL_KINDS, type ModelConfig } from '../engine/config.js';
 import { KERNELS_CHOICES, resolveKernels } from '../engine/kernels/index.js';
 import { KERNELS_KINDS, type KernelsKind } from '../engine/kernels/kernels.js';
 import { LR_SCHEDULES, OPTIMIZER_KINDS } from '../engine/optim.js';
-import { POSITIVE_INTEGER, type Setting, type SettingNamer, SeedValueSchema, SettingError, numeric, orList, pickSettings, withDefaults } from '../input/settings.js';
+import { POSITIVE_INTEGER, type Setting, type SettingNamer, SEED, SettingError, numeric, orList, pickSettings, withDefaults } from '../input/settings.js';
 import { DOCS_MODES } from '../text/corpus.js';
 import { TEXT_LEVELS, type TextLevel } from '../text/vocab.js';
 import { DEFAULT_VOCAB_SIZE } from '../text/word-vocab.js';
@@ -152,7 +152,7 @@ export const TRAIN_SETTINGS = {
   },
   seed: {
     group: 'Training',
-    schema: SeedValueSchema, arg: '<n>', help: 'random seed, 0 … 2^32−1',
+    ...SEED, arg: '<n>',
     default: 1337, fixedOnResume: true, checkpoint: 'training.seed', // any fixed value: runs are reproducible by default
   },
   workers: {

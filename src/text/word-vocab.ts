@@ -2,7 +2,7 @@ import { InputError } from '../input/settings.js';
 import { EOS_TOKEN, UNK_TOKEN, Vocabulary, grouped } from './vocab.js';
 import { WORD_RULE_VERSION, type WordRule } from './words.js';
 
-/** The notes' vocabulary size: `<EOS>`, `<UNK>` and the 9,998 most frequent tokens. */
+/** The default word vocabulary size: `<EOS>`, `<UNK>` and the 9,998 most frequent tokens. */
 export const DEFAULT_VOCAB_SIZE = 10_000;
 
 export interface WordVocabularyOptions {

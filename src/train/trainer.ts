@@ -144,6 +144,7 @@ class Run {
       parameters: engine.params.length, settings: { ...settings }, limits: { ...limits }, corpus: this.setup.corpus,
       trainTokens: this.setup.data.train.length, valTokens: this.setup.data.val.length, stepsPerEpoch: batches.stepsPerEpoch,
       totalSteps, out: { ...this.setup.paths }, skipped: this.skipped,
+      ...(this.setup.data.fingerprint.prepared !== undefined && { prepared: this.setup.data.fingerprint.prepared }),
       ...(this.setup.data.wordVocab && { wordVocab: { ...this.setup.data.wordVocab } }),
       ...(this.setup.initFrom !== null && { initFrom: { ...this.setup.initFrom } }),
       ...(this.setup.data.added && { vocabAdded: this.setup.data.added.map(([token]) => token) }),

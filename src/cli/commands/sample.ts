@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { type Model, type TokenizedText, loadModel } from '../../api/index.js';
-import { NEWEST_CHECKPOINT, RUN_FOLDER_READS, resolveCheckpointPath } from '../../checkpoint/find.js';
+import { NEWEST_CHECKPOINT, RUN_FOLDER_READS } from '../../checkpoint/find.js';
 import { beamWarnings } from '../../generate/beam.js';
 import { NOT_FOR_BEAM, NOT_FOR_BEAM_REASON, SAMPLE_SETTINGS } from '../../generate/settings.js';
 import { KERNELS_SETTING } from '../../checkpoint/settings.js';
@@ -10,7 +10,7 @@ import { defaultStepperWorkers } from '../../parallel/inference.js';
 import { TextSchema, readTextFile } from '../../text/utf8.js';
 import { fileName } from '../../text/corpus-files.js';
 import { warn, warnUnknownTokens } from '../errors.js';
-import { addSettingFlags, workersOnCores } from '../flags.js';
+import { addSettingFlags, checkpointFlag, workersOnCores } from '../flags.js';
 import { outputClosed, writeStdout } from '../pipes.js';
 
 /** `rnn sample`'s flags: the sampling settings, and what the command reads and how it runs. */
@@ -58,7 +58,7 @@ async function runSample(flags: SampleFlags): Promise<void> {
   }
   const primeText = flags.primeFile !== undefined ? readTextFile(flags.primeFile) : flags.prime ?? '';
 
-  const model = loadModel(resolveCheckpointPath(flags.checkpoint), { kernels: flags.kernels });
+  const model = loadModel(checkpointFlag(flags.checkpoint), { kernels: flags.kernels });
   const prime = model.tokenize(primeText);
   warnUnknownTokens(model.vocab, model.path, flags.primeFile !== undefined ? fileName(flags.primeFile) : '--prime', prime.unknown);
   if (flags.beam !== undefined) {
