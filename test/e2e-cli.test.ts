@@ -203,7 +203,7 @@ describe('rnn train on a terminal', () => {
     const header = shown.slice(0, shown.indexOf('eval step'));
     for (const line of header.split('\n')) expect(line.length).toBeLessThanOrEqual(60);
     const joined = header.replace(/\n {2}(?=\S)/g, ' ');
-    expect(joined).toMatch(/validation characters, \d+ steps per epoch \(batch 4 x 8\), 1 worker, (js|wasm|relaxed) kernels\n/);
+    expect(joined).toMatch(/validation characters, \d+ steps per epoch \(batch 4 × 8\), 1 worker, (js|wasm|relaxed) kernels\n/);
     expect(joined).toContain(`checkpoints: ${join(out, 'latest.json')} (best: ${join(out, 'best.json')})\n`);
   });
 
