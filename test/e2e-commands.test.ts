@@ -6,6 +6,7 @@ import { exportState } from '../src/checkpoint/convert.js';
 import { paramLayout } from '../src/engine/params.js';
 import { expectOneLineError, ROOT, rnnIn } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
+import { request, serve } from './helpers/serve.js';
 
 /** The built CLI as a subprocess (helpers/cli.ts). Every file these tests write lives in a temp folder. */
 
@@ -233,6 +234,14 @@ describe('with a model trained by rnn train', () => {
     expect([scored.status, scored.stderr]).toEqual([0, using]);
     const named = await rnnIn(cwd, ['sample', '--len', '5', '--checkpoint', join('checkpoints', 'run')]);
     expect([named.status, named.stderr]).toEqual([0, '']);
+    // serve names that model after its run folder, as it would the folder given
+    const server = await serve(cwd, ['--workers', '1']);
+    try {
+      const listed = (await request(`${server.url}/v1/models`)).json as { models: { name: string }[] };
+      expect(listed.models.map((m) => m.name)).toEqual(['run']);
+    } finally {
+      await server.stop();
+    }
   });
 });
 

@@ -1,8 +1,8 @@
-import { basename } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { NEWEST_CHECKPOINT, RUN_FOLDER_READS } from '../../checkpoint/find.js';
+import { CHECKPOINT_DIR, NEWEST_CHECKPOINT, RUN_FOLDER_READS } from '../../checkpoint/find.js';
 import { resolveKernels } from '../../engine/kernels/index.js';
 import { SettingError, type SettingTable, type SettingsInput, parseSettingTable, withDefaults } from '../../input/settings.js';
 import type { ServedModel } from '../../serve/jobs.js';
@@ -15,7 +15,7 @@ import { addSettingFlags, checkpointFlag, workersOnCores } from '../flags.js';
 const SERVE_FLAGS = {
   checkpoint: {
     schema: z.array(z.string()), arg: '<[name=]file>', repeatable: true,
-    help: `a model to serve (a checkpoint, or a run folder: ${RUN_FOLDER_READS}), named in requests by name (default: the file's or folder's name); ` +
+    help: `a model to serve (a checkpoint, or a run folder: ${RUN_FOLDER_READS}), named in requests by name (default: the run folder's name, or the file's where a file is named); ` +
       `repeatable (default: ${NEWEST_CHECKPOINT})`,
   },
   ...SERVE_SETTINGS,
@@ -23,12 +23,17 @@ const SERVE_FLAGS = {
 
 type ServeFlags = SettingsInput<typeof SERVE_FLAGS>;
 
-/** A model's name in requests: NAME of `NAME=PATH`, else the run folder's name, or the file's without `.json`. */
+/**
+ * A model's name in requests: NAME of `NAME=PATH`, else the run folder's name (the one given,
+ * or the newest checkpoint's under checkpoints/), or the file's without `.json`.
+ */
 function servedModel(arg: string | undefined): ServedModel {
   const named = arg === undefined ? null : /^([A-Za-z0-9_.-]+)=(.*)$/.exec(arg);
   const given = named ? named[2] : arg;
   const path = checkpointFlag(given);
-  return { name: named ? named[1]! : basename(given !== undefined && path !== given ? given : path).replace(/\.json$/, ''), path };
+  const runFolder = given === undefined ? (resolve(dirname(path)) !== resolve(CHECKPOINT_DIR) ? dirname(path) : null)
+    : path !== given ? given : null;
+  return { name: named ? named[1]! : basename(runFolder ?? path).replace(/\.json$/, ''), path };
 }
 
 export function register(program: Command): void {
