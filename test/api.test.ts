@@ -1,11 +1,12 @@
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Model, StoppedError, loadModel } from '../src/api/index.js';
 import { beamSearch } from '../src/generate/beam.js';
 import { sampleText } from '../src/generate/sample.js';
 import { scoreTokens } from '../src/generate/score.js';
 import { Stepper } from '../src/engine/stepper.js';
-import { EOS } from '../src/text/vocab.js';
+import { createProgram } from '../src/cli/main.js';
+import { EOS, Vocabulary } from '../src/text/vocab.js';
 import { ROOT, rnnIn } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
 
@@ -143,5 +144,48 @@ describe('loadModel', () => {
     }));
     expect(model.info).toMatchObject({ level: 'char', vocabSize: 67, parameters: model.loaded.params.length, step: 0, corpus: null });
     expect(model.history).toEqual([]);
+  });
+
+  it('generate, complete and beam read a prime as `tokenize` cut it, not cutting it again', async () => {
+    const text = 'KING ☃:', options = { len: 30, seed: 5 };
+    const byText = await collect(model.generate({ ...options, prime: text }));
+    const beamByText = model.beamSync({ prime: text, beam: 3, len: 10 });
+    const completedByText = model.completeSync({ ...options, prime: text, n: 2 });
+    const prime = model.tokenize(text);
+    expect(prime).toMatchObject({ text, unknown: ['☃'] });
+    const encode = vi.spyOn(Vocabulary.prototype, 'encode');
+    try {
+      expect(await collect(model.generate({ ...options, prime }))).toEqual(byText);
+      expect(model.beamSync({ prime, beam: 3, len: 10 })).toEqual(beamByText);
+      expect(model.completeSync({ ...options, prime, n: 2 })).toEqual(completedByText);
+      expect(encode).not.toHaveBeenCalled();
+    } finally {
+      encode.mockRestore();
+    }
+    await expect(model.generate({ prime: { ids: prime.ids } as never }).next()).rejects.toThrow('prime must be a string (got an object)');
+  });
+
+  it('rnn sample cuts its prime into tokens once, for the warning about unknown ones and for the sampling', async () => {
+    for (const beam of [[], ['--beam', '2']]) {
+      const written: string[] = [];
+      const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array, ...rest: unknown[]) => {
+        written.push(String(chunk));
+        const done = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined;
+        done?.();
+        return true;
+      });
+      const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+      const encode = vi.spyOn(Vocabulary.prototype, 'encode');
+      try {
+        await createProgram().parseAsync(['sample', '--checkpoint', model.path, '--prime', 'KING ☃:', '--len', '10', ...beam], { from: 'user' });
+        expect(encode).toHaveBeenCalledTimes(1);
+        expect(stderr.mock.calls.join('')).toMatch(/☃/);
+        expect(written.join('')).toMatch(/^KING ☃:/);
+      } finally {
+        encode.mockRestore();
+        stderr.mockRestore();
+        stdout.mockRestore();
+      }
+    }
   });
 });

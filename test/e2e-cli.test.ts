@@ -191,6 +191,8 @@ describe('rnn train on a terminal', () => {
     const best = join(at(`tty-${count - 1}`), 'best.json');
     const rnnAsRun = rnnCommand(BIN, dir);
     expect(shown).toContain(`\nsample it:   ${rnnAsRun} sample --checkpoint ${best}\nevaluate it: ${rnnAsRun} eval perplexity --checkpoint ${best}\n`);
+    // each save says its step, as off a terminal
+    expect(shown).toContain(`\nsaved best checkpoint ${best} (step 12)\n`);
   });
 
   it('wraps its first lines to a narrow terminal, which it would otherwise cut while the bar runs', () => {
@@ -201,7 +203,7 @@ describe('rnn train on a terminal', () => {
     const header = shown.slice(0, shown.indexOf('eval step'));
     for (const line of header.split('\n')) expect(line.length).toBeLessThanOrEqual(60);
     const joined = header.replace(/\n {2}(?=\S)/g, ' ');
-    expect(joined).toMatch(/validation characters, \d+ steps per epoch \(batch 4 x 8\), 1 worker, (js|wasm|relaxed) kernels\n/);
+    expect(joined).toMatch(/validation characters, \d+ steps per epoch \(batch 4 × 8\), 1 worker, (js|wasm|relaxed) kernels\n/);
     expect(joined).toContain(`checkpoints: ${join(out, 'latest.json')} (best: ${join(out, 'best.json')})\n`);
   });
 

@@ -72,6 +72,10 @@ describe('rnn import + eval perplexity', () => {
     expect(Number(loss)).toBeCloseTo(fixture.cases[3]!.loss, 4);
     expect(Number(bpc)).toBeCloseTo(fixture.cases[3]!.loss / Math.LN2, 4);
     expect(Number(tokens)).toBe(26);
+    // counts as every count rnn prints: with separators
+    writeFileSync(at('long.txt'), 'to be or not to be '.repeat(80));
+    const long = await rnn('eval', 'perplexity', '--checkpoint', ckpt, at('long.txt'));
+    expect(long.stdout.trimEnd().split('\n')[1]!.split(/\s+/)[4]).toBe('1,521');
   });
 });
 
@@ -211,7 +215,7 @@ describe('with a model trained by rnn train', () => {
     expect((await read()).info.path).toBe(join(run, 'latest.json'));
   });
 
-  it('samples from the newest checkpoint under checkpoints/ when none is named; finding none, says how the command names one', async () => {
+  it('samples and scores with the newest checkpoint under checkpoints/ when none is named, saying which; finding none, says how the command names one', async () => {
     const cwd = at('project');
     mkdirSync(join(cwd, 'checkpoints', 'run'), { recursive: true });
     const none = await rnnIn(cwd, ['sample', '--len', '5']);
@@ -222,6 +226,13 @@ describe('with a model trained by rnn train', () => {
     const implicit = await rnnIn(cwd, ['sample', '--len', '20', '--seed', '9']);
     expect(implicit.status).toBe(0);
     expect(implicit.stdout).toBe((await rnn('sample', '--checkpoint', ckpt, '--len', '20', '--seed', '9')).stdout);
+    // which checkpoint made the output, on stderr: stdout stays exactly the text
+    const using = `rnn: no --checkpoint given: using ${join('checkpoints', 'run', 'latest.json')}, the newest under checkpoints/\n`;
+    expect(implicit.stderr).toBe(using);
+    const scored = await rnnIn(cwd, ['eval', 'perplexity', '--text', 'the text', '--json']);
+    expect([scored.status, scored.stderr]).toEqual([0, using]);
+    const named = await rnnIn(cwd, ['sample', '--len', '5', '--checkpoint', join('checkpoints', 'run')]);
+    expect([named.status, named.stderr]).toEqual([0, '']);
   });
 });
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
+import * as files from '../src/checkpoint/files.js';
 import { writePreparedFolder } from '../src/checkpoint/prepared.js';
 import { userMessage } from '../src/cli/errors.js';
 import { loadModel } from '../src/checkpoint/load.js';
@@ -175,8 +176,16 @@ describe('fine-tuning', () => {
     expect(loadCheckpoint(fromImported.latest).initFrom).toMatchObject({ path: imported, step: null });
     const importedInfo = await rnnIn(dir, ['info', fromImported.latest]);
     expect(importedInfo.stdout).toMatch(/^started from +.*imported\.json \(no training step recorded: an exported or imported model, sha256 [0-9a-f]{12}…\)$/m);
-    // resumed, an imported model starts a run from its weights just as well: the run records it so, not as one from random weights
-    const resumedImported = await train({ resume: imported, maxSteps: 1, workers: 1, out: freshOut() }, [prose]);
+    // resumed, an imported model starts a run from its weights just as well: the run records it so, not as one from random weights,
+    // from the one reading of its file
+    const reads = vi.spyOn(files, 'readFileBytes');
+    let resumedImported: TrainResult;
+    try {
+      resumedImported = await train({ resume: imported, maxSteps: 1, workers: 1, out: freshOut() }, [prose]);
+      expect(reads.mock.calls.filter(([path]) => path === imported)).toHaveLength(1);
+    } finally {
+      reads.mockRestore();
+    }
     expect(loadCheckpoint(resumedImported.latest).initFrom).toEqual({
       path: imported, sha256: createHash('sha256').update(readFileSync(imported)).digest('hex'), step: null,
     });

@@ -273,3 +273,14 @@ describe('rnn export: the format of --out', () => {
     expect(existsSync(out)).toBe(false);
   });
 });
+
+describe('rnn import on the command line', () => {
+  it('says what it wrote, its vocabulary counted with separators as every other count', async () => {
+    const config: ModelConfig = { ...CONFIG, vocabSize: 1002 };
+    const vocab = ['<EOS>', '<UNK>', ...Array.from({ length: 1000 }, (_, i) => String.fromCodePoint(0x4e00 + i))];
+    writeFileSync(join(dir, 'wide.json'), JSON.stringify(toInteropState(config, vocab, initParams(config, new Rng(3)))));
+    const run = await rnnIn(dir, ['import', 'wide.json', '--out', 'wide-checkpoint.json']);
+    expect([run.status, run.stderr]).toEqual([0, '']);
+    expect(run.stdout).toBe('wrote wide-checkpoint.json (gru, 2×4, vocabulary of 1,002)\n');
+  });
+});

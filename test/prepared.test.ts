@@ -155,6 +155,15 @@ describe('rnn train DIR', () => {
     expect(ckpt.corpus!.sha256).toBe(loadCheckpoint(join(dir, 'text-run', 'latest.json')).corpus!.sha256);
   });
 
+  it('says it reads the folder\'s ids, and which text they were made from', async () => {
+    const prepared = freshDir();
+    writePreparedFolder([join(folder, 'a.txt')], { level: 'char', docs: 'file', valFrac: 0.1, minCount: 1 }, prepared);
+    const run = await rnnIn(dir, ['train', prepared, '--max-steps', '1', '--layers', '1', '--hidden', '16', '--embed', '8',
+      '--batch', '4', '--seq-len', '16', '--workers', '1', '--out', freshDir()]);
+    expect(run.status).toBe(0);
+    expect(run.stderr).toContain(`\ndata: ${resolve(prepared)} (prepared from ${resolve(folder, 'a.txt')}): `);
+  });
+
   it('leaves a prepared folder out of a corpus folder it sits in', async () => {
     const parent = join(dir, 'with-prepared');
     mkdirSync(parent);

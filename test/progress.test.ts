@@ -6,7 +6,7 @@ const visibleWidth = (line: string) => [...line.replace(new RegExp(`${ESC}\\[[0-
 
 describe('wrapToWidth (the lines logged above the live bar, which the terminal does not wrap)', () => {
   const header = 'data: corpora/tinyshakespeare.txt: 1,003,854 training and 111,540 validation characters, ' +
-    '1,024 steps per epoch (batch 50 x 50), 2 workers, wasm kernels';
+    '1,024 steps per epoch (batch 50 × 50), 2 workers, wasm kernels';
 
   it('breaks at spaces into lines that fit, losing nothing', () => {
     for (const width of [32, 40, 60, 120]) {
@@ -19,7 +19,7 @@ describe('wrapToWidth (the lines logged above the live bar, which the terminal d
     expect(wrapToWidth(header, 60)).toEqual([
       'data: corpora/tinyshakespeare.txt: 1,003,854 training and',
       '  111,540 validation characters, 1,024 steps per epoch',
-      '  (batch 50 x 50), 2 workers, wasm kernels',
+      '  (batch 50 × 50), 2 workers, wasm kernels',
     ]);
   });
 

@@ -103,6 +103,21 @@ describe('rnn prepare -', () => {
     const meta = JSON.parse(readFileSync(at('prepared-stdin', 'meta.json'), 'utf8')) as { corpus: { files: { path: string }[] } };
     expect(meta.corpus.files.map((f) => f.path)).toEqual(['standard input']);
   });
+
+  it('reads to its end a text more than a pipe holds, which arrives while it reads', async () => {
+    // A pipe holds 64 KiB: the rest comes as the writer refills it, after the reader has found it empty. Standard input
+    // is then non-blocking (node:process, imported as chalk imports it, opens it as a stream), and a read of an empty
+    // pipe is EAGAIN, not a wait.
+    const long = readFileSync(join(ROOT, 'corpora', 'sotu.txt'), 'utf8').slice(0, 1 << 20);
+    writeFileSync(at('long.txt'), long);
+    const [piped, filed] = await Promise.all([
+      rnn(['prepare', '-', '--out', at('long-stdin')], long),
+      rnn(['prepare', at('long.txt'), '--out', at('long-file')]),
+    ]);
+    expect([piped.status, piped.stderr]).toEqual([0, '']);
+    expect(filed.status).toBe(0);
+    for (const name of ['train.bin', 'val.bin']) expect(readFileSync(at('long-stdin', name))).toEqual(readFileSync(at('long-file', name)));
+  });
 });
 
 describe('a terminal on standard input', () => {

@@ -107,6 +107,22 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
     expect(Math.abs(validation.loss - summary.val_loss)).toBeLessThan(1e-4);
   }, 300_000);
 
+  it('--help says what each flag is for, with its default', async () => {
+    const help = await python(['examples/pytorch/train_ddp.py', '--help']);
+    expect(help.status, help.output).toBe(0);
+    // argparse writes a flag's help beside it or on the lines under it, up to the next flag
+    const options = help.output.slice(help.output.indexOf('\noptions:\n') + '\noptions:\n'.length);
+    const entries = new Map(options.split(/\n(?= {2}-)/).map((entry) => {
+      const [first, ...rest] = entry.split('\n');
+      const [spec, ...beside] = first!.trim().split(/ {2,}/);
+      return [spec!.split(/[ ,]/)[0]!, [...beside, ...rest.map((line) => line.trim())].join(' ').trim()];
+    }));
+    expect(entries.size).toBeGreaterThan(20);
+    for (const [flag, text] of entries) expect(text, flag).not.toBe('');
+    const defaults = { cell: 'gru', layers: 2, hidden: 192, embed: 64, batch: 32, 'seq-len': 50, lr: 0.003, 'log-every': 10, seed: 1337 };
+    for (const [flag, value] of Object.entries(defaults)) expect(entries.get(`--${flag}`), flag).toContain(`(default ${value})`);
+  });
+
   it('bad input is one line and exit status 2, from --check before torchrun and from every process under it, with no traceback of its own', async () => {
     const corpus = join(dir, 'bad-corpus.txt');
     writeFileSync(corpus, readFileSync(join(ROOT, 'corpora', 'sotu.txt'), 'utf8').slice(0, 4_000));

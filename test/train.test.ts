@@ -9,7 +9,7 @@ import { SettingError } from '../src/input/settings.js';
 import { CorpusError } from '../src/text/corpus.js';
 import type { StepEvent, TrainEvent } from '../src/train/events.js';
 import { TRAIN_DEFAULTS } from '../src/checkpoint/settings.js';
-import { defaultEvalEvery, freshSettings, parseDuration, parseOptions } from '../src/train/options.js';
+import { RUN_OPTIONS, defaultEvalEvery, freshSettings, parseDuration, parseOptions } from '../src/train/options.js';
 import { resumedOut } from '../src/train/output.js';
 import { scheduledLr } from '../src/engine/optim.js';
 import { SMOOTHING, type TrainResult, periodicEvalIsRedundant, train } from '../src/train/trainer.js';
@@ -291,6 +291,30 @@ describe('train', () => {
     expect([longer.reason, longer.step]).toEqual(['max-steps', steps.length + 2]);
     expect(loadCheckpoint(longer.latest).training.timeSpent).toBeUndefined();
   });
+
+  it('records a --time spent at a periodic evaluation in the one checkpoint that evaluation writes', async () => {
+    // the clock moves 1 ms each time it is read, and 100 s more while step 4 is evaluated: the run's time is spent there
+    let now = 0;
+    const clock = vi.spyOn(performance, 'now').mockImplementation(() => ++now);
+    const events: TrainEvent[] = [];
+    let result: TrainResult;
+    try {
+      result = await train({ ...TINY, time: 100, evalEvery: 2, out: freshOut() }, [corpus], {
+        onEvent: (event) => {
+          events.push(event);
+          if (event.event === 'eval' && event.step === 4) now += 100_000;
+        },
+      });
+    } finally {
+      clock.mockRestore();
+    }
+    expect([result.reason, result.step]).toEqual(['time', 4]);
+    const saved = events.filter((e) => e.event === 'checkpoint' && e.kind === 'latest').map((e) => (e as { step: number }).step);
+    expect(saved).toEqual([2, 4]);
+    const ckpt = loadCheckpoint(result.latest);
+    expect([ckpt.training.step, ckpt.history.at(-1)?.step, ckpt.training.timeSpent]).toEqual([4, 4, true]);
+    await expect(train({ resume: result.latest }, [])).rejects.toThrow(/has already trained to its end/);
+  });
 });
 
 describe('the learning rate schedule', () => {
@@ -328,11 +352,15 @@ describe('options', () => {
     };
     expect(message({ cell: 'foo' })).toBe('--cell: must be one of lstm, gru, rnn (got "foo")');
     expect(message({ hidden: '0' })).toBe('--hidden: must be >= 1 (got 0)');
+    // the range rnn sample states for its --seed too
+    expect(message({ seed: '-1' })).toBe('--seed must be an integer from 0 to 4294967295 (got -1)');
     expect(message({ lr: '-1' })).toBe('--lr: must be > 0 (got -1)');
     expect(message({ dropout: '1' })).toBe('--dropout: must be < 1 (got 1)');
     expect(message({ seqLen: '2.5' })).toBe('--seq-len: must be an integer (got 2.5)');
     expect(message({ batch: 'many' })).toBe('--batch: must be a number (got "many")');
-    expect(message({ time: '5x' })).toBe('--time: must be a positive duration such as 90s, 3m, 1h or 1h30m (got "5x")');
+    expect(message({ time: '5x' })).toBe('--time: must be a positive duration such as 90s, 3m, 1h or 1h30m, or a number of seconds (got "5x")');
+    // `--time 3` is three seconds, not minutes: the help says what a bare number means
+    expect(RUN_OPTIONS.time.help).toMatch(/a number alone: seconds/);
     expect(parseOptions({ clip: '0', hidden: '32', time: '2m' })).toEqual({ clip: null, hidden: 32, timeSeconds: 120 });
   });
 });

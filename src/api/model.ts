@@ -14,13 +14,13 @@ import { describeValue } from '../input/issues.js';
 import { POSITIVE_INTEGER, checkedOption, unknownOption } from '../input/settings.js';
 import { createStepper } from '../parallel/inference.js';
 import { stepsPerEpoch } from '../text/batches.js';
-import { EOS, type TextLevel, type Vocabulary } from '../text/vocab.js';
+import { EOS, type TextLevel, type TokenizedText, type Vocabulary } from '../text/vocab.js';
 
-export { type StopSignal, StoppedError };
+export { type StopSignal, StoppedError, type TokenizedText };
 
 export interface GenerateOptions {
-  /** Text the model reads before drawing (not repeated in the output). */
-  prime?: string;
+  /** Text the model reads before drawing (not repeated in the output), or what `tokenize` made of it. */
+  prime?: string | TokenizedText;
   /** Tokens to draw, the prime not counted (default 200). */
   len?: number;
   /** Softmax temperature; 0 picks the most probable token (default 1). */
@@ -43,7 +43,8 @@ export interface CompleteOptions extends Omit<GenerateOptions, 'workers'> {
 }
 
 export interface BeamOptions {
-  prime?: string;
+  /** As `GenerateOptions.prime`. */
+  prime?: string | TokenizedText;
   /** Tokens to generate (default 200). */
   len?: number;
   /** Hypotheses kept at each step. */
@@ -88,14 +89,6 @@ export interface TextScore {
   predictions: number;
   /** Each prediction; empty when `tokens: false` asked for the totals only. */
   tokens: TokenScore[];
-}
-
-/** A text cut into a model's tokens once (`Model.tokenize`), for the calls that read it. */
-export interface TokenizedText {
-  /** Its token ids; a token outside the vocabulary reads as `<UNK>`. */
-  ids: Int32Array;
-  /** The text of each `<UNK>` of `ids`, in order. */
-  unknown: string[];
 }
 
 export interface ScoreOptions {
@@ -231,7 +224,7 @@ export class Model {
    */
   async *generate(options: GenerateOptions = {}): AsyncGenerator<string, void, undefined> {
     checkOptions(options, GENERATE_OPTIONS);
-    checkText('prime', options.prime);
+    checkPrime(options.prime);
     const stepper = await this.stepperOn(options.workers);
     try {
       const pieces = samplePieces({ ...this.sampling(options), stepper });
@@ -261,7 +254,7 @@ export class Model {
   completeSync(options: CompleteOptions): string[] {
     checkOptions(options, COMPLETE_OPTIONS);
     if (options.n === undefined) throw new RangeError('n: is missing: give the number of samples');
-    checkText('prime', options.prime);
+    checkPrime(options.prime);
     const stepper = this.acquire();
     try {
       const completions = [...sampleCompletions({ ...this.sampling(options), n: options.n, stepper })];
@@ -290,7 +283,7 @@ export class Model {
   beamSync(options: BeamOptions): BeamResult {
     checkOptions(options, BEAM_OPTIONS);
     if (options.beam === undefined) throw new RangeError('beam: is missing: give the number of hypotheses to keep');
-    checkText('prime', options.prime);
+    checkPrime(options.prime);
     return beamSearch({
       config: this.config, params: this.loaded.params, vocab: this.vocab, kernels: this.kernels,
       beam: options.beam, length: options.len ?? SAMPLE_SETTINGS.len.default, prime: options.prime ?? '',
@@ -300,10 +293,9 @@ export class Model {
     });
   }
 
-  /** The text as this model's tokens, cut once for whatever reads it: `score` takes them in its place. */
+  /** The text as this model's tokens, cut once for whatever reads it: `score` takes it as its text, the samplers as a prime. */
   tokenize(text: string): TokenizedText {
-    const unknown: string[] = [];
-    return { ids: this.vocab.encode(text, unknown), unknown };
+    return this.vocab.tokenize(text);
   }
 
   /**
@@ -447,6 +439,15 @@ function checkText(name: string, text: unknown, required = false): void {
 function checkScored(text: unknown): void {
   if (typeof text === 'object' && text !== null && (text as Partial<TokenizedText>).ids instanceof Int32Array) return;
   checkText('text', text, true);
+}
+
+/** A prime: a string, none, or what `tokenize` made of one (its text and ids); else a TypeError naming it. */
+function checkPrime(prime: unknown): void {
+  if (typeof prime === 'object' && prime !== null) {
+    const { text, ids } = prime as Partial<TokenizedText>;
+    if (typeof text === 'string' && ids instanceof Int32Array) return;
+  }
+  checkText('prime', prime);
 }
 
 /** Epochs a checkpoint's run has done, its current one's part included: its cursor of the epoch's steps. */

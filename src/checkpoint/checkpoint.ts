@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { OPTIMIZER_KINDS } from '../engine/optim.js';
 import { paramLayout } from '../engine/params.js';
@@ -10,7 +12,7 @@ import { INTEROP_FORMAT, type ModelState } from './interop.js';
 import { checkMeaning, contentChecksum } from './integrity.js';
 import { ModelConfigSchema } from './model-config.js';
 import { SAFETENSORS_EXTENSION, isSafetensorsPath, startsLikeSafetensors } from './safetensors.js';
-import { TrainingConfigSchema, recordedLevel } from './settings.js';
+import { TrainingConfigSchema, recordedLevel, recordedWordRule } from './settings.js';
 import { EncodedTensorsSchema, carriedStateLayout, checkTensors, decodeTensors } from './tensors.js';
 import { checkSentenceRule, checkVocab, checkWordRule } from './vocab.js';
 
@@ -173,12 +175,41 @@ export function parseCheckpoint(json: unknown, source: string): Checkpoint {
 
 /** The checkpoint at `path`, checked; a safetensors file (the weights alone) is refused, saying how to make it one. */
 export function loadCheckpoint(path: string): Checkpoint {
+  return checkpointOf(readCheckpointBytes(path), path);
+}
+
+/** A checkpoint a run resumes, and where that run started when it is an imported model. */
+export interface ResumedCheckpoint {
+  checkpoint: Checkpoint;
+  /**
+   * For an imported model (`trainedStep` null), trained elsewhere: the file itself, recorded as
+   * --init-from records a base (its path, the SHA-256 of its bytes, no step); null for a
+   * checkpoint rnn trained, whose own `initFrom`, if any, goes on.
+   */
+  importedFrom: InitFrom | null;
+}
+
+/** `loadCheckpoint` for a run that resumes it: the file read once, hashed only where the run records its bytes. */
+export function loadResumedCheckpoint(path: string): ResumedCheckpoint {
+  const bytes = readCheckpointBytes(path);
+  const checkpoint = checkpointOf(bytes, path);
+  const importedFrom = trainedStep(checkpoint) !== null ? null
+    : { path: resolve(path), sha256: createHash('sha256').update(bytes).digest('hex'), step: null };
+  return { checkpoint, importedFrom };
+}
+
+/** The bytes of the checkpoint file at `path`; a safetensors file (the weights alone) is refused, saying how to make it one. */
+function readCheckpointBytes(path: string): Buffer {
   const bytes = readFileBytes(path, 'checkpoint');
   if (startsLikeSafetensors(bytes)) {
     throw new CheckpointError(`${path} is a safetensors file, not a checkpoint: ` + (isSafetensorsPath(path)
       ? `convert it with \`rnn import ${path} --out model.json\` first`
       : `name it *${SAFETENSORS_EXTENSION} (rnn import reads a file by its name), then convert it with \`rnn import FILE${SAFETENSORS_EXTENSION} --out model.json\``));
   }
+  return bytes;
+}
+
+function checkpointOf(bytes: Buffer, path: string): Checkpoint {
   return parseCheckpoint(parseJsonBytes(bytes, path), path);
 }
 
@@ -195,7 +226,7 @@ export function saveCheckpoint(path: string, checkpoint: Checkpoint): void {
 
 /** A checkpoint's vocabulary at its level (loading has checked it). */
 export function checkpointVocabulary(ckpt: Checkpoint): Vocabulary {
-  return Vocabulary.fromTokens(ckpt.vocab, recordedLevel(ckpt.config.training));
+  return Vocabulary.fromTokens(ckpt.vocab, recordedLevel(ckpt.config.training), recordedWordRule(ckpt.config.training));
 }
 
 /** The model a checkpoint holds, with its weights decoded into one flat buffer. */
@@ -205,6 +236,7 @@ export function modelFromCheckpoint(ckpt: Checkpoint, source: string): ModelStat
     config,
     vocab: [...ckpt.vocab],
     level: recordedLevel(ckpt.config.training),
+    wordRule: recordedWordRule(ckpt.config.training),
     params: decodeTensors(paramLayout(config), ckpt.weights, source, 'weights'),
   };
 }

@@ -1,4 +1,5 @@
 import { type Command, Option } from 'commander';
+import { NEWEST_CHECKPOINT, resolveCheckpointPath } from '../checkpoint/find.js';
 import { type Setting, type SettingTable, flagHelp, flagSpec } from '../input/settings.js';
 import { workersForCores } from '../train/preflight.js';
 import { warn } from './errors.js';
@@ -9,6 +10,16 @@ export function workersOnCores(asked: number | undefined): number | undefined {
   const { workers, warning } = workersForCores(asked);
   if (warning) warn(warning);
   return workers;
+}
+
+/**
+ * The checkpoint `--checkpoint` names (a run folder: resolveCheckpointPath), or with none the
+ * newest under checkpoints/, which a line on stderr names, so that the output says what made it.
+ */
+export function checkpointFlag(given: string | undefined): string {
+  const path = resolveCheckpointPath(given);
+  if (given === undefined) process.stderr.write(`rnn: no --checkpoint given: using ${path}, ${NEWEST_CHECKPOINT}\n`);
+  return path;
 }
 
 const settingOfFlag = new WeakMap<Option, Setting>();

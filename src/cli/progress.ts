@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { DoneEvent, EvalEvent, StartEvent, StepEvent, TrainEvent } from '../train/events.js';
+import type { CheckpointEvent, DoneEvent, EvalEvent, StartEvent, StepEvent, TrainEvent } from '../train/events.js';
 import { TOKEN_UNITS, type TokenUnit, grouped } from '../text/vocab.js';
 import { vocabShortfallWarning, vocabularyCoverage } from '../text/word-vocab.js';
 import { stderrChalk as chalk } from './color.js';
@@ -83,14 +83,20 @@ function startLines(e: StartEvent): string[] {
       `${grouped(e.parameters)} parameters, ${e.settings.level === 'word' ? 'word ' : ''}vocabulary ${grouped(m.vocabSize)}` +
       (coverage ? ` (${coverage})` : '') +
       (e.vocabAdded && e.vocabAdded.length > 0 ? ` (${e.vocabAdded.length} added: ${addedText(e.vocabAdded)})` : ''),
-    `data: ${e.corpus.length === 1 ? e.corpus[0] : `${e.corpus.length} files`}: ${grouped(e.trainTokens)} training and ` +
+    `data: ${dataText(e)}: ${grouped(e.trainTokens)} training and ` +
       `${grouped(e.valTokens)} validation ${unit.many}, ${grouped(e.stepsPerEpoch)} steps per epoch ` +
-      `(batch ${e.settings.batch} x ${e.settings.seqLen}), ${e.settings.workers} worker${e.settings.workers === 1 ? '' : 's'}, ` +
+      `(batch ${e.settings.batch} × ${e.settings.seqLen}), ${e.settings.workers} worker${e.settings.workers === 1 ? '' : 's'}, ` +
       `${e.settings.kernels} kernels`,
     `until: ${limitsText(e)}; checkpoints: ${e.out.latest}${e.valTokens > 0 ? ` (best: ${e.out.best})` : ''}`,
     ...startWarnings(e).map((line) => `warning: ${line}`),
   ];
   return lines;
+}
+
+/** Where the run's tokens come from: its corpus, or the prepared folder it reads them from and the text that was made of. */
+function dataText(e: StartEvent): string {
+  const corpus = e.corpus.length === 1 ? e.corpus[0]! : `${e.corpus.length} files`;
+  return e.prepared === undefined ? corpus : `${e.prepared} (prepared from ${corpus})`;
 }
 
 /** The tokens --extend-vocab added, quoted, the first few. */
@@ -118,6 +124,10 @@ function stepText(e: StepEvent, rate: string): string {
 function evalText(e: EvalEvent): string {
   const val = e.valLoss === null ? 'no validation split' : `val loss ${loss(e.valLoss)}${e.improved ? ' (best)' : ''}`;
   return `eval step ${e.step}: ${val}, train ${loss(e.trainLoss)} | sample: ${JSON.stringify(e.sample)}`;
+}
+
+function savedText(e: CheckpointEvent): string {
+  return `saved ${e.kind} checkpoint ${e.path} (step ${e.step})`;
 }
 
 function doneText(e: DoneEvent): string {
@@ -190,7 +200,7 @@ class LineDisplay implements ProgressDisplay {
         write(evalText(event));
         break;
       case 'checkpoint':
-        write(`saved ${event.kind} checkpoint ${event.path} (step ${event.step})`);
+        write(savedText(event));
         break;
       case 'done':
         write(doneText(event));
@@ -242,7 +252,7 @@ class BarDisplay implements ProgressDisplay {
         );
         break;
       case 'checkpoint':
-        this.log(chalk.dim(`saved ${event.kind} checkpoint ${event.path}`));
+        this.log(chalk.dim(savedText(event)));
         break;
       case 'done':
         this.stop();

@@ -8,7 +8,7 @@ import { logSumExp } from '../engine/loss.js';
 import { LanguageModel } from '../engine/model.js';
 import { type InputError, SettingError } from '../input/settings.js';
 import { EOS, UNK, type Vocabulary } from '../text/vocab.js';
-import { continuationWriter } from './continuation.js';
+import { type PrimeTokens, continuationWriter, primeTokens } from './continuation.js';
 import { checkSampleSettings } from './settings.js';
 import { type StopSignal, StoppedError } from './stop.js';
 
@@ -20,8 +20,11 @@ export interface BeamOptions {
   beam: number;
   /** Tokens to generate (the prime not counted). */
   length: number;
-  /** Text the model reads after the opening `<EOS>`; tokens outside the vocabulary read as `<UNK>`. */
-  prime?: string;
+  /**
+   * Text the model reads after the opening `<EOS>`, or its tokens as `Vocabulary.tokenize` cut
+   * it (not cut again); tokens outside the vocabulary read as `<UNK>`.
+   */
+  prime?: string | PrimeTokens;
   /** A hypothesis that draws `<EOS>` ends there (its `<EOS>` counts in its log-probability, not in its text). */
   stopAtEos?: boolean;
   /**
@@ -132,7 +135,7 @@ export function beamSearch(opts: BeamOptions): BeamResult {
 
   // a batch of one reads <EOS> and the prime, and every row starts from its state and logits
   const signal = opts.signal;
-  const prime = opts.prime ?? '', primeIds = vocab.encode(prime);
+  const prime = primeTokens(vocab, opts.prime), primeIds = prime.ids;
   for (let t = 0; t <= primeIds.length; t++) {
     if (signal?.aborted) throw new StoppedError();
     reader.tokens[0] = t === 0 ? EOS : primeIds[t - 1]!;
@@ -162,7 +165,7 @@ export function beamSearch(opts: BeamOptions): BeamResult {
 
   // streaming: the settled prefix (every live hypothesis descends from `settled`, the greedy path agrees)
   const stream = opts.onText !== undefined && !stopAtEos;
-  const writerAfterPrime = () => continuationWriter(vocab, prime, primeIds, { eos: '\n' });
+  const writerAfterPrime = () => continuationWriter(vocab, prime, { eos: '\n' });
   const writer = writerAfterPrime();
   let settled = PrefixTree.ROOT, settledLength = 0, greedyAgrees = true;
   let streamed = '';

@@ -4,7 +4,7 @@ import { Rng } from '../engine/random.js';
 import { EOS, UNK, UNK_TOKEN, type Vocabulary } from '../text/vocab.js';
 import { POSITIVE_INTEGER, checkedOption } from '../input/settings.js';
 import { type UnkMode, checkSampleSettings } from './settings.js';
-import { continuationWriter } from './continuation.js';
+import { type PrimeTokens, continuationWriter, primeTokens } from './continuation.js';
 import type { StopSignal } from './stop.js';
 
 export interface SampleOptions {
@@ -19,8 +19,11 @@ export interface SampleOptions {
   topK?: number;
   /** Draw only among the smallest set of most probable tokens whose mass reaches p (nucleus sampling). */
   topP?: number;
-  /** Text the model reads after the opening `<EOS>` before drawing; tokens outside the vocabulary read as `<UNK>`. */
-  prime?: string;
+  /**
+   * Text the model reads after the opening `<EOS>` before drawing, or its tokens as
+   * `Vocabulary.tokenize` cut it (not cut again); tokens outside the vocabulary read as `<UNK>`.
+   */
+  prime?: string | PrimeTokens;
   seed: number;
   /** Stop when `<EOS>` is drawn (it is not part of the result). */
   stopAtEos?: boolean;
@@ -101,12 +104,12 @@ function startSampling(opts: SampleOptions, stepper: TokenStepper) {
   stepper.reset();
   const showUnk = opts.unk === 'show';
   const sampler = new TokenSampler(config.vocabSize, temperature, opts.topK ?? null, opts.topP ?? null, showUnk);
-  const prime = opts.prime ?? '', primeIds = vocab.encode(prime);
+  const prime = primeTokens(vocab, opts.prime);
   const signal = opts.signal, stopAtEos = opts.stopAtEos === true;
   return {
     readPrime(): boolean {
       stepper.advance(EOS);
-      for (const id of primeIds) {
+      for (const id of prime.ids) {
         if (signal?.aborted) return false;
         stepper.advance(id);
       }
@@ -114,7 +117,7 @@ function startSampling(opts: SampleOptions, stepper: TokenStepper) {
     },
     *draw(seed: number): Generator<string, void, undefined> {
       const rng = new Rng(seed);
-      const writer = continuationWriter(vocab, prime, primeIds, { eos: EOS_TEXT, ...(showUnk && { unk: UNK_TOKEN }) });
+      const writer = continuationWriter(vocab, prime, { eos: EOS_TEXT, ...(showUnk && { unk: UNK_TOKEN }) });
       for (let count = 0; count < length;) {
         if (signal?.aborted) return;
         const id = sampler.draw(stepper.logits, rng);

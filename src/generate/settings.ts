@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { z } from 'zod';
-import { POSITIVE_INTEGER, SEED_MAX, SeedValueSchema, type Setting, checkedOption, orList } from '../input/settings.js';
+import { POSITIVE_INTEGER, SEED, SEED_MAX, type Setting, checkedOption, orList } from '../input/settings.js';
 
 /**
  * What sampling does about `<UNK>`: 'resample' gives it probability zero before drawing (so it
@@ -29,7 +29,7 @@ export const SAMPLE_SETTINGS = {
     help: 'draw only among the most probable tokens whose probabilities add up to p (0 < p <= 1)',
   },
   seed: {
-    schema: SeedValueSchema, expected: `an integer from 0 to ${SEED_MAX}`, arg: '<n>', help: `random seed, 0..${SEED_MAX}`,
+    ...SEED, arg: '<n>',
     default: () => randomInt(SEED_MAX + 1), defaultText: 'a random one',
   },
   stopAtEos: {

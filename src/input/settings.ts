@@ -99,8 +99,8 @@ export function integerFrom(min: number, max: number) {
 /** The largest random seed: seeds are uint32s, as the generator takes them. */
 export const SEED_MAX = 0xffffffff;
 
-/** A random seed. */
-export const SeedValueSchema = z.int().min(0).max(SEED_MAX);
+/** A random seed: its values, and how help and errors state them (training's and sampling's alike). */
+export const SEED = { ...integerFrom(0, SEED_MAX), help: `random seed, 0 … ${SEED_MAX}` } as const;
 
 /** `seqLen` → `--seq-len`: how the command line names a setting. */
 export function flagName(setting: string): string {

@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { type Model, type StopSignal, StoppedError, loadModel } from '../api/index.js';
+import { type Model, type StopSignal, StoppedError, type TokenizedText, loadModel } from '../api/index.js';
 import { SAMPLE_SETTINGS } from '../generate/settings.js';
 import { InputError, SettingError } from '../input/settings.js';
 import type { ActivationsDone, EncodedAnswer, Finish, GenerateDone, JobMessage, JobRequest, WorkerData, WorkerMessage } from './jobs.js';
@@ -48,11 +48,14 @@ async function run(id: number, request: JobRequest, signal: StopSignal): Promise
     case 'generate':
       return generate(id, model, request, signal);
     case 'complete': {
-      const completions = model.completeSync({ ...request.options, n: request.n, signal });
-      return { completions, unknownTokens: unknownTokens(model, request.options.prime) };
+      const prime = tokenizedPrime(model, request.options.prime);
+      const completions = model.completeSync({ ...request.options, prime, n: request.n, signal });
+      return { completions, unknownTokens: unknownTokens(prime) };
     }
-    case 'beam':
-      return encoded({ ...model.beamSync({ ...request.options, signal }), unknownTokens: unknownTokens(model, request.options.prime) });
+    case 'beam': {
+      const prime = tokenizedPrime(model, request.options.prime);
+      return encoded({ ...model.beamSync({ ...request.options, prime, signal }), unknownTokens: unknownTokens(prime) });
+    }
     case 'score':
       return encoded(model.scoreSync(request.text, { top: request.top, signal }));
     case 'activations':
@@ -75,8 +78,9 @@ function isEncoded(done: unknown): done is EncodedAnswer {
 async function generate(
   id: number, model: Model, { options, stream }: Extract<JobRequest, { kind: 'generate' }>, signal: StopSignal,
 ): Promise<GenerateDone> {
+  const prime = tokenizedPrime(model, options.prime);
   let pending = '', sentAt = -Infinity, tokens = 0;
-  for await (const piece of model.generate({ ...options, signal })) {
+  for await (const piece of model.generate({ ...options, prime, signal })) {
     tokens++;
     pending += piece;
     const now = performance.now();
@@ -91,12 +95,17 @@ async function generate(
     pending = '';
   }
   const finish: Finish = signal.aborted ? 'stopped' : tokens < (options.len ?? SAMPLE_SETTINGS.len.default) ? 'eos' : 'length';
-  return { text: pending, tokens, finish, unknownTokens: unknownTokens(model, options.prime) };
+  return { text: pending, tokens, finish, unknownTokens: unknownTokens(prime) };
+}
+
+/** A request's prime cut once, for its generations and the count of its unknown tokens. */
+function tokenizedPrime(model: Model, prime: string | TokenizedText | undefined): TokenizedText | undefined {
+  return typeof prime === 'string' ? model.tokenize(prime) : prime;
 }
 
 /** How many of a prime's tokens are outside the model's vocabulary: the answer tells the client, as `rnn sample` warns. */
-function unknownTokens(model: Model, prime: string | undefined): number {
-  return prime === undefined ? 0 : model.vocab.countUnknown(prime);
+function unknownTokens(prime: TokenizedText | undefined): number {
+  return prime?.unknown.length ?? 0;
 }
 
 /** The asked unit, or the `top` units whose value varies most over the text (standard deviation). */

@@ -44,9 +44,37 @@ export function standardInput(): Buffer {
     if (isatty(0)) {
       throw new CorpusError(`${STDIN_NAME} is a terminal, not a text: pipe the text in (cat notes.txt | rnn …), or name its file instead of -`);
     }
-    stdinBytes = readOrThrow(STDIN_NAME, 0);
+    stdinBytes = readToEnd(0, STDIN_NAME);
   }
   return stdinBytes;
+}
+
+/** How long a read that found standard input's pipe empty waits before it reads again. */
+const EMPTY_PIPE_WAIT_MS = 2;
+const waitCell = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * The bytes of the open file `fd` to its end (`name` names it in an error). A pipe may be
+ * non-blocking — node:process opens standard input as a stream when a module imports it whole,
+ * as chalk does — and its read then fails with EAGAIN whenever the writer has not yet refilled
+ * it: that read waits a moment and reads again, as a blocking one would have waited.
+ */
+function readToEnd(fd: number, name: string): Buffer {
+  const chunks: Buffer[] = [];
+  const buffer = Buffer.allocUnsafe(1 << 20);
+  for (;;) {
+    let n: number;
+    try {
+      n = readSync(fd, buffer, 0, buffer.length, null);
+    } catch (err) {
+      const code = errorCode(err);
+      if (code !== 'EAGAIN') throw new CorpusError(cannotRead(name, code));
+      Atomics.wait(waitCell, 0, 0, EMPTY_PIPE_WAIT_MS);
+      continue;
+    }
+    if (n === 0) return Buffer.concat(chunks);
+    chunks.push(Buffer.from(buffer.subarray(0, n)));
+  }
 }
 
 export const NUL = 0x00;
@@ -141,10 +169,10 @@ export function statOrThrow(path: string, missing: string): Stats {
   }
 }
 
-/** The file's bytes, whole: `path`'s, or the open file `fd`'s (standard input: 0), which `path` then names in the error. */
-export function readOrThrow(path: string, fd?: number): Buffer {
+/** The file's bytes, whole. */
+export function readOrThrow(path: string): Buffer {
   try {
-    return readFileSync(fd ?? path);
+    return readFileSync(path);
   } catch (err) {
     throw new CorpusError(cannotRead(path, errorCode(err)));
   }

@@ -5,7 +5,7 @@
 const LOWEST_EXP_LOG = -700;
 
 /**
- * The probability e^logProb written as the notes write P(sentence), "5.7e-10": `significant`
+ * The probability e^logProb written as "5.7e-10": `significant`
  * digits, in the form `Number.prototype.toExponential` gives. `logProb` is natural-log, e.g.
  * the negative of a text's summed cross-entropy loss (`scoreTokens`' −lossSum). Below e^−700 the
  * mantissa and exponent come from log10 instead of from e^logProb, so a probability too small

@@ -19,7 +19,10 @@ export interface StartEvent {
   parameters: number;
   settings: TrainSettings;
   limits: RunLimits;
+  /** The corpus files the tokens come from (a prepared folder's: the files it was made from). */
   corpus: string[];
+  /** A run on a prepared folder (`rnn prepare`): the folder its ids were read from, absolute. */
+  prepared?: string;
   /** Tokens (characters, or word tokens at the word level) in the training and validation streams. */
   trainTokens: number;
   valTokens: number;

@@ -1,7 +1,5 @@
-import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
-import { type Checkpoint, type InitFrom, trainedStep } from '../checkpoint/checkpoint.js';
-import { readFileBytes } from '../checkpoint/files.js';
+import { type InitFrom, trainedStep } from '../checkpoint/checkpoint.js';
 import { type ModelFile, readModelFile } from '../checkpoint/convert.js';
 import { resolveCheckpointPath } from '../checkpoint/find.js';
 import { decodeTensors } from '../checkpoint/tensors.js';
@@ -18,6 +16,7 @@ import { type CorpusSkip, absoluteCorpusPath } from '../text/corpus-files.js';
 import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
 import { TOKEN_UNITS, UNK, Vocabulary, grouped } from '../text/vocab.js';
 import { DEFAULT_VOCAB_SIZE } from '../text/word-vocab.js';
+import { WORD_RULE_VERSION } from '../text/words.js';
 import { type ParsedOptions, freshSettings } from './options.js';
 import { type Restored, startingProgress } from './state.js';
 
@@ -25,12 +24,14 @@ import { type Restored, startingProgress } from './state.js';
  * Fine-tuning (`rnn train NEW_TEXT --init-from BASE`): a new run whose architecture, level,
  * vocabulary and weights come from a trained model. The new text is read with the base's
  * vocabulary by symbol, never by id; tokens it lacks read as <UNK>, or are added with
- * --extend-vocab.
+ * --extend-vocab. At the word level the new text is cut under the current tokenizer rules
+ * (a prepared folder's ids under the folder's), which the new run records.
  */
 
 /** The model a fine-tuned run starts from, and what its checkpoints record of it. */
 export interface BaseModel {
   file: ModelFile;
+  /** The base's tokens, read by this run under the current tokenizer rules. */
   vocab: Vocabulary;
   initFrom: InitFrom;
 }
@@ -45,19 +46,9 @@ export function loadBaseModel(given: string): BaseModel {
   const { model, checkpoint } = file;
   return {
     file,
-    vocab: Vocabulary.fromTokens(model.vocab, model.level),
+    vocab: Vocabulary.fromTokens(model.vocab, model.level, WORD_RULE_VERSION),
     initFrom: { path: resolve(path), sha256: file.sha256, step: checkpoint === null ? null : trainedStep(checkpoint) },
   };
-}
-
-/**
- * Where a resumed run started when the checkpoint `path` it resumes is an imported model
- * (`trainedStep` null): that model, as --init-from records one; null for a checkpoint rnn
- * trained, whose own `initFrom`, if any, goes on.
- */
-export function importedStart(ckpt: Checkpoint, path: string): InitFrom | null {
-  if (trainedStep(ckpt) !== null) return null;
-  return { path: resolve(path), sha256: createHash('sha256').update(readFileBytes(path, 'checkpoint')).digest('hex'), step: null };
 }
 
 /**

@@ -60,7 +60,7 @@ export const RUN_OPTIONS = {
   time: {
     // seconds, or a duration such as 90s, 3m, 1h, 1h30m (parseDuration)
     group: 'Run', schema: z.union([z.number(), z.string()]), input: z.union([z.number(), z.string()]), arg: '<duration>',
-    help: 'stop in time to finish within this much time in all, the closing evaluation included, e.g. 90s, 3m, 1h30m',
+    help: 'stop in time to finish within this much time in all, the closing evaluation included, e.g. 90s, 3m, 1h30m (a number alone: seconds)',
   },
   out: {
     group: 'Run', schema: z.string().min(1), arg: '<path>', help: 'output folder, or a .json file',
@@ -110,7 +110,7 @@ export function parseOptions(input: Record<string, unknown>): ParsedOptions {
     const seconds = typeof time === 'number' ? time : parseDuration(time);
     if (seconds === null || !(seconds > 0) || !Number.isFinite(seconds)) {
       throw new SettingError('time', time, (name) =>
-        `${name('time')}: must be a positive duration such as 90s, 3m, 1h or 1h30m (got ${JSON.stringify(time)})`);
+        `${name('time')}: must be a positive duration such as 90s, 3m, 1h or 1h30m, or a number of seconds (got ${JSON.stringify(time)})`);
     }
     options.timeSeconds = seconds;
   }

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { type Checkpoint, type InitFrom, loadCheckpoint } from '../checkpoint/checkpoint.js';
+import { type InitFrom, loadResumedCheckpoint } from '../checkpoint/checkpoint.js';
 import { type RunLimits, type TrainSettings, modelConfig } from '../checkpoint/settings.js';
 import { checkpointChars } from '../checkpoint/size.js';
 import { isFolder } from '../checkpoint/files.js';
@@ -13,7 +13,7 @@ import { BatchSource, EvalBatches, checkValidationSplit } from '../text/batches.
 import type { PreparedData } from '../text/corpus.js';
 import { recordedPreparedFolder, skippedNotice, type SkippedFile } from '../checkpoint/corpus.js';
 import { corpusName, loadRunData, preparedFolderOf, skipRunOutput, withPreparedSettings } from './data.js';
-import { fineTuneSettings, fineTuneStart, importedStart, loadBaseModel, unknownTokensWarning } from './finetune.js';
+import { fineTuneSettings, fineTuneStart, loadBaseModel, unknownTokensWarning } from './finetune.js';
 import {
   type ParsedOptions, type TrainOptions, defaultEvalEvery, freshSettings, limitsGiven, parseOptions, resumedSettings, runLimits,
 } from './options.js';
@@ -58,7 +58,8 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
   const resume = parsedOptions.resume === undefined ? null :
     isFolder(parsedOptions.resume) ? join(parsedOptions.resume, RUN_FOLDER_FILES.latest) : parsedOptions.resume;
   checkFineTuneFlags(parsedOptions);
-  const ckpt: Checkpoint | null = resume === null ? null : loadCheckpoint(resume);
+  const resumed = resume === null ? null : loadResumedCheckpoint(resume);
+  const ckpt = resumed?.checkpoint ?? null;
   // resumed with no corpus named: the prepared folder it was trained on, where it records one
   const prepared = preparedFolderOf(given) ?? (ckpt !== null && given.length === 0 ? recordedPreparedFolder(ckpt, resume!) : null);
   const base = parsedOptions.initFrom === undefined ? null : loadBaseModel(parsedOptions.initFrom);
@@ -90,7 +91,7 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
   checkModelFits(model, settings);
   const start = ckpt ? restoreRun(ckpt, resume!, batches.stepsPerEpoch)
     : base ? fineTuneStart(base, data, model, settings, parsed.keepOptimizer === true) : freshStart(model, settings);
-  const initFrom = base?.initFrom ?? ckpt?.initFrom ?? (ckpt === null ? null : importedStart(ckpt, resume!));
+  const initFrom = base?.initFrom ?? ckpt?.initFrom ?? resumed?.importedFrom ?? null;
 
   const bySteps = [limits.maxSteps, limits.epochs === null ? null : limits.epochs * batches.stepsPerEpoch].filter((n) => n !== null);
   const totalSteps = bySteps.length > 0 ? Math.min(...bySteps) : null;

@@ -114,6 +114,8 @@ class Run {
   private sampler: Stepper | null = null;
   private valLoss: number | null = null;
   private savedAtStep = -1;
+  /** Whether the newest checkpoint written records that the run's --time is spent. */
+  private savedTimeSpent = false;
   /** Seconds the longest evaluation took (null before the first): what --time keeps for the closing one. */
   private evalSeconds: number | null = null;
   private bestExists: boolean;
@@ -142,6 +144,7 @@ class Run {
       parameters: engine.params.length, settings: { ...settings }, limits: { ...limits }, corpus: this.setup.corpus,
       trainTokens: this.setup.data.train.length, valTokens: this.setup.data.val.length, stepsPerEpoch: batches.stepsPerEpoch,
       totalSteps, out: { ...this.setup.paths }, skipped: this.skipped,
+      ...(this.setup.data.fingerprint.prepared !== undefined && { prepared: this.setup.data.fingerprint.prepared }),
       ...(this.setup.data.wordVocab && { wordVocab: { ...this.setup.data.wordVocab } }),
       ...(this.setup.initFrom !== null && { initFrom: { ...this.setup.initFrom } }),
       ...(this.setup.data.added && { vocabAdded: this.setup.data.added.map(([token]) => token) }),
@@ -161,18 +164,15 @@ class Run {
         reason = limits.maxSteps === totalSteps ? 'max-steps' : 'epochs';
         break;
       }
-      // --time is the whole run's budget, the next step and the closing evaluation included
-      if (limits.timeSeconds !== null && speed > 0) {
+      if (this.timeRunsOut(speed)) {
+        // the closing evaluation still to come cannot end within the budget: known only now the speed is
         const closingSeconds = this.closingEvalSeconds(speed);
-        if (this.elapsed() + tokensPerStep / speed + closingSeconds >= limits.timeSeconds) {
-          // the closing evaluation still to come cannot end within the budget: known only now the speed is
-          if (this.savedAtStep !== progress.step && closingSeconds > 0 && this.elapsed() + closingSeconds > limits.timeSeconds) {
-            this.hooks.onWarning?.(this.overrunWarning(closingSeconds));
-          }
-          progress.timeSpent = true;
-          reason = 'time';
-          break;
+        if (this.savedAtStep !== progress.step && closingSeconds > 0 && this.elapsed() + closingSeconds > limits.timeSeconds!) {
+          this.hooks.onWarning?.(this.overrunWarning(closingSeconds));
         }
+        progress.timeSpent = true;
+        reason = 'time';
+        break;
       }
 
       if (progress.cursor === 0) engine.resetTrainState();
@@ -202,12 +202,17 @@ class Run {
         valLoss: this.valLoss, lr: stepSettings.lr, gradNorm: skipped ? null : gradNorm, tokensPerSecond: speed || rate,
         elapsedSeconds: this.elapsed(), etaSeconds: this.eta((speed || rate) / tokensPerStep), totalSteps, skipped: this.skipped,
       });
-      if (settings.evalEvery > 0 && progress.step % settings.evalEvery === 0 && !this.closingSoon(speed)) await this.evaluateAndSave();
+      if (settings.evalEvery > 0 && progress.step % settings.evalEvery === 0 && !this.closingSoon(speed)) {
+        // what the loop's next turn will find, asked before the checkpoint is written so that it records a time spent
+        const endsForTime = () => !signal?.aborted && (totalSteps === null || progress.step < totalSteps) && this.timeRunsOut(speed);
+        await this.evaluateAndSave(endsForTime);
+      }
       await new Promise(setImmediate); // let signal handlers run
     }
     // a diverged run keeps its last checkpoints: the state it reached produced the failing steps
     if (this.savedAtStep === progress.step && reason === 'time') {
-      this.save(false); // this step's checkpoint, saved at its evaluation, records that the time is spent
+      // the time ran out while this step's evaluation saved its checkpoint: the run's last records so
+      if (!this.savedTimeSpent) this.save(false);
     } else if (this.savedAtStep !== progress.step && reason !== 'diverged') {
       if (reason === 'interrupted') this.save(false);
       else await this.evaluateAndSave();
@@ -251,6 +256,16 @@ class Run {
         `estimated at ${estimate} s for the validation split's ${tokenCount(data.val.length, data.vocab.level)}: ` +
         `the run stops at step ${this.progress.step} and is likely to end past its ${name('time')}; ` +
         `give a larger ${name('time')}${resume === null ? ` or a smaller ${name('valFrac')}` : ''}`);
+  }
+
+  /**
+   * Whether --time, the whole run's budget, has no room left for the next step and the closing
+   * evaluation: known once the speed is.
+   */
+  private timeRunsOut(speed: number): boolean {
+    const { limits, settings } = this.setup;
+    if (limits.timeSeconds === null || speed <= 0) return false;
+    return this.elapsed() + (settings.batch * settings.seqLen) / speed + this.closingEvalSeconds(speed) >= limits.timeSeconds;
   }
 
   /** Whether --time will end the run, and evaluate, before half an evaluation interval. */
@@ -308,7 +323,8 @@ class Run {
     return sum === null ? null : sum / batches.predictions;
   }
 
-  private async evaluateAndSave(): Promise<void> {
+  /** `endsForTime`: whether the run stops for its --time once this evaluation is done; its checkpoint then records so. */
+  private async evaluateAndSave(endsForTime: () => boolean = () => false): Promise<void> {
     const { progress, setup } = this;
     if (progress.smoothedLoss === null) {
       if (this.skipped > 0) return; // every step so far was skipped: nothing to record
@@ -342,6 +358,7 @@ class Run {
       event: 'eval', step: progress.step, epoch: this.epochs(), trainLoss: progress.smoothedLoss, valLoss,
       bestValLoss: progress.bestValLoss, improved, sample, seconds: (performance.now() - t0) / 1000,
     });
+    if (endsForTime()) progress.timeSpent = true;
     // a resumed run writing to a new place starts its best file at its first evaluation
     this.save(valLoss !== null && (improved || !this.bestExists));
   }
@@ -367,5 +384,6 @@ class Run {
     }
     this.savedAtStep = progress.step;
     this.savedStep = progress.step;
+    this.savedTimeSpent = progress.timeSpent === true;
   }
 }

@@ -3,16 +3,16 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { loadModel } from '../../api/index.js';
 import { KERNELS_SETTING } from '../../checkpoint/settings.js';
-import { NEWEST_CHECKPOINT, RUN_FOLDER_READS, resolveCheckpointPath } from '../../checkpoint/find.js';
+import { NEWEST_CHECKPOINT, RUN_FOLDER_READS } from '../../checkpoint/find.js';
 import { type Score, scoreSummary } from '../../generate/score.js';
 import { POSITIVE_INTEGER, type SettingTable, type SettingsInput, parseSettingTable } from '../../input/settings.js';
 import { defaultStepperWorkers } from '../../parallel/inference.js';
 import { STDIN_PATH } from '../../text/corpus-files.js';
 import { TextSchema, readTextFile } from '../../text/utf8.js';
 import { formatProbability } from '../../text/probability.js';
-import { TOKEN_UNITS, type TextLevel } from '../../text/vocab.js';
+import { TOKEN_UNITS, type TextLevel, grouped } from '../../text/vocab.js';
 import { warnUnknownTokens } from '../errors.js';
-import { addSettingFlags, workersOnCores } from '../flags.js';
+import { addSettingFlags, checkpointFlag, workersOnCores } from '../flags.js';
 
 /** `rnn eval perplexity`'s flags: what it scores, how it prints, and how it runs. */
 const PERPLEXITY_FLAGS = {
@@ -75,7 +75,7 @@ async function runPerplexity(files: string[], flags: PerplexityFlags): Promise<v
     ...files.map((file) => ({ name: file === STDIN_PATH ? 'stdin' : file, text: readTextFile(file) })),
     ...(flags.text ?? []).map((text, i) => ({ name: `text ${i + 1}`, text })),
   ];
-  const model = loadModel(resolveCheckpointPath(flags.checkpoint), { kernels: flags.kernels });
+  const model = loadModel(checkpointFlag(flags.checkpoint), { kernels: flags.kernels });
   const asked = workersOnCores(flags.workers);
   const rows: Row[] = [];
   if (texts.length === 0) {
@@ -115,7 +115,7 @@ function table(rows: Row[], level: TextLevel): string {
   const cells = rows.map((row) => {
     const s = scoreSummary(row);
     return [
-      row.name, s.loss.toFixed(4), s.bitsPerToken.toFixed(4), s.perplexity.toFixed(3), String(s.tokens),
+      row.name, s.loss.toFixed(4), s.bitsPerToken.toFixed(4), s.perplexity.toFixed(3), grouped(s.tokens),
       row.text ? s.logProb.toFixed(2) : '—', row.text ? formatProbability(s.logProb) : '—',
     ];
   });

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { importState } from '../../checkpoint/convert.js';
 import { parseSettings } from '../../input/settings.js';
+import { grouped } from '../../text/vocab.js';
 
 const ImportFlagsSchema = z.strictObject({
   out: z.string().min(1),
@@ -24,6 +25,6 @@ export function register(program: Command): void {
       const flags = parseSettings(ImportFlagsSchema, given);
       const checkpoint = importState(state, flags.out, ['rnn', ...process.argv.slice(2)], flags.force === true);
       const { cell, numLayers, hiddenSize, vocabSize } = checkpoint.config.model;
-      process.stdout.write(`wrote ${flags.out} (${cell}, ${numLayers}×${hiddenSize}, vocabulary of ${vocabSize})\n`);
+      process.stdout.write(`wrote ${flags.out} (${cell}, ${numLayers}×${hiddenSize}, vocabulary of ${grouped(vocabSize)})\n`);
     });
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { type Model, loadModel } from '../../api/index.js';
-import { NEWEST_CHECKPOINT, RUN_FOLDER_READS, resolveCheckpointPath } from '../../checkpoint/find.js';
+import { type Model, type TokenizedText, loadModel } from '../../api/index.js';
+import { NEWEST_CHECKPOINT, RUN_FOLDER_READS } from '../../checkpoint/find.js';
 import { beamWarnings } from '../../generate/beam.js';
 import { NOT_FOR_BEAM, NOT_FOR_BEAM_REASON, SAMPLE_SETTINGS } from '../../generate/settings.js';
 import { KERNELS_SETTING } from '../../checkpoint/settings.js';
@@ -10,7 +10,7 @@ import { defaultStepperWorkers } from '../../parallel/inference.js';
 import { TextSchema, readTextFile } from '../../text/utf8.js';
 import { fileName } from '../../text/corpus-files.js';
 import { warn, warnUnknownTokens } from '../errors.js';
-import { addSettingFlags, workersOnCores } from '../flags.js';
+import { addSettingFlags, checkpointFlag, workersOnCores } from '../flags.js';
 import { outputClosed, writeStdout } from '../pipes.js';
 
 /** `rnn sample`'s flags: the sampling settings, and what the command reads and how it runs. */
@@ -56,10 +56,11 @@ async function runSample(flags: SampleFlags): Promise<void> {
   if (flags.prime !== undefined && flags.primeFile !== undefined) {
     throw new SettingError('primeFile', flags.primeFile, (name) => `use either ${name('prime')} or ${name('primeFile')}, not both`);
   }
-  const prime = flags.primeFile !== undefined ? readTextFile(flags.primeFile) : flags.prime ?? '';
+  const primeText = flags.primeFile !== undefined ? readTextFile(flags.primeFile) : flags.prime ?? '';
 
-  const model = loadModel(resolveCheckpointPath(flags.checkpoint), { kernels: flags.kernels });
-  warnUnknownTokens(model.vocab, model.path, flags.primeFile !== undefined ? fileName(flags.primeFile) : '--prime', model.tokenize(prime).unknown);
+  const model = loadModel(checkpointFlag(flags.checkpoint), { kernels: flags.kernels });
+  const prime = model.tokenize(primeText);
+  warnUnknownTokens(model.vocab, model.path, flags.primeFile !== undefined ? fileName(flags.primeFile) : '--prime', prime.unknown);
   if (flags.beam !== undefined) {
     runBeam(flags, model, prime, flags.beam);
     return;
@@ -69,7 +70,7 @@ async function runSample(flags: SampleFlags): Promise<void> {
   }
 
   const out = process.stdout;
-  out.write(prime);
+  out.write(prime.text);
   const workers = workersOnCores(flags.workers) ?? defaultStepperWorkers(model.config);
   // Stream in pieces (one write per token would cost more than drawing it), each handed
   // over before drawing on, so that a reader that goes (`| head`) stops the drawing at once.
@@ -96,7 +97,7 @@ async function runSample(flags: SampleFlags): Promise<void> {
  * `--beam N`: the most probable continuation, streamed as it settles (prime first), or as JSON. A beam
  * is deterministic, so the flags that shape random draws do not apply to it.
  */
-function runBeam(flags: SampleFlags, model: Model, prime: string, beam: number): void {
+function runBeam(flags: SampleFlags, model: Model, prime: TokenizedText, beam: number): void {
   for (const setting of NOT_FOR_BEAM) {
     if (flags[setting] !== undefined) {
       throw new SettingError(setting, flags[setting], (name) => `${name(setting)} does not apply to ${name('beam')} (${NOT_FOR_BEAM_REASON}): leave one out`);
@@ -111,7 +112,7 @@ function runBeam(flags: SampleFlags, model: Model, prime: string, beam: number):
     out.write(`${JSON.stringify({ text: result.text, logProb: result.logProb, tokens: result.tokens })}\n`);
     return;
   }
-  out.write(prime);
+  out.write(prime.text);
   model.beamSync({ ...search, onText: (piece) => out.write(piece) });
   if (out.isTTY) out.write('\n');
 }

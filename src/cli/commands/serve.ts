@@ -2,14 +2,14 @@ import { basename } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { NEWEST_CHECKPOINT, RUN_FOLDER_READS, resolveCheckpointPath } from '../../checkpoint/find.js';
+import { NEWEST_CHECKPOINT, RUN_FOLDER_READS } from '../../checkpoint/find.js';
 import { resolveKernels } from '../../engine/kernels/index.js';
 import { SettingError, type SettingTable, type SettingsInput, parseSettingTable, withDefaults } from '../../input/settings.js';
 import type { ServedModel } from '../../serve/jobs.js';
 import { RnnServer, isLoopback } from '../../serve/server.js';
 import { SERVE_SETTINGS } from '../../serve/settings.js';
 import { warn } from '../errors.js';
-import { addSettingFlags, workersOnCores } from '../flags.js';
+import { addSettingFlags, checkpointFlag, workersOnCores } from '../flags.js';
 
 /** `rnn serve`'s flags: the models, then the server's settings. */
 const SERVE_FLAGS = {
@@ -27,7 +27,7 @@ type ServeFlags = SettingsInput<typeof SERVE_FLAGS>;
 function servedModel(arg: string | undefined): ServedModel {
   const named = arg === undefined ? null : /^([A-Za-z0-9_.-]+)=(.*)$/.exec(arg);
   const given = named ? named[2] : arg;
-  const path = resolveCheckpointPath(given);
+  const path = checkpointFlag(given);
   return { name: named ? named[1]! : basename(given !== undefined && path !== given ? given : path).replace(/\.json$/, ''), path };
 }
 
