@@ -282,6 +282,8 @@ it('shows each error as a sentence beside the control it names, and stays usable
   const pageErrors: string[] = [];
   const at = await freshPage(1280, pageErrors);
   await at.selectOption('#model', 'tiny');
+  await at.click('#use-sample');
+  expect(await at.locator('#score-status').textContent()).toBe('nothing sampled yet: Generate one first');
 
   // a len over --max-len: the server's line, the tokens field marked and focused; typing clears the mark
   await at.fill('#len', '5000');
@@ -380,6 +382,15 @@ it('keeps the text on coloured tokens at 4.5:1 contrast, and the loss chart read
   // redrawn at the new width: its labels no smaller than on the desktop (drawn at 640 and scaled down, about half)
   await expect.poll(labelHeight).toBeGreaterThanOrEqual(desktop * 0.95);
   expect(await at.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  // a long word's tip stays inside the window
+  await at.selectOption('#model', 'words');
+  await at.fill('#score-text', `The ${'antidisestablishmentarianism'.repeat(6)} of the people.`);
+  await at.click('#score');
+  await at.waitForFunction(() => document.querySelectorAll('#scored span').length === 6);
+  await at.hover('#scored span:nth-child(2)');
+  await expect.poll(() => at.locator('#tip').isVisible()).toBe(true);
+  expect(await at.locator('#tip .head').textContent()).toMatch(/ \(<UNK>\) {2}p = /);
+  expect(await at.evaluate(() => document.querySelector('#tip')!.getBoundingClientRect().right)).toBeLessThanOrEqual(390);
   expect(pageErrors).toEqual([]);
   await at.close();
 });

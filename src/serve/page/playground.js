@@ -432,6 +432,7 @@ $('stop').addEventListener('click', () => state.controller?.abort());
 $('use-sample').addEventListener('click', () => {
   const text = $('sample').textContent;
   if (text) $('score-text').value = text;
+  else status('score-status', 'nothing sampled yet: Generate one first');
 });
 $('most-active').addEventListener('click', () => showUnits(null));
 for (const event of ['mouseover', 'focusin', 'click']) $('scored').addEventListener(event, showTip);
