@@ -292,8 +292,11 @@ it('shows each error as a sentence beside the control it names, and stays usable
   expect(await at.locator('#sample-status').getAttribute('class')).toContain('error');
   expect(await at.locator('#len').getAttribute('aria-invalid')).toBe('true');
   expect(await at.evaluate(() => document.activeElement!.id)).toBe('len');
-  await at.fill('#len', '30');
+  await at.fill('#len', '');
   expect(await at.locator('#len').getAttribute('aria-invalid')).toBeNull();
+  await at.click('#generate');
+  expect(await sampleOutcome(at)).toMatch(/^200 tokens in /); // an empty field: the server's default, not "got 0"
+  await at.fill('#len', '30');
   await at.click('#generate');
   expect(await sampleOutcome(at)).toMatch(/^30 tokens in /);
   expect(await at.locator('#sample-status').getAttribute('class')).not.toContain('error');

@@ -132,9 +132,10 @@ async function generate() {
   let tokens = 0, finish = null, seed = null, unknownTokens = 0;
   try {
     const body = {
-      model: model.name, prime, len: Number($('len').value), temperature: Number($('temperature').value),
-      topP: Number($('top-p').value), stream: 'ndjson',
+      model: model.name, prime, temperature: Number($('temperature').value), topP: Number($('top-p').value), stream: 'ndjson',
     };
+    // an empty field asks for the server's default, not for 0
+    if ($('len').value !== '') body.len = Number($('len').value);
     if ($('seed').value !== '') body.seed = Number($('seed').value);
     seed = body.seed ?? null;
     const res = await api('/v1/generate', body, controller.signal);
