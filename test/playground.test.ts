@@ -306,6 +306,7 @@ it('shows each error as a sentence beside the control it names, and stays usable
   await at.click('#generate');
   expect(await sampleOutcome(at)).toMatch(/^the body is \d+ bytes; the server takes at most 65536 \(its --max-body\)$/);
   expect(await at.locator('#prime').getAttribute('aria-invalid')).toBe('true');
+  expect(await at.locator('#sample').textContent()).toBe('');
   await at.fill('#prime', 'The');
 
   // a unit the layer does not have

@@ -139,7 +139,10 @@ async function generate() {
     if ($('seed').value !== '') body.seed = Number($('seed').value);
     seed = body.seed ?? null;
     const res = await api('/v1/generate', body, controller.signal);
-    if (!res.ok) await json(res);
+    if (!res.ok) {
+      prim.textContent = ''; // refused: nothing was read or drawn
+      await json(res);
+    }
     const reader = res.body.getReader(), decoder = new TextDecoder();
     let buffered = '';
     for (;;) {
