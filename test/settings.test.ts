@@ -9,6 +9,7 @@ import { checkSampleSettings } from '../src/generate/settings.js';
 import { describeValue } from '../src/input/issues.js';
 import { SettingError, parseSettingTable } from '../src/input/settings.js';
 import { SERVE_SETTINGS } from '../src/serve/settings.js';
+import { WORD_RULE_VERSION } from '../src/text/words.js';
 import { shortMessage } from '../src/checkpoint/errors.js';
 import { parseOptions, resumedSettings } from '../src/train/options.js';
 
@@ -20,7 +21,7 @@ const OTHER: { [K in TrainSettingName]: TrainSettings[K] } = {
 };
 
 function checkpointOf(settings: TrainSettings): Checkpoint {
-  return { config: { model: modelConfig(settings, 40), training: trainingConfig(settings) } } as Checkpoint;
+  return { config: { model: modelConfig(settings, 40), training: trainingConfig(settings, WORD_RULE_VERSION) } } as Checkpoint;
 }
 
 describe('the training settings table', () => {
@@ -30,7 +31,7 @@ describe('the training settings table', () => {
     expect(checkpointOf(char).config.training).not.toHaveProperty('vocabSize');
     const word: TrainSettings = { ...char, level: 'word', vocabSize: 500 };
     expect(settingsFromConfig(checkpointOf(word).config)).toEqual(word);
-    expect(checkpointOf(word).config.training).toMatchObject({ level: 'word', vocabSize: 500, wordRule: expect.any(Number) });
+    expect(checkpointOf(word).config.training).toMatchObject({ level: 'word', vocabSize: 500, wordRule: WORD_RULE_VERSION });
   });
 
   it('keeps on resume what fixes the model, its optimizer, its data and its random streams, and takes the rest as given', () => {
@@ -69,7 +70,7 @@ describe('the training settings table', () => {
   });
 
   it('reads a checkpoint with the ranges its flags take', () => {
-    const training = trainingConfig(defaultSettings());
+    const training = trainingConfig(defaultSettings(), WORD_RULE_VERSION);
     expect(TrainingConfigSchema.safeParse(training).success).toBe(true);
     for (const [name, value] of [['lrDecay', 0], ['lrDecay', 1.5], ['minCount', 0], ['seed', 2 ** 32], ['seed', -1]] as const) {
       expect(TrainingConfigSchema.safeParse({ ...training, [name]: value }).success, `${name} ${value}`).toBe(false);

@@ -81,7 +81,7 @@ describe('tokenizeWords', () => {
   });
 
   it('versions the rule and says which strings can be tokens', () => {
-    expect(WORD_RULE_VERSION).toBe(1);
+    expect(WORD_RULE_VERSION).toBe(2);
     expect(isWordToken('well-known')).toBe(true);
     expect(isWordToken('\n')).toBe(true);
     expect(isWordToken('')).toBe(false);
@@ -154,11 +154,12 @@ describe('detokenize', () => {
     expect(detokenize(['speak', '-', '-', 'it', 'x', '—', 'y', 'is', '-', '5'])).toBe('speak--it x—y is-5');
   });
 
-  it('puts an emoji sequence that the tokenizer cut into code points back together', () => {
+  it('puts an emoji sequence that the tokenizer rules of version 1 cut into code points back together', () => {
     const line = 'Family 👨‍👩‍👧‍👦, skin 👍🏽, fire ❤️‍🔥, pride 🏳️‍🌈, keycap #️⃣, flags 🇫🇷 🇯🇵, Scotland 🏴󠁧󠁢󠁳󠁣󠁴󠁿.';
-    const tokens = tokenizeWords(line);
+    const tokens = tokenizeWords(line, 1);
     expect(tokens).toContain('\u200d'); // the joiner is a token of its own
     expect(detokenize(tokens)).toBe(line);
+    expect(detokenize(tokenizeWords(line))).toBe(line);
     // a lone regional indicator pairs with the next one only: a third one starts a new flag
     expect(detokenize(['🇫', '🇷', '🇯', 'x', '🇯', '🇵'])).toBe('🇫🇷 🇯 x 🇯🇵');
     expect(detokenize(['é', '\u0301', 'a'])).toBe('é\u0301 a');
@@ -171,7 +172,31 @@ describe('detokenize', () => {
       '¿Qué tal? ¡Hola! «Ёлка» и ‹ok›, „quoted“ later',
       'می‌خواهم بروم',
     ].join('\n');
-    expect(detokenize(tokenizeWords(text))).toBe(text.replace('„quoted“ later', '„quoted “later'));
+    expect(detokenize(tokenizeWords(text))).toBe(text);
+  });
+
+  it('closes a low-9 quote with its partner: „so“ and ‚so‘, as German writes them, over a line break too', () => {
+    const text = 'Sie sagte: „Komm!“ Dann ‚ging‘ sie, „ganz\nleise“.';
+    expect(detokenize(tokenizeWords(text))).toBe(text);
+    expect(detokenize(['“', 'so', '”', 'and', '‘', 'so', '’'])).toBe('“so” and ‘so’'); // English pairs as before
+  });
+
+  it('opens a guillemet when none of its pair is open, and closes it with its partner: «so», »so«, ‹so›, ›so‹', () => {
+    const text = 'Il dit «oui» et ‹non›. Er sagte »so« und ›so‹, dann »wieder«.';
+    expect(detokenize(tokenizeWords(text))).toBe(text);
+    expect(detokenize(tokenizeWords('«Oui,\ndit-il, oui» et'))).toBe('«Oui,\ndit-il, oui» et'); // open over a line break
+    const writer = new Detokenizer();
+    expect(['»', 'a'].map((t) => writer.push(t)).join('') + writer.boundary('') + ['b', '»'].map((t) => writer.push(t)).join('')).toBe('»a b »');
+  });
+
+  it('writes "!" and a "=" after it together, and the signs of "===" and "=>" as before', () => {
+    expect(detokenize(tokenizeWords('if (a !== b && c != d) f = (x) => x === 1;'))).toBe('if (a!== b && c!= d) f = (x) => x === 1;');
+    expect(detokenize(tokenizeWords('Stop! = is a sign'))).toBe('Stop!= is a sign'); // the price: "!" before "=" is one operator
+  });
+
+  it('writes a quote after a word as an apostrophe, the documented limit for code: from \'./x\' comes back from\'. / x\'', () => {
+    expect(detokenize(tokenizeWords("import x from './x'"))).toBe("import x from'. / x'");
+    expect(detokenize(tokenizeWords("x = './x'"))).toBe("x = '. / x'");
   });
 
   it('writes signs of code side by side together, keeps snake_case whole, and opens a quote after a sign', () => {

@@ -12,7 +12,7 @@ import { INTEROP_FORMAT, type ModelState } from './interop.js';
 import { checkMeaning, contentChecksum } from './integrity.js';
 import { ModelConfigSchema } from './model-config.js';
 import { SAFETENSORS_EXTENSION, isSafetensorsPath, startsLikeSafetensors } from './safetensors.js';
-import { TrainingConfigSchema, recordedLevel } from './settings.js';
+import { TrainingConfigSchema, recordedLevel, recordedWordRule } from './settings.js';
 import { EncodedTensorsSchema, carriedStateLayout, checkTensors, decodeTensors } from './tensors.js';
 import { checkSentenceRule, checkVocab, checkWordRule } from './vocab.js';
 
@@ -226,7 +226,7 @@ export function saveCheckpoint(path: string, checkpoint: Checkpoint): void {
 
 /** A checkpoint's vocabulary at its level (loading has checked it). */
 export function checkpointVocabulary(ckpt: Checkpoint): Vocabulary {
-  return Vocabulary.fromTokens(ckpt.vocab, recordedLevel(ckpt.config.training));
+  return Vocabulary.fromTokens(ckpt.vocab, recordedLevel(ckpt.config.training), recordedWordRule(ckpt.config.training));
 }
 
 /** The model a checkpoint holds, with its weights decoded into one flat buffer. */
@@ -236,6 +236,7 @@ export function modelFromCheckpoint(ckpt: Checkpoint, source: string): ModelStat
     config,
     vocab: [...ckpt.vocab],
     level: recordedLevel(ckpt.config.training),
+    wordRule: recordedWordRule(ckpt.config.training),
     params: decodeTensors(paramLayout(config), ckpt.weights, source, 'weights'),
   };
 }

@@ -51,13 +51,14 @@ export function exportState(checkpointPath: string, outPath: string, asked?: Exp
   }
   const model = loadModel(checkpointPath);
   if (format === 'safetensors') {
-    const state = { config: model.config, vocab: model.checkpoint.vocab, level: model.vocab.level, params: model.params };
+    const { level, wordRule } = model.vocab;
+    const state = { config: model.config, vocab: model.checkpoint.vocab, level, wordRule, params: model.params };
     writeFileAtomic(outPath, toSafetensors(state));
     return model;
   }
   let text: string;
   try {
-    text = `${JSON.stringify(toInteropState(model.config, model.checkpoint.vocab, model.params, model.vocab.level))}\n`;
+    text = `${JSON.stringify(toInteropState(model.config, model.checkpoint.vocab, model.params, model.vocab.level, model.vocab.wordRule))}\n`;
   } catch (error) {
     throw new CheckpointError(`cannot export ${checkpointPath}: ${shortMessage(error)}`);
   }
@@ -147,7 +148,7 @@ export function readModelFile(path: string): ModelFile {
 export function importedCheckpoint(state: ModelState, command: string[], createdAt = new Date()): Checkpoint {
   const layout = paramLayout(state.config);
   // used only if training resumes from it: a fresh `rnn train` run's defaults
-  const training = trainingConfig({ ...defaultSettings(), level: state.level });
+  const training = trainingConfig({ ...defaultSettings(), level: state.level }, state.wordRule);
   const zeros = training.optimizer === 'adam' ? encodeTensors(layout, new Float32Array(layout.total)) : null;
   return {
     format: CHECKPOINT_FORMAT,

@@ -3,7 +3,7 @@ import type { ModelConfig } from '../engine/config.js';
 import { type TensorSpec, paramLayout } from '../engine/params.js';
 import { zodErrorMessage } from '../input/issues.js';
 import { TEXT_LEVELS, type TextLevel, grouped } from '../text/vocab.js';
-import { WORD_RULE_VERSION } from '../text/words.js';
+import { WORD_RULE_VERSION, type WordRule } from '../text/words.js';
 import { CheckpointError, checkFormat, formatShape, sameShape } from './errors.js';
 import { vocabOrderFault, weightFault } from './integrity.js';
 import { InteropModelConfigShape, fromInteropNames, toInteropNames } from './model-config.js';
@@ -16,7 +16,7 @@ const InteropConfigSchema = z.object({
   ...InteropModelConfigShape,
   /** What a token is; absent (a file from before the word level): 'char'. */
   level: z.enum(TEXT_LEVELS).optional(),
-  /** Word level: the tokenizer rules' version (`WORD_RULE_VERSION`) the ids were made under. */
+  /** Word level: the version of the tokenizer rules the ids were made under (`Vocabulary.wordRule`). */
   word_rule: z.int().positive().optional(),
 });
 
@@ -38,13 +38,16 @@ export type InteropState = z.infer<typeof InteropStateSchema>;
 export interface ModelState {
   config: ModelConfig;
   vocab: string[];
-  /** The vocabulary's level; a word-level one was made under this code's `WORD_RULE_VERSION` (loading checks it). */
   level: TextLevel;
+  /** Word level: the version of the tokenizer rules the ids were made under (loading checks that this code has it). */
+  wordRule: WordRule;
   params: Float32Array;
 }
 
 /** The model as an `rnn-state/1` object, ready for JSON.stringify (float32 values print exactly). */
-export function toInteropState(config: ModelConfig, vocab: string[], params: Float32Array, level: TextLevel = 'char'): InteropState {
+export function toInteropState(
+  config: ModelConfig, vocab: string[], params: Float32Array, level: TextLevel = 'char', wordRule: WordRule = WORD_RULE_VERSION,
+): InteropState {
   const layout = paramLayout(config);
   if (params.length !== layout.total) {
     throw new RangeError(`parameter buffer has ${params.length} values, the model needs ${layout.total}`);
@@ -59,28 +62,28 @@ export function toInteropState(config: ModelConfig, vocab: string[], params: Flo
     if (bad >= 0) throw new RangeError(`${spec.name}[${bad}] is ${data[bad]}: JSON cannot hold it`);
     tensors[spec.name] = { shape: [...spec.shape], data };
   }
-  return { format: INTEROP_FORMAT, config: interopConfig(config, level), vocab: [...vocab], tensors };
+  return { format: INTEROP_FORMAT, config: interopConfig(config, level, wordRule), vocab: [...vocab], tensors };
 }
 
 /** A model config as rnn-state/1 writes it (PyTorch's names); a character-level one as before the word level. */
-export function interopConfig(config: ModelConfig, level: TextLevel = 'char'): InteropState['config'] {
-  return { ...toInteropNames(config), ...(level === 'word' && { level, word_rule: WORD_RULE_VERSION }) };
+export function interopConfig(config: ModelConfig, level: TextLevel = 'char', wordRule: WordRule = WORD_RULE_VERSION): InteropState['config'] {
+  return { ...toInteropNames(config), ...(level === 'word' && { level, word_rule: wordRule }) };
 }
 
 /**
  * An rnn-state/1 config (e.g. safetensors metadata) validated and read as a model config and
  * its level, a word level's rules checked against this code's; messages name `source`.
  */
-export function interopModelConfig(json: unknown, source: string): { config: ModelConfig; level: TextLevel } {
+export function interopModelConfig(json: unknown, source: string): Pick<ModelState, 'config' | 'level' | 'wordRule'> {
   const parsed = InteropConfigSchema.safeParse(json, { reportInput: true });
   if (!parsed.success) throw new CheckpointError(zodErrorMessage(source, parsed.error));
   return modelConfigOf(parsed.data, source, 'word_rule');
 }
 
-function modelConfigOf(config: InteropState['config'], source: string, ruleField: string): { config: ModelConfig; level: TextLevel } {
+function modelConfigOf(config: InteropState['config'], source: string, ruleField: string): Pick<ModelState, 'config' | 'level' | 'wordRule'> {
   const level = config.level ?? 'char';
-  if (level === 'word') checkWordRule(config.word_rule, source, ruleField);
-  return { config: fromInteropNames(config), level };
+  const wordRule = level === 'word' ? checkWordRule(config.word_rule, source, ruleField) : WORD_RULE_VERSION;
+  return { config: fromInteropNames(config), level, wordRule };
 }
 
 /** What sizes the checkpoint a model is imported into: its optimizer (Adam keeps two moments) and its batch (the carried state). */
@@ -99,7 +102,7 @@ export function fromInteropState(json: unknown, source: string, checkpoint?: Che
   if (!parsed.success) throw new CheckpointError(zodErrorMessage(source, parsed.error));
   const state = parsed.data;
 
-  const { config, level } = modelConfigOf(state.config, source, 'config.word_rule');
+  const { config, level, wordRule } = modelConfigOf(state.config, source, 'config.word_rule');
   checkVocab(state.vocab, config.vocabSize, level, source, 'vocab', 'config.vocab_size');
 
   // the names as the file has them: a parsed record leaves out a "__proto__" one
@@ -133,7 +136,7 @@ export function fromInteropState(json: unknown, source: string, checkpoint?: Che
       view[i] = Math.fround(x);
     });
   }
-  return { config, vocab: state.vocab, level, params };
+  return { config, vocab: state.vocab, level, wordRule, params };
 }
 
 /**

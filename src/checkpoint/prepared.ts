@@ -10,7 +10,6 @@ import { littleEndian, tokenFileBytes, writeTokenFiles } from '../text/token-fil
 import { recordedSentenceRule } from '../text/sentences.js';
 import { DTYPE_BYTES, TOKEN_DTYPES, type TokenArray, tokenArrayFor, tokenDtype } from '../text/tokens.js';
 import { type TextLevel, Vocabulary } from '../text/vocab.js';
-import { WORD_RULE_VERSION } from '../text/words.js';
 import { CheckpointError, checkFormat, shortMessage } from './errors.js';
 import { TEMP_SUFFIX, isFolder, makeFolders, processIsRunning, writeFailure, readJsonFile, writeFileAtomic } from './files.js';
 import { TRAIN_SETTINGS } from './settings.js';
@@ -34,7 +33,7 @@ const sha256 = z.string().regex(/^[0-9a-f]{64}$/, { error: 'is not a lowercase h
 const PreparedMetaSchema = z.object({
   format: z.literal(PREPARED_FORMAT),
   level: TRAIN_SETTINGS.level.schema,
-  /** Word level: the `WORD_RULE_VERSION` the ids were made under. */
+  /** Word level: the version of the tokenizer rules the ids were made under (`Vocabulary.wordRule`). */
   wordRule: z.int().positive().optional(),
   /** With docs 'sentence': the version of the sentence rules that cut the documents; absent, version 1 (`recordedSentenceRule`). */
   sentenceRule: z.int().positive().optional(),
@@ -105,7 +104,7 @@ export function writePreparedFolder(
   const meta: PreparedMeta = {
     format: PREPARED_FORMAT,
     level: options.level,
-    ...(options.level === 'word' && { wordRule: WORD_RULE_VERSION }),
+    ...(options.level === 'word' && { wordRule: vocab.wordRule }),
     ...(fingerprint.sentenceRule !== undefined && { sentenceRule: fingerprint.sentenceRule }),
     dtype,
     vocabSize: vocab.size,
@@ -183,7 +182,7 @@ export function readPreparedMeta(dir: string): PreparedMeta {
  * with `valOnly`, its training ids left unread (empty) for a reader of the validation split alone.
  */
 export function readPreparedData(dir: string, meta: PreparedMeta = readPreparedMeta(dir), valOnly = false): PreparedData {
-  const vocab = Vocabulary.fromTokens(meta.vocab, meta.level);
+  const vocab = Vocabulary.fromTokens(meta.vocab, meta.level, meta.level === 'word' ? checkWordRule(meta.wordRule, join(dir, PREPARED_FILES.meta), 'wordRule') : undefined);
   const train = valOnly
     ? tokenArrayFor(meta.vocabSize, 0)
     : readTokenFile(join(dir, PREPARED_FILES.train), meta.trainTokens, meta.vocabSize);

@@ -8,7 +8,7 @@ import { POSITIVE_INTEGER, type Setting, type SettingNamer, SeedValueSchema, Set
 import { DOCS_MODES } from '../text/corpus.js';
 import { TEXT_LEVELS, type TextLevel } from '../text/vocab.js';
 import { DEFAULT_VOCAB_SIZE } from '../text/word-vocab.js';
-import { WORD_RULE_VERSION } from '../text/words.js';
+import { knownWordRule, WORD_RULE_VERSION, type WordRule } from '../text/words.js';
 import { MODEL_SCHEMAS } from './model-config.js';
 
 /** A training setting: a Setting with its default, what resuming does with it, and where a checkpoint records it. */
@@ -297,7 +297,7 @@ const recordedTrainingShape = Object.fromEntries(SETTING_NAMES.flatMap((name) =>
 /** A checkpoint's `config.training`: the training settings, the word rules' version, and the run's limits. */
 export const TrainingConfigSchema = z.object({
   ...recordedTrainingShape,
-  /** Word level: the `WORD_RULE_VERSION` the ids were made under. */
+  /** Word level: the version of the tokenizer rules the ids were made under (`Vocabulary.wordRule`). */
   wordRule: z.int().positive().optional(),
   /** How long the run was asked to train (totals over the whole run, null: no such limit); resume reuses them. */
   epochs: positiveInteger.nullable().optional(),
@@ -312,6 +312,16 @@ export function recordedLevel(training: Pick<TrainingConfig, 'level'>): TextLeve
   return training.level ?? TRAIN_SETTINGS.level.whenAbsent;
 }
 
+/**
+ * The tokenizer rules' version a word-level checkpoint's ids were made under (loading has checked
+ * that this code has it); a character-level one records none and has no use for it: the current one.
+ */
+export function recordedWordRule(training: Pick<TrainingConfig, 'wordRule'>): WordRule {
+  const rule = knownWordRule(training.wordRule ?? WORD_RULE_VERSION);
+  if (rule === null) throw new RangeError(`tokenizer rules version ${training.wordRule} is not one this rnn has`);
+  return rule;
+}
+
 /** The model the settings describe, for a vocabulary of `vocabSize` tokens. */
 export function modelConfig(settings: TrainSettings, vocabSize: number): ModelConfig {
   const model: Record<string, unknown> = { vocabSize };
@@ -324,16 +334,16 @@ export function modelConfig(settings: TrainSettings, vocabSize: number): ModelCo
 
 /**
  * The settings as a checkpoint's `config.training` records them, with the run's limits when it
- * has any. A word-level run also records its word-level settings and the tokenizer's
- * `WORD_RULE_VERSION`, which its ids depend on.
+ * has any. A word-level run also records its word-level settings and `wordRule`, the version of
+ * the tokenizer rules its ids were made under.
  */
-export function trainingConfig(settings: TrainSettings, limits?: RunLimits): TrainingConfig {
+export function trainingConfig(settings: TrainSettings, wordRule: WordRule, limits?: RunLimits): TrainingConfig {
   const training: Record<string, unknown> = {};
   for (const name of SETTING_NAMES) {
     const [part, field] = recordedAt(name);
     if (part === 'training' && (settings.level === 'word' || !WORD_LEVEL_ONLY.includes(name))) training[field] = settings[name];
   }
-  if (settings.level === 'word') training['wordRule'] = WORD_RULE_VERSION;
+  if (settings.level === 'word') training['wordRule'] = wordRule;
   if (limits) Object.assign(training, { epochs: limits.epochs, maxSteps: limits.maxSteps, timeSeconds: limits.timeSeconds });
   return training as TrainingConfig;
 }

@@ -1,7 +1,7 @@
 import { describeValue } from '../input/issues.js';
 import { TOKEN_KIND, type TextLevel, vocabularyFault } from '../text/vocab.js';
 import { recordedSentenceRule, SENTENCE_RULE_VERSION } from '../text/sentences.js';
-import { WORD_RULE_VERSION } from '../text/words.js';
+import { knownWordRule, WORD_RULE_VERSION, type WordRule } from '../text/words.js';
 import { CheckpointError } from './errors.js';
 
 /**
@@ -28,26 +28,22 @@ export function checkVocab(
 }
 
 /**
- * A word-level model's ids mean what the tokenizer of its `WORD_RULE_VERSION` made of the text,
- * so a model must be read under the same rules: one from a newer rnn, or from rules since
- * changed, is refused. `field` names where the version is stored.
+ * The tokenizer rules' version a word-level model or prepared folder records at `field`. Its ids
+ * mean what the tokenizer of that version made of the text, so its text is read under the same
+ * rules (`Vocabulary.wordRule`): one from a newer rnn, or one that records none, is refused.
  */
-export function checkWordRule(rule: number | undefined, source: string, field: string): void {
+export function checkWordRule(rule: number | undefined, source: string, field: string): WordRule {
   if (rule === undefined) {
     throw new CheckpointError(`${source}: ${field} is missing: a word-level model must record its tokenizer rules' version`);
   }
-  if (rule > WORD_RULE_VERSION) {
+  const known = knownWordRule(rule);
+  if (known === null) {
     throw new CheckpointError(
       `${source}: its words were cut by tokenizer rules version ${rule}, newer than this rnn's (${WORD_RULE_VERSION}): ` +
         'read it with a newer rnn',
     );
   }
-  if (rule < WORD_RULE_VERSION) {
-    throw new CheckpointError(
-      `${source}: its words were cut by tokenizer rules version ${rule}, which this rnn (version ${WORD_RULE_VERSION}) ` +
-        'no longer has: retrain it',
-    );
-  }
+  return known;
 }
 
 /**

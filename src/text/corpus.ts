@@ -3,7 +3,7 @@ import { InputError, SettingError } from '../input/settings.js';
 import { type TokenArray, tokenArrayFor } from './tokens.js';
 import { codePointCount, codePointPrefix, EOS, type TextLevel, UNK, Vocabulary, grouped } from './vocab.js';
 import { buildWordVocabulary, byFrequency, DEFAULT_VOCAB_SIZE, type WordVocabularyBuild } from './word-vocab.js';
-import { LINE_BREAK, lastWordBreak, tokenizeWords, WORD_RULE_VERSION } from './words.js';
+import { LINE_BREAK, lastWordBreak, tokenizeWords, WORD_RULE_VERSION, type WordRule } from './words.js';
 import type { SentenceRule } from './sentences.js';
 
 /*
@@ -71,7 +71,7 @@ export interface DataFingerprint {
   /**
    * Over the files' hashes in order, the docs mode and valFrac — not the paths, so a moved corpus
    * still matches; with sentence rules other than version 1, over their version; at the word level
-   * also over the level and `WORD_RULE_VERSION`.
+   * also over the level and the version of the tokenizer rules (`Vocabulary.wordRule`).
    */
   sha256: string;
 }
@@ -108,7 +108,10 @@ export interface PrepareOptions {
   valFrac: number;
   /** Tokens (characters, or word tokens) seen fewer times than this in the training split read as `<UNK>`. */
   minCount: number;
-  /** Reuse this vocabulary (resume, eval) instead of building one; `minCount` and `vocabSize` are then ignored. */
+  /**
+   * Reuse this vocabulary (resume, eval) instead of building one; `minCount` and `vocabSize` are
+   * then ignored. At the word level the text is cut under its `wordRule`, else under `WORD_RULE_VERSION`.
+   */
   vocab?: Vocabulary;
   /**
    * With `vocab`, a text it was not built from (fine-tuning): 'count' reports the tokens it
@@ -128,8 +131,9 @@ export interface PrepareOptions {
  * at floor((1 − valFrac)·N): the first part trains, the rest validates. The vocabulary comes
  * from the training part's tokens only, so a token that appears only in the validation part
  * reads there as `<UNK>`. A token is a code point at the char level and a `tokenizeWords`
- * token at the word level, so N, the cut and the vocabulary are counted in those. The corpus
- * is read piece by piece, a pass for each of these, and never held whole.
+ * token at the word level (under the given vocabulary's rules, else the current ones), so N,
+ * the cut and the vocabulary are counted in those. The corpus is read piece by piece, a pass
+ * for each of these, and never held whole.
  */
 export function prepareData(source: CorpusSource, options: PrepareOptions): PreparedData {
   const { valFrac } = options;
@@ -150,12 +154,14 @@ function prepareChars(source: CorpusSource, options: PrepareOptions): PreparedDa
   }
   const vocab = options.vocab ?? Vocabulary.build(trainingUnits(CHARS, source, trainTokens), options.minCount);
   if (options.vocab === undefined) checkSomeTokenKept(vocab, options.minCount > 1, options.minCount, 'characters');
-  return { vocab, ...split(source, encodeStream(CHARS, source, vocab, totalTokens), trainTokens, options.valFrac, 'char') };
+  return { vocab, ...split(source, encodeStream(CHARS, source, vocab, totalTokens), trainTokens, options.valFrac, vocab) };
 }
 
 /** `prepareData` at the word level: a pass to count the word tokens, one for the vocabulary, one to encode. */
 function prepareWords(source: CorpusSource, options: PrepareOptions): PreparedData {
   const { valFrac, minCount } = options;
+  const wordRule = options.vocab?.wordRule ?? WORD_RULE_VERSION;
+  const WORDS = wordsReading(wordRule);
   let totalTokens = 1;
   let words = false;
   for (const unit of WORDS.units(source)) {
@@ -172,11 +178,13 @@ function prepareWords(source: CorpusSource, options: PrepareOptions): PreparedDa
     return prepareForeign(WORDS, source, options, totalTokens, trainTokens);
   }
   const built = options.vocab === undefined
-    ? buildWordVocabulary(trainingUnits(WORDS, source, trainTokens), { vocabSize: options.vocabSize ?? DEFAULT_VOCAB_SIZE, minCount })
+    ? buildWordVocabulary(trainingUnits(WORDS, source, trainTokens), {
+      vocabSize: options.vocabSize ?? DEFAULT_VOCAB_SIZE, minCount, wordRule,
+    })
     : undefined;
   if (built !== undefined) checkSomeTokenKept(built.vocab, built.distinct > 0, minCount, 'words');
   const vocab = options.vocab ?? built!.vocab;
-  const prepared: PreparedData = { vocab, ...split(source, encodeStream(WORDS, source, vocab, totalTokens), trainTokens, valFrac, 'word') };
+  const prepared: PreparedData = { vocab, ...split(source, encodeStream(WORDS, source, vocab, totalTokens), trainTokens, valFrac, vocab) };
   if (built !== undefined) {
     const { vocab: _, ...report } = built;
     prepared.wordVocab = report;
@@ -207,7 +215,7 @@ function prepareForeign<U>(
     ({ vocab, added: prepared.added } = extendVocabulary(vocab, counts, options));
   }
   const unknown = new Map<string, number>();
-  const data = split(source, encodeStream(reading, source, vocab, totalTokens, unknown), trainTokens, options.valFrac, vocab.level);
+  const data = split(source, encodeStream(reading, source, vocab, totalTokens, unknown), trainTokens, options.valFrac, vocab);
   prepared.unknown = unknownTokens(unknown);
   return { vocab, ...data, ...prepared };
 }
@@ -235,12 +243,14 @@ export function unknownTokens(counts: ReadonlyMap<string, number>): UnknownToken
  * Data already in ids (a prepared folder's) read with another vocabulary, by symbol, as
  * `prepareData` with `vocab` and `unknownTokens` reads a text: each token keeps its id's symbol,
  * and one `vocab` lacks reads as `<UNK>` ('count') or, seen often enough in the training part,
- * is added first ('extend'). A token the data already reads as `<UNK>` stays `<UNK>`.
+ * is added first ('extend'). A token the data already reads as `<UNK>` stays `<UNK>`. The ids were
+ * made under the data's tokenizer rules, which the result's vocabulary keeps.
  */
 export function withVocabulary(
   data: PreparedData, vocab: Vocabulary, options: Required<Pick<PrepareOptions, 'unknownTokens'>> & Pick<PrepareOptions, 'minCount' | 'vocabSize'>,
 ): PreparedData {
   const from = data.vocab;
+  vocab = Vocabulary.fromTokens(vocab.tokens, vocab.level, from.wordRule);
   const countIds = (ids: TokenArray, into: Float64Array): void => {
     for (let i = 0; i < ids.length; i++) into[ids[i]!]!++;
   };
@@ -301,24 +311,27 @@ const CHARS: Reading<string> = {
   tokens: (text) => text, // a string iterates by code point
 };
 
-const WORDS: Reading<string[]> = {
-  units: wordUnits,
-  length: (tokens) => tokens.length,
-  prefix: (tokens, count) => tokens.slice(0, count),
-  encode: (vocab, tokens) => vocab.encodeWords(tokens),
-  tokens: (tokens) => tokens,
-};
+/** The word level's reading, under the tokenizer rules of version `rule`. */
+function wordsReading(rule: WordRule): Reading<string[]> {
+  return {
+    units: (source) => wordUnits(source, rule),
+    length: (tokens) => tokens.length,
+    prefix: (tokens, count) => tokens.slice(0, count),
+    encode: (vocab, tokens) => vocab.encodeWords(tokens),
+    tokens: (tokens) => tokens,
+  };
+}
 
 /**
- * The source's pieces as word tokens: each piece (in windows of at most `WORD_WINDOW`
- * characters) tokenized up to its last word break (`lastWordBreak`), the rest held for the next
- * piece or the document's end, so that no token is cut.
+ * The source's pieces as word tokens under the rules of version `rule`: each piece (in windows
+ * of at most `WORD_WINDOW` characters) tokenized up to its last word break (`lastWordBreak`),
+ * the rest held for the next piece or the document's end, so that no token is cut.
  */
-export function* wordUnits(source: CorpusSource): Generator<string[] | typeof DOCUMENT_END> {
+export function* wordUnits(source: CorpusSource, rule: WordRule): Generator<string[] | typeof DOCUMENT_END> {
   let held = '';
   for (const piece of source.pieces()) {
     if (piece === DOCUMENT_END) {
-      if (held.length > 0) yield tokenizeWords(held);
+      if (held.length > 0) yield tokenizeWords(held, rule);
       held = '';
       yield DOCUMENT_END;
       continue;
@@ -327,9 +340,9 @@ export function* wordUnits(source: CorpusSource): Generator<string[] | typeof DO
       const end = windowEnd(piece, at);
       const window = piece.slice(at, end);
       at = end;
-      const cut = lastWordBreak(window);
+      const cut = lastWordBreak(window, rule);
       if (cut > 0) {
-        yield tokenizeWords(held + window.slice(0, cut));
+        yield tokenizeWords(held + window.slice(0, cut), rule);
         held = window.slice(cut);
       } else {
         held += window;
@@ -341,7 +354,7 @@ export function* wordUnits(source: CorpusSource): Generator<string[] | typeof DO
       }
     }
   }
-  if (held.length > 0) yield tokenizeWords(held);
+  if (held.length > 0) yield tokenizeWords(held, rule);
 }
 
 /** Characters of a piece tokenized at once, so that a long piece is not held as one array of tokens. */
@@ -407,18 +420,19 @@ function encodeStream<U>(
   return stream;
 }
 
-/** The train/validation streams cut at `trainTokens`, and the fingerprint of the data and split. */
+/** The train/validation streams cut at `trainTokens`, and the fingerprint of the data and split, encoded with `vocab`. */
 function split(
-  corpus: Pick<CorpusSource, 'files' | 'docs' | 'sentenceRule' | 'documents'>, stream: TokenArray, trainTokens: number, valFrac: number, level: TextLevel,
+  corpus: Pick<CorpusSource, 'files' | 'docs' | 'sentenceRule' | 'documents'>, stream: TokenArray, trainTokens: number, valFrac: number,
+  vocab: Pick<Vocabulary, 'level' | 'wordRule'>,
 ): Pick<PreparedData, 'train' | 'val' | 'fingerprint'> {
-  const fingerprint = dataFingerprint(corpus, stream.length, trainTokens, valFrac, level);
+  const fingerprint = dataFingerprint(corpus, stream.length, trainTokens, valFrac, vocab);
   return { train: stream.subarray(0, trainTokens), val: stream.subarray(trainTokens), fingerprint };
 }
 
-/** The fingerprint of a corpus's token stream of `totalTokens`, cut at `trainTokens`. */
+/** The fingerprint of a corpus's token stream of `totalTokens`, cut at `trainTokens`, its tokens those of `vocab`'s level and rules. */
 export function dataFingerprint(
   corpus: Pick<CorpusSource, 'files' | 'docs' | 'sentenceRule' | 'documents'>, totalTokens: number, trainTokens: number, valFrac: number,
-  level: TextLevel,
+  { level, wordRule }: Pick<Vocabulary, 'level' | 'wordRule'>,
 ): DataFingerprint {
   const sentences = corpus.docs === 'sentence';
   // version 1 is left out of the hash, which fingerprints made before there were versions did not cover
@@ -436,7 +450,7 @@ export function dataFingerprint(
     valTokens: totalTokens - trainTokens,
     valFrac,
     sha256: createHash('sha256')
-      .update(JSON.stringify(level === 'char' ? hashed : { ...hashed, level, wordRule: WORD_RULE_VERSION }))
+      .update(JSON.stringify(level === 'char' ? hashed : { ...hashed, level, wordRule }))
       .digest('hex'),
   };
   if (level === 'word') fingerprint.level = 'word';

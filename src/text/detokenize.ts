@@ -10,13 +10,18 @@
  *  - none before a token that continues the character before it: one that begins with a
  *    combining mark (a variation selector, a keycap, an accent), an emoji skin-tone modifier
  *    or a tag character, and the second regional indicator of a flag; so an emoji sequence
- *    (👍🏽, ❤️‍🔥, 🇫🇷), which the tokenizer cuts into code points, comes back whole;
+ *    (👍🏽, ❤️‍🔥, 🇫🇷), which the tokenizer rules of version 1 cut into code points, comes back whole;
  *  - none between two ASCII signs of code and markup (# & * + / < = > @ \\ ^ | ~): "=>", "/**";
+ *    nor between "!" and a "=" after it: "!=", "!==";
  *  - none before or after a line break (a token of "\n"s), so a line starts without a space.
  * A straight quote (" ' or `) opens and closes in turn: the first one on a line opens, the next
  * one closes, and so on, counted for each apart; a line break or a document boundary starts
  * the count afresh. One exception: a ' right after a word while no ' is open is an apostrophe
  * ending that word ("farmers' savings", "o' the") — it closes and opens nothing.
+ * A low-9 quote opens and its partner closes it: „so“, ‚so‘ (German). A guillemet opens when
+ * none of its pair is open and its partner closes it, so both «so» and »so« (German, Danish)
+ * come back whole, and ‹so› and ›so‹ likewise; these pairs stay open over line breaks, until the
+ * partner or a document boundary.
  */
 
 const CLOSING = new Set(['.', ',', ';', ':', '!', '?', '…', '%', ')', ']', '}', '’', '”', '»', '›', '،', '؛', '؟', '۔', '\u037e', '\u0387', '।', '॥']);
@@ -29,6 +34,9 @@ const REGIONAL_INDICATOR = /^\p{Regional_Indicator}$/u;
 /** The ASCII signs of code and markup; two of them side by side are written together (`=>`, `/**`, `***`). */
 const OPERATORS = new Set(['#', '&', '*', '+', '/', '<', '=', '>', '@', '\\', '^', '|', '~']);
 const STRAIGHT_QUOTES = ['"', "'", '`'] as const;
+/** An opening mark of a pair, and the partner that closes it. */
+const PARTNERS = new Map([['„', '“'], ['‚', '‘'], ['«', '»'], ['»', '«'], ['‹', '›'], ['›', '‹']]);
+const PAIRED = new Set([...PARTNERS.keys(), ...PARTNERS.values()]);
 
 type Kind = 'word' | 'operator' | 'opening' | 'closing' | 'joining' | 'lineBreak';
 
@@ -43,6 +51,10 @@ export class Detokenizer {
   /** The kind of the last token written (meaningless at a line start). */
   private previous: Kind = 'lineBreak';
   private readonly quoteOpen = new Map<string, boolean>();
+  /** The opening marks of `PARTNERS` now open, and how many times each. */
+  private readonly pairOpen = new Map<string, number>();
+  /** Whether the last token written is "!", which a "=" after it joins. */
+  private bang = false;
   /** Whether the last token written is a regional indicator that a second one would make a flag of. */
   private flagOpen = false;
 
@@ -56,7 +68,9 @@ export class Detokenizer {
     this.flagOpen = regional && !flagClosed;
     const space =
       !this.atLineStart && !continuing && !flagClosed && kind !== 'closing' && kind !== 'joining' && kind !== 'lineBreak' &&
-      this.previous !== 'opening' && this.previous !== 'joining' && !(kind === 'operator' && this.previous === 'operator');
+      this.previous !== 'opening' && this.previous !== 'joining' && !(kind === 'operator' && this.previous === 'operator') &&
+      !(token === '=' && this.bang);
+    this.bang = token === '!';
     if (kind === 'lineBreak') this.quoteOpen.clear();
     this.previous = kind;
     this.atLineStart = kind === 'lineBreak';
@@ -71,12 +85,15 @@ export class Detokenizer {
   boundary(text: string): string {
     const written = this.push(text);
     this.quoteOpen.clear();
+    this.pairOpen.clear();
     this.flagOpen = false;
     return written;
   }
 
   private kindOf(token: string): Kind {
     if (/^\n+$/.test(token)) return 'lineBreak';
+    const paired = this.pairedKind(token);
+    if (paired !== null) return paired;
     if (CLOSING.has(token)) return 'closing';
     if (OPENING.has(token)) return 'opening';
     if (JOINING.test(token)) return 'joining';
@@ -88,6 +105,21 @@ export class Detokenizer {
       return open ? 'closing' : 'opening';
     }
     return 'word';
+  }
+
+  /** The kind of a mark of `PARTNERS`: closing where it closes an open one, else opening (and now open); null for another token. */
+  private pairedKind(token: string): Kind | null {
+    if (!PAIRED.has(token)) return null;
+    for (const [open, partner] of PARTNERS) {
+      const count = this.pairOpen.get(open) ?? 0;
+      if (partner !== token || count === 0) continue;
+      if (count === 1) this.pairOpen.delete(open);
+      else this.pairOpen.set(open, count - 1);
+      return 'closing';
+    }
+    if (!PARTNERS.has(token)) return null;
+    this.pairOpen.set(token, (this.pairOpen.get(token) ?? 0) + 1);
+    return 'opening';
   }
 }
 

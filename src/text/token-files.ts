@@ -7,7 +7,7 @@ import { errorCode } from './corpus-files.js';
 import { DTYPE_BYTES, type TokenDtype, tokenArrayFor, tokenDtype } from './tokens.js';
 import { EOS, type TextLevel, Vocabulary } from './vocab.js';
 import { DEFAULT_VOCAB_SIZE, type WordVocabularyBuild, wordVocabularyFromCounts } from './word-vocab.js';
-import { LINE_BREAK } from './words.js';
+import { LINE_BREAK, WORD_RULE_VERSION } from './words.js';
 
 /*
  * A corpus written as token files (`rnn prepare`), tokenized once: the first pass gives every
@@ -69,7 +69,7 @@ export function writeTokenFiles(
     const finalId = new Int32Array(provisional.tokens.length);
     for (let id = EOS + 1; id < finalId.length; id++) finalId[id] = vocab.idOf(provisional.tokens[id]!);
     writeFinal(paths, trainTokens, totalTokens, finalId, vocab.size);
-    const fingerprint = dataFingerprint(source, totalTokens, trainTokens, valFrac, level);
+    const fingerprint = dataFingerprint(source, totalTokens, trainTokens, valFrac, vocab);
     return { vocab, dtype, fingerprint, ...(wordVocab && { wordVocab }) };
   } finally {
     removeQuietly(paths.scratch);
@@ -143,7 +143,7 @@ function writeProvisional(source: CorpusSource, level: TextLevel, scratch: strin
         else for (const char of piece) put(char);
       }
     } else {
-      for (const unit of wordUnits(source)) {
+      for (const unit of wordUnits(source, WORD_RULE_VERSION)) {
         if (unit === DOCUMENT_END) end();
         else for (const token of unit) put(token);
       }

@@ -1,13 +1,13 @@
 import { Detokenizer } from './detokenize.js';
-import { isWordToken, tokenizeWords } from './words.js';
+import { isWordToken, tokenizeWords, WORD_RULE_VERSION, type WordRule } from './words.js';
 
 /**
  * The vocabulary of a model, at one of two levels. Either way id 0 is `<EOS>` and id 1 is `<UNK>`.
  *  - 'char' (docs/text.md): a token is one Unicode code point; then come the training text's
  *    characters in code-point order (`Vocabulary.build`).
  *  - 'word' (docs/words.md): a token is a word, a punctuation mark or a line break as
- *    `tokenizeWords` cuts them; then come the training text's most frequent tokens, most
- *    frequent first (`buildWordVocabulary` in word-vocab.ts).
+ *    `tokenizeWords` cuts them under the vocabulary's `wordRule`; then come the training text's
+ *    most frequent tokens, most frequent first (`buildWordVocabulary` in word-vocab.ts).
  * `tokenize`, `encode`, `decode`, `writer` and `idOf` work at the vocabulary's level.
  */
 export const TEXT_LEVELS = ['char', 'word'] as const;
@@ -79,12 +79,18 @@ export class Vocabulary {
   /** Token id → token: `<EOS>`, `<UNK>`, then one code point (char) or one word token (word) per entry. */
   readonly tokens: string[];
   readonly level: TextLevel;
+  /**
+   * Word level: the version of the tokenizer rules its ids were made under, which `encode` and
+   * `tokenize` cut text by, so that a model reads text as it was trained to.
+   */
+  readonly wordRule: WordRule;
   private readonly idByCodePoint: Map<number, number>;
   private readonly idByWord: Map<string, number>;
 
-  private constructor(tokens: string[], level: TextLevel) {
+  private constructor(tokens: string[], level: TextLevel, wordRule: WordRule = WORD_RULE_VERSION) {
     this.tokens = tokens;
     this.level = level;
+    this.wordRule = wordRule;
     this.idByCodePoint = new Map();
     this.idByWord = new Map();
     for (let id = UNK + 1; id < tokens.length; id++) {
@@ -130,9 +136,10 @@ export class Vocabulary {
   /**
    * Rebuilds a vocabulary stored in a checkpoint or an `rnn-state/1` file, checking its shape:
    * `<EOS>`, `<UNK>` first, no token twice, and each token a single code point ('char') or a
-   * non-empty word token without white space, or a line break ('word').
+   * non-empty word token without white space, or a line break ('word'), made under the tokenizer
+   * rules of version `wordRule`.
    */
-  static fromTokens(tokens: readonly string[], level: TextLevel = 'char'): Vocabulary {
+  static fromTokens(tokens: readonly string[], level: TextLevel = 'char', wordRule: WordRule = WORD_RULE_VERSION): Vocabulary {
     if (!TEXT_LEVELS.includes(level)) throw new Error(`invalid vocabulary level ${JSON.stringify(level)}`);
     const fault = vocabularyFault(tokens, level);
     if (fault !== null) {
@@ -148,17 +155,18 @@ export class Vocabulary {
           throw new Error(`invalid vocabulary: token ${fault.id} ${token} appears twice`);
       }
     }
-    return new Vocabulary([...tokens], level);
+    return new Vocabulary([...tokens], level, wordRule);
   }
 
   /**
    * This vocabulary with `tokens` (none of them in it) added, by symbol: at the char level each
    * character takes its place in code-point order, moving the ids above it up; at the word level
-   * they follow the others, in the order given. Map ids between the two with `idOf`, never by number.
+   * they follow the others, in the order given, under the same `wordRule`. Map ids between the two
+   * with `idOf`, never by number.
    */
   withTokens(tokens: readonly string[]): Vocabulary {
     const known = this.tokens.slice(UNK + 1);
-    if (this.level === 'word') return Vocabulary.fromTokens([EOS_TOKEN, UNK_TOKEN, ...known, ...tokens], 'word');
+    if (this.level === 'word') return Vocabulary.fromTokens([EOS_TOKEN, UNK_TOKEN, ...known, ...tokens], 'word', this.wordRule);
     const codePoints = [...known, ...tokens].map((token) => token.codePointAt(0)!);
     codePoints.sort((a, b) => a - b);
     return Vocabulary.fromTokens([EOS_TOKEN, UNK_TOKEN, ...codePoints.map((cp) => String.fromCodePoint(cp))], 'char');
@@ -186,12 +194,12 @@ export class Vocabulary {
   }
 
   /**
-   * One id per code point (char) or per `tokenizeWords` token (word); tokens outside the
+   * One id per code point (char) or per `tokenizeWords` token under `wordRule` (word); tokens outside the
    * vocabulary read as `UNK`, and the text of each of them goes onto `unknown` where given (in
    * order: what a TextWriter writes for the text's n-th `<UNK>`).
    */
   encode(text: string, unknown?: string[]): Int32Array {
-    if (this.level === 'word') return this.encodeWords(tokenizeWords(text), unknown);
+    if (this.level === 'word') return this.encodeWords(tokenizeWords(text, this.wordRule), unknown);
     const ids = new Int32Array(text.length);
     let n = 0;
     for (let i = 0; i < text.length; ) {
@@ -203,7 +211,10 @@ export class Vocabulary {
     return n === ids.length ? ids : ids.slice(0, n);
   }
 
-  /** The ids of word tokens already cut by `tokenizeWords` (word level only), the unknown ones' texts onto `unknown` as `encode`. */
+  /**
+   * The ids of word tokens already cut by `tokenizeWords` under `wordRule` (word level only), the
+   * unknown ones' texts onto `unknown` as `encode`.
+   */
   encodeWords(tokens: readonly string[], unknown?: string[]): Int32Array {
     if (this.level !== 'word') throw new Error('encodeWords needs a word-level vocabulary');
     const ids = new Int32Array(tokens.length);

@@ -1,5 +1,6 @@
 import { InputError } from '../input/settings.js';
 import { EOS_TOKEN, UNK_TOKEN, Vocabulary, grouped } from './vocab.js';
+import { WORD_RULE_VERSION, type WordRule } from './words.js';
 
 /** The notes' vocabulary size: `<EOS>`, `<UNK>` and the 9,998 most frequent tokens. */
 export const DEFAULT_VOCAB_SIZE = 10_000;
@@ -9,6 +10,8 @@ export interface WordVocabularyOptions {
   vocabSize: number;
   /** Tokens seen fewer times than this in the training text are left out (the `--min-count` rule). */
   minCount: number;
+  /** The version of the tokenizer rules that cut the training text's tokens; default `WORD_RULE_VERSION`. */
+  wordRule?: WordRule;
 }
 
 /** A word vocabulary and what the training text offered it, for the messages around it. */
@@ -31,7 +34,7 @@ export interface WordVocabularyBuild {
 
 /**
  * Builds the word vocabulary from the training text's tokens (`tokenizeWords` of each
- * document): `<EOS>`, `<UNK>`, then the tokens seen at least `minCount` times, most frequent
+ * document, under `options.wordRule`): `<EOS>`, `<UNK>`, then the tokens seen at least `minCount` times, most frequent
  * first, ties in code-point order of their text, cut at `vocabSize` entries in all. Every
  * other token reads as `<UNK>`.
  */
@@ -57,7 +60,7 @@ export function wordVocabularyFromCounts(counts: ReadonlyMap<string, number>, op
   const eligible = byFrequency(counts).filter(([, n]) => n >= minCount);
   const kept = eligible.slice(0, vocabSize - 2);
   const known = kept.reduce((sum, [, n]) => sum + n, 0);
-  const vocab = Vocabulary.fromTokens([EOS_TOKEN, UNK_TOKEN, ...kept.map(([token]) => token)], 'word');
+  const vocab = Vocabulary.fromTokens([EOS_TOKEN, UNK_TOKEN, ...kept.map(([token]) => token)], 'word', options.wordRule ?? WORD_RULE_VERSION);
   return {
     vocab,
     distinct: counts.size,

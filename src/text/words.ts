@@ -1,17 +1,23 @@
 /**
- * The word tokenizer of the word level (docs/words.md). Checkpoints record
- * `WORD_RULE_VERSION`: a text read under another version may give other tokens, so a model
- * trained under one version must not be fed ids made under another.
+ * The word tokenizer of the word level (docs/words.md), under each version of its rules.
+ * Checkpoints and prepared folders record the version their ids were made under: a text read
+ * under another version may give other tokens, so a model keeps tokenizing as it was trained.
  */
 
-/** Bumped whenever `tokenizeWords` would split some text differently. */
-export const WORD_RULE_VERSION = 1;
+/** Bumped whenever `tokenizeWords` would split some text differently; every earlier version stays readable. */
+export const WORD_RULE_VERSION = 2;
+export type WordRule = 1 | 2;
+
+/** `rule` as a version this code has, or null (a newer rnn's). */
+export function knownWordRule(rule: number): WordRule | null {
+  return rule === 1 || rule === 2 ? rule : null;
+}
 
 /** The token a line break reads as; spaces and tabs are not tokens, line breaks are. */
 export const LINE_BREAK = '\n';
 
 /*
- * One match is one token, tried in this order:
+ * Version 1. One match is one token, tried in this order:
  *  1. "\r\n" or "\n": a line break ("\r\n" reads as "\n").
  *  2. A word: a run of letters, marks and digits (\p{L}\p{M}\p{N}); a joiner — an apostrophe
  *     (' or ’) or a hyphen (-) — between two such runs joins them ("don't", "O’Brien",
@@ -19,58 +25,127 @@ export const LINE_BREAK = '\n';
  *     ("3.5", "10,000").
  *  3. Any other character that is not white space, one code point per token ("..." is three).
  * White space other than line breaks (spaces, tabs, U+00A0, a lone "\r") separates tokens.
+ *
+ * Version 2: as version 1, except that no token ends inside a grapheme cluster (UAX #29) but
+ * where white space falls in one. A character that extends the one before it — a mark, another
+ * grapheme extender (the zero-width non-joiner U+200C, a tag character), an emoji skin-tone
+ * modifier, or the zero-width joiner U+200D — stays in the token of the character before it:
+ *  2. A word run may hold extenders after its first character ("می‌خواهم" is one word).
+ *  3. Two regional indicators are one token (a flag, "🇫🇷"), with the extenders after them.
+ *  4. An emoji (\p{Extended_Pictographic}) with its extenders, and with each further emoji
+ *     that a zero-width joiner joins to it, is one token ("👨‍👩‍👧", "🏳️‍🌈", "👍🏽").
+ *  5. Any other character that is not white space is a token with the extenders after it
+ *     ("#️⃣"); a character after white space starts a token whatever it is.
  */
 const JOINERS = "'’-";
 const NUMBER_JOINERS = '.,';
-const WORD_CHAR = String.raw`[\p{L}\p{M}\p{N}]`;
-const WORD_RUN = `${WORD_CHAR}+`;
+const WORD_CHARS = String.raw`\p{L}\p{M}\p{N}`;
+const WORD_CHAR = `[${WORD_CHARS}]`;
+/** Version 2: the characters that extend the one before them, but the zero-width joiner. */
+const EXTENDERS_BUT_ZWJ = String.raw`\p{M}\p{Grapheme_Extend}\p{Emoji_Modifier}`;
+const ZWJ = '\u200D';
+const EXTENDERS = `${EXTENDERS_BUT_ZWJ}${ZWJ}`;
 const JOINER = String.raw`(?:[${JOINERS}]|(?<=\p{Nd})[${NUMBER_JOINERS}](?=\p{Nd}))`;
 const LINE_BREAK_MATCH = String.raw`\r?\n`;
-const OTHER = String.raw`[^\s]`;
+
+/** A rule's tokens, as regular expressions' sources. */
+interface TokenPattern {
+  wordRun: string;
+  /** A flag: two regional indicators and their extenders. */
+  flag?: string;
+  /** An emoji and its extenders but a zero-width joiner; ZWJ joins two of them into one token, which ends with `tail`. */
+  emoji?: string;
+  /** What may end an emoji sequence: a zero-width joiner that joins no emoji, and extenders. */
+  tail: string;
+  /** Any other character that is not white space, one token (with the extenders after it). */
+  other: string;
+}
+
+const PATTERNS: Record<WordRule, TokenPattern> = {
+  1: { wordRun: `${WORD_CHAR}+`, tail: '', other: String.raw`[^\s]` },
+  2: {
+    wordRun: `${WORD_CHAR}[${WORD_CHARS}${EXTENDERS}]*`,
+    flag: String.raw`\p{Regional_Indicator}{2}[${EXTENDERS}]*`,
+    emoji: String.raw`\p{Extended_Pictographic}[${EXTENDERS_BUT_ZWJ}]*`,
+    tail: `[${EXTENDERS}]*`,
+    other: String.raw`[^\s][${EXTENDERS}]*`,
+  },
+};
 
 /**
- * Joins a match of `TOKEN` may take: bounded, so that the regular expression's backtracking
+ * Joins a match of `token` may take: bounded, so that the regular expression's backtracking
  * stack stays small whatever the text. A token that may have been stopped by the bound is longer
- * than 2·MAX_JOINS characters (each join adds a joiner and a run), and sends the text to
- * `tokenizeLinear`.
+ * than 2·MAX_JOINS characters (each join adds a joiner and at least one character), and sends
+ * the text to `tokenizeLinear`.
  */
 const MAX_JOINS = 1000;
-const TOKEN = new RegExp(`${LINE_BREAK_MATCH}|${WORD_RUN}(?:${JOINER}${WORD_RUN}){0,${MAX_JOINS}}|${OTHER}`, 'gu');
+
+/** A rule's regular expressions. */
+interface Tokenizer {
+  /** One token, its joins bounded by `MAX_JOINS`. */
+  token: RegExp;
+  /** A token's first part: a line break, a word run (group 1), an emoji (group 2), or another token. */
+  part: RegExp;
+  /** A joiner and the word run it joins, matched just where the run before it ends. */
+  joinedRun: RegExp;
+  /** A zero-width joiner and the emoji it joins, matched just where the emoji before it ends. */
+  joinedEmoji: RegExp | null;
+  /** What ends a joined emoji sequence, matched just where its last emoji ends. */
+  tail: RegExp;
+}
+
+function tokenizerOf({ wordRun, flag, emoji, tail, other }: TokenPattern): Tokenizer {
+  const alternatives = (word: string, emojiPart: string | undefined): RegExp =>
+    new RegExp([LINE_BREAK_MATCH, word, flag, emojiPart, other].filter((a) => a !== undefined).join('|'), 'gu');
+  return {
+    token: alternatives(
+      `${wordRun}(?:${JOINER}${wordRun}){0,${MAX_JOINS}}`,
+      emoji && `${emoji}(?:${ZWJ}${emoji}){0,${MAX_JOINS}}${tail}`,
+    ),
+    part: alternatives(`(${wordRun})`, emoji && `(${emoji})`),
+    joinedRun: new RegExp(`${JOINER}${wordRun}`, 'uy'),
+    joinedEmoji: emoji === undefined ? null : new RegExp(`${ZWJ}${emoji}`, 'uy'),
+    tail: new RegExp(tail, 'uy'),
+  };
+}
+
+const TOKENIZERS: Record<WordRule, Tokenizer> = { 1: tokenizerOf(PATTERNS[1]), 2: tokenizerOf(PATTERNS[2]) };
 
 /**
- * Splits text into the word level's tokens, case kept: words, single punctuation marks and
- * other symbols, and `LINE_BREAK` for every line break (a blank line is two of them).
+ * Splits text into the word level's tokens under the rules of version `rule`, case kept: words,
+ * single punctuation marks and other symbols, and `LINE_BREAK` for every line break (a blank
+ * line is two of them).
  */
-export function tokenizeWords(text: string): string[] {
+export function tokenizeWords(text: string, rule: WordRule = WORD_RULE_VERSION): string[] {
   // one match() call: a third faster than a loop of exec()
-  const tokens = text.match(TOKEN) ?? [];
+  const tokens = text.match(TOKENIZERS[rule].token) ?? [];
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i]!;
-    if (token.length > 2 * MAX_JOINS) return tokenizeLinear(text);
+    if (token.length > 2 * MAX_JOINS) return tokenizeLinear(text, TOKENIZERS[rule]);
     if (token === '\r\n') tokens[i] = LINE_BREAK;
   }
   return tokens;
 }
 
-/** A token's first part: a line break, a run of word characters (group 1), or another character. */
-const PART = new RegExp(`${LINE_BREAK_MATCH}|(${WORD_RUN})|${OTHER}`, 'gu');
-/** A joiner and the run it joins, matched just where the run before it ends. */
-const JOINED = new RegExp(`${JOINER}${WORD_RUN}`, 'uy');
-
-/** `tokenizeWords` in time and stack linear in the text: each word's joins matched one at a time. */
-function tokenizeLinear(text: string): string[] {
+/** `tokenizeWords` in time and stack linear in the text: each token's joins matched one at a time. */
+function tokenizeLinear(text: string, { part: PART, joinedRun, joinedEmoji, tail }: Tokenizer): string[] {
   const tokens: string[] = [];
+  /** Where the joins matched by `joined` from `end` on end, the tail after them matched too when given. */
+  const joinedEnd = (end: number, joined: RegExp, after?: RegExp): number => {
+    joined.lastIndex = end;
+    while (joined.test(text)) end = joined.lastIndex;
+    if (after === undefined) return end;
+    after.lastIndex = end;
+    return after.test(text) ? after.lastIndex : end;
+  };
   PART.lastIndex = 0;
   for (let part = PART.exec(text); part !== null; part = PART.exec(text)) {
     let token = part[0];
-    if (part[1] !== undefined) {
-      let end = PART.lastIndex;
-      JOINED.lastIndex = end;
-      while (JOINED.test(text)) end = JOINED.lastIndex;
-      if (end !== PART.lastIndex) {
-        token = text.slice(part.index, end);
-        PART.lastIndex = end;
-      }
+    const end = part[1] !== undefined ? joinedEnd(PART.lastIndex, joinedRun)
+      : part[2] !== undefined ? joinedEnd(PART.lastIndex, joinedEmoji!, tail) : PART.lastIndex;
+    if (end !== PART.lastIndex) {
+      token = text.slice(part.index, end);
+      PART.lastIndex = end;
     } else if (token === '\r\n') {
       token = LINE_BREAK;
     }
@@ -89,33 +164,59 @@ export function isWordToken(token: string): boolean {
 
 /*
  * Where text may be cut so that it tokenizes as its two halves do: wherever no token spans the
- * cut. Only a word spans two characters (a line break "\r\n" cut in two reads as a lone "\r",
- * which is no token, and a line break, as it would whole), and a word holds word characters and
- * joiners only, a joiner between two word characters. So a cut is safe after any other
- * character (white space included), and after a joiner that no word character follows.
+ * cut. A line break "\r\n" cut in two reads as a lone "\r", which is no token, and a line break,
+ * as it would whole; white space is in no token, so a cut after it is safe. Else only a word,
+ * and under version 2 an emoji sequence, a flag or a character with its extenders, spans two
+ * characters. Under version 1 a word holds word characters and joiners only, a joiner between
+ * two word characters, so a cut is safe after any other character, and after a joiner that no
+ * word character follows. Under version 2 a cut is also unsafe before an extender, after one
+ * (its token may go on: a word, or an emoji that a zero-width joiner joins to the next), and
+ * between two regional indicators.
  */
-const WORD = 0;
-const JOINING = 1;
-const APART = 2;
-type CharKind = typeof WORD | typeof JOINING | typeof APART;
+const LETTER = 0; // a word character (\p{L}, \p{N}) that extends nothing
+const MARK = 1; // a word character that extends the one before it (\p{M})
+const JOINING = 2;
+const EXTENDING = 3; // an extender that is no word character (U+200C, U+200D, tags, skin tones)
+const REGIONAL = 4;
+const SPACE = 5;
+const APART = 6;
+type CharKind = typeof LETTER | typeof MARK | typeof JOINING | typeof EXTENDING | typeof REGIONAL | typeof SPACE | typeof APART;
 
-const WORD_CHAR_AT = new RegExp(WORD_CHAR, 'uy');
-const ASCII_KINDS = Uint8Array.from({ length: 0x80 }, (_, code) => {
-  const char = String.fromCharCode(code);
-  WORD_CHAR_AT.lastIndex = 0;
-  return JOINERS.includes(char) || NUMBER_JOINERS.includes(char) ? JOINING : WORD_CHAR_AT.test(char) ? WORD : APART;
-});
+const CHAR_KINDS: [RegExp, CharKind][] = [
+  [/\s/uy, SPACE], [/[\p{L}\p{N}]/uy, LETTER], [/\p{M}/uy, MARK], [new RegExp(`[${EXTENDERS}]`, 'uy'), EXTENDING],
+  [/\p{Regional_Indicator}/uy, REGIONAL],
+];
+
+function kindOf(text: string, at: number): CharKind {
+  if (JOINERS.includes(text[at]!) || NUMBER_JOINERS.includes(text[at]!)) return JOINING;
+  for (const [pattern, kind] of CHAR_KINDS) {
+    pattern.lastIndex = at;
+    if (pattern.test(text)) return kind;
+  }
+  return APART;
+}
+
+const ASCII_KINDS = Uint8Array.from({ length: 0x80 }, (_, code) => kindOf(String.fromCharCode(code), 0));
 
 function kindAt(text: string, at: number): CharKind {
   const code = text.charCodeAt(at);
-  if (code < 0x80) return ASCII_KINDS[code] as CharKind;
-  if (JOINERS.includes(text[at]!)) return JOINING;
-  WORD_CHAR_AT.lastIndex = at;
-  return WORD_CHAR_AT.test(text) ? WORD : APART;
+  return code < 0x80 ? ASCII_KINDS[code] as CharKind : kindOf(text, at);
 }
 
-/** The last index of `text` (> 0) where it may be cut so that no token spans the cut, or 0 when there is none. */
-export function lastWordBreak(text: string): number {
+/**
+ * Whether a cut between a character of kind `before` and one of kind `after` is safe under
+ * `rule`; `after` null: the text ends there, and what may come after it is unknown.
+ */
+function safeCut(before: CharKind, after: CharKind | null, rule: WordRule): boolean {
+  const word = (kind: CharKind | null): boolean => kind === LETTER || kind === MARK;
+  if (before === SPACE) return true;
+  if (rule === 1) return before === JOINING ? after !== null && !word(after) : !word(before);
+  if (after === null || after === MARK || after === EXTENDING || (before === REGIONAL && after === REGIONAL)) return false;
+  return !word(before) && before !== EXTENDING && (before !== JOINING || !word(after));
+}
+
+/** The last index of `text` (> 0) where it may be cut so that no token of `rule` spans the cut, or 0 when there is none. */
+export function lastWordBreak(text: string, rule: WordRule = WORD_RULE_VERSION): number {
   let next: CharKind | null = null; // the kind of the character at `end`; null past the text's end
   for (let end = text.length; end > 0;) {
     let start = end - 1;
@@ -125,7 +226,7 @@ export function lastWordBreak(text: string): number {
       if (high >= 0xd800 && high <= 0xdbff) start--;
     }
     const kind = kindAt(text, start);
-    if (kind === APART || (kind === JOINING && next !== null && next !== WORD)) return end;
+    if (safeCut(kind, next, rule)) return end;
     next = kind;
     end = start;
   }

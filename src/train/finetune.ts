@@ -16,6 +16,7 @@ import { type CorpusSkip, absoluteCorpusPath } from '../text/corpus-files.js';
 import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
 import { TOKEN_UNITS, UNK, Vocabulary, grouped } from '../text/vocab.js';
 import { DEFAULT_VOCAB_SIZE } from '../text/word-vocab.js';
+import { WORD_RULE_VERSION } from '../text/words.js';
 import { type ParsedOptions, freshSettings } from './options.js';
 import { type Restored, startingProgress } from './state.js';
 
@@ -23,12 +24,14 @@ import { type Restored, startingProgress } from './state.js';
  * Fine-tuning (`rnn train NEW_TEXT --init-from BASE`): a new run whose architecture, level,
  * vocabulary and weights come from a trained model. The new text is read with the base's
  * vocabulary by symbol, never by id; tokens it lacks read as <UNK>, or are added with
- * --extend-vocab.
+ * --extend-vocab. At the word level the new text is cut under the current tokenizer rules
+ * (a prepared folder's ids under the folder's), which the new run records.
  */
 
 /** The model a fine-tuned run starts from, and what its checkpoints record of it. */
 export interface BaseModel {
   file: ModelFile;
+  /** The base's tokens, read by this run under the current tokenizer rules. */
   vocab: Vocabulary;
   initFrom: InitFrom;
 }
@@ -43,7 +46,7 @@ export function loadBaseModel(given: string): BaseModel {
   const { model, checkpoint } = file;
   return {
     file,
-    vocab: Vocabulary.fromTokens(model.vocab, model.level),
+    vocab: Vocabulary.fromTokens(model.vocab, model.level, WORD_RULE_VERSION),
     initFrom: { path: resolve(path), sha256: file.sha256, step: checkpoint === null ? null : trainedStep(checkpoint) },
   };
 }
