@@ -162,3 +162,252 @@ it('streams a sample, colours a scored text by surprise, shows hidden units and 
 
   expect(problems).toEqual([]);
 });
+
+/** A fresh page on the server, its uncaught errors collected in `pageErrors`. */
+async function freshPage(width: number, pageErrors: string[]): Promise<Page> {
+  const fresh = await context.newPage();
+  await fresh.setViewportSize({ width, height: 800 });
+  fresh.on('pageerror', (err) => pageErrors.push(err.message));
+  await fresh.goto(server.url);
+  await fresh.waitForFunction(() => document.querySelectorAll('#model option').length === 3);
+  return fresh;
+}
+
+/** The sample's status once it no longer says it is sampling. */
+async function sampleOutcome(at: Page): Promise<string> {
+  await at.waitForFunction(() => !['', 'sampling…'].includes(document.querySelector('#sample-status')!.textContent!));
+  return (await at.locator('#sample-status').textContent())!;
+}
+
+/** Makes the page's next /v1/generate stream answer as `mode` says: cut off after its first piece, or without its done line. */
+async function breakNextStream(at: Page, mode: 'lost' | 'no-done'): Promise<void> {
+  await at.evaluate((how) => {
+    const w = window as unknown as { fetch: typeof fetch };
+    const realFetch = w.fetch.bind(w);
+    w.fetch = async (input, init) => {
+      const response = await realFetch(input, init);
+      if (!String(input).endsWith('/v1/generate')) return response;
+      w.fetch = realFetch;
+      const lines = (await response.text()).split('\n').filter((line) => line !== '' && !line.includes('"done":true'));
+      const encoder = new TextEncoder();
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          if (how === 'lost') {
+            controller.enqueue(encoder.encode(`${lines[0]}\n`));
+            controller.error(new TypeError('network error'));
+          } else {
+            controller.enqueue(encoder.encode(lines.map((line) => `${line}\n`).join('')));
+            controller.close();
+          }
+        },
+      });
+      return new Response(body, { status: response.status, headers: response.headers });
+    };
+  }, mode);
+}
+
+/** WCAG's contrast ratio of each token's text on its background, in `box` (the ↵ of a line break, a mark, aside). */
+function tokenContrasts(at: Page, box: string): Promise<number[]> {
+  return at.$$eval(`${box} span:not(.newline)`, (spans) => spans.map((span) => {
+    const luminance = (css: string) => {
+      const [r, g, b] = css.match(/[\d.]+/g)!.slice(0, 3).map((v) => {
+        const c = Number(v) / 255;
+        return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+      });
+      return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    };
+    const style = getComputedStyle(span);
+    const [a, b] = [luminance(style.color), luminance(style.backgroundColor)].sort((x, y) => y - x);
+    return (a + 0.05) / (b + 0.05);
+  }));
+}
+
+it('is usable from the keyboard alone: Enter submits, the focus shows, every control is named, the scored text is one tab stop', async () => {
+  const pageErrors: string[] = [];
+  const at = await freshPage(1280, pageErrors);
+  const unnamed = await at.$$eval('input, select, textarea, button', (controls) => controls
+    .filter((c) => (c as HTMLInputElement).labels.length === 0 && !c.getAttribute('aria-label') && (c.tagName !== 'BUTTON' || c.textContent!.trim() === ''))
+    .map((c) => c.id));
+  expect(unnamed).toEqual([]);
+
+  // Tab from the model to the prime and on; the focused control shows a ring
+  await at.focus('#model');
+  await at.keyboard.press('Tab');
+  expect(await at.evaluate(() => document.activeElement!.id)).toBe('prime');
+  expect(await at.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle)).not.toBe('none');
+
+  // Enter in a field draws a sample; Ctrl+Enter in the prime too, where Enter is a new line
+  await at.selectOption('#model', 'tiny');
+  await at.fill('#len', '20');
+  await at.focus('#len');
+  await at.keyboard.press('Enter');
+  expect(await sampleOutcome(at)).toMatch(/^20 tokens in /);
+  await at.evaluate(() => (document.querySelector('#sample-status')!.textContent = ''));
+  await at.fill('#prime', 'The');
+  await at.focus('#prime');
+  await at.keyboard.press('Control+Enter');
+  expect(await sampleOutcome(at)).toMatch(/^20 tokens in /);
+  expect(await at.inputValue('#prime')).toBe('The');
+
+  // Ctrl+Enter scores; the scored text is one stop, its tokens reached by the arrow keys
+  await at.fill('#score-text', 'The people of this country.');
+  await at.focus('#score-text');
+  await at.keyboard.press('Control+Enter');
+  await at.waitForFunction(() => document.querySelectorAll('#scored span').length === 27);
+  expect(await at.locator('#scored [tabindex="0"]').count()).toBe(1);
+  await at.focus('#use-sample');
+  await at.keyboard.press('Tab');
+  expect(await at.evaluate(() => document.activeElement!.textContent)).toBe('T');
+  await at.keyboard.press('ArrowRight');
+  await at.keyboard.press('ArrowRight');
+  expect(await at.evaluate(() => document.activeElement!.textContent)).toBe('e');
+  await expect.poll(() => at.locator('#tip .head').textContent()).toMatch(/^"e" {2}p = /);
+  await at.keyboard.press('End');
+  expect(await at.evaluate(() => document.activeElement!.textContent)).toBe('.');
+  await at.keyboard.press('Tab');
+  expect(await at.evaluate(() => document.activeElement!.id)).toBe('layer');
+  await at.keyboard.press('Shift+Tab');
+  expect(await at.evaluate(() => document.activeElement!.textContent)).toBe('.');
+
+  // Enter in the unit's field shows it
+  await at.fill('#unit', '3');
+  await at.focus('#unit');
+  await at.keyboard.press('Enter');
+  await at.waitForFunction(() => document.querySelector('#units')!.getAttribute('data-unit') === '3');
+  expect(pageErrors).toEqual([]);
+  await at.close();
+});
+
+it('shows each error as a sentence beside the control it names, and stays usable after it', async () => {
+  const pageErrors: string[] = [];
+  const at = await freshPage(1280, pageErrors);
+  await at.selectOption('#model', 'tiny');
+  await at.click('#use-sample');
+  expect(await at.locator('#score-status').textContent()).toBe('nothing sampled yet: Generate one first');
+
+  // a len over --max-len: the server's line, the tokens field marked and focused; typing clears the mark
+  await at.fill('#len', '5000');
+  await at.click('#generate');
+  expect(await sampleOutcome(at)).toBe("len must be at most 2000 (the server's --max-len) (got 5000)");
+  expect(await at.locator('#sample-status').getAttribute('class')).toContain('error');
+  expect(await at.locator('#len').getAttribute('aria-invalid')).toBe('true');
+  expect(await at.evaluate(() => document.activeElement!.id)).toBe('len');
+  await at.fill('#len', '');
+  expect(await at.locator('#len').getAttribute('aria-invalid')).toBeNull();
+  await at.click('#generate');
+  expect(await sampleOutcome(at)).toMatch(/^200 tokens in /); // an empty field: the server's default, not "got 0"
+  await at.fill('#len', '30');
+  await at.click('#generate');
+  expect(await sampleOutcome(at)).toMatch(/^30 tokens in /);
+  expect(await at.locator('#sample-status').getAttribute('class')).not.toContain('error');
+
+  // a prime over --max-body (413): the prime is the field
+  await at.fill('#prime', 'x'.repeat(70_000));
+  await at.click('#generate');
+  expect(await sampleOutcome(at)).toMatch(/^the body is \d+ bytes; the server takes at most 65536 \(its --max-body\)$/);
+  expect(await at.locator('#prime').getAttribute('aria-invalid')).toBe('true');
+  expect(await at.locator('#sample').textContent()).toBe('');
+  await at.fill('#prime', 'The');
+
+  // a unit the layer does not have
+  await at.fill('#score-text', 'The people.');
+  await at.fill('#unit', '9999');
+  await at.click('#show-unit');
+  await at.waitForFunction(() => document.querySelector('#units-status')!.textContent !== '');
+  expect(await at.locator('#units-status').textContent()).toBe('unit must be from 0 to 63 (got 9999)');
+  expect(await at.locator('#unit').getAttribute('aria-invalid')).toBe('true');
+
+  // the connection lost mid-stream, and a stream that ends without its done line: said so, the page ready again
+  await breakNextStream(at, 'lost');
+  await at.click('#generate');
+  expect(await sampleOutcome(at)).toMatch(/^the connection to the server was lost after \d+ characters \(network error\): is rnn serve still running\?$/);
+  expect(await at.locator('#generate').isEnabled()).toBe(true);
+  expect(await at.locator('#stop').isDisabled()).toBe(true);
+  await breakNextStream(at, 'no-done');
+  await at.click('#generate');
+  expect(await sampleOutcome(at)).toMatch(/^the server's answer ended early, after \d+ characters, without saying how the sample ended$/);
+
+  // another model chosen while a sample streams: the sample stops, and nothing of it stays
+  await at.fill('#len', '2000');
+  await at.evaluate(() => {
+    const w = window as unknown as { fetch: typeof fetch };
+    const realFetch = w.fetch.bind(w);
+    w.fetch = async (input, init) => {
+      const response = await realFetch(input, init);
+      if (!String(input).endsWith('/v1/generate')) return response;
+      w.fetch = realFetch;
+      const reader = response.body!.getReader();
+      let sent = false;
+      return new Response(new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          if (sent) return new Promise<void>((resolve) => init!.signal!.addEventListener('abort', () => {
+            controller.error(new DOMException('stopped', 'AbortError'));
+            resolve();
+          }));
+          const { value } = await reader.read();
+          sent = true;
+          controller.enqueue(value);
+        },
+      }), { status: response.status, headers: response.headers });
+    };
+  });
+  await at.click('#generate');
+  await at.waitForFunction(() => document.querySelector('#sample .drawn')!.textContent !== '');
+  await at.selectOption('#model', 'gru');
+  await at.waitForFunction(() => !(document.querySelector('#generate') as HTMLButtonElement).disabled);
+  expect(await at.locator('#sample').textContent()).toBe('');
+  expect(await at.locator('#sample-status').textContent()).toBe('');
+  expect(pageErrors).toEqual([]);
+  await at.close();
+});
+
+it('keeps the text on coloured tokens at 4.5:1 contrast, and the loss chart readable at a phone width', async () => {
+  const pageErrors: string[] = [];
+  const at = await freshPage(1280, pageErrors);
+  await at.selectOption('#model', 'gru');
+  // text the model finds surprising: some tokens at the reddest colour
+  await at.fill('#score-text', 'Qzx#~ jvW@ kq%^ ROMEO: the king ZZq|{} xj');
+  await at.click('#score');
+  await at.waitForFunction(() => document.querySelectorAll('#scored span').length > 0);
+  const surprises = await at.$$eval('#scored span', (spans) => spans.map((s) => -JSON.parse((s as HTMLElement).dataset.tip!).logProb as number));
+  expect(Math.max(...surprises)).toBeGreaterThan(8);
+  expect(Math.min(...await tokenContrasts(at, '#scored'))).toBeGreaterThanOrEqual(4.5);
+  await at.click('#most-active');
+  await at.waitForFunction(() => document.querySelectorAll('#units span').length > 0);
+  const values = await at.$$eval('#units span', (spans) => spans.map((s) => Number((s as HTMLElement).title.split(': ')[1])));
+  expect(Math.max(...values.map(Math.abs))).toBeGreaterThan(0.9);
+  expect(Math.min(...await tokenContrasts(at, '#units'))).toBeGreaterThanOrEqual(4.5);
+
+  // a phone: no sideways scrolling, and the chart's labels as large as on a desktop
+  await at.selectOption('#model', 'tiny');
+  const labelHeight = () => at.$$eval('#loss-chart text', (texts) => Math.min(...texts.map((t) => t.getBoundingClientRect().height)));
+  const desktop = await labelHeight();
+  await at.setViewportSize({ width: 390, height: 800 });
+  // redrawn at the new width: its labels no smaller than on the desktop (drawn at 640 and scaled down, about half)
+  await expect.poll(labelHeight).toBeGreaterThanOrEqual(desktop * 0.95);
+  expect(await at.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  // a long word's tip stays inside the window
+  await at.selectOption('#model', 'words');
+  await at.fill('#score-text', `The ${'antidisestablishmentarianism'.repeat(6)} of the people.`);
+  await at.click('#score');
+  await at.waitForFunction(() => document.querySelectorAll('#scored span').length === 6);
+  await at.hover('#scored span:nth-child(2)');
+  await expect.poll(() => at.locator('#tip').isVisible()).toBe(true);
+  expect(await at.locator('#tip .head').textContent()).toMatch(/ \(<UNK>\) {2}p = /);
+  expect(await at.evaluate(() => document.querySelector('#tip')!.getBoundingClientRect().right)).toBeLessThanOrEqual(390);
+  expect(pageErrors).toEqual([]);
+  await at.close();
+});
+
+it('says the server cannot be reached once it has stopped, and does not stick', async () => {
+  const pageErrors: string[] = [];
+  const at = await freshPage(1280, pageErrors);
+  await server.stop();
+  await at.click('#generate');
+  expect(await sampleOutcome(at)).toMatch(/^could not reach the server \(.+\): is rnn serve still running\?$/);
+  expect(await at.locator('#generate').isEnabled()).toBe(true);
+  await at.click('#score');
+  await at.waitForFunction(() => /^could not reach the server/.test(document.querySelector('#score-status')!.textContent!));
+  expect(pageErrors).toEqual([]);
+  await at.close();
+});

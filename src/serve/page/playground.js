@@ -13,12 +13,21 @@ async function api(path, body, signal) {
   const headers = { 'Content-Type': 'application/json' };
   const token = $('token').value || sessionStorage.getItem('rnn-token');
   if (token) headers.Authorization = `Bearer ${token}`;
-  const res = await fetch(path, body === undefined ? { headers } : { method: 'POST', headers, body: JSON.stringify(body), signal });
+  let res;
+  try {
+    res = await fetch(path, body === undefined ? { headers } : { method: 'POST', headers, body: JSON.stringify(body), signal });
+  } catch (err) {
+    if (signal?.aborted) throw err;
+    throw new Error(`could not reach the server (${err.message}): is rnn serve still running?`);
+  }
   if (res.status === 401) $('token-box').hidden = false;
   return res;
 }
 
-/** The answer's JSON; an error answer as an Error with the server's message (or its HTTP status, when it sent no JSON). */
+/**
+ * The answer's JSON; an error answer as an Error with the server's message (or its HTTP
+ * status, when it sent no JSON) and, as `field`, the request field the server named.
+ */
 async function json(res) {
   let answer = null;
   try {
@@ -26,8 +35,35 @@ async function json(res) {
   } catch {
     if (res.ok) throw new Error(`the server's answer is not JSON (HTTP ${res.status})`);
   }
-  if (!res.ok) throw new Error(answer?.error ?? `HTTP ${res.status} ${res.statusText}`.trim());
+  if (!res.ok) throw Object.assign(new Error(answer?.error ?? `HTTP ${res.status} ${res.statusText}`.trim()), { field: answer?.field });
   return answer;
+}
+
+/** The control that holds each request field, per form; a body over --max-body is its text's. */
+const FIELD_CONTROLS = {
+  generate: { prime: 'prime', body: 'prime', len: 'len', seed: 'seed', temperature: 'temperature', topP: 'top-p' },
+  score: { text: 'score-text', body: 'score-text' },
+  units: { text: 'score-text', body: 'score-text', layer: 'layer', unit: 'unit' },
+};
+
+/** An error in `statusId`; the control of the field the server named is marked invalid and takes the focus. */
+function fail(form, statusId, err) {
+  status(statusId, err.message, true);
+  const id = FIELD_CONTROLS[form][err.field];
+  if (id === undefined) return;
+  $(id).setAttribute('aria-invalid', 'true');
+  $(id).setAttribute('aria-describedby', statusId);
+  $(id).focus();
+}
+
+/** A form's controls, no longer marked invalid: on a new request, or once the control is changed. */
+function clearInvalid(form) {
+  for (const id of new Set(Object.values(FIELD_CONTROLS[form]))) clearControl(id);
+}
+
+function clearControl(id) {
+  $(id).removeAttribute('aria-invalid');
+  $(id).removeAttribute('aria-describedby');
 }
 
 /** The chosen model, or null after saying in `statusId` that none is loaded yet. */
@@ -36,8 +72,10 @@ function chosenModel(statusId) {
   return state.model;
 }
 
-function status(id, text) {
+/** A status line's text; an error's shows as one. */
+function status(id, text, isError = false) {
   $(id).textContent = text;
+  $(id).classList.toggle('error', isError);
 }
 
 async function loadModels() {
@@ -59,6 +97,7 @@ async function loadModels() {
 function chooseModel(name) {
   const m = state.models.find((x) => x.name === name);
   if (!m) return;
+  state.controller?.abort('model');
   state.model = m;
   const { cell, numLayers, hiddenSize } = m.model;
   const per = m.level === 'word' ? 'word' : 'char';
@@ -70,7 +109,7 @@ function chooseModel(name) {
   // what the page shows of another model goes
   for (const id of ['scored', 'units', 'unit-picks']) $(id).replaceChildren();
   for (const part of $('sample').children) part.textContent = '';
-  for (const id of ['sample-status', 'score-status']) status(id, '');
+  for (const id of ['sample-status', 'score-status', 'units-status']) status(id, '');
   drawLoss(m);
 }
 
@@ -83,26 +122,34 @@ async function generate() {
   const prim = $('sample').querySelector('.prime'), drawn = $('sample').querySelector('.drawn');
   prim.textContent = prime;
   drawn.textContent = '';
+  clearInvalid('generate');
   const controller = new AbortController();
   state.controller = controller;
   $('generate').disabled = true;
   $('stop').disabled = false;
   status('sample-status', 'sampling…');
   const started = performance.now();
-  let tokens = 0, finish = '', seed = null, unknownTokens = 0;
+  let tokens = 0, finish = null, seed = null, unknownTokens = 0;
   try {
     const body = {
-      model: model.name, prime, len: Number($('len').value), temperature: Number($('temperature').value),
-      topP: Number($('top-p').value), stream: 'ndjson',
+      model: model.name, prime, temperature: Number($('temperature').value), topP: Number($('top-p').value), stream: 'ndjson',
     };
+    // an empty field asks for the server's default, not for 0
+    if ($('len').value !== '') body.len = Number($('len').value);
     if ($('seed').value !== '') body.seed = Number($('seed').value);
     seed = body.seed ?? null;
     const res = await api('/v1/generate', body, controller.signal);
-    if (!res.ok) await json(res);
+    if (!res.ok) {
+      prim.textContent = ''; // refused: nothing was read or drawn
+      await json(res);
+    }
     const reader = res.body.getReader(), decoder = new TextDecoder();
     let buffered = '';
     for (;;) {
-      const { done, value } = await reader.read();
+      const { done, value } = await reader.read().catch((err) => {
+        if (controller.signal.aborted) throw err;
+        throw new Error(`the connection to the server was lost after ${[...drawn.textContent].length} characters (${err.message}): is rnn serve still running?`);
+      });
       if (done) break;
       buffered += decoder.decode(value, { stream: true });
       const lines = buffered.split('\n');
@@ -114,12 +161,14 @@ async function generate() {
       }
       $('sample').scrollTop = $('sample').scrollHeight;
     }
+    if (finish === null) throw new Error(`the server's answer ended early, after ${[...drawn.textContent].length} characters, without saying how the sample ended`);
     const seconds = (performance.now() - started) / 1000;
     const unread = unknownTokens === 0 ? '' : ` · ${unknownTokens} ${unknownTokens === 1 ? 'token' : 'tokens'} of the prime outside the vocabulary, read as <UNK>`;
     status('sample-status', `${tokens} tokens in ${seconds.toFixed(2)} s (${finish}) · seed ${seed}${unread}`);
   } catch (err) {
     const drawnSoFar = `${[...drawn.textContent].length} characters so far${seed === null ? '' : ` · seed ${seed}`}`;
-    status('sample-status', controller.signal.aborted ? `stopped · ${drawnSoFar}` : err.message);
+    if (!controller.signal.aborted) fail('generate', 'sample-status', err);
+    else if (controller.signal.reason !== 'model') status('sample-status', `stopped · ${drawnSoFar}`);
   } finally {
     state.controller = null;
     $('generate').disabled = false;
@@ -129,16 +178,16 @@ async function generate() {
 
 // ---- surprise -------------------------------------------------------------------------
 
-/** Background for −log p: pale yellow (expected) to red (surprising). */
+/** Background for −log p: pale yellow (expected) to red (surprising), never so dark that the text on it reads below 4.5:1. */
 function surpriseColour(nats) {
   const t = Math.min(Math.max(nats / SURPRISE_MAX, 0), 1);
-  return `hsl(${55 - 55 * t}, 100%, ${96 - 40 * t}%)`;
+  return `hsl(${55 - 55 * t}, 100%, ${96 - 32 * t}%)`;
 }
 
-/** Background for a unit's value in [−1, 1]: blue below zero, red above. */
+/** Background for a unit's value in [−1, 1]: blue below zero, red above, as light as the text's contrast needs. */
 function activationColour(v) {
   const a = Math.min(Math.abs(v), 1);
-  return v < 0 ? `hsl(215, 85%, ${100 - 45 * a}%)` : `hsl(12, 90%, ${100 - 45 * a}%)`;
+  return v < 0 ? `hsl(215, 85%, ${100 - 38 * a}%)` : `hsl(12, 90%, ${100 - 38 * a}%)`;
 }
 
 /** A token's text as shown: a line break shows a faint ↵ before it. */
@@ -156,6 +205,7 @@ function showable(token) {
 async function score() {
   const model = chosenModel('score-status');
   if (model === null) return;
+  clearInvalid('score');
   const text = $('score-text').value;
   if (text === '') {
     $('scored').replaceChildren();
@@ -169,16 +219,32 @@ async function score() {
       const span = tokenSpan(t.text);
       span.style.background = surpriseColour(-t.logProb);
       span.dataset.tip = JSON.stringify(t);
-      span.tabIndex = 0; // its tip opens on focus too: the keyboard's and a tap's way to it
+      span.tabIndex = -1; // its tip opens on focus too: the keyboard's and a tap's way to it
       return span;
     });
+    // one tab stop for the whole text; the arrow keys move from token to token (moveFocus)
+    if (spans.length > 0) spans[0].tabIndex = 0;
     $('scored').replaceChildren(...spans);
     const per = model.level === 'word' ? 'word' : 'char';
     status('score-status', `${answer.predictions} prediction${answer.predictions === 1 ? '' : 's'} · ${answer.loss.toFixed(3)} nats/${per} · ${answer.bitsPerToken.toFixed(3)} bits/${per} · ` +
-      `perplexity ${answer.perplexity.toFixed(2)} · hover, tap or tab to a token for its probability and the model's top five`);
+      `perplexity ${answer.perplexity.toFixed(2)} · hover, tap or tab to a token (then the arrow keys) for its probability and the model's top five`);
   } catch (err) {
-    status('score-status', err.message);
+    fail('score', 'score-status', err);
   }
+}
+
+/** Arrow keys, Home and End in the scored text: the focus, and the one tab stop, move to another token. */
+function moveFocus(event) {
+  const spans = [...$('scored').children];
+  const at = spans.indexOf(document.activeElement);
+  if (at < 0) return;
+  const to = { ArrowRight: at + 1, ArrowDown: at + 1, ArrowLeft: at - 1, ArrowUp: at - 1, Home: 0, End: spans.length - 1 }[event.key];
+  if (to === undefined) return;
+  event.preventDefault();
+  const next = spans[Math.min(Math.max(to, 0), spans.length - 1)];
+  spans[at].tabIndex = -1;
+  next.tabIndex = 0;
+  next.focus();
 }
 
 function showTip(event) {
@@ -201,6 +267,7 @@ function showTip(event) {
   }
   tip.replaceChildren(head, table);
   tip.hidden = false;
+  span.setAttribute('aria-describedby', 'tip');
   const box = span.getBoundingClientRect();
   tip.style.left = `${Math.max(8, Math.min(box.left, window.innerWidth - tip.offsetWidth - 8))}px`;
   // below the token, or above it where the window ends first
@@ -211,12 +278,13 @@ function showTip(event) {
 // ---- hidden units ---------------------------------------------------------------------
 
 async function showUnits(unit) {
-  const model = chosenModel('score-status');
+  const model = chosenModel('units-status');
   if (model === null) return;
+  clearInvalid('units');
   const body = { model: model.name, text: $('score-text').value, layer: Number($('layer').value) };
   if (body.text === '') {
     for (const id of ['units', 'unit-picks']) $(id).replaceChildren();
-    $('units').textContent = 'nothing to show: type or paste a text above';
+    status('units-status', 'nothing to show: type or paste a text in the Surprise box');
     return;
   }
   if (unit === null) body.top = 8;
@@ -226,20 +294,22 @@ async function showUnits(unit) {
     if (unit === null) {
       $('unit-picks').replaceChildren(...answer.units.map((u) => {
         const b = document.createElement('button');
+        b.type = 'button';
         b.textContent = `unit ${u.unit}`;
         b.addEventListener('click', () => paintUnit(answer.tokens, u));
         return b;
       }));
     }
     paintUnit(answer.tokens, answer.units[0]);
+    status('units-status', '');
   } catch (err) {
-    $('units').textContent = err.message;
+    fail('units', 'units-status', err);
   }
 }
 
 function paintUnit(tokens, { unit, values }) {
   $('unit').value = String(unit);
-  for (const b of $('unit-picks').children) b.classList.toggle('on', b.textContent === `unit ${unit}`);
+  for (const b of $('unit-picks').children) b.setAttribute('aria-pressed', String(b.textContent === `unit ${unit}`));
   $('units').replaceChildren(...tokens.map((text, i) => {
     const span = tokenSpan(text);
     span.style.background = activationColour(values[i]);
@@ -274,6 +344,11 @@ function shortNumber(n) {
   return String(+n.toFixed(2));
 }
 
+/** The chart's width in the page's pixels: drawn at its box's own width, its labels keep their size on a phone. */
+function chartWidth(box) {
+  return Math.max(280, Math.round(box.clientWidth) || 640);
+}
+
 function drawLoss(m) {
   const box = $('loss-chart');
   const points = m.history;
@@ -281,9 +356,10 @@ function drawLoss(m) {
     const note = Object.assign(document.createElement('p'), { className: 'muted' });
     note.textContent = 'No evaluations recorded: this model has no training history (an imported one, or one saved before its first evaluation).';
     box.replaceChildren(note);
+    delete box.dataset.width;
     return;
   }
-  const W = 640, H = 260, L = 46, R = 14, T = 12, B = 34;
+  const W = chartWidth(box), H = Math.min(260, Math.round(W * 0.6)), L = 46, R = 14, T = 12, B = 34;
   const xs = points.map((p) => p.tokensSeen);
   const losses = points.flatMap((p) => (p.valLoss === null ? [p.trainLoss] : [p.trainLoss, p.valLoss]));
   // the x-axis from 0, as `rnn plot` draws it; a loss range of one value widened to show it
@@ -300,7 +376,7 @@ function drawLoss(m) {
     chart.append(svg('line', { class: 'grid', x1: L, x2: W - R, y1: Y(v), y2: Y(v) }));
     chart.append(svg('text', { x: L - 6, y: Y(v) + 4, 'text-anchor': 'end' }, v.toFixed(2)));
   }
-  for (const v of niceTicks(x0, x1, 6)) chart.append(svg('text', { x: X(v), y: H - B + 16, 'text-anchor': 'middle' }, shortNumber(v)));
+  for (const v of niceTicks(x0, x1, W < 480 ? 4 : 6)) chart.append(svg('text', { x: X(v), y: H - B + 16, 'text-anchor': 'middle' }, shortNumber(v)));
   chart.append(svg('line', { class: 'axis', x1: L, x2: W - R, y1: H - B, y2: H - B }));
   chart.append(svg('line', { class: 'axis', x1: L, x2: L, y1: T, y2: H - B }));
   chart.append(svg('polyline', { class: 'train', points: points.map((p) => `${X(p.tokensSeen)},${Y(p.trainLoss)}`).join(' ') }));
@@ -317,7 +393,14 @@ function drawLoss(m) {
   }
   chart.append(svg('text', { x: (L + W - R) / 2, y: H - 4, 'text-anchor': 'middle' }, `${m.level === 'word' ? 'tokens' : 'characters'} seen`));
   box.replaceChildren(chart);
+  box.dataset.width = String(W);
 }
+
+// the chart redrawn when its box changes width (a window resized, a phone turned)
+new ResizeObserver(() => {
+  const box = $('loss-chart');
+  if (state.model !== null && box.dataset.width !== undefined && box.dataset.width !== String(chartWidth(box))) drawLoss(state.model);
+}).observe($('loss-chart'));
 
 // ---- wiring ---------------------------------------------------------------------------
 
@@ -325,16 +408,39 @@ for (const [input, output, digits] of [['temperature', 'temperature-value', 2], 
   $(input).addEventListener('input', () => ($(output).textContent = Number($(input).value).toFixed(digits)));
 }
 $('model').addEventListener('change', (e) => chooseModel(e.target.value));
-$('generate').addEventListener('click', generate);
+/** A form's submission (its button, Enter in a field, Ctrl+Enter in its text box) runs `run`, and the page stays put. */
+function onSubmit(id, run) {
+  $(id).addEventListener('submit', (event) => {
+    event.preventDefault();
+    run();
+  });
+}
+onSubmit('generate-form', () => {
+  if (state.controller === null) generate();
+});
+onSubmit('score-form', score);
+onSubmit('units-form', () => showUnits(Number($('unit').value)));
+onSubmit('token-box', () => {});
+for (const box of ['prime', 'score-text']) {
+  $(box).addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      event.target.form.requestSubmit();
+    }
+  });
+}
+for (const id of new Set(Object.values(FIELD_CONTROLS).flatMap((controls) => Object.values(controls)))) {
+  $(id).addEventListener('input', () => clearControl(id));
+}
 $('stop').addEventListener('click', () => state.controller?.abort());
-$('score').addEventListener('click', score);
 $('use-sample').addEventListener('click', () => {
   const text = $('sample').textContent;
   if (text) $('score-text').value = text;
+  else status('score-status', 'nothing sampled yet: Generate one first');
 });
-$('show-unit').addEventListener('click', () => showUnits(Number($('unit').value)));
 $('most-active').addEventListener('click', () => showUnits(null));
 for (const event of ['mouseover', 'focusin', 'click']) $('scored').addEventListener(event, showTip);
+$('scored').addEventListener('keydown', moveFocus);
 for (const event of ['mouseleave', 'focusout']) $('scored').addEventListener(event, () => ($('tip').hidden = true));
 $('token').addEventListener('change', () => {
   sessionStorage.setItem('rnn-token', $('token').value);
