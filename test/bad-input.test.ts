@@ -254,6 +254,11 @@ describe('the library API given what its types forbid', () => {
     expect(() => model.scoreSync('ab', { workers: 2 } as never)).toThrow('unknown option workers; the valid ones: tokens, top, signal');
     expect(() => model.activationsSync('ab', 0, { top: 3 } as never)).toThrow('unknown option top; the valid ones: signal');
     await expect(model.generate(null as never).next()).rejects.toThrow('options must be an object (got null)');
+    // a signal that is none would never stop the call
+    const notASignal = 'signal must be an AbortSignal, or an object with aborted (got 5)';
+    expect(() => model.completeSync({ n: 2, signal: 5 as never })).toThrow(new TypeError(notASignal));
+    await expect(model.score('ab', { signal: { stopped: true } as never })).rejects.toThrow('signal must be an AbortSignal, or an object with aborted (got an object)');
+    expect(() => model.activationsSync('ab', 0, { signal: null as never })).toThrow('(got null)');
     expect(() => loadModel(checkpoint, { kernel: 'js' } as never)).toThrow('unknown option kernel; the valid ones: kernels');
     expect(() => loadModel(5 as never)).toThrow(new TypeError('path must be a string (got 5)'));
   });

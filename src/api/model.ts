@@ -415,13 +415,17 @@ export class Model {
   }
 }
 
-/** A call's options: an object whose every name `known` has; else a TypeError naming what is wrong. */
+/** A call's options: an object whose every name `known` has, its signal one; else a TypeError naming what is wrong. */
 function checkOptions(options: unknown, known: Readonly<Record<string, true>>): void {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new TypeError(`options must be an object (got ${describeValue(options)})`);
   }
   for (const name of Object.keys(options)) {
     if (!Object.hasOwn(known, name)) throw new TypeError(unknownOption(name, Object.keys(known)));
+  }
+  const { signal } = options as { signal?: unknown };
+  if (signal !== undefined && !(typeof signal === 'object' && signal !== null && 'aborted' in signal)) {
+    throw new TypeError(`signal must be an AbortSignal, or an object with aborted (got ${describeValue(signal)})`);
   }
 }
 
