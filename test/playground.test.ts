@@ -163,14 +163,20 @@ it('streams a sample, colours a scored text by surprise, shows hidden units and 
   expect(problems).toEqual([]);
 });
 
-/** A fresh page on the server, its uncaught errors collected in `pageErrors`. */
-async function freshPage(width: number, pageErrors: string[]): Promise<Page> {
-  const fresh = await context.newPage();
-  await fresh.setViewportSize({ width, height: 800 });
-  fresh.on('pageerror', (err) => pageErrors.push(err.message));
-  await fresh.goto(server.url);
-  await fresh.waitForFunction(() => document.querySelectorAll('#model option').length === 3);
-  return fresh;
+/** `use` run on a fresh page of the server, 1280 wide, which must raise no uncaught error; the page closed after. */
+async function onFreshPage(use: (at: Page) => Promise<void>): Promise<void> {
+  const pageErrors: string[] = [];
+  const at = await context.newPage();
+  try {
+    await at.setViewportSize({ width: 1280, height: 800 });
+    at.on('pageerror', (err) => pageErrors.push(err.message));
+    await at.goto(server.url);
+    await at.waitForFunction(() => document.querySelectorAll('#model option').length === 3);
+    await use(at);
+    expect(pageErrors).toEqual([]);
+  } finally {
+    await at.close();
+  }
 }
 
 /** The sample's status once it no longer says it is sampling. */
@@ -222,9 +228,7 @@ function tokenContrasts(at: Page, box: string): Promise<number[]> {
   }));
 }
 
-it('is usable from the keyboard alone: Enter submits, the focus shows, every control is named, the scored text is one tab stop', async () => {
-  const pageErrors: string[] = [];
-  const at = await freshPage(1280, pageErrors);
+it('is usable from the keyboard alone: Enter submits, the focus shows, every control is named, the scored text is one tab stop', () => onFreshPage(async (at) => {
   const unnamed = await at.$$eval('input, select, textarea, button', (controls) => controls
     .filter((c) => (c as HTMLInputElement).labels.length === 0 && !c.getAttribute('aria-label') && (c.tagName !== 'BUTTON' || c.textContent!.trim() === ''))
     .map((c) => c.id));
@@ -274,13 +278,9 @@ it('is usable from the keyboard alone: Enter submits, the focus shows, every con
   await at.focus('#unit');
   await at.keyboard.press('Enter');
   await at.waitForFunction(() => document.querySelector('#units')!.getAttribute('data-unit') === '3');
-  expect(pageErrors).toEqual([]);
-  await at.close();
-});
+}));
 
-it('shows each error as a sentence beside the control it names, and stays usable after it', async () => {
-  const pageErrors: string[] = [];
-  const at = await freshPage(1280, pageErrors);
+it('shows each error as a sentence beside the control it names, and stays usable after it', () => onFreshPage(async (at) => {
   await at.selectOption('#model', 'tiny');
   await at.click('#use-sample');
   expect(await at.locator('#score-status').textContent()).toBe('nothing sampled yet: Generate one first');
@@ -357,13 +357,9 @@ it('shows each error as a sentence beside the control it names, and stays usable
   await at.waitForFunction(() => !(document.querySelector('#generate') as HTMLButtonElement).disabled);
   expect(await at.locator('#sample').textContent()).toBe('');
   expect(await at.locator('#sample-status').textContent()).toBe('');
-  expect(pageErrors).toEqual([]);
-  await at.close();
-});
+}));
 
-it('keeps the text on coloured tokens at 4.5:1 contrast, and the loss chart readable at a phone width', async () => {
-  const pageErrors: string[] = [];
-  const at = await freshPage(1280, pageErrors);
+it('keeps the text on coloured tokens at 4.5:1 contrast, and the loss chart readable at a phone width', () => onFreshPage(async (at) => {
   await at.selectOption('#model', 'gru');
   // text the model finds surprising: some tokens at the reddest colour
   await at.fill('#score-text', 'Qzx#~ jvW@ kq%^ ROMEO: the king ZZq|{} xj');
@@ -395,19 +391,13 @@ it('keeps the text on coloured tokens at 4.5:1 contrast, and the loss chart read
   await expect.poll(() => at.locator('#tip').isVisible()).toBe(true);
   expect(await at.locator('#tip .head').textContent()).toMatch(/ \(<UNK>\) {2}p = /);
   expect(await at.evaluate(() => document.querySelector('#tip')!.getBoundingClientRect().right)).toBeLessThanOrEqual(390);
-  expect(pageErrors).toEqual([]);
-  await at.close();
-});
+}));
 
-it('says the server cannot be reached once it has stopped, and does not stick', async () => {
-  const pageErrors: string[] = [];
-  const at = await freshPage(1280, pageErrors);
+it('says the server cannot be reached once it has stopped, and does not stick', () => onFreshPage(async (at) => {
   await server.stop();
   await at.click('#generate');
   expect(await sampleOutcome(at)).toMatch(/^could not reach the server \(.+\): is rnn serve still running\?$/);
   expect(await at.locator('#generate').isEnabled()).toBe(true);
   await at.click('#score');
   await at.waitForFunction(() => /^could not reach the server/.test(document.querySelector('#score-status')!.textContent!));
-  expect(pageErrors).toEqual([]);
-  await at.close();
-});
+}));
