@@ -185,8 +185,12 @@ async function sampleOutcome(at: Page): Promise<string> {
   return (await at.locator('#sample-status').textContent())!;
 }
 
-/** Makes the page's next /v1/generate stream answer as `mode` says: cut off after its first piece, or without its done line. */
-async function breakNextStream(at: Page, mode: 'lost' | 'no-done'): Promise<void> {
+/**
+ * Makes the page's next /v1/generate stream answer as `mode` says: cut off after its first
+ * piece (`lost`), whole but without its done line (`no-done`), or its first piece and then
+ * nothing until the page aborts the request (`held`).
+ */
+async function breakNextStream(at: Page, mode: 'lost' | 'no-done' | 'held'): Promise<void> {
   await at.evaluate((how) => {
     const w = window as unknown as { fetch: typeof fetch };
     const realFetch = w.fetch.bind(w);
@@ -194,9 +198,25 @@ async function breakNextStream(at: Page, mode: 'lost' | 'no-done'): Promise<void
       const response = await realFetch(input, init);
       if (!String(input).endsWith('/v1/generate')) return response;
       w.fetch = realFetch;
+      const answer = (body: ReadableStream<Uint8Array>) => new Response(body, { status: response.status, headers: response.headers });
+      if (how === 'held') {
+        const reader = response.body!.getReader();
+        let sent = false;
+        return answer(new ReadableStream<Uint8Array>({
+          async pull(controller) {
+            if (sent) return new Promise<void>((resolve) => init!.signal!.addEventListener('abort', () => {
+              controller.error(new DOMException('stopped', 'AbortError'));
+              resolve();
+            }));
+            const { value } = await reader.read();
+            sent = true;
+            controller.enqueue(value);
+          },
+        }));
+      }
       const lines = (await response.text()).split('\n').filter((line) => line !== '' && !line.includes('"done":true'));
       const encoder = new TextEncoder();
-      const body = new ReadableStream<Uint8Array>({
+      return answer(new ReadableStream<Uint8Array>({
         start(controller) {
           if (how === 'lost') {
             controller.enqueue(encoder.encode(`${lines[0]}\n`));
@@ -206,8 +226,7 @@ async function breakNextStream(at: Page, mode: 'lost' | 'no-done'): Promise<void
             controller.close();
           }
         },
-      });
-      return new Response(body, { status: response.status, headers: response.headers });
+      }));
     };
   }, mode);
 }
@@ -329,28 +348,7 @@ it('shows each error as a sentence beside the control it names, and stays usable
 
   // another model chosen while a sample streams: the sample stops, and nothing of it stays
   await at.fill('#len', '2000');
-  await at.evaluate(() => {
-    const w = window as unknown as { fetch: typeof fetch };
-    const realFetch = w.fetch.bind(w);
-    w.fetch = async (input, init) => {
-      const response = await realFetch(input, init);
-      if (!String(input).endsWith('/v1/generate')) return response;
-      w.fetch = realFetch;
-      const reader = response.body!.getReader();
-      let sent = false;
-      return new Response(new ReadableStream<Uint8Array>({
-        async pull(controller) {
-          if (sent) return new Promise<void>((resolve) => init!.signal!.addEventListener('abort', () => {
-            controller.error(new DOMException('stopped', 'AbortError'));
-            resolve();
-          }));
-          const { value } = await reader.read();
-          sent = true;
-          controller.enqueue(value);
-        },
-      }), { status: response.status, headers: response.headers });
-    };
-  });
+  await breakNextStream(at, 'held');
   await at.click('#generate');
   await at.waitForFunction(() => document.querySelector('#sample .drawn')!.textContent !== '');
   await at.selectOption('#model', 'gru');
