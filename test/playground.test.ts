@@ -163,14 +163,20 @@ it('streams a sample, colours a scored text by surprise, shows hidden units and 
   expect(problems).toEqual([]);
 });
 
-/** A fresh page on the server, its uncaught errors collected in `pageErrors`. */
-async function freshPage(width: number, pageErrors: string[]): Promise<Page> {
-  const fresh = await context.newPage();
-  await fresh.setViewportSize({ width, height: 800 });
-  fresh.on('pageerror', (err) => pageErrors.push(err.message));
-  await fresh.goto(server.url);
-  await fresh.waitForFunction(() => document.querySelectorAll('#model option').length === 3);
-  return fresh;
+/** `use` run on a fresh page of the server, 1280 wide, which must raise no uncaught error; the page closed after. */
+async function onFreshPage(use: (at: Page) => Promise<void>): Promise<void> {
+  const pageErrors: string[] = [];
+  const at = await context.newPage();
+  try {
+    await at.setViewportSize({ width: 1280, height: 800 });
+    at.on('pageerror', (err) => pageErrors.push(err.message));
+    await at.goto(server.url);
+    await at.waitForFunction(() => document.querySelectorAll('#model option').length === 3);
+    await use(at);
+    expect(pageErrors).toEqual([]);
+  } finally {
+    await at.close();
+  }
 }
 
 /** The sample's status once it no longer says it is sampling. */
@@ -179,8 +185,12 @@ async function sampleOutcome(at: Page): Promise<string> {
   return (await at.locator('#sample-status').textContent())!;
 }
 
-/** Makes the page's next /v1/generate stream answer as `mode` says: cut off after its first piece, or without its done line. */
-async function breakNextStream(at: Page, mode: 'lost' | 'no-done'): Promise<void> {
+/**
+ * Makes the page's next /v1/generate stream answer as `mode` says: cut off after its first
+ * piece (`lost`), whole but without its done line (`no-done`), or its first piece and then
+ * nothing until the page aborts the request (`held`).
+ */
+async function breakNextStream(at: Page, mode: 'lost' | 'no-done' | 'held'): Promise<void> {
   await at.evaluate((how) => {
     const w = window as unknown as { fetch: typeof fetch };
     const realFetch = w.fetch.bind(w);
@@ -188,9 +198,25 @@ async function breakNextStream(at: Page, mode: 'lost' | 'no-done'): Promise<void
       const response = await realFetch(input, init);
       if (!String(input).endsWith('/v1/generate')) return response;
       w.fetch = realFetch;
+      const answer = (body: ReadableStream<Uint8Array>) => new Response(body, { status: response.status, headers: response.headers });
+      if (how === 'held') {
+        const reader = response.body!.getReader();
+        let sent = false;
+        return answer(new ReadableStream<Uint8Array>({
+          async pull(controller) {
+            if (sent) return new Promise<void>((resolve) => init!.signal!.addEventListener('abort', () => {
+              controller.error(new DOMException('stopped', 'AbortError'));
+              resolve();
+            }));
+            const { value } = await reader.read();
+            sent = true;
+            controller.enqueue(value);
+          },
+        }));
+      }
       const lines = (await response.text()).split('\n').filter((line) => line !== '' && !line.includes('"done":true'));
       const encoder = new TextEncoder();
-      const body = new ReadableStream<Uint8Array>({
+      return answer(new ReadableStream<Uint8Array>({
         start(controller) {
           if (how === 'lost') {
             controller.enqueue(encoder.encode(`${lines[0]}\n`));
@@ -200,8 +226,7 @@ async function breakNextStream(at: Page, mode: 'lost' | 'no-done'): Promise<void
             controller.close();
           }
         },
-      });
-      return new Response(body, { status: response.status, headers: response.headers });
+      }));
     };
   }, mode);
 }
@@ -222,9 +247,7 @@ function tokenContrasts(at: Page, box: string): Promise<number[]> {
   }));
 }
 
-it('is usable from the keyboard alone: Enter submits, the focus shows, every control is named, the scored text is one tab stop', async () => {
-  const pageErrors: string[] = [];
-  const at = await freshPage(1280, pageErrors);
+it('is usable from the keyboard alone: Enter submits, the focus shows, every control is named, the scored text is one tab stop', () => onFreshPage(async (at) => {
   const unnamed = await at.$$eval('input, select, textarea, button', (controls) => controls
     .filter((c) => (c as HTMLInputElement).labels.length === 0 && !c.getAttribute('aria-label') && (c.tagName !== 'BUTTON' || c.textContent!.trim() === ''))
     .map((c) => c.id));
@@ -274,13 +297,9 @@ it('is usable from the keyboard alone: Enter submits, the focus shows, every con
   await at.focus('#unit');
   await at.keyboard.press('Enter');
   await at.waitForFunction(() => document.querySelector('#units')!.getAttribute('data-unit') === '3');
-  expect(pageErrors).toEqual([]);
-  await at.close();
-});
+}));
 
-it('shows each error as a sentence beside the control it names, and stays usable after it', async () => {
-  const pageErrors: string[] = [];
-  const at = await freshPage(1280, pageErrors);
+it('shows each error as a sentence beside the control it names, and stays usable after it', () => onFreshPage(async (at) => {
   await at.selectOption('#model', 'tiny');
   await at.click('#use-sample');
   expect(await at.locator('#score-status').textContent()).toBe('nothing sampled yet: Generate one first');
@@ -329,41 +348,16 @@ it('shows each error as a sentence beside the control it names, and stays usable
 
   // another model chosen while a sample streams: the sample stops, and nothing of it stays
   await at.fill('#len', '2000');
-  await at.evaluate(() => {
-    const w = window as unknown as { fetch: typeof fetch };
-    const realFetch = w.fetch.bind(w);
-    w.fetch = async (input, init) => {
-      const response = await realFetch(input, init);
-      if (!String(input).endsWith('/v1/generate')) return response;
-      w.fetch = realFetch;
-      const reader = response.body!.getReader();
-      let sent = false;
-      return new Response(new ReadableStream<Uint8Array>({
-        async pull(controller) {
-          if (sent) return new Promise<void>((resolve) => init!.signal!.addEventListener('abort', () => {
-            controller.error(new DOMException('stopped', 'AbortError'));
-            resolve();
-          }));
-          const { value } = await reader.read();
-          sent = true;
-          controller.enqueue(value);
-        },
-      }), { status: response.status, headers: response.headers });
-    };
-  });
+  await breakNextStream(at, 'held');
   await at.click('#generate');
   await at.waitForFunction(() => document.querySelector('#sample .drawn')!.textContent !== '');
   await at.selectOption('#model', 'gru');
   await at.waitForFunction(() => !(document.querySelector('#generate') as HTMLButtonElement).disabled);
   expect(await at.locator('#sample').textContent()).toBe('');
   expect(await at.locator('#sample-status').textContent()).toBe('');
-  expect(pageErrors).toEqual([]);
-  await at.close();
-});
+}));
 
-it('keeps the text on coloured tokens at 4.5:1 contrast, and the loss chart readable at a phone width', async () => {
-  const pageErrors: string[] = [];
-  const at = await freshPage(1280, pageErrors);
+it('keeps the text on coloured tokens at 4.5:1 contrast, and the loss chart readable at a phone width', () => onFreshPage(async (at) => {
   await at.selectOption('#model', 'gru');
   // text the model finds surprising: some tokens at the reddest colour
   await at.fill('#score-text', 'Qzx#~ jvW@ kq%^ ROMEO: the king ZZq|{} xj');
@@ -395,19 +389,13 @@ it('keeps the text on coloured tokens at 4.5:1 contrast, and the loss chart read
   await expect.poll(() => at.locator('#tip').isVisible()).toBe(true);
   expect(await at.locator('#tip .head').textContent()).toMatch(/ \(<UNK>\) {2}p = /);
   expect(await at.evaluate(() => document.querySelector('#tip')!.getBoundingClientRect().right)).toBeLessThanOrEqual(390);
-  expect(pageErrors).toEqual([]);
-  await at.close();
-});
+}));
 
-it('says the server cannot be reached once it has stopped, and does not stick', async () => {
-  const pageErrors: string[] = [];
-  const at = await freshPage(1280, pageErrors);
+it('says the server cannot be reached once it has stopped, and does not stick', () => onFreshPage(async (at) => {
   await server.stop();
   await at.click('#generate');
   expect(await sampleOutcome(at)).toMatch(/^could not reach the server \(.+\): is rnn serve still running\?$/);
   expect(await at.locator('#generate').isEnabled()).toBe(true);
   await at.click('#score');
   await at.waitForFunction(() => /^could not reach the server/.test(document.querySelector('#score-status')!.textContent!));
-  expect(pageErrors).toEqual([]);
-  await at.close();
-});
+}));
