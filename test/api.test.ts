@@ -162,7 +162,7 @@ describe('loadModel', () => {
     } finally {
       encode.mockRestore();
     }
-    await expect(model.generate({ prime: { ids: prime.ids } as never }).next()).rejects.toThrow('prime must be a string (got an object)');
+    await expect(model.generate({ prime: { ids: prime.ids } as never }).next()).rejects.toThrow('prime.text must be a string, as tokenize makes it (got missing)');
   });
 
   it('rnn sample cuts its prime into tokens once, for the warning about unknown ones and for the sampling', async () => {

@@ -219,11 +219,31 @@ describe('the library API given what its types forbid', () => {
   });
 
   it('a text that is not a string, and a beam search without a beam, are named', async () => {
-    await expect(model.score(5 as never)).rejects.toThrow(new TypeError('text must be a string (got 5)'));
-    expect(() => model.scoreSync(['a'] as never)).toThrow('text must be a string (got an array of 1)');
+    await expect(model.score(5 as never)).rejects.toThrow(new TypeError('text must be a string, or what tokenize made of one (got 5)'));
+    expect(() => model.scoreSync(['a'] as never)).toThrow('text must be a string, or what tokenize made of one (got an array of 1)');
     await expect(model.activations(null as never, 0)).rejects.toThrow('text must be a string (got null)');
-    await expect(model.generate({ prime: {} as never, len: 1 }).next()).rejects.toThrow('prime must be a string (got an object)');
+    expect(() => model.tokenize(undefined as never)).toThrow(new TypeError('text must be a string (got missing)'));
+    await expect(model.generate({ prime: 5 as never, len: 1 }).next()).rejects.toThrow('prime must be a string, or what tokenize made of one (got 5)');
     await expect(model.beam({ len: 3 } as never)).rejects.toThrow(/^beam: is missing/);
+  });
+
+  it('a text\'s tokens that tokenize did not make, or that another model\'s tokenize made, are refused, never read out of bounds', async () => {
+    const ids = Array.from(model.tokenize('KING').ids);
+    const asArray = { text: 'KING', ids, unknown: [] };
+    expect(() => model.scoreSync(asArray as never)).toThrow(new TypeError('text.ids must be an Int32Array, as tokenize makes it (got an array of 4)'));
+    expect(() => model.completeSync({ prime: asArray as never, n: 2 })).toThrow('prime.ids must be an Int32Array, as tokenize makes it (got an array of 4)');
+    expect(() => model.beamSync({ prime: { ids: Int32Array.from(ids) } as never, beam: 2 })).toThrow(
+      new TypeError('prime.text must be a string, as tokenize makes it (got missing)'));
+    // a word-level model's vocabulary is larger than this one's 67 characters
+    const other = loadModel(join(ROOT, 'test', 'fixtures', 'word-rule-1', 'step3.json'));
+    const foreign = other.tokenize(`KING ${other.vocab.tokens.at(-1)!}`);
+    const outside = `prime.ids[1] is ${other.config.vocabSize - 1}, not a token of this model's vocabulary of 67: cut the text with this model's tokenize`;
+    expect(() => model.completeSync({ prime: foreign, n: 2 })).toThrow(new RangeError(outside));
+    expect(() => model.beamSync({ prime: foreign, beam: 2 })).toThrow(outside);
+    await expect(model.generate({ prime: foreign, workers: 2 }).next()).rejects.toThrow(outside);
+    expect(() => model.scoreSync(foreign, { tokens: false })).toThrow(outside.replace('prime', 'text'));
+    const negative = { text: 'K', ids: Int32Array.of(-1), unknown: [] };
+    await expect(model.score(negative)).rejects.toThrow(/^text\.ids\[0\] is -1, not a token of /);
   });
 
   it('an option no call takes is named with the valid ones, not ignored; options that are no object, and a path that is no string, are named', async () => {
@@ -234,6 +254,11 @@ describe('the library API given what its types forbid', () => {
     expect(() => model.scoreSync('ab', { workers: 2 } as never)).toThrow('unknown option workers; the valid ones: tokens, top, signal');
     expect(() => model.activationsSync('ab', 0, { top: 3 } as never)).toThrow('unknown option top; the valid ones: signal');
     await expect(model.generate(null as never).next()).rejects.toThrow('options must be an object (got null)');
+    // a signal that is none would never stop the call
+    const notASignal = 'signal must be an AbortSignal, or an object with aborted (got 5)';
+    expect(() => model.completeSync({ n: 2, signal: 5 as never })).toThrow(new TypeError(notASignal));
+    await expect(model.score('ab', { signal: { stopped: true } as never })).rejects.toThrow('signal must be an AbortSignal, or an object with aborted (got an object)');
+    expect(() => model.activationsSync('ab', 0, { signal: null as never })).toThrow('(got null)');
     expect(() => loadModel(checkpoint, { kernel: 'js' } as never)).toThrow('unknown option kernel; the valid ones: kernels');
     expect(() => loadModel(5 as never)).toThrow(new TypeError('path must be a string (got 5)'));
   });

@@ -235,12 +235,14 @@ describe('with a model trained by rnn train', () => {
     const named = await rnnIn(cwd, ['sample', '--len', '5', '--checkpoint', join('checkpoints', 'run')]);
     expect([named.status, named.stderr]).toEqual([0, '']);
     // serve names that model after its run folder, as it would the folder given
-    const server = await serve(cwd, ['--workers', '1']);
-    try {
-      const listed = (await request(`${server.url}/v1/models`)).json as { models: { name: string }[] };
-      expect(listed.models.map((m) => m.name)).toEqual(['run']);
-    } finally {
-      await server.stop();
+    for (const [from, args] of [[cwd, []], [join(cwd, 'checkpoints', 'run'), ['--checkpoint', '.']]] as const) {
+      const server = await serve(from, ['--workers', '1', ...args]);
+      try {
+        const listed = (await request(`${server.url}/v1/models`)).json as { models: { name: string }[] };
+        expect(listed.models.map((m) => m.name)).toEqual(['run']);
+      } finally {
+        await server.stop();
+      }
     }
   });
 });

@@ -91,6 +91,19 @@ describe('tokenizer rules version 2', () => {
     expect(tokenizeWords(`${word} ${WANT}`, 2)).toEqual([word, WANT]);
   });
 
+  it('reads a word, an emoji or a character with millions of extenders, in a text not all Latin-1, without overflowing the stack', () => {
+    // a regular expression's backtracking stack overflowed at about 4 million repeats of one class (one-byte text has room for more)
+    const long = 6_000_000;
+    for (const [rule, token] of [
+      [1, 'д'.repeat(long)], [1, `a${'\u0301'.repeat(long)}`], [2, `a${'\u0301'.repeat(long)}`], [2, `😀${'\ufe0f'.repeat(long)}`],
+      [2, '\u200d'.repeat(long)], [2, `🇫🇷${'\u{e0067}'.repeat(long)}`],
+    ] as const) {
+      const [open, read, close, ...after] = tokenizeWords(`( ${token} ) ${FAMILY}`, rule);
+      expect([open, read === token, close, after], `${rule} ${JSON.stringify(token.slice(0, 3))}`).toEqual(
+        ['(', true, ')', tokenizeWords(FAMILY, rule)]);
+    }
+  });
+
   it('finds where text may be cut under either version so that it tokenizes as its two halves do', () => {
     expect(lastWordBreak(`ab ${FAMILY}`, 2)).toBe(3); // the sequence may go on
     expect(lastWordBreak('ab 😀!', 2)).toBe(5); // after "😀": "!" extends nothing; after "!": an extender may follow

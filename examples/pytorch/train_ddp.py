@@ -77,8 +77,10 @@ def scheduled_lr(args, epoch, done):
 
 def fail(message):
     """Bad input: one line and exit status 2. Each process writes it: torchrun stops the rest once the first has failed,
-    so one that left it to another could be stopped before that one had written it."""
-    print(f"train_ddp.py: {message}", file=sys.stderr, flush=True)
+    so one that left it to another could be stopped before that one had written it. The line and its end go in one write,
+    which two processes sharing torchrun's stderr cannot interleave (print writes them apart)."""
+    sys.stderr.write(f"train_ddp.py: {message}\n")
+    sys.stderr.flush()
     sys.exit(2)
 
 

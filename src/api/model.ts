@@ -19,7 +19,7 @@ import { EOS, type TextLevel, type TokenizedText, type Vocabulary } from '../tex
 export { type StopSignal, StoppedError, type TokenizedText };
 
 export interface GenerateOptions {
-  /** Text the model reads before drawing (not repeated in the output), or what `tokenize` made of it. */
+  /** Text the model reads before drawing (not repeated in the output), or what this model's `tokenize` made of it. */
   prime?: string | TokenizedText;
   /** Tokens to draw, the prime not counted (default 200). */
   len?: number;
@@ -224,7 +224,7 @@ export class Model {
    */
   async *generate(options: GenerateOptions = {}): AsyncGenerator<string, void, undefined> {
     checkOptions(options, GENERATE_OPTIONS);
-    checkPrime(options.prime);
+    checkPrime(options.prime, this.config.vocabSize);
     const stepper = await this.stepperOn(options.workers);
     try {
       const pieces = samplePieces({ ...this.sampling(options), stepper });
@@ -254,7 +254,7 @@ export class Model {
   completeSync(options: CompleteOptions): string[] {
     checkOptions(options, COMPLETE_OPTIONS);
     if (options.n === undefined) throw new RangeError('n: is missing: give the number of samples');
-    checkPrime(options.prime);
+    checkPrime(options.prime, this.config.vocabSize);
     const stepper = this.acquire();
     try {
       const completions = [...sampleCompletions({ ...this.sampling(options), n: options.n, stepper })];
@@ -283,7 +283,7 @@ export class Model {
   beamSync(options: BeamOptions): BeamResult {
     checkOptions(options, BEAM_OPTIONS);
     if (options.beam === undefined) throw new RangeError('beam: is missing: give the number of hypotheses to keep');
-    checkPrime(options.prime);
+    checkPrime(options.prime, this.config.vocabSize);
     return beamSearch({
       config: this.config, params: this.loaded.params, vocab: this.vocab, kernels: this.kernels,
       beam: options.beam, length: options.len ?? SAMPLE_SETTINGS.len.default, prime: options.prime ?? '',
@@ -295,6 +295,7 @@ export class Model {
 
   /** The text as this model's tokens, cut once for whatever reads it: `score` takes it as its text, the samplers as a prime. */
   tokenize(text: string): TokenizedText {
+    checkText('text', text, true);
     return this.vocab.tokenize(text);
   }
 
@@ -303,7 +304,7 @@ export class Model {
    * of its predictions with `top` alternatives.
    */
   async score(text: string | TokenizedText, options: ScoreOptions = {}): Promise<TextScore> {
-    checkScored(text);
+    checkScored(text, this.config.vocabSize);
     checkOptions(options, SCORE_OPTIONS);
     const stepper = await this.stepperOn(options.workers);
     try {
@@ -329,7 +330,7 @@ export class Model {
 
   /** As `score`, on this thread at once. */
   scoreSync(text: string | TokenizedText, options: Omit<ScoreOptions, 'workers'> = {}): TextScore {
-    checkScored(text);
+    checkScored(text, this.config.vocabSize);
     checkOptions(options, SCORE_SYNC_OPTIONS);
     const stepper = this.acquire();
     try {
@@ -414,13 +415,17 @@ export class Model {
   }
 }
 
-/** A call's options: an object whose every name `known` has; else a TypeError naming what is wrong. */
+/** A call's options: an object whose every name `known` has, its signal one; else a TypeError naming what is wrong. */
 function checkOptions(options: unknown, known: Readonly<Record<string, true>>): void {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new TypeError(`options must be an object (got ${describeValue(options)})`);
   }
   for (const name of Object.keys(options)) {
     if (!Object.hasOwn(known, name)) throw new TypeError(unknownOption(name, Object.keys(known)));
+  }
+  const { signal } = options as { signal?: unknown };
+  if (signal !== undefined && !(typeof signal === 'object' && signal !== null && 'aborted' in signal)) {
+    throw new TypeError(`signal must be an AbortSignal, or an object with aborted (got ${describeValue(signal)})`);
   }
 }
 
@@ -429,25 +434,47 @@ function checkWorkers(workers: number): number {
   return checkedOption('workers', POSITIVE_INTEGER.schema, workers);
 }
 
-/** A text a call reads (`required`: it must be given), else a TypeError naming it. */
-function checkText(name: string, text: unknown, required = false): void {
+/** A text a call reads (`required`: it must be given), else a TypeError naming it, saying what else it takes (`alsoTaken`). */
+function checkText(name: string, text: unknown, required = false, alsoTaken = ''): void {
   if (typeof text === 'string' || (!required && (text === undefined || text === null))) return;
-  throw new TypeError(`${name} must be a string (got ${describeValue(text)})`);
+  throw new TypeError(`${name} must be a string${alsoTaken} (got ${describeValue(text)})`);
 }
 
-/** A text a call scores: a string, or what `tokenize` made of one; else a TypeError naming it. */
-function checkScored(text: unknown): void {
-  if (typeof text === 'object' && text !== null && (text as Partial<TokenizedText>).ids instanceof Int32Array) return;
-  checkText('text', text, true);
+/** A text a call scores: a string, or what `tokenize` made of one; else a TypeError or RangeError naming it. */
+function checkScored(text: unknown, vocabSize: number): void {
+  if (isTokenized(text)) checkTokenized('text', text, vocabSize, false);
+  else checkText('text', text, true, TOKENIZED_TOO);
 }
 
-/** A prime: a string, none, or what `tokenize` made of one (its text and ids); else a TypeError naming it. */
-function checkPrime(prime: unknown): void {
-  if (typeof prime === 'object' && prime !== null) {
-    const { text, ids } = prime as Partial<TokenizedText>;
-    if (typeof text === 'string' && ids instanceof Int32Array) return;
+/** A prime: a string, none, or what `tokenize` made of one (its text and ids); else a TypeError or RangeError naming it. */
+function checkPrime(prime: unknown, vocabSize: number): void {
+  if (isTokenized(prime)) checkTokenized('prime', prime, vocabSize, true);
+  else checkText('prime', prime, false, TOKENIZED_TOO);
+}
+
+/** How an error says that a call takes a text's tokens too. */
+const TOKENIZED_TOO = ', or what tokenize made of one';
+
+/** Whether a call was given a text's tokens (an object) rather than a text. */
+function isTokenized(value: unknown): value is object {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * What `tokenize` made of a text, as a call reads it: its ids an Int32Array of this model's
+ * token ids (one made by another model may hold ids this one lacks, read out of bounds), and its
+ * text a string where `textRead`; else a TypeError or RangeError naming the field.
+ */
+function checkTokenized(name: string, tokenized: object, vocabSize: number, textRead: boolean): void {
+  const { text, ids } = tokenized as Partial<TokenizedText>;
+  if (!(ids instanceof Int32Array)) throw new TypeError(`${name}.ids must be an Int32Array, as tokenize makes it (got ${describeValue(ids)})`);
+  if (textRead && typeof text !== 'string') throw new TypeError(`${name}.text must be a string, as tokenize makes it (got ${describeValue(text)})`);
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i]!;
+    if (id < 0 || id >= vocabSize) {
+      throw new RangeError(`${name}.ids[${i}] is ${id}, not a token of this model's vocabulary of ${vocabSize}: cut the text with this model's tokenize`);
+    }
   }
-  checkText('prime', prime);
 }
 
 /** Epochs a checkpoint's run has done, its current one's part included: its cursor of the epoch's steps. */

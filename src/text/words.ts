@@ -48,64 +48,74 @@ const EXTENDERS = `${EXTENDERS_BUT_ZWJ}${ZWJ}`;
 const JOINER = String.raw`(?:[${JOINERS}]|(?<=\p{Nd})[${NUMBER_JOINERS}](?=\p{Nd}))`;
 const LINE_BREAK_MATCH = String.raw`\r?\n`;
 
-/** A rule's tokens, as regular expressions' sources. */
-interface TokenPattern {
-  wordRun: string;
-  /** A flag: two regional indicators and their extenders. */
-  flag?: string;
-  /** An emoji and its extenders but a zero-width joiner; ZWJ joins two of them into one token, which ends with `tail`. */
-  emoji?: string;
-  /** What may end an emoji sequence: a zero-width joiner that joins no emoji, and extenders. */
-  tail: string;
-  /** Any other character that is not white space, one token (with the extenders after it). */
-  other: string;
-}
-
-const PATTERNS: Record<WordRule, TokenPattern> = {
-  1: { wordRun: `${WORD_CHAR}+`, tail: '', other: String.raw`[^\s]` },
-  2: {
-    wordRun: `${WORD_CHAR}[${WORD_CHARS}${EXTENDERS}]*`,
-    flag: String.raw`\p{Regional_Indicator}{2}[${EXTENDERS}]*`,
-    emoji: String.raw`\p{Extended_Pictographic}[${EXTENDERS_BUT_ZWJ}]*`,
-    tail: `[${EXTENDERS}]*`,
-    other: String.raw`[^\s][${EXTENDERS}]*`,
-  },
-};
-
 /**
- * Joins a match of `token` may take: bounded, so that the regular expression's backtracking
- * stack stays small whatever the text. A token that may have been stopped by the bound is longer
- * than 2·MAX_JOINS characters (each join adds a joiner and at least one character), and sends
+ * Joins a match of `token` may take, and characters a run of one class may take in it: bounded,
+ * so that the regular expression's backtracking stack (which overflows at some millions of
+ * repeats in one match) stays small whatever the text. A token that may have been stopped by a
+ * bound is longer than MAX_MATCHED characters (each join adds a joiner and at least one
+ * character; a run stopped holds MAX_RUN characters after the one it starts with), and sends
  * the text to `tokenizeLinear`.
  */
 const MAX_JOINS = 1000;
+const MAX_MATCHED = 2 * MAX_JOINS;
+const MAX_RUN = MAX_MATCHED;
+
+/** A run of the characters of a class (`chars`, its inside), at least `min` of them, at most MAX_RUN. */
+function run(chars: string, min = 0): string {
+  return `[${chars}]{${min},${MAX_RUN}}`;
+}
+
+/** A rule's tokens, as the parts of regular expressions' sources. */
+interface TokenPattern {
+  /** The characters a word goes on with after its first word character. */
+  wordChars: string;
+  /** Version 2: what a flag starts with, two regional indicators. */
+  flag?: string;
+  /** Version 2: what an emoji sequence starts with, an emoji; a zero-width joiner joins another to it. */
+  emoji?: string;
+  /** Version 2: the characters that extend the one before them, which follow a flag, an emoji or another character. */
+  extenders?: string;
+}
+
+const PATTERNS: Record<WordRule, TokenPattern> = {
+  1: { wordChars: WORD_CHARS },
+  2: {
+    wordChars: `${WORD_CHARS}${EXTENDERS}`,
+    flag: String.raw`\p{Regional_Indicator}{2}`,
+    emoji: String.raw`\p{Extended_Pictographic}`,
+    extenders: EXTENDERS,
+  },
+};
+
+/** Any other character that is not white space: a token (with the extenders after it). */
+const OTHER = String.raw`[^\s]`;
 
 /** A rule's regular expressions. */
 interface Tokenizer {
-  /** One token, its joins bounded by `MAX_JOINS`. */
+  /** One token, its joins and runs bounded (MAX_JOINS, MAX_RUN). */
   token: RegExp;
-  /** A token's first part: a line break, a word run (group 1), an emoji (group 2), or another token. */
+  /** A token's first part: a line break, a word's first run (group 1), an emoji with its extenders (group 2), or another token. */
   part: RegExp;
-  /** A joiner and the word run it joins, matched just where the run before it ends. */
-  joinedRun: RegExp;
-  /** A zero-width joiner and the emoji it joins, matched just where the emoji before it ends. */
-  joinedEmoji: RegExp | null;
-  /** What ends a joined emoji sequence, matched just where its last emoji ends. */
-  tail: RegExp;
+  /** More of a word, matched just where the part before it ends: more of a run, or a joiner and the run it joins. */
+  wordGoesOn: RegExp;
+  /** More of an emoji sequence, matched just where its part before ends: more extenders, or a zero-width joiner and the emoji it joins. */
+  emojiGoesOn: RegExp | null;
+  /** More extenders after a flag, an emoji sequence or another character; null where the rule has none. */
+  extended: RegExp | null;
 }
 
-function tokenizerOf({ wordRun, flag, emoji, tail, other }: TokenPattern): Tokenizer {
+function tokenizerOf({ wordChars, flag, emoji, extenders }: TokenPattern): Tokenizer {
+  const wordRun = `${WORD_CHAR}${run(wordChars)}`;
+  const tail = extenders === undefined ? '' : run(extenders);
+  const oneEmoji = emoji && `${emoji}${run(EXTENDERS_BUT_ZWJ)}`;
   const alternatives = (word: string, emojiPart: string | undefined): RegExp =>
-    new RegExp([LINE_BREAK_MATCH, word, flag, emojiPart, other].filter((a) => a !== undefined).join('|'), 'gu');
+    new RegExp([LINE_BREAK_MATCH, word, flag && `${flag}${tail}`, emojiPart, `${OTHER}${tail}`].filter((a) => a !== undefined).join('|'), 'gu');
   return {
-    token: alternatives(
-      `${wordRun}(?:${JOINER}${wordRun}){0,${MAX_JOINS}}`,
-      emoji && `${emoji}(?:${ZWJ}${emoji}){0,${MAX_JOINS}}${tail}`,
-    ),
-    part: alternatives(`(${wordRun})`, emoji && `(${emoji})`),
-    joinedRun: new RegExp(`${JOINER}${wordRun}`, 'uy'),
-    joinedEmoji: emoji === undefined ? null : new RegExp(`${ZWJ}${emoji}`, 'uy'),
-    tail: new RegExp(tail, 'uy'),
+    token: alternatives(`${wordRun}(?:${JOINER}${wordRun}){0,${MAX_JOINS}}`, oneEmoji && `${oneEmoji}(?:${ZWJ}${oneEmoji}){0,${MAX_JOINS}}${tail}`),
+    part: alternatives(`(${wordRun})`, oneEmoji && `(${oneEmoji})`),
+    wordGoesOn: new RegExp(`${run(wordChars, 1)}|${JOINER}${wordRun}`, 'uy'),
+    emojiGoesOn: oneEmoji === undefined ? null : new RegExp(`${run(EXTENDERS_BUT_ZWJ, 1)}|${ZWJ}${oneEmoji}`, 'uy'),
+    extended: extenders === undefined ? null : new RegExp(run(extenders, 1), 'uy'),
   };
 }
 
@@ -121,28 +131,29 @@ export function tokenizeWords(text: string, rule: WordRule = WORD_RULE_VERSION):
   const tokens = text.match(TOKENIZERS[rule].token) ?? [];
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i]!;
-    if (token.length > 2 * MAX_JOINS) return tokenizeLinear(text, TOKENIZERS[rule]);
+    if (token.length > MAX_MATCHED) return tokenizeLinear(text, TOKENIZERS[rule]);
     if (token === '\r\n') tokens[i] = LINE_BREAK;
   }
   return tokens;
 }
 
-/** `tokenizeWords` in time and stack linear in the text: each token's joins matched one at a time. */
-function tokenizeLinear(text: string, { part: PART, joinedRun, joinedEmoji, tail }: Tokenizer): string[] {
+/** `tokenizeWords` in time and stack linear in the text: each token's joins and runs matched a bounded piece at a time. */
+function tokenizeLinear(text: string, { part: PART, wordGoesOn, emojiGoesOn, extended }: Tokenizer): string[] {
   const tokens: string[] = [];
-  /** Where the joins matched by `joined` from `end` on end, the tail after them matched too when given. */
-  const joinedEnd = (end: number, joined: RegExp, after?: RegExp): number => {
-    joined.lastIndex = end;
-    while (joined.test(text)) end = joined.lastIndex;
-    if (after === undefined) return end;
-    after.lastIndex = end;
-    return after.test(text) ? after.lastIndex : end;
+  /** Where the pieces `more` matches one after another from `end` on end. */
+  const goesOn = (end: number, more: RegExp | null): number => {
+    if (more === null) return end;
+    more.lastIndex = end;
+    while (more.test(text)) end = more.lastIndex;
+    return end;
   };
   PART.lastIndex = 0;
   for (let part = PART.exec(text); part !== null; part = PART.exec(text)) {
     let token = part[0];
-    const end = part[1] !== undefined ? joinedEnd(PART.lastIndex, joinedRun)
-      : part[2] !== undefined ? joinedEnd(PART.lastIndex, joinedEmoji!, tail) : PART.lastIndex;
+    const first = token.charCodeAt(0), lineBreak = first === 0x0a || first === 0x0d;
+    const end = part[1] !== undefined ? goesOn(PART.lastIndex, wordGoesOn)
+      : part[2] !== undefined ? goesOn(goesOn(PART.lastIndex, emojiGoesOn), extended)
+        : lineBreak ? PART.lastIndex : goesOn(PART.lastIndex, extended);
     if (end !== PART.lastIndex) {
       token = text.slice(part.index, end);
       PART.lastIndex = end;

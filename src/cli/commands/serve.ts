@@ -33,7 +33,7 @@ function servedModel(arg: string | undefined): ServedModel {
   const path = checkpointFlag(given);
   const runFolder = given === undefined ? (resolve(dirname(path)) !== resolve(CHECKPOINT_DIR) ? dirname(path) : null)
     : path !== given ? given : null;
-  return { name: named ? named[1]! : basename(runFolder ?? path).replace(/\.json$/, ''), path };
+  return { name: named ? named[1]! : basename(resolve(runFolder ?? path)).replace(/\.json$/, ''), path };
 }
 
 export function register(program: Command): void {
