@@ -49,19 +49,24 @@ export function standardInput(): Buffer {
   return stdinBytes;
 }
 
-/** How long a read that found standard input's pipe empty waits before it reads again. */
-const EMPTY_PIPE_WAIT_MS = 2;
+/**
+ * How long a read that found standard input's pipe empty waits before it reads again: the
+ * first wait, doubled at each empty read after it up to the longest.
+ */
+const EMPTY_PIPE_WAIT_MS = { first: 1, longest: 50 };
 const waitCell = new Int32Array(new SharedArrayBuffer(4));
 
 /**
  * The bytes of the open file `fd` to its end (`name` names it in an error). A pipe may be
  * non-blocking — node:process opens standard input as a stream when a module imports it whole,
  * as chalk does — and its read then fails with EAGAIN whenever the writer has not yet refilled
- * it: that read waits a moment and reads again, as a blocking one would have waited.
+ * it: that read waits a moment and reads again, as a blocking one would have waited, longer
+ * while the pipe stays empty (a writer that pauses costs next to no CPU).
  */
 function readToEnd(fd: number, name: string): Buffer {
   const chunks: Buffer[] = [];
   const buffer = Buffer.allocUnsafe(1 << 20);
+  let waitMs = EMPTY_PIPE_WAIT_MS.first;
   for (;;) {
     let n: number;
     try {
@@ -69,9 +74,11 @@ function readToEnd(fd: number, name: string): Buffer {
     } catch (err) {
       const code = errorCode(err);
       if (code !== 'EAGAIN') throw new CorpusError(cannotRead(name, code));
-      Atomics.wait(waitCell, 0, 0, EMPTY_PIPE_WAIT_MS);
+      Atomics.wait(waitCell, 0, 0, waitMs);
+      waitMs = Math.min(2 * waitMs, EMPTY_PIPE_WAIT_MS.longest);
       continue;
     }
+    waitMs = EMPTY_PIPE_WAIT_MS.first;
     if (n === 0) return Buffer.concat(chunks);
     chunks.push(Buffer.from(buffer.subarray(0, n)));
   }
