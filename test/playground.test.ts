@@ -307,7 +307,7 @@ it('shows each error as a sentence beside the control it names, and stays usable
   // a len over --max-len: the server's line, the tokens field marked and focused; typing clears the mark
   await at.fill('#len', '5000');
   await at.click('#generate');
-  expect(await sampleOutcome(at)).toBe("len must be at most 2000 (the server's --max-len) (got 5000)");
+  expect(await sampleOutcome(at)).toBe("len: must be at most 2000 (the server's --max-len) (got 5000)");
   expect(await at.locator('#sample-status').getAttribute('class')).toContain('error');
   expect(await at.locator('#len').getAttribute('aria-invalid')).toBe('true');
   expect(await at.evaluate(() => document.activeElement!.id)).toBe('len');
@@ -333,7 +333,7 @@ it('shows each error as a sentence beside the control it names, and stays usable
   await at.fill('#unit', '9999');
   await at.click('#show-unit');
   await at.waitForFunction(() => document.querySelector('#units-status')!.textContent !== '');
-  expect(await at.locator('#units-status').textContent()).toBe('unit must be from 0 to 63 (got 9999)');
+  expect(await at.locator('#units-status').textContent()).toBe('unit: must be from 0 to 63 (got 9999)');
   expect(await at.locator('#unit').getAttribute('aria-invalid')).toBe('true');
 
   // the connection lost mid-stream, and a stream that ends without its done line: said so, the page ready again

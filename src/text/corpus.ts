@@ -5,6 +5,7 @@ import { codePointCount, codePointPrefix, EOS, type TextLevel, UNK, Vocabulary, 
 import { buildWordVocabulary, byFrequency, DEFAULT_VOCAB_SIZE, type WordVocabularyBuild } from './word-vocab.js';
 import { LINE_BREAK, lastWordBreak, tokenizeWords, WORD_RULE_VERSION, type WordRule } from './words.js';
 import type { SentenceRule } from './sentences.js';
+import { optionMessage } from '../input/issues.js';
 
 /*
  * A corpus — files cut into documents, read as pieces (corpus-stream.ts) — made into a
@@ -137,7 +138,7 @@ export interface PrepareOptions {
  */
 export function prepareData(source: CorpusSource, options: PrepareOptions): PreparedData {
   const { valFrac } = options;
-  if (!(valFrac >= 0 && valFrac < 1)) throw new RangeError(`valFrac must be in [0, 1), got ${valFrac}`);
+  if (!(valFrac >= 0 && valFrac < 1)) throw new RangeError(optionMessage('valFrac', { expected: 'in [0, 1)', value: valFrac }));
   const level = options.vocab?.level ?? options.level ?? 'char';
   if (options.level !== undefined && options.level !== level) {
     throw new RangeError(`level '${options.level}' does not match the vocabulary's level '${level}'`);
