@@ -357,6 +357,19 @@ it('shows each error as a sentence beside the control it names, and stays usable
   expect(await at.locator('#sample-status').textContent()).toBe('');
 }));
 
+it('shows the most active units for an empty unit field, as the Most active button does, not unit 0', () => onFreshPage(async (at) => {
+  await at.fill('#score-text', 'The people.');
+  await at.fill('#unit', '');
+  await at.click('#show-unit');
+  await at.waitForFunction(() => document.querySelector('#units')!.getAttribute('data-unit') !== null);
+  expect(await at.locator('#unit-picks button').count()).toBe(8);
+  const top = await at.locator('#unit-picks button').first().textContent();
+  expect(await at.locator('#unit-picks button[aria-pressed="true"]').textContent()).toBe(top);
+  expect(`unit ${await at.locator('#units').getAttribute('data-unit')}`).toBe(top);
+  expect(`unit ${await at.inputValue('#unit')}`).toBe(top);
+  expect(await at.locator('#units-status').textContent()).toBe('');
+}));
+
 it('keeps the text on coloured tokens at 4.5:1 contrast, and the loss chart readable at a phone width', () => onFreshPage(async (at) => {
   await at.selectOption('#model', 'gru');
   // text the model finds surprising: some tokens at the reddest colour
