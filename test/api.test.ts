@@ -134,7 +134,7 @@ describe('loadModel', () => {
     for (const id of [EOS, ...model.vocab.encode(text)]) stepper.advance(id);
     expect(Array.from(seen.values[4]!)).toEqual(Array.from(stepper.model.layers[1]!.h.subarray(0, 128)));
     for (const row of seen.values) for (const v of row) expect(Math.abs(v)).toBeLessThanOrEqual(1);
-    await expect(model.activations(text, 2)).rejects.toThrow('layer must be an integer from 0 to 1, got 2');
+    await expect(model.activations(text, 2)).rejects.toThrow('layer: must be an integer from 0 to 1 (got 2)');
   });
 
   it('beam and info: beamSearch\'s result; the checkpoint\'s shape and progress', async () => {
@@ -162,7 +162,7 @@ describe('loadModel', () => {
     } finally {
       encode.mockRestore();
     }
-    await expect(model.generate({ prime: { ids: prime.ids } as never }).next()).rejects.toThrow('prime.text must be a string, as tokenize makes it (got missing)');
+    await expect(model.generate({ prime: { ids: prime.ids } as never }).next()).rejects.toThrow('prime.text: must be a string, as tokenize makes it (got missing)');
   });
 
   it('rnn sample cuts its prime into tokens once, for the warning about unknown ones and for the sampling', async () => {

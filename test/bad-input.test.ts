@@ -47,23 +47,23 @@ function flagMessage(run: () => unknown): string {
 describe('a setting given a value it cannot take', () => {
   it('--cors that is no URL at all is refused like one with a path, not as an internal error', () => {
     for (const cors of ['', 'not a url']) {
-      expect(flagMessage(() => parseSettingTable(SERVE_SETTINGS, { cors }))).toMatch(/^--cors must be an origin such as https:\/\/example\.com .*\(got .*\)$/);
+      expect(flagMessage(() => parseSettingTable(SERVE_SETTINGS, { cors }))).toMatch(/^--cors: must be an origin such as https:\/\/example\.com .*\(got .*\)$/);
     }
   });
 
   it('--time-limit beyond what a timer holds is refused (a longer one would end every request at once)', () => {
     expect(flagMessage(() => parseSettingTable(SERVE_SETTINGS, { timeLimit: '3000000' })))
-      .toBe('--time-limit must be a number of seconds > 0, at most 2147483 (about 24 days) (got 3000000)');
-    expect(flagMessage(() => parseSettingTable(SERVE_SETTINGS, { timeLimit: '9007199254740992' }))).toMatch(/^--time-limit must be/);
+      .toBe('--time-limit: must be a number of seconds > 0, at most 2147483 (about 24 days) (got 3000000)');
+    expect(flagMessage(() => parseSettingTable(SERVE_SETTINGS, { timeLimit: '9007199254740992' }))).toMatch(/^--time-limit: must be/);
     expect(parseSettingTable(SERVE_SETTINGS, { timeLimit: '2147483' })).toEqual({ timeLimit: 2147483 });
   });
 
   it('names an object, an array or an empty string as what it is, never [object Object]', () => {
     const message = (input: Record<string, unknown>) => flagMessage(() => readGenerate(input)).replace(/^--/, '');
-    expect(message({ len: { a: 1 } })).toBe('len must be a positive integer (got an object)');
-    expect(message({ len: [5] })).toBe('len must be a positive integer (got an array of 1)');
-    expect(message({ stream: '' })).toBe('stream must be sse or ndjson (got "")');
-    expect(message({ stream: 'words' })).toBe('stream must be sse or ndjson (got words)');
+    expect(message({ len: { a: 1 } })).toBe('len: must be a positive integer (got an object)');
+    expect(message({ len: [5] })).toBe('len: must be a positive integer (got an array of 1)');
+    expect(message({ stream: '' })).toBe('stream: must be sse or ndjson (got "")');
+    expect(message({ stream: 'words' })).toBe('stream: must be sse or ndjson (got words)');
     expect(flagMessage(() => parseSettingTable(SERVE_SETTINGS, { port: ' ' }))).toMatch(/\(got " "\)$/);
   });
 
@@ -139,7 +139,7 @@ describe('the command line', () => {
     expectOneLineError(runs[1]!, /^rnn: the corpus's path is empty: name a file, a folder, or - for standard input$/);
     expectOneLineError(runs[2]!, /^rnn: the text's path is empty: name a file, or - for standard input$/);
     expectOneLineError(runs[3]!, /^rnn: the interop file's path is empty: name a file$/);
-    expectOneLineError(runs[4]!, /^rnn: --out must name an \.svg file \(got ""\)$/);
+    expectOneLineError(runs[4]!, /^rnn: --out: must be an \.svg file \(got ""\)$/);
     expectOneLineError(runs[5]!, /^rnn: --out must not be empty: the folder to write train\.bin, val\.bin and meta\.json to$/);
     expectOneLineError(runs[6]!, /^rnn: the checkpoint's path is empty: name a checkpoint file or a run folder$/);
   }, 30_000);
@@ -203,7 +203,7 @@ describe('a server that cannot start', () => {
 describe('the library API given what its types forbid', () => {
   it('an unknown kernels choice is one line naming kernels, not a TypeError', () => {
     expect(() => loadModel(checkpoint, { kernels: 'gpu' as never })).toThrow(SettingError);
-    expect(() => loadModel(checkpoint, { kernels: 'gpu' as never })).toThrow('kernels must be one of auto, js, wasm, relaxed (got "gpu")');
+    expect(() => loadModel(checkpoint, { kernels: 'gpu' as never })).toThrow('kernels: must be one of auto, js, wasm, relaxed (got gpu)');
   });
 
   it('workers that are not a positive integer are refused, not run (1.5 hung) or allocated (NaN)', async () => {
@@ -219,21 +219,21 @@ describe('the library API given what its types forbid', () => {
   });
 
   it('a text that is not a string, and a beam search without a beam, are named', async () => {
-    await expect(model.score(5 as never)).rejects.toThrow(new TypeError('text must be a string, or what tokenize made of one (got 5)'));
-    expect(() => model.scoreSync(['a'] as never)).toThrow('text must be a string, or what tokenize made of one (got an array of 1)');
-    await expect(model.activations(null as never, 0)).rejects.toThrow('text must be a string (got null)');
-    expect(() => model.tokenize(undefined as never)).toThrow(new TypeError('text must be a string (got missing)'));
-    await expect(model.generate({ prime: 5 as never, len: 1 }).next()).rejects.toThrow('prime must be a string, or what tokenize made of one (got 5)');
+    await expect(model.score(5 as never)).rejects.toThrow(new TypeError('text: must be a string, or what tokenize made of one (got 5)'));
+    expect(() => model.scoreSync(['a'] as never)).toThrow('text: must be a string, or what tokenize made of one (got an array of 1)');
+    await expect(model.activations(null as never, 0)).rejects.toThrow('text: must be a string (got null)');
+    expect(() => model.tokenize(undefined as never)).toThrow(new TypeError('text: must be a string (got missing)'));
+    await expect(model.generate({ prime: 5 as never, len: 1 }).next()).rejects.toThrow('prime: must be a string, or what tokenize made of one (got 5)');
     await expect(model.beam({ len: 3 } as never)).rejects.toThrow(/^beam: is missing/);
   });
 
   it('a text\'s tokens that tokenize did not make, or that another model\'s tokenize made, are refused, never read out of bounds', async () => {
     const ids = Array.from(model.tokenize('KING').ids);
     const asArray = { text: 'KING', ids, unknown: [] };
-    expect(() => model.scoreSync(asArray as never)).toThrow(new TypeError('text.ids must be an Int32Array, as tokenize makes it (got an array of 4)'));
-    expect(() => model.completeSync({ prime: asArray as never, n: 2 })).toThrow('prime.ids must be an Int32Array, as tokenize makes it (got an array of 4)');
+    expect(() => model.scoreSync(asArray as never)).toThrow(new TypeError('text.ids: must be an Int32Array, as tokenize makes it (got an array of 4)'));
+    expect(() => model.completeSync({ prime: asArray as never, n: 2 })).toThrow('prime.ids: must be an Int32Array, as tokenize makes it (got an array of 4)');
     expect(() => model.beamSync({ prime: { ids: Int32Array.from(ids) } as never, beam: 2 })).toThrow(
-      new TypeError('prime.text must be a string, as tokenize makes it (got missing)'));
+      new TypeError('prime.text: must be a string, as tokenize makes it (got missing)'));
     // a word-level model's vocabulary is larger than this one's 67 characters
     const other = loadModel(join(ROOT, 'test', 'fixtures', 'word-rule-1', 'step3.json'));
     const foreign = other.tokenize(`KING ${other.vocab.tokens.at(-1)!}`);
@@ -253,13 +253,13 @@ describe('the library API given what its types forbid', () => {
     await expect(model.score('ab', { top: 1, workers: 1, topK: 3 } as never)).rejects.toThrow(/^unknown option topK; /);
     expect(() => model.scoreSync('ab', { workers: 2 } as never)).toThrow('unknown option workers; the valid ones: tokens, top, signal');
     expect(() => model.activationsSync('ab', 0, { top: 3 } as never)).toThrow('unknown option top; the valid ones: signal');
-    await expect(model.generate(null as never).next()).rejects.toThrow('options must be an object (got null)');
+    await expect(model.generate(null as never).next()).rejects.toThrow('options: must be an object (got null)');
     // a signal that is none would never stop the call
-    const notASignal = 'signal must be an AbortSignal, or an object with aborted (got 5)';
+    const notASignal = 'signal: must be an AbortSignal, or an object with aborted (got 5)';
     expect(() => model.completeSync({ n: 2, signal: 5 as never })).toThrow(new TypeError(notASignal));
-    await expect(model.score('ab', { signal: { stopped: true } as never })).rejects.toThrow('signal must be an AbortSignal, or an object with aborted (got an object)');
+    await expect(model.score('ab', { signal: { stopped: true } as never })).rejects.toThrow('signal: must be an AbortSignal, or an object with aborted (got an object)');
     expect(() => model.activationsSync('ab', 0, { signal: null as never })).toThrow('(got null)');
     expect(() => loadModel(checkpoint, { kernel: 'js' } as never)).toThrow('unknown option kernel; the valid ones: kernels');
-    expect(() => loadModel(5 as never)).toThrow(new TypeError('path must be a string (got 5)'));
+    expect(() => loadModel(5 as never)).toThrow(new TypeError('path: must be a string (got 5)'));
   });
 });

@@ -122,7 +122,7 @@ describe('with two trained runs', () => {
         /^rnn: .*imported\.json has no history \(no evaluation has run yet\): nothing to plot/],
       ['an --out that cannot be written', () => ['plot', at('runs', 'with-val'), '--out', at('corpus.txt', 'x.svg')],
         /^rnn: cannot write plot .*corpus\.txt\/x\.svg: /],
-      ['an --out that is not .svg', () => ['plot', at('runs', 'with-val'), '--out', at('x.png')], /^rnn: --out must name an \.svg file \(got .*x\.png\)$/],
+      ['an --out that is not .svg', () => ['plot', at('runs', 'with-val'), '--out', at('x.png')], /^rnn: --out: must be an \.svg file \(got .*x\.png\)$/],
       ['no --out', () => ['plot', at('runs', 'with-val')], /^rnn: error: required option '--out <file\.svg>' not specified$/],
     ])('%s: one line on stderr, no stack, non-zero exit, nothing written', async (_, args, message) => {
       if (!existsSync(at('imported.json'))) {

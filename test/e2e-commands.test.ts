@@ -256,12 +256,12 @@ describe('bad input', () => {
   };
 
   const cases: [string, () => string[], RegExp][] = [
-    ['--len -5', () => ['sample', '--checkpoint', ckpt, '--len', '-5'], /^rnn: --len must be a positive integer \(got -5\)$/],
-    ['--len 2.5', () => ['sample', '--checkpoint', ckpt, '--len', '2.5'], /^rnn: --len must be a positive integer \(got 2\.5\)$/],
-    ['--temperature -1', () => ['sample', '--checkpoint', ckpt, '--temperature', '-1'], /^rnn: --temperature must be a number >= 0 \(got -1\)$/],
-    ['--top-p 2', () => ['sample', '--checkpoint', ckpt, '--top-p', '2'], /^rnn: --top-p must be a number in \(0, 1\] \(got 2\)$/],
-    ['--top-k 0', () => ['sample', '--checkpoint', ckpt, '--top-k', '0'], /^rnn: --top-k must be a positive integer \(got 0\)$/],
-    ['--seed x', () => ['sample', '--checkpoint', ckpt, '--seed', 'x'], /^rnn: --seed must be an integer from 0 to 4294967295 \(got x\)$/],
+    ['--len -5', () => ['sample', '--checkpoint', ckpt, '--len', '-5'], /^rnn: --len: must be a positive integer \(got -5\)$/],
+    ['--len 2.5', () => ['sample', '--checkpoint', ckpt, '--len', '2.5'], /^rnn: --len: must be a positive integer \(got 2\.5\)$/],
+    ['--temperature -1', () => ['sample', '--checkpoint', ckpt, '--temperature', '-1'], /^rnn: --temperature: must be a number >= 0 \(got -1\)$/],
+    ['--top-p 2', () => ['sample', '--checkpoint', ckpt, '--top-p', '2'], /^rnn: --top-p: must be a number in \(0, 1\] \(got 2\)$/],
+    ['--top-k 0', () => ['sample', '--checkpoint', ckpt, '--top-k', '0'], /^rnn: --top-k: must be a positive integer \(got 0\)$/],
+    ['--seed x', () => ['sample', '--checkpoint', ckpt, '--seed', 'x'], /^rnn: --seed: must be an integer from 0 to 4294967295 \(got x\)$/],
     ['--prime and --prime-file', () => ['sample', '--checkpoint', ckpt, '--prime', 'a', '--prime-file', 'b'], /^rnn: use either --prime or --prime-file/],
     ['missing --prime-file', () => ['sample', '--checkpoint', ckpt, '--prime-file', at('nope.txt')], /^rnn: file not found: .*nope\.txt$/],
     ['checkpoint not JSON', () => {
@@ -304,7 +304,7 @@ describe('bad input', () => {
     /^rnn: .*wrapped\.json: state: vocab/],
     ['import over an existing file', () => ['import', at('state.json'), '--out', ckpt], /^rnn: .*ckpt\.json already exists: pass --force to replace it$/],
     ['export over the checkpoint', () => ['export', ckpt, '--out', ckpt], /^rnn: --out .*ckpt\.json is the checkpoint itself/],
-    ['an unknown export format', () => ['export', ckpt, '--format', 'onnx', '--out', at('o.json')], /^rnn: --format must be one of torch, safetensors \(got onnx\)$/],
+    ['an unknown export format', () => ['export', ckpt, '--format', 'onnx', '--out', at('o.json')], /^rnn: --format: must be one of torch, safetensors \(got onnx\)$/],
     ['--format torch into a .safetensors file', () => ['export', ckpt, '--format', 'torch', '--out', at('m.safetensors')],
       /^rnn: --format torch writes rnn-state\/1 JSON, and --out .*m\.safetensors names a \.safetensors file/],
     ['a missing --out', () => ['import', at('state.json')], /^rnn: error: required option '--out <file>' not specified$/],

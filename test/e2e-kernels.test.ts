@@ -71,10 +71,10 @@ describe('--kernels', () => {
   it('refuses an unknown --kernels or RNN_KERNELS in one line', async () => {
     const flag = await rnn('sample', '--checkpoint', at('gru.json'), '--kernels', 'gpu');
     expect(flag.status).not.toBe(0);
-    expect(flag.stderr).toBe('rnn: --kernels must be auto, js, wasm, relaxed (got gpu)\n');
+    expect(flag.stderr).toBe('rnn: --kernels: must be auto, js, wasm, relaxed (got gpu)\n');
     const env = await rnnIn(dir, ['sample', '--checkpoint', at('gru.json'), '--len', '5'], { RNN_KERNELS: 'fast' });
     expect(env.status).not.toBe(0);
-    expect(env.stderr).toBe('rnn: RNN_KERNELS must be one of auto, js, wasm, relaxed (got "fast")\n');
+    expect(env.stderr).toBe('rnn: RNN_KERNELS: must be one of auto, js, wasm, relaxed (got fast)\n');
   });
 });
 
@@ -104,7 +104,7 @@ describe('rnn sample --beam', () => {
       [['--beam', '3', '--unk', 'show'], 'rnn: --unk does not apply to --beam (a beam search draws nothing at random and never chooses <UNK>): leave one out\n'],
       [['--json'], 'rnn: --json needs --beam\n'],
       [['--length-penalty', '1'], 'rnn: --length-penalty needs --beam\n'],
-      [['--beam', '0'], 'rnn: --beam must be a positive integer (got 0)\n'],
+      [['--beam', '0'], 'rnn: --beam: must be a positive integer (got 0)\n'],
     ];
     for (const [args, message] of cases) {
       const run = await sample(...args);

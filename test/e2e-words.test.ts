@@ -125,9 +125,9 @@ describe('word-level bad input', () => {
       /^rnn: --level char contradicts .*latest\.json, which was trained with --level word: leave it out to resume, or start a new run without --resume$/],
     ['--vocab-size on resume against the checkpoint\'s', () => ['train', '--resume', run, '--vocab-size', '600', '--max-steps', '40'],
       /^rnn: --vocab-size 600 contradicts .*latest\.json, which was trained with --vocab-size 500/],
-    ['an unknown --level', () => ['train', corpus, '--level', 'words', '--out', at('bad1')], /^rnn: --level must be char or word \(got words\)$/],
+    ['an unknown --level', () => ['train', corpus, '--level', 'words', '--out', at('bad1')], /^rnn: --level: must be char or word \(got words\)$/],
     ['--vocab-size below 3', () => ['train', corpus, '--level', 'word', '--vocab-size', '2', '--out', at('bad2')],
-      /^rnn: --vocab-size must be an integer of at least 3 \(<EOS>, <UNK> and one token\) \(got 2\)$/],
+      /^rnn: --vocab-size: must be an integer of at least 3 \(<EOS>, <UNK> and one token\) \(got 2\)$/],
     ['--vocab-size at the character level', () => ['train', corpus, '--vocab-size', '100', '--out', at('bad3')],
       /^rnn: --vocab-size applies to --level word only: a character-level vocabulary holds every character the training text has/],
     ['a corpus with no words', () => {
@@ -136,7 +136,7 @@ describe('word-level bad input', () => {
     }, /^rnn: corpus has no words: .*blank\.txt holds only white space$/],
     ['a --min-count no token reaches', () => ['train', corpus, '--level', 'word', '--min-count', '100000', '--out', at('bad5')],
       /^rnn: no token of the training text is seen 100000 times or more, so every one would read as <UNK>: lower --min-count$/],
-    ['an unknown --unk', () => ['sample', '--checkpoint', join(run, 'latest.json'), '--unk', 'hide'], /^rnn: --unk must be resample or show \(got hide\)$/],
+    ['an unknown --unk', () => ['sample', '--checkpoint', join(run, 'latest.json'), '--unk', 'hide'], /^rnn: --unk: must be resample or show \(got hide\)$/],
   ];
 
   it.each(cases)('%s: one line on stderr, no stack, non-zero exit, the run untouched', async (_, args, message) => {

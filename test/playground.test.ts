@@ -307,7 +307,7 @@ it('shows each error as a sentence beside the control it names, and stays usable
   // a len over --max-len: the server's line, the tokens field marked and focused; typing clears the mark
   await at.fill('#len', '5000');
   await at.click('#generate');
-  expect(await sampleOutcome(at)).toBe("len must be at most 2000 (the server's --max-len) (got 5000)");
+  expect(await sampleOutcome(at)).toBe("len: must be at most 2000 (the server's --max-len) (got 5000)");
   expect(await at.locator('#sample-status').getAttribute('class')).toContain('error');
   expect(await at.locator('#len').getAttribute('aria-invalid')).toBe('true');
   expect(await at.evaluate(() => document.activeElement!.id)).toBe('len');
@@ -333,7 +333,7 @@ it('shows each error as a sentence beside the control it names, and stays usable
   await at.fill('#unit', '9999');
   await at.click('#show-unit');
   await at.waitForFunction(() => document.querySelector('#units-status')!.textContent !== '');
-  expect(await at.locator('#units-status').textContent()).toBe('unit must be from 0 to 63 (got 9999)');
+  expect(await at.locator('#units-status').textContent()).toBe('unit: must be from 0 to 63 (got 9999)');
   expect(await at.locator('#unit').getAttribute('aria-invalid')).toBe('true');
 
   // the connection lost mid-stream, and a stream that ends without its done line: said so, the page ready again
@@ -355,6 +355,19 @@ it('shows each error as a sentence beside the control it names, and stays usable
   await at.waitForFunction(() => !(document.querySelector('#generate') as HTMLButtonElement).disabled);
   expect(await at.locator('#sample').textContent()).toBe('');
   expect(await at.locator('#sample-status').textContent()).toBe('');
+}));
+
+it('shows the most active units for an empty unit field, as the Most active button does, not unit 0', () => onFreshPage(async (at) => {
+  await at.fill('#score-text', 'The people.');
+  await at.fill('#unit', '');
+  await at.click('#show-unit');
+  await at.waitForFunction(() => document.querySelector('#units')!.getAttribute('data-unit') !== null);
+  expect(await at.locator('#unit-picks button').count()).toBe(8);
+  const top = await at.locator('#unit-picks button').first().textContent();
+  expect(await at.locator('#unit-picks button[aria-pressed="true"]').textContent()).toBe(top);
+  expect(`unit ${await at.locator('#units').getAttribute('data-unit')}`).toBe(top);
+  expect(`unit ${await at.inputValue('#unit')}`).toBe(top);
+  expect(await at.locator('#units-status').textContent()).toBe('');
 }));
 
 it('keeps the text on coloured tokens at 4.5:1 contrast, and the loss chart readable at a phone width', () => onFreshPage(async (at) => {

@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
-import { wrapToWidth } from '../src/cli/progress.js';
+import { describe, expect, it, vi } from 'vitest';
+import { createProgress, wrapToWidth } from '../src/cli/progress.js';
+import type { EvalEvent } from '../src/train/events.js';
 
 const ESC = String.fromCharCode(0x1b);
 const visibleWidth = (line: string) => [...line.replace(new RegExp(`${ESC}\\[[0-9;]*m`, 'g'), '')].length;
@@ -36,5 +37,32 @@ describe('wrapToWidth (the lines logged above the live bar, which the terminal d
     const lines = wrapToWidth(path, 30);
     for (const line of lines) expect(visibleWidth(line)).toBeLessThanOrEqual(30);
     expect(lines.map((line, i) => (i === 0 ? line : line.slice(2))).join('').replace('checkpoints:', 'checkpoints: ')).toBe(path);
+  });
+});
+
+describe('the eval line of plain progress', () => {
+  const evalEvent = (sample: string): EvalEvent => ({
+    event: 'eval', step: 10, epoch: 1, trainLoss: 2, valLoss: 1.5, bestValLoss: 1.5, improved: true, sample, seconds: 3,
+  });
+  const evalLine = (sample: string): string => {
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      createProgress('plain').onEvent(evalEvent(sample));
+      return write.mock.calls.map(([chunk]) => String(chunk)).join('');
+    } finally {
+      write.mockRestore();
+    }
+  };
+
+  it('shows a short sample whole, as JSON', () => {
+    expect(evalLine('To be\nor')).toBe('eval step 10: val loss 1.500 (best), train 2.000 | sample: "To be\\nor"\n');
+  });
+
+  it('cuts a sample of huge tokens to 160 characters of its JSON', () => {
+    const line = evalLine('word'.repeat(100_000));
+    expect(line.startsWith('eval step 10: val loss 1.500 (best), train 2.000 | sample: "wordword')).toBe(true);
+    const shown = line.slice(line.indexOf('sample: ') + 'sample: '.length, -1);
+    expect(shown).toHaveLength(160);
+    expect(shown.endsWith('...')).toBe(true);
   });
 });

@@ -223,14 +223,14 @@ describe('bad input: one JSON line with a 4xx that names the field', () => {
   const cases: [string, string, string | null, number, string | null, RegExp][] = [
     ['POST', '/v1/generate', '{"prime": "a",', 400, 'body', /not JSON/],
     ['POST', '/v1/generate', '[1, 2]', 400, 'body', /JSON object/],
-    ['POST', '/v1/generate', '{"temperature": -1}', 400, 'temperature', /temperature must be a number >= 0 \(got -1\)/],
-    ['POST', '/v1/generate', '{"topP": 0}', 400, 'topP', /topP must be a number in \(0, 1\]/],
-    ['POST', '/v1/generate', '{"topK": 0.5}', 400, 'topK', /topK must be a positive integer \(got 0.5\)/],
-    ['POST', '/v1/generate', '{"len": 501}', 400, 'len', /len must be at most 500/],
-    ['POST', '/v1/generate', '{"len": 0}', 400, 'len', /len must be a positive integer \(got 0\)/],
-    ['POST', '/v1/generate', '{"beam": 65}', 400, 'beam', /beam must be at most 64/],
-    ['POST', '/v1/generate', '{"len": "lots"}', 400, 'len', /len must be a positive integer \(got lots\)/],
-    ['POST', '/v1/generate', '{"seed": -1}', 400, 'seed', /seed must be an integer from 0/],
+    ['POST', '/v1/generate', '{"temperature": -1}', 400, 'temperature', /temperature: must be a number >= 0 \(got -1\)/],
+    ['POST', '/v1/generate', '{"topP": 0}', 400, 'topP', /topP: must be a number in \(0, 1\]/],
+    ['POST', '/v1/generate', '{"topK": 0.5}', 400, 'topK', /topK: must be a positive integer \(got 0.5\)/],
+    ['POST', '/v1/generate', '{"len": 501}', 400, 'len', /len: must be at most 500/],
+    ['POST', '/v1/generate', '{"len": 0}', 400, 'len', /len: must be a positive integer \(got 0\)/],
+    ['POST', '/v1/generate', '{"beam": 65}', 400, 'beam', /beam: must be at most 64/],
+    ['POST', '/v1/generate', '{"len": "lots"}', 400, 'len', /len: must be a positive integer \(got lots\)/],
+    ['POST', '/v1/generate', '{"seed": -1}', 400, 'seed', /seed: must be an integer from 0/],
     ['POST', '/v1/generate', '{"unk": "hide"}', 400, 'unk', /resample or show/],
     ['POST', '/v1/generate', '{"stream": "xml"}', 400, 'stream', /sse or ndjson/],
     ['POST', '/v1/generate', '{"model": "nope"}', 400, 'model', /model "nope" is not served; the server has gru, tiny, words/],
@@ -238,14 +238,14 @@ describe('bad input: one JSON line with a 4xx that names the field', () => {
     ['POST', '/v1/generate', '{"beam": 2, "temperature": 1}', 400, 'temperature', /does not apply to a beam search/],
     ['POST', '/v1/generate', '{"lengthPenalty": 1}', 400, 'lengthPenalty', /needs beam/],
     ['POST', '/v1/score', '{}', 400, 'text', /text is missing: give it as a string/],
-    ['POST', '/v1/score', '{"text": "a", "top": 11}', 400, 'top', /top must be an integer from 0 to 10/],
-    ['POST', '/v1/activations', '{"text": "a", "layer": 2}', 400, 'layer', /layer must be from 0 to 1 \(got 2\)/],
-    ['POST', '/v1/activations', '{"text": "a", "unit": 128}', 400, 'unit', /unit must be from 0 to 127/],
+    ['POST', '/v1/score', '{"text": "a", "top": 11}', 400, 'top', /top: must be an integer from 0 to 10/],
+    ['POST', '/v1/activations', '{"text": "a", "layer": 2}', 400, 'layer', /layer: must be from 0 to 1 \(got 2\)/],
+    ['POST', '/v1/activations', '{"text": "a", "unit": 128}', 400, 'unit', /unit: must be from 0 to 127/],
     ['POST', '/v1/activations', '{"text": "a", "unit": 3, "top": 2}', 400, 'top', /top picks the most active units; unit names one/],
-    ['POST', '/v1/complete', '{"prefix": "a", "n": 11}', 400, 'n', /n must be an integer from 1 to 10/],
+    ['POST', '/v1/complete', '{"prefix": "a", "n": 11}', 400, 'n', /n: must be an integer from 1 to 10/],
     ['POST', '/v1/complete', '{"n": 2}', 400, 'prefix', /prefix is missing/],
-    ['POST', '/v1/complete', '{"prefix": "a", "len": 501}', 400, 'len', /len must be at most 500/],
-    ['POST', '/v1/score', '{"text": "a", "model": 5}', 400, 'model', /model must be the name of a served model/],
+    ['POST', '/v1/complete', '{"prefix": "a", "len": 501}', 400, 'len', /len: must be at most 500/],
+    ['POST', '/v1/score', '{"text": "a", "model": 5}', 400, 'model', /model: must be the name of a served model/],
     ['GET', '/generate?n=2', null, 400, 'start_text', /start_text is missing/],
     ['GET', '/v1/generate', null, 405, null, /GET is not allowed here; use POST/],
     ['POST', '/healthz', '{}', 405, null, /use GET/],
@@ -424,7 +424,7 @@ describe('limits', () => {
     expect((await request(`${slash.url}/v1/models`)).headers.get('access-control-allow-origin')).toBe('https://example.com:8443');
     const path = await rnnIn(scratch.dir, ['serve', '--checkpoint', models.gru, '--port', '0', '--cors', 'https://example.com/app/']);
     expect(path.status).toBe(1);
-    expect(path.stderr).toMatch(/^rnn: --cors must be an origin such as https:\/\/example\.com \(a scheme, a host and a port if any; no path\) \(got https:\/\/example\.com\/app\/\)\n$/);
+    expect(path.stderr).toMatch(/^rnn: --cors: must be an origin such as https:\/\/example\.com \(a scheme, a host and a port if any; no path\) \(got https:\/\/example\.com\/app\/\)\n$/);
   });
 
   it('SIGTERM: stops accepting, finishes the generation in flight, then exits 0', async () => {

@@ -189,8 +189,8 @@ describe('word-level settings', () => {
     expect(freshSettings(parseOptions({ level: 'word', vocabSize: '500' }))).toMatchObject({ level: 'word', vocabSize: 500 });
     expect(freshSettings(parseOptions({}))).toMatchObject({ level: 'char' });
     expect(() => freshSettings(parseOptions({ vocabSize: 500 }))).toThrow(/^vocabSize applies to level word only/);
-    expect(() => parseOptions({ level: 'word', vocabSize: 2 })).toThrow('vocabSize must be an integer of at least 3');
-    expect(() => parseOptions({ level: 'words' })).toThrow('level must be char or word (got words)');
+    expect(() => parseOptions({ level: 'word', vocabSize: 2 })).toThrow('vocabSize: must be an integer of at least 3');
+    expect(() => parseOptions({ level: 'words' })).toThrow('level: must be char or word (got words)');
   });
 
   it('prepareData refuses a word-level corpus with no words, and a --min-count that leaves none', () => {

@@ -8,7 +8,7 @@ import { loadModel } from '../src/checkpoint/load.js';
 import { readPreparedData, writePreparedFolder } from '../src/checkpoint/prepared.js';
 import { fromSafetensors } from '../src/checkpoint/safetensors.js';
 import { Rng } from '../src/engine/random.js';
-import { withVocabulary } from '../src/text/corpus.js';
+import { type CorpusSource, DOCUMENT_END, withVocabulary, wordUnits } from '../src/text/corpus.js';
 import { loadCorpusData } from '../src/text/corpus-stream.js';
 import { EOS_TOKEN, UNK, UNK_TOKEN, Vocabulary } from '../src/text/vocab.js';
 import { lastWordBreak, tokenizeWords, WORD_RULE_VERSION, type WordRule } from '../src/text/words.js';
@@ -125,6 +125,23 @@ describe('tokenizer rules version 2', () => {
             .toEqual(tokenizeWords(longer, rule));
         }
       }
+    }
+  });
+
+  it('refuses a token too long to hold naming the file and what its rule reads as one token', () => {
+    const source = (text: string): CorpusSource => ({
+      files: [{ path: 'long.txt', bytes: text.length, sha256: '' }], docs: 'file', sentenceRule: 1, documents: 1, totalTokens: text.length,
+      pieces: () => [text, DOCUMENT_END],
+    });
+    const read = (text: string, rule: WordRule): unknown[] => [...wordUnits(source(text), rule, 8)];
+    expect(() => read('ok well-known-thing', 1)).toThrow(
+      "long.txt: a token of more than 8 characters (under word rules version 1: letters, marks and digits joined by ' ’ - . , " +
+        'with nothing else between them), which the word level cannot read');
+    expect(() => read('ok well-known-thing', 2)).toThrow(/^long\.txt: a token of more than 8 characters \(under word rules version 2: letters, /);
+    // runs that only version 2 holds as one token: an emoji sequence, a character with its extenders, regional indicators
+    for (const run of [`${FAMILY}\u200d👦`, `!${'\u200c'.repeat(9)}`, '🇫🇷🇯🇵🇫🇷']) {
+      expect(read(`ab ${run}`, 1).flat()).toContain('ab');
+      expect(() => read(`ab ${run}`, 2)).toThrow(/zero-width joiners .* regional indicators/);
     }
   });
 });

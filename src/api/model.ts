@@ -10,7 +10,7 @@ import { SAMPLE_SETTINGS, type UnkMode } from '../generate/settings.js';
 import { scoreStream, scoreSummary, scoreTokens } from '../generate/score.js';
 import { type StopSignal, StoppedError } from '../generate/stop.js';
 import { validationSplit } from '../checkpoint/corpus.js';
-import { describeValue } from '../input/issues.js';
+import { optionMessage } from '../input/issues.js';
 import { POSITIVE_INTEGER, checkedOption, unknownOption } from '../input/settings.js';
 import { createStepper } from '../parallel/inference.js';
 import { stepsPerEpoch } from '../text/batches.js';
@@ -346,7 +346,7 @@ export class Model {
    */
   private scoreOn(stepper: TokenStepper, text: string | TokenizedText, options: ScoreOptions): TextScore {
     const top = options.top ?? 0, listed = options.tokens !== false;
-    if (!Number.isInteger(top) || top < 0) throw new RangeError(`top must be a non-negative integer, got ${top}`);
+    if (!Number.isInteger(top) || top < 0) throw new RangeError(optionMessage('top', { expected: 'a non-negative integer', value: top }));
     const V = this.config.vocabSize, names = this.vocab.tokens;
     const { ids, unknown } = typeof text === 'string' ? this.tokenize(text) : text;
     // each prediction's text as the scored text writes it, an <UNK> as the text it stands for
@@ -377,7 +377,7 @@ export class Model {
   activationsSync(text: string, layer: number, options: { signal?: StopSignal } = {}): Activations {
     checkOptions(options, ACTIVATIONS_OPTIONS);
     const { numLayers: L, hiddenSize: H } = this.config;
-    if (!Number.isInteger(layer) || layer < 0 || layer >= L) throw new RangeError(`layer must be an integer from 0 to ${L - 1}, got ${describeValue(layer)}`);
+    if (!Number.isInteger(layer) || layer < 0 || layer >= L) throw new RangeError(optionMessage('layer', { expected: `an integer from 0 to ${L - 1}`, value: layer }));
     checkText('text', text, true);
     const { ids, unknown } = this.tokenize(text);
     const writer = this.vocab.writer({ unknownTexts: unknown });
@@ -418,14 +418,14 @@ export class Model {
 /** A call's options: an object whose every name `known` has, its signal one; else a TypeError naming what is wrong. */
 function checkOptions(options: unknown, known: Readonly<Record<string, true>>): void {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new TypeError(`options must be an object (got ${describeValue(options)})`);
+    throw new TypeError(optionMessage('options', { expected: 'an object', value: options }));
   }
   for (const name of Object.keys(options)) {
     if (!Object.hasOwn(known, name)) throw new TypeError(unknownOption(name, Object.keys(known)));
   }
   const { signal } = options as { signal?: unknown };
   if (signal !== undefined && !(typeof signal === 'object' && signal !== null && 'aborted' in signal)) {
-    throw new TypeError(`signal must be an AbortSignal, or an object with aborted (got ${describeValue(signal)})`);
+    throw new TypeError(optionMessage('signal', { expected: 'an AbortSignal, or an object with aborted', value: signal }));
   }
 }
 
@@ -437,7 +437,7 @@ function checkWorkers(workers: number): number {
 /** A text a call reads (`required`: it must be given), else a TypeError naming it, saying what else it takes (`alsoTaken`). */
 function checkText(name: string, text: unknown, required = false, alsoTaken = ''): void {
   if (typeof text === 'string' || (!required && (text === undefined || text === null))) return;
-  throw new TypeError(`${name} must be a string${alsoTaken} (got ${describeValue(text)})`);
+  throw new TypeError(optionMessage(name, { expected: `a string${alsoTaken}`, value: text }));
 }
 
 /** A text a call scores: a string, or what `tokenize` made of one; else a TypeError or RangeError naming it. */
@@ -467,8 +467,8 @@ function isTokenized(value: unknown): value is object {
  */
 function checkTokenized(name: string, tokenized: object, vocabSize: number, textRead: boolean): void {
   const { text, ids } = tokenized as Partial<TokenizedText>;
-  if (!(ids instanceof Int32Array)) throw new TypeError(`${name}.ids must be an Int32Array, as tokenize makes it (got ${describeValue(ids)})`);
-  if (textRead && typeof text !== 'string') throw new TypeError(`${name}.text must be a string, as tokenize makes it (got ${describeValue(text)})`);
+  if (!(ids instanceof Int32Array)) throw new TypeError(optionMessage(`${name}.ids`, { expected: 'an Int32Array, as tokenize makes it', value: ids }));
+  if (textRead && typeof text !== 'string') throw new TypeError(optionMessage(`${name}.text`, { expected: 'a string, as tokenize makes it', value: text }));
   for (let i = 0; i < ids.length; i++) {
     const id = ids[i]!;
     if (id < 0 || id >= vocabSize) {

@@ -1,4 +1,5 @@
 import cliProgress from 'cli-progress';
+import { cutShort } from '../input/issues.js';
 import type { CheckpointEvent, DoneEvent, EvalEvent, StartEvent, StepEvent, TrainEvent } from '../train/events.js';
 import { TOKEN_UNITS, type TokenUnit, grouped } from '../text/vocab.js';
 import { vocabShortfallWarning, vocabularyCoverage } from '../text/word-vocab.js';
@@ -121,9 +122,17 @@ function stepText(e: StepEvent, rate: string): string {
   );
 }
 
+/** The most UTF-16 units of an eval sample's JSON a line shows, so that a model of huge tokens does not flood the terminal. */
+const SAMPLE_SHOWN = 160;
+
+/** An eval sample as a line shows it: as JSON, cut to SAMPLE_SHOWN. */
+function sampleText(sample: string): string {
+  return cutShort(JSON.stringify(sample), SAMPLE_SHOWN);
+}
+
 function evalText(e: EvalEvent): string {
   const val = e.valLoss === null ? 'no validation split' : `val loss ${loss(e.valLoss)}${e.improved ? ' (best)' : ''}`;
-  return `eval step ${e.step}: ${val}, train ${loss(e.trainLoss)} | sample: ${JSON.stringify(e.sample)}`;
+  return `eval step ${e.step}: ${val}, train ${loss(e.trainLoss)} | sample: ${sampleText(e.sample)}`;
 }
 
 function savedText(e: CheckpointEvent): string {
@@ -248,7 +257,7 @@ class BarDisplay implements ProgressDisplay {
         if (event.valLoss !== null) this.validation.push({ step: event.step, valLoss: event.valLoss });
         this.log(
           `${chalk.bold(`eval step ${event.step}`)}: val ${chalk.yellow(loss(event.valLoss))}` +
-            `${event.improved ? chalk.green(' (best)') : ''}, train ${loss(event.trainLoss)} | ${chalk.dim(JSON.stringify(event.sample))}`,
+            `${event.improved ? chalk.green(' (best)') : ''}, train ${loss(event.trainLoss)} | ${chalk.dim(sampleText(event.sample))}`,
         );
         break;
       case 'checkpoint':

@@ -85,9 +85,12 @@ function bound(issue: { origin: string; inclusive?: boolean; exact?: boolean }, 
   return `must be ${op} ${n}`;
 }
 
-/** The predicate of one zod issue, e.g. `must be one of lstm, gru, rnn` or `is missing`. */
-export function issuePhrase(issue: z.core.$ZodIssue): string {
-  const got = 'input' in issue ? ` (got ${describeValue(issue.input)})` : '';
+/**
+ * The predicate of one zod issue, e.g. `must be one of lstm, gru, rnn (got "gru2")` or `is
+ * missing`, the value as `show` writes it.
+ */
+export function issuePhrase(issue: z.core.$ZodIssue, show: (value: unknown) => string = describeValue): string {
+  const got = 'input' in issue ? ` (got ${show(issue.input)})` : '';
   switch (issue.code) {
     case 'invalid_type':
       if ('input' in issue && issue.input === undefined) return 'is missing';
@@ -106,11 +109,21 @@ export function issuePhrase(issue: z.core.$ZodIssue): string {
       return `has unexpected ${issue.keys.length === 1 ? 'key' : 'keys'} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
     case 'invalid_union': {
       const first = issue.errors[0]?.[0];
-      return first ? issuePhrase(first) : issue.message;
+      return first ? issuePhrase(first, show) : issue.message;
     }
     default:
       return issue.message.replace(/\s+/g, ' ');
   }
+}
+
+/**
+ * What a flag, an option or a request's field was given that it does not take, in the one form
+ * every such message has: `NAME: must be EXPECTED (got VALUE)`. `problem`: a zod issue, or the
+ * words for what it takes and the value; the value as describeGiven writes it.
+ */
+export function optionMessage(name: string, problem: z.core.$ZodIssue | { expected: string; value: unknown }): string {
+  if ('code' in problem) return `${name}: ${issuePhrase(problem, describeGiven)}`;
+  return `${name}: must be ${problem.expected} (got ${describeGiven(problem.value)})`;
 }
 
 /** `source: path phrase` for the first issue of a zod error. */

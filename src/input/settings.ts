@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { describeGiven, issuePhrase } from './issues.js';
+import { optionMessage } from './issues.js';
 
 /**
  * How a message names a setting: this library writes the setting's own name (`seqLen`), the
@@ -49,12 +49,6 @@ const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
 export const numeric = <T extends z.ZodType>(schema: T) =>
   z.preprocess((value) => (typeof value === 'string' && NUMBER.test(value.trim()) && !schema.safeParse(value).success ? Number(value) : value), schema);
 
-/**
- * Validates settings given as text (command-line flags) or as values (from code) against a
- * strict object schema; settings left undefined are left out. The first problem is a
- * SettingError naming the setting: `NAME: PHRASE (got VALUE)`, or, for a setting whose schema
- * carries a description, `NAME must be DESCRIPTION (got TEXT)`.
- */
 /** What is said of an option that a table or a call does not take, with the ones it does. */
 export function unknownOption(option: string, valid: readonly string[]): string {
   return `unknown option ${option}; the valid ones: ${valid.join(', ')}`;
@@ -63,10 +57,16 @@ export function unknownOption(option: string, valid: readonly string[]): string 
 /** A library option's value checked by its schema; else a RangeError naming it: `topP: must be <= 1 (got 2)`. */
 export function checkedOption<S extends z.ZodType>(name: string, schema: S, value: unknown): z.output<S> {
   const checked = schema.safeParse(value, { reportInput: true });
-  if (!checked.success) throw new RangeError(`${name}: ${issuePhrase(checked.error.issues[0]!)}`);
+  if (!checked.success) throw new RangeError(optionMessage(name, checked.error.issues[0]!));
   return checked.data;
 }
 
+/**
+ * Validates settings given as text (command-line flags) or as values (from code) against a
+ * strict object schema; settings left undefined are left out. The first problem is a
+ * SettingError naming the setting, as optionMessage words it: `NAME: PHRASE (got VALUE)`, where
+ * PHRASE is `must be DESCRIPTION` for a setting whose schema carries a description.
+ */
 export function parseSettings<T extends z.ZodObject>(schema: T, input: Record<string, unknown>): z.output<T> {
   const given = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
   const parsed = schema.safeParse(given, { reportInput: true });
@@ -79,8 +79,7 @@ export function parseSettings<T extends z.ZodObject>(schema: T, input: Record<st
   const key = String(issue.path[0] ?? 'options');
   const value = given[key];
   const expected = schema.shape[key]?.description;
-  if (expected !== undefined) throw new SettingError(key, value, (name) => `${name(key)} must be ${expected} (got ${describeGiven(value)})`);
-  throw new SettingError(key, value, (name) => `${name(key)}: ${issuePhrase(issue)}`);
+  throw new SettingError(key, value, (name) => optionMessage(name(key), expected === undefined ? issue : { expected, value }));
 }
 
 /** A count (`--len`, `--workers`): a whole number of at least 1, and how an error names it. */
@@ -117,7 +116,7 @@ export interface Setting<V = unknown> {
   schema: z.ZodType<V>;
   /** How it reads from a flag or from code, when not as `schema` with numbers from text (e.g. 0 for off). */
   input?: z.ZodType<unknown>;
-  /** How an error names the valid values (`--level must be char or word (got words)`); none: zod's phrase. */
+  /** How an error names the valid values (`--level: must be char or word (got words)`); none: zod's phrase. */
   expected?: string;
   /** The placeholder of its flag's value, e.g. `<n>`; none: a switch (`--stop-at-eos`). */
   arg?: string;

@@ -5,6 +5,7 @@ import { type AddressInfo, type Socket, isIPv4 } from 'node:net';
 import { type Model, loadModel } from '../api/index.js';
 import { NOT_FOR_BEAM, NOT_FOR_BEAM_REASON, SAMPLE_SETTINGS } from '../generate/settings.js';
 import type { KernelsKind } from '../engine/kernels/kernels.js';
+import { optionMessage } from '../input/issues.js';
 import { SettingError, type SettingsInput } from '../input/settings.js';
 import { CorpusError } from '../text/corpus.js';
 import { decodeUtf8 } from '../text/utf8.js';
@@ -210,7 +211,7 @@ export class RnnServer {
   }
 
   private checkLen(len: number | undefined): void {
-    if (len !== undefined && len > this.options.maxLen) throw new HttpError(400, `len must be at most ${this.options.maxLen} (the server's --max-len) (got ${len})`, 'len');
+    if (len !== undefined && len > this.options.maxLen) throw new HttpError(400, optionMessage('len', { expected: `at most ${this.options.maxLen} (the server's --max-len)`, value: len }), 'len');
   }
 
   private async generate(input: Record<string, unknown>, req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
@@ -219,7 +220,7 @@ export class RnnServer {
     this.checkLen(sampling.len);
     const stream = asked ?? streamFromAccept(req.headers.accept);
     if (beam !== undefined) {
-      if (beam > MAX_BEAM) throw new HttpError(400, `beam must be at most ${MAX_BEAM} (got ${beam})`, 'beam');
+      if (beam > MAX_BEAM) throw new HttpError(400, optionMessage('beam', { expected: `at most ${MAX_BEAM}`, value: beam }), 'beam');
       for (const field of NOT_FOR_BEAM) {
         if (sampling[field] !== undefined) throw new HttpError(400, `${field} does not apply to a beam search (${NOT_FOR_BEAM_REASON}): leave it out or leave out beam`, field);
       }
@@ -275,8 +276,8 @@ export class RnnServer {
     const { model: name, text, layer = ACTIVATIONS_FIELDS.layer.default, unit, top } = readActivations(input);
     const model = this.model(name);
     const { numLayers, hiddenSize } = this.models.get(model)!.config;
-    if (layer >= numLayers) throw new HttpError(400, `layer must be from 0 to ${numLayers - 1} (got ${layer})`, 'layer');
-    if (unit !== undefined && unit >= hiddenSize) throw new HttpError(400, `unit must be from 0 to ${hiddenSize - 1} (got ${unit})`, 'unit');
+    if (layer >= numLayers) throw new HttpError(400, optionMessage('layer', { expected: `from 0 to ${numLayers - 1}`, value: layer }), 'layer');
+    if (unit !== undefined && unit >= hiddenSize) throw new HttpError(400, optionMessage('unit', { expected: `from 0 to ${hiddenSize - 1}`, value: unit }), 'unit');
     if (unit !== undefined && top !== undefined) throw new HttpError(400, 'top picks the most active units; unit names one: give one of them', 'top');
     const request: JobRequest = { kind: 'activations', model, text: required(text, 'text'), layer, unit: unit ?? null, top: top ?? ACTIVATIONS_FIELDS.top.default };
     sendEncoded(res, await this.runJob(request, signal) as EncodedAnswer);

@@ -1,6 +1,7 @@
 import { SettingError } from '../input/settings.js';
 import type { TokenArray } from './tokens.js';
 import { TOKEN_UNITS, type TextLevel } from './vocab.js';
+import { optionMessage } from '../input/issues.js';
 
 /**
  * Training batches as char-rnn / torch-rnn cut them: the stream is split into B contiguous
@@ -111,7 +112,7 @@ export function checkValidationSplit(tokens: number, valFrac: number, level: Tex
 }
 
 function checkPositiveInteger(name: string, value: number): void {
-  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`);
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(optionMessage(name, { expected: 'a positive integer', value }));
 }
 
 function checkLength(inputs: Int32Array, targets: Int32Array, needed: number): void {

@@ -8,6 +8,7 @@ import { DocumentCutter } from './documents.js';
 import { SENTENCE_RULE_VERSION, type SentenceRule } from './sentences.js';
 import { Utf8ChunkDecoder } from './utf8.js';
 import { codePointCount } from './vocab.js';
+import { optionMessage } from '../input/issues.js';
 
 /*
  * A corpus of any size, read as a stream: each file in chunks, decoded as it comes and cut into
@@ -34,7 +35,7 @@ export function loadCorpusData(
 export function streamCorpus(
   paths: readonly string[], docs: DocsMode, chunkBytes = CHUNK_BYTES, skip?: CorpusSkip, sentenceRule: SentenceRule = SENTENCE_RULE_VERSION,
 ): CorpusSource {
-  if (!Number.isInteger(chunkBytes) || chunkBytes < 4) throw new RangeError(`chunkBytes must be an integer ≥ 4, got ${chunkBytes}`);
+  if (!Number.isInteger(chunkBytes) || chunkBytes < 4) throw new RangeError(optionMessage('chunkBytes', { expected: 'an integer >= 4', value: chunkBytes }));
   const cutter = (): DocumentCutter => new DocumentCutter(docs, sentenceRule);
   const scans = readCorpusFiles(paths, (path, inFolder) => scanFile(path, docs, cutter(), chunkBytes, inFolder), skip);
   const files = scans.map((scan) => scan.file);

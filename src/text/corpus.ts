@@ -3,8 +3,9 @@ import { InputError, SettingError } from '../input/settings.js';
 import { type TokenArray, tokenArrayFor } from './tokens.js';
 import { codePointCount, codePointPrefix, EOS, type TextLevel, UNK, Vocabulary, grouped } from './vocab.js';
 import { buildWordVocabulary, byFrequency, DEFAULT_VOCAB_SIZE, type WordVocabularyBuild } from './word-vocab.js';
-import { LINE_BREAK, lastWordBreak, tokenizeWords, WORD_RULE_VERSION, type WordRule } from './words.js';
+import { LINE_BREAK, lastWordBreak, tokenizeWords, UNBROKEN_RUNS, WORD_RULE_VERSION, type WordRule } from './words.js';
 import type { SentenceRule } from './sentences.js';
+import { optionMessage } from '../input/issues.js';
 
 /*
  * A corpus — files cut into documents, read as pieces (corpus-stream.ts) — made into a
@@ -137,7 +138,7 @@ export interface PrepareOptions {
  */
 export function prepareData(source: CorpusSource, options: PrepareOptions): PreparedData {
   const { valFrac } = options;
-  if (!(valFrac >= 0 && valFrac < 1)) throw new RangeError(`valFrac must be in [0, 1), got ${valFrac}`);
+  if (!(valFrac >= 0 && valFrac < 1)) throw new RangeError(optionMessage('valFrac', { expected: 'in [0, 1)', value: valFrac }));
   const level = options.vocab?.level ?? options.level ?? 'char';
   if (options.level !== undefined && options.level !== level) {
     throw new RangeError(`level '${options.level}' does not match the vocabulary's level '${level}'`);
@@ -325,9 +326,10 @@ function wordsReading(rule: WordRule): Reading<string[]> {
 /**
  * The source's pieces as word tokens under the rules of version `rule`: each piece (in windows
  * of at most `WORD_WINDOW` characters) tokenized up to its last word break (`lastWordBreak`),
- * the rest held for the next piece or the document's end, so that no token is cut.
+ * the rest held for the next piece or the document's end, so that no token is cut; a token of
+ * more than `maxHeld` characters is refused, naming the files and what the rule reads as one.
  */
-export function* wordUnits(source: CorpusSource, rule: WordRule): Generator<string[] | typeof DOCUMENT_END> {
+export function* wordUnits(source: CorpusSource, rule: WordRule, maxHeld = MAX_HELD_WORD_TEXT): Generator<string[] | typeof DOCUMENT_END> {
   let held = '';
   for (const piece of source.pieces()) {
     if (piece === DOCUMENT_END) {
@@ -347,10 +349,9 @@ export function* wordUnits(source: CorpusSource, rule: WordRule): Generator<stri
       } else {
         held += window;
       }
-      if (held.length > MAX_HELD_WORD_TEXT) {
-        throw new CorpusError(`${source.files.map((f) => f.path).join(', ')}: a word of more than ` +
-          `${grouped(MAX_HELD_WORD_TEXT)} characters (letters and digits joined by ' ’ - . , with nothing else ` +
-          'between them), which the word level cannot read');
+      if (held.length > maxHeld) {
+        throw new CorpusError(`${source.files.map((f) => f.path).join(', ')}: a token of more than ` +
+          `${grouped(maxHeld)} characters (under word rules version ${rule}: ${UNBROKEN_RUNS[rule]}), which the word level cannot read`);
       }
     }
   }

@@ -8,6 +8,7 @@ import { DTYPE_BYTES, type TokenDtype, tokenArrayFor, tokenDtype } from './token
 import { EOS, type TextLevel, Vocabulary } from './vocab.js';
 import { DEFAULT_VOCAB_SIZE, type WordVocabularyBuild, wordVocabularyFromCounts } from './word-vocab.js';
 import { LINE_BREAK, WORD_RULE_VERSION } from './words.js';
+import { optionMessage } from '../input/issues.js';
 
 /*
  * A corpus written as token files (`rnn prepare`), tokenized once: the first pass gives every
@@ -52,7 +53,7 @@ export function writeTokenFiles(
   source: CorpusSource, options: TokenFileOptions, paths: TokenFilePaths, onProgress?: (fraction: number) => void,
 ): WrittenTokens {
   const { valFrac, minCount, level } = options;
-  if (!(valFrac >= 0 && valFrac < 1)) throw new RangeError(`valFrac must be in [0, 1), got ${valFrac}`);
+  if (!(valFrac >= 0 && valFrac < 1)) throw new RangeError(optionMessage('valFrac', { expected: 'in [0, 1)', value: valFrac }));
   try {
     const provisional = writeProvisional(onProgress ? withProgress(source, onProgress) : source, level, paths.scratch);
     const totalTokens = provisional.total;

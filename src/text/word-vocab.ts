@@ -1,6 +1,7 @@
 import { InputError } from '../input/settings.js';
 import { EOS_TOKEN, UNK_TOKEN, Vocabulary, grouped } from './vocab.js';
 import { WORD_RULE_VERSION, type WordRule } from './words.js';
+import { optionMessage } from '../input/issues.js';
 
 /** The default word vocabulary size: `<EOS>`, `<UNK>` and the 9,998 most frequent tokens. */
 export const DEFAULT_VOCAB_SIZE = 10_000;
@@ -50,10 +51,10 @@ export function buildWordVocabulary(trainingTokens: Iterable<readonly string[]>,
 export function wordVocabularyFromCounts(counts: ReadonlyMap<string, number>, options: WordVocabularyOptions): WordVocabularyBuild {
   const { vocabSize, minCount } = options;
   if (!Number.isInteger(vocabSize) || vocabSize < 3) {
-    throw new RangeError(`vocabSize must be an integer of at least 3 (<EOS>, <UNK> and one token), got ${vocabSize}`);
+    throw new RangeError(optionMessage('vocabSize', { expected: 'an integer of at least 3 (<EOS>, <UNK> and one token)', value: vocabSize }));
   }
   if (!Number.isInteger(minCount) || minCount < 1) {
-    throw new RangeError(`minCount must be a positive integer, got ${minCount}`);
+    throw new RangeError(optionMessage('minCount', { expected: 'a positive integer', value: minCount }));
   }
   let occurrences = 0;
   for (const n of counts.values()) occurrences += n;

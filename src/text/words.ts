@@ -37,6 +37,13 @@ export const LINE_BREAK = '\n';
  *  5. Any other character that is not white space is a token with the extenders after it
  *     ("#️⃣"); a character after white space starts a token whatever it is.
  */
+/** What each rule reads as one token however long, as a message says it: the runs no cut may split. */
+export const UNBROKEN_RUNS: Record<WordRule, string> = {
+  1: "letters, marks and digits joined by ' ’ - . , with nothing else between them",
+  2: "letters, marks and digits joined by ' ’ - . , ; or any character with the marks, zero-width joiners and other " +
+    "extenders after it, emoji joined by zero-width joiners, flags' regional indicators; with no white space between them",
+};
+
 const JOINERS = "'’-";
 const NUMBER_JOINERS = '.,';
 const WORD_CHARS = String.raw`\p{L}\p{M}\p{N}`;

@@ -7,6 +7,7 @@ import {
 } from '../checkpoint/settings.js';
 import type { KernelsChoice } from '../engine/kernels/index.js';
 import { SettingError, type SettingTable, type SettingsInput, parseSettings, settingsSchema } from '../input/settings.js';
+import { optionMessage } from '../input/issues.js';
 
 /**
  * Steps between evaluations when --eval-every is not given: a validation pass is a forward
@@ -110,7 +111,7 @@ export function parseOptions(input: Record<string, unknown>): ParsedOptions {
     const seconds = typeof time === 'number' ? time : parseDuration(time);
     if (seconds === null || !(seconds > 0) || !Number.isFinite(seconds)) {
       throw new SettingError('time', time, (name) =>
-        `${name('time')}: must be a positive duration such as 90s, 3m, 1h or 1h30m, or a number of seconds (got ${JSON.stringify(time)})`);
+        optionMessage(name('time'), { expected: 'a positive duration such as 90s, 3m, 1h or 1h30m, or a number of seconds', value: time }));
     }
     options.timeSeconds = seconds;
   }

@@ -3,7 +3,7 @@ import { writeFileAtomic } from '../../checkpoint/files.js';
 import { loadLossRuns } from '../../plot/runs.js';
 import { bestPoint, lossChartSvg } from '../../plot/svg.js';
 import { InputError, SettingError } from '../../input/settings.js';
-import { describeGiven } from '../../input/issues.js';
+import { optionMessage } from '../../input/issues.js';
 
 interface PlotFlags {
   out: string;
@@ -35,7 +35,7 @@ export function register(program: Command): void {
         throw new InputError('plot needs at least one checkpoint file or run folder, e.g. rnn plot checkpoints/RUN/ --out loss.svg');
       }
       if (!flags.out.toLowerCase().endsWith('.svg')) {
-        throw new SettingError('out', flags.out, (name) => `${name('out')} must name an .svg file (got ${describeGiven(flags.out)})`);
+        throw new SettingError('out', flags.out, (name) => optionMessage(name('out'), { expected: 'an .svg file', value: flags.out }));
       }
       const runs = loadLossRuns(checkpoints);
       writeFileAtomic(flags.out, lossChartSvg(runs, { title: flags.title }), 'plot ');

@@ -1,4 +1,4 @@
-import { describeValue } from '../../input/issues.js';
+import { optionMessage } from '../../input/issues.js';
 import { SettingError, type SettingNamer } from '../../input/settings.js';
 import { Arena } from './arena.js';
 import { jsKernels } from './js.js';
@@ -39,7 +39,7 @@ function defaultKernelsChoice(): KernelsChoice {
 /** Refuses a value that is none of KERNELS_CHOICES, naming where it came from (`label`: the flag, or RNN_KERNELS). */
 function checkKernelsChoice(value: unknown, label: (name: SettingNamer) => string): asserts value is KernelsChoice {
   if ((KERNELS_CHOICES as readonly unknown[]).includes(value)) return;
-  throw new SettingError('kernels', value, (name) => `${label(name)} must be one of ${KERNELS_CHOICES.join(', ')} (got ${describeValue(value)})`);
+  throw new SettingError('kernels', value, (name) => optionMessage(label(name), { expected: `one of ${KERNELS_CHOICES.join(', ')}`, value }));
 }
 
 /** An instance of the `kind` kernels over `arena` (each thread makes its own over the shared arena). */

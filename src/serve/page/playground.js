@@ -419,7 +419,8 @@ onSubmit('generate-form', () => {
   if (state.controller === null) generate();
 });
 onSubmit('score-form', score);
-onSubmit('units-form', () => showUnits(Number($('unit').value)));
+// an empty unit field asks for no one unit: the most active ones, as the Most active button does
+onSubmit('units-form', () => showUnits($('unit').value.trim() === '' ? null : Number($('unit').value)));
 onSubmit('token-box', () => {});
 for (const box of ['prime', 'score-text']) {
   $(box).addEventListener('keydown', (event) => {
