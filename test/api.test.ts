@@ -91,6 +91,9 @@ describe('loadModel', () => {
     await expect(model.beam({ beam: 2, len: 0 })).rejects.toThrow(/^len: must be >= 1/);
     await expect(collect(model.generate({ unk: 'bogus' as 'show' }))).rejects.toThrow(/^unk: .*resample.*show/);
     await expect(collect(model.generate({ stopAtEos: 'yes' as unknown as boolean }))).rejects.toThrow(/^stopAtEos: /);
+    // a string where a number is taken is shown quoted, never as the number it reads like
+    await expect(collect(model.generate({ topP: '0.5' as unknown as number }))).rejects.toThrow('topP: must be a number (got "0.5")');
+    await expect(collect(model.generate({ temperature: 'hot' as unknown as number }))).rejects.toThrow('temperature: must be a number (got hot)');
   });
 
   it('score: the loss scoreTokens gives, and each prediction ln p with the top alternatives', async () => {

@@ -48,12 +48,17 @@ export function cutShort(text: string, max: number): string {
 }
 
 /**
- * A value as the user gave it, in a message: a word as typed on the command line (`words`, `0`),
- * anything else (an empty or spaced string, an object, an array) as describeValue writes it.
+ * A value as the user gave it, in a message: a word as typed on the command line (`words`),
+ * anything else (an empty or spaced string, an object, an array) as describeValue writes it,
+ * and so is a string that would read unquoted as a number, a boolean or null (`"0.5"`, `"true"`),
+ * as code and JSON give one where a number is taken.
  */
 export function describeGiven(value: unknown): string {
-  return typeof value === 'string' && /^[^\s\p{C}]{1,40}$/u.test(value) ? value : describeValue(value);
+  return typeof value === 'string' && /^[^\s\p{C}]{1,40}$/u.test(value) && !LOOKS_TYPED.test(value) ? value : describeValue(value);
 }
+
+/** Text that a message would show as a number, a boolean or null were it not quoted. */
+const LOOKS_TYPED = /^(?:[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?|[+-]?Infinity|NaN|true|false|null)$/i;
 
 /** `1 item`, `2 items`. */
 function count(n: string, unit: string): string {

@@ -79,7 +79,9 @@ export function parseSettings<T extends z.ZodObject>(schema: T, input: Record<st
   const key = String(issue.path[0] ?? 'options');
   const value = given[key];
   const expected = schema.shape[key]?.description;
-  throw new SettingError(key, value, (name) => optionMessage(name(key), expected === undefined ? issue : { expected, value }));
+  // the value as the schema read it: a flag's number as a number
+  const read = 'input' in issue ? issue.input : value;
+  throw new SettingError(key, value, (name) => optionMessage(name(key), expected === undefined ? issue : { expected, value: read }));
 }
 
 /** A count (`--len`, `--workers`): a whole number of at least 1, and how an error names it. */
