@@ -1,6 +1,7 @@
 import { type ChildProcess, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
@@ -96,7 +97,7 @@ describe('1. one writer per run folder', () => {
     const out = at('stale');
     mkdirSync(out);
     const pid = deadPid();
-    writeFileSync(join(out, 'latest.json.lock'), JSON.stringify({ pid, host: (await import('node:os')).hostname(), startedAt: 'then' }));
+    writeFileSync(join(out, 'latest.json.lock'), JSON.stringify({ pid, host: hostname(), startedAt: 'then' }));
     const run = await rnn(['train', corpus, ...TINY_RUN, '--max-steps', '5', '--out', out]);
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(new RegExp(`rnn: warning: took over .*latest\\.json\\.lock, left by pid ${pid}, which is no longer running`));
@@ -108,7 +109,7 @@ describe('1. one writer per run folder', () => {
     const out = at('elsewhere');
     mkdirSync(out);
     const pid = deadPid();
-    const lock = JSON.stringify({ pid, host: `not-${(await import('node:os')).hostname()}`, startedAt: 'then' });
+    const lock = JSON.stringify({ pid, host: `not-${hostname()}`, startedAt: 'then' });
     writeFileSync(join(out, 'latest.json.lock'), lock);
     const run = await rnn(['train', corpus, ...TINY_RUN, '--max-steps', '5', '--out', out]);
     expect(run.code).toBe(1);
