@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { optionMessage } from './issues.js';
+import { NUMBER, optionMessage } from './issues.js';
 
 /**
  * How a message names a setting: this library writes the setting's own name (`seqLen`), the
@@ -39,8 +39,6 @@ export class SettingError extends InputError {
     super(describe);
   }
 }
-
-const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
 
 /**
  * A setting given as text (a flag) to a number when it reads as one and the schema does not take
