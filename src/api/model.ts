@@ -348,7 +348,7 @@ export class Model {
     const top = options.top ?? 0, listed = options.tokens !== false;
     if (!Number.isInteger(top) || top < 0) throw new RangeError(optionMessage('top', { expected: 'a non-negative integer', value: top }));
     const V = this.config.vocabSize, names = this.vocab.tokens;
-    const { ids, unknown } = typeof text === 'string' ? this.tokenize(text) : text;
+    const { ids, unknown } = typeof text === 'string' ? this.vocab.tokenize(text) : text;
     // each prediction's text as the scored text writes it, an <UNK> as the text it stands for
     const writer = this.vocab.writer({ unknownTexts: unknown });
     const best = new Int32Array(Math.min(top, V));
@@ -378,7 +378,6 @@ export class Model {
     checkOptions(options, ACTIVATIONS_OPTIONS);
     const { numLayers: L, hiddenSize: H } = this.config;
     if (!Number.isInteger(layer) || layer < 0 || layer >= L) throw new RangeError(optionMessage('layer', { expected: `an integer from 0 to ${L - 1}`, value: layer }));
-    checkText('text', text, true);
     const { ids, unknown } = this.tokenize(text);
     const writer = this.vocab.writer({ unknownTexts: unknown });
     const stepper = this.acquire();

@@ -122,6 +122,7 @@ async function generate() {
   const prim = $('sample').querySelector('.prime'), drawn = $('sample').querySelector('.drawn');
   prim.textContent = prime;
   drawn.textContent = '';
+  const drawnSoFar = () => `${[...drawn.textContent].length} characters`;
   clearInvalid('generate');
   const controller = new AbortController();
   state.controller = controller;
@@ -148,7 +149,7 @@ async function generate() {
     for (;;) {
       const { done, value } = await reader.read().catch((err) => {
         if (controller.signal.aborted) throw err;
-        throw new Error(`the connection to the server was lost after ${[...drawn.textContent].length} characters (${err.message}): is rnn serve still running?`);
+        throw new Error(`the connection to the server was lost after ${drawnSoFar()} (${err.message}): is rnn serve still running?`);
       });
       if (done) break;
       buffered += decoder.decode(value, { stream: true });
@@ -161,14 +162,13 @@ async function generate() {
       }
       $('sample').scrollTop = $('sample').scrollHeight;
     }
-    if (finish === null) throw new Error(`the server's answer ended early, after ${[...drawn.textContent].length} characters, without saying how the sample ended`);
+    if (finish === null) throw new Error(`the server's answer ended early, after ${drawnSoFar()}, without saying how the sample ended`);
     const seconds = (performance.now() - started) / 1000;
     const unread = unknownTokens === 0 ? '' : ` · ${unknownTokens} ${unknownTokens === 1 ? 'token' : 'tokens'} of the prime outside the vocabulary, read as <UNK>`;
     status('sample-status', `${tokens} tokens in ${seconds.toFixed(2)} s (${finish}) · seed ${seed}${unread}`);
   } catch (err) {
-    const drawnSoFar = `${[...drawn.textContent].length} characters so far${seed === null ? '' : ` · seed ${seed}`}`;
     if (!controller.signal.aborted) fail('generate', 'sample-status', err);
-    else if (controller.signal.reason !== 'model') status('sample-status', `stopped · ${drawnSoFar}`);
+    else if (controller.signal.reason !== 'model') status('sample-status', `stopped · ${drawnSoFar()} so far${seed === null ? '' : ` · seed ${seed}`}`);
   } finally {
     state.controller = null;
     $('generate').disabled = false;
