@@ -85,7 +85,7 @@ export function parseSettings<T extends z.ZodObject>(schema: T, input: Record<st
 /** A count (`--len`, `--workers`): a whole number of at least 1, and how an error names it. */
 export const POSITIVE_INTEGER = { schema: z.int().min(1), expected: 'a positive integer' } as const;
 
-/** A library count (`minCount`, `seqLen`) checked as POSITIVE_INTEGER; else a RangeError naming it: `seqLen: must be a positive integer (got 0)`. */
+/** A library count (`minCount`, `seqLen`) checked; else a RangeError naming it: `seqLen: must be a positive integer (got 0)`. */
 export function checkPositiveInteger(name: string, value: number): void {
   if (!Number.isInteger(value) || value < 1) throw new RangeError(optionMessage(name, { expected: POSITIVE_INTEGER.expected, value }));
 }
