@@ -125,7 +125,7 @@ export interface ModelFile {
 /** A checkpoint, an `rnn-state/1` file or a `.safetensors` file (by its name), read once and checked as its loader checks it. */
 export function readModelFile(path: string): ModelFile {
   const safetensors = isSafetensorsPath(path);
-  const bytes = safetensors ? readFileBytes(path, 'safetensors file') : readFileBytes(path, 'model file');
+  const bytes = readFileBytes(path, safetensors ? 'safetensors file' : 'model file');
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   if (safetensors) return { path, sha256, checkpoint: null, model: safetensorsModel(bytes, path) };
   let json;

@@ -12,7 +12,7 @@ import { DTYPE_BYTES, TOKEN_DTYPES, type TokenArray, tokenArrayFor, tokenDtype }
 import { type TextLevel, Vocabulary } from '../text/vocab.js';
 import { CheckpointError, checkFormat, shortMessage } from './errors.js';
 import { TEMP_SUFFIX, isFolder, makeFolders, processIsRunning, writeFailure, readJsonFile, writeFileAtomic } from './files.js';
-import { TRAIN_SETTINGS } from './settings.js';
+import { recordedWordRule, TRAIN_SETTINGS } from './settings.js';
 import { checkSentenceRule, checkVocab, checkWordRule } from './vocab.js';
 
 /*
@@ -182,7 +182,7 @@ export function readPreparedMeta(dir: string): PreparedMeta {
  * with `valOnly`, its training ids left unread (empty) for a reader of the validation split alone.
  */
 export function readPreparedData(dir: string, meta: PreparedMeta = readPreparedMeta(dir), valOnly = false): PreparedData {
-  const vocab = Vocabulary.fromTokens(meta.vocab, meta.level, meta.level === 'word' ? checkWordRule(meta.wordRule, join(dir, PREPARED_FILES.meta), 'wordRule') : undefined);
+  const vocab = Vocabulary.fromTokens(meta.vocab, meta.level, recordedWordRule(meta));
   const train = valOnly
     ? tokenArrayFor(meta.vocabSize, 0)
     : readTokenFile(join(dir, PREPARED_FILES.train), meta.trainTokens, meta.vocabSize);

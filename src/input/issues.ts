@@ -54,11 +54,16 @@ export function cutShort(text: string, max: number): string {
  * as code and JSON give one where a number is taken.
  */
 export function describeGiven(value: unknown): string {
-  return typeof value === 'string' && /^[^\s\p{C}]{1,40}$/u.test(value) && !LOOKS_TYPED.test(value) ? value : describeValue(value);
+  return typeof value === 'string' && /^[^\s\p{C}]{1,40}$/u.test(value) && !looksTyped(value) ? value : describeValue(value);
 }
 
+/** Text that reads as a decimal number: `42`, `-0.5`, `.5`, `1e-3` (a flag's value `numeric` reads as one). */
+export const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
+
 /** Text that a message would show as a number, a boolean or null were it not quoted. */
-const LOOKS_TYPED = /^(?:[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?|[+-]?Infinity|NaN|true|false|null)$/i;
+function looksTyped(text: string): boolean {
+  return NUMBER.test(text) || /^(?:[+-]?Infinity|NaN|true|false|null)$/i.test(text);
+}
 
 /** `1 item`, `2 items`. */
 function count(n: string, unit: string): string {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { optionMessage } from './issues.js';
+import { NUMBER, optionMessage } from './issues.js';
 
 /**
  * How a message names a setting: this library writes the setting's own name (`seqLen`), the
@@ -39,8 +39,6 @@ export class SettingError extends InputError {
     super(describe);
   }
 }
-
-const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
 
 /**
  * A setting given as text (a flag) to a number when it reads as one and the schema does not take
@@ -86,6 +84,11 @@ export function parseSettings<T extends z.ZodObject>(schema: T, input: Record<st
 
 /** A count (`--len`, `--workers`): a whole number of at least 1, and how an error names it. */
 export const POSITIVE_INTEGER = { schema: z.int().min(1), expected: 'a positive integer' } as const;
+
+/** A library count (`minCount`, `seqLen`) checked; else a RangeError naming it: `seqLen: must be a positive integer (got 0)`. */
+export function checkPositiveInteger(name: string, value: number): void {
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(optionMessage(name, { expected: POSITIVE_INTEGER.expected, value }));
+}
 
 /** Values as a help line or a message offers them: `lstm, gru or rnn`. */
 export function orList(values: readonly string[]): string {

@@ -1,7 +1,6 @@
-import { SettingError } from '../input/settings.js';
+import { checkPositiveInteger, SettingError } from '../input/settings.js';
 import type { TokenArray } from './tokens.js';
 import { TOKEN_UNITS, type TextLevel } from './vocab.js';
-import { optionMessage } from '../input/issues.js';
 
 /**
  * Training batches as char-rnn / torch-rnn cut them: the stream is split into B contiguous
@@ -109,10 +108,6 @@ export function checkValidationSplit(tokens: number, valFrac: number, level: Tex
   throw new SettingError('valFrac', valFrac, (name) =>
     `${name('valFrac')} ${valFrac} leaves only ${held}, too few to score: ` +
       `raise ${name('valFrac')}, use ${name('valFrac')} 0 for none, or give more text`);
-}
-
-function checkPositiveInteger(name: string, value: number): void {
-  if (!Number.isInteger(value) || value < 1) throw new RangeError(optionMessage(name, { expected: 'a positive integer', value }));
 }
 
 function checkLength(inputs: Int32Array, targets: Int32Array, needed: number): void {

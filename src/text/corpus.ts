@@ -210,8 +210,10 @@ function prepareForeign<U>(
   const prepared: Partial<PreparedData> = {};
   if (options.unknownTokens === 'extend') {
     const counts = new Map<string, number>();
+    const texts: string[] = [];
     for (const unit of trainingUnits(reading, source, trainTokens)) {
-      for (const token of reading.tokens(unit)) if (vocab.idOf(token) === UNK) counts.set(token, (counts.get(token) ?? 0) + 1);
+      reading.encode(vocab, unit, texts);
+      countTexts(texts, counts);
     }
     ({ vocab, added: prepared.added } = extendVocabulary(vocab, counts, options));
   }
@@ -294,22 +296,27 @@ export function checkSomeTokenKept(vocab: Vocabulary, leftOut: boolean, minCount
 /**
  * How a level reads a corpus's pieces: as units of its tokens (at the char level the pieces'
  * text, at the word level the word tokens of text cut where no token spans the cut), each
- * counted in tokens, cut to its first tokens, encoded, and listed token by token.
+ * counted in tokens, cut to its first tokens, and encoded.
  */
 interface Reading<U> {
   units(source: CorpusSource): Iterable<U | typeof DOCUMENT_END>;
   length(unit: U): number;
   prefix(unit: U, count: number): U;
-  encode(vocab: Vocabulary, unit: U): Int32Array;
-  tokens(unit: U): Iterable<string>;
+  /** The unit's ids; the text of each `<UNK>` among them goes onto `unknown` where given (`Vocabulary.encode`). */
+  encode(vocab: Vocabulary, unit: U, unknown?: string[]): Int32Array;
+}
+
+/** Each of `texts` counted into `counts`; `texts` left empty, for the next unit's. */
+function countTexts(texts: string[], counts: Map<string, number>): void {
+  for (const text of texts) counts.set(text, (counts.get(text) ?? 0) + 1);
+  texts.length = 0;
 }
 
 const CHARS: Reading<string> = {
   units: (source) => source.pieces(),
   length: codePointCount,
   prefix: codePointPrefix,
-  encode: (vocab, text) => vocab.encode(text),
-  tokens: (text) => text, // a string iterates by code point
+  encode: (vocab, text, unknown) => vocab.encode(text, unknown),
 };
 
 /** The word level's reading, under the tokenizer rules of version `rule`. */
@@ -318,8 +325,7 @@ function wordsReading(rule: WordRule): Reading<string[]> {
     units: (source) => wordUnits(source, rule),
     length: (tokens) => tokens.length,
     prefix: (tokens, count) => tokens.slice(0, count),
-    encode: (vocab, tokens) => vocab.encodeWords(tokens),
-    tokens: (tokens) => tokens,
+    encode: (vocab, tokens, unknown) => vocab.encodeWords(tokens, unknown),
   };
 }
 
@@ -400,6 +406,7 @@ function encodeStream<U>(
   const stream = tokenArrayFor(vocab.size, totalTokens);
   const changed = (): CorpusError => new CorpusError(
     `the corpus changed while it was read: ${source.files.map((f) => f.path).join(', ')}`);
+  const texts: string[] = [];
   let at = 0;
   stream[at++] = EOS;
   for (const unit of reading.units(source)) {
@@ -407,12 +414,9 @@ function encodeStream<U>(
       if (at >= totalTokens) throw changed();
       stream[at++] = EOS;
     } else {
-      const ids = reading.encode(vocab, unit);
+      const ids = reading.encode(vocab, unit, unknown && texts);
       if (at + ids.length > totalTokens) throw changed();
-      if (unknown !== undefined && ids.includes(UNK)) {
-        let i = 0;
-        for (const token of reading.tokens(unit)) if (ids[i++] === UNK) unknown.set(token, (unknown.get(token) ?? 0) + 1);
-      }
+      if (unknown !== undefined) countTexts(texts, unknown);
       stream.set(ids, at);
       at += ids.length;
     }

@@ -1,6 +1,6 @@
 import { Detokenizer } from './detokenize.js';
 import { isWordToken, tokenizeWords, WORD_RULE_VERSION, type WordRule } from './words.js';
-import { optionMessage } from '../input/issues.js';
+import { checkPositiveInteger } from '../input/settings.js';
 
 /**
  * The vocabulary of a model, at one of two levels. Either way id 0 is `<EOS>` and id 1 is `<UNK>`.
@@ -109,9 +109,7 @@ export class Vocabulary {
    * `minCount` times is left out, so it reads as `<UNK>` (the `--min-count` rule).
    */
   static build(trainingTexts: Iterable<string>, minCount = 1): Vocabulary {
-    if (!Number.isInteger(minCount) || minCount < 1) {
-      throw new RangeError(optionMessage('minCount', { expected: 'a positive integer', value: minCount }));
-    }
+    checkPositiveInteger('minCount', minCount);
     const counts = new Map<number, number>();
     for (const text of trainingTexts) {
       for (let i = 0; i < text.length; ) {
@@ -125,9 +123,7 @@ export class Vocabulary {
 
   /** `build`'s vocabulary from the training text's counts of each code point. */
   static fromCodePointCounts(counts: ReadonlyMap<number, number>, minCount = 1): Vocabulary {
-    if (!Number.isInteger(minCount) || minCount < 1) {
-      throw new RangeError(optionMessage('minCount', { expected: 'a positive integer', value: minCount }));
-    }
+    checkPositiveInteger('minCount', minCount);
     const kept = [...counts].filter(([, n]) => n >= minCount).map(([cp]) => cp);
     // Numeric sort: code-point order, which differs from JavaScript's UTF-16 string order above U+FFFF.
     kept.sort((a, b) => a - b);

@@ -1,4 +1,4 @@
-import { InputError } from '../input/settings.js';
+import { checkPositiveInteger, InputError } from '../input/settings.js';
 import { EOS_TOKEN, UNK_TOKEN, Vocabulary, grouped } from './vocab.js';
 import { WORD_RULE_VERSION, type WordRule } from './words.js';
 import { optionMessage } from '../input/issues.js';
@@ -53,9 +53,7 @@ export function wordVocabularyFromCounts(counts: ReadonlyMap<string, number>, op
   if (!Number.isInteger(vocabSize) || vocabSize < 3) {
     throw new RangeError(optionMessage('vocabSize', { expected: 'an integer of at least 3 (<EOS>, <UNK> and one token)', value: vocabSize }));
   }
-  if (!Number.isInteger(minCount) || minCount < 1) {
-    throw new RangeError(optionMessage('minCount', { expected: 'a positive integer', value: minCount }));
-  }
+  checkPositiveInteger('minCount', minCount);
   let occurrences = 0;
   for (const n of counts.values()) occurrences += n;
   const eligible = byFrequency(counts).filter(([, n]) => n >= minCount);
