@@ -9,6 +9,7 @@ import { createProgram } from '../src/cli/main.js';
 import { EOS, Vocabulary } from '../src/text/vocab.js';
 import { ROOT, rnnIn } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
+import { collect } from './helpers/generation.js';
 
 /**
  * The library API (`import { loadModel } from 'rnn'`) on the GRU 2×128 fixture: each call
@@ -23,12 +24,6 @@ beforeAll(async () => {
   expect(imported.status).toBe(0);
   model = loadModel(path, { kernels: 'js' });
 }, 30_000);
-
-async function collect(pieces: AsyncIterable<string>): Promise<string[]> {
-  const out: string[] = [];
-  for await (const piece of pieces) out.push(piece);
-  return out;
-}
 
 /** A signal that fires at its `at`-th read, counting them. */
 const firesAt = (at: number) => ({ reads: 0, get aborted() { return ++this.reads >= at; } });

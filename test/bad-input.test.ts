@@ -16,6 +16,7 @@ import { RUN_OPTIONS } from '../src/train/options.js';
 import { checkOutputFree, outputPaths } from '../src/train/output.js';
 import { ROOT, expectOneLineError, rnnIn } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
+import { collect } from './helpers/generation.js';
 
 /*
  * Bad input of every kind a hostile user tries, each answered with one line that names the
@@ -207,13 +208,8 @@ describe('the library API given what its types forbid', () => {
   });
 
   it('workers that are not a positive integer are refused, not run (1.5 hung) or allocated (NaN)', async () => {
-    const drain = async (pieces: AsyncIterable<string>) => {
-      const drawn: string[] = [];
-      for await (const piece of pieces) drawn.push(piece);
-      return drawn;
-    };
-    await expect(drain(model.generate({ len: 2, workers: 1.5 }))).rejects.toThrow(/^workers: must be an integer \(got 1\.5\)$/);
-    await expect(drain(model.generate({ len: 2, workers: 0 }))).rejects.toThrow(/^workers: must be >= 1 \(got 0\)$/);
+    await expect(collect(model.generate({ len: 2, workers: 1.5 }))).rejects.toThrow(/^workers: must be an integer \(got 1\.5\)$/);
+    await expect(collect(model.generate({ len: 2, workers: 0 }))).rejects.toThrow(/^workers: must be >= 1 \(got 0\)$/);
     await expect(model.score('ab', { workers: Number.NaN })).rejects.toThrow(/^workers: must be a finite number \(got NaN\)$/);
     await expect(model.scoreValidation(Number.NaN)).rejects.toThrow(/^workers: /);
   });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { rnnCommand } from '../src/cli/train-summary.js';
-import { BIN, expectOneLineError, ROOT, rnnIn, type Run } from './helpers/cli.js';
+import { BIN, expectOneLineError, ROOT, rnnIn, type Run, TINY_RUN } from './helpers/cli.js';
 import { allElements, parseXml } from './helpers/xml.js';
 import { scratchFolder } from './helpers/files.js';
 
@@ -12,7 +12,6 @@ import { scratchFolder } from './helpers/files.js';
  * The CLI a user meets, run as the built `node bin/rnn.js` (`npm test` builds first): version,
  * help, `rnn plot`, colour on a terminal, and what `rnn sample` leaves on stdout.
  */
-const TINY = ['--cell', 'gru', '--layers', '1', '--hidden', '16', '--embed', '8', '--batch', '4', '--seq-len', '8', '--workers', '1'];
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 vi.setConfig({ testTimeout: 30_000, hookTimeout: 30_000 });
@@ -70,8 +69,8 @@ describe('rnn --help', () => {
 describe('with two trained runs', () => {
   beforeAll(async () => {
     const [withVal, noVal] = await Promise.all([
-      rnn('train', at('corpus.txt'), ...TINY, '--max-steps', '20', '--eval-every', '5', '--out', at('runs', 'with-val')),
-      rnn('train', at('corpus.txt'), ...TINY, '--max-steps', '10', '--eval-every', '5', '--val-frac', '0', '--out', at('runs', 'no-val.json')),
+      rnn('train', at('corpus.txt'), ...TINY_RUN, '--max-steps', '20', '--eval-every', '5', '--out', at('runs', 'with-val')),
+      rnn('train', at('corpus.txt'), ...TINY_RUN, '--max-steps', '10', '--eval-every', '5', '--val-frac', '0', '--out', at('runs', 'no-val.json')),
     ]);
     expect([withVal.status, noVal.status, withVal.stderr.includes('internal error')]).toEqual([0, 0, false]);
     // plain progress (stderr is a pipe) ends with the commands to try the run: its best checkpoint, else its latest
@@ -173,7 +172,7 @@ describe('rnn train on a terminal', () => {
   let count = 0;
   const onTerminal = (env: Record<string, string>, columns?: number): Run => {
     const out = at(`tty-${count++}`);
-    const train = [process.execPath, BIN, 'train', at('corpus.txt'), ...TINY, '--max-steps', '12', '--eval-every', '4', '--out', out]
+    const train = [process.execPath, BIN, 'train', at('corpus.txt'), ...TINY_RUN, '--max-steps', '12', '--eval-every', '4', '--out', out]
       .map(quote).join(' ');
     const command = columns === undefined ? train : `stty cols ${columns} && ${train}`;
     const run = spawnSync('script', ['-qefc', command, '/dev/null'], { cwd: dir, env: childEnv({ TERM: 'xterm-256color', ...env }), encoding: 'utf8' });
@@ -223,7 +222,7 @@ describe('rnn train on a terminal', () => {
 
 describe('colour off a terminal', () => {
   it('plain progress stays plain even with FORCE_COLOR', async () => {
-    const run = await rnnIn(dir, ['train', at('corpus.txt'), ...TINY, '--max-steps', '4', '--out', at('plain-forced')], colourFree({ FORCE_COLOR: '3' }));
+    const run = await rnnIn(dir, ['train', at('corpus.txt'), ...TINY_RUN, '--max-steps', '4', '--out', at('plain-forced')], colourFree({ FORCE_COLOR: '3' }));
     expect(run.status).toBe(0);
     expect(run.stderr).not.toContain(ESC);
   });

@@ -1,18 +1,18 @@
 import { type ChildProcess, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { rnnCommand } from '../src/cli/train-summary.js';
-import { BIN, finish, signalOnce, startRnn, stdoutShows } from './helpers/cli.js';
+import { BIN, finish, signalOnce, startRnn, stdoutShows, TINY_RUN } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
 
 /**
  * Issue 10, "nothing lost, whatever happens": each way work was lost, run through the built CLI
  * (`npm test` builds first), asserting the outcome and that no saved checkpoint changed.
  */
-const TINY = ['--cell', 'gru', '--layers', '1', '--hidden', '16', '--embed', '8', '--batch', '4', '--seq-len', '8', '--workers', '1'];
 /** Long enough that a test ends it, never its limit. */
 const ENDLESS = ['--max-steps', '1000000', '--eval-every', '20'];
 
@@ -51,7 +51,7 @@ function deadPid(): number {
 /** A finished run to resume and compare against. */
 async function savedRun(name: string, steps = 40): Promise<string> {
   const out = at(name);
-  const { code, stderr } = await rnn(['train', corpus, ...TINY, '--max-steps', String(steps), '--eval-every', '20', '--out', out]);
+  const { code, stderr } = await rnn(['train', corpus, ...TINY_RUN, '--max-steps', String(steps), '--eval-every', '20', '--out', out]);
   expect(stderr).not.toMatch(/internal error/);
   expect(code).toBe(0);
   return out;
@@ -66,13 +66,13 @@ beforeAll(() => {
 describe('1. one writer per run folder', () => {
   it('refuses a second run and a second resume on a folder in use, and frees it at the end', async () => {
     const out = at('shared');
-    const first = start(['train', corpus, ...TINY, ...ENDLESS, '--out', out, '--seed', '1', '--json']);
+    const first = start(['train', corpus, ...TINY_RUN, ...ENDLESS, '--out', out, '--seed', '1', '--json']);
     const firstDone = finish(first);
     await stdoutShows(first, '"event":"checkpoint"'); // latest.json written
     const before = readFileSync(join(out, 'latest.json.lock'), 'utf8');
     expect(JSON.parse(before)).toMatchObject({ pid: first.pid });
 
-    const second = await rnn(['train', corpus, ...TINY, ...ENDLESS, '--out', out, '--seed', '2']);
+    const second = await rnn(['train', corpus, ...TINY_RUN, ...ENDLESS, '--out', out, '--seed', '2']);
     expect(second.code).toBe(1);
     expectOneLine(second.stderr, new RegExp(`--out .*shared is in use by another run \\(pid ${first.pid} on `));
     const resumed = await rnn(['train', '--resume', out]);
@@ -97,8 +97,8 @@ describe('1. one writer per run folder', () => {
     const out = at('stale');
     mkdirSync(out);
     const pid = deadPid();
-    writeFileSync(join(out, 'latest.json.lock'), JSON.stringify({ pid, host: (await import('node:os')).hostname(), startedAt: 'then' }));
-    const run = await rnn(['train', corpus, ...TINY, '--max-steps', '5', '--out', out]);
+    writeFileSync(join(out, 'latest.json.lock'), JSON.stringify({ pid, host: hostname(), startedAt: 'then' }));
+    const run = await rnn(['train', corpus, ...TINY_RUN, '--max-steps', '5', '--out', out]);
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(new RegExp(`rnn: warning: took over .*latest\\.json\\.lock, left by pid ${pid}, which is no longer running`));
     expect(existsSync(join(out, 'latest.json'))).toBe(true);
@@ -109,9 +109,9 @@ describe('1. one writer per run folder', () => {
     const out = at('elsewhere');
     mkdirSync(out);
     const pid = deadPid();
-    const lock = JSON.stringify({ pid, host: `not-${(await import('node:os')).hostname()}`, startedAt: 'then' });
+    const lock = JSON.stringify({ pid, host: `not-${hostname()}`, startedAt: 'then' });
     writeFileSync(join(out, 'latest.json.lock'), lock);
-    const run = await rnn(['train', corpus, ...TINY, '--max-steps', '5', '--out', out]);
+    const run = await rnn(['train', corpus, ...TINY_RUN, '--max-steps', '5', '--out', out]);
     expect(run.code).toBe(1);
     expectOneLine(run.stderr, new RegExp(`--out .*elsewhere is in use by another run \\(pid ${pid} on not-`));
     expect(readdirSync(out)).toEqual(['latest.json.lock']);
@@ -120,10 +120,10 @@ describe('1. one writer per run folder', () => {
 
   it('locks a FILE.json output beside the file', async () => {
     const out = at('single.json');
-    const first = start(['train', corpus, ...TINY, ...ENDLESS, '--out', out, '--json']);
+    const first = start(['train', corpus, ...TINY_RUN, ...ENDLESS, '--out', out, '--json']);
     const firstDone = finish(first);
     await stdoutShows(first, '"event":"start"'); // the lock is taken before the run starts
-    const second = await rnn(['train', corpus, ...TINY, '--max-steps', '5', '--out', out]);
+    const second = await rnn(['train', corpus, ...TINY_RUN, '--max-steps', '5', '--out', out]);
     expectOneLine(second.stderr, /single\.json is in use by another run/);
     first.kill('SIGTERM');
     expect((await firstDone).code).toBe(143);
@@ -134,7 +134,7 @@ describe('1. one writer per run folder', () => {
 describe('2. the output checked before the first step', () => {
   it('refuses an output under a regular file (ENOTDIR) at once, naming the cause', async () => {
     writeFileSync(at('a-file'), 'not a folder');
-    const run = await rnn(['train', corpus, ...TINY, '--time', '15s', '--out', at('a-file', 'run')]);
+    const run = await rnn(['train', corpus, ...TINY_RUN, '--time', '15s', '--out', at('a-file', 'run')]);
     expect(run.code).toBe(1);
     expectOneLine(run.stderr, /--out .*a-file\/run cannot be written \(ENOTDIR\): a part of the path is a file/);
   });
@@ -145,7 +145,7 @@ describe('2. the output checked before the first step', () => {
     chmodSync(readOnly, 0o555);
     // root writes through mode 0555, except in a user namespace of its own, where it holds no capability over the folder
     const asOwner = process.getuid?.() === 0 ? ['unshare', '--user', '--'] : [];
-    const run = await finish(startRnn(dir, ['train', corpus, ...TINY, '--time', '15s', '--out', join(readOnly, 'run')], asOwner));
+    const run = await finish(startRnn(dir, ['train', corpus, ...TINY_RUN, '--time', '15s', '--out', join(readOnly, 'run')], asOwner));
     expect(run.code).toBe(1);
     expectOneLine(run.stderr, /cannot be written \(EACCES\): permission denied/);
   });
@@ -156,14 +156,14 @@ describe('2. the output checked before the first step', () => {
     // a read-only tmpfs mounted on it in a mount namespace of the run's own (a user namespace first, unless root)
     const namespaces = process.getuid?.() === 0 ? ['--mount'] : ['--user', '--map-root-user', '--mount'];
     const readOnlyMount = ['unshare', ...namespaces, '--', 'sh', '-c', 'mount -t tmpfs -o ro,size=64k tmpfs "$0" && exec "$@"', mountPoint];
-    const run = await finish(startRnn(dir, ['train', corpus, ...TINY, '--time', '15s', '--out', join(mountPoint, 'run')], readOnlyMount));
+    const run = await finish(startRnn(dir, ['train', corpus, ...TINY_RUN, '--time', '15s', '--out', join(mountPoint, 'run')], readOnlyMount));
     expect(run.code).toBe(1);
     expectOneLine(run.stderr, /run cannot be written \(EROFS\): it is on a read-only file system; choose a folder on a writable disk/);
   });
 
   it('refuses --out naming a file that is not a checkpoint, without suggesting --resume on it', async () => {
     writeFileSync(at('notes.json'), '{"my": "notes"}');
-    const run = await rnn(['train', corpus, ...TINY, '--max-steps', '5', '--out', at('notes.json')]);
+    const run = await rnn(['train', corpus, ...TINY_RUN, '--max-steps', '5', '--out', at('notes.json')]);
     expect(run.code).toBe(1);
     expectOneLine(run.stderr, /notes\.json already exists and is not a checkpoint; choose another --out/);
     expect(run.stderr).not.toMatch(/--resume/);
@@ -174,7 +174,7 @@ describe('2. the output checked before the first step', () => {
 describe('3. divergence', () => {
   it('stops a fresh run that diverges before its first save, saving nothing, and says so and what to change', async () => {
     const out = at('diverged');
-    const run = await rnn(['train', corpus, ...TINY, '--lr', '1e38', '--clip', '0', '--time', '20s', '--out', out, '--json']);
+    const run = await rnn(['train', corpus, ...TINY_RUN, '--lr', '1e38', '--clip', '0', '--time', '20s', '--out', out, '--json']);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^rnn: training diverged at step \d+: 5 steps in a row had a loss or gradient that is not a finite number/m);
     expect(run.stderr).toMatch(/; nothing was saved; lower --lr \(it was 1e\+38\) or turn on --clip/);
@@ -189,7 +189,7 @@ describe('3. divergence', () => {
   it('reports a run whose weights grow past what a checkpoint holds as diverged, not done, when it reaches its limit', async () => {
     const out = at('blown-up');
     // finite steps whose weights end far beyond ±1e6: the closing save refuses them
-    const run = await rnn(['train', corpus, ...TINY, '--lr', '1e10', '--optimizer', 'sgd', '--clip', '0', '--max-steps', '30',
+    const run = await rnn(['train', corpus, ...TINY_RUN, '--lr', '1e10', '--optimizer', 'sgd', '--clip', '0', '--max-steps', '30',
       '--eval-every', '0', '--out', out]);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^done, diverged, at step 30 .*; nothing saved$/m);
@@ -213,7 +213,7 @@ describe('3. divergence', () => {
 describe('4. closed pipes', () => {
   it('ends `rnn train --json | head -1` as a signal does: saved, one line, no trace', async () => {
     const out = at('piped');
-    const child = start(['train', corpus, ...TINY, ...ENDLESS, '--out', out, '--json']);
+    const child = start(['train', corpus, ...TINY_RUN, ...ENDLESS, '--out', out, '--json']);
     const run = await finish(child, (text, c) => {
       if (text.includes('\n')) c.stdout!.destroy(); // the reader takes one line and goes
     });
@@ -228,7 +228,7 @@ describe('4. closed pipes', () => {
   it('ends `rnn train 2>&1 | head` as a closed stdout does: saved at the step reached, exit 141', async () => {
     const out = at('stderr-piped');
     // no periodic evaluation: whatever is saved, the closed pipe saved
-    const child = start(['train', corpus, ...TINY, '--max-steps', '1000000', '--eval-every', '0', '--out', out]);
+    const child = start(['train', corpus, ...TINY_RUN, '--max-steps', '1000000', '--eval-every', '0', '--out', out]);
     let progress = '';
     child.stderr!.on('data', (chunk: Buffer) => {
       progress += chunk.toString();
@@ -266,7 +266,7 @@ describe('4. closed pipes', () => {
 describe('5. a closed terminal', () => {
   it('saves on SIGHUP and exits 129', async () => {
     const out = at('hangup');
-    const child = start(['train', corpus, ...TINY, ...ENDLESS, '--out', out, '--json']);
+    const child = start(['train', corpus, ...TINY_RUN, ...ENDLESS, '--out', out, '--json']);
     const run = await finish(child, signalOnce('"event":"step"', 'SIGHUP'));
     expect(run.code).toBe(129);
     expect(run.stderr).toMatch(/^rnn: interrupted by SIGHUP at step (\d+); saved /m);
@@ -335,7 +335,7 @@ describe('7. size limits found before the first step', () => {
   });
 
   it('uses the cores for --workers 1000, and says so', async () => {
-    const run = await rnn(['train', corpus, ...TINY.slice(0, -2), '--workers', '1000', '--max-steps', '3', '--out', at('many-workers'), '--json']);
+    const run = await rnn(['train', corpus, ...TINY_RUN.slice(0, -2), '--workers', '1000', '--max-steps', '3', '--out', at('many-workers'), '--json']);
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/^rnn: warning: --workers 1000 is more than the (\d+) cores here; using \1$/m);
     const startEvent = JSON.parse(run.stdout.split('\n')[0]!) as { settings: { workers: number } };
@@ -379,7 +379,7 @@ describe('8. smaller losses', () => {
   });
 
   it('names --lr 1e400 as not finite', async () => {
-    const run = await rnn(['train', corpus, ...TINY, '--lr', '1e400', '--out', at('lr')]);
+    const run = await rnn(['train', corpus, ...TINY_RUN, '--lr', '1e400', '--out', at('lr')]);
     expect(run.code).toBe(1);
     expectOneLine(run.stderr, /^rnn: --lr: must be a finite number \(got Infinity\)$/m);
   });

@@ -4,10 +4,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { rnnCommand } from '../src/cli/train-summary.js';
-import { BIN, type Outcome, finish, signalOnce, startRnn } from './helpers/cli.js';
+import { BIN, type Outcome, finish, signalOnce, startRnn, TINY_RUN } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
-
-const TINY = ['--cell', 'gru', '--layers', '1', '--hidden', '16', '--embed', '8', '--batch', '4', '--seq-len', '8', '--workers', '1'];
 
 const { dir } = scratchFolder('rnn-e2e-train-');
 let corpus: string;
@@ -33,7 +31,7 @@ describe('rnn train (built CLI)', () => {
   beforeAll(async () => {
     // the run the bad-input cases must leave untouched
     saved = join(dir, 'saved');
-    const { code, stderr } = await rnn(['train', corpus, ...TINY, '--max-steps', '30', '--eval-every', '10', '--out', saved]);
+    const { code, stderr } = await rnn(['train', corpus, ...TINY_RUN, '--max-steps', '30', '--eval-every', '10', '--out', saved]);
     expect(stderr).not.toMatch(/internal error/);
     expect(code).toBe(0);
   }, 20_000);
@@ -48,7 +46,7 @@ describe('rnn train (built CLI)', () => {
 
   it('prints plain lines: no colours, no cursor movement', async () => {
     const out = join(dir, 'plain');
-    const { code, stdout, stderr } = await rnn(['train', corpus, ...TINY, '--max-steps', '20', '--eval-every', '10', '--out', out]);
+    const { code, stdout, stderr } = await rnn(['train', corpus, ...TINY_RUN, '--max-steps', '20', '--eval-every', '10', '--out', out]);
     expect(code).toBe(0);
     expect(stdout).toBe('');
     expect(stderr).not.toContain('\u001b'); // no ANSI escape
@@ -61,7 +59,7 @@ describe('rnn train (built CLI)', () => {
 
   it('prints one JSON object per event with --json', async () => {
     const out = join(dir, 'json');
-    const { code, stdout, stderr } = await rnn(['train', corpus, ...TINY, '--max-steps', '12', '--eval-every', '5', '--out', out, '--json']);
+    const { code, stdout, stderr } = await rnn(['train', corpus, ...TINY_RUN, '--max-steps', '12', '--eval-every', '5', '--out', out, '--json']);
     expect(code).toBe(0);
     expect(stderr).toBe('');
     const events = stdout.trim().split('\n').map((line) => JSON.parse(line) as { event: string; step?: number; kind?: string });
@@ -73,7 +71,7 @@ describe('rnn train (built CLI)', () => {
 
   it('warns on its own line when --time cannot hold the closing evaluation', async () => {
     // a microsecond: spent by the two steps that run before the speed is known
-    const { code, stderr } = await rnn(['train', corpus, ...TINY, '--time', '0.000001s', '--out', join(dir, 'overrun')]);
+    const { code, stderr } = await rnn(['train', corpus, ...TINY_RUN, '--time', '0.000001s', '--out', join(dir, 'overrun')]);
     expect(code).toBe(0);
     expect(stderr).toMatch(/^rnn: warning: --time of 0.000001 s leaves no room for another step and the closing evaluation, .*--val-frac\n/m);
     expect(stderr).toMatch(/^done, reached --time, at step 2 /m);
@@ -81,7 +79,7 @@ describe('rnn train (built CLI)', () => {
 
   it('resumes across processes exactly, on two workers', async () => {
     const model = ['--cell', 'lstm', '--layers', '2', '--dropout', '0.2', '--workers', '2', '--eval-every', '25', '--json'];
-    const args = (out: string, steps: number) => ['train', corpus, ...TINY, ...model, '--max-steps', String(steps), '--out', out];
+    const args = (out: string, steps: number) => ['train', corpus, ...TINY_RUN, ...model, '--max-steps', String(steps), '--out', out];
     const losses = (stdout: string) =>
       stdout.trim().split('\n').map((line) => JSON.parse(line) as { event: string; loss?: number }).filter((e) => e.event === 'step').map((e) => e.loss);
     const whole = await rnn(args(join(dir, 'whole'), 80));
@@ -104,7 +102,7 @@ describe('rnn train (built CLI)', () => {
     ['SIGTERM', 143],
   ] as const)('on %s finishes the step, saves and exits %i', async (signal, status) => {
     const out = join(dir, `signal-${signal}`);
-    const { code, stdout, stderr } = await rnn(['train', corpus, ...TINY, '--time', '1h', '--out', out, '--json'], signalOnce('"event":"step"', signal));
+    const { code, stdout, stderr } = await rnn(['train', corpus, ...TINY_RUN, '--time', '1h', '--out', out, '--json'], signalOnce('"event":"step"', signal));
     expect(code).toBe(status);
     const latest = join(out, 'latest.json');
     const ckpt = loadCheckpoint(latest);
@@ -155,7 +153,7 @@ describe('rnn train (built CLI)', () => {
       const before = readdirSync(saved).map((name) => [name, readFileSync(join(saved, name))] as const);
       // the tiny-model flags come first, so a bad flag in `args` overrides them
       const [first, ...rest] = args;
-      const argv = first!.startsWith('--') ? ['train', ...TINY, ...args] : ['train', first!, ...TINY, ...rest];
+      const argv = first!.startsWith('--') ? ['train', ...TINY_RUN, ...args] : ['train', first!, ...TINY_RUN, ...rest];
       const { code, stdout, stderr } = await rnn([...argv, '--max-steps', '5', '--out', saved]);
       expect(code).not.toBe(0);
       expect(stdout).toBe('');

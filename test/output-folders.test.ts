@@ -3,14 +3,12 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { makeFolders } from '../src/checkpoint/files.js';
-import { BIN, ROOT, type Run, expectOneLineError } from './helpers/cli.js';
+import { BIN, ROOT, type Run, expectOneLineError, TINY_RUN } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
 
 /** Every command that writes a file or folder the user names (train, prepare, export, plot) makes the folders above it that are missing. */
 
 vi.setConfig({ testTimeout: 30_000, hookTimeout: 30_000 });
-
-const TINY = ['--cell', 'gru', '--layers', '1', '--hidden', '16', '--embed', '8', '--batch', '4', '--seq-len', '8', '--workers', '1'];
 
 const { dir } = scratchFolder('rnn-out-');
 const at = (...names: string[]) => join(dir, ...names);
@@ -31,7 +29,7 @@ beforeAll(async () => {
   const text = readFileSync(join(ROOT, 'corpora', 'sotu.txt'), 'utf8').slice(0, 3000);
   corpus = at('corpus.txt');
   writeFileSync(corpus, text);
-  const trained = await rnn(['train', corpus, ...TINY, '--max-steps', '2', '--out', at('new', 'runs', 'first')]);
+  const trained = await rnn(['train', corpus, ...TINY_RUN, '--max-steps', '2', '--out', at('new', 'runs', 'first')]);
   expect(trained.stderr).not.toMatch(/^rnn: (?!warning: )/m);
   expect(trained.status).toBe(0);
 });
@@ -41,7 +39,7 @@ describe('output paths under folders that do not exist yet', () => {
     expect(existsSync(at('new', 'runs', 'first', 'latest.json'))).toBe(true);
     const run = at('new', 'runs', 'first');
     const results = await Promise.all([
-      rnn(['train', corpus, ...TINY, '--max-steps', '1', '--out', at('a', 'b', 'model.json')]),
+      rnn(['train', corpus, ...TINY_RUN, '--max-steps', '1', '--out', at('a', 'b', 'model.json')]),
       rnn(['prepare', corpus, '--out', at('c', 'd', 'prepared')]),
       rnn(['export', run, '--out', at('e', 'f', 'state.json')]),
       rnn(['export', run, '--out', at('g', 'h', 'model.safetensors')]),
@@ -55,7 +53,7 @@ describe('output paths under folders that do not exist yet', () => {
 
   // Linux's /proc takes no folder: a recursive mkdir there never returns (it retries the parent, which exists, forever)
   it.each([
-    ['train', () => ['train', corpus, ...TINY, '--max-steps', '1', '--out', '/proc/rnn-no-such/run'],
+    ['train', () => ['train', corpus, ...TINY_RUN, '--max-steps', '1', '--out', '/proc/rnn-no-such/run'],
       /^rnn: --out \/proc\/rnn-no-such\/run cannot be written \(ENOENT\): no folder can be made there; choose another path$/],
     ['prepare', () => ['prepare', corpus, '--out', '/proc/rnn-no-such/prepared'],
       /^rnn: cannot create \/proc\/rnn-no-such\/prepared: ENOENT: no folder can be made there; choose another path$/],

@@ -68,26 +68,7 @@ it('streams a sample, colours a scored text by surprise, shows hidden units and 
   await page.selectOption('#model', 'gru');
   await page.fill('#prime', 'ROMEO:');
   await page.fill('#len', '2000');
-  await page.evaluate(() => {
-    const w = window as unknown as { release: () => void; fetch: typeof fetch };
-    const drawn = document.querySelector('#sample .drawn')!;
-    const held = new Promise<void>((resolve) => { w.release = resolve; });
-    const realFetch = w.fetch.bind(w);
-    w.fetch = async (input, init) => {
-      const response = await realFetch(input, init);
-      if (!String(input).endsWith('/v1/generate')) return response;
-      const reader = response.body!.getReader();
-      const body = new ReadableStream<Uint8Array>({
-        async pull(controller) {
-          if (drawn.textContent!.length > 0) await held;
-          const { done, value } = await reader.read();
-          if (done) controller.close();
-          else controller.enqueue(value);
-        },
-      });
-      return new Response(body, { status: response.status, headers: response.headers });
-    };
-  });
+  await breakNextStream(page, 'held');
   await page.click('#generate');
   await page.waitForFunction(() => document.querySelector('#sample .drawn')!.textContent!.length > 0);
   expect(await page.locator('#sample-status').textContent()).toBe('sampling…');
@@ -188,11 +169,11 @@ async function sampleOutcome(at: Page): Promise<string> {
 /**
  * Makes the page's next /v1/generate stream answer as `mode` says: cut off after its first
  * piece (`lost`), whole but without its done line (`no-done`), or its first piece and then
- * nothing until the page aborts the request (`held`).
+ * nothing until `window.release()` lets the rest through or the page aborts the request (`held`).
  */
 async function breakNextStream(at: Page, mode: 'lost' | 'no-done' | 'held'): Promise<void> {
   await at.evaluate((how) => {
-    const w = window as unknown as { fetch: typeof fetch };
+    const w = window as unknown as { fetch: typeof fetch; release: () => void };
     const realFetch = w.fetch.bind(w);
     w.fetch = async (input, init) => {
       const response = await realFetch(input, init);
@@ -201,16 +182,21 @@ async function breakNextStream(at: Page, mode: 'lost' | 'no-done' | 'held'): Pro
       const answer = (body: ReadableStream<Uint8Array>) => new Response(body, { status: response.status, headers: response.headers });
       if (how === 'held') {
         const reader = response.body!.getReader();
+        const released = new Promise<boolean>((resolve) => {
+          w.release = () => resolve(true);
+          init!.signal!.addEventListener('abort', () => resolve(false));
+        });
         let sent = false;
         return answer(new ReadableStream<Uint8Array>({
           async pull(controller) {
-            if (sent) return new Promise<void>((resolve) => init!.signal!.addEventListener('abort', () => {
+            if (sent && !await released) {
               controller.error(new DOMException('stopped', 'AbortError'));
-              resolve();
-            }));
-            const { value } = await reader.read();
+              return;
+            }
+            const { done, value } = await reader.read();
             sent = true;
-            controller.enqueue(value);
+            if (done) controller.close();
+            else controller.enqueue(value);
           },
         }));
       }

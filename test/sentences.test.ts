@@ -9,6 +9,7 @@ import { CHUNK_BYTES, loadCorpusData } from '../src/text/corpus-stream.js';
 import { splitDocuments } from '../src/text/documents.js';
 import { SENTENCE_RULE_VERSION, splitSentences } from '../src/text/sentences.js';
 import { ROOT, rnnIn } from './helpers/cli.js';
+import { readCheckpointJson } from './helpers/checkpoint.js';
 import { scratchFolder } from './helpers/files.js';
 
 /*
@@ -26,8 +27,6 @@ import { scratchFolder } from './helpers/files.js';
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'sentence-rule-1');
 const CORPUS = join(FIXTURES, 'corpus.txt');
 const scratch = scratchFolder('rnn-sentences-');
-
-const readCheckpoint = (path: string): Checkpoint => JSON.parse(readFileSync(path, 'utf8')) as Checkpoint;
 
 describe('sentence rules version 2', () => {
   it('is the version a new reading uses', () => {
@@ -100,7 +99,7 @@ describe('the sentence rules a corpus was read under', () => {
     expect(version1.fingerprint).toMatchObject({ sentenceRule: 1, sha256: before, documents: 10, totalTokens: 275 });
     expect(version2.fingerprint).toMatchObject({ sentenceRule: 2, documents: 34, totalTokens: 275 });
     expect(version2.fingerprint.sha256).not.toBe(before);
-    expect(version1.fingerprint.sha256).toBe(readCheckpoint(join(FIXTURES, 'step3.json')).corpus!.sha256);
+    expect(version1.fingerprint.sha256).toBe(readCheckpointJson(join(FIXTURES, 'step3.json')).corpus!.sha256);
   });
 
   it('are not recorded, nor hashed, for another documents mode', () => {
@@ -118,8 +117,8 @@ describe('a checkpoint\'s sentence rules', () => {
     const run = await rnnIn(out, ['train', CORPUS, '--resume', join(FIXTURES, 'step3.json'), '--max-steps', '6', '--out', out]);
     expect(run.stderr).not.toMatch(/^rnn: /m);
     expect(run.status).toBe(0);
-    const resumed = readCheckpoint(join(out, 'latest.json'));
-    const before = readCheckpoint(join(FIXTURES, 'step6.json'));
+    const resumed = readCheckpointJson(join(out, 'latest.json'));
+    const before = readCheckpointJson(join(FIXTURES, 'step6.json'));
     expect(resumed.corpus).toEqual({ ...before.corpus, files: resumed.corpus!.files, sentenceRule: 1 });
     expect(resumed.weights).toEqual(before.weights);
     expect(resumed.optimizer).toEqual(before.optimizer);
@@ -132,14 +131,14 @@ describe('a checkpoint\'s sentence rules', () => {
     const out = scratch.folder();
     const first = await rnnIn(out, ['train', CORPUS, '--docs', 'sentence', ...tiny, '--max-steps', '3', '--lr-schedule', 'epoch', '--out', out]);
     expect(first.status).toBe(0);
-    expect(readCheckpoint(join(out, 'latest.json')).corpus).toMatchObject({ sentenceRule: 2, totalTokens: 275 });
+    expect(readCheckpointJson(join(out, 'latest.json')).corpus).toMatchObject({ sentenceRule: 2, totalTokens: 275 });
     const resumed = await rnnIn(out, ['train', CORPUS, '--resume', join(out, 'latest.json'), '--max-steps', '6', '--out', out]);
     expect(resumed.status).toBe(0);
-    expect(readCheckpoint(join(out, 'latest.json')).corpus).toMatchObject({ sentenceRule: 2, sha256: expect.any(String) });
+    expect(readCheckpointJson(join(out, 'latest.json')).corpus).toMatchObject({ sentenceRule: 2, sha256: expect.any(String) });
   });
 
   it('refuse a checkpoint cut under rules newer than this rnn has, in one line', () => {
-    const { sha256: _, ...ckpt } = readCheckpoint(join(FIXTURES, 'step3.json'));
+    const { sha256: _, ...ckpt } = readCheckpointJson(join(FIXTURES, 'step3.json'));
     const newer = { ...ckpt, corpus: { ...ckpt.corpus!, sentenceRule: SENTENCE_RULE_VERSION + 1 } };
     expect(() => parseCheckpoint({ ...newer, sha256: contentChecksum(newer) }, 'newer.json')).toThrow(
       `newer.json: corpus.sentenceRule is ${SENTENCE_RULE_VERSION + 1}: its sentences were cut by sentence rules version ` +

@@ -4,14 +4,12 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
-import { BIN, ROOT, expectOneLineError, rnnIn } from './helpers/cli.js';
+import { BIN, ROOT, expectOneLineError, rnnIn, TINY_RUN } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
 
 /** A corpus on standard input (`-`): `rnn train -`, `rnn prepare -`, fine-tuning on one, and what a resumed run does with it. */
 
 vi.setConfig({ testTimeout: 30_000, hookTimeout: 30_000 });
-
-const TINY = ['--cell', 'gru', '--layers', '1', '--hidden', '16', '--embed', '8', '--batch', '4', '--seq-len', '8', '--workers', '1'];
 
 const { dir, folder } = scratchFolder('rnn-stdin-');
 const at = (...names: string[]) => join(dir, ...names);
@@ -33,7 +31,7 @@ describe('rnn train -', () => {
   beforeAll(async () => {
     // no --out: the default folder is named for standard input
     const cwd = folder();
-    const run = await rnnIn(cwd, ['train', '-', ...TINY, '--max-steps', '4', '--eval-every', '2'], {}, text);
+    const run = await rnnIn(cwd, ['train', '-', ...TINY_RUN, '--max-steps', '4', '--eval-every', '2'], {}, text);
     expect(run.stderr).not.toMatch(/^rnn: (?!warning: )/m);
     expect(run.status).toBe(0);
     const [made] = readdirSync(join(cwd, 'checkpoints'));
@@ -42,7 +40,7 @@ describe('rnn train -', () => {
   });
 
   it('trains on the text piped in, read once for the vocabulary and the batches alike, as on the same file', async () => {
-    const fromFile = await rnn(['train', corpus, ...TINY, '--max-steps', '4', '--eval-every', '2', '--out', at('from-file')]);
+    const fromFile = await rnn(['train', corpus, ...TINY_RUN, '--max-steps', '4', '--eval-every', '2', '--out', at('from-file')]);
     expect(fromFile.status).toBe(0);
     const file = loadCheckpoint(at('from-file', 'latest.json'));
     const stdin = loadCheckpoint(fromStdin);
@@ -84,10 +82,10 @@ describe('rnn train -', () => {
 
   it('refuses an empty standard input as it refuses an empty file, and binary or invalid text naming standard input', async () => {
     writeFileSync(at('empty.txt'), '');
-    expectOneLineError(await rnn(['train', at('empty.txt'), ...TINY]), /^rnn: corpus is empty: no text in .*empty\.txt$/);
-    expectOneLineError(await rnn(['train', '-', ...TINY], ''), /^rnn: corpus is empty: no text in standard input$/);
+    expectOneLineError(await rnn(['train', at('empty.txt'), ...TINY_RUN]), /^rnn: corpus is empty: no text in .*empty\.txt$/);
+    expectOneLineError(await rnn(['train', '-', ...TINY_RUN], ''), /^rnn: corpus is empty: no text in standard input$/);
     expectOneLineError(await rnn(['prepare', '-', '--out', at('empty-prepared')], ''), /^rnn: corpus is empty: no text in standard input$/);
-    expectOneLineError(await rnn(['train', '-', ...TINY], 'ab\0c'), /^rnn: standard input: not a text file \(NUL byte at offset 2\)$/);
+    expectOneLineError(await rnn(['train', '-', ...TINY_RUN], 'ab\0c'), /^rnn: standard input: not a text file \(NUL byte at offset 2\)$/);
   });
 });
 

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type Checkpoint, loadCheckpoint, recordedLevel } from '../src/checkpoint/checkpoint.js';
@@ -19,6 +19,7 @@ import { freshSettings, parseOptions } from '../src/train/options.js';
 import { formatProbability } from '../src/text/probability.js';
 import { EOS, EOS_TOKEN, UNK, UNK_TOKEN, Vocabulary } from '../src/text/vocab.js';
 import { WORD_RULE_VERSION } from '../src/text/words.js';
+import { readCheckpointJson } from './helpers/checkpoint.js';
 import { prepareWhole } from './helpers/corpus.js';
 import { scratchFolder } from './helpers/files.js';
 
@@ -68,7 +69,7 @@ describe('checkpoints at either level', () => {
       delete json.config.training.vocabSize;
       delete json.config.training.wordRule;
     });
-    const stored = (JSON.parse(readFileSync(path, 'utf8')) as Checkpoint).config.training;
+    const stored = readCheckpointJson(path).config.training;
     expect(Object.keys(stored).filter((key) => ['level', 'wordRule', 'vocabSize'].includes(key))).toEqual([]);
     const model = loadModel(path);
     expect(recordedLevel(model.checkpoint.config.training)).toBe('char');

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type Checkpoint, checkpointVocabulary, loadCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { checkpointVocabulary, loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { exportState } from '../src/checkpoint/convert.js';
 import { fromInteropState } from '../src/checkpoint/interop.js';
 import { loadModel } from '../src/checkpoint/load.js';
@@ -13,6 +13,7 @@ import { loadCorpusData } from '../src/text/corpus-stream.js';
 import { EOS_TOKEN, UNK, UNK_TOKEN, Vocabulary } from '../src/text/vocab.js';
 import { lastWordBreak, tokenizeWords, WORD_RULE_VERSION, type WordRule } from '../src/text/words.js';
 import { ROOT, rnnIn } from './helpers/cli.js';
+import { readCheckpointJson } from './helpers/checkpoint.js';
 import { scratchFolder } from './helpers/files.js';
 
 /*
@@ -30,7 +31,6 @@ const FIXTURES = join(ROOT, 'test', 'fixtures', 'word-rule-1');
 const CORPUS = join(FIXTURES, 'corpus.txt');
 const STEP3 = join(FIXTURES, 'step3.json');
 const scratch = scratchFolder('rnn-word-rules-');
-const readCheckpoint = (path: string): Checkpoint => JSON.parse(readFileSync(path, 'utf8')) as Checkpoint;
 
 const FAMILY = '👨‍👩‍👧';
 const PRIDE = '🏳️‍🌈';
@@ -198,8 +198,8 @@ describe('a checkpoint cut under tokenizer rules version 1', () => {
     const run = await rnnIn(out, ['train', CORPUS, '--resume', STEP3, '--max-steps', '6', '--out', out]);
     expect(run.stderr).not.toMatch(/^rnn: /m);
     expect(run.status).toBe(0);
-    const resumed = readCheckpoint(join(out, 'latest.json'));
-    const before = readCheckpoint(join(FIXTURES, 'step6.json'));
+    const resumed = readCheckpointJson(join(out, 'latest.json'));
+    const before = readCheckpointJson(join(FIXTURES, 'step6.json'));
     expect(resumed.config.training.wordRule).toBe(1);
     expect(resumed.corpus).toEqual({ ...before.corpus, files: resumed.corpus!.files });
     expect(resumed.vocab).toEqual(before.vocab);
@@ -230,7 +230,7 @@ describe('a checkpoint cut under tokenizer rules version 1', () => {
       '--kernels', 'js', '--workers', '1', '--extend-vocab', '--out', out]);
     expect(run.status).toBe(0);
     expect(run.stderr).toMatch(/14 added: "👨‍👩‍👧" /);
-    const tuned = readCheckpoint(join(out, 'latest.json'));
+    const tuned = readCheckpointJson(join(out, 'latest.json'));
     expect(tuned.config.training.wordRule).toBe(2);
     expect(tuned.vocab).toContain(FAMILY);
   });

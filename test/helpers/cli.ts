@@ -7,6 +7,9 @@ import { expect } from 'vitest';
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const BIN = join(ROOT, 'bin', 'rnn.js');
 
+/** The training flags of a tiny run (a one-layer GRU of 16 units, on one worker): a checkpoint in a second or two. */
+export const TINY_RUN = ['--cell', 'gru', '--layers', '1', '--hidden', '16', '--embed', '8', '--batch', '4', '--seq-len', '8', '--workers', '1'];
+
 export interface Run {
   status: number | null;
   stdout: string;
