@@ -10,6 +10,7 @@ import { Rng } from '../src/engine/random.js';
 import { Stepper } from '../src/engine/stepper.js';
 import { YIELD_MS } from '../src/generate/turns.js';
 import { EOS_TOKEN, UNK_TOKEN, Vocabulary } from '../src/text/vocab.js';
+import { collect } from './helpers/generation.js';
 import { kernelKinds } from './helpers/kernels.js';
 
 /**
@@ -85,9 +86,10 @@ describe('an abort from a timer stops an async call partway, with StoppedError',
 });
 
 describe('the event loop runs while an async call computes', () => {
-  it('a 1 ms interval ticks all through complete, beam, score and activations', async () => {
+  it('a 1 ms interval ticks all through generate, complete, beam, score and activations', async () => {
     // each call half a second of work or more: some thirty turns of the event loop
     const calls = {
+      'generate reading its prime': () => collect(gru.generate({ prime: LONG_TEXT.slice(0, 4000), len: 1 })),
       complete: () => gru.complete({ prime: 'ROMEO:', n: 4, len: 1000, seed: 1 }),
       beam: () => gru.beam({ prime: 'ROMEO:', beam: 4, len: 400 }),
       score: () => gru.score(LONG_TEXT.slice(0, 4000)),

@@ -5,7 +5,7 @@ import { resolveKernels } from '../engine/kernels/index.js';
 import type { KernelsKind } from '../engine/kernels/kernels.js';
 import { Stepper, type TokenStepper } from '../engine/stepper.js';
 import { type BeamResult, beamSteps } from '../generate/beam.js';
-import { type SampleOptions, completionSteps, samplePieces } from '../generate/sample.js';
+import { type SampleOptions, completionSteps, sampleParts } from '../generate/sample.js';
 import { SAMPLE_SETTINGS, type UnkMode } from '../generate/settings.js';
 import { type Score, scoreSteps, scoreStream, scoreSummary } from '../generate/score.js';
 import { type StopSignal, StoppedError, checkStopped } from '../generate/stop.js';
@@ -219,13 +219,15 @@ export class Model {
   /**
    * A sample, piece by piece (each piece one token's text): reads `<EOS>` and the prime from a
    * zero state, then draws (generate/sample.ts). `workers` > 1 shares each step among threads.
+   * It lets the event loop run every few milliseconds, the prime's reading included.
    */
   async *generate(options: GenerateOptions = {}): AsyncGenerator<string, void, undefined> {
     checkOptions(options, GENERATE_OPTIONS);
     checkPrime(options.prime, this.config.vocabSize);
     const stepper = await this.stepperOn(options.workers);
     try {
-      const pieces = samplePieces({ ...this.sampling(options), stepper });
+      const { readPrime, pieces } = sampleParts({ ...this.sampling(options), stepper });
+      if (!(await finishInTurns(readPrime))) return;
       const turns = new Turns();
       for (const piece of pieces) {
         yield piece;

@@ -62,9 +62,17 @@ export function sampleText(opts: SampleOptions): string {
  * of them: a sample of any length in constant memory, which the caller may stop at any point.
  */
 export function* samplePieces(opts: SampleOptions): Generator<string, void, undefined> {
+  const { readPrime, pieces } = sampleParts(opts);
+  if (finish(readPrime)) yield* pieces;
+}
+
+/**
+ * `samplePieces` in its two parts, for a caller that runs the first in turns: the work of reading
+ * `<EOS>` and the prime (its result false when stopped first), then the pieces drawn.
+ */
+export function sampleParts(opts: SampleOptions): { readPrime: Work<boolean>; pieces: Generator<string, void, undefined> } {
   const sampling = startSampling(opts, opts.stepper ?? new Stepper(opts.config, opts.params));
-  if (!finish(sampling.readPrime())) return;
-  yield* sampling.draw(opts.seed);
+  return { readPrime: sampling.readPrime(), pieces: sampling.draw(opts.seed) };
 }
 
 export interface CompletionOptions extends Omit<SampleOptions, 'onText' | 'stepper'> {
@@ -124,11 +132,10 @@ function startSampling(opts: SampleOptions, stepper: TokenStepper) {
   const signal = opts.signal, stopAtEos = opts.stopAtEos === true;
   return {
     *readPrime(): Work<boolean> {
-      stepper.advance(EOS);
-      for (const id of prime.ids) {
-        yield;
+      for (let t = 0; t <= prime.ids.length; t++) {
         if (signal?.aborted) return false;
-        stepper.advance(id);
+        stepper.advance(t === 0 ? EOS : prime.ids[t - 1]!);
+        yield;
       }
       return true;
     },
