@@ -2,8 +2,8 @@ import { type StopSignal, checkStopped } from './stop.js';
 
 /**
  * A long call's work in small pieces: each `yield` ends one (a token of the prime read, a token
- * drawn, a beam step, a prediction scored), and the return value is the call's result. A call
- * stopped by its signal throws StoppedError from the piece that saw it.
+ * drawn, a beam step, a prediction scored), and the return value is the call's result. Its
+ * signal is read at each piece: work that has no partial result then throws StoppedError.
  */
 export type Work<R> = Generator<void, R, undefined>;
 
