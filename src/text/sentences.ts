@@ -17,7 +17,7 @@
  */
 import { knownRule, latestRule } from './rule-versions.js';
 
-/** A version is added whenever `splitSentences` would cut some text differently; a record of the cut keeps the version it was made under. */
+/** A version is added whenever `splitSentences` would cut some text differently; a record of a cut keeps the version it was made under. */
 const SENTENCE_RULES = [1, 2] as const;
 export type SentenceRule = (typeof SENTENCE_RULES)[number];
 export const SENTENCE_RULE_VERSION = latestRule(SENTENCE_RULES);
