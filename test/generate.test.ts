@@ -13,6 +13,7 @@ import { validationSplit } from '../src/checkpoint/corpus.js';
 import type { LoadedModel } from '../src/checkpoint/load.js';
 import { type CompletionOptions, TokenSampler, sampleCompletions, sampleText } from '../src/generate/sample.js';
 import { scoreStream, scoreTokens } from '../src/generate/score.js';
+import { StoppedError } from '../src/generate/stop.js';
 import { CorpusError, prepareData } from '../src/text/corpus.js';
 import { streamCorpus } from '../src/text/corpus-stream.js';
 import { EOS, EOS_TOKEN, UNK, UNK_TOKEN, Vocabulary } from '../src/text/vocab.js';
@@ -218,7 +219,7 @@ for (const kernels of kernelKinds()) {
         for (const draw of draws) {
           const opts = { config, params, vocab, prime, length: 30, temperature: 1, seed: 0xfffffffe, n: 5, ...draw };
           const expected = eachSampleReadingThePrime({ ...opts, stepper: new Stepper(config, params, kernels) });
-          const completions = [...sampleCompletions({ ...opts, stepper: new Stepper(config, params, kernels) })];
+          const completions = sampleCompletions({ ...opts, stepper: new Stepper(config, params, kernels) });
           expect(completions, `${vocab.level} ${JSON.stringify(draw)}`).toEqual(expected);
           expect(new Set(completions).size, 'the seeds give different samples').toBeGreaterThan(1);
         }
@@ -230,19 +231,20 @@ for (const kernels of kernelKinds()) {
 describe('sampleCompletions', () => {
   const toy = { config: TOY, params: toyParams(), vocab: TOY_VOCAB, length: 20, temperature: 1, seed: 3 };
 
-  it('stops, yielding no more samples, once the signal is aborted, reading the prime or drawing', () => {
+  it('throws StoppedError once the signal is aborted, reading the prime or drawing, reading it no further', () => {
     const reads = (at: number) => ({ count: 0, get aborted() { return ++this.count >= at; } });
-    const whileReading = reads(3);
-    expect([...sampleCompletions({ ...toy, prime: 'abcdabcd', n: 4, signal: whileReading })]).toEqual([]);
-    expect(whileReading.count).toBe(3);
-    // the prime's 8 reads, the first sample's 21, and a few of the second's
-    const whileDrawing = reads(8 + 21 + 5);
-    expect([...sampleCompletions({ ...toy, prime: 'abcdabcd', n: 4, signal: whileDrawing })]).toHaveLength(1);
+    for (const at of [3, 8 + 21 + 5]) {
+      // the prime's 8 reads, the first sample's 21 (one a token, one at its end), and a few of the second's
+      const signal = reads(at);
+      expect(() => sampleCompletions({ ...toy, prime: 'abcdabcd', n: 4, signal })).toThrow(StoppedError);
+      // a sample stopped while drawing reads it once more as it ends
+      expect(signal.count).toBeLessThanOrEqual(at + 1);
+    }
   });
 
   it('refuses a count of samples that is not a positive integer', () => {
-    expect(() => [...sampleCompletions({ ...toy, n: 0 })]).toThrow(/^n: must be >= 1 \(got 0\)$/);
-    expect(() => [...sampleCompletions({ ...toy, n: 1.5 })]).toThrow(/^n: must be an integer/);
+    expect(() => sampleCompletions({ ...toy, n: 0 })).toThrow(/^n: must be >= 1 \(got 0\)$/);
+    expect(() => sampleCompletions({ ...toy, n: 1.5 })).toThrow(/^n: must be an integer/);
   });
 });
 

@@ -4,17 +4,18 @@ import type { ModelConfig } from '../engine/config.js';
 import { resolveKernels } from '../engine/kernels/index.js';
 import type { KernelsKind } from '../engine/kernels/kernels.js';
 import { Stepper, type TokenStepper } from '../engine/stepper.js';
-import { type BeamResult, beamSearch } from '../generate/beam.js';
-import { type SampleOptions, sampleCompletions, samplePieces } from '../generate/sample.js';
+import { type BeamResult, beamSteps } from '../generate/beam.js';
+import { type SampleOptions, completionSteps, sampleParts } from '../generate/sample.js';
 import { SAMPLE_SETTINGS, type UnkMode } from '../generate/settings.js';
-import { scoreStream, scoreSummary, scoreTokens } from '../generate/score.js';
-import { type StopSignal, StoppedError } from '../generate/stop.js';
+import { type Score, scoreSteps, scoreStream, scoreSummary } from '../generate/score.js';
+import { type StopSignal, StoppedError, checkStopped } from '../generate/stop.js';
+import { Turns, type Work, finish, finishInTurns } from '../generate/turns.js';
 import { validationSplit } from '../checkpoint/corpus.js';
 import { optionMessage } from '../input/issues.js';
 import { POSITIVE_INTEGER, checkedOption, unknownOption } from '../input/settings.js';
 import { createStepper } from '../parallel/inference.js';
 import { stepsPerEpoch } from '../text/batches.js';
-import { EOS, type TextLevel, type TokenizedText, type Vocabulary } from '../text/vocab.js';
+import { EOS, type TextLevel, type TextWriter, type TokenizedText, type Vocabulary } from '../text/vocab.js';
 
 export { type StopSignal, StoppedError, type TokenizedText };
 
@@ -157,9 +158,6 @@ const ACTIVATIONS_OPTIONS: Record<'signal', true> = { signal: true };
 /** Idle steppers a model keeps for the next call. */
 const KEPT_STEPPERS = 4;
 
-/** How long a generation computes before it lets the event loop run. */
-const YIELD_MS = 16;
-
 /**
  * A trained model loaded once, for any number of calls: what `rnn sample`, `rnn eval`,
  * `rnn info` and `rnn serve` run on. Each call gets a stepper of its own (kept for reuse), so
@@ -221,20 +219,19 @@ export class Model {
   /**
    * A sample, piece by piece (each piece one token's text): reads `<EOS>` and the prime from a
    * zero state, then draws (generate/sample.ts). `workers` > 1 shares each step among threads.
+   * It lets the event loop run every few milliseconds, the prime's reading included.
    */
   async *generate(options: GenerateOptions = {}): AsyncGenerator<string, void, undefined> {
     checkOptions(options, GENERATE_OPTIONS);
     checkPrime(options.prime, this.config.vocabSize);
     const stepper = await this.stepperOn(options.workers);
     try {
-      const pieces = samplePieces({ ...this.sampling(options), stepper });
-      let lastYield = performance.now();
+      const { readPrime, pieces } = sampleParts({ ...this.sampling(options), stepper });
+      if (!(await finishInTurns(readPrime))) return;
+      const turns = new Turns();
       for (const piece of pieces) {
         yield piece;
-        if (performance.now() - lastYield > YIELD_MS) {
-          await new Promise(setImmediate);
-          lastYield = performance.now();
-        }
+        if (turns.due()) await turns.take();
       }
     } finally {
       if (stepper instanceof Stepper) this.release(stepper);
@@ -245,24 +242,34 @@ export class Model {
   /**
    * `n` samples of one prime, each as `generate` would draw it with seed, seed + 1, … (the
    * seed given or a random one): the prime is read once and every sample starts from the state
-   * it left (generate/sample.ts). A stopped call throws StoppedError.
+   * it left (generate/sample.ts). It lets the event loop run every few milliseconds, so that a
+   * timer or a handler that aborts its signal stops it there: it then throws StoppedError.
    */
   async complete(options: CompleteOptions): Promise<string[]> {
-    return this.completeSync(options);
-  }
-
-  completeSync(options: CompleteOptions): string[] {
-    checkOptions(options, COMPLETE_OPTIONS);
-    if (options.n === undefined) throw new RangeError('n: is missing: give the number of samples');
-    checkPrime(options.prime, this.config.vocabSize);
     const stepper = this.acquire();
     try {
-      const completions = [...sampleCompletions({ ...this.sampling(options), n: options.n, stepper })];
-      if (options.signal?.aborted) throw new StoppedError();
-      return completions;
+      return await finishInTurns(this.completing(options, stepper), options.signal);
     } finally {
       this.release(stepper);
     }
+  }
+
+  /** As `complete`, on this thread at once: only a signal that another thread aborts can stop it. */
+  completeSync(options: CompleteOptions): string[] {
+    const stepper = this.acquire();
+    try {
+      return finish(this.completing(options, stepper));
+    } finally {
+      this.release(stepper);
+    }
+  }
+
+  /** The work of a `complete` call on a stepper, its options checked. */
+  private completing(options: CompleteOptions, stepper: Stepper): Work<string[]> {
+    checkOptions(options, COMPLETE_OPTIONS);
+    if (options.n === undefined) throw new RangeError('n: is missing: give the number of samples');
+    checkPrime(options.prime, this.config.vocabSize);
+    return completionSteps({ ...this.sampling(options), n: options.n, stepper });
   }
 
   /** A call's sampling options as generate/sample.ts takes them, the defaults filled in. */
@@ -275,16 +282,25 @@ export class Model {
     };
   }
 
-  /** The continuation of the prime a beam search finds most probable (generate/beam.ts). */
+  /**
+   * The continuation of the prime a beam search finds most probable (generate/beam.ts). It lets
+   * the event loop run every few milliseconds, as `complete` does.
+   */
   async beam(options: BeamOptions): Promise<BeamResult> {
-    return this.beamSync(options);
+    return finishInTurns(this.searching(options), options.signal);
   }
 
+  /** As `beam`, on this thread at once. */
   beamSync(options: BeamOptions): BeamResult {
+    return finish(this.searching(options));
+  }
+
+  /** The work of a `beam` call, its options checked. */
+  private searching(options: BeamOptions): Work<BeamResult> {
     checkOptions(options, BEAM_OPTIONS);
     if (options.beam === undefined) throw new RangeError('beam: is missing: give the number of hypotheses to keep');
     checkPrime(options.prime, this.config.vocabSize);
-    return beamSearch({
+    return beamSteps({
       config: this.config, params: this.loaded.params, vocab: this.vocab, kernels: this.kernels,
       beam: options.beam, length: options.len ?? SAMPLE_SETTINGS.len.default, prime: options.prime ?? '',
       stopAtEos: options.stopAtEos === true, lengthPenalty: options.lengthPenalty ?? SAMPLE_SETTINGS.lengthPenalty.default,
@@ -301,14 +317,16 @@ export class Model {
 
   /**
    * The text (or its tokens) scored as one document (generate/score.ts's convention), and each
-   * of its predictions with `top` alternatives.
+   * of its predictions with `top` alternatives. It lets the event loop run every few
+   * milliseconds, as `complete` does.
    */
   async score(text: string | TokenizedText, options: ScoreOptions = {}): Promise<TextScore> {
     checkScored(text, this.config.vocabSize);
     checkOptions(options, SCORE_OPTIONS);
+    checkStopped(options.signal);
     const stepper = await this.stepperOn(options.workers);
     try {
-      return this.scoreOn(stepper, text, options);
+      return await finishInTurns(this.scoring(stepper, text, options), options.signal);
     } finally {
       if (stepper instanceof Stepper) this.release(stepper);
       else await stepper.close();
@@ -334,7 +352,7 @@ export class Model {
     checkOptions(options, SCORE_SYNC_OPTIONS);
     const stepper = this.acquire();
     try {
-      return this.scoreOn(stepper, text, options);
+      return finish(this.scoring(stepper, text, options));
     } finally {
       this.release(stepper);
     }
@@ -344,7 +362,7 @@ export class Model {
    * For each prediction t (inputs `<EOS>` t1 … tN, targets t1 … tN `<EOS>`):
    *   ln p(target_t) = z_t[target_t] − logsumexp(z_t)
    */
-  private scoreOn(stepper: TokenStepper, text: string | TokenizedText, options: ScoreOptions): TextScore {
+  private scoring(stepper: TokenStepper, text: string | TokenizedText, options: ScoreOptions): Work<TextScore> {
     const top = options.top ?? 0, listed = options.tokens !== false;
     if (!Number.isInteger(top) || top < 0) throw new RangeError(optionMessage('top', { expected: 'a non-negative integer', value: top }));
     const V = this.config.vocabSize, names = this.vocab.tokens;
@@ -353,8 +371,8 @@ export class Model {
     const writer = this.vocab.writer({ unknownTexts: unknown });
     const best = new Int32Array(Math.min(top, V));
     const tokens: TokenScore[] = [];
-    const total = scoreTokens(this.config, this.loaded.params, ids, stepper, (target, logits, lse) => {
-      if (options.signal?.aborted) throw new StoppedError();
+    const predictions = scoreSteps(this.config, this.loaded.params, ids, stepper, (target, logits, lse) => {
+      checkStopped(options.signal);
       if (!listed) return;
       const count = topTokens(logits, V, best);
       const alternatives: Alternative[] = [];
@@ -362,41 +380,39 @@ export class Model {
       const written = writer.write(target);
       tokens.push({ token: names[target]!, text: written, logProb: logits[target]! - lse, top: alternatives });
     });
-    const summary = scoreSummary(total);
-    return {
-      lossSum: total.lossSum, loss: summary.loss, bitsPerToken: summary.bitsPerToken, perplexity: summary.perplexity,
-      logProb: summary.logProb, predictions: total.tokens, tokens,
-    };
+    return textScore(predictions, tokens);
   }
 
-  /** Each hidden unit of `layer` (0-based) after each token of the text, read as one document from `<EOS>`. */
+  /**
+   * Each hidden unit of `layer` (0-based) after each token of the text, read as one document
+   * from `<EOS>`. It lets the event loop run every few milliseconds, as `complete` does.
+   */
   async activations(text: string, layer: number, options: { signal?: StopSignal } = {}): Promise<Activations> {
-    return this.activationsSync(text, layer, options);
-  }
-
-  activationsSync(text: string, layer: number, options: { signal?: StopSignal } = {}): Activations {
-    checkOptions(options, ACTIVATIONS_OPTIONS);
-    const { numLayers: L, hiddenSize: H } = this.config;
-    if (!Number.isInteger(layer) || layer < 0 || layer >= L) throw new RangeError(optionMessage('layer', { expected: `an integer from 0 to ${L - 1}`, value: layer }));
-    const { ids, unknown } = this.tokenize(text);
-    const writer = this.vocab.writer({ unknownTexts: unknown });
     const stepper = this.acquire();
     try {
-      stepper.reset();
-      stepper.advance(EOS);
-      const state = stepper.model.layers[layer]!.h;
-      const tokens: string[] = [], values: Float32Array[] = [];
-      for (let t = 0; t < ids.length; t++) {
-        if (options.signal?.aborted) throw new StoppedError();
-        const id = ids[t]!;
-        stepper.advance(id);
-        tokens.push(writer.write(id));
-        values.push(state.slice(0, H));
-      }
-      return { layer, hiddenSize: H, tokens, values };
+      return await finishInTurns(this.reading(stepper, text, layer, options), options.signal);
     } finally {
       this.release(stepper);
     }
+  }
+
+  /** As `activations`, on this thread at once. */
+  activationsSync(text: string, layer: number, options: { signal?: StopSignal } = {}): Activations {
+    const stepper = this.acquire();
+    try {
+      return finish(this.reading(stepper, text, layer, options));
+    } finally {
+      this.release(stepper);
+    }
+  }
+
+  /** The work of an `activations` call on a stepper, its arguments checked. */
+  private reading(stepper: Stepper, text: string, layer: number, options: { signal?: StopSignal }): Work<Activations> {
+    checkOptions(options, ACTIVATIONS_OPTIONS);
+    const { numLayers: L } = this.config;
+    if (!Number.isInteger(layer) || layer < 0 || layer >= L) throw new RangeError(optionMessage('layer', { expected: `an integer from 0 to ${L - 1}`, value: layer }));
+    const { ids, unknown } = this.tokenize(text);
+    return hiddenStates(stepper, ids, layer, this.vocab.writer({ unknownTexts: unknown }), options.signal);
   }
 
   /** A stepper on `workers` threads (default 1); one thread: a kept Stepper. */
@@ -487,6 +503,34 @@ function epochsDone({ training, corpus, config }: LoadedModel['checkpoint']): nu
 export function loadModel(path: string, options: LoadOptions = {}): Model {
   checkText('path', path, true);
   return new Model(loadCheckpointModel(path), options);
+}
+
+/** A scored text's figures, once its predictions (each listed in `tokens` as it is made) are done. */
+function* textScore(predictions: Work<Score>, tokens: TokenScore[]): Work<TextScore> {
+  const total = yield* predictions;
+  const summary = scoreSummary(total);
+  return {
+    lossSum: total.lossSum, loss: summary.loss, bitsPerToken: summary.bitsPerToken, perplexity: summary.perplexity,
+    logProb: summary.logProb, predictions: total.tokens, tokens,
+  };
+}
+
+/** Each hidden unit of `layer` after each of `ids`, read as one document from `<EOS>`: a piece of work a token. */
+function* hiddenStates(stepper: Stepper, ids: Int32Array, layer: number, writer: TextWriter, signal?: StopSignal): Work<Activations> {
+  const H = stepper.model.config.hiddenSize;
+  stepper.reset();
+  stepper.advance(EOS);
+  const state = stepper.model.layers[layer]!.h;
+  const tokens: string[] = [], values: Float32Array[] = [];
+  for (let t = 0; t < ids.length; t++) {
+    yield;
+    checkStopped(signal);
+    const id = ids[t]!;
+    stepper.advance(id);
+    tokens.push(writer.write(id));
+    values.push(state.slice(0, H));
+  }
+  return { layer, hiddenSize: H, tokens, values };
 }
 
 /** Fills `best` with the ids of the largest logits, largest first (ties: the lower id); returns how many. */

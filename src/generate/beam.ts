@@ -10,7 +10,8 @@ import { type InputError, SettingError } from '../input/settings.js';
 import { EOS, UNK, type Vocabulary } from '../text/vocab.js';
 import { type PrimeTokens, continuationWriter, primeTokens } from './continuation.js';
 import { checkSampleSettings } from './settings.js';
-import { type StopSignal, StoppedError } from './stop.js';
+import { type StopSignal, checkStopped } from './stop.js';
+import { type Work, finish } from './turns.js';
 
 export interface BeamOptions {
   config: ModelConfig;
@@ -120,9 +121,18 @@ export function beamWarnings(opts: Pick<BeamOptions, 'stopAtEos' | 'lengthPenalt
  * step costs the same at any length: time is linear in `length`.
  */
 export function beamSearch(opts: BeamOptions): BeamResult {
+  return finish(beamSteps(opts));
+}
+
+/** `beamSearch` as work in pieces, one a token of the prime read or a step of the beam; the options are checked at once. */
+export function beamSteps(opts: BeamOptions): Work<BeamResult> {
+  checkSampleSettings({ beam: opts.beam, len: opts.length, lengthPenalty: opts.lengthPenalty });
+  checkBeamFits(opts.config, opts.beam, opts.length);
+  return search(opts);
+}
+
+function* search(opts: BeamOptions): Work<BeamResult> {
   const { config, vocab, beam: N, length } = opts;
-  checkSampleSettings({ beam: N, len: length, lengthPenalty: opts.lengthPenalty });
-  checkBeamFits(config, N, length);
   const V = config.vocabSize, G = N; // row G follows the greedy path
   const kernels = createKernels(opts.kernels, new Arena(undefined, 4 * opts.params.length));
   const params = kernels.arena.floats(opts.params.length);
@@ -137,10 +147,11 @@ export function beamSearch(opts: BeamOptions): BeamResult {
   const signal = opts.signal;
   const prime = primeTokens(vocab, opts.prime), primeIds = prime.ids;
   for (let t = 0; t <= primeIds.length; t++) {
-    if (signal?.aborted) throw new StoppedError();
+    checkStopped(signal);
     reader.tokens[0] = t === 0 ? EOS : primeIds[t - 1]!;
     reader.forward(null);
     reader.carryState(1);
+    yield;
   }
   model.spreadFrom(reader);
   const feed = () => {
@@ -172,7 +183,7 @@ export function beamSearch(opts: BeamOptions): BeamResult {
 
   let step = 0;
   for (; step < length && (liveCount > 0 || !greedyDone); step++) {
-    if (signal?.aborted) throw new StoppedError();
+    checkStopped(signal);
     // ln p(v | hypothesis in row b) = z_v − logsumexp(z)
     for (let b = 0; b < rows; b++) {
       const lse = logSumExp(model.logits, b * V, V);
@@ -220,6 +231,7 @@ export function beamSearch(opts: BeamOptions): BeamResult {
     model.gatherState(parents, scratch);
     tokens[G] = greedyLength > 0 ? greedyIds[greedyLength - 1]! : EOS;
     feed();
+    yield;
   }
 
   // best first; ties keep the beam's order, and the greedy path after them

@@ -5,7 +5,8 @@ import { EOS, UNK, UNK_TOKEN, type Vocabulary } from '../text/vocab.js';
 import { POSITIVE_INTEGER, checkedOption } from '../input/settings.js';
 import { type UnkMode, checkSampleSettings } from './settings.js';
 import { type PrimeTokens, continuationWriter, primeTokens } from './continuation.js';
-import type { StopSignal } from './stop.js';
+import { type StopSignal, StoppedError, checkStopped } from './stop.js';
+import { type Work, finish } from './turns.js';
 
 export interface SampleOptions {
   config: ModelConfig;
@@ -61,9 +62,17 @@ export function sampleText(opts: SampleOptions): string {
  * of them: a sample of any length in constant memory, which the caller may stop at any point.
  */
 export function* samplePieces(opts: SampleOptions): Generator<string, void, undefined> {
+  const { readPrime, pieces } = sampleParts(opts);
+  if (finish(readPrime)) yield* pieces;
+}
+
+/**
+ * `samplePieces` in its two parts, for a caller that runs the first in turns: the work of reading
+ * `<EOS>` and the prime (its result false when stopped first), then the pieces drawn.
+ */
+export function sampleParts(opts: SampleOptions): { readPrime: Work<boolean>; pieces: Generator<string, void, undefined> } {
   const sampling = startSampling(opts, opts.stepper ?? new Stepper(opts.config, opts.params));
-  if (!sampling.readPrime()) return;
-  yield* sampling.draw(opts.seed);
+  return { readPrime: sampling.readPrime(), pieces: sampling.draw(opts.seed) };
 }
 
 export interface CompletionOptions extends Omit<SampleOptions, 'onText' | 'stepper'> {
@@ -76,26 +85,41 @@ export interface CompletionOptions extends Omit<SampleOptions, 'onText' | 'stepp
  * `n` samples of one prime, as `n` calls of sampleText with seeds seed, seed + 1, …
  * would draw them, to the bit: the prime is read once, and each sample starts from the state
  * and logits it left (Stepper.save and restore), where each call would have read it again.
- * Yields each sample's text as it is done; stops, yielding nothing more, once `signal` is aborted.
+ * Throws StoppedError once `signal` is aborted.
  */
-export function* sampleCompletions(opts: CompletionOptions): Generator<string, void, undefined> {
+export function sampleCompletions(opts: CompletionOptions): string[] {
+  return finish(completionSteps(opts));
+}
+
+/** `sampleCompletions` as work in pieces, one a token read or drawn; the options are checked at once. */
+export function completionSteps(opts: CompletionOptions): Work<string[]> {
   checkedOption('n', POSITIVE_INTEGER.schema, opts.n);
   const stepper = opts.stepper ?? new Stepper(opts.config, opts.params);
-  const sampling = startSampling(opts, stepper);
-  if (!sampling.readPrime()) return;
+  return drawCompletions(startSampling(opts, stepper), stepper, opts);
+}
+
+function* drawCompletions(sampling: Sampling, stepper: Stepper, opts: CompletionOptions): Work<string[]> {
+  if (!(yield* sampling.readPrime())) throw new StoppedError();
   stepper.save();
+  const completions: string[] = [];
   for (let i = 0; i < opts.n; i++) {
     if (i > 0) stepper.restore();
     const pieces: string[] = [];
-    for (const piece of sampling.draw((opts.seed + i) >>> 0)) pieces.push(piece);
-    if (opts.signal?.aborted) return;
-    yield pieces.join('');
+    for (const piece of sampling.draw((opts.seed + i) >>> 0)) {
+      pieces.push(piece);
+      yield;
+    }
+    checkStopped(opts.signal);
+    completions.push(pieces.join(''));
   }
+  return completions;
 }
 
+type Sampling = ReturnType<typeof startSampling>;
+
 /**
- * A sample's parts over a stepper: it reads `<EOS>` and the prime from the zero state
- * (`readPrime`: false when stopped first), then draws from where that left it.
+ * A sample's parts over a stepper: it reads `<EOS>` and the prime from the zero state, a piece
+ * of work a token (`readPrime`: false when stopped first), then draws from where that left it.
  */
 function startSampling(opts: SampleOptions, stepper: TokenStepper) {
   const { config, vocab, length, temperature } = opts;
@@ -107,11 +131,11 @@ function startSampling(opts: SampleOptions, stepper: TokenStepper) {
   const prime = primeTokens(vocab, opts.prime);
   const signal = opts.signal, stopAtEos = opts.stopAtEos === true;
   return {
-    readPrime(): boolean {
-      stepper.advance(EOS);
-      for (const id of prime.ids) {
+    *readPrime(): Work<boolean> {
+      for (let t = 0; t <= prime.ids.length; t++) {
         if (signal?.aborted) return false;
-        stepper.advance(id);
+        stepper.advance(t === 0 ? EOS : prime.ids[t - 1]!);
+        yield;
       }
       return true;
     },

@@ -7,6 +7,7 @@ import { createEngine } from '../parallel/pool.js';
 import { EvalBatches } from '../text/batches.js';
 import type { TokenArray } from '../text/tokens.js';
 import { EOS } from '../text/vocab.js';
+import { type Work, finish } from './turns.js';
 
 /** Σ of the cross-entropy (nats) and the number of predictions it sums over. */
 export interface Score {
@@ -28,6 +29,14 @@ export function scoreTokens(
   config: ModelConfig, params: Float32Array, ids: ArrayLike<number>, stepper?: TokenStepper,
   onPrediction?: (target: number, logits: Float32Array, logSumExp: number) => void,
 ): Score {
+  return finish(scoreSteps(config, params, ids, stepper, onPrediction));
+}
+
+/** `scoreTokens` as work in pieces, one a prediction. */
+export function* scoreSteps(
+  config: ModelConfig, params: Float32Array, ids: ArrayLike<number>, stepper?: TokenStepper,
+  onPrediction?: (target: number, logits: Float32Array, logSumExp: number) => void,
+): Work<Score> {
   const model = stepper ?? new Stepper(config, params);
   model.reset();
   let lossSum = 0;
@@ -37,6 +46,7 @@ export function scoreTokens(
     const lse = logSumExp(logits, 0, config.vocabSize);
     lossSum += lse - logits[target]!;
     onPrediction?.(target, logits, lse);
+    yield;
   }
   return { lossSum, tokens: ids.length + 1 };
 }

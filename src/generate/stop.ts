@@ -3,10 +3,15 @@ export interface StopSignal {
   readonly aborted: boolean;
 }
 
-/** Raised when a signal stops a call that has no partial answer (beam search, scoring, activations). */
+/** Raised when a signal stops a call that has no partial answer (completions, beam search, scoring, activations). */
 export class StoppedError extends Error {
   constructor() {
     super('stopped');
     this.name = 'StoppedError';
   }
+}
+
+/** Throws StoppedError once `signal` is aborted. */
+export function checkStopped(signal: StopSignal | undefined): void {
+  if (signal?.aborted) throw new StoppedError();
 }
