@@ -87,7 +87,7 @@ it('streams a sample, colours a scored text by surprise, shows hidden units and 
   await page.fill('#score-text', text);
   await page.click('#score');
   await page.waitForFunction(() => document.querySelectorAll('#scored span').length > 0);
-  const colours = await page.$$eval('#scored span', (spans) => spans.map((s) => (s as HTMLElement).style.background));
+  const colours = await page.$$eval('#scored span', (spans) => spans.map((s) => getComputedStyle(s).backgroundColor));
   expect(colours).toHaveLength(text.length);
   expect(new Set(colours).size).toBeGreaterThan(5);
   expect(await page.locator('#score-status').textContent()).toMatch(/^\d+ predictions · [\d.]+ nats\/char/);
@@ -109,7 +109,7 @@ it('streams a sample, colours a scored text by surprise, shows hidden units and 
   await page.click('#unit-picks button:nth-child(2)');
   const second = await page.locator('#units').getAttribute('data-unit');
   expect(second).not.toBe(first);
-  const shades = await page.$$eval('#units span', (spans) => spans.map((s) => (s as HTMLElement).style.background));
+  const shades = await page.$$eval('#units span', (spans) => spans.map((s) => getComputedStyle(s).backgroundColor));
   expect(shades).toHaveLength(text.length);
   expect(new Set(shades).size).toBeGreaterThan(3);
   await page.mouse.move(0, 0);
