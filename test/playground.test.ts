@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { type BrowserContext, type Page, chromium } from 'playwright-core';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { ROOT } from './helpers/cli.js';
+import { contrastFaults } from './helpers/contrast.js';
 import { scratchFolder } from './helpers/files.js';
 import { type RunningServer, makeModels, serve } from './helpers/serve.js';
 
@@ -87,7 +88,7 @@ it('streams a sample, colours a scored text by surprise, shows hidden units and 
   await page.fill('#score-text', text);
   await page.click('#score');
   await page.waitForFunction(() => document.querySelectorAll('#scored span').length > 0);
-  const colours = await page.$$eval('#scored span', (spans) => spans.map((s) => (s as HTMLElement).style.background));
+  const colours = await page.$$eval('#scored span', (spans) => spans.map((s) => getComputedStyle(s).backgroundColor));
   expect(colours).toHaveLength(text.length);
   expect(new Set(colours).size).toBeGreaterThan(5);
   expect(await page.locator('#score-status').textContent()).toMatch(/^\d+ predictions · [\d.]+ nats\/char/);
@@ -109,7 +110,7 @@ it('streams a sample, colours a scored text by surprise, shows hidden units and 
   await page.click('#unit-picks button:nth-child(2)');
   const second = await page.locator('#units').getAttribute('data-unit');
   expect(second).not.toBe(first);
-  const shades = await page.$$eval('#units span', (spans) => spans.map((s) => (s as HTMLElement).style.background));
+  const shades = await page.$$eval('#units span', (spans) => spans.map((s) => getComputedStyle(s).backgroundColor));
   expect(shades).toHaveLength(text.length);
   expect(new Set(shades).size).toBeGreaterThan(3);
   await page.mouse.move(0, 0);
@@ -144,12 +145,16 @@ it('streams a sample, colours a scored text by surprise, shows hidden units and 
   expect(problems).toEqual([]);
 });
 
-/** `use` run on a fresh page of the server, 1280 wide, which must raise no uncaught error; the page closed after. */
-async function onFreshPage(use: (at: Page) => Promise<void>): Promise<void> {
+/**
+ * `use` run on a fresh page of the server, 1280 wide, in the system's light or dark colour
+ * scheme, which must raise no uncaught error; the page closed after.
+ */
+async function onFreshPage(use: (at: Page) => Promise<void>, colorScheme: 'light' | 'dark' = 'light'): Promise<void> {
   const pageErrors: string[] = [];
   const at = await context.newPage();
   try {
     await at.setViewportSize({ width: 1280, height: 800 });
+    await at.emulateMedia({ colorScheme });
     at.on('pageerror', (err) => pageErrors.push(err.message));
     await at.goto(server.url);
     await at.waitForFunction(() => document.querySelectorAll('#model option').length === 3);
@@ -215,22 +220,6 @@ async function breakNextStream(at: Page, mode: 'lost' | 'no-done' | 'held'): Pro
       }));
     };
   }, mode);
-}
-
-/** WCAG's contrast ratio of each token's text on its background, in `box` (the ↵ of a line break, a mark, aside). */
-function tokenContrasts(at: Page, box: string): Promise<number[]> {
-  return at.$$eval(`${box} span:not(.newline)`, (spans) => spans.map((span) => {
-    const luminance = (css: string) => {
-      const [r, g, b] = css.match(/[\d.]+/g)!.slice(0, 3).map((v) => {
-        const c = Number(v) / 255;
-        return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
-      });
-      return 0.2126 * r + 0.7152 * g + 0.0722 * b;
-    };
-    const style = getComputedStyle(span);
-    const [a, b] = [luminance(style.color), luminance(style.backgroundColor)].sort((x, y) => y - x);
-    return (a + 0.05) / (b + 0.05);
-  }));
 }
 
 it('is usable from the keyboard alone: Enter submits, the focus shows, every control is named, the scored text is one tab stop', () => onFreshPage(async (at) => {
@@ -356,21 +345,68 @@ it('shows the most active units for an empty unit field, as the Most active butt
   expect(await at.locator('#units-status').textContent()).toBe('');
 }));
 
-it('keeps the text on coloured tokens at 4.5:1 contrast, and the loss chart readable at a phone width', () => onFreshPage(async (at) => {
-  await at.selectOption('#model', 'gru');
-  // text the model finds surprising: some tokens at the reddest colour
-  await at.fill('#score-text', 'Qzx#~ jvW@ kq%^ ROMEO: the king ZZq|{} xj');
-  await at.click('#score');
-  await at.waitForFunction(() => document.querySelectorAll('#scored span').length > 0);
-  const surprises = await at.$$eval('#scored span', (spans) => spans.map((s) => -JSON.parse((s as HTMLElement).dataset.tip!).logProb as number));
-  expect(Math.max(...surprises)).toBeGreaterThan(8);
-  expect(Math.min(...await tokenContrasts(at, '#scored'))).toBeGreaterThanOrEqual(4.5);
-  await at.click('#most-active');
-  await at.waitForFunction(() => document.querySelectorAll('#units span').length > 0);
-  const values = await at.$$eval('#units span', (spans) => spans.map((s) => Number((s as HTMLElement).title.split(': ')[1])));
-  expect(Math.max(...values.map(Math.abs))).toBeGreaterThan(0.9);
-  expect(Math.min(...await tokenContrasts(at, '#units'))).toBeGreaterThanOrEqual(4.5);
+for (const colorScheme of ['light', 'dark'] as const) {
+  it(`keeps every text at 4.5:1 contrast, and each focus ring, error mark and chart line at 3:1, in the ${colorScheme} scheme`, () => onFreshPage(async (at) => {
+    const faults = new Set<string>();
+    const look = async () => {
+      const seen = await contrastFaults(at);
+      for (const fault of seen.faults) faults.add(fault);
+      return seen;
+    };
+    await at.selectOption('#model', 'gru');
+    // text the model finds surprising: some tokens at the reddest colour, and a unit near ±1
+    await at.fill('#score-text', 'Qzx#~ jvW@ kq%^ ROMEO: the king ZZq|{} xj');
+    await at.click('#score');
+    await at.waitForFunction(() => document.querySelectorAll('#scored span').length > 0);
+    const surprises = await at.$$eval('#scored span', (spans) => spans.map((s) => -JSON.parse((s as HTMLElement).dataset.tip!).logProb as number));
+    expect(Math.max(...surprises)).toBeGreaterThan(8);
+    await at.click('#most-active');
+    await at.waitForFunction(() => document.querySelectorAll('#units span').length > 0);
+    const values = await at.$$eval('#units span', (spans) => spans.map((s) => Number((s as HTMLElement).title.split(': ')[1])));
+    expect(Math.max(...values.map(Math.abs))).toBeGreaterThan(0.9);
+    await at.focus('#scored span:nth-child(3)');
+    await expect.poll(() => at.locator('#tip').isVisible()).toBe(true);
+    // the tokens of both boxes, the tip's rows, and the disabled Stop among what was seen
+    expect((await look()).texts).toBeGreaterThan(2 * surprises.length + 5);
 
+    // the focus ring of each control, the header's, a token's and the unit picks' included, Tab by Tab
+    const ringed = new Set<string>();
+    await at.focus('#prime');
+    await at.keyboard.press('Shift+Tab');
+    for (let tab = 0; tab < 30; tab += 1) {
+      for (const mark of (await look()).marks.filter((m) => m.endsWith('focus ring'))) ringed.add(mark);
+      await at.keyboard.press('Tab');
+    }
+    // (`button`: a unit pick, a button with no id)
+    for (const control of ['select#model', 'textarea#prime', 'button#generate.primary', 'span.surprise', 'button#most-active', 'button']) {
+      expect(ringed).toContain(`${control} focus ring`);
+    }
+
+    // an error: its line in the card, and its control marked and focused
+    await at.fill('#len', '5000');
+    await at.click('#generate');
+    expect(await sampleOutcome(at)).toMatch(/^len: must be at most 2000/);
+    expect((await look()).marks).toEqual(['input#len focus ring', 'input#len invalid mark']);
+
+    // a sample on its way: Generate disabled, Stop usable
+    await at.fill('#len', '2000');
+    await breakNextStream(at, 'held');
+    await at.click('#generate');
+    await at.waitForFunction(() => document.querySelector('#sample .drawn')!.textContent !== '');
+    expect(await at.locator('#generate').isDisabled()).toBe(true);
+    await look();
+    await at.click('#stop');
+    expect(await sampleOutcome(at)).toMatch(/^stopped · /);
+
+    // the loss chart's lines and labels
+    await at.selectOption('#model', 'tiny');
+    expect((await look()).marks).toEqual(expect.arrayContaining(['chart polyline.train', 'chart polyline.val', 'chart circle.val-dot']));
+
+    expect([...faults]).toEqual([]);
+  }, colorScheme));
+}
+
+it('keeps the loss chart readable and a tip inside the window at a phone width', () => onFreshPage(async (at) => {
   // a phone: no sideways scrolling, and the chart's labels as large as on a desktop
   await at.selectOption('#model', 'tiny');
   const labelHeight = () => at.$$eval('#loss-chart text', (texts) => Math.min(...texts.map((t) => t.getBoundingClientRect().height)));

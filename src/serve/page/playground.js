@@ -178,16 +178,16 @@ async function generate() {
 
 // ---- surprise -------------------------------------------------------------------------
 
-/** Background for −log p: pale yellow (expected) to red (surprising), never so dark that the text on it reads below 4.5:1. */
-function surpriseColour(nats) {
-  const t = Math.min(Math.max(nats / SURPRISE_MAX, 0), 1);
-  return `hsl(${55 - 55 * t}, 100%, ${96 - 32 * t}%)`;
+/** A token coloured by −log p: its place from expected (0) to surprising (1, at SURPRISE_MAX) on the page's scale (playground.css). */
+function paintSurprise(span, nats) {
+  span.classList.add('surprise');
+  span.style.setProperty('--surprise', String(Math.min(Math.max(nats / SURPRISE_MAX, 0), 1)));
 }
 
-/** Background for a unit's value in [−1, 1]: blue below zero, red above, as light as the text's contrast needs. */
-function activationColour(v) {
-  const a = Math.min(Math.abs(v), 1);
-  return v < 0 ? `hsl(215, 85%, ${100 - 38 * a}%)` : `hsl(12, 90%, ${100 - 38 * a}%)`;
+/** A token coloured by a unit's value in [−1, 1]: blue below zero, red above, by its size (playground.css). */
+function paintActivation(span, v) {
+  span.classList.add(v < 0 ? 'negative' : 'positive');
+  span.style.setProperty('--activation', String(Math.min(Math.abs(v), 1)));
 }
 
 /** A token's text as shown: a line break shows a faint ↵ before it. */
@@ -217,7 +217,7 @@ async function score() {
     const answer = await json(await api('/v1/score', { model: model.name, text, top: 5 }));
     const spans = answer.tokens.filter((t) => t.text !== '').map((t) => {
       const span = tokenSpan(t.text);
-      span.style.background = surpriseColour(-t.logProb);
+      paintSurprise(span, -t.logProb);
       span.dataset.tip = JSON.stringify(t);
       span.tabIndex = -1; // its tip opens on focus too: the keyboard's and a tap's way to it
       return span;
@@ -312,7 +312,7 @@ function paintUnit(tokens, { unit, values }) {
   for (const b of $('unit-picks').children) b.setAttribute('aria-pressed', String(b.textContent === `unit ${unit}`));
   $('units').replaceChildren(...tokens.map((text, i) => {
     const span = tokenSpan(text);
-    span.style.background = activationColour(values[i]);
+    paintActivation(span, values[i]);
     span.title = `unit ${unit}: ${values[i].toFixed(3)}`;
     return span;
   }));
