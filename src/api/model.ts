@@ -349,8 +349,8 @@ export class Model {
     if (!Number.isInteger(top) || top < 0) throw new RangeError(optionMessage('top', { expected: 'a non-negative integer', value: top }));
     const V = this.config.vocabSize, names = this.vocab.tokens;
     const { ids, unknown } = typeof text === 'string' ? this.vocab.tokenize(text) : text;
-    // each prediction's text as the scored text writes it, an <UNK> as the text it stands for
-    const writer = this.vocab.writer({ unknownTexts: unknown });
+    // each prediction's text as the scored text writes it, an <UNK> as the text it stands for; the last, <EOS>, writes none
+    const texts = listed ? this.vocab.tokenTexts(ids, { unknownTexts: unknown }) : [];
     const best = new Int32Array(Math.min(top, V));
     const tokens: TokenScore[] = [];
     const total = scoreTokens(this.config, this.loaded.params, ids, stepper, (target, logits, lse) => {
@@ -359,8 +359,7 @@ export class Model {
       const count = topTokens(logits, V, best);
       const alternatives: Alternative[] = [];
       for (let i = 0; i < count; i++) alternatives.push({ token: names[best[i]!]!, logProb: logits[best[i]!]! - lse });
-      const written = writer.write(target);
-      tokens.push({ token: names[target]!, text: written, logProb: logits[target]! - lse, top: alternatives });
+      tokens.push({ token: names[target]!, text: texts[tokens.length] ?? '', logProb: logits[target]! - lse, top: alternatives });
     });
     const summary = scoreSummary(total);
     return {
@@ -379,7 +378,7 @@ export class Model {
     const { numLayers: L, hiddenSize: H } = this.config;
     if (!Number.isInteger(layer) || layer < 0 || layer >= L) throw new RangeError(optionMessage('layer', { expected: `an integer from 0 to ${L - 1}`, value: layer }));
     const { ids, unknown } = this.tokenize(text);
-    const writer = this.vocab.writer({ unknownTexts: unknown });
+    const texts = this.vocab.tokenTexts(ids, { unknownTexts: unknown });
     const stepper = this.acquire();
     try {
       stepper.reset();
@@ -390,7 +389,7 @@ export class Model {
         if (options.signal?.aborted) throw new StoppedError();
         const id = ids[t]!;
         stepper.advance(id);
-        tokens.push(writer.write(id));
+        tokens.push(texts[t]!);
         values.push(state.slice(0, H));
       }
       return { layer, hiddenSize: H, tokens, values };
