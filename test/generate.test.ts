@@ -285,8 +285,8 @@ describe('sampleCompletions', () => {
   });
 
   it('refuses a count of samples that is not a positive integer', () => {
-    expect(() => [...sampleCompletions({ ...toy, n: 0 })]).toThrow(/^n: must be >= 1 \(got 0\)$/);
-    expect(() => [...sampleCompletions({ ...toy, n: 1.5 })]).toThrow(/^n: must be an integer/);
+    expect(() => [...sampleCompletions({ ...toy, n: 0 })]).toThrow(/^n: must be a positive integer \(got 0\)$/);
+    expect(() => [...sampleCompletions({ ...toy, n: 1.5 })]).toThrow(/^n: must be a positive integer \(got 1\.5\)$/);
   });
 });
 
