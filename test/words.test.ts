@@ -287,7 +287,8 @@ describe('detokenize', () => {
     const vocabulary = ['the', 'cats', 'no', 'tis', 'n', 'o', 's', '90s', "'", "'", "'", '"', '`', '!', '!', '=', '>', '.', '/', '~', ',', '(', ')', '„', '“', '\n', '-'];
     const rng = new Rng(2024);
     for (let trial = 0; trial < 3_000; trial++) {
-      const tokens = Array.from({ length: Math.floor(rng.uniform() * 14) }, () => vocabulary[Math.floor(rng.uniform() * vocabulary.length)]!);
+      const draw = () => vocabulary[Math.floor(rng.uniform() * vocabulary.length)]!;
+      const tokens = Array.from({ length: Math.floor(rng.uniform() * 14) }, draw);
       const whole = detokenize(tokens), label = JSON.stringify(tokens);
       expect(streamed(tokens).join(''), label).toBe(whole);
       const each = eachToken(tokens);

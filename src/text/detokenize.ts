@@ -103,7 +103,7 @@ const READINGS: ReadonlyMap<string, readonly { when: (s: Surroundings) => boolea
 export class Detokenizer {
   /** Whether nothing is written yet, or the last thing written ends a line. */
   private atLineStart = true;
-  /** The kind of the last token written (meaningless at a line start). */
+  /** The kind of the last token written ('lineBreak' before the first). */
   private previous: Kind = 'lineBreak';
   /** The last token written, if it is a word. */
   private word: string | null = null;
@@ -207,9 +207,8 @@ export class Detokenizer {
     }
     const rules = READINGS.get(token);
     if (rules !== undefined) {
-      const quoteOpen = this.quoteOpen.get(token) === true;
-      const previous = this.atLineStart ? 'lineBreak' : this.previous;
-      const { kind, quote } = rules.find((rule) => rule.when({ word: this.atLineStart ? null : this.word, previous, quoteOpen, next }))!.reading;
+      const surroundings = { word: this.word, previous: this.previous, quoteOpen: this.quoteOpen.get(token) === true, next };
+      const { kind, quote } = rules.find((rule) => rule.when(surroundings))!.reading;
       if (quote !== undefined) this.setQuote(token, quote === 'opens');
       return kind;
     }
@@ -256,4 +255,3 @@ export function detokenize(tokens: Iterable<string>): string {
   for (const token of tokens) text += writer.push(token);
   return text + writer.end();
 }
-
