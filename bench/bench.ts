@@ -28,12 +28,13 @@ import { KERNELS_KINDS, type KernelsKind } from '../src/engine/kernels/kernels.j
 import { STEP_PHASES, type StepPhase } from '../src/engine/kernels/timed.js';
 import { Arena } from '../src/engine/kernels/arena.js';
 import { softmaxCrossEntropy } from '../src/engine/loss.js';
-import { initParams } from '../src/engine/model.js';
+import { initParams, readsTokenTable } from '../src/engine/model.js';
 import { Rng } from '../src/engine/random.js';
 import { createEngine } from '../src/parallel/pool.js';
 import type { TrainingEngine } from '../src/parallel/engine.js';
 import { sampleText } from '../src/generate/sample.js';
 import { createStepper } from '../src/parallel/inference.js';
+import { share } from '../src/parallel/shared.js';
 import { parseDuration } from '../src/train/options.js';
 import { Vocabulary } from '../src/text/vocab.js';
 import { kernelSpeeds } from './kernels.js';
@@ -120,14 +121,20 @@ function report(row: Record<string, unknown>, text: string): void {
 }
 
 /**
- * Multiply-adds of one training step, forward and backward, times 2 FLOPs each. Forward:
- * x·W_ihᵀ and h·W_hhᵀ per layer and the head; backward does each product twice more (the
- * weight gradient and the gradient flowing back), so the total is 3× the forward.
+ * Multiply-adds of one training step as the engine runs it on `workers` workers, times 2 FLOPs
+ * each. Forward: x·W_ihᵀ and h·W_hhᵀ per layer and the head, over each worker's rows; backward
+ * does each product twice more (the weight gradient and the gradient flowing back), so the
+ * total is 3× the forward. A worker whose rows read layer 0 through the token table
+ * (engine/model.ts) makes its input products over the V tokens' rows instead of its own.
  */
-function flopsPerStep(c: ModelConfig, rows: number): number {
-  const G = gateCount(c.cell) * c.hiddenSize;
-  let forward = rows * c.vocabSize * c.hiddenSize;
-  for (let k = 0; k < c.numLayers; k++) forward += rows * G * ((k === 0 ? c.embedDim : c.hiddenSize) + c.hiddenSize);
+function flopsPerStep(c: ModelConfig, batch: number, seqLen: number, workers: number): number {
+  const G = gateCount(c.cell) * c.hiddenSize, V = c.vocabSize;
+  let forward = 0;
+  for (let w = 0; w < workers; w++) {
+    const [first, end] = share(batch, workers, w), rows = (end - first) * seqLen;
+    forward += rows * V * c.hiddenSize + (readsTokenTable(rows, V) ? V : rows) * G * c.embedDim;
+    forward += rows * G * c.hiddenSize * (2 * c.numLayers - 1);
+  }
   return 2 * 3 * forward;
 }
 
@@ -529,7 +536,7 @@ for (const name of models) {
     if (name === DEFAULT_MODEL && asTrained) defaultModelRates.set(workers, charsPerSec);
     const first = runs.findIndex((r) => r.kernels === kernels);
     const single = rates[first]! / runs[first]!.workers;
-    const gflops = (charsPerSec / (batch * seqLen)) * flopsPerStep(config, batch * seqLen) / 1e9;
+    const gflops = (charsPerSec / (batch * seqLen)) * flopsPerStep(config, batch, seqLen, workers) / 1e9;
     const ofCeiling = gflops / workers / ceilings.get(workers)!;
     const ofPeak = ofSimdPeak(kernels, gflops / workers);
     const at = peerThreads.indexOf(workers), torch = measured.torch[at];

@@ -18,6 +18,11 @@ const INPUT_TABLE_LIMIT = 4 << 20;
  */
 const ROWS_PER_TOKEN_FOR_TABLE = 2;
 
+/** Whether a window of `rows` rows reads layer 0's input through the token table by default. */
+export function readsTokenTable(rows: number, vocabSize: number): boolean {
+  return rows >= ROWS_PER_TOKEN_FOR_TABLE * vocabSize;
+}
+
 /** What a model is built over. */
 export interface ModelOptions {
   config: ModelConfig;
@@ -134,7 +139,7 @@ export class LanguageModel {
     this.tokens = allocator.ints(rows);
     this.targets = allocator.ints(rows);
     this.logits = allocator.floats(rows * V);
-    const readsTokens = (this.readsTokens = options.inputTable ?? rows >= ROWS_PER_TOKEN_FOR_TABLE * V);
+    const readsTokens = (this.readsTokens = options.inputTable ?? readsTokenTable(rows, V));
     this.rowTokens = allocator.ints(readsTokens ? rows : 0);
     this.embedded = allocator.floats(readsTokens ? 0 : rows * E);
     this.dEmbedded = allocator.floats(grads && !readsTokens ? rows * E : 0);

@@ -15,18 +15,19 @@
  * the ATerm dots ("．", "﹒", "․") and a digit follows ("３．１４"). A paragraph without any of
  * the other terminators is cut as version 1 cuts it.
  */
+import { knownRule, latestRule } from './rule-versions.js';
 
-/** Bumped whenever `splitSentences` would cut some text differently; a record of the cut keeps the version it was made under. */
-export const SENTENCE_RULE_VERSION = 2;
-export type SentenceRule = 1 | 2;
+/** A version is added whenever `splitSentences` would cut some text differently; a record of a cut keeps the version it was made under. */
+const SENTENCE_RULES = [1, 2] as const;
+export type SentenceRule = (typeof SENTENCE_RULES)[number];
+export const SENTENCE_RULE_VERSION = latestRule(SENTENCE_RULES);
 
 /** The version a record made before versions were recorded was cut under. */
 export const SENTENCE_RULE_WHEN_ABSENT: SentenceRule = 1;
 
 /** The version a record names, or `SENTENCE_RULE_WHEN_ABSENT` when it names none; null when it names one this code lacks. */
 export function recordedSentenceRule(rule: number | undefined): SentenceRule | null {
-  if (rule === undefined) return SENTENCE_RULE_WHEN_ABSENT;
-  return rule === 1 || rule === 2 ? rule : null;
+  return rule === undefined ? SENTENCE_RULE_WHEN_ABSENT : knownRule(SENTENCE_RULES, rule);
 }
 
 /**

@@ -3,14 +3,16 @@
  * Checkpoints and prepared folders record the version their ids were made under: a text read
  * under another version may give other tokens, so a model keeps tokenizing as it was trained.
  */
+import { knownRule, latestRule } from './rule-versions.js';
 
-/** Bumped whenever `tokenizeWords` would split some text differently; every earlier version stays readable. */
-export const WORD_RULE_VERSION = 2;
-export type WordRule = 1 | 2;
+/** A version is added whenever `tokenizeWords` would split some text differently; every earlier one stays readable. */
+const WORD_RULES = [1, 2] as const;
+export type WordRule = (typeof WORD_RULES)[number];
+export const WORD_RULE_VERSION = latestRule(WORD_RULES);
 
 /** `rule` as a version this code has, or null (a newer rnn's). */
 export function knownWordRule(rule: number): WordRule | null {
-  return rule === 1 || rule === 2 ? rule : null;
+  return knownRule(WORD_RULES, rule);
 }
 
 /** The token a line break reads as; spaces and tabs are not tokens, line breaks are. */
