@@ -48,6 +48,8 @@ describe('loadModel', () => {
     expect(new Set(expected).size).toBe(4);
     expect(() => model.completeSync({ ...options, n: 4, signal: firesAt(30) })).toThrow(StoppedError);
     expect(() => model.completeSync({ ...options } as never)).toThrow('n: is missing: give the number of samples');
+    await expect(model.complete({ ...options, n: 0 })).rejects.toThrow(/^n: must be a positive integer \(got 0\)$/);
+    expect(() => model.completeSync({ ...options, n: 2.5 })).toThrow(/^n: must be a positive integer \(got 2\.5\)$/);
     expect(() => model.completeSync({ ...options, n: 2, workers: 2 } as never)).toThrow(/^unknown option workers; the valid ones: prime, /);
   });
 
@@ -82,8 +84,9 @@ describe('loadModel', () => {
   });
 
   it('bad options: a RangeError that names the option as the library spells it', async () => {
-    await expect(collect(model.generate({ len: 0 }))).rejects.toThrow(/^len: must be >= 1 \(got 0\)$/);
-    await expect(model.beam({ beam: 2, len: 0 })).rejects.toThrow(/^len: must be >= 1/);
+    await expect(collect(model.generate({ len: 0 }))).rejects.toThrow(/^len: must be a positive integer \(got 0\)$/);
+    await expect(model.beam({ beam: 2, len: 0 })).rejects.toThrow(/^len: must be a positive integer \(got 0\)$/);
+    await expect(collect(model.generate({ topK: 0 }))).rejects.toThrow(/^topK: must be a positive integer \(got 0\)$/);
     await expect(collect(model.generate({ unk: 'bogus' as 'show' }))).rejects.toThrow(/^unk: .*resample.*show/);
     await expect(collect(model.generate({ stopAtEos: 'yes' as unknown as boolean }))).rejects.toThrow(/^stopAtEos: /);
     // a string where a number is taken is shown quoted, never as the number it reads like

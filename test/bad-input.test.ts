@@ -208,9 +208,9 @@ describe('the library API given what its types forbid', () => {
   });
 
   it('workers that are not a positive integer are refused, not run (1.5 hung) or allocated (NaN)', async () => {
-    await expect(collect(model.generate({ len: 2, workers: 1.5 }))).rejects.toThrow(/^workers: must be an integer \(got 1\.5\)$/);
-    await expect(collect(model.generate({ len: 2, workers: 0 }))).rejects.toThrow(/^workers: must be >= 1 \(got 0\)$/);
-    await expect(model.score('ab', { workers: Number.NaN })).rejects.toThrow(/^workers: must be a finite number \(got NaN\)$/);
+    await expect(collect(model.generate({ len: 2, workers: 1.5 }))).rejects.toThrow(/^workers: must be a positive integer \(got 1\.5\)$/);
+    await expect(collect(model.generate({ len: 2, workers: 0 }))).rejects.toThrow(/^workers: must be a positive integer \(got 0\)$/);
+    await expect(model.score('ab', { workers: Number.NaN })).rejects.toThrow(/^workers: must be a positive integer \(got NaN\)$/);
     await expect(model.scoreValidation(Number.NaN)).rejects.toThrow(/^workers: /);
   });
 

@@ -187,8 +187,10 @@ describe('with a model trained by rnn train', () => {
     const scored = await rnnIn(ROOT, ['eval', 'perplexity', '--checkpoint', ckpt, '-', '--text', text, '--json'], {}, text.replace(/\n/g, '\r\n'));
     expect(scored.status).toBe(0);
     const [fromStdin, fromFlag] = scored.stdout.trim().split('\n').map((line) => JSON.parse(line) as { name: string; logProb: number });
-    expect(fromStdin!.name).toBe('stdin');
+    expect(fromStdin!.name).toBe('standard input');
     expect(fromStdin!.logProb).toBe(fromFlag!.logProb);
+    const table = await rnnIn(ROOT, ['eval', 'perplexity', '--checkpoint', ckpt, '-'], {}, text);
+    expect(table.stdout).toMatch(/^standard input\b/m);
     const primed = await rnnIn(ROOT, ['sample', '--checkpoint', ckpt, '--prime-file', '-', '--len', '20', '--seed', '5'], {}, 'KING:');
     expect(primed.stdout).toBe((await rnn('sample', '--checkpoint', ckpt, '--prime', 'KING:', '--len', '20', '--seed', '5')).stdout);
     expect(primed.stdout.startsWith('KING:')).toBe(true);

@@ -203,6 +203,50 @@ function eachSampleReadingThePrime(opts: CompletionOptions & { stepper: Stepper 
 
 const WORD_VOCAB = Vocabulary.fromTokens([EOS_TOKEN, UNK_TOKEN, 'the', 'cat', 'sat', 'on', 'mat', '.', ',', '\n'], 'word');
 
+describe('sampleText at the word level', () => {
+  const vocab = Vocabulary.fromTokens([EOS_TOKEN, UNK_TOKEN, 'he', 'said', 'cats', 'no', 'tis', "'", '!', '=', '.', '\n'], 'word');
+  const config: ModelConfig = { cell: 'gru', vocabSize: vocab.size, embedDim: 4, hiddenSize: 8, numLayers: 1, dropout: 0 };
+  const params = initParams(config, new Rng(5));
+  const held = new Set([vocab.idOf("'"), vocab.idOf('!')]);
+
+  /** The ids sampleText draws, drawn here as it draws them. */
+  function drawnIds(primeIds: Int32Array, length: number, seed: number, stopAtEos: boolean): number[] {
+    const stepper = new Stepper(config, params);
+    stepper.reset();
+    stepper.advance(EOS);
+    for (const id of primeIds) stepper.advance(id);
+    const sampler = new TokenSampler(config.vocabSize, 1, null, null, false), rng = new Rng(seed);
+    const ids: number[] = [];
+    while (ids.length < length) {
+      const id = sampler.draw(stepper.logits, rng);
+      if (id === EOS && stopAtEos) break;
+      ids.push(id);
+      stepper.advance(id);
+    }
+    return ids;
+  }
+
+  it("streams one piece per token drawn, which make the detokeniser's text of them, a ' or ! last included", () => {
+    let endsHeld = 0, stopsHeld = 0;
+    for (let seed = 0; seed < 40; seed++) {
+      for (const stopAtEos of [false, true]) {
+        const prime = "he said '", length = 12, chunks: string[] = [];
+        const text = sampleText({ config, params, vocab, prime, length, temperature: 1, seed, stopAtEos, onText: (c) => chunks.push(c) });
+        const primeIds = vocab.encode(prime), ids = drawnIds(primeIds, length, seed, stopAtEos);
+        expect(chunks).toHaveLength(ids.length);
+        expect(chunks.join('')).toBe(text);
+        expect(text).toBe(vocab.tokenTexts([...primeIds, ...ids], { eos: '\n' }).slice(primeIds.length).join(''));
+        if (held.has(ids[ids.length - 1]!)) {
+          if (ids.length === length) endsHeld++;
+          else stopsHeld++;
+        }
+      }
+    }
+    expect(endsHeld, 'samples whose last token is held').toBeGreaterThan(0);
+    expect(stopsHeld, 'samples stopped by <EOS> after a held token').toBeGreaterThan(0);
+  });
+});
+
 for (const kernels of kernelKinds()) {
   describe(`sampleCompletions reads the prime once, ${kernels} kernels`, () => {
     // '?' and 'dog' read as <UNK>; with <EOS> likelier, samples that stop at it end at different lengths
@@ -243,8 +287,8 @@ describe('sampleCompletions', () => {
   });
 
   it('refuses a count of samples that is not a positive integer', () => {
-    expect(() => sampleCompletions({ ...toy, n: 0 })).toThrow(/^n: must be >= 1 \(got 0\)$/);
-    expect(() => sampleCompletions({ ...toy, n: 1.5 })).toThrow(/^n: must be an integer/);
+    expect(() => sampleCompletions({ ...toy, n: 0 })).toThrow(/^n: must be a positive integer \(got 0\)$/);
+    expect(() => sampleCompletions({ ...toy, n: 1.5 })).toThrow(/^n: must be a positive integer \(got 1\.5\)$/);
   });
 });
 

@@ -84,7 +84,8 @@ describe('the training settings table', () => {
 
 describe('the sampling settings table', () => {
   it('checks the library\'s options with the ranges the flags take, naming the option', () => {
-    expect(() => checkSampleSettings({ len: 0 })).toThrow('len: must be >= 1 (got 0)');
+    expect(() => checkSampleSettings({ len: 0 })).toThrow('len: must be a positive integer (got 0)');
+    expect(() => checkSampleSettings({ beam: 1.5 })).toThrow('beam: must be a positive integer (got 1.5)');
     expect(() => checkSampleSettings({ unk: 'hide' })).toThrow(/^unk: .*resample.*show/);
     expect(() => checkSampleSettings({ topP: 2 })).toThrow(RangeError);
     expect(() => checkSampleSettings({ temperature: Infinity })).toThrow('temperature: must be a finite number (got Infinity)');

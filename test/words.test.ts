@@ -144,10 +144,33 @@ describe('detokenize', () => {
     expect(detokenize(["'", 'Hello', ',', "'", 'she', 'said', '.'])).toBe("'Hello,' she said.");
   });
 
-  it('reads a straight apostrophe right after a word as ending that word', () => {
+  it('reads a straight apostrophe after a plural or an elided word as ending that word, and one before an elided word as beginning it', () => {
     expect(detokenize(['the', 'farmers', "'", 'savings', 'o', "'", 'the', 'city'])).toBe("the farmers' savings o' the city");
-    // the documented limit: an elision after a word comes back glued to the word before
-    expect(detokenize(['and', "'", 'tis'])).toBe("and' tis");
+    expect(detokenize(['and', "'", 'tis'])).toBe("and 'tis");
+  });
+
+  // each line comes back as written: the quote rules of detokenize.ts's READINGS
+  const SINGLE_QUOTES = [
+    "He said 'no' to me.",
+    "Don't 'quote' me",
+    "rock 'n' roll",
+    "'Tis the season, 'twas said.",
+    "the students' books",
+    "x = 'a' + 'b'",
+    "She wrote: 'I am here.' Then left.",
+    'He said "no" to me.',
+    "It was 'fine', she says; the dogs' 'toys' are in the '90s box.",
+    "'Hello,' she said, 'the cats are out.'",
+    "Rock 'N' Roll, i' the night, show 'em 'fore dawn.",
+  ];
+  it.each(SINGLE_QUOTES)('pairs single quotes and reads apostrophes by the words around them: %s', (line) => {
+    expect(detokenize(tokenizeWords(line))).toBe(line);
+  });
+
+  it('reads the ambiguous quotes as the commoner reading: a possessive outside a quote, a closing quote inside one', () => {
+    expect(detokenize(tokenizeWords("the students' books"))).toBe("the students' books");
+    expect(detokenize(tokenizeWords("he says 'yes' to it"))).toBe("he says' yes 'to it"); // the price
+    expect(detokenize(tokenizeWords("'the farmers' cats are out.' he said"))).toBe("'the farmers' cats are out. 'he said"); // the price
   });
 
   it('joins a hyphen or em dash standing alone to both neighbours', () => {
@@ -189,14 +212,23 @@ describe('detokenize', () => {
     expect(['»', 'a'].map((t) => writer.push(t)).join('') + writer.boundary('') + ['b', '»'].map((t) => writer.push(t)).join('')).toBe('»a b »');
   });
 
-  it('writes "!" and a "=" after it together, and the signs of "===" and "=>" as before', () => {
-    expect(detokenize(tokenizeWords('if (a !== b && c != d) f = (x) => x === 1;'))).toBe('if (a!== b && c!= d) f = (x) => x === 1;');
-    expect(detokenize(tokenizeWords('Stop! = is a sign'))).toBe('Stop!= is a sign'); // the price: "!" before "=" is one operator
+  const OPERATORS_AND_PATHS = [
+    'if (a !== b) return;',
+    'a != b',
+    'if (a !== b && c != d) f = (x) => x === 1;',
+    'const g = (x) => !x, h = y => !y || (!y && z >= 2);',
+    "import x from './x';",
+    "import y from '../y/z';",
+    'export * from "../y/z.js";',
+    "x = './x', cd '~/a/b' now",
+  ];
+  it.each(OPERATORS_AND_PATHS)('writes != and !== spaced as one sign, a prefix ! against its operand, and a quoted path without spaces: %s', (line) => {
+    expect(detokenize(tokenizeWords(line))).toBe(line);
   });
 
-  it('writes a quote after a word as an apostrophe, the documented limit for code: from \'./x\' comes back from\'. / x\'', () => {
-    expect(detokenize(tokenizeWords("import x from './x'"))).toBe("import x from'. / x'");
-    expect(detokenize(tokenizeWords("x = './x'"))).toBe("x = '. / x'");
+  it('reads "!" before "=" as the first sign of "!=": the price in prose', () => {
+    expect(detokenize(tokenizeWords('Stop! = is a sign'))).toBe('Stop != is a sign');
+    expect(detokenize(tokenizeWords('Stop! Go! Now!!'))).toBe('Stop! Go! Now!!');
   });
 
   it('writes signs of code side by side together, keeps snake_case whole, and opens a quote after a sign', () => {
@@ -214,12 +246,60 @@ describe('detokenize', () => {
     expect(detokenize([])).toBe('');
   });
 
+  /** The pieces a writer gives token by token, and then at the end. */
+  function streamed(tokens: readonly string[]): string[] {
+    const writer = new Detokenizer();
+    return [...tokens.map((token) => writer.push(token)), writer.end()];
+  }
+
+  /** The text of each token, each written with the token after it (Vocabulary.tokenTexts). */
+  function eachToken(tokens: readonly string[]): string[] {
+    const writer = new Detokenizer();
+    return tokens.map((token, i) => writer.push(token, tokens[i + 1] ?? null));
+  }
+
   it('writes piece by piece what it writes at once', () => {
     const tokens = tokenizeWords('He said, "Cats (mostly) sleep."\nThe farmers\' cat-nap—$5.');
-    const writer = new Detokenizer();
-    const pieces = tokens.map((token) => writer.push(token));
+    const pieces = streamed(tokens);
     expect(pieces.join('')).toBe(detokenize(tokens));
     expect(pieces.slice(0, 4)).toEqual(['He', ' said', ',', ' "']);
+  });
+
+  it('holds a \' or ! back until the token after it, and writes it at the end', () => {
+    const writer = new Detokenizer();
+    expect(['He', 'said', "'"].map((t) => writer.push(t))).toEqual(['He', ' said', '']);
+    expect(writer.holding).toBe(true);
+    expect(writer.push('no')).toBe(" 'no");
+    expect(writer.push("'")).toBe('');
+    expect(writer.end()).toBe("'");
+    expect(writer.end()).toBe('');
+    const bang = new Detokenizer();
+    expect(['a', '!'].map((t) => bang.push(t)).join('') + bang.boundary('\n') + bang.push('b')).toBe('a!\nb');
+  });
+
+  it.each([...SINGLE_QUOTES, ...OPERATORS_AND_PATHS])('writes piece by piece, and token by token, what it writes at once: %s', (line) => {
+    const tokens = tokenizeWords(line);
+    expect(streamed(tokens).join('')).toBe(line);
+    expect(eachToken(tokens).join('')).toBe(line);
+  });
+
+  it('writes piece by piece, token by token, and after reading a prime, what it writes at once, for random token sequences', () => {
+    const vocabulary = ['the', 'cats', 'no', 'tis', 'n', 'o', 's', '90s', "'", "'", "'", '"', '`', '!', '!', '=', '>', '.', '/', '~', ',', '(', ')', '„', '“', '\n', '-'];
+    const rng = new Rng(2024);
+    for (let trial = 0; trial < 3_000; trial++) {
+      const draw = () => vocabulary[Math.floor(rng.uniform() * vocabulary.length)]!;
+      const tokens = Array.from({ length: Math.floor(rng.uniform() * 14) }, draw);
+      const whole = detokenize(tokens), label = JSON.stringify(tokens);
+      expect(streamed(tokens).join(''), label).toBe(whole);
+      const each = eachToken(tokens);
+      expect(each.join(''), label).toBe(whole);
+      // a writer that reads the first tokens (a prime's) writes the text of the rest
+      const primed = Math.floor(rng.uniform() * (tokens.length + 1));
+      const reader = new Detokenizer();
+      for (const token of tokens.slice(0, primed)) reader.read(token);
+      const rest = [...tokens.slice(primed).map((token) => reader.push(token)), reader.end()];
+      expect(rest.join(''), `${label} after ${primed}`).toBe(each.slice(primed).join(''));
+    }
   });
 
   it('writes a document boundary: "" as nothing, a line break as a line break, other text as a word', () => {
@@ -360,6 +440,24 @@ describe('word vocabulary', () => {
     const chars = Vocabulary.build(['ab']);
     const charWriter = chars.writer();
     expect([EOS, 2, UNK, 3].map((id) => charWriter.write(id)).join('')).toBe('a\uFFFDb');
+  });
+
+  it('writes a \' held back for the next id with that id, or at the end or an <EOS>; token by token, each with its own text', () => {
+    const vocab = wordVocab("'", 'said', 'no', '!', '=', 'tis');
+    const [quote, said, no, bang, equals, tis] = [2, 3, 4, 5, 6, 7];
+    const ids = [said, quote, no, quote, EOS, quote, tis, said, bang, UNK, bang, equals, no, quote];
+    const options = { eos: '\n', unknownTexts: ['dog'] };
+    expect(vocab.decode(ids, options)).toBe("said 'no'\n'tis said! dog != no '");
+    expect(vocab.tokenTexts(ids, options)).toEqual(['said', " '", 'no', "'", '\n', "'", 'tis', ' said', '!', ' dog', ' !', '=', ' no', " '"]);
+    const writer = vocab.writer(options);
+    const pieces = ids.map((id) => writer.write(id));
+    expect(writer.holding).toBe(true);
+    expect(pieces.join('') + writer.end()).toBe(vocab.decode(ids, options));
+    expect(pieces.slice(0, 3)).toEqual(['said', '', " 'no"]);
+    // a prime read first: the text after it, as decode spaces it
+    const afterPrime = vocab.writer(options);
+    for (const id of ids.slice(0, 2)) afterPrime.read(id);
+    expect(ids.slice(2).map((id) => afterPrime.write(id)).join('') + afterPrime.end()).toBe(vocab.tokenTexts(ids, options).slice(2).join(''));
   });
 
   it('round-trips through fromTokens with its level and rejects malformed word lists', () => {

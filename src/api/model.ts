@@ -15,7 +15,7 @@ import { optionMessage } from '../input/issues.js';
 import { POSITIVE_INTEGER, checkedOption, unknownOption } from '../input/settings.js';
 import { createStepper } from '../parallel/inference.js';
 import { stepsPerEpoch } from '../text/batches.js';
-import { EOS, type TextLevel, type TextWriter, type TokenizedText, type Vocabulary } from '../text/vocab.js';
+import { EOS, type TextLevel, type TokenizedText, type Vocabulary } from '../text/vocab.js';
 
 export { type StopSignal, StoppedError, type TokenizedText };
 
@@ -367,8 +367,8 @@ export class Model {
     if (!Number.isInteger(top) || top < 0) throw new RangeError(optionMessage('top', { expected: 'a non-negative integer', value: top }));
     const V = this.config.vocabSize, names = this.vocab.tokens;
     const { ids, unknown } = typeof text === 'string' ? this.vocab.tokenize(text) : text;
-    // each prediction's text as the scored text writes it, an <UNK> as the text it stands for
-    const writer = this.vocab.writer({ unknownTexts: unknown });
+    // each prediction's text as the scored text writes it, an <UNK> as the text it stands for; the last, <EOS>, writes none
+    const texts = listed ? this.vocab.tokenTexts(ids, { unknownTexts: unknown }) : [];
     const best = new Int32Array(Math.min(top, V));
     const tokens: TokenScore[] = [];
     const predictions = scoreSteps(this.config, this.loaded.params, ids, stepper, (target, logits, lse) => {
@@ -377,8 +377,7 @@ export class Model {
       const count = topTokens(logits, V, best);
       const alternatives: Alternative[] = [];
       for (let i = 0; i < count; i++) alternatives.push({ token: names[best[i]!]!, logProb: logits[best[i]!]! - lse });
-      const written = writer.write(target);
-      tokens.push({ token: names[target]!, text: written, logProb: logits[target]! - lse, top: alternatives });
+      tokens.push({ token: names[target]!, text: texts[tokens.length] ?? '', logProb: logits[target]! - lse, top: alternatives });
     });
     return textScore(predictions, tokens);
   }
@@ -412,7 +411,7 @@ export class Model {
     const { numLayers: L } = this.config;
     if (!Number.isInteger(layer) || layer < 0 || layer >= L) throw new RangeError(optionMessage('layer', { expected: `an integer from 0 to ${L - 1}`, value: layer }));
     const { ids, unknown } = this.tokenize(text);
-    return hiddenStates(stepper, ids, layer, this.vocab.writer({ unknownTexts: unknown }), options.signal);
+    return hiddenStates(stepper, ids, layer, this.vocab.tokenTexts(ids, { unknownTexts: unknown }), options.signal);
   }
 
   /** A stepper on `workers` threads (default 1); one thread: a kept Stepper. */
@@ -516,7 +515,7 @@ function* textScore(predictions: Work<Score>, tokens: TokenScore[]): Work<TextSc
 }
 
 /** Each hidden unit of `layer` after each of `ids`, read as one document from `<EOS>`: a piece of work a token. */
-function* hiddenStates(stepper: Stepper, ids: Int32Array, layer: number, writer: TextWriter, signal?: StopSignal): Work<Activations> {
+function* hiddenStates(stepper: Stepper, ids: Int32Array, layer: number, texts: string[], signal?: StopSignal): Work<Activations> {
   const H = stepper.model.config.hiddenSize;
   stepper.reset();
   stepper.advance(EOS);
@@ -527,7 +526,7 @@ function* hiddenStates(stepper: Stepper, ids: Int32Array, layer: number, writer:
     checkStopped(signal);
     const id = ids[t]!;
     stepper.advance(id);
-    tokens.push(writer.write(id));
+    tokens.push(texts[t]!);
     values.push(state.slice(0, H));
   }
   return { layer, hiddenSize: H, tokens, values };

@@ -249,7 +249,7 @@ function* search(opts: BeamOptions): Work<BeamResult> {
     const ended = stopAtEos && ids[ids.length - 1] === EOS, hypothesis = writerAfterPrime();
     let text = '';
     for (const id of ended ? ids.subarray(0, -1) : ids) text += hypothesis.write(id);
-    return text;
+    return text + hypothesis.end();
   };
   const best = ranked[0]!;
   let text: string;
@@ -257,6 +257,7 @@ function* search(opts: BeamOptions): Work<BeamResult> {
     const rest = best.ids().subarray(settledLength);
     let tail = '';
     for (const id of rest) tail += writer.write(id);
+    tail += writer.end();
     if (tail.length > 0) opts.onText!(tail);
     text = streamed + tail;
   } else {

@@ -11,22 +11,27 @@ export function primeTokens(vocab: Vocabulary, prime: string | PrimeTokens | und
 }
 
 /**
- * A writer of the tokens drawn after a prime: at the word level it has written the prime's
- * tokens first (that text discarded), so that the first drawn word is spaced after the prime as
- * the detokeniser spaces it, except after a prime that ends in a space, which spaces it already.
+ * A writer of the tokens drawn after a prime: at the word level it has read the prime's tokens
+ * first (their text not written), so that the first drawn word is spaced after the prime as the
+ * detokeniser spaces it, except after a prime that ends in a space, which spaces it already.
  */
 export function continuationWriter(vocab: Vocabulary, prime: PrimeTokens, options: DecodeOptions): TextWriter {
   const writer = vocab.writer(options);
   // a character writer keeps no state from token to token: the prime changes nothing it writes
   if (vocab.level === 'char') return writer;
-  for (let i = 0; i < prime.ids.length; i++) writer.write(prime.ids[i]!);
+  for (let i = 0; i < prime.ids.length; i++) writer.read(prime.ids[i]!);
   let spacedByPrime = /[ \t]$/.test(prime.text);
+  const unspaced = (text: string): string => {
+    if (!spacedByPrime || text === '') return text;
+    spacedByPrime = false;
+    return text.replace(/^ /, '');
+  };
   return {
-    write(id: number): string {
-      const text = writer.write(id);
-      if (!spacedByPrime) return text;
-      spacedByPrime = false;
-      return text.replace(/^ /, '');
+    write: (id) => unspaced(writer.write(id)),
+    read: (id) => writer.read(id),
+    end: () => unspaced(writer.end()),
+    get holding() {
+      return writer.holding;
     },
   };
 }

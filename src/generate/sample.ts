@@ -142,14 +142,20 @@ function startSampling(opts: SampleOptions, stepper: TokenStepper) {
     *draw(seed: number): Generator<string, void, undefined> {
       const rng = new Rng(seed);
       const writer = continuationWriter(vocab, prime, { eos: EOS_TEXT, ...(showUnk && { unk: UNK_TOKEN }) });
+      // the piece of a token the writer holds back for the one after it, yielded with that one's
+      let waiting: string | null = null;
       for (let count = 0; count < length;) {
-        if (signal?.aborted) return;
+        if (signal?.aborted) break;
         const id = sampler.draw(stepper.logits, rng);
-        if (id === EOS && stopAtEos) return;
+        if (id === EOS && stopAtEos) break;
         count++;
-        yield writer.write(id);
+        const piece = writer.write(id);
+        if (waiting !== null) yield waiting;
+        waiting = writer.holding ? piece : null;
+        if (waiting === null) yield piece;
         if (count < length) stepper.advance(id);
       }
+      if (waiting !== null) yield waiting + writer.end();
     },
   };
 }

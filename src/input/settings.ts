@@ -52,11 +52,21 @@ export function unknownOption(option: string, valid: readonly string[]): string 
   return `unknown option ${option}; the valid ones: ${valid.join(', ')}`;
 }
 
-/** A library option's value checked by its schema; else a RangeError naming it: `topP: must be <= 1 (got 2)`. */
+/**
+ * A library option's value checked by its schema; else a RangeError naming it, as
+ * `parseSettings` words it: `n: must be a positive integer (got 0)` for a schema that carries
+ * a description (`described`), zod's phrase for another: `topP: must be <= 1 (got 2)`.
+ */
 export function checkedOption<S extends z.ZodType>(name: string, schema: S, value: unknown): z.output<S> {
   const checked = schema.safeParse(value, { reportInput: true });
-  if (!checked.success) throw new RangeError(optionMessage(name, checked.error.issues[0]!));
-  return checked.data;
+  if (checked.success) return checked.data;
+  const expected = schema.description;
+  throw new RangeError(optionMessage(name, expected === undefined ? checked.error.issues[0]! : { expected, value }));
+}
+
+/** A setting's values and how an error names them, the schema carrying that name as its description. */
+function described<S extends z.ZodType>(schema: S, expected: string) {
+  return { schema: schema.describe(expected) as S, expected };
 }
 
 /**
@@ -83,7 +93,7 @@ export function parseSettings<T extends z.ZodObject>(schema: T, input: Record<st
 }
 
 /** A count (`--len`, `--workers`): a whole number of at least 1, and how an error names it. */
-export const POSITIVE_INTEGER = { schema: z.int().min(1), expected: 'a positive integer' } as const;
+export const POSITIVE_INTEGER = described(z.int().min(1), 'a positive integer');
 
 /** A library count (`minCount`, `seqLen`) checked; else a RangeError naming it: `seqLen: must be a positive integer (got 0)`. */
 export function checkPositiveInteger(name: string, value: number): void {

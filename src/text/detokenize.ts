@@ -1,7 +1,7 @@
 /**
  * The detokeniser of the word level (docs/words.md): word tokens back to text. Between two
  * tokens goes one space, except
- *  - none before a closing mark: . , ; : ! ? … % ) ] } ’ ” » › and a closing straight quote,
+ *  - none before a closing mark: . , ; : ? … % ) ] } ’ ” » ›, a ! that ends a sentence and a closing straight quote,
  *    and the Arabic, Greek and Devanagari marks that close likewise (، ؛ ؟ ۔ ; · । ॥);
  *  - none after an opening mark: ( [ { “ ‘ „ ‚ « ‹ ¿ ¡ $ £ € ¥ and an opening straight quote;
  *  - none either side of a hyphen, em dash or underscore standing alone (- — _), so "speak--it"
@@ -12,19 +12,18 @@
  *    or a tag character, and the second regional indicator of a flag; so an emoji sequence
  *    (👍🏽, ❤️‍🔥, 🇫🇷), which the tokenizer rules of version 1 cut into code points, comes back whole;
  *  - none between two ASCII signs of code and markup (# & * + / < = > @ \\ ^ | ~): "=>", "/**";
- *    nor between "!" and a "=" after it: "!=", "!==";
+ *  - none inside a straight quote whose first token is . / or ~: a path ('./x', "../y/z");
  *  - none before or after a line break (a token of "\n"s), so a line starts without a space.
  * A straight quote (" ' or `) opens and closes in turn: the first one on a line opens, the next
  * one closes, and so on, counted for each apart; a line break or a document boundary starts
- * the count afresh. One exception: a ' right after a word while no ' is open is an apostrophe
- * ending that word ("farmers' savings", "o' the") — it closes and opens nothing.
+ * the count afresh. A ' and a ! are read with the token after them, by `READINGS` below.
  * A low-9 quote opens and its partner closes it: „so“, ‚so‘ (German). A guillemet opens when
  * none of its pair is open and its partner closes it, so both «so» and »so« (German, Danish)
  * come back whole, and ‹so› and ›so‹ likewise; these pairs stay open over line breaks, until the
  * partner or a document boundary.
  */
 
-const CLOSING = new Set(['.', ',', ';', ':', '!', '?', '…', '%', ')', ']', '}', '’', '”', '»', '›', '،', '؛', '؟', '۔', '\u037e', '\u0387', '।', '॥']);
+const CLOSING = new Set(['.', ',', ';', ':', '?', '…', '%', ')', ']', '}', '’', '”', '»', '›', '،', '؛', '؟', '۔', '\u037e', '\u0387', '।', '॥']);
 const OPENING = new Set(['(', '[', '{', '“', '‘', '„', '‚', '«', '‹', '¿', '¡', '$', '£', '€', '¥']);
 /** A hyphen, em dash or underscore, a zero-width (non-)joiner or word joiner, a CJK or fullwidth punctuation mark. */
 const JOINING = /^(?:[-—_\u200c\u2060\u30fb]|\u200d|(?=[\p{P}\p{S}])[\u3001-\u303f\uff01-\uff65])$/u;
@@ -34,47 +33,133 @@ const REGIONAL_INDICATOR = /^\p{Regional_Indicator}$/u;
 /** The ASCII signs of code and markup; two of them side by side are written together (`=>`, `/**`, `***`). */
 const OPERATORS = new Set(['#', '&', '*', '+', '/', '<', '=', '>', '@', '\\', '^', '|', '~']);
 const STRAIGHT_QUOTES = ['"', "'", '`'] as const;
+/** The first token of a path: a straight quote opened right before one of these holds a path, written without spaces. */
+const PATH_START = new Set(['.', '/', '~']);
 /** An opening mark of a pair, and the partner that closes it. */
 const PARTNERS = new Map([['„', '“'], ['‚', '‘'], ['«', '»'], ['»', '«'], ['‹', '›'], ['›', '‹']]);
 const PAIRED = new Set([...PARTNERS.keys(), ...PARTNERS.values()]);
+/** Words that an apostrophe begins ('tis, 'twas, 'em, rock 'n' roll), whatever their case; also any that begins with a digit ('90s). */
+const ELIDED_BEFORE = new Set(['tis', 'twas', 'twere', 'twill', 'twould', 'twixt', 't', 'em', 'n', 'fore', 'gainst', 'mongst']);
+/** Words that an apostrophe ends (o' the, i' the, th' end, rock 'n' roll), whatever their case. */
+const ELIDED_AFTER = new Set(['o', 'i', 'th', 'n']);
+/** Words that end in s but are no plural a possessive could follow: "it was 'fine'" opens a quote. */
+const NOT_PLURAL = new Set(['as', 'is', 'was', 'has', 'his', 'its', 'this', 'thus', 'us', 'yes']);
 
 type Kind = 'word' | 'operator' | 'opening' | 'closing' | 'joining' | 'lineBreak';
+
+/** What a token that is read with the token after it sees. */
+interface Surroundings {
+  /** The token before, if it is a word on this line; else null. */
+  word: string | null;
+  /** The kind of the token before; 'lineBreak' at a line start. */
+  previous: Kind;
+  /** Whether a ' is open. */
+  quoteOpen: boolean;
+  /** The token after, or null where the text ends. */
+  next: string | null;
+}
+
+/** How a token reads: its kind, and what it does to the count of open ' (none: leaves it). */
+interface Reading {
+  kind: Kind;
+  quote?: 'opens' | 'closes';
+}
+
+/**
+ * The tokens read with the token after them, and their readings: the first rule that holds.
+ * A ' in prose is a quote or an apostrophe; the word after it or before it tells which:
+ *   an elided word follows ('tis, 'twas, '90s)        begins it: spaced as an opening mark, opens no quote
+ *   an elided word precedes (o' the, rock 'n' roll)   ends it: spaced as a closing mark, closes no quote
+ *   none is open and the word before ends in s        a plural possessive (the farmers' savings): likewise
+ *   one is open                                       closes it
+ *   else                                              opens one (said 'no', from './x')
+ * The ambiguous case is a ' after a word ending in s while none is open: a possessive in
+ * "the students' books", an opening quote in "he says 'yes'"; it is read as the possessive.
+ * A ! before a = is the first sign of != or !==; after a sign, an opening mark or at a line
+ * start it is a prefix "not", written against what follows (=> !x, if (!x)); else it ends a sentence.
+ */
+const READINGS: ReadonlyMap<string, readonly { when: (s: Surroundings) => boolean; reading: Reading }[]> = new Map([
+  ["'", [
+    { when: ({ next }) => next !== null && (ELIDED_BEFORE.has(next.toLowerCase()) || /^\d/.test(next)), reading: { kind: 'opening' } },
+    { when: ({ word }) => word !== null && ELIDED_AFTER.has(word.toLowerCase()), reading: { kind: 'closing' } },
+    { when: ({ word, quoteOpen }) => !quoteOpen && word !== null && /s$/i.test(word) && !NOT_PLURAL.has(word.toLowerCase()), reading: { kind: 'closing' } },
+    { when: ({ quoteOpen }) => quoteOpen, reading: { kind: 'closing', quote: 'closes' } },
+    { when: () => true, reading: { kind: 'opening', quote: 'opens' } },
+  ]],
+  ['!', [
+    { when: ({ next }) => next === '=', reading: { kind: 'operator' } },
+    { when: ({ previous }) => previous === 'operator' || previous === 'opening' || previous === 'lineBreak', reading: { kind: 'opening' } },
+    { when: () => true, reading: { kind: 'closing' } },
+  ]],
+]);
 
 /**
  * Writes a token sequence one token at a time, for text that is printed as it is generated:
  * `push` returns what to append for the next token (the space before it, if any, and the
- * token), so the concatenation of its results is `detokenize` of the whole sequence.
+ * token), so the concatenation of its results and of `end`'s is `detokenize` of the whole
+ * sequence. A token of `READINGS` waits for the token after it: `push` holds it back and
+ * writes it with the next push, or `end`, unless it is told the next token.
  */
 export class Detokenizer {
   /** Whether nothing is written yet, or the last thing written ends a line. */
   private atLineStart = true;
-  /** The kind of the last token written (meaningless at a line start). */
+  /** The kind of the last token written ('lineBreak' before the first). */
   private previous: Kind = 'lineBreak';
+  /** The last token written, if it is a word. */
+  private word: string | null = null;
   private readonly quoteOpen = new Map<string, boolean>();
+  /** The straight quote that has just opened, whose next token may start a path; null otherwise. */
+  private justOpened: string | null = null;
+  /** The straight quote that holds a path now open; null when none is. */
+  private pathQuote: string | null = null;
   /** The opening marks of `PARTNERS` now open, and how many times each. */
   private readonly pairOpen = new Map<string, number>();
-  /** Whether the last token written is "!", which a "=" after it joins. */
-  private bang = false;
   /** Whether the last token written is a regional indicator that a second one would make a flag of. */
   private flagOpen = false;
+  /** A token of `READINGS` waiting for the token after it. */
+  private held: string | null = null;
+  /** Whether the held token came by `read`, so that its text is not written. */
+  private heldRead = false;
 
-  /** The text to append for `token`; an empty token writes nothing and changes nothing. */
-  push(token: string): string {
+  /**
+   * The text to append for `token` (and for a token held before it); an empty token writes
+   * nothing and changes nothing. `next`, where given, is the token after (null: none), so that
+   * nothing is held.
+   */
+  push(token: string, next?: string | null): string {
     if (token === '') return '';
-    const continuing = CONTINUING.test(token);
-    const kind = continuing ? 'word' : this.kindOf(token);
-    const regional = REGIONAL_INDICATOR.test(token);
-    const flagClosed = this.flagOpen && regional;
-    this.flagOpen = regional && !flagClosed;
-    const space =
-      !this.atLineStart && !continuing && !flagClosed && kind !== 'closing' && kind !== 'joining' && kind !== 'lineBreak' &&
-      this.previous !== 'opening' && this.previous !== 'joining' && !(kind === 'operator' && this.previous === 'operator') &&
-      !(token === '=' && this.bang);
-    this.bang = token === '!';
-    if (kind === 'lineBreak') this.quoteOpen.clear();
-    this.previous = kind;
-    this.atLineStart = kind === 'lineBreak';
-    return space ? ' ' + token : token;
+    const before = this.release(token);
+    if (next === undefined && READINGS.has(token)) {
+      this.held = token;
+      this.heldRead = false;
+      return before;
+    }
+    return before + this.write(token, next ?? null);
+  }
+
+  /** Takes `token` as `push` does, and never writes its text: a token the reader has already (a prime's). */
+  read(token: string): void {
+    this.push(token);
+    this.heldRead = this.held !== null;
+  }
+
+  /** Whether a token is held back for the token after it. */
+  get holding(): boolean {
+    return this.held !== null;
+  }
+
+  /** The text of a held token, read with nothing after it: call it where the text ends. */
+  end(): string {
+    return this.release(null);
+  }
+
+  /** The text of the held token, if any, read with `next` after it; none for a token `read` holds. */
+  private release(next: string | null): string {
+    const held = this.held;
+    if (held === null) return '';
+    this.held = null;
+    const text = this.write(held, next);
+    return this.heldRead ? '' : text;
   }
 
   /**
@@ -83,15 +168,50 @@ export class Detokenizer {
    * any other text is written as a token. Either way the straight-quote count starts afresh.
    */
   boundary(text: string): string {
-    const written = this.push(text);
+    const written = this.end() + this.push(text, null);
     this.quoteOpen.clear();
+    this.pathQuote = this.justOpened = null;
     this.pairOpen.clear();
     this.flagOpen = false;
     return written;
   }
 
-  private kindOf(token: string): Kind {
+  private write(token: string, next: string | null): string {
+    const continuing = CONTINUING.test(token);
+    if (this.justOpened !== null && PATH_START.has(token)) this.pathQuote = this.justOpened;
+    const inPath = this.pathQuote !== null;
+    this.justOpened = null;
+    const kind = continuing ? 'word' : this.kindOf(token, next);
+    const regional = REGIONAL_INDICATOR.test(token);
+    const flagClosed = this.flagOpen && regional;
+    this.flagOpen = regional && !flagClosed;
+    const space =
+      !this.atLineStart && !continuing && !flagClosed && !inPath && kind !== 'closing' && kind !== 'joining' && kind !== 'lineBreak' &&
+      this.previous !== 'opening' && this.previous !== 'joining' && !(kind === 'operator' && this.previous === 'operator');
+    if (kind === 'lineBreak') {
+      this.quoteOpen.clear();
+      this.pathQuote = null;
+    }
+    this.previous = kind;
+    this.word = kind === 'word' ? token : null;
+    this.atLineStart = kind === 'lineBreak';
+    return space ? ' ' + token : token;
+  }
+
+  private kindOf(token: string, next: string | null): Kind {
     if (/^\n+$/.test(token)) return 'lineBreak';
+    if (token === this.pathQuote) {
+      this.quoteOpen.set(token, false);
+      this.pathQuote = null;
+      return 'closing';
+    }
+    const rules = READINGS.get(token);
+    if (rules !== undefined) {
+      const surroundings = { word: this.word, previous: this.previous, quoteOpen: this.quoteOpen.get(token) === true, next };
+      const { kind, quote } = rules.find((rule) => rule.when(surroundings))!.reading;
+      if (quote !== undefined) this.setQuote(token, quote === 'opens');
+      return kind;
+    }
     const paired = this.pairedKind(token);
     if (paired !== null) return paired;
     if (CLOSING.has(token)) return 'closing';
@@ -100,11 +220,16 @@ export class Detokenizer {
     if (OPERATORS.has(token)) return 'operator';
     if ((STRAIGHT_QUOTES as readonly string[]).includes(token)) {
       const open = this.quoteOpen.get(token) === true;
-      if (token === "'" && !open && !this.atLineStart && this.previous === 'word') return 'closing';
-      this.quoteOpen.set(token, !open);
+      this.setQuote(token, !open);
       return open ? 'closing' : 'opening';
     }
     return 'word';
+  }
+
+  /** Opens or closes straight quote `quote`; one that opens may start a path. */
+  private setQuote(quote: string, open: boolean): void {
+    this.quoteOpen.set(quote, open);
+    if (open) this.justOpened = quote;
   }
 
   /** The kind of a mark of `PARTNERS`: closing where it closes an open one, else opening (and now open); null for another token. */
@@ -128,5 +253,5 @@ export function detokenize(tokens: Iterable<string>): string {
   const writer = new Detokenizer();
   let text = '';
   for (const token of tokens) text += writer.push(token);
-  return text;
+  return text + writer.end();
 }

@@ -58,12 +58,19 @@ export interface DecodeOptions {
 
 /**
  * Writes ids one at a time as text, for text printed as it is generated: the concatenation of
- * `write`'s results is `decode` of the same ids. At the word level what a token writes depends
- * on the tokens before it (spacing, quotes), so write a prime's ids too and discard the text.
+ * `write`'s results and then `end`'s is `decode` of the same ids. At the word level what a
+ * token writes depends on the tokens before it (spacing, quotes), so `read` a prime's ids first;
+ * and a ' or ! waits for the token after it, so `write` may hold one back until the next id.
  */
 export interface TextWriter {
-  /** The text of `id`; an `<UNK>` writes the next of the writer's `unknownTexts`, else its `unk`. */
+  /** The text of `id`, and of an id held before it; an `<UNK>` writes the next of the writer's `unknownTexts`, else its `unk`. */
   write(id: number): string;
+  /** Takes `id` as `write` does, and never writes its text: an id whose text the reader has (a prime's). */
+  read(id: number): void;
+  /** The text of an id held back for the one after it: call it where the ids end. */
+  end(): string;
+  /** Whether an id's text is held back for the one after it. */
+  readonly holding: boolean;
 }
 
 /** A text cut into a vocabulary's tokens once (`Vocabulary.tokenize`), for the calls that read it. */
@@ -229,29 +236,59 @@ export class Vocabulary {
    * text is spaced like a word and `<EOS>`'s as a document boundary (`Detokenizer.boundary`).
    */
   decode(ids: ArrayLike<number>, options: DecodeOptions = {}): string {
-    const writer = this.writer(options);
-    const parts: string[] = [];
-    for (let i = 0; i < ids.length; i++) parts.push(writer.write(ids[i]!));
-    return parts.join('');
+    return this.tokenTexts(ids, options).join('');
+  }
+
+  /**
+   * The text each id writes in `decode`'s text, which is their concatenation: for text shown
+   * token by token. At the word level a token the detokeniser reads with the one after it (a
+   * ' or !) is read with the next id's.
+   */
+  tokenTexts(ids: ArrayLike<number>, options: DecodeOptions = {}): string[] {
+    const textOf = this.idText(options), eos = options.eos ?? '';
+    const texts = Array.from(ids, (id) => textOf(id));
+    if (this.level === 'char') return texts.map((text) => text ?? eos);
+    const detokenizer = new Detokenizer();
+    return texts.map((text, i) => {
+      if (text === null) return detokenizer.boundary(eos);
+      let next = i + 1;
+      while (texts[next] === '') next++;
+      return detokenizer.push(text, texts[next] ?? null);
+    });
   }
 
   /** A writer of ids as text, starting afresh; `decode` of the ids written so far, piece by piece. */
   writer(options: DecodeOptions = {}): TextWriter {
-    const eos = options.eos ?? '';
+    const textOf = this.idText(options), eos = options.eos ?? '';
+    if (this.level === 'char') return { write: (id) => textOf(id) ?? eos, read: (id) => void textOf(id), end: () => '', holding: false };
+    const detokenizer = new Detokenizer();
+    return {
+      write: (id) => {
+        const text = textOf(id);
+        return text === null ? detokenizer.boundary(eos) : detokenizer.push(text);
+      },
+      read: (id) => {
+        const text = textOf(id);
+        if (text === null) detokenizer.boundary(eos);
+        else detokenizer.read(text);
+      },
+      end: () => detokenizer.end(),
+      get holding() {
+        return detokenizer.holding;
+      },
+    };
+  }
+
+  /** The text of each id in turn under `options`, null for `<EOS>`: an `<UNK>` takes the next of the unknown texts. */
+  private idText(options: DecodeOptions): (id: number) => string | null {
     const unk = options.unk ?? '\uFFFD', unknownTexts = options.unknownTexts ?? [];
     let unknownSeen = 0;
-    const unknownText = (): string => unknownTexts[unknownSeen++] ?? unk;
-    const tokenText = (id: number): string => {
+    return (id) => {
+      if (id === EOS) return null;
+      if (id === UNK) return unknownTexts[unknownSeen++] ?? unk;
       const token = this.tokens[id];
       if (token === undefined) throw new RangeError(`token id ${id} is outside the vocabulary (size ${this.size})`);
       return token;
-    };
-    if (this.level === 'char') {
-      return { write: (id) => (id === EOS ? eos : id === UNK ? unknownText() : tokenText(id)) };
-    }
-    const detokenizer = new Detokenizer();
-    return {
-      write: (id) => (id === EOS ? detokenizer.boundary(eos) : detokenizer.push(id === UNK ? unknownText() : tokenText(id))),
     };
   }
 }

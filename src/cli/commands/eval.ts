@@ -7,7 +7,7 @@ import { NEWEST_CHECKPOINT, RUN_FOLDER_READS } from '../../checkpoint/find.js';
 import { type Score, scoreSummary } from '../../generate/score.js';
 import { POSITIVE_INTEGER, type SettingTable, type SettingsInput, parseSettingTable } from '../../input/settings.js';
 import { defaultStepperWorkers } from '../../parallel/inference.js';
-import { STDIN_PATH } from '../../text/corpus-files.js';
+import { fileName } from '../../text/corpus-files.js';
 import { TextSchema, readTextFile } from '../../text/utf8.js';
 import { formatProbability } from '../../text/probability.js';
 import { TOKEN_UNITS, type TextLevel, grouped } from '../../text/vocab.js';
@@ -72,7 +72,7 @@ export function register(program: Command): void {
 async function runPerplexity(files: string[], flags: PerplexityFlags): Promise<void> {
   // Read every input before the (slow) scoring, so a missing file fails at once.
   const texts = [
-    ...files.map((file) => ({ name: file === STDIN_PATH ? 'stdin' : file, text: readTextFile(file) })),
+    ...files.map((file) => ({ name: fileName(file), text: readTextFile(file) })),
     ...(flags.text ?? []).map((text, i) => ({ name: `text ${i + 1}`, text })),
   ];
   const model = loadModel(checkpointFlag(flags.checkpoint), { kernels: flags.kernels });
