@@ -138,7 +138,7 @@ describe('rnn train (built CLI)', () => {
       ['a corpus shorter than one batch', ['short.txt'], /too short for --batch 4 --seq-len 8/],
       ['invalid UTF-8', ['latin1.txt'], /latin1\.txt: not valid UTF-8 at byte offset 3/],
       ['--cell foo', ['corpus.txt', '--cell', 'foo'], /--cell: must be one of lstm, gru, rnn/],
-      ['--hidden 0', ['corpus.txt', '--hidden', '0'], /--hidden: must be >= 1/],
+      ['--hidden 0', ['corpus.txt', '--hidden', '0'], /--hidden: must be a positive integer \(got 0\)/],
       ['--lr -1', ['corpus.txt', '--lr', '-1'], /--lr: must be > 0/],
       ['--dropout 1', ['corpus.txt', '--dropout', '1'], /--dropout: must be < 1/],
       ['--time 5x', ['corpus.txt', '--time', '5x'], /--time: must be a positive duration/],

@@ -351,13 +351,13 @@ describe('options', () => {
       }
     };
     expect(message({ cell: 'foo' })).toBe('--cell: must be one of lstm, gru, rnn (got foo)');
-    expect(message({ hidden: '0' })).toBe('--hidden: must be >= 1 (got 0)');
+    expect(message({ hidden: '0' })).toBe('--hidden: must be a positive integer (got 0)');
     // the range rnn sample states for its --seed too
     expect(message({ seed: '-1' })).toBe('--seed: must be an integer from 0 to 4294967295 (got -1)');
     expect(message({ lr: '-1' })).toBe('--lr: must be > 0 (got -1)');
     expect(message({ dropout: '1' })).toBe('--dropout: must be < 1 (got 1)');
-    expect(message({ seqLen: '2.5' })).toBe('--seq-len: must be an integer (got 2.5)');
-    expect(message({ batch: 'many' })).toBe('--batch: must be a number (got many)');
+    expect(message({ seqLen: '2.5' })).toBe('--seq-len: must be a positive integer (got 2.5)');
+    expect(message({ batch: 'many' })).toBe('--batch: must be a positive integer (got many)');
     expect(message({ time: '5x' })).toBe('--time: must be a positive duration such as 90s, 3m, 1h or 1h30m, or a number of seconds (got 5x)');
     // `--time 3` is three seconds, not minutes: the help says what a bare number means
     expect(RUN_OPTIONS.time.help).toMatch(/a number alone: seconds/);

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { CELL_KINDS, type ModelConfig } from '../engine/config.js';
+import { POSITIVE_INTEGER } from '../input/settings.js';
 
-const dimension = z.int().min(1);
+const dimension = POSITIVE_INTEGER.schema;
 
 /**
  * The fields of a model config, each with its range and its name in `rnn-state/1` (PyTorch's

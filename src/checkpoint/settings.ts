@@ -41,7 +41,7 @@ export interface AppliesWith {
   otherwise: (name: SettingNamer, actual: unknown) => string;
 }
 
-const positiveInteger = z.int().min(1);
+const positiveInteger = POSITIVE_INTEGER.schema;
 /** A gradient clip: positive, or null for none; given as a number, 0 turns it off. */
 const clipSchema = z.number().positive().nullable();
 const clipInput = numeric(z.number().min(0)).nullable().transform((v) => (v === 0 ? null : v));

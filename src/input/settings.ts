@@ -168,10 +168,14 @@ export function flagHelp(setting: Setting): string {
   return `${setting.help} (default${setting.defaultText === undefined ? '' : ':'} ${text})`;
 }
 
-/** How a setting reads from a flag or from code: its input schema, optional, carrying its `expected` description. */
+/**
+ * How a setting reads from a flag or from code: its input schema, optional, carrying its
+ * `expected` description, else its schema's (a count's: `a positive integer`).
+ */
 export function inputSchema<S extends Setting>(setting: S): z.ZodOptional<z.ZodType<SettingInput<S>>> {
   const schema = (setting.input ?? numeric(setting.schema)).optional();
-  return (setting.expected === undefined ? schema : schema.describe(setting.expected)) as z.ZodOptional<z.ZodType<SettingInput<S>>>;
+  const expected = setting.expected ?? setting.schema.description;
+  return (expected === undefined ? schema : schema.describe(expected)) as z.ZodOptional<z.ZodType<SettingInput<S>>>;
 }
 
 /** What a setting reads as from a flag or from code: its input schema's output, else its values. */

@@ -6,7 +6,7 @@ import {
   defaultSettings, settingsFromConfig,
 } from '../checkpoint/settings.js';
 import type { KernelsChoice } from '../engine/kernels/index.js';
-import { SettingError, type SettingTable, type SettingsInput, parseSettings, settingsSchema } from '../input/settings.js';
+import { POSITIVE_INTEGER, SettingError, type SettingTable, type SettingsInput, parseSettings, settingsSchema } from '../input/settings.js';
 import { optionMessage } from '../input/issues.js';
 
 /**
@@ -55,9 +55,9 @@ export function parseDuration(text: string): number | null {
  */
 export const RUN_OPTIONS = {
   epochs: {
-    group: 'Run', schema: z.int().min(1), arg: '<n>', help: 'train until this many epochs in all', defaultText: '1 when no limit is given',
+    group: 'Run', schema: POSITIVE_INTEGER.schema, arg: '<n>', help: 'train until this many epochs in all', defaultText: '1 when no limit is given',
   },
-  maxSteps: { group: 'Run', schema: z.int().min(1), arg: '<n>', help: 'train until this many steps in all' },
+  maxSteps: { group: 'Run', schema: POSITIVE_INTEGER.schema, arg: '<n>', help: 'train until this many steps in all' },
   time: {
     // seconds, or a duration such as 90s, 3m, 1h, 1h30m (parseDuration)
     group: 'Run', schema: z.union([z.number(), z.string()]), input: z.union([z.number(), z.string()]), arg: '<duration>',
