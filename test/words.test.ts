@@ -226,6 +226,17 @@ describe('detokenize', () => {
     expect(detokenize(tokenizeWords(line))).toBe(line);
   });
 
+  // a quote that opens with dots, or a tilde, and goes on with no slash is prose
+  const QUOTES_OF_DOTS = [
+    'He said "... no, never" to me.',
+    "She whispered '... and then the lights went out' and left.",
+    '"..." was all he wrote, and ". That is all." too',
+    'It costs "~ 5 dollars" or so',
+  ];
+  it.each(QUOTES_OF_DOTS)('writes a quote that opens with dots or a tilde spaced as prose, unless a slash follows them: %s', (line) => {
+    expect(detokenize(tokenizeWords(line))).toBe(line);
+  });
+
   it('reads "!" before "=" as the first sign of "!=": the price in prose', () => {
     expect(detokenize(tokenizeWords('Stop! = is a sign'))).toBe('Stop != is a sign');
     expect(detokenize(tokenizeWords('Stop! Go! Now!!'))).toBe('Stop! Go! Now!!');
@@ -277,7 +288,7 @@ describe('detokenize', () => {
     expect(['a', '!'].map((t) => bang.push(t)).join('') + bang.boundary('\n') + bang.push('b')).toBe('a!\nb');
   });
 
-  it.each([...SINGLE_QUOTES, ...OPERATORS_AND_PATHS])('writes piece by piece, and token by token, what it writes at once: %s', (line) => {
+  it.each([...SINGLE_QUOTES, ...OPERATORS_AND_PATHS, ...QUOTES_OF_DOTS])('writes piece by piece, and token by token, what it writes at once: %s', (line) => {
     const tokens = tokenizeWords(line);
     expect(streamed(tokens).join('')).toBe(line);
     expect(eachToken(tokens).join('')).toBe(line);

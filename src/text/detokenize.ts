@@ -12,7 +12,8 @@
  *    or a tag character, and the second regional indicator of a flag; so an emoji sequence
  *    (👍🏽, ❤️‍🔥, 🇫🇷), which the tokenizer rules of version 1 cut into code points, comes back whole;
  *  - none between two ASCII signs of code and markup (# & * + / < = > @ \\ ^ | ~): "=>", "/**";
- *  - none inside a straight quote whose first token is . / or ~: a path ('./x', "../y/z");
+ *  - none inside a straight quote that opens with a path: a / first, or after the . and ~ it opens with
+ *    ('./x', "../y/z", '~/a'); a quote whose dots go on without one is prose ("... no");
  *  - none before or after a line break (a token of "\n"s), so a line starts without a space.
  * A straight quote (" ' or `) opens and closes in turn: the first one on a line opens, the next
  * one closes, and so on, counted for each apart; a line break or a document boundary starts
@@ -33,8 +34,8 @@ const REGIONAL_INDICATOR = /^\p{Regional_Indicator}$/u;
 /** The ASCII signs of code and markup; two of them side by side are written together (`=>`, `/**`, `***`). */
 const OPERATORS = new Set(['#', '&', '*', '+', '/', '<', '=', '>', '@', '\\', '^', '|', '~']);
 const STRAIGHT_QUOTES = ['"', "'", '`'] as const;
-/** The first token of a path: a straight quote opened right before one of these holds a path, written without spaces. */
-const PATH_START = new Set(['.', '/', '~']);
+/** What a path may begin with before its first / ('./', '../', '~/'): a straight quote that opens with these and then a / holds a path. */
+const PATH_LEAD = new Set(['.', '~']);
 /** An opening mark of a pair, and the partner that closes it. */
 const PARTNERS = new Map([['„', '“'], ['‚', '‘'], ['«', '»'], ['»', '«'], ['‹', '›'], ['›', '‹']]);
 const PAIRED = new Set([...PARTNERS.keys(), ...PARTNERS.values()]);
@@ -108,8 +109,8 @@ export class Detokenizer {
   /** The last token written, if it is a word. */
   private word: string | null = null;
   private readonly quoteOpen = new Map<string, boolean>();
-  /** The straight quote that has just opened, whose next token may start a path; null otherwise. */
-  private justOpened: string | null = null;
+  /** The straight quote that has just opened, or whose tokens since are all of PATH_LEAD: a / now makes it a path; null otherwise. */
+  private pathMayOpen: string | null = null;
   /** The straight quote that holds a path now open; null when none is. */
   private pathQuote: string | null = null;
   /** The opening marks of `PARTNERS` now open, and how many times each. */
@@ -170,7 +171,7 @@ export class Detokenizer {
   boundary(text: string): string {
     const written = this.end() + this.push(text, null);
     this.quoteOpen.clear();
-    this.pathQuote = this.justOpened = null;
+    this.pathQuote = this.pathMayOpen = null;
     this.pairOpen.clear();
     this.flagOpen = false;
     return written;
@@ -178,9 +179,11 @@ export class Detokenizer {
 
   private write(token: string, next: string | null): string {
     const continuing = CONTINUING.test(token);
-    if (this.justOpened !== null && PATH_START.has(token)) this.pathQuote = this.justOpened;
+    const quote = this.pathMayOpen;
+    this.pathMayOpen = null;
+    if (quote !== null && token === '/') this.pathQuote = quote;
+    else if (quote !== null && PATH_LEAD.has(token)) this.pathMayOpen = quote;
     const inPath = this.pathQuote !== null;
-    this.justOpened = null;
     const kind = continuing ? 'word' : this.kindOf(token, next);
     const regional = REGIONAL_INDICATOR.test(token);
     const flagClosed = this.flagOpen && regional;
@@ -229,7 +232,7 @@ export class Detokenizer {
   /** Opens or closes straight quote `quote`; one that opens may start a path. */
   private setQuote(quote: string, open: boolean): void {
     this.quoteOpen.set(quote, open);
-    if (open) this.justOpened = quote;
+    if (open) this.pathMayOpen = quote;
   }
 
   /** The kind of a mark of `PARTNERS`: closing where it closes an open one, else opening (and now open); null for another token. */
