@@ -162,6 +162,8 @@ describe('detokenize', () => {
     "It was 'fine', she says; the dogs' 'toys' are in the '90s box.",
     "'Hello,' she said, 'the cats are out.'",
     "Rock 'N' Roll, i' the night, show 'em 'fore dawn.",
+    "if (force === '' || force === '1') return 1; a = ['1', '2'];",
+    "He scored '10' points in the '90s, the Spirit of '76.",
   ];
   it.each(SINGLE_QUOTES)('pairs single quotes and reads apostrophes by the words around them: %s', (line) => {
     expect(detokenize(tokenizeWords(line))).toBe(line);

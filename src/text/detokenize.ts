@@ -58,6 +58,8 @@ interface Surroundings {
   quoteOpen: boolean;
   /** The token after, or null where the text ends. */
   next: string | null;
+  /** Whether the token before is a number that a ' began ('5, '76). */
+  numberElided: boolean;
 }
 
 /** How a token reads: its kind, and what it does to the count of open ' (none: leaves it). */
@@ -66,9 +68,13 @@ interface Reading {
   quote?: 'opens' | 'closes';
 }
 
+/** The reading of a ' that begins the word after it ('tis, '90s). */
+const BEGINS_WORD: Reading = { kind: 'opening' };
+
 /**
  * The tokens read with the token after them, and their readings: the first rule that holds.
  * A ' in prose is a quote or an apostrophe; the word after it or before it tells which:
+ *   a number that a ' began precedes ('5', '10')     closes that ': spaced as a closing mark, closes no quote
  *   an elided word follows ('tis, 'twas, '90s)        begins it: spaced as an opening mark, opens no quote
  *   an elided word precedes (o' the, rock 'n' roll)   ends it: spaced as a closing mark, closes no quote
  *   none is open and the word before ends in s        a plural possessive (the farmers' savings): likewise
@@ -81,7 +87,8 @@ interface Reading {
  */
 const READINGS: ReadonlyMap<string, readonly { when: (s: Surroundings) => boolean; reading: Reading }[]> = new Map([
   ["'", [
-    { when: ({ next }) => next !== null && (ELIDED_BEFORE.has(next.toLowerCase()) || /^\d/.test(next)), reading: { kind: 'opening' } },
+    { when: ({ numberElided }) => numberElided, reading: { kind: 'closing' } },
+    { when: ({ next }) => next !== null && (ELIDED_BEFORE.has(next.toLowerCase()) || /^\d/.test(next)), reading: BEGINS_WORD },
     { when: ({ word }) => word !== null && ELIDED_AFTER.has(word.toLowerCase()), reading: { kind: 'closing' } },
     { when: ({ word, quoteOpen }) => !quoteOpen && word !== null && /s$/i.test(word) && !NOT_PLURAL.has(word.toLowerCase()), reading: { kind: 'closing' } },
     { when: ({ quoteOpen }) => quoteOpen, reading: { kind: 'closing', quote: 'closes' } },
@@ -115,6 +122,10 @@ export class Detokenizer {
   private pathQuote: string | null = null;
   /** The opening marks of `PARTNERS` now open, and how many times each. */
   private readonly pairOpen = new Map<string, number>();
+  /** The reading of the last token written, if `READINGS` read it. */
+  private reading: Reading | null = null;
+  /** Whether the last token written is a number that a ' began ('5, '76). */
+  private numberElided = false;
   /** Whether the last token written is a regional indicator that a second one would make a flag of. */
   private flagOpen = false;
   /** A token of `READINGS` waiting for the token after it. */
@@ -171,7 +182,8 @@ export class Detokenizer {
   boundary(text: string): string {
     const written = this.end() + this.push(text, null);
     this.quoteOpen.clear();
-    this.pathQuote = this.pathMayOpen = null;
+    this.pathQuote = this.pathMayOpen = this.reading = null;
+    this.numberElided = false;
     this.pairOpen.clear();
     this.flagOpen = false;
     return written;
@@ -184,7 +196,10 @@ export class Detokenizer {
     if (quote !== null && token === '/') this.pathQuote = quote;
     else if (quote !== null && PATH_LEAD.has(token)) this.pathMayOpen = quote;
     const inPath = this.pathQuote !== null;
+    const before = this.reading;
+    this.reading = null;
     const kind = continuing ? 'word' : this.kindOf(token, next);
+    this.numberElided = before === BEGINS_WORD && /^\d/.test(token);
     const regional = REGIONAL_INDICATOR.test(token);
     const flagClosed = this.flagOpen && regional;
     this.flagOpen = regional && !flagClosed;
@@ -210,10 +225,12 @@ export class Detokenizer {
     }
     const rules = READINGS.get(token);
     if (rules !== undefined) {
-      const surroundings = { word: this.word, previous: this.previous, quoteOpen: this.quoteOpen.get(token) === true, next };
-      const { kind, quote } = rules.find((rule) => rule.when(surroundings))!.reading;
-      if (quote !== undefined) this.setQuote(token, quote === 'opens');
-      return kind;
+      const surroundings = {
+        word: this.word, previous: this.previous, quoteOpen: this.quoteOpen.get(token) === true, next, numberElided: this.numberElided,
+      };
+      const reading = (this.reading = rules.find((rule) => rule.when(surroundings))!.reading);
+      if (reading.quote !== undefined) this.setQuote(token, reading.quote === 'opens');
+      return reading.kind;
     }
     const paired = this.pairedKind(token);
     if (paired !== null) return paired;
