@@ -309,7 +309,10 @@ export class Model {
     });
   }
 
-  /** The text as this model's tokens, cut once for whatever reads it: `score` takes it as its text, the samplers as a prime. */
+  /**
+   * The text as this model's tokens, cut once for whatever reads it: `score` takes it as its text,
+   * the samplers as a prime, of this model or of one whose vocabulary is the same (`checkTokenized`).
+   */
   tokenize(text: string): TokenizedText {
     checkText('text', text, true);
     return this.vocab.tokenize(text);
