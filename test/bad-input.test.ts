@@ -230,9 +230,9 @@ describe('the library API given what its types forbid', () => {
     expect(() => model.completeSync({ prime: asArray as never, n: 2 })).toThrow('prime.ids: must be an Int32Array, as tokenize makes it (got an array of 4)');
     expect(() => model.beamSync({ prime: { ids: Int32Array.from(ids) } as never, beam: 2 })).toThrow(
       new TypeError('prime.text: must be a string, as tokenize makes it (got missing)'));
-    // a word-level model's vocabulary is larger than this one's 67 characters
+    // a word-level model's vocabulary is larger than this one's 67 characters; copied by hand, its ids are checked for range only
     const other = loadModel(join(ROOT, 'test', 'fixtures', 'word-rule-1', 'step3.json'));
-    const foreign = other.tokenize(`KING ${other.vocab.tokens.at(-1)!}`);
+    const foreign = { ...other.tokenize(`KING ${other.vocab.tokens.at(-1)!}`) };
     const outside = `prime.ids[1] is ${other.config.vocabSize - 1}, not a token of this model's vocabulary of 67: cut the text with this model's tokenize`;
     expect(() => model.completeSync({ prime: foreign, n: 2 })).toThrow(new RangeError(outside));
     expect(() => model.beamSync({ prime: foreign, beam: 2 })).toThrow(outside);
@@ -240,6 +240,50 @@ describe('the library API given what its types forbid', () => {
     expect(() => model.scoreSync(foreign, { tokens: false })).toThrow(outside.replace('prime', 'text'));
     const negative = { text: 'K', ids: Int32Array.of(-1), unknown: [] };
     await expect(model.score(negative)).rejects.toThrow(/^text\.ids\[0\] is -1, not a token of /);
+  });
+
+  it('another model\'s tokens are refused by generate, complete, beam and score though every id is in range, where they would read as other tokens', async () => {
+    // the same weights under a vocabulary of as many characters, '$' left out and '~' added: 'keen' is cut into the ids of 'jddm'
+    const state = JSON.parse(readFileSync(FIXTURE, 'utf8')) as { state: { vocab: string[] } };
+    state.state.vocab = [...state.state.vocab.filter((token) => token !== '$'), '~'];
+    writeFileSync(join(scratch.dir, 'shifted-state.json'), JSON.stringify(state));
+    importState(join(scratch.dir, 'shifted-state.json'), join(scratch.dir, 'shifted.json'), ['rnn', 'import'], true);
+    const shifted = loadModel(join(scratch.dir, 'shifted.json'), { kernels: 'js' });
+    const foreign = shifted.tokenize('keen');
+    expect(Array.from(foreign.ids)).toEqual(Array.from(model.tokenize('jddm').ids));
+    const refused = (name: string) => new RangeError(
+      `${name}: was tokenized by another model, whose vocabulary differs from this one's: tokenize the text with this model, or pass the string`);
+    await expect(model.generate({ prime: foreign, len: 5 }).next()).rejects.toThrow(refused('prime'));
+    await expect(model.complete({ prime: foreign, n: 2, len: 5 })).rejects.toThrow(refused('prime'));
+    expect(() => model.completeSync({ prime: foreign, n: 2, len: 5 })).toThrow(refused('prime'));
+    await expect(model.beam({ prime: foreign, beam: 2, len: 5 })).rejects.toThrow(refused('prime'));
+    expect(() => model.beamSync({ prime: foreign, beam: 2, len: 5 })).toThrow(refused('prime'));
+    await expect(model.score(foreign)).rejects.toThrow(refused('text'));
+    expect(() => model.scoreSync(foreign)).toThrow(refused('text'));
+    expect(() => shifted.scoreSync(model.tokenize('keen'))).toThrow(refused('text'));
+    expect(shifted.scoreSync(foreign)).toEqual(shifted.scoreSync('keen'));
+  });
+
+  it('a text\'s tokens are taken from the model that cut them, from another load of its checkpoint, and built by hand (as from JSON)', async () => {
+    const text = 'KING ☃ keen', options = { len: 12, seed: 3 };
+    const byText = {
+      generate: await collect(model.generate({ ...options, prime: text })),
+      complete: model.completeSync({ ...options, prime: text, n: 2 }),
+      beam: model.beamSync({ prime: text, beam: 2, len: 8 }),
+      score: model.scoreSync(text, { top: 2 }),
+    };
+    const again = loadModel(checkpoint, { kernels: 'js' });
+    expect(again.vocab).not.toBe(model.vocab);
+    const sent = JSON.parse(JSON.stringify(model.tokenize(text))) as { text: string; ids: Record<string, number>; unknown: string[] };
+    expect(Object.keys(sent)).toEqual(['text', 'ids', 'unknown']);
+    const byHand = { text: sent.text, ids: Int32Array.from(Object.values(sent.ids)), unknown: sent.unknown };
+    for (const tokens of [model.tokenize(text), again.tokenize(text), byHand]) {
+      expect(await collect(model.generate({ ...options, prime: tokens }))).toEqual(byText.generate);
+      expect(model.completeSync({ ...options, prime: tokens, n: 2 })).toEqual(byText.complete);
+      expect(model.beamSync({ prime: tokens, beam: 2, len: 8 })).toEqual(byText.beam);
+      expect(await model.score(tokens, { top: 2 })).toEqual(byText.score);
+    }
+    expect(again.scoreSync(model.tokenize(text), { top: 2 })).toEqual(byText.score);
   });
 
   it('an option no call takes is named with the valid ones, not ignored; options that are no object, and a path that is no string, are named', async () => {

@@ -7,7 +7,7 @@ import { BatchSource, EvalBatches } from '../src/text/batches.js';
 import { CorpusError, fingerprintMatches, prepareData } from '../src/text/corpus.js';
 import { streamCorpus } from '../src/text/corpus-stream.js';
 import { firstInvalidUtf8Offset, readTextFile } from '../src/text/utf8.js';
-import { EOS, EOS_TOKEN, UNK, UNK_TOKEN, Vocabulary } from '../src/text/vocab.js';
+import { EOS, EOS_TOKEN, UNK, UNK_TOKEN, Vocabulary, cutBy } from '../src/text/vocab.js';
 import { readCorpus, tokenStream } from './helpers/corpus.js';
 import { scratchFolder } from './helpers/files.js';
 
@@ -68,6 +68,23 @@ describe('Vocabulary', () => {
     expect(vocab.decode(ids, { eos: EOS_TOKEN, unk: UNK_TOKEN })).toBe('<EOS>a<UNK>b<EOS>');
     expect(vocab.decode(ids, { eos: '\n' })).toBe('\na\uFFFDb\n');
     expect(() => vocab.decode([9])).toThrow(/outside the vocabulary/);
+  });
+
+  it('names the vocabulary that cut a text, beside the text\'s { text, ids, unknown }; sameAs holds for the same tokens, level and word rule', () => {
+    const vocab = Vocabulary.build(['abc']), tokens = vocab.tokenize('cab!');
+    expect(cutBy(tokens)).toBe(vocab);
+    expect(Object.keys(tokens)).toEqual(['text', 'ids', 'unknown']);
+    expect(Object.getOwnPropertySymbols(tokens)).toEqual([]);
+    expect(JSON.parse(JSON.stringify(tokens))).toEqual({ text: 'cab!', ids: { 0: 4, 1: 2, 2: 3, 3: UNK }, unknown: ['!'] });
+    expect(cutBy({ ...tokens })).toBeUndefined();
+    const again = Vocabulary.fromTokens(vocab.tokens);
+    expect(again.sameAs(vocab)).toBe(true);
+    expect(vocab.sameAs(again)).toBe(true);
+    expect(vocab.sameAs(Vocabulary.build(['abd']))).toBe(false); // as many tokens, id 4 another
+    expect(vocab.sameAs(Vocabulary.fromTokens(vocab.tokens, 'word'))).toBe(false);
+    const words = [EOS_TOKEN, UNK_TOKEN, 'the', 'cat'];
+    expect(Vocabulary.fromTokens(words, 'word', 2).sameAs(Vocabulary.fromTokens(words, 'word', 2))).toBe(true);
+    expect(Vocabulary.fromTokens(words, 'word', 1).sameAs(Vocabulary.fromTokens(words, 'word', 2))).toBe(false);
   });
 
   it('round-trips through fromTokens and rejects malformed token lists', () => {

@@ -15,7 +15,7 @@ import { optionMessage } from '../input/issues.js';
 import { POSITIVE_INTEGER, checkedOption, unknownOption } from '../input/settings.js';
 import { createStepper } from '../parallel/inference.js';
 import { stepsPerEpoch } from '../text/batches.js';
-import { EOS, type TextLevel, type TokenizedText, type Vocabulary } from '../text/vocab.js';
+import { EOS, type TextLevel, type TokenizedText, type Vocabulary, cutBy } from '../text/vocab.js';
 
 export { type StopSignal, StoppedError, type TokenizedText };
 
@@ -223,7 +223,7 @@ export class Model {
    */
   async *generate(options: GenerateOptions = {}): AsyncGenerator<string, void, undefined> {
     checkOptions(options, GENERATE_OPTIONS);
-    checkPrime(options.prime, this.config.vocabSize);
+    checkPrime(options.prime, this.vocab);
     const stepper = await this.stepperOn(options.workers);
     try {
       const { readPrime, pieces } = sampleParts({ ...this.sampling(options), stepper });
@@ -268,7 +268,7 @@ export class Model {
   private completing(options: CompleteOptions, stepper: Stepper): Work<string[]> {
     checkOptions(options, COMPLETE_OPTIONS);
     if (options.n === undefined) throw new RangeError('n: is missing: give the number of samples');
-    checkPrime(options.prime, this.config.vocabSize);
+    checkPrime(options.prime, this.vocab);
     return completionSteps({ ...this.sampling(options), n: options.n, stepper });
   }
 
@@ -299,7 +299,7 @@ export class Model {
   private searching(options: BeamOptions): Work<BeamResult> {
     checkOptions(options, BEAM_OPTIONS);
     if (options.beam === undefined) throw new RangeError('beam: is missing: give the number of hypotheses to keep');
-    checkPrime(options.prime, this.config.vocabSize);
+    checkPrime(options.prime, this.vocab);
     return beamSteps({
       config: this.config, params: this.loaded.params, vocab: this.vocab, kernels: this.kernels,
       beam: options.beam, length: options.len ?? SAMPLE_SETTINGS.len.default, prime: options.prime ?? '',
@@ -309,7 +309,10 @@ export class Model {
     });
   }
 
-  /** The text as this model's tokens, cut once for whatever reads it: `score` takes it as its text, the samplers as a prime. */
+  /**
+   * The text as this model's tokens, cut once for whatever reads it: `score` takes it as its text,
+   * the samplers as a prime, of this model or of one whose vocabulary is the same (`checkTokenized`).
+   */
   tokenize(text: string): TokenizedText {
     checkText('text', text, true);
     return this.vocab.tokenize(text);
@@ -321,7 +324,7 @@ export class Model {
    * milliseconds, as `complete` does.
    */
   async score(text: string | TokenizedText, options: ScoreOptions = {}): Promise<TextScore> {
-    checkScored(text, this.config.vocabSize);
+    checkScored(text, this.vocab);
     checkOptions(options, SCORE_OPTIONS);
     checkStopped(options.signal);
     const stepper = await this.stepperOn(options.workers);
@@ -348,7 +351,7 @@ export class Model {
 
   /** As `score`, on this thread at once. */
   scoreSync(text: string | TokenizedText, options: Omit<ScoreOptions, 'workers'> = {}): TextScore {
-    checkScored(text, this.config.vocabSize);
+    checkScored(text, this.vocab);
     checkOptions(options, SCORE_SYNC_OPTIONS);
     const stepper = this.acquire();
     try {
@@ -455,14 +458,14 @@ function checkText(name: string, text: unknown, required = false, alsoTaken = ''
 }
 
 /** A text a call scores: a string, or what `tokenize` made of one; else a TypeError or RangeError naming it. */
-function checkScored(text: unknown, vocabSize: number): void {
-  if (isTokenized(text)) checkTokenized('text', text, vocabSize, false);
+function checkScored(text: unknown, vocab: Vocabulary): void {
+  if (isTokenized(text)) checkTokenized('text', text, vocab, false);
   else checkText('text', text, true, TOKENIZED_TOO);
 }
 
 /** A prime: a string, none, or what `tokenize` made of one (its text and ids); else a TypeError or RangeError naming it. */
-function checkPrime(prime: unknown, vocabSize: number): void {
-  if (isTokenized(prime)) checkTokenized('prime', prime, vocabSize, true);
+function checkPrime(prime: unknown, vocab: Vocabulary): void {
+  if (isTokenized(prime)) checkTokenized('prime', prime, vocab, true);
   else checkText('prime', prime, false, TOKENIZED_TOO);
 }
 
@@ -476,17 +479,24 @@ function isTokenized(value: unknown): value is object {
 
 /**
  * What `tokenize` made of a text, as a call reads it: its ids an Int32Array of this model's
- * token ids (one made by another model may hold ids this one lacks, read out of bounds), and its
- * text a string where `textRead`; else a TypeError or RangeError naming the field.
+ * token ids, and its text a string where `textRead`; else a TypeError or RangeError naming the
+ * field. Ids that another vocabulary cut (`cutBy`) are refused unless it is the same as this
+ * one's (`sameAs`), though in range they would read as other tokens; ids built by hand are
+ * taken as this model's, and checked only for range (out of it they would read out of bounds).
  */
-function checkTokenized(name: string, tokenized: object, vocabSize: number, textRead: boolean): void {
+function checkTokenized(name: string, tokenized: object, vocab: Vocabulary, textRead: boolean): void {
   const { text, ids } = tokenized as Partial<TokenizedText>;
   if (!(ids instanceof Int32Array)) throw new TypeError(optionMessage(`${name}.ids`, { expected: 'an Int32Array, as tokenize makes it', value: ids }));
   if (textRead && typeof text !== 'string') throw new TypeError(optionMessage(`${name}.text`, { expected: 'a string, as tokenize makes it', value: text }));
+  const by = cutBy(tokenized);
+  if (by !== undefined && !vocab.sameAs(by)) {
+    throw new RangeError(`${name}: was tokenized by another model, whose vocabulary differs from this one's: tokenize the text with this model, or pass the string`);
+  }
+  const size = vocab.size;
   for (let i = 0; i < ids.length; i++) {
     const id = ids[i]!;
-    if (id < 0 || id >= vocabSize) {
-      throw new RangeError(`${name}.ids[${i}] is ${id}, not a token of this model's vocabulary of ${vocabSize}: cut the text with this model's tokenize`);
+    if (id < 0 || id >= size) {
+      throw new RangeError(`${name}.ids[${i}] is ${id}, not a token of this model's vocabulary of ${size}: cut the text with this model's tokenize`);
     }
   }
 }

@@ -73,7 +73,10 @@ export interface TextWriter {
   readonly holding: boolean;
 }
 
-/** A text cut into a vocabulary's tokens once (`Vocabulary.tokenize`), for the calls that read it. */
+/**
+ * A text cut into a vocabulary's tokens once (`Vocabulary.tokenize`), for the calls that read it.
+ * Its ids are that vocabulary's: `cutBy` says which one cut it.
+ */
 export interface TokenizedText {
   /** The text cut. */
   text: string;
@@ -81,6 +84,17 @@ export interface TokenizedText {
   ids: Int32Array;
   /** The text of each `<UNK>` of `ids`, in order. */
   unknown: string[];
+}
+
+/** The vocabulary whose `tokenize` made each TokenizedText, held beside it: its fields (and JSON) stay `{ text, ids, unknown }`. */
+const CUT_BY = new WeakMap<object, Vocabulary>();
+
+/**
+ * The vocabulary whose `tokenize` made `tokenized`; undefined for one it did not make (built by
+ * hand, read back from JSON, or a copy), whose ids only the one who built it can vouch for.
+ */
+export function cutBy(tokenized: object): Vocabulary | undefined {
+  return CUT_BY.get(tokenized);
 }
 
 export class Vocabulary {
@@ -94,6 +108,8 @@ export class Vocabulary {
   readonly wordRule: WordRule;
   private readonly idByCodePoint: Map<number, number>;
   private readonly idByWord: Map<string, number>;
+  /** `sameAs`'s verdict on each vocabulary compared with this one. */
+  private readonly verdicts = new WeakMap<Vocabulary, boolean>();
 
   private constructor(tokens: string[], level: TextLevel, wordRule: WordRule = WORD_RULE_VERSION) {
     this.tokens = tokens;
@@ -183,6 +199,23 @@ export class Vocabulary {
     }
   }
 
+  /**
+   * Whether `other` cuts every text into the ids this one does: the same level, the same tokens
+   * with the same ids and, at the word level, the same `wordRule` (two loads of one checkpoint, a
+   * model and its fine-tuned copy). Compared once per pair of vocabularies, O(size), then recalled.
+   */
+  sameAs(other: Vocabulary): boolean {
+    if (other === this) return true;
+    let same = this.verdicts.get(other);
+    if (same === undefined) {
+      same = this.level === other.level && (this.level === 'char' || this.wordRule === other.wordRule) &&
+        this.size === other.size && this.tokens.every((token, id) => token === other.tokens[id]);
+      this.verdicts.set(other, same);
+      other.verdicts.set(this, same);
+    }
+    return same;
+  }
+
   /** The id of one token (a character, or a word token); `UNK` when it is not in the vocabulary. */
   idOf(token: string): number {
     if (this.level === 'word') return this.idByWord.get(token) ?? UNK;
@@ -191,10 +224,12 @@ export class Vocabulary {
     return this.idByCodePoint.get(cp) ?? UNK;
   }
 
-  /** `text` cut into this vocabulary's tokens once, the text of each `<UNK>` with them (`encode`). */
+  /** `text` cut into this vocabulary's tokens once, the text of each `<UNK>` with them (`encode`); `cutBy` names this vocabulary. */
   tokenize(text: string): TokenizedText {
     const unknown: string[] = [];
-    return { text, ids: this.encode(text, unknown), unknown };
+    const tokenized = { text, ids: this.encode(text, unknown), unknown };
+    CUT_BY.set(tokenized, this);
+    return tokenized;
   }
 
   /**
