@@ -473,6 +473,16 @@ describe('word vocabulary', () => {
     expect(ids.slice(2).map((id) => afterPrime.write(id)).join('') + afterPrime.end()).toBe(vocab.tokenTexts(ids, options).slice(2).join(''));
   });
 
+  it('reads a \' or ! with the next id that writes text, passing over any <UNK> that writes none', () => {
+    const vocab = wordVocab("'", 'said', 'tis', '!', '=');
+    const [quote, said, tis, bang, equals] = [2, 3, 4, 5, 6];
+    const ids = [said, quote, UNK, UNK, tis, bang, UNK, equals, quote, UNK];
+    const options = { unk: '' };
+    expect(vocab.tokenTexts(ids, options)).toEqual(['said', " '", '', '', 'tis', ' !', '', '=', " '", '']);
+    const writer = vocab.writer(options);
+    expect(ids.map((id) => writer.write(id)).join('') + writer.end()).toBe("said 'tis != '");
+  });
+
   it('round-trips through fromTokens with its level and rejects malformed word lists', () => {
     const { vocab } = buildWordVocabulary([tokenizeWords("It's a well-known café.\n")], { vocabSize: 100, minCount: 1 });
     const again = Vocabulary.fromTokens(vocab.tokens, 'word');
