@@ -162,6 +162,8 @@ describe('detokenize', () => {
     "It was 'fine', she says; the dogs' 'toys' are in the '90s box.",
     "'Hello,' she said, 'the cats are out.'",
     "Rock 'N' Roll, i' the night, show 'em 'fore dawn.",
+    "if (force === '' || force === '1') return 1; a = ['1', '2'];",
+    "He scored '10' points in the '90s, the Spirit of '76.",
   ];
   it.each(SINGLE_QUOTES)('pairs single quotes and reads apostrophes by the words around them: %s', (line) => {
     expect(detokenize(tokenizeWords(line))).toBe(line);
@@ -226,6 +228,17 @@ describe('detokenize', () => {
     expect(detokenize(tokenizeWords(line))).toBe(line);
   });
 
+  // a quote that opens with dots, or a tilde, and goes on with no slash is prose
+  const QUOTES_OF_DOTS = [
+    'He said "... no, never" to me.',
+    "She whispered '... and then the lights went out' and left.",
+    '"..." was all he wrote, and ". That is all." too',
+    'It costs "~ 5 dollars" or so',
+  ];
+  it.each(QUOTES_OF_DOTS)('writes a quote that opens with dots or a tilde spaced as prose, unless a slash follows them: %s', (line) => {
+    expect(detokenize(tokenizeWords(line))).toBe(line);
+  });
+
   it('reads "!" before "=" as the first sign of "!=": the price in prose', () => {
     expect(detokenize(tokenizeWords('Stop! = is a sign'))).toBe('Stop != is a sign');
     expect(detokenize(tokenizeWords('Stop! Go! Now!!'))).toBe('Stop! Go! Now!!');
@@ -277,7 +290,7 @@ describe('detokenize', () => {
     expect(['a', '!'].map((t) => bang.push(t)).join('') + bang.boundary('\n') + bang.push('b')).toBe('a!\nb');
   });
 
-  it.each([...SINGLE_QUOTES, ...OPERATORS_AND_PATHS])('writes piece by piece, and token by token, what it writes at once: %s', (line) => {
+  it.each([...SINGLE_QUOTES, ...OPERATORS_AND_PATHS, ...QUOTES_OF_DOTS])('writes piece by piece, and token by token, what it writes at once: %s', (line) => {
     const tokens = tokenizeWords(line);
     expect(streamed(tokens).join('')).toBe(line);
     expect(eachToken(tokens).join('')).toBe(line);
@@ -458,6 +471,16 @@ describe('word vocabulary', () => {
     const afterPrime = vocab.writer(options);
     for (const id of ids.slice(0, 2)) afterPrime.read(id);
     expect(ids.slice(2).map((id) => afterPrime.write(id)).join('') + afterPrime.end()).toBe(vocab.tokenTexts(ids, options).slice(2).join(''));
+  });
+
+  it('reads a \' or ! with the next id that writes text, passing over any <UNK> that writes none', () => {
+    const vocab = wordVocab("'", 'said', 'tis', '!', '=');
+    const [quote, said, tis, bang, equals] = [2, 3, 4, 5, 6];
+    const ids = [said, quote, UNK, UNK, tis, bang, UNK, equals, quote, UNK];
+    const options = { unk: '' };
+    expect(vocab.tokenTexts(ids, options)).toEqual(['said', " '", '', '', 'tis', ' !', '', '=', " '", '']);
+    const writer = vocab.writer(options);
+    expect(ids.map((id) => writer.write(id)).join('') + writer.end()).toBe("said 'tis != '");
   });
 
   it('round-trips through fromTokens with its level and rejects malformed word lists', () => {

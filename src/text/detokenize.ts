@@ -12,7 +12,8 @@
  *    or a tag character, and the second regional indicator of a flag; so an emoji sequence
  *    (👍🏽, ❤️‍🔥, 🇫🇷), which the tokenizer rules of version 1 cut into code points, comes back whole;
  *  - none between two ASCII signs of code and markup (# & * + / < = > @ \\ ^ | ~): "=>", "/**";
- *  - none inside a straight quote whose first token is . / or ~: a path ('./x', "../y/z");
+ *  - none inside a straight quote that opens with a path: a / first, or after the . and ~ it opens with
+ *    ('./x', "../y/z", '~/a'); a quote whose dots go on without one is prose ("... no");
  *  - none before or after a line break (a token of "\n"s), so a line starts without a space.
  * A straight quote (" ' or `) opens and closes in turn: the first one on a line opens, the next
  * one closes, and so on, counted for each apart; a line break or a document boundary starts
@@ -33,8 +34,8 @@ const REGIONAL_INDICATOR = /^\p{Regional_Indicator}$/u;
 /** The ASCII signs of code and markup; two of them side by side are written together (`=>`, `/**`, `***`). */
 const OPERATORS = new Set(['#', '&', '*', '+', '/', '<', '=', '>', '@', '\\', '^', '|', '~']);
 const STRAIGHT_QUOTES = ['"', "'", '`'] as const;
-/** The first token of a path: a straight quote opened right before one of these holds a path, written without spaces. */
-const PATH_START = new Set(['.', '/', '~']);
+/** What a path may begin with before its first / ('./', '../', '~/'): a straight quote that opens with these and then a / holds a path. */
+const PATH_LEAD = new Set(['.', '~']);
 /** An opening mark of a pair, and the partner that closes it. */
 const PARTNERS = new Map([['„', '“'], ['‚', '‘'], ['«', '»'], ['»', '«'], ['‹', '›'], ['›', '‹']]);
 const PAIRED = new Set([...PARTNERS.keys(), ...PARTNERS.values()]);
@@ -57,6 +58,8 @@ interface Surroundings {
   quoteOpen: boolean;
   /** The token after, or null where the text ends. */
   next: string | null;
+  /** Whether the token before is a number that a ' began ('5, '76). */
+  numberElided: boolean;
 }
 
 /** How a token reads: its kind, and what it does to the count of open ' (none: leaves it). */
@@ -65,9 +68,13 @@ interface Reading {
   quote?: 'opens' | 'closes';
 }
 
+/** The reading of a ' that begins the word after it ('tis, '90s). */
+const BEGINS_WORD: Reading = { kind: 'opening' };
+
 /**
  * The tokens read with the token after them, and their readings: the first rule that holds.
  * A ' in prose is a quote or an apostrophe; the word after it or before it tells which:
+ *   a number that a ' began precedes ('5', '10')     closes that ': spaced as a closing mark, closes no quote
  *   an elided word follows ('tis, 'twas, '90s)        begins it: spaced as an opening mark, opens no quote
  *   an elided word precedes (o' the, rock 'n' roll)   ends it: spaced as a closing mark, closes no quote
  *   none is open and the word before ends in s        a plural possessive (the farmers' savings): likewise
@@ -80,7 +87,8 @@ interface Reading {
  */
 const READINGS: ReadonlyMap<string, readonly { when: (s: Surroundings) => boolean; reading: Reading }[]> = new Map([
   ["'", [
-    { when: ({ next }) => next !== null && (ELIDED_BEFORE.has(next.toLowerCase()) || /^\d/.test(next)), reading: { kind: 'opening' } },
+    { when: ({ numberElided }) => numberElided, reading: { kind: 'closing' } },
+    { when: ({ next }) => next !== null && (ELIDED_BEFORE.has(next.toLowerCase()) || /^\d/.test(next)), reading: BEGINS_WORD },
     { when: ({ word }) => word !== null && ELIDED_AFTER.has(word.toLowerCase()), reading: { kind: 'closing' } },
     { when: ({ word, quoteOpen }) => !quoteOpen && word !== null && /s$/i.test(word) && !NOT_PLURAL.has(word.toLowerCase()), reading: { kind: 'closing' } },
     { when: ({ quoteOpen }) => quoteOpen, reading: { kind: 'closing', quote: 'closes' } },
@@ -108,12 +116,16 @@ export class Detokenizer {
   /** The last token written, if it is a word. */
   private word: string | null = null;
   private readonly quoteOpen = new Map<string, boolean>();
-  /** The straight quote that has just opened, whose next token may start a path; null otherwise. */
-  private justOpened: string | null = null;
+  /** The straight quote that has just opened, or whose tokens since are all of PATH_LEAD: a / now makes it a path; null otherwise. */
+  private pathMayOpen: string | null = null;
   /** The straight quote that holds a path now open; null when none is. */
   private pathQuote: string | null = null;
   /** The opening marks of `PARTNERS` now open, and how many times each. */
   private readonly pairOpen = new Map<string, number>();
+  /** The reading of the last token written, if `READINGS` read it. */
+  private reading: Reading | null = null;
+  /** Whether the last token written is a number that a ' began ('5, '76). */
+  private numberElided = false;
   /** Whether the last token written is a regional indicator that a second one would make a flag of. */
   private flagOpen = false;
   /** A token of `READINGS` waiting for the token after it. */
@@ -170,7 +182,8 @@ export class Detokenizer {
   boundary(text: string): string {
     const written = this.end() + this.push(text, null);
     this.quoteOpen.clear();
-    this.pathQuote = this.justOpened = null;
+    this.pathQuote = this.pathMayOpen = this.reading = null;
+    this.numberElided = false;
     this.pairOpen.clear();
     this.flagOpen = false;
     return written;
@@ -178,10 +191,15 @@ export class Detokenizer {
 
   private write(token: string, next: string | null): string {
     const continuing = CONTINUING.test(token);
-    if (this.justOpened !== null && PATH_START.has(token)) this.pathQuote = this.justOpened;
+    const quote = this.pathMayOpen;
+    this.pathMayOpen = null;
+    if (quote !== null && token === '/') this.pathQuote = quote;
+    else if (quote !== null && PATH_LEAD.has(token)) this.pathMayOpen = quote;
     const inPath = this.pathQuote !== null;
-    this.justOpened = null;
+    const before = this.reading;
+    this.reading = null;
     const kind = continuing ? 'word' : this.kindOf(token, next);
+    this.numberElided = before === BEGINS_WORD && /^\d/.test(token);
     const regional = REGIONAL_INDICATOR.test(token);
     const flagClosed = this.flagOpen && regional;
     this.flagOpen = regional && !flagClosed;
@@ -207,10 +225,12 @@ export class Detokenizer {
     }
     const rules = READINGS.get(token);
     if (rules !== undefined) {
-      const surroundings = { word: this.word, previous: this.previous, quoteOpen: this.quoteOpen.get(token) === true, next };
-      const { kind, quote } = rules.find((rule) => rule.when(surroundings))!.reading;
-      if (quote !== undefined) this.setQuote(token, quote === 'opens');
-      return kind;
+      const surroundings = {
+        word: this.word, previous: this.previous, quoteOpen: this.quoteOpen.get(token) === true, next, numberElided: this.numberElided,
+      };
+      const reading = (this.reading = rules.find((rule) => rule.when(surroundings))!.reading);
+      if (reading.quote !== undefined) this.setQuote(token, reading.quote === 'opens');
+      return reading.kind;
     }
     const paired = this.pairedKind(token);
     if (paired !== null) return paired;
@@ -229,7 +249,7 @@ export class Detokenizer {
   /** Opens or closes straight quote `quote`; one that opens may start a path. */
   private setQuote(quote: string, open: boolean): void {
     this.quoteOpen.set(quote, open);
-    if (open) this.justOpened = quote;
+    if (open) this.pathMayOpen = quote;
   }
 
   /** The kind of a mark of `PARTNERS`: closing where it closes an open one, else opening (and now open); null for another token. */

@@ -283,13 +283,14 @@ export class Vocabulary {
     const textOf = this.idText(options), eos = options.eos ?? '';
     const texts = Array.from(ids, (id) => textOf(id));
     if (this.level === 'char') return texts.map((text) => text ?? eos);
+    // the text after each, empty ones passed over: what a ' or ! is read with (null: <EOS> or the end)
+    const after: (string | null)[] = new Array<string | null>(texts.length);
+    for (let i = texts.length - 1, next: string | null = null; i >= 0; i--) {
+      after[i] = next;
+      if (texts[i] !== '') next = texts[i]!;
+    }
     const detokenizer = new Detokenizer();
-    return texts.map((text, i) => {
-      if (text === null) return detokenizer.boundary(eos);
-      let next = i + 1;
-      while (texts[next] === '') next++;
-      return detokenizer.push(text, texts[next] ?? null);
-    });
+    return texts.map((text, i) => (text === null ? detokenizer.boundary(eos) : detokenizer.push(text, after[i] ?? null)));
   }
 
   /** A writer of ids as text, starting afresh; `decode` of the ids written so far, piece by piece. */
