@@ -44,9 +44,9 @@ const EOS_TEXT = '\n';
 /**
  * Generates text from the model (docs/text.md): reads `<EOS>` and then the prime from a zero
  * state, then draws `length` tokens one at a time; `<UNK>` as `unk` says (by default never).
- * Tokens become text through the vocabulary's writer, which has written the prime's ids first
- * (that text discarded), so that at the word level the first drawn word is spaced after the
- * prime as the detokeniser spaces it. Returns the generated text without the prime.
+ * Tokens become text through the vocabulary's writer, which has read the prime's ids first
+ * (`read`: none of their text written), so that at the word level the first drawn word is
+ * spaced after the prime as the detokeniser spaces it. Returns the generated text without the prime.
  */
 export function sampleText(opts: SampleOptions): string {
   const pieces: string[] = [];
