@@ -326,6 +326,8 @@ export class Model {
   async score(text: string | TokenizedText, options: ScoreOptions = {}): Promise<TextScore> {
     checkScored(text, this.vocab);
     checkOptions(options, SCORE_OPTIONS);
+    checkTop(options.top);
+    checkWorkers(options.workers ?? 1);
     checkStopped(options.signal);
     const stepper = await this.stepperOn(options.workers);
     try {
@@ -353,6 +355,7 @@ export class Model {
   scoreSync(text: string | TokenizedText, options: Omit<ScoreOptions, 'workers'> = {}): TextScore {
     checkScored(text, this.vocab);
     checkOptions(options, SCORE_SYNC_OPTIONS);
+    checkTop(options.top);
     const stepper = this.acquire();
     try {
       return finish(this.scoring(stepper, text, options));
@@ -367,7 +370,6 @@ export class Model {
    */
   private scoring(stepper: TokenStepper, text: string | TokenizedText, options: ScoreOptions): Work<TextScore> {
     const top = options.top ?? 0, listed = options.tokens !== false;
-    if (!Number.isInteger(top) || top < 0) throw new RangeError(optionMessage('top', { expected: 'a non-negative integer', value: top }));
     const V = this.config.vocabSize, names = this.vocab.tokens;
     const { ids, unknown } = typeof text === 'string' ? this.vocab.tokenize(text) : text;
     // each prediction's text as the scored text writes it, an <UNK> as the text it stands for; the last, <EOS>, writes none
@@ -447,6 +449,11 @@ function checkOptions(options: unknown, known: Readonly<Record<string, true>>): 
 }
 
 /** `workers` as a call gives it: a positive integer, else a RangeError naming it. */
+/** How many alternatives a scored prediction lists: a non-negative integer, else a RangeError naming `top`. */
+function checkTop(top: number | undefined): void {
+  if (top !== undefined && (!Number.isInteger(top) || top < 0)) throw new RangeError(optionMessage('top', { expected: 'a non-negative integer', value: top }));
+}
+
 function checkWorkers(workers: number): number {
   return checkedOption('workers', POSITIVE_INTEGER.schema, workers);
 }
