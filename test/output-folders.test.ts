@@ -1,9 +1,8 @@
-import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { makeFolders } from '../src/checkpoint/files.js';
-import { BIN, ROOT, type Run, expectOneLineError, TINY_RUN } from './helpers/cli.js';
+import { ROOT, type Run, expectOneLineError, rnnIn, TINY_RUN } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
 
 /** Every command that writes a file or folder the user names (train, prepare, export, plot) makes the folders above it that are missing. */
@@ -15,15 +14,7 @@ const at = (...names: string[]) => join(dir, ...names);
 let corpus: string;
 
 /** The CLI run to its end, or killed after 20 s: a command that cannot make its folder must say so, not spin. */
-function rnn(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, RNN_DEBUG: '' }, timeout: 20_000, killSignal: 'SIGKILL' },
-      (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number' && error.signal == null) reject(error);
-        else resolve({ status: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
-      });
-  });
-}
+const rnn = (args: string[]): Promise<Run> => rnnIn(dir, args, {}, undefined, 20_000);
 
 beforeAll(async () => {
   const text = readFileSync(join(ROOT, 'corpora', 'sotu.txt'), 'utf8').slice(0, 3000);

@@ -18,15 +18,19 @@ export interface Run {
 
 /**
  * Runs the CLI to completion from folder `cwd`, `input` on its standard input; asynchronous, so
- * independent runs can overlap.
+ * independent runs can overlap. With `killAfterMs` a run still going then is killed, its status null.
  */
-export function rnnIn(cwd: string, args: string[], env: Record<string, string | undefined> = {}, input?: string): Promise<Run> {
+export function rnnIn(
+  cwd: string, args: string[], env: Record<string, string | undefined> = {}, input?: string, killAfterMs?: number,
+): Promise<Run> {
   if (!existsSync(join(ROOT, 'dist', 'src', 'cli', 'main.js'))) throw new Error('the CLI is not built: run `npm run build` first');
   return new Promise((resolve, reject) => {
-    const child = execFile(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, RNN_DEBUG: '', ...env }, maxBuffer: 1 << 26 },
+    const child = execFile(
+      process.execPath, [BIN, ...args],
+      { cwd, encoding: 'utf8', env: { ...process.env, RNN_DEBUG: '', ...env }, maxBuffer: 1 << 26, timeout: killAfterMs ?? 0, killSignal: 'SIGKILL' },
       (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number') reject(error);
-        else resolve({ status: error ? (error.code as number) : 0, stdout, stderr });
+        if (error && typeof error.code !== 'number' && error.signal == null) reject(error);
+        else resolve({ status: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
       });
     if (input !== undefined) child.stdin!.end(input);
   });
