@@ -164,6 +164,10 @@ describe('detokenize', () => {
     "Rock 'N' Roll, i' the night, show 'em 'fore dawn.",
     "if (force === '' || force === '1') return 1; a = ['1', '2'];",
     "He scored '10' points in the '90s, the Spirit of '76.",
+    "he says 'yes' to it, and always 'no' to them",
+    "Great nature cries 'Deny not.' let the Volsces",
+    "Shall say against their hearts 'We thank the gods",
+    "pass a Patients' Bill of Rights at the Governors' Conference",
   ];
   it.each(SINGLE_QUOTES)('pairs single quotes and reads apostrophes by the words around them: %s', (line) => {
     expect(detokenize(tokenizeWords(line))).toBe(line);
@@ -171,7 +175,7 @@ describe('detokenize', () => {
 
   it('reads the ambiguous quotes as the commoner reading: a possessive outside a quote, a closing quote inside one', () => {
     expect(detokenize(tokenizeWords("the students' books"))).toBe("the students' books");
-    expect(detokenize(tokenizeWords("he says 'yes' to it"))).toBe("he says' yes 'to it"); // the price
+    expect(detokenize(tokenizeWords("the hearts 'we' thank"))).toBe("the hearts' we 'thank"); // the price
     expect(detokenize(tokenizeWords("'the farmers' cats are out.' he said"))).toBe("'the farmers' cats are out. 'he said"); // the price
   });
 

@@ -43,8 +43,20 @@ const PAIRED = new Set([...PARTNERS.keys(), ...PARTNERS.values()]);
 const ELIDED_BEFORE = new Set(['tis', 'twas', 'twere', 'twill', 'twould', 'twixt', 't', 'em', 'n', 'fore', 'gainst', 'mongst']);
 /** Words that an apostrophe ends (o' the, i' the, th' end, rock 'n' roll), whatever their case. */
 const ELIDED_AFTER = new Set(['o', 'i', 'th', 'n']);
-/** Words that end in s but are no plural a possessive could follow: "it was 'fine'" opens a quote. */
-const NOT_PLURAL = new Set(['as', 'is', 'was', 'has', 'his', 'its', 'this', 'thus', 'us', 'yes']);
+/**
+ * Words that end in s but are no plural a possessive could follow: "it was 'fine'", "he says
+ * 'yes'" open a quote. Function words, adverbs, and the verbs that introduce what is said.
+ */
+const NOT_PLURAL = new Set([
+  'as', 'is', 'was', 'has', 'his', 'its', 'this', 'thus', 'us', 'yes', 'does', 'goes', 'always', 'perhaps', 'unless', 'across',
+  'besides', 'afterwards', 'towards', 'sometimes', 'says', 'asks', 'cries', 'replies', 'answers', 'writes', 'sings', 'shouts',
+  'whispers', 'swears', 'prays', 'bids', 'thinks', 'tells', 'reads',
+]);
+/**
+ * A word that begins with a capital. After a ' that follows a plural in lower case it starts a
+ * quoted sentence ("cries 'God"); after a capitalised plural it is a name ("Patients' Bill").
+ */
+const CAPITALISED = /^\p{Lu}/u;
 
 type Kind = 'word' | 'operator' | 'opening' | 'closing' | 'joining' | 'lineBreak';
 
@@ -77,11 +89,13 @@ const BEGINS_WORD: Reading = { kind: 'opening' };
  *   a number that a ' began precedes ('5', '10')     closes that ': spaced as a closing mark, closes no quote
  *   an elided word follows ('tis, 'twas, '90s)        begins it: spaced as an opening mark, opens no quote
  *   an elided word precedes (o' the, rock 'n' roll)   ends it: spaced as a closing mark, closes no quote
- *   none is open and the word before ends in s        a plural possessive (the farmers' savings): likewise
+ *   none is open, the word before ends in s (and is   a plural possessive (the farmers' savings): likewise
+ *   no NOT_PLURAL), and the word after is not a
+ *   capital after a word in lower case
  *   one is open                                       closes it
- *   else                                              opens one (said 'no', from './x')
- * The ambiguous case is a ' after a word ending in s while none is open: a possessive in
- * "the students' books", an opening quote in "he says 'yes'"; it is read as the possessive.
+ *   else                                              opens one (said 'no', cries 'God, from './x')
+ * The ambiguous case is a ' after a plural with none open and a word in lower case after it: a
+ * possessive in "the students' books", an opening quote in "the hearts 'we"; it is read as the possessive.
  * A ! before a = is the first sign of != or !==; after a sign, an opening mark or at a line
  * start it is a prefix "not", written against what follows (=> !x, if (!x)); else it ends a sentence.
  */
@@ -90,7 +104,12 @@ const READINGS: ReadonlyMap<string, readonly { when: (s: Surroundings) => boolea
     { when: ({ numberElided }) => numberElided, reading: { kind: 'closing' } },
     { when: ({ next }) => next !== null && (ELIDED_BEFORE.has(next.toLowerCase()) || /^\d/.test(next)), reading: BEGINS_WORD },
     { when: ({ word }) => word !== null && ELIDED_AFTER.has(word.toLowerCase()), reading: { kind: 'closing' } },
-    { when: ({ word, quoteOpen }) => !quoteOpen && word !== null && /s$/i.test(word) && !NOT_PLURAL.has(word.toLowerCase()), reading: { kind: 'closing' } },
+    {
+      when: ({ word, quoteOpen, next }) =>
+        !quoteOpen && word !== null && /s$/i.test(word) && !NOT_PLURAL.has(word.toLowerCase()) &&
+        !(next !== null && CAPITALISED.test(next) && !CAPITALISED.test(word)),
+      reading: { kind: 'closing' },
+    },
     { when: ({ quoteOpen }) => quoteOpen, reading: { kind: 'closing', quote: 'closes' } },
     { when: () => true, reading: { kind: 'opening', quote: 'opens' } },
   ]],
