@@ -149,27 +149,47 @@ describe('detokenize', () => {
     expect(detokenize(['and', "'", 'tis'])).toBe("and 'tis");
   });
 
-  // each line comes back as written: the quote rules of detokenize.ts's READINGS
-  const SINGLE_QUOTES = [
-    "He said 'no' to me.",
-    "Don't 'quote' me",
-    "rock 'n' roll",
-    "'Tis the season, 'twas said.",
-    "the students' books",
-    "x = 'a' + 'b'",
-    "She wrote: 'I am here.' Then left.",
-    'He said "no" to me.',
-    "It was 'fine', she says; the dogs' 'toys' are in the '90s box.",
-    "'Hello,' she said, 'the cats are out.'",
-    "Rock 'N' Roll, i' the night, show 'em 'fore dawn.",
-    "if (force === '' || force === '1') return 1; a = ['1', '2'];",
-    "He scored '10' points in the '90s, the Spirit of '76.",
-    "he says 'yes' to it, and always 'no' to them",
-    "Great nature cries 'Deny not.' let the Volsces",
-    "Shall say against their hearts 'We thank the gods",
-    "pass a Patients' Bill of Rights at the Governors' Conference",
+  // each line comes back as written, by the rules of detokenize.ts's READINGS: what they read, then the lines
+  const READ_WITH_THE_NEXT_TOKEN: [string, string[]][] = [
+    ['pairs single quotes and reads apostrophes by the words around them', [
+      "He said 'no' to me.",
+      "Don't 'quote' me",
+      "rock 'n' roll",
+      "'Tis the season, 'twas said.",
+      "the students' books",
+      "x = 'a' + 'b'",
+      "She wrote: 'I am here.' Then left.",
+      'He said "no" to me.',
+      "It was 'fine', she says; the dogs' 'toys' are in the '90s box.",
+      "'Hello,' she said, 'the cats are out.'",
+      "Rock 'N' Roll, i' the night, show 'em 'fore dawn.",
+      "if (force === '' || force === '1') return 1; a = ['1', '2'];",
+      "He scored '10' points in the '90s, the Spirit of '76.",
+      "he says 'yes' to it, and always 'no' to them",
+      "Great nature cries 'Deny not.' let the Volsces",
+      "Shall say against their hearts 'We thank the gods",
+      "pass a Patients' Bill of Rights at the Governors' Conference",
+    ]],
+    ['writes != and !== spaced as one sign, a prefix ! against its operand, and a quoted path without spaces', [
+      'if (a !== b) return;',
+      'a != b',
+      'if (a !== b && c != d) f = (x) => x === 1;',
+      'const g = (x) => !x, h = y => !y || (!y && z >= 2);',
+      "import x from './x';",
+      "import y from '../y/z';",
+      'export * from "../y/z.js";',
+      "x = './x', cd '~/a/b' now",
+    ]],
+    // a quote that opens with dots, or a tilde, and goes on with no slash is prose
+    ['writes a quote that opens with dots or a tilde spaced as prose, unless a slash follows them', [
+      'He said "... no, never" to me.',
+      "She whispered '... and then the lights went out' and left.",
+      '"..." was all he wrote, and ". That is all." too',
+      'It costs "~ 5 dollars" or so',
+    ]],
   ];
-  it.each(SINGLE_QUOTES)('pairs single quotes and reads apostrophes by the words around them: %s', (line) => {
+  const LINES_READ_WITH_THE_NEXT_TOKEN = READ_WITH_THE_NEXT_TOKEN.flatMap(([, lines]) => lines);
+  it.each(READ_WITH_THE_NEXT_TOKEN.flatMap(([rule, lines]) => lines.map((line) => [rule, line])))('%s: %s', (_rule, line) => {
     expect(detokenize(tokenizeWords(line))).toBe(line);
   });
 
@@ -216,31 +236,6 @@ describe('detokenize', () => {
     expect(detokenize(tokenizeWords('«Oui,\ndit-il, oui» et'))).toBe('«Oui,\ndit-il, oui» et'); // open over a line break
     const writer = new Detokenizer();
     expect(['»', 'a'].map((t) => writer.push(t)).join('') + writer.boundary('') + ['b', '»'].map((t) => writer.push(t)).join('')).toBe('»a b »');
-  });
-
-  const OPERATORS_AND_PATHS = [
-    'if (a !== b) return;',
-    'a != b',
-    'if (a !== b && c != d) f = (x) => x === 1;',
-    'const g = (x) => !x, h = y => !y || (!y && z >= 2);',
-    "import x from './x';",
-    "import y from '../y/z';",
-    'export * from "../y/z.js";',
-    "x = './x', cd '~/a/b' now",
-  ];
-  it.each(OPERATORS_AND_PATHS)('writes != and !== spaced as one sign, a prefix ! against its operand, and a quoted path without spaces: %s', (line) => {
-    expect(detokenize(tokenizeWords(line))).toBe(line);
-  });
-
-  // a quote that opens with dots, or a tilde, and goes on with no slash is prose
-  const QUOTES_OF_DOTS = [
-    'He said "... no, never" to me.',
-    "She whispered '... and then the lights went out' and left.",
-    '"..." was all he wrote, and ". That is all." too',
-    'It costs "~ 5 dollars" or so',
-  ];
-  it.each(QUOTES_OF_DOTS)('writes a quote that opens with dots or a tilde spaced as prose, unless a slash follows them: %s', (line) => {
-    expect(detokenize(tokenizeWords(line))).toBe(line);
   });
 
   it('reads "!" before "=" as the first sign of "!=": the price in prose', () => {
@@ -294,7 +289,7 @@ describe('detokenize', () => {
     expect(['a', '!'].map((t) => bang.push(t)).join('') + bang.boundary('\n') + bang.push('b')).toBe('a!\nb');
   });
 
-  it.each([...SINGLE_QUOTES, ...OPERATORS_AND_PATHS, ...QUOTES_OF_DOTS])('writes piece by piece, and token by token, what it writes at once: %s', (line) => {
+  it.each(LINES_READ_WITH_THE_NEXT_TOKEN)('writes piece by piece, and token by token, what it writes at once: %s', (line) => {
     const tokens = tokenizeWords(line);
     expect(streamed(tokens).join('')).toBe(line);
     expect(eachToken(tokens).join('')).toBe(line);
