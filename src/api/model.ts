@@ -224,7 +224,7 @@ export class Model {
   async *generate(options: GenerateOptions = {}): AsyncGenerator<string, void, undefined> {
     checkOptions(options, GENERATE_OPTIONS);
     checkPrime(options.prime, this.vocab);
-    const stepper = await this.stepperOn(options.workers);
+    const stepper = await this.stepperOn(checkWorkers(options.workers ?? 1));
     try {
       const { readPrime, pieces } = sampleParts({ ...this.sampling(options), stepper });
       if (!(await finishInTurns(readPrime))) return;
@@ -234,8 +234,7 @@ export class Model {
         if (turns.due()) await turns.take();
       }
     } finally {
-      if (stepper instanceof Stepper) this.release(stepper);
-      else await stepper.close();
+      await this.putBack(stepper);
     }
   }
 
@@ -246,22 +245,12 @@ export class Model {
    * timer or a handler that aborts its signal stops it there: it then throws StoppedError.
    */
   async complete(options: CompleteOptions): Promise<string[]> {
-    const stepper = this.acquire();
-    try {
-      return await finishInTurns(this.completing(options, stepper), options.signal);
-    } finally {
-      this.release(stepper);
-    }
+    return this.inTurns((stepper) => this.completing(options, stepper), options.signal);
   }
 
   /** As `complete`, on this thread at once: only a signal that another thread aborts can stop it. */
   completeSync(options: CompleteOptions): string[] {
-    const stepper = this.acquire();
-    try {
-      return finish(this.completing(options, stepper));
-    } finally {
-      this.release(stepper);
-    }
+    return this.atOnce((stepper) => this.completing(options, stepper));
   }
 
   /** The work of a `complete` call on a stepper, its options checked. */
@@ -327,14 +316,13 @@ export class Model {
     checkScored(text, this.vocab);
     checkOptions(options, SCORE_OPTIONS);
     checkTop(options.top);
-    checkWorkers(options.workers ?? 1);
+    const workers = checkWorkers(options.workers ?? 1);
     checkStopped(options.signal);
-    const stepper = await this.stepperOn(options.workers);
+    const stepper = await this.stepperOn(workers);
     try {
       return await finishInTurns(this.scoring(stepper, text, options), options.signal);
     } finally {
-      if (stepper instanceof Stepper) this.release(stepper);
-      else await stepper.close();
+      await this.putBack(stepper);
     }
   }
 
@@ -356,12 +344,7 @@ export class Model {
     checkScored(text, this.vocab);
     checkOptions(options, SCORE_SYNC_OPTIONS);
     checkTop(options.top);
-    const stepper = this.acquire();
-    try {
-      return finish(this.scoring(stepper, text, options));
-    } finally {
-      this.release(stepper);
-    }
+    return this.atOnce((stepper) => this.scoring(stepper, text, options));
   }
 
   /**
@@ -392,22 +375,12 @@ export class Model {
    * from `<EOS>`. It lets the event loop run every few milliseconds, as `complete` does.
    */
   async activations(text: string, layer: number, options: { signal?: StopSignal } = {}): Promise<Activations> {
-    const stepper = this.acquire();
-    try {
-      return await finishInTurns(this.reading(stepper, text, layer, options), options.signal);
-    } finally {
-      this.release(stepper);
-    }
+    return this.inTurns((stepper) => this.reading(stepper, text, layer, options), options.signal);
   }
 
   /** As `activations`, on this thread at once. */
   activationsSync(text: string, layer: number, options: { signal?: StopSignal } = {}): Activations {
-    const stepper = this.acquire();
-    try {
-      return finish(this.reading(stepper, text, layer, options));
-    } finally {
-      this.release(stepper);
-    }
+    return this.atOnce((stepper) => this.reading(stepper, text, layer, options));
   }
 
   /** The work of an `activations` call on a stepper, its arguments checked. */
@@ -420,9 +393,34 @@ export class Model {
   }
 
   /** A stepper on `workers` threads (default 1); one thread: a kept Stepper. */
-  private stepperOn(asked: number | undefined): Promise<TokenStepper> {
-    const workers = checkWorkers(asked ?? 1);
+  private stepperOn(workers: number): Promise<TokenStepper> {
     return workers > 1 ? createStepper(this.config, this.loaded.params, workers, this.kernels) : Promise.resolve(this.acquire());
+  }
+
+  /** Gives back a stepper of `stepperOn`: a kept one to the idle ones, threads closed. */
+  private async putBack(stepper: TokenStepper): Promise<void> {
+    if (stepper instanceof Stepper) this.release(stepper);
+    else await stepper.close();
+  }
+
+  /** `work` on a kept stepper, letting the event loop run as it goes (`finishInTurns`); the stepper is kept again however it ends. */
+  private async inTurns<R>(work: (stepper: Stepper) => Work<R>, signal: StopSignal | undefined): Promise<R> {
+    const stepper = this.acquire();
+    try {
+      return await finishInTurns(work(stepper), signal);
+    } finally {
+      this.release(stepper);
+    }
+  }
+
+  /** `work` on a kept stepper at once (`finish`): a *Sync call's. */
+  private atOnce<R>(work: (stepper: Stepper) => Work<R>): R {
+    const stepper = this.acquire();
+    try {
+      return finish(work(stepper));
+    } finally {
+      this.release(stepper);
+    }
   }
 
   private acquire(): Stepper {
