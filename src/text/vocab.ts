@@ -281,8 +281,8 @@ export class Vocabulary {
    */
   tokenTexts(ids: ArrayLike<number>, options: DecodeOptions = {}): string[] {
     const textOf = this.idText(options), eos = options.eos ?? '';
+    if (this.level === 'char') return Array.from(ids, (id) => textOf(id) ?? eos);
     const texts = Array.from(ids, (id) => textOf(id));
-    if (this.level === 'char') return texts.map((text) => text ?? eos);
     // the text after each, empty ones passed over: what a ' or ! is read with (null: <EOS> or the end)
     const after: (string | null)[] = new Array<string | null>(texts.length);
     for (let i = texts.length - 1, next: string | null = null; i >= 0; i--) {
