@@ -153,6 +153,9 @@ describe('train', () => {
     expect(userMessage(contradiction)).toBe(
       `--hidden 32 contradicts ${latest}, which was trained with --hidden 16: leave it out to resume, or start a new run without --resume`,
     );
+    const both = await train({ resume: latest, hidden: 32, seqLen: 4, maxSteps: 20 }).catch((err: unknown) => err);
+    expect(userMessage(both)).toBe(`--hidden 32, --seq-len 4 contradict ${latest}, which was trained with --hidden 16, --seq-len 8: ` +
+      'leave them out to resume, or start a new run without --resume');
     await expect(train({ resume: latest, maxSteps: 20 }, [corpus])).rejects.toThrow(CorpusError);
     appendFileSync(own, 'one more line\n');
     await expect(train({ resume: latest, maxSteps: 20 })).rejects.toThrow(/differs from the one .* was trained on/);
