@@ -287,6 +287,27 @@ describe('train', () => {
     expect(warnings).toEqual([]);
   });
 
+  it('keeps within --time the time the closing evaluation takes to write its checkpoints, as the last one took', async () => {
+    // the clock moves 1 ms each time it is read, and 100 ms more as each checkpoint is written (a slow disk, a large model)
+    let now = 0;
+    const clock = vi.spyOn(performance, 'now').mockImplementation(() => ++now);
+    let done: TrainEvent | undefined;
+    try {
+      await train({ ...TINY, time: 2, evalEvery: 5, out: freshOut() }, [corpus], {
+        onEvent: (event) => {
+          if (event.event === 'checkpoint') now += 100;
+          if (event.event === 'done') done = event;
+        },
+      });
+    } finally {
+      clock.mockRestore();
+    }
+    expect(done).toMatchObject({ reason: 'time' });
+    // within --time but for the clock's own reads (a millisecond each), well short of one write: 2.256 s when the writes were
+    // not kept time for
+    expect((done as { elapsedSeconds: number }).elapsedSeconds).toBeLessThan(2.01);
+  });
+
   it('stops at --time, keeping time for the closing evaluation', async () => {
     // the run's clock moves 1 ms each time it is read, so how many steps fit is the same on any machine
     let now = 0;

@@ -116,7 +116,10 @@ class Run {
   private savedAtStep = -1;
   /** Whether the newest checkpoint written records that the run's --time is spent. */
   private savedTimeSpent = false;
-  /** Seconds the longest evaluation took (null before the first): what --time keeps for the closing one. */
+  /**
+   * Seconds the longest evaluation took, its sample and checkpoints included (null before the
+   * first): what --time keeps for the closing one.
+   */
   private evalSeconds: number | null = null;
   private bestExists: boolean;
   /** Steps skipped (not finite) in this run, and in a row up to now. */
@@ -366,6 +369,8 @@ class Run {
     if (endsForTime()) progress.timeSpent = true;
     // a resumed run writing to a new place starts its best file at its first evaluation
     this.save(valLoss !== null && (improved || !this.bestExists));
+    // the closing evaluation writes its checkpoints too, within --time: a large model's take a while
+    this.evalSeconds = Math.max(this.evalSeconds, (performance.now() - t0) / 1000);
   }
 
   /** Writes `latest` (and `best` too when asked), each atomically. */
