@@ -180,6 +180,11 @@ describe('detokenize', () => {
       'export * from "../y/z.js";',
       "x = './x', cd '~/a/b' now",
     ]],
+    ['closes a straight quote before a line end, where none opens', [
+      "Consider of it.'",
+      "Had borne the business!'",
+      'not sleep because I kept laughing."',
+    ]],
     // a quote that opens with dots, or a tilde, and goes on with no slash is prose
     ['writes a quote that opens with dots or a tilde spaced as prose, unless a slash follows them', [
       'He said "... no, never" to me.',
@@ -274,7 +279,7 @@ describe('detokenize', () => {
     const tokens = tokenizeWords('He said, "Cats (mostly) sleep."\nThe farmers\' cat-nap—$5.');
     const pieces = streamed(tokens);
     expect(pieces.join('')).toBe(detokenize(tokens));
-    expect(pieces.slice(0, 4)).toEqual(['He', ' said', ',', ' "']);
+    expect(pieces.slice(0, 5)).toEqual(['He', ' said', ',', '', ' "Cats']);
   });
 
   it('holds a \' or ! back until the token after it, and writes it at the end', () => {
@@ -459,8 +464,8 @@ describe('word vocabulary', () => {
     const [quote, said, no, bang, equals, tis] = [2, 3, 4, 5, 6, 7];
     const ids = [said, quote, no, quote, EOS, quote, tis, said, bang, UNK, bang, equals, no, quote];
     const options = { eos: '\n', unknownTexts: ['dog'] };
-    expect(vocab.decode(ids, options)).toBe("said 'no'\n'tis said! dog != no '");
-    expect(vocab.tokenTexts(ids, options)).toEqual(['said', " '", 'no', "'", '\n', "'", 'tis', ' said', '!', ' dog', ' !', '=', ' no', " '"]);
+    expect(vocab.decode(ids, options)).toBe("said 'no'\n'tis said! dog != no'");
+    expect(vocab.tokenTexts(ids, options)).toEqual(['said', " '", 'no', "'", '\n', "'", 'tis', ' said', '!', ' dog', ' !', '=', ' no', "'"]);
     const writer = vocab.writer(options);
     const pieces = ids.map((id) => writer.write(id));
     expect(writer.holding).toBe(true);
@@ -477,9 +482,9 @@ describe('word vocabulary', () => {
     const [quote, said, tis, bang, equals] = [2, 3, 4, 5, 6];
     const ids = [said, quote, UNK, UNK, tis, bang, UNK, equals, quote, UNK];
     const options = { unk: '' };
-    expect(vocab.tokenTexts(ids, options)).toEqual(['said', " '", '', '', 'tis', ' !', '', '=', " '", '']);
+    expect(vocab.tokenTexts(ids, options)).toEqual(['said', " '", '', '', 'tis', ' !', '', '=', "'", '']);
     const writer = vocab.writer(options);
-    expect(ids.map((id) => writer.write(id)).join('') + writer.end()).toBe("said 'tis != '");
+    expect(ids.map((id) => writer.write(id)).join('') + writer.end()).toBe("said 'tis !='");
   });
 
   it('round-trips through fromTokens with its level and rejects malformed word lists', () => {

@@ -16,8 +16,9 @@
  *    ('./x', "../y/z", '~/a'); a quote whose dots go on without one is prose ("... no");
  *  - none before or after a line break (a token of "\n"s), so a line starts without a space.
  * A straight quote (" ' or `) opens and closes in turn: the first one on a line opens, the next
- * one closes, and so on, counted for each apart; a line break or a document boundary starts
- * the count afresh. A ' and a ! are read with the token after them, by `READINGS` below.
+ * one closes, and so on, counted for each apart; one before a line break or the text's end
+ * closes; a line break or a document boundary starts the count afresh. A straight quote and a !
+ * are read with the token after them, by `READINGS` below.
  * A low-9 quote opens and its partner closes it: „so“, ‚so‘ (German). A guillemet opens when
  * none of its pair is open and its partner closes it, so both «so» and »so« (German, Danish)
  * come back whole, and ‹so› and ›so‹ likewise; these pairs stay open over line breaks, until the
@@ -33,7 +34,8 @@ const CONTINUING = /^[\p{M}\p{Emoji_Modifier}\u{e0020}-\u{e007f}]/u;
 const REGIONAL_INDICATOR = /^\p{Regional_Indicator}$/u;
 /** The ASCII signs of code and markup; two of them side by side are written together (`=>`, `/**`, `***`). */
 const OPERATORS = new Set(['#', '&', '*', '+', '/', '<', '=', '>', '@', '\\', '^', '|', '~']);
-const STRAIGHT_QUOTES = ['"', "'", '`'] as const;
+/** A token of line breaks: "\n", or more of them together. */
+const LINE_BREAKS = /^\n+$/;
 /** What a path may begin with before its first / ('./', '../', '~/'): a straight quote that opens with these and then a / holds a path. */
 const PATH_LEAD = new Set(['.', '~']);
 /** An opening mark of a pair, and the partner that closes it. */
@@ -66,7 +68,7 @@ interface Surroundings {
   word: string | null;
   /** The kind of the token before; 'lineBreak' at a line start. */
   previous: Kind;
-  /** Whether a ' is open. */
+  /** Whether a quote of the token's own kind is open. */
   quoteOpen: boolean;
   /** The token after, or null where the text ends. */
   next: string | null;
@@ -74,32 +76,51 @@ interface Surroundings {
   numberElided: boolean;
 }
 
-/** How a token reads: its kind, and what it does to the count of open ' (none: leaves it). */
+/** How a token reads: its kind, and what it does to the count of its open quotes (none: leaves it). */
 interface Reading {
   kind: Kind;
   quote?: 'opens' | 'closes';
 }
 
+/** A rule of `READINGS`: the reading of a token where `when` holds. */
+interface Rule {
+  when: (s: Surroundings) => boolean;
+  reading: Reading;
+}
+
 /** The reading of a ' that begins the word after it ('tis, '90s). */
 const BEGINS_WORD: Reading = { kind: 'opening' };
+const CLOSES: Reading = { kind: 'closing', quote: 'closes' };
+const OPENS: Reading = { kind: 'opening', quote: 'opens' };
+
+/**
+ * How a straight quote (" ' `) pairs, the last rules of each: before a line break or the end
+ * of the text it closes (one that is open, or none), since a quote never opens on nothing;
+ * else it closes the one that is open, or opens one.
+ */
+const PAIRING: readonly Rule[] = [
+  { when: ({ next }) => next === null || LINE_BREAKS.test(next), reading: CLOSES },
+  { when: ({ quoteOpen }) => quoteOpen, reading: CLOSES },
+  { when: () => true, reading: OPENS },
+];
 
 /**
  * The tokens read with the token after them, and their readings: the first rule that holds.
- * A ' in prose is a quote or an apostrophe; the word after it or before it tells which:
+ * A straight quote pairs by `PAIRING`. A ' in prose is a quote or an apostrophe; the word after it or before it tells which:
  *   a number that a ' began precedes ('5', '10')     closes that ': spaced as a closing mark, closes no quote
  *   an elided word follows ('tis, 'twas, '90s)        begins it: spaced as an opening mark, opens no quote
  *   an elided word precedes (o' the, rock 'n' roll)   ends it: spaced as a closing mark, closes no quote
  *   none is open, the word before ends in s (and is   a plural possessive (the farmers' savings): likewise
  *   no NOT_PLURAL), and the word after is not a
  *   capital after a word in lower case
- *   one is open                                       closes it
- *   else                                              opens one (said 'no', cries 'God, from './x')
+ *   else                                              pairs: closes before a line end ('Hail!'\n)
+ *                                                     or one that is open, else opens one (said 'no', from './x')
  * The ambiguous case is a ' after a plural with none open and a word in lower case after it: a
  * possessive in "the students' books", an opening quote in "the hearts 'we"; it is read as the possessive.
  * A ! before a = is the first sign of != or !==; after a sign, an opening mark or at a line
  * start it is a prefix "not", written against what follows (=> !x, if (!x)); else it ends a sentence.
  */
-const READINGS: ReadonlyMap<string, readonly { when: (s: Surroundings) => boolean; reading: Reading }[]> = new Map([
+const READINGS: ReadonlyMap<string, readonly Rule[]> = new Map([
   ["'", [
     { when: ({ numberElided }) => numberElided, reading: { kind: 'closing' } },
     { when: ({ next }) => next !== null && (ELIDED_BEFORE.has(next.toLowerCase()) || /^\d/.test(next)), reading: BEGINS_WORD },
@@ -110,9 +131,10 @@ const READINGS: ReadonlyMap<string, readonly { when: (s: Surroundings) => boolea
         !(next !== null && CAPITALISED.test(next) && !CAPITALISED.test(word)),
       reading: { kind: 'closing' },
     },
-    { when: ({ quoteOpen }) => quoteOpen, reading: { kind: 'closing', quote: 'closes' } },
-    { when: () => true, reading: { kind: 'opening', quote: 'opens' } },
+    ...PAIRING,
   ]],
+  ['"', PAIRING],
+  ['`', PAIRING],
   ['!', [
     { when: ({ next }) => next === '=', reading: { kind: 'operator' } },
     { when: ({ previous }) => previous === 'operator' || previous === 'opening' || previous === 'lineBreak', reading: { kind: 'opening' } },
@@ -236,7 +258,7 @@ export class Detokenizer {
   }
 
   private kindOf(token: string, next: string | null): Kind {
-    if (/^\n+$/.test(token)) return 'lineBreak';
+    if (LINE_BREAKS.test(token)) return 'lineBreak';
     if (token === this.pathQuote) {
       this.quoteOpen.set(token, false);
       this.pathQuote = null;
@@ -257,11 +279,6 @@ export class Detokenizer {
     if (OPENING.has(token)) return 'opening';
     if (JOINING.test(token)) return 'joining';
     if (OPERATORS.has(token)) return 'operator';
-    if ((STRAIGHT_QUOTES as readonly string[]).includes(token)) {
-      const open = this.quoteOpen.get(token) === true;
-      this.setQuote(token, !open);
-      return open ? 'closing' : 'opening';
-    }
     return 'word';
   }
 
