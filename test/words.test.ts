@@ -180,6 +180,11 @@ describe('detokenize', () => {
       'export * from "../y/z.js";',
       "x = './x', cd '~/a/b' now",
     ]],
+    ['reads the elisions of older English, and a one-letter word a quote opens as quoted', [
+      "I am glad on 't: then we shall ha' means to vent",
+      "A' shall not tread on me; God gi' god-den, to bed wi' the sun, some 'scape",
+      "xs = ['o', 'a', 'b'];",
+    ]],
     ['closes a straight quote before a line end, where none opens', [
       "Consider of it.'",
       "Had borne the business!'",

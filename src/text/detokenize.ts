@@ -42,9 +42,14 @@ const PATH_LEAD = new Set(['.', '~']);
 const PARTNERS = new Map([['„', '“'], ['‚', '‘'], ['«', '»'], ['»', '«'], ['‹', '›'], ['›', '‹']]);
 const PAIRED = new Set([...PARTNERS.keys(), ...PARTNERS.values()]);
 /** Words that an apostrophe begins ('tis, 'twas, 'em, rock 'n' roll), whatever their case; also any that begins with a digit ('90s). */
-const ELIDED_BEFORE = new Set(['tis', 'twas', 'twere', 'twill', 'twould', 'twixt', 't', 'em', 'n', 'fore', 'gainst', 'mongst']);
-/** Words that an apostrophe ends (o' the, i' the, th' end, rock 'n' roll), whatever their case. */
-const ELIDED_AFTER = new Set(['o', 'i', 'th', 'n']);
+const ELIDED_BEFORE = new Set([
+  'tis', 'twas', 'twere', 'twill', 'twould', 'twixt', 't', 'em', 'n', 'fore', 'gainst', 'mongst', 'scape', 'scaped', 'scapes',
+]);
+/**
+ * Words that an apostrophe ends (o' the, i' the, th' end, rock 'n' roll, ha' done, wi' the, gi'
+ * god-den, a' will: he will), whatever their case, unless a quote opened right before them ('a').
+ */
+const ELIDED_AFTER = new Set(['o', 'i', 'th', 'n', 'ha', 'wi', 'gi', 'a']);
 /**
  * Words that end in s but are no plural a possessive could follow: "it was 'fine'", "he says
  * 'yes'" open a quote. Function words, adverbs, and the verbs that introduce what is said.
@@ -66,6 +71,8 @@ type Kind = 'word' | 'operator' | 'opening' | 'closing' | 'joining' | 'lineBreak
 interface Surroundings {
   /** The token before, if it is a word on this line; else null. */
   word: string | null;
+  /** Whether a quote opened right before that word ('a', 'o'). */
+  wordQuoted: boolean;
   /** The kind of the token before; 'lineBreak' at a line start. */
   previous: Kind;
   /** Whether a quote of the token's own kind is open. */
@@ -109,7 +116,8 @@ const PAIRING: readonly Rule[] = [
  * A straight quote pairs by `PAIRING`. A ' in prose is a quote or an apostrophe; the word after it or before it tells which:
  *   a number that a ' began precedes ('5', '10')     closes that ': spaced as a closing mark, closes no quote
  *   an elided word follows ('tis, 'twas, '90s)        begins it: spaced as an opening mark, opens no quote
- *   an elided word precedes (o' the, rock 'n' roll)   ends it: spaced as a closing mark, closes no quote
+ *   an elided word precedes (o' the, rock 'n' roll),  ends it: spaced as a closing mark, closes no quote
+ *   not one a quote opened right before ('o')
  *   none is open, the word before ends in s (and is   a plural possessive (the farmers' savings): likewise
  *   no NOT_PLURAL), and the word after is not a
  *   capital after a word in lower case
@@ -124,7 +132,7 @@ const READINGS: ReadonlyMap<string, readonly Rule[]> = new Map([
   ["'", [
     { when: ({ numberElided }) => numberElided, reading: { kind: 'closing' } },
     { when: ({ next }) => next !== null && (ELIDED_BEFORE.has(next.toLowerCase()) || /^\d/.test(next)), reading: BEGINS_WORD },
-    { when: ({ word }) => word !== null && ELIDED_AFTER.has(word.toLowerCase()), reading: { kind: 'closing' } },
+    { when: ({ word, wordQuoted }) => word !== null && !wordQuoted && ELIDED_AFTER.has(word.toLowerCase()), reading: { kind: 'closing' } },
     {
       when: ({ word, quoteOpen, next }) =>
         !quoteOpen && word !== null && /s$/i.test(word) && !NOT_PLURAL.has(word.toLowerCase()) &&
@@ -156,6 +164,8 @@ export class Detokenizer {
   private previous: Kind = 'lineBreak';
   /** The last token written, if it is a word. */
   private word: string | null = null;
+  /** Whether a quote opened right before that word. */
+  private wordQuoted = false;
   private readonly quoteOpen = new Map<string, boolean>();
   /** The straight quote that has just opened, or whose tokens since are all of PATH_LEAD: a / now makes it a path; null otherwise. */
   private pathMayOpen: string | null = null;
@@ -253,6 +263,7 @@ export class Detokenizer {
     }
     this.previous = kind;
     this.word = kind === 'word' ? token : null;
+    this.wordQuoted = this.word !== null && before?.quote === 'opens';
     this.atLineStart = kind === 'lineBreak';
     return space ? ' ' + token : token;
   }
@@ -267,7 +278,8 @@ export class Detokenizer {
     const rules = READINGS.get(token);
     if (rules !== undefined) {
       const surroundings = {
-        word: this.word, previous: this.previous, quoteOpen: this.quoteOpen.get(token) === true, next, numberElided: this.numberElided,
+        word: this.word, wordQuoted: this.wordQuoted, previous: this.previous, quoteOpen: this.quoteOpen.get(token) === true, next,
+        numberElided: this.numberElided,
       };
       const reading = (this.reading = rules.find((rule) => rule.when(surroundings))!.reading);
       if (reading.quote !== undefined) this.setQuote(token, reading.quote === 'opens');
