@@ -185,6 +185,14 @@ describe('detokenize', () => {
       "A' shall not tread on me; God gi' god-den, to bed wi' the sun, some 'scape",
       "xs = ['o', 'a', 'b'];",
     ]],
+    ['keeps a " or \' left open at a line end open over the line break, for a quote on a later line to close', [
+      '[Footnote 1: The report dated January 1, 1946, and entitled "Battle for\nProduction" is printed in House Document 398',
+      "'When griping grief the heart doth wound,\nAnd doleful dumps the mind oppress,\nThen music with her silver sound'--\n" +
+        "why 'silver sound'? why 'music with her silver\nsound'? What say you, Simon Catling?",
+      "I wonder how our princely father 'scaped,\nOr whether he be 'scaped away or no",
+      // a new quote at a line start, or after a sign of code, whatever is open
+      'he said "no\n"never" and\nx = "a"',
+    ]],
     ['closes a straight quote before a line end, where none opens', [
       "Consider of it.'",
       "Had borne the business!'",
@@ -203,10 +211,17 @@ describe('detokenize', () => {
     expect(detokenize(tokenizeWords(line))).toBe(line);
   });
 
-  it('reads the ambiguous quotes as the commoner reading: a possessive outside a quote, a closing quote inside one', () => {
+  it('reads the ambiguous quotes as the commoner reading: a possessive outside a quote, a closing quote inside one, a new quote after a line', () => {
     expect(detokenize(tokenizeWords("the students' books"))).toBe("the students' books");
     expect(detokenize(tokenizeWords("the hearts 'we' thank"))).toBe("the hearts' we 'thank"); // the price
     expect(detokenize(tokenizeWords("'the farmers' cats are out.' he said"))).toBe("'the farmers' cats are out. 'he said"); // the price
+    // a quote left open on the line before, then one before a capital: a new quote opens (a quote of several paragraphs)
+    expect(detokenize(tokenizeWords('He said: "This year can be\nthe greatest. "1945 can see the end'))).toBe(
+      'He said: "This year can be\nthe greatest. "1945 can see the end',
+    );
+    expect(detokenize(tokenizeWords('the organization of\nworld peace." All those hopes'))).toBe('the organization of\nworld peace. "All those hopes'); // the price
+    // a blank line ends a paragraph, and the quotes open in it
+    expect(detokenize(tokenizeWords('"Stop\n\nnow" here'))).toBe('"Stop\n\nnow "here');
   });
 
   it('joins a hyphen or em dash standing alone to both neighbours', () => {
@@ -353,11 +368,12 @@ describe('detokenize', () => {
     const opening = lines.slice(0, 31).join('\n');
     expect(opening.length).toBeGreaterThan(2000);
     expect(detokenize(tokenizeWords(opening))).toBe(opening);
-    // The next lines show the documented limits: a footnote mark after a full stop gets a space,
-    // and a quote wrapped over a line break is counted afresh on the new line.
+    // The next line shows a documented limit: a footnote mark after a full stop gets a space.
     expect(lines[31]).toMatch(/Reconversion\.\[1\]$/);
     expect(detokenize(tokenizeWords(lines[31]!))).toMatch(/Reconversion\. \[1\]$/);
-    expect(detokenize(tokenizeWords(lines.slice(34, 36).join('\n')))).toMatch(/\nProduction "is printed/);
+    const wrappedQuote = lines.slice(34, 36).join('\n');
+    expect(wrappedQuote).toMatch(/"Battle for\nProduction" is printed/);
+    expect(detokenize(tokenizeWords(wrappedQuote))).toBe(wrappedQuote);
   });
 
   it('round-trips a tinyshakespeare passage', () => {

@@ -15,10 +15,12 @@
  *  - none inside a straight quote that opens with a path: a / first, or after the . and ~ it opens with
  *    ('./x', "../y/z", '~/a'); a quote whose dots go on without one is prose ("... no");
  *  - none before or after a line break (a token of "\n"s), so a line starts without a space.
- * A straight quote (" ' or `) opens and closes in turn: the first one on a line opens, the next
- * one closes, and so on, counted for each apart; one before a line break or the text's end
- * closes; a line break or a document boundary starts the count afresh. A straight quote and a !
- * are read with the token after them, by `READINGS` below.
+ * A straight quote (" ' or `) opens and closes in turn: the first one opens, the next one
+ * closes, and so on, counted for each apart; one before a line break or the text's end closes.
+ * A " or ' left open at a line's end stays open over a few line breaks, for the first of its
+ * kind on a later line to close unless a new quote is as likely there (`PAIRING`); a blank
+ * line or a document boundary starts the count afresh. A straight quote and a ! are read with
+ * the token after them, by `READINGS` below.
  * A low-9 quote opens and its partner closes it: „so“, ‚so‘ (German). A guillemet opens when
  * none of its pair is open and its partner closes it, so both «so» and »so« (German, Danish)
  * come back whole, and ‹so› and ›so‹ likewise; these pairs stay open over line breaks, until the
@@ -59,6 +61,17 @@ const NOT_PLURAL = new Set([
   'besides', 'afterwards', 'towards', 'sometimes', 'says', 'asks', 'cries', 'replies', 'answers', 'writes', 'sings', 'shouts',
   'whispers', 'swears', 'prays', 'bids', 'thinks', 'tells', 'reads',
 ]);
+/** The straight quotes that stay open over a line break: not `, which quotes code. */
+const QUOTES_OVER_LINES = new Set(['"', "'"]);
+/**
+ * The line breaks a quote left open at the end of its line stays open over, at most, so that
+ * the first quote of a later line may close it: a quote open longer is likelier one misread.
+ */
+const QUOTE_LINE_BREAKS = 5;
+/** Marks a quote that opened for its line only, where the count of its line breaks goes: the next one closes it. */
+const FOR_LINE = -1;
+/** What a word that may begin a sentence begins with: a capital or a digit. */
+const SENTENCE_START = /^[\p{Lu}\p{Nd}]/u;
 /**
  * A word that begins with a capital. After a ' that follows a plural in lower case it starts a
  * quoted sentence ("cries 'God"); after a capitalised plural it is a name ("Patients' Bill").
@@ -77,6 +90,8 @@ interface Surroundings {
   previous: Kind;
   /** Whether a quote of the token's own kind is open. */
   quoteOpen: boolean;
+  /** Whether that quote was left open on an earlier line, and none of its kind has come on this one. */
+  quoteCarried: boolean;
   /** The token after, or null where the text ends. */
   next: string | null;
   /** Whether the token before is a number that a ' began ('5, '76). */
@@ -86,7 +101,8 @@ interface Surroundings {
 /** How a token reads: its kind, and what it does to the count of its open quotes (none: leaves it). */
 interface Reading {
   kind: Kind;
-  quote?: 'opens' | 'closes';
+  /** 'opensForLine': opens a quote that a line break closes, not left open over it. */
+  quote?: 'opens' | 'opensForLine' | 'closes';
 }
 
 /** A rule of `READINGS`: the reading of a token where `when` holds. */
@@ -103,10 +119,19 @@ const OPENS: Reading = { kind: 'opening', quote: 'opens' };
 /**
  * How a straight quote (" ' `) pairs, the last rules of each: before a line break or the end
  * of the text it closes (one that is open, or none), since a quote never opens on nothing;
- * else it closes the one that is open, or opens one.
+ * one left open on an earlier line (" and ' only, for QUOTE_LINE_BREAKS line breaks, none
+ * a blank line) it closes, except at a line start, before a word that may begin a sentence,
+ * or beside a sign of code or after an opening mark, where a new quote is as likely or likelier:
+ * there it opens one for its line only; else it closes the one that is open, or opens one.
  */
 const PAIRING: readonly Rule[] = [
   { when: ({ next }) => next === null || LINE_BREAKS.test(next), reading: CLOSES },
+  {
+    when: ({ quoteCarried, previous, next }) =>
+      quoteCarried && (previous === 'lineBreak' || previous === 'operator' || previous === 'opening' ||
+        (next !== null && (SENTENCE_START.test(next) || OPERATORS.has(next)))),
+    reading: { kind: 'opening', quote: 'opensForLine' },
+  },
   { when: ({ quoteOpen }) => quoteOpen, reading: CLOSES },
   { when: () => true, reading: OPENS },
 ];
@@ -166,7 +191,11 @@ export class Detokenizer {
   private word: string | null = null;
   /** Whether a quote opened right before that word. */
   private wordQuoted = false;
-  private readonly quoteOpen = new Map<string, boolean>();
+  /**
+   * The straight quotes now open, each with the line breaks it has stayed open over (0: it
+   * opened on this line), or FOR_LINE where it opened for its line only.
+   */
+  private readonly quoteOpen = new Map<string, number>();
   /** The straight quote that has just opened, or whose tokens since are all of PATH_LEAD: a / now makes it a path; null otherwise. */
   private pathMayOpen: string | null = null;
   /** The straight quote that holds a path now open; null when none is. */
@@ -258,12 +287,12 @@ export class Detokenizer {
       !this.atLineStart && !continuing && !flagClosed && !inPath && kind !== 'closing' && kind !== 'joining' && kind !== 'lineBreak' &&
       this.previous !== 'opening' && this.previous !== 'joining' && !(kind === 'operator' && this.previous === 'operator');
     if (kind === 'lineBreak') {
-      this.quoteOpen.clear();
+      this.carryQuotes(token);
       this.pathQuote = null;
     }
     this.previous = kind;
     this.word = kind === 'word' ? token : null;
-    this.wordQuoted = this.word !== null && before?.quote === 'opens';
+    this.wordQuoted = this.word !== null && before?.kind === 'opening' && before.quote !== undefined;
     this.atLineStart = kind === 'lineBreak';
     return space ? ' ' + token : token;
   }
@@ -271,18 +300,18 @@ export class Detokenizer {
   private kindOf(token: string, next: string | null): Kind {
     if (LINE_BREAKS.test(token)) return 'lineBreak';
     if (token === this.pathQuote) {
-      this.quoteOpen.set(token, false);
+      this.quoteOpen.delete(token);
       this.pathQuote = null;
       return 'closing';
     }
     const rules = READINGS.get(token);
     if (rules !== undefined) {
       const surroundings = {
-        word: this.word, wordQuoted: this.wordQuoted, previous: this.previous, quoteOpen: this.quoteOpen.get(token) === true, next,
-        numberElided: this.numberElided,
+        word: this.word, wordQuoted: this.wordQuoted, previous: this.previous, next, numberElided: this.numberElided,
+        quoteOpen: this.quoteOpen.has(token), quoteCarried: (this.quoteOpen.get(token) ?? 0) > 0,
       };
       const reading = (this.reading = rules.find((rule) => rule.when(surroundings))!.reading);
-      if (reading.quote !== undefined) this.setQuote(token, reading.quote === 'opens');
+      if (reading.quote !== undefined) this.setQuote(token, reading.quote);
       return reading.kind;
     }
     const paired = this.pairedKind(token);
@@ -295,9 +324,27 @@ export class Detokenizer {
   }
 
   /** Opens or closes straight quote `quote`; one that opens may start a path. */
-  private setQuote(quote: string, open: boolean): void {
-    this.quoteOpen.set(quote, open);
-    if (open) this.pathMayOpen = quote;
+  private setQuote(quote: string, change: NonNullable<Reading['quote']>): void {
+    if (change === 'closes') {
+      this.quoteOpen.delete(quote);
+      return;
+    }
+    this.quoteOpen.set(quote, change === 'opens' ? 0 : FOR_LINE);
+    this.pathMayOpen = quote;
+  }
+
+  /**
+   * At line break `lineBreak`: each quote of QUOTES_OVER_LINES open stays open over it, for
+   * QUOTE_LINE_BREAKS line breaks at most, unless it opened for its line only or a blank line
+   * ends the paragraph.
+   */
+  private carryQuotes(lineBreak: string): void {
+    const paragraphEnds = this.atLineStart || lineBreak.length > 1;
+    for (const [quote, lineBreaks] of this.quoteOpen) {
+      const staysOpen = QUOTES_OVER_LINES.has(quote) && !paragraphEnds && lineBreaks !== FOR_LINE && lineBreaks < QUOTE_LINE_BREAKS;
+      if (staysOpen) this.quoteOpen.set(quote, lineBreaks + 1);
+      else this.quoteOpen.delete(quote);
+    }
   }
 
   /** The kind of a mark of `PARTNERS`: closing where it closes an open one, else opening (and now open); null for another token. */
