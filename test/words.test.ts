@@ -168,6 +168,7 @@ describe('detokenize', () => {
       "he says 'yes' to it, and always 'no' to them",
       "Great nature cries 'Deny not.' let the Volsces",
       "Shall say against their hearts 'We thank the gods",
+      "the hearts 'we' thank, the cats 'the best', the dogs' own toys",
       "pass a Patients' Bill of Rights at the Governors' Conference",
     ]],
     ['writes != and !== spaced as one sign, a prefix ! against its operand, and a quoted path without spaces', [
@@ -213,7 +214,7 @@ describe('detokenize', () => {
 
   it('reads the ambiguous quotes as the commoner reading: a possessive outside a quote, a closing quote inside one, a new quote after a line', () => {
     expect(detokenize(tokenizeWords("the students' books"))).toBe("the students' books");
-    expect(detokenize(tokenizeWords("the hearts 'we' thank"))).toBe("the hearts' we 'thank"); // the price
+    expect(detokenize(tokenizeWords("the hearts 'thank them' now"))).toBe("the hearts' thank them 'now"); // the price
     expect(detokenize(tokenizeWords("'the farmers' cats are out.' he said"))).toBe("'the farmers' cats are out. 'he said"); // the price
     // a quote left open on the line before, then one before a capital: a new quote opens (a quote of several paragraphs)
     expect(detokenize(tokenizeWords('He said: "This year can be\nthe greatest. "1945 can see the end'))).toBe(

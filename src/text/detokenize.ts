@@ -73,6 +73,14 @@ const FOR_LINE = -1;
 /** What a word that may begin a sentence begins with: a capital or a digit. */
 const SENTENCE_START = /^[\p{Lu}\p{Nd}]/u;
 /**
+ * Pronouns and determiners: no possessive comes before them, so a ' between a plural and one
+ * of them opens a quote ("the hearts 'we thank").
+ */
+const PRONOUNS_AND_DETERMINERS = new Set([
+  'i', 'me', 'we', 'us', 'you', 'he', 'him', 'she', 'her', 'it', 'they', 'them', 'thou', 'thee', 'ye',
+  'my', 'mine', 'our', 'your', 'his', 'its', 'their', 'thy', 'thine', 'a', 'an', 'the', 'this', 'that', 'these', 'those',
+]);
+/**
  * A word that begins with a capital. After a ' that follows a plural in lower case it starts a
  * quoted sentence ("cries 'God"); after a capitalised plural it is a name ("Patients' Bill").
  */
@@ -144,12 +152,13 @@ const PAIRING: readonly Rule[] = [
  *   an elided word precedes (o' the, rock 'n' roll),  ends it: spaced as a closing mark, closes no quote
  *   not one a quote opened right before ('o')
  *   none is open, the word before ends in s (and is   a plural possessive (the farmers' savings): likewise
- *   no NOT_PLURAL), and the word after is not a
- *   capital after a word in lower case
+ *   no NOT_PLURAL), and the word after is neither
+ *   a capital after a word in lower case nor one of
+ *   PRONOUNS_AND_DETERMINERS
  *   else                                              pairs: closes before a line end ('Hail!'\n)
  *                                                     or one that is open, else opens one (said 'no', from './x')
- * The ambiguous case is a ' after a plural with none open and a word in lower case after it: a
- * possessive in "the students' books", an opening quote in "the hearts 'we"; it is read as the possessive.
+ * The ambiguous case is a ' after a plural with none open and another word in lower case after it:
+ * a possessive in "the students' books", an opening quote in "the hearts 'thank"; it is read as the possessive.
  * A ! before a = is the first sign of != or !==; after a sign, an opening mark or at a line
  * start it is a prefix "not", written against what follows (=> !x, if (!x)); else it ends a sentence.
  */
@@ -161,7 +170,7 @@ const READINGS: ReadonlyMap<string, readonly Rule[]> = new Map([
     {
       when: ({ word, quoteOpen, next }) =>
         !quoteOpen && word !== null && /s$/i.test(word) && !NOT_PLURAL.has(word.toLowerCase()) &&
-        !(next !== null && CAPITALISED.test(next) && !CAPITALISED.test(word)),
+        !(next !== null && ((CAPITALISED.test(next) && !CAPITALISED.test(word)) || PRONOUNS_AND_DETERMINERS.has(next.toLowerCase()))),
       reading: { kind: 'closing' },
     },
     ...PAIRING,
