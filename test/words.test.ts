@@ -184,6 +184,7 @@ describe('detokenize', () => {
     ['reads the elisions of older English, and a one-letter word a quote opens as quoted', [
       "I am glad on 't: then we shall ha' means to vent",
       "A' shall not tread on me; God gi' god-den, to bed wi' the sun, some 'scape",
+      "To his surname Coriolanus 'longs more pride",
       "xs = ['o', 'a', 'b'];",
     ]],
     ['keeps a " or \' left open at a line end open over the line break, for a quote on a later line to close', [

@@ -45,7 +45,7 @@ const PARTNERS = new Map([['„', '“'], ['‚', '‘'], ['«', '»'], ['»', '
 const PAIRED = new Set([...PARTNERS.keys(), ...PARTNERS.values()]);
 /** Words that an apostrophe begins ('tis, 'twas, 'em, rock 'n' roll), whatever their case; also any that begins with a digit ('90s). */
 const ELIDED_BEFORE = new Set([
-  'tis', 'twas', 'twere', 'twill', 'twould', 'twixt', 't', 'em', 'n', 'fore', 'gainst', 'mongst', 'scape', 'scaped', 'scapes',
+  'tis', 'twas', 'twere', 'twill', 'twould', 'twixt', 't', 'em', 'n', 'fore', 'gainst', 'mongst', 'scape', 'scaped', 'scapes', 'longs',
 ]);
 /**
  * Words that an apostrophe ends (o' the, i' the, th' end, rock 'n' roll, ha' done, wi' the, gi'
