@@ -323,7 +323,10 @@ describe('detokenize', () => {
   });
 
   it('writes piece by piece, token by token, and after reading a prime, what it writes at once, for random token sequences', () => {
-    const vocabulary = ['the', 'cats', 'no', 'tis', 'n', 'o', 's', '90s', "'", "'", "'", '"', '`', '!', '!', '=', '>', '.', '/', '~', ',', '(', ')', '„', '“', '\n', '-'];
+    const vocabulary = [
+      'the', 'cats', 'no', 'tis', 'n', 'o', 'a', 'we', 'We', 's', '90s', "'", "'", "'", '"', '"', '`', '!', '!', '=', '>', '.', '/', '~', ',',
+      '(', ')', '„', '“', '\n', '\n', '-',
+    ];
     const rng = new Rng(2024);
     for (let trial = 0; trial < 3_000; trial++) {
       const draw = () => vocabulary[Math.floor(rng.uniform() * vocabulary.length)]!;
