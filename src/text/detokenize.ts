@@ -68,7 +68,7 @@ const QUOTES_OVER_LINES = new Set(['"', "'"]);
  * the first quote of a later line may close it: a quote open longer is likelier one misread.
  */
 const QUOTE_LINE_BREAKS = 5;
-/** Marks a quote that opened for its line only, where the count of its line breaks goes: the next one closes it. */
+/** What a quote that opened for its line only counts in place of its line breaks: the next line break closes it. */
 const FOR_LINE = -1;
 /** What a word that may begin a sentence begins with: a capital or a digit. */
 const SENTENCE_START = /^[\p{Lu}\p{Nd}]/u;
@@ -155,8 +155,7 @@ const PAIRING: readonly Rule[] = [
  *   no NOT_PLURAL), and the word after is neither
  *   a capital after a word in lower case nor one of
  *   PRONOUNS_AND_DETERMINERS
- *   else                                              pairs: closes before a line end ('Hail!'\n)
- *                                                     or one that is open, else opens one (said 'no', from './x')
+ *   else                                              pairs as " does, by PAIRING (said 'no', from './x', 'Hail!'\n)
  * The ambiguous case is a ' after a plural with none open and another word in lower case after it:
  * a possessive in "the students' books", an opening quote in "the hearts 'thank"; it is read as the possessive.
  * A ! before a = is the first sign of != or !==; after a sign, an opening mark or at a line
