@@ -173,8 +173,7 @@ function loadResumedPreparedData(prepared: PreparedFolder, ckpt: Checkpoint, sou
   const data = checkpointPreparedData(ckpt, prepared);
   const recorded = ckpt.corpus;
   const trainedLevel = recordedLevel(ckpt.config.training);
-  const sameVocab = data.vocab.level === trainedLevel && data.vocab.tokens.length === ckpt.vocab.length &&
-    data.vocab.tokens.every((token, id) => token === ckpt.vocab[id]);
+  const sameVocab = data.vocab.sameTokens(ckpt.vocab, trainedLevel);
   if (recorded === null || !fingerprintMatches(data.fingerprint, recorded) || !sameVocab) {
     throw new CorpusError((name) =>
       `the prepared folder ${dir} holds other data than ${source} was trained on ` +
