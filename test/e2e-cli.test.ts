@@ -66,6 +66,20 @@ describe('rnn --help', () => {
   });
 });
 
+describe('a mistyped command line', () => {
+  it.each([
+    [['sample', '--temp', '0.5'], /^rnn: unknown option --temp: did you mean --temperature\? rnn sample --help lists the flags$/],
+    [['train', '--hiden', '8'], /^rnn: unknown option --hiden: did you mean --hidden\? rnn train --help lists the flags$/],
+    [['eval', 'perplexity', '--tex', 'a'], /^rnn: unknown option --tex: did you mean --text\? rnn eval perplexity --help lists the flags$/],
+    [['sample', '--foo'], /^rnn: unknown option --foo; rnn sample --help lists the flags$/],
+    [['trian'], /^rnn: unknown command 'trian'; did you mean train\?$/],
+  ])('%j: one line naming what it likely meant, exit status 2', async (args, message) => {
+    const run = await rnn(...args);
+    expectOneLineError(run, message);
+    expect(run.status).toBe(2);
+  });
+});
+
 describe('with two trained runs', () => {
   beforeAll(async () => {
     const [withVal, noVal] = await Promise.all([
@@ -122,7 +136,7 @@ describe('with two trained runs', () => {
       ['an --out that cannot be written', () => ['plot', at('runs', 'with-val'), '--out', at('corpus.txt', 'x.svg')],
         /^rnn: cannot write plot .*corpus\.txt\/x\.svg: /],
       ['an --out that is not .svg', () => ['plot', at('runs', 'with-val'), '--out', at('x.png')], /^rnn: --out: must be an \.svg file \(got .*x\.png\)$/],
-      ['no --out', () => ['plot', at('runs', 'with-val')], /^rnn: error: required option '--out <file\.svg>' not specified$/],
+      ['no --out', () => ['plot', at('runs', 'with-val')], /^rnn: required option '--out <file\.svg>' not specified$/],
     ])('%s: one line on stderr, no stack, non-zero exit, nothing written', async (_, args, message) => {
       if (!existsSync(at('imported.json'))) {
         // a model imported from PyTorch has trained no steps here: no history

@@ -310,7 +310,7 @@ describe('bad input', () => {
     ['an unknown export format', () => ['export', ckpt, '--format', 'onnx', '--out', at('o.json')], /^rnn: --format: must be one of torch, safetensors \(got onnx\)$/],
     ['--format torch into a .safetensors file', () => ['export', ckpt, '--format', 'torch', '--out', at('m.safetensors')],
       /^rnn: --format torch writes rnn-state\/1 JSON, and --out .*m\.safetensors names a \.safetensors file/],
-    ['a missing --out', () => ['import', at('state.json')], /^rnn: error: required option '--out <file>' not specified$/],
+    ['a missing --out', () => ['import', at('state.json')], /^rnn: required option '--out <file>' not specified$/],
   ];
 
   it.each(cases)('%s: one line on stderr, no stack, non-zero exit, the model file untouched', async (_, args, message) => {

@@ -1,6 +1,6 @@
-import { CommanderError } from 'commander';
+import { type Command, CommanderError } from 'commander';
 import { CheckpointError } from '../checkpoint/errors.js';
-import { InputError, flagName } from '../input/settings.js';
+import { InputError, flagName, orList } from '../input/settings.js';
 import { grouped, type TextLevel, tokenCount, type Vocabulary } from '../text/vocab.js';
 import { unknownTokens } from '../text/corpus.js';
 
@@ -25,6 +25,59 @@ export function reportError(err: unknown): number {
   process.stderr.write(`rnn: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
   if (process.env.RNN_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
   return 70;
+}
+
+/**
+ * The line for an error commander finds in the command line itself, as rnn's own read: an
+ * unknown option with the flags it likely meant and where the flags are listed (`rnn: unknown
+ * option --temp: did you mean --temperature? rnn sample --help lists the flags`); commander's
+ * other errors on one line, their suggestion joined to them.
+ */
+export function usageErrorLine(text: string, command: Command): string {
+  const phrase = text.trimEnd().replace(/^error: /, '');
+  const unknown = /^unknown option '([^']+)'/.exec(phrase);
+  if (unknown === null) return `rnn: ${phrase.replace(/\n\(Did you mean (.+)\?\)$/, '; did you mean $1?')}\n`;
+  const flags = command.options.flatMap((option) => (option.long === undefined || option.hidden ? [] : [option.long]));
+  const meant = likelyFlags(unknown[1]!, [...flags, '--help']);
+  const usage = commandPath(command);
+  return `rnn: unknown option ${unknown[1]}${meant.length > 0 ? `: did you mean ${orList(meant)}?` : ';'} ${usage} --help lists the flags\n`;
+}
+
+/** `rnn eval perplexity`: how a command is run. */
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c !== null; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+/**
+ * The flags a mistyped `given` most likely meant: those it begins (`--temp`: `--temperature`),
+ * else the nearest within an edit for every three letters of its name (at least one).
+ */
+export function likelyFlags(given: string, flags: readonly string[]): string[] {
+  const typed = given.split('=')[0]!;
+  const begun = typed.length > 3 ? flags.filter((flag) => flag.startsWith(typed)) : [];
+  if (begun.length > 0) return begun;
+  let nearest: string[] = [], best = Math.max(1, Math.floor(typed.replace(/^-+/, '').length / 3));
+  for (const flag of flags) {
+    const edits = editDistance(typed, flag);
+    if (edits < best) [nearest, best] = [[flag], edits];
+    else if (edits === best) nearest.push(flag);
+  }
+  return nearest;
+}
+
+/** The fewest insertions, deletions and substitutions of a character that turn `a` into `b` (Levenshtein). */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = row;
+  }
+  return previous[b.length]!;
 }
 
 /** A warning as its line reads: `rnn: warning: …`. */

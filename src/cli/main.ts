@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { reportError } from './errors.js';
+import { reportError, usageErrorLine } from './errors.js';
 import { guardOutput } from './pipes.js';
 import * as evalCommand from './commands/eval.js';
 import * as exportCommand from './commands/export.js';
@@ -23,10 +23,18 @@ export function createProgram(): Command {
     .description('Character- and word-level RNN / LSTM / GRU language models: train, sample, score.')
     .version(packageVersion(), '-V, --version', 'print the version')
     .addHelpText('after', '\nRun `rnn COMMAND --help` for the flags and examples of a command.')
-    .exitOverride()
-    .configureOutput({ outputError: (text, write) => write(text.startsWith('error:') ? `rnn: ${text}` : text) });
+    .exitOverride();
   for (const command of COMMANDS) command.register(program);
+  reportUsageErrors(program);
   return program;
+}
+
+/** Each command's errors in its command line as `usageErrorLine` words them, its own flags suggested. */
+function reportUsageErrors(command: Command): void {
+  command.showSuggestionAfterError(true).configureOutput({
+    outputError: (text, write) => write(text.startsWith('error:') ? usageErrorLine(text, command) : text),
+  });
+  for (const sub of command.commands) reportUsageErrors(sub);
 }
 
 export async function main(argv: string[]): Promise<number> {
