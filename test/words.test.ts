@@ -195,6 +195,17 @@ describe('detokenize', () => {
       // a new quote at a line start, or after a sign of code, whatever is open
       'he said "no\n"never" and\nx = "a"',
     ]],
+    ['closes a quote left open on an earlier line between a sentence\'s end and a capital, unless it opened after a sentence\'s end itself', [
+      'George Washington said: "We must not, in so great a contest, expect to meet\nwith nothing but sunshine." With that spirit they won',
+      "'I would be consul,' says he: 'aged custom,\nBut by your voices, will not so permit me;\nYour voices therefore.' When we granted that,\n" +
+        "Here was 'I thank you for your voices: thank you:\nYour most sweet voices: now you have left\nyour voices,\n" +
+        "I have no further with you.' Was not this mockery?",
+      // after another mark a new quote opens ('point is an elision the lists do not know, read as a quote)
+      "He'll woo a thousand, 'point the day of marriage,\nMake feasts, invite friends, and proclaim the banns;\n" +
+        "Yet never means to wed where he hath woo'd.\nNow must the world point at poor Katharina,\nAnd say, 'Lo, there is mad Petruchio's wife,",
+      // each paragraph of a quote running over paragraphs opens after a sentence's end
+      'always wanted peace and want peace now. "The problem, then, is to find a way of\ntranslating this universal desire into action. "This will require more than',
+    ]],
     ['closes a straight quote before a line end, where none opens', [
       "Consider of it.'",
       "Had borne the business!'",
@@ -217,11 +228,17 @@ describe('detokenize', () => {
     expect(detokenize(tokenizeWords("the students' books"))).toBe("the students' books");
     expect(detokenize(tokenizeWords("the hearts 'thank them' now"))).toBe("the hearts' thank them 'now"); // the price
     expect(detokenize(tokenizeWords("'the farmers' cats are out.' he said"))).toBe("'the farmers' cats are out. 'he said"); // the price
-    // a quote left open on the line before, then one before a capital: a new quote opens (a quote of several paragraphs)
+    // a quote left open on the line before, then one after a sentence's end, before a digit: a new quote opens (a long quote's paragraph)
     expect(detokenize(tokenizeWords('He said: "This year can be\nthe greatest. "1945 can see the end'))).toBe(
       'He said: "This year can be\nthe greatest. "1945 can see the end',
     );
-    expect(detokenize(tokenizeWords('the organization of\nworld peace." All those hopes'))).toBe('the organization of\nworld peace. "All those hopes'); // the price
+    // before a capital it closes the quote, unless that quote opened after a sentence's end, as a paragraph of a long quote does
+    expect(detokenize(tokenizeWords('we would like to say: "In the last analysis, there is\nonly lasting peace. "Our greatest hope'))).toBe(
+      'we would like to say: "In the last analysis, there is\nonly lasting peace." Our greatest hope', // the price
+    );
+    expect(detokenize(tokenizeWords('imperialistic Japan. "Most important of all\nthe organization of world peace." All those hopes'))).toBe(
+      'imperialistic Japan. "Most important of all\nthe organization of world peace. "All those hopes', // the price
+    );
     // a blank line ends a paragraph, and the quotes open in it
     expect(detokenize(tokenizeWords('"Stop\n\nnow" here'))).toBe('"Stop\n\nnow "here');
   });
@@ -323,14 +340,15 @@ describe('detokenize', () => {
   });
 
   it('writes piece by piece, token by token, and after reading a prime, what it writes at once, for random token sequences', () => {
+    // tokens, and runs of them: a sentence's end, a quote and a capital, as where a quote left open closes
     const vocabulary = [
       'the', 'cats', 'no', 'tis', 'n', 'o', 'a', 'we', 'We', 's', '90s', "'", "'", "'", '"', '"', '`', '!', '!', '=', '>', '.', '/', '~', ',',
-      '(', ')', '„', '“', '\n', '\n', '-',
+      '(', ')', '„', '“', '\n', '\n', '-', ['.', '"', 'We'], ['?', "'", 'We'],
     ];
     const rng = new Rng(2024);
     for (let trial = 0; trial < 3_000; trial++) {
       const draw = () => vocabulary[Math.floor(rng.uniform() * vocabulary.length)]!;
-      const tokens = Array.from({ length: Math.floor(rng.uniform() * 14) }, draw);
+      const tokens = Array.from({ length: Math.floor(rng.uniform() * 14) }, draw).flat();
       const whole = detokenize(tokens), label = JSON.stringify(tokens);
       expect(streamed(tokens).join(''), label).toBe(whole);
       const each = eachToken(tokens);

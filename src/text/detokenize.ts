@@ -72,6 +72,8 @@ const QUOTE_LINE_BREAKS = 5;
 const FOR_LINE = -1;
 /** What a word that may begin a sentence begins with: a capital or a digit. */
 const SENTENCE_START = /^[\p{Lu}\p{Nd}]/u;
+/** The marks that end a sentence where they are read as closing marks (a ! that is no prefix "not"). */
+const SENTENCE_ENDS = new Set(['.', '?', '!']);
 /**
  * Pronouns and determiners: no possessive comes before them, so a ' between a plural and one
  * of them opens a quote ("the hearts 'we thank").
@@ -100,6 +102,10 @@ interface Surroundings {
   quoteOpen: boolean;
   /** Whether that quote was left open on an earlier line, and none of its kind has come on this one. */
   quoteCarried: boolean;
+  /** Whether that quote opened right after a sentence's end (`now. "The`). */
+  quoteOpenedAfterSentence: boolean;
+  /** Whether the token before ends a sentence (SENTENCE_ENDS). */
+  sentenceEnded: boolean;
   /** The token after, or null where the text ends. */
   next: string | null;
   /** Whether the token before is a number that a ' began ('5, '76). */
@@ -130,10 +136,18 @@ const OPENS: Reading = { kind: 'opening', quote: 'opens' };
  * one left open on an earlier line (" and ' only, for QUOTE_LINE_BREAKS line breaks, none
  * a blank line) it closes, except at a line start, before a word that may begin a sentence,
  * or beside a sign of code or after an opening mark, where a new quote is as likely or likelier:
- * there it opens one for its line only; else it closes the one that is open, or opens one.
+ * there it opens one for its line only. Between a sentence's end and a capital it closes the one
+ * left open (`peace." All`), unless that one itself opened after a sentence's end (`now. "The`),
+ * as each paragraph of a quote running over paragraphs does: there a new one opens, the next
+ * paragraph's (`action. "This`). Else it closes the one that is open, or opens one.
  */
 const PAIRING: readonly Rule[] = [
   { when: ({ next }) => next === null || LINE_BREAKS.test(next), reading: CLOSES },
+  {
+    when: ({ quoteCarried, quoteOpenedAfterSentence, sentenceEnded, next }) =>
+      quoteCarried && sentenceEnded && !quoteOpenedAfterSentence && next !== null && CAPITALISED.test(next),
+    reading: CLOSES,
+  },
   {
     when: ({ quoteCarried, previous, next }) =>
       quoteCarried && (previous === 'lineBreak' || previous === 'operator' || previous === 'opening' ||
@@ -204,6 +218,10 @@ export class Detokenizer {
    * opened on this line), or FOR_LINE where it opened for its line only.
    */
   private readonly quoteOpen = new Map<string, number>();
+  /** The straight quotes now open that opened right after a sentence's end. */
+  private readonly quotesAfterSentence = new Set<string>();
+  /** Whether the last token written ends a sentence (SENTENCE_ENDS). */
+  private sentenceEnded = false;
   /** The straight quote that has just opened, or whose tokens since are all of PATH_LEAD: a / now makes it a path; null otherwise. */
   private pathMayOpen: string | null = null;
   /** The straight quote that holds a path now open; null when none is. */
@@ -270,6 +288,7 @@ export class Detokenizer {
   boundary(text: string): string {
     const written = this.end() + this.push(text, null);
     this.quoteOpen.clear();
+    this.quotesAfterSentence.clear();
     this.pathQuote = this.pathMayOpen = this.reading = null;
     this.numberElided = false;
     this.pairOpen.clear();
@@ -299,6 +318,7 @@ export class Detokenizer {
       this.pathQuote = null;
     }
     this.previous = kind;
+    this.sentenceEnded = kind === 'closing' && SENTENCE_ENDS.has(token);
     this.word = kind === 'word' ? token : null;
     this.wordQuoted = this.word !== null && before?.kind === 'opening' && before.quote !== undefined;
     this.atLineStart = kind === 'lineBreak';
@@ -308,7 +328,7 @@ export class Detokenizer {
   private kindOf(token: string, next: string | null): Kind {
     if (LINE_BREAKS.test(token)) return 'lineBreak';
     if (token === this.pathQuote) {
-      this.quoteOpen.delete(token);
+      this.closeQuote(token);
       this.pathQuote = null;
       return 'closing';
     }
@@ -317,6 +337,7 @@ export class Detokenizer {
       const surroundings = {
         word: this.word, wordQuoted: this.wordQuoted, previous: this.previous, next, numberElided: this.numberElided,
         quoteOpen: this.quoteOpen.has(token), quoteCarried: (this.quoteOpen.get(token) ?? 0) > 0,
+        quoteOpenedAfterSentence: this.quotesAfterSentence.has(token), sentenceEnded: this.sentenceEnded,
       };
       const reading = (this.reading = rules.find((rule) => rule.when(surroundings))!.reading);
       if (reading.quote !== undefined) this.setQuote(token, reading.quote);
@@ -334,11 +355,18 @@ export class Detokenizer {
   /** Opens or closes straight quote `quote`; one that opens may start a path. */
   private setQuote(quote: string, change: NonNullable<Reading['quote']>): void {
     if (change === 'closes') {
-      this.quoteOpen.delete(quote);
+      this.closeQuote(quote);
       return;
     }
     this.quoteOpen.set(quote, change === 'opens' ? 0 : FOR_LINE);
+    if (this.sentenceEnded) this.quotesAfterSentence.add(quote);
+    else this.quotesAfterSentence.delete(quote);
     this.pathMayOpen = quote;
+  }
+
+  private closeQuote(quote: string): void {
+    this.quoteOpen.delete(quote);
+    this.quotesAfterSentence.delete(quote);
   }
 
   /**
@@ -351,7 +379,7 @@ export class Detokenizer {
     for (const [quote, lineBreaks] of this.quoteOpen) {
       const staysOpen = QUOTES_OVER_LINES.has(quote) && !paragraphEnds && lineBreaks !== FOR_LINE && lineBreaks < QUOTE_LINE_BREAKS;
       if (staysOpen) this.quoteOpen.set(quote, lineBreaks + 1);
-      else this.quoteOpen.delete(quote);
+      else this.closeQuote(quote);
     }
   }
 
