@@ -34,6 +34,6 @@ describe("rnn info's corpus line", () => {
   it('names the sentence rules a --docs sentence run was cut by (version 1 where the checkpoint records none)', async () => {
     const run = await rnnIn(ROOT, ['info', join(ROOT, 'test', 'fixtures', 'sentence-rule-1', 'step3.json')]);
     expect(run.status).toBe(0);
-    expect(run.stdout).toMatch(/^corpus +1 file, 275 tokens \(247 train, 28 validation\), docs sentence \(sentence rules version 1\), val-frac 0\.1$/m);
+    expect(run.stdout).toMatch(/^corpus +1 file, 275 characters \(247 train, 28 validation\), docs sentence \(sentence rules version 1\), val-frac 0\.1$/m);
   });
 });

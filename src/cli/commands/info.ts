@@ -47,7 +47,7 @@ function infoText(c: ModelInfo): string {
     const k = c.corpus;
     rows.push([
       'corpus',
-      `${k.files.length} file${k.files.length === 1 ? '' : 's'}, ${grouped(k.totalTokens)} tokens ` +
+      `${k.files.length} file${k.files.length === 1 ? '' : 's'}, ${tokenCount(k.totalTokens, c.level)} ` +
         `(${grouped(k.trainTokens)} train, ${grouped(k.valTokens)} validation), docs ${k.docs}` +
         `${k.docs === 'sentence' ? ` (sentence rules version ${recordedSentenceRule(k.sentenceRule)})` : ''}, val-frac ${k.valFrac}`,
     ]);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { TEXT_SETTINGS } from '../../checkpoint/settings.js';
 import { prepare } from '../../train/prepare.js';
-import { grouped } from '../../text/vocab.js';
+import { TOKEN_UNITS, grouped } from '../../text/vocab.js';
 import { vocabularyCoverage } from '../../text/word-vocab.js';
 import { warn } from '../errors.js';
 import { addSettingFlags } from '../flags.js';
@@ -46,7 +46,7 @@ export function register(program: Command): void {
       const seconds = (performance.now() - started) / 1000;
       const coverage = meta.wordVocab && vocabularyCoverage(meta.wordVocab, meta.vocabSize);
       process.stdout.write(
-        `${flags['out']}: ${grouped(meta.trainTokens)} training and ${grouped(meta.valTokens)} validation ${meta.level === 'word' ? 'word ' : ''}tokens, ` +
+        `${flags['out']}: ${grouped(meta.trainTokens)} training and ${grouped(meta.valTokens)} validation ${meta.level === 'word' ? 'word ' : ''}${TOKEN_UNITS[meta.level].many}, ` +
           `${grouped(meta.vocabSize)}-entry vocabulary${coverage ? ` (${coverage})` : ''}, ${meta.dtype}, in ${seconds.toFixed(1)} s\n`,
       );
     });
