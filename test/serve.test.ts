@@ -1,12 +1,14 @@
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, renameSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadModel } from '../src/api/index.js';
 import { resolveKernels } from '../src/engine/kernels/index.js';
+import { readServedModel } from '../src/serve/jobs.js';
 import { JobStoppedError, QueueFullError, WorkerPool } from '../src/serve/pool.js';
-import { HttpError, isLoopback, jobFailure } from '../src/serve/server.js';
+import { HttpError, RnnServer, isLoopback, jobFailure } from '../src/serve/server.js';
 import { rnnIn } from './helpers/cli.js';
+import { collect } from './helpers/generation.js';
 import { scratchFolder } from './helpers/files.js';
 import { type RunningServer, makeModels, post, request, serve } from './helpers/serve.js';
 
@@ -336,7 +338,7 @@ describe('limits', () => {
   });
 
   it('a generation whose time limit passes while it waits in the queue is answered like a full queue: 503 with Retry-After, not finish "time"', async () => {
-    const pool = await WorkerPool.start({ models: [{ name: 'gru', path: models.gru }], kernels: resolveKernels(), workers: 1, queue: 1 });
+    const pool = await WorkerPool.start({ models: [readServedModel({ name: 'gru', path: models.gru })], kernels: resolveKernels(), workers: 1, queue: 1 });
     const running = new AbortController();
     try {
       let firstText!: () => void;
@@ -375,6 +377,29 @@ describe('limits', () => {
     expect(primed.json).toMatchObject({ tokens: 0, finish: 'time' });
     // the thread is free for the next request as soon as the first has stopped
     expect((await request(`${s.url}/healthz`)).json).toEqual({ status: 'ok', running: 0, waiting: 0 });
+  });
+
+  it('a checkpoint replaced on disk while the server starts: it lists, and every thread serves, the version it read', async () => {
+    const path = join(scratch.dir, 'changing.json'), next = join(scratch.dir, 'changing.next.json');
+    copyFileSync(models.gru, path);
+    copyFileSync(models.tiny, next);
+    const starting = RnnServer.start({
+      models: [{ name: 'changing', path }], host: '127.0.0.1', port: 0, token: null, cors: null,
+      maxBody: 65536, maxLen: 100, timeLimitMs: 60_000, workers: 2, queue: 4, kernels: resolveKernels(),
+    });
+    // as a training run saves its checkpoint: a new file renamed over the old, here while the threads start
+    renameSync(next, path);
+    const s = await starting;
+    try {
+      const listed = await request(`${s.url}/v1/models`);
+      expect((listed.json as { models: { vocabSize: number }[] }).models[0]!.vocabSize).toBe(loadModel(models.gru).info.vocabSize);
+      const options = { prime: 'ROMEO:', len: 40, seed: 5 };
+      const expected = (await collect(loadModel(models.gru).generate(options))).join('');
+      const answers = await Promise.all([0, 1].map(() => post(`${s.url}/v1/generate`, options)));
+      for (const answer of answers) expect(answer.json).toMatchObject({ text: expected });
+    } finally {
+      await s.close();
+    }
   });
 
   it('a fine-tuned model is listed with its base model\'s digest and step, not its path', async () => {

@@ -533,6 +533,15 @@ export function loadModel(path: string, options: LoadOptions = {}): Model {
   return new Model(loadCheckpointModel(path), options);
 }
 
+/**
+ * A Model of a checkpoint file's bytes, read once elsewhere (readCheckpointBytes): `rnn serve`
+ * reads each file once and every thread parses those bytes, so that all of them serve one
+ * version of a file that changes on disk.
+ */
+export function modelOfBytes(path: string, bytes: Buffer, options: LoadOptions = {}): Model {
+  return new Model(loadCheckpointModel(path, bytes), options);
+}
+
 /** A scored text's figures, once its predictions (each listed in `tokens` as it is made) are done. */
 function* textScore(predictions: Work<Score>, tokens: TokenScore[]): Work<TextScore> {
   const total = yield* predictions;
