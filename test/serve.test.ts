@@ -273,14 +273,14 @@ describe('bad input: one JSON line with a 4xx that names the field', () => {
 
   it('what node:http or the URL parser cannot read: one JSON line with a 4xx; a client gone mid-body is no error', async () => {
     const s = await started(['--checkpoint', models.gru, '--workers', '1']);
-    const target = await rawExchange(s.url, 'GET http://[ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    const target = await rawExchange(s.url, 'GET http://[ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
     expect(target).toMatch(/^HTTP\/1\.1 400 [^]*\r\n\r\n\{"error":"the request target must be a path such as \/v1\/generate \(got \\"http:\/\/\[\\"\)"\}\n$/);
-    const path = await rawExchange(s.url, 'GET //[ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    const path = await rawExchange(s.url, 'GET //[ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
     expect(path).toMatch(/^HTTP\/1\.1 404 [^]*\r\n\r\n\{"error":"no such route: \/\/\[; /);
-    const length = await rawExchange(s.url, 'POST /v1/score HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n');
+    const length = await rawExchange(s.url, 'POST /v1/score HTTP/1.1\r\nHost: localhost\r\nContent-Length: abc\r\n\r\n');
     expect(length).toMatch(/^HTTP\/1\.1 400 Bad Request\r\nContent-Type: application\/json[^]*\r\n\r\n\{"error":"the request is not valid HTTP\/1\.1 \(HPE_[A-Z_]+\)"\}\n$/);
     expect((await request(`${s.url}//evil/healthz`)).status).toBe(404);
-    await rawExchange(s.url, 'POST /v1/score HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{"text": "abc', true);
+    await rawExchange(s.url, 'POST /v1/score HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000\r\n\r\n{"text": "abc', true);
     expect((await request(`${s.url}/healthz`)).status).toBe(200);
     expect(s.stderr()).toBe('');
   });
@@ -421,6 +421,25 @@ describe('limits', () => {
     expect(taken.stderr).toBe(`rnn: --port ${port}: 127.0.0.1:${port} is already in use; choose another port, or 0 for any free one\n`);
   });
 
+  it('bound to loopback, it answers requests for a loopback name only: a page whose name was made to resolve here (DNS rebinding) is refused', async () => {
+    const { port } = new URL(server.url);
+    const ask = (host: string, path = '/v1/models') => rawExchange(server.url, `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `LocalHost:${port}`, 'localhost', `127.0.0.5:${port}`]) {
+      expect(await ask(host)).toMatch(/^HTTP\/1\.1 200 /);
+    }
+    for (const host of [`evil.example:${port}`, 'evil.example', `10.0.0.1:${port}`, `localhost.evil.example:${port}`]) {
+      for (const path of ['/v1/models', '/']) {
+        const refused = await ask(host, path);
+        expect(refused).toMatch(/^HTTP\/1\.1 403 /);
+        expect(JSON.parse(refused.slice(refused.indexOf('\r\n\r\n') + 4))).toEqual({
+          field: 'host', error: `the Host header names ${host.split(':')[0]}: this server listens on loopback (127.0.0.1) and answers ` +
+            'requests for localhost, 127.0.0.0/8 or [::1] only, so that a page of another site cannot reach it by a name of its own; ' +
+            'connect to it by one of those, or give --host the address to serve',
+        });
+      }
+    }
+  });
+
   it('--token: the API needs the bearer token (the page and /healthz do not); --host 0.0.0.0 warns', async () => {
     const s = await started(['--checkpoint', models.gru, '--workers', '1', '--token', 's3cret', '--host', '0.0.0.0']);
     expect(s.stderr()).toMatch(/warning: --host 0\.0\.0\.0 lets other machines reach the models\n/);
@@ -435,6 +454,8 @@ describe('limits', () => {
     expect((await request(`${url}/v1/models`, { headers: { Authorization: 'Bearer s3cret' } })).status).toBe(200);
     expect((await request(`${url}/healthz`)).status).toBe(200);
     expect((await request(`${url}/`)).status).toBe(200);
+    // bound beyond loopback, the machine's other names are its own
+    expect(await rawExchange(url, 'GET /healthz HTTP/1.1\r\nHost: rnn.example:8080\r\nConnection: close\r\n\r\n')).toMatch(/^HTTP\/1\.1 200 /);
   });
 
   it('CORS headers only with --cors, for its origin', async () => {

@@ -133,6 +133,7 @@ export class RnnServer {
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = requestUrl(req.url ?? '/');
     const path = url.pathname, method = req.method ?? 'GET';
+    if (isLoopback(this.options.host)) checkLoopbackHost(req.headers.host, this.options.host);
     if (this.options.cors !== null) {
       res.setHeader('Access-Control-Allow-Origin', this.options.cors);
       res.setHeader('Vary', 'Origin');
@@ -352,6 +353,21 @@ export function isLoopback(host: string): boolean {
   if (address === 'localhost' || address === '::1') return true;
   const v4 = address.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
   return isIPv4(v4) && v4.startsWith('127.');
+}
+
+/**
+ * A server bound to loopback answers requests for a loopback name only. A browser sends a page's
+ * own name as Host: a page of another site whose name its owner made resolve to 127.0.0.1 (DNS
+ * rebinding) would otherwise reach the models, and read the answers, as a page of this machine.
+ * No Host at all (HTTP/1.0) is no browser's.
+ */
+function checkLoopbackHost(host: string | undefined, bound: string): void {
+  if (host === undefined) return;
+  const name = URL.canParse(`http://${host}`) ? new URL(`http://${host}`).hostname : host;
+  if (isLoopback(name)) return;
+  throw new HttpError(403, `the Host header names ${name}: this server listens on loopback (${bound}) and answers requests for ` +
+    'localhost, 127.0.0.0/8 or [::1] only, so that a page of another site cannot reach it by a name of its own; ' +
+    'connect to it by one of those, or give --host the address to serve', 'host');
 }
 
 /** The client went away while its request arrived: nobody to answer. */
