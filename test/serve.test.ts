@@ -384,7 +384,7 @@ describe('limits', () => {
     copyFileSync(models.gru, path);
     copyFileSync(models.tiny, next);
     const starting = RnnServer.start({
-      models: [{ name: 'changing', path }], host: '127.0.0.1', port: 0, token: null, cors: null,
+      models: [{ name: 'changing', path }], host: '127.0.0.1', port: 0, token: null, cors: null, allowedHosts: [],
       maxBody: 65536, maxLen: 100, timeLimitMs: 60_000, workers: 2, queue: 4, kernels: resolveKernels(),
     });
     // as a training run saves its checkpoint: a new file renamed over the old, here while the threads start
@@ -433,11 +433,20 @@ describe('limits', () => {
         expect(refused).toMatch(/^HTTP\/1\.1 403 /);
         expect(JSON.parse(refused.slice(refused.indexOf('\r\n\r\n') + 4))).toEqual({
           field: 'host', error: `the Host header names ${host.split(':')[0]}: this server listens on loopback (127.0.0.1) and answers ` +
-            'requests for localhost, 127.0.0.0/8 or [::1] only, so that a page of another site cannot reach it by a name of its own; ' +
-            'connect to it by one of those, or give --host the address to serve',
+            'requests for localhost, 127.0.0.0/8, [::1] or an --allowed-host only, so that a page of another site cannot reach it by a name ' +
+            'of its own; connect to it by one of those, or give --host the address to serve',
         });
       }
     }
+    // a reverse proxy that passes its own name on: --allowed-host
+    const proxied = await started(['--checkpoint', models.gru, '--workers', '1', '--allowed-host', 'rnn.example', '--allowed-host', 'RNN2.example']);
+    for (const host of ['rnn.example', 'rnn.example:443', 'Rnn2.Example', `127.0.0.1:${port}`]) {
+      expect(await rawExchange(proxied.url, `GET /healthz HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`)).toMatch(/^HTTP\/1\.1 200 /);
+    }
+    expect(await rawExchange(proxied.url, 'GET /healthz HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n')).toMatch(/^HTTP\/1\.1 403 /);
+    const withPort = await rnnIn(scratch.dir, ['serve', '--checkpoint', models.gru, '--allowed-host', 'rnn.example:443']);
+    expect(withPort.status).toBe(1);
+    expect(withPort.stderr).toBe('rnn: --allowed-host: must be a host name such as rnn.example: no scheme, no port (got rnn.example:443)\n');
   });
 
   it('--token: the API needs the bearer token (the page and /healthz do not); --host 0.0.0.0 warns', async () => {

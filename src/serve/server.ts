@@ -25,6 +25,8 @@ export interface ServeOptions {
   token: string | null;
   /** The one origin CORS allows; null: no CORS headers. */
   cors: string | null;
+  /** Bound to loopback, the names besides loopback's that a request's Host may give. */
+  allowedHosts: string[];
   /** Largest request body, bytes. */
   maxBody: number;
   /** Largest `len` a request may ask. */
@@ -133,7 +135,7 @@ export class RnnServer {
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = requestUrl(req.url ?? '/');
     const path = url.pathname, method = req.method ?? 'GET';
-    if (isLoopback(this.options.host)) checkLoopbackHost(req.headers.host, this.options.host);
+    if (isLoopback(this.options.host)) checkLoopbackHost(req.headers.host, this.options);
     if (this.options.cors !== null) {
       res.setHeader('Access-Control-Allow-Origin', this.options.cors);
       res.setHeader('Vary', 'Origin');
@@ -361,12 +363,12 @@ export function isLoopback(host: string): boolean {
  * rebinding) would otherwise reach the models, and read the answers, as a page of this machine.
  * No Host at all (HTTP/1.0) is no browser's.
  */
-function checkLoopbackHost(host: string | undefined, bound: string): void {
+function checkLoopbackHost(host: string | undefined, { host: bound, allowedHosts }: ServeOptions): void {
   if (host === undefined) return;
   const name = URL.canParse(`http://${host}`) ? new URL(`http://${host}`).hostname : host;
-  if (isLoopback(name)) return;
+  if (isLoopback(name) || allowedHosts.some((allowed) => allowed.toLowerCase() === name)) return;
   throw new HttpError(403, `the Host header names ${name}: this server listens on loopback (${bound}) and answers requests for ` +
-    'localhost, 127.0.0.0/8 or [::1] only, so that a page of another site cannot reach it by a name of its own; ' +
+    'localhost, 127.0.0.0/8, [::1] or an --allowed-host only, so that a page of another site cannot reach it by a name of its own; ' +
     'connect to it by one of those, or give --host the address to serve', 'host');
 }
 
