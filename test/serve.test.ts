@@ -467,6 +467,26 @@ describe('limits', () => {
     expect(await rawExchange(url, 'GET /healthz HTTP/1.1\r\nHost: rnn.example:8080\r\nConnection: close\r\n\r\n')).toMatch(/^HTTP\/1\.1 200 /);
   });
 
+  it('a page of another origin may not make the models work (it could not read the answer, but takes the threads): 403 naming origin', async () => {
+    const own = new URL(server.url).origin;
+    for (const origin of ['https://evil.example', 'null', own.replace('http:', 'https:').replace(/:\d+$/, ':1')]) {
+      for (const [path, body] of [['/v1/generate', { len: 3 }], ['/v1/score', { text: 'a' }]] as const) {
+        const refused = await post(api(path), body, { Origin: origin });
+        expect(refused.status).toBe(403);
+        expect(refused.json).toEqual({
+          field: 'origin', error: `a page of ${origin} may not call this server: only its own pages may (and --cors's origin, when it is given)`,
+        });
+      }
+    }
+    expect((await request(api('/v1/models'), { headers: { Origin: 'https://evil.example' } })).status).toBe(403);
+    // a page of the server itself, as the playground calls it (by another of its names it is another origin); a client that is no browser
+    expect((await post(api('/v1/generate'), { len: 3 }, { Origin: own })).status).toBe(200);
+    expect((await post(api('/v1/generate'), { len: 3 }, { Origin: own.replace('127.0.0.1', 'localhost') })).status).toBe(403);
+    expect((await post(api('/v1/generate'), { len: 3 })).status).toBe(200);
+    // the page's files and /healthz stay open
+    expect((await request(api('/healthz'), { headers: { Origin: 'https://evil.example' } })).status).toBe(200);
+  });
+
   it('CORS headers only with --cors, for its origin', async () => {
     expect((await request(api('/v1/models'))).headers.get('access-control-allow-origin')).toBeNull();
     expect((await request(api('/v1/score'), { method: 'OPTIONS' })).status).toBe(405);
@@ -475,6 +495,8 @@ describe('limits', () => {
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-origin')).toBe('https://example.com');
     expect((await request(`${s.url}/v1/models`)).headers.get('access-control-allow-origin')).toBe('https://example.com');
+    expect((await post(`${s.url}/v1/score`, { text: 'a' }, { Origin: 'https://example.com' })).status).toBe(200);
+    expect((await post(`${s.url}/v1/score`, { text: 'a' }, { Origin: 'https://example.org' })).status).toBe(403);
     const slash = await started(['--checkpoint', models.gru, '--workers', '1', '--cors', 'https://example.com:8443/']);
     expect((await request(`${slash.url}/v1/models`)).headers.get('access-control-allow-origin')).toBe('https://example.com:8443');
     const path = await rnnIn(scratch.dir, ['serve', '--checkpoint', models.gru, '--port', '0', '--cors', 'https://example.com/app/']);

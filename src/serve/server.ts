@@ -166,6 +166,7 @@ export class RnnServer {
     const handler = this.routes[path];
     if (!handler) throw new HttpError(404, `no such route: ${path}; the API has ${Object.keys(this.routes).join(', ')}, /healthz and the page at /`);
     expectMethod(method, handler.method);
+    checkOrigin(req.headers.origin, req.headers.host, this.options.cors);
     this.authorize(req);
     const input = handler.method === 'GET' ? Object.fromEntries(url.searchParams) : await readJsonBody(req, this.options.maxBody);
     const controller = new AbortController();
@@ -370,6 +371,17 @@ function checkLoopbackHost(host: string | undefined, { host: bound, allowedHosts
   throw new HttpError(403, `the Host header names ${name}: this server listens on loopback (${bound}) and answers requests for ` +
     'localhost, 127.0.0.0/8, [::1] or an --allowed-host only, so that a page of another site cannot reach it by a name of its own; ' +
     'connect to it by one of those, or give --host the address to serve', 'host');
+}
+
+/**
+ * An API request a browser sends from a page names the page's origin: one of another origin than
+ * the server's own (or --cors's) is refused before it runs. Any site a user visits could
+ * otherwise make the models work: it could not read the answer, but it would take the threads.
+ */
+function checkOrigin(origin: string | undefined, host: string | undefined, cors: string | null): void {
+  if (origin === undefined || origin === cors) return;
+  if (host !== undefined && URL.canParse(origin) && new URL(origin).host === host.toLowerCase()) return;
+  throw new HttpError(403, `a page of ${origin} may not call this server: only its own pages may (and --cors's origin, when it is given)`, 'origin');
 }
 
 /** The client went away while its request arrived: nobody to answer. */
