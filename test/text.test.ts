@@ -85,6 +85,10 @@ describe('Vocabulary', () => {
     const words = [EOS_TOKEN, UNK_TOKEN, 'the', 'cat'];
     expect(Vocabulary.fromTokens(words, 'word', 2).sameAs(Vocabulary.fromTokens(words, 'word', 2))).toBe(true);
     expect(Vocabulary.fromTokens(words, 'word', 1).sameAs(Vocabulary.fromTokens(words, 'word', 2))).toBe(false);
+    expect(Vocabulary.fromTokens(words, 'word', 1).sameTokens(words, 'word')).toBe(true); // a raw list has no word rule
+    expect(vocab.sameTokens(vocab.tokens, 'word')).toBe(false);
+    expect(vocab.sameTokens(vocab.tokens.slice(0, -1), 'char')).toBe(false);
+    expect(vocab.sameTokens([...vocab.tokens, 'd'], 'char')).toBe(false);
   });
 
   it('round-trips through fromTokens and rejects malformed token lists', () => {

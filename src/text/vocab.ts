@@ -208,12 +208,16 @@ export class Vocabulary {
     if (other === this) return true;
     let same = this.verdicts.get(other);
     if (same === undefined) {
-      same = this.level === other.level && (this.level === 'char' || this.wordRule === other.wordRule) &&
-        this.size === other.size && this.tokens.every((token, id) => token === other.tokens[id]);
+      same = (this.level === 'char' || this.wordRule === other.wordRule) && this.sameTokens(other.tokens, other.level);
       this.verdicts.set(other, same);
       other.verdicts.set(this, same);
     }
     return same;
+  }
+
+  /** Whether `tokens` at `level` are this vocabulary's tokens, each with its id. */
+  sameTokens(tokens: readonly string[], level: TextLevel): boolean {
+    return this.level === level && this.size === tokens.length && this.tokens.every((token, id) => token === tokens[id]);
   }
 
   /** The id of one token (a character, or a word token); `UNK` when it is not in the vocabulary. */

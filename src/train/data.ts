@@ -172,8 +172,7 @@ function loadResumedPreparedData(prepared: PreparedFolder, ckpt: Checkpoint, sou
   const { dir } = prepared;
   const data = checkpointPreparedData(ckpt, prepared);
   const recorded = ckpt.corpus;
-  const sameVocab = data.vocab.level === (ckpt.config.training.level ?? 'char') && data.vocab.tokens.length === ckpt.vocab.length &&
-    data.vocab.tokens.every((token, id) => token === ckpt.vocab[id]);
+  const sameVocab = data.vocab.sameTokens(ckpt.vocab, recordedLevel(ckpt.config.training));
   if (recorded === null || !fingerprintMatches(data.fingerprint, recorded) || !sameVocab) {
     throw new CorpusError((name) =>
       `the prepared folder ${dir} holds other data than ${source} was trained on ` +
