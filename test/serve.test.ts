@@ -485,6 +485,16 @@ describe('limits', () => {
     expect((await post(api('/v1/generate'), { len: 3 })).status).toBe(200);
     // the page's files and /healthz stay open
     expect((await request(api('/healthz'), { headers: { Origin: 'https://evil.example' } })).status).toBe(200);
+    // a GET of another site's <img> or <script> names no Origin; the browser says whose it is in Sec-Fetch-Site
+    const legacy = api('/generate?start_text=a&n=1&len=2');
+    for (const site of ['cross-site', 'same-site']) {
+      const refused = await request(legacy, { headers: { 'Sec-Fetch-Site': site } });
+      expect(refused.status).toBe(403);
+      expect(refused.json).toEqual({
+        field: 'origin', error: `a page of another site (Sec-Fetch-Site: ${site}) may not call this server: only its own pages may (and --cors's origin, when it is given)`,
+      });
+    }
+    for (const site of ['same-origin', 'none']) expect((await request(legacy, { headers: { 'Sec-Fetch-Site': site } })).status).toBe(200);
   });
 
   it('CORS headers only with --cors, for its origin', async () => {

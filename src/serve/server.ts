@@ -166,7 +166,7 @@ export class RnnServer {
     const handler = this.routes[path];
     if (!handler) throw new HttpError(404, `no such route: ${path}; the API has ${Object.keys(this.routes).join(', ')}, /healthz and the page at /`);
     expectMethod(method, handler.method);
-    checkOrigin(req.headers.origin, req.headers.host, this.options.cors);
+    checkOrigin(req, this.options.cors);
     this.authorize(req);
     const input = handler.method === 'GET' ? Object.fromEntries(url.searchParams) : await readJsonBody(req, this.options.maxBody);
     const controller = new AbortController();
@@ -374,14 +374,23 @@ function checkLoopbackHost(host: string | undefined, { host: bound, allowedHosts
 }
 
 /**
- * An API request a browser sends from a page names the page's origin: one of another origin than
- * the server's own (or --cors's) is refused before it runs. Any site a user visits could
- * otherwise make the models work: it could not read the answer, but it would take the threads.
+ * An API request a browser sends from a page of another origin than the server's own (or
+ * --cors's) is refused before it runs. Any site a user visits could otherwise make the models
+ * work: it could not read the answer, but it would take the threads. A page's fetch names its
+ * origin (Origin); a GET of its <img> or <script> names none, but says whose it is (Sec-Fetch-Site).
  */
-function checkOrigin(origin: string | undefined, host: string | undefined, cors: string | null): void {
-  if (origin === undefined || origin === cors) return;
-  if (host !== undefined && URL.canParse(origin) && new URL(origin).host === host.toLowerCase()) return;
-  throw new HttpError(403, `a page of ${origin} may not call this server: only its own pages may (and --cors's origin, when it is given)`, 'origin');
+function checkOrigin(req: IncomingMessage, cors: string | null): void {
+  const { origin, host } = req.headers, site = req.headers['sec-fetch-site'];
+  let page: string;
+  if (origin !== undefined) {
+    if (origin === cors || (host !== undefined && URL.canParse(origin) && new URL(origin).host === host.toLowerCase())) return;
+    page = origin;
+  } else if (site === 'cross-site' || site === 'same-site') {
+    page = `another site (Sec-Fetch-Site: ${site})`;
+  } else {
+    return;
+  }
+  throw new HttpError(403, `a page of ${page} may not call this server: only its own pages may (and --cors's origin, when it is given)`, 'origin');
 }
 
 /** The client went away while its request arrived: nobody to answer. */
