@@ -379,6 +379,21 @@ describe('limits', () => {
     expect((await request(`${s.url}/healthz`)).json).toEqual({ status: 'ok', running: 0, waiting: 0 });
   });
 
+  it('--max-len caps a request that gives no len too: the default len is cut to it, not drawn beyond it nor refused', async () => {
+    const s = await started(['--checkpoint', models.gru, '--workers', '1', '--max-len', '10']);
+    expect((await post(`${s.url}/v1/generate`, { seed: 1 })).json).toMatchObject({ tokens: 10, finish: 'length' });
+    const beam = await post(`${s.url}/v1/generate`, { beam: 2 });
+    expect(beam.status).toBe(200);
+    expect((beam.json as { tokens: number }).tokens).toBe(10);
+    for (const answer of [await post(`${s.url}/v1/complete`, { prefix: 'a', n: 2, seed: 1 }), await request(`${s.url}/generate?start_text=a&n=2&seed=1`)]) {
+      expect(answer.status).toBe(200);
+      const { completions } = answer.json as { completions: string[] };
+      expect(completions).toHaveLength(2);
+      for (const text of completions) expect([...text].length).toBeLessThanOrEqual(10);
+    }
+    expect((await post(`${s.url}/v1/generate`, { len: 11 })).json).toMatchObject({ field: 'len', error: expect.stringMatching(/at most 10/) });
+  });
+
   it('a checkpoint replaced on disk while the server starts: it lists, and every thread serves, the version it read', async () => {
     const path = join(scratch.dir, 'changing.json'), next = join(scratch.dir, 'changing.next.json');
     copyFileSync(models.gru, path);

@@ -216,14 +216,18 @@ export class RnnServer {
     return name;
   }
 
-  private checkLen(len: number | undefined): void {
-    if (len !== undefined && len > this.options.maxLen) throw new HttpError(400, optionMessage('len', { expected: `at most ${this.options.maxLen} (the server's --max-len)`, value: len }), 'len');
+  /** A request's len: the one it gives, at most --max-len (else 400); none given, the route's `fallback` cut to --max-len. */
+  private len(given: number | undefined, fallback: number): number {
+    const { maxLen } = this.options;
+    if (given === undefined) return Math.min(fallback, maxLen);
+    if (given > maxLen) throw new HttpError(400, optionMessage('len', { expected: `at most ${maxLen} (the server's --max-len)`, value: given }), 'len');
+    return given;
   }
 
   private async generate(input: Record<string, unknown>, req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
-    const { model: name, stream: asked, beam, lengthPenalty, ...sampling } = readGenerate(input);
+    const { model: name, stream: asked, beam, lengthPenalty, len: given, ...sampling } = readGenerate(input);
     const model = this.model(name);
-    this.checkLen(sampling.len);
+    const len = this.len(given, SAMPLE_SETTINGS.len.default);
     const stream = asked ?? streamFromAccept(req.headers.accept);
     if (beam !== undefined) {
       if (beam > MAX_BEAM) throw new HttpError(400, optionMessage('beam', { expected: `at most ${MAX_BEAM}`, value: beam }), 'beam');
@@ -231,13 +235,13 @@ export class RnnServer {
         if (sampling[field] !== undefined) throw new HttpError(400, `${field} does not apply to a beam search (${NOT_FOR_BEAM_REASON}): leave it out or leave out beam`, field);
       }
       if (asked !== undefined) throw new HttpError(400, 'stream does not apply to a beam search: leave it out or leave out beam', 'stream');
-      const options = { prime: sampling.prime, len: sampling.len, beam, stopAtEos: sampling.stopAtEos, lengthPenalty };
+      const options = { prime: sampling.prime, len, beam, stopAtEos: sampling.stopAtEos, lengthPenalty };
       sendEncoded(res, await this.runJob({ kind: 'beam', model, options }, signal) as EncodedAnswer);
       return;
     }
     if (lengthPenalty !== undefined) throw new HttpError(400, 'lengthPenalty needs beam', 'lengthPenalty');
     const seed = sampling.seed ?? SAMPLE_SETTINGS.seed.default();
-    const request: JobRequest = { kind: 'generate', model, options: { ...sampling, seed }, stream: stream !== null };
+    const request: JobRequest = { kind: 'generate', model, options: { ...sampling, len, seed }, stream: stream !== null };
     if (stream === null) {
       const done = await this.runJob(request, signal) as GenerateDone;
       sendJson(res, 200, { text: done.text, tokens: done.tokens, finish: finishOf(done, signal), seed, unknownTokens: done.unknownTokens });
@@ -265,9 +269,9 @@ export class RnnServer {
   }
 
   private async complete(input: SettingsInput<typeof COMPLETE_FIELDS>, res: ServerResponse, signal: AbortSignal): Promise<void> {
-    const { model: name, prefix, n = COMPLETE_FIELDS.n.default, len = COMPLETE_FIELDS.len.default, ...sampling } = input;
+    const { model: name, prefix, n = COMPLETE_FIELDS.n.default, len: given, ...sampling } = input;
     const seed = sampling.seed ?? SAMPLE_SETTINGS.seed.default();
-    this.checkLen(len);
+    const len = this.len(given, COMPLETE_FIELDS.len.default);
     const model = this.model(name);
     const done = await this.runJob({ kind: 'complete', model, n, options: { ...sampling, prime: required(prefix, 'prefix'), len, seed, stopAtEos: true } }, signal);
     sendJson(res, 200, { ...(done as object), seed });
