@@ -223,8 +223,9 @@ describe('with a model trained by rnn train', () => {
     mkdirSync(join(cwd, 'checkpoints', 'run'), { recursive: true });
     const none = await rnnIn(cwd, ['sample', '--len', '5']);
     expect(none.status).not.toBe(0);
-    expect(none.stderr).toBe('rnn: no checkpoint found under checkpoints/: pass --checkpoint FILE\n');
-    expectOneLineError(await rnnIn(cwd, ['info']), /^rnn: no checkpoint found under checkpoints\/: name one: rnn info FILE$/);
+    // the folder it looked in, in full: a command run from the wrong folder says so
+    expect(none.stderr).toBe(`rnn: no checkpoint found under ${join(cwd, 'checkpoints')}/: pass --checkpoint FILE, or train one first (rnn train)\n`);
+    expectOneLineError(await rnnIn(cwd, ['info']), /^rnn: no checkpoint found under \/.*\/checkpoints\/: name one: rnn info FILE, or train one first \(rnn train\)$/);
     copyFileSync(ckpt, join(cwd, 'checkpoints', 'run', 'latest.json'));
     const implicit = await rnnIn(cwd, ['sample', '--len', '20', '--seed', '9']);
     expect(implicit.status).toBe(0);

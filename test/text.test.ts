@@ -6,7 +6,7 @@ import { SettingError } from '../src/input/settings.js';
 import { BatchSource, EvalBatches } from '../src/text/batches.js';
 import { CorpusError, fingerprintMatches, prepareData } from '../src/text/corpus.js';
 import { streamCorpus } from '../src/text/corpus-stream.js';
-import { firstInvalidUtf8Offset, readTextFile } from '../src/text/utf8.js';
+import { TextSchema, firstInvalidUtf8Offset, readTextFile } from '../src/text/utf8.js';
 import { EOS, EOS_TOKEN, UNK, UNK_TOKEN, Vocabulary, cutBy } from '../src/text/vocab.js';
 import { readCorpus, tokenStream } from './helpers/corpus.js';
 import { scratchFolder } from './helpers/files.js';
@@ -177,6 +177,13 @@ describe('reading a corpus, and the token stream', () => {
 
   it('reads a prime file with its BOM stripped and CRLF as LF', () => {
     expect(readTextFile(tempFile('\uFEFFThe\r\nend'))).toBe('The\nend');
+  });
+
+  it('reads a text given as a string (--text, --prime, a request) as the same text in a file: its BOM stripped, CRLF as LF', () => {
+    const text = '\uFEFFThe\r\nend';
+    expect(TextSchema.parse(text)).toBe(readTextFile(tempFile(text)));
+    expect(TextSchema.parse(text)).toBe('The\nend');
+    expect(TextSchema.parse('a\uFEFFb')).toBe('a\uFEFFb'); // a BOM inside a text is a character of it, as in a file
   });
 });
 

@@ -142,6 +142,8 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
     answers.forEach((answer, i) => expect([answer.status, answer.output], cases[i]![0].join(' ')).toEqual([2, `train_ddp.py: ${cases[i]![1]}\n`]));
     const good = await python([script, ...run, '--check', '2']);
     expect([good.status, good.output]).toEqual([0, expect.stringMatching(/^2 ranks: [\d,]+ training tokens, 8 rows of \d+, \d+ steps per epoch, \d+ steps; the input is good\n$/)]);
+    const one = await python([script, ...run, '--check', '1']);
+    expect([one.status, one.output]).toEqual([0, expect.stringMatching(/^1 rank: [\d,]+ training tokens, 8 rows of \d+, /)]);
 
     // torchrun reports the processes that failed in its own words (its ChildFailedError, its own traceback); each process that
     // gets to it before torchrun stops it writes the one line

@@ -153,6 +153,9 @@ describe('train', () => {
     expect(userMessage(contradiction)).toBe(
       `--hidden 32 contradicts ${latest}, which was trained with --hidden 16: leave it out to resume, or start a new run without --resume`,
     );
+    const both = await train({ resume: latest, hidden: 32, seqLen: 4, maxSteps: 20 }).catch((err: unknown) => err);
+    expect(userMessage(both)).toBe(`--hidden 32, --seq-len 4 contradict ${latest}, which was trained with --hidden 16, --seq-len 8: ` +
+      'leave them out to resume, or start a new run without --resume');
     await expect(train({ resume: latest, maxSteps: 20 }, [corpus])).rejects.toThrow(CorpusError);
     appendFileSync(own, 'one more line\n');
     await expect(train({ resume: latest, maxSteps: 20 })).rejects.toThrow(/differs from the one .* was trained on/);
@@ -260,6 +263,49 @@ describe('train', () => {
       '^--time of 0.000001 s leaves no room for another step and the closing evaluation, estimated at .* s for the validation ' +
         "split's \\d+ characters: the run stops at step 2 and is likely to end past its --time; give a larger --time or a smaller --val-frac$"));
     expect(loadCheckpoint(result.latest).history.at(-1)?.step).toBe(2);
+  });
+
+  it('does not warn of an overrun that only a long last step makes: the closing evaluation fitted where that step began', async () => {
+    // the clock moves 1 ms each time it is read, and 40 ms more after each step (a pause the step's timing does not see,
+    // as a display's or a collector's), so the last step ends up to 40 ms past where the run expected
+    let now = 0;
+    const clock = vi.spyOn(performance, 'now').mockImplementation(() => ++now);
+    const warnings: string[] = [];
+    let result: TrainResult;
+    try {
+      result = await train({ ...TINY, time: 1, evalEvery: 0, out: freshOut() }, [corpus], {
+        onEvent: (event) => {
+          if (event.event === 'step') now += 40;
+        },
+        onWarning: (warning) => warnings.push(userMessage(warning)!),
+      });
+    } finally {
+      clock.mockRestore();
+    }
+    expect(result.reason).toBe('time');
+    expect(result.step).toBeGreaterThan(2);
+    expect(warnings).toEqual([]);
+  });
+
+  it('keeps within --time the time the closing evaluation takes to write its checkpoints, as the last one took', async () => {
+    // the clock moves 1 ms each time it is read, and 100 ms more as each checkpoint is written (a slow disk, a large model)
+    let now = 0;
+    const clock = vi.spyOn(performance, 'now').mockImplementation(() => ++now);
+    let done: TrainEvent | undefined;
+    try {
+      await train({ ...TINY, time: 2, evalEvery: 5, out: freshOut() }, [corpus], {
+        onEvent: (event) => {
+          if (event.event === 'checkpoint') now += 100;
+          if (event.event === 'done') done = event;
+        },
+      });
+    } finally {
+      clock.mockRestore();
+    }
+    expect(done).toMatchObject({ reason: 'time' });
+    // within --time but for the clock's own reads (a millisecond each), well short of one write: 2.256 s when the writes were
+    // not kept time for
+    expect((done as { elapsedSeconds: number }).elapsedSeconds).toBeLessThan(2.01);
   });
 
   it('stops at --time, keeping time for the closing evaluation', async () => {

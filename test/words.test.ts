@@ -168,6 +168,7 @@ describe('detokenize', () => {
       "he says 'yes' to it, and always 'no' to them",
       "Great nature cries 'Deny not.' let the Volsces",
       "Shall say against their hearts 'We thank the gods",
+      "the hearts 'we' thank, the cats 'the best', the dogs' own toys",
       "pass a Patients' Bill of Rights at the Governors' Conference",
     ]],
     ['writes != and !== spaced as one sign, a prefix ! against its operand, and a quoted path without spaces', [
@@ -179,6 +180,25 @@ describe('detokenize', () => {
       "import y from '../y/z';",
       'export * from "../y/z.js";',
       "x = './x', cd '~/a/b' now",
+    ]],
+    ['reads the elisions of older English, and a one-letter word a quote opens as quoted', [
+      "I am glad on 't: then we shall ha' means to vent",
+      "A' shall not tread on me; God gi' god-den, to bed wi' the sun, some 'scape",
+      "To his surname Coriolanus 'longs more pride",
+      "xs = ['o', 'a', 'b'];",
+    ]],
+    ['keeps a " or \' left open at a line end open over the line break, for a quote on a later line to close', [
+      '[Footnote 1: The report dated January 1, 1946, and entitled "Battle for\nProduction" is printed in House Document 398',
+      "'When griping grief the heart doth wound,\nAnd doleful dumps the mind oppress,\nThen music with her silver sound'--\n" +
+        "why 'silver sound'? why 'music with her silver\nsound'? What say you, Simon Catling?",
+      "I wonder how our princely father 'scaped,\nOr whether he be 'scaped away or no",
+      // a new quote at a line start, or after a sign of code, whatever is open
+      'he said "no\n"never" and\nx = "a"',
+    ]],
+    ['closes a straight quote before a line end, where none opens', [
+      "Consider of it.'",
+      "Had borne the business!'",
+      'not sleep because I kept laughing."',
     ]],
     // a quote that opens with dots, or a tilde, and goes on with no slash is prose
     ['writes a quote that opens with dots or a tilde spaced as prose, unless a slash follows them', [
@@ -193,10 +213,17 @@ describe('detokenize', () => {
     expect(detokenize(tokenizeWords(line))).toBe(line);
   });
 
-  it('reads the ambiguous quotes as the commoner reading: a possessive outside a quote, a closing quote inside one', () => {
+  it('reads the ambiguous quotes as the commoner reading: a possessive outside a quote, a closing quote inside one, a new quote after a line', () => {
     expect(detokenize(tokenizeWords("the students' books"))).toBe("the students' books");
-    expect(detokenize(tokenizeWords("the hearts 'we' thank"))).toBe("the hearts' we 'thank"); // the price
+    expect(detokenize(tokenizeWords("the hearts 'thank them' now"))).toBe("the hearts' thank them 'now"); // the price
     expect(detokenize(tokenizeWords("'the farmers' cats are out.' he said"))).toBe("'the farmers' cats are out. 'he said"); // the price
+    // a quote left open on the line before, then one before a capital: a new quote opens (a quote of several paragraphs)
+    expect(detokenize(tokenizeWords('He said: "This year can be\nthe greatest. "1945 can see the end'))).toBe(
+      'He said: "This year can be\nthe greatest. "1945 can see the end',
+    );
+    expect(detokenize(tokenizeWords('the organization of\nworld peace." All those hopes'))).toBe('the organization of\nworld peace. "All those hopes'); // the price
+    // a blank line ends a paragraph, and the quotes open in it
+    expect(detokenize(tokenizeWords('"Stop\n\nnow" here'))).toBe('"Stop\n\nnow "here');
   });
 
   it('joins a hyphen or em dash standing alone to both neighbours', () => {
@@ -274,7 +301,7 @@ describe('detokenize', () => {
     const tokens = tokenizeWords('He said, "Cats (mostly) sleep."\nThe farmers\' cat-nap—$5.');
     const pieces = streamed(tokens);
     expect(pieces.join('')).toBe(detokenize(tokens));
-    expect(pieces.slice(0, 4)).toEqual(['He', ' said', ',', ' "']);
+    expect(pieces.slice(0, 5)).toEqual(['He', ' said', ',', '', ' "Cats']);
   });
 
   it('holds a \' or ! back until the token after it, and writes it at the end', () => {
@@ -296,7 +323,10 @@ describe('detokenize', () => {
   });
 
   it('writes piece by piece, token by token, and after reading a prime, what it writes at once, for random token sequences', () => {
-    const vocabulary = ['the', 'cats', 'no', 'tis', 'n', 'o', 's', '90s', "'", "'", "'", '"', '`', '!', '!', '=', '>', '.', '/', '~', ',', '(', ')', '„', '“', '\n', '-'];
+    const vocabulary = [
+      'the', 'cats', 'no', 'tis', 'n', 'o', 'a', 'we', 'We', 's', '90s', "'", "'", "'", '"', '"', '`', '!', '!', '=', '>', '.', '/', '~', ',',
+      '(', ')', '„', '“', '\n', '\n', '-',
+    ];
     const rng = new Rng(2024);
     for (let trial = 0; trial < 3_000; trial++) {
       const draw = () => vocabulary[Math.floor(rng.uniform() * vocabulary.length)]!;
@@ -343,11 +373,12 @@ describe('detokenize', () => {
     const opening = lines.slice(0, 31).join('\n');
     expect(opening.length).toBeGreaterThan(2000);
     expect(detokenize(tokenizeWords(opening))).toBe(opening);
-    // The next lines show the documented limits: a footnote mark after a full stop gets a space,
-    // and a quote wrapped over a line break is counted afresh on the new line.
+    // The next line shows a documented limit: a footnote mark after a full stop gets a space.
     expect(lines[31]).toMatch(/Reconversion\.\[1\]$/);
     expect(detokenize(tokenizeWords(lines[31]!))).toMatch(/Reconversion\. \[1\]$/);
-    expect(detokenize(tokenizeWords(lines.slice(34, 36).join('\n')))).toMatch(/\nProduction "is printed/);
+    const wrappedQuote = lines.slice(34, 36).join('\n');
+    expect(wrappedQuote).toMatch(/"Battle for\nProduction" is printed/);
+    expect(detokenize(tokenizeWords(wrappedQuote))).toBe(wrappedQuote);
   });
 
   it('round-trips a tinyshakespeare passage', () => {
@@ -459,8 +490,8 @@ describe('word vocabulary', () => {
     const [quote, said, no, bang, equals, tis] = [2, 3, 4, 5, 6, 7];
     const ids = [said, quote, no, quote, EOS, quote, tis, said, bang, UNK, bang, equals, no, quote];
     const options = { eos: '\n', unknownTexts: ['dog'] };
-    expect(vocab.decode(ids, options)).toBe("said 'no'\n'tis said! dog != no '");
-    expect(vocab.tokenTexts(ids, options)).toEqual(['said', " '", 'no', "'", '\n', "'", 'tis', ' said', '!', ' dog', ' !', '=', ' no', " '"]);
+    expect(vocab.decode(ids, options)).toBe("said 'no'\n'tis said! dog != no'");
+    expect(vocab.tokenTexts(ids, options)).toEqual(['said', " '", 'no', "'", '\n', "'", 'tis', ' said', '!', ' dog', ' !', '=', ' no', "'"]);
     const writer = vocab.writer(options);
     const pieces = ids.map((id) => writer.write(id));
     expect(writer.holding).toBe(true);
@@ -477,9 +508,9 @@ describe('word vocabulary', () => {
     const [quote, said, tis, bang, equals] = [2, 3, 4, 5, 6];
     const ids = [said, quote, UNK, UNK, tis, bang, UNK, equals, quote, UNK];
     const options = { unk: '' };
-    expect(vocab.tokenTexts(ids, options)).toEqual(['said', " '", '', '', 'tis', ' !', '', '=', " '", '']);
+    expect(vocab.tokenTexts(ids, options)).toEqual(['said', " '", '', '', 'tis', ' !', '', '=', "'", '']);
     const writer = vocab.writer(options);
-    expect(ids.map((id) => writer.write(id)).join('') + writer.end()).toBe("said 'tis != '");
+    expect(ids.map((id) => writer.write(id)).join('') + writer.end()).toBe("said 'tis !='");
   });
 
   it('round-trips through fromTokens with its level and rejects malformed word lists', () => {

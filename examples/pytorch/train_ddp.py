@@ -193,7 +193,7 @@ def scored_ids(path, meta):
 def plan(args, world):
     """What the run reads and how long it is, checked before anything starts: bad input ends here, with one line."""
     if args.batch % world != 0:
-        fail(f"--batch {args.batch} must be a multiple of the {world} ranks")
+        fail(f"--batch {args.batch} must be a multiple of the {ranks(world)}")
     meta = read_meta(args.data)
     train, val = tokens(args.data, meta, "train"), tokens(args.data, meta, "val")
     config = model_config(args, meta)
@@ -216,6 +216,11 @@ def plan(args, world):
     summary = f"{len(train):,} training tokens, {B} rows of {row_length:,}, {steps_per_epoch:,} steps per epoch, {total_steps:,} steps"
     return argparse.Namespace(meta=meta, train=train, val=val, config=config, scored=scored, row_length=row_length,
                               steps_per_epoch=steps_per_epoch, total_steps=total_steps, summary=summary)
+
+
+def ranks(world):
+    """`1 rank`, `8 ranks`."""
+    return f"{world} rank{'' if world == 1 else 's'}"
 
 
 def rows_of(rank, world, rows):
@@ -305,7 +310,7 @@ def main():
 
     if args.check is not None:
         run = plan(args, args.check)
-        print(f"{args.check} ranks: {run.summary}; the input is good", flush=True)
+        print(f"{ranks(args.check)}: {run.summary}; the input is good", flush=True)
         return
     if "WORLD_SIZE" not in os.environ:
         fail("start it with torchrun (torchrun --standalone --nproc_per_node N train_ddp.py ...), "
@@ -336,7 +341,7 @@ def main():
     row_length, steps_per_epoch, total_steps = run.row_length, run.steps_per_epoch, run.total_steps
     first, last = rows_of(rank, world, B)
     if rank == 0:
-        print(f"{world} ranks on {device.type}; {run.summary}", flush=True)
+        print(f"{ranks(world)} on {device.type}; {run.summary}", flush=True)
 
     history, state, started = [], None, time.time()
     val_loss = None

@@ -1,5 +1,5 @@
 import { closeSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { SettingError } from '../input/settings.js';
 import { CheckpointError } from './errors.js';
 import { isFolder, isTempFile } from './files.js';
@@ -76,9 +76,9 @@ export function latestCheckpoint(dir = CHECKPOINT_DIR): string | null {
 
 /**
  * The named checkpoint (a run folder: folderCheckpoint), or else the most recently written one
- * under checkpoints/. Finding none,
- * the error says how to name one: the `checkpoint` setting, or `usage` (e.g. `rnn info FILE`)
- * for a command that takes it as an argument.
+ * under checkpoints/. Finding none, the error names the folder it looked in and says how to
+ * name one (the `checkpoint` setting, or `usage`, e.g. `rnn info FILE`, for a command that takes
+ * it as an argument) or make one.
  */
 export function resolveCheckpointPath(path: string | undefined, usage?: string): string {
   if (path === '') throw new CheckpointError('the checkpoint\'s path is empty: name a checkpoint file or a run folder');
@@ -86,7 +86,8 @@ export function resolveCheckpointPath(path: string | undefined, usage?: string):
   const latest = latestCheckpoint(CHECKPOINT_DIR);
   if (latest === null) {
     throw new SettingError('checkpoint', path, (name) =>
-      `no checkpoint found under ${CHECKPOINT_DIR}/: ${usage === undefined ? `pass ${name('checkpoint')} FILE` : `name one: ${usage}`}`);
+      `no checkpoint found under ${resolve(CHECKPOINT_DIR)}/: ` +
+        `${usage === undefined ? `pass ${name('checkpoint')} FILE` : `name one: ${usage}`}, or train one first (rnn train)`);
   }
   return latest;
 }

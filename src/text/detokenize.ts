@@ -15,9 +15,12 @@
  *  - none inside a straight quote that opens with a path: a / first, or after the . and ~ it opens with
  *    ('./x', "../y/z", '~/a'); a quote whose dots go on without one is prose ("... no");
  *  - none before or after a line break (a token of "\n"s), so a line starts without a space.
- * A straight quote (" ' or `) opens and closes in turn: the first one on a line opens, the next
- * one closes, and so on, counted for each apart; a line break or a document boundary starts
- * the count afresh. A ' and a ! are read with the token after them, by `READINGS` below.
+ * A straight quote (" ' or `) opens and closes in turn: the first one opens, the next one
+ * closes, and so on, counted for each apart; one before a line break or the text's end closes.
+ * A " or ' left open at a line's end stays open over a few line breaks, for the first of its
+ * kind on a later line to close unless a new quote is as likely there (`PAIRING`); a blank
+ * line or a document boundary starts the count afresh. A straight quote and a ! are read with
+ * the token after them, by `READINGS` below.
  * A low-9 quote opens and its partner closes it: „so“, ‚so‘ (German). A guillemet opens when
  * none of its pair is open and its partner closes it, so both «so» and »so« (German, Danish)
  * come back whole, and ‹so› and ›so‹ likewise; these pairs stay open over line breaks, until the
@@ -33,16 +36,22 @@ const CONTINUING = /^[\p{M}\p{Emoji_Modifier}\u{e0020}-\u{e007f}]/u;
 const REGIONAL_INDICATOR = /^\p{Regional_Indicator}$/u;
 /** The ASCII signs of code and markup; two of them side by side are written together (`=>`, `/**`, `***`). */
 const OPERATORS = new Set(['#', '&', '*', '+', '/', '<', '=', '>', '@', '\\', '^', '|', '~']);
-const STRAIGHT_QUOTES = ['"', "'", '`'] as const;
+/** A token of line breaks: "\n", or more of them together. */
+const LINE_BREAKS = /^\n+$/;
 /** What a path may begin with before its first / ('./', '../', '~/'): a straight quote that opens with these and then a / holds a path. */
 const PATH_LEAD = new Set(['.', '~']);
 /** An opening mark of a pair, and the partner that closes it. */
 const PARTNERS = new Map([['„', '“'], ['‚', '‘'], ['«', '»'], ['»', '«'], ['‹', '›'], ['›', '‹']]);
 const PAIRED = new Set([...PARTNERS.keys(), ...PARTNERS.values()]);
 /** Words that an apostrophe begins ('tis, 'twas, 'em, rock 'n' roll), whatever their case; also any that begins with a digit ('90s). */
-const ELIDED_BEFORE = new Set(['tis', 'twas', 'twere', 'twill', 'twould', 'twixt', 't', 'em', 'n', 'fore', 'gainst', 'mongst']);
-/** Words that an apostrophe ends (o' the, i' the, th' end, rock 'n' roll), whatever their case. */
-const ELIDED_AFTER = new Set(['o', 'i', 'th', 'n']);
+const ELIDED_BEFORE = new Set([
+  'tis', 'twas', 'twere', 'twill', 'twould', 'twixt', 't', 'em', 'n', 'fore', 'gainst', 'mongst', 'scape', 'scaped', 'scapes', 'longs',
+]);
+/**
+ * Words that an apostrophe ends (o' the, i' the, th' end, rock 'n' roll, ha' done, wi' the, gi'
+ * god-den, a' will: he will), whatever their case, unless a quote opened right before them ('a').
+ */
+const ELIDED_AFTER = new Set(['o', 'i', 'th', 'n', 'ha', 'wi', 'gi', 'a']);
 /**
  * Words that end in s but are no plural a possessive could follow: "it was 'fine'", "he says
  * 'yes'" open a quote. Function words, adverbs, and the verbs that introduce what is said.
@@ -51,6 +60,25 @@ const NOT_PLURAL = new Set([
   'as', 'is', 'was', 'has', 'his', 'its', 'this', 'thus', 'us', 'yes', 'does', 'goes', 'always', 'perhaps', 'unless', 'across',
   'besides', 'afterwards', 'towards', 'sometimes', 'says', 'asks', 'cries', 'replies', 'answers', 'writes', 'sings', 'shouts',
   'whispers', 'swears', 'prays', 'bids', 'thinks', 'tells', 'reads',
+]);
+/** The straight quotes that stay open over a line break: not `, which quotes code. */
+const QUOTES_OVER_LINES = new Set(['"', "'"]);
+/**
+ * The line breaks a quote left open at the end of its line stays open over, at most, so that
+ * the first quote of a later line may close it: a quote open longer is likelier one misread.
+ */
+const QUOTE_LINE_BREAKS = 5;
+/** What a quote that opened for its line only counts in place of its line breaks: the next line break closes it. */
+const FOR_LINE = -1;
+/** What a word that may begin a sentence begins with: a capital or a digit. */
+const SENTENCE_START = /^[\p{Lu}\p{Nd}]/u;
+/**
+ * Pronouns and determiners: no possessive comes before them, so a ' between a plural and one
+ * of them opens a quote ("the hearts 'we thank").
+ */
+const PRONOUNS_AND_DETERMINERS = new Set([
+  'i', 'me', 'we', 'us', 'you', 'he', 'him', 'she', 'her', 'it', 'they', 'them', 'thou', 'thee', 'ye',
+  'my', 'mine', 'our', 'your', 'his', 'its', 'their', 'thy', 'thine', 'a', 'an', 'the', 'this', 'that', 'these', 'those',
 ]);
 /**
  * A word that begins with a capital. After a ' that follows a plural in lower case it starts a
@@ -64,55 +92,90 @@ type Kind = 'word' | 'operator' | 'opening' | 'closing' | 'joining' | 'lineBreak
 interface Surroundings {
   /** The token before, if it is a word on this line; else null. */
   word: string | null;
+  /** Whether a quote opened right before that word ('a', 'o'). */
+  wordQuoted: boolean;
   /** The kind of the token before; 'lineBreak' at a line start. */
   previous: Kind;
-  /** Whether a ' is open. */
+  /** Whether a quote of the token's own kind is open. */
   quoteOpen: boolean;
+  /** Whether that quote was left open on an earlier line, and none of its kind has come on this one. */
+  quoteCarried: boolean;
   /** The token after, or null where the text ends. */
   next: string | null;
   /** Whether the token before is a number that a ' began ('5, '76). */
   numberElided: boolean;
 }
 
-/** How a token reads: its kind, and what it does to the count of open ' (none: leaves it). */
+/** How a token reads: its kind, and what it does to the count of its open quotes (none: leaves it). */
 interface Reading {
   kind: Kind;
-  quote?: 'opens' | 'closes';
+  /** 'opensForLine': opens a quote that a line break closes, not left open over it. */
+  quote?: 'opens' | 'opensForLine' | 'closes';
+}
+
+/** A rule of `READINGS`: the reading of a token where `when` holds. */
+interface Rule {
+  when: (s: Surroundings) => boolean;
+  reading: Reading;
 }
 
 /** The reading of a ' that begins the word after it ('tis, '90s). */
 const BEGINS_WORD: Reading = { kind: 'opening' };
+const CLOSES: Reading = { kind: 'closing', quote: 'closes' };
+const OPENS: Reading = { kind: 'opening', quote: 'opens' };
+
+/**
+ * How a straight quote (" ' `) pairs, the last rules of each: before a line break or the end
+ * of the text it closes (one that is open, or none), since a quote never opens on nothing;
+ * one left open on an earlier line (" and ' only, for QUOTE_LINE_BREAKS line breaks, none
+ * a blank line) it closes, except at a line start, before a word that may begin a sentence,
+ * or beside a sign of code or after an opening mark, where a new quote is as likely or likelier:
+ * there it opens one for its line only; else it closes the one that is open, or opens one.
+ */
+const PAIRING: readonly Rule[] = [
+  { when: ({ next }) => next === null || LINE_BREAKS.test(next), reading: CLOSES },
+  {
+    when: ({ quoteCarried, previous, next }) =>
+      quoteCarried && (previous === 'lineBreak' || previous === 'operator' || previous === 'opening' ||
+        (next !== null && (SENTENCE_START.test(next) || OPERATORS.has(next)))),
+    reading: { kind: 'opening', quote: 'opensForLine' },
+  },
+  { when: ({ quoteOpen }) => quoteOpen, reading: CLOSES },
+  { when: () => true, reading: OPENS },
+];
 
 /**
  * The tokens read with the token after them, and their readings: the first rule that holds.
- * A ' in prose is a quote or an apostrophe; the word after it or before it tells which:
+ * A straight quote pairs by `PAIRING`. A ' in prose is a quote or an apostrophe; the word after it or before it tells which:
  *   a number that a ' began precedes ('5', '10')     closes that ': spaced as a closing mark, closes no quote
  *   an elided word follows ('tis, 'twas, '90s)        begins it: spaced as an opening mark, opens no quote
- *   an elided word precedes (o' the, rock 'n' roll)   ends it: spaced as a closing mark, closes no quote
+ *   an elided word precedes (o' the, rock 'n' roll),  ends it: spaced as a closing mark, closes no quote
+ *   not one a quote opened right before ('o')
  *   none is open, the word before ends in s (and is   a plural possessive (the farmers' savings): likewise
- *   no NOT_PLURAL), and the word after is not a
- *   capital after a word in lower case
- *   one is open                                       closes it
- *   else                                              opens one (said 'no', cries 'God, from './x')
- * The ambiguous case is a ' after a plural with none open and a word in lower case after it: a
- * possessive in "the students' books", an opening quote in "the hearts 'we"; it is read as the possessive.
+ *   no NOT_PLURAL), and the word after is neither
+ *   a capital after a word in lower case nor one of
+ *   PRONOUNS_AND_DETERMINERS
+ *   else                                              pairs as " does, by PAIRING (said 'no', from './x', 'Hail!'\n)
+ * The ambiguous case is a ' after a plural with none open and another word in lower case after it:
+ * a possessive in "the students' books", an opening quote in "the hearts 'thank"; it is read as the possessive.
  * A ! before a = is the first sign of != or !==; after a sign, an opening mark or at a line
  * start it is a prefix "not", written against what follows (=> !x, if (!x)); else it ends a sentence.
  */
-const READINGS: ReadonlyMap<string, readonly { when: (s: Surroundings) => boolean; reading: Reading }[]> = new Map([
+const READINGS: ReadonlyMap<string, readonly Rule[]> = new Map([
   ["'", [
     { when: ({ numberElided }) => numberElided, reading: { kind: 'closing' } },
     { when: ({ next }) => next !== null && (ELIDED_BEFORE.has(next.toLowerCase()) || /^\d/.test(next)), reading: BEGINS_WORD },
-    { when: ({ word }) => word !== null && ELIDED_AFTER.has(word.toLowerCase()), reading: { kind: 'closing' } },
+    { when: ({ word, wordQuoted }) => word !== null && !wordQuoted && ELIDED_AFTER.has(word.toLowerCase()), reading: { kind: 'closing' } },
     {
       when: ({ word, quoteOpen, next }) =>
         !quoteOpen && word !== null && /s$/i.test(word) && !NOT_PLURAL.has(word.toLowerCase()) &&
-        !(next !== null && CAPITALISED.test(next) && !CAPITALISED.test(word)),
+        !(next !== null && ((CAPITALISED.test(next) && !CAPITALISED.test(word)) || PRONOUNS_AND_DETERMINERS.has(next.toLowerCase()))),
       reading: { kind: 'closing' },
     },
-    { when: ({ quoteOpen }) => quoteOpen, reading: { kind: 'closing', quote: 'closes' } },
-    { when: () => true, reading: { kind: 'opening', quote: 'opens' } },
+    ...PAIRING,
   ]],
+  ['"', PAIRING],
+  ['`', PAIRING],
   ['!', [
     { when: ({ next }) => next === '=', reading: { kind: 'operator' } },
     { when: ({ previous }) => previous === 'operator' || previous === 'opening' || previous === 'lineBreak', reading: { kind: 'opening' } },
@@ -134,7 +197,13 @@ export class Detokenizer {
   private previous: Kind = 'lineBreak';
   /** The last token written, if it is a word. */
   private word: string | null = null;
-  private readonly quoteOpen = new Map<string, boolean>();
+  /** Whether a quote opened right before that word. */
+  private wordQuoted = false;
+  /**
+   * The straight quotes now open, each with the line breaks it has stayed open over (0: it
+   * opened on this line), or FOR_LINE where it opened for its line only.
+   */
+  private readonly quoteOpen = new Map<string, number>();
   /** The straight quote that has just opened, or whose tokens since are all of PATH_LEAD: a / now makes it a path; null otherwise. */
   private pathMayOpen: string | null = null;
   /** The straight quote that holds a path now open; null when none is. */
@@ -226,29 +295,31 @@ export class Detokenizer {
       !this.atLineStart && !continuing && !flagClosed && !inPath && kind !== 'closing' && kind !== 'joining' && kind !== 'lineBreak' &&
       this.previous !== 'opening' && this.previous !== 'joining' && !(kind === 'operator' && this.previous === 'operator');
     if (kind === 'lineBreak') {
-      this.quoteOpen.clear();
+      this.carryQuotes(token);
       this.pathQuote = null;
     }
     this.previous = kind;
     this.word = kind === 'word' ? token : null;
+    this.wordQuoted = this.word !== null && before?.kind === 'opening' && before.quote !== undefined;
     this.atLineStart = kind === 'lineBreak';
     return space ? ' ' + token : token;
   }
 
   private kindOf(token: string, next: string | null): Kind {
-    if (/^\n+$/.test(token)) return 'lineBreak';
+    if (LINE_BREAKS.test(token)) return 'lineBreak';
     if (token === this.pathQuote) {
-      this.quoteOpen.set(token, false);
+      this.quoteOpen.delete(token);
       this.pathQuote = null;
       return 'closing';
     }
     const rules = READINGS.get(token);
     if (rules !== undefined) {
       const surroundings = {
-        word: this.word, previous: this.previous, quoteOpen: this.quoteOpen.get(token) === true, next, numberElided: this.numberElided,
+        word: this.word, wordQuoted: this.wordQuoted, previous: this.previous, next, numberElided: this.numberElided,
+        quoteOpen: this.quoteOpen.has(token), quoteCarried: (this.quoteOpen.get(token) ?? 0) > 0,
       };
       const reading = (this.reading = rules.find((rule) => rule.when(surroundings))!.reading);
-      if (reading.quote !== undefined) this.setQuote(token, reading.quote === 'opens');
+      if (reading.quote !== undefined) this.setQuote(token, reading.quote);
       return reading.kind;
     }
     const paired = this.pairedKind(token);
@@ -257,18 +328,31 @@ export class Detokenizer {
     if (OPENING.has(token)) return 'opening';
     if (JOINING.test(token)) return 'joining';
     if (OPERATORS.has(token)) return 'operator';
-    if ((STRAIGHT_QUOTES as readonly string[]).includes(token)) {
-      const open = this.quoteOpen.get(token) === true;
-      this.setQuote(token, !open);
-      return open ? 'closing' : 'opening';
-    }
     return 'word';
   }
 
   /** Opens or closes straight quote `quote`; one that opens may start a path. */
-  private setQuote(quote: string, open: boolean): void {
-    this.quoteOpen.set(quote, open);
-    if (open) this.pathMayOpen = quote;
+  private setQuote(quote: string, change: NonNullable<Reading['quote']>): void {
+    if (change === 'closes') {
+      this.quoteOpen.delete(quote);
+      return;
+    }
+    this.quoteOpen.set(quote, change === 'opens' ? 0 : FOR_LINE);
+    this.pathMayOpen = quote;
+  }
+
+  /**
+   * At line break `lineBreak`: each quote of QUOTES_OVER_LINES open stays open over it, for
+   * QUOTE_LINE_BREAKS line breaks at most, unless it opened for its line only or a blank line
+   * ends the paragraph.
+   */
+  private carryQuotes(lineBreak: string): void {
+    const paragraphEnds = this.atLineStart || lineBreak.length > 1;
+    for (const [quote, lineBreaks] of this.quoteOpen) {
+      const staysOpen = QUOTES_OVER_LINES.has(quote) && !paragraphEnds && lineBreaks !== FOR_LINE && lineBreaks < QUOTE_LINE_BREAKS;
+      if (staysOpen) this.quoteOpen.set(quote, lineBreaks + 1);
+      else this.quoteOpen.delete(quote);
+    }
   }
 
   /** The kind of a mark of `PARTNERS`: closing where it closes an open one, else opening (and now open); null for another token. */

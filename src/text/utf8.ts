@@ -36,16 +36,21 @@ export function decodeUtf8(path: string, bytes: Uint8Array): string {
   return crlfAsLf(text);
 }
 
-/**
- * A text with its CRLF line ends as LF, as a file is read: for a text given as a string (a
- * flag's, a request's), read once, so that it reads as the same text in a file would.
- */
-export function crlfAsLf(text: string): string {
+/** A text with its CRLF line ends as LF. */
+function crlfAsLf(text: string): string {
   return text.replace(/\r\n/g, '\n');
 }
 
-/** A text given as a string (a flag's, a request field's), read as `crlfAsLf` reads it. */
-export const TextSchema = z.string().transform(crlfAsLf);
+/**
+ * A text given as a string (a flag's, a request's) read as the same text in a file is read: a
+ * leading BOM dropped, CRLF as LF.
+ */
+export function readAsFile(text: string): string {
+  return crlfAsLf(text.startsWith('\uFEFF') ? text.slice(1) : text);
+}
+
+/** A text given as a string (a flag's, a request field's), read as `readAsFile` reads it. */
+export const TextSchema = z.string().transform(readAsFile);
 
 /**
  * A file's UTF-8 bytes → text, chunk by chunk, as `decodeUtf8` decodes a file whole. A character

@@ -172,11 +172,12 @@ function loadResumedPreparedData(prepared: PreparedFolder, ckpt: Checkpoint, sou
   const { dir } = prepared;
   const data = checkpointPreparedData(ckpt, prepared);
   const recorded = ckpt.corpus;
-  const sameVocab = data.vocab.sameTokens(ckpt.vocab, recordedLevel(ckpt.config.training));
+  const trainedLevel = recordedLevel(ckpt.config.training);
+  const sameVocab = data.vocab.sameTokens(ckpt.vocab, trainedLevel);
   if (recorded === null || !fingerprintMatches(data.fingerprint, recorded) || !sameVocab) {
     throw new CorpusError((name) =>
       `the prepared folder ${dir} holds other data than ${source} was trained on ` +
-        `(${recorded === null ? 'it records none' : `${recorded.totalTokens} tokens, sha256 ${recorded.sha256.slice(0, 12)}…`}` +
+        `(${recorded === null ? 'it records none' : `${tokenCount(recorded.totalTokens, trainedLevel)}, sha256 ${recorded.sha256.slice(0, 12)}…`}` +
         `${sameVocab ? '' : ', another vocabulary'}): resume with that data, or start a new run without ${name('resume')}`);
   }
   return data;

@@ -17,7 +17,7 @@ import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
 import { TOKEN_UNITS, UNK, Vocabulary, grouped } from '../text/vocab.js';
 import { DEFAULT_VOCAB_SIZE } from '../text/word-vocab.js';
 import { WORD_RULE_VERSION } from '../text/words.js';
-import { type ParsedOptions, freshSettings } from './options.js';
+import { type ParsedOptions, freshSettings, settingList } from './options.js';
 import { type Restored, startingProgress } from './state.js';
 
 /*
@@ -66,8 +66,8 @@ export function fineTuneSettings(options: ParsedOptions, base: BaseModel): Train
   const clashes = FROM_BASE.filter((key) => options[key] !== undefined && options[key] !== own[key]);
   if (clashes.length > 0) {
     throw new SettingError(clashes[0]!, options[clashes[0]!], (name) =>
-      `${clashes.map((key) => `${name(key)} ${options[key]}`).join(', ')} contradict${clashes.length === 1 ? 's' : ''} ${from}, ` +
-        `which has ${clashes.map((key) => `${name(key)} ${own[key]}`).join(', ')}: leave ${clashes.length === 1 ? 'it' : 'them'} out, ` +
+      `${settingList(name, clashes, options)} contradict${clashes.length === 1 ? 's' : ''} ${from}, ` +
+        `which has ${settingList(name, clashes, own)}: leave ${clashes.length === 1 ? 'it' : 'them'} out, ` +
         `a fine-tuned model keeps its base's architecture and level`);
   }
   if (options.vocabSize !== undefined && level === 'word' && options.extendVocab !== true) {

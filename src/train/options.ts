@@ -6,7 +6,9 @@ import {
   defaultSettings, settingsFromConfig,
 } from '../checkpoint/settings.js';
 import type { KernelsChoice } from '../engine/kernels/index.js';
-import { POSITIVE_INTEGER, SettingError, type SettingTable, type SettingsInput, parseSettings, settingsSchema } from '../input/settings.js';
+import {
+  POSITIVE_INTEGER, SettingError, type SettingNamer, type SettingTable, type SettingsInput, parseSettings, settingsSchema,
+} from '../input/settings.js';
 import { optionMessage } from '../input/issues.js';
 
 /**
@@ -132,21 +134,19 @@ export function freshSettings(options: ParsedOptions): TrainSettings {
 
 /**
  * A resumed run's settings: the checkpoint's, with the changeable ones replaced where given.
- * Giving a fixed one with another value is an error naming the flag and both values; giving
- * it with the same value is fine. Workers default to the checkpoint's, for an identical result.
+ * Giving fixed ones with other values is an error naming each flag and both its values, all in
+ * one line; giving one with the same value is fine. Workers default to the checkpoint's, for an identical result.
  */
 export function resumedSettings(options: ParsedOptions, ckpt: Checkpoint, source: string): TrainSettings {
   const settings = settingsFromConfig(ckpt.config);
-  for (const key of FIXED_ON_RESUME) {
-    // a character-level checkpoint has no word-level setting to contradict: checkAppliesWith says why
-    if (settings.level !== 'word' && WORD_LEVEL_ONLY.includes(key)) continue;
-    const given = options[key];
-    const recorded = settings[key];
-    if (given !== undefined && given !== recorded) {
-      throw new SettingError(key, given, (name) =>
-        `${name(key)} ${given} contradicts ${source}, which was trained with ${name(key)} ${recorded}: ` +
-          `leave it out to resume, or start a new run without ${name('resume')}`);
-    }
+  // a character-level checkpoint has no word-level setting to contradict: checkAppliesWith says why
+  const clashes = FIXED_ON_RESUME.filter((key) =>
+    (settings.level === 'word' || !WORD_LEVEL_ONLY.includes(key)) && options[key] !== undefined && options[key] !== settings[key]);
+  if (clashes.length > 0) {
+    throw new SettingError(clashes[0]!, options[clashes[0]!], (name) =>
+      `${settingList(name, clashes, options)} contradict${clashes.length === 1 ? 's' : ''} ${source}, ` +
+        `which was trained with ${settingList(name, clashes, settings)}: ` +
+        `leave ${clashes.length === 1 ? 'it' : 'them'} out to resume, or start a new run without ${name('resume')}`);
   }
   // the rest are the checkpoint's unless given: the same workers and kernels resume bit for bit
   for (const name of SETTING_NAMES) {
@@ -155,6 +155,13 @@ export function resumedSettings(options: ParsedOptions, ckpt: Checkpoint, source
   }
   checkAppliesWith(options, settings);
   return settings;
+}
+
+/** Settings with their values as the flags write them: `--layers 3, --hidden 99`. */
+export function settingList(
+  name: SettingNamer, keys: readonly TrainSettingName[], values: Partial<Record<TrainSettingName, unknown>>,
+): string {
+  return keys.map((key) => `${name(key)} ${String(values[key])}`).join(', ');
 }
 
 /** Whether the options give limits of their own (else a resumed run keeps its checkpoint's). */

@@ -116,7 +116,10 @@ class Run {
   private savedAtStep = -1;
   /** Whether the newest checkpoint written records that the run's --time is spent. */
   private savedTimeSpent = false;
-  /** Seconds the longest evaluation took (null before the first): what --time keeps for the closing one. */
+  /**
+   * Seconds the longest evaluation took, its sample and checkpoints included (null before the
+   * first): what --time keeps for the closing one.
+   */
   private evalSeconds: number | null = null;
   private bestExists: boolean;
   /** Steps skipped (not finite) in this run, and in a row up to now. */
@@ -156,6 +159,8 @@ class Run {
     let speed = 0, timed = -1;
     let reason: StopReason;
     if (this.setup.owesEvaluation) await this.evaluateAndSave();
+    // the run's seconds when the last step began, --time not yet found to run out
+    let stepBegan = this.elapsed();
     for (;;) {
       if (signal?.aborted) { reason = 'interrupted'; break; }
       if (this.divergence !== null) { reason = 'diverged'; break; }
@@ -164,16 +169,19 @@ class Run {
         reason = limits.maxSteps === totalSteps ? 'max-steps' : 'epochs';
         break;
       }
-      if (this.timeRunsOut(speed)) {
-        // the closing evaluation still to come cannot end within the budget: known only now the speed is
+      const now = this.elapsed();
+      if (this.timeRunsOut(speed, now)) {
+        // warned when the closing evaluation could not end within the budget even from where the last step began: a step
+        // that ran a little long ends the run a little late, no cause for a larger --time. Known only now the speed is
         const closingSeconds = this.closingEvalSeconds(speed);
-        if (this.savedAtStep !== progress.step && closingSeconds > 0 && this.elapsed() + closingSeconds > limits.timeSeconds!) {
+        if (this.savedAtStep !== progress.step && closingSeconds > 0 && stepBegan + closingSeconds > limits.timeSeconds!) {
           this.hooks.onWarning?.(this.overrunWarning(closingSeconds));
         }
         progress.timeSpent = true;
         reason = 'time';
         break;
       }
+      stepBegan = now;
 
       if (progress.cursor === 0) engine.resetTrainState();
       stepSettings.lr = this.lr();
@@ -262,10 +270,10 @@ class Run {
    * Whether --time, the whole run's budget, has no room left for the next step and the closing
    * evaluation: known once the speed is.
    */
-  private timeRunsOut(speed: number): boolean {
+  private timeRunsOut(speed: number, elapsed = this.elapsed()): boolean {
     const { limits, settings } = this.setup;
     if (limits.timeSeconds === null || speed <= 0) return false;
-    return this.elapsed() + (settings.batch * settings.seqLen) / speed + this.closingEvalSeconds(speed) >= limits.timeSeconds;
+    return elapsed + (settings.batch * settings.seqLen) / speed + this.closingEvalSeconds(speed) >= limits.timeSeconds;
   }
 
   /** Whether --time will end the run, and evaluate, before half an evaluation interval. */
@@ -361,6 +369,8 @@ class Run {
     if (endsForTime()) progress.timeSpent = true;
     // a resumed run writing to a new place starts its best file at its first evaluation
     this.save(valLoss !== null && (improved || !this.bestExists));
+    // the closing evaluation writes its checkpoints too, within --time: a large model's take a while
+    this.evalSeconds = Math.max(this.evalSeconds, (performance.now() - t0) / 1000);
   }
 
   /** Writes `latest` (and `best` too when asked), each atomically. */
