@@ -28,6 +28,12 @@ export const SERVE_SETTINGS = {
     schema: z.url().refine(isOrigin), expected: 'an origin such as https://example.com (a scheme, a host and a port if any; no path)', arg: '<origin>',
     help: 'let browser pages from this origin call the API', defaultText: 'none',
   },
+  allowedHost: {
+    schema: z.array(z.string().regex(/^[^\s:/[\]]+$|^\[[0-9a-f:.]+\]$/i)), expected: 'a host name such as rnn.example: no scheme, no port', arg: '<name>',
+    repeatable: true,
+    help: 'bound to loopback, a name besides localhost and 127.0.0.0/8 that requests may give as Host (a reverse proxy\'s that passes its own); repeatable',
+    defaultText: 'none',
+  },
   maxBody: {
     ...POSITIVE_INTEGER, arg: '<bytes>', help: 'largest request body', default: 65536,
   },
