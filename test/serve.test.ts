@@ -34,7 +34,7 @@ beforeAll(async () => {
   models = await makeModels(scratch.dir);
   server = await started([
     '--checkpoint', `gru=${models.gru}`, '--checkpoint', `tiny=${models.tiny}`, '--checkpoint', `words=${models.words}`,
-    '--workers', '2', '--max-len', '500',
+    '--workers', '2', '--max-len', '500', '--max-beam', '8',
   ]);
 });
 
@@ -230,7 +230,7 @@ describe('bad input: one JSON line with a 4xx that names the field', () => {
     ['POST', '/v1/generate', '{"topK": 0.5}', 400, 'topK', /topK: must be a positive integer \(got 0.5\)/],
     ['POST', '/v1/generate', '{"len": 501}', 400, 'len', /len: must be at most 500/],
     ['POST', '/v1/generate', '{"len": 0}', 400, 'len', /len: must be a positive integer \(got 0\)/],
-    ['POST', '/v1/generate', '{"beam": 65}', 400, 'beam', /beam: must be at most 64/],
+    ['POST', '/v1/generate', '{"beam": 9}', 400, 'beam', /beam: must be at most 8 \(the server's --max-beam\) \(got 9\)/],
     ['POST', '/v1/generate', '{"len": "lots"}', 400, 'len', /len: must be a positive integer \(got lots\)/],
     ['POST', '/v1/generate', '{"seed": -1}', 400, 'seed', /seed: must be an integer from 0/],
     ['POST', '/v1/generate', '{"unk": "hide"}', 400, 'unk', /resample or show/],
@@ -400,7 +400,7 @@ describe('limits', () => {
     copyFileSync(models.tiny, next);
     const starting = RnnServer.start({
       models: [{ name: 'changing', path }], host: '127.0.0.1', port: 0, token: null, cors: null, allowedHosts: [],
-      maxBody: 65536, maxLen: 100, timeLimitMs: 60_000, workers: 2, queue: 4, kernels: resolveKernels(),
+      maxBody: 65536, maxLen: 100, maxBeam: 64, timeLimitMs: 60_000, workers: 2, queue: 4, kernels: resolveKernels(),
     });
     // as a training run saves its checkpoint: a new file renamed over the old, here while the threads start
     renameSync(next, path);

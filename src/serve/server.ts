@@ -31,6 +31,8 @@ export interface ServeOptions {
   maxBody: number;
   /** Largest `len` a request may ask. */
   maxLen: number;
+  /** Widest `beam` a request may ask. */
+  maxBeam: number;
   /** A request's time limit, milliseconds, its wait in the queue included. */
   timeLimitMs: number;
   /** Generation threads. */
@@ -46,9 +48,6 @@ export class HttpError extends Error {
     super(message);
   }
 }
-
-/** The widest beam a request may ask: a step costs beam × vocabulary. */
-const MAX_BEAM = 64;
 
 /** Seconds a client refused because the server was busy is asked to wait. */
 const RETRY_AFTER_S = 1;
@@ -230,7 +229,8 @@ export class RnnServer {
     const len = this.len(given, SAMPLE_SETTINGS.len.default);
     const stream = asked ?? streamFromAccept(req.headers.accept);
     if (beam !== undefined) {
-      if (beam > MAX_BEAM) throw new HttpError(400, optionMessage('beam', { expected: `at most ${MAX_BEAM}`, value: beam }), 'beam');
+      const { maxBeam } = this.options;
+      if (beam > maxBeam) throw new HttpError(400, optionMessage('beam', { expected: `at most ${maxBeam} (the server's --max-beam)`, value: beam }), 'beam');
       for (const field of NOT_FOR_BEAM) {
         if (sampling[field] !== undefined) throw new HttpError(400, `${field} does not apply to a beam search (${NOT_FOR_BEAM_REASON}): leave it out or leave out beam`, field);
       }

@@ -8,7 +8,7 @@ const MAX_TIME_LIMIT_S = Math.floor((2 ** 31 - 1) / 1000);
 
 /**
  * The settings of `rnn serve`: the one home of each one's name, flag, range, default and help.
- * What a request may cost is capped here (body, len, time, queue); the host and token say who
+ * What a request may cost is capped here (body, len, beam, time, queue); the host and token say who
  * may send one.
  */
 export const SERVE_SETTINGS = {
@@ -39,6 +39,9 @@ export const SERVE_SETTINGS = {
   },
   maxLen: {
     ...POSITIVE_INTEGER, arg: '<n>', help: 'largest len a request may ask', default: 2000,
+  },
+  maxBeam: {
+    ...POSITIVE_INTEGER, arg: '<n>', help: 'widest beam a request may ask: a step costs beam × vocabulary', default: 64,
   },
   timeLimit: {
     schema: z.number().gt(0).max(MAX_TIME_LIMIT_S), expected: `a number of seconds > 0, at most ${MAX_TIME_LIMIT_S} (about 24 days)`, arg: '<seconds>',

@@ -91,7 +91,7 @@ async function runServe(given: ServeFlags): Promise<void> {
   setFlagsFromString('--optimize-for-size');
   const server = await RnnServer.start({
     models, host, port, token, cors: flags.cors === undefined ? null : new URL(flags.cors).origin, allowedHosts: flags.allowedHost ?? [],
-    maxBody: flags.maxBody, maxLen: flags.maxLen, timeLimitMs: flags.timeLimit * 1000,
+    maxBody: flags.maxBody, maxLen: flags.maxLen, maxBeam: flags.maxBeam, timeLimitMs: flags.timeLimit * 1000,
     workers: workersOnCores(flags.workers)!, queue: flags.queue, kernels: flags.kernels ?? resolveKernels(),
   }).catch((err: unknown) => {
     throw listenError(err, host, port);
