@@ -237,6 +237,9 @@ describe('bad input: one JSON line with a 4xx that names the field', () => {
     ['POST', '/v1/generate', '{"stream": "xml"}', 400, 'stream', /sse or ndjson/],
     ['POST', '/v1/generate', '{"model": "nope"}', 400, 'model', /model "nope" is not served; the server has gru, tiny, words/],
     ['POST', '/v1/generate', '{"checkpoint": "/etc/passwd"}', 400, 'checkpoint', /unknown option checkpoint; the valid ones: model, prime, len, temperature/],
+    // a long name comes back cut short, not echoed whole
+    ['POST', '/v1/generate', `{"${'x'.repeat(200)}": 1}`, 400, 'x'.repeat(200), /^unknown option x{37}\.\.\.; the valid ones: model, /],
+    ['POST', '/v1/generate', `{"model": "${'m'.repeat(200)}"}`, 400, 'model', /^model "m{36}\.\.\. is not served; the server has gru, tiny, words$/],
     ['POST', '/v1/generate', '{"beam": 2, "temperature": 1}', 400, 'temperature', /does not apply to a beam search/],
     ['POST', '/v1/generate', '{"lengthPenalty": 1}', 400, 'lengthPenalty', /needs beam/],
     ['POST', '/v1/score', '{}', 400, 'text', /text is missing: give it as a string/],

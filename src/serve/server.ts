@@ -6,7 +6,7 @@ import type { Model } from '../api/index.js';
 import { modelOfBytes } from '../api/model.js';
 import { NOT_FOR_BEAM, NOT_FOR_BEAM_REASON, SAMPLE_SETTINGS } from '../generate/settings.js';
 import type { KernelsKind } from '../engine/kernels/kernels.js';
-import { optionMessage } from '../input/issues.js';
+import { describeValue, optionMessage } from '../input/issues.js';
 import { SettingError, type SettingsInput } from '../input/settings.js';
 import { CorpusError } from '../text/corpus.js';
 import { decodeUtf8 } from '../text/utf8.js';
@@ -211,7 +211,7 @@ export class RnnServer {
 
   private model(name: string | undefined): string {
     if (name === undefined) return this.options.models[0]!.name;
-    if (!this.models.has(name)) throw new HttpError(400, `model ${JSON.stringify(name)} is not served; the server has ${[...this.models.keys()].join(', ')}`, 'model');
+    if (!this.models.has(name)) throw new HttpError(400, `model ${describeValue(name)} is not served; the server has ${[...this.models.keys()].join(', ')}`, 'model');
     return name;
   }
 
