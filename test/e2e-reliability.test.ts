@@ -161,6 +161,24 @@ describe('2. the output checked before the first step', () => {
     expectOneLine(run.stderr, /run cannot be written \(EROFS\): it is on a read-only file system; choose a folder on a writable disk/);
   });
 
+  it('asks a disk for room for the checkpoints this run writes: a small model trains where 1 MiB is free, and 64 KiB is refused with both sizes', async () => {
+    // a tmpfs of that size mounted on a folder, in a mount namespace of the run's own (a user namespace first, unless root)
+    const namespaces = process.getuid?.() === 0 ? ['--mount'] : ['--user', '--map-root-user', '--mount'];
+    const onDiskOf = (size: string, mountPoint: string) =>
+      ['unshare', ...namespaces, '--', 'sh', '-c', `mount -t tmpfs -o size=${size} tmpfs "$0" && exec "$@"`, mountPoint];
+    const train = (size: string) => {
+      const mountPoint = at(`disk-${size}`);
+      mkdirSync(mountPoint);
+      return finish(startRnn(dir, ['train', corpus, ...TINY_RUN, '--max-steps', '4', '--json', '--out', join(mountPoint, 'run')], onDiskOf(size, mountPoint)));
+    };
+    const roomy = await train('1m');
+    expect(roomy.stderr).toBe('');
+    expect(roomy.code).toBe(0);
+    const small = await train('64k');
+    expect(small.code).toBe(1);
+    expectOneLine(small.stderr, /run cannot hold this run's checkpoints \(ENOSPC\): about \d+ KiB are needed and 64 KiB are free/);
+  });
+
   it('refuses --out naming a file that is not a checkpoint, without suggesting --resume on it', async () => {
     writeFileSync(at('notes.json'), '{"my": "notes"}');
     const run = await rnn(['train', corpus, ...TINY_RUN, '--max-steps', '5', '--out', at('notes.json')]);
