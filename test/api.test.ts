@@ -94,6 +94,19 @@ describe('loadModel', () => {
     await expect(collect(model.generate({ temperature: 'hot' as unknown as number }))).rejects.toThrow('temperature: must be a number (got hot)');
   });
 
+  it('a JavaScript caller\'s wrong types: options that are not an object, a flag not a boolean, onText not a function, each named', async () => {
+    const untyped = model as unknown as Record<string, (...args: unknown[]) => unknown>;
+    const notAnObject = /^options: must be an object \(got (missing|null)\)$/;
+    await expect(untyped.complete!.call(model)).rejects.toThrow(notAnObject);
+    await expect(untyped.complete!.call(model, null)).rejects.toThrow(notAnObject);
+    expect(() => untyped.completeSync!.call(model)).toThrow(notAnObject);
+    await expect(untyped.activations!.call(model, 'ab', 0, null)).rejects.toThrow(notAnObject);
+    expect(() => untyped.activationsSync!.call(model, 'ab', 0, null)).toThrow(notAnObject);
+    await expect(model.score('ab', { tokens: 'no' as unknown as boolean })).rejects.toThrow('tokens: must be true or false (got no)');
+    await expect(model.beam({ beam: 2, len: 2, stopAtEos: 'yes' as unknown as boolean })).rejects.toThrow('stopAtEos: must be true or false (got yes)');
+    await expect(model.beam({ beam: 2, len: 2, onText: 5 as unknown as () => void })).rejects.toThrow('onText: must be a function (got 5)');
+  });
+
   it('score: the loss scoreTokens gives, and each prediction ln p with the top alternatives', async () => {
     const text = 'Now is the winter of our discontent';
     const score = await model.score(text, { top: 3 });

@@ -1,12 +1,14 @@
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, renameSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadModel } from '../src/api/index.js';
 import { resolveKernels } from '../src/engine/kernels/index.js';
+import { readServedModel } from '../src/serve/jobs.js';
 import { JobStoppedError, QueueFullError, WorkerPool } from '../src/serve/pool.js';
-import { HttpError, isLoopback, jobFailure } from '../src/serve/server.js';
+import { HttpError, RnnServer, isLoopback, jobFailure } from '../src/serve/server.js';
 import { rnnIn } from './helpers/cli.js';
+import { collect } from './helpers/generation.js';
 import { scratchFolder } from './helpers/files.js';
 import { type RunningServer, makeModels, post, request, serve } from './helpers/serve.js';
 
@@ -32,7 +34,7 @@ beforeAll(async () => {
   models = await makeModels(scratch.dir);
   server = await started([
     '--checkpoint', `gru=${models.gru}`, '--checkpoint', `tiny=${models.tiny}`, '--checkpoint', `words=${models.words}`,
-    '--workers', '2', '--max-len', '500',
+    '--workers', '2', '--max-len', '500', '--max-beam', '8',
   ]);
 });
 
@@ -228,13 +230,16 @@ describe('bad input: one JSON line with a 4xx that names the field', () => {
     ['POST', '/v1/generate', '{"topK": 0.5}', 400, 'topK', /topK: must be a positive integer \(got 0.5\)/],
     ['POST', '/v1/generate', '{"len": 501}', 400, 'len', /len: must be at most 500/],
     ['POST', '/v1/generate', '{"len": 0}', 400, 'len', /len: must be a positive integer \(got 0\)/],
-    ['POST', '/v1/generate', '{"beam": 65}', 400, 'beam', /beam: must be at most 64/],
+    ['POST', '/v1/generate', '{"beam": 9}', 400, 'beam', /beam: must be at most 8 \(the server's --max-beam\) \(got 9\)/],
     ['POST', '/v1/generate', '{"len": "lots"}', 400, 'len', /len: must be a positive integer \(got lots\)/],
     ['POST', '/v1/generate', '{"seed": -1}', 400, 'seed', /seed: must be an integer from 0/],
     ['POST', '/v1/generate', '{"unk": "hide"}', 400, 'unk', /resample or show/],
     ['POST', '/v1/generate', '{"stream": "xml"}', 400, 'stream', /sse or ndjson/],
     ['POST', '/v1/generate', '{"model": "nope"}', 400, 'model', /model "nope" is not served; the server has gru, tiny, words/],
     ['POST', '/v1/generate', '{"checkpoint": "/etc/passwd"}', 400, 'checkpoint', /unknown option checkpoint; the valid ones: model, prime, len, temperature/],
+    // a long name comes back cut short, not echoed whole
+    ['POST', '/v1/generate', `{"${'x'.repeat(200)}": 1}`, 400, 'x'.repeat(200), /^unknown option x{37}\.\.\.; the valid ones: model, /],
+    ['POST', '/v1/generate', `{"model": "${'m'.repeat(200)}"}`, 400, 'model', /^model "m{36}\.\.\. is not served; the server has gru, tiny, words$/],
     ['POST', '/v1/generate', '{"beam": 2, "temperature": 1}', 400, 'temperature', /does not apply to a beam search/],
     ['POST', '/v1/generate', '{"lengthPenalty": 1}', 400, 'lengthPenalty', /needs beam/],
     ['POST', '/v1/score', '{}', 400, 'text', /text is missing: give it as a string/],
@@ -271,14 +276,14 @@ describe('bad input: one JSON line with a 4xx that names the field', () => {
 
   it('what node:http or the URL parser cannot read: one JSON line with a 4xx; a client gone mid-body is no error', async () => {
     const s = await started(['--checkpoint', models.gru, '--workers', '1']);
-    const target = await rawExchange(s.url, 'GET http://[ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    const target = await rawExchange(s.url, 'GET http://[ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
     expect(target).toMatch(/^HTTP\/1\.1 400 [^]*\r\n\r\n\{"error":"the request target must be a path such as \/v1\/generate \(got \\"http:\/\/\[\\"\)"\}\n$/);
-    const path = await rawExchange(s.url, 'GET //[ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    const path = await rawExchange(s.url, 'GET //[ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
     expect(path).toMatch(/^HTTP\/1\.1 404 [^]*\r\n\r\n\{"error":"no such route: \/\/\[; /);
-    const length = await rawExchange(s.url, 'POST /v1/score HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n');
+    const length = await rawExchange(s.url, 'POST /v1/score HTTP/1.1\r\nHost: localhost\r\nContent-Length: abc\r\n\r\n');
     expect(length).toMatch(/^HTTP\/1\.1 400 Bad Request\r\nContent-Type: application\/json[^]*\r\n\r\n\{"error":"the request is not valid HTTP\/1\.1 \(HPE_[A-Z_]+\)"\}\n$/);
     expect((await request(`${s.url}//evil/healthz`)).status).toBe(404);
-    await rawExchange(s.url, 'POST /v1/score HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{"text": "abc', true);
+    await rawExchange(s.url, 'POST /v1/score HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000\r\n\r\n{"text": "abc', true);
     expect((await request(`${s.url}/healthz`)).status).toBe(200);
     expect(s.stderr()).toBe('');
   });
@@ -336,7 +341,7 @@ describe('limits', () => {
   });
 
   it('a generation whose time limit passes while it waits in the queue is answered like a full queue: 503 with Retry-After, not finish "time"', async () => {
-    const pool = await WorkerPool.start({ models: [{ name: 'gru', path: models.gru }], kernels: resolveKernels(), workers: 1, queue: 1 });
+    const pool = await WorkerPool.start({ models: [readServedModel({ name: 'gru', path: models.gru })], kernels: resolveKernels(), workers: 1, queue: 1 });
     const running = new AbortController();
     try {
       let firstText!: () => void;
@@ -377,6 +382,44 @@ describe('limits', () => {
     expect((await request(`${s.url}/healthz`)).json).toEqual({ status: 'ok', running: 0, waiting: 0 });
   });
 
+  it('--max-len caps a request that gives no len too: the default len is cut to it, not drawn beyond it nor refused', async () => {
+    const s = await started(['--checkpoint', models.gru, '--workers', '1', '--max-len', '10']);
+    expect((await post(`${s.url}/v1/generate`, { seed: 1 })).json).toMatchObject({ tokens: 10, finish: 'length' });
+    const beam = await post(`${s.url}/v1/generate`, { beam: 2 });
+    expect(beam.status).toBe(200);
+    expect((beam.json as { tokens: number }).tokens).toBe(10);
+    for (const answer of [await post(`${s.url}/v1/complete`, { prefix: 'a', n: 2, seed: 1 }), await request(`${s.url}/generate?start_text=a&n=2&seed=1`)]) {
+      expect(answer.status).toBe(200);
+      const { completions } = answer.json as { completions: string[] };
+      expect(completions).toHaveLength(2);
+      for (const text of completions) expect([...text].length).toBeLessThanOrEqual(10);
+    }
+    expect((await post(`${s.url}/v1/generate`, { len: 11 })).json).toMatchObject({ field: 'len', error: expect.stringMatching(/at most 10/) });
+  });
+
+  it('a checkpoint replaced on disk while the server starts: it lists, and every thread serves, the version it read', async () => {
+    const path = join(scratch.dir, 'changing.json'), next = join(scratch.dir, 'changing.next.json');
+    copyFileSync(models.gru, path);
+    copyFileSync(models.tiny, next);
+    const starting = RnnServer.start({
+      models: [{ name: 'changing', path }], host: '127.0.0.1', port: 0, token: null, cors: null, allowedHosts: [],
+      maxBody: 65536, maxLen: 100, maxBeam: 64, timeLimitMs: 60_000, workers: 2, queue: 4, kernels: resolveKernels(),
+    });
+    // as a training run saves its checkpoint: a new file renamed over the old, here while the threads start
+    renameSync(next, path);
+    const s = await starting;
+    try {
+      const listed = await request(`${s.url}/v1/models`);
+      expect((listed.json as { models: { vocabSize: number }[] }).models[0]!.vocabSize).toBe(loadModel(models.gru).info.vocabSize);
+      const options = { prime: 'ROMEO:', len: 40, seed: 5 };
+      const expected = (await collect(loadModel(models.gru).generate(options))).join('');
+      const answers = await Promise.all([0, 1].map(() => post(`${s.url}/v1/generate`, options)));
+      for (const answer of answers) expect(answer.json).toMatchObject({ text: expected });
+    } finally {
+      await s.close();
+    }
+  });
+
   it('a fine-tuned model is listed with its base model\'s digest and step, not its path', async () => {
     const tuned = await rnnIn(scratch.dir, ['train', 'corpus.txt', '--init-from', models.tiny, '--max-steps', '1', '--batch', '4', '--seq-len', '16', '--out', 'tuned']);
     expect(tuned.status).toBe(0);
@@ -396,6 +439,34 @@ describe('limits', () => {
     expect(taken.stderr).toBe(`rnn: --port ${port}: 127.0.0.1:${port} is already in use; choose another port, or 0 for any free one\n`);
   });
 
+  it('bound to loopback, it answers requests for a loopback name only: a page whose name was made to resolve here (DNS rebinding) is refused', async () => {
+    const { port } = new URL(server.url);
+    const ask = (host: string, path = '/v1/models') => rawExchange(server.url, `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `LocalHost:${port}`, 'localhost', `127.0.0.5:${port}`]) {
+      expect(await ask(host)).toMatch(/^HTTP\/1\.1 200 /);
+    }
+    for (const host of [`evil.example:${port}`, 'evil.example', `10.0.0.1:${port}`, `localhost.evil.example:${port}`]) {
+      for (const path of ['/v1/models', '/']) {
+        const refused = await ask(host, path);
+        expect(refused).toMatch(/^HTTP\/1\.1 403 /);
+        expect(JSON.parse(refused.slice(refused.indexOf('\r\n\r\n') + 4))).toEqual({
+          field: 'host', error: `the Host header names ${host.split(':')[0]}: this server listens on loopback (127.0.0.1) and answers ` +
+            'requests for localhost, 127.0.0.0/8, [::1] or an --allowed-host only, so that a page of another site cannot reach it by a name ' +
+            'of its own; connect to it by one of those, or give --host the address to serve',
+        });
+      }
+    }
+    // a reverse proxy that passes its own name on: --allowed-host
+    const proxied = await started(['--checkpoint', models.gru, '--workers', '1', '--allowed-host', 'rnn.example', '--allowed-host', 'RNN2.example']);
+    for (const host of ['rnn.example', 'rnn.example:443', 'Rnn2.Example', `127.0.0.1:${port}`]) {
+      expect(await rawExchange(proxied.url, `GET /healthz HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`)).toMatch(/^HTTP\/1\.1 200 /);
+    }
+    expect(await rawExchange(proxied.url, 'GET /healthz HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n')).toMatch(/^HTTP\/1\.1 403 /);
+    const withPort = await rnnIn(scratch.dir, ['serve', '--checkpoint', models.gru, '--allowed-host', 'rnn.example:443']);
+    expect(withPort.status).toBe(1);
+    expect(withPort.stderr).toBe('rnn: --allowed-host: must be a host name such as rnn.example: no scheme, no port (got rnn.example:443)\n');
+  });
+
   it('--token: the API needs the bearer token (the page and /healthz do not); --host 0.0.0.0 warns', async () => {
     const s = await started(['--checkpoint', models.gru, '--workers', '1', '--token', 's3cret', '--host', '0.0.0.0']);
     expect(s.stderr()).toMatch(/warning: --host 0\.0\.0\.0 lets other machines reach the models\n/);
@@ -410,6 +481,38 @@ describe('limits', () => {
     expect((await request(`${url}/v1/models`, { headers: { Authorization: 'Bearer s3cret' } })).status).toBe(200);
     expect((await request(`${url}/healthz`)).status).toBe(200);
     expect((await request(`${url}/`)).status).toBe(200);
+    // bound beyond loopback, the machine's other names are its own
+    expect(await rawExchange(url, 'GET /healthz HTTP/1.1\r\nHost: rnn.example:8080\r\nConnection: close\r\n\r\n')).toMatch(/^HTTP\/1\.1 200 /);
+  });
+
+  it('a page of another origin may not make the models work (it could not read the answer, but takes the threads): 403 naming origin', async () => {
+    const own = new URL(server.url).origin;
+    for (const origin of ['https://evil.example', 'null', own.replace('http:', 'https:').replace(/:\d+$/, ':1')]) {
+      for (const [path, body] of [['/v1/generate', { len: 3 }], ['/v1/score', { text: 'a' }]] as const) {
+        const refused = await post(api(path), body, { Origin: origin });
+        expect(refused.status).toBe(403);
+        expect(refused.json).toEqual({
+          field: 'origin', error: `a page of ${origin} may not call this server: only its own pages may (and --cors's origin, when it is given)`,
+        });
+      }
+    }
+    expect((await request(api('/v1/models'), { headers: { Origin: 'https://evil.example' } })).status).toBe(403);
+    // a page of the server itself, as the playground calls it (by another of its names it is another origin); a client that is no browser
+    expect((await post(api('/v1/generate'), { len: 3 }, { Origin: own })).status).toBe(200);
+    expect((await post(api('/v1/generate'), { len: 3 }, { Origin: own.replace('127.0.0.1', 'localhost') })).status).toBe(403);
+    expect((await post(api('/v1/generate'), { len: 3 })).status).toBe(200);
+    // the page's files and /healthz stay open
+    expect((await request(api('/healthz'), { headers: { Origin: 'https://evil.example' } })).status).toBe(200);
+    // a GET of another site's <img> or <script> names no Origin; the browser says whose it is in Sec-Fetch-Site
+    const legacy = api('/generate?start_text=a&n=1&len=2');
+    for (const site of ['cross-site', 'same-site']) {
+      const refused = await request(legacy, { headers: { 'Sec-Fetch-Site': site } });
+      expect(refused.status).toBe(403);
+      expect(refused.json).toEqual({
+        field: 'origin', error: `a page of another site (Sec-Fetch-Site: ${site}) may not call this server: only its own pages may (and --cors's origin, when it is given)`,
+      });
+    }
+    for (const site of ['same-origin', 'none']) expect((await request(legacy, { headers: { 'Sec-Fetch-Site': site } })).status).toBe(200);
   });
 
   it('CORS headers only with --cors, for its origin', async () => {
@@ -420,6 +523,8 @@ describe('limits', () => {
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-origin')).toBe('https://example.com');
     expect((await request(`${s.url}/v1/models`)).headers.get('access-control-allow-origin')).toBe('https://example.com');
+    expect((await post(`${s.url}/v1/score`, { text: 'a' }, { Origin: 'https://example.com' })).status).toBe(200);
+    expect((await post(`${s.url}/v1/score`, { text: 'a' }, { Origin: 'https://example.org' })).status).toBe(403);
     const slash = await started(['--checkpoint', models.gru, '--workers', '1', '--cors', 'https://example.com:8443/']);
     expect((await request(`${slash.url}/v1/models`)).headers.get('access-control-allow-origin')).toBe('https://example.com:8443');
     const path = await rnnIn(scratch.dir, ['serve', '--checkpoint', models.gru, '--port', '0', '--cors', 'https://example.com/app/']);

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { type LoadedModel, loadModel as loadCheckpointModel } from '../checkpoint/load.js';
 import type { HistoryEntry } from '../checkpoint/checkpoint.js';
 import type { ModelConfig } from '../engine/config.js';
@@ -245,7 +246,7 @@ export class Model {
    * timer or a handler that aborts its signal stops it there: it then throws StoppedError.
    */
   async complete(options: CompleteOptions): Promise<string[]> {
-    return this.inTurns((stepper) => this.completing(options, stepper), options.signal);
+    return this.inTurns((stepper) => this.completing(options, stepper), options);
   }
 
   /** As `complete`, on this thread at once: only a signal that another thread aborts can stop it. */
@@ -288,11 +289,14 @@ export class Model {
   private searching(options: BeamOptions): Work<BeamResult> {
     checkOptions(options, BEAM_OPTIONS);
     if (options.beam === undefined) throw new RangeError('beam: is missing: give the number of hypotheses to keep');
+    if (options.onText !== undefined && typeof options.onText !== 'function') {
+      throw new TypeError(optionMessage('onText', { expected: 'a function', value: options.onText }));
+    }
     checkPrime(options.prime, this.vocab);
     return beamSteps({
       config: this.config, params: this.loaded.params, vocab: this.vocab, kernels: this.kernels,
       beam: options.beam, length: options.len ?? SAMPLE_SETTINGS.len.default, prime: options.prime ?? '',
-      stopAtEos: options.stopAtEos === true, lengthPenalty: options.lengthPenalty ?? SAMPLE_SETTINGS.lengthPenalty.default,
+      stopAtEos: options.stopAtEos, lengthPenalty: options.lengthPenalty ?? SAMPLE_SETTINGS.lengthPenalty.default,
       ...(options.onText && { onText: options.onText }),
       ...(options.signal && { signal: options.signal }),
     });
@@ -315,7 +319,7 @@ export class Model {
   async score(text: string | TokenizedText, options: ScoreOptions = {}): Promise<TextScore> {
     checkScored(text, this.vocab);
     checkOptions(options, SCORE_OPTIONS);
-    checkTop(options.top);
+    checkScoreOptions(options);
     const workers = checkWorkers(options.workers ?? 1);
     checkStopped(options.signal);
     const stepper = await this.stepperOn(workers);
@@ -343,7 +347,7 @@ export class Model {
   scoreSync(text: string | TokenizedText, options: Omit<ScoreOptions, 'workers'> = {}): TextScore {
     checkScored(text, this.vocab);
     checkOptions(options, SCORE_SYNC_OPTIONS);
-    checkTop(options.top);
+    checkScoreOptions(options);
     return this.atOnce((stepper) => this.scoring(stepper, text, options));
   }
 
@@ -375,7 +379,7 @@ export class Model {
    * from `<EOS>`. It lets the event loop run every few milliseconds, as `complete` does.
    */
   async activations(text: string, layer: number, options: { signal?: StopSignal } = {}): Promise<Activations> {
-    return this.inTurns((stepper) => this.reading(stepper, text, layer, options), options.signal);
+    return this.inTurns((stepper) => this.reading(stepper, text, layer, options), options);
   }
 
   /** As `activations`, on this thread at once. */
@@ -403,11 +407,15 @@ export class Model {
     else await stepper.close();
   }
 
-  /** `work` on a kept stepper, letting the event loop run as it goes (`finishInTurns`); the stepper is kept again however it ends. */
-  private async inTurns<R>(work: (stepper: Stepper) => Work<R>, signal: StopSignal | undefined): Promise<R> {
+  /**
+   * `work` on a kept stepper, letting the event loop run as it goes (`finishInTurns`) and reading
+   * the signal of `options` once `work` has checked them; the stepper is kept again however it ends.
+   */
+  private async inTurns<R>(work: (stepper: Stepper) => Work<R>, options: { signal?: StopSignal }): Promise<R> {
     const stepper = this.acquire();
     try {
-      return await finishInTurns(work(stepper), signal);
+      const steps = work(stepper);
+      return await finishInTurns(steps, options.signal);
     } finally {
       this.release(stepper);
     }
@@ -446,12 +454,18 @@ function checkOptions(options: unknown, known: Readonly<Record<string, true>>): 
   }
 }
 
-/** `workers` as a call gives it: a positive integer, else a RangeError naming it. */
-/** How many alternatives a scored prediction lists: a non-negative integer, else a RangeError naming `top`. */
-function checkTop(top: number | undefined): void {
+/**
+ * A score call's `top` (how many alternatives each prediction lists) a non-negative integer and
+ * its `tokens` a boolean, else a RangeError naming the option.
+ */
+function checkScoreOptions({ top, tokens }: ScoreOptions): void {
   if (top !== undefined && (!Number.isInteger(top) || top < 0)) throw new RangeError(optionMessage('top', { expected: 'a non-negative integer', value: top }));
+  if (tokens !== undefined) checkedOption('tokens', BOOLEAN, tokens);
 }
 
+const BOOLEAN = z.boolean();
+
+/** `workers` as a call gives it: a positive integer, else a RangeError naming it. */
 function checkWorkers(workers: number): number {
   return checkedOption('workers', POSITIVE_INTEGER.schema, workers);
 }
@@ -517,6 +531,15 @@ function epochsDone({ training, corpus, config }: LoadedModel['checkpoint']): nu
 export function loadModel(path: string, options: LoadOptions = {}): Model {
   checkText('path', path, true);
   return new Model(loadCheckpointModel(path), options);
+}
+
+/**
+ * A Model of a checkpoint file's bytes, read once elsewhere (readCheckpointBytes): `rnn serve`
+ * reads each file once and every thread parses those bytes, so that all of them serve one
+ * version of a file that changes on disk.
+ */
+export function modelOfBytes(path: string, bytes: Buffer, options: LoadOptions = {}): Model {
+  return new Model(loadCheckpointModel(path, bytes), options);
 }
 
 /** A scored text's figures, once its predictions (each listed in `tokens` as it is made) are done. */

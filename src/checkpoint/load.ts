@@ -1,5 +1,5 @@
 import type { Vocabulary } from '../text/vocab.js';
-import { type Checkpoint, checkpointVocabulary, loadCheckpoint, modelFromCheckpoint } from './checkpoint.js';
+import { type Checkpoint, checkpointOf, checkpointVocabulary, modelFromCheckpoint, readCheckpointBytes } from './checkpoint.js';
 import type { ModelConfig } from '../engine/config.js';
 
 export interface LoadedModel {
@@ -10,9 +10,12 @@ export interface LoadedModel {
   vocab: Vocabulary;
 }
 
-/** A checkpoint with its weights decoded and its vocabulary rebuilt; every problem is a one-line CheckpointError. */
-export function loadModel(path: string): LoadedModel {
-  const checkpoint = loadCheckpoint(path);
+/**
+ * A checkpoint with its weights decoded and its vocabulary rebuilt; every problem is a one-line
+ * CheckpointError. `bytes`: the file's, where they were read already (readCheckpointBytes).
+ */
+export function loadModel(path: string, bytes: Buffer = readCheckpointBytes(path)): LoadedModel {
+  const checkpoint = checkpointOf(bytes, path);
   const { config, params } = modelFromCheckpoint(checkpoint, path);
   return { path, checkpoint, config, params, vocab: checkpointVocabulary(checkpoint) };
 }

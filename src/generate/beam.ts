@@ -126,7 +126,7 @@ export function beamSearch(opts: BeamOptions): BeamResult {
 
 /** `beamSearch` as work in pieces, one a token of the prime read or a step of the beam; the options are checked at once. */
 export function beamSteps(opts: BeamOptions): Work<BeamResult> {
-  checkSampleSettings({ beam: opts.beam, len: opts.length, lengthPenalty: opts.lengthPenalty });
+  checkSampleSettings({ beam: opts.beam, len: opts.length, stopAtEos: opts.stopAtEos, lengthPenalty: opts.lengthPenalty });
   checkBeamFits(opts.config, opts.beam, opts.length);
   return search(opts);
 }

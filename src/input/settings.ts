@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NUMBER, optionMessage } from './issues.js';
+import { NUMBER, cutShort, optionMessage } from './issues.js';
 
 /**
  * How a message names a setting: this library writes the setting's own name (`seqLen`), the
@@ -47,9 +47,9 @@ export class SettingError extends InputError {
 export const numeric = <T extends z.ZodType>(schema: T) =>
   z.preprocess((value) => (typeof value === 'string' && NUMBER.test(value.trim()) && !schema.safeParse(value).success ? Number(value) : value), schema);
 
-/** What is said of an option that a table or a call does not take, with the ones it does. */
+/** What is said of an option that a table or a call does not take (its name cut short), with the ones it does. */
 export function unknownOption(option: string, valid: readonly string[]): string {
-  return `unknown option ${option}; the valid ones: ${valid.join(', ')}`;
+  return `unknown option ${cutShort(option, 40)}; the valid ones: ${valid.join(', ')}`;
 }
 
 /**

@@ -1,10 +1,28 @@
 import type { BeamOptions, CompleteOptions, GenerateOptions } from '../api/index.js';
+import { readCheckpointBytes } from '../checkpoint/checkpoint.js';
 import type { KernelsKind } from '../engine/kernels/kernels.js';
 
 /** A model the server loads: its name in requests, and the checkpoint (named by the operator, never by a request). */
 export interface ServedModel {
   name: string;
   path: string;
+}
+
+/**
+ * A served model's checkpoint as the server read it, once, in memory every thread shares: the
+ * server and each thread (a thread that takes a failed one's place too) parse these bytes, so
+ * all of them serve one version of a file that changes or goes on disk while they run.
+ */
+export interface ReadModel extends ServedModel {
+  checkpoint: SharedArrayBuffer;
+}
+
+/** Reads a served model's checkpoint file (a one-line CheckpointError if it cannot be) for `ReadModel`. */
+export function readServedModel(model: ServedModel): ReadModel {
+  const bytes = readCheckpointBytes(model.path);
+  const checkpoint = new SharedArrayBuffer(bytes.length);
+  bytes.copy(Buffer.from(checkpoint));
+  return { ...model, checkpoint };
 }
 
 /** What a worker thread runs: one job at a time, on the models it loaded at start. */
@@ -30,7 +48,7 @@ export type WorkerMessage =
   | { id: number; fault: string };
 
 export interface WorkerData {
-  models: ServedModel[];
+  models: ReadModel[];
   kernels: KernelsKind;
   /** Int32 [1]: the id of the job to stop, read by the worker between tokens. */
   cancel: SharedArrayBuffer;

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { KernelsKind } from '../engine/kernels/kernels.js';
-import type { JobMessage, JobRequest, ServedModel, WorkerData, WorkerMessage } from './jobs.js';
+import type { JobMessage, JobRequest, ReadModel, WorkerData, WorkerMessage } from './jobs.js';
 
 /** The queue is full: the server answers 503 with Retry-After. */
 export class QueueFullError extends Error {}
@@ -35,7 +35,7 @@ interface Slot {
 }
 
 export interface PoolOptions {
-  models: ServedModel[];
+  models: ReadModel[];
   kernels: KernelsKind;
   /** Generation threads: jobs that run at once. */
   workers: number;

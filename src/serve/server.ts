@@ -2,14 +2,15 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import { type AddressInfo, type Socket, isIPv4 } from 'node:net';
-import { type Model, loadModel } from '../api/index.js';
+import type { Model } from '../api/index.js';
+import { modelOfBytes } from '../api/model.js';
 import { NOT_FOR_BEAM, NOT_FOR_BEAM_REASON, SAMPLE_SETTINGS } from '../generate/settings.js';
 import type { KernelsKind } from '../engine/kernels/kernels.js';
-import { optionMessage } from '../input/issues.js';
+import { describeValue, optionMessage } from '../input/issues.js';
 import { SettingError, type SettingsInput } from '../input/settings.js';
 import { CorpusError } from '../text/corpus.js';
 import { decodeUtf8 } from '../text/utf8.js';
-import type { EncodedAnswer, GenerateDone, JobRequest, ServedModel } from './jobs.js';
+import { type EncodedAnswer, type GenerateDone, type JobRequest, type ServedModel, readServedModel } from './jobs.js';
 import { JobError, JobStoppedError, QueueFullError, WorkerPool } from './pool.js';
 import {
   ACTIVATIONS_FIELDS, COMPLETE_FIELDS, SCORE_FIELDS, type StreamMode, readActivations, readComplete, readGenerate, readLegacyGenerate,
@@ -24,10 +25,14 @@ export interface ServeOptions {
   token: string | null;
   /** The one origin CORS allows; null: no CORS headers. */
   cors: string | null;
+  /** Bound to loopback, the names besides loopback's that a request's Host may give. */
+  allowedHosts: string[];
   /** Largest request body, bytes. */
   maxBody: number;
   /** Largest `len` a request may ask. */
   maxLen: number;
+  /** Widest `beam` a request may ask. */
+  maxBeam: number;
   /** A request's time limit, milliseconds, its wait in the queue included. */
   timeLimitMs: number;
   /** Generation threads. */
@@ -43,9 +48,6 @@ export class HttpError extends Error {
     super(message);
   }
 }
-
-/** The widest beam a request may ask: a step costs beam × vocabulary. */
-const MAX_BEAM = 64;
 
 /** Seconds a client refused because the server was busy is asked to wait. */
 const RETRY_AFTER_S = 1;
@@ -74,15 +76,16 @@ export class RnnServer {
     private readonly server: Server,
   ) {}
 
-  /** Loads the models (here for their shapes and history, and in each thread), then listens. */
+  /** Reads each checkpoint once, loads the models (here for their shapes and history, and in each thread), then listens. */
   static async start(options: ServeOptions): Promise<RnnServer> {
-    const models = new Map(options.models.map((m) => [m.name, loadModel(m.path, { kernels: options.kernels })]));
+    const read = options.models.map(readServedModel);
+    const models = new Map(read.map((m) => [m.name, modelOfBytes(m.path, Buffer.from(m.checkpoint), { kernels: options.kernels })]));
     const folder = pageFolder();
     const page = new Map(Object.entries(PAGE_FILES).map(([route, { file, type }]) => {
       return [route, { type, body: readFileSync(new URL(file, folder)) }];
     }));
     const { kernels, workers, queue } = options;
-    const pool = await WorkerPool.start({ models: options.models, kernels, workers, queue });
+    const pool = await WorkerPool.start({ models: read, kernels, workers, queue });
     try {
       const requestTimeout = options.timeLimitMs + 5000;
       const server = createServer({ requestTimeout, headersTimeout: Math.min(10_000, requestTimeout) });
@@ -131,6 +134,7 @@ export class RnnServer {
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = requestUrl(req.url ?? '/');
     const path = url.pathname, method = req.method ?? 'GET';
+    if (isLoopback(this.options.host)) checkLoopbackHost(req.headers.host, this.options);
     if (this.options.cors !== null) {
       res.setHeader('Access-Control-Allow-Origin', this.options.cors);
       res.setHeader('Vary', 'Origin');
@@ -161,6 +165,7 @@ export class RnnServer {
     const handler = this.routes[path];
     if (!handler) throw new HttpError(404, `no such route: ${path}; the API has ${Object.keys(this.routes).join(', ')}, /healthz and the page at /`);
     expectMethod(method, handler.method);
+    checkOrigin(req, this.options.cors);
     this.authorize(req);
     const input = handler.method === 'GET' ? Object.fromEntries(url.searchParams) : await readJsonBody(req, this.options.maxBody);
     const controller = new AbortController();
@@ -206,32 +211,37 @@ export class RnnServer {
 
   private model(name: string | undefined): string {
     if (name === undefined) return this.options.models[0]!.name;
-    if (!this.models.has(name)) throw new HttpError(400, `model ${JSON.stringify(name)} is not served; the server has ${[...this.models.keys()].join(', ')}`, 'model');
+    if (!this.models.has(name)) throw new HttpError(400, `model ${describeValue(name)} is not served; the server has ${[...this.models.keys()].join(', ')}`, 'model');
     return name;
   }
 
-  private checkLen(len: number | undefined): void {
-    if (len !== undefined && len > this.options.maxLen) throw new HttpError(400, optionMessage('len', { expected: `at most ${this.options.maxLen} (the server's --max-len)`, value: len }), 'len');
+  /** A request's len: the one it gives, at most --max-len (else 400); none given, the route's `fallback` cut to --max-len. */
+  private len(given: number | undefined, fallback: number): number {
+    const { maxLen } = this.options;
+    if (given === undefined) return Math.min(fallback, maxLen);
+    if (given > maxLen) throw new HttpError(400, optionMessage('len', { expected: `at most ${maxLen} (the server's --max-len)`, value: given }), 'len');
+    return given;
   }
 
   private async generate(input: Record<string, unknown>, req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
-    const { model: name, stream: asked, beam, lengthPenalty, ...sampling } = readGenerate(input);
+    const { model: name, stream: asked, beam, lengthPenalty, len: given, ...sampling } = readGenerate(input);
     const model = this.model(name);
-    this.checkLen(sampling.len);
+    const len = this.len(given, SAMPLE_SETTINGS.len.default);
     const stream = asked ?? streamFromAccept(req.headers.accept);
     if (beam !== undefined) {
-      if (beam > MAX_BEAM) throw new HttpError(400, optionMessage('beam', { expected: `at most ${MAX_BEAM}`, value: beam }), 'beam');
+      const { maxBeam } = this.options;
+      if (beam > maxBeam) throw new HttpError(400, optionMessage('beam', { expected: `at most ${maxBeam} (the server's --max-beam)`, value: beam }), 'beam');
       for (const field of NOT_FOR_BEAM) {
         if (sampling[field] !== undefined) throw new HttpError(400, `${field} does not apply to a beam search (${NOT_FOR_BEAM_REASON}): leave it out or leave out beam`, field);
       }
       if (asked !== undefined) throw new HttpError(400, 'stream does not apply to a beam search: leave it out or leave out beam', 'stream');
-      const options = { prime: sampling.prime, len: sampling.len, beam, stopAtEos: sampling.stopAtEos, lengthPenalty };
+      const options = { prime: sampling.prime, len, beam, stopAtEos: sampling.stopAtEos, lengthPenalty };
       sendEncoded(res, await this.runJob({ kind: 'beam', model, options }, signal) as EncodedAnswer);
       return;
     }
     if (lengthPenalty !== undefined) throw new HttpError(400, 'lengthPenalty needs beam', 'lengthPenalty');
     const seed = sampling.seed ?? SAMPLE_SETTINGS.seed.default();
-    const request: JobRequest = { kind: 'generate', model, options: { ...sampling, seed }, stream: stream !== null };
+    const request: JobRequest = { kind: 'generate', model, options: { ...sampling, len, seed }, stream: stream !== null };
     if (stream === null) {
       const done = await this.runJob(request, signal) as GenerateDone;
       sendJson(res, 200, { text: done.text, tokens: done.tokens, finish: finishOf(done, signal), seed, unknownTokens: done.unknownTokens });
@@ -259,9 +269,9 @@ export class RnnServer {
   }
 
   private async complete(input: SettingsInput<typeof COMPLETE_FIELDS>, res: ServerResponse, signal: AbortSignal): Promise<void> {
-    const { model: name, prefix, n = COMPLETE_FIELDS.n.default, len = COMPLETE_FIELDS.len.default, ...sampling } = input;
+    const { model: name, prefix, n = COMPLETE_FIELDS.n.default, len: given, ...sampling } = input;
     const seed = sampling.seed ?? SAMPLE_SETTINGS.seed.default();
-    this.checkLen(len);
+    const len = this.len(given, COMPLETE_FIELDS.len.default);
     const model = this.model(name);
     const done = await this.runJob({ kind: 'complete', model, n, options: { ...sampling, prime: required(prefix, 'prefix'), len, seed, stopAtEos: true } }, signal);
     sendJson(res, 200, { ...(done as object), seed });
@@ -350,6 +360,41 @@ export function isLoopback(host: string): boolean {
   if (address === 'localhost' || address === '::1') return true;
   const v4 = address.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
   return isIPv4(v4) && v4.startsWith('127.');
+}
+
+/**
+ * A server bound to loopback answers requests for a loopback name only. A browser sends a page's
+ * own name as Host: a page of another site whose name its owner made resolve to 127.0.0.1 (DNS
+ * rebinding) would otherwise reach the models, and read the answers, as a page of this machine.
+ * No Host at all (HTTP/1.0) is no browser's.
+ */
+function checkLoopbackHost(host: string | undefined, { host: bound, allowedHosts }: ServeOptions): void {
+  if (host === undefined) return;
+  const name = URL.canParse(`http://${host}`) ? new URL(`http://${host}`).hostname : host;
+  if (isLoopback(name) || allowedHosts.some((allowed) => allowed.toLowerCase() === name)) return;
+  throw new HttpError(403, `the Host header names ${name}: this server listens on loopback (${bound}) and answers requests for ` +
+    'localhost, 127.0.0.0/8, [::1] or an --allowed-host only, so that a page of another site cannot reach it by a name of its own; ' +
+    'connect to it by one of those, or give --host the address to serve', 'host');
+}
+
+/**
+ * An API request a browser sends from a page of another origin than the server's own (or
+ * --cors's) is refused before it runs. Any site a user visits could otherwise make the models
+ * work: it could not read the answer, but it would take the threads. A page's fetch names its
+ * origin (Origin); a GET of its <img> or <script> names none, but says whose it is (Sec-Fetch-Site).
+ */
+function checkOrigin(req: IncomingMessage, cors: string | null): void {
+  const { origin, host } = req.headers, site = req.headers['sec-fetch-site'];
+  let page: string;
+  if (origin !== undefined) {
+    if (origin === cors || (host !== undefined && URL.canParse(origin) && new URL(origin).host === host.toLowerCase())) return;
+    page = origin;
+  } else if (site === 'cross-site' || site === 'same-site') {
+    page = `another site (Sec-Fetch-Site: ${site})`;
+  } else {
+    return;
+  }
+  throw new HttpError(403, `a page of ${page} may not call this server: only its own pages may (and --cors's origin, when it is given)`, 'origin');
 }
 
 /** The client went away while its request arrived: nobody to answer. */

@@ -8,7 +8,7 @@ const MAX_TIME_LIMIT_S = Math.floor((2 ** 31 - 1) / 1000);
 
 /**
  * The settings of `rnn serve`: the one home of each one's name, flag, range, default and help.
- * What a request may cost is capped here (body, len, time, queue); the host and token say who
+ * What a request may cost is capped here (body, len, beam, time, queue); the host and token say who
  * may send one.
  */
 export const SERVE_SETTINGS = {
@@ -28,11 +28,20 @@ export const SERVE_SETTINGS = {
     schema: z.url().refine(isOrigin), expected: 'an origin such as https://example.com (a scheme, a host and a port if any; no path)', arg: '<origin>',
     help: 'let browser pages from this origin call the API', defaultText: 'none',
   },
+  allowedHost: {
+    schema: z.array(z.string().regex(/^[^\s:/[\]]+$|^\[[0-9a-f:.]+\]$/i)), expected: 'a host name such as rnn.example: no scheme, no port', arg: '<name>',
+    repeatable: true,
+    help: 'bound to loopback, a name besides localhost and 127.0.0.0/8 that requests may give as Host (a reverse proxy\'s that passes its own); repeatable',
+    defaultText: 'none',
+  },
   maxBody: {
     ...POSITIVE_INTEGER, arg: '<bytes>', help: 'largest request body', default: 65536,
   },
   maxLen: {
     ...POSITIVE_INTEGER, arg: '<n>', help: 'largest len a request may ask', default: 2000,
+  },
+  maxBeam: {
+    ...POSITIVE_INTEGER, arg: '<n>', help: 'widest beam a request may ask: a step costs beam × vocabulary', default: 64,
   },
   timeLimit: {
     schema: z.number().gt(0).max(MAX_TIME_LIMIT_S), expected: `a number of seconds > 0, at most ${MAX_TIME_LIMIT_S} (about 24 days)`, arg: '<seconds>',

@@ -1,13 +1,15 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { type Model, type StopSignal, StoppedError, type TokenizedText, loadModel } from '../api/index.js';
+import { type Model, type StopSignal, StoppedError, type TokenizedText } from '../api/index.js';
+import { modelOfBytes } from '../api/model.js';
 import { SAMPLE_SETTINGS } from '../generate/settings.js';
 import { InputError, SettingError } from '../input/settings.js';
 import type { ActivationsDone, EncodedAnswer, Finish, GenerateDone, JobMessage, JobRequest, WorkerData, WorkerMessage } from './jobs.js';
 
 /**
- * A generation thread of `rnn serve`: loads every served model once, then runs the jobs the
- * server hands it one at a time, posting a generation's text as it is drawn. The server stops
- * a job by writing its id into the shared cancel cell, which the job reads between tokens.
+ * A generation thread of `rnn serve`: loads every served model once, from the bytes the server
+ * read (jobs.ts's ReadModel), then runs the jobs the server hands it one at a time, posting a
+ * generation's text as it is drawn. The server stops a job by writing its id into the shared
+ * cancel cell, which the job reads between tokens.
  */
 const { models, kernels, cancel } = workerData as WorkerData;
 const cancelCell = new Int32Array(cancel);
@@ -19,7 +21,7 @@ const SEND_EVERY_MS = 10;
 
 let loaded: Map<string, Model>;
 try {
-  loaded = new Map(models.map((m) => [m.name, loadModel(m.path, { kernels })]));
+  loaded = new Map(models.map((m) => [m.name, modelOfBytes(m.path, Buffer.from(m.checkpoint), { kernels })]));
   post({ ready: true });
 } catch (err) {
   post({ startFailed: err instanceof Error ? err.message : String(err) });

@@ -9,7 +9,7 @@ import type { KernelsChoice } from '../engine/kernels/index.js';
 import {
   POSITIVE_INTEGER, SettingError, type SettingNamer, type SettingTable, type SettingsInput, parseSettings, settingsSchema,
 } from '../input/settings.js';
-import { optionMessage } from '../input/issues.js';
+import { NUMBER, optionMessage } from '../input/issues.js';
 
 /**
  * Steps between evaluations when --eval-every is not given: a validation pass is a forward
@@ -113,7 +113,11 @@ export function parseOptions(input: Record<string, unknown>): ParsedOptions {
     const seconds = typeof time === 'number' ? time : parseDuration(time);
     if (seconds === null || !(seconds > 0) || !Number.isFinite(seconds)) {
       throw new SettingError('time', time, (name) =>
-        optionMessage(name('time'), { expected: 'a positive duration such as 90s, 3m, 1h or 1h30m, or a number of seconds', value: time }));
+        optionMessage(name('time'), {
+          expected: 'a positive duration such as 90s, 3m, 1h or 1h30m, or a number of seconds',
+          // a number given as a flag is shown as the number it reads as, as every flag's is
+          value: typeof time === 'string' && NUMBER.test(time.trim()) ? Number(time) : time,
+        }));
     }
     options.timeSeconds = seconds;
   }

@@ -90,8 +90,8 @@ async function runServe(given: ServeFlags): Promise<void> {
   // only as far as what they hold needs, not as far as the garbage between collections.
   setFlagsFromString('--optimize-for-size');
   const server = await RnnServer.start({
-    models, host, port, token, cors: flags.cors === undefined ? null : new URL(flags.cors).origin,
-    maxBody: flags.maxBody, maxLen: flags.maxLen, timeLimitMs: flags.timeLimit * 1000,
+    models, host, port, token, cors: flags.cors === undefined ? null : new URL(flags.cors).origin, allowedHosts: flags.allowedHost ?? [],
+    maxBody: flags.maxBody, maxLen: flags.maxLen, maxBeam: flags.maxBeam, timeLimitMs: flags.timeLimit * 1000,
     workers: workersOnCores(flags.workers)!, queue: flags.queue, kernels: flags.kernels ?? resolveKernels(),
   }).catch((err: unknown) => {
     throw listenError(err, host, port);
