@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Model, loadModel } from '../src/api/index.js';
@@ -154,6 +154,22 @@ describe('the command line', () => {
     expect(readdirSync(corpus)).toEqual(['a.txt']);
     const inside = await rnnIn(scratch.dir, ['prepare', 'texts', '--out', 'texts/prepared']);
     expect(inside.status).toBe(0);
+  }, 30_000);
+
+  it('prepare knows the corpus folder through a link to it, and calls a corpus file given as --out a file', async () => {
+    const corpus = join(scratch.dir, 'linked');
+    mkdirSync(corpus);
+    writeFileSync(join(corpus, 'a.txt'), readFileSync(join(ROOT, 'corpora', 'sotu.txt'), 'utf8').slice(0, 5000));
+    symlinkSync('linked', join(scratch.dir, 'link'));
+    const [throughLink, fromLink, file] = await Promise.all([
+      rnnIn(scratch.dir, ['prepare', 'linked', '--out', 'link']),
+      rnnIn(scratch.dir, ['prepare', 'link', '--out', 'linked/']),
+      rnnIn(scratch.dir, ['prepare', 'linked/a.txt', '--out', 'linked/a.txt']),
+    ]);
+    expectOneLineError(throughLink, /^rnn: --out link is the corpus folder itself, /);
+    expectOneLineError(fromLink, /^rnn: --out linked\/ is the corpus folder itself, /);
+    expectOneLineError(file, /^rnn: linked\/a\.txt is a file, not a folder to prepare the corpus in$/);
+    expect(readdirSync(corpus)).toEqual(['a.txt']);
   }, 30_000);
 });
 

@@ -131,6 +131,15 @@ describe('1. one writer per run folder', () => {
   });
 });
 
+/**
+ * A wrapper that runs a command with a tmpfs of `size` mounted on `mountPoint`, in a mount
+ * namespace of its own (a user namespace first, unless root).
+ */
+function onDiskOf(size: string, mountPoint: string): string[] {
+  const namespaces = process.getuid?.() === 0 ? ['--mount'] : ['--user', '--map-root-user', '--mount'];
+  return ['unshare', ...namespaces, '--', 'sh', '-c', `mount -t tmpfs -o size=${size} tmpfs "$0" && exec "$@"`, mountPoint];
+}
+
 describe('2. the output checked before the first step', () => {
   it('refuses an output under a regular file (ENOTDIR) at once, naming the cause', async () => {
     writeFileSync(at('a-file'), 'not a folder');
@@ -159,6 +168,32 @@ describe('2. the output checked before the first step', () => {
     const run = await finish(startRnn(dir, ['train', corpus, ...TINY_RUN, '--time', '15s', '--out', join(mountPoint, 'run')], readOnlyMount));
     expect(run.code).toBe(1);
     expectOneLine(run.stderr, /run cannot be written \(EROFS\): it is on a read-only file system; choose a folder on a writable disk/);
+  });
+
+  it('asks a disk for room for the checkpoints this run writes: a small model trains where 1 MiB is free, and 64 KiB is refused with both sizes', async () => {
+    const train = (size: string) => {
+      const mountPoint = at(`disk-${size}`);
+      mkdirSync(mountPoint);
+      return finish(startRnn(dir, ['train', corpus, ...TINY_RUN, '--max-steps', '4', '--json', '--out', join(mountPoint, 'run')], onDiskOf(size, mountPoint)));
+    };
+    const roomy = await train('1m');
+    expect(roomy.stderr).toBe('');
+    expect(roomy.code).toBe(0);
+    const small = await train('64k');
+    expect(small.code).toBe(1);
+    expectOneLine(small.stderr, /run cannot hold this run's checkpoints \(ENOSPC\): about \d+ KiB are needed and 64 KiB are free/);
+  });
+
+  it('prepare on a full disk says so in one line naming the folder, and leaves no temp file there', async () => {
+    const text = at('prepare-corpus.txt');
+    writeFileSync(text, readFileSync(join(import.meta.dirname, '..', 'corpora', 'sotu.txt'), 'utf8').slice(0, 100_000));
+    const mountPoint = at('prepare-disk');
+    mkdirSync(mountPoint);
+    // then lists --out's folder ($5: node, rnn.js, prepare, the text, --out, the folder) in the namespace, where the tmpfs is
+    const prepareThenList = [...onDiskOf('64k', mountPoint), 'sh', '-c', '"$0" "$@"; status=$?; ls -A "$5" >&2; exit $status'];
+    const run = await finish(startRnn(dir, ['prepare', text, '--out', join(mountPoint, 'data')], prepareThenList));
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(`rnn: cannot write ${join(mountPoint, 'data')}: ENOSPC: the disk is full; free some space or choose another disk\n`);
   });
 
   it('refuses --out naming a file that is not a checkpoint, without suggesting --resume on it', async () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { appendFileSync, copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
@@ -205,6 +205,26 @@ describe('train', () => {
     expect([closed.reason, closed.step]).toEqual(['max-steps', 12]);
     expect(entries(closed)).toEqual(entries(ended));
     await expect(train({ resume: cut }, [])).rejects.toThrow(/has already trained to its end/);
+  });
+
+  it('keeps best and latest agreeing on the best checkpoint when a save fails between them, and resumes from there as the run went on', async () => {
+    const options = { ...TINY, maxSteps: 30, evalEvery: 10, seed: 5 };
+    const whole = await train({ ...options, out: freshOut() }, [corpus]);
+    // step 20's evaluation improves on step 10's, so it writes both checkpoints
+    expect(whole.history[1]!.valLoss!).toBeLessThan(whole.history[0]!.valLoss!);
+    const out = freshOut();
+    // a folder where the save of best.json puts its temp file: every save of best.json after step 10's fails
+    const blocker = join(out, `best.json.tmp-${process.pid}`);
+    const onEvent = (event: TrainEvent) => {
+      if (event.event === 'checkpoint' && event.kind === 'best') mkdirSync(blocker, { recursive: true });
+    };
+    await expect(train({ ...options, out }, [corpus], { onEvent })).rejects.toThrow(/cannot write checkpoint .*best\.json/);
+    const latest = loadCheckpoint(join(out, 'latest.json')), best = loadCheckpoint(join(out, 'best.json'));
+    expect(latest.training.bestValLoss).toBe(best.history.at(-1)!.valLoss);
+    rmSync(blocker, { recursive: true });
+    const resumed = await train({ resume: out }, []);
+    expect(bits(resumed.params)).toEqual(bits(whole.params));
+    expect(loadCheckpoint(join(out, 'best.json')).weights).toEqual(loadCheckpoint(whole.best!).weights);
   });
 
   it('refuses to overwrite the checkpoints of another run', async () => {

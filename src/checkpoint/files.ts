@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { utf8Fault } from '../text/utf8.js';
 import { CheckpointError, shortMessage } from './errors.js';
@@ -130,6 +130,18 @@ export function isFolder(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** Whether two paths name one file or folder, through links too (a path to nothing: by its absolute form). */
+export function samePath(a: string, b: string): boolean {
+  const real = (p: string): string => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return resolve(p);
+    }
+  };
+  return real(a) === real(b);
 }
 
 /** `writeFileAtomic` writes `path` first to `path` + TEMP_SUFFIX + its pid; so do the other writers of a file that must appear whole. */

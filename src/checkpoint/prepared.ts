@@ -98,6 +98,8 @@ export function writePreparedFolder(
     checkValidationSplit(written.fingerprint.valTokens, options.valFrac, options.level);
   } catch (error) {
     for (const path of [temps.train, temps.val]) if (existsSync(path)) unlinkSync(path);
+    // the file system's error (a full disk): the token files' folder, named with what to do
+    if (typeof (error as NodeJS.ErrnoException).code === 'string') throw new CheckpointError(`cannot write ${dir}: ${writeFailure(error)}`);
     throw error;
   }
   const { vocab, dtype, fingerprint, wordVocab } = written;

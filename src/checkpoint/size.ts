@@ -9,6 +9,8 @@ const CHECKPOINT_OVERHEAD_CHARS = 16 << 20;
 const MIB = 1 << 20;
 /** Bytes (or characters) as a rounded-up count of MiB, as size limits are quoted in messages. */
 export const mib = (bytes: number): string => `${grouped(Math.ceil(bytes / MIB))} MiB`;
+/** Bytes as a rounded-up count of KiB below a MiB, else of MiB: a disk's free space, a small model's checkpoints. */
+export const diskSize = (bytes: number): string => (bytes < MIB ? `${grouped(Math.ceil(bytes / 1024))} KiB` : mib(bytes));
 
 /**
  * The sizes of a model's tensors as [values per tensor, tensors of that size], in arithmetic
@@ -27,16 +29,20 @@ export function parameterCount(model: ModelConfig): number {
 }
 
 /**
- * Characters of the JSON checkpoint of this model: each tensor's float32 bytes as base64 (4
- * characters per 3 bytes), for the weights, Adam's two moments and the carried state, plus room
- * for the rest.
+ * Characters of the JSON checkpoint's tensors: each tensor's float32 bytes as base64 (4
+ * characters per 3 bytes), for the weights, Adam's two moments and the carried state.
  */
-export function checkpointChars(model: ModelConfig, settings: { optimizer: string; batch: number }): number {
+export function tensorChars(model: ModelConfig, settings: { optimizer: string; batch: number }): number {
   const base64 = (floats: number): number => 4 * Math.ceil((4 * floats) / 3);
   const copies = settings.optimizer === 'adam' ? 3 : 1;
   const chars = tensorSizes(model).reduce((sum, [size, count]) => sum + copies * count * base64(size), 0);
   const carried = (model.cell === 'lstm' ? 2 : 1) * model.numLayers * settings.batch * model.hiddenSize;
-  return chars + base64(carried) + CHECKPOINT_OVERHEAD_CHARS;
+  return chars + base64(carried);
+}
+
+/** The most characters the JSON checkpoint of this model takes: its tensors, and room for the rest. */
+export function checkpointChars(model: ModelConfig, settings: { optimizer: string; batch: number }): number {
+  return tensorChars(model, settings) + CHECKPOINT_OVERHEAD_CHARS;
 }
 
 /**

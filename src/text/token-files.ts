@@ -3,7 +3,6 @@ import { endianness } from 'node:os';
 import {
   type CorpusSource, CorpusError, type DataFingerprint, DOCUMENT_END, checkSomeTokenKept, dataFingerprint, noWords, wordUnits,
 } from './corpus.js';
-import { errorCode } from './corpus-files.js';
 import { DTYPE_BYTES, type TokenDtype, tokenArrayFor, tokenDtype } from './tokens.js';
 import { EOS, type TextLevel, Vocabulary } from './vocab.js';
 import { DEFAULT_VOCAB_SIZE, type WordVocabularyBuild, wordVocabularyFromCounts } from './word-vocab.js';
@@ -196,7 +195,10 @@ function writeFinal(paths: TokenFilePaths, trainTokens: number, totalTokens: num
 
 type TokenArrayType = Uint8ArrayConstructor | Uint16ArrayConstructor | Int32ArrayConstructor | Uint32ArrayConstructor;
 
-/** Ids appended to a file through a buffer; `written` counts them. */
+/**
+ * Ids appended to a file through a buffer; `written` counts them. A failed write throws the file
+ * system's error, whose code the writer of the folder names.
+ */
 class IdWriter {
   private readonly fd: number;
   private readonly buffer: Uint8Array | Uint16Array | Int32Array | Uint32Array;
@@ -204,13 +206,9 @@ class IdWriter {
   written = 0;
   private closed = false;
 
-  constructor(private readonly path: string, Ids: TokenArrayType) {
+  constructor(path: string, Ids: TokenArrayType) {
     this.buffer = new Ids(BUFFER_TOKENS);
-    try {
-      this.fd = openSync(path, 'w', 0o644);
-    } catch (err) {
-      throw new CorpusError(`cannot write ${path}: ${errorCode(err)}`);
-    }
+    this.fd = openSync(path, 'w', 0o644);
   }
 
   push(id: number): void {
@@ -232,11 +230,7 @@ class IdWriter {
   private flush(): void {
     const width = this.buffer.BYTES_PER_ELEMENT;
     const bytes = littleEndian(new Uint8Array(this.buffer.buffer, 0, this.filled * width), width);
-    try {
-      for (let done = 0; done < bytes.length;) done += writeSync(this.fd, bytes, done);
-    } catch (err) {
-      throw new CorpusError(`cannot write ${this.path}: ${errorCode(err)}`);
-    }
+    for (let done = 0; done < bytes.length;) done += writeSync(this.fd, bytes, done);
     this.filled = 0;
   }
 }

@@ -6,7 +6,7 @@ import { ARENA_LIMIT_BYTES } from '../engine/kernels/arena.js';
 import { type InputError, SettingError } from '../input/settings.js';
 import { WRITE_REMEDY, makeFolders } from '../checkpoint/files.js';
 import type { TrainSettings } from '../checkpoint/settings.js';
-import { MAX_CHECKPOINT_CHARS, checkpointChars, largestHidden, mib, parameterCount } from '../checkpoint/size.js';
+import { MAX_CHECKPOINT_CHARS, checkpointChars, diskSize, largestHidden, mib, parameterCount, tensorChars } from '../checkpoint/size.js';
 import type { OutputPaths } from './output.js';
 
 /**
@@ -69,6 +69,20 @@ export function workersForCores(workers: number): { workers: number; warning: In
   };
 }
 
+/** Room in a checkpoint file for its config, its command line and a few hundred evaluations' history. */
+const CHECKPOINT_RECORD_BYTES = 64 << 10;
+
+/**
+ * Bytes of the run's checkpoint file: its tensors, and beside them the vocabulary, the corpus
+ * and the history so far, with room for the rest.
+ */
+export function checkpointFileBytes(
+  model: ModelConfig, settings: Pick<TrainSettings, 'optimizer' | 'batch'>,
+  records: { vocab: readonly string[]; corpus: unknown; history: readonly unknown[] },
+): number {
+  return tensorChars(model, settings) + Buffer.byteLength(JSON.stringify(records)) + CHECKPOINT_RECORD_BYTES;
+}
+
 /**
  * Creates the output's folder and writes and removes a probe file there, so that an output that
  * cannot be written fails before training rather than at the first save; then checks that the
@@ -98,7 +112,7 @@ export function checkOutputWritable(paths: OutputPaths, out: string, checkpointB
   }
   if (free < 3 * checkpointBytes) {
     throw new SettingError('out', out, (name) =>
-      `${name('out')} ${out} cannot hold this run's checkpoints (ENOSPC): about ${mib(3 * checkpointBytes)} are needed ` +
-        `and ${mib(free)} are free; free some space or choose another disk`);
+      `${name('out')} ${out} cannot hold this run's checkpoints (ENOSPC): about ${diskSize(3 * checkpointBytes)} are needed ` +
+        `and ${diskSize(free)} are free; free some space or choose another disk`);
   }
 }

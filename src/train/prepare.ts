@@ -1,5 +1,6 @@
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { type SkippedFile, skipRunFiles, skippedNotice } from '../checkpoint/corpus.js';
+import { isFolder, samePath } from '../checkpoint/files.js';
 import { type PreparedMeta, writePreparedFolder } from '../checkpoint/prepared.js';
 import { TEXT_SETTINGS } from '../checkpoint/settings.js';
 import { InputError, SettingError, parseSettingTable } from '../input/settings.js';
@@ -40,7 +41,7 @@ export function prepare(options: PrepareSettings, corpusPaths: readonly string[]
   }
   const settings = freshSettings(parseSettingTable(TEXT_SETTINGS, text));
   const paths = corpusPaths.length > 0 ? corpusPaths.map(absoluteCorpusPath) : [defaultCorpus()];
-  if (paths.some((path) => path === resolve(out))) {
+  if (isFolder(out) && paths.some((path) => samePath(path, out))) {
     throw new SettingError('out', out, (name) => `${name('out')} ${out} is the corpus folder itself, where its train.bin, val.bin and meta.json would be read as text ` +
       `by the next prepare: write them to a folder of their own (${join(out, 'prepared')} is left out of the corpus)`);
   }

@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import { type InitFrom, loadResumedCheckpoint } from '../checkpoint/checkpoint.js';
 import { type RunLimits, type TrainSettings, modelConfig } from '../checkpoint/settings.js';
-import { checkpointChars } from '../checkpoint/size.js';
 import { isFolder } from '../checkpoint/files.js';
 import { RUN_FOLDER_FILES } from '../checkpoint/find.js';
 import type { ModelConfig } from '../engine/config.js';
@@ -19,7 +18,7 @@ import {
 } from './options.js';
 import { type RunLock, takeRunLock } from './lock.js';
 import { type OutputPaths, checkOutputFree, checkOutputIsFolder, defaultOut, outputPaths, resumedOut } from './output.js';
-import { checkModelFits, checkOutputWritable, workersForCores } from './preflight.js';
+import { checkModelFits, checkOutputWritable, checkpointFileBytes, workersForCores } from './preflight.js';
 import { type Restored, owesEvaluation, restoreRun, startingProgress } from './state.js';
 
 /** Everything a run needs before its first step, all checked before anything is written. */
@@ -111,7 +110,8 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
     (resume !== null ? resumedOut(resume) : defaultOut(corpusName(given.length > 0 ? given : corpus), settings, new Date()));
   const paths = outputPaths(out);
   checkOutputIsFolder(paths, out);
-  checkOutputWritable(paths, out, checkpointChars(model, settings));
+  const records = { vocab: data.vocab.tokens, corpus: data.fingerprint, history: start.progress.history };
+  checkOutputWritable(paths, out, checkpointFileBytes(model, settings, records));
   const lock = takeRunLock(paths, out);
   if (lock.notice !== null) warnings.push(new InputError(lock.notice));
   try {

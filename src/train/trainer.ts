@@ -373,7 +373,10 @@ class Run {
     this.evalSeconds = Math.max(this.evalSeconds, (performance.now() - t0) / 1000);
   }
 
-  /** Writes `latest` (and `best` too when asked), each atomically. */
+  /**
+   * Writes `best` when asked, then `latest`, each atomically: `latest` names a best loss only
+   * once its checkpoint is saved, so a save that fails between them leaves the two agreeing.
+   */
   private save(best: boolean): void {
     const { progress, setup } = this;
     progress.elapsedSeconds = this.elapsed();
@@ -385,13 +388,13 @@ class Run {
       this.divergence = 'weights'; // never write values no training should hold; the last checkpoints stay
       return;
     }
-    saveCheckpoint(setup.paths.latest, checkpoint);
-    this.emit({ event: 'checkpoint', step: progress.step, kind: 'latest', path: setup.paths.latest });
     if (best) {
       saveCheckpoint(setup.paths.best, checkpoint);
       this.bestExists = true;
       this.emit({ event: 'checkpoint', step: progress.step, kind: 'best', path: setup.paths.best });
     }
+    saveCheckpoint(setup.paths.latest, checkpoint);
+    this.emit({ event: 'checkpoint', step: progress.step, kind: 'latest', path: setup.paths.latest });
     this.savedAtStep = progress.step;
     this.savedStep = progress.step;
     this.savedTimeSpent = progress.timeSpent === true;
