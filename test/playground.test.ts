@@ -424,6 +424,17 @@ it('keeps the loss chart readable and a tip inside the window at a phone width',
   await expect.poll(() => at.locator('#tip').isVisible()).toBe(true);
   expect(await at.locator('#tip .head').textContent()).toMatch(/ \(<UNK>\) {2}p = /);
   expect(await at.evaluate(() => document.querySelector('#tip')!.getBoundingClientRect().right)).toBeLessThanOrEqual(390);
+
+  // a model's name longer than the phone is wide: shortened in its box, no sideways scrolling
+  await at.route('**/v1/models', async (route) => {
+    const response = await route.fetch();
+    const answer = await response.json() as { models: { name: string }[] };
+    answer.models[2].name = `words-${'of-a-run-named-at-length-'.repeat(4)}`;
+    await route.fulfill({ response, json: answer });
+  });
+  await at.reload();
+  await at.waitForFunction(() => document.querySelectorAll('#model option').length === 3);
+  expect(await at.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
 }));
 
 it('says the server cannot be reached once it has stopped, and does not stick', () => onFreshPage(async (at) => {
