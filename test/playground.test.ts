@@ -262,6 +262,11 @@ it('is usable from the keyboard alone: Enter submits, the focus shows, every con
   await expect.poll(() => at.locator('#tip .head').textContent()).toMatch(/^"e" {2}p = /);
   await at.keyboard.press('End');
   expect(await at.evaluate(() => document.activeElement!.textContent)).toBe('.');
+  // Escape closes the tip, the focus staying on its token
+  await expect.poll(() => at.locator('#tip').isVisible()).toBe(true);
+  await at.keyboard.press('Escape');
+  expect(await at.locator('#tip').isHidden()).toBe(true);
+  expect(await at.evaluate(() => document.activeElement!.textContent)).toBe('.');
   await at.keyboard.press('Tab');
   expect(await at.evaluate(() => document.activeElement!.id)).toBe('layer');
   await at.keyboard.press('Shift+Tab');

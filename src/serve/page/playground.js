@@ -443,6 +443,10 @@ $('most-active').addEventListener('click', () => showUnits(null));
 for (const event of ['mouseover', 'focusin', 'click']) $('scored').addEventListener(event, showTip);
 $('scored').addEventListener('keydown', moveFocus);
 for (const event of ['mouseleave', 'focusout']) $('scored').addEventListener(event, () => ($('tip').hidden = true));
+// Escape closes the tip, the pointer or the focus staying where it is
+document.addEventListener('keydown', (event) => {
+  if (event.key === 'Escape') $('tip').hidden = true;
+});
 $('token').addEventListener('change', () => {
   sessionStorage.setItem('rnn-token', $('token').value);
   loadModels();
