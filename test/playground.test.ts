@@ -247,6 +247,17 @@ it('is usable from the keyboard alone: Enter submits, the focus shows, every con
   expect(await sampleOutcome(at)).toMatch(/^20 tokens in /);
   expect(await at.inputValue('#prime')).toBe('The');
 
+  // Generate and Stop pressed from the keyboard disable themselves: the focus moves to the one to press next, not to nowhere
+  await at.fill('#len', '2000');
+  await breakNextStream(at, 'held');
+  await at.focus('#generate');
+  await at.keyboard.press('Enter');
+  await at.waitForFunction(() => document.querySelector('#sample .drawn')!.textContent !== '');
+  expect(await at.evaluate(() => document.activeElement!.id)).toBe('stop');
+  await at.keyboard.press('Space');
+  expect(await sampleOutcome(at)).toMatch(/^stopped · /);
+  expect(await at.evaluate(() => document.activeElement!.id)).toBe('generate');
+
   // Ctrl+Enter scores; the scored text is one stop, its tokens reached by the arrow keys
   await at.fill('#score-text', 'The people of this country.');
   await at.focus('#score-text');

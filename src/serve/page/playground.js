@@ -126,8 +126,7 @@ async function generate() {
   clearInvalid('generate');
   const controller = new AbortController();
   state.controller = controller;
-  $('generate').disabled = true;
-  $('stop').disabled = false;
+  swapButtons('generate', 'stop');
   status('sample-status', 'sampling…');
   const started = performance.now();
   let tokens = 0, finish = null, seed = null, unknownTokens = 0;
@@ -171,9 +170,16 @@ async function generate() {
     else if (controller.signal.reason !== 'model') status('sample-status', `stopped · ${drawnSoFar()} so far${seed === null ? '' : ` · seed ${seed}`}`);
   } finally {
     state.controller = null;
-    $('generate').disabled = false;
-    $('stop').disabled = true;
+    swapButtons('stop', 'generate');
   }
+}
+
+/** Disables one button and enables the other; the focus, were it on the first, moves to the second rather than to nowhere. */
+function swapButtons(off, on) {
+  const hadFocus = document.activeElement === $(off);
+  $(on).disabled = false;
+  $(off).disabled = true;
+  if (hadFocus) $(on).focus();
 }
 
 // ---- surprise -------------------------------------------------------------------------
