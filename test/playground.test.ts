@@ -311,6 +311,26 @@ it('shows each error as a sentence beside the control it names, and stays usable
   expect(await sampleOutcome(at)).toMatch(/^30 tokens in /);
   expect(await at.locator('#sample-status').getAttribute('class')).not.toContain('error');
 
+  // what the browser cannot read as a number it gives as empty: said so, not the server's default or the most active units
+  const sampled = await at.locator('#sample').textContent();
+  await at.fill('#len', '');
+  await at.focus('#len');
+  await at.keyboard.type('1e');
+  await at.click('#generate');
+  expect(await sampleOutcome(at)).toBe("tokens: not a number: type one, or empty the field for the server's default");
+  expect(await at.locator('#len').getAttribute('aria-invalid')).toBe('true');
+  expect(await at.evaluate(() => document.activeElement!.id)).toBe('len');
+  expect(await at.locator('#sample').textContent()).toBe(sampled); // nothing asked of the server
+  await at.fill('#len', '30');
+  await at.fill('#score-text', 'The people.');
+  await at.fill('#unit', '');
+  await at.focus('#unit');
+  await at.keyboard.type('3e');
+  await at.click('#show-unit');
+  await at.waitForFunction(() => document.querySelector('#units-status')!.textContent !== '');
+  expect(await at.locator('#units-status').textContent()).toBe('unit: not a number: type one, or empty the field for the most active units');
+  expect(await at.locator('#unit-picks button').count()).toBe(0);
+
   // a prime over --max-body (413): the prime is the field
   await at.fill('#prime', 'x'.repeat(70_000));
   await at.click('#generate');

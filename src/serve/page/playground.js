@@ -66,6 +66,19 @@ function clearControl(id) {
   $(id).removeAttribute('aria-describedby');
 }
 
+/**
+ * A number field's value, or null where it is empty (which asks for `ifEmpty`, not for 0).
+ * What the browser cannot read as a number ("1e") it gives as empty too: that is an error
+ * naming the field, not a silent `ifEmpty`.
+ */
+function typedNumber(field, ifEmpty) {
+  const input = $(field);
+  if (input.validity.badInput) {
+    throw Object.assign(new Error(`${input.labels[0].firstChild.textContent.trim()}: not a number: type one, or empty the field for ${ifEmpty}`), { field });
+  }
+  return input.value.trim() === '' ? null : Number(input.value);
+}
+
 /** The chosen model, or null after saying in `statusId` that none is loaded yet. */
 function chosenModel(statusId) {
   if (state.model === null) status(statusId, $('token-box').hidden ? 'no model loaded yet' : 'no model loaded: enter the token first');
@@ -118,26 +131,32 @@ function chooseModel(name) {
 async function generate() {
   const model = chosenModel('sample-status');
   if (model === null) return;
+  clearInvalid('generate');
+  let len, seed = null;
+  try {
+    len = typedNumber('len', "the server's default");
+    seed = typedNumber('seed', 'a random one');
+  } catch (err) {
+    fail('generate', 'sample-status', err);
+    return;
+  }
   const prime = $('prime').value;
   const prim = $('sample').querySelector('.prime'), drawn = $('sample').querySelector('.drawn');
   prim.textContent = prime;
   drawn.textContent = '';
   const drawnSoFar = () => `${[...drawn.textContent].length} characters`;
-  clearInvalid('generate');
   const controller = new AbortController();
   state.controller = controller;
   swapButtons('generate', 'stop');
   status('sample-status', 'sampling…');
   const started = performance.now();
-  let tokens = 0, finish = null, seed = null, unknownTokens = 0;
+  let tokens = 0, finish = null, unknownTokens = 0;
   try {
     const body = {
       model: model.name, prime, temperature: Number($('temperature').value), topP: Number($('top-p').value), stream: 'ndjson',
     };
-    // an empty field asks for the server's default, not for 0
-    if ($('len').value !== '') body.len = Number($('len').value);
-    if ($('seed').value !== '') body.seed = Number($('seed').value);
-    seed = body.seed ?? null;
+    if (len !== null) body.len = len;
+    if (seed !== null) body.seed = seed;
     const res = await api('/v1/generate', body, controller.signal);
     if (!res.ok) {
       prim.textContent = ''; // refused: nothing was read or drawn
@@ -283,10 +302,19 @@ function showTip(event) {
 
 // ---- hidden units ---------------------------------------------------------------------
 
+/** One unit, or the most active ones where `unit` is null; `'field'`: what the unit field asks for. */
 async function showUnits(unit) {
   const model = chosenModel('units-status');
   if (model === null) return;
   clearInvalid('units');
+  if (unit === 'field') {
+    try {
+      unit = typedNumber('unit', 'the most active units');
+    } catch (err) {
+      fail('units', 'units-status', err);
+      return;
+    }
+  }
   const body = { model: model.name, text: $('score-text').value, layer: Number($('layer').value) };
   if (body.text === '') {
     for (const id of ['units', 'unit-picks']) $(id).replaceChildren();
@@ -426,7 +454,7 @@ onSubmit('generate-form', () => {
 });
 onSubmit('score-form', score);
 // an empty unit field asks for no one unit: the most active ones, as the Most active button does
-onSubmit('units-form', () => showUnits($('unit').value.trim() === '' ? null : Number($('unit').value)));
+onSubmit('units-form', () => showUnits('field'));
 onSubmit('token-box', () => {});
 for (const box of ['prime', 'score-text']) {
   $(box).addEventListener('keydown', (event) => {
