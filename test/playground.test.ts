@@ -473,6 +473,23 @@ it('keeps the loss chart readable and a tip inside the window at a phone width',
   expect(await at.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
 }));
 
+it('draws a lone evaluation as two dots, its axes labelled as finely as their steps', () => onFreshPage(async (at) => {
+  // the tiny model's history as one evaluation: a loss axis in steps of 0.025, a token axis in steps of 250
+  await at.route('**/v1/models', async (route) => {
+    const response = await route.fetch();
+    const answer = await response.json() as { models: { name: string; history: unknown[] }[] };
+    answer.models[0].history = [{ step: 20, tokensSeen: 1300, trainLoss: 4.5, valLoss: 4.37 }];
+    await route.fulfill({ response, json: answer });
+  });
+  await at.reload();
+  await at.waitForFunction(() => document.querySelectorAll('#loss-chart circle').length === 2);
+  expect(await at.locator('#loss-chart circle.train-dot').count()).toBe(1);
+  expect(await at.locator('#loss-chart circle.val-dot').count()).toBe(1);
+  expect(await at.locator('#loss-chart text[text-anchor="end"]').allTextContents()).toEqual(['4.375', '4.400', '4.425', '4.450', '4.475', '4.500']);
+  const along = await at.locator('#loss-chart text[text-anchor="middle"]').allTextContents();
+  expect(along).toEqual(['0', '250', '500', '750', '1k', '1.25k', 'characters seen']);
+}));
+
 it('says the server cannot be reached once it has stopped, and does not stick', () => onFreshPage(async (at) => {
   await server.stop();
   await at.click('#generate');

@@ -372,9 +372,18 @@ function niceTicks(lo, hi, count) {
   return ticks;
 }
 
+/** Decimals that write each tick apart from its neighbours: 2 for a step of 0.05 or 0.5, 3 for one of 0.025. */
+function tickDigits(ticks) {
+  const step = ticks.length > 1 ? ticks[1] - ticks[0] : 1;
+  let digits = 2;
+  while (digits < 6 && Math.abs(step * 10 ** digits - Math.round(step * 10 ** digits)) > 1e-6) digits += 1;
+  return digits;
+}
+
+/** A count in few characters: 1250 as 1.25k (two decimals: what a tick of a step of 250 needs), 2,500,000 as 2.5M. */
 function shortNumber(n) {
-  if (n >= 1e6) return `${+(n / 1e6).toFixed(1)}M`;
-  if (n >= 1e3) return `${+(n / 1e3).toFixed(1)}k`;
+  if (n >= 1e6) return `${+(n / 1e6).toFixed(2)}M`;
+  if (n >= 1e3) return `${+(n / 1e3).toFixed(2)}k`;
   return String(+n.toFixed(2));
 }
 
@@ -406,9 +415,10 @@ function drawLoss(m) {
   const X = (v) => L + ((v - x0) / (x1 - x0)) * (W - L - R);
   const Y = (v) => T + (1 - (v - y0) / (y1 - y0)) * (H - T - B);
   const chart = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': 'training and validation loss' });
+  const digits = tickDigits(yTicks);
   for (const v of yTicks) {
     chart.append(svg('line', { class: 'grid', x1: L, x2: W - R, y1: Y(v), y2: Y(v) }));
-    chart.append(svg('text', { x: L - 6, y: Y(v) + 4, 'text-anchor': 'end' }, v.toFixed(2)));
+    chart.append(svg('text', { x: L - 6, y: Y(v) + 4, 'text-anchor': 'end' }, v.toFixed(digits)));
   }
   for (const v of niceTicks(x0, x1, W < 480 ? 4 : 6)) chart.append(svg('text', { x: X(v), y: H - B + 16, 'text-anchor': 'middle' }, shortNumber(v)));
   chart.append(svg('line', { class: 'axis', x1: L, x2: W - R, y1: H - B, y2: H - B }));
