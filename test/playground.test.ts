@@ -227,6 +227,12 @@ it('is usable from the keyboard alone: Enter submits, the focus shows, every con
     .filter((c) => (c as HTMLInputElement).labels.length === 0 && !c.getAttribute('aria-label') && (c.tagName !== 'BUTTON' || c.textContent!.trim() === ''))
     .map((c) => c.id));
   expect(unnamed).toEqual([]);
+  // the boxes of text carry their names (a <pre>'s own role takes none); what speaks up by itself is the three status
+  // lines, not the sliders' numbers, which their sliders already say
+  for (const name of ['sample', 'the text scored: arrow keys move from token to token', 'the text coloured by the unit']) {
+    expect(await at.getByRole('group', { name, exact: true }).count()).toBe(1);
+  }
+  expect(await at.getByRole('status').evaluateAll((live) => live.map((l) => l.id))).toEqual(['sample-status', 'score-status', 'units-status']);
 
   // Tab from the model to the prime and on; the focused control shows a ring
   await at.focus('#model');
