@@ -467,6 +467,22 @@ it('keeps the loss chart readable and a tip inside the window at a phone width',
   expect(await at.locator('#tip .head').textContent()).toMatch(/ \(<UNK>\) {2}p = /);
   expect(await at.evaluate(() => document.querySelector('#tip')!.getBoundingClientRect().right)).toBeLessThanOrEqual(390);
 
+  // the page scrolled with a tip open: the tip goes with its token
+  await at.mouse.move(0, 0);
+  await at.focus('#scored span:nth-child(2)');
+  await expect.poll(() => at.locator('#tip').isVisible()).toBe(true);
+  const besideItsToken = () => at.evaluate(() => {
+    const token = document.activeElement!.getBoundingClientRect(), tip = document.querySelector('#tip')!.getBoundingClientRect();
+    return Math.abs(tip.top - (token.bottom + 6)) < 1 || Math.abs(tip.bottom - (token.top - 6)) < 1;
+  });
+  expect(await besideItsToken()).toBe(true);
+  await at.evaluate(() => new Promise<void>((resolve) => {
+    window.addEventListener('scroll', () => resolve(), { once: true });
+    window.scrollBy(0, 120);
+  }));
+  expect(await at.locator('#tip').isVisible()).toBe(true);
+  expect(await besideItsToken()).toBe(true);
+
   // a model's name longer than the phone is wide: shortened in its box, no sideways scrolling
   await at.route('**/v1/models', async (route) => {
     const response = await route.fetch();

@@ -272,11 +272,14 @@ function moveFocus(event) {
   next.focus();
 }
 
+/** The scored token whose tip is open, or null. */
+let tipToken = null;
+
 function showTip(event) {
   const span = event.target.closest('[data-tip]');
   const tip = $('tip');
   if (!span) {
-    tip.hidden = true;
+    hideTip();
     return;
   }
   const t = JSON.parse(span.dataset.tip);
@@ -291,13 +294,24 @@ function showTip(event) {
     row.insertCell().textContent = Math.exp(alt.logProb).toFixed(3);
   }
   tip.replaceChildren(head, table);
-  tip.hidden = false;
   span.setAttribute('aria-describedby', 'tip');
-  const box = span.getBoundingClientRect();
+  tipToken = span;
+  placeTip();
+}
+
+/** The open tip beside its token, again after a scroll: below it, or above it where the window ends first; out of sight while the token is. */
+function placeTip() {
+  const tip = $('tip'), box = tipToken.getBoundingClientRect(), seen = $('scored').getBoundingClientRect();
+  tip.hidden = box.bottom <= Math.max(seen.top, 0) || box.top >= Math.min(seen.bottom, window.innerHeight);
+  if (tip.hidden) return;
   tip.style.left = `${Math.max(8, Math.min(box.left, window.innerWidth - tip.offsetWidth - 8))}px`;
-  // below the token, or above it where the window ends first
   const below = box.bottom + 6;
   tip.style.top = `${below + tip.offsetHeight > window.innerHeight ? Math.max(8, box.top - tip.offsetHeight - 6) : below}px`;
+}
+
+function hideTip() {
+  tipToken = null;
+  $('tip').hidden = true;
 }
 
 // ---- hidden units ---------------------------------------------------------------------
@@ -486,10 +500,12 @@ $('use-sample').addEventListener('click', () => {
 $('most-active').addEventListener('click', () => showUnits(null));
 for (const event of ['mouseover', 'focusin', 'click']) $('scored').addEventListener(event, showTip);
 $('scored').addEventListener('keydown', moveFocus);
-for (const event of ['mouseleave', 'focusout']) $('scored').addEventListener(event, () => ($('tip').hidden = true));
+for (const event of ['mouseleave', 'focusout']) $('scored').addEventListener(event, hideTip);
+// the page or the scored text scrolled: the tip goes with its token
+document.addEventListener('scroll', () => tipToken !== null && placeTip(), { capture: true, passive: true });
 // Escape closes the tip, the pointer or the focus staying where it is
 document.addEventListener('keydown', (event) => {
-  if (event.key === 'Escape') $('tip').hidden = true;
+  if (event.key === 'Escape') hideTip();
 });
 $('token').addEventListener('change', () => {
   sessionStorage.setItem('rnn-token', $('token').value);
