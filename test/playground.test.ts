@@ -345,11 +345,19 @@ it('shows each error as a sentence beside the control it names, and stays usable
   expect(await at.locator('#sample').textContent()).toBe('');
   await at.fill('#prime', 'The');
 
-  // a unit the layer does not have
+  // a unit the layer does not have; while the server is asked, the status says so, the last error gone
+  let answerUnits!: () => void;
+  const unitsHeld = new Promise<void>((resolve) => (answerUnits = resolve));
+  await at.route('**/v1/activations', async (route) => {
+    await unitsHeld;
+    await route.continue();
+  }, { times: 1 });
   await at.fill('#score-text', 'The people.');
   await at.fill('#unit', '9999');
   await at.click('#show-unit');
-  await at.waitForFunction(() => document.querySelector('#units-status')!.textContent !== '');
+  expect(await at.locator('#units-status').textContent()).toBe('reading…');
+  answerUnits();
+  await at.waitForFunction(() => !['', 'reading…'].includes(document.querySelector('#units-status')!.textContent!));
   expect(await at.locator('#units-status').textContent()).toBe('unit: must be from 0 to 63 (got 9999)');
   expect(await at.locator('#unit').getAttribute('aria-invalid')).toBe('true');
 

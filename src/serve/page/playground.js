@@ -337,6 +337,7 @@ async function showUnits(unit) {
   }
   if (unit === null) body.top = 8;
   else body.unit = unit;
+  status('units-status', 'reading…');
   try {
     const answer = await json(await api('/v1/activations', body));
     if (unit === null) {
