@@ -380,6 +380,23 @@ it('shows each error as a sentence beside the control it names, and stays usable
   await at.waitForFunction(() => !(document.querySelector('#generate') as HTMLButtonElement).disabled);
   expect(await at.locator('#sample').textContent()).toBe('');
   expect(await at.locator('#sample-status').textContent()).toBe('');
+
+  // another model chosen while a text is scored: the request is dropped, its answer never shown as the new model's
+  await at.fill('#score-text', 'The king.');
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await at.route('**/v1/score', async (route) => {
+    await held;
+    await route.continue().catch(() => undefined);
+  }, { times: 1 });
+  const dropped = at.waitForEvent('requestfailed', (request) => request.url().endsWith('/v1/score'));
+  await at.click('#score');
+  expect(await at.locator('#score-status').textContent()).toBe('scoring…');
+  await at.selectOption('#model', 'tiny');
+  expect((await dropped).failure()?.errorText).toMatch(/abort/i);
+  release();
+  expect(await at.locator('#scored span').count()).toBe(0);
+  expect(await at.locator('#score-status').textContent()).toBe('');
 }));
 
 it('shows the most active units for an empty unit field, as the Most active button does, not unit 0', () => onFreshPage(async (at) => {

@@ -6,7 +6,8 @@ const $ = (id) => document.getElementById(id);
 /** −log p (nats) at which a token is coloured fully red. */
 const SURPRISE_MAX = 8;
 
-const state = { models: [], model: null, controller: null };
+/** `controller`: the sample's on its way; `asked`: the score's and the units' requests not yet answered. */
+const state = { models: [], model: null, controller: null, asked: { score: null, units: null } };
 
 /** The API with the bearer token when the page has one; a 401 shows the token box. */
 async function api(path, body, signal) {
@@ -111,6 +112,7 @@ function chooseModel(name) {
   const m = state.models.find((x) => x.name === name);
   if (!m) return;
   state.controller?.abort('model');
+  for (const request of Object.values(state.asked)) request?.abort();
   state.model = m;
   const { cell, numLayers, hiddenSize } = m.model;
   const per = m.level === 'word' ? 'word' : 'char';
@@ -227,9 +229,17 @@ function showable(token) {
   return JSON.stringify(token).slice(1, -1);
 }
 
+/** A new request of `view` (`score`, `units`): the one it asked before, answered or not, is dropped. */
+function ask(view) {
+  state.asked[view]?.abort();
+  state.asked[view] = new AbortController();
+  return state.asked[view].signal;
+}
+
 async function score() {
   const model = chosenModel('score-status');
   if (model === null) return;
+  const signal = ask('score');
   clearInvalid('score');
   const text = $('score-text').value;
   if (text === '') {
@@ -239,7 +249,7 @@ async function score() {
   }
   status('score-status', 'scoring…');
   try {
-    const answer = await json(await api('/v1/score', { model: model.name, text, top: 5 }));
+    const answer = await json(await api('/v1/score', { model: model.name, text, top: 5 }, signal));
     const spans = answer.tokens.filter((t) => t.text !== '').map((t) => {
       const span = tokenSpan(t.text);
       paintSurprise(span, -t.logProb);
@@ -254,7 +264,7 @@ async function score() {
     status('score-status', `${answer.predictions} prediction${answer.predictions === 1 ? '' : 's'} · ${answer.loss.toFixed(3)} nats/${per} · ${answer.bitsPerToken.toFixed(3)} bits/${per} · ` +
       `perplexity ${answer.perplexity.toFixed(2)} · hover, tap or tab to a token (then the arrow keys) for its probability and the model's top five`);
   } catch (err) {
-    fail('score', 'score-status', err);
+    if (!signal.aborted) fail('score', 'score-status', err);
   }
 }
 
@@ -320,6 +330,7 @@ function hideTip() {
 async function showUnits(unit) {
   const model = chosenModel('units-status');
   if (model === null) return;
+  const signal = ask('units');
   clearInvalid('units');
   if (unit === 'field') {
     try {
@@ -339,7 +350,7 @@ async function showUnits(unit) {
   else body.unit = unit;
   status('units-status', 'reading…');
   try {
-    const answer = await json(await api('/v1/activations', body));
+    const answer = await json(await api('/v1/activations', body, signal));
     if (unit === null) {
       $('unit-picks').replaceChildren(...answer.units.map((u) => {
         const b = document.createElement('button');
@@ -352,7 +363,7 @@ async function showUnits(unit) {
     paintUnit(answer.tokens, answer.units[0]);
     status('units-status', '');
   } catch (err) {
-    fail('units', 'units-status', err);
+    if (!signal.aborted) fail('units', 'units-status', err);
   }
 }
 
