@@ -309,7 +309,10 @@ function showTip(event) {
   placeTip();
 }
 
-/** The open tip beside its token, again after a scroll: below it, or above it where the window ends first; out of sight while the token is. */
+/**
+ * The open tip beside its token, again after a scroll: below it, or above it where the window
+ * ends first; out of sight while the token is.
+ */
 function placeTip() {
   const tip = $('tip'), box = tipToken.getBoundingClientRect(), seen = $('scored').getBoundingClientRect();
   tip.hidden = box.bottom <= Math.max(seen.top, 0) || box.top >= Math.min(seen.bottom, window.innerHeight);
