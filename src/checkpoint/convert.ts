@@ -145,14 +145,14 @@ export function readModelFile(path: string): ModelFile {
  * A fresh checkpoint for an imported model: step 0, no history, no corpus, a fresh optimizer
  * (Adam with zero moments, by default) and the default training settings.
  */
-export function importedCheckpoint(state: ModelState, command: string[], createdAt = new Date()): Checkpoint {
+export function importedCheckpoint(state: ModelState, command: string[]): Checkpoint {
   const layout = paramLayout(state.config);
   // used only if training resumes from it: a fresh `rnn train` run's defaults
   const training = trainingConfig({ ...defaultSettings(), level: state.level }, state.wordRule);
   const zeros = training.optimizer === 'adam' ? encodeTensors(layout, new Float32Array(layout.total)) : null;
   return {
     format: CHECKPOINT_FORMAT,
-    createdAt: createdAt.toISOString(),
+    createdAt: new Date().toISOString(),
     command,
     config: { model: { ...state.config }, training },
     vocab: [...state.vocab],

@@ -67,7 +67,7 @@ function collectJson(dir: string, depth: number, into: { path: string; mtimeMs: 
 }
 
 /** The most recently written checkpoint in `dir` or its immediate subfolders, or null. */
-export function latestCheckpoint(dir = CHECKPOINT_DIR): string | null {
+export function latestCheckpoint(dir: string): string | null {
   const candidates: { path: string; mtimeMs: number }[] = [];
   collectJson(dir, 1, candidates);
   candidates.sort((a, b) => b.mtimeMs - a.mtimeMs || (a.path < b.path ? 1 : a.path > b.path ? -1 : 0));

@@ -90,7 +90,7 @@ export function tensorValueFault(ckpt: CheckedParts, source: string): string | n
  * characters of a character-level vocabulary in code-point order, and the history's steps
  * ascending and no later than the training step.
  */
-export function checkMeaning(ckpt: CheckedParts, source: string, written: object = ckpt): void {
+export function checkMeaning(ckpt: CheckedParts, source: string, written: object): void {
   const fail = (message: string): never => {
     throw new CheckpointError(`${source}: ${message}`);
   };

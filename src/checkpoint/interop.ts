@@ -66,7 +66,7 @@ export function toInteropState(
 }
 
 /** A model config as rnn-state/1 writes it (PyTorch's names); a character-level one as before the word level. */
-export function interopConfig(config: ModelConfig, level: TextLevel = 'char', wordRule: WordRule = WORD_RULE_VERSION): InteropState['config'] {
+export function interopConfig(config: ModelConfig, level: TextLevel, wordRule: WordRule): InteropState['config'] {
   return { ...toInteropNames(config), ...(level === 'word' && { level, word_rule: wordRule }) };
 }
 

@@ -54,7 +54,7 @@ function commandPath(command: Command): string {
  * The flags a mistyped `given` most likely meant: those it begins (`--temp`: `--temperature`),
  * else the nearest within an edit for every three letters of its name (at least one).
  */
-export function likelyFlags(given: string, flags: readonly string[]): string[] {
+function likelyFlags(given: string, flags: readonly string[]): string[] {
   const typed = given.split('=')[0]!;
   const begun = typed.length > 3 ? flags.filter((flag) => flag.startsWith(typed)) : [];
   if (begun.length > 0) return begun;

@@ -158,11 +158,12 @@ const SGR_ALL = new RegExp(`${ESCAPE}\\[[0-9;]*m`, 'g');
 
 /**
  * `line` cut into lines of at most `width` columns (a column per code point), each after the
- * first indented by `indent`: at the last space that fits, or, for a word longer than a line,
+ * first indented by two spaces: at the last space that fits, or, for a word longer than a line,
  * where the line ends. Colour escapes take no column; a style open across a break stays on, as
  * the terminal keeps it.
  */
-export function wrapToWidth(line: string, width: number, indent = '  '): string[] {
+export function wrapToWidth(line: string, width: number): string[] {
+  const indent = '  ';
   const lines: string[] = [];
   const columns = (text: string): number => [...text.replace(SGR_ALL, '')].length;
   let current = '', lastSpace = -1;

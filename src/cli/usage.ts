@@ -54,7 +54,8 @@ function findCommand(program: Command, path: string): Command {
 }
 
 /** `doc` with every flag table made anew from the commands. */
-export function withFlagTables(doc: string, program: Command = createProgram()): string {
+export function withFlagTables(doc: string): string {
+  const program = createProgram();
   return doc.replace(BLOCK, (_, path: string) => `<!-- flags: ${path} -->\n${flagTables(findCommand(program, path))}\n<!-- /flags -->`);
 }
 

@@ -351,16 +351,7 @@ export class LanguageModel {
 
   /** The final state as [L, B, H] arrays (c is null unless the cell is an LSTM). */
   finalState(): { h: Float32Array; c: Float32Array | null } {
-    return this.stateAt(this.seqLen);
-  }
-
-  /** The initial state (after carryState: the state the next window starts from). */
-  initialState(): { h: Float32Array; c: Float32Array | null } {
-    return this.stateAt(0);
-  }
-
-  private stateAt(t: number): { h: Float32Array; c: Float32Array | null } {
-    const n = this.batchSize * this.config.hiddenSize;
+    const t = this.seqLen, n = this.batchSize * this.config.hiddenSize;
     const h = new Float32Array(this.layers.length * n);
     const c = this.config.cell === 'lstm' ? new Float32Array(this.layers.length * n) : null;
     this.layers.forEach((layer, k) => {

@@ -61,7 +61,7 @@ export function sampleText(opts: SampleOptions): string {
  * The text of each token `sampleText` draws, one piece at a time as it is drawn, holding none
  * of them: a sample of any length in constant memory, which the caller may stop at any point.
  */
-export function* samplePieces(opts: SampleOptions): Generator<string, void, undefined> {
+function* samplePieces(opts: SampleOptions): Generator<string, void, undefined> {
   const { readPrime, pieces } = sampleParts(opts);
   if (finish(readPrime)) yield* pieces;
 }

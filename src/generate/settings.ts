@@ -6,7 +6,7 @@ import { POSITIVE_INTEGER, SEED, SEED_MAX, type Setting, checkedOption, orList }
  * What sampling does about `<UNK>`: 'resample' gives it probability zero before drawing (so it
  * is never drawn, and argmax skips it); 'show' draws it like any token and writes it as `<UNK>`.
  */
-export const UNK_MODES = ['resample', 'show'] as const;
+const UNK_MODES = ['resample', 'show'] as const;
 export type UnkMode = (typeof UNK_MODES)[number];
 
 /**

@@ -53,7 +53,7 @@ export function cutShort(text: string, max: number): string {
  * and so is a string that would read unquoted as a number, a boolean or null (`"0.5"`, `"true"`),
  * as code and JSON give one where a number is taken.
  */
-export function describeGiven(value: unknown): string {
+function describeGiven(value: unknown): string {
   return typeof value === 'string' && /^[^\s\p{C}]{1,40}$/u.test(value) && !looksTyped(value) ? value : describeValue(value);
 }
 
@@ -99,7 +99,7 @@ function bound(issue: { origin: string; inclusive?: boolean; exact?: boolean }, 
  * The predicate of one zod issue, e.g. `must be one of lstm, gru, rnn (got "gru2")` or `is
  * missing`, the value as `show` writes it.
  */
-export function issuePhrase(issue: z.core.$ZodIssue, show: (value: unknown) => string = describeValue): string {
+function issuePhrase(issue: z.core.$ZodIssue, show: (value: unknown) => string = describeValue): string {
   const got = 'input' in issue ? ` (got ${show(issue.input)})` : '';
   switch (issue.code) {
     case 'invalid_type':

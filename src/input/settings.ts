@@ -172,7 +172,7 @@ export function flagHelp(setting: Setting): string {
  * How a setting reads from a flag or from code: its input schema, optional, carrying its
  * `expected` description, else its schema's (a count's: `a positive integer`).
  */
-export function inputSchema<S extends Setting>(setting: S): z.ZodOptional<z.ZodType<SettingInput<S>>> {
+function inputSchema<S extends Setting>(setting: S): z.ZodOptional<z.ZodType<SettingInput<S>>> {
   const schema = (setting.input ?? numeric(setting.schema)).optional();
   const expected = setting.expected ?? setting.schema.description;
   return (expected === undefined ? schema : schema.describe(expected)) as z.ZodOptional<z.ZodType<SettingInput<S>>>;

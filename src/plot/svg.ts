@@ -101,7 +101,7 @@ export function bestPoint(points: readonly LossPoint[]): LossPoint | null {
 }
 
 /** Where data values land on the page: the axes' ticks and the mapping to SVG coordinates. */
-export interface ChartScale {
+interface ChartScale {
   x: Ticks;
   y: Ticks;
   /** SVG x of a token count. */

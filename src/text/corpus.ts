@@ -102,7 +102,7 @@ export interface UnknownTokens {
 }
 
 /** How many unknown tokens `UnknownTokens.top` keeps. */
-export const UNKNOWN_SHOWN = 5;
+const UNKNOWN_SHOWN = 5;
 
 export interface PrepareOptions {
   /** Fraction of the token stream, taken from its end, held out for validation; 0 ≤ valFrac < 1. */

@@ -23,7 +23,7 @@ export type SentenceRule = (typeof SENTENCE_RULES)[number];
 export const SENTENCE_RULE_VERSION = latestRule(SENTENCE_RULES);
 
 /** The version a record made before versions were recorded was cut under. */
-export const SENTENCE_RULE_WHEN_ABSENT: SentenceRule = 1;
+const SENTENCE_RULE_WHEN_ABSENT: SentenceRule = 1;
 
 /** The version a record names, or `SENTENCE_RULE_WHEN_ABSENT` when it names none; null when it names one this code lacks. */
 export function recordedSentenceRule(rule: number | undefined): SentenceRule | null {

@@ -45,7 +45,7 @@ function crlfAsLf(text: string): string {
  * A text given as a string (a flag's, a request's) read as the same text in a file is read: a
  * leading BOM dropped, CRLF as LF.
  */
-export function readAsFile(text: string): string {
+function readAsFile(text: string): string {
   return crlfAsLf(text.startsWith('\uFEFF') ? text.slice(1) : text);
 }
 

@@ -145,7 +145,7 @@ export class Vocabulary {
   }
 
   /** `build`'s vocabulary from the training text's counts of each code point. */
-  static fromCodePointCounts(counts: ReadonlyMap<number, number>, minCount = 1): Vocabulary {
+  static fromCodePointCounts(counts: ReadonlyMap<number, number>, minCount: number): Vocabulary {
     checkPositiveInteger('minCount', minCount);
     const kept = [...counts].filter(([, n]) => n >= minCount).map(([cp]) => cp);
     // Numeric sort: code-point order, which differs from JavaScript's UTF-16 string order above U+FFFF.
@@ -350,7 +350,7 @@ export type VocabularyFault =
  * `<EOS>` and `<UNK>`, every later token one code point ('char') or a word token ('word'),
  * none twice.
  */
-export function vocabularyFault(tokens: readonly unknown[], level: TextLevel = 'char'): VocabularyFault | null {
+export function vocabularyFault(tokens: readonly unknown[], level: TextLevel): VocabularyFault | null {
   const special: [number, string][] = [[EOS, EOS_TOKEN], [UNK, UNK_TOKEN]];
   for (const [id, expected] of special) {
     if (tokens[id] !== expected) return { id, kind: 'special', expected };

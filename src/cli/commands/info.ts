@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { NEWEST_CHECKPOINT, RUN_FOLDER_READS, resolveCheckpointPath } from '../../checkpoint/find.js';
+import { TRAIN_SETTINGS } from '../../checkpoint/settings.js';
 import { type ModelInfo, loadModel } from '../../api/index.js';
 import { TOKEN_UNITS, grouped, tokenCount } from '../../text/vocab.js';
 import { recordedSentenceRule } from '../../text/sentences.js';
@@ -43,7 +44,7 @@ function infoText(c: ModelInfo): string {
     // an imported model's settings are the defaults it was given, for a run from it: not how it was trained
     rows.push(['settings', `${settings} (the defaults for a run from it)`], ['corpus', 'none recorded (imported model)']);
   } else {
-    rows.push(['settings', settings], ['trained on', `${t.workers} worker${t.workers === 1 ? '' : 's'}, ${t.kernels ?? 'js'} kernels`]);
+    rows.push(['settings', settings], ['trained on', `${t.workers} worker${t.workers === 1 ? '' : 's'}, ${t.kernels ?? TRAIN_SETTINGS.kernels.whenAbsent} kernels`]);
     const k = c.corpus;
     rows.push([
       'corpus',

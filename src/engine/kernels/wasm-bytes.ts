@@ -7,7 +7,7 @@
 export const I32 = 0x7f, F32 = 0x7d, V128 = 0x7b;
 
 /** Unsigned LEB128, WebAssembly's encoding of sizes, counts, and opcodes past a byte. */
-export function leb(value: number): number[] {
+function leb(value: number): number[] {
   const bytes: number[] = [];
   do {
     const low = value & 0x7f;
