@@ -77,6 +77,22 @@ it('streams a sample, colours a scored text by surprise, shows hidden units and 
   await page.waitForFunction(() => /2000 tokens in/.test(document.querySelector('#sample-status')!.textContent!));
   expect(await page.locator('#sample .prime').textContent()).toBe('ROMEO:');
 
+  // the streaming sample keeps its newest text in sight, until the reader scrolls up: then it keeps their place
+  await page.fill('#prime', 'The\n'.repeat(40));
+  await breakNextStream(page, 'held');
+  await page.click('#generate');
+  await page.waitForFunction(() => document.querySelector('#sample .drawn')!.textContent!.length > 0);
+  const belowSight = () => page.$eval('#sample', (box) => box.scrollHeight - box.scrollTop - box.clientHeight);
+  expect(await belowSight()).toBeLessThan(2);
+  await page.$eval('#sample', (box) => new Promise<void>((resolve) => {
+    box.addEventListener('scroll', () => resolve(), { once: true });
+    box.scrollTop = 0;
+  }));
+  await page.evaluate(() => (window as unknown as { release: () => void }).release());
+  await page.waitForFunction(() => /2000 tokens in/.test(document.querySelector('#sample-status')!.textContent!));
+  expect(await page.$eval('#sample', (box) => box.scrollTop)).toBe(0);
+  expect(await belowSight()).toBeGreaterThan(100);
+
   // the screenshot's model: a sample, the sample scored, a hidden unit
   await page.selectOption('#model', 'tiny');
   await page.fill('#prime', 'The ');

@@ -146,6 +146,7 @@ async function generate() {
   const prim = $('sample').querySelector('.prime'), drawn = $('sample').querySelector('.drawn');
   prim.textContent = prime;
   drawn.textContent = '';
+  Object.assign(sampleScroll, { follow: true, top: 0 });
   const drawnSoFar = () => `${[...drawn.textContent].length} characters`;
   const controller = new AbortController();
   state.controller = controller;
@@ -180,7 +181,7 @@ async function generate() {
         if (event.done) ({ tokens, finish, seed, unknownTokens } = event);
         else if (typeof event.text === 'string') drawn.textContent += event.text;
       }
-      $('sample').scrollTop = $('sample').scrollHeight;
+      followSample();
     }
     if (finish === null) throw new Error(`the server's answer ended early, after ${drawnSoFar()}, without saying how the sample ended`);
     const seconds = (performance.now() - started) / 1000;
@@ -201,6 +202,19 @@ function swapButtons(off, on) {
   $(on).disabled = false;
   $(off).disabled = true;
   if (hadFocus) $(on).focus();
+}
+
+/**
+ * A streaming sample keeps its newest text in sight, until the reader scrolls up from where it
+ * put them (`top`); scrolling back down as far, they follow it again.
+ */
+const sampleScroll = { follow: true, top: 0 };
+
+function followSample() {
+  if (!sampleScroll.follow) return;
+  const box = $('sample');
+  box.scrollTop = box.scrollHeight;
+  sampleScroll.top = box.scrollTop;
 }
 
 // ---- surprise -------------------------------------------------------------------------
@@ -507,6 +521,7 @@ for (const id of new Set(Object.values(FIELD_CONTROLS).flatMap((controls) => Obj
   $(id).addEventListener('input', () => clearControl(id));
 }
 $('stop').addEventListener('click', () => state.controller?.abort());
+$('sample').addEventListener('scroll', () => (sampleScroll.follow = $('sample').scrollTop >= sampleScroll.top - 1), { passive: true });
 $('use-sample').addEventListener('click', () => {
   const text = $('sample').textContent;
   if (text) $('score-text').value = text;
