@@ -352,6 +352,15 @@ it('shows each error as a sentence beside the control it names, and stays usable
   await at.waitForFunction(() => document.querySelector('#units-status')!.textContent !== '');
   expect(await at.locator('#units-status').textContent()).toBe('unit: not a number: type one, or empty the field for the most active units');
   expect(await at.locator('#unit-picks button').count()).toBe(0);
+  // a card's own error keeps its mark while another card asks of the same control: the scored text's, the unit still wrong
+  await at.fill('#score-text', 'x'.repeat(70_000));
+  await at.click('#score');
+  await at.waitForFunction(() => /^the body is \d+ bytes/.test(document.querySelector('#score-status')!.textContent!));
+  expect(await at.locator('#score-text').getAttribute('aria-invalid')).toBe('true');
+  await at.click('#show-unit');
+  expect(await at.locator('#units-status').textContent()).toMatch(/^unit: not a number/);
+  expect(await at.locator('#score-text').getAttribute('aria-invalid')).toBe('true');
+  expect(await at.locator('#score-text').getAttribute('aria-describedby')).toBe('score-status');
 
   // a prime over --max-body (413): the prime is the field
   await at.fill('#prime', 'x'.repeat(70_000));

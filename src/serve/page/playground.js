@@ -47,19 +47,27 @@ const FIELD_CONTROLS = {
   units: { text: 'score-text', body: 'score-text', layer: 'layer', unit: 'unit' },
 };
 
-/** An error in `statusId`; the control of the field the server named is marked invalid and takes the focus. */
-function fail(form, statusId, err) {
-  status(statusId, err.message, true);
+/** Each form's status line, where its errors show. */
+const STATUS_LINES = { generate: 'sample-status', score: 'score-status', units: 'units-status' };
+
+/** An error in the form's status line; the control of the field the server named is marked invalid and takes the focus. */
+function fail(form, err) {
+  status(STATUS_LINES[form], err.message, true);
   const id = FIELD_CONTROLS[form][err.field];
   if (id === undefined) return;
   $(id).setAttribute('aria-invalid', 'true');
-  $(id).setAttribute('aria-describedby', statusId);
+  $(id).setAttribute('aria-describedby', STATUS_LINES[form]);
   $(id).focus();
 }
 
-/** A form's controls, no longer marked invalid: on a new request, or once the control is changed. */
+/**
+ * A form's controls, no longer marked invalid by its errors: on its new request. (Another
+ * form's mark on a control they share stays while that form's error line does.)
+ */
 function clearInvalid(form) {
-  for (const id of new Set(Object.values(FIELD_CONTROLS[form]))) clearControl(id);
+  for (const id of new Set(Object.values(FIELD_CONTROLS[form]))) {
+    if ($(id).getAttribute('aria-describedby') === STATUS_LINES[form]) clearControl(id);
+  }
 }
 
 function clearControl(id) {
@@ -139,7 +147,7 @@ async function generate() {
     len = typedNumber('len', "the server's default");
     seed = typedNumber('seed', 'a random one');
   } catch (err) {
-    fail('generate', 'sample-status', err);
+    fail('generate', err);
     return;
   }
   const prime = $('prime').value;
@@ -188,7 +196,7 @@ async function generate() {
     const unread = unknownTokens === 0 ? '' : ` · ${unknownTokens} ${unknownTokens === 1 ? 'token' : 'tokens'} of the prime outside the vocabulary, read as <UNK>`;
     status('sample-status', `${tokens} tokens in ${seconds.toFixed(2)} s (${finish}) · seed ${seed}${unread}`);
   } catch (err) {
-    if (!controller.signal.aborted) fail('generate', 'sample-status', err);
+    if (!controller.signal.aborted) fail('generate', err);
     else if (controller.signal.reason !== 'model') status('sample-status', `stopped · ${drawnSoFar()} so far${seed === null ? '' : ` · seed ${seed}`}`);
   } finally {
     state.controller = null;
@@ -278,7 +286,7 @@ async function score() {
     status('score-status', `${answer.predictions} prediction${answer.predictions === 1 ? '' : 's'} · ${answer.loss.toFixed(3)} nats/${per} · ${answer.bitsPerToken.toFixed(3)} bits/${per} · ` +
       `perplexity ${answer.perplexity.toFixed(2)} · hover, tap or tab to a token (then the arrow keys) for its probability and the model's top five`);
   } catch (err) {
-    if (!signal.aborted) fail('score', 'score-status', err);
+    if (!signal.aborted) fail('score', err);
   }
 }
 
@@ -353,7 +361,7 @@ async function showUnits(unit) {
     try {
       unit = typedNumber('unit', 'the most active units');
     } catch (err) {
-      fail('units', 'units-status', err);
+      fail('units', err);
       return;
     }
   }
@@ -380,7 +388,7 @@ async function showUnits(unit) {
     paintUnit(answer.tokens, answer.units[0]);
     status('units-status', '');
   } catch (err) {
-    if (!signal.aborted) fail('units', 'units-status', err);
+    if (!signal.aborted) fail('units', err);
   }
 }
 
