@@ -245,7 +245,7 @@ it('is usable from the keyboard alone: Enter submits, the focus shows, every con
   expect(unnamed).toEqual([]);
   // the boxes of text carry their names (a <pre>'s own role takes none); what speaks up by itself is the three status
   // lines, not the sliders' numbers, which their sliders already say
-  for (const name of ['sample', 'the text scored: arrow keys move from token to token', 'the text coloured by the unit']) {
+  for (const name of ['sample', 'the text scored: arrow keys move from token to token', 'the text coloured by the unit: arrow keys move from token to token']) {
     expect(await at.getByRole('group', { name, exact: true }).count()).toBe(1);
   }
   expect(await at.getByRole('status').evaluateAll((live) => live.map((l) => l.id))).toEqual(['sample-status', 'score-status', 'units-status']);
@@ -310,6 +310,15 @@ it('is usable from the keyboard alone: Enter submits, the focus shows, every con
   await at.focus('#unit');
   await at.keyboard.press('Enter');
   await at.waitForFunction(() => document.querySelector('#units')!.getAttribute('data-unit') === '3');
+  // the unit's text is one tab stop too, each token's tip its value
+  expect(await at.locator('#units [tabindex="0"]').count()).toBe(1);
+  await at.focus('#most-active');
+  await at.keyboard.press('Tab');
+  expect(await at.evaluate(() => document.activeElement!.textContent)).toBe('T');
+  await expect.poll(() => at.locator('#tip .head').textContent()).toMatch(/^unit 3 after "T": -?\d\.\d{3}$/);
+  await at.keyboard.press('ArrowRight');
+  expect(await at.evaluate(() => document.activeElement!.textContent)).toBe('h');
+  await expect.poll(() => at.locator('#tip .head').textContent()).toMatch(/^unit 3 after "h": /);
 }));
 
 it('shows each error as a sentence beside the control it names, and stays usable after it', () => onFreshPage(async (at) => {
@@ -454,7 +463,7 @@ for (const colorScheme of ['light', 'dark'] as const) {
     expect(Math.max(...surprises)).toBeGreaterThan(8);
     await at.click('#most-active');
     await at.waitForFunction(() => document.querySelectorAll('#units span').length > 0);
-    const values = await at.$$eval('#units span', (spans) => spans.map((s) => Number((s as HTMLElement).title.split(': ')[1])));
+    const values = await at.$$eval('#units span', (spans) => spans.map((s) => Number((s as HTMLElement).dataset.value)));
     expect(Math.max(...values.map(Math.abs))).toBeGreaterThan(0.9);
     await at.focus('#scored span:nth-child(3)');
     await expect.poll(() => at.locator('#tip').isVisible()).toBe(true);

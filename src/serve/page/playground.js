@@ -290,9 +290,9 @@ async function score() {
   }
 }
 
-/** Arrow keys, Home and End in the scored text: the focus, and the one tab stop, move to another token. */
+/** Arrow keys, Home and End in the scored text or the unit's: the focus, and the one tab stop, move to another token. */
 function moveFocus(event) {
-  const spans = [...$('scored').children];
+  const spans = [...event.currentTarget.children];
   const at = spans.indexOf(document.activeElement);
   if (at < 0) return;
   const to = { ArrowRight: at + 1, ArrowDown: at + 1, ArrowLeft: at - 1, ArrowUp: at - 1, Home: 0, End: spans.length - 1 }[event.key];
@@ -304,16 +304,30 @@ function moveFocus(event) {
   next.focus();
 }
 
-/** The scored token whose tip is open, or null. */
+/** The token, scored or coloured by a unit, whose tip is open, or null. */
 let tipToken = null;
 
+/** A token's tip: its probability and the model's top five, or the unit's value after it. */
 function showTip(event) {
-  const span = event.target.closest('[data-tip]');
-  const tip = $('tip');
+  const span = event.target.closest('[data-tip], [data-value]');
   if (!span) {
     hideTip();
     return;
   }
+  $('tip').replaceChildren(...(span.dataset.tip === undefined ? unitTip(span) : surpriseTip(span)));
+  span.setAttribute('aria-describedby', 'tip');
+  tipToken = span;
+  placeTip();
+}
+
+function unitTip(span) {
+  const head = document.createElement('div');
+  head.className = 'head';
+  head.textContent = `unit ${$('units').dataset.unit} after "${showable(span.dataset.text)}": ${Number(span.dataset.value).toFixed(3)}`;
+  return [head];
+}
+
+function surpriseTip(span) {
   const t = JSON.parse(span.dataset.tip);
   const head = document.createElement('div');
   head.className = 'head';
@@ -325,10 +339,7 @@ function showTip(event) {
     row.insertCell().textContent = `"${showable(alt.token)}"`;
     row.insertCell().textContent = Math.exp(alt.logProb).toFixed(3);
   }
-  tip.replaceChildren(head, table);
-  span.setAttribute('aria-describedby', 'tip');
-  tipToken = span;
-  placeTip();
+  return [head, table];
 }
 
 /**
@@ -336,7 +347,7 @@ function showTip(event) {
  * ends first; out of sight while the token is.
  */
 function placeTip() {
-  const tip = $('tip'), box = tipToken.getBoundingClientRect(), seen = $('scored').getBoundingClientRect();
+  const tip = $('tip'), box = tipToken.getBoundingClientRect(), seen = tipToken.parentElement.getBoundingClientRect();
   tip.hidden = box.bottom <= Math.max(seen.top, 0) || box.top >= Math.min(seen.bottom, window.innerHeight);
   if (tip.hidden) return;
   tip.style.left = `${Math.max(8, Math.min(box.left, window.innerWidth - tip.offsetWidth - 8))}px`;
@@ -395,13 +406,15 @@ async function showUnits(unit) {
 function paintUnit(tokens, { unit, values }) {
   $('unit').value = String(unit);
   for (const b of $('unit-picks').children) b.setAttribute('aria-pressed', String(b.textContent === `unit ${unit}`));
+  hideTip();
+  $('units').dataset.unit = String(unit);
   $('units').replaceChildren(...tokens.map((text, i) => {
     const span = tokenSpan(text);
     paintActivation(span, values[i]);
-    span.title = `unit ${unit}: ${values[i].toFixed(3)}`;
+    Object.assign(span.dataset, { text, value: String(values[i]) });
+    span.tabIndex = i === 0 ? 0 : -1; // one tab stop, as the scored text is
     return span;
   }));
-  $('units').dataset.unit = String(unit);
 }
 
 // ---- loss chart -----------------------------------------------------------------------
@@ -536,9 +549,11 @@ $('use-sample').addEventListener('click', () => {
   else status('score-status', 'nothing sampled yet: Generate one first');
 });
 $('most-active').addEventListener('click', () => showUnits(null));
-for (const event of ['mouseover', 'focusin', 'click']) $('scored').addEventListener(event, showTip);
-$('scored').addEventListener('keydown', moveFocus);
-for (const event of ['mouseleave', 'focusout']) $('scored').addEventListener(event, hideTip);
+for (const box of ['scored', 'units']) {
+  for (const event of ['mouseover', 'focusin', 'click']) $(box).addEventListener(event, showTip);
+  $(box).addEventListener('keydown', moveFocus);
+  for (const event of ['mouseleave', 'focusout']) $(box).addEventListener(event, hideTip);
+}
 // the page or the scored text scrolled: the tip goes with its token
 document.addEventListener('scroll', () => tipToken !== null && placeTip(), { capture: true, passive: true });
 // Escape closes the tip, the pointer or the focus staying where it is
