@@ -77,6 +77,22 @@ it('streams a sample, colours a scored text by surprise, shows hidden units and 
   await page.waitForFunction(() => /2000 tokens in/.test(document.querySelector('#sample-status')!.textContent!));
   expect(await page.locator('#sample .prime').textContent()).toBe('ROMEO:');
 
+  // the streaming sample keeps its newest text in sight, until the reader scrolls up: then it keeps their place
+  await page.fill('#prime', 'The\n'.repeat(40));
+  await breakNextStream(page, 'held');
+  await page.click('#generate');
+  await page.waitForFunction(() => document.querySelector('#sample .drawn')!.textContent!.length > 0);
+  const belowSight = () => page.$eval('#sample', (box) => box.scrollHeight - box.scrollTop - box.clientHeight);
+  expect(await belowSight()).toBeLessThan(2);
+  await page.$eval('#sample', (box) => new Promise<void>((resolve) => {
+    box.addEventListener('scroll', () => resolve(), { once: true });
+    box.scrollTop = 0;
+  }));
+  await page.evaluate(() => (window as unknown as { release: () => void }).release());
+  await page.waitForFunction(() => /2000 tokens in/.test(document.querySelector('#sample-status')!.textContent!));
+  expect(await page.$eval('#sample', (box) => box.scrollTop)).toBe(0);
+  expect(await belowSight()).toBeGreaterThan(100);
+
   // the screenshot's model: a sample, the sample scored, a hidden unit
   await page.selectOption('#model', 'tiny');
   await page.fill('#prime', 'The ');
@@ -227,6 +243,12 @@ it('is usable from the keyboard alone: Enter submits, the focus shows, every con
     .filter((c) => (c as HTMLInputElement).labels.length === 0 && !c.getAttribute('aria-label') && (c.tagName !== 'BUTTON' || c.textContent!.trim() === ''))
     .map((c) => c.id));
   expect(unnamed).toEqual([]);
+  // the boxes of text carry their names (a <pre>'s own role takes none); what speaks up by itself is the three status
+  // lines, not the sliders' numbers, which their sliders already say
+  for (const name of ['sample', 'the text scored: arrow keys move from token to token', 'the text coloured by the unit: arrow keys move from token to token']) {
+    expect(await at.getByRole('group', { name, exact: true }).count()).toBe(1);
+  }
+  expect(await at.getByRole('status').evaluateAll((live) => live.map((l) => l.id))).toEqual(['sample-status', 'score-status', 'units-status']);
 
   // Tab from the model to the prime and on; the focused control shows a ring
   await at.focus('#model');
@@ -247,6 +269,17 @@ it('is usable from the keyboard alone: Enter submits, the focus shows, every con
   expect(await sampleOutcome(at)).toMatch(/^20 tokens in /);
   expect(await at.inputValue('#prime')).toBe('The');
 
+  // Generate and Stop pressed from the keyboard disable themselves: the focus moves to the one to press next, not to nowhere
+  await at.fill('#len', '2000');
+  await breakNextStream(at, 'held');
+  await at.focus('#generate');
+  await at.keyboard.press('Enter');
+  await at.waitForFunction(() => document.querySelector('#sample .drawn')!.textContent !== '');
+  expect(await at.evaluate(() => document.activeElement!.id)).toBe('stop');
+  await at.keyboard.press('Space');
+  expect(await sampleOutcome(at)).toMatch(/^stopped · /);
+  expect(await at.evaluate(() => document.activeElement!.id)).toBe('generate');
+
   // Ctrl+Enter scores; the scored text is one stop, its tokens reached by the arrow keys
   await at.fill('#score-text', 'The people of this country.');
   await at.focus('#score-text');
@@ -262,6 +295,11 @@ it('is usable from the keyboard alone: Enter submits, the focus shows, every con
   await expect.poll(() => at.locator('#tip .head').textContent()).toMatch(/^"e" {2}p = /);
   await at.keyboard.press('End');
   expect(await at.evaluate(() => document.activeElement!.textContent)).toBe('.');
+  // Escape closes the tip, the focus staying on its token
+  await expect.poll(() => at.locator('#tip').isVisible()).toBe(true);
+  await at.keyboard.press('Escape');
+  expect(await at.locator('#tip').isHidden()).toBe(true);
+  expect(await at.evaluate(() => document.activeElement!.textContent)).toBe('.');
   await at.keyboard.press('Tab');
   expect(await at.evaluate(() => document.activeElement!.id)).toBe('layer');
   await at.keyboard.press('Shift+Tab');
@@ -272,6 +310,15 @@ it('is usable from the keyboard alone: Enter submits, the focus shows, every con
   await at.focus('#unit');
   await at.keyboard.press('Enter');
   await at.waitForFunction(() => document.querySelector('#units')!.getAttribute('data-unit') === '3');
+  // the unit's text is one tab stop too, each token's tip its value
+  expect(await at.locator('#units [tabindex="0"]').count()).toBe(1);
+  await at.focus('#most-active');
+  await at.keyboard.press('Tab');
+  expect(await at.evaluate(() => document.activeElement!.textContent)).toBe('T');
+  await expect.poll(() => at.locator('#tip .head').textContent()).toMatch(/^unit 3 after "T": -?\d\.\d{3}$/);
+  await at.keyboard.press('ArrowRight');
+  expect(await at.evaluate(() => document.activeElement!.textContent)).toBe('h');
+  await expect.poll(() => at.locator('#tip .head').textContent()).toMatch(/^unit 3 after "h": /);
 }));
 
 it('shows each error as a sentence beside the control it names, and stays usable after it', () => onFreshPage(async (at) => {
@@ -295,6 +342,35 @@ it('shows each error as a sentence beside the control it names, and stays usable
   expect(await sampleOutcome(at)).toMatch(/^30 tokens in /);
   expect(await at.locator('#sample-status').getAttribute('class')).not.toContain('error');
 
+  // what the browser cannot read as a number it gives as empty: said so, not the server's default or the most active units
+  const sampled = await at.locator('#sample').textContent();
+  await at.fill('#len', '');
+  await at.focus('#len');
+  await at.keyboard.type('1e');
+  await at.click('#generate');
+  expect(await sampleOutcome(at)).toBe("tokens: not a number: type one, or empty the field for the server's default");
+  expect(await at.locator('#len').getAttribute('aria-invalid')).toBe('true');
+  expect(await at.evaluate(() => document.activeElement!.id)).toBe('len');
+  expect(await at.locator('#sample').textContent()).toBe(sampled); // nothing asked of the server
+  await at.fill('#len', '30');
+  await at.fill('#score-text', 'The people.');
+  await at.fill('#unit', '');
+  await at.focus('#unit');
+  await at.keyboard.type('3e');
+  await at.click('#show-unit');
+  await at.waitForFunction(() => document.querySelector('#units-status')!.textContent !== '');
+  expect(await at.locator('#units-status').textContent()).toBe('unit: not a number: type one, or empty the field for the most active units');
+  expect(await at.locator('#unit-picks button').count()).toBe(0);
+  // a card's own error keeps its mark while another card asks of the same control: the scored text's, the unit still wrong
+  await at.fill('#score-text', 'x'.repeat(70_000));
+  await at.click('#score');
+  await at.waitForFunction(() => /^the body is \d+ bytes/.test(document.querySelector('#score-status')!.textContent!));
+  expect(await at.locator('#score-text').getAttribute('aria-invalid')).toBe('true');
+  await at.click('#show-unit');
+  expect(await at.locator('#units-status').textContent()).toMatch(/^unit: not a number/);
+  expect(await at.locator('#score-text').getAttribute('aria-invalid')).toBe('true');
+  expect(await at.locator('#score-text').getAttribute('aria-describedby')).toBe('score-status');
+
   // a prime over --max-body (413): the prime is the field
   await at.fill('#prime', 'x'.repeat(70_000));
   await at.click('#generate');
@@ -303,11 +379,19 @@ it('shows each error as a sentence beside the control it names, and stays usable
   expect(await at.locator('#sample').textContent()).toBe('');
   await at.fill('#prime', 'The');
 
-  // a unit the layer does not have
+  // a unit the layer does not have; while the server is asked, the status says so, the last error gone
+  let answerUnits!: () => void;
+  const unitsHeld = new Promise<void>((resolve) => (answerUnits = resolve));
+  await at.route('**/v1/activations', async (route) => {
+    await unitsHeld;
+    await route.continue();
+  }, { times: 1 });
   await at.fill('#score-text', 'The people.');
   await at.fill('#unit', '9999');
   await at.click('#show-unit');
-  await at.waitForFunction(() => document.querySelector('#units-status')!.textContent !== '');
+  expect(await at.locator('#units-status').textContent()).toBe('reading…');
+  answerUnits();
+  await at.waitForFunction(() => !['', 'reading…'].includes(document.querySelector('#units-status')!.textContent!));
   expect(await at.locator('#units-status').textContent()).toBe('unit: must be from 0 to 63 (got 9999)');
   expect(await at.locator('#unit').getAttribute('aria-invalid')).toBe('true');
 
@@ -330,6 +414,23 @@ it('shows each error as a sentence beside the control it names, and stays usable
   await at.waitForFunction(() => !(document.querySelector('#generate') as HTMLButtonElement).disabled);
   expect(await at.locator('#sample').textContent()).toBe('');
   expect(await at.locator('#sample-status').textContent()).toBe('');
+
+  // another model chosen while a text is scored: the request is dropped, its answer never shown as the new model's
+  await at.fill('#score-text', 'The king.');
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await at.route('**/v1/score', async (route) => {
+    await held;
+    await route.continue().catch(() => undefined);
+  }, { times: 1 });
+  const dropped = at.waitForEvent('requestfailed', (request) => request.url().endsWith('/v1/score'));
+  await at.click('#score');
+  expect(await at.locator('#score-status').textContent()).toBe('scoring…');
+  await at.selectOption('#model', 'tiny');
+  expect((await dropped).failure()?.errorText).toMatch(/abort/i);
+  release();
+  expect(await at.locator('#scored span').count()).toBe(0);
+  expect(await at.locator('#score-status').textContent()).toBe('');
 }));
 
 it('shows the most active units for an empty unit field, as the Most active button does, not unit 0', () => onFreshPage(async (at) => {
@@ -362,7 +463,7 @@ for (const colorScheme of ['light', 'dark'] as const) {
     expect(Math.max(...surprises)).toBeGreaterThan(8);
     await at.click('#most-active');
     await at.waitForFunction(() => document.querySelectorAll('#units span').length > 0);
-    const values = await at.$$eval('#units span', (spans) => spans.map((s) => Number((s as HTMLElement).title.split(': ')[1])));
+    const values = await at.$$eval('#units span', (spans) => spans.map((s) => Number((s as HTMLElement).dataset.value)));
     expect(Math.max(...values.map(Math.abs))).toBeGreaterThan(0.9);
     await at.focus('#scored span:nth-child(3)');
     await expect.poll(() => at.locator('#tip').isVisible()).toBe(true);
@@ -424,6 +525,50 @@ it('keeps the loss chart readable and a tip inside the window at a phone width',
   await expect.poll(() => at.locator('#tip').isVisible()).toBe(true);
   expect(await at.locator('#tip .head').textContent()).toMatch(/ \(<UNK>\) {2}p = /);
   expect(await at.evaluate(() => document.querySelector('#tip')!.getBoundingClientRect().right)).toBeLessThanOrEqual(390);
+
+  // the page scrolled with a tip open: the tip goes with its token
+  await at.mouse.move(0, 0);
+  await at.focus('#scored span:nth-child(2)');
+  await expect.poll(() => at.locator('#tip').isVisible()).toBe(true);
+  const besideItsToken = () => at.evaluate(() => {
+    const token = document.activeElement!.getBoundingClientRect(), tip = document.querySelector('#tip')!.getBoundingClientRect();
+    return Math.abs(tip.top - (token.bottom + 6)) < 1 || Math.abs(tip.bottom - (token.top - 6)) < 1;
+  });
+  expect(await besideItsToken()).toBe(true);
+  await at.evaluate(() => new Promise<void>((resolve) => {
+    window.addEventListener('scroll', () => resolve(), { once: true });
+    window.scrollBy(0, 120);
+  }));
+  expect(await at.locator('#tip').isVisible()).toBe(true);
+  expect(await besideItsToken()).toBe(true);
+
+  // a model's name longer than the phone is wide: shortened in its box, no sideways scrolling
+  await at.route('**/v1/models', async (route) => {
+    const response = await route.fetch();
+    const answer = await response.json() as { models: { name: string }[] };
+    answer.models[2].name = `words-${'of-a-run-named-at-length-'.repeat(4)}`;
+    await route.fulfill({ response, json: answer });
+  });
+  await at.reload();
+  await at.waitForFunction(() => document.querySelectorAll('#model option').length === 3);
+  expect(await at.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+}));
+
+it('draws a lone evaluation as two dots, its axes labelled as finely as their steps', () => onFreshPage(async (at) => {
+  // the tiny model's history as one evaluation: a loss axis in steps of 0.025, a token axis in steps of 250
+  await at.route('**/v1/models', async (route) => {
+    const response = await route.fetch();
+    const answer = await response.json() as { models: { name: string; history: unknown[] }[] };
+    answer.models[0].history = [{ step: 20, tokensSeen: 1300, trainLoss: 4.5, valLoss: 4.37 }];
+    await route.fulfill({ response, json: answer });
+  });
+  await at.reload();
+  await at.waitForFunction(() => document.querySelectorAll('#loss-chart circle').length === 2);
+  expect(await at.locator('#loss-chart circle.train-dot').count()).toBe(1);
+  expect(await at.locator('#loss-chart circle.val-dot').count()).toBe(1);
+  expect(await at.locator('#loss-chart text[text-anchor="end"]').allTextContents()).toEqual(['4.375', '4.400', '4.425', '4.450', '4.475', '4.500']);
+  const along = await at.locator('#loss-chart text[text-anchor="middle"]').allTextContents();
+  expect(along).toEqual(['0', '250', '500', '750', '1k', '1.25k', 'characters seen']);
 }));
 
 it('says the server cannot be reached once it has stopped, and does not stick', () => onFreshPage(async (at) => {

@@ -6,7 +6,8 @@ const $ = (id) => document.getElementById(id);
 /** −log p (nats) at which a token is coloured fully red. */
 const SURPRISE_MAX = 8;
 
-const state = { models: [], model: null, controller: null };
+/** `controller`: the sample's on its way; `asked`: the score's and the units' requests not yet answered. */
+const state = { models: [], model: null, controller: null, asked: { score: null, units: null } };
 
 /** The API with the bearer token when the page has one; a 401 shows the token box. */
 async function api(path, body, signal) {
@@ -46,24 +47,45 @@ const FIELD_CONTROLS = {
   units: { text: 'score-text', body: 'score-text', layer: 'layer', unit: 'unit' },
 };
 
-/** An error in `statusId`; the control of the field the server named is marked invalid and takes the focus. */
-function fail(form, statusId, err) {
-  status(statusId, err.message, true);
+/** Each form's status line, where its errors show. */
+const STATUS_LINES = { generate: 'sample-status', score: 'score-status', units: 'units-status' };
+
+/** An error in the form's status line; the control of the field the server named is marked invalid and takes the focus. */
+function fail(form, err) {
+  status(STATUS_LINES[form], err.message, true);
   const id = FIELD_CONTROLS[form][err.field];
   if (id === undefined) return;
   $(id).setAttribute('aria-invalid', 'true');
-  $(id).setAttribute('aria-describedby', statusId);
+  $(id).setAttribute('aria-describedby', STATUS_LINES[form]);
   $(id).focus();
 }
 
-/** A form's controls, no longer marked invalid: on a new request, or once the control is changed. */
+/**
+ * A form's controls, no longer marked invalid by its errors: on its new request. (Another
+ * form's mark on a control they share stays while that form's error line does.)
+ */
 function clearInvalid(form) {
-  for (const id of new Set(Object.values(FIELD_CONTROLS[form]))) clearControl(id);
+  for (const id of new Set(Object.values(FIELD_CONTROLS[form]))) {
+    if ($(id).getAttribute('aria-describedby') === STATUS_LINES[form]) clearControl(id);
+  }
 }
 
 function clearControl(id) {
   $(id).removeAttribute('aria-invalid');
   $(id).removeAttribute('aria-describedby');
+}
+
+/**
+ * A number field's value, or null where it is empty (which asks for `ifEmpty`, not for 0).
+ * What the browser cannot read as a number ("1e") it gives as empty too: that is an error
+ * naming the field, not a silent `ifEmpty`.
+ */
+function typedNumber(field, ifEmpty) {
+  const input = $(field);
+  if (input.validity.badInput) {
+    throw Object.assign(new Error(`${input.labels[0].firstChild.textContent.trim()}: not a number: type one, or empty the field for ${ifEmpty}`), { field });
+  }
+  return input.value.trim() === '' ? null : Number(input.value);
 }
 
 /** The chosen model, or null after saying in `statusId` that none is loaded yet. */
@@ -98,6 +120,7 @@ function chooseModel(name) {
   const m = state.models.find((x) => x.name === name);
   if (!m) return;
   state.controller?.abort('model');
+  for (const request of Object.values(state.asked)) request?.abort();
   state.model = m;
   const { cell, numLayers, hiddenSize } = m.model;
   const per = m.level === 'word' ? 'word' : 'char';
@@ -118,27 +141,33 @@ function chooseModel(name) {
 async function generate() {
   const model = chosenModel('sample-status');
   if (model === null) return;
+  clearInvalid('generate');
+  let len, seed = null;
+  try {
+    len = typedNumber('len', "the server's default");
+    seed = typedNumber('seed', 'a random one');
+  } catch (err) {
+    fail('generate', err);
+    return;
+  }
   const prime = $('prime').value;
   const prim = $('sample').querySelector('.prime'), drawn = $('sample').querySelector('.drawn');
   prim.textContent = prime;
   drawn.textContent = '';
+  Object.assign(sampleScroll, { follow: true, top: 0 });
   const drawnSoFar = () => `${[...drawn.textContent].length} characters`;
-  clearInvalid('generate');
   const controller = new AbortController();
   state.controller = controller;
-  $('generate').disabled = true;
-  $('stop').disabled = false;
+  swapButtons('generate', 'stop');
   status('sample-status', 'sampling…');
   const started = performance.now();
-  let tokens = 0, finish = null, seed = null, unknownTokens = 0;
+  let tokens = 0, finish = null, unknownTokens = 0;
   try {
     const body = {
       model: model.name, prime, temperature: Number($('temperature').value), topP: Number($('top-p').value), stream: 'ndjson',
     };
-    // an empty field asks for the server's default, not for 0
-    if ($('len').value !== '') body.len = Number($('len').value);
-    if ($('seed').value !== '') body.seed = Number($('seed').value);
-    seed = body.seed ?? null;
+    if (len !== null) body.len = len;
+    if (seed !== null) body.seed = seed;
     const res = await api('/v1/generate', body, controller.signal);
     if (!res.ok) {
       prim.textContent = ''; // refused: nothing was read or drawn
@@ -160,20 +189,40 @@ async function generate() {
         if (event.done) ({ tokens, finish, seed, unknownTokens } = event);
         else if (typeof event.text === 'string') drawn.textContent += event.text;
       }
-      $('sample').scrollTop = $('sample').scrollHeight;
+      followSample();
     }
     if (finish === null) throw new Error(`the server's answer ended early, after ${drawnSoFar()}, without saying how the sample ended`);
     const seconds = (performance.now() - started) / 1000;
     const unread = unknownTokens === 0 ? '' : ` · ${unknownTokens} ${unknownTokens === 1 ? 'token' : 'tokens'} of the prime outside the vocabulary, read as <UNK>`;
     status('sample-status', `${tokens} tokens in ${seconds.toFixed(2)} s (${finish}) · seed ${seed}${unread}`);
   } catch (err) {
-    if (!controller.signal.aborted) fail('generate', 'sample-status', err);
+    if (!controller.signal.aborted) fail('generate', err);
     else if (controller.signal.reason !== 'model') status('sample-status', `stopped · ${drawnSoFar()} so far${seed === null ? '' : ` · seed ${seed}`}`);
   } finally {
     state.controller = null;
-    $('generate').disabled = false;
-    $('stop').disabled = true;
+    swapButtons('stop', 'generate');
   }
+}
+
+/** Disables one button and enables the other; the focus, were it on the first, moves to the second rather than to nowhere. */
+function swapButtons(off, on) {
+  const hadFocus = document.activeElement === $(off);
+  $(on).disabled = false;
+  $(off).disabled = true;
+  if (hadFocus) $(on).focus();
+}
+
+/**
+ * A streaming sample keeps its newest text in sight, until the reader scrolls up from where it
+ * put them (`top`); scrolling back down as far, they follow it again.
+ */
+const sampleScroll = { follow: true, top: 0 };
+
+function followSample() {
+  if (!sampleScroll.follow) return;
+  const box = $('sample');
+  box.scrollTop = box.scrollHeight;
+  sampleScroll.top = box.scrollTop;
 }
 
 // ---- surprise -------------------------------------------------------------------------
@@ -202,9 +251,17 @@ function showable(token) {
   return JSON.stringify(token).slice(1, -1);
 }
 
+/** A new request of `view` (`score`, `units`): the one it asked before, answered or not, is dropped. */
+function ask(view) {
+  state.asked[view]?.abort();
+  state.asked[view] = new AbortController();
+  return state.asked[view].signal;
+}
+
 async function score() {
   const model = chosenModel('score-status');
   if (model === null) return;
+  const signal = ask('score');
   clearInvalid('score');
   const text = $('score-text').value;
   if (text === '') {
@@ -214,7 +271,7 @@ async function score() {
   }
   status('score-status', 'scoring…');
   try {
-    const answer = await json(await api('/v1/score', { model: model.name, text, top: 5 }));
+    const answer = await json(await api('/v1/score', { model: model.name, text, top: 5 }, signal));
     const spans = answer.tokens.filter((t) => t.text !== '').map((t) => {
       const span = tokenSpan(t.text);
       paintSurprise(span, -t.logProb);
@@ -229,13 +286,13 @@ async function score() {
     status('score-status', `${answer.predictions} prediction${answer.predictions === 1 ? '' : 's'} · ${answer.loss.toFixed(3)} nats/${per} · ${answer.bitsPerToken.toFixed(3)} bits/${per} · ` +
       `perplexity ${answer.perplexity.toFixed(2)} · hover, tap or tab to a token (then the arrow keys) for its probability and the model's top five`);
   } catch (err) {
-    fail('score', 'score-status', err);
+    if (!signal.aborted) fail('score', err);
   }
 }
 
-/** Arrow keys, Home and End in the scored text: the focus, and the one tab stop, move to another token. */
+/** Arrow keys, Home and End in the scored text or the unit's: the focus, and the one tab stop, move to another token. */
 function moveFocus(event) {
-  const spans = [...$('scored').children];
+  const spans = [...event.currentTarget.children];
   const at = spans.indexOf(document.activeElement);
   if (at < 0) return;
   const to = { ArrowRight: at + 1, ArrowDown: at + 1, ArrowLeft: at - 1, ArrowUp: at - 1, Home: 0, End: spans.length - 1 }[event.key];
@@ -247,13 +304,30 @@ function moveFocus(event) {
   next.focus();
 }
 
+/** The token, scored or coloured by a unit, whose tip is open, or null. */
+let tipToken = null;
+
+/** A token's tip: its probability and the model's top five, or the unit's value after it. */
 function showTip(event) {
-  const span = event.target.closest('[data-tip]');
-  const tip = $('tip');
+  const span = event.target.closest('[data-tip], [data-value]');
   if (!span) {
-    tip.hidden = true;
+    hideTip();
     return;
   }
+  $('tip').replaceChildren(...(span.dataset.tip === undefined ? unitTip(span) : surpriseTip(span)));
+  span.setAttribute('aria-describedby', 'tip');
+  tipToken = span;
+  placeTip();
+}
+
+function unitTip(span) {
+  const head = document.createElement('div');
+  head.className = 'head';
+  head.textContent = `unit ${$('units').dataset.unit} after "${showable(span.dataset.text)}": ${Number(span.dataset.value).toFixed(3)}`;
+  return [head];
+}
+
+function surpriseTip(span) {
   const t = JSON.parse(span.dataset.tip);
   const head = document.createElement('div');
   head.className = 'head';
@@ -265,22 +339,43 @@ function showTip(event) {
     row.insertCell().textContent = `"${showable(alt.token)}"`;
     row.insertCell().textContent = Math.exp(alt.logProb).toFixed(3);
   }
-  tip.replaceChildren(head, table);
-  tip.hidden = false;
-  span.setAttribute('aria-describedby', 'tip');
-  const box = span.getBoundingClientRect();
+  return [head, table];
+}
+
+/**
+ * The open tip beside its token, again after a scroll: below it, or above it where the window
+ * ends first; out of sight while the token is.
+ */
+function placeTip() {
+  const tip = $('tip'), box = tipToken.getBoundingClientRect(), seen = tipToken.parentElement.getBoundingClientRect();
+  tip.hidden = box.bottom <= Math.max(seen.top, 0) || box.top >= Math.min(seen.bottom, window.innerHeight);
+  if (tip.hidden) return;
   tip.style.left = `${Math.max(8, Math.min(box.left, window.innerWidth - tip.offsetWidth - 8))}px`;
-  // below the token, or above it where the window ends first
   const below = box.bottom + 6;
   tip.style.top = `${below + tip.offsetHeight > window.innerHeight ? Math.max(8, box.top - tip.offsetHeight - 6) : below}px`;
 }
 
+function hideTip() {
+  tipToken = null;
+  $('tip').hidden = true;
+}
+
 // ---- hidden units ---------------------------------------------------------------------
 
+/** One unit, or the most active ones where `unit` is null; `'field'`: what the unit field asks for. */
 async function showUnits(unit) {
   const model = chosenModel('units-status');
   if (model === null) return;
+  const signal = ask('units');
   clearInvalid('units');
+  if (unit === 'field') {
+    try {
+      unit = typedNumber('unit', 'the most active units');
+    } catch (err) {
+      fail('units', err);
+      return;
+    }
+  }
   const body = { model: model.name, text: $('score-text').value, layer: Number($('layer').value) };
   if (body.text === '') {
     for (const id of ['units', 'unit-picks']) $(id).replaceChildren();
@@ -289,8 +384,9 @@ async function showUnits(unit) {
   }
   if (unit === null) body.top = 8;
   else body.unit = unit;
+  status('units-status', 'reading…');
   try {
-    const answer = await json(await api('/v1/activations', body));
+    const answer = await json(await api('/v1/activations', body, signal));
     if (unit === null) {
       $('unit-picks').replaceChildren(...answer.units.map((u) => {
         const b = document.createElement('button');
@@ -303,20 +399,22 @@ async function showUnits(unit) {
     paintUnit(answer.tokens, answer.units[0]);
     status('units-status', '');
   } catch (err) {
-    fail('units', 'units-status', err);
+    if (!signal.aborted) fail('units', err);
   }
 }
 
 function paintUnit(tokens, { unit, values }) {
   $('unit').value = String(unit);
   for (const b of $('unit-picks').children) b.setAttribute('aria-pressed', String(b.textContent === `unit ${unit}`));
+  hideTip();
+  $('units').dataset.unit = String(unit);
   $('units').replaceChildren(...tokens.map((text, i) => {
     const span = tokenSpan(text);
     paintActivation(span, values[i]);
-    span.title = `unit ${unit}: ${values[i].toFixed(3)}`;
+    Object.assign(span.dataset, { text, value: String(values[i]) });
+    span.tabIndex = i === 0 ? 0 : -1; // one tab stop, as the scored text is
     return span;
   }));
-  $('units').dataset.unit = String(unit);
 }
 
 // ---- loss chart -----------------------------------------------------------------------
@@ -338,9 +436,18 @@ function niceTicks(lo, hi, count) {
   return ticks;
 }
 
+/** Decimals that write each tick apart from its neighbours: 2 for a step of 0.05 or 0.5, 3 for one of 0.025. */
+function tickDigits(ticks) {
+  const step = ticks.length > 1 ? ticks[1] - ticks[0] : 1;
+  let digits = 2;
+  while (digits < 6 && Math.abs(step * 10 ** digits - Math.round(step * 10 ** digits)) > 1e-6) digits += 1;
+  return digits;
+}
+
+/** A count in few characters: 1250 as 1.25k (two decimals: what a tick of a step of 250 needs), 2,500,000 as 2.5M. */
 function shortNumber(n) {
-  if (n >= 1e6) return `${+(n / 1e6).toFixed(1)}M`;
-  if (n >= 1e3) return `${+(n / 1e3).toFixed(1)}k`;
+  if (n >= 1e6) return `${+(n / 1e6).toFixed(2)}M`;
+  if (n >= 1e3) return `${+(n / 1e3).toFixed(2)}k`;
   return String(+n.toFixed(2));
 }
 
@@ -372,9 +479,10 @@ function drawLoss(m) {
   const X = (v) => L + ((v - x0) / (x1 - x0)) * (W - L - R);
   const Y = (v) => T + (1 - (v - y0) / (y1 - y0)) * (H - T - B);
   const chart = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': 'training and validation loss' });
+  const digits = tickDigits(yTicks);
   for (const v of yTicks) {
     chart.append(svg('line', { class: 'grid', x1: L, x2: W - R, y1: Y(v), y2: Y(v) }));
-    chart.append(svg('text', { x: L - 6, y: Y(v) + 4, 'text-anchor': 'end' }, v.toFixed(2)));
+    chart.append(svg('text', { x: L - 6, y: Y(v) + 4, 'text-anchor': 'end' }, v.toFixed(digits)));
   }
   for (const v of niceTicks(x0, x1, W < 480 ? 4 : 6)) chart.append(svg('text', { x: X(v), y: H - B + 16, 'text-anchor': 'middle' }, shortNumber(v)));
   chart.append(svg('line', { class: 'axis', x1: L, x2: W - R, y1: H - B, y2: H - B }));
@@ -420,7 +528,7 @@ onSubmit('generate-form', () => {
 });
 onSubmit('score-form', score);
 // an empty unit field asks for no one unit: the most active ones, as the Most active button does
-onSubmit('units-form', () => showUnits($('unit').value.trim() === '' ? null : Number($('unit').value)));
+onSubmit('units-form', () => showUnits('field'));
 onSubmit('token-box', () => {});
 for (const box of ['prime', 'score-text']) {
   $(box).addEventListener('keydown', (event) => {
@@ -434,15 +542,24 @@ for (const id of new Set(Object.values(FIELD_CONTROLS).flatMap((controls) => Obj
   $(id).addEventListener('input', () => clearControl(id));
 }
 $('stop').addEventListener('click', () => state.controller?.abort());
+$('sample').addEventListener('scroll', () => (sampleScroll.follow = $('sample').scrollTop >= sampleScroll.top - 1), { passive: true });
 $('use-sample').addEventListener('click', () => {
   const text = $('sample').textContent;
   if (text) $('score-text').value = text;
   else status('score-status', 'nothing sampled yet: Generate one first');
 });
 $('most-active').addEventListener('click', () => showUnits(null));
-for (const event of ['mouseover', 'focusin', 'click']) $('scored').addEventListener(event, showTip);
-$('scored').addEventListener('keydown', moveFocus);
-for (const event of ['mouseleave', 'focusout']) $('scored').addEventListener(event, () => ($('tip').hidden = true));
+for (const box of ['scored', 'units']) {
+  for (const event of ['mouseover', 'focusin', 'click']) $(box).addEventListener(event, showTip);
+  $(box).addEventListener('keydown', moveFocus);
+  for (const event of ['mouseleave', 'focusout']) $(box).addEventListener(event, hideTip);
+}
+// the page or the scored text scrolled: the tip goes with its token
+document.addEventListener('scroll', () => tipToken !== null && placeTip(), { capture: true, passive: true });
+// Escape closes the tip, the pointer or the focus staying where it is
+document.addEventListener('keydown', (event) => {
+  if (event.key === 'Escape') hideTip();
+});
 $('token').addEventListener('change', () => {
   sessionStorage.setItem('rnn-token', $('token').value);
   loadModels();
