@@ -2,12 +2,13 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readPreparedData, writePreparedFolder, type PrepareFolderOptions } from '../src/checkpoint/prepared.js';
+import { preparedLockPath, readPreparedData, writePreparedFolder, type PrepareFolderOptions } from '../src/checkpoint/prepared.js';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { TRAIN_DEFAULTS } from '../src/checkpoint/settings.js';
 import { userMessage } from '../src/cli/errors.js';
 import { loadCorpusData } from '../src/text/corpus-stream.js';
 import type { InputError } from '../src/input/settings.js';
+import { takeLock } from '../src/train/lock.js';
 import { prepare } from '../src/train/prepare.js';
 import { train } from '../src/train/trainer.js';
 import type { TrainOptions } from '../src/train/options.js';
@@ -103,7 +104,7 @@ describe('a prepared folder', () => {
 
   it('tells how far the tokenizing has come, ending at 1', () => {
     const fractions: number[] = [];
-    writePreparedFolder([folder], { level: 'word', docs: 'file', valFrac: 0.1, minCount: 1, vocabSize: 100 }, freshDir(), (f) => fractions.push(f));
+    writePreparedFolder([folder], { level: 'word', docs: 'file', valFrac: 0.1, minCount: 1, vocabSize: 100 }, freshDir(), { onProgress: (f) => fractions.push(f) });
     expect(fractions.at(-1)).toBe(1);
     expect(fractions.every((f, i) => f > 0 && f <= 1 && (i === 0 || f >= fractions[i - 1]!))).toBe(true);
   });
@@ -188,6 +189,26 @@ describe('rnn train DIR', () => {
 });
 
 describe('rnn prepare', () => {
+  it('writes a folder one prepare at a time: another holding its lock is named, and the lock goes with the prepare that took it', () => {
+    const out = freshDir();
+    mkdirSync(out);
+    const held = takeLock(preparedLockPath(out), out);
+    try {
+      let refused: unknown = null;
+      try {
+        prepare({ out }, [folder]);
+      } catch (err) {
+        refused = err;
+      }
+      expect(userMessage(refused)).toMatch(new RegExp(`^--out ${out} is in use by another run \\(pid ${process.pid} on `));
+      expect(readdirSync(out)).toEqual(['meta.json.lock']);
+    } finally {
+      held.release();
+    }
+    prepare({ out }, [folder]);
+    expect(readdirSync(out).sort()).toEqual(['meta.json', 'train.bin', 'val.bin']);
+  });
+
   it('leaves out of a corpus folder what rnn train leaves out: its checkpoints, and the folder it writes', async () => {
     const corpus = join(dir, 'with-runs');
     mkdirSync(corpus);

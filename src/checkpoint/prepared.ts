@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { zodErrorMessage } from '../input/issues.js';
 import { checkValidationSplit } from '../text/batches.js';
-import type { DocsMode, PreparedData } from '../text/corpus.js';
+import type { CorpusSource, DocsMode, PreparedData } from '../text/corpus.js';
 import type { CorpusSkip } from '../text/corpus-files.js';
 import { CHUNK_BYTES, streamCorpus } from '../text/corpus-stream.js';
 import { littleEndian, tokenFileBytes, writeTokenFiles } from '../text/token-files.js';
@@ -72,6 +72,21 @@ export interface PrepareFolderOptions {
   vocabSize?: number;
 }
 
+/** Creates the folder `dir` for a corpus's token files, with its parents; a file there, or a folder that cannot be made, is a CheckpointError. */
+function makePreparedFolder(dir: string): void {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new CheckpointError(`${dir} is a file, not a folder to prepare the corpus in`);
+  try {
+    makeFolders(dir);
+  } catch (err) {
+    throw new CheckpointError(`cannot create ${dir}: ${writeFailure(err)}`);
+  }
+}
+
+/** The lock file of a prepared folder, beside its meta.json as a run's is beside its latest.json: one `rnn prepare` at a time writes there. */
+export function preparedLockPath(dir: string): string {
+  return join(dir, `${PREPARED_FILES.meta}.lock`);
+}
+
 /**
  * Writes the prepared folder of the corpus at `paths` (files or folders, streamed, leaving out
  * what `skip` does) to `dir`. The token files are written under temporary names and `meta.json`
@@ -79,17 +94,31 @@ export interface PrepareFolderOptions {
  * folder there is replaced.
  */
 export function writePreparedFolder(
-  paths: readonly string[], options: PrepareFolderOptions, dir: string, onProgress?: (fraction: number) => void, skip?: CorpusSkip,
+  paths: readonly string[], options: PrepareFolderOptions, dir: string, { onProgress, skip, hold }: PrepareFolderWriting = {},
 ): PreparedMeta {
-  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new CheckpointError(`${dir} is a file, not a folder to prepare the corpus in`);
   const source = streamCorpus(paths, options.docs, CHUNK_BYTES, skip);
+  makePreparedFolder(dir);
+  const held = hold?.(dir);
+  try {
+    return writeFolder(source, options, dir, onProgress);
+  } finally {
+    held?.release();
+  }
+}
+
+/** How `writePreparedFolder` reports and what it leaves out and holds, beside what it writes. */
+export interface PrepareFolderWriting {
+  /** How much of the text has been tokenized (0 … 1). */
+  onProgress?: (fraction: number) => void;
+  /** What the corpus's folders hold that is left out of it. */
+  skip?: CorpusSkip;
+  /** Holds the folder while its files are written, once it exists and the corpus has been read: `rnn prepare`'s lock. */
+  hold?: (dir: string) => { release(): void };
+}
+
+function writeFolder(source: CorpusSource, options: PrepareFolderOptions, dir: string, onProgress?: (fraction: number) => void): PreparedMeta {
   const file = (name: string): string => join(dir, name);
   const temp = (name: string): string => file(`.${name}${TEMP_SUFFIX}${process.pid}`);
-  try {
-    makeFolders(dir);
-  } catch (err) {
-    throw new CheckpointError(`cannot create ${dir}: ${writeFailure(err)}`);
-  }
   removeAbandonedFiles(dir);
   const temps = { train: temp(PREPARED_FILES.train), val: temp(PREPARED_FILES.val), scratch: temp('provisional') };
   let written;

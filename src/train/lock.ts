@@ -33,7 +33,11 @@ export function lockPath(paths: OutputPaths): string {
  * process exits, however it exits, if `release` was not called first.
  */
 export function takeRunLock(paths: OutputPaths, out: string): RunLock {
-  const path = lockPath(paths);
+  return takeLock(lockPath(paths), out);
+}
+
+/** `takeRunLock`'s hold on an output whose lock file is `path`: a prepared folder's too. */
+export function takeLock(path: string, out: string): RunLock {
   const inUse = (owner: LockOwner): SettingError => new SettingError('out', out, (name) =>
     `${name('out')} ${out} is in use by another run (pid ${owner.pid} on ${owner.host}, since ${owner.startedAt}); ` +
       `wait for it to end, or choose another ${name('out')}`);

@@ -1,12 +1,13 @@
 import { join } from 'node:path';
 import { type SkippedFile, skipRunFiles, skippedNotice } from '../checkpoint/corpus.js';
 import { isFolder, samePath } from '../checkpoint/files.js';
-import { type PreparedMeta, writePreparedFolder } from '../checkpoint/prepared.js';
+import { type PreparedMeta, preparedLockPath, writePreparedFolder } from '../checkpoint/prepared.js';
 import { TEXT_SETTINGS } from '../checkpoint/settings.js';
 import { InputError, SettingError, parseSettingTable } from '../input/settings.js';
 import { absoluteCorpusPath } from '../text/corpus-files.js';
 import { vocabShortfallWarning } from '../text/word-vocab.js';
 import { defaultCorpus } from './data.js';
+import { takeLock } from './lock.js';
 import { freshSettings } from './options.js';
 
 /** What `prepare` accepts: the text settings of `rnn train` (TEXT_SETTINGS), as flags or values, and the folder to write. */
@@ -47,9 +48,9 @@ export function prepare(options: PrepareSettings, corpusPaths: readonly string[]
   }
   const { valFrac, minCount, docs, level, vocabSize } = settings;
   const skipped: SkippedFile[] = [];
-  const meta = writePreparedFolder(
-    paths, { valFrac, minCount, docs, level, ...(level === 'word' && { vocabSize }) }, out, callbacks.onProgress, skipRunFiles([out], skipped),
-  );
+  const meta = writePreparedFolder(paths, { valFrac, minCount, docs, level, ...(level === 'word' && { vocabSize }) }, out, {
+    onProgress: callbacks.onProgress, skip: skipRunFiles([out], skipped), hold: () => takeLock(preparedLockPath(out), out),
+  });
   const notice = skippedNotice(skipped);
   if (notice !== null) callbacks.onWarning?.(new InputError(notice));
   const shortfall = meta.wordVocab && vocabShortfallWarning(meta.wordVocab, vocabSize, minCount);
