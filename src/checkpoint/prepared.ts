@@ -72,7 +72,10 @@ export interface PrepareFolderOptions {
   vocabSize?: number;
 }
 
-/** Creates the folder `dir` for a corpus's token files, with its parents; a file there, or a folder that cannot be made, is a CheckpointError. */
+/**
+ * Creates the folder `dir` for a corpus's token files, with its parents; a file there, or a
+ * folder that cannot be made, is a CheckpointError.
+ */
 function makePreparedFolder(dir: string): void {
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new CheckpointError(`${dir} is a file, not a folder to prepare the corpus in`);
   try {
@@ -82,7 +85,10 @@ function makePreparedFolder(dir: string): void {
   }
 }
 
-/** The lock file of a prepared folder, beside its meta.json as a run's is beside its latest.json: one `rnn prepare` at a time writes there. */
+/**
+ * The lock file of a prepared folder, beside its meta.json as a run's is beside its
+ * latest.json: one `rnn prepare` at a time writes there.
+ */
 export function preparedLockPath(dir: string): string {
   return join(dir, `${PREPARED_FILES.meta}.lock`);
 }
@@ -116,7 +122,9 @@ export interface PrepareFolderWriting {
   hold?: (dir: string) => { release(): void };
 }
 
-function writeFolder(source: CorpusSource, options: PrepareFolderOptions, dir: string, onProgress?: (fraction: number) => void): PreparedMeta {
+function writeFolder(
+  source: CorpusSource, options: PrepareFolderOptions, dir: string, onProgress?: (fraction: number) => void,
+): PreparedMeta {
   const file = (name: string): string => join(dir, name);
   const temp = (name: string): string => file(`.${name}${TEMP_SUFFIX}${process.pid}`);
   removeAbandonedFiles(dir);
