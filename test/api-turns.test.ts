@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Model, StoppedError } from '../src/api/index.js';
 import { fromInteropState } from '../src/checkpoint/interop.js';
 import { CELL_KINDS, type ModelConfig } from '../src/engine/config.js';
@@ -10,6 +10,7 @@ import { Rng } from '../src/engine/random.js';
 import { Stepper } from '../src/engine/stepper.js';
 import { YIELD_MS } from '../src/generate/turns.js';
 import { EOS_TOKEN, UNK_TOKEN, Vocabulary } from '../src/text/vocab.js';
+import { onReadingClock, turnCounter } from './helpers/clock.js';
 import { collect } from './helpers/generation.js';
 import { kernelKinds } from './helpers/kernels.js';
 
@@ -96,9 +97,6 @@ describe('an abort from a timer stops an async call partway, with StoppedError',
 
 describe('the event loop runs while an async call computes', () => {
   it('the event loop turns all through generate, complete, beam, score and activations', async () => {
-    // a clock that reads a millisecond later each time: a turn is due every YIELD_MS reads, however fast this machine runs
-    let clock = 0;
-    const now = vi.spyOn(performance, 'now').mockImplementation(() => ++clock);
     const calls = {
       'generate reading its prime': () => collect(gru.generate({ prime: LONG_TEXT.slice(0, 1000), len: 1 })),
       complete: () => gru.complete({ prime: 'ROMEO:', n: 2, len: 100, seed: 1 }),
@@ -106,19 +104,18 @@ describe('the event loop runs while an async call computes', () => {
       score: () => gru.score(LONG_TEXT.slice(0, 300)),
       activations: () => gru.activations(LONG_TEXT.slice(0, 300), 0),
     };
-    // one count for each turn of the event loop: an immediate that sets itself again runs once a turn
-    let turns = 0, counting = true;
-    const count = () => { turns++; if (counting) setImmediate(count); };
-    setImmediate(count);
+    // a clock that reads a millisecond later each time: a turn is due every YIELD_MS reads, however fast this machine runs
+    const counter = turnCounter();
     try {
-      for (const [name, call] of Object.entries(calls)) {
-        const before = turns;
-        await call();
-        expect(turns - before, name).toBeGreaterThanOrEqual(3);
-      }
+      await onReadingClock(async () => {
+        for (const [name, call] of Object.entries(calls)) {
+          const before = counter.turns;
+          await call();
+          expect(counter.turns - before, name).toBeGreaterThanOrEqual(3);
+        }
+      });
     } finally {
-      counting = false;
-      now.mockRestore();
+      counter.stop();
     }
   });
 });
@@ -131,7 +128,6 @@ const LEVELS = [
 ];
 
 describe('an async call gives the *Sync call\'s result, to the bit, letting the event loop run after every piece of its work', () => {
-  afterEach(() => vi.restoreAllMocks());
 
   for (const kernels of kernelKinds()) {
     it.each(CELL_KINDS)(`%s, ${kernels} kernels, char and word level`, async (cell) => {
@@ -145,24 +141,15 @@ describe('an async call gives the *Sync call\'s result, to the bit, letting the 
           model.completeSync(sampling), model.beamSync(search), model.scoreSync(text, { top: 2 }), model.activationsSync(text, 1),
         ];
 
-        // a clock on which YIELD_MS passes between any two readings: a turn after every piece of work
-        let clock = 0;
-        vi.spyOn(performance, 'now').mockImplementation(() => (clock += YIELD_MS));
-        // the calls side by side on one model, each a stepper of its own, while the event loop counts its turns
-        let turns = 0, done = false;
-        const count = () => {
-          turns++;
-          if (!done) setImmediate(count);
-        };
-        setImmediate(count);
-        const results = await Promise.all([
+        // the calls side by side on one model, each a stepper of its own, while the event loop counts its turns,
+        // on a clock on which YIELD_MS passes between any two readings: a turn after every piece of work
+        const counter = turnCounter();
+        const results = await onReadingClock(() => Promise.all([
           model.complete(sampling), model.beam(search), model.score(text, { top: 2 }), model.activations(text, 1),
-        ]);
-        done = true;
-        vi.restoreAllMocks();
+        ]), YIELD_MS).finally(() => counter.stop());
         expect(results, vocab.level).toEqual(expected);
         // at least a turn a token that complete draws
-        expect(turns, vocab.level).toBeGreaterThanOrEqual(sampling.n * sampling.len);
+        expect(counter.turns, vocab.level).toBeGreaterThanOrEqual(sampling.n * sampling.len);
       }
     });
   }

@@ -14,6 +14,7 @@ import { resumedOut } from '../src/train/output.js';
 import { scheduledLr } from '../src/engine/optim.js';
 import { SMOOTHING, type TrainResult, periodicEvalIsRedundant, train } from '../src/train/trainer.js';
 import type { TrainOptions } from '../src/train/options.js';
+import { onReadingClock } from './helpers/clock.js';
 import { scratchFolder } from './helpers/files.js';
 import { trainUntilStep } from './helpers/train.js';
 
@@ -288,20 +289,13 @@ describe('train', () => {
   it('does not warn of an overrun that only a long last step makes: the closing evaluation fitted where that step began', async () => {
     // the clock moves 1 ms each time it is read, and 40 ms more after each step (a pause the step's timing does not see,
     // as a display's or a collector's), so the last step ends up to 40 ms past where the run expected
-    let now = 0;
-    const clock = vi.spyOn(performance, 'now').mockImplementation(() => ++now);
     const warnings: string[] = [];
-    let result: TrainResult;
-    try {
-      result = await train({ ...TINY, time: 1, evalEvery: 0, out: freshOut() }, [corpus], {
-        onEvent: (event) => {
-          if (event.event === 'step') now += 40;
-        },
-        onWarning: (warning) => warnings.push(userMessage(warning)!),
-      });
-    } finally {
-      clock.mockRestore();
-    }
+    const result = await onReadingClock((advance) => train({ ...TINY, time: 1, evalEvery: 0, out: freshOut() }, [corpus], {
+      onEvent: (event) => {
+        if (event.event === 'step') advance(40);
+      },
+      onWarning: (warning) => warnings.push(userMessage(warning)!),
+    }));
     expect(result.reason).toBe('time');
     expect(result.step).toBeGreaterThan(2);
     expect(warnings).toEqual([]);
@@ -309,19 +303,13 @@ describe('train', () => {
 
   it('keeps within --time the time the closing evaluation takes to write its checkpoints, as the last one took', async () => {
     // the clock moves 1 ms each time it is read, and 100 ms more as each checkpoint is written (a slow disk, a large model)
-    let now = 0;
-    const clock = vi.spyOn(performance, 'now').mockImplementation(() => ++now);
     let done: TrainEvent | undefined;
-    try {
-      await train({ ...TINY, time: 2, evalEvery: 5, out: freshOut() }, [corpus], {
-        onEvent: (event) => {
-          if (event.event === 'checkpoint') now += 100;
-          if (event.event === 'done') done = event;
-        },
-      });
-    } finally {
-      clock.mockRestore();
-    }
+    await onReadingClock((advance) => train({ ...TINY, time: 2, evalEvery: 5, out: freshOut() }, [corpus], {
+      onEvent: (event) => {
+        if (event.event === 'checkpoint') advance(100);
+        if (event.event === 'done') done = event;
+      },
+    }));
     expect(done).toMatchObject({ reason: 'time' });
     // within --time but for the clock's own reads (a millisecond each), well short of one write: 2.256 s when the writes were
     // not kept time for
@@ -330,15 +318,7 @@ describe('train', () => {
 
   it('stops at --time, keeping time for the closing evaluation', async () => {
     // the run's clock moves 1 ms each time it is read, so how many steps fit is the same on any machine
-    let now = 0;
-    const clock = vi.spyOn(performance, 'now').mockImplementation(() => ++now);
-    let timed: Awaited<ReturnType<typeof run>>;
-    try {
-      timed = await run({ ...TINY, time: 0.3, out: freshOut() });
-    } finally {
-      clock.mockRestore();
-    }
-    const { result, steps } = timed;
+    const { result, steps } = await onReadingClock(() => run({ ...TINY, time: 0.3, out: freshOut() }));
     expect(result.reason).toBe('time');
     expect(steps.length).toBeGreaterThan(0);
     const ckpt = loadCheckpoint(result.latest);
@@ -360,20 +340,13 @@ describe('train', () => {
 
   it('records a --time spent at a periodic evaluation in the one checkpoint that evaluation writes', async () => {
     // the clock moves 1 ms each time it is read, and 100 s more while step 4 is evaluated: the run's time is spent there
-    let now = 0;
-    const clock = vi.spyOn(performance, 'now').mockImplementation(() => ++now);
     const events: TrainEvent[] = [];
-    let result: TrainResult;
-    try {
-      result = await train({ ...TINY, time: 100, evalEvery: 2, out: freshOut() }, [corpus], {
-        onEvent: (event) => {
-          events.push(event);
-          if (event.event === 'eval' && event.step === 4) now += 100_000;
-        },
-      });
-    } finally {
-      clock.mockRestore();
-    }
+    const result = await onReadingClock((advance) => train({ ...TINY, time: 100, evalEvery: 2, out: freshOut() }, [corpus], {
+      onEvent: (event) => {
+        events.push(event);
+        if (event.event === 'eval' && event.step === 4) advance(100_000);
+      },
+    }));
     expect([result.reason, result.step]).toEqual(['time', 4]);
     const saved = events.filter((e) => e.event === 'checkpoint' && e.kind === 'latest').map((e) => (e as { step: number }).step);
     expect(saved).toEqual([2, 4]);
