@@ -13,7 +13,7 @@ import { type StopSignal, StoppedError, checkStopped } from '../generate/stop.js
 import { Turns, type Work, finish, finishInTurns } from '../generate/turns.js';
 import { validationSplit } from '../checkpoint/corpus.js';
 import { optionMessage } from '../input/issues.js';
-import { POSITIVE_INTEGER, checkedOption, unknownOption } from '../input/settings.js';
+import { checkPositiveInteger, checkedOption, unknownOption } from '../input/settings.js';
 import { createStepper } from '../parallel/inference.js';
 import { stepsPerEpoch } from '../text/batches.js';
 import { EOS, type TextLevel, type TokenizedText, type Vocabulary, cutBy } from '../text/vocab.js';
@@ -225,7 +225,7 @@ export class Model {
   async *generate(options: GenerateOptions = {}): AsyncGenerator<string, void, undefined> {
     checkOptions(options, GENERATE_OPTIONS);
     checkPrime(options.prime, this.vocab);
-    const stepper = await this.stepperOn(checkWorkers(options.workers ?? 1));
+    const stepper = await this.stepperOn(checkPositiveInteger('workers', options.workers ?? 1));
     try {
       const { readPrime, pieces } = sampleParts({ ...this.sampling(options), stepper });
       if (!(await finishInTurns(readPrime))) return;
@@ -320,7 +320,7 @@ export class Model {
     checkScored(text, this.vocab);
     checkOptions(options, SCORE_OPTIONS);
     checkScoreOptions(options);
-    const workers = checkWorkers(options.workers ?? 1);
+    const workers = checkPositiveInteger('workers', options.workers ?? 1);
     checkStopped(options.signal);
     const stepper = await this.stepperOn(workers);
     try {
@@ -337,7 +337,7 @@ export class Model {
    */
   async scoreValidation(workers: number): Promise<{ lossSum: number; predictions: number }> {
     const { batchSize, seqLen } = this.loaded.checkpoint.config.training;
-    const threads = checkWorkers(workers);
+    const threads = checkPositiveInteger('workers', workers);
     const split = validationSplit(this.loaded);
     const { lossSum, tokens } = await scoreStream(this.config, this.loaded.params, split, batchSize, seqLen, threads, this.kernels);
     return { lossSum, predictions: tokens };
@@ -464,11 +464,6 @@ function checkScoreOptions({ top, tokens }: ScoreOptions): void {
 }
 
 const BOOLEAN = z.boolean();
-
-/** `workers` as a call gives it: a positive integer, else a RangeError naming it. */
-function checkWorkers(workers: number): number {
-  return checkedOption('workers', POSITIVE_INTEGER.schema, workers);
-}
 
 /** A text a call reads (`required`: it must be given), else a TypeError naming it, saying what else it takes (`alsoTaken`). */
 function checkText(name: string, text: unknown, required = false, alsoTaken = ''): void {

@@ -95,9 +95,9 @@ export function parseSettings<T extends z.ZodObject>(schema: T, input: Record<st
 /** A count (`--len`, `--workers`): a whole number of at least 1, and how an error names it. */
 export const POSITIVE_INTEGER = described(z.int().min(1), 'a positive integer');
 
-/** A library count (`minCount`, `seqLen`) checked; else a RangeError naming it: `seqLen: must be a positive integer (got 0)`. */
-export function checkPositiveInteger(name: string, value: number): void {
-  if (!Number.isInteger(value) || value < 1) throw new RangeError(optionMessage(name, { expected: POSITIVE_INTEGER.expected, value }));
+/** A library count (`minCount`, `seqLen`, `workers`) checked; else a RangeError naming it: `seqLen: must be a positive integer (got 0)`. */
+export function checkPositiveInteger(name: string, value: unknown): number {
+  return checkedOption(name, POSITIVE_INTEGER.schema, value);
 }
 
 /** Values as a help line or a message offers them: `lstm, gru or rnn`. */
