@@ -61,8 +61,8 @@ export const RUN_OPTIONS = {
   },
   maxSteps: { group: 'Run', schema: POSITIVE_INTEGER.schema, arg: '<n>', help: 'train until this many steps in all' },
   time: {
-    // seconds, or a duration such as 90s, 3m, 1h, 1h30m (parseDuration)
-    group: 'Run', schema: z.union([z.number(), z.string()]), input: z.union([z.number(), z.string()]), arg: '<duration>',
+    // seconds, or a duration such as 90s, 3m, 1h, 1h30m (parseDuration); a flag's number reads as the number (`numeric`)
+    group: 'Run', schema: z.union([z.number(), z.string().refine((text) => !NUMBER.test(text.trim()))]), arg: '<duration>',
     help: 'stop in time to finish within this much time in all, the closing evaluation included, e.g. 90s, 3m, 1h30m (a number alone: seconds)',
   },
   out: {
@@ -113,11 +113,7 @@ export function parseOptions(input: Record<string, unknown>): ParsedOptions {
     const seconds = typeof time === 'number' ? time : parseDuration(time);
     if (seconds === null || !(seconds > 0) || !Number.isFinite(seconds)) {
       throw new SettingError('time', time, (name) =>
-        optionMessage(name('time'), {
-          expected: 'a positive duration such as 90s, 3m, 1h or 1h30m, or a number of seconds',
-          // a number given as a flag is shown as the number it reads as, as every flag's is
-          value: typeof time === 'string' && NUMBER.test(time.trim()) ? Number(time) : time,
-        }));
+        optionMessage(name('time'), { expected: 'a positive duration such as 90s, 3m, 1h or 1h30m, or a number of seconds', value: time }));
     }
     options.timeSeconds = seconds;
   }
