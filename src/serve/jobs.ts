@@ -1,4 +1,5 @@
-import type { BeamOptions, CompleteOptions, GenerateOptions } from '../api/index.js';
+import type { BeamOptions, CompleteOptions, GenerateOptions, Model } from '../api/index.js';
+import { modelOfBytes } from '../api/model.js';
 import { readCheckpointBytes } from '../checkpoint/checkpoint.js';
 import type { KernelsKind } from '../engine/kernels/kernels.js';
 
@@ -23,6 +24,11 @@ export function readServedModel(model: ServedModel): ReadModel {
   const checkpoint = new SharedArrayBuffer(bytes.length);
   bytes.copy(Buffer.from(checkpoint));
   return { ...model, checkpoint };
+}
+
+/** The models of the checkpoints the server read, by name: the server's and each thread's, parsed from the same bytes. */
+export function servedModels(models: readonly ReadModel[], kernels: KernelsKind): Map<string, Model> {
+  return new Map(models.map((m) => [m.name, modelOfBytes(m.path, Buffer.from(m.checkpoint), { kernels })]));
 }
 
 /** What a worker thread runs: one job at a time, on the models it loaded at start. */

@@ -3,14 +3,13 @@ import { readFileSync } from 'node:fs';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import { type AddressInfo, type Socket, isIPv4 } from 'node:net';
 import type { Model } from '../api/index.js';
-import { modelOfBytes } from '../api/model.js';
 import { NOT_FOR_BEAM, NOT_FOR_BEAM_REASON, SAMPLE_SETTINGS } from '../generate/settings.js';
 import type { KernelsKind } from '../engine/kernels/kernels.js';
 import { describeValue, optionMessage } from '../input/issues.js';
 import { SettingError, type SettingsInput } from '../input/settings.js';
 import { CorpusError } from '../text/corpus.js';
 import { decodeUtf8 } from '../text/utf8.js';
-import { type EncodedAnswer, type GenerateDone, type JobRequest, type ServedModel, readServedModel } from './jobs.js';
+import { type EncodedAnswer, type GenerateDone, type JobRequest, type ServedModel, readServedModel, servedModels } from './jobs.js';
 import { JobError, JobStoppedError, QueueFullError, WorkerPool } from './pool.js';
 import {
   ACTIVATIONS_FIELDS, COMPLETE_FIELDS, SCORE_FIELDS, type StreamMode, readActivations, readComplete, readGenerate, readLegacyGenerate,
@@ -79,7 +78,7 @@ export class RnnServer {
   /** Reads each checkpoint once, loads the models (here for their shapes and history, and in each thread), then listens. */
   static async start(options: ServeOptions): Promise<RnnServer> {
     const read = options.models.map(readServedModel);
-    const models = new Map(read.map((m) => [m.name, modelOfBytes(m.path, Buffer.from(m.checkpoint), { kernels: options.kernels })]));
+    const models = servedModels(read, options.kernels);
     const folder = pageFolder();
     const page = new Map(Object.entries(PAGE_FILES).map(([route, { file, type }]) => {
       return [route, { type, body: readFileSync(new URL(file, folder)) }];

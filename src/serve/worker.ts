@@ -1,9 +1,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { type Model, type StopSignal, StoppedError, type TokenizedText } from '../api/index.js';
-import { modelOfBytes } from '../api/model.js';
 import { SAMPLE_SETTINGS } from '../generate/settings.js';
 import { InputError, SettingError } from '../input/settings.js';
-import type { ActivationsDone, EncodedAnswer, Finish, GenerateDone, JobMessage, JobRequest, WorkerData, WorkerMessage } from './jobs.js';
+import {
+  type ActivationsDone, type EncodedAnswer, type Finish, type GenerateDone, type JobMessage, type JobRequest, type WorkerData,
+  type WorkerMessage, servedModels,
+} from './jobs.js';
 
 /**
  * A generation thread of `rnn serve`: loads every served model once, from the bytes the server
@@ -21,7 +23,7 @@ const SEND_EVERY_MS = 10;
 
 let loaded: Map<string, Model>;
 try {
-  loaded = new Map(models.map((m) => [m.name, modelOfBytes(m.path, Buffer.from(m.checkpoint), { kernels })]));
+  loaded = servedModels(models, kernels);
   post({ ready: true });
 } catch (err) {
   post({ startFailed: err instanceof Error ? err.message : String(err) });
