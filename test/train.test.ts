@@ -301,6 +301,20 @@ describe('train', () => {
     expect(warnings).toEqual([]);
   });
 
+  it('warns of an overrun when the last step began too late for the closing evaluation, though the run began in time', async () => {
+    // the clock moves 1 ms each time it is read, and 1.2 s more after step 1 (a pause): step 2 begins past the 1 s --time
+    const warnings: string[] = [];
+    const result = await onReadingClock((advance) => train({ ...TINY, time: 1, evalEvery: 0, out: freshOut() }, [corpus], {
+      onEvent: (event) => {
+        if (event.event === 'step' && event.step === 1) advance(1200);
+      },
+      onWarning: (warning) => warnings.push(userMessage(warning)!),
+    }));
+    expect([result.reason, result.step]).toEqual(['time', 2]);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^--time of 1 s leaves no room for another step and the closing evaluation, .* the run stops at step 2 /);
+  });
+
   it('keeps within --time the time the closing evaluation takes to write its checkpoints, as the last one took', async () => {
     // the clock moves 1 ms each time it is read, and 100 ms more as each checkpoint is written (a slow disk, a large model)
     let done: TrainEvent | undefined;
