@@ -182,6 +182,11 @@ describe('2. the output checked before the first step', () => {
     const small = await train('64k');
     expect(small.code).toBe(1);
     expectOneLine(small.stderr, /run cannot hold this run's checkpoints \(ENOSPC\): about \d+ KiB are needed and 64 KiB are free/);
+    // room for one or two checkpoint files is not room for the three a save may hold at once (latest, best, a temp file)
+    const needed = Number(/about (\d+) KiB are needed/.exec(small.stderr)![1]);
+    const twoFiles = await train(`${Math.ceil((2 * needed) / 3)}k`);
+    expect(twoFiles.code).toBe(1);
+    expectOneLine(twoFiles.stderr, /run cannot hold this run's checkpoints \(ENOSPC\): about \d+ KiB are needed and \d+ KiB are free/);
   });
 
   it('prepare on a full disk says so in one line naming the folder, and leaves no temp file there', async () => {

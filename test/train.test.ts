@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { appendFileSync, copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
@@ -11,6 +11,7 @@ import type { StepEvent, TrainEvent } from '../src/train/events.js';
 import { TRAIN_DEFAULTS } from '../src/checkpoint/settings.js';
 import { RUN_OPTIONS, defaultEvalEvery, freshSettings, parseDuration, parseOptions } from '../src/train/options.js';
 import { resumedOut } from '../src/train/output.js';
+import { checkpointFileBytes } from '../src/train/preflight.js';
 import { scheduledLr } from '../src/engine/optim.js';
 import { SMOOTHING, type TrainResult, periodicEvalIsRedundant, train } from '../src/train/trainer.js';
 import type { TrainOptions } from '../src/train/options.js';
@@ -226,6 +227,19 @@ describe('train', () => {
     const resumed = await train({ resume: out }, []);
     expect(bits(resumed.params)).toEqual(bits(whole.params));
     expect(loadCheckpoint(join(out, 'best.json')).weights).toEqual(loadCheckpoint(whole.best!).weights);
+  });
+
+  it('asks the disk before the first step for no less than its checkpoint file then takes: tensors, vocabulary, corpus and history', async () => {
+    // a word-level vocabulary of thousands of words, which the file holds beside the tensors
+    const text = join(dir, 'many-words.txt');
+    writeFileSync(text, proseSample(700_000));
+    const result = await train({ ...TINY, level: 'word', vocabSize: 12_000, maxSteps: 4, evalEvery: 2, out: freshOut() }, [text]);
+    const ckpt = loadCheckpoint(result.latest);
+    expect(ckpt.history).toHaveLength(2);
+    const asked = checkpointFileBytes(
+      ckpt.config.model, { optimizer: ckpt.optimizer.kind, batch: ckpt.config.training.batchSize }, { vocab: ckpt.vocab, corpus: ckpt.corpus, history: [] },
+    );
+    expect(asked).toBeGreaterThanOrEqual(statSync(result.latest).size);
   });
 
   it('refuses to overwrite the checkpoints of another run', async () => {
