@@ -241,6 +241,16 @@ describe.each(availableKernels())('%s kernels', (kind) => {
     }
   });
 
+  it('adam forms (1 − β₂)·g·g, as torch\'s addcmul, so v stays finite where g² overflows float32 and (1 − β₂)·g² does not', () => {
+    const n = 9, params = arena.floats(n), grads = arena.floats(n), m = arena.floats(n), v = arena.floats(n);
+    for (let i = 0; i < n; i++) grads[i] = (i % 2 === 0 ? 1 : -1) * 3e19 * (1 + i); // g² > 3.4e38, in every lane and the tail
+    const want = [params, grads, m, v].map(copyOf) as [Float32Array, Float32Array, Float32Array, Float32Array];
+    reference.adam(...want, 0, n, 0.002 / 0.1, 0.9, 0.999, Math.sqrt(0.001), 1e-8);
+    kernels.adam(params, grads, m, v, 0, n, 0.002 / 0.1, 0.9, 0.999, Math.sqrt(0.001), 1e-8);
+    expect(worst(v, want[3], want[3]), 'v').toBeUndefined();
+    expect(worst(params, want[0], want[0], 1e-6 * 0.002), 'θ').toBeUndefined();
+  });
+
   const LENGTHS = [1, 3, 5, 17, 130, 1031];
 
   it('the element-wise kernels match the reference', () => {

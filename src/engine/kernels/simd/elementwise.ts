@@ -125,7 +125,8 @@ export function adam(
   for (; at < vectorBytes; at += 16) {
     const g = v128.load(grads + at);
     const mi = f32x4.add(f32x4.mul(b1, v128.load(m + at)), f32x4.mul(c1, g));
-    const vi = f32x4.add(f32x4.mul(b2, v128.load(v + at)), f32x4.mul(c2, f32x4.mul(g, g)));
+    // ((1 − β₂)·g)·g as torch's addcmul: g·g first overflows float32 from |g| = 1.8e19, and v would stay ∞
+    const vi = f32x4.add(f32x4.mul(b2, v128.load(v + at)), f32x4.mul(f32x4.mul(c2, g), g));
     v128.store(m + at, mi);
     v128.store(v + at, vi);
     const denominator = f32x4.add(f32x4.div(f32x4.sqrt(vi), correction), epsilon);
