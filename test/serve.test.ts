@@ -1,5 +1,5 @@
 import { copyFileSync, renameSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { type Socket, connect } from 'node:net';
 import type { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -386,7 +386,8 @@ describe('limits', () => {
   it('a thread that ends while it runs a request: that request ends without its end event, it is said on stderr, and a fresh thread serves the next', async () => {
     const s = await RnnServer.start({
       models: [{ name: 'gru', path: models.gru }], host: '127.0.0.1', port: 0, token: null, cors: null, allowedHosts: [],
-      maxBody: 65536, maxLen: 1_000_000, maxBeam: 64, timeLimitMs: 60_000, workers: 1, queue: 4, kernels: resolveKernels(),
+      maxBody: 65536, maxLen: 1_000_000, maxBeam: 64, timeLimitMs: 60_000, workers: 1, queue: 4, maxConnections: 512,
+      kernels: resolveKernels(),
     });
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
@@ -411,7 +412,7 @@ describe('limits', () => {
   it('a thread that cannot be started again: the pool says so, refuses what waits with 503, /healthz says down, and the next request tries again', async () => {
     const s = await RnnServer.start({
       models: [{ name: 'gru', path: models.gru }], host: '127.0.0.1', port: 0, token: null, cors: null, allowedHosts: [],
-      maxBody: 65536, maxLen: 100, maxBeam: 64, timeLimitMs: 60_000, workers: 2, queue: 4, kernels: resolveKernels(),
+      maxBody: 65536, maxLen: 100, maxBeam: 64, timeLimitMs: 60_000, workers: 2, queue: 4, maxConnections: 512, kernels: resolveKernels(),
     });
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
@@ -447,6 +448,24 @@ describe('limits', () => {
     }
   });
 
+  it('--max-connections: a connection beyond the cap is closed unanswered, and one is served again once another has closed', async () => {
+    const s = await started(['--checkpoint', models.gru, '--workers', '1', '--max-connections', '2']);
+    const { hostname, port } = new URL(s.url);
+    const idle = await Promise.all([0, 1].map(() => new Promise<Socket>((resolve) => {
+      const socket = connect(Number(port), hostname, () => resolve(socket));
+    })));
+    const health = `GET /healthz HTTP/1.1\r\nHost: ${hostname}:${port}\r\nConnection: close\r\n\r\n`;
+    // closed by the server as it comes: an end, or a reset where the request was already sent
+    const exchange = () => rawExchange(s.url, health).catch((err: NodeJS.ErrnoException) => err.code);
+    expect(['', 'ECONNRESET']).toContain(await exchange());
+    for (const socket of idle) socket.destroy();
+    let answer = '';
+    for (let tried = 0; !answer.startsWith('HTTP/1.1 200') && tried < 1000; tried++) {
+      answer = await exchange() ?? '';
+    }
+    expect(answer).toMatch(/^HTTP\/1\.1 200/);
+  });
+
   it('--max-len caps a request that gives no len too: the default len is cut to it, not drawn beyond it nor refused', async () => {
     const s = await started(['--checkpoint', models.gru, '--workers', '1', '--max-len', '10']);
     expect((await post(`${s.url}/v1/generate`, { seed: 1 })).json).toMatchObject({ tokens: 10, finish: 'length' });
@@ -468,7 +487,7 @@ describe('limits', () => {
     copyFileSync(models.tiny, next);
     const starting = RnnServer.start({
       models: [{ name: 'changing', path }], host: '127.0.0.1', port: 0, token: null, cors: null, allowedHosts: [],
-      maxBody: 65536, maxLen: 100, maxBeam: 64, timeLimitMs: 60_000, workers: 2, queue: 4, kernels: resolveKernels(),
+      maxBody: 65536, maxLen: 100, maxBeam: 64, timeLimitMs: 60_000, workers: 2, queue: 4, maxConnections: 512, kernels: resolveKernels(),
     });
     // as a training run saves its checkpoint: a new file renamed over the old, here while the threads start
     renameSync(next, path);

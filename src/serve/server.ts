@@ -38,6 +38,8 @@ export interface ServeOptions {
   workers: number;
   /** Requests that may wait for a thread. */
   queue: number;
+  /** Connections open at once; one more is closed as it comes. */
+  maxConnections: number;
   kernels: KernelsKind;
 }
 
@@ -89,6 +91,7 @@ export class RnnServer {
     try {
       const requestTimeout = options.timeLimitMs + 5000;
       const server = createServer({ requestTimeout, headersTimeout: Math.min(10_000, requestTimeout) });
+      server.maxConnections = options.maxConnections;
       const rnn = new RnnServer(options, models, pool, page, server);
       server.on('request', (req, res) => void rnn.handle(req, res));
       server.on('clientError', answerClientError);
