@@ -8,7 +8,7 @@ const MAX_TIME_LIMIT_S = Math.floor((2 ** 31 - 1) / 1000);
 
 /**
  * The settings of `rnn serve`: the one home of each one's name, flag, range, default and help.
- * What a request may cost is capped here (body, len, beam, time, queue); the host and token say who
+ * What a request may cost is capped here (body, len, beam, time, queue, connections); the host and token say who
  * may send one.
  */
 export const SERVE_SETTINGS = {
@@ -54,6 +54,9 @@ export const SERVE_SETTINGS = {
   queue: {
     schema: z.int().min(0), expected: 'an integer >= 0', arg: '<n>', help: 'requests that may wait for a thread; more are answered 503',
     default: 32,
+  },
+  maxConnections: {
+    ...POSITIVE_INTEGER, arg: '<n>', help: 'open connections at once; one more is closed as it comes', default: 512,
   },
   kernels: KERNELS_SETTING,
 } as const satisfies SettingTable;
