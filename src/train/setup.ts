@@ -90,8 +90,8 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
   }
   const pooled = poolWorkers(settings.workers, settings.batch);
   if (pooled < settings.workers) {
-    const asked = settings.workers;
-    if (parsed.workers !== undefined) {
+    const asked = parsed.workers;
+    if (asked !== undefined) {
       warnings.push(new SettingError('workers', asked, (name) =>
         `${name('workers')} ${asked} is more than ${name('batch')} ${settings.batch}: each worker trains whole rows of the batch; using ${pooled}`));
     }
