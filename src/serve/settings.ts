@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { KERNELS_SETTING } from '../checkpoint/settings.js';
-import { POSITIVE_INTEGER, type SettingTable } from '../input/settings.js';
+import { NON_NEGATIVE_INTEGER, POSITIVE_INTEGER, type SettingTable } from '../input/settings.js';
 
 /** The longest time limit a timer can keep: node's timers hold at most 2^31 − 1 ms, and fire at once beyond. */
 const MAX_TIME_LIMIT_S = Math.floor((2 ** 31 - 1) / 1000);
@@ -52,7 +52,7 @@ export const SERVE_SETTINGS = {
     default: () => availableParallelism(), defaultText: 'every core',
   },
   queue: {
-    schema: z.int().min(0), expected: 'an integer >= 0', arg: '<n>', help: 'requests that may wait for a thread; more are answered 503',
+    ...NON_NEGATIVE_INTEGER, arg: '<n>', help: 'requests that may wait for a thread; more are answered 503',
     default: 32,
   },
   maxConnections: {
