@@ -125,6 +125,8 @@ describe('loadModel', () => {
     expect(totals.tokens).toEqual([]);
     expect(totals.lossSum).toBeCloseTo(expected.lossSum, 4);
     expect(() => model.scoreSync(text, { signal: { aborted: true } })).toThrow(StoppedError);
+    // top 0, the default, given: no alternatives
+    expect(model.scoreSync(text, { top: 0 })).toEqual(model.scoreSync(text));
   });
 
   it('score and activations write each <UNK> as the text it stands for, from the one tokenization `tokenize` gives', () => {

@@ -256,6 +256,9 @@ describe('the library API given what its types forbid', () => {
     expect(() => model.scoreSync(foreign, { tokens: false })).toThrow(outside.replace('prime', 'text'));
     const negative = { text: 'K', ids: Int32Array.of(-1), unknown: [] };
     await expect(model.score(negative)).rejects.toThrow(/^text\.ids\[0\] is -1, not a token of /);
+    const pastTheEnd = { text: 'K', ids: Int32Array.of(67), unknown: [] };
+    expect(() => model.scoreSync(pastTheEnd)).toThrow(new RangeError(
+      "text.ids[0] is 67, not a token of this model's vocabulary of 67: cut the text with this model's tokenize"));
   });
 
   it('another model\'s tokens are refused by generate, complete, beam and score though every id is in range, where they would read as other tokens', async () => {
@@ -300,6 +303,9 @@ describe('the library API given what its types forbid', () => {
       expect(await model.score(tokens, { top: 2 })).toEqual(byText.score);
     }
     expect(again.scoreSync(model.tokenize(text), { top: 2 })).toEqual(byText.score);
+    // score reads the ids and the unknown tokens' texts alone: a text's tokens as tokenize gave them before it kept the text too
+    const { ids, unknown } = model.tokenize(text);
+    expect(model.scoreSync({ ids, unknown } as never, { top: 2 })).toEqual(byText.score);
   });
 
   it('an option no call takes is named with the valid ones, not ignored; options that are no object, and a path that is no string, are named', async () => {

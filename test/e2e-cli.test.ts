@@ -1,8 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Command, Option } from 'commander';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { usageErrorLine } from '../src/cli/errors.js';
 import { rnnCommand } from '../src/cli/train-summary.js';
 import { BIN, expectOneLineError, ROOT, rnnIn, type Run, TINY_RUN } from './helpers/cli.js';
 import { allElements, parseXml } from './helpers/xml.js';
@@ -72,11 +74,24 @@ describe('a mistyped command line', () => {
     [['train', '--hiden', '8'], /^rnn: unknown option --hiden: did you mean --hidden\? rnn train --help lists the flags$/],
     [['eval', 'perplexity', '--tex', 'a'], /^rnn: unknown option --tex: did you mean --text\? rnn eval perplexity --help lists the flags$/],
     [['sample', '--foo'], /^rnn: unknown option --foo; rnn sample --help lists the flags$/],
+    // a value joined by =, a letter typed for another, flags as near as each other, --help too
+    [['sample', '--temp=0.5'], /^rnn: unknown option --temp=0\.5: did you mean --temperature\? rnn sample --help lists the flags$/],
+    [['sample', '--seef', '3'], /^rnn: unknown option --seef: did you mean --seed\? /],
+    [['sample', '--top-x', '3'], /^rnn: unknown option --top-x: did you mean --top-k or --top-p\? /],
+    [['sample', '--halp'], /^rnn: unknown option --halp: did you mean --help\? /],
+    // two edits are too many for a name of four letters, and one letter begins too many flags to suggest them
+    [['sample', '--unit'], /^rnn: unknown option --unit; rnn sample --help lists the flags$/],
+    [['sample', '--t', '1'], /^rnn: unknown option --t; rnn sample --help lists the flags$/],
     [['trian'], /^rnn: unknown command 'trian'; did you mean train\?$/],
   ])('%j: one line naming what it likely meant, exit status 2', async (args, message) => {
     const run = await rnn(...args);
     expectOneLineError(run, message);
     expect(run.status).toBe(2);
+  });
+
+  it('suggests no flag that --help leaves out', () => {
+    const command = new Command('sample').option('--seed <n>').addOption(new Option('--secret <n>').hideHelp());
+    expect(usageErrorLine("error: unknown option '--secre'\n", command)).toBe('rnn: unknown option --secre; sample --help lists the flags\n');
   });
 });
 

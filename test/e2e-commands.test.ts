@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
@@ -237,16 +237,22 @@ describe('with a model trained by rnn train', () => {
     expect([scored.status, scored.stderr]).toEqual([0, using]);
     const named = await rnnIn(cwd, ['sample', '--len', '5', '--checkpoint', join('checkpoints', 'run')]);
     expect([named.status, named.stderr]).toEqual([0, '']);
-    // serve names that model after its run folder, as it would the folder given
-    for (const [from, args] of [[cwd, []], [join(cwd, 'checkpoints', 'run'), ['--checkpoint', '.']]] as const) {
+    const servedNames = async (from: string, args: string[]): Promise<string[]> => {
       const server = await serve(from, ['--workers', '1', ...args]);
       try {
-        const listed = (await request(`${server.url}/v1/models`)).json as { models: { name: string }[] };
-        expect(listed.models.map((m) => m.name)).toEqual(['run']);
+        return ((await request(`${server.url}/v1/models`)).json as { models: { name: string }[] }).models.map((m) => m.name);
       } finally {
         await server.stop();
       }
-    }
+    };
+    // serve names that model after its run folder, as it would the folder given
+    expect(await servedNames(cwd, [])).toEqual(['run']);
+    expect(await servedNames(join(cwd, 'checkpoints', 'run'), ['--checkpoint', '.'])).toEqual(['run']);
+    // and a checkpoint in checkpoints/ itself, in no run folder of its own, after its file
+    const solo = join(cwd, 'checkpoints', 'solo.json'), later = new Date(Date.now() + 60_000);
+    copyFileSync(ckpt, solo);
+    utimesSync(solo, later, later);
+    expect(await servedNames(cwd, [])).toEqual(['solo']);
   });
 });
 

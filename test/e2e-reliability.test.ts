@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { diskSize } from '../src/checkpoint/size.js';
 import { rnnCommand } from '../src/cli/train-summary.js';
 import { BIN, finish, signalOnce, startRnn, stdoutShows, TINY_RUN } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
@@ -182,6 +183,17 @@ describe('2. the output checked before the first step', () => {
     const small = await train('64k');
     expect(small.code).toBe(1);
     expectOneLine(small.stderr, /run cannot hold this run's checkpoints \(ENOSPC\): about \d+ KiB are needed and 64 KiB are free/);
+    // room for one or two checkpoint files is not room for the three a save may hold at once (latest, best, a temp file)
+    const needed = Number(/about (\d+) KiB are needed/.exec(small.stderr)![1]);
+    const twoFiles = await train(`${Math.ceil((2 * needed) / 3)}k`);
+    expect(twoFiles.code).toBe(1);
+    expectOneLine(twoFiles.stderr, /run cannot hold this run's checkpoints \(ENOSPC\): about \d+ KiB are needed and \d+ KiB are free/);
+  });
+
+  it('words a disk\'s sizes in KiB below a MiB and in MiB from there, rounded up', () => {
+    const MIB = 1 << 20;
+    expect([diskSize(1), diskSize(64 << 10), diskSize(MIB - 1), diskSize(MIB), diskSize(3.2 * MIB), diskSize(2048 * MIB)])
+      .toEqual(['1 KiB', '64 KiB', '1,024 KiB', '1 MiB', '4 MiB', '2,048 MiB']);
   });
 
   it('prepare on a full disk says so in one line naming the folder, and leaves no temp file there', async () => {

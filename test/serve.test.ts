@@ -182,6 +182,10 @@ describe('the endpoints', () => {
     for (const c of answer.completions) expect([...c].length).toBeLessThanOrEqual(12);
     const legacy = await request(api('/generate?model=gru&start_text=The%20&n=3&len=12&seed=5'));
     expect(legacy.json).toEqual(answer);
+    // no len: a completion's own default of 20 tokens, not a sample's 200
+    const unbounded = await post(api('/v1/complete'), { model: 'gru', prefix: 'The ', n: 2, seed: 5 });
+    const expected = loadModel(models.gru).completeSync({ prime: 'The ', n: 2, len: 20, seed: 5, stopAtEos: true });
+    expect(unbounded.json).toEqual({ completions: expected, seed: 5, unknownTokens: 0 });
   });
 
   it('works at the word level: tokens are words, scored and generated', async () => {
@@ -529,6 +533,8 @@ describe('limits', () => {
     for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `LocalHost:${port}`, 'localhost', `127.0.0.5:${port}`]) {
       expect(await ask(host)).toMatch(/^HTTP\/1\.1 200 /);
     }
+    // HTTP/1.0 needs no Host, and no browser sends a request without one
+    expect(await rawExchange(server.url, 'GET /v1/models HTTP/1.0\r\n\r\n')).toMatch(/^HTTP\/1\.1 200 /);
     for (const host of [`evil.example:${port}`, 'evil.example', `10.0.0.1:${port}`, `localhost.evil.example:${port}`]) {
       for (const path of ['/v1/models', '/']) {
         const refused = await ask(host, path);
@@ -585,6 +591,9 @@ describe('limits', () => {
     expect((await post(api('/v1/generate'), { len: 3 }, { Origin: own })).status).toBe(200);
     expect((await post(api('/v1/generate'), { len: 3 }, { Origin: own.replace('127.0.0.1', 'localhost') })).status).toBe(403);
     expect((await post(api('/v1/generate'), { len: 3 })).status).toBe(200);
+    const { port } = new URL(server.url);
+    const cased = `GET /v1/models HTTP/1.1\r\nHost: LOCALHOST:${port}\r\nOrigin: http://localhost:${port}\r\nConnection: close\r\n\r\n`;
+    expect(await rawExchange(server.url, cased)).toMatch(/^HTTP\/1\.1 200 /);
     // the page's files and /healthz stay open
     expect((await request(api('/healthz'), { headers: { Origin: 'https://evil.example' } })).status).toBe(200);
     // a GET of another site's <img> or <script> names no Origin; the browser says whose it is in Sec-Fetch-Site
@@ -609,6 +618,7 @@ describe('limits', () => {
     expect((await request(`${s.url}/v1/models`)).headers.get('access-control-allow-origin')).toBe('https://example.com');
     expect((await post(`${s.url}/v1/score`, { text: 'a' }, { Origin: 'https://example.com' })).status).toBe(200);
     expect((await post(`${s.url}/v1/score`, { text: 'a' }, { Origin: 'https://example.org' })).status).toBe(403);
+    expect((await post(`${s.url}/v1/score`, { text: 'a' }, { Origin: 'https://example.com.evil.example' })).status).toBe(403);
     const slash = await started(['--checkpoint', models.gru, '--workers', '1', '--cors', 'https://example.com:8443/']);
     expect((await request(`${slash.url}/v1/models`)).headers.get('access-control-allow-origin')).toBe('https://example.com:8443');
     const path = await rnnIn(scratch.dir, ['serve', '--checkpoint', models.gru, '--port', '0', '--cors', 'https://example.com/app/']);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { appendFileSync, copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
@@ -11,6 +11,7 @@ import type { StepEvent, TrainEvent } from '../src/train/events.js';
 import { TRAIN_DEFAULTS } from '../src/checkpoint/settings.js';
 import { RUN_OPTIONS, defaultEvalEvery, freshSettings, parseDuration, parseOptions } from '../src/train/options.js';
 import { resumedOut } from '../src/train/output.js';
+import { checkpointFileBytes } from '../src/train/preflight.js';
 import { scheduledLr } from '../src/engine/optim.js';
 import { SMOOTHING, type TrainResult, periodicEvalIsRedundant, train } from '../src/train/trainer.js';
 import type { TrainOptions } from '../src/train/options.js';
@@ -228,6 +229,19 @@ describe('train', () => {
     expect(loadCheckpoint(join(out, 'best.json')).weights).toEqual(loadCheckpoint(whole.best!).weights);
   });
 
+  it('asks the disk before the first step for no less than its checkpoint file then takes: tensors, vocabulary, corpus and history', async () => {
+    // a word-level vocabulary of thousands of words, which the file holds beside the tensors
+    const text = join(dir, 'many-words.txt');
+    writeFileSync(text, proseSample(700_000));
+    const result = await train({ ...TINY, level: 'word', vocabSize: 12_000, maxSteps: 4, evalEvery: 2, out: freshOut() }, [text]);
+    const ckpt = loadCheckpoint(result.latest);
+    expect(ckpt.history).toHaveLength(2);
+    const settings = { optimizer: ckpt.optimizer.kind, batch: ckpt.config.training.batchSize };
+    // as the run asked before its first step: no history yet
+    const asked = checkpointFileBytes(ckpt.config.model, settings, { vocab: ckpt.vocab, corpus: ckpt.corpus, history: [] });
+    expect(asked).toBeGreaterThanOrEqual(statSync(result.latest).size);
+  });
+
   it('refuses to overwrite the checkpoints of another run', async () => {
     const out = freshOut();
     const { result } = await run({ ...TINY, maxSteps: 5, out });
@@ -311,6 +325,20 @@ describe('train', () => {
     expect(result.reason).toBe('time');
     expect(result.step).toBeGreaterThan(2);
     expect(warnings).toEqual([]);
+  });
+
+  it('warns of an overrun when the last step began too late for the closing evaluation, though the run began in time', async () => {
+    // the clock moves 1 ms each time it is read, and 1.2 s more after step 1 (a pause): step 2 begins past the 1 s --time
+    const warnings: string[] = [];
+    const result = await onReadingClock((advance) => train({ ...TINY, time: 1, evalEvery: 0, out: freshOut() }, [corpus], {
+      onEvent: (event) => {
+        if (event.event === 'step' && event.step === 1) advance(1200);
+      },
+      onWarning: (warning) => warnings.push(userMessage(warning)!),
+    }));
+    expect([result.reason, result.step]).toEqual(['time', 2]);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^--time of 1 s leaves no room for another step and the closing evaluation, .* the run stops at step 2 /);
   });
 
   it('keeps within --time the time the closing evaluation takes to write its checkpoints, as the last one took', async () => {

@@ -194,6 +194,11 @@ describe('detokenize', () => {
       "I wonder how our princely father 'scaped,\nOr whether he be 'scaped away or no",
       // a new quote at a line start, or after a sign of code, whatever is open
       'he said "no\n"never" and\nx = "a"',
+      'he said "no\nx = "a" and y',
+      // one that opened at a line start is open for its line only
+      'he said "no\n"never and\n"yes" now',
+      // open over five line breaks at most
+      'he said "one\ntwo\nthree\nfour\nfive\nsix" and',
     ]],
     ['closes a quote left open on an earlier line between a sentence\'s end and a capital, unless it opened after a sentence\'s end itself', [
       'George Washington said: "We must not, in so great a contest, expect to meet\nwith nothing but sunshine." With that spirit they won',
@@ -210,6 +215,7 @@ describe('detokenize', () => {
       "Consider of it.'",
       "Had borne the business!'",
       'not sleep because I kept laughing."',
+      "Consider of it.'\nAnd so he did.",
     ]],
     // a quote that opens with dots, or a tilde, and goes on with no slash is prose
     ['writes a quote that opens with dots or a tilde spaced as prose, unless a slash follows them', [
@@ -241,6 +247,12 @@ describe('detokenize', () => {
     );
     // a blank line ends a paragraph, and the quotes open in it
     expect(detokenize(tokenizeWords('"Stop\n\nnow" here'))).toBe('"Stop\n\nnow "here');
+    // a quote open over more than five line breaks is closed
+    expect(detokenize(tokenizeWords('he said "one\ntwo\nthree\nfour\nfive\nsix\nseven" and'))).toBe(
+      'he said "one\ntwo\nthree\nfour\nfive\nsix\nseven "and', // the price
+    );
+    // a ` quotes code, which is not left open over a line: a stray one leaves the next line's as written
+    expect(detokenize(tokenizeWords('I don`t know\nsay `hi` now'))).toBe('I don `t know\nsay `hi` now');
   });
 
   it('joins a hyphen or em dash standing alone to both neighbours', () => {
