@@ -1,5 +1,5 @@
 import { totalmem } from 'node:os';
-import { mib, parameterCount } from '../checkpoint/size.js';
+import { largestThatFits, mib, parameterCount } from '../checkpoint/size.js';
 import { type ModelConfig, gateCount } from '../engine/config.js';
 import { ARENA_LIMIT_BYTES, Arena } from '../engine/kernels/arena.js';
 import { createKernels } from '../engine/kernels/index.js';
@@ -84,18 +84,13 @@ export function checkBeamFits(config: ModelConfig, beam: number, length: number)
     return bytes.arena <= ARENA_LIMIT_BYTES && bytes.total <= memory;
   };
   if (fits(beam)) return;
-  let low = 0, high = beam;
-  while (low < high) {
-    const mid = Math.ceil((low + high) / 2);
-    if (fits(mid)) low = mid;
-    else high = mid - 1;
-  }
+  const largest = largestThatFits(beam, fits);
   const { arena, total } = beamBytes(config, beam, length);
   const problem = arena > ARENA_LIMIT_BYTES
     ? `its engine needs about ${mib(arena)}, more than the ${mib(ARENA_LIMIT_BYTES)} an engine can address (a WebAssembly memory)`
     : `it needs about ${mib(total)} of memory, more than the ${mib(memory)} this machine has`;
   throw new SettingError('beam', beam, (name) => `${name('beam')} ${beam}: ${problem}; ` +
-    (low > 0 ? `${name('beam')} ${low} is the largest that fits with this model and ${name('len')}` : 'no beam fits with this model'));
+    (largest > 0 ? `${name('beam')} ${largest} is the largest that fits with this model and ${name('len')}` : 'no beam fits with this model'));
 }
 
 /** Settings that a beam search takes but that change nothing, as warnings: a length penalty when every hypothesis has the same length. */
