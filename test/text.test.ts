@@ -211,6 +211,12 @@ describe('prepareData', () => {
       'no token of the training text is seen 5 times or more, so every one would read as <UNK>: lower --min-count');
   });
 
+  it('refuses a valFrac outside [0, 1) as the --val-frac setting words it', () => {
+    for (const valFrac of [1, -0.1, NaN]) {
+      expect(() => prepareData(corpusOf('abab'), { valFrac, minCount: 1 })).toThrow(`valFrac: must be a number in [0, 1) (got ${valFrac})`);
+    }
+  });
+
   it('allows valFrac 0, reuses a given vocabulary and fingerprints content, not paths', () => {
     const corpus = corpusOf('hello', 'world');
     const whole = prepareData(corpus, { valFrac: 0, minCount: 1 });

@@ -5,7 +5,7 @@ import { KERNELS_CHOICES, resolveKernels } from '../engine/kernels/index.js';
 import { KERNELS_KINDS, type KernelsKind } from '../engine/kernels/kernels.js';
 import { LR_SCHEDULES, OPTIMIZER_KINDS } from '../engine/optim.js';
 import { POSITIVE_INTEGER, type Setting, type SettingNamer, SEED, SettingError, numeric, orList, pickSettings, withDefaults } from '../input/settings.js';
-import { DOCS_MODES } from '../text/corpus.js';
+import { DOCS_MODES, VAL_FRAC } from '../text/corpus.js';
 import { TEXT_LEVELS, type TextLevel } from '../text/vocab.js';
 import { DEFAULT_VOCAB_SIZE } from '../text/word-vocab.js';
 import { knownWordRule, WORD_RULE_VERSION, type WordRule } from '../text/words.js';
@@ -163,7 +163,7 @@ export const TRAIN_SETTINGS = {
   },
   valFrac: {
     group: 'Text',
-    schema: z.number().min(0).lt(1), arg: '<f>', help: 'fraction of the text, from its end, held out for validation, 0 <= f < 1',
+    ...VAL_FRAC, arg: '<f>', help: 'fraction of the text, from its end, held out for validation, 0 <= f < 1',
     default: 0.1, fixedOnResume: true, checkpoint: 'training.valFrac', // the last 10% of the text, as char-rnn
   },
   minCount: {

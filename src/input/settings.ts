@@ -65,7 +65,7 @@ export function checkedOption<S extends z.ZodType>(name: string, schema: S, valu
 }
 
 /** A setting's values and how an error names them, the schema carrying that name as its description. */
-function described<S extends z.ZodType>(schema: S, expected: string) {
+export function described<S extends z.ZodType>(schema: S, expected: string) {
   return { schema: schema.describe(expected) as S, expected };
 }
 

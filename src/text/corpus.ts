@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { InputError, SettingError } from '../input/settings.js';
+import { z } from 'zod';
+import { InputError, SettingError, checkedOption, described } from '../input/settings.js';
 import { type TokenArray, tokenArrayFor } from './tokens.js';
 import { codePointCount, codePointPrefix, EOS, type TextLevel, UNK, Vocabulary, grouped } from './vocab.js';
 import { buildWordVocabulary, byFrequency, DEFAULT_VOCAB_SIZE, type WordVocabularyBuild } from './word-vocab.js';
 import { LINE_BREAK, lastWordBreak, tokenizeWords, UNBROKEN_RUNS, WORD_RULE_VERSION, type WordRule } from './words.js';
 import type { SentenceRule } from './sentences.js';
-import { optionMessage } from '../input/issues.js';
 
 /*
  * A corpus — files cut into documents, read as pieces (corpus-stream.ts) — made into a
@@ -104,8 +104,11 @@ export interface UnknownTokens {
 /** How many unknown tokens `UnknownTokens.top` keeps. */
 const UNKNOWN_SHOWN = 5;
 
+/** The fraction of the token stream, taken from its end, held out for validation: 0 ≤ valFrac < 1, and how an error names it. */
+export const VAL_FRAC = described(z.number().min(0).lt(1), 'a number in [0, 1)');
+
 export interface PrepareOptions {
-  /** Fraction of the token stream, taken from its end, held out for validation; 0 ≤ valFrac < 1. */
+  /** Fraction of the token stream, taken from its end, held out for validation (`VAL_FRAC`). */
   valFrac: number;
   /** Tokens (characters, or word tokens) seen fewer times than this in the training split read as `<UNK>`. */
   minCount: number;
@@ -137,8 +140,7 @@ export interface PrepareOptions {
  * for each of these, and never held whole.
  */
 export function prepareData(source: CorpusSource, options: PrepareOptions): PreparedData {
-  const { valFrac } = options;
-  if (!(valFrac >= 0 && valFrac < 1)) throw new RangeError(optionMessage('valFrac', { expected: 'in [0, 1)', value: valFrac }));
+  checkedOption('valFrac', VAL_FRAC.schema, options.valFrac);
   const level = options.vocab?.level ?? options.level ?? 'char';
   if (options.level !== undefined && options.level !== level) {
     throw new RangeError(`level '${options.level}' does not match the vocabulary's level '${level}'`);

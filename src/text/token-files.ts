@@ -1,13 +1,13 @@
 import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { endianness } from 'node:os';
 import {
-  type CorpusSource, CorpusError, type DataFingerprint, DOCUMENT_END, checkSomeTokenKept, dataFingerprint, noWords, wordUnits,
+  type CorpusSource, CorpusError, type DataFingerprint, DOCUMENT_END, VAL_FRAC, checkSomeTokenKept, dataFingerprint, noWords, wordUnits,
 } from './corpus.js';
 import { DTYPE_BYTES, type TokenDtype, tokenArrayFor, tokenDtype } from './tokens.js';
 import { EOS, type TextLevel, Vocabulary } from './vocab.js';
 import { DEFAULT_VOCAB_SIZE, type WordVocabularyBuild, wordVocabularyFromCounts } from './word-vocab.js';
 import { LINE_BREAK, WORD_RULE_VERSION } from './words.js';
-import { optionMessage } from '../input/issues.js';
+import { checkedOption } from '../input/settings.js';
 
 /*
  * A corpus written as token files (`rnn prepare`), tokenized once: the first pass gives every
@@ -52,7 +52,7 @@ export function writeTokenFiles(
   source: CorpusSource, options: TokenFileOptions, paths: TokenFilePaths, onProgress?: (fraction: number) => void,
 ): WrittenTokens {
   const { valFrac, minCount, level } = options;
-  if (!(valFrac >= 0 && valFrac < 1)) throw new RangeError(optionMessage('valFrac', { expected: 'in [0, 1)', value: valFrac }));
+  checkedOption('valFrac', VAL_FRAC.schema, valFrac);
   try {
     const provisional = writeProvisional(onProgress ? withProgress(source, onProgress) : source, level, paths.scratch);
     const totalTokens = provisional.total;
