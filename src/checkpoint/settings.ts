@@ -7,7 +7,7 @@ import { LR_SCHEDULES, OPTIMIZER_KINDS } from '../engine/optim.js';
 import { POSITIVE_INTEGER, type Setting, type SettingNamer, SEED, SettingError, numeric, orList, pickSettings, withDefaults } from '../input/settings.js';
 import { DOCS_MODES, VAL_FRAC } from '../text/corpus.js';
 import { TEXT_LEVELS, type TextLevel } from '../text/vocab.js';
-import { DEFAULT_VOCAB_SIZE } from '../text/word-vocab.js';
+import { DEFAULT_VOCAB_SIZE, VOCAB_SIZE } from '../text/word-vocab.js';
 import { knownWordRule, WORD_RULE_VERSION, type WordRule } from '../text/words.js';
 import { MODEL_SCHEMAS } from './model-config.js';
 
@@ -203,8 +203,7 @@ export const TRAIN_SETTINGS = {
   },
   vocabSize: {
     group: 'Text',
-    // <EOS>, <UNK> and at least one token
-    schema: z.int().min(3), expected: 'an integer of at least 3 (<EOS>, <UNK> and one token)', arg: '<n>',
+    ...VOCAB_SIZE, arg: '<n>',
     help: 'word level: vocabulary entries, <EOS> and <UNK> included, the most frequent tokens',
     // <EOS>, <UNK> and the 9,998 most frequent tokens
     default: DEFAULT_VOCAB_SIZE, fixedOnResume: true, checkpoint: 'training.vocabSize', whenAbsent: DEFAULT_VOCAB_SIZE,
