@@ -195,9 +195,19 @@ function prepareWords(source: CorpusSource, options: PrepareOptions): PreparedDa
   return prepared;
 }
 
+/** A corpus's files as a message lists them: `a.txt, b.txt`. */
+function fileList(source: Pick<CorpusSource, 'files'>): string {
+  return source.files.map((f) => f.path).join(', ');
+}
+
 /** The refusal of a corpus whose text holds no word token but line breaks. */
 export function noWords(source: Pick<CorpusSource, 'files'>): CorpusError {
-  return new CorpusError(`corpus has no words: ${source.files.map((f) => f.path).join(', ')} holds only white space`);
+  return new CorpusError(`corpus has no words: ${fileList(source)} holds only white space`);
+}
+
+/** The refusal of a corpus whose pass over its files read other tokens than the first pass counted. */
+export function corpusChanged(source: Pick<CorpusSource, 'files'>): CorpusError {
+  return new CorpusError(`the corpus changed while it was read: ${fileList(source)}`);
 }
 
 /**
@@ -358,7 +368,7 @@ export function* wordUnits(source: CorpusSource, rule: WordRule, maxHeld = MAX_H
         held += window;
       }
       if (held.length > maxHeld) {
-        throw new CorpusError(`${source.files.map((f) => f.path).join(', ')}: a token of more than ` +
+        throw new CorpusError(`${fileList(source)}: a token of more than ` +
           `${grouped(maxHeld)} characters (under word rules version ${rule}: ${UNBROKEN_RUNS[rule]}), which the word level cannot read`);
       }
     }
@@ -406,24 +416,22 @@ function encodeStream<U>(
   reading: Reading<U>, source: CorpusSource, vocab: Vocabulary, totalTokens: number, unknown?: Map<string, number>,
 ): TokenArray {
   const stream = tokenArrayFor(vocab.size, totalTokens);
-  const changed = (): CorpusError => new CorpusError(
-    `the corpus changed while it was read: ${source.files.map((f) => f.path).join(', ')}`);
   const texts: string[] = [];
   let at = 0;
   stream[at++] = EOS;
   for (const unit of reading.units(source)) {
     if (unit === DOCUMENT_END) {
-      if (at >= totalTokens) throw changed();
+      if (at >= totalTokens) throw corpusChanged(source);
       stream[at++] = EOS;
     } else {
       const ids = reading.encode(vocab, unit, unknown && texts);
-      if (at + ids.length > totalTokens) throw changed();
+      if (at + ids.length > totalTokens) throw corpusChanged(source);
       if (unknown !== undefined) countTexts(texts, unknown);
       stream.set(ids, at);
       at += ids.length;
     }
   }
-  if (at !== totalTokens) throw changed();
+  if (at !== totalTokens) throw corpusChanged(source);
   return stream;
 }
 

@@ -1,7 +1,7 @@
 import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { endianness } from 'node:os';
 import {
-  type CorpusSource, CorpusError, type DataFingerprint, DOCUMENT_END, VAL_FRAC, checkSomeTokenKept, dataFingerprint, noWords, wordUnits,
+  type CorpusSource, type DataFingerprint, DOCUMENT_END, VAL_FRAC, checkSomeTokenKept, corpusChanged, dataFingerprint, noWords, wordUnits,
 } from './corpus.js';
 import { DTYPE_BYTES, type TokenDtype, tokenArrayFor, tokenDtype } from './tokens.js';
 import { EOS, type TextLevel, Vocabulary } from './vocab.js';
@@ -271,10 +271,6 @@ export function littleEndian(bytes: Uint8Array, width: number): Uint8Array {
     else view.swap32();
   }
   return bytes;
-}
-
-function corpusChanged(source: CorpusSource): CorpusError {
-  return new CorpusError(`the corpus changed while it was read: ${source.files.map((f) => f.path).join(', ')}`);
 }
 
 function removeQuietly(path: string): void {
