@@ -156,7 +156,7 @@ function prepareChars(source: CorpusSource, options: PrepareOptions): PreparedDa
     return prepareForeign(CHARS, source, options, totalTokens, trainTokens);
   }
   const vocab = options.vocab ?? Vocabulary.build(trainingUnits(CHARS, source, trainTokens), options.minCount);
-  if (options.vocab === undefined) checkSomeTokenKept(vocab, options.minCount > 1, options.minCount, 'characters');
+  if (options.vocab === undefined) checkSomeTokenKept(vocab, options.minCount > 1, options.minCount);
   return { vocab, ...split(source, encodeStream(CHARS, source, vocab, totalTokens), trainTokens, options.valFrac, vocab) };
 }
 
@@ -185,7 +185,7 @@ function prepareWords(source: CorpusSource, options: PrepareOptions): PreparedDa
       vocabSize: options.vocabSize ?? DEFAULT_VOCAB_SIZE, minCount, wordRule,
     })
     : undefined;
-  if (built !== undefined) checkSomeTokenKept(built.vocab, built.distinct > 0, minCount, 'words');
+  if (built !== undefined) checkSomeTokenKept(built.vocab, built.distinct > 0, minCount);
   const vocab = options.vocab ?? built!.vocab;
   const prepared: PreparedData = { vocab, ...split(source, encodeStream(WORDS, source, vocab, totalTokens), trainTokens, valFrac, vocab) };
   if (built !== undefined) {
@@ -296,10 +296,11 @@ export function withVocabulary(
 /**
  * A built vocabulary holds a token besides `<EOS>` and `<UNK>`: with none, every token of the
  * text reads as `<UNK>` and there is nothing to learn. `leftOut`: the training text has tokens
- * that `minCount` may have left out (else it has none). `units` names the level's tokens.
+ * that `minCount` may have left out (else it has none).
  */
-export function checkSomeTokenKept(vocab: Vocabulary, leftOut: boolean, minCount: number, units: string): void {
+export function checkSomeTokenKept(vocab: Vocabulary, leftOut: boolean, minCount: number): void {
   if (vocab.size > UNK + 1) return;
+  const units = vocab.level === 'word' ? 'words' : 'characters';
   if (!leftOut) throw new CorpusError((name) => `the training part of the corpus has no ${units}: lower ${name('valFrac')}`);
   throw new SettingError('minCount', minCount, (name) =>
     `no token of the training text is seen ${minCount} times or more, so every one would read as <UNK>: lower ${name('minCount')}`);

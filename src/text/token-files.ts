@@ -164,7 +164,7 @@ function trainingCounts<K>(tokens: readonly string[], counts: Float64Array, key:
 
 function charVocabulary(tokens: readonly string[], counts: Float64Array, minCount: number): { vocab: Vocabulary; wordVocab?: undefined } {
   const vocab = Vocabulary.fromCodePointCounts(trainingCounts(tokens, counts, (t) => t.codePointAt(0)!), minCount);
-  checkSomeTokenKept(vocab, minCount > 1, minCount, 'characters');
+  checkSomeTokenKept(vocab, minCount > 1, minCount);
   return { vocab };
 }
 
@@ -172,7 +172,7 @@ function wordVocabulary(
   tokens: readonly string[], counts: Float64Array, vocabSize: number, minCount: number,
 ): { vocab: Vocabulary; wordVocab: Omit<WordVocabularyBuild, 'vocab'> } {
   const built = wordVocabularyFromCounts(trainingCounts(tokens, counts, (t) => t), { vocabSize, minCount });
-  checkSomeTokenKept(built.vocab, built.distinct > 0, minCount, 'words');
+  checkSomeTokenKept(built.vocab, built.distinct > 0, minCount);
   const { vocab, ...wordVocab } = built;
   return { vocab, wordVocab };
 }
