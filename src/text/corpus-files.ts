@@ -225,7 +225,8 @@ function unreadableBecause(code: string): string {
   return code === 'EISDIR' ? 'it is a folder; give a text file' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code;
 }
 
-export function errorCode(err: unknown): string {
+/** The file system's code of a failed call (`ENOENT`), or the error itself as text where it has none. */
+function errorCode(err: unknown): string {
   if (err instanceof Error && 'code' in err && typeof err.code === 'string') return err.code;
   return String(err);
 }
