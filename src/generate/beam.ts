@@ -373,9 +373,16 @@ class Extensions {
   private readonly heapToken: Int32Array;
   private readonly heapLogProb: Float64Array;
   private readonly byRank: Int32Array;
-  /** Best first: the higher log-probability, then the earlier candidate. */
-  private readonly rankOrder = (a: number, b: number): number => this.heapLogProb[b]! - this.heapLogProb[a]! ||
-    this.heapParent[a]! - this.heapParent[b]! || this.heapToken[a]! - this.heapToken[b]!;
+  /**
+   * The order of heap entries, best first: the higher log-probability; at a tie the earlier
+   * candidate (the earlier hypothesis, then the lower token). Positive where `a` ranks below `b`.
+   */
+  private readonly rankOrder = (a: number, b: number): number => {
+    const la = this.heapLogProb[a]!, lb = this.heapLogProb[b]!;
+    if (la < lb) return 1;
+    if (la > lb) return -1;
+    return this.heapParent[a]! - this.heapParent[b]! || this.heapToken[a]! - this.heapToken[b]!;
+  };
 
   constructor(private readonly n: number) {
     this.parent = new Int32Array(n);
@@ -414,12 +421,9 @@ class Extensions {
     this.count = size;
   }
 
-  /** Whether heap entry `a` ranks below entry `b` (a lower log-probability; at a tie, the later candidate). */
+  /** Whether heap entry `a` ranks below entry `b` (`rankOrder`). */
   private worse(a: number, b: number): boolean {
-    const la = this.heapLogProb[a]!, lb = this.heapLogProb[b]!;
-    if (la !== lb) return la < lb;
-    const pa = this.heapParent[a]!, pb = this.heapParent[b]!;
-    return pa > pb || (pa === pb && this.heapToken[a]! > this.heapToken[b]!);
+    return this.rankOrder(a, b) > 0;
   }
 
   private set(at: number, parent: number, token: number, logProb: number): void {
