@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { OPTIMIZER_KINDS } from '../engine/optim.js';
 import { paramLayout } from '../engine/params.js';
 import { zodErrorMessage } from '../input/issues.js';
-import { DOCS_MODES } from '../text/corpus.js';
+import { DOCS_MODES, VAL_FRAC } from '../text/corpus.js';
 import { Vocabulary } from '../text/vocab.js';
 import { CheckpointError, checkFormat } from './errors.js';
 import { parseJsonBytes, readFileBytes, writeFileAtomic } from './files.js';
@@ -89,7 +89,7 @@ const CorpusInfoSchema = z.object({
   docs: DocsModeSchema,
   /** With docs 'sentence': the version of the sentence rules that cut the documents; absent, version 1 (`recordedSentenceRule`). */
   sentenceRule: z.int().positive().optional(),
-  valFrac: z.number().min(0).lt(1),
+  valFrac: VAL_FRAC.schema,
   totalTokens: count,
   trainTokens: count,
   valTokens: count,
