@@ -7,6 +7,7 @@ import { zodErrorMessage } from '../input/issues.js';
 import { DOCS_MODES, VAL_FRAC } from '../text/corpus.js';
 import { Vocabulary } from '../text/vocab.js';
 import { CheckpointError, checkFormat } from './errors.js';
+import { corpusFiles, count, ruleVersion, sha256 } from './fields.js';
 import { parseJsonBytes, readFileBytes, writeFileAtomic } from './files.js';
 import { INTEROP_FORMAT, type ModelState } from './interop.js';
 import { checkMeaning, contentChecksum } from './integrity.js';
@@ -21,9 +22,7 @@ export { recordedLevel } from './settings.js';
 
 export const CHECKPOINT_FORMAT = 'rnn-checkpoint/1';
 
-const count = z.int().nonnegative();
 const uint32 = z.int().min(0).max(0xffffffff);
-const sha256 = z.string().regex(/^[0-9a-f]{64}$/, { error: 'is not a lowercase hex sha256' });
 
 const DocsModeSchema = z.enum(DOCS_MODES);
 const OptimizerKindSchema = z.enum(OPTIMIZER_KINDS);
@@ -85,10 +84,10 @@ const HistoryEntrySchema = readingOldNames(z.object({
 }), OLD_NAMES);
 
 const CorpusInfoSchema = z.object({
-  files: z.array(z.object({ path: z.string(), bytes: count, sha256 })),
+  files: corpusFiles,
   docs: DocsModeSchema,
   /** With docs 'sentence': the version of the sentence rules that cut the documents; absent, version 1 (`recordedSentenceRule`). */
-  sentenceRule: z.int().positive().optional(),
+  sentenceRule: ruleVersion.optional(),
   valFrac: VAL_FRAC.schema,
   totalTokens: count,
   trainTokens: count,

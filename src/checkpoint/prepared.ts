@@ -11,6 +11,7 @@ import { recordedSentenceRule } from '../text/sentences.js';
 import { DTYPE_BYTES, TOKEN_DTYPES, type TokenArray, tokenArrayFor, tokenDtype } from '../text/tokens.js';
 import { type TextLevel, Vocabulary } from '../text/vocab.js';
 import { CheckpointError, checkFormat, shortMessage } from './errors.js';
+import { corpusFiles, count, ruleVersion, sha256 } from './fields.js';
 import { TEMP_SUFFIX, isFolder, makeFolders, processIsRunning, writeFailure, readJsonFile, writeFileAtomic } from './files.js';
 import { recordedWordRule, TRAIN_SETTINGS } from './settings.js';
 import { checkSentenceRule, checkVocab, checkWordRule } from './vocab.js';
@@ -27,16 +28,13 @@ export const PREPARED_FORMAT = 'rnn-prepared/1';
 
 const PREPARED_FILES = { meta: 'meta.json', train: 'train.bin', val: 'val.bin' } as const;
 
-const count = z.int().nonnegative();
-const sha256 = z.string().regex(/^[0-9a-f]{64}$/, { error: 'is not a lowercase hex sha256' });
-
 const PreparedMetaSchema = z.object({
   format: z.literal(PREPARED_FORMAT),
   level: TRAIN_SETTINGS.level.schema,
   /** Word level: the version of the tokenizer rules the ids were made under (`Vocabulary.wordRule`). */
-  wordRule: z.int().positive().optional(),
+  wordRule: ruleVersion.optional(),
   /** With docs 'sentence': the version of the sentence rules that cut the documents; absent, version 1 (`recordedSentenceRule`). */
-  sentenceRule: z.int().positive().optional(),
+  sentenceRule: ruleVersion.optional(),
   dtype: z.enum(TOKEN_DTYPES),
   /** Entries of `vocab`: every id in the files is below it. */
   vocabSize: z.int().min(2),
@@ -52,7 +50,7 @@ const PreparedMetaSchema = z.object({
   }),
   /** The corpus's fingerprint, as a checkpoint trained on it records it. */
   corpus: z.object({
-    files: z.array(z.object({ path: z.string(), bytes: count, sha256 })),
+    files: corpusFiles,
     documents: count,
     sha256,
   }),

@@ -9,6 +9,7 @@ import { DOCS_MODES, VAL_FRAC } from '../text/corpus.js';
 import { TEXT_LEVELS, type TextLevel } from '../text/vocab.js';
 import { DEFAULT_VOCAB_SIZE, VOCAB_SIZE } from '../text/word-vocab.js';
 import { knownWordRule, WORD_RULE_VERSION, type WordRule } from '../text/words.js';
+import { ruleVersion } from './fields.js';
 import { MODEL_SCHEMAS } from './model-config.js';
 
 /** A training setting: a Setting with its default, what resuming does with it, and where a checkpoint records it. */
@@ -297,7 +298,7 @@ const recordedTrainingShape = Object.fromEntries(SETTING_NAMES.flatMap((name) =>
 export const TrainingConfigSchema = z.object({
   ...recordedTrainingShape,
   /** Word level: the version of the tokenizer rules the ids were made under (`Vocabulary.wordRule`). */
-  wordRule: z.int().positive().optional(),
+  wordRule: ruleVersion.optional(),
   /** How long the run was asked to train (totals over the whole run, null: no such limit); resume reuses them. */
   epochs: positiveInteger.nullable().optional(),
   maxSteps: positiveInteger.nullable().optional(),
