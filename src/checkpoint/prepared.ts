@@ -13,6 +13,7 @@ import { type TextLevel, Vocabulary } from '../text/vocab.js';
 import { CheckpointError, checkFormat, shortMessage } from './errors.js';
 import { corpusFiles, count, ruleVersion, sha256 } from './fields.js';
 import { TEMP_SUFFIX, isFolder, makeFolders, processIsRunning, writeFailure, readJsonFile, writeFileAtomic } from './files.js';
+import { MODEL_SCHEMAS } from './model-config.js';
 import { recordedWordRule, TRAIN_SETTINGS } from './settings.js';
 import { checkSentenceRule, checkVocab, checkWordRule } from './vocab.js';
 
@@ -37,7 +38,7 @@ const PreparedMetaSchema = z.object({
   sentenceRule: ruleVersion.optional(),
   dtype: z.enum(TOKEN_DTYPES),
   /** Entries of `vocab`: every id in the files is below it. */
-  vocabSize: z.int().min(2),
+  vocabSize: MODEL_SCHEMAS.vocabSize,
   trainTokens: count,
   valTokens: count,
   /** The text settings the stream was made with, as `rnn train` names them. */
