@@ -6,7 +6,7 @@ import { checkValidationSplit } from '../text/batches.js';
 import type { CorpusSource, DocsMode, PreparedData } from '../text/corpus.js';
 import type { CorpusSkip } from '../text/corpus-files.js';
 import { CHUNK_BYTES, streamCorpus } from '../text/corpus-stream.js';
-import { littleEndian, tokenFileBytes, writeTokenFiles } from '../text/token-files.js';
+import { type WrittenTokens, littleEndian, tokenFileBytes, writeTokenFiles } from '../text/token-files.js';
 import { recordedSentenceRule } from '../text/sentences.js';
 import { DTYPE_BYTES, TOKEN_DTYPES, type TokenArray, tokenArrayFor, tokenDtype } from '../text/tokens.js';
 import { type TextLevel, Vocabulary } from '../text/vocab.js';
@@ -128,7 +128,7 @@ function writeFolder(
   const temp = (name: string): string => file(`.${name}${TEMP_SUFFIX}${process.pid}`);
   removeAbandonedFiles(dir);
   const temps = { train: temp(PREPARED_FILES.train), val: temp(PREPARED_FILES.val), scratch: temp('provisional') };
-  let written;
+  let written: WrittenTokens;
   try {
     written = writeTokenFiles(source, options, temps, onProgress);
     checkValidationSplit(written.fingerprint.valTokens, options.valFrac, options.level);
@@ -138,8 +138,21 @@ function writeFolder(
     if (typeof (error as NodeJS.ErrnoException).code === 'string') throw new CheckpointError(`cannot write ${dir}: ${writeFailure(error)}`);
     throw error;
   }
-  const { vocab, dtype, fingerprint, wordVocab } = written;
-  const meta: PreparedMeta = {
+  const meta = preparedMeta(options, written);
+  try {
+    if (existsSync(file(PREPARED_FILES.meta))) unlinkSync(file(PREPARED_FILES.meta));
+    renameSync(temp(PREPARED_FILES.train), file(PREPARED_FILES.train));
+    renameSync(temp(PREPARED_FILES.val), file(PREPARED_FILES.val));
+  } catch (err) {
+    throw new CheckpointError(`cannot write ${dir}: ${shortMessage(err)}`);
+  }
+  writeFileAtomic(file(PREPARED_FILES.meta), `${JSON.stringify(meta)}\n`, 'prepared folder ');
+  return meta;
+}
+
+/** The meta.json of token files written with `options`: what they hold, and what made them. */
+function preparedMeta(options: PrepareFolderOptions, { vocab, dtype, fingerprint, wordVocab }: WrittenTokens): PreparedMeta {
+  return {
     format: PREPARED_FORMAT,
     level: options.level,
     ...(options.level === 'word' && { wordRule: vocab.wordRule }),
@@ -156,15 +169,6 @@ function writeFolder(
     ...(wordVocab && { wordVocab: { ...wordVocab } }),
     vocab: [...vocab.tokens],
   };
-  try {
-    if (existsSync(file(PREPARED_FILES.meta))) unlinkSync(file(PREPARED_FILES.meta));
-    renameSync(temp(PREPARED_FILES.train), file(PREPARED_FILES.train));
-    renameSync(temp(PREPARED_FILES.val), file(PREPARED_FILES.val));
-  } catch (err) {
-    throw new CheckpointError(`cannot write ${dir}: ${shortMessage(err)}`);
-  }
-  writeFileAtomic(file(PREPARED_FILES.meta), `${JSON.stringify(meta)}\n`, 'prepared folder ');
-  return meta;
 }
 
 /** The files `writePreparedFolder` writes before their final names: the token files and the scratch file of provisional ids. */
