@@ -144,7 +144,7 @@ function writeFolder(
     renameSync(temp(PREPARED_FILES.train), file(PREPARED_FILES.train));
     renameSync(temp(PREPARED_FILES.val), file(PREPARED_FILES.val));
   } catch (err) {
-    throw new CheckpointError(`cannot write ${dir}: ${shortMessage(err)}`);
+    throw new CheckpointError(`cannot write ${dir}: ${writeFailure(err)}`);
   }
   writeFileAtomic(file(PREPARED_FILES.meta), `${JSON.stringify(meta)}\n`, 'prepared folder ');
   return meta;
