@@ -25,13 +25,13 @@ export function decodeUtf8(path: string, bytes: Uint8Array): string {
   try {
     text = utf8.decode(bytes);
   } catch {
-    const offset = firstInvalidUtf8Offset(bytes);
-    if (offset < 0) {
+    const fault = utf8Fault(bytes);
+    if (fault === null) {
       // valid UTF-8 that decodes to more than V8's longest string (2^29 − 24 characters)
       throw new CorpusError(`${path}: ${grouped(bytes.length)} bytes is more text than one file can be read as ` +
         '(at most 2^29 characters, about 512 MB of ASCII)');
     }
-    throw invalidUtf8(path, offset, 1 + countLineBreaks(bytes.subarray(0, offset)), bytes[offset]!);
+    throw new CorpusError(`${path}: ${fault}`);
   }
   return crlfAsLf(text);
 }
