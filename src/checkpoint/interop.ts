@@ -54,7 +54,7 @@ export function toInteropState(
     throw new RangeError(`parameter buffer has ${params.length} values, the model needs ${layout.total}`);
   }
   if (vocab.length !== config.vocabSize) {
-    throw new RangeError(`vocabulary has ${vocab.length} tokens, the model has vocabSize ${config.vocabSize}`);
+    throw new RangeError(`the vocabulary has ${vocab.length} tokens, the model has vocabSize ${config.vocabSize}`);
   }
   const tensors: InteropState['tensors'] = {};
   for (const spec of layout.specs) {
