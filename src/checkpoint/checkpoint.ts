@@ -6,7 +6,7 @@ import { paramLayout } from '../engine/params.js';
 import { zodErrorMessage } from '../input/issues.js';
 import { DOCS_MODES, VAL_FRAC } from '../text/corpus.js';
 import { Vocabulary } from '../text/vocab.js';
-import { CheckpointError, checkFormat } from './errors.js';
+import { CheckpointError, checkFormat, isJsonObject } from './errors.js';
 import { corpusFiles, count, ruleVersion, sha256 } from './fields.js';
 import { parseJsonBytes, readFileBytes, writeFileAtomic } from './files.js';
 import { INTEROP_FORMAT, type ModelState } from './interop.js';
@@ -43,7 +43,7 @@ const OptimizerStateSchema = z.object({
  */
 function readingOldNames<T extends z.ZodObject>(schema: T, oldNames: Readonly<Record<string, string>>) {
   return z.preprocess((value) => {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+    if (!isJsonObject(value)) return value;
     const renamed = Object.fromEntries(Object.entries(oldNames).map(([name, old]) => [old, name]));
     const nameOf = (key: string): string => (key in renamed && !(renamed[key]! in value) ? renamed[key]! : key);
     return Object.fromEntries(Object.entries(value).map(([key, v]) => [nameOf(key), v]));

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { paramLayout } from '../engine/params.js';
-import { CheckpointError, formatShape, sameShape } from './errors.js';
+import { CheckpointError, formatShape, isJsonObject, sameShape } from './errors.js';
 import { type CheckpointShape, INTEROP_FORMAT, type ModelState, checkClaimedModel, interopConfig, interopModelConfig } from './interop.js';
 import { checkVocab } from './vocab.js';
 
@@ -77,8 +77,8 @@ export function fromSafetensors(bytes: Buffer, source: string, checkpoint?: Chec
   } catch {
     fail('its header is not JSON');
   }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) return fail('its header is not a JSON object');
-  const entries = header as Record<string, unknown>;
+  if (!isJsonObject(header)) return fail('its header is not a JSON object');
+  const entries = header;
   const metadata = entries[METADATA];
   if (typeof metadata !== 'object' || metadata === null) return fail(`${METADATA} is missing: it holds the config and the vocabulary`);
   const meta = metadata as Record<string, unknown>;
