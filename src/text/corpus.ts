@@ -164,35 +164,37 @@ function prepareChars(source: CorpusSource, options: PrepareOptions): PreparedDa
 function prepareWords(source: CorpusSource, options: PrepareOptions): PreparedData {
   const { valFrac, minCount } = options;
   const wordRule = options.vocab?.wordRule ?? WORD_RULE_VERSION;
-  const WORDS = wordsReading(wordRule);
-  let totalTokens = 1;
-  let words = false;
-  for (const unit of WORDS.units(source)) {
+  const words = wordsReading(wordRule);
+  const totalTokens = wordStreamLength(words, source);
+  const trainTokens = Math.floor((1 - valFrac) * totalTokens);
+  const encoded = (vocab: Vocabulary) => split(source, encodeStream(words, source, vocab, totalTokens), trainTokens, valFrac, vocab);
+  if (options.vocab !== undefined) {
+    if (options.unknownTokens !== undefined) return prepareForeign(words, source, options, totalTokens, trainTokens);
+    return { vocab: options.vocab, ...encoded(options.vocab) };
+  }
+  const vocabSize = options.vocabSize ?? DEFAULT_VOCAB_SIZE;
+  const { vocab, ...wordVocab } = buildWordVocabulary(trainingUnits(words, source, trainTokens), { vocabSize, minCount, wordRule });
+  checkSomeTokenKept(vocab, wordVocab.distinct > 0, minCount);
+  return { vocab, ...encoded(vocab), wordVocab };
+}
+
+/**
+ * N, the tokens of the word level's stream `<EOS> d1 <EOS> … dn <EOS>`: a pass over the corpus.
+ * Refuses a corpus whose text holds no word token but line breaks.
+ */
+function wordStreamLength(words: Reading<string[]>, source: CorpusSource): number {
+  let totalTokens = 1; // the opening <EOS>
+  let anyWord = false;
+  for (const unit of words.units(source)) {
     if (unit === DOCUMENT_END) {
       totalTokens++;
     } else {
       totalTokens += unit.length;
-      words ||= unit.some((token) => token !== LINE_BREAK);
+      anyWord ||= unit.some((token) => token !== LINE_BREAK);
     }
   }
-  if (!words) throw noWords(source);
-  const trainTokens = Math.floor((1 - valFrac) * totalTokens);
-  if (options.vocab !== undefined && options.unknownTokens !== undefined) {
-    return prepareForeign(WORDS, source, options, totalTokens, trainTokens);
-  }
-  const built = options.vocab === undefined
-    ? buildWordVocabulary(trainingUnits(WORDS, source, trainTokens), {
-      vocabSize: options.vocabSize ?? DEFAULT_VOCAB_SIZE, minCount, wordRule,
-    })
-    : undefined;
-  if (built !== undefined) checkSomeTokenKept(built.vocab, built.distinct > 0, minCount);
-  const vocab = options.vocab ?? built!.vocab;
-  const prepared: PreparedData = { vocab, ...split(source, encodeStream(WORDS, source, vocab, totalTokens), trainTokens, valFrac, vocab) };
-  if (built !== undefined) {
-    const { vocab: _, ...report } = built;
-    prepared.wordVocab = report;
-  }
-  return prepared;
+  if (!anyWord) throw noWords(source);
+  return totalTokens;
 }
 
 /** A corpus's files as a message lists them: `a.txt, b.txt`. */
