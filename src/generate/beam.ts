@@ -7,7 +7,7 @@ import type { KernelsKind } from '../engine/kernels/kernels.js';
 import { logSumExp } from '../engine/loss.js';
 import { LanguageModel } from '../engine/model.js';
 import { type InputError, SettingError } from '../input/settings.js';
-import { EOS, UNK, type Vocabulary } from '../text/vocab.js';
+import { EOS, type TextWriter, UNK, type Vocabulary } from '../text/vocab.js';
 import { type PrimeTokens, continuationWriter, primeTokens } from './continuation.js';
 import { checkSampleSettings } from './settings.js';
 import { type StopSignal, checkStopped } from './stop.js';
@@ -169,12 +169,8 @@ function* search(opts: BeamOptions): Work<BeamResult> {
   const candidates = new Extensions(N);
   const logProbs = new Float64Array(rows * V);
 
-  // streaming: the settled prefix (every live hypothesis descends from `settled`, the greedy path agrees)
-  const stream = opts.onText !== undefined && !stopAtEos;
   const writerAfterPrime = () => continuationWriter(vocab, prime, { eos: '\n' });
-  const writer = writerAfterPrime();
-  let settled = PrefixTree.ROOT, settledLength = 0, greedyAgrees = true;
-  let streamed = '';
+  const settled = opts.onText !== undefined && !stopAtEos ? new SettledText(writerAfterPrime(), opts.onText) : null;
 
   let step = 0;
   for (; step < length && (liveCount > 0 || !greedyDone); step++) {
@@ -208,19 +204,7 @@ function* search(opts: BeamOptions): Work<BeamResult> {
       greedyLogProb += logProbs[G * V + token]!;
       greedyDone = token === EOS && stopAtEos;
     }
-    if (stream && greedyAgrees) {
-      for (let child = tree.onlyChild(settled); child >= 0; child = tree.onlyChild(settled)) {
-        if (tree.token[child] !== greedyIds[settledLength]) {
-          greedyAgrees = false;
-          break;
-        }
-        const piece = writer.write(tree.token[child]!);
-        streamed += piece;
-        opts.onText!(piece);
-        settled = child;
-        settledLength++;
-      }
-    }
+    settled?.advance(tree, greedyIds);
     for (let b = liveCount; b < N; b++) parents[b] = tokens[b] = 0;
     parents[G] = G;
     model.gatherState(parents, scratch);
@@ -248,13 +232,8 @@ function* search(opts: BeamOptions): Work<BeamResult> {
   };
   const best = ranked[0]!;
   let text: string;
-  if (stream) {
-    const rest = best.ids().subarray(settledLength);
-    let tail = '';
-    for (const id of rest) tail += writer.write(id);
-    tail += writer.end();
-    if (tail.length > 0) opts.onText!(tail);
-    text = streamed + tail;
+  if (settled !== null) {
+    text = settled.finish(best.ids());
   } else {
     text = textOf(best.ids());
     if (text.length > 0) opts.onText?.(text);
@@ -332,6 +311,46 @@ class PrefixTree {
     this.parent = grown(this.parent);
     this.children = grown(this.children);
     this.childXor = grown(this.childXor);
+  }
+}
+
+/**
+ * The result's text as it settles, for a search that streams it (`BeamOptions.onText`): the
+ * tokens every live hypothesis shares, the tree's single path from its root, written while the
+ * greedy path agrees with them (the result may be the greedy one); then the rest at the end.
+ */
+class SettledText {
+  /** The end of the settled path, and the tokens on it. */
+  private node = PrefixTree.ROOT;
+  private length = 0;
+  private greedyAgrees = true;
+  private written = '';
+
+  constructor(private readonly writer: TextWriter, private readonly onText: (piece: string) => void) {}
+
+  /** Writes the tokens that have settled since the last step. */
+  advance(tree: PrefixTree, greedyIds: Int32Array): void {
+    if (!this.greedyAgrees) return;
+    for (let child = tree.onlyChild(this.node); child >= 0; child = tree.onlyChild(this.node)) {
+      if (tree.token[child] !== greedyIds[this.length]) {
+        this.greedyAgrees = false;
+        return;
+      }
+      const piece = this.writer.write(tree.token[child]!);
+      this.written += piece;
+      this.onText(piece);
+      this.node = child;
+      this.length++;
+    }
+  }
+
+  /** The text of the result `ids`, whose settled tokens are written: the rest written and passed on, and the whole returned. */
+  finish(ids: Int32Array): string {
+    let tail = '';
+    for (const id of ids.subarray(this.length)) tail += this.writer.write(id);
+    tail += this.writer.end();
+    if (tail.length > 0) this.onText(tail);
+    return this.written + tail;
   }
 }
 
