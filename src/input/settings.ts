@@ -107,7 +107,7 @@ export function orList(values: readonly string[]): string {
 
 /** A whole number from `min` to `max`, and how an error names it. */
 export function integerFrom(min: number, max: number) {
-  return { schema: z.int().min(min).max(max), expected: `an integer from ${min} to ${max}` } as const;
+  return described(z.int().min(min).max(max), `an integer from ${min} to ${max}`);
 }
 
 /** The largest random seed: seeds are uint32s, as the generator takes them. */
