@@ -1,12 +1,15 @@
 import { z } from 'zod';
 
 /*
- * The fields that a checkpoint, a prepared folder's meta.json and an interop file each record,
+ * The fields that checkpoints, prepared folders' meta.json, interop and safetensors files record,
  * read by one schema wherever they stand.
  */
 
 /** A count of steps, tokens, bytes or documents. */
 export const count = z.int().nonnegative();
+
+/** A tensor's shape: its dimensions, each a count. */
+export const tensorShape = z.array(count);
 
 /** A SHA-256, as lowercase hex. */
 export const sha256 = z.string().regex(/^[0-9a-f]{64}$/, { error: 'is not a lowercase hex sha256' });

@@ -5,7 +5,7 @@ import { zodErrorMessage } from '../input/issues.js';
 import { TEXT_LEVELS, type TextLevel, grouped } from '../text/vocab.js';
 import { WORD_RULE_VERSION, type WordRule } from '../text/words.js';
 import { CheckpointError, checkFormat, formatShape, sameShape } from './errors.js';
-import { ruleVersion } from './fields.js';
+import { ruleVersion, tensorShape } from './fields.js';
 import { vocabOrderFault, weightFault } from './integrity.js';
 import { InteropModelConfigShape, fromInteropNames, toInteropNames } from './model-config.js';
 import { MAX_CHECKPOINT_CHARS, checkpointChars, largestHidden, mib, parameterCount } from './size.js';
@@ -28,7 +28,7 @@ const InteropStateSchema = z.object({
   tensors: z.record(
     z.string(),
     z.object({
-      shape: z.array(z.int().nonnegative()),
+      shape: tensorShape,
       data: z.array(z.number()),
     }),
   ),

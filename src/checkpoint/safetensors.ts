@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { paramLayout } from '../engine/params.js';
 import { CheckpointError, formatShape, isJsonObject, sameShape } from './errors.js';
+import { count, tensorShape } from './fields.js';
 import { type CheckpointShape, INTEROP_FORMAT, type ModelState, checkClaimedModel, interopConfig, interopModelConfig } from './interop.js';
 import { checkVocab } from './vocab.js';
 
@@ -17,8 +18,8 @@ export const METADATA = '__metadata__';
 
 const HeaderTensorSchema = z.strictObject({
   dtype: z.literal('F32'),
-  shape: z.array(z.int().nonnegative()),
-  data_offsets: z.tuple([z.int().nonnegative(), z.int().nonnegative()]),
+  shape: tensorShape,
+  data_offsets: z.tuple([count, count]),
 });
 
 /** The model as a safetensors file: every tensor float32 little-endian, named as in rnn-state/1. */
