@@ -58,7 +58,10 @@ export function writeFileAtomic(path: string, text: string | Uint8Array, what = 
   let fd: number | null = null;
   try {
     makeFolders(dir);
-    removeAbandonedTemps(path);
+    removeAbandonedTemps(dir, (entry) => {
+      const match = TEMP_NAME.exec(entry);
+      return match !== null && match[1] === basename(path) ? Number(match[2]) : null;
+    });
     fd = openSync(temp, 'w', 0o644);
     writeFileSync(fd, text);
     fsyncSync(fd);
@@ -154,11 +157,11 @@ export function isTempFile(name: string): boolean {
 }
 
 /**
- * Removes the temp files of `path` that a writer killed mid-save left (its pid no longer runs
- * here); a live writer's temp file is left alone.
+ * Removes the temp files in `dir` that a writer killed mid-save left: each file `writerOf` names
+ * the writing process of (its pid; null for a file that is no temp file) whose process no longer
+ * runs here. A live writer's temp file is left alone.
  */
-function removeAbandonedTemps(path: string): void {
-  const dir = dirname(path), name = basename(path);
+export function removeAbandonedTemps(dir: string, writerOf: (name: string) => number | null): void {
   let entries: string[];
   try {
     entries = readdirSync(dir);
@@ -166,10 +169,8 @@ function removeAbandonedTemps(path: string): void {
     return;
   }
   for (const entry of entries) {
-    const match = TEMP_NAME.exec(entry);
-    if (!match || match[1] !== name) continue;
-    const pid = Number(match[2]);
-    if (pid === process.pid || processIsRunning(pid)) continue;
+    const pid = writerOf(entry);
+    if (pid === null || pid === process.pid || processIsRunning(pid)) continue;
     try {
       unlinkSync(join(dir, entry));
     } catch {

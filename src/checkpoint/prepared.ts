@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, readSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { zodErrorMessage } from '../input/issues.js';
@@ -12,7 +12,7 @@ import { DTYPE_BYTES, TOKEN_DTYPES, type TokenArray, tokenArrayFor, tokenDtype }
 import { type TextLevel, Vocabulary } from '../text/vocab.js';
 import { CheckpointError, checkFormat, shortMessage } from './errors.js';
 import { corpusFiles, count, ruleVersion, sha256 } from './fields.js';
-import { TEMP_SUFFIX, isFolder, makeFolders, processIsRunning, writeFailure, readJsonFile, writeFileAtomic } from './files.js';
+import { TEMP_SUFFIX, isFolder, makeFolders, removeAbandonedTemps, writeFailure, readJsonFile, writeFileAtomic } from './files.js';
 import { MODEL_SCHEMAS } from './model-config.js';
 import { recordedWordRule, TRAIN_SETTINGS } from './settings.js';
 import { checkSentenceRule, checkVocab, checkWordRule } from './vocab.js';
@@ -126,7 +126,10 @@ function writeFolder(
 ): PreparedMeta {
   const file = (name: string): string => join(dir, name);
   const temp = (name: string): string => file(`.${name}${TEMP_SUFFIX}${process.pid}`);
-  removeAbandonedFiles(dir);
+  removeAbandonedTemps(dir, (name) => {
+    const match = TEMP_FILE.exec(name);
+    return match === null ? null : Number(match[1]);
+  });
   const temps = { train: temp(PREPARED_FILES.train), val: temp(PREPARED_FILES.val), scratch: temp('provisional') };
   let written: WrittenTokens;
   try {
@@ -171,21 +174,11 @@ function preparedMeta(options: PrepareFolderOptions, { vocab, dtype, fingerprint
   };
 }
 
-/** The files `writePreparedFolder` writes before their final names: the token files and the scratch file of provisional ids. */
+/**
+ * The files `writePreparedFolder` writes before their final names: the token files and the scratch
+ * file of provisional ids. What a writer killed midway left is removed (the scratch file can be large).
+ */
 const TEMP_FILE = /^\.(?:train\.bin|val\.bin|provisional)\.tmp-(\d+)$/;
-
-/** Removes what a `writePreparedFolder` killed midway left in `dir` (its process no longer runs): the scratch file can be large. */
-function removeAbandonedFiles(dir: string): void {
-  for (const name of readdirSync(dir)) {
-    const match = TEMP_FILE.exec(name);
-    if (match === null || processIsRunning(Number(match[1]))) continue;
-    try {
-      unlinkSync(join(dir, name));
-    } catch {
-      // removed by someone else
-    }
-  }
-}
 
 /** Whether `path` is a prepared folder: a folder with a `meta.json` and a `train.bin`. */
 export function isPreparedFolder(path: string): boolean {
