@@ -238,6 +238,16 @@ async function breakNextStream(at: Page, mode: 'lost' | 'no-done' | 'held'): Pro
   }, mode);
 }
 
+it('gives a token that draws nothing (a lone zero-width joiner, a lone mark) width of its own, so its colour and focus ring show', () => onFreshPage(async (at) => {
+  await at.fill('#score-text', '\u200dThe\u200bend\n\u0301a');
+  await at.click('#score');
+  await at.waitForFunction(() => document.querySelectorAll('#scored span').length > 0);
+  const widths = await at.$$eval('#scored span', (spans) => spans.map((s) => [s.textContent, Math.round(s.getBoundingClientRect().width)] as const));
+  const unseen = widths.filter(([text]) => /^[\p{Cf}\p{Mn}]+$/u.test(text!));
+  expect(unseen.map(([text]) => text)).toEqual(['\u200d', '\u200b', '\u0301']);
+  for (const [, width] of unseen) expect(width).toBeGreaterThanOrEqual(4);
+}));
+
 it('is usable from the keyboard alone: Enter submits, the focus shows, every control is named, the scored text is one tab stop', () => onFreshPage(async (at) => {
   const unnamed = await at.$$eval('input, select, textarea, button', (controls) => controls
     .filter((c) => (c as HTMLInputElement).labels.length === 0 && !c.getAttribute('aria-label') && (c.tagName !== 'BUTTON' || c.textContent!.trim() === ''))

@@ -1,5 +1,6 @@
 import { copyFileSync, renameSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { type Socket, connect } from 'node:net';
+import type { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadModel } from '../src/api/index.js';
@@ -82,7 +83,7 @@ async function streamingGeneration(url: string, body: object, headers: Record<st
 
 describe('the endpoints', () => {
   it('GET /healthz and /v1/models: every model by name with its shape, level and loss history, and no file paths', async () => {
-    expect((await request(api('/healthz'))).json).toEqual({ status: 'ok', running: 0, waiting: 0 });
+    expect((await request(api('/healthz'))).json).toEqual({ status: 'ok', threads: 2, running: 0, waiting: 0 });
     const answer = await request(api('/v1/models'));
     expect(answer.status).toBe(200);
     const list = (answer.json as { models: { name: string; level: string; model: { cell: string }; history: unknown[] }[] }).models;
@@ -314,7 +315,7 @@ describe('limits', () => {
   it('/healthz answers during a long generation, and a client that disconnects stops its generation', async () => {
     const s = await started(['--checkpoint', models.gru, '--workers', '1', '--max-len', '1000000']);
     const { controller } = await streamingGeneration(s.url, { len: 1_000_000 });
-    expect((await request(`${s.url}/healthz`)).json).toEqual({ status: 'ok', running: 1, waiting: 0 });
+    expect((await request(`${s.url}/healthz`)).json).toEqual({ status: 'ok', threads: 1, running: 1, waiting: 0 });
     controller.abort();
     // the one thread is free again only once the generation has stopped
     const next = await post(`${s.url}/v1/generate`, { len: 5, seed: 1 });
@@ -351,13 +352,13 @@ describe('limits', () => {
       await drawing;
       const waiting = new AbortController();
       const queued = pool.run({ kind: 'generate', model: 'gru', options: { len: 5, seed: 2 }, stream: false }, waiting.signal);
-      expect(pool.load).toEqual({ running: 1, waiting: 1 });
+      expect(pool.load).toEqual({ threads: 1, running: 1, waiting: 1 });
       const beyond = pool.run({ kind: 'score', model: 'gru', text: 'abc', top: 0 }, new AbortController().signal);
       await expect(beyond).rejects.toBeInstanceOf(QueueFullError);
       waiting.abort('time');
       const stopped = await queued.then(() => null, (err: unknown) => err);
       expect(stopped).toBeInstanceOf(JobStoppedError);
-      expect(pool.load).toEqual({ running: 1, waiting: 0 });
+      expect(pool.load).toEqual({ threads: 1, running: 1, waiting: 0 });
       const answer = jobFailure(stopped, 300) as HttpError;
       expect(answer).toBeInstanceOf(HttpError);
       expect([answer.status, answer.headers, answer.message]).toEqual([503, { 'Retry-After': '1' },
@@ -379,7 +380,90 @@ describe('limits', () => {
     const primed = await post(`${s.url}/v1/generate`, { prime: 'ROMEO: '.repeat(9000), len: 1 });
     expect(primed.json).toMatchObject({ tokens: 0, finish: 'time' });
     // the thread is free for the next request as soon as the first has stopped
-    expect((await request(`${s.url}/healthz`)).json).toEqual({ status: 'ok', running: 0, waiting: 0 });
+    expect((await request(`${s.url}/healthz`)).json).toEqual({ status: 'ok', threads: 1, running: 0, waiting: 0 });
+  });
+
+  it('a thread that ends while it runs a request: that request ends without its end event, it is said on stderr, and a fresh thread serves the next', async () => {
+    const s = await RnnServer.start({
+      models: [{ name: 'gru', path: models.gru }], host: '127.0.0.1', port: 0, token: null, cors: null, allowedHosts: [],
+      maxBody: 65536, maxLen: 1_000_000, maxBeam: 64, timeLimitMs: 60_000, workers: 1, queue: 4, maxConnections: 512,
+      kernels: resolveKernels(),
+    });
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const pool = (s as unknown as { pool: { slots: { worker: Worker }[] } }).pool;
+      const { controller, reader } = await streamingGeneration(s.url, { len: 1_000_000 });
+      await pool.slots[0]!.worker.terminate();
+      let streamed = '';
+      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) streamed += new TextDecoder().decode(chunk.value);
+      controller.abort();
+      expect(streamed).not.toMatch(/"done"/);
+      expect(stderr.mock.calls.map(([line]) => String(line))).toContain('rnn serve: a generation thread ended (exit code 1) while it ran a request: starting another\n');
+      const next = await post(`${s.url}/v1/generate`, { len: 5, seed: 1 });
+      expect(next.status).toBe(200);
+      expect(next.json).toMatchObject({ tokens: 5 });
+      expect((await request(`${s.url}/healthz`)).json).toEqual({ status: 'ok', threads: 1, running: 0, waiting: 0 });
+    } finally {
+      stderr.mockRestore();
+      await s.close();
+    }
+  });
+
+  it('a thread that cannot be started again: the pool says so, refuses what waits with 503, /healthz says down, and the next request tries again', async () => {
+    const s = await RnnServer.start({
+      models: [{ name: 'gru', path: models.gru }], host: '127.0.0.1', port: 0, token: null, cors: null, allowedHosts: [],
+      maxBody: 65536, maxLen: 100, maxBeam: 64, timeLimitMs: 60_000, workers: 2, queue: 4, maxConnections: 512, kernels: resolveKernels(),
+    });
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const pool = (s as unknown as { pool: { slots: { worker: Worker }[]; spawn: () => Promise<unknown> } }).pool;
+      const spawn = vi.spyOn(pool, 'spawn').mockRejectedValue(new Error('out of file descriptors'));
+      const lost = (count: number) => new Promise<void>((resolve) => {
+        const check = () => (stderr.mock.calls.filter(([line]) => /could not start/.test(String(line))).length >= count ? resolve() : setImmediate(check));
+        check();
+      });
+      await pool.slots[0]!.worker.terminate();
+      await lost(1);
+      expect((await request(`${s.url}/healthz`)).json).toEqual({ status: 'degraded', threads: 1, running: 0, waiting: 0 });
+      await pool.slots[0]!.worker.terminate();
+      await lost(2);
+      const down = await request(`${s.url}/healthz`);
+      expect([down.status, down.json]).toEqual([503, { status: 'down', threads: 0, running: 0, waiting: 0 }]);
+      expect(stderr.mock.calls.map(([line]) => String(line))).toContain(
+        'rnn serve: a generation thread could not start (out of file descriptors): 0 of 2 run; another is tried at the next request\n');
+      const refused = await post(`${s.url}/v1/generate`, { len: 5 });
+      expect([refused.status, refused.headers.get('retry-after'), refused.json]).toEqual([503, '1', {
+        error: 'no generation thread runs: the last could not start (out of file descriptors): try again shortly',
+      }]);
+      spawn.mockRestore();
+      const served = await post(`${s.url}/v1/generate`, { len: 5, seed: 1 });
+      expect([served.status, served.json]).toMatchObject([200, { tokens: 5 }]);
+      // the request started both threads again; the one it did not run on may still be loading
+      let health = await request(`${s.url}/healthz`);
+      for (let asked = 1; (health.json as { threads: number }).threads < 2 && asked < 1000; asked++) health = await request(`${s.url}/healthz`);
+      expect(health.json).toEqual({ status: 'ok', threads: 2, running: 0, waiting: 0 });
+    } finally {
+      stderr.mockRestore();
+      await s.close();
+    }
+  });
+
+  it('--max-connections: a connection beyond the cap is closed unanswered, and one is served again once another has closed', async () => {
+    const s = await started(['--checkpoint', models.gru, '--workers', '1', '--max-connections', '2']);
+    const { hostname, port } = new URL(s.url);
+    const idle = await Promise.all([0, 1].map(() => new Promise<Socket>((resolve) => {
+      const socket = connect(Number(port), hostname, () => resolve(socket));
+    })));
+    const health = `GET /healthz HTTP/1.1\r\nHost: ${hostname}:${port}\r\nConnection: close\r\n\r\n`;
+    // closed by the server as it comes: an end, or a reset where the request was already sent
+    const exchange = () => rawExchange(s.url, health).catch((err: NodeJS.ErrnoException) => err.code);
+    expect(['', 'ECONNRESET']).toContain(await exchange());
+    for (const socket of idle) socket.destroy();
+    let answer = '';
+    for (let tried = 0; !answer.startsWith('HTTP/1.1 200') && tried < 1000; tried++) {
+      answer = await exchange() ?? '';
+    }
+    expect(answer).toMatch(/^HTTP\/1\.1 200/);
   });
 
   it('--max-len caps a request that gives no len too: the default len is cut to it, not drawn beyond it nor refused', async () => {
@@ -403,7 +487,7 @@ describe('limits', () => {
     copyFileSync(models.tiny, next);
     const starting = RnnServer.start({
       models: [{ name: 'changing', path }], host: '127.0.0.1', port: 0, token: null, cors: null, allowedHosts: [],
-      maxBody: 65536, maxLen: 100, maxBeam: 64, timeLimitMs: 60_000, workers: 2, queue: 4, kernels: resolveKernels(),
+      maxBody: 65536, maxLen: 100, maxBeam: 64, timeLimitMs: 60_000, workers: 2, queue: 4, maxConnections: 512, kernels: resolveKernels(),
     });
     // as a training run saves its checkpoint: a new file renamed over the old, here while the threads start
     renameSync(next, path);

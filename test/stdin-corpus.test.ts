@@ -1,6 +1,6 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
@@ -86,6 +86,23 @@ describe('rnn train -', () => {
     expectOneLineError(await rnn(['train', '-', ...TINY_RUN], ''), /^rnn: corpus is empty: no text in standard input$/);
     expectOneLineError(await rnn(['prepare', '-', '--out', at('empty-prepared')], ''), /^rnn: corpus is empty: no text in standard input$/);
     expectOneLineError(await rnn(['train', '-', ...TINY_RUN], 'ab\0c'), /^rnn: standard input: not a text file \(NUL byte at offset 2\)$/);
+  });
+});
+
+describe('a signal before training starts', () => {
+  it('ends rnn at once while it still reads its corpus (a read that blocks), saving nothing', async () => {
+    const out = at('signalled');
+    const child = spawn(process.execPath, [BIN, 'train', '-', ...TINY_RUN, '--out', out], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const ended = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('exit', (code, signal) => resolve([code, signal])));
+    // more than a pipe holds: once it is all written, rnn is reading standard input, which stays open
+    await new Promise<void>((resolve) => child.stdin.write(text.repeat(100), () => resolve()));
+    child.kill('SIGINT');
+    expect(await ended).toEqual([null, 'SIGINT']);
+    child.stdin.destroy();
+    expect(stderr).toBe('');
+    expect(existsSync(out)).toBe(false);
   });
 });
 

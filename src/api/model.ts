@@ -13,7 +13,7 @@ import { type StopSignal, StoppedError, checkStopped } from '../generate/stop.js
 import { Turns, type Work, finish, finishInTurns } from '../generate/turns.js';
 import { validationSplit } from '../checkpoint/corpus.js';
 import { optionMessage } from '../input/issues.js';
-import { checkPositiveInteger, checkedOption, unknownOption } from '../input/settings.js';
+import { NON_NEGATIVE_INTEGER, checkPositiveInteger, checkedOption, unknownOption } from '../input/settings.js';
 import { createStepper } from '../parallel/inference.js';
 import { stepsPerEpoch } from '../text/batches.js';
 import { EOS, type TextLevel, type TokenizedText, type Vocabulary, cutBy } from '../text/vocab.js';
@@ -455,11 +455,11 @@ function checkOptions(options: unknown, known: Readonly<Record<string, true>>): 
 }
 
 /**
- * A score call's `top` (how many alternatives each prediction lists) a non-negative integer and
+ * A score call's `top` (how many alternatives each prediction lists) an integer >= 0 and
  * its `tokens` a boolean, else a RangeError naming the option.
  */
 function checkScoreOptions({ top, tokens }: ScoreOptions): void {
-  if (top !== undefined && (!Number.isInteger(top) || top < 0)) throw new RangeError(optionMessage('top', { expected: 'a non-negative integer', value: top }));
+  if (top !== undefined) checkedOption('top', NON_NEGATIVE_INTEGER.schema, top);
   if (tokens !== undefined) checkedOption('tokens', BOOLEAN, tokens);
 }
 

@@ -41,19 +41,31 @@ export interface PoolOptions {
   workers: number;
   /** Jobs that may wait for a thread; one more is refused. */
   queue: number;
+  /** Told, in one line, when a thread ends unasked and when its replacement cannot start. */
+  report?: (line: string) => void;
 }
+
+/** The thread running a job ended unasked (out of memory, say): the job has no answer, and another thread is started. */
+export class ThreadLostError extends Error {}
+
+/** No generation thread runs: every one ended and none could be started again (the server answers 503). */
+export class NoThreadError extends Error {}
 
 /**
  * The threads that run the server's jobs, off the event loop that answers HTTP: each loads
  * every model once and runs one job at a time; jobs beyond the threads wait in a bounded
  * queue. A job's signal stops it: a waiting one leaves the queue, a running one stops before
- * its next token (the thread reads the shared cancel cell).
+ * its next token (the thread reads the shared cancel cell). A thread that ends unasked fails
+ * its job and is started again; one that cannot be is tried again at the next job, and while
+ * no thread runs, jobs are refused with NoThreadError.
  */
 export class WorkerPool {
   private readonly slots: Slot[] = [];
   private readonly waiting: Job[] = [];
   private nextId = 1;
   private closing = false;
+  /** Threads being started in place of ones that ended. */
+  private starting = 0;
   private idleWaiters: (() => void)[] = [];
 
   private constructor(private readonly options: PoolOptions) {}
@@ -70,15 +82,16 @@ export class WorkerPool {
     return pool;
   }
 
-  /** Jobs running and waiting. */
-  get load(): { running: number; waiting: number } {
-    return { running: this.slots.filter((s) => s.job !== null).length, waiting: this.waiting.length };
+  /** Threads running (of the `workers` asked for), and jobs running and waiting. */
+  get load(): { threads: number; running: number; waiting: number } {
+    return { threads: this.slots.length, running: this.slots.filter((s) => s.job !== null).length, waiting: this.waiting.length };
   }
 
   /** Runs a job; `onText` receives a generation's text as it is drawn. Rejects with QueueFullError at once when the queue is full. */
   run(request: JobRequest, signal: AbortSignal, onText: (text: string) => void = () => {}): Promise<unknown> {
     if (this.closing) return Promise.reject(new QueueFullError('the server is shutting down'));
     if (signal.aborted) return Promise.reject(new JobStoppedError('stopped before it started', true));
+    while (this.slots.length + this.starting < this.options.workers) this.restart();
     const free = this.slots.find((s) => s.job === null);
     if (!free && this.waiting.length >= this.options.queue) return Promise.reject(new QueueFullError('the queue is full'));
     return new Promise((resolve, reject) => {
@@ -92,7 +105,7 @@ export class WorkerPool {
   /** Refuses new jobs, waits for those running and waiting to end, then ends the threads. */
   async close(): Promise<void> {
     this.closing = true;
-    while (this.slots.some((s) => s.job !== null) || this.waiting.length > 0) {
+    while (this.slots.some((s) => s.job !== null) || this.waiting.length > 0 || this.starting > 0) {
       await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     }
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
@@ -159,30 +172,51 @@ export class WorkerPool {
         else job.reject(new Error(message.fault));
       });
       worker.on('error', (err) => {
-        if (!started) {
-          reject(err);
-          return;
-        }
-        this.replace(slot, err);
+        if (!started) reject(err);
+        else this.lost(slot, err);
+      });
+      worker.on('exit', (code) => {
+        const ended = new Error(`exit code ${code}`);
+        if (!started) reject(ended);
+        else this.lost(slot, ended);
       });
     });
   }
 
-  /** A thread that failed: its job fails, a fresh thread takes its place. */
-  private replace(slot: Slot, err: Error): void {
+  /** A thread that ended unasked (an error then its exit, or the exit alone): its job fails, and another is started in its place. */
+  private lost(slot: Slot, err: Error): void {
+    const at = this.slots.indexOf(slot);
+    if (at < 0 || this.closing) return;
+    this.slots.splice(at, 1);
     const job = slot.job;
-    this.slots.splice(this.slots.indexOf(slot), 1);
-    if (job) job.reject(err);
     slot.job = null;
-    if (this.closing) {
-      this.notifyIdle();
-      return;
-    }
+    if (job) job.reject(new ThreadLostError(`the generation thread running it ended (${err.message})`));
+    this.report(`a generation thread ended (${err.message})${job ? ' while it ran a request' : ''}: starting another`);
+    this.restart();
+  }
+
+  /** Starts a thread in place of one that ended; one that cannot start is reported, and tried again at the next job. */
+  private restart(): void {
+    this.starting++;
     this.spawn().then((fresh) => {
+      this.starting--;
       this.slots.push(fresh);
       const next = this.waiting.shift();
       if (next) this.dispatch(fresh, next);
-    }, () => {});
+      this.notifyIdle();
+    }, (err: unknown) => {
+      this.starting--;
+      const why = err instanceof Error ? err.message : String(err);
+      this.report(`a generation thread could not start (${why}): ${this.slots.length} of ${this.options.workers} run; another is tried at the next request`);
+      if (this.slots.length === 0 && this.starting === 0) {
+        for (const job of this.waiting.splice(0)) job.reject(new NoThreadError(`no generation thread runs: the last could not start (${why})`));
+      }
+      this.notifyIdle();
+    });
+  }
+
+  private report(line: string): void {
+    this.options.report?.(line);
   }
 }
 

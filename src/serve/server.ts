@@ -10,7 +10,7 @@ import { SettingError, type SettingsInput } from '../input/settings.js';
 import { CorpusError } from '../text/corpus.js';
 import { decodeUtf8 } from '../text/utf8.js';
 import { type EncodedAnswer, type GenerateDone, type JobRequest, type ServedModel, readServedModel, servedModels } from './jobs.js';
-import { JobError, JobStoppedError, QueueFullError, WorkerPool } from './pool.js';
+import { JobError, JobStoppedError, NoThreadError, QueueFullError, ThreadLostError, WorkerPool } from './pool.js';
 import {
   ACTIVATIONS_FIELDS, COMPLETE_FIELDS, SCORE_FIELDS, type StreamMode, readActivations, readComplete, readGenerate, readLegacyGenerate,
   readScore,
@@ -38,6 +38,8 @@ export interface ServeOptions {
   workers: number;
   /** Requests that may wait for a thread. */
   queue: number;
+  /** Connections open at once; one more is closed as it comes. */
+  maxConnections: number;
   kernels: KernelsKind;
 }
 
@@ -84,10 +86,12 @@ export class RnnServer {
       return [route, { type, body: readFileSync(new URL(file, folder)) }];
     }));
     const { kernels, workers, queue } = options;
-    const pool = await WorkerPool.start({ models: read, kernels, workers, queue });
+    const report = (line: string) => process.stderr.write(`rnn serve: ${line}\n`);
+    const pool = await WorkerPool.start({ models: read, kernels, workers, queue, report });
     try {
       const requestTimeout = options.timeLimitMs + 5000;
       const server = createServer({ requestTimeout, headersTimeout: Math.min(10_000, requestTimeout) });
+      server.maxConnections = options.maxConnections;
       const rnn = new RnnServer(options, models, pool, page, server);
       server.on('request', (req, res) => void rnn.handle(req, res));
       server.on('clientError', answerClientError);
@@ -147,7 +151,9 @@ export class RnnServer {
     }
     if (path === '/healthz') {
       expectMethod(method, 'GET');
-      sendJson(res, 200, { status: 'ok', ...this.pool.load });
+      const load = this.pool.load;
+      const status = load.threads === this.options.workers ? 'ok' : load.threads > 0 ? 'degraded' : 'down';
+      sendJson(res, load.threads > 0 ? 200 : 503, { status, ...load });
       return;
     }
     const file = this.page.get(path);
@@ -350,6 +356,8 @@ export function jobFailure(err: unknown, timeLimitMs: number): unknown {
   }
   if (err instanceof JobStoppedError) return new HttpError(503, `the request ran past the time limit of ${timeLimitMs / 1000} s`);
   if (err instanceof JobError) return new HttpError(400, err.message, err.field);
+  if (err instanceof NoThreadError) return new HttpError(503, `${err.message}: try again shortly`, undefined, retry);
+  if (err instanceof ThreadLostError) return new HttpError(500, err.message);
   return err;
 }
 

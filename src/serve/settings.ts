@@ -1,14 +1,14 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { KERNELS_SETTING } from '../checkpoint/settings.js';
-import { POSITIVE_INTEGER, type SettingTable } from '../input/settings.js';
+import { NON_NEGATIVE_INTEGER, POSITIVE_INTEGER, type SettingTable } from '../input/settings.js';
 
 /** The longest time limit a timer can keep: node's timers hold at most 2^31 − 1 ms, and fire at once beyond. */
 const MAX_TIME_LIMIT_S = Math.floor((2 ** 31 - 1) / 1000);
 
 /**
  * The settings of `rnn serve`: the one home of each one's name, flag, range, default and help.
- * What a request may cost is capped here (body, len, beam, time, queue); the host and token say who
+ * What a request may cost is capped here (body, len, beam, time, queue, connections); the host and token say who
  * may send one.
  */
 export const SERVE_SETTINGS = {
@@ -52,8 +52,11 @@ export const SERVE_SETTINGS = {
     default: () => availableParallelism(), defaultText: 'every core',
   },
   queue: {
-    schema: z.int().min(0), expected: 'an integer >= 0', arg: '<n>', help: 'requests that may wait for a thread; more are answered 503',
+    ...NON_NEGATIVE_INTEGER, arg: '<n>', help: 'requests that may wait for a thread; more are answered 503',
     default: 32,
+  },
+  maxConnections: {
+    ...POSITIVE_INTEGER, arg: '<n>', help: 'open connections at once; one more is closed as it comes', default: 512,
   },
   kernels: KERNELS_SETTING,
 } as const satisfies SettingTable;

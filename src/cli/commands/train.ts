@@ -23,8 +23,8 @@ export function register(program: Command): void {
       'Train a language model, character-level or (--level word) word-level, on text files or folders (every text file inside), ' +
         'or go on training one with --resume. Writes a checkpoint at each evaluation and at the end: ' +
         '--out DIR gives DIR/latest.json and DIR/best.json, --out FILE.json gives FILE.json and FILE.best.json. ' +
-        'Ctrl-C, SIGTERM, SIGHUP (the terminal closing) or a closed stdout or stderr finishes the current step, saves, ' +
-        'and exits 130 / 143 / 129 / 141. A run whose steps stop being finite ends, keeping its last checkpoints.',
+        'Once training has started, Ctrl-C, SIGTERM, SIGHUP (the terminal closing) or a closed stdout or stderr finishes the current step, ' +
+        'saves, and exits 130 / 143 / 129 / 141; before it starts (the corpus read and tokenized), a signal ends rnn at once, saving nothing. A run whose steps stop being finite ends, keeping its last checkpoints.',
     )
     .argument('[corpus...]', 'text files or folders, - for standard input, or one prepared folder (rnn prepare) ' +
       '(default: the bundled corpora/sotu.txt; resuming: the checkpoint\'s)');
@@ -54,7 +54,6 @@ export function register(program: Command): void {
         }
         controller.abort(name);
       };
-      for (const name of SAVING_SIGNALS) process.on(name, onSignal);
       // a reader is gone: show the progress on stderr while someone reads it, else nowhere, and end as for a signal, saving
       const stopWatchingOutput = whenOutputCloses((output) => {
         if (output === progressOutput(mode)) {
@@ -68,7 +67,11 @@ export function register(program: Command): void {
       try {
         const result = await train({ ...options, command: ['rnn', ...process.argv.slice(2)] }, corpus, {
           onEvent: (event) => {
-            if (event.event === 'start') start = event;
+            if (event.event === 'start') {
+              start = event;
+              // before, a signal ends the process at once: nothing is saved yet, and the corpus is read and tokenized synchronously
+              for (const name of SAVING_SIGNALS) process.on(name, onSignal);
+            }
             display.onEvent(event);
           },
           onWarning: (warning) => display.warn(warningText(warning)),

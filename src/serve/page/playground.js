@@ -244,8 +244,12 @@ function tokenSpan(text) {
   const span = document.createElement('span');
   span.textContent = text.replace(/\n/g, '↵\n');
   if (text.includes('\n')) span.classList.add('newline');
+  if (ZERO_WIDTH.test(text)) span.classList.add('zero-width');
   return span;
 }
+
+/** A token of format characters and marks alone (a lone zero-width joiner, say) draws nothing: it is given width of its own. */
+const ZERO_WIDTH = /^[\p{Cf}\p{Mn}\p{Me}]+$/u;
 
 function showable(token) {
   return JSON.stringify(token).slice(1, -1);
