@@ -48,7 +48,7 @@ export function bucketValues(values: readonly number[], width: number): number[]
 export function textLossChart(values: readonly number[], options: TextChartOptions = {}): string[] {
   const rows = options.rows ?? 4, width = options.width ?? 60, decimals = options.decimals ?? 3;
   checkPositiveInteger('rows', rows);
-  if (!Number.isInteger(width) || width < 2) throw new RangeError(optionMessage('width', { expected: 'an integer of at least 2', value: width }));
+  if (!Number.isInteger(width) || width < 2) throw new RangeError(optionMessage('width', { expected: 'an integer >= 2', value: width }));
   if (values.length < 2 || values.some((v) => !Number.isFinite(v))) return [];
   const columns = bucketValues(values, width);
   const lo = Math.min(...columns), hi = Math.max(...columns);

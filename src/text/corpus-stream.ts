@@ -35,7 +35,7 @@ export function loadCorpusData(
 export function streamCorpus(
   paths: readonly string[], docs: DocsMode, chunkBytes = CHUNK_BYTES, skip?: CorpusSkip, sentenceRule: SentenceRule = SENTENCE_RULE_VERSION,
 ): CorpusSource {
-  if (!Number.isInteger(chunkBytes) || chunkBytes < 4) throw new RangeError(optionMessage('chunkBytes', { expected: 'an integer of at least 4', value: chunkBytes }));
+  if (!Number.isInteger(chunkBytes) || chunkBytes < 4) throw new RangeError(optionMessage('chunkBytes', { expected: 'an integer >= 4', value: chunkBytes }));
   const cutter = (): DocumentCutter => new DocumentCutter(docs, sentenceRule);
   const scans = readCorpusFiles(paths, (path, inFolder) => scanFile(path, docs, cutter(), chunkBytes, inFolder), skip);
   const files = scans.map((scan) => scan.file);
