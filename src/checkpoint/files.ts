@@ -1,6 +1,6 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { utf8Fault } from '../text/utf8.js';
+import { UTF8, utf8Fault } from '../text/utf8.js';
 import { CheckpointError, shortMessage } from './errors.js';
 
 /**
@@ -24,9 +24,6 @@ export function readFileBytes(path: string, what: string): Buffer {
   }
 }
 
-// With ignoreBOM left false, decode() drops a leading BOM (an editor's).
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
 /**
  * UTF-8 JSON bytes (of the file at `path`) parsed, a leading BOM skipped; bytes that are not
  * UTF-8 (never read with U+FFFD in their place) or text that is not JSON are a one-line CheckpointError.
@@ -34,7 +31,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 export function parseJsonBytes(bytes: Buffer, path: string): unknown {
   let text: string;
   try {
-    text = utf8.decode(bytes);
+    text = UTF8.decode(bytes);
   } catch (error) {
     throw new CheckpointError(`${path}: ${utf8Fault(bytes) ?? shortMessage(error)}`);
   }
