@@ -220,6 +220,37 @@ describe.each(availableKernels())('%s kernels', (kind) => {
     }
   });
 
+  /**
+   * The update itself, not the parameter it moves: from θ = 0 the new θ is −Δθ, so Δθ is held
+   * to the reference's within 1e-6 of its size, a few float32 roundings of its five operations
+   * (1 − β₂ formed from float32 β₂ is 1.3e-5 off, and its update 6.7e-6). At step 1 from zero
+   * moments, Adam moves each parameter by lr · sign(g).
+   */
+  it('adam\'s update matches the reference to float32 rounding of the update', () => {
+    const n = 37, lr = 0.002;
+    for (const step of [1, 2, 1000]) {
+      const params = arena.floats(n), grads = randomTensor(0, n), m = arena.floats(n), v = arena.floats(n);
+      for (let i = 0; i < n; i++) grads[i] = 1 + grads[i]!; // away from 0, where ε would decide the update
+      if (step > 1) for (let i = 0; i < n; i++) { m[i] = 0.3 * grads[i]!; v[i] = 0.7 * grads[i]! ** 2; }
+      const want = [params, grads, m, v].map(copyOf) as [Float32Array, Float32Array, Float32Array, Float32Array];
+      const stepSize = lr / (1 - 0.9 ** step), sqrtCorrection2 = Math.sqrt(1 - 0.999 ** step);
+      reference.adam(...want, 0, n, stepSize, 0.9, 0.999, sqrtCorrection2, 1e-8);
+      kernels.adam(params, grads, m, v, 0, n, stepSize, 0.9, 0.999, sqrtCorrection2, 1e-8);
+      if (step === 1) for (let i = 0; i < n; i++) expect(Math.abs(want[0][i]! + lr * Math.sign(grads[i]!))).toBeLessThanOrEqual(1e-6 * lr);
+      expect(worst(params, want[0], want[0], 1e-6 * lr), `adam Δθ at step ${step}`).toBeUndefined();
+    }
+  });
+
+  it('adam forms (1 − β₂)·g·g, as torch\'s addcmul, so v stays finite where g² overflows float32 and (1 − β₂)·g² does not', () => {
+    const n = 9, params = arena.floats(n), grads = arena.floats(n), m = arena.floats(n), v = arena.floats(n);
+    for (let i = 0; i < n; i++) grads[i] = (i % 2 === 0 ? 1 : -1) * 3e19 * (1 + i); // g² > 3.4e38, in every lane and the tail
+    const want = [params, grads, m, v].map(copyOf) as [Float32Array, Float32Array, Float32Array, Float32Array];
+    reference.adam(...want, 0, n, 0.002 / 0.1, 0.9, 0.999, Math.sqrt(0.001), 1e-8);
+    kernels.adam(params, grads, m, v, 0, n, 0.002 / 0.1, 0.9, 0.999, Math.sqrt(0.001), 1e-8);
+    expect(worst(v, want[3], want[3]), 'v').toBeUndefined();
+    expect(worst(params, want[0], want[0], 1e-6 * 0.002), 'θ').toBeUndefined();
+  });
+
   const LENGTHS = [1, 3, 5, 17, 130, 1031];
 
   it('the element-wise kernels match the reference', () => {

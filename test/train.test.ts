@@ -272,6 +272,18 @@ describe('train', () => {
     expect(periodicEvalIsRedundant(15, 10, 0.2, 300)).toBe(true);
   });
 
+  it('trains on no more workers than the batch has rows, and says so where --workers asked for more', async () => {
+    const warnings: string[] = [];
+    const events: TrainEvent[] = [];
+    const result = await train({ ...TINY, batch: 1, workers: 2, maxSteps: 2, out: freshOut() }, [corpus], {
+      onWarning: (warning) => warnings.push(userMessage(warning)!), onEvent: (event) => events.push(event),
+    });
+    expect(warnings.at(-1)).toBe('--workers 2 is more than --batch 1: each worker trains whole rows of the batch; using 1');
+    const start = events.find((event) => event.event === 'start');
+    expect(start?.event === 'start' && start.settings.workers).toBe(1);
+    expect(loadCheckpoint(result.latest).config.training.workers).toBe(1);
+  });
+
   it('warns once, naming --time, when the closing evaluation cannot end within it', async () => {
     // a microsecond: spent by the two steps that run before the speed is known, so the closing evaluation overruns it
     const warnings: string[] = [];

@@ -19,6 +19,11 @@ export async function createEngine(options: EngineOptions): Promise<TrainingEngi
   return PoolEngine.start(options);
 }
 
+/** The threads a pool runs for the `workers` asked: each trains whole sequences of the batch, so batchSize at most. */
+export function poolWorkers(workers: number, batchSize: number): number {
+  return Math.max(1, Math.min(workers, batchSize));
+}
+
 class PoolEngine implements TrainingEngine {
   readonly params: Float32Array;
   readonly inputs: Int32Array;
@@ -45,7 +50,7 @@ class PoolEngine implements TrainingEngine {
   static async start(options: EngineOptions): Promise<PoolEngine> {
     const { config, batchSize, seqLen, evalRows, optimizer } = options;
     const kernels = options.kernels ?? resolveKernels();
-    const workers = Math.max(1, Math.min(options.workers, batchSize));
+    const workers = poolWorkers(options.workers, batchSize);
     const size = paramLayout(config).total;
     const arena = new Arena();
     const profile = options.profile ?? false;

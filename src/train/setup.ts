@@ -8,6 +8,7 @@ import { initParams } from '../engine/model.js';
 import { paramLayout } from '../engine/params.js';
 import { Rng } from '../engine/random.js';
 import { InputError, SettingError } from '../input/settings.js';
+import { poolWorkers } from '../parallel/pool.js';
 import { BatchSource, EvalBatches, checkValidationSplit } from '../text/batches.js';
 import type { PreparedData } from '../text/corpus.js';
 import { recordedPreparedFolder, skippedNotice, type SkippedFile } from '../checkpoint/corpus.js';
@@ -86,6 +87,15 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
     const fitted = workersForCores(settings.workers);
     settings.workers = fitted.workers;
     if (fitted.warning) warnings.push(fitted.warning);
+  }
+  const pooled = poolWorkers(settings.workers, settings.batch);
+  if (pooled < settings.workers) {
+    const asked = parsed.workers;
+    if (asked !== undefined) {
+      warnings.push(new SettingError('workers', asked, (name) =>
+        `${name('workers')} ${asked} is more than ${name('batch')} ${settings.batch}: each worker trains whole rows of the batch; using ${pooled}`));
+    }
+    settings.workers = pooled;
   }
   checkModelFits(model, settings);
   const start = ckpt ? restoreRun(ckpt, resume!, batches.stepsPerEpoch)

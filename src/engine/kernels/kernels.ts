@@ -153,7 +153,8 @@ export interface Kernels {
    * One Adam update (torch.optim.Adam) of n parameters, with the step's scalars precomputed:
    *   m ← β₁ m + (1 − β₁) g        v ← β₂ v + (1 − β₂) g²
    *   θ ← θ − stepSize · m / (√v / sqrtCorrection2 + ε)
-   * where stepSize = lr / (1 − β₁ᵗ) and sqrtCorrection2 = √(1 − β₂ᵗ).
+   * where stepSize = lr / (1 − β₁ᵗ) and sqrtCorrection2 = √(1 − β₂ᵗ). (1 − β₂) g² is ((1 − β₂)·g)·g, as torch's
+   * addcmul forms it: g·g alone overflows float32 where |g| > 1.8e19.
    */
   adam(
     params: Float32Array, grads: Float32Array, m: Float32Array, v: Float32Array, off: number, n: number,

@@ -113,17 +113,20 @@ export function clamp(x: usize, n: i32, limit: f32): void {
  */
 export function adam(
   params: usize, grads: usize, m: usize, v: usize, n: i32,
-  stepSize: f32, beta1: f32, beta2: f32, sqrtCorrection2: f32, eps: f32,
+  stepSize: f32, beta1: f64, beta2: f64, sqrtCorrection2: f32, eps: f32,
 ): void {
-  const b1 = f32x4.splat(beta1), b2 = f32x4.splat(beta2);
-  const c1 = f32x4.splat(1 - beta1), c2 = f32x4.splat(1 - beta2);
+  // 1 − β taken from β itself, not from its float32: 1 − f32(0.999) is 1.3e-5 off 0.001
+  const beta1f = <f32>beta1, beta2f = <f32>beta2, oneMinusBeta1 = <f32>(1 - beta1), oneMinusBeta2 = <f32>(1 - beta2);
+  const b1 = f32x4.splat(beta1f), b2 = f32x4.splat(beta2f);
+  const c1 = f32x4.splat(oneMinusBeta1), c2 = f32x4.splat(oneMinusBeta2);
   const step = f32x4.splat(stepSize), correction = f32x4.splat(sqrtCorrection2), epsilon = f32x4.splat(eps);
   const vectorBytes = <usize>(n & ~3) << 2, bytes = <usize>n << 2;
   let at: usize = 0;
   for (; at < vectorBytes; at += 16) {
     const g = v128.load(grads + at);
     const mi = f32x4.add(f32x4.mul(b1, v128.load(m + at)), f32x4.mul(c1, g));
-    const vi = f32x4.add(f32x4.mul(b2, v128.load(v + at)), f32x4.mul(c2, f32x4.mul(g, g)));
+    // ((1 − β₂)·g)·g as torch's addcmul: g·g first overflows float32 from |g| = 1.8e19, and v would stay ∞
+    const vi = f32x4.add(f32x4.mul(b2, v128.load(v + at)), f32x4.mul(f32x4.mul(c2, g), g));
     v128.store(m + at, mi);
     v128.store(v + at, vi);
     const denominator = f32x4.add(f32x4.div(f32x4.sqrt(vi), correction), epsilon);
@@ -131,8 +134,8 @@ export function adam(
   }
   for (; at < bytes; at += 4) {
     const g = load<f32>(grads + at);
-    const mi = beta1 * load<f32>(m + at) + (1 - beta1) * g;
-    const vi = beta2 * load<f32>(v + at) + (1 - beta2) * g * g;
+    const mi = beta1f * load<f32>(m + at) + oneMinusBeta1 * g;
+    const vi = beta2f * load<f32>(v + at) + oneMinusBeta2 * g * g;
     store<f32>(m + at, mi);
     store<f32>(v + at, vi);
     store<f32>(params + at, load<f32>(params + at) - (stepSize * mi) / (Mathf.sqrt(vi) / sqrtCorrection2 + eps));
