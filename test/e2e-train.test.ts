@@ -141,6 +141,7 @@ describe('rnn train (built CLI)', () => {
       ['--hidden 0', ['corpus.txt', '--hidden', '0'], /--hidden: must be a positive integer \(got 0\)/],
       ['--lr -1', ['corpus.txt', '--lr', '-1'], /--lr: must be > 0/],
       ['--dropout 1', ['corpus.txt', '--dropout', '1'], /--dropout: must be < 1/],
+      ['--val-frac 1', ['corpus.txt', '--val-frac', '1'], /--val-frac: must be a number in \[0, 1\) \(got 1\)/],
       ['--time 5x', ['corpus.txt', '--time', '5x'], /--time: must be a positive duration/],
       ['--resume of a file that is not JSON', ['--resume', 'notes.json'], /notes\.json is not JSON/],
       ['--resume of another format version', ['--resume', 'v2.json'], /v2\.json: format is "rnn-checkpoint\/2", expected "rnn-checkpoint\/1"/],

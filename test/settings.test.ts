@@ -89,7 +89,7 @@ describe('the sampling settings table', () => {
     expect(() => checkSampleSettings({ unk: 'hide' })).toThrow(/^unk: .*resample.*show/);
     expect(() => checkSampleSettings({ topP: 2 })).toThrow(RangeError);
     expect(() => checkSampleSettings({ temperature: Infinity })).toThrow('temperature: must be a finite number (got Infinity)');
-    expect(() => checkSampleSettings({ seed: 2 ** 32 })).toThrow('seed: must be <= 4294967295');
+    expect(() => checkSampleSettings({ seed: 2 ** 32 })).toThrow('seed: must be an integer from 0 to 4294967295 (got 4294967296)');
     expect(() => checkSampleSettings({ len: 5, temperature: 0, topK: 3, topP: 1, seed: 0, beam: 2, unk: 'show', stopAtEos: true })).not.toThrow();
   });
 });

@@ -29,6 +29,11 @@ describe('textLossChart', () => {
     expect(lines[3]!.startsWith('1.850 ┤')).toBe(true);
   });
 
+  it('refuses rows below 1 and a width below 2 as every option is refused', () => {
+    expect(() => textLossChart([1, 2], { rows: 0 })).toThrow('rows: must be a positive integer (got 0)');
+    expect(() => textLossChart([1, 2], { width: 1.5 })).toThrow('width: must be an integer >= 2 (got 1.5)');
+  });
+
   it('shows nothing for fewer than two values, and a flat line for equal ones', () => {
     expect(textLossChart([])).toEqual([]);
     expect(textLossChart([2])).toEqual([]);

@@ -211,6 +211,17 @@ describe('prepareData', () => {
       'no token of the training text is seen 5 times or more, so every one would read as <UNK>: lower --min-count');
   });
 
+  it('refuses a training part with no character, naming --val-frac', () => {
+    expect(cliMessage(() => prepareData(corpusOf('ab'), { valFrac: 0.75, minCount: 1 }))).toBe(
+      'the training part of the corpus has no characters: lower --val-frac');
+  });
+
+  it('refuses a valFrac outside [0, 1) as the --val-frac setting words it', () => {
+    for (const valFrac of [1, -0.1, NaN]) {
+      expect(() => prepareData(corpusOf('abab'), { valFrac, minCount: 1 })).toThrow(`valFrac: must be a number in [0, 1) (got ${valFrac})`);
+    }
+  });
+
   it('allows valFrac 0, reuses a given vocabulary and fingerprints content, not paths', () => {
     const corpus = corpusOf('hello', 'world');
     const whole = prepareData(corpus, { valFrac: 0, minCount: 1 });

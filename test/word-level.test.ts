@@ -200,5 +200,8 @@ describe('word-level settings', () => {
     expect(() => prepareWhole(corpus(['a b c']), { valFrac: 0, minCount: 2, level: 'word' })).toThrow(
       /^no token of the training text is seen 2 times or more/,
     );
+    expect(() => prepareWhole(corpus(['hello world']), { valFrac: 0.75, minCount: 1, level: 'word' })).toThrow(
+      'the training part of the corpus has no words: lower valFrac',
+    );
   });
 });

@@ -4,9 +4,10 @@ import { z } from 'zod';
 import { OPTIMIZER_KINDS } from '../engine/optim.js';
 import { paramLayout } from '../engine/params.js';
 import { zodErrorMessage } from '../input/issues.js';
-import { DOCS_MODES } from '../text/corpus.js';
+import { DOCS_MODES, VAL_FRAC } from '../text/corpus.js';
 import { Vocabulary } from '../text/vocab.js';
-import { CheckpointError, checkFormat } from './errors.js';
+import { CheckpointError, checkFormat, isJsonObject } from './errors.js';
+import { corpusFiles, count, ruleVersion, sha256 } from './fields.js';
 import { parseJsonBytes, readFileBytes, writeFileAtomic } from './files.js';
 import { INTEROP_FORMAT, type ModelState } from './interop.js';
 import { checkMeaning, contentChecksum } from './integrity.js';
@@ -21,9 +22,7 @@ export { recordedLevel } from './settings.js';
 
 export const CHECKPOINT_FORMAT = 'rnn-checkpoint/1';
 
-const count = z.int().nonnegative();
 const uint32 = z.int().min(0).max(0xffffffff);
-const sha256 = z.string().regex(/^[0-9a-f]{64}$/, { error: 'is not a lowercase hex sha256' });
 
 const DocsModeSchema = z.enum(DOCS_MODES);
 const OptimizerKindSchema = z.enum(OPTIMIZER_KINDS);
@@ -44,7 +43,7 @@ const OptimizerStateSchema = z.object({
  */
 function readingOldNames<T extends z.ZodObject>(schema: T, oldNames: Readonly<Record<string, string>>) {
   return z.preprocess((value) => {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+    if (!isJsonObject(value)) return value;
     const renamed = Object.fromEntries(Object.entries(oldNames).map(([name, old]) => [old, name]));
     const nameOf = (key: string): string => (key in renamed && !(renamed[key]! in value) ? renamed[key]! : key);
     return Object.fromEntries(Object.entries(value).map(([key, v]) => [nameOf(key), v]));
@@ -85,11 +84,11 @@ const HistoryEntrySchema = readingOldNames(z.object({
 }), OLD_NAMES);
 
 const CorpusInfoSchema = z.object({
-  files: z.array(z.object({ path: z.string(), bytes: count, sha256 })),
+  files: corpusFiles,
   docs: DocsModeSchema,
   /** With docs 'sentence': the version of the sentence rules that cut the documents; absent, version 1 (`recordedSentenceRule`). */
-  sentenceRule: z.int().positive().optional(),
-  valFrac: z.number().min(0).lt(1),
+  sentenceRule: ruleVersion.optional(),
+  valFrac: VAL_FRAC.schema,
   totalTokens: count,
   trainTokens: count,
   valTokens: count,

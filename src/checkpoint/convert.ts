@@ -7,7 +7,7 @@ import { Rng } from '../engine/random.js';
 import { describeValue } from '../input/issues.js';
 import { SettingError } from '../input/settings.js';
 import { type Checkpoint, CHECKPOINT_FORMAT, modelFromCheckpoint, parseCheckpoint, saveCheckpoint } from './checkpoint.js';
-import { CheckpointError, shortMessage } from './errors.js';
+import { CheckpointError, isJsonObject, shortMessage } from './errors.js';
 import { startsLikeCheckpoint } from './find.js';
 import { isFolder, parseJsonBytes, readFileBytes, readJsonFile, samePath, writeFileAtomic } from './files.js';
 import { INTEROP_FORMAT, type ModelState, checkModelValues, fromInteropState, toInteropState } from './interop.js';
@@ -100,11 +100,11 @@ function safetensorsModel(bytes: Buffer, path: string): ModelState {
  * its format and the files `expected`.
  */
 function interopJsonModel(json: unknown, path: string, expected: string): ModelState {
-  const wrapped = isObject(json) && json['format'] === undefined && isObject(json['state']) && json['state']['format'] !== undefined;
-  if (!wrapped && !(isObject(json) && json['format'] === INTEROP_FORMAT)) {
-    const format = isObject(json) ? json['format'] : undefined;
+  const wrapped = isJsonObject(json) && json['format'] === undefined && isJsonObject(json['state']) && json['state']['format'] !== undefined;
+  if (!wrapped && !(isJsonObject(json) && json['format'] === INTEROP_FORMAT)) {
+    const format = isJsonObject(json) ? json['format'] : undefined;
     const other = OTHER_FILES.get(format);
-    const holds = isObject(json) ? `format is ${describeValue(format)}${other === undefined ? '' : ` (${other})`}` : `is ${describeValue(json)}`;
+    const holds = isJsonObject(json) ? `format is ${describeValue(format)}${other === undefined ? '' : ` (${other})`}` : `is ${describeValue(json)}`;
     throw new CheckpointError(`${path}: ${holds}, expected ${expected}`);
   }
   const source = wrapped ? `${path}: state` : path;
@@ -134,7 +134,7 @@ export function readModelFile(path: string): ModelFile {
   } catch (error) {
     throw error instanceof CheckpointError ? new CheckpointError(`${error.message}; expected ${MODEL_FILES}`) : error;
   }
-  if (isObject(json) && json['format'] === CHECKPOINT_FORMAT) {
+  if (isJsonObject(json) && json['format'] === CHECKPOINT_FORMAT) {
     const checkpoint = parseCheckpoint(json, path);
     return { path, sha256, checkpoint, model: modelFromCheckpoint(checkpoint, path) };
   }
@@ -190,8 +190,4 @@ export function importState(statePath: string, outPath: string, command: string[
   const checkpoint = importedCheckpoint(state, command);
   saveCheckpoint(outPath, checkpoint);
   return checkpoint;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -133,23 +133,23 @@ export function checkpointPreparedData(ckpt: Checkpoint, { dir, meta }: Prepared
  */
 export function validationSplit(model: LoadedModel): TokenArray {
   const { path, checkpoint } = model;
-  const info = checkpoint.corpus;
-  if (info === null) {
+  const corpus = checkpoint.corpus;
+  if (corpus === null) {
     throw new CorpusError((name) =>
       `${path} records no training corpus (an imported model?): name files to score, or use ${name('text')}`);
   }
-  if (info.valTokens === 0) {
+  if (corpus.valTokens === 0) {
     throw new CorpusError((name) =>
       `${path} was trained without a validation split (${name('valFrac')} 0): name files to score, or use ${name('text')}`);
   }
   const rebuild = `cannot rebuild the validation split of ${path}`;
-  const files = info.files.map((f) => f.path);
+  const files = corpus.files.map((f) => f.path);
   let read, folder: PreparedFolder | null = null;
   try {
     folder = recordedPreparedFolder(checkpoint, path);
     if (folder !== null) {
       const data = checkpointPreparedData(checkpoint, folder, true);
-      read = { data, changed: !fingerprintMatches(data.fingerprint, info) };
+      read = { data, changed: !fingerprintMatches(data.fingerprint, corpus) };
     } else {
       refuseStdinCorpus(checkpoint, path, (_, name) => `name files to score, or use ${name('text')}`);
       read = readCheckpointCorpus(checkpoint, files);

@@ -20,15 +20,20 @@ export function shortMessage(error: unknown): string {
   return cutShort(visible(text.replace(/\s+/g, ' ').trim()), 160);
 }
 
+/** Whether a parsed JSON value is an object: `{…}`, not null, an array or a scalar. */
+export function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /**
  * Checks that `json` is an object whose `format` is `expected`; `hint` may add a word on a
  * format it recognises (e.g. the other format of this project).
  */
 export function checkFormat(json: unknown, source: string, expected: string, hint: (format: unknown) => string = () => ''): void {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+  if (!isJsonObject(json)) {
     throw new CheckpointError(`${source}: is ${describeValue(json)}, expected an object with format "${expected}"`);
   }
-  const format: unknown = (json as Record<string, unknown>)['format'];
+  const format = json['format'];
   if (format === expected) return;
   if (format === undefined) throw new CheckpointError(`${source}: format is missing, expected "${expected}"`);
   throw new CheckpointError(`${source}: format is ${describeValue(format)}, expected "${expected}"${hint(format)}`);

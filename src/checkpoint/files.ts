@@ -1,6 +1,6 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { utf8Fault } from '../text/utf8.js';
+import { UTF8, utf8Fault } from '../text/utf8.js';
 import { CheckpointError, shortMessage } from './errors.js';
 
 /**
@@ -24,9 +24,6 @@ export function readFileBytes(path: string, what: string): Buffer {
   }
 }
 
-// With ignoreBOM left false, decode() drops a leading BOM (an editor's).
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
 /**
  * UTF-8 JSON bytes (of the file at `path`) parsed, a leading BOM skipped; bytes that are not
  * UTF-8 (never read with U+FFFD in their place) or text that is not JSON are a one-line CheckpointError.
@@ -34,7 +31,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 export function parseJsonBytes(bytes: Buffer, path: string): unknown {
   let text: string;
   try {
-    text = utf8.decode(bytes);
+    text = UTF8.decode(bytes);
   } catch (error) {
     throw new CheckpointError(`${path}: ${utf8Fault(bytes) ?? shortMessage(error)}`);
   }
@@ -58,7 +55,10 @@ export function writeFileAtomic(path: string, text: string | Uint8Array, what = 
   let fd: number | null = null;
   try {
     makeFolders(dir);
-    removeAbandonedTemps(path);
+    removeAbandonedTemps(dir, (entry) => {
+      const match = TEMP_NAME.exec(entry);
+      return match !== null && match[1] === basename(path) ? Number(match[2]) : null;
+    });
     fd = openSync(temp, 'w', 0o644);
     writeFileSync(fd, text);
     fsyncSync(fd);
@@ -154,11 +154,11 @@ export function isTempFile(name: string): boolean {
 }
 
 /**
- * Removes the temp files of `path` that a writer killed mid-save left (its pid no longer runs
- * here); a live writer's temp file is left alone.
+ * Removes the temp files in `dir` that a writer killed mid-save left: each file `writerOf` names
+ * the writing process of (its pid; null for a file that is no temp file) whose process no longer
+ * runs here. A live writer's temp file is left alone.
  */
-function removeAbandonedTemps(path: string): void {
-  const dir = dirname(path), name = basename(path);
+export function removeAbandonedTemps(dir: string, writerOf: (name: string) => number | null): void {
   let entries: string[];
   try {
     entries = readdirSync(dir);
@@ -166,10 +166,8 @@ function removeAbandonedTemps(path: string): void {
     return;
   }
   for (const entry of entries) {
-    const match = TEMP_NAME.exec(entry);
-    if (!match || match[1] !== name) continue;
-    const pid = Number(match[2]);
-    if (pid === process.pid || processIsRunning(pid)) continue;
+    const pid = writerOf(entry);
+    if (pid === null || pid === process.pid || processIsRunning(pid)) continue;
     try {
       unlinkSync(join(dir, entry));
     } catch {

@@ -5,6 +5,7 @@ import { zodErrorMessage } from '../input/issues.js';
 import { TEXT_LEVELS, type TextLevel, grouped } from '../text/vocab.js';
 import { WORD_RULE_VERSION, type WordRule } from '../text/words.js';
 import { CheckpointError, checkFormat, formatShape, sameShape } from './errors.js';
+import { ruleVersion, tensorShape } from './fields.js';
 import { vocabOrderFault, weightFault } from './integrity.js';
 import { InteropModelConfigShape, fromInteropNames, toInteropNames } from './model-config.js';
 import { MAX_CHECKPOINT_CHARS, checkpointChars, largestHidden, mib, parameterCount } from './size.js';
@@ -17,7 +18,7 @@ const InteropConfigSchema = z.object({
   /** What a token is; absent (a file from before the word level): 'char'. */
   level: z.enum(TEXT_LEVELS).optional(),
   /** Word level: the version of the tokenizer rules the ids were made under (`Vocabulary.wordRule`). */
-  word_rule: z.int().positive().optional(),
+  word_rule: ruleVersion.optional(),
 });
 
 const InteropStateSchema = z.object({
@@ -27,7 +28,7 @@ const InteropStateSchema = z.object({
   tensors: z.record(
     z.string(),
     z.object({
-      shape: z.array(z.int().nonnegative()),
+      shape: tensorShape,
       data: z.array(z.number()),
     }),
   ),
@@ -53,7 +54,7 @@ export function toInteropState(
     throw new RangeError(`parameter buffer has ${params.length} values, the model needs ${layout.total}`);
   }
   if (vocab.length !== config.vocabSize) {
-    throw new RangeError(`vocabulary has ${vocab.length} tokens, the model has vocabSize ${config.vocabSize}`);
+    throw new RangeError(`the vocabulary has ${vocab.length} tokens, the model has vocabSize ${config.vocabSize}`);
   }
   const tensors: InteropState['tensors'] = {};
   for (const spec of layout.specs) {

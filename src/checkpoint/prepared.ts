@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, readSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { zodErrorMessage } from '../input/issues.js';
@@ -6,12 +6,14 @@ import { checkValidationSplit } from '../text/batches.js';
 import type { CorpusSource, DocsMode, PreparedData } from '../text/corpus.js';
 import type { CorpusSkip } from '../text/corpus-files.js';
 import { CHUNK_BYTES, streamCorpus } from '../text/corpus-stream.js';
-import { littleEndian, tokenFileBytes, writeTokenFiles } from '../text/token-files.js';
+import { type WrittenTokens, littleEndian, tokenFileBytes, writeTokenFiles } from '../text/token-files.js';
 import { recordedSentenceRule } from '../text/sentences.js';
 import { DTYPE_BYTES, TOKEN_DTYPES, type TokenArray, tokenArrayFor, tokenDtype } from '../text/tokens.js';
 import { type TextLevel, Vocabulary } from '../text/vocab.js';
 import { CheckpointError, checkFormat, shortMessage } from './errors.js';
-import { TEMP_SUFFIX, isFolder, makeFolders, processIsRunning, writeFailure, readJsonFile, writeFileAtomic } from './files.js';
+import { corpusFiles, count, ruleVersion, sha256 } from './fields.js';
+import { TEMP_SUFFIX, isFolder, makeFolders, removeAbandonedTemps, writeFailure, readJsonFile, writeFileAtomic } from './files.js';
+import { MODEL_SCHEMAS } from './model-config.js';
 import { recordedWordRule, TRAIN_SETTINGS } from './settings.js';
 import { checkSentenceRule, checkVocab, checkWordRule } from './vocab.js';
 
@@ -27,19 +29,16 @@ export const PREPARED_FORMAT = 'rnn-prepared/1';
 
 const PREPARED_FILES = { meta: 'meta.json', train: 'train.bin', val: 'val.bin' } as const;
 
-const count = z.int().nonnegative();
-const sha256 = z.string().regex(/^[0-9a-f]{64}$/, { error: 'is not a lowercase hex sha256' });
-
 const PreparedMetaSchema = z.object({
   format: z.literal(PREPARED_FORMAT),
   level: TRAIN_SETTINGS.level.schema,
   /** Word level: the version of the tokenizer rules the ids were made under (`Vocabulary.wordRule`). */
-  wordRule: z.int().positive().optional(),
+  wordRule: ruleVersion.optional(),
   /** With docs 'sentence': the version of the sentence rules that cut the documents; absent, version 1 (`recordedSentenceRule`). */
-  sentenceRule: z.int().positive().optional(),
+  sentenceRule: ruleVersion.optional(),
   dtype: z.enum(TOKEN_DTYPES),
   /** Entries of `vocab`: every id in the files is below it. */
-  vocabSize: z.int().min(2),
+  vocabSize: MODEL_SCHEMAS.vocabSize,
   trainTokens: count,
   valTokens: count,
   /** The text settings the stream was made with, as `rnn train` names them. */
@@ -52,7 +51,7 @@ const PreparedMetaSchema = z.object({
   }),
   /** The corpus's fingerprint, as a checkpoint trained on it records it. */
   corpus: z.object({
-    files: z.array(z.object({ path: z.string(), bytes: count, sha256 })),
+    files: corpusFiles,
     documents: count,
     sha256,
   }),
@@ -127,9 +126,12 @@ function writeFolder(
 ): PreparedMeta {
   const file = (name: string): string => join(dir, name);
   const temp = (name: string): string => file(`.${name}${TEMP_SUFFIX}${process.pid}`);
-  removeAbandonedFiles(dir);
+  removeAbandonedTemps(dir, (name) => {
+    const match = TEMP_FILE.exec(name);
+    return match === null ? null : Number(match[1]);
+  });
   const temps = { train: temp(PREPARED_FILES.train), val: temp(PREPARED_FILES.val), scratch: temp('provisional') };
-  let written;
+  let written: WrittenTokens;
   try {
     written = writeTokenFiles(source, options, temps, onProgress);
     checkValidationSplit(written.fingerprint.valTokens, options.valFrac, options.level);
@@ -139,8 +141,21 @@ function writeFolder(
     if (typeof (error as NodeJS.ErrnoException).code === 'string') throw new CheckpointError(`cannot write ${dir}: ${writeFailure(error)}`);
     throw error;
   }
-  const { vocab, dtype, fingerprint, wordVocab } = written;
-  const meta: PreparedMeta = {
+  const meta = preparedMeta(options, written);
+  try {
+    if (existsSync(file(PREPARED_FILES.meta))) unlinkSync(file(PREPARED_FILES.meta));
+    renameSync(temp(PREPARED_FILES.train), file(PREPARED_FILES.train));
+    renameSync(temp(PREPARED_FILES.val), file(PREPARED_FILES.val));
+  } catch (err) {
+    throw new CheckpointError(`cannot write ${dir}: ${writeFailure(err)}`);
+  }
+  writeFileAtomic(file(PREPARED_FILES.meta), `${JSON.stringify(meta)}\n`, 'prepared folder ');
+  return meta;
+}
+
+/** The meta.json of token files written with `options`: what they hold, and what made them. */
+function preparedMeta(options: PrepareFolderOptions, { vocab, dtype, fingerprint, wordVocab }: WrittenTokens): PreparedMeta {
+  return {
     format: PREPARED_FORMAT,
     level: options.level,
     ...(options.level === 'word' && { wordRule: vocab.wordRule }),
@@ -157,32 +172,13 @@ function writeFolder(
     ...(wordVocab && { wordVocab: { ...wordVocab } }),
     vocab: [...vocab.tokens],
   };
-  try {
-    if (existsSync(file(PREPARED_FILES.meta))) unlinkSync(file(PREPARED_FILES.meta));
-    renameSync(temp(PREPARED_FILES.train), file(PREPARED_FILES.train));
-    renameSync(temp(PREPARED_FILES.val), file(PREPARED_FILES.val));
-  } catch (err) {
-    throw new CheckpointError(`cannot write ${dir}: ${shortMessage(err)}`);
-  }
-  writeFileAtomic(file(PREPARED_FILES.meta), `${JSON.stringify(meta)}\n`, 'prepared folder ');
-  return meta;
 }
 
-/** The files `writePreparedFolder` writes before their final names: the token files and the scratch file of provisional ids. */
+/**
+ * The files `writePreparedFolder` writes before their final names: the token files and the scratch
+ * file of provisional ids. What a writer killed midway left is removed (the scratch file can be large).
+ */
 const TEMP_FILE = /^\.(?:train\.bin|val\.bin|provisional)\.tmp-(\d+)$/;
-
-/** Removes what a `writePreparedFolder` killed midway left in `dir` (its process no longer runs): the scratch file can be large. */
-function removeAbandonedFiles(dir: string): void {
-  for (const name of readdirSync(dir)) {
-    const match = TEMP_FILE.exec(name);
-    if (match === null || processIsRunning(Number(match[1]))) continue;
-    try {
-      unlinkSync(join(dir, name));
-    } catch {
-      // removed by someone else
-    }
-  }
-}
 
 /** Whether `path` is a prepared folder: a folder with a `meta.json` and a `train.bin`. */
 export function isPreparedFolder(path: string): boolean {

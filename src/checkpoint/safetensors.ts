@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { paramLayout } from '../engine/params.js';
-import { CheckpointError, formatShape, sameShape } from './errors.js';
+import { CheckpointError, formatShape, isJsonObject, sameShape } from './errors.js';
+import { count, tensorShape } from './fields.js';
 import { type CheckpointShape, INTEROP_FORMAT, type ModelState, checkClaimedModel, interopConfig, interopModelConfig } from './interop.js';
 import { checkVocab } from './vocab.js';
 
@@ -17,8 +18,8 @@ export const METADATA = '__metadata__';
 
 const HeaderTensorSchema = z.strictObject({
   dtype: z.literal('F32'),
-  shape: z.array(z.int().nonnegative()),
-  data_offsets: z.tuple([z.int().nonnegative(), z.int().nonnegative()]),
+  shape: tensorShape,
+  data_offsets: z.tuple([count, count]),
 });
 
 /** The model as a safetensors file: every tensor float32 little-endian, named as in rnn-state/1. */
@@ -77,8 +78,8 @@ export function fromSafetensors(bytes: Buffer, source: string, checkpoint?: Chec
   } catch {
     fail('its header is not JSON');
   }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) return fail('its header is not a JSON object');
-  const entries = header as Record<string, unknown>;
+  if (!isJsonObject(header)) return fail('its header is not a JSON object');
+  const entries = header;
   const metadata = entries[METADATA];
   if (typeof metadata !== 'object' || metadata === null) return fail(`${METADATA} is missing: it holds the config and the vocabulary`);
   const meta = metadata as Record<string, unknown>;

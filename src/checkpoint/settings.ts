@@ -5,10 +5,11 @@ import { KERNELS_CHOICES, resolveKernels } from '../engine/kernels/index.js';
 import { KERNELS_KINDS, type KernelsKind } from '../engine/kernels/kernels.js';
 import { LR_SCHEDULES, OPTIMIZER_KINDS } from '../engine/optim.js';
 import { POSITIVE_INTEGER, type Setting, type SettingNamer, SEED, SettingError, numeric, orList, pickSettings, withDefaults } from '../input/settings.js';
-import { DOCS_MODES } from '../text/corpus.js';
+import { DOCS_MODES, VAL_FRAC } from '../text/corpus.js';
 import { TEXT_LEVELS, type TextLevel } from '../text/vocab.js';
-import { DEFAULT_VOCAB_SIZE } from '../text/word-vocab.js';
+import { DEFAULT_VOCAB_SIZE, VOCAB_SIZE } from '../text/word-vocab.js';
 import { knownWordRule, WORD_RULE_VERSION, type WordRule } from '../text/words.js';
+import { ruleVersion } from './fields.js';
 import { MODEL_SCHEMAS } from './model-config.js';
 
 /** A training setting: a Setting with its default, what resuming does with it, and where a checkpoint records it. */
@@ -163,7 +164,7 @@ export const TRAIN_SETTINGS = {
   },
   valFrac: {
     group: 'Text',
-    schema: z.number().min(0).lt(1), arg: '<f>', help: 'fraction of the text, from its end, held out for validation, 0 <= f < 1',
+    ...VAL_FRAC, arg: '<f>', help: 'fraction of the text, from its end, held out for validation, 0 <= f < 1',
     default: 0.1, fixedOnResume: true, checkpoint: 'training.valFrac', // the last 10% of the text, as char-rnn
   },
   minCount: {
@@ -203,8 +204,7 @@ export const TRAIN_SETTINGS = {
   },
   vocabSize: {
     group: 'Text',
-    // <EOS>, <UNK> and at least one token
-    schema: z.int().min(3), expected: 'an integer of at least 3 (<EOS>, <UNK> and one token)', arg: '<n>',
+    ...VOCAB_SIZE, arg: '<n>',
     help: 'word level: vocabulary entries, <EOS> and <UNK> included, the most frequent tokens',
     // <EOS>, <UNK> and the 9,998 most frequent tokens
     default: DEFAULT_VOCAB_SIZE, fixedOnResume: true, checkpoint: 'training.vocabSize', whenAbsent: DEFAULT_VOCAB_SIZE,
@@ -298,7 +298,7 @@ const recordedTrainingShape = Object.fromEntries(SETTING_NAMES.flatMap((name) =>
 export const TrainingConfigSchema = z.object({
   ...recordedTrainingShape,
   /** Word level: the version of the tokenizer rules the ids were made under (`Vocabulary.wordRule`). */
-  wordRule: z.int().positive().optional(),
+  wordRule: ruleVersion.optional(),
   /** How long the run was asked to train (totals over the whole run, null: no such limit); resume reuses them. */
   epochs: positiveInteger.nullable().optional(),
   maxSteps: positiveInteger.nullable().optional(),

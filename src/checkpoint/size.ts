@@ -46,15 +46,23 @@ export function checkpointChars(model: ModelConfig, settings: { optimizer: strin
 }
 
 /**
+ * The largest n from 0 to `max` for which `fits(n)` holds, where it holds for every smaller n
+ * whenever it holds for a larger one (a binary search); 0 when it holds for none above 0.
+ */
+export function largestThatFits(max: number, fits: (n: number) => boolean): number {
+  let low = 0, high = max;
+  while (low < high) {
+    const mid = Math.ceil((low + high) / 2);
+    if (fits(mid)) low = mid;
+    else high = mid - 1;
+  }
+  return low;
+}
+
+/**
  * The largest hidden size, at most `model.hiddenSize`, for which `fits` holds (it holds for
  * smaller sizes whenever it holds for a larger one); 0 when none does.
  */
 export function largestHidden(model: ModelConfig, fits: (model: ModelConfig) => boolean): number {
-  let low = 0, high = model.hiddenSize;
-  while (low < high) {
-    const mid = Math.ceil((low + high) / 2);
-    if (fits({ ...model, hiddenSize: mid })) low = mid;
-    else high = mid - 1;
-  }
-  return low;
+  return largestThatFits(model.hiddenSize, (hiddenSize) => fits({ ...model, hiddenSize }));
 }

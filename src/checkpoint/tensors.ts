@@ -2,11 +2,12 @@ import { z } from 'zod';
 import type { ModelConfig } from '../engine/config.js';
 import { type ParamLayout, type TensorSpec, tensorLayout } from '../engine/params.js';
 import { CheckpointError, formatShape, sameShape } from './errors.js';
+import { tensorShape } from './fields.js';
 
 const TENSOR_ENCODING = 'f32le-base64';
 
 const EncodedTensorSchema = z.object({
-  shape: z.array(z.int().nonnegative()),
+  shape: tensorShape,
   data: z.string(),
 });
 

@@ -1,5 +1,5 @@
 import { totalmem } from 'node:os';
-import { mib, parameterCount } from '../checkpoint/size.js';
+import { largestThatFits, mib, parameterCount } from '../checkpoint/size.js';
 import { type ModelConfig, gateCount } from '../engine/config.js';
 import { ARENA_LIMIT_BYTES, Arena } from '../engine/kernels/arena.js';
 import { createKernels } from '../engine/kernels/index.js';
@@ -7,7 +7,7 @@ import type { KernelsKind } from '../engine/kernels/kernels.js';
 import { logSumExp } from '../engine/loss.js';
 import { LanguageModel } from '../engine/model.js';
 import { type InputError, SettingError } from '../input/settings.js';
-import { EOS, UNK, type Vocabulary } from '../text/vocab.js';
+import { EOS, type TextWriter, UNK, type Vocabulary } from '../text/vocab.js';
 import { type PrimeTokens, continuationWriter, primeTokens } from './continuation.js';
 import { checkSampleSettings } from './settings.js';
 import { type StopSignal, checkStopped } from './stop.js';
@@ -84,18 +84,13 @@ export function checkBeamFits(config: ModelConfig, beam: number, length: number)
     return bytes.arena <= ARENA_LIMIT_BYTES && bytes.total <= memory;
   };
   if (fits(beam)) return;
-  let low = 0, high = beam;
-  while (low < high) {
-    const mid = Math.ceil((low + high) / 2);
-    if (fits(mid)) low = mid;
-    else high = mid - 1;
-  }
+  const largest = largestThatFits(beam, fits);
   const { arena, total } = beamBytes(config, beam, length);
   const problem = arena > ARENA_LIMIT_BYTES
     ? `its engine needs about ${mib(arena)}, more than the ${mib(ARENA_LIMIT_BYTES)} an engine can address (a WebAssembly memory)`
     : `it needs about ${mib(total)} of memory, more than the ${mib(memory)} this machine has`;
   throw new SettingError('beam', beam, (name) => `${name('beam')} ${beam}: ${problem}; ` +
-    (low > 0 ? `${name('beam')} ${low} is the largest that fits with this model and ${name('len')}` : 'no beam fits with this model'));
+    (largest > 0 ? `${name('beam')} ${largest} is the largest that fits with this model and ${name('len')}` : 'no beam fits with this model'));
 }
 
 /** Settings that a beam search takes but that change nothing, as warnings: a length penalty when every hypothesis has the same length. */
@@ -174,12 +169,8 @@ function* search(opts: BeamOptions): Work<BeamResult> {
   const candidates = new Extensions(N);
   const logProbs = new Float64Array(rows * V);
 
-  // streaming: the settled prefix (every live hypothesis descends from `settled`, the greedy path agrees)
-  const stream = opts.onText !== undefined && !stopAtEos;
   const writerAfterPrime = () => continuationWriter(vocab, prime, { eos: '\n' });
-  const writer = writerAfterPrime();
-  let settled = PrefixTree.ROOT, settledLength = 0, greedyAgrees = true;
-  let streamed = '';
+  const settled = opts.onText !== undefined && !stopAtEos ? new SettledText(writerAfterPrime(), opts.onText) : null;
 
   let step = 0;
   for (; step < length && (liveCount > 0 || !greedyDone); step++) {
@@ -213,19 +204,7 @@ function* search(opts: BeamOptions): Work<BeamResult> {
       greedyLogProb += logProbs[G * V + token]!;
       greedyDone = token === EOS && stopAtEos;
     }
-    if (stream && greedyAgrees) {
-      for (let child = tree.onlyChild(settled); child >= 0; child = tree.onlyChild(settled)) {
-        if (tree.token[child] !== greedyIds[settledLength]) {
-          greedyAgrees = false;
-          break;
-        }
-        const piece = writer.write(tree.token[child]!);
-        streamed += piece;
-        opts.onText!(piece);
-        settled = child;
-        settledLength++;
-      }
-    }
+    settled?.advance(tree, greedyIds);
     for (let b = liveCount; b < N; b++) parents[b] = tokens[b] = 0;
     parents[G] = G;
     model.gatherState(parents, scratch);
@@ -253,13 +232,8 @@ function* search(opts: BeamOptions): Work<BeamResult> {
   };
   const best = ranked[0]!;
   let text: string;
-  if (stream) {
-    const rest = best.ids().subarray(settledLength);
-    let tail = '';
-    for (const id of rest) tail += writer.write(id);
-    tail += writer.end();
-    if (tail.length > 0) opts.onText!(tail);
-    text = streamed + tail;
+  if (settled !== null) {
+    text = settled.finish(best.ids());
   } else {
     text = textOf(best.ids());
     if (text.length > 0) opts.onText?.(text);
@@ -340,6 +314,46 @@ class PrefixTree {
   }
 }
 
+/**
+ * The result's text as it settles, for a search that streams it (`BeamOptions.onText`): the
+ * tokens every live hypothesis shares, the tree's single path from its root, written while the
+ * greedy path agrees with them (the result may be the greedy one); then the rest at the end.
+ */
+class SettledText {
+  /** The end of the settled path, and the tokens on it. */
+  private node = PrefixTree.ROOT;
+  private length = 0;
+  private greedyAgrees = true;
+  private written = '';
+
+  constructor(private readonly writer: TextWriter, private readonly onText: (piece: string) => void) {}
+
+  /** Writes the tokens that have settled since the last step. */
+  advance(tree: PrefixTree, greedyIds: Int32Array): void {
+    if (!this.greedyAgrees) return;
+    for (let child = tree.onlyChild(this.node); child >= 0; child = tree.onlyChild(this.node)) {
+      if (tree.token[child] !== greedyIds[this.length]) {
+        this.greedyAgrees = false;
+        return;
+      }
+      const piece = this.writer.write(tree.token[child]!);
+      this.written += piece;
+      this.onText(piece);
+      this.node = child;
+      this.length++;
+    }
+  }
+
+  /** The text of the result `ids`, whose settled tokens are written: the rest written and passed on, and the whole returned. */
+  finish(ids: Int32Array): string {
+    let tail = '';
+    for (const id of ids.subarray(this.length)) tail += this.writer.write(id);
+    tail += this.writer.end();
+    if (tail.length > 0) this.onText(tail);
+    return this.written + tail;
+  }
+}
+
 /** The N best hypotheses that ended at `<EOS>` (a worse one can never be the result), in the order they ended. */
 class FinishedHypotheses {
   private kept: { node: number; logProb: number; tokens: number; order: number }[] = [];
@@ -378,9 +392,16 @@ class Extensions {
   private readonly heapToken: Int32Array;
   private readonly heapLogProb: Float64Array;
   private readonly byRank: Int32Array;
-  /** Best first: the higher log-probability, then the earlier candidate. */
-  private readonly rankOrder = (a: number, b: number): number => this.heapLogProb[b]! - this.heapLogProb[a]! ||
-    this.heapParent[a]! - this.heapParent[b]! || this.heapToken[a]! - this.heapToken[b]!;
+  /**
+   * The order of heap entries, best first: the higher log-probability; at a tie the earlier
+   * candidate (the earlier hypothesis, then the lower token). Positive where `a` ranks below `b`.
+   */
+  private readonly rankOrder = (a: number, b: number): number => {
+    const la = this.heapLogProb[a]!, lb = this.heapLogProb[b]!;
+    if (la < lb) return 1;
+    if (la > lb) return -1;
+    return this.heapParent[a]! - this.heapParent[b]! || this.heapToken[a]! - this.heapToken[b]!;
+  };
 
   constructor(private readonly n: number) {
     this.parent = new Int32Array(n);
@@ -419,12 +440,9 @@ class Extensions {
     this.count = size;
   }
 
-  /** Whether heap entry `a` ranks below entry `b` (a lower log-probability; at a tie, the later candidate). */
+  /** Whether heap entry `a` ranks below entry `b` (`rankOrder`). */
   private worse(a: number, b: number): boolean {
-    const la = this.heapLogProb[a]!, lb = this.heapLogProb[b]!;
-    if (la !== lb) return la < lb;
-    const pa = this.heapParent[a]!, pb = this.heapParent[b]!;
-    return pa > pb || (pa === pb && this.heapToken[a]! > this.heapToken[b]!);
+    return this.rankOrder(a, b) > 0;
   }
 
   private set(at: number, parent: number, token: number, logProb: number): void {

@@ -2,7 +2,7 @@ import type { ModelConfig } from '../engine/config.js';
 import { Stepper, type TokenStepper } from '../engine/stepper.js';
 import { Rng } from '../engine/random.js';
 import { EOS, UNK, UNK_TOKEN, type Vocabulary } from '../text/vocab.js';
-import { POSITIVE_INTEGER, checkedOption } from '../input/settings.js';
+import { checkPositiveInteger } from '../input/settings.js';
 import { type UnkMode, checkSampleSettings } from './settings.js';
 import { type PrimeTokens, continuationWriter, primeTokens } from './continuation.js';
 import { type StopSignal, StoppedError, checkStopped } from './stop.js';
@@ -93,7 +93,7 @@ export function sampleCompletions(opts: CompletionOptions): string[] {
 
 /** `sampleCompletions` as work in pieces, one a token read or drawn; the options are checked at once. */
 export function completionSteps(opts: CompletionOptions): Work<string[]> {
-  checkedOption('n', POSITIVE_INTEGER.schema, opts.n);
+  checkPositiveInteger('n', opts.n);
   const stepper = opts.stepper ?? new Stepper(opts.config, opts.params);
   return drawCompletions(startSampling(opts, stepper), stepper, opts);
 }

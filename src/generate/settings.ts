@@ -9,6 +9,9 @@ import { POSITIVE_INTEGER, SEED, SEED_MAX, type Setting, checkedOption, orList }
 const UNK_MODES = ['resample', 'show'] as const;
 export type UnkMode = (typeof UNK_MODES)[number];
 
+/** A number of at least 0 (a temperature, a length penalty), and how an error names it. */
+const NON_NEGATIVE = { schema: z.number().min(0), expected: 'a number >= 0' };
+
 /**
  * The settings of sampling and beam search, in the order `rnn sample --help` lists them: the
  * one home of each one's name, range, default and help. The library checks its options against
@@ -20,7 +23,7 @@ export const SAMPLE_SETTINGS = {
     help: 'tokens to generate, not counting the prime: characters, or words and punctuation marks at the word level', default: 200,
   },
   temperature: {
-    schema: z.number().min(0), expected: 'a number >= 0', arg: '<t>', help: 'softmax temperature; 0 picks the most probable token',
+    ...NON_NEGATIVE, arg: '<t>', help: 'softmax temperature; 0 picks the most probable token',
     default: 1,
   },
   topK: { ...POSITIVE_INTEGER, arg: '<k>', help: 'draw only among the k most probable tokens' },
@@ -44,7 +47,7 @@ export const SAMPLE_SETTINGS = {
     help: 'beam search: the most probable continuation a beam of n hypotheses finds, instead of drawing at random',
   },
   lengthPenalty: {
-    schema: z.number().min(0), expected: 'a number >= 0', arg: '<a>',
+    ...NON_NEGATIVE, arg: '<a>',
     help: 'with --beam and --stop-at-eos: rank hypotheses by log-probability / tokens^a, so short ones are not preferred for their length',
     default: 0,
   },

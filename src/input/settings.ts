@@ -65,7 +65,7 @@ export function checkedOption<S extends z.ZodType>(name: string, schema: S, valu
 }
 
 /** A setting's values and how an error names them, the schema carrying that name as its description. */
-function described<S extends z.ZodType>(schema: S, expected: string) {
+export function described<S extends z.ZodType>(schema: S, expected: string) {
   return { schema: schema.describe(expected) as S, expected };
 }
 
@@ -94,6 +94,7 @@ export function parseSettings<T extends z.ZodObject>(schema: T, input: Record<st
 
 /** A count (`--len`, `--workers`): a whole number of at least 1, and how an error names it. */
 export const POSITIVE_INTEGER = described(z.int().min(1), 'a positive integer');
+/** A count that may be 0 (`--queue`, `top`), and how an error names it. */
 export const NON_NEGATIVE_INTEGER = described(z.int().min(0), 'an integer >= 0');
 
 /** A library count (`minCount`, `seqLen`, `workers`) checked; else a RangeError naming it: `seqLen: must be a positive integer (got 0)`. */
@@ -108,7 +109,7 @@ export function orList(values: readonly string[]): string {
 
 /** A whole number from `min` to `max`, and how an error names it. */
 export function integerFrom(min: number, max: number) {
-  return { schema: z.int().min(min).max(max), expected: `an integer from ${min} to ${max}` } as const;
+  return described(z.int().min(min).max(max), `an integer from ${min} to ${max}`);
 }
 
 /** The largest random seed: seeds are uint32s, as the generator takes them. */

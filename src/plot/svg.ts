@@ -1,4 +1,4 @@
-import { TOKEN_UNITS, type TextLevel, grouped } from '../text/vocab.js';
+import { TOKEN_UNITS, type TextLevel, type TokenUnit, grouped } from '../text/vocab.js';
 
 /**
  * A loss chart as a standalone SVG document, from plain data: training and validation loss
@@ -142,11 +142,34 @@ export interface ChartOptions {
 }
 
 /**
- * The whole SVG document. Each run is a `<g class="run">` holding a `<polyline class="train">`,
- * a `<polyline class="val">` when it has validation losses, a `<circle class="val-point">` per
- * evaluation and a `<circle class="best">` with its `<text class="best-label">`.
+ * The whole SVG document: the title, the grid and axes, each run's lines, their best-loss labels
+ * and the legend, in that order (later parts are drawn on top). Each run is a `<g class="run">`
+ * holding a `<polyline class="train">`, a `<polyline class="val">` when it has validation
+ * losses, a `<circle class="val-point">` per evaluation and a `<circle class="best">` with its
+ * `<text class="best-label">`.
  */
 export function lossChartSvg(runs: readonly LossRun[], options: ChartOptions = {}): string {
+  const unit = TOKEN_UNITS[chartLevel(runs)];
+  const s = chartScale(runs);
+  const legendTop = CHART.top + CHART.plotHeight + CHART.axisBelow + CHART.legendPadding;
+  const height = legendTop + (runs.length + 1) * CHART.legendRow + CHART.legendPadding / 2;
+  const validated = runs.some((run) => run.val.length > 0);
+  const title = shortened(options.title ?? (validated ? 'Training and validation loss' : 'Training loss'), TITLE_CHARACTERS);
+  const out = [
+    ...headerLines(title, height),
+    ...gridLines(s),
+    ...xAxisLines(s, unit),
+    ...yAxisLines(s, unit),
+    ...runs.flatMap((run, i) => runLines(run, runColour(i), s)),
+    ...bestLabelLines(runs, s),
+    ...legendLines(runs, validated, unit, legendTop),
+    '</svg>',
+  ];
+  return `${out.join('\n')}\n`;
+}
+
+/** The level every run is of; refuses no runs, a run with no points, and runs of two levels. */
+function chartLevel(runs: readonly LossRun[]): TextLevel {
   if (runs.length === 0) throw new RangeError('lossChartSvg: no runs');
   for (const run of runs) {
     if (run.train.length === 0 && run.val.length === 0) throw new RangeError(`lossChartSvg: run ${run.name} has no points`);
@@ -154,94 +177,121 @@ export function lossChartSvg(runs: readonly LossRun[], options: ChartOptions = {
   const level = runLevel(runs[0]!);
   const other = runs.find((run) => runLevel(run) !== level);
   if (other) throw new RangeError(`lossChartSvg: runs ${runs[0]!.name} and ${other.name} are of different levels`);
-  const unit = TOKEN_UNITS[level];
-  const s = chartScale(runs);
-  const { width, top, plotHeight, left, right } = CHART;
-  const bottom = top + plotHeight;
-  const legendTop = bottom + CHART.axisBelow + CHART.legendPadding;
-  const height = legendTop + (runs.length + 1) * CHART.legendRow + CHART.legendPadding / 2;
-  const out: string[] = [];
-  const validated = runs.some((run) => run.val.length > 0);
-  const title = shortened(options.title ?? (validated ? 'Training and validation loss' : 'Training loss'), TITLE_CHARACTERS);
+  return level;
+}
 
-  out.push(
+/** Run i's colour: the palette's, in turn. */
+function runColour(i: number): string {
+  return RUN_COLOURS[i % RUN_COLOURS.length]!;
+}
+
+/** The document's opening tag, its title and white background, and the title drawn above the plot. */
+function headerLines(title: string, height: number): string[] {
+  const { width } = CHART;
+  return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
       `font-family="Helvetica, Arial, sans-serif" font-size="12" fill="#222">`,
     `<title>${escapeXml(title)}</title>`,
     `<rect class="background" x="0" y="0" width="${width}" height="${height}" fill="#fff"/>`,
     `<text class="title" x="${width / 2}" y="24" text-anchor="middle" font-size="15" font-weight="bold">${escapeXml(title)}</text>`,
-  );
+  ];
+}
 
-  // grid and ticks
-  out.push('<g class="grid" stroke="#e4e4e4" stroke-width="1">');
-  for (const v of s.x.values) out.push(`<line x1="${s.px(v)}" y1="${top}" x2="${s.px(v)}" y2="${bottom}"/>`);
-  for (const v of s.y.values) out.push(`<line x1="${left}" y1="${s.py(v)}" x2="${width - right}" y2="${s.py(v)}"/>`);
-  out.push('</g>');
-  out.push('<g class="x-axis">');
-  out.push(`<line x1="${left}" y1="${bottom}" x2="${width - right}" y2="${bottom}" stroke="#444"/>`);
-  for (const v of s.x.values) {
-    out.push(
+/** A light line across the plot at each tick of either axis. */
+function gridLines(s: ChartScale): string[] {
+  const { width, top, plotHeight, left, right } = CHART;
+  const bottom = top + plotHeight;
+  return [
+    '<g class="grid" stroke="#e4e4e4" stroke-width="1">',
+    ...s.x.values.map((v) => `<line x1="${s.px(v)}" y1="${top}" x2="${s.px(v)}" y2="${bottom}"/>`),
+    ...s.y.values.map((v) => `<line x1="${left}" y1="${s.py(v)}" x2="${width - right}" y2="${s.py(v)}"/>`),
+    '</g>',
+  ];
+}
+
+/** The x axis: its line, a tick and a token count at each tick, and its title. */
+function xAxisLines(s: ChartScale, unit: TokenUnit): string[] {
+  const { width, top, plotHeight, left, right } = CHART;
+  const bottom = top + plotHeight;
+  return [
+    '<g class="x-axis">',
+    `<line x1="${left}" y1="${bottom}" x2="${width - right}" y2="${bottom}" stroke="#444"/>`,
+    ...s.x.values.flatMap((v) => [
       `<line x1="${s.px(v)}" y1="${bottom}" x2="${s.px(v)}" y2="${bottom + 5}" stroke="#444"/>`,
       `<text class="tick" x="${s.px(v)}" y="${bottom + 19}" text-anchor="middle">${formatTokenCount(v)}</text>`,
-    );
-  }
-  out.push(`<text class="axis-label" x="${round2(left + (width - left - right) / 2)}" y="${bottom + 42}" text-anchor="middle">${unit.many} seen</text>`);
-  out.push('</g>');
-  out.push('<g class="y-axis">');
-  out.push(`<line x1="${left}" y1="${top}" x2="${left}" y2="${bottom}" stroke="#444"/>`);
-  for (const v of s.y.values) {
-    out.push(
+    ]),
+    `<text class="axis-label" x="${round2(left + (width - left - right) / 2)}" y="${bottom + 42}" text-anchor="middle">${unit.many} seen</text>`,
+    '</g>',
+  ];
+}
+
+/** The y axis: its line, a tick and a loss at each tick, and its title turned upright. */
+function yAxisLines(s: ChartScale, unit: TokenUnit): string[] {
+  const { top, plotHeight, left } = CHART;
+  const bottom = top + plotHeight;
+  const midY = round2(top + plotHeight / 2);
+  return [
+    '<g class="y-axis">',
+    `<line x1="${left}" y1="${top}" x2="${left}" y2="${bottom}" stroke="#444"/>`,
+    ...s.y.values.flatMap((v) => [
       `<line x1="${left - 5}" y1="${s.py(v)}" x2="${left}" y2="${s.py(v)}" stroke="#444"/>`,
       `<text class="tick" x="${left - 8}" y="${round2(s.py(v) + 4)}" text-anchor="end">${v.toFixed(s.y.decimals)}</text>`,
-    );
-  }
-  const midY = round2(top + plotHeight / 2);
-  out.push(`<text class="axis-label" x="18" y="${midY}" text-anchor="middle" transform="rotate(-90 18 ${midY})">loss (nats/${unit.per})</text>`);
-  out.push('</g>');
+    ]),
+    `<text class="axis-label" x="18" y="${midY}" text-anchor="middle" transform="rotate(-90 18 ${midY})">loss (nats/${unit.per})</text>`,
+    '</g>',
+  ];
+}
 
-  // the runs, then the best-loss labels on top, nudged apart so they do not overlap
-  const labels: { x: number; y: number; text: string; colour: string }[] = [];
-  runs.forEach((run, i) => {
-    const colour = RUN_COLOURS[i % RUN_COLOURS.length]!;
-    out.push(`<g class="run" data-run="${escapeXml(run.name)}" stroke="${colour}" fill="${colour}">`);
-    if (run.train.length > 0) {
-      out.push(
-        `<polyline class="train" points="${polyPoints(run.train, s)}" fill="none" stroke-width="1.5" stroke-dasharray="6 4"/>`,
-      );
-      if (run.train.length === 1) {
-        const p = run.train[0]!;
-        out.push(`<circle class="train-point" cx="${s.px(p.tokensSeen)}" cy="${s.py(p.loss)}" r="3" fill="#fff" stroke-width="1.5"/>`);
-      }
+/** One run's group: its dashed training line (a ring for a single point), its validation line and dots, and a ring at its best. */
+function runLines(run: LossRun, colour: string, s: ChartScale): string[] {
+  const out = [`<g class="run" data-run="${escapeXml(run.name)}" stroke="${colour}" fill="${colour}">`];
+  if (run.train.length > 0) {
+    out.push(`<polyline class="train" points="${polyPoints(run.train, s)}" fill="none" stroke-width="1.5" stroke-dasharray="6 4"/>`);
+    if (run.train.length === 1) {
+      const p = run.train[0]!;
+      out.push(`<circle class="train-point" cx="${s.px(p.tokensSeen)}" cy="${s.py(p.loss)}" r="3" fill="#fff" stroke-width="1.5"/>`);
     }
-    if (run.val.length > 0) {
-      out.push(`<polyline class="val" points="${polyPoints(run.val, s)}" fill="none" stroke-width="2"/>`);
-      for (const p of run.val) out.push(`<circle class="val-point" cx="${s.px(p.tokensSeen)}" cy="${s.py(p.loss)}" r="3" stroke="none"/>`);
-      const best = bestPoint(run.val)!;
-      const bx = s.px(best.tokensSeen), by = s.py(best.loss);
-      out.push(`<circle class="best" cx="${bx}" cy="${by}" r="7" fill="none" stroke-width="2"/>`);
-      labels.push({ x: bx, y: by, text: best.loss.toFixed(3), colour });
-    }
-    out.push('</g>');
+  }
+  if (run.val.length > 0) {
+    out.push(`<polyline class="val" points="${polyPoints(run.val, s)}" fill="none" stroke-width="2"/>`);
+    for (const p of run.val) out.push(`<circle class="val-point" cx="${s.px(p.tokensSeen)}" cy="${s.py(p.loss)}" r="3" stroke="none"/>`);
+    const best = bestPoint(run.val)!;
+    out.push(`<circle class="best" cx="${s.px(best.tokensSeen)}" cy="${s.py(best.loss)}" r="7" fill="none" stroke-width="2"/>`);
+  }
+  out.push('</g>');
+  return out;
+}
+
+/**
+ * Each run's best validation loss as a label beside its ring, on top of every run's lines and
+ * nudged apart so they do not overlap: right of the ring, or left of it near the plot's right edge.
+ */
+function bestLabelLines(runs: readonly LossRun[], s: ChartScale): string[] {
+  const labels = runs.flatMap((run, i) => {
+    const best = bestPoint(run.val);
+    return best === null ? [] : [{ x: s.px(best.tokensSeen), y: s.py(best.loss), text: best.loss.toFixed(3), colour: runColour(i) }];
   });
-  out.push('<g class="best-labels" font-weight="bold">');
-  for (const label of spreadLabels(labels)) {
-    // right of the ring, or left of it near the plot's right edge
-    const toLeft = label.x > width - right - 60;
-    out.push(
-      `<text class="best-label" x="${round2(label.x + (toLeft ? -11 : 11))}" y="${round2(label.labelY + 4)}" ` +
+  const edge = CHART.width - CHART.right - 60;
+  return [
+    '<g class="best-labels" font-weight="bold">',
+    ...spreadLabels(labels).map((label) => {
+      const toLeft = label.x > edge;
+      return `<text class="best-label" x="${round2(label.x + (toLeft ? -11 : 11))}" y="${round2(label.labelY + 4)}" ` +
         `text-anchor="${toLeft ? 'end' : 'start'}" fill="${label.colour}" stroke="#fff" stroke-width="3" paint-order="stroke">` +
-        `${escapeXml(label.text)}</text>`,
-    );
-  }
-  out.push('</g>');
+        `${escapeXml(label.text)}</text>`;
+    }),
+    '</g>',
+  ];
+}
 
-  // legend: the line styles, then one row per run
-  out.push('<g class="legend">');
-  const key = legendTop;
-  out.push(
+/** The legend below the axes: the line styles (validation's only where a run has it), then one row per run. */
+function legendLines(runs: readonly LossRun[], validated: boolean, unit: TokenUnit, key: number): string[] {
+  const { left } = CHART;
+  const out = [
+    '<g class="legend">',
     `<line x1="${left}" y1="${key}" x2="${left + 28}" y2="${key}" stroke="#555" stroke-width="1.5" stroke-dasharray="6 4"/>`,
     `<text x="${left + 34}" y="${key + 4}">training</text>`,
-  );
+  ];
   if (validated) {
     out.push(
       `<line x1="${left + 110}" y1="${key}" x2="${left + 138}" y2="${key}" stroke="#555" stroke-width="2"/>`,
@@ -252,20 +302,18 @@ export function lossChartSvg(runs: readonly LossRun[], options: ChartOptions = {
     );
   }
   runs.forEach((run, i) => {
-    const colour = RUN_COLOURS[i % RUN_COLOURS.length]!;
     const y = key + (i + 1) * CHART.legendRow;
     const best = bestPoint(run.val);
     const detail = best === null ? 'no validation loss' : `best validation loss ${best.loss.toFixed(3)} after ${grouped(best.tokensSeen)} ${unit.many}`;
     out.push(
       `<g class="legend-run" data-run="${escapeXml(run.name)}">`,
-      `<rect x="${left}" y="${y - 5}" width="28" height="10" rx="2" fill="${colour}"/>`,
+      `<rect x="${left}" y="${y - 5}" width="28" height="10" rx="2" fill="${runColour(i)}"/>`,
       `<text x="${left + 34}" y="${y + 4}"><tspan font-weight="bold">${escapeXml(run.name)}</tspan><tspan dx="8" fill="#666">${detail}</tspan></text>`,
       '</g>',
     );
   });
   out.push('</g>');
-  out.push('</svg>');
-  return `${out.join('\n')}\n`;
+  return out;
 }
 
 /** A run's level: its tokens are characters unless it says otherwise. */

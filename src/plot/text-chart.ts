@@ -9,6 +9,9 @@
  *     1.842 ┤████████
  */
 
+import { optionMessage } from '../input/issues.js';
+import { checkPositiveInteger } from '../input/settings.js';
+
 /** Eighths of a cell, from one eighth to full. */
 const EIGHTHS = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'] as const;
 
@@ -44,9 +47,8 @@ export function bucketValues(values: readonly number[], width: number): number[]
  */
 export function textLossChart(values: readonly number[], options: TextChartOptions = {}): string[] {
   const rows = options.rows ?? 4, width = options.width ?? 60, decimals = options.decimals ?? 3;
-  if (!Number.isInteger(rows) || rows < 1 || !Number.isInteger(width) || width < 2) {
-    throw new RangeError(`textLossChart: rows must be >= 1 and width >= 2 (got ${rows}, ${width})`);
-  }
+  checkPositiveInteger('rows', rows);
+  if (!Number.isInteger(width) || width < 2) throw new RangeError(optionMessage('width', { expected: 'an integer >= 2', value: width }));
   if (values.length < 2 || values.some((v) => !Number.isFinite(v))) return [];
   const columns = bucketValues(values, width);
   const lo = Math.min(...columns), hi = Math.max(...columns);

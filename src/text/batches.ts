@@ -33,9 +33,7 @@ export class BatchSource {
   /** Writes step `step`'s inputs and targets, each `[B·T]` row-major (index b·T + t). */
   fill(step: number, inputs: Int32Array, targets: Int32Array): void {
     const { batchSize: B, seqLen: T, stream } = this;
-    if (!Number.isInteger(step) || step < 0 || step >= this.stepsPerEpoch) {
-      throw new RangeError(`step ${step} is outside 0..${this.stepsPerEpoch - 1}`);
-    }
+    checkIndex('step', step, this.stepsPerEpoch);
     checkLength(inputs, targets, B * T);
     copyColumns(stream, this.rowLength, B, step * T, T, inputs, targets);
   }
@@ -77,9 +75,7 @@ export class EvalBatches {
    */
   fill(chunk: number, inputs: Int32Array, targets: Int32Array): number {
     const { rows, seqLen: T, stream } = this;
-    if (!Number.isInteger(chunk) || chunk < 0 || chunk >= this.chunks) {
-      throw new RangeError(`chunk ${chunk} is outside 0..${this.chunks - 1}`);
-    }
+    checkIndex('chunk', chunk, this.chunks);
     const Tc = Math.min(T, this.rowLength - chunk * T);
     checkLength(inputs, targets, rows * Tc);
     copyColumns(stream, this.rowLength, rows, chunk * T, Tc, inputs, targets);
@@ -108,6 +104,11 @@ export function checkValidationSplit(tokens: number, valFrac: number, level: Tex
   throw new SettingError('valFrac', valFrac, (name) =>
     `${name('valFrac')} ${valFrac} leaves only ${held}, too few to score: ` +
       `raise ${name('valFrac')}, use ${name('valFrac')} 0 for none, or give more text`);
+}
+
+/** Refuses an index (a step, a chunk) outside 0 … count − 1. */
+function checkIndex(name: string, index: number, count: number): void {
+  if (!Number.isInteger(index) || index < 0 || index >= count) throw new RangeError(`${name} ${index} is outside 0..${count - 1}`);
 }
 
 function checkLength(inputs: Int32Array, targets: Int32Array, needed: number): void {

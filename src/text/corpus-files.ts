@@ -150,7 +150,7 @@ function filesUnder(folder: string, skip?: CorpusSkip): string[] {
     try {
       names = readdirSync(dir);
     } catch (err) {
-      throw new CorpusError(`cannot read folder ${dir}: ${errorCode(err)}`);
+      throw new CorpusError(`cannot read folder ${dir}: ${unreadableBecause(errorCode(err))}`);
     }
     for (const name of names.filter((n) => !n.startsWith('.')).sort()) {
       const path = join(dir, name);
@@ -217,11 +217,16 @@ export function* fileChunks(path: string, chunkBytes: number): Generator<Uint8Ar
 
 /** Why a file could not be read, in words where its code has some. */
 function cannotRead(path: string, code: string): string {
-  const why = code === 'EISDIR' ? 'it is a folder; give a text file' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code;
-  return `cannot read ${path}: ${why}`;
+  return `cannot read ${path}: ${unreadableBecause(code)}`;
 }
 
-export function errorCode(err: unknown): string {
+/** A read's error code in words where it has some, else the code itself. */
+function unreadableBecause(code: string): string {
+  return code === 'EISDIR' ? 'it is a folder; give a text file' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code;
+}
+
+/** The file system's code of a failed call (`ENOENT`), or the error itself as text where it has none. */
+function errorCode(err: unknown): string {
   if (err instanceof Error && 'code' in err && typeof err.code === 'string') return err.code;
   return String(err);
 }

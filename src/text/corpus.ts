@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { InputError, SettingError } from '../input/settings.js';
+import { z } from 'zod';
+import { InputError, SettingError, checkedOption, described } from '../input/settings.js';
 import { type TokenArray, tokenArrayFor } from './tokens.js';
 import { codePointCount, codePointPrefix, EOS, type TextLevel, UNK, Vocabulary, grouped } from './vocab.js';
 import { buildWordVocabulary, byFrequency, DEFAULT_VOCAB_SIZE, type WordVocabularyBuild } from './word-vocab.js';
 import { LINE_BREAK, lastWordBreak, tokenizeWords, UNBROKEN_RUNS, WORD_RULE_VERSION, type WordRule } from './words.js';
 import type { SentenceRule } from './sentences.js';
-import { optionMessage } from '../input/issues.js';
 
 /*
  * A corpus — files cut into documents, read as pieces (corpus-stream.ts) — made into a
@@ -104,8 +104,11 @@ export interface UnknownTokens {
 /** How many unknown tokens `UnknownTokens.top` keeps. */
 const UNKNOWN_SHOWN = 5;
 
+/** The fraction of the token stream, taken from its end, held out for validation: 0 ≤ valFrac < 1, and how an error names it. */
+export const VAL_FRAC = described(z.number().min(0).lt(1), 'a number in [0, 1)');
+
 export interface PrepareOptions {
-  /** Fraction of the token stream, taken from its end, held out for validation; 0 ≤ valFrac < 1. */
+  /** Fraction of the token stream, taken from its end, held out for validation (`VAL_FRAC`). */
   valFrac: number;
   /** Tokens (characters, or word tokens) seen fewer times than this in the training split read as `<UNK>`. */
   minCount: number;
@@ -137,8 +140,7 @@ export interface PrepareOptions {
  * for each of these, and never held whole.
  */
 export function prepareData(source: CorpusSource, options: PrepareOptions): PreparedData {
-  const { valFrac } = options;
-  if (!(valFrac >= 0 && valFrac < 1)) throw new RangeError(optionMessage('valFrac', { expected: 'in [0, 1)', value: valFrac }));
+  checkedOption('valFrac', VAL_FRAC.schema, options.valFrac);
   const level = options.vocab?.level ?? options.level ?? 'char';
   if (options.level !== undefined && options.level !== level) {
     throw new RangeError(`level '${options.level}' does not match the vocabulary's level '${level}'`);
@@ -154,7 +156,7 @@ function prepareChars(source: CorpusSource, options: PrepareOptions): PreparedDa
     return prepareForeign(CHARS, source, options, totalTokens, trainTokens);
   }
   const vocab = options.vocab ?? Vocabulary.build(trainingUnits(CHARS, source, trainTokens), options.minCount);
-  if (options.vocab === undefined) checkSomeTokenKept(vocab, options.minCount > 1, options.minCount, 'characters');
+  if (options.vocab === undefined) checkSomeTokenKept(vocab, options.minCount > 1, options.minCount);
   return { vocab, ...split(source, encodeStream(CHARS, source, vocab, totalTokens), trainTokens, options.valFrac, vocab) };
 }
 
@@ -162,40 +164,52 @@ function prepareChars(source: CorpusSource, options: PrepareOptions): PreparedDa
 function prepareWords(source: CorpusSource, options: PrepareOptions): PreparedData {
   const { valFrac, minCount } = options;
   const wordRule = options.vocab?.wordRule ?? WORD_RULE_VERSION;
-  const WORDS = wordsReading(wordRule);
-  let totalTokens = 1;
-  let words = false;
-  for (const unit of WORDS.units(source)) {
+  const words = wordsReading(wordRule);
+  const totalTokens = wordStreamLength(words, source);
+  const trainTokens = Math.floor((1 - valFrac) * totalTokens);
+  const encoded = (vocab: Vocabulary) => split(source, encodeStream(words, source, vocab, totalTokens), trainTokens, valFrac, vocab);
+  if (options.vocab !== undefined) {
+    if (options.unknownTokens !== undefined) return prepareForeign(words, source, options, totalTokens, trainTokens);
+    return { vocab: options.vocab, ...encoded(options.vocab) };
+  }
+  const vocabSize = options.vocabSize ?? DEFAULT_VOCAB_SIZE;
+  const { vocab, ...wordVocab } = buildWordVocabulary(trainingUnits(words, source, trainTokens), { vocabSize, minCount, wordRule });
+  checkSomeTokenKept(vocab, wordVocab.distinct > 0, minCount);
+  return { vocab, ...encoded(vocab), wordVocab };
+}
+
+/**
+ * N, the tokens of the word level's stream `<EOS> d1 <EOS> … dn <EOS>`: a pass over the corpus.
+ * Refuses a corpus whose text holds no word token but line breaks.
+ */
+function wordStreamLength(words: Reading<string[]>, source: CorpusSource): number {
+  let totalTokens = 1; // the opening <EOS>
+  let anyWord = false;
+  for (const unit of words.units(source)) {
     if (unit === DOCUMENT_END) {
       totalTokens++;
     } else {
       totalTokens += unit.length;
-      words ||= unit.some((token) => token !== LINE_BREAK);
+      anyWord ||= unit.some((token) => token !== LINE_BREAK);
     }
   }
-  if (!words) throw noWords(source);
-  const trainTokens = Math.floor((1 - valFrac) * totalTokens);
-  if (options.vocab !== undefined && options.unknownTokens !== undefined) {
-    return prepareForeign(WORDS, source, options, totalTokens, trainTokens);
-  }
-  const built = options.vocab === undefined
-    ? buildWordVocabulary(trainingUnits(WORDS, source, trainTokens), {
-      vocabSize: options.vocabSize ?? DEFAULT_VOCAB_SIZE, minCount, wordRule,
-    })
-    : undefined;
-  if (built !== undefined) checkSomeTokenKept(built.vocab, built.distinct > 0, minCount, 'words');
-  const vocab = options.vocab ?? built!.vocab;
-  const prepared: PreparedData = { vocab, ...split(source, encodeStream(WORDS, source, vocab, totalTokens), trainTokens, valFrac, vocab) };
-  if (built !== undefined) {
-    const { vocab: _, ...report } = built;
-    prepared.wordVocab = report;
-  }
-  return prepared;
+  if (!anyWord) throw noWords(source);
+  return totalTokens;
+}
+
+/** A corpus's files as a message lists them: `a.txt, b.txt`. */
+function fileList(source: Pick<CorpusSource, 'files'>): string {
+  return source.files.map((f) => f.path).join(', ');
 }
 
 /** The refusal of a corpus whose text holds no word token but line breaks. */
 export function noWords(source: Pick<CorpusSource, 'files'>): CorpusError {
-  return new CorpusError(`corpus has no words: ${source.files.map((f) => f.path).join(', ')} holds only white space`);
+  return new CorpusError(`corpus has no words: ${fileList(source)} holds only white space`);
+}
+
+/** The refusal of a corpus whose pass over its files read other tokens than the first pass counted. */
+export function corpusChanged(source: Pick<CorpusSource, 'files'>): CorpusError {
+  return new CorpusError(`the corpus changed while it was read: ${fileList(source)}`);
 }
 
 /**
@@ -284,10 +298,11 @@ export function withVocabulary(
 /**
  * A built vocabulary holds a token besides `<EOS>` and `<UNK>`: with none, every token of the
  * text reads as `<UNK>` and there is nothing to learn. `leftOut`: the training text has tokens
- * that `minCount` may have left out (else it has none). `units` names the level's tokens.
+ * that `minCount` may have left out (else it has none).
  */
-export function checkSomeTokenKept(vocab: Vocabulary, leftOut: boolean, minCount: number, units: string): void {
+export function checkSomeTokenKept(vocab: Vocabulary, leftOut: boolean, minCount: number): void {
   if (vocab.size > UNK + 1) return;
+  const units = vocab.level === 'word' ? 'words' : 'characters';
   if (!leftOut) throw new CorpusError((name) => `the training part of the corpus has no ${units}: lower ${name('valFrac')}`);
   throw new SettingError('minCount', minCount, (name) =>
     `no token of the training text is seen ${minCount} times or more, so every one would read as <UNK>: lower ${name('minCount')}`);
@@ -356,7 +371,7 @@ export function* wordUnits(source: CorpusSource, rule: WordRule, maxHeld = MAX_H
         held += window;
       }
       if (held.length > maxHeld) {
-        throw new CorpusError(`${source.files.map((f) => f.path).join(', ')}: a token of more than ` +
+        throw new CorpusError(`${fileList(source)}: a token of more than ` +
           `${grouped(maxHeld)} characters (under word rules version ${rule}: ${UNBROKEN_RUNS[rule]}), which the word level cannot read`);
       }
     }
@@ -404,24 +419,22 @@ function encodeStream<U>(
   reading: Reading<U>, source: CorpusSource, vocab: Vocabulary, totalTokens: number, unknown?: Map<string, number>,
 ): TokenArray {
   const stream = tokenArrayFor(vocab.size, totalTokens);
-  const changed = (): CorpusError => new CorpusError(
-    `the corpus changed while it was read: ${source.files.map((f) => f.path).join(', ')}`);
   const texts: string[] = [];
   let at = 0;
   stream[at++] = EOS;
   for (const unit of reading.units(source)) {
     if (unit === DOCUMENT_END) {
-      if (at >= totalTokens) throw changed();
+      if (at >= totalTokens) throw corpusChanged(source);
       stream[at++] = EOS;
     } else {
       const ids = reading.encode(vocab, unit, unknown && texts);
-      if (at + ids.length > totalTokens) throw changed();
+      if (at + ids.length > totalTokens) throw corpusChanged(source);
       if (unknown !== undefined) countTexts(texts, unknown);
       stream.set(ids, at);
       at += ids.length;
     }
   }
-  if (at !== totalTokens) throw changed();
+  if (at !== totalTokens) throw corpusChanged(source);
   return stream;
 }
 

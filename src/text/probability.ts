@@ -1,4 +1,5 @@
-import { optionMessage } from '../input/issues.js';
+import { checkedOption, integerFrom } from '../input/settings.js';
+
 /**
  * Below this natural log a probability leaves float64's normal range (about e^−708.4), so
  * `Math.exp` would lose digits and, below about e^−745, give 0.
@@ -14,9 +15,7 @@ const LOWEST_EXP_LOG = -700;
  */
 export function formatProbability(logProb: number, significant = 2): string {
   if (Number.isNaN(logProb)) throw new RangeError('logProb is NaN');
-  if (!Number.isInteger(significant) || significant < 1 || significant > 100) {
-    throw new RangeError(optionMessage('significant', { expected: 'an integer from 1 to 100', value: significant }));
-  }
+  checkedOption('significant', integerFrom(1, 100).schema, significant);
   const decimals = significant - 1;
   if (logProb >= LOWEST_EXP_LOG || logProb === -Infinity) return Math.exp(logProb).toExponential(decimals);
 

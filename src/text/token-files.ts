@@ -1,13 +1,13 @@
 import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { endianness } from 'node:os';
 import {
-  type CorpusSource, CorpusError, type DataFingerprint, DOCUMENT_END, checkSomeTokenKept, dataFingerprint, noWords, wordUnits,
+  type CorpusSource, type DataFingerprint, DOCUMENT_END, VAL_FRAC, checkSomeTokenKept, corpusChanged, dataFingerprint, noWords, wordUnits,
 } from './corpus.js';
 import { DTYPE_BYTES, type TokenDtype, tokenArrayFor, tokenDtype } from './tokens.js';
 import { EOS, type TextLevel, Vocabulary } from './vocab.js';
 import { DEFAULT_VOCAB_SIZE, type WordVocabularyBuild, wordVocabularyFromCounts } from './word-vocab.js';
 import { LINE_BREAK, WORD_RULE_VERSION } from './words.js';
-import { optionMessage } from '../input/issues.js';
+import { checkedOption } from '../input/settings.js';
 
 /*
  * A corpus written as token files (`rnn prepare`), tokenized once: the first pass gives every
@@ -52,7 +52,7 @@ export function writeTokenFiles(
   source: CorpusSource, options: TokenFileOptions, paths: TokenFilePaths, onProgress?: (fraction: number) => void,
 ): WrittenTokens {
   const { valFrac, minCount, level } = options;
-  if (!(valFrac >= 0 && valFrac < 1)) throw new RangeError(optionMessage('valFrac', { expected: 'in [0, 1)', value: valFrac }));
+  checkedOption('valFrac', VAL_FRAC.schema, valFrac);
   try {
     const provisional = writeProvisional(onProgress ? withProgress(source, onProgress) : source, level, paths.scratch);
     const totalTokens = provisional.total;
@@ -164,7 +164,7 @@ function trainingCounts<K>(tokens: readonly string[], counts: Float64Array, key:
 
 function charVocabulary(tokens: readonly string[], counts: Float64Array, minCount: number): { vocab: Vocabulary; wordVocab?: undefined } {
   const vocab = Vocabulary.fromCodePointCounts(trainingCounts(tokens, counts, (t) => t.codePointAt(0)!), minCount);
-  checkSomeTokenKept(vocab, minCount > 1, minCount, 'characters');
+  checkSomeTokenKept(vocab, minCount > 1, minCount);
   return { vocab };
 }
 
@@ -172,7 +172,7 @@ function wordVocabulary(
   tokens: readonly string[], counts: Float64Array, vocabSize: number, minCount: number,
 ): { vocab: Vocabulary; wordVocab: Omit<WordVocabularyBuild, 'vocab'> } {
   const built = wordVocabularyFromCounts(trainingCounts(tokens, counts, (t) => t), { vocabSize, minCount });
-  checkSomeTokenKept(built.vocab, built.distinct > 0, minCount, 'words');
+  checkSomeTokenKept(built.vocab, built.distinct > 0, minCount);
   const { vocab, ...wordVocab } = built;
   return { vocab, wordVocab };
 }
@@ -271,10 +271,6 @@ export function littleEndian(bytes: Uint8Array, width: number): Uint8Array {
     else view.swap32();
   }
   return bytes;
-}
-
-function corpusChanged(source: CorpusSource): CorpusError {
-  return new CorpusError(`the corpus changed while it was read: ${source.files.map((f) => f.path).join(', ')}`);
 }
 
 function removeQuietly(path: string): void {

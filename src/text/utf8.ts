@@ -16,22 +16,25 @@ export function readTextFile(path: string): string {
   return decodeUtf8(path, readOrThrow(path));
 }
 
-// With ignoreBOM left false, decode() drops a leading BOM.
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+/**
+ * The decoder of a whole file's bytes: invalid UTF-8 throws (never read as U+FFFD), and with
+ * ignoreBOM left false a leading BOM (an editor's) is dropped.
+ */
+export const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /** UTF-8 bytes → text with the BOM stripped and CRLF as LF; invalid UTF-8 names the file and byte offset. */
 export function decodeUtf8(path: string, bytes: Uint8Array): string {
   let text: string;
   try {
-    text = utf8.decode(bytes);
+    text = UTF8.decode(bytes);
   } catch {
-    const offset = firstInvalidUtf8Offset(bytes);
-    if (offset < 0) {
+    const fault = utf8Fault(bytes);
+    if (fault === null) {
       // valid UTF-8 that decodes to more than V8's longest string (2^29 − 24 characters)
       throw new CorpusError(`${path}: ${grouped(bytes.length)} bytes is more text than one file can be read as ` +
         '(at most 2^29 characters, about 512 MB of ASCII)');
     }
-    throw invalidUtf8(path, offset, 1 + countLineBreaks(bytes.subarray(0, offset)), bytes[offset]!);
+    throw new CorpusError(`${path}: ${fault}`);
   }
   return crlfAsLf(text);
 }

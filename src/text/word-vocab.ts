@@ -1,13 +1,16 @@
-import { checkPositiveInteger, InputError } from '../input/settings.js';
+import { z } from 'zod';
+import { checkPositiveInteger, checkedOption, described, InputError } from '../input/settings.js';
 import { EOS_TOKEN, UNK_TOKEN, Vocabulary, grouped } from './vocab.js';
 import { WORD_RULE_VERSION, type WordRule } from './words.js';
-import { optionMessage } from '../input/issues.js';
 
 /** The default word vocabulary size: `<EOS>`, `<UNK>` and the 9,998 most frequent tokens. */
 export const DEFAULT_VOCAB_SIZE = 10_000;
 
+/** A word vocabulary's entries in all: room for `<EOS>`, `<UNK>` and one token at least, and how an error names that. */
+export const VOCAB_SIZE = described(z.int().min(3), 'an integer of at least 3 (<EOS>, <UNK> and one token)');
+
 export interface WordVocabularyOptions {
-  /** Entries in all, `<EOS>` and `<UNK>` included; at least 3. */
+  /** Entries in all, `<EOS>` and `<UNK>` included (`VOCAB_SIZE`). */
   vocabSize: number;
   /** Tokens seen fewer times than this in the training text are left out (the `--min-count` rule). */
   minCount: number;
@@ -50,9 +53,7 @@ export function buildWordVocabulary(trainingTokens: Iterable<readonly string[]>,
 /** `buildWordVocabulary`'s vocabulary from the training text's count of each token (every count at least 1). */
 export function wordVocabularyFromCounts(counts: ReadonlyMap<string, number>, options: WordVocabularyOptions): WordVocabularyBuild {
   const { vocabSize, minCount } = options;
-  if (!Number.isInteger(vocabSize) || vocabSize < 3) {
-    throw new RangeError(optionMessage('vocabSize', { expected: 'an integer of at least 3 (<EOS>, <UNK> and one token)', value: vocabSize }));
-  }
+  checkedOption('vocabSize', VOCAB_SIZE.schema, vocabSize);
   checkPositiveInteger('minCount', minCount);
   let occurrences = 0;
   for (const n of counts.values()) occurrences += n;
