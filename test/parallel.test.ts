@@ -4,6 +4,7 @@ import { initParams } from '../src/engine/model.js';
 import { Rng } from '../src/engine/random.js';
 import type { OptimizerMoments, TrainingEngine } from '../src/parallel/engine.js';
 import type { StepSettings } from '../src/engine/step.js';
+import { createStepper } from '../src/parallel/inference.js';
 import { createEngine } from '../src/parallel/pool.js';
 import type { KernelsKind } from '../src/engine/kernels/kernels.js';
 import { paramLayout } from '../src/engine/params.js';
@@ -164,5 +165,14 @@ for (const kind of kernelKinds()) describe(`worker pool, ${kind} kernels`, () =>
       expect(moments.m.every((x) => x === 0)).toBe(true);
       expect(e.trainState().h.every((x) => x === 0)).toBe(true);
     }
+  });
+});
+
+describe('a worker count that is not a positive integer', () => {
+  it('is refused where the threads start, for training and for inference, not left waiting at the first barrier', async () => {
+    const params = initParams(config, new Rng(5));
+    await expect(createStepper(config, params, Number.NaN)).rejects.toThrow('workers: must be a positive integer (got NaN)');
+    await expect(createEngine({ config, params, optimizer: 'adam', batchSize: B, seqLen: T, evalRows: 5, workers: 2.5 }))
+      .rejects.toThrow('workers: must be a positive integer (got 2.5)');
   });
 });

@@ -21,6 +21,8 @@ export class ThreadGroup {
    * for them); `local` is shard 0.
    */
   static async start(setup: { workers: number }, control: Int32Array, kind: 'train' | 'infer', local: CommandRunner): Promise<ThreadGroup> {
+    // a count that is not one would leave every barrier waiting for threads that never come
+    if (!Number.isInteger(setup.workers) || setup.workers < 1) throw new RangeError(`workers: must be a positive integer (got ${setup.workers})`);
     const threads = await Promise.all(Array.from({ length: setup.workers - 1 }, (_, k) => spawn(setup, kind, k + 1)));
     return new ThreadGroup(control, local, threads);
   }
