@@ -129,6 +129,7 @@ export class WorkerPool {
     slot.worker.postMessage(message);
   }
 
+  /** A slot free again (its job ended, or its thread has just started): it takes the next job waiting. */
   private finish(slot: Slot): void {
     slot.job = null;
     const next = this.waiting.shift();
@@ -201,9 +202,7 @@ export class WorkerPool {
     this.spawn().then((fresh) => {
       this.starting--;
       this.slots.push(fresh);
-      const next = this.waiting.shift();
-      if (next) this.dispatch(fresh, next);
-      this.notifyIdle();
+      this.finish(fresh);
     }, (err: unknown) => {
       this.starting--;
       const why = err instanceof Error ? err.message : String(err);
