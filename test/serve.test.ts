@@ -7,7 +7,7 @@ import { loadModel } from '../src/api/index.js';
 import { resolveKernels } from '../src/engine/kernels/index.js';
 import { readServedModel } from '../src/serve/jobs.js';
 import { JobStoppedError, QueueFullError, WorkerPool } from '../src/serve/pool.js';
-import { HttpError, RnnServer, isLoopback, jobFailure } from '../src/serve/server.js';
+import { HttpError, RnnServer, type ServeOptions, isLoopback, jobFailure } from '../src/serve/server.js';
 import { rnnIn } from './helpers/cli.js';
 import { collect } from './helpers/generation.js';
 import { scratchFolder } from './helpers/files.js';
@@ -42,6 +42,19 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(servers.map((s) => s.stop()));
 });
+
+/** A server in this process, its pool within reach, on a free loopback port: two threads, `--max-len` 100, else the defaults. */
+function inProcess(served: ServeOptions['models'], options: Partial<ServeOptions> = {}): Promise<RnnServer> {
+  return RnnServer.start({
+    models: served, host: '127.0.0.1', port: 0, token: null, cors: null, allowedHosts: [], maxBody: 65536, maxLen: 100, maxBeam: 64,
+    timeLimitMs: 60_000, workers: 2, queue: 4, maxConnections: 512, kernels: resolveKernels(), ...options,
+  });
+}
+
+/** The generation threads of an in-process server, as its pool holds them. */
+function poolOf(server: RnnServer): { slots: { worker: Worker }[]; spawn: () => Promise<unknown> } {
+  return (server as unknown as { pool: ReturnType<typeof poolOf> }).pool;
+}
 
 /** Sends `raw` bytes on a connection of their own and resolves with all the server answers before it closes. */
 function rawExchange(url: string, raw: string, thenClose = false): Promise<string> {
@@ -388,14 +401,10 @@ describe('limits', () => {
   });
 
   it('a thread that ends while it runs a request: that request ends without its end event, it is said on stderr, and a fresh thread serves the next', async () => {
-    const s = await RnnServer.start({
-      models: [{ name: 'gru', path: models.gru }], host: '127.0.0.1', port: 0, token: null, cors: null, allowedHosts: [],
-      maxBody: 65536, maxLen: 1_000_000, maxBeam: 64, timeLimitMs: 60_000, workers: 1, queue: 4, maxConnections: 512,
-      kernels: resolveKernels(),
-    });
+    const s = await inProcess([{ name: 'gru', path: models.gru }], { workers: 1, maxLen: 1_000_000 });
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
-      const pool = (s as unknown as { pool: { slots: { worker: Worker }[] } }).pool;
+      const pool = poolOf(s);
       const { controller, reader } = await streamingGeneration(s.url, { len: 1_000_000 });
       await pool.slots[0]!.worker.terminate();
       let streamed = '';
@@ -414,13 +423,10 @@ describe('limits', () => {
   });
 
   it('a thread that cannot be started again: the pool says so, refuses what waits with 503, /healthz says down, and the next request tries again', async () => {
-    const s = await RnnServer.start({
-      models: [{ name: 'gru', path: models.gru }], host: '127.0.0.1', port: 0, token: null, cors: null, allowedHosts: [],
-      maxBody: 65536, maxLen: 100, maxBeam: 64, timeLimitMs: 60_000, workers: 2, queue: 4, maxConnections: 512, kernels: resolveKernels(),
-    });
+    const s = await inProcess([{ name: 'gru', path: models.gru }]);
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
-      const pool = (s as unknown as { pool: { slots: { worker: Worker }[]; spawn: () => Promise<unknown> } }).pool;
+      const pool = poolOf(s);
       const spawn = vi.spyOn(pool, 'spawn').mockRejectedValue(new Error('out of file descriptors'));
       const lost = (count: number) => new Promise<void>((resolve) => {
         const check = () => (stderr.mock.calls.filter(([line]) => /could not start/.test(String(line))).length >= count ? resolve() : setImmediate(check));
@@ -489,10 +495,7 @@ describe('limits', () => {
     const path = join(scratch.dir, 'changing.json'), next = join(scratch.dir, 'changing.next.json');
     copyFileSync(models.gru, path);
     copyFileSync(models.tiny, next);
-    const starting = RnnServer.start({
-      models: [{ name: 'changing', path }], host: '127.0.0.1', port: 0, token: null, cors: null, allowedHosts: [],
-      maxBody: 65536, maxLen: 100, maxBeam: 64, timeLimitMs: 60_000, workers: 2, queue: 4, maxConnections: 512, kernels: resolveKernels(),
-    });
+    const starting = inProcess([{ name: 'changing', path }]);
     // as a training run saves its checkpoint: a new file renamed over the old, here while the threads start
     renameSync(next, path);
     const s = await starting;
