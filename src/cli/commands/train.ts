@@ -23,8 +23,9 @@ export function register(program: Command): void {
       'Train a language model, character-level or (--level word) word-level, on text files or folders (every text file inside), ' +
         'or go on training one with --resume. Writes a checkpoint at each evaluation and at the end: ' +
         '--out DIR gives DIR/latest.json and DIR/best.json, --out FILE.json gives FILE.json and FILE.best.json. ' +
-        'Once training has started, Ctrl-C, SIGTERM, SIGHUP (the terminal closing) or a closed stdout or stderr finishes the current step, ' +
-        'saves, and exits 130 / 143 / 129 / 141; before it starts (the corpus read and tokenized), a signal ends rnn at once, saving nothing. A run whose steps stop being finite ends, keeping its last checkpoints.',
+        'Once training has started, Ctrl-C, SIGTERM, SIGHUP (the terminal closing) or a closed stdout or stderr finishes ' +
+        'the current step, saves, and exits 130 / 143 / 129 / 141; before (while the corpus is read and tokenized), ' +
+        'a signal ends rnn at once, with nothing to save. A run whose steps stop being finite ends, keeping its last checkpoints.',
     )
     .argument('[corpus...]', 'text files or folders, - for standard input, or one prepared folder (rnn prepare) ' +
       '(default: the bundled corpora/sotu.txt; resuming: the checkpoint\'s)');
@@ -69,7 +70,8 @@ export function register(program: Command): void {
           onEvent: (event) => {
             if (event.event === 'start') {
               start = event;
-              // before, a signal ends the process at once: nothing is saved yet, and the corpus is read and tokenized synchronously
+              // until now a signal has its default effect, ending rnn at once: there is nothing to save, and the corpus is
+              // read and tokenized synchronously, where a handler would not run until it was done
               for (const name of SAVING_SIGNALS) process.on(name, onSignal);
             }
             display.onEvent(event);

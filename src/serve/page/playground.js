@@ -239,6 +239,9 @@ function paintActivation(span, v) {
   span.style.setProperty('--activation', String(Math.min(Math.abs(v), 1)));
 }
 
+/** A token of format characters and marks alone (a lone zero-width joiner, say) draws nothing: it is given width of its own. */
+const ZERO_WIDTH = /^[\p{Cf}\p{Mn}\p{Me}]+$/u;
+
 /** A token's text as shown: a line break shows a faint ↵ before it. */
 function tokenSpan(text) {
   const span = document.createElement('span');
@@ -247,9 +250,6 @@ function tokenSpan(text) {
   if (ZERO_WIDTH.test(text)) span.classList.add('zero-width');
   return span;
 }
-
-/** A token of format characters and marks alone (a lone zero-width joiner, say) draws nothing: it is given width of its own. */
-const ZERO_WIDTH = /^[\p{Cf}\p{Mn}\p{Me}]+$/u;
 
 function showable(token) {
   return JSON.stringify(token).slice(1, -1);
