@@ -50,6 +50,11 @@ describe('streamCorpus', () => {
     for (const docs of DOCS_MODES) expectSameBothWays([defaultCorpus()], docs, 1 << 16, { valFrac: 0.1, minCount: 3 });
   });
 
+  it('refuses a piece too small for a code point: chunkBytes below 4, or not an integer', () => {
+    expect(() => streamCorpus([defaultCorpus()], 'none', 3)).toThrow('chunkBytes: must be an integer >= 4 (got 3)');
+    expect(() => streamCorpus([defaultCorpus()], 'none', 4.5)).toThrow('chunkBytes: must be an integer >= 4 (got 4.5)');
+  });
+
   it('agrees at every chunk size on multi-byte characters, CRLF, a BOM, blank lines and a lone CR', () => {
     const texts = [
       '\uFEFFhéllo wörld — 😀 日本語\r\n\r\nsecond 𝄞 line.\r\n  \r\nthird. Fourth?\r\n',

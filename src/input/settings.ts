@@ -94,8 +94,13 @@ export function parseSettings<T extends z.ZodObject>(schema: T, input: Record<st
 
 /** A count (`--len`, `--workers`): a whole number of at least 1, and how an error names it. */
 export const POSITIVE_INTEGER = described(z.int().min(1), 'a positive integer');
+/** A whole number of at least `min`, and how an error names it. */
+export function integerAtLeast(min: number) {
+  return described(z.int().min(min), `an integer >= ${min}`);
+}
+
 /** A count that may be 0 (`--queue`, `top`), and how an error names it. */
-export const NON_NEGATIVE_INTEGER = described(z.int().min(0), 'an integer >= 0');
+export const NON_NEGATIVE_INTEGER = integerAtLeast(0);
 
 /** A library count (`minCount`, `seqLen`, `workers`) checked; else a RangeError naming it: `seqLen: must be a positive integer (got 0)`. */
 export function checkPositiveInteger(name: string, value: unknown): number {

@@ -9,8 +9,10 @@
  *     1.842 ┤████████
  */
 
-import { optionMessage } from '../input/issues.js';
-import { checkPositiveInteger } from '../input/settings.js';
+import { checkPositiveInteger, checkedOption, integerAtLeast } from '../input/settings.js';
+
+/** A chart's width in columns: a line needs two. */
+const WIDTH_RANGE = integerAtLeast(2);
 
 /** Eighths of a cell, from one eighth to full. */
 const EIGHTHS = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'] as const;
@@ -48,7 +50,7 @@ export function bucketValues(values: readonly number[], width: number): number[]
 export function textLossChart(values: readonly number[], options: TextChartOptions = {}): string[] {
   const rows = options.rows ?? 4, width = options.width ?? 60, decimals = options.decimals ?? 3;
   checkPositiveInteger('rows', rows);
-  if (!Number.isInteger(width) || width < 2) throw new RangeError(optionMessage('width', { expected: 'an integer >= 2', value: width }));
+  checkedOption('width', WIDTH_RANGE.schema, width);
   if (values.length < 2 || values.some((v) => !Number.isFinite(v))) return [];
   const columns = bucketValues(values, width);
   const lo = Math.min(...columns), hi = Math.max(...columns);

@@ -8,7 +8,7 @@ import { DocumentCutter } from './documents.js';
 import { SENTENCE_RULE_VERSION, type SentenceRule } from './sentences.js';
 import { Utf8ChunkDecoder } from './utf8.js';
 import { codePointCount } from './vocab.js';
-import { optionMessage } from '../input/issues.js';
+import { checkedOption, integerAtLeast } from '../input/settings.js';
 
 /*
  * A corpus of any size, read as a stream: each file in chunks, decoded as it comes and cut into
@@ -26,6 +26,9 @@ export function loadCorpusData(
   return prepareData(streamCorpus(paths, docs, chunkBytes, skip, sentenceRule), options);
 }
 
+/** A piece read holds at least one code point (up to 4 bytes of UTF-8). */
+const CHUNK_BYTES_RANGE = integerAtLeast(4);
+
 /**
  * The corpus at `paths` (`readCorpusFiles`: files, or folders walked, leaving out what `skip`
  * does; `-`: standard input, read once and kept), as a source of pieces read from the files
@@ -35,7 +38,7 @@ export function loadCorpusData(
 export function streamCorpus(
   paths: readonly string[], docs: DocsMode, chunkBytes = CHUNK_BYTES, skip?: CorpusSkip, sentenceRule: SentenceRule = SENTENCE_RULE_VERSION,
 ): CorpusSource {
-  if (!Number.isInteger(chunkBytes) || chunkBytes < 4) throw new RangeError(optionMessage('chunkBytes', { expected: 'an integer >= 4', value: chunkBytes }));
+  checkedOption('chunkBytes', CHUNK_BYTES_RANGE.schema, chunkBytes);
   const cutter = (): DocumentCutter => new DocumentCutter(docs, sentenceRule);
   const scans = readCorpusFiles(paths, (path, inFolder) => scanFile(path, docs, cutter(), chunkBytes, inFolder), skip);
   const files = scans.map((scan) => scan.file);
