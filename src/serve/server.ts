@@ -68,6 +68,8 @@ const PAGE_FILES: Record<string, { file: string; type: string }> = {
 export class RnnServer {
   private active = 0;
   private readonly drained: (() => void)[] = [];
+  /** Bound to loopback: the names a request's Host may give besides loopback's (the --allowed-host names, lower case); else null. */
+  private readonly allowedHosts: ReadonlySet<string> | null;
 
   private constructor(
     private readonly options: ServeOptions,
@@ -75,7 +77,9 @@ export class RnnServer {
     private readonly pool: WorkerPool,
     private readonly page: Map<string, { type: string; body: Buffer }>,
     private readonly server: Server,
-  ) {}
+  ) {
+    this.allowedHosts = isLoopback(options.host) ? new Set(options.allowedHosts.map((name) => name.toLowerCase())) : null;
+  }
 
   /** Reads each checkpoint once, loads the models (here for their shapes and history, and in each thread), then listens. */
   static async start(options: ServeOptions): Promise<RnnServer> {
@@ -137,7 +141,7 @@ export class RnnServer {
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = requestUrl(req.url ?? '/');
     const path = url.pathname, method = req.method ?? 'GET';
-    if (isLoopback(this.options.host)) checkLoopbackHost(req.headers.host, this.options);
+    if (this.allowedHosts !== null) checkLoopbackHost(req.headers.host, this.options.host, this.allowedHosts);
     if (this.options.cors !== null) {
       res.setHeader('Access-Control-Allow-Origin', this.options.cors);
       res.setHeader('Vary', 'Origin');
@@ -375,10 +379,10 @@ export function isLoopback(host: string): boolean {
  * rebinding) would otherwise reach the models, and read the answers, as a page of this machine.
  * No Host at all (HTTP/1.0) is no browser's.
  */
-function checkLoopbackHost(host: string | undefined, { host: bound, allowedHosts }: ServeOptions): void {
+function checkLoopbackHost(host: string | undefined, bound: string, allowedHosts: ReadonlySet<string>): void {
   if (host === undefined) return;
   const name = URL.canParse(`http://${host}`) ? new URL(`http://${host}`).hostname : host;
-  if (isLoopback(name) || allowedHosts.some((allowed) => allowed.toLowerCase() === name)) return;
+  if (isLoopback(name) || allowedHosts.has(name)) return;
   throw new HttpError(403, `the Host header names ${name}: this server listens on loopback (${bound}) and answers requests for ` +
     'localhost, 127.0.0.0/8, [::1] or an --allowed-host only, so that a page of another site cannot reach it by a name of its own; ' +
     'connect to it by one of those, or give --host the address to serve', 'host');
