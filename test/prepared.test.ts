@@ -1,5 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { preparedLockPath, readPreparedData, writePreparedFolder, type PrepareFolderOptions } from '../src/checkpoint/prepared.js';
@@ -192,7 +193,7 @@ describe('rnn prepare', () => {
   it('writes a folder one prepare at a time: another holding its lock is named, and the lock goes with the prepare that took it', () => {
     const out = freshDir();
     mkdirSync(out);
-    const held = takeLock(preparedLockPath(out), out);
+    const held = takeLock(preparedLockPath(out), out, 'rnn prepare');
     try {
       let refused: unknown = null;
       try {
@@ -200,12 +201,23 @@ describe('rnn prepare', () => {
       } catch (err) {
         refused = err;
       }
-      expect(userMessage(refused)).toMatch(new RegExp(`^--out ${out} is in use by another run \\(pid ${process.pid} on `));
+      expect(userMessage(refused)).toMatch(new RegExp(`^--out ${out} is in use by another rnn prepare \\(pid ${process.pid} on `));
       expect(readdirSync(out)).toEqual(['meta.json.lock']);
     } finally {
       held.release();
     }
     prepare({ out }, [folder]);
+    expect(readdirSync(out).sort()).toEqual(['meta.json', 'train.bin', 'val.bin']);
+  });
+
+  it('takes over the lock a prepare that has ended left, and says so', () => {
+    const out = freshDir();
+    mkdirSync(out);
+    const gone = spawnSync(process.execPath, ['-e', '']).pid!;
+    writeFileSync(preparedLockPath(out), JSON.stringify({ pid: gone, host: hostname(), startedAt: 'then' }));
+    const warnings: string[] = [];
+    prepare({ out }, [folder], { onWarning: (warning) => warnings.push(warning.message) });
+    expect(warnings).toEqual([`took over ${preparedLockPath(out)}, left by pid ${gone}, which is no longer running`]);
     expect(readdirSync(out).sort()).toEqual(['meta.json', 'train.bin', 'val.bin']);
   });
 

@@ -33,13 +33,13 @@ export function lockPath(paths: OutputPaths): string {
  * process exits, however it exits, if `release` was not called first.
  */
 export function takeRunLock(paths: OutputPaths, out: string): RunLock {
-  return takeLock(lockPath(paths), out);
+  return takeLock(lockPath(paths), out, 'run');
 }
 
-/** `takeRunLock`'s hold on an output whose lock file is `path`: a prepared folder's too. */
-export function takeLock(path: string, out: string): RunLock {
+/** `takeRunLock`'s hold on an output whose lock file is `path`, for a `holder` ('run'; 'rnn prepare': a prepared folder's). */
+export function takeLock(path: string, out: string, holder: string): RunLock {
   const inUse = (owner: LockOwner): SettingError => new SettingError('out', out, (name) =>
-    `${name('out')} ${out} is in use by another run (pid ${owner.pid} on ${owner.host}, since ${owner.startedAt}); ` +
+    `${name('out')} ${out} is in use by another ${holder} (pid ${owner.pid} on ${owner.host}, since ${owner.startedAt}); ` +
       `wait for it to end, or choose another ${name('out')}`);
   const owner: LockOwner = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
   const mine = `${path}${TEMP_SUFFIX}${process.pid}`;
@@ -56,7 +56,7 @@ export function takeLock(path: string, out: string): RunLock {
         if (held !== null && !ownerIsGone(held)) throw inUse(held);
         if (attempt >= LOCK_ATTEMPTS) {
           throw new SettingError('out', out, (name) =>
-            `${name('out')} ${out}: other runs are taking its lock at this moment; try again, or choose another ${name('out')}`);
+            `${name('out')} ${out}: others are taking its lock at this moment; try again, or choose another ${name('out')}`);
         }
         const aside = `${path}.stale-${process.pid}`;
         try {
@@ -76,7 +76,7 @@ export function takeLock(path: string, out: string): RunLock {
           throw inUse(moved);
         }
         unlinkSync(aside);
-        notice = `took over ${path}, left by ${moved === null ? 'a run whose lock is unreadable' : `pid ${moved.pid}, which is no longer running`}`;
+        notice = `took over ${path}, left by ${moved === null ? `a ${holder} whose lock is unreadable` : `pid ${moved.pid}, which is no longer running`}`;
       }
     }
   } finally {

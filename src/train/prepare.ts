@@ -49,7 +49,11 @@ export function prepare(options: PrepareSettings, corpusPaths: readonly string[]
   const { valFrac, minCount, docs, level, vocabSize } = settings;
   const skipped: SkippedFile[] = [];
   const meta = writePreparedFolder(paths, { valFrac, minCount, docs, level, ...(level === 'word' && { vocabSize }) }, out, {
-    onProgress: callbacks.onProgress, skip: skipRunFiles([out], skipped), hold: () => takeLock(preparedLockPath(out), out),
+    onProgress: callbacks.onProgress, skip: skipRunFiles([out], skipped), hold: () => {
+      const lock = takeLock(preparedLockPath(out), out, 'rnn prepare');
+      if (lock.notice !== null) callbacks.onWarning?.(new InputError(lock.notice));
+      return lock;
+    },
   });
   const notice = skippedNotice(skipped);
   if (notice !== null) callbacks.onWarning?.(new InputError(notice));
