@@ -180,6 +180,10 @@ describe('rnn train DIR', () => {
     writePreparedFolder([folder], { level: 'char', docs: 'file', valFrac: 0.1, minCount: 1 }, prepared);
     const contradiction = await train({ ...TINY, valFrac: 0.2, maxSteps: 2, out: join(dir, 'bad') }, [prepared]).catch((e: unknown) => e);
     expect(userMessage(contradiction)).toMatch(/^--val-frac 0\.2 contradicts the prepared folder .*, made with --val-frac 0\.1/);
+    // every contradicting setting named in one line, as resuming and fine-tuning name theirs
+    const two = await train({ ...TINY, docs: 'line', valFrac: 0.2, maxSteps: 2, out: join(dir, 'bad') }, [prepared]).catch((e: unknown) => e);
+    expect(userMessage(two)).toMatch(
+      /^--docs line, --val-frac 0\.2 contradict the prepared folder .*, made with --docs file, --val-frac 0\.1: leave them out, or prepare the corpus again with them$/);
     const other = freshDir();
     writePreparedFolder([folder], { level: 'char', docs: 'line', valFrac: 0.1, minCount: 1 }, other);
     await train({ ...TINY, maxSteps: 2, out: join(dir, 'char-run') }, [prepared]);

@@ -7,7 +7,7 @@ import {
 } from '../checkpoint/corpus.js';
 import { isPreparedFolder, readPreparedData, readPreparedMeta } from '../checkpoint/prepared.js';
 import { TEXT_SETTING_NAMES, type TrainSettings } from '../checkpoint/settings.js';
-import { SettingError } from '../input/settings.js';
+import { refuseClashes } from './options.js';
 import { CorpusError, type PreparedData, fingerprintMatches } from '../text/corpus.js';
 import { type CorpusSkip, STDIN_PATH, absoluteCorpusPath, fileName } from '../text/corpus-files.js';
 import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
@@ -144,18 +144,11 @@ export function withPreparedSettings<T extends Partial<Pick<TrainSettings, TextS
       `prepare the corpus again with --level ${baseLevel}`);
   }
   const recorded: Partial<Record<TextSettingName, unknown>> = { ...meta.settings, level: meta.level };
+  const keys = (baseLevel === undefined ? TEXT_SETTING_NAMES : DATA_SETTING_NAMES).filter((key) => recorded[key] !== undefined);
+  const clashes = keys.filter((key) => options[key] !== undefined && options[key] !== recorded[key]);
+  refuseClashes(clashes, options, recorded, `the prepared folder ${dir}, made with`, (_, them) => `, or prepare the corpus again with ${them}`);
   const filled: T = { ...options };
-  for (const key of baseLevel === undefined ? TEXT_SETTING_NAMES : DATA_SETTING_NAMES) {
-    const given = options[key];
-    const value = recorded[key];
-    if (value === undefined) continue;
-    if (given !== undefined && given !== value) {
-      throw new SettingError(key, given, (name) =>
-        `${name(key)} ${given} contradicts the prepared folder ${dir}, made with ${name(key)} ${value}: ` +
-          'leave it out, or prepare the corpus again with it');
-    }
-    (filled as Record<string, unknown>)[key] = value;
-  }
+  for (const key of keys) (filled as Record<string, unknown>)[key] = recorded[key];
   return filled;
 }
 

@@ -17,7 +17,7 @@ import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
 import { TOKEN_UNITS, UNK, Vocabulary, grouped } from '../text/vocab.js';
 import { DEFAULT_VOCAB_SIZE } from '../text/word-vocab.js';
 import { WORD_RULE_VERSION } from '../text/words.js';
-import { type ParsedOptions, freshSettings, settingList } from './options.js';
+import { type ParsedOptions, freshSettings, refuseClashes } from './options.js';
 import { type Restored, startingProgress } from './state.js';
 
 /*
@@ -64,12 +64,7 @@ export function fineTuneSettings(options: ParsedOptions, base: BaseModel): Train
   const from = base.file.path;
   const own = baseSettings(config, level);
   const clashes = FROM_BASE.filter((key) => options[key] !== undefined && options[key] !== own[key]);
-  if (clashes.length > 0) {
-    throw new SettingError(clashes[0]!, options[clashes[0]!], (name) =>
-      `${settingList(name, clashes, options)} contradict${clashes.length === 1 ? 's' : ''} ${from}, ` +
-        `which has ${settingList(name, clashes, own)}: leave ${clashes.length === 1 ? 'it' : 'them'} out, ` +
-        `a fine-tuned model keeps its base's architecture and level`);
-  }
+  refuseClashes(clashes, options, own, `${from}, which has`, () => ', a fine-tuned model keeps its base\'s architecture and level');
   if (options.vocabSize !== undefined && level === 'word' && options.extendVocab !== true) {
     throw new SettingError('vocabSize', options.vocabSize, (name) =>
       `${name('vocabSize')} bounds ${name('extendVocab')} when fine-tuning (the vocabulary is ${from}'s): add ${name('extendVocab')} or leave it out`);

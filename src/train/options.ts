@@ -142,12 +142,8 @@ export function resumedSettings(options: ParsedOptions, ckpt: Checkpoint, source
   // a character-level checkpoint has no word-level setting to contradict: checkAppliesWith says why
   const clashes = FIXED_ON_RESUME.filter((key) =>
     (settings.level === 'word' || !WORD_LEVEL_ONLY.includes(key)) && options[key] !== undefined && options[key] !== settings[key]);
-  if (clashes.length > 0) {
-    throw new SettingError(clashes[0]!, options[clashes[0]!], (name) =>
-      `${settingList(name, clashes, options)} contradict${clashes.length === 1 ? 's' : ''} ${source}, ` +
-        `which was trained with ${settingList(name, clashes, settings)}: ` +
-        `leave ${clashes.length === 1 ? 'it' : 'them'} out to resume, or start a new run without ${name('resume')}`);
-  }
+  refuseClashes(clashes, options, settings, `${source}, which was trained with`, (name) =>
+    ` to resume, or start a new run without ${name('resume')}`);
   // the rest are the checkpoint's unless given: the same workers and kernels resume bit for bit
   for (const name of SETTING_NAMES) {
     if (FIXED_ON_RESUME.includes(name) || options[name] === undefined) continue;
@@ -157,11 +153,21 @@ export function resumedSettings(options: ParsedOptions, ckpt: Checkpoint, source
   return settings;
 }
 
-/** Settings with their values as the flags write them: `--layers 3, --hidden 99`. */
-export function settingList(
-  name: SettingNamer, keys: readonly TrainSettingName[], values: Partial<Record<TrainSettingName, unknown>>,
-): string {
-  return keys.map((key) => `${name(key)} ${String(values[key])}`).join(', ');
+/**
+ * Refuses the settings `clashes`, given in `options` with other values than `recorded` holds,
+ * all named in one line: `--layers 3, --hidden 99 contradict SOURCE --layers 2, --hidden 128:
+ * leave them out` and what `rather` adds (given the flags' names, and 'it' or 'them').
+ */
+export function refuseClashes(
+  clashes: readonly TrainSettingName[], options: Partial<Record<TrainSettingName, unknown>>,
+  recorded: Partial<Record<TrainSettingName, unknown>>, source: string, rather: (name: SettingNamer, them: string) => string,
+): void {
+  if (clashes.length === 0) return;
+  const list = (name: SettingNamer, values: Partial<Record<TrainSettingName, unknown>>) =>
+    clashes.map((key) => `${name(key)} ${String(values[key])}`).join(', ');
+  const one = clashes.length === 1, them = one ? 'it' : 'them';
+  throw new SettingError(clashes[0]!, options[clashes[0]!], (name) =>
+    `${list(name, options)} contradict${one ? 's' : ''} ${source} ${list(name, recorded)}: leave ${them} out${rather(name, them)}`);
 }
 
 /** Whether the options give limits of their own (else a resumed run keeps its checkpoint's). */
