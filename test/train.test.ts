@@ -11,7 +11,7 @@ import type { StepEvent, TrainEvent } from '../src/train/events.js';
 import { TRAIN_DEFAULTS } from '../src/checkpoint/settings.js';
 import { RUN_OPTIONS, defaultEvalEvery, freshSettings, parseDuration, parseOptions } from '../src/train/options.js';
 import { resumedOut } from '../src/train/output.js';
-import { checkpointFileBytes } from '../src/train/preflight.js';
+import { checkpointFileBytes } from '../src/checkpoint/size.js';
 import { scheduledLr } from '../src/engine/optim.js';
 import { SMOOTHING, type TrainResult, periodicEvalIsRedundant, train } from '../src/train/trainer.js';
 import type { TrainOptions } from '../src/train/options.js';

@@ -40,6 +40,21 @@ export function tensorChars(model: ModelConfig, settings: { optimizer: string; b
   return chars + base64(carried);
 }
 
+/** Room in a checkpoint file for its config, its command line and a few hundred evaluations' history. */
+const CHECKPOINT_RECORD_BYTES = 64 << 10;
+
+/**
+ * Bytes of a run's checkpoint file, for the disk it is written to: its tensors, and beside them
+ * the vocabulary, the corpus and the history so far, with room for the rest. (`checkpointChars`
+ * is the bound on what any checkpoint of the model may take, records unknown.)
+ */
+export function checkpointFileBytes(
+  model: ModelConfig, settings: { optimizer: string; batch: number },
+  records: { vocab: readonly string[]; corpus: unknown; history: readonly unknown[] },
+): number {
+  return tensorChars(model, settings) + Buffer.byteLength(JSON.stringify(records)) + CHECKPOINT_RECORD_BYTES;
+}
+
 /** The most characters the JSON checkpoint of this model takes: its tensors, and room for the rest. */
 export function checkpointChars(model: ModelConfig, settings: { optimizer: string; batch: number }): number {
   return tensorChars(model, settings) + CHECKPOINT_OVERHEAD_CHARS;

@@ -6,7 +6,7 @@ import { ARENA_LIMIT_BYTES } from '../engine/kernels/arena.js';
 import { type InputError, SettingError } from '../input/settings.js';
 import { WRITE_REMEDY, makeFolders } from '../checkpoint/files.js';
 import type { TrainSettings } from '../checkpoint/settings.js';
-import { MAX_CHECKPOINT_CHARS, checkpointChars, diskSize, largestHidden, mib, parameterCount, tensorChars } from '../checkpoint/size.js';
+import { MAX_CHECKPOINT_CHARS, checkpointChars, diskSize, largestHidden, mib, parameterCount } from '../checkpoint/size.js';
 import type { OutputPaths } from './output.js';
 
 /**
@@ -67,20 +67,6 @@ export function workersForCores(workers: number): { workers: number; warning: In
     workers: cores,
     warning: new SettingError('workers', workers, (name) => `${name('workers')} ${workers} is more than the ${cores} cores here; using ${cores}`),
   };
-}
-
-/** Room in a checkpoint file for its config, its command line and a few hundred evaluations' history. */
-const CHECKPOINT_RECORD_BYTES = 64 << 10;
-
-/**
- * Bytes of the run's checkpoint file: its tensors, and beside them the vocabulary, the corpus
- * and the history so far, with room for the rest.
- */
-export function checkpointFileBytes(
-  model: ModelConfig, settings: Pick<TrainSettings, 'optimizer' | 'batch'>,
-  records: { vocab: readonly string[]; corpus: unknown; history: readonly unknown[] },
-): number {
-  return tensorChars(model, settings) + Buffer.byteLength(JSON.stringify(records)) + CHECKPOINT_RECORD_BYTES;
 }
 
 /**

@@ -3,6 +3,7 @@ import { type InitFrom, loadResumedCheckpoint } from '../checkpoint/checkpoint.j
 import { type RunLimits, type TrainSettings, modelConfig } from '../checkpoint/settings.js';
 import { isFolder } from '../checkpoint/files.js';
 import { RUN_FOLDER_FILES } from '../checkpoint/find.js';
+import { checkpointFileBytes } from '../checkpoint/size.js';
 import type { ModelConfig } from '../engine/config.js';
 import { initParams } from '../engine/model.js';
 import { paramLayout } from '../engine/params.js';
@@ -19,7 +20,7 @@ import {
 } from './options.js';
 import { type RunLock, takeRunLock } from './lock.js';
 import { type OutputPaths, checkOutputFree, checkOutputIsFolder, defaultOut, outputPaths, resumedOut } from './output.js';
-import { checkModelFits, checkOutputWritable, checkpointFileBytes, workersForCores } from './preflight.js';
+import { checkModelFits, checkOutputWritable, workersForCores } from './preflight.js';
 import { type Restored, owesEvaluation, restoreRun, startingProgress } from './state.js';
 
 /** Everything a run needs before its first step, all checked before anything is written. */
