@@ -238,6 +238,11 @@ export class Detokenizer {
   private held: string | null = null;
   /** Whether the held token came by `read`, so that its text is not written. */
   private heldRead = false;
+  /** What a token of `READINGS` sees, filled in place for each one (kindOf). */
+  private readonly surroundings: Surroundings = {
+    word: null, wordQuoted: false, previous: 'lineBreak', quoteOpen: false, quoteCarried: false, quoteOpenedAfterSentence: false,
+    sentenceEnded: false, next: null, numberElided: false,
+  };
 
   /**
    * The text to append for `token` (and for a token held before it); an empty token writes
@@ -334,12 +339,19 @@ export class Detokenizer {
     }
     const rules = READINGS.get(token);
     if (rules !== undefined) {
-      const surroundings = {
-        word: this.word, wordQuoted: this.wordQuoted, previous: this.previous, next, numberElided: this.numberElided,
-        quoteOpen: this.quoteOpen.has(token), quoteCarried: (this.quoteOpen.get(token) ?? 0) > 0,
-        quoteOpenedAfterSentence: this.quotesAfterSentence.has(token), sentenceEnded: this.sentenceEnded,
-      };
-      const reading = (this.reading = rules.find((rule) => rule.when(surroundings))!.reading);
+      const seen = this.surroundings;
+      seen.word = this.word;
+      seen.wordQuoted = this.wordQuoted;
+      seen.previous = this.previous;
+      seen.next = next;
+      seen.numberElided = this.numberElided;
+      seen.quoteOpen = this.quoteOpen.has(token);
+      seen.quoteCarried = (this.quoteOpen.get(token) ?? 0) > 0;
+      seen.quoteOpenedAfterSentence = this.quotesAfterSentence.has(token);
+      seen.sentenceEnded = this.sentenceEnded;
+      let at = 0;
+      while (!rules[at]!.when(seen)) at++;
+      const reading = (this.reading = rules[at]!.reading);
       if (reading.quote !== undefined) this.setQuote(token, reading.quote);
       return reading.kind;
     }
