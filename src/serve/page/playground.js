@@ -6,8 +6,8 @@ const $ = (id) => document.getElementById(id);
 /** −log p (nats) at which a token is coloured fully red. */
 const SURPRISE_MAX = 8;
 
-/** `controller`: the sample's on its way; `asked`: the score's and the units' requests not yet answered. */
-const state = { models: [], model: null, controller: null, asked: { score: null, units: null } };
+/** `asked`: each form's request (its AbortController) that may be on its way; the sample's is null once it has ended. */
+const state = { models: [], model: null, asked: { generate: null, score: null, units: null } };
 
 /** The API with the bearer token when the page has one; a 401 shows the token box. */
 async function api(path, body, signal) {
@@ -88,9 +88,9 @@ function typedNumber(field, ifEmpty) {
   return input.value.trim() === '' ? null : Number(input.value);
 }
 
-/** The chosen model, or null after saying in `statusId` that none is loaded yet. */
-function chosenModel(statusId) {
-  if (state.model === null) status(statusId, $('token-box').hidden ? 'no model loaded yet' : 'no model loaded: enter the token first');
+/** The chosen model, or null after saying in the status line of `view` (a form: STATUS_LINES) that none is loaded yet. */
+function chosenModel(view) {
+  if (state.model === null) status(STATUS_LINES[view], $('token-box').hidden ? 'no model loaded yet' : 'no model loaded: enter the token first');
   return state.model;
 }
 
@@ -119,8 +119,7 @@ async function loadModels() {
 function chooseModel(name) {
   const m = state.models.find((x) => x.name === name);
   if (!m) return;
-  state.controller?.abort('model');
-  for (const request of Object.values(state.asked)) request?.abort();
+  for (const request of Object.values(state.asked)) request?.abort('model');
   state.model = m;
   const { cell, numLayers, hiddenSize } = m.model;
   const per = m.level === 'word' ? 'word' : 'char';
@@ -139,7 +138,7 @@ function chooseModel(name) {
 // ---- sample ---------------------------------------------------------------------------
 
 async function generate() {
-  const model = chosenModel('sample-status');
+  const model = chosenModel('generate');
   if (model === null) return;
   clearInvalid('generate');
   let len, seed = null;
@@ -157,7 +156,7 @@ async function generate() {
   Object.assign(sampleScroll, { follow: true, top: 0 });
   const drawnSoFar = () => `${[...drawn.textContent].length} characters`;
   const controller = new AbortController();
-  state.controller = controller;
+  state.asked.generate = controller;
   swapButtons('generate', 'stop');
   status('sample-status', 'sampling…');
   const started = performance.now();
@@ -199,7 +198,7 @@ async function generate() {
     if (!controller.signal.aborted) fail('generate', err);
     else if (controller.signal.reason !== 'model') status('sample-status', `stopped · ${drawnSoFar()} so far${seed === null ? '' : ` · seed ${seed}`}`);
   } finally {
-    state.controller = null;
+    state.asked.generate = null;
     swapButtons('stop', 'generate');
   }
 }
@@ -263,7 +262,7 @@ function ask(view) {
 }
 
 async function score() {
-  const model = chosenModel('score-status');
+  const model = chosenModel('score');
   if (model === null) return;
   const signal = ask('score');
   clearInvalid('score');
@@ -368,7 +367,7 @@ function hideTip() {
 
 /** One unit, or the most active ones where `unit` is null; `'field'`: what the unit field asks for. */
 async function showUnits(unit) {
-  const model = chosenModel('units-status');
+  const model = chosenModel('units');
   if (model === null) return;
   const signal = ask('units');
   clearInvalid('units');
@@ -528,7 +527,7 @@ function onSubmit(id, run) {
   });
 }
 onSubmit('generate-form', () => {
-  if (state.controller === null) generate();
+  if (state.asked.generate === null) generate();
 });
 onSubmit('score-form', score);
 // an empty unit field asks for no one unit: the most active ones, as the Most active button does
@@ -545,7 +544,7 @@ for (const box of ['prime', 'score-text']) {
 for (const id of new Set(Object.values(FIELD_CONTROLS).flatMap((controls) => Object.values(controls)))) {
   $(id).addEventListener('input', () => clearControl(id));
 }
-$('stop').addEventListener('click', () => state.controller?.abort());
+$('stop').addEventListener('click', () => state.asked.generate?.abort());
 $('sample').addEventListener('scroll', () => (sampleScroll.follow = $('sample').scrollTop >= sampleScroll.top - 1), { passive: true });
 $('use-sample').addEventListener('click', () => {
   const text = $('sample').textContent;
