@@ -27,9 +27,12 @@ function packageRoot(): string {
   return dir;
 }
 
-/** The corpus `rnn train` reads when given none: corpora/sotu.txt of the package (corpora/README.md). */
+/** The corpus `rnn train` and `rnn prepare` read when given none, in the package (corpora/README.md). */
+export const DEFAULT_CORPUS = 'corpora/sotu.txt';
+
+/** DEFAULT_CORPUS's path. */
 export function defaultCorpus(): string {
-  return join(packageRoot(), 'corpora', 'sotu.txt');
+  return join(packageRoot(), DEFAULT_CORPUS);
 }
 
 /** A short name for the corpus, for the default output folder: the first path's base name (`stdin` for standard input). */

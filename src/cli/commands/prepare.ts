@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { TEXT_SETTINGS } from '../../checkpoint/settings.js';
+import { DEFAULT_CORPUS } from '../../train/data.js';
 import { prepare } from '../../train/prepare.js';
 import { TOKEN_UNITS, grouped } from '../../text/vocab.js';
 import { vocabularyCoverage } from '../../text/word-vocab.js';
@@ -16,7 +17,7 @@ export function register(program: Command): void {
         '`rnn train DIR` trains on it with no tokenizing; examples/pytorch/train_ddp.py trains on it with PyTorch. The corpus is streamed, ' +
         'so any size fits.',
     )
-    .argument('[corpus...]', 'text files or folders, - for standard input (default: the bundled corpora/sotu.txt)')
+    .argument('[corpus...]', `text files or folders, - for standard input (default: the bundled ${DEFAULT_CORPUS})`)
     .requiredOption('--out <dir>', 'the folder to write (an older prepared folder there is replaced)');
   addSettingFlags(command, TEXT_SETTINGS)
     .addHelpText(

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { WEIGHT_LIMIT } from '../../checkpoint/integrity.js';
-import { TRAIN_SETTINGS } from '../../checkpoint/settings.js';
 import type { StartEvent } from '../../train/events.js';
-import { FINE_TUNE_OPTIONS, RUN_OPTIONS } from '../../train/options.js';
+import { DEFAULT_CORPUS } from '../../train/data.js';
+import { TRAIN_OPTIONS } from '../../train/options.js';
 import { DIVERGED_AFTER, type Divergence, type TrainResult, train } from '../../train/trainer.js';
 import { warningText } from '../errors.js';
 import { outputClosed, whenOutputCloses } from '../pipes.js';
@@ -28,8 +28,8 @@ export function register(program: Command): void {
         'a signal ends rnn at once, with nothing to save. A run whose steps stop being finite ends, keeping its last checkpoints.',
     )
     .argument('[corpus...]', 'text files or folders, - for standard input, or one prepared folder (rnn prepare) ' +
-      '(default: the bundled corpora/sotu.txt; resuming: the checkpoint\'s)');
-  addSettingFlags(command, { ...TRAIN_SETTINGS, ...RUN_OPTIONS, ...FINE_TUNE_OPTIONS })
+      `(default: the bundled ${DEFAULT_CORPUS}; resuming: the checkpoint's)`);
+  addSettingFlags(command, TRAIN_OPTIONS)
     .option('--json', 'print one JSON object per event on stdout instead of the progress display')
     .addHelpText(
       'after',
