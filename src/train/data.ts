@@ -85,17 +85,14 @@ function loadResumedData(paths: readonly string[], ckpt: Checkpoint, source: str
     }
     throw err;
   }
-  const { data, changed } = read;
-  if (recorded !== null) {
-    if (changed) {
-      const was = recorded.files.map((f) => f.path).join(', ');
-      throw new CorpusError((name) =>
-        `the corpus (${files.map(fileName).join(', ')}) differs from the one ${source} was trained on (${was}; ` +
-          `${tokenCount(recorded.totalTokens, recordedLevel(ckpt.config.training))}, sha256 ${recorded.sha256.slice(0, 12)}…): ` +
-          `resume with that text, or start a new run without ${name('resume')}`);
-    }
+  if (recorded !== null && read.changed) {
+    const was = recorded.files.map((f) => f.path).join(', ');
+    throw new CorpusError((name) =>
+      `the corpus (${files.map(fileName).join(', ')}) differs from the one ${source} was trained on (${was}; ` +
+        `${recordedDataText(recorded, recordedLevel(ckpt.config.training))}): ` +
+        `resume with that text, or start a new run without ${name('resume')}`);
   }
-  return data;
+  return read.data;
 }
 
 /** The prepared folder among the corpus paths, its meta.json read, or null; a prepared folder is trained on alone. */
@@ -173,8 +170,13 @@ function loadResumedPreparedData(prepared: PreparedFolder, ckpt: Checkpoint, sou
   if (recorded === null || !fingerprintMatches(data.fingerprint, recorded) || !sameVocab) {
     throw new CorpusError((name) =>
       `the prepared folder ${dir} holds other data than ${source} was trained on ` +
-        `(${recorded === null ? 'it records none' : `${tokenCount(recorded.totalTokens, trainedLevel)}, sha256 ${recorded.sha256.slice(0, 12)}…`}` +
+        `(${recorded === null ? 'it records none' : recordedDataText(recorded, trainedLevel)}` +
         `${sameVocab ? '' : ', another vocabulary'}): resume with that data, or start a new run without ${name('resume')}`);
   }
   return data;
+}
+
+/** The data a checkpoint records, as a refusal names it: its size and the start of its SHA-256. */
+function recordedDataText(recorded: NonNullable<Checkpoint['corpus']>, level: TextLevel): string {
+  return `${tokenCount(recorded.totalTokens, level)}, sha256 ${recorded.sha256.slice(0, 12)}…`;
 }

@@ -18,7 +18,7 @@ import { TOKEN_UNITS, UNK, Vocabulary, grouped } from '../text/vocab.js';
 import { DEFAULT_VOCAB_SIZE } from '../text/word-vocab.js';
 import { WORD_RULE_VERSION } from '../text/words.js';
 import { type ParsedOptions, freshSettings, refuseClashes } from './options.js';
-import { type Restored, startingProgress } from './state.js';
+import { type Restored, freshMoments, startingProgress } from './state.js';
 
 /*
  * Fine-tuning (`rnn train NEW_TEXT --init-from BASE`): a new run whose architecture, level,
@@ -157,11 +157,9 @@ export function fineTuneStart(
   const added = data.added ?? [];
   const params = moveRows(baseConfig, model, base.file.model.params, rows);
   if (added.length > 0) initAddedRows(base, data, model, params, rows);
-  const size = paramLayout(model).total;
-  const adam = settings.optimizer === 'adam';
   const optimizer: Restored['optimizer'] = keepOptimizer
     ? { step: base.file.checkpoint!.optimizer.step, ...movedMoments(base, model, rows) }
-    : { step: 0, m: new Float32Array(adam ? size : 0), v: new Float32Array(adam ? size : 0) };
+    : freshMoments(model, settings.optimizer);
   return { params, optimizer, carried: null, progress: startingProgress(new Rng(settings.seed).state()) };
 }
 

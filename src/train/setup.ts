@@ -6,7 +6,6 @@ import { RUN_FOLDER_FILES } from '../checkpoint/find.js';
 import { checkpointFileBytes } from '../checkpoint/size.js';
 import type { ModelConfig } from '../engine/config.js';
 import { initParams } from '../engine/model.js';
-import { paramLayout } from '../engine/params.js';
 import { Rng } from '../engine/random.js';
 import { InputError, SettingError } from '../input/settings.js';
 import { poolWorkers } from '../parallel/pool.js';
@@ -21,7 +20,7 @@ import {
 import { type RunLock, takeRunLock } from './lock.js';
 import { type OutputPaths, checkOutputFree, checkOutputIsFolder, defaultOut, outputPaths, resumedOut } from './output.js';
 import { checkModelFits, checkOutputWritable, workersForCores } from './preflight.js';
-import { type Restored, owesEvaluation, restoreRun, startingProgress } from './state.js';
+import { type Restored, freshMoments, owesEvaluation, restoreRun, startingProgress } from './state.js';
 
 /** Everything a run needs before its first step, all checked before anything is written. */
 export interface RunSetup {
@@ -154,11 +153,9 @@ function checkFineTuneFlags(parsed: ParsedOptions): void {
 function freshStart(model: ModelConfig, settings: TrainSettings): Restored {
   const rng = new Rng(settings.seed);
   const params = initParams(model, rng);
-  const size = paramLayout(model).total;
-  const moments = settings.optimizer === 'adam' ? size : 0;
   return {
     params,
-    optimizer: { step: 0, m: new Float32Array(moments), v: new Float32Array(moments) },
+    optimizer: freshMoments(model, settings.optimizer),
     carried: null,
     progress: startingProgress(rng.state()),
   };
