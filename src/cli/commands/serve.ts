@@ -10,6 +10,7 @@ import { RnnServer, isLoopback } from '../../serve/server.js';
 import { SERVE_SETTINGS } from '../../serve/settings.js';
 import { warn } from '../errors.js';
 import { addSettingFlags, checkpointFlag, workersOnCores } from '../flags.js';
+import { exitStatusAfter } from '../signals.js';
 
 /** `rnn serve`'s flags: the models, then the server's settings. */
 const SERVE_FLAGS = {
@@ -100,7 +101,7 @@ async function runServe(given: ServeFlags): Promise<void> {
   process.stdout.write(`rnn serve: listening on ${server.url} (models: ${names.join(', ')})\n`);
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
-    if (stopping) process.exit(signal === 'SIGINT' ? 130 : 143);
+    if (stopping) process.exit(exitStatusAfter(signal));
     stopping = true;
     process.stdout.write(`rnn serve: ${signal}: finishing the requests in flight, then stopping\n`);
     server.close().then(() => process.exit(0), () => process.exit(1));

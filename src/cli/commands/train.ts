@@ -6,12 +6,11 @@ import { TRAIN_OPTIONS } from '../../train/options.js';
 import { DIVERGED_AFTER, type Divergence, type TrainResult, train } from '../../train/trainer.js';
 import { warningText } from '../errors.js';
 import { outputClosed, whenOutputCloses } from '../pipes.js';
+import { exitStatusAfter } from '../signals.js';
 import { createProgress, progressMode, progressOutput } from '../progress.js';
 import { rnnCommand, shellWord } from '../train-summary.js';
 import { addSettingFlags } from '../flags.js';
 
-/** Exit status after a signal: 128 + its number, as a shell reports it; a closed stdout or stderr counts as SIGPIPE. */
-const SIGNAL_EXIT: Record<string, number> = { SIGHUP: 129, SIGINT: 130, SIGPIPE: 141, SIGTERM: 143 };
 /** The signals that end a run with a checkpoint: Ctrl-C, kill, and the terminal closing. */
 const SAVING_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
@@ -24,7 +23,8 @@ export function register(program: Command): void {
         'or go on training one with --resume. Writes a checkpoint at each evaluation and at the end: ' +
         '--out DIR gives DIR/latest.json and DIR/best.json, --out FILE.json gives FILE.json and FILE.best.json. ' +
         'Once training has started, Ctrl-C, SIGTERM, SIGHUP (the terminal closing) or a closed stdout or stderr finishes ' +
-        'the current step, saves, and exits 130 / 143 / 129 / 141; before (while the corpus is read and tokenized), ' +
+        `the current step, saves, and exits ${[...SAVING_SIGNALS, 'SIGPIPE'].map(exitStatusAfter).join(' / ')}; ` +
+        'before (while the corpus is read and tokenized), ' +
         'a signal ends rnn at once, with nothing to save. A run whose steps stop being finite ends, keeping its last checkpoints.',
     )
     .argument('[corpus...]', 'text files or folders, - for standard input, or one prepared folder (rnn prepare) ' +
@@ -51,7 +51,7 @@ export function register(program: Command): void {
           // a second signal: stop now; checkpoints are written atomically, so none is left half-written
           display.stop();
           process.stderr.write(`rnn: ${name} again: stopping without saving\n`);
-          process.exit(SIGNAL_EXIT[name] ?? 1);
+          process.exit(exitStatusAfter(name));
         }
         controller.abort(name);
       };
@@ -85,7 +85,7 @@ export function register(program: Command): void {
             `rnn: ${why} at step ${result.step}; ${savedText(result)}; ` +
               `go on with: ${rnnCommand()} train --resume ${shellWord(result.latest)}\n`,
           );
-          process.exitCode = SIGNAL_EXIT[result.signal ?? ''] ?? 1;
+          process.exitCode = exitStatusAfter(result.signal);
         } else if (result.reason === 'diverged') {
           process.stderr.write(`rnn: ${divergedText(result, start)}\n`);
           process.exitCode = 1;
