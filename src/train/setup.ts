@@ -148,7 +148,9 @@ function runSteps(limits: RunLimits, stepsPerEpoch: number): number | null {
  * takes its lock (its notice among the `warnings`), and refuses checkpoints there this run would
  * overwrite: the output's paths and its lock, held.
  */
-function holdOutput(out: string, resume: string | null, checkpointBytes: number, warnings: InputError[]): { paths: OutputPaths; lock: RunLock } {
+function holdOutput(
+  out: string, resume: string | null, checkpointBytes: number, warnings: InputError[],
+): { paths: OutputPaths; lock: RunLock } {
   const paths = outputPaths(out);
   checkOutputIsFolder(paths, out);
   checkOutputWritable(paths, out, checkpointBytes);
