@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../../checkpoint/files.js';
 import { loadLossRuns } from '../../plot/runs.js';
-import { bestPoint, lossChartSvg } from '../../plot/svg.js';
+import { DEFAULT_TITLES, bestPoint, lossChartSvg } from '../../plot/svg.js';
 import { InputError, SettingError } from '../../input/settings.js';
 import { optionMessage } from '../../input/issues.js';
 
@@ -23,7 +23,7 @@ export function register(program: Command): void {
     )
     .argument('[checkpoints...]', 'checkpoint files or run folders (one or more)')
     .requiredOption('--out <file.svg>', 'where to write the chart')
-    .option('--title <text>', 'the chart\'s title (default "Training and validation loss")')
+    .option('--title <text>', `the chart's title (default "${DEFAULT_TITLES.validated}"; "${DEFAULT_TITLES.trainingOnly}" where no run has a validation loss)`)
     .addHelpText(
       'after',
       '\nExamples:\n' +
