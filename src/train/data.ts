@@ -17,7 +17,7 @@ import { lockPath } from './lock.js';
 import { outputPaths } from './output.js';
 
 /** The package root: the first folder above this module with a package.json (src/ and dist/src/ alike). */
-function packageRoot(): string {
+export function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'package.json'))) {
     const parent = dirname(dir);
