@@ -4,6 +4,9 @@ import { type Setting, type SettingTable, flagHelp, flagSpec } from '../input/se
 import { workersForCores } from '../train/preflight.js';
 import { warn } from './errors.js';
 
+/** How many threads share a step of one token when --workers is not given (defaultStepperWorkers). */
+export const STEPPER_WORKERS_DEFAULT = 'one per million multiply-adds of a step, at most every core';
+
 /** The threads a command runs for the `--workers` given: the cores at most (more only take turns), with a warning. */
 export function workersOnCores(asked: number | undefined): number | undefined {
   if (asked === undefined) return undefined;

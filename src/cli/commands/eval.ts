@@ -12,7 +12,7 @@ import { TextSchema, readTextFile } from '../../text/utf8.js';
 import { formatProbability } from '../../text/probability.js';
 import { TOKEN_UNITS, type TextLevel, grouped } from '../../text/vocab.js';
 import { warnUnknownTokens } from '../errors.js';
-import { addSettingFlags, checkpointFlag, workersOnCores } from '../flags.js';
+import { STEPPER_WORKERS_DEFAULT, addSettingFlags, checkpointFlag, workersOnCores } from '../flags.js';
 
 /** `rnn eval perplexity`'s flags: what it scores, how it prints, and how it runs. */
 const PERPLEXITY_FLAGS = {
@@ -26,7 +26,7 @@ const PERPLEXITY_FLAGS = {
   kernels: KERNELS_SETTING,
   workers: {
     ...POSITIVE_INTEGER, arg: '<n>',
-    help: 'threads: they share the validation split\'s rows (default: every core), or each step of a text (default: one per million multiply-adds of a step)',
+    help: `threads: they share the validation split's rows (default: every core), or each step of a text (default: ${STEPPER_WORKERS_DEFAULT})`,
   },
 } as const satisfies SettingTable;
 
