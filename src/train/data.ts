@@ -48,9 +48,13 @@ export function corpusName(paths: readonly string[]): string {
  * found from any folder), a vocabulary from its training part, the train/validation split.
  */
 function loadFreshData(paths: readonly string[], settings: TrainSettings, skip?: CorpusSkip): PreparedData {
+  return loadCorpusData(paths.map(absoluteCorpusPath), settings.docs, vocabularyOptions(settings), CHUNK_BYTES, skip);
+}
+
+/** How a fresh run's or a prepared folder's text is split and its vocabulary built: --vocab-size at the word level only. */
+export function vocabularyOptions(settings: TrainSettings): { valFrac: number; minCount: number; level: TextLevel; vocabSize?: number } {
   const { valFrac, minCount, level, vocabSize } = settings;
-  const options = { valFrac, minCount, level, ...(level === 'word' && { vocabSize }) };
-  return loadCorpusData(paths.map(absoluteCorpusPath), settings.docs, options, CHUNK_BYTES, skip);
+  return { valFrac, minCount, level, ...(level === 'word' && { vocabSize }) };
 }
 
 /**

@@ -6,19 +6,12 @@ import { TEXT_SETTINGS } from '../checkpoint/settings.js';
 import { InputError, SettingError, parseSettingTable } from '../input/settings.js';
 import { absoluteCorpusPath } from '../text/corpus-files.js';
 import { vocabShortfallWarning } from '../text/word-vocab.js';
-import { defaultCorpus } from './data.js';
+import { defaultCorpus, vocabularyOptions } from './data.js';
 import { takeLock } from './lock.js';
 import { freshSettings } from './options.js';
 
 /** What `prepare` accepts: the text settings of `rnn train` (TEXT_SETTINGS), as flags or values, and the folder to write. */
-export interface PrepareSettings {
-  level?: unknown;
-  vocabSize?: unknown;
-  minCount?: unknown;
-  docs?: unknown;
-  valFrac?: unknown;
-  out?: string;
-}
+export type PrepareSettings = Partial<Record<keyof typeof TEXT_SETTINGS, unknown>> & { out?: string };
 
 export interface PrepareCallbacks {
   /** How much of the text has been tokenized (0 … 1). */
@@ -46,9 +39,8 @@ export function prepare(options: PrepareSettings, corpusPaths: readonly string[]
     throw new SettingError('out', out, (name) => `${name('out')} ${out} is the corpus folder itself, where its train.bin, val.bin and meta.json would be read as text ` +
       `by the next prepare: write them to a folder of their own (${join(out, 'prepared')} is left out of the corpus)`);
   }
-  const { valFrac, minCount, docs, level, vocabSize } = settings;
   const skipped: SkippedFile[] = [];
-  const meta = writePreparedFolder(paths, { valFrac, minCount, docs, level, ...(level === 'word' && { vocabSize }) }, out, {
+  const meta = writePreparedFolder(paths, { ...vocabularyOptions(settings), docs: settings.docs }, out, {
     onProgress: callbacks.onProgress, skip: skipRunFiles([out], skipped), hold: () => {
       const lock = takeLock(preparedLockPath(out), out, 'rnn prepare');
       if (lock.notice !== null) callbacks.onWarning?.(new InputError(lock.notice));
@@ -57,7 +49,7 @@ export function prepare(options: PrepareSettings, corpusPaths: readonly string[]
   });
   const notice = skippedNotice(skipped);
   if (notice !== null) callbacks.onWarning?.(new InputError(notice));
-  const shortfall = meta.wordVocab && vocabShortfallWarning(meta.wordVocab, vocabSize, minCount);
+  const shortfall = meta.wordVocab && vocabShortfallWarning(meta.wordVocab, settings.vocabSize, settings.minCount);
   if (shortfall) callbacks.onWarning?.(shortfall);
   return meta;
 }
