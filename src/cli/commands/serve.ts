@@ -43,7 +43,7 @@ export function register(program: Command): void {
     .summary('serve models over HTTP, with a playground')
     .description(
       'Serve checkpoints over a JSON HTTP API (generate, complete, score, activations; docs/serve.md) and a playground page at /. ' +
-        'Each model is loaded once; generation runs on worker threads. Binds 127.0.0.1 unless --host says otherwise.',
+        `Each model is loaded once; generation runs on worker threads. Binds ${SERVE_SETTINGS.host.default} unless --host says otherwise.`,
     );
   addSettingFlags(command, SERVE_FLAGS)
     .addHelpText(
@@ -67,7 +67,8 @@ function listenError(err: unknown, host: string, port: number): unknown {
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
       return new SettingError('host', host, (name) =>
-        `${name('host')} ${host}: not an address of this machine; 127.0.0.1 (the default) serves this machine only, 0.0.0.0 every network`);
+        `${name('host')} ${host}: not an address of this machine; ${SERVE_SETTINGS.host.default} (the default) serves this machine only, ` +
+          '0.0.0.0 every network');
     default:
       return err;
   }
