@@ -4,6 +4,11 @@ import { type Setting, type SettingTable, flagHelp, flagSpec } from '../input/se
 import { workersForCores } from '../train/preflight.js';
 import { warn } from './errors.js';
 
+/** The command line as a checkpoint records it: `rnn` and the arguments it was given. */
+export function recordedCommand(): string[] {
+  return ['rnn', ...process.argv.slice(2)];
+}
+
 /** How many threads share a step of one token when --workers is not given (defaultStepperWorkers). */
 export const STEPPER_WORKERS_DEFAULT = 'one per million multiply-adds of a step, at most every core';
 

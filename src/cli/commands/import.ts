@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { importState } from '../../checkpoint/convert.js';
 import { parseSettings } from '../../input/settings.js';
 import { grouped } from '../../text/vocab.js';
+import { recordedCommand } from '../flags.js';
 
 const ImportFlagsSchema = z.strictObject({
   out: z.string().min(1),
@@ -23,7 +24,7 @@ export function register(program: Command): void {
     .addHelpText('after', '\nExamples:\n  rnn import state.json --out checkpoints/imported.json\n  rnn import model.safetensors --out checkpoints/big.json')
     .action((state: string, given: Record<string, unknown>) => {
       const flags = parseSettings(ImportFlagsSchema, given);
-      const checkpoint = importState(state, flags.out, ['rnn', ...process.argv.slice(2)], flags.force === true);
+      const checkpoint = importState(state, flags.out, recordedCommand(), flags.force === true);
       const { cell, numLayers, hiddenSize, vocabSize } = checkpoint.config.model;
       process.stdout.write(`wrote ${flags.out} (${cell}, ${numLayers}×${hiddenSize}, vocabulary of ${grouped(vocabSize)})\n`);
     });

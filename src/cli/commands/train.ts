@@ -9,7 +9,7 @@ import { outputClosed, whenOutputCloses } from '../pipes.js';
 import { exitStatusAfter } from '../signals.js';
 import { createProgress, progressMode, progressOutput } from '../progress.js';
 import { rnnCommand, shellWord } from '../train-summary.js';
-import { addSettingFlags } from '../flags.js';
+import { addSettingFlags, recordedCommand } from '../flags.js';
 
 /** The signals that end a run with a checkpoint: Ctrl-C, kill, and the terminal closing. */
 const SAVING_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -66,7 +66,7 @@ export function register(program: Command): void {
       });
       let start: StartEvent | null = null;
       try {
-        const result = await train({ ...options, command: ['rnn', ...process.argv.slice(2)] }, corpus, {
+        const result = await train({ ...options, command: recordedCommand() }, corpus, {
           onEvent: (event) => {
             if (event.event === 'start') {
               start = event;
