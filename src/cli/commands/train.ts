@@ -41,61 +41,72 @@ export function register(program: Command): void {
         '  rnn train --resume checkpoints/notes-lstm/ --epochs 10\n' +
         '  rnn train shakespeare.txt --init-from checkpoints/notes-lstm/ --time 1m',
     )
-    .action(async (corpus: string[], flags: Record<string, unknown>) => {
-      const { json, ...options } = flags;
-      let mode = progressMode(json === true);
-      let display = createProgress(mode);
-      const controller = new AbortController();
-      const onSignal = (name: NodeJS.Signals): void => {
-        if (controller.signal.aborted) {
-          // a second signal: stop now; checkpoints are written atomically, so none is left half-written
-          display.stop();
-          process.stderr.write(`rnn: ${name} again: stopping without saving\n`);
-          process.exit(exitStatusAfter(name));
+    .action((corpus: string[], flags: Record<string, unknown>) => runTrain(corpus, flags));
+}
+
+/**
+ * Trains with the progress display `--json` asks for. A signal, or stdout or stderr closing,
+ * ends the run after its step with a checkpoint; a second signal ends rnn at once.
+ */
+async function runTrain(corpus: string[], flags: Record<string, unknown>): Promise<void> {
+  const { json, ...options } = flags;
+  let mode = progressMode(json === true);
+  let display = createProgress(mode);
+  const controller = new AbortController();
+  const onSignal = (name: NodeJS.Signals): void => {
+    if (controller.signal.aborted) {
+      // a second signal: stop now; checkpoints are written atomically, so none is left half-written
+      display.stop();
+      process.stderr.write(`rnn: ${name} again: stopping without saving\n`);
+      process.exit(exitStatusAfter(name));
+    }
+    controller.abort(name);
+  };
+  // a reader is gone: show the progress on stderr while someone reads it, else nowhere, and end as for a signal, saving
+  const stopWatchingOutput = whenOutputCloses((output) => {
+    if (output === progressOutput(mode)) {
+      display.stop();
+      mode = outputClosed('stderr') ? 'none' : progressMode(false);
+      display = createProgress(mode);
+    }
+    if (!controller.signal.aborted) controller.abort('SIGPIPE');
+  });
+  let start: StartEvent | null = null;
+  try {
+    const result = await train({ ...options, command: recordedCommand() }, corpus, {
+      onEvent: (event) => {
+        if (event.event === 'start') {
+          start = event;
+          // until now a signal has its default effect, ending rnn at once: there is nothing to save, and the corpus is
+          // read and tokenized synchronously, where a handler would not run until it was done
+          for (const name of SAVING_SIGNALS) process.on(name, onSignal);
         }
-        controller.abort(name);
-      };
-      // a reader is gone: show the progress on stderr while someone reads it, else nowhere, and end as for a signal, saving
-      const stopWatchingOutput = whenOutputCloses((output) => {
-        if (output === progressOutput(mode)) {
-          display.stop();
-          mode = outputClosed('stderr') ? 'none' : progressMode(false);
-          display = createProgress(mode);
-        }
-        if (!controller.signal.aborted) controller.abort('SIGPIPE');
-      });
-      let start: StartEvent | null = null;
-      try {
-        const result = await train({ ...options, command: recordedCommand() }, corpus, {
-          onEvent: (event) => {
-            if (event.event === 'start') {
-              start = event;
-              // until now a signal has its default effect, ending rnn at once: there is nothing to save, and the corpus is
-              // read and tokenized synchronously, where a handler would not run until it was done
-              for (const name of SAVING_SIGNALS) process.on(name, onSignal);
-            }
-            display.onEvent(event);
-          },
-          onWarning: (warning) => display.warn(warningText(warning)),
-          signal: controller.signal,
-        });
-        if (result.reason === 'interrupted') {
-          const why = result.signal === 'SIGPIPE' ? 'stdout closed (SIGPIPE)' : `interrupted by ${result.signal}`;
-          process.stderr.write(
-            `rnn: ${why} at step ${result.step}; ${savedText(result)}; ` +
-              `go on with: ${rnnCommand()} train --resume ${shellWord(result.latest)}\n`,
-          );
-          process.exitCode = exitStatusAfter(result.signal);
-        } else if (result.reason === 'diverged') {
-          process.stderr.write(`rnn: ${divergedText(result, start)}\n`);
-          process.exitCode = 1;
-        }
-      } finally {
-        display.stop();
-        stopWatchingOutput();
-        for (const name of SAVING_SIGNALS) process.off(name, onSignal);
-      }
+        display.onEvent(event);
+      },
+      onWarning: (warning) => display.warn(warningText(warning)),
+      signal: controller.signal,
     });
+    reportUnfinished(result, start);
+  } finally {
+    display.stop();
+    stopWatchingOutput();
+    for (const name of SAVING_SIGNALS) process.off(name, onSignal);
+  }
+}
+
+/** A run that ended short of its limits, interrupted or diverged: its one line on stderr, and its exit status. */
+function reportUnfinished(result: TrainResult, start: StartEvent | null): void {
+  if (result.reason === 'interrupted') {
+    const why = result.signal === 'SIGPIPE' ? 'stdout closed (SIGPIPE)' : `interrupted by ${result.signal}`;
+    process.stderr.write(
+      `rnn: ${why} at step ${result.step}; ${savedText(result)}; ` +
+        `go on with: ${rnnCommand()} train --resume ${shellWord(result.latest)}\n`,
+    );
+    process.exitCode = exitStatusAfter(result.signal);
+  } else if (result.reason === 'diverged') {
+    process.stderr.write(`rnn: ${divergedText(result, start)}\n`);
+    process.exitCode = 1;
+  }
 }
 
 function savedText(result: TrainResult): string {
