@@ -114,10 +114,10 @@ export function fineTunePreparedData(data: PreparedData, settings: TrainSettings
 }
 
 /** The one warning of the new text's tokens that read as <UNK> (none when every token is known): how many, and the most frequent. */
-export function unknownTokensWarning(data: PreparedData, base: BaseModel, extend: boolean, settings: TrainSettings): InputError | null {
+export function fineTuneUnknownWarning(data: PreparedData, base: BaseModel, extend: boolean, settings: TrainSettings): InputError | null {
   const unknown = data.unknown!;
   if (unknown.occurrences === 0) return null;
-  const unit = TOKEN_UNITS[base.vocab.level].one;
+  const unit = TOKEN_UNITS[base.vocab.level];
   // the stream is `<EOS> d1 <EOS> … dn <EOS>`: n + 1 of its tokens are not the text's
   const total = data.train.length + data.val.length - (data.fingerprint.documents + 1);
   const shown = unknown.top.map(([token, count]) => `${JSON.stringify(token)} ×${count}`).join(', ');
@@ -128,12 +128,12 @@ export function unknownTokensWarning(data: PreparedData, base: BaseModel, extend
     if (word && base.vocab.size >= settings.vocabSize) {
       return `${name('extendVocab')} added none: the vocabulary is full at ${name('vocabSize')} ${grouped(settings.vocabSize)}, give a larger one`;
     }
-    return `${name('extendVocab')} adds only ${unit}s of the training part seen ${name('minCount')} ${settings.minCount} times or more` +
+    return `${name('extendVocab')} adds only ${unit.many} of the training part seen ${name('minCount')} ${settings.minCount} times or more` +
       (word ? `, up to ${name('vocabSize')} ${grouped(settings.vocabSize)} entries` : '');
   };
   return new InputError((name) =>
-    `${grouped(unknown.occurrences)} of the text's ${grouped(total)} ${unit}s (${share}%) read as <UNK>: ${grouped(unknown.distinct)} distinct ` +
-      `${unit}${unknown.distinct === 1 ? '' : 's'} ${base.file.path}'s vocabulary lacks, most often ${shown}; ${advice(name)}`);
+    `${grouped(unknown.occurrences)} of the text's ${grouped(total)} ${unit.many} (${share}%) read as <UNK>: ${grouped(unknown.distinct)} distinct ` +
+      `${unknown.distinct === 1 ? unit.one : unit.many} ${base.file.path}'s vocabulary lacks, most often ${shown}; ${advice(name)}`);
 }
 
 /** Base tokens whose states measure the log-partition the new output rows' biases start from. */

@@ -13,7 +13,7 @@ import { BatchSource, EvalBatches, checkValidationSplit } from '../text/batches.
 import type { PreparedData } from '../text/corpus.js';
 import { recordedPreparedFolder, skippedNotice, type SkippedFile } from '../checkpoint/corpus.js';
 import { corpusName, loadRunData, preparedFolderOf, skipRunOutput, withPreparedSettings } from './data.js';
-import { fineTuneSettings, fineTuneStart, loadBaseModel, unknownTokensWarning } from './finetune.js';
+import { fineTuneSettings, fineTuneStart, fineTuneUnknownWarning, loadBaseModel } from './finetune.js';
 import {
   type ParsedOptions, type TrainOptions, defaultEvalEvery, freshSettings, limitsGiven, parseOptions, resumedSettings, runLimits,
 } from './options.js';
@@ -81,7 +81,7 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
   const warnings: InputError[] = [];
   const notice = skippedNotice(skipped);
   if (notice !== null) warnings.push(new InputError(notice));
-  const unknownWarning = base ? unknownTokensWarning(data, base, extend, settings) : null;
+  const unknownWarning = base ? fineTuneUnknownWarning(data, base, extend, settings) : null;
   if (unknownWarning !== null) warnings.push(unknownWarning);
   fitWorkers(settings, parsed.workers, warnings);
   checkModelFits(model, settings);
