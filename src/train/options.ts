@@ -182,12 +182,13 @@ export function limitsGiven(options: ParsedOptions): boolean {
  * with (so an interrupted run finishes as planned); else DEFAULT_LIMITS.
  */
 export function runLimits(options: ParsedOptions, ckpt: Checkpoint | null): RunLimits {
-  if (limitsGiven(options)) {
-    return { epochs: options.epochs ?? null, maxSteps: options.maxSteps ?? null, timeSeconds: options.timeSeconds ?? null };
-  }
+  if (limitsGiven(options)) return limitsOf(options);
   const recorded = ckpt?.config.training;
-  if (recorded && (recorded.epochs || recorded.maxSteps || recorded.timeSeconds)) {
-    return { epochs: recorded.epochs ?? null, maxSteps: recorded.maxSteps ?? null, timeSeconds: recorded.timeSeconds ?? null };
-  }
+  if (recorded && (recorded.epochs || recorded.maxSteps || recorded.timeSeconds)) return limitsOf(recorded);
   return { ...DEFAULT_LIMITS };
+}
+
+/** The limits `given` names, null for each it leaves out. */
+function limitsOf(given: Partial<RunLimits>): RunLimits {
+  return { epochs: given.epochs ?? null, maxSteps: given.maxSteps ?? null, timeSeconds: given.timeSeconds ?? null };
 }
