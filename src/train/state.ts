@@ -124,18 +124,18 @@ export function restoreRun(ckpt: Checkpoint, source: string, stepsPerEpoch: numb
         `do not fit ${stepsPerEpoch} steps per epoch of this corpus`,
     );
   }
-  const settings = ckpt.optimizer;
-  if (settings.beta1 !== ADAM_DEFAULTS.beta1 || settings.beta2 !== ADAM_DEFAULTS.beta2 || settings.eps !== ADAM_DEFAULTS.eps) {
+  const saved = ckpt.optimizer;
+  if (saved.beta1 !== ADAM_DEFAULTS.beta1 || saved.beta2 !== ADAM_DEFAULTS.beta2 || saved.eps !== ADAM_DEFAULTS.eps) {
     throw new CheckpointError(
-      `${source}: optimizer betas (${settings.beta1}, ${settings.beta2}) and eps ${settings.eps} differ from ` +
+      `${source}: optimizer betas (${saved.beta1}, ${saved.beta2}) and eps ${saved.eps} differ from ` +
         `the trainer's (${ADAM_DEFAULTS.beta1}, ${ADAM_DEFAULTS.beta2}) and ${ADAM_DEFAULTS.eps}`,
     );
   }
   const empty = new Float32Array(0);
   const optimizer: OptimizerMoments = {
-    step: settings.step,
-    m: settings.m ? decodeTensors(layout, settings.m, source, 'optimizer.m') : empty,
-    v: settings.v ? decodeTensors(layout, settings.v, source, 'optimizer.v') : empty,
+    step: saved.step,
+    m: saved.m ? decodeTensors(layout, saved.m, source, 'optimizer.m') : empty,
+    v: saved.v ? decodeTensors(layout, saved.v, source, 'optimizer.v') : empty,
   };
   let carried: RecurrentState | null = null;
   if (training.carried) {
