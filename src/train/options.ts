@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Checkpoint } from '../checkpoint/checkpoint.js';
-import { RUN_FOLDER_READS } from '../checkpoint/find.js';
+import { CHECKPOINT_DIR, RUN_FOLDER_FILES, RUN_FOLDER_READS } from '../checkpoint/find.js';
 import {
   FIXED_ON_RESUME, type RunLimits, TRAIN_SETTINGS, type TrainSettingName, type TrainSettings, WORD_LEVEL_ONLY, checkAppliesWith,
   defaultSettings, settingsFromConfig,
@@ -66,11 +66,11 @@ export const RUN_OPTIONS = {
   },
   out: {
     group: 'Run', schema: z.string().min(1), arg: '<path>', help: 'output folder, or a .json file',
-    defaultText: 'checkpoints/<corpus>-<cell>-<L>x<H>-<time>/; resuming: where the checkpoint was written (its folder, or its FILE.json)',
+    defaultText: `${CHECKPOINT_DIR}/<corpus>-<cell>-<L>x<H>-<time>/; resuming: where the checkpoint was written (its folder, or its FILE.json)`,
   },
   resume: {
     group: 'Run', schema: z.string().min(1), arg: '<checkpoint>',
-    help: 'go on training this checkpoint (a folder: its latest.json), exactly where it stopped',
+    help: `go on training this checkpoint (a folder: its ${RUN_FOLDER_FILES.latest}), exactly where it stopped`,
   },
 } as const satisfies SettingTable;
 
