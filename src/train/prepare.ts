@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { type SkippedFile, skipRunFiles, skippedNotice } from '../checkpoint/corpus.js';
 import { isFolder, samePath } from '../checkpoint/files.js';
-import { type PreparedMeta, preparedLockPath, writePreparedFolder } from '../checkpoint/prepared.js';
+import { PREPARED_FILES, type PreparedMeta, preparedLockPath, writePreparedFolder } from '../checkpoint/prepared.js';
 import { TEXT_SETTINGS } from '../checkpoint/settings.js';
 import { InputError, SettingError, parseSettingTable } from '../input/settings.js';
 import { absoluteCorpusPath } from '../text/corpus-files.js';
@@ -20,6 +20,9 @@ export interface PrepareCallbacks {
   onWarning?: (warning: InputError) => void;
 }
 
+/** A prepared folder's files, as a message names them. */
+const FILES = `${PREPARED_FILES.train}, ${PREPARED_FILES.val} and ${PREPARED_FILES.meta}`;
+
 /**
  * Writes the prepared folder (`train.bin`, `val.bin`, `meta.json`) of the corpus at
  * `corpusPaths` (none: the bundled corpus) with the text settings `rnn train` would use,
@@ -31,12 +34,12 @@ export function prepare(options: PrepareSettings, corpusPaths: readonly string[]
   const { out, ...text } = options;
   if (out === undefined || out === '') {
     const missing = out === undefined ? 'is required' : 'must not be empty';
-    throw new SettingError('out', out, (name) => `${name('out')} ${missing}: the folder to write train.bin, val.bin and meta.json to`);
+    throw new SettingError('out', out, (name) => `${name('out')} ${missing}: the folder to write ${FILES} to`);
   }
   const settings = freshSettings(parseSettingTable(TEXT_SETTINGS, text));
   const paths = corpusPaths.length > 0 ? corpusPaths.map(absoluteCorpusPath) : [defaultCorpus()];
   if (isFolder(out) && paths.some((path) => samePath(path, out))) {
-    throw new SettingError('out', out, (name) => `${name('out')} ${out} is the corpus folder itself, where its train.bin, val.bin and meta.json would be read as text ` +
+    throw new SettingError('out', out, (name) => `${name('out')} ${out} is the corpus folder itself, where its ${FILES} would be read as text ` +
       `by the next prepare: write them to a folder of their own (${join(out, 'prepared')} is left out of the corpus)`);
   }
   const skipped: SkippedFile[] = [];

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../../checkpoint/files.js';
+import { RUN_FOLDER_FILES } from '../../checkpoint/find.js';
 import { loadLossRuns } from '../../plot/runs.js';
 import { DEFAULT_TITLES, bestPoint, lossChartSvg } from '../../plot/svg.js';
 import { InputError, SettingError } from '../../input/settings.js';
@@ -18,7 +19,7 @@ export function register(program: Command): void {
       'Draw the training and validation loss of each run against the tokens it has seen (characters, or at the word level ' +
         'words and punctuation marks), as an SVG chart: ' +
         'one colour per run, training dashed, validation solid with a dot at each evaluation, and each run\'s best ' +
-        'validation loss ringed and labelled. A run is a checkpoint file, or a run folder (its latest.json); all of one level. ' +
+        `validation loss ringed and labelled. A run is a checkpoint file, or a run folder (its ${RUN_FOLDER_FILES.latest}); all of one level. ` +
         'Replaces --out if it exists.',
     )
     .argument('[checkpoints...]', 'checkpoint files or run folders (one or more)')

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { RUN_FOLDER_FILES } from '../../checkpoint/find.js';
 import { WEIGHT_LIMIT } from '../../checkpoint/integrity.js';
 import type { StartEvent } from '../../train/events.js';
 import { DEFAULT_CORPUS } from '../../train/data.js';
@@ -21,7 +22,7 @@ export function register(program: Command): void {
     .description(
       'Train a language model, character-level or (--level word) word-level, on text files or folders (every text file inside), ' +
         'or go on training one with --resume. Writes a checkpoint at each evaluation and at the end: ' +
-        '--out DIR gives DIR/latest.json and DIR/best.json, --out FILE.json gives FILE.json and FILE.best.json. ' +
+        `--out DIR gives DIR/${RUN_FOLDER_FILES.latest} and DIR/${RUN_FOLDER_FILES.best}, --out FILE.json gives FILE.json and FILE.best.json. ` +
         'Once training has started, Ctrl-C, SIGTERM, SIGHUP (the terminal closing) or a closed stdout or stderr finishes ' +
         `the current step, saves, and exits ${[...SAVING_SIGNALS, 'SIGPIPE'].map(exitStatusAfter).join(' / ')}; ` +
         'before (while the corpus is read and tokenized), ' +
