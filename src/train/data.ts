@@ -47,7 +47,7 @@ export function corpusName(paths: readonly string[]): string {
  * A fresh run's data: the corpus at `paths` (absolute, so a checkpoint's recorded files can be
  * found from any folder), a vocabulary from its training part, the train/validation split.
  */
-function loadFreshData(paths: readonly string[], settings: TrainSettings, skip?: CorpusSkip): PreparedData {
+function loadFreshData(paths: readonly string[], settings: TrainSettings, skip: CorpusSkip): PreparedData {
   return loadCorpusData(paths.map(absoluteCorpusPath), settings.docs, vocabularyOptions(settings), CHUNK_BYTES, skip);
 }
 
@@ -70,7 +70,7 @@ export function skipRunOutput(out: string | null, skipped: SkippedFile[]): Corpu
  * A resumed run's data: the given corpus, or else the files the checkpoint recorded, read with
  * the checkpoint's vocabulary and split, and refused unless its fingerprint matches.
  */
-function loadResumedData(paths: readonly string[], ckpt: Checkpoint, source: string, skip?: CorpusSkip): PreparedData {
+function loadResumedData(paths: readonly string[], ckpt: Checkpoint, source: string, skip: CorpusSkip): PreparedData {
   const recorded = ckpt.corpus;
   if (recorded === null && paths.length === 0) {
     throw new CorpusError(`${source} records no corpus (an imported model?): give the corpus it was trained on after \`rnn train\`, ` +

@@ -100,7 +100,7 @@ function checkKeptOptimizer(base: BaseModel, optimizer: OptimizerKind): void {
 
 /** The new text read with the base's vocabulary, by symbol; with `extend`, the tokens it lacks added first. */
 export function loadFineTuneData(
-  paths: readonly string[], settings: TrainSettings, base: BaseModel, extend: boolean, skip?: CorpusSkip,
+  paths: readonly string[], settings: TrainSettings, base: BaseModel, extend: boolean, skip: CorpusSkip,
 ): PreparedData {
   const { valFrac, minCount, vocabSize } = settings;
   const options = { valFrac, minCount, vocab: base.vocab, unknownTokens: extend ? 'extend' : 'count', vocabSize } as const;
