@@ -1,5 +1,6 @@
 import { type Command, Option } from 'commander';
-import { NEWEST_CHECKPOINT, resolveCheckpointPath } from '../checkpoint/find.js';
+import { z } from 'zod';
+import { NEWEST_CHECKPOINT, RUN_FOLDER_READS, resolveCheckpointPath } from '../checkpoint/find.js';
 import { type Setting, type SettingTable, flagHelp, flagSpec } from '../input/settings.js';
 import { workersForCores } from '../train/preflight.js';
 import { warn } from './errors.js';
@@ -18,6 +19,11 @@ export function workersOnCores(asked: number | undefined): number | undefined {
   const { workers, warning } = workersForCores(asked);
   if (warning) warn(warning);
   return workers;
+}
+
+/** The --checkpoint flag of a command that reads one model, `purpose` telling what for (`to sample from`). */
+export function checkpointSetting(purpose: string): Setting<string> {
+  return { schema: z.string(), arg: '<file>', help: `checkpoint ${purpose}, or a run folder (${RUN_FOLDER_READS}) (default: ${NEWEST_CHECKPOINT})` };
 }
 
 /**
