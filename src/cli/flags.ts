@@ -49,6 +49,7 @@ export function addSettingFlags(command: Command, table: SettingTable): Command 
     const option = new Option(flagSpec(name, setting), flagHelp(setting));
     if (setting.group !== undefined) option.helpGroup(`${setting.group} options:`);
     if (setting.repeatable) option.argParser((value: string, previous: string[] = []) => [...previous, value]);
+    if (setting.required) option.makeOptionMandatory();
     settingOfFlag.set(option, setting);
     command.addOption(option);
   }

@@ -1,4 +1,7 @@
 import type { Command } from 'commander';
+import { z } from 'zod';
+import { type SettingTable, parseSettingTable } from '../../input/settings.js';
+import { addSettingFlags } from '../flags.js';
 import { NEWEST_CHECKPOINT, RUN_FOLDER_READS, resolveCheckpointPath } from '../../checkpoint/find.js';
 import { TRAIN_SETTINGS } from '../../checkpoint/settings.js';
 import { type ModelInfo, loadModel } from '../../api/index.js';
@@ -6,19 +9,21 @@ import { TOKEN_UNITS, UNK, grouped, tokenCount } from '../../text/vocab.js';
 import { recordedSentenceRule } from '../../text/sentences.js';
 import { shellWord } from '../train-summary.js';
 
-interface InfoFlags {
-  json?: boolean;
-}
+/** `rnn info`'s flags. */
+const INFO_FLAGS = {
+  json: { schema: z.boolean(), help: 'print one JSON object' },
+} as const satisfies SettingTable;
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('info')
     .summary('show what a checkpoint holds')
     .description('Show what a checkpoint holds: model, parameters, vocabulary, training progress, corpus.')
-    .argument('[checkpoint]', `checkpoint file, or a run folder (${RUN_FOLDER_READS}) (default: ${NEWEST_CHECKPOINT})`)
-    .option('--json', 'print one JSON object')
+    .argument('[checkpoint]', `checkpoint file, or a run folder (${RUN_FOLDER_READS}) (default: ${NEWEST_CHECKPOINT})`);
+  addSettingFlags(command, INFO_FLAGS)
     .addHelpText('after', '\nExamples:\n  rnn info\n  rnn info checkpoints/RUN/best.json --json')
-    .action((path: string | undefined, flags: InfoFlags) => {
+    .action((path: string | undefined, given: Record<string, unknown>) => {
+      const flags = parseSettingTable(INFO_FLAGS, given);
       const { info } = loadModel(resolveCheckpointPath(path, 'rnn info FILE'));
       process.stdout.write(flags.json ? `${JSON.stringify(info)}\n` : infoText(info));
     });
