@@ -114,7 +114,8 @@ class Run {
   private readonly tokensPerStep: number;
   /** What draws each evaluation's sample, built at the first and given the weights at each. */
   private sampler: Stepper | null = null;
-  private valLoss: number | null = null;
+  /** The newest validation loss (resuming: the checkpoint's last); null before any. */
+  private valLoss: number | null;
   /** The step of the newest checkpoint this run wrote; −1 before its first. */
   private savedAtStep = -1;
   /** Whether the newest checkpoint written records that the run's --time is spent. */
