@@ -1,4 +1,4 @@
-import { Arena } from '../engine/kernels/arena.js';
+import { Arena, CACHE_LINE_BYTES } from '../engine/kernels/arena.js';
 import { createKernels } from '../engine/kernels/index.js';
 import type { Kernels } from '../engine/kernels/kernels.js';
 import { STEP_PHASES, type StepPhase, timedKernels } from '../engine/kernels/timed.js';
@@ -43,8 +43,8 @@ export class Shard {
       ? new LanguageModel({ config, kernels: this.kernels, params, grads: null, batchSize: e1 - e0, seqLen, firstRow: e0 })
       : null;
     this.optimizer = new Optimizer(setup.optimizer, this.kernels, size, undefined, { m, v });
-    // slices of 16 floats (64-byte cache lines) so no two threads write the same line
-    [this.sliceStart, this.sliceEnd] = share(size, workers, index, 16);
+    // slices of whole cache lines, so that no two threads write the same line
+    [this.sliceStart, this.sliceEnd] = share(size, workers, index, CACHE_LINE_BYTES / Float32Array.BYTES_PER_ELEMENT);
   }
 
   /** Runs the command now posted in the control block; every shard ends at the same barrier. */
