@@ -6,7 +6,7 @@ import { paramLayout } from '../engine/params.js';
 import type { StepResult, StepSettings } from '../engine/step.js';
 import type { EngineOptions, OptimizerMoments, RecurrentState, TrainingEngine } from './engine.js';
 import { Shard } from './shard.js';
-import { Command, SCALARS_SIZE, Scalar, type PoolSetup, type PoolViews, allocatePool, poolViews } from './shared.js';
+import { Command, SCALARS_SIZE, Scalar, type PoolSetup, type PoolViews, allocatePool, nullAsScalar, poolViews } from './shared.js';
 import { ThreadGroup } from './threads.js';
 
 /**
@@ -69,9 +69,9 @@ class PoolEngine implements TrainingEngine {
     const s = this.shared.scalars;
     this.step++;
     s[Scalar.Lr] = settings.lr;
-    s[Scalar.Clip] = settings.clip ?? -1;
-    s[Scalar.ClipValue] = settings.clipValue ?? -1;
-    s[Scalar.DropoutSeed] = dropoutSeed ?? -1;
+    s[Scalar.Clip] = nullAsScalar(settings.clip);
+    s[Scalar.ClipValue] = nullAsScalar(settings.clipValue);
+    s[Scalar.DropoutSeed] = nullAsScalar(dropoutSeed);
     s[Scalar.Step] = this.step - 1;
     this.threads.post(Command.Train);
     const skipped = s[Scalar.Skipped] === 1;

@@ -6,7 +6,7 @@ import { LanguageModel } from '../engine/model.js';
 import { Optimizer } from '../engine/optim.js';
 import { paramLayout } from '../engine/params.js';
 import { type StepSettings, accumulateGradients, evaluateChunk, stepIsFinite, trainStep, updateSlice } from '../engine/step.js';
-import { Command, SCALARS_SIZE, Scalar, type PoolSetup, type PoolViews, barrier, poolViews, share } from './shared.js';
+import { Command, SCALARS_SIZE, Scalar, type PoolSetup, type PoolViews, barrier, poolViews, scalarOrNull, share } from './shared.js';
 
 /**
  * One thread's part of a pool: a model over its share of the batch's sequences (and of the
@@ -75,37 +75,25 @@ export class Shard {
    */
   private trainStep(): void {
     const { workers: W, batchSize: B, seqLen: T } = this.setup;
-    const { inputs, targets, scalars: s, grads, params, control } = this.shared;
+    const { scalars: s, grads, params } = this.shared;
     const model = this.model, k = this.kernels;
-    const first = this.rows[0] * T, count = model.batchSize * T;
-    for (let i = 0; i < count; i++) {
-      model.tokens[i] = inputs[first + i]!;
-      model.targets[i] = targets[first + i]!;
-    }
-    const seed = s[Scalar.DropoutSeed]!;
-    this.settings.lr = s[Scalar.Lr]!;
-    this.settings.clip = s[Scalar.Clip]! >= 0 ? s[Scalar.Clip]! : null;
-    this.settings.clipValue = s[Scalar.ClipValue]! >= 0 ? s[Scalar.ClipValue]! : null;
-    this.optimizer.step = s[Scalar.Step]!;
+    this.readWindow();
+    const dropoutSeed = this.readSettings();
     if (W === 1) {
-      const { loss, gradNorm, skipped } = trainStep(model, this.optimizer, this.settings, seed < 0 ? null : seed);
+      const { loss, gradNorm, skipped } = trainStep(model, this.optimizer, this.settings, dropoutSeed);
       s[SCALARS_SIZE] = loss * B * T;
       s[Scalar.GradNorm] = gradNorm;
       s[Scalar.Skipped] = skipped ? 1 : 0;
       return;
     }
-    s[SCALARS_SIZE + this.index] = accumulateGradients(model, B * T, seed < 0 ? null : seed);
-    let waited = this.clock();
-    barrier(control, W);
-    this.record('barriers', waited);
+    s[SCALARS_SIZE + this.index] = accumulateGradients(model, B * T, dropoutSeed);
+    this.timedBarrier();
 
     const reduced = grads[0]!, start = this.sliceStart, n = this.sliceEnd - start;
     for (let w = 1; w < W; w++) k.addInto(reduced, start, grads[w]!, start, n);
     if (this.settings.clipValue !== null) k.clamp(reduced, start, n, this.settings.clipValue);
     s[SCALARS_SIZE + W + this.index] = k.sumOfSquares(reduced, start, n);
-    waited = this.clock();
-    barrier(control, W);
-    this.record('barriers', waited);
+    this.timedBarrier();
 
     let sumSq = 0, lossSum = 0;
     for (let w = 0; w < W; w++) {
@@ -124,6 +112,33 @@ export class Shard {
     this.optimizer.step++;
     updateSlice(this.optimizer, params, reduced, this.settings, norm, start, this.sliceEnd);
     model.carryState();
+  }
+
+  /** This shard's sequences of the window the calling thread filled, into its model. */
+  private readWindow(): void {
+    const { inputs, targets } = this.shared, model = this.model;
+    const first = this.rows[0] * this.setup.seqLen, count = model.batchSize * this.setup.seqLen;
+    for (let i = 0; i < count; i++) {
+      model.tokens[i] = inputs[first + i]!;
+      model.targets[i] = targets[first + i]!;
+    }
+  }
+
+  /** The step's settings and the optimizer's step count from the scalar block; returns the dropout seed. */
+  private readSettings(): number | null {
+    const s = this.shared.scalars;
+    this.settings.lr = s[Scalar.Lr]!;
+    this.settings.clip = scalarOrNull(s[Scalar.Clip]!);
+    this.settings.clipValue = scalarOrNull(s[Scalar.ClipValue]!);
+    this.optimizer.step = s[Scalar.Step]!;
+    return scalarOrNull(s[Scalar.DropoutSeed]!);
+  }
+
+  /** The barrier between two phases of a step, its wait counted to `barriers` when profiled. */
+  private timedBarrier(): void {
+    const start = this.clock();
+    barrier(this.shared.control, this.setup.workers);
+    this.record('barriers', start);
   }
 
   /** Now in milliseconds when the pool is profiled, else 0 (no clock read). */

@@ -117,18 +117,31 @@ export const enum Control {
 }
 export const CONTROL_SIZE = 8;
 
-/** Slots of the Float64 scalar block; per-worker partial sums follow at SCALARS_SIZE. */
+/**
+ * Slots of the Float64 scalar block. Per-worker partial sums follow at SCALARS_SIZE: worker w's
+ * Σ loss at SCALARS_SIZE + w, and during a training step its slice's Σ g² at SCALARS_SIZE + W + w.
+ */
 export const enum Scalar {
   Lr = 0,
-  Clip = 1, // < 0: no clipping by norm
-  ClipValue = 2, // < 0: no clipping by value
-  DropoutSeed = 3, // < 0: no dropout
+  Clip = 1, // null (nullAsScalar): no clipping by norm
+  ClipValue = 2, // null: no clipping by value
+  DropoutSeed = 3, // null: no dropout
   Step = 4, // the optimizer's updates done before this step
   EvalLength = 5,
   GradNorm = 6,
   Skipped = 7, // 1: the step's loss or gradient norm was not finite, and nothing was updated
 }
 export const SCALARS_SIZE = 8;
+
+/** A setting that may be null as a scalar slot holds it: null as −1 (every such setting is otherwise ≥ 0). */
+export function nullAsScalar(value: number | null): number {
+  return value ?? -1;
+}
+
+/** What nullAsScalar wrote, read back: a negative slot is null. */
+export function scalarOrNull(value: number): number | null {
+  return value >= 0 ? value : null;
+}
 
 /** [start, end) of part `index` when `total` items are cut into `parts` nearly equal runs. */
 export function share(total: number, parts: number, index: number, align = 1): [number, number] {
