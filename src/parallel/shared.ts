@@ -150,6 +150,14 @@ export function share(total: number, parts: number, index: number, align = 1): [
 }
 
 /**
+ * Polls of a shared word before a thread sleeps on it: the next command, or the threads a
+ * barrier waits for, are usually microseconds away.
+ */
+export const SPINS_BEFORE_SLEEP = 20000;
+/** How long a thread asleep at a barrier waits before it looks again whether a worker failed. */
+const FAILURE_CHECK_MS = 50;
+
+/**
  * Waits until all `parties` threads have arrived. Spins briefly (the other threads are usually
  * a few microseconds behind), then sleeps on the generation word; throws if a worker failed.
  */
@@ -163,6 +171,6 @@ export function barrier(control: Int32Array, parties: number): void {
   }
   for (let spin = 0; Atomics.load(control, Control.BarrierGeneration) === generation; spin++) {
     if (Atomics.load(control, Control.Failed) !== 0) throw new Error('a worker thread failed');
-    if (spin > 20000) Atomics.wait(control, Control.BarrierGeneration, generation, 50);
+    if (spin > SPINS_BEFORE_SLEEP) Atomics.wait(control, Control.BarrierGeneration, generation, FAILURE_CHECK_MS);
   }
 }

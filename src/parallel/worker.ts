@@ -2,7 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Arena } from '../engine/kernels/arena.js';
 import { type InferenceSetup, InferenceShard } from './inference.js';
 import { Shard } from './shard.js';
-import { CONTROL_SIZE, Command, Control, type PoolSetup } from './shared.js';
+import { CONTROL_SIZE, Command, Control, type PoolSetup, SPINS_BEFORE_SLEEP } from './shared.js';
 
 /**
  * A pool thread: waits for each posted command, runs its shard of it, until Exit. It spins a
@@ -17,7 +17,7 @@ try {
   parentPort!.postMessage('ready');
   for (;;) {
     for (let spin = 0; Atomics.load(control, Control.Generation) === seen; spin++) {
-      if (spin > 20000) Atomics.wait(control, Control.Generation, seen);
+      if (spin > SPINS_BEFORE_SLEEP) Atomics.wait(control, Control.Generation, seen);
     }
     seen = Atomics.load(control, Control.Generation);
     const command = Atomics.load(control, Control.Command) as Command;
