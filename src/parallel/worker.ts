@@ -3,13 +3,13 @@ import { Arena } from '../engine/kernels/arena.js';
 import { type InferenceSetup, InferenceShard } from './inference.js';
 import { Shard } from './shard.js';
 import { CONTROL_SIZE, Command, Control, type PoolSetup, SPINS_BEFORE_SLEEP } from './shared.js';
+import type { WorkerData } from './threads.js';
 
 /**
  * A pool thread: waits for each posted command, runs its shard of it, until Exit. It spins a
  * little before sleeping, since during generation the next command follows within microseconds.
  */
-const { setup, kind, index } = workerData as { setup: PoolSetup | InferenceSetup; kind: 'train' | 'infer'; index: number };
-const controlAt = kind === 'infer' ? (setup as InferenceSetup).controlAt : (setup as PoolSetup).at.control;
+const { setup, kind, index, controlAt } = workerData as WorkerData & { setup: PoolSetup | InferenceSetup };
 const control = new Arena(setup.memory).view(Int32Array, controlAt, CONTROL_SIZE);
 try {
   const shard = kind === 'infer' ? new InferenceShard(setup as InferenceSetup, index) : new Shard(setup as PoolSetup, index);
