@@ -5,7 +5,7 @@ import { createKernels, resolveKernels } from '../engine/kernels/index.js';
 import type { KernelsKind } from '../engine/kernels/kernels.js';
 import { LanguageModel } from '../engine/model.js';
 import { paramLayout } from '../engine/params.js';
-import { Stepper, type TokenStepper } from '../engine/stepper.js';
+import { Stepper, type TokenStepper, generationModel } from '../engine/stepper.js';
 import { CONTROL_SIZE, Command, barrier, share } from './shared.js';
 import { ThreadGroup } from './threads.js';
 
@@ -35,11 +35,11 @@ export class InferenceShard {
   private readonly control: Int32Array;
 
   constructor(private readonly setup: InferenceSetup, private readonly index: number, model?: LanguageModel) {
-    const { config, workers, memory } = setup;
+    const { config, workers } = setup;
+    const arena = new Arena(setup.memory);
     if (model) {
       this.model = model;
     } else {
-      const arena = new Arena(memory);
       const params = arena.view(Float32Array, setup.paramsAt, paramLayout(config).total);
       this.model = new LanguageModel({
         config, kernels: createKernels(setup.kernels, arena), params, grads: null, batchSize: 1, seqLen: 1,
@@ -49,7 +49,7 @@ export class InferenceShard {
     }
     this.units = share(config.hiddenSize, workers, index);
     this.rows = share(config.vocabSize, workers, index);
-    this.control = new Arena(memory).view(Int32Array, setup.controlAt, CONTROL_SIZE);
+    this.control = arena.view(Int32Array, setup.controlAt, CONTROL_SIZE);
   }
 
   run(command: Command): void {
@@ -77,18 +77,11 @@ class InferencePool implements TokenStepper {
   }
 
   static async start(config: ModelConfig, params: Float32Array, workers: number, kernels: KernelsKind): Promise<InferencePool> {
-    const arena = new Arena(undefined, 4 * params.length);
-    const shared = arena.floats(paramLayout(config).total);
-    shared.set(params);
-    const modelAt = arena.used;
-    const model = new LanguageModel({
-      config, kernels: createKernels(kernels, arena), params: shared, grads: null, batchSize: 1, seqLen: 1,
-    });
-    model.prepareGeneration();
+    const { model, arena, modelAt } = generationModel(config, params, kernels);
     const control = arena.ints(CONTROL_SIZE);
     const setup: InferenceSetup = {
       config, kernels, workers: Math.max(1, Math.min(workers, config.hiddenSize)), memory: arena.memory,
-      paramsAt: shared.byteOffset, modelAt, controlAt: control.byteOffset,
+      paramsAt: model.params.byteOffset, modelAt, controlAt: control.byteOffset,
     };
     const threads = await ThreadGroup.start(setup, control, 'infer', new InferenceShard(setup, 0, model));
     return new InferencePool(threads, model);
