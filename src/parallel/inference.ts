@@ -112,18 +112,20 @@ export async function createStepper(
 
 /**
  * Threads for a batch-1 step by default: one per MULTIPLY_ADDS_PER_THREAD of the step's
- * work, at most every core, and at least 8 hidden units each. A step costs its threads L + 1
+ * work, at most every core, and at least MIN_UNITS_PER_THREAD hidden units each. A step costs its threads L + 1
  * barriers; with the WebAssembly kernels the step of a small model (LSTM 2×128: 0.2 M
  * multiply-adds, about 5 µs) is over before threads that wait on each other gain anything,
  * and on a busy machine a thread that waits for a descheduled one loses much more.
  */
 export function defaultStepperWorkers(config: ModelConfig): number {
   const byWork = Math.floor(stepMultiplyAdds(config) / MULTIPLY_ADDS_PER_THREAD);
-  return Math.max(1, Math.min(availableParallelism(), Math.floor(config.hiddenSize / 8), byWork));
+  return Math.max(1, Math.min(availableParallelism(), Math.floor(config.hiddenSize / MIN_UNITS_PER_THREAD), byWork));
 }
 
 /** Work that pays for one more thread in a batch-1 step. */
 const MULTIPLY_ADDS_PER_THREAD = 1_000_000;
+/** The fewest hidden units a thread takes of each layer of a batch-1 step by default. */
+const MIN_UNITS_PER_THREAD = 8;
 
 /** Multiply-adds of one batch-1 step: every layer's input and recurrent products, and the head. */
 function stepMultiplyAdds(config: ModelConfig): number {
