@@ -158,26 +158,21 @@ export class Shard {
     scalars[SCALARS_SIZE + this.index] = model ? evaluateChunk(model, evalInputs, evalTargets, scalars[Scalar.EvalLength]!) : 0;
   }
 
-  /** Gathers (or scatters) this shard's rows of the training window's initial state [L, B, H]. */
+  /**
+   * Gathers (or scatters) this shard's rows of the training window's initial state: h [L, B, H],
+   * then an LSTM's c [L, B, H] after it.
+   */
   private copyState(gather: boolean): void {
     const { config, batchSize: B } = this.setup;
     const state = this.shared.state;
-    const H = config.hiddenSize, L = config.numLayers, half = L * B * H;
+    const H = config.hiddenSize, perState = config.numLayers * B * H;
     const rowsHere = this.model.batchSize, first = this.rows[0];
-    this.model.layers.forEach((layer, k) => {
-      const cells = 'c' in layer ? (layer.c as Float32Array) : null;
+    this.model.layers.forEach((layer, k) => layer.carried.forEach((carried, i) => {
       for (let b = 0; b < rowsHere; b++) {
-        for (let j = 0; j < H; j++) {
-          const local = b * H + j, global = (k * B + first + b) * H + j;
-          if (gather) {
-            state[global] = layer.h[local]!;
-            if (cells) state[half + global] = cells[local]!;
-          } else {
-            layer.h[local] = state[global]!;
-            if (cells) cells[local] = state[half + global]!;
-          }
-        }
+        const local = b * H, global = i * perState + (k * B + first + b) * H;
+        if (gather) state.set(carried.subarray(local, local + H), global);
+        else carried.set(state.subarray(global, global + H), local);
       }
-    });
+    }));
   }
 }
