@@ -1,5 +1,5 @@
 import { type ModelConfig, gateCount } from './config.js';
-import { type LayerShape, type LayerTensors, RecurrentLayer } from './cells/layer.js';
+import { type LayerOptions, type LayerTensors, RecurrentLayer } from './cells/layer.js';
 import { GruLayer } from './cells/gru.js';
 import { LstmLayer } from './cells/lstm.js';
 import { RnnLayer } from './cells/rnn.js';
@@ -130,11 +130,11 @@ export class LanguageModel {
     const Layer = config.cell === 'lstm' ? LstmLayer : config.cell === 'gru' ? GruLayer : RnnLayer;
     this.layers = [];
     for (let k = 0; k < L; k++) {
-      const shape: LayerShape = {
+      const layerOptions: LayerOptions = {
         kernels, allocator, weights: layerTensors(p, k), grads: g && layerTensors(g, k),
         inputSize: k === 0 ? E : H, hiddenSize: H, batchSize, seqLen,
       };
-      this.layers.push(new Layer(shape));
+      this.layers.push(new Layer(layerOptions));
     }
     this.tokens = allocator.ints(rows);
     this.targets = allocator.ints(rows);
