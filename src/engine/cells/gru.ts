@@ -23,8 +23,8 @@ export class GruLayer extends RecurrentLayer {
     super(options, gateCount('gru'));
     const { allocator, batchSize: B, seqLen: T, hiddenSize: H } = options;
     this.hiddenCandidate = allocator.floats(T * B * H);
-    this.hiddenProj = allocator.floats(B * 3 * H);
-    this.dHidden = allocator.floats(options.grads ? T * B * 3 * H : 0);
+    this.hiddenProj = allocator.floats(B * this.gateRows);
+    this.dHidden = allocator.floats(options.grads ? T * B * this.gateRows : 0);
   }
 
   protected inputBias(): Float32Array {

@@ -28,7 +28,7 @@ export class LstmLayer extends RecurrentLayer {
     this.carried.push(this.c);
     this.tanhC = allocator.floats(T * B * H);
     this.dc = allocator.floats(B * H);
-    this.biasSum = allocator.floats(4 * H);
+    this.biasSum = allocator.floats(this.gateRows);
   }
 
   protected inputBias(): Float32Array {
