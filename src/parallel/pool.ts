@@ -32,6 +32,7 @@ class PoolEngine implements TrainingEngine {
   readonly evalTargets: Int32Array;
   readonly workers: number;
   readonly kernels: KernelsKind;
+  /** The optimizer's updates so far: a step whose loss or gradient was not finite adds none. */
   private step: number;
 
   private constructor(
@@ -67,15 +68,14 @@ class PoolEngine implements TrainingEngine {
 
   trainStep(settings: StepSettings, dropoutSeed: number | null): StepResult {
     const s = this.shared.scalars;
-    this.step++;
     s[Scalar.Lr] = settings.lr;
     s[Scalar.Clip] = nullAsScalar(settings.clip);
     s[Scalar.ClipValue] = nullAsScalar(settings.clipValue);
     s[Scalar.DropoutSeed] = nullAsScalar(dropoutSeed);
-    s[Scalar.Step] = this.step - 1;
+    s[Scalar.Step] = this.step;
     this.threads.post(Command.Train);
     const skipped = s[Scalar.Skipped] === 1;
-    if (skipped) this.step--;
+    if (!skipped) this.step++;
     return { loss: this.workerSum() / (this.setup.batchSize * this.setup.seqLen), gradNorm: s[Scalar.GradNorm]!, skipped };
   }
 
