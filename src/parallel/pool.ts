@@ -1,7 +1,7 @@
 import { Arena } from '../engine/kernels/arena.js';
 import { resolveKernels } from '../engine/kernels/index.js';
 import type { KernelsKind } from '../engine/kernels/kernels.js';
-import { STEP_PHASES, type StepPhase } from '../engine/kernels/timed.js';
+import { STEP_PHASES, type StepPhase, phaseSlot } from '../engine/kernels/timed.js';
 import { paramLayout } from '../engine/params.js';
 import type { StepResult, StepSettings } from '../engine/step.js';
 import type { EngineOptions, OptimizerMoments, RecurrentState, TrainingEngine } from './engine.js';
@@ -107,9 +107,9 @@ class PoolEngine implements TrainingEngine {
 
   profile(): Array<Record<StepPhase, number>> | null {
     if (!this.setup.profile) return null;
-    const seconds = this.shared.profile, P = STEP_PHASES.length;
+    const seconds = this.shared.profile;
     return Array.from({ length: this.workers }, (_, w) =>
-      Object.fromEntries(STEP_PHASES.map((phase, i) => [phase, seconds[w * P + i]!])) as Record<StepPhase, number>);
+      Object.fromEntries(STEP_PHASES.map((phase) => [phase, seconds[phaseSlot(w, phase)]!])) as Record<StepPhase, number>);
   }
 
   async close(): Promise<void> {

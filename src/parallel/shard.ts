@@ -1,7 +1,7 @@
 import { Arena, CACHE_LINE_BYTES } from '../engine/kernels/arena.js';
 import { createKernels } from '../engine/kernels/index.js';
 import type { Kernels } from '../engine/kernels/kernels.js';
-import { STEP_PHASES, type StepPhase, timedKernels } from '../engine/kernels/timed.js';
+import { type StepPhase, phaseSlot, timedKernels } from '../engine/kernels/timed.js';
 import { LanguageModel } from '../engine/model.js';
 import { Optimizer } from '../engine/optim.js';
 import { paramLayout } from '../engine/params.js';
@@ -32,7 +32,7 @@ export class Shard {
     const arena = new Arena(setup.memory);
     this.shared = poolViews(setup, arena, size);
     const kernels = createKernels(setup.kernels, arena);
-    this.kernels = setup.profile ? timedKernels(kernels, this.shared.profile, index * STEP_PHASES.length) : kernels;
+    this.kernels = setup.profile ? timedKernels(kernels, this.shared.profile, index) : kernels;
     const { params, grads, m, v } = this.shared;
     this.rows = share(batchSize, workers, index);
     this.model = new LanguageModel({
@@ -149,7 +149,7 @@ export class Shard {
   /** Adds the seconds since `start` to this shard's `phase` when the pool is profiled. */
   private record(phase: StepPhase, start: number): void {
     if (!this.setup.profile) return;
-    this.shared.profile[this.index * STEP_PHASES.length + STEP_PHASES.indexOf(phase)] += (performance.now() - start) / 1000;
+    this.shared.profile[phaseSlot(this.index, phase)] += (performance.now() - start) / 1000;
   }
 
   private evalChunk(): void {
