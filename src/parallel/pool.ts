@@ -6,7 +6,7 @@ import { paramLayout } from '../engine/params.js';
 import type { StepResult, StepSettings } from '../engine/step.js';
 import type { EngineOptions, OptimizerMoments, RecurrentState, TrainingEngine } from './engine.js';
 import { Shard } from './shard.js';
-import { Command, SCALARS_SIZE, Scalar, type PoolSetup, type PoolViews, allocatePool, nullAsScalar, poolViews } from './shared.js';
+import { Command, Scalar, type PoolSetup, type PoolViews, allocatePool, lossSlot, nullAsScalar, poolViews } from './shared.js';
 import { ThreadGroup } from './threads.js';
 
 /**
@@ -120,7 +120,7 @@ class PoolEngine implements TrainingEngine {
   private workerSum(): number {
     const s = this.shared.scalars;
     let sum = 0;
-    for (let w = 0; w < this.workers; w++) sum += s[SCALARS_SIZE + w]!;
+    for (let w = 0; w < this.workers; w++) sum += s[lossSlot(w)]!;
     return sum;
   }
 }

@@ -6,7 +6,9 @@ import { LanguageModel } from '../engine/model.js';
 import { Optimizer } from '../engine/optim.js';
 import { paramLayout } from '../engine/params.js';
 import { type StepSettings, accumulateGradients, evaluateChunk, stepIsFinite, trainStep, updateSlice } from '../engine/step.js';
-import { Command, SCALARS_SIZE, Scalar, type PoolSetup, type PoolViews, barrier, poolViews, scalarOrNull, share } from './shared.js';
+import {
+  Command, Scalar, type PoolSetup, type PoolViews, barrier, lossSlot, poolViews, scalarOrNull, share, sumOfSquaresSlot,
+} from './shared.js';
 
 /**
  * One thread's part of a pool: a model over its share of the batch's sequences (and of the
@@ -81,24 +83,24 @@ export class Shard {
     const dropoutSeed = this.readSettings();
     if (W === 1) {
       const { loss, gradNorm, skipped } = trainStep(model, this.optimizer, this.settings, dropoutSeed);
-      s[SCALARS_SIZE] = loss * B * T;
+      s[lossSlot(0)] = loss * B * T;
       s[Scalar.GradNorm] = gradNorm;
       s[Scalar.Skipped] = skipped ? 1 : 0;
       return;
     }
-    s[SCALARS_SIZE + this.index] = accumulateGradients(model, B * T, dropoutSeed);
+    s[lossSlot(this.index)] = accumulateGradients(model, B * T, dropoutSeed);
     this.timedBarrier();
 
     const reduced = grads[0]!, start = this.sliceStart, n = this.sliceEnd - start;
     for (let w = 1; w < W; w++) k.addInto(reduced, start, grads[w]!, start, n);
     if (this.settings.clipValue !== null) k.clamp(reduced, start, n, this.settings.clipValue);
-    s[SCALARS_SIZE + W + this.index] = k.sumOfSquares(reduced, start, n);
+    s[sumOfSquaresSlot(W, this.index)] = k.sumOfSquares(reduced, start, n);
     this.timedBarrier();
 
     let sumSq = 0, lossSum = 0;
     for (let w = 0; w < W; w++) {
-      sumSq += s[SCALARS_SIZE + W + w]!;
-      lossSum += s[SCALARS_SIZE + w]!;
+      sumSq += s[sumOfSquaresSlot(W, w)]!;
+      lossSum += s[lossSlot(w)]!;
     }
     const norm = Math.sqrt(sumSq), finite = stepIsFinite(lossSum, norm);
     if (this.index === 0) {
@@ -155,7 +157,7 @@ export class Shard {
   private evalChunk(): void {
     const { scalars, evalInputs, evalTargets } = this.shared;
     const model = this.evalModel;
-    scalars[SCALARS_SIZE + this.index] = model ? evaluateChunk(model, evalInputs, evalTargets, scalars[Scalar.EvalLength]!) : 0;
+    scalars[lossSlot(this.index)] = model ? evaluateChunk(model, evalInputs, evalTargets, scalars[Scalar.EvalLength]!) : 0;
   }
 
   /**

@@ -31,7 +31,7 @@ export interface PoolSetup {
     evalTargets: number; // Int32 [evalRows·T]
     state: number; // Float32 [2·L·B·H]: h then c of the training window, for get/set
     control: number; // Int32 [CONTROL_SIZE]
-    scalars: number; // Float64 [SCALARS_SIZE + 2·W]
+    scalars: number; // Float64 [SCALARS_SIZE + 2·W]: Scalar's slots, then each worker's lossSlot and sumOfSquaresSlot
     profile: number; // Float64 [W · STEP_PHASES.length] seconds (profile only)
   };
 }
@@ -117,10 +117,7 @@ export const enum Control {
 }
 export const CONTROL_SIZE = 8;
 
-/**
- * Slots of the Float64 scalar block. Per-worker partial sums follow at SCALARS_SIZE: worker w's
- * Σ loss at SCALARS_SIZE + w, and during a training step its slice's Σ g² at SCALARS_SIZE + W + w.
- */
+/** Slots of the Float64 scalar block; the workers' partial sums follow (lossSlot, sumOfSquaresSlot). */
 export const enum Scalar {
   Lr = 0,
   Clip = 1, // null (nullAsScalar): no clipping by norm
@@ -132,6 +129,16 @@ export const enum Scalar {
   Skipped = 7, // 1: the step's loss or gradient norm was not finite, and nothing was updated
 }
 export const SCALARS_SIZE = 8;
+
+/** The scalar slot of worker w's Σ loss, of a training step or a validation chunk. */
+export function lossSlot(worker: number): number {
+  return SCALARS_SIZE + worker;
+}
+
+/** The scalar slot of worker w's Σ g² over its slice of the parameters, in a step of `workers` threads. */
+export function sumOfSquaresSlot(workers: number, worker: number): number {
+  return SCALARS_SIZE + workers + worker;
+}
 
 /** A setting that may be null as a scalar slot holds it: null as −1 (every such setting is otherwise ≥ 0). */
 export function nullAsScalar(value: number | null): number {
