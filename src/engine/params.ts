@@ -8,6 +8,7 @@ export interface TensorSpec {
   size: number;
 }
 
+/** Where each named tensor lies in one flat buffer, in order, and the buffer's length. */
 export interface ParamLayout {
   specs: TensorSpec[];
   byName: Map<string, TensorSpec>;
