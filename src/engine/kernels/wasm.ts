@@ -122,6 +122,9 @@ export function relaxedKernels(arena: Arena): Kernels {
   return simdKernels('relaxed', arena);
 }
 
+/** packWeights' `kind` for each layout, as simd/products.ts numbers them (KIND_NT, KIND_NN). */
+const PACK_LAYOUT = { NT: 0, NN: 1 } as const;
+
 /** The byte address in the arena's memory of element `offset` of `array` (4 bytes an element). */
 function address(array: Float32Array | Int32Array, offset: number): number {
   return array.byteOffset + 4 * offset;
@@ -154,7 +157,7 @@ function simdKernels(kind: SimdKind, arena: Arena): Kernels {
     },
     packedFloats: (N, K) => simd.packedFloats(N, K),
     packWeights(layout, B, bOff, packed, pOff, N, K) {
-      simd.packWeights(layout === 'NT' ? 0 : 1, address(B, bOff), address(packed, pOff), N, K);
+      simd.packWeights(PACK_LAYOUT[layout], address(B, bOff), address(packed, pOff), N, K);
     },
     matmulPacked(A, aOff, packed, pOff, C, cOff, M, N, K) {
       simd.matmulPacked(address(A, aOff), address(packed, pOff), address(C, cOff), M, N, K, scratchAddress());
