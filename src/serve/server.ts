@@ -53,6 +53,26 @@ export class HttpError extends Error {
 /** Seconds a client refused because the server was busy is asked to wait. */
 const RETRY_AFTER_S = 1;
 
+/** How much longer than a request's time limit node:http lets the request take to arrive. */
+const ARRIVAL_MARGIN_MS = 5000;
+
+/** The longest a request's headers may take to arrive. */
+const HEADERS_TIMEOUT_MS = 10_000;
+
+/** Seconds a browser may keep the answer to a CORS preflight. */
+const PREFLIGHT_MAX_AGE_S = 600;
+
+/** Characters of a refused request target that its error quotes. */
+const TARGET_QUOTED = 80;
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** Every page file's headers besides its type and length: the page loads its own files only, and is asked again each time. */
+const PAGE_HEADERS = {
+  'Cache-Control': 'no-cache', 'Content-Security-Policy': "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:",
+  'X-Content-Type-Options': 'nosniff',
+};
+
 /** The playground's files, served by these names only (no request names a file). */
 const PAGE_FILES: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
@@ -93,8 +113,8 @@ export class RnnServer {
     const report = (line: string) => process.stderr.write(`rnn serve: ${line}\n`);
     const pool = await WorkerPool.start({ models: read, kernels, workers, queue, report });
     try {
-      const requestTimeout = options.timeLimitMs + 5000;
-      const server = createServer({ requestTimeout, headersTimeout: Math.min(10_000, requestTimeout) });
+      const requestTimeout = options.timeLimitMs + ARRIVAL_MARGIN_MS;
+      const server = createServer({ requestTimeout, headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout) });
       server.maxConnections = options.maxConnections;
       const rnn = new RnnServer(options, models, pool, page, server);
       server.on('request', (req, res) => void rnn.handle(req, res));
@@ -147,7 +167,7 @@ export class RnnServer {
       res.setHeader('Vary', 'Origin');
       if (method === 'OPTIONS') {
         res.writeHead(204, {
-          'Access-Control-Allow-Methods': 'GET, POST', 'Access-Control-Allow-Headers': 'Authorization, Content-Type', 'Access-Control-Max-Age': '600',
+          'Access-Control-Allow-Methods': 'GET, POST', 'Access-Control-Allow-Headers': 'Authorization, Content-Type', 'Access-Control-Max-Age': String(PREFLIGHT_MAX_AGE_S),
         });
         res.end();
         return;
@@ -163,11 +183,7 @@ export class RnnServer {
     const file = this.page.get(path);
     if (file) {
       expectMethod(method, 'GET');
-      res.writeHead(200, {
-        'Content-Type': file.type, 'Content-Length': file.body.length, 'Cache-Control': 'no-cache',
-        'Content-Security-Policy': "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:",
-        'X-Content-Type-Options': 'nosniff',
-      });
+      res.writeHead(200, { 'Content-Type': file.type, 'Content-Length': file.body.length, ...PAGE_HEADERS });
       res.end(file.body);
       return;
     }
@@ -413,7 +429,7 @@ class ClientGoneError extends Error {}
 
 /** A request's target, which must be a path (`//host/…` is a path here, not a host). */
 function requestUrl(target: string): URL {
-  const refused = () => new HttpError(400, `the request target must be a path such as /v1/generate (got ${JSON.stringify(target.slice(0, 80))})`);
+  const refused = () => new HttpError(400, `the request target must be a path such as /v1/generate (got ${JSON.stringify(target.slice(0, TARGET_QUOTED))})`);
   if (!target.startsWith('/')) throw refused();
   try {
     return new URL(`http://server${target}`);
@@ -433,7 +449,7 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout', 'the request did not arrive in time']
         : [400, 'Bad Request', `the request is not valid HTTP/1.1 (${err.code ?? err.message})`];
   const body = `${JSON.stringify({ error: message })}\n`;
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: ${JSON_TYPE}\r\n` +
     `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
@@ -465,13 +481,13 @@ function digest(text: string): Buffer {
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = `${JSON.stringify(body)}\n`;
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), ...headers });
+  res.writeHead(status, { 'Content-Type': JSON_TYPE, 'Content-Length': Buffer.byteLength(text), ...headers });
   res.end(text);
 }
 
 /** A 200 whose JSON body a generation thread wrote (jobs.ts's EncodedAnswer). */
 function sendEncoded(res: ServerResponse, { json }: EncodedAnswer): void {
-  res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': json.byteLength });
+  res.writeHead(200, { 'Content-Type': JSON_TYPE, 'Content-Length': json.byteLength });
   res.end(json);
 }
 
