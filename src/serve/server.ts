@@ -363,22 +363,25 @@ export class RnnServer {
 
 /**
  * The answer to a job that failed on the pool. The server was busy, so that a retry may be
- * served: the queue was full, or every thread stayed taken for the request's whole time limit
- * while it waited (it never started): 503 with Retry-After. The job's own work ran past the
- * time limit: 503 (a generation is not a failure: it ends early, `finish: "time"`). A field the
- * thread refused: 400.
+ * served: the queue was full, no thread runs, or every thread stayed taken for the request's
+ * whole time limit while it waited (it never started): 503 with Retry-After. The job's own work
+ * ran past the time limit: 503 (a generation is not a failure: it ends early, `finish: "time"`).
+ * A field the thread refused: 400. The thread running it ended: 500.
  */
 export function jobFailure(err: unknown, timeLimitMs: number): unknown {
-  const retry = { 'Retry-After': String(RETRY_AFTER_S) };
-  if (err instanceof QueueFullError) return new HttpError(503, `${err.message}: try again shortly`, undefined, retry);
+  if (err instanceof QueueFullError || err instanceof NoThreadError) return busy(err.message);
   if (err instanceof JobStoppedError && err.queued) {
-    return new HttpError(503, `every generation thread was busy for the whole time limit of ${timeLimitMs / 1000} s, which the request spent waiting in the queue: try again shortly`, undefined, retry);
+    return busy(`every generation thread was busy for the whole time limit of ${timeLimitMs / 1000} s, which the request spent waiting in the queue`);
   }
   if (err instanceof JobStoppedError) return new HttpError(503, `the request ran past the time limit of ${timeLimitMs / 1000} s`);
   if (err instanceof JobError) return new HttpError(400, err.message, err.field);
-  if (err instanceof NoThreadError) return new HttpError(503, `${err.message}: try again shortly`, undefined, retry);
   if (err instanceof ThreadLostError) return new HttpError(500, err.message);
   return err;
+}
+
+/** The server was too busy to serve a request, saying why: 503, to be asked again after Retry-After. */
+function busy(why: string): HttpError {
+  return new HttpError(503, `${why}: try again shortly`, undefined, { 'Retry-After': String(RETRY_AFTER_S) });
 }
 
 /** Whether an address to bind is loopback only (localhost, 127.0.0.0/8, ::1): any other lets other machines in, and `rnn serve` warns. */
