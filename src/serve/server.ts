@@ -6,7 +6,7 @@ import type { Model } from '../api/index.js';
 import { NOT_FOR_BEAM, NOT_FOR_BEAM_REASON, SAMPLE_SETTINGS } from '../generate/settings.js';
 import type { KernelsKind } from '../engine/kernels/kernels.js';
 import { describeValue, optionMessage } from '../input/issues.js';
-import { SettingError, type SettingsInput } from '../input/settings.js';
+import { SettingError, type SettingsInput, flagName } from '../input/settings.js';
 import { CorpusError } from '../text/corpus.js';
 import { decodeUtf8 } from '../text/utf8.js';
 import { type EncodedAnswer, type GenerateDone, type JobRequest, type ServedModel, readServedModel, servedModels } from './jobs.js';
@@ -49,6 +49,9 @@ export class HttpError extends Error {
     super(message);
   }
 }
+
+/** The request fields the server caps, each by the flag (a ServeOptions setting) that sets its cap. */
+const CAPS = { len: 'maxLen', beam: 'maxBeam' } as const satisfies Record<string, keyof ServeOptions>;
 
 /** Seconds a client refused because the server was busy is asked to wait. */
 const RETRY_AFTER_S = 1;
@@ -242,10 +245,15 @@ export class RnnServer {
 
   /** A request's len: the one it gives, at most --max-len (else 400); none given, the route's `fallback` cut to --max-len. */
   private len(given: number | undefined, fallback: number): number {
-    const { maxLen } = this.options;
-    if (given === undefined) return Math.min(fallback, maxLen);
-    if (given > maxLen) throw new HttpError(400, optionMessage('len', { expected: `at most ${maxLen} (the server's --max-len)`, value: given }), 'len');
+    if (given === undefined) return Math.min(fallback, this.options.maxLen);
+    this.checkCap('len', given);
     return given;
+  }
+
+  /** A field the server caps by a flag of its own (CAPS) at most that flag's value, else 400. */
+  private checkCap(field: keyof typeof CAPS, value: number): void {
+    const flag = CAPS[field], cap = this.options[flag];
+    if (value > cap) throw fieldError(field, `at most ${cap} (the server's ${flagName(flag)})`, value);
   }
 
   private async generate(input: Record<string, unknown>, req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
@@ -254,8 +262,7 @@ export class RnnServer {
     const len = this.len(given, SAMPLE_SETTINGS.len.default);
     const stream = asked ?? streamFromAccept(req.headers.accept);
     if (beam !== undefined) {
-      const { maxBeam } = this.options;
-      if (beam > maxBeam) throw new HttpError(400, optionMessage('beam', { expected: `at most ${maxBeam} (the server's --max-beam)`, value: beam }), 'beam');
+      this.checkCap('beam', beam);
       for (const field of NOT_FOR_BEAM) {
         if (sampling[field] !== undefined) throw new HttpError(400, `${field} does not apply to a beam search (${NOT_FOR_BEAM_REASON}): leave it out or leave out beam`, field);
       }
@@ -311,8 +318,8 @@ export class RnnServer {
     const { model: name, text, layer = ACTIVATIONS_FIELDS.layer.default, unit, top } = readActivations(input);
     const model = this.model(name);
     const { numLayers, hiddenSize } = this.models.get(model)!.config;
-    if (layer >= numLayers) throw new HttpError(400, optionMessage('layer', { expected: `from 0 to ${numLayers - 1}`, value: layer }), 'layer');
-    if (unit !== undefined && unit >= hiddenSize) throw new HttpError(400, optionMessage('unit', { expected: `from 0 to ${hiddenSize - 1}`, value: unit }), 'unit');
+    if (layer >= numLayers) throw fieldError('layer', `from 0 to ${numLayers - 1}`, layer);
+    if (unit !== undefined && unit >= hiddenSize) throw fieldError('unit', `from 0 to ${hiddenSize - 1}`, unit);
     if (unit !== undefined && top !== undefined) throw new HttpError(400, 'top picks the most active units; unit names one: give one of them', 'top');
     const request: JobRequest = { kind: 'activations', model, text: required(text, 'text'), layer, unit: unit ?? null, top: top ?? ACTIVATIONS_FIELDS.top.default };
     sendEncoded(res, await this.runJob(request, signal) as EncodedAnswer);
@@ -454,6 +461,11 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
   const body = `${JSON.stringify({ error: message })}\n`;
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: ${JSON_TYPE}\r\n` +
     `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+/** A field's value out of what it may be here (`expected`): 400 naming it. */
+function fieldError(field: string, expected: string, value: unknown): HttpError {
+  return new HttpError(400, optionMessage(field, { expected, value }), field);
 }
 
 /** A field a request must give. */
