@@ -76,6 +76,12 @@ const PAGE_HEADERS = {
   'X-Content-Type-Options': 'nosniff',
 };
 
+/** A file of the playground, read once when the server starts. */
+interface PageFile {
+  type: string;
+  body: Buffer;
+}
+
 /** The playground's files, served by these names only (no request names a file). */
 const PAGE_FILES: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
@@ -98,7 +104,7 @@ export class RnnServer {
     private readonly options: ServeOptions,
     private readonly models: Map<string, Model>,
     private readonly pool: WorkerPool,
-    private readonly page: Map<string, { type: string; body: Buffer }>,
+    private readonly page: Map<string, PageFile>,
     private readonly server: Server,
   ) {
     this.allowedHosts = isLoopback(options.host) ? new Set(options.allowedHosts.map((name) => name.toLowerCase())) : null;
@@ -161,57 +167,63 @@ export class RnnServer {
     }
   }
 
+  /** A request from an allowed Host answered: a CORS preflight, /healthz, a page file, or an API route. */
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = requestUrl(req.url ?? '/');
     const path = url.pathname, method = req.method ?? 'GET';
     if (this.allowedHosts !== null) checkLoopbackHost(req.headers.host, this.options.host, this.allowedHosts);
     if (this.options.cors !== null) {
-      res.setHeader('Access-Control-Allow-Origin', this.options.cors);
-      res.setHeader('Vary', 'Origin');
+      allowOrigin(res, this.options.cors);
       if (method === 'OPTIONS') {
-        res.writeHead(204, {
-          'Access-Control-Allow-Methods': 'GET, POST', 'Access-Control-Allow-Headers': 'Authorization, Content-Type', 'Access-Control-Max-Age': String(PREFLIGHT_MAX_AGE_S),
-        });
-        res.end();
+        answerPreflight(res);
         return;
       }
     }
     if (path === '/healthz') {
       expectMethod(method, 'GET');
-      const load = this.pool.load;
-      const status = load.threads === this.options.workers ? 'ok' : load.threads > 0 ? 'degraded' : 'down';
-      sendJson(res, load.threads > 0 ? 200 : 503, { status, ...load });
+      this.health(res);
       return;
     }
     const file = this.page.get(path);
     if (file) {
       expectMethod(method, 'GET');
-      res.writeHead(200, { 'Content-Type': file.type, 'Content-Length': file.body.length, ...PAGE_HEADERS });
-      res.end(file.body);
+      sendPageFile(res, file);
       return;
     }
-    const handler = this.routes[path];
-    if (!handler) throw new HttpError(404, `no such route: ${path}; the API has ${Object.keys(this.routes).join(', ')}, /healthz and the page at /`);
-    expectMethod(method, handler.method);
+    const route = this.routes[path];
+    if (!route) throw new HttpError(404, `no such route: ${path}; the API has ${Object.keys(this.routes).join(', ')}, /healthz and the page at /`);
+    expectMethod(method, route.method);
+    await this.callApi(route, url, req, res);
+  }
+
+  /** The threads running, and the jobs running and waiting: 200 while any thread runs, else 503. */
+  private health(res: ServerResponse): void {
+    const load = this.pool.load;
+    const status = load.threads === this.options.workers ? 'ok' : load.threads > 0 ? 'degraded' : 'down';
+    sendJson(res, load.threads > 0 ? 200 : 503, { status, ...load });
+  }
+
+  /**
+   * An API route run for a request from an allowed page that carries the token, on the fields
+   * of its query or body, with a signal that stops it at the time limit or when its client goes.
+   */
+  private async callApi(route: ApiRoute, url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
     checkOrigin(req, this.options.cors);
     this.authorize(req);
-    const input = handler.method === 'GET' ? Object.fromEntries(url.searchParams) : await readJsonBody(req, this.options.maxBody);
+    const input = route.method === 'GET' ? Object.fromEntries(url.searchParams) : await readJsonBody(req, this.options.maxBody);
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort('time'), this.options.timeLimitMs);
     res.on('close', () => {
       if (!res.writableFinished) controller.abort('client');
     });
     try {
-      await handler.run(input, req, res, controller.signal);
+      await route.run(input, req, res, controller.signal);
     } finally {
       clearTimeout(timer);
     }
   }
 
-  private readonly routes: Record<string, {
-    method: 'GET' | 'POST';
-    run: (input: Record<string, unknown>, req: IncomingMessage, res: ServerResponse, signal: AbortSignal) => Promise<void> | void;
-  }> = {
+  private readonly routes: Record<string, ApiRoute> = {
     '/v1/models': { method: 'GET', run: (_input, _req, res) => sendJson(res, 200, { models: this.modelList() }) },
     '/v1/generate': { method: 'POST', run: (input, req, res, signal) => this.generate(input, req, res, signal) },
     '/v1/complete': { method: 'POST', run: (input, _req, res, signal) => this.complete(readComplete(input), res, signal) },
@@ -466,6 +478,33 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
 /** A field's value out of what it may be here (`expected`): 400 naming it. */
 function fieldError(field: string, expected: string, value: unknown): HttpError {
   return new HttpError(400, optionMessage(field, { expected, value }), field);
+}
+
+/** A route of the API: its method, and what answers it (`signal` aborts with 'time' or 'client'). */
+interface ApiRoute {
+  method: 'GET' | 'POST';
+  run: (input: Record<string, unknown>, req: IncomingMessage, res: ServerResponse, signal: AbortSignal) => Promise<void> | void;
+}
+
+/** The CORS headers of an answer to a page of the --cors origin. */
+function allowOrigin(res: ServerResponse, origin: string): void {
+  res.setHeader('Access-Control-Allow-Origin', origin);
+  res.setHeader('Vary', 'Origin');
+}
+
+/** A browser's CORS preflight (OPTIONS) answered: the methods and headers the API takes. */
+function answerPreflight(res: ServerResponse): void {
+  res.writeHead(204, {
+    'Access-Control-Allow-Methods': 'GET, POST', 'Access-Control-Allow-Headers': 'Authorization, Content-Type',
+    'Access-Control-Max-Age': String(PREFLIGHT_MAX_AGE_S),
+  });
+  res.end();
+}
+
+/** One of the playground's files (PAGE_FILES). */
+function sendPageFile(res: ServerResponse, file: PageFile): void {
+  res.writeHead(200, { 'Content-Type': file.type, 'Content-Length': file.body.length, ...PAGE_HEADERS });
+  res.end(file.body);
 }
 
 /** A field a request must give. */
