@@ -227,13 +227,7 @@ export class RnnServer {
     '/v1/models': { method: 'GET', run: (_input, _req, res) => sendJson(res, 200, { models: this.modelList() }) },
     '/v1/generate': { method: 'POST', run: (input, req, res, signal) => this.generate(input, req, res, signal) },
     '/v1/complete': { method: 'POST', run: (input, _req, res, signal) => this.complete(readComplete(input), res, signal) },
-    '/generate': {
-      method: 'GET',
-      run: (input, _req, res, signal) => {
-        const { start_text: prefix, ...rest } = readLegacyGenerate(input);
-        return this.complete({ ...rest, prefix: required(prefix, 'start_text') }, res, signal);
-      },
-    },
+    '/generate': { method: 'GET', run: (input, _req, res, signal) => this.legacyGenerate(input, res, signal) },
     '/v1/score': { method: 'POST', run: (input, _req, res, signal) => this.score(input, res, signal) },
     '/v1/activations': { method: 'POST', run: (input, _req, res, signal) => this.activations(input, res, signal) },
   };
@@ -268,38 +262,43 @@ export class RnnServer {
     if (value > cap) throw fieldError(field, `at most ${cap} (the server's ${flagName(flag)})`, value);
   }
 
+  /** /v1/generate: with `beam`, a beam search; else a sample, whole or streamed (as `stream` asks, else the Accept header). */
   private async generate(input: Record<string, unknown>, req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
-    const { model: name, stream: asked, beam, lengthPenalty, len: given, ...sampling } = readGenerate(input);
+    const { model: name, stream, beam, lengthPenalty, len: given, ...sampling } = readGenerate(input);
     const model = this.model(name);
     const len = this.len(given, SAMPLE_SETTINGS.len.default);
-    const stream = asked ?? streamFromAccept(req.headers.accept);
     if (beam !== undefined) {
       this.checkCap('beam', beam);
-      for (const field of NOT_FOR_BEAM) {
-        if (sampling[field] !== undefined) throw new HttpError(400, `${field} does not apply to a beam search (${NOT_FOR_BEAM_REASON}): leave it out or leave out beam`, field);
-      }
-      if (asked !== undefined) throw new HttpError(400, 'stream does not apply to a beam search: leave it out or leave out beam', 'stream');
+      refuseDrawingFields(sampling, stream);
       const options = { prime: sampling.prime, len, beam, stopAtEos: sampling.stopAtEos, lengthPenalty };
       sendEncoded(res, await this.runJob({ kind: 'beam', model, options }, signal) as EncodedAnswer);
       return;
     }
     if (lengthPenalty !== undefined) throw new HttpError(400, 'lengthPenalty needs beam', 'lengthPenalty');
     const seed = sampling.seed ?? SAMPLE_SETTINGS.seed.default();
-    const request: JobRequest = { kind: 'generate', model, options: { ...sampling, len, seed }, stream: stream !== null };
-    if (stream === null) {
+    const mode = stream ?? streamFromAccept(req.headers.accept);
+    const request: JobRequest = { kind: 'generate', model, options: { ...sampling, len, seed }, stream: mode !== null };
+    if (mode === null) {
       const done = await this.runJob(request, signal) as GenerateDone;
-      sendJson(res, 200, { text: done.text, tokens: done.tokens, finish: finishOf(done, signal), seed, unknownTokens: done.unknownTokens });
+      sendJson(res, 200, { text: done.text, ...generationEnd(done, seed, signal) });
       return;
     }
-    const write = stream === 'sse'
-      ? (event: string, data: unknown) => res.write(`${event === 'text' ? '' : `event: ${event}\n`}data: ${JSON.stringify(data)}\n\n`)
-      : (event: string, data: unknown) => res.write(`${JSON.stringify(event === 'text' ? data : { [event]: true, ...(data as object) })}\n`);
+    await this.streamGeneration(request, mode, seed, res, signal);
+  }
+
+  /**
+   * A sample streamed as server-sent events or NDJSON: its text as the thread draws it, then how
+   * it ended. The headers wait for the first piece, so that a job refused before it draws any is
+   * answered with its JSON error.
+   */
+  private async streamGeneration(request: JobRequest, mode: StreamMode, seed: number, res: ServerResponse, signal: AbortSignal): Promise<void> {
+    const write = streamWriter(res, mode);
     let started = false;
     const start = () => {
       if (started) return;
       started = true;
       res.writeHead(200, {
-        'Content-Type': stream === 'sse' ? 'text/event-stream; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
+        'Content-Type': mode === 'sse' ? 'text/event-stream; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
         'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no',
       });
     };
@@ -308,8 +307,14 @@ export class RnnServer {
       write('text', { text });
     }) as GenerateDone;
     start();
-    write('done', { tokens: done.tokens, finish: finishOf(done, signal), seed, unknownTokens: done.unknownTokens });
+    write('done', generationEnd(done, seed, signal));
     res.end();
+  }
+
+  /** torch-rnn-server's `GET /generate?start_text=…`: a /v1/complete whose prefix is start_text. */
+  private legacyGenerate(input: Record<string, unknown>, res: ServerResponse, signal: AbortSignal): Promise<void> {
+    const { start_text: prefix, ...rest } = readLegacyGenerate(input);
+    return this.complete({ ...rest, prefix: required(prefix, 'start_text') }, res, signal);
   }
 
   private async complete(input: SettingsInput<typeof COMPLETE_FIELDS>, res: ServerResponse, signal: AbortSignal): Promise<void> {
@@ -475,11 +480,6 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
     `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
-/** A field's value out of what it may be here (`expected`): 400 naming it. */
-function fieldError(field: string, expected: string, value: unknown): HttpError {
-  return new HttpError(400, optionMessage(field, { expected, value }), field);
-}
-
 /** A route of the API: its method, and what answers it (`signal` aborts with 'time' or 'client'). */
 interface ApiRoute {
   method: 'GET' | 'POST';
@@ -507,14 +507,39 @@ function sendPageFile(res: ServerResponse, file: PageFile): void {
   res.end(file.body);
 }
 
+/** A field's value out of what it may be here (`expected`): 400 naming it. */
+function fieldError(field: string, expected: string, value: unknown): HttpError {
+  return new HttpError(400, optionMessage(field, { expected, value }), field);
+}
+
 /** A field a request must give. */
 function required<T>(value: T | undefined, field: string): T {
   if (value === undefined) throw new HttpError(400, `${field} is missing: give it as a string`, field);
   return value;
 }
 
-function finishOf(done: GenerateDone, signal: AbortSignal): string {
-  return done.finish === 'stopped' && signal.reason === 'time' ? 'time' : done.finish;
+/** How a sample ended, as its answer's last fields say it: a stop by the time limit is `finish: "time"`. */
+function generationEnd(done: GenerateDone, seed: number, signal: AbortSignal) {
+  const finish = done.finish === 'stopped' && signal.reason === 'time' ? 'time' : done.finish;
+  return { tokens: done.tokens, finish, seed, unknownTokens: done.unknownTokens };
+}
+
+/**
+ * How a streamed sample writes an event: a piece of text (`{"text"}`), or its end. As server-sent
+ * events, the end is `event: done`; as NDJSON lines, `{"done": true, …}`.
+ */
+function streamWriter(res: ServerResponse, mode: StreamMode): (event: 'text' | 'done', data: object) => void {
+  return mode === 'sse'
+    ? (event, data) => res.write(`${event === 'text' ? '' : `event: ${event}\n`}data: ${JSON.stringify(data)}\n\n`)
+    : (event, data) => res.write(`${JSON.stringify(event === 'text' ? data : { [event]: true, ...data })}\n`);
+}
+
+/** A beam search's request giving a field that only drawing reads (NOT_FOR_BEAM, stream): 400 naming it. */
+function refuseDrawingFields(sampling: Partial<Record<(typeof NOT_FOR_BEAM)[number], unknown>>, stream: StreamMode | undefined): void {
+  for (const field of NOT_FOR_BEAM) {
+    if (sampling[field] !== undefined) throw new HttpError(400, `${field} does not apply to a beam search (${NOT_FOR_BEAM_REASON}): leave it out or leave out beam`, field);
+  }
+  if (stream !== undefined) throw new HttpError(400, 'stream does not apply to a beam search: leave it out or leave out beam', 'stream');
 }
 
 function streamFromAccept(accept: string | undefined): StreamMode | null {
