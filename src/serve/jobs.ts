@@ -39,6 +39,18 @@ export type JobRequest =
   | { kind: 'score'; model: string; text: string; top: number }
   | { kind: 'activations'; model: string; text: string; layer: number; unit: number | null; top: number };
 
+/** A job of one kind. */
+export type JobOf<K extends JobRequest['kind']> = Extract<JobRequest, { kind: K }>;
+
+/** What each kind of job ends with, when it ends with an answer. */
+export interface JobAnswers {
+  generate: GenerateDone;
+  beam: EncodedAnswer;
+  complete: CompleteDone;
+  score: EncodedAnswer;
+  activations: EncodedAnswer;
+}
+
 /** Why a generation ended: its length, a drawn `<EOS>`, or a stop (client gone, time limit). */
 export type Finish = 'length' | 'eos' | 'stopped';
 
@@ -48,7 +60,7 @@ export type WorkerMessage =
   | { ready: true }
   | { startFailed: string }
   | { id: number; text: string }
-  | { id: number; done: unknown }
+  | { id: number; done: JobAnswers[JobRequest['kind']] }
   | { id: number; stopped: true }
   | { id: number; error: string; field?: string }
   | { id: number; fault: string };
@@ -75,6 +87,13 @@ export interface GenerateDone {
   tokens: number;
   finish: Finish;
   /** The prime's tokens outside the model's vocabulary, each read as `<UNK>`. */
+  unknownTokens: number;
+}
+
+/** The end of a complete job: the continuations, each without the prefix. */
+export interface CompleteDone {
+  completions: string[];
+  /** The prefix's tokens outside the model's vocabulary, each read as `<UNK>`. */
   unknownTokens: number;
 }
 

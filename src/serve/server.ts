@@ -9,7 +9,7 @@ import { describeValue, optionMessage } from '../input/issues.js';
 import { SettingError, type SettingsInput, flagName } from '../input/settings.js';
 import { CorpusError } from '../text/corpus.js';
 import { decodeUtf8 } from '../text/utf8.js';
-import { type EncodedAnswer, type GenerateDone, type JobRequest, type ServedModel, readServedModel, servedModels } from './jobs.js';
+import { type EncodedAnswer, type GenerateDone, type JobAnswers, type JobOf, type JobRequest, type ServedModel, readServedModel, servedModels } from './jobs.js';
 import { JobError, JobStoppedError, NoThreadError, QueueFullError, ThreadLostError, WorkerPool } from './pool.js';
 import {
   ACTIVATIONS_FIELDS, COMPLETE_FIELDS, SCORE_FIELDS, type StreamMode, readActivations, readComplete, readGenerate, readLegacyGenerate,
@@ -271,15 +271,15 @@ export class RnnServer {
       this.checkCap('beam', beam);
       refuseDrawingFields(sampling, stream);
       const options = { prime: sampling.prime, len, beam, stopAtEos: sampling.stopAtEos, lengthPenalty };
-      sendEncoded(res, await this.runJob({ kind: 'beam', model, options }, signal) as EncodedAnswer);
+      sendEncoded(res, await this.runJob({ kind: 'beam', model, options }, signal));
       return;
     }
     if (lengthPenalty !== undefined) throw new HttpError(400, 'lengthPenalty needs beam', 'lengthPenalty');
     const seed = sampling.seed ?? SAMPLE_SETTINGS.seed.default();
     const mode = stream ?? streamFromAccept(req.headers.accept);
-    const request: JobRequest = { kind: 'generate', model, options: { ...sampling, len, seed }, stream: mode !== null };
+    const request: JobOf<'generate'> = { kind: 'generate', model, options: { ...sampling, len, seed }, stream: mode !== null };
     if (mode === null) {
-      const done = await this.runJob(request, signal) as GenerateDone;
+      const done = await this.runJob(request, signal);
       sendJson(res, 200, { text: done.text, ...generationEnd(done, seed, signal) });
       return;
     }
@@ -291,7 +291,7 @@ export class RnnServer {
    * it ended. The headers wait for the first piece, so that a job refused before it draws any is
    * answered with its JSON error.
    */
-  private async streamGeneration(request: JobRequest, mode: StreamMode, seed: number, res: ServerResponse, signal: AbortSignal): Promise<void> {
+  private async streamGeneration(request: JobOf<'generate'>, mode: StreamMode, seed: number, res: ServerResponse, signal: AbortSignal): Promise<void> {
     const write = streamWriter(res, mode);
     let started = false;
     const start = () => {
@@ -305,7 +305,7 @@ export class RnnServer {
     const done = await this.runJob(request, signal, (text) => {
       start();
       write('text', { text });
-    }) as GenerateDone;
+    });
     start();
     write('done', generationEnd(done, seed, signal));
     res.end();
@@ -323,12 +323,12 @@ export class RnnServer {
     const len = this.len(given, COMPLETE_FIELDS.len.default);
     const model = this.model(name);
     const done = await this.runJob({ kind: 'complete', model, n, options: { ...sampling, prime: required(prefix, 'prefix'), len, seed, stopAtEos: true } }, signal);
-    sendJson(res, 200, { ...(done as object), seed });
+    sendJson(res, 200, { ...done, seed });
   }
 
   private async score(input: Record<string, unknown>, res: ServerResponse, signal: AbortSignal): Promise<void> {
     const { model: name, text, top = SCORE_FIELDS.top.default } = readScore(input);
-    sendEncoded(res, await this.runJob({ kind: 'score', model: this.model(name), text: required(text, 'text'), top }, signal) as EncodedAnswer);
+    sendEncoded(res, await this.runJob({ kind: 'score', model: this.model(name), text: required(text, 'text'), top }, signal));
   }
 
   private async activations(input: Record<string, unknown>, res: ServerResponse, signal: AbortSignal): Promise<void> {
@@ -338,14 +338,14 @@ export class RnnServer {
     if (layer >= numLayers) throw fieldError('layer', `from 0 to ${numLayers - 1}`, layer);
     if (unit !== undefined && unit >= hiddenSize) throw fieldError('unit', `from 0 to ${hiddenSize - 1}`, unit);
     if (unit !== undefined && top !== undefined) throw new HttpError(400, 'top picks the most active units; unit names one: give one of them', 'top');
-    const request: JobRequest = { kind: 'activations', model, text: required(text, 'text'), layer, unit: unit ?? null, top: top ?? ACTIVATIONS_FIELDS.top.default };
-    sendEncoded(res, await this.runJob(request, signal) as EncodedAnswer);
+    const request: JobOf<'activations'> = { kind: 'activations', model, text: required(text, 'text'), layer, unit: unit ?? null, top: top ?? ACTIVATIONS_FIELDS.top.default };
+    sendEncoded(res, await this.runJob(request, signal));
   }
 
   /** A job on the pool; how one that failed is answered: jobFailure (a stop by the client needs no answer). */
-  private async runJob(request: JobRequest, signal: AbortSignal, onText?: (text: string) => void): Promise<unknown> {
+  private async runJob<R extends JobRequest>(request: R, signal: AbortSignal, onText?: (text: string) => void): Promise<JobAnswers[R['kind']]> {
     try {
-      return await this.pool.run(request, signal, onText);
+      return await this.pool.run(request, signal, onText) as JobAnswers[R['kind']];
     } catch (err) {
       throw jobFailure(err, this.options.timeLimitMs);
     }

@@ -3,8 +3,8 @@ import { type Model, type StopSignal, StoppedError, type TokenizedText } from '.
 import { SAMPLE_SETTINGS } from '../generate/settings.js';
 import { InputError, SettingError } from '../input/settings.js';
 import {
-  type ActivationsDone, type EncodedAnswer, type Finish, type GenerateDone, type JobMessage, type JobRequest, type WorkerData,
-  type WorkerMessage, servedModels,
+  type ActivationsDone, type EncodedAnswer, type Finish, type GenerateDone, type JobAnswers, type JobMessage, type JobOf, type JobRequest,
+  type WorkerData, type WorkerMessage, servedModels,
 } from './jobs.js';
 
 /**
@@ -46,7 +46,7 @@ function failure(id: number, err: unknown): WorkerMessage {
   return { id, fault: err instanceof Error ? err.stack ?? err.message : String(err) };
 }
 
-async function run(id: number, request: JobRequest, signal: StopSignal): Promise<unknown> {
+async function run(id: number, request: JobRequest, signal: StopSignal): Promise<JobAnswers[JobRequest['kind']]> {
   const model = loaded.get(request.model)!;
   switch (request.kind) {
     case 'generate':
@@ -74,13 +74,13 @@ function encoded(answer: unknown): EncodedAnswer {
   return { json: utf8.encode(`${JSON.stringify(answer)}\n`) };
 }
 
-function isEncoded(done: unknown): done is EncodedAnswer {
-  return typeof done === 'object' && done !== null && (done as EncodedAnswer).json instanceof Uint8Array;
+function isEncoded(done: JobAnswers[JobRequest['kind']]): done is EncodedAnswer {
+  return 'json' in done;
 }
 
 /** A sample: streamed, its pieces posted as they come; else its text in the answer, one message. */
 async function generate(
-  id: number, model: Model, { options, stream }: Extract<JobRequest, { kind: 'generate' }>, signal: StopSignal,
+  id: number, model: Model, { options, stream }: JobOf<'generate'>, signal: StopSignal,
 ): Promise<GenerateDone> {
   const prime = tokenizedPrime(model, options.prime);
   let pending = '', sentAt = -Infinity, tokens = 0;
@@ -113,7 +113,7 @@ function unknownTokens(prime: TokenizedText | undefined): number {
 }
 
 /** The asked unit, or the `top` units whose value varies most over the text (standard deviation). */
-function activations(model: Model, request: Extract<JobRequest, { kind: 'activations' }>, signal: StopSignal): ActivationsDone {
+function activations(model: Model, request: JobOf<'activations'>, signal: StopSignal): ActivationsDone {
   const { tokens, values, hiddenSize: H, layer } = model.activationsSync(request.text, request.layer, { signal });
   const column = (j: number) => values.map((row) => row[j]!);
   let units: number[];
