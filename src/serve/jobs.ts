@@ -31,9 +31,12 @@ export function servedModels(models: readonly ReadModel[], kernels: KernelsKind)
   return new Map(models.map((m) => [m.name, modelOfBytes(m.path, Buffer.from(m.checkpoint), { kernels })]));
 }
 
-/** What a worker thread runs: one job at a time, on the models it loaded at start. */
+/**
+ * What a worker thread runs: one job at a time, on the models it loaded at start. A
+ * generation's len is the server's to choose (within --max-len).
+ */
 export type JobRequest =
-  | { kind: 'generate'; model: string; options: Omit<GenerateOptions, 'signal'>; stream: boolean }
+  | { kind: 'generate'; model: string; options: Omit<GenerateOptions, 'signal' | 'len'> & { len: number }; stream: boolean }
   | { kind: 'beam'; model: string; options: BeamOptions }
   | { kind: 'complete'; model: string; n: number; options: Omit<CompleteOptions, 'n' | 'signal'> }
   | { kind: 'score'; model: string; text: string; top: number }

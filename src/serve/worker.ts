@@ -1,6 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { type Model, type StopSignal, StoppedError, type TokenizedText } from '../api/index.js';
-import { SAMPLE_SETTINGS } from '../generate/settings.js';
 import { InputError, SettingError } from '../input/settings.js';
 import {
   type ActivationsDone, type EncodedAnswer, type Finish, type GenerateDone, type JobAnswers, type JobMessage, type JobOf, type JobRequest,
@@ -98,7 +97,7 @@ async function generate(
     post({ id, text: pending });
     pending = '';
   }
-  const finish: Finish = signal.aborted ? 'stopped' : tokens < (options.len ?? SAMPLE_SETTINGS.len.default) ? 'eos' : 'length';
+  const finish: Finish = signal.aborted ? 'stopped' : tokens < options.len ? 'eos' : 'length';
   return { text: pending, tokens, finish, unknownTokens: unknownTokens(prime) };
 }
 
