@@ -111,25 +111,25 @@ function unknownTokens(prime: TokenizedText | undefined): number {
   return prime?.unknown.length ?? 0;
 }
 
-/** The asked unit, or the `top` units whose value varies most over the text (standard deviation). */
+/** The asked unit, or the `top` units whose value varies most over the text. */
 function activations(model: Model, request: JobOf<'activations'>, signal: StopSignal): ActivationsDone {
   const { tokens, values, hiddenSize: H, layer } = model.activationsSync(request.text, request.layer, { signal });
-  const column = (j: number) => values.map((row) => row[j]!);
-  let units: number[];
-  if (request.unit !== null) {
-    units = [request.unit];
-  } else {
-    const spread = new Float64Array(H);
-    for (let j = 0; j < H; j++) {
-      let sum = 0, sumSq = 0;
-      for (const row of values) {
-        sum += row[j]!;
-        sumSq += row[j]! * row[j]!;
-      }
-      const n = Math.max(values.length, 1), mean = sum / n;
-      spread[j] = sumSq / n - mean * mean;
+  const units = request.unit !== null ? [request.unit] : mostVaried(values, H, request.top);
+  return { tokens, layer, hiddenSize: H, units: units.map((unit) => ({ unit, values: values.map((row) => row[unit]!) })) };
+}
+
+/** The `top` of H units whose values (`values[t][j]`: unit j after token t) vary most: largest variance first, ties the lower unit. */
+function mostVaried(values: Float32Array[], H: number, top: number): number[] {
+  const variance = new Float64Array(H);
+  const n = Math.max(values.length, 1);
+  for (let j = 0; j < H; j++) {
+    let sum = 0, sumSq = 0;
+    for (const row of values) {
+      sum += row[j]!;
+      sumSq += row[j]! * row[j]!;
     }
-    units = Array.from({ length: H }, (_, j) => j).sort((a, b) => spread[b]! - spread[a]! || a - b).slice(0, request.top);
+    const mean = sum / n;
+    variance[j] = sumSq / n - mean * mean;
   }
-  return { tokens, layer, hiddenSize: H, units: units.map((unit) => ({ unit, values: column(unit) })) };
+  return Array.from({ length: H }, (_, j) => j).sort((a, b) => variance[b]! - variance[a]! || a - b).slice(0, top);
 }
