@@ -317,9 +317,7 @@ export class Model {
    * milliseconds, as `complete` does.
    */
   async score(text: string | TokenizedText, options: ScoreOptions = {}): Promise<TextScore> {
-    checkScored(text, this.vocab);
-    checkOptions(options, SCORE_OPTIONS);
-    checkScoreOptions(options);
+    checkScoreCall(text, this.vocab, options, SCORE_OPTIONS);
     const workers = checkPositiveInteger('workers', options.workers ?? 1);
     checkStopped(options.signal);
     const stepper = await this.stepperOn(workers);
@@ -345,9 +343,7 @@ export class Model {
 
   /** As `score`, on this thread at once. */
   scoreSync(text: string | TokenizedText, options: Omit<ScoreOptions, 'workers'> = {}): TextScore {
-    checkScored(text, this.vocab);
-    checkOptions(options, SCORE_SYNC_OPTIONS);
-    checkScoreOptions(options);
+    checkScoreCall(text, this.vocab, options, SCORE_SYNC_OPTIONS);
     return this.atOnce((stepper) => this.scoring(stepper, text, options));
   }
 
@@ -455,10 +451,14 @@ function checkOptions(options: unknown, known: Readonly<Record<string, true>>): 
 }
 
 /**
- * A score call's `top` (how many alternatives each prediction lists) an integer >= 0 and
- * its `tokens` a boolean, else a RangeError naming the option.
+ * A score call's text (`checkScored`) and options: only those `known`, its `top` (how many
+ * alternatives each prediction lists) an integer >= 0 and its `tokens` a boolean, else a
+ * TypeError or RangeError naming the option.
  */
-function checkScoreOptions({ top, tokens }: ScoreOptions): void {
+function checkScoreCall(text: unknown, vocab: Vocabulary, options: ScoreOptions, known: Readonly<Record<string, true>>): void {
+  checkScored(text, vocab);
+  checkOptions(options, known);
+  const { top, tokens } = options;
   if (top !== undefined) checkedOption('top', NON_NEGATIVE_INTEGER.schema, top);
   if (tokens !== undefined) checkedOption('tokens', BOOLEAN, tokens);
 }
