@@ -13,7 +13,7 @@ import { type StopSignal, StoppedError, checkStopped } from '../generate/stop.js
 import { Turns, type Work, finish, finishInTurns } from '../generate/turns.js';
 import { validationSplit } from '../checkpoint/corpus.js';
 import { optionMessage } from '../input/issues.js';
-import { NON_NEGATIVE_INTEGER, checkPositiveInteger, checkedOption, unknownOption } from '../input/settings.js';
+import { NON_NEGATIVE_INTEGER, checkPositiveInteger, checkedOption, integerFrom, unknownOption } from '../input/settings.js';
 import { createStepper } from '../parallel/inference.js';
 import { stepsPerEpoch } from '../text/batches.js';
 import { EOS, type TextLevel, type TokenizedText, type Vocabulary, cutBy } from '../text/vocab.js';
@@ -386,8 +386,7 @@ export class Model {
   /** The work of an `activations` call on a stepper, its arguments checked. */
   private reading(stepper: Stepper, text: string, layer: number, options: { signal?: StopSignal }): Work<Activations> {
     checkOptions(options, ACTIVATIONS_OPTIONS);
-    const { numLayers: L } = this.config;
-    if (!Number.isInteger(layer) || layer < 0 || layer >= L) throw new RangeError(optionMessage('layer', { expected: `an integer from 0 to ${L - 1}`, value: layer }));
+    checkedOption('layer', integerFrom(0, this.config.numLayers - 1).schema, layer);
     const { ids, unknown } = this.tokenize(text);
     return hiddenStates(stepper, ids, layer, this.vocab.tokenTexts(ids, { unknownTexts: unknown }), options.signal);
   }
