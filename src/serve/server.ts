@@ -161,7 +161,7 @@ export class RnnServer {
     try {
       await this.route(req, res);
     } catch (err) {
-      this.fail(res, err);
+      answerFailure(res, err);
     } finally {
       if (--this.active === 0) for (const wake of this.drained.splice(0)) wake();
     }
@@ -362,27 +362,31 @@ export class RnnServer {
     }
   }
 
-  private fail(res: ServerResponse, err: unknown): void {
-    if (err instanceof ClientGoneError) {
-      res.destroy();
-      return;
-    }
-    let status = 500, message = 'internal error', field: string | undefined, headers: Record<string, string> = {};
-    if (err instanceof HttpError) ({ status, message, field, headers } = err);
-    else if (err instanceof SettingError) {
-      status = 400;
-      message = err.message;
-      field = err.setting;
-    } else {
-      process.stderr.write(`rnn serve: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
-    }
-    if (res.headersSent) {
-      res.end();
-      return;
-    }
-    if (status === 413) headers = { ...headers, Connection: 'close' };
-    sendJson(res, status, { error: message, ...(field !== undefined && { field }) }, headers);
+}
+
+/**
+ * A request that failed, answered with one JSON line `{"error", "field"?}` (httpError): unless
+ * its answer had begun (a stream), which then ends, or its client went away.
+ */
+function answerFailure(res: ServerResponse, err: unknown): void {
+  if (err instanceof ClientGoneError) {
+    res.destroy();
+    return;
   }
+  const { status, message, field, headers } = httpError(err);
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  sendJson(res, status, { error: message, ...(field !== undefined && { field }) }, headers);
+}
+
+/** The answer to an error: an HttpError's own; a field a request broke (SettingError): 400; anything else: 500, its stack on stderr. */
+function httpError(err: unknown): HttpError {
+  if (err instanceof HttpError) return err;
+  if (err instanceof SettingError) return new HttpError(400, err.message, err.setting);
+  process.stderr.write(`rnn serve: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
+  return new HttpError(500, 'internal error');
 }
 
 /**
@@ -573,13 +577,13 @@ function sendEncoded(res: ServerResponse, { json }: EncodedAnswer): void {
 /** The request body as a JSON object; too large: 413; not UTF-8, not JSON or not an object: 400. */
 async function readJsonBody(req: IncomingMessage, maxBody: number): Promise<Record<string, unknown>> {
   const declared = Number(req.headers['content-length']);
-  if (declared > maxBody) throw new HttpError(413, `the body is ${declared} bytes; the server takes at most ${maxBody} (its --max-body)`, 'body');
+  if (declared > maxBody) throw tooLarge(`the body is ${declared} bytes; the server takes at most ${maxBody} (its --max-body)`);
   const chunks: Buffer[] = [];
   let size = 0;
   try {
     for await (const chunk of req as AsyncIterable<Buffer>) {
       size += chunk.length;
-      if (size > maxBody) throw new HttpError(413, `the body is over ${maxBody} bytes, the most the server takes (its --max-body)`, 'body');
+      if (size > maxBody) throw tooLarge(`the body is over ${maxBody} bytes, the most the server takes (its --max-body)`);
       chunks.push(chunk);
     }
   } catch (err) {
@@ -599,6 +603,11 @@ async function readJsonBody(req: IncomingMessage, maxBody: number): Promise<Reco
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'the body must be a JSON object', 'body');
   return body as Record<string, unknown>;
+}
+
+/** A body over --max-body: 413, and the connection closes rather than read the rest. */
+function tooLarge(message: string): HttpError {
+  return new HttpError(413, message, 'body', { Connection: 'close' });
 }
 
 /** The playground's folder: src/serve/page, beside this file in src/ or reached from dist/src/serve. */
