@@ -243,7 +243,8 @@ export class RnnServer {
     });
   }
 
-  private model(name: string | undefined): string {
+  /** The served model a request names, or the first when it names none; else 400. */
+  private askedModel(name: string | undefined): string {
     if (name === undefined) return this.options.models[0]!.name;
     if (!this.models.has(name)) throw new HttpError(400, `model ${describeValue(name)} is not served; the server has ${[...this.models.keys()].join(', ')}`, 'model');
     return name;
@@ -265,7 +266,7 @@ export class RnnServer {
   /** /v1/generate: with `beam`, a beam search; else a sample, whole or streamed (as `stream` asks, else the Accept header). */
   private async generate(input: Record<string, unknown>, req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
     const { model: name, stream, beam, lengthPenalty, len: given, ...sampling } = readGenerate(input);
-    const model = this.model(name);
+    const model = this.askedModel(name);
     const len = this.len(given, SAMPLE_SETTINGS.len.default);
     if (beam !== undefined) {
       this.checkCap('beam', beam);
@@ -321,19 +322,19 @@ export class RnnServer {
     const { model: name, prefix, n = COMPLETE_FIELDS.n.default, len: given, ...sampling } = input;
     const seed = sampling.seed ?? SAMPLE_SETTINGS.seed.default();
     const len = this.len(given, COMPLETE_FIELDS.len.default);
-    const model = this.model(name);
+    const model = this.askedModel(name);
     const done = await this.runJob({ kind: 'complete', model, n, options: { ...sampling, prime: required(prefix, 'prefix'), len, seed, stopAtEos: true } }, signal);
     sendJson(res, 200, { ...done, seed });
   }
 
   private async score(input: Record<string, unknown>, res: ServerResponse, signal: AbortSignal): Promise<void> {
     const { model: name, text, top = SCORE_FIELDS.top.default } = readScore(input);
-    sendEncoded(res, await this.runJob({ kind: 'score', model: this.model(name), text: required(text, 'text'), top }, signal));
+    sendEncoded(res, await this.runJob({ kind: 'score', model: this.askedModel(name), text: required(text, 'text'), top }, signal));
   }
 
   private async activations(input: Record<string, unknown>, res: ServerResponse, signal: AbortSignal): Promise<void> {
     const { model: name, text, layer = ACTIVATIONS_FIELDS.layer.default, unit, top } = readActivations(input);
-    const model = this.model(name);
+    const model = this.askedModel(name);
     const { numLayers, hiddenSize } = this.models.get(model)!.config;
     if (layer >= numLayers) throw fieldError('layer', `from 0 to ${numLayers - 1}`, layer);
     if (unit !== undefined && unit >= hiddenSize) throw fieldError('unit', `from 0 to ${hiddenSize - 1}`, unit);
