@@ -328,13 +328,14 @@ export class LanguageModel {
    */
   gatherState(from: Int32Array, scratch: Float32Array): void {
     const B = this.batchSize, H = this.config.hiddenSize;
-    const gather = (state: Float32Array) => {
-      for (let b = 0; b < B; b++) {
-        for (let j = 0, src = from[b]! * H, dst = b * H; j < H; j++) scratch[dst + j] = state[src + j]!;
+    for (const layer of this.layers) {
+      for (const state of layer.carried) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0, src = from[b]! * H, dst = b * H; j < H; j++) scratch[dst + j] = state[src + j]!;
+        }
+        for (let i = 0; i < B * H; i++) state[i] = scratch[i]!;
       }
-      for (let i = 0; i < B * H; i++) state[i] = scratch[i]!;
-    };
-    for (const layer of this.layers) for (const state of layer.carried) gather(state);
+    }
   }
 
   /**
