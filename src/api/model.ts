@@ -13,7 +13,7 @@ import { type StopSignal, StoppedError, checkStopped } from '../generate/stop.js
 import { Turns, type Work, finish, finishInTurns } from '../generate/turns.js';
 import { validationSplit } from '../checkpoint/corpus.js';
 import { optionMessage } from '../input/issues.js';
-import { NON_NEGATIVE_INTEGER, checkPositiveInteger, checkedOption, unknownOption } from '../input/settings.js';
+import { NON_NEGATIVE_INTEGER, checkPositiveInteger, checkedOption, integerFrom, unknownOption } from '../input/settings.js';
 import { createStepper } from '../parallel/inference.js';
 import { stepsPerEpoch } from '../text/batches.js';
 import { EOS, type TextLevel, type TokenizedText, type Vocabulary, cutBy } from '../text/vocab.js';
@@ -317,9 +317,7 @@ export class Model {
    * milliseconds, as `complete` does.
    */
   async score(text: string | TokenizedText, options: ScoreOptions = {}): Promise<TextScore> {
-    checkScored(text, this.vocab);
-    checkOptions(options, SCORE_OPTIONS);
-    checkScoreOptions(options);
+    checkScoreCall(text, this.vocab, options, SCORE_OPTIONS);
     const workers = checkPositiveInteger('workers', options.workers ?? 1);
     checkStopped(options.signal);
     const stepper = await this.stepperOn(workers);
@@ -345,9 +343,7 @@ export class Model {
 
   /** As `score`, on this thread at once. */
   scoreSync(text: string | TokenizedText, options: Omit<ScoreOptions, 'workers'> = {}): TextScore {
-    checkScored(text, this.vocab);
-    checkOptions(options, SCORE_SYNC_OPTIONS);
-    checkScoreOptions(options);
+    checkScoreCall(text, this.vocab, options, SCORE_SYNC_OPTIONS);
     return this.atOnce((stepper) => this.scoring(stepper, text, options));
   }
 
@@ -390,8 +386,7 @@ export class Model {
   /** The work of an `activations` call on a stepper, its arguments checked. */
   private reading(stepper: Stepper, text: string, layer: number, options: { signal?: StopSignal }): Work<Activations> {
     checkOptions(options, ACTIVATIONS_OPTIONS);
-    const { numLayers: L } = this.config;
-    if (!Number.isInteger(layer) || layer < 0 || layer >= L) throw new RangeError(optionMessage('layer', { expected: `an integer from 0 to ${L - 1}`, value: layer }));
+    checkedOption('layer', integerFrom(0, this.config.numLayers - 1).schema, layer);
     const { ids, unknown } = this.tokenize(text);
     return hiddenStates(stepper, ids, layer, this.vocab.tokenTexts(ids, { unknownTexts: unknown }), options.signal);
   }
@@ -455,10 +450,14 @@ function checkOptions(options: unknown, known: Readonly<Record<string, true>>): 
 }
 
 /**
- * A score call's `top` (how many alternatives each prediction lists) an integer >= 0 and
- * its `tokens` a boolean, else a RangeError naming the option.
+ * A score call's text (`checkScored`) and options: only those `known`, its `top` (how many
+ * alternatives each prediction lists) an integer >= 0 and its `tokens` a boolean, else a
+ * TypeError or RangeError naming the option.
  */
-function checkScoreOptions({ top, tokens }: ScoreOptions): void {
+function checkScoreCall(text: unknown, vocab: Vocabulary, options: ScoreOptions, known: Readonly<Record<string, true>>): void {
+  checkScored(text, vocab);
+  checkOptions(options, known);
+  const { top, tokens } = options;
   if (top !== undefined) checkedOption('top', NON_NEGATIVE_INTEGER.schema, top);
   if (tokens !== undefined) checkedOption('tokens', BOOLEAN, tokens);
 }

@@ -1,5 +1,5 @@
 import { type ModelConfig, gateCount } from './config.js';
-import { type LayerShape, type LayerTensors, RecurrentLayer } from './cells/layer.js';
+import { type LayerOptions, type LayerTensors, RecurrentLayer } from './cells/layer.js';
 import { GruLayer } from './cells/gru.js';
 import { LstmLayer } from './cells/lstm.js';
 import { RnnLayer } from './cells/rnn.js';
@@ -130,11 +130,11 @@ export class LanguageModel {
     const Layer = config.cell === 'lstm' ? LstmLayer : config.cell === 'gru' ? GruLayer : RnnLayer;
     this.layers = [];
     for (let k = 0; k < L; k++) {
-      const shape: LayerShape = {
+      const layerOptions: LayerOptions = {
         kernels, allocator, weights: layerTensors(p, k), grads: g && layerTensors(g, k),
         inputSize: k === 0 ? E : H, hiddenSize: H, batchSize, seqLen,
       };
-      this.layers.push(new Layer(shape));
+      this.layers.push(new Layer(layerOptions));
     }
     this.tokens = allocator.ints(rows);
     this.targets = allocator.ints(rows);
@@ -163,17 +163,13 @@ export class LanguageModel {
    * is shared among workers.
    */
   forward(dropoutSeed: number | null = null): void {
-    const { vocabSize: V, embedDim: E, hiddenSize: H } = this.config;
+    const { vocabSize: V, hiddenSize: H } = this.config;
     const B = this.batchSize, T = this.seqLen, rows = B * T;
     for (let t = 0; t < T; t++) {
       for (let b = 0; b < B; b++) {
         const token = this.tokens[b * T + t]!, row = t * B + b;
-        if (this.readsTokens) {
-          this.rowTokens[row] = token;
-        } else {
-          // x[t·B + b] = E[tokens[b·T + t]]
-          for (let e = 0, src = token * E, dst = row * E; e < E; e++) this.embedded[dst + e] = this.embedWeight[src + e]!;
-        }
+        if (this.readsTokens) this.rowTokens[row] = token;
+        else this.embed(token, row);
       }
     }
     this.dropoutActive = dropoutSeed !== null && this.dropMasks.length > 0;
@@ -183,16 +179,8 @@ export class LanguageModel {
       layer.forward(k === 0 && this.readsTokens ? null : x, xOff);
       x = layer.h; xOff = B * H;
       if (this.dropoutActive && k + 1 < this.layers.length) {
-        // inverted dropout: y = h ⊙ m / (1 − p), m ~ Bernoulli(1 − p)
-        const mask = this.dropMasks[k], out = this.dropped[k], p = this.config.dropout, keep = 1 / (1 - p);
-        for (let b = 0; b < B; b++) {
-          this.dropoutRng.reseed(dropoutSeed!, k, this.firstRow + b);
-          for (let t = 0; t < T; t++) {
-            for (let j = 0, i = (t * B + b) * H; j < H; j++, i++) mask[i] = this.dropoutRng.uniform() < p ? 0 : keep;
-          }
-        }
-        for (let i = 0; i < rows * H; i++) out[i] = x[xOff + i] * mask[i];
-        x = out; xOff = 0;
+        this.dropOut(k, x, xOff, dropoutSeed!);
+        x = this.dropped[k]; xOff = 0;
       }
     }
     // logits = h_L W_headᵀ + b_head
@@ -200,19 +188,41 @@ export class LanguageModel {
     this.kernels.matmulNT(x, xOff, this.headWeight, 0, this.logits, 0, rows, V, H);
   }
 
+  /** Row `row` of the embedded input: x[row] = E[token]. */
+  private embed(token: number, row: number): void {
+    const E = this.config.embedDim;
+    for (let e = 0, src = token * E, dst = row * E; e < E; e++) this.embedded[dst + e] = this.embedWeight[src + e]!;
+  }
+
+  /**
+   * Inverted dropout of layer k's output h (from hOff) into dropped[k]:
+   *   y = h ⊙ m / (1 − p),  m ~ Bernoulli(1 − p)
+   * each sequence's mask drawn from (seed, k, its row in the whole batch).
+   */
+  private dropOut(k: number, h: Float32Array, hOff: number, seed: number): void {
+    const B = this.batchSize, T = this.seqLen, H = this.config.hiddenSize;
+    const mask = this.dropMasks[k]!, out = this.dropped[k]!, p = this.config.dropout, keep = 1 / (1 - p);
+    for (let b = 0; b < B; b++) {
+      this.dropoutRng.reseed(seed, k, this.firstRow + b);
+      for (let t = 0; t < T; t++) {
+        for (let j = 0, i = (t * B + b) * H; j < H; j++, i++) mask[i] = this.dropoutRng.uniform() < p ? 0 : keep;
+      }
+    }
+    for (let i = 0; i < B * T * H; i++) out[i] = h[hOff + i] * mask[i];
+  }
+
   /**
    * One token (B = T = 1): layer k's hidden units [j0, j1) for the token in tokens[0], from the
    * whole state below and before. The initial state h[0] (c[0]) is the previous token's.
    */
   stepLayer(k: number, j0: number, j1: number): void {
-    const layer = this.layers[k]!, H = this.config.hiddenSize, E = this.config.embedDim;
+    const layer = this.layers[k]!, H = this.config.hiddenSize;
     if (k > 0) {
       layer.projectInput(this.layers[k - 1]!.h, H, j0, j1);
     } else if (layer.hasInputTable) {
       layer.projectToken(this.tokens[0]!, j0, j1);
     } else {
-      const src = this.tokens[0]! * E;
-      for (let e = 0; e < E; e++) this.embedded[e] = this.embedWeight[src + e]!;
+      this.embed(this.tokens[0]!, 0);
       layer.projectInput(this.embedded, 0, j0, j1);
     }
     layer.advance(0, j0, j1);
@@ -264,16 +274,16 @@ export class LanguageModel {
    * Afterwards each layer's dh (and an LSTM's dc) holds d loss / d initial state.
    */
   backward(scale: number): number {
-    const { vocabSize: V, embedDim: E, hiddenSize: H } = this.config;
+    const { vocabSize: V, hiddenSize: H } = this.config;
     const B = this.batchSize, T = this.seqLen, rows = B * T, L = this.layers.length;
     const loss = softmaxCrossEntropy(this.kernels, this.logits, this.targets, B, T, T, V, this.dLogits, scale);
     const top = this.layers[L - 1];
     // dW_head += dLogitsᵀ · h_L ;  db_head += Σ dLogits ;  dh_L = dLogits · W_head
-    const k = this.kernels;
-    k.matmulTN(this.dLogits, 0, top.h, B * H, this.headWeightGrad!, 0, V, H, rows);
-    k.addColumnSums(this.dLogits, 0, this.headBiasGrad!, 0, rows, V);
+    const kernels = this.kernels;
+    kernels.matmulTN(this.dLogits, 0, top.h, B * H, this.headWeightGrad!, 0, V, H, rows);
+    kernels.addColumnSums(this.dLogits, 0, this.headBiasGrad!, 0, rows, V);
     top.dOut.fill(0);
-    k.matmulNN(this.dLogits, 0, this.headWeight, 0, top.dOut, 0, rows, H, V);
+    kernels.matmulNN(this.dLogits, 0, this.headWeight, 0, top.dOut, 0, rows, H, V);
     for (let l = L - 1; l >= 0; l--) {
       const layer = this.layers[l]!;
       const below = l > 0 ? this.layers[l - 1]! : null;
@@ -283,20 +293,24 @@ export class LanguageModel {
       dx?.fill(0);
       layer.backward(x, xOff, dx, 0);
       if (below && this.dropoutActive) {
+        // through the dropout between the two layers: d loss / d h = d loss / d y ⊙ m / (1 − p)
         const mask = this.dropMasks[l - 1]!;
         for (let i = 0; i < rows * H; i++) below.dOut[i] *= mask[i]!;
       }
     }
-    if (this.readsTokens) return loss; // layer 0 added dE
-    // dE[tokens[b·T + t]] += dEmbedded[t·B + b]
-    const dE = this.embedGrad!;
+    if (!this.readsTokens) this.accumulateEmbedGrad(); // else layer 0 added dE through its table
+    return loss;
+  }
+
+  /** dE[tokens[b·T + t]] += dEmbedded[t·B + b]: the embedding's gradient, each row to its token's. */
+  private accumulateEmbedGrad(): void {
+    const B = this.batchSize, T = this.seqLen, E = this.config.embedDim, dE = this.embedGrad!;
     for (let t = 0; t < T; t++) {
       for (let b = 0; b < B; b++) {
         const id = this.tokens[b * T + t]!, src = (t * B + b) * E, dst = id * E;
         for (let e = 0; e < E; e++) dE[dst + e] += this.dEmbedded[src + e]!;
       }
     }
-    return loss;
   }
 
   /** Truncated BPTT: the final state becomes the next window's initial state, no gradient through it. */
@@ -314,13 +328,14 @@ export class LanguageModel {
    */
   gatherState(from: Int32Array, scratch: Float32Array): void {
     const B = this.batchSize, H = this.config.hiddenSize;
-    const gather = (state: Float32Array) => {
-      for (let b = 0; b < B; b++) {
-        for (let j = 0, src = from[b]! * H, dst = b * H; j < H; j++) scratch[dst + j] = state[src + j]!;
+    for (const layer of this.layers) {
+      for (const state of layer.carried) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0, src = from[b]! * H, dst = b * H; j < H; j++) scratch[dst + j] = state[src + j]!;
+        }
+        for (let i = 0; i < B * H; i++) state[i] = scratch[i]!;
       }
-      for (let i = 0; i < B * H; i++) state[i] = scratch[i]!;
-    };
-    for (const layer of this.layers) for (const state of layer.carried) gather(state);
+    }
   }
 
   /**

@@ -24,14 +24,17 @@ export function scheduledLr(schedule: LrSchedule, lr: number, decay: number, epo
   return lr * 0.5 * (1 + Math.cos(Math.PI * Math.min(1, Math.max(0, done))));
 }
 
+/** What clip_grad_norm_ adds to the norm it divides by, so that a zero gradient divides by no zero. */
+const CLIP_NORM_EPS = 1e-6;
+
 /**
  * torch.nn.utils.clip_grad_norm_: with norm = ‖g‖₂ over every parameter,
- *   g ← g · maxNorm / (norm + 1e-6)   when that factor is below 1.
+ *   g ← g · maxNorm / (norm + CLIP_NORM_EPS)   when that factor is below 1.
  * Returns the factor (1 when nothing is clipped, or maxNorm is null).
  */
 export function clipScale(norm: number, maxNorm: number | null): number {
   if (maxNorm === null) return 1;
-  const coef = maxNorm / (norm + 1e-6);
+  const coef = maxNorm / (norm + CLIP_NORM_EPS);
   return coef < 1 ? coef : 1;
 }
 

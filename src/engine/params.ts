@@ -8,6 +8,7 @@ export interface TensorSpec {
   size: number;
 }
 
+/** Where each named tensor lies in one flat buffer, in order, and the buffer's length. */
 export interface ParamLayout {
   specs: TensorSpec[];
   byName: Map<string, TensorSpec>;
@@ -31,15 +32,7 @@ export function paramLayout(config: ModelConfig): ParamLayout {
     shapes.push([`rnn.bias_hh_l${k}`, [G]]);
   }
   shapes.push(['head.weight', [V, H]], ['head.bias', [V]]);
-
-  const specs: TensorSpec[] = [];
-  let offset = 0;
-  for (const [name, shape] of shapes) {
-    const size = shape.reduce((a, b) => a * b, 1);
-    specs.push({ name, shape, offset, size });
-    offset += size;
-  }
-  return { specs, byName: new Map(specs.map((s) => [s.name, s])), total: offset };
+  return tensorLayout(shapes);
 }
 
 /** Named views into a flat buffer (parameters, gradients or moments) of the given layout. */

@@ -4,6 +4,9 @@
  */
 export type RngState = [number, number, number, number];
 
+/** Draws a reseeded generator discards before its first, so that nearby seeds give unrelated streams. */
+const WARM_UP_DRAWS = 15;
+
 export class Rng {
   private a: number;
   private b: number;
@@ -16,13 +19,17 @@ export class Rng {
     else [this.a, this.b, this.c, this.d] = seed.map((x) => x >>> 0) as RngState;
   }
 
-  /** Restarts the stream from up to three seed words, in place (no allocation). */
+  /**
+   * Restarts the stream from up to three seed words, in place (no allocation): they are mixed
+   * into words of the fractions of φ, π and e (so that no seed starts from zero words), then
+   * WARM_UP_DRAWS draws are thrown away.
+   */
   reseed(seed: number, stream = 0, substream = 0): void {
     this.a = (0x9e3779b9 ^ stream) >>> 0;
     this.b = (0x243f6a88 ^ substream) >>> 0;
     this.c = 0xb7e15162;
     this.d = seed >>> 0;
-    for (let i = 0; i < 15; i++) this.nextUint32();
+    for (let i = 0; i < WARM_UP_DRAWS; i++) this.nextUint32();
   }
 
   state(): RngState {
@@ -41,7 +48,7 @@ export class Rng {
 
   /** Uniform in [0, 1) with 32 random bits. */
   uniform(): number {
-    return this.nextUint32() / 4294967296;
+    return this.nextUint32() / 2 ** 32;
   }
 
   /** Standard normal by Box–Muller (one draw per call; the pair's second half is discarded). */

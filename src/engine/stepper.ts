@@ -5,6 +5,24 @@ import type { KernelsKind } from './kernels/kernels.js';
 import { LanguageModel } from './model.js';
 import { paramLayout } from './params.js';
 
+/**
+ * A model of one sequence read one token at a time (B = T = 1), forward only, over a copy of
+ * `params` in an arena of its own, prepared for generation (LanguageModel.prepareGeneration).
+ * `modelAt` is where the model's buffers start in the arena: threads that share its step
+ * build the same model over them from there (Arena.replay).
+ */
+export function generationModel(
+  config: ModelConfig, params: Float32Array, kernels?: KernelsKind,
+): { model: LanguageModel; arena: Arena; modelAt: number } {
+  const arena = new Arena(undefined, Float32Array.BYTES_PER_ELEMENT * params.length);
+  const copy = arena.floats(paramLayout(config).total);
+  copy.set(params);
+  const modelAt = arena.used;
+  const model = new LanguageModel({ config, kernels: createKernels(kernels, arena), params: copy, grads: null, batchSize: 1, seqLen: 1 });
+  model.prepareGeneration();
+  return { model, arena, modelAt };
+}
+
 /** Reads one token and leaves the next token's logits: what sampling and scoring drive. */
 export interface TokenStepper {
   readonly logits: Float32Array;
@@ -30,13 +48,8 @@ export class Stepper implements TokenStepper {
   private saved: LanguageModel | null = null;
 
   constructor(readonly config: ModelConfig, params: Float32Array, kernels?: KernelsKind) {
-    const arena = new Arena(undefined, 4 * params.length);
-    this.params = arena.floats(paramLayout(config).total);
-    this.params.set(params);
-    this.model = new LanguageModel({
-      config, kernels: createKernels(kernels, arena), params: this.params, grads: null, batchSize: 1, seqLen: 1,
-    });
-    this.model.prepareGeneration();
+    this.model = generationModel(config, params, kernels).model;
+    this.params = this.model.params;
   }
 
   get logits(): Float32Array {

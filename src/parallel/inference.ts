@@ -5,7 +5,7 @@ import { createKernels, resolveKernels } from '../engine/kernels/index.js';
 import type { KernelsKind } from '../engine/kernels/kernels.js';
 import { LanguageModel } from '../engine/model.js';
 import { paramLayout } from '../engine/params.js';
-import { Stepper, type TokenStepper } from '../engine/stepper.js';
+import { Stepper, type TokenStepper, generationModel } from '../engine/stepper.js';
 import { CONTROL_SIZE, Command, barrier, share } from './shared.js';
 import { ThreadGroup } from './threads.js';
 
@@ -35,11 +35,11 @@ export class InferenceShard {
   private readonly control: Int32Array;
 
   constructor(private readonly setup: InferenceSetup, private readonly index: number, model?: LanguageModel) {
-    const { config, workers, memory } = setup;
+    const { config, workers } = setup;
+    const arena = new Arena(setup.memory);
     if (model) {
       this.model = model;
     } else {
-      const arena = new Arena(memory);
       const params = arena.view(Float32Array, setup.paramsAt, paramLayout(config).total);
       this.model = new LanguageModel({
         config, kernels: createKernels(setup.kernels, arena), params, grads: null, batchSize: 1, seqLen: 1,
@@ -49,7 +49,7 @@ export class InferenceShard {
     }
     this.units = share(config.hiddenSize, workers, index);
     this.rows = share(config.vocabSize, workers, index);
-    this.control = new Arena(memory).view(Int32Array, setup.controlAt, CONTROL_SIZE);
+    this.control = arena.view(Int32Array, setup.controlAt, CONTROL_SIZE);
   }
 
   run(command: Command): void {
@@ -77,18 +77,11 @@ class InferencePool implements TokenStepper {
   }
 
   static async start(config: ModelConfig, params: Float32Array, workers: number, kernels: KernelsKind): Promise<InferencePool> {
-    const arena = new Arena(undefined, 4 * params.length);
-    const shared = arena.floats(paramLayout(config).total);
-    shared.set(params);
-    const modelAt = arena.used;
-    const model = new LanguageModel({
-      config, kernels: createKernels(kernels, arena), params: shared, grads: null, batchSize: 1, seqLen: 1,
-    });
-    model.prepareGeneration();
+    const { model, arena, modelAt } = generationModel(config, params, kernels);
     const control = arena.ints(CONTROL_SIZE);
     const setup: InferenceSetup = {
       config, kernels, workers: Math.max(1, Math.min(workers, config.hiddenSize)), memory: arena.memory,
-      paramsAt: shared.byteOffset, modelAt, controlAt: control.byteOffset,
+      paramsAt: model.params.byteOffset, modelAt, controlAt: control.byteOffset,
     };
     const threads = await ThreadGroup.start(setup, control, 'infer', new InferenceShard(setup, 0, model));
     return new InferencePool(threads, model);
@@ -119,18 +112,20 @@ export async function createStepper(
 
 /**
  * Threads for a batch-1 step by default: one per MULTIPLY_ADDS_PER_THREAD of the step's
- * work, at most every core, and at least 8 hidden units each. A step costs its threads L + 1
+ * work, at most every core, and at least MIN_UNITS_PER_THREAD hidden units each. A step costs its threads L + 1
  * barriers; with the WebAssembly kernels the step of a small model (LSTM 2×128: 0.2 M
  * multiply-adds, about 5 µs) is over before threads that wait on each other gain anything,
  * and on a busy machine a thread that waits for a descheduled one loses much more.
  */
 export function defaultStepperWorkers(config: ModelConfig): number {
   const byWork = Math.floor(stepMultiplyAdds(config) / MULTIPLY_ADDS_PER_THREAD);
-  return Math.max(1, Math.min(availableParallelism(), Math.floor(config.hiddenSize / 8), byWork));
+  return Math.max(1, Math.min(availableParallelism(), Math.floor(config.hiddenSize / MIN_UNITS_PER_THREAD), byWork));
 }
 
 /** Work that pays for one more thread in a batch-1 step. */
 const MULTIPLY_ADDS_PER_THREAD = 1_000_000;
+/** The fewest hidden units a thread takes of each layer of a batch-1 step by default. */
+const MIN_UNITS_PER_THREAD = 8;
 
 /** Multiply-adds of one batch-1 step: every layer's input and recurrent products, and the head. */
 function stepMultiplyAdds(config: ModelConfig): number {

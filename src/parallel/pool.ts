@@ -1,12 +1,12 @@
 import { Arena } from '../engine/kernels/arena.js';
 import { resolveKernels } from '../engine/kernels/index.js';
 import type { KernelsKind } from '../engine/kernels/kernels.js';
-import { STEP_PHASES, type StepPhase } from '../engine/kernels/timed.js';
+import { STEP_PHASES, type StepPhase, phaseSlot } from '../engine/kernels/timed.js';
 import { paramLayout } from '../engine/params.js';
 import type { StepResult, StepSettings } from '../engine/step.js';
 import type { EngineOptions, OptimizerMoments, RecurrentState, TrainingEngine } from './engine.js';
 import { Shard } from './shard.js';
-import { Command, SCALARS_SIZE, Scalar, type PoolSetup, type PoolViews, allocatePool, poolViews } from './shared.js';
+import { Command, Scalar, type PoolSetup, type PoolViews, allocatePool, lossSlot, nullAsScalar, poolViews } from './shared.js';
 import { ThreadGroup } from './threads.js';
 
 /**
@@ -32,6 +32,7 @@ class PoolEngine implements TrainingEngine {
   readonly evalTargets: Int32Array;
   readonly workers: number;
   readonly kernels: KernelsKind;
+  /** The optimizer's updates so far: a step whose loss or gradient was not finite adds none. */
   private step: number;
 
   private constructor(
@@ -67,15 +68,14 @@ class PoolEngine implements TrainingEngine {
 
   trainStep(settings: StepSettings, dropoutSeed: number | null): StepResult {
     const s = this.shared.scalars;
-    this.step++;
     s[Scalar.Lr] = settings.lr;
-    s[Scalar.Clip] = settings.clip ?? -1;
-    s[Scalar.ClipValue] = settings.clipValue ?? -1;
-    s[Scalar.DropoutSeed] = dropoutSeed ?? -1;
-    s[Scalar.Step] = this.step - 1;
+    s[Scalar.Clip] = nullAsScalar(settings.clip);
+    s[Scalar.ClipValue] = nullAsScalar(settings.clipValue);
+    s[Scalar.DropoutSeed] = nullAsScalar(dropoutSeed);
+    s[Scalar.Step] = this.step;
     this.threads.post(Command.Train);
     const skipped = s[Scalar.Skipped] === 1;
-    if (skipped) this.step--;
+    if (!skipped) this.step++;
     return { loss: this.workerSum() / (this.setup.batchSize * this.setup.seqLen), gradNorm: s[Scalar.GradNorm]!, skipped };
   }
 
@@ -107,9 +107,9 @@ class PoolEngine implements TrainingEngine {
 
   profile(): Array<Record<StepPhase, number>> | null {
     if (!this.setup.profile) return null;
-    const seconds = this.shared.profile, P = STEP_PHASES.length;
+    const seconds = this.shared.profile;
     return Array.from({ length: this.workers }, (_, w) =>
-      Object.fromEntries(STEP_PHASES.map((phase, i) => [phase, seconds[w * P + i]!])) as Record<StepPhase, number>);
+      Object.fromEntries(STEP_PHASES.map((phase) => [phase, seconds[phaseSlot(w, phase)]!])) as Record<StepPhase, number>);
   }
 
   async close(): Promise<void> {
@@ -120,7 +120,7 @@ class PoolEngine implements TrainingEngine {
   private workerSum(): number {
     const s = this.shared.scalars;
     let sum = 0;
-    for (let w = 0; w < this.workers; w++) sum += s[SCALARS_SIZE + w]!;
+    for (let w = 0; w < this.workers; w++) sum += s[lossSlot(w)]!;
     return sum;
   }
 }

@@ -1,12 +1,14 @@
-import { Arena } from '../engine/kernels/arena.js';
+import { Arena, CACHE_LINE_BYTES } from '../engine/kernels/arena.js';
 import { createKernels } from '../engine/kernels/index.js';
 import type { Kernels } from '../engine/kernels/kernels.js';
-import { STEP_PHASES, type StepPhase, timedKernels } from '../engine/kernels/timed.js';
+import { type StepPhase, phaseSlot, timedKernels } from '../engine/kernels/timed.js';
 import { LanguageModel } from '../engine/model.js';
 import { Optimizer } from '../engine/optim.js';
 import { paramLayout } from '../engine/params.js';
 import { type StepSettings, accumulateGradients, evaluateChunk, stepIsFinite, trainStep, updateSlice } from '../engine/step.js';
-import { Command, SCALARS_SIZE, Scalar, type PoolSetup, type PoolViews, barrier, poolViews, share } from './shared.js';
+import {
+  Command, Scalar, type PoolSetup, type PoolViews, barrier, lossSlot, poolViews, scalarOrNull, share, sumOfSquaresSlot,
+} from './shared.js';
 
 /**
  * One thread's part of a pool: a model over its share of the batch's sequences (and of the
@@ -32,7 +34,7 @@ export class Shard {
     const arena = new Arena(setup.memory);
     this.shared = poolViews(setup, arena, size);
     const kernels = createKernels(setup.kernels, arena);
-    this.kernels = setup.profile ? timedKernels(kernels, this.shared.profile, index * STEP_PHASES.length) : kernels;
+    this.kernels = setup.profile ? timedKernels(kernels, this.shared.profile, index) : kernels;
     const { params, grads, m, v } = this.shared;
     this.rows = share(batchSize, workers, index);
     this.model = new LanguageModel({
@@ -43,8 +45,8 @@ export class Shard {
       ? new LanguageModel({ config, kernels: this.kernels, params, grads: null, batchSize: e1 - e0, seqLen, firstRow: e0 })
       : null;
     this.optimizer = new Optimizer(setup.optimizer, this.kernels, size, undefined, { m, v });
-    // slices of 16 floats (64-byte cache lines) so no two threads write the same line
-    [this.sliceStart, this.sliceEnd] = share(size, workers, index, 16);
+    // slices of whole cache lines, so that no two threads write the same line
+    [this.sliceStart, this.sliceEnd] = share(size, workers, index, CACHE_LINE_BYTES / Float32Array.BYTES_PER_ELEMENT);
   }
 
   /** Runs the command now posted in the control block; every shard ends at the same barrier. */
@@ -75,42 +77,30 @@ export class Shard {
    */
   private trainStep(): void {
     const { workers: W, batchSize: B, seqLen: T } = this.setup;
-    const { inputs, targets, scalars: s, grads, params, control } = this.shared;
+    const { scalars: s, grads, params } = this.shared;
     const model = this.model, k = this.kernels;
-    const first = this.rows[0] * T, count = model.batchSize * T;
-    for (let i = 0; i < count; i++) {
-      model.tokens[i] = inputs[first + i]!;
-      model.targets[i] = targets[first + i]!;
-    }
-    const seed = s[Scalar.DropoutSeed]!;
-    this.settings.lr = s[Scalar.Lr]!;
-    this.settings.clip = s[Scalar.Clip]! >= 0 ? s[Scalar.Clip]! : null;
-    this.settings.clipValue = s[Scalar.ClipValue]! >= 0 ? s[Scalar.ClipValue]! : null;
-    this.optimizer.step = s[Scalar.Step]!;
+    this.readWindow();
+    const dropoutSeed = this.readSettings();
     if (W === 1) {
-      const { loss, gradNorm, skipped } = trainStep(model, this.optimizer, this.settings, seed < 0 ? null : seed);
-      s[SCALARS_SIZE] = loss * B * T;
+      const { loss, gradNorm, skipped } = trainStep(model, this.optimizer, this.settings, dropoutSeed);
+      s[lossSlot(0)] = loss * B * T;
       s[Scalar.GradNorm] = gradNorm;
       s[Scalar.Skipped] = skipped ? 1 : 0;
       return;
     }
-    s[SCALARS_SIZE + this.index] = accumulateGradients(model, B * T, seed < 0 ? null : seed);
-    let waited = this.clock();
-    barrier(control, W);
-    this.record('barriers', waited);
+    s[lossSlot(this.index)] = accumulateGradients(model, B * T, dropoutSeed);
+    this.timedBarrier();
 
     const reduced = grads[0]!, start = this.sliceStart, n = this.sliceEnd - start;
     for (let w = 1; w < W; w++) k.addInto(reduced, start, grads[w]!, start, n);
     if (this.settings.clipValue !== null) k.clamp(reduced, start, n, this.settings.clipValue);
-    s[SCALARS_SIZE + W + this.index] = k.sumOfSquares(reduced, start, n);
-    waited = this.clock();
-    barrier(control, W);
-    this.record('barriers', waited);
+    s[sumOfSquaresSlot(W, this.index)] = k.sumOfSquares(reduced, start, n);
+    this.timedBarrier();
 
     let sumSq = 0, lossSum = 0;
     for (let w = 0; w < W; w++) {
-      sumSq += s[SCALARS_SIZE + W + w]!;
-      lossSum += s[SCALARS_SIZE + w]!;
+      sumSq += s[sumOfSquaresSlot(W, w)]!;
+      lossSum += s[lossSlot(w)]!;
     }
     const norm = Math.sqrt(sumSq), finite = stepIsFinite(lossSum, norm);
     if (this.index === 0) {
@@ -126,6 +116,33 @@ export class Shard {
     model.carryState();
   }
 
+  /** This shard's sequences of the window the calling thread filled, into its model. */
+  private readWindow(): void {
+    const { inputs, targets } = this.shared, model = this.model;
+    const first = this.rows[0] * this.setup.seqLen, count = model.batchSize * this.setup.seqLen;
+    for (let i = 0; i < count; i++) {
+      model.tokens[i] = inputs[first + i]!;
+      model.targets[i] = targets[first + i]!;
+    }
+  }
+
+  /** The step's settings and the optimizer's step count from the scalar block; returns the dropout seed. */
+  private readSettings(): number | null {
+    const s = this.shared.scalars;
+    this.settings.lr = s[Scalar.Lr]!;
+    this.settings.clip = scalarOrNull(s[Scalar.Clip]!);
+    this.settings.clipValue = scalarOrNull(s[Scalar.ClipValue]!);
+    this.optimizer.step = s[Scalar.Step]!;
+    return scalarOrNull(s[Scalar.DropoutSeed]!);
+  }
+
+  /** The barrier between two phases of a step, its wait counted to `barriers` when profiled. */
+  private timedBarrier(): void {
+    const start = this.clock();
+    barrier(this.shared.control, this.setup.workers);
+    this.record('barriers', start);
+  }
+
   /** Now in milliseconds when the pool is profiled, else 0 (no clock read). */
   private clock(): number {
     return this.setup.profile ? performance.now() : 0;
@@ -134,35 +151,30 @@ export class Shard {
   /** Adds the seconds since `start` to this shard's `phase` when the pool is profiled. */
   private record(phase: StepPhase, start: number): void {
     if (!this.setup.profile) return;
-    this.shared.profile[this.index * STEP_PHASES.length + STEP_PHASES.indexOf(phase)] += (performance.now() - start) / 1000;
+    this.shared.profile[phaseSlot(this.index, phase)] += (performance.now() - start) / 1000;
   }
 
   private evalChunk(): void {
     const { scalars, evalInputs, evalTargets } = this.shared;
     const model = this.evalModel;
-    scalars[SCALARS_SIZE + this.index] = model ? evaluateChunk(model, evalInputs, evalTargets, scalars[Scalar.EvalLength]!) : 0;
+    scalars[lossSlot(this.index)] = model ? evaluateChunk(model, evalInputs, evalTargets, scalars[Scalar.EvalLength]!) : 0;
   }
 
-  /** Gathers (or scatters) this shard's rows of the training window's initial state [L, B, H]. */
+  /**
+   * Gathers (or scatters) this shard's rows of the training window's initial state: h [L, B, H],
+   * then an LSTM's c [L, B, H] after it.
+   */
   private copyState(gather: boolean): void {
     const { config, batchSize: B } = this.setup;
     const state = this.shared.state;
-    const H = config.hiddenSize, L = config.numLayers, half = L * B * H;
+    const H = config.hiddenSize, perState = config.numLayers * B * H;
     const rowsHere = this.model.batchSize, first = this.rows[0];
-    this.model.layers.forEach((layer, k) => {
-      const cells = 'c' in layer ? (layer.c as Float32Array) : null;
+    this.model.layers.forEach((layer, k) => layer.carried.forEach((carried, i) => {
       for (let b = 0; b < rowsHere; b++) {
-        for (let j = 0; j < H; j++) {
-          const local = b * H + j, global = (k * B + first + b) * H + j;
-          if (gather) {
-            state[global] = layer.h[local]!;
-            if (cells) state[half + global] = cells[local]!;
-          } else {
-            layer.h[local] = state[global]!;
-            if (cells) cells[local] = state[half + global]!;
-          }
-        }
+        const local = b * H, global = i * perState + (k * B + first + b) * H;
+        if (gather) state.set(carried.subarray(local, local + H), global);
+        else carried.set(state.subarray(global, global + H), local);
       }
-    });
+    }));
   }
 }

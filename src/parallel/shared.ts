@@ -31,7 +31,7 @@ export interface PoolSetup {
     evalTargets: number; // Int32 [evalRows·T]
     state: number; // Float32 [2·L·B·H]: h then c of the training window, for get/set
     control: number; // Int32 [CONTROL_SIZE]
-    scalars: number; // Float64 [SCALARS_SIZE + 2·W]
+    scalars: number; // Float64 [SCALARS_SIZE + 2·W]: Scalar's slots, then each worker's lossSlot and sumOfSquaresSlot
     profile: number; // Float64 [W · STEP_PHASES.length] seconds (profile only)
   };
 }
@@ -117,12 +117,12 @@ export const enum Control {
 }
 export const CONTROL_SIZE = 8;
 
-/** Slots of the Float64 scalar block; per-worker partial sums follow at SCALARS_SIZE. */
+/** Slots of the Float64 scalar block; the workers' partial sums follow (lossSlot, sumOfSquaresSlot). */
 export const enum Scalar {
   Lr = 0,
-  Clip = 1, // < 0: no clipping by norm
-  ClipValue = 2, // < 0: no clipping by value
-  DropoutSeed = 3, // < 0: no dropout
+  Clip = 1, // null (nullAsScalar): no clipping by norm
+  ClipValue = 2, // null: no clipping by value
+  DropoutSeed = 3, // null: no dropout
   Step = 4, // the optimizer's updates done before this step
   EvalLength = 5,
   GradNorm = 6,
@@ -130,11 +130,39 @@ export const enum Scalar {
 }
 export const SCALARS_SIZE = 8;
 
+/** The scalar slot of worker w's Σ loss, of a training step or a validation chunk. */
+export function lossSlot(worker: number): number {
+  return SCALARS_SIZE + worker;
+}
+
+/** The scalar slot of worker w's Σ g² over its slice of the parameters, in a step of `workers` threads. */
+export function sumOfSquaresSlot(workers: number, worker: number): number {
+  return SCALARS_SIZE + workers + worker;
+}
+
+/** A setting that may be null as a scalar slot holds it: null as −1 (every such setting is otherwise ≥ 0). */
+export function nullAsScalar(value: number | null): number {
+  return value ?? -1;
+}
+
+/** What nullAsScalar wrote, read back: a negative slot is null. */
+export function scalarOrNull(value: number): number | null {
+  return value >= 0 ? value : null;
+}
+
 /** [start, end) of part `index` when `total` items are cut into `parts` nearly equal runs. */
 export function share(total: number, parts: number, index: number, align = 1): [number, number] {
   const cut = (k: number) => Math.min(total, Math.round((k * total) / parts / align) * align);
   return [cut(index), index === parts - 1 ? total : cut(index + 1)];
 }
+
+/**
+ * Polls of a shared word before a thread sleeps on it: the next command, or the threads a
+ * barrier waits for, are usually microseconds away.
+ */
+export const SPINS_BEFORE_SLEEP = 20000;
+/** How long a thread asleep at a barrier waits before it looks again whether a worker failed. */
+const FAILURE_CHECK_MS = 50;
 
 /**
  * Waits until all `parties` threads have arrived. Spins briefly (the other threads are usually
@@ -150,6 +178,6 @@ export function barrier(control: Int32Array, parties: number): void {
   }
   for (let spin = 0; Atomics.load(control, Control.BarrierGeneration) === generation; spin++) {
     if (Atomics.load(control, Control.Failed) !== 0) throw new Error('a worker thread failed');
-    if (spin > 20000) Atomics.wait(control, Control.BarrierGeneration, generation, 50);
+    if (spin > SPINS_BEFORE_SLEEP) Atomics.wait(control, Control.BarrierGeneration, generation, FAILURE_CHECK_MS);
   }
 }

@@ -1,6 +1,17 @@
 import { Worker } from 'node:worker_threads';
 import { Command, Control } from './shared.js';
 
+/** Which shards a group's workers run: a training pool's (shard.ts) or a batch-1 step's (inference.ts). */
+export type ThreadKind = 'train' | 'infer';
+
+/** What a worker thread is started with: the group's setup, its shard's index, and the control block's byte offset. */
+export interface WorkerData {
+  setup: unknown;
+  kind: ThreadKind;
+  index: number;
+  controlAt: number;
+}
+
 /** What each thread of a group runs for a posted command; every shard ends at one barrier. */
 interface CommandRunner {
   run(command: Command): void;
@@ -17,13 +28,14 @@ export class ThreadGroup {
   private constructor(private readonly control: Int32Array, private readonly local: CommandRunner, private readonly threads: Worker[]) {}
 
   /**
-   * Spawns `setup.workers − 1` workers running worker.ts with `setup` (which locates `control`
-   * for them); `local` is shard 0.
+   * Spawns `setup.workers − 1` workers running worker.ts with `setup` and where `control` lies
+   * in its memory; `local` is shard 0.
    */
-  static async start(setup: { workers: number }, control: Int32Array, kind: 'train' | 'infer', local: CommandRunner): Promise<ThreadGroup> {
-    // a count that is not one would leave every barrier waiting for threads that never come
+  static async start(setup: { workers: number }, control: Int32Array, kind: ThreadKind, local: CommandRunner): Promise<ThreadGroup> {
+    // a count that is not a positive integer would leave every barrier waiting for threads that never come
     if (!Number.isInteger(setup.workers) || setup.workers < 1) throw new RangeError(`workers: must be a positive integer (got ${setup.workers})`);
-    const threads = await Promise.all(Array.from({ length: setup.workers - 1 }, (_, k) => spawn(setup, kind, k + 1)));
+    const controlAt = control.byteOffset;
+    const threads = await Promise.all(Array.from({ length: setup.workers - 1 }, (_, k) => spawn({ setup, kind, index: k + 1, controlAt })));
     return new ThreadGroup(control, local, threads);
   }
 
@@ -49,9 +61,10 @@ function workerUrl(): URL {
   return here.pathname.endsWith('.ts') ? new URL('../../dist/src/parallel/worker.js', here) : new URL('./worker.js', here);
 }
 
-function spawn(setup: unknown, kind: string, index: number): Promise<Worker> {
+function spawn(workerData: WorkerData): Promise<Worker> {
+  const { index } = workerData;
   return new Promise((resolve, reject) => {
-    const worker = new Worker(workerUrl(), { workerData: { setup, kind, index } });
+    const worker = new Worker(workerUrl(), { workerData });
     worker.once('error', reject);
     worker.once('message', (message) => {
       if (message !== 'ready') return reject(new Error(`worker ${index} failed to start: ${(message as { error: string }).error}`));

@@ -31,13 +31,28 @@ export function servedModels(models: readonly ReadModel[], kernels: KernelsKind)
   return new Map(models.map((m) => [m.name, modelOfBytes(m.path, Buffer.from(m.checkpoint), { kernels })]));
 }
 
-/** What a worker thread runs: one job at a time, on the models it loaded at start. */
+/**
+ * What a worker thread runs: one job at a time, on the models it loaded at start. A
+ * generation's len is the server's to choose (within --max-len).
+ */
 export type JobRequest =
-  | { kind: 'generate'; model: string; options: Omit<GenerateOptions, 'signal'>; stream: boolean }
+  | { kind: 'generate'; model: string; options: Omit<GenerateOptions, 'signal' | 'len'> & { len: number }; stream: boolean }
   | { kind: 'beam'; model: string; options: BeamOptions }
   | { kind: 'complete'; model: string; n: number; options: Omit<CompleteOptions, 'n' | 'signal'> }
   | { kind: 'score'; model: string; text: string; top: number }
   | { kind: 'activations'; model: string; text: string; layer: number; unit: number | null; top: number };
+
+/** A job of one kind. */
+export type JobOf<K extends JobRequest['kind']> = Extract<JobRequest, { kind: K }>;
+
+/** What each kind of job ends with, when it ends with an answer. */
+export interface JobAnswers {
+  generate: GenerateDone;
+  beam: EncodedAnswer;
+  complete: CompleteDone;
+  score: EncodedAnswer;
+  activations: EncodedAnswer;
+}
 
 /** Why a generation ended: its length, a drawn `<EOS>`, or a stop (client gone, time limit). */
 export type Finish = 'length' | 'eos' | 'stopped';
@@ -48,7 +63,7 @@ export type WorkerMessage =
   | { ready: true }
   | { startFailed: string }
   | { id: number; text: string }
-  | { id: number; done: unknown }
+  | { id: number; done: JobAnswers[JobRequest['kind']] }
   | { id: number; stopped: true }
   | { id: number; error: string; field?: string }
   | { id: number; fault: string };
@@ -75,6 +90,13 @@ export interface GenerateDone {
   tokens: number;
   finish: Finish;
   /** The prime's tokens outside the model's vocabulary, each read as `<UNK>`. */
+  unknownTokens: number;
+}
+
+/** The end of a complete job: the continuations, each without the prefix. */
+export interface CompleteDone {
+  completions: string[];
+  /** The prefix's tokens outside the model's vocabulary, each read as `<UNK>`. */
   unknownTokens: number;
 }
 

@@ -143,6 +143,7 @@ export class WorkerPool {
     for (const wake of waiters) wake();
   }
 
+  /** A new thread's slot, once the thread has loaded every model; rejected if it cannot, or ends first. */
   private spawn(): Promise<Slot> {
     const cancel = new SharedArrayBuffer(4);
     const data: WorkerData = { models: this.options.models, kernels: this.options.kernels, cancel };
@@ -160,17 +161,7 @@ export class WorkerPool {
           reject(new Error(message.startFailed));
           return;
         }
-        const job = slot.job;
-        if (!job || job.id !== message.id) return;
-        if ('text' in message) {
-          job.onText(message.text);
-          return;
-        }
-        this.finish(slot);
-        if ('done' in message) job.resolve(message.done);
-        else if ('stopped' in message) job.reject(new JobStoppedError('stopped', false));
-        else if ('error' in message) job.reject(new JobError(message.error, message.field));
-        else job.reject(new Error(message.fault));
+        this.receive(slot, message);
       });
       worker.on('error', (err) => {
         if (!started) reject(err);
@@ -182,6 +173,24 @@ export class WorkerPool {
         else this.lost(slot, ended);
       });
     });
+  }
+
+  /**
+   * A message about the job a slot's thread runs: a piece of its text, or its end (an answer, a
+   * stop, a refusal or a fault), which frees the slot for the next.
+   */
+  private receive(slot: Slot, message: Extract<WorkerMessage, { id: number }>): void {
+    const job = slot.job;
+    if (!job || job.id !== message.id) return;
+    if ('text' in message) {
+      job.onText(message.text);
+      return;
+    }
+    this.finish(slot);
+    if ('done' in message) job.resolve(message.done);
+    else if ('stopped' in message) job.reject(new JobStoppedError('stopped', false));
+    else if ('error' in message) job.reject(new JobError(message.error, message.field));
+    else job.reject(new Error(message.fault));
   }
 
   /** A thread that ended unasked (an error then its exit, or the exit alone): its job fails, and another is started in its place. */

@@ -3,12 +3,13 @@ import { SAMPLE_SETTINGS } from '../generate/settings.js';
 import { TextSchema } from '../text/utf8.js';
 import { type SettingTable, type SettingsInput, integerFrom, orList, parseSettings, pickSettings, settingsSchema } from '../input/settings.js';
 
-/**
+/*
  * The fields of each request body (or query), as tables of settings: the sampling ones are
  * `rnn sample`'s own (SAMPLE_SETTINGS), the rest the server's. A request that breaks one is
  * answered 400 with one JSON line naming the field and what would be valid (server.ts).
- * Caps the server sets by flag (`len`, `beam`) are checked by its handlers.
+ * Caps the server sets by flag (`len`, `beam`: server.ts's CAPS) are checked by its handlers.
  */
+
 const model = { schema: z.string(), expected: 'the name of a served model (GET /v1/models lists them)', help: 'the model (default: the first)' };
 /** A text the model reads, its CRLF line ends read as LF as in a file. */
 const textField = (help: string) => ({ schema: TextSchema, expected: 'a string', help });
@@ -24,12 +25,10 @@ const GENERATE_FIELDS = {
   stream: { schema: z.enum(STREAM_MODES), expected: orList(STREAM_MODES), help: 'stream the text as server-sent events or NDJSON' },
 } as const satisfies SettingTable;
 
-const count = { ...integerFrom(1, 10), help: 'continuations', default: 3 };
-
 export const COMPLETE_FIELDS = {
   model,
   prefix: textField('the text to continue'),
-  n: count,
+  n: { ...integerFrom(1, 10), help: 'continuations', default: 3 },
   ...pickSettings(SAMPLE_SETTINGS, ['len', 'temperature', 'topK', 'topP', 'seed']),
   // a completion is a few tokens, not a sample's
   len: { ...SAMPLE_SETTINGS.len, default: 20 },

@@ -6,10 +6,10 @@ import type { Model } from '../api/index.js';
 import { NOT_FOR_BEAM, NOT_FOR_BEAM_REASON, SAMPLE_SETTINGS } from '../generate/settings.js';
 import type { KernelsKind } from '../engine/kernels/kernels.js';
 import { describeValue, optionMessage } from '../input/issues.js';
-import { SettingError, type SettingsInput } from '../input/settings.js';
+import { SettingError, type SettingsInput, flagName } from '../input/settings.js';
 import { CorpusError } from '../text/corpus.js';
 import { decodeUtf8 } from '../text/utf8.js';
-import { type EncodedAnswer, type GenerateDone, type JobRequest, type ServedModel, readServedModel, servedModels } from './jobs.js';
+import { type EncodedAnswer, type GenerateDone, type JobAnswers, type JobOf, type JobRequest, type ServedModel, readServedModel, servedModels } from './jobs.js';
 import { JobError, JobStoppedError, NoThreadError, QueueFullError, ThreadLostError, WorkerPool } from './pool.js';
 import {
   ACTIVATIONS_FIELDS, COMPLETE_FIELDS, SCORE_FIELDS, type StreamMode, readActivations, readComplete, readGenerate, readLegacyGenerate,
@@ -50,8 +50,37 @@ export class HttpError extends Error {
   }
 }
 
+/** The request fields the server caps, each by the flag (a ServeOptions setting) that sets its cap. */
+const CAPS = { len: 'maxLen', beam: 'maxBeam' } as const satisfies Record<string, keyof ServeOptions>;
+
 /** Seconds a client refused because the server was busy is asked to wait. */
 const RETRY_AFTER_S = 1;
+
+/** How much longer than a request's time limit node:http lets the request take to arrive. */
+const ARRIVAL_MARGIN_MS = 5000;
+
+/** The longest a request's headers may take to arrive. */
+const HEADERS_TIMEOUT_MS = 10_000;
+
+/** Seconds a browser may keep the answer to a CORS preflight. */
+const PREFLIGHT_MAX_AGE_S = 600;
+
+/** Characters of a refused request target that its error quotes. */
+const TARGET_QUOTED = 80;
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** Every page file's headers besides its type and length: the page loads its own files only, and is asked again each time. */
+const PAGE_HEADERS = {
+  'Cache-Control': 'no-cache', 'Content-Security-Policy': "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:",
+  'X-Content-Type-Options': 'nosniff',
+};
+
+/** A file of the playground, read once when the server starts. */
+interface PageFile {
+  type: string;
+  body: Buffer;
+}
 
 /** The playground's files, served by these names only (no request names a file). */
 const PAGE_FILES: Record<string, { file: string; type: string }> = {
@@ -75,7 +104,7 @@ export class RnnServer {
     private readonly options: ServeOptions,
     private readonly models: Map<string, Model>,
     private readonly pool: WorkerPool,
-    private readonly page: Map<string, { type: string; body: Buffer }>,
+    private readonly page: Map<string, PageFile>,
     private readonly server: Server,
   ) {
     this.allowedHosts = isLoopback(options.host) ? new Set(options.allowedHosts.map((name) => name.toLowerCase())) : null;
@@ -93,8 +122,8 @@ export class RnnServer {
     const report = (line: string) => process.stderr.write(`rnn serve: ${line}\n`);
     const pool = await WorkerPool.start({ models: read, kernels, workers, queue, report });
     try {
-      const requestTimeout = options.timeLimitMs + 5000;
-      const server = createServer({ requestTimeout, headersTimeout: Math.min(10_000, requestTimeout) });
+      const requestTimeout = options.timeLimitMs + ARRIVAL_MARGIN_MS;
+      const server = createServer({ requestTimeout, headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout) });
       server.maxConnections = options.maxConnections;
       const rnn = new RnnServer(options, models, pool, page, server);
       server.on('request', (req, res) => void rnn.handle(req, res));
@@ -132,77 +161,73 @@ export class RnnServer {
     try {
       await this.route(req, res);
     } catch (err) {
-      this.fail(res, err);
+      answerFailure(res, err);
     } finally {
       if (--this.active === 0) for (const wake of this.drained.splice(0)) wake();
     }
   }
 
+  /** A request from an allowed Host answered: a CORS preflight, /healthz, a page file, or an API route. */
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = requestUrl(req.url ?? '/');
     const path = url.pathname, method = req.method ?? 'GET';
     if (this.allowedHosts !== null) checkLoopbackHost(req.headers.host, this.options.host, this.allowedHosts);
     if (this.options.cors !== null) {
-      res.setHeader('Access-Control-Allow-Origin', this.options.cors);
-      res.setHeader('Vary', 'Origin');
+      allowOrigin(res, this.options.cors);
       if (method === 'OPTIONS') {
-        res.writeHead(204, {
-          'Access-Control-Allow-Methods': 'GET, POST', 'Access-Control-Allow-Headers': 'Authorization, Content-Type', 'Access-Control-Max-Age': '600',
-        });
-        res.end();
+        answerPreflight(res);
         return;
       }
     }
     if (path === '/healthz') {
       expectMethod(method, 'GET');
-      const load = this.pool.load;
-      const status = load.threads === this.options.workers ? 'ok' : load.threads > 0 ? 'degraded' : 'down';
-      sendJson(res, load.threads > 0 ? 200 : 503, { status, ...load });
+      this.health(res);
       return;
     }
     const file = this.page.get(path);
     if (file) {
       expectMethod(method, 'GET');
-      res.writeHead(200, {
-        'Content-Type': file.type, 'Content-Length': file.body.length, 'Cache-Control': 'no-cache',
-        'Content-Security-Policy': "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:",
-        'X-Content-Type-Options': 'nosniff',
-      });
-      res.end(file.body);
+      sendPageFile(res, file);
       return;
     }
-    const handler = this.routes[path];
-    if (!handler) throw new HttpError(404, `no such route: ${path}; the API has ${Object.keys(this.routes).join(', ')}, /healthz and the page at /`);
-    expectMethod(method, handler.method);
+    const route = this.routes[path];
+    if (!route) throw new HttpError(404, `no such route: ${path}; the API has ${Object.keys(this.routes).join(', ')}, /healthz and the page at /`);
+    expectMethod(method, route.method);
+    await this.callApi(route, url, req, res);
+  }
+
+  /** The threads running, and the jobs running and waiting: 200 while any thread runs, else 503. */
+  private health(res: ServerResponse): void {
+    const load = this.pool.load;
+    const status = load.threads === this.options.workers ? 'ok' : load.threads > 0 ? 'degraded' : 'down';
+    sendJson(res, load.threads > 0 ? 200 : 503, { status, ...load });
+  }
+
+  /**
+   * An API route run for a request from an allowed page that carries the token, on the fields
+   * of its query or body, with a signal that stops it at the time limit or when its client goes.
+   */
+  private async callApi(route: ApiRoute, url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
     checkOrigin(req, this.options.cors);
     this.authorize(req);
-    const input = handler.method === 'GET' ? Object.fromEntries(url.searchParams) : await readJsonBody(req, this.options.maxBody);
+    const input = route.method === 'GET' ? Object.fromEntries(url.searchParams) : await readJsonBody(req, this.options.maxBody);
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort('time'), this.options.timeLimitMs);
     res.on('close', () => {
       if (!res.writableFinished) controller.abort('client');
     });
     try {
-      await handler.run(input, req, res, controller.signal);
+      await route.run(input, req, res, controller.signal);
     } finally {
       clearTimeout(timer);
     }
   }
 
-  private readonly routes: Record<string, {
-    method: 'GET' | 'POST';
-    run: (input: Record<string, unknown>, req: IncomingMessage, res: ServerResponse, signal: AbortSignal) => Promise<void> | void;
-  }> = {
+  private readonly routes: Record<string, ApiRoute> = {
     '/v1/models': { method: 'GET', run: (_input, _req, res) => sendJson(res, 200, { models: this.modelList() }) },
     '/v1/generate': { method: 'POST', run: (input, req, res, signal) => this.generate(input, req, res, signal) },
     '/v1/complete': { method: 'POST', run: (input, _req, res, signal) => this.complete(readComplete(input), res, signal) },
-    '/generate': {
-      method: 'GET',
-      run: (input, _req, res, signal) => {
-        const { start_text: prefix, ...rest } = readLegacyGenerate(input);
-        return this.complete({ ...rest, prefix: required(prefix, 'start_text') }, res, signal);
-      },
-    },
+    '/generate': { method: 'GET', run: (input, _req, res, signal) => this.legacyGenerate(input, res, signal) },
     '/v1/score': { method: 'POST', run: (input, _req, res, signal) => this.score(input, res, signal) },
     '/v1/activations': { method: 'POST', run: (input, _req, res, signal) => this.activations(input, res, signal) },
   };
@@ -218,7 +243,8 @@ export class RnnServer {
     });
   }
 
-  private model(name: string | undefined): string {
+  /** The served model a request names, or the first when it names none; else 400. */
+  private askedModel(name: string | undefined): string {
     if (name === undefined) return this.options.models[0]!.name;
     if (!this.models.has(name)) throw new HttpError(400, `model ${describeValue(name)} is not served; the server has ${[...this.models.keys()].join(', ')}`, 'model');
     return name;
@@ -226,86 +252,101 @@ export class RnnServer {
 
   /** A request's len: the one it gives, at most --max-len (else 400); none given, the route's `fallback` cut to --max-len. */
   private len(given: number | undefined, fallback: number): number {
-    const { maxLen } = this.options;
-    if (given === undefined) return Math.min(fallback, maxLen);
-    if (given > maxLen) throw new HttpError(400, optionMessage('len', { expected: `at most ${maxLen} (the server's --max-len)`, value: given }), 'len');
+    if (given === undefined) return Math.min(fallback, this.options.maxLen);
+    this.checkCap('len', given);
     return given;
   }
 
+  /** A field the server caps by a flag of its own (CAPS) at most that flag's value, else 400. */
+  private checkCap(field: keyof typeof CAPS, value: number): void {
+    const flag = CAPS[field], cap = this.options[flag];
+    if (value > cap) throw fieldError(field, `at most ${cap} (the server's ${flagName(flag)})`, value);
+  }
+
+  /** /v1/generate: with `beam`, a beam search; else a sample, whole or streamed (as `stream` asks, else the Accept header). */
   private async generate(input: Record<string, unknown>, req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
-    const { model: name, stream: asked, beam, lengthPenalty, len: given, ...sampling } = readGenerate(input);
-    const model = this.model(name);
+    const { model: name, stream, beam, lengthPenalty, len: given, ...sampling } = readGenerate(input);
+    const model = this.askedModel(name);
     const len = this.len(given, SAMPLE_SETTINGS.len.default);
-    const stream = asked ?? streamFromAccept(req.headers.accept);
     if (beam !== undefined) {
-      const { maxBeam } = this.options;
-      if (beam > maxBeam) throw new HttpError(400, optionMessage('beam', { expected: `at most ${maxBeam} (the server's --max-beam)`, value: beam }), 'beam');
-      for (const field of NOT_FOR_BEAM) {
-        if (sampling[field] !== undefined) throw new HttpError(400, `${field} does not apply to a beam search (${NOT_FOR_BEAM_REASON}): leave it out or leave out beam`, field);
-      }
-      if (asked !== undefined) throw new HttpError(400, 'stream does not apply to a beam search: leave it out or leave out beam', 'stream');
+      this.checkCap('beam', beam);
+      refuseDrawingFields(sampling, stream);
       const options = { prime: sampling.prime, len, beam, stopAtEos: sampling.stopAtEos, lengthPenalty };
-      sendEncoded(res, await this.runJob({ kind: 'beam', model, options }, signal) as EncodedAnswer);
+      sendEncoded(res, await this.runJob({ kind: 'beam', model, options }, signal));
       return;
     }
     if (lengthPenalty !== undefined) throw new HttpError(400, 'lengthPenalty needs beam', 'lengthPenalty');
     const seed = sampling.seed ?? SAMPLE_SETTINGS.seed.default();
-    const request: JobRequest = { kind: 'generate', model, options: { ...sampling, len, seed }, stream: stream !== null };
-    if (stream === null) {
-      const done = await this.runJob(request, signal) as GenerateDone;
-      sendJson(res, 200, { text: done.text, tokens: done.tokens, finish: finishOf(done, signal), seed, unknownTokens: done.unknownTokens });
+    const mode = stream ?? streamFromAccept(req.headers.accept);
+    const request: JobOf<'generate'> = { kind: 'generate', model, options: { ...sampling, len, seed }, stream: mode !== null };
+    if (mode === null) {
+      const done = await this.runJob(request, signal);
+      sendJson(res, 200, { text: done.text, ...generationEnd(done, seed, signal) });
       return;
     }
-    const write = stream === 'sse'
-      ? (event: string, data: unknown) => res.write(`${event === 'text' ? '' : `event: ${event}\n`}data: ${JSON.stringify(data)}\n\n`)
-      : (event: string, data: unknown) => res.write(`${JSON.stringify(event === 'text' ? data : { [event]: true, ...(data as object) })}\n`);
+    await this.streamGeneration(request, mode, seed, res, signal);
+  }
+
+  /**
+   * A sample streamed as server-sent events or NDJSON: its text as the thread draws it, then how
+   * it ended. The headers wait for the first piece, so that a job refused before it draws any is
+   * answered with its JSON error.
+   */
+  private async streamGeneration(request: JobOf<'generate'>, mode: StreamMode, seed: number, res: ServerResponse, signal: AbortSignal): Promise<void> {
+    const write = streamWriter(res, mode);
     let started = false;
     const start = () => {
       if (started) return;
       started = true;
       res.writeHead(200, {
-        'Content-Type': stream === 'sse' ? 'text/event-stream; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
+        'Content-Type': mode === 'sse' ? 'text/event-stream; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
         'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no',
       });
     };
     const done = await this.runJob(request, signal, (text) => {
       start();
       write('text', { text });
-    }) as GenerateDone;
+    });
     start();
-    write('done', { tokens: done.tokens, finish: finishOf(done, signal), seed, unknownTokens: done.unknownTokens });
+    write('done', generationEnd(done, seed, signal));
     res.end();
+  }
+
+  /** torch-rnn-server's `GET /generate?start_text=…`: a /v1/complete whose prefix is start_text. */
+  private legacyGenerate(input: Record<string, unknown>, res: ServerResponse, signal: AbortSignal): Promise<void> {
+    const { start_text: prefix, ...rest } = readLegacyGenerate(input);
+    return this.complete({ ...rest, prefix: required(prefix, 'start_text') }, res, signal);
   }
 
   private async complete(input: SettingsInput<typeof COMPLETE_FIELDS>, res: ServerResponse, signal: AbortSignal): Promise<void> {
     const { model: name, prefix, n = COMPLETE_FIELDS.n.default, len: given, ...sampling } = input;
     const seed = sampling.seed ?? SAMPLE_SETTINGS.seed.default();
     const len = this.len(given, COMPLETE_FIELDS.len.default);
-    const model = this.model(name);
+    const model = this.askedModel(name);
     const done = await this.runJob({ kind: 'complete', model, n, options: { ...sampling, prime: required(prefix, 'prefix'), len, seed, stopAtEos: true } }, signal);
-    sendJson(res, 200, { ...(done as object), seed });
+    sendJson(res, 200, { ...done, seed });
   }
 
   private async score(input: Record<string, unknown>, res: ServerResponse, signal: AbortSignal): Promise<void> {
     const { model: name, text, top = SCORE_FIELDS.top.default } = readScore(input);
-    sendEncoded(res, await this.runJob({ kind: 'score', model: this.model(name), text: required(text, 'text'), top }, signal) as EncodedAnswer);
+    sendEncoded(res, await this.runJob({ kind: 'score', model: this.askedModel(name), text: required(text, 'text'), top }, signal));
   }
 
   private async activations(input: Record<string, unknown>, res: ServerResponse, signal: AbortSignal): Promise<void> {
     const { model: name, text, layer = ACTIVATIONS_FIELDS.layer.default, unit, top } = readActivations(input);
-    const model = this.model(name);
+    const model = this.askedModel(name);
     const { numLayers, hiddenSize } = this.models.get(model)!.config;
-    if (layer >= numLayers) throw new HttpError(400, optionMessage('layer', { expected: `from 0 to ${numLayers - 1}`, value: layer }), 'layer');
-    if (unit !== undefined && unit >= hiddenSize) throw new HttpError(400, optionMessage('unit', { expected: `from 0 to ${hiddenSize - 1}`, value: unit }), 'unit');
+    if (layer >= numLayers) throw fieldError('layer', `from 0 to ${numLayers - 1}`, layer);
+    if (unit !== undefined && unit >= hiddenSize) throw fieldError('unit', `from 0 to ${hiddenSize - 1}`, unit);
     if (unit !== undefined && top !== undefined) throw new HttpError(400, 'top picks the most active units; unit names one: give one of them', 'top');
-    const request: JobRequest = { kind: 'activations', model, text: required(text, 'text'), layer, unit: unit ?? null, top: top ?? ACTIVATIONS_FIELDS.top.default };
-    sendEncoded(res, await this.runJob(request, signal) as EncodedAnswer);
+    const request: JobOf<'activations'> = { kind: 'activations', model, text: required(text, 'text'), layer, unit: unit ?? null, top: top ?? ACTIVATIONS_FIELDS.top.default };
+    sendEncoded(res, await this.runJob(request, signal));
   }
 
   /** A job on the pool; how one that failed is answered: jobFailure (a stop by the client needs no answer). */
-  private async runJob(request: JobRequest, signal: AbortSignal, onText?: (text: string) => void): Promise<unknown> {
+  private async runJob<R extends JobRequest>(request: R, signal: AbortSignal, onText?: (text: string) => void): Promise<JobAnswers[R['kind']]> {
     try {
-      return await this.pool.run(request, signal, onText);
+      return await this.pool.run(request, signal, onText) as JobAnswers[R['kind']];
     } catch (err) {
       throw jobFailure(err, this.options.timeLimitMs);
     }
@@ -322,47 +363,54 @@ export class RnnServer {
     }
   }
 
-  private fail(res: ServerResponse, err: unknown): void {
-    if (err instanceof ClientGoneError) {
-      res.destroy();
-      return;
-    }
-    let status = 500, message = 'internal error', field: string | undefined, headers: Record<string, string> = {};
-    if (err instanceof HttpError) ({ status, message, field, headers } = err);
-    else if (err instanceof SettingError) {
-      status = 400;
-      message = err.message;
-      field = err.setting;
-    } else {
-      process.stderr.write(`rnn serve: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
-    }
-    if (res.headersSent) {
-      res.end();
-      return;
-    }
-    if (status === 413) headers = { ...headers, Connection: 'close' };
-    sendJson(res, status, { error: message, ...(field !== undefined && { field }) }, headers);
+}
+
+/**
+ * A request that failed, answered with one JSON line `{"error", "field"?}` (httpError): unless
+ * its answer had begun (a stream), which then ends, or its client went away.
+ */
+function answerFailure(res: ServerResponse, err: unknown): void {
+  if (err instanceof ClientGoneError) {
+    res.destroy();
+    return;
   }
+  const { status, message, field, headers } = httpError(err);
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  sendJson(res, status, { error: message, ...(field !== undefined && { field }) }, headers);
+}
+
+/** The answer to an error: an HttpError's own; a field a request broke (SettingError): 400; anything else: 500, its stack on stderr. */
+function httpError(err: unknown): HttpError {
+  if (err instanceof HttpError) return err;
+  if (err instanceof SettingError) return new HttpError(400, err.message, err.setting);
+  process.stderr.write(`rnn serve: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
+  return new HttpError(500, 'internal error');
 }
 
 /**
  * The answer to a job that failed on the pool. The server was busy, so that a retry may be
- * served: the queue was full, or every thread stayed taken for the request's whole time limit
- * while it waited (it never started): 503 with Retry-After. The job's own work ran past the
- * time limit: 503 (a generation is not a failure: it ends early, `finish: "time"`). A field the
- * thread refused: 400.
+ * served: the queue was full, no thread runs, or every thread stayed taken for the request's
+ * whole time limit while it waited (it never started): 503 with Retry-After. The job's own work
+ * ran past the time limit: 503 (a generation is not a failure: it ends early, `finish: "time"`).
+ * A field the thread refused: 400. The thread running it ended: 500.
  */
 export function jobFailure(err: unknown, timeLimitMs: number): unknown {
-  const retry = { 'Retry-After': String(RETRY_AFTER_S) };
-  if (err instanceof QueueFullError) return new HttpError(503, `${err.message}: try again shortly`, undefined, retry);
+  if (err instanceof QueueFullError || err instanceof NoThreadError) return busy(err.message);
   if (err instanceof JobStoppedError && err.queued) {
-    return new HttpError(503, `every generation thread was busy for the whole time limit of ${timeLimitMs / 1000} s, which the request spent waiting in the queue: try again shortly`, undefined, retry);
+    return busy(`every generation thread was busy for the whole time limit of ${timeLimitMs / 1000} s, which the request spent waiting in the queue`);
   }
   if (err instanceof JobStoppedError) return new HttpError(503, `the request ran past the time limit of ${timeLimitMs / 1000} s`);
   if (err instanceof JobError) return new HttpError(400, err.message, err.field);
-  if (err instanceof NoThreadError) return new HttpError(503, `${err.message}: try again shortly`, undefined, retry);
   if (err instanceof ThreadLostError) return new HttpError(500, err.message);
   return err;
+}
+
+/** The server was too busy to serve a request, saying why: 503, to be asked again after Retry-After. */
+function busy(why: string): HttpError {
+  return new HttpError(503, `${why}: try again shortly`, undefined, { 'Retry-After': String(RETRY_AFTER_S) });
 }
 
 /** Whether an address to bind is loopback only (localhost, 127.0.0.0/8, ::1): any other lets other machines in, and `rnn serve` warns. */
@@ -413,7 +461,7 @@ class ClientGoneError extends Error {}
 
 /** A request's target, which must be a path (`//host/…` is a path here, not a host). */
 function requestUrl(target: string): URL {
-  const refused = () => new HttpError(400, `the request target must be a path such as /v1/generate (got ${JSON.stringify(target.slice(0, 80))})`);
+  const refused = () => new HttpError(400, `the request target must be a path such as /v1/generate (got ${JSON.stringify(target.slice(0, TARGET_QUOTED))})`);
   if (!target.startsWith('/')) throw refused();
   try {
     return new URL(`http://server${target}`);
@@ -433,8 +481,40 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout', 'the request did not arrive in time']
         : [400, 'Bad Request', `the request is not valid HTTP/1.1 (${err.code ?? err.message})`];
   const body = `${JSON.stringify({ error: message })}\n`;
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: ${JSON_TYPE}\r\n` +
     `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+/** A route of the API: its method, and what answers it (`signal` aborts with 'time' or 'client'). */
+interface ApiRoute {
+  method: 'GET' | 'POST';
+  run: (input: Record<string, unknown>, req: IncomingMessage, res: ServerResponse, signal: AbortSignal) => Promise<void> | void;
+}
+
+/** The CORS headers of an answer to a page of the --cors origin. */
+function allowOrigin(res: ServerResponse, origin: string): void {
+  res.setHeader('Access-Control-Allow-Origin', origin);
+  res.setHeader('Vary', 'Origin');
+}
+
+/** A browser's CORS preflight (OPTIONS) answered: the methods and headers the API takes. */
+function answerPreflight(res: ServerResponse): void {
+  res.writeHead(204, {
+    'Access-Control-Allow-Methods': 'GET, POST', 'Access-Control-Allow-Headers': 'Authorization, Content-Type',
+    'Access-Control-Max-Age': String(PREFLIGHT_MAX_AGE_S),
+  });
+  res.end();
+}
+
+/** One of the playground's files (PAGE_FILES). */
+function sendPageFile(res: ServerResponse, file: PageFile): void {
+  res.writeHead(200, { 'Content-Type': file.type, 'Content-Length': file.body.length, ...PAGE_HEADERS });
+  res.end(file.body);
+}
+
+/** A field's value out of what it may be here (`expected`): 400 naming it. */
+function fieldError(field: string, expected: string, value: unknown): HttpError {
+  return new HttpError(400, optionMessage(field, { expected, value }), field);
 }
 
 /** A field a request must give. */
@@ -443,8 +523,28 @@ function required<T>(value: T | undefined, field: string): T {
   return value;
 }
 
-function finishOf(done: GenerateDone, signal: AbortSignal): string {
-  return done.finish === 'stopped' && signal.reason === 'time' ? 'time' : done.finish;
+/** How a sample ended, as its answer's last fields say it: a stop by the time limit is `finish: "time"`. */
+function generationEnd(done: GenerateDone, seed: number, signal: AbortSignal) {
+  const finish = done.finish === 'stopped' && signal.reason === 'time' ? 'time' : done.finish;
+  return { tokens: done.tokens, finish, seed, unknownTokens: done.unknownTokens };
+}
+
+/**
+ * How a streamed sample writes an event: a piece of text (`{"text"}`), or its end. As server-sent
+ * events, the end is `event: done`; as NDJSON lines, `{"done": true, …}`.
+ */
+function streamWriter(res: ServerResponse, mode: StreamMode): (event: 'text' | 'done', data: object) => void {
+  return mode === 'sse'
+    ? (event, data) => res.write(`${event === 'text' ? '' : `event: ${event}\n`}data: ${JSON.stringify(data)}\n\n`)
+    : (event, data) => res.write(`${JSON.stringify(event === 'text' ? data : { [event]: true, ...data })}\n`);
+}
+
+/** A beam search's request giving a field that only drawing reads (NOT_FOR_BEAM, stream): 400 naming it. */
+function refuseDrawingFields(sampling: Partial<Record<(typeof NOT_FOR_BEAM)[number], unknown>>, stream: StreamMode | undefined): void {
+  for (const field of NOT_FOR_BEAM) {
+    if (sampling[field] !== undefined) throw new HttpError(400, `${field} does not apply to a beam search (${NOT_FOR_BEAM_REASON}): leave it out or leave out beam`, field);
+  }
+  if (stream !== undefined) throw new HttpError(400, 'stream does not apply to a beam search: leave it out or leave out beam', 'stream');
 }
 
 function streamFromAccept(accept: string | undefined): StreamMode | null {
@@ -465,26 +565,26 @@ function digest(text: string): Buffer {
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = `${JSON.stringify(body)}\n`;
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), ...headers });
+  res.writeHead(status, { 'Content-Type': JSON_TYPE, 'Content-Length': Buffer.byteLength(text), ...headers });
   res.end(text);
 }
 
 /** A 200 whose JSON body a generation thread wrote (jobs.ts's EncodedAnswer). */
 function sendEncoded(res: ServerResponse, { json }: EncodedAnswer): void {
-  res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': json.byteLength });
+  res.writeHead(200, { 'Content-Type': JSON_TYPE, 'Content-Length': json.byteLength });
   res.end(json);
 }
 
 /** The request body as a JSON object; too large: 413; not UTF-8, not JSON or not an object: 400. */
 async function readJsonBody(req: IncomingMessage, maxBody: number): Promise<Record<string, unknown>> {
   const declared = Number(req.headers['content-length']);
-  if (declared > maxBody) throw new HttpError(413, `the body is ${declared} bytes; the server takes at most ${maxBody} (its --max-body)`, 'body');
+  if (declared > maxBody) throw tooLarge(`the body is ${declared} bytes; the server takes at most ${maxBody} (its --max-body)`);
   const chunks: Buffer[] = [];
   let size = 0;
   try {
     for await (const chunk of req as AsyncIterable<Buffer>) {
       size += chunk.length;
-      if (size > maxBody) throw new HttpError(413, `the body is over ${maxBody} bytes, the most the server takes (its --max-body)`, 'body');
+      if (size > maxBody) throw tooLarge(`the body is over ${maxBody} bytes, the most the server takes (its --max-body)`);
       chunks.push(chunk);
     }
   } catch (err) {
@@ -504,6 +604,11 @@ async function readJsonBody(req: IncomingMessage, maxBody: number): Promise<Reco
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'the body must be a JSON object', 'body');
   return body as Record<string, unknown>;
+}
+
+/** A body over --max-body: 413, and the connection closes rather than read the rest. */
+function tooLarge(message: string): HttpError {
+  return new HttpError(413, message, 'body', { Connection: 'close' });
 }
 
 /** The playground's folder: src/serve/page, beside this file in src/ or reached from dist/src/serve. */

@@ -1,10 +1,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { type Model, type StopSignal, StoppedError, type TokenizedText } from '../api/index.js';
-import { SAMPLE_SETTINGS } from '../generate/settings.js';
 import { InputError, SettingError } from '../input/settings.js';
 import {
-  type ActivationsDone, type EncodedAnswer, type Finish, type GenerateDone, type JobMessage, type JobRequest, type WorkerData,
-  type WorkerMessage, servedModels,
+  type ActivationsDone, type EncodedAnswer, type Finish, type GenerateDone, type JobAnswers, type JobMessage, type JobOf, type JobRequest,
+  type WorkerData, type WorkerMessage, servedModels,
 } from './jobs.js';
 
 /**
@@ -46,7 +45,7 @@ function failure(id: number, err: unknown): WorkerMessage {
   return { id, fault: err instanceof Error ? err.stack ?? err.message : String(err) };
 }
 
-async function run(id: number, request: JobRequest, signal: StopSignal): Promise<unknown> {
+async function run(id: number, request: JobRequest, signal: StopSignal): Promise<JobAnswers[JobRequest['kind']]> {
   const model = loaded.get(request.model)!;
   switch (request.kind) {
     case 'generate':
@@ -74,13 +73,13 @@ function encoded(answer: unknown): EncodedAnswer {
   return { json: utf8.encode(`${JSON.stringify(answer)}\n`) };
 }
 
-function isEncoded(done: unknown): done is EncodedAnswer {
-  return typeof done === 'object' && done !== null && (done as EncodedAnswer).json instanceof Uint8Array;
+function isEncoded(done: JobAnswers[JobRequest['kind']]): done is EncodedAnswer {
+  return 'json' in done;
 }
 
 /** A sample: streamed, its pieces posted as they come; else its text in the answer, one message. */
 async function generate(
-  id: number, model: Model, { options, stream }: Extract<JobRequest, { kind: 'generate' }>, signal: StopSignal,
+  id: number, model: Model, { options, stream }: JobOf<'generate'>, signal: StopSignal,
 ): Promise<GenerateDone> {
   const prime = tokenizedPrime(model, options.prime);
   let pending = '', sentAt = -Infinity, tokens = 0;
@@ -98,7 +97,7 @@ async function generate(
     post({ id, text: pending });
     pending = '';
   }
-  const finish: Finish = signal.aborted ? 'stopped' : tokens < (options.len ?? SAMPLE_SETTINGS.len.default) ? 'eos' : 'length';
+  const finish: Finish = signal.aborted ? 'stopped' : tokens < options.len ? 'eos' : 'length';
   return { text: pending, tokens, finish, unknownTokens: unknownTokens(prime) };
 }
 
@@ -112,25 +111,25 @@ function unknownTokens(prime: TokenizedText | undefined): number {
   return prime?.unknown.length ?? 0;
 }
 
-/** The asked unit, or the `top` units whose value varies most over the text (standard deviation). */
-function activations(model: Model, request: Extract<JobRequest, { kind: 'activations' }>, signal: StopSignal): ActivationsDone {
+/** The asked unit, or the `top` units whose value varies most over the text. */
+function activations(model: Model, request: JobOf<'activations'>, signal: StopSignal): ActivationsDone {
   const { tokens, values, hiddenSize: H, layer } = model.activationsSync(request.text, request.layer, { signal });
-  const column = (j: number) => values.map((row) => row[j]!);
-  let units: number[];
-  if (request.unit !== null) {
-    units = [request.unit];
-  } else {
-    const spread = new Float64Array(H);
-    for (let j = 0; j < H; j++) {
-      let sum = 0, sumSq = 0;
-      for (const row of values) {
-        sum += row[j]!;
-        sumSq += row[j]! * row[j]!;
-      }
-      const n = Math.max(values.length, 1), mean = sum / n;
-      spread[j] = sumSq / n - mean * mean;
+  const units = request.unit !== null ? [request.unit] : mostVaried(values, H, request.top);
+  return { tokens, layer, hiddenSize: H, units: units.map((unit) => ({ unit, values: values.map((row) => row[unit]!) })) };
+}
+
+/** The `top` of H units whose values (`values[t][j]`: unit j after token t) vary most: largest variance first, ties the lower unit. */
+function mostVaried(values: Float32Array[], H: number, top: number): number[] {
+  const variance = new Float64Array(H);
+  const n = Math.max(values.length, 1);
+  for (let j = 0; j < H; j++) {
+    let sum = 0, sumSq = 0;
+    for (const row of values) {
+      sum += row[j]!;
+      sumSq += row[j]! * row[j]!;
     }
-    units = Array.from({ length: H }, (_, j) => j).sort((a, b) => spread[b]! - spread[a]! || a - b).slice(0, request.top);
+    const mean = sum / n;
+    variance[j] = sumSq / n - mean * mean;
   }
-  return { tokens, layer, hiddenSize: H, units: units.map((unit) => ({ unit, values: column(unit) })) };
+  return Array.from({ length: H }, (_, j) => j).sort((a, b) => variance[b]! - variance[a]! || a - b).slice(0, top);
 }

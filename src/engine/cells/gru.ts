@@ -1,5 +1,5 @@
 import { gateCount } from '../config.js';
-import { type LayerShape, RecurrentLayer } from './layer.js';
+import { type LayerOptions, RecurrentLayer } from './layer.js';
 
 /**
  * GRU, PyTorch's (cuDNN's) form, gates r, z, n stacked in rows of W:
@@ -19,12 +19,12 @@ export class GruLayer extends RecurrentLayer {
   /** d loss / d (hidden pre-activations) [T·B, 3H]: dGates with the candidate's part times r. */
   private readonly dHidden: Float32Array;
 
-  constructor(shape: LayerShape) {
-    super(shape, gateCount('gru'));
-    const { allocator, batchSize: B, seqLen: T, hiddenSize: H } = shape;
+  constructor(options: LayerOptions) {
+    super(options, gateCount('gru'));
+    const { allocator, batchSize: B, seqLen: T, hiddenSize: H } = options;
     this.hiddenCandidate = allocator.floats(T * B * H);
-    this.hiddenProj = allocator.floats(B * 3 * H);
-    this.dHidden = allocator.floats(shape.grads ? T * B * 3 * H : 0);
+    this.hiddenProj = allocator.floats(B * this.gateRows);
+    this.dHidden = allocator.floats(options.grads ? T * B * this.gateRows : 0);
   }
 
   protected inputBias(): Float32Array {

@@ -20,7 +20,7 @@ export interface TokenInput {
 }
 
 /** What a layer is built from: its tensors, its gradients (null: inference only), its sizes and its kernels. */
-export interface LayerShape {
+export interface LayerOptions {
   kernels: Kernels;
   /** Where its activations are allocated (by default the kernels' arena). */
   allocator: Allocator;
@@ -84,17 +84,17 @@ export abstract class RecurrentLayer {
   private matvecIh: Float32Array | null = null;
   private matvecHh: Float32Array | null = null;
 
-  constructor(shape: LayerShape, readonly gateCount: number) {
-    this.kernels = shape.kernels;
-    this.weights = shape.weights;
-    this.grads = shape.grads;
-    this.inputSize = shape.inputSize;
-    this.hiddenSize = shape.hiddenSize;
-    this.batchSize = shape.batchSize;
-    this.seqLen = shape.seqLen;
-    this.allocator = shape.allocator;
-    const { allocator, batchSize: B, seqLen: T, hiddenSize: H } = shape;
-    const G = gateCount * H, rows = B * T, training = shape.grads !== null;
+  constructor(options: LayerOptions, readonly gateCount: number) {
+    this.kernels = options.kernels;
+    this.weights = options.weights;
+    this.grads = options.grads;
+    this.inputSize = options.inputSize;
+    this.hiddenSize = options.hiddenSize;
+    this.batchSize = options.batchSize;
+    this.seqLen = options.seqLen;
+    this.allocator = options.allocator;
+    const { allocator, batchSize: B, seqLen: T, hiddenSize: H } = options;
+    const G = gateCount * H, rows = B * T, training = options.grads !== null;
     this.h = allocator.floats((T + 1) * B * H);
     this.carried = [this.h];
     this.gates = allocator.floats(rows * G);

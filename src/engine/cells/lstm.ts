@@ -1,5 +1,5 @@
 import { gateCount } from '../config.js';
-import { type LayerShape, RecurrentLayer, copyState } from './layer.js';
+import { type LayerOptions, RecurrentLayer, copyState } from './layer.js';
 
 /**
  * LSTM, PyTorch's equations and gate order (i, f, g, o stacked in rows of W):
@@ -21,14 +21,14 @@ export class LstmLayer extends RecurrentLayer {
   /** b_ih + b_hh: both biases enter every gate's pre-activation alike. */
   private readonly biasSum: Float32Array;
 
-  constructor(shape: LayerShape) {
-    super(shape, gateCount('lstm'));
-    const { allocator, batchSize: B, seqLen: T, hiddenSize: H } = shape;
+  constructor(options: LayerOptions) {
+    super(options, gateCount('lstm'));
+    const { allocator, batchSize: B, seqLen: T, hiddenSize: H } = options;
     this.c = allocator.floats((T + 1) * B * H);
     this.carried.push(this.c);
     this.tanhC = allocator.floats(T * B * H);
     this.dc = allocator.floats(B * H);
-    this.biasSum = allocator.floats(4 * H);
+    this.biasSum = allocator.floats(this.gateRows);
   }
 
   protected inputBias(): Float32Array {

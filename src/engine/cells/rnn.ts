@@ -1,14 +1,14 @@
 import { gateCount } from '../config.js';
-import { type LayerShape, RecurrentLayer } from './layer.js';
+import { type LayerOptions, RecurrentLayer } from './layer.js';
 
 /** Elman RNN with tanh:  h' = tanh(W_ih x + b_ih + W_hh h + b_hh) */
 export class RnnLayer extends RecurrentLayer {
   /** b_ih + b_hh: both biases enter the pre-activation alike. */
   private readonly biasSum: Float32Array;
 
-  constructor(shape: LayerShape) {
-    super(shape, gateCount('rnn'));
-    this.biasSum = shape.allocator.floats(shape.hiddenSize);
+  constructor(options: LayerOptions) {
+    super(options, gateCount('rnn'));
+    this.biasSum = options.allocator.floats(options.hiddenSize);
   }
 
   protected inputBias(): Float32Array {

@@ -6,7 +6,7 @@ export const ARENA_LIMIT_BYTES = PAGE_BYTES * MAX_PAGES;
 /** Bytes at the start of the memory that hold the allocator's own words. */
 const HEADER_BYTES = 64;
 /** Every allocation starts on a cache line: SIMD loads stay aligned and threads never share a line. */
-const ALIGN = 64;
+export const CACHE_LINE_BYTES = 64;
 
 /** Hands out zeroed tensors: an Arena, or a replay of one (Arena.replay). */
 export interface Allocator {
@@ -75,7 +75,7 @@ export class Arena implements Allocator {
     let at = from;
     const next = (bytes: number): number => {
       const start = at;
-      at += Math.ceil(Math.max(bytes, 1) / ALIGN) * ALIGN;
+      at += alignedSize(bytes);
       if (at > this.used) throw new RangeError('replayed past what the arena handed out');
       return start;
     };
@@ -87,11 +87,11 @@ export class Arena implements Allocator {
 
   private reserve(bytes: number): number {
     if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RangeError(`cannot allocate ${bytes} bytes`);
-    const size = Math.ceil(Math.max(bytes, 1) / ALIGN) * ALIGN;
-    if (size > MAX_PAGES * PAGE_BYTES) throw new RangeError(tooLarge(bytes));
+    const size = alignedSize(bytes);
+    if (size > ARENA_LIMIT_BYTES) throw new RangeError(tooLarge(bytes));
     const start = Atomics.add(this.header, 0, size);
     const end = start + size;
-    if (end > MAX_PAGES * PAGE_BYTES || end < start) throw new RangeError(tooLarge(bytes));
+    if (end > ARENA_LIMIT_BYTES || end < start) throw new RangeError(tooLarge(bytes));
     // another thread may grow it at the same time: grow until it is large enough
     while (this.memory.buffer.byteLength < end) {
       const missing = Math.ceil((end - this.memory.buffer.byteLength) / PAGE_BYTES);
@@ -104,6 +104,11 @@ export class Arena implements Allocator {
     }
     return start;
   }
+}
+
+/** The bytes an allocation of `bytes` takes: whole cache lines, at least one. */
+function alignedSize(bytes: number): number {
+  return Math.ceil(Math.max(bytes, 1) / CACHE_LINE_BYTES) * CACHE_LINE_BYTES;
 }
 
 function tooLarge(bytes: number): string {

@@ -1,8 +1,9 @@
 /**
  * One time step of each gated cell after its products, in plain TypeScript: what js.ts and
- * reference.ts run for the Kernels' gruForward, gruBackward, lstmForward and lstmBackward.
- * The equations are the cells' (../cells/gru.ts, ../cells/lstm.ts); each value is stored to
- * float32 where the cells' loops stored it, so these give the same bits they gave.
+ * reference.ts run for the Kernels' gruForward, gruBackward, lstmForward and lstmBackward
+ * (simd/cells.ts is the WebAssembly one). The equations are the cells' (../cells/gru.ts,
+ * ../cells/lstm.ts). A sum that an activation reads is rounded to float32 first (Math.fround),
+ * as it would be had it been stored.
  *
  * B rows, hidden size H; gate rows hold G = 3H (GRU) or 4H (LSTM) floats, state rows H.
  */
@@ -16,15 +17,18 @@ export function gruForward(
   const G = 3 * H;
   for (let b = 0; b < B; b++) {
     const row = gOff + b * G, hp = hidOff + b * G, prev = prevOff + b * H, next = nextOff + b * H, cand = candOff + b * H;
+    // r = σ(gates_r + hidden_r),  z = σ(gates_z + hidden_z)
     for (let j = j0; j < j1; j++) {
       gates[row + j] = sigmoid(Math.fround(gates[row + j]! + hidden[hp + j]!));
       gates[row + H + j] = sigmoid(Math.fround(gates[row + H + j]! + hidden[hp + H + j]!));
     }
+    // n = tanh(gates_n + r ⊙ hidden_n), hidden_n kept in candidate for the backward pass
     for (let j = j0; j < j1; j++) {
       const hn = hidden[hp + 2 * H + j]!;
       gates[row + 2 * H + j] = Math.tanh(Math.fround(gates[row + 2 * H + j]! + gates[row + j]! * hn));
       candidate[cand + j] = hn;
     }
+    // h[next] = (1 − z) ⊙ n + z ⊙ h[prev]
     for (let j = j0; j < j1; j++) {
       const z = gates[row + H + j]!;
       h[next + j] = (1 - z) * gates[row + 2 * H + j]! + z * h[prev + j]!;
@@ -39,6 +43,9 @@ export function gruBackward(
   const G = 3 * H;
   for (let b = 0; b < B; b++) {
     const row = gOff + b * G, dRow = dgOff + b * G, prev = prevOff + b * H, out = dOutOff + b * H, cand = candOff + b * H, s = b * H;
+    // with dh ← dh + dOut:  dn = dh ⊙ (1 − z),  dz = dh ⊙ (h[prev] − n),  dh[prev] (the direct path) = dh ⊙ z;
+    // dnPre = dn ⊙ (1 − n²),  dr = dnPre ⊙ hidden_n,  drPre = dr ⊙ r(1 − r),  dzPre = dz ⊙ z(1 − z);
+    // dGates = (drPre, dzPre, dnPre) and dHidden = (drPre, dzPre, dnPre ⊙ r)
     for (let j = 0; j < H; j++) {
       const r = gates[row + j]!, z = gates[row + H + j]!, n = gates[row + 2 * H + j]!;
       const dhj = dh[s + j]! + dOut[out + j]!;
@@ -61,17 +68,20 @@ export function lstmForward(
   const G = 4 * H;
   for (let b = 0; b < B; b++) {
     const row = gOff + b * G, prev = prevOff + b * H, next = nextOff + b * H, tc = tcOff + b * H, hNext = hNextOff + b * H;
+    // i = σ(·),  f = σ(·),  g = tanh(·),  o = σ(·)
     for (let j = j0; j < j1; j++) {
       gates[row + j] = sigmoid(gates[row + j]!);
       gates[row + H + j] = sigmoid(gates[row + H + j]!);
       gates[row + 2 * H + j] = Math.tanh(gates[row + 2 * H + j]!);
       gates[row + 3 * H + j] = sigmoid(gates[row + 3 * H + j]!);
     }
+    // c[next] = f ⊙ c[prev] + i ⊙ g,  tanh(c[next]) kept in tanhC for the backward pass
     for (let j = j0; j < j1; j++) {
       const cNext = gates[row + H + j]! * c[prev + j]! + gates[row + j]! * gates[row + 2 * H + j]!;
       c[next + j] = cNext;
       tanhC[tc + j] = Math.tanh(Math.fround(cNext));
     }
+    // h[next] = o ⊙ tanh(c[next])
     for (let j = j0; j < j1; j++) h[hNext + j] = gates[row + 3 * H + j]! * tanhC[tc + j]!;
   }
 }
@@ -83,6 +93,9 @@ export function lstmBackward(
   const G = 4 * H;
   for (let b = 0; b < B; b++) {
     const row = gOff + b * G, dRow = dgOff + b * G, prev = prevOff + b * H, tcRow = tcOff + b * H, out = dOutOff + b * H, s = b * H;
+    // with dh ← dh + dOut:  dc ← dc + dh ⊙ o ⊙ (1 − tanh² c[next]),  do = dh ⊙ tanh c[next],
+    // di = dc ⊙ g,  df = dc ⊙ c[prev],  dg = dc ⊙ i,  dc[prev] = dc ⊙ f;
+    // each through its activation: σ' = σ(1 − σ) for i, f, o and tanh' = 1 − g² for g
     for (let j = 0; j < H; j++) {
       const i = gates[row + j]!, f = gates[row + H + j]!, g = gates[row + 2 * H + j]!, o = gates[row + 3 * H + j]!;
       const tc = tanhC[tcRow + j]!;

@@ -38,8 +38,9 @@ export function jsKernels(arena: Arena): Kernels {
       matmulNT(x, xOff, packed, pOff + j0 * K, y, yOff + j0, 1, j1 - j0, K);
     },
     broadcastRows(X, xOff, bias, biasOff, M, N) {
-      const row = bias.subarray(biasOff, biasOff + N);
-      for (let i = 0, x = xOff; i < M; i++, x += N) X.set(row, x);
+      for (let i = 0, x = xOff; i < M; i++, x += N) {
+        for (let j = 0; j < N; j++) X[x + j] = bias[biasOff + j]!;
+      }
     },
     addColumnSums(dY, yOff, db, dbOff, M, N) {
       for (let i = 0, y = yOff; i < M; i++, y += N) {

@@ -11,6 +11,11 @@ export const STEP_PHASES = [
 ] as const;
 export type StepPhase = (typeof STEP_PHASES)[number];
 
+/** Where worker `worker`'s seconds of `phase` lie in a profile's seconds: a row of STEP_PHASES a worker. */
+export function phaseSlot(worker: number, phase: StepPhase): number {
+  return worker * STEP_PHASES.length + STEP_PHASES.indexOf(phase);
+}
+
 /** The phase each kernel's time counts to. */
 const PHASE_OF: Record<Exclude<keyof Kernels, 'kind' | 'arena'>, StepPhase> = {
   matmulNT: 'products', matmulNN: 'products', matmulTN: 'products', matmulPacked: 'recurrent', packWeights: 'recurrent',
@@ -24,14 +29,14 @@ const PHASE_OF: Record<Exclude<keyof Kernels, 'kind' | 'arena'>, StepPhase> = {
 };
 
 /**
- * `inner` with each call's seconds added to seconds[offset + STEP_PHASES.indexOf(its phase)]:
- * for the bench's profile only (each call reads the clock twice).
+ * `inner` with each call's seconds added to seconds[phaseSlot(worker, its phase)]: for the
+ * bench's profile only (each call reads the clock twice).
  */
-export function timedKernels(inner: Kernels, seconds: Float64Array, offset: number): Kernels {
+export function timedKernels(inner: Kernels, seconds: Float64Array, worker: number): Kernels {
   const timed: Record<string, unknown> = { kind: inner.kind, arena: inner.arena };
   for (const [name, phase] of Object.entries(PHASE_OF)) {
     const kernel = (inner[name as keyof typeof PHASE_OF] as (...args: unknown[]) => unknown).bind(inner);
-    const slot = offset + STEP_PHASES.indexOf(phase);
+    const slot = phaseSlot(worker, phase);
     timed[name] = (...args: unknown[]) => {
       const start = performance.now();
       const result = kernel(...args);

@@ -122,11 +122,19 @@ export function relaxedKernels(arena: Arena): Kernels {
   return simdKernels('relaxed', arena);
 }
 
+/** packWeights' `kind` for each layout, as simd/products.ts numbers them (KIND_NT, KIND_NN). */
+const PACK_LAYOUT = { NT: 0, NN: 1 } as const;
+
+/** The byte address in the arena's memory of element `offset` of `array` (4 bytes an element). */
+function address(array: Float32Array | Int32Array, offset: number): number {
+  return array.byteOffset + 4 * offset;
+}
+
 /**
  * The `kind` build's kernels over `arena`'s memory: each call passes the byte addresses of its
- * tensors (array.byteOffset + 4 · element offset) to an instance of the module that imports
- * that memory. The matrix products share one scratch area, allocated from the arena on the
- * first product; a Kernels object belongs to one thread, as every other one does.
+ * tensors (`address`) to an instance of the module that imports that memory. The matrix
+ * products share one scratch area, allocated from the arena on the first product; a Kernels
+ * object belongs to one thread, as every other one does.
  */
 function simdKernels(kind: SimdKind, arena: Arena): Kernels {
   const simd = new WebAssembly.Instance(kernelModule(kind), { env: { memory: arena.memory } }).exports as unknown as SimdExports;
@@ -139,78 +147,78 @@ function simdKernels(kind: SimdKind, arena: Arena): Kernels {
     kind,
     arena,
     matmulNT(A, aOff, B, bOff, C, cOff, M, N, K) {
-      simd.matmulNT(A.byteOffset + 4 * aOff, B.byteOffset + 4 * bOff, C.byteOffset + 4 * cOff, M, N, K, scratchAddress());
+      simd.matmulNT(address(A, aOff), address(B, bOff), address(C, cOff), M, N, K, scratchAddress());
     },
     matmulNN(A, aOff, B, bOff, C, cOff, M, N, K) {
-      simd.matmulNN(A.byteOffset + 4 * aOff, B.byteOffset + 4 * bOff, C.byteOffset + 4 * cOff, M, N, K, scratchAddress());
+      simd.matmulNN(address(A, aOff), address(B, bOff), address(C, cOff), M, N, K, scratchAddress());
     },
     matmulTN(A, aOff, B, bOff, C, cOff, M, N, K) {
-      simd.matmulTN(A.byteOffset + 4 * aOff, B.byteOffset + 4 * bOff, C.byteOffset + 4 * cOff, M, N, K, scratchAddress());
+      simd.matmulTN(address(A, aOff), address(B, bOff), address(C, cOff), M, N, K, scratchAddress());
     },
     packedFloats: (N, K) => simd.packedFloats(N, K),
     packWeights(layout, B, bOff, packed, pOff, N, K) {
-      simd.packWeights(layout === 'NT' ? 0 : 1, B.byteOffset + 4 * bOff, packed.byteOffset + 4 * pOff, N, K);
+      simd.packWeights(PACK_LAYOUT[layout], address(B, bOff), address(packed, pOff), N, K);
     },
     matmulPacked(A, aOff, packed, pOff, C, cOff, M, N, K) {
-      simd.matmulPacked(A.byteOffset + 4 * aOff, packed.byteOffset + 4 * pOff, C.byteOffset + 4 * cOff, M, N, K, scratchAddress());
+      simd.matmulPacked(address(A, aOff), address(packed, pOff), address(C, cOff), M, N, K, scratchAddress());
     },
     matvecFloats: (N, K) => simd.matvecFloats(N, K),
     packMatvec(B, bOff, packed, pOff, N, K) {
-      simd.packMatvec(B.byteOffset + 4 * bOff, packed.byteOffset + 4 * pOff, N, K);
+      simd.packMatvec(address(B, bOff), address(packed, pOff), N, K);
     },
     matvecPacked(x, xOff, packed, pOff, y, yOff, N, K, j0, j1) {
-      simd.matvecPacked(x.byteOffset + 4 * xOff, packed.byteOffset + 4 * pOff, y.byteOffset + 4 * yOff, N, K, j0, j1, scratchAddress());
+      simd.matvecPacked(address(x, xOff), address(packed, pOff), address(y, yOff), N, K, j0, j1, scratchAddress());
     },
     broadcastRows(X, xOff, bias, biasOff, M, N) {
-      simd.broadcastRows(X.byteOffset + 4 * xOff, bias.byteOffset + 4 * biasOff, M, N);
+      simd.broadcastRows(address(X, xOff), address(bias, biasOff), M, N);
     },
     addColumnSums(dY, yOff, db, dbOff, M, N) {
-      simd.addColumnSums(dY.byteOffset + 4 * yOff, db.byteOffset + 4 * dbOff, M, N);
+      simd.addColumnSums(address(dY, yOff), address(db, dbOff), M, N);
     },
     gatherRows(table, tableOff, ids, idsOff, X, xOff, M, N) {
-      simd.gatherRows(table.byteOffset + 4 * tableOff, ids.byteOffset + 4 * idsOff, X.byteOffset + 4 * xOff, M, N);
+      simd.gatherRows(address(table, tableOff), address(ids, idsOff), address(X, xOff), M, N);
     },
     scatterAddRows(dY, yOff, ids, idsOff, S, sOff, M, N) {
-      simd.scatterAddRows(dY.byteOffset + 4 * yOff, ids.byteOffset + 4 * idsOff, S.byteOffset + 4 * sOff, M, N);
+      simd.scatterAddRows(address(dY, yOff), address(ids, idsOff), address(S, sOff), M, N);
     },
     sigmoid(X, off, n) {
-      simd.sigmoid(X.byteOffset + 4 * off, n);
+      simd.sigmoid(address(X, off), n);
     },
     tanh(X, off, n) {
-      simd.tanh(X.byteOffset + 4 * off, n);
+      simd.tanh(address(X, off), n);
     },
     gruForward(gates, gOff, hidden, hidOff, candidate, candOff, h, prevOff, nextOff, B, H, j0, j1) {
       simd.gruForward(
-        gates.byteOffset + 4 * gOff, hidden.byteOffset + 4 * hidOff, candidate.byteOffset + 4 * candOff,
-        h.byteOffset + 4 * prevOff, h.byteOffset + 4 * nextOff, B, H, j0, j1,
+        address(gates, gOff), address(hidden, hidOff), address(candidate, candOff),
+        address(h, prevOff), address(h, nextOff), B, H, j0, j1,
       );
     },
     gruBackward(gates, gOff, h, prevOff, candidate, candOff, dOut, dOutOff, dh, dGates, dHidden, dgOff, B, H) {
       simd.gruBackward(
-        gates.byteOffset + 4 * gOff, h.byteOffset + 4 * prevOff, candidate.byteOffset + 4 * candOff, dOut.byteOffset + 4 * dOutOff,
-        dh.byteOffset, dGates.byteOffset + 4 * dgOff, dHidden.byteOffset + 4 * dgOff, B, H,
+        address(gates, gOff), address(h, prevOff), address(candidate, candOff), address(dOut, dOutOff),
+        address(dh, 0), address(dGates, dgOff), address(dHidden, dgOff), B, H,
       );
     },
     lstmForward(gates, gOff, c, prevOff, nextOff, tanhC, tcOff, h, hNextOff, B, H, j0, j1) {
       simd.lstmForward(
-        gates.byteOffset + 4 * gOff, c.byteOffset + 4 * prevOff, c.byteOffset + 4 * nextOff, tanhC.byteOffset + 4 * tcOff,
-        h.byteOffset + 4 * hNextOff, B, H, j0, j1,
+        address(gates, gOff), address(c, prevOff), address(c, nextOff), address(tanhC, tcOff),
+        address(h, hNextOff), B, H, j0, j1,
       );
     },
     lstmBackward(gates, gOff, c, prevOff, tanhC, tcOff, dOut, dOutOff, dh, dc, dGates, dgOff, B, H) {
       simd.lstmBackward(
-        gates.byteOffset + 4 * gOff, c.byteOffset + 4 * prevOff, tanhC.byteOffset + 4 * tcOff, dOut.byteOffset + 4 * dOutOff,
-        dh.byteOffset, dc.byteOffset, dGates.byteOffset + 4 * dgOff, B, H,
+        address(gates, gOff), address(c, prevOff), address(tanhC, tcOff), address(dOut, dOutOff),
+        address(dh, 0), address(dc, 0), address(dGates, dgOff), B, H,
       );
     },
     logSumExp(X, off, n) {
-      const at = X.byteOffset + 4 * off, max = simd.maxOf(at, n);
+      const at = address(X, off), max = simd.maxOf(at, n);
       // NaN, +∞, or all −∞: nothing to shift by, and the result is the largest
       if (!Number.isFinite(max)) return max;
       return Math.log(simd.sumExpShifted(at, n, max)) + max;
     },
     softmax(X, xOff, Y, yOff, n, scale) {
-      const x = X.byteOffset + 4 * xOff, y = Y.byteOffset + 4 * yOff, max = simd.maxOf(x, n);
+      const x = address(X, xOff), y = address(Y, yOff), max = simd.maxOf(x, n);
       if (!Number.isFinite(max)) {
         Y.fill(NaN, yOff, yOff + n);
         return max;
@@ -220,27 +228,26 @@ function simdKernels(kind: SimdKind, arena: Arena): Kernels {
       return Math.log(sum) + max;
     },
     addInto(dst, dstOff, src, srcOff, n) {
-      simd.addInto(dst.byteOffset + 4 * dstOff, src.byteOffset + 4 * srcOff, n);
+      simd.addInto(address(dst, dstOff), address(src, srcOff), n);
     },
     sumOfSquares(X, off, n) {
-      return simd.sumOfSquares(X.byteOffset + 4 * off, n);
+      return simd.sumOfSquares(address(X, off), n);
     },
     scale(X, off, n, factor) {
-      simd.scale(X.byteOffset + 4 * off, n, factor);
+      simd.scale(address(X, off), n, factor);
     },
     clamp(X, off, n, limit) {
-      simd.clamp(X.byteOffset + 4 * off, n, limit);
+      simd.clamp(address(X, off), n, limit);
     },
     adam(params, grads, m, v, off, n, stepSize, beta1, beta2, sqrtCorrection2, eps) {
       // the four arrays are the same length and share the element offset
-      const at = 4 * off;
       simd.adam(
-        params.byteOffset + at, grads.byteOffset + at, m.byteOffset + at, v.byteOffset + at, n,
+        address(params, off), address(grads, off), address(m, off), address(v, off), n,
         stepSize, beta1, beta2, sqrtCorrection2, eps,
       );
     },
     sgd(params, grads, off, n, lr) {
-      simd.sgd(params.byteOffset + 4 * off, grads.byteOffset + 4 * off, n, lr);
+      simd.sgd(address(params, off), address(grads, off), n, lr);
     },
   };
 }

@@ -25,14 +25,17 @@ import { sigmoidLanes, tanhLanes } from './activations';
   return f32x4.splat(1);
 }
 
-/** r and z of the units at byte offset `at` in a state row (gate blocks `gh` bytes apart in `g` and `hid`), in place in `g`. */
+/**
+ * r = σ(gates_r + hidden_r) and z = σ(gates_z + hidden_z) of four units (or one), in place in
+ * `g`; the gate blocks are `gh` bytes apart in `g` and `hid`.
+ */
 // @ts-ignore: decorator
 @inline function gruResetUpdate(g: usize, hid: usize, gh: usize, full: bool): void {
   put(g, sigmoidLanes(f32x4.add(lanes(g, full), lanes(hid, full))), full);
   put(g + gh, sigmoidLanes(f32x4.add(lanes(g + gh, full), lanes(hid + gh, full))), full);
 }
 
-/** n and h[next] of the same units, from their r and z. */
+/** n = tanh(gates_n + r ⊙ hidden_n) and h[next] = (1 − z) ⊙ n + z ⊙ h[prev] of the same units; hidden_n kept in `cand`. */
 // @ts-ignore: decorator
 @inline function gruCandidate(g: usize, hid: usize, cand: usize, prev: usize, next: usize, gh: usize, full: bool): void {
   const r = lanes(g, full), z = lanes(g + gh, full), hn = lanes(hid + 2 * gh, full);
@@ -61,6 +64,12 @@ export function gruForward(
   }
 }
 
+/**
+ * A GRU step backwards for four units (or one), with dh ← dh + dOut:
+ *   dn = dh ⊙ (1 − z)   dz = dh ⊙ (h[prev] − n)   dh[prev] (the direct path) = dh ⊙ z
+ *   dnPre = dn ⊙ (1 − n²)   drPre = dnPre ⊙ hidden_n ⊙ r(1 − r)   dzPre = dz ⊙ z(1 − z)
+ * into dGates (drPre, dzPre, dnPre) and dHidden (drPre, dzPre, dnPre ⊙ r).
+ */
 // @ts-ignore: decorator
 @inline function gruUnitsBack(
   g: usize, prev: usize, cand: usize, out: usize, dh: usize, dG: usize, dHid: usize, gh: usize, full: bool,
@@ -94,6 +103,10 @@ export function gruBackward(
   }
 }
 
+/**
+ * An LSTM step for four units (or one): i, f, o = σ(·), g = tanh(·) in place in `g`,
+ * c[next] = f ⊙ c[prev] + i ⊙ g, tanh(c[next]) kept in `tc`, h[next] = o ⊙ tanh(c[next]).
+ */
 // @ts-ignore: decorator
 @inline function lstmUnits(g: usize, prev: usize, next: usize, tc: usize, hNext: usize, gh: usize, full: bool): void {
   const i = sigmoidLanes(lanes(g, full)), f = sigmoidLanes(lanes(g + gh, full));
@@ -119,6 +132,12 @@ export function lstmForward(
   }
 }
 
+/**
+ * An LSTM step backwards for four units (or one), with dh ← dh + dOut:
+ *   dc ← dc + dh ⊙ o ⊙ (1 − tanh² c[next])   do = dh ⊙ tanh c[next]
+ *   di = dc ⊙ g   df = dc ⊙ c[prev]   dg = dc ⊙ i   dc[prev] = dc ⊙ f
+ * each through its activation (σ' = σ(1 − σ), tanh' = 1 − g²) into dGates.
+ */
 // @ts-ignore: decorator
 @inline function lstmUnitsBack(
   g: usize, prev: usize, tc: usize, out: usize, dh: usize, dc: usize, dG: usize, gh: usize, full: bool,

@@ -34,6 +34,12 @@
   return c + a * b;
 }
 
+/** n rounded up to a multiple of `multiple`, a power of two. */
+// @ts-ignore: decorator
+@inline function roundUp(n: i32, multiple: i32): i32 {
+  return (n + multiple - 1) & ~(multiple - 1);
+}
+
 const KIND_NT: i32 = 0;
 const KIND_NN: i32 = 1;
 const KIND_TN: i32 = 2;
@@ -80,7 +86,7 @@ export function matmulTN(a: usize, b: usize, c: usize, M: i32, N: i32, K: i32, s
 
 /** Floats packWeights writes for a B̃ of K rows and N columns: N rounded up to a panel's 8, times K. */
 export function packedFloats(N: i32, K: i32): i32 {
-  return ((N + 7) & ~7) * K;
+  return roundUp(N, 8) * K;
 }
 
 /**
@@ -89,7 +95,7 @@ export function packedFloats(N: i32, K: i32): i32 {
  * that several products of a step share is packed once.
  */
 export function packWeights(kind: i32, b: usize, packed: usize, N: i32, K: i32): void {
-  const N8 = <usize>((N + 7) & ~7);
+  const N8 = <usize>roundUp(N, 8);
   for (let k0 = 0; k0 < K; k0 += KC) {
     const kc = min(KC, K - k0), out = packed + ((<usize>k0 * N8) << 2);
     if (kind == KIND_NT) packBRowsOfB(b, K, k0, kc, 0, N, out);
@@ -113,7 +119,7 @@ const MV_ROW_BYTES: usize = 64;
 
 /** Floats packMatvec writes for a B [N, K]: N rounded up to a panel's 16, times K. */
 export function matvecFloats(N: i32, K: i32): i32 {
-  return ((N + MV_PANEL - 1) & ~(MV_PANEL - 1)) * K;
+  return roundUp(N, MV_PANEL) * K;
 }
 
 /**
@@ -122,7 +128,7 @@ export function matvecFloats(N: i32, K: i32): i32 {
  * p at + 16p·kc), row k of a panel the 16 floats B[(16p + 0..15)·K + k0 + k], zero past N.
  */
 export function packMatvec(b: usize, packed: usize, N: i32, K: i32): void {
-  const N16 = (N + MV_PANEL - 1) & ~(MV_PANEL - 1), ldb = <usize>K << 2;
+  const N16 = roundUp(N, MV_PANEL), ldb = <usize>K << 2;
   let out = packed;
   for (let k0 = 0; k0 < K; k0 += KC) {
     const kc = min(KC, K - k0);
@@ -153,8 +159,8 @@ export function packMatvec(b: usize, packed: usize, N: i32, K: i32): void {
  * relaxed build it agrees with matvecRows, which fuses, to float rounding, not to the bit.
  */
 export function matvecPacked(x: usize, packed: usize, c: usize, N: i32, K: i32, j0: i32, j1: i32, scratch: usize): void {
-  const N16 = <usize>((N + MV_PANEL - 1) & ~(MV_PANEL - 1));
-  const whole0 = (j0 + MV_PANEL - 1) & ~(MV_PANEL - 1), whole1 = max(whole0, j1 & ~(MV_PANEL - 1));
+  const N16 = <usize>roundUp(N, MV_PANEL);
+  const whole0 = roundUp(j0, MV_PANEL), whole1 = max(whole0, j1 & ~(MV_PANEL - 1));
   for (let k0 = 0; k0 < K; k0 += KC) {
     const kc = min(KC, K - k0);
     const panelBytes = <usize>kc * MV_ROW_BYTES, block = packed + ((<usize>k0 * N16) << 2), xk = x + (<usize>k0 << 2);
@@ -211,7 +217,7 @@ function product(kind: i32, a: usize, b: usize, c: usize, M: i32, N: i32, K: i32
   const tile = scratch;
   const aPanel = tile + (<usize>TILE_FLOATS << 2);
   const packedHere = aPanel + (<usize>A_PANEL_FLOATS << 2);
-  const ldc = <usize>N << 2, N8 = <usize>((N + 7) & ~7);
+  const ldc = <usize>N << 2, N8 = <usize>roundUp(N, 8);
   for (let k0 = 0; k0 < K; k0 += KC) {
     const kc = min(KC, K - k0);
     const blockColumns = max(8, (B_BLOCK_FLOATS / kc) & ~7);
