@@ -7,6 +7,9 @@ import { vocabularyCoverage } from '../../text/word-vocab.js';
 import { warn } from '../errors.js';
 import { addSettingFlags } from '../flags.js';
 
+/** The terminal escape that clears the rest of the line (erase in line, EL). */
+const CLEAR_TO_LINE_END = '\x1b[K';
+
 export function register(program: Command): void {
   const command = program
     .command('prepare')
@@ -30,7 +33,7 @@ export function register(program: Command): void {
     .action((corpus: string[], flags: Record<string, string>) => {
       const started = performance.now();
       // on a terminal, one line that tells how far the tokenizing has come
-      const status = process.stderr.isTTY ? (text: string): void => void process.stderr.write(`\r${text}\x1b[K`) : null;
+      const status = process.stderr.isTTY ? (text: string): void => void process.stderr.write(`\r${text}${CLEAR_TO_LINE_END}`) : null;
       status?.('reading the corpus…');
       let meta;
       try {
