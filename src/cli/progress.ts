@@ -75,11 +75,12 @@ function startWarnings(e: StartEvent): string[] {
   return warning ? [warningText(warning)] : [];
 }
 
+/** The lines a run starts with: the model, the data, the limits and where it saves, and its warnings. */
 function startLines(e: StartEvent): string[] {
   const m = e.model;
   const unit = tokenUnit(e);
   const coverage = e.wordVocab && vocabularyCoverage(e.wordVocab, m.vocabSize);
-  const lines = [
+  return [
     `${e.resumedFrom ? `resuming ${e.resumedFrom} at step ${e.step}: ` : e.initFrom ? `fine-tuning ${e.initFrom.path}: ` : 'training '}` +
       `${m.cell} ${m.numLayers}×${m.hiddenSize} (embed ${m.embedDim}${m.dropout > 0 ? `, dropout ${m.dropout}` : ''}), ` +
       `${grouped(e.parameters)} parameters, ${e.settings.level === 'word' ? 'word ' : ''}vocabulary ${grouped(m.vocabSize)}` +
@@ -92,7 +93,6 @@ function startLines(e: StartEvent): string[] {
     `until: ${limitsText(e)}; checkpoints: ${e.out.latest}${e.valTokens > 0 ? ` (best: ${e.out.best})` : ''}`,
     ...startWarnings(e).map((line) => `warning: ${line}`),
   ];
-  return lines;
 }
 
 /** Where the run's tokens come from: its corpus, or the prepared folder it reads them from and the text that was made of. */
