@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Checkpoint } from '../src/checkpoint/checkpoint.js';
 import { CheckpointError } from '../src/checkpoint/errors.js';
+import { createProgram } from '../src/cli/main.js';
 import { lossRunFromCheckpoint, runCheckpointPath, runName } from '../src/plot/runs.js';
 import { CHART, type LossRun, RUN_COLOURS, bestPoint, escapeXml, formatTokenCount, lossChartSvg, niceTicks } from '../src/plot/svg.js';
 import { allElements, parseXml, textContent } from './helpers/xml.js';
@@ -123,6 +124,13 @@ describe('lossChartSvg', () => {
     expect(trainOnly).not.toContain('best validation loss');
     const long = texts(lossChartSvg(RUNS, { title: 'x'.repeat(200) }));
     expect(long).toContain(`${'x'.repeat(79)}…`);
+  });
+
+  it('names in rnn plot --title\'s help the default title of a chart with validation losses and of one without', () => {
+    const plot = createProgram().commands.find((command) => command.name() === 'plot')!;
+    const help = plot.options.find((option) => option.long === '--title')!.description;
+    expect(help).toContain('"Training and validation loss"');
+    expect(help).toContain('"Training loss" where no run has a validation loss');
   });
 
   it('refuses nothing to draw', () => {

@@ -66,3 +66,19 @@ describe('the eval line of plain progress', () => {
     expect(shown.endsWith('...')).toBe(true);
   });
 });
+
+describe('the step line of plain progress', () => {
+  it('tells the epoch, step, losses, speed and time left, in the run\'s tokens', () => {
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      createProgress('plain').onEvent({
+        event: 'step', step: 42, epoch: 1.25, loss: 2.5, smoothedLoss: 2.4567, valLoss: null, lr: 0.002, gradNorm: 1,
+        tokensPerSecond: 12_345, elapsedSeconds: 10, etaSeconds: 185, totalSteps: 100, skipped: 0,
+      });
+      expect(write.mock.calls.map(([chunk]) => String(chunk)).join(''))
+        .toBe('epoch 1.25 step 42/100 | loss 2.457 | val — | 12.3k chars/s | ETA 3m05s\n');
+    } finally {
+      write.mockRestore();
+    }
+  });
+});

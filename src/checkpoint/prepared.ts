@@ -27,7 +27,7 @@ import { checkSentenceRule, checkVocab, checkWordRule } from './vocab.js';
 
 export const PREPARED_FORMAT = 'rnn-prepared/1';
 
-const PREPARED_FILES = { meta: 'meta.json', train: 'train.bin', val: 'val.bin' } as const;
+export const PREPARED_FILES = { meta: 'meta.json', train: 'train.bin', val: 'val.bin' } as const;
 
 const PreparedMetaSchema = z.object({
   format: z.literal(PREPARED_FORMAT),

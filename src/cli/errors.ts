@@ -14,17 +14,20 @@ export function userMessage(err: unknown): string | null {
   return null;
 }
 
+/** Exit statuses: a command line commander refuses, input rnn refuses, and a fault of rnn's own (sysexits' EX_SOFTWARE). */
+const EXIT = { usage: 2, badInput: 1, internal: 70 } as const;
+
 /** One line on stderr for anything the user can act on; a stack only with RNN_DEBUG=1. Returns the exit status. */
 export function reportError(err: unknown): number {
-  if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+  if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT.usage;
   const message = userMessage(err);
   if (message !== null) {
     process.stderr.write(`rnn: ${message}\n`);
-    return 1;
+    return EXIT.badInput;
   }
   process.stderr.write(`rnn: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
   if (process.env.RNN_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
-  return 70;
+  return EXIT.internal;
 }
 
 /**

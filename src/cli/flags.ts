@@ -1,8 +1,17 @@
 import { type Command, Option } from 'commander';
-import { NEWEST_CHECKPOINT, resolveCheckpointPath } from '../checkpoint/find.js';
+import { z } from 'zod';
+import { NEWEST_CHECKPOINT, RUN_FOLDER_READS, resolveCheckpointPath } from '../checkpoint/find.js';
 import { type Setting, type SettingTable, flagHelp, flagSpec } from '../input/settings.js';
 import { workersForCores } from '../train/preflight.js';
 import { warn } from './errors.js';
+
+/** The command line as a checkpoint records it: `rnn` and the arguments it was given. */
+export function recordedCommand(): string[] {
+  return ['rnn', ...process.argv.slice(2)];
+}
+
+/** How many threads share a step of one token when --workers is not given (defaultStepperWorkers). */
+export const STEPPER_WORKERS_DEFAULT = 'one per million multiply-adds of a step, at most every core';
 
 /** The threads a command runs for the `--workers` given: the cores at most (more only take turns), with a warning. */
 export function workersOnCores(asked: number | undefined): number | undefined {
@@ -10,6 +19,11 @@ export function workersOnCores(asked: number | undefined): number | undefined {
   const { workers, warning } = workersForCores(asked);
   if (warning) warn(warning);
   return workers;
+}
+
+/** The --checkpoint flag of a command that reads one model, `purpose` telling what for (`to sample from`). */
+export function checkpointSetting(purpose: string): Setting<string> {
+  return { schema: z.string(), arg: '<file>', help: `checkpoint ${purpose}, or a run folder (${RUN_FOLDER_READS}) (default: ${NEWEST_CHECKPOINT})` };
 }
 
 /**
@@ -35,6 +49,7 @@ export function addSettingFlags(command: Command, table: SettingTable): Command 
     const option = new Option(flagSpec(name, setting), flagHelp(setting));
     if (setting.group !== undefined) option.helpGroup(`${setting.group} options:`);
     if (setting.repeatable) option.argParser((value: string, previous: string[] = []) => [...previous, value]);
+    if (setting.required) option.makeOptionMandatory();
     settingOfFlag.set(option, setting);
     command.addOption(option);
   }

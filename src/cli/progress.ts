@@ -1,3 +1,4 @@
+import { Chalk, type ChalkInstance } from 'chalk';
 import cliProgress from 'cli-progress';
 import { cutShort } from '../input/issues.js';
 import type { CheckpointEvent, DoneEvent, EvalEvent, StartEvent, StepEvent, TrainEvent } from '../train/events.js';
@@ -74,11 +75,12 @@ function startWarnings(e: StartEvent): string[] {
   return warning ? [warningText(warning)] : [];
 }
 
+/** The lines a run starts with: the model, the data, the limits and where it saves, and its warnings. */
 function startLines(e: StartEvent): string[] {
   const m = e.model;
   const unit = tokenUnit(e);
   const coverage = e.wordVocab && vocabularyCoverage(e.wordVocab, m.vocabSize);
-  const lines = [
+  return [
     `${e.resumedFrom ? `resuming ${e.resumedFrom} at step ${e.step}: ` : e.initFrom ? `fine-tuning ${e.initFrom.path}: ` : 'training '}` +
       `${m.cell} ${m.numLayers}×${m.hiddenSize} (embed ${m.embedDim}${m.dropout > 0 ? `, dropout ${m.dropout}` : ''}), ` +
       `${grouped(e.parameters)} parameters, ${e.settings.level === 'word' ? 'word ' : ''}vocabulary ${grouped(m.vocabSize)}` +
@@ -91,7 +93,6 @@ function startLines(e: StartEvent): string[] {
     `until: ${limitsText(e)}; checkpoints: ${e.out.latest}${e.valTokens > 0 ? ` (best: ${e.out.best})` : ''}`,
     ...startWarnings(e).map((line) => `warning: ${line}`),
   ];
-  return lines;
 }
 
 /** Where the run's tokens come from: its corpus, or the prepared folder it reads them from and the text that was made of. */
@@ -100,10 +101,13 @@ function dataText(e: StartEvent): string {
   return e.prepared === undefined ? corpus : `${e.prepared} (prepared from ${corpus})`;
 }
 
-/** The tokens --extend-vocab added, quoted, the first few. */
+/** The tokens --extend-vocab added that the start line names. */
+const ADDED_SHOWN = 8;
+
+/** The tokens --extend-vocab added, quoted, the first ADDED_SHOWN. */
 function addedText(tokens: readonly string[]): string {
-  const shown = tokens.slice(0, 8).map((token) => JSON.stringify(token)).join(' ');
-  return tokens.length > 8 ? `${shown} and ${tokens.length - 8} more` : shown;
+  const shown = tokens.slice(0, ADDED_SHOWN).map((token) => JSON.stringify(token)).join(' ');
+  return tokens.length > ADDED_SHOWN ? `${shown} and ${tokens.length - ADDED_SHOWN} more` : shown;
 }
 
 function limitsText(e: StartEvent): string {
@@ -114,13 +118,18 @@ function limitsText(e: StartEvent): string {
   return parts.join(' or ');
 }
 
-function stepText(e: StepEvent, rate: string): string {
-  const of = e.totalSteps === null ? '' : `/${e.totalSteps}`;
+/** A step's line, the tokens' speed in `rate`, styled by `style` (the live bar's colours, or none). */
+function stepText(e: StepEvent, rate: string, style: ChalkInstance): string {
+  const of = e.totalSteps === null ? '' : style.dim(`/${e.totalSteps}`);
+  const bar = style.dim('|');
   return (
-    `epoch ${e.epoch.toFixed(2)} step ${e.step}${of} | loss ${loss(e.smoothedLoss)} | val ${loss(e.valLoss)} | ` +
-    `${formatCount(e.tokensPerSecond)} ${rate} | ETA ${e.etaSeconds === null ? '—' : formatDuration(e.etaSeconds)}`
+    `epoch ${e.epoch.toFixed(2)} step ${e.step}${of} ${bar} loss ${style.yellow(loss(e.smoothedLoss))} ${bar} val ${loss(e.valLoss)} ` +
+    `${bar} ${formatCount(e.tokensPerSecond)} ${rate} ${bar} ETA ${e.etaSeconds === null ? '—' : formatDuration(e.etaSeconds)}`
   );
 }
+
+/** Plain lines' style: no colour. */
+const PLAIN = new Chalk({ level: 0 });
 
 /** The most UTF-16 units of an eval sample's JSON a line shows, so that a model of huge tokens does not flood the terminal. */
 const SAMPLE_SHOWN = 160;
@@ -152,8 +161,8 @@ function doneText(e: DoneEvent): string {
 }
 
 const ESCAPE = String.fromCharCode(0x1b);
-/** A colour or style escape: it takes no column. */
-const SGR = new RegExp(`^${ESCAPE}\\[[0-9;]*m`);
+/** A colour or style escape: it takes no column (sticky: read where lastIndex is). */
+const SGR = new RegExp(`${ESCAPE}\\[[0-9;]*m`, 'y');
 const SGR_ALL = new RegExp(`${ESCAPE}\\[[0-9;]*m`, 'g');
 
 /**
@@ -168,7 +177,8 @@ export function wrapToWidth(line: string, width: number): string[] {
   const columns = (text: string): number => [...text.replace(SGR_ALL, '')].length;
   let current = '', lastSpace = -1;
   for (let i = 0; i < line.length;) {
-    const escape = SGR.exec(line.slice(i, i + 16));
+    SGR.lastIndex = i;
+    const escape = SGR.exec(line);
     const piece = escape ? escape[0] : String.fromCodePoint(line.codePointAt(i)!);
     i += piece.length;
     if (escape || columns(current) < width) {
@@ -186,7 +196,10 @@ export function wrapToWidth(line: string, width: number): string[] {
   return lines;
 }
 
-/** Plain lines on stderr: the start, a step line at most every 2 s, every evaluation and checkpoint, the end. */
+/** Milliseconds at least between two step lines of plain progress. */
+const STEP_LINE_MS = 2000;
+
+/** Plain lines on stderr: the start, a step line at most every STEP_LINE_MS, every evaluation and checkpoint, the end. */
 class LineDisplay implements ProgressDisplay {
   private lastStepLine = -Infinity;
   private start: StartEvent | null = null;
@@ -200,9 +213,9 @@ class LineDisplay implements ProgressDisplay {
         break;
       case 'step': {
         const now = performance.now();
-        if (now - this.lastStepLine >= 2000) {
+        if (now - this.lastStepLine >= STEP_LINE_MS) {
           this.lastStepLine = now;
-          write(stepText(event, tokenUnit(this.start).rate));
+          write(stepText(event, tokenUnit(this.start).rate, PLAIN));
         }
         break;
       }
@@ -225,6 +238,9 @@ class LineDisplay implements ProgressDisplay {
 
   stop(): void {}
 }
+
+/** The live bar's resolution: it moves in thousandths of the run. */
+const BAR_STEPS = 1000;
 
 /** A live bar on stderr (cli-progress), with evaluations and checkpoints logged above it. */
 class BarDisplay implements ProgressDisplay {
@@ -249,10 +265,10 @@ class BarDisplay implements ProgressDisplay {
       case 'start':
         this.start = event;
         startLines(event).forEach((line) => this.log(chalk.dim(line)));
-        this.bar = this.bars.create(1000, 0, { text: chalk.dim('starting…') });
+        this.bar = this.bars.create(BAR_STEPS, 0, { text: chalk.dim('starting…') });
         break;
       case 'step':
-        this.bar?.update(Math.round(1000 * this.fraction(event)), { text: this.stepText(event) });
+        this.bar?.update(Math.round(BAR_STEPS * this.fraction(event)), { text: stepText(event, tokenUnit(this.start).rate, chalk) });
         break;
       case 'eval':
         if (event.valLoss !== null) this.validation.push({ step: event.step, valLoss: event.valLoss });
@@ -302,14 +318,5 @@ class BarDisplay implements ProgressDisplay {
     const byStep = e.totalSteps ? e.step / e.totalSteps : 0;
     const byTime = limits?.timeSeconds ? e.elapsedSeconds / limits.timeSeconds : 0;
     return Math.min(1, Math.max(byStep, byTime));
-  }
-
-  private stepText(e: StepEvent): string {
-    const of = e.totalSteps === null ? '' : chalk.dim(`/${e.totalSteps}`);
-    return (
-      `epoch ${e.epoch.toFixed(2)} step ${e.step}${of} ${chalk.dim('|')} loss ${chalk.yellow(loss(e.smoothedLoss))} ` +
-      `${chalk.dim('|')} val ${loss(e.valLoss)} ${chalk.dim('|')} ${formatCount(e.tokensPerSecond)} ${tokenUnit(this.start).rate} ` +
-      `${chalk.dim('|')} ETA ${e.etaSeconds === null ? '—' : formatDuration(e.etaSeconds)}`
-    );
   }
 }

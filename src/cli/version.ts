@@ -1,22 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../train/data.js';
 
-/**
- * The version in the package's own package.json, found by walking up from this module (it runs
- * from src/cli/ under vitest and from dist/src/cli/ when built), so any working folder works.
- */
+/** The version in the package's own package.json; `unknown` where it cannot be read. */
 export function packageVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    try {
-      const json = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
-      if (json.name === 'rnn' && typeof json.version === 'string') return json.version;
-    } catch {
-      /* no package.json here: look further up */
-    }
-    const parent = dirname(dir);
-    if (parent === dir) return 'unknown';
-    dir = parent;
+  try {
+    const json = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version?: unknown };
+    return typeof json.version === 'string' ? json.version : 'unknown';
+  } catch {
+    return 'unknown';
   }
 }

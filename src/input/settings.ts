@@ -144,6 +144,8 @@ export interface Setting<V = unknown> {
   arg?: string;
   /** Its flag may be given more than once; the value is every one given, in order (`schema` takes an array). */
   repeatable?: true;
+  /** Its flag must be given: the command line is refused without it. */
+  required?: true;
   help: string;
   /** The heading its flag is listed under in help and docs, e.g. `Model`; none: the command's own options. */
   group?: string;

@@ -138,8 +138,11 @@ function shortened(text: string, max: number): string {
 
 /** Options a caller may set; the defaults suit a README. */
 export interface ChartOptions {
+  /** The chart's title; by default DEFAULT_TITLES' `validated` where any run has validation losses, else its `trainingOnly`. */
   title?: string;
 }
+
+export const DEFAULT_TITLES = { validated: 'Training and validation loss', trainingOnly: 'Training loss' } as const;
 
 /**
  * The whole SVG document: the title, the grid and axes, each run's lines, their best-loss labels
@@ -154,7 +157,7 @@ export function lossChartSvg(runs: readonly LossRun[], options: ChartOptions = {
   const legendTop = CHART.top + CHART.plotHeight + CHART.axisBelow + CHART.legendPadding;
   const height = legendTop + (runs.length + 1) * CHART.legendRow + CHART.legendPadding / 2;
   const validated = runs.some((run) => run.val.length > 0);
-  const title = shortened(options.title ?? (validated ? 'Training and validation loss' : 'Training loss'), TITLE_CHARACTERS);
+  const title = shortened(options.title ?? (validated ? DEFAULT_TITLES.validated : DEFAULT_TITLES.trainingOnly), TITLE_CHARACTERS);
   const out = [
     ...headerLines(title, height),
     ...gridLines(s),

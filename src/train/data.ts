@@ -17,7 +17,7 @@ import { lockPath } from './lock.js';
 import { outputPaths } from './output.js';
 
 /** The package root: the first folder above this module with a package.json (src/ and dist/src/ alike). */
-function packageRoot(): string {
+export function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'package.json'))) {
     const parent = dirname(dir);
@@ -27,9 +27,12 @@ function packageRoot(): string {
   return dir;
 }
 
-/** The corpus `rnn train` reads when given none: corpora/sotu.txt of the package (corpora/README.md). */
+/** The corpus `rnn train` and `rnn prepare` read when given none, in the package (corpora/README.md). */
+export const DEFAULT_CORPUS = 'corpora/sotu.txt';
+
+/** DEFAULT_CORPUS's path. */
 export function defaultCorpus(): string {
-  return join(packageRoot(), 'corpora', 'sotu.txt');
+  return join(packageRoot(), DEFAULT_CORPUS);
 }
 
 /** A short name for the corpus, for the default output folder: the first path's base name (`stdin` for standard input). */
@@ -44,10 +47,14 @@ export function corpusName(paths: readonly string[]): string {
  * A fresh run's data: the corpus at `paths` (absolute, so a checkpoint's recorded files can be
  * found from any folder), a vocabulary from its training part, the train/validation split.
  */
-function loadFreshData(paths: readonly string[], settings: TrainSettings, skip?: CorpusSkip): PreparedData {
+function loadFreshData(paths: readonly string[], settings: TrainSettings, skip: CorpusSkip): PreparedData {
+  return loadCorpusData(paths.map(absoluteCorpusPath), settings.docs, vocabularyOptions(settings), CHUNK_BYTES, skip);
+}
+
+/** How a fresh run's or a prepared folder's text is split and its vocabulary built: --vocab-size at the word level only. */
+export function vocabularyOptions(settings: TrainSettings): { valFrac: number; minCount: number; level: TextLevel; vocabSize?: number } {
   const { valFrac, minCount, level, vocabSize } = settings;
-  const options = { valFrac, minCount, level, ...(level === 'word' && { vocabSize }) };
-  return loadCorpusData(paths.map(absoluteCorpusPath), settings.docs, options, CHUNK_BYTES, skip);
+  return { valFrac, minCount, level, ...(level === 'word' && { vocabSize }) };
 }
 
 /**
@@ -63,7 +70,7 @@ export function skipRunOutput(out: string | null, skipped: SkippedFile[]): Corpu
  * A resumed run's data: the given corpus, or else the files the checkpoint recorded, read with
  * the checkpoint's vocabulary and split, and refused unless its fingerprint matches.
  */
-function loadResumedData(paths: readonly string[], ckpt: Checkpoint, source: string, skip?: CorpusSkip): PreparedData {
+function loadResumedData(paths: readonly string[], ckpt: Checkpoint, source: string, skip: CorpusSkip): PreparedData {
   const recorded = ckpt.corpus;
   if (recorded === null && paths.length === 0) {
     throw new CorpusError(`${source} records no corpus (an imported model?): give the corpus it was trained on after \`rnn train\`, ` +
@@ -82,17 +89,14 @@ function loadResumedData(paths: readonly string[], ckpt: Checkpoint, source: str
     }
     throw err;
   }
-  const { data, changed } = read;
-  if (recorded !== null) {
-    if (changed) {
-      const was = recorded.files.map((f) => f.path).join(', ');
-      throw new CorpusError((name) =>
-        `the corpus (${files.map(fileName).join(', ')}) differs from the one ${source} was trained on (${was}; ` +
-          `${tokenCount(recorded.totalTokens, recordedLevel(ckpt.config.training))}, sha256 ${recorded.sha256.slice(0, 12)}…): ` +
-          `resume with that text, or start a new run without ${name('resume')}`);
-    }
+  if (recorded !== null && read.changed) {
+    const was = recorded.files.map((f) => f.path).join(', ');
+    throw new CorpusError((name) =>
+      `the corpus (${files.map(fileName).join(', ')}) differs from the one ${source} was trained on (${was}; ` +
+        `${recordedDataText(recorded, recordedLevel(ckpt.config.training))}): ` +
+        `resume with that text, or start a new run without ${name('resume')}`);
   }
-  return data;
+  return read.data;
 }
 
 /** The prepared folder among the corpus paths, its meta.json read, or null; a prepared folder is trained on alone. */
@@ -170,8 +174,13 @@ function loadResumedPreparedData(prepared: PreparedFolder, ckpt: Checkpoint, sou
   if (recorded === null || !fingerprintMatches(data.fingerprint, recorded) || !sameVocab) {
     throw new CorpusError((name) =>
       `the prepared folder ${dir} holds other data than ${source} was trained on ` +
-        `(${recorded === null ? 'it records none' : `${tokenCount(recorded.totalTokens, trainedLevel)}, sha256 ${recorded.sha256.slice(0, 12)}…`}` +
+        `(${recorded === null ? 'it records none' : recordedDataText(recorded, trainedLevel)}` +
         `${sameVocab ? '' : ', another vocabulary'}): resume with that data, or start a new run without ${name('resume')}`);
   }
   return data;
+}
+
+/** The data a checkpoint records, as a refusal names it: its size and the start of its SHA-256. */
+function recordedDataText(recorded: NonNullable<Checkpoint['corpus']>, level: TextLevel): string {
+  return `${tokenCount(recorded.totalTokens, level)}, sha256 ${recorded.sha256.slice(0, 12)}…`;
 }

@@ -6,7 +6,8 @@ import type { OutputPaths } from './output.js';
 
 /**
  * Why a run ended: a limit reached, a signal (the abort reason, e.g. 'SIGINT'), or divergence
- * (a `Divergence` of trainer.ts: steps not finite, or weights no checkpoint may hold).
+ * (a `Divergence` of trainer.ts: steps not finite, a validation loss not finite, or weights no
+ * checkpoint may hold).
  */
 export type StopReason = 'epochs' | 'max-steps' | 'time' | 'interrupted' | 'diverged';
 
@@ -50,7 +51,7 @@ export interface StepEvent {
   epoch: number;
   /** The step's loss; null when the step was skipped (its loss or gradient was not finite). */
   loss: number | null;
-  /** Exponential moving average of the finite step losses (α = 0.05); null before the first. */
+  /** Exponential moving average of the finite step losses (α: trainer.ts's SMOOTHING); null before the first. */
   smoothedLoss: number | null;
   /** The last validation loss, or null before the first evaluation. */
   valLoss: number | null;

@@ -18,7 +18,7 @@ import { TOKEN_UNITS, UNK, Vocabulary, grouped } from '../text/vocab.js';
 import { DEFAULT_VOCAB_SIZE } from '../text/word-vocab.js';
 import { WORD_RULE_VERSION } from '../text/words.js';
 import { type ParsedOptions, freshSettings, refuseClashes } from './options.js';
-import { type Restored, startingProgress } from './state.js';
+import { type Restored, freshMoments, startingProgress } from './state.js';
 
 /*
  * Fine-tuning (`rnn train NEW_TEXT --init-from BASE`): a new run whose architecture, level,
@@ -100,7 +100,7 @@ function checkKeptOptimizer(base: BaseModel, optimizer: OptimizerKind): void {
 
 /** The new text read with the base's vocabulary, by symbol; with `extend`, the tokens it lacks added first. */
 export function loadFineTuneData(
-  paths: readonly string[], settings: TrainSettings, base: BaseModel, extend: boolean, skip?: CorpusSkip,
+  paths: readonly string[], settings: TrainSettings, base: BaseModel, extend: boolean, skip: CorpusSkip,
 ): PreparedData {
   const { valFrac, minCount, vocabSize } = settings;
   const options = { valFrac, minCount, vocab: base.vocab, unknownTokens: extend ? 'extend' : 'count', vocabSize } as const;
@@ -114,10 +114,10 @@ export function fineTunePreparedData(data: PreparedData, settings: TrainSettings
 }
 
 /** The one warning of the new text's tokens that read as <UNK> (none when every token is known): how many, and the most frequent. */
-export function unknownTokensWarning(data: PreparedData, base: BaseModel, extend: boolean, settings: TrainSettings): InputError | null {
+export function fineTuneUnknownWarning(data: PreparedData, base: BaseModel, extend: boolean, settings: TrainSettings): InputError | null {
   const unknown = data.unknown!;
   if (unknown.occurrences === 0) return null;
-  const unit = TOKEN_UNITS[base.vocab.level].one;
+  const unit = TOKEN_UNITS[base.vocab.level];
   // the stream is `<EOS> d1 <EOS> … dn <EOS>`: n + 1 of its tokens are not the text's
   const total = data.train.length + data.val.length - (data.fingerprint.documents + 1);
   const shown = unknown.top.map(([token, count]) => `${JSON.stringify(token)} ×${count}`).join(', ');
@@ -128,12 +128,12 @@ export function unknownTokensWarning(data: PreparedData, base: BaseModel, extend
     if (word && base.vocab.size >= settings.vocabSize) {
       return `${name('extendVocab')} added none: the vocabulary is full at ${name('vocabSize')} ${grouped(settings.vocabSize)}, give a larger one`;
     }
-    return `${name('extendVocab')} adds only ${unit}s of the training part seen ${name('minCount')} ${settings.minCount} times or more` +
+    return `${name('extendVocab')} adds only ${unit.many} of the training part seen ${name('minCount')} ${settings.minCount} times or more` +
       (word ? `, up to ${name('vocabSize')} ${grouped(settings.vocabSize)} entries` : '');
   };
   return new InputError((name) =>
-    `${grouped(unknown.occurrences)} of the text's ${grouped(total)} ${unit}s (${share}%) read as <UNK>: ${grouped(unknown.distinct)} distinct ` +
-      `${unit}${unknown.distinct === 1 ? '' : 's'} ${base.file.path}'s vocabulary lacks, most often ${shown}; ${advice(name)}`);
+    `${grouped(unknown.occurrences)} of the text's ${grouped(total)} ${unit.many} (${share}%) read as <UNK>: ${grouped(unknown.distinct)} distinct ` +
+      `${unknown.distinct === 1 ? unit.one : unit.many} ${base.file.path}'s vocabulary lacks, most often ${shown}; ${advice(name)}`);
 }
 
 /** Base tokens whose states measure the log-partition the new output rows' biases start from. */
@@ -157,11 +157,9 @@ export function fineTuneStart(
   const added = data.added ?? [];
   const params = moveRows(baseConfig, model, base.file.model.params, rows);
   if (added.length > 0) initAddedRows(base, data, model, params, rows);
-  const size = paramLayout(model).total;
-  const adam = settings.optimizer === 'adam';
   const optimizer: Restored['optimizer'] = keepOptimizer
     ? { step: base.file.checkpoint!.optimizer.step, ...movedMoments(base, model, rows) }
-    : { step: 0, m: new Float32Array(adam ? size : 0), v: new Float32Array(adam ? size : 0) };
+    : freshMoments(model, settings.optimizer);
   return { params, optimizer, carried: null, progress: startingProgress(new Rng(settings.seed).state()) };
 }
 

@@ -24,19 +24,19 @@ export function lockPath(paths: OutputPaths): string {
   return `${paths.latest}.lock`;
 }
 
-/**
- * Takes the output's lock, so that one run at a time writes there: the owner (pid and host) is
- * written to a file of its own, then hard-linked into place, which fails where a lock is, so a
- * lock is never seen before its owner is in it. A lock whose process is gone (this host, no
- * such pid) is moved aside and, unless another run's lock took its place meanwhile, taken over
- * with a notice; a live one is a SettingError naming its process. The lock goes when the
- * process exits, however it exits, if `release` was not called first.
- */
+/** Takes a run's output's lock (`takeLock`), so that one run at a time writes there. */
 export function takeRunLock(paths: OutputPaths, out: string): RunLock {
   return takeLock(lockPath(paths), out, 'run');
 }
 
-/** `takeRunLock`'s hold on an output whose lock file is `path`, for a `holder` ('run'; 'rnn prepare': a prepared folder's). */
+/**
+ * Takes the lock file `path` of the output `out` for a `holder` ('run'; 'rnn prepare': a prepared
+ * folder's): the owner (pid and host) is written to a file of its own, then hard-linked into
+ * place, which fails where a lock is, so a lock is never seen before its owner is in it. A lock
+ * whose process is gone (this host, no such pid) is moved aside and, unless another's lock took
+ * its place meanwhile, taken over with a notice; a live one is a SettingError naming its
+ * process. The lock goes when the process exits, however it exits, if `release` was not called first.
+ */
 export function takeLock(path: string, out: string, holder: string): RunLock {
   const inUse = (owner: LockOwner): SettingError => new SettingError('out', out, (name) =>
     `${name('out')} ${out} is in use by another ${holder} (pid ${owner.pid} on ${owner.host}, since ${owner.startedAt}); ` +

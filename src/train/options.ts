@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Checkpoint } from '../checkpoint/checkpoint.js';
-import { RUN_FOLDER_READS } from '../checkpoint/find.js';
+import { CHECKPOINT_DIR, RUN_FOLDER_FILES, RUN_FOLDER_READS } from '../checkpoint/find.js';
 import {
   FIXED_ON_RESUME, type RunLimits, TRAIN_SETTINGS, type TrainSettingName, type TrainSettings, WORD_LEVEL_ONLY, checkAppliesWith,
   defaultSettings, settingsFromConfig,
@@ -28,14 +28,12 @@ const DEFAULT_LIMITS: Readonly<RunLimits> = { epochs: 1, maxSteps: null, timeSec
  * What `train()` accepts: the settings (any left out takes its default or, resuming, the
  * checkpoint's), the run's options (RUN_OPTIONS) and fine-tuning's (FINE_TUNE_OPTIONS).
  */
-export type TrainOptions = Partial<Omit<TrainSettings, 'kernels'>> & SettingsInput<typeof RUN_OPTIONS> & FineTuneOptions & {
+export type TrainOptions = Partial<Omit<TrainSettings, 'kernels'>> & SettingsInput<typeof RUN_OPTIONS> & SettingsInput<typeof FINE_TUNE_OPTIONS> & {
   /** Which kernels run: `auto` (the default: relaxed, else wasm, else js), `js`, `wasm` or `relaxed`. */
   kernels?: KernelsChoice;
   /** The command line recorded in checkpoints. */
   command?: string[];
 };
-
-type FineTuneOptions = SettingsInput<typeof FINE_TUNE_OPTIONS>;
 
 /** The parsed options: flags as given (undefined: not given), the time in seconds. */
 export type ParsedOptions = Omit<TrainOptions, 'time'> & { timeSeconds?: number };
@@ -57,7 +55,8 @@ export function parseDuration(text: string): number | null {
  */
 export const RUN_OPTIONS = {
   epochs: {
-    group: 'Run', schema: POSITIVE_INTEGER.schema, arg: '<n>', help: 'train until this many epochs in all', defaultText: '1 when no limit is given',
+    group: 'Run', schema: POSITIVE_INTEGER.schema, arg: '<n>', help: 'train until this many epochs in all',
+    defaultText: `${DEFAULT_LIMITS.epochs} when no limit is given`,
   },
   maxSteps: { group: 'Run', schema: POSITIVE_INTEGER.schema, arg: '<n>', help: 'train until this many steps in all' },
   time: {
@@ -67,11 +66,11 @@ export const RUN_OPTIONS = {
   },
   out: {
     group: 'Run', schema: z.string().min(1), arg: '<path>', help: 'output folder, or a .json file',
-    defaultText: 'checkpoints/<corpus>-<cell>-<L>x<H>-<time>/; resuming: where the checkpoint was written (its folder, or its FILE.json)',
+    defaultText: `${CHECKPOINT_DIR}/<corpus>-<cell>-<L>x<H>-<time>/; resuming: where the checkpoint was written (its folder, or its FILE.json)`,
   },
   resume: {
     group: 'Run', schema: z.string().min(1), arg: '<checkpoint>',
-    help: 'go on training this checkpoint (a folder: its latest.json), exactly where it stopped',
+    help: `go on training this checkpoint (a folder: its ${RUN_FOLDER_FILES.latest}), exactly where it stopped`,
   },
 } as const satisfies SettingTable;
 
@@ -79,7 +78,7 @@ export const RUN_OPTIONS = {
  * The options of a fine-tuned run (docs/finetune.md): a new run on the given text from a trained
  * model's architecture, level, vocabulary and weights, its vocabulary mapped by symbol.
  */
-export const FINE_TUNE_OPTIONS = {
+const FINE_TUNE_OPTIONS = {
   initFrom: {
     group: 'Fine-tuning',
     schema: z.string().min(1), arg: '<model>',
@@ -96,8 +95,11 @@ export const FINE_TUNE_OPTIONS = {
   },
 } as const satisfies SettingTable;
 
-/** Every option `train()` takes: the settings, the run's options, and the command line recorded in checkpoints. */
-const OptionsSchema = settingsSchema({ ...TRAIN_SETTINGS, ...RUN_OPTIONS, ...FINE_TUNE_OPTIONS })
+/** Every option of `rnn train`, each a flag: the settings, the run's options and fine-tuning's. */
+export const TRAIN_OPTIONS = { ...TRAIN_SETTINGS, ...RUN_OPTIONS, ...FINE_TUNE_OPTIONS } as const satisfies SettingTable;
+
+/** Every option `train()` takes: TRAIN_OPTIONS, and the command line recorded in checkpoints. */
+const OptionsSchema = settingsSchema(TRAIN_OPTIONS)
   .extend({ command: z.array(z.string()).optional() });
 
 /**
@@ -180,12 +182,13 @@ export function limitsGiven(options: ParsedOptions): boolean {
  * with (so an interrupted run finishes as planned); else DEFAULT_LIMITS.
  */
 export function runLimits(options: ParsedOptions, ckpt: Checkpoint | null): RunLimits {
-  if (limitsGiven(options)) {
-    return { epochs: options.epochs ?? null, maxSteps: options.maxSteps ?? null, timeSeconds: options.timeSeconds ?? null };
-  }
+  if (limitsGiven(options)) return limitsOf(options);
   const recorded = ckpt?.config.training;
-  if (recorded && (recorded.epochs || recorded.maxSteps || recorded.timeSeconds)) {
-    return { epochs: recorded.epochs ?? null, maxSteps: recorded.maxSteps ?? null, timeSeconds: recorded.timeSeconds ?? null };
-  }
+  if (recorded && (recorded.epochs || recorded.maxSteps || recorded.timeSeconds)) return limitsOf(recorded);
   return { ...DEFAULT_LIMITS };
+}
+
+/** The limits `given` names, null for each it leaves out. */
+function limitsOf(given: Partial<RunLimits>): RunLimits {
+  return { epochs: given.epochs ?? null, maxSteps: given.maxSteps ?? null, timeSeconds: given.timeSeconds ?? null };
 }

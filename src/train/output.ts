@@ -30,6 +30,7 @@ function namesFile(path: string): boolean {
   return path.toLowerCase().endsWith('.json');
 }
 
+/** A fresh run's output folder when --out is not given (`outputPaths`), stamped with the local time `now`. */
 export function defaultOut(corpus: string, settings: TrainSettings, now: Date): string {
   const pad = (n: number) => String(n).padStart(2, '0');
   const stamp =

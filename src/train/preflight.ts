@@ -96,9 +96,10 @@ export function checkOutputWritable(paths: OutputPaths, out: string, checkpointB
   } catch {
     return; // no figures on this system: the save itself will say
   }
-  if (free < 3 * checkpointBytes) {
+  const needed = 3 * checkpointBytes; // latest, best, and the temp file of the one being written
+  if (free < needed) {
     throw new SettingError('out', out, (name) =>
-      `${name('out')} ${out} cannot hold this run's checkpoints (ENOSPC): about ${diskSize(3 * checkpointBytes)} are needed ` +
+      `${name('out')} ${out} cannot hold this run's checkpoints (ENOSPC): about ${diskSize(needed)} are needed ` +
         `and ${diskSize(free)} are free; free some space or choose another disk`);
   }
 }

@@ -1,24 +1,17 @@
 import { join } from 'node:path';
 import { type SkippedFile, skipRunFiles, skippedNotice } from '../checkpoint/corpus.js';
 import { isFolder, samePath } from '../checkpoint/files.js';
-import { type PreparedMeta, preparedLockPath, writePreparedFolder } from '../checkpoint/prepared.js';
+import { PREPARED_FILES, type PreparedMeta, preparedLockPath, writePreparedFolder } from '../checkpoint/prepared.js';
 import { TEXT_SETTINGS } from '../checkpoint/settings.js';
 import { InputError, SettingError, parseSettingTable } from '../input/settings.js';
 import { absoluteCorpusPath } from '../text/corpus-files.js';
 import { vocabShortfallWarning } from '../text/word-vocab.js';
-import { defaultCorpus } from './data.js';
+import { defaultCorpus, vocabularyOptions } from './data.js';
 import { takeLock } from './lock.js';
 import { freshSettings } from './options.js';
 
 /** What `prepare` accepts: the text settings of `rnn train` (TEXT_SETTINGS), as flags or values, and the folder to write. */
-export interface PrepareSettings {
-  level?: unknown;
-  vocabSize?: unknown;
-  minCount?: unknown;
-  docs?: unknown;
-  valFrac?: unknown;
-  out?: string;
-}
+export type PrepareSettings = Partial<Record<keyof typeof TEXT_SETTINGS, unknown>> & { out?: string };
 
 export interface PrepareCallbacks {
   /** How much of the text has been tokenized (0 … 1). */
@@ -26,6 +19,9 @@ export interface PrepareCallbacks {
   /** What the user should know but need not stop for: what was left out of the corpus, a word vocabulary smaller than asked. */
   onWarning?: (warning: InputError) => void;
 }
+
+/** A prepared folder's files, as a message names them. */
+const FILES = `${PREPARED_FILES.train}, ${PREPARED_FILES.val} and ${PREPARED_FILES.meta}`;
 
 /**
  * Writes the prepared folder (`train.bin`, `val.bin`, `meta.json`) of the corpus at
@@ -38,17 +34,16 @@ export function prepare(options: PrepareSettings, corpusPaths: readonly string[]
   const { out, ...text } = options;
   if (out === undefined || out === '') {
     const missing = out === undefined ? 'is required' : 'must not be empty';
-    throw new SettingError('out', out, (name) => `${name('out')} ${missing}: the folder to write train.bin, val.bin and meta.json to`);
+    throw new SettingError('out', out, (name) => `${name('out')} ${missing}: the folder to write ${FILES} to`);
   }
   const settings = freshSettings(parseSettingTable(TEXT_SETTINGS, text));
   const paths = corpusPaths.length > 0 ? corpusPaths.map(absoluteCorpusPath) : [defaultCorpus()];
   if (isFolder(out) && paths.some((path) => samePath(path, out))) {
-    throw new SettingError('out', out, (name) => `${name('out')} ${out} is the corpus folder itself, where its train.bin, val.bin and meta.json would be read as text ` +
+    throw new SettingError('out', out, (name) => `${name('out')} ${out} is the corpus folder itself, where its ${FILES} would be read as text ` +
       `by the next prepare: write them to a folder of their own (${join(out, 'prepared')} is left out of the corpus)`);
   }
-  const { valFrac, minCount, docs, level, vocabSize } = settings;
   const skipped: SkippedFile[] = [];
-  const meta = writePreparedFolder(paths, { valFrac, minCount, docs, level, ...(level === 'word' && { vocabSize }) }, out, {
+  const meta = writePreparedFolder(paths, { ...vocabularyOptions(settings), docs: settings.docs }, out, {
     onProgress: callbacks.onProgress, skip: skipRunFiles([out], skipped), hold: () => {
       const lock = takeLock(preparedLockPath(out), out, 'rnn prepare');
       if (lock.notice !== null) callbacks.onWarning?.(new InputError(lock.notice));
@@ -57,7 +52,7 @@ export function prepare(options: PrepareSettings, corpusPaths: readonly string[]
   });
   const notice = skippedNotice(skipped);
   if (notice !== null) callbacks.onWarning?.(new InputError(notice));
-  const shortfall = meta.wordVocab && vocabShortfallWarning(meta.wordVocab, vocabSize, minCount);
+  const shortfall = meta.wordVocab && vocabShortfallWarning(meta.wordVocab, settings.vocabSize, settings.minCount);
   if (shortfall) callbacks.onWarning?.(shortfall);
   return meta;
 }

@@ -6,7 +6,6 @@ import { RUN_FOLDER_FILES } from '../checkpoint/find.js';
 import { checkpointFileBytes } from '../checkpoint/size.js';
 import type { ModelConfig } from '../engine/config.js';
 import { initParams } from '../engine/model.js';
-import { paramLayout } from '../engine/params.js';
 import { Rng } from '../engine/random.js';
 import { InputError, SettingError } from '../input/settings.js';
 import { poolWorkers } from '../parallel/pool.js';
@@ -14,14 +13,14 @@ import { BatchSource, EvalBatches, checkValidationSplit } from '../text/batches.
 import type { PreparedData } from '../text/corpus.js';
 import { recordedPreparedFolder, skippedNotice, type SkippedFile } from '../checkpoint/corpus.js';
 import { corpusName, loadRunData, preparedFolderOf, skipRunOutput, withPreparedSettings } from './data.js';
-import { fineTuneSettings, fineTuneStart, loadBaseModel, unknownTokensWarning } from './finetune.js';
+import { fineTuneSettings, fineTuneStart, fineTuneUnknownWarning, loadBaseModel } from './finetune.js';
 import {
   type ParsedOptions, type TrainOptions, defaultEvalEvery, freshSettings, limitsGiven, parseOptions, resumedSettings, runLimits,
 } from './options.js';
 import { type RunLock, takeRunLock } from './lock.js';
 import { type OutputPaths, checkOutputFree, checkOutputIsFolder, defaultOut, outputPaths, resumedOut } from './output.js';
 import { checkModelFits, checkOutputWritable, workersForCores } from './preflight.js';
-import { type Restored, owesEvaluation, restoreRun, startingProgress } from './state.js';
+import { type Restored, freshMoments, owesEvaluation, restoreRun, startingProgress } from './state.js';
 
 /** Everything a run needs before its first step, all checked before anything is written. */
 export interface RunSetup {
@@ -55,9 +54,7 @@ export interface RunSetup {
 export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]): RunSetup {
   const given = [...corpusPaths];
   const parsedOptions = parseOptions({ ...options });
-  // --resume DIR means DIR/latest.json, the folder layout's running checkpoint
-  const resume = parsedOptions.resume === undefined ? null :
-    isFolder(parsedOptions.resume) ? join(parsedOptions.resume, RUN_FOLDER_FILES.latest) : parsedOptions.resume;
+  const resume = parsedOptions.resume === undefined ? null : resumedCheckpointPath(parsedOptions.resume);
   checkFineTuneFlags(parsedOptions);
   const resumed = resume === null ? null : loadResumedCheckpoint(resume);
   const ckpt = resumed?.checkpoint ?? null;
@@ -70,7 +67,9 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
   const settings = ckpt ? resumedSettings(parsed, ckpt, resume!) : base ? fineTuneSettings(parsed, base) : freshSettings(parsed);
   const limits = runLimits(parsed, ckpt);
   const skipped: SkippedFile[] = [];
-  const skip = skipRunOutput(parsed.out ?? (resume === null ? null : resumedOut(resume)), skipped);
+  // where the run writes, when known before the corpus is read: given, or where the resumed run wrote
+  const knownOut = parsed.out ?? (resume === null ? null : resumedOut(resume));
+  const skip = skipRunOutput(knownOut, skipped);
   const extend = parsed.extendVocab === true;
   const data = loadRunData(given, prepared, settings, ckpt ? { ckpt, source: resume! } : base ? { base, extend } : null, skip);
   if (!ckpt && parsed.evalEvery === undefined) settings.evalEvery = defaultEvalEvery(data.val.length, settings.batch, settings.seqLen);
@@ -82,29 +81,15 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
   const warnings: InputError[] = [];
   const notice = skippedNotice(skipped);
   if (notice !== null) warnings.push(new InputError(notice));
-  const unknownWarning = base ? unknownTokensWarning(data, base, extend, settings) : null;
+  const unknownWarning = base ? fineTuneUnknownWarning(data, base, extend, settings) : null;
   if (unknownWarning !== null) warnings.push(unknownWarning);
-  if (parsed.workers !== undefined) {
-    const fitted = workersForCores(settings.workers);
-    settings.workers = fitted.workers;
-    if (fitted.warning) warnings.push(fitted.warning);
-  }
-  const pooled = poolWorkers(settings.workers, settings.batch);
-  if (pooled < settings.workers) {
-    const asked = parsed.workers;
-    if (asked !== undefined) {
-      warnings.push(new SettingError('workers', asked, (name) =>
-        `${name('workers')} ${asked} is more than ${name('batch')} ${settings.batch}: each worker trains whole rows of the batch; using ${pooled}`));
-    }
-    settings.workers = pooled;
-  }
+  fitWorkers(settings, parsed.workers, warnings);
   checkModelFits(model, settings);
   const start = ckpt ? restoreRun(ckpt, resume!, batches.stepsPerEpoch)
     : base ? fineTuneStart(base, data, model, settings, parsed.keepOptimizer === true) : freshStart(model, settings);
   const initFrom = base?.initFrom ?? ckpt?.initFrom ?? resumed?.importedFrom ?? null;
 
-  const bySteps = [limits.maxSteps, limits.epochs === null ? null : limits.epochs * batches.stepsPerEpoch].filter((n) => n !== null);
-  const totalSteps = bySteps.length > 0 ? Math.min(...bySteps) : null;
+  const totalSteps = runSteps(limits, batches.stepsPerEpoch);
   // a run that stopped for its --time, resumed with new limits, has time again
   if (limitsGiven(parsed)) start.progress.timeSpent = false;
   const { step, elapsedSeconds, timeSpent } = start.progress;
@@ -117,12 +102,58 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
         `give a larger ${name('maxSteps')}, ${name('epochs')} or ${name('time')} to go on`);
   }
 
-  const out = parsed.out ??
-    (resume !== null ? resumedOut(resume) : defaultOut(corpusName(given.length > 0 ? given : corpus), settings, new Date()));
+  const out = knownOut ?? defaultOut(corpusName(given.length > 0 ? given : corpus), settings, new Date());
+  const records = { vocab: data.vocab.tokens, corpus: data.fingerprint, history: start.progress.history };
+  const { paths, lock } = holdOutput(out, resume, checkpointFileBytes(model, settings, records), warnings);
+  const command = parsed.command ?? ['rnn', 'train', ...corpusPaths];
+  return {
+    settings, limits, model, data, batches, evalBatches, start, resume, initFrom, paths, lock, warnings, owesEvaluation: owed, corpus,
+    totalSteps, command,
+  };
+}
+
+/** The checkpoint --resume names: a file, or a folder's latest.json, the folder layout's running checkpoint. */
+function resumedCheckpointPath(given: string): string {
+  return isFolder(given) ? join(given, RUN_FOLDER_FILES.latest) : given;
+}
+
+/**
+ * Sets the workers a run uses: no more than the cores, where asked for (more only take turns),
+ * nor than the batch's rows (each worker trains whole rows); lowering what was asked is warned of.
+ */
+function fitWorkers(settings: TrainSettings, asked: number | undefined, warnings: InputError[]): void {
+  if (asked !== undefined) {
+    const fitted = workersForCores(settings.workers);
+    settings.workers = fitted.workers;
+    if (fitted.warning) warnings.push(fitted.warning);
+  }
+  const pooled = poolWorkers(settings.workers, settings.batch);
+  if (pooled < settings.workers) {
+    if (asked !== undefined) {
+      warnings.push(new SettingError('workers', asked, (name) =>
+        `${name('workers')} ${asked} is more than ${name('batch')} ${settings.batch}: each worker trains whole rows of the batch; using ${pooled}`));
+    }
+    settings.workers = pooled;
+  }
+}
+
+/** The step a run ends at by its --max-steps or --epochs, whichever comes first; null when only --time bounds it. */
+function runSteps(limits: RunLimits, stepsPerEpoch: number): number | null {
+  const bySteps = [limits.maxSteps, limits.epochs === null ? null : limits.epochs * stepsPerEpoch].filter((n) => n !== null);
+  return bySteps.length > 0 ? Math.min(...bySteps) : null;
+}
+
+/**
+ * Checks that the output `out` can be written and holds room for checkpoints of `checkpointBytes`,
+ * takes its lock (its notice among the `warnings`), and refuses checkpoints there this run would
+ * overwrite: the output's paths and its lock, held.
+ */
+function holdOutput(
+  out: string, resume: string | null, checkpointBytes: number, warnings: InputError[],
+): { paths: OutputPaths; lock: RunLock } {
   const paths = outputPaths(out);
   checkOutputIsFolder(paths, out);
-  const records = { vocab: data.vocab.tokens, corpus: data.fingerprint, history: start.progress.history };
-  checkOutputWritable(paths, out, checkpointFileBytes(model, settings, records));
+  checkOutputWritable(paths, out, checkpointBytes);
   const lock = takeRunLock(paths, out);
   if (lock.notice !== null) warnings.push(new InputError(lock.notice));
   try {
@@ -131,11 +162,7 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
     lock.release();
     throw error;
   }
-  const command = parsed.command ?? ['rnn', 'train', ...corpusPaths];
-  return {
-    settings, limits, model, data, batches, evalBatches, start, resume, initFrom, paths, lock, warnings, owesEvaluation: owed, corpus,
-    totalSteps, command,
-  };
+  return { paths, lock };
 }
 
 /** The fine-tuning flags: --init-from starts a new run, so it cannot resume one; the others only qualify it. */
@@ -154,11 +181,9 @@ function checkFineTuneFlags(parsed: ParsedOptions): void {
 function freshStart(model: ModelConfig, settings: TrainSettings): Restored {
   const rng = new Rng(settings.seed);
   const params = initParams(model, rng);
-  const size = paramLayout(model).total;
-  const moments = settings.optimizer === 'adam' ? size : 0;
   return {
     params,
-    optimizer: { step: 0, m: new Float32Array(moments), v: new Float32Array(moments) },
+    optimizer: freshMoments(model, settings.optimizer),
     carried: null,
     progress: startingProgress(rng.state()),
   };

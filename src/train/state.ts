@@ -3,7 +3,7 @@ import { CheckpointError } from '../checkpoint/errors.js';
 import { type RunLimits, type TrainSettings, trainingConfig } from '../checkpoint/settings.js';
 import { decodeTensors, encodeTensors } from '../checkpoint/tensors.js';
 import type { ModelConfig } from '../engine/config.js';
-import { ADAM_DEFAULTS } from '../engine/optim.js';
+import { ADAM_DEFAULTS, type OptimizerKind } from '../engine/optim.js';
 import { paramLayout } from '../engine/params.js';
 import type { RngState } from '../engine/random.js';
 import type { OptimizerMoments, RecurrentState, TrainingEngine } from '../parallel/engine.js';
@@ -38,6 +38,12 @@ export interface Progress {
 export function owesEvaluation(progress: Progress, evalEvery: number, validated: boolean, atEnd: boolean): boolean {
   if (!validated || progress.smoothedLoss === null || progress.history.at(-1)?.step === progress.step) return false;
   return atEnd || (evalEvery > 0 && progress.step % evalEvery === 0);
+}
+
+/** An optimizer's state before its first step: Adam's moments all zero, none for SGD. */
+export function freshMoments(model: ModelConfig, optimizer: OptimizerKind): OptimizerMoments {
+  const size = optimizer === 'adam' ? paramLayout(model).total : 0;
+  return { step: 0, m: new Float32Array(size), v: new Float32Array(size) };
 }
 
 /** Where a new run starts: nothing done, `rng` as the weights' initialisation left it. */
@@ -118,18 +124,18 @@ export function restoreRun(ckpt: Checkpoint, source: string, stepsPerEpoch: numb
         `do not fit ${stepsPerEpoch} steps per epoch of this corpus`,
     );
   }
-  const settings = ckpt.optimizer;
-  if (settings.beta1 !== ADAM_DEFAULTS.beta1 || settings.beta2 !== ADAM_DEFAULTS.beta2 || settings.eps !== ADAM_DEFAULTS.eps) {
+  const saved = ckpt.optimizer;
+  if (saved.beta1 !== ADAM_DEFAULTS.beta1 || saved.beta2 !== ADAM_DEFAULTS.beta2 || saved.eps !== ADAM_DEFAULTS.eps) {
     throw new CheckpointError(
-      `${source}: optimizer betas (${settings.beta1}, ${settings.beta2}) and eps ${settings.eps} differ from ` +
+      `${source}: optimizer betas (${saved.beta1}, ${saved.beta2}) and eps ${saved.eps} differ from ` +
         `the trainer's (${ADAM_DEFAULTS.beta1}, ${ADAM_DEFAULTS.beta2}) and ${ADAM_DEFAULTS.eps}`,
     );
   }
   const empty = new Float32Array(0);
   const optimizer: OptimizerMoments = {
-    step: settings.step,
-    m: settings.m ? decodeTensors(layout, settings.m, source, 'optimizer.m') : empty,
-    v: settings.v ? decodeTensors(layout, settings.v, source, 'optimizer.v') : empty,
+    step: saved.step,
+    m: saved.m ? decodeTensors(layout, saved.m, source, 'optimizer.m') : empty,
+    v: saved.v ? decodeTensors(layout, saved.v, source, 'optimizer.v') : empty,
   };
   let carried: RecurrentState | null = null;
   if (training.carried) {

@@ -12,7 +12,7 @@ import type { TrainingEngine } from '../parallel/engine.js';
 import { type TextLevel, tokenCount } from '../text/vocab.js';
 import { createEngine } from '../parallel/pool.js';
 import { type InputError, SettingError } from '../input/settings.js';
-import type { DoneEvent, StopReason, TrainEvent } from './events.js';
+import type { DoneEvent, StartEvent, StopReason, TrainEvent } from './events.js';
 import type { TrainOptions } from './options.js';
 import { type RunSetup, setUpRun } from './setup.js';
 import { type Progress, buildCheckpoint } from './state.js';
@@ -110,9 +110,13 @@ class Run {
   private readonly emit: (event: TrainEvent) => void;
   private readonly startedAt = performance.now();
   private readonly elapsedBefore: number;
+  /** B·T: the tokens each step trains on. */
+  private readonly tokensPerStep: number;
   /** What draws each evaluation's sample, built at the first and given the weights at each. */
   private sampler: Stepper | null = null;
-  private valLoss: number | null = null;
+  /** The newest validation loss (resuming: the checkpoint's last); null before any. */
+  private valLoss: number | null;
+  /** The step of the newest checkpoint this run wrote; −1 before its first. */
   private savedAtStep = -1;
   /** Whether the newest checkpoint written records that the run's --time is spent. */
   private savedTimeSpent = false;
@@ -132,6 +136,7 @@ class Run {
   constructor(private readonly setup: RunSetup, private readonly engine: TrainingEngine, private readonly hooks: TrainHooks) {
     this.progress = setup.start.progress;
     this.elapsedBefore = this.progress.elapsedSeconds;
+    this.tokensPerStep = setup.settings.batch * setup.settings.seqLen;
     this.emit = hooks.onEvent ?? (() => {});
     this.bestExists = existsSync(setup.paths.best);
     this.savedStep = setup.resume !== null ? this.progress.step : null;
@@ -139,36 +144,41 @@ class Run {
   }
 
   async go(): Promise<TrainResult> {
+    this.emit(this.startEvent());
+    if (this.setup.owesEvaluation) await this.evaluateAndSave();
+    const stopped = await this.trainUntilStopped();
+    return this.finish(await this.close(stopped));
+  }
+
+  private startEvent(): StartEvent {
+    const { setup, progress } = this;
+    const { data } = setup;
+    return {
+      event: 'start', resumedFrom: setup.resume, step: progress.step, model: { ...setup.model },
+      parameters: this.engine.params.length, settings: { ...setup.settings }, limits: { ...setup.limits }, corpus: setup.corpus,
+      trainTokens: data.train.length, valTokens: data.val.length, stepsPerEpoch: setup.batches.stepsPerEpoch,
+      totalSteps: setup.totalSteps, out: { ...setup.paths }, skipped: this.skipped,
+      ...(data.fingerprint.prepared !== undefined && { prepared: data.fingerprint.prepared }),
+      ...(data.wordVocab && { wordVocab: { ...data.wordVocab } }),
+      ...(setup.initFrom !== null && { initFrom: { ...setup.initFrom } }),
+      ...(data.added && { vocabAdded: data.added.map(([token]) => token) }),
+    };
+  }
+
+  /** Trains step after step, evaluating every --eval-every steps, until something stops the run: what did. */
+  private async trainUntilStopped(): Promise<StopReason> {
     const { settings, batches, limits, totalSteps } = this.setup;
-    const { engine, progress } = this;
+    const { engine, progress, tokensPerStep } = this;
     const signal = this.hooks.signal;
-    this.emit({
-      event: 'start', resumedFrom: this.setup.resume, step: progress.step, model: { ...this.setup.model },
-      parameters: engine.params.length, settings: { ...settings }, limits: { ...limits }, corpus: this.setup.corpus,
-      trainTokens: this.setup.data.train.length, valTokens: this.setup.data.val.length, stepsPerEpoch: batches.stepsPerEpoch,
-      totalSteps, out: { ...this.setup.paths }, skipped: this.skipped,
-      ...(this.setup.data.fingerprint.prepared !== undefined && { prepared: this.setup.data.fingerprint.prepared }),
-      ...(this.setup.data.wordVocab && { wordVocab: { ...this.setup.data.wordVocab } }),
-      ...(this.setup.initFrom !== null && { initFrom: { ...this.setup.initFrom } }),
-      ...(this.setup.data.added && { vocabAdded: this.setup.data.added.map(([token]) => token) }),
-    });
     const stepSettings: StepSettings = { lr: settings.lr, clip: settings.clip, clipValue: settings.clipValue };
-    const tokensPerStep = settings.batch * settings.seqLen;
     // tokens/s, the mean of the steps timed so far, then smoothed; a run's first step (the JIT
     // and the kernels warming up) is left out, so one slow step cannot end a --time run early
     let speed = 0, timed = -1;
-    let reason: StopReason;
-    if (this.setup.owesEvaluation) await this.evaluateAndSave();
     // the run's seconds when the last step began, --time not yet found to run out
     let stepBegan = this.elapsed();
     for (;;) {
-      if (signal?.aborted) { reason = 'interrupted'; break; }
-      if (this.divergence !== null) { reason = 'diverged'; break; }
-      if (progress.timeSpent === true) { reason = 'time'; break; }
-      if (totalSteps !== null && progress.step >= totalSteps) {
-        reason = limits.maxSteps === totalSteps ? 'max-steps' : 'epochs';
-        break;
-      }
+      const stopped = this.stopReason();
+      if (stopped !== null) return stopped;
       const now = this.elapsed();
       if (this.timeRunsOut(speed, now)) {
         // warned when the closing evaluation could not end within the budget even from where the last step began: a step
@@ -178,8 +188,7 @@ class Run {
           this.hooks.onWarning?.(this.overrunWarning(closingSeconds));
         }
         progress.timeSpent = true;
-        reason = 'time';
-        break;
+        return 'time';
       }
       stepBegan = now;
 
@@ -189,22 +198,9 @@ class Run {
       batches.fill(progress.cursor, engine.inputs, engine.targets);
       const dropoutSeed = settings.dropout > 0 ? stepSeed(settings.seed, progress.step, DROPOUT_STREAM) : null;
       const { loss, gradNorm, skipped } = engine.trainStep(stepSettings, dropoutSeed);
-      if (skipped) {
-        this.skipped++;
-        if (++this.skippedInARow === DIVERGED_AFTER) this.divergence = 'steps';
-      } else this.skippedInARow = 0;
       const rate = tokensPerStep / Math.max(1e-6, (performance.now() - t0) / 1000);
       if (++timed > 0) speed += Math.max(0.1, 1 / timed) * (rate - speed);
-
-      progress.step++;
-      progress.tokensSeen += tokensPerStep;
-      if (++progress.cursor === batches.stepsPerEpoch) {
-        progress.cursor = 0;
-        progress.epoch++;
-      }
-      if (!skipped) {
-        progress.smoothedLoss = progress.smoothedLoss === null ? loss : (1 - SMOOTHING) * progress.smoothedLoss + SMOOTHING * loss;
-      }
+      this.countStep(loss, skipped);
       this.emit({
         event: 'step', step: progress.step, epoch: this.epochs(), loss: skipped ? null : loss, smoothedLoss: progress.smoothedLoss,
         valLoss: this.valLoss, lr: stepSettings.lr, gradNorm: skipped ? null : gradNorm, tokensPerSecond: speed || rate,
@@ -217,28 +213,71 @@ class Run {
       }
       await new Promise(setImmediate); // let signal handlers run
     }
-    // a diverged run keeps its last checkpoints: the state it reached produced the failing steps
-    if (this.savedAtStep === progress.step && reason === 'time') {
+  }
+
+  /** Why the run stops before its next step (a signal, divergence, its --time spent, its steps done); null: it goes on. */
+  private stopReason(): StopReason | null {
+    const { totalSteps, limits } = this.setup;
+    if (this.hooks.signal?.aborted) return 'interrupted';
+    if (this.divergence !== null) return 'diverged';
+    if (this.progress.timeSpent === true) return 'time';
+    if (totalSteps !== null && this.progress.step >= totalSteps) return limits.maxSteps === totalSteps ? 'max-steps' : 'epochs';
+    return null;
+  }
+
+  /** Counts a step done: its place in the epoch, the tokens seen, the smoothed loss (a skipped step's loss left out), divergence. */
+  private countStep(loss: number, skipped: boolean): void {
+    const { progress } = this;
+    if (skipped) {
+      this.skipped++;
+      if (++this.skippedInARow === DIVERGED_AFTER) this.divergence = 'steps';
+    } else this.skippedInARow = 0;
+    progress.step++;
+    progress.tokensSeen += this.tokensPerStep;
+    if (++progress.cursor === this.setup.batches.stepsPerEpoch) {
+      progress.cursor = 0;
+      progress.epoch++;
+    }
+    if (!skipped) {
+      progress.smoothedLoss = progress.smoothedLoss === null ? loss : (1 - SMOOTHING) * progress.smoothedLoss + SMOOTHING * loss;
+    }
+  }
+
+  /**
+   * The checkpoint and closing evaluation that a run stopped for `stopped` still owes, and the
+   * reason it ends with. A diverged run keeps its last checkpoints: the state it reached produced
+   * the failing steps.
+   */
+  private async close(stopped: StopReason): Promise<StopReason> {
+    const { progress } = this;
+    const signal = this.hooks.signal;
+    if (this.savedAtStep === progress.step && stopped === 'time') {
       // the time ran out while this step's evaluation saved its checkpoint: the run's last records so
       if (!this.savedTimeSpent) this.save(false);
-    } else if (this.savedAtStep !== progress.step && reason !== 'diverged') {
-      if (reason === 'interrupted') this.save(false);
+    } else if (this.savedAtStep !== progress.step && stopped !== 'diverged') {
+      if (stopped === 'interrupted') this.save(false);
       else await this.evaluateAndSave();
       // a signal during the closing evaluation interrupts the run (its checkpoint owes that evaluation); a limit reached is no
       // success when the closing evaluation found the weights gone
-      if (signal?.aborted) reason = 'interrupted';
-      else if (this.divergence !== null) reason = 'diverged';
+      if (signal?.aborted) return 'interrupted';
+      if (this.divergence !== null) return 'diverged';
     }
-    const signalName = reason === 'interrupted' ? String(signal?.reason ?? 'abort') : null;
-    const best = this.bestExists ? this.setup.paths.best : null;
+    return stopped;
+  }
+
+  /** Tells the run's end (the `done` event) and returns it. */
+  private finish(reason: StopReason): TrainResult {
+    const { progress, setup } = this;
+    const signalName = reason === 'interrupted' ? String(this.hooks.signal?.reason ?? 'abort') : null;
+    const best = this.bestExists ? setup.paths.best : null;
     this.emit({
       event: 'done', reason, signal: signalName, step: progress.step, epoch: this.epochs(), trainLoss: progress.smoothedLoss,
-      valLoss: this.valLoss, bestValLoss: progress.bestValLoss, latest: this.setup.paths.latest, best, elapsedSeconds: this.elapsed(),
+      valLoss: this.valLoss, bestValLoss: progress.bestValLoss, latest: setup.paths.latest, best, elapsedSeconds: this.elapsed(),
       skipped: this.skipped, savedStep: this.savedStep,
     });
     return {
       reason, signal: signalName, step: progress.step, epoch: progress.epoch, params: Float32Array.from(this.engine.params),
-      config: { ...this.setup.model }, valLoss: this.valLoss, bestValLoss: progress.bestValLoss, latest: this.setup.paths.latest,
+      config: { ...setup.model }, valLoss: this.valLoss, bestValLoss: progress.bestValLoss, latest: setup.paths.latest,
       best, history: progress.history.map((entry) => ({ ...entry })), skipped: this.skipped, savedStep: this.savedStep,
       divergence: reason === 'diverged' ? this.divergence : null,
     };
@@ -271,9 +310,9 @@ class Run {
    * evaluation: known once the speed is.
    */
   private timeRunsOut(speed: number, elapsed = this.elapsed()): boolean {
-    const { limits, settings } = this.setup;
+    const { limits } = this.setup;
     if (limits.timeSeconds === null || speed <= 0) return false;
-    return elapsed + (settings.batch * settings.seqLen) / speed + this.closingEvalSeconds(speed) >= limits.timeSeconds;
+    return elapsed + this.tokensPerStep / speed + this.closingEvalSeconds(speed) >= limits.timeSeconds;
   }
 
   /** Whether --time will end the run, and evaluate, before half an evaluation interval. */
@@ -281,7 +320,7 @@ class Run {
     const { limits, settings } = this.setup;
     if (limits.timeSeconds === null || speed <= 0) return false;
     const evalSeconds = this.closingEvalSeconds(speed);
-    const stepSeconds = (settings.batch * settings.seqLen) / speed;
+    const stepSeconds = this.tokensPerStep / speed;
     return periodicEvalIsRedundant(limits.timeSeconds - this.elapsed(), evalSeconds, stepSeconds, settings.evalEvery);
   }
 

@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { loadModel } from '../../api/index.js';
 import { KERNELS_SETTING } from '../../checkpoint/settings.js';
-import { NEWEST_CHECKPOINT, RUN_FOLDER_READS } from '../../checkpoint/find.js';
 import { type Score, scoreSummary } from '../../generate/score.js';
 import { POSITIVE_INTEGER, type SettingTable, type SettingsInput, parseSettingTable } from '../../input/settings.js';
 import { defaultStepperWorkers } from '../../parallel/inference.js';
@@ -12,13 +11,11 @@ import { TextSchema, readTextFile } from '../../text/utf8.js';
 import { formatProbability } from '../../text/probability.js';
 import { TOKEN_UNITS, type TextLevel, grouped } from '../../text/vocab.js';
 import { warnUnknownTokens } from '../errors.js';
-import { addSettingFlags, checkpointFlag, workersOnCores } from '../flags.js';
+import { STEPPER_WORKERS_DEFAULT, addSettingFlags, checkpointFlag, checkpointSetting, workersOnCores } from '../flags.js';
 
 /** `rnn eval perplexity`'s flags: what it scores, how it prints, and how it runs. */
 const PERPLEXITY_FLAGS = {
-  checkpoint: {
-    schema: z.string(), arg: '<file>', help: `checkpoint to evaluate, or a run folder (${RUN_FOLDER_READS}) (default: ${NEWEST_CHECKPOINT})`,
-  },
+  checkpoint: checkpointSetting('to evaluate'),
   text: { schema: z.array(TextSchema), arg: '<text>', repeatable: true, help: 'a text to score (repeatable)' },
   json: {
     schema: z.boolean(), input: z.boolean(), help: 'one JSON object per line: {"name","loss","bitsPerToken","perplexity","tokens","logProb"}',
@@ -26,7 +23,7 @@ const PERPLEXITY_FLAGS = {
   kernels: KERNELS_SETTING,
   workers: {
     ...POSITIVE_INTEGER, arg: '<n>',
-    help: 'threads: they share the validation split\'s rows (default: every core), or each step of a text (default: one per million multiply-adds of a step)',
+    help: `threads: they share the validation split's rows (default: every core), or each step of a text (default: ${STEPPER_WORKERS_DEFAULT})`,
   },
 } as const satisfies SettingTable;
 

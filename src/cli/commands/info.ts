@@ -1,24 +1,29 @@
 import type { Command } from 'commander';
+import { z } from 'zod';
+import { type SettingTable, parseSettingTable } from '../../input/settings.js';
+import { addSettingFlags } from '../flags.js';
 import { NEWEST_CHECKPOINT, RUN_FOLDER_READS, resolveCheckpointPath } from '../../checkpoint/find.js';
 import { TRAIN_SETTINGS } from '../../checkpoint/settings.js';
 import { type ModelInfo, loadModel } from '../../api/index.js';
-import { TOKEN_UNITS, grouped, tokenCount } from '../../text/vocab.js';
+import { TOKEN_UNITS, UNK, grouped, tokenCount } from '../../text/vocab.js';
 import { recordedSentenceRule } from '../../text/sentences.js';
 import { shellWord } from '../train-summary.js';
 
-interface InfoFlags {
-  json?: boolean;
-}
+/** `rnn info`'s flags. */
+const INFO_FLAGS = {
+  json: { schema: z.boolean(), help: 'print one JSON object' },
+} as const satisfies SettingTable;
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('info')
     .summary('show what a checkpoint holds')
     .description('Show what a checkpoint holds: model, parameters, vocabulary, training progress, corpus.')
-    .argument('[checkpoint]', `checkpoint file, or a run folder (${RUN_FOLDER_READS}) (default: ${NEWEST_CHECKPOINT})`)
-    .option('--json', 'print one JSON object')
+    .argument('[checkpoint]', `checkpoint file, or a run folder (${RUN_FOLDER_READS}) (default: ${NEWEST_CHECKPOINT})`);
+  addSettingFlags(command, INFO_FLAGS)
     .addHelpText('after', '\nExamples:\n  rnn info\n  rnn info checkpoints/RUN/best.json --json')
-    .action((path: string | undefined, flags: InfoFlags) => {
+    .action((path: string | undefined, given: Record<string, unknown>) => {
+      const flags = parseSettingTable(INFO_FLAGS, given);
       const { info } = loadModel(resolveCheckpointPath(path, 'rnn info FILE'));
       process.stdout.write(flags.json ? `${JSON.stringify(info)}\n` : infoText(info));
     });
@@ -34,7 +39,7 @@ function infoText(c: ModelInfo): string {
     ['model', `${m.cell}, ${m.numLayers} layer${m.numLayers === 1 ? '' : 's'}, hidden ${m.hiddenSize}, embedding ${m.embedDim}, dropout ${m.dropout}`],
     ['parameters', grouped(c.parameters)],
     ['level', word ? `word (tokenizer rules version ${t.wordRule})` : 'char'],
-    ['vocabulary', word ? wordVocabularyText(c.vocab) : `${grouped(c.vocab.length)} tokens: ${c.vocab.slice(0, 2).join(' ')} ${escapeCharacters(c.vocab.slice(2).join(''), true)}`],
+    ['vocabulary', word ? wordVocabularyText(c.vocab) : `${grouped(c.vocab.length)} tokens: ${c.vocab.slice(0, SPECIALS).join(' ')} ${escapeCharacters(c.vocab.slice(SPECIALS).join(''), true)}`],
     ['training', c.corpus === null ? 'none by rnn (imported model: the steps it was trained elsewhere are not recorded)'
       : `step ${c.step}, epoch ${c.epochs.toFixed(2)}, ${tokenCount(c.tokensSeen, c.level)} seen`],
     ['best val loss', best === null ? 'none' : `${best.toFixed(4)} nats/${per} (${(best / Math.LN2).toFixed(4)} bits/${per})`],
@@ -63,14 +68,17 @@ function infoText(c: ModelInfo): string {
   return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}\n`).join('');
 }
 
+/** The special tokens, <EOS> and <UNK>, that open every vocabulary (ids 0 to UNK). */
+const SPECIALS = UNK + 1;
+
 /** Word tokens `info` lists: the vocabulary is ordered by frequency, so these are the most frequent. */
 const SHOWN_WORDS = 20;
 
 /** A word vocabulary's size and its most frequent tokens, each quoted (a line break shows as "\n"). */
 function wordVocabularyText(vocab: readonly string[]): string {
-  const shown = vocab.slice(2, 2 + SHOWN_WORDS).map((token) => escapeCharacters(token)).join(' ');
-  const more = vocab.length - 2 - SHOWN_WORDS;
-  return `${grouped(vocab.length)} tokens: ${vocab.slice(0, 2).join(' ')}, then the most frequent: ${shown}` +
+  const shown = vocab.slice(SPECIALS, SPECIALS + SHOWN_WORDS).map((token) => escapeCharacters(token)).join(' ');
+  const more = vocab.length - SPECIALS - SHOWN_WORDS;
+  return `${grouped(vocab.length)} tokens: ${vocab.slice(0, SPECIALS).join(' ')}, then the most frequent: ${shown}` +
     (more > 0 ? ` and ${grouped(more)} more` : '');
 }
 

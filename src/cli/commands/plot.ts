@@ -1,44 +1,50 @@
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../../checkpoint/files.js';
+import { RUN_FOLDER_FILES } from '../../checkpoint/find.js';
 import { loadLossRuns } from '../../plot/runs.js';
-import { bestPoint, lossChartSvg } from '../../plot/svg.js';
-import { InputError, SettingError } from '../../input/settings.js';
-import { optionMessage } from '../../input/issues.js';
+import { DEFAULT_TITLES, bestPoint, lossChartSvg } from '../../plot/svg.js';
+import { z } from 'zod';
+import { InputError, type SettingTable, parseSettingTable } from '../../input/settings.js';
+import { addSettingFlags } from '../flags.js';
 
-interface PlotFlags {
-  out: string;
-  title?: string;
-}
+/** A path to an SVG file, read as text even where it looks like a number. */
+const SVG_PATH = z.string().refine((path) => path.toLowerCase().endsWith('.svg'));
+
+/** `rnn plot`'s flags. */
+const PLOT_FLAGS = {
+  out: { schema: SVG_PATH, input: SVG_PATH, expected: 'an .svg file', arg: '<file.svg>', required: true, help: 'where to write the chart' },
+  title: {
+    schema: z.string(), arg: '<text>', help: 'the chart\'s title',
+    defaultText: `"${DEFAULT_TITLES.validated}"; "${DEFAULT_TITLES.trainingOnly}" where no run has a validation loss`,
+  },
+} as const satisfies SettingTable;
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('plot')
     .summary('chart the loss curves of runs as SVG')
     .description(
       'Draw the training and validation loss of each run against the tokens it has seen (characters, or at the word level ' +
         'words and punctuation marks), as an SVG chart: ' +
         'one colour per run, training dashed, validation solid with a dot at each evaluation, and each run\'s best ' +
-        'validation loss ringed and labelled. A run is a checkpoint file, or a run folder (its latest.json); all of one level. ' +
+        `validation loss ringed and labelled. A run is a checkpoint file, or a run folder (its ${RUN_FOLDER_FILES.latest}); all of one level. ` +
         'Replaces --out if it exists.',
     )
-    .argument('[checkpoints...]', 'checkpoint files or run folders (one or more)')
-    .requiredOption('--out <file.svg>', 'where to write the chart')
-    .option('--title <text>', 'the chart\'s title (default "Training and validation loss")')
+    .argument('[checkpoints...]', 'checkpoint files or run folders (one or more)');
+  addSettingFlags(command, PLOT_FLAGS)
     .addHelpText(
       'after',
       '\nExamples:\n' +
         '  rnn plot checkpoints/tinyshakespeare-gru-2x192-20261201-040000/ --out loss.svg\n' +
         '  rnn plot runs/gru/ runs/lstm/best.json --out compare.svg --title "GRU against LSTM"',
     )
-    .action((checkpoints: string[], flags: PlotFlags) => {
+    .action((checkpoints: string[], given: Record<string, unknown>) => {
       if (checkpoints.length === 0) {
         throw new InputError('plot needs at least one checkpoint file or run folder, e.g. rnn plot checkpoints/RUN/ --out loss.svg');
       }
-      if (!flags.out.toLowerCase().endsWith('.svg')) {
-        throw new SettingError('out', flags.out, (name) => optionMessage(name('out'), { expected: 'an .svg file', value: flags.out }));
-      }
+      const flags = parseSettingTable(PLOT_FLAGS, given);
       const runs = loadLossRuns(checkpoints);
-      writeFileAtomic(flags.out, lossChartSvg(runs, { title: flags.title }), 'plot ');
+      writeFileAtomic(flags.out!, lossChartSvg(runs, { title: flags.title }), 'plot ');
       for (const run of runs) {
         const best = bestPoint(run.val);
         process.stdout.write(

@@ -1,10 +1,14 @@
 import type { Command } from 'commander';
 import { TEXT_SETTINGS } from '../../checkpoint/settings.js';
+import { DEFAULT_CORPUS } from '../../train/data.js';
 import { prepare } from '../../train/prepare.js';
 import { TOKEN_UNITS, grouped } from '../../text/vocab.js';
 import { vocabularyCoverage } from '../../text/word-vocab.js';
 import { warn } from '../errors.js';
 import { addSettingFlags } from '../flags.js';
+
+/** The terminal escape that clears the rest of the line (erase in line, EL). */
+const CLEAR_TO_LINE_END = '\x1b[K';
 
 export function register(program: Command): void {
   const command = program
@@ -16,7 +20,7 @@ export function register(program: Command): void {
         '`rnn train DIR` trains on it with no tokenizing; examples/pytorch/train_ddp.py trains on it with PyTorch. The corpus is streamed, ' +
         'so any size fits.',
     )
-    .argument('[corpus...]', 'text files or folders, - for standard input (default: the bundled corpora/sotu.txt)')
+    .argument('[corpus...]', `text files or folders, - for standard input (default: the bundled ${DEFAULT_CORPUS})`)
     .requiredOption('--out <dir>', 'the folder to write (an older prepared folder there is replaced)');
   addSettingFlags(command, TEXT_SETTINGS)
     .addHelpText(
@@ -29,7 +33,7 @@ export function register(program: Command): void {
     .action((corpus: string[], flags: Record<string, string>) => {
       const started = performance.now();
       // on a terminal, one line that tells how far the tokenizing has come
-      const status = process.stderr.isTTY ? (text: string): void => void process.stderr.write(`\r${text}\x1b[K`) : null;
+      const status = process.stderr.isTTY ? (text: string): void => void process.stderr.write(`\r${text}${CLEAR_TO_LINE_END}`) : null;
       status?.('reading the corpus…');
       let meta;
       try {

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { type Model, type TokenizedText, loadModel } from '../../api/index.js';
-import { NEWEST_CHECKPOINT, RUN_FOLDER_READS } from '../../checkpoint/find.js';
 import { beamWarnings } from '../../generate/beam.js';
 import { NOT_FOR_BEAM, NOT_FOR_BEAM_REASON, SAMPLE_SETTINGS } from '../../generate/settings.js';
 import { KERNELS_SETTING } from '../../checkpoint/settings.js';
@@ -10,20 +9,18 @@ import { defaultStepperWorkers } from '../../parallel/inference.js';
 import { TextSchema, readTextFile } from '../../text/utf8.js';
 import { fileName } from '../../text/corpus-files.js';
 import { warn, warnUnknownTokens } from '../errors.js';
-import { addSettingFlags, checkpointFlag, workersOnCores } from '../flags.js';
+import { STEPPER_WORKERS_DEFAULT, addSettingFlags, checkpointFlag, checkpointSetting, workersOnCores } from '../flags.js';
 import { outputClosed, writeStdout } from '../pipes.js';
 
 /** `rnn sample`'s flags: the sampling settings, and what the command reads and how it runs. */
 const SAMPLE_FLAGS = {
-  checkpoint: {
-    schema: z.string(), arg: '<file>', help: `checkpoint to sample from, or a run folder (${RUN_FOLDER_READS}) (default: ${NEWEST_CHECKPOINT})`,
-  },
+  checkpoint: checkpointSetting('to sample from'),
   prime: { schema: TextSchema, arg: '<text>', help: 'text the model reads before generating; printed first' },
   primeFile: { schema: z.string().min(1), arg: '<file>', help: 'read the prime from a UTF-8 file (- reads standard input)' },
   ...SAMPLE_SETTINGS,
   workers: {
     ...POSITIVE_INTEGER, arg: '<n>', help: 'threads that share each step',
-    defaultText: 'one per million multiply-adds of a step, at most every core',
+    defaultText: STEPPER_WORKERS_DEFAULT,
   },
   kernels: KERNELS_SETTING,
   json: { schema: z.boolean(), input: z.boolean(), help: 'with --beam: print one JSON object {"text","logProb","tokens"}' },
@@ -51,6 +48,10 @@ export function register(program: Command): void {
     .action((flags: Record<string, unknown>) => runSample(parseSettingTable(SAMPLE_FLAGS, flags)));
 }
 
+/** A streamed sample's next piece is written once it holds PIECE_CHARS UTF-16 units, or PIECE_MS after the last. */
+const PIECE_CHARS = 256;
+const PIECE_MS = 50;
+
 async function runSample(flags: SampleFlags): Promise<void> {
   const seed = flags.seed ?? SAMPLE_SETTINGS.seed.default();
   if (flags.prime !== undefined && flags.primeFile !== undefined) {
@@ -74,18 +75,18 @@ async function runSample(flags: SampleFlags): Promise<void> {
   const workers = workersOnCores(flags.workers) ?? defaultStepperWorkers(model.config);
   // Stream in pieces (one write per token would cost more than drawing it), each handed
   // over before drawing on, so that a reader that goes (`| head`) stops the drawing at once.
-  let pending = '', flushedAt = performance.now();
+  let pending = '', writtenAt = performance.now();
   const pieces = model.generate({
     prime, len: flags.len, temperature: flags.temperature, topK: flags.topK, topP: flags.topP, seed,
     stopAtEos: flags.stopAtEos === true, unk: flags.unk, workers,
   });
   for await (const piece of pieces) {
     pending += piece;
-    if (pending.length >= 256 || performance.now() - flushedAt > 50) {
+    if (pending.length >= PIECE_CHARS || performance.now() - writtenAt > PIECE_MS) {
       await writeStdout(pending);
       if (outputClosed('stdout')) return;
       pending = '';
-      flushedAt = performance.now();
+      writtenAt = performance.now();
     }
   }
   out.write(pending);

@@ -10,6 +10,7 @@ import { RnnServer, isLoopback } from '../../serve/server.js';
 import { SERVE_SETTINGS } from '../../serve/settings.js';
 import { warn } from '../errors.js';
 import { addSettingFlags, checkpointFlag, workersOnCores } from '../flags.js';
+import { exitStatusAfter } from '../signals.js';
 
 /** `rnn serve`'s flags: the models, then the server's settings. */
 const SERVE_FLAGS = {
@@ -42,7 +43,7 @@ export function register(program: Command): void {
     .summary('serve models over HTTP, with a playground')
     .description(
       'Serve checkpoints over a JSON HTTP API (generate, complete, score, activations; docs/serve.md) and a playground page at /. ' +
-        'Each model is loaded once; generation runs on worker threads. Binds 127.0.0.1 unless --host says otherwise.',
+        `Each model is loaded once; generation runs on worker threads. Binds ${SERVE_SETTINGS.host.default} unless --host says otherwise.`,
     );
   addSettingFlags(command, SERVE_FLAGS)
     .addHelpText(
@@ -66,7 +67,8 @@ function listenError(err: unknown, host: string, port: number): unknown {
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
       return new SettingError('host', host, (name) =>
-        `${name('host')} ${host}: not an address of this machine; 127.0.0.1 (the default) serves this machine only, 0.0.0.0 every network`);
+        `${name('host')} ${host}: not an address of this machine; ${SERVE_SETTINGS.host.default} (the default) serves this machine only, ` +
+          '0.0.0.0 every network');
     default:
       return err;
   }
@@ -100,7 +102,7 @@ async function runServe(given: ServeFlags): Promise<void> {
   process.stdout.write(`rnn serve: listening on ${server.url} (models: ${names.join(', ')})\n`);
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
-    if (stopping) process.exit(signal === 'SIGINT' ? 130 : 143);
+    if (stopping) process.exit(exitStatusAfter(signal));
     stopping = true;
     process.stdout.write(`rnn serve: ${signal}: finishing the requests in flight, then stopping\n`);
     server.close().then(() => process.exit(0), () => process.exit(1));

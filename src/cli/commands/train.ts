@@ -1,17 +1,17 @@
 import type { Command } from 'commander';
+import { RUN_FOLDER_FILES } from '../../checkpoint/find.js';
 import { WEIGHT_LIMIT } from '../../checkpoint/integrity.js';
-import { TRAIN_SETTINGS } from '../../checkpoint/settings.js';
 import type { StartEvent } from '../../train/events.js';
-import { FINE_TUNE_OPTIONS, RUN_OPTIONS } from '../../train/options.js';
+import { DEFAULT_CORPUS } from '../../train/data.js';
+import { TRAIN_OPTIONS } from '../../train/options.js';
 import { DIVERGED_AFTER, type Divergence, type TrainResult, train } from '../../train/trainer.js';
 import { warningText } from '../errors.js';
 import { outputClosed, whenOutputCloses } from '../pipes.js';
+import { exitStatusAfter } from '../signals.js';
 import { createProgress, progressMode, progressOutput } from '../progress.js';
 import { rnnCommand, shellWord } from '../train-summary.js';
-import { addSettingFlags } from '../flags.js';
+import { addSettingFlags, recordedCommand } from '../flags.js';
 
-/** Exit status after a signal: 128 + its number, as a shell reports it; a closed stdout or stderr counts as SIGPIPE. */
-const SIGNAL_EXIT: Record<string, number> = { SIGHUP: 129, SIGINT: 130, SIGPIPE: 141, SIGTERM: 143 };
 /** The signals that end a run with a checkpoint: Ctrl-C, kill, and the terminal closing. */
 const SAVING_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
@@ -22,14 +22,15 @@ export function register(program: Command): void {
     .description(
       'Train a language model, character-level or (--level word) word-level, on text files or folders (every text file inside), ' +
         'or go on training one with --resume. Writes a checkpoint at each evaluation and at the end: ' +
-        '--out DIR gives DIR/latest.json and DIR/best.json, --out FILE.json gives FILE.json and FILE.best.json. ' +
+        `--out DIR gives DIR/${RUN_FOLDER_FILES.latest} and DIR/${RUN_FOLDER_FILES.best}, --out FILE.json gives FILE.json and FILE.best.json. ` +
         'Once training has started, Ctrl-C, SIGTERM, SIGHUP (the terminal closing) or a closed stdout or stderr finishes ' +
-        'the current step, saves, and exits 130 / 143 / 129 / 141; before (while the corpus is read and tokenized), ' +
+        `the current step, saves, and exits ${[...SAVING_SIGNALS, 'SIGPIPE'].map(exitStatusAfter).join(' / ')}; ` +
+        'before (while the corpus is read and tokenized), ' +
         'a signal ends rnn at once, with nothing to save. A run whose steps stop being finite ends, keeping its last checkpoints.',
     )
     .argument('[corpus...]', 'text files or folders, - for standard input, or one prepared folder (rnn prepare) ' +
-      '(default: the bundled corpora/sotu.txt; resuming: the checkpoint\'s)');
-  addSettingFlags(command, { ...TRAIN_SETTINGS, ...RUN_OPTIONS, ...FINE_TUNE_OPTIONS })
+      `(default: the bundled ${DEFAULT_CORPUS}; resuming: the checkpoint's)`);
+  addSettingFlags(command, TRAIN_OPTIONS)
     .option('--json', 'print one JSON object per event on stdout instead of the progress display')
     .addHelpText(
       'after',
@@ -41,61 +42,72 @@ export function register(program: Command): void {
         '  rnn train --resume checkpoints/notes-lstm/ --epochs 10\n' +
         '  rnn train shakespeare.txt --init-from checkpoints/notes-lstm/ --time 1m',
     )
-    .action(async (corpus: string[], flags: Record<string, unknown>) => {
-      const { json, ...options } = flags;
-      let mode = progressMode(json === true);
-      let display = createProgress(mode);
-      const controller = new AbortController();
-      const onSignal = (name: NodeJS.Signals): void => {
-        if (controller.signal.aborted) {
-          // a second signal: stop now; checkpoints are written atomically, so none is left half-written
-          display.stop();
-          process.stderr.write(`rnn: ${name} again: stopping without saving\n`);
-          process.exit(SIGNAL_EXIT[name] ?? 1);
+    .action((corpus: string[], flags: Record<string, unknown>) => runTrain(corpus, flags));
+}
+
+/**
+ * Trains with the progress display `--json` asks for. A signal, or stdout or stderr closing,
+ * ends the run after its step with a checkpoint; a second signal ends rnn at once.
+ */
+async function runTrain(corpus: string[], flags: Record<string, unknown>): Promise<void> {
+  const { json, ...options } = flags;
+  let mode = progressMode(json === true);
+  let display = createProgress(mode);
+  const controller = new AbortController();
+  const onSignal = (name: NodeJS.Signals): void => {
+    if (controller.signal.aborted) {
+      // a second signal: stop now; checkpoints are written atomically, so none is left half-written
+      display.stop();
+      process.stderr.write(`rnn: ${name} again: stopping without saving\n`);
+      process.exit(exitStatusAfter(name));
+    }
+    controller.abort(name);
+  };
+  // a reader is gone: show the progress on stderr while someone reads it, else nowhere, and end as for a signal, saving
+  const stopWatchingOutput = whenOutputCloses((output) => {
+    if (output === progressOutput(mode)) {
+      display.stop();
+      mode = outputClosed('stderr') ? 'none' : progressMode(false);
+      display = createProgress(mode);
+    }
+    if (!controller.signal.aborted) controller.abort('SIGPIPE');
+  });
+  let start: StartEvent | null = null;
+  try {
+    const result = await train({ ...options, command: recordedCommand() }, corpus, {
+      onEvent: (event) => {
+        if (event.event === 'start') {
+          start = event;
+          // until now a signal has its default effect, ending rnn at once: there is nothing to save, and the corpus is
+          // read and tokenized synchronously, where a handler would not run until it was done
+          for (const name of SAVING_SIGNALS) process.on(name, onSignal);
         }
-        controller.abort(name);
-      };
-      // a reader is gone: show the progress on stderr while someone reads it, else nowhere, and end as for a signal, saving
-      const stopWatchingOutput = whenOutputCloses((output) => {
-        if (output === progressOutput(mode)) {
-          display.stop();
-          mode = outputClosed('stderr') ? 'none' : progressMode(false);
-          display = createProgress(mode);
-        }
-        if (!controller.signal.aborted) controller.abort('SIGPIPE');
-      });
-      let start: StartEvent | null = null;
-      try {
-        const result = await train({ ...options, command: ['rnn', ...process.argv.slice(2)] }, corpus, {
-          onEvent: (event) => {
-            if (event.event === 'start') {
-              start = event;
-              // until now a signal has its default effect, ending rnn at once: there is nothing to save, and the corpus is
-              // read and tokenized synchronously, where a handler would not run until it was done
-              for (const name of SAVING_SIGNALS) process.on(name, onSignal);
-            }
-            display.onEvent(event);
-          },
-          onWarning: (warning) => display.warn(warningText(warning)),
-          signal: controller.signal,
-        });
-        if (result.reason === 'interrupted') {
-          const why = result.signal === 'SIGPIPE' ? 'stdout closed (SIGPIPE)' : `interrupted by ${result.signal}`;
-          process.stderr.write(
-            `rnn: ${why} at step ${result.step}; ${savedText(result)}; ` +
-              `go on with: ${rnnCommand()} train --resume ${shellWord(result.latest)}\n`,
-          );
-          process.exitCode = SIGNAL_EXIT[result.signal ?? ''] ?? 1;
-        } else if (result.reason === 'diverged') {
-          process.stderr.write(`rnn: ${divergedText(result, start)}\n`);
-          process.exitCode = 1;
-        }
-      } finally {
-        display.stop();
-        stopWatchingOutput();
-        for (const name of SAVING_SIGNALS) process.off(name, onSignal);
-      }
+        display.onEvent(event);
+      },
+      onWarning: (warning) => display.warn(warningText(warning)),
+      signal: controller.signal,
     });
+    reportUnfinished(result, start);
+  } finally {
+    display.stop();
+    stopWatchingOutput();
+    for (const name of SAVING_SIGNALS) process.off(name, onSignal);
+  }
+}
+
+/** A run that ended short of its limits, interrupted or diverged: its one line on stderr, and its exit status. */
+function reportUnfinished(result: TrainResult, start: StartEvent | null): void {
+  if (result.reason === 'interrupted') {
+    const why = result.signal === 'SIGPIPE' ? 'stdout closed (SIGPIPE)' : `interrupted by ${result.signal}`;
+    process.stderr.write(
+      `rnn: ${why} at step ${result.step}; ${savedText(result)}; ` +
+        `go on with: ${rnnCommand()} train --resume ${shellWord(result.latest)}\n`,
+    );
+    process.exitCode = exitStatusAfter(result.signal);
+  } else if (result.reason === 'diverged') {
+    process.stderr.write(`rnn: ${divergedText(result, start)}\n`);
+    process.exitCode = 1;
+  }
 }
 
 function savedText(result: TrainResult): string {
