@@ -6,6 +6,7 @@ import type { TrainEvent } from '../src/train/events.js';
 import type { TrainOptions } from '../src/train/options.js';
 import { DIVERGED_AFTER, train } from '../src/train/trainer.js';
 import { scratchFolder } from './helpers/files.js';
+import { speeches } from './helpers/speeches.js';
 
 /** The trainer's side of divergence, in process: a signal can be sent between two exact steps. */
 const TINY: TrainOptions = { cell: 'gru', layers: 1, hidden: 16, embed: 8, batch: 4, seqLen: 8, workers: 1, evalEvery: 20 };
@@ -18,8 +19,7 @@ const hashes = (folder: string): Record<string, string> => Object.fromEntries(re
 
 beforeAll(() => {
   corpus = join(dir, 'corpus.txt');
-  const text = readFileSync(join(import.meta.dirname, '..', 'corpora', 'sotu.txt'), 'utf8').slice(0, 4000);
-  writeFileSync(corpus, text.slice(0, text.lastIndexOf('\n') + 1));
+  writeFileSync(corpus, speeches(4000));
 });
 
 describe('divergence', () => {

@@ -9,6 +9,7 @@ import { rnnCommand } from '../src/cli/train-summary.js';
 import { BIN, expectOneLineError, ROOT, rnnIn, type Run, TINY_RUN } from './helpers/cli.js';
 import { allElements, parseXml } from './helpers/xml.js';
 import { scratchFolder } from './helpers/files.js';
+import { speeches } from './helpers/speeches.js';
 
 /**
  * The CLI a user meets, run as the built `node bin/rnn.js` (`npm test` builds first): version,
@@ -36,8 +37,7 @@ const at = (...parts: string[]) => join(dir, ...parts);
 const rnn = (...args: string[]) => rnnIn(dir, args, colourFree());
 
 beforeAll(async () => {
-  const text = readFileSync(join(ROOT, 'corpora', 'sotu.txt'), 'utf8').slice(0, 4000);
-  writeFileSync(at('corpus.txt'), text.slice(0, text.lastIndexOf('\n') + 1));
+  writeFileSync(at('corpus.txt'), speeches(4000));
 });
 
 describe('rnn --version', () => {

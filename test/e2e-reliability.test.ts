@@ -9,6 +9,7 @@ import { diskSize } from '../src/checkpoint/size.js';
 import { rnnCommand } from '../src/cli/train-summary.js';
 import { BIN, finish, signalOnce, startRnn, stdoutShows, TINY_RUN } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
+import { speeches } from './helpers/speeches.js';
 
 /**
  * Issue 10, "nothing lost, whatever happens": each way work was lost, run through the built CLI
@@ -60,8 +61,7 @@ async function savedRun(name: string, steps = 40): Promise<string> {
 
 beforeAll(() => {
   corpus = at('corpus.txt');
-  const text = readFileSync(join(import.meta.dirname, '..', 'corpora', 'sotu.txt'), 'utf8').slice(0, 4000);
-  writeFileSync(corpus, text.slice(0, text.lastIndexOf('\n') + 1));
+  writeFileSync(corpus, speeches(4000));
 });
 
 describe('1. one writer per run folder', () => {

@@ -6,6 +6,7 @@ import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { rnnCommand } from '../src/cli/train-summary.js';
 import { BIN, type Outcome, finish, signalOnce, startRnn, TINY_RUN } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
+import { speeches } from './helpers/speeches.js';
 
 const { dir } = scratchFolder('rnn-e2e-train-');
 let corpus: string;
@@ -21,8 +22,7 @@ function rnn(args: string[], onStdout?: (text: string, child: ChildProcess) => v
 
 beforeAll(() => {
   corpus = join(dir, 'corpus.txt');
-  const text = readFileSync(join(import.meta.dirname, '..', 'corpora', 'sotu.txt'), 'utf8').slice(0, 4000);
-  writeFileSync(corpus, text.slice(0, text.lastIndexOf('\n') + 1));
+  writeFileSync(corpus, speeches(4000));
 });
 
 describe('rnn train (built CLI)', () => {

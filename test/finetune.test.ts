@@ -14,6 +14,7 @@ import { fineTuneStart, loadBaseModel, loadFineTuneData } from '../src/train/fin
 import { freshSettings, parseOptions, type TrainOptions } from '../src/train/options.js';
 import { type TrainResult, train } from '../src/train/trainer.js';
 import { expectOneLineError, rnnIn } from './helpers/cli.js';
+import { speeches } from './helpers/speeches.js';
 import { trainUntilStep } from './helpers/train.js';
 
 // runs the CLI too, a process per refused case
@@ -39,8 +40,7 @@ const textFile = (name: string, text: string): string => {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'rnn-finetune-'));
-  const speeches = readFileSync(join(ROOT, 'corpora', 'sotu.txt'), 'utf8').slice(0, 40_000);
-  prose = textFile('prose.txt', speeches.slice(0, speeches.lastIndexOf('\n') + 1));
+  prose = textFile('prose.txt', speeches(40_000));
   verse = join(ROOT, 'test', 'fixtures', 'finetune', 'sonnets.txt');
   base = await train({ ...SMALL, maxSteps: 300, out: freshOut() }, [prose]);
 });

@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { BIN, ROOT, expectOneLineError, rnnIn, TINY_RUN } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
+import { speeches } from './helpers/speeches.js';
 
 /** A corpus on standard input (`-`): `rnn train -`, `rnn prepare -`, fine-tuning on one, and what a resumed run does with it. */
 
@@ -17,8 +18,7 @@ let text: string;
 let corpus: string;
 
 beforeAll(() => {
-  const sotu = readFileSync(join(ROOT, 'corpora', 'sotu.txt'), 'utf8').slice(0, 3000);
-  text = sotu.slice(0, sotu.lastIndexOf('\n') + 1);
+  text = speeches(3000);
   corpus = at('corpus.txt');
   writeFileSync(corpus, text);
 });

@@ -9,6 +9,7 @@ import { scoreStream, scoreSummary } from '../src/generate/score.js';
 import { EOS } from '../src/text/vocab.js';
 import { tokenArrayFor } from '../src/text/tokens.js';
 import { ROOT, rnnIn } from './helpers/cli.js';
+import { speeches } from './helpers/speeches.js';
 
 /*
  * The run handed to PyTorch's DistributedDataParallel and back (examples/pytorch/train_ddp.py):
@@ -50,8 +51,7 @@ const SCORED = 'Fellow citizens, the state of the Union is strong.\nWe have much
 describe('an rnn run trained on by PyTorch DDP and brought back', () => {
   it('trains as rnn trains, and scores in rnn as PyTorch scores it, to 1e-4', async () => {
     const corpus = join(dir, 'corpus.txt');
-    const text = readFileSync(join(ROOT, 'corpora', 'sotu.txt'), 'utf8').slice(0, 8_000);
-    writeFileSync(corpus, text.slice(0, text.lastIndexOf('\n') + 1));
+    writeFileSync(corpus, speeches(8_000));
     const data = join(dir, 'data');
     const ok = async (args: string[]): Promise<string> => {
       const run = await rnnIn(dir, args);

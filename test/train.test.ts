@@ -17,21 +17,15 @@ import { SMOOTHING, type TrainResult, periodicEvalIsRedundant, train } from '../
 import type { TrainOptions } from '../src/train/options.js';
 import { onReadingClock } from './helpers/clock.js';
 import { scratchFolder } from './helpers/files.js';
+import { speeches } from './helpers/speeches.js';
 import { trainUntilStep } from './helpers/train.js';
 
-const ROOT = join(import.meta.dirname, '..');
 const { dir } = scratchFolder('rnn-train-');
 let corpus: string;
 
-/** About 3 KB of real prose, cut at a line end. */
-function proseSample(bytes: number): string {
-  const text = readFileSync(join(ROOT, 'corpora', 'sotu.txt'), 'utf8').slice(0, bytes);
-  return text.slice(0, text.lastIndexOf('\n') + 1);
-}
-
 beforeAll(() => {
   corpus = join(dir, 'corpus.txt');
-  writeFileSync(corpus, proseSample(3000));
+  writeFileSync(corpus, speeches(3000));
 });
 
 let outCount = 0;
@@ -143,7 +137,7 @@ describe('train', () => {
 
   it('refuses to resume on a changed corpus, or with a contradicting model flag', async () => {
     const own = join(dir, 'changing.txt');
-    writeFileSync(own, proseSample(2500));
+    writeFileSync(own, speeches(2500));
     const out = freshOut();
     await run({ ...TINY, maxSteps: 10, out }, [own]);
     const latest = join(out, 'latest.json');
@@ -168,7 +162,7 @@ describe('train', () => {
     const folder = join(dir, 'with-runs');
     mkdirSync(folder);
     const text = join(folder, 'text.txt');
-    writeFileSync(text, proseSample(3000));
+    writeFileSync(text, speeches(3000));
     const first = join(folder, 'run1');
     await run({ ...TINY, maxSteps: 5, out: first }, [folder]);
     copyFileSync(join(first, 'latest.json'), join(folder, 'old.json'));
@@ -232,7 +226,7 @@ describe('train', () => {
   it('asks the disk before the first step for no less than its checkpoint file then takes: tensors, vocabulary, corpus and history', async () => {
     // a word-level vocabulary of thousands of words, which the file holds beside the tensors
     const text = join(dir, 'many-words.txt');
-    writeFileSync(text, proseSample(700_000));
+    writeFileSync(text, speeches(700_000));
     const result = await train({ ...TINY, level: 'word', vocabSize: 12_000, maxSteps: 4, evalEvery: 2, out: freshOut() }, [text]);
     const ckpt = loadCheckpoint(result.latest);
     expect(ckpt.history).toHaveLength(2);
