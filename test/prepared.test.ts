@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { preparedLockPath, readPreparedData, writePreparedFolder, type PrepareFolderOptions } from '../src/checkpoint/prepared.js';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { TRAIN_DEFAULTS } from '../src/checkpoint/settings.js';
@@ -14,22 +14,21 @@ import { prepare } from '../src/train/prepare.js';
 import { train } from '../src/train/trainer.js';
 import type { TrainOptions } from '../src/train/options.js';
 import { expectOneLineError, rnnIn } from './helpers/cli.js';
+import { scratchFolder } from './helpers/files.js';
 import { speeches } from './helpers/speeches.js';
 import { trainUntilStep } from './helpers/train.js';
 
 const ROOT = join(import.meta.dirname, '..');
-let dir: string;
+const { dir } = scratchFolder('rnn-prepared-');
 let folder: string;
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'rnn-prepared-'));
   folder = join(dir, 'corpus');
   mkdirSync(join(folder, 'more'), { recursive: true });
   writeFileSync(join(folder, 'a.txt'), speeches(6000));
   // CRLF, a BOM and a character outside the BMP, so every decoding rule is crossed
   writeFileSync(join(folder, 'more', 'b.txt'), `\uFEFF${speeches(4000, 9000).replace(/\n/g, '\r\n')}The end 𝄞.\r\n`);
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 let outCount = 0;
 const freshDir = (): string => join(dir, `prepared-${++outCount}`);

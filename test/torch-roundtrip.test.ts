@@ -1,14 +1,14 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../src/checkpoint/load.js';
 import { readPreparedData } from '../src/checkpoint/prepared.js';
 import { scoreStream, scoreSummary } from '../src/generate/score.js';
 import { EOS } from '../src/text/vocab.js';
 import { tokenArrayFor } from '../src/text/tokens.js';
 import { ROOT, rnnIn } from './helpers/cli.js';
+import { scratchFolder } from './helpers/files.js';
 import { speeches } from './helpers/speeches.js';
 
 /*
@@ -18,15 +18,11 @@ import { speeches } from './helpers/speeches.js';
  */
 const PYTHON = process.env['RNN_TORCH_PYTHON'] ?? join(ROOT, '.venv', 'bin', 'python');
 
-let dir: string;
+const { dir } = scratchFolder('rnn-torch-');
 beforeAll(() => {
   if (process.env['RNN_TORCH_PYTHON'] === undefined && !existsSync(PYTHON)) {
     throw new Error(`${PYTHON} is missing: python3 -m venv .venv && .venv/bin/pip install torch safetensors numpy, or set RNN_TORCH_PYTHON`);
   }
-  dir = mkdtempSync(join(tmpdir(), 'rnn-torch-'));
-});
-afterAll(() => {
-  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
 });
 
 /** Seconds a Python run may take before it is stopped (SIGTERM: torchrun stops its ranks), well inside the test's limit. */
