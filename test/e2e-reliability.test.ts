@@ -1,5 +1,4 @@
 import { type ChildProcess, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +7,7 @@ import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { diskSize } from '../src/checkpoint/size.js';
 import { rnnCommand } from '../src/cli/train-summary.js';
 import { BIN, finish, signalOnce, startRnn, stdoutShows, TINY_RUN } from './helpers/cli.js';
-import { scratchFolder } from './helpers/files.js';
+import { fileHashes, scratchFolder } from './helpers/files.js';
 import { speeches } from './helpers/speeches.js';
 
 /**
@@ -29,13 +28,6 @@ function start(args: string[]): ChildProcess {
 }
 
 const rnn = (args: string[], onStdout?: (text: string, child: ChildProcess) => void) => finish(start(args), onStdout);
-
-/** Every file of a folder with the SHA-256 of its bytes. */
-function hashes(folder: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name of readdirSync(folder).sort()) out[name] = createHash('sha256').update(readFileSync(join(folder, name))).digest('hex');
-  return out;
-}
 
 /** One line on stderr, no stack trace. */
 function expectOneLine(stderr: string, pattern: RegExp): void {
@@ -248,12 +240,12 @@ describe('3. divergence', () => {
 
   it('keeps the last good checkpoints of a run that diverges on resume, byte for byte', async () => {
     const out = await savedRun('to-diverge');
-    const before = hashes(out);
+    const before = fileHashes(out);
     const run = await rnn(['train', '--resume', out, '--lr', '1e38', '--clip', '0', '--max-steps', '400']);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/training diverged at step \d+: .*kept the last good checkpoint, .*latest\.json \(step 40\)/);
     expect(run.stderr).toMatch(/^done, diverged, .*; latest: .*latest\.json \(step 40\)/m);
-    expect(hashes(out)).toEqual(before);
+    expect(fileHashes(out)).toEqual(before);
   });
 });
 

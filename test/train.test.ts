@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { appendFileSync, copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
@@ -16,7 +15,7 @@ import { scheduledLr } from '../src/engine/optim.js';
 import { SMOOTHING, type TrainResult, periodicEvalIsRedundant, train } from '../src/train/trainer.js';
 import type { TrainOptions } from '../src/train/options.js';
 import { onReadingClock } from './helpers/clock.js';
-import { scratchFolder } from './helpers/files.js';
+import { scratchFolder, sha256Of } from './helpers/files.js';
 import { speeches } from './helpers/speeches.js';
 import { trainUntilStep } from './helpers/train.js';
 
@@ -125,7 +124,7 @@ describe('train', () => {
     expect(ckpt.history.map((h) => h.valLoss)).toEqual(evals.map((e) => e.valLoss));
     expect(ckpt.training.bestValLoss).toBe(Math.min(...evals.map((e) => e.valLoss!)));
     expect(ckpt.corpus!.files).toEqual([
-      { path: corpus, bytes: readFileSync(corpus).length, sha256: createHash('sha256').update(readFileSync(corpus)).digest('hex') },
+      { path: corpus, bytes: readFileSync(corpus).length, sha256: sha256Of(corpus) },
     ]);
     expect(ckpt.corpus!.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(ckpt.training.carried!.tensors['h']!.shape).toEqual([2, 4, 16]);
