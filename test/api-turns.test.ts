@@ -43,14 +43,14 @@ const LONG_TEXT = 'Now is the winter of our discontent made glorious summer by t
 
 describe('an abort from a timer stops an async call partway, with StoppedError', () => {
   // each job would take seconds: a hundred times the abort's delay or more
-  it('complete', async () => {
+  it('complete stops having read the signal fewer times than a tenth of its draws', async () => {
     const n = 20, len = 500, signal = counted(AbortSignal.timeout(20));
     await expect(gru.complete({ prime: 'ROMEO:', n, len, seed: 1, signal })).rejects.toThrow(StoppedError);
     expect(signal.reads).toBeGreaterThan(1);
     expect(signal.reads).toBeLessThan((n * len) / 10);
   });
 
-  it('beam', async () => {
+  it('beam stops having read the signal fewer times, and streamed fewer characters, than a tenth of its len', async () => {
     const len = 2000, signal = counted(abortedAfter(20)), pieces: string[] = [];
     await expect(gru.beam({ prime: 'ROMEO:', beam: 8, len, signal, onText: (piece) => pieces.push(piece) })).rejects.toThrow(StoppedError);
     expect(signal.reads).toBeGreaterThan(1);
@@ -58,7 +58,7 @@ describe('an abort from a timer stops an async call partway, with StoppedError',
     expect(pieces.join('').length).toBeLessThan(len / 10);
   });
 
-  it('score and activations', async () => {
+  it('score and activations stop having read the signal fewer times than a tenth of the text\'s characters', async () => {
     const scoring = counted(AbortSignal.timeout(20));
     await expect(gru.score(LONG_TEXT, { top: 5, signal: scoring })).rejects.toThrow(StoppedError);
     expect(scoring.reads).toBeGreaterThan(1);

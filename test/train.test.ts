@@ -404,15 +404,15 @@ describe('the learning rate schedule', () => {
   });
 });
 
-describe('options', () => {
-  it('reads durations', () => {
+describe('training options as flags give them', () => {
+  it('reads a --time duration in s, m and h, or a bare number as seconds, and nothing else', () => {
     expect([parseDuration('90s'), parseDuration('3m'), parseDuration('1h'), parseDuration('1h30m'), parseDuration('45')]).toEqual([
       90, 180, 3600, 5400, 45,
     ]);
     expect([parseDuration('5x'), parseDuration(''), parseDuration('m')]).toEqual([null, null, null]);
   });
 
-  it('names the flag and what is valid', () => {
+  it('refuses a bad value in one message naming the flag and what is valid', () => {
     const message = (input: Record<string, unknown>) => {
       try {
         parseOptions(input);
