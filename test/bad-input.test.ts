@@ -223,7 +223,7 @@ describe('the library API given what its types forbid', () => {
     expect(() => loadModel(checkpoint, { kernels: 'gpu' as never })).toThrow('kernels: must be one of auto, js, wasm, relaxed (got gpu)');
   });
 
-  it('workers that are not a positive integer are refused, not run (1.5 hung) or allocated (NaN)', async () => {
+  it('workers that are not a positive integer are refused, neither run (1.5 would wait at the first barrier) nor allocated (NaN)', async () => {
     await expect(collect(model.generate({ len: 2, workers: 1.5 }))).rejects.toThrow(/^workers: must be a positive integer \(got 1\.5\)$/);
     await expect(collect(model.generate({ len: 2, workers: 0 }))).rejects.toThrow(/^workers: must be a positive integer \(got 0\)$/);
     await expect(model.score('ab', { workers: Number.NaN })).rejects.toThrow(/^workers: must be a positive integer \(got NaN\)$/);
