@@ -40,7 +40,7 @@ export function rnnIn(
 export function expectOneLineError(result: Run, message: RegExp): void {
   expect(result.status).not.toBe(0);
   expect(result.stdout).toBe('');
-  expect(result.stderr).toMatch(/^rnn: [^\n]*\n$/);
+  expect(result.stderr).toMatch(/^rnn: [^\n]+\n$/);
   expect(result.stderr).not.toMatch(/ {4}at /);
   expect(result.stderr.trimEnd()).toMatch(message);
 }
