@@ -344,8 +344,8 @@ describe('train', () => {
       },
     }));
     expect(done).toMatchObject({ reason: 'time' });
-    // within --time but for the clock's own reads (a millisecond each), well short of one write: 2.256 s when the writes were
-    // not kept time for
+    // within --time but for the clock's own reads (a millisecond each), well short of one write: a run that kept no time
+    // for the writes ends at 2.256 s
     expect((done as { elapsedSeconds: number }).elapsedSeconds).toBeLessThan(2.01);
   });
 
