@@ -1,8 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { Model, StoppedError } from '../src/api/index.js';
-import { fromInteropState } from '../src/checkpoint/interop.js';
 import { CELL_KINDS, type ModelConfig } from '../src/engine/config.js';
 import type { KernelsKind } from '../src/engine/kernels/kernels.js';
 import { LanguageModel, initParams } from '../src/engine/model.js';
@@ -13,6 +10,7 @@ import { EOS_TOKEN, UNK_TOKEN, Vocabulary } from '../src/text/vocab.js';
 import { onReadingClock, turnCounter } from './helpers/clock.js';
 import { collect } from './helpers/generation.js';
 import { kernelKinds } from './helpers/kernels.js';
+import { evalGruState } from './helpers/fixtures.js';
 
 /**
  * The library's async calls on this thread (complete, beam, score, activations) let the event
@@ -24,8 +22,7 @@ import { kernelKinds } from './helpers/kernels.js';
 const modelOf = (config: ModelConfig, params: Float32Array, vocab: Vocabulary, kernels: KernelsKind) =>
   new Model({ path: 'test', checkpoint: undefined as never, config, params, vocab }, { kernels });
 
-const fixture = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', 'eval', 'gru_2x128.json'), 'utf8')) as { state: unknown };
-const trained = fromInteropState(fixture.state, 'gru_2x128.json');
+const trained = evalGruState();
 /** The GRU 2×128 fixture on the plain TypeScript kernels: a token takes a tenth of a millisecond or more. */
 const gru = modelOf(trained.config, trained.params, Vocabulary.fromTokens(trained.vocab), 'js');
 

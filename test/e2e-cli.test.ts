@@ -10,6 +10,7 @@ import { BIN, expectOneLineError, ROOT, rnnIn, rnnOnTerminal, type Run, TINY_RUN
 import { allElements, parseXml } from './helpers/xml.js';
 import { scratchFolder } from './helpers/files.js';
 import { speeches } from './helpers/speeches.js';
+import { EVAL_GRU } from './helpers/fixtures.js';
 
 /**
  * The CLI a user meets, run as the built `node bin/rnn.js` (`npm test` builds first): version,
@@ -155,7 +156,7 @@ describe('with two trained runs', () => {
     ])('%s: one line on stderr, no stack, non-zero exit, nothing written', async (_, args, message) => {
       if (!existsSync(at('imported.json'))) {
         // a model imported from PyTorch has trained no steps here: no history
-        expect((await rnn('import', join(ROOT, 'test', 'fixtures', 'eval', 'gru_2x128.json'), '--out', at('imported.json'))).status).toBe(0);
+        expect((await rnn('import', EVAL_GRU, '--out', at('imported.json'))).status).toBe(0);
       }
       expectOneLineError(await rnn(...args()), message);
       expect(existsSync(at('x.svg'))).toBe(false);

@@ -2,7 +2,8 @@ import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { ROOT, rnnIn, startRnn } from './cli.js';
+import { rnnIn, startRnn } from './cli.js';
+import { EVAL_GRU } from './fixtures.js';
 import { speeches } from './speeches.js';
 
 /** A running `rnn serve` (the built CLI) on a free loopback port. */
@@ -53,7 +54,7 @@ export async function makeModels(dir: string, tinyTraining = TINY_TRAINING): Pro
   const at = (name: string) => join(dir, name);
   writeFileSync(at('corpus.txt'), speeches(30_000));
   const runs = await Promise.all([
-    rnnIn(dir, ['import', join(ROOT, 'test', 'fixtures', 'eval', 'gru_2x128.json'), '--out', at('gru.json')]),
+    rnnIn(dir, ['import', EVAL_GRU, '--out', at('gru.json')]),
     rnnIn(dir, ['train', at('corpus.txt'), '--cell', 'lstm', ...tinyTraining, '--workers', '1', '--out', at('tiny')]),
     rnnIn(dir, ['train', at('corpus.txt'), '--level', 'word', '--vocab-size', '400', ...TINY_TRAINING, '--workers', '1', '--max-steps', '10', '--out', at('words')]),
   ]);
