@@ -11,7 +11,7 @@ import { scoreTokens } from '../src/generate/score.js';
 import { fineTuneStart, loadBaseModel, loadFineTuneData } from '../src/train/finetune.js';
 import { freshSettings, parseOptions, type TrainOptions } from '../src/train/options.js';
 import { type TrainResult, train } from '../src/train/trainer.js';
-import { expectOneLineError, rnnIn } from './helpers/cli.js';
+import { expectOneLineError, ROOT, rnnIn } from './helpers/cli.js';
 import { scratchFolder, sha256Of } from './helpers/files.js';
 import { speeches } from './helpers/speeches.js';
 import { trainUntilStep } from './helpers/train.js';
@@ -19,7 +19,6 @@ import { trainUntilStep } from './helpers/train.js';
 // runs the CLI too, a process per refused case
 vi.setConfig({ testTimeout: 30_000, hookTimeout: 30_000 });
 
-const ROOT = join(import.meta.dirname, '..');
 const scratch = scratchFolder('rnn-finetune-');
 const { dir } = scratch;
 /** Prose (the bundled speeches) for the base model, and verse for it to be fine-tuned on. */

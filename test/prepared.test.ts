@@ -13,12 +13,11 @@ import { takeLock } from '../src/train/lock.js';
 import { prepare } from '../src/train/prepare.js';
 import { train } from '../src/train/trainer.js';
 import type { TrainOptions } from '../src/train/options.js';
-import { expectOneLineError, rnnIn } from './helpers/cli.js';
+import { expectOneLineError, ROOT, rnnIn } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
 import { speeches } from './helpers/speeches.js';
 import { trainUntilStep } from './helpers/train.js';
 
-const ROOT = join(import.meta.dirname, '..');
 const { dir } = scratchFolder('rnn-prepared-');
 let folder: string;
 
