@@ -10,10 +10,12 @@ import { BIN, finish, signalOnce, startRnn, stdoutShows, TINY_RUN } from './help
 import { fileHashes, scratchFolder } from './helpers/files.js';
 import { speeches } from './helpers/speeches.js';
 
-/**
- * Issue 10, "nothing lost, whatever happens": each way work was lost, run through the built CLI
- * (`npm test` builds first), asserting the outcome and that no saved checkpoint changed.
+/*
+ * Nothing lost, whatever happens (docs/safety.md, "What is safe"): each way work could be lost,
+ * run through the built CLI (`npm test` builds first), asserting the outcome and that no saved
+ * checkpoint changed.
  */
+
 /** Long enough that a test ends it, never its limit. */
 const ENDLESS = ['--max-steps', '1000000', '--eval-every', '20'];
 
@@ -388,7 +390,7 @@ describe('7. size limits found before the first step', () => {
   });
 });
 
-describe('7. big models leave as safetensors', () => {
+describe('8. big models leave as safetensors', () => {
   it('exports the weights as .safetensors and imports them back to the same model', async () => {
     const out = await savedRun('to-export', 20);
     const file = at('model.safetensors');
@@ -407,7 +409,7 @@ describe('7. big models leave as safetensors', () => {
   });
 });
 
-describe('8. smaller losses', () => {
+describe('9. smaller losses', () => {
   it('removes the temp file of a save killed mid-write at the next save', async () => {
     const out = await savedRun('crashed-save', 20);
     const orphan = join(out, `latest.json.tmp-${deadPid()}`);
