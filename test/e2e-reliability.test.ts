@@ -25,9 +25,7 @@ const { dir } = scratchFolder('rnn-e2e-reliab-');
 let corpus: string;
 const at = (...parts: string[]) => join(dir, ...parts);
 
-function start(args: string[]): ChildProcess {
-  return startRnn(dir, args);
-}
+const start = (args: string[]): ChildProcess => startRnn(dir, args);
 
 const rnn = (args: string[], onStdout?: (text: string, child: ChildProcess) => void) => finish(start(args), onStdout);
 

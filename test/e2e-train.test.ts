@@ -11,13 +11,9 @@ import { speeches } from './helpers/speeches.js';
 const { dir } = scratchFolder('rnn-e2e-train-');
 let corpus: string;
 
-function start(args: string[]): ChildProcess {
-  return startRnn(dir, args);
-}
-
 /** Runs the command to its end; `onStdout` sees stdout as it grows and may act on the child. */
 function rnn(args: string[], onStdout?: (text: string, child: ChildProcess) => void): Promise<Outcome> {
-  return finish(start(args), onStdout);
+  return finish(startRnn(dir, args), onStdout);
 }
 
 beforeAll(() => {
