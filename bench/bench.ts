@@ -426,7 +426,6 @@ function ratioText(rates: number[], i: number): string {
   return js < 0 ? '' : `  ×${(rates[i]! / rates[js]!).toFixed(2)} ${run.kernels}/js`;
 }
 
-/** `×0.62 rnn/PyTorch` for an rnn figure whose PyTorch counterpart (same threads) was measured, else ''. */
 /**
  * `×0.62 rnn/PyTorch` for an rnn figure whose PyTorch counterpart (same threads) was measured,
  * else ''; on one thread also the ratio per CPU-second.
