@@ -211,6 +211,14 @@ async function bestRates(subjects: Window[]): Promise<Rate[]> {
   return best;
 }
 
+/** The rates of one bestRates call by side: a rate per run of rnn's, then of --against's, then one per peer thread count. */
+interface Measured { rnn: Rate[]; against: Rate[]; torch: Rate[] }
+
+function bySide(rates: Rate[], withAgainst: boolean): Measured {
+  const ours = runs.length, theirs = withAgainst ? runs.length : 0;
+  return { rnn: rates.slice(0, ours), against: rates.slice(ours, ours + theirs), torch: rates.slice(ours + theirs) };
+}
+
 /** An engine of `model` on (kernels, workers), its window filled with random tokens and one step taken. */
 async function trainingEngine(
   model: BenchModel, kernels: KernelsKind, workers: number, profile = false, create = createEngine,
@@ -234,7 +242,7 @@ const TRAIN_SETTINGS = { lr: 2e-3, clip: 5, clipValue: null };
  */
 async function trainingSpeeds(
   name: string, model: BenchModel, peerThreads: number[],
-): Promise<{ rnn: Rate[]; torch: Rate[]; against: Rate[] }> {
+): Promise<Measured> {
   const { config, batch, seqLen } = model;
   const engines = [];
   for (const { kernels, workers } of runs) engines.push(await trainingEngine(model, kernels, workers));
@@ -247,8 +255,7 @@ async function trainingSpeeds(
   }
   const rates = await bestRates(subjects);
   for (const engine of engines) await engine.close();
-  const ours = runs.length, theirs = againstEngine ? runs.length : 0;
-  return { rnn: rates.slice(0, ours), against: rates.slice(ours, ours + theirs), torch: rates.slice(ours + theirs) };
+  return bySide(rates, againstEngine !== null);
 }
 
 /** --against's createEngine, from that checkout's dist/ (its engine takes the same options). */
@@ -333,7 +340,7 @@ const againstSampling: Sampling | null = flag('against') === undefined ? null : 
  */
 async function samplingSpeeds(
   name: string, config: ModelConfig, peerThreads: number[],
-): Promise<{ rnn: Rate[]; torch: Rate[]; against: Rate[] }> {
+): Promise<Measured> {
   const params = initParams(config, new Rng(3));
   const length = 2000;
   const subjects: Window[] = [];
@@ -358,8 +365,7 @@ async function samplingSpeeds(
   }
   const rates = await bestRates(subjects);
   for (const stepper of steppers) await stepper.close();
-  const ours = runs.length, theirs = againstSampling ? runs.length : 0;
-  return { rnn: rates.slice(0, ours), against: rates.slice(ours, ours + theirs), torch: rates.slice(ours + theirs) };
+  return bySide(rates, againstSampling !== null);
 }
 
 /** What each side of the race reports. */
