@@ -39,7 +39,7 @@ import { parseDuration } from '../src/train/options.js';
 import { Vocabulary } from '../src/text/vocab.js';
 import { kernelSpeeds } from './kernels.js';
 import { SERVE_SECONDS, benchServe } from './serve.js';
-import { simdPeakGflops } from './simd-peak.js';
+import { SUMS as SIMD_PEAK_SUMS, simdPeakGflops } from './simd-peak.js';
 import { FLAGS, type FlagName, fail, helpText, parseFlags } from './options.js';
 import { PEER_INSTALL, TorchPeer, findPython } from './peer.js';
 
@@ -432,57 +432,80 @@ function ratioText(rates: number[], i: number): string {
   return js < 0 ? '' : `  ×${(rates[i]! / rates[js]!).toFixed(2)} ${run.kernels}/js`;
 }
 
-/**
- * `×0.62 rnn/PyTorch` for an rnn figure whose PyTorch counterpart (same threads) was measured,
- * else ''; on one thread also the ratio per CPU-second.
- */
+/** `×0.62 rnn/PyTorch`: `ours` over `theirs` to `digits` places, and on one thread also their ratio per CPU-second. */
+function ratioOf(ours: Rate, theirs: Rate, threads: number, digits: number, label: string): string {
+  const cpu = threads === 1 ? ` (×${(ours.cpu / theirs.cpu).toFixed(digits)} per CPU-second)` : '';
+  return `×${(ours.wall / theirs.wall).toFixed(digits)} ${label}${cpu}`;
+}
+
+/** `  ×0.62 rnn/PyTorch` for an rnn figure whose PyTorch counterpart (same threads) was measured, else ''. */
 function peerRatioText(rate: Rate, workers: number, torch: Rate[]): string {
   const at = peerThreads.indexOf(workers);
-  if (at < 0) return '';
-  const cpu = workers === 1 ? ` (×${(rate.cpu / torch[at]!.cpu).toFixed(2)} per CPU-second)` : '';
-  return `  ×${(rate.wall / torch[at]!.wall).toFixed(2)} rnn/PyTorch${cpu}`;
+  return at < 0 ? '' : `  ${ratioOf(rate, torch[at]!, workers, 2, 'rnn/PyTorch')}`;
 }
 
-/** `, 9,876 per CPU-second` on one thread, else ''. */
-function cpuText(rate: Rate, threads: number): string {
-  return threads === 1 ? `, ${rate.cpu.toFixed(0)} per CPU-second` : '';
+/** ` on --against  ×1.012 this/against`: this checkout's rate over --against's. */
+function againstText(ours: Rate, theirs: Rate, workers: number): string {
+  return ` on --against  ${ratioOf(ours, theirs, workers, 3, 'this/against')}`;
 }
 
-let peer: TorchPeer | null = null;
-let peerThreads: number[] = [];
-if (peerWanted) {
+/** `  51678 chars/s`, padded to `width`, and on one thread `, 78905 per CPU-second`. */
+function rateText(rate: Rate, unit: string, threads: number, width: number): string {
+  return `${rate.wall.toFixed(0).padStart(width)} ${unit}/s${threads === 1 ? `, ${rate.cpu.toFixed(0)} per CPU-second` : ''}`;
+}
+
+/** A row's start: what it measures, then who ran it, `relaxed B=50 T=50  workers  2: ` or `torch B=50 T=50  threads  2: `. */
+function rowLabel(what: string, side: KernelsKind | 'torch', shape: string, threads: number): string {
+  const who = side === 'torch' ? `torch ${shape}  threads` : `${side.padEnd(KIND_WIDTH)} ${shape}  workers`;
+  return `${what} ${who} ${String(threads).padStart(2)}: `;
+}
+
+const percent = (fraction: number) => `${(100 * fraction).toFixed(0)}%`;
+
+/** The PyTorch peer, when --peer or --race asks for it and a python here imports torch. */
+async function startPeer(): Promise<TorchPeer | null> {
+  if (!peerWanted) return null;
   const python = findPython();
   if (python === null) {
     report({ event: 'peer', torch: null }, `PyTorch peer: skipped, no python here imports torch (install it: ${PEER_INSTALL})`);
-  } else {
-    peer = TorchPeer.start(python);
-    const info = await peer.request<{ torch: string; threads: number }>({ cmd: 'info' });
-    peerThreads = [...new Set(workerCounts)];
-    report({ event: 'peer', torch: info.torch, python }, `PyTorch peer: torch ${info.torch} (${python}), on ${peerThreads.join(', ')} threads`);
+    return null;
   }
+  const started = TorchPeer.start(python);
+  const info = await started.request<{ torch: string; threads: number }>({ cmd: 'info' });
+  report({ event: 'peer', torch: info.torch, python }, `PyTorch peer: torch ${info.torch} (${python}), on ${threadCounts.join(', ')} threads`);
+  return started;
 }
 
-const ceilings = new Map<number, number>();
-for (const threads of new Set([1, ...workerCounts])) ceilings.set(threads, await ceiling(threads));
-const gemmCeiling = ceilings.get(1)!;
-report(
-  { event: 'machine', cores, node: process.version, ceilingGflops: gemmCeiling, kernels: kernelsKinds, date: new Date().toISOString() },
-  `${new Date().toISOString().slice(0, 16)}Z, ${cores} cores, Node ${process.version}, kernels ${kernelsKinds.join(' and ')}; ` +
-    `yardstick (bench/yardstick.ts, plain-JS GEMM n=${YARDSTICK_N}): ${gemmCeiling.toFixed(2)} GFLOP/s per thread`,
-);
-for (const [threads, gflops] of ceilings) {
-  if (threads === 1) continue;
+/** The yardstick's GFLOP/s per thread alone and with as many threads at once as each worker count, reported. */
+async function measureCeilings(): Promise<Map<number, number>> {
+  const ceilings = new Map<number, number>();
+  for (const threads of new Set([1, ...workerCounts])) ceilings.set(threads, await ceiling(threads));
+  const alone = ceilings.get(1)!;
   report(
-    { event: 'ceiling', threads, ceilingGflops: gflops },
-    `  with ${String(threads).padStart(2)} threads at once: ${gflops.toFixed(2)} GFLOP/s per thread (×${((threads * gflops) / gemmCeiling).toFixed(2)} together)`,
+    { event: 'machine', cores, node: process.version, ceilingGflops: alone, kernels: kernelsKinds, date: new Date().toISOString() },
+    `${new Date().toISOString().slice(0, 16)}Z, ${cores} cores, Node ${process.version}, kernels ${kernelsKinds.join(' and ')}; ` +
+      `yardstick (bench/yardstick.ts, plain-JS GEMM n=${YARDSTICK_N}): ${alone.toFixed(2)} GFLOP/s per thread`,
   );
+  for (const [threads, gflops] of ceilings) {
+    if (threads === 1) continue;
+    report(
+      { event: 'ceiling', threads, ceilingGflops: gflops },
+      `  with ${String(threads).padStart(2)} threads at once: ${gflops.toFixed(2)} GFLOP/s per thread (×${((threads * gflops) / alone).toFixed(2)} together)`,
+    );
+  }
+  return ceilings;
 }
-const simdPeak = kernelsKinds.some((kind) => kind !== 'js') ? simdPeakGflops() : undefined;
-if (simdPeak !== undefined) {
-  report(
-    { event: 'simdPeak', gflops: simdPeak },
-    `SIMD peak (bench/simd-peak.ts: f32x4 fused multiply-adds, 12 independent sums, no memory): ${simdPeak.toFixed(2)} GFLOP/s per thread`,
-  );
+
+/** This thread's SIMD peak, reported; undefined when only js is measured or the runtime lacks relaxed SIMD. */
+function measureSimdPeak(): number | undefined {
+  const peak = kernelsKinds.some((kind) => kind !== 'js') ? simdPeakGflops() : undefined;
+  if (peak !== undefined) {
+    report(
+      { event: 'simdPeak', gflops: peak },
+      `SIMD peak (bench/simd-peak.ts: f32x4 fused multiply-adds, ${SIMD_PEAK_SUMS} independent sums, no memory): ${peak.toFixed(2)} GFLOP/s per thread`,
+    );
+  }
+  return peak;
 }
 
 /** GFLOP/s a thread of a WebAssembly kernel set as a fraction of the SIMD peak; undefined without a peak, or for js. */
@@ -490,24 +513,8 @@ function ofSimdPeak(kind: KernelsKind, gflopsPerThread: number): number | undefi
   return simdPeak === undefined || kind === 'js' ? undefined : gflopsPerThread / simdPeak;
 }
 
-const percent = (fraction: number) => `${(100 * fraction).toFixed(0)}%`;
-
-/** The profile of every model on the default kernels, one worker and the most measured. */
-async function reportProfiles(name: string): Promise<void> {
-  const kernels = resolveKernels(), model = MODELS[name]!;
-  for (const workers of new Set([1, Math.max(...workerCounts)])) {
-    const ms = await stepProfile(model, kernels, workers);
-    const parts = (Object.keys(PHASE_LABELS) as Array<keyof typeof PHASE_LABELS>)
-      .filter((phase) => workers > 1 || (phase !== 'barriers' && phase !== 'reduction'))
-      .map((phase) => `${PHASE_LABELS[phase]} ${((100 * ms[phase]) / ms.step).toFixed(0)}%`);
-    report(
-      { event: 'profile', model: name, kernels, workers, msPerStep: ms },
-      `profile ${name.padEnd(14)} ${kernels.padEnd(KIND_WIDTH)} workers ${String(workers).padStart(2)}: ${ms.step.toFixed(1)} ms a step (timed): ${parts.join(', ')}`,
-    );
-  }
-}
-
-if (!profileOnly) {
+/** Each kernel's speed on every kernel set, beside the yardstick and the SIMD peak. */
+function reportKernels(): void {
   for (const row of kernelSpeeds(kernelsKinds, seconds / 16)) {
     const figures = kernelsKinds.map((kind) => `${kind} ${row.figures[kind]!.toFixed(2).padStart(6)}`).join('  ');
     const ratio = row.figures.wasm !== undefined && row.figures.js !== undefined ? `  ×${(row.figures.wasm / row.figures.js).toFixed(1)} wasm/js` : '';
@@ -518,25 +525,42 @@ if (!profileOnly) {
     report({ event: 'kernel', ...row }, `kernel ${row.what.padEnd(22)} ${row.shape.padEnd(16)} ${row.unit}: ${figures}${ratio}${ofCeiling}`);
   }
 }
-for (const name of models) {
-  if (profileOnly) {
-    await reportProfiles(name);
-    continue;
+
+/** The profile of a model on the default kernels, one worker and the most measured. */
+async function reportProfiles(name: string): Promise<void> {
+  const kernels = resolveKernels(), model = MODELS[name]!;
+  for (const workers of new Set([1, Math.max(...workerCounts)])) {
+    const ms = await stepProfile(model, kernels, workers);
+    const parts = (Object.keys(PHASE_LABELS) as Array<keyof typeof PHASE_LABELS>)
+      .filter((phase) => workers > 1 || (phase !== 'barriers' && phase !== 'reduction'))
+      .map((phase) => `${PHASE_LABELS[phase]} ${percent(ms[phase] / ms.step)}`);
+    report(
+      { event: 'profile', model: name, kernels, workers, msPerStep: ms },
+      `profile ${name.padEnd(14)} ${kernels.padEnd(KIND_WIDTH)} workers ${String(workers).padStart(2)}: ${ms.step.toFixed(1)} ms a step (timed): ${parts.join(', ')}`,
+    );
   }
+}
+
+/**
+ * A model's training speed: PyTorch's on each thread count, then each run's with its speed-up,
+ * GFLOP/s, share of the yardstick and of the SIMD peak and its ratios, and --against's beside
+ * it; then the profile and, for the word model, the head's share of a step.
+ */
+async function reportTraining(name: string): Promise<void> {
   const model = MODELS[name]!;
   const { config, batch, seqLen, unit } = model;
+  const what = `train ${name.padEnd(14)}`, shape = `B=${batch} T=${seqLen}`;
   const measured = await trainingSpeeds(name, model, peerThreads);
-  const rates = measured.rnn.map((r) => r.wall), against = measured.against.map((r) => r.wall);
+  const rates = measured.rnn.map((r) => r.wall);
   peerThreads.forEach((threads, i) => {
     const torch = measured.torch[i]!;
     report(
       { event: 'train', model: name, kernels: 'torch', batch, seqLen, workers: threads, charsPerSec: torch.wall, charsPerCpuSecond: torch.cpu },
-      `train ${name.padEnd(14)} torch B=${batch} T=${seqLen}  threads ${String(threads).padStart(2)}: ` +
-        `${torch.wall.toFixed(0).padStart(7)} ${unit}/s${cpuText(torch, threads)}`,
+      rowLabel(what, 'torch', shape, threads) + rateText(torch, unit, threads, 7),
     );
   });
   runs.forEach(({ kernels, workers }, i) => {
-    const charsPerSec = rates[i]!;
+    const ours = measured.rnn[i]!, charsPerSec = ours.wall;
     const asTrained = batch === TRAIN_DEFAULTS.batch && seqLen === TRAIN_DEFAULTS.seqLen && kernels === resolveKernels();
     if (name === DEFAULT_MODEL && asTrained) defaultModelRates.set(workers, charsPerSec);
     const first = runs.findIndex((r) => r.kernels === kernels);
@@ -547,77 +571,76 @@ for (const name of models) {
     const at = peerThreads.indexOf(workers), torch = measured.torch[at];
     report(
       {
-        event: 'train', model: name, kernels, batch, seqLen, workers, charsPerSec, charsPerCpuSecond: measured.rnn[i]!.cpu,
+        event: 'train', model: name, kernels, batch, seqLen, workers, charsPerSec, charsPerCpuSecond: ours.cpu,
         speedup: charsPerSec / single, gflops, ofCeilingPerWorker: ofCeiling, ofSimdPeakPerWorker: ofPeak,
         ...(torch && { torchCharsPerSec: torch.wall, ratioTorch: charsPerSec / torch.wall }),
       },
-      `train ${name.padEnd(14)} ${kernels.padEnd(KIND_WIDTH)} B=${batch} T=${seqLen}  workers ${String(workers).padStart(2)}: ` +
-        `${charsPerSec.toFixed(0).padStart(7)} ${unit}/s${cpuText(measured.rnn[i]!, workers)}  ×${(charsPerSec / single).toFixed(2)}  ` +
+      rowLabel(what, kernels, shape, workers) + `${rateText(ours, unit, workers, 7)}  ×${(charsPerSec / single).toFixed(2)}  ` +
         `${gflops.toFixed(2)} GFLOP/s  (${percent(ofCeiling)} of the yardstick with as many threads` +
         (ofPeak === undefined ? '' : `, ${percent(ofPeak)} of the SIMD peak`) + ')' + ratioText(rates, i) +
-        (kernels === resolveKernels() ? peerRatioText(measured.rnn[i]!, workers, measured.torch) : ''),
-    );
-    if (against.length === 0) return;
-    report(
-      {
-        event: 'train', model: name, kernels, batch, seqLen, workers, against: flag('against'), charsPerSec: against[i],
-        ratioAgainst: charsPerSec / against[i]!,
-      },
-      `train ${name.padEnd(14)} ${kernels.padEnd(KIND_WIDTH)} B=${batch} T=${seqLen}  workers ${String(workers).padStart(2)}: ` +
-        `${against[i]!.toFixed(0).padStart(7)} ${unit}/s${cpuText(measured.against[i]!, workers)} on --against  ` +
-        `×${(charsPerSec / against[i]!).toFixed(3)} this/against` +
-        (workers === 1 ? ` (×${(measured.rnn[i]!.cpu / measured.against[i]!.cpu).toFixed(3)} per CPU-second)` : ''),
-    );
-  });
-  await reportProfiles(name);
-  if (unit !== 'tokens') continue;
-  for (const kernels of kernelsKinds) {
-    const one = runs.findIndex((r) => r.kernels === kernels && r.workers === 1);
-    if (one < 0) continue;
-    const head = await headSpeed(model, kernels);
-    const share = rates[one]! / head;
-    report(
-      { event: 'head', model: name, kernels, tokensPerSec: head, stepShare: share },
-      `head  ${name.padEnd(14)} ${kernels.padEnd(KIND_WIDTH)} forward+backward alone, 1 thread: ${head.toFixed(0).padStart(7)} tokens/s, ` +
-        `${(share * 100).toFixed(0)}% of a training step on 1 worker`,
-    );
-  }
-}
-// the issue's yardstick model, and the default one
-for (const name of profileOnly ? [] : ['lstm-2x128', 'gru-2x192']) {
-  const measured = await samplingSpeeds(name, MODELS[name]!.config, peerThreads);
-  const rates = measured.rnn.map((r) => r.wall);
-  peerThreads.forEach((threads, i) => {
-    const torch = measured.torch[i]!;
-    report(
-      { event: 'sample', model: name, kernels: 'torch', batch: 1, workers: threads, charsPerSec: torch.wall, charsPerCpuSecond: torch.cpu },
-      `sample ${name.padEnd(10)} torch batch 1  threads ${String(threads).padStart(2)}: ${torch.wall.toFixed(0).padStart(6)} chars/s` +
-        cpuText(torch, threads),
-    );
-  });
-  runs.forEach(({ kernels, workers }, i) => {
-    report(
-      { event: 'sample', model: name, kernels, batch: 1, workers, charsPerSec: rates[i], charsPerCpuSecond: measured.rnn[i]!.cpu },
-      `sample ${name.padEnd(10)} ${kernels.padEnd(KIND_WIDTH)} batch 1  workers ${String(workers).padStart(2)}: ${rates[i]!.toFixed(0).padStart(6)} chars/s` +
-        cpuText(measured.rnn[i]!, workers) + ratioText(rates, i) +
-        (kernels === resolveKernels() ? peerRatioText(measured.rnn[i]!, workers, measured.torch) : ''),
+        (kernels === resolveKernels() ? peerRatioText(ours, workers, measured.torch) : ''),
     );
     const against = measured.against[i];
     if (!against) return;
     report(
-      { event: 'sample', model: name, kernels, batch: 1, workers, against: flag('against'), charsPerSec: against.wall, ratioAgainst: rates[i]! / against.wall },
-      `sample ${name.padEnd(10)} ${kernels.padEnd(KIND_WIDTH)} batch 1  workers ${String(workers).padStart(2)}: ${against.wall.toFixed(0).padStart(6)} chars/s` +
-        `${cpuText(against, workers)} on --against  ×${(rates[i]! / against.wall).toFixed(3)} this/against` +
-        (workers === 1 ? ` (×${(measured.rnn[i]!.cpu / against.cpu).toFixed(3)} per CPU-second)` : ''),
+      { event: 'train', model: name, kernels, batch, seqLen, workers, against: flag('against'), charsPerSec: against.wall, ratioAgainst: charsPerSec / against.wall },
+      rowLabel(what, kernels, shape, workers) + rateText(against, unit, workers, 7) + againstText(ours, against, workers),
+    );
+  });
+  await reportProfiles(name);
+  if (unit === 'tokens') await reportHeadShares(name, rates);
+}
+
+/** The head's speed alone on one thread and its share of a training step on one worker (`rates`: the runs'). */
+async function reportHeadShares(name: string, rates: number[]): Promise<void> {
+  for (const kernels of kernelsKinds) {
+    const one = runs.findIndex((r) => r.kernels === kernels && r.workers === 1);
+    if (one < 0) continue;
+    const head = await headSpeed(MODELS[name]!, kernels);
+    const share = rates[one]! / head;
+    report(
+      { event: 'head', model: name, kernels, tokensPerSec: head, stepShare: share },
+      `head  ${name.padEnd(14)} ${kernels.padEnd(KIND_WIDTH)} forward+backward alone, 1 thread: ${head.toFixed(0).padStart(7)} tokens/s, ` +
+        `${percent(share)} of a training step on 1 worker`,
+    );
+  }
+}
+
+/** A model's sampling speed at batch 1: PyTorch's on each thread count, then each run's with its ratios, and --against's beside it. */
+async function reportSampling(name: string): Promise<void> {
+  const measured = await samplingSpeeds(name, MODELS[name]!.config, peerThreads);
+  const rates = measured.rnn.map((r) => r.wall);
+  const what = `sample ${name.padEnd(10)}`, shape = 'batch 1';
+  peerThreads.forEach((threads, i) => {
+    const torch = measured.torch[i]!;
+    report(
+      { event: 'sample', model: name, kernels: 'torch', batch: 1, workers: threads, charsPerSec: torch.wall, charsPerCpuSecond: torch.cpu },
+      rowLabel(what, 'torch', shape, threads) + rateText(torch, 'chars', threads, 6),
+    );
+  });
+  runs.forEach(({ kernels, workers }, i) => {
+    const ours = measured.rnn[i]!;
+    report(
+      { event: 'sample', model: name, kernels, batch: 1, workers, charsPerSec: ours.wall, charsPerCpuSecond: ours.cpu },
+      rowLabel(what, kernels, shape, workers) + rateText(ours, 'chars', workers, 6) + ratioText(rates, i) +
+        (kernels === resolveKernels() ? peerRatioText(ours, workers, measured.torch) : ''),
+    );
+    const against = measured.against[i];
+    if (!against) return;
+    report(
+      { event: 'sample', model: name, kernels, batch: 1, workers, against: flag('against'), charsPerSec: against.wall, ratioAgainst: ours.wall / against.wall },
+      rowLabel(what, kernels, shape, workers) + rateText(against, 'chars', workers, 6) + againstText(ours, against, workers),
     );
   });
 }
-if (raceSeconds !== null && peer !== null) {
+
+/** --race: `rnn train` with its defaults, then PyTorch with the same settings, on `file` for `budget` seconds each. */
+async function reportRace(torchPeer: TorchPeer, file: string, budget: number): Promise<void> {
   const d = TRAIN_DEFAULTS;
   const settings = `${d.cell.toUpperCase()} ${d.layers}×${d.hidden}, E=${d.embed}, B=${d.batch}, T=${d.seqLen}, ${d.optimizer} ${d.lr} ${d.lrSchedule === 'epoch' ? `×${d.lrDecay} an epoch` : `${d.lrSchedule} to 0 over the time`}, clip ${d.clip}`;
-  report({ event: 'race', settings: d, seconds: raceSeconds }, `race ${raceSeconds}s on ${corpus} (${settings}; the last ${d.valFrac * 100}% held out), one after the other:`);
-  const ours = await rnnRace(corpus!, raceSeconds);
-  report({ event: 'race', side: 'rnn', ...ours }, `race rnn train --time ${raceSeconds}s (${cores} workers): ${ours.steps} steps in ${ours.seconds.toFixed(0)} s, validation loss ${ours.valLoss?.toFixed(3)}`);
+  report({ event: 'race', settings: d, seconds: budget }, `race ${budget}s on ${file} (${settings}; the last ${d.valFrac * 100}% held out), one after the other:`);
+  const ours = await rnnRace(file, budget);
+  report({ event: 'race', side: 'rnn', ...ours }, `race rnn train --time ${budget}s (${cores} workers): ${ours.steps} steps in ${ours.seconds.toFixed(0)} s, validation loss ${ours.valLoss?.toFixed(3)}`);
   const bench = defaultModelRates.get(cores);
   report(
     { event: 'race', side: 'rnn', loop: ours.loop, benchCharsPerSec: bench ?? null },
@@ -626,9 +649,22 @@ if (raceSeconds !== null && peer !== null) {
       (bench === undefined ? ` (measure ${DEFAULT_MODEL} on ${cores} workers at --batch ${TRAIN_DEFAULTS.batch} in the same run to compare)`
         : `; the bench's best window for ${DEFAULT_MODEL} on ${cores} workers ${bench.toFixed(0)}: ×${(ours.loop.best / bench).toFixed(2)} loop/bench`),
   );
-  const theirs = await peer.request<RaceResult>({ cmd: 'race', corpus, seconds: raceSeconds, threads: cores, settings: d });
+  const theirs = await torchPeer.request<RaceResult>({ cmd: 'race', corpus: file, seconds: budget, threads: cores, settings: d });
   report({ event: 'race', side: 'torch', ...theirs }, `race PyTorch (${cores} threads): ${theirs.steps} steps in ${theirs.seconds.toFixed(0)} s, validation loss ${theirs.valLoss?.toFixed(3)}`);
 }
+
+/** The thread counts measured, each once; the peer runs on each. */
+const threadCounts = [...new Set(workerCounts)];
+const peer = await startPeer();
+const peerThreads = peer === null ? [] : threadCounts;
+const ceilings = await measureCeilings();
+const gemmCeiling = ceilings.get(1)!;
+const simdPeak = measureSimdPeak();
+if (!profileOnly) reportKernels();
+for (const name of models) await (profileOnly ? reportProfiles(name) : reportTraining(name));
+// LSTM 2×128, the sampling yardstick, and the default model
+for (const name of profileOnly ? [] : ['lstm-2x128', 'gru-2x192']) await reportSampling(name);
+if (raceSeconds !== null && peer !== null) await reportRace(peer, corpus!, raceSeconds);
 peer?.close();
 const peakRssMiB = process.resourceUsage().maxRSS / 1024;
 report({ event: 'memory', peakRssMiB }, `peak RSS ${peakRssMiB.toFixed(0)} MiB (the PyTorch peer not counted)`);
