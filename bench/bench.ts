@@ -140,6 +140,8 @@ function flopsPerStep(c: ModelConfig, batch: number, seqLen: number, workers: nu
 
 /** The yardstick's matrix size: 3 × 256 KB, which stays in L2. */
 const YARDSTICK_N = 256;
+/** Seconds each copy of the yardstick runs a round. */
+const YARDSTICK_SECONDS = 1;
 
 /**
  * The yardstick's GFLOP/s per thread with `threads` copies running at once (their mean, the
@@ -151,7 +153,7 @@ async function ceiling(threads: number): Promise<number> {
   let best = 0;
   for (let round = 0; round < 3; round++) {
     const each = await Promise.all(Array.from({ length: threads }, () => new Promise<number>((resolve, reject) => {
-      const worker = new Worker(new URL('./yardstick.js', import.meta.url), { workerData: { n: YARDSTICK_N, seconds: 1 } });
+      const worker = new Worker(new URL('./yardstick.js', import.meta.url), { workerData: { n: YARDSTICK_N, seconds: YARDSTICK_SECONDS } });
       worker.once('message', (gflops: number) => { resolve(gflops); void worker.terminate(); });
       worker.once('error', reject);
     })));
