@@ -235,7 +235,7 @@ async function trainingEngine(
   return engine;
 }
 
-/** Adam at the bench's rate, clipped at a norm of 5, as the peer trains. */
+/** Adam at the bench's rate, clipped at a norm of 5; the peer's train requests carry the same. */
 const TRAIN_SETTINGS = { lr: 2e-3, clip: 5, clipValue: null };
 
 /**
@@ -253,7 +253,9 @@ async function trainingSpeeds(
   }
   const subjects: Window[] = engines.map((engine) => loop(() => { engine.trainStep(TRAIN_SETTINGS, null); return batch * seqLen; }));
   for (const threads of peerThreads) {
-    subjects.push(peerWindow({ cmd: 'train', key: `train ${name} ${threads}`, model: config, batch, seqLen, threads }));
+    subjects.push(peerWindow({
+      cmd: 'train', key: `train ${name} ${threads}`, model: config, batch, seqLen, threads, lr: TRAIN_SETTINGS.lr, clip: TRAIN_SETTINGS.clip,
+    }));
   }
   const rates = await bestRates(subjects);
   for (const engine of engines) await engine.close();

@@ -5,7 +5,7 @@ windows the bench asks for one at a time, so that rnn and PyTorch take turns in 
 It reads one JSON request a line on stdin and answers each with one JSON line on stdout:
 
   {"cmd": "info"}                               -> {"torch": "2.13.0", "threads": 2}
-  {"cmd": "train", "key": ..., "model": {...}, "batch": 50, "seqLen": 50, "threads": 2, "seconds": 1.6}
+  {"cmd": "train", "key": ..., "model": {...}, "batch": 50, "seqLen": 50, "lr": 0.002, "clip": 5, "threads": 2, "seconds": 1.6}
                                                 -> {"rate": tokens per second, "cpuRate": per CPU-second}
   {"cmd": "sample", "key": ..., "model": {...}, "threads": 1, "length": 2000, "seconds": 1.6}
                                                 -> {"rate": ..., "cpuRate": ...}
@@ -53,12 +53,13 @@ def build(model):
 
 
 class Trainer:
-    """Truncated BPTT on random tokens, B x T a step: Adam, clip 5, the state carried."""
+    """Truncated BPTT on random tokens, B x T a step: Adam at the request's lr, clipped at its norm, the state carried."""
 
     def __init__(self, request):
         torch.manual_seed(1)
         self.model = build(request["model"])
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=2e-3)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=request["lr"])
+        self.clip = request["clip"]
         vocab, batch, seq_len = request["model"]["vocabSize"], request["batch"], request["seqLen"]
         generator = torch.Generator().manual_seed(2)
         self.inputs = torch.randint(vocab, (batch, seq_len), generator=generator)
@@ -72,7 +73,7 @@ class Trainer:
         loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), self.targets.reshape(-1))
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        nn.utils.clip_grad_norm_(self.model.parameters(), 5.0)
+        nn.utils.clip_grad_norm_(self.model.parameters(), self.clip)
         self.optimizer.step()
         self.state = detach(state)
 
