@@ -48,6 +48,11 @@ def detach(state):
     return state.detach()
 
 
+def cross_entropy(logits, targets, reduction="mean"):
+    """logits [B, T, V] against targets [B, T]: their mean (or sum) cross-entropy over every position."""
+    return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction=reduction)
+
+
 def build(model):
     return CharModel(model["cell"], model["vocabSize"], model["embedDim"], model["hiddenSize"], model["numLayers"])
 
@@ -70,7 +75,7 @@ class Trainer:
 
     def step(self):
         logits, state = self.model(self.inputs, self.state)
-        loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), self.targets.reshape(-1))
+        loss = cross_entropy(logits, self.targets)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         nn.utils.clip_grad_norm_(self.model.parameters(), self.clip)
@@ -100,6 +105,14 @@ class Sampler:
 subjects = {}
 
 
+def subject(kind, request):
+    """The Trainer or Sampler of the request's key: made at its first request, alive across windows."""
+    key = request["key"]
+    if key not in subjects:
+        subjects[key] = kind(request)
+    return subjects[key]
+
+
 def timed(work, seconds):
     """
     Calls work() (returning the tokens it did) until `seconds` have passed: tokens per second,
@@ -115,7 +128,7 @@ def timed(work, seconds):
 
 def train(request):
     torch.set_num_threads(request["threads"])
-    trainer = subjects.get(request["key"]) or subjects.setdefault(request["key"], Trainer(request))
+    trainer = subject(Trainer, request)
 
     def work():
         trainer.step()
@@ -126,7 +139,7 @@ def train(request):
 
 def sample(request):
     torch.set_num_threads(request["threads"])
-    sampler = subjects.get(request["key"]) or subjects.setdefault(request["key"], Sampler(request))
+    sampler = subject(Sampler, request)
     length = request["length"]
 
     def work():
@@ -150,7 +163,7 @@ def validation_loss(model, data, seq_len):
         x = data[:, t : min(t + seq_len, data.shape[1] - 1)]
         y = data[:, t + 1 : t + 1 + x.shape[1]]
         logits, state = model(x, state)
-        total += nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), reduction="sum").item()
+        total += cross_entropy(logits, y, reduction="sum").item()
         count += y.numel()
     return total / count
 
@@ -199,7 +212,7 @@ def race(request):
         x = train_data[:, t * T : (t + 1) * T]
         y = train_data[:, t * T + 1 : (t + 1) * T + 1]
         logits, state = model(x, state)
-        loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+        loss = cross_entropy(logits, y)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), s["clip"])
