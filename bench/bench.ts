@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { TRAIN_DEFAULTS } from '../src/checkpoint/settings.js';
 import { type ModelConfig, gateCount } from '../src/engine/config.js';
 import { availableKernels, createKernels, resolveKernels } from '../src/engine/kernels/index.js';
@@ -42,6 +42,7 @@ import { SERVE_SECONDS, benchServe } from './serve.js';
 import { SUMS as SIMD_PEAK_SUMS, simdPeakGflops } from './simd-peak.js';
 import { FLAGS, type FlagName, fail, helpText, parseFlags } from './options.js';
 import { PEER_INSTALL, TorchPeer, findPython } from './peer.js';
+import { RNN_BIN } from './repo.js';
 
 const flags = parseFlags(process.argv.slice(2));
 if (flags.help) {
@@ -384,10 +385,9 @@ interface RnnRaceResult extends RaceResult { loop: { best: number; mean: number;
 /** `rnn train corpus --time …` with every other setting its default, as a user runs it; its closing event and its loop's speed. */
 async function rnnRace(file: string, budget: number): Promise<RnnRaceResult> {
   const dir = mkdtempSync(join(tmpdir(), 'rnn-race-'));
-  const bin = fileURLToPath(new URL('../../bin/rnn.js', import.meta.url));
   const tokensPerStep = TRAIN_DEFAULTS.batch * TRAIN_DEFAULTS.seqLen, windowSeconds = seconds / ROUNDS;
   try {
-    const child = spawn(process.execPath, [bin, 'train', file, '--time', `${budget}s`, '--json', '--out', join(dir, 'run')], {
+    const child = spawn(process.execPath, [RNN_BIN, 'train', file, '--time', `${budget}s`, '--json', '--out', join(dir, 'run')], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';

@@ -7,18 +7,17 @@
 import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { ROOT } from './repo.js';
 
-/** The repository root: bench.ts runs from dist/bench/. */
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const SCRIPT = fileURLToPath(new URL('../../bench/torch_peer.py', import.meta.url));
+const SCRIPT = join(ROOT, 'bench', 'torch_peer.py');
 
 /** How to make the peer available, printed when no python imports torch. */
 export const PEER_INSTALL = 'python3 -m venv .venv && .venv/bin/pip install torch';
 
 /** The first python that imports torch, or null. */
 export function findPython(): string | null {
-  const candidates = [`${ROOT}.venv/bin/python`, 'python3'];
+  const candidates = [join(ROOT, '.venv', 'bin', 'python'), 'python3'];
   for (const python of candidates) {
     if (python.startsWith('/') && !existsSync(python)) continue;
     const probe = spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' });

@@ -17,11 +17,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadModel } from '../src/api/index.js';
+import { RNN_BIN, ROOT } from './repo.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'rnn.js');
 const FIXTURE = join(ROOT, 'test', 'fixtures', 'eval', 'gru_2x128.json');
 
 /** How long --serve measures when --seconds is not given. */
@@ -40,7 +38,7 @@ export interface ServeOptions {
 
 function rnn(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [RNN_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '', stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
@@ -161,7 +159,7 @@ export async function benchServe(options: ServeOptions): Promise<void> {
   const checkpoint = join(dir, 'gru.json');
   const imported = await rnn(['import', FIXTURE, '--out', checkpoint]);
   if (imported.code !== 0) throw new Error(imported.stderr);
-  const server = spawn(process.execPath, [BIN, 'serve', '--checkpoint', checkpoint, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const server = spawn(process.execPath, [RNN_BIN, 'serve', '--checkpoint', checkpoint, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';
