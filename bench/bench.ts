@@ -112,8 +112,10 @@ if (flag('race') !== undefined && !(raceSeconds! > 0)) fail(`--race: a duration 
 const corpus = flag('corpus');
 if (raceSeconds !== null && corpus === undefined) fail('--race needs --corpus <file>: the text both train on');
 if (corpus !== undefined && !existsSync(corpus)) fail(`--corpus: no file '${corpus}'`);
-if (flag('against') !== undefined && !existsSync(join(flag('against')!, 'dist/src/parallel/pool.js'))) {
-  fail(`--against: no built checkout at '${flag('against')}' (its dist/src/parallel/pool.js is missing: run npm run build there)`);
+/** The module of --against's checkout whose presence says the checkout is built. */
+const AGAINST_ENGINE = 'dist/src/parallel/pool.js';
+if (flag('against') !== undefined && !existsSync(join(flag('against')!, AGAINST_ENGINE))) {
+  fail(`--against: no built checkout at '${flag('against')}' (its ${AGAINST_ENGINE} is missing: run npm run build there)`);
 }
 const profileOnly = flags.profile === true;
 
@@ -263,9 +265,14 @@ async function trainingSpeeds(
   return bySide(rates, againstEngine !== null);
 }
 
+/** A module of --against's checkout, at `path` below its root. */
+async function againstModule<T>(path: string): Promise<T> {
+  return await import(pathToFileURL(join(flag('against')!, path)).href) as T;
+}
+
 /** --against's createEngine, from that checkout's dist/ (its engine takes the same options). */
 const againstEngine: typeof createEngine | null = flag('against') === undefined ? null
-  : (await import(pathToFileURL(join(flag('against')!, 'dist/src/parallel/pool.js')).href) as { createEngine: typeof createEngine }).createEngine;
+  : (await againstModule<{ createEngine: typeof createEngine }>(AGAINST_ENGINE)).createEngine;
 
 /**
  * Where a step's time goes on (kernels, workers): each kernel call, barrier and step timed
@@ -334,9 +341,9 @@ interface Sampling { createStepper: typeof createStepper; sampleText: typeof sam
 
 /** --against's sampling, from that checkout's dist/. */
 const againstSampling: Sampling | null = flag('against') === undefined ? null : {
-  ...(await import(pathToFileURL(join(flag('against')!, 'dist/src/parallel/inference.js')).href) as Pick<Sampling, 'createStepper'>),
-  ...(await import(pathToFileURL(join(flag('against')!, 'dist/src/generate/sample.js')).href) as Pick<Sampling, 'sampleText'>),
-  ...(await import(pathToFileURL(join(flag('against')!, 'dist/src/text/vocab.js')).href) as Pick<Sampling, 'Vocabulary'>),
+  ...await againstModule<Pick<Sampling, 'createStepper'>>('dist/src/parallel/inference.js'),
+  ...await againstModule<Pick<Sampling, 'sampleText'>>('dist/src/generate/sample.js'),
+  ...await againstModule<Pick<Sampling, 'Vocabulary'>>('dist/src/text/vocab.js'),
 };
 
 /**
