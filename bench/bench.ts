@@ -36,7 +36,7 @@ import { sampleText } from '../src/generate/sample.js';
 import { createStepper } from '../src/parallel/inference.js';
 import { share } from '../src/parallel/shared.js';
 import { parseDuration } from '../src/train/options.js';
-import { Vocabulary } from '../src/text/vocab.js';
+import { EOS_TOKEN, UNK_TOKEN, Vocabulary } from '../src/text/vocab.js';
 import { kernelSpeeds } from './kernels.js';
 import { SERVE_SECONDS, benchServe } from './serve.js';
 import { SUMS as SIMD_PEAK_SUMS, simdPeakGflops } from './simd-peak.js';
@@ -358,8 +358,9 @@ async function samplingSpeeds(
   const subjects: Window[] = [];
   const steppers: Awaited<ReturnType<typeof createStepper>>[] = [];
   const sides: Sampling[] = [{ createStepper, sampleText, Vocabulary }, ...(againstSampling ? [againstSampling] : [])];
+  // the specials, then printable characters from '!'
+  const tokens = [EOS_TOKEN, UNK_TOKEN, ...Array.from({ length: config.vocabSize - 2 }, (_, i) => String.fromCodePoint(0x21 + i))];
   for (const side of sides) {
-    const tokens = ['<EOS>', '<UNK>', ...Array.from({ length: VOCAB - 2 }, (_, i) => String.fromCodePoint(33 + i))];
     const vocab = side.Vocabulary.fromTokens(tokens);
     for (const { kernels, workers } of runs) {
       const stepper = await side.createStepper(config, params, workers, kernels);
@@ -524,9 +525,12 @@ function ofSimdPeak(kind: KernelsKind, gflopsPerThread: number): number | undefi
   return simdPeak === undefined || kind === 'js' ? undefined : gflopsPerThread / simdPeak;
 }
 
+/** The share of --seconds each kernel's measurement on each set gets. */
+const KERNEL_SHARE = 1 / 16;
+
 /** Each kernel's speed on every kernel set, beside the yardstick and the SIMD peak. */
 function reportKernels(): void {
-  for (const row of kernelSpeeds(kernelsKinds, seconds / 16)) {
+  for (const row of kernelSpeeds(kernelsKinds, seconds * KERNEL_SHARE)) {
     const figures = kernelsKinds.map((kind) => `${kind} ${row.figures[kind]!.toFixed(2).padStart(6)}`).join('  ');
     const ratio = row.figures.wasm !== undefined && row.figures.js !== undefined ? `  ×${(row.figures.wasm / row.figures.js).toFixed(1)} wasm/js` : '';
     const shares = kernelsKinds.flatMap((kind) => ofSimdPeak(kind, row.figures[kind]!) ?? []);
