@@ -29,13 +29,13 @@ export function findPython(): string | null {
 export class TorchPeer {
   private readonly answers: Array<(line: string) => void> = [];
 
-  private constructor(private readonly child: ChildProcessWithoutNullStreams, readonly python: string) {
+  private constructor(private readonly child: ChildProcessWithoutNullStreams) {
     createInterface({ input: child.stdout }).on('line', (line) => this.answers.shift()?.(line));
     child.stderr.pipe(process.stderr);
   }
 
   static start(python: string): TorchPeer {
-    return new TorchPeer(spawn(python, [SCRIPT], { stdio: 'pipe' }), python);
+    return new TorchPeer(spawn(python, [SCRIPT], { stdio: 'pipe' }));
   }
 
   /** Sends one request and resolves with its answer; rejects if the peer answers an error or exits. */
