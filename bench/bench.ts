@@ -86,7 +86,7 @@ const MODELS: Record<string, BenchModel> = {
   'gru-2x96': charModel('gru', 96), // the default before the SIMD kernels
   'gru-2x192': charModel('gru', 192), // the default model
   'lstm-2x512': charModel('lstm', 512),
-  // the word-level yardstick: the notes' 10,000 words; B = T = 32 whatever --batch says
+  // the word-level yardstick: a 10,000-word vocabulary; B = T = 32 whatever --batch says
   'word-gru-2x256': {
     config: { cell: 'gru', vocabSize: 10_000, embedDim: 128, hiddenSize: 256, numLayers: 2, dropout: 0 }, batch: 32, seqLen: 32, unit: 'tokens',
   },
