@@ -221,7 +221,10 @@ def race(request):
         step += 1
         elapsed = time.perf_counter() - start
         step_seconds = elapsed / step
-        if elapsed + step_seconds + eval_seconds >= budget:
+        # the closing evaluation as rnn's closingEvalSeconds (src/train/trainer.ts) foresees it:
+        # the last one's time, and before any, the validation tokens at twice the training speed
+        closing_seconds = max(eval_seconds, val_chars * step_seconds / (2 * B * T))
+        if elapsed + step_seconds + closing_seconds >= budget:
             break
         if step % eval_every == 0:
             began = time.perf_counter()
