@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { TRAIN_DEFAULTS } from '../src/checkpoint/settings.js';
 import { type ModelConfig, gateCount } from '../src/engine/config.js';
 import { availableKernels, createKernels, resolveKernels } from '../src/engine/kernels/index.js';
@@ -36,12 +36,13 @@ import { sampleText } from '../src/generate/sample.js';
 import { createStepper } from '../src/parallel/inference.js';
 import { share } from '../src/parallel/shared.js';
 import { parseDuration } from '../src/train/options.js';
-import { Vocabulary } from '../src/text/vocab.js';
+import { EOS_TOKEN, UNK_TOKEN, Vocabulary } from '../src/text/vocab.js';
 import { kernelSpeeds } from './kernels.js';
 import { SERVE_SECONDS, benchServe } from './serve.js';
-import { simdPeakGflops } from './simd-peak.js';
+import { SUMS as SIMD_PEAK_SUMS, simdPeakGflops } from './simd-peak.js';
 import { FLAGS, type FlagName, fail, helpText, parseFlags } from './options.js';
 import { PEER_INSTALL, TorchPeer, findPython } from './peer.js';
+import { RNN_BIN } from './repo.js';
 
 const flags = parseFlags(process.argv.slice(2));
 if (flags.help) {
@@ -85,7 +86,7 @@ const MODELS: Record<string, BenchModel> = {
   'gru-2x96': charModel('gru', 96), // the default before the SIMD kernels
   'gru-2x192': charModel('gru', 192), // the default model
   'lstm-2x512': charModel('lstm', 512),
-  // the word-level yardstick: the notes' 10,000 words; B = T = 32 whatever --batch says
+  // the word-level yardstick: a 10,000-word vocabulary; B = T = 32 whatever --batch says
   'word-gru-2x256': {
     config: { cell: 'gru', vocabSize: 10_000, embedDim: 128, hiddenSize: 256, numLayers: 2, dropout: 0 }, batch: 32, seqLen: 32, unit: 'tokens',
   },
@@ -111,8 +112,10 @@ if (flag('race') !== undefined && !(raceSeconds! > 0)) fail(`--race: a duration 
 const corpus = flag('corpus');
 if (raceSeconds !== null && corpus === undefined) fail('--race needs --corpus <file>: the text both train on');
 if (corpus !== undefined && !existsSync(corpus)) fail(`--corpus: no file '${corpus}'`);
-if (flag('against') !== undefined && !existsSync(join(flag('against')!, 'dist/src/parallel/pool.js'))) {
-  fail(`--against: no built checkout at '${flag('against')}' (its dist/src/parallel/pool.js is missing: run npm run build there)`);
+/** The module of --against's checkout whose presence says the checkout is built. */
+const AGAINST_ENGINE = 'dist/src/parallel/pool.js';
+if (flag('against') !== undefined && !existsSync(join(flag('against')!, AGAINST_ENGINE))) {
+  fail(`--against: no built checkout at '${flag('against')}' (its ${AGAINST_ENGINE} is missing: run npm run build there)`);
 }
 const profileOnly = flags.profile === true;
 
@@ -140,6 +143,8 @@ function flopsPerStep(c: ModelConfig, batch: number, seqLen: number, workers: nu
 
 /** The yardstick's matrix size: 3 × 256 KB, which stays in L2. */
 const YARDSTICK_N = 256;
+/** Seconds each copy of the yardstick runs a round. */
+const YARDSTICK_SECONDS = 1;
 
 /**
  * The yardstick's GFLOP/s per thread with `threads` copies running at once (their mean, the
@@ -151,7 +156,7 @@ async function ceiling(threads: number): Promise<number> {
   let best = 0;
   for (let round = 0; round < 3; round++) {
     const each = await Promise.all(Array.from({ length: threads }, () => new Promise<number>((resolve, reject) => {
-      const worker = new Worker(new URL('./yardstick.js', import.meta.url), { workerData: { n: YARDSTICK_N, seconds: 1 } });
+      const worker = new Worker(new URL('./yardstick.js', import.meta.url), { workerData: { n: YARDSTICK_N, seconds: YARDSTICK_SECONDS } });
       worker.once('message', (gflops: number) => { resolve(gflops); void worker.terminate(); });
       worker.once('error', reject);
     })));
@@ -211,6 +216,14 @@ async function bestRates(subjects: Window[]): Promise<Rate[]> {
   return best;
 }
 
+/** The rates of one bestRates call by side: a rate per run of rnn's, then of --against's, then one per peer thread count. */
+interface Measured { rnn: Rate[]; against: Rate[]; torch: Rate[] }
+
+function bySide(rates: Rate[], withAgainst: boolean): Measured {
+  const ours = runs.length, theirs = withAgainst ? runs.length : 0;
+  return { rnn: rates.slice(0, ours), against: rates.slice(ours, ours + theirs), torch: rates.slice(ours + theirs) };
+}
+
 /** An engine of `model` on (kernels, workers), its window filled with random tokens and one step taken. */
 async function trainingEngine(
   model: BenchModel, kernels: KernelsKind, workers: number, profile = false, create = createEngine,
@@ -225,7 +238,7 @@ async function trainingEngine(
   return engine;
 }
 
-/** Adam at the bench's rate, clipped at a norm of 5, as the peer trains. */
+/** Adam at the bench's rate, clipped at a norm of 5; the peer's train requests carry the same. */
 const TRAIN_SETTINGS = { lr: 2e-3, clip: 5, clipValue: null };
 
 /**
@@ -234,7 +247,7 @@ const TRAIN_SETTINGS = { lr: 2e-3, clip: 5, clipValue: null };
  */
 async function trainingSpeeds(
   name: string, model: BenchModel, peerThreads: number[],
-): Promise<{ rnn: Rate[]; torch: Rate[]; against: Rate[] }> {
+): Promise<Measured> {
   const { config, batch, seqLen } = model;
   const engines = [];
   for (const { kernels, workers } of runs) engines.push(await trainingEngine(model, kernels, workers));
@@ -243,17 +256,23 @@ async function trainingSpeeds(
   }
   const subjects: Window[] = engines.map((engine) => loop(() => { engine.trainStep(TRAIN_SETTINGS, null); return batch * seqLen; }));
   for (const threads of peerThreads) {
-    subjects.push(peerWindow({ cmd: 'train', key: `train ${name} ${threads}`, model: config, batch, seqLen, threads }));
+    subjects.push(peerWindow({
+      cmd: 'train', key: `train ${name} ${threads}`, model: config, batch, seqLen, threads, lr: TRAIN_SETTINGS.lr, clip: TRAIN_SETTINGS.clip,
+    }));
   }
   const rates = await bestRates(subjects);
   for (const engine of engines) await engine.close();
-  const ours = runs.length, theirs = againstEngine ? runs.length : 0;
-  return { rnn: rates.slice(0, ours), against: rates.slice(ours, ours + theirs), torch: rates.slice(ours + theirs) };
+  return bySide(rates, againstEngine !== null);
+}
+
+/** A module of --against's checkout, at `path` below its root. */
+async function againstModule<T>(path: string): Promise<T> {
+  return await import(pathToFileURL(join(flag('against')!, path)).href) as T;
 }
 
 /** --against's createEngine, from that checkout's dist/ (its engine takes the same options). */
 const againstEngine: typeof createEngine | null = flag('against') === undefined ? null
-  : (await import(pathToFileURL(join(flag('against')!, 'dist/src/parallel/pool.js')).href) as { createEngine: typeof createEngine }).createEngine;
+  : (await againstModule<{ createEngine: typeof createEngine }>(AGAINST_ENGINE)).createEngine;
 
 /**
  * Where a step's time goes on (kernels, workers): each kernel call, barrier and step timed
@@ -322,9 +341,9 @@ interface Sampling { createStepper: typeof createStepper; sampleText: typeof sam
 
 /** --against's sampling, from that checkout's dist/. */
 const againstSampling: Sampling | null = flag('against') === undefined ? null : {
-  ...(await import(pathToFileURL(join(flag('against')!, 'dist/src/parallel/inference.js')).href) as Pick<Sampling, 'createStepper'>),
-  ...(await import(pathToFileURL(join(flag('against')!, 'dist/src/generate/sample.js')).href) as Pick<Sampling, 'sampleText'>),
-  ...(await import(pathToFileURL(join(flag('against')!, 'dist/src/text/vocab.js')).href) as Pick<Sampling, 'Vocabulary'>),
+  ...await againstModule<Pick<Sampling, 'createStepper'>>('dist/src/parallel/inference.js'),
+  ...await againstModule<Pick<Sampling, 'sampleText'>>('dist/src/generate/sample.js'),
+  ...await againstModule<Pick<Sampling, 'Vocabulary'>>('dist/src/text/vocab.js'),
 };
 
 /**
@@ -333,14 +352,15 @@ const againstSampling: Sampling | null = flag('against') === undefined ? null : 
  */
 async function samplingSpeeds(
   name: string, config: ModelConfig, peerThreads: number[],
-): Promise<{ rnn: Rate[]; torch: Rate[]; against: Rate[] }> {
+): Promise<Measured> {
   const params = initParams(config, new Rng(3));
   const length = 2000;
   const subjects: Window[] = [];
   const steppers: Awaited<ReturnType<typeof createStepper>>[] = [];
   const sides: Sampling[] = [{ createStepper, sampleText, Vocabulary }, ...(againstSampling ? [againstSampling] : [])];
+  // the specials, then printable characters from '!'
+  const tokens = [EOS_TOKEN, UNK_TOKEN, ...Array.from({ length: config.vocabSize - 2 }, (_, i) => String.fromCodePoint(0x21 + i))];
   for (const side of sides) {
-    const tokens = ['<EOS>', '<UNK>', ...Array.from({ length: VOCAB - 2 }, (_, i) => String.fromCodePoint(33 + i))];
     const vocab = side.Vocabulary.fromTokens(tokens);
     for (const { kernels, workers } of runs) {
       const stepper = await side.createStepper(config, params, workers, kernels);
@@ -358,8 +378,7 @@ async function samplingSpeeds(
   }
   const rates = await bestRates(subjects);
   for (const stepper of steppers) await stepper.close();
-  const ours = runs.length, theirs = againstSampling ? runs.length : 0;
-  return { rnn: rates.slice(0, ours), against: rates.slice(ours, ours + theirs), torch: rates.slice(ours + theirs) };
+  return bySide(rates, againstSampling !== null);
 }
 
 /** What each side of the race reports. */
@@ -374,10 +393,9 @@ interface RnnRaceResult extends RaceResult { loop: { best: number; mean: number;
 /** `rnn train corpus --time …` with every other setting its default, as a user runs it; its closing event and its loop's speed. */
 async function rnnRace(file: string, budget: number): Promise<RnnRaceResult> {
   const dir = mkdtempSync(join(tmpdir(), 'rnn-race-'));
-  const bin = fileURLToPath(new URL('../../bin/rnn.js', import.meta.url));
   const tokensPerStep = TRAIN_DEFAULTS.batch * TRAIN_DEFAULTS.seqLen, windowSeconds = seconds / ROUNDS;
   try {
-    const child = spawn(process.execPath, [bin, 'train', file, '--time', `${budget}s`, '--json', '--out', join(dir, 'run')], {
+    const child = spawn(process.execPath, [RNN_BIN, 'train', file, '--time', `${budget}s`, '--json', '--out', join(dir, 'run')], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
@@ -426,58 +444,80 @@ function ratioText(rates: number[], i: number): string {
   return js < 0 ? '' : `  ×${(rates[i]! / rates[js]!).toFixed(2)} ${run.kernels}/js`;
 }
 
-/** `×0.62 rnn/PyTorch` for an rnn figure whose PyTorch counterpart (same threads) was measured, else ''. */
-/**
- * `×0.62 rnn/PyTorch` for an rnn figure whose PyTorch counterpart (same threads) was measured,
- * else ''; on one thread also the ratio per CPU-second.
- */
+/** `×0.62 rnn/PyTorch`: `ours` over `theirs` to `digits` places, and on one thread also their ratio per CPU-second. */
+function ratioOf(ours: Rate, theirs: Rate, threads: number, digits: number, label: string): string {
+  const cpu = threads === 1 ? ` (×${(ours.cpu / theirs.cpu).toFixed(digits)} per CPU-second)` : '';
+  return `×${(ours.wall / theirs.wall).toFixed(digits)} ${label}${cpu}`;
+}
+
+/** `  ×0.62 rnn/PyTorch` for an rnn figure whose PyTorch counterpart (same threads) was measured, else ''. */
 function peerRatioText(rate: Rate, workers: number, torch: Rate[]): string {
   const at = peerThreads.indexOf(workers);
-  if (at < 0) return '';
-  const cpu = workers === 1 ? ` (×${(rate.cpu / torch[at]!.cpu).toFixed(2)} per CPU-second)` : '';
-  return `  ×${(rate.wall / torch[at]!.wall).toFixed(2)} rnn/PyTorch${cpu}`;
+  return at < 0 ? '' : `  ${ratioOf(rate, torch[at]!, workers, 2, 'rnn/PyTorch')}`;
 }
 
-/** `, 9,876 per CPU-second` on one thread, else ''. */
-function cpuText(rate: Rate, threads: number): string {
-  return threads === 1 ? `, ${rate.cpu.toFixed(0)} per CPU-second` : '';
+/** ` on --against  ×1.012 this/against`: this checkout's rate over --against's. */
+function againstText(ours: Rate, theirs: Rate, workers: number): string {
+  return ` on --against  ${ratioOf(ours, theirs, workers, 3, 'this/against')}`;
 }
 
-let peer: TorchPeer | null = null;
-let peerThreads: number[] = [];
-if (peerWanted) {
+/** `  51678 chars/s`, padded to `width`, and on one thread `, 78905 per CPU-second`. */
+function rateText(rate: Rate, unit: string, threads: number, width: number): string {
+  return `${rate.wall.toFixed(0).padStart(width)} ${unit}/s${threads === 1 ? `, ${rate.cpu.toFixed(0)} per CPU-second` : ''}`;
+}
+
+/** A row's start: what it measures, then who ran it, `relaxed B=50 T=50  workers  2: ` or `torch B=50 T=50  threads  2: `. */
+function rowLabel(what: string, side: KernelsKind | 'torch', shape: string, threads: number): string {
+  const who = side === 'torch' ? `torch ${shape}  threads` : `${side.padEnd(KIND_WIDTH)} ${shape}  workers`;
+  return `${what} ${who} ${String(threads).padStart(2)}: `;
+}
+
+const percent = (fraction: number) => `${(100 * fraction).toFixed(0)}%`;
+
+/** The PyTorch peer, when --peer or --race asks for it and a python here imports torch. */
+async function startPeer(): Promise<TorchPeer | null> {
+  if (!peerWanted) return null;
   const python = findPython();
   if (python === null) {
     report({ event: 'peer', torch: null }, `PyTorch peer: skipped, no python here imports torch (install it: ${PEER_INSTALL})`);
-  } else {
-    peer = TorchPeer.start(python);
-    const info = await peer.request<{ torch: string; threads: number }>({ cmd: 'info' });
-    peerThreads = [...new Set(workerCounts)];
-    report({ event: 'peer', torch: info.torch, python }, `PyTorch peer: torch ${info.torch} (${python}), on ${peerThreads.join(', ')} threads`);
+    return null;
   }
+  const started = TorchPeer.start(python);
+  const info = await started.request<{ torch: string; threads: number }>({ cmd: 'info' });
+  report({ event: 'peer', torch: info.torch, python }, `PyTorch peer: torch ${info.torch} (${python}), on ${threadCounts.join(', ')} threads`);
+  return started;
 }
 
-const ceilings = new Map<number, number>();
-for (const threads of new Set([1, ...workerCounts])) ceilings.set(threads, await ceiling(threads));
-const gemmCeiling = ceilings.get(1)!;
-report(
-  { event: 'machine', cores, node: process.version, ceilingGflops: gemmCeiling, kernels: kernelsKinds, date: new Date().toISOString() },
-  `${new Date().toISOString().slice(0, 16)}Z, ${cores} cores, Node ${process.version}, kernels ${kernelsKinds.join(' and ')}; ` +
-    `yardstick (bench/yardstick.ts, plain-JS GEMM n=${YARDSTICK_N}): ${gemmCeiling.toFixed(2)} GFLOP/s per thread`,
-);
-for (const [threads, gflops] of ceilings) {
-  if (threads === 1) continue;
+/** The yardstick's GFLOP/s per thread alone and with as many threads at once as each worker count, reported. */
+async function measureCeilings(): Promise<Map<number, number>> {
+  const ceilings = new Map<number, number>();
+  for (const threads of new Set([1, ...workerCounts])) ceilings.set(threads, await ceiling(threads));
+  const alone = ceilings.get(1)!;
   report(
-    { event: 'ceiling', threads, ceilingGflops: gflops },
-    `  with ${String(threads).padStart(2)} threads at once: ${gflops.toFixed(2)} GFLOP/s per thread (×${((threads * gflops) / gemmCeiling).toFixed(2)} together)`,
+    { event: 'machine', cores, node: process.version, ceilingGflops: alone, kernels: kernelsKinds, date: new Date().toISOString() },
+    `${new Date().toISOString().slice(0, 16)}Z, ${cores} cores, Node ${process.version}, kernels ${kernelsKinds.join(' and ')}; ` +
+      `yardstick (bench/yardstick.ts, plain-JS GEMM n=${YARDSTICK_N}): ${alone.toFixed(2)} GFLOP/s per thread`,
   );
+  for (const [threads, gflops] of ceilings) {
+    if (threads === 1) continue;
+    report(
+      { event: 'ceiling', threads, ceilingGflops: gflops },
+      `  with ${String(threads).padStart(2)} threads at once: ${gflops.toFixed(2)} GFLOP/s per thread (×${((threads * gflops) / alone).toFixed(2)} together)`,
+    );
+  }
+  return ceilings;
 }
-const simdPeak = kernelsKinds.some((kind) => kind !== 'js') ? simdPeakGflops() : undefined;
-if (simdPeak !== undefined) {
-  report(
-    { event: 'simdPeak', gflops: simdPeak },
-    `SIMD peak (bench/simd-peak.ts: f32x4 fused multiply-adds, 12 independent sums, no memory): ${simdPeak.toFixed(2)} GFLOP/s per thread`,
-  );
+
+/** This thread's SIMD peak, reported; undefined when only js is measured or the runtime lacks relaxed SIMD. */
+function measureSimdPeak(): number | undefined {
+  const peak = kernelsKinds.some((kind) => kind !== 'js') ? simdPeakGflops() : undefined;
+  if (peak !== undefined) {
+    report(
+      { event: 'simdPeak', gflops: peak },
+      `SIMD peak (bench/simd-peak.ts: f32x4 fused multiply-adds, ${SIMD_PEAK_SUMS} independent sums, no memory): ${peak.toFixed(2)} GFLOP/s per thread`,
+    );
+  }
+  return peak;
 }
 
 /** GFLOP/s a thread of a WebAssembly kernel set as a fraction of the SIMD peak; undefined without a peak, or for js. */
@@ -485,25 +525,12 @@ function ofSimdPeak(kind: KernelsKind, gflopsPerThread: number): number | undefi
   return simdPeak === undefined || kind === 'js' ? undefined : gflopsPerThread / simdPeak;
 }
 
-const percent = (fraction: number) => `${(100 * fraction).toFixed(0)}%`;
+/** The share of --seconds each kernel's measurement on each set gets. */
+const KERNEL_SHARE = 1 / 16;
 
-/** The profile of every model on the default kernels, one worker and the most measured. */
-async function reportProfiles(name: string): Promise<void> {
-  const kernels = resolveKernels(), model = MODELS[name]!;
-  for (const workers of new Set([1, Math.max(...workerCounts)])) {
-    const ms = await stepProfile(model, kernels, workers);
-    const parts = (Object.keys(PHASE_LABELS) as Array<keyof typeof PHASE_LABELS>)
-      .filter((phase) => workers > 1 || (phase !== 'barriers' && phase !== 'reduction'))
-      .map((phase) => `${PHASE_LABELS[phase]} ${((100 * ms[phase]) / ms.step).toFixed(0)}%`);
-    report(
-      { event: 'profile', model: name, kernels, workers, msPerStep: ms },
-      `profile ${name.padEnd(14)} ${kernels.padEnd(KIND_WIDTH)} workers ${String(workers).padStart(2)}: ${ms.step.toFixed(1)} ms a step (timed): ${parts.join(', ')}`,
-    );
-  }
-}
-
-if (!profileOnly) {
-  for (const row of kernelSpeeds(kernelsKinds, seconds / 16)) {
+/** Each kernel's speed on every kernel set, beside the yardstick and the SIMD peak. */
+function reportKernels(): void {
+  for (const row of kernelSpeeds(kernelsKinds, seconds * KERNEL_SHARE)) {
     const figures = kernelsKinds.map((kind) => `${kind} ${row.figures[kind]!.toFixed(2).padStart(6)}`).join('  ');
     const ratio = row.figures.wasm !== undefined && row.figures.js !== undefined ? `  ×${(row.figures.wasm / row.figures.js).toFixed(1)} wasm/js` : '';
     const shares = kernelsKinds.flatMap((kind) => ofSimdPeak(kind, row.figures[kind]!) ?? []);
@@ -513,25 +540,42 @@ if (!profileOnly) {
     report({ event: 'kernel', ...row }, `kernel ${row.what.padEnd(22)} ${row.shape.padEnd(16)} ${row.unit}: ${figures}${ratio}${ofCeiling}`);
   }
 }
-for (const name of models) {
-  if (profileOnly) {
-    await reportProfiles(name);
-    continue;
+
+/** The profile of a model on the default kernels, one worker and the most measured. */
+async function reportProfiles(name: string): Promise<void> {
+  const kernels = resolveKernels(), model = MODELS[name]!;
+  for (const workers of new Set([1, Math.max(...workerCounts)])) {
+    const ms = await stepProfile(model, kernels, workers);
+    const parts = (Object.keys(PHASE_LABELS) as Array<keyof typeof PHASE_LABELS>)
+      .filter((phase) => workers > 1 || (phase !== 'barriers' && phase !== 'reduction'))
+      .map((phase) => `${PHASE_LABELS[phase]} ${percent(ms[phase] / ms.step)}`);
+    report(
+      { event: 'profile', model: name, kernels, workers, msPerStep: ms },
+      `profile ${name.padEnd(14)} ${kernels.padEnd(KIND_WIDTH)} workers ${String(workers).padStart(2)}: ${ms.step.toFixed(1)} ms a step (timed): ${parts.join(', ')}`,
+    );
   }
+}
+
+/**
+ * A model's training speed: PyTorch's on each thread count, then each run's with its speed-up,
+ * GFLOP/s, share of the yardstick and of the SIMD peak and its ratios, and --against's beside
+ * it; then the profile and, for the word model, the head's share of a step.
+ */
+async function reportTraining(name: string): Promise<void> {
   const model = MODELS[name]!;
   const { config, batch, seqLen, unit } = model;
+  const what = `train ${name.padEnd(14)}`, shape = `B=${batch} T=${seqLen}`;
   const measured = await trainingSpeeds(name, model, peerThreads);
-  const rates = measured.rnn.map((r) => r.wall), against = measured.against.map((r) => r.wall);
+  const rates = measured.rnn.map((r) => r.wall);
   peerThreads.forEach((threads, i) => {
     const torch = measured.torch[i]!;
     report(
       { event: 'train', model: name, kernels: 'torch', batch, seqLen, workers: threads, charsPerSec: torch.wall, charsPerCpuSecond: torch.cpu },
-      `train ${name.padEnd(14)} torch B=${batch} T=${seqLen}  threads ${String(threads).padStart(2)}: ` +
-        `${torch.wall.toFixed(0).padStart(7)} ${unit}/s${cpuText(torch, threads)}`,
+      rowLabel(what, 'torch', shape, threads) + rateText(torch, unit, threads, 7),
     );
   });
   runs.forEach(({ kernels, workers }, i) => {
-    const charsPerSec = rates[i]!;
+    const ours = measured.rnn[i]!, charsPerSec = ours.wall;
     const asTrained = batch === TRAIN_DEFAULTS.batch && seqLen === TRAIN_DEFAULTS.seqLen && kernels === resolveKernels();
     if (name === DEFAULT_MODEL && asTrained) defaultModelRates.set(workers, charsPerSec);
     const first = runs.findIndex((r) => r.kernels === kernels);
@@ -542,77 +586,76 @@ for (const name of models) {
     const at = peerThreads.indexOf(workers), torch = measured.torch[at];
     report(
       {
-        event: 'train', model: name, kernels, batch, seqLen, workers, charsPerSec, charsPerCpuSecond: measured.rnn[i]!.cpu,
+        event: 'train', model: name, kernels, batch, seqLen, workers, charsPerSec, charsPerCpuSecond: ours.cpu,
         speedup: charsPerSec / single, gflops, ofCeilingPerWorker: ofCeiling, ofSimdPeakPerWorker: ofPeak,
         ...(torch && { torchCharsPerSec: torch.wall, ratioTorch: charsPerSec / torch.wall }),
       },
-      `train ${name.padEnd(14)} ${kernels.padEnd(KIND_WIDTH)} B=${batch} T=${seqLen}  workers ${String(workers).padStart(2)}: ` +
-        `${charsPerSec.toFixed(0).padStart(7)} ${unit}/s${cpuText(measured.rnn[i]!, workers)}  ×${(charsPerSec / single).toFixed(2)}  ` +
+      rowLabel(what, kernels, shape, workers) + `${rateText(ours, unit, workers, 7)}  ×${(charsPerSec / single).toFixed(2)}  ` +
         `${gflops.toFixed(2)} GFLOP/s  (${percent(ofCeiling)} of the yardstick with as many threads` +
         (ofPeak === undefined ? '' : `, ${percent(ofPeak)} of the SIMD peak`) + ')' + ratioText(rates, i) +
-        (kernels === resolveKernels() ? peerRatioText(measured.rnn[i]!, workers, measured.torch) : ''),
-    );
-    if (against.length === 0) return;
-    report(
-      {
-        event: 'train', model: name, kernels, batch, seqLen, workers, against: flag('against'), charsPerSec: against[i],
-        ratioAgainst: charsPerSec / against[i]!,
-      },
-      `train ${name.padEnd(14)} ${kernels.padEnd(KIND_WIDTH)} B=${batch} T=${seqLen}  workers ${String(workers).padStart(2)}: ` +
-        `${against[i]!.toFixed(0).padStart(7)} ${unit}/s${cpuText(measured.against[i]!, workers)} on --against  ` +
-        `×${(charsPerSec / against[i]!).toFixed(3)} this/against` +
-        (workers === 1 ? ` (×${(measured.rnn[i]!.cpu / measured.against[i]!.cpu).toFixed(3)} per CPU-second)` : ''),
-    );
-  });
-  await reportProfiles(name);
-  if (unit !== 'tokens') continue;
-  for (const kernels of kernelsKinds) {
-    const one = runs.findIndex((r) => r.kernels === kernels && r.workers === 1);
-    if (one < 0) continue;
-    const head = await headSpeed(model, kernels);
-    const share = rates[one]! / head;
-    report(
-      { event: 'head', model: name, kernels, tokensPerSec: head, stepShare: share },
-      `head  ${name.padEnd(14)} ${kernels.padEnd(KIND_WIDTH)} forward+backward alone, 1 thread: ${head.toFixed(0).padStart(7)} tokens/s, ` +
-        `${(share * 100).toFixed(0)}% of a training step on 1 worker`,
-    );
-  }
-}
-// the issue's yardstick model, and the default one
-for (const name of profileOnly ? [] : ['lstm-2x128', 'gru-2x192']) {
-  const measured = await samplingSpeeds(name, MODELS[name]!.config, peerThreads);
-  const rates = measured.rnn.map((r) => r.wall);
-  peerThreads.forEach((threads, i) => {
-    const torch = measured.torch[i]!;
-    report(
-      { event: 'sample', model: name, kernels: 'torch', batch: 1, workers: threads, charsPerSec: torch.wall, charsPerCpuSecond: torch.cpu },
-      `sample ${name.padEnd(10)} torch batch 1  threads ${String(threads).padStart(2)}: ${torch.wall.toFixed(0).padStart(6)} chars/s` +
-        cpuText(torch, threads),
-    );
-  });
-  runs.forEach(({ kernels, workers }, i) => {
-    report(
-      { event: 'sample', model: name, kernels, batch: 1, workers, charsPerSec: rates[i], charsPerCpuSecond: measured.rnn[i]!.cpu },
-      `sample ${name.padEnd(10)} ${kernels.padEnd(KIND_WIDTH)} batch 1  workers ${String(workers).padStart(2)}: ${rates[i]!.toFixed(0).padStart(6)} chars/s` +
-        cpuText(measured.rnn[i]!, workers) + ratioText(rates, i) +
-        (kernels === resolveKernels() ? peerRatioText(measured.rnn[i]!, workers, measured.torch) : ''),
+        (kernels === resolveKernels() ? peerRatioText(ours, workers, measured.torch) : ''),
     );
     const against = measured.against[i];
     if (!against) return;
     report(
-      { event: 'sample', model: name, kernels, batch: 1, workers, against: flag('against'), charsPerSec: against.wall, ratioAgainst: rates[i]! / against.wall },
-      `sample ${name.padEnd(10)} ${kernels.padEnd(KIND_WIDTH)} batch 1  workers ${String(workers).padStart(2)}: ${against.wall.toFixed(0).padStart(6)} chars/s` +
-        `${cpuText(against, workers)} on --against  ×${(rates[i]! / against.wall).toFixed(3)} this/against` +
-        (workers === 1 ? ` (×${(measured.rnn[i]!.cpu / against.cpu).toFixed(3)} per CPU-second)` : ''),
+      { event: 'train', model: name, kernels, batch, seqLen, workers, against: flag('against'), charsPerSec: against.wall, ratioAgainst: charsPerSec / against.wall },
+      rowLabel(what, kernels, shape, workers) + rateText(against, unit, workers, 7) + againstText(ours, against, workers),
+    );
+  });
+  await reportProfiles(name);
+  if (unit === 'tokens') await reportHeadShares(name, rates);
+}
+
+/** The head's speed alone on one thread and its share of a training step on one worker (`rates`: the runs'). */
+async function reportHeadShares(name: string, rates: number[]): Promise<void> {
+  for (const kernels of kernelsKinds) {
+    const one = runs.findIndex((r) => r.kernels === kernels && r.workers === 1);
+    if (one < 0) continue;
+    const head = await headSpeed(MODELS[name]!, kernels);
+    const share = rates[one]! / head;
+    report(
+      { event: 'head', model: name, kernels, tokensPerSec: head, stepShare: share },
+      `head  ${name.padEnd(14)} ${kernels.padEnd(KIND_WIDTH)} forward+backward alone, 1 thread: ${head.toFixed(0).padStart(7)} tokens/s, ` +
+        `${percent(share)} of a training step on 1 worker`,
+    );
+  }
+}
+
+/** A model's sampling speed at batch 1: PyTorch's on each thread count, then each run's with its ratios, and --against's beside it. */
+async function reportSampling(name: string): Promise<void> {
+  const measured = await samplingSpeeds(name, MODELS[name]!.config, peerThreads);
+  const rates = measured.rnn.map((r) => r.wall);
+  const what = `sample ${name.padEnd(10)}`, shape = 'batch 1';
+  peerThreads.forEach((threads, i) => {
+    const torch = measured.torch[i]!;
+    report(
+      { event: 'sample', model: name, kernels: 'torch', batch: 1, workers: threads, charsPerSec: torch.wall, charsPerCpuSecond: torch.cpu },
+      rowLabel(what, 'torch', shape, threads) + rateText(torch, 'chars', threads, 6),
+    );
+  });
+  runs.forEach(({ kernels, workers }, i) => {
+    const ours = measured.rnn[i]!;
+    report(
+      { event: 'sample', model: name, kernels, batch: 1, workers, charsPerSec: ours.wall, charsPerCpuSecond: ours.cpu },
+      rowLabel(what, kernels, shape, workers) + rateText(ours, 'chars', workers, 6) + ratioText(rates, i) +
+        (kernels === resolveKernels() ? peerRatioText(ours, workers, measured.torch) : ''),
+    );
+    const against = measured.against[i];
+    if (!against) return;
+    report(
+      { event: 'sample', model: name, kernels, batch: 1, workers, against: flag('against'), charsPerSec: against.wall, ratioAgainst: ours.wall / against.wall },
+      rowLabel(what, kernels, shape, workers) + rateText(against, 'chars', workers, 6) + againstText(ours, against, workers),
     );
   });
 }
-if (raceSeconds !== null && peer !== null) {
+
+/** --race: `rnn train` with its defaults, then PyTorch with the same settings, on `file` for `budget` seconds each. */
+async function reportRace(torchPeer: TorchPeer, file: string, budget: number): Promise<void> {
   const d = TRAIN_DEFAULTS;
   const settings = `${d.cell.toUpperCase()} ${d.layers}×${d.hidden}, E=${d.embed}, B=${d.batch}, T=${d.seqLen}, ${d.optimizer} ${d.lr} ${d.lrSchedule === 'epoch' ? `×${d.lrDecay} an epoch` : `${d.lrSchedule} to 0 over the time`}, clip ${d.clip}`;
-  report({ event: 'race', settings: d, seconds: raceSeconds }, `race ${raceSeconds}s on ${corpus} (${settings}; the last ${d.valFrac * 100}% held out), one after the other:`);
-  const ours = await rnnRace(corpus!, raceSeconds);
-  report({ event: 'race', side: 'rnn', ...ours }, `race rnn train --time ${raceSeconds}s (${cores} workers): ${ours.steps} steps in ${ours.seconds.toFixed(0)} s, validation loss ${ours.valLoss?.toFixed(3)}`);
+  report({ event: 'race', settings: d, seconds: budget }, `race ${budget}s on ${file} (${settings}; the last ${d.valFrac * 100}% held out), one after the other:`);
+  const ours = await rnnRace(file, budget);
+  report({ event: 'race', side: 'rnn', ...ours }, `race rnn train --time ${budget}s (${cores} workers): ${ours.steps} steps in ${ours.seconds.toFixed(0)} s, validation loss ${ours.valLoss?.toFixed(3)}`);
   const bench = defaultModelRates.get(cores);
   report(
     { event: 'race', side: 'rnn', loop: ours.loop, benchCharsPerSec: bench ?? null },
@@ -621,9 +664,22 @@ if (raceSeconds !== null && peer !== null) {
       (bench === undefined ? ` (measure ${DEFAULT_MODEL} on ${cores} workers at --batch ${TRAIN_DEFAULTS.batch} in the same run to compare)`
         : `; the bench's best window for ${DEFAULT_MODEL} on ${cores} workers ${bench.toFixed(0)}: ×${(ours.loop.best / bench).toFixed(2)} loop/bench`),
   );
-  const theirs = await peer.request<RaceResult>({ cmd: 'race', corpus, seconds: raceSeconds, threads: cores, settings: d });
+  const theirs = await torchPeer.request<RaceResult>({ cmd: 'race', corpus: file, seconds: budget, threads: cores, settings: d });
   report({ event: 'race', side: 'torch', ...theirs }, `race PyTorch (${cores} threads): ${theirs.steps} steps in ${theirs.seconds.toFixed(0)} s, validation loss ${theirs.valLoss?.toFixed(3)}`);
 }
+
+/** The thread counts measured, each once; the peer runs on each. */
+const threadCounts = [...new Set(workerCounts)];
+const peer = await startPeer();
+const peerThreads = peer === null ? [] : threadCounts;
+const ceilings = await measureCeilings();
+const gemmCeiling = ceilings.get(1)!;
+const simdPeak = measureSimdPeak();
+if (!profileOnly) reportKernels();
+for (const name of models) await (profileOnly ? reportProfiles(name) : reportTraining(name));
+// LSTM 2×128, the sampling yardstick, and the default model
+for (const name of profileOnly ? [] : ['lstm-2x128', 'gru-2x192']) await reportSampling(name);
+if (raceSeconds !== null && peer !== null) await reportRace(peer, corpus!, raceSeconds);
 peer?.close();
 const peakRssMiB = process.resourceUsage().maxRSS / 1024;
 report({ event: 'memory', peakRssMiB }, `peak RSS ${peakRssMiB.toFixed(0)} MiB (the PyTorch peer not counted)`);

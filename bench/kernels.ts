@@ -36,16 +36,20 @@ function random(n: number): Float32Array {
 
 /** Seconds a timed round lasts, at least: short, so that some rounds run while no other process does. */
 const ROUND_SECONDS = 0.01;
+/** Seconds of calls before any is timed: long enough for V8 to tier the code up to its optimizing compiler. */
+const WARM_UP_SECONDS = 0.1;
+/** Timed rounds, at the least, whatever the time given. */
+const MIN_ROUNDS = 10;
 
 /**
- * The fastest seconds per call of `run` over the rounds that fit in `seconds` (ten at least),
- * after a warm-up long enough for V8 to tier the code up to its optimizing compiler. The best
- * round, because this machine is shared: slower rounds measure the other processes.
+ * The fastest seconds per call of `run` over the rounds that fit in `seconds` (MIN_ROUNDS at
+ * least), after a warm-up. The best round, because this machine is shared: slower rounds
+ * measure the other processes.
  */
 function secondsPerCall(run: () => void, seconds: number): number {
   const elapsed = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
   let calls = 0;
-  for (const start = process.hrtime.bigint(); calls < 3 || elapsed(start) < 0.1; calls++) run();
+  for (const start = process.hrtime.bigint(); calls < 3 || elapsed(start) < WARM_UP_SECONDS; calls++) run();
   calls = 1;
   for (;;) {
     const start = process.hrtime.bigint();
@@ -54,7 +58,7 @@ function secondsPerCall(run: () => void, seconds: number): number {
     calls *= 2;
   }
   let best = Infinity;
-  for (let round = 0, start = process.hrtime.bigint(); round < 10 || elapsed(start) < seconds; round++) {
+  for (let round = 0, start = process.hrtime.bigint(); round < MIN_ROUNDS || elapsed(start) < seconds; round++) {
     const roundStart = process.hrtime.bigint();
     for (let i = 0; i < calls; i++) run();
     best = Math.min(best, elapsed(roundStart) / calls);

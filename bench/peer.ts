@@ -7,18 +7,17 @@
 import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { ROOT } from './repo.js';
 
-/** The repository root: bench.ts runs from dist/bench/. */
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const SCRIPT = fileURLToPath(new URL('../../bench/torch_peer.py', import.meta.url));
+const SCRIPT = join(ROOT, 'bench', 'torch_peer.py');
 
 /** How to make the peer available, printed when no python imports torch. */
 export const PEER_INSTALL = 'python3 -m venv .venv && .venv/bin/pip install torch';
 
 /** The first python that imports torch, or null. */
 export function findPython(): string | null {
-  const candidates = [`${ROOT}.venv/bin/python`, 'python3'];
+  const candidates = [join(ROOT, '.venv', 'bin', 'python'), 'python3'];
   for (const python of candidates) {
     if (python.startsWith('/') && !existsSync(python)) continue;
     const probe = spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' });
@@ -30,13 +29,13 @@ export function findPython(): string | null {
 export class TorchPeer {
   private readonly answers: Array<(line: string) => void> = [];
 
-  private constructor(private readonly child: ChildProcessWithoutNullStreams, readonly python: string) {
+  private constructor(private readonly child: ChildProcessWithoutNullStreams) {
     createInterface({ input: child.stdout }).on('line', (line) => this.answers.shift()?.(line));
     child.stderr.pipe(process.stderr);
   }
 
   static start(python: string): TorchPeer {
-    return new TorchPeer(spawn(python, [SCRIPT], { stdio: 'pipe' }), python);
+    return new TorchPeer(spawn(python, [SCRIPT], { stdio: 'pipe' }));
   }
 
   /** Sends one request and resolves with its answer; rejects if the peer answers an error or exits. */

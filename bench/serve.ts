@@ -17,15 +17,18 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadModel } from '../src/api/index.js';
+import { RNN_BIN, ROOT } from './repo.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'rnn.js');
 const FIXTURE = join(ROOT, 'test', 'fixtures', 'eval', 'gru_2x128.json');
 
 /** How long --serve measures when --seconds is not given. */
 export const SERVE_SECONDS = 30;
+
+/** Tokens a sample of the comparison served/in-process draws, and a first streamed piece's request asks for. */
+const SAMPLE_TOKENS = 200;
+/** The comparison's alternating blocks, and the samples each side draws in a block. */
+const BLOCKS = 24, SAMPLES_PER_BLOCK = 5;
 
 export interface ServeOptions {
   clients: number;
@@ -35,7 +38,7 @@ export interface ServeOptions {
 
 function rnn(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [RNN_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '', stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
@@ -47,6 +50,17 @@ function rnn(args: string[]): Promise<{ code: number | null; stdout: string; std
 function rssMb(pid: number): number {
   const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
   return Number(kb) / 1024;
+}
+
+/** Adds one to `key`'s count. */
+function tally<K>(counts: Map<K, number>, key: K): void {
+  counts.set(key, (counts.get(key) ?? 0) + 1);
+}
+
+function sum(values: Iterable<number>): number {
+  let total = 0;
+  for (const value of values) total += value;
+  return total;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -85,7 +99,7 @@ function post(url: string, body: unknown): Promise<{ status: number; text: strin
 async function firstPiece(url: string): Promise<number> {
   const started = performance.now();
   let ms = NaN;
-  await send(`${url}/v1/generate`, 'POST', JSON.stringify({ len: 200, stream: 'ndjson', seed: 1 }), () => (ms = performance.now() - started));
+  await send(`${url}/v1/generate`, 'POST', JSON.stringify({ len: SAMPLE_TOKENS, stream: 'ndjson', seed: 1 }), () => (ms = performance.now() - started));
   return ms;
 }
 
@@ -105,7 +119,7 @@ async function load(url: string, clients: number, seconds: number) {
       const started = performance.now();
       try {
         const { status } = await MIX[i % MIX.length]!(url, i);
-        statuses.set(status, (statuses.get(status) ?? 0) + 1);
+        tally(statuses, status);
         if (status === 200) latencies.push(performance.now() - started);
       } catch {
         failures++;
@@ -134,8 +148,7 @@ async function malformed(url: string): Promise<Map<number, number>> {
   const statuses = new Map<number, number>();
   for (let round = 0; round < 100; round++) {
     await Promise.all(bad.map(async ([method, path, body]) => {
-      const { status } = await send(`${url}${path}`, method, body);
-      statuses.set(status, (statuses.get(status) ?? 0) + 1);
+      tally(statuses, (await send(`${url}${path}`, method, body)).status);
     }));
   }
   return statuses;
@@ -146,7 +159,7 @@ export async function benchServe(options: ServeOptions): Promise<void> {
   const checkpoint = join(dir, 'gru.json');
   const imported = await rnn(['import', FIXTURE, '--out', checkpoint]);
   if (imported.code !== 0) throw new Error(imported.stderr);
-  const server = spawn(process.execPath, [BIN, 'serve', '--checkpoint', checkpoint, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const server = spawn(process.execPath, [RNN_BIN, 'serve', '--checkpoint', checkpoint, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';
@@ -165,37 +178,37 @@ export async function benchServe(options: ServeOptions): Promise<void> {
     firsts.sort((a, b) => a - b);
     report.firstPieceMs = { p50: percentile(firsts, 0.5), p99: percentile(firsts, 0.99) };
 
-    // 200 tokens: through HTTP (one client), and drawn in-process by the library API as `rnn sample` draws them
+    // a sample through HTTP (one client), and drawn in-process by the library API as `rnn sample` draws it
     const model = loadModel(checkpoint);
     const drawDirect = async () => {
-      for await (const piece of model.generate({ len: 200, seed: 1 })) void piece;
+      for await (const piece of model.generate({ len: SAMPLE_TOKENS, seed: 1 })) void piece;
     };
-    const drawServed = () => post(`${url}/v1/generate`, { len: 200, seed: 1 });
+    const drawServed = () => post(`${url}/v1/generate`, { len: SAMPLE_TOKENS, seed: 1 });
     for (let i = 0; i < 10; i++) await drawDirect();
     // short alternating blocks, each a ratio, and their median: a neighbour's burst of load on a
     // shared machine falls on a block or two, not on one side of the comparison
     let directMs = 0, servedMs = 0;
-    const blocks = 24, rounds = 5, ratios: number[] = [];
-    for (let block = 0; block < blocks; block++) {
+    const ratios: number[] = [];
+    for (let block = 0; block < BLOCKS; block++) {
       let started = performance.now();
-      for (let i = 0; i < rounds; i++) await drawDirect();
+      for (let i = 0; i < SAMPLES_PER_BLOCK; i++) await drawDirect();
       const direct = performance.now() - started;
       started = performance.now();
-      for (let i = 0; i < rounds; i++) await drawServed();
+      for (let i = 0; i < SAMPLES_PER_BLOCK; i++) await drawServed();
       const served = performance.now() - started;
       directMs += direct;
       servedMs += served;
       ratios.push(direct / served);
     }
-    const directTokensPerS = (200 * blocks * rounds) / (directMs / 1000);
-    const servedTokensPerS = (200 * blocks * rounds) / (servedMs / 1000);
+    const tokensDrawn = SAMPLE_TOKENS * BLOCKS * SAMPLES_PER_BLOCK;
+    const directTokensPerS = tokensDrawn / (directMs / 1000), servedTokensPerS = tokensDrawn / (servedMs / 1000);
     report.sample200 = { servedTokensPerS, directTokensPerS, ratio: percentile(ratios.sort((a, b) => a - b), 0.5) };
 
     const rssBefore = rssMb(server.pid!);
     const { latencies, statuses, failures } = await load(url, options.clients, options.seconds);
     const rssAfter = rssMb(server.pid!);
-    const total = [...statuses.values()].reduce((a, b) => a + b, 0);
-    const errors = failures + [...statuses].filter(([s]) => s !== 200 && s !== 503).reduce((a, [, n]) => a + n, 0);
+    const total = sum(statuses.values());
+    const errors = failures + sum([...statuses].filter(([s]) => s !== 200 && s !== 503).map(([, n]) => n));
     report.load = {
       requests: total, requestsPerS: total / options.seconds, p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99),
       errors, busy503: statuses.get(503) ?? 0, rssBeforeMb: rssBefore, rssAfterMb: rssAfter, rssGrowthMb: rssAfter - rssBefore,
@@ -204,7 +217,7 @@ export async function benchServe(options: ServeOptions): Promise<void> {
     const refused = await malformed(url);
     const healthy = (await send(`${url}/healthz`, 'GET', null)).status === 200;
     report.malformed = {
-      requests: [...refused.values()].reduce((a, b) => a + b, 0), statuses: Object.fromEntries(refused),
+      requests: sum(refused.values()), statuses: Object.fromEntries(refused),
       all4xx: [...refused.keys()].every((s) => s >= 400 && s < 500), stillAnswers: healthy,
     };
     print(report, options.json);
@@ -233,8 +246,8 @@ function print(report: Record<string, unknown>, json: boolean): void {
   const lines = [
     `rnn serve on loopback, GRU 2×128 (${r.clients} clients × ${r.seconds} s)`,
     `  first streamed piece (warm)   p50 ${r.firstPieceMs.p50.toFixed(1)} ms, p99 ${r.firstPieceMs.p99.toFixed(1)} ms   (target < 50 ms)`,
-    `  200-token sample, one client  ${r.sample200.servedTokensPerS.toFixed(0)} tokens/s served, ${r.sample200.directTokensPerS.toFixed(0)} in-process: ` +
-      `${(100 * r.sample200.ratio).toFixed(0)} % (median of 24 alternating blocks)   (target >= 80 %)`,
+    `  ${SAMPLE_TOKENS}-token sample, one client  ${r.sample200.servedTokensPerS.toFixed(0)} tokens/s served, ${r.sample200.directTokensPerS.toFixed(0)} in-process: ` +
+      `${(100 * r.sample200.ratio).toFixed(0)} % (median of ${BLOCKS} alternating blocks)   (target >= 80 %)`,
     `  load                          ${r.load.requests} requests, ${r.load.requestsPerS.toFixed(1)} req/s, p50 ${r.load.p50Ms.toFixed(1)} ms, p99 ${r.load.p99Ms.toFixed(1)} ms`,
     `                                errors ${r.load.errors}, 503 (busy: queue full or time spent queued) ${r.load.busy503}   (target: 0 errors)`,
     `  server RSS                    ${r.load.rssBeforeMb.toFixed(1)} MB before, ${r.load.rssAfterMb.toFixed(1)} MB after: ` +

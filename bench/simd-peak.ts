@@ -14,7 +14,8 @@
 import { F32, I32, V128, oneFunctionModule, simdOp } from '../src/engine/kernels/wasm-bytes.js';
 import { relaxedSimdSupported } from '../src/engine/kernels/wasm.js';
 
-const SUMS = 12;
+/** Independent sums in flight. */
+export const SUMS = 12;
 
 const localGet = (i: number) => [0x20, i], localSet = (i: number) => [0x21, i];
 const F32X4_SPLAT = 0x13, F32X4_EXTRACT_LANE = 0x1f, F32X4_ADD = 0xe4, F32X4_RELAXED_MADD = 0x105;
@@ -42,7 +43,7 @@ function peakModule(): Uint8Array<ArrayBuffer> {
 }
 
 /**
- * The peak loop, compiled and instantiated: peak(n, value) returns 12·n·value² (each sum's lane
+ * The peak loop, compiled and instantiated: peak(n, value) returns SUMS·n·value² (each sum's lane
  * is n·value²); undefined where the runtime does not run relaxed SIMD.
  */
 export function peakLoop(): ((n: number, value: number) => number) | undefined {

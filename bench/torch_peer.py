@@ -5,7 +5,7 @@ windows the bench asks for one at a time, so that rnn and PyTorch take turns in 
 It reads one JSON request a line on stdin and answers each with one JSON line on stdout:
 
   {"cmd": "info"}                               -> {"torch": "2.13.0", "threads": 2}
-  {"cmd": "train", "key": ..., "model": {...}, "batch": 50, "seqLen": 50, "threads": 2, "seconds": 1.6}
+  {"cmd": "train", "key": ..., "model": {...}, "batch": 50, "seqLen": 50, "lr": 0.002, "clip": 5, "threads": 2, "seconds": 1.6}
                                                 -> {"rate": tokens per second, "cpuRate": per CPU-second}
   {"cmd": "sample", "key": ..., "model": {...}, "threads": 1, "length": 2000, "seconds": 1.6}
                                                 -> {"rate": ..., "cpuRate": ...}
@@ -48,17 +48,23 @@ def detach(state):
     return state.detach()
 
 
+def cross_entropy(logits, targets, reduction="mean"):
+    """logits [B, T, V] against targets [B, T]: their mean (or sum) cross-entropy over every position."""
+    return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction=reduction)
+
+
 def build(model):
     return CharModel(model["cell"], model["vocabSize"], model["embedDim"], model["hiddenSize"], model["numLayers"])
 
 
 class Trainer:
-    """Truncated BPTT on random tokens, B x T a step: Adam, clip 5, the state carried."""
+    """Truncated BPTT on random tokens, B x T a step: Adam at the request's lr, clipped at its norm, the state carried."""
 
     def __init__(self, request):
         torch.manual_seed(1)
         self.model = build(request["model"])
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=2e-3)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=request["lr"])
+        self.clip = request["clip"]
         vocab, batch, seq_len = request["model"]["vocabSize"], request["batch"], request["seqLen"]
         generator = torch.Generator().manual_seed(2)
         self.inputs = torch.randint(vocab, (batch, seq_len), generator=generator)
@@ -69,10 +75,10 @@ class Trainer:
 
     def step(self):
         logits, state = self.model(self.inputs, self.state)
-        loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), self.targets.reshape(-1))
+        loss = cross_entropy(logits, self.targets)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        nn.utils.clip_grad_norm_(self.model.parameters(), 5.0)
+        nn.utils.clip_grad_norm_(self.model.parameters(), self.clip)
         self.optimizer.step()
         self.state = detach(state)
 
@@ -99,6 +105,14 @@ class Sampler:
 subjects = {}
 
 
+def subject(kind, request):
+    """The Trainer or Sampler of the request's key: made at its first request, alive across windows."""
+    key = request["key"]
+    if key not in subjects:
+        subjects[key] = kind(request)
+    return subjects[key]
+
+
 def timed(work, seconds):
     """
     Calls work() (returning the tokens it did) until `seconds` have passed: tokens per second,
@@ -114,7 +128,7 @@ def timed(work, seconds):
 
 def train(request):
     torch.set_num_threads(request["threads"])
-    trainer = subjects.get(request["key"]) or subjects.setdefault(request["key"], Trainer(request))
+    trainer = subject(Trainer, request)
 
     def work():
         trainer.step()
@@ -125,7 +139,7 @@ def train(request):
 
 def sample(request):
     torch.set_num_threads(request["threads"])
-    sampler = subjects.get(request["key"]) or subjects.setdefault(request["key"], Sampler(request))
+    sampler = subject(Sampler, request)
     length = request["length"]
 
     def work():
@@ -149,7 +163,7 @@ def validation_loss(model, data, seq_len):
         x = data[:, t : min(t + seq_len, data.shape[1] - 1)]
         y = data[:, t + 1 : t + 1 + x.shape[1]]
         logits, state = model(x, state)
-        total += nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), reduction="sum").item()
+        total += cross_entropy(logits, y, reduction="sum").item()
         count += y.numel()
     return total / count
 
@@ -198,7 +212,7 @@ def race(request):
         x = train_data[:, t * T : (t + 1) * T]
         y = train_data[:, t * T + 1 : (t + 1) * T + 1]
         logits, state = model(x, state)
-        loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+        loss = cross_entropy(logits, y)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), s["clip"])
@@ -207,7 +221,10 @@ def race(request):
         step += 1
         elapsed = time.perf_counter() - start
         step_seconds = elapsed / step
-        if elapsed + step_seconds + eval_seconds >= budget:
+        # the closing evaluation as rnn's closingEvalSeconds (src/train/trainer.ts) foresees it:
+        # the last one's time, and before any, the validation tokens at twice the training speed
+        closing_seconds = max(eval_seconds, val_chars * step_seconds / (2 * B * T))
+        if elapsed + step_seconds + closing_seconds >= budget:
             break
         if step % eval_every == 0:
             began = time.perf_counter()

@@ -31,7 +31,7 @@ function product(A: Float32Array, B: Float32Array, C: Float32Array, n: number): 
 }
 
 /** GFLOP/s (2n³ per product) over `seconds` of repeated products, after three to settle the JIT. */
-export function yardstickGflops(n = 256, seconds = 1): number {
+function yardstickGflops(n: number, seconds: number): number {
   const A = new Float32Array(n * n), B = new Float32Array(n * n), C = new Float32Array(n * n);
   for (let i = 0; i < A.length; i++) { A[i] = Math.sin(i) / 2; B[i] = Math.cos(i) / 2; }
   for (let i = 0; i < 3; i++) product(A, B, C, n);

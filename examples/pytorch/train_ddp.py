@@ -280,7 +280,7 @@ def save(model, config, vocab, path):
     os.replace(path + ".tmp", path)
 
 
-def main():
+def parse_args():
     p = Parser(description=__doc__.split("\n\n")[0])
     p.add_argument("data", help="a prepared folder (rnn prepare): meta.json, train.bin, val.bin")
     p.add_argument("--out", required=True, help="folder for model.safetensors (rnn import reads it) and summary.json")
@@ -306,45 +306,43 @@ def main():
     p.add_argument("--score", nargs="*", default=[], help="token files (ids as in train.bin) scored at the end, each as one document")
     p.add_argument("--check", type=COUNT, metavar="N",
                    help="check the input for a run on N processes and exit, training nothing (plain python, no torchrun)")
-    args = p.parse_args()
+    return p.parse_args()
 
-    if args.check is not None:
-        run = plan(args, args.check)
-        print(f"{ranks(args.check)}: {run.summary}; the input is good", flush=True)
-        return
-    if "WORLD_SIZE" not in os.environ:
-        fail("start it with torchrun (torchrun --standalone --nproc_per_node N train_ddp.py ...), "
-             "or check its input with --check N")
-    run = plan(args, int(os.environ["WORLD_SIZE"]))
-    meta, train, val, config = run.meta, run.train, run.val, run.config
 
+def join_group():
+    """Joins the process group (nccl on GPUs, gloo on CPUs): this process's rank, the world's size, its local rank
+    and its device. On CPUs the ranks on one machine share its cores."""
     cuda = torch.cuda.is_available()
     dist.init_process_group("nccl" if cuda else "gloo")
-    rank, world = dist.get_rank(), dist.get_world_size()
-    local_rank = int(os.environ.get("LOCAL_RANK", 0))
+    me = argparse.Namespace(rank=dist.get_rank(), world=dist.get_world_size(), local_rank=int(os.environ.get("LOCAL_RANK", 0)))
     if cuda:
-        torch.cuda.set_device(local_rank)
-        device = torch.device("cuda", local_rank)
+        torch.cuda.set_device(me.local_rank)
+        me.device = torch.device("cuda", me.local_rank)
     else:
-        device = torch.device("cpu")
-        torch.set_num_threads(max(1, (os.cpu_count() or 1) // int(os.environ.get("LOCAL_WORLD_SIZE", world))))
+        me.device = torch.device("cpu")
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // int(os.environ.get("LOCAL_WORLD_SIZE", me.world))))
+    return me
 
+
+def build_model(args, run, me):
+    """The model (from --init, else seeded from --seed) on this rank's device, wrapped in DDP, and its Adam."""
     torch.manual_seed(args.seed)
-    model = LanguageModel(config, args.dropout)
+    model = LanguageModel(run.config, args.dropout)
     if args.init is not None:
         model.load_state_dict(load_file(args.init))
-    model.to(device)
-    ddp = DDP(model, device_ids=[local_rank] if cuda else None)
+    model.to(me.device)
+    ddp = DDP(model, device_ids=[me.local_rank] if me.device.type == "cuda" else None)
     optimizer = torch.optim.Adam(ddp.parameters(), lr=args.lr, betas=(0.9, 0.999), eps=1e-8)
+    return model, ddp, optimizer
 
+
+def train(args, run, model, ddp, optimizer, me, started):
+    """rnn's loop over run.total_steps steps on this rank's rows: the mean training loss of each step and the last validation loss."""
+    rank, world, device = me.rank, me.world, me.device
     B, T = args.batch, args.seq_len
     row_length, steps_per_epoch, total_steps = run.row_length, run.steps_per_epoch, run.total_steps
     first, last = rows_of(rank, world, B)
-    if rank == 0:
-        print(f"{ranks(world)} on {device.type}; {run.summary}", flush=True)
-
-    history, state, started = [], None, time.time()
-    val_loss = None
+    history, state, val_loss = [], None, None
     for step in range(total_steps):
         epoch, cursor = divmod(step, steps_per_epoch)
         if cursor == 0:
@@ -352,7 +350,7 @@ def main():
         lr = scheduled_lr(args, epoch, step / total_steps)
         for group in optimizer.param_groups:
             group["lr"] = lr
-        x, y = windows(train, first, last - first, row_length, cursor * T, T)
+        x, y = windows(run.train, first, last - first, row_length, cursor * T, T)
         logits, state = ddp(x.to(device), state)
         state = detach(state)
         loss = F.cross_entropy(logits.flatten(0, 1), y.to(device).flatten())
@@ -371,25 +369,51 @@ def main():
         if rank == 0 and (done % args.log_every == 0 or done == total_steps):
             print(f"step {done}/{total_steps}  epoch {epoch}  loss {mean:.4f}  lr {lr:.3g}  {time.time() - started:.1f}s", flush=True)
         if (args.eval_every > 0 and done % args.eval_every == 0) or done == total_steps:
-            val_loss = validation_loss(model, val, B, T, rank, world, device)
+            val_loss = validation_loss(model, run.val, B, T, rank, world, device)
             if rank == 0 and val_loss is not None:
                 print(f"step {done}  val loss {val_loss:.4f}", flush=True)
+    return history, val_loss
 
-    if rank == 0:
-        os.makedirs(args.out, exist_ok=True)
-        save(model, config, meta["vocab"], os.path.join(args.out, "model.safetensors"))
-        scores = {}
-        for path, ids in run.scored.items():
-            scores[path] = score(model, ids, device)
-            print(f"{path}: loss {scores[path]:.6f}", flush=True)
-        summary = {"ranks": world, "steps": total_steps, "train_losses": history, "val_loss": val_loss, "scores": scores,
-                   "seconds": time.time() - started}
-        with open(os.path.join(args.out, "summary.json"), "w", encoding="utf-8") as f:
-            json.dump(summary, f, indent=1)
-        print(f"wrote {os.path.join(args.out, 'model.safetensors')}", flush=True)
+
+def write_results(args, run, model, me, history, val_loss, started):
+    """Rank 0's files: model.safetensors, then --score's losses and summary.json."""
+    os.makedirs(args.out, exist_ok=True)
+    save(model, run.config, run.meta["vocab"], os.path.join(args.out, "model.safetensors"))
+    scores = {}
+    for path, ids in run.scored.items():
+        scores[path] = score(model, ids, me.device)
+        print(f"{path}: loss {scores[path]:.6f}", flush=True)
+    summary = {"ranks": me.world, "steps": run.total_steps, "train_losses": history, "val_loss": val_loss, "scores": scores,
+               "seconds": time.time() - started}
+    with open(os.path.join(args.out, "summary.json"), "w", encoding="utf-8") as f:
+        json.dump(summary, f, indent=1)
+    print(f"wrote {os.path.join(args.out, 'model.safetensors')}", flush=True)
+
+
+def main():
+    args = parse_args()
+    if args.check is not None:
+        run = plan(args, args.check)
+        print(f"{ranks(args.check)}: {run.summary}; the input is good", flush=True)
+        return
+    if "WORLD_SIZE" not in os.environ:
+        fail("start it with torchrun (torchrun --standalone --nproc_per_node N train_ddp.py ...), "
+             "or check its input with --check N")
+    run = plan(args, int(os.environ["WORLD_SIZE"]))
+    me = join_group()
+    model, ddp, optimizer = build_model(args, run, me)
+    if me.rank == 0:
+        print(f"{ranks(me.world)} on {me.device.type}; {run.summary}", flush=True)
+    started = time.time()
+    history, val_loss = train(args, run, model, ddp, optimizer, me, started)
+    if me.rank == 0:
+        write_results(args, run, model, me, history, val_loss, started)
     # every rank waits for rank 0's writing: a rank that tore the group down alone could abort the other (gloo)
     dist.barrier()
     end_process_group()
+
+
+TEARDOWN_SECONDS = 20
 
 
 def end_process_group():
@@ -408,9 +432,6 @@ def end_process_group():
     watchdog.start()
     dist.destroy_process_group()
     os._exit(0)
-
-
-TEARDOWN_SECONDS = 20
 
 
 if __name__ == "__main__":
