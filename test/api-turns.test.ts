@@ -1,8 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { Model, StoppedError } from '../src/api/index.js';
-import { fromInteropState } from '../src/checkpoint/interop.js';
 import { CELL_KINDS, type ModelConfig } from '../src/engine/config.js';
 import type { KernelsKind } from '../src/engine/kernels/kernels.js';
 import { LanguageModel, initParams } from '../src/engine/model.js';
@@ -13,6 +10,7 @@ import { EOS_TOKEN, UNK_TOKEN, Vocabulary } from '../src/text/vocab.js';
 import { onReadingClock, turnCounter } from './helpers/clock.js';
 import { collect } from './helpers/generation.js';
 import { kernelKinds } from './helpers/kernels.js';
+import { evalGruState } from './helpers/fixtures.js';
 
 /**
  * The library's async calls on this thread (complete, beam, score, activations) let the event
@@ -24,8 +22,7 @@ import { kernelKinds } from './helpers/kernels.js';
 const modelOf = (config: ModelConfig, params: Float32Array, vocab: Vocabulary, kernels: KernelsKind) =>
   new Model({ path: 'test', checkpoint: undefined as never, config, params, vocab }, { kernels });
 
-const fixture = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', 'eval', 'gru_2x128.json'), 'utf8')) as { state: unknown };
-const trained = fromInteropState(fixture.state, 'gru_2x128.json');
+const trained = evalGruState();
 /** The GRU 2×128 fixture on the plain TypeScript kernels: a token takes a tenth of a millisecond or more. */
 const gru = modelOf(trained.config, trained.params, Vocabulary.fromTokens(trained.vocab), 'js');
 
@@ -43,14 +40,14 @@ const LONG_TEXT = 'Now is the winter of our discontent made glorious summer by t
 
 describe('an abort from a timer stops an async call partway, with StoppedError', () => {
   // each job would take seconds: a hundred times the abort's delay or more
-  it('complete', async () => {
+  it('complete stops having read the signal fewer times than a tenth of its draws', async () => {
     const n = 20, len = 500, signal = counted(AbortSignal.timeout(20));
     await expect(gru.complete({ prime: 'ROMEO:', n, len, seed: 1, signal })).rejects.toThrow(StoppedError);
     expect(signal.reads).toBeGreaterThan(1);
     expect(signal.reads).toBeLessThan((n * len) / 10);
   });
 
-  it('beam', async () => {
+  it('beam stops having read the signal fewer times, and streamed fewer characters, than a tenth of its len', async () => {
     const len = 2000, signal = counted(abortedAfter(20)), pieces: string[] = [];
     await expect(gru.beam({ prime: 'ROMEO:', beam: 8, len, signal, onText: (piece) => pieces.push(piece) })).rejects.toThrow(StoppedError);
     expect(signal.reads).toBeGreaterThan(1);
@@ -58,7 +55,7 @@ describe('an abort from a timer stops an async call partway, with StoppedError',
     expect(pieces.join('').length).toBeLessThan(len / 10);
   });
 
-  it('score and activations', async () => {
+  it('score and activations stop having read the signal fewer times than a tenth of the text\'s characters', async () => {
     const scoring = counted(AbortSignal.timeout(20));
     await expect(gru.score(LONG_TEXT, { top: 5, signal: scoring })).rejects.toThrow(StoppedError);
     expect(scoring.reads).toBeGreaterThan(1);

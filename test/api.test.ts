@@ -7,9 +7,10 @@ import { scoreTokens } from '../src/generate/score.js';
 import { Stepper } from '../src/engine/stepper.js';
 import { createProgram } from '../src/cli/main.js';
 import { EOS, Vocabulary } from '../src/text/vocab.js';
-import { ROOT, rnnIn } from './helpers/cli.js';
+import { rnnIn } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
 import { collect } from './helpers/generation.js';
+import { EVAL_GRU } from './helpers/fixtures.js';
 
 /**
  * The library API (`import { loadModel } from 'rnn'`) on the GRU 2×128 fixture: each call
@@ -20,7 +21,7 @@ let model: Model;
 
 beforeAll(async () => {
   const path = join(scratch.dir, 'gru.json');
-  const imported = await rnnIn(scratch.dir, ['import', join(ROOT, 'test', 'fixtures', 'eval', 'gru_2x128.json'), '--out', path]);
+  const imported = await rnnIn(scratch.dir, ['import', EVAL_GRU, '--out', path]);
   expect(imported.status).toBe(0);
   model = loadModel(path, { kernels: 'js' });
 }, 30_000);

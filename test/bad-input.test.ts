@@ -17,19 +17,19 @@ import { checkOutputFree, outputPaths } from '../src/train/output.js';
 import { ROOT, expectOneLineError, rnnIn } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
 import { collect } from './helpers/generation.js';
+import { EVAL_GRU } from './helpers/fixtures.js';
 
 /*
  * Bad input of every kind a hostile user tries, each answered with one line that names the
  * flag, field or file and what would be valid, and nothing saved lost (docs/safety.md).
  */
 const scratch = scratchFolder('rnn-bad-input-');
-const FIXTURE = join(ROOT, 'test', 'fixtures', 'eval', 'gru_2x128.json');
 let checkpoint: string;
 let model: Model;
 
 beforeAll(() => {
   checkpoint = join(scratch.dir, 'gru.json');
-  importState(FIXTURE, checkpoint, ['rnn', 'import'], false);
+  importState(EVAL_GRU, checkpoint, ['rnn', 'import'], false);
   model = loadModel(checkpoint, { kernels: 'js' });
 });
 
@@ -116,7 +116,7 @@ describe('the command line', () => {
   it('names the flag whose path is empty', async () => {
     const runs = await Promise.all([
       rnnIn(scratch.dir, ['export', checkpoint, '--out', '']),
-      rnnIn(scratch.dir, ['import', FIXTURE, '--out', '']),
+      rnnIn(scratch.dir, ['import', EVAL_GRU, '--out', '']),
       rnnIn(scratch.dir, ['sample', '--checkpoint', checkpoint, '--prime-file', '']),
       rnnIn(scratch.dir, ['info', '']),
     ]);
@@ -176,7 +176,7 @@ describe('the command line', () => {
 describe('nothing saved is lost', () => {
   it('an export onto a checkpoint is refused, and the checkpoint left as it was', () => {
     const other = join(scratch.folder(), 'latest.json');
-    importState(FIXTURE, other, ['rnn', 'import'], false);
+    importState(EVAL_GRU, other, ['rnn', 'import'], false);
     const before = readFileSync(other);
     for (const format of ['torch', undefined] as const) {
       expect(flagMessage(() => exportState(checkpoint, other, format)))
@@ -223,7 +223,7 @@ describe('the library API given what its types forbid', () => {
     expect(() => loadModel(checkpoint, { kernels: 'gpu' as never })).toThrow('kernels: must be one of auto, js, wasm, relaxed (got gpu)');
   });
 
-  it('workers that are not a positive integer are refused, not run (1.5 hung) or allocated (NaN)', async () => {
+  it('workers that are not a positive integer are refused, neither run (1.5 would wait at the first barrier) nor allocated (NaN)', async () => {
     await expect(collect(model.generate({ len: 2, workers: 1.5 }))).rejects.toThrow(/^workers: must be a positive integer \(got 1\.5\)$/);
     await expect(collect(model.generate({ len: 2, workers: 0 }))).rejects.toThrow(/^workers: must be a positive integer \(got 0\)$/);
     await expect(model.score('ab', { workers: Number.NaN })).rejects.toThrow(/^workers: must be a positive integer \(got NaN\)$/);
@@ -263,7 +263,7 @@ describe('the library API given what its types forbid', () => {
 
   it('another model\'s tokens are refused by generate, complete, beam and score though every id is in range, where they would read as other tokens', async () => {
     // the same weights under a vocabulary of as many characters, '$' left out and '~' added: 'keen' is cut into the ids of 'jddm'
-    const state = JSON.parse(readFileSync(FIXTURE, 'utf8')) as { state: { vocab: string[] } };
+    const state = JSON.parse(readFileSync(EVAL_GRU, 'utf8')) as { state: { vocab: string[] } };
     state.state.vocab = [...state.state.vocab.filter((token) => token !== '$'), '~'];
     writeFileSync(join(scratch.dir, 'shifted-state.json'), JSON.stringify(state));
     importState(join(scratch.dir, 'shifted-state.json'), join(scratch.dir, 'shifted.json'), ['rnn', 'import'], true);

@@ -1,7 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fromInteropState } from '../src/checkpoint/interop.js';
 import { parameterCount } from '../src/checkpoint/size.js';
 import { Arena } from '../src/engine/kernels/arena.js';
 import type { ModelConfig } from '../src/engine/config.js';
@@ -17,9 +14,9 @@ import { SettingError } from '../src/input/settings.js';
 import { EOS, UNK, Vocabulary } from '../src/text/vocab.js';
 import type { KernelsKind } from '../src/engine/kernels/kernels.js';
 import { kernelKinds, modelOn } from './helpers/kernels.js';
+import { evalGruState } from './helpers/fixtures.js';
 
-const fixture = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', 'eval', 'gru_2x128.json'), 'utf8')) as { state: unknown };
-const trained = fromInteropState(fixture.state, 'gru_2x128.json');
+const trained = evalGruState();
 const vocab = Vocabulary.fromTokens(trained.vocab);
 const { config, params } = trained;
 

@@ -9,7 +9,7 @@ import { initParams } from '../src/engine/model.js';
 import { paramLayout } from '../src/engine/params.js';
 import { Rng } from '../src/engine/random.js';
 import { scratchFolder } from './helpers/files.js';
-import { type Json, parentOf, paths, pick } from './helpers/json-paths.js';
+import { type Json, parentOf, paths, pick, removeAt, retypeAt } from './helpers/json-paths.js';
 
 /**
  * Seeded mutations of a real checkpoint: each must give a one-line CheckpointError naming the
@@ -91,19 +91,12 @@ function mutate(rng: Rng): { what: string; text: string; sameMeaningIfLoaded: 'o
     }
     case 'delete': {
       const at = pick(rng, paths(json).filter((p) => !OPTIONAL.has(p.join('.'))));
-      const { parent, key } = parentOf(json, at);
-      if (Array.isArray(parent)) parent.splice(Number(key), 1);
-      else delete parent[key];
+      removeAt(json, at);
       return result(`deleted ${at.join('.')}`, at.join('.') === 'sha256' ? 'unsigned' : 'original');
     }
     case 'type': {
       const at = pick(rng, paths(json));
-      const { parent, key } = parentOf(json, at);
-      const current = parent[key]!;
-      const others: Json[] = ['text', 17, true, [], {}, [1, 'x']].filter((value) => typeof value !== typeof current ||
-        Array.isArray(value) !== Array.isArray(current));
-      parent[key] = pick(rng, others);
-      return result(`${at.join('.')} set to ${JSON.stringify(parent[key])}`);
+      return result(`${at.join('.')} set to ${JSON.stringify(retypeAt(rng, json, at))}`);
     }
     case 'value': {
       const bad = pick(rng, [NaN, Infinity, -Infinity, 3e38, -3.4e38, 1e7]);

@@ -47,19 +47,19 @@ for (const kind of kernelKinds()) for (const file of torchFixtureFiles()) for (c
     }
     const loss = model.backward(1 / (B * T)) / (B * T);
 
-    it('logits and loss', () => {
+    it('gives PyTorch\'s logits and loss, reading layer 0 the way asked', () => {
       expect(model.readsTokens, 'the path it took').toBe(inputTable);
       expectClose(logits, f.expect.logits, VALUE_BOUND, 'logits');
       expectClose([loss], [f.expect.loss], VALUE_BOUND, 'loss');
     });
 
-    it('final state', () => {
+    it('ends in PyTorch\'s final state', () => {
       const final = model.finalState();
       expectClose(final.h, f.expect.h_n, VALUE_BOUND, 'h_n');
       if (f.expect.c_n) expectClose(final.c!, f.expect.c_n, VALUE_BOUND, 'c_n');
     });
 
-    it('gradient of every parameter and of the initial state', () => {
+    it('gives PyTorch\'s gradient of every parameter and of the initial state', () => {
       for (const spec of layout.specs) {
         expectClose(grads.subarray(spec.offset, spec.offset + spec.size), f.expect.grads[spec.name], VALUE_BOUND, `grad ${spec.name}`);
       }
@@ -68,7 +68,7 @@ for (const kind of kernelKinds()) for (const file of torchFixtureFiles()) for (c
       if (f.expect.grad_c0) expectClose(d0.c!, f.expect.grad_c0, VALUE_BOUND, 'grad_c0');
     });
 
-    it('global norm and clipped gradients', () => {
+    it('gives PyTorch\'s global gradient norm and clipped gradients', () => {
       const clipped = model.kernels.arena.floats(grads.length);
       clipped.set(grads);
       const norm = clipGradNorm(model.kernels, clipped, f.clip_max_norm);
@@ -78,7 +78,7 @@ for (const kind of kernelKinds()) for (const file of torchFixtureFiles()) for (c
       }
     });
 
-    it('four steps of truncated BPTT with Adam', () => {
+    it('takes four steps of truncated BPTT with Adam to PyTorch\'s losses, norms and weights', () => {
       const { stream, seq_len: Tt, optimizer: o } = f.train;
       expect(o.name).toBe('adam');
       expect(o.weight_decay).toBe(0);

@@ -1,11 +1,11 @@
-import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { TrainEvent } from '../src/train/events.js';
 import type { TrainOptions } from '../src/train/options.js';
 import { DIVERGED_AFTER, train } from '../src/train/trainer.js';
-import { scratchFolder } from './helpers/files.js';
+import { fileHashes, scratchFolder } from './helpers/files.js';
+import { speeches } from './helpers/speeches.js';
 
 /** The trainer's side of divergence, in process: a signal can be sent between two exact steps. */
 const TINY: TrainOptions = { cell: 'gru', layers: 1, hidden: 16, embed: 8, batch: 4, seqLen: 8, workers: 1, evalEvery: 20 };
@@ -13,20 +13,16 @@ const TINY: TrainOptions = { cell: 'gru', layers: 1, hidden: 16, embed: 8, batch
 const { dir } = scratchFolder('rnn-divergence-');
 let corpus: string;
 
-const hashes = (folder: string): Record<string, string> => Object.fromEntries(readdirSync(folder).sort().map((name) =>
-  [name, createHash('sha256').update(readFileSync(join(folder, name))).digest('hex')]));
-
 beforeAll(() => {
   corpus = join(dir, 'corpus.txt');
-  const text = readFileSync(join(import.meta.dirname, '..', 'corpora', 'sotu.txt'), 'utf8').slice(0, 4000);
-  writeFileSync(corpus, text.slice(0, text.lastIndexOf('\n') + 1));
+  writeFileSync(corpus, speeches(4000));
 });
 
 describe('divergence', () => {
   it('a signal once steps are being skipped keeps the last good checkpoints, byte for byte', async () => {
     const out = join(dir, 'run');
     await train({ ...TINY, maxSteps: 40, out }, [corpus]);
-    const before = hashes(out);
+    const before = fileHashes(out);
     const controller = new AbortController();
     const events: TrainEvent[] = [];
     const result = await train({ resume: out, lr: 1e38, clip: 0, maxSteps: 400 }, [], {
@@ -41,7 +37,7 @@ describe('divergence', () => {
     expect(result.skipped).toBeLessThan(DIVERGED_AFTER);
     expect(result.savedStep).toBe(40);
     expect(events.some((event) => event.event === 'checkpoint')).toBe(false);
-    expect(hashes(out)).toEqual(before);
+    expect(fileHashes(out)).toEqual(before);
   });
 
   it('counts skipped steps in the step and done events, and stops after DIVERGED_AFTER in a row', async () => {

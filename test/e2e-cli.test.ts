@@ -6,9 +6,11 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { usageErrorLine } from '../src/cli/errors.js';
 import { rnnCommand } from '../src/cli/train-summary.js';
-import { BIN, expectOneLineError, ROOT, rnnIn, type Run, TINY_RUN } from './helpers/cli.js';
+import { BIN, expectOneLineError, ROOT, rnnIn, rnnOnTerminal, type Run, TINY_RUN } from './helpers/cli.js';
 import { allElements, parseXml } from './helpers/xml.js';
 import { scratchFolder } from './helpers/files.js';
+import { speeches } from './helpers/speeches.js';
+import { EVAL_GRU } from './helpers/fixtures.js';
 
 /**
  * The CLI a user meets, run as the built `node bin/rnn.js` (`npm test` builds first): version,
@@ -36,8 +38,7 @@ const at = (...parts: string[]) => join(dir, ...parts);
 const rnn = (...args: string[]) => rnnIn(dir, args, colourFree());
 
 beforeAll(async () => {
-  const text = readFileSync(join(ROOT, 'corpora', 'sotu.txt'), 'utf8').slice(0, 4000);
-  writeFileSync(at('corpus.txt'), text.slice(0, text.lastIndexOf('\n') + 1));
+  writeFileSync(at('corpus.txt'), speeches(4000));
 });
 
 describe('rnn --version', () => {
@@ -155,7 +156,7 @@ describe('with two trained runs', () => {
     ])('%s: one line on stderr, no stack, non-zero exit, nothing written', async (_, args, message) => {
       if (!existsSync(at('imported.json'))) {
         // a model imported from PyTorch has trained no steps here: no history
-        expect((await rnn('import', join(ROOT, 'test', 'fixtures', 'eval', 'gru_2x128.json'), '--out', at('imported.json'))).status).toBe(0);
+        expect((await rnn('import', EVAL_GRU, '--out', at('imported.json'))).status).toBe(0);
       }
       expectOneLineError(await rnn(...args()), message);
       expect(existsSync(at('x.svg'))).toBe(false);
@@ -197,21 +198,15 @@ describe('rnn train on a terminal', () => {
   beforeAll(() => {
     if (!hasScript) throw new Error("util-linux's script(1) is missing: apt-get install -y bsdutils (Debian ships it with every system)");
   });
-  const quote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
   let count = 0;
-  const onTerminal = (env: Record<string, string>, columns?: number): Run => {
-    const out = at(`tty-${count++}`);
-    const train = [process.execPath, BIN, 'train', at('corpus.txt'), ...TINY_RUN, '--max-steps', '12', '--eval-every', '4', '--out', out]
-      .map(quote).join(' ');
-    const command = columns === undefined ? train : `stty cols ${columns} && ${train}`;
-    const run = spawnSync('script', ['-qefc', command, '/dev/null'], { cwd: dir, env: childEnv({ TERM: 'xterm-256color', ...env }), encoding: 'utf8' });
-    return { status: run.status, stdout: run.stdout, stderr: run.stderr };
-  };
+  const onTerminal = (env: Record<string, string>, columns?: number): Promise<Run> => rnnOnTerminal(dir,
+    ['train', at('corpus.txt'), ...TINY_RUN, '--max-steps', '12', '--eval-every', '4', '--out', at(`tty-${count++}`)],
+    colourFree({ TERM: 'xterm-256color', ...env }), columns === undefined ? undefined : `stty cols ${columns}`);
   /** What the terminal shows, escapes removed and carriage returns as line ends. */
   const visible = (text: string) => text.replace(new RegExp(`${ESC}\\[[0-9;?]*[A-Za-z]`, 'g'), '').replace(/\r\n?/g, '\n');
 
-  it('ends with a chart of the validation loss and the commands to sample and evaluate the best checkpoint', () => {
-    const run = onTerminal({});
+  it('ends with a chart of the validation loss and the commands to sample and evaluate the best checkpoint', async () => {
+    const run = await onTerminal({});
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(SGR);
     const shown = visible(run.stdout);
@@ -223,8 +218,8 @@ describe('rnn train on a terminal', () => {
     expect(shown).toContain(`\nsaved best checkpoint ${best} (step 12)\n`);
   });
 
-  it('wraps its first lines to a narrow terminal, which it would otherwise cut while the bar runs', () => {
-    const run = onTerminal({}, 60);
+  it('wraps its first lines to a narrow terminal, which it would otherwise cut while the bar runs', async () => {
+    const run = await onTerminal({}, 60);
     expect(run.status).toBe(0);
     const out = at(`tty-${count - 1}`);
     const shown = visible(run.stdout);
@@ -235,17 +230,17 @@ describe('rnn train on a terminal', () => {
     expect(joined).toContain(`checkpoints: ${join(out, 'latest.json')} (best: ${join(out, 'best.json')})\n`);
   });
 
-  it('writes no colour with NO_COLOR set, or FORCE_COLOR=0', () => {
+  it('writes no colour with NO_COLOR set, or FORCE_COLOR=0', async () => {
     for (const env of [{ NO_COLOR: '1' }, { FORCE_COLOR: '0' }]) {
-      const run = onTerminal(env);
+      const run = await onTerminal(env);
       expect(run.status).toBe(0);
       expect(visible(run.stdout)).toContain('validation loss, 3 evaluations');
       expect(run.stdout).not.toMatch(SGR);
     }
   });
 
-  it('lets FORCE_COLOR win over NO_COLOR, as Node does', () => {
-    expect(onTerminal({ NO_COLOR: '1', FORCE_COLOR: '1' }).stdout).toMatch(SGR);
+  it('lets FORCE_COLOR win over NO_COLOR, as Node does', async () => {
+    expect((await onTerminal({ NO_COLOR: '1', FORCE_COLOR: '1' })).stdout).toMatch(SGR);
   });
 });
 

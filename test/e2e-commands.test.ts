@@ -7,19 +7,15 @@ import { paramLayout } from '../src/engine/params.js';
 import { expectOneLineError, ROOT, rnnIn } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
 import { request, serve } from './helpers/serve.js';
+import { EVAL_GRU, type EvalFixture, readEvalFixture } from './helpers/fixtures.js';
 
 /** The built CLI as a subprocess (helpers/cli.ts). Every file these tests write lives in a temp folder. */
-
-interface EvalFixture {
-  state: { config: { cell: string; vocab_size: number; embed_dim: number; hidden_size: number; num_layers: number }; vocab: string[] };
-  cases: { text: string; loss: number }[];
-}
 
 // Each run starts a Node process and parses a 3 MB checkpoint; the fixture case takes a few seconds.
 // A loaded machine (the rest of the suite runs alongside) gets room beyond vitest's 5 s default.
 vi.setConfig({ testTimeout: 30_000, hookTimeout: 30_000 });
 
-const fixture = JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'eval', 'gru_2x128.json'), 'utf8')) as EvalFixture;
+const fixture = readEvalFixture();
 
 /** Runs the CLI to completion from the project root; asynchronous, so independent runs can overlap. */
 const rnn = (...args: string[]) => rnnIn(ROOT, args);
@@ -32,7 +28,7 @@ beforeAll(async () => {
   writeFileSync(at('state.json'), JSON.stringify(fixture.state));
   ckpt = at('ckpt.json');
   // the fixture as it is: its `state` is the model, beside the cases it scores
-  const imported = await rnn('import', join(ROOT, 'test', 'fixtures', 'eval', 'gru_2x128.json'), '--out', ckpt);
+  const imported = await rnn('import', EVAL_GRU, '--out', ckpt);
   expect(imported.stdout).toBe(`wrote ${ckpt} (gru, 2×128, vocabulary of 67)\n`);
   expect(imported.stderr).toBe('');
   expect(imported.status).toBe(0);
@@ -105,7 +101,7 @@ describe('rnn export / import', () => {
     expect(c.training.step).toBe(0);
     expect(c.history).toEqual([]);
     expect(c.corpus).toBeNull();
-    expect(c.command).toEqual(['rnn', 'import', join(ROOT, 'test', 'fixtures', 'eval', 'gru_2x128.json'), '--out', ckpt]);
+    expect(c.command).toEqual(['rnn', 'import', EVAL_GRU, '--out', ckpt]);
   });
 });
 
@@ -302,7 +298,7 @@ describe('bad input', () => {
     ['export to a path through a file', () => ['export', ckpt, '--out', join(ckpt, 'x.safetensors')],
       /^rnn: cannot write .*ckpt\.json\/x\.safetensors: .*ckpt\.json is not a folder \(a file is in its way\)$/],
     ['export to an empty path', () => ['export', ckpt, '--out', ''], /^rnn: --out: must not be empty \(got ""\)$/],
-    ['import to a folder', () => ['import', join(ROOT, 'test', 'fixtures', 'eval', 'gru_2x128.json'), '--out', dir, '--force'],
+    ['import to a folder', () => ['import', EVAL_GRU, '--out', dir, '--force'],
       /^rnn: --out .* is a folder: name the checkpoint file to write, e\.g\. .*model\.json$/],
     ['eval of an imported model without texts', () => ['eval', 'perplexity', '--checkpoint', ckpt],
       /^rnn: .*ckpt\.json records no training corpus \(an imported model\?\): name files to score, or use --text$/],

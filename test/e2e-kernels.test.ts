@@ -5,6 +5,7 @@ import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { KERNELS_KINDS } from '../src/engine/kernels/kernels.js';
 import { ROOT, rnnIn } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
+import { EVAL_GRU } from './helpers/fixtures.js';
 
 /** `--kernels` on train, sample and eval, and `rnn sample --beam`, through the built CLI. */
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
@@ -14,12 +15,11 @@ const at = (...names: string[]) => join(dir, ...names);
 const rnn = (...args: string[]) => rnnIn(dir, args);
 // the schedule that does not depend on the run's length: 10 steps resumed to 20 are then the 20 of one run
 const TINY = ['--hidden', '16', '--embed', '8', '--layers', '1', '--seq-len', '20', '--batch', '4', '--workers', '1', '--lr-schedule', 'epoch'];
-const FIXTURE = join(ROOT, 'test', 'fixtures', 'eval', 'gru_2x128.json');
 
 beforeAll(async () => {
   const text = readFileSync(join(ROOT, 'corpora', 'sotu.txt'), 'utf8').slice(0, 40_000);
   writeFileSync(at('small.txt'), text);
-  expect((await rnn('import', FIXTURE, '--out', at('gru.json'))).status).toBe(0);
+  expect((await rnn('import', EVAL_GRU, '--out', at('gru.json'))).status).toBe(0);
 });
 
 describe('--kernels', () => {

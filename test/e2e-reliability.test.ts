@@ -1,5 +1,4 @@
 import { type ChildProcess, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -8,12 +7,15 @@ import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { diskSize } from '../src/checkpoint/size.js';
 import { rnnCommand } from '../src/cli/train-summary.js';
 import { BIN, finish, signalOnce, startRnn, stdoutShows, TINY_RUN } from './helpers/cli.js';
-import { scratchFolder } from './helpers/files.js';
+import { fileHashes, scratchFolder } from './helpers/files.js';
+import { speeches } from './helpers/speeches.js';
 
-/**
- * Issue 10, "nothing lost, whatever happens": each way work was lost, run through the built CLI
- * (`npm test` builds first), asserting the outcome and that no saved checkpoint changed.
+/*
+ * Nothing lost, whatever happens (docs/safety.md, "What is safe"): each way work could be lost,
+ * run through the built CLI (`npm test` builds first), asserting the outcome and that no saved
+ * checkpoint changed.
  */
+
 /** Long enough that a test ends it, never its limit. */
 const ENDLESS = ['--max-steps', '1000000', '--eval-every', '20'];
 
@@ -23,18 +25,9 @@ const { dir } = scratchFolder('rnn-e2e-reliab-');
 let corpus: string;
 const at = (...parts: string[]) => join(dir, ...parts);
 
-function start(args: string[]): ChildProcess {
-  return startRnn(dir, args);
-}
+const start = (args: string[]): ChildProcess => startRnn(dir, args);
 
 const rnn = (args: string[], onStdout?: (text: string, child: ChildProcess) => void) => finish(start(args), onStdout);
-
-/** Every file of a folder with the SHA-256 of its bytes. */
-function hashes(folder: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name of readdirSync(folder).sort()) out[name] = createHash('sha256').update(readFileSync(join(folder, name))).digest('hex');
-  return out;
-}
 
 /** One line on stderr, no stack trace. */
 function expectOneLine(stderr: string, pattern: RegExp): void {
@@ -60,8 +53,7 @@ async function savedRun(name: string, steps = 40): Promise<string> {
 
 beforeAll(() => {
   corpus = at('corpus.txt');
-  const text = readFileSync(join(import.meta.dirname, '..', 'corpora', 'sotu.txt'), 'utf8').slice(0, 4000);
-  writeFileSync(corpus, text.slice(0, text.lastIndexOf('\n') + 1));
+  writeFileSync(corpus, speeches(4000));
 });
 
 describe('1. one writer per run folder', () => {
@@ -248,12 +240,12 @@ describe('3. divergence', () => {
 
   it('keeps the last good checkpoints of a run that diverges on resume, byte for byte', async () => {
     const out = await savedRun('to-diverge');
-    const before = hashes(out);
+    const before = fileHashes(out);
     const run = await rnn(['train', '--resume', out, '--lr', '1e38', '--clip', '0', '--max-steps', '400']);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/training diverged at step \d+: .*kept the last good checkpoint, .*latest\.json \(step 40\)/);
     expect(run.stderr).toMatch(/^done, diverged, .*; latest: .*latest\.json \(step 40\)/m);
-    expect(hashes(out)).toEqual(before);
+    expect(fileHashes(out)).toEqual(before);
   });
 });
 
@@ -396,7 +388,7 @@ describe('7. size limits found before the first step', () => {
   });
 });
 
-describe('7. big models leave as safetensors', () => {
+describe('8. big models leave as safetensors', () => {
   it('exports the weights as .safetensors and imports them back to the same model', async () => {
     const out = await savedRun('to-export', 20);
     const file = at('model.safetensors');
@@ -415,7 +407,7 @@ describe('7. big models leave as safetensors', () => {
   });
 });
 
-describe('8. smaller losses', () => {
+describe('9. smaller losses', () => {
   it('removes the temp file of a save killed mid-write at the next save', async () => {
     const out = await savedRun('crashed-save', 20);
     const orphan = join(out, `latest.json.tmp-${deadPid()}`);

@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { WORD_RULE_VERSION } from '../src/text/words.js';
-import { expectOneLineError, ROOT, rnnIn } from './helpers/cli.js';
+import { expectOneLineError, rnnIn } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
+import { speeches } from './helpers/speeches.js';
 
 /**
  * The word level through the built CLI (`npm test` builds first): train → info → sample → eval
@@ -23,8 +24,7 @@ const rnn = (...args: string[]) => rnnIn(dir, args);
 
 beforeAll(async () => {
   corpus = at('sotu-30k.txt');
-  const text = readFileSync(join(ROOT, 'corpora', 'sotu.txt'), 'utf8').slice(0, 30_000);
-  writeFileSync(corpus, text.slice(0, text.lastIndexOf('\n') + 1));
+  writeFileSync(corpus, speeches(30_000));
   run = at('run');
   const trained = await rnn('train', corpus, '--level', 'word', '--vocab-size', '500', ...TINY, '--max-steps', '20', '--out', run);
   expect(trained.stderr).not.toMatch(/internal error|warning/);

@@ -1,8 +1,6 @@
-import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import * as files from '../src/checkpoint/files.js';
 import { writePreparedFolder } from '../src/checkpoint/prepared.js';
@@ -13,14 +11,16 @@ import { scoreTokens } from '../src/generate/score.js';
 import { fineTuneStart, loadBaseModel, loadFineTuneData } from '../src/train/finetune.js';
 import { freshSettings, parseOptions, type TrainOptions } from '../src/train/options.js';
 import { type TrainResult, train } from '../src/train/trainer.js';
-import { expectOneLineError, rnnIn } from './helpers/cli.js';
+import { expectOneLineError, ROOT, rnnIn } from './helpers/cli.js';
+import { scratchFolder, sha256Of } from './helpers/files.js';
+import { speeches } from './helpers/speeches.js';
 import { trainUntilStep } from './helpers/train.js';
 
 // runs the CLI too, a process per refused case
 vi.setConfig({ testTimeout: 30_000, hookTimeout: 30_000 });
 
-const ROOT = join(import.meta.dirname, '..');
-let dir: string;
+const scratch = scratchFolder('rnn-finetune-');
+const { dir } = scratch;
 /** Prose (the bundled speeches) for the base model, and verse for it to be fine-tuned on. */
 let prose: string;
 let verse: string;
@@ -31,20 +31,13 @@ const SMALL: TrainOptions = { cell: 'gru', layers: 1, hidden: 64, embed: 16, bat
 
 let outCount = 0;
 const freshOut = (): string => join(dir, `run-${++outCount}`);
-const textFile = (name: string, text: string): string => {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-};
+const textFile = (name: string, text: string): string => scratch.file(text, name);
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'rnn-finetune-'));
-  const speeches = readFileSync(join(ROOT, 'corpora', 'sotu.txt'), 'utf8').slice(0, 40_000);
-  prose = textFile('prose.txt', speeches.slice(0, speeches.lastIndexOf('\n') + 1));
+  prose = textFile('prose.txt', speeches(40_000));
   verse = join(ROOT, 'test', 'fixtures', 'finetune', 'sonnets.txt');
   base = await train({ ...SMALL, maxSteps: 300, out: freshOut() }, [prose]);
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('fine-tuning', () => {
   // Measured: after 40 steps on the sonnets the fine-tuned model's validation loss is 2.34
@@ -152,7 +145,7 @@ describe('fine-tuning', () => {
     const ckpt = loadCheckpoint(result.latest);
     const baseCkpt = loadCheckpoint(base.latest);
     expect(ckpt.initFrom).toEqual({
-      path: base.latest, sha256: createHash('sha256').update(readFileSync(base.latest)).digest('hex'), step: 300,
+      path: base.latest, sha256: sha256Of(base.latest), step: 300,
     });
     expect(ckpt.training.step).toBe(3);
     expect(ckpt.optimizer.step).toBe(baseCkpt.optimizer.step + 3); // --keep-optimizer: the base's moments go on
@@ -187,7 +180,7 @@ describe('fine-tuning', () => {
       reads.mockRestore();
     }
     expect(loadCheckpoint(resumedImported.latest).initFrom).toEqual({
-      path: imported, sha256: createHash('sha256').update(readFileSync(imported)).digest('hex'), step: null,
+      path: imported, sha256: sha256Of(imported), step: null,
     });
     expect((await rnnIn(dir, ['info', imported])).stdout).toMatch(
       /^training +none by rnn \(imported model: the steps it was trained elsewhere are not recorded\)$/m);

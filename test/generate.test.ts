@@ -1,7 +1,6 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fromInteropState } from '../src/checkpoint/interop.js';
 import { CELL_KINDS, type ModelConfig } from '../src/engine/config.js';
 import { initParams } from '../src/engine/model.js';
 import { Stepper } from '../src/engine/stepper.js';
@@ -18,14 +17,10 @@ import { CorpusError, prepareData } from '../src/text/corpus.js';
 import { streamCorpus } from '../src/text/corpus-stream.js';
 import { EOS, EOS_TOKEN, UNK, UNK_TOKEN, Vocabulary } from '../src/text/vocab.js';
 import { scratchFolder } from './helpers/files.js';
+import { evalGruState, readEvalFixture } from './helpers/fixtures.js';
 
-interface EvalFixture {
-  state: unknown;
-  cases: { text: string; loss: number }[];
-}
-
-const fixture = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', 'eval', 'gru_2x128.json'), 'utf8')) as EvalFixture;
-const trained = fromInteropState(fixture.state, 'gru_2x128.json');
+const fixture = readEvalFixture();
+const trained = evalGruState();
 const trainedVocab = Vocabulary.fromTokens(trained.vocab);
 
 /** A small random model over "abcd" (no line break, so a printed `<EOS>` is the only "\n"). */

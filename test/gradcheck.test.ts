@@ -67,13 +67,13 @@ function check(kind: KernelsKind, config: ModelConfig, dropoutSeed: number | nul
 
 for (const kind of kernelKinds()) describe(`finite-difference gradient check, ${kind} kernels`, () => {
   for (const cell of CELL_KINDS) {
-    it(`${cell}: every parameter tensor`, () => {
+    it(`${cell}: every parameter tensor's gradient is within 1e-3 relative error of the finite difference`, () => {
       const errors = check(kind, { cell, vocabSize: 5, embedDim: 3, hiddenSize: 4, numLayers: 2, dropout: 0 }, null);
       for (const [name, err] of errors) expect(err, name).toBeLessThanOrEqual(1e-3);
     });
   }
 
-  it('lstm with dropout between its two layers (same masks on every evaluation)', () => {
+  it('lstm with dropout between its two layers: the same, with the same masks on every evaluation', () => {
     const errors = check(kind, { cell: 'lstm', vocabSize: 5, embedDim: 3, hiddenSize: 4, numLayers: 2, dropout: 0.3 }, 11);
     for (const [name, err] of errors) expect(err, name).toBeLessThanOrEqual(1e-3);
   });

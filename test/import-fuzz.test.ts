@@ -10,7 +10,7 @@ import type { ModelConfig } from '../src/engine/config.js';
 import { initParams } from '../src/engine/model.js';
 import { Rng } from '../src/engine/random.js';
 import { scratchFolder } from './helpers/files.js';
-import { type Json, parentOf, paths, pick } from './helpers/json-paths.js';
+import { type Json, paths, pick, removeAt, retypeAt } from './helpers/json-paths.js';
 
 /**
  * Seeded mutations of a valid .safetensors file and of a valid rnn-state/1 file, each imported
@@ -158,19 +158,13 @@ function mutateState(rng: Rng): { what: string; text: string } {
     }
     case 'delete': {
       const at = pick(rng, paths(json));
-      const { parent, key } = parentOf(json, at);
-      if (Array.isArray(parent)) parent.splice(Number(key), 1);
-      else delete parent[key];
+      removeAt(json, at);
       what = `deleted ${at.join('.')}`;
       break;
     }
     case 'type': {
       const at = pick(rng, paths(json));
-      const { parent, key } = parentOf(json, at);
-      const current = parent[key]!;
-      parent[key] = pick(rng, (['text', 17, true, [], {}, [1, 'x']] as Json[]).filter((value) => typeof value !== typeof current ||
-        Array.isArray(value) !== Array.isArray(current)));
-      what = `${at.join('.')} set to ${JSON.stringify(parent[key])}`;
+      what = `${at.join('.')} set to ${JSON.stringify(retypeAt(rng, json, at))}`;
       break;
     }
     case 'config':

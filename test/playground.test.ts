@@ -83,7 +83,7 @@ it('streams a sample, colours a scored text by surprise, shows hidden units and 
   await page.click('#generate');
   await page.waitForFunction(() => document.querySelector('#sample .drawn')!.textContent!.length > 0);
   const belowSight = () => page.$eval('#sample', (box) => box.scrollHeight - box.scrollTop - box.clientHeight);
-  expect(await belowSight()).toBeLessThan(2);
+  expect(await belowSight()).toBeLessThan(2); // at the bottom, to a pixel's rounding
   await page.$eval('#sample', (box) => new Promise<void>((resolve) => {
     box.addEventListener('scroll', () => resolve(), { once: true });
     box.scrollTop = 0;
@@ -245,7 +245,7 @@ it('gives a token that draws nothing (a lone zero-width joiner, a lone mark) wid
   const widths = await at.$$eval('#scored span', (spans) => spans.map((s) => [s.textContent, Math.round(s.getBoundingClientRect().width)] as const));
   const unseen = widths.filter(([text]) => /^[\p{Cf}\p{Mn}]+$/u.test(text!));
   expect(unseen.map(([text]) => text)).toEqual(['\u200d', '\u200b', '\u0301']);
-  for (const [, width] of unseen) expect(width).toBeGreaterThanOrEqual(4);
+  for (const [, width] of unseen) expect(width).toBeGreaterThanOrEqual(4); // the 2 px padding of .zero-width on either side
 }));
 
 it('is usable from the keyboard alone: Enter submits, the focus shows, every control is named, the scored text is one tab stop', () => onFreshPage(async (at) => {
@@ -465,7 +465,7 @@ for (const colorScheme of ['light', 'dark'] as const) {
       return seen;
     };
     await at.selectOption('#model', 'gru');
-    // text the model finds surprising: some tokens at the reddest colour, and a unit near ±1
+    // text the model finds surprising: some tokens at the reddest colour (8 nats, the page's SURPRISE_MAX), and a unit near ±1
     await at.fill('#score-text', 'Qzx#~ jvW@ kq%^ ROMEO: the king ZZq|{} xj');
     await at.click('#score');
     await at.waitForFunction(() => document.querySelectorAll('#scored span').length > 0);

@@ -29,11 +29,13 @@ describe('niceTicks', () => {
   });
 });
 
-describe('formatTokenCount and escapeXml', () => {
+describe('formatTokenCount', () => {
   it('labels character counts with k and M', () => {
     expect([0, 500, 250_000, 1_000_000, 1_500_000].map(formatTokenCount)).toEqual(['0', '500', '250k', '1M', '1.5M']);
   });
+});
 
+describe('escapeXml', () => {
   it('escapes the five XML specials and drops control characters XML forbids', () => {
     expect(escapeXml(`<a & "b" 'c'>`)).toBe('&lt;a &amp; &quot;b&quot; &apos;c&apos;&gt;');
     expect(escapeXml('a\u0001b\tc')).toBe('ab\tc');

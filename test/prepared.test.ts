@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { preparedLockPath, readPreparedData, writePreparedFolder, type PrepareFolderOptions } from '../src/checkpoint/prepared.js';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { TRAIN_DEFAULTS } from '../src/checkpoint/settings.js';
@@ -13,28 +13,21 @@ import { takeLock } from '../src/train/lock.js';
 import { prepare } from '../src/train/prepare.js';
 import { train } from '../src/train/trainer.js';
 import type { TrainOptions } from '../src/train/options.js';
-import { expectOneLineError, rnnIn } from './helpers/cli.js';
+import { expectOneLineError, ROOT, rnnIn } from './helpers/cli.js';
+import { scratchFolder } from './helpers/files.js';
+import { speeches } from './helpers/speeches.js';
 import { trainUntilStep } from './helpers/train.js';
 
-const ROOT = join(import.meta.dirname, '..');
-let dir: string;
+const { dir } = scratchFolder('rnn-prepared-');
 let folder: string;
 
-/** Prose cut at a line end. */
-function prose(from: number, bytes: number): string {
-  const text = readFileSync(join(ROOT, 'corpora', 'sotu.txt'), 'utf8').slice(from, from + bytes);
-  return text.slice(0, text.lastIndexOf('\n') + 1);
-}
-
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'rnn-prepared-'));
   folder = join(dir, 'corpus');
   mkdirSync(join(folder, 'more'), { recursive: true });
-  writeFileSync(join(folder, 'a.txt'), prose(0, 6000));
+  writeFileSync(join(folder, 'a.txt'), speeches(6000));
   // CRLF, a BOM and a character outside the BMP, so every decoding rule is crossed
-  writeFileSync(join(folder, 'more', 'b.txt'), `\uFEFF${prose(9000, 4000).replace(/\n/g, '\r\n')}The end 𝄞.\r\n`);
+  writeFileSync(join(folder, 'more', 'b.txt'), `\uFEFF${speeches(4000, 9000).replace(/\n/g, '\r\n')}The end 𝄞.\r\n`);
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 let outCount = 0;
 const freshDir = (): string => join(dir, `prepared-${++outCount}`);
@@ -169,7 +162,7 @@ describe('rnn train DIR', () => {
   it('leaves a prepared folder out of a corpus folder it sits in', async () => {
     const parent = join(dir, 'with-prepared');
     mkdirSync(parent);
-    writeFileSync(join(parent, 'a.txt'), prose(0, 6000));
+    writeFileSync(join(parent, 'a.txt'), speeches(6000));
     writePreparedFolder([join(parent, 'a.txt')], { level: 'char', docs: 'file', valFrac: 0.1, minCount: 1 }, join(parent, 'data'));
     await train({ ...TINY, maxSteps: 1, out: join(dir, 'parent-run') }, [parent]);
     expect(loadCheckpoint(join(dir, 'parent-run', 'latest.json')).corpus!.files.map((f) => f.path)).toEqual([join(parent, 'a.txt')]);
@@ -228,7 +221,7 @@ describe('rnn prepare', () => {
   it('leaves out of a corpus folder what rnn train leaves out: its checkpoints, and the folder it writes', async () => {
     const corpus = join(dir, 'with-runs');
     mkdirSync(corpus);
-    writeFileSync(join(corpus, 'a.txt'), prose(0, 3000));
+    writeFileSync(join(corpus, 'a.txt'), speeches(3000));
     await train({ ...TINY, maxSteps: 1, out: join(corpus, 'run2') }, [corpus]);
     const trained = loadCheckpoint(join(corpus, 'run2', 'latest.json')).corpus!;
     const warnings: string[] = [];

@@ -10,7 +10,7 @@ import { splitDocuments } from '../src/text/documents.js';
 import { SENTENCE_RULE_VERSION, splitSentences } from '../src/text/sentences.js';
 import { ROOT, rnnIn } from './helpers/cli.js';
 import { readCheckpointJson } from './helpers/checkpoint.js';
-import { scratchFolder } from './helpers/files.js';
+import { scratchFolder, sha256Of } from './helpers/files.js';
 
 /*
  * The sentence rules' versions (`--docs sentence`, docs/words.md): version 2 ends sentences at
@@ -94,7 +94,7 @@ describe('the sentence rules a corpus was read under', () => {
   const version2 = loadCorpusData([CORPUS], 'sentence', options);
 
   it('are in the fingerprint, whose hash under version 1 is the one fingerprints made before the versions have', () => {
-    const fileHash = createHash('sha256').update(readFileSync(CORPUS)).digest('hex');
+    const fileHash = sha256Of(CORPUS);
     const before = createHash('sha256').update(JSON.stringify({ files: [fileHash], docs: 'sentence', valFrac: 0.1 })).digest('hex');
     expect(version1.fingerprint).toMatchObject({ sentenceRule: 1, sha256: before, documents: 10, totalTokens: 275 });
     expect(version2.fingerprint).toMatchObject({ sentenceRule: 2, documents: 34, totalTokens: 275 });

@@ -328,7 +328,7 @@ describe('bad input: one JSON line with a 4xx that names the field', () => {
   });
 });
 
-describe('limits', () => {
+describe('limits, and threads that fail', () => {
   it('/healthz answers during a long generation, and a client that disconnects stops its generation', async () => {
     const s = await started(['--checkpoint', models.gru, '--workers', '1', '--max-len', '1000000']);
     const { controller } = await streamingGeneration(s.url, { len: 1_000_000 });
@@ -490,7 +490,9 @@ describe('limits', () => {
     }
     expect((await post(`${s.url}/v1/generate`, { len: 11 })).json).toMatchObject({ field: 'len', error: expect.stringMatching(/at most 10/) });
   });
+});
 
+describe('the models it lists', () => {
   it('a checkpoint replaced on disk while the server starts: it lists, and every thread serves, the version it read', async () => {
     const path = join(scratch.dir, 'changing.json'), next = join(scratch.dir, 'changing.next.json');
     copyFileSync(models.gru, path);
@@ -520,7 +522,9 @@ describe('limits', () => {
     expect(listed!.initFrom).toEqual({ sha256: expect.stringMatching(/^[0-9a-f]{64}$/), step: 40 });
     expect(answer.text).not.toContain(scratch.dir);
   });
+});
 
+describe('who may reach it: the address it binds, the host named, the token, the origin', () => {
   it('the address to bind: loopback by name or number needs no warning; a port in use is one line that names --port', async () => {
     for (const host of ['127.0.0.1', '127.0.0.2', 'localhost', 'LOCALHOST', '::1', '[::1]', '::ffff:127.0.0.1']) expect(isLoopback(host)).toBe(true);
     for (const host of ['0.0.0.0', '::', '192.168.1.2', '::ffff:10.0.0.1', 'example.com']) expect(isLoopback(host)).toBe(false);
@@ -628,7 +632,9 @@ describe('limits', () => {
     expect(path.status).toBe(1);
     expect(path.stderr).toMatch(/^rnn: --cors: must be an origin such as https:\/\/example\.com \(a scheme, a host and a port if any; no path\) \(got https:\/\/example\.com\/app\/\)\n$/);
   });
+});
 
+describe('starting and stopping', () => {
   it('SIGTERM: stops accepting, finishes the generation in flight, then exits 0', async () => {
     const s = await serve(scratch.dir, ['--checkpoint', models.gru, '--workers', '1']);
     const res = await fetch(`${s.url}/v1/generate`, { method: 'POST', body: JSON.stringify({ len: 400, seed: 2, stream: 'ndjson' }) });

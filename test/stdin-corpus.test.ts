@@ -1,11 +1,12 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
-import { BIN, ROOT, expectOneLineError, rnnIn, TINY_RUN } from './helpers/cli.js';
+import { BIN, ROOT, expectOneLineError, rnnIn, rnnOnTerminal, TINY_RUN } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
+import { speeches } from './helpers/speeches.js';
 
 /** A corpus on standard input (`-`): `rnn train -`, `rnn prepare -`, fine-tuning on one, and what a resumed run does with it. */
 
@@ -17,8 +18,7 @@ let text: string;
 let corpus: string;
 
 beforeAll(() => {
-  const sotu = readFileSync(join(ROOT, 'corpora', 'sotu.txt'), 'utf8').slice(0, 3000);
-  text = sotu.slice(0, sotu.lastIndexOf('\n') + 1);
+  text = speeches(3000);
   corpus = at('corpus.txt');
   writeFileSync(corpus, text);
 });
@@ -137,16 +137,9 @@ describe('rnn prepare -', () => {
 
 describe('a terminal on standard input', () => {
   it('is refused at once with one line that says to pipe the text in, rather than waited on', async () => {
-    // script(1) (util-linux) runs the command with a new pseudo-terminal as its standard input
-    const output = await new Promise<{ code: number | null; text: string }>((resolve, reject) => {
-      const command = `${process.execPath} ${BIN} train - --max-steps 1`;
-      execFile('script', ['-qec', command, '/dev/null'], { cwd: dir, encoding: 'utf8', env: { ...process.env, RNN_DEBUG: '' } }, (error, stdout) => {
-        if (error && typeof error.code !== 'number') reject(error);
-        else resolve({ code: error ? (error.code as number) : 0, text: stdout });
-      });
-    });
-    expect(output.code).toBe(1);
-    expect(output.text).toMatch(
+    const output = await rnnOnTerminal(dir, ['train', '-', '--max-steps', '1']);
+    expect(output.status).toBe(1);
+    expect(output.stdout).toMatch(
       /rnn: standard input is a terminal, not a text: pipe the text in \(cat notes\.txt \| rnn …\), or name its file instead of -\r?\n/);
   });
 });

@@ -1,14 +1,15 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../src/checkpoint/load.js';
 import { readPreparedData } from '../src/checkpoint/prepared.js';
 import { scoreStream, scoreSummary } from '../src/generate/score.js';
 import { EOS } from '../src/text/vocab.js';
 import { tokenArrayFor } from '../src/text/tokens.js';
 import { ROOT, rnnIn } from './helpers/cli.js';
+import { scratchFolder } from './helpers/files.js';
+import { speeches } from './helpers/speeches.js';
 
 /*
  * The run handed to PyTorch's DistributedDataParallel and back (examples/pytorch/train_ddp.py):
@@ -17,15 +18,11 @@ import { ROOT, rnnIn } from './helpers/cli.js';
  */
 const PYTHON = process.env['RNN_TORCH_PYTHON'] ?? join(ROOT, '.venv', 'bin', 'python');
 
-let dir: string;
+const { dir } = scratchFolder('rnn-torch-');
 beforeAll(() => {
   if (process.env['RNN_TORCH_PYTHON'] === undefined && !existsSync(PYTHON)) {
     throw new Error(`${PYTHON} is missing: python3 -m venv .venv && .venv/bin/pip install torch safetensors numpy, or set RNN_TORCH_PYTHON`);
   }
-  dir = mkdtempSync(join(tmpdir(), 'rnn-torch-'));
-});
-afterAll(() => {
-  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
 });
 
 /** Seconds a Python run may take before it is stopped (SIGTERM: torchrun stops its ranks), well inside the test's limit. */
@@ -50,8 +47,7 @@ const SCORED = 'Fellow citizens, the state of the Union is strong.\nWe have much
 describe('an rnn run trained on by PyTorch DDP and brought back', () => {
   it('trains as rnn trains, and scores in rnn as PyTorch scores it, to 1e-4', async () => {
     const corpus = join(dir, 'corpus.txt');
-    const text = readFileSync(join(ROOT, 'corpora', 'sotu.txt'), 'utf8').slice(0, 8_000);
-    writeFileSync(corpus, text.slice(0, text.lastIndexOf('\n') + 1));
+    writeFileSync(corpus, speeches(8_000));
     const data = join(dir, 'data');
     const ok = async (args: string[]): Promise<string> => {
       const run = await rnnIn(dir, args);

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { appendFileSync, copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
@@ -16,22 +15,16 @@ import { scheduledLr } from '../src/engine/optim.js';
 import { SMOOTHING, type TrainResult, periodicEvalIsRedundant, train } from '../src/train/trainer.js';
 import type { TrainOptions } from '../src/train/options.js';
 import { onReadingClock } from './helpers/clock.js';
-import { scratchFolder } from './helpers/files.js';
+import { scratchFolder, sha256Of } from './helpers/files.js';
+import { speeches } from './helpers/speeches.js';
 import { trainUntilStep } from './helpers/train.js';
 
-const ROOT = join(import.meta.dirname, '..');
 const { dir } = scratchFolder('rnn-train-');
 let corpus: string;
 
-/** About 3 KB of real prose, cut at a line end. */
-function proseSample(bytes: number): string {
-  const text = readFileSync(join(ROOT, 'corpora', 'sotu.txt'), 'utf8').slice(0, bytes);
-  return text.slice(0, text.lastIndexOf('\n') + 1);
-}
-
 beforeAll(() => {
   corpus = join(dir, 'corpus.txt');
-  writeFileSync(corpus, proseSample(3000));
+  writeFileSync(corpus, speeches(3000));
 });
 
 let outCount = 0;
@@ -131,7 +124,7 @@ describe('train', () => {
     expect(ckpt.history.map((h) => h.valLoss)).toEqual(evals.map((e) => e.valLoss));
     expect(ckpt.training.bestValLoss).toBe(Math.min(...evals.map((e) => e.valLoss!)));
     expect(ckpt.corpus!.files).toEqual([
-      { path: corpus, bytes: readFileSync(corpus).length, sha256: createHash('sha256').update(readFileSync(corpus)).digest('hex') },
+      { path: corpus, bytes: readFileSync(corpus).length, sha256: sha256Of(corpus) },
     ]);
     expect(ckpt.corpus!.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(ckpt.training.carried!.tensors['h']!.shape).toEqual([2, 4, 16]);
@@ -143,7 +136,7 @@ describe('train', () => {
 
   it('refuses to resume on a changed corpus, or with a contradicting model flag', async () => {
     const own = join(dir, 'changing.txt');
-    writeFileSync(own, proseSample(2500));
+    writeFileSync(own, speeches(2500));
     const out = freshOut();
     await run({ ...TINY, maxSteps: 10, out }, [own]);
     const latest = join(out, 'latest.json');
@@ -168,7 +161,7 @@ describe('train', () => {
     const folder = join(dir, 'with-runs');
     mkdirSync(folder);
     const text = join(folder, 'text.txt');
-    writeFileSync(text, proseSample(3000));
+    writeFileSync(text, speeches(3000));
     const first = join(folder, 'run1');
     await run({ ...TINY, maxSteps: 5, out: first }, [folder]);
     copyFileSync(join(first, 'latest.json'), join(folder, 'old.json'));
@@ -232,7 +225,7 @@ describe('train', () => {
   it('asks the disk before the first step for no less than its checkpoint file then takes: tensors, vocabulary, corpus and history', async () => {
     // a word-level vocabulary of thousands of words, which the file holds beside the tensors
     const text = join(dir, 'many-words.txt');
-    writeFileSync(text, proseSample(700_000));
+    writeFileSync(text, speeches(700_000));
     const result = await train({ ...TINY, level: 'word', vocabSize: 12_000, maxSteps: 4, evalEvery: 2, out: freshOut() }, [text]);
     const ckpt = loadCheckpoint(result.latest);
     expect(ckpt.history).toHaveLength(2);
@@ -351,8 +344,8 @@ describe('train', () => {
       },
     }));
     expect(done).toMatchObject({ reason: 'time' });
-    // within --time but for the clock's own reads (a millisecond each), well short of one write: 2.256 s when the writes were
-    // not kept time for
+    // within --time but for the clock's own reads (a millisecond each), well short of one write: a run that kept no time
+    // for the writes ends at 2.256 s
     expect((done as { elapsedSeconds: number }).elapsedSeconds).toBeLessThan(2.01);
   });
 
@@ -411,15 +404,15 @@ describe('the learning rate schedule', () => {
   });
 });
 
-describe('options', () => {
-  it('reads durations', () => {
+describe('training options as flags give them', () => {
+  it('reads a --time duration in s, m and h, or a bare number as seconds, and nothing else', () => {
     expect([parseDuration('90s'), parseDuration('3m'), parseDuration('1h'), parseDuration('1h30m'), parseDuration('45')]).toEqual([
       90, 180, 3600, 5400, 45,
     ]);
     expect([parseDuration('5x'), parseDuration(''), parseDuration('m')]).toEqual([null, null, null]);
   });
 
-  it('names the flag and what is valid', () => {
+  it('refuses a bad value in one message naming the flag and what is valid', () => {
     const message = (input: Record<string, unknown>) => {
       try {
         parseOptions(input);

@@ -36,11 +36,31 @@ export function rnnIn(
   });
 }
 
+/** A word quoted for sh. */
+const shellWord = (word: string): string => `'${word.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * Runs the CLI from `cwd` under util-linux script(1), a new pseudo-terminal as its standard input
+ * and output, `before` (a shell command, e.g. `stty cols 60`) first on that terminal: its exit
+ * status, and in stdout all the terminal showed.
+ */
+export function rnnOnTerminal(cwd: string, args: string[], env: Record<string, string | undefined> = {}, before?: string): Promise<Run> {
+  const rnn = [process.execPath, BIN, ...args].map(shellWord).join(' ');
+  const command = before === undefined ? rnn : `${before} && ${rnn}`;
+  return new Promise((resolve, reject) => {
+    execFile('script', ['-qefc', command, '/dev/null'], { cwd, encoding: 'utf8', env: { ...process.env, RNN_DEBUG: '', ...env } },
+      (error, stdout, stderr) => {
+        if (error && typeof error.code !== 'number' && error.signal == null) reject(error);
+        else resolve({ status: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
+      });
+  });
+}
+
 /** What every refused command must show: a non-zero exit, nothing on stdout, one `rnn: …` line on stderr and no stack. */
 export function expectOneLineError(result: Run, message: RegExp): void {
   expect(result.status).not.toBe(0);
   expect(result.stdout).toBe('');
-  expect(result.stderr).toMatch(/^rnn: [^\n]*\n$/);
+  expect(result.stderr).toMatch(/^rnn: [^\n]+\n$/);
   expect(result.stderr).not.toMatch(/ {4}at /);
   expect(result.stderr.trimEnd()).toMatch(message);
 }

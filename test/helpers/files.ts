@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
@@ -28,4 +29,14 @@ export function scratchFolder(prefix: string): ScratchFolder {
     },
     folder: () => mkdtempSync(join(scratch, 'd')),
   };
+}
+
+/** The SHA-256 of a file's bytes, in hex (as a checkpoint records its corpus files). */
+export function sha256Of(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+/** Every file of a folder with the SHA-256 of its bytes: equal before and after when nothing in it changed. */
+export function fileHashes(folder: string): Record<string, string> {
+  return Object.fromEntries(readdirSync(folder).sort().map((name) => [name, sha256Of(join(folder, name))]));
 }

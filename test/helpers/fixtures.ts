@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fromInteropState, type ModelState } from '../../src/checkpoint/interop.js';
 import type { CellKind, ModelConfig } from '../../src/engine/config.js';
 import { paramLayout } from '../../src/engine/params.js';
 
@@ -50,4 +51,25 @@ export function packParams(config: ModelConfig, tensors: Record<string, { data: 
   const params = new Float32Array(layout.total);
   for (const spec of layout.specs) params.set(tensors[spec.name].data, spec.offset);
   return params;
+}
+
+/**
+ * test/fixtures/eval/gru_2x128.json (its README): a briefly trained GRU 2×128, a character model, as
+ * rnn-state/1 in `state`, and in `cases` texts with the mean loss PyTorch gives each.
+ */
+export const EVAL_GRU = join(import.meta.dirname, '..', 'fixtures', 'eval', 'gru_2x128.json');
+
+export interface EvalFixture {
+  state: { config: { cell: string; vocab_size: number; embed_dim: number; hidden_size: number; num_layers: number }; vocab: string[] };
+  cases: { text: string; loss: number }[];
+}
+
+/** EVAL_GRU as it is on disk. */
+export function readEvalFixture(): EvalFixture {
+  return JSON.parse(readFileSync(EVAL_GRU, 'utf8')) as EvalFixture;
+}
+
+/** EVAL_GRU's model, as rnn reads an rnn-state/1 file. */
+export function evalGruState(): ModelState {
+  return fromInteropState(readEvalFixture().state, 'gru_2x128.json');
 }

@@ -25,3 +25,19 @@ export function parentOf(json: Json, at: JsonPath): { parent: Record<string | nu
 
 /** One of `items`, drawn by `rng`. */
 export const pick = <T>(rng: Rng, items: readonly T[]): T => items[Math.floor(rng.uniform() * items.length)]!;
+
+/** Removes the value at `at`: an array's item (the rest move up) or an object's key. */
+export function removeAt(json: Json, at: JsonPath): void {
+  const { parent, key } = parentOf(json, at);
+  if (Array.isArray(parent)) parent.splice(Number(key), 1);
+  else delete parent[key];
+}
+
+/** Sets the value at `at` to one of another JSON type (text, number, boolean, array or object), drawn by `rng`; returns it. */
+export function retypeAt(rng: Rng, json: Json, at: JsonPath): Json {
+  const { parent, key } = parentOf(json, at);
+  const current = parent[key]!;
+  const others: Json[] = ['text', 17, true, [], {}, [1, 'x']];
+  parent[key] = pick(rng, others.filter((value) => typeof value !== typeof current || Array.isArray(value) !== Array.isArray(current)));
+  return parent[key];
+}

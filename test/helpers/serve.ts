@@ -1,8 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { ROOT, rnnIn, startRnn } from './cli.js';
+import { rnnIn, startRnn } from './cli.js';
+import { EVAL_GRU } from './fixtures.js';
+import { speeches } from './speeches.js';
 
 /** A running `rnn serve` (the built CLI) on a free loopback port. */
 export interface RunningServer {
@@ -50,10 +52,9 @@ export const TINY_TRAINING = ['--layers', '2', '--hidden', '24', '--embed', '8',
  */
 export async function makeModels(dir: string, tinyTraining = TINY_TRAINING): Promise<{ gru: string; tiny: string; words: string }> {
   const at = (name: string) => join(dir, name);
-  const text = readFileSync(join(ROOT, 'corpora', 'sotu.txt'), 'utf8').slice(0, 30_000);
-  writeFileSync(at('corpus.txt'), text.slice(0, text.lastIndexOf('\n') + 1));
+  writeFileSync(at('corpus.txt'), speeches(30_000));
   const runs = await Promise.all([
-    rnnIn(dir, ['import', join(ROOT, 'test', 'fixtures', 'eval', 'gru_2x128.json'), '--out', at('gru.json')]),
+    rnnIn(dir, ['import', EVAL_GRU, '--out', at('gru.json')]),
     rnnIn(dir, ['train', at('corpus.txt'), '--cell', 'lstm', ...tinyTraining, '--workers', '1', '--out', at('tiny')]),
     rnnIn(dir, ['train', at('corpus.txt'), '--level', 'word', '--vocab-size', '400', ...TINY_TRAINING, '--workers', '1', '--max-steps', '10', '--out', at('words')]),
   ]);
