@@ -290,7 +290,7 @@ describe('sampleCompletions', () => {
 describe('TokenSampler', () => {
   // logits chosen so that the probabilities (UNK aside) are 0.5, 0.3, 0.15, 0.05
   const probs = [0.5, 0, 0.3, 0.15, 0.05];
-  const logits = Float64Array.from(probs, (p, id) => (id === UNK ? 50 : Math.log(p)));
+  const logits = Float32Array.from(probs, (p, id) => (id === UNK ? 50 : Math.log(p)));
 
   function frequencies(sampler: TokenSampler, draws = 40000): number[] {
     const rng = new Rng(123), counts = new Array<number>(probs.length).fill(0);
