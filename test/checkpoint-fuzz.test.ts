@@ -86,7 +86,7 @@ function mutate(rng: Rng): { what: string; text: string; sameMeaningIfLoaded: 'o
       const { parent, key } = parentOf(json, at);
       const data = parent[key] as string;
       const i = Math.floor(rng.uniform() * data.length);
-      parent[key] = data.slice(0, i) + pick(rng, BASE64.replace(data[i]!, '')) + data.slice(i + 1);
+      parent[key] = data.slice(0, i) + pick(rng, [...BASE64.replace(data[i]!, '')]) + data.slice(i + 1);
       return result(`flipped ${at.join('.')}[${i}]`);
     }
     case 'delete': {

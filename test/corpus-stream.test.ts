@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { type DocsMode, DOCS_MODES, type PreparedData, prepareData } from '../src/text/corpus.js';
+import { type DocsMode, DOCS_MODES, type PreparedData, type PrepareOptions, prepareData } from '../src/text/corpus.js';
 import { loadCorpusData, streamCorpus } from '../src/text/corpus-stream.js';
 import { tokenArrayFor, type TokenArray } from '../src/text/tokens.js';
 import { defaultCorpus } from '../src/train/data.js';
@@ -18,10 +18,10 @@ function sameIds(a: TokenArray, b: TokenArray): boolean {
   return true;
 }
 
-const OPTIONS = { valFrac: 0.1, minCount: 1 };
+const OPTIONS: PrepareOptions = { valFrac: 0.1, minCount: 1 };
 
 /** Prepares `paths` read whole and streamed `chunkBytes` at a time, and checks they agree; returns the streamed. */
-function expectSameBothWays(paths: string[], docs: DocsMode, chunkBytes: number, options = OPTIONS): PreparedData {
+function expectSameBothWays(paths: string[], docs: DocsMode, chunkBytes: number, options: PrepareOptions = OPTIONS): PreparedData {
   const whole = prepareWhole(readCorpus(paths, docs), options);
   const streamed = prepareData(streamCorpus(paths, docs, chunkBytes), options);
   expect(streamed.vocab.tokens).toEqual(whole.vocab.tokens);
@@ -51,8 +51,8 @@ describe('streamCorpus', () => {
   });
 
   it('refuses a piece too small for a code point: chunkBytes below 4, or not an integer', () => {
-    expect(() => streamCorpus([defaultCorpus()], 'none', 3)).toThrow('chunkBytes: must be an integer >= 4 (got 3)');
-    expect(() => streamCorpus([defaultCorpus()], 'none', 4.5)).toThrow('chunkBytes: must be an integer >= 4 (got 4.5)');
+    expect(() => streamCorpus([defaultCorpus()], 'file', 3)).toThrow('chunkBytes: must be an integer >= 4 (got 3)');
+    expect(() => streamCorpus([defaultCorpus()], 'file', 4.5)).toThrow('chunkBytes: must be an integer >= 4 (got 4.5)');
   });
 
   it('agrees at every chunk size on multi-byte characters, CRLF, a BOM, blank lines and a lone CR', () => {

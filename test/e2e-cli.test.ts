@@ -231,7 +231,8 @@ describe('rnn train on a terminal', () => {
   });
 
   it('writes no colour with NO_COLOR set, or FORCE_COLOR=0', async () => {
-    for (const env of [{ NO_COLOR: '1' }, { FORCE_COLOR: '0' }]) {
+    const envs: Record<string, string>[] = [{ NO_COLOR: '1' }, { FORCE_COLOR: '0' }];
+    for (const env of envs) {
       const run = await onTerminal(env);
       expect(run.status).toBe(0);
       expect(visible(run.stdout)).toContain('validation loss, 3 evaluations');

@@ -8,6 +8,7 @@ import { userMessage } from '../src/cli/errors.js';
 import { loadModel } from '../src/checkpoint/load.js';
 import { sampleText } from '../src/generate/sample.js';
 import { scoreTokens } from '../src/generate/score.js';
+import { skipRunOutput } from '../src/train/data.js';
 import { fineTuneStart, loadBaseModel, loadFineTuneData } from '../src/train/finetune.js';
 import { freshSettings, parseOptions, type TrainOptions } from '../src/train/options.js';
 import { type TrainResult, train } from '../src/train/trainer.js';
@@ -56,7 +57,7 @@ describe('fine-tuning', () => {
     const line = model.vocab.tokens.slice(2).filter((_, i) => i % 2 === 1).reverse().join('');
     const text = textFile('subset.txt', `${line}\n`.repeat(40));
     const settings = freshSettings(parseOptions({ ...SMALL }));
-    const data = loadFineTuneData([text], settings, model, false);
+    const data = loadFineTuneData([text], settings, model, false, skipRunOutput(null, []));
     expect(data.vocab.tokens).toEqual(model.vocab.tokens);
     const ids = [...data.train, ...data.val];
     const expected = [0, ...model.vocab.encode(`${line}\n`.repeat(40)), 0];

@@ -87,7 +87,7 @@ describe('validationSplit', () => {
     const prepared = prepareData(streamCorpus([file], 'line'), { valFrac: 0.25, minCount: 1 });
     const config = { ...TOY, vocabSize: prepared.vocab.size };
     const params = initParams(config, new Rng(3));
-    const checkpoint = importedCheckpoint({ config, vocab: prepared.vocab.tokens, params }, ['test']);
+    const checkpoint = importedCheckpoint({ config, vocab: prepared.vocab.tokens, level: prepared.vocab.level, wordRule: prepared.vocab.wordRule, params }, ['test']);
     const { files, docs, valFrac, totalTokens, trainTokens, valTokens, sha256 } = prepared.fingerprint;
     checkpoint.corpus = { files, docs, valFrac, totalTokens, trainTokens, valTokens, sha256 };
     return { path: 'model.json', checkpoint, config, params, vocab: prepared.vocab };
@@ -290,7 +290,7 @@ describe('sampleCompletions', () => {
 describe('TokenSampler', () => {
   // logits chosen so that the probabilities (UNK aside) are 0.5, 0.3, 0.15, 0.05
   const probs = [0.5, 0, 0.3, 0.15, 0.05];
-  const logits = Float64Array.from(probs, (p, id) => (id === UNK ? 50 : Math.log(p)));
+  const logits = Float32Array.from(probs, (p, id) => (id === UNK ? 50 : Math.log(p)));
 
   function frequencies(sampler: TokenSampler, draws = 40000): number[] {
     const rng = new Rng(123), counts = new Array<number>(probs.length).fill(0);

@@ -12,11 +12,12 @@ import { initParams } from '../src/engine/model.js';
 import { paramLayout } from '../src/engine/params.js';
 import { Rng } from '../src/engine/random.js';
 import { SettingError } from '../src/input/settings.js';
+import { WORD_RULE_VERSION } from '../src/text/words.js';
 import { expectOneLineError, rnnIn } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
 
 const CONFIG: ModelConfig = { cell: 'gru', vocabSize: 5, embedDim: 3, hiddenSize: 4, numLayers: 2, dropout: 0 };
-const MODEL = { config: CONFIG, vocab: ['<EOS>', '<UNK>', 'a', 'b', 'c'], level: 'char' as const, params: initParams(CONFIG, new Rng(3)) };
+const MODEL = { config: CONFIG, vocab: ['<EOS>', '<UNK>', 'a', 'b', 'c'], level: 'char' as const, wordRule: WORD_RULE_VERSION, params: initParams(CONFIG, new Rng(3)) };
 
 const { dir } = scratchFolder('rnn-import-');
 

@@ -456,7 +456,7 @@ const BUILDS = [
 ];
 
 describe.each(BUILDS)('the WebAssembly module $file', ({ file, kernels: create, runsHere }) => {
-  let bytes: Buffer;
+  let bytes: Buffer<ArrayBuffer>;
   let module: WebAssembly.Module;
   beforeAll(() => {
     expect(runsHere()).toBe(true);

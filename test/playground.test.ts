@@ -250,7 +250,7 @@ it('gives a token that draws nothing (a lone zero-width joiner, a lone mark) wid
 
 it('is usable from the keyboard alone: Enter submits, the focus shows, every control is named, the scored text is one tab stop', () => onFreshPage(async (at) => {
   const unnamed = await at.$$eval('input, select, textarea, button', (controls) => controls
-    .filter((c) => (c as HTMLInputElement).labels.length === 0 && !c.getAttribute('aria-label') && (c.tagName !== 'BUTTON' || c.textContent!.trim() === ''))
+    .filter((c) => ((c as HTMLInputElement).labels?.length ?? 0) === 0 && !c.getAttribute('aria-label') && (c.tagName !== 'BUTTON' || c.textContent!.trim() === ''))
     .map((c) => c.id));
   expect(unnamed).toEqual([]);
   // the boxes of text carry their names (a <pre>'s own role takes none); what speaks up by itself is the three status

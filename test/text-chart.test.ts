@@ -51,16 +51,17 @@ describe('textLossChart', () => {
 describe('the end of a training run on a terminal', () => {
   const done = (best: string | null): DoneEvent => ({
     event: 'done', reason: 'max-steps', signal: null, step: 20, epoch: 1, trainLoss: 2, valLoss: 2.1, bestValLoss: 2.1,
-    latest: 'checkpoints/run/latest.json', best, elapsedSeconds: 3,
+    latest: 'checkpoints/run/latest.json', best, elapsedSeconds: 3, skipped: 0, savedStep: 20,
   });
 
-  it('names the commands to sample from and evaluate the best checkpoint, else the latest; no evaluation without a validation split', () => {
+  it('names the commands to sample from and evaluate the best checkpoint, else the latest; no evaluation without a validation split, nothing when no checkpoint was written', () => {
     expect(nextCommands(done('checkpoints/run/best.json'), true)).toEqual([
       'sample it:   rnn sample --checkpoint checkpoints/run/best.json',
       'evaluate it: rnn eval perplexity --checkpoint checkpoints/run/best.json',
     ]);
     expect(nextCommands(done(null), true)[0]).toBe('sample it:   rnn sample --checkpoint checkpoints/run/latest.json');
     expect(nextCommands(done(null), false)).toEqual(['sample it:   rnn sample --checkpoint checkpoints/run/latest.json']);
+    expect(nextCommands({ ...done(null), savedStep: null }, true)).toEqual([]);
     expect(shellWord("my run/it's.json")).toBe(`'my run/it'\\''s.json'`);
   });
 

@@ -63,7 +63,7 @@ describe('checkpoints at either level', () => {
   it('load a checkpoint from before the word level (no level, no rule version) as character-level', () => {
     const chars = [EOS_TOKEN, UNK_TOKEN, 'a', 'b', 'c'];
     const config = { ...CONFIG, vocabSize: chars.length };
-    const old = importedCheckpoint({ config, vocab: chars, level: 'char', params: initParams(config, new Rng(1)) }, ['test']);
+    const old = importedCheckpoint({ config, vocab: chars, level: 'char', wordRule: WORD_RULE_VERSION, params: initParams(config, new Rng(1)) }, ['test']);
     const path = written('old.json', old, (json) => {
       delete json.config.training.level;
       delete json.config.training.vocabSize;

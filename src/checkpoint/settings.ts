@@ -282,8 +282,8 @@ function recordedAt(name: TrainSettingName): ['model' | 'training', string] {
 }
 
 type RecordedField<K extends TrainSettingName> = Table[K]['checkpoint'] extends `training.${infer F}` ? F : never;
-type Required<K extends TrainSettingName> = Table[K] extends { whenAbsent: unknown } ? never : K;
-type Optional<K extends TrainSettingName> = Table[K] extends { whenAbsent: unknown } ? K : never;
+type Required<K extends TrainSettingName> = K extends unknown ? (Table[K] extends { whenAbsent: unknown } ? never : K) : never;
+type Optional<K extends TrainSettingName> = K extends unknown ? (Table[K] extends { whenAbsent: unknown } ? K : never) : never;
 type TrainingShape =
   & { [K in Required<TrainSettingName> as RecordedField<K>]: Table[K]['schema'] }
   & { [K in Optional<TrainSettingName> as RecordedField<K>]: z.ZodOptional<Table[K]['schema']> };
