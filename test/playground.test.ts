@@ -35,7 +35,7 @@ const problems: string[] = [];
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
   const models = await makeModels(scratch.dir, SHOWN_TRAINING);
-  server = await serve(scratch.dir, ['--checkpoint', `tiny=${models.tiny}`, '--checkpoint', `gru=${models.gru}`, '--checkpoint', `words=${models.words}`]);
+  server = await serve(scratch.dir, ['--checkpoint', `tiny=${models.tiny}`, '--checkpoint', `gru=${models.gru}`, '--checkpoint', `words=${models.words}`, '--max-len', '2500']);
   profile = mkdtempSync(join(tmpdir(), 'rnn-chromium-'));
   context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1400, height: 780 },
@@ -61,6 +61,7 @@ it('streams a sample, colours a scored text by surprise, shows hidden units and 
   await page.goto(server.url);
   await page.waitForFunction(() => document.querySelectorAll('#model option').length === 3);
   expect(await page.locator('#model-info').textContent()).toMatch(/^LSTM 2×64 · char level/);
+  expect(await page.locator('#len').getAttribute('max')).toBe('2500'); // the server's --max-len, from /v1/models
   expect(await page.locator('#loss-chart polyline.train').getAttribute('points')).toMatch(/^(\S+,\S+ ){15}\S+,\S+$/);
   expect(await page.locator('#loss-chart circle.val-dot').count()).toBe(16);
   expect(await page.locator('#loss-chart text[text-anchor="middle"]').first().textContent()).toBe('0');
@@ -339,7 +340,7 @@ it('shows each error as a sentence beside the control it names, and stays usable
   // a len over --max-len: the server's line, the tokens field marked and focused; typing clears the mark
   await at.fill('#len', '5000');
   await at.click('#generate');
-  expect(await sampleOutcome(at)).toBe("len: must be at most 2000 (the server's --max-len) (got 5000)");
+  expect(await sampleOutcome(at)).toBe("len: must be at most 2500 (the server's --max-len) (got 5000)");
   expect(await at.locator('#sample-status').getAttribute('class')).toContain('error');
   expect(await at.locator('#len').getAttribute('aria-invalid')).toBe('true');
   expect(await at.evaluate(() => document.activeElement!.id)).toBe('len');
@@ -496,7 +497,7 @@ for (const colorScheme of ['light', 'dark'] as const) {
     // an error: its line in the card, and its control marked and focused
     await at.fill('#len', '5000');
     await at.click('#generate');
-    expect(await sampleOutcome(at)).toMatch(/^len: must be at most 2000/);
+    expect(await sampleOutcome(at)).toMatch(/^len: must be at most 2500/);
     expect((await look()).marks).toEqual(['input#len focus ring', 'input#len invalid mark']);
 
     // a sample on its way: Generate disabled, Stop usable

@@ -95,13 +95,14 @@ async function streamingGeneration(url: string, body: object, headers: Record<st
 }
 
 describe('the endpoints', () => {
-  it('GET /healthz and /v1/models: every model by name with its shape, level and loss history, and no file paths', async () => {
+  it('GET /healthz and /v1/models: every model by name with its shape, level and loss history, no file paths, and the caps a request meets', async () => {
     expect((await request(api('/healthz'))).json).toEqual({ status: 'ok', threads: 2, running: 0, waiting: 0 });
     const answer = await request(api('/v1/models'));
     expect(answer.status).toBe(200);
     const list = (answer.json as { models: { name: string; level: string; model: { cell: string }; history: unknown[] }[] }).models;
     expect(list.map((m) => [m.name, m.level, m.model.cell])).toEqual([['gru', 'char', 'gru'], ['tiny', 'char', 'lstm'], ['words', 'word', 'gru']]);
     expect(list[1]!.history.length).toBeGreaterThanOrEqual(4);
+    expect((answer.json as { limits: unknown }).limits).toEqual({ len: 500, beam: 8 });
     expect(answer.text).not.toContain(scratch.dir);
   });
 

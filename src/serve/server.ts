@@ -224,7 +224,7 @@ export class RnnServer {
   }
 
   private readonly routes: Record<string, ApiRoute> = {
-    '/v1/models': { method: 'GET', run: (_input, _req, res) => sendJson(res, 200, { models: this.modelList() }) },
+    '/v1/models': { method: 'GET', run: (_input, _req, res) => sendJson(res, 200, { models: this.modelList(), limits: this.limits() }) },
     '/v1/generate': { method: 'POST', run: (input, req, res, signal) => this.generate(input, req, res, signal) },
     '/v1/complete': { method: 'POST', run: (input, _req, res, signal) => this.complete(readComplete(input), res, signal) },
     '/generate': { method: 'GET', run: (input, _req, res, signal) => this.legacyGenerate(input, res, signal) },
@@ -241,6 +241,11 @@ export class RnnServer {
         history: model.history.map((h) => ({ step: h.step, tokensSeen: h.tokensSeen, trainLoss: h.trainLoss, valLoss: h.valLoss })),
       };
     });
+  }
+
+  /** The most each capped request field (CAPS) may ask, by its field's name: what a client can offer before it asks. */
+  private limits(): Record<keyof typeof CAPS, number> {
+    return Object.fromEntries(Object.entries(CAPS).map(([field, flag]) => [field, this.options[flag]])) as Record<keyof typeof CAPS, number>;
   }
 
   /** The served model a request names, or the first when it names none; else 400. */

@@ -111,6 +111,7 @@ async function loadModels() {
   }
   if ($('token').value !== '') $('token-box').hidden = true;
   state.models = answer.models;
+  $('len').max = String(answer.limits.len);
   const select = $('model');
   select.replaceChildren(...state.models.map((m) => new Option(m.name, m.name)));
   chooseModel(state.models[0]?.name);
