@@ -18,6 +18,7 @@ import { ROOT, expectOneLineError, rnnIn } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
 import { collect } from './helpers/generation.js';
 import { EVAL_GRU } from './helpers/fixtures.js';
+import { speeches } from './helpers/speeches.js';
 
 /*
  * Bad input of every kind a hostile user tries, each answered with one line that names the
@@ -148,7 +149,7 @@ describe('the command line', () => {
   it('prepare refuses to write into the corpus folder it reads, where the next prepare would read its files as text', async () => {
     const corpus = join(scratch.dir, 'texts');
     mkdirSync(corpus);
-    writeFileSync(join(corpus, 'a.txt'), readFileSync(join(ROOT, 'corpora', 'sotu.txt'), 'utf8').slice(0, 5000));
+    writeFileSync(join(corpus, 'a.txt'), speeches(5000));
     expectOneLineError(await rnnIn(scratch.dir, ['prepare', 'texts', '--out', 'texts']),
       /^rnn: --out texts is the corpus folder itself, .* write them to a folder of their own \(texts\/prepared is left out of the corpus\)$/);
     expect(readdirSync(corpus)).toEqual(['a.txt']);
@@ -159,7 +160,7 @@ describe('the command line', () => {
   it('prepare knows the corpus folder through a link to it, and calls a corpus file given as --out a file', async () => {
     const corpus = join(scratch.dir, 'linked');
     mkdirSync(corpus);
-    writeFileSync(join(corpus, 'a.txt'), readFileSync(join(ROOT, 'corpora', 'sotu.txt'), 'utf8').slice(0, 5000));
+    writeFileSync(join(corpus, 'a.txt'), speeches(5000));
     symlinkSync('linked', join(scratch.dir, 'link'));
     const [throughLink, fromLink, file] = await Promise.all([
       rnnIn(scratch.dir, ['prepare', 'linked', '--out', 'link']),

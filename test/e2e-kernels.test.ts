@@ -1,11 +1,12 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { KERNELS_KINDS } from '../src/engine/kernels/kernels.js';
-import { ROOT, rnnIn } from './helpers/cli.js';
+import { rnnIn } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
 import { EVAL_GRU } from './helpers/fixtures.js';
+import { speeches } from './helpers/speeches.js';
 
 /** `--kernels` on train, sample and eval, and `rnn sample --beam`, through the built CLI. */
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
@@ -17,7 +18,7 @@ const rnn = (...args: string[]) => rnnIn(dir, args);
 const TINY = ['--hidden', '16', '--embed', '8', '--layers', '1', '--seq-len', '20', '--batch', '4', '--workers', '1', '--lr-schedule', 'epoch'];
 
 beforeAll(async () => {
-  const text = readFileSync(join(ROOT, 'corpora', 'sotu.txt'), 'utf8').slice(0, 40_000);
+  const text = speeches(40_000);
   writeFileSync(at('small.txt'), text);
   expect((await rnn('import', EVAL_GRU, '--out', at('gru.json'))).status).toBe(0);
 });

@@ -190,7 +190,7 @@ describe('2. the output checked before the first step', () => {
 
   it('prepare on a full disk says so in one line naming the folder, and leaves no temp file there', async () => {
     const text = at('prepare-corpus.txt');
-    writeFileSync(text, readFileSync(join(import.meta.dirname, '..', 'corpora', 'sotu.txt'), 'utf8').slice(0, 100_000));
+    writeFileSync(text, speeches(100_000));
     const mountPoint = at('prepare-disk');
     mkdirSync(mountPoint);
     // then lists --out's folder ($5: node, rnn.js, prepare, the text, --out, the folder) in the namespace, where the tmpfs is

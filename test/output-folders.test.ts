@@ -1,9 +1,10 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { makeFolders } from '../src/checkpoint/files.js';
-import { ROOT, type Run, expectOneLineError, rnnIn, TINY_RUN } from './helpers/cli.js';
+import { type Run, expectOneLineError, rnnIn, TINY_RUN } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
+import { speeches } from './helpers/speeches.js';
 
 /** Every command that writes a file or folder the user names (train, prepare, export, plot) makes the folders above it that are missing. */
 
@@ -17,7 +18,7 @@ let corpus: string;
 const rnn = (args: string[]): Promise<Run> => rnnIn(dir, args, {}, undefined, 20_000);
 
 beforeAll(async () => {
-  const text = readFileSync(join(ROOT, 'corpora', 'sotu.txt'), 'utf8').slice(0, 3000);
+  const text = speeches(3000);
   corpus = at('corpus.txt');
   writeFileSync(corpus, text);
   const trained = await rnn(['train', corpus, ...TINY_RUN, '--max-steps', '2', '--out', at('new', 'runs', 'first')]);

@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
-import { BIN, ROOT, expectOneLineError, rnnIn, rnnOnTerminal, TINY_RUN } from './helpers/cli.js';
+import { BIN, expectOneLineError, rnnIn, rnnOnTerminal, TINY_RUN } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
 import { speeches } from './helpers/speeches.js';
 
@@ -123,7 +123,7 @@ describe('rnn prepare -', () => {
     // A pipe holds 64 KiB: the rest comes as the writer refills it, after the reader has found it empty. Standard input
     // is then non-blocking (node:process, imported as chalk imports it, opens it as a stream), and a read of an empty
     // pipe is EAGAIN, not a wait.
-    const long = readFileSync(join(ROOT, 'corpora', 'sotu.txt'), 'utf8').slice(0, 1 << 20);
+    const long = speeches(1 << 20);
     writeFileSync(at('long.txt'), long);
     const [piped, filed] = await Promise.all([
       rnn(['prepare', '-', '--out', at('long-stdin')], long),

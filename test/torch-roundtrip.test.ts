@@ -121,7 +121,7 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
 
   it('bad input is one line and exit status 2, from --check before torchrun and from every process under it, with no traceback of its own', async () => {
     const corpus = join(dir, 'bad-corpus.txt');
-    writeFileSync(corpus, readFileSync(join(ROOT, 'corpora', 'sotu.txt'), 'utf8').slice(0, 4_000));
+    writeFileSync(corpus, speeches(4_000));
     const data = join(dir, 'bad-data'), out = join(dir, 'bad-out');
     const prepared = await rnnIn(dir, ['prepare', corpus, '--out', data]);
     expect(prepared.status, prepared.stderr).toBe(0);
