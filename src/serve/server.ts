@@ -245,7 +245,8 @@ export class RnnServer {
 
   /** The most each capped request field (CAPS) may ask, by its field's name: what a client can offer before it asks. */
   private limits(): Record<keyof typeof CAPS, number> {
-    return Object.fromEntries(Object.entries(CAPS).map(([field, flag]) => [field, this.options[flag]])) as Record<keyof typeof CAPS, number>;
+    const caps = Object.entries(CAPS).map(([field, flag]) => [field, this.options[flag]]);
+    return Object.fromEntries(caps) as Record<keyof typeof CAPS, number>;
   }
 
   /** The served model a request names, or the first when it names none; else 400. */
