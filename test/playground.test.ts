@@ -582,6 +582,21 @@ it('draws a lone evaluation as two dots, its axes labelled as finely as their st
   expect(along).toEqual(['0', '250', '500', '750', '1k', '1.25k', 'characters seen']);
 }));
 
+it("offers no more tokens than the server's --max-len, its own default cut to it", () => onFreshPage(async (at) => {
+  expect(await at.locator('#len').inputValue()).toBe('300');
+  await at.route('**/v1/models', async (route) => {
+    const response = await route.fetch();
+    const answer = await response.json() as { limits: { len: number } };
+    answer.limits.len = 120;
+    await route.fulfill({ response, json: answer });
+  });
+  await at.reload();
+  await at.waitForFunction(() => document.querySelectorAll('#model option').length === 3);
+  expect([await at.locator('#len').getAttribute('max'), await at.locator('#len').inputValue()]).toEqual(['120', '120']);
+  await at.click('#generate');
+  expect(await sampleOutcome(at)).toMatch(/^120 tokens in /);
+}));
+
 it('says the server cannot be reached once it has stopped, and does not stick', () => onFreshPage(async (at) => {
   await server.stop();
   await at.click('#generate');

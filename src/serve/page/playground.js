@@ -111,7 +111,10 @@ async function loadModels() {
   }
   if ($('token').value !== '') $('token-box').hidden = true;
   state.models = answer.models;
-  $('len').max = String(answer.limits.len);
+  // the tokens box offers no more than the server's --max-len, its own default included
+  const len = $('len');
+  len.max = String(answer.limits.len);
+  if (Number(len.value) > answer.limits.len) len.value = len.max;
   const select = $('model');
   select.replaceChildren(...state.models.map((m) => new Option(m.name, m.name)));
   chooseModel(state.models[0]?.name);
