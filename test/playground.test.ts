@@ -182,6 +182,18 @@ async function onFreshPage(use: (at: Page) => Promise<void>, colorScheme: 'light
   }
 }
 
+/** The page loaded again with the server's /v1/models answer as `edit` changes it, its models listed. */
+async function reloadWithModels<Answer>(at: Page, edit: (answer: Answer) => void): Promise<void> {
+  await at.route('**/v1/models', async (route) => {
+    const response = await route.fetch();
+    const answer = await response.json() as Answer;
+    edit(answer);
+    await route.fulfill({ response, json: answer });
+  });
+  await at.reload();
+  await at.waitForFunction(() => document.querySelectorAll('#model option').length === 3);
+}
+
 /** The sample's status once it no longer says it is sampling. */
 async function sampleOutcome(at: Page): Promise<string> {
   await at.waitForFunction(() => !['', 'sampling…'].includes(document.querySelector('#sample-status')!.textContent!));
@@ -554,26 +566,17 @@ it('keeps the loss chart readable and a tip inside the window at a phone width',
   expect(await besideItsToken()).toBe(true);
 
   // a model's name longer than the phone is wide: shortened in its box, no sideways scrolling
-  await at.route('**/v1/models', async (route) => {
-    const response = await route.fetch();
-    const answer = await response.json() as { models: { name: string }[] };
-    answer.models[2].name = `words-${'of-a-run-named-at-length-'.repeat(4)}`;
-    await route.fulfill({ response, json: answer });
+  await reloadWithModels<{ models: { name: string }[] }>(at, (answer) => {
+    answer.models[2]!.name = `words-${'of-a-run-named-at-length-'.repeat(4)}`;
   });
-  await at.reload();
-  await at.waitForFunction(() => document.querySelectorAll('#model option').length === 3);
   expect(await at.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
 }));
 
 it('draws a lone evaluation as two dots, its axes labelled as finely as their steps', () => onFreshPage(async (at) => {
   // the tiny model's history as one evaluation: a loss axis in steps of 0.025, a token axis in steps of 250
-  await at.route('**/v1/models', async (route) => {
-    const response = await route.fetch();
-    const answer = await response.json() as { models: { name: string; history: unknown[] }[] };
-    answer.models[0].history = [{ step: 20, tokensSeen: 1300, trainLoss: 4.5, valLoss: 4.37 }];
-    await route.fulfill({ response, json: answer });
+  await reloadWithModels<{ models: { history: unknown[] }[] }>(at, (answer) => {
+    answer.models[0]!.history = [{ step: 20, tokensSeen: 1300, trainLoss: 4.5, valLoss: 4.37 }];
   });
-  await at.reload();
   await at.waitForFunction(() => document.querySelectorAll('#loss-chart circle').length === 2);
   expect(await at.locator('#loss-chart circle.train-dot').count()).toBe(1);
   expect(await at.locator('#loss-chart circle.val-dot').count()).toBe(1);
@@ -584,14 +587,9 @@ it('draws a lone evaluation as two dots, its axes labelled as finely as their st
 
 it("offers no more tokens than the server's --max-len, its own default cut to it", () => onFreshPage(async (at) => {
   expect(await at.locator('#len').inputValue()).toBe('300');
-  await at.route('**/v1/models', async (route) => {
-    const response = await route.fetch();
-    const answer = await response.json() as { limits: { len: number } };
+  await reloadWithModels<{ limits: { len: number } }>(at, (answer) => {
     answer.limits.len = 120;
-    await route.fulfill({ response, json: answer });
   });
-  await at.reload();
-  await at.waitForFunction(() => document.querySelectorAll('#model option').length === 3);
   expect([await at.locator('#len').getAttribute('max'), await at.locator('#len').inputValue()]).toEqual(['120', '120']);
   await at.click('#generate');
   expect(await sampleOutcome(at)).toMatch(/^120 tokens in /);
