@@ -18,8 +18,7 @@ const rnn = (...args: string[]) => rnnIn(dir, args);
 const TINY = ['--hidden', '16', '--embed', '8', '--layers', '1', '--seq-len', '20', '--batch', '4', '--workers', '1', '--lr-schedule', 'epoch'];
 
 beforeAll(async () => {
-  const text = speeches(40_000);
-  writeFileSync(at('small.txt'), text);
+  writeFileSync(at('small.txt'), speeches(40_000));
   expect((await rnn('import', EVAL_GRU, '--out', at('gru.json'))).status).toBe(0);
 });
 

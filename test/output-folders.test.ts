@@ -18,9 +18,8 @@ let corpus: string;
 const rnn = (args: string[]): Promise<Run> => rnnIn(dir, args, {}, undefined, 20_000);
 
 beforeAll(async () => {
-  const text = speeches(3000);
   corpus = at('corpus.txt');
-  writeFileSync(corpus, text);
+  writeFileSync(corpus, speeches(3000));
   const trained = await rnn(['train', corpus, ...TINY_RUN, '--max-steps', '2', '--out', at('new', 'runs', 'first')]);
   expect(trained.stderr).not.toMatch(/^rnn: (?!warning: )/m);
   expect(trained.status).toBe(0);
