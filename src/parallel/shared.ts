@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { ModelConfig } from '../engine/config.js';
 import type { Arena } from '../engine/kernels/arena.js';
 import type { KernelsKind } from '../engine/kernels/kernels.js';
@@ -94,6 +95,9 @@ export function poolViews(setup: PoolSetup, arena: Arena, paramCount: number): P
   };
 }
 
+/** Which shards a group's workers run: a training pool's (shard.ts) or a batch-1 step's (inference.ts). */
+export type ThreadKind = 'train' | 'infer';
+
 /** Commands the calling thread posts to every worker. */
 export const enum Command {
   Train = 1,
@@ -114,6 +118,7 @@ export const enum Control {
   BarrierCount = 2,
   BarrierGeneration = 3,
   Failed = 4,
+  SpinsBeforeSleep = 5, // how long a waiting thread polls before it sleeps: spinsBeforeSleep()
 }
 export const CONTROL_SIZE = 8;
 
@@ -157,19 +162,32 @@ export function share(total: number, parts: number, index: number, align = 1): [
 }
 
 /**
- * Polls of a shared word before a thread sleeps on it: the next command, or the threads a
- * barrier waits for, are usually microseconds away.
+ * Polls of a shared word before a thread sleeps on it (one poll is about 20 ns). A waiting
+ * thread that sleeps costs the step its wake-up, and a training step's threads wait on each
+ * other, and on the next step's command, for up to milliseconds: a training group that has a
+ * core for each thread polls for about 20 ms. Threads that share cores, or that may (a batch-1
+ * stepper beside a server's other models), poll for about 0.4 ms: a thread that spins long
+ * while the one it waits for has no core holds that core from it.
  */
-export const SPINS_BEFORE_SLEEP = 20000;
+export const SPINS_SHORT = 20_000;
+export const SPINS_LONG = 1_000_000;
+
+/** The polls before sleeping for a group of `threads` of `kind` on a machine of `cores`. */
+export function spinsBeforeSleep(kind: ThreadKind, threads: number, cores = availableParallelism()): number {
+  return kind === 'train' && threads <= cores ? SPINS_LONG : SPINS_SHORT;
+}
+
 /** How long a thread asleep at a barrier waits before it looks again whether a worker failed. */
 const FAILURE_CHECK_MS = 50;
 
 /**
- * Waits until all `parties` threads have arrived. Spins briefly (the other threads are usually
- * a few microseconds behind), then sleeps on the generation word; throws if a worker failed.
+ * Waits until all `parties` threads have arrived. Spins for the group's SpinsBeforeSleep (the
+ * other threads are usually a little behind), then sleeps on the generation word; throws if a
+ * worker failed.
  */
 export function barrier(control: Int32Array, parties: number): void {
   const generation = Atomics.load(control, Control.BarrierGeneration);
+  const spins = Atomics.load(control, Control.SpinsBeforeSleep);
   if (Atomics.add(control, Control.BarrierCount, 1) === parties - 1) {
     Atomics.store(control, Control.BarrierCount, 0);
     Atomics.add(control, Control.BarrierGeneration, 1);
@@ -178,6 +196,6 @@ export function barrier(control: Int32Array, parties: number): void {
   }
   for (let spin = 0; Atomics.load(control, Control.BarrierGeneration) === generation; spin++) {
     if (Atomics.load(control, Control.Failed) !== 0) throw new Error('a worker thread failed');
-    if (spin > SPINS_BEFORE_SLEEP) Atomics.wait(control, Control.BarrierGeneration, generation, FAILURE_CHECK_MS);
+    if (spin > spins) Atomics.wait(control, Control.BarrierGeneration, generation, FAILURE_CHECK_MS);
   }
 }

@@ -2,22 +2,23 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Arena } from '../engine/kernels/arena.js';
 import { type InferenceSetup, InferenceShard } from './inference.js';
 import { Shard } from './shard.js';
-import { CONTROL_SIZE, Command, Control, type PoolSetup, SPINS_BEFORE_SLEEP } from './shared.js';
+import { CONTROL_SIZE, Command, Control, type PoolSetup } from './shared.js';
 import type { WorkerData } from './threads.js';
 
 /**
- * A pool thread: waits for each posted command, runs its shard of it, until Exit. It spins a
- * little before sleeping, since during generation the next command follows within microseconds.
+ * A pool thread: waits for each posted command, runs its shard of it, until Exit. It spins for
+ * the group's SpinsBeforeSleep before sleeping, since the next command usually follows soon.
  */
 const { setup, kind, index, controlAt } = workerData as WorkerData & { setup: PoolSetup | InferenceSetup };
 const control = new Arena(setup.memory).view(Int32Array, controlAt, CONTROL_SIZE);
 try {
   const shard = kind === 'infer' ? new InferenceShard(setup as InferenceSetup, index) : new Shard(setup as PoolSetup, index);
   let seen = Atomics.load(control, Control.Generation);
+  const spins = Atomics.load(control, Control.SpinsBeforeSleep);
   parentPort!.postMessage('ready');
   for (;;) {
     for (let spin = 0; Atomics.load(control, Control.Generation) === seen; spin++) {
-      if (spin > SPINS_BEFORE_SLEEP) Atomics.wait(control, Control.Generation, seen);
+      if (spin > spins) Atomics.wait(control, Control.Generation, seen);
     }
     seen = Atomics.load(control, Control.Generation);
     const command = Atomics.load(control, Control.Command) as Command;
