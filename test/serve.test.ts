@@ -259,8 +259,9 @@ describe('bad input: one JSON line with a 4xx that names the field', () => {
     // a long name comes back cut short, not echoed whole
     ['POST', '/v1/generate', `{"${'x'.repeat(200)}": 1}`, 400, 'x'.repeat(200), /^unknown option x{37}\.\.\.; the valid ones: model, /],
     ['POST', '/v1/generate', `{"model": "${'m'.repeat(200)}"}`, 400, 'model', /^model "m{36}\.\.\. is not served; the server has gru, tiny, words$/],
-    ['POST', '/v1/generate', '{"beam": 2, "temperature": 1}', 400, 'temperature', /does not apply to a beam search/],
-    ['POST', '/v1/generate', '{"lengthPenalty": 1}', 400, 'lengthPenalty', /needs beam/],
+    ['POST', '/v1/generate', '{"beam": 2, "temperature": 1}', 400, 'temperature', /^temperature does not apply to beam \(a beam search draws nothing at random and never chooses <UNK>\): leave one out$/],
+    ['POST', '/v1/generate', '{"beam": 2, "stream": "sse"}', 400, 'stream', /^stream does not apply to beam \(a beam search answers once, when it ends\): leave one out$/],
+    ['POST', '/v1/generate', '{"lengthPenalty": 1}', 400, 'lengthPenalty', /^lengthPenalty needs beam$/],
     ['POST', '/v1/score', '{}', 400, 'text', /text is missing: give it as a string/],
     ['POST', '/v1/score', '{"text": "a", "top": 11}', 400, 'top', /top: must be an integer from 0 to 10/],
     ['POST', '/v1/activations', '{"text": "a", "layer": 2}', 400, 'layer', /layer: must be from 0 to 1 \(got 2\)/],

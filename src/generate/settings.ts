@@ -58,8 +58,13 @@ export type SampleSettingName = keyof typeof SAMPLE_SETTINGS;
 /** The settings a beam search refuses: it draws nothing at random, and never chooses `<UNK>`. */
 export const NOT_FOR_BEAM = ['temperature', 'topK', 'topP', 'seed', 'unk'] as const satisfies readonly SampleSettingName[];
 
-/** Why a beam search refuses each of NOT_FOR_BEAM. */
-export const NOT_FOR_BEAM_REASON = 'a beam search draws nothing at random and never chooses <UNK>';
+/**
+ * The refusal of one of NOT_FOR_BEAM beside a beam search, with the setting and the beam named
+ * as the caller names them (`--temperature` and `--beam`, or the fields `temperature` and `beam`).
+ */
+export function notForBeam(setting: string, beam: string): string {
+  return `${setting} does not apply to ${beam} (a beam search draws nothing at random and never chooses <UNK>): leave one out`;
+}
 
 /**
  * Checks options given to the library against SAMPLE_SETTINGS' ranges, keyed by the setting

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import { type AddressInfo, type Socket, isIPv4 } from 'node:net';
 import type { Model } from '../api/index.js';
-import { NOT_FOR_BEAM, NOT_FOR_BEAM_REASON, SAMPLE_SETTINGS } from '../generate/settings.js';
+import { NOT_FOR_BEAM, SAMPLE_SETTINGS, notForBeam } from '../generate/settings.js';
 import type { KernelsKind } from '../engine/kernels/kernels.js';
 import { describeValue, optionMessage } from '../input/issues.js';
 import { SettingError, type SettingsInput, flagName } from '../input/settings.js';
@@ -548,9 +548,9 @@ function streamWriter(res: ServerResponse, mode: StreamMode): (event: 'text' | '
 /** A beam search's request giving a field that only drawing reads (NOT_FOR_BEAM, stream): 400 naming it. */
 function refuseDrawingFields(sampling: Partial<Record<(typeof NOT_FOR_BEAM)[number], unknown>>, stream: StreamMode | undefined): void {
   for (const field of NOT_FOR_BEAM) {
-    if (sampling[field] !== undefined) throw new HttpError(400, `${field} does not apply to a beam search (${NOT_FOR_BEAM_REASON}): leave it out or leave out beam`, field);
+    if (sampling[field] !== undefined) throw new HttpError(400, notForBeam(field, 'beam'), field);
   }
-  if (stream !== undefined) throw new HttpError(400, 'stream does not apply to a beam search: leave it out or leave out beam', 'stream');
+  if (stream !== undefined) throw new HttpError(400, 'stream does not apply to beam (a beam search answers once, when it ends): leave one out', 'stream');
 }
 
 function streamFromAccept(accept: string | undefined): StreamMode | null {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { type Model, type TokenizedText, loadModel } from '../../api/index.js';
 import { beamWarnings } from '../../generate/beam.js';
-import { NOT_FOR_BEAM, NOT_FOR_BEAM_REASON, SAMPLE_SETTINGS } from '../../generate/settings.js';
+import { NOT_FOR_BEAM, SAMPLE_SETTINGS, notForBeam } from '../../generate/settings.js';
 import { KERNELS_SETTING } from '../../checkpoint/settings.js';
 import { POSITIVE_INTEGER, SettingError, type SettingTable, type SettingsInput, parseSettingTable } from '../../input/settings.js';
 import { defaultStepperWorkers } from '../../parallel/inference.js';
@@ -101,7 +101,7 @@ async function runSample(flags: SampleFlags): Promise<void> {
 function runBeam(flags: SampleFlags, model: Model, prime: TokenizedText, beam: number): void {
   for (const setting of NOT_FOR_BEAM) {
     if (flags[setting] !== undefined) {
-      throw new SettingError(setting, flags[setting], (name) => `${name(setting)} does not apply to ${name('beam')} (${NOT_FOR_BEAM_REASON}): leave one out`);
+      throw new SettingError(setting, flags[setting], (name) => notForBeam(name(setting), name('beam')));
     }
   }
   const settings = { stopAtEos: flags.stopAtEos === true, lengthPenalty: flags.lengthPenalty ?? SAMPLE_SETTINGS.lengthPenalty.default };
