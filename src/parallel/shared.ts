@@ -118,7 +118,6 @@ export const enum Control {
   BarrierCount = 2,
   BarrierGeneration = 3,
   Failed = 4,
-  SpinsBeforeSleep = 5, // how long a waiting thread polls before it sleeps: spinsBeforeSleep()
 }
 export const CONTROL_SIZE = 8;
 
@@ -181,13 +180,12 @@ export function spinsBeforeSleep(kind: ThreadKind, threads: number, cores = avai
 const FAILURE_CHECK_MS = 50;
 
 /**
- * Waits until all `parties` threads have arrived. Spins for the group's SpinsBeforeSleep (the
+ * Waits until all `parties` threads have arrived. Polls `spins` times (spinsBeforeSleep: the
  * other threads are usually a little behind), then sleeps on the generation word; throws if a
  * worker failed.
  */
-export function barrier(control: Int32Array, parties: number): void {
+export function barrier(control: Int32Array, parties: number, spins: number): void {
   const generation = Atomics.load(control, Control.BarrierGeneration);
-  const spins = Atomics.load(control, Control.SpinsBeforeSleep);
   if (Atomics.add(control, Control.BarrierCount, 1) === parties - 1) {
     Atomics.store(control, Control.BarrierCount, 0);
     Atomics.add(control, Control.BarrierGeneration, 1);

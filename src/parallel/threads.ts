@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { Command, Control, type ThreadKind, spinsBeforeSleep } from './shared.js';
+import { Command, Control, type ThreadKind } from './shared.js';
 
 /** What a worker thread is started with: the group's setup, its shard's index, and the control block's byte offset. */
 export interface WorkerData {
@@ -32,7 +32,6 @@ export class ThreadGroup {
     // a count that is not a positive integer would leave every barrier waiting for threads that never come
     if (!Number.isInteger(setup.workers) || setup.workers < 1) throw new RangeError(`workers: must be a positive integer (got ${setup.workers})`);
     const controlAt = control.byteOffset;
-    Atomics.store(control, Control.SpinsBeforeSleep, spinsBeforeSleep(kind, setup.workers));
     const threads = await Promise.all(Array.from({ length: setup.workers - 1 }, (_, k) => spawn({ setup, kind, index: k + 1, controlAt })));
     return new ThreadGroup(control, local, threads);
   }

@@ -2,19 +2,19 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Arena } from '../engine/kernels/arena.js';
 import { type InferenceSetup, InferenceShard } from './inference.js';
 import { Shard } from './shard.js';
-import { CONTROL_SIZE, Command, Control, type PoolSetup } from './shared.js';
+import { CONTROL_SIZE, Command, Control, type PoolSetup, spinsBeforeSleep } from './shared.js';
 import type { WorkerData } from './threads.js';
 
 /**
- * A pool thread: waits for each posted command, runs its shard of it, until Exit. It spins for
- * the group's SpinsBeforeSleep before sleeping, since the next command usually follows soon.
+ * A pool thread: waits for each posted command, runs its shard of it, until Exit. It polls for
+ * the next command (spinsBeforeSleep) before sleeping, since it usually follows soon.
  */
 const { setup, kind, index, controlAt } = workerData as WorkerData & { setup: PoolSetup | InferenceSetup };
 const control = new Arena(setup.memory).view(Int32Array, controlAt, CONTROL_SIZE);
+const spins = spinsBeforeSleep(kind, setup.workers);
 try {
   const shard = kind === 'infer' ? new InferenceShard(setup as InferenceSetup, index) : new Shard(setup as PoolSetup, index);
   let seen = Atomics.load(control, Control.Generation);
-  const spins = Atomics.load(control, Control.SpinsBeforeSleep);
   parentPort!.postMessage('ready');
   for (;;) {
     for (let spin = 0; Atomics.load(control, Control.Generation) === seen; spin++) {
