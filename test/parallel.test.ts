@@ -186,3 +186,30 @@ describe('how long a waiting thread polls before it sleeps', () => {
     expect(SPINS_LONG).toBeGreaterThan(SPINS_SHORT);
   });
 });
+
+describe('a thread that fails during a step', () => {
+  /** A token whose row of layer 0's input table lies past the arena, so the wasm gather traps. */
+  const pastTheArena = Math.floor(2 ** 31 / (4 * 4 * config.hiddenSize));
+
+  async function wasmEngine(): Promise<TrainingEngine> {
+    const params = initParams(config, new Rng(5));
+    const e = await createEngine({ config, params, optimizer: 'adam', batchSize: B, seqLen: T, evalRows: 5, workers: 2, kernels: 'wasm' });
+    engines.push(e);
+    fillWindow(e, 0);
+    return e;
+  }
+
+  it('is reported with the worker\'s own message and number', async () => {
+    const e = await wasmEngine();
+    e.inputs[B * T - 1] = pastTheArena; // the last sequence: worker 1's
+    expect(() => e.trainStep({ lr: 1e-2, clip: 1, clipValue: null }, 1)).toThrow(/^worker thread 1 failed: memory access out of bounds$/);
+    await e.close();
+  });
+
+  it('on the calling thread is reported as its own error, not a worker\'s', async () => {
+    const e = await wasmEngine();
+    e.inputs[0] = pastTheArena; // the first sequence: shard 0's, on this thread
+    expect(() => e.trainStep({ lr: 1e-2, clip: 1, clipValue: null }, 1)).toThrow(/^memory access out of bounds$/);
+    await e.close();
+  });
+});

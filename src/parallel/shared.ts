@@ -179,10 +179,17 @@ export function spinsBeforeSleep(kind: ThreadKind, threads: number, cores = avai
 /** How long a thread asleep at a barrier waits before it looks again whether a worker failed. */
 const FAILURE_CHECK_MS = 50;
 
+/** What a barrier throws when another thread of the group failed: that thread reports why. */
+export class PeerFailure extends Error {
+  constructor() {
+    super('a worker thread failed');
+  }
+}
+
 /**
  * Waits until all `parties` threads have arrived. Polls `spins` times (spinsBeforeSleep: the
- * other threads are usually a little behind), then sleeps on the generation word; throws if a
- * worker failed.
+ * other threads are usually a little behind), then sleeps on the generation word; throws
+ * PeerFailure if a thread failed.
  */
 export function barrier(control: Int32Array, parties: number, spins: number): void {
   const generation = Atomics.load(control, Control.BarrierGeneration);
@@ -193,7 +200,7 @@ export function barrier(control: Int32Array, parties: number, spins: number): vo
     return;
   }
   for (let spin = 0; Atomics.load(control, Control.BarrierGeneration) === generation; spin++) {
-    if (Atomics.load(control, Control.Failed) !== 0) throw new Error('a worker thread failed');
+    if (Atomics.load(control, Control.Failed) !== 0) throw new PeerFailure();
     if (spin > spins) Atomics.wait(control, Control.BarrierGeneration, generation, FAILURE_CHECK_MS);
   }
 }

@@ -1,12 +1,22 @@
-import { Worker } from 'node:worker_threads';
-import { Command, Control, type ThreadKind } from './shared.js';
+import { MessageChannel, type MessagePort, Worker, receiveMessageOnPort } from 'node:worker_threads';
+import { Command, Control, PeerFailure, type ThreadKind } from './shared.js';
 
-/** What a worker thread is started with: the group's setup, its shard's index, and the control block's byte offset. */
+/**
+ * What a worker thread is started with: the group's setup, its shard's index, the control
+ * block's byte offset, and the port on which it reports why it failed.
+ */
 export interface WorkerData {
   setup: unknown;
   kind: ThreadKind;
   index: number;
   controlAt: number;
+  failures: MessagePort;
+}
+
+/** A started worker thread, and the other end of its `failures` port. */
+interface GroupThread {
+  worker: Worker;
+  failures: MessagePort;
 }
 
 /** What each thread of a group runs for a posted command; every shard ends at one barrier. */
@@ -22,7 +32,9 @@ interface CommandRunner {
 export class ThreadGroup {
   private closed = false;
 
-  private constructor(private readonly control: Int32Array, private readonly local: CommandRunner, private readonly threads: Worker[]) {}
+  private constructor(
+    private readonly control: Int32Array, private readonly local: CommandRunner, private readonly threads: GroupThread[],
+  ) {}
 
   /**
    * Spawns `setup.workers − 1` workers running worker.ts with `setup` and where `control` lies
@@ -41,14 +53,37 @@ export class ThreadGroup {
     Atomics.store(this.control, Control.Command, command);
     Atomics.add(this.control, Control.Generation, 1);
     Atomics.notify(this.control, Control.Generation);
-    this.local.run(command);
+    try {
+      this.local.run(command);
+    } catch (err) {
+      if (err instanceof PeerFailure) throw this.workerFailure(err);
+      // shard 0 failed here: the workers waiting at its barrier give up
+      Atomics.store(this.control, Control.Failed, 1);
+      Atomics.notify(this.control, Control.BarrierGeneration);
+      throw err;
+    }
+  }
+
+  /**
+   * The failed worker's own message: it posted it on its port before it raised Failed, so
+   * the message is there now, though this thread has not returned to the event loop since.
+   */
+  private workerFailure(fallback: PeerFailure): Error {
+    for (const [k, { failures }] of this.threads.entries()) {
+      const report = receiveMessageOnPort(failures);
+      if (report) return new Error(`worker thread ${k + 1} failed: ${report.message as string}`);
+    }
+    return fallback;
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     if (Atomics.load(this.control, Control.Failed) === 0) this.post(Command.Exit);
     this.closed = true;
-    await Promise.all(this.threads.map((t) => t.terminate()));
+    await Promise.all(this.threads.map(({ worker, failures }) => {
+      failures.close();
+      return worker.terminate();
+    }));
   }
 }
 
@@ -58,15 +93,16 @@ function workerUrl(): URL {
   return here.pathname.endsWith('.ts') ? new URL('../../dist/src/parallel/worker.js', here) : new URL('./worker.js', here);
 }
 
-function spawn(workerData: WorkerData): Promise<Worker> {
-  const { index } = workerData;
+function spawn(data: Omit<WorkerData, 'failures'>): Promise<GroupThread> {
+  const { index } = data, { port1: failures, port2 } = new MessageChannel();
   return new Promise((resolve, reject) => {
-    const worker = new Worker(workerUrl(), { workerData });
+    const worker = new Worker(workerUrl(), { workerData: { ...data, failures: port2 }, transferList: [port2] });
     worker.once('error', reject);
     worker.once('message', (message) => {
       if (message !== 'ready') return reject(new Error(`worker ${index} failed to start: ${(message as { error: string }).error}`));
       worker.unref(); // a run that forgets close() still exits
-      resolve(worker);
+      failures.unref();
+      resolve({ worker, failures });
     });
   });
 }

@@ -2,20 +2,23 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Arena } from '../engine/kernels/arena.js';
 import { type InferenceSetup, InferenceShard } from './inference.js';
 import { Shard } from './shard.js';
-import { CONTROL_SIZE, Command, Control, type PoolSetup, spinsBeforeSleep } from './shared.js';
+import { CONTROL_SIZE, Command, Control, PeerFailure, type PoolSetup, spinsBeforeSleep } from './shared.js';
 import type { WorkerData } from './threads.js';
 
 /**
  * A pool thread: waits for each posted command, runs its shard of it, until Exit. It polls for
- * the next command (spinsBeforeSleep) before sleeping, since it usually follows soon.
+ * the next command (spinsBeforeSleep) before sleeping, since it usually follows soon. If it
+ * fails, it says why on its `failures` port, then raises Failed for the threads at a barrier.
  */
-const { setup, kind, index, controlAt } = workerData as WorkerData & { setup: PoolSetup | InferenceSetup };
+const { setup, kind, index, controlAt, failures } = workerData as WorkerData & { setup: PoolSetup | InferenceSetup };
 const control = new Arena(setup.memory).view(Int32Array, controlAt, CONTROL_SIZE);
 const spins = spinsBeforeSleep(kind, setup.workers);
+let started = false;
 try {
   const shard = kind === 'infer' ? new InferenceShard(setup as InferenceSetup, index) : new Shard(setup as PoolSetup, index);
   let seen = Atomics.load(control, Control.Generation);
   parentPort!.postMessage('ready');
+  started = true;
   for (;;) {
     for (let spin = 0; Atomics.load(control, Control.Generation) === seen; spin++) {
       if (spin > spins) Atomics.wait(control, Control.Generation, seen);
@@ -26,7 +29,11 @@ try {
     if (command === Command.Exit) break;
   }
 } catch (err) {
-  Atomics.store(control, Control.Failed, 1);
-  Atomics.notify(control, Control.BarrierGeneration);
-  parentPort!.postMessage({ error: err instanceof Error ? err.message : String(err) });
+  if (!(err instanceof PeerFailure)) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (started) failures.postMessage(message);
+    else parentPort!.postMessage({ error: message });
+    Atomics.store(control, Control.Failed, 1);
+    Atomics.notify(control, Control.BarrierGeneration);
+  }
 }
