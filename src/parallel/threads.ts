@@ -99,7 +99,7 @@ function spawn(data: Omit<WorkerData, 'failures'>): Promise<GroupThread> {
     const worker = new Worker(workerUrl(), { workerData: { ...data, failures: port2 }, transferList: [port2] });
     worker.once('error', reject);
     worker.once('message', (message) => {
-      if (message !== 'ready') return reject(new Error(`worker ${index} failed to start: ${(message as { error: string }).error}`));
+      if (message !== 'ready') return reject(new Error(`worker thread ${index} failed to start: ${(message as { error: string }).error}`));
       worker.unref(); // a run that forgets close() still exits
       failures.unref();
       resolve({ worker, failures });
