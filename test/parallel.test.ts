@@ -8,7 +8,9 @@ import { createStepper } from '../src/parallel/inference.js';
 import { createEngine } from '../src/parallel/pool.js';
 import type { KernelsKind } from '../src/engine/kernels/kernels.js';
 import { paramLayout } from '../src/engine/params.js';
-import { SPINS_LONG, SPINS_SHORT, spinsBeforeSleep } from '../src/parallel/shared.js';
+import { CONTROL_SIZE, SPINS_LONG, SPINS_SHORT, spinsBeforeSleep } from '../src/parallel/shared.js';
+import { ThreadGroup } from '../src/parallel/threads.js';
+import { Arena } from '../src/engine/kernels/arena.js';
 import { kernelKinds } from './helpers/kernels.js';
 
 /**
@@ -211,5 +213,14 @@ describe('a thread that fails during a step', () => {
     e.inputs[0] = pastTheArena; // the first sequence: shard 0's, on this thread
     expect(() => e.trainStep({ lr: 1e-2, clip: 1, clipValue: null }, 1)).toThrow(/^memory access out of bounds$/);
     await e.close();
+  });
+});
+
+describe('a worker thread that fails to start', () => {
+  it('is reported with its own message and number, and the group does not start', async () => {
+    const arena = new Arena(), control = arena.ints(CONTROL_SIZE);
+    // a setup with no model in it: the worker's shard throws as it is built
+    await expect(ThreadGroup.start({ workers: 2, memory: arena.memory }, control, 'infer', { run: () => {} }))
+      .rejects.toThrow(/^worker thread 1 failed to start: .*'config'/); // the worker's own TypeError
   });
 });

@@ -179,6 +179,12 @@ export function spinsBeforeSleep(kind: ThreadKind, threads: number, cores = avai
 /** How long a thread asleep at a barrier waits before it looks again whether a worker failed. */
 const FAILURE_CHECK_MS = 50;
 
+/** Marks the group failed and wakes the threads asleep at a barrier, which then throw PeerFailure. */
+export function raiseFailure(control: Int32Array): void {
+  Atomics.store(control, Control.Failed, 1);
+  Atomics.notify(control, Control.BarrierGeneration);
+}
+
 /** What a barrier throws when another thread of the group failed: that thread reports why. */
 export class PeerFailure extends Error {
   constructor() {

@@ -1,5 +1,5 @@
 import { MessageChannel, type MessagePort, Worker, receiveMessageOnPort } from 'node:worker_threads';
-import { Command, Control, PeerFailure, type ThreadKind } from './shared.js';
+import { Command, Control, PeerFailure, type ThreadKind, raiseFailure } from './shared.js';
 
 /**
  * What a worker thread is started with: the group's setup, its shard's index, the control
@@ -57,9 +57,7 @@ export class ThreadGroup {
       this.local.run(command);
     } catch (err) {
       if (err instanceof PeerFailure) throw this.workerFailure(err);
-      // shard 0 failed here: the workers waiting at its barrier give up
-      Atomics.store(this.control, Control.Failed, 1);
-      Atomics.notify(this.control, Control.BarrierGeneration);
+      raiseFailure(this.control); // shard 0 failed here: the workers waiting at its barrier give up
       throw err;
     }
   }
@@ -97,9 +95,14 @@ function spawn(data: Omit<WorkerData, 'failures'>): Promise<GroupThread> {
   const { index } = data, { port1: failures, port2 } = new MessageChannel();
   return new Promise((resolve, reject) => {
     const worker = new Worker(workerUrl(), { workerData: { ...data, failures: port2 }, transferList: [port2] });
+    const exited = () => {
+      const report = receiveMessageOnPort(failures);
+      reject(new Error(`worker thread ${index} failed to start: ${report ? report.message as string : 'it exited'}`));
+    };
     worker.once('error', reject);
-    worker.once('message', (message) => {
-      if (message !== 'ready') return reject(new Error(`worker thread ${index} failed to start: ${(message as { error: string }).error}`));
+    worker.once('exit', exited);
+    worker.once('message', () => { // 'ready'
+      worker.off('exit', exited);
       worker.unref(); // a run that forgets close() still exits
       failures.unref();
       resolve({ worker, failures });
