@@ -219,8 +219,8 @@ describe('a thread that fails during a step', () => {
 describe('a worker thread that fails to start', () => {
   it('is reported with its own message and number, and the group does not start', async () => {
     const arena = new Arena(), control = arena.ints(CONTROL_SIZE);
-    // a setup with no model in it: the worker's shard throws as it is built
-    await expect(ThreadGroup.start({ workers: 2, memory: arena.memory }, control, 'infer', { run: () => {} }))
+    const noModel = { workers: 2, memory: arena.memory }; // the worker's shard throws as it is built
+    await expect(ThreadGroup.start(noModel, control, 'infer', { run: () => {} }))
       .rejects.toThrow(/^worker thread 1 failed to start: .*'config'/); // the worker's own TypeError
   });
 });
