@@ -290,18 +290,52 @@ function tile4x8(aPanel: usize, bPanel: usize, kc: i32, cTile: usize, ldc: usize
 }
 
 /**
- * The last mr < 4 rows of C, one row at a time across the block's nc columns: each element
- * sums its products in tile4x8's order, so a row's result does not depend on the rows beside
- * it. A row alone has only two sums in a panel, each waiting for its previous multiply-add,
- * so three panels (six sums) go side by side, then what is left one panel at a time.
+ * The last mr < 4 rows of C across the block's nc columns: each element sums its products in
+ * tile4x8's order, so a row's result does not depend on the rows beside it. Two rows go
+ * together across two panels at a time (tile2x16: eight sums, as many as tile4x8 keeps in
+ * flight); a row alone has only two sums in a panel, each waiting for its previous
+ * multiply-add, so it takes three panels side by side (six sums); what is left of the columns
+ * goes one row of one panel at a time.
  */
 function lastRows(aPanel: usize, bBlock: usize, panelBytes: usize, kc: i32, cTile: usize, ldc: usize, mr: i32, nc: i32, tile: usize): void {
-  for (let r = 0; r < mr; r++) {
-    const ap = aPanel + (<usize>r << 2);
-    let row = cTile + <usize>r * ldc, bPanel = bBlock, j = 0;
-    for (; j + 24 <= nc; j += 24, bPanel += 3 * panelBytes, row += 3 * PANEL_ROW_BYTES) threePanelsOfRow(ap, bPanel, panelBytes, kc, row);
-    for (; j < nc; j += 8, bPanel += panelBytes, row += PANEL_ROW_BYTES) panelOfRow(ap, bPanel, kc, row, min(8, nc - j), tile);
+  const paired = mr >= 2 ? nc & ~15 : 0;
+  for (let j = 0; j < paired; j += 16) {
+    tile2x16(aPanel, bBlock + <usize>(j >> 3) * panelBytes, panelBytes, kc, cTile + (<usize>j << 2), ldc);
   }
+  for (let r = 0; r < mr; r++) {
+    const from = r < 2 ? paired : 0;
+    rowFrom(aPanel + (<usize>r << 2), bBlock + <usize>(from >> 3) * panelBytes, panelBytes, kc, cTile + <usize>r * ldc + (<usize>from << 2), from, nc, tile);
+  }
+}
+
+/** A row of C from column j0 of the block (a multiple of 8) to nc: `ap` its values in the Ã panel, `bPanel` column j0's panel, `row` its element of C there. */
+function rowFrom(ap: usize, bPanel: usize, panelBytes: usize, kc: i32, row: usize, j0: i32, nc: i32, tile: usize): void {
+  let j = j0;
+  for (; j + 24 <= nc; j += 24, bPanel += 3 * panelBytes, row += 3 * PANEL_ROW_BYTES) threePanelsOfRow(ap, bPanel, panelBytes, kc, row);
+  for (; j < nc; j += 8, bPanel += panelBytes, row += PANEL_ROW_BYTES) panelOfRow(ap, bPanel, kc, row, min(8, nc - j), tile);
+}
+
+/** C[0..2, 0..16] += Σ_k Ã(0..1, k) ⊗ B̃(k, 0..16) over two whole panels: rows 0 and 1 of the Ã panel. */
+function tile2x16(aPanel: usize, bPanel: usize, panelBytes: usize, kc: i32, cTile: usize, ldc: usize): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0), c03 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0), c12 = f32x4.splat(0), c13 = f32x4.splat(0);
+  let ap = aPanel, first = bPanel, second = bPanel + panelBytes;
+  for (let k = 0; k < kc; k++) {
+    const b0 = v128.load(first), b1 = v128.load(first, 16), b2 = v128.load(second), b3 = v128.load(second, 16);
+    let x = v128.load32_splat(ap);
+    c00 = madd(x, b0, c00); c01 = madd(x, b1, c01); c02 = madd(x, b2, c02); c03 = madd(x, b3, c03);
+    x = v128.load32_splat(ap, 4);
+    c10 = madd(x, b0, c10); c11 = madd(x, b1, c11); c12 = madd(x, b2, c12); c13 = madd(x, b3, c13);
+    ap += A_COLUMN_BYTES;
+    first += PANEL_ROW_BYTES;
+    second += PANEL_ROW_BYTES;
+  }
+  let row = cTile;
+  v128.store(row, f32x4.add(v128.load(row), c00)); v128.store(row, f32x4.add(v128.load(row, 16), c01), 16);
+  v128.store(row, f32x4.add(v128.load(row, 32), c02), 32); v128.store(row, f32x4.add(v128.load(row, 48), c03), 48);
+  row += ldc;
+  v128.store(row, f32x4.add(v128.load(row), c10)); v128.store(row, f32x4.add(v128.load(row, 16), c11), 16);
+  v128.store(row, f32x4.add(v128.load(row, 32), c12), 32); v128.store(row, f32x4.add(v128.load(row, 48), c13), 48);
 }
 
 /** row[0..24] += Σ_k Ã(r, k) · B̃(k, 0..24) over three whole panels, from `ap` (row r's first value in the Ã panel). */
