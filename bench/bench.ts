@@ -578,8 +578,8 @@ async function reportTraining(name: string): Promise<void> {
     const ours = measured.rnn[i]!, charsPerSec = ours.wall;
     const asTrained = batch === TRAIN_DEFAULTS.batch && seqLen === TRAIN_DEFAULTS.seqLen && kernels === resolveKernels();
     if (name === DEFAULT_MODEL && asTrained) defaultModelRates.set(workers, charsPerSec);
-    const first = runs.findIndex((r) => r.kernels === kernels);
-    const single = rates[first]! / runs[first]!.workers;
+    const alone = runs.findIndex((r) => r.kernels === kernels && r.workers === 1);
+    const speedup = alone < 0 ? undefined : charsPerSec / rates[alone]!;
     const gflops = (charsPerSec / (batch * seqLen)) * flopsPerStep(config, batch, seqLen, workers) / 1e9;
     const ofCeiling = gflops / workers / ceilings.get(workers)!;
     const ofPeak = ofSimdPeak(kernels, gflops / workers);
@@ -587,10 +587,10 @@ async function reportTraining(name: string): Promise<void> {
     report(
       {
         event: 'train', model: name, kernels, batch, seqLen, workers, charsPerSec, charsPerCpuSecond: ours.cpu,
-        speedup: charsPerSec / single, gflops, ofCeilingPerWorker: ofCeiling, ofSimdPeakPerWorker: ofPeak,
+        speedup, gflops, ofCeilingPerWorker: ofCeiling, ofSimdPeakPerWorker: ofPeak,
         ...(torch && { torchCharsPerSec: torch.wall, ratioTorch: charsPerSec / torch.wall }),
       },
-      rowLabel(what, kernels, shape, workers) + `${rateText(ours, unit, workers, 7)}  ×${(charsPerSec / single).toFixed(2)}  ` +
+      rowLabel(what, kernels, shape, workers) + `${rateText(ours, unit, workers, 7)}  ${speedup === undefined ? '' : `×${speedup.toFixed(2)}  `}` +
         `${gflops.toFixed(2)} GFLOP/s  (${percent(ofCeiling)} of the yardstick with as many threads` +
         (ofPeak === undefined ? '' : `, ${percent(ofPeak)} of the SIMD peak`) + ')' + ratioText(rates, i) +
         (kernels === resolveKernels() ? peerRatioText(ours, workers, measured.torch) : ''),

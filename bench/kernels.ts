@@ -16,6 +16,8 @@ const PRODUCTS: Case[] = [
   { what: 'recurrent h·Uᵀ', product: 'matmulNT', M: 50, N: 512, K: 128 },
   // U packed once a window, as training runs it; 25 rows: a worker's share of B = 50 on two
   { what: 'recurrent, U packed', product: 'matmulPacked', M: 25, N: 512, K: 128 },
+  // 2 rows: a worker's share of B = 32 on sixteen
+  { what: 'recurrent, 2 rows', product: 'matmulPacked', M: 2, N: 512, K: 128 },
   { what: 'dGates·W (to input)', product: 'matmulNN', M: 2500, N: 64, K: 512 },
   { what: 'dGates·U (to state)', product: 'matmulNN', M: 50, N: 128, K: 512 },
   { what: 'dW = dGatesᵀ·x', product: 'matmulTN', M: 512, N: 64, K: 2500 },
