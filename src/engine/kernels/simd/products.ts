@@ -9,9 +9,10 @@
 // K is cut into blocks of KC; for each, a block of B̃ (KC rows, up to B_BLOCK_FLOATS in all)
 // is packed into panels of 8 columns (row k of a panel: 8 contiguous floats), and for each
 // group of 4 rows of C, Ã's 4 rows are packed side by side (column k: 4 contiguous floats).
-// The 4×8 tile of C then lives in eight f32x4 registers while k runs over the block. Rows and
-// columns that do not fill a tile are packed with zeros and only their part of the tile is
-// added to C, so any M, N, K work with one inner loop.
+// The 4×8 tile of C then lives in eight f32x4 registers while k runs over the block. Columns
+// that do not fill a panel are packed with zeros and only their part of the tile is added to
+// C; the last M mod 4 rows take tiles of their own (lastRows), each element summed in the same
+// order, so any M, N, K work and a row's bits never depend on the rows beside it.
 // ---------------------------------------------------------------------------------------
 
 /**
