@@ -33,8 +33,8 @@ export class InferenceShard {
   private readonly units: [number, number];
   private readonly rows: [number, number];
   private readonly control: Int32Array;
-  /** Polls at a barrier before sleeping. */
-  private readonly spins: number;
+  /** Polls of a shared word before sleeping: at a barrier, and on a worker for the next command (spinsBeforeSleep). */
+  readonly spins: number;
 
   constructor(private readonly setup: InferenceSetup, private readonly index: number, model?: LanguageModel) {
     const { config, workers } = setup;

@@ -25,8 +25,8 @@ export class Shard {
   private readonly rows: [number, number];
   private readonly sliceStart: number;
   private readonly sliceEnd: number;
-  /** Polls at a barrier before sleeping. */
-  private readonly spins: number;
+  /** Polls of a shared word before sleeping: at a barrier, and on a worker for the next command (spinsBeforeSleep). */
+  readonly spins: number;
   /** This step's settings, read from the scalar block (one object, reused). */
   private readonly settings: StepSettings = { lr: 0, clip: null, clipValue: null };
 
