@@ -59,11 +59,12 @@ export type SampleSettingName = keyof typeof SAMPLE_SETTINGS;
 export const NOT_FOR_BEAM = ['temperature', 'topK', 'topP', 'seed', 'unk'] as const satisfies readonly SampleSettingName[];
 
 /**
- * The refusal of one of NOT_FOR_BEAM beside a beam search, with the setting and the beam named
- * as the caller names them (`--temperature` and `--beam`, or the fields `temperature` and `beam`).
+ * The refusal of a setting beside a beam search, with the setting and the beam named as the
+ * caller names them (`--temperature` and `--beam`, or the fields `temperature` and `beam`): by
+ * default one of NOT_FOR_BEAM, else with `why` it does not apply.
  */
-export function notForBeam(setting: string, beam: string): string {
-  return `${setting} does not apply to ${beam} (a beam search draws nothing at random and never chooses <UNK>): leave one out`;
+export function notForBeam(setting: string, beam: string, why = 'a beam search draws nothing at random and never chooses <UNK>'): string {
+  return `${setting} does not apply to ${beam} (${why}): leave one out`;
 }
 
 /**

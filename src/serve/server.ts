@@ -550,7 +550,7 @@ function refuseDrawingFields(sampling: Partial<Record<(typeof NOT_FOR_BEAM)[numb
   for (const field of NOT_FOR_BEAM) {
     if (sampling[field] !== undefined) throw new HttpError(400, notForBeam(field, 'beam'), field);
   }
-  if (stream !== undefined) throw new HttpError(400, 'stream does not apply to beam (a beam search answers once, when it ends): leave one out', 'stream');
+  if (stream !== undefined) throw new HttpError(400, notForBeam('stream', 'beam', 'a beam search answers once, when it ends'), 'stream');
 }
 
 function streamFromAccept(accept: string | undefined): StreamMode | null {
