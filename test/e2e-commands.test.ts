@@ -227,10 +227,20 @@ describe('with a model trained by rnn train', () => {
     expect(implicit.status).toBe(0);
     expect(implicit.stdout).toBe((await rnn('sample', '--checkpoint', ckpt, '--len', '20', '--seed', '9')).stdout);
     // which checkpoint made the output, on stderr: stdout stays exactly the text
-    const using = `rnn: no --checkpoint given: using ${join('checkpoints', 'run', 'latest.json')}, the newest under checkpoints/\n`;
+    const usingFile = (name: string): string =>
+      `rnn: no --checkpoint given: using ${join('checkpoints', 'run', name)}, the newest run under checkpoints/\n`;
+    const using = usingFile('latest.json');
     expect(implicit.stderr).toBe(using);
     const scored = await rnnIn(cwd, ['eval', 'perplexity', '--text', 'the text', '--json']);
     expect([scored.status, scored.stderr]).toEqual([0, using]);
+    // the newest run's best.json where it has one, though its latest.json was written after it
+    const best = join(cwd, 'checkpoints', 'run', 'best.json');
+    copyFileSync(ckpt, best);
+    const anHourAgo = new Date(Date.now() - 3_600_000);
+    utimesSync(best, anHourAgo, anHourAgo);
+    const fromBest = await rnnIn(cwd, ['sample', '--len', '5']);
+    expect([fromBest.status, fromBest.stderr]).toEqual([0, usingFile('best.json')]);
+    unlinkSync(best);
     const named = await rnnIn(cwd, ['sample', '--len', '5', '--checkpoint', join('checkpoints', 'run')]);
     expect([named.status, named.stderr]).toEqual([0, '']);
     const servedNames = async (from: string, args: string[]): Promise<string[]> => {

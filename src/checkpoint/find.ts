@@ -1,5 +1,5 @@
 import { closeSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { SettingError } from '../input/settings.js';
 import { CheckpointError } from './errors.js';
 import { isFolder, isTempFile } from './files.js';
@@ -15,7 +15,7 @@ export const RUN_FOLDER_FILES = { latest: 'latest.json', best: 'best.json' } as 
 export const RUN_FOLDER_READS = `its ${RUN_FOLDER_FILES.best}, else ${RUN_FOLDER_FILES.latest}`;
 
 /** How a help line says which checkpoint a command takes when none is named (resolveCheckpointPath). */
-export const NEWEST_CHECKPOINT = `the newest under ${CHECKPOINT_DIR}/`;
+export const NEWEST_CHECKPOINT = `the newest run under ${CHECKPOINT_DIR}/`;
 
 /** The checkpoint a run folder stands for where a model is read: its best.json, else its latest.json; a folder of neither is refused. */
 function folderCheckpoint(dir: string): string {
@@ -76,7 +76,8 @@ export function latestCheckpoint(dir: string): string | null {
 
 /**
  * The named checkpoint (a run folder: folderCheckpoint), or else the most recently written one
- * under checkpoints/. Finding none, the error names the folder it looked in and says how to
+ * under checkpoints/ (a run folder's latest.json: that folder's checkpoint, its best.json
+ * where it has one). Finding none, the error names the folder it looked in and says how to
  * name one (the `checkpoint` setting, or `usage`, e.g. `rnn info FILE`, for a command that takes
  * it as an argument) or make one.
  */
@@ -89,5 +90,5 @@ export function resolveCheckpointPath(path: string | undefined, usage?: string):
       `no checkpoint found under ${resolve(CHECKPOINT_DIR)}/: ` +
         `${usage === undefined ? `pass ${name('checkpoint')} FILE` : `name one: ${usage}`}, or train one first (rnn train)`);
   }
-  return latest;
+  return basename(latest) === RUN_FOLDER_FILES.latest ? folderCheckpoint(dirname(latest)) : latest;
 }

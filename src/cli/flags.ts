@@ -28,7 +28,8 @@ export function checkpointSetting(purpose: string): Setting<string> {
 
 /**
  * The checkpoint `--checkpoint` names (a run folder: resolveCheckpointPath), or with none the
- * newest under checkpoints/, which a line on stderr names, so that the output says what made it.
+ * newest run's under checkpoints/ (its best.json where it has one), which a line on stderr
+ * names, so that the output says what made it.
  */
 export function checkpointFlag(given: string | undefined): string {
   const path = resolveCheckpointPath(given);
