@@ -416,6 +416,12 @@ describe('training options as flags give them', () => {
     expect([parseDuration('5x'), parseDuration(''), parseDuration('m')]).toEqual([null, null, null]);
   });
 
+  it('reads a number after a unit, with none of its own, in the next smaller unit', () => {
+    expect([parseDuration('1m30'), parseDuration('2h30'), parseDuration('2h30s'), parseDuration('1h2m3')]).toEqual([
+      90, 9000, 7230, 3723,
+    ]);
+  });
+
   it('refuses a bad value in one message naming the flag and what is valid', () => {
     const message = (input: Record<string, unknown>) => {
       try {

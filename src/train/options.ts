@@ -38,14 +38,19 @@ export type TrainOptions = Partial<Omit<TrainSettings, 'kernels'>> & SettingsInp
 /** The parsed options: flags as given (undefined: not given), the time in seconds. */
 export type ParsedOptions = Omit<TrainOptions, 'time'> & { timeSeconds?: number };
 
-const DURATION = /^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s?)?$/;
+const DURATION = /^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)(s?))?$/;
 
-/** `90s`, `3m`, `1h`, `1h30m`, `45` (seconds) → seconds; null when it is not a duration. */
+/**
+ * `90s`, `3m`, `1h`, `1h30m`, `45` (seconds) → seconds; null when it is not a duration. A
+ * number after a unit, with none of its own, is in the next smaller one: `1m30` is 90 s,
+ * `2h30` two and a half hours.
+ */
 export function parseDuration(text: string): number | null {
   const match = DURATION.exec(text.trim());
-  if (!match || text.trim() === '' || !match.slice(1).some((part) => part !== undefined)) return null;
-  const [h, m, s] = match.slice(1).map((part) => (part === undefined ? 0 : Number(part)));
-  return h! * 3600 + m! * 60 + s!;
+  if (!match || text.trim() === '' || !match.slice(1, 4).some((part) => part !== undefined)) return null;
+  const [h, m, s] = match.slice(1, 4).map((part) => (part === undefined ? 0 : Number(part)));
+  const minutesAfterHours = match[1] !== undefined && match[2] === undefined && match[4] === '';
+  return h! * 3600 + (minutesAfterHours ? s! * 60 : m! * 60 + s!);
 }
 
 /**
@@ -62,7 +67,8 @@ export const RUN_OPTIONS = {
   time: {
     // seconds, or a duration such as 90s, 3m, 1h, 1h30m (parseDuration); a flag's number reads as the number (`numeric`)
     group: 'Run', schema: z.union([z.number(), z.string().refine((text) => !NUMBER.test(text.trim()))]), arg: '<duration>',
-    help: 'stop in time to finish within this much time in all, the closing evaluation included, e.g. 90s, 3m, 1h30m (a number alone: seconds)',
+    help: 'stop in time to finish within this much time in all, the closing evaluation included, e.g. 90s, 3m, 1h30m ' +
+      '(a number alone: seconds; after a unit, in the next smaller one: 2h30 is 2h30m)',
   },
   out: {
     group: 'Run', schema: z.string().min(1), arg: '<path>', help: 'output folder, or a .json file',
