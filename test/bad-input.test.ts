@@ -157,6 +157,22 @@ describe('the command line', () => {
     expect(inside.status).toBe(0);
   }, 30_000);
 
+  it('prepare reads no prepared folder as text, and replaces no files but an older prepare\'s', async () => {
+    writeFileSync(join(scratch.dir, 'a.txt'), speeches(5000));
+    expect((await rnnIn(scratch.dir, ['prepare', 'a.txt', '--out', 'tokens'])).status).toBe(0);
+    expectOneLineError(await rnnIn(scratch.dir, ['prepare', 'a.txt', 'tokens', '--out', 'again']),
+      /^rnn: tokens is a prepared folder, token files and not text: prepare the text it was made from, or train on it as it is \(rnn train tokens\)$/);
+    const notes = join(scratch.dir, 'notes');
+    mkdirSync(notes);
+    writeFileSync(join(notes, 'meta.json'), '{"x":1}\n');
+    writeFileSync(join(notes, 'train.bin'), 'abc');
+    expectOneLineError(await rnnIn(scratch.dir, ['prepare', 'a.txt', '--out', 'notes']),
+      /^rnn: --out: notes holds a meta\.json, train\.bin or val\.bin that no rnn prepare wrote, which this would replace; choose another --out$/);
+    expect([readFileSync(join(notes, 'meta.json'), 'utf8'), readFileSync(join(notes, 'train.bin'), 'utf8')]).toEqual(['{"x":1}\n', 'abc']);
+    expect((await rnnIn(scratch.dir, ['prepare', 'a.txt', '--level', 'word', '--out', 'tokens'])).status).toBe(0);
+    expect(JSON.parse(readFileSync(join(scratch.dir, 'tokens', 'meta.json'), 'utf8')).level).toBe('word');
+  }, 30_000);
+
   it('prepare knows the corpus folder through a link to it, and calls a corpus file given as --out a file', async () => {
     const corpus = join(scratch.dir, 'linked');
     mkdirSync(corpus);

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, readSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { zodErrorMessage } from '../input/issues.js';
@@ -184,6 +184,20 @@ const TEMP_FILE = /^\.(?:train\.bin|val\.bin|provisional)\.tmp-(\d+)$/;
 export function isPreparedFolder(path: string): boolean {
   return isFolder(path) &&
     existsSync(join(path, PREPARED_FILES.meta)) && existsSync(join(path, PREPARED_FILES.train));
+}
+
+/**
+ * Whether writing a prepared folder to `dir` replaces nothing but an older one: none of
+ * train.bin, val.bin and meta.json is there, or its meta.json says it is a prepared folder's.
+ */
+export function replacesOnlyPrepared(dir: string): boolean {
+  const present = Object.values(PREPARED_FILES).filter((name) => existsSync(join(dir, name)));
+  if (present.length === 0) return true;
+  try {
+    return (JSON.parse(readFileSync(join(dir, PREPARED_FILES.meta), 'utf8')) as { format?: unknown }).format === PREPARED_FORMAT;
+  } catch {
+    return false;
+  }
 }
 
 /** The meta.json of the prepared folder `dir`, checked: its vocabulary, the tokenizer and sentence rules, the token files' sizes. */

@@ -1,9 +1,12 @@
 import { join } from 'node:path';
 import { type SkippedFile, skipRunFiles, skippedNotice } from '../checkpoint/corpus.js';
 import { isFolder, samePath } from '../checkpoint/files.js';
-import { PREPARED_FILES, type PreparedMeta, preparedLockPath, writePreparedFolder } from '../checkpoint/prepared.js';
+import {
+  PREPARED_FILES, type PreparedMeta, isPreparedFolder, preparedLockPath, replacesOnlyPrepared, writePreparedFolder,
+} from '../checkpoint/prepared.js';
 import { TEXT_SETTINGS } from '../checkpoint/settings.js';
 import { InputError, SettingError, parseSettingTable } from '../input/settings.js';
+import { CorpusError } from '../text/corpus.js';
 import { absoluteCorpusPath } from '../text/corpus-files.js';
 import { vocabShortfallWarning } from '../text/word-vocab.js';
 import { defaultCorpus, vocabularyOptions } from './data.js';
@@ -41,6 +44,15 @@ export function prepare(options: PrepareSettings, corpusPaths: readonly string[]
   if (isFolder(out) && paths.some((path) => samePath(path, out))) {
     throw new SettingError('out', out, (name) => `${name('out')} ${out} is the corpus folder itself, where its ${FILES} would be read as text ` +
       `by the next prepare: write them to a folder of their own (${join(out, 'prepared')} is left out of the corpus)`);
+  }
+  if (isFolder(out) && !replacesOnlyPrepared(out)) {
+    throw new SettingError('out', out, (name) => `${name('out')}: ${out} holds a ${PREPARED_FILES.meta}, ${PREPARED_FILES.train} or ` +
+      `${PREPARED_FILES.val} that no rnn prepare wrote, which this would replace; choose another ${name('out')}`);
+  }
+  const prepared = corpusPaths[paths.findIndex(isPreparedFolder)];
+  if (prepared !== undefined) {
+    throw new CorpusError(`${prepared} is a prepared folder, token files and not text: prepare the text it was made from, ` +
+      `or train on it as it is (rnn train ${prepared})`);
   }
   const skipped: SkippedFile[] = [];
   const meta = writePreparedFolder(paths, { ...vocabularyOptions(settings), docs: settings.docs }, out, {
