@@ -70,7 +70,7 @@ describe('1. one writer per run folder', () => {
     expectOneLine(second.stderr, new RegExp(`--out .*shared is in use by another run \\(pid ${first.pid} on `));
     const resumed = await rnn(['train', '--resume', out]);
     expect(resumed.code).toBe(1);
-    expectOneLine(resumed.stderr, new RegExp(`in use by another run \\(pid ${first.pid} `));
+    expectOneLine(resumed.stderr, new RegExp(`--resume .*shared is in use by another run \\(pid ${first.pid} `));
 
     first.kill('SIGINT');
     const { code } = await firstDone;

@@ -24,9 +24,12 @@ export function lockPath(paths: OutputPaths): string {
   return `${paths.latest}.lock`;
 }
 
-/** Takes a run's output's lock (`takeLock`), so that one run at a time writes there. */
-export function takeRunLock(paths: OutputPaths, out: string): RunLock {
-  return takeLock(lockPath(paths), out, 'run');
+/**
+ * Takes a run's output's lock (`takeLock`), so that one run at a time writes there; a refusal
+ * names `setting`, the flag that chose the output: --out, or --resume where it writes.
+ */
+export function takeRunLock(paths: OutputPaths, out: string, setting: 'out' | 'resume'): RunLock {
+  return takeLock(lockPath(paths), out, 'run', setting);
 }
 
 /**
@@ -35,11 +38,12 @@ export function takeRunLock(paths: OutputPaths, out: string): RunLock {
  * place, which fails where a lock is, so a lock is never seen before its owner is in it. A lock
  * whose process is gone (this host, no such pid) is moved aside and, unless another's lock took
  * its place meanwhile, taken over with a notice; a live one is a SettingError naming its
- * process. The lock goes when the process exits, however it exits, if `release` was not called first.
+ * process (and `setting`, the flag that named `out`). The lock goes when the process exits,
+ * however it exits, if `release` was not called first.
  */
-export function takeLock(path: string, out: string, holder: string): RunLock {
-  const inUse = (owner: LockOwner): SettingError => new SettingError('out', out, (name) =>
-    `${name('out')} ${out} is in use by another ${holder} (pid ${owner.pid} on ${owner.host}, since ${owner.startedAt}); ` +
+export function takeLock(path: string, out: string, holder: string, setting: 'out' | 'resume' = 'out'): RunLock {
+  const inUse = (owner: LockOwner): SettingError => new SettingError(setting, out, (name) =>
+    `${name(setting)} ${out} is in use by another ${holder} (pid ${owner.pid} on ${owner.host}, since ${owner.startedAt}); ` +
       `wait for it to end, or choose another ${name('out')}`);
   const owner: LockOwner = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
   const mine = `${path}${TEMP_SUFFIX}${process.pid}`;

@@ -154,7 +154,7 @@ function holdOutput(
   const paths = outputPaths(out);
   checkOutputIsFolder(paths, out);
   checkOutputWritable(paths, out, checkpointBytes);
-  const lock = takeRunLock(paths, out);
+  const lock = takeRunLock(paths, out, resume !== null && out === resumedOut(resume) ? 'resume' : 'out');
   if (lock.notice !== null) warnings.push(new InputError(lock.notice));
   try {
     checkOutputFree(paths, out, resume);
