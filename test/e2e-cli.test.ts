@@ -84,6 +84,9 @@ describe('a mistyped command line', () => {
     [['sample', '--unit'], /^rnn: unknown option --unit; rnn sample --help lists the flags$/],
     [['sample', '--t', '1'], /^rnn: unknown option --t; rnn sample --help lists the flags$/],
     [['trian'], /^rnn: unknown command 'trian'; did you mean train\?$/],
+    // a checkpoint given as an argument to a command that takes it as a flag
+    [['sample', 'ckpt.json'], /^rnn: sample takes no arguments \(got 1\); name a checkpoint with --checkpoint FILE; rnn sample --help lists the flags$/],
+    [['info', 'a.json', 'b.json'], /^rnn: info takes at most 1 argument \(got 2\); rnn info --help lists the flags$/],
   ])('%j: one line naming what it likely meant, exit status 2', async (args, message) => {
     const run = await rnn(...args);
     expectOneLineError(run, message);

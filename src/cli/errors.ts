@@ -33,11 +33,19 @@ export function reportError(err: unknown): number {
 /**
  * The line for an error commander finds in the command line itself, as rnn's own read: an
  * unknown option with the flags it likely meant and where the flags are listed (`rnn: unknown
- * option --temp: did you mean --temperature? rnn sample --help lists the flags`); commander's
- * other errors on one line, their suggestion joined to them.
+ * option --temp: did you mean --temperature? rnn sample --help lists the flags`); arguments
+ * past those it takes, with the flag that names a checkpoint where it has one (`rnn sample
+ * ckpt.json`); commander's other errors on one line, their suggestion joined to them.
  */
 export function usageErrorLine(text: string, command: Command): string {
   const phrase = text.trimEnd().replace(/^error: /, '');
+  const excess = /^too many arguments for '[^']+'\. Expected (\d+) arguments? but got (\d+)\.$/.exec(phrase);
+  if (excess !== null) {
+    const [expected, got] = [Number(excess[1]), excess[2]];
+    const takes = expected === 0 ? 'no arguments' : `at most ${expected} argument${expected === 1 ? '' : 's'}`;
+    const checkpoint = command.options.some((option) => option.long === '--checkpoint') ? '; name a checkpoint with --checkpoint FILE' : '';
+    return `rnn: ${command.name()} takes ${takes} (got ${got})${checkpoint}; ${commandPath(command)} --help lists the flags\n`;
+  }
   const unknown = /^unknown option '([^']+)'/.exec(phrase);
   if (unknown === null) return `rnn: ${phrase.replace(/\n\(Did you mean (.+)\?\)$/, '; did you mean $1?')}\n`;
   const flags = command.options.flatMap((option) => (option.long === undefined || option.hidden ? [] : [option.long]));
