@@ -369,7 +369,7 @@ describe('7. size limits found before the first step', () => {
   it('refuses --hidden 100000 at once, naming the largest hidden size that fits', async () => {
     const run = await rnn(['train', corpus, '--hidden', '100000', '--out', at('huge')]);
     expect(run.code).toBe(1);
-    expectOneLine(run.stderr, /--hidden 100000: .* more than the .* --hidden \d+ is the largest that fits with these settings/);
+    expectOneLine(run.stderr, /--layers \d+ × --hidden 100000: .* more than the .* --hidden \d+ is the largest that fits with these settings/);
     expect(existsSync(at('huge', 'latest.json'))).toBe(false);
   });
 

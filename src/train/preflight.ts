@@ -28,7 +28,8 @@ function engineBytes(model: ModelConfig, settings: Pick<TrainSettings, 'optimize
 /**
  * Checks, before the first step, that the model can be trained and saved here: its checkpoint
  * within the longest string V8 can write, the engine within a WebAssembly memory (4 GiB) and
- * within this machine's memory. Each refusal names the largest hidden size that fits.
+ * within this machine's memory. Each refusal names the model's layers and hidden size, and
+ * the largest hidden size that fits.
  */
 export function checkModelFits(model: ModelConfig, settings: TrainSettings): void {
   const memory = Math.min(ARENA_LIMIT_BYTES, totalmem());
@@ -50,7 +51,7 @@ export function checkModelFits(model: ModelConfig, settings: TrainSettings): voi
     if (fits(model)) continue;
     const largest = largestHidden(model, (m) => limits.every((limit) => limit.fits(m)));
     throw new SettingError('hidden', model.hiddenSize, (name) =>
-      `${name('hidden')} ${model.hiddenSize}: ${problem(model)}; ` +
+      `${name('layers')} ${model.numLayers} × ${name('hidden')} ${model.hiddenSize}: ${problem(model)}; ` +
         (largest > 0 ? `${name('hidden')} ${largest} is the largest that fits with these settings` :
           `no ${name('hidden')} fits: lower ${name('embed')}, ${name('batch')} or ${name('seqLen')}`));
   }
