@@ -1,3 +1,4 @@
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Model, StoppedError, loadModel } from '../src/api/index.js';
@@ -30,6 +31,14 @@ beforeAll(async () => {
 const firesAt = (at: number) => ({ reads: 0, get aborted() { return ++this.reads >= at; } });
 
 describe('loadModel', () => {
+  it('loads a run folder as the command line does: its best.json, else its latest.json', () => {
+    const run = join(scratch.dir, 'run');
+    mkdirSync(run);
+    copyFileSync(join(scratch.dir, 'gru.json'), join(run, 'latest.json'));
+    expect(loadModel(run, { kernels: 'js' }).scoreSync('To be').logProb).toBe(model.scoreSync('To be').logProb);
+    expect(() => loadModel(scratch.dir)).toThrow(`${scratch.dir} is a folder with no checkpoint in it, neither best.json nor latest.json`);
+  });
+
   it('generate: the pieces sampleText draws, one token each; overlapping generations do not disturb each other', async () => {
     const options = { prime: 'ROMEO:', len: 80, temperature: 0.9, topK: 20, seed: 11 };
     const stepper = new Stepper(model.config, model.loaded.params, 'js');

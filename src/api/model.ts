@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { type LoadedModel, loadModel as loadCheckpointModel } from '../checkpoint/load.js';
 import type { HistoryEntry } from '../checkpoint/checkpoint.js';
+import { resolveCheckpointPath } from '../checkpoint/find.js';
 import type { ModelConfig } from '../engine/config.js';
 import { resolveKernels } from '../engine/kernels/index.js';
 import type { KernelsKind } from '../engine/kernels/kernels.js';
@@ -521,10 +522,13 @@ function epochsDone({ training, corpus, config }: LoadedModel['checkpoint']): nu
   return steps > 0 ? training.epoch + training.cursor / steps : training.epoch;
 }
 
-/** Loads a checkpoint (every problem a one-line CheckpointError) as a Model. */
+/**
+ * Loads a checkpoint, or a run folder's (its best.json, else its latest.json), as a Model; every
+ * problem a one-line CheckpointError.
+ */
 export function loadModel(path: string, options: LoadOptions = {}): Model {
   checkText('path', path, true);
-  return new Model(loadCheckpointModel(path), options);
+  return new Model(loadCheckpointModel(resolveCheckpointPath(path)), options);
 }
 
 /**
