@@ -191,8 +191,7 @@ export function isPreparedFolder(path: string): boolean {
  * train.bin, val.bin and meta.json is there, or its meta.json says it is a prepared folder's.
  */
 export function replacesOnlyPrepared(dir: string): boolean {
-  const present = Object.values(PREPARED_FILES).filter((name) => existsSync(join(dir, name)));
-  if (present.length === 0) return true;
+  if (!Object.values(PREPARED_FILES).some((name) => existsSync(join(dir, name)))) return true;
   try {
     return (JSON.parse(readFileSync(join(dir, PREPARED_FILES.meta), 'utf8')) as { format?: unknown }).format === PREPARED_FORMAT;
   } catch {
