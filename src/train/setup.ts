@@ -104,7 +104,8 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
 
   const out = knownOut ?? defaultOut(corpusName(given.length > 0 ? given : corpus), settings, new Date());
   const records = { vocab: data.vocab.tokens, corpus: data.fingerprint, history: start.progress.history };
-  const { paths, lock } = holdOutput(out, resume, checkpointFileBytes(model, settings, records), warnings);
+  const outSetting = parsed.out === undefined && resume !== null ? 'resume' : 'out';
+  const { paths, lock } = holdOutput(out, outSetting, resume, checkpointFileBytes(model, settings, records), warnings);
   const command = parsed.command ?? ['rnn', 'train', ...corpusPaths];
   return {
     settings, limits, model, data, batches, evalBatches, start, resume, initFrom, paths, lock, warnings, owesEvaluation: owed, corpus,
@@ -145,16 +146,17 @@ function runSteps(limits: RunLimits, stepsPerEpoch: number): number | null {
 
 /**
  * Checks that the output `out` can be written and holds room for checkpoints of `checkpointBytes`,
- * takes its lock (its notice among the `warnings`), and refuses checkpoints there this run would
- * overwrite: the output's paths and its lock, held.
+ * takes its lock (its notice among the `warnings`; a run holding it refused by `outSetting`, the
+ * flag that chose `out`), and refuses checkpoints there this run would overwrite: the output's
+ * paths and its lock, held.
  */
 function holdOutput(
-  out: string, resume: string | null, checkpointBytes: number, warnings: InputError[],
+  out: string, outSetting: 'out' | 'resume', resume: string | null, checkpointBytes: number, warnings: InputError[],
 ): { paths: OutputPaths; lock: RunLock } {
   const paths = outputPaths(out);
   checkOutputIsFolder(paths, out);
   checkOutputWritable(paths, out, checkpointBytes);
-  const lock = takeRunLock(paths, out, resume !== null && out === resumedOut(resume) ? 'resume' : 'out');
+  const lock = takeRunLock(paths, out, outSetting);
   if (lock.notice !== null) warnings.push(new InputError(lock.notice));
   try {
     checkOutputFree(paths, out, resume);
