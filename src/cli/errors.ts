@@ -43,7 +43,8 @@ export function usageErrorLine(text: string, command: Command): string {
   if (excess !== null) {
     const [expected, got] = [Number(excess[1]), excess[2]];
     const takes = expected === 0 ? 'no arguments' : `at most ${expected} argument${expected === 1 ? '' : 's'}`;
-    const checkpoint = command.options.some((option) => option.long === '--checkpoint') ? '; name a checkpoint with --checkpoint FILE' : '';
+    const flag = flagName('checkpoint');
+    const checkpoint = command.options.some((option) => option.long === flag) ? `; name a checkpoint with ${flag} FILE` : '';
     return `rnn: ${command.name()} takes ${takes} (got ${got})${checkpoint}; ${commandPath(command)} --help lists the flags\n`;
   }
   const unknown = /^unknown option '([^']+)'/.exec(phrase);
