@@ -80,10 +80,11 @@ describe('rnn train -', () => {
     expect(loadCheckpoint(at('tuned', 'latest.json')).corpus!.files.map((f) => f.path)).toEqual(['standard input']);
   });
 
-  it('refuses an empty standard input as it refuses an empty file, and binary or invalid text naming standard input', async () => {
+  it('refuses an empty standard input as it refuses an empty file, binary or invalid text naming standard input, and - named twice', async () => {
     writeFileSync(at('empty.txt'), '');
     expectOneLineError(await rnn(['train', at('empty.txt'), ...TINY_RUN]), /^rnn: corpus is empty: no text in .*empty\.txt$/);
     expectOneLineError(await rnn(['train', '-', ...TINY_RUN], ''), /^rnn: corpus is empty: no text in standard input$/);
+    expectOneLineError(await rnn(['train', '-', '-', ...TINY_RUN], 'ab'), /^rnn: standard input is in the corpus twice: name each file once$/);
     expectOneLineError(await rnn(['prepare', '-', '--out', at('empty-prepared')], ''), /^rnn: corpus is empty: no text in standard input$/);
     expectOneLineError(await rnn(['train', '-', ...TINY_RUN], 'ab\0c'), /^rnn: standard input: not a text file \(NUL byte at offset 2\)$/);
   });

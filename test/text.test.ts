@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { userMessage } from '../src/cli/errors.js';
@@ -173,6 +173,16 @@ describe('reading a corpus, and the token stream', () => {
     const binaryOnly = join(scratch, 'binary-only');
     tempFile(Buffer.from([0, 1, 2]), 'data.bin', binaryOnly);
     expect(() => streamCorpus([binaryOnly], 'file')).toThrow(`corpus folder has no text files: ${binaryOnly}`);
+  });
+
+  it('refuses a file reached twice, named twice, named and in a folder named, or by a link', () => {
+    const folder = join(scratch, 'twice');
+    const file = tempFile('to be or not to be\n', 'hamlet.txt', folder);
+    expect(() => streamCorpus([file, file], 'file')).toThrow(`${file} is in the corpus twice: name each file once`);
+    expect(() => streamCorpus([folder, file], 'file')).toThrow(`${file} is in the corpus twice: name each file once`);
+    const link = join(scratch, 'hamlet-link.txt');
+    symlinkSync(file, link);
+    expect(() => streamCorpus([file, link], 'file')).toThrow(`${link} is in the corpus twice (also as ${file}): name each file once`);
   });
 
   it('reads a prime file with its BOM stripped and CRLF as LF', () => {

@@ -101,27 +101,39 @@ export interface FileRead {
  * The corpus at `paths` (files or folders), each file passed to `read` in order: a folder is
  * walked recursively in sorted path order (`filesUnder`). `read` returns null for a file in a
  * folder that is not text (a NUL byte: `notText`), which is skipped; a file named in `paths` it
- * must refuse. Refuses a folder with no text file and a corpus with no document.
+ * must refuse. Refuses a folder with no text file, a corpus with no document, and a file reached
+ * twice (named twice, or named and in a folder named).
  */
 export function readCorpusFiles<F extends FileRead>(
   paths: readonly string[], read: (path: string, inFolder: boolean) => F | null, skip?: CorpusSkip,
 ): F[] {
   const files: F[] = [];
+  // each file's real path (standard input as `-`), and how it was first reached: a file read twice would train twice
+  const reached = new Map<string, string>();
+  const readOnce = (path: string, inFolder: boolean): F | null => {
+    const real = path === STDIN_PATH ? path : realpathSync(path);
+    const first = reached.get(real);
+    if (first !== undefined) {
+      throw new CorpusError(`${fileName(path)} is in the corpus twice${first === path ? '' : ` (also as ${fileName(first)})`}: name each file once`);
+    }
+    reached.set(real, path);
+    return read(path, inFolder);
+  };
   for (const path of paths) {
     if (path === STDIN_PATH) {
-      files.push(read(path, false)!);
+      files.push(readOnce(path, false)!);
       continue;
     }
     const stats = statOrThrow(path, 'corpus file not found');
     if (stats.isDirectory()) {
       const before = files.length;
       for (const file of filesUnder(path, skip)) {
-        const found = read(file, true);
+        const found = readOnce(file, true);
         if (found !== null) files.push(found);
       }
       if (files.length === before) throw new CorpusError(`corpus folder has no text files: ${path}`);
     } else if (stats.isFile()) {
-      files.push(read(path, false)!);
+      files.push(readOnce(path, false)!);
     } else {
       throw new CorpusError(`corpus path is neither a file nor a folder: ${path}`);
     }
