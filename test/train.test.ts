@@ -440,8 +440,12 @@ describe('training options as flags give them', () => {
     expect(message({ dropout: '1' })).toBe('--dropout: must be < 1 (got 1)');
     expect(message({ seqLen: '2.5' })).toBe('--seq-len: must be a positive integer (got 2.5)');
     expect(message({ batch: 'many' })).toBe('--batch: must be a positive integer (got many)');
-    expect(message({ time: '5x' })).toBe('--time: must be a positive duration such as 90s, 3m, 1h or 1h30m, or a number of seconds (got 5x)');
-    expect(message({ time: '0' })).toBe('--time: must be a positive duration such as 90s, 3m, 1h or 1h30m, or a number of seconds (got 0)');
+    const duration = 'a positive duration up to 8760h (a year) such as 90s, 3m, 1h or 1h30m, or a number of seconds';
+    expect(message({ time: '5x' })).toBe(`--time: must be ${duration} (got 5x)`);
+    expect(message({ time: '0' })).toBe(`--time: must be ${duration} (got 0)`);
+    expect(message({ time: '1e99' })).toBe(`--time: must be ${duration} (got 1e+99)`);
+    expect(message({ time: '8760h1s' })).toBe(`--time: must be ${duration} (got 8760h1s)`);
+    expect(parseOptions({ time: '8760h' })).toEqual({ timeSeconds: 8760 * 3600 });
     // `--time 3` is three seconds, not minutes: the help says what a bare number means
     expect(RUN_OPTIONS.time.help).toMatch(/a number alone: seconds/);
     expect(parseOptions({ clip: '0', hidden: '32', time: '2m' })).toEqual({ clip: null, hidden: 32, timeSeconds: 120 });

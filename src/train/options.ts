@@ -38,6 +38,9 @@ export type TrainOptions = Partial<Omit<TrainSettings, 'kernels'>> & SettingsInp
 /** The parsed options: flags as given (undefined: not given), the time in seconds. */
 export type ParsedOptions = Omit<TrainOptions, 'time'> & { timeSeconds?: number };
 
+/** The longest --time, in hours: a year, past any run's patience and short of durations no clock shows (1e99 s). */
+const LONGEST_TIME_HOURS = 8760;
+
 const DURATION = /^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)(s?))?$/;
 
 /**
@@ -67,7 +70,8 @@ export const RUN_OPTIONS = {
   time: {
     // seconds, or a duration such as 90s, 3m, 1h, 1h30m (parseDuration); a flag's number reads as the number (`numeric`)
     group: 'Run', schema: z.union([z.number(), z.string().refine((text) => !NUMBER.test(text.trim()))]), arg: '<duration>',
-    help: 'stop in time to finish within this much time in all, the closing evaluation included, e.g. 90s, 3m, 1h30m ' +
+    help: `stop in time to finish within this much time in all (at most ${LONGEST_TIME_HOURS}h), the closing evaluation included, ` +
+      'e.g. 90s, 3m, 1h30m ' +
       '(a number alone: seconds; after a unit, in the next smaller one: 2h30 is 2h30m)',
   },
   out: {
@@ -119,9 +123,10 @@ export function parseOptions(input: Record<string, unknown>): ParsedOptions {
   const options: ParsedOptions = { ...rest };
   if (time !== undefined) {
     const seconds = typeof time === 'number' ? time : parseDuration(time);
-    if (seconds === null || !(seconds > 0) || !Number.isFinite(seconds)) {
-      throw new SettingError('time', time, (name) =>
-        optionMessage(name('time'), { expected: 'a positive duration such as 90s, 3m, 1h or 1h30m, or a number of seconds', value: time }));
+    if (seconds === null || !(seconds > 0) || !(seconds <= LONGEST_TIME_HOURS * 3600)) {
+      throw new SettingError('time', time, (name) => optionMessage(name('time'), {
+        expected: `a positive duration up to ${LONGEST_TIME_HOURS}h (a year) such as 90s, 3m, 1h or 1h30m, or a number of seconds`, value: time,
+      }));
     }
     options.timeSeconds = seconds;
   }
