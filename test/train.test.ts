@@ -283,6 +283,21 @@ describe('train', () => {
     expect(periodicEvalIsRedundant(15, 10, 0.2, 300)).toBe(true);
   });
 
+  it('warns that --dropout does nothing with one layer, and not where it is 0 or has a layer to drop out between', async () => {
+    const warned = async (options: TrainOptions): Promise<string[]> => {
+      const warnings: string[] = [];
+      await train({ ...TINY, maxSteps: 1, ...options, out: freshOut() }, [corpus], {
+        onWarning: (warning) => warnings.push(userMessage(warning)!),
+      });
+      return warnings;
+    };
+    expect(await warned({ layers: 1, dropout: 0.2 })).toEqual([
+      '--dropout 0.2 does nothing with --layers 1: dropout applies between layers; give --layers 2 or more to use it',
+    ]);
+    expect(await warned({ layers: 1, dropout: 0 })).toEqual([]);
+    expect(await warned({ layers: 2, dropout: 0.2 })).toEqual([]);
+  });
+
   it('trains on no more workers than the batch has rows, and says so where --workers asked for more', async () => {
     const warnings: string[] = [];
     const events: TrainEvent[] = [];

@@ -84,6 +84,7 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
   const unknownWarning = base ? fineTuneUnknownWarning(data, base, extend, settings) : null;
   if (unknownWarning !== null) warnings.push(unknownWarning);
   fitWorkers(settings, parsed.workers, warnings);
+  if (parsed.dropout !== undefined && parsed.dropout > 0 && model.numLayers === 1) warnings.push(idleDropout(parsed.dropout));
   checkModelFits(model, settings);
   const start = ckpt ? restoreRun(ckpt, resume!, batches.stepsPerEpoch)
     : base ? fineTuneStart(base, data, model, settings, parsed.keepOptimizer === true) : freshStart(model, settings);
@@ -116,6 +117,12 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
 /** The checkpoint --resume names: a file, or a folder's latest.json, the folder layout's running checkpoint. */
 function resumedCheckpointPath(given: string): string {
   return isFolder(given) ? join(given, RUN_FOLDER_FILES.latest) : given;
+}
+
+/** The warning for a --dropout given to a one-layer model: it drops out what a layer passes to the next, and there is none. */
+function idleDropout(dropout: number): SettingError {
+  return new SettingError('dropout', dropout, (name) =>
+    `${name('dropout')} ${dropout} does nothing with ${name('layers')} 1: dropout applies between layers; give ${name('layers')} 2 or more to use it`);
 }
 
 /**
