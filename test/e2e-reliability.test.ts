@@ -232,6 +232,9 @@ describe('3. divergence', () => {
       '--eval-every', '0', '--out', out]);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^done, diverged, at step 30 .*; nothing saved$/m);
+    // the closing evaluation's loss, of weights no save keeps, is neither shown as the best nor recorded as it
+    expect(run.stderr).not.toMatch(/\(best\)/);
+    expect(run.stderr).toMatch(/, best val —; nothing saved$/m);
     expect(run.stderr).not.toMatch(/latest:|sample it/);
     expect(run.stderr).toMatch(
       /^rnn: training diverged at step 30: its weights grew beyond ±1000000, .*; nothing was saved; lower --lr \(it was 10000000000\)/m);

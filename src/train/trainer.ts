@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { saveCheckpoint } from '../checkpoint/checkpoint.js';
-import { tensorValueFault } from '../checkpoint/integrity.js';
+import { tensorValueFault, weightFault } from '../checkpoint/integrity.js';
 import type { ModelConfig } from '../engine/config.js';
+import { paramLayout } from '../engine/params.js';
 import { scheduledLr } from '../engine/optim.js';
 import type { StepSettings } from '../engine/step.js';
 import { Stepper } from '../engine/stepper.js';
@@ -381,6 +382,10 @@ class Run {
     const valLoss = await this.validate();
     if (valLoss !== null && !Number.isFinite(valLoss)) {
       this.divergence = 'validation'; // the weights no longer give a finite loss: nothing of this state is worth saving
+      return;
+    }
+    if (weightFault(paramLayout(setup.model), this.engine.params, (name) => name) !== null) {
+      this.divergence = 'weights'; // a loss no save would keep is not recorded, nor told as the best
       return;
     }
     this.evalSeconds = Math.max(this.evalSeconds ?? 0, (performance.now() - t0) / 1000);
