@@ -10,7 +10,7 @@ import type { StepEvent, TrainEvent } from '../src/train/events.js';
 import { TRAIN_DEFAULTS } from '../src/checkpoint/settings.js';
 import { RUN_OPTIONS, defaultEvalEvery, freshSettings, parseDuration, parseOptions } from '../src/train/options.js';
 import { resumedOut } from '../src/train/output.js';
-import { checkpointFileBytes } from '../src/checkpoint/size.js';
+import { checkpointFileBytes, checkpointWriteSeconds } from '../src/checkpoint/size.js';
 import { scheduledLr } from '../src/engine/optim.js';
 import { SMOOTHING, type TrainResult, periodicEvalIsRedundant, train } from '../src/train/trainer.js';
 import type { TrainOptions } from '../src/train/options.js';
@@ -320,7 +320,7 @@ describe('train', () => {
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(new RegExp(
       '^--time of 0.000001 s leaves no room for another step and the closing evaluation, estimated at .* s for the validation ' +
-        "split's \\d+ characters: the run stops at step 2 and is likely to end past its --time; give a larger --time or a smaller --val-frac$"));
+        "split's \\d+ characters and two checkpoints of \\d+ KiB: the run stops at step 2 and is likely to end past its --time; give a larger --time or a smaller --val-frac$"));
     expect(loadCheckpoint(result.latest).history.at(-1)?.step).toBe(2);
   });
 
@@ -366,6 +366,27 @@ describe('train', () => {
     // within --time but for the clock's own reads (a millisecond each), well short of one write: a run that kept no time
     // for the writes ends at 2.256 s
     expect((done as { elapsedSeconds: number }).elapsedSeconds).toBeLessThan(2.01);
+  });
+
+  it('keeps within --time the closing checkpoints\' writes of a run too short to have timed one, from their size', async () => {
+    // no periodic evaluation; each checkpoint's write moves the clock on by what a file of its size is estimated to take
+    // (about 0.25 s for this model), the speed of the steps themselves near nothing: a run that kept no time for the writes
+    // ends past its --time by two of them
+    const model = { cell: 'gru', layers: 2, hidden: 256, embed: 8, batch: 1, seqLen: 4, workers: 1 } as const;
+    let done: TrainEvent | undefined;
+    let written = 0;
+    await onReadingClock((advance) => train({ ...model, time: 1, evalEvery: 0, out: freshOut() }, [corpus], {
+      onEvent: (event) => {
+        if (event.event === 'checkpoint') {
+          written = statSync(event.path).size;
+          advance(1000 * checkpointWriteSeconds(written));
+        }
+        if (event.event === 'done') done = event;
+      },
+    }));
+    expect(checkpointWriteSeconds(written)).toBeGreaterThan(0.1);
+    expect(done).toMatchObject({ reason: 'time' });
+    expect((done as { elapsedSeconds: number }).elapsedSeconds).toBeLessThan(1.01);
   });
 
   it('stops at --time, keeping time for the closing evaluation', async () => {

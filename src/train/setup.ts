@@ -37,6 +37,8 @@ export interface RunSetup {
   paths: OutputPaths;
   /** The output's lock, held from here to the end of the run: release it when the run ends. */
   lock: RunLock;
+  /** About how many bytes each checkpoint of the run takes (checkpointFileBytes). */
+  checkpointBytes: number;
   /** What the user should know but need not stop for (a lowered worker count, a stale lock taken over). */
   warnings: InputError[];
   /** Whether the resumed checkpoint owes the evaluation due at its step (owesEvaluation): the run's first work. */
@@ -106,11 +108,12 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
   const out = knownOut ?? defaultOut(corpusName(given.length > 0 ? given : corpus), settings, new Date());
   const records = { vocab: data.vocab.tokens, corpus: data.fingerprint, history: start.progress.history };
   const outSetting = parsed.out === undefined && resume !== null ? 'resume' : 'out';
-  const { paths, lock } = holdOutput(out, outSetting, resume, checkpointFileBytes(model, settings, records), warnings);
+  const checkpointBytes = checkpointFileBytes(model, settings, records);
+  const { paths, lock } = holdOutput(out, outSetting, resume, checkpointBytes, warnings);
   const command = parsed.command ?? ['rnn', 'train', ...corpusPaths];
   return {
-    settings, limits, model, data, batches, evalBatches, start, resume, initFrom, paths, lock, warnings, owesEvaluation: owed, corpus,
-    totalSteps, command,
+    settings, limits, model, data, batches, evalBatches, start, resume, initFrom, paths, lock, checkpointBytes, warnings,
+    owesEvaluation: owed, corpus, totalSteps, command,
   };
 }
 

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { saveCheckpoint } from '../checkpoint/checkpoint.js';
 import { tensorValueFault, weightFault } from '../checkpoint/integrity.js';
+import { checkpointWriteSeconds, diskSize } from '../checkpoint/size.js';
 import type { ModelConfig } from '../engine/config.js';
 import { paramLayout } from '../engine/params.js';
 import { scheduledLr } from '../engine/optim.js';
@@ -12,7 +13,7 @@ import { scoreBatches } from '../generate/score.js';
 import type { TrainingEngine } from '../parallel/engine.js';
 import { type TextLevel, tokenCount } from '../text/vocab.js';
 import { createEngine } from '../parallel/pool.js';
-import { type InputError, SettingError } from '../input/settings.js';
+import { type InputError, SettingError, type SettingNamer } from '../input/settings.js';
 import type { DoneEvent, StartEvent, StopReason, TrainEvent } from './events.js';
 import type { TrainOptions } from './options.js';
 import { type RunSetup, setUpRun } from './setup.js';
@@ -287,23 +288,38 @@ class Run {
   /**
    * How long the closing evaluation may take: the longest so far, and no less than the
    * validation tokens at twice the training speed (a forward pass is a third of a training
-   * step's products, but runs at about two thirds of its speed: the measured ratio was 1/2).
+   * step's products, but runs at about two thirds of its speed: the measured ratio was 1/2) and
+   * its checkpoints' writes (best and latest; latest alone with no validation split).
    */
   private closingEvalSeconds(trainTokensPerSecond: number): number {
-    if (this.setup.evalBatches === null) return 0;
-    const estimate = trainTokensPerSecond > 0 ? this.setup.data.val.length / (2 * trainTokensPerSecond) : 0;
-    return Math.max(estimate, this.evalSeconds ?? 0);
+    const { evalBatches, data } = this.setup;
+    const validation = evalBatches !== null && trainTokensPerSecond > 0 ? data.val.length / (2 * trainTokensPerSecond) : 0;
+    return Math.max(validation + this.closingWrites() * this.writeSeconds(), this.evalSeconds ?? 0);
+  }
+
+  /** The checkpoints the closing evaluation writes: best and latest, or latest alone with no validation split. */
+  private closingWrites(): number {
+    return this.setup.evalBatches === null ? 1 : 2;
+  }
+
+  /** About how long writing one checkpoint of the run takes, from its size: a run too short to evaluate has timed none. */
+  private writeSeconds(): number {
+    return checkpointWriteSeconds(this.setup.checkpointBytes);
   }
 
   /** What the user is told when the closing evaluation, of about `closingSeconds`, will end past --time. */
   private overrunWarning(closingSeconds: number): SettingError {
-    const { limits, data, resume } = this.setup;
+    const { limits, data, resume, evalBatches, checkpointBytes } = this.setup;
     const estimate = closingSeconds < 10 ? Number(closingSeconds.toPrecision(2)) : Math.round(closingSeconds);
+    const checkpoints = this.closingWrites() === 1 ? `a checkpoint of ${diskSize(checkpointBytes)}` : `two checkpoints of ${diskSize(checkpointBytes)}`;
+    const closing = evalBatches === null ? `the closing checkpoint, estimated at ${estimate} s for ${checkpoints}`
+      : `the closing evaluation, estimated at ${estimate} s for the validation split's ${tokenCount(data.val.length, data.vocab.level)} ` +
+        `and ${checkpoints}`;
+    const smaller = resume === null && evalBatches !== null ? (name: SettingNamer) => ` or a smaller ${name('valFrac')}` : () => '';
     return new SettingError('time', limits.timeSeconds, (name) =>
-      `${name('time')} of ${limits.timeSeconds} s leaves no room for another step and the closing evaluation, ` +
-        `estimated at ${estimate} s for the validation split's ${tokenCount(data.val.length, data.vocab.level)}: ` +
+      `${name('time')} of ${limits.timeSeconds} s leaves no room for another step and ${closing}: ` +
         `the run stops at step ${this.progress.step} and is likely to end past its ${name('time')}; ` +
-        `give a larger ${name('time')}${resume === null ? ` or a smaller ${name('valFrac')}` : ''}`);
+        `give a larger ${name('time')}${smaller(name)}`);
   }
 
   /**
