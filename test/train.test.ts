@@ -324,6 +324,18 @@ describe('train', () => {
     expect(loadCheckpoint(result.latest).history.at(-1)?.step).toBe(2);
   });
 
+  it('warns of the closing checkpoint alone where the run has no validation split', async () => {
+    const warnings: string[] = [];
+    const result = await train({ ...TINY, valFrac: 0, time: 1e-6, out: freshOut() }, [corpus], {
+      onWarning: (warning) => warnings.push(userMessage(warning)!),
+    });
+    expect(result.reason).toBe('time');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(new RegExp(
+      '^--time of 0.000001 s leaves no room for another step and the closing checkpoint, estimated at .* s for a checkpoint of ' +
+        '\\d+ KiB: the run stops at step 2 and is likely to end past its --time; give a larger --time$'));
+  });
+
   it('does not warn of an overrun that only a long last step makes: the closing evaluation fitted where that step began', async () => {
     // the clock moves 1 ms each time it is read, and 40 ms more after each step (a pause the step's timing does not see,
     // as a display's or a collector's), so the last step ends up to 40 ms past where the run expected
