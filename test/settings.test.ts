@@ -90,6 +90,9 @@ describe('the sampling settings table', () => {
     expect(() => checkSampleSettings({ topP: 2 })).toThrow(RangeError);
     expect(() => checkSampleSettings({ temperature: Infinity })).toThrow('temperature: must be a finite number (got Infinity)');
     expect(() => checkSampleSettings({ seed: 2 ** 32 })).toThrow('seed: must be an integer from 0 to 4294967295 (got 4294967296)');
+    // a count past what a number holds exactly is an integer too: the message gives the bound it broke, where no range says it
+    expect(() => checkSampleSettings({ len: 1e99 })).toThrow('len: must be a positive integer up to 9007199254740991 (got 1e+99)');
+    expect(() => checkSampleSettings({ seed: 1e99 })).toThrow('seed: must be an integer from 0 to 4294967295 (got 1e+99)');
     expect(() => checkSampleSettings({ len: 5, temperature: 0, topK: 3, topP: 1, seed: 0, beam: 2, unk: 'show', stopAtEos: true })).not.toThrow();
   });
 });

@@ -488,6 +488,8 @@ describe('training options as flags give them', () => {
     expect(message({ dropout: '1' })).toBe('--dropout: must be < 1 (got 1)');
     expect(message({ seqLen: '2.5' })).toBe('--seq-len: must be a positive integer (got 2.5)');
     expect(message({ batch: 'many' })).toBe('--batch: must be a positive integer (got many)');
+    expect(message({ epochs: '1e99', maxSteps: '1e99' })).toBe('--epochs: must be a positive integer up to 9007199254740991 (got 1e+99)');
+    expect(message({ seed: '1e99' })).toBe('--seed: must be an integer from 0 to 4294967295 (got 1e+99)');
     const duration = 'a positive duration up to 8760h (a year) such as 90s, 3m, 1h or 1h30m, or a number of seconds';
     expect(message({ time: '5x' })).toBe(`--time: must be ${duration} (got 5x)`);
     expect(message({ time: '0' })).toBe(`--time: must be ${duration} (got 0)`);

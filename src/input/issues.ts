@@ -127,6 +127,16 @@ function issuePhrase(issue: z.core.$ZodIssue, show: (value: unknown) => string =
 }
 
 /**
+ * What a described setting takes as a message words it: its description, with the bound of the
+ * counts a number holds exactly where a value broke only that one (`--epochs 1e99`: an integer,
+ * but past 2^53 − 1); a setting with a bound of its own says it in its description.
+ */
+export function expectedOf(description: string, issues: readonly z.core.$ZodIssue[]): string {
+  const maxima = issues.flatMap((issue) => (issue.code === 'too_big' ? [Number(issue.maximum)] : []));
+  return maxima.length > 0 && Math.min(...maxima) === Number.MAX_SAFE_INTEGER ? `${description} up to ${Number.MAX_SAFE_INTEGER}` : description;
+}
+
+/**
  * What a flag, an option or a request's field was given that it does not take, in the one form
  * every such message has: `NAME: must be EXPECTED (got VALUE)`. `problem`: a zod issue, or the
  * words for what it takes and the value; the value as describeGiven writes it.

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NUMBER, cutShort, optionMessage } from './issues.js';
+import { NUMBER, cutShort, expectedOf, optionMessage } from './issues.js';
 
 /**
  * How a message names a setting: this library writes the setting's own name (`seqLen`), the
@@ -60,8 +60,8 @@ export function unknownOption(option: string, valid: readonly string[]): string 
 export function checkedOption<S extends z.ZodType>(name: string, schema: S, value: unknown): z.output<S> {
   const checked = schema.safeParse(value, { reportInput: true });
   if (checked.success) return checked.data;
-  const expected = schema.description;
-  throw new RangeError(optionMessage(name, expected === undefined ? checked.error.issues[0]! : { expected, value }));
+  const expected = schema.description, issues = checked.error.issues;
+  throw new RangeError(optionMessage(name, expected === undefined ? issues[0]! : { expected: expectedOf(expected, issues), value }));
 }
 
 /** A setting's values and how an error names them, the schema carrying that name as its description. */
@@ -89,7 +89,8 @@ export function parseSettings<T extends z.ZodObject>(schema: T, input: Record<st
   const expected = schema.shape[key]?.description;
   // the value as the schema read it: a flag's number as a number
   const read = 'input' in issue ? issue.input : value;
-  throw new SettingError(key, value, (name) => optionMessage(name(key), expected === undefined ? issue : { expected, value: read }));
+  const described = expected === undefined ? null : expectedOf(expected, parsed.error.issues.filter((each) => each.path[0] === key));
+  throw new SettingError(key, value, (name) => optionMessage(name(key), described === null ? issue : { expected: described, value: read }));
 }
 
 /** A count (`--len`, `--workers`): a whole number of at least 1, and how an error names it. */
