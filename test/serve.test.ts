@@ -287,6 +287,36 @@ describe('bad input: one JSON line with a 4xx that names the field', () => {
     expect(answer.text).not.toMatch(/ {4}at /);
   });
 
+  it('a body\'s numbers and booleans are JSON\'s: each such field of every route given as a string is refused, naming it; a query\'s are read from its text', async () => {
+    const given: [string, Record<string, unknown>, string, string, string][] = [
+      ['/v1/generate', {}, 'len', '10', 'a positive integer'],
+      ['/v1/generate', {}, 'temperature', '0.5', 'a number >= 0'],
+      ['/v1/generate', {}, 'topK', '5', 'a positive integer'],
+      ['/v1/generate', {}, 'topP', '0.9', 'a number in (0, 1]'],
+      ['/v1/generate', {}, 'seed', '7', 'an integer from 0 to 4294967295'],
+      ['/v1/generate', {}, 'stopAtEos', 'true', 'true or false'],
+      ['/v1/generate', {}, 'beam', '2', 'a positive integer'],
+      ['/v1/generate', { beam: 2 }, 'lengthPenalty', '1', 'a number >= 0'],
+      ['/v1/complete', { prefix: 'a' }, 'n', '2', 'an integer from 1 to 10'],
+      ['/v1/complete', { prefix: 'a' }, 'len', '5', 'a positive integer'],
+      ['/v1/complete', { prefix: 'a' }, 'temperature', '0.5', 'a number >= 0'],
+      ['/v1/complete', { prefix: 'a' }, 'topK', '5', 'a positive integer'],
+      ['/v1/complete', { prefix: 'a' }, 'topP', '0.9', 'a number in (0, 1]'],
+      ['/v1/complete', { prefix: 'a' }, 'seed', '7', 'an integer from 0 to 4294967295'],
+      ['/v1/score', { text: 'a' }, 'top', '3', 'an integer from 0 to 10'],
+      ['/v1/activations', { text: 'a' }, 'layer', '1', 'an integer >= 0 (a layer of the model, 0 first)'],
+      ['/v1/activations', { text: 'a' }, 'unit', '3', 'an integer >= 0 (a hidden unit of the layer)'],
+      ['/v1/activations', { text: 'a' }, 'top', '2', 'an integer from 1 to 32'],
+    ];
+    for (const [path, rest, field, value, expected] of given) {
+      const answer = await post(api(path), { model: 'gru', ...rest, [field]: value });
+      expect([path, field, answer.status, answer.json]).toEqual([path, field, 400, { field, error: `${field}: must be ${expected} (got "${value}")` }]);
+    }
+    const legacy = await request(api('/generate?model=gru&start_text=a&n=2&len=5&temperature=0.5&topK=5&topP=0.9&seed=7'));
+    expect(legacy.status).toBe(200);
+    expect((legacy.json as { completions: string[] }).completions).toHaveLength(2);
+  });
+
   it('a body that is not UTF-8 is refused naming the byte, not read with U+FFFD in its place', async () => {
     const body = Buffer.concat([Buffer.from('{"text": "ab'), Buffer.from([0xff]), Buffer.from('c"}')]);
     const answer = await request(api('/v1/score'), { method: 'POST', body });

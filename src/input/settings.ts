@@ -179,11 +179,17 @@ export function flagHelp(setting: Setting): string {
 }
 
 /**
- * How a setting reads from a flag or from code: its input schema, optional, carrying its
- * `expected` description, else its schema's (a count's: `a positive integer`).
+ * Where settings come from: text (flags, a query string), whose numbers are read from their
+ * digits, or JSON (a request's body), whose numbers must be JSON numbers.
  */
-function inputSchema<S extends Setting>(setting: S): z.ZodOptional<z.ZodType<SettingInput<S>>> {
-  const schema = (setting.input ?? numeric(setting.schema)).optional();
+export type SettingSource = 'text' | 'json';
+
+/**
+ * How a setting reads from a flag, from code or from JSON: its input schema, optional, carrying
+ * its `expected` description, else its schema's (a count's: `a positive integer`).
+ */
+function inputSchema<S extends Setting>(setting: S, from: SettingSource): z.ZodOptional<z.ZodType<SettingInput<S>>> {
+  const schema = (setting.input ?? (from === 'text' ? numeric(setting.schema) : setting.schema)).optional();
   const expected = setting.expected ?? setting.schema.description;
   return (expected === undefined ? schema : schema.describe(expected)) as z.ZodOptional<z.ZodType<SettingInput<S>>>;
 }
@@ -195,9 +201,9 @@ export type SettingInput<S> =
 /** The settings of a table as read from flags or code: each one given, or left out. */
 export type SettingsInput<T> = { [K in keyof T]?: SettingInput<T[K]> };
 
-/** The strict object schema of a table's settings, each optional. */
-export function settingsSchema(table: SettingTable): z.ZodObject {
-  return z.strictObject(Object.fromEntries(Object.entries(table).map(([name, setting]) => [name, inputSchema(setting)])));
+/** The strict object schema of a table's settings, each optional, as they come `from` text (the default) or JSON. */
+export function settingsSchema(table: SettingTable, from: SettingSource = 'text'): z.ZodObject {
+  return z.strictObject(Object.fromEntries(Object.entries(table).map(([name, setting]) => [name, inputSchema(setting, from)])));
 }
 
 /** Validates flags or options against a table of settings (parseSettings' messages). */

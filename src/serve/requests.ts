@@ -1,12 +1,15 @@
 import { z } from 'zod';
 import { SAMPLE_SETTINGS } from '../generate/settings.js';
 import { TextSchema } from '../text/utf8.js';
-import { type SettingTable, type SettingsInput, integerFrom, orList, parseSettings, pickSettings, settingsSchema } from '../input/settings.js';
+import {
+  type SettingSource, type SettingTable, type SettingsInput, integerFrom, orList, parseSettings, pickSettings, settingsSchema,
+} from '../input/settings.js';
 
 /*
  * The fields of each request body (or query), as tables of settings: the sampling ones are
- * `rnn sample`'s own (SAMPLE_SETTINGS), the rest the server's. A request that breaks one is
- * answered 400 with one JSON line naming the field and what would be valid (server.ts).
+ * `rnn sample`'s own (SAMPLE_SETTINGS), the rest the server's. A body's numbers and booleans
+ * are JSON's (`"len": "10"` is refused), a query's are read from its text. A request that breaks
+ * one is answered 400 with one JSON line naming the field and what would be valid (server.ts).
  * Caps the server sets by flag (`len`, `beam`: server.ts's CAPS) are checked by its handlers.
  */
 
@@ -53,16 +56,17 @@ export const ACTIVATIONS_FIELDS = {
 } as const satisfies SettingTable;
 
 /**
- * A reader of one kind of request: the table's schema built once (building a zod schema costs
- * more than a request's whole parse), then parseSettings' messages.
+ * A reader of one kind of request, its fields coming `from` a JSON body or a query's text: the
+ * table's schema built once (building a zod schema costs more than a request's whole parse),
+ * then parseSettings' messages.
  */
-function reader<T extends SettingTable>(table: T): (input: Record<string, unknown>) => SettingsInput<T> {
-  const schema = settingsSchema(table);
+function reader<T extends SettingTable>(table: T, from: SettingSource): (input: Record<string, unknown>) => SettingsInput<T> {
+  const schema = settingsSchema(table, from);
   return (input) => parseSettings(schema, input) as SettingsInput<T>;
 }
 
-export const readGenerate = reader(GENERATE_FIELDS);
-export const readComplete = reader(COMPLETE_FIELDS);
-export const readLegacyGenerate = reader(LEGACY_GENERATE_FIELDS);
-export const readScore = reader(SCORE_FIELDS);
-export const readActivations = reader(ACTIVATIONS_FIELDS);
+export const readGenerate = reader(GENERATE_FIELDS, 'json');
+export const readComplete = reader(COMPLETE_FIELDS, 'json');
+export const readLegacyGenerate = reader(LEGACY_GENERATE_FIELDS, 'text');
+export const readScore = reader(SCORE_FIELDS, 'json');
+export const readActivations = reader(ACTIVATIONS_FIELDS, 'json');
