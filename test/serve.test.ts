@@ -47,7 +47,7 @@ afterAll(async () => {
 function inProcess(served: ServeOptions['models'], options: Partial<ServeOptions> = {}): Promise<RnnServer> {
   return RnnServer.start({
     models: served, host: '127.0.0.1', port: 0, token: null, cors: null, allowedHosts: [], maxBody: 65536, maxLen: 100, maxBeam: 64,
-    timeLimitMs: 60_000, workers: 2, queue: 4, maxConnections: 512, kernels: resolveKernels(), ...options,
+    maxActivationTokens: 4096, timeLimitMs: 60_000, workers: 2, queue: 4, maxConnections: 512, kernels: resolveKernels(), ...options,
   });
 }
 
@@ -521,6 +521,25 @@ describe('limits, and threads that fail', () => {
       for (const text of completions) expect([...text].length).toBeLessThanOrEqual(10);
     }
     expect((await post(`${s.url}/v1/generate`, { len: 11 })).json).toMatchObject({ field: 'len', error: expect.stringMatching(/at most 10/) });
+  });
+
+  it('--max-activation-tokens (default 4096) caps the tokens of a text /v1/activations reads, its answer holding up to 32 values a token', async () => {
+    const over = await post(api('/v1/activations'), { model: 'gru', text: 'a'.repeat(4097), top: 32 });
+    expect(over.status).toBe(400);
+    expect(over.json).toEqual({ field: 'text', error: "text: must be at most 4096 tokens (the server's --max-activation-tokens) (got 4097 tokens)" });
+    const most = await post(api('/v1/activations'), { model: 'gru', text: 'a'.repeat(4096), top: 32 });
+    expect(most.status).toBe(200);
+    expect((most.json as { units: unknown[] }).units).toHaveLength(32);
+    const s = await started(['--checkpoint', `gru=${models.gru}`, '--checkpoint', `words=${models.words}`, '--workers', '1', '--max-activation-tokens', '8']);
+    const read = (model: string, text: string) => post(`${s.url}/v1/activations`, { model, text });
+    expect((await read('gru', 'abcdefgh')).status).toBe(200);
+    expect((await read('gru', 'abcdefghi')).json).toEqual({
+      field: 'text', error: "text: must be at most 8 tokens (the server's --max-activation-tokens) (got 9 tokens)",
+    });
+    // tokens, not characters: eight words of many letters
+    const words = await read('words', 'these words have many more letters than eight');
+    expect(words.status).toBe(200);
+    expect((words.json as { tokens: string[] }).tokens).toHaveLength(8);
   });
 });
 

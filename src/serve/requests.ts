@@ -10,7 +10,8 @@ import {
  * `rnn sample`'s own (SAMPLE_SETTINGS), the rest the server's. A body's numbers and booleans
  * are JSON's (`"len": "10"` is refused), a query's are read from its text. A request that breaks
  * one is answered 400 with one JSON line naming the field and what would be valid (server.ts).
- * Caps the server sets by flag (`len`, `beam`: server.ts's CAPS) are checked by its handlers.
+ * Caps the server sets by flag (`len`, `beam`: server.ts's CAPS) are checked by its handlers; the
+ * tokens of an activations text (--max-activation-tokens) by the thread that counts them.
  */
 
 const model = { schema: z.string(), expected: 'the name of a served model (GET /v1/models lists them)', help: 'the model (default: the first)' };

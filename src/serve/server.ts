@@ -32,6 +32,8 @@ export interface ServeOptions {
   maxLen: number;
   /** Widest `beam` a request may ask. */
   maxBeam: number;
+  /** Longest text, in tokens, whose activations a request may ask. */
+  maxActivationTokens: number;
   /** A request's time limit, milliseconds, its wait in the queue included. */
   timeLimitMs: number;
   /** Generation threads. */
@@ -345,7 +347,10 @@ export class RnnServer {
     if (layer >= numLayers) throw fieldError('layer', `from 0 to ${numLayers - 1}`, layer);
     if (unit !== undefined && unit >= hiddenSize) throw fieldError('unit', `from 0 to ${hiddenSize - 1}`, unit);
     if (unit !== undefined && top !== undefined) throw new HttpError(400, 'top picks the most active units; unit names one: give one of them', 'top');
-    const request: JobOf<'activations'> = { kind: 'activations', model, text: required(text, 'text'), layer, unit: unit ?? null, top: top ?? ACTIVATIONS_FIELDS.top.default };
+    const request: JobOf<'activations'> = {
+      kind: 'activations', model, text: required(text, 'text'), maxTokens: this.options.maxActivationTokens, layer, unit: unit ?? null,
+      top: top ?? ACTIVATIONS_FIELDS.top.default,
+    };
     sendEncoded(res, await this.runJob(request, signal));
   }
 

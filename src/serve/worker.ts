@@ -1,10 +1,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { type Model, type StopSignal, StoppedError, type TokenizedText } from '../api/index.js';
-import { InputError, SettingError } from '../input/settings.js';
+import { InputError, SettingError, flagName } from '../input/settings.js';
 import {
   type ActivationsDone, type EncodedAnswer, type Finish, type GenerateDone, type JobAnswers, type JobMessage, type JobOf, type JobRequest,
   type WorkerData, type WorkerMessage, servedModels,
 } from './jobs.js';
+import type { SERVE_SETTINGS } from './settings.js';
 
 /**
  * A generation thread of `rnn serve`: loads every served model once, from the bytes the server
@@ -16,6 +17,9 @@ const { models, kernels, cancel } = workerData as WorkerData;
 const cancelCell = new Int32Array(cancel);
 const port = parentPort!;
 const post = (message: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
+
+/** The server's setting that caps an activations job's text. */
+const ACTIVATION_TOKENS_CAP: keyof typeof SERVE_SETTINGS = 'maxActivationTokens';
 
 /** Pieces are sent at most this often after the first, which goes at once. */
 const SEND_EVERY_MS = 10;
@@ -111,8 +115,16 @@ function unknownTokens(prime: TokenizedText | undefined): number {
   return prime?.unknown.length ?? 0;
 }
 
-/** The asked unit, or the `top` units whose value varies most over the text. */
+/**
+ * The asked unit, or the `top` units whose value varies most over the text; a text of more than
+ * `maxTokens` tokens is refused, for the answer holds a value a token of each unit.
+ */
 function activations(model: Model, request: JobOf<'activations'>, signal: StopSignal): ActivationsDone {
+  const length = model.tokenize(request.text).ids.length, cap = request.maxTokens;
+  if (length > cap) {
+    throw new SettingError('text', request.text, (name) =>
+      `${name('text')}: must be at most ${cap} tokens (the server's ${flagName(ACTIVATION_TOKENS_CAP)}) (got ${length} tokens)`);
+  }
   const { tokens, values, hiddenSize: H, layer } = model.activationsSync(request.text, request.layer, { signal });
   const units = request.unit !== null ? [request.unit] : mostVaried(values, H, request.top);
   return { tokens, layer, hiddenSize: H, units: units.map((unit) => ({ unit, values: values.map((row) => row[unit]!) })) };
