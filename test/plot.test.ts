@@ -6,7 +6,7 @@ import { CheckpointError } from '../src/checkpoint/errors.js';
 import { createProgram } from '../src/cli/main.js';
 import { lossRunFromCheckpoint, runCheckpointPath, runName } from '../src/plot/runs.js';
 import { CHART, type LossRun, RUN_COLOURS, bestPoint, escapeXml, formatTokenCount, lossChartSvg, niceTicks } from '../src/plot/svg.js';
-import { allElements, parseXml, textContent } from './helpers/xml.js';
+import { type XmlElement, allElements, parseXml, textContent } from './helpers/xml.js';
 import { scratchFolder } from './helpers/files.js';
 
 describe('niceTicks', () => {
@@ -147,6 +147,92 @@ describe('lossChartSvg', () => {
     expect(lossChartSvg([words])).toContain('best validation loss 6.200 after 100 tokens');
     expect(texts(lossChartSvg(RUNS))).toEqual(expect.arrayContaining(['characters seen', 'loss (nats/char)']));
     expect(() => lossChartSvg([...RUNS, words])).toThrow(/different levels/);
+  });
+});
+
+/** A run whose training and validation losses were taken at the same evaluations: [tokens seen, training loss, validation loss]. */
+function evaluatedRun(name: string, evaluations: [number, number, number][]): LossRun {
+  return {
+    name,
+    train: evaluations.map(([tokensSeen, loss]) => ({ tokensSeen, loss })),
+    val: evaluations.map(([tokensSeen, , loss]) => ({ tokensSeen, loss })),
+  };
+}
+
+/**
+ * `rnn train --hidden 32 --max-steps 200 --eval-every 20` on 200 kB of corpora/sotu.txt, a GRU and
+ * an LSTM: both end by the plot's floor, their rings 12 units apart.
+ */
+const CONVERGING = [
+  evaluatedRun('gru', [
+    [32000, 3.864, 3.163], [64000, 3.4, 3.096], [96000, 3.23, 3.07], [128000, 3.121, 3.005], [160000, 3.017, 2.932],
+    [192000, 2.949, 2.877], [224000, 2.886, 2.84], [256000, 2.862, 2.82], [288000, 2.842, 2.811], [320000, 2.819, 2.81],
+  ]),
+  evaluatedRun('lstm', [
+    [32000, 3.949, 3.192], [64000, 3.436, 3.097], [96000, 3.242, 3.069], [128000, 3.134, 3.026], [160000, 3.043, 2.975],
+    [192000, 2.988, 2.923], [224000, 2.928, 2.884], [256000, 2.908, 2.864], [288000, 2.889, 2.857], [320000, 2.872, 2.856],
+  ]),
+];
+
+/** A run that overfits: its validation loss is lowest midway, with its training line passing under the ring. */
+const OVERFITTING = [evaluatedRun('overfit', [[100, 3, 3.1], [200, 2.5, 2.6], [300, 2.2, 2.4], [400, 2, 2.45], [500, 1.9, 2.6]])];
+
+/** Three runs whose best losses lie almost on one point. */
+const ALIKE = [0, 1, 2].map((i) => evaluatedRun(`run ${i}`, [[100, 3, 3], [200, 2.6, 2.5 + i / 1000], [300, 2.4, 2.51]]));
+
+describe('best-loss labels', () => {
+  interface Box { left: number; top: number; right: number; bottom: number }
+
+  /** The box a label's text covers at most, widened by half a line's width: bold 12-unit digits are under 7 units wide and 9 high. */
+  function textBox(label: XmlElement): Box {
+    const x = Number(label.attrs['x']), y = Number(label.attrs['y']), width = 7 * textContent(label).length;
+    const left = { start: x, middle: x - width / 2, end: x - width }[label.attrs['text-anchor']!]!;
+    return { left: left - 1, right: left + width + 1, top: y - 10, bottom: y + 1 };
+  }
+
+  const holds = (box: Box, x: number, y: number) => x > box.left && x < box.right && y > box.top && y < box.bottom;
+  const nearer = (box: Box, cx: number, cy: number, r: number) =>
+    Math.hypot(cx - Math.min(Math.max(cx, box.left), box.right), cy - Math.min(Math.max(cy, box.top), box.bottom)) < r;
+  const overlap = (a: Box, b: Box) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+
+  /** Whether the segment passes through the box, tried every quarter unit along it. */
+  function crosses(box: Box, [x0, y0]: number[], [x1, y1]: number[]): boolean {
+    const steps = Math.ceil(Math.hypot(x1! - x0!, y1! - y0!) * 4) + 1;
+    for (let step = 0; step <= steps; step++) {
+      if (holds(box, x0! + ((x1! - x0!) * step) / steps, y0! + ((y1! - y0!) * step) / steps)) return true;
+    }
+    return false;
+  }
+
+  it.each([
+    ['two runs of the fixture', RUNS],
+    ['two runs that end by the floor, 12 units apart', CONVERGING],
+    ['a run that overfits', OVERFITTING],
+    ['three runs whose best losses almost coincide', ALIKE],
+  ])('%s: each label covers no line, dot, ring or other label, inside the plot', (_, runs) => {
+    const elements = allElements(parseXml(lossChartSvg(runs)));
+    const labels = elements.filter((e) => e.attrs['class'] === 'best-label');
+    expect(labels).toHaveLength(runs.filter((run) => run.val.length > 0).length);
+    const lines = elements.filter((e) => e.name === 'polyline').map((e) => e.attrs['points']!.split(' ').map((xy) => xy.split(',').map(Number)));
+    const circles = elements.filter((e) => ['val-point', 'train-point', 'best'].includes(e.attrs['class'] ?? ''))
+      .map((e) => [Number(e.attrs['cx']), Number(e.attrs['cy']), Number(e.attrs['r']) + Number(e.attrs['stroke-width'] ?? 0) / 2] as const);
+    const plot = { left: CHART.left, top: CHART.top, right: CHART.width - CHART.right, bottom: CHART.top + CHART.plotHeight };
+    const boxes = labels.map(textBox);
+    const covered: string[] = [];
+    boxes.forEach((box, i) => {
+      const label = textContent(labels[i]!);
+      if (box.left < plot.left || box.right > plot.right || box.top < plot.top || box.bottom > plot.bottom) covered.push(`${label}: outside the plot`);
+      lines.forEach((points, line) => {
+        points.forEach((point, k) => {
+          if (crosses(box, points[Math.max(0, k - 1)]!, point)) covered.push(`${label}: line ${line} up to its point ${k}`);
+        });
+      });
+      for (const [cx, cy, r] of circles) if (nearer(box, cx, cy, r)) covered.push(`${label}: the circle at ${cx},${cy}`);
+      boxes.forEach((other, j) => {
+        if (j !== i && overlap(box, other)) covered.push(`${label}: the label ${textContent(labels[j]!)}`);
+      });
+    });
+    expect(covered).toEqual([]);
   });
 });
 

@@ -266,25 +266,156 @@ function runLines(run: LossRun, colour: string, s: ChartScale): string[] {
 }
 
 /**
- * Each run's best validation loss as a label beside its ring, on top of every run's lines and
- * nudged apart so they do not overlap: right of the ring, or left of it near the plot's right edge.
+ * Each run's best validation loss as a label by its ring, on top of every run's lines: at the
+ * first place around the ring (LABEL_PLACES) where it meets no line, dot, ring or label placed
+ * before it and stays inside the plot; where every place meets something, the one that meets least.
  */
 function bestLabelLines(runs: readonly LossRun[], s: ChartScale): string[] {
-  const labels = runs.flatMap((run, i) => {
+  const obstacles = chartObstacles(runs, s);
+  const out = ['<g class="best-labels" font-weight="bold">'];
+  runs.forEach((run, i) => {
     const best = bestPoint(run.val);
-    return best === null ? [] : [{ x: s.px(best.tokensSeen), y: s.py(best.loss), text: best.loss.toFixed(3), colour: runColour(i) }];
+    if (best === null) return;
+    const text = best.loss.toFixed(3);
+    const label = placeLabel(s.px(best.tokensSeen), s.py(best.loss), text, obstacles);
+    obstacles.boxes.push(label.box);
+    out.push(`<text class="best-label" x="${label.x}" y="${label.y}" text-anchor="${label.anchor}" fill="${runColour(i)}" ` +
+      `stroke="#fff" stroke-width="3" paint-order="stroke">${escapeXml(text)}</text>`);
   });
-  const edge = CHART.width - CHART.right - 60;
-  return [
-    '<g class="best-labels" font-weight="bold">',
-    ...spreadLabels(labels).map((label) => {
-      const toLeft = label.x > edge;
-      return `<text class="best-label" x="${round2(label.x + (toLeft ? -11 : 11))}" y="${round2(label.labelY + 4)}" ` +
-        `text-anchor="${toLeft ? 'end' : 'start'}" fill="${label.colour}" stroke="#fff" stroke-width="3" paint-order="stroke">` +
-        `${escapeXml(label.text)}</text>`;
-    }),
-    '</g>',
-  ];
+  out.push('</g>');
+  return out;
+}
+
+/** A rectangle on the page, in SVG units (y grows downwards). */
+interface Box {
+  left: number;
+  top: number;
+  right: number;
+  bottom: number;
+}
+
+/** What a best-loss label must not cover: every run's line segments, its dots and rings, and the labels already placed. */
+interface Obstacles {
+  /** Each segment as x1, y1, x2, y2 (a one-point line: one segment of no length). */
+  segments: [number, number, number, number][];
+  /** Each dot and ring as cx, cy and the radius it covers, its stroke included. */
+  circles: [number, number, number][];
+  boxes: Box[];
+}
+
+/**
+ * A best-loss label's text (bold, 12 units): at most this wide a character (Helvetica's bold
+ * digits are 0.556 em), this high above its baseline, with a margin for its white halo and the lines' width.
+ */
+const LABEL_TEXT = { characterWidth: 6.7, ascent: 9, margin: 2 } as const;
+
+/**
+ * The places a best-loss label is tried at, in order, around its ring (radius 7): its anchor's
+ * offset from the ring's centre and its baseline's. Right of it first, level with it, where a
+ * run that ends at its best leaves room; then below it, where its own validation line never is
+ * (it lies at or above its lowest point); then beside it lower, level and higher; above; and
+ * last twice as far below and above.
+ */
+const LABEL_PLACES = [
+  { dx: 11, dy: 4, anchor: 'start' },
+  { dx: 0, dy: 21, anchor: 'middle' },
+  { dx: 9, dy: 18, anchor: 'start' },
+  { dx: -9, dy: 18, anchor: 'end' },
+  { dx: 11, dy: 10, anchor: 'start' },
+  { dx: -11, dy: 10, anchor: 'end' },
+  { dx: -11, dy: 4, anchor: 'end' },
+  { dx: 11, dy: -2, anchor: 'start' },
+  { dx: -11, dy: -2, anchor: 'end' },
+  { dx: 0, dy: -12, anchor: 'middle' },
+  { dx: 9, dy: -10, anchor: 'start' },
+  { dx: -9, dy: -10, anchor: 'end' },
+  { dx: 0, dy: 35, anchor: 'middle' },
+  { dx: 0, dy: -26, anchor: 'middle' },
+] as const;
+
+type LabelAnchor = (typeof LABEL_PLACES)[number]['anchor'];
+
+/** The segments, dots and rings of every run as lossChartSvg draws them. */
+function chartObstacles(runs: readonly LossRun[], s: ChartScale): Obstacles {
+  const obstacles: Obstacles = { segments: [], circles: [], boxes: [] };
+  const addLine = (points: readonly LossPoint[]) => {
+    const xy = points.map((p) => [s.px(p.tokensSeen), s.py(p.loss)] as const);
+    if (xy.length === 1) obstacles.segments.push([...xy[0]!, ...xy[0]!]);
+    for (let i = 1; i < xy.length; i++) obstacles.segments.push([...xy[i - 1]!, ...xy[i]!]);
+  };
+  for (const run of runs) {
+    addLine(run.train);
+    addLine(run.val);
+    if (run.train.length === 1) obstacles.circles.push([s.px(run.train[0]!.tokensSeen), s.py(run.train[0]!.loss), 4]);
+    for (const p of run.val) obstacles.circles.push([s.px(p.tokensSeen), s.py(p.loss), 3]);
+    const best = bestPoint(run.val);
+    if (best !== null) obstacles.circles.push([s.px(best.tokensSeen), s.py(best.loss), 8]);
+  }
+  return obstacles;
+}
+
+/** Where a best-loss label goes: its anchor point, its baseline and the box it covers. */
+interface LabelPlace {
+  x: number;
+  y: number;
+  anchor: LabelAnchor;
+  box: Box;
+}
+
+/** Where a label of `text` goes by the ring at (cx, cy); a place outside the plot only where every place is. */
+function placeLabel(cx: number, cy: number, text: string, obstacles: Obstacles): LabelPlace {
+  const { width, right, top, plotHeight, left } = CHART;
+  const plot: Box = { left, top, right: width - right, bottom: top + plotHeight };
+  let chosen: LabelPlace | null = null, fewest = Infinity;
+  for (const { dx, dy, anchor } of LABEL_PLACES) {
+    const x = round2(cx + dx), y = round2(cy + dy);
+    const box = labelBox(x, y, anchor, text);
+    const outside = box.left < plot.left || box.right > plot.right || box.top < plot.top || box.bottom > plot.bottom;
+    const met = outside ? Number.MAX_SAFE_INTEGER : obstaclesMet(box, obstacles);
+    if (met < fewest) {
+      chosen = { x, y, anchor, box };
+      fewest = met;
+    }
+    if (met === 0) break;
+  }
+  return chosen!;
+}
+
+/** The box a label covers, its margin included, from its anchor point and baseline. */
+function labelBox(x: number, y: number, anchor: LabelAnchor, text: string): Box {
+  const { characterWidth, ascent, margin } = LABEL_TEXT;
+  const textWidth = [...text].length * characterWidth;
+  const start = anchor === 'start' ? x : anchor === 'middle' ? x - textWidth / 2 : x - textWidth;
+  return { left: start - margin, top: y - ascent - margin, right: start + textWidth + margin, bottom: y + margin };
+}
+
+/** How many segments, circles and boxes a box meets. */
+function obstaclesMet(box: Box, { segments, circles, boxes }: Obstacles): number {
+  let met = 0;
+  for (const [x1, y1, x2, y2] of segments) if (segmentMeetsBox(x1, y1, x2, y2, box)) met++;
+  for (const [cx, cy, r] of circles) {
+    const nearX = Math.min(Math.max(cx, box.left), box.right), nearY = Math.min(Math.max(cy, box.top), box.bottom);
+    if ((nearX - cx) ** 2 + (nearY - cy) ** 2 < r ** 2) met++;
+  }
+  for (const other of boxes) {
+    if (other.left < box.right && box.left < other.right && other.top < box.bottom && box.top < other.bottom) met++;
+  }
+  return met;
+}
+
+/** Whether the segment from (x1, y1) to (x2, y2) has a point inside the box (Liang–Barsky clipping). */
+function segmentMeetsBox(x1: number, y1: number, x2: number, y2: number, box: Box): boolean {
+  const dx = x2 - x1, dy = y2 - y1;
+  let enter = 0, leave = 1;
+  // each side of the box as p·t <= q: the segment's parameter t stays within [enter, leave]
+  const clip = (p: number, q: number): boolean => {
+    if (p === 0) return q >= 0;
+    const t = q / p;
+    if (p < 0) enter = Math.max(enter, t);
+    else leave = Math.min(leave, t);
+    return enter <= leave;
+  };
+  return clip(-dx, x1 - box.left) && clip(dx, box.right - x1) && clip(-dy, y1 - box.top) && clip(dy, box.bottom - y1);
 }
 
 /** The legend below the axes: the line styles (validation's only where a run has it), then one row per run. */
@@ -326,13 +457,4 @@ export function runLevel(run: LossRun): TextLevel {
 
 function polyPoints(points: readonly LossPoint[], s: ChartScale): string {
   return points.map((p) => `${s.px(p.tokensSeen)},${s.py(p.loss)}`).join(' ');
-}
-
-/** Label heights, moved apart to at least 14 units: upwards, since the best losses sit low on the chart. */
-function spreadLabels<T extends { y: number }>(labels: T[]): (T & { labelY: number })[] {
-  const sorted = labels.map((label) => ({ ...label, labelY: label.y })).sort((a, b) => b.labelY - a.labelY);
-  for (let i = 1; i < sorted.length; i++) {
-    if (sorted[i - 1]!.labelY - sorted[i]!.labelY < 14) sorted[i]!.labelY = sorted[i - 1]!.labelY - 14;
-  }
-  return sorted;
 }
