@@ -67,6 +67,23 @@ describe('rnn --help', () => {
     expect(run.stdout).toMatch(new RegExp(`^Usage: rnn ${command} `));
     expect(run.stdout).toMatch(new RegExp(`\\nExamples?:\\n {2}rnn ${command.split(' ')[0]}\\b`));
   });
+
+  it.each(['eval perplexity', 'train'])('rnn help %s gives the help that its --help gives', async (command) => {
+    const [help, flag] = await Promise.all([rnn('help', ...command.split(' ')), rnn(...command.split(' '), '--help')]);
+    expect(help.stdout).toMatch(new RegExp(`^Usage: rnn ${command} `));
+    expect(help).toEqual(flag);
+  });
+
+  it.each([
+    [['eval', 'perplexty'], /^rnn: unknown command 'eval perplexty'; did you mean eval perplexity\?$/],
+    [['eval', 'bits'], /^rnn: unknown command 'eval bits'; the commands of rnn eval: perplexity$/],
+    [['train', 'fast'], /^rnn: unknown command 'train fast'; rnn train has no commands$/],
+    [['trian'], new RegExp(`^rnn: unknown command 'trian'; the commands of rnn: ${COMMANDS.join(', ')}$`)],
+  ])('rnn help %j: one line naming the commands there are, exit status 2', async (names, message) => {
+    const run = await rnn('help', ...names);
+    expectOneLineError(run, message);
+    expect(run.status).toBe(2);
+  });
 });
 
 describe('a mistyped command line', () => {

@@ -50,7 +50,7 @@ export function usageErrorLine(text: string, command: Command): string {
   const unknown = /^unknown option '([^']+)'/.exec(phrase);
   if (unknown === null) return `rnn: ${phrase.replace(/\n\(Did you mean (.+)\?\)$/, '; did you mean $1?')}\n`;
   const flags = command.options.flatMap((option) => (option.long === undefined || option.hidden ? [] : [option.long]));
-  const meant = likelyFlags(unknown[1]!, [...flags, '--help']);
+  const meant = likelyNames(unknown[1]!, [...flags, '--help']);
   const usage = commandPath(command);
   return `rnn: unknown option ${unknown[1]}${meant.length > 0 ? `: did you mean ${orList(meant)}?` : ';'} ${usage} --help lists the flags\n`;
 }
@@ -63,18 +63,30 @@ function commandPath(command: Command): string {
 }
 
 /**
- * The flags a mistyped `given` most likely meant: those it begins (`--temp`: `--temperature`),
- * else the nearest within an edit for every three letters of its name (at least one).
+ * The command that `path` names under `parent` has none of that name, in words: `unknown
+ * command 'eval perplexty'; did you mean eval perplexity?`, else the commands it has.
  */
-function likelyFlags(given: string, flags: readonly string[]): string[] {
+export function unknownCommandLine(path: readonly string[], parent: Command): string {
+  const named = `unknown command '${path.join(' ')}'`;
+  const names = parent.commands.map((command) => command.name());
+  if (names.length === 0) return `${named}; ${commandPath(parent)} has no commands`;
+  const meant = likelyNames(path.at(-1)!, names).map((name) => [...path.slice(0, -1), name].join(' '));
+  return meant.length > 0 ? `${named}; did you mean ${orList(meant)}?` : `${named}; the commands of ${commandPath(parent)}: ${names.join(', ')}`;
+}
+
+/**
+ * The names (flags, commands) a mistyped `given` most likely meant: those it begins (`--temp`:
+ * `--temperature`), else the nearest within an edit for every three letters of its name (at least one).
+ */
+function likelyNames(given: string, names: readonly string[]): string[] {
   const typed = given.split('=')[0]!;
-  const begun = typed.length > 3 ? flags.filter((flag) => flag.startsWith(typed)) : [];
+  const begun = typed.length > 3 ? names.filter((name) => name.startsWith(typed)) : [];
   if (begun.length > 0) return begun;
   let nearest: string[] = [], best = Math.max(1, Math.floor(typed.replace(/^-+/, '').length / 3));
-  for (const flag of flags) {
-    const edits = editDistance(typed, flag);
-    if (edits < best) [nearest, best] = [[flag], edits];
-    else if (edits === best) nearest.push(flag);
+  for (const name of names) {
+    const edits = editDistance(typed, name);
+    if (edits < best) [nearest, best] = [[name], edits];
+    else if (edits === best) nearest.push(name);
   }
   return nearest;
 }

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { reportError, usageErrorLine } from './errors.js';
+import { reportError, unknownCommandLine, usageErrorLine } from './errors.js';
 import { guardOutput } from './pipes.js';
 import * as evalCommand from './commands/eval.js';
 import * as exportCommand from './commands/export.js';
@@ -23,6 +23,7 @@ export function createProgram(): Command {
     .description('Character- and word-level RNN / LSTM / GRU language models: train, sample, score.')
     .version(packageVersion(), '-V, --version', 'print the version')
     .addHelpText('after', '\nRun `rnn COMMAND --help` for the flags and examples of a command.')
+    .helpCommand('help [command...]', 'display help for a command, nested ones too')
     .exitOverride();
   for (const command of COMMANDS) command.register(program);
   reportUsageErrors(program);
@@ -37,10 +38,27 @@ function reportUsageErrors(command: Command): void {
   for (const sub of command.commands) reportUsageErrors(sub);
 }
 
+/**
+ * `rnn help eval perplexity`: the help of the command the names lead to, a nested one too
+ * (commander's help command looks up the first name alone); a name that leads nowhere is one
+ * line naming the commands there are.
+ */
+function showHelpOf(program: Command, names: readonly string[]): never {
+  let command: Command = program;
+  for (const [i, name] of names.entries()) {
+    const next = command.commands.find((sub) => sub.name() === name || sub.aliases().includes(name));
+    if (next === undefined) command.error(`error: ${unknownCommandLine(names.slice(0, i + 1), command)}`, { code: 'commander.unknownCommand' });
+    command = next;
+  }
+  return command.help();
+}
+
 export async function main(argv: string[]): Promise<number> {
   const program = createProgram();
   guardOutput();
   try {
+    const [first, ...names] = argv.slice(2);
+    if (first === 'help' && names.length > 0 && names.every((name) => !name.startsWith('-'))) showHelpOf(program, names);
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
