@@ -104,10 +104,24 @@ describe('a mistyped command line', () => {
     // a checkpoint given as an argument to a command that takes it as a flag
     [['sample', 'ckpt.json'], /^rnn: sample takes no arguments \(got 1\); name a checkpoint with --checkpoint FILE; rnn sample --help lists the flags$/],
     [['info', 'a.json', 'b.json'], /^rnn: info takes at most 1 argument \(got 2\); rnn info --help lists the flags$/],
+    // a flag that takes a value, followed by another flag (joined to its value or not) or by nothing: what it takes, as its setting says
+    [['train', 'x.txt', '--cell', '--out', 'x'], /^rnn: --cell needs a value \(lstm, gru or rnn\)$/],
+    [['train', '--cell', '--out=x'], /^rnn: --cell needs a value \(lstm, gru or rnn\)$/],
+    [['train', '--layers'], /^rnn: --layers needs a value \(a positive integer\)$/],
+    [['sample', '--seed', '--len', '5'], /^rnn: --seed needs a value \(an integer from 0 to 4294967295\)$/],
+    [['plot', 'run/', '--out', '--title', 'loss'], /^rnn: --out needs a value \(an \.svg file\)$/],
+    [['sample', '--prime', '-h'], /^rnn: --prime needs a value$/],
   ])('%j: one line naming what it likely meant, exit status 2', async (args, message) => {
     const run = await rnn(...args);
     expectOneLineError(run, message);
     expect(run.status).toBe(2);
+  });
+
+  it('takes a value that begins with - but is no flag, or is joined to its flag, as the value', async () => {
+    expectOneLineError(await rnn('train', '--lr', '-1'), /^rnn: --lr: must be > 0 \(got -1\)$/);
+    expectOneLineError(await rnn('eval', 'perplexity', '--text', '-x', '--text=--json', '--checkpoint', at('missing.json')),
+      /^rnn: checkpoint not found: .*missing\.json$/);
+    expectOneLineError(await rnn('sample', '--prime', '-x', '--checkpoint', at('missing.json')), /^rnn: checkpoint not found: .*missing\.json$/);
   });
 
   it('suggests no flag that --help leaves out', () => {

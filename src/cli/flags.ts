@@ -1,7 +1,7 @@
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
 import { NEWEST_CHECKPOINT, RUN_FOLDER_READS, resolveCheckpointPath } from '../checkpoint/find.js';
-import { type Setting, type SettingTable, flagHelp, flagSpec } from '../input/settings.js';
+import { type Setting, type SettingTable, flagHelp, flagSpec, settingValues } from '../input/settings.js';
 import { workersForCores } from '../train/preflight.js';
 import { warn } from './errors.js';
 
@@ -55,4 +55,42 @@ export function addSettingFlags(command: Command, table: SettingTable): Command 
     command.addOption(option);
   }
   return command;
+}
+
+/** Whether `option` is spelt `word`, long or short. */
+const spelt = (option: Option, word: string): boolean => option.long === word || option.short === word;
+
+/** Whether `word` (`--out`, `--out=x`, `-h`) is a flag of `command`, of a command above it, or its help. */
+function isFlagOf(command: Command, word: string): boolean {
+  const name = word.split('=')[0]!;
+  for (let c: Command | null = command; c !== null; c = c.parent) {
+    if (c.options.some((option) => spelt(option, name))) return true;
+  }
+  return command.createHelp().visibleOptions(command).some((option) => spelt(option, name));
+}
+
+/**
+ * Makes `command` refuse a flag that takes a value given none: the line ends after it, or the
+ * next word is another of its flags (`--cell --out x` read --out as the cell), in one line that
+ * names the flag and what it takes where its setting says: `--cell needs a value (lstm, gru or
+ * rnn)`. Any other word is its value, one that begins with - too (`--prime -x`, `--lr -1`); a
+ * value that is a flag's name is given joined (`--prime=--out`).
+ */
+export function refuseMissingValues(command: Command): void {
+  const parseOptions = command.parseOptions.bind(command);
+  command.parseOptions = (args) => {
+    for (let i = 0; i < args.length && args[i] !== '--'; i++) {
+      const option = command.options.find((flag) => spelt(flag, args[i]!));
+      if (option === undefined || !option.required) continue;
+      const value = args[i + 1];
+      if (value === undefined || isFlagOf(command, value)) {
+        const setting = settingOf(option);
+        const values = setting === undefined ? undefined : settingValues(setting);
+        command.error(`error: ${option.long ?? option.flags} needs a value${values === undefined ? '' : ` (${values})`}`,
+          { code: 'commander.optionMissingArgument' });
+      }
+      i++;
+    }
+    return parseOptions(args);
+  };
 }

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { reportError, unknownCommandLine, usageErrorLine } from './errors.js';
+import { refuseMissingValues } from './flags.js';
 import { guardOutput } from './pipes.js';
 import * as evalCommand from './commands/eval.js';
 import * as exportCommand from './commands/export.js';
@@ -30,11 +31,15 @@ export function createProgram(): Command {
   return program;
 }
 
-/** Each command's errors in its command line as `usageErrorLine` words them, its own flags suggested. */
+/**
+ * Each command's errors in its command line as `usageErrorLine` words them, its own flags
+ * suggested, a flag left without its value among them (refuseMissingValues).
+ */
 function reportUsageErrors(command: Command): void {
   command.showSuggestionAfterError(true).configureOutput({
     outputError: (text, write) => write(text.startsWith('error:') ? usageErrorLine(text, command) : text),
   });
+  refuseMissingValues(command);
   for (const sub of command.commands) reportUsageErrors(sub);
 }
 

@@ -178,6 +178,21 @@ export function flagHelp(setting: Setting): string {
   return `${setting.help} (default${setting.defaultText === undefined ? '' : ':'} ${text})`;
 }
 
+/** How an error names a setting's values: its `expected`, else its schema's description (a count's: `a positive integer`). */
+function settingExpected(setting: Setting): string | undefined {
+  return setting.expected ?? setting.schema.description;
+}
+
+/**
+ * What a setting takes, as a message offers it: as an error names it, else its choices (`lstm,
+ * gru or rnn`); undefined where its table says nothing.
+ */
+export function settingValues(setting: Setting): string | undefined {
+  const expected = settingExpected(setting);
+  if (expected !== undefined || !(setting.schema instanceof z.ZodEnum)) return expected;
+  return orList(setting.schema.options.map(String));
+}
+
 /**
  * Where settings come from: text (flags, a query string), whose numbers are read from their
  * digits, or JSON (a request's body), whose numbers must be JSON numbers.
@@ -186,11 +201,11 @@ export type SettingSource = 'text' | 'json';
 
 /**
  * How a setting reads from a flag, from code or from JSON: its input schema, optional, carrying
- * its `expected` description, else its schema's (a count's: `a positive integer`).
+ * its `expected` description, else its schema's (settingExpected).
  */
 function inputSchema<S extends Setting>(setting: S, from: SettingSource): z.ZodOptional<z.ZodType<SettingInput<S>>> {
   const schema = (setting.input ?? (from === 'text' ? numeric(setting.schema) : setting.schema)).optional();
-  const expected = setting.expected ?? setting.schema.description;
+  const expected = settingExpected(setting);
   return (expected === undefined ? schema : schema.describe(expected)) as z.ZodOptional<z.ZodType<SettingInput<S>>>;
 }
 
