@@ -111,6 +111,9 @@ describe('a mistyped command line', () => {
     [['sample', '--seed', '--len', '5'], /^rnn: --seed needs a value \(an integer from 0 to 4294967295\)$/],
     [['plot', 'run/', '--out', '--title', 'loss'], /^rnn: --out needs a value \(an \.svg file\)$/],
     [['sample', '--prime', '-h'], /^rnn: --prime needs a value$/],
+    // a missing argument is named before a missing --out: it is what the command is about
+    [['import'], /^rnn: import needs a <state> argument: rnn-state\/1 JSON file, or a \.safetensors file that rnn export wrote$/],
+    [['export', '--format', 'torch'], /^rnn: export needs a <checkpoint> argument: checkpoint file, or a run folder \(its best\.json, else latest\.json\)$/],
   ])('%j: one line naming what it likely meant, exit status 2', async (args, message) => {
     const run = await rnn(...args);
     expectOneLineError(run, message);

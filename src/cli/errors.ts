@@ -35,7 +35,8 @@ export function reportError(err: unknown): number {
  * unknown option with the flags it likely meant and where the flags are listed (`rnn: unknown
  * option --temp: did you mean --temperature? rnn sample --help lists the flags`); arguments
  * past those it takes, with the flag that names a checkpoint where it has one (`rnn sample
- * ckpt.json`); commander's other errors on one line, their suggestion joined to them.
+ * ckpt.json`); a missing argument with what it is (`rnn: import needs a <state> argument:
+ * rnn-state/1 JSON file, …`); commander's other errors on one line, their suggestion joined to them.
  */
 export function usageErrorLine(text: string, command: Command): string {
   const phrase = text.trimEnd().replace(/^error: /, '');
@@ -46,6 +47,11 @@ export function usageErrorLine(text: string, command: Command): string {
     const flag = flagName('checkpoint');
     const checkpoint = command.options.some((option) => option.long === flag) ? `; name a checkpoint with ${flag} FILE` : '';
     return `rnn: ${command.name()} takes ${takes} (got ${got})${checkpoint}; ${commandPath(command)} --help lists the flags\n`;
+  }
+  const missing = /^missing required argument '([^']+)'$/.exec(phrase);
+  if (missing !== null) {
+    const description = command.registeredArguments.find((argument) => argument.name() === missing[1])?.description;
+    return `rnn: ${command.name()} needs a <${missing[1]}> argument${description ? `: ${description}` : ''}\n`;
   }
   const unknown = /^unknown option '([^']+)'/.exec(phrase);
   if (unknown === null) return `rnn: ${phrase.replace(/\n\(Did you mean (.+)\?\)$/, '; did you mean $1?')}\n`;

@@ -44,15 +44,26 @@ export function settingOf(option: Option): Setting | undefined {
   return settingOfFlag.get(option);
 }
 
-/** Declares a flag for each setting of `table`, in its order, with its help line, listed under its group. */
+/**
+ * Declares a flag for each setting of `table`, in its order, with its help line, listed under
+ * its group. A required one missing is refused once the command's arguments are checked
+ * (commander checks its mandatory flags first), so that a missing argument is named first.
+ */
 export function addSettingFlags(command: Command, table: SettingTable): Command {
+  const required: Option[] = [];
   for (const [name, setting] of Object.entries(table)) {
     const option = new Option(flagSpec(name, setting), flagHelp(setting));
     if (setting.group !== undefined) option.helpGroup(`${setting.group} options:`);
     if (setting.repeatable) option.argParser((value: string, previous: string[] = []) => [...previous, value]);
-    if (setting.required) option.makeOptionMandatory();
+    if (setting.required) required.push(option);
     settingOfFlag.set(option, setting);
     command.addOption(option);
+  }
+  if (required.length > 0) {
+    command.hook('preAction', () => {
+      const missing = required.find((option) => command.getOptionValue(option.attributeName()) === undefined);
+      if (missing !== undefined) command.error(`error: required option '${missing.flags}' not specified`, { code: 'commander.missingMandatoryOptionValue' });
+    });
   }
   return command;
 }
