@@ -3,8 +3,12 @@ import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { usageErrorLine } from '../src/cli/errors.js';
+import { settingOf } from '../src/cli/flags.js';
+import { createProgram } from '../src/cli/main.js';
+import { settingValues } from '../src/input/settings.js';
 import { rnnCommand } from '../src/cli/train-summary.js';
 import { BIN, expectOneLineError, ROOT, rnnIn, rnnOnTerminal, type Run, TINY_RUN } from './helpers/cli.js';
 import { allElements, parseXml } from './helpers/xml.js';
@@ -66,6 +70,20 @@ describe('rnn --help', () => {
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(new RegExp(`^Usage: rnn ${command} `));
     expect(run.stdout).toMatch(new RegExp(`\\nExamples?:\\n {2}rnn ${command.split(' ')[0]}\\b`));
+  });
+
+  it.each(['prepare', 'export', 'import', 'plot'])('rnn %s --help says (required) of a flag that must be given, and what each flag takes where its setting says', (name) => {
+    const command = createProgram().commands.find((c) => c.name() === name)!;
+    for (const option of command.options) {
+      const setting = settingOf(option)!;
+      expect([option.long, option.description.endsWith(' (required)')]).toEqual([option.long, setting.required === true]);
+      const values = setting.schema instanceof z.ZodEnum ? setting.schema.options.map(String) : [settingValues(setting) ?? ''];
+      for (const value of values) expect(option.description).toContain(value);
+    }
+  });
+
+  it('rnn import --help prints the line that says --out is required', async () => {
+    expect((await rnn('import', '--help')).stdout).toMatch(/\n {2}--out <file> +checkpoint to write \(required\)\n/);
   });
 
   it.each(['eval perplexity', 'train'])('rnn help %s gives the help that its --help gives', async (command) => {

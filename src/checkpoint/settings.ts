@@ -164,12 +164,12 @@ export const TRAIN_SETTINGS = {
   },
   valFrac: {
     group: 'Text',
-    ...VAL_FRAC, arg: '<f>', help: 'fraction of the text, from its end, held out for validation, 0 <= f < 1',
+    ...VAL_FRAC, arg: '<f>', help: `fraction of the text, from its end, held out for validation; f is ${VAL_FRAC.expected}`,
     default: 0.1, fixedOnResume: true, checkpoint: 'training.valFrac', // the last 10% of the text, as char-rnn
   },
   minCount: {
     group: 'Text',
-    schema: positiveInteger, arg: '<n>', help: 'tokens (characters or words) seen fewer times read as <UNK>',
+    ...POSITIVE_INTEGER, arg: '<n>', help: `tokens (characters or words) seen fewer than n times read as <UNK>; n is ${POSITIVE_INTEGER.expected}`,
     default: 1, fixedOnResume: true, checkpoint: 'training.minCount', // keep every token the training text has
   },
   docs: {
@@ -205,7 +205,7 @@ export const TRAIN_SETTINGS = {
   vocabSize: {
     group: 'Text',
     ...VOCAB_SIZE, arg: '<n>',
-    help: 'word level: vocabulary entries, <EOS> and <UNK> included, the most frequent tokens',
+    help: `word level: vocabulary entries in all, the most frequent tokens; n is ${VOCAB_SIZE.expected}`,
     // <EOS>, <UNK> and the 9,998 most frequent tokens
     default: DEFAULT_VOCAB_SIZE, fixedOnResume: true, checkpoint: 'training.vocabSize', whenAbsent: DEFAULT_VOCAB_SIZE,
     appliesWith: {

@@ -21,7 +21,7 @@ function row(option: Option): string {
   const help = setting?.help ?? option.description;
   const fallback = option.defaultValue === undefined ? '' : String(option.defaultValue);
   const value = setting ? defaultText(setting) ?? '' : fallback;
-  const required = option.mandatory || setting?.required === true ? ' (required)' : '';
+  const required = setting?.required ? ' (required)' : '';
   return `| \`${cell(option.flags)}\`${required} | ${cell(value)} | ${cell(help)} |`;
 }
 

@@ -171,8 +171,12 @@ export function defaultText(setting: Setting): string | undefined {
   return value === null ? 'off' : String(value);
 }
 
-/** A setting's help line: its help, then its default when it states one (`(default 50)`, `(default: every core)`). */
+/**
+ * A setting's help line: its help, then `(required)` for one that must be given, else its
+ * default when it states one (`(default 50)`, `(default: every core)`).
+ */
 export function flagHelp(setting: Setting): string {
+  if (setting.required) return `${setting.help} (required)`;
   const text = defaultText(setting);
   if (text === undefined) return setting.help;
   return `${setting.help} (default${setting.defaultText === undefined ? '' : ':'} ${text})`;

@@ -4,15 +4,15 @@ import { RUN_FOLDER_FILES } from '../../checkpoint/find.js';
 import { loadLossRuns } from '../../plot/runs.js';
 import { DEFAULT_TITLES, bestPoint, lossChartSvg } from '../../plot/svg.js';
 import { z } from 'zod';
-import { InputError, type SettingTable, parseSettingTable } from '../../input/settings.js';
+import { InputError, type SettingTable, described, parseSettingTable } from '../../input/settings.js';
 import { addSettingFlags } from '../flags.js';
 
 /** A path to an SVG file, read as text even where it looks like a number. */
-const SVG_PATH = z.string().refine((path) => path.toLowerCase().endsWith('.svg'));
+const SVG_FILE = described(z.string().refine((path) => path.toLowerCase().endsWith('.svg')), 'an .svg file');
 
 /** `rnn plot`'s flags. */
 const PLOT_FLAGS = {
-  out: { schema: SVG_PATH, input: SVG_PATH, expected: 'an .svg file', arg: '<file.svg>', required: true, help: 'where to write the chart' },
+  out: { ...SVG_FILE, input: SVG_FILE.schema, arg: '<file.svg>', required: true, help: `where to write the chart, ${SVG_FILE.expected}` },
   title: {
     schema: z.string(), arg: '<text>', help: 'the chart\'s title',
     defaultText: `"${DEFAULT_TITLES.validated}"; "${DEFAULT_TITLES.trainingOnly}" where no run has a validation loss`,

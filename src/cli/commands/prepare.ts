@@ -1,11 +1,18 @@
 import type { Command } from 'commander';
+import { z } from 'zod';
 import { TEXT_SETTINGS } from '../../checkpoint/settings.js';
+import type { SettingTable } from '../../input/settings.js';
 import { DEFAULT_CORPUS } from '../../train/data.js';
 import { prepare } from '../../train/prepare.js';
 import { TOKEN_UNITS, grouped } from '../../text/vocab.js';
 import { vocabularyCoverage } from '../../text/word-vocab.js';
 import { warn } from '../errors.js';
 import { addSettingFlags } from '../flags.js';
+
+/** `rnn prepare`'s own flag; the text settings follow it. An empty --out is refused by `prepare`, which says what it is for. */
+const PREPARE_FLAGS = {
+  out: { schema: z.string(), arg: '<dir>', required: true, help: 'the folder to write (an older prepared folder there is replaced)' },
+} as const satisfies SettingTable;
 
 /** The terminal escape that clears the rest of the line (erase in line, EL). */
 const CLEAR_TO_LINE_END = '\x1b[K';
@@ -20,9 +27,8 @@ export function register(program: Command): void {
         '`rnn train DIR` trains on it with no tokenizing; examples/pytorch/train_ddp.py trains on it with PyTorch. The corpus is streamed, ' +
         'so any size fits.',
     )
-    .argument('[corpus...]', `text files or folders, - for standard input (default: the bundled ${DEFAULT_CORPUS})`)
-    .requiredOption('--out <dir>', 'the folder to write (an older prepared folder there is replaced)');
-  addSettingFlags(command, TEXT_SETTINGS)
+    .argument('[corpus...]', `text files or folders, - for standard input (default: the bundled ${DEFAULT_CORPUS})`);
+  addSettingFlags(addSettingFlags(command, PREPARE_FLAGS), TEXT_SETTINGS)
     .addHelpText(
       'after',
       '\nExamples:\n' +
