@@ -32,6 +32,15 @@ const freshOut = (): string => join(dir, `run-${++outCount}`);
 
 const TINY: TrainOptions = { cell: 'gru', layers: 1, hidden: 16, embed: 8, batch: 4, seqLen: 8, workers: 1, evalEvery: 20 };
 
+/** A TINY run with `options` on the corpus, to a fresh output, and the warnings it gave as their lines read. */
+async function trainWarned(options: TrainOptions): Promise<{ result: TrainResult; warnings: string[] }> {
+  const warnings: string[] = [];
+  const result = await train({ ...TINY, ...options, out: freshOut() }, [corpus], {
+    onWarning: (warning) => warnings.push(userMessage(warning)!),
+  });
+  return { result, warnings };
+}
+
 /** Runs `train`, collecting its events. */
 async function run(options: TrainOptions, paths: string[] = [corpus], abortAtStep?: number) {
   const events: TrainEvent[] = [];
@@ -284,13 +293,7 @@ describe('train', () => {
   });
 
   it('warns that --dropout does nothing with one layer, and not where it is 0 or has a layer to drop out between', async () => {
-    const warned = async (options: TrainOptions): Promise<string[]> => {
-      const warnings: string[] = [];
-      await train({ ...TINY, maxSteps: 1, ...options, out: freshOut() }, [corpus], {
-        onWarning: (warning) => warnings.push(userMessage(warning)!),
-      });
-      return warnings;
-    };
+    const warned = async (options: TrainOptions): Promise<string[]> => (await trainWarned({ maxSteps: 1, ...options })).warnings;
     expect(await warned({ layers: 1, dropout: 0.2 })).toEqual([
       '--dropout 0.2 does nothing with --layers 1: dropout applies between layers; give --layers 2 or more to use it',
     ]);
@@ -312,10 +315,7 @@ describe('train', () => {
 
   it('warns once, naming --time, when the closing evaluation cannot end within it', async () => {
     // a microsecond: spent by the two steps that run before the speed is known, so the closing evaluation overruns it
-    const warnings: string[] = [];
-    const result = await train({ ...TINY, time: 1e-6, out: freshOut() }, [corpus], {
-      onWarning: (warning) => warnings.push(userMessage(warning)!),
-    });
+    const { result, warnings } = await trainWarned({ time: 1e-6 });
     expect(result.reason).toBe('time');
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(new RegExp(
@@ -325,10 +325,7 @@ describe('train', () => {
   });
 
   it('warns of the closing checkpoint alone where the run has no validation split', async () => {
-    const warnings: string[] = [];
-    const result = await train({ ...TINY, valFrac: 0, time: 1e-6, out: freshOut() }, [corpus], {
-      onWarning: (warning) => warnings.push(userMessage(warning)!),
-    });
+    const { result, warnings } = await trainWarned({ valFrac: 0, time: 1e-6 });
     expect(result.reason).toBe('time');
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(new RegExp(
