@@ -71,8 +71,7 @@ export const RUN_OPTIONS = {
     // seconds, or a duration such as 90s, 3m, 1h, 1h30m (parseDuration); a flag's number reads as the number (`numeric`)
     group: 'Run', schema: z.union([z.number(), z.string().refine((text) => !NUMBER.test(text.trim()))]), arg: '<duration>',
     help: `stop in time to finish within this much time in all (at most ${LONGEST_TIME_HOURS}h), the closing evaluation included, ` +
-      'e.g. 90s, 3m, 1h30m ' +
-      '(a number alone: seconds; after a unit, in the next smaller one: 2h30 is 2h30m)',
+      'e.g. 90s, 3m, 1h30m (a number alone: seconds; after a unit, in the next smaller one: 2h30 is 2h30m)',
   },
   out: {
     group: 'Run', schema: z.string().min(1), arg: '<path>', help: 'output folder, or a .json file',

@@ -13,7 +13,7 @@ import { scoreBatches } from '../generate/score.js';
 import type { TrainingEngine } from '../parallel/engine.js';
 import { type TextLevel, tokenCount } from '../text/vocab.js';
 import { createEngine } from '../parallel/pool.js';
-import { type InputError, SettingError, type SettingNamer } from '../input/settings.js';
+import { type InputError, SettingError } from '../input/settings.js';
 import type { DoneEvent, StartEvent, StopReason, TrainEvent } from './events.js';
 import type { TrainOptions } from './options.js';
 import { type RunSetup, setUpRun } from './setup.js';
@@ -311,15 +311,14 @@ class Run {
   private overrunWarning(closingSeconds: number): SettingError {
     const { limits, data, resume, evalBatches, checkpointBytes } = this.setup;
     const estimate = closingSeconds < 10 ? Number(closingSeconds.toPrecision(2)) : Math.round(closingSeconds);
-    const checkpoints = this.closingWrites() === 1 ? `a checkpoint of ${diskSize(checkpointBytes)}` : `two checkpoints of ${diskSize(checkpointBytes)}`;
+    const checkpoints = `${this.closingWrites() === 1 ? 'a checkpoint' : 'two checkpoints'} of ${diskSize(checkpointBytes)}`;
     const closing = evalBatches === null ? `the closing checkpoint, estimated at ${estimate} s for ${checkpoints}`
       : `the closing evaluation, estimated at ${estimate} s for the validation split's ${tokenCount(data.val.length, data.vocab.level)} ` +
         `and ${checkpoints}`;
-    const smaller = resume === null && evalBatches !== null ? (name: SettingNamer) => ` or a smaller ${name('valFrac')}` : () => '';
     return new SettingError('time', limits.timeSeconds, (name) =>
       `${name('time')} of ${limits.timeSeconds} s leaves no room for another step and ${closing}: ` +
         `the run stops at step ${this.progress.step} and is likely to end past its ${name('time')}; ` +
-        `give a larger ${name('time')}${smaller(name)}`);
+        `give a larger ${name('time')}${resume === null && evalBatches !== null ? ` or a smaller ${name('valFrac')}` : ''}`);
   }
 
   /**
