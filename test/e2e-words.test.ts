@@ -149,7 +149,7 @@ describe('word-level bad input', () => {
   it('warns, and uses what there is, when --vocab-size asks for more tokens than the text has', async () => {
     const result = await rnn('train', corpus, '--level', 'word', '--vocab-size', '1000000', ...TINY, '--max-steps', '1', '--out', at('big'));
     expect(result.status).toBe(0);
-    const warning = /\nwarning: --vocab-size 1000000 is more than the training text offers \(([\d,]+) distinct tokens\): using what there is, a vocabulary of ([\d,]+)\n/
+    const warning = /\nrnn: warning: --vocab-size 1000000 is more than the training text offers \(([\d,]+) distinct tokens\): using what there is, a vocabulary of ([\d,]+)\n/
       .exec(result.stderr);
     expect(warning).not.toBeNull();
     const size = Number(warning![2]!.replace(/,/g, ''));

@@ -91,7 +91,7 @@ function startLines(e: StartEvent): string[] {
       `(batch ${e.settings.batch} × ${e.settings.seqLen}), ${e.settings.workers} worker${e.settings.workers === 1 ? '' : 's'}, ` +
       `${e.settings.kernels} kernels`,
     `until: ${limitsText(e)}; checkpoints: ${e.out.latest}${e.valTokens > 0 ? ` (best: ${e.out.best})` : ''}`,
-    ...startWarnings(e).map((line) => `warning: ${line}`),
+    ...startWarnings(e).map(warningLine),
   ];
 }
 
