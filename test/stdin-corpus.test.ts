@@ -4,7 +4,8 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
-import { BIN, expectOneLineError, rnnIn, rnnOnTerminal, TINY_RUN } from './helpers/cli.js';
+import { BIN, expectOneLineError, finish, rnnIn, rnnOnTerminal, signalOnce, TINY_RUN } from './helpers/cli.js';
+import { rnnCommand } from '../src/cli/train-summary.js';
 import { scratchFolder } from './helpers/files.js';
 import { speeches } from './helpers/speeches.js';
 
@@ -54,6 +55,22 @@ describe('rnn train -', () => {
     expect(fileFiles[0]!.sha256).toBe(files[0]!.sha256);
     const info = await rnn(['info', fromStdin]);
     expect(info.stdout).toMatch(/^ +standard input \([\d,]+ bytes\)$/m);
+  });
+
+  it('interrupted, says to go on with the same text piped in, and that command goes on', async () => {
+    const out = at('interrupted');
+    const child = spawn(process.execPath, [BIN, 'train', '-', ...TINY_RUN, '--time', '1h', '--out', out, '--json'], {
+      cwd: dir, stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    child.stdin.end(text);
+    const { code, stderr } = await finish(child, signalOnce('"event":"step"', 'SIGINT'));
+    expect(code).toBe(130);
+    const latest = join(out, 'latest.json');
+    expect(stderr).toContain(`; go on with: … | ${rnnCommand(BIN, dir)} train - --resume ${latest}\n`);
+    const step = loadCheckpoint(latest).training.step;
+    const resumed = await rnn(['train', '-', '--resume', latest, '--max-steps', String(step + 2)], text);
+    expect(resumed.status).toBe(0);
+    expect(loadCheckpoint(latest).training.step).toBe(step + 2);
   });
 
   it('refuses to resume with no corpus named, saying what to pipe and pass; resumes with the same text piped in, or its file', async () => {

@@ -3,6 +3,7 @@ import { RUN_FOLDER_FILES } from '../../checkpoint/find.js';
 import { WEIGHT_LIMIT } from '../../checkpoint/integrity.js';
 import type { StartEvent } from '../../train/events.js';
 import { DEFAULT_CORPUS } from '../../train/data.js';
+import { STDIN_NAME, STDIN_PATH } from '../../text/corpus-files.js';
 import { TRAIN_OPTIONS } from '../../train/options.js';
 import { DIVERGED_AFTER, type Divergence, type TrainResult, train } from '../../train/trainer.js';
 import { warningText } from '../errors.js';
@@ -99,15 +100,24 @@ async function runTrain(corpus: string[], flags: Record<string, unknown>): Promi
 function reportUnfinished(result: TrainResult, start: StartEvent | null): void {
   if (result.reason === 'interrupted') {
     const why = result.signal === 'SIGPIPE' ? 'stdout closed (SIGPIPE)' : `interrupted by ${result.signal}`;
-    process.stderr.write(
-      `rnn: ${why} at step ${result.step}; ${savedText(result)}; ` +
-        `go on with: ${rnnCommand()} train --resume ${shellWord(result.latest)}\n`,
-    );
+    process.stderr.write(`rnn: ${why} at step ${result.step}; ${savedText(result)}; go on with: ${resumeCommand(result, start)}\n`);
     process.exitCode = exitStatusAfter(result.signal);
   } else if (result.reason === 'diverged') {
     process.stderr.write(`rnn: ${divergedText(result, start)}\n`);
     process.exitCode = 1;
   }
+}
+
+/**
+ * The command that goes on with an unfinished run: its checkpoint reads its text again, but
+ * standard input is gone, so a run that read it pipes the same text in (`… | rnn train - --resume …`).
+ */
+function resumeCommand(result: TrainResult, start: StartEvent | null): string {
+  const resume = `--resume ${shellWord(result.latest)}`;
+  const corpus = start?.prepared === undefined ? start?.corpus ?? [] : [];
+  if (!corpus.includes(STDIN_NAME)) return `${rnnCommand()} train ${resume}`;
+  const words = corpus.map((path) => (path === STDIN_NAME ? STDIN_PATH : shellWord(path)));
+  return `… | ${rnnCommand()} train ${words.join(' ')} ${resume}`;
 }
 
 function savedText(result: TrainResult): string {
