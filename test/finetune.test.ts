@@ -190,6 +190,35 @@ describe('fine-tuning', () => {
     expect(loadCheckpoint(fromFolder.latest).initFrom).toMatchObject({ path: join(dirname(base.latest), 'best.json'), step: 300 });
   });
 
+  it('resumes an imported model on a prepared folder as on the text it was made from, warning of the tokens its vocabulary lacks', async () => {
+    const exported = join(dir, 'to-import.safetensors');
+    expect((await rnnIn(dir, ['export', base.latest, '--format', 'safetensors', '--out', exported])).status).toBe(0);
+    const imported = join(dir, 'to-resume.json');
+    expect((await rnnIn(dir, ['import', exported, '--out', imported])).status).toBe(0);
+    // ∞ is no character of the base's text
+    const text = textFile('imported-resume.txt', `${readFileSync(verse, 'utf8')}${'a line with ∞ in it\n'.repeat(40)}`);
+    const prepared = join(dir, 'imported-prepared');
+    writePreparedFolder([text], { level: 'char', docs: 'file', valFrac: 0.1, minCount: 1 }, prepared);
+    const resumed = async (corpus: string) => {
+      const warnings: string[] = [];
+      const result = await train({ resume: imported, maxSteps: 3, out: freshOut() }, [corpus], {
+        onWarning: (warning) => warnings.push(userMessage(warning)!),
+      });
+      return { ckpt: loadCheckpoint(result.latest), warnings, out: result.latest };
+    };
+    const fromText = await resumed(text), fromFolder = await resumed(prepared);
+    expect(fromFolder.ckpt.weights).toEqual(fromText.ckpt.weights);
+    expect(fromFolder.ckpt.history.map((h) => h.valLoss)).toEqual(fromText.ckpt.history.map((h) => h.valLoss));
+    for (const { warnings } of [fromText, fromFolder]) {
+      expect(warnings).toEqual([expect.stringMatching(new RegExp(
+        '^[\\d,]+ of the text\'s [\\d,]+ characters \\([\\d.]+%\\) read as <UNK>: \\d+ distinct characters .*to-resume\\.json\'s vocabulary lacks, ' +
+          'most often "∞" ×40, .*; a resumed run keeps its vocabulary: to add them, start a new run with --init-from .*to-resume\\.json --extend-vocab$'))]);
+    }
+    // the run records the folder and where it started: resumed again on it, it reads it as before
+    const again = await train({ resume: fromFolder.out, maxSteps: 5 }, [prepared]);
+    expect(again.step).toBe(5);
+  });
+
   it('fine-tunes on a prepared folder as on the text it was made from, and resumes there', async () => {
     const text = textFile('prepared-source.txt', `${readFileSync(verse, 'utf8')}${'a line with ∞ in it\n'.repeat(40)}`);
     const prepared = join(dir, 'prepared');

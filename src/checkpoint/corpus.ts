@@ -79,7 +79,10 @@ export function readCheckpointCorpus(
   // the corpus record says how the text was read; a checkpoint without one, its training settings and today's sentence rules
   const { docs, valFrac } = ckpt.corpus ?? ckpt.config.training;
   const sentenceRule = ckpt.corpus === null ? SENTENCE_RULE_VERSION : recordedSentenceRule(ckpt.corpus.sentenceRule)!;
-  const data = loadCorpusData(files, docs, { valFrac, minCount: 1, vocab: checkpointVocabulary(ckpt) }, CHUNK_BYTES, skip, sentenceRule);
+  // an imported model's first run on a text counts the tokens its vocabulary lacks, which the run warns of
+  const unknownTokens = ckpt.corpus === null ? 'count' as const : undefined;
+  const options = { valFrac, minCount: 1, vocab: checkpointVocabulary(ckpt), unknownTokens };
+  const data = loadCorpusData(files, docs, options, CHUNK_BYTES, skip, sentenceRule);
   return { data, changed: ckpt.corpus !== null && !fingerprintMatches(data.fingerprint, ckpt.corpus) };
 }
 
@@ -118,11 +121,13 @@ export function recordedPreparedFolder(ckpt: Checkpoint, source: string): Prepar
 
 /**
  * The prepared folder's data as the checkpoint's run read it: by symbol in the run's vocabulary
- * where it was fine-tuned; with `valOnly`, its validation split alone (readPreparedData).
+ * where it was fine-tuned or imported (its first run on the folder too, which records no
+ * corpus), the tokens it lacks counted; with `valOnly`, its validation split alone (readPreparedData).
  */
 export function checkpointPreparedData(ckpt: Checkpoint, { dir, meta }: PreparedFolder, valOnly = false): PreparedData {
   const data = readPreparedData(dir, meta, valOnly);
-  return ckpt.initFrom ? withVocabulary(data, checkpointVocabulary(ckpt), { unknownTokens: 'count', minCount: 1 }) : data;
+  const bySymbol = ckpt.initFrom || ckpt.corpus === null;
+  return bySymbol ? withVocabulary(data, checkpointVocabulary(ckpt), { unknownTokens: 'count', minCount: 1 }) : data;
 }
 
 /**

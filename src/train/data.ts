@@ -166,16 +166,21 @@ const DATA_SETTING_NAMES = ['docs', 'valFrac'] as const satisfies readonly TextS
  * checkpoint was trained on. A fine-tuned run's folder is read with its vocabulary, by symbol.
  */
 function loadResumedPreparedData(prepared: PreparedFolder, ckpt: Checkpoint, source: string): PreparedData {
-  const { dir } = prepared;
-  const data = checkpointPreparedData(ckpt, prepared);
+  const { dir, meta } = prepared;
   const recorded = ckpt.corpus;
   const trainedLevel = recordedLevel(ckpt.config.training);
+  if (meta.level !== trainedLevel) {
+    throw new CorpusError(`the prepared folder ${dir} holds ${meta.level}-level tokens, ${source} is ${trainedLevel}-level: ` +
+      `prepare the corpus again with --level ${trainedLevel}`);
+  }
+  // an imported model records no data: its first run reads the folder by symbol, as it would the text
+  const data = checkpointPreparedData(ckpt, prepared);
   const sameVocab = data.vocab.sameTokens(ckpt.vocab, trainedLevel);
-  if (recorded === null || !fingerprintMatches(data.fingerprint, recorded) || !sameVocab) {
+  if (recorded !== null && (!fingerprintMatches(data.fingerprint, recorded) || !sameVocab)) {
     throw new CorpusError((name) =>
       `the prepared folder ${dir} holds other data than ${source} was trained on ` +
-        `(${recorded === null ? 'it records none' : recordedDataText(recorded, trainedLevel)}` +
-        `${sameVocab ? '' : ', another vocabulary'}): resume with that data, or start a new run without ${name('resume')}`);
+        `(${recordedDataText(recorded, trainedLevel)}${sameVocab ? '' : ', another vocabulary'}): ` +
+        `resume with that data, or start a new run without ${name('resume')}`);
   }
   return data;
 }

@@ -14,7 +14,7 @@ import { InputError, SettingError, type SettingNamer } from '../input/settings.j
 import { type PreparedData, withVocabulary } from '../text/corpus.js';
 import { type CorpusSkip, absoluteCorpusPath } from '../text/corpus-files.js';
 import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
-import { TOKEN_UNITS, UNK, Vocabulary, grouped } from '../text/vocab.js';
+import { TOKEN_UNITS, type TextLevel, UNK, Vocabulary, grouped } from '../text/vocab.js';
 import { DEFAULT_VOCAB_SIZE } from '../text/word-vocab.js';
 import { WORD_RULE_VERSION } from '../text/words.js';
 import { type ParsedOptions, freshSettings, refuseClashes } from './options.js';
@@ -115,25 +115,35 @@ export function fineTunePreparedData(data: PreparedData, settings: TrainSettings
 
 /** The one warning of the new text's tokens that read as <UNK> (none when every token is known): how many, and the most frequent. */
 export function fineTuneUnknownWarning(data: PreparedData, base: BaseModel, extend: boolean, settings: TrainSettings): InputError | null {
-  const unknown = data.unknown!;
-  if (unknown.occurrences === 0) return null;
   const unit = TOKEN_UNITS[base.vocab.level];
-  // the stream is `<EOS> d1 <EOS> … dn <EOS>`: n + 1 of its tokens are not the text's
-  const total = data.train.length + data.val.length - (data.fingerprint.documents + 1);
-  const shown = unknown.top.map(([token, count]) => `${JSON.stringify(token)} ×${count}`).join(', ');
-  const share = ((100 * unknown.occurrences) / total).toPrecision(2);
   const word = base.vocab.level === 'word';
-  const advice = (name: SettingNamer): string => {
+  return unknownTokensWarning(data, base.vocab.level, base.file.path, (name) => {
     if (!extend) return `${name('extendVocab')} adds them`;
     if (word && base.vocab.size >= settings.vocabSize) {
       return `${name('extendVocab')} added none: the vocabulary is full at ${name('vocabSize')} ${grouped(settings.vocabSize)}, give a larger one`;
     }
     return `${name('extendVocab')} adds only ${unit.many} of the training part seen ${name('minCount')} ${settings.minCount} times or more` +
       (word ? `, up to ${name('vocabSize')} ${grouped(settings.vocabSize)} entries` : '');
-  };
+  });
+}
+
+/**
+ * The one warning of a text's tokens that read as <UNK> in the vocabulary of the model at
+ * `modelPath` (none when `data.unknown` counts none): how many, the most frequent, and `advice`.
+ */
+export function unknownTokensWarning(
+  data: PreparedData, level: TextLevel, modelPath: string, advice: (name: SettingNamer) => string,
+): InputError | null {
+  const unknown = data.unknown!;
+  if (unknown.occurrences === 0) return null;
+  const unit = TOKEN_UNITS[level];
+  // the stream is `<EOS> d1 <EOS> … dn <EOS>`: n + 1 of its tokens are not the text's
+  const total = data.train.length + data.val.length - (data.fingerprint.documents + 1);
+  const shown = unknown.top.map(([token, count]) => `${JSON.stringify(token)} ×${count}`).join(', ');
+  const share = ((100 * unknown.occurrences) / total).toPrecision(2);
   return new InputError((name) =>
     `${grouped(unknown.occurrences)} of the text's ${grouped(total)} ${unit.many} (${share}%) read as <UNK>: ${grouped(unknown.distinct)} distinct ` +
-      `${unknown.distinct === 1 ? unit.one : unit.many} ${base.file.path}'s vocabulary lacks, most often ${shown}; ${advice(name)}`);
+      `${unknown.distinct === 1 ? unit.one : unit.many} ${modelPath}'s vocabulary lacks, most often ${shown}; ${advice(name)}`);
 }
 
 /** Base tokens whose states measure the log-partition the new output rows' biases start from. */

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { type InitFrom, loadResumedCheckpoint } from '../checkpoint/checkpoint.js';
-import { type RunLimits, type TrainSettings, modelConfig } from '../checkpoint/settings.js';
+import { type Checkpoint, type InitFrom, loadResumedCheckpoint } from '../checkpoint/checkpoint.js';
+import { type RunLimits, type TrainSettings, modelConfig, recordedLevel } from '../checkpoint/settings.js';
 import { isFolder } from '../checkpoint/files.js';
 import { RUN_FOLDER_FILES } from '../checkpoint/find.js';
 import { checkpointFileBytes } from '../checkpoint/size.js';
@@ -13,7 +13,7 @@ import { BatchSource, EvalBatches, checkValidationSplit } from '../text/batches.
 import type { PreparedData } from '../text/corpus.js';
 import { recordedPreparedFolder, skippedNotice, type SkippedFile } from '../checkpoint/corpus.js';
 import { corpusName, loadRunData, preparedFolderOf, skipRunOutput, withPreparedSettings } from './data.js';
-import { fineTuneSettings, fineTuneStart, fineTuneUnknownWarning, loadBaseModel } from './finetune.js';
+import { fineTuneSettings, fineTuneStart, fineTuneUnknownWarning, loadBaseModel, unknownTokensWarning } from './finetune.js';
 import {
   type ParsedOptions, type TrainOptions, defaultEvalEvery, freshSettings, limitsGiven, parseOptions, resumedSettings, runLimits,
 } from './options.js';
@@ -83,7 +83,8 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
   const warnings: InputError[] = [];
   const notice = skippedNotice(skipped);
   if (notice !== null) warnings.push(new InputError(notice));
-  const unknownWarning = base ? fineTuneUnknownWarning(data, base, extend, settings) : null;
+  const unknownWarning = base ? fineTuneUnknownWarning(data, base, extend, settings)
+    : ckpt !== null && ckpt.corpus === null ? importedUnknownWarning(data, ckpt, resume!) : null;
   if (unknownWarning !== null) warnings.push(unknownWarning);
   fitWorkers(settings, parsed.workers, warnings);
   if (parsed.dropout !== undefined && parsed.dropout > 0 && model.numLayers === 1) warnings.push(idleDropout(parsed.dropout));
@@ -120,6 +121,16 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
 /** The checkpoint --resume names: a file, or a folder's latest.json, the folder layout's running checkpoint. */
 function resumedCheckpointPath(given: string): string {
   return isFolder(given) ? join(given, RUN_FOLDER_FILES.latest) : given;
+}
+
+/**
+ * The warning of the text's tokens that an imported model's vocabulary lacks, read as <UNK> in
+ * its first run (which records no corpus yet): a resumed run keeps its vocabulary, so they are
+ * added by fine-tuning it instead.
+ */
+function importedUnknownWarning(data: PreparedData, ckpt: Checkpoint, source: string): InputError | null {
+  return unknownTokensWarning(data, recordedLevel(ckpt.config.training), source, (name) =>
+    `a resumed run keeps its vocabulary: to add them, start a new run with ${name('initFrom')} ${source} ${name('extendVocab')}`);
 }
 
 /** The warning for a --dropout given to a one-layer model: it drops out what a layer passes to the next, and there is none. */
