@@ -217,6 +217,10 @@ describe('fine-tuning', () => {
     // the run records the folder and where it started: resumed again on it, it reads it as before
     const again = await train({ resume: fromFolder.out, maxSteps: 5 }, [prepared]);
     expect(again.step).toBe(5);
+    const words = join(dir, 'imported-prepared-words');
+    writePreparedFolder([text], { level: 'word', docs: 'file', valFrac: 0.1, minCount: 1, vocabSize: 500 }, words);
+    const otherLevel = await train({ resume: imported, maxSteps: 3, out: freshOut() }, [words]).catch((e: unknown) => e);
+    expect(userMessage(otherLevel)).toMatch(/^the prepared folder .* holds word-level tokens, .*to-resume\.json is char-level: prepare the corpus again with --level char$/);
   });
 
   it('fine-tunes on a prepared folder as on the text it was made from, and resumes there', async () => {
