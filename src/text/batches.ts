@@ -40,7 +40,7 @@ export class BatchSource {
 }
 
 /**
- * Validation batches: the whole split, deterministically, with the state carried from chunk
+ * Validation batches: the split, deterministically, with the state carried from chunk
  * to chunk. The stream is cut into `rows` = min(maxRows, ⌊(N−1)/T⌋) contiguous rows of equal
  * length (at least one row when N ≥ 2, so rows are at least T long when the split allows),
  * then into `chunks` of T columns, the last one shorter. Of the N − 1 predictions the split
