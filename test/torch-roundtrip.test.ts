@@ -127,11 +127,26 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
     expect(prepared.status, prepared.stderr).toBe(0);
     const script = 'examples/pytorch/train_ddp.py', run = [data, '--out', out, '--batch', '8', '--seq-len', '16'];
     const notSafetensors = `--init ${corpus}: not a safetensors file (write one with rnn export --format safetensors)`;
+    // a model of the folder's vocabulary, gru 1×8 with embedding 4: an --init whose architecture flags must agree with it
+    const start = join(dir, 'bad-start.safetensors'), init = [...run, '--init', start];
+    for (const args of [
+      ['train', data, '--cell', 'gru', '--layers', '1', '--hidden', '8', '--embed', '4', '--batch', '8', '--seq-len', '16', '--max-steps', '1',
+        '--workers', '1', '--out', join(dir, 'bad-start')],
+      ['export', join(dir, 'bad-start', 'latest.json'), '--format', 'safetensors', '--out', start],
+    ]) {
+      const made = await rnnIn(dir, args);
+      expect(made.status, made.stderr).toBe(0);
+    }
+    const keeps = 'a run from --init keeps its architecture';
     const cases: [string[], string][] = [
       [[join(dir, 'nothing'), '--out', out, '--check', '2'], `${join(dir, 'nothing', 'meta.json')}: No such file or directory: give a folder made by rnn prepare`],
       [[...run, '--lr', '-1', '--check', '2'], 'argument --lr: must be a number > 0 (got -1) (see --help)'],
       [[...run, '--check', '3'], '--batch 8 must be a multiple of the 3 ranks'],
       [[...run, '--init', corpus, '--check', '2'], notSafetensors],
+      // every flag that contradicts the file named with both values, one that agrees not; 64 is --embed's default, given here
+      [[...init, '--cell', 'lstm', '--layers', '1', '--hidden', '32', '--check', '2'],
+        `--cell lstm, --hidden 32 contradict --init ${start}, which has --cell gru, --hidden 8: leave them out, ${keeps}`],
+      [[...init, '--embed', '64', '--check', '2'], `--embed 64 contradicts --init ${start}, which has --embed 4: leave it out, ${keeps}`],
       [run, 'start it with torchrun (torchrun --standalone --nproc_per_node N train_ddp.py ...), or check its input with --check N'],
     ];
     const answers = await Promise.all(cases.map(([args]) => python([script, ...args])));
@@ -140,6 +155,8 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
     expect([good.status, good.output]).toEqual([0, expect.stringMatching(/^2 ranks: [\d,]+ training tokens, 8 rows of \d+, \d+ steps per epoch, \d+ steps; the input is good\n$/)]);
     const one = await python([script, ...run, '--check', '1']);
     expect([one.status, one.output]).toEqual([0, expect.stringMatching(/^1 rank: [\d,]+ training tokens, 8 rows of \d+, /)]);
+    const agreeing = await python([script, ...init, '--cell', 'gru', '--layers', '1', '--hidden', '8', '--embed', '4', '--check', '2']);
+    expect([agreeing.status, agreeing.output]).toEqual([0, expect.stringMatching(/^2 ranks: .*; the input is good\n$/)]);
 
     // torchrun reports the processes that failed in its own words (its ChildFailedError, its own traceback); each process that
     // gets to it before torchrun stops it writes the one line

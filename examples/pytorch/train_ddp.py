@@ -84,6 +84,19 @@ def fail(message):
     sys.exit(2)
 
 
+class Given(argparse.Action):
+    """argparse's store, noting the flag in `given`: a flag left at its default is not there (model_config refuses those
+    given that contradict the --init file)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, values)
+        namespace.given = namespace.given | {self.dest}
+
+
+# the architecture flags and the rnn-state/1 config fields they set
+ARCHITECTURE = {"cell": "cell", "layers": "num_layers", "hidden": "hidden_size", "embed": "embed_dim"}
+
+
 class Parser(argparse.ArgumentParser):
     """argparse, its errors (a flag unknown, missing or malformed) as fail's one line."""
 
@@ -143,7 +156,8 @@ def tokens(folder, meta, part):
 
 
 def model_config(args, meta):
-    """The rnn-state/1 config: the --init file's (its tensors' shapes checked, none read), else the flags'; it must read the folder's vocabulary."""
+    """The rnn-state/1 config: the --init file's (its tensors' shapes checked, none read; the architecture flags given must
+    be its values), else the flags'; it must read the folder's vocabulary."""
     if args.init is None:
         config = {"cell": args.cell, "vocab_size": meta["vocabSize"], "embed_dim": args.embed,
                   "hidden_size": args.hidden, "num_layers": args.layers}
@@ -174,6 +188,13 @@ def model_config(args, meta):
         fail(f"--init {args.init}: not an rnn-state/1 safetensors file ({export})")
     if shapes != expected:
         fail(f"--init {args.init}: its tensors are not those its config describes ({export})")
+    clashes = [flag for flag, field in ARCHITECTURE.items() if flag in args.given and getattr(args, flag) != config[field]]
+    if clashes:
+        given = ", ".join(f"--{flag} {getattr(args, flag)}" for flag in clashes)
+        has = ", ".join(f"--{flag} {config[ARCHITECTURE[flag]]}" for flag in clashes)
+        one = len(clashes) == 1
+        fail(f"{given} contradict{'s' if one else ''} --init {args.init}, which has {has}: "
+             f"leave {'it' if one else 'them'} out, a run from --init keeps its architecture")
     if vocab != meta["vocab"] or config.get("level", "char") != meta["level"]:
         fail(f"--init {args.init}: its vocabulary is not the one of {args.data}: prepare the corpus with the model's settings")
     return config
@@ -284,11 +305,12 @@ def parse_args():
     p = Parser(description=__doc__.split("\n\n")[0])
     p.add_argument("data", help="a prepared folder (rnn prepare): meta.json, train.bin, val.bin")
     p.add_argument("--out", required=True, help="folder for model.safetensors (rnn import reads it) and summary.json")
-    p.add_argument("--init", help="start from this rnn export --format safetensors file (else a fresh model from the flags below)")
-    p.add_argument("--cell", choices=sorted(CELLS), default="gru", help="recurrent cell (default %(default)s)")
-    p.add_argument("--layers", type=COUNT, default=2, help="stacked recurrent layers (default %(default)s)")
-    p.add_argument("--hidden", type=COUNT, default=192, help="hidden size H (default %(default)s)")
-    p.add_argument("--embed", type=COUNT, default=64, help="embedding size E (default %(default)s)")
+    p.add_argument("--init", help="start from this rnn export --format safetensors file, its config and weights (--cell, --layers, "
+                   "--hidden, --embed: leave them out or give its values); else a fresh model from the flags below")
+    p.add_argument("--cell", choices=sorted(CELLS), default="gru", action=Given, help="recurrent cell (default %(default)s)")
+    p.add_argument("--layers", type=COUNT, default=2, action=Given, help="stacked recurrent layers (default %(default)s)")
+    p.add_argument("--hidden", type=COUNT, default=192, action=Given, help="hidden size H (default %(default)s)")
+    p.add_argument("--embed", type=COUNT, default=64, action=Given, help="embedding size E (default %(default)s)")
     p.add_argument("--dropout", type=DROPOUT, default=0.0, help="dropout between layers, 0 <= p < 1 (default %(default)s)")
     p.add_argument("--batch", type=COUNT, default=32, help="rows B over all ranks, a multiple of the number of ranks (default %(default)s)")
     p.add_argument("--seq-len", type=COUNT, default=50, help="BPTT window T (default %(default)s)")
@@ -306,6 +328,7 @@ def parse_args():
     p.add_argument("--score", nargs="*", default=[], help="token files (ids as in train.bin) scored at the end, each as one document")
     p.add_argument("--check", type=COUNT, metavar="N",
                    help="check the input for a run on N processes and exit, training nothing (plain python, no torchrun)")
+    p.set_defaults(given=frozenset())
     return p.parse_args()
 
 
