@@ -68,18 +68,22 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
     const rnnLosses = events.filter((e) => e.event === 'step').map((e) => e.loss!);
     const rnnValLoss = events.find((e) => e.event === 'done')!.valLoss!;
 
-    // the scored text as rnn eval perplexity reads it: <EOS> text <EOS>, in the folder's vocabulary and dtype
+    // the scored text's ids in the folder's vocabulary and dtype: as they are, which --score frames as rnn eval perplexity
+    // frames a text (<EOS> text <EOS>), and framed so already, which it scores as they are
     const { vocab, val } = readPreparedData(data);
     const encoded = vocab.encode(SCORED);
     const ids = tokenArrayFor(vocab.size, encoded.length + 2);
     ids.set(encoded, 1);
     ids[0] = ids[ids.length - 1] = EOS;
-    const scored = join(dir, 'scored.bin');
-    writeFileSync(scored, new Uint8Array(ids.buffer, ids.byteOffset, ids.byteLength));
+    const scored = join(dir, 'scored.bin'), framed = join(dir, 'framed.bin');
+    const bytes = (array: typeof ids) => new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
+    writeFileSync(scored, bytes(ids.subarray(1, -1)));
+    writeFileSync(framed, bytes(ids));
 
     const torchOut = join(dir, 'torch');
     const ddp = await python(['-m', 'torch.distributed.run', '--nproc_per_node', '2', 'examples/pytorch/train_ddp.py', data,
-      '--init', join(dir, 'start.safetensors'), '--batch', '8', '--seq-len', '16', ...rate, '--max-steps', '16', '--score', scored, '--out', torchOut]);
+      '--init', join(dir, 'start.safetensors'), '--batch', '8', '--seq-len', '16', ...rate, '--max-steps', '16', '--score', scored, framed,
+      '--out', torchOut]);
     expect(ddp.status, ddp.output).toBe(0);
     expect(ddp.output).toMatch(/^2 ranks on cpu;.* 8 rows of \d+, 1[0-5] steps per epoch, 16 steps$/m);
     const summary = JSON.parse(readFileSync(join(torchOut, 'summary.json'), 'utf8')) as {
@@ -97,6 +101,7 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
     };
     expect(evaluated.tokens).toBe(ids.length - 1);
     expect(Math.abs(evaluated.loss - summary.scores[scored]!)).toBeLessThan(1e-4);
+    expect(summary.scores[framed]).toBe(summary.scores[scored]);
     // PyTorch's validation loss is rnn's: val.bin in the run's 8 rows of windows of 16, each rank scoring its rows
     const imported = loadModel(join(dir, 'imported.json'));
     const validation = scoreSummary(await scoreStream(imported.config, imported.params, val, 8, 16, 1));

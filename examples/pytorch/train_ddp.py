@@ -44,6 +44,7 @@ PREPARED_FORMAT = "rnn-prepared/1"
 INTEROP_FORMAT = "rnn-state/1"
 DTYPES = {"uint8": np.dtype("<u1"), "uint16": np.dtype("<u2"), "uint32": np.dtype("<u4")}
 CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
+EOS = 0  # <EOS>'s id: it ends each document and opens the next (docs/text.md)
 
 
 class LanguageModel(nn.Module):
@@ -201,13 +202,21 @@ def model_config(args, meta):
 
 
 def scored_ids(path, meta):
-    """A --score file's ids: at least two, each in the vocabulary."""
+    """A --score file's ids, each in the vocabulary, framed as rnn frames a text it scores (docs/text.md): <EOS> before
+    them unless they start with it, and after them unless they end with it, so that the closing <EOS> is predicted. Ids
+    that start and end with <EOS> (one document framed already, or whole documents as train.bin holds them) stay as they
+    are; no ids at all are the empty document, <EOS> <EOS>."""
     try:
         ids = np.fromfile(path, dtype=DTYPES[meta["dtype"]])
     except OSError as err:
         fail(f"--score {path}: {err.strerror}")
-    if len(ids) < 2 or ids.max() >= meta["vocabSize"]:
-        fail(f"--score {path}: expected {meta['dtype']} token ids as in train.bin, at least 2, each below {meta['vocabSize']}")
+    if len(ids) > 0 and ids.max() >= meta["vocabSize"]:
+        fail(f"--score {path}: expected {meta['dtype']} token ids as in train.bin, each below {meta['vocabSize']}")
+    eos = np.array([EOS], dtype=ids.dtype)
+    if len(ids) == 0 or ids[0] != EOS:
+        ids = np.concatenate((eos, ids))
+    if len(ids) == 1 or ids[-1] != EOS:
+        ids = np.concatenate((ids, eos))
     return ids
 
 
@@ -285,7 +294,8 @@ def validation_loss(model, data, batch, seq_len, rank, world, device):
 
 @torch.no_grad()
 def score(model, ids, device):
-    """Mean loss of a token stream scored as one row from a zero state (rnn eval perplexity of one document)."""
+    """Mean loss of ids framed by scored_ids, as one row from a zero state: reading ids[:-1], predicting ids[1:] (rnn eval
+    perplexity of a text)."""
     model.eval()
     x = torch.as_tensor(np.asarray(ids[:-1], dtype=np.int64)).unsqueeze(0).to(device)
     y = torch.as_tensor(np.asarray(ids[1:], dtype=np.int64)).to(device)
@@ -325,7 +335,9 @@ def parse_args():
     p.add_argument("--eval-every", type=STEPS, default=0, help="steps between validations; 0: only at the end (default %(default)s)")
     p.add_argument("--log-every", type=COUNT, default=10, help="a progress line every this many steps (default %(default)s)")
     p.add_argument("--seed", type=int, default=1337, help="random seed (default %(default)s)")
-    p.add_argument("--score", nargs="*", default=[], help="token files (ids as in train.bin) scored at the end, each as one document")
+    p.add_argument("--score", nargs="*", default=[],
+                   help="token files (ids as in train.bin) scored at the end, each as rnn eval perplexity scores a text: "
+                        "<EOS> (id 0) put before and after the ids unless they start or end with it")
     p.add_argument("--check", type=COUNT, metavar="N",
                    help="check the input for a run on N processes and exit, training nothing (plain python, no torchrun)")
     p.set_defaults(given=frozenset())
