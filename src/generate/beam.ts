@@ -52,7 +52,7 @@ export interface BeamResult {
   logProb: number;
   /** Tokens generated, the closing `<EOS>` included. */
   tokens: number;
-  /** The hypotheses the search ended with (live, at most N finished, and the greedy one), best first. */
+  /** The hypotheses the search ended with (live, at most N finished, and the greedy path where none is it), best first, each once. */
   hypotheses: { text: string; logProb: number }[];
 }
 
@@ -222,7 +222,11 @@ function* search(opts: BeamOptions): Work<BeamResult> {
     const node = live[b]!;
     ranked.push({ ids: () => tree.path(node), logProb: liveLogProb[b]!, tokens: step, order: ranked.length });
   }
-  ranked.push({ ids: () => greedyIds.subarray(0, greedyLength), logProb: greedyLogProb, tokens: greedyLength, order: ranked.length });
+  // the greedy path, unless a hypothesis is it
+  const greedy = greedyIds.subarray(0, greedyLength);
+  if (!ranked.some((h) => sameIds(h.ids(), greedy))) {
+    ranked.push({ ids: () => greedy, logProb: greedyLogProb, tokens: greedyLength, order: ranked.length });
+  }
   ranked.sort((a, b) => rank(b.logProb, b.tokens) - rank(a.logProb, a.tokens) || a.order - b.order);
   const textOf = (ids: Int32Array) => {
     const ended = stopAtEos && ids[ids.length - 1] === EOS, hypothesis = writerAfterPrime();
@@ -242,6 +246,10 @@ function* search(opts: BeamOptions): Work<BeamResult> {
     text, logProb: best.logProb, tokens: best.tokens,
     hypotheses: ranked.map((h, i) => ({ text: i === 0 ? text : textOf(h.ids()), logProb: h.logProb })),
   };
+}
+
+function sameIds(a: Int32Array, b: Int32Array): boolean {
+  return a.length === b.length && a.every((id, i) => id === b[i]);
 }
 
 /**
