@@ -161,6 +161,8 @@ describe('loadModel', () => {
     expect(Array.from(seen.values[4]!)).toEqual(Array.from(stepper.model.layers[1]!.h.subarray(0, 128)));
     for (const row of seen.values) for (const v of row) expect(Math.abs(v)).toBeLessThanOrEqual(1);
     await expect(model.activations(text, 2)).rejects.toThrow('layer: must be an integer from 0 to 1 (got 2)');
+    // the arguments in their order: no text is named before the layer
+    await expect((model.activations as () => Promise<unknown>)()).rejects.toThrow(/^text: /);
   });
 
   it('beam and info: beamSearch\'s result; the checkpoint\'s shape and progress', async () => {

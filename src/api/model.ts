@@ -387,8 +387,8 @@ export class Model {
   /** The work of an `activations` call on a stepper, its arguments checked. */
   private reading(stepper: Stepper, text: string, layer: number, options: { signal?: StopSignal }): Work<Activations> {
     checkOptions(options, ACTIVATIONS_OPTIONS);
-    checkedOption('layer', integerFrom(0, this.config.numLayers - 1).schema, layer);
     const { ids, unknown } = this.tokenize(text);
+    checkedOption('layer', integerFrom(0, this.config.numLayers - 1).schema, layer);
     return hiddenStates(stepper, ids, layer, this.vocab.tokenTexts(ids, { unknownTexts: unknown }), options.signal);
   }
 
