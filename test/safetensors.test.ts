@@ -80,7 +80,7 @@ describe('safetensors', () => {
     }), /"rnn\.weight_hh_l1"\.shape is \[16,5\], expected \[16,4\]/],
     ['another dtype', (b: Buffer) => withHeader(b, (h) => {
       h['head.bias']!.dtype = 'F16';
-    }), /"head\.bias" must be \{dtype: "F32"/],
+    }), /"head\.bias"\.dtype is "F16", expected "F32": rnn reads float32 tensors \(in PyTorch, \.float\(\) before saving\)$/],
     ['a missing tensor', (b: Buffer) => withHeader(b, (h) => {
       delete h['rnn.bias_ih_l0'];
     }), /"rnn\.bias_ih_l0" is missing/],

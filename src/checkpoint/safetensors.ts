@@ -109,6 +109,10 @@ export function fromSafetensors(bytes: Buffer, source: string, checkpoint?: Chec
   for (const spec of layout.specs) {
     const field = JSON.stringify(spec.name);
     const parsed = HeaderTensorSchema.safeParse(entries[spec.name]);
+    const dtype = (entries[spec.name] as { dtype?: unknown } | undefined)?.dtype;
+    if (typeof dtype === 'string' && dtype !== 'F32') {
+      fail(`${field}.dtype is ${JSON.stringify(dtype)}, expected "F32": rnn reads float32 tensors (in PyTorch, .float() before saving)`);
+    }
     if (!parsed.success) {
       return fail(entries[spec.name] === undefined ? `${field} is missing` :
         `${field} must be {dtype: "F32", shape, data_offsets: [begin, end]} (${parsed.error.issues[0]!.message})`);
