@@ -117,7 +117,7 @@ export function fineTunePreparedData(data: PreparedData, settings: TrainSettings
 export function fineTuneUnknownWarning(data: PreparedData, base: BaseModel, extend: boolean, settings: TrainSettings): InputError | null {
   const unit = TOKEN_UNITS[base.vocab.level];
   const word = base.vocab.level === 'word';
-  return unknownTokensWarning(data, base.vocab.level, base.file.path, (name) => {
+  return unknownShareWarning(data, base.vocab.level, base.file.path, (name) => {
     if (!extend) return `${name('extendVocab')} adds them`;
     if (word && base.vocab.size >= settings.vocabSize) {
       return `${name('extendVocab')} added none: the vocabulary is full at ${name('vocabSize')} ${grouped(settings.vocabSize)}, give a larger one`;
@@ -131,7 +131,7 @@ export function fineTuneUnknownWarning(data: PreparedData, base: BaseModel, exte
  * The one warning of a text's tokens that read as <UNK> in the vocabulary of the model at
  * `modelPath` (none when `data.unknown` counts none): how many, the most frequent, and `advice`.
  */
-export function unknownTokensWarning(
+export function unknownShareWarning(
   data: PreparedData, level: TextLevel, modelPath: string, advice: (name: SettingNamer) => string,
 ): InputError | null {
   const unknown = data.unknown!;

@@ -13,7 +13,7 @@ import { BatchSource, EvalBatches, checkValidationSplit } from '../text/batches.
 import type { PreparedData } from '../text/corpus.js';
 import { recordedPreparedFolder, skippedNotice, type SkippedFile } from '../checkpoint/corpus.js';
 import { corpusName, loadRunData, preparedFolderOf, skipRunOutput, withPreparedSettings } from './data.js';
-import { fineTuneSettings, fineTuneStart, fineTuneUnknownWarning, loadBaseModel, unknownTokensWarning } from './finetune.js';
+import { fineTuneSettings, fineTuneStart, fineTuneUnknownWarning, loadBaseModel, unknownShareWarning } from './finetune.js';
 import {
   type ParsedOptions, type TrainOptions, defaultEvalEvery, freshSettings, limitsGiven, parseOptions, resumedSettings, runLimits,
 } from './options.js';
@@ -129,7 +129,7 @@ function resumedCheckpointPath(given: string): string {
  * added by fine-tuning it instead.
  */
 function importedUnknownWarning(data: PreparedData, ckpt: Checkpoint, source: string): InputError | null {
-  return unknownTokensWarning(data, recordedLevel(ckpt.config.training), source, (name) =>
+  return unknownShareWarning(data, recordedLevel(ckpt.config.training), source, (name) =>
     `a resumed run keeps its vocabulary: to add them, start a new run with ${name('initFrom')} ${source} ${name('extendVocab')}`);
 }
 
