@@ -178,6 +178,32 @@ describe('with a model trained by rnn train', () => {
     expect(changed.stderr).toMatch(/^rnn: cannot rebuild the validation split of .*trained\.json: its corpus \(.*corpus\.txt\) changed since training; name files to score, or use --text\n$/);
   });
 
+  it('scores a prepared folder on its validation split: a run trained on it as its own split; tokens it lacks read as <UNK>, warned of', async () => {
+    const text = fixture.cases[0]!.text;
+    const corpus = at('prepared-corpus.txt'), data = at('prepared-data'), model = at('prepared-trained.json');
+    writeFileSync(corpus, text);
+    expect((await rnn('prepare', corpus, '--out', data)).status).toBe(0);
+    expect((await rnn('train', data, '--hidden', '16', '--embed', '8', '--layers', '1', '--batch', '4', '--seq-len', '16',
+      '--max-steps', '5', '--eval-every', '0', '--workers', '1', '--out', model)).status).toBe(0);
+    const [own, folder] = await Promise.all([
+      rnn('eval', 'perplexity', '--checkpoint', model, '--json'), rnn('eval', 'perplexity', '--checkpoint', model, data, '--json'),
+    ]);
+    expect(folder.stderr).toBe('');
+    expect(JSON.parse(folder.stdout)).toEqual({ ...JSON.parse(own.stdout), name: `${data} (validation)` });
+    // ∞, which the model never saw, in the folder's vocabulary (its training part) and three times in its validation split (the end)
+    const other = at('prepared-other.txt'), otherData = at('prepared-other');
+    writeFileSync(other, `∞${text}∞∞∞\n`);
+    expect((await rnn('prepare', other, '--out', otherData)).status).toBe(0);
+    const lacking = await rnn('eval', 'perplexity', '--checkpoint', model, otherData);
+    expect(lacking.status).toBe(0);
+    expect(lacking.stderr).toBe(
+      `rnn: warning: ${otherData}'s validation split has 3 characters outside the vocabulary of ${model} ("∞" ×3); they read as <UNK>\n`);
+    const words = at('prepared-words');
+    expect((await rnn('prepare', corpus, '--level', 'word', '--out', words)).status).toBe(0);
+    expectOneLineError(await rnn('eval', 'perplexity', '--checkpoint', model, words),
+      /^rnn: the prepared folder .*prepared-words holds word-level tokens, .*prepared-trained\.json is char-level: prepare the corpus again with --level char$/);
+  });
+
   it('reads standard input for a file named -: a text to score, a prime', async () => {
     const text = 'ROMEO:\nWhat light through yonder window breaks?\n';
     const scored = await rnnIn(ROOT, ['eval', 'perplexity', '--checkpoint', ckpt, '-', '--text', text, '--json'], {}, text.replace(/\n/g, '\r\n'));

@@ -12,11 +12,13 @@ import { SAMPLE_SETTINGS, type UnkMode } from '../generate/settings.js';
 import { type Score, scoreSteps, scoreStream, scoreSummary } from '../generate/score.js';
 import { type StopSignal, StoppedError, checkStopped } from '../generate/stop.js';
 import { Turns, type Work, finish, finishInTurns } from '../generate/turns.js';
-import { validationSplit } from '../checkpoint/corpus.js';
+import { preparedValidationSplit, validationSplit } from '../checkpoint/corpus.js';
 import { optionMessage } from '../input/issues.js';
 import { NON_NEGATIVE_INTEGER, checkPositiveInteger, checkedOption, integerFrom, unknownOption } from '../input/settings.js';
 import { createStepper } from '../parallel/inference.js';
 import { stepsPerEpoch } from '../text/batches.js';
+import type { UnknownTokens } from '../text/corpus.js';
+import type { TokenArray } from '../text/tokens.js';
 import { EOS, type TextLevel, type TokenizedText, type Vocabulary, cutBy } from '../text/vocab.js';
 
 export { type StopSignal, StoppedError, type TokenizedText };
@@ -335,9 +337,21 @@ export class Model {
    * `workers` threads.
    */
   async scoreValidation(workers: number): Promise<{ lossSum: number; predictions: number }> {
+    return this.scoreSplit(validationSplit(this.loaded), workers);
+  }
+
+  /**
+   * As `scoreValidation`, over the validation split of the prepared folder `dir` (rnn prepare),
+   * read in this model's vocabulary by symbol: `unknown` counts the tokens it lacks, read as `<UNK>`.
+   */
+  async scorePreparedValidation(dir: string, workers: number): Promise<{ lossSum: number; predictions: number; unknown: UnknownTokens }> {
+    const { ids, unknown } = preparedValidationSplit(this.loaded, dir);
+    return { ...await this.scoreSplit(ids, workers), unknown };
+  }
+
+  private async scoreSplit(split: TokenArray, workers: number): Promise<{ lossSum: number; predictions: number }> {
     const { batchSize, seqLen } = this.loaded.checkpoint.config.training;
     const threads = checkPositiveInteger('workers', workers);
-    const split = validationSplit(this.loaded);
     const { lossSum, tokens } = await scoreStream(this.config, this.loaded.params, split, batchSize, seqLen, threads, this.kernels);
     return { lossSum, predictions: tokens };
   }

@@ -1,7 +1,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { SettingNamer } from '../input/settings.js';
-import { CorpusError, type PreparedData, fingerprintMatches, withVocabulary } from '../text/corpus.js';
+import { CorpusError, type PreparedData, type UnknownTokens, fingerprintMatches, withVocabulary } from '../text/corpus.js';
 import { type CorpusSkip, STDIN_NAME, STDIN_PATH } from '../text/corpus-files.js';
 import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
 import { recordedSentenceRule, SENTENCE_RULE_VERSION } from '../text/sentences.js';
@@ -168,4 +168,20 @@ export function validationSplit(model: LoadedModel): TokenArray {
       `${rebuild}: its corpus (${folder?.dir ?? files.join(', ')}) changed since training; name files to score, or use ${name('text')}`);
   }
   return read.data.val;
+}
+
+/**
+ * The validation split of the prepared folder `dir` (rnn prepare), to score a model on: its ids
+ * read in the model's vocabulary by symbol, the tokens it lacks as `<UNK>` (`unknown` counts
+ * them). Refuses a folder of another level, and one prepared with no validation split.
+ */
+export function preparedValidationSplit(model: LoadedModel, dir: string): { ids: TokenArray; unknown: UnknownTokens } {
+  const meta = readPreparedMeta(dir);
+  if (meta.level !== model.vocab.level) {
+    throw new CorpusError(`the prepared folder ${dir} holds ${meta.level}-level tokens, ${model.path} is ${model.vocab.level}-level: ` +
+      `prepare the corpus again with --level ${model.vocab.level}`);
+  }
+  if (meta.valTokens === 0) throw new CorpusError(`the prepared folder ${dir} has no validation split (it was prepared with --val-frac 0)`);
+  const data = withVocabulary(readPreparedData(dir, meta, true), model.vocab, { unknownTokens: 'count', minCount: 1 });
+  return { ids: data.val, unknown: data.unknown! };
 }

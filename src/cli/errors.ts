@@ -2,7 +2,7 @@ import { type Command, CommanderError } from 'commander';
 import { CheckpointError } from '../checkpoint/errors.js';
 import { InputError, flagName, orList } from '../input/settings.js';
 import { grouped, type TextLevel, tokenCount, type Vocabulary } from '../text/vocab.js';
-import { unknownTokens } from '../text/corpus.js';
+import { type UnknownTokens, unknownTokens } from '../text/corpus.js';
 
 /**
  * The one line a user sees for an error they can act on (bad input, a missing file, a flag out
@@ -131,15 +131,20 @@ export function warn(warning: InputError | string): void {
  * tokens at the word level), the most frequent named, and that they read as `<UNK>`; null for none.
  */
 export function unknownTokensWarning(level: TextLevel, modelPath: string, source: string, unknown: readonly string[]): string | null {
-  if (unknown.length === 0) return null;
   const counts = new Map<string, number>();
   for (const token of unknown) counts.set(token, (counts.get(token) ?? 0) + 1);
-  const { distinct, top } = unknownTokens(counts);
+  return unknownSummaryWarning(level, modelPath, source, unknownTokens(counts));
+}
+
+/** `unknownTokensWarning` from the tokens counted already (`PreparedData.unknown`). */
+export function unknownSummaryWarning(level: TextLevel, modelPath: string, source: string, unknown: UnknownTokens): string | null {
+  const { occurrences, distinct, top } = unknown;
+  if (occurrences === 0) return null;
   const named = top.map(([token, n]) => `${JSON.stringify(token)}${n > 1 ? ` ×${grouped(n)}` : ''}`);
   const others = distinct - named.length;
-  return `${source} has ${tokenCount(unknown.length, level)} outside the vocabulary of ${modelPath} ` +
+  return `${source} has ${tokenCount(occurrences, level)} outside the vocabulary of ${modelPath} ` +
     `(${named.join(', ')}${others > 0 ? ` and ${grouped(others)} other${others === 1 ? '' : 's'}` : ''}); ` +
-    `${unknown.length === 1 ? 'it reads' : 'they read'} as <UNK>`;
+    `${occurrences === 1 ? 'it reads' : 'they read'} as <UNK>`;
 }
 
 /** `unknownTokensWarning` on stderr, when there is one. */

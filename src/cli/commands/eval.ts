@@ -6,11 +6,12 @@ import { KERNELS_SETTING } from '../../checkpoint/settings.js';
 import { type Score, scoreSummary } from '../../generate/score.js';
 import { POSITIVE_INTEGER, type SettingTable, type SettingsInput, parseSettingTable } from '../../input/settings.js';
 import { defaultStepperWorkers } from '../../parallel/inference.js';
-import { fileName } from '../../text/corpus-files.js';
+import { STDIN_PATH, fileName } from '../../text/corpus-files.js';
+import { isPreparedFolder } from '../../checkpoint/prepared.js';
 import { TextSchema, readTextFile } from '../../text/utf8.js';
 import { formatProbability } from '../../text/probability.js';
 import { TOKEN_UNITS, type TextLevel, grouped } from '../../text/vocab.js';
-import { warnUnknownTokens } from '../errors.js';
+import { unknownSummaryWarning, warn, warnUnknownTokens } from '../errors.js';
 import { STEPPER_WORKERS_DEFAULT, addSettingFlags, checkpointFlag, checkpointSetting, workersOnCores } from '../flags.js';
 
 /** `rnn eval perplexity`'s flags: what it scores, how it prints, and how it runs. */
@@ -52,40 +53,49 @@ export function register(program: Command): void {
         'a word or punctuation mark at the word level; and for each text its log-probability ln P(text) (natural log, ' +
         'the closing <EOS> included) and P(text) (e.g. 5.7e-10). Each file or --text is scored as one document ' +
         '(<EOS> text <EOS>, from a zero state); tokens outside the vocabulary read as <UNK>. ' +
-        "With neither, scores the checkpoint's validation split, rebuilt from its corpus files.",
+        'A prepared folder (rnn prepare) is scored on its validation split, as the checkpoint\'s own split is, read in the ' +
+        "model's vocabulary. With neither, scores the checkpoint's validation split, rebuilt from its corpus files.",
     )
-    .argument('[files...]', 'UTF-8 text files, each scored as one document (- reads standard input)');
+    .argument('[files...]', 'UTF-8 text files, each scored as one document (- reads standard input), or prepared folders ' +
+      '(rnn prepare), each scored on its validation split');
   addSettingFlags(perplexity, PERPLEXITY_FLAGS)
     .addHelpText(
       'after',
       '\nExamples:\n' +
         '  rnn eval perplexity --checkpoint checkpoints/RUN/best.json\n' +
         '  rnn eval perplexity --text "The apple and pear salad." --text "The apple and pair salad."\n' +
-        '  rnn eval perplexity chapter1.txt chapter2.txt --json',
+        '  rnn eval perplexity chapter1.txt chapter2.txt --json\n' +
+        '  rnn eval perplexity --checkpoint imported.json data/   # a prepared folder\'s validation split',
     )
     .action((files: string[], flags: Record<string, unknown>) => runPerplexity(files, parseSettingTable(PERPLEXITY_FLAGS, flags)));
 }
 
 async function runPerplexity(files: string[], flags: PerplexityFlags): Promise<void> {
-  // Read every input before the (slow) scoring, so a missing file fails at once.
-  const texts = [
-    ...files.map((file) => ({ name: fileName(file), text: readTextFile(file) })),
+  // Read every input before the (slow) scoring, so a missing file fails at once; a prepared folder's split is read as it is scored.
+  const inputs = [
+    ...files.map((file) => (file !== STDIN_PATH && isPreparedFolder(file) ? { folder: file }
+      : { name: fileName(file), text: readTextFile(file) })),
     ...(flags.text ?? []).map((text, i) => ({ name: `text ${i + 1}`, text })),
   ];
   const model = loadModel(checkpointFlag(flags.checkpoint), { kernels: flags.kernels });
   const asked = workersOnCores(flags.workers);
   const rows: Row[] = [];
-  if (texts.length === 0) {
+  if (inputs.length === 0) {
     const { lossSum, predictions } = await model.scoreValidation(asked ?? availableParallelism());
     rows.push({ name: 'validation', text: false, lossSum, tokens: predictions });
-  } else {
-    const workers = asked ?? defaultStepperWorkers(model.config);
-    for (const { name, text } of texts) {
-      const tokens = model.tokenize(text);
-      warnUnknownTokens(model.vocab, model.path, name, tokens.unknown);
-      const { lossSum, predictions } = await model.score(tokens, { tokens: false, workers });
-      rows.push({ name, text: true, lossSum, tokens: predictions });
+  }
+  for (const input of inputs) {
+    if ('folder' in input) {
+      const { lossSum, predictions, unknown } = await model.scorePreparedValidation(input.folder, asked ?? availableParallelism());
+      const warning = unknownSummaryWarning(model.vocab.level, model.path, `${input.folder}'s validation split`, unknown);
+      if (warning !== null) warn(warning);
+      rows.push({ name: `${input.folder} (validation)`, text: false, lossSum, tokens: predictions });
+      continue;
     }
+    const tokens = model.tokenize(input.text);
+    warnUnknownTokens(model.vocab, model.path, input.name, tokens.unknown);
+    const { lossSum, predictions } = await model.score(tokens, { tokens: false, workers: asked ?? defaultStepperWorkers(model.config) });
+    rows.push({ name: input.name, text: true, lossSum, tokens: predictions });
   }
   if (rows.length > 1) {
     const total: Row = { name: 'total', text: false, lossSum: 0, tokens: 0 };
