@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import { copyFileSync, renameSync, writeFileSync } from 'node:fs';
+import { type IncomingMessage, request as httpRequest } from 'node:http';
 import { type Socket, connect } from 'node:net';
 import type { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
@@ -52,7 +54,7 @@ function inProcess(served: ServeOptions['models'], options: Partial<ServeOptions
 }
 
 /** The generation threads of an in-process server, as its pool holds them. */
-function poolOf(server: RnnServer): { slots: { worker: Worker }[]; spawn: () => Promise<unknown> } {
+function poolOf(server: RnnServer): { slots: { worker: Worker }[]; spawn: () => Promise<unknown>; close: () => Promise<void> } {
   return (server as unknown as { pool: ReturnType<typeof poolOf> }).pool;
 }
 
@@ -67,6 +69,48 @@ function rawExchange(url: string, raw: string, thenClose = false): Promise<strin
     let answer = '';
     socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
     socket.on('close', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}
+
+/**
+ * Asks `model` for the score of a 60 KB text with ten alternatives a prediction, an answer of some
+ * 30 MB (more than the kernel's buffers of a connection hold), and resolves with the response
+ * paused as its headers arrive: its client reads nothing of the body until it resumes.
+ */
+function pausedLargeAnswer(url: string, model: string): Promise<IncomingMessage> {
+  const body = JSON.stringify({ model, text: 'To be, or not to be: that is the question. '.repeat(1400), top: 10 });
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${url}/v1/score`, { method: 'POST' }, (res) => {
+      res.pause();
+      res.on('error', () => {});
+      resolve(res);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** A paused response's body read from now on: its bytes, and whether it arrived whole. */
+function bodyOf(res: IncomingMessage): Promise<{ bytes: number; complete: boolean }> {
+  return new Promise((resolve) => {
+    let bytes = 0;
+    res.on('data', (chunk: Buffer) => (bytes += chunk.length));
+    res.on('close', () => resolve({ bytes, complete: res.complete }));
+    res.resume();
+  });
+}
+
+/** A connection kept alive after one request it sent was answered: idle, open for the next. */
+function keptAlive(url: string): Promise<Socket> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(`GET /healthz HTTP/1.1\r\nHost: ${hostname}:${port}\r\n\r\n`));
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => {
+      answer += chunk.toString();
+      if (/\r\n\r\n[^]*\n$/.test(answer)) resolve(socket);
+    });
     socket.on('error', reject);
   });
 }
@@ -699,6 +743,38 @@ describe('starting and stopping', () => {
     expect(JSON.parse(text.trimEnd().split('\n').at(-1)!)).toEqual({ done: true, tokens: 400, finish: 'length', seed: 2, unknownTokens: 0 });
     expect(await s.exited).toBe(0);
     await expect(fetch(`${s.url}/healthz`)).rejects.toThrow();
+  });
+
+  it('close() waits for an answer still being written out: read only once the threads have closed, it arrives whole; an idle connection closes at once', async () => {
+    const s = await inProcess([{ name: 'tiny', path: models.tiny }], { workers: 1 });
+    const pool = poolOf(s), closeThreads = pool.close.bind(pool);
+    let threadsClosed!: () => void;
+    const closedThreads = new Promise<void>((resolve) => (threadsClosed = resolve));
+    vi.spyOn(pool, 'close').mockImplementation(async () => {
+      await closeThreads();
+      threadsClosed();
+    });
+    const idle = await keptAlive(s.url);
+    const res = await pausedLargeAnswer(s.url, 'tiny');
+    expect(res.statusCode).toBe(200);
+    const length = Number(res.headers['content-length']);
+    expect(length).toBeGreaterThan(20_000_000);
+    let closed = false;
+    const closing = s.close().then(() => (closed = true));
+    await Promise.all([closedThreads, once(idle, 'close')]);
+    expect(closed).toBe(false);
+    expect(await bodyOf(res)).toEqual({ bytes: length, complete: true });
+    await closing;
+  });
+
+  it('a client that stops reading its answer is dropped once the time limit has passed since the answer ended, so that close() still ends', async () => {
+    const s = await inProcess([{ name: 'tiny', path: models.tiny }], { workers: 1, timeLimitMs: 3000 });
+    const res = await pausedLargeAnswer(s.url, 'tiny');
+    expect(res.statusCode).toBe(200);
+    await s.close();
+    const { bytes, complete } = await bodyOf(res);
+    expect(complete).toBe(false);
+    expect(bytes).toBeLessThan(Number(res.headers['content-length']));
   });
 
   it('refuses to start with one clear line: a missing checkpoint, two models of one name', async () => {

@@ -97,8 +97,11 @@ const PAGE_FILES: Record<string, { file: string; type: string }> = {
  * threads, so /healthz answers while a long generation runs.
  */
 export class RnnServer {
-  private active = 0;
+  /** The requests in flight (handle), each with its connection. */
+  private readonly answering = new Map<ServerResponse, Socket>();
   private readonly drained: (() => void)[] = [];
+  /** The connections open. */
+  private readonly connections = new Set<Socket>();
   /** Bound to loopback: the names a request's Host may give besides loopback's (the --allowed-host names, lower case); else null. */
   private readonly allowedHosts: ReadonlySet<string> | null;
 
@@ -110,6 +113,14 @@ export class RnnServer {
     private readonly server: Server,
   ) {
     this.allowedHosts = isLoopback(options.host) ? new Set(options.allowedHosts.map((name) => name.toLowerCase())) : null;
+    server.on('connection', (socket: Socket) => {
+      this.connections.add(socket);
+      socket.once('close', () => this.connections.delete(socket));
+    });
+    // node:http's close() destroys the connections it deems idle, among them one whose answer has
+    // been ended but is still being written out (it asks `finished`, which end() sets): a large
+    // answer would be cut off. Idle here is what carries no request in flight.
+    server.closeIdleConnections = () => this.closeIdleConnections();
   }
 
   /** Reads each checkpoint once, loads the models (here for their shapes and history, and in each thread), then listens. */
@@ -149,24 +160,45 @@ export class RnnServer {
     return `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
   }
 
-  /** Stops accepting, lets every request in flight finish, then closes the threads and the connections. */
+  /**
+   * Stops accepting, lets every request in flight finish (its answer written out whole, or its
+   * client dropped: see handle), then closes the threads and the connections.
+   */
   async close(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     await this.pool.close();
-    while (this.active > 0) await new Promise<void>((resolve) => this.drained.push(resolve));
+    while (this.answering.size > 0) await new Promise<void>((resolve) => this.drained.push(resolve));
     this.server.closeAllConnections();
     await closed;
   }
 
+  /** Closes the connections that carry no request in flight: kept alive for the next, or not yet sent one whole. */
+  private closeIdleConnections(): void {
+    const busy = new Set(this.answering.values());
+    for (const socket of this.connections) if (!busy.has(socket)) socket.destroy();
+  }
+
+  /**
+   * A request is in flight, and close() waits for it, until its answer has been written out
+   * whole ('finish') or its connection has closed ('close'): not only until its route returns,
+   * for a large answer may still be on its way then. From the moment its route has ended it, the
+   * client has the time limit to take the rest; one that has not is dropped, so that a client that
+   * stops reading cannot hold the server's shutdown (nor the answer's memory) for ever.
+   */
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    this.active++;
+    this.answering.set(res, req.socket);
+    let drop: NodeJS.Timeout | undefined;
+    const settled = () => {
+      clearTimeout(drop);
+      if (this.answering.delete(res) && this.answering.size === 0) for (const wake of this.drained.splice(0)) wake();
+    };
+    res.once('finish', settled).once('close', settled);
     try {
       await this.route(req, res);
     } catch (err) {
       answerFailure(res, err);
-    } finally {
-      if (--this.active === 0) for (const wake of this.drained.splice(0)) wake();
     }
+    if (this.answering.has(res)) drop = setTimeout(() => res.destroy(), this.options.timeLimitMs);
   }
 
   /** A request from an allowed Host answered: a CORS preflight, /healthz, a page file, or an API route. */
