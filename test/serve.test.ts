@@ -368,6 +368,24 @@ describe('bad input: one JSON line with a 4xx that names the field', () => {
     expect(answer.json).toEqual({ error: 'the body: not valid UTF-8 at byte offset 12 (line 1, byte 0xFF)', field: 'body' });
   });
 
+  it('a query whose percent-decoded bytes are not UTF-8 is refused the same way, naming its field, the byte and its offset in the value', async () => {
+    const refused: [string, object][] = [
+      ['start_text=%FF&n=1', { error: 'start_text: not valid UTF-8 at byte offset 0 (line 1, byte 0xFF)', field: 'start_text' }],
+      ['start_text=ab%C3&n=1', { error: 'start_text: not valid UTF-8 at byte offset 2 (line 1, byte 0xC3)', field: 'start_text' }],
+      ['start_text=a&model=g%0Ar%ED%A0%80', { error: 'model: not valid UTF-8 at byte offset 3 (line 2, byte 0xED)', field: 'model' }],
+      ['start_text=a&%FF=1', { error: 'a name in the query: not valid UTF-8 at byte offset 0 (line 1, byte 0xFF)', field: 'query' }],
+    ];
+    for (const [query, json] of refused) {
+      const answer = await request(api(`/generate?${query}`));
+      expect([query, answer.status, answer.headers.get('content-type'), answer.json]).toEqual([query, 400, 'application/json; charset=utf-8', json]);
+    }
+    // UTF-8 percent-encoded, and '+' for a space, read as URLSearchParams reads them
+    const accepted = await request(api('/generate?model=gru&start_text=%C3%A9t%C3%A9+%E2%82%AC&n=1&len=2&seed=1'));
+    expect(accepted.status).toBe(200);
+    const expected = loadModel(models.gru).completeSync({ prime: 'été €', n: 1, len: 2, seed: 1, stopAtEos: true });
+    expect((accepted.json as { completions: string[] }).completions).toEqual(expected);
+  });
+
   it('what node:http or the URL parser cannot read: one JSON line with a 4xx; a client gone mid-body is no error', async () => {
     const s = await started(['--checkpoint', models.gru, '--workers', '1']);
     const target = await rawExchange(s.url, 'GET http://[ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');

@@ -8,7 +8,7 @@ import type { KernelsKind } from '../engine/kernels/kernels.js';
 import { describeValue, optionMessage } from '../input/issues.js';
 import { SettingError, type SettingsInput, flagName } from '../input/settings.js';
 import { CorpusError } from '../text/corpus.js';
-import { decodeUtf8 } from '../text/utf8.js';
+import { decodeUtf8, utf8Fault } from '../text/utf8.js';
 import { type EncodedAnswer, type GenerateDone, type JobAnswers, type JobOf, type JobRequest, type ServedModel, readServedModel, servedModels } from './jobs.js';
 import { JobError, JobStoppedError, NoThreadError, QueueFullError, ThreadLostError, WorkerPool } from './pool.js';
 import {
@@ -244,7 +244,7 @@ export class RnnServer {
   private async callApi(route: ApiRoute, url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
     checkOrigin(req, this.options.cors);
     this.authorize(req);
-    const input = route.method === 'GET' ? Object.fromEntries(url.searchParams) : await readJsonBody(req, this.options.maxBody);
+    const input = route.method === 'GET' ? queryFields(url.search) : await readJsonBody(req, this.options.maxBody);
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort('time'), this.options.timeLimitMs);
     res.on('close', () => {
@@ -647,6 +647,38 @@ async function readJsonBody(req: IncomingMessage, maxBody: number): Promise<Reco
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'the body must be a JSON object', 'body');
   return body as Record<string, unknown>;
+}
+
+/**
+ * A query's fields as URLSearchParams reads them (percent-escapes decoded, `+` a space, the last
+ * of a name given twice), but a name or value whose bytes are not UTF-8 is refused (400 naming
+ * the field, the byte and its offset in the field's value), as a body is, never read with U+FFFD.
+ */
+function queryFields(search: string): Record<string, string> {
+  const pairs = search.replace(/^\?/, '').split('&').filter((pair) => pair !== '').map((pair) => {
+    const at = pair.indexOf('=');
+    const name = queryText(at < 0 ? pair : pair.slice(0, at), null);
+    return [name, queryText(at < 0 ? '' : pair.slice(at + 1), name)];
+  });
+  return Object.fromEntries(pairs) as Record<string, string>;
+}
+
+/** A query's name (`field` null) or the value of its field `field`, percent-decoded; bytes that are not UTF-8: 400. */
+function queryText(raw: string, field: string | null): string {
+  const encoded = Buffer.from(raw.replace(/\+/g, ' '));
+  const bytes: number[] = [];
+  for (let i = 0; i < encoded.length; i++) {
+    const hex = encoded[i] === 0x25 ? encoded.subarray(i + 1, i + 3).toString('latin1') : '';
+    if (/^[0-9a-f]{2}$/i.test(hex)) {
+      bytes.push(parseInt(hex, 16));
+      i += 2;
+    } else {
+      bytes.push(encoded[i]!);
+    }
+  }
+  const decoded = Buffer.from(bytes), fault = utf8Fault(decoded);
+  if (fault !== null) throw new HttpError(400, `${field ?? 'a name in the query'}: ${fault}`, field ?? 'query');
+  return decoded.toString('utf8');
 }
 
 /** A body over --max-body: 413, and the connection closes rather than read the rest. */
