@@ -246,6 +246,7 @@ describe('the library API given what its types forbid', () => {
     await expect(collect(model.generate({ len: 2, workers: 0 }))).rejects.toThrow(/^workers: must be a positive integer \(got 0\)$/);
     await expect(model.score('ab', { workers: Number.NaN })).rejects.toThrow(/^workers: must be a positive integer \(got NaN\)$/);
     await expect(model.scoreValidation(Number.NaN)).rejects.toThrow(/^workers: /);
+    await expect(model.scorePreparedValidation(scratch.dir, Number.NaN)).rejects.toThrow(/^workers: /);
   });
 
   it('a text that is not a string, and a beam search without a beam, are named', async () => {

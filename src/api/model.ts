@@ -337,7 +337,8 @@ export class Model {
    * `workers` threads.
    */
   async scoreValidation(workers: number): Promise<{ lossSum: number; predictions: number }> {
-    return this.scoreSplit(validationSplit(this.loaded), workers);
+    const threads = checkPositiveInteger('workers', workers);
+    return this.scoreSplit(validationSplit(this.loaded), threads);
   }
 
   /**
@@ -345,13 +346,14 @@ export class Model {
    * read in this model's vocabulary by symbol: `unknown` counts the tokens it lacks, read as `<UNK>`.
    */
   async scorePreparedValidation(dir: string, workers: number): Promise<{ lossSum: number; predictions: number; unknown: UnknownTokens }> {
+    const threads = checkPositiveInteger('workers', workers);
     const { ids, unknown } = preparedValidationSplit(this.loaded, dir);
-    return { ...await this.scoreSplit(ids, workers), unknown };
+    return { ...await this.scoreSplit(ids, threads), unknown };
   }
 
-  private async scoreSplit(split: TokenArray, workers: number): Promise<{ lossSum: number; predictions: number }> {
+  /** Σ loss over `split` on `threads` threads, as the trainer scores its validation split. */
+  private async scoreSplit(split: TokenArray, threads: number): Promise<{ lossSum: number; predictions: number }> {
     const { batchSize, seqLen } = this.loaded.checkpoint.config.training;
-    const threads = checkPositiveInteger('workers', workers);
     const { lossSum, tokens } = await scoreStream(this.config, this.loaded.params, split, batchSize, seqLen, threads, this.kernels);
     return { lossSum, predictions: tokens };
   }
