@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../src/checkpoint/load.js';
@@ -143,6 +143,10 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
       expect(made.status, made.stderr).toBe(0);
     }
     const keeps = 'a run from --init keeps its architecture';
+    // an earlier run's output, kept unless --force
+    const used = join(dir, 'bad-used');
+    mkdirSync(used, { recursive: true });
+    writeFileSync(join(used, 'model.safetensors'), 'an earlier model');
     const cases: [string[], string][] = [
       [[join(dir, 'nothing'), '--out', out, '--check', '2'], `${join(dir, 'nothing', 'meta.json')}: No such file or directory: give a folder made by rnn prepare`],
       [[...run, '--lr', '-1', '--check', '2'], 'argument --lr: must be a number > 0 (got -1) (see --help)'],
@@ -153,11 +157,15 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
         `--cell lstm, --hidden 32 contradict --init ${start}, which has --cell gru, --hidden 8: leave them out, ${keeps}`],
       [[...init, '--embed', '64', '--check', '2'], `--embed 64 contradicts --init ${start}, which has --embed 4: leave it out, ${keeps}`],
       [run, 'start it with torchrun (torchrun --standalone --nproc_per_node N train_ddp.py ...), or check its input with --check N'],
+      [[data, '--out', used, '--batch', '8', '--seq-len', '16', '--check', '2'],
+        `--out ${used} holds the model.safetensors of an earlier run: give another --out, or --force to replace it`],
     ];
     const answers = await Promise.all(cases.map(([args]) => python([script, ...args])));
     answers.forEach((answer, i) => expect([answer.status, answer.output], cases[i]![0].join(' ')).toEqual([2, `train_ddp.py: ${cases[i]![1]}\n`]));
     const good = await python([script, ...run, '--check', '2']);
     expect([good.status, good.output]).toEqual([0, expect.stringMatching(/^2 ranks: [\d,]+ training tokens, 8 rows of \d+, \d+ steps per epoch, \d+ steps; the input is good\n$/)]);
+    const forced = await python([script, data, '--out', used, '--batch', '8', '--seq-len', '16', '--force', '--check', '2']);
+    expect([forced.status, forced.output]).toEqual([0, expect.stringMatching(/; the input is good\n$/)]);
     const one = await python([script, ...run, '--check', '1']);
     expect([one.status, one.output]).toEqual([0, expect.stringMatching(/^1 rank: [\d,]+ training tokens, 8 rows of \d+, /)]);
     const agreeing = await python([script, ...init, '--cell', 'gru', '--layers', '1', '--hidden', '8', '--embed', '4', '--check', '2']);

@@ -235,6 +235,8 @@ def plan(args, world):
         parent = os.path.dirname(parent)
     if not os.access(parent, os.W_OK):
         fail(f"--out {args.out}: {parent} is not writable")
+    if os.path.exists(os.path.join(args.out, "model.safetensors")) and not args.force:
+        fail(f"--out {args.out} holds the model.safetensors of an earlier run: give another --out, or --force to replace it")
     B, T = args.batch, args.seq_len
     row_length = (len(train) - 1) // B
     steps_per_epoch = row_length // T
@@ -315,6 +317,7 @@ def parse_args():
     p = Parser(description=__doc__.split("\n\n")[0])
     p.add_argument("data", help="a prepared folder (rnn prepare): meta.json, train.bin, val.bin")
     p.add_argument("--out", required=True, help="folder for model.safetensors (rnn import reads it) and summary.json")
+    p.add_argument("--force", action="store_true", help="replace the model.safetensors and summary.json an earlier run wrote to --out")
     p.add_argument("--init", help="start from this rnn export --format safetensors file, its config and weights (--cell, --layers, "
                    "--hidden, --embed: leave them out or give its values); else a fresh model from the flags below")
     p.add_argument("--cell", choices=sorted(CELLS), default="gru", action=Given, help="recurrent cell (default %(default)s)")
