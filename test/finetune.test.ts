@@ -258,6 +258,14 @@ describe('fine-tuning', () => {
     expect(Array.from(resumed.params)).toEqual(Array.from(whole.params));
     const scored = await rnnIn(dir, ['eval', 'perplexity', '--checkpoint', resumed.latest, '--json', '--workers', '1']);
     expect(Math.abs((JSON.parse(scored.stdout) as { loss: number }).loss - resumed.valLoss!)).toBeLessThanOrEqual(1e-9);
+    // --extend-vocab cannot add what the folder itself reads as <UNK>: said once, with what would
+    const warnings: string[] = [];
+    await train({ ...options, extendVocab: true, vocabSize: 400, maxSteps: 1, out: freshOut() }, [folder], {
+      onWarning: (warning) => warnings.push(userMessage(warning)!),
+    });
+    expect(warnings.filter((w) => w.startsWith('--extend-vocab cannot add'))).toEqual([expect.stringMatching(new RegExp(
+      `^--extend-vocab cannot add what the prepared folder .*prepared-few-words reads as <UNK>: its vocabulary holds 40 entries of [\\d,]+ ` +
+        'distinct tokens; the other [\\d,]+, [\\d.]+% of the training text, read as <UNK>; prepare the corpus again with a larger --vocab-size to add them$'))]);
 
     renameSync(folder, `${folder}-moved`);
     const gone = await train({ resume: out }, []).catch((e: unknown) => e);

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { type InitFrom, trainedStep } from '../checkpoint/checkpoint.js';
 import { type ModelFile, readModelFile } from '../checkpoint/convert.js';
+import type { PreparedFolder } from '../checkpoint/corpus.js';
 import { resolveCheckpointPath } from '../checkpoint/find.js';
 import { decodeTensors } from '../checkpoint/tensors.js';
 import { FROM_BASE, TRAIN_DEFAULTS, type TrainSettings, baseSettings } from '../checkpoint/settings.js';
@@ -15,7 +16,7 @@ import { type PreparedData, withVocabulary } from '../text/corpus.js';
 import { type CorpusSkip, absoluteCorpusPath } from '../text/corpus-files.js';
 import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
 import { TOKEN_UNITS, type TextLevel, UNK, Vocabulary, grouped } from '../text/vocab.js';
-import { DEFAULT_VOCAB_SIZE } from '../text/word-vocab.js';
+import { DEFAULT_VOCAB_SIZE, vocabularyCoverage } from '../text/word-vocab.js';
 import { WORD_RULE_VERSION } from '../text/words.js';
 import { type ParsedOptions, freshSettings, refuseClashes } from './options.js';
 import { type Restored, freshMoments, startingProgress } from './state.js';
@@ -125,6 +126,18 @@ export function fineTuneUnknownWarning(data: PreparedData, base: BaseModel, exte
     return `${name('extendVocab')} adds only ${unit.many} of the training part seen ${name('minCount')} ${settings.minCount} times or more` +
       (word ? `, up to ${name('vocabSize')} ${grouped(settings.vocabSize)} entries` : '');
   });
+}
+
+/**
+ * The warning for --extend-vocab on a prepared folder that reads tokens as <UNK> itself (at the
+ * word level, those its --vocab-size left out): they are gone from its ids, so none can be added.
+ */
+export function preparedUnknownWarning({ dir, meta }: PreparedFolder): SettingError | null {
+  const coverage = meta.wordVocab === undefined ? null : vocabularyCoverage(meta.wordVocab, meta.vocabSize);
+  if (coverage === null) return null;
+  return new SettingError('extendVocab', true, (name) =>
+    `${name('extendVocab')} cannot add what the prepared folder ${dir} reads as <UNK>: its vocabulary holds ${grouped(meta.vocabSize)} ` +
+      `entries ${coverage}; prepare the corpus again with a larger ${name('vocabSize')} to add them`);
 }
 
 /**

@@ -13,7 +13,9 @@ import { BatchSource, EvalBatches, checkValidationSplit } from '../text/batches.
 import type { PreparedData } from '../text/corpus.js';
 import { recordedPreparedFolder, skippedNotice, type SkippedFile } from '../checkpoint/corpus.js';
 import { corpusName, loadRunData, preparedFolderOf, skipRunOutput, withPreparedSettings } from './data.js';
-import { fineTuneSettings, fineTuneStart, fineTuneUnknownWarning, loadBaseModel, unknownShareWarning } from './finetune.js';
+import {
+  fineTuneSettings, fineTuneStart, fineTuneUnknownWarning, loadBaseModel, preparedUnknownWarning, unknownShareWarning,
+} from './finetune.js';
 import {
   type ParsedOptions, type TrainOptions, defaultEvalEvery, freshSettings, limitsGiven, parseOptions, resumedSettings, runLimits,
 } from './options.js';
@@ -86,6 +88,8 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
   const unknownWarning = base ? fineTuneUnknownWarning(data, base, extend, settings)
     : ckpt !== null && ckpt.corpus === null ? importedUnknownWarning(data, ckpt, resume!) : null;
   if (unknownWarning !== null) warnings.push(unknownWarning);
+  const folderWarning = base && extend && prepared !== null ? preparedUnknownWarning(prepared) : null;
+  if (folderWarning !== null) warnings.push(folderWarning);
   fitWorkers(settings, parsed.workers, warnings);
   if (parsed.dropout !== undefined && parsed.dropout > 0 && model.numLayers === 1) warnings.push(idleDropout(parsed.dropout));
   checkModelFits(model, settings);
