@@ -228,7 +228,7 @@ describe('a server that cannot start', () => {
     const options = {
       models: [{ name: 'gru', path: checkpoint }], kernels: 'js' as const, workers: 1, queue: 4, timeLimitMs: 0.5,
       port: 0, host: '127.0.0.1', cors: null, allowedHosts: [], token: null, maxLen: 500, maxBeam: 64, maxBody: 65536, maxConnections: 512,
-      maxActivationTokens: 4096,
+      maxTextTokens: 8192,
     };
     await expect(RnnServer.start(options)).rejects.toThrow(/requestTimeout/);
     expect(ports()).toBe(before);

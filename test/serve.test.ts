@@ -49,7 +49,7 @@ afterAll(async () => {
 function inProcess(served: ServeOptions['models'], options: Partial<ServeOptions> = {}): Promise<RnnServer> {
   return RnnServer.start({
     models: served, host: '127.0.0.1', port: 0, token: null, cors: null, allowedHosts: [], maxBody: 65536, maxLen: 100, maxBeam: 64,
-    maxActivationTokens: 4096, timeLimitMs: 60_000, workers: 2, queue: 4, maxConnections: 512, kernels: resolveKernels(), ...options,
+    maxTextTokens: 8192, timeLimitMs: 60_000, workers: 2, queue: 4, maxConnections: 512, kernels: resolveKernels(), ...options,
   });
 }
 
@@ -73,13 +73,17 @@ function rawExchange(url: string, raw: string, thenClose = false): Promise<strin
   });
 }
 
+/** The text of pausedLargeAnswer, and a --max-text-tokens that takes it (it is more tokens than the default). */
+const LARGE_ANSWER_TEXT = 'To be, or not to be: that is the question. '.repeat(1400);
+const LARGE_ANSWER_TOKENS = LARGE_ANSWER_TEXT.length;
+
 /**
  * Asks `model` for the score of a 60 KB text with ten alternatives a prediction, an answer of some
  * 30 MB (more than the kernel's buffers of a connection hold), and resolves with the response
  * paused as its headers arrive: its client reads nothing of the body until it resumes.
  */
 function pausedLargeAnswer(url: string, model: string): Promise<IncomingMessage> {
-  const body = JSON.stringify({ model, text: 'To be, or not to be: that is the question. '.repeat(1400), top: 10 });
+  const body = JSON.stringify({ model, text: LARGE_ANSWER_TEXT, top: 10 });
   return new Promise((resolve, reject) => {
     const req = httpRequest(`${url}/v1/score`, { method: 'POST' }, (res) => {
       res.pause();
@@ -464,7 +468,7 @@ describe('limits, and threads that fail', () => {
       const waiting = new AbortController();
       const queued = pool.run({ kind: 'generate', model: 'gru', options: { len: 5, seed: 2 }, stream: false }, waiting.signal);
       expect(pool.load).toEqual({ threads: 1, running: 1, waiting: 1 });
-      const beyond = pool.run({ kind: 'score', model: 'gru', text: 'abc', top: 0 }, new AbortController().signal);
+      const beyond = pool.run({ kind: 'score', model: 'gru', text: 'abc', maxTokens: 8192, top: 0 }, new AbortController().signal);
       await expect(beyond).rejects.toBeInstanceOf(QueueFullError);
       waiting.abort('time');
       const stopped = await queued.then(() => null, (err: unknown) => err);
@@ -585,19 +589,22 @@ describe('limits, and threads that fail', () => {
     expect((await post(`${s.url}/v1/generate`, { len: 11 })).json).toMatchObject({ field: 'len', error: expect.stringMatching(/at most 10/) });
   });
 
-  it('--max-activation-tokens (default 4096) caps the tokens of a text /v1/activations reads, its answer holding up to 32 values a token', async () => {
-    const over = await post(api('/v1/activations'), { model: 'gru', text: 'a'.repeat(4097), top: 32 });
-    expect(over.status).toBe(400);
-    expect(over.json).toEqual({ field: 'text', error: "text: must be at most 4096 tokens (the server's --max-activation-tokens) (got 4097 tokens)" });
-    const most = await post(api('/v1/activations'), { model: 'gru', text: 'a'.repeat(4096), top: 32 });
+  it('--max-text-tokens (default 8192) caps the tokens of a text /v1/score and /v1/activations read, their answers growing with them', async () => {
+    const refusal = (n: number) => ({ field: 'text', error: `text: must be at most ${n} tokens (the server's --max-text-tokens) (got ${n + 1} tokens)` });
+    for (const route of ['/v1/activations', '/v1/score']) {
+      const over = await post(api(route), { model: 'gru', text: 'a'.repeat(8193), top: route === '/v1/score' ? 10 : 32 });
+      expect([route, over.status, over.json]).toEqual([route, 400, refusal(8192)]);
+    }
+    const most = await post(api('/v1/activations'), { model: 'gru', text: 'a'.repeat(8192), top: 32 });
     expect(most.status).toBe(200);
     expect((most.json as { units: unknown[] }).units).toHaveLength(32);
-    const s = await started(['--checkpoint', `gru=${models.gru}`, '--checkpoint', `words=${models.words}`, '--workers', '1', '--max-activation-tokens', '8']);
+    const scored = await post(api('/v1/score'), { model: 'gru', text: 'a'.repeat(8192), top: 10 });
+    expect(scored.status).toBe(200);
+    const s = await started(['--checkpoint', `gru=${models.gru}`, '--checkpoint', `words=${models.words}`, '--workers', '1', '--max-text-tokens', '8']);
     const read = (model: string, text: string) => post(`${s.url}/v1/activations`, { model, text });
     expect((await read('gru', 'abcdefgh')).status).toBe(200);
-    expect((await read('gru', 'abcdefghi')).json).toEqual({
-      field: 'text', error: "text: must be at most 8 tokens (the server's --max-activation-tokens) (got 9 tokens)",
-    });
+    expect((await read('gru', 'abcdefghi')).json).toEqual(refusal(8));
+    expect((await post(`${s.url}/v1/score`, { model: 'gru', text: 'abcdefghi' })).json).toEqual(refusal(8));
     // tokens, not characters: eight words of many letters
     const words = await read('words', 'these words have many more letters than eight');
     expect(words.status).toBe(200);
@@ -764,7 +771,7 @@ describe('starting and stopping', () => {
   });
 
   it('close() waits for an answer still being written out: read only once the threads have closed, it arrives whole; an idle connection closes at once', async () => {
-    const s = await inProcess([{ name: 'tiny', path: models.tiny }], { workers: 1 });
+    const s = await inProcess([{ name: 'tiny', path: models.tiny }], { workers: 1, maxTextTokens: LARGE_ANSWER_TOKENS });
     const pool = poolOf(s), closeThreads = pool.close.bind(pool);
     let threadsClosed!: () => void;
     const closedThreads = new Promise<void>((resolve) => (threadsClosed = resolve));
@@ -786,7 +793,7 @@ describe('starting and stopping', () => {
   });
 
   it('a client that stops reading its answer is dropped once the time limit has passed since the answer ended, so that close() still ends', async () => {
-    const s = await inProcess([{ name: 'tiny', path: models.tiny }], { workers: 1, timeLimitMs: 3000 });
+    const s = await inProcess([{ name: 'tiny', path: models.tiny }], { workers: 1, timeLimitMs: 3000, maxTextTokens: LARGE_ANSWER_TOKENS });
     const res = await pausedLargeAnswer(s.url, 'tiny');
     expect(res.statusCode).toBe(200);
     await s.close();

@@ -33,14 +33,14 @@ export function servedModels(models: readonly ReadModel[], kernels: KernelsKind)
 
 /**
  * What a worker thread runs: one job at a time, on the models it loaded at start. A
- * generation's len is the server's to choose (within --max-len); an activations job's text
- * may have at most `maxTokens` tokens (--max-activation-tokens), which the thread counts.
+ * generation's len is the server's to choose (within --max-len); a score or activations job's
+ * text may have at most `maxTokens` tokens (--max-text-tokens), which the thread counts.
  */
 export type JobRequest =
   | { kind: 'generate'; model: string; options: Omit<GenerateOptions, 'signal' | 'len'> & { len: number }; stream: boolean }
   | { kind: 'beam'; model: string; options: BeamOptions }
   | { kind: 'complete'; model: string; n: number; options: Omit<CompleteOptions, 'n' | 'signal'> }
-  | { kind: 'score'; model: string; text: string; top: number }
+  | { kind: 'score'; model: string; text: string; maxTokens: number; top: number }
   | { kind: 'activations'; model: string; text: string; maxTokens: number; layer: number; unit: number | null; top: number };
 
 /** A job of one kind. */

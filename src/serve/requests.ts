@@ -11,7 +11,7 @@ import {
  * are JSON's (`"len": "10"` is refused), a query's are read from its text. A request that breaks
  * one is answered 400 with one JSON line naming the field and what would be valid (server.ts).
  * Caps the server sets by flag (`len`, `beam`: server.ts's CAPS) are checked by its handlers; the
- * tokens of an activations text (--max-activation-tokens) by the thread that counts them.
+ * tokens of a scored text or an activations one (--max-text-tokens) by the thread that counts them.
  */
 
 const model = { schema: z.string(), expected: 'the name of a served model (GET /v1/models lists them)', help: 'the model (default: the first)' };

@@ -32,8 +32,8 @@ export interface ServeOptions {
   maxLen: number;
   /** Widest `beam` a request may ask. */
   maxBeam: number;
-  /** Longest text, in tokens, whose activations a request may ask. */
-  maxActivationTokens: number;
+  /** Longest text, in tokens, that a request may score or ask the activations of. */
+  maxTextTokens: number;
   /** A request's time limit, milliseconds, its wait in the queue included. */
   timeLimitMs: number;
   /** Generation threads. */
@@ -369,7 +369,8 @@ export class RnnServer {
 
   private async score(input: Record<string, unknown>, res: ServerResponse, signal: AbortSignal): Promise<void> {
     const { model: name, text, top = SCORE_FIELDS.top.default } = readScore(input);
-    sendEncoded(res, await this.runJob({ kind: 'score', model: this.askedModel(name), text: required(text, 'text'), top }, signal));
+    const request: JobOf<'score'> = { kind: 'score', model: this.askedModel(name), text: required(text, 'text'), maxTokens: this.options.maxTextTokens, top };
+    sendEncoded(res, await this.runJob(request, signal));
   }
 
   private async activations(input: Record<string, unknown>, res: ServerResponse, signal: AbortSignal): Promise<void> {
@@ -380,7 +381,7 @@ export class RnnServer {
     if (unit !== undefined && unit >= hiddenSize) throw fieldError('unit', `from 0 to ${hiddenSize - 1}`, unit);
     if (unit !== undefined && top !== undefined) throw new HttpError(400, 'top picks the most active units; unit names one: give one of them', 'top');
     const request: JobOf<'activations'> = {
-      kind: 'activations', model, text: required(text, 'text'), maxTokens: this.options.maxActivationTokens, layer, unit: unit ?? null,
+      kind: 'activations', model, text: required(text, 'text'), maxTokens: this.options.maxTextTokens, layer, unit: unit ?? null,
       top: top ?? ACTIVATIONS_FIELDS.top.default,
     };
     sendEncoded(res, await this.runJob(request, signal));

@@ -8,7 +8,7 @@ const MAX_TIME_LIMIT_S = Math.floor((2 ** 31 - 1) / 1000);
 
 /**
  * The settings of `rnn serve`: the one home of each one's name, flag, range, default and help.
- * What a request may cost is capped here (body, len, beam, activations' text, time, queue, connections); the host and token say who
+ * What a request may cost is capped here (body, len, beam, a scored text's tokens, time, queue, connections); the host and token say who
  * may send one.
  */
 export const SERVE_SETTINGS = {
@@ -43,9 +43,10 @@ export const SERVE_SETTINGS = {
   maxBeam: {
     ...POSITIVE_INTEGER, arg: '<n>', help: 'widest beam a request may ask: a step costs beam × vocabulary', default: 64,
   },
-  maxActivationTokens: {
+  maxTextTokens: {
     ...POSITIVE_INTEGER, arg: '<n>',
-    help: 'longest text, in tokens, that /v1/activations reads: its answer holds up to 32 values a token', default: 4096,
+    help: 'longest text, in tokens, that /v1/score and /v1/activations read: their answers hold up to 11 tokens (score, top 10) ' +
+      'or 32 values (activations) a token', default: 8192,
   },
   timeLimit: {
     schema: z.number().gt(0).max(MAX_TIME_LIMIT_S), expected: `a number of seconds > 0, at most ${MAX_TIME_LIMIT_S} (about 24 days)`, arg: '<seconds>',

@@ -18,8 +18,8 @@ const cancelCell = new Int32Array(cancel);
 const port = parentPort!;
 const post = (message: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 
-/** The server's setting that caps an activations job's text. */
-const ACTIVATION_TOKENS_CAP: keyof typeof SERVE_SETTINGS = 'maxActivationTokens';
+/** The server's setting that caps the text a score or activations job reads. */
+const TEXT_TOKENS_CAP: keyof typeof SERVE_SETTINGS = 'maxTextTokens';
 
 /** Pieces are sent at most this often after the first, which goes at once. */
 const SEND_EVERY_MS = 10;
@@ -64,7 +64,7 @@ async function run(id: number, request: JobRequest, signal: StopSignal): Promise
       return encoded({ ...model.beamSync({ ...request.options, prime, signal }), unknownTokens: unknownTokens(prime) });
     }
     case 'score':
-      return encoded(model.scoreSync(request.text, { top: request.top, signal }));
+      return encoded(model.scoreSync(checkedText(model, request), { top: request.top, signal }));
     case 'activations':
       return encoded(activations(model, request, signal));
   }
@@ -116,15 +116,21 @@ function unknownTokens(prime: TokenizedText | undefined): number {
 }
 
 /**
- * The asked unit, or the `top` units whose value varies most over the text; a text of more than
- * `maxTokens` tokens is refused, for the answer holds a value a token of each unit.
+ * A score or activations job's text, tokenized; one of more than `maxTokens` tokens is refused,
+ * for the answer grows with its tokens (--max-text-tokens).
  */
-function activations(model: Model, request: JobOf<'activations'>, signal: StopSignal): ActivationsDone {
-  const length = model.tokenize(request.text).ids.length, cap = request.maxTokens;
+function checkedText(model: Model, request: JobOf<'score' | 'activations'>): TokenizedText {
+  const tokens = model.tokenize(request.text), length = tokens.ids.length, cap = request.maxTokens;
   if (length > cap) {
     throw new SettingError('text', request.text, (name) =>
-      `${name('text')}: must be at most ${cap} tokens (the server's ${flagName(ACTIVATION_TOKENS_CAP)}) (got ${length} tokens)`);
+      `${name('text')}: must be at most ${cap} tokens (the server's ${flagName(TEXT_TOKENS_CAP)}) (got ${length} tokens)`);
   }
+  return tokens;
+}
+
+/** The asked unit, or the `top` units whose value varies most over the text (checkedText). */
+function activations(model: Model, request: JobOf<'activations'>, signal: StopSignal): ActivationsDone {
+  checkedText(model, request);
   const { tokens, values, hiddenSize: H, layer } = model.activationsSync(request.text, request.layer, { signal });
   const units = request.unit !== null ? [request.unit] : mostVaried(values, H, request.top);
   return { tokens, layer, hiddenSize: H, units: units.map((unit) => ({ unit, values: values.map((row) => row[unit]!) })) };

@@ -93,7 +93,7 @@ async function runServe(given: ServeFlags): Promise<void> {
   setFlagsFromString('--optimize-for-size');
   const server = await RnnServer.start({
     models, host, port, token, cors: flags.cors === undefined ? null : new URL(flags.cors).origin, allowedHosts: flags.allowedHost ?? [],
-    maxBody: flags.maxBody, maxLen: flags.maxLen, maxBeam: flags.maxBeam, maxActivationTokens: flags.maxActivationTokens,
+    maxBody: flags.maxBody, maxLen: flags.maxLen, maxBeam: flags.maxBeam, maxTextTokens: flags.maxTextTokens,
     timeLimitMs: flags.timeLimit * 1000,
     workers: workersOnCores(flags.workers)!, queue: flags.queue, maxConnections: flags.maxConnections,
     kernels: flags.kernels ?? resolveKernels(),
