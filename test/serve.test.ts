@@ -150,7 +150,7 @@ describe('the endpoints', () => {
     const list = (answer.json as { models: { name: string; level: string; model: { cell: string }; history: unknown[] }[] }).models;
     expect(list.map((m) => [m.name, m.level, m.model.cell])).toEqual([['gru', 'char', 'gru'], ['tiny', 'char', 'lstm'], ['words', 'word', 'gru']]);
     expect(list[1]!.history.length).toBeGreaterThanOrEqual(4);
-    expect((answer.json as { limits: unknown }).limits).toEqual({ len: 500, beam: 8 });
+    expect((answer.json as { limits: unknown }).limits).toEqual({ len: 500, beam: 8, textTokens: 8192 });
     expect(answer.text).not.toContain(scratch.dir);
   });
 

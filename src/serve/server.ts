@@ -277,10 +277,13 @@ export class RnnServer {
     });
   }
 
-  /** The most each capped request field (CAPS) may ask, by its field's name: what a client can offer before it asks. */
-  private limits(): Record<keyof typeof CAPS, number> {
+  /**
+   * The most each capped request field (CAPS) may ask, by its field's name, and the most tokens a
+   * scored text may have (`textTokens`): what a client can offer before it asks.
+   */
+  private limits(): Record<keyof typeof CAPS | 'textTokens', number> {
     const caps = Object.entries(CAPS).map(([field, flag]) => [field, this.options[flag]]);
-    return Object.fromEntries(caps) as Record<keyof typeof CAPS, number>;
+    return { ...Object.fromEntries(caps) as Record<keyof typeof CAPS, number>, textTokens: this.options.maxTextTokens };
   }
 
   /** The served model a request names, or the first when it names none; else 400. */
