@@ -6,6 +6,7 @@ import { type CorpusSkip, STDIN_NAME, STDIN_PATH } from '../text/corpus-files.js
 import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
 import { recordedSentenceRule, SENTENCE_RULE_VERSION } from '../text/sentences.js';
 import type { TokenArray } from '../text/tokens.js';
+import type { TextLevel } from '../text/vocab.js';
 import { type Checkpoint, CHECKPOINT_FORMAT, checkpointVocabulary } from './checkpoint.js';
 import { type PreparedMeta, isPreparedFolder, readPreparedData, readPreparedMeta } from './prepared.js';
 import { INTEROP_FORMAT } from './interop.js';
@@ -104,6 +105,13 @@ export interface PreparedFolder {
   meta: PreparedMeta;
 }
 
+/** Refuses a prepared folder whose tokens are of another level than `level`, the level of `model` (as a message names it). */
+export function checkPreparedLevel({ dir, meta }: PreparedFolder, level: TextLevel, model: string): void {
+  if (meta.level === level) return;
+  throw new CorpusError(`the prepared folder ${dir} holds ${meta.level}-level tokens, ${model} is ${level}-level: ` +
+    `prepare the corpus again with --level ${level}`);
+}
+
 /**
  * The prepared folder the checkpoint's run read its ids from, when it records one and the folder
  * is there; null when it records none, or when the folder is gone and its text read again gives
@@ -177,10 +185,7 @@ export function validationSplit(model: LoadedModel): TokenArray {
  */
 export function preparedValidationSplit(model: LoadedModel, dir: string): { ids: TokenArray; unknown: UnknownTokens } {
   const meta = readPreparedMeta(dir);
-  if (meta.level !== model.vocab.level) {
-    throw new CorpusError(`the prepared folder ${dir} holds ${meta.level}-level tokens, ${model.path} is ${model.vocab.level}-level: ` +
-      `prepare the corpus again with --level ${model.vocab.level}`);
-  }
+  checkPreparedLevel({ dir, meta }, model.vocab.level, model.path);
   if (meta.valTokens === 0) throw new CorpusError(`the prepared folder ${dir} has no validation split (it was prepared with --val-frac 0)`);
   const data = withVocabulary(readPreparedData(dir, meta, true), model.vocab, { unknownTokens: 'count', minCount: 1 });
   return { ids: data.val, unknown: data.unknown! };

@@ -3,7 +3,7 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Checkpoint, recordedLevel } from '../checkpoint/checkpoint.js';
 import {
-  type PreparedFolder, checkpointPreparedData, readCheckpointCorpus, refuseStdinCorpus, type SkippedFile, skipRunFiles,
+  type PreparedFolder, checkPreparedLevel, checkpointPreparedData, readCheckpointCorpus, refuseStdinCorpus, type SkippedFile, skipRunFiles,
 } from '../checkpoint/corpus.js';
 import { isPreparedFolder, readPreparedData, readPreparedMeta } from '../checkpoint/prepared.js';
 import { TEXT_SETTING_NAMES, type TrainSettings } from '../checkpoint/settings.js';
@@ -143,10 +143,7 @@ export function withPreparedSettings<T extends Partial<Pick<TrainSettings, TextS
   options: T, prepared: PreparedFolder, baseLevel?: TextLevel,
 ): T {
   const { dir, meta } = prepared;
-  if (baseLevel !== undefined && meta.level !== baseLevel) {
-    throw new CorpusError(`the prepared folder ${dir} holds ${meta.level}-level tokens, the model to fine-tune is ${baseLevel}-level: ` +
-      `prepare the corpus again with --level ${baseLevel}`);
-  }
+  if (baseLevel !== undefined) checkPreparedLevel(prepared, baseLevel, 'the model to fine-tune');
   const recorded: Partial<Record<TextSettingName, unknown>> = { ...meta.settings, level: meta.level };
   const keys = (baseLevel === undefined ? TEXT_SETTING_NAMES : DATA_SETTING_NAMES).filter((key) => recorded[key] !== undefined);
   const clashes = keys.filter((key) => options[key] !== undefined && options[key] !== recorded[key]);
@@ -166,13 +163,10 @@ const DATA_SETTING_NAMES = ['docs', 'valFrac'] as const satisfies readonly TextS
  * checkpoint was trained on. A fine-tuned run's folder is read with its vocabulary, by symbol.
  */
 function loadResumedPreparedData(prepared: PreparedFolder, ckpt: Checkpoint, source: string): PreparedData {
-  const { dir, meta } = prepared;
+  const { dir } = prepared;
   const recorded = ckpt.corpus;
   const trainedLevel = recordedLevel(ckpt.config.training);
-  if (meta.level !== trainedLevel) {
-    throw new CorpusError(`the prepared folder ${dir} holds ${meta.level}-level tokens, ${source} is ${trainedLevel}-level: ` +
-      `prepare the corpus again with --level ${trainedLevel}`);
-  }
+  checkPreparedLevel(prepared, trainedLevel, source);
   // an imported model records no data: its first run reads the folder by symbol, as it would the text
   const data = checkpointPreparedData(ckpt, prepared);
   const sameVocab = data.vocab.sameTokens(ckpt.vocab, trainedLevel);
