@@ -2,7 +2,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { SettingNamer } from '../input/settings.js';
 import { CorpusError, type PreparedData, type UnknownTokens, fingerprintMatches, withVocabulary } from '../text/corpus.js';
-import { type CorpusSkip, STDIN_NAME, STDIN_PATH } from '../text/corpus-files.js';
+import { type CorpusSkip, STDIN_NAME, corpusArguments } from '../text/corpus-files.js';
 import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
 import { recordedSentenceRule, SENTENCE_RULE_VERSION } from '../text/sentences.js';
 import type { TokenArray } from '../text/tokens.js';
@@ -95,7 +95,7 @@ export function readCheckpointCorpus(
 export function refuseStdinCorpus(ckpt: Checkpoint, source: string, remedy: (corpus: string, name: SettingNamer) => string): void {
   const files = ckpt.corpus?.files.map((f) => f.path) ?? [];
   if (!files.includes(STDIN_NAME)) return;
-  const corpus = files.map((path) => (path === STDIN_NAME ? STDIN_PATH : path)).join(' ');
+  const corpus = corpusArguments(files).join(' ');
   throw new CorpusError((name) => `${source} was trained on text from ${STDIN_NAME}, which cannot be read again: ${remedy(corpus, name)}`);
 }
 

@@ -13,6 +13,11 @@ export const STDIN_PATH = '-';
 /** Standard input as messages and records name it (a corpus's recorded files are otherwise absolute paths). */
 export const STDIN_NAME = 'standard input';
 
+/** Recorded corpus files (standard input as STDIN_NAME) as a command line names them, `-` for standard input; each path `quote`d. */
+export function corpusArguments(files: readonly string[], quote: (path: string) => string = (path) => path): string[] {
+  return files.map((path) => (path === STDIN_NAME ? STDIN_PATH : quote(path)));
+}
+
 /** How a message or a record names the file read at `path`. */
 export function fileName(path: string): string {
   return path === STDIN_PATH ? STDIN_NAME : path;

@@ -3,7 +3,7 @@ import { RUN_FOLDER_FILES } from '../../checkpoint/find.js';
 import { WEIGHT_LIMIT } from '../../checkpoint/integrity.js';
 import type { StartEvent } from '../../train/events.js';
 import { DEFAULT_CORPUS } from '../../train/data.js';
-import { STDIN_NAME, STDIN_PATH } from '../../text/corpus-files.js';
+import { STDIN_NAME, corpusArguments } from '../../text/corpus-files.js';
 import { TRAIN_OPTIONS } from '../../train/options.js';
 import { DIVERGED_AFTER, type Divergence, type TrainResult, train } from '../../train/trainer.js';
 import { warningText } from '../errors.js';
@@ -116,8 +116,7 @@ function resumeCommand(result: TrainResult, start: StartEvent | null): string {
   const resume = `--resume ${shellWord(result.latest)}`;
   const corpus = start?.prepared === undefined ? start?.corpus ?? [] : [];
   if (!corpus.includes(STDIN_NAME)) return `${rnnCommand()} train ${resume}`;
-  const words = corpus.map((path) => (path === STDIN_NAME ? STDIN_PATH : shellWord(path)));
-  return `… | ${rnnCommand()} train ${words.join(' ')} ${resume}`;
+  return `… | ${rnnCommand()} train ${corpusArguments(corpus, shellWord).join(' ')} ${resume}`;
 }
 
 function savedText(result: TrainResult): string {
