@@ -161,6 +161,8 @@ describe('loadModel', () => {
     expect(Array.from(seen.values[4]!)).toEqual(Array.from(stepper.model.layers[1]!.h.subarray(0, 128)));
     for (const row of seen.values) for (const v of row) expect(Math.abs(v)).toBeLessThanOrEqual(1);
     await expect(model.activations(text, 2)).rejects.toThrow('layer: must be an integer from 0 to 1 (got 2)');
+    // its tokens, cut once, read as the text is
+    expect(await model.activations(model.tokenize(text), 1)).toEqual(seen);
     // the arguments in their order: no text is named before the layer
     await expect((model.activations as () => Promise<unknown>)()).rejects.toThrow(/^text: /);
   });

@@ -252,7 +252,7 @@ describe('the library API given what its types forbid', () => {
   it('a text that is not a string, and a beam search without a beam, are named', async () => {
     await expect(model.score(5 as never)).rejects.toThrow(new TypeError('text: must be a string, or what tokenize made of one (got 5)'));
     expect(() => model.scoreSync(['a'] as never)).toThrow('text: must be a string, or what tokenize made of one (got an array of 1)');
-    await expect(model.activations(null as never, 0)).rejects.toThrow('text: must be a string (got null)');
+    await expect(model.activations(null as never, 0)).rejects.toThrow(new TypeError('text: must be a string, or what tokenize made of one (got null)'));
     expect(() => model.tokenize(undefined as never)).toThrow(new TypeError('text: must be a string (got missing)'));
     await expect(model.generate({ prime: 5 as never, len: 1 }).next()).rejects.toThrow('prime: must be a string, or what tokenize made of one (got 5)');
     await expect(model.beam({ len: 3 } as never)).rejects.toThrow(/^beam: is missing/);

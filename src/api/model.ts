@@ -391,19 +391,20 @@ export class Model {
    * Each hidden unit of `layer` (0-based) after each token of the text, read as one document
    * from `<EOS>`. It lets the event loop run every few milliseconds, as `complete` does.
    */
-  async activations(text: string, layer: number, options: { signal?: StopSignal } = {}): Promise<Activations> {
+  async activations(text: string | TokenizedText, layer: number, options: { signal?: StopSignal } = {}): Promise<Activations> {
     return this.inTurns((stepper) => this.reading(stepper, text, layer, options), options);
   }
 
   /** As `activations`, on this thread at once. */
-  activationsSync(text: string, layer: number, options: { signal?: StopSignal } = {}): Activations {
+  activationsSync(text: string | TokenizedText, layer: number, options: { signal?: StopSignal } = {}): Activations {
     return this.atOnce((stepper) => this.reading(stepper, text, layer, options));
   }
 
   /** The work of an `activations` call on a stepper, its arguments checked. */
-  private reading(stepper: Stepper, text: string, layer: number, options: { signal?: StopSignal }): Work<Activations> {
+  private reading(stepper: Stepper, text: string | TokenizedText, layer: number, options: { signal?: StopSignal }): Work<Activations> {
     checkOptions(options, ACTIVATIONS_OPTIONS);
-    const { ids, unknown } = this.tokenize(text);
+    checkScored(text, this.vocab);
+    const { ids, unknown } = typeof text === 'string' ? this.vocab.tokenize(text) : text;
     checkedOption('layer', integerFrom(0, this.config.numLayers - 1).schema, layer);
     return hiddenStates(stepper, ids, layer, this.vocab.tokenTexts(ids, { unknownTexts: unknown }), options.signal);
   }

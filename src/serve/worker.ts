@@ -130,8 +130,7 @@ function checkedText(model: Model, request: JobOf<'score' | 'activations'>): Tok
 
 /** The asked unit, or the `top` units whose value varies most over the text (checkedText). */
 function activations(model: Model, request: JobOf<'activations'>, signal: StopSignal): ActivationsDone {
-  checkedText(model, request);
-  const { tokens, values, hiddenSize: H, layer } = model.activationsSync(request.text, request.layer, { signal });
+  const { tokens, values, hiddenSize: H, layer } = model.activationsSync(checkedText(model, request), request.layer, { signal });
   const units = request.unit !== null ? [request.unit] : mostVaried(values, H, request.top);
   return { tokens, layer, hiddenSize: H, units: units.map((unit) => ({ unit, values: values.map((row) => row[unit]!) })) };
 }
