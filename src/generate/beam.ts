@@ -214,18 +214,17 @@ function* search(opts: BeamOptions): Work<BeamResult> {
   }
 
   // best first; ties keep the beam's order, and the greedy path after them
-  const ranked: { ids: () => Int32Array; logProb: number; tokens: number; order: number }[] = [];
+  const ranked: { ids: Int32Array; logProb: number; tokens: number; order: number }[] = [];
   for (const h of finished.best()) {
-    ranked.push({ ids: () => tree.path(h.node), logProb: h.logProb, tokens: h.tokens, order: ranked.length });
+    ranked.push({ ids: tree.path(h.node), logProb: h.logProb, tokens: h.tokens, order: ranked.length });
   }
   for (let b = 0; b < liveCount; b++) {
-    const node = live[b]!;
-    ranked.push({ ids: () => tree.path(node), logProb: liveLogProb[b]!, tokens: step, order: ranked.length });
+    ranked.push({ ids: tree.path(live[b]!), logProb: liveLogProb[b]!, tokens: step, order: ranked.length });
   }
   // the greedy path, unless a hypothesis is it
   const greedy = greedyIds.subarray(0, greedyLength);
-  if (!ranked.some((h) => sameIds(h.ids(), greedy))) {
-    ranked.push({ ids: () => greedy, logProb: greedyLogProb, tokens: greedyLength, order: ranked.length });
+  if (!ranked.some((h) => sameIds(h.ids, greedy))) {
+    ranked.push({ ids: greedy, logProb: greedyLogProb, tokens: greedyLength, order: ranked.length });
   }
   ranked.sort((a, b) => rank(b.logProb, b.tokens) - rank(a.logProb, a.tokens) || a.order - b.order);
   const textOf = (ids: Int32Array) => {
@@ -237,14 +236,14 @@ function* search(opts: BeamOptions): Work<BeamResult> {
   const best = ranked[0]!;
   let text: string;
   if (settled !== null) {
-    text = settled.finish(best.ids());
+    text = settled.finish(best.ids);
   } else {
-    text = textOf(best.ids());
+    text = textOf(best.ids);
     if (text.length > 0) opts.onText?.(text);
   }
   return {
     text, logProb: best.logProb, tokens: best.tokens,
-    hypotheses: ranked.map((h, i) => ({ text: i === 0 ? text : textOf(h.ids()), logProb: h.logProb })),
+    hypotheses: ranked.map((h, i) => ({ text: i === 0 ? text : textOf(h.ids), logProb: h.logProb })),
   };
 }
 
