@@ -14,6 +14,7 @@ import { RnnServer } from '../src/serve/server.js';
 import { SERVE_SETTINGS } from '../src/serve/settings.js';
 import { RUN_OPTIONS } from '../src/train/options.js';
 import { checkOutputFree, outputPaths } from '../src/train/output.js';
+import { train } from '../src/train/trainer.js';
 import { ROOT, expectOneLineError, rnnIn } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
 import { collect } from './helpers/generation.js';
@@ -204,6 +205,30 @@ describe('nothing saved is lost', () => {
     exportState(checkpoint, state);
     exportState(checkpoint, state);
     expect(readFileSync(state, 'utf8')).toMatch(/^\{"format":"rnn-state\/1"/);
+  });
+
+  it('an import onto a training run\'s checkpoint is refused, --force or not; an earlier import or export --force replaces', async () => {
+    const run = scratch.folder();
+    const corpus = scratch.file(speeches(3000), 'run-corpus.txt');
+    await train({ cell: 'gru', layers: 1, hidden: 16, embed: 8, batch: 4, seqLen: 8, workers: 1, maxSteps: 2, out: run }, [corpus]);
+    for (const name of ['latest.json', 'best.json']) {
+      const path = join(run, name);
+      const before = readFileSync(path);
+      for (const force of [true, false]) {
+        expect(flagMessage(() => importState(EVAL_GRU, path, ['rnn', 'import'], force))).toBe(
+          `--out ${path} is a training run's checkpoint: an import would replace it, and its training state with it; choose another file for the import`);
+      }
+      expect(readFileSync(path).equals(before)).toBe(true);
+    }
+    const imported = join(scratch.folder(), 'imported.json');
+    importState(EVAL_GRU, imported, ['rnn', 'import'], false);
+    const exported = join(scratch.folder(), 'exported.json');
+    exportState(checkpoint, exported);
+    for (const path of [imported, exported]) {
+      expect(flagMessage(() => importState(EVAL_GRU, path, ['rnn', 'import'], false))).toBe(`${path} already exists: pass --force to replace it`);
+      expect(importState(EVAL_GRU, path, ['rnn', 'import', 'again'], true).command).toEqual(['rnn', 'import', 'again']);
+      expect(readFileSync(path, 'utf8')).toContain('"command":["rnn","import","again"]');
+    }
   });
 });
 

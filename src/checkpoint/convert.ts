@@ -37,6 +37,34 @@ function exportFormatFor(outPath: string, asked: ExportFormat | undefined): Expo
 }
 
 /**
+ * Whether the checkpoint at `path` records training, as `rnn import`'s output (`importedCheckpoint`:
+ * step 0, no history, no corpus) does not; one that cannot be read as JSON counts as a run's.
+ */
+function recordsTraining(path: string): boolean {
+  let json: unknown;
+  try {
+    json = readJsonFile(path, 'checkpoint');
+  } catch {
+    return true;
+  }
+  if (!isJsonObject(json)) return true;
+  const { training, history, corpus } = json;
+  return !(corpus === null && isJsonObject(training) && training['step'] === 0 && Array.isArray(history) && history.length === 0);
+}
+
+/**
+ * Refuses an `--out` where `writing` (an export, an import) would replace a run's checkpoint, and the
+ * training state `--resume` needs with it. An export writes no checkpoint, so it replaces none; an import may
+ * replace an earlier import's output, which holds a model and a fresh optimizer alone, but not one that records training.
+ */
+function refuseReplacingRun(outPath: string, writing: 'export' | 'import'): void {
+  if (!startsLikeCheckpoint(outPath) || (writing === 'import' && !recordsTraining(outPath))) return;
+  const what = writing === 'export' ? 'a checkpoint' : 'a training run\'s checkpoint';
+  throw new SettingError('out', outPath, (name) =>
+    `${name('out')} ${outPath} is ${what}: an ${writing} would replace it, and its training state with it; choose another file for the ${writing}`);
+}
+
+/**
  * Writes a checkpoint's model as `rnn-state/1` JSON or safetensors to `outPath` (atomically; an
  * existing file is replaced, unless it is a checkpoint), in the format `exportFormatFor` gives.
  */
@@ -45,10 +73,7 @@ export function exportState(checkpointPath: string, outPath: string, asked?: Exp
   if (samePath(checkpointPath, outPath)) {
     throw new SettingError('out', outPath, (name) => `${name('out')} ${outPath} is the checkpoint itself: choose another file for the export`);
   }
-  if (startsLikeCheckpoint(outPath)) {
-    throw new SettingError('out', outPath, (name) =>
-      `${name('out')} ${outPath} is a checkpoint: an export would replace it, and its training state with it; choose another file for the export`);
-  }
+  refuseReplacingRun(outPath, 'export');
   const model = loadModel(checkpointPath);
   if (format === 'safetensors') {
     const { level, wordRule } = model.vocab;
@@ -169,7 +194,8 @@ export function importedCheckpoint(state: ModelState, command: string[]): Checkp
 
 /**
  * `rnn import`: an `rnn-state/1` file → a new checkpoint at `outPath`, which may not be named as
- * a `.safetensors` file (read as one by its name); an existing file is replaced only with `overwrite`.
+ * a `.safetensors` file (read as one by its name); an existing file is replaced only with `overwrite`, and
+ * a training run's checkpoint never.
  */
 export function importState(statePath: string, outPath: string, command: string[], overwrite: boolean): Checkpoint {
   if (isSafetensorsPath(outPath)) {
@@ -184,6 +210,7 @@ export function importState(statePath: string, outPath: string, command: string[
   if (isFolder(outPath)) {
     throw new SettingError('out', outPath, (name) => `${name('out')} ${outPath} is a folder: name the checkpoint file to write, e.g. ${join(outPath, 'model.json')}`);
   }
+  refuseReplacingRun(outPath, 'import');
   if (!overwrite && existsSync(outPath)) {
     throw new SettingError('force', overwrite, (name) => `${outPath} already exists: pass ${name('force')} to replace it`);
   }
