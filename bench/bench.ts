@@ -24,7 +24,7 @@ import { pathToFileURL } from 'node:url';
 import { TRAIN_DEFAULTS } from '../src/checkpoint/settings.js';
 import { type ModelConfig, gateCount } from '../src/engine/config.js';
 import { availableKernels, createKernels, resolveKernels } from '../src/engine/kernels/index.js';
-import { KERNELS_KINDS, type KernelsKind } from '../src/engine/kernels/kernels.js';
+import { KERNELS_KINDS, type KernelsKind } from '../src/engine/kernels/kinds.js';
 import { STEP_PHASES, type StepPhase } from '../src/engine/kernels/timed.js';
 import { Arena } from '../src/engine/kernels/arena.js';
 import { softmaxCrossEntropy } from '../src/engine/loss.js';

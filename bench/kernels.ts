@@ -6,7 +6,7 @@
  */
 import { Arena } from '../src/engine/kernels/arena.js';
 import { createKernels } from '../src/engine/kernels/index.js';
-import type { KernelsKind } from '../src/engine/kernels/kernels.js';
+import type { KernelsKind } from '../src/engine/kernels/kinds.js';
 
 type Product = 'matmulNT' | 'matmulNN' | 'matmulTN' | 'matmulPacked' | 'matvecPacked';
 interface Case { what: string; product: Product; M: number; N: number; K: number }

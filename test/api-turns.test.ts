@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { Model, StoppedError } from '../src/api/index.js';
 import { CELL_KINDS, type ModelConfig } from '../src/engine/config.js';
-import type { KernelsKind } from '../src/engine/kernels/kernels.js';
+import type { KernelsKind } from '../src/engine/kernels/kinds.js';
 import { LanguageModel, initParams } from '../src/engine/model.js';
 import { Rng } from '../src/engine/random.js';
 import { Stepper } from '../src/engine/stepper.js';

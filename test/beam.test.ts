@@ -12,7 +12,7 @@ import { beamBytes, beamSearch, beamWarnings, checkBeamFits } from '../src/gener
 import { sampleText } from '../src/generate/sample.js';
 import { SettingError } from '../src/input/settings.js';
 import { EOS, UNK, Vocabulary } from '../src/text/vocab.js';
-import type { KernelsKind } from '../src/engine/kernels/kernels.js';
+import type { KernelsKind } from '../src/engine/kernels/kinds.js';
 import { kernelKinds, modelOn } from './helpers/kernels.js';
 import { evalGruState } from './helpers/fixtures.js';
 

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
-import { KERNELS_KINDS } from '../src/engine/kernels/kernels.js';
+import { KERNELS_KINDS } from '../src/engine/kernels/kinds.js';
 import { rnnIn } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
 import { EVAL_GRU } from './helpers/fixtures.js';

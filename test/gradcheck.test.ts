@@ -3,7 +3,7 @@ import { CELL_KINDS, type ModelConfig } from '../src/engine/config.js';
 import { type LanguageModel, initParams } from '../src/engine/model.js';
 import { Rng } from '../src/engine/random.js';
 import { kernelKinds, modelOn } from './helpers/kernels.js';
-import type { KernelsKind } from '../src/engine/kernels/kernels.js';
+import type { KernelsKind } from '../src/engine/kernels/kinds.js';
 
 /**
  * Finite differences on a tiny model, independent of the fixtures. The engine is float32, so

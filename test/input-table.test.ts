@@ -3,7 +3,7 @@ import { CELL_KINDS, type CellKind, type ModelConfig } from '../src/engine/confi
 import { type LanguageModel, initParams } from '../src/engine/model.js';
 import { Rng } from '../src/engine/random.js';
 import { kernelKinds, modelOn } from './helpers/kernels.js';
-import type { KernelsKind } from '../src/engine/kernels/kernels.js';
+import type { KernelsKind } from '../src/engine/kernels/kinds.js';
 
 /**
  * Layer 0's input projection read from its table of every token's (ModelOptions.inputTable)

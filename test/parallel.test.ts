@@ -6,7 +6,7 @@ import type { OptimizerMoments, TrainingEngine } from '../src/parallel/engine.js
 import type { StepSettings } from '../src/engine/step.js';
 import { createStepper } from '../src/parallel/inference.js';
 import { createEngine } from '../src/parallel/pool.js';
-import type { KernelsKind } from '../src/engine/kernels/kernels.js';
+import type { KernelsKind } from '../src/engine/kernels/kinds.js';
 import { paramLayout } from '../src/engine/params.js';
 import { CONTROL_SIZE, SPINS_LONG, SPINS_SHORT, spinsBeforeSleep } from '../src/parallel/shared.js';
 import { ThreadGroup } from '../src/parallel/threads.js';

@@ -4,7 +4,7 @@ import type { HistoryEntry } from '../checkpoint/checkpoint.js';
 import { resolveCheckpointPath } from '../checkpoint/find.js';
 import type { ModelConfig } from '../engine/config.js';
 import { resolveKernels } from '../engine/kernels/index.js';
-import type { KernelsKind } from '../engine/kernels/kernels.js';
+import type { KernelsKind } from '../engine/kernels/kinds.js';
 import { Stepper, type TokenStepper } from '../engine/stepper.js';
 import { type BeamResult, beamSteps } from '../generate/beam.js';
 import { type SampleOptions, completionSteps, sampleParts } from '../generate/sample.js';
@@ -553,7 +553,7 @@ export function loadModel(path: string, options: LoadOptions = {}): Model {
  * reads each file once and every thread parses those bytes, so that all of them serve one
  * version of a file that changes on disk.
  */
-export function modelOfBytes(path: string, bytes: Buffer, options: LoadOptions = {}): Model {
+export function modelOfBytes(path: string, bytes: Uint8Array, options: LoadOptions = {}): Model {
   return new Model(loadCheckpointModel(path, bytes), options);
 }
 

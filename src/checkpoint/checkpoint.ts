@@ -198,7 +198,7 @@ export function loadResumedCheckpoint(path: string): ResumedCheckpoint {
 }
 
 /** The bytes of the checkpoint file at `path`; a safetensors file (the weights alone) is refused, saying how to make it one. */
-export function readCheckpointBytes(path: string): Buffer {
+export function readCheckpointBytes(path: string): Uint8Array {
   const bytes = readFileBytes(path, 'checkpoint');
   if (startsLikeSafetensors(bytes)) {
     throw new CheckpointError(`${path} is a safetensors file, not a checkpoint: ` + (isSafetensorsPath(path)
@@ -209,7 +209,7 @@ export function readCheckpointBytes(path: string): Buffer {
 }
 
 /** The checkpoint in a file's bytes (readCheckpointBytes), checked; `path` names the file in its errors. */
-export function checkpointOf(bytes: Buffer, path: string): Checkpoint {
+export function checkpointOf(bytes: Uint8Array, path: string): Checkpoint {
   return parseCheckpoint(parseJsonBytes(bytes, path), path);
 }
 

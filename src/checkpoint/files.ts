@@ -28,7 +28,7 @@ export function readFileBytes(path: string, what: string): Buffer {
  * UTF-8 JSON bytes (of the file at `path`) parsed, a leading BOM skipped; bytes that are not
  * UTF-8 (never read with U+FFFD in their place) or text that is not JSON are a one-line CheckpointError.
  */
-export function parseJsonBytes(bytes: Buffer, path: string): unknown {
+export function parseJsonBytes(bytes: Uint8Array, path: string): unknown {
   let text: string;
   try {
     text = UTF8.decode(bytes);

@@ -14,7 +14,7 @@ export interface LoadedModel {
  * A checkpoint with its weights decoded and its vocabulary rebuilt; every problem is a one-line
  * CheckpointError. `bytes`: the file's, where they were read already (readCheckpointBytes).
  */
-export function loadModel(path: string, bytes: Buffer = readCheckpointBytes(path)): LoadedModel {
+export function loadModel(path: string, bytes: Uint8Array = readCheckpointBytes(path)): LoadedModel {
   const checkpoint = checkpointOf(bytes, path);
   const { config, params } = modelFromCheckpoint(checkpoint, path);
   return { path, checkpoint, config, params, vocab: checkpointVocabulary(checkpoint) };

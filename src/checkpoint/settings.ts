@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { CELL_KINDS, type ModelConfig } from '../engine/config.js';
 import { KERNELS_CHOICES, resolveKernels } from '../engine/kernels/index.js';
-import { KERNELS_KINDS, type KernelsKind } from '../engine/kernels/kernels.js';
+import { KERNELS_KINDS, type KernelsKind } from '../engine/kernels/kinds.js';
 import { LR_SCHEDULES, OPTIMIZER_KINDS } from '../engine/optim.js';
 import { POSITIVE_INTEGER, type Setting, type SettingNamer, SEED, SettingError, numeric, orList, pickSettings, withDefaults } from '../input/settings.js';
 import { DOCS_MODES, VAL_FRAC } from '../text/corpus.js';

@@ -1,7 +1,7 @@
 import type { ModelConfig } from './config.js';
 import { Arena } from './kernels/arena.js';
 import { createKernels } from './kernels/index.js';
-import type { KernelsKind } from './kernels/kernels.js';
+import type { KernelsKind } from './kernels/kinds.js';
 import { LanguageModel } from './model.js';
 import { paramLayout } from './params.js';
 

@@ -3,7 +3,7 @@ import { largestThatFits, mib, parameterCount } from '../checkpoint/size.js';
 import { type ModelConfig, gateCount } from '../engine/config.js';
 import { ARENA_LIMIT_BYTES, Arena } from '../engine/kernels/arena.js';
 import { createKernels } from '../engine/kernels/index.js';
-import type { KernelsKind } from '../engine/kernels/kernels.js';
+import type { KernelsKind } from '../engine/kernels/kinds.js';
 import { logSumExp } from '../engine/loss.js';
 import { LanguageModel } from '../engine/model.js';
 import { type InputError, SettingError } from '../input/settings.js';

@@ -1,5 +1,5 @@
 import type { ModelConfig } from '../engine/config.js';
-import type { KernelsKind } from '../engine/kernels/kernels.js';
+import type { KernelsKind } from '../engine/kernels/kinds.js';
 import { logSumExp } from '../engine/loss.js';
 import { Stepper, type TokenStepper } from '../engine/stepper.js';
 import type { TrainingEngine } from '../parallel/engine.js';

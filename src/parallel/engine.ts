@@ -1,5 +1,5 @@
 import type { ModelConfig } from '../engine/config.js';
-import type { KernelsKind } from '../engine/kernels/kernels.js';
+import type { KernelsKind } from '../engine/kernels/kinds.js';
 import type { StepPhase } from '../engine/kernels/timed.js';
 import type { OptimizerKind } from '../engine/optim.js';
 import type { StepResult, StepSettings } from '../engine/step.js';

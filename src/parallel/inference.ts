@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { type ModelConfig, gateCount } from '../engine/config.js';
 import { Arena } from '../engine/kernels/arena.js';
 import { createKernels, resolveKernels } from '../engine/kernels/index.js';
-import type { KernelsKind } from '../engine/kernels/kernels.js';
+import type { KernelsKind } from '../engine/kernels/kinds.js';
 import { LanguageModel } from '../engine/model.js';
 import { paramLayout } from '../engine/params.js';
 import { Stepper, type TokenStepper, generationModel } from '../engine/stepper.js';

@@ -1,6 +1,6 @@
 import { Arena } from '../engine/kernels/arena.js';
 import { resolveKernels } from '../engine/kernels/index.js';
-import type { KernelsKind } from '../engine/kernels/kernels.js';
+import type { KernelsKind } from '../engine/kernels/kinds.js';
 import { STEP_PHASES, type StepPhase, phaseSlot } from '../engine/kernels/timed.js';
 import { paramLayout } from '../engine/params.js';
 import type { StepResult, StepSettings } from '../engine/step.js';

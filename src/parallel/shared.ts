@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { ModelConfig } from '../engine/config.js';
 import type { Arena } from '../engine/kernels/arena.js';
-import type { KernelsKind } from '../engine/kernels/kernels.js';
+import type { KernelsKind } from '../engine/kernels/kinds.js';
 import type { OptimizerKind } from '../engine/optim.js';
 import { STEP_PHASES } from '../engine/kernels/timed.js';
 

@@ -1,7 +1,7 @@
 import type { BeamOptions, CompleteOptions, GenerateOptions, Model } from '../api/index.js';
 import { modelOfBytes } from '../api/model.js';
 import { readCheckpointBytes } from '../checkpoint/checkpoint.js';
-import type { KernelsKind } from '../engine/kernels/kernels.js';
+import type { KernelsKind } from '../engine/kernels/kinds.js';
 
 /** A model the server loads: its name in requests, and the checkpoint (named by the operator, never by a request). */
 export interface ServedModel {
@@ -22,7 +22,7 @@ export interface ReadModel extends ServedModel {
 export function readServedModel(model: ServedModel): ReadModel {
   const bytes = readCheckpointBytes(model.path);
   const checkpoint = new SharedArrayBuffer(bytes.length);
-  bytes.copy(Buffer.from(checkpoint));
+  new Uint8Array(checkpoint).set(bytes);
   return { ...model, checkpoint };
 }
 

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { KernelsKind } from '../engine/kernels/kernels.js';
+import type { KernelsKind } from '../engine/kernels/kinds.js';
 import type { JobMessage, JobRequest, ReadModel, WorkerData, WorkerMessage } from './jobs.js';
 
 /** The queue is full: the server answers 503 with Retry-After. */

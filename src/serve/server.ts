@@ -4,7 +4,7 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import { type AddressInfo, type Socket, isIPv4 } from 'node:net';
 import type { Model } from '../api/index.js';
 import { NOT_FOR_BEAM, SAMPLE_SETTINGS, notForBeam } from '../generate/settings.js';
-import type { KernelsKind } from '../engine/kernels/kernels.js';
+import type { KernelsKind } from '../engine/kernels/kinds.js';
 import { describeValue, optionMessage } from '../input/issues.js';
 import { SettingError, type SettingsInput, flagName } from '../input/settings.js';
 import { CorpusError } from '../text/corpus.js';

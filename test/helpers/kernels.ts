@@ -1,7 +1,7 @@
 import type { ModelConfig } from '../../src/engine/config.js';
 import { Arena } from '../../src/engine/kernels/arena.js';
 import { availableKernels, createKernels } from '../../src/engine/kernels/index.js';
-import { KERNELS_KINDS, type KernelsKind } from '../../src/engine/kernels/kernels.js';
+import { KERNELS_KINDS, type KernelsKind } from '../../src/engine/kernels/kinds.js';
 import { LanguageModel } from '../../src/engine/model.js';
 import { paramLayout } from '../../src/engine/params.js';
 

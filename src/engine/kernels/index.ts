@@ -2,7 +2,8 @@ import { optionMessage } from '../../input/issues.js';
 import { SettingError, type SettingNamer } from '../../input/settings.js';
 import { Arena } from './arena.js';
 import { jsKernels } from './js.js';
-import { KERNELS_KINDS, type Kernels, type KernelsKind } from './kernels.js';
+import type { Kernels } from './kernels.js';
+import { KERNELS_KINDS, type KernelsKind } from './kinds.js';
 import { relaxedKernels, relaxedSimdSupported, wasmKernels, wasmSimdSupported } from './wasm.js';
 
 /** How each implementation is made, and whether this runtime runs it. */

@@ -1,12 +1,5 @@
 import type { Arena } from './arena.js';
-
-/**
- * Every implementation of the kernels, slowest first: plain TypeScript, WebAssembly SIMD, and
- * WebAssembly relaxed SIMD (the same module with its products' multiply-adds fused).
- */
-export const KERNELS_KINDS = ['js', 'wasm', 'relaxed'] as const;
-/** Which implementation of the kernels runs. */
-export type KernelsKind = (typeof KERNELS_KINDS)[number];
+import type { KernelsKind } from './kinds.js';
 
 /**
  * Everything the engine computes that costs time, behind one interface: the cells, the model,
