@@ -1,19 +1,19 @@
 import { once } from 'node:events';
 import { copyFileSync, renameSync, writeFileSync } from 'node:fs';
-import { type IncomingMessage, request as httpRequest } from 'node:http';
+import { type IncomingMessage, ServerResponse, request as httpRequest } from 'node:http';
 import { type Socket, connect } from 'node:net';
 import type { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadModel } from '../src/api/index.js';
 import { resolveKernels } from '../src/engine/kernels/index.js';
-import { readServedModel } from '../src/serve/jobs.js';
+import { type GenerateDone, readServedModel } from '../src/serve/jobs.js';
 import { JobStoppedError, QueueFullError, WorkerPool } from '../src/serve/pool.js';
 import { HttpError, RnnServer, type ServeOptions, isLoopback, jobFailure } from '../src/serve/server.js';
 import { rnnIn } from './helpers/cli.js';
 import { collect } from './helpers/generation.js';
 import { scratchFolder } from './helpers/files.js';
-import { type RunningServer, makeModels, post, request, serve } from './helpers/serve.js';
+import { type RunningServer, makeLongWordModel, makeModels, post, request, serve } from './helpers/serve.js';
 
 /**
  * `rnn serve` through real HTTP on a free loopback port: every endpoint against the CLI and
@@ -32,6 +32,10 @@ async function started(args: string[]): Promise<RunningServer> {
   servers.push(s);
   return s;
 }
+
+/** makeLongWordModel's model, made once, by the first test that asks. */
+let longWords: Promise<string> | undefined;
+const longWordModel = () => (longWords ??= makeLongWordModel(scratch.dir));
 
 beforeAll(async () => {
   models = await makeModels(scratch.dir);
@@ -54,7 +58,7 @@ function inProcess(served: ServeOptions['models'], options: Partial<ServeOptions
 }
 
 /** The generation threads of an in-process server, as its pool holds them. */
-function poolOf(server: RnnServer): { slots: { worker: Worker }[]; spawn: () => Promise<unknown>; close: () => Promise<void> } {
+function poolOf(server: RnnServer): { slots: { worker: Worker }[]; spawn: () => Promise<unknown>; close: () => Promise<void>; run: WorkerPool['run'] } {
   return (server as unknown as { pool: ReturnType<typeof poolOf> }).pool;
 }
 
@@ -73,6 +77,9 @@ function rawExchange(url: string, raw: string, thenClose = false): Promise<strin
   });
 }
 
+/** The tokens of the sample a test holds: some 15 MB of makeLongWordModel's text, several times what a connection's buffers take. */
+const HELD_LEN = 300_000;
+
 /** The text of pausedLargeAnswer, and a --max-text-tokens that takes it (it is more tokens than the default). */
 const LARGE_ANSWER_TEXT = 'To be, or not to be: that is the question. '.repeat(1400);
 const LARGE_ANSWER_TOKENS = LARGE_ANSWER_TEXT.length;
@@ -80,29 +87,50 @@ const LARGE_ANSWER_TOKENS = LARGE_ANSWER_TEXT.length;
 /**
  * Asks `model` for the score of a 60 KB text with ten alternatives a prediction, an answer of some
  * 30 MB (more than the kernel's buffers of a connection hold), and resolves with the response
- * paused as its headers arrive: its client reads nothing of the body until it resumes.
+ * paused as its headers arrive (pausedAnswer).
  */
 function pausedLargeAnswer(url: string, model: string): Promise<IncomingMessage> {
-  const body = JSON.stringify({ model, text: LARGE_ANSWER_TEXT, top: 10 });
+  return pausedAnswer(`${url}/v1/score`, { model, text: LARGE_ANSWER_TEXT, top: 10 });
+}
+
+/** POSTs `body` and resolves with the response paused as its headers arrive: its client reads nothing of the body until it resumes. */
+function pausedAnswer(url: string, body: object): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(`${url}/v1/score`, { method: 'POST' }, (res) => {
+    const req = httpRequest(url, { method: 'POST' }, (res) => {
       res.pause();
       res.on('error', () => {});
       resolve(res);
     });
     req.on('error', reject);
-    req.end(body);
+    req.end(JSON.stringify(body));
   });
 }
 
-/** A paused response's body read from now on: its bytes, and whether it arrived whole. */
-function bodyOf(res: IncomingMessage): Promise<{ bytes: number; complete: boolean }> {
+/** A paused response's body read from now on, and whether it arrived whole. */
+function bodyOf(res: IncomingMessage): Promise<{ body: Buffer; complete: boolean }> {
   return new Promise((resolve) => {
-    let bytes = 0;
-    res.on('data', (chunk: Buffer) => (bytes += chunk.length));
-    res.on('close', () => resolve({ bytes, complete: res.complete }));
+    const chunks: Buffer[] = [];
+    res.on('data', (chunk: Buffer) => chunks.push(chunk));
+    res.on('close', () => resolve({ body: Buffer.concat(chunks), complete: res.complete }));
     res.resume();
   });
+}
+
+/**
+ * Watches the server's writes into its answers (ServerResponse.write, which still writes): `full`
+ * resolves with the first answer a write found with its buffer full (it returned false: its
+ * client had not taken what was written before).
+ */
+function watchWrites(): { full: Promise<ServerResponse>; restore: () => void } {
+  const write = ServerResponse.prototype.write as (this: ServerResponse, ...args: unknown[]) => boolean;
+  let filled!: (answer: ServerResponse) => void;
+  const full = new Promise<ServerResponse>((resolve) => (filled = resolve));
+  const spy = vi.spyOn(ServerResponse.prototype, 'write').mockImplementation(function (this: ServerResponse, ...args: unknown[]) {
+    const room = write.apply(this, args);
+    if (!room) filled(this);
+    return room;
+  } as never);
+  return { full, restore: () => spy.mockRestore() };
 }
 
 /** A connection kept alive after one request it sent was answered: idle, open for the next. */
@@ -435,6 +463,52 @@ describe('limits, and threads that fail', () => {
     // the one thread is free again only once the generation has stopped
     const next = await post(`${s.url}/v1/generate`, { len: 5, seed: 1 });
     expect(next.json).toMatchObject({ tokens: 5, finish: 'length' });
+  });
+
+  it('a streaming client that stops reading holds its generation: nothing more is drawn until it reads again, then the sample goes on whole', async () => {
+    const s = await inProcess([{ name: 'long', path: await longWordModel() }], { workers: 2, maxLen: HELD_LEN });
+    const writes = watchWrites();
+    let res: IncomingMessage | undefined;
+    try {
+      res = await pausedAnswer(`${s.url}/v1/generate`, { len: HELD_LEN, seed: 3, stream: 'ndjson' });
+      const answer = await writes.full;
+      // the other thread draws the same sample meanwhile; one not held would be drawn whole too, all
+      // but what the connection took held in the answer's buffer, for a client that is not reading
+      const { text } = (await post(`${s.url}/v1/generate`, { len: HELD_LEN, seed: 3 })).json as { text: string };
+      expect(answer.writableLength).toBeLessThan(text.length / 4);
+      // a shutdown waits for the held stream, which its client now reads to its end
+      const closing = s.close();
+      const { body, complete } = await bodyOf(res);
+      const lines = body.toString().trimEnd().split('\n').map((line) => JSON.parse(line) as { text?: string });
+      const streamed = lines.slice(0, -1).map((line) => line.text).join('');
+      expect([complete, streamed.length, streamed === text]).toEqual([true, text.length, true]);
+      expect(lines.at(-1)).toEqual({ done: true, tokens: HELD_LEN, finish: 'length', seed: 3, unknownTokens: 0 });
+      await closing;
+    } finally {
+      writes.restore();
+      res?.destroy();
+      await s.close();
+    }
+  });
+
+  it('a held generation still ends at the time limit, its thread free for the next request; a client that reads again gets its end, finish "time"', async () => {
+    const s = await inProcess([{ name: 'long', path: await longWordModel() }], { workers: 1, maxLen: 10_000_000, timeLimitMs: 2000 });
+    const writes = watchWrites(), jobs = vi.spyOn(poolOf(s), 'run');
+    let res: IncomingMessage | undefined;
+    try {
+      res = await pausedAnswer(`${s.url}/v1/generate`, { len: 10_000_000, seed: 4, stream: 'ndjson' });
+      await writes.full;
+      const stopped = await (jobs.mock.results[0]!.value as Promise<GenerateDone>);
+      expect(stopped.finish).toBe('stopped');
+      expect(await post(`${s.url}/v1/generate`, { len: 5, seed: 1 })).toMatchObject({ status: 200, json: { tokens: 5, finish: 'length' } });
+      const { body, complete } = await bodyOf(res);
+      expect(complete).toBe(true);
+      expect(JSON.parse(body.toString().trimEnd().split('\n').at(-1)!)).toEqual({ done: true, tokens: stopped.tokens, finish: 'time', seed: 4, unknownTokens: 0 });
+    } finally {
+      writes.restore();
+      res?.destroy();
+      await s.close();
+    }
   });
 
   it('beyond its queue it answers 503 with Retry-After; the time limit ends a generation early', async () => {
@@ -788,7 +862,8 @@ describe('starting and stopping', () => {
     const closing = s.close().then(() => (closed = true));
     await Promise.all([closedThreads, once(idle, 'close')]);
     expect(closed).toBe(false);
-    expect(await bodyOf(res)).toEqual({ bytes: length, complete: true });
+    const { body, complete } = await bodyOf(res);
+    expect([body.length, complete]).toEqual([length, true]);
     await closing;
   });
 
@@ -797,9 +872,24 @@ describe('starting and stopping', () => {
     const res = await pausedLargeAnswer(s.url, 'tiny');
     expect(res.statusCode).toBe(200);
     await s.close();
-    const { bytes, complete } = await bodyOf(res);
+    const { body, complete } = await bodyOf(res);
     expect(complete).toBe(false);
-    expect(bytes).toBeLessThan(Number(res.headers['content-length']));
+    expect(body.length).toBeLessThan(Number(res.headers['content-length']));
+  });
+
+  it('close() with a stream held for a client that never reads again: its generation ends at the time limit, and the client is dropped one time limit later', async () => {
+    const s = await inProcess([{ name: 'long', path: await longWordModel() }], { workers: 1, maxLen: 10_000_000, timeLimitMs: 1500 });
+    const writes = watchWrites();
+    try {
+      const res = await pausedAnswer(`${s.url}/v1/generate`, { len: 10_000_000, seed: 5, stream: 'ndjson' });
+      await writes.full;
+      await s.close();
+      const { body, complete } = await bodyOf(res);
+      expect(complete).toBe(false);
+      expect(body.toString()).not.toMatch(/"done"/);
+    } finally {
+      writes.restore();
+    }
   });
 
   it('refuses to start with one clear line: a missing checkpoint, two models of one name', async () => {

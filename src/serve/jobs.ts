@@ -58,7 +58,7 @@ export interface JobAnswers {
 /** Why a generation ended: its length, a drawn `<EOS>`, or a stop (client gone, time limit). */
 export type Finish = 'length' | 'eos' | 'stopped';
 
-/** Messages of the worker protocol. Main → worker: a job; worker → main: pieces, then one end. */
+/** Messages of the worker protocol, beside the control block (JobControl). Main → worker: a job; worker → main: pieces, then one end. */
 export type JobMessage = { id: number; request: JobRequest };
 export type WorkerMessage =
   | { ready: true }
@@ -72,9 +72,25 @@ export type WorkerMessage =
 export interface WorkerData {
   models: ReadModel[];
   kernels: KernelsKind;
-  /** Int32 [1]: the id of the job to stop, read by the worker between tokens. */
-  cancel: SharedArrayBuffer;
+  /** Int32 [JOB_CONTROL_SIZE]: the server's hand on the job the thread runs (JobControl), read between tokens. */
+  control: SharedArrayBuffer;
 }
+
+/**
+ * The cells of a thread's control block, each holding the id of the job it names (0: none), so
+ * that a word meant for a job that has ended is no word to the next.
+ */
+export const enum JobControl {
+  /** The job to stop: it ends before its next token. */
+  Stop = 0,
+  /**
+   * The streamed generation to hold: its client has not taken what it was sent, so the thread
+   * draws none of its tokens until the server clears the cell (the answer has room again, or the
+   * job is stopped) and wakes it.
+   */
+  Hold = 1,
+}
+export const JOB_CONTROL_SIZE = 2;
 
 /**
  * The end of a job whose answer may be large (beam, score, activations): the JSON body, written

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { KernelsKind } from '../engine/kernels/kinds.js';
-import type { JobMessage, JobRequest, ReadModel, WorkerData, WorkerMessage } from './jobs.js';
+import { JOB_CONTROL_SIZE, JobControl, type JobMessage, type JobRequest, type ReadModel, type WorkerData, type WorkerMessage } from './jobs.js';
 
 /** The queue is full: the server answers 503 with Retry-After. */
 export class QueueFullError extends Error {}
@@ -19,10 +19,15 @@ export class JobError extends Error {
   }
 }
 
+/** Told a piece of a streamed generation's text; a promise it returns holds the job until it settles (WorkerPool.hold). */
+export type OnText = (text: string) => void | Promise<unknown>;
+
 interface Job {
   id: number;
   request: JobRequest;
-  onText: (text: string) => void;
+  onText: OnText;
+  /** The promises holding it that have yet to settle. */
+  holds: number;
   signal: AbortSignal;
   resolve: (done: unknown) => void;
   reject: (err: Error) => void;
@@ -30,7 +35,8 @@ interface Job {
 
 interface Slot {
   worker: Worker;
-  cancel: Int32Array;
+  /** The thread's control block (JobControl). */
+  control: Int32Array;
   job: Job | null;
 }
 
@@ -55,9 +61,10 @@ export class NoThreadError extends Error {}
  * The threads that run the server's jobs, off the event loop that answers HTTP: each loads
  * every model once and runs one job at a time; jobs beyond the threads wait in a bounded
  * queue. A job's signal stops it: a waiting one leaves the queue, a running one stops before
- * its next token (the thread reads the shared cancel cell). A thread that ends unasked fails
- * its job and is started again; one that cannot be is tried again at the next job, and while
- * no thread runs, jobs are refused with NoThreadError.
+ * its next token (the thread reads the shared control block). A streamed generation is held,
+ * its thread drawing nothing, while its onText asks (its client is not reading), or until it is
+ * stopped. A thread that ends unasked fails its job and is started again; one that cannot be is
+ * tried again at the next job, and while no thread runs, jobs are refused with NoThreadError.
  */
 export class WorkerPool {
   private readonly slots: Slot[] = [];
@@ -87,15 +94,18 @@ export class WorkerPool {
     return { threads: this.slots.length, running: this.slots.filter((s) => s.job !== null).length, waiting: this.waiting.length };
   }
 
-  /** Runs a job; `onText` receives a generation's text as it is drawn. Rejects with QueueFullError at once when the queue is full. */
-  run(request: JobRequest, signal: AbortSignal, onText: (text: string) => void = () => {}): Promise<unknown> {
+  /**
+   * Runs a job; `onText` receives a streamed generation's text as it is drawn, and may hold the
+   * job (hold). Rejects with QueueFullError at once when the queue is full.
+   */
+  run(request: JobRequest, signal: AbortSignal, onText: OnText = () => {}): Promise<unknown> {
     if (this.closing) return Promise.reject(new QueueFullError('the server is shutting down'));
     if (signal.aborted) return Promise.reject(new JobStoppedError('stopped before it started', true));
     while (this.slots.length + this.starting < this.options.workers) this.restart();
     const free = this.slots.find((s) => s.job === null);
     if (!free && this.waiting.length >= this.options.queue) return Promise.reject(new QueueFullError('the queue is full'));
     return new Promise((resolve, reject) => {
-      const job: Job = { id: this.nextId++, request, onText, signal, resolve, reject };
+      const job: Job = { id: this.nextId++, request, onText, holds: 0, signal, resolve, reject };
       signal.addEventListener('abort', () => this.stop(job), { once: true });
       if (free) this.dispatch(free, job);
       else this.waiting.push(job);
@@ -120,7 +130,24 @@ export class WorkerPool {
       return;
     }
     const slot = this.slots.find((s) => s.job === job);
-    if (slot) Atomics.store(slot.cancel, 0, job.id);
+    if (!slot) return;
+    Atomics.store(slot.control, JobControl.Stop, job.id);
+    release(slot.control, job.id);
+  }
+
+  /**
+   * Holds a running job until `until` settles: its thread draws no token of it meanwhile (its
+   * client has yet to take what it was sent), but a stop still ends it at once. A job stopped
+   * already is not held again, for nothing would let it go.
+   */
+  private hold(slot: Slot, job: Job, until: Promise<unknown>): void {
+    if (job.signal.aborted) return;
+    job.holds++;
+    Atomics.store(slot.control, JobControl.Hold, job.id);
+    const settled = () => {
+      if (--job.holds === 0) release(slot.control, job.id);
+    };
+    until.then(settled, settled);
   }
 
   private dispatch(slot: Slot, job: Job): void {
@@ -145,10 +172,10 @@ export class WorkerPool {
 
   /** A new thread's slot, once the thread has loaded every model; rejected if it cannot, or ends first. */
   private spawn(): Promise<Slot> {
-    const cancel = new SharedArrayBuffer(4);
-    const data: WorkerData = { models: this.options.models, kernels: this.options.kernels, cancel };
+    const control = new SharedArrayBuffer(JOB_CONTROL_SIZE * Int32Array.BYTES_PER_ELEMENT);
+    const data: WorkerData = { models: this.options.models, kernels: this.options.kernels, control };
     const worker = new Worker(workerUrl(), { workerData: data });
-    const slot: Slot = { worker, cancel: new Int32Array(cancel), job: null };
+    const slot: Slot = { worker, control: new Int32Array(control), job: null };
     return new Promise((resolve, reject) => {
       let started = false;
       worker.on('message', (message: WorkerMessage) => {
@@ -183,7 +210,8 @@ export class WorkerPool {
     const job = slot.job;
     if (!job || job.id !== message.id) return;
     if ('text' in message) {
-      job.onText(message.text);
+      const until = job.onText(message.text);
+      if (until) this.hold(slot, job, until);
       return;
     }
     this.finish(slot);
@@ -226,6 +254,11 @@ export class WorkerPool {
   private report(line: string): void {
     this.options.report?.(line);
   }
+}
+
+/** Lets a thread draw again, if the job it holds is job `id` (a later job's hold stays). */
+function release(control: Int32Array, id: number): void {
+  if (Atomics.compareExchange(control, JobControl.Hold, id, 0) === id) Atomics.notify(control, JobControl.Hold);
 }
 
 /** The compiled worker script: beside this file in dist/, or dist's copy when running from src/. */

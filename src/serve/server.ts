@@ -10,7 +10,7 @@ import { SettingError, type SettingsInput, flagName } from '../input/settings.js
 import { CorpusError } from '../text/corpus.js';
 import { decodeUtf8, utf8Fault } from '../text/utf8.js';
 import { type EncodedAnswer, type GenerateDone, type JobAnswers, type JobOf, type JobRequest, type ServedModel, readServedModel, servedModels } from './jobs.js';
-import { JobError, JobStoppedError, NoThreadError, QueueFullError, ThreadLostError, WorkerPool } from './pool.js';
+import { JobError, JobStoppedError, NoThreadError, type OnText, QueueFullError, ThreadLostError, WorkerPool } from './pool.js';
 import {
   ACTIVATIONS_FIELDS, COMPLETE_FIELDS, SCORE_FIELDS, type StreamMode, readActivations, readComplete, readGenerate, readLegacyGenerate,
   readScore,
@@ -333,7 +333,9 @@ export class RnnServer {
   /**
    * A sample streamed as server-sent events or NDJSON: its text as the thread draws it, then how
    * it ended. The headers wait for the first piece, so that a job refused before it draws any is
-   * answered with its JSON error.
+   * answered with its JSON error. While the answer's buffer is full (its client is not reading),
+   * the job is held, drawing nothing, until it drains: the time limit and a client that goes
+   * still stop it.
    */
   private async streamGeneration(request: JobOf<'generate'>, mode: StreamMode, seed: number, res: ServerResponse, signal: AbortSignal): Promise<void> {
     const write = streamWriter(res, mode);
@@ -348,7 +350,7 @@ export class RnnServer {
     };
     const done = await this.runJob(request, signal, (text) => {
       start();
-      write('text', { text });
+      if (!write('text', { text })) return drained(res);
     });
     start();
     write('done', generationEnd(done, seed, signal));
@@ -391,7 +393,7 @@ export class RnnServer {
   }
 
   /** A job on the pool; how one that failed is answered: jobFailure (a stop by the client needs no answer). */
-  private async runJob<R extends JobRequest>(request: R, signal: AbortSignal, onText?: (text: string) => void): Promise<JobAnswers[R['kind']]> {
+  private async runJob<R extends JobRequest>(request: R, signal: AbortSignal, onText?: OnText): Promise<JobAnswers[R['kind']]> {
     try {
       return await this.pool.run(request, signal, onText) as JobAnswers[R['kind']];
     } catch (err) {
@@ -578,12 +580,24 @@ function generationEnd(done: GenerateDone, seed: number, signal: AbortSignal) {
 
 /**
  * How a streamed sample writes an event: a piece of text (`{"text"}`), or its end. As server-sent
- * events, the end is `event: done`; as NDJSON lines, `{"done": true, …}`.
+ * events, the end is `event: done`; as NDJSON lines, `{"done": true, …}`. False, as res.write
+ * says it: the answer's buffer is full, and 'drain' will say when it has room.
  */
-function streamWriter(res: ServerResponse, mode: StreamMode): (event: 'text' | 'done', data: object) => void {
+function streamWriter(res: ServerResponse, mode: StreamMode): (event: 'text' | 'done', data: object) => boolean {
   return mode === 'sse'
     ? (event, data) => res.write(`${event === 'text' ? '' : `event: ${event}\n`}data: ${JSON.stringify(data)}\n\n`)
     : (event, data) => res.write(`${JSON.stringify(event === 'text' ? data : { [event]: true, ...data })}\n`);
+}
+
+/** Resolves once an answer whose buffer is full has room again ('drain'), or has closed. */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const settled = () => {
+      res.off('drain', settled).off('close', settled);
+      resolve();
+    };
+    res.on('drain', settled).on('close', settled);
+  });
 }
 
 /** A beam search's request giving a field that only drawing reads (NOT_FOR_BEAM, stream): 400 naming it. */

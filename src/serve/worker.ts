@@ -2,19 +2,19 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { type Model, type StopSignal, StoppedError, type TokenizedText } from '../api/index.js';
 import { InputError, SettingError, flagName } from '../input/settings.js';
 import {
-  type ActivationsDone, type EncodedAnswer, type Finish, type GenerateDone, type JobAnswers, type JobMessage, type JobOf, type JobRequest,
-  type WorkerData, type WorkerMessage, servedModels,
+  type ActivationsDone, type EncodedAnswer, type Finish, type GenerateDone, type JobAnswers, JobControl, type JobMessage, type JobOf,
+  type JobRequest, type WorkerData, type WorkerMessage, servedModels,
 } from './jobs.js';
 import type { SERVE_SETTINGS } from './settings.js';
 
 /**
  * A generation thread of `rnn serve`: loads every served model once, from the bytes the server
  * read (jobs.ts's ReadModel), then runs the jobs the server hands it one at a time, posting a
- * generation's text as it is drawn. The server stops a job by writing its id into the shared
- * cancel cell, which the job reads between tokens.
+ * generation's text as it is drawn. The server stops a job, or holds a streamed one, by writing
+ * its id into a cell of the shared control block (JobControl), which the job reads between tokens.
  */
-const { models, kernels, cancel } = workerData as WorkerData;
-const cancelCell = new Int32Array(cancel);
+const { models, kernels, control: controlBlock } = workerData as WorkerData;
+const control = new Int32Array(controlBlock);
 const port = parentPort!;
 const post = (message: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 
@@ -34,7 +34,7 @@ try {
 }
 
 port.on('message', ({ id, request }: JobMessage) => {
-  const signal: StopSignal = { get aborted() { return Atomics.load(cancelCell, 0) === id; } };
+  const signal: StopSignal = { get aborted() { return Atomics.load(control, JobControl.Stop) === id; } };
   run(id, request, signal).then(
     (done) => post({ id, done }, isEncoded(done) ? [done.json.buffer as ArrayBuffer] : []),
     (err: unknown) => post(failure(id, err)),
@@ -81,7 +81,10 @@ function isEncoded(done: JobAnswers[JobRequest['kind']]): done is EncodedAnswer 
   return 'json' in done;
 }
 
-/** A sample: streamed, its pieces posted as they come; else its text in the answer, one message. */
+/**
+ * A sample: streamed, its pieces posted as they come, and no token drawn while the server holds
+ * it (waitWhileHeld); else its text in the answer, one message.
+ */
 async function generate(
   id: number, model: Model, { options, stream }: JobOf<'generate'>, signal: StopSignal,
 ): Promise<GenerateDone> {
@@ -96,6 +99,7 @@ async function generate(
       pending = '';
       sentAt = now;
     }
+    if (stream) waitWhileHeld(id);
   }
   if (stream && pending !== '') {
     post({ id, text: pending });
@@ -103,6 +107,15 @@ async function generate(
   }
   const finish: Finish = signal.aborted ? 'stopped' : tokens < options.len ? 'eos' : 'length';
   return { text: pending, tokens, finish, unknownTokens: unknownTokens(prime) };
+}
+
+/**
+ * Blocks the thread while the server holds job `id` (JobControl.Hold names it): the server lets
+ * go, and wakes the thread, once the client has taken what it was sent or the job is stopped.
+ * Nothing else waits to run here meanwhile: a thread runs one job at a time.
+ */
+function waitWhileHeld(id: number): void {
+  while (Atomics.load(control, JobControl.Hold) === id) Atomics.wait(control, JobControl.Hold, id);
 }
 
 /** A request's prime cut once, for its generations and the count of its unknown tokens. */

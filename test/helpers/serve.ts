@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { rnnIn, startRnn } from './cli.js';
+import { TINY_RUN, rnnIn, startRnn } from './cli.js';
 import { EVAL_GRU } from './fixtures.js';
 import { speeches } from './speeches.js';
 
@@ -61,6 +61,24 @@ export async function makeModels(dir: string, tinyTraining = TINY_TRAINING): Pro
   for (const run of runs) expect(run.stderr).not.toMatch(/internal error/);
   for (const run of runs) expect(run.status).toBe(0);
   return { gru: at('gru.json'), tiny: join(at('tiny'), 'latest.json'), words: join(at('words'), 'latest.json') };
+}
+
+/**
+ * A word-level model of 40 words of 50 letters each (a few steps of TINY_RUN, made in `dir`): a
+ * sample of it is some 50 bytes a token, so a streamed one fills the buffers of a connection whose
+ * client has stopped reading within 100,000 tokens or so, a fraction of a second.
+ */
+export async function makeLongWordModel(dir: string): Promise<string> {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz';
+  const rotated = (i: number) => alphabet.slice(i % 26) + alphabet.slice(0, i % 26);
+  const words = Array.from({ length: 40 }, (_, i) => rotated(i).repeat(2).slice(0, 49) + alphabet[i % 7]);
+  const lines = Array.from({ length: 500 }, (_, line) => Array.from({ length: 8 }, (_, k) => words[(line * 8 + k) * 7 % 40]).join(' '));
+  writeFileSync(join(dir, 'long-words.txt'), `${lines.join('\n')}\n`);
+  const out = join(dir, 'long-words');
+  const run = await rnnIn(dir, ['train', 'long-words.txt', '--level', 'word', ...TINY_RUN, '--max-steps', '5', '--out', out]);
+  expect(run.stderr).not.toMatch(/internal error/);
+  expect(run.status).toBe(0);
+  return join(out, 'latest.json');
 }
 
 /** An HTTP answer: status, headers, and the body as text and (when it is JSON) parsed. */
