@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { type DocsMode, DOCS_MODES, type PreparedData, type PrepareOptions, prepareData } from '../src/text/corpus.js';
+import { type PreparedData, type PrepareOptions, prepareData } from '../src/text/corpus.js';
+import { type DocsMode, DOCS_MODES } from '../src/text/documents.js';
 import { loadCorpusData, streamCorpus } from '../src/text/corpus-stream.js';
 import { tokenArrayFor, type TokenArray } from '../src/text/tokens.js';
 import { defaultCorpus } from '../src/train/data.js';

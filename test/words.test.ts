@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DOCS_MODES } from '../src/text/corpus.js';
-import { splitDocuments } from '../src/text/documents.js';
+import { DOCS_MODES, splitDocuments } from '../src/text/documents.js';
 import { detokenize, Detokenizer } from '../src/text/detokenize.js';
 import { formatProbability } from '../src/text/probability.js';
 import { splitSentences } from '../src/text/sentences.js';

@@ -1,10 +1,7 @@
 import { createHash } from 'node:crypto';
-import {
-  type CorpusFile, type CorpusPiece, type CorpusSource, CorpusError, type DocsMode, DOCUMENT_END, type PreparedData,
-  type PrepareOptions, prepareData,
-} from './corpus.js';
+import { type CorpusFile, type CorpusSource, CorpusError, type PreparedData, type PrepareOptions, prepareData } from './corpus.js';
 import { type CorpusSkip, fileChunks, fileName, NUL, notText, readCorpusFiles } from './corpus-files.js';
-import { DocumentCutter } from './documents.js';
+import { type CorpusPiece, type DocsMode, DOCUMENT_END, DocumentCutter } from './documents.js';
 import { SENTENCE_RULE_VERSION, type SentenceRule } from './sentences.js';
 import { Utf8ChunkDecoder } from './utf8.js';
 import { codePointCount } from './vocab.js';

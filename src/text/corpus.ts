@@ -5,6 +5,7 @@ import { type TokenArray, tokenArrayFor } from './tokens.js';
 import { codePointCount, codePointPrefix, EOS, type TextLevel, UNK, Vocabulary, grouped } from './vocab.js';
 import { buildWordVocabulary, byFrequency, DEFAULT_VOCAB_SIZE, type WordVocabularyBuild } from './word-vocab.js';
 import { LINE_BREAK, lastWordBreak, tokenizeWords, UNBROKEN_RUNS, WORD_RULE_VERSION, type WordRule } from './words.js';
+import { type CorpusPiece, type DocsMode, DOCUMENT_END } from './documents.js';
 import type { SentenceRule } from './sentences.js';
 
 /*
@@ -16,13 +17,6 @@ import type { SentenceRule } from './sentences.js';
 export class CorpusError extends InputError {
   override name = 'CorpusError';
 }
-
-/**
- * How a corpus is cut into documents (docs/text.md: each file is one, or a finer split):
- * 'sentence' cuts each blank-line paragraph into sentences (sentences.ts, docs/words.md).
- */
-export const DOCS_MODES = ['file', 'line', 'blank', 'sentence'] as const;
-export type DocsMode = (typeof DOCS_MODES)[number];
 
 export interface CorpusFile {
   path: string;
@@ -46,9 +40,6 @@ export interface CorpusSource {
   totalTokens: number;
   pieces(): Iterable<CorpusPiece>;
 }
-
-export const DOCUMENT_END = null;
-export type CorpusPiece = string | typeof DOCUMENT_END;
 
 /** What a checkpoint records about the data it was trained on, to tell on resume whether it changed. */
 export interface DataFingerprint {

@@ -1,10 +1,20 @@
-import { type CorpusPiece, type DocsMode, DOCUMENT_END } from './corpus.js';
 import { SENTENCE_RULE_VERSION, type SentenceRule, splitSentences } from './sentences.js';
 
 /*
  * Cutting a file's text into documents (docs/text.md), whole or as it arrives in pieces, the
  * same way.
  */
+
+/**
+ * How a corpus is cut into documents (docs/text.md: each file is one, or a finer split):
+ * 'sentence' cuts each blank-line paragraph into sentences (sentences.ts, docs/words.md).
+ */
+export const DOCS_MODES = ['file', 'line', 'blank', 'sentence'] as const;
+export type DocsMode = (typeof DOCS_MODES)[number];
+
+/** A corpus read as pieces (`CorpusSource.pieces`): text of the current document, or `DOCUMENT_END` after its last. */
+export const DOCUMENT_END = null;
+export type CorpusPiece = string | typeof DOCUMENT_END;
 
 /**
  * Cuts one file's text into documents as `docs` says, at the 'sentence' level by the sentence

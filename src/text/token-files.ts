@@ -1,8 +1,9 @@
 import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { endianness } from 'node:os';
 import {
-  type CorpusSource, type DataFingerprint, DOCUMENT_END, VAL_FRAC, checkSomeTokenKept, corpusChanged, dataFingerprint, noWords, wordUnits,
+  type CorpusSource, type DataFingerprint, VAL_FRAC, checkSomeTokenKept, corpusChanged, dataFingerprint, noWords, wordUnits,
 } from './corpus.js';
+import { DOCUMENT_END } from './documents.js';
 import { DTYPE_BYTES, type TokenDtype, tokenArrayFor, tokenDtype } from './tokens.js';
 import { EOS, type TextLevel, Vocabulary } from './vocab.js';
 import { DEFAULT_VOCAB_SIZE, type WordVocabularyBuild, wordVocabularyFromCounts } from './word-vocab.js';

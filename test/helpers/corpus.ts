@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto';
-import {
-  type CorpusFile, type CorpusSource, type DocsMode, DOCUMENT_END, type PreparedData, type PrepareOptions, prepareData,
-} from '../../src/text/corpus.js';
+import { type CorpusFile, type CorpusSource, type PreparedData, type PrepareOptions, prepareData } from '../../src/text/corpus.js';
 import { NUL, notText, readCorpusFiles, readOrThrow } from '../../src/text/corpus-files.js';
-import { splitDocuments } from '../../src/text/documents.js';
+import { type DocsMode, DOCUMENT_END, splitDocuments } from '../../src/text/documents.js';
 import { SENTENCE_RULE_VERSION } from '../../src/text/sentences.js';
 import { type TokenArray, tokenArrayFor } from '../../src/text/tokens.js';
 import { decodeUtf8 } from '../../src/text/utf8.js';
