@@ -5,9 +5,12 @@ import { userMessage } from '../src/cli/errors.js';
 import { SettingError } from '../src/input/settings.js';
 import { BatchSource, EvalBatches } from '../src/text/batches.js';
 import { CorpusError, fingerprintMatches, prepareData } from '../src/text/corpus.js';
+import type { DocsMode } from '../src/text/documents.js';
+import type { SentenceRule } from '../src/text/sentences.js';
 import { streamCorpus } from '../src/text/corpus-stream.js';
 import { TextSchema, firstInvalidUtf8Offset, readTextFile } from '../src/text/utf8.js';
 import { EOS, EOS_TOKEN, UNK, UNK_TOKEN, Vocabulary, cutBy } from '../src/text/vocab.js';
+import { WORD_RULE_VERSION } from '../src/text/words.js';
 import { readCorpus, tokenStream } from './helpers/corpus.js';
 import { scratchFolder } from './helpers/files.js';
 
@@ -89,6 +92,21 @@ describe('Vocabulary', () => {
     expect(vocab.sameTokens(vocab.tokens, 'word')).toBe(false);
     expect(vocab.sameTokens(vocab.tokens.slice(0, -1), 'char')).toBe(false);
     expect(vocab.sameTokens([...vocab.tokens, 'd'], 'char')).toBe(false);
+  });
+
+  it('sameAs holds only for vocabularies that cut a text into the same documents: the same docs mode, and for sentences the same rules', () => {
+    const tokens = Vocabulary.build(['ab. c\n']).tokens;
+    const cutting = (docs: DocsMode, sentenceRule: SentenceRule = 2) => Vocabulary.fromTokens(tokens, 'char', WORD_RULE_VERSION, { docs, sentenceRule });
+    expect(cutting('line').sameAs(Vocabulary.fromTokens(tokens))).toBe(false);
+    expect(cutting('file').sameAs(Vocabulary.fromTokens(tokens))).toBe(true);
+    expect(cutting('line', 1).sameAs(cutting('line', 2))).toBe(true);
+    expect(cutting('sentence', 1).sameAs(cutting('sentence', 2))).toBe(false);
+    expect(cutting('line').withTokens(['d']).documents).toEqual({ docs: 'line', sentenceRule: 2 });
+    // the documents' ids joined by <EOS>, what separates them, and a prime's closing <EOS> for the line break that ends the text
+    const [a, b, c] = ['a', 'b', 'c'].map((token) => tokens.indexOf(token));
+    expect({ ...cutting('line').tokenize('ab\n\nc\n') }).toEqual({
+      text: 'ab\n\nc\n', ids: Int32Array.of(a!, b!, EOS, c!), unknown: [], separators: ['\n\n'], primeTail: Int32Array.of(EOS),
+    });
   });
 
   it('round-trips through fromTokens and rejects malformed token lists', () => {

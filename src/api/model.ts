@@ -308,6 +308,8 @@ export class Model {
   /**
    * The text as this model's tokens, cut once for whatever reads it: `score` takes it as its text,
    * the samplers as a prime, of this model or of one whose vocabulary is the same (`checkTokenized`).
+   * A model trained on documents finer than its files (`--docs line`, `blank`, `sentence`) cuts the
+   * text into documents as its corpus was cut (`Vocabulary.tokenize`).
    */
   tokenize(text: string): TokenizedText {
     checkText('text', text, true);
@@ -315,8 +317,9 @@ export class Model {
   }
 
   /**
-   * The text (or its tokens) scored as one document (generate/score.ts's convention), and each
-   * of its predictions with `top` alternatives. It lets the event loop run every few
+   * The text (or its tokens) scored as the stream of its documents, `<EOS>` before, between and
+   * after them (generate/score.ts's convention; a `--docs file` model's text is one document), and
+   * each of its predictions with `top` alternatives. It lets the event loop run every few
    * milliseconds, as `complete` does.
    */
   async score(text: string | TokenizedText, options: ScoreOptions = {}): Promise<TextScore> {
@@ -365,15 +368,16 @@ export class Model {
   }
 
   /**
-   * For each prediction t (inputs `<EOS>` t1 … tN, targets t1 … tN `<EOS>`):
+   * For each prediction t (inputs `<EOS>` t1 … tN, targets t1 … tN `<EOS>`; an `<EOS>` among t1 … tN parts two documents):
    *   ln p(target_t) = z_t[target_t] − logsumexp(z_t)
    */
   private scoring(stepper: TokenStepper, text: string | TokenizedText, options: ScoreOptions): Work<TextScore> {
     const top = options.top ?? 0, listed = options.tokens !== false;
     const V = this.config.vocabSize, names = this.vocab.tokens;
-    const { ids, unknown } = typeof text === 'string' ? this.vocab.tokenize(text) : text;
-    // each prediction's text as the scored text writes it, an <UNK> as the text it stands for; the last, <EOS>, writes none
-    const texts = listed ? this.vocab.tokenTexts(ids, { unknownTexts: unknown }) : [];
+    const { ids, unknown, separators } = typeof text === 'string' ? this.vocab.tokenize(text) : text;
+    // each prediction's text as the scored text writes it, an <UNK> as the text it stands for, an <EOS> between documents as
+    // what separates them; the last, the closing <EOS>, writes none
+    const texts = listed ? this.vocab.tokenTexts(ids, { unknownTexts: unknown, eosTexts: separators }) : [];
     const best = new Int32Array(Math.min(top, V));
     const tokens: TokenScore[] = [];
     const predictions = scoreSteps(this.config, this.loaded.params, ids, stepper, (target, logits, lse) => {
@@ -388,8 +392,9 @@ export class Model {
   }
 
   /**
-   * Each hidden unit of `layer` (0-based) after each token of the text, read as one document
-   * from `<EOS>`. It lets the event loop run every few milliseconds, as `complete` does.
+   * Each hidden unit of `layer` (0-based) after each token of the text, read from `<EOS>` as
+   * `score` reads it, an `<EOS>` between each two documents. It lets the event loop run every few
+   * milliseconds, as `complete` does.
    */
   async activations(text: string | TokenizedText, layer: number, options: { signal?: StopSignal } = {}): Promise<Activations> {
     return this.inTurns((stepper) => this.reading(stepper, text, layer, options), options);
@@ -404,9 +409,9 @@ export class Model {
   private reading(stepper: Stepper, text: string | TokenizedText, layer: number, options: { signal?: StopSignal }): Work<Activations> {
     checkOptions(options, ACTIVATIONS_OPTIONS);
     checkScored(text, this.vocab);
-    const { ids, unknown } = typeof text === 'string' ? this.vocab.tokenize(text) : text;
+    const { ids, unknown, separators } = typeof text === 'string' ? this.vocab.tokenize(text) : text;
     checkedOption('layer', integerFrom(0, this.config.numLayers - 1).schema, layer);
-    return hiddenStates(stepper, ids, layer, this.vocab.tokenTexts(ids, { unknownTexts: unknown }), options.signal);
+    return hiddenStates(stepper, ids, layer, this.vocab.tokenTexts(ids, { unknownTexts: unknown, eosTexts: separators }), options.signal);
   }
 
   /** A stepper on `workers` threads (default 1); one thread: a kept Stepper. */
@@ -509,25 +514,35 @@ function isTokenized(value: unknown): value is object {
 }
 
 /**
- * What `tokenize` made of a text, as a call reads it: its ids an Int32Array of this model's
- * token ids, and its text a string where `textRead`; else a TypeError or RangeError naming the
- * field. Ids that another vocabulary cut (`cutBy`) are refused unless it is the same as this
- * one's (`sameAs`), though in range they would read as other tokens; ids built by hand are
- * taken as this model's, and checked only for range (out of it they would read out of bounds).
+ * What `tokenize` made of a text, as a call reads it (`textRead`: a prime's): its ids an
+ * Int32Array of this model's token ids, and its `primeTail` too where a prime has one; its
+ * separators, where it has any, strings; its text a string where `textRead`; else a TypeError or
+ * RangeError naming the field. Ids that another vocabulary cut (`cutBy`) are refused unless it is
+ * the same as this one's (`sameAs`), though in range they would read as other tokens; ids built
+ * by hand are taken as this model's, and checked only for range (out of it they would read out of bounds).
  */
 function checkTokenized(name: string, tokenized: object, vocab: Vocabulary, textRead: boolean): void {
-  const { text, ids } = tokenized as Partial<TokenizedText>;
-  if (!(ids instanceof Int32Array)) throw new TypeError(optionMessage(`${name}.ids`, { expected: 'an Int32Array, as tokenize makes it', value: ids }));
+  const { text, ids, primeTail, separators } = tokenized as Partial<TokenizedText>;
+  const read: [string, unknown][] = [['ids', ids]];
+  if (textRead && primeTail !== undefined) read.push(['primeTail', primeTail]);
+  for (const [field, value] of read) {
+    if (!(value instanceof Int32Array)) throw new TypeError(optionMessage(`${name}.${field}`, { expected: 'an Int32Array, as tokenize makes it', value }));
+  }
   if (textRead && typeof text !== 'string') throw new TypeError(optionMessage(`${name}.text`, { expected: 'a string, as tokenize makes it', value: text }));
+  if (!textRead && separators !== undefined && !(Array.isArray(separators) && separators.every((s) => typeof s === 'string'))) {
+    throw new TypeError(optionMessage(`${name}.separators`, { expected: 'an array of strings, as tokenize makes it', value: separators }));
+  }
   const by = cutBy(tokenized);
   if (by !== undefined && !vocab.sameAs(by)) {
     throw new RangeError(`${name}: was tokenized by another model, whose vocabulary differs from this one's: tokenize the text with this model, or pass the string`);
   }
   const size = vocab.size;
-  for (let i = 0; i < ids.length; i++) {
-    const id = ids[i]!;
-    if (id < 0 || id >= size) {
-      throw new RangeError(`${name}.ids[${i}] is ${id}, not a token of this model's vocabulary of ${size}: cut the text with this model's tokenize`);
+  for (const [field, value] of read as [string, Int32Array][]) {
+    for (let i = 0; i < value.length; i++) {
+      const id = value[i]!;
+      if (id < 0 || id >= size) {
+        throw new RangeError(`${name}.${field}[${i}] is ${id}, not a token of this model's vocabulary of ${size}: cut the text with this model's tokenize`);
+      }
     }
   }
 }
@@ -567,7 +582,7 @@ function* textScore(predictions: Work<Score>, tokens: TokenScore[]): Work<TextSc
   };
 }
 
-/** Each hidden unit of `layer` after each of `ids`, read as one document from `<EOS>`: a piece of work a token. */
+/** Each hidden unit of `layer` after each of `ids`, read from `<EOS>`: a piece of work a token. */
 function* hiddenStates(stepper: Stepper, ids: Int32Array, layer: number, texts: string[], signal?: StopSignal): Work<Activations> {
   const H = stepper.model.config.hiddenSize;
   stepper.reset();

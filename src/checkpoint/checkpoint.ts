@@ -5,7 +5,8 @@ import { OPTIMIZER_KINDS } from '../engine/optim.js';
 import { paramLayout } from '../engine/params.js';
 import { zodErrorMessage } from '../input/issues.js';
 import { VAL_FRAC } from '../text/corpus.js';
-import { DOCS_MODES } from '../text/documents.js';
+import { DOCS_MODES, type DocumentRule } from '../text/documents.js';
+import { recordedSentenceRule, SENTENCE_RULE_VERSION } from '../text/sentences.js';
 import { Vocabulary } from '../text/vocab.js';
 import { CheckpointError, checkFormat, isJsonObject } from './errors.js';
 import { corpusFiles, count, ruleVersion, sha256 } from './fields.js';
@@ -225,9 +226,23 @@ export function saveCheckpoint(path: string, checkpoint: Checkpoint): void {
   writeFileAtomic(path, `${JSON.stringify(valid)}\n`, 'checkpoint ');
 }
 
-/** A checkpoint's vocabulary at its level (loading has checked it). */
+/**
+ * A checkpoint's vocabulary at its level (loading has checked it), cutting a text it reads into
+ * documents as its corpus was (`recordedDocuments`).
+ */
 export function checkpointVocabulary(ckpt: Checkpoint): Vocabulary {
-  return Vocabulary.fromTokens(ckpt.vocab, recordedLevel(ckpt.config.training), recordedWordRule(ckpt.config.training));
+  const training = ckpt.config.training;
+  return Vocabulary.fromTokens(ckpt.vocab, recordedLevel(training), recordedWordRule(training), recordedDocuments(ckpt));
+}
+
+/**
+ * How a checkpoint's corpus was cut into documents: as its corpus record says, sentences by the
+ * rules it names (none: version 1, `recordedSentenceRule`; loading checked that this code has
+ * them); a checkpoint without one (imported), as its training settings say, under today's rules.
+ */
+export function recordedDocuments(ckpt: Checkpoint): DocumentRule {
+  if (ckpt.corpus === null) return { docs: ckpt.config.training.docs, sentenceRule: SENTENCE_RULE_VERSION };
+  return { docs: ckpt.corpus.docs, sentenceRule: recordedSentenceRule(ckpt.corpus.sentenceRule)! };
 }
 
 /** The model a checkpoint holds, with its weights decoded into one flat buffer. */

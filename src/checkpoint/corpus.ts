@@ -4,10 +4,9 @@ import type { SettingNamer } from '../input/settings.js';
 import { CorpusError, type PreparedData, type UnknownTokens, fingerprintMatches, withVocabulary } from '../text/corpus.js';
 import { type CorpusSkip, STDIN_NAME, corpusArguments } from '../text/corpus-files.js';
 import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
-import { recordedSentenceRule, SENTENCE_RULE_VERSION } from '../text/sentences.js';
 import type { TokenArray } from '../text/tokens.js';
 import type { TextLevel } from '../text/vocab.js';
-import { type Checkpoint, CHECKPOINT_FORMAT, checkpointVocabulary } from './checkpoint.js';
+import { type Checkpoint, CHECKPOINT_FORMAT, checkpointVocabulary, recordedDocuments } from './checkpoint.js';
 import { type PreparedMeta, isPreparedFolder, readPreparedData, readPreparedMeta } from './prepared.js';
 import { INTEROP_FORMAT } from './interop.js';
 import type { LoadedModel } from './load.js';
@@ -70,16 +69,15 @@ function isModelFile(path: string): boolean {
 }
 
 /**
- * `files` read as the checkpoint read its corpus: its documents mode and sentence rules (loading
- * checked that this code has them), split and vocabulary.
+ * `files` read as the checkpoint read its corpus: its documents (`recordedDocuments`), split and
+ * vocabulary.
  * `changed` says whether they differ from the text it recorded (false when it recorded none).
  */
 export function readCheckpointCorpus(
   ckpt: Checkpoint, files: readonly string[], skip?: CorpusSkip,
 ): { data: PreparedData; changed: boolean } {
-  // the corpus record says how the text was read; a checkpoint without one, its training settings and today's sentence rules
-  const { docs, valFrac } = ckpt.corpus ?? ckpt.config.training;
-  const sentenceRule = ckpt.corpus === null ? SENTENCE_RULE_VERSION : recordedSentenceRule(ckpt.corpus.sentenceRule)!;
+  const { valFrac } = ckpt.corpus ?? ckpt.config.training;
+  const { docs, sentenceRule } = recordedDocuments(ckpt);
   // an imported model's first run on a text counts the tokens its vocabulary lacks, which the run warns of
   const unknownTokens = ckpt.corpus === null ? 'count' as const : undefined;
   const options = { valFrac, minCount: 1, vocab: checkpointVocabulary(ckpt), unknownTokens };

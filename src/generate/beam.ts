@@ -22,8 +22,9 @@ export interface BeamOptions {
   /** Tokens to generate (the prime not counted). */
   length: number;
   /**
-   * Text the model reads after the opening `<EOS>`, or its tokens as `Vocabulary.tokenize` cut
-   * it (not cut again); tokens outside the vocabulary read as `<UNK>`.
+   * Text the model reads after the opening `<EOS>`, cut into its documents as the start of a text
+   * (`Vocabulary.tokenize`, `primeTokens`), or its tokens as `tokenize` cut it (not cut again);
+   * tokens outside the vocabulary read as `<UNK>`.
    */
   prime?: string | PrimeTokens;
   /** A hypothesis that draws `<EOS>` ends there (its `<EOS>` counts in its log-probability, not in its text). */

@@ -1,13 +1,22 @@
 import type { DecodeOptions, TextWriter, TokenizedText, Vocabulary } from '../text/vocab.js';
 
-/** What generation reads of a prime: its text and its ids. */
-export type PrimeTokens = Pick<TokenizedText, 'text' | 'ids'>;
+/** What generation reads of a prime: its text and its ids, and what a prime reads after them. */
+export type PrimeTokens = Pick<TokenizedText, 'text' | 'ids' | 'primeTail'>;
 
-/** A prime as tokens: as given when already cut (`Vocabulary.tokenize`), else cut here. */
-export function primeTokens(vocab: Vocabulary, prime: string | PrimeTokens | undefined): PrimeTokens {
-  if (typeof prime === 'object') return prime;
-  const text = prime ?? '';
-  return { text, ids: vocab.encode(text) };
+/** A prime as generation reads it: its text, and every id read after the opening `<EOS>`. */
+export type PrimeReading = Pick<TokenizedText, 'text' | 'ids'>;
+
+/**
+ * A prime's reading: its tokens as given when already cut (`Vocabulary.tokenize`), else cut
+ * here, its `ids` followed by its `primeTail`.
+ */
+export function primeTokens(vocab: Vocabulary, prime: string | PrimeTokens | undefined): PrimeReading {
+  const { text, ids, primeTail } = typeof prime === 'object' ? prime : vocab.tokenize(prime ?? '');
+  if (primeTail === undefined || primeTail.length === 0) return { text, ids };
+  const read = new Int32Array(ids.length + primeTail.length);
+  read.set(ids);
+  read.set(primeTail, ids.length);
+  return { text, ids: read };
 }
 
 /**
@@ -15,7 +24,7 @@ export function primeTokens(vocab: Vocabulary, prime: string | PrimeTokens | und
  * first (their text not written), so that the first drawn word is spaced after the prime as the
  * detokeniser spaces it, except after a prime that ends in a space, which spaces it already.
  */
-export function continuationWriter(vocab: Vocabulary, prime: PrimeTokens, options: DecodeOptions): TextWriter {
+export function continuationWriter(vocab: Vocabulary, prime: PrimeReading, options: DecodeOptions): TextWriter {
   const writer = vocab.writer(options);
   // a character writer keeps no state from token to token: the prime changes nothing it writes
   if (vocab.level === 'char') return writer;

@@ -21,8 +21,9 @@ export interface SampleOptions {
   /** Draw only among the smallest set of most probable tokens whose mass reaches p (nucleus sampling). */
   topP?: number;
   /**
-   * Text the model reads after the opening `<EOS>` before drawing, or its tokens as
-   * `Vocabulary.tokenize` cut it (not cut again); tokens outside the vocabulary read as `<UNK>`.
+   * Text the model reads after the opening `<EOS>` before drawing, cut into its documents as the
+   * start of a text (`Vocabulary.tokenize`, `primeTokens`), or its tokens as `tokenize` cut it (not
+   * cut again); tokens outside the vocabulary read as `<UNK>`.
    */
   prime?: string | PrimeTokens;
   seed: number;

@@ -53,6 +53,64 @@ function isBlank(line: string): boolean {
   return /^[ \t]*$/.test(line);
 }
 
+/** How a model cuts the texts it reads into documents: as its corpus was cut, by `docs` (for 'sentence', the rules of `sentenceRule`). */
+export interface DocumentRule {
+  docs: DocsMode;
+  sentenceRule: SentenceRule;
+}
+
+/** Each text one document: the default (`--docs file`), and the rule of a model that records no other. */
+export const WHOLE_TEXTS: DocumentRule = { docs: 'file', sentenceRule: SENTENCE_RULE_VERSION };
+
+/** A text a model reads, cut by its `DocumentRule` (`readDocuments`). */
+export interface ReadText {
+  /** Its documents, read as a whole text is (a scored one): `splitDocuments`'. */
+  documents: string[];
+  /** The text between each two of them, as written. */
+  separators: string[];
+  /**
+   * Read as the start of a longer text (a prime), whether a document ends where it ends, after
+   * the last of `documents`: a line break after a line, a blank line after a paragraph, white
+   * space after a sentence's end. (At the end of a whole text every document ends.)
+   */
+  ended: boolean;
+  /**
+   * Read as the start of a longer text, the text read after `documents` (and, where `ended`,
+   * after the end): the white space the last of them goes on with, which a whole text leaves out
+   * (a paragraph's last line break, a sentence's last space), or the start of the next document.
+   */
+  rest: string;
+}
+
+/**
+ * What begins the document after a text read as the start of a longer one: a capital letter,
+ * which no rule reads as part of the document before (a sentence goes on before a lowercase one).
+ */
+const NEXT_DOCUMENT = 'A';
+
+/**
+ * `text` cut into documents by `rule` as a corpus is (`splitDocuments`), and what reading it as
+ * the start of a longer text adds: it is cut as though a new document began right after it
+ * (`NEXT_DOCUMENT`), so that the documents it completes are the whole text's, and the one it
+ * opens is as written so far.
+ */
+export function readDocuments(text: string, rule: DocumentRule): ReadText {
+  const documents = splitDocuments(text, rule.docs, rule.sentenceRule);
+  if (rule.docs === 'file') return { documents, separators: [], ended: false, rest: '' };
+  const separators: string[] = [];
+  let end = 0;
+  for (const [i, doc] of documents.entries()) {
+    const start = text.indexOf(doc, end);
+    if (i > 0) separators.push(text.slice(end, start));
+    end = start + doc.length;
+  }
+  const started = splitDocuments(text + NEXT_DOCUMENT, rule.docs, rule.sentenceRule);
+  const open = started.at(-1)!.slice(0, -NEXT_DOCUMENT.length);
+  // the open document is the last whole one and the white space after it, or one the whole text drops (blank so far)
+  const ended = started.length > 1 && documents.length < started.length;
+  return { documents, separators, ended, rest: documents.length < started.length ? open : text.slice(end) };
+}
+
 /**
  * Cuts a file's text, arriving in pieces, into the documents `splitDocuments` cuts from the whole
  * of it. At the 'file' level each piece is the next part of the one document. Else the text is

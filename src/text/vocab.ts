@@ -1,4 +1,5 @@
 import { Detokenizer } from './detokenize.js';
+import { type DocumentRule, readDocuments, WHOLE_TEXTS } from './documents.js';
 import { isWordToken, tokenizeWords, WORD_RULE_VERSION, type WordRule } from './words.js';
 import { checkPositiveInteger } from '../input/settings.js';
 
@@ -9,7 +10,8 @@ import { checkPositiveInteger } from '../input/settings.js';
  *  - 'word' (docs/words.md): a token is a word, a punctuation mark or a line break as
  *    `tokenizeWords` cuts them under the vocabulary's `wordRule`; then come the training text's
  *    most frequent tokens, most frequent first (`buildWordVocabulary` in word-vocab.ts).
- * `tokenize`, `encode`, `decode`, `writer` and `idOf` work at the vocabulary's level.
+ * `tokenize`, `encode`, `decode`, `writer` and `idOf` work at the vocabulary's level; `tokenize`
+ * cuts a text a model reads into documents as the model's corpus was (`documents`).
  */
 export const TEXT_LEVELS = ['char', 'word'] as const;
 export type TextLevel = (typeof TEXT_LEVELS)[number];
@@ -54,6 +56,12 @@ export interface DecodeOptions {
   unk?: string;
   /** The texts the `<UNK>`s stand for, in order (`encode`'s `unknown`): each `<UNK>` writes the next, while any are left. */
   unknownTexts?: readonly string[];
+  /**
+   * The texts the `<EOS>`s stand for, in order (a read text's `separators`): each `<EOS>` writes
+   * the next, while any are left, else `eos`; at the word level, the line breaks of it (the
+   * detokeniser spaces the words itself).
+   */
+  eosTexts?: readonly string[];
 }
 
 /**
@@ -74,19 +82,28 @@ export interface TextWriter {
 }
 
 /**
- * A text cut into a vocabulary's tokens once (`Vocabulary.tokenize`), for the calls that read it.
- * Its ids are that vocabulary's: `cutBy` says which one cut it.
+ * A text cut into a vocabulary's tokens once (`Vocabulary.tokenize`), for the calls that read it:
+ * a scorer reads `<EOS>`, `ids` and predicts them and a closing `<EOS>`; a sampler reads `<EOS>`,
+ * `ids` and `primeTail`, then draws. Its ids are that vocabulary's: `cutBy` says which one cut it.
  */
 export interface TokenizedText {
   /** The text cut. */
   text: string;
-  /** Its token ids; a token outside the vocabulary reads as `<UNK>`. */
+  /** Its token ids, its documents' joined by `<EOS>` (`Vocabulary.documents`); a token outside the vocabulary reads as `<UNK>`. */
   ids: Int32Array;
   /** The text of each `<UNK>` of `ids`, in order. */
   unknown: string[];
+  /** Where `ids` hold an `<EOS>`: the text between each two documents, as written (`readDocuments`); absent, none. */
+  separators?: string[];
+  /**
+   * What a prime reads after `ids` (absent: nothing): `<EOS>` where the text ends a document, then
+   * the white space after its last document that a whole text leaves out (`ReadText.rest`), those of
+   * its tokens the vocabulary has.
+   */
+  primeTail?: Int32Array;
 }
 
-/** The vocabulary whose `tokenize` made each TokenizedText, held beside it: its fields (and JSON) stay `{ text, ids, unknown }`. */
+/** The vocabulary whose `tokenize` made each TokenizedText, held beside it: its fields (and JSON) are only what `tokenize` made. */
 const CUT_BY = new WeakMap<object, Vocabulary>();
 
 /**
@@ -106,15 +123,18 @@ export class Vocabulary {
    * `tokenize` cut text by, so that a model reads text as it was trained to.
    */
   readonly wordRule: WordRule;
+  /** How a text a model reads is cut into documents (`tokenize`): as the model's corpus was. */
+  readonly documents: DocumentRule;
   private readonly idByCodePoint: Map<number, number>;
   private readonly idByWord: Map<string, number>;
   /** `sameAs`'s verdict on each vocabulary compared with this one. */
   private readonly verdicts = new WeakMap<Vocabulary, boolean>();
 
-  private constructor(tokens: string[], level: TextLevel, wordRule: WordRule = WORD_RULE_VERSION) {
+  private constructor(tokens: string[], level: TextLevel, wordRule: WordRule = WORD_RULE_VERSION, documents = WHOLE_TEXTS) {
     this.tokens = tokens;
     this.level = level;
     this.wordRule = wordRule;
+    this.documents = documents;
     this.idByCodePoint = new Map();
     this.idByWord = new Map();
     for (let id = UNK + 1; id < tokens.length; id++) {
@@ -157,9 +177,11 @@ export class Vocabulary {
    * Rebuilds a vocabulary stored in a checkpoint or an `rnn-state/1` file, checking its shape:
    * `<EOS>`, `<UNK>` first, no token twice, and each token a single code point ('char') or a
    * non-empty word token without white space, or a line break ('word'), made under the tokenizer
-   * rules of version `wordRule`.
+   * rules of version `wordRule`; a text it reads is cut into documents by `documents`.
    */
-  static fromTokens(tokens: readonly string[], level: TextLevel = 'char', wordRule: WordRule = WORD_RULE_VERSION): Vocabulary {
+  static fromTokens(
+    tokens: readonly string[], level: TextLevel = 'char', wordRule: WordRule = WORD_RULE_VERSION, documents: DocumentRule = WHOLE_TEXTS,
+  ): Vocabulary {
     if (!TEXT_LEVELS.includes(level)) throw new Error(`invalid vocabulary level ${JSON.stringify(level)}`);
     const fault = vocabularyFault(tokens, level);
     if (fault !== null) {
@@ -175,21 +197,21 @@ export class Vocabulary {
           throw new Error(`invalid vocabulary: token ${fault.id} ${token} appears twice`);
       }
     }
-    return new Vocabulary([...tokens], level, wordRule);
+    return new Vocabulary([...tokens], level, wordRule, documents);
   }
 
   /**
    * This vocabulary with `tokens` (none of them in it) added, by symbol: at the char level each
    * character takes its place in code-point order, moving the ids above it up; at the word level
-   * they follow the others, in the order given, under the same `wordRule`. Map ids between the two
-   * with `idOf`, never by number.
+   * they follow the others, in the order given, under the same `wordRule`. Either way it cuts
+   * documents as this one. Map ids between the two with `idOf`, never by number.
    */
   withTokens(tokens: readonly string[]): Vocabulary {
     const known = this.tokens.slice(UNK + 1);
-    if (this.level === 'word') return Vocabulary.fromTokens([EOS_TOKEN, UNK_TOKEN, ...known, ...tokens], 'word', this.wordRule);
+    if (this.level === 'word') return Vocabulary.fromTokens([EOS_TOKEN, UNK_TOKEN, ...known, ...tokens], 'word', this.wordRule, this.documents);
     const codePoints = [...known, ...tokens].map((token) => token.codePointAt(0)!);
     codePoints.sort((a, b) => a - b);
-    return Vocabulary.fromTokens([EOS_TOKEN, UNK_TOKEN, ...codePoints.map((cp) => String.fromCodePoint(cp))], 'char');
+    return Vocabulary.fromTokens([EOS_TOKEN, UNK_TOKEN, ...codePoints.map((cp) => String.fromCodePoint(cp))], 'char', WORD_RULE_VERSION, this.documents);
   }
 
   /** Throws unless a model with this `vocabSize` reads this vocabulary's ids. */
@@ -201,14 +223,17 @@ export class Vocabulary {
 
   /**
    * Whether `other` cuts every text into the ids this one does: the same level, the same tokens
-   * with the same ids and, at the word level, the same `wordRule` (two loads of one checkpoint, a
-   * model and its fine-tuned copy). Compared once per pair of vocabularies, O(size), then recalled.
+   * with the same ids, the same documents and, at the word level, the same `wordRule` (two loads of
+   * one checkpoint, a model and its fine-tuned copy). Compared once per pair of vocabularies,
+   * O(size), then recalled.
    */
   sameAs(other: Vocabulary): boolean {
     if (other === this) return true;
     let same = this.verdicts.get(other);
     if (same === undefined) {
-      same = (this.level === 'char' || this.wordRule === other.wordRule) && this.sameTokens(other.tokens, other.level);
+      const [mine, theirs] = [this.documents, other.documents];
+      same = (this.level === 'char' || this.wordRule === other.wordRule) && mine.docs === theirs.docs &&
+        (mine.docs !== 'sentence' || mine.sentenceRule === theirs.sentenceRule) && this.sameTokens(other.tokens, other.level);
       this.verdicts.set(other, same);
       other.verdicts.set(this, same);
     }
@@ -228,10 +253,24 @@ export class Vocabulary {
     return this.idByCodePoint.get(cp) ?? UNK;
   }
 
-  /** `text` cut into this vocabulary's tokens once, the text of each `<UNK>` with them (`encode`); `cutBy` names this vocabulary. */
+  /**
+   * `text` cut once into documents (`readDocuments` by `documents`) and each into this
+   * vocabulary's tokens (`encode`), the text of each `<UNK>` with them: its documents' ids joined
+   * by `<EOS>`, and what a prime reads after them; `cutBy` names this vocabulary. A white space
+   * token of the prime's tail that the vocabulary lacks (a line break, in a model that never saw
+   * one inside a document) is left out, not read as `<UNK>`.
+   */
   tokenize(text: string): TokenizedText {
     const unknown: string[] = [];
-    const tokenized = { text, ids: this.encode(text, unknown), unknown };
+    const read = readDocuments(text, this.documents);
+    const ids = joinedByEos(read.documents.map((doc) => this.encode(doc, unknown)));
+    const rest = read.rest === '' ? [] : this.encode(read.rest).filter((id) => id !== UNK);
+    const tail = read.ended ? [EOS, ...rest] : rest;
+    const tokenized: TokenizedText = {
+      text, ids, unknown,
+      ...(read.separators.length > 0 && { separators: read.separators }),
+      ...(tail.length > 0 && { primeTail: Int32Array.from(tail) }),
+    };
     CUT_BY.set(tokenized, this);
     return tokenized;
   }
@@ -284,8 +323,8 @@ export class Vocabulary {
    * straight quote or !) is read with the next id's.
    */
   tokenTexts(ids: ArrayLike<number>, options: DecodeOptions = {}): string[] {
-    const textOf = this.idText(options), eos = options.eos ?? '';
-    if (this.level === 'char') return Array.from(ids, (id) => textOf(id) ?? eos);
+    const textOf = this.idText(options), eos = this.eosText(options);
+    if (this.level === 'char') return Array.from(ids, (id) => textOf(id) ?? eos());
     const texts = Array.from(ids, (id) => textOf(id));
     // the text after each, empty ones passed over: what a straight quote or ! is read with (null: <EOS> or the end)
     const after: (string | null)[] = new Array<string | null>(texts.length);
@@ -294,28 +333,39 @@ export class Vocabulary {
       if (texts[i] !== '') next = texts[i]!;
     }
     const detokenizer = new Detokenizer();
-    return texts.map((text, i) => (text === null ? detokenizer.boundary(eos) : detokenizer.push(text, after[i] ?? null)));
+    return texts.map((text, i) => (text === null ? detokenizer.boundary(eos()) : detokenizer.push(text, after[i] ?? null)));
   }
 
   /** A writer of ids as text, starting afresh; `decode` of the ids written so far, piece by piece. */
   writer(options: DecodeOptions = {}): TextWriter {
-    const textOf = this.idText(options), eos = options.eos ?? '';
-    if (this.level === 'char') return { write: (id) => textOf(id) ?? eos, read: (id) => void textOf(id), end: () => '', holding: false };
+    const textOf = this.idText(options), eos = this.eosText(options);
+    if (this.level === 'char') return { write: (id) => textOf(id) ?? eos(), read: (id) => void (textOf(id) ?? eos()), end: () => '', holding: false };
     const detokenizer = new Detokenizer();
     return {
       write: (id) => {
         const text = textOf(id);
-        return text === null ? detokenizer.boundary(eos) : detokenizer.push(text);
+        return text === null ? detokenizer.boundary(eos()) : detokenizer.push(text);
       },
       read: (id) => {
         const text = textOf(id);
-        if (text === null) detokenizer.boundary(eos);
+        if (text === null) detokenizer.boundary(eos());
         else detokenizer.read(text);
       },
       end: () => detokenizer.end(),
       get holding() {
         return detokenizer.holding;
       },
+    };
+  }
+
+  /** The text of each `<EOS>` in turn under `options`: the next of its texts (at the word level, their line breaks), else `eos`. */
+  private eosText(options: DecodeOptions): () => string {
+    const eos = options.eos ?? '', eosTexts = options.eosTexts ?? [];
+    let eosSeen = 0;
+    return () => {
+      const text = eosTexts[eosSeen++];
+      if (text === undefined) return eos;
+      return this.level === 'word' ? text.replaceAll(/[^\n]/g, '') : text;
     };
   }
 
@@ -331,6 +381,19 @@ export class Vocabulary {
       return token;
     };
   }
+}
+
+/** The ids of each part, `<EOS>` between each two. */
+function joinedByEos(parts: Int32Array[]): Int32Array {
+  if (parts.length === 1) return parts[0]!;
+  const ids = new Int32Array(parts.reduce((n, part) => n + part.length, Math.max(0, parts.length - 1)));
+  let at = 0;
+  for (const [i, part] of parts.entries()) {
+    if (i > 0) ids[at++] = EOS;
+    ids.set(part, at);
+    at += part.length;
+  }
+  return ids;
 }
 
 /** What a token of each level must be, as messages say it. */
