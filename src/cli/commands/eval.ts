@@ -52,11 +52,12 @@ export function register(program: Command): void {
       'Loss (nats per token), bits per token and perplexity of a checkpoint on texts, a token being a character, or ' +
         'a word or punctuation mark at the word level; and for each text its log-probability ln P(text) (natural log, ' +
         'the closing <EOS> included) and P(text) (e.g. 5.7e-10). Each file or --text is scored as one document ' +
-        '(<EOS> text <EOS>, from a zero state); tokens outside the vocabulary read as <UNK>. ' +
+        '(<EOS> text <EOS>, from a zero state), or for a model trained with --docs line, blank or sentence as the documents ' +
+        'that rule cuts it into (<EOS> d1 <EOS> d2 ... dn <EOS>); tokens outside the vocabulary read as <UNK>. ' +
         'A prepared folder (rnn prepare) is scored on its validation split, as the checkpoint\'s own split is, read in the ' +
         "model's vocabulary. With neither, scores the checkpoint's validation split, rebuilt from its corpus files.",
     )
-    .argument('[files...]', 'UTF-8 text files, each scored as one document (- reads standard input), or prepared folders ' +
+    .argument('[files...]', 'UTF-8 text files, each scored as one document or as the model\'s --docs cut it (- reads standard input), or prepared folders ' +
       '(rnn prepare), each scored on its validation split');
   addSettingFlags(perplexity, PERPLEXITY_FLAGS)
     .addHelpText(

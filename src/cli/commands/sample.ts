@@ -15,7 +15,7 @@ import { outputClosed, writeStdout } from '../pipes.js';
 /** `rnn sample`'s flags: the sampling settings, and what the command reads and how it runs. */
 const SAMPLE_FLAGS = {
   checkpoint: checkpointSetting('to sample from'),
-  prime: { schema: TextSchema, arg: '<text>', help: 'text the model reads before generating; printed first' },
+  prime: { schema: TextSchema, arg: '<text>', help: 'text the model reads before generating, cut into documents as its corpus was (--docs); printed first, as written' },
   primeFile: { schema: z.string().min(1), arg: '<file>', help: 'read the prime from a UTF-8 file (- reads standard input)' },
   ...SAMPLE_SETTINGS,
   workers: {
