@@ -1,16 +1,18 @@
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Model, loadModel } from '../src/api/index.js';
+import { importState } from '../src/checkpoint/convert.js';
 import { Stepper } from '../src/engine/stepper.js';
 import { primeTokens } from '../src/generate/continuation.js';
 import { scoreStream, scoreTokens } from '../src/generate/score.js';
 import { CHUNK_BYTES, loadCorpusData } from '../src/text/corpus-stream.js';
-import type { DocsMode } from '../src/text/documents.js';
+import { type DocsMode, WHOLE_TEXTS } from '../src/text/documents.js';
 import type { SentenceRule } from '../src/text/sentences.js';
 import { EOS, EOS_TOKEN, type TextLevel, type Vocabulary } from '../src/text/vocab.js';
 import { train } from '../src/train/trainer.js';
 import { ROOT, rnnIn } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
+import { EVAL_GRU } from './helpers/fixtures.js';
 import { post, serve } from './helpers/serve.js';
 import { speeches } from './helpers/speeches.js';
 
@@ -106,7 +108,7 @@ describe('a scored text is the training stream of its documents', () => {
     expect(row.loss).toBeCloseTo(model.scoreSync(SCORED, { tokens: false }).loss, 6);
   });
 
-  it('a checkpoint that records no sentence rules (written before their versions) reads a text under version 1', async () => {
+  it('a checkpoint that records no sentence rules (written before their versions) reads a text under version 1', () => {
     const fixtures = join(ROOT, 'test', 'fixtures', 'sentence-rule-1');
     const model = loadModel(join(fixtures, 'step3.json'), { kernels: 'js' });
     const text = '你好。 今天天气很好！ Yes. We go.\nمرحبا؟ كيف حالك؟ Fine.\n\nThe end.';
@@ -201,5 +203,13 @@ describe('a model whose documents are its files reads a text as one document, as
       expect(model.scoreSync(text).lossSum).toBe(scoreTokens(model.config, model.loaded.params, ids, stepper).lossSum);
       expect(Array.from(primeTokens(model.vocab, text).ids)).toEqual(Array.from(ids));
     }
+  });
+
+  it('an imported model, which records no documents, reads a text as one document', () => {
+    const imported = join(scratch.dir, 'imported.json');
+    importState(EVAL_GRU, imported, ['rnn', 'import'], false);
+    const model = loadModel(imported, { kernels: 'js' }), text = 'KING:\nTo be\n\n';
+    expect(model.vocab.documents).toEqual(WHOLE_TEXTS);
+    expect({ ...model.tokenize(text) }).toEqual({ text, ids: model.vocab.encode(text), unknown: [] });
   });
 });
