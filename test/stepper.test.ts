@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CELL_KINDS, type ModelConfig } from '../src/engine/config.js';
 import { initParams } from '../src/engine/model.js';
 import { Rng } from '../src/engine/random.js';
-import { Stepper } from '../src/engine/stepper.js';
+import { GenerationWeights, Stepper } from '../src/engine/stepper.js';
 import { createStepper } from '../src/parallel/inference.js';
 import { kernelKinds, modelOn } from './helpers/kernels.js';
 
@@ -41,6 +41,32 @@ for (const kind of kernelKinds()) {
       expect(Array.from(stepper.logits)).toEqual(Array.from(fresh.logits));
       expect(Array.from(stepper.advance(2))).toEqual(Array.from(fresh.advance(2)));
       expect(Array.from(stepper.advance(7))).toEqual(Array.from(fresh.advance(7)));
+    });
+
+    it.each([
+      ...CELL_KINDS.map((cell): ModelConfig => ({ cell, vocabSize: 9, embedDim: 5, hiddenSize: 7, numLayers: 3, dropout: 0 })),
+      // V·G·H over the input table's limit: layer 0 multiplies its packed W_ih
+      { cell: 'gru', vocabSize: 2731, embedDim: 4, hiddenSize: 512, numLayers: 1, dropout: 0 } satisfies ModelConfig,
+    ])('$cell V $vocabSize: steppers that share weights step on states of their own, bit for bit as with weights of their own', (config) => {
+      const params = initParams(config, new Rng(9));
+      const weights = new GenerationWeights(config, params, kind);
+      const reads = [[0, 3, 8, 1, 2], [4, 4], [2, 7, 5, 0, 6, 1]];
+      const shared = reads.map(() => new Stepper(weights)), own = reads.map(() => new Stepper(config, params, kind));
+      expect(shared.every((stepper) => stepper.model.params === weights.params)).toBe(true);
+      for (let t = 0; t < 6; t++) {
+        reads.forEach((tokens, i) => {
+          if (t < tokens.length) expect(Array.from(shared[i]!.advance(tokens[t]!)), `${i} at ${t}`).toEqual(Array.from(own[i]!.advance(tokens[t]!)));
+        });
+      }
+      shared[1]!.save();
+      shared[1]!.advance(3);
+      shared[1]!.restore();
+      expect(Array.from(shared[1]!.advance(5))).toEqual(Array.from(own[1]!.advance(5)));
+
+      const other = initParams(config, new Rng(10));
+      shared[0]!.setParams(other);
+      shared[2]!.reset();
+      expect(Array.from(shared[2]!.advance(2))).toEqual(Array.from(new Stepper(config, other, kind).advance(2)));
     });
 
     it('takes new parameters and starts again from the zero state', () => {

@@ -245,21 +245,23 @@ export class LanguageModel {
   /**
    * For generation (a batch of one), after the parameters change: layer 0's input projection
    * of every token, computed once (the step then skips that product) where the table is small
-   * enough to pay, and every other weight packed for the matrix-vector products. `fill` false
-   * only takes their place: a thread replaying the model over another's buffers (Arena.replay).
+   * enough to pay, and every other weight packed for the matrix-vector products. Given
+   * `prepared`, a replay of the buffers that a model of the same config and parameters
+   * prepared (Arena.replay), it takes those and computes nothing: the threads of one step
+   * (parallel/inference.ts) and the steppers of one set of weights (GenerationWeights) read them there.
    */
-  prepareGeneration(fill = true): void {
+  prepareGeneration(prepared?: Allocator): void {
     // every buffer is taken before any is filled: a product may take its scratch from the
-    // arena on its first call, where a replaying thread takes none
-    this.generationBuffers(false);
-    if (fill) this.generationBuffers(true);
+    // arena on its first call, where a replaying model takes none
+    this.generationBuffers(prepared ?? this.allocator, false);
+    if (!prepared) this.generationBuffers(this.allocator, true);
   }
 
-  private generationBuffers(fill: boolean): void {
+  private generationBuffers(allocator: Allocator, fill: boolean): void {
     const { vocabSize: V, hiddenSize: H, cell } = this.config;
-    if (V * gateCount(cell) * H <= INPUT_TABLE_LIMIT) this.layers[0]!.buildInputTable(this.embedWeight, V, fill);
-    for (const layer of this.layers) layer.packForGeneration(fill);
-    const head = (this.headMatvec ??= this.allocator.floats(this.kernels.matvecFloats(V, H)));
+    if (V * gateCount(cell) * H <= INPUT_TABLE_LIMIT) this.layers[0]!.buildInputTable(this.embedWeight, V, fill, allocator);
+    for (const layer of this.layers) layer.packForGeneration(fill, allocator);
+    const head = (this.headMatvec ??= allocator.floats(this.kernels.matvecFloats(V, H)));
     if (fill) this.kernels.packMatvec(this.headWeight, 0, head, 0, V, H);
   }
 

@@ -43,11 +43,10 @@ export class InferenceShard {
       this.model = model;
     } else {
       const params = arena.view(Float32Array, setup.paramsAt, paramLayout(config).total);
-      this.model = new LanguageModel({
-        config, kernels: createKernels(setup.kernels, arena), params, grads: null, batchSize: 1, seqLen: 1,
-        allocator: arena.replay(setup.modelAt),
-      });
-      this.model.prepareGeneration(false);
+      const allocator = arena.replay(setup.modelAt);
+      const kernels = createKernels(setup.kernels, arena);
+      this.model = new LanguageModel({ config, kernels, params, grads: null, batchSize: 1, seqLen: 1, allocator });
+      this.model.prepareGeneration(allocator);
     }
     this.units = share(config.hiddenSize, workers, index);
     this.rows = share(config.vocabSize, workers, index);

@@ -183,11 +183,11 @@ export abstract class RecurrentLayer {
 
   /**
    * inputTable[v] = W_ih E[v] + bias for every token v of the embedding E [V, in]; `fill`
-   * false only allocates it.
+   * false only takes its place (from `allocator`, by default the layer's).
    */
-  buildInputTable(embed: Float32Array, vocabSize: number, fill: boolean): void {
+  buildInputTable(embed: Float32Array, vocabSize: number, fill: boolean, allocator = this.allocator): void {
     const G = this.gateRows;
-    this.inputTable ??= this.allocator.floats(vocabSize * G);
+    this.inputTable ??= allocator.floats(vocabSize * G);
     if (!fill) return;
     this.kernels.broadcastRows(this.inputTable, 0, this.inputBias(), 0, vocabSize, G);
     this.kernels.matmulNT(embed, 0, this.weights.weightIh, 0, this.inputTable, 0, vocabSize, G, this.inputSize);
@@ -197,10 +197,10 @@ export abstract class RecurrentLayer {
    * For generation (a batch of one): W_hh, and W_ih unless the input table replaces it, packed
    * for the matrix-vector products. `fill` false only takes their place, as buildInputTable's.
    */
-  packForGeneration(fill: boolean): void {
+  packForGeneration(fill: boolean, allocator = this.allocator): void {
     const k = this.kernels, G = this.gateRows, H = this.hiddenSize, E = this.inputSize;
-    if (!this.inputTable) this.matvecIh ??= this.allocator.floats(k.matvecFloats(G, E));
-    this.matvecHh ??= this.allocator.floats(k.matvecFloats(G, H));
+    if (!this.inputTable) this.matvecIh ??= allocator.floats(k.matvecFloats(G, E));
+    this.matvecHh ??= allocator.floats(k.matvecFloats(G, H));
     if (!fill) return;
     if (this.matvecIh) k.packMatvec(this.weights.weightIh, 0, this.matvecIh, 0, G, E);
     k.packMatvec(this.weights.weightHh, 0, this.matvecHh, 0, G, H);

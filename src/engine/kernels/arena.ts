@@ -21,8 +21,8 @@ export interface Allocator {
  *  - worker threads receive the Memory, build the same views from byte offsets, and share
  *    parameters, gradients, moments and activations with no copy;
  *  - threads that allocate at once never collide (Atomics on the pointer).
- * Memory is never freed piecemeal: an arena lives as long as the engine or stepper that made
- * it. Shared memory grows in place and is never detached, so earlier views stay valid.
+ * Memory is never freed piecemeal: an arena lives as long as the engine or the stepper's
+ * weights (GenerationWeights) that made it. Shared memory grows in place and is never detached, so earlier views stay valid.
  */
 export class Arena implements Allocator {
   readonly memory: WebAssembly.Memory;
@@ -69,7 +69,8 @@ export class Arena implements Allocator {
   /**
    * An allocator that hands out, in the same order, the very views this arena handed out
    * from byte `from` on: another thread builds a model over the same activations by building
-   * it the same way (the threads of a batch-1 step share one model's buffers).
+   * it the same way (the threads of a batch-1 step share one model's buffers), and a model
+   * takes the packed weights another prepared (the steppers of one GenerationWeights).
    */
   replay(from: number): Allocator {
     let at = from;
