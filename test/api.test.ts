@@ -50,6 +50,21 @@ describe('loadModel', () => {
     expect((await collect(model.generate({ ...options, workers: 2 }))).join('')).toBe(expected);
   });
 
+  it('overlapping calls share one copy of the weights: the model keeps a stepper a call at the peak, each beyond the first only a state', async () => {
+    const fresh = loadModel(join(scratch.dir, 'gru.json'), { kernels: 'js' });
+    const overlapping = (calls: number) => Promise.all(Array.from({ length: calls }, (_, seed) => collect(fresh.generate({ prime: 'To', len: 3, seed }))));
+    expect(fresh.stepperMemory).toEqual({ steppers: 0, bytes: 0 });
+    await overlapping(1);
+    const one = fresh.stepperMemory.bytes;
+    await overlapping(2);
+    const state = fresh.stepperMemory.bytes - one;
+    expect(state * 20).toBeLessThan(fresh.loaded.params.byteLength);
+    await overlapping(40);
+    expect(fresh.stepperMemory).toEqual({ steppers: 40, bytes: one + 39 * state });
+    await Promise.all([overlapping(30), fresh.score('To be'), fresh.activations('To be', 1), fresh.complete({ prime: 'To', len: 3, n: 2 })]);
+    expect(fresh.stepperMemory.steppers).toBe(40);
+  });
+
   it('complete: n samples of one prime, each the one generate draws with seed, seed + 1, …', async () => {
     const options = { prime: 'ROMEO:\nWhat say you?', len: 40, temperature: 0.9, topP: 0.95, stopAtEos: true, seed: 0xffffffff };
     const expected = [];

@@ -4,7 +4,7 @@
  */
 export {
   type Activations, type Alternative, type BeamOptions, type CompleteOptions, type GenerateOptions, type LoadOptions, Model, type ModelInfo,
-  type ScoreOptions, type StopSignal, StoppedError, type TextScore, type TokenScore, type TokenizedText, loadModel,
+  type ScoreOptions, type StepperMemory, type StopSignal, StoppedError, type TextScore, type TokenScore, type TokenizedText, loadModel,
 } from './model.js';
 export type { BeamResult } from '../generate/beam.js';
 export type { UnkMode } from '../generate/settings.js';

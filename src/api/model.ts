@@ -5,7 +5,7 @@ import { resolveCheckpointPath } from '../checkpoint/find.js';
 import type { ModelConfig } from '../engine/config.js';
 import { resolveKernels } from '../engine/kernels/index.js';
 import type { KernelsKind } from '../engine/kernels/kinds.js';
-import { Stepper, type TokenStepper } from '../engine/stepper.js';
+import { GenerationWeights, Stepper, type TokenStepper } from '../engine/stepper.js';
 import { type BeamResult, beamSteps } from '../generate/beam.js';
 import { type SampleOptions, completionSteps, sampleParts } from '../generate/sample.js';
 import { SAMPLE_SETTINGS, type UnkMode } from '../generate/settings.js';
@@ -159,16 +159,26 @@ const SCORE_SYNC_OPTIONS: Record<keyof Omit<ScoreOptions, 'workers'>, true> = { 
 const SCORE_OPTIONS: Record<keyof ScoreOptions, true> = { ...SCORE_SYNC_OPTIONS, workers: true };
 const ACTIVATIONS_OPTIONS: Record<'signal', true> = { signal: true };
 
-/** Idle steppers a model keeps for the next call. */
-const KEPT_STEPPERS = 4;
+/** What a model's steppers on this thread hold: `Model.stepperMemory`. */
+export interface StepperMemory {
+  /** Steppers made for calls on this thread, every one kept: as many as calls ever overlapped there. */
+  steppers: number;
+  /** Bytes of the arena they share: the weights prepared for generation once, then each stepper's state. */
+  bytes: number;
+}
 
 /**
  * A trained model loaded once, for any number of calls: what `rnn sample`, `rnn eval`,
- * `rnn info` and `rnn serve` run on. Each call gets a stepper of its own (kept for reuse), so
- * calls may overlap.
+ * `rnn info` and `rnn serve` run on. Each call gets a stepper of its own, so calls may
+ * overlap; the steppers on this thread share one copy of the weights (GenerationWeights), so
+ * each holds only its state, and each is kept for the next call.
  */
 export class Model {
+  /** The weights every stepper of this thread reads, prepared at the first call that steps. */
+  private weights: GenerationWeights | null = null;
+  /** Steppers made for calls that have ended: kept, as their states stay in the weights' arena. */
   private readonly idle: Stepper[] = [];
+  private steppersMade = 0;
   readonly kernels: KernelsKind;
 
   constructor(readonly loaded: LoadedModel, options: LoadOptions = {}) {
@@ -449,12 +459,21 @@ export class Model {
     }
   }
 
+  /** The steppers made on this thread for calls and the bytes they hold: the weights once, then a state a stepper. */
+  get stepperMemory(): StepperMemory {
+    return { steppers: this.steppersMade, bytes: this.weights?.arena.used ?? 0 };
+  }
+
   private acquire(): Stepper {
-    return this.idle.pop() ?? new Stepper(this.config, this.loaded.params, this.kernels);
+    const idle = this.idle.pop();
+    if (idle) return idle;
+    this.weights ??= new GenerationWeights(this.config, this.loaded.params, this.kernels);
+    this.steppersMade++;
+    return new Stepper(this.weights);
   }
 
   private release(stepper: Stepper): void {
-    if (this.idle.length < KEPT_STEPPERS) this.idle.push(stepper);
+    this.idle.push(stepper);
   }
 }
 
