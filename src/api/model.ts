@@ -14,7 +14,7 @@ import { type StopSignal, StoppedError, checkStopped } from '../generate/stop.js
 import { Turns, type Work, finish, finishInTurns } from '../generate/turns.js';
 import { preparedValidationSplit, validationSplit } from '../checkpoint/corpus.js';
 import { optionMessage } from '../input/issues.js';
-import { NON_NEGATIVE_INTEGER, checkPositiveInteger, checkedOption, integerFrom, unknownOption } from '../input/settings.js';
+import { NON_NEGATIVE_INTEGER, SettingError, checkPositiveInteger, checkedOption, integerFrom, unknownOption } from '../input/settings.js';
 import { createStepper } from '../parallel/inference.js';
 import { stepsPerEpoch } from '../text/batches.js';
 import type { UnknownTokens } from '../text/corpus.js';
@@ -183,7 +183,7 @@ export class Model {
 
   constructor(readonly loaded: LoadedModel, options: LoadOptions = {}) {
     checkOptions(options, LOAD_OPTIONS);
-    this.kernels = resolveKernels(options.kernels);
+    this.kernels = libraryKernels(options.kernels);
   }
 
   get path(): string {
@@ -474,6 +474,16 @@ export class Model {
 
   private release(stepper: Stepper): void {
     this.idle.push(stepper);
+  }
+}
+
+/** The kernels `kernels` names (resolveKernels), else a RangeError naming the option, as every other option's is. */
+function libraryKernels(kernels: KernelsKind | undefined): KernelsKind {
+  try {
+    return resolveKernels(kernels);
+  } catch (err) {
+    if (err instanceof SettingError) throw new RangeError(err.message);
+    throw err;
   }
 }
 

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { loadModel } from '../../api/index.js';
+import { resolveKernels } from '../../engine/kernels/index.js';
 import { KERNELS_SETTING } from '../../checkpoint/settings.js';
 import { type Score, scoreSummary } from '../../generate/score.js';
 import { POSITIVE_INTEGER, type SettingTable, type SettingsInput, parseSettingTable } from '../../input/settings.js';
@@ -78,7 +79,7 @@ async function runPerplexity(files: string[], flags: PerplexityFlags): Promise<v
       : { name: fileName(file), text: readTextFile(file) })),
     ...(flags.text ?? []).map((text, i) => ({ name: `text ${i + 1}`, text })),
   ];
-  const model = loadModel(checkpointFlag(flags.checkpoint), { kernels: flags.kernels });
+  const model = loadModel(checkpointFlag(flags.checkpoint), { kernels: resolveKernels(flags.kernels) });
   const asked = workersOnCores(flags.workers);
   const rows: Row[] = [];
   if (inputs.length === 0) {

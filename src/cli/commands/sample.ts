@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { type Model, type TokenizedText, loadModel } from '../../api/index.js';
 import { beamWarnings } from '../../generate/beam.js';
 import { NOT_FOR_BEAM, SAMPLE_SETTINGS, notForBeam } from '../../generate/settings.js';
+import { resolveKernels } from '../../engine/kernels/index.js';
 import { KERNELS_SETTING } from '../../checkpoint/settings.js';
 import { POSITIVE_INTEGER, SettingError, type SettingTable, type SettingsInput, parseSettingTable } from '../../input/settings.js';
 import { defaultStepperWorkers } from '../../parallel/inference.js';
@@ -59,7 +60,7 @@ async function runSample(flags: SampleFlags): Promise<void> {
   }
   const primeText = flags.primeFile !== undefined ? readTextFile(flags.primeFile) : flags.prime ?? '';
 
-  const model = loadModel(checkpointFlag(flags.checkpoint), { kernels: flags.kernels });
+  const model = loadModel(checkpointFlag(flags.checkpoint), { kernels: resolveKernels(flags.kernels) });
   const prime = model.tokenize(primeText);
   warnUnknownTokens(model.vocab, model.path, flags.primeFile !== undefined ? fileName(flags.primeFile) : '--prime', prime.unknown);
   if (flags.beam !== undefined) {
