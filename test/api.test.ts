@@ -119,12 +119,6 @@ describe('loadModel', () => {
     await expect(collect(model.generate({ temperature: 'hot' as unknown as number }))).rejects.toThrow('temperature: must be a number (got hot)');
   });
 
-  it('a bad kernels option at load: a RangeError naming it, as every other option\'s', () => {
-    const load = () => loadModel(model.path, { kernels: 'foo' as 'js' });
-    expect(load).toThrow(RangeError);
-    expect(load).toThrow(/^kernels: must be one of auto, js, wasm, relaxed \(got foo\)$/);
-  });
-
   it('a JavaScript caller\'s wrong types: options that are not an object, a flag not a boolean, onText not a function, each named', async () => {
     const untyped = model as unknown as Record<string, (...args: unknown[]) => unknown>;
     const notAnObject = /^options: must be an object \(got (missing|null)\)$/;
