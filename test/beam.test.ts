@@ -101,6 +101,23 @@ describe('beam search: length normalisation', () => {
   });
 });
 
+describe('beam search: --stop-at-eos where <EOS> is the likeliest token', () => {
+  // logits fixed as above, <EOS> the likeliest and "a" next: every step ends a hypothesis, and from the third a finished one is
+  // dropped for a better, the one just ended among them, whose prefix the same step still extends
+  const toyVocab = Vocabulary.fromTokens(['<EOS>', '<UNK>', 'a', 'b']);
+  const toy: ModelConfig = { cell: 'rnn', vocabSize: 4, embedDim: 2, hiddenSize: 3, numLayers: 1, dropout: 0 };
+  const toyParams = initParams(toy, new Rng(3));
+  const weight = paramLayout(toy).byName.get('head.weight')!;
+  toyParams.fill(0, weight.offset, weight.offset + weight.size);
+  toyParams.set([2, 0, 1, 0], paramLayout(toy).byName.get('head.bias')!.offset);
+
+  it('keeps the prefix of a live hypothesis when a finished one that shares it is dropped', () => {
+    const result = beamSearch({ config: toy, params: toyParams, vocab: toyVocab, beam: 2, length: 4, stopAtEos: true, kernels: 'js' });
+    expect([result.text, result.tokens]).toEqual(['', 1]);
+    expect(result.hypotheses.map((h) => h.text)).toEqual(['', 'a', 'aaaa']);
+  });
+});
+
 /**
  * A naive beam search (no --stop-at-eos): each hypothesis's next-token log-probabilities from a
  * batch of one that reads `<EOS>`, the prime and the hypothesis from a zero state, every

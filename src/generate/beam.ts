@@ -183,11 +183,13 @@ function* search(opts: BeamOptions): Work<BeamResult> {
     }
     candidates.choose(liveLogProb, liveCount, logProbs, V);
     let nextCount = 0;
+    const dropped: number[] = [];
     for (let c = 0; c < candidates.count; c++) {
       const parent = candidates.parent[c]!, token = candidates.token[c]!, logProb = candidates.logProb[c]!;
       const node = tree.add(live[parent]!, token);
       if (token === EOS && stopAtEos) {
-        finished.offer(tree, node, logProb, step + 1);
+        const worse = finished.offer(node, logProb, step + 1);
+        if (worse >= 0) dropped.push(worse);
       } else {
         parents[nextCount] = parent;
         tokens[nextCount] = token;
@@ -195,6 +197,8 @@ function* search(opts: BeamOptions): Work<BeamResult> {
         nextLogProb[nextCount++] = logProb;
       }
     }
+    // a dropped hypothesis's prefix may be one that a later candidate of this step extends: released once all are added
+    for (const node of dropped) tree.releaseIfChildless(node);
     for (let b = 0; b < liveCount; b++) tree.releaseIfChildless(live[b]!);
     [live, next] = [next, live];
     [liveLogProb, nextLogProb] = [nextLogProb, liveLogProb];
@@ -369,16 +373,19 @@ class FinishedHypotheses {
 
   constructor(private readonly n: number, private readonly rank: (logProb: number, tokens: number) => number) {}
 
-  offer(tree: PrefixTree, node: number, logProb: number, tokens: number): void {
+  /**
+   * Keeps the hypothesis ended at `node` while it is among the N best; returns the node of the one
+   * dropped for it (itself, maybe), which the caller releases from the tree, else -1.
+   */
+  offer(node: number, logProb: number, tokens: number): number {
     this.kept.push({ node, logProb, tokens, order: this.ended++ });
-    if (this.kept.length <= this.n) return;
+    if (this.kept.length <= this.n) return -1;
     let worst = 0;
     for (let i = 1; i < this.kept.length; i++) {
       const a = this.kept[i]!, w = this.kept[worst]!;
       if (this.rank(a.logProb, a.tokens) <= this.rank(w.logProb, w.tokens)) worst = i;
     }
-    const [dropped] = this.kept.splice(worst, 1);
-    tree.releaseIfChildless(dropped!.node);
+    return this.kept.splice(worst, 1)[0]!.node;
   }
 
   best(): readonly { node: number; logProb: number; tokens: number }[] {
