@@ -169,6 +169,8 @@ function* search(opts: BeamOptions): Work<BeamResult> {
   const finished = new FinishedHypotheses(N, rank);
   const candidates = new Extensions(N);
   const logProbs = new Float64Array(rows * V);
+  // the finished hypotheses a step drops for better ones: at most one a candidate
+  const dropped = new Int32Array(N);
 
   const writerAfterPrime = () => continuationWriter(vocab, prime, { eos: '\n' });
   const settled = opts.onText !== undefined && !stopAtEos ? new SettledText(writerAfterPrime(), opts.onText) : null;
@@ -183,13 +185,13 @@ function* search(opts: BeamOptions): Work<BeamResult> {
     }
     candidates.choose(liveLogProb, liveCount, logProbs, V);
     let nextCount = 0;
-    const dropped: number[] = [];
+    let droppedCount = 0;
     for (let c = 0; c < candidates.count; c++) {
       const parent = candidates.parent[c]!, token = candidates.token[c]!, logProb = candidates.logProb[c]!;
       const node = tree.add(live[parent]!, token);
       if (token === EOS && stopAtEos) {
         const worse = finished.offer(node, logProb, step + 1);
-        if (worse >= 0) dropped.push(worse);
+        if (worse >= 0) dropped[droppedCount++] = worse;
       } else {
         parents[nextCount] = parent;
         tokens[nextCount] = token;
@@ -198,7 +200,7 @@ function* search(opts: BeamOptions): Work<BeamResult> {
       }
     }
     // a dropped hypothesis's prefix may be one that a later candidate of this step extends: released once all are added
-    for (const node of dropped) tree.releaseIfChildless(node);
+    for (let d = 0; d < droppedCount; d++) tree.releaseIfChildless(dropped[d]!);
     for (let b = 0; b < liveCount; b++) tree.releaseIfChildless(live[b]!);
     [live, next] = [next, live];
     [liveLogProb, nextLogProb] = [nextLogProb, liveLogProb];
