@@ -95,8 +95,11 @@ const NEXT_DOCUMENT = 'A';
  * opens is as written so far.
  */
 export function readDocuments(text: string, rule: DocumentRule): ReadText {
-  const documents = splitDocuments(text, rule.docs, rule.sentenceRule);
-  if (rule.docs === 'file') return { documents, separators: [], ended: false, rest: '' };
+  if (rule.docs === 'file') return { documents: splitDocuments(text, 'file'), separators: [], ended: false, rest: '' };
+  const started = splitDocuments(text + NEXT_DOCUMENT, rule.docs, rule.sentenceRule);
+  const open = started.at(-1)!.slice(0, -NEXT_DOCUMENT.length);
+  // the whole text's documents: those a next document leaves as they are (it moves no cut before the open one), then the open one's
+  const documents = [...started.slice(0, -1), ...splitDocuments(open, rule.docs, rule.sentenceRule)];
   const separators: string[] = [];
   let end = 0;
   for (const [i, doc] of documents.entries()) {
@@ -104,8 +107,6 @@ export function readDocuments(text: string, rule: DocumentRule): ReadText {
     if (i > 0) separators.push(text.slice(end, start));
     end = start + doc.length;
   }
-  const started = splitDocuments(text + NEXT_DOCUMENT, rule.docs, rule.sentenceRule);
-  const open = started.at(-1)!.slice(0, -NEXT_DOCUMENT.length);
   // the open document is the last whole one and the white space after it, or one the whole text drops (blank so far)
   const ended = started.length > 1 && documents.length < started.length;
   return { documents, separators, ended, rest: documents.length < started.length ? open : text.slice(end) };
