@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadModel } from '../src/api/index.js';
 import { resolveKernels } from '../src/engine/kernels/index.js';
 import { type GenerateDone, readServedModel } from '../src/serve/jobs.js';
-import { JobStoppedError, QueueFullError, WorkerPool } from '../src/serve/pool.js';
+import { JobStoppedError, QueueFullError, WORKER_SCRIPT, WorkerPool } from '../src/serve/pool.js';
 import { HttpError, RnnServer, type ServeOptions, isLoopback, jobFailure } from '../src/serve/server.js';
 import { rnnIn } from './helpers/cli.js';
 import { collect } from './helpers/generation.js';
@@ -61,6 +61,28 @@ function inProcess(served: ServeOptions['models'], options: Partial<ServeOptions
 function poolOf(server: RnnServer): { slots: { worker: Worker }[]; spawn: () => Promise<unknown>; close: () => Promise<void>; run: WorkerPool['run'] } {
   return (server as unknown as { pool: ReturnType<typeof poolOf> }).pool;
 }
+
+/** The prime of a request that stuckWorker's thread is stuck in. */
+const STUCK_PRIME = 'stuck';
+
+/**
+ * A generation thread's script that runs the pool's own (WORKER_SCRIPT) but is stuck, as in a
+ * loop of synchronous code that never reads its control block, in a job whose prime is
+ * STUCK_PRIME: at the job's first message, once it has sent it if it is a piece of text (a
+ * stream begun), else before (an answer never sent).
+ */
+const stuckWorker = new URL(`data:text/javascript,${encodeURIComponent(`
+  import { parentPort } from 'node:worker_threads';
+  const post = parentPort.postMessage.bind(parentPort);
+  let stuck = false;
+  parentPort.on('message', ({ request }) => (stuck = request.options?.prime === ${JSON.stringify(STUCK_PRIME)}));
+  parentPort.postMessage = (message, transfer) => {
+    if (stuck && 'text' in message) post(message, transfer);
+    if (stuck && 'id' in message) for (;;);
+    post(message, transfer);
+  };
+  await import(${JSON.stringify(WORKER_SCRIPT.href)});
+`)}`);
 
 /** Sends `raw` bytes on a connection of their own and resolves with all the server answers before it closes. */
 function rawExchange(url: string, raw: string, thenClose = false): Promise<string> {
@@ -588,6 +610,40 @@ describe('limits, and threads that fail', () => {
       expect(next.status).toBe(200);
       expect(next.json).toMatchObject({ tokens: 5 });
       expect((await request(`${s.url}/healthz`)).json).toEqual({ status: 'ok', threads: 1, running: 0, waiting: 0 });
+    } finally {
+      stderr.mockRestore();
+      await s.close();
+    }
+  });
+
+  it('a thread stuck in a request (code that never reads the stop): ended a grace after the time limit, the request answered 500 or its stream ended, said on stderr, and a fresh thread serves the next', async () => {
+    const start = WorkerPool.start.bind(WorkerPool);
+    const starts = vi.spyOn(WorkerPool, 'start').mockImplementation((options) => start({ ...options, workerScript: stuckWorker, stopGraceMs: 200 }));
+    const s = await inProcess([{ name: 'gru', path: models.gru }], { workers: 1, timeLimitMs: 300 }).finally(() => starts.mockRestore());
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      // each thread started in a stuck one's place, once it has loaded the model
+      const pool = poolOf(s), spawn = pool.spawn.bind(pool), spawned: Promise<unknown>[] = [];
+      vi.spyOn(pool, 'spawn').mockImplementation(() => {
+        spawned.push(spawn());
+        return spawned.at(-1)!;
+      });
+      const ended = 'the request ran past the time limit of 0.3 s, and its generation thread had not stopped 0.2 s later: ' +
+        'the thread was ended, and another started in its place';
+      const whole = await post(`${s.url}/v1/generate`, { prime: STUCK_PRIME, len: 5 });
+      expect([whole.status, whole.headers.get('retry-after'), whole.json]).toEqual([500, null, { error: ended }]);
+      await spawned[0];
+      expect((await request(`${s.url}/healthz`)).json).toEqual({ status: 'ok', threads: 1, running: 0, waiting: 0 });
+      const streamed = await fetch(`${s.url}/v1/generate`, { method: 'POST', body: JSON.stringify({ prime: STUCK_PRIME, len: 5, stream: 'ndjson' }) });
+      expect(streamed.status).toBe(200);
+      const lines = (await readStream(streamed)).trimEnd().split('\n').map((line) => JSON.parse(line) as object);
+      expect(lines).toEqual([{ text: expect.any(String) }]);
+      await spawned[1];
+      const next = await post(`${s.url}/v1/generate`, { len: 5, seed: 1 });
+      expect([next.status, next.json]).toMatchObject([200, { tokens: 5, finish: 'length' }]);
+      expect((await request(`${s.url}/healthz`)).json).toEqual({ status: 'ok', threads: 1, running: 0, waiting: 0 });
+      const said = 'rnn serve: a generation thread was still running its request 0.2 s after it was stopped: ending it, starting another\n';
+      expect(stderr.mock.calls.map(([line]) => String(line))).toEqual([said, said]);
     } finally {
       stderr.mockRestore();
       await s.close();

@@ -31,6 +31,8 @@ interface Job {
   signal: AbortSignal;
   resolve: (done: unknown) => void;
   reject: (err: Error) => void;
+  /** Set when it is stopped while it runs: ends its thread (stuck) unless the job has ended within the grace. */
+  stuckAfter?: NodeJS.Timeout;
 }
 
 interface Slot {
@@ -47,12 +49,32 @@ export interface PoolOptions {
   workers: number;
   /** Jobs that may wait for a thread; one more is refused. */
   queue: number;
-  /** Told, in one line, when a thread ends unasked and when its replacement cannot start. */
+  /** Told, in one line, when a thread ends unasked or stuck, and when its replacement cannot start. */
   report?: (line: string) => void;
+  /** How long a thread may take to end a job after its stop before it is ended as stuck: STOP_GRACE_MS unless a test gives less. */
+  stopGraceMs?: number;
+  /** The threads' script: worker.ts's (WORKER_SCRIPT), unless a test gives one that wraps it to misbehave. */
+  workerScript?: URL;
 }
+
+/**
+ * How long a thread may take to end a job after its stop (the time limit, its client gone)
+ * before it is deemed stuck in code that never reads the stop (a loop, a bug) and ended. A
+ * thread reads the stop before each token, beam step and scored prediction, so a sound one ends
+ * within one of those (milliseconds; a step of the widest beam on the largest model, or the JSON
+ * of a large answer, within a second or two).
+ */
+export const STOP_GRACE_MS = 10_000;
 
 /** The thread running a job ended unasked (out of memory, say): the job has no answer, and another thread is started. */
 export class ThreadLostError extends Error {}
+
+/** The thread running a job had not ended it `graceMs` after its stop: the thread was ended, and another is started. */
+export class ThreadStuckError extends ThreadLostError {
+  constructor(readonly graceMs: number) {
+    super(`the generation thread running it was still at it ${graceMs / 1000} s after it was stopped: the thread was ended, and another started in its place`);
+  }
+}
 
 /** No generation thread runs: every one ended and none could be started again (the server answers 503). */
 export class NoThreadError extends Error {}
@@ -63,8 +85,9 @@ export class NoThreadError extends Error {}
  * queue. A job's signal stops it: a waiting one leaves the queue, a running one stops before
  * its next token (the thread reads the shared control block). A streamed generation is held,
  * its thread drawing nothing, while its onText asks (its client is not reading), or until it is
- * stopped. A thread that ends unasked fails its job and is started again; one that cannot be is
- * tried again at the next job, and while no thread runs, jobs are refused with NoThreadError.
+ * stopped. A thread that ends unasked fails its job and is started again, and so is one still
+ * running a job STOP_GRACE_MS after its stop (stuck), which is ended; one that cannot be started
+ * is tried again at the next job, and while no thread runs, jobs are refused with NoThreadError.
  */
 export class WorkerPool {
   private readonly slots: Slot[] = [];
@@ -133,6 +156,7 @@ export class WorkerPool {
     if (!slot) return;
     Atomics.store(slot.control, JobControl.Stop, job.id);
     release(slot.control, job.id);
+    job.stuckAfter = setTimeout(() => this.stuck(slot, job), this.options.stopGraceMs ?? STOP_GRACE_MS);
   }
 
   /**
@@ -158,6 +182,7 @@ export class WorkerPool {
 
   /** A slot free again (its job ended, or its thread has just started): it takes the next job waiting. */
   private finish(slot: Slot): void {
+    clearTimeout(slot.job?.stuckAfter);
     slot.job = null;
     const next = this.waiting.shift();
     if (next) this.dispatch(slot, next);
@@ -174,7 +199,7 @@ export class WorkerPool {
   private spawn(): Promise<Slot> {
     const control = new SharedArrayBuffer(JOB_CONTROL_SIZE * Int32Array.BYTES_PER_ELEMENT);
     const data: WorkerData = { models: this.options.models, kernels: this.options.kernels, control };
-    const worker = new Worker(workerUrl(), { workerData: data });
+    const worker = new Worker(this.options.workerScript ?? WORKER_SCRIPT, { workerData: data });
     const slot: Slot = { worker, control: new Int32Array(control), job: null };
     return new Promise((resolve, reject) => {
       let started = false;
@@ -223,13 +248,31 @@ export class WorkerPool {
 
   /** A thread that ended unasked (an error then its exit, or the exit alone): its job fails, and another is started in its place. */
   private lost(slot: Slot, err: Error): void {
-    const at = this.slots.indexOf(slot);
-    if (at < 0 || this.closing) return;
-    this.slots.splice(at, 1);
+    if (!this.slots.includes(slot) || this.closing) return;
+    this.report(`a generation thread ended (${err.message})${slot.job ? ' while it ran a request' : ''}: starting another`);
+    this.replace(slot, new ThreadLostError(`the generation thread running it ended (${err.message})`));
+  }
+
+  /**
+   * A thread still running a job the grace after its stop: stuck, for it no longer reads the
+   * stop. It is ended, its job fails, and another is started in its place (while the pool
+   * closes too, for jobs may still wait).
+   */
+  private stuck(slot: Slot, job: Job): void {
+    if (!this.slots.includes(slot) || slot.job !== job) return;
+    const failure = new ThreadStuckError(this.options.stopGraceMs ?? STOP_GRACE_MS);
+    this.report(`a generation thread was still running its request ${failure.graceMs / 1000} s after it was stopped: ending it, starting another`);
+    this.replace(slot, failure);
+    void slot.worker.terminate();
+  }
+
+  /** Takes a slot out of the pool, failing its job with `failure`, and starts a thread in its place. */
+  private replace(slot: Slot, failure: ThreadLostError): void {
+    this.slots.splice(this.slots.indexOf(slot), 1);
     const job = slot.job;
+    clearTimeout(job?.stuckAfter);
     slot.job = null;
-    if (job) job.reject(new ThreadLostError(`the generation thread running it ended (${err.message})`));
-    this.report(`a generation thread ended (${err.message})${job ? ' while it ran a request' : ''}: starting another`);
+    job?.reject(failure);
     this.restart();
   }
 
@@ -262,7 +305,7 @@ function release(control: Int32Array, id: number): void {
 }
 
 /** The compiled worker script: beside this file in dist/, or dist's copy when running from src/. */
-function workerUrl(): URL {
+export const WORKER_SCRIPT: URL = (() => {
   const here = new URL(import.meta.url);
   return here.pathname.endsWith('.ts') ? new URL('../../dist/src/serve/worker.js', here) : new URL('./worker.js', here);
-}
+})();

@@ -10,7 +10,7 @@ import { SettingError, type SettingsInput, flagName } from '../input/settings.js
 import { CorpusError } from '../text/corpus.js';
 import { decodeUtf8, utf8Fault } from '../text/utf8.js';
 import { type EncodedAnswer, type GenerateDone, type JobAnswers, type JobOf, type JobRequest, type ServedModel, readServedModel, servedModels } from './jobs.js';
-import { JobError, JobStoppedError, NoThreadError, type OnText, QueueFullError, ThreadLostError, WorkerPool } from './pool.js';
+import { JobError, JobStoppedError, NoThreadError, type OnText, QueueFullError, ThreadLostError, ThreadStuckError, WorkerPool } from './pool.js';
 import {
   ACTIVATIONS_FIELDS, COMPLETE_FIELDS, SCORE_FIELDS, type StreamMode, readActivations, readComplete, readGenerate, readLegacyGenerate,
   readScore,
@@ -444,7 +444,9 @@ function httpError(err: unknown): HttpError {
  * served: the queue was full, no thread runs, or every thread stayed taken for the request's
  * whole time limit while it waited (it never started): 503 with Retry-After. The job's own work
  * ran past the time limit: 503 (a generation is not a failure: it ends early, `finish: "time"`).
- * A field the thread refused: 400. The thread running it ended: 500.
+ * A field the thread refused: 400. The thread running it ended, or was ended for it was still
+ * running the job STOP_GRACE_MS after the time limit (a fault of the server's: a retry would
+ * likely be stuck again): 500.
  */
 export function jobFailure(err: unknown, timeLimitMs: number): unknown {
   if (err instanceof QueueFullError || err instanceof NoThreadError) return busy(err.message);
@@ -453,6 +455,10 @@ export function jobFailure(err: unknown, timeLimitMs: number): unknown {
   }
   if (err instanceof JobStoppedError) return new HttpError(503, `the request ran past the time limit of ${timeLimitMs / 1000} s`);
   if (err instanceof JobError) return new HttpError(400, err.message, err.field);
+  if (err instanceof ThreadStuckError) {
+    return new HttpError(500, `the request ran past the time limit of ${timeLimitMs / 1000} s, and its generation thread had not stopped ` +
+      `${err.graceMs / 1000} s later: the thread was ended, and another started in its place`);
+  }
   if (err instanceof ThreadLostError) return new HttpError(500, err.message);
   return err;
 }
