@@ -11,7 +11,10 @@ import { Stepper } from '../src/engine/stepper.js';
 import { beamBytes, beamSearch, beamWarnings, checkBeamFits } from '../src/generate/beam.js';
 import { sampleText } from '../src/generate/sample.js';
 import { SettingError } from '../src/input/settings.js';
+import type { DocsMode } from '../src/text/documents.js';
+import { SENTENCE_RULE_VERSION } from '../src/text/sentences.js';
 import { EOS, UNK, Vocabulary } from '../src/text/vocab.js';
+import { WORD_RULE_VERSION } from '../src/text/words.js';
 import type { KernelsKind } from '../src/engine/kernels/kinds.js';
 import { kernelKinds, modelOn } from './helpers/kernels.js';
 import { evalGruState } from './helpers/fixtures.js';
@@ -110,6 +113,14 @@ describe('beam search: --stop-at-eos where <EOS> is the likeliest token', () => 
   const weight = paramLayout(toy).byName.get('head.weight')!;
   toyParams.fill(0, weight.offset, weight.offset + weight.size);
   toyParams.set([2, 0, 1, 0], paramLayout(toy).byName.get('head.bias')!.offset);
+
+  it("writes each <EOS> of a hypothesis that goes on past it as the model's documents are parted: a blank line for --docs blank", () => {
+    const cutting = (docs: DocsMode) => Vocabulary.fromTokens(toyVocab.tokens, 'char', WORD_RULE_VERSION, { docs, sentenceRule: SENTENCE_RULE_VERSION });
+    const search = (docs: DocsMode) => beamSearch({ config: toy, params: toyParams, vocab: cutting(docs), beam: 2, length: 3, kernels: 'js' });
+    expect(search('blank').text).toBe('\n\n'.repeat(3));
+    expect(search('line').text).toBe('\n'.repeat(3));
+    expect(search('sentence').text).toBe(' '.repeat(3));
+  });
 
   it('keeps the prefix of a live hypothesis when a finished one that shares it is dropped', () => {
     const result = beamSearch({ config: toy, params: toyParams, vocab: toyVocab, beam: 2, length: 4, stopAtEos: true, kernels: 'js' });

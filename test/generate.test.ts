@@ -15,7 +15,10 @@ import { scoreStream, scoreTokens } from '../src/generate/score.js';
 import { StoppedError } from '../src/generate/stop.js';
 import { CorpusError, prepareData } from '../src/text/corpus.js';
 import { streamCorpus } from '../src/text/corpus-stream.js';
+import { DOCS_MODES, type DocsMode } from '../src/text/documents.js';
+import { SENTENCE_RULE_VERSION } from '../src/text/sentences.js';
 import { EOS, EOS_TOKEN, UNK, UNK_TOKEN, Vocabulary } from '../src/text/vocab.js';
+import { WORD_RULE_VERSION } from '../src/text/words.js';
 import { scratchFolder } from './helpers/files.js';
 import { evalGruState, readEvalFixture } from './helpers/fixtures.js';
 
@@ -239,6 +242,62 @@ describe('sampleText at the word level', () => {
     }
     expect(endsHeld, 'samples whose last token is held').toBeGreaterThan(0);
     expect(stopsHeld, 'samples stopped by <EOS> after a held token').toBeGreaterThan(0);
+  });
+});
+
+describe("a drawn <EOS> is written as the model's documents are parted", () => {
+  /** `vocab` cutting the texts it reads by `docs`. */
+  const cutting = (vocab: Vocabulary, docs: DocsMode) =>
+    Vocabulary.fromTokens(vocab.tokens, vocab.level, WORD_RULE_VERSION, { docs, sentenceRule: SENTENCE_RULE_VERSION });
+
+  /** The ids a sample of `length` tokens at temperature 1 draws after `<EOS>` and `primeIds`, drawn here by hand. */
+  function drawnIds(config: ModelConfig, params: Float32Array, primeIds: ArrayLike<number>, length: number, seed: number): number[] {
+    const stepper = new Stepper(config, params);
+    stepper.reset();
+    stepper.advance(EOS);
+    for (const id of Array.from(primeIds)) stepper.advance(id);
+    const sampler = new TokenSampler(config.vocabSize, 1, null, null, false), rng = new Rng(seed);
+    const ids: number[] = [];
+    while (ids.length < length) {
+      ids.push(sampler.draw(stepper.logits, rng));
+      stepper.advance(ids.at(-1)!);
+    }
+    return ids;
+  }
+
+  it('at the character level: a blank line for --docs blank, a line break for line and file, a space between sentences', () => {
+    const params = toyParams({ [EOS]: 1.5 });
+    const separators: Record<DocsMode, string> = { file: '\n', line: '\n', blank: '\n\n', sentence: ' ' };
+    for (const docs of DOCS_MODES) {
+      const vocab = cutting(TOY_VOCAB, docs);
+      for (const seed of [1, 2, 3]) {
+        const opts = { config: TOY, params, vocab, length: 40, temperature: 1, seed, prime: 'ab' };
+        const ids = drawnIds(TOY, params, vocab.tokenize('ab').ids, 40, seed);
+        expect(ids, 'the sample draws <EOS>').toContain(EOS);
+        const written = ids.map((id) => (id === EOS ? separators[docs] : vocab.tokens[id])).join('');
+        expect(sampleText(opts), docs).toBe(written);
+        expect(sampleCompletions({ ...opts, n: 2 })[0], docs).toBe(written);
+      }
+    }
+  });
+
+  it('at the word level: a blank line for --docs blank; between sentences the space the detokeniser puts between words', () => {
+    const words = Vocabulary.fromTokens([EOS_TOKEN, UNK_TOKEN, 'the', 'cat', 'sat', 'on', 'mat', '.'], 'word');
+    const config: ModelConfig = { cell: 'gru', vocabSize: words.size, embedDim: 4, hiddenSize: 8, numLayers: 1, dropout: 0 };
+    const params = initParams(config, new Rng(5));
+    params[paramLayout(config).byName.get('head.bias')!.offset + EOS] = 1.5;
+    const primeIds = Array.from(words.encode('the cat'));
+    for (const seed of [1, 2, 3]) {
+      const ids = drawnIds(config, params, primeIds, 30, seed);
+      expect(ids, 'the sample draws <EOS>').toContain(EOS);
+      const sample = (docs: DocsMode) => sampleText({ config, params, vocab: cutting(words, docs), length: 30, temperature: 1, seed, prime: 'the cat' });
+      /** The text of `drawn` after the prime, each <EOS> written as `eos`. */
+      const written = (drawn: number[], eos?: string) => words.tokenTexts([...primeIds, ...drawn], { eos }).slice(primeIds.length).join('');
+      expect(sample('blank')).toBe(written(ids, '\n\n'));
+      expect(sample('blank')).toContain('\n\n');
+      expect(sample('line')).toBe(written(ids, '\n'));
+      expect(sample('sentence')).toBe(written(ids.filter((id) => id !== EOS)));
+    }
   });
 });
 

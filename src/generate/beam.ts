@@ -172,7 +172,7 @@ function* search(opts: BeamOptions): Work<BeamResult> {
   // the finished hypotheses a step drops for better ones: at most one a candidate
   const dropped = new Int32Array(N);
 
-  const writerAfterPrime = () => continuationWriter(vocab, prime, { eos: '\n' });
+  const writerAfterPrime = () => continuationWriter(vocab, prime);
   const settled = opts.onText !== undefined && !stopAtEos ? new SettledText(writerAfterPrime(), opts.onText) : null;
 
   let step = 0;

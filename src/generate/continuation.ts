@@ -1,3 +1,4 @@
+import { documentSeparator } from '../text/documents.js';
 import type { DecodeOptions, TextWriter, TokenizedText, Vocabulary } from '../text/vocab.js';
 
 /** What generation reads of a prime: its text and its ids, and what a prime reads after them. */
@@ -20,12 +21,14 @@ export function primeTokens(vocab: Vocabulary, prime: string | PrimeTokens | und
 }
 
 /**
- * A writer of the tokens drawn after a prime: at the word level it has read the prime's tokens
- * first (their text not written), so that the first drawn word is spaced after the prime as the
- * detokeniser spaces it, except after a prime that ends in a space, which spaces it already.
+ * A writer of the tokens drawn after a prime: a drawn `<EOS>` writes what parts two of the
+ * model's documents (`documentSeparator`, as `separatorText` writes it at the vocabulary's level).
+ * At the word level it has read the prime's tokens first (their text not written), so that the
+ * first drawn word is spaced after the prime as the detokeniser spaces it, except after a prime
+ * that ends in a space, which spaces it already.
  */
-export function continuationWriter(vocab: Vocabulary, prime: PrimeReading, options: DecodeOptions): TextWriter {
-  const writer = vocab.writer(options);
+export function continuationWriter(vocab: Vocabulary, prime: PrimeReading, options: Omit<DecodeOptions, 'eos'> = {}): TextWriter {
+  const writer = vocab.writer({ ...options, eos: vocab.separatorText(documentSeparator(vocab.documents)) });
   // a character writer keeps no state from token to token: the prime changes nothing it writes
   if (vocab.level === 'char') return writer;
   for (let i = 0; i < prime.ids.length; i++) writer.read(prime.ids[i]!);

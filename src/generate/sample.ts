@@ -39,9 +39,6 @@ export interface SampleOptions {
   signal?: StopSignal;
 }
 
-/** How a drawn `<EOS>` is written when sampling goes on past it: a line break, so documents come out on their own lines. */
-const EOS_TEXT = '\n';
-
 /**
  * Generates text from the model (docs/text.md): reads `<EOS>` and then the prime from a zero
  * state, then draws `length` tokens one at a time; `<UNK>` as `unk` says (by default never).
@@ -142,7 +139,7 @@ function startSampling(opts: SampleOptions, stepper: TokenStepper) {
     },
     *draw(seed: number): Generator<string, void, undefined> {
       const rng = new Rng(seed);
-      const writer = continuationWriter(vocab, prime, { eos: EOS_TEXT, ...(showUnk && { unk: UNK_TOKEN }) });
+      const writer = continuationWriter(vocab, prime, showUnk ? { unk: UNK_TOKEN } : {});
       // the piece of a token the writer holds back for the one after it, yielded with that one's
       let waiting: string | null = null;
       for (let count = 0; count < length;) {

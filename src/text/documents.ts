@@ -59,6 +59,17 @@ export interface DocumentRule {
   sentenceRule: SentenceRule;
 }
 
+/**
+ * What parts two documents of each mode, as a drawn `<EOS>` writes it (docs/text.md): a blank line
+ * between paragraphs, a space between the sentences of one, a line break after a line or a file.
+ */
+const SEPARATORS: Readonly<Record<DocsMode, string>> = { file: '\n', line: '\n', blank: '\n\n', sentence: ' ' };
+
+/** The text that parts two documents cut by `rule`: what a drawn `<EOS>` writes. */
+export function documentSeparator(rule: DocumentRule): string {
+  return SEPARATORS[rule.docs];
+}
+
 /** Each text one document: the default (`--docs file`), and the rule of a model that records no other. */
 export const WHOLE_TEXTS: DocumentRule = { docs: 'file', sentenceRule: SENTENCE_RULE_VERSION };
 

@@ -358,14 +358,21 @@ export class Vocabulary {
     };
   }
 
-  /** The text of each `<EOS>` in turn under `options`: the next of its texts (at the word level, their line breaks), else `eos`. */
+  /**
+   * What an `<EOS>` that stands for `separator`, the text between two documents, writes: the
+   * separator, at the word level its line breaks alone (the detokeniser spaces the words either side).
+   */
+  separatorText(separator: string): string {
+    return this.level === 'word' ? separator.replaceAll(/[^\n]/g, '') : separator;
+  }
+
+  /** The text of each `<EOS>` in turn under `options`: the next of its texts (`separatorText`), else `eos`. */
   private eosText(options: DecodeOptions): () => string {
     const eos = options.eos ?? '', eosTexts = options.eosTexts ?? [];
     let eosSeen = 0;
     return () => {
       const text = eosTexts[eosSeen++];
-      if (text === undefined) return eos;
-      return this.level === 'word' ? text.replaceAll(/[^\n]/g, '') : text;
+      return text === undefined ? eos : this.separatorText(text);
     };
   }
 

@@ -36,7 +36,8 @@ export function register(program: Command): void {
     .description(
       'Generate text from a checkpoint, streamed to stdout: the prime (verbatim), then --len drawn tokens ' +
         '(characters, or at the word level words and punctuation marks). ' +
-        'A drawn <EOS> (end of document) is printed as a line break unless --stop-at-eos stops there.',
+        'A drawn <EOS> (end of document) is printed as what parts the model\'s documents (a line break; with --docs blank a blank line, ' +
+        'with --docs sentence a space) unless --stop-at-eos stops there.',
     );
   addSettingFlags(command, SAMPLE_FLAGS)
     .addHelpText(
