@@ -164,6 +164,22 @@ describe('a prime is the start of a training stream', () => {
   });
 });
 
+describe("a drawn <EOS> is written as what parts the model's documents", () => {
+  it('in the samples training shows at each evaluation: a space between two sentences of a --docs sentence run', async () => {
+    // sentences of letters and a full stop alone: a space or a line break in a sample can only be a drawn <EOS>
+    const corpus = scratch.file(`${'Yes. No. Maybe. Why? Go! '.repeat(120)}\n`, 'sentences.txt');
+    const samples: string[] = [];
+    await train({ ...TINY, docs: 'sentence', evalEvery: 1, out: join(scratch.dir, 'sampled-sentences') }, [corpus], {
+      onEvent: (event) => {
+        if (event.event === 'eval') samples.push(event.sample);
+      },
+    });
+    expect(samples).toHaveLength(3);
+    expect(samples.join('')).toContain(' ');
+    expect(samples.join('')).not.toContain('\n');
+  });
+});
+
 describe('what tokenize made, built by hand', () => {
   it('a prime\'s tail is checked as its ids are, and a text\'s separators are strings', () => {
     const model = modelOf('char', 'line'), size = model.vocab.size;

@@ -5,7 +5,7 @@ import { OPTIMIZER_KINDS } from '../engine/optim.js';
 import { paramLayout } from '../engine/params.js';
 import { zodErrorMessage } from '../input/issues.js';
 import { VAL_FRAC } from '../text/corpus.js';
-import { DOCS_MODES, type DocumentRule } from '../text/documents.js';
+import { DOCS_MODES, type DocsMode, type DocumentRule } from '../text/documents.js';
 import { recordedSentenceRule, SENTENCE_RULE_VERSION } from '../text/sentences.js';
 import { Vocabulary } from '../text/vocab.js';
 import { CheckpointError, checkFormat, isJsonObject } from './errors.js';
@@ -242,7 +242,12 @@ export function checkpointVocabulary(ckpt: Checkpoint): Vocabulary {
  */
 export function recordedDocuments(ckpt: Checkpoint): DocumentRule {
   if (ckpt.corpus === null) return { docs: ckpt.config.training.docs, sentenceRule: SENTENCE_RULE_VERSION };
-  return { docs: ckpt.corpus.docs, sentenceRule: recordedSentenceRule(ckpt.corpus.sentenceRule)! };
+  return corpusDocuments(ckpt.corpus);
+}
+
+/** How a corpus record's documents were cut: by its mode, sentences by the rules it names (none: version 1). */
+export function corpusDocuments(corpus: { docs: DocsMode; sentenceRule?: number }): DocumentRule {
+  return { docs: corpus.docs, sentenceRule: recordedSentenceRule(corpus.sentenceRule)! };
 }
 
 /** The model a checkpoint holds, with its weights decoded into one flat buffer. */
