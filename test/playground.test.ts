@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, type Page, chromium } from 'playwright-core';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import { ROOT } from './helpers/cli.js';
+import { ROOT, rnnIn } from './helpers/cli.js';
 import { contrastFaults } from './helpers/contrast.js';
 import { scratchFolder } from './helpers/files.js';
-import { type RunningServer, makeModels, serve } from './helpers/serve.js';
+import { type RunningServer, TINY_TRAINING, makeModels, serve } from './helpers/serve.js';
 
 /**
  * The playground page in a real browser: Debian's headless Chromium (`.ci/run` installs it)
@@ -106,7 +106,7 @@ it('streams a sample, colours a scored text by surprise, shows hidden units and 
   await page.click('#score');
   await page.waitForFunction(() => document.querySelectorAll('#scored span').length > 0);
   const colours = await page.$$eval('#scored span', (spans) => spans.map((s) => getComputedStyle(s).backgroundColor));
-  expect(colours).toHaveLength(text.length);
+  expect(colours).toHaveLength(text.length + 1); // its characters and the closing <EOS>
   expect(new Set(colours).size).toBeGreaterThan(5);
   expect(await page.locator('#score-status').textContent()).toMatch(/^\d+ predictions · [\d.]+ nats\/char/);
   await page.hover('#scored span:nth-child(5)');
@@ -146,7 +146,7 @@ it('streams a sample, colours a scored text by surprise, shows hidden units and 
   await page.fill('#score-text', 'The people of the United States.');
   await page.click('#score');
   await page.waitForFunction(() => document.querySelector('#scored span')?.textContent === 'The');
-  expect(await page.locator('#scored span').count()).toBe(7);
+  expect(await page.locator('#scored span').count()).toBe(8); // seven tokens and the closing <EOS>
   await page.click('#show-unit');
   await page.waitForFunction(() => document.querySelectorAll('#units span').length === 7);
   await page.fill('#prime', 'The xyzzyq of the');
@@ -261,6 +261,54 @@ it('gives a token that draws nothing (a lone zero-width joiner, a lone mark) wid
   for (const [, width] of unseen) expect(width).toBeGreaterThanOrEqual(4); // the 2 px padding of .zero-width on either side
 }));
 
+it('marks each <EOS> that writes no text (between two sentences of a word-level --docs sentence model, the closing one), so that it shows and opens its tip', async () => {
+  const run = await rnnIn(scratch.dir, [
+    'train', 'corpus.txt', '--level', 'word', '--docs', 'sentence', '--vocab-size', '400', ...TINY_TRAINING, '--workers', '1', '--max-steps', '10', '--out', 'sentences',
+  ]);
+  expect(run.status, run.stderr).toBe(0);
+  const sentences = await serve(scratch.dir, ['--checkpoint', `sentences=${join(scratch.dir, 'sentences', 'latest.json')}`]);
+  const at = await context.newPage();
+  try {
+    await at.setViewportSize({ width: 1280, height: 800 });
+    await at.goto(sentences.url);
+    await at.waitForFunction(() => document.querySelectorAll('#model option').length === 1);
+    const text = 'The people of the United States. The war is over.';
+    await at.fill('#score-text', text);
+    await at.click('#score');
+    await at.waitForFunction(() => document.querySelectorAll('#scored span').length > 0);
+    const scored = await at.$$eval('#scored span', (spans) => spans.map((s) => {
+      const { token, text } = JSON.parse((s as HTMLElement).dataset.tip!) as { token: string; text: string };
+      return { token, text, width: s.getBoundingClientRect().width, mark: getComputedStyle(s, '::before').content };
+    }));
+    // every <EOS> a token of the page's, the one between the sentences right after its full stop
+    expect(scored.map((t) => (t.token === '<EOS>' ? t.token : t.text.trim()))).toEqual(['The', 'people', 'of', 'the', 'United', 'States', '.', '<EOS>', 'The', 'war', 'is', 'over', '.', '<EOS>']);
+    for (const end of scored.filter((t) => t.token === '<EOS>')) {
+      expect(end.text).toBe('');
+      expect(end.mark).not.toBe('none');
+      expect(end.width).toBeGreaterThanOrEqual(8);
+    }
+    // the mark is drawn, not written: the text shown is the text scored
+    expect(await at.locator('#scored').textContent()).toBe(text);
+    await at.hover('#scored span:nth-child(8)');
+    await expect.poll(() => at.locator('#tip').isVisible()).toBe(true);
+    expect(await at.locator('#tip .head').textContent()).toMatch(/^"<EOS>" {2}p = /);
+
+    // the unit's view reads the <EOS> between the sentences too, and marks it the same way
+    await at.click('#most-active');
+    await at.waitForFunction(() => document.querySelectorAll('#units span').length > 0);
+    const units = await at.$$eval('#units span', (spans) => spans.map((s) => [s.getAttribute('data-text'), s.getBoundingClientRect().width] as const));
+    expect(units).toHaveLength(13);
+    expect(units[7]![0]).toBe('');
+    expect(units[7]![1]).toBeGreaterThanOrEqual(8);
+    await at.hover('#units span:nth-child(8)');
+    await expect.poll(() => at.locator('#tip').isVisible()).toBe(true);
+    expect(await at.locator('#tip .head').textContent()).toMatch(/^unit \d+ after <EOS>: -?[\d.]+$/);
+  } finally {
+    await at.close();
+    await sentences.stop();
+  }
+});
+
 it('is usable from the keyboard alone: Enter submits, the focus shows, every control is named, the scored text is one tab stop', () => onFreshPage(async (at) => {
   const unnamed = await at.$$eval('input, select, textarea, button', (controls) => controls
     .filter((c) => ((c as HTMLInputElement).labels?.length ?? 0) === 0 && !c.getAttribute('aria-label') && (c.tagName !== 'BUTTON' || c.textContent!.trim() === ''))
@@ -303,11 +351,11 @@ it('is usable from the keyboard alone: Enter submits, the focus shows, every con
   expect(await sampleOutcome(at)).toMatch(/^stopped · /);
   expect(await at.evaluate(() => document.activeElement!.id)).toBe('generate');
 
-  // Ctrl+Enter scores; the scored text is one stop, its tokens reached by the arrow keys
+  // Ctrl+Enter scores; the scored text is one stop, its tokens (its 27 characters and the closing <EOS>) reached by the arrow keys
   await at.fill('#score-text', 'The people of this country.');
   await at.focus('#score-text');
   await at.keyboard.press('Control+Enter');
-  await at.waitForFunction(() => document.querySelectorAll('#scored span').length === 27);
+  await at.waitForFunction(() => document.querySelectorAll('#scored span').length === 28);
   expect(await at.locator('#scored [tabindex="0"]').count()).toBe(1);
   await at.focus('#use-sample');
   await at.keyboard.press('Tab');
@@ -317,16 +365,21 @@ it('is usable from the keyboard alone: Enter submits, the focus shows, every con
   expect(await at.evaluate(() => document.activeElement!.textContent)).toBe('e');
   await expect.poll(() => at.locator('#tip .head').textContent()).toMatch(/^"e" {2}p = /);
   await at.keyboard.press('End');
+  await expect.poll(() => at.locator('#tip .head').textContent()).toMatch(/^"<EOS>" {2}p = /);
+  const onClosingEos = () => at.evaluate(() => document.activeElement === document.querySelector('#scored span:last-child.end'));
+  expect(await onClosingEos()).toBe(true);
+  await at.keyboard.press('ArrowLeft');
   expect(await at.evaluate(() => document.activeElement!.textContent)).toBe('.');
+  await at.keyboard.press('End');
   // Escape closes the tip, the focus staying on its token
   await expect.poll(() => at.locator('#tip').isVisible()).toBe(true);
   await at.keyboard.press('Escape');
   expect(await at.locator('#tip').isHidden()).toBe(true);
-  expect(await at.evaluate(() => document.activeElement!.textContent)).toBe('.');
+  expect(await onClosingEos()).toBe(true);
   await at.keyboard.press('Tab');
   expect(await at.evaluate(() => document.activeElement!.id)).toBe('layer');
   await at.keyboard.press('Shift+Tab');
-  expect(await at.evaluate(() => document.activeElement!.textContent)).toBe('.');
+  expect(await onClosingEos()).toBe(true);
 
   // Enter in the unit's field shows it
   await at.fill('#unit', '3');
@@ -543,7 +596,7 @@ it('keeps the loss chart readable and a tip inside the window at a phone width',
   await at.selectOption('#model', 'words');
   await at.fill('#score-text', `The ${'antidisestablishmentarianism'.repeat(6)} of the people.`);
   await at.click('#score');
-  await at.waitForFunction(() => document.querySelectorAll('#scored span').length === 6);
+  await at.waitForFunction(() => document.querySelectorAll('#scored span').length === 7); // six tokens and the closing <EOS>
   await at.hover('#scored span:nth-child(2)');
   await expect.poll(() => at.locator('#tip').isVisible()).toBe(true);
   expect(await at.locator('#tip .head').textContent()).toMatch(/ \(<UNK>\) {2}p = /);

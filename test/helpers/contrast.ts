@@ -16,8 +16,8 @@ export interface ContrastCheck {
 
 /**
  * WCAG contrast ratios on `at` as it is shown now, in the colour scheme it is shown in. Every
- * visible text, a placeholder and a disabled control's included, against what is painted behind
- * it (the backgrounds of its ancestors and their opacity); and, at 3:1, the focused control's
+ * visible text, a placeholder, a disabled control's and one a ::before draws included, against
+ * what is painted behind it (the backgrounds of its ancestors and their opacity); and, at 3:1, the focused control's
  * outline and each control marked invalid against what is around them, and the loss chart's
  * lines against the chart. Left aside: the faint ↵ of a line break (a mark beside the text it
  * follows) and the chart's grid and axes (its labels carry the values).
@@ -77,6 +77,12 @@ export function contrastFaults(at: Page): Promise<ContrastCheck> {
       if (own.trim() !== '' || control) {
         texts += 1;
         check(name(e, control ? (e as HTMLInputElement).value : own), painted(e, ink), painted(e), textBound);
+      }
+      // a text the style sheet draws before it (an <EOS> token's tag), on its background
+      const drawn = getComputedStyle(e, '::before');
+      if (/^".+"$/.test(drawn.content)) {
+        texts += 1;
+        check(`${name(e, drawn.content.slice(1, -1))}::before`, painted(e, drawn.color), painted(e), textBound);
       }
       const placeholder = (e as HTMLInputElement).placeholder;
       if (control && placeholder && (e as HTMLInputElement).value === '') {

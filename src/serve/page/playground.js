@@ -245,12 +245,17 @@ function paintActivation(span, v) {
 /** A token of format characters and marks alone (a lone zero-width joiner, say) draws nothing: it is given width of its own. */
 const ZERO_WIDTH = /^[\p{Cf}\p{Mn}\p{Me}]+$/u;
 
-/** A token's text as shown: a line break shows a faint ↵ before it. */
+/**
+ * A token's text as shown: a line break shows a faint ↵ before it. A token that writes no text
+ * is an <EOS> (the closing one, or one between two sentences at the word level): it shows a mark
+ * of its own, which playground.css draws and the text does not hold.
+ */
 function tokenSpan(text) {
   const span = document.createElement('span');
   span.textContent = text.replace(/\n/g, '↵\n');
   if (text.includes('\n')) span.classList.add('newline');
   if (ZERO_WIDTH.test(text)) span.classList.add('zero-width');
+  if (text === '') span.classList.add('end');
   return span;
 }
 
@@ -279,7 +284,7 @@ async function score() {
   status('score-status', 'scoring…');
   try {
     const answer = await json(await api('/v1/score', { model: model.name, text, top: 5 }, signal));
-    const spans = answer.tokens.filter((t) => t.text !== '').map((t) => {
+    const spans = answer.tokens.map((t) => {
       const span = tokenSpan(t.text);
       paintSurprise(span, -t.logProb);
       span.dataset.tip = JSON.stringify(t);
@@ -330,7 +335,8 @@ function showTip(event) {
 function unitTip(span) {
   const head = document.createElement('div');
   head.className = 'head';
-  head.textContent = `unit ${$('units').dataset.unit} after "${showable(span.dataset.text)}": ${Number(span.dataset.value).toFixed(3)}`;
+  const token = span.dataset.text === '' ? '<EOS>' : `"${showable(span.dataset.text)}"`;
+  head.textContent = `unit ${$('units').dataset.unit} after ${token}: ${Number(span.dataset.value).toFixed(3)}`;
   return [head];
 }
 
