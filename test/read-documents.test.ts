@@ -207,6 +207,47 @@ describe('rnn serve reads a text as the library does', () => {
   });
 });
 
+describe('a text with CRLF line ends reads as the same text with LF, however it comes (docs/text.md)', () => {
+  const lf = 'To be\n\n  \nor not\nto be.\nThat is\nthe question.\n\n', crlf = lf.replace(/\n/g, '\r\n');
+
+  it('the library reads it so, scored, as a prime and for activations, and drops a leading BOM, at each level and rule', () => {
+    for (const level of LEVELS) {
+      for (const docs of [...MODES, 'file'] as const) {
+        const model = modelOf(level, docs);
+        for (const text of [crlf, `\uFEFF${crlf}`]) {
+          expect({ ...model.tokenize(text) }).toEqual({ ...model.tokenize(lf) });
+          expect(model.scoreSync(text, { top: 2 })).toEqual(model.scoreSync(lf, { top: 2 }));
+          expect(model.activationsSync(text, 0)).toEqual(model.activationsSync(lf, 0));
+          const sampled = { len: 12, seed: 3, n: 2 };
+          expect(model.completeSync({ ...sampled, prime: text })).toEqual(model.completeSync({ ...sampled, prime: lf }));
+        }
+      }
+    }
+  });
+
+  it('rnn eval perplexity, rnn sample and rnn serve read it as the library reads the text with LF', async () => {
+    const model = modelOf('char', 'line'), path = modelPaths.get(key('char', 'line'))!, file = scratch.file(crlf, 'crlf.txt');
+    const expected = model.scoreSync(lf, { tokens: false });
+    const run = await rnnIn(scratch.dir, ['eval', 'perplexity', '--checkpoint', path, file, '--text', crlf, '--json', '--kernels', 'js', '--workers', '1']);
+    expect(run.stderr).toBe('');
+    const rows = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as { name: string; tokens: number; loss: number });
+    expect(rows.map((row) => row.name)).toEqual([file, 'text 1', 'total']);
+    for (const row of rows.slice(0, 2)) {
+      expect(row.tokens).toBe(expected.predictions);
+      expect(row.loss).toBeCloseTo(expected.loss, 9);
+    }
+    const sample = await rnnIn(scratch.dir, ['sample', '--checkpoint', path, '--prime', crlf, '--len', '12', '--seed', '3', '--kernels', 'js']);
+    expect(sample.stdout).toBe(lf + model.completeSync({ prime: lf, len: 12, seed: 3, n: 1 })[0]);
+    const server = await serve(scratch.dir, ['--checkpoint', `line=${path}`, '--workers', '1', '--kernels', 'js']);
+    try {
+      const score = await post(`${server.url}/v1/score`, { model: 'line', text: crlf, top: 2 });
+      expect(score.json).toEqual(JSON.parse(JSON.stringify(model.scoreSync(lf, { top: 2 }))));
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
 describe('a model whose documents are its files reads a text as one document, as before', () => {
   it('its scores, prime and tokens are those of the whole text, line breaks and all', () => {
     for (const level of LEVELS) {

@@ -8,7 +8,7 @@ import { CorpusError, fingerprintMatches, prepareData } from '../src/text/corpus
 import type { DocsMode } from '../src/text/documents.js';
 import type { SentenceRule } from '../src/text/sentences.js';
 import { streamCorpus } from '../src/text/corpus-stream.js';
-import { TextSchema, firstInvalidUtf8Offset, readTextFile } from '../src/text/utf8.js';
+import { firstInvalidUtf8Offset, readTextFile } from '../src/text/utf8.js';
 import { EOS, EOS_TOKEN, UNK, UNK_TOKEN, Vocabulary, cutBy } from '../src/text/vocab.js';
 import { WORD_RULE_VERSION } from '../src/text/words.js';
 import { readCorpus, tokenStream } from './helpers/corpus.js';
@@ -203,15 +203,18 @@ describe('reading a corpus, and the token stream', () => {
     expect(() => streamCorpus([file, link], 'file')).toThrow(`${link} is in the corpus twice (also as ${file}): name each file once`);
   });
 
-  it('reads a prime file with its BOM stripped and CRLF as LF', () => {
-    expect(readTextFile(tempFile('\uFEFFThe\r\nend'))).toBe('The\nend');
+  it('reads a prime file with its BOM stripped, and its CRLF as LF where a model reads it', () => {
+    const read = readTextFile(tempFile('\uFEFFThe\r\nend'));
+    expect(read).toBe('The\r\nend');
+    expect(Vocabulary.build(['The\nend']).tokenize(read).text).toBe('The\nend');
   });
 
-  it('reads a text given as a string (--text, --prime, a request) as the same text in a file: its BOM stripped, CRLF as LF', () => {
-    const text = '\uFEFFThe\r\nend';
-    expect(TextSchema.parse(text)).toBe(readTextFile(tempFile(text)));
-    expect(TextSchema.parse(text)).toBe('The\nend');
-    expect(TextSchema.parse('a\uFEFFb')).toBe('a\uFEFFb'); // a BOM inside a text is a character of it, as in a file
+  it('a model reads a text given as a string (--text, --prime, a request, the library) as the same text in a file: its BOM stripped, CRLF as LF', () => {
+    const text = '\uFEFFThe\r\nend', vocab = Vocabulary.build(['The\nend\r']);
+    expect({ ...vocab.tokenize(text) }).toEqual({ ...vocab.tokenize(readTextFile(tempFile(text))) });
+    expect({ ...vocab.tokenize(text) }).toEqual({ ...vocab.tokenize('The\nend') });
+    expect(vocab.tokenize('a\uFEFFb').text).toBe('a\uFEFFb'); // a BOM inside a text is a character of it, as in a file
+    expect(vocab.tokenize('a\rb\r').text).toBe('a\rb\r'); // a lone CR is no line end
   });
 });
 

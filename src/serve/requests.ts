@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { SAMPLE_SETTINGS } from '../generate/settings.js';
-import { TextSchema } from '../text/utf8.js';
 import {
   type SettingSource, type SettingTable, type SettingsInput, integerFrom, orList, parseSettings, pickSettings, settingsSchema,
 } from '../input/settings.js';
@@ -15,8 +14,8 @@ import {
  */
 
 const model = { schema: z.string(), expected: 'the name of a served model (GET /v1/models lists them)', help: 'the model (default: the first)' };
-/** A text the model reads, its CRLF line ends read as LF as in a file. */
-const textField = (help: string) => ({ schema: TextSchema, expected: 'a string', help });
+/** A text the model reads (its CRLF line ends read as LF, as every text a model reads: `textAsRead`). */
+const textField = (help: string) => ({ schema: z.string(), expected: 'a string', help });
 const text = textField('the text, read as one document');
 
 const STREAM_MODES = ['sse', 'ndjson'] as const;

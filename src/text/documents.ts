@@ -53,6 +53,20 @@ function isBlank(line: string): boolean {
   return /^[ \t]*$/.test(line);
 }
 
+/**
+ * A text as a model reads it, however it comes (a file, a flag, a request, the library's
+ * caller): a leading byte-order mark (an editor's) dropped, and CRLF line ends read as LF
+ * (`lfLineEnds`). `Vocabulary.tokenize` reads every text so.
+ */
+export function textAsRead(text: string): string {
+  return lfLineEnds(text.startsWith('\uFEFF') ? text.slice(1) : text);
+}
+
+/** CRLF line ends as LF: how every text, a corpus file's too (`Utf8ChunkDecoder`), is read. */
+export function lfLineEnds(text: string): string {
+  return text.replace(/\r\n/g, '\n');
+}
+
 /** How a model cuts the texts it reads into documents: as its corpus was cut, by `docs` (for 'sentence', the rules of `sentenceRule`). */
 export interface DocumentRule {
   docs: DocsMode;

@@ -1,14 +1,15 @@
-import { z } from 'zod';
 import { CorpusError } from './corpus.js';
 import { STDIN_NAME, STDIN_PATH, readOrThrow, refuseEmptyPath, standardInput, statOrThrow } from './corpus-files.js';
+import { lfLineEnds } from './documents.js';
 import { grouped } from './vocab.js';
 
 /*
- * UTF-8 bytes → text, whole or chunk by chunk, the same way: a leading BOM dropped, CRLF read as
- * LF, and invalid UTF-8 refused naming the file, the byte offset, the line and the byte.
+ * UTF-8 bytes → text, whole or chunk by chunk, the same way: a leading BOM dropped, and invalid
+ * UTF-8 refused naming the file, the byte offset, the line and the byte. A corpus file's CRLF
+ * line ends read as LF as it is decoded; any other text's, where a model reads it (`textAsRead`).
  */
 
-/** A whole text file (e.g. `--prime-file`), or standard input for `-`, BOM stripped and CRLF read as LF. */
+/** A whole text file (e.g. `--prime-file`), or standard input for `-`, BOM stripped. */
 export function readTextFile(path: string): string {
   if (path === STDIN_PATH) return decodeUtf8(STDIN_NAME, standardInput());
   refuseEmptyPath(path, 'text');
@@ -22,7 +23,7 @@ export function readTextFile(path: string): string {
  */
 export const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
-/** UTF-8 bytes → text with the BOM stripped and CRLF as LF; invalid UTF-8 names the file and byte offset. */
+/** UTF-8 bytes → text with the BOM stripped; invalid UTF-8 names the file and byte offset. */
 export function decodeUtf8(path: string, bytes: Uint8Array): string {
   let text: string;
   try {
@@ -36,28 +37,13 @@ export function decodeUtf8(path: string, bytes: Uint8Array): string {
     }
     throw new CorpusError(`${path}: ${fault}`);
   }
-  return crlfAsLf(text);
-}
-
-/** A text with its CRLF line ends as LF. */
-function crlfAsLf(text: string): string {
-  return text.replace(/\r\n/g, '\n');
+  return text;
 }
 
 /**
- * A text given as a string (a flag's, a request's) read as the same text in a file is read: a
- * leading BOM dropped, CRLF as LF.
- */
-function readAsFile(text: string): string {
-  return crlfAsLf(text.startsWith('\uFEFF') ? text.slice(1) : text);
-}
-
-/** A text given as a string (a flag's, a request field's), read as `readAsFile` reads it. */
-export const TextSchema = z.string().transform(readAsFile);
-
-/**
- * A file's UTF-8 bytes → text, chunk by chunk, as `decodeUtf8` decodes a file whole. A character
- * cut by a chunk's end, or a CR that ends one, waits for the next chunk.
+ * A corpus file's UTF-8 bytes → text, chunk by chunk, as `decodeUtf8` decodes a file whole, its
+ * CRLF line ends as LF (`lfLineEnds`). A character cut by a chunk's end, or a CR that ends one,
+ * waits for the next chunk.
  */
 export class Utf8ChunkDecoder {
   // With ignoreBOM left false, a streaming decode() drops a BOM at the start of the stream only.
@@ -104,7 +90,7 @@ export class Utf8ChunkDecoder {
     let text = this.heldCR ? `\r${decoded}` : decoded;
     this.heldCR = text.endsWith('\r');
     if (this.heldCR) text = text.slice(0, -1);
-    return crlfAsLf(text);
+    return lfLineEnds(text);
   }
 }
 

@@ -1,5 +1,5 @@
 import { Detokenizer } from './detokenize.js';
-import { type DocumentRule, readDocuments, WHOLE_TEXTS } from './documents.js';
+import { type DocumentRule, readDocuments, textAsRead, WHOLE_TEXTS } from './documents.js';
 import { isWordToken, tokenizeWords, WORD_RULE_VERSION, type WordRule } from './words.js';
 import { checkPositiveInteger } from '../input/settings.js';
 
@@ -87,7 +87,7 @@ export interface TextWriter {
  * `ids` and `primeTail`, then draws. Its ids are that vocabulary's: `cutBy` says which one cut it.
  */
 export interface TokenizedText {
-  /** The text cut. */
+  /** The text cut, as a model reads it (`textAsRead`: a leading BOM dropped, CRLF as LF). */
   text: string;
   /** Its token ids, its documents' joined by `<EOS>` (`Vocabulary.documents`); a token outside the vocabulary reads as `<UNK>`. */
   ids: Int32Array;
@@ -254,14 +254,15 @@ export class Vocabulary {
   }
 
   /**
-   * `text` cut once into documents (`readDocuments` by `documents`) and each into this
+   * The text `given`, read as every text a model reads is (`textAsRead`: a leading BOM dropped,
+   * CRLF as LF), cut once into documents (`readDocuments` by `documents`) and each into this
    * vocabulary's tokens (`encode`), the text of each `<UNK>` with them: its documents' ids joined
    * by `<EOS>`, and what a prime reads after them; `cutBy` names this vocabulary. A white space
    * token of the prime's tail that the vocabulary lacks (a line break, in a model that never saw
    * one inside a document) is left out, not read as `<UNK>`.
    */
-  tokenize(text: string): TokenizedText {
-    const unknown: string[] = [];
+  tokenize(given: string): TokenizedText {
+    const text = textAsRead(given), unknown: string[] = [];
     const read = readDocuments(text, this.documents);
     const ids = joinedByEos(read.documents.map((doc) => this.encode(doc, unknown)));
     const rest = read.rest === '' ? [] : this.encode(read.rest).filter((id) => id !== UNK);

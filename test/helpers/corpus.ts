@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type CorpusFile, type CorpusSource, type PreparedData, type PrepareOptions, prepareData } from '../../src/text/corpus.js';
 import { NUL, notText, readCorpusFiles, readOrThrow } from '../../src/text/corpus-files.js';
-import { type DocsMode, DOCUMENT_END, splitDocuments } from '../../src/text/documents.js';
+import { type DocsMode, DOCUMENT_END, lfLineEnds, splitDocuments } from '../../src/text/documents.js';
 import { SENTENCE_RULE_VERSION } from '../../src/text/sentences.js';
 import { type TokenArray, tokenArrayFor } from '../../src/text/tokens.js';
 import { decodeUtf8 } from '../../src/text/utf8.js';
@@ -27,7 +27,7 @@ export function readCorpus(paths: readonly string[], docs: DocsMode): Corpus {
       if (inFolder) return null;
       throw notText(path, nul);
     }
-    const documents = splitDocuments(decodeUtf8(path, bytes), docs);
+    const documents = splitDocuments(lfLineEnds(decodeUtf8(path, bytes)), docs);
     return { file: { path, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') }, documents: documents.length, texts: documents };
   });
   return { documents: read.flatMap((file) => file.texts), files: read.map((file) => file.file), docs };

@@ -9,7 +9,7 @@ import { POSITIVE_INTEGER, type SettingTable, type SettingsInput, parseSettingTa
 import { defaultStepperWorkers } from '../../parallel/inference.js';
 import { STDIN_PATH, fileName } from '../../text/corpus-files.js';
 import { isPreparedFolder } from '../../checkpoint/prepared.js';
-import { TextSchema, readTextFile } from '../../text/utf8.js';
+import { readTextFile } from '../../text/utf8.js';
 import { formatProbability } from '../../text/probability.js';
 import { TOKEN_UNITS, type TextLevel, grouped } from '../../text/vocab.js';
 import { unknownSummaryWarning, warn, warnUnknownTokens } from '../errors.js';
@@ -18,7 +18,7 @@ import { STEPPER_WORKERS_DEFAULT, addSettingFlags, checkpointFlag, checkpointSet
 /** `rnn eval perplexity`'s flags: what it scores, how it prints, and how it runs. */
 const PERPLEXITY_FLAGS = {
   checkpoint: checkpointSetting('to evaluate'),
-  text: { schema: z.array(TextSchema), arg: '<text>', repeatable: true, help: 'a text to score (repeatable)' },
+  text: { schema: z.array(z.string()), arg: '<text>', repeatable: true, help: 'a text to score (repeatable)' },
   json: {
     schema: z.boolean(), input: z.boolean(), help: 'one JSON object per line: {"name","loss","bitsPerToken","perplexity","tokens","logProb"}',
   },

@@ -7,7 +7,7 @@ import { resolveKernels } from '../../engine/kernels/index.js';
 import { KERNELS_SETTING } from '../../checkpoint/settings.js';
 import { POSITIVE_INTEGER, SettingError, type SettingTable, type SettingsInput, parseSettingTable } from '../../input/settings.js';
 import { defaultStepperWorkers } from '../../parallel/inference.js';
-import { TextSchema, readTextFile } from '../../text/utf8.js';
+import { readTextFile } from '../../text/utf8.js';
 import { fileName } from '../../text/corpus-files.js';
 import { warn, warnUnknownTokens } from '../errors.js';
 import { STEPPER_WORKERS_DEFAULT, addSettingFlags, checkpointFlag, checkpointSetting, workersOnCores } from '../flags.js';
@@ -16,7 +16,7 @@ import { outputClosed, writeStdout } from '../pipes.js';
 /** `rnn sample`'s flags: the sampling settings, and what the command reads and how it runs. */
 const SAMPLE_FLAGS = {
   checkpoint: checkpointSetting('to sample from'),
-  prime: { schema: TextSchema, arg: '<text>', help: 'text the model reads before generating, cut into documents as its corpus was (--docs); printed first, as written' },
+  prime: { schema: z.string(), arg: '<text>', help: 'text the model reads before generating, cut into documents as its corpus was (--docs); printed first, as written' },
   primeFile: { schema: z.string().min(1), arg: '<file>', help: 'read the prime from a UTF-8 file (- reads standard input)' },
   ...SAMPLE_SETTINGS,
   workers: {
