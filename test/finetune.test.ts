@@ -26,6 +26,8 @@ const { dir } = scratch;
 let prose: string;
 let verse: string;
 let base: TrainResult;
+/** A base that read the prose a line to a document (--docs line): its vocabulary has no line break. */
+let lineBase: TrainResult;
 
 /** Small enough for seconds on two cores, large enough to learn the letters of English in a few hundred steps. */
 const SMALL: TrainOptions = { cell: 'gru', layers: 1, hidden: 64, embed: 16, batch: 8, seqLen: 32, workers: 1, lr: 3e-3, evalEvery: 0 };
@@ -38,6 +40,7 @@ beforeAll(async () => {
   prose = textFile('prose.txt', speeches(40_000));
   verse = join(ROOT, 'test', 'fixtures', 'finetune', 'sonnets.txt');
   base = await train({ ...SMALL, maxSteps: 300, out: freshOut() }, [prose]);
+  lineBase = await train({ ...SMALL, docs: 'line', maxSteps: 2, out: freshOut() }, [prose]);
 });
 
 describe('fine-tuning', () => {
@@ -137,6 +140,48 @@ describe('fine-tuning', () => {
     });
     expect(loadCheckpoint(full.latest).vocab).toEqual(baseVocab);
     expect(warnings).toEqual([expect.stringMatching(/; --extend-vocab added none: the vocabulary is full at --vocab-size 300, give a larger one$/)]);
+  });
+
+  it('reads the new text into documents as the base read its own (--docs), unless told otherwise where the vocabulary allows', async () => {
+    const warnings: string[] = [];
+    const tuned = await train({ ...SMALL, initFrom: lineBase.latest, maxSteps: 1, out: freshOut() }, [verse], {
+      onWarning: (warning) => warnings.push(userMessage(warning)!),
+    });
+    const byLines = loadCheckpoint(tuned.latest);
+    expect(byLines.corpus!.docs).toBe('line');
+    expect(byLines.config.training.docs).toBe('line');
+    expect(byLines.vocab).toEqual(loadCheckpoint(lineBase.latest).vocab);
+    // the sonnets' roman numerals read as <UNK> in the prose's vocabulary, their line breaks as the ends of documents
+    expect(warnings.filter((w) => w.includes('<UNK>') && w.includes('"\\n"'))).toEqual([]);
+    // a base whose vocabulary has the line break reads a text by any rule
+    const fromWhole = await train({ ...SMALL, initFrom: base.latest, docs: 'line', maxSteps: 1, out: freshOut() }, [verse]);
+    expect(loadCheckpoint(fromWhole.latest).corpus!.docs).toBe('line');
+    // and one without reads a text whose documents hold line breaks once --extend-vocab adds it
+    const extended = await train({ ...SMALL, initFrom: lineBase.latest, docs: 'blank', extendVocab: true, maxSteps: 1, out: freshOut() }, [verse]);
+    expect(loadCheckpoint(extended.latest).corpus!.docs).toBe('blank');
+    expect(loadCheckpoint(extended.latest).vocab).toContain('\n');
+    // a prepared folder's documents are cut already: its rule is refused as a flag is
+    const folder = join(dir, 'prepared-whole-files');
+    writePreparedFolder([verse], { level: 'char', docs: 'file', valFrac: 0.1, minCount: 1 }, folder);
+    const refused = await train({ ...SMALL, initFrom: lineBase.latest, maxSteps: 1, out: freshOut() }, [folder]).catch((e: unknown) => e);
+    expect(userMessage(refused)).toMatch(new RegExp(`^the prepared folder ${folder} is cut by --docs file: .* reads documents by --docs line and has no ` +
+      'line break in its vocabulary, so each line break inside a document read by --docs file would be <UNK>: prepare the corpus again with --docs line, ' +
+      'or add --extend-vocab to add the line break$'));
+  });
+
+  it('where line breaks read as <UNK> in a base that reads documents by a rule, the warning says which --docs reads them', async () => {
+    // a paragraph of one line each: the base's paragraphs (--docs blank) hold no line break, the sonnets' stanzas do
+    const lines = textFile('one-line-paragraphs.txt', speeches(20_000).split('\n').filter((line) => line.trim() !== '').join('\n\n'));
+    const blankBase = await train({ ...SMALL, docs: 'blank', maxSteps: 1, out: freshOut() }, [lines]);
+    expect(loadCheckpoint(blankBase.latest).vocab).not.toContain('\n');
+    const warnings: string[] = [];
+    const tuned = await train({ ...SMALL, initFrom: blankBase.latest, maxSteps: 1, out: freshOut() }, [verse], {
+      onWarning: (warning) => warnings.push(userMessage(warning)!),
+    });
+    expect(loadCheckpoint(tuned.latest).corpus!.docs).toBe('blank');
+    expect(warnings.filter((w) => w.includes('<UNK>'))).toEqual([expect.stringMatching(new RegExp(
+      '^[\\d,]+ of the text\'s [\\d,]+ characters \\([\\d.]+%\\) read as <UNK>: [\\d,]+ distinct characters? .* lacks, most often "\\\\n" ×\\d+.*; ' +
+        '--docs line reads each line break as the end of a document \\(.*latest\\.json reads documents by --docs blank\\); --extend-vocab adds them$'))]);
   });
 
   it('records where it started; rnn info shows it, a resumed run keeps it, export and import carry the extended vocabulary', async () => {
@@ -290,6 +335,8 @@ describe('fine-tuning', () => {
       [['--init-from', verse], /^rnn: .*sonnets\.txt is not JSON: .*; expected a checkpoint \(rnn-checkpoint\/1\), an rnn-state\/1 file or a \.safetensors file$/],
       [['--init-from', folder],
         /^rnn: .*prepared-not-a-model is a folder with no checkpoint in it, neither best\.json nor latest\.json \(a prepared folder: data to train on, not a model\): name a checkpoint, or a run's folder$/],
+      [['--init-from', lineBase.latest, '--docs', 'blank'],
+        /^rnn: --docs blank: .* reads documents by --docs line and has no line break in its vocabulary, so each line break inside a document read by --docs blank would be <UNK>: leave --docs out to read each line as a document, as it does, or add --extend-vocab to add the line break$/],
       [['--extend-vocab'], /^rnn: --extend-vocab applies to fine-tuning only: give --init-from MODEL with it$/],
       [['--init-from', base.latest, '--resume', base.latest], /^rnn: --init-from starts a new run from a model, --resume goes on with one: give one of them$/],
       [['--init-from', exported, '--keep-optimizer'],

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { type InitFrom, trainedStep } from '../checkpoint/checkpoint.js';
+import { type InitFrom, recordedDocuments, trainedStep } from '../checkpoint/checkpoint.js';
 import { type ModelFile, readModelFile } from '../checkpoint/convert.js';
 import type { PreparedFolder } from '../checkpoint/corpus.js';
 import { resolveCheckpointPath } from '../checkpoint/find.js';
@@ -15,9 +15,10 @@ import { InputError, SettingError, type SettingNamer } from '../input/settings.j
 import { type PreparedData, withVocabulary } from '../text/corpus.js';
 import { type CorpusSkip, absoluteCorpusPath } from '../text/corpus-files.js';
 import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
+import { type DocsMode, type DocumentRule, WHOLE_TEXTS } from '../text/documents.js';
 import { TOKEN_UNITS, type TextLevel, UNK, Vocabulary, grouped } from '../text/vocab.js';
 import { DEFAULT_VOCAB_SIZE, vocabularyCoverage } from '../text/word-vocab.js';
-import { WORD_RULE_VERSION } from '../text/words.js';
+import { LINE_BREAK, WORD_RULE_VERSION } from '../text/words.js';
 import { type ParsedOptions, freshSettings, refuseClashes } from './options.js';
 import { type Restored, freshMoments, startingProgress } from './state.js';
 
@@ -26,7 +27,8 @@ import { type Restored, freshMoments, startingProgress } from './state.js';
  * vocabulary and weights come from a trained model. The new text is read with the base's
  * vocabulary by symbol, never by id; tokens it lacks read as <UNK>, or are added with
  * --extend-vocab. At the word level the new text is cut under the current tokenizer rules
- * (a prepared folder's ids under the folder's), which the new run records.
+ * (a prepared folder's ids under the folder's), which the new run records. The new text is cut
+ * into documents as the base's corpus was (--docs), unless --docs (or a prepared folder) says otherwise.
  */
 
 /** The model a fine-tuned run starts from, and what its checkpoints record of it. */
@@ -34,6 +36,8 @@ export interface BaseModel {
   file: ModelFile;
   /** The base's tokens, read by this run under the current tokenizer rules. */
   vocab: Vocabulary;
+  /** How the base cut its corpus into documents (`recordedDocuments`); an exported model records none: each file one. */
+  documents: DocumentRule;
   initFrom: InitFrom;
 }
 
@@ -48,19 +52,22 @@ export function loadBaseModel(given: string): BaseModel {
   return {
     file,
     vocab: Vocabulary.fromTokens(model.vocab, model.level, WORD_RULE_VERSION),
+    documents: checkpoint === null ? WHOLE_TEXTS : recordedDocuments(checkpoint),
     initFrom: { path: resolve(path), sha256: file.sha256, step: checkpoint === null ? null : trainedStep(checkpoint) },
   };
 }
 
 /**
  * A fine-tuned run's settings: its level and architecture the base's (flags that say otherwise
- * are refused, all named in one line), its dropout the base's unless given, the rest from the
- * flags or a fresh run's defaults (measured for fine-tuning too: docs/finetune.md). The
+ * are refused, all named in one line), its dropout and documents (--docs) the base's unless
+ * given (`checkDocsForBase`), the rest from the flags or a fresh run's defaults (measured for
+ * fine-tuning too: docs/finetune.md). `docsFrom` names the prepared folder the run reads, whose
+ * --docs the options carry. The
  * seed, unless given, is drawn from the base's SHA-256: a stream of its own, the same each time.
  * At the word level --vocab-size bounds --extend-vocab; it defaults to the larger of the base's
  * vocabulary and the vocabulary size it was built with.
  */
-export function fineTuneSettings(options: ParsedOptions, base: BaseModel): TrainSettings {
+export function fineTuneSettings(options: ParsedOptions, base: BaseModel, docsFrom: string | null = null): TrainSettings {
   const { config, level } = base.file.model;
   const from = base.file.path;
   const own = baseSettings(config, level);
@@ -76,12 +83,33 @@ export function fineTuneSettings(options: ParsedOptions, base: BaseModel): Train
         'which a fine-tuned model keeps whole: give a larger one, or leave it out');
   }
   if (options.keepOptimizer === true) checkKeptOptimizer(base, options.optimizer ?? TRAIN_DEFAULTS.optimizer);
-  const settings = freshSettings({ ...options, ...own });
+  if (options.docs !== undefined) checkDocsForBase(options.docs, base, options.extendVocab === true, docsFrom);
+  const settings = freshSettings({ ...options, ...own, docs: options.docs ?? base.documents.docs });
   settings.dropout = options.dropout ?? config.dropout;
   if (options.seed === undefined) settings.seed = Number.parseInt(base.initFrom.sha256.slice(0, 8), 16);
   const recorded = base.file.checkpoint?.config.training.vocabSize ?? DEFAULT_VOCAB_SIZE;
   if (level === 'word') settings.vocabSize = options.vocabSize ?? Math.max(base.vocab.size, recorded);
   return settings;
+}
+
+/**
+ * A --docs other than the base's is refused where its documents would hold line breaks (every
+ * rule's but `line`'s) that the base's vocabulary lacks (a `line` model's never has one), each
+ * then an <UNK>, unless --extend-vocab adds it. Where the vocabulary has the line break, any rule
+ * reads the text: a prose model fine-tuned a line to a document, say.
+ */
+function checkDocsForBase(docs: DocsMode, base: BaseModel, extend: boolean, docsFrom: string | null): void {
+  const own = base.documents.docs;
+  if (docs === own || docs === 'line' || extend || base.vocab.idOf(LINE_BREAK) !== UNK) return;
+  throw new SettingError('docs', docs, (name) => {
+    const given = `${name('docs')} ${docs}`;
+    const lineRule = own === 'line' ? `leave ${name('docs')} out to read each line as a document, as it does`
+      : `give ${name('docs')} line to read each line as a document`;
+    const byLines = docsFrom === null ? lineRule : `prepare the corpus again with ${name('docs')} line`;
+    return `${docsFrom === null ? given : `the prepared folder ${docsFrom} is cut by ${given}`}: ${base.file.path} reads documents by ` +
+      `${name('docs')} ${own} and has no line break in its vocabulary, so each line break inside a document read by ${given} would be <UNK>: ` +
+      `${byLines}, or add ${name('extendVocab')} to add the line break`;
+  });
 }
 
 /** --keep-optimizer needs the base's moments, of the optimizer this run uses. */
@@ -114,18 +142,28 @@ export function fineTunePreparedData(data: PreparedData, settings: TrainSettings
   return withVocabulary(data, base.vocab, { unknownTokens: extend ? 'extend' : 'count', minCount, vocabSize });
 }
 
-/** The one warning of the new text's tokens that read as <UNK> (none when every token is known): how many, and the most frequent. */
+/**
+ * The one warning of the new text's tokens that read as <UNK> (none when every token is known):
+ * how many, and the most frequent; where a line break is among them and the base reads documents
+ * by a rule, the --docs that reads line breaks as ends of documents.
+ */
 export function fineTuneUnknownWarning(data: PreparedData, base: BaseModel, extend: boolean, settings: TrainSettings): InputError | null {
-  const unit = TOKEN_UNITS[base.vocab.level];
+  const own = base.documents.docs;
+  const lineBreaks = own !== 'file' && data.unknown!.top.some(([token]) => token === LINE_BREAK);
+  return unknownShareWarning(data, base.vocab.level, base.file.path, (name) =>
+    (lineBreaks ? `${name('docs')} line reads each line break as the end of a document (${base.file.path} reads documents by ${name('docs')} ${own}); ` : '') +
+      extendAdvice(name, base, extend, settings));
+}
+
+/** What --extend-vocab does, or would do, with the tokens the base lacks. */
+function extendAdvice(name: SettingNamer, base: BaseModel, extend: boolean, settings: TrainSettings): string {
+  if (!extend) return `${name('extendVocab')} adds them`;
   const word = base.vocab.level === 'word';
-  return unknownShareWarning(data, base.vocab.level, base.file.path, (name) => {
-    if (!extend) return `${name('extendVocab')} adds them`;
-    if (word && base.vocab.size >= settings.vocabSize) {
-      return `${name('extendVocab')} added none: the vocabulary is full at ${name('vocabSize')} ${grouped(settings.vocabSize)}, give a larger one`;
-    }
-    return `${name('extendVocab')} adds only ${unit.many} of the training part seen ${name('minCount')} ${settings.minCount} times or more` +
-      (word ? `, up to ${name('vocabSize')} ${grouped(settings.vocabSize)} entries` : '');
-  });
+  if (word && base.vocab.size >= settings.vocabSize) {
+    return `${name('extendVocab')} added none: the vocabulary is full at ${name('vocabSize')} ${grouped(settings.vocabSize)}, give a larger one`;
+  }
+  return `${name('extendVocab')} adds only ${TOKEN_UNITS[base.vocab.level].many} of the training part seen ${name('minCount')} ${settings.minCount} times or more` +
+    (word ? `, up to ${name('vocabSize')} ${grouped(settings.vocabSize)} entries` : '');
 }
 
 /**

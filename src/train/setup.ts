@@ -68,7 +68,8 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
   // a fresh run on a prepared folder takes the folder's text settings (fine-tuning: those of its data, not its vocabulary)
   const parsed = prepared === null || ckpt !== null ? parsedOptions
     : withPreparedSettings(parsedOptions, prepared, base === null ? undefined : base.vocab.level);
-  const settings = ckpt ? resumedSettings(parsed, ckpt, resume!) : base ? fineTuneSettings(parsed, base) : freshSettings(parsed);
+  const settings = ckpt ? resumedSettings(parsed, ckpt, resume!)
+    : base ? fineTuneSettings(parsed, base, prepared?.dir ?? null) : freshSettings(parsed);
   const limits = runLimits(parsed, ckpt);
   const skipped: SkippedFile[] = [];
   // where the run writes, when known before the corpus is read: given, or where the resumed run wrote
