@@ -12,6 +12,7 @@ import { toSafetensors } from '../src/checkpoint/safetensors.js';
 import type { ModelConfig } from '../src/engine/config.js';
 import { paramLayout } from '../src/engine/params.js';
 import { Rng } from '../src/engine/random.js';
+import { WHOLE_TEXTS } from '../src/text/documents.js';
 import { WORD_RULE_VERSION } from '../src/text/words.js';
 import { scratchFolder } from './helpers/files.js';
 
@@ -255,7 +256,7 @@ describe('loadCheckpoint errors', () => {
   });
 
   it('points a safetensors file to rnn import, by its name or after a rename', () => {
-    const weights = toSafetensors({ config: LSTM, vocab: VOCAB, level: 'char', wordRule: WORD_RULE_VERSION, params: randomFloats(paramLayout(LSTM).total, 5, true) });
+    const weights = toSafetensors({ config: LSTM, vocab: VOCAB, level: 'char', wordRule: WORD_RULE_VERSION, documents: WHOLE_TEXTS, params: randomFloats(paramLayout(LSTM).total, 5, true) });
     const named = join(dir, 'model.safetensors');
     writeFileSync(named, weights);
     expect(errorOf(() => loadCheckpoint(named))).toBe(

@@ -90,7 +90,7 @@ describe('validationSplit', () => {
     const prepared = prepareData(streamCorpus([file], 'line'), { valFrac: 0.25, minCount: 1 });
     const config = { ...TOY, vocabSize: prepared.vocab.size };
     const params = initParams(config, new Rng(3));
-    const checkpoint = importedCheckpoint({ config, vocab: prepared.vocab.tokens, level: prepared.vocab.level, wordRule: prepared.vocab.wordRule, params }, ['test']);
+    const checkpoint = importedCheckpoint({ config, vocab: prepared.vocab.tokens, level: prepared.vocab.level, wordRule: prepared.vocab.wordRule, documents: prepared.vocab.documents, params }, ['test']);
     const { files, docs, valFrac, totalTokens, trainTokens, valTokens, sha256 } = prepared.fingerprint;
     checkpoint.corpus = { files, docs, valFrac, totalTokens, trainTokens, valTokens, sha256 };
     return { path: 'model.json', checkpoint, config, params, vocab: prepared.vocab };

@@ -9,6 +9,7 @@ import { toSafetensors } from '../src/checkpoint/safetensors.js';
 import type { ModelConfig } from '../src/engine/config.js';
 import { initParams } from '../src/engine/model.js';
 import { Rng } from '../src/engine/random.js';
+import { WHOLE_TEXTS } from '../src/text/documents.js';
 import { WORD_RULE_VERSION } from '../src/text/words.js';
 import { scratchFolder } from './helpers/files.js';
 import { type Json, paths, pick, removeAt, retypeAt } from './helpers/json-paths.js';
@@ -245,7 +246,7 @@ function fuzz(name: string, mutate: (rng: Rng) => { what: string; content: strin
 
 beforeAll(() => {
   const params = initParams(MODEL, new Rng(5));
-  safetensors = toSafetensors({ config: MODEL, vocab: VOCAB, level: 'char', wordRule: WORD_RULE_VERSION, params });
+  safetensors = toSafetensors({ config: MODEL, vocab: VOCAB, level: 'char', wordRule: WORD_RULE_VERSION, documents: WHOLE_TEXTS, params });
   stateText = JSON.stringify(toInteropState(MODEL, VOCAB, params));
   writeFileSync(join(dir, 'original.safetensors'), safetensors);
   importState(join(dir, 'original.safetensors'), join(dir, 'original.json'), ['rnn', 'import'], false);

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadCheckpoint, recordedDocuments } from '../src/checkpoint/checkpoint.js';
 import { exportState, importState, readModelFile } from '../src/checkpoint/convert.js';
 import { CheckpointError } from '../src/checkpoint/errors.js';
 import { toInteropState } from '../src/checkpoint/interop.js';
@@ -12,12 +13,14 @@ import { initParams } from '../src/engine/model.js';
 import { paramLayout } from '../src/engine/params.js';
 import { Rng } from '../src/engine/random.js';
 import { SettingError } from '../src/input/settings.js';
+import { SENTENCE_RULE_VERSION } from '../src/text/sentences.js';
+import { WHOLE_TEXTS } from '../src/text/documents.js';
 import { WORD_RULE_VERSION } from '../src/text/words.js';
-import { expectOneLineError, rnnIn } from './helpers/cli.js';
+import { expectOneLineError, ROOT, rnnIn, TINY_RUN } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
 
 const CONFIG: ModelConfig = { cell: 'gru', vocabSize: 5, embedDim: 3, hiddenSize: 4, numLayers: 2, dropout: 0 };
-const MODEL = { config: CONFIG, vocab: ['<EOS>', '<UNK>', 'a', 'b', 'c'], level: 'char' as const, wordRule: WORD_RULE_VERSION, params: initParams(CONFIG, new Rng(3)) };
+const MODEL = { config: CONFIG, vocab: ['<EOS>', '<UNK>', 'a', 'b', 'c'], level: 'char' as const, wordRule: WORD_RULE_VERSION, documents: WHOLE_TEXTS, params: initParams(CONFIG, new Rng(3)) };
 
 const { dir } = scratchFolder('rnn-import-');
 
@@ -159,6 +162,13 @@ describe('a malformed rnn-state/1 file: one line naming the file and the field',
     ['a fixture whose state is another version', edited((s) => (s.format = 'rnn-state/2'), true), 'state: format is "rnn-state/2", expected "rnn-state/1"'],
     ['a fixture whose state has a tensor missing', edited((s) => delete s.tensors['embed.weight'], true), 'state: tensors["embed.weight"] is missing'],
     ['bytes that are not UTF-8', notUtf8.bytes, `not valid UTF-8 at byte offset ${notUtf8.offset} (line 1, byte 0xFF)`],
+    ['a document rule it does not know', edited((s) => (s.config.docs = 'paragraph')),
+      'config.docs must be one of file, line, blank, sentence (got "paragraph")'],
+    ['sentence documents without their rules\' version', edited((s) => (s.config.docs = 'sentence')),
+      'config.sentence_rule is missing: a model with sentence documents must record the version of the sentence rules that cut them'],
+    ['sentence rules from a newer rnn', edited((s) => Object.assign(s.config, { docs: 'sentence', sentence_rule: 3 })),
+      'config.sentence_rule is 3: its sentences were cut by sentence rules version 3, which this rnn (versions 1 to 2) does not have: ' +
+        'read it with a newer rnn'],
   ];
 
   it.each(cases)('rnn import: %s', (_, content, message) => {
@@ -166,7 +176,8 @@ describe('a malformed rnn-state/1 file: one line naming the file and the field',
   });
 
   it('the command prints that line alone, no stack trace, and writes nothing', async () => {
-    const picked = ['a config number as a string', 'a tensor missing', 'a tensor of the wrong shape', 'another version', 'bytes that are not UTF-8']
+    const picked = ['a config number as a string', 'a tensor missing', 'a tensor of the wrong shape', 'another version', 'bytes that are not UTF-8',
+      'a document rule it does not know']
       .map((name) => cases.find((c) => c[0] === name)!);
     const runs = await Promise.all(picked.map(([, content], i) => {
       writeFileSync(join(dir, `cli-${i}.json`), content);
@@ -187,6 +198,71 @@ describe('a malformed rnn-state/1 file: one line naming the file and the field',
       : message.replace('an rnn-state/1 file or a .safetensors file', models);
     expect(() => readModelFile(path)).toThrow(new CheckpointError(`${path}: ${said}`));
   });
+});
+
+describe('the document rule in .safetensors metadata', () => {
+  it('refuses a rule it does not know, naming the file and the field', () => {
+    const bytes = editSafetensors(toSafetensors(MODEL), editConfig((c) => (c['docs'] = 'paragraph')));
+    expect(importError('docs.safetensors', bytes)).toBe('__metadata__.config: docs must be one of file, line, blank, sentence (got "paragraph")');
+  });
+
+  it('reads a file without one (as files written before it were) as each text one document', () => {
+    const input = join(dir, 'old.safetensors'), out = join(dir, 'old-checkpoint.json');
+    writeFileSync(input, editSafetensors(toSafetensors(MODEL), editConfig((c) => delete c['docs'])));
+    expect(recordedDocuments(importState(input, out, ['rnn', 'import'], true))).toEqual({ docs: 'file', sentenceRule: SENTENCE_RULE_VERSION });
+  });
+});
+
+describe('the document rule through rnn export and rnn import', () => {
+  /** Lines of a --docs line corpus: each one document, no line break in the vocabulary. */
+  const LINES = Array.from({ length: 40 }, (_, i) => ['the cat sat on the mat', 'a dog ran', 'we sat and ran on'][i % 3]).join('\n') + '\n';
+
+  /** `rnn eval perplexity`'s loss of the text file `text` under the checkpoint `ckpt`. */
+  const lossOf = async (ckpt: string, text: string): Promise<number> => {
+    const run = await rnnIn(dir, ['eval', 'perplexity', '--checkpoint', ckpt, text, '--json']);
+    expect(run.status, run.stderr).toBe(0);
+    return (JSON.parse(run.stdout) as { loss: number }).loss;
+  };
+
+  /**
+   * `ckpt` exported as rnn-state/1 JSON and as safetensors, and each imported: the checkpoints written, each of which must
+   * read `text` to the loss the original gives it, bit for bit, and the config exported.
+   */
+  const roundTrip = async (ckpt: string, name: string, text: string): Promise<{ imported: string[]; config: Record<string, unknown> }> => {
+    const imported = ['json', 'safetensors'].map((format) => {
+      const exported = join(dir, `${name}-export.${format}`), back = join(dir, `${name}-import-${format}.json`);
+      exportState(ckpt, exported);
+      importState(exported, back, ['rnn', 'import'], true);
+      return back;
+    });
+    const [original, ...losses] = await Promise.all([ckpt, ...imported].map((path) => lossOf(path, text)));
+    expect(losses).toEqual([original, original]);
+    // exported again, an imported model writes the file it was imported from
+    exportState(imported[0]!, join(dir, `${name}-again.json`));
+    expect(readFileSync(join(dir, `${name}-again.json`), 'utf8')).toBe(readFileSync(join(dir, `${name}-export.json`), 'utf8'));
+    return { imported, config: (JSON.parse(readFileSync(join(dir, `${name}-export.json`), 'utf8')) as { config: Record<string, unknown> }).config };
+  };
+
+  it('a --docs line model, imported, reads a line break as <EOS> as the original does, not as <UNK>', async () => {
+    const corpus = join(dir, 'lines.txt');
+    writeFileSync(corpus, LINES);
+    const trained = await rnnIn(dir, ['train', corpus, '--docs', 'line', ...TINY_RUN, '--max-steps', '2', '--out', join(dir, 'lines-run')]);
+    expect(trained.status, trained.stderr).toBe(0);
+    const ckpt = join(dir, 'lines-run', 'latest.json');
+    expect(recordedDocuments(loadCheckpoint(ckpt)).docs).toBe('line');
+    const { imported, config } = await roundTrip(ckpt, 'lines', corpus);
+    expect([config['docs'], 'sentence_rule' in config]).toEqual(['line', false]);
+    for (const back of imported) expect(recordedDocuments(loadCheckpoint(back)).docs).toBe('line');
+  }, 60_000);
+
+  it('a --docs sentence model keeps the sentence rules it was cut by (version 1: fixtures/sentence-rule-1)', async () => {
+    const fixture = join(ROOT, 'test', 'fixtures', 'sentence-rule-1');
+    expect(recordedDocuments(loadCheckpoint(join(fixture, 'step3.json')))).toEqual({ docs: 'sentence', sentenceRule: 1 });
+    // its corpus cuts into other sentences under version 2
+    const { imported, config } = await roundTrip(join(fixture, 'step3.json'), 'sentences', join(fixture, 'corpus.txt'));
+    expect([config['docs'], config['sentence_rule']]).toEqual(['sentence', 1]);
+    for (const back of imported) expect(recordedDocuments(loadCheckpoint(back))).toEqual({ docs: 'sentence', sentenceRule: 1 });
+  }, 60_000);
 });
 
 describe('a JSON file that is no model rnn reads', () => {

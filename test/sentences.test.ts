@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type Checkpoint, parseCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { type Checkpoint, loadCheckpoint, modelFromCheckpoint, parseCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { importedCheckpoint } from '../src/checkpoint/convert.js';
 import { contentChecksum } from '../src/checkpoint/integrity.js';
 import { readPreparedData, readPreparedMeta, writePreparedFolder } from '../src/checkpoint/prepared.js';
 import { CHUNK_BYTES, loadCorpusData } from '../src/text/corpus-stream.js';
@@ -142,6 +143,17 @@ describe('a checkpoint\'s sentence rules', () => {
     const newer = { ...ckpt, corpus: { ...ckpt.corpus!, sentenceRule: SENTENCE_RULE_VERSION + 1 } };
     expect(() => parseCheckpoint({ ...newer, sha256: contentChecksum(newer) }, 'newer.json')).toThrow(
       `newer.json: corpus.sentenceRule is ${SENTENCE_RULE_VERSION + 1}: its sentences were cut by sentence rules version ` +
+        `${SENTENCE_RULE_VERSION + 1}, which this rnn (versions 1 to ${SENTENCE_RULE_VERSION}) does not have: read it with a newer rnn`,
+    );
+  });
+
+  it('are an imported model\'s file\'s, and one newer than this rnn has is refused in one line', () => {
+    const imported = importedCheckpoint(modelFromCheckpoint(loadCheckpoint(join(FIXTURES, 'step3.json')), 'step3.json'), ['test']);
+    expect([imported.corpus, imported.config.training.docs, imported.config.training.sentenceRule]).toEqual([null, 'sentence', 1]);
+    const { sha256: _, ...ckpt } = imported;
+    const newer = { ...ckpt, config: { ...ckpt.config, training: { ...ckpt.config.training, sentenceRule: SENTENCE_RULE_VERSION + 1 } } };
+    expect(() => parseCheckpoint({ ...newer, sha256: contentChecksum(newer) }, 'newer.json')).toThrow(
+      `newer.json: config.training.sentenceRule is ${SENTENCE_RULE_VERSION + 1}: its sentences were cut by sentence rules version ` +
         `${SENTENCE_RULE_VERSION + 1}, which this rnn (versions 1 to ${SENTENCE_RULE_VERSION}) does not have: read it with a newer rnn`,
     );
   });

@@ -18,6 +18,7 @@ import { scoreStream, scoreSummary, scoreTokens } from '../src/generate/score.js
 import { freshSettings, parseOptions } from '../src/train/options.js';
 import { formatProbability } from '../src/text/probability.js';
 import { EOS, EOS_TOKEN, UNK, UNK_TOKEN, Vocabulary } from '../src/text/vocab.js';
+import { WHOLE_TEXTS } from '../src/text/documents.js';
 import { WORD_RULE_VERSION } from '../src/text/words.js';
 import { readCheckpointJson } from './helpers/checkpoint.js';
 import { prepareWhole } from './helpers/corpus.js';
@@ -48,7 +49,7 @@ function written(name: string, checkpoint: Checkpoint, edit: (json: Checkpoint) 
 }
 
 describe('checkpoints at either level', () => {
-  const word = importedCheckpoint({ config: CONFIG, vocab: WORDS, level: 'word', wordRule: WORD_RULE_VERSION, params: params() }, ['test']);
+  const word = importedCheckpoint({ config: CONFIG, vocab: WORDS, level: 'word', wordRule: WORD_RULE_VERSION, documents: WHOLE_TEXTS, params: params() }, ['test']);
 
   it('record the level and the tokenizer rules version of a word-level model, and load it at the word level', () => {
     expect(word.config.training.level).toBe('word');
@@ -63,7 +64,7 @@ describe('checkpoints at either level', () => {
   it('load a checkpoint from before the word level (no level, no rule version) as character-level', () => {
     const chars = [EOS_TOKEN, UNK_TOKEN, 'a', 'b', 'c'];
     const config = { ...CONFIG, vocabSize: chars.length };
-    const old = importedCheckpoint({ config, vocab: chars, level: 'char', wordRule: WORD_RULE_VERSION, params: initParams(config, new Rng(1)) }, ['test']);
+    const old = importedCheckpoint({ config, vocab: chars, level: 'char', wordRule: WORD_RULE_VERSION, documents: WHOLE_TEXTS, params: initParams(config, new Rng(1)) }, ['test']);
     const path = written('old.json', old, (json) => {
       delete json.config.training.level;
       delete json.config.training.vocabSize;
@@ -142,7 +143,7 @@ describe('P(text) at the word level', () => {
 
 describe('scoring at the word level through the library API', () => {
   it('writes each prediction as the text spaces it, an unknown word as itself', () => {
-    const word = importedCheckpoint({ config: CONFIG, vocab: WORDS, level: 'word', wordRule: WORD_RULE_VERSION, params: params() }, ['test']);
+    const word = importedCheckpoint({ config: CONFIG, vocab: WORDS, level: 'word', wordRule: WORD_RULE_VERSION, documents: WHOLE_TEXTS, params: params() }, ['test']);
     const model = new Model(loadModel(written('api-word.json', word)), { kernels: 'js' });
     const text = 'The dog sat on the (rug).';
     const score = model.scoreSync(text);

@@ -140,6 +140,8 @@ function checkConsistency(ckpt: Checkpoint, source: string, written: object): vo
   const level = recordedLevel(ckpt.config.training);
   if (level === 'word') checkWordRule(ckpt.config.training.wordRule, source, 'config.training.wordRule');
   if (ckpt.corpus !== null) checkSentenceRule(ckpt.corpus.sentenceRule, source, 'corpus.sentenceRule');
+  const importedRule = ckpt.config.training.sentenceRule;
+  if (importedRule !== undefined) checkSentenceRule(importedRule, source, 'config.training.sentenceRule');
   checkVocab(ckpt.vocab, model.vocabSize, level, source, 'vocab', 'config.model.vocabSize');
   const layout = paramLayout(model);
   checkTensors(layout, ckpt.weights, source, 'weights');
@@ -238,11 +240,13 @@ export function checkpointVocabulary(ckpt: Checkpoint): Vocabulary {
 /**
  * How a checkpoint's corpus was cut into documents: as its corpus record says, sentences by the
  * rules it names (none: version 1, `recordedSentenceRule`; loading checked that this code has
- * them); a checkpoint without one (imported), as its training settings say, under today's rules.
+ * them); a checkpoint without one (imported), as its training settings say, sentences by the
+ * rules its file named (`importedCheckpoint`), or else today's.
  */
 export function recordedDocuments(ckpt: Checkpoint): DocumentRule {
-  if (ckpt.corpus === null) return { docs: ckpt.config.training.docs, sentenceRule: SENTENCE_RULE_VERSION };
-  return corpusDocuments(ckpt.corpus);
+  const { corpus, config: { training } } = ckpt;
+  if (corpus === null) return { docs: training.docs, sentenceRule: recordedSentenceRule(training.sentenceRule ?? SENTENCE_RULE_VERSION)! };
+  return corpusDocuments(corpus);
 }
 
 /** How a corpus record's documents were cut: by its mode, sentences by the rules it names (none: version 1). */
@@ -258,6 +262,7 @@ export function modelFromCheckpoint(ckpt: Checkpoint, source: string): ModelStat
     vocab: [...ckpt.vocab],
     level: recordedLevel(ckpt.config.training),
     wordRule: recordedWordRule(ckpt.config.training),
+    documents: recordedDocuments(ckpt),
     params: decodeTensors(paramLayout(config), ckpt.weights, source, 'weights'),
   };
 }

@@ -76,14 +76,15 @@ export function exportState(checkpointPath: string, outPath: string, asked?: Exp
   refuseReplacingRun(outPath, 'export');
   const model = loadModel(checkpointPath);
   if (format === 'safetensors') {
-    const { level, wordRule } = model.vocab;
-    const state = { config: model.config, vocab: model.checkpoint.vocab, level, wordRule, params: model.params };
+    const { level, wordRule, documents } = model.vocab;
+    const state = { config: model.config, vocab: model.checkpoint.vocab, level, wordRule, documents, params: model.params };
     writeFileAtomic(outPath, toSafetensors(state));
     return model;
   }
   let text: string;
   try {
-    text = `${JSON.stringify(toInteropState(model.config, model.checkpoint.vocab, model.params, model.vocab.level, model.vocab.wordRule))}\n`;
+    const { level, wordRule, documents } = model.vocab;
+    text = `${JSON.stringify(toInteropState(model.config, model.checkpoint.vocab, model.params, level, wordRule, documents))}\n`;
   } catch (error) {
     throw new CheckpointError(`cannot export ${checkpointPath}: ${shortMessage(error)}`);
   }
@@ -168,12 +169,17 @@ export function readModelFile(path: string): ModelFile {
 
 /**
  * A fresh checkpoint for an imported model: step 0, no history, no corpus, a fresh optimizer
- * (Adam with zero moments, by default) and the default training settings.
+ * (Adam with zero moments, by default) and the default training settings, but for the model's
+ * level and document rule, by which it reads text (`recordedDocuments`).
  */
 export function importedCheckpoint(state: ModelState, command: string[]): Checkpoint {
   const layout = paramLayout(state.config);
-  // used only if training resumes from it: a fresh `rnn train` run's defaults
-  const training = trainingConfig({ ...defaultSettings(), level: state.level }, state.wordRule);
+  const { docs, sentenceRule } = state.documents;
+  // but for how it reads text, used only if training resumes from it: a fresh `rnn train` run's defaults
+  const training = {
+    ...trainingConfig({ ...defaultSettings(), level: state.level, docs }, state.wordRule),
+    ...(docs === 'sentence' && { sentenceRule }),
+  };
   const zeros = training.optimizer === 'adam' ? encodeTensors(layout, new Float32Array(layout.total)) : null;
   return {
     format: CHECKPOINT_FORMAT,

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import type { ModelConfig } from '../engine/config.js';
 import { type TensorSpec, paramLayout } from '../engine/params.js';
 import { zodErrorMessage } from '../input/issues.js';
+import { type DocumentRule, WHOLE_TEXTS } from '../text/documents.js';
+import { SENTENCE_RULE_VERSION } from '../text/sentences.js';
 import { TEXT_LEVELS, type TextLevel, grouped } from '../text/vocab.js';
 import { WORD_RULE_VERSION, type WordRule } from '../text/words.js';
 import { CheckpointError, checkFormat, formatShape, sameShape } from './errors.js';
@@ -9,7 +11,8 @@ import { ruleVersion, tensorShape } from './fields.js';
 import { vocabOrderFault, weightFault } from './integrity.js';
 import { InteropModelConfigShape, fromInteropNames, toInteropNames } from './model-config.js';
 import { MAX_CHECKPOINT_CHARS, checkpointChars, largestHidden, mib, parameterCount } from './size.js';
-import { checkVocab, checkWordRule } from './vocab.js';
+import { TRAIN_SETTINGS } from './settings.js';
+import { checkVocab, checkWordRule, requiredSentenceRule } from './vocab.js';
 
 export const INTEROP_FORMAT = 'rnn-state/1';
 
@@ -19,6 +22,10 @@ const InteropConfigSchema = z.object({
   level: z.enum(TEXT_LEVELS).optional(),
   /** Word level: the version of the tokenizer rules the ids were made under (`Vocabulary.wordRule`). */
   word_rule: ruleVersion.optional(),
+  /** How the model cuts a text it reads into documents (`--docs`, as its corpus was cut); absent (a file from before the field): 'file'. */
+  docs: TRAIN_SETTINGS.docs.schema.optional(),
+  /** With docs 'sentence': the version of the sentence rules that cut them (`DocumentRule.sentenceRule`). */
+  sentence_rule: ruleVersion.optional(),
 });
 
 const InteropStateSchema = z.object({
@@ -42,12 +49,15 @@ export interface ModelState {
   level: TextLevel;
   /** Word level: the version of the tokenizer rules the ids were made under (loading checks that this code has it). */
   wordRule: WordRule;
+  /** How the model cuts a text it reads into documents: as its corpus was cut. */
+  documents: DocumentRule;
   params: Float32Array;
 }
 
 /** The model as an `rnn-state/1` object, ready for JSON.stringify (float32 values print exactly). */
 export function toInteropState(
   config: ModelConfig, vocab: string[], params: Float32Array, level: TextLevel = 'char', wordRule: WordRule = WORD_RULE_VERSION,
+  documents: DocumentRule = WHOLE_TEXTS,
 ): InteropState {
   const layout = paramLayout(config);
   if (params.length !== layout.total) {
@@ -63,28 +73,44 @@ export function toInteropState(
     if (bad >= 0) throw new RangeError(`${spec.name}[${bad}] is ${data[bad]}: JSON cannot hold it`);
     tensors[spec.name] = { shape: [...spec.shape], data };
   }
-  return { format: INTEROP_FORMAT, config: interopConfig(config, level, wordRule), vocab: [...vocab], tensors };
-}
-
-/** A model config as rnn-state/1 writes it (PyTorch's names); a character-level one as before the word level. */
-export function interopConfig(config: ModelConfig, level: TextLevel, wordRule: WordRule): InteropState['config'] {
-  return { ...toInteropNames(config), ...(level === 'word' && { level, word_rule: wordRule }) };
+  return { format: INTEROP_FORMAT, config: interopConfig(config, level, wordRule, documents), vocab: [...vocab], tensors };
 }
 
 /**
- * An rnn-state/1 config (e.g. safetensors metadata) validated and read as a model config and
- * its level, a word level's rules checked against this code's; messages name `source`.
+ * A model config as rnn-state/1 writes it (PyTorch's names): a character-level one as before the
+ * word level, and one that reads each text as one document as before the document rule was written.
  */
-export function interopModelConfig(json: unknown, source: string): Pick<ModelState, 'config' | 'level' | 'wordRule'> {
-  const parsed = InteropConfigSchema.safeParse(json, { reportInput: true });
-  if (!parsed.success) throw new CheckpointError(zodErrorMessage(source, parsed.error));
-  return modelConfigOf(parsed.data, source, 'word_rule');
+export function interopConfig(config: ModelConfig, level: TextLevel, wordRule: WordRule, documents: DocumentRule): InteropState['config'] {
+  const { docs, sentenceRule } = documents;
+  return {
+    ...toInteropNames(config),
+    ...(level === 'word' && { level, word_rule: wordRule }),
+    ...(docs !== WHOLE_TEXTS.docs && { docs }),
+    ...(docs === 'sentence' && { sentence_rule: sentenceRule }),
+  };
 }
 
-function modelConfigOf(config: InteropState['config'], source: string, ruleField: string): Pick<ModelState, 'config' | 'level' | 'wordRule'> {
+/**
+ * An rnn-state/1 config (e.g. safetensors metadata) validated and read as a model config, its
+ * level and its document rule, the rules' versions it names checked against this code's;
+ * messages name `source`.
+ */
+export function interopModelConfig(json: unknown, source: string): InteropModel {
+  const parsed = InteropConfigSchema.safeParse(json, { reportInput: true });
+  if (!parsed.success) throw new CheckpointError(zodErrorMessage(source, parsed.error));
+  return modelConfigOf(parsed.data, source, '');
+}
+
+/** What an rnn-state/1 config says of a model: its shape, and how it reads text. */
+type InteropModel = Pick<ModelState, 'config' | 'level' | 'wordRule' | 'documents'>;
+
+/** `config` read, its rules' versions checked against this code's; messages name `source` and each field after `prefix`. */
+function modelConfigOf(config: InteropState['config'], source: string, prefix: string): InteropModel {
   const level = config.level ?? 'char';
-  const wordRule = level === 'word' ? checkWordRule(config.word_rule, source, ruleField) : WORD_RULE_VERSION;
-  return { config: fromInteropNames(config), level, wordRule };
+  const wordRule = level === 'word' ? checkWordRule(config.word_rule, source, `${prefix}word_rule`) : WORD_RULE_VERSION;
+  const docs = config.docs ?? WHOLE_TEXTS.docs;
+  const sentenceRule = docs === 'sentence' ? requiredSentenceRule(config.sentence_rule, source, `${prefix}sentence_rule`) : SENTENCE_RULE_VERSION;
+  return { config: fromInteropNames(config), level, wordRule, documents: { docs, sentenceRule } };
 }
 
 /** What sizes the checkpoint a model is imported into: its optimizer (Adam keeps two moments) and its batch (the carried state). */
@@ -103,7 +129,7 @@ export function fromInteropState(json: unknown, source: string, checkpoint?: Che
   if (!parsed.success) throw new CheckpointError(zodErrorMessage(source, parsed.error));
   const state = parsed.data;
 
-  const { config, level, wordRule } = modelConfigOf(state.config, source, 'config.word_rule');
+  const { config, level, wordRule, documents } = modelConfigOf(state.config, source, 'config.');
   checkVocab(state.vocab, config.vocabSize, level, source, 'vocab', 'config.vocab_size');
 
   // the names as the file has them: a parsed record leaves out a "__proto__" one
@@ -137,7 +163,7 @@ export function fromInteropState(json: unknown, source: string, checkpoint?: Che
       view[i] = Math.fround(x);
     });
   }
-  return { config, vocab: state.vocab, level, wordRule, params };
+  return { config, vocab: state.vocab, level, wordRule, documents, params };
 }
 
 /**

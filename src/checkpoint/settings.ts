@@ -300,6 +300,11 @@ export const TrainingConfigSchema = z.object({
   ...recordedTrainingShape,
   /** Word level: the version of the tokenizer rules the ids were made under (`Vocabulary.wordRule`). */
   wordRule: ruleVersion.optional(),
+  /**
+   * An imported model with docs 'sentence', which records no corpus: the version of the sentence
+   * rules it reads text under, its file's (`recordedDocuments`); a corpus records its own.
+   */
+  sentenceRule: ruleVersion.optional(),
   /** How long the run was asked to train (totals over the whole run, null: no such limit); resume reuses them. */
   epochs: positiveInteger.nullable().optional(),
   maxSteps: positiveInteger.nullable().optional(),

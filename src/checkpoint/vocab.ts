@@ -1,6 +1,6 @@
 import { describeValue } from '../input/issues.js';
 import { TOKEN_KIND, type TextLevel, vocabularyFault } from '../text/vocab.js';
-import { recordedSentenceRule, SENTENCE_RULE_VERSION } from '../text/sentences.js';
+import { recordedSentenceRule, SENTENCE_RULE_VERSION, type SentenceRule } from '../text/sentences.js';
 import { knownWordRule, WORD_RULE_VERSION, type WordRule } from '../text/words.js';
 import { CheckpointError } from './errors.js';
 
@@ -51,10 +51,25 @@ export function checkWordRule(rule: number | undefined, source: string, field: s
  * `recordedSentenceRule` reads it (absent: version 1, kept so that its corpus reads again as it
  * did); one from a newer rnn is refused.
  */
-export function checkSentenceRule(rule: number | undefined, source: string, field: string): void {
-  if (recordedSentenceRule(rule) !== null) return;
+export function checkSentenceRule(rule: number | undefined, source: string, field: string): SentenceRule {
+  const known = recordedSentenceRule(rule);
+  if (known !== null) return known;
   throw new CheckpointError(
     `${source}: ${field} is ${rule}: its sentences were cut by sentence rules version ${rule}, ` +
       `which this rnn (versions 1 to ${SENTENCE_RULE_VERSION}) does not have: read it with a newer rnn`,
   );
+}
+
+/**
+ * The sentence rules' version a model file with sentence documents records at `field` (an
+ * rnn-state/1 config's `sentence_rule`), which it must record: none was written before it, so
+ * absent means no version at all. One from a newer rnn is refused as `checkSentenceRule` refuses it.
+ */
+export function requiredSentenceRule(rule: number | undefined, source: string, field: string): SentenceRule {
+  if (rule === undefined) {
+    throw new CheckpointError(
+      `${source}: ${field} is missing: a model with sentence documents must record the version of the sentence rules that cut them`,
+    );
+  }
+  return checkSentenceRule(rule, source, field);
 }
