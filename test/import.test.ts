@@ -253,6 +253,8 @@ describe('the document rule through rnn export and rnn import', () => {
     const { imported, config } = await roundTrip(ckpt, 'lines', corpus);
     expect([config['docs'], 'sentence_rule' in config]).toEqual(['line', false]);
     for (const back of imported) expect(recordedDocuments(loadCheckpoint(back)).docs).toBe('line');
+    const info = await rnnIn(dir, ['info', imported[0]!]);
+    expect(info.stdout).toMatch(/^corpus +none recorded \(imported model\); it reads a text as docs line$/m);
   }, 60_000);
 
   it('a --docs sentence model keeps the sentence rules it was cut by (version 1: fixtures/sentence-rule-1)', async () => {
@@ -262,6 +264,8 @@ describe('the document rule through rnn export and rnn import', () => {
     const { imported, config } = await roundTrip(join(fixture, 'step3.json'), 'sentences', join(fixture, 'corpus.txt'));
     expect([config['docs'], config['sentence_rule']]).toEqual(['sentence', 1]);
     for (const back of imported) expect(recordedDocuments(loadCheckpoint(back))).toEqual({ docs: 'sentence', sentenceRule: 1 });
+    const info = await rnnIn(dir, ['info', imported[1]!, '--json']);
+    expect((JSON.parse(info.stdout) as { documents: unknown }).documents).toEqual({ docs: 'sentence', sentenceRule: 1 });
   }, 60_000);
 });
 

@@ -18,6 +18,7 @@ import { NON_NEGATIVE_INTEGER, SettingError, checkPositiveInteger, checkedOption
 import { createStepper } from '../parallel/inference.js';
 import { stepsPerEpoch } from '../text/batches.js';
 import type { UnknownTokens } from '../text/corpus.js';
+import type { DocumentRule } from '../text/documents.js';
 import type { TokenArray } from '../text/tokens.js';
 import { EOS, type TextLevel, type TokenizedText, type Vocabulary, cutBy } from '../text/vocab.js';
 
@@ -128,6 +129,8 @@ export interface ModelInfo {
   vocabSize: number;
   /** Token id → token: `<EOS>`, `<UNK>`, then characters or word tokens. */
   vocab: string[];
+  /** How it cuts a text it reads into documents: as its corpus was cut (`--docs`), or as the file it was imported from says. */
+  documents: DocumentRule;
   step: number;
   /** Whole epochs done. */
   epoch: number;
@@ -215,6 +218,7 @@ export class Model {
       ...(this.level === 'word' && { wordRule: c.config.training.wordRule }),
       vocabSize: c.vocab.length,
       vocab: c.vocab,
+      documents: this.loaded.vocab.documents,
       step: c.training.step,
       epoch: c.training.epoch,
       epochs: epochsDone(c),
