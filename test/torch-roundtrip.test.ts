@@ -108,6 +108,32 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
     expect(Math.abs(validation.loss - summary.val_loss)).toBeLessThan(1e-4);
   }, 300_000);
 
+  it('writes the document rule of the folder\'s text, which the imported model then reads a text by', async () => {
+    const corpus = join(dir, 'documents.txt');
+    writeFileSync(corpus, speeches(3_000));
+    const ok = async (args: string[]) => {
+      const run = await rnnIn(dir, args);
+      expect(run.status, run.stderr).toBe(0);
+    };
+    const small = ['--cell', 'gru', '--layers', '1', '--hidden', '8', '--embed', '4', '--batch', '4', '--seq-len', '8'];
+    // a --docs line model from new weights, and a --docs sentence one from --init, an export of a model rnn trained on its folder
+    for (const docs of ['line', 'sentence'] as const) {
+      const data = join(dir, `${docs}-data`), out = join(dir, `${docs}-torch`);
+      await ok(['prepare', corpus, '--docs', docs, '--out', data]);
+      let init = small;
+      if (docs === 'sentence') {
+        await ok(['train', data, ...small, '--workers', '1', '--max-steps', '1', '--out', join(dir, `${docs}-run`)]);
+        await ok(['export', join(dir, `${docs}-run`, 'latest.json'), '--out', join(dir, `${docs}-start.safetensors`)]);
+        init = ['--init', join(dir, `${docs}-start.safetensors`)];
+      }
+      const ddp = await python(['-m', 'torch.distributed.run', '--nproc_per_node', '1', 'examples/pytorch/train_ddp.py', data,
+        ...init, '--batch', '4', '--seq-len', '8', '--max-steps', '1', '--out', out]);
+      expect(ddp.status, ddp.output).toBe(0);
+      await ok(['import', join(out, 'model.safetensors'), '--out', join(out, 'imported.json')]);
+      expect(loadModel(join(out, 'imported.json')).vocab.documents, docs).toEqual({ docs, sentenceRule: 2 });
+    }
+  }, 300_000);
+
   it('--help says what each flag is for, with its default', async () => {
     const help = await python(['examples/pytorch/train_ddp.py', '--help']);
     expect(help.status, help.output).toBe(0);

@@ -156,15 +156,26 @@ def tokens(folder, meta, part):
     return np.memmap(path, dtype=dtype, mode="r")
 
 
+def document_rule(meta):
+    """The rnn-state/1 config fields of how the folder's text was cut into documents (rnn prepare --docs), by which the
+    trained model reads a text (docs/interop.md): none for --docs file, as rnn export writes it; with --docs sentence, the
+    sentence rules' version (a folder that records none was cut under version 1)."""
+    docs = meta.get("settings", {}).get("docs", "file")
+    if docs == "file":
+        return {}
+    return {"docs": docs, **({"sentence_rule": meta.get("sentenceRule", 1)} if docs == "sentence" else {})}
+
+
 def model_config(args, meta):
     """The rnn-state/1 config: the --init file's (its tensors' shapes checked, none read; the architecture flags given must
-    be its values), else the flags'; it must read the folder's vocabulary."""
+    be its values), else the flags'; it must read the folder's vocabulary, and it reads a text by the folder's document
+    rule, whatever the --init file's was."""
     if args.init is None:
         config = {"cell": args.cell, "vocab_size": meta["vocabSize"], "embed_dim": args.embed,
                   "hidden_size": args.hidden, "num_layers": args.layers}
         if meta["level"] == "word":
             config.update(level="word", word_rule=meta["wordRule"])
-        return config
+        return config | document_rule(meta)
     export = "write one with rnn export --format safetensors"
     try:
         with open(args.init, "rb"):
@@ -198,7 +209,7 @@ def model_config(args, meta):
              f"leave {'it' if one else 'them'} out, a run from --init keeps its architecture")
     if vocab != meta["vocab"] or config.get("level", "char") != meta["level"]:
         fail(f"--init {args.init}: its vocabulary is not the one of {args.data}: prepare the corpus with the model's settings")
-    return config
+    return {field: value for field, value in config.items() if field not in ("docs", "sentence_rule")} | document_rule(meta)
 
 
 def scored_ids(path, meta):
