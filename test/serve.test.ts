@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadModel } from '../src/api/index.js';
 import { resolveKernels } from '../src/engine/kernels/index.js';
 import { type GenerateDone, readServedModel } from '../src/serve/jobs.js';
-import { JobStoppedError, QueueFullError, WORKER_SCRIPT, WorkerPool } from '../src/serve/pool.js';
+import { JobStoppedError, QueueFullError, ThreadLostError, WORKER_SCRIPT, WorkerPool } from '../src/serve/pool.js';
 import { HttpError, RnnServer, type ServeOptions, isLoopback, jobFailure } from '../src/serve/server.js';
 import { rnnIn } from './helpers/cli.js';
 import { collect } from './helpers/generation.js';
@@ -83,6 +83,51 @@ const stuckWorker = new URL(`data:text/javascript,${encodeURIComponent(`
   };
   await import(${JSON.stringify(WORKER_SCRIPT.href)});
 `)}`);
+
+/** The prime of a request whose thread dyingWorker ends when the test says so. */
+const DYING_PRIME = 'dying';
+
+/**
+ * A generation thread's script that runs the pool's own (WORKER_SCRIPT) but, handed a job whose
+ * prime is DYING_PRIME, posts `{ dieWhen }`, a shared cell, waits until the test sets it, then
+ * ends as a thread out of memory does (exit code 3), the job unanswered.
+ */
+const dyingWorker = new URL(`data:text/javascript,${encodeURIComponent(`
+  import { parentPort } from 'node:worker_threads';
+  parentPort.on('message', ({ request }) => {
+    if (request.options?.prime !== ${JSON.stringify(DYING_PRIME)}) return;
+    const dieWhen = new Int32Array(new SharedArrayBuffer(4));
+    parentPort.postMessage({ dieWhen });
+    Atomics.wait(dieWhen, 0, 0);
+    process.exit(3);
+  });
+  await import(${JSON.stringify(WORKER_SCRIPT.href)});
+`)}`);
+
+/** The cell a dyingWorker thread posts once it runs a DYING_PRIME job; `die` lets it end. */
+function dyingThread(worker: Worker): Promise<{ die: () => void }> {
+  return new Promise((resolve) => worker.on('message', (message: { dieWhen?: Int32Array }) => {
+    const cell = message.dieWhen;
+    if (cell) resolve({ die: () => (Atomics.store(cell, 0, 1), Atomics.notify(cell, 0)) });
+  }));
+}
+
+/** Resolves once the pool has taken a job (queued or started it), so that a close() after it waits for the job. */
+function jobTaken(pool: ReturnType<typeof poolOf>): Promise<void> {
+  const run = pool.run.bind(pool);
+  return new Promise((resolve) => vi.spyOn(pool, 'run').mockImplementation((...job) => {
+    const answer = run(...job);
+    resolve();
+    return answer;
+  }));
+}
+
+/** Whether `closing` settles within `ms` (a close that waits for a job nobody ends would never). */
+async function closesWithin(closing: Promise<void>, ms: number): Promise<boolean> {
+  let bound: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (bound = setTimeout(() => resolve(false), ms)));
+  return Promise.race([closing.then(() => true), late]).finally(() => clearTimeout(bound));
+}
 
 /** Sends `raw` bytes on a connection of their own and resolves with all the server answers before it closes. */
 function rawExchange(url: string, raw: string, thenClose = false): Promise<string> {
@@ -648,6 +693,81 @@ describe('limits, and threads that fail', () => {
       stderr.mockRestore();
       await s.close();
     }
+  });
+
+  it('a thread that ends while the server shuts down: its request answered 500, the one waiting served by a fresh thread, and close() ends; the threads close() ends are not started again', async () => {
+    const start = WorkerPool.start.bind(WorkerPool);
+    const starts = vi.spyOn(WorkerPool, 'start').mockImplementation((options) => start({ ...options, workerScript: dyingWorker }));
+    const s = await inProcess([{ name: 'gru', path: models.gru }], { workers: 1 }).finally(() => starts.mockRestore());
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    let closing: Promise<void> | undefined;
+    try {
+      const pool = poolOf(s), spawned = vi.spyOn(pool, 'spawn');
+      const thread = dyingThread(pool.slots[0]!.worker);
+      const dying = post(`${s.url}/v1/generate`, { prime: DYING_PRIME, len: 5 });
+      const { die } = await thread;
+      const queued = jobTaken(pool);
+      const waiting = post(`${s.url}/v1/generate`, { len: 5, seed: 1 });
+      await queued;
+      expect((await request(`${s.url}/healthz`)).json).toEqual({ status: 'ok', threads: 1, running: 1, waiting: 1 });
+      closing = s.close();
+      die();
+      expect(await closesWithin(closing, 20_000)).toBe(true);
+      const lost = await dying;
+      expect([lost.status, lost.json]).toEqual([500, { error: 'the generation thread running it ended (exit code 3)' }]);
+      expect(await waiting).toMatchObject({ status: 200, json: { tokens: 5, finish: 'length' } });
+      expect(spawned).toHaveBeenCalledTimes(1);
+      expect(stderr.mock.calls.map(([line]) => String(line))).toEqual([
+        'rnn serve: a generation thread ended (exit code 3) while it ran a request: starting another\n',
+      ]);
+    } finally {
+      stderr.mockRestore();
+      if (!closing) await s.close();
+    }
+  });
+
+  it('a thread stuck in a request while the server shuts down with nothing waiting: ended a grace after the time limit, the request answered 500, none started in its place, and close() ends', async () => {
+    const start = WorkerPool.start.bind(WorkerPool);
+    const starts = vi.spyOn(WorkerPool, 'start').mockImplementation((options) => start({ ...options, workerScript: stuckWorker, stopGraceMs: 200 }));
+    const s = await inProcess([{ name: 'gru', path: models.gru }], { workers: 1, timeLimitMs: 300 }).finally(() => starts.mockRestore());
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    let closing: Promise<void> | undefined;
+    try {
+      const pool = poolOf(s), spawned = vi.spyOn(pool, 'spawn'), taken = jobTaken(pool);
+      const stuck = post(`${s.url}/v1/generate`, { prime: STUCK_PRIME, len: 5 });
+      await taken;
+      closing = s.close();
+      expect(await closesWithin(closing, 20_000)).toBe(true);
+      const ended = 'the request ran past the time limit of 0.3 s, and its generation thread had not stopped 0.2 s later: the thread was ended';
+      expect(await stuck).toMatchObject({ status: 500, json: { error: ended } });
+      expect(spawned).not.toHaveBeenCalled();
+      expect(stderr.mock.calls.map(([line]) => String(line))).toEqual([
+        'rnn serve: a generation thread was still running its request 0.2 s after it was stopped: ending it, none is started in its place, for the server is shutting down\n',
+      ]);
+    } finally {
+      stderr.mockRestore();
+      if (!closing) await s.close();
+    }
+  });
+
+  it('a thread that ends while the pool closes with nothing waiting: its job fails, none is started in its place, and close() ends', async () => {
+    const lines: string[] = [];
+    const pool = await WorkerPool.start({
+      models: [readServedModel({ name: 'gru', path: models.gru })], kernels: resolveKernels(), workers: 2, queue: 1,
+      workerScript: dyingWorker, report: (line) => lines.push(line),
+    });
+    const threads = pool as unknown as ReturnType<typeof poolOf>, spawned = vi.spyOn(threads, 'spawn');
+    const thread = Promise.race(threads.slots.map((slot) => dyingThread(slot.worker)));
+    const job = pool.run({ kind: 'generate', model: 'gru', options: { prime: DYING_PRIME, len: 5 }, stream: false }, new AbortController().signal);
+    const failed = job.then(() => null, (err: unknown) => err);
+    const { die } = await thread;
+    const closing = pool.close();
+    die();
+    expect(await closesWithin(closing, 20_000)).toBe(true);
+    const err = await failed;
+    expect([err instanceof ThreadLostError, (err as Error).message]).toEqual([true, 'the generation thread running it ended (exit code 3)']);
+    expect(spawned).not.toHaveBeenCalled();
+    expect(lines).toEqual(['a generation thread ended (exit code 3) while it ran a request: none is started in its place, for the server is shutting down']);
   });
 
   it('a thread that cannot be started again: the pool says so, refuses what waits with 503, /healthz says down, and the next request tries again', async () => {

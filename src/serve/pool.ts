@@ -66,14 +66,22 @@ export interface PoolOptions {
  */
 export const STOP_GRACE_MS = 10_000;
 
-/** The thread running a job ended unasked (out of memory, say): the job has no answer, and another thread is started. */
+/** The thread running a job ended unasked (out of memory, say): the job has no answer, and another thread is started (WorkerPool.lost). */
 export class ThreadLostError extends Error {}
 
-/** The thread running a job had not ended it `graceMs` after its stop: the thread was ended, and another is started. */
+/**
+ * The thread running a job had not ended it `graceMs` after its stop: the thread was ended, and
+ * another started unless `replaced` is false (the server was shutting down, nothing waiting).
+ */
 export class ThreadStuckError extends ThreadLostError {
-  constructor(readonly graceMs: number) {
-    super(`the generation thread running it was still at it ${graceMs / 1000} s after it was stopped: the thread was ended, and another started in its place`);
+  constructor(readonly graceMs: number, readonly replaced: boolean) {
+    super(`the generation thread running it was still at it ${graceMs / 1000} s after it was stopped: ${stuckThreadFate(replaced)}`);
   }
+}
+
+/** What became of a stuck thread, as its job's failure says. */
+export function stuckThreadFate(replaced: boolean): string {
+  return replaced ? 'the thread was ended, and another started in its place' : 'the thread was ended';
 }
 
 /** No generation thread runs: every one ended and none could be started again (the server answers 503). */
@@ -86,8 +94,9 @@ export class NoThreadError extends Error {}
  * its next token (the thread reads the shared control block). A streamed generation is held,
  * its thread drawing nothing, while its onText asks (its client is not reading), or until it is
  * stopped. A thread that ends unasked fails its job and is started again, and so is one still
- * running a job STOP_GRACE_MS after its stop (stuck), which is ended; one that cannot be started
- * is tried again at the next job, and while no thread runs, jobs are refused with NoThreadError.
+ * running a job STOP_GRACE_MS after its stop (stuck), which is ended (while the pool closes,
+ * only if jobs still wait); one that cannot be started is tried again at the next job, and
+ * while no thread runs, jobs are refused with NoThreadError.
  */
 export class WorkerPool {
   private readonly slots: Slot[] = [];
@@ -135,13 +144,16 @@ export class WorkerPool {
     });
   }
 
-  /** Refuses new jobs, waits for those running and waiting to end, then ends the threads. */
+  /**
+   * Refuses new jobs, waits for those running and waiting to end, then ends the threads, taken
+   * out of the pool first so that their ends are not taken for threads lost (lost).
+   */
   async close(): Promise<void> {
     this.closing = true;
     while (this.slots.some((s) => s.job !== null) || this.waiting.length > 0 || this.starting > 0) {
       await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     }
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    await Promise.all(this.slots.splice(0).map((s) => s.worker.terminate()));
   }
 
   private stop(job: Job): void {
@@ -246,34 +258,48 @@ export class WorkerPool {
     else job.reject(new Error(message.fault));
   }
 
-  /** A thread that ended unasked (an error then its exit, or the exit alone): its job fails, and another is started in its place. */
+  /**
+   * A thread that ended unasked (an error then its exit, or the exit alone), while the pool
+   * closes too: its job fails, and another is started in its place if one is needed
+   * (replacementNeeded). A thread close() ended is no longer in the pool.
+   */
   private lost(slot: Slot, err: Error): void {
-    if (!this.slots.includes(slot) || this.closing) return;
-    this.report(`a generation thread ended (${err.message})${slot.job ? ' while it ran a request' : ''}: starting another`);
-    this.replace(slot, new ThreadLostError(`the generation thread running it ended (${err.message})`));
+    if (!this.slots.includes(slot)) return;
+    const replaced = this.replacementNeeded;
+    this.report(`a generation thread ended (${err.message})${slot.job ? ' while it ran a request' : ''}: ${replacement(replaced)}`);
+    this.replace(slot, new ThreadLostError(`the generation thread running it ended (${err.message})`), replaced);
   }
 
   /**
    * A thread still running a job the grace after its stop: stuck, for it no longer reads the
-   * stop. It is ended, its job fails, and another is started in its place (while the pool
-   * closes too, for jobs may still wait).
+   * stop. It is ended, its job fails, and another is started in its place if one is needed.
    */
   private stuck(slot: Slot, job: Job): void {
     if (!this.slots.includes(slot) || slot.job !== job) return;
-    const failure = new ThreadStuckError(this.options.stopGraceMs ?? STOP_GRACE_MS);
-    this.report(`a generation thread was still running its request ${failure.graceMs / 1000} s after it was stopped: ending it, starting another`);
-    this.replace(slot, failure);
+    const replaced = this.replacementNeeded;
+    const failure = new ThreadStuckError(this.options.stopGraceMs ?? STOP_GRACE_MS, replaced);
+    this.report(`a generation thread was still running its request ${failure.graceMs / 1000} s after it was stopped: ending it, ${replacement(replaced)}`);
+    this.replace(slot, failure, replaced);
     void slot.worker.terminate();
   }
 
-  /** Takes a slot out of the pool, failing its job with `failure`, and starts a thread in its place. */
-  private replace(slot: Slot, failure: ThreadLostError): void {
+  /**
+   * Whether a thread that ends now is started again: always, but while the pool closes only if
+   * jobs wait, for none can come that would need it.
+   */
+  private get replacementNeeded(): boolean {
+    return !this.closing || this.waiting.length > 0;
+  }
+
+  /** Takes a slot out of the pool, failing its job with `failure`, and starts a thread in its place if `again`. */
+  private replace(slot: Slot, failure: ThreadLostError, again: boolean): void {
     this.slots.splice(this.slots.indexOf(slot), 1);
     const job = slot.job;
     clearTimeout(job?.stuckAfter);
     slot.job = null;
     job?.reject(failure);
-    this.restart();
+    if (again) this.restart();
+    this.notifyIdle();
   }
 
   /** Starts a thread in place of one that ended; one that cannot start is reported, and tried again at the next job. */
@@ -286,7 +312,8 @@ export class WorkerPool {
     }, (err: unknown) => {
       this.starting--;
       const why = err instanceof Error ? err.message : String(err);
-      this.report(`a generation thread could not start (${why}): ${this.slots.length} of ${this.options.workers} run; another is tried at the next request`);
+      const retry = this.closing ? '' : '; another is tried at the next request';
+      this.report(`a generation thread could not start (${why}): ${this.slots.length} of ${this.options.workers} run${retry}`);
       if (this.slots.length === 0 && this.starting === 0) {
         for (const job of this.waiting.splice(0)) job.reject(new NoThreadError(`no generation thread runs: the last could not start (${why})`));
       }
@@ -297,6 +324,11 @@ export class WorkerPool {
   private report(line: string): void {
     this.options.report?.(line);
   }
+}
+
+/** What the pool does in place of a thread that ended, as its line on stderr says. */
+function replacement(replaced: boolean): string {
+  return replaced ? 'starting another' : 'none is started in its place, for the server is shutting down';
 }
 
 /** Lets a thread draw again, if the job it holds is job `id` (a later job's hold stays). */

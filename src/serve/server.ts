@@ -10,7 +10,7 @@ import { SettingError, type SettingsInput, flagName } from '../input/settings.js
 import { CorpusError } from '../text/corpus.js';
 import { decodeUtf8, utf8Fault } from '../text/utf8.js';
 import { type EncodedAnswer, type GenerateDone, type JobAnswers, type JobOf, type JobRequest, type ServedModel, readServedModel, servedModels } from './jobs.js';
-import { JobError, JobStoppedError, NoThreadError, type OnText, QueueFullError, ThreadLostError, ThreadStuckError, WorkerPool } from './pool.js';
+import { JobError, JobStoppedError, NoThreadError, type OnText, QueueFullError, ThreadLostError, ThreadStuckError, WorkerPool, stuckThreadFate } from './pool.js';
 import {
   ACTIVATIONS_FIELDS, COMPLETE_FIELDS, SCORE_FIELDS, type StreamMode, readActivations, readComplete, readGenerate, readLegacyGenerate,
   readScore,
@@ -457,7 +457,7 @@ export function jobFailure(err: unknown, timeLimitMs: number): unknown {
   if (err instanceof JobError) return new HttpError(400, err.message, err.field);
   if (err instanceof ThreadStuckError) {
     return new HttpError(500, `the request ran past the time limit of ${timeLimitMs / 1000} s, and its generation thread had not stopped ` +
-      `${err.graceMs / 1000} s later: the thread was ended, and another started in its place`);
+      `${err.graceMs / 1000} s later: ${stuckThreadFate(err.replaced)}`);
   }
   if (err instanceof ThreadLostError) return new HttpError(500, err.message);
   return err;
