@@ -10,7 +10,10 @@ import { Rng } from '../src/engine/random.js';
 import { importedCheckpoint } from '../src/checkpoint/convert.js';
 import { validationSplit } from '../src/checkpoint/corpus.js';
 import type { LoadedModel } from '../src/checkpoint/load.js';
-import { type CompletionOptions, TokenSampler, sampleCompletions, sampleText } from '../src/generate/sample.js';
+import { type CompletionOptions, type NextToken, TokenSampler, sampleCompletions, sampleText } from '../src/generate/sample.js';
+import { Arena } from '../src/engine/kernels/arena.js';
+import { createKernels } from '../src/engine/kernels/index.js';
+import { nextTokenDistribution } from '../src/engine/loss.js';
 import { scoreStream, scoreTokens } from '../src/generate/score.js';
 import { StoppedError } from '../src/generate/stop.js';
 import { CorpusError, prepareData } from '../src/text/corpus.js';
@@ -216,7 +219,7 @@ describe('sampleText at the word level', () => {
     const sampler = new TokenSampler(config.vocabSize, 1, null, null, false), rng = new Rng(seed);
     const ids: number[] = [];
     while (ids.length < length) {
-      const id = sampler.draw(stepper.logits, rng);
+      const id = sampler.draw(stepper, rng);
       if (id === EOS && stopAtEos) break;
       ids.push(id);
       stepper.advance(id);
@@ -259,7 +262,7 @@ describe("a drawn <EOS> is written as the model's documents are parted", () => {
     const sampler = new TokenSampler(config.vocabSize, 1, null, null, false), rng = new Rng(seed);
     const ids: number[] = [];
     while (ids.length < length) {
-      ids.push(sampler.draw(stepper.logits, rng));
+      ids.push(sampler.draw(stepper, rng));
       stepper.advance(ids.at(-1)!);
     }
     return ids;
@@ -346,14 +349,22 @@ describe('sampleCompletions', () => {
   });
 });
 
-describe('TokenSampler', () => {
+describe.each(kernelKinds())('TokenSampler on %s kernels', (kind) => {
   // logits chosen so that the probabilities (UNK aside) are 0.5, 0.3, 0.15, 0.05
   const probs = [0.5, 0, 0.3, 0.15, 0.05];
   const logits = Float32Array.from(probs, (p, id) => (id === UNK ? 50 : Math.log(p)));
 
+  /** What a model whose logits are `z` holds for the next token: `z`, and its distribution on these kernels (nextTokenDistribution). */
+  function next(z: Float32Array): NextToken {
+    const kernels = createKernels(kind, new Arena()), own = kernels.arena.floats(z.length), p = kernels.arena.floats(z.length);
+    own.set(z);
+    const probabilities = (t: number, excluded: number) => nextTokenDistribution(kernels, own, p, z.length, t, excluded);
+    return { logits: own, probabilities };
+  }
+
   function frequencies(sampler: TokenSampler, draws = 40000): number[] {
-    const rng = new Rng(123), counts = new Array<number>(probs.length).fill(0);
-    for (let i = 0; i < draws; i++) counts[sampler.draw(logits, rng)]!++;
+    const rng = new Rng(123), counts = new Array<number>(probs.length).fill(0), from = next(logits);
+    for (let i = 0; i < draws; i++) counts[sampler.draw(from, rng)]!++;
     return counts.map((n) => n / draws);
   }
 
@@ -373,7 +384,7 @@ describe('TokenSampler', () => {
   });
 
   it('at temperature 0 draws the most probable token, top-k and top-p notwithstanding', () => {
-    const rng = new Rng(9), likeliestLast = Float32Array.from([0.05, 0, 0.15, 0.3, 0.5], (p, id) => (id === UNK ? 50 : Math.log(p)));
+    const rng = new Rng(9), likeliestLast = next(Float32Array.from([0.05, 0, 0.15, 0.3, 0.5], (p, id) => (id === UNK ? 50 : Math.log(p))));
     for (const [topK, topP] of [[null, null], [3, null], [null, 0.9], [2, 0.5]] as const) {
       const sampler = new TokenSampler(5, 0, topK, topP);
       expect(Array.from({ length: 20 }, () => sampler.draw(likeliestLast, rng)), `top-k ${topK}, top-p ${topP}`).toEqual(Array(20).fill(4));
@@ -382,7 +393,7 @@ describe('TokenSampler', () => {
 
   it('top-p stops at the token whose mass reaches p exactly: of two equally probable tokens at p = 0.5, the lower id only', () => {
     const sampler = new TokenSampler(3, 1, null, 0.5), rng = new Rng(5);
-    const even = Float32Array.from([0, 0, 0]); // ids 0 and 2 (and <UNK>, which is never drawn)
+    const even = next(Float32Array.from([0, 0, 0])); // ids 0 and 2 (and <UNK>, which is never drawn)
     const drawn = new Set(Array.from({ length: 200 }, () => sampler.draw(even, rng)));
     expect([...drawn]).toEqual([0]);
   });
@@ -391,5 +402,14 @@ describe('TokenSampler', () => {
     const f = frequencies(new TokenSampler(5, 0.25, null, null));
     const z = probs.map((p, id) => (id === UNK ? 0 : p ** 4)), total = z.reduce((a, b) => a + b);
     f.forEach((x, id) => expect(Math.abs(x - z[id]! / total)).toBeLessThan(0.01));
+  });
+
+  it('never draws <UNK> however its logit towers over the rest, and draws it when it may', () => {
+    const towering = next(Float32Array.from([0, 120, 1, 2]));
+    const rng = new Rng(4), sampler = new TokenSampler(4, 1, null, null), showing = new TokenSampler(4, 1, null, null, true);
+    const drawn = Array.from({ length: 400 }, () => sampler.draw(towering, rng));
+    expect(drawn).not.toContain(UNK);
+    expect(new Set(drawn)).toEqual(new Set([0, 2, 3]));
+    expect(Array.from({ length: 20 }, () => showing.draw(towering, rng))).toEqual(Array(20).fill(UNK));
   });
 });

@@ -54,3 +54,20 @@ export function softmaxCrossEntropy(
   }
   return total;
 }
+
+/**
+ * The distribution of the next token at temperature T from logits z [V] (which stay as they
+ * are), into p [V] by the kernels' softmax, with token `excluded` (when ≥ 0) given none:
+ *   p_v = e^{z_v / T} / Σ_u e^{z_u / T},   z_excluded = −∞
+ * What sampling draws from (LanguageModel.nextTokenProbabilities).
+ */
+export function nextTokenDistribution(
+  kernels: Kernels, logits: Float32Array, p: Float32Array, V: number, temperature: number, excluded: number,
+): Float32Array {
+  kernels.broadcastRows(p, 0, logits, 0, 1, V);
+  if (temperature !== 1) kernels.scale(p, 0, V, 1 / temperature);
+  if (excluded >= 0) p[excluded] = -Infinity;
+  kernels.softmax(p, 0, p, 0, V, 1);
+  if (excluded >= 0) p[excluded] = 0;
+  return p;
+}

@@ -5,7 +5,7 @@ import { LstmLayer } from './cells/lstm.js';
 import { RnnLayer } from './cells/rnn.js';
 import type { Allocator } from './kernels/arena.js';
 import type { Kernels } from './kernels/kernels.js';
-import { softmaxCrossEntropy } from './loss.js';
+import { nextTokenDistribution, softmaxCrossEntropy } from './loss.js';
 import { type ParamLayout, paramLayout, tensorViews } from './params.js';
 import { Rng } from './random.js';
 
@@ -82,6 +82,8 @@ export class LanguageModel {
   private readonly headBias: Float32Array;
   /** The head's weight packed for a batch of one's matrix-vector product (packMatvec), by prepareGeneration; else null. */
   private headMatvec: Float32Array | null = null;
+  /** One token's next-token distribution (nextTokenProbabilities), taken at its first call. */
+  private nextTokenProbs: Float32Array | null = null;
   /** Where the activations are allocated (and, for generation, the packed weights). */
   private readonly allocator: Allocator;
   private readonly embedGrad: Float32Array | null;
@@ -240,6 +242,13 @@ export class LanguageModel {
     for (let v = v0; v < v1; v++) this.logits[v] = this.headBias[v]!;
     if (this.headMatvec) this.kernels.matvecPacked(top, H, this.headMatvec, 0, this.logits, 0, this.config.vocabSize, H, v0, v1);
     else this.kernels.matmulNT(top, H, this.headWeight, v0 * H, this.logits, v0, 1, v1 - v0, H);
+  }
+
+  /** One token: the distribution of the next (nextTokenDistribution), token `excluded` (when ≥ 0) given none. */
+  nextTokenProbabilities(temperature: number, excluded: number): Float32Array {
+    const V = this.config.vocabSize;
+    this.nextTokenProbs ??= this.allocator.floats(V);
+    return nextTokenDistribution(this.kernels, this.logits, this.nextTokenProbs, V, temperature, excluded);
   }
 
   /**

@@ -61,6 +61,11 @@ export interface TokenStepper {
   readonly logits: Float32Array;
   /** Reads `token` (advancing the state) and returns the logits of the token after it. */
   advance(token: number): Float32Array;
+  /**
+   * The distribution of the token after the last read, at `temperature`, token `excluded` (when
+   * ≥ 0) given none (LanguageModel.nextTokenProbabilities).
+   */
+  probabilities(temperature: number, excluded: number): Float32Array;
   /** Back to the zero state. */
   reset(): void;
   close(): Promise<void>;
@@ -113,6 +118,10 @@ export class Stepper implements TokenStepper {
     }
     model.stepLogits(0, this.config.vocabSize);
     return model.logits;
+  }
+
+  probabilities(temperature: number, excluded: number): Float32Array {
+    return this.model.nextTokenProbabilities(temperature, excluded);
   }
 
   reset(): void {

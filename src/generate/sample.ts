@@ -144,7 +144,7 @@ function startSampling(opts: SampleOptions, stepper: TokenStepper) {
       let waiting: string | null = null;
       for (let count = 0; count < length;) {
         if (signal?.aborted) break;
-        const id = sampler.draw(stepper.logits, rng);
+        const id = sampler.draw(stepper, rng);
         if (id === EOS && stopAtEos) break;
         count++;
         const piece = writer.write(id);
@@ -163,12 +163,17 @@ function checkSampleOptions(opts: SampleOptions): void {
   checkSampleSettings({ len: length, temperature, topK, topP, seed, stopAtEos, unk });
 }
 
+/** What a token is drawn from: the next token's logits, and its distribution (TokenStepper's). */
+export type NextToken = Pick<TokenStepper, 'logits' | 'probabilities'>;
+
 /**
- * Draws a token id from one row of logits with temperature, top-k and top-p, `<UNK>` excluded
- * unless `drawsUnk`. Every buffer is allocated once here; `draw` allocates nothing.
+ * Draws a token id from the next token's distribution with temperature, top-k and top-p,
+ * `<UNK>` excluded unless `drawsUnk`. Every buffer is allocated once here, and the
+ * distribution is the stepper's (its kernels' softmax); `draw` allocates nothing.
  */
 export class TokenSampler {
-  private readonly probs: Float64Array;
+  /** The distribution being drawn from (NextToken.probabilities'), while `draw` runs. */
+  private probs: Float32Array = new Float32Array(0);
   /** Candidate ids; while filtering, a max-heap by probability (ties: lower id first). */
   private readonly heap: Int32Array;
   /** The kept ids, most probable first. */
@@ -184,36 +189,23 @@ export class TokenSampler {
     drawsUnk = false,
   ) {
     this.excluded = drawsUnk ? -1 : UNK;
-    this.probs = new Float64Array(vocabSize);
     this.heap = new Int32Array(vocabSize);
     this.kept = new Int32Array(vocabSize);
   }
 
-  /** A token id drawn from `logits[0 .. V)`. */
-  draw(logits: Float32Array, rng: Rng): number {
-    const V = this.vocabSize, probs = this.probs, excluded = this.excluded;
-    let max = -Infinity, argmax = EOS;
-    for (let v = 0; v < V; v++) {
-      if (v !== excluded && logits[v]! > max) {
-        max = logits[v]!;
-        argmax = v;
-      }
-    }
-    if (this.temperature === 0) return argmax;
-
-    // p_v ∝ exp((z_v − max) / T), with p_UNK = 0 unless <UNK> may be drawn
+  /** A token id drawn from what `next` holds. */
+  draw(next: NextToken, rng: Rng): number {
+    if (this.temperature === 0) return this.likeliest(next.logits);
+    // p_v ∝ exp(z_v / T), with p_UNK = 0 unless <UNK> may be drawn
+    const V = this.vocabSize, probs = (this.probs = next.probabilities(this.temperature, this.excluded));
     let total = 0;
-    for (let v = 0; v < V; v++) {
-      const p = v === excluded ? 0 : Math.exp((logits[v]! - max) / this.temperature);
-      probs[v] = p;
-      total += p;
-    }
+    for (let v = 0; v < V; v++) total += probs[v]!;
     if (this.topK === null && this.topP === null) {
       let u = rng.uniform() * total;
       for (let v = 0; v < V; v++) {
         if (probs[v]! > 0 && (u -= probs[v]!) < 0) return v;
       }
-      return argmax; // u ran past the end by rounding
+      return this.likeliest(next.logits); // u ran past the end by rounding
     }
 
     const keptCount = this.filter(total);
@@ -224,6 +216,18 @@ export class TokenSampler {
       if ((u -= probs[this.kept[i]!]!) < 0) return this.kept[i]!;
     }
     return this.kept[0]!;
+  }
+
+  /** The id of the largest logit, `<UNK>` excluded unless it may be drawn (the lowest id of a tie). */
+  private likeliest(logits: Float32Array): number {
+    let max = -Infinity, argmax = EOS;
+    for (let v = 0; v < this.vocabSize; v++) {
+      if (v !== this.excluded && logits[v]! > max) {
+        max = logits[v]!;
+        argmax = v;
+      }
+    }
+    return argmax;
   }
 
   /**

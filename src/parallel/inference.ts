@@ -95,6 +95,10 @@ class InferencePool implements TokenStepper {
     return this.model.logits;
   }
 
+  probabilities(temperature: number, excluded: number): Float32Array {
+    return this.model.nextTokenProbabilities(temperature, excluded);
+  }
+
   reset(): void {
     this.threads.post(Command.Reset);
   }
