@@ -153,6 +153,15 @@ describe('fine-tuning', () => {
     expect(byLines.vocab).toEqual(loadCheckpoint(lineBase.latest).vocab);
     // the sonnets' roman numerals read as <UNK> in the prose's vocabulary, their line breaks as the ends of documents
     expect(warnings.filter((w) => w.includes('<UNK>') && w.includes('"\\n"'))).toEqual([]);
+    // and so does a base exported (rnn-state/1 and .safetensors carry the rule)
+    const dir = scratch.folder();
+    for (const name of ['line.json', 'line.safetensors']) {
+      const exported = join(dir, name);
+      const format = name.endsWith('.json') ? 'torch' : 'safetensors';
+      expect((await rnnIn(dir, ['export', lineBase.latest, '--format', format, '--out', exported])).status).toBe(0);
+      const fromExported = await train({ ...SMALL, initFrom: exported, maxSteps: 1, out: freshOut() }, [verse]);
+      expect(loadCheckpoint(fromExported.latest).corpus!.docs, name).toBe('line');
+    }
     // a base whose vocabulary has the line break reads a text by any rule
     const fromWhole = await train({ ...SMALL, initFrom: base.latest, docs: 'line', maxSteps: 1, out: freshOut() }, [verse]);
     expect(loadCheckpoint(fromWhole.latest).corpus!.docs).toBe('line');

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { type InitFrom, recordedDocuments, trainedStep } from '../checkpoint/checkpoint.js';
+import { type InitFrom, trainedStep } from '../checkpoint/checkpoint.js';
 import { type ModelFile, readModelFile } from '../checkpoint/convert.js';
 import type { PreparedFolder } from '../checkpoint/corpus.js';
 import { resolveCheckpointPath } from '../checkpoint/find.js';
@@ -15,7 +15,7 @@ import { InputError, SettingError, type SettingNamer } from '../input/settings.j
 import { type PreparedData, withVocabulary } from '../text/corpus.js';
 import { type CorpusSkip, absoluteCorpusPath } from '../text/corpus-files.js';
 import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
-import { type DocsMode, type DocumentRule, WHOLE_TEXTS } from '../text/documents.js';
+import type { DocsMode, DocumentRule } from '../text/documents.js';
 import { TOKEN_UNITS, type TextLevel, UNK, Vocabulary, grouped } from '../text/vocab.js';
 import { DEFAULT_VOCAB_SIZE, vocabularyCoverage } from '../text/word-vocab.js';
 import { LINE_BREAK, WORD_RULE_VERSION } from '../text/words.js';
@@ -36,7 +36,7 @@ export interface BaseModel {
   file: ModelFile;
   /** The base's tokens, read by this run under the current tokenizer rules. */
   vocab: Vocabulary;
-  /** How the base cut its corpus into documents (`recordedDocuments`); an exported model records none: each file one. */
+  /** How the base cut its corpus into documents, as its checkpoint or exported file records it (`ModelState.documents`). */
   documents: DocumentRule;
   initFrom: InitFrom;
 }
@@ -52,7 +52,7 @@ export function loadBaseModel(given: string): BaseModel {
   return {
     file,
     vocab: Vocabulary.fromTokens(model.vocab, model.level, WORD_RULE_VERSION),
-    documents: checkpoint === null ? WHOLE_TEXTS : recordedDocuments(checkpoint),
+    documents: model.documents,
     initFrom: { path: resolve(path), sha256: file.sha256, step: checkpoint === null ? null : trainedStep(checkpoint) },
   };
 }
