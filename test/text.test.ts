@@ -203,9 +203,9 @@ describe('reading a corpus, and the token stream', () => {
     expect(() => streamCorpus([file, link], 'file')).toThrow(`${link} is in the corpus twice (also as ${file}): name each file once`);
   });
 
-  it('reads a prime file with its BOM stripped, and its CRLF as LF where a model reads it', () => {
+  it('reads a prime file as written, its BOM stripped and its CRLF as LF where a model reads it', () => {
     const read = readTextFile(tempFile('\uFEFFThe\r\nend'));
-    expect(read).toBe('The\r\nend');
+    expect(read).toBe('\uFEFFThe\r\nend');
     expect(Vocabulary.build(['The\nend']).tokenize(read).text).toBe('The\nend');
   });
 
@@ -215,6 +215,12 @@ describe('reading a corpus, and the token stream', () => {
     expect({ ...vocab.tokenize(text) }).toEqual({ ...vocab.tokenize('The\nend') });
     expect(vocab.tokenize('a\uFEFFb').text).toBe('a\uFEFFb'); // a BOM inside a text is a character of it, as in a file
     expect(vocab.tokenize('a\rb\r').text).toBe('a\rb\r'); // a lone CR is no line end
+  });
+
+  it('reads a file\'s leading BOM once, where a model reads its text: a second BOM after it is a character, as in a string', () => {
+    const text = '\uFEFF\uFEFFThe\r\nend', vocab = Vocabulary.build(['\uFEFFThe\nend']);
+    expect(vocab.tokenize(readTextFile(tempFile(text))).text).toBe('\uFEFFThe\nend');
+    expect({ ...vocab.tokenize(readTextFile(tempFile(text))) }).toEqual({ ...vocab.tokenize(text) });
   });
 });
 

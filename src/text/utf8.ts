@@ -9,12 +9,15 @@ import { grouped } from './vocab.js';
  * line ends read as LF as it is decoded; any other text's, where a model reads it (`textAsRead`).
  */
 
-/** A whole text file (e.g. `--prime-file`), or standard input for `-`, BOM stripped. */
+/**
+ * A whole text file (e.g. `--prime-file`), or standard input for `-`, as written: its leading BOM
+ * is dropped where a model reads the text (`textAsRead`), once, as from a string.
+ */
 export function readTextFile(path: string): string {
-  if (path === STDIN_PATH) return decodeUtf8(STDIN_NAME, standardInput());
+  if (path === STDIN_PATH) return decodeUtf8(STDIN_NAME, standardInput(), UTF8_AS_WRITTEN);
   refuseEmptyPath(path, 'text');
   statOrThrow(path, 'file not found');
-  return decodeUtf8(path, readOrThrow(path));
+  return decodeUtf8(path, readOrThrow(path), UTF8_AS_WRITTEN);
 }
 
 /**
@@ -23,11 +26,14 @@ export function readTextFile(path: string): string {
  */
 export const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
-/** UTF-8 bytes → text with the BOM stripped; invalid UTF-8 names the file and byte offset. */
-export function decodeUtf8(path: string, bytes: Uint8Array): string {
+/** The decoder of a text a model reads whole: its BOM kept for `textAsRead`. */
+const UTF8_AS_WRITTEN = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** UTF-8 bytes → text (by `UTF8`, the BOM stripped); invalid UTF-8 names the file and byte offset. */
+export function decodeUtf8(path: string, bytes: Uint8Array, decoder = UTF8): string {
   let text: string;
   try {
-    text = UTF8.decode(bytes);
+    text = decoder.decode(bytes);
   } catch {
     const fault = utf8Fault(bytes);
     if (fault === null) {
