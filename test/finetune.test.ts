@@ -88,6 +88,16 @@ describe('fine-tuning', () => {
     expect(loadCheckpoint(result.latest).vocab).toEqual(loadCheckpoint(base.latest).vocab);
   });
 
+  it('says a text that reads wholly as <UNK> is 100% of it, written as a percentage', async () => {
+    const text = textFile('all-unknown.txt', '∞¶'.repeat(600));
+    const warnings: string[] = [];
+    await train({ ...SMALL, initFrom: base.latest, maxSteps: 1, out: freshOut() }, [text], {
+      onWarning: (warning) => warnings.push(warning.message),
+    });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^1,200 of the text's 1,200 characters \(100%\) read as <UNK>: /);
+  });
+
   it('--extend-vocab adds exactly the new characters, starts from the base\'s loss on the known ones, and can sample them', async () => {
     const line = 'Shall I compare thee to a summer’s day, thou art more lovely and more temperate ∞\n';
     const text = textFile('extend.txt', line.repeat(60));

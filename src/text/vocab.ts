@@ -37,6 +37,11 @@ export function grouped(n: number): string {
   return n.toLocaleString('en-US');
 }
 
+/** `13`, `1.5`, `100`: `part` as a percentage of `whole`, to two significant digits (never an exponent). */
+export function percentOf(part: number, whole: number): string {
+  return ((100 * part) / whole).toLocaleString('en-US', { maximumSignificantDigits: 2 });
+}
+
 /** `1 character`, `4,096 tokens`: a count of a level's tokens. */
 export function tokenCount(n: number, level: TextLevel): string {
   const unit = TOKEN_UNITS[level];

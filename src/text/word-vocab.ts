@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { checkPositiveInteger, checkedOption, described, InputError } from '../input/settings.js';
-import { EOS_TOKEN, UNK_TOKEN, Vocabulary, grouped } from './vocab.js';
+import { EOS_TOKEN, UNK_TOKEN, Vocabulary, grouped, percentOf } from './vocab.js';
 import { WORD_RULE_VERSION, type WordRule } from './words.js';
 
 /** The default word vocabulary size: `<EOS>`, `<UNK>` and the 9,998 most frequent tokens. */
@@ -91,7 +91,7 @@ export function vocabShortfallWarning(built: Omit<WordVocabularyBuild, 'vocab'>,
 export function vocabularyCoverage(built: Omit<WordVocabularyBuild, 'vocab'>, entries: number): string | null {
   if (built.unknown === 0) return null;
   const left = built.distinct - (entries - 2);
-  const share = ((100 * built.unknown) / built.occurrences).toPrecision(2);
+  const share = percentOf(built.unknown, built.occurrences);
   return `of ${grouped(built.distinct)} distinct tokens; the other ${grouped(left)}, ${share}% of the training text, read as <UNK>`;
 }
 

@@ -16,7 +16,7 @@ import { type PreparedData, withVocabulary } from '../text/corpus.js';
 import { type CorpusSkip, absoluteCorpusPath } from '../text/corpus-files.js';
 import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
 import type { DocsMode, DocumentRule } from '../text/documents.js';
-import { TOKEN_UNITS, type TextLevel, UNK, Vocabulary, grouped } from '../text/vocab.js';
+import { TOKEN_UNITS, type TextLevel, UNK, Vocabulary, grouped, percentOf } from '../text/vocab.js';
 import { DEFAULT_VOCAB_SIZE, vocabularyCoverage } from '../text/word-vocab.js';
 import { LINE_BREAK, WORD_RULE_VERSION } from '../text/words.js';
 import { type ParsedOptions, freshSettings, refuseClashes } from './options.js';
@@ -191,9 +191,8 @@ export function unknownShareWarning(
   // the stream is `<EOS> d1 <EOS> … dn <EOS>`: n + 1 of its tokens are not the text's
   const total = data.train.length + data.val.length - (data.fingerprint.documents + 1);
   const shown = unknown.top.map(([token, count]) => `${JSON.stringify(token)} ×${count}`).join(', ');
-  const share = ((100 * unknown.occurrences) / total).toPrecision(2);
   return new InputError((name) =>
-    `${grouped(unknown.occurrences)} of the text's ${grouped(total)} ${unit.many} (${share}%) read as <UNK>: ${grouped(unknown.distinct)} distinct ` +
+    `${grouped(unknown.occurrences)} of the text's ${grouped(total)} ${unit.many} (${percentOf(unknown.occurrences, total)}%) read as <UNK>: ${grouped(unknown.distinct)} distinct ` +
       `${unknown.distinct === 1 ? unit.one : unit.many} ${modelPath}'s vocabulary lacks, most often ${shown}; ${advice(name)}`);
 }
 
