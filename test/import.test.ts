@@ -255,6 +255,11 @@ describe('the document rule through rnn export and rnn import', () => {
     for (const back of imported) expect(recordedDocuments(loadCheckpoint(back)).docs).toBe('line');
     const info = await rnnIn(dir, ['info', imported[0]!]);
     expect(info.stdout).toMatch(/^corpus +none recorded \(imported model\); it reads a text as docs line$/m);
+    // the sentence rules' version is said only of a model that cuts sentences: the same for the original and its import
+    for (const path of [ckpt, imported[0]!]) {
+      const json = await rnnIn(dir, ['info', path, '--json']);
+      expect((JSON.parse(json.stdout) as { documents: unknown }).documents, path).toEqual({ docs: 'line' });
+    }
   }, 60_000);
 
   it('a --docs sentence model keeps the sentence rules it was cut by (version 1: fixtures/sentence-rule-1)', async () => {

@@ -18,7 +18,8 @@ import { NON_NEGATIVE_INTEGER, SettingError, checkPositiveInteger, checkedOption
 import { createStepper } from '../parallel/inference.js';
 import { stepsPerEpoch } from '../text/batches.js';
 import type { UnknownTokens } from '../text/corpus.js';
-import type { DocumentRule } from '../text/documents.js';
+import type { DocsMode, DocumentRule } from '../text/documents.js';
+import type { SentenceRule } from '../text/sentences.js';
 import type { TokenArray } from '../text/tokens.js';
 import { EOS, type TextLevel, type TokenizedText, type Vocabulary, cutBy } from '../text/vocab.js';
 
@@ -129,8 +130,11 @@ export interface ModelInfo {
   vocabSize: number;
   /** Token id → token: `<EOS>`, `<UNK>`, then characters or word tokens. */
   vocab: string[];
-  /** How it cuts a text it reads into documents: as its corpus was cut (`--docs`), or as the file it was imported from says. */
-  documents: DocumentRule;
+  /**
+   * How it cuts a text it reads into documents: as its corpus was cut (`--docs`), or as the file
+   * it was imported from says; the sentence rules' version with docs 'sentence' only.
+   */
+  documents: { docs: DocsMode; sentenceRule?: SentenceRule };
   step: number;
   /** Whole epochs done. */
   epoch: number;
@@ -218,7 +222,7 @@ export class Model {
       ...(this.level === 'word' && { wordRule: c.config.training.wordRule }),
       vocabSize: c.vocab.length,
       vocab: c.vocab,
-      documents: this.loaded.vocab.documents,
+      documents: documentsInfo(this.loaded.vocab.documents),
       step: c.training.step,
       epoch: c.training.epoch,
       epochs: epochsDone(c),
@@ -648,4 +652,9 @@ function topTokens(logits: Float32Array, V: number, best: Int32Array): number {
     best[at] = v;
   }
   return n;
+}
+
+/** A document rule as ModelInfo says it: the sentence rules' version only where they cut the documents. */
+function documentsInfo({ docs, sentenceRule }: DocumentRule): ModelInfo['documents'] {
+  return docs === 'sentence' ? { docs, sentenceRule } : { docs };
 }

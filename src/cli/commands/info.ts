@@ -6,7 +6,6 @@ import { NEWEST_CHECKPOINT, RUN_FOLDER_READS, resolveCheckpointPath } from '../.
 import { TRAIN_SETTINGS } from '../../checkpoint/settings.js';
 import { type ModelInfo, loadModel } from '../../api/index.js';
 import { TOKEN_UNITS, UNK, grouped, tokenCount } from '../../text/vocab.js';
-import type { DocumentRule } from '../../text/documents.js';
 import { shellWord } from '../train-summary.js';
 
 /** `rnn info`'s flags. */
@@ -70,7 +69,7 @@ function infoText(c: ModelInfo): string {
 }
 
 /** A document rule as the flag names it: `docs line`, `docs sentence (sentence rules version 2)`. */
-function documentsText({ docs, sentenceRule }: DocumentRule): string {
+function documentsText({ docs, sentenceRule }: ModelInfo['documents']): string {
   return `docs ${docs}${docs === 'sentence' ? ` (sentence rules version ${sentenceRule})` : ''}`;
 }
 
