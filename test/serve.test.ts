@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadModel } from '../src/api/index.js';
 import { resolveKernels } from '../src/engine/kernels/index.js';
 import { type GenerateDone, readServedModel } from '../src/serve/jobs.js';
-import { JobStoppedError, QueueFullError, ThreadLostError, WORKER_SCRIPT, WorkerPool } from '../src/serve/pool.js';
+import { JobStoppedError, type PoolOptions, QueueFullError, ThreadLostError, WORKER_SCRIPT, WorkerPool } from '../src/serve/pool.js';
 import { HttpError, RnnServer, type ServeOptions, isLoopback, jobFailure } from '../src/serve/server.js';
 import { rnnIn } from './helpers/cli.js';
 import { collect } from './helpers/generation.js';
@@ -55,6 +55,16 @@ function inProcess(served: ServeOptions['models'], options: Partial<ServeOptions
     models: served, host: '127.0.0.1', port: 0, token: null, cors: null, allowedHosts: [], maxBody: 65536, maxLen: 100, maxBeam: 64,
     maxTextTokens: 8192, timeLimitMs: 60_000, workers: 2, queue: 4, maxConnections: 512, kernels: resolveKernels(), ...options,
   });
+}
+
+/**
+ * An in-process server of the gru model on one thread whose pool starts with `pool` added to its
+ * options (a misbehaving workerScript, a short stopGraceMs), and with `options` as inProcess's.
+ */
+async function withThreads(pool: Partial<PoolOptions>, options: Partial<ServeOptions> = {}): Promise<RnnServer> {
+  const start = WorkerPool.start.bind(WorkerPool);
+  const starts = vi.spyOn(WorkerPool, 'start').mockImplementation((given) => start({ ...given, ...pool }));
+  return inProcess([{ name: 'gru', path: models.gru }], { workers: 1, ...options }).finally(() => starts.mockRestore());
 }
 
 /** The generation threads of an in-process server, as its pool holds them. */
@@ -662,9 +672,7 @@ describe('limits, and threads that fail', () => {
   });
 
   it('a thread stuck in a request (code that never reads the stop): ended a grace after the time limit, the request answered 500 or its stream ended, said on stderr, and a fresh thread serves the next', async () => {
-    const start = WorkerPool.start.bind(WorkerPool);
-    const starts = vi.spyOn(WorkerPool, 'start').mockImplementation((options) => start({ ...options, workerScript: stuckWorker, stopGraceMs: 200 }));
-    const s = await inProcess([{ name: 'gru', path: models.gru }], { workers: 1, timeLimitMs: 300 }).finally(() => starts.mockRestore());
+    const s = await withThreads({ workerScript: stuckWorker, stopGraceMs: 200 }, { timeLimitMs: 300 });
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
       // each thread started in a stuck one's place, once it has loaded the model
@@ -696,9 +704,7 @@ describe('limits, and threads that fail', () => {
   });
 
   it('a thread that ends while the server shuts down: its request answered 500, the one waiting served by a fresh thread, and close() ends; the threads close() ends are not started again', async () => {
-    const start = WorkerPool.start.bind(WorkerPool);
-    const starts = vi.spyOn(WorkerPool, 'start').mockImplementation((options) => start({ ...options, workerScript: dyingWorker }));
-    const s = await inProcess([{ name: 'gru', path: models.gru }], { workers: 1 }).finally(() => starts.mockRestore());
+    const s = await withThreads({ workerScript: dyingWorker });
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     let closing: Promise<void> | undefined;
     try {
@@ -727,9 +733,7 @@ describe('limits, and threads that fail', () => {
   });
 
   it('a thread stuck in a request while the server shuts down with nothing waiting: ended a grace after the time limit, the request answered 500, none started in its place, and close() ends', async () => {
-    const start = WorkerPool.start.bind(WorkerPool);
-    const starts = vi.spyOn(WorkerPool, 'start').mockImplementation((options) => start({ ...options, workerScript: stuckWorker, stopGraceMs: 200 }));
-    const s = await inProcess([{ name: 'gru', path: models.gru }], { workers: 1, timeLimitMs: 300 }).finally(() => starts.mockRestore());
+    const s = await withThreads({ workerScript: stuckWorker, stopGraceMs: 200 }, { timeLimitMs: 300 });
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     let closing: Promise<void> | undefined;
     try {
