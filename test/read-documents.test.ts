@@ -7,8 +7,9 @@ import { primeTokens } from '../src/generate/continuation.js';
 import { scoreStream, scoreTokens } from '../src/generate/score.js';
 import { CHUNK_BYTES, loadCorpusData } from '../src/text/corpus-stream.js';
 import { type DocsMode, WHOLE_TEXTS } from '../src/text/documents.js';
-import type { SentenceRule } from '../src/text/sentences.js';
+import { SENTENCE_RULE_VERSION, type SentenceRule } from '../src/text/sentences.js';
 import { EOS, EOS_TOKEN, type TextLevel, type Vocabulary } from '../src/text/vocab.js';
+import { setUpRun } from '../src/train/setup.js';
 import { train } from '../src/train/trainer.js';
 import { ROOT, rnnIn } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
@@ -177,6 +178,21 @@ describe("a drawn <EOS> is written as what parts the model's documents", () => {
     expect(samples).toHaveLength(3);
     expect(samples.join('')).toContain(' ');
     expect(samples.join('')).not.toContain('\n');
+  });
+});
+
+describe("a run's data reads text as its corpus was cut", () => {
+  it.each(['line', 'blank', 'sentence'] as const)('--docs %s: the vocabulary of setUpRun\'s data cuts documents by that rule', (docs) => {
+    const corpus = scratch.file(`${'Yes. No.\n\nMaybe. Why?\nGo!\n'.repeat(60)}`, `run-data-${docs}.txt`);
+    const setup = setUpRun({ ...TINY, docs, out: join(scratch.dir, `run-data-${docs}`) }, [corpus]);
+    try {
+      const { documents } = setup.data.vocab;
+      expect(documents.docs).toBe(docs);
+      if (docs === 'sentence') expect(documents.sentenceRule).toBe(SENTENCE_RULE_VERSION);
+      expect(setup.data.vocab.tokenize('Go!\nGo!').ids.filter((id) => id === EOS)).toHaveLength({ line: 1, blank: 0, sentence: 1 }[docs]);
+    } finally {
+      setup.lock.release();
+    }
   });
 });
 

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Checkpoint, recordedLevel } from '../checkpoint/checkpoint.js';
+import { type Checkpoint, corpusDocuments, recordedLevel } from '../checkpoint/checkpoint.js';
 import {
   type PreparedFolder, checkPreparedLevel, checkpointPreparedData, readCheckpointCorpus, refuseStdinCorpus, type SkippedFile, skipRunFiles,
 } from '../checkpoint/corpus.js';
@@ -11,7 +11,7 @@ import { refuseClashes } from './options.js';
 import { CorpusError, type PreparedData, fingerprintMatches } from '../text/corpus.js';
 import { type CorpusSkip, STDIN_PATH, absoluteCorpusPath, fileName } from '../text/corpus-files.js';
 import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
-import { type TextLevel, tokenCount } from '../text/vocab.js';
+import { type TextLevel, Vocabulary, tokenCount } from '../text/vocab.js';
 import { type BaseModel, fineTunePreparedData, loadFineTuneData } from './finetune.js';
 import { lockPath } from './lock.js';
 import { outputPaths } from './output.js';
@@ -116,9 +116,18 @@ export type RunStart = { ckpt: Checkpoint; source: string } | { base: BaseModel;
 /**
  * A run's data: the prepared folder's (resuming, refused unless it is the checkpoint's data),
  * or the corpus at `paths` (`loadFreshData`, `loadResumedData`); fine-tuning, read with the
- * base's vocabulary (`loadFineTuneData`, `fineTunePreparedData`).
+ * base's vocabulary (`loadFineTuneData`, `fineTunePreparedData`). Its vocabulary reads a text
+ * cut into documents as the corpus was (`corpusDocuments`), as the trained model will.
  */
 export function loadRunData(
+  paths: readonly string[], prepared: PreparedFolder | null, settings: TrainSettings, start: RunStart, skip: CorpusSkip,
+): PreparedData {
+  const data = readRunData(paths, prepared, settings, start, skip);
+  const { tokens, level, wordRule } = data.vocab;
+  return { ...data, vocab: Vocabulary.fromTokens(tokens, level, wordRule, corpusDocuments(data.fingerprint)) };
+}
+
+function readRunData(
   paths: readonly string[], prepared: PreparedFolder | null, settings: TrainSettings, start: RunStart, skip: CorpusSkip,
 ): PreparedData {
   if (start !== null && 'ckpt' in start) {

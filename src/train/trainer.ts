@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { corpusDocuments, saveCheckpoint } from '../checkpoint/checkpoint.js';
+import { saveCheckpoint } from '../checkpoint/checkpoint.js';
 import { tensorValueFault, weightFault } from '../checkpoint/integrity.js';
 import { checkpointWriteSeconds, diskSize } from '../checkpoint/size.js';
 import type { ModelConfig } from '../engine/config.js';
@@ -11,7 +11,7 @@ import { Stepper } from '../engine/stepper.js';
 import { sampleText } from '../generate/sample.js';
 import { scoreBatches } from '../generate/score.js';
 import type { TrainingEngine } from '../parallel/engine.js';
-import { type TextLevel, Vocabulary, tokenCount } from '../text/vocab.js';
+import { type TextLevel, tokenCount } from '../text/vocab.js';
 import { createEngine } from '../parallel/pool.js';
 import { type InputError, SettingError } from '../input/settings.js';
 import type { DoneEvent, StartEvent, StopReason, TrainEvent } from './events.js';
@@ -116,8 +116,6 @@ class Run {
   private readonly tokensPerStep: number;
   /** What draws each evaluation's sample, built at the first and given the weights at each. */
   private sampler: Stepper | null = null;
-  /** The run's vocabulary, cutting documents as its corpus was: an evaluation's sample writes a drawn `<EOS>` as what parts them. */
-  private sampleVocab: Vocabulary | null = null;
   /** The newest validation loss (resuming: the checkpoint's last); null before any. */
   private valLoss: number | null;
   /** The step of the newest checkpoint this run wrote; −1 before its first. */
@@ -419,10 +417,9 @@ class Run {
     });
     this.sampler ??= new Stepper(setup.model, this.engine.params, setup.settings.kernels);
     this.sampler.setParams(this.engine.params);
-    const { vocab, fingerprint } = setup.data;
-    this.sampleVocab ??= Vocabulary.fromTokens(vocab.tokens, vocab.level, vocab.wordRule, corpusDocuments(fingerprint));
+    const { vocab } = setup.data;
     const sample = sampleText({
-      config: setup.model, params: this.engine.params, vocab: this.sampleVocab, length: SAMPLE_LENGTH[vocab.level],
+      config: setup.model, params: this.engine.params, vocab, length: SAMPLE_LENGTH[vocab.level],
       temperature: SAMPLE_TEMPERATURE, seed: stepSeed(setup.settings.seed, progress.step, SAMPLE_STREAM), stepper: this.sampler,
     });
     this.emit({
