@@ -522,6 +522,17 @@ it('shows the most active units for an empty unit field, as the Most active butt
   expect(await at.locator('#units-status').textContent()).toBe('');
 }));
 
+it('says so where the model reads no token of the text (white space alone at the word level), rather than leaving the unit\'s box empty', () => onFreshPage(async (at) => {
+  await at.selectOption('#model', 'words');
+  await at.fill('#score-text', ' \t  ');
+  for (const button of ['#show-unit', '#most-active']) {
+    await at.click(button);
+    await at.waitForFunction(() => document.querySelector('#units-status')!.textContent !== 'reading…');
+    expect(await at.locator('#units-status').textContent()).toBe('nothing to show: the model reads no token in this text (white space alone makes none for it)');
+    expect(await at.locator('#units span, #unit-picks button').count()).toBe(0);
+  }
+}));
+
 for (const colorScheme of ['light', 'dark'] as const) {
   it(`keeps every text at 4.5:1 contrast, and each focus ring, error mark and chart line at 3:1, in the ${colorScheme} scheme`, () => onFreshPage(async (at) => {
     const faults = new Set<string>();

@@ -400,6 +400,11 @@ async function showUnits(unit) {
   status('units-status', 'reading…');
   try {
     const answer = await json(await api('/v1/activations', body, signal));
+    if (answer.tokens.length === 0) {
+      for (const id of ['units', 'unit-picks']) $(id).replaceChildren();
+      status('units-status', 'nothing to show: the model reads no token in this text (white space alone makes none for it)');
+      return;
+    }
     if (unit === null) {
       $('unit-picks').replaceChildren(...answer.units.map((u) => {
         const b = document.createElement('button');
