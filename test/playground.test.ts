@@ -663,6 +663,7 @@ it('says the server cannot be reached once it has stopped, and does not stick', 
   await server.stop();
   await at.click('#generate');
   expect(await sampleOutcome(at)).toMatch(/^could not reach the server \(.+\): is rnn serve still running\?$/);
+  expect(await at.locator('#sample').textContent()).toBe(''); // the prime was never read: it is not shown as read
   expect(await at.locator('#generate').isEnabled()).toBe(true);
   await at.click('#score');
   await at.waitForFunction(() => /^could not reach the server/.test(document.querySelector('#score-status')!.textContent!));

@@ -165,6 +165,7 @@ async function generate() {
   status('sample-status', 'sampling…');
   const started = performance.now();
   let tokens = 0, finish = null, unknownTokens = 0;
+  let taken = false; // the server took the request and reads the prime; until then, nothing was read or drawn
   try {
     const body = {
       model: model.name, prime, temperature: Number($('temperature').value), topP: Number($('top-p').value), stream: 'ndjson',
@@ -172,10 +173,8 @@ async function generate() {
     if (len !== null) body.len = len;
     if (seed !== null) body.seed = seed;
     const res = await api('/v1/generate', body, controller.signal);
-    if (!res.ok) {
-      prim.textContent = ''; // refused: nothing was read or drawn
-      await json(res);
-    }
+    if (!res.ok) await json(res);
+    taken = true;
     const reader = res.body.getReader(), decoder = new TextDecoder();
     let buffered = '';
     for (;;) {
@@ -199,6 +198,7 @@ async function generate() {
     const unread = unknownTokens === 0 ? '' : ` · ${unknownTokens} ${unknownTokens === 1 ? 'token' : 'tokens'} of the prime outside the vocabulary, read as <UNK>`;
     status('sample-status', `${tokens} tokens in ${seconds.toFixed(2)} s (${finish}) · seed ${seed}${unread}`);
   } catch (err) {
+    if (!taken && !controller.signal.aborted) prim.textContent = '';
     if (!controller.signal.aborted) fail('generate', err);
     else if (controller.signal.reason !== 'model') status('sample-status', `stopped · ${drawnSoFar()} so far${seed === null ? '' : ` · seed ${seed}`}`);
   } finally {
