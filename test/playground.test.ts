@@ -644,9 +644,24 @@ it('draws a lone evaluation as two dots, its axes labelled as finely as their st
   await at.waitForFunction(() => document.querySelectorAll('#loss-chart circle').length === 2);
   expect(await at.locator('#loss-chart circle.train-dot').count()).toBe(1);
   expect(await at.locator('#loss-chart circle.val-dot').count()).toBe(1);
-  expect(await at.locator('#loss-chart text[text-anchor="end"]').allTextContents()).toEqual(['4.375', '4.400', '4.425', '4.450', '4.475', '4.500']);
+  expect(await at.locator('#loss-chart text[text-anchor="end"]').allTextContents()).toEqual(['4.350', '4.375', '4.400', '4.425', '4.450', '4.475', '4.500']);
   const along = await at.locator('#loss-chart text[text-anchor="middle"]').allTextContents();
   expect(along).toEqual(['0', '250', '500', '750', '1k', '1.25k', 'characters seen']);
+}));
+
+it('labels the loss axis from a tick below the lowest loss to one above the highest, as rnn plot does, the lowest point off the axis', () => onFreshPage(async (at) => {
+  // a short run's two evaluations: the lowest loss, 1.717, between two ticks of a step of 0.05
+  await reloadWithModels<{ models: { history: unknown[] }[] }>(at, (answer) => {
+    answer.models[0]!.history = [
+      { step: 600, tokensSeen: 960_000, trainLoss: 1.717, valLoss: 1.888 },
+      { step: 699, tokensSeen: 1_118_400, trainLoss: 1.749, valLoss: 1.877 },
+    ];
+  });
+  await at.waitForFunction(() => document.querySelectorAll('#loss-chart circle.val-dot').length === 2);
+  expect(await at.locator('#loss-chart text[text-anchor="end"]').allTextContents()).toEqual(['1.70', '1.75', '1.80', '1.85', '1.90']);
+  const axis = Number(await at.locator('#loss-chart line.axis').first().getAttribute('y1'));
+  const lowest = await at.locator('#loss-chart polyline.train').getAttribute('points');
+  expect(Number(lowest!.split(' ')[0]!.split(',')[1])).toBeLessThan(axis - 5);
 }));
 
 it("offers no more tokens than the server's --max-len, its own default cut to it", () => onFreshPage(async (at) => {

@@ -446,12 +446,13 @@ function svg(name, attrs, text) {
   return el;
 }
 
-function niceTicks(lo, hi, count) {
+/** Ticks of a round step within [lo, hi]; `covering`, from the last at or below lo to the first at or above hi. */
+function niceTicks(lo, hi, count, covering = false) {
   const step0 = (hi - lo) / count, mag = 10 ** Math.floor(Math.log10(step0));
   const step = [1, 2, 2.5, 5, 10].map((f) => f * mag).find((s) => s >= step0);
-  const ticks = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-9; v += step) ticks.push(v);
-  return ticks;
+  const from = covering ? Math.floor(lo / step + 1e-9) : Math.ceil(lo / step - 1e-9);
+  const to = covering ? Math.ceil(hi / step - 1e-9) : Math.floor(hi / step + 1e-9);
+  return Array.from({ length: to - from + 1 }, (_, k) => (from + k) * step);
 }
 
 /** Decimals that write each tick apart from its neighbours: 2 for a step of 0.05 or 0.5, 3 for one of 0.025. */
@@ -490,10 +491,10 @@ function drawLoss(m) {
   // the x-axis from 0, as `rnn plot` draws it; a loss range of one value widened to show it
   const x0 = 0, x1 = Math.max(...xs, 1);
   const lowest = Math.min(...losses), highest = Math.max(...losses), pad = highest - lowest < 1e-6 ? 0.5 : 0;
-  const yTicks = niceTicks(lowest - pad, highest + pad, 6);
-  // room above the highest loss for the key, so that no point sits under it
-  const y0 = Math.min(yTicks[0], ...losses), highestShown = Math.max(yTicks.at(-1), ...losses);
-  const y1 = highestShown + 0.12 * (highestShown - y0) + 1e-9;
+  // the loss axis labelled from a tick at or below the lowest loss to one at or above the highest, as `rnn plot` draws it
+  const yTicks = niceTicks(lowest - pad, highest + pad, 6, true);
+  // room above the highest tick for the key, so that no point sits under it
+  const y0 = yTicks[0], y1 = yTicks.at(-1) + 0.12 * (yTicks.at(-1) - y0) + 1e-9;
   const X = (v) => L + ((v - x0) / (x1 - x0)) * (W - L - R);
   const Y = (v) => T + (1 - (v - y0) / (y1 - y0)) * (H - T - B);
   const chart = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': 'training and validation loss' });
