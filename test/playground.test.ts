@@ -522,6 +522,31 @@ it('shows the most active units for an empty unit field, as the Most active butt
   expect(await at.locator('#units-status').textContent()).toBe('');
 }));
 
+it('keeps the most active units only while the unit box shows their text and layer, a pick showing its own layer', () => onFreshPage(async (at) => {
+  const units = async (button: string) => {
+    await at.click(button);
+    await at.waitForFunction(() => document.querySelector('#units-status')!.textContent !== 'reading…');
+  };
+  await at.fill('#score-text', 'The people.');
+  await units('#most-active');
+  expect(await at.locator('#unit-picks button').count()).toBe(8);
+  // another unit of the same text and layer: the picks stay, to go back to
+  await at.fill('#unit', '3');
+  await units('#show-unit');
+  expect(await at.locator('#unit-picks button').count()).toBe(8);
+  // a unit of another text: the picks, found for the first, go (a pick would paint the first text again)
+  await at.fill('#score-text', 'The war is over.');
+  await units('#show-unit');
+  expect(await at.locator('#units').textContent()).toBe('The war is over.');
+  expect(await at.locator('#unit-picks button').count()).toBe(0);
+  // a pick of layer 0 clicked while the layer box says 1: it shows layer 0's unit, and the box says so
+  await units('#most-active');
+  await at.selectOption('#layer', '1');
+  await at.click('#unit-picks button:nth-child(2)');
+  expect(await at.inputValue('#layer')).toBe('0');
+  expect(await at.locator('#units').textContent()).toBe('The war is over.');
+}));
+
 it('says so where the model reads no token of the text (white space alone at the word level), rather than leaving the unit\'s box empty', () => onFreshPage(async (at) => {
   await at.selectOption('#model', 'words');
   await at.fill('#score-text', ' \t  ');

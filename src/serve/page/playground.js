@@ -375,6 +375,9 @@ function hideTip() {
 
 // ---- hidden units ---------------------------------------------------------------------
 
+/** The text and layer the most active units (the picks) were found for: a unit shown of another text or layer takes them away. */
+let picksOf = null;
+
 /** One unit, or the most active ones where `unit` is null; `'field'`: what the unit field asks for. */
 async function showUnits(unit) {
   const model = chosenModel('units');
@@ -406,13 +409,19 @@ async function showUnits(unit) {
       return;
     }
     if (unit === null) {
+      picksOf = { text: body.text, layer: body.layer };
       $('unit-picks').replaceChildren(...answer.units.map((u) => {
         const b = document.createElement('button');
         b.type = 'button';
         b.textContent = `unit ${u.unit}`;
-        b.addEventListener('click', () => paintUnit(answer.tokens, u));
+        b.addEventListener('click', () => {
+          $('layer').value = String(body.layer);
+          paintUnit(answer.tokens, u);
+        });
         return b;
       }));
+    } else if (picksOf?.text !== body.text || picksOf?.layer !== body.layer) {
+      $('unit-picks').replaceChildren();
     }
     paintUnit(answer.tokens, answer.units[0]);
     status('units-status', '');
