@@ -689,6 +689,23 @@ it('labels the loss axis from a tick below the lowest loss to one above the high
   expect(Number(lowest!.split(' ')[0]!.split(',')[1])).toBeLessThan(axis - 5);
 }));
 
+it('labels the loss axis no more densely than its labels can be read apart, on the smallest phone too', () => onFreshPage(async (at) => {
+  // a loss range of 0.275: in steps of 0.05, eight labels
+  await reloadWithModels<{ models: { history: unknown[] }[] }>(at, (answer) => {
+    answer.models[0]!.history = [
+      { step: 200, tokensSeen: 320_000, trainLoss: 5.154, valLoss: 4.985 },
+      { step: 364, tokensSeen: 582_400, trainLoss: 5.03, valLoss: 4.879 },
+    ];
+  });
+  const gaps = () => at.$$eval('#loss-chart text[text-anchor="end"]', (labels) => {
+    const tops = labels.map((label) => label.getBoundingClientRect().top);
+    return Math.min(...tops.slice(1).map((top, i) => Math.abs(top - tops[i]!)));
+  });
+  expect(await gaps()).toBeGreaterThanOrEqual(20);
+  await at.setViewportSize({ width: 320, height: 700 });
+  await expect.poll(gaps).toBeGreaterThanOrEqual(20);
+}));
+
 it("offers no more tokens than the server's --max-len, its own default cut to it", () => onFreshPage(async (at) => {
   expect(await at.locator('#len').inputValue()).toBe('300');
   await reloadWithModels<{ limits: { len: number } }>(at, (answer) => {

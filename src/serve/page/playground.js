@@ -484,6 +484,12 @@ function chartWidth(box) {
   return Math.max(280, Math.round(box.clientWidth) || 640);
 }
 
+/**
+ * The height, in pixels, the loss axis asks for each of the steps it aims at: a short chart (a
+ * phone's) aims at fewer, so that its labels stay apart (covering the losses may add a step or two).
+ */
+const LOSS_TICK_ROOM = 28;
+
 function drawLoss(m) {
   const box = $('loss-chart');
   const points = m.history;
@@ -501,7 +507,7 @@ function drawLoss(m) {
   const x0 = 0, x1 = Math.max(...xs, 1);
   const lowest = Math.min(...losses), highest = Math.max(...losses), pad = highest - lowest < 1e-6 ? 0.5 : 0;
   // the loss axis labelled from a tick at or below the lowest loss to one at or above the highest, as `rnn plot` draws it
-  const yTicks = niceTicks(lowest - pad, highest + pad, 6, true);
+  const yTicks = niceTicks(lowest - pad, highest + pad, Math.min(6, Math.floor((H - T - B) / LOSS_TICK_ROOM)), true);
   // room above the highest tick for the key, so that no point sits under it
   const y0 = yTicks[0], y1 = yTicks.at(-1) + 0.12 * (yTicks.at(-1) - y0) + 1e-9;
   const X = (v) => L + ((v - x0) / (x1 - x0)) * (W - L - R);
