@@ -342,13 +342,17 @@ it('is usable from the keyboard alone: Enter submits, the focus shows, every con
 
   // Generate and Stop pressed from the keyboard disable themselves: the focus moves to the one to press next, not to nowhere
   await at.fill('#len', '2000');
+  await at.fill('#seed', '');
   await breakNextStream(at, 'held');
   await at.focus('#generate');
   await at.keyboard.press('Enter');
   await at.waitForFunction(() => document.querySelector('#sample .drawn')!.textContent !== '');
   expect(await at.evaluate(() => document.activeElement!.id)).toBe('stop');
   await at.keyboard.press('Space');
-  expect(await sampleOutcome(at)).toMatch(/^stopped · /);
+  // a sample stopped before its end still names its seed (drawn by the page where the field is empty): it can be drawn again
+  const stopped = await sampleOutcome(at);
+  expect(stopped).toMatch(/^stopped · \d+ characters so far · seed \d+$/);
+  expect(Number(stopped.split('seed ')[1])).toBeLessThanOrEqual(0xffffffff);
   expect(await at.evaluate(() => document.activeElement!.id)).toBe('generate');
 
   // Ctrl+Enter scores; the scored text is one stop, its tokens (its 27 characters and the closing <EOS>) reached by the arrow keys

@@ -145,10 +145,11 @@ async function generate() {
   const model = chosenModel('generate');
   if (model === null) return;
   clearInvalid('generate');
-  let len, seed = null;
+  let len, seed;
   try {
     len = typedNumber('len', "the server's default");
-    seed = typedNumber('seed', 'a random one');
+    // an empty field: a random seed drawn here, so that even a sample stopped before its end can be drawn again
+    seed = typedNumber('seed', 'a random one') ?? crypto.getRandomValues(new Uint32Array(1))[0];
   } catch (err) {
     fail('generate', err);
     return;
@@ -168,10 +169,9 @@ async function generate() {
   let taken = false; // the server took the request and reads the prime; until then, nothing was read or drawn
   try {
     const body = {
-      model: model.name, prime, temperature: Number($('temperature').value), topP: Number($('top-p').value), stream: 'ndjson',
+      model: model.name, prime, temperature: Number($('temperature').value), topP: Number($('top-p').value), seed, stream: 'ndjson',
     };
     if (len !== null) body.len = len;
-    if (seed !== null) body.seed = seed;
     const res = await api('/v1/generate', body, controller.signal);
     if (!res.ok) await json(res);
     taken = true;
@@ -188,7 +188,7 @@ async function generate() {
       buffered = lines.pop();
       for (const line of lines) {
         const event = JSON.parse(line);
-        if (event.done) ({ tokens, finish, seed, unknownTokens } = event);
+        if (event.done) ({ tokens, finish, unknownTokens } = event);
         else if (typeof event.text === 'string') drawn.textContent += event.text;
       }
       followSample();
@@ -200,7 +200,7 @@ async function generate() {
   } catch (err) {
     if (!taken && !controller.signal.aborted) prim.textContent = '';
     if (!controller.signal.aborted) fail('generate', err);
-    else if (controller.signal.reason !== 'model') status('sample-status', `stopped · ${drawnSoFar()} so far${seed === null ? '' : ` · seed ${seed}`}`);
+    else if (controller.signal.reason !== 'model') status('sample-status', `stopped · ${drawnSoFar()} so far · seed ${seed}`);
   } finally {
     state.asked.generate = null;
     swapButtons('stop', 'generate');
