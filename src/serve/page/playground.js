@@ -159,7 +159,10 @@ async function generate() {
   prim.textContent = prime;
   drawn.textContent = '';
   Object.assign(sampleScroll, { follow: true, top: 0 });
-  const drawnSoFar = () => `${[...drawn.textContent].length} characters`;
+  const drawnSoFar = () => {
+    const n = [...drawn.textContent].length;
+    return `${n} ${n === 1 ? 'character' : 'characters'}`;
+  };
   const controller = new AbortController();
   state.asked.generate = controller;
   swapButtons('generate', 'stop');
