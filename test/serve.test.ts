@@ -143,7 +143,7 @@ async function closesWithin(closing: Promise<void>, ms: number): Promise<boolean
 function rawExchange(url: string, raw: string, thenClose = false): Promise<string> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname, () => {
+    const socket = connect(Number(port), hostname.replace(/^\[(.*)\]$/, '$1'), () => {
       socket.write(raw);
       if (thenClose) socket.destroy();
     });
@@ -936,6 +936,21 @@ describe('who may reach it: the address it binds, the host named, the token, the
     const withPort = await rnnIn(scratch.dir, ['serve', '--checkpoint', models.gru, '--allowed-host', 'rnn.example:443']);
     expect(withPort.status).toBe(1);
     expect(withPort.stderr).toBe('rnn: --allowed-host: must be a host name such as rnn.example: no scheme, no port (got rnn.example:443)\n');
+  });
+
+  it('loopback is the address it binds, however --host spells it (127.1, [::1] as a URL writes it): it answers loopback names only', async () => {
+    for (const [host, bound] of [['127.1', '127.0.0.1'], ['[::1]', '::1']]) {
+      const s = await inProcess([{ name: 'gru', path: models.gru }], { host, workers: 1 });
+      try {
+        expect(s.url).toMatch(bound.includes(':') ? `http://[${bound}]:` : `http://${bound}:`);
+        const refused = await rawExchange(s.url, 'GET /v1/models HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n');
+        expect(refused).toMatch(/^HTTP\/1\.1 403 /);
+        expect(refused).toContain(`this server listens on loopback (${bound})`);
+        expect(await rawExchange(s.url, 'GET /v1/models HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n')).toMatch(/^HTTP\/1\.1 200 /);
+      } finally {
+        await s.close();
+      }
+    }
   });
 
   it('--token: the API needs the bearer token (the page and /healthz do not); --host 0.0.0.0 warns', async () => {

@@ -102,8 +102,11 @@ export class RnnServer {
   private readonly drained: (() => void)[] = [];
   /** The connections open. */
   private readonly connections = new Set<Socket>();
-  /** Bound to loopback: the names a request's Host may give besides loopback's (the --allowed-host names, lower case); else null. */
-  private readonly allowedHosts: ReadonlySet<string> | null;
+  /**
+   * Bound to loopback (the address it listens on, however --host named it): that address, and the
+   * names a request's Host may give besides loopback's (the --allowed-host names, lower case); else null.
+   */
+  private loopback: { address: string; allowedHosts: ReadonlySet<string> } | null = null;
 
   private constructor(
     private readonly options: ServeOptions,
@@ -112,7 +115,6 @@ export class RnnServer {
     private readonly page: Map<string, PageFile>,
     private readonly server: Server,
   ) {
-    this.allowedHosts = isLoopback(options.host) ? new Set(options.allowedHosts.map((name) => name.toLowerCase())) : null;
     server.on('connection', (socket: Socket) => {
       this.connections.add(socket);
       socket.once('close', () => this.connections.delete(socket));
@@ -143,16 +145,24 @@ export class RnnServer {
       server.on('clientError', answerClientError);
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen(options.port, options.host, () => {
+        server.listen(options.port, listenAddress(options.host), () => {
           server.off('error', reject);
           resolve();
         });
       });
+      rnn.listening();
       return rnn;
     } catch (err) {
       await pool.close();
       throw err;
     }
+  }
+
+  /** Once listening: whether the address bound is loopback's, which a request's Host must then name. */
+  private listening(): void {
+    const { address } = this.server.address() as AddressInfo;
+    const allowedHosts = new Set(this.options.allowedHosts.map((name) => name.toLowerCase()));
+    this.loopback = isLoopback(address) ? { address, allowedHosts } : null;
   }
 
   get url(): string {
@@ -205,7 +215,7 @@ export class RnnServer {
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = requestUrl(req.url ?? '/');
     const path = url.pathname, method = req.method ?? 'GET';
-    if (this.allowedHosts !== null) checkLoopbackHost(req.headers.host, this.options.host, this.allowedHosts);
+    if (this.loopback !== null) checkLoopbackHost(req.headers.host, this.loopback.address, this.loopback.allowedHosts);
     if (this.options.cors !== null) {
       allowOrigin(res, this.options.cors);
       if (method === 'OPTIONS') {
@@ -474,6 +484,11 @@ export function isLoopback(host: string): boolean {
   if (address === 'localhost' || address === '::1') return true;
   const v4 = address.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
   return isIPv4(v4) && v4.startsWith('127.');
+}
+
+/** The address `host` names to listen on: an IPv6 address as a URL writes it (`[::1]`) without its brackets. */
+function listenAddress(host: string): string {
+  return host.replace(/^\[(.*)\]$/, '$1');
 }
 
 /**
