@@ -7,7 +7,7 @@ import { sampleText } from '../src/generate/sample.js';
 import { scoreTokens } from '../src/generate/score.js';
 import { Stepper } from '../src/engine/stepper.js';
 import { createProgram } from '../src/cli/main.js';
-import { EOS, Vocabulary } from '../src/text/vocab.js';
+import { EOS, UNK, Vocabulary } from '../src/text/vocab.js';
 import { rnnIn } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
 import { collect } from './helpers/generation.js';
@@ -130,6 +130,12 @@ describe('loadModel', () => {
     await expect(model.score('ab', { tokens: 'no' as unknown as boolean })).rejects.toThrow('tokens: must be true or false (got no)');
     await expect(model.beam({ beam: 2, len: 2, stopAtEos: 'yes' as unknown as boolean })).rejects.toThrow('stopAtEos: must be true or false (got yes)');
     await expect(model.beam({ beam: 2, len: 2, onText: 5 as unknown as () => void })).rejects.toThrow('onText: must be a function (got 5)');
+    // a text's tokens built by hand: each <UNK>'s text a string, else it would be a scored token's text or a unit's
+    const notTexts = new TypeError('text.unknown: must be an array of strings, as tokenize makes it (got an array of 1)');
+    await expect(model.score({ text: 'a', ids: Int32Array.of(UNK), unknown: [5] as never })).rejects.toThrow(notTexts);
+    await expect(model.activations({ text: 'a', ids: Int32Array.of(UNK), unknown: [5] as never }, 0)).rejects.toThrow(notTexts);
+    expect(() => model.scoreSync({ text: 'a', ids: Int32Array.of(UNK), unknown: 'x' as never })).toThrow(
+      new TypeError('text.unknown: must be an array of strings, as tokenize makes it (got x)'));
   });
 
   it('score: the loss scoreTokens gives, and each prediction ln p with the top alternatives', async () => {

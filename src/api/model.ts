@@ -552,22 +552,27 @@ function isTokenized(value: unknown): value is object {
 
 /**
  * What `tokenize` made of a text, as a call reads it (`textRead`: a prime's): its ids an
- * Int32Array of this model's token ids, and its `primeTail` too where a prime has one; its
- * separators, where it has any, strings; its text a string where `textRead`; else a TypeError or
- * RangeError naming the field. Ids that another vocabulary cut (`cutBy`) are refused unless it is
+ * Int32Array of this model's token ids, and its `primeTail` too where a prime has one; a scored
+ * text's `unknown` and `separators`, where it has them, strings; its text a string where
+ * `textRead`; else a TypeError or RangeError naming the field. Ids that another vocabulary cut (`cutBy`) are refused unless it is
  * the same as this one's (`sameAs`), though in range they would read as other tokens; ids built
  * by hand are taken as this model's, and checked only for range (out of it they would read out of bounds).
  */
 function checkTokenized(name: string, tokenized: object, vocab: Vocabulary, textRead: boolean): void {
-  const { text, ids, primeTail, separators } = tokenized as Partial<TokenizedText>;
+  const { text, ids, primeTail, unknown, separators } = tokenized as Partial<TokenizedText>;
   const read: [string, unknown][] = [['ids', ids]];
   if (textRead && primeTail !== undefined) read.push(['primeTail', primeTail]);
   for (const [field, value] of read) {
     if (!(value instanceof Int32Array)) throw new TypeError(optionMessage(`${name}.${field}`, { expected: 'an Int32Array, as tokenize makes it', value }));
   }
   if (textRead && typeof text !== 'string') throw new TypeError(optionMessage(`${name}.text`, { expected: 'a string, as tokenize makes it', value: text }));
-  if (!textRead && separators !== undefined && !(Array.isArray(separators) && separators.every((s) => typeof s === 'string'))) {
-    throw new TypeError(optionMessage(`${name}.separators`, { expected: 'an array of strings, as tokenize makes it', value: separators }));
+  // the texts a scored text writes for its <UNK>s and between its documents
+  if (!textRead) {
+    for (const [field, value] of [['unknown', unknown], ['separators', separators]] as const) {
+      if (value !== undefined && !(Array.isArray(value) && value.every((s) => typeof s === 'string'))) {
+        throw new TypeError(optionMessage(`${name}.${field}`, { expected: 'an array of strings, as tokenize makes it', value }));
+      }
+    }
   }
   const by = cutBy(tokenized);
   if (by !== undefined && !vocab.sameAs(by)) {
