@@ -487,7 +487,7 @@ export function isLoopback(host: string): boolean {
 }
 
 /** The address `host` names to listen on: an IPv6 address as a URL writes it (`[::1]`) without its brackets. */
-function listenAddress(host: string): string {
+export function listenAddress(host: string): string {
   return host.replace(/^\[(.*)\]$/, '$1');
 }
 
