@@ -423,6 +423,9 @@ describe('bad input: one JSON line with a 4xx that names the field', () => {
     ['POST', '/v1/complete', '{"prefix": "a", "n": 11}', 400, 'n', /n: must be an integer from 1 to 10/],
     ['POST', '/v1/complete', '{"n": 2}', 400, 'prefix', /prefix is missing/],
     ['POST', '/v1/complete', '{"prefix": "a", "len": 501}', 400, 'len', /len: must be at most 500/],
+    // past what a number holds exactly, still the server's own cap
+    ['POST', '/v1/generate', '{"len": 1e308}', 400, 'len', /^len: must be at most 500 \(the server's --max-len\) \(got 1e\+308\)$/],
+    ['POST', '/v1/generate', '{"beam": 1e20}', 400, 'beam', /^beam: must be at most 8 \(the server's --max-beam\) \(got 100000000000000000000\)$/],
     ['POST', '/v1/score', '{"text": "a", "model": 5}', 400, 'model', /model: must be the name of a served model/],
     ['GET', '/generate?n=2', null, 400, 'start_text', /start_text is missing/],
     ['GET', '/v1/generate', null, 405, null, /GET is not allowed here; use POST/],
@@ -438,6 +441,14 @@ describe('bad input: one JSON line with a 4xx that names the field', () => {
     expect(json.error).toMatch(message);
     expect(json.field).toBe(field ?? undefined);
     expect(answer.text).not.toMatch(/ {4}at /);
+  });
+
+  it('HEAD of an API route is refused (405, Allow: GET), since it would run the job only to drop its answer; the page and /healthz take it', async () => {
+    for (const path of ['/generate?start_text=a&n=2', '/v1/models']) {
+      const answer = await request(api(path), { method: 'HEAD' });
+      expect([path, answer.status, answer.headers.get('allow')]).toEqual([path, 405, 'GET']);
+    }
+    for (const path of ['/', '/healthz']) expect([path, (await request(api(path), { method: 'HEAD' })).status]).toEqual([path, 200]);
   });
 
   it('a body\'s numbers and booleans are JSON\'s: each such field of every route given as a string is refused, naming it; a query\'s are read from its text', async () => {
@@ -916,6 +927,9 @@ describe('who may reach it: the address it binds, the host named, the token, the
     }
     // HTTP/1.0 needs no Host, and no browser sends a request without one
     expect(await rawExchange(server.url, 'GET /v1/models HTTP/1.0\r\n\r\n')).toMatch(/^HTTP\/1\.1 200 /);
+    const empty = await ask('');
+    expect(empty).toMatch(/^HTTP\/1\.1 403 /);
+    expect(JSON.parse(empty.slice(empty.indexOf('\r\n\r\n') + 4)).error).toMatch(/^the Host header is empty: this server listens on loopback/);
     for (const host of [`evil.example:${port}`, 'evil.example', `10.0.0.1:${port}`, `localhost.evil.example:${port}`]) {
       for (const path of ['/v1/models', '/']) {
         const refused = await ask(host, path);

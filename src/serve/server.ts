@@ -236,7 +236,7 @@ export class RnnServer {
     }
     const route = this.routes[path];
     if (!route) throw new HttpError(404, `no such route: ${path}; the API has ${Object.keys(this.routes).join(', ')}, /healthz and the page at /`);
-    expectMethod(method, route.method);
+    expectMethod(method, route.method, false);
     await this.callApi(route, url, req, res);
   }
 
@@ -269,9 +269,9 @@ export class RnnServer {
 
   private readonly routes: Record<string, ApiRoute> = {
     '/v1/models': { method: 'GET', run: (_input, _req, res) => sendJson(res, 200, { models: this.modelList(), limits: this.limits() }) },
-    '/v1/generate': { method: 'POST', run: (input, req, res, signal) => this.generate(input, req, res, signal) },
-    '/v1/complete': { method: 'POST', run: (input, _req, res, signal) => this.complete(readComplete(input), res, signal) },
-    '/generate': { method: 'GET', run: (input, _req, res, signal) => this.legacyGenerate(input, res, signal) },
+    '/v1/generate': { method: 'POST', run: (input, req, res, signal) => this.generate(this.capped(input, ['len', 'beam']), req, res, signal) },
+    '/v1/complete': { method: 'POST', run: (input, _req, res, signal) => this.complete(readComplete(this.capped(input, ['len'])), res, signal) },
+    '/generate': { method: 'GET', run: (input, _req, res, signal) => this.legacyGenerate(this.capped(input, ['len']), res, signal) },
     '/v1/score': { method: 'POST', run: (input, _req, res, signal) => this.score(input, res, signal) },
     '/v1/activations': { method: 'POST', run: (input, _req, res, signal) => this.activations(input, res, signal) },
   };
@@ -308,6 +308,19 @@ export class RnnServer {
     if (given === undefined) return Math.min(fallback, this.options.maxLen);
     this.checkCap('len', given);
     return given;
+  }
+
+  /**
+   * A request whose capped fields (CAPS: those of its route, `fields`) are at most their flags'
+   * values, checked before the fields are read, so that a number past any the fields take
+   * (`"len": 1e308`) is told the cap.
+   */
+  private capped(input: Record<string, unknown>, fields: readonly (keyof typeof CAPS)[]): Record<string, unknown> {
+    for (const field of fields) {
+      const given = input[field], value = typeof given === 'string' ? Number(given) : given;
+      if (typeof value === 'number') this.checkCap(field, value);
+    }
+    return input;
   }
 
   /** A field the server caps by a flag of its own (CAPS) at most that flag's value, else 400. */
@@ -501,7 +514,7 @@ function checkLoopbackHost(host: string | undefined, bound: string, allowedHosts
   if (host === undefined) return;
   const name = URL.canParse(`http://${host}`) ? new URL(`http://${host}`).hostname : host;
   if (isLoopback(name) || allowedHosts.has(name)) return;
-  throw new HttpError(403, `the Host header names ${name}: this server listens on loopback (${bound}) and answers requests for ` +
+  throw new HttpError(403, `the Host header ${name === '' ? 'is empty' : `names ${name}`}: this server listens on loopback (${bound}) and answers requests for ` +
     'localhost, 127.0.0.0/8, [::1] or an --allowed-host only, so that a page of another site cannot reach it by a name of its own; ' +
     'connect to it by one of those, or give --host the address to serve', 'host');
 }
@@ -635,8 +648,9 @@ function streamFromAccept(accept: string | undefined): StreamMode | null {
   return null;
 }
 
-function expectMethod(method: string, allowed: string): void {
-  if (method !== allowed && !(allowed === 'GET' && method === 'HEAD')) {
+/** `method` is `allowed`, or HEAD for a GET where `headAsGet` (not for the API, whose GETs may run a job only to drop its answer). */
+function expectMethod(method: string, allowed: string, headAsGet = true): void {
+  if (method !== allowed && !(headAsGet && allowed === 'GET' && method === 'HEAD')) {
     throw new HttpError(405, `${method} is not allowed here; use ${allowed}`, undefined, { Allow: allowed });
   }
 }
