@@ -965,6 +965,12 @@ describe('who may reach it: the address it binds, the host named, the token, the
     }
   });
 
+  it('--host 127.1 binds loopback, so rnn serve does not warn that other machines may reach it', async () => {
+    const s = await started(['--checkpoint', models.gru, '--workers', '1', '--host', '127.1']);
+    expect((await request(`${s.url}/healthz`)).status).toBe(200);
+    expect(s.stderr()).toBe('');
+  });
+
   it('listens on an IPv6 --host as a URL writes it ([::1]) at the address inside the brackets', () => {
     // the address itself, not bound here: a machine may have no IPv6 loopback
     expect(listenAddress('[::1]')).toBe('::1');
@@ -974,8 +980,10 @@ describe('who may reach it: the address it binds, the host named, the token, the
 
   it('--token: the API needs the bearer token (the page and /healthz do not); --host 0.0.0.0 warns', async () => {
     const s = await started(['--checkpoint', models.gru, '--workers', '1', '--token', 's3cret', '--host', '0.0.0.0']);
-    expect(s.stderr()).toMatch(/warning: --host 0\.0\.0\.0 lets other machines reach the models\n/);
     const url = s.url.replace('0.0.0.0', '127.0.0.1');
+    // the warning, written before the line that says it listens, has arrived once a request has been answered
+    expect((await request(`${url}/healthz`)).status).toBe(200);
+    expect(s.stderr()).toMatch(/warning: --host 0\.0\.0\.0 lets other machines reach the models\n/);
     const none = await post(`${url}/v1/score`, { text: 'a' });
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toBe('Bearer');

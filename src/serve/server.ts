@@ -165,6 +165,11 @@ export class RnnServer {
     this.loopback = isLoopback(address) ? { address, allowedHosts } : null;
   }
 
+  /** Whether the address it listens on is loopback's, reached from this machine alone. */
+  get onLoopback(): boolean {
+    return this.loopback !== null;
+  }
+
   get url(): string {
     const { address, port } = this.server.address() as AddressInfo;
     return `http://${address.includes(':') ? `[${address}]` : address}:${port}`;

@@ -6,7 +6,7 @@ import { CHECKPOINT_DIR, NEWEST_CHECKPOINT, RUN_FOLDER_READS } from '../../check
 import { resolveKernels } from '../../engine/kernels/index.js';
 import { SettingError, type SettingTable, type SettingsInput, parseSettingTable, withDefaults } from '../../input/settings.js';
 import type { ServedModel } from '../../serve/jobs.js';
-import { RnnServer, isLoopback } from '../../serve/server.js';
+import { RnnServer } from '../../serve/server.js';
 import { SERVE_SETTINGS } from '../../serve/settings.js';
 import { warn } from '../errors.js';
 import { addSettingFlags, checkpointFlag, workersOnCores } from '../flags.js';
@@ -84,10 +84,6 @@ async function runServe(given: ServeFlags): Promise<void> {
   }
   const { host, port } = flags;
   const token = flags.token ?? (process.env.RNN_TOKEN || null);
-  if (!isLoopback(host)) {
-    warn(`--host ${host} lets other machines reach the models` +
-      `${token === null ? '; anyone who can reach it may use them: set --token or RNN_TOKEN' : ''}`);
-  }
   // A long-lived server under load: V8 then grows its heaps (the server's and each thread's)
   // only as far as what they hold needs, not as far as the garbage between collections.
   setFlagsFromString('--optimize-for-size');
@@ -100,6 +96,11 @@ async function runServe(given: ServeFlags): Promise<void> {
   }).catch((err: unknown) => {
     throw listenError(err, host, port);
   });
+  // judged by the address bound, however --host named it (127.1, a name that resolves to loopback)
+  if (!server.onLoopback) {
+    warn(`--host ${host} lets other machines reach the models` +
+      `${token === null ? '; anyone who can reach it may use them: set --token or RNN_TOKEN' : ''}`);
+  }
   process.stdout.write(`rnn serve: listening on ${server.url} (models: ${names.join(', ')})\n`);
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
