@@ -71,7 +71,7 @@ describe('--kernels', () => {
   it('refuses an unknown --kernels or RNN_KERNELS in one line', async () => {
     const flag = await rnn('sample', '--checkpoint', at('gru.json'), '--kernels', 'gpu');
     expect(flag.status).not.toBe(0);
-    expect(flag.stderr).toBe('rnn: --kernels: must be auto, js, wasm, relaxed (got gpu)\n');
+    expect(flag.stderr).toBe('rnn: --kernels: must be one of auto, js, wasm, relaxed (got gpu)\n');
     const env = await rnnIn(dir, ['sample', '--checkpoint', at('gru.json'), '--len', '5'], { RNN_KERNELS: 'fast' });
     expect(env.status).not.toBe(0);
     expect(env.stderr).toBe('rnn: RNN_KERNELS: must be one of auto, js, wasm, relaxed (got fast)\n');

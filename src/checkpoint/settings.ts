@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { CELL_KINDS, type ModelConfig } from '../engine/config.js';
-import { KERNELS_CHOICES, resolveKernels } from '../engine/kernels/index.js';
+import { KERNELS_CHOICES, KERNELS_EXPECTED, resolveKernels } from '../engine/kernels/index.js';
 import { KERNELS_KINDS, type KernelsKind } from '../engine/kernels/kinds.js';
 import { LR_SCHEDULES, OPTIMIZER_KINDS } from '../engine/optim.js';
 import { POSITIVE_INTEGER, type Setting, type SettingNamer, SEED, SettingError, numeric, orList, pickSettings, withDefaults } from '../input/settings.js';
@@ -55,7 +55,7 @@ const clipInput = numeric(z.number().min(0)).nullable().transform((v) => (v === 
 export const KERNELS_SETTING = {
   schema: z.enum(KERNELS_KINDS),
   input: z.enum(KERNELS_CHOICES).transform((choice) => resolveKernels(choice)),
-  expected: KERNELS_CHOICES.join(', '),
+  expected: KERNELS_EXPECTED,
   arg: '<kind>',
   help: 'kernels: auto (the fastest the machine runs: relaxed, else wasm, else js), relaxed (WebAssembly relaxed SIMD: fused multiply-adds), wasm (WebAssembly SIMD) or js',
   defaultText: 'auto, or RNN_KERNELS',

@@ -18,6 +18,9 @@ export type KernelsChoice = KernelsKind | 'auto';
 
 export const KERNELS_CHOICES: readonly KernelsChoice[] = ['auto', ...KERNELS_KINDS];
 
+/** What a kernels choice must be, as a message says it: the flag's, the option's and RNN_KERNELS's alike. */
+export const KERNELS_EXPECTED = `one of ${KERNELS_CHOICES.join(', ')}`;
+
 /** The implementation `choice` names; `auto` is the fastest this machine runs (relaxed, else wasm, else js). */
 export function resolveKernels(choice: KernelsChoice = defaultKernelsChoice()): KernelsKind {
   checkKernelsChoice(choice, (name) => name('kernels'));
@@ -40,7 +43,7 @@ function defaultKernelsChoice(): KernelsChoice {
 /** Refuses a value that is none of KERNELS_CHOICES, naming where it came from (`label`: the flag, or RNN_KERNELS). */
 function checkKernelsChoice(value: unknown, label: (name: SettingNamer) => string): asserts value is KernelsChoice {
   if ((KERNELS_CHOICES as readonly unknown[]).includes(value)) return;
-  throw new SettingError('kernels', value, (name) => optionMessage(label(name), { expected: `one of ${KERNELS_CHOICES.join(', ')}`, value }));
+  throw new SettingError('kernels', value, (name) => optionMessage(label(name), { expected: KERNELS_EXPECTED, value }));
 }
 
 /** An instance of the `kind` kernels over `arena` (each thread makes its own over the shared arena). */
