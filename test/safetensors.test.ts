@@ -89,6 +89,12 @@ describe('safetensors', () => {
       delete h['__metadata__'];
     }), /__metadata__ is missing/],
     ['a truncated file', (b: Buffer) => b.subarray(0, 5), /too short for a safetensors header/],
+    ['another format', (b: Buffer) => withHeader(b, (h) => {
+      (h['__metadata__'] as unknown as Record<string, string>)['format'] = 'rnn-state/2';
+    }), /: __metadata__\.format is "rnn-state\/2", expected "rnn-state\/1"$/],
+    ['no format', (b: Buffer) => withHeader(b, (h) => {
+      delete (h['__metadata__'] as unknown as Record<string, string>)['format'];
+    }), /: __metadata__\.format is missing, expected "rnn-state\/1"$/],
   ])('refuses %s with one line naming the file', (_name, damage, message) => {
     const text = errorOf(damage(toSafetensors(MODEL)));
     expect(text).toMatch(/^model\.safetensors: /);

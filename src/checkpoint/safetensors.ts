@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { paramLayout } from '../engine/params.js';
+import { describeValue } from '../input/issues.js';
 import { CheckpointError, formatShape, isJsonObject, sameShape } from './errors.js';
 import { count, tensorShape } from './fields.js';
 import { type CheckpointShape, INTEROP_FORMAT, type ModelState, checkClaimedModel, interopConfig, interopModelConfig } from './interop.js';
@@ -9,7 +10,8 @@ import { checkVocab } from './vocab.js';
  * The safetensors format (https://github.com/huggingface/safetensors): an 8-byte little-endian
  * header length N, N bytes of JSON header, then the tensors' raw bytes. The header maps each
  * tensor's name to its dtype, shape and [begin, end) byte offsets into the data, and
- * `__metadata__` holds strings: here the rnn-state/1 config and the vocabulary, as JSON.
+ * `__metadata__` holds strings: here the format ("rnn-state/1"), and the config and the
+ * vocabulary as JSON.
  */
 
 /** A header larger than this is not one this program wrote (it holds a few dozen tensors). */
@@ -58,8 +60,9 @@ export function startsLikeSafetensors(bytes: Buffer): boolean {
 
 /**
  * Reads a safetensors file this program (or PyTorch's `safetensors.torch.save_file`, given the
- * metadata) wrote: the header within the file, each tensor F32 with the shape the config
- * gives, offsets within the data, none overlapping; messages name `source` and the field.
+ * metadata) wrote: the header within the file, the format rnn-state/1, each tensor F32 with the
+ * shape the config gives, offsets within the data, none overlapping; messages name `source` and
+ * the field.
  * Given the `checkpoint` the model goes into, checks that it fits one.
  */
 export function fromSafetensors(bytes: Buffer, source: string, checkpoint?: CheckpointShape): ModelState {
@@ -83,6 +86,9 @@ export function fromSafetensors(bytes: Buffer, source: string, checkpoint?: Chec
   const metadata = entries[METADATA];
   if (typeof metadata !== 'object' || metadata === null) return fail(`${METADATA} is missing: it holds the config and the vocabulary`);
   const meta = metadata as Record<string, unknown>;
+  if (meta['format'] !== INTEROP_FORMAT) {
+    fail(`${METADATA}.format is ${meta['format'] === undefined ? 'missing' : describeValue(meta['format'])}, expected "${INTEROP_FORMAT}"`);
+  }
   const parseMeta = (key: string): unknown => {
     if (typeof meta[key] !== 'string') return fail(`${METADATA}.${key} is missing, expected a JSON string`);
     try {
