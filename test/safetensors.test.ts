@@ -29,6 +29,9 @@ function withHeader(bytes: Buffer, edit: (header: Header) => void): Buffer {
   return Buffer.concat([length, json, data]);
 }
 
+/** Where the vocabulary's last token, "c", lies in the file: a lone 0xFF byte there, read as U+FFFD, would still be in code-point order. */
+const LAST_TOKEN_AT = toSafetensors(MODEL).indexOf('\\"c\\"]') + 2;
+
 const errorOf = (bytes: Buffer): string => {
   try {
     fromSafetensors(bytes, 'model.safetensors');
@@ -95,6 +98,11 @@ describe('safetensors', () => {
     ['no format', (b: Buffer) => withHeader(b, (h) => {
       delete (h['__metadata__'] as unknown as Record<string, string>)['format'];
     }), /: __metadata__\.format is missing, expected "rnn-state\/1"$/],
+    ['a header that is not UTF-8', (b: Buffer) => {
+      const copy = Buffer.from(b);
+      copy[LAST_TOKEN_AT] = 0xff;
+      return copy;
+    }, new RegExp(`: its header is not valid UTF-8 at byte offset ${LAST_TOKEN_AT} \\(line 1, byte 0xFF\\)$`)],
   ])('refuses %s with one line naming the file', (_name, damage, message) => {
     const text = errorOf(damage(toSafetensors(MODEL)));
     expect(text).toMatch(/^model\.safetensors: /);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { paramLayout } from '../engine/params.js';
 import { describeValue } from '../input/issues.js';
+import { utf8Fault } from '../text/utf8.js';
 import { CheckpointError, formatShape, isJsonObject, sameShape } from './errors.js';
 import { count, tensorShape } from './fields.js';
 import { type CheckpointShape, INTEROP_FORMAT, type ModelState, checkClaimedModel, interopConfig, interopModelConfig } from './interop.js';
@@ -17,6 +18,9 @@ import { checkVocab } from './vocab.js';
 /** A header larger than this is not one this program wrote (it holds a few dozen tensors). */
 const MAX_HEADER_BYTES = 100 << 20;
 export const METADATA = '__metadata__';
+
+/** The header's decoder: bytes that are not UTF-8 are an error, and a BOM is kept, so that the header is not JSON. */
+const HEADER_TEXT = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 const HeaderTensorSchema = z.strictObject({
   dtype: z.literal('F32'),
@@ -60,9 +64,9 @@ export function startsLikeSafetensors(bytes: Buffer): boolean {
 
 /**
  * Reads a safetensors file this program (or PyTorch's `safetensors.torch.save_file`, given the
- * metadata) wrote: the header within the file, the format rnn-state/1, each tensor F32 with the
- * shape the config gives, offsets within the data, none overlapping; messages name `source` and
- * the field.
+ * metadata) wrote: the header within the file and UTF-8 (never read with U+FFFD in place of a
+ * byte), the format rnn-state/1, each tensor F32 with the shape the config gives, offsets within
+ * the data, none overlapping; messages name `source` and the field.
  * Given the `checkpoint` the model goes into, checks that it fits one.
  */
 export function fromSafetensors(bytes: Buffer, source: string, checkpoint?: CheckpointShape): ModelState {
@@ -75,9 +79,17 @@ export function fromSafetensors(bytes: Buffer, source: string, checkpoint?: Chec
     fail(`its header length ${headerLength} runs past the end of the file (${bytes.length} bytes)`);
   }
   const dataStart = 8 + Number(headerLength);
+  const headerBytes = bytes.subarray(8, dataStart);
+  let headerText = '';
+  try {
+    headerText = HEADER_TEXT.decode(headerBytes);
+  } catch {
+    // the fault's offset counted from the file's start: the 8 bytes of the length as spaces, which end no line
+    fail(`its header is ${utf8Fault(Buffer.concat([Buffer.alloc(8, ' '), headerBytes]))}`);
+  }
   let header: unknown;
   try {
-    header = JSON.parse(bytes.subarray(8, dataStart).toString('utf8'));
+    header = JSON.parse(headerText);
   } catch {
     fail('its header is not JSON');
   }
