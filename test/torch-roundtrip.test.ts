@@ -169,6 +169,12 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
       expect(made.status, made.stderr).toBe(0);
     }
     const keeps = 'a run from --init keeps its architecture';
+    // a word-level folder, uint16 ids, and a --score file that ends in half of one
+    const words = join(dir, 'bad-words'), halfId = join(dir, 'half-id.bin');
+    const wordsPrepared = await rnnIn(dir, ['prepare', corpus, '--level', 'word', '--out', words]);
+    expect(wordsPrepared.status, wordsPrepared.stderr).toBe(0);
+    expect((JSON.parse(readFileSync(join(words, 'meta.json'), 'utf8')) as { dtype: string }).dtype).toBe('uint16');
+    writeFileSync(halfId, Buffer.from([5, 0, 7]));
     // an earlier run's output, kept unless --force
     const used = join(dir, 'bad-used');
     mkdirSync(used, { recursive: true });
@@ -182,6 +188,8 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
       [[...init, '--cell', 'lstm', '--layers', '1', '--hidden', '32', '--check', '2'],
         `--cell lstm, --hidden 32 contradict --init ${start}, which has --cell gru, --hidden 8: leave them out, ${keeps}`],
       [[...init, '--embed', '64', '--check', '2'], `--embed 64 contradicts --init ${start}, which has --embed 4: leave it out, ${keeps}`],
+      [[words, '--out', out, '--batch', '8', '--seq-len', '16', '--score', halfId, '--check', '2'],
+        `--score ${halfId}: 3 bytes are not whole uint16 token ids (2 bytes each, as in train.bin)`],
       [run, 'start it with torchrun (torchrun --standalone --nproc_per_node N train_ddp.py ...), or check its input with --check N'],
       [[data, '--out', used, '--batch', '8', '--seq-len', '16', '--check', '2'],
         `--out ${used} holds the model.safetensors of an earlier run: give another --out, or --force to replace it`],

@@ -216,11 +216,16 @@ def scored_ids(path, meta):
     """A --score file's ids, each in the vocabulary, framed as rnn frames a text it scores (docs/text.md): <EOS> before
     them unless they start with it, and after them unless they end with it, so that the closing <EOS> is predicted. Ids
     that start and end with <EOS> (one document framed already, or whole documents as train.bin holds them) stay as they
-    are; no ids at all are the empty document, <EOS> <EOS>."""
+    are; no ids at all are the empty document, <EOS> <EOS>. A file that ends in part of an id is refused: its ids are not of
+    train.bin's dtype."""
+    dtype = DTYPES[meta["dtype"]]
     try:
-        ids = np.fromfile(path, dtype=DTYPES[meta["dtype"]])
+        ids = np.fromfile(path, dtype=dtype)
+        size = os.path.getsize(path)
     except OSError as err:
         fail(f"--score {path}: {err.strerror}")
+    if size % dtype.itemsize != 0:
+        fail(f"--score {path}: {size:,} bytes are not whole {meta['dtype']} token ids ({dtype.itemsize} bytes each, as in train.bin)")
     if len(ids) > 0 and ids.max() >= meta["vocabSize"]:
         fail(f"--score {path}: expected {meta['dtype']} token ids as in train.bin, each below {meta['vocabSize']}")
     eos = np.array([EOS], dtype=ids.dtype)
