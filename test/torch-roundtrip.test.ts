@@ -6,6 +6,7 @@ import { loadModel } from '../src/checkpoint/load.js';
 import { readPreparedData } from '../src/checkpoint/prepared.js';
 import { scoreStream, scoreSummary } from '../src/generate/score.js';
 import { EOS } from '../src/text/vocab.js';
+import { WORD_RULE_VERSION } from '../src/text/words.js';
 import { tokenArrayFor } from '../src/text/tokens.js';
 import { ROOT, rnnIn } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
@@ -132,6 +133,34 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
       await ok(['import', join(out, 'model.safetensors'), '--out', join(out, 'imported.json')]);
       expect(loadModel(join(out, 'imported.json')).vocab.documents, docs).toEqual({ docs, sentenceRule: 2 });
     }
+  }, 300_000);
+
+  it('writes the tokenizer rules\' version of the folder\'s ids, whatever the --init file records', async () => {
+    const corpus = join(dir, 'rules.txt');
+    writeFileSync(corpus, speeches(3_000));
+    const ok = async (args: string[]) => {
+      const run = await rnnIn(dir, args);
+      expect(run.status, run.stderr).toBe(0);
+    };
+    const small = ['--cell', 'gru', '--layers', '1', '--hidden', '8', '--embed', '4', '--batch', '4', '--seq-len', '8'];
+    const data = join(dir, 'rules-data'), out = join(dir, 'rules-torch'), start = join(dir, 'rules-start.safetensors');
+    await ok(['prepare', corpus, '--level', 'word', '--out', data]);
+    await ok(['train', data, ...small, '--workers', '1', '--max-steps', '1', '--out', join(dir, 'rules-run')]);
+    await ok(['export', join(dir, 'rules-run', 'latest.json'), '--out', start]);
+    // the same vocabulary, recorded as cut under version 1 of the rules: an export of an older rnn's model, say
+    const exported = readFileSync(start);
+    const length = Number(exported.readBigUInt64LE(0));
+    const header = JSON.parse(exported.subarray(8, 8 + length).toString('utf8')) as { __metadata__: { config: string } };
+    header.__metadata__.config = JSON.stringify({ ...JSON.parse(header.__metadata__.config) as object, word_rule: 1 });
+    const json = Buffer.from(JSON.stringify(header));
+    const size = Buffer.alloc(8);
+    size.writeBigUInt64LE(BigInt(json.length));
+    writeFileSync(start, Buffer.concat([size, json, exported.subarray(8 + length)]));
+    const ddp = await python(['-m', 'torch.distributed.run', '--nproc_per_node', '1', 'examples/pytorch/train_ddp.py', data,
+      '--init', start, '--batch', '4', '--seq-len', '8', '--max-steps', '1', '--out', out]);
+    expect(ddp.status, ddp.output).toBe(0);
+    await ok(['import', join(out, 'model.safetensors'), '--out', join(out, 'imported.json')]);
+    expect(loadModel(join(out, 'imported.json')).vocab.wordRule).toBe(WORD_RULE_VERSION);
   }, 300_000);
 
   it('--help says what each flag is for, with its default', async () => {

@@ -156,26 +156,30 @@ def tokens(folder, meta, part):
     return np.memmap(path, dtype=dtype, mode="r")
 
 
-def document_rule(meta):
-    """The rnn-state/1 config fields of how the folder's text was cut into documents (rnn prepare --docs), by which the
-    trained model reads a text (docs/interop.md): none for --docs file, as rnn export writes it; with --docs sentence, the
+# the rnn-state/1 config fields of how a text is read, which the folder's ids settle (reading_rules)
+READING_FIELDS = ("level", "word_rule", "docs", "sentence_rule")
+
+
+def reading_rules(meta):
+    """The rnn-state/1 config fields of how the folder's text was read, by which the trained model reads a text
+    (docs/interop.md), as rnn export writes them: at the word level, the tokenizer rules' version its ids were made under
+    (rnn prepare --level word); the document rule (rnn prepare --docs), none for --docs file, and with --docs sentence the
     sentence rules' version (a folder that records none was cut under version 1)."""
+    rules = {"level": "word", "word_rule": meta["wordRule"]} if meta["level"] == "word" else {}
     docs = meta.get("settings", {}).get("docs", "file")
-    if docs == "file":
-        return {}
-    return {"docs": docs, **({"sentence_rule": meta.get("sentenceRule", 1)} if docs == "sentence" else {})}
+    if docs != "file":
+        rules |= {"docs": docs, **({"sentence_rule": meta.get("sentenceRule", 1)} if docs == "sentence" else {})}
+    return rules
 
 
 def model_config(args, meta):
     """The rnn-state/1 config: the --init file's (its tensors' shapes checked, none read; the architecture flags given must
-    be its values), else the flags'; it must read the folder's vocabulary, and it reads a text by the folder's document
-    rule, whatever the --init file's was."""
+    be its values), else the flags'; it must read the folder's vocabulary, and it reads a text as the folder's was read
+    (reading_rules: its tokenizer rules and document rule), whatever the --init file's were."""
     if args.init is None:
         config = {"cell": args.cell, "vocab_size": meta["vocabSize"], "embed_dim": args.embed,
                   "hidden_size": args.hidden, "num_layers": args.layers}
-        if meta["level"] == "word":
-            config.update(level="word", word_rule=meta["wordRule"])
-        return config | document_rule(meta)
+        return config | reading_rules(meta)
     export = "write one with rnn export --format safetensors"
     try:
         with open(args.init, "rb"):
@@ -209,7 +213,7 @@ def model_config(args, meta):
              f"leave {'it' if one else 'them'} out, a run from --init keeps its architecture")
     if vocab != meta["vocab"] or config.get("level", "char") != meta["level"]:
         fail(f"--init {args.init}: its vocabulary is not the one of {args.data}: prepare the corpus with the model's settings")
-    return {field: value for field, value in config.items() if field not in ("docs", "sentence_rule")} | document_rule(meta)
+    return {field: value for field, value in config.items() if field not in READING_FIELDS} | reading_rules(meta)
 
 
 def scored_ids(path, meta):
