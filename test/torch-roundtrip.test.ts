@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../src/checkpoint/load.js';
@@ -204,6 +204,29 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
     expect(wordsPrepared.status, wordsPrepared.stderr).toBe(0);
     expect((JSON.parse(readFileSync(join(words, 'meta.json'), 'utf8')) as { dtype: string }).dtype).toBe('uint16');
     writeFileSync(halfId, Buffer.from([5, 0, 7]));
+    // copies of the folders with a field of meta.json damaged: one the script reads, so one line, never a traceback
+    const damaged = (from: string, name: string, edit: (meta: Record<string, unknown>) => void): string => {
+      const copy = join(dir, name);
+      cpSync(from, copy, { recursive: true });
+      const meta = JSON.parse(readFileSync(join(copy, 'meta.json'), 'utf8')) as Record<string, unknown>;
+      edit(meta);
+      writeFileSync(join(copy, 'meta.json'), JSON.stringify(meta));
+      return copy;
+    };
+    const noRule = damaged(words, 'bad-no-rule', (meta) => delete meta['wordRule']);
+    const listSettings = damaged(data, 'bad-settings', (meta) => (meta['settings'] = []));
+    const noSize = damaged(data, 'bad-vocab-size', (meta) => (meta['vocabSize'] = null));
+    let entries = 0;
+    const shortVocab = damaged(data, 'bad-vocab', (meta) => {
+      entries = meta['vocabSize'] as number;
+      meta['vocab'] = (meta['vocab'] as string[]).slice(1);
+    });
+    const otherLevel = damaged(data, 'bad-level', (meta) => (meta['level'] = 'chars'));
+    const damages: [string, string][] = [
+      [noRule, 'no wordRule'], [listSettings, 'settings is [], expected an object'],
+      [noSize, 'vocabSize is null, expected an integer >= 2'], [shortVocab, `vocab is not a list of vocabSize (${entries}) tokens`],
+      [otherLevel, 'level is "chars", expected "char" or "word"'],
+    ];
     // an earlier run's output, kept unless --force
     const used = join(dir, 'bad-used');
     mkdirSync(used, { recursive: true });
@@ -219,6 +242,8 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
       [[...init, '--embed', '64', '--check', '2'], `--embed 64 contradicts --init ${start}, which has --embed 4: leave it out, ${keeps}`],
       [[words, '--out', out, '--batch', '8', '--seq-len', '16', '--score', halfId, '--check', '2'],
         `--score ${halfId}: 3 bytes are not whole uint16 token ids (2 bytes each, as in train.bin)`],
+      ...damages.map(([folder, problem]): [string[], string] => [[folder, '--out', out, '--batch', '8', '--seq-len', '16', '--check', '2'],
+        `${join(folder, 'meta.json')}: ${problem}: prepare the folder again`]),
       [run, 'start it with torchrun (torchrun --standalone --nproc_per_node N train_ddp.py ...), or check its input with --check N'],
       [[data, '--out', used, '--batch', '8', '--seq-len', '16', '--check', '2'],
         `--out ${used} holds the model.safetensors of an earlier run: give another --out, or --force to replace it`],

@@ -125,7 +125,12 @@ LIMIT = bounded(float, lambda x: x >= 0, "a number >= 0 (0: off)")
 DROPOUT = bounded(float, lambda x: 0 <= x < 1, "a number from 0 to below 1")
 
 
+LEVELS = ("char", "word")
+DOCS = ("file", "line", "blank", "sentence")
+
+
 def read_meta(folder):
+    """The folder's meta.json, each field this script reads checked (a damaged one ends the run with one line)."""
     path = os.path.join(folder, "meta.json")
     try:
         with open(path, encoding="utf-8") as f:
@@ -134,10 +139,40 @@ def read_meta(folder):
         fail(f"{path}: {err.strerror if isinstance(err, OSError) else 'not JSON'}: give a folder made by rnn prepare")
     if not isinstance(meta, dict) or meta.get("format") != PREPARED_FORMAT:
         fail(f"{path}: not {PREPARED_FORMAT}: make the folder with rnn prepare")
-    missing = [key for key in ("trainTokens", "valTokens", "vocabSize", "vocab", "level") if key not in meta]
-    if missing or meta.get("dtype") not in DTYPES:
-        fail(f"{path}: {f'no {missing[0]}' if missing else 'dtype is not one of ' + ', '.join(DTYPES)}: prepare the folder again")
+    problem = meta_problem(meta)
+    if problem is not None:
+        fail(f"{path}: {problem}: prepare the folder again")
     return meta
+
+
+def meta_problem(meta):
+    """What is wrong with the fields of a prepared folder's meta.json that this script reads, or None."""
+    def integer(key, least):
+        value = meta[key]
+        return isinstance(value, int) and not isinstance(value, bool) and value >= least
+    word = meta.get("level") == "word"
+    for key, least in (("trainTokens", 0), ("valTokens", 0), ("vocabSize", 2), ("wordRule", 1)):
+        if key == "wordRule" and not word:
+            continue
+        if key not in meta:
+            return f"no {key}"
+        if not integer(key, least):
+            return f"{key} is {json.dumps(meta[key])}, expected an integer >= {least}"
+    if meta.get("dtype") not in DTYPES:
+        return "dtype is not one of " + ", ".join(DTYPES)
+    if meta.get("level") not in LEVELS:
+        return f"level is {json.dumps(meta.get('level'))}, expected \"char\" or \"word\""
+    vocab = meta.get("vocab")
+    if not (isinstance(vocab, list) and len(vocab) == meta["vocabSize"] and all(isinstance(token, str) for token in vocab)):
+        return f"vocab is not a list of vocabSize ({meta['vocabSize']}) tokens"
+    settings = meta.get("settings", {})
+    if not isinstance(settings, dict):
+        return f"settings is {json.dumps(settings)}, expected an object"
+    if settings.get("docs", "file") not in DOCS:
+        return f"settings.docs is {json.dumps(settings.get('docs'))}, expected one of {', '.join(DOCS)}"
+    if settings.get("docs") == "sentence" and "sentenceRule" in meta and not integer("sentenceRule", 1):
+        return f"sentenceRule is {json.dumps(meta['sentenceRule'])}, expected an integer >= 1"
+    return None
 
 
 def tokens(folder, meta, part):
