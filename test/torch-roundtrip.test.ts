@@ -43,6 +43,17 @@ function python(args: string[]): Promise<{ status: number | null; output: string
   });
 }
 
+/** A .safetensors file's bytes with `fields` set in the rnn-state/1 config of its metadata. */
+function withConfig(bytes: Buffer, fields: Record<string, unknown>): Buffer {
+  const length = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.subarray(8, 8 + length).toString('utf8')) as { __metadata__: { config: string } };
+  header.__metadata__.config = JSON.stringify({ ...JSON.parse(header.__metadata__.config) as object, ...fields });
+  const json = Buffer.from(JSON.stringify(header));
+  const size = Buffer.alloc(8);
+  size.writeBigUInt64LE(BigInt(json.length));
+  return Buffer.concat([size, json, bytes.subarray(8 + length)]);
+}
+
 const SCORED = 'Fellow citizens, the state of the Union is strong.\nWe have much to do.';
 
 describe('an rnn run trained on by PyTorch DDP and brought back', () => {
@@ -148,14 +159,7 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
     await ok(['train', data, ...small, '--workers', '1', '--max-steps', '1', '--out', join(dir, 'rules-run')]);
     await ok(['export', join(dir, 'rules-run', 'latest.json'), '--out', start]);
     // the same vocabulary, recorded as cut under version 1 of the rules: an export of an older rnn's model, say
-    const exported = readFileSync(start);
-    const length = Number(exported.readBigUInt64LE(0));
-    const header = JSON.parse(exported.subarray(8, 8 + length).toString('utf8')) as { __metadata__: { config: string } };
-    header.__metadata__.config = JSON.stringify({ ...JSON.parse(header.__metadata__.config) as object, word_rule: 1 });
-    const json = Buffer.from(JSON.stringify(header));
-    const size = Buffer.alloc(8);
-    size.writeBigUInt64LE(BigInt(json.length));
-    writeFileSync(start, Buffer.concat([size, json, exported.subarray(8 + length)]));
+    writeFileSync(start, withConfig(readFileSync(start), { word_rule: 1 }));
     const ddp = await python(['-m', 'torch.distributed.run', '--nproc_per_node', '1', 'examples/pytorch/train_ddp.py', data,
       '--init', start, '--batch', '4', '--seq-len', '8', '--max-steps', '1', '--out', out]);
     expect(ddp.status, ddp.output).toBe(0);
@@ -198,6 +202,9 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
       expect(made.status, made.stderr).toBe(0);
     }
     const keeps = 'a run from --init keeps its architecture';
+    // its config claims more layers than its tensors hold: refused before a model of that many is built
+    const deep = join(dir, 'bad-deep.safetensors');
+    writeFileSync(deep, withConfig(readFileSync(start), { num_layers: 1e9 }));
     // a word-level folder, uint16 ids, and a --score file that ends in half of one
     const words = join(dir, 'bad-words'), halfId = join(dir, 'half-id.bin');
     const wordsPrepared = await rnnIn(dir, ['prepare', corpus, '--level', 'word', '--out', words]);
@@ -244,6 +251,8 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
         `--score ${halfId}: 3 bytes are not whole uint16 token ids (2 bytes each, as in train.bin)`],
       ...damages.map(([folder, problem]): [string[], string] => [[folder, '--out', out, '--batch', '8', '--seq-len', '16', '--check', '2'],
         `${join(folder, 'meta.json')}: ${problem}: prepare the folder again`]),
+      [[...run, '--init', deep, '--check', '2'],
+        `--init ${deep}: its tensors are not those its config describes (write one with rnn export --format safetensors)`],
       [run, 'start it with torchrun (torchrun --standalone --nproc_per_node N train_ddp.py ...), or check its input with --check N'],
       [[data, '--out', used, '--batch', '8', '--seq-len', '16', '--check', '2'],
         `--out ${used} holds the model.safetensors of an earlier run: give another --out, or --force to replace it`],

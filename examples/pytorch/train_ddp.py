@@ -231,8 +231,11 @@ def model_config(args, meta):
         if header.get("format") != INTEROP_FORMAT:
             raise ValueError
         config, vocab = json.loads(header["config"]), json.loads(header["vocab"])
-        if config.get("cell") not in CELLS:
+        if config.get("cell") not in CELLS or type(config.get("num_layers")) is not int:
             raise ValueError
+        # four tensors a layer, and the embedding and the head's two: a model of more layers is not built (nor its modules)
+        if 4 * config["num_layers"] + 3 != len(shapes):
+            fail(f"--init {args.init}: its tensors are not those its config describes ({export})")
         with torch.device("meta"):
             expected = {name: tuple(t.shape) for name, t in LanguageModel(config, 0.0).state_dict().items()}
     except (ValueError, KeyError, TypeError, AttributeError, RuntimeError):
