@@ -82,7 +82,8 @@ describe('checkpoints at either level', () => {
   it('refuse a word-level model cut by newer tokenizer rules, or one that does not say which', () => {
     const newer = written('newer.json', word, (json) => (json.config.training.wordRule = WORD_RULE_VERSION + 1));
     expect(() => loadCheckpoint(newer)).toThrow(
-      `${newer}: its words were cut by tokenizer rules version ${WORD_RULE_VERSION + 1}, newer than this rnn's (${WORD_RULE_VERSION}): ` +
+      `${newer}: config.training.wordRule is ${WORD_RULE_VERSION + 1}: its words were cut by tokenizer rules version ${WORD_RULE_VERSION + 1}, ` +
+        `newer than this rnn's (${WORD_RULE_VERSION}): ` +
         'read it with a newer rnn',
     );
     const unsaid = written('unsaid.json', word, (json) => delete json.config.training.wordRule);
@@ -111,7 +112,7 @@ describe('rnn-state/1 at either level', () => {
     expect(fromInteropState(JSON.parse(JSON.stringify(plain)), 'char.json').level).toBe('char');
 
     state.config.word_rule = WORD_RULE_VERSION + 1;
-    expect(() => fromInteropState(state, 'newer.json')).toThrow(new RegExp(`^newer\\.json: its words were cut by tokenizer rules version ${WORD_RULE_VERSION + 1}, newer`));
+    expect(() => fromInteropState(state, 'newer.json')).toThrow(new RegExp(`^newer\\.json: config\\.word_rule is ${WORD_RULE_VERSION + 1}: its words were cut by tokenizer rules version ${WORD_RULE_VERSION + 1}, newer`));
   });
 });
 

@@ -39,7 +39,7 @@ export function checkWordRule(rule: number | undefined, source: string, field: s
   const known = knownWordRule(rule);
   if (known === null) {
     throw new CheckpointError(
-      `${source}: its words were cut by tokenizer rules version ${rule}, newer than this rnn's (${WORD_RULE_VERSION}): ` +
+      `${source}: ${field} is ${rule}: its words were cut by tokenizer rules version ${rule}, newer than this rnn's (${WORD_RULE_VERSION}): ` +
         'read it with a newer rnn',
     );
   }
