@@ -1,5 +1,5 @@
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Model, loadModel } from '../src/api/index.js';
 import { exportState, importState } from '../src/checkpoint/convert.js';
@@ -96,10 +96,25 @@ describe('a file that is not what it should be', () => {
     expect(() => writeFileAtomic('', 'x', 'checkpoint ')).toThrow(/^cannot write checkpoint to an empty path: name a file$/);
   });
 
-  it('an interop model read as a checkpoint gives a command that converts it, --out included', () => {
-    const state = join(scratch.folder(), 'state.json');
-    exportState(checkpoint, state);
-    expect(() => loadModel(state)).toThrow(`; it is an interop model: convert it with \`rnn import ${state} --out model.json\` first`);
+  it('an interop model read as a checkpoint gives a command that converts it, --out included, which does as given', () => {
+    for (const name of ['state.json', 'model.json', 'model.safetensors']) {
+      const folder = scratch.folder();
+      const exported = join(folder, name);
+      exportState(checkpoint, exported);
+      let message = '';
+      try {
+        loadModel(exported);
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      const command = /convert it with `rnn import (\S+) --out (\S+)` first$/.exec(message);
+      expect(command, message).not.toBeNull();
+      expect(command![1]).toBe(exported);
+      // run in the file's folder
+      const out = resolve(folder, command![2]!);
+      importState(exported, out, ['rnn', 'import'], false);
+      expect(loadModel(out).config).toEqual(loadModel(checkpoint).config);
+    }
   });
 
   it('a checkpoint an editor saved with a BOM reads as the same checkpoint', () => {

@@ -260,11 +260,11 @@ describe('loadCheckpoint errors', () => {
     const named = join(dir, 'model.safetensors');
     writeFileSync(named, weights);
     expect(errorOf(() => loadCheckpoint(named))).toBe(
-      `${named} is a safetensors file, not a checkpoint: convert it with \`rnn import ${named} --out model.json\` first`);
+      `${named} is a safetensors file, not a checkpoint: convert it with \`rnn import ${named} --out ${join(dir, 'model.checkpoint.json')}\` first`);
     const misnamed = join(dir, 'weights.bin');
     writeFileSync(misnamed, weights);
     expect(errorOf(() => loadCheckpoint(misnamed))).toBe(`${misnamed} is a safetensors file, not a checkpoint: ` +
-      'name it *.safetensors (rnn import reads a file by its name), then convert it with `rnn import FILE.safetensors --out model.json`');
+      'name it *.safetensors (rnn import reads a file by its name), then convert it with `rnn import FILE.safetensors --out FILE.checkpoint.json`');
   });
 
   it('names a tensor with the wrong shape', () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { OPTIMIZER_KINDS } from '../engine/optim.js';
 import { paramLayout } from '../engine/params.js';
@@ -166,10 +166,20 @@ export function trainedStep(ckpt: Checkpoint): number | null {
   return ckpt.corpus === null ? null : ckpt.training.step;
 }
 
+/**
+ * The command that imports the model file at `path` into a checkpoint beside it, named as the file
+ * with `.checkpoint.json` for its extension: never the file itself, whatever it is named.
+ */
+function importCommand(path: string): string {
+  const name = basename(path);
+  const stem = name.includes('.', 1) ? name.slice(0, name.lastIndexOf('.')) : name;
+  return `rnn import ${path} --out ${join(dirname(path), `${stem}.checkpoint.json`)}`;
+}
+
 /** Validates a parsed JSON value as a checkpoint; messages name `source` and the field. */
 export function parseCheckpoint(json: unknown, source: string): Checkpoint {
   checkFormat(json, source, CHECKPOINT_FORMAT, (format) =>
-    format === INTEROP_FORMAT ? `; it is an interop model: convert it with \`rnn import ${source} --out model.json\` first` : '');
+    format === INTEROP_FORMAT ? `; it is an interop model: convert it with \`${importCommand(source)}\` first` : '');
   const parsed = CheckpointSchema.safeParse(json, { reportInput: true });
   if (!parsed.success) throw new CheckpointError(zodErrorMessage(source, parsed.error));
   checkConsistency(parsed.data, source, json as object);
@@ -206,8 +216,8 @@ export function readCheckpointBytes(path: string): Uint8Array {
   const bytes = readFileBytes(path, 'checkpoint');
   if (startsLikeSafetensors(bytes)) {
     throw new CheckpointError(`${path} is a safetensors file, not a checkpoint: ` + (isSafetensorsPath(path)
-      ? `convert it with \`rnn import ${path} --out model.json\` first`
-      : `name it *${SAFETENSORS_EXTENSION} (rnn import reads a file by its name), then convert it with \`rnn import FILE${SAFETENSORS_EXTENSION} --out model.json\``));
+      ? `convert it with \`${importCommand(path)}\` first`
+      : `name it *${SAFETENSORS_EXTENSION} (rnn import reads a file by its name), then convert it with \`${importCommand(`FILE${SAFETENSORS_EXTENSION}`)}\``));
   }
   return bytes;
 }
