@@ -251,6 +251,8 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
         `--score ${halfId}: 3 bytes are not whole uint16 token ids (2 bytes each, as in train.bin)`],
       ...damages.map(([folder, problem]): [string[], string] => [[folder, '--out', out, '--batch', '8', '--seq-len', '16', '--check', '2'],
         `${join(folder, 'meta.json')}: ${problem}: prepare the folder again`]),
+      [[words, '--out', out, '--batch', '8', '--seq-len', '16', '--init', start, '--check', '2'],
+        `--init ${start}: a char-level model, and ${words} holds word-level tokens: prepare the corpus again with --level char`],
       [[...run, '--init', deep, '--check', '2'],
         `--init ${deep}: its tensors are not those its config describes (write one with rnn export --format safetensors)`],
       [run, 'start it with torchrun (torchrun --standalone --nproc_per_node N train_ddp.py ...), or check its input with --check N'],

@@ -249,7 +249,11 @@ def model_config(args, meta):
         one = len(clashes) == 1
         fail(f"{given} contradict{'s' if one else ''} --init {args.init}, which has {has}: "
              f"leave {'it' if one else 'them'} out, a run from --init keeps its architecture")
-    if vocab != meta["vocab"] or config.get("level", "char") != meta["level"]:
+    level = config.get("level", "char")
+    if level != meta["level"]:
+        fail(f"--init {args.init}: a {level}-level model, and {args.data} holds {meta['level']}-level tokens: "
+             f"prepare the corpus again with --level {level}")
+    if vocab != meta["vocab"]:
         fail(f"--init {args.init}: its vocabulary is not the one of {args.data}: prepare the corpus with the model's settings")
     return {field: value for field, value in config.items() if field not in READING_FIELDS} | reading_rules(meta)
 
