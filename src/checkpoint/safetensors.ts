@@ -84,8 +84,7 @@ export function fromSafetensors(bytes: Buffer, source: string, checkpoint?: Chec
   try {
     headerText = HEADER_TEXT.decode(headerBytes);
   } catch {
-    // the fault's offset counted from the file's start: the 8 bytes of the length as spaces, which end no line
-    fail(`its header is ${utf8Fault(Buffer.concat([Buffer.alloc(8, ' '), headerBytes]))}`);
+    fail(`its header is ${utf8Fault(bytes.subarray(0, dataStart), 8)}`);
   }
   let header: unknown;
   try {

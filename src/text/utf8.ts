@@ -110,10 +110,14 @@ function invalidUtf8Phrase(offset: number, line: number, byte: number): string {
   return `not valid UTF-8 at byte offset ${offset} (line ${line}, byte 0x${hex})`;
 }
 
-/** Where `bytes` stop being UTF-8, as invalidUtf8 says it (for a reader whose errors are its own); null where they do not. */
-export function utf8Fault(bytes: Uint8Array): string | null {
-  const offset = firstInvalidUtf8Offset(bytes);
-  return offset < 0 ? null : invalidUtf8Phrase(offset, 1 + countLineBreaks(bytes.subarray(0, offset)), bytes[offset]!);
+/**
+ * Where `bytes` from `from` on stop being UTF-8, as invalidUtf8 says it (for a reader whose errors
+ * are its own), the offset counted from the start of `bytes` and the lines from `from`; null where they do not.
+ */
+export function utf8Fault(bytes: Uint8Array, from = 0): string | null {
+  const text = bytes.subarray(from);
+  const offset = firstInvalidUtf8Offset(text);
+  return offset < 0 ? null : invalidUtf8Phrase(from + offset, 1 + countLineBreaks(text.subarray(0, offset)), text[offset]!);
 }
 
 /**
