@@ -312,11 +312,11 @@ describe('bad input', () => {
     ['a safetensors file to sample', () => {
       exportState(ckpt, at('weights.safetensors'));
       return ['sample', '--checkpoint', at('weights.safetensors')];
-    }, /^rnn: .*weights\.safetensors is a safetensors file, not a checkpoint: convert it with `rnn import .*weights\.safetensors --out model\.json` first$/],
+    }, /^rnn: .*weights\.safetensors is a safetensors file, not a checkpoint: convert it with `rnn import .*weights\.safetensors --out .*weights\.checkpoint\.json` first$/],
     ['a safetensors file to info', () => {
       exportState(ckpt, at('info.safetensors'));
       return ['info', at('info.safetensors')];
-    }, /^rnn: .*info\.safetensors is a safetensors file, not a checkpoint: convert it with `rnn import .*info\.safetensors --out model\.json` first$/],
+    }, /^rnn: .*info\.safetensors is a safetensors file, not a checkpoint: convert it with `rnn import .*info\.safetensors --out .*info\.checkpoint\.json` first$/],
     ['another checkpoint version', () => ['info', valid('v9.json', (j) => { j['format'] = 'rnn-checkpoint/9'; })],
       /^rnn: .*v9\.json: format is "rnn-checkpoint\/9", expected "rnn-checkpoint\/1"$/],
     ['a wrong tensor shape', () => ['eval', 'perplexity', '--checkpoint', valid('shape.json', (j) => {
