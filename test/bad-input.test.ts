@@ -222,6 +222,30 @@ describe('nothing saved is lost', () => {
     expect(readFileSync(state, 'utf8')).toMatch(/^\{"format":"rnn-state\/1"/);
   });
 
+  it('an export replaces an earlier export or an empty file alone: a text, a prepared folder\'s meta.json or any other file is left as it was', () => {
+    const dir = scratch.folder();
+    const prepared = join(dir, 'meta.json');
+    writeFileSync(prepared, '{"format":"rnn-prepared/1"}\n');
+    const text = join(dir, 'corpus.txt');
+    writeFileSync(text, 'The people of this country.\n');
+    for (const path of [prepared, text]) {
+      const before = readFileSync(path);
+      expect(flagMessage(() => exportState(checkpoint, path, 'torch'))).toBe(
+        `--out ${path} exists and is not an export (rnn-state/1 JSON or a .safetensors file), so an export would lose it: ` +
+          'choose another file for the export, or remove it first');
+      expect(readFileSync(path).equals(before)).toBe(true);
+    }
+    const empty = join(dir, 'empty.json');
+    writeFileSync(empty, '');
+    exportState(checkpoint, empty);
+    expect(readFileSync(empty, 'utf8')).toMatch(/^\{"format":"rnn-state\/1"/);
+    const weights = join(dir, 'model.safetensors');
+    exportState(checkpoint, weights);
+    const first = readFileSync(weights);
+    exportState(checkpoint, weights);
+    expect(readFileSync(weights).equals(first)).toBe(true);
+  });
+
   it('an import onto a training run\'s checkpoint is refused, --force or not; an earlier import or export --force replaces', async () => {
     const run = scratch.folder();
     const corpus = scratch.file(speeches(3000), 'run-corpus.txt');

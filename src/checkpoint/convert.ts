@@ -9,11 +9,11 @@ import { SettingError } from '../input/settings.js';
 import { type Checkpoint, CHECKPOINT_FORMAT, modelFromCheckpoint, parseCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { CheckpointError, isJsonObject, shortMessage } from './errors.js';
 import { startsLikeCheckpoint } from './find.js';
-import { isFolder, parseJsonBytes, readFileBytes, readJsonFile, samePath, writeFileAtomic } from './files.js';
+import { isFolder, parseJsonBytes, readFileBytes, readFilePart, readJsonFile, samePath, writeFileAtomic } from './files.js';
 import { INTEROP_FORMAT, type ModelState, checkModelValues, fromInteropState, toInteropState } from './interop.js';
 import { type LoadedModel, loadModel } from './load.js';
 import { PREPARED_FORMAT } from './prepared.js';
-import { METADATA, SAFETENSORS_EXTENSION, fromSafetensors, isSafetensorsPath, toSafetensors } from './safetensors.js';
+import { METADATA, SAFETENSORS_EXTENSION, fromSafetensors, isSafetensorsPath, safetensorsFormatAt, toSafetensors } from './safetensors.js';
 import { defaultSettings, trainingConfig } from './settings.js';
 import { encodeTensors } from './tensors.js';
 
@@ -64,9 +64,24 @@ function refuseReplacingRun(outPath: string, writing: 'export' | 'import'): void
     `${name('out')} ${outPath} is ${what}: an ${writing} would replace it, and its training state with it; choose another file for the ${writing}`);
 }
 
+const EXPORT_HEAD = new RegExp(`^\\s*\\{\\s*"format"\\s*:\\s*"${INTEROP_FORMAT}"`);
+
+/**
+ * Refuses an `--out` that holds something an export would lose: an export replaces an earlier one
+ * (rnn-state/1 JSON, `format` first as rnn writes it, or a .safetensors file whose metadata names
+ * rnn-state/1) or an empty file alone, never a text, a prepared folder's meta.json or another file.
+ */
+function refuseReplacingOther(outPath: string): void {
+  const head = readFilePart(outPath, 128);
+  if (head === null || head.length === 0 || EXPORT_HEAD.test(head.toString('utf8')) || safetensorsFormatAt(outPath) === INTEROP_FORMAT) return;
+  throw new SettingError('out', outPath, (name) =>
+    `${name('out')} ${outPath} exists and is not an export (${INTEROP_FORMAT} JSON or a ${SAFETENSORS_EXTENSION} file), so an export would lose it: ` +
+      'choose another file for the export, or remove it first');
+}
+
 /**
  * Writes a checkpoint's model as `rnn-state/1` JSON or safetensors to `outPath` (atomically; an
- * existing file is replaced, unless it is a checkpoint), in the format `exportFormatFor` gives.
+ * existing file is replaced only where it is an earlier export, or empty), in the format `exportFormatFor` gives.
  */
 export function exportState(checkpointPath: string, outPath: string, asked?: ExportFormat): LoadedModel {
   const format = exportFormatFor(outPath, asked);
@@ -74,6 +89,7 @@ export function exportState(checkpointPath: string, outPath: string, asked?: Exp
     throw new SettingError('out', outPath, (name) => `${name('out')} ${outPath} is the checkpoint itself: choose another file for the export`);
   }
   refuseReplacingRun(outPath, 'export');
+  refuseReplacingOther(outPath);
   const model = loadModel(checkpointPath);
   if (format === 'safetensors') {
     const { level, wordRule, documents } = model.vocab;

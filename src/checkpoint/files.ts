@@ -1,4 +1,7 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, realpathSync, renameSync, statSync,
+  unlinkSync, writeFileSync,
+} from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UTF8, utf8Fault } from '../text/utf8.js';
 import { CheckpointError, shortMessage } from './errors.js';
@@ -21,6 +24,21 @@ export function readFileBytes(path: string, what: string): Buffer {
     if (code === 'ENOENT' || code === 'ENOTDIR') throw new CheckpointError(`${what} not found: ${path}`);
     if (code === 'EISDIR') throw new CheckpointError(`${path} is a folder, not ${/^[aeiou]/i.test(what) ? 'an' : 'a'} ${what}`);
     throw new CheckpointError(`cannot read ${what} ${path}: ${shortMessage(error)}`);
+  }
+}
+
+/** `length` bytes of the file at `path` from byte `from` (fewer where it ends first), read alone; null for no file, or one unreadable. */
+export function readFilePart(path: string, length: number, from = 0): Buffer | null {
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      const head = Buffer.alloc(length);
+      return head.subarray(0, readSync(fd, head, 0, length, from));
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return null;
   }
 }
 

@@ -1,8 +1,8 @@
-import { closeSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { SettingError } from '../input/settings.js';
 import { CheckpointError } from './errors.js';
-import { isFolder, isTempFile } from './files.js';
+import { isFolder, isTempFile, readFilePart } from './files.js';
 import { isPreparedFolder } from './prepared.js';
 
 /** Where `rnn train` writes checkpoints, and where commands look when no checkpoint is named. */
@@ -32,18 +32,7 @@ const CHECKPOINT_HEAD = /^\s*\{\s*"format"\s*:\s*"rnn-checkpoint\/1"/;
 
 /** Whether the file at `path` begins as a checkpoint does (`format` is written first); false for none, or one unreadable. */
 export function startsLikeCheckpoint(path: string): boolean {
-  try {
-    const fd = openSync(path, 'r');
-    try {
-      const head = Buffer.alloc(128);
-      const n = readSync(fd, head, 0, head.length, 0);
-      return CHECKPOINT_HEAD.test(head.subarray(0, n).toString('utf8'));
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    return false;
-  }
+  return CHECKPOINT_HEAD.test(readFilePart(path, 128)?.toString('utf8') ?? '');
 }
 
 function collectJson(dir: string, depth: number, into: { path: string; mtimeMs: number }[]): void {

@@ -5,6 +5,7 @@ import { utf8Fault } from '../text/utf8.js';
 import { CheckpointError, formatShape, isJsonObject, sameShape } from './errors.js';
 import { count, tensorShape } from './fields.js';
 import { type CheckpointShape, INTEROP_FORMAT, type ModelState, checkClaimedModel, interopConfig, interopModelConfig } from './interop.js';
+import { readFilePart } from './files.js';
 import { checkVocab } from './vocab.js';
 
 /*
@@ -54,6 +55,24 @@ export function toSafetensors(model: ModelState): Buffer {
 /** The extension of a safetensors file: rnn reads a model file named so as safetensors, and any other as JSON. */
 export const SAFETENSORS_EXTENSION = '.safetensors';
 export const isSafetensorsPath = (path: string): boolean => path.toLowerCase().endsWith(SAFETENSORS_EXTENSION);
+
+/**
+ * The `__metadata__.format` of the safetensors file at `path` (`rnn-state/1` where rnn wrote it),
+ * its header alone read; null for a file that is not safetensors, or names no format.
+ */
+export function safetensorsFormatAt(path: string): string | null {
+  const size = readFilePart(path, 8);
+  if (size === null || size.length < 8) return null;
+  const headerLength = size.readBigUInt64LE(0);
+  if (headerLength < 2n || headerLength > BigInt(MAX_HEADER_BYTES)) return null;
+  try {
+    const header: unknown = JSON.parse(HEADER_TEXT.decode(readFilePart(path, Number(headerLength), 8) ?? new Uint8Array()));
+    const format = isJsonObject(header) && isJsonObject(header[METADATA]) ? header[METADATA]['format'] : null;
+    return typeof format === 'string' ? format : null;
+  } catch {
+    return null;
+  }
+}
 
 /** Whether `bytes` begin as a safetensors file does: a header length within the file, then a JSON object's `{`. */
 export function startsLikeSafetensors(bytes: Buffer): boolean {

@@ -24,7 +24,7 @@ export function register(program: Command): void {
     .summary('export a checkpoint for PyTorch')
     .description(
       'Write a checkpoint\'s model as rnn-state/1 JSON for PyTorch, or as a .safetensors file (see docs/interop.md); ' +
-        'replaces --out if it exists, unless it is a checkpoint.',
+        'replaces --out only where it is an earlier export (or empty), never a checkpoint, a text or any other file.',
     )
     .argument('<checkpoint>', `checkpoint file, or a run folder (${RUN_FOLDER_READS})`);
   addSettingFlags(command, EXPORT_FLAGS)
