@@ -85,7 +85,7 @@ function startLines(e: StartEvent): string[] {
       `${m.cell} ${m.numLayers}×${m.hiddenSize} (embed ${m.embedDim}${m.dropout > 0 ? `, dropout ${m.dropout}` : ''}), ` +
       `${grouped(e.parameters)} parameters, ${e.settings.level === 'word' ? 'word ' : ''}vocabulary ${grouped(m.vocabSize)}` +
       (coverage ? ` (${coverage})` : '') +
-      (e.vocabAdded && e.vocabAdded.length > 0 ? ` (${e.vocabAdded.length} added: ${addedText(e.vocabAdded)})` : ''),
+      (e.vocabAdded && e.vocabAdded.length > 0 ? ` (${grouped(e.vocabAdded.length)} added: ${addedText(e.vocabAdded)})` : ''),
     `data: ${dataText(e)}: ${grouped(e.trainTokens)} training and ` +
       `${grouped(e.valTokens)} validation ${unit.many}, ${grouped(e.stepsPerEpoch)} steps per epoch ` +
       `(batch ${e.settings.batch} × ${e.settings.seqLen}), ${e.settings.workers} worker${e.settings.workers === 1 ? '' : 's'}, ` +
