@@ -283,6 +283,20 @@ describe('a run whose --out holds checkpoints', () => {
     expect(flagMessage(() => checkOutputFree(outputPaths(file), file, null)))
       .toBe(`--out: ${file} already exists and this run would overwrite it; resume it with --resume ${file}, or choose another --out`);
   });
+
+  it('offers no --resume of another run\'s best checkpoint, whose resume writes to that run (and is refused there)', () => {
+    const folder = scratch.folder();
+    const file = join(folder, 'model.json'), fileBest = join(folder, 'model.best.json');
+    copyFileSync(checkpoint, file);
+    copyFileSync(checkpoint, fileBest);
+    const runBest = join(folder, 'best.json');
+    copyFileSync(checkpoint, join(folder, 'latest.json'));
+    copyFileSync(checkpoint, runBest);
+    for (const best of [fileBest, runBest]) {
+      expect(flagMessage(() => checkOutputFree(outputPaths(best), best, null)))
+        .toBe(`--out: ${best} already exists and this run would overwrite it; choose another --out`);
+    }
+  });
 });
 
 describe('a server that cannot start', () => {

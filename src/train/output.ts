@@ -58,13 +58,18 @@ export function checkOutputFree(paths: OutputPaths, out: string, resume: string 
     }
     if (!continuing) {
       throw new SettingError('out', out, (name) => {
-        // a best checkpoint alone has no latest to resume
-        const hint = !existsSync(paths.latest) ? '' :
+        // a best checkpoint alone has no latest to resume, and another run's best resumes into that run
+        const hint = !existsSync(paths.latest) || !resumesHere(paths.latest) ? '' :
           resume === null ? `resume it with ${name('resume')} ${paths.latest}, or ` : `resume ${paths.latest} instead, or `;
         return `${name('out')}: ${path} already exists and this run would overwrite it; ${hint}choose another ${name('out')}`;
       });
     }
   }
+}
+
+/** Whether a resume of the checkpoint `latest`, with no --out, writes to `latest` itself: not so another run's best checkpoint. */
+function resumesHere(latest: string): boolean {
+  return resolve(outputPaths(resumedOut(latest)).latest) === resolve(latest);
 }
 
 /** Refuses a folder-layout output that names a file. */
