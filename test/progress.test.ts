@@ -82,3 +82,19 @@ describe('the step line of plain progress', () => {
     }
   });
 });
+
+describe('the done line of a diverged run', () => {
+  it('writes a huge loss in four significant digits, as it writes a small one in three decimals', () => {
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      createProgress('plain').onEvent({
+        event: 'done', reason: 'diverged', signal: null, step: 50, epoch: 0.06, trainLoss: 3.0600239772838083e31, valLoss: null,
+        bestValLoss: 2.5, latest: 'run/latest.json', best: null, elapsedSeconds: 2, skipped: 0, savedStep: null,
+      });
+      expect(write.mock.calls.map(([chunk]) => String(chunk)).join(''))
+        .toBe('done, diverged, at step 50 (epoch 0.06) after 2s: train 3.060e+31, val —, best val 2.500; nothing saved\n');
+    } finally {
+      write.mockRestore();
+    }
+  });
+});

@@ -62,7 +62,8 @@ function formatCount(n: number): string {
   return `${(n / 1e6).toFixed(2)}M`;
 }
 
-const loss = (x: number | null): string => (x === null ? '—' : x.toFixed(3));
+/** A loss in three decimals; a diverged run's huge one in four significant digits (`3.060e+31`), where toFixed wrote all seventeen. */
+const loss = (x: number | null): string => (x === null ? '—' : Math.abs(x) < 1e6 ? x.toFixed(3) : x.toPrecision(4));
 
 /** What the run's tokens are called. */
 function tokenUnit(start: StartEvent | null): TokenUnit {
