@@ -420,6 +420,17 @@ describe('train', () => {
     expect(loadCheckpoint(longer.latest).training.timeSpent).toBeUndefined();
   });
 
+  it('resumed with a --time it has spent already, gives the closing evaluation it owes and takes no step', async () => {
+    const first = await run({ ...TINY, maxSteps: 100, out: freshOut() }, [corpus], 3);
+    expect([first.result.reason, first.result.step]).toEqual(['interrupted', 3]);
+    const spent = loadCheckpoint(first.result.latest).training.elapsedSeconds;
+    const resumed = await run({ resume: first.result.latest, time: spent / 2 }, []);
+    expect(resumed.steps).toEqual([]);
+    expect([resumed.result.reason, resumed.result.step]).toEqual(['time', 3]);
+    const ckpt = loadCheckpoint(resumed.result.latest);
+    expect([ckpt.training.step, ckpt.history.at(-1)?.step, ckpt.training.timeSpent]).toEqual([3, 3, true]);
+  });
+
   it('records a --time spent at a periodic evaluation in the one checkpoint that evaluation writes', async () => {
     // the clock moves 1 ms each time it is read, and 100 s more while step 4 is evaluated: the run's time is spent there
     const events: TrainEvent[] = [];

@@ -101,9 +101,10 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
   const totalSteps = runSteps(limits, batches.stepsPerEpoch);
   // a run that stopped for its --time, resumed with new limits, has time again
   if (limitsGiven(parsed)) start.progress.timeSpent = false;
-  const { step, elapsedSeconds, timeSpent } = start.progress;
-  const atEnd = (totalSteps !== null && step >= totalSteps) ||
-    (limits.timeSeconds !== null && (elapsedSeconds >= limits.timeSeconds || timeSpent === true));
+  const { step, elapsedSeconds } = start.progress;
+  // a --time used up already: the run ends at once, after the closing evaluation it may owe
+  if (limits.timeSeconds !== null && elapsedSeconds >= limits.timeSeconds) start.progress.timeSpent = true;
+  const atEnd = (totalSteps !== null && step >= totalSteps) || (limits.timeSeconds !== null && start.progress.timeSpent === true);
   const owed = ckpt !== null && owesEvaluation(start.progress, settings.evalEvery, evalBatches !== null, atEnd);
   if (atEnd && !owed) {
     throw new SettingError('resume', resume, (name) =>
