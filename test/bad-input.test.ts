@@ -162,6 +162,24 @@ describe('the command line', () => {
     expectOneLineError(runs[6]!, /^rnn: the checkpoint's path is empty: name a checkpoint file or a run folder$/);
   }, 30_000);
 
+  it('an rnn model named where a text is read is refused, saying where a model goes, not trained on or scored as JSON', async () => {
+    const folder = scratch.folder();
+    const model = join(folder, 'model.json');
+    copyFileSync(checkpoint, model);
+    const runs = await Promise.all([
+      rnnIn(folder, ['train', 'model.json', '--max-steps', '1', '--out', 'run']),
+      rnnIn(folder, ['train', 'model.json', '--max-steps', '1', '--out', 'tuned', '--init-from', 'model.json']),
+      rnnIn(folder, ['prepare', 'model.json', '--out', 'prepared']),
+      rnnIn(folder, ['eval', 'perplexity', '--checkpoint', 'model.json', 'model.json']),
+    ]);
+    const training = 'go on training it with --resume model\\.json, or fine-tune it on a text with --init-from model\\.json';
+    expectOneLineError(runs[0]!, new RegExp(`^rnn: model\\.json is an rnn model, not a text to train on: ${training}$`));
+    expectOneLineError(runs[1]!, new RegExp(`^rnn: model\\.json is an rnn model, not a text to train on: ${training}$`));
+    expectOneLineError(runs[2]!, /^rnn: model\.json is an rnn model, not a text to prepare: name the text it was trained on$/);
+    expectOneLineError(runs[3]!, /^rnn: model\.json is an rnn model, not a text to score: name the model with --checkpoint, the texts after it$/);
+    expect(readdirSync(folder)).toEqual(['model.json']);
+  }, 30_000);
+
   it('prepare refuses to write into the corpus folder it reads, where the next prepare would read its files as text', async () => {
     const corpus = join(scratch.dir, 'texts');
     mkdirSync(corpus);

@@ -2,7 +2,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { SettingNamer } from '../input/settings.js';
 import { CorpusError, type PreparedData, type UnknownTokens, fingerprintMatches, withVocabulary } from '../text/corpus.js';
-import { type CorpusSkip, STDIN_NAME, corpusArguments } from '../text/corpus-files.js';
+import { type CorpusSkip, STDIN_NAME, STDIN_PATH, corpusArguments } from '../text/corpus-files.js';
 import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
 import type { TokenArray } from '../text/tokens.js';
 import type { TextLevel } from '../text/vocab.js';
@@ -44,6 +44,16 @@ export interface SkippedFile {
 export function skippedNotice(skipped: readonly SkippedFile[]): string | null {
   if (skipped.length === 0) return null;
   return `left out of the corpus: ${skipped.map(({ path, why }) => `${path} (${why})`).join(', ')}`;
+}
+
+/**
+ * Refuses an rnn model (`isModelFile`) among `paths`, files named where a text is read: a
+ * checkpoint is JSON, and read as text it would train or score a model of its digits. One line
+ * naming it, what it was to be (`a text to train on`) and what to do with it (`remedy`).
+ */
+export function refuseModelFiles(paths: readonly string[], purpose: string, remedy: (path: string, name: SettingNamer) => string): void {
+  const model = paths.find((path) => path !== STDIN_PATH && isModelFile(path));
+  if (model !== undefined) throw new CorpusError((name) => `${model} is an rnn model, not ${purpose}: ${remedy(model, name)}`);
 }
 
 const MODEL_FORMATS = [CHECKPOINT_FORMAT, INTEROP_FORMAT].map((format) => format.slice(0, format.indexOf('/') + 1));

@@ -3,7 +3,8 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Checkpoint, corpusDocuments, recordedLevel } from '../checkpoint/checkpoint.js';
 import {
-  type PreparedFolder, checkPreparedLevel, checkpointPreparedData, readCheckpointCorpus, refuseStdinCorpus, type SkippedFile, skipRunFiles,
+  type PreparedFolder, checkPreparedLevel, checkpointPreparedData, readCheckpointCorpus, refuseModelFiles, refuseStdinCorpus,
+  type SkippedFile, skipRunFiles,
 } from '../checkpoint/corpus.js';
 import { isPreparedFolder, readPreparedData, readPreparedMeta } from '../checkpoint/prepared.js';
 import { TEXT_SETTING_NAMES, type TrainSettings } from '../checkpoint/settings.js';
@@ -130,6 +131,10 @@ export function loadRunData(
 function readRunData(
   paths: readonly string[], prepared: PreparedFolder | null, settings: TrainSettings, start: RunStart, skip: CorpusSkip,
 ): PreparedData {
+  if (prepared === null) {
+    refuseModelFiles(paths, 'a text to train on', (path, name) =>
+      `go on training it with ${name('resume')} ${path}, or fine-tune it on a text with ${name('initFrom')} ${path}`);
+  }
   if (start !== null && 'ckpt' in start) {
     return prepared !== null ? loadResumedPreparedData(prepared, start.ckpt, start.source)
       : loadResumedData(paths, start.ckpt, start.source, skip);

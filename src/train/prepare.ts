@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { type SkippedFile, skipRunFiles, skippedNotice } from '../checkpoint/corpus.js';
+import { type SkippedFile, refuseModelFiles, skipRunFiles, skippedNotice } from '../checkpoint/corpus.js';
 import { isFolder, samePath } from '../checkpoint/files.js';
 import {
   PREPARED_FILES, type PreparedMeta, isPreparedFolder, preparedLockPath, replacesOnlyPrepared, writePreparedFolder,
@@ -41,6 +41,7 @@ export function prepare(options: PrepareSettings, corpusPaths: readonly string[]
   }
   const settings = freshSettings(parseSettingTable(TEXT_SETTINGS, text));
   const paths = corpusPaths.length > 0 ? corpusPaths.map(absoluteCorpusPath) : [defaultCorpus()];
+  refuseModelFiles(corpusPaths, 'a text to prepare', () => 'name the text it was trained on');
   if (isFolder(out) && paths.some((path) => samePath(path, out))) {
     throw new SettingError('out', out, (name) => `${name('out')} ${out} is the corpus folder itself, where its ${FILES} would be read as text ` +
       `by the next prepare: write them to a folder of their own (${join(out, 'prepared')} is left out of the corpus)`);

@@ -9,6 +9,7 @@ import { POSITIVE_INTEGER, type SettingTable, type SettingsInput, parseSettingTa
 import { defaultStepperWorkers } from '../../parallel/inference.js';
 import { STDIN_PATH, fileName } from '../../text/corpus-files.js';
 import { isPreparedFolder } from '../../checkpoint/prepared.js';
+import { refuseModelFiles } from '../../checkpoint/corpus.js';
 import { readTextFile } from '../../text/utf8.js';
 import { formatProbability } from '../../text/probability.js';
 import { TOKEN_UNITS, type TextLevel, grouped } from '../../text/vocab.js';
@@ -73,6 +74,7 @@ export function register(program: Command): void {
 }
 
 async function runPerplexity(files: string[], flags: PerplexityFlags): Promise<void> {
+  refuseModelFiles(files, 'a text to score', (_, name) => `name the model with ${name('checkpoint')}, the texts after it`);
   // Read every input before the (slow) scoring, so a missing file fails at once; a prepared folder's split is read as it is scored.
   const inputs = [
     ...files.map((file) => (file !== STDIN_PATH && isPreparedFolder(file) ? { folder: file }
