@@ -180,6 +180,15 @@ describe('the command line', () => {
     expect(readdirSync(folder)).toEqual(['model.json']);
   }, 30_000);
 
+  it('a corpus folder that holds only what rnn wrote (a run\'s folder) is refused naming what was left out of it', async () => {
+    const folder = scratch.folder();
+    const run = join(folder, 'run');
+    mkdirSync(run);
+    for (const name of ['best.json', 'latest.json']) copyFileSync(checkpoint, join(run, name));
+    expectOneLineError(await rnnIn(folder, ['train', 'run', '--max-steps', '1', '--out', 'new']), new RegExp(
+      `^rnn: corpus folder has no text files: ${run}; left out of it: ${run}/best\\.json \\(an rnn model\\), ${run}/latest\\.json \\(an rnn model\\)$`));
+  }, 30_000);
+
   it('prepare refuses to write into the corpus folder it reads, where the next prepare would read its files as text', async () => {
     const corpus = join(scratch.dir, 'texts');
     mkdirSync(corpus);

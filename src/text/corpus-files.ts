@@ -132,11 +132,14 @@ export function readCorpusFiles<F extends FileRead>(
     const stats = statOrThrow(path, 'corpus file not found');
     if (stats.isDirectory()) {
       const before = files.length;
-      for (const file of filesUnder(path, skip)) {
+      const left: string[] = [];
+      for (const file of filesUnder(path, skip, left)) {
         const found = readOnce(file, true);
         if (found !== null) files.push(found);
       }
-      if (files.length === before) throw new CorpusError(`corpus folder has no text files: ${path}`);
+      if (files.length === before) {
+        throw new CorpusError(`corpus folder has no text files: ${path}${left.length > 0 ? `; left out of it: ${left.join(', ')}` : ''}`);
+      }
     } else if (stats.isFile()) {
       files.push(readOnce(path, false)!);
     } else {
@@ -154,9 +157,9 @@ export function notText(path: string, offset: number): CorpusError {
 
 /**
  * The files under `folder`, recursively in sorted path order, skipping dotfiles, dot-folders and
- * what `skip` leaves out.
+ * what `skip` leaves out, which `left` gets as `PATH (why)`.
  */
-function filesUnder(folder: string, skip?: CorpusSkip): string[] {
+function filesUnder(folder: string, skip: CorpusSkip | undefined, left: string[]): string[] {
   const found: string[] = [];
   const visited = new Set<string>();
   const walk = (dir: string): void => {
@@ -172,11 +175,11 @@ function filesUnder(folder: string, skip?: CorpusSkip): string[] {
     for (const name of names.filter((n) => !n.startsWith('.')).sort()) {
       const path = join(dir, name);
       const stats = statOrThrow(path, 'corpus file not found');
-      if (stats.isDirectory()) {
-        if (skip?.(path, true) == null) walk(path);
-      } else if (stats.isFile()) {
-        if (skip?.(path, false) == null) found.push(path);
-      }
+      if (!stats.isDirectory() && !stats.isFile()) continue;
+      const why = skip?.(path, stats.isDirectory()) ?? null;
+      if (why !== null) left.push(`${path} (${why})`);
+      else if (stats.isDirectory()) walk(path);
+      else found.push(path);
     }
   };
   walk(folder);
