@@ -96,7 +96,8 @@ describe('rnn --help', () => {
     [['eval', 'perplexty'], /^rnn: unknown command 'eval perplexty'; did you mean eval perplexity\?$/],
     [['eval', 'bits'], /^rnn: unknown command 'eval bits'; the commands of rnn eval: perplexity$/],
     [['train', 'fast'], /^rnn: unknown command 'train fast'; rnn train has no commands$/],
-    [['trian'], new RegExp(`^rnn: unknown command 'trian'; the commands of rnn: ${COMMANDS.join(', ')}$`)],
+    [['trian'], /^rnn: unknown command 'trian'; did you mean train\?$/],
+    [['fly'], new RegExp(`^rnn: unknown command 'fly'; the commands of rnn: ${COMMANDS.join(', ')}$`)],
   ])('rnn help %j: one line naming the commands there are, exit status 2', async (names, message) => {
     const run = await rnn('help', ...names);
     expectOneLineError(run, message);
@@ -115,6 +116,9 @@ describe('a mistyped command line', () => {
     [['sample', '--seef', '3'], /^rnn: unknown option --seef: did you mean --seed\? /],
     [['sample', '--top-x', '3'], /^rnn: unknown option --top-x: did you mean --top-k or --top-p\? /],
     [['sample', '--halp'], /^rnn: unknown option --halp: did you mean --help\? /],
+    // two letters swapped are one slip of the fingers, as one letter typed for another is
+    [['sample', '--tpo-k', '3'], /^rnn: unknown option --tpo-k: did you mean --top-k\? /],
+    [['sample', '--lne', '3'], /^rnn: unknown option --lne: did you mean --len\? /],
     // two edits are too many for a name of four letters, and one letter begins too many flags to suggest them
     [['sample', '--unit'], /^rnn: unknown option --unit; rnn sample --help lists the flags$/],
     [['sample', '--t', '1'], /^rnn: unknown option --t; rnn sample --help lists the flags$/],

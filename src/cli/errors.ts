@@ -97,15 +97,19 @@ function likelyNames(given: string, names: readonly string[]): string[] {
   return nearest;
 }
 
-/** The fewest insertions, deletions and substitutions of a character that turn `a` into `b` (Levenshtein). */
+/**
+ * The fewest insertions, deletions, substitutions of a character and swaps of two side by side
+ * that turn `a` into `b` (optimal string alignment: `--tpo-k` is one edit from `--top-k`, as commander counts).
+ */
 function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  let before: number[] = [], previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const row = [i];
     for (let j = 1; j <= b.length; j++) {
       row[j] = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) row[j] = Math.min(row[j]!, before[j - 2]! + 1);
     }
-    previous = row;
+    [before, previous] = [previous, row];
   }
   return previous[b.length]!;
 }
