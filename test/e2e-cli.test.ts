@@ -123,6 +123,9 @@ describe('a mistyped command line', () => {
     [['sample', '--unit'], /^rnn: unknown option --unit; rnn sample --help lists the flags$/],
     [['sample', '--t', '1'], /^rnn: unknown option --t; rnn sample --help lists the flags$/],
     [['trian'], /^rnn: unknown command 'trian'; did you mean train\?$/],
+    // a flag of a command's command, given to the command (rnn eval's to rnn eval perplexity)
+    [['eval', '--checkpoint', 'x.json'], /^rnn: unknown option --checkpoint: did you mean rnn eval perplexity --checkpoint\? rnn eval --help lists the flags$/],
+    [['eval', '--text=a'], /^rnn: unknown option --text=a: did you mean rnn eval perplexity --text=a\? rnn eval --help lists the flags$/],
     // a checkpoint given as an argument to a command that takes it as a flag
     [['sample', 'ckpt.json'], /^rnn: sample takes no arguments \(got 1\); name a checkpoint with --checkpoint FILE; rnn sample --help lists the flags$/],
     [['info', 'a.json', 'b.json'], /^rnn: info takes at most 1 argument \(got 2\); rnn info --help lists the flags$/],

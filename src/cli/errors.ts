@@ -56,9 +56,17 @@ export function usageErrorLine(text: string, command: Command): string {
   const unknown = /^unknown option '([^']+)'/.exec(phrase);
   if (unknown === null) return `rnn: ${phrase.replace(/\n\(Did you mean (.+)\?\)$/, '; did you mean $1?')}\n`;
   const flags = command.options.flatMap((option) => (option.long === undefined || option.hidden ? [] : [option.long]));
-  const meant = likelyNames(unknown[1]!, [...flags, '--help']);
   const usage = commandPath(command);
-  return `rnn: unknown option ${unknown[1]}${meant.length > 0 ? `: did you mean ${orList(meant)}?` : ';'} ${usage} --help lists the flags\n`;
+  // a flag of one of its commands (rnn eval perplexity's, given to rnn eval): that command with it; rnn's are too many to name
+  const given = unknown[1]!, flag = given.split('=')[0]!;
+  const takesFlag = (sub: Command) => sub.options.some((option) => option.long === flag && !option.hidden);
+  const owners = command.parent === null ? [] : command.commands.filter(takesFlag);
+  if (owners.length > 0) {
+    const meant = orList(owners.map((sub) => `${commandPath(sub)} ${given}`));
+    return `rnn: unknown option ${given}: did you mean ${meant}? ${usage} --help lists the flags\n`;
+  }
+  const meant = likelyNames(given, [...flags, '--help']);
+  return `rnn: unknown option ${given}${meant.length > 0 ? `: did you mean ${orList(meant)}?` : ';'} ${usage} --help lists the flags\n`;
 }
 
 /** `rnn eval perplexity`: how a command is run. */
