@@ -123,6 +123,9 @@ describe('a mistyped command line', () => {
     [['sample', '--unit'], /^rnn: unknown option --unit; rnn sample --help lists the flags$/],
     [['sample', '--t', '1'], /^rnn: unknown option --t; rnn sample --help lists the flags$/],
     [['trian'], /^rnn: unknown command 'trian'; did you mean train\?$/],
+    // an argument to a command that takes only commands: the commands it takes
+    [['eval', 'notes.txt'], /^rnn: unknown command 'notes\.txt'; the commands of rnn eval: perplexity$/],
+    [['fly'], /^rnn: unknown command 'fly'; the commands of rnn: train, prepare, sample, eval, plot, export, import, info, serve$/],
     // a flag of a command's command, given to the command (rnn eval's to rnn eval perplexity)
     [['eval', '--checkpoint', 'x.json'], /^rnn: unknown option --checkpoint: did you mean rnn eval perplexity --checkpoint\? rnn eval --help lists the flags$/],
     [['eval', '--text=a'], /^rnn: unknown option --text=a: did you mean rnn eval perplexity --text=a\? rnn eval --help lists the flags$/],

@@ -36,7 +36,8 @@ export function reportError(err: unknown): number {
  * option --temp: did you mean --temperature? rnn sample --help lists the flags`); arguments
  * past those it takes, with the flag that names a checkpoint where it has one (`rnn sample
  * ckpt.json`); a missing argument with what it is (`rnn: import needs a <state> argument:
- * rnn-state/1 JSON file, …`); commander's other errors on one line, their suggestion joined to them.
+ * rnn-state/1 JSON file, …`); an unknown command as `unknownCommandLine` words it; commander's other errors on one line,
+ * their suggestion joined to them.
  */
 export function usageErrorLine(text: string, command: Command): string {
   const phrase = text.trimEnd().replace(/^error: /, '');
@@ -53,6 +54,8 @@ export function usageErrorLine(text: string, command: Command): string {
     const description = command.registeredArguments.find((argument) => argument.name() === missing[1])?.description;
     return `rnn: ${command.name()} needs a <${missing[1]}> argument${description ? `: ${description}` : ''}\n`;
   }
+  const unknownCommand = /^unknown command '([^']+)'(?:\n\(Did you mean .+\?\))?$/.exec(phrase);
+  if (unknownCommand !== null) return `rnn: ${unknownCommandLine([unknownCommand[1]!], command)}\n`;
   const unknown = /^unknown option '([^']+)'/.exec(phrase);
   if (unknown === null) return `rnn: ${phrase.replace(/\n\(Did you mean (.+)\?\)$/, '; did you mean $1?')}\n`;
   const flags = command.options.flatMap((option) => (option.long === undefined || option.hidden ? [] : [option.long]));
