@@ -92,6 +92,12 @@ describe('rnn --help', () => {
     expect(help).toEqual(flag);
   });
 
+  it('rnn help help gives rnn\'s help, which tells what help does', async () => {
+    const [help, flag] = await Promise.all([rnn('help', 'help'), rnn('--help')]);
+    expect(help.stdout).toMatch(/\n {2}help \[command\.\.\.\] +display help for a command, nested ones too\n/);
+    expect(help).toEqual(flag);
+  });
+
   it.each([
     [['eval', 'perplexty'], /^rnn: unknown command 'eval perplexty'; did you mean eval perplexity\?$/],
     [['eval', 'bits'], /^rnn: unknown command 'eval bits'; the commands of rnn eval: perplexity$/],

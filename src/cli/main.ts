@@ -49,6 +49,8 @@ function reportUsageErrors(command: Command): void {
  * line naming the commands there are.
  */
 function showHelpOf(program: Command, names: readonly string[]): never {
+  // `rnn help help`: the help command is rnn's own, told of in rnn's help
+  if (names.length === 1 && names[0] === 'help') return program.help();
   let command: Command = program;
   for (const [i, name] of names.entries()) {
     const next = command.commands.find((sub) => sub.name() === name || sub.aliases().includes(name));
