@@ -333,6 +333,8 @@ describe('BatchSource', () => {
     expect(new BatchSource(new Int32Array(25), 4, 6).stepsPerEpoch).toBe(1);
     expect(() => new BatchSource(stream, 4, 6, 'word')).toThrow(/one batch needs 25 tokens and it has 23/);
     expect(() => new BatchSource(new Int32Array(24), 4, 6)).toThrow(/needs 25 characters and it has 24/);
+    // counts grouped as every other message groups them
+    expect(() => new BatchSource(new Int32Array(180_001), 100_000, 50)).toThrow(/one batch needs 5,000,001 characters and it has 180,001;/);
   });
 });
 

@@ -1,6 +1,6 @@
 import { checkPositiveInteger, SettingError } from '../input/settings.js';
 import type { TokenArray } from './tokens.js';
-import { TOKEN_UNITS, type TextLevel } from './vocab.js';
+import { TOKEN_UNITS, type TextLevel, grouped, tokenCount } from './vocab.js';
 
 /**
  * Training batches as char-rnn / torch-rnn cut them: the stream is split into B contiguous
@@ -25,7 +25,7 @@ export class BatchSource {
     if (this.stepsPerEpoch < 1) {
       throw new SettingError('batch', batchSize, (name) =>
         `the training split is too short for ${name('batch')} ${batchSize} ${name('seqLen')} ${seqLen}: ` +
-          `one batch needs ${batchSize * seqLen + 1} ${TOKEN_UNITS[level].many} and it has ${stream.length}; ` +
+          `one batch needs ${tokenCount(batchSize * seqLen + 1, level)} and it has ${grouped(stream.length)}; ` +
           `use a smaller ${name('batch')} or ${name('seqLen')}, a smaller ${name('valFrac')}, or more text`);
     }
   }
