@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createProgress, wrapToWidth } from '../src/cli/progress.js';
 import type { EvalEvent } from '../src/train/events.js';
+import { TRAIN_DEFAULTS } from '../src/checkpoint/settings.js';
 
 const ESC = String.fromCharCode(0x1b);
 const visibleWidth = (line: string) => [...line.replace(new RegExp(`${ESC}\\[[0-9;]*m`, 'g'), '')].length;
@@ -93,6 +94,25 @@ describe('the done line of a diverged run', () => {
       });
       expect(write.mock.calls.map(([chunk]) => String(chunk)).join(''))
         .toBe('done, diverged, at step 50 (epoch 0.06) after 2s: train 3.060e+31, val —, best val 2.500; nothing saved\n');
+    } finally {
+      write.mockRestore();
+    }
+  });
+});
+
+describe('the start lines of plain progress', () => {
+  it('count one step, one worker and one validation character in the singular', () => {
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      createProgress('plain').onEvent({
+        event: 'start', resumedFrom: null, step: 0, parameters: 100, corpus: ['/tmp/tiny.txt'],
+        model: { vocabSize: 5, cell: 'gru', numLayers: 1, hiddenSize: 8, embedDim: 4, dropout: 0 },
+        settings: { ...TRAIN_DEFAULTS, workers: 1, kernels: 'js', evalEvery: 10 },
+        limits: { epochs: null, maxSteps: 1, timeSeconds: null }, trainTokens: 201, valTokens: 1, stepsPerEpoch: 1, totalSteps: 1,
+        out: { latest: 'run/latest.json', best: 'run/best.json' }, skipped: 0,
+      });
+      expect(write.mock.calls.map(([chunk]) => String(chunk)).join('').split('\n')[1])
+        .toBe('data: /tmp/tiny.txt: 201 training and 1 validation character, 1 step per epoch (batch 32 × 50), 1 worker, js kernels');
     } finally {
       write.mockRestore();
     }

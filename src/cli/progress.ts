@@ -88,7 +88,8 @@ function startLines(e: StartEvent): string[] {
       (coverage ? ` (${coverage})` : '') +
       (e.vocabAdded && e.vocabAdded.length > 0 ? ` (${grouped(e.vocabAdded.length)} added: ${addedText(e.vocabAdded)})` : ''),
     `data: ${dataText(e)}: ${grouped(e.trainTokens)} training and ` +
-      `${grouped(e.valTokens)} validation ${unit.many}, ${grouped(e.stepsPerEpoch)} steps per epoch ` +
+      `${grouped(e.valTokens)} validation ${e.valTokens === 1 ? unit.one : unit.many}, ` +
+      `${grouped(e.stepsPerEpoch)} step${e.stepsPerEpoch === 1 ? '' : 's'} per epoch ` +
       `(batch ${e.settings.batch} × ${e.settings.seqLen}), ${e.settings.workers} worker${e.settings.workers === 1 ? '' : 's'}, ` +
       `${e.settings.kernels} kernels`,
     `until: ${limitsText(e)}; checkpoints: ${e.out.latest}${e.valTokens > 0 ? ` (best: ${e.out.best})` : ''}`,
