@@ -203,6 +203,12 @@ describe('reading a corpus, and the token stream', () => {
     expect(() => streamCorpus([file, link], 'file')).toThrow(`${link} is in the corpus twice (also as ${file}): name each file once`);
   });
 
+  it('refuses a prime file or a text to score that holds a NUL byte (UTF-16, a binary file), as a corpus file is refused', () => {
+    const utf16 = tempFile(Buffer.from('hi there', 'utf16le'));
+    expect(() => streamCorpus([utf16], 'file')).toThrow(`${utf16}: not a text file (NUL byte at offset 1)`);
+    expect(() => readTextFile(utf16)).toThrow(`${utf16}: not a text file (NUL byte at offset 1)`);
+  });
+
   it('reads a prime file as written, its BOM stripped and its CRLF as LF where a model reads it', () => {
     const read = readTextFile(tempFile('\uFEFFThe\r\nend'));
     expect(read).toBe('\uFEFFThe\r\nend');

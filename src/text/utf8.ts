@@ -1,5 +1,5 @@
 import { CorpusError } from './corpus.js';
-import { STDIN_NAME, STDIN_PATH, readOrThrow, refuseEmptyPath, standardInput, statOrThrow } from './corpus-files.js';
+import { NUL, STDIN_PATH, fileName, notText, readOrThrow, refuseEmptyPath, standardInput, statOrThrow } from './corpus-files.js';
 import { lfLineEnds } from './documents.js';
 import { grouped } from './vocab.js';
 
@@ -11,13 +11,22 @@ import { grouped } from './vocab.js';
 
 /**
  * A whole text file (e.g. `--prime-file`), or standard input for `-`, as written: its leading BOM
- * is dropped where a model reads the text (`textAsRead`), once, as from a string.
+ * is dropped where a model reads the text (`textAsRead`), once, as from a string. A NUL byte
+ * (a binary file, UTF-16) is refused, as in a corpus file.
  */
 export function readTextFile(path: string): string {
-  if (path === STDIN_PATH) return decodeUtf8(STDIN_NAME, standardInput(), UTF8_AS_WRITTEN);
-  refuseEmptyPath(path, 'text');
-  statOrThrow(path, 'file not found');
-  return decodeUtf8(path, readOrThrow(path), UTF8_AS_WRITTEN);
+  const name = fileName(path);
+  let bytes: Uint8Array;
+  if (path === STDIN_PATH) {
+    bytes = standardInput();
+  } else {
+    refuseEmptyPath(path, 'text');
+    statOrThrow(path, 'file not found');
+    bytes = readOrThrow(path);
+  }
+  const nul = bytes.indexOf(NUL);
+  if (nul >= 0) throw notText(name, nul);
+  return decodeUtf8(name, bytes, UTF8_AS_WRITTEN);
 }
 
 /**
