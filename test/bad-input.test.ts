@@ -1,4 +1,5 @@
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Model, loadModel } from '../src/api/index.js';
@@ -187,6 +188,22 @@ describe('the command line', () => {
     for (const name of ['best.json', 'latest.json']) copyFileSync(checkpoint, join(run, name));
     expectOneLineError(await rnnIn(folder, ['train', 'run', '--max-steps', '1', '--out', 'new']), new RegExp(
       `^rnn: corpus folder has no text files: ${run}; left out of it: ${run}/best\\.json \\(an rnn model\\), ${run}/latest\\.json \\(an rnn model\\)$`));
+  }, 30_000);
+
+  it('a lock file that an ended rnn left in a corpus folder (an interrupted prepare\'s) is left out of the corpus, not read as text', async () => {
+    const folder = scratch.folder();
+    const lock = `{"pid":999999999,"host":"${hostname()}","startedAt":"2026-12-04T20:00:00.000Z"}\n`;
+    mkdirSync(join(folder, 'data'));
+    writeFileSync(join(folder, 'data', 'meta.json.lock'), lock);
+    expectOneLineError(await rnnIn(folder, ['train', 'data', '--max-steps', '1', '--batch', '1', '--seq-len', '4', '--out', 'run']),
+      new RegExp(`^rnn: corpus folder has no text files: ${folder}/data; left out of it: ${folder}/data/meta\\.json\\.lock \\(an rnn lock file\\)$`));
+    mkdirSync(join(folder, 'notes', 'old'), { recursive: true });
+    writeFileSync(join(folder, 'notes', 'a.txt'), speeches(3000));
+    writeFileSync(join(folder, 'notes', 'old', 'latest.json.lock'), lock);
+    const run = await rnnIn(folder, ['prepare', 'notes', '--out', 'prepared']);
+    expect(run.stderr).toBe(`rnn: warning: left out of the corpus: ${folder}/notes/old/latest.json.lock (an rnn lock file)\n`);
+    expect(JSON.parse(readFileSync(join(folder, 'prepared', 'meta.json'), 'utf8')).corpus.files.map((f: { path: string }) => f.path))
+      .toEqual([join(folder, 'notes', 'a.txt')]);
   }, 30_000);
 
   it('prepare refuses to write into the corpus folder it reads, where the next prepare would read its files as text', async () => {

@@ -19,13 +19,15 @@ import type { LoadedModel } from './load.js';
 /**
  * Leaves out of a corpus folder what rnn wrote: its checkpoints and `rnn-state` models (known
  * by how they begin: `{"format":"rnn-checkpoint/…` or `rnn-state/…`, `format` written first),
- * prepared folders (`rnn prepare`), and `outputs`, the files or folder a run writes to. Each path left out is added to `skipped`
- * with why.
+ * prepared folders (`rnn prepare`), the lock files `isLock` knows (one an interrupted run or
+ * prepare left), and `outputs`, the files or folder a run writes to. Each path left out is added
+ * to `skipped` with why.
  */
-export function skipRunFiles(outputs: readonly string[], skipped: SkippedFile[]): CorpusSkip {
+export function skipRunFiles(outputs: readonly string[], skipped: SkippedFile[], isLock: (path: string) => boolean): CorpusSkip {
   const left = new Set(outputs.map((path) => resolve(path)));
+  const fileSkip = (path: string): string | null => (isModelFile(path) ? 'an rnn model' : isLock(path) ? 'an rnn lock file' : null);
   return (path, isFolder) => {
-    const why = left.has(resolve(path)) ? "the run's output" : isFolder ? preparedFolderSkip(path) : isModelFile(path) ? 'an rnn model' : null;
+    const why = left.has(resolve(path)) ? "the run's output" : isFolder ? preparedFolderSkip(path) : fileSkip(path);
     if (why !== null) skipped.push({ path, why });
     return why;
   };

@@ -14,7 +14,7 @@ import { type CorpusSkip, STDIN_PATH, absoluteCorpusPath, fileName } from '../te
 import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
 import { type TextLevel, Vocabulary, tokenCount } from '../text/vocab.js';
 import { type BaseModel, fineTunePreparedData, loadFineTuneData } from './finetune.js';
-import { lockPath } from './lock.js';
+import { isLockFile, lockPath } from './lock.js';
 import { outputPaths } from './output.js';
 
 /** The package root: the first folder above this module with a package.json (src/ and dist/src/ alike). */
@@ -59,12 +59,12 @@ export function vocabularyOptions(settings: TrainSettings): { valFrac: number; m
 }
 
 /**
- * What a corpus folder's walk leaves out (`skipRunFiles`): rnn's models, and the output `out` of
+ * What a corpus folder's walk leaves out (`skipRunFiles`): rnn's models and lock files, and the output `out` of
  * this run, when known — its folder, or its checkpoint and lock files.
  */
 export function skipRunOutput(out: string | null, skipped: SkippedFile[]): CorpusSkip {
   const paths = out === null ? null : outputPaths(out);
-  return skipRunFiles(paths === null ? [] : [out!, paths.latest, paths.best, lockPath(paths)], skipped);
+  return skipRunFiles(paths === null ? [] : [out!, paths.latest, paths.best, lockPath(paths)], skipped, isLockFile);
 }
 
 /**

@@ -21,8 +21,10 @@ export interface RunLock {
 
 /** The lock file of an output: beside its `latest` checkpoint, for both layouts (`DIR/latest.json.lock`, `FILE.json.lock`). */
 export function lockPath(paths: OutputPaths): string {
-  return `${paths.latest}.lock`;
+  return `${paths.latest}${LOCK_SUFFIX}`;
 }
+
+const LOCK_SUFFIX = '.lock';
 
 /**
  * Takes a run's output's lock (`takeLock`), so that one run at a time writes there; a refusal
@@ -99,6 +101,11 @@ export function takeLock(path: string, out: string, holder: string, setting: 'ou
   };
   process.on('exit', release);
   return { path, notice, release };
+}
+
+/** Whether the file at `path` is a lock of rnn's (`FILE.lock`, its owner in it), of a live process or one that ended. */
+export function isLockFile(path: string): boolean {
+  return path.endsWith(LOCK_SUFFIX) && readOwner(path) !== null;
 }
 
 function readOwner(path: string): LockOwner | null {

@@ -10,7 +10,7 @@ import { CorpusError } from '../text/corpus.js';
 import { absoluteCorpusPath } from '../text/corpus-files.js';
 import { vocabShortfallWarning } from '../text/word-vocab.js';
 import { defaultCorpus, vocabularyOptions } from './data.js';
-import { takeLock } from './lock.js';
+import { isLockFile, takeLock } from './lock.js';
 import { freshSettings } from './options.js';
 
 /** What `prepare` accepts: the text settings of `rnn train` (TEXT_SETTINGS), as flags or values, and the folder to write. */
@@ -57,7 +57,7 @@ export function prepare(options: PrepareSettings, corpusPaths: readonly string[]
   }
   const skipped: SkippedFile[] = [];
   const meta = writePreparedFolder(paths, { ...vocabularyOptions(settings), docs: settings.docs }, out, {
-    onProgress: callbacks.onProgress, skip: skipRunFiles([out], skipped), hold: () => {
+    onProgress: callbacks.onProgress, skip: skipRunFiles([out], skipped, isLockFile), hold: () => {
       const lock = takeLock(preparedLockPath(out), out, 'rnn prepare');
       if (lock.notice !== null) callbacks.onWarning?.(new InputError(lock.notice));
       return lock;
