@@ -41,7 +41,8 @@ export function takeRunLock(paths: OutputPaths, out: string, setting: 'out' | 'r
  * whose process is gone (this host, no such pid) is moved aside and, unless another's lock took
  * its place meanwhile, taken over with a notice; a live one is a SettingError naming its
  * process (and `setting`, the flag that named `out`). The lock goes when the process exits,
- * however it exits, if `release` was not called first.
+ * if `release` was not called first; one that a signal kills (while it reads or writes
+ * synchronously, where no handler runs) leaves it to be taken over.
  */
 export function takeLock(path: string, out: string, holder: string, setting: 'out' | 'resume' = 'out'): RunLock {
   const inUse = (owner: LockOwner): SettingError => new SettingError(setting, out, (name) =>
