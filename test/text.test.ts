@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -191,6 +192,14 @@ describe('reading a corpus, and the token stream', () => {
     const binaryOnly = join(scratch, 'binary-only');
     tempFile(Buffer.from([0, 1, 2]), 'data.bin', binaryOnly);
     expect(() => streamCorpus([binaryOnly], 'file')).toThrow(`corpus folder has no text files: ${binaryOnly}`);
+  });
+
+  it('refuses a pipe or a device named as a corpus (/dev/stdin, <(cat …)), which cannot be read twice, offering standard input', () => {
+    const fifo = join(scratch, 'corpus.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const offer = 'a pipe or device, read once, where a corpus is read more than once: give its text on standard input as - instead';
+    expect(() => streamCorpus([fifo], 'file')).toThrow(`${fifo} is ${offer}`);
+    expect(() => streamCorpus(['/dev/null'], 'file')).toThrow(`/dev/null is ${offer}`);
   });
 
   it('refuses a file reached twice, named twice, named and in a folder named, or by a link', () => {

@@ -142,6 +142,10 @@ export function readCorpusFiles<F extends FileRead>(
       }
     } else if (stats.isFile()) {
       files.push(readOnce(path, false)!);
+    } else if (stats.isFIFO() || stats.isCharacterDevice() || stats.isSocket()) {
+      // standard input is read once and held (standardInput), so that every pass sees the same text
+      throw new CorpusError(`${path} is a pipe or device, read once, where a corpus is read more than once: ` +
+        `give its text on ${STDIN_NAME} as ${STDIN_PATH} instead`);
     } else {
       throw new CorpusError(`corpus path is neither a file nor a folder: ${path}`);
     }
