@@ -194,6 +194,15 @@ describe('reading a corpus, and the token stream', () => {
     expect(() => streamCorpus([binaryOnly], 'file')).toThrow(`corpus folder has no text files: ${binaryOnly}`);
   });
 
+  it('names a link to nothing, in a corpus folder or named, as a link and where it leads', () => {
+    const folder = join(scratch, 'dangling');
+    tempFile('text', 'a.txt', folder);
+    symlinkSync('gone.txt', join(folder, 'b.txt'));
+    const message = `corpus file not found: ${join(folder, 'b.txt')} (a link to gone.txt, which is not there)`;
+    expect(() => streamCorpus([folder], 'file')).toThrow(message);
+    expect(() => streamCorpus([join(folder, 'b.txt')], 'file')).toThrow(message);
+  });
+
   it('refuses a pipe or a device named as a corpus (/dev/stdin, <(cat …)), which cannot be read twice, offering standard input', () => {
     const fifo = join(scratch, 'corpus.fifo');
     execFileSync('mkfifo', [fifo]);

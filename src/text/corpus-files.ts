@@ -1,4 +1,6 @@
-import { closeSync, openSync, readdirSync, readFileSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
+import {
+  closeSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, realpathSync, statSync, type Stats,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isatty } from 'node:tty';
 import { CorpusError } from './corpus.js';
@@ -195,8 +197,17 @@ export function statOrThrow(path: string, missing: string): Stats {
     return statSync(path);
   } catch (err) {
     const code = errorCode(err);
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new CorpusError(`${missing}: ${path}`);
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new CorpusError(`${missing}: ${path}${danglingLink(path)}`);
     throw new CorpusError(cannotRead(path, code));
+  }
+}
+
+/** ` (a link to TARGET, which is not there)` where `path`, not found, is a link to nothing; else nothing. */
+function danglingLink(path: string): string {
+  try {
+    return lstatSync(path).isSymbolicLink() ? ` (a link to ${readlinkSync(path)}, which is not there)` : '';
+  } catch {
+    return '';
   }
 }
 
