@@ -1,8 +1,11 @@
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { escapeCharacters } from '../src/cli/commands/info.js';
 import { unknownTokensWarning } from '../src/cli/errors.js';
-import { ROOT, rnnIn } from './helpers/cli.js';
+import { ROOT, TINY_RUN, rnnIn } from './helpers/cli.js';
+import { scratchFolder } from './helpers/files.js';
+import { speeches } from './helpers/speeches.js';
 
 describe("rnn info's quoted tokens", () => {
   it('escapes a combining mark with nothing of its own to combine with, so it does not join the quote or its neighbour', () => {
@@ -36,4 +39,19 @@ describe("rnn info's corpus line", () => {
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/^corpus +1 file, 275 characters \(247 train, 28 validation\), docs sentence \(sentence rules version 1\), val-frac 0\.1$/m);
   });
+});
+
+describe("rnn info's corpus rows", () => {
+  const scratch = scratchFolder('rnn-info-');
+
+  it('name the prepared folder a run read its token ids from, after the files it was made from', async () => {
+    const dir = scratch.folder();
+    writeFileSync(join(dir, 'corpus.txt'), speeches(3000));
+    const prepared = await rnnIn(dir, ['prepare', 'corpus.txt', '--out', 'data']);
+    expect(prepared.status).toBe(0);
+    const run = await rnnIn(dir, ['train', 'data', ...TINY_RUN, '--max-steps', '1', '--out', 'run']);
+    expect(run.status).toBe(0);
+    const info = await rnnIn(dir, ['info', 'run']);
+    expect(info.stdout).toMatch(new RegExp(`\\n {2,}${join(dir, 'corpus.txt')} \\([\\d,]+ bytes\\)\\nprepared +${join(dir, 'data')} \\(rnn prepare: the token ids it trained on\\)\\n`));
+  }, 30_000);
 });

@@ -58,6 +58,7 @@ function infoText(c: ModelInfo): string {
         `val-frac ${k.valFrac}`,
     ]);
     for (const f of k.files) rows.push(['', `${f.path} (${grouped(f.bytes)} bytes)`]);
+    if (k.prepared !== undefined) rows.push(['prepared', `${k.prepared} (rnn prepare: the token ids it trained on)`]);
   }
   if (c.initFrom !== null) {
     const { path: from, step, sha256 } = c.initFrom;
