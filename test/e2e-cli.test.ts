@@ -129,6 +129,9 @@ describe('a mistyped command line', () => {
     [['sample', '--unit'], /^rnn: unknown option --unit; rnn sample --help lists the flags$/],
     [['sample', '--t', '1'], /^rnn: unknown option --t; rnn sample --help lists the flags$/],
     [['trian'], /^rnn: unknown command 'trian'; did you mean train\?$/],
+    // a flag written with a typographic dash (pasted from a page that set -- as an em dash): the flag, not a file not found
+    [['train', 'x.txt', '—hidden', '8'], /^rnn: —hidden begins with a dash that is not a hyphen \(—, U\+2014\): did you mean --hidden\?$/],
+    [['sample', '–len', '8'], /^rnn: –len begins with a dash that is not a hyphen \(–, U\+2013\): did you mean --len\?$/],
     // an argument to a command that takes only commands: the commands it takes
     [['eval', 'notes.txt'], /^rnn: unknown command 'notes\.txt'; the commands of rnn eval: perplexity$/],
     [['fly'], /^rnn: unknown command 'fly'; the commands of rnn: train, prepare, sample, eval, plot, export, import, info, serve$/],
@@ -159,6 +162,7 @@ describe('a mistyped command line', () => {
     expectOneLineError(await rnn('eval', 'perplexity', '--text', '-x', '--text=--json', '--checkpoint', at('missing.json')),
       /^rnn: checkpoint not found: .*missing\.json$/);
     expectOneLineError(await rnn('sample', '--prime', '-x', '--checkpoint', at('missing.json')), /^rnn: checkpoint not found: .*missing\.json$/);
+    expectOneLineError(await rnn('sample', '--prime', '—len', '--checkpoint', at('missing.json')), /^rnn: checkpoint not found: .*missing\.json$/);
   });
 
   it('suggests no flag that --help leaves out', () => {

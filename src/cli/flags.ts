@@ -90,6 +90,7 @@ function isFlagOf(command: Command, word: string): boolean {
 export function refuseMissingValues(command: Command): void {
   const parseOptions = command.parseOptions.bind(command);
   command.parseOptions = (args) => {
+    if (command.parent === null) refuseTypographicDashes(commandNamedIn(command, args), args);
     for (let i = 0; i < args.length && args[i] !== '--'; i++) {
       const option = command.options.find((flag) => spelt(flag, args[i]!));
       if (option === undefined || !option.required) continue;
@@ -104,4 +105,37 @@ export function refuseMissingValues(command: Command): void {
     }
     return parseOptions(args);
   };
+}
+
+/** The command that `args`, given to `program`, run: the commands they name first, one in another (`eval perplexity`). */
+function commandNamedIn(program: Command, args: readonly string[]): Command {
+  let command = program;
+  for (const word of args) {
+    const sub = command.commands.find((each) => each.name() === word || each.aliases().includes(word));
+    if (sub === undefined) break;
+    command = sub;
+  }
+  return command;
+}
+
+/** Dashes that a page or a word processor sets for `-` or `--`: figure, en and em dashes, the horizontal bar, the minus sign. */
+const TYPOGRAPHIC_DASH = /^([\u2012-\u2015\u2212])\1?(?=[a-z])/;
+
+/**
+ * Refuses a word that is one of `command`'s flags but for a typographic dash in place of `--`
+ * (`—hidden`, pasted from a page that set `--` as an em dash), naming the dash: else it would be
+ * read as a corpus file not found, or an argument too many.
+ */
+function refuseTypographicDashes(command: Command, args: readonly string[]): void {
+  for (const [i, word] of args.entries()) {
+    if (word === '--') return;
+    const dash = TYPOGRAPHIC_DASH.exec(word);
+    // a flag's value is as given (`--prime —len`)
+    if (dash === null || command.options.some((option) => option.required && spelt(option, args[i - 1] ?? ''))) continue;
+    const flag = `--${word.slice(dash[0].length)}`;
+    if (!isFlagOf(command, flag)) continue;
+    const code = `U+${dash[1]!.codePointAt(0)!.toString(16).toUpperCase()}`;
+    command.error(`error: ${word} begins with a dash that is not a hyphen (${dash[1]}, ${code}): did you mean ${flag}?`,
+      { code: 'commander.unknownOption' });
+  }
 }
