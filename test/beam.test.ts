@@ -243,6 +243,22 @@ describe('beam search: streaming and limits', () => {
     expect(() => checkBeamFits(config, largest + 1, 10)).toThrow(SettingError);
   });
 
+  it('refuses a --len too long for any beam, naming --len and the longest that fits with the beam asked', () => {
+    let error: unknown;
+    try {
+      checkBeamFits(config, 2, 1e9);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(SettingError);
+    expect((error as SettingError).setting).toBe('len');
+    const message = (error as SettingError).messageNaming((name) => `--${name}`);
+    expect(message).toMatch(/^--len 1000000000 with --beam 2: /);
+    const longest = Number(/--len (\d+) is the longest that fits with this model and --beam$/.exec(message)![1]);
+    expect(() => checkBeamFits(config, 2, longest)).not.toThrow();
+    expect(() => checkBeamFits(config, 2, longest + 1)).toThrow(SettingError);
+  });
+
   it.each(['lstm', 'gru', 'rnn'] as const)('estimates no less than a %s beam\'s engine takes', (cell) => {
     const small = { cell, vocabSize: 30, embedDim: 5, hiddenSize: 12, numLayers: 2, dropout: 0 };
     for (const beam of [1, 7, 50]) {

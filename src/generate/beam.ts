@@ -76,22 +76,32 @@ export function beamBytes(config: ModelConfig, beam: number, length: number): { 
 
 /**
  * Checks that a beam of `beam` fits this machine and an engine's arena (a WebAssembly memory,
- * 4 GiB): when not, the error names the largest beam that does at this model and `length`.
+ * 4 GiB): when not, the error names the largest beam that does at this model and `length`, or,
+ * where no beam does (a `length` whose hypotheses fill the memory), the longest `length` that
+ * does with this beam.
  */
 export function checkBeamFits(config: ModelConfig, beam: number, length: number): void {
   const memory = totalmem();
-  const fits = (n: number) => {
-    const bytes = beamBytes(config, n, length);
+  const fits = (n: number, len: number) => {
+    const bytes = beamBytes(config, n, len);
     return bytes.arena <= ARENA_LIMIT_BYTES && bytes.total <= memory;
   };
-  if (fits(beam)) return;
-  const largest = largestThatFits(beam, fits);
+  if (fits(beam, length)) return;
   const { arena, total } = beamBytes(config, beam, length);
   const problem = arena > ARENA_LIMIT_BYTES
     ? `its engine needs about ${mib(arena)}, more than the ${mib(ARENA_LIMIT_BYTES)} an engine can address (a WebAssembly memory)`
     : `it needs about ${mib(total)} of memory, more than the ${mib(memory)} this machine has`;
-  throw new SettingError('beam', beam, (name) => `${name('beam')} ${beam}: ${problem}; ` +
-    (largest > 0 ? `${name('beam')} ${largest} is the largest that fits with this model and ${name('len')}` : 'no beam fits with this model'));
+  const largest = largestThatFits(beam, (n) => fits(n, length));
+  if (largest > 0) {
+    throw new SettingError('beam', beam, (name) =>
+      `${name('beam')} ${beam}: ${problem}; ${name('beam')} ${largest} is the largest that fits with this model and ${name('len')}`);
+  }
+  const longest = largestThatFits(length, (len) => fits(beam, len));
+  if (longest > 0) {
+    throw new SettingError('len', length, (name) =>
+      `${name('len')} ${length} with ${name('beam')} ${beam}: ${problem}; ${name('len')} ${longest} is the longest that fits with this model and ${name('beam')}`);
+  }
+  throw new SettingError('beam', beam, (name) => `${name('beam')} ${beam}: ${problem}; no beam fits with this model`);
 }
 
 /** Settings that a beam search takes but that change nothing, as warnings: a length penalty when every hypothesis has the same length. */
