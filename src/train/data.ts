@@ -186,8 +186,8 @@ function loadResumedPreparedData(prepared: PreparedFolder, ckpt: Checkpoint, sou
   const sameVocab = data.vocab.sameTokens(ckpt.vocab, trainedLevel);
   if (recorded !== null && (!fingerprintMatches(data.fingerprint, recorded) || !sameVocab)) {
     throw new CorpusError((name) =>
-      `the prepared folder ${dir} holds other data than ${source} was trained on ` +
-        `(${recordedDataText(recorded, trainedLevel)}${sameVocab ? '' : ', another vocabulary'}): ` +
+      `the prepared folder ${dir} holds other data${sameVocab ? '' : ' and another vocabulary'} than ${source} was trained on ` +
+        `(${recordedDataText(recorded, trainedLevel)}): ` +
         `resume with that data, or start a new run without ${name('resume')}`);
   }
   return data;
