@@ -1,7 +1,18 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createProgress, wrapToWidth } from '../src/cli/progress.js';
-import type { EvalEvent } from '../src/train/events.js';
+import type { EvalEvent, StartEvent } from '../src/train/events.js';
 import { TRAIN_DEFAULTS } from '../src/checkpoint/settings.js';
+
+/** What plain progress writes to stderr for `event`. */
+function plainOutput(event: Parameters<ReturnType<typeof createProgress>['onEvent']>[0]): string {
+  const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  try {
+    createProgress('plain').onEvent(event);
+    return write.mock.calls.map(([chunk]) => String(chunk)).join('');
+  } finally {
+    write.mockRestore();
+  }
+}
 
 const ESC = String.fromCharCode(0x1b);
 const visibleWidth = (line: string) => [...line.replace(new RegExp(`${ESC}\\[[0-9;]*m`, 'g'), '')].length;
@@ -45,15 +56,7 @@ describe('the eval line of plain progress', () => {
   const evalEvent = (sample: string): EvalEvent => ({
     event: 'eval', step: 10, epoch: 1, trainLoss: 2, valLoss: 1.5, bestValLoss: 1.5, improved: true, sample, seconds: 3,
   });
-  const evalLine = (sample: string): string => {
-    const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    try {
-      createProgress('plain').onEvent(evalEvent(sample));
-      return write.mock.calls.map(([chunk]) => String(chunk)).join('');
-    } finally {
-      write.mockRestore();
-    }
-  };
+  const evalLine = (sample: string): string => plainOutput(evalEvent(sample));
 
   it('shows a short sample whole, as JSON', () => {
     expect(evalLine('To be\nor')).toBe('eval step 10: val loss 1.500 (best), train 2.000 | sample: "To be\\nor"\n');
@@ -70,51 +73,40 @@ describe('the eval line of plain progress', () => {
 
 describe('the step line of plain progress', () => {
   it('tells the epoch, step, losses, speed and time left, in the run\'s tokens', () => {
-    const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    try {
-      createProgress('plain').onEvent({
-        event: 'step', step: 42, epoch: 1.25, loss: 2.5, smoothedLoss: 2.4567, valLoss: null, lr: 0.002, gradNorm: 1,
-        tokensPerSecond: 12_345, elapsedSeconds: 10, etaSeconds: 185, totalSteps: 100, skipped: 0,
-      });
-      expect(write.mock.calls.map(([chunk]) => String(chunk)).join(''))
-        .toBe('epoch 1.25 step 42/100 | loss 2.457 | val — | 12.3k chars/s | ETA 3m05s\n');
-    } finally {
-      write.mockRestore();
-    }
+    const output = plainOutput({
+      event: 'step', step: 42, epoch: 1.25, loss: 2.5, smoothedLoss: 2.4567, valLoss: null, lr: 0.002, gradNorm: 1,
+      tokensPerSecond: 12_345, elapsedSeconds: 10, etaSeconds: 185, totalSteps: 100, skipped: 0,
+    });
+    expect(output).toBe('epoch 1.25 step 42/100 | loss 2.457 | val — | 12.3k chars/s | ETA 3m05s\n');
   });
 });
 
 describe('the done line of a diverged run', () => {
   it('writes a huge loss in four significant digits, as it writes a small one in three decimals', () => {
-    const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    try {
-      createProgress('plain').onEvent({
-        event: 'done', reason: 'diverged', signal: null, step: 50, epoch: 0.06, trainLoss: 3.0600239772838083e31, valLoss: null,
-        bestValLoss: 2.5, latest: 'run/latest.json', best: null, elapsedSeconds: 2, skipped: 0, savedStep: null,
-      });
-      expect(write.mock.calls.map(([chunk]) => String(chunk)).join(''))
-        .toBe('done, diverged, at step 50 (epoch 0.06) after 2s: train 3.060e+31, val —, best val 2.500; nothing saved\n');
-    } finally {
-      write.mockRestore();
-    }
+    const output = plainOutput({
+      event: 'done', reason: 'diverged', signal: null, step: 50, epoch: 0.06, trainLoss: 3.0600239772838083e31, valLoss: null,
+      bestValLoss: 2.5, latest: 'run/latest.json', best: null, elapsedSeconds: 2, skipped: 0, savedStep: null,
+    });
+    expect(output).toBe('done, diverged, at step 50 (epoch 0.06) after 2s: train 3.060e+31, val —, best val 2.500; nothing saved\n');
   });
 });
 
 describe('the start lines of plain progress', () => {
+  const start: StartEvent = {
+    event: 'start', resumedFrom: null, step: 0, parameters: 100, corpus: ['/tmp/tiny.txt'],
+    model: { vocabSize: 5, cell: 'gru', numLayers: 1, hiddenSize: 8, embedDim: 4, dropout: 0 },
+    settings: { ...TRAIN_DEFAULTS, workers: 1, kernels: 'js', evalEvery: 10 },
+    limits: { epochs: null, maxSteps: 1, timeSeconds: null }, trainTokens: 201, valTokens: 1, stepsPerEpoch: 1, totalSteps: 1,
+    out: { latest: 'run/latest.json', best: 'run/best.json' }, skipped: 0,
+  };
+
   it('count one step, one worker and one validation character in the singular', () => {
-    const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    try {
-      createProgress('plain').onEvent({
-        event: 'start', resumedFrom: null, step: 0, parameters: 100, corpus: ['/tmp/tiny.txt'],
-        model: { vocabSize: 5, cell: 'gru', numLayers: 1, hiddenSize: 8, embedDim: 4, dropout: 0 },
-        settings: { ...TRAIN_DEFAULTS, workers: 1, kernels: 'js', evalEvery: 10 },
-        limits: { epochs: null, maxSteps: 1, timeSeconds: null }, trainTokens: 201, valTokens: 1, stepsPerEpoch: 1, totalSteps: 1,
-        out: { latest: 'run/latest.json', best: 'run/best.json' }, skipped: 0,
-      });
-      expect(write.mock.calls.map(([chunk]) => String(chunk)).join('').split('\n')[1])
-        .toBe('data: /tmp/tiny.txt: 201 training and 1 validation character, 1 step per epoch (batch 32 × 50), 1 worker, js kernels');
-    } finally {
-      write.mockRestore();
-    }
+    expect(plainOutput(start).split('\n')[1])
+      .toBe('data: /tmp/tiny.txt: 201 training and 1 validation character, 1 step per epoch (batch 32 × 50), 1 worker, js kernels');
+  });
+
+  it('group the count of the tokens --extend-vocab added, as every count', () => {
+    const vocabAdded = Array.from({ length: 2187 }, (_, i) => String.fromCodePoint(0x4e00 + i));
+    expect(plainOutput({ ...start, vocabAdded }).split('\n')[0]).toMatch(/, vocabulary 5 \(2,187 added: /);
   });
 });
