@@ -54,6 +54,15 @@ function withConfig(bytes: Buffer, fields: Record<string, unknown>): Buffer {
   return Buffer.concat([size, json, bytes.subarray(8 + length)]);
 }
 
+/** Runs rnn with `args` in the scratch folder, expecting it to succeed. */
+async function rnnOk(args: string[]): Promise<void> {
+  const run = await rnnIn(dir, args);
+  expect(run.status, run.stderr).toBe(0);
+}
+
+/** A GRU 1×8 and its batch, as small as a run that only has to write a file is. */
+const SMALL = ['--cell', 'gru', '--layers', '1', '--hidden', '8', '--embed', '4', '--batch', '4', '--seq-len', '8'];
+
 const SCORED = 'Fellow citizens, the state of the Union is strong.\nWe have much to do.';
 
 describe('an rnn run trained on by PyTorch DDP and brought back', () => {
@@ -123,25 +132,20 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
   it('writes the document rule of the folder\'s text, which the imported model then reads a text by', async () => {
     const corpus = join(dir, 'documents.txt');
     writeFileSync(corpus, speeches(3_000));
-    const ok = async (args: string[]) => {
-      const run = await rnnIn(dir, args);
-      expect(run.status, run.stderr).toBe(0);
-    };
-    const small = ['--cell', 'gru', '--layers', '1', '--hidden', '8', '--embed', '4', '--batch', '4', '--seq-len', '8'];
     // a --docs line model from new weights, and a --docs sentence one from --init, an export of a model rnn trained on its folder
     for (const docs of ['line', 'sentence'] as const) {
       const data = join(dir, `${docs}-data`), out = join(dir, `${docs}-torch`);
-      await ok(['prepare', corpus, '--docs', docs, '--out', data]);
-      let init = small;
+      await rnnOk(['prepare', corpus, '--docs', docs, '--out', data]);
+      let init = SMALL;
       if (docs === 'sentence') {
-        await ok(['train', data, ...small, '--workers', '1', '--max-steps', '1', '--out', join(dir, `${docs}-run`)]);
-        await ok(['export', join(dir, `${docs}-run`, 'latest.json'), '--out', join(dir, `${docs}-start.safetensors`)]);
+        await rnnOk(['train', data, ...SMALL, '--workers', '1', '--max-steps', '1', '--out', join(dir, `${docs}-run`)]);
+        await rnnOk(['export', join(dir, `${docs}-run`, 'latest.json'), '--out', join(dir, `${docs}-start.safetensors`)]);
         init = ['--init', join(dir, `${docs}-start.safetensors`)];
       }
       const ddp = await python(['-m', 'torch.distributed.run', '--nproc_per_node', '1', 'examples/pytorch/train_ddp.py', data,
         ...init, '--batch', '4', '--seq-len', '8', '--max-steps', '1', '--out', out]);
       expect(ddp.status, ddp.output).toBe(0);
-      await ok(['import', join(out, 'model.safetensors'), '--out', join(out, 'imported.json')]);
+      await rnnOk(['import', join(out, 'model.safetensors'), '--out', join(out, 'imported.json')]);
       expect(loadModel(join(out, 'imported.json')).vocab.documents, docs).toEqual({ docs, sentenceRule: 2 });
     }
   }, 300_000);
@@ -149,21 +153,16 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
   it('writes the tokenizer rules\' version of the folder\'s ids, whatever the --init file records', async () => {
     const corpus = join(dir, 'rules.txt');
     writeFileSync(corpus, speeches(3_000));
-    const ok = async (args: string[]) => {
-      const run = await rnnIn(dir, args);
-      expect(run.status, run.stderr).toBe(0);
-    };
-    const small = ['--cell', 'gru', '--layers', '1', '--hidden', '8', '--embed', '4', '--batch', '4', '--seq-len', '8'];
     const data = join(dir, 'rules-data'), out = join(dir, 'rules-torch'), start = join(dir, 'rules-start.safetensors');
-    await ok(['prepare', corpus, '--level', 'word', '--out', data]);
-    await ok(['train', data, ...small, '--workers', '1', '--max-steps', '1', '--out', join(dir, 'rules-run')]);
-    await ok(['export', join(dir, 'rules-run', 'latest.json'), '--out', start]);
+    await rnnOk(['prepare', corpus, '--level', 'word', '--out', data]);
+    await rnnOk(['train', data, ...SMALL, '--workers', '1', '--max-steps', '1', '--out', join(dir, 'rules-run')]);
+    await rnnOk(['export', join(dir, 'rules-run', 'latest.json'), '--out', start]);
     // the same vocabulary, recorded as cut under version 1 of the rules: an export of an older rnn's model, say
     writeFileSync(start, withConfig(readFileSync(start), { word_rule: 1 }));
     const ddp = await python(['-m', 'torch.distributed.run', '--nproc_per_node', '1', 'examples/pytorch/train_ddp.py', data,
       '--init', start, '--batch', '4', '--seq-len', '8', '--max-steps', '1', '--out', out]);
     expect(ddp.status, ddp.output).toBe(0);
-    await ok(['import', join(out, 'model.safetensors'), '--out', join(out, 'imported.json')]);
+    await rnnOk(['import', join(out, 'model.safetensors'), '--out', join(out, 'imported.json')]);
     expect(loadModel(join(out, 'imported.json')).vocab.wordRule).toBe(WORD_RULE_VERSION);
   }, 300_000);
 
