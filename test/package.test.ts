@@ -1,18 +1,21 @@
-import { cpSync, existsSync, mkdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import ts from 'typescript';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { DEFAULT_CORPUS } from '../src/train/data.js';
 import { ROOT } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
 
 /*
- * The package as a program that imports it (`import { … } from 'rnn'`) sees it: package.json's
- * "exports" and the declarations it ships (dist/src, as "files" lists it), installed beside its
- * dependencies alone, and compiled with every declaration checked (skipLibCheck false).
+ * The package as another project gets it: the tarball `npm pack` makes of the built checkout,
+ * unpacked as node_modules/rnn beside its dependencies alone; its contents, its declarations as a
+ * program that imports it (`import { … } from 'rnn'`) compiles them with every declaration checked
+ * (skipLibCheck false).
  */
 
 // a whole program checked, the DOM's declarations or Node's among it, in each case
-vi.setConfig({ testTimeout: 30_000 });
+vi.setConfig({ testTimeout: 30_000, hookTimeout: 30_000 });
 
 const { dir } = scratchFolder('rnn-package-');
 
@@ -39,15 +42,33 @@ export const results = [
 ];
 `;
 
+interface PackedFile {
+  path: string;
+  size: number;
+}
+
+/** The files of the tarball, as `npm pack` lists them. */
+let packed: PackedFile[];
+const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  dependencies: Record<string, string>;
+  bin: Record<string, string>;
+  types: string;
+  exports: Record<string, Record<string, string> | string>;
+};
+
 beforeAll(() => {
-  const installed = join(dir, 'node_modules', 'rnn');
   if (!existsSync(join(ROOT, 'dist', 'src', 'api', 'index.d.ts'))) throw new Error('the library is not built: run `npm run build` first');
-  cpSync(join(ROOT, 'package.json'), join(installed, 'package.json'));
-  cpSync(join(ROOT, 'dist', 'src'), join(installed, 'dist', 'src'), {
-    recursive: true, filter: (path) => statSync(path).isDirectory() || path.endsWith('.d.ts'),
-  });
+  // --ignore-scripts: the checkout as built, not built again (`prepare`)
+  const report = execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: ROOT, encoding: 'utf8' });
+  const [tarball] = JSON.parse(report) as { filename: string; files: PackedFile[] }[];
+  packed = tarball!.files;
+  const installed = join(dir, 'node_modules', 'rnn');
+  mkdirSync(installed, { recursive: true });
+  execFileSync('tar', ['-xzf', join(dir, tarball!.filename), '-C', installed, '--strip-components=1']);
   // its dependencies, as npm installs them beside it; not its devDependencies (@types/node among them)
-  for (const dependency of ['zod']) symlinkSync(join(ROOT, 'node_modules', dependency), join(dir, 'node_modules', dependency));
+  for (const dependency of Object.keys(manifest.dependencies)) {
+    symlinkSync(join(ROOT, 'node_modules', dependency), join(dir, 'node_modules', dependency));
+  }
   mkdirSync(join(dir, 'src'));
   writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
   writeFileSync(join(dir, 'src', 'main.ts'), CONSUMER);
@@ -59,7 +80,7 @@ function compile(lib: string[], types: string[]): string {
     target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext,
     lib: lib.map((name) => `lib.${name}.d.ts`), types, typeRoots: [join(ROOT, 'node_modules', '@types')],
     strict: true, skipLibCheck: false, noEmit: true,
-    // the installed package's own folder, not the checkout a link leads to, whose node_modules holds @types/node
+    // each dependency in the project's node_modules, not in the checkout's that its link leads to, which holds @types/node
     preserveSymlinks: true,
   };
   const host = ts.createCompilerHost(options);
@@ -74,5 +95,42 @@ describe('the package compiled by a program that imports it', () => {
 
   it('needs no DOM: a Node program, lib es2022 and @types/node', () => {
     expect(compile(['es2022'], ['node'])).toBe('');
+  });
+});
+
+/** Every file under `folder` (a path inside the checkout), as a path from the checkout's root. */
+function filesUnder(folder: string): string[] {
+  return readdirSync(join(ROOT, folder), { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile()).map((entry) => relative(ROOT, join(entry.parentPath, entry.name)));
+}
+
+/**
+ * What the package may hold: its manifest and readme, the command, the compiled library (code,
+ * declarations, kernels), the playground page and the bundled corpora.
+ */
+const SHIPPABLE = /^(package\.json|README\.md|bin\/rnn\.js|dist\/src\/.+\.(js|d\.ts|wasm)|src\/serve\/page\/[^/]+|corpora\/[^/]+)$/;
+
+/** The largest file the package holds but its default corpus: a fixture or a data file is larger. */
+const LARGEST_FILE = 100_000;
+
+describe('the tarball', () => {
+  it('holds what an installed rnn reads: each module compiled and declared, the kernels, the page, the default corpus, what package.json names', () => {
+    const paths = new Set(packed.map((file) => file.path));
+    const modules = filesUnder('src').filter((path) => path.endsWith('.ts') && !path.startsWith(join('src', 'engine', 'kernels', 'simd')));
+    const needed = [
+      ...modules.flatMap((path) => [`dist/${path.replace(/\.ts$/, '.js')}`, `dist/${path.replace(/\.ts$/, '.d.ts')}`]),
+      ...filesUnder(join('dist', 'src')).filter((path) => path.endsWith('.wasm')),
+      ...filesUnder(join('src', 'serve', 'page')),
+      DEFAULT_CORPUS, 'corpora/README.md',
+      ...Object.values(manifest.bin), manifest.types,
+      ...Object.values(manifest.exports).flatMap((target) => typeof target === 'string' ? [target] : Object.values(target)),
+    ].map((path) => path.replace(/^\.\//, ''));
+    expect(needed.filter((path) => path.endsWith('.wasm'))).toHaveLength(2);
+    expect(needed.filter((path) => !paths.has(path))).toEqual([]);
+  });
+
+  it('holds nothing else: no test, bench, docs, fixture, checkpoint or source map (its sources stay behind)', () => {
+    expect(packed.map((file) => file.path).filter((path) => !SHIPPABLE.test(path))).toEqual([]);
+    expect(packed.filter((file) => file.path !== DEFAULT_CORPUS && file.size > LARGEST_FILE).map((file) => file.path)).toEqual([]);
   });
 });
