@@ -21,8 +21,8 @@ const { dir } = scratchFolder('rnn-package-');
 
 /** A program that uses every export, and that an argument of the wrong type stays wrong for (the declarations are no `any`). */
 const CONSUMER = `import {
-  type Activations, type BeamResult, CheckpointError, type GenerateOptions, type Model, type ModelInfo, StoppedError, type TextScore,
-  type UnkMode, loadModel,
+  type Activations, type BeamResult, CheckpointError, type GenerateOptions, type HistoryEntry, type KernelsKind, type Model,
+  type ModelConfig, type ModelInfo, StoppedError, type TextLevel, type TextScore, type UnkMode, loadModel,
 } from 'rnn';
 
 const model: Model = loadModel('model.json', { kernels: 'wasm' });
@@ -34,10 +34,14 @@ const score: TextScore = await model.score(text, { top: 3 });
 const beam: BeamResult = model.beamSync({ beam: 4, prime: model.tokenize('The ') });
 const activations: Activations = model.activationsSync('abc', 1);
 const info: ModelInfo = model.info;
+const evaluations: readonly HistoryEntry[] = model.history;
+const config: ModelConfig = model.config;
+const kernels: KernelsKind = model.kernels;
+const level: TextLevel = info.level;
 // @ts-expect-error a string is no signal
 model.completeSync({ n: 2, signal: 'soon' });
 export const results = [
-  score.perplexity, beam, activations.values[0]?.length, info.config.model.hiddenSize, model.history.length,
+  score.perplexity, beam, activations.values[0]?.length, info.config.model.hiddenSize, evaluations[0]?.valLoss, config.cell, kernels, level,
   new CheckpointError('x') instanceof Error, new StoppedError() instanceof Error,
 ];
 `;
