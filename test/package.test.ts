@@ -4,7 +4,7 @@ import { join, relative } from 'node:path';
 import ts from 'typescript';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_CORPUS } from '../src/train/data.js';
-import { ROOT } from './helpers/cli.js';
+import { ROOT, TINY_RUN } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
 
 /*
@@ -136,5 +136,48 @@ describe('the tarball', () => {
   it('holds nothing else: no test, bench, docs, fixture, checkpoint or source map (its sources stay behind)', () => {
     expect(packed.map((file) => file.path).filter((path) => !SHIPPABLE.test(path))).toEqual([]);
     expect(packed.filter((file) => file.path !== DEFAULT_CORPUS && file.size > LARGEST_FILE).map((file) => file.path)).toEqual([]);
+  });
+});
+
+/** A program of the project that installed rnn, run from its folder: status, stdout and stderr. */
+function runInProject(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  try {
+    return { status: 0, stdout: execFileSync(process.execPath, args, { cwd: dir, encoding: 'utf8', stdio: 'pipe' }), stderr: '' };
+  } catch (err) {
+    const failed = err as { status: number | null; stdout: string; stderr: string };
+    return { status: failed.status, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+describe('the package installed in another project', () => {
+  /** What a program that loads the model prints: the corpus it was trained on, and a sample on the WebAssembly kernels. */
+  const USE = `const model = loadModel('tiny.json', { kernels: 'wasm' });
+const sample = model.completeSync({ prime: 'The ', n: 1, len: 5, seed: 1 })[0];
+console.log(JSON.stringify({ corpus: model.info.corpus.files[0].path, sample }));
+`;
+
+  beforeAll(() => {
+    const trained = runInProject(['node_modules/rnn/bin/rnn.js', 'train', ...TINY_RUN, '--max-steps', '2', '--out', 'tiny.json']);
+    if (trained.status !== 0 || trained.stderr !== '') throw new Error(`rnn train from the tarball failed: ${trained.stderr}`);
+  });
+
+  it('runs: the rnn command trains on the bundled corpus, and a module imports the library', () => {
+    writeFileSync(join(dir, 'use.mjs'), `import { loadModel } from 'rnn';\n${USE}`);
+    const used = runInProject(['use.mjs']);
+    expect(used.stderr).toBe('');
+    const { corpus, sample } = JSON.parse(used.stdout) as { corpus: string; sample: string };
+    expect(corpus).toBe(join(dir, 'node_modules', 'rnn', DEFAULT_CORPUS));
+    expect(sample).toHaveLength(5);
+  });
+
+  it('is required from CommonJS where Node requires ES modules (20.19 and later), else Node says to import it', () => {
+    writeFileSync(join(dir, 'use.cjs'), `const { loadModel } = require('rnn');\n${USE}`);
+    const used = runInProject(['use.cjs']);
+    if (process.features.require_module) {
+      expect(used.stderr).toBe('');
+      expect(JSON.parse(used.stdout)).toHaveProperty('sample');
+    } else {
+      expect(used.stderr).toContain('ERR_REQUIRE_ESM');
+    }
   });
 });
