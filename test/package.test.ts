@@ -26,6 +26,7 @@ const CONSUMER = `import {
 } from 'rnn';
 
 const model: Model = loadModel('model.json', { kernels: 'wasm' });
+export const fastest: Model = loadModel('model.json', { kernels: 'auto' });
 const unk: UnkMode = 'show';
 const options: GenerateOptions = { prime: 'The ', len: 20, unk, signal: new AbortController().signal };
 let text = '';

@@ -9,7 +9,7 @@ export {
 // the types its members name: model.history's entries, model.config, model.kernels, info.level
 export type { HistoryEntry } from '../checkpoint/checkpoint.js';
 export type { ModelConfig } from '../engine/config.js';
-export type { KernelsKind } from '../engine/kernels/kinds.js';
+export type { KernelsChoice, KernelsKind } from '../engine/kernels/kinds.js';
 export type { TextLevel } from '../text/vocab.js';
 export type { BeamResult } from '../generate/beam.js';
 export type { UnkMode } from '../generate/settings.js';

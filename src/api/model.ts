@@ -4,7 +4,7 @@ import type { HistoryEntry } from '../checkpoint/checkpoint.js';
 import { resolveCheckpointPath } from '../checkpoint/find.js';
 import type { ModelConfig } from '../engine/config.js';
 import { resolveKernels } from '../engine/kernels/index.js';
-import type { KernelsKind } from '../engine/kernels/kinds.js';
+import type { KernelsChoice, KernelsKind } from '../engine/kernels/kinds.js';
 import { GenerationWeights, Stepper, type TokenStepper } from '../engine/stepper.js';
 import { type BeamResult, beamSteps } from '../generate/beam.js';
 import { type SampleOptions, completionSteps, sampleParts } from '../generate/sample.js';
@@ -149,7 +149,8 @@ export interface ModelInfo {
 }
 
 export interface LoadOptions {
-  kernels?: KernelsKind;
+  /** The kernels to run, as `--kernels` names them: `auto` (the default, or RNN_KERNELS) the fastest this machine runs. */
+  kernels?: KernelsChoice;
 }
 
 /* Each call's option names, so that a misspelt one (`length` for `len`) is refused, not ignored. */
@@ -486,7 +487,7 @@ export class Model {
 }
 
 /** The kernels `kernels` names (resolveKernels), else a RangeError naming the option, as every other option's is. */
-function libraryKernels(kernels: KernelsKind | undefined): KernelsKind {
+function libraryKernels(kernels: KernelsChoice | undefined): KernelsKind {
   try {
     return resolveKernels(kernels);
   } catch (err) {

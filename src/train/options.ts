@@ -5,7 +5,7 @@ import {
   FIXED_ON_RESUME, type RunLimits, TRAIN_SETTINGS, type TrainSettingName, type TrainSettings, WORD_LEVEL_ONLY, checkAppliesWith,
   defaultSettings, settingsFromConfig,
 } from '../checkpoint/settings.js';
-import type { KernelsChoice } from '../engine/kernels/index.js';
+import type { KernelsChoice } from '../engine/kernels/kinds.js';
 import {
   POSITIVE_INTEGER, SettingError, type SettingNamer, type SettingTable, type SettingsInput, parseSettings, settingsSchema,
 } from '../input/settings.js';

@@ -3,7 +3,7 @@ import { SettingError, type SettingNamer } from '../../input/settings.js';
 import { Arena } from './arena.js';
 import { jsKernels } from './js.js';
 import type { Kernels } from './kernels.js';
-import { KERNELS_KINDS, type KernelsKind } from './kinds.js';
+import { KERNELS_KINDS, type KernelsChoice, type KernelsKind } from './kinds.js';
 import { relaxedKernels, relaxedSimdSupported, wasmKernels, wasmSimdSupported } from './wasm.js';
 
 /** How each implementation is made, and whether this runtime runs it. */
@@ -12,9 +12,6 @@ const IMPLEMENTATIONS: Record<KernelsKind, { create(arena: Arena): Kernels; runs
   wasm: { create: wasmKernels, runsHere: wasmSimdSupported },
   relaxed: { create: relaxedKernels, runsHere: relaxedSimdSupported },
 };
-
-/** What `--kernels` and RNN_KERNELS accept: an implementation, or `auto` for the fastest this machine runs. */
-export type KernelsChoice = KernelsKind | 'auto';
 
 export const KERNELS_CHOICES: readonly KernelsChoice[] = ['auto', ...KERNELS_KINDS];
 

@@ -8,3 +8,5 @@
 export const KERNELS_KINDS = ['js', 'wasm', 'relaxed'] as const;
 /** Which implementation of the kernels runs. */
 export type KernelsKind = (typeof KERNELS_KINDS)[number];
+/** What `--kernels`, RNN_KERNELS and the library's `kernels` accept: an implementation, or `auto` for the fastest this machine runs. */
+export type KernelsChoice = KernelsKind | 'auto';
