@@ -113,20 +113,20 @@ function filesUnder(folder: string): string[] {
  * What the package may hold: its manifest and readme, the command, the compiled library (code,
  * declarations, kernels), the playground page and the bundled corpora.
  */
-const SHIPPABLE = /^(package\.json|README\.md|bin\/rnn\.js|dist\/src\/.+\.(js|d\.ts|wasm)|src\/serve\/page\/[^/]+|corpora\/[^/]+)$/;
+const SHIPPABLE = /^(package\.json|README\.md|LICENSE|bin\/rnn\.js|dist\/src\/.+\.(js|d\.ts|wasm)|src\/serve\/page\/[^/]+|corpora\/[^/]+)$/;
 
 /** The largest file the package holds but its default corpus: a fixture or a data file is larger. */
 const LARGEST_FILE = 100_000;
 
 describe('the tarball', () => {
-  it('holds what an installed rnn reads: each module compiled and declared, the kernels, the page, the default corpus, what package.json names', () => {
+  it('holds what an installed rnn reads: each module compiled and declared, the kernels, the page, the default corpus, the licence, what package.json names', () => {
     const paths = new Set(packed.map((file) => file.path));
     const modules = filesUnder('src').filter((path) => path.endsWith('.ts') && !path.startsWith(join('src', 'engine', 'kernels', 'simd')));
     const needed = [
       ...modules.flatMap((path) => [`dist/${path.replace(/\.ts$/, '.js')}`, `dist/${path.replace(/\.ts$/, '.d.ts')}`]),
       ...filesUnder(join('dist', 'src')).filter((path) => path.endsWith('.wasm')),
       ...filesUnder(join('src', 'serve', 'page')),
-      DEFAULT_CORPUS, 'corpora/README.md',
+      DEFAULT_CORPUS, 'corpora/README.md', 'LICENSE',
       ...Object.values(manifest.bin), manifest.types,
       ...Object.values(manifest.exports).flatMap((target) => typeof target === 'string' ? [target] : Object.values(target)),
     ].map((path) => path.replace(/^\.\//, ''));
