@@ -279,6 +279,19 @@ describe('detokenize', () => {
     expect(detokenize(tokenizeWords(text))).toBe(text);
   });
 
+  it('writes Hebrew and Arabic with their directional marks, bidi controls and in-word marks as written', () => {
+    const text = [
+      'שלום‏, עולם! Python‏ היא שפה "טובה"‏ מאוד.', // a right-to-left mark after a word, before a comma, a space, after a quote
+      '‏שלום לכם', // one that opens a line
+      'מחיר: 5‏% בלבד',
+      'العربية‎ (Arabic) النص؜ هنا', // a left-to-right mark, an Arabic letter mark
+      'x ⁦שלום⁩ y ‫abc‬ z', // an isolate, an embedding
+      'מה־זה צה״ל ה׳ באייר ופרופ׳ כהן', // a maqaf, gershayim, geresh
+      '١٢٣٫٤٥ و ٦٬٧٨٩ و ٥٠٪ فقط', // Arabic decimal and thousands separators, percent sign
+    ].join('\n');
+    expect(detokenize(tokenizeWords(text))).toBe(text);
+  });
+
   it('closes a low-9 quote with its partner: „so“ and ‚so‘, as German writes them, over a line break too', () => {
     const text = 'Sie sagte: „Komm!“ Dann ‚ging‘ sie, „ganz\nleise“.';
     expect(detokenize(tokenizeWords(text))).toBe(text);

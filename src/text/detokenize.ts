@@ -2,11 +2,16 @@
  * The detokeniser of the word level (docs/words.md): word tokens back to text. Between two
  * tokens goes one space, except
  *  - none before a closing mark: . , ; : ? … % ) ] } ’ ” » ›, a ! that ends a sentence and a closing straight quote,
- *    and the Arabic, Greek and Devanagari marks that close likewise (، ؛ ؟ ۔ ; · । ॥);
- *  - none after an opening mark: ( [ { “ ‘ „ ‚ « ‹ ¿ ¡ $ £ € ¥ and an opening straight quote;
+ *    the Arabic, Greek, Devanagari and Hebrew marks that close likewise (، ؛ ؟ ۔ ٪ ; · । ॥ ׳), and the end of a
+ *    bidi isolate or embedding;
+ *  - none after an opening mark: ( [ { “ ‘ „ ‚ « ‹ ¿ ¡ $ £ € ¥, an opening straight quote and the start of a bidi
+ *    isolate, embedding or override;
  *  - none either side of a hyphen, em dash or underscore standing alone (- — _), so "speak--it"
- *    and "snake_case" stay, of a zero-width joiner or non-joiner, or of a CJK or fullwidth
- *    punctuation mark (。 ， 「 」 …), since CJK text puts no spaces around its marks;
+ *    and "snake_case" stay, of a zero-width joiner or non-joiner, of the Hebrew maqaf and
+ *    gershayim (־ ״), of the Arabic decimal and thousands separators (٫ ٬), or of a CJK or
+ *    fullwidth punctuation mark (。 ， 「 」 …), since CJK text puts no spaces around its marks;
+ *  - none before an invisible directional mark (U+200E, U+200F, U+061C), and the token after it
+ *    spaced as if it were not there;
  *  - none before a token that continues the character before it: one that begins with a
  *    combining mark (a variation selector, a keycap, an accent), an emoji skin-tone modifier
  *    or a tag character, and the second regional indicator of a flag; so an emoji sequence
@@ -27,10 +32,25 @@
  * partner or a document boundary.
  */
 
-const CLOSING = new Set(['.', ',', ';', ':', '?', '…', '%', ')', ']', '}', '’', '”', '»', '›', '،', '؛', '؟', '۔', '\u037e', '\u0387', '।', '॥']);
-const OPENING = new Set(['(', '[', '{', '“', '‘', '„', '‚', '«', '‹', '¿', '¡', '$', '£', '€', '¥']);
-/** A hyphen, em dash or underscore, a zero-width (non-)joiner or word joiner, a CJK or fullwidth punctuation mark. */
-const JOINING = /^(?:[-—_\u200c\u2060\u30fb]|\u200d|(?=[\p{P}\p{S}])[\u3001-\u303f\uff01-\uff65])$/u;
+/** The closing marks; U+2069 and U+202C end a bidi isolate and embedding, U+05F3 is the Hebrew geresh, U+066A the Arabic percent sign. */
+const CLOSING = new Set([
+  '.', ',', ';', ':', '?', '…', '%', ')', ']', '}', '’', '”', '»', '›', '،', '؛', '؟', '۔', '\u037e', '\u0387', '।', '॥',
+  '\u2069', '\u202c', '\u05f3', '\u066a',
+]);
+/** The opening marks; U+2066–U+2068 and U+202A, U+202B, U+202D, U+202E begin a bidi isolate, embedding or override. */
+const OPENING = new Set([
+  '(', '[', '{', '“', '‘', '„', '‚', '«', '‹', '¿', '¡', '$', '£', '€', '¥', '\u2066', '\u2067', '\u2068', '\u202a', '\u202b', '\u202d', '\u202e',
+]);
+/**
+ * A hyphen, em dash or underscore, a zero-width (non-)joiner or word joiner, the Hebrew maqaf and gershayim, the
+ * Arabic decimal and thousands separators, a CJK or fullwidth punctuation mark.
+ */
+const JOINING = /^(?:[-—_\u200c\u2060\u30fb\u05be\u05f4\u066b\u066c]|\u200d|(?=[\p{P}\p{S}])[\u3001-\u303f\uff01-\uff65])$/u;
+/**
+ * An invisible directional mark (left-to-right U+200E, right-to-left U+200F, Arabic letter U+061C): written against
+ * the token before it, and the token after it spaced as if it were not there.
+ */
+const DIRECTIONAL_MARK = /^[\u200e\u200f\u061c]$/;
 /** Begins with what continues the character before it: a combining mark, an emoji modifier, a tag character. */
 const CONTINUING = /^[\p{M}\p{Emoji_Modifier}\u{e0020}-\u{e007f}]/u;
 const REGIONAL_INDICATOR = /^\p{Regional_Indicator}$/u;
@@ -302,6 +322,7 @@ export class Detokenizer {
   }
 
   private write(token: string, next: string | null): string {
+    if (DIRECTIONAL_MARK.test(token)) return token;
     const continuing = CONTINUING.test(token);
     const quote = this.pathMayOpen;
     this.pathMayOpen = null;
