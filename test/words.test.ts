@@ -423,6 +423,32 @@ describe('detokenize', () => {
     expect(detokenize(tokenizeWords(wrappedQuote))).toBe(wrappedQuote);
   });
 
+  it('writes text whose tokens read back as the tokens it was written from, but a hyphen standing alone between two words', () => {
+    /** `tokens` with each hyphen that stands alone between two words joined to both, as the `a-b` written for them reads. */
+    const hyphensJoined = (tokens: string[]): string[] => {
+      const joined: string[] = [];
+      for (let i = 0; i < tokens.length; i++) {
+        const word = /^[\p{L}\p{M}\p{N}]/u;
+        if (tokens[i] === '-' && joined.length > 0 && /[\p{L}\p{M}\p{N}]$/u.test(joined.at(-1)!) && word.test(tokens[i + 1] ?? '')) {
+          joined.push(`${joined.pop()!}-${tokens[++i]!}`);
+        } else {
+          joined.push(tokens[i]!);
+        }
+      }
+      return joined;
+    };
+    const texts = [
+      readFileSync(new URL('../corpora/sotu.txt', import.meta.url), 'utf8'),
+      'שלום‏, עולם! x ⁦שלום⁩ y מה־זה צה״ל ה׳ באייר ١٢٣٫٤٥ و ٦٬٧٨٩ و ٥٠٪ فقط. می‌خواهم',
+      '我们今天去公园散步。「日本」（語）・テスト ３．１４ 👨‍👩‍👧 👍🏽👍 🇫🇷🇯🇵 #️⃣ e.g. H.R. 10:30 https://x.org/a?b=1 bob@x.org',
+      "He said, \"no (really)\". The farmers' cat - nap, 'tis o' the '90s; x = '5' + y != z => !w -5 speak--it «so» „so“",
+    ];
+    for (const text of texts) {
+      const tokens = tokenizeWords(text);
+      expect(tokenizeWords(detokenize(tokens))).toEqual(hyphensJoined(tokens));
+    }
+  });
+
   it('round-trips a tinyshakespeare passage', () => {
     const passage = [
       'First Citizen:',
