@@ -134,7 +134,7 @@ describe('detokenize', () => {
 
   it('puts no space after opening brackets, curly quotes or currency signs, and none before closing ones', () => {
     expect(detokenize(['see', '(', 'page', '[', '1', ']', ')', '{', 'x', '}', 'for', '$', '5', '£', '3'])).toBe('see (page [1]) {x} for $5 £3');
-    expect(detokenize(['He', 'said', '“', 'go', '’', 'n', '‘', 'run', '’', '”', '.'])).toBe('He said “go’ n ‘run’”.');
+    expect(detokenize(['He', 'said', '“', 'go', '’', 'x', '‘', 'run', '’', '”', '.'])).toBe('He said “go’ x ‘run’”.');
   });
 
   it('opens and closes straight quotes in turn, afresh on each line', () => {
@@ -277,6 +277,14 @@ describe('detokenize', () => {
       'می‌خواهم بروم',
     ].join('\n');
     expect(detokenize(tokenizeWords(text))).toBe(text);
+  });
+
+  it('reads a curly apostrophe before an elided word or a year as beginning it, as a straight one', () => {
+    const text = '’Twas said, and ’tis so: rock ’n’ roll of the ’90s, the Spirit of ’76, o’ the city, the farmers’ books, ‘no’ 5 times.';
+    expect(detokenize(tokenizeWords(text))).toBe(text);
+    const writer = new Detokenizer();
+    expect(['the', '’'].map((t) => writer.push(t))).toEqual(['the', '']);
+    expect(writer.push('90s') + writer.push('’') + writer.end()).toBe(' ’90s’');
   });
 
   it('writes Hebrew and Arabic with their directional marks, bidi controls and in-word marks as written', () => {

@@ -24,7 +24,7 @@
  * closes, and so on, counted for each apart; one before a line break or the text's end closes.
  * A " or ' left open at a line's end stays open over a few line breaks, for the first of its
  * kind on a later line to close unless a new quote is as likely there (`PAIRING`); a blank
- * line or a document boundary starts the count afresh. A straight quote and a ! are read with
+ * line or a document boundary starts the count afresh. A straight quote, a ’ and a ! are read with
  * the token after them, by `READINGS` below.
  * A low-9 quote opens and its partner closes it: „so“, ‚so‘ (German). A guillemet opens when
  * none of its pair is open and its partner closes it, so both «so» and »so« (German, Danish)
@@ -67,6 +67,8 @@ const PAIRED = new Set([...PARTNERS.keys(), ...PARTNERS.values()]);
 const ELIDED_BEFORE = new Set([
   'tis', 'twas', 'twere', 'twill', 'twould', 'twixt', 't', 'em', 'n', 'fore', 'gainst', 'mongst', 'scape', 'scaped', 'scapes', 'longs',
 ]);
+/** A year that a curly apostrophe begins (’90s, ’76): a ’ before another number closes a quote (‘no’ 5 times). */
+const ELIDED_YEAR = /^\d\ds?$/;
 /**
  * Words that an apostrophe ends (o' the, i' the, th' end, rock 'n' roll, ha' done, wi' the, gi'
  * god-den, a' will: he will), whatever their case, unless a quote opened right before them ('a').
@@ -192,6 +194,7 @@ const PAIRING: readonly Rule[] = [
  *   else                                              pairs as " does, by PAIRING (said 'no', from './x', 'Hail!'\n)
  * The ambiguous case is a ' after a plural with none open and another word in lower case after it:
  * a possessive in "the students' books", an opening quote in "the hearts 'thank"; it is read as the possessive.
+ * A ’ before an elided word or a two-digit year (’tis, ’90s, ’76) begins it, as a ' does; else it closes.
  * A ! before a = is the first sign of != or !==; after a sign, an opening mark or at a line
  * start it is a prefix "not", written against what follows (=> !x, if (!x)); else it ends a sentence.
  */
@@ -207,6 +210,10 @@ const READINGS: ReadonlyMap<string, readonly Rule[]> = new Map([
       reading: { kind: 'closing' },
     },
     ...PAIRING,
+  ]],
+  ['’', [
+    { when: ({ next }) => next !== null && (ELIDED_BEFORE.has(next.toLowerCase()) || ELIDED_YEAR.test(next)), reading: BEGINS_WORD },
+    { when: () => true, reading: { kind: 'closing' } },
   ]],
   ['"', PAIRING],
   ['`', PAIRING],
