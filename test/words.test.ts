@@ -287,6 +287,11 @@ describe('detokenize', () => {
     expect(writer.push('90s') + writer.push('’') + writer.end()).toBe(' ’90s’');
   });
 
+  it('writes a degree, per mille, trademark or prime sign against the number or word before it', () => {
+    const text = 'It was 50° today, a 2‰ rate, Brand™ and Name®, 6′ and 2″ apart.';
+    expect(detokenize(tokenizeWords(text))).toBe(text);
+  });
+
   it('writes Hebrew and Arabic with their directional marks, bidi controls and in-word marks as written', () => {
     const text = [
       'שלום‏, עולם! Python‏ היא שפה "טובה"‏ מאוד.', // a right-to-left mark after a word, before a comma, a space, after a quote

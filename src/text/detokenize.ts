@@ -1,7 +1,7 @@
 /**
  * The detokeniser of the word level (docs/words.md): word tokens back to text. Between two
  * tokens goes one space, except
- *  - none before a closing mark: . , ; : ? … % ) ] } ’ ” » ›, a ! that ends a sentence and a closing straight quote,
+ *  - none before a closing mark: . , ; : ? … % ‰ ° ™ ® ′ ″ ) ] } ’ ” » ›, a ! that ends a sentence and a closing straight quote,
  *    the Arabic, Greek, Devanagari and Hebrew marks that close likewise (، ؛ ؟ ۔ ٪ ; · । ॥ ׳), and the end of a
  *    bidi isolate or embedding;
  *  - none after an opening mark: ( [ { “ ‘ „ ‚ « ‹ ¿ ¡ $ £ € ¥, an opening straight quote and the start of a bidi
@@ -32,10 +32,13 @@
  * partner or a document boundary.
  */
 
-/** The closing marks; U+2069 and U+202C end a bidi isolate and embedding, U+05F3 is the Hebrew geresh, U+066A the Arabic percent sign. */
+/**
+ * The closing marks, and the signs written against what comes before them (° ‰ ‱ ™ ® ′ ″); U+2069 and U+202C end
+ * a bidi isolate and embedding, U+05F3 is the Hebrew geresh, U+066A the Arabic percent sign.
+ */
 const CLOSING = new Set([
   '.', ',', ';', ':', '?', '…', '%', ')', ']', '}', '’', '”', '»', '›', '،', '؛', '؟', '۔', '\u037e', '\u0387', '।', '॥',
-  '\u2069', '\u202c', '\u05f3', '\u066a',
+  '\u2069', '\u202c', '\u05f3', '\u066a', '°', '‰', '‱', '™', '®', '′', '″',
 ]);
 /** The opening marks; U+2066–U+2068 and U+202A, U+202B, U+202D, U+202E begin a bidi isolate, embedding or override. */
 const OPENING = new Set([
