@@ -144,6 +144,15 @@ describe('the command line', () => {
     expectOneLineError(runs[3]!, /^rnn: the checkpoint's path is empty: name a checkpoint file or a run folder$/);
   }, 30_000);
 
+  it('names --prime-file where the file it names cannot be read as a prime', async () => {
+    const runs = await Promise.all([
+      rnnIn(scratch.dir, ['sample', '--checkpoint', checkpoint, '--prime-file', 'no-such-prime.txt']),
+      rnnIn(scratch.dir, ['sample', '--checkpoint', checkpoint, '--prime-file', scratch.dir]),
+    ]);
+    expectOneLineError(runs[0]!, /^rnn: --prime-file: file not found: no-such-prime\.txt$/);
+    expectOneLineError(runs[1]!, /^rnn: --prime-file: cannot read .*: it is a folder; give a text file$/);
+  }, 30_000);
+
   it('an empty path to read or write is refused naming what it is, not read as the current folder, "not found: " or "(got )"', async () => {
     const runs = await Promise.all([
       rnnIn(scratch.dir, ['train', '', '--max-steps', '1']),

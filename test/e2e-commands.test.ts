@@ -304,7 +304,7 @@ describe('bad input', () => {
     ['--top-k 0', () => ['sample', '--checkpoint', ckpt, '--top-k', '0'], /^rnn: --top-k: must be a positive integer \(got 0\)$/],
     ['--seed x', () => ['sample', '--checkpoint', ckpt, '--seed', 'x'], /^rnn: --seed: must be an integer from 0 to 4294967295 \(got x\)$/],
     ['--prime and --prime-file', () => ['sample', '--checkpoint', ckpt, '--prime', 'a', '--prime-file', 'b'], /^rnn: use either --prime or --prime-file/],
-    ['missing --prime-file', () => ['sample', '--checkpoint', ckpt, '--prime-file', at('nope.txt')], /^rnn: file not found: .*nope\.txt$/],
+    ['missing --prime-file', () => ['sample', '--checkpoint', ckpt, '--prime-file', at('nope.txt')], /^rnn: --prime-file: file not found: .*nope\.txt$/],
     ['checkpoint not JSON', () => {
       writeFileSync(at('garbage.json'), 'not json {');
       return ['sample', '--checkpoint', at('garbage.json')];

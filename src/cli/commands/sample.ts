@@ -5,7 +5,7 @@ import { beamWarnings } from '../../generate/beam.js';
 import { NOT_FOR_BEAM, SAMPLE_SETTINGS, notForBeam } from '../../generate/settings.js';
 import { resolveKernels } from '../../engine/kernels/index.js';
 import { KERNELS_SETTING } from '../../checkpoint/settings.js';
-import { POSITIVE_INTEGER, SettingError, type SettingTable, type SettingsInput, parseSettingTable } from '../../input/settings.js';
+import { InputError, POSITIVE_INTEGER, SettingError, type SettingTable, type SettingsInput, parseSettingTable } from '../../input/settings.js';
 import { defaultStepperWorkers } from '../../parallel/inference.js';
 import { readTextFile } from '../../text/utf8.js';
 import { fileName } from '../../text/corpus-files.js';
@@ -54,12 +54,22 @@ export function register(program: Command): void {
 const PIECE_CHARS = 256;
 const PIECE_MS = 50;
 
+/** The text of the --prime-file `path`; one that cannot be read as a text is refused naming the flag. */
+function readPrimeFile(path: string): string {
+  try {
+    return readTextFile(path);
+  } catch (err) {
+    if (err instanceof InputError) throw new SettingError('primeFile', path, (name) => `${name('primeFile')}: ${err.messageNaming(name)}`);
+    throw err;
+  }
+}
+
 async function runSample(flags: SampleFlags): Promise<void> {
   const seed = flags.seed ?? SAMPLE_SETTINGS.seed.default();
   if (flags.prime !== undefined && flags.primeFile !== undefined) {
     throw new SettingError('primeFile', flags.primeFile, (name) => `use either ${name('prime')} or ${name('primeFile')}, not both`);
   }
-  const primeText = flags.primeFile !== undefined ? readTextFile(flags.primeFile) : flags.prime ?? '';
+  const primeText = flags.primeFile !== undefined ? readPrimeFile(flags.primeFile) : flags.prime ?? '';
 
   const model = loadModel(checkpointFlag(flags.checkpoint), { kernels: resolveKernels(flags.kernels) });
   const prime = model.tokenize(primeText);
