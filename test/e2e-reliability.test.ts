@@ -420,6 +420,20 @@ describe('9. smaller losses', () => {
     expect(existsSync(orphan)).toBe(false);
   });
 
+  it('removes the temp files of both checkpoints that saves killed mid-write left, before the next run on that output trains', async () => {
+    const out = await savedRun('crashed-saves', 20);
+    const orphans = ['latest.json', 'best.json'].map((name) => join(out, `${name}.tmp-${deadPid()}`));
+    for (const orphan of orphans) writeFileSync(orphan, '{"format":"rnn-checkpoint/1", "half-writ');
+    let left: boolean[] = [];
+    const run = await rnn(['train', '--resume', out, '--max-steps', '1000000', '--eval-every', '0', '--json'], (text, child) => {
+      if (left.length > 0 || !text.includes('"event":"step"')) return;
+      left = orphans.map((orphan) => existsSync(orphan));
+      child.kill('SIGINT');
+    });
+    expect(run.code).toBe(130);
+    expect(left).toEqual([false, false]);
+  });
+
   it('names --lr 1e400 as not finite', async () => {
     const run = await rnn(['train', corpus, ...TINY_RUN, '--lr', '1e400', '--out', at('lr')]);
     expect(run.code).toBe(1);

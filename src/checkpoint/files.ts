@@ -73,10 +73,7 @@ export function writeFileAtomic(path: string, text: string | Uint8Array, what = 
   let fd: number | null = null;
   try {
     makeFolders(dir);
-    removeAbandonedTemps(dir, (entry) => {
-      const match = TEMP_NAME.exec(entry);
-      return match !== null && match[1] === basename(path) ? Number(match[2]) : null;
-    });
+    removeAbandonedTemps(dir, (entry) => tempFileWriter(entry, [basename(path)]));
     fd = openSync(temp, 'w', 0o644);
     writeFileSync(fd, text);
     fsyncSync(fd);
@@ -165,6 +162,12 @@ export function samePath(a: string, b: string): boolean {
 /** `writeFileAtomic` writes `path` first to `path` + TEMP_SUFFIX + its pid; so do the other writers of a file that must appear whole. */
 export const TEMP_SUFFIX = '.tmp-';
 const TEMP_NAME = /^(.*)\.tmp-(\d+)$/;
+
+/** The pid that wrote the file named `entry` if it is `writeFileAtomic`'s temp file of one of the files named `of`; else null. */
+export function tempFileWriter(entry: string, of: readonly string[]): number | null {
+  const match = TEMP_NAME.exec(entry);
+  return match !== null && of.includes(match[1]!) ? Number(match[2]) : null;
+}
 
 /** Whether a file name is one of `writeFileAtomic`'s temp files, which no reader should take for the file itself. */
 export function isTempFile(name: string): boolean {

@@ -1,10 +1,10 @@
 import { rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { type ModelConfig, gateCount } from '../engine/config.js';
 import { ARENA_LIMIT_BYTES } from '../engine/kernels/arena.js';
 import { type InputError, SettingError } from '../input/settings.js';
-import { WRITE_REMEDY, makeFolders } from '../checkpoint/files.js';
+import { WRITE_REMEDY, makeFolders, removeAbandonedTemps, tempFileWriter } from '../checkpoint/files.js';
 import type { TrainSettings } from '../checkpoint/settings.js';
 import { MAX_CHECKPOINT_CHARS, checkpointChars, diskSize, largestHidden, mib, parameterCount } from '../checkpoint/size.js';
 import type { OutputPaths } from './output.js';
@@ -72,8 +72,10 @@ export function workersForCores(workers: number): { workers: number; warning: In
 
 /**
  * Creates the output's folder and writes and removes a probe file there, so that an output that
- * cannot be written fails before training rather than at the first save; then checks that the
- * disk has room for the checkpoints (latest, best and a temp file while one is written).
+ * cannot be written fails before training rather than at the first save; removes the temp files
+ * of its checkpoints that a run killed mid-save left (latest's and best's alike: the next save
+ * may be of either); then checks that the disk has room for the checkpoints (latest, best and a
+ * temp file while one is written).
  */
 export function checkOutputWritable(paths: OutputPaths, out: string, checkpointBytes: number): void {
   const dir = dirname(paths.latest);
@@ -90,6 +92,7 @@ export function checkOutputWritable(paths: OutputPaths, out: string, checkpointB
     refuse(error);
   }
   rmSync(probe, { force: true });
+  removeAbandonedTemps(dir, (name) => tempFileWriter(name, [basename(paths.latest), basename(paths.best)]));
   let free: number;
   try {
     const stats = statfsSync(dir);
