@@ -1,4 +1,4 @@
-import { fsyncSync, mkdirSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { fsyncSync, mkdirSync, readFileSync, readdirSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
@@ -231,6 +231,14 @@ describe('loadCheckpoint errors', () => {
     const path = join(dir, 'broken.json');
     writeFileSync(path, '{"format": "rnn-checkpoint/1",\n  "vocab": [');
     expect(errorOf(() => loadCheckpoint(path))).toMatch(new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is not JSON: .+`));
+  });
+
+  it('names a file too long to be read as text, and the most one can hold', () => {
+    const path = join(dir, 'huge.json');
+    writeFileSync(path, '');
+    truncateSync(path, 2 ** 29); // sparse: 512 MiB of NULs, one character each, where V8's longest string is 2^29 − 24
+    expect(errorOf(() => loadCheckpoint(path))).toBe(
+      `${path}: 536,870,912 bytes is more text than one file can be read as (at most 2^29 characters, about 512 MB of ASCII)`);
   });
 
   it('names another format version', () => {

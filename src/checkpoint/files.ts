@@ -3,7 +3,7 @@ import {
   unlinkSync, writeFileSync,
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { UTF8, utf8Fault } from '../text/utf8.js';
+import { decodeUtf8 } from '../text/utf8.js';
 import { CheckpointError, shortMessage } from './errors.js';
 
 /**
@@ -44,14 +44,15 @@ export function readFilePart(path: string, length: number, from = 0): Buffer | n
 
 /**
  * UTF-8 JSON bytes (of the file at `path`) parsed, a leading BOM skipped; bytes that are not
- * UTF-8 (never read with U+FFFD in their place) or text that is not JSON are a one-line CheckpointError.
+ * UTF-8 (never read with U+FFFD in their place), more text than a string holds, or text that is
+ * not JSON are a one-line CheckpointError.
  */
 export function parseJsonBytes(bytes: Uint8Array, path: string): unknown {
   let text: string;
   try {
-    text = UTF8.decode(bytes);
+    text = decodeUtf8(path, bytes);
   } catch (error) {
-    throw new CheckpointError(`${path}: ${utf8Fault(bytes) ?? shortMessage(error)}`);
+    throw new CheckpointError((error as Error).message); // one line naming the file (and the byte that is not UTF-8)
   }
   try {
     return JSON.parse(text) as unknown;
