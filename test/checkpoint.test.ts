@@ -241,6 +241,13 @@ describe('loadCheckpoint errors', () => {
       `${path}: 536,870,912 bytes is more text than one file can be read as (at most 2^29 characters, about 512 MB of ASCII)`);
   });
 
+  it('refuses a claim of more layers than its tensors hold before building them (2^31 layers: at once)', () => {
+    const { path, message } = loadEdited((json) => {
+      json.config.model.numLayers = 2 ** 31;
+    });
+    expect(message).toBe(`${path}: config.model.numLayers is 2147483648, but the file holds the tensors of at most 2 layers`);
+  });
+
   it('names another format version', () => {
     const { path, message } = loadEdited((json) => {
       (json as { format: string }).format = 'rnn-checkpoint/7';

@@ -11,7 +11,7 @@ import { Vocabulary } from '../text/vocab.js';
 import { CheckpointError, checkFormat, isJsonObject } from './errors.js';
 import { corpusFiles, count, ruleVersion, sha256 } from './fields.js';
 import { parseJsonBytes, readFileBytes, writeFileAtomic } from './files.js';
-import { INTEROP_FORMAT, type ModelState } from './interop.js';
+import { INTEROP_FORMAT, type ModelState, checkClaimedModel } from './interop.js';
 import { checkMeaning, contentChecksum } from './integrity.js';
 import { ModelConfigSchema } from './model-config.js';
 import { SAFETENSORS_EXTENSION, isSafetensorsPath, startsLikeSafetensors } from './safetensors.js';
@@ -143,6 +143,7 @@ function checkConsistency(ckpt: Checkpoint, source: string, written: object): vo
   const importedRule = ckpt.config.training.sentenceRule;
   if (importedRule !== undefined) checkSentenceRule(importedRule, source, 'config.training.sentenceRule');
   checkVocab(ckpt.vocab, model.vocabSize, level, source, 'vocab', 'config.model.vocabSize');
+  checkClaimedModel(model, Object.keys(ckpt.weights.tensors).length, source, 'config.model.numLayers', undefined);
   const layout = paramLayout(model);
   checkTensors(layout, ckpt.weights, source, 'weights');
   for (const moment of ['m', 'v'] as const) {

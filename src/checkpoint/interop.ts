@@ -134,7 +134,7 @@ export function fromInteropState(json: unknown, source: string, checkpoint?: Che
 
   // the names as the file has them: a parsed record leaves out a "__proto__" one
   const names = Object.keys((json as { tensors: object }).tensors);
-  checkClaimedModel(config, names.length, source, 'config', checkpoint);
+  checkClaimedModel(config, names.length, source, 'config.num_layers', checkpoint);
 
   const layout = paramLayout(config);
   for (const name of names) {
@@ -170,14 +170,14 @@ export function fromInteropState(json: unknown, source: string, checkpoint?: Che
  * Checks a model config read from a file, in arithmetic alone, before anything of the model's
  * size is allocated: its layers no more than the file's `tensors` describe (4 a layer, and 3
  * more), and, given the `checkpoint` it is to be saved in, that checkpoint within the longest
- * string Node.js can write. Messages name `source` and `configField`.
+ * string Node.js can write. Messages name `source` and `layersField`, the field of the layer count.
  */
 export function checkClaimedModel(
-  config: ModelConfig, tensors: number, source: string, configField: string, checkpoint: CheckpointShape | undefined,
+  config: ModelConfig, tensors: number, source: string, layersField: string, checkpoint: CheckpointShape | undefined,
 ): void {
   const layers = Math.max(0, Math.ceil((tensors - 3) / 4));
   if (config.numLayers > layers) {
-    throw new CheckpointError(`${source}: ${configField}.num_layers is ${config.numLayers}, but the file holds the tensors of at most ` +
+    throw new CheckpointError(`${source}: ${layersField} is ${config.numLayers}, but the file holds the tensors of at most ` +
       `${layers} layer${layers === 1 ? '' : 's'}`);
   }
   if (checkpoint === undefined) return;

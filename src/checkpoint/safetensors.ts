@@ -133,7 +133,7 @@ export function fromSafetensors(bytes: Buffer, source: string, checkpoint?: Chec
   checkVocab(vocab as string[], config.vocabSize, level, source, `${METADATA}.vocab`, 'config.vocab_size');
 
   const tensorNames = Object.keys(entries).filter((name) => name !== METADATA);
-  checkClaimedModel(config, tensorNames.length, source, `${METADATA}.config`, checkpoint);
+  checkClaimedModel(config, tensorNames.length, source, `${METADATA}.config.num_layers`, checkpoint);
 
   const layout = paramLayout(config);
   const dataLength = bytes.length - dataStart;
