@@ -248,6 +248,17 @@ describe('loadCheckpoint errors', () => {
     expect(message).toBe(`${path}: config.model.numLayers is 2147483648, but the file holds the tensors of at most 2 layers`);
   });
 
+  it('says a checkpoint cut short is cut short, wherever it ends, and not a file ending in something else', () => {
+    const path = join(dir, 'cut.json');
+    const whole = JSON.stringify(sampleCheckpoint());
+    for (const length of [1, 10, whole.indexOf('"tensors"') + 3, whole.length >> 1, whole.length - 1]) {
+      writeFileSync(path, whole.slice(0, length));
+      expect(errorOf(() => loadCheckpoint(path))).toMatch(/ is not JSON: .+; it ends mid-way: the file is cut short$/);
+    }
+    writeFileSync(path, `${whole.slice(0, whole.length >> 1)}#${whole.slice(whole.length >> 1)}`);
+    expect(errorOf(() => loadCheckpoint(path))).not.toContain('cut short');
+  });
+
   it('names another format version', () => {
     const { path, message } = loadEdited((json) => {
       (json as { format: string }).format = 'rnn-checkpoint/7';

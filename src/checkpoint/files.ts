@@ -57,8 +57,15 @@ export function parseJsonBytes(bytes: Uint8Array, path: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    throw new CheckpointError(`${path} is not JSON: ${shortMessage(error)}`);
+    const cutShort = endsMidValue(text, (error as Error).message) ? '; it ends mid-way: the file is cut short' : '';
+    throw new CheckpointError(`${path} is not JSON: ${shortMessage(error)}${cutShort}`);
   }
+}
+
+/** Whether JSON.parse's `message` about `text` places the fault at its end: text cut short (an interrupted copy), not text mistyped. */
+function endsMidValue(text: string, message: string): boolean {
+  const position = / at position (\d+)/.exec(message);
+  return message.includes('end of JSON input') || (position !== null && Number(position[1]) >= text.trimEnd().length);
 }
 
 /**
