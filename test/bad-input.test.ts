@@ -1,6 +1,6 @@
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Model, loadModel } from '../src/api/index.js';
 import { exportState, importState } from '../src/checkpoint/convert.js';
@@ -345,9 +345,9 @@ describe('a run whose --out holds checkpoints', () => {
     const runBest = join(folder, 'best.json');
     copyFileSync(checkpoint, join(folder, 'latest.json'));
     copyFileSync(checkpoint, runBest);
-    for (const best of [fileBest, runBest]) {
-      expect(flagMessage(() => checkOutputFree(outputPaths(best), best, null)))
-        .toBe(`--out: ${best} already exists and this run would overwrite it; choose another --out`);
+    for (const [best, owner] of [[fileBest, file], [runBest, `the folder ${folder}`]] as const) {
+      expect(flagMessage(() => checkOutputFree(outputPaths(best), best, null))).toBe(`--out ${best}: ${basename(best)} is where a run writing to ` +
+        `${owner} keeps its best checkpoint; name the file otherwise (not best.json, nor ending in .best.json)`);
     }
   });
 });

@@ -57,6 +57,19 @@ describe('output paths under folders that do not exist yet', () => {
   });
 });
 
+describe('an output file named as another output\'s best checkpoint', () => {
+  // a run on --out DIR writes DIR/best.json, and one on --out DIR/x.json writes DIR/x.best.json: a file of that name is theirs
+  it.each([
+    ['best.json', 'the folder'],
+    ['x.best.json', 'x.json'],
+  ])('refuses --out DIR/%s, which another run\'s output would write as its best, and writes nothing', async (name, owner) => {
+    const out = at('shared', name);
+    const run = await rnn(['train', corpus, ...TINY_RUN, '--max-steps', '1', '--out', out]);
+    expectOneLineError(run, new RegExp(`^rnn: --out ${out.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: ${name} is where .*${owner}.* keeps its best checkpoint`));
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
 describe('makeFolders', () => {
   it('makes every missing folder, leaves those there, and throws the first failure with its own code', () => {
     makeFolders(at('k', 'l', 'm'));

@@ -72,11 +72,24 @@ function resumesHere(latest: string): boolean {
   return resolve(outputPaths(resumedOut(latest)).latest) === resolve(latest);
 }
 
-/** Refuses a folder-layout output that names a file. */
+/**
+ * Refuses a folder-layout output that names a file, and a file-layout output named as another
+ * output's best checkpoint (`DIR/best.json`: a run on DIR's; `DIR/x.best.json`: one on DIR/x.json's),
+ * which that run would overwrite while holding its own lock, not this one's.
+ */
 export function checkOutputIsFolder(paths: OutputPaths, out: string): void {
   const isFolderLayout = paths.latest === join(out, RUN_FOLDER_FILES.latest);
   if (isFolderLayout && existsSync(out) && !statSync(out).isDirectory()) {
     throw new SettingError('out', out, (name) => `${name('out')} ${out} is a file; give a folder, or a path ending in .json`);
+  }
+  const file = basename(paths.latest), dir = dirname(paths.latest);
+  const bestOf = /\.best\.json$/i;
+  const owner = isFolderLayout ? null
+    : file.toLowerCase() === RUN_FOLDER_FILES.best ? `the folder ${dir}`
+      : bestOf.test(file) ? join(dir, file.replace(bestOf, '.json')) : null;
+  if (owner !== null) {
+    throw new SettingError('out', out, (name) => `${name('out')} ${out}: ${file} is where a run writing to ${owner} keeps its best checkpoint; ` +
+      `name the file otherwise (not ${RUN_FOLDER_FILES.best}, nor ending in .best.json)`);
   }
 }
 
