@@ -152,6 +152,16 @@ describe('2. the output checked before the first step', () => {
     expectOneLine(run.stderr, /cannot be written \(EACCES\): permission denied/);
   });
 
+  it('names --resume, not --out, where the folder a resumed run writes to cannot be written', async () => {
+    const out = await savedRun('resume-read-only', 20);
+    chmodSync(out, 0o555);
+    const asOwner = process.getuid?.() === 0 ? ['unshare', '--user', '--'] : [];
+    const run = await finish(startRnn(dir, ['train', '--resume', out, '--max-steps', '30'], asOwner));
+    chmodSync(out, 0o755);
+    expect(run.code).toBe(1);
+    expectOneLine(run.stderr, /^rnn: --resume \S*resume-read-only cannot be written \(EACCES\): permission denied; choose a folder you can write to \(--out\)$/m);
+  });
+
   it('refuses a folder on a read-only file system (EROFS) at once', async () => {
     const mountPoint = at('read-only-fs');
     mkdirSync(mountPoint);

@@ -75,14 +75,16 @@ export function workersForCores(workers: number): { workers: number; warning: In
  * cannot be written fails before training rather than at the first save; removes the temp files
  * of its checkpoints that a run killed mid-save left (latest's and best's alike: the next save
  * may be of either); then checks that the disk has room for the checkpoints (latest, best and a
- * temp file while one is written).
+ * temp file while one is written). A refusal names `setting`, the flag that chose the output.
  */
-export function checkOutputWritable(paths: OutputPaths, out: string, checkpointBytes: number): void {
+export function checkOutputWritable(paths: OutputPaths, out: string, checkpointBytes: number, setting: 'out' | 'resume'): void {
   const dir = dirname(paths.latest);
+  // a resumed run writes where its checkpoint is unless --out says otherwise: that flag is the way to another disk
+  const elsewhere = (name: (key: 'out') => string): string => (setting === 'resume' ? ` (${name('out')})` : '');
   const refuse = (error: unknown): never => {
     const code = (error as NodeJS.ErrnoException).code ?? '';
     const remedy = WRITE_REMEDY[code] ?? (error instanceof Error ? error.message : String(error));
-    throw new SettingError('out', out, (name) => `${name('out')} ${out} cannot be written (${code || 'error'}): ${remedy}`);
+    throw new SettingError(setting, out, (name) => `${name(setting)} ${out} cannot be written (${code || 'error'}): ${remedy}${elsewhere(name)}`);
   };
   const probe = join(dir, `.rnn-probe-${process.pid}`);
   try {
@@ -102,8 +104,8 @@ export function checkOutputWritable(paths: OutputPaths, out: string, checkpointB
   }
   const needed = 3 * checkpointBytes; // latest, best, and the temp file of the one being written
   if (free < needed) {
-    throw new SettingError('out', out, (name) =>
-      `${name('out')} ${out} cannot hold this run's checkpoints (ENOSPC): about ${diskSize(needed)} are needed ` +
-        `and ${diskSize(free)} are free; free some space or choose another disk`);
+    throw new SettingError(setting, out, (name) =>
+      `${name(setting)} ${out} cannot hold this run's checkpoints (ENOSPC): about ${diskSize(needed)} are needed ` +
+        `and ${diskSize(free)} are free; free some space or choose another disk${elsewhere(name)}`);
   }
 }

@@ -182,7 +182,7 @@ function holdOutput(
 ): { paths: OutputPaths; lock: RunLock } {
   const paths = outputPaths(out);
   checkOutputIsFolder(paths, out);
-  checkOutputWritable(paths, out, checkpointBytes);
+  checkOutputWritable(paths, out, checkpointBytes, outSetting);
   const lock = takeRunLock(paths, out, outSetting);
   if (lock.notice !== null) warnings.push(new InputError(lock.notice));
   try {
