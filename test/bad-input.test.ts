@@ -337,6 +337,14 @@ describe('a run whose --out holds checkpoints', () => {
       .toBe(`--out: ${file} already exists and this run would overwrite it; resume it with --resume ${file}, or choose another --out`);
   });
 
+  it('names --resume where the output is the resumed run\'s own, no --out given', () => {
+    const folder = scratch.folder();
+    const best = join(folder, 'best.json');
+    copyFileSync(checkpoint, best);
+    expect(flagMessage(() => checkOutputFree(outputPaths(folder), folder, best, 'resume')))
+      .toBe(`--resume ${best} writes to ${folder}: ${best} already exists and this run would overwrite it; choose another --out`);
+  });
+
   it('offers no --resume of another run\'s best checkpoint, whose resume writes to that run (and is refused there)', () => {
     const folder = scratch.folder();
     const file = join(folder, 'model.json'), fileBest = join(folder, 'model.best.json');

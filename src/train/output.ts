@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CHECKPOINT_DIR, RUN_FOLDER_FILES, startsLikeCheckpoint } from '../checkpoint/find.js';
 import type { TrainSettings } from '../checkpoint/settings.js';
-import { SettingError } from '../input/settings.js';
+import { SettingError, type SettingNamer } from '../input/settings.js';
 
 /** Where a run writes: the checkpoint of its last state and the one with the best validation loss. */
 export interface OutputPaths {
@@ -42,26 +42,28 @@ export function defaultOut(corpus: string, settings: TrainSettings, now: Date): 
 /**
  * Refuses to write over checkpoints already saved: the output may hold files only when this
  * run resumes its `latest` (the same run going on). Also refuses a folder path that
- * is a file, and a file path that is a folder.
+ * is a file, and a file path that is a folder. A refusal names `setting`, the flag that chose
+ * the output: --out, or --resume (with the output it writes to) where no --out was given.
  */
-export function checkOutputFree(paths: OutputPaths, out: string, resume: string | null): void {
+export function checkOutputFree(paths: OutputPaths, out: string, resume: string | null, setting: 'out' | 'resume' = 'out'): void {
   checkOutputIsFolder(paths, out);
   const continuing = resume !== null && resolve(resume) === resolve(paths.latest);
+  const where = (name: SettingNamer): string => (setting === 'resume' ? `${name('resume')} ${resume} writes to ${out}:` : `${name('out')}:`);
   for (const path of [paths.latest, paths.best]) {
     if (!existsSync(path)) continue;
     if (statSync(path).isDirectory()) {
-      throw new SettingError('out', out, (name) => `${name('out')}: ${path} is a folder, not a checkpoint file`);
+      throw new SettingError(setting, out, (name) => `${where(name)} ${path} is a folder, not a checkpoint file`);
     }
     if (!continuing && !startsLikeCheckpoint(path)) {
-      throw new SettingError('out', out, (name) =>
-        `${name('out')}: ${path} already exists and is not a checkpoint; choose another ${name('out')}`);
+      throw new SettingError(setting, out, (name) =>
+        `${where(name)} ${path} already exists and is not a checkpoint; choose another ${name('out')}`);
     }
     if (!continuing) {
-      throw new SettingError('out', out, (name) => {
+      throw new SettingError(setting, out, (name) => {
         // a best checkpoint alone has no latest to resume, and another run's best resumes into that run
         const hint = !existsSync(paths.latest) || !resumesHere(paths.latest) ? '' :
           resume === null ? `resume it with ${name('resume')} ${paths.latest}, or ` : `resume ${paths.latest} instead, or `;
-        return `${name('out')}: ${path} already exists and this run would overwrite it; ${hint}choose another ${name('out')}`;
+        return `${where(name)} ${path} already exists and this run would overwrite it; ${hint}choose another ${name('out')}`;
       });
     }
   }

@@ -186,7 +186,7 @@ function holdOutput(
   const lock = takeRunLock(paths, out, outSetting);
   if (lock.notice !== null) warnings.push(new InputError(lock.notice));
   try {
-    checkOutputFree(paths, out, resume);
+    checkOutputFree(paths, out, resume, outSetting);
   } catch (error) {
     lock.release();
     throw error;
