@@ -111,6 +111,14 @@ describe('lossChartSvg', () => {
     ]);
   });
 
+  it('draws a run of 200,000 evaluations (--eval-every 1), more points than a call takes arguments', () => {
+    const train = Array.from({ length: 200_000 }, (_, i) => ({ tokensSeen: 100 * (i + 1), loss: 4 - i / 100_000 }));
+    const ticks = allElements(parseXml(lossChartSvg([{ name: 'long', train, val: [] }])))
+      .filter((e) => e.attrs['class'] === 'tick').map((e) => e.text);
+    expect(ticks).toContain('2.0');
+    expect(ticks).toContain('4.0');
+  });
+
   it('keeps the x axis at 0 characters and up when every point is at 0', () => {
     const x = allElements(parseXml(lossChartSvg([{ name: 'r', train: [{ tokensSeen: 0, loss: 4 }], val: [] }])))
       .filter((e) => e.attrs['class'] === 'tick').map((e) => e.text);

@@ -114,8 +114,10 @@ interface ChartScale {
 function chartScale(runs: readonly LossRun[]): ChartScale {
   const points = runs.flatMap((run) => [...run.train, ...run.val]);
   if (points.length === 0) throw new RangeError('chartScale: no points to plot');
-  const x = niceTicks(0, Math.max(1, ...points.map((p) => p.tokensSeen)), 6);
-  const y = niceTicks(Math.min(...points.map((p) => p.loss)), Math.max(...points.map((p) => p.loss)), 5);
+  // folded, not spread into Math.max: a run evaluated every step has more points than a call takes arguments
+  const x = niceTicks(0, points.reduce((most, p) => Math.max(most, p.tokensSeen), 1), 6);
+  const lowest = points.reduce((least, p) => Math.min(least, p.loss), Infinity);
+  const y = niceTicks(lowest, points.reduce((most, p) => Math.max(most, p.loss), -Infinity), 5);
   const plotWidth = CHART.width - CHART.left - CHART.right;
   return {
     x,
