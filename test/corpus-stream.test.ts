@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { type PreparedData, type PrepareOptions, prepareData } from '../src/text/corpus.js';
@@ -138,6 +139,15 @@ describe('streamCorpus', () => {
     tempFile(Buffer.from('\0'), 'x.bin', binaries);
     expect(expectSameError([binaries], 'file', 7)).toMatch(/corpus folder has no text files/);
     expect(expectSameError([tempFile(' \n\t\n')], 'line', 7)).toMatch(/corpus is empty/);
+  });
+});
+
+describe('a corpus that changes while it is read', () => {
+  it('names a file removed between two passes over it as gone, not by its error code', () => {
+    const path = tempFile('Some text to read more than once.\n'.repeat(100));
+    const source = streamCorpus([path], 'file');
+    rmSync(path);
+    expect(() => prepareData(source, OPTIONS)).toThrow(`cannot read ${path}: it is no longer there (removed while the corpus was read)`);
   });
 });
 

@@ -231,7 +231,9 @@ export function* fileChunks(path: string, chunkBytes: number): Generator<Uint8Ar
   try {
     fd = openSync(path, 'r');
   } catch (err) {
-    throw new CorpusError(cannotRead(path, errorCode(err)));
+    // a corpus file is found before it is read, pass after pass: one not found is one removed since
+    const code = errorCode(err);
+    throw new CorpusError(code === 'ENOENT' ? `cannot read ${path}: it is no longer there (removed while the corpus was read)` : cannotRead(path, code));
   }
   try {
     const buffer = new Uint8Array(chunkBytes);
