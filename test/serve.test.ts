@@ -1051,14 +1051,14 @@ describe('who may reach it: the address it binds, the host named, the token, the
 });
 
 describe('starting and stopping', () => {
-  it('SIGTERM: stops accepting, finishes the generation in flight, then exits 0', async () => {
+  it.each(['SIGTERM', 'SIGHUP'] as const)('%s: stops accepting, finishes the generation in flight, then exits 0', async (signal) => {
     const s = await serve(scratch.dir, ['--checkpoint', models.gru, '--workers', '1']);
     const res = await fetch(`${s.url}/v1/generate`, { method: 'POST', body: JSON.stringify({ len: 400, seed: 2, stream: 'ndjson' }) });
     let signalled = false;
     const text = await readStream(res, () => {
       if (!signalled) {
         signalled = true;
-        s.child.kill('SIGTERM');
+        s.child.kill(signal);
       }
     });
     expect(JSON.parse(text.trimEnd().split('\n').at(-1)!)).toEqual({ done: true, tokens: 400, finish: 'length', seed: 2, unknownTokens: 0 });

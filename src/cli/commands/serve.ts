@@ -109,6 +109,6 @@ async function runServe(given: ServeFlags): Promise<void> {
     process.stdout.write(`rnn serve: ${signal}: finishing the requests in flight, then stopping\n`);
     server.close().then(() => process.exit(0), () => process.exit(1));
   };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  // a closed terminal (SIGHUP) stops it as Ctrl-C does: the answers in flight are finished, not cut off
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, stop);
 }
