@@ -259,6 +259,13 @@ describe('loadCheckpoint errors', () => {
     expect(errorOf(() => loadCheckpoint(path))).not.toContain('cut short');
   });
 
+  it('names a corpus record that lists no file', () => {
+    const { path, message } = loadEdited((json) => {
+      json.corpus!.files = [];
+    });
+    expect(message).toBe(`${path}: corpus.files must have at least 1 item (got an array of 0)`);
+  });
+
   it('names another format version', () => {
     const { path, message } = loadEdited((json) => {
       (json as { format: string }).format = 'rnn-checkpoint/7';

@@ -17,5 +17,5 @@ export const sha256 = z.string().regex(/^[0-9a-f]{64}$/, { error: 'is not a lowe
 /** A version of the tokenizer's or the sentence splitter's rules (rule-versions.ts); whether this code has it is checked apart. */
 export const ruleVersion = z.int().positive();
 
-/** The files of a corpus as its fingerprint records them (`CorpusFile`): where each was read, its size and its hash. */
-export const corpusFiles = z.array(z.object({ path: z.string(), bytes: count, sha256 }));
+/** The files of a corpus as its fingerprint records them (`CorpusFile`), one at least: where each was read, its size and its hash. */
+export const corpusFiles = z.array(z.object({ path: z.string(), bytes: count, sha256 })).min(1);
