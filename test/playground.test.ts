@@ -60,7 +60,7 @@ afterAll(async () => {
 it('streams a sample, colours a scored text by surprise, shows hidden units and the loss chart, at both levels', async () => {
   await page.goto(server.url);
   await page.waitForFunction(() => document.querySelectorAll('#model option').length === 3);
-  expect(await page.locator('#model-info').textContent()).toMatch(/^LSTM 2×64 · char level/);
+  expect(await page.locator('#model-info').textContent()).toMatch(/^LSTM 2×64 · char level · 74 tokens · /);
   expect(await page.locator('#len').getAttribute('max')).toBe('2500'); // the server's --max-len, from /v1/models
   expect(await page.locator('#loss-chart polyline.train').getAttribute('points')).toMatch(/^(\S+,\S+ ){15}\S+,\S+$/);
   expect(await page.locator('#loss-chart circle.val-dot').count()).toBe(16);
@@ -272,6 +272,8 @@ it('marks each <EOS> that writes no text (between two sentences of a word-level 
     await at.setViewportSize({ width: 1280, height: 800 });
     await at.goto(sentences.url);
     await at.waitForFunction(() => document.querySelectorAll('#model option').length === 1);
+    // the model line says how the model cuts a text it reads, where it is not a document a file
+    expect(await at.locator('#model-info').textContent()).toMatch(/ · word level · documents: sentences · /);
     const text = 'The people of the United States. The war is over.';
     await at.fill('#score-text', text);
     await at.click('#score');

@@ -120,6 +120,9 @@ async function loadModels() {
   chooseModel(state.models[0]?.name);
 }
 
+/** What a document of each --docs rule but `file` is, as the model line names it. */
+const DOCUMENT_UNITS = { line: 'lines', blank: 'paragraphs', sentence: 'sentences' };
+
 function chooseModel(name) {
   const m = state.models.find((x) => x.name === name);
   if (!m) return;
@@ -128,7 +131,9 @@ function chooseModel(name) {
   const { cell, numLayers, hiddenSize } = m.model;
   const per = m.level === 'word' ? 'word' : 'char';
   const best = m.bestValLoss === null ? '' : ` · best val ${m.bestValLoss.toFixed(3)} nats/${per}`;
-  status('model-info', `${cell.toUpperCase()} ${numLayers}×${hiddenSize} · ${m.level} level · ${m.vocabSize.toLocaleString()} tokens · ` +
+  // how it cuts a text it reads (--docs), where a document is less than a whole text
+  const documents = m.documents.docs === 'file' ? '' : ` · documents: ${DOCUMENT_UNITS[m.documents.docs]}`;
+  status('model-info', `${cell.toUpperCase()} ${numLayers}×${hiddenSize} · ${m.level} level${documents} · ${m.vocabSize.toLocaleString()} tokens · ` +
     `${m.parameters.toLocaleString()} parameters · step ${m.step}${best}`);
   $('layer').replaceChildren(...Array.from({ length: numLayers }, (_, k) => new Option(String(k), String(k))));
   $('unit').max = String(hiddenSize - 1);
