@@ -149,11 +149,16 @@ describe('word-level bad input', () => {
   it('warns, and uses what there is, when --vocab-size asks for more tokens than the text has', async () => {
     const result = await rnn('train', corpus, '--level', 'word', '--vocab-size', '1000000', ...TINY, '--max-steps', '1', '--out', at('big'));
     expect(result.status).toBe(0);
-    const warning = /\nrnn: warning: --vocab-size 1000000 is more than the training text offers \(([\d,]+) distinct tokens\): using what there is, a vocabulary of ([\d,]+)\n/
+    const warning = /^rnn: warning: --vocab-size 1000000 is more than the training text offers \(([\d,]+) distinct tokens\): using what there is, a vocabulary of ([\d,]+)\n/
       .exec(result.stderr);
     expect(warning).not.toBeNull();
     const size = Number(warning![2]!.replace(/,/g, ''));
     expect(size).toBe(Number(warning![1]!.replace(/,/g, '')) + 2);
     expect(loadCheckpoint(join(at('big'), 'latest.json')).vocab).toHaveLength(size);
+    // the default --vocab-size, which no one asked for, warns of nothing: the start line gives the vocabulary's size
+    const defaulted = await rnn('train', corpus, '--level', 'word', ...TINY, '--max-steps', '1', '--out', at('default-size'));
+    expect(defaulted.status).toBe(0);
+    expect(defaulted.stderr).toMatch(/, word vocabulary [\d,]+\n/);
+    expect(defaulted.stderr).not.toMatch(/warning: --vocab-size/);
   });
 });

@@ -274,6 +274,9 @@ describe('rnn prepare', () => {
     expect(meta.vocabSize).toBeLessThan(50);
     prepare({ out: freshDir(), level: 'word', vocabSize: 5 }, [few], { onWarning: (warning) => void warnings.push(userMessage(warning)!) });
     expect(warnings).toHaveLength(1);
+    // the default 10,000, which no one asked for: the folder's vocabulary is what the text offers, with no warning
+    prepare({ out: freshDir(), level: 'word' }, [few], { onWarning: (warning) => void warnings.push(userMessage(warning)!) });
+    expect(warnings).toHaveLength(1);
   });
 
   it('writes the folder and says what it holds; refuses a bad flag in one line', async () => {

@@ -3,9 +3,9 @@ import cliProgress from 'cli-progress';
 import { cutShort } from '../input/issues.js';
 import type { CheckpointEvent, DoneEvent, EvalEvent, StartEvent, StepEvent, TrainEvent } from '../train/events.js';
 import { TOKEN_UNITS, type TokenUnit, grouped } from '../text/vocab.js';
-import { vocabShortfallWarning, vocabularyCoverage } from '../text/word-vocab.js';
+import { vocabularyCoverage } from '../text/word-vocab.js';
 import { stderrChalk as chalk } from './color.js';
-import { warn as writeWarning, warningLine, warningText } from './errors.js';
+import { warn as writeWarning, warningLine } from './errors.js';
 import type { Output } from './pipes.js';
 import { type ValidationPoint, nextCommands, validationChart } from './train-summary.js';
 
@@ -35,10 +35,7 @@ export function progressOutput(mode: ProgressMode): Output | null {
 export function createProgress(mode: ProgressMode): ProgressDisplay {
   if (mode === 'json') {
     return {
-      onEvent: (event) => {
-        if (event.event === 'start') startWarnings(event).forEach(writeWarning);
-        process.stdout.write(`${JSON.stringify(event)}\n`);
-      },
+      onEvent: (event) => process.stdout.write(`${JSON.stringify(event)}\n`),
       warn: writeWarning,
       stop: () => {},
     };
@@ -70,12 +67,6 @@ function tokenUnit(start: StartEvent | null): TokenUnit {
   return TOKEN_UNITS[start?.settings.level ?? 'char'];
 }
 
-/** Warnings about the settings the run starts with: a word vocabulary smaller than asked. */
-function startWarnings(e: StartEvent): string[] {
-  const warning = e.wordVocab && vocabShortfallWarning(e.wordVocab, e.settings.vocabSize, e.settings.minCount);
-  return warning ? [warningText(warning)] : [];
-}
-
 /** The lines a run starts with: the model, the data, the limits and where it saves, and its warnings. */
 function startLines(e: StartEvent): string[] {
   const m = e.model;
@@ -93,7 +84,6 @@ function startLines(e: StartEvent): string[] {
       `(batch ${e.settings.batch} × ${e.settings.seqLen}), ${e.settings.workers} worker${e.settings.workers === 1 ? '' : 's'}, ` +
       `${e.settings.kernels} kernels`,
     `until: ${limitsText(e)}; checkpoints: ${e.out.latest}${e.valTokens > 0 ? ` (best: ${e.out.best})` : ''}`,
-    ...startWarnings(e).map(warningLine),
   ];
 }
 

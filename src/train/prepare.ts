@@ -65,7 +65,8 @@ export function prepare(options: PrepareSettings, corpusPaths: readonly string[]
   });
   const notice = skippedNotice(skipped);
   if (notice !== null) callbacks.onWarning?.(new InputError(notice));
+  // a --vocab-size given (not the default, which no one asked for) that the text could not fill
   const shortfall = meta.wordVocab && vocabShortfallWarning(meta.wordVocab, settings.vocabSize, settings.minCount);
-  if (shortfall) callbacks.onWarning?.(shortfall);
+  if (shortfall && text.vocabSize !== undefined) callbacks.onWarning?.(shortfall);
   return meta;
 }

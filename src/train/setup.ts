@@ -11,6 +11,7 @@ import { InputError, SettingError } from '../input/settings.js';
 import { poolWorkers } from '../parallel/pool.js';
 import { BatchSource, EvalBatches, checkValidationSplit } from '../text/batches.js';
 import type { PreparedData } from '../text/corpus.js';
+import { vocabShortfallWarning } from '../text/word-vocab.js';
 import { recordedPreparedFolder, skippedNotice, type SkippedFile } from '../checkpoint/corpus.js';
 import { corpusName, loadRunData, preparedFolderOf, skipRunOutput, withPreparedSettings } from './data.js';
 import {
@@ -91,6 +92,10 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
   if (unknownWarning !== null) warnings.push(unknownWarning);
   const folderWarning = base && extend && prepared !== null ? preparedUnknownWarning(prepared) : null;
   if (folderWarning !== null) warnings.push(folderWarning);
+  // a --vocab-size given to a run that builds its vocabulary (not a prepared folder's, told at its prepare) that the text could not fill
+  const shortfall = parsedOptions.vocabSize !== undefined && prepared === null && data.wordVocab !== undefined
+    ? vocabShortfallWarning(data.wordVocab, settings.vocabSize, settings.minCount) : null;
+  if (shortfall !== null) warnings.push(shortfall);
   fitWorkers(settings, parsed.workers, warnings);
   if (parsed.dropout !== undefined && parsed.dropout > 0 && model.numLayers === 1) warnings.push(idleDropout(parsed.dropout));
   checkModelFits(model, settings);
