@@ -1,8 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { escapeCharacters } from '../src/cli/commands/info.js';
-import { unknownTokensWarning } from '../src/cli/errors.js';
+import { escapeCharacters, unknownTokensWarning } from '../src/cli/errors.js';
 import { ROOT, TINY_RUN, rnnIn } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
 import { speeches } from './helpers/speeches.js';
@@ -29,7 +28,10 @@ describe('the warning of tokens outside the vocabulary', () => {
     expect(unknownTokensWarning('word', 'm.json', 'text 1', unknown)).toBe(
       'text 1 has 10 tokens outside the vocabulary of m.json ("pear" ×2, "qq1" ×2, "apple", "qq2", "qq3" and 3 others); they read as <UNK>');
     expect(unknownTokensWarning('char', 'm.json', 'text 2', ['☃', '\u0001', '☃', '🦄'])).toBe(
-      'text 2 has 4 characters outside the vocabulary of m.json ("☃" ×2, "\\u0001", "🦄"); they read as <UNK>');
+      'text 2 has 4 characters outside the vocabulary of m.json ("☃" ×2, "\\u{1}", "🦄"); they read as <UNK>');
+    // an invisible token (a right-to-left mark, a lone accent) shown by its code point, not as an empty-looking pair of quotes
+    expect(unknownTokensWarning('word', 'm.json', 'text 3', ['\u200f', '\u0301'])).toBe(
+      'text 3 has 2 tokens outside the vocabulary of m.json ("\\u{301}", "\\u{200f}"); they read as <UNK>');
   });
 });
 

@@ -151,11 +151,33 @@ export function unknownTokensWarning(level: TextLevel, modelPath: string, source
   return unknownSummaryWarning(level, modelPath, source, unknownTokens(counts));
 }
 
+/**
+ * The characters as one quoted string, with line breaks, tabs, invisible and separator
+ * characters escaped, and each combining mark (an accent, a variation selector) that has no
+ * character of its own before it to combine with: at the start, or after an escape. With
+ * `eachAlone` (the characters are tokens each, not one word) every combining mark is escaped.
+ */
+export function escapeCharacters(text: string, eachAlone = false): string {
+  let out = '"';
+  let base = false;
+  for (const ch of text) {
+    const escaped: boolean = ch !== ' ' && (/[\p{C}\p{Z}]/u.test(ch) || (/\p{M}/u.test(ch) && (eachAlone || !base)));
+    if (ch === '"' || ch === '\\') out += `\\${ch}`;
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\t') out += '\\t';
+    else if (ch === '\r') out += '\\r';
+    else if (escaped) out += `\\u{${ch.codePointAt(0)!.toString(16)}}`;
+    else out += ch;
+    base = !escaped && !/[\n\t\r]/.test(ch);
+  }
+  return `${out}"`;
+}
+
 /** `unknownTokensWarning` from the tokens counted already (`PreparedData.unknown`). */
 export function unknownSummaryWarning(level: TextLevel, modelPath: string, source: string, unknown: UnknownTokens): string | null {
   const { occurrences, distinct, top } = unknown;
   if (occurrences === 0) return null;
-  const named = top.map(([token, n]) => `${JSON.stringify(token)}${n > 1 ? ` ×${grouped(n)}` : ''}`);
+  const named = top.map(([token, n]) => `${escapeCharacters(token, true)}${n > 1 ? ` ×${grouped(n)}` : ''}`);
   const others = distinct - named.length;
   return `${source} has ${tokenCount(occurrences, level)} outside the vocabulary of ${modelPath} ` +
     `(${named.join(', ')}${others > 0 ? ` and ${grouped(others)} other${others === 1 ? '' : 's'}` : ''}); ` +

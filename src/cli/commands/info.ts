@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { type SettingTable, parseSettingTable } from '../../input/settings.js';
 import { addSettingFlags } from '../flags.js';
+import { escapeCharacters } from '../errors.js';
 import { NEWEST_CHECKPOINT, RUN_FOLDER_READS, resolveCheckpointPath } from '../../checkpoint/find.js';
 import { TRAIN_SETTINGS } from '../../checkpoint/settings.js';
 import { type ModelInfo, loadModel } from '../../api/index.js';
@@ -86,26 +87,4 @@ function wordVocabularyText(vocab: readonly string[]): string {
   const more = vocab.length - SPECIALS - SHOWN_WORDS;
   return `${grouped(vocab.length)} tokens: ${vocab.slice(0, SPECIALS).join(' ')}, then the most frequent: ${shown}` +
     (more > 0 ? ` and ${grouped(more)} more` : '');
-}
-
-/**
- * The characters as one quoted string, with line breaks, tabs, invisible and separator
- * characters escaped, and each combining mark (an accent, a variation selector) that has no
- * character of its own before it to combine with: at the start, or after an escape. With
- * `eachAlone` (the characters are tokens each, not one word) every combining mark is escaped.
- */
-export function escapeCharacters(text: string, eachAlone = false): string {
-  let out = '"';
-  let base = false;
-  for (const ch of text) {
-    const escaped: boolean = ch !== ' ' && (/[\p{C}\p{Z}]/u.test(ch) || (/\p{M}/u.test(ch) && (eachAlone || !base)));
-    if (ch === '"' || ch === '\\') out += `\\${ch}`;
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\t') out += '\\t';
-    else if (ch === '\r') out += '\\r';
-    else if (escaped) out += `\\u{${ch.codePointAt(0)!.toString(16)}}`;
-    else out += ch;
-    base = !escaped && !/[\n\t\r]/.test(ch);
-  }
-  return `${out}"`;
 }
