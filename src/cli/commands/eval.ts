@@ -9,6 +9,8 @@ import { POSITIVE_INTEGER, type SettingTable, type SettingsInput, parseSettingTa
 import { defaultStepperWorkers } from '../../parallel/inference.js';
 import { STDIN_PATH, fileName } from '../../text/corpus-files.js';
 import { isPreparedFolder } from '../../checkpoint/prepared.js';
+import { isFolder } from '../../checkpoint/files.js';
+import { CorpusError } from '../../text/corpus.js';
 import { refuseModelFiles } from '../../checkpoint/corpus.js';
 import { readTextFile } from '../../text/utf8.js';
 import { formatProbability } from '../../text/probability.js';
@@ -73,12 +75,20 @@ export function register(program: Command): void {
     .action((files: string[], flags: Record<string, unknown>) => runPerplexity(files, parseSettingTable(PERPLEXITY_FLAGS, flags)));
 }
 
+/** The text of a file to score; a folder that is not a prepared one is refused saying what a folder to score is. */
+function readScoredFile(path: string): string {
+  if (isFolder(path)) {
+    throw new CorpusError(`cannot read ${path}: it is a folder, and not a prepared one (rnn prepare); give a text file or a prepared folder`);
+  }
+  return readTextFile(path);
+}
+
 async function runPerplexity(files: string[], flags: PerplexityFlags): Promise<void> {
   refuseModelFiles(files, 'a text to score', (_, name) => `name the model with ${name('checkpoint')}, the texts after it`);
   // Read every input before the (slow) scoring, so a missing file fails at once; a prepared folder's split is read as it is scored.
   const inputs = [
     ...files.map((file) => (file !== STDIN_PATH && isPreparedFolder(file) ? { folder: file }
-      : { name: fileName(file), text: readTextFile(file) })),
+      : { name: fileName(file), text: readScoredFile(file) })),
     ...(flags.text ?? []).map((text, i) => ({ name: `text ${i + 1}`, text })),
   ];
   const model = loadModel(checkpointFlag(flags.checkpoint), { kernels: resolveKernels(flags.kernels) });
