@@ -279,6 +279,21 @@ describe('rnn prepare', () => {
     expect(warnings).toHaveLength(1);
   });
 
+  it("refuses to prepare into a run's folder, whose checkpoints would sit beside token files it would then be read as", async () => {
+    const run = join(dir, 'run-as-out');
+    await train({ ...TINY, maxSteps: 2, out: run }, [folder]);
+    const before = readdirSync(run).sort();
+    let refusal: unknown;
+    try {
+      prepare({ out: run }, [folder]);
+    } catch (error) {
+      refusal = error;
+    }
+    expect(userMessage(refusal as InputError)).toBe(
+      `--out ${run} holds a run's checkpoints (latest.json, best.json): prepare into a folder of its own`);
+    expect(readdirSync(run).sort()).toEqual(before);
+  });
+
   it('writes the folder and says what it holds; refuses a bad flag in one line', async () => {
     const out = freshDir();
     const done = await rnnIn(dir, ['prepare', folder, '--level', 'word', '--vocab-size', '200', '--out', out]);

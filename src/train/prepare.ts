@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { type SkippedFile, refuseModelFiles, skipRunFiles, skippedNotice } from '../checkpoint/corpus.js';
 import { isFolder, samePath } from '../checkpoint/files.js';
+import { RUN_FOLDER_FILES, startsLikeCheckpoint } from '../checkpoint/find.js';
 import {
   PREPARED_FILES, type PreparedMeta, isPreparedFolder, preparedLockPath, replacesOnlyPrepared, writePreparedFolder,
 } from '../checkpoint/prepared.js';
@@ -45,6 +46,11 @@ export function prepare(options: PrepareSettings, corpusPaths: readonly string[]
   if (isFolder(out) && paths.some((path) => samePath(path, out))) {
     throw new SettingError('out', out, (name) => `${name('out')} ${out} is the corpus folder itself, where its ${FILES} would be read as text ` +
       `by the next prepare: write them to a folder of their own (${join(out, 'prepared')} is left out of the corpus)`);
+  }
+  // a run's folder holding token files would be read as data, where its checkpoints are the run
+  const checkpoints = Object.values(RUN_FOLDER_FILES).filter((name) => startsLikeCheckpoint(join(out, name)));
+  if (isFolder(out) && checkpoints.length > 0) {
+    throw new SettingError('out', out, (name) => `${name('out')} ${out} holds a run's checkpoints (${checkpoints.join(', ')}): prepare into a folder of its own`);
   }
   if (isFolder(out) && !replacesOnlyPrepared(out)) {
     throw new SettingError('out', out, (name) => `${name('out')}: ${out} holds a ${PREPARED_FILES.meta}, ${PREPARED_FILES.train} or ` +
