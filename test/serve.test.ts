@@ -67,6 +67,21 @@ async function withThreads(pool: Partial<PoolOptions>, options: Partial<ServeOpt
   return inProcess([{ name: 'gru', path: models.gru }], { workers: 1, ...options }).finally(() => starts.mockRestore());
 }
 
+/**
+ * Runs `test` on the server `s` with what it writes to stderr held back (`said`: its lines so far), then
+ * closes `s`, unless the test began to (`shutDown`: closes it, once, and gives what the test awaits).
+ */
+async function saying(s: RnnServer, test: (said: () => string[], shutDown: () => Promise<void>) => Promise<void>): Promise<void> {
+  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  let closing: Promise<void> | undefined;
+  try {
+    await test(() => stderr.mock.calls.map(([line]) => String(line)), () => (closing ??= s.close()));
+  } finally {
+    stderr.mockRestore();
+    if (!closing) await s.close();
+  }
+}
+
 /** The generation threads of an in-process server, as its pool holds them. */
 function poolOf(server: RnnServer): { slots: { worker: Worker }[]; spawn: () => Promise<unknown>; close: () => Promise<void>; run: WorkerPool['run'] } {
   return (server as unknown as { pool: ReturnType<typeof poolOf> }).pool;
@@ -662,8 +677,7 @@ describe('limits, and threads that fail', () => {
 
   it('a thread that ends while it runs a request: that request ends without its end event, it is said on stderr, and a fresh thread serves the next', async () => {
     const s = await inProcess([{ name: 'gru', path: models.gru }], { workers: 1, maxLen: 1_000_000 });
-    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    try {
+    await saying(s, async (said) => {
       const pool = poolOf(s);
       const { controller, reader } = await streamingGeneration(s.url, { len: 1_000_000 });
       await pool.slots[0]!.worker.terminate();
@@ -671,21 +685,17 @@ describe('limits, and threads that fail', () => {
       for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) streamed += new TextDecoder().decode(chunk.value);
       controller.abort();
       expect(streamed).not.toMatch(/"done"/);
-      expect(stderr.mock.calls.map(([line]) => String(line))).toContain('rnn serve: a generation thread ended (exit code 1) while it ran a request: starting another\n');
+      expect(said()).toContain('rnn serve: a generation thread ended (exit code 1) while it ran a request: starting another\n');
       const next = await post(`${s.url}/v1/generate`, { len: 5, seed: 1 });
       expect(next.status).toBe(200);
       expect(next.json).toMatchObject({ tokens: 5 });
       expect((await request(`${s.url}/healthz`)).json).toEqual({ status: 'ok', threads: 1, running: 0, waiting: 0 });
-    } finally {
-      stderr.mockRestore();
-      await s.close();
-    }
+    });
   });
 
   it('a thread stuck in a request (code that never reads the stop): ended a grace after the time limit, the request answered 500 or its stream ended, said on stderr, and a fresh thread serves the next', async () => {
     const s = await withThreads({ workerScript: stuckWorker, stopGraceMs: 200 }, { timeLimitMs: 300 });
-    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    try {
+    await saying(s, async (said) => {
       // each thread started in a stuck one's place, once it has loaded the model
       const pool = poolOf(s), spawn = pool.spawn.bind(pool), spawned: Promise<unknown>[] = [];
       vi.spyOn(pool, 'spawn').mockImplementation(() => {
@@ -706,19 +716,14 @@ describe('limits, and threads that fail', () => {
       const next = await post(`${s.url}/v1/generate`, { len: 5, seed: 1 });
       expect([next.status, next.json]).toMatchObject([200, { tokens: 5, finish: 'length' }]);
       expect((await request(`${s.url}/healthz`)).json).toEqual({ status: 'ok', threads: 1, running: 0, waiting: 0 });
-      const said = 'rnn serve: a generation thread was still running its request 0.2 s after it was stopped: ending it, starting another\n';
-      expect(stderr.mock.calls.map(([line]) => String(line))).toEqual([said, said]);
-    } finally {
-      stderr.mockRestore();
-      await s.close();
-    }
+      const line = 'rnn serve: a generation thread was still running its request 0.2 s after it was stopped: ending it, starting another\n';
+      expect(said()).toEqual([line, line]);
+    });
   });
 
   it('a thread that ends while the server shuts down: its request answered 500, the one waiting served by a fresh thread, and close() ends; the threads close() ends are not started again', async () => {
     const s = await withThreads({ workerScript: dyingWorker });
-    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    let closing: Promise<void> | undefined;
-    try {
+    await saying(s, async (said, shutDown) => {
       const pool = poolOf(s), spawned = vi.spyOn(pool, 'spawn');
       const thread = dyingThread(pool.slots[0]!.worker);
       const dying = post(`${s.url}/v1/generate`, { prime: DYING_PRIME, len: 5 });
@@ -727,42 +732,34 @@ describe('limits, and threads that fail', () => {
       const waiting = post(`${s.url}/v1/generate`, { len: 5, seed: 1 });
       await queued;
       expect((await request(`${s.url}/healthz`)).json).toEqual({ status: 'ok', threads: 1, running: 1, waiting: 1 });
-      closing = s.close();
+      const closing = shutDown();
       die();
       expect(await closesWithin(closing, 20_000)).toBe(true);
       const lost = await dying;
       expect([lost.status, lost.json]).toEqual([500, { error: 'the generation thread running it ended (exit code 3)' }]);
       expect(await waiting).toMatchObject({ status: 200, json: { tokens: 5, finish: 'length' } });
       expect(spawned).toHaveBeenCalledTimes(1);
-      expect(stderr.mock.calls.map(([line]) => String(line))).toEqual([
+      expect(said()).toEqual([
         'rnn serve: a generation thread ended (exit code 3) while it ran a request: starting another\n',
       ]);
-    } finally {
-      stderr.mockRestore();
-      if (!closing) await s.close();
-    }
+    });
   });
 
   it('a thread stuck in a request while the server shuts down with nothing waiting: ended a grace after the time limit, the request answered 500, none started in its place, and close() ends', async () => {
     const s = await withThreads({ workerScript: stuckWorker, stopGraceMs: 200 }, { timeLimitMs: 300 });
-    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    let closing: Promise<void> | undefined;
-    try {
+    await saying(s, async (said, shutDown) => {
       const pool = poolOf(s), spawned = vi.spyOn(pool, 'spawn'), taken = jobTaken(pool);
       const stuck = post(`${s.url}/v1/generate`, { prime: STUCK_PRIME, len: 5 });
       await taken;
-      closing = s.close();
+      const closing = shutDown();
       expect(await closesWithin(closing, 20_000)).toBe(true);
       const ended = 'the request ran past the time limit of 0.3 s, and its generation thread had not stopped 0.2 s later: the thread was ended';
       expect(await stuck).toMatchObject({ status: 500, json: { error: ended } });
       expect(spawned).not.toHaveBeenCalled();
-      expect(stderr.mock.calls.map(([line]) => String(line))).toEqual([
+      expect(said()).toEqual([
         'rnn serve: a generation thread was still running its request 0.2 s after it was stopped: ending it, none is started in its place, for the server is shutting down\n',
       ]);
-    } finally {
-      stderr.mockRestore();
-      if (!closing) await s.close();
-    }
+    });
   });
 
   it('a thread that ends while the pool closes with nothing waiting: its job fails, none is started in its place, and close() ends', async () => {
@@ -787,12 +784,11 @@ describe('limits, and threads that fail', () => {
 
   it('a thread that cannot be started again: the pool says so, refuses what waits with 503, /healthz says down, and the next request tries again', async () => {
     const s = await inProcess([{ name: 'gru', path: models.gru }]);
-    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    try {
+    await saying(s, async (said) => {
       const pool = poolOf(s);
       const spawn = vi.spyOn(pool, 'spawn').mockRejectedValue(new Error('out of file descriptors'));
       const lost = (count: number) => new Promise<void>((resolve) => {
-        const check = () => (stderr.mock.calls.filter(([line]) => /could not start/.test(String(line))).length >= count ? resolve() : setImmediate(check));
+        const check = () => (said().filter((line) => /could not start/.test(line)).length >= count ? resolve() : setImmediate(check));
         check();
       });
       await pool.slots[0]!.worker.terminate();
@@ -802,7 +798,7 @@ describe('limits, and threads that fail', () => {
       await lost(2);
       const down = await request(`${s.url}/healthz`);
       expect([down.status, down.json]).toEqual([503, { status: 'down', threads: 0, running: 0, waiting: 0 }]);
-      expect(stderr.mock.calls.map(([line]) => String(line))).toContain(
+      expect(said()).toContain(
         'rnn serve: a generation thread could not start (out of file descriptors): 0 of 2 run; another is tried at the next request\n');
       const refused = await post(`${s.url}/v1/generate`, { len: 5 });
       expect([refused.status, refused.headers.get('retry-after'), refused.json]).toEqual([503, '1', {
@@ -815,10 +811,7 @@ describe('limits, and threads that fail', () => {
       let health = await request(`${s.url}/healthz`);
       for (let asked = 1; (health.json as { threads: number }).threads < 2 && asked < 1000; asked++) health = await request(`${s.url}/healthz`);
       expect(health.json).toEqual({ status: 'ok', threads: 2, running: 0, waiting: 0 });
-    } finally {
-      stderr.mockRestore();
-      await s.close();
-    }
+    });
   });
 
   it('--max-connections: a connection beyond the cap is closed unanswered, and one is served again once another has closed', async () => {
