@@ -9,7 +9,7 @@ import { SettingError } from '../input/settings.js';
 import { type Checkpoint, CHECKPOINT_FORMAT, modelFromCheckpoint, parseCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { CheckpointError, isJsonObject, shortMessage } from './errors.js';
 import { startsLikeCheckpoint } from './find.js';
-import { isFolder, parseJsonBytes, readFileBytes, readFilePart, readJsonFile, samePath, writeFileAtomic } from './files.js';
+import { formatWrittenFirst, isFolder, parseJsonBytes, readFileBytes, readFilePart, readJsonFile, samePath, writeFileAtomic } from './files.js';
 import { INTEROP_FORMAT, type ModelState, checkModelValues, fromInteropState, toInteropState } from './interop.js';
 import { type LoadedModel, loadModel } from './load.js';
 import { PREPARED_FORMAT } from './prepared.js';
@@ -64,16 +64,14 @@ function refuseReplacingRun(outPath: string, writing: 'export' | 'import'): void
     `${name('out')} ${outPath} is ${what}: an ${writing} would replace it, and its training state with it; choose another file for the ${writing}`);
 }
 
-const EXPORT_HEAD = new RegExp(`^\\s*\\{\\s*"format"\\s*:\\s*"${INTEROP_FORMAT}"`);
-
 /**
  * Refuses an `--out` that holds something an export would lose: an export replaces an earlier one
  * (rnn-state/1 JSON, `format` first as rnn writes it, or a .safetensors file whose metadata names
  * rnn-state/1) or an empty file alone, never a text, a prepared folder's meta.json or another file.
  */
 function refuseReplacingOther(outPath: string): void {
-  const head = readFilePart(outPath, 128);
-  if (head === null || head.length === 0 || EXPORT_HEAD.test(head.toString('utf8')) || safetensorsFormatAt(outPath) === INTEROP_FORMAT) return;
+  const empty = (readFilePart(outPath, 1)?.length ?? 0) === 0; // or none at all
+  if (empty || formatWrittenFirst(outPath) === INTEROP_FORMAT || safetensorsFormatAt(outPath) === INTEROP_FORMAT) return;
   throw new SettingError('out', outPath, (name) =>
     `${name('out')} ${outPath} exists and is not an export (${INTEROP_FORMAT} JSON or a ${SAFETENSORS_EXTENSION} file), so an export would lose it: ` +
       'choose another file for the export, or remove it first');

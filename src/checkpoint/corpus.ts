@@ -1,4 +1,3 @@
-import { closeSync, openSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { SettingNamer } from '../input/settings.js';
 import { CorpusError, type PreparedData, type UnknownTokens, fingerprintMatches, withVocabulary } from '../text/corpus.js';
@@ -8,6 +7,7 @@ import type { TokenArray } from '../text/tokens.js';
 import type { TextLevel } from '../text/vocab.js';
 import { type Checkpoint, CHECKPOINT_FORMAT, checkpointVocabulary, recordedDocuments } from './checkpoint.js';
 import { type PreparedMeta, isPreparedFolder, readPreparedData, readPreparedMeta } from './prepared.js';
+import { formatWrittenFirst } from './files.js';
 import { INTEROP_FORMAT } from './interop.js';
 import type { LoadedModel } from './load.js';
 
@@ -58,26 +58,13 @@ export function refuseModelFiles(paths: readonly string[], purpose: string, reme
   if (model !== undefined) throw new CorpusError((name) => `${model} is an rnn model, not ${purpose}: ${remedy(model, name)}`);
 }
 
+/** The formats of rnn's models, of any version: a checkpoint's and an `rnn-state` model's. */
 const MODEL_FORMATS = [CHECKPOINT_FORMAT, INTEROP_FORMAT].map((format) => format.slice(0, format.indexOf('/') + 1));
-const MODEL_START = new RegExp(`^\\s*\\{\\s*"format"\\s*:\\s*"(?:${MODEL_FORMATS.join('|')})`);
 
 /** Whether the file begins as an rnn checkpoint or `rnn-state` model does (an unreadable one is left to the corpus reader). */
 function isModelFile(path: string): boolean {
-  const head = new Uint8Array(64);
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return false;
-  }
-  try {
-    const n = readSync(fd, head, 0, head.length, 0);
-    return MODEL_START.test(Buffer.from(head.subarray(0, n)).toString('latin1'));
-  } catch {
-    return false;
-  } finally {
-    closeSync(fd);
-  }
+  const format = formatWrittenFirst(path);
+  return format !== null && MODEL_FORMATS.some((kind) => format.startsWith(kind));
 }
 
 /**

@@ -42,6 +42,17 @@ export function readFilePart(path: string, length: number, from = 0): Buffer | n
   }
 }
 
+/** A JSON file of rnn's that names its `format` first, as rnn writes each: `{"format":"rnn-checkpoint/1", …`. */
+const FORMAT_FIRST = /^\s*\{\s*"format"\s*:\s*"([^"\\]{1,64})"/;
+
+/**
+ * The `format` the file at `path` names where it begins as rnn's JSON files do (`rnn-checkpoint/1`,
+ * `rnn-state/1`, `rnn-prepared/1`), its first bytes alone read; null for one that begins otherwise, or none.
+ */
+export function formatWrittenFirst(path: string): string | null {
+  return FORMAT_FIRST.exec(readFilePart(path, 128)?.toString('utf8') ?? '')?.[1] ?? null;
+}
+
 /**
  * UTF-8 JSON bytes (of the file at `path`) parsed, a leading BOM skipped; bytes that are not
  * UTF-8 (never read with U+FFFD in their place), more text than a string holds, or text that is

@@ -2,7 +2,8 @@ import { readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { SettingError } from '../input/settings.js';
 import { CheckpointError } from './errors.js';
-import { isFolder, isTempFile, readFilePart } from './files.js';
+import { CHECKPOINT_FORMAT } from './checkpoint.js';
+import { formatWrittenFirst, isFolder, isTempFile } from './files.js';
 import { isPreparedFolder } from './prepared.js';
 
 /** Where `rnn train` writes checkpoints, and where commands look when no checkpoint is named. */
@@ -28,11 +29,9 @@ function folderCheckpoint(dir: string): string {
   throw new CheckpointError(`${dir} is a folder with no checkpoint in it, neither ${best} nor ${latest}${prepared}: name a checkpoint, or a run's folder`);
 }
 
-const CHECKPOINT_HEAD = /^\s*\{\s*"format"\s*:\s*"rnn-checkpoint\/1"/;
-
 /** Whether the file at `path` begins as a checkpoint does (`format` is written first); false for none, or one unreadable. */
 export function startsLikeCheckpoint(path: string): boolean {
-  return CHECKPOINT_HEAD.test(readFilePart(path, 128)?.toString('utf8') ?? '');
+  return formatWrittenFirst(path) === CHECKPOINT_FORMAT;
 }
 
 function collectJson(dir: string, depth: number, into: { path: string; mtimeMs: number }[]): void {
