@@ -147,7 +147,7 @@ describe('a corpus that changes while it is read', () => {
     const path = tempFile('Some text to read more than once.\n'.repeat(100));
     const source = streamCorpus([path], 'file');
     rmSync(path);
-    expect(() => prepareData(source, OPTIONS)).toThrow(`cannot read ${path}: it is no longer there (removed while the corpus was read)`);
+    expect(() => prepareData(source, OPTIONS)).toThrow(`cannot read ${path}: it is no longer there (removed since it was found)`);
   });
 });
 

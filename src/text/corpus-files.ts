@@ -231,9 +231,7 @@ export function* fileChunks(path: string, chunkBytes: number): Generator<Uint8Ar
   try {
     fd = openSync(path, 'r');
   } catch (err) {
-    // a corpus file is found before it is read, pass after pass: one not found is one removed since
-    const code = errorCode(err);
-    throw new CorpusError(code === 'ENOENT' ? `cannot read ${path}: it is no longer there (removed while the corpus was read)` : cannotRead(path, code));
+    throw new CorpusError(cannotRead(path, errorCode(err)));
   }
   try {
     const buffer = new Uint8Array(chunkBytes);
@@ -257,9 +255,22 @@ function cannotRead(path: string, code: string): string {
   return `cannot read ${path}: ${unreadableBecause(code)}`;
 }
 
-/** A read's error code in words where it has some, else the code itself. */
+/**
+ * A read's error code in words where it has some, else the code itself. A file is read once it is
+ * found (`statOrThrow`), a corpus file pass after pass: one not found then was removed since.
+ */
 function unreadableBecause(code: string): string {
-  return code === 'EISDIR' ? 'it is a folder; give a text file' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code;
+  switch (code) {
+    case 'EISDIR':
+      return 'it is a folder; give a text file';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'ENOENT':
+      return 'it is no longer there (removed since it was found)';
+    default:
+      return code;
+  }
 }
 
 /** The file system's code of a failed call (`ENOENT`), or the error itself as text where it has none. */
