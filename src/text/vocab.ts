@@ -219,6 +219,11 @@ export class Vocabulary {
     return Vocabulary.fromTokens([EOS_TOKEN, UNK_TOKEN, ...codePoints.map((cp) => String.fromCodePoint(cp))], 'char', WORD_RULE_VERSION, this.documents);
   }
 
+  /** This vocabulary, its tokens and ids the same, cutting a text it reads into documents by `documents`. */
+  withDocuments(documents: DocumentRule): Vocabulary {
+    return new Vocabulary(this.tokens, this.level, this.wordRule, documents);
+  }
+
   /** Throws unless a model with this `vocabSize` reads this vocabulary's ids. */
   checkModelSize(vocabSize: number): void {
     if (this.size !== vocabSize) {

@@ -12,7 +12,7 @@ import { refuseClashes } from './options.js';
 import { CorpusError, type PreparedData, fingerprintMatches } from '../text/corpus.js';
 import { type CorpusSkip, STDIN_PATH, absoluteCorpusPath, fileName } from '../text/corpus-files.js';
 import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
-import { type TextLevel, Vocabulary, tokenCount } from '../text/vocab.js';
+import { type TextLevel, tokenCount } from '../text/vocab.js';
 import { type BaseModel, fineTunePreparedData, loadFineTuneData } from './finetune.js';
 import { isLockFile, lockPath } from './lock.js';
 import { outputPaths } from './output.js';
@@ -124,8 +124,7 @@ export function loadRunData(
   paths: readonly string[], prepared: PreparedFolder | null, settings: TrainSettings, start: RunStart, skip: CorpusSkip,
 ): PreparedData {
   const data = readRunData(paths, prepared, settings, start, skip);
-  const { tokens, level, wordRule } = data.vocab;
-  return { ...data, vocab: Vocabulary.fromTokens(tokens, level, wordRule, corpusDocuments(data.fingerprint)) };
+  return { ...data, vocab: data.vocab.withDocuments(corpusDocuments(data.fingerprint)) };
 }
 
 function readRunData(
