@@ -6,7 +6,7 @@ import type { Model } from '../api/index.js';
 import { NOT_FOR_BEAM, SAMPLE_SETTINGS, notForBeam } from '../generate/settings.js';
 import type { KernelsKind } from '../engine/kernels/kinds.js';
 import { describeValue, optionMessage } from '../input/issues.js';
-import { SettingError, type SettingsInput, flagName } from '../input/settings.js';
+import { SettingError, type SettingSource, type SettingsInput, flagName } from '../input/settings.js';
 import { CorpusError } from '../text/corpus.js';
 import { decodeUtf8, utf8Fault } from '../text/utf8.js';
 import { type EncodedAnswer, type GenerateDone, type JobAnswers, type JobOf, type JobRequest, type ServedModel, readServedModel, servedModels } from './jobs.js';
@@ -274,9 +274,9 @@ export class RnnServer {
 
   private readonly routes: Record<string, ApiRoute> = {
     '/v1/models': { method: 'GET', run: (_input, _req, res) => sendJson(res, 200, { models: this.modelList(), limits: this.limits() }) },
-    '/v1/generate': { method: 'POST', run: (input, req, res, signal) => this.generate(this.capped(input, ['len', 'beam']), req, res, signal) },
-    '/v1/complete': { method: 'POST', run: (input, _req, res, signal) => this.complete(readComplete(this.capped(input, ['len'])), res, signal) },
-    '/generate': { method: 'GET', run: (input, _req, res, signal) => this.legacyGenerate(this.capped(input, ['len']), res, signal) },
+    '/v1/generate': { method: 'POST', run: (input, req, res, signal) => this.generate(this.capped(input, ['len', 'beam'], 'json'), req, res, signal) },
+    '/v1/complete': { method: 'POST', run: (input, _req, res, signal) => this.complete(readComplete(this.capped(input, ['len'], 'json')), res, signal) },
+    '/generate': { method: 'GET', run: (input, _req, res, signal) => this.legacyGenerate(this.capped(input, ['len'], 'text'), res, signal) },
     '/v1/score': { method: 'POST', run: (input, _req, res, signal) => this.score(input, res, signal) },
     '/v1/activations': { method: 'POST', run: (input, _req, res, signal) => this.activations(input, res, signal) },
   };
@@ -308,30 +308,23 @@ export class RnnServer {
     return name;
   }
 
-  /** A request's len: the one it gives, at most --max-len (else 400); none given, the route's `fallback` cut to --max-len. */
+  /** A request's len: the one it gives (at most --max-len: `capped`); none given, the route's `fallback` cut to --max-len. */
   private len(given: number | undefined, fallback: number): number {
-    if (given === undefined) return Math.min(fallback, this.options.maxLen);
-    this.checkCap('len', given);
-    return given;
+    return given ?? Math.min(fallback, this.options.maxLen);
   }
 
   /**
-   * A request whose capped fields (CAPS: those of its route, `fields`) are at most their flags'
-   * values, checked before the fields are read, so that a number past any the fields take
-   * (`"len": 1e308`) is told the cap.
+   * A request whose capped fields (CAPS: those of its route, `fields`), numbers (`from` a JSON
+   * body) or numbers' text (a query), are at most their flags' values, else 400. They are checked
+   * before the fields are read, so that a number past any the fields take (`"len": 1e308`) is told the cap.
    */
-  private capped(input: Record<string, unknown>, fields: readonly (keyof typeof CAPS)[]): Record<string, unknown> {
+  private capped(input: Record<string, unknown>, fields: readonly (keyof typeof CAPS)[], from: SettingSource): Record<string, unknown> {
     for (const field of fields) {
-      const given = input[field], value = typeof given === 'string' ? Number(given) : given;
-      if (typeof value === 'number') this.checkCap(field, value);
+      const given = input[field], value = from === 'text' && typeof given === 'string' ? Number(given) : given;
+      const flag = CAPS[field], cap = this.options[flag];
+      if (typeof value === 'number' && value > cap) throw fieldError(field, `at most ${cap} (the server's ${flagName(flag)})`, value);
     }
     return input;
-  }
-
-  /** A field the server caps by a flag of its own (CAPS) at most that flag's value, else 400. */
-  private checkCap(field: keyof typeof CAPS, value: number): void {
-    const flag = CAPS[field], cap = this.options[flag];
-    if (value > cap) throw fieldError(field, `at most ${cap} (the server's ${flagName(flag)})`, value);
   }
 
   /** /v1/generate: with `beam`, a beam search; else a sample, whole or streamed (as `stream` asks, else the Accept header). */
@@ -340,7 +333,6 @@ export class RnnServer {
     const model = this.askedModel(name);
     const len = this.len(given, SAMPLE_SETTINGS.len.default);
     if (beam !== undefined) {
-      this.checkCap('beam', beam);
       refuseDrawingFields(sampling, stream);
       const options = { prime: sampling.prime, len, beam, stopAtEos: sampling.stopAtEos, lengthPenalty };
       sendEncoded(res, await this.runJob({ kind: 'beam', model, options }, signal));
