@@ -20,10 +20,13 @@ export interface OutputPaths {
  */
 export function outputPaths(out: string): OutputPaths {
   if (namesFile(out)) {
-    return { latest: out, best: out.replace(/\.json$/i, '.best.json') };
+    return { latest: out, best: out.replace(/\.json$/i, BEST_FILE_END) };
   }
   return { latest: join(out, RUN_FOLDER_FILES.latest), best: join(out, RUN_FOLDER_FILES.best) };
 }
+
+/** How the best checkpoint of an output that names a file ends, in place of its `.json`: `run.json` → `run.best.json`. */
+const BEST_FILE_END = '.best.json';
 
 /** Whether an output path names a checkpoint file (`.json`) rather than a folder. */
 function namesFile(path: string): boolean {
@@ -84,14 +87,13 @@ export function checkOutputIsFolder(paths: OutputPaths, out: string): void {
   if (isFolderLayout && existsSync(out) && !statSync(out).isDirectory()) {
     throw new SettingError('out', out, (name) => `${name('out')} ${out} is a file; give a folder, or a path ending in .json`);
   }
-  const file = basename(paths.latest), dir = dirname(paths.latest);
-  const bestOf = /\.best\.json$/i;
+  const file = basename(paths.latest), dir = dirname(paths.latest), lower = file.toLowerCase();
   const owner = isFolderLayout ? null
-    : file.toLowerCase() === RUN_FOLDER_FILES.best ? `the folder ${dir}`
-      : bestOf.test(file) ? join(dir, file.replace(bestOf, '.json')) : null;
+    : lower === RUN_FOLDER_FILES.best ? `the folder ${dir}`
+      : lower.endsWith(BEST_FILE_END) ? join(dir, `${file.slice(0, -BEST_FILE_END.length)}.json`) : null;
   if (owner !== null) {
     throw new SettingError('out', out, (name) => `${name('out')} ${out}: ${file} is where a run writing to ${owner} keeps its best checkpoint; ` +
-      `name the file otherwise (not ${RUN_FOLDER_FILES.best}, nor ending in .best.json)`);
+      `name the file otherwise (not ${RUN_FOLDER_FILES.best}, nor ending in ${BEST_FILE_END})`);
   }
 }
 
