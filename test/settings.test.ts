@@ -103,6 +103,11 @@ describe('flags given as text', () => {
     expect(parseSettingTable(SERVE_SETTINGS, { token: '12345', port: '0' })).toEqual({ token: '12345', port: 0 });
     expect(() => parseOptions({ hidden: 'x64' })).toThrow(SettingError);
   });
+
+  it('name a number past the largest float as it was typed, not as the Infinity it reads as', () => {
+    expect(() => parseOptions({ lr: '1e400' })).toThrow('lr: must be a finite number (got 1e400)');
+    expect(() => parseOptions({ hidden: '-1e400' })).toThrow('hidden: must be a positive integer (got -1e400)');
+  });
 });
 
 describe('a value or message cut short for a message', () => {

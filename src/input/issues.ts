@@ -139,11 +139,12 @@ export function expectedOf(description: string, issues: readonly z.core.$ZodIssu
 /**
  * What a flag, an option or a request's field was given that it does not take, in the one form
  * every such message has: `NAME: must be EXPECTED (got VALUE)`. `problem`: a zod issue, or the
- * words for what it takes and the value; the value as describeGiven writes it.
+ * words for what it takes and the value, as describeGiven writes it, or as it was `typed`.
  */
-export function optionMessage(name: string, problem: z.core.$ZodIssue | { expected: string; value: unknown }): string {
+export function optionMessage(name: string, problem: z.core.$ZodIssue | { expected: string; value: unknown } | { expected: string; typed: string }): string {
   if ('code' in problem) return `${name}: ${issuePhrase(problem, describeGiven)}`;
-  return `${name}: must be ${problem.expected} (got ${describeGiven(problem.value)})`;
+  const got = 'typed' in problem ? cutShort(visible(problem.typed), 40) : describeGiven(problem.value);
+  return `${name}: must be ${problem.expected} (got ${got})`;
 }
 
 /** `source: path phrase` for the first issue of a zod error. */
