@@ -105,6 +105,13 @@ describe('the start lines of plain progress', () => {
       .toBe('data: /tmp/tiny.txt: 201 training and 1 validation character, 1 step per epoch (batch 32 × 50), 1 worker, js kernels');
   });
 
+  it('state a time limit under a second as given, not as 0s', () => {
+    const limits = (timeSeconds: number) => plainOutput({ ...start, limits: { epochs: null, maxSteps: null, timeSeconds } }).split('\n')[2];
+    expect(limits(0.001)).toMatch(/^until: 0\.001s; /);
+    expect(limits(2.5)).toMatch(/^until: 2\.5s; /);
+    expect(limits(90)).toMatch(/^until: 1m30s; /);
+  });
+
   it('group the count of the tokens --extend-vocab added, as every count', () => {
     const vocabAdded = Array.from({ length: 2187 }, (_, i) => String.fromCodePoint(0x4e00 + i));
     expect(plainOutput({ ...start, vocabAdded }).split('\n')[0]).toMatch(/, vocabulary 5 \(2,187 added: /);

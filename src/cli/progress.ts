@@ -106,8 +106,13 @@ function limitsText(e: StartEvent): string {
   const parts: string[] = [];
   if (e.limits.epochs !== null) parts.push(`epoch ${e.limits.epochs}`);
   if (e.limits.maxSteps !== null) parts.push(`step ${e.limits.maxSteps}`);
-  if (e.limits.timeSeconds !== null) parts.push(formatDuration(e.limits.timeSeconds));
+  if (e.limits.timeSeconds !== null) parts.push(limitDuration(e.limits.timeSeconds));
   return parts.join(' or ');
+}
+
+/** A time limit as given: `0.5s`, `1m30s`, where formatDuration writes a time that has passed in whole seconds. */
+function limitDuration(seconds: number): string {
+  return seconds < 60 && !Number.isInteger(seconds) ? `${Number(seconds.toPrecision(3))}s` : formatDuration(seconds);
 }
 
 /** A step's line, the tokens' speed in `rate`, styled by `style` (the live bar's colours, or none). */
