@@ -138,6 +138,12 @@ describe('the tarball', () => {
     expect(packed.map((file) => file.path).filter((path) => !SHIPPABLE.test(path))).toEqual([]);
     expect(packed.filter((file) => file.path !== DEFAULT_CORPUS && file.size > LARGEST_FILE).map((file) => file.path)).toEqual([]);
   });
+
+  it('holds no module left in dist/ by an earlier build whose source is gone: each one compiles a source of src/', () => {
+    const compiled = packed.map((file) => file.path).filter((path) => /^dist\/src\/.+\.(js|d\.ts)$/.test(path));
+    expect(compiled.length).toBeGreaterThan(0);
+    expect(compiled.filter((path) => !existsSync(join(ROOT, path.replace(/^dist\//, '').replace(/(\.d)?\.ts$|\.js$/, '.ts'))))).toEqual([]);
+  });
 });
 
 /** A program of the project that installed rnn, run from its folder: status, stdout and stderr. */
