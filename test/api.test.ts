@@ -117,6 +117,10 @@ describe('loadModel', () => {
     // a string where a number is taken is shown quoted, never as the number it reads like
     await expect(collect(model.generate({ topP: '0.5' as unknown as number }))).rejects.toThrow('topP: must be a number (got "0.5")');
     await expect(collect(model.generate({ temperature: 'hot' as unknown as number }))).rejects.toThrow('temperature: must be a number (got hot)');
+    // a beam that no memory holds is a bad value too
+    const tooLong = model.beam({ beam: 2, len: 1e12 });
+    await expect(tooLong).rejects.toBeInstanceOf(RangeError);
+    await expect(tooLong).rejects.toThrow(/^len 1000000000000 with beam 2: it needs about .*; len \d+ is the longest that fits with this model and beam$/);
   });
 
   it('a JavaScript caller\'s wrong types: options that are not an object, a flag not a boolean, onText not a function, each named', async () => {

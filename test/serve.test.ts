@@ -558,6 +558,17 @@ describe('bad input: one JSON line with a 4xx that names the field', () => {
 });
 
 describe('limits, and threads that fail', () => {
+  it('a beam search that no memory holds, where --max-len lets its len through: 400 naming len, the longest that fits in the message', async () => {
+    const s = await inProcess([{ name: 'gru', path: models.gru }], { workers: 1, maxLen: 1e12 });
+    try {
+      const answer = await post(`${s.url}/v1/generate`, { beam: 2, len: 1e12 });
+      expect(answer.status).toBe(400);
+      expect(answer.json).toMatchObject({ field: 'len', error: expect.stringMatching(/^len 1000000000000 with beam 2: .*; len \d+ is the longest that fits/) });
+    } finally {
+      await s.close();
+    }
+  });
+
   it('/healthz answers during a long generation, and a client that disconnects stops its generation', async () => {
     const s = await started(['--checkpoint', models.gru, '--workers', '1', '--max-len', '1000000']);
     const { controller } = await streamingGeneration(s.url, { len: 1_000_000 });

@@ -310,18 +310,20 @@ export class Model {
   /** The work of a `beam` call, its options checked. */
   private searching(options: BeamOptions): Work<BeamResult> {
     checkOptions(options, BEAM_OPTIONS);
-    if (options.beam === undefined) throw new RangeError('beam: is missing: give the number of hypotheses to keep');
+    const { beam } = options;
+    if (beam === undefined) throw new RangeError('beam: is missing: give the number of hypotheses to keep');
     if (options.onText !== undefined && typeof options.onText !== 'function') {
       throw new TypeError(optionMessage('onText', { expected: 'a function', value: options.onText }));
     }
     checkPrime(options.prime, this.vocab);
-    return beamSteps({
+    // a beam too wide for the memory, as every option's bad value: a RangeError
+    return asRangeError(() => beamSteps({
       config: this.config, params: this.loaded.params, vocab: this.vocab, kernels: this.kernels,
-      beam: options.beam, length: options.len ?? SAMPLE_SETTINGS.len.default, prime: options.prime ?? '',
+      beam, length: options.len ?? SAMPLE_SETTINGS.len.default, prime: options.prime ?? '',
       stopAtEos: options.stopAtEos, lengthPenalty: options.lengthPenalty ?? SAMPLE_SETTINGS.lengthPenalty.default,
       ...(options.onText && { onText: options.onText }),
       ...(options.signal && { signal: options.signal }),
-    });
+    }));
   }
 
   /**
@@ -488,10 +490,18 @@ export class Model {
 
 /** The kernels `kernels` names (resolveKernels), else a RangeError naming the option, as every other option's is. */
 function libraryKernels(kernels: KernelsChoice | undefined): KernelsKind {
+  return asRangeError(() => resolveKernels(kernels));
+}
+
+/**
+ * What `run` returns; a SettingError it throws (a layer below naming a setting) as the RangeError
+ * this library throws for an option's bad value, with that SettingError as its cause.
+ */
+function asRangeError<T>(run: () => T): T {
   try {
-    return resolveKernels(kernels);
+    return run();
   } catch (err) {
-    if (err instanceof SettingError) throw new RangeError(err.message);
+    if (err instanceof SettingError) throw new RangeError(err.message, { cause: err });
     throw err;
   }
 }

@@ -44,7 +44,8 @@ port.on('message', ({ id, request }: JobMessage) => {
 /** How a job that failed ends: stopped; refused for what it asked (400); or a fault here (500). */
 function failure(id: number, err: unknown): WorkerMessage {
   if (err instanceof StoppedError) return { id, stopped: true };
-  if (err instanceof SettingError) return { id, error: err.message, field: err.setting };
+  const setting = err instanceof SettingError ? err : err instanceof RangeError && err.cause instanceof SettingError ? err.cause : null;
+  if (setting !== null) return { id, error: setting.message, field: setting.setting };
   if (err instanceof InputError || err instanceof RangeError) return { id, error: err.message };
   return { id, fault: err instanceof Error ? err.stack ?? err.message : String(err) };
 }
