@@ -141,7 +141,9 @@ export function expectedOf(description: string, issues: readonly z.core.$ZodIssu
  * every such message has: `NAME: must be EXPECTED (got VALUE)`. `problem`: a zod issue, or the
  * words for what it takes and the value, as describeGiven writes it, or as it was `typed`.
  */
-export function optionMessage(name: string, problem: z.core.$ZodIssue | { expected: string; value: unknown } | { expected: string; typed: string }): string {
+export function optionMessage(
+  name: string, problem: z.core.$ZodIssue | { expected: string; value: unknown } | { expected: string; typed: string },
+): string {
   if ('code' in problem) return `${name}: ${issuePhrase(problem, describeGiven)}`;
   const got = 'typed' in problem ? cutShort(visible(problem.typed), 40) : describeGiven(problem.value);
   return `${name}: must be ${problem.expected} (got ${got})`;
