@@ -1,7 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkpointVocabulary, loadCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { checkpointVocabulary, loadCheckpoint, parseCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { contentChecksum } from '../src/checkpoint/integrity.js';
 import { exportState } from '../src/checkpoint/convert.js';
 import { fromInteropState } from '../src/checkpoint/interop.js';
 import { loadModel } from '../src/checkpoint/load.js';
@@ -147,6 +148,94 @@ describe('tokenizer rules version 2', () => {
   });
 });
 
+describe('tokenizer rules version 3', () => {
+  const RLM = '\u200f', LRM = '\u200e', ALM = '\u061c';
+
+  it('joins an Arabic-script number at its decimal and thousands separators, as "." and "," join one; version 2 splits it', () => {
+    const text = '١٢٬٥٠٠ و ٣٫٥ and 12٫5 ١٢٬ x٫٥ ٫٥ ١٬٢٣٤٫٥٦';
+    expect(tokenizeWords(text, 3)).toEqual(['١٢٬٥٠٠', 'و', '٣٫٥', 'and', '12٫5', '١٢', '٬', 'x', '٫', '٥', '٫', '٥', '١٬٢٣٤٫٥٦']);
+    expect(tokenizeWords(text, 2)).toEqual(
+      ['١٢', '٬', '٥٠٠', 'و', '٣', '٫', '٥', 'and', '12', '٫', '5', '١٢', '٬', 'x', '٫', '٥', '٫', '٥', '١', '٬', '٢٣٤', '٫', '٥٦']);
+  });
+
+  it('joins a Hebrew word at a geresh or gershayim between two letters, and keeps a geresh after its last letter; version 2 splits them', () => {
+    const text = 'צה״ל ת״א ג׳ירפה ה׳ באייר, פרופ׳ כהן ה׳׳ צה"ל ״x y״ ׳';
+    expect(tokenizeWords(text, 3)).toEqual(
+      ['צה״ל', 'ת״א', 'ג׳ירפה', 'ה׳', 'באייר', ',', 'פרופ׳', 'כהן', 'ה׳', '׳', 'צה', '"', 'ל', '״', 'x', 'y', '״', '׳']);
+    expect(tokenizeWords(text, 2)).toEqual(
+      ['צה', '״', 'ל', 'ת', '״', 'א', 'ג', '׳', 'ירפה', 'ה', '׳', 'באייר', ',', 'פרופ', '׳', 'כהן', 'ה', '׳', '׳', 'צה', '"', 'ל', '״', 'x', 'y',
+        '״', '׳']);
+    expect(tokenizeWords('ה׳\u05b8 x', 3)).toEqual(['ה׳\u05b8', 'x']); // a mark after the geresh stays with it
+  });
+
+  it('joins a word at a direction mark between two letters, and leaves one anywhere else a token of its own, as version 2 does', () => {
+    const text = `שלום${RLM}world a${LRM}b a${ALM}b Python${RLM} היא 5${RLM}% x ${RLM}y ${RLM}שלום a${RLM}${RLM}b (${RLM}c) d${RLM}`;
+    expect(tokenizeWords(text, 3)).toEqual([`שלום${RLM}world`, `a${LRM}b`, `a${ALM}b`, 'Python', RLM, 'היא', '5', RLM, '%', 'x', RLM, 'y',
+      RLM, 'שלום', 'a', RLM, RLM, 'b', '(', RLM, 'c', ')', 'd', RLM]);
+    expect(tokenizeWords(text, 2)).toEqual(['שלום', RLM, 'world', 'a', LRM, 'b', 'a', ALM, 'b', 'Python', RLM, 'היא', '5', RLM, '%', 'x', RLM,
+      'y', RLM, 'שלום', 'a', RLM, RLM, 'b', '(', RLM, 'c', ')', 'd', RLM]);
+  });
+
+  it('is the version new text is cut under, and cuts text without those characters as version 2 does', () => {
+    expect(WORD_RULE_VERSION).toBe(3);
+    const text = `${readFileSync(CORPUS, 'utf8')}\n${readFileSync(join(ROOT, 'corpora', 'sotu.txt'), 'utf8')}`;
+    expect(tokenizeWords(text, 3)).toEqual(tokenizeWords(text, 2));
+  });
+
+  it('ends no token inside a grapheme cluster, and reads a token\'s characters in order, white space left out', () => {
+    const alphabet = ['a', 'ש', 'ל', '1', '١', '\u0301', '\u05b8', '׳', '״', '٫', '٬', '.', ',', "'", '-', RLM, LRM, ALM, '\u200d', '😀', ' ', '\n'];
+    const rng = new Rng(17);
+    for (let trial = 0; trial < 2_000; trial++) {
+      const text = Array.from({ length: 1 + Math.floor(rng.uniform() * 12) }, () => alphabet[Math.floor(rng.uniform() * alphabet.length)]!).join('');
+      const tokens = tokenizeWords(text, 3);
+      const boundaries = new Set([...graphemes.segment(text)].map((s) => s.index).concat(text.length));
+      let at = 0;
+      for (const token of tokens) {
+        while (/[^\S\n]/u.test(text[at] ?? '')) at++;
+        expect(text.startsWith(token, at), JSON.stringify(text)).toBe(true);
+        at += token.length;
+        expect(boundaries.has(at), `${JSON.stringify(text)} → ${JSON.stringify(tokens)}`).toBe(true);
+      }
+      expect(tokens.join('')).toBe(text.replace(/[^\S\n]/gu, ''));
+    }
+  });
+
+  it('reads a number or word of a million joins, in time and stack linear in its length', () => {
+    for (const run of ['١٬', '٣٫', 'א״', 'ב׳', `a${RLM}`]) {
+      const word = `${run.repeat(1_000_000)}${run[0]}׳`;
+      expect(tokenizeWords(`( ${word} ) ה׳`, 3)).toEqual(['(', word, ')', 'ה׳']);
+    }
+  });
+
+  it('finds where text may be cut under each version so that it tokenizes as its two halves do, whatever follows', () => {
+    const alphabet = ['a', 'ש', '1', '١', '\u0301', '׳', '״', '٫', '٬', '.', ',', "'", '-', RLM, LRM, ALM, '\u200d', '😀', ' ', '\n', '!'];
+    const rng = new Rng(19);
+    for (const rule of [1, 2, 3] as const) {
+      for (let trial = 0; trial < 3_000; trial++) {
+        const text = Array.from({ length: 1 + Math.floor(rng.uniform() * 12) }, () => alphabet[Math.floor(rng.uniform() * alphabet.length)]!).join('');
+        const cut = lastWordBreak(text, rule);
+        for (const next of ['', 'a', '١', '׳', RLM, '\u0301', '\u200d😀']) {
+          const longer = text + next;
+          expect([...tokenizeWords(longer.slice(0, cut), rule), ...tokenizeWords(longer.slice(cut), rule)], `${rule} ${JSON.stringify(longer)}`)
+            .toEqual(tokenizeWords(longer, rule));
+        }
+      }
+    }
+  });
+
+  it('says what it reads as one token where a token is too long to hold', () => {
+    const source = (text: string): CorpusSource => ({
+      files: [{ path: 'long.txt', bytes: text.length, sha256: '' }], docs: 'file', sentenceRule: 1, documents: 1, totalTokens: text.length,
+      pieces: () => [text, DOCUMENT_END],
+    });
+    const read = (text: string, rule: WordRule): unknown[] => [...wordUnits(source(text), rule, 8)];
+    for (const run of ['١٢٬٣٤٥٬٦٧٨٫٩', 'צה״ל׳ת״א׳בג', `ab${RLM}cd${LRM}ef${ALM}gh`]) {
+      expect(read(`ab ${run}`, 2).flat()).toContain('ab');
+      expect(() => read(`ab ${run}`, 3)).toThrow(/^long\.txt: a token of more than 8 characters \(under word rules version 3: letters, marks and digits joined by ' ’ - ׳ ״ . , ٫ ٬ /);
+    }
+  });
+});
+
 describe('a vocabulary\'s tokenizer rules', () => {
   const tokens = [EOS_TOKEN, UNK_TOKEN, '👨', '\u200d', '👩', '👧', FAMILY, 'می', '\u200c', 'خواهم', WANT];
   const ids = (vocab: Vocabulary, text: string): string[] => Array.from(vocab.encode(text), (id) => vocab.tokens[id]!);
@@ -161,6 +250,15 @@ describe('a vocabulary\'s tokenizer rules', () => {
     expect(current.tokenize(PRIDE).unknown.length).toBe(1);
     expect(old.withTokens(['🏳']).wordRule).toBe(1);
     expect(ids(old.withTokens(['🏳']), '🏳️')).toEqual(['🏳', UNK_TOKEN]);
+  });
+
+  it('cut the text it encodes: a version 2 vocabulary as version 2 does, a version 3 one as version 3', () => {
+    const words = [EOS_TOKEN, UNK_TOKEN, '١٢', '٬', '٥٠٠', '١٢٬٥٠٠', 'צה', '״', 'ל', 'צה״ל'];
+    const [old, current] = [Vocabulary.fromTokens(words, 'word', 2), Vocabulary.fromTokens(words, 'word')];
+    expect([old.wordRule, current.wordRule]).toEqual([2, 3]);
+    expect(ids(old, '١٢٬٥٠٠ צה״ל')).toEqual(['١٢', '٬', '٥٠٠', 'צה', '״', 'ל']);
+    expect(ids(current, '١٢٬٥٠٠ צה״ל')).toEqual(['١٢٬٥٠٠', 'צה״ל']);
+    expect(old.withTokens(['x']).wordRule).toBe(2);
   });
 
   it('stay with the ids of data read with another vocabulary by symbol', () => {
@@ -182,10 +280,18 @@ describe('a checkpoint cut under tokenizer rules version 1', () => {
     const old = loadCorpusData([CORPUS], 'file', { ...options, vocab: checkpointVocabulary(ckpt) });
     expect(old.fingerprint).toMatchObject({ sha256: ckpt.corpus!.sha256, totalTokens: 185, trainTokens: 148 });
     const fresh = loadCorpusData([CORPUS], 'file', { ...options, level: 'word' });
-    expect(fresh.vocab.wordRule).toBe(2);
+    expect(fresh.vocab.wordRule).toBe(3);
     expect(fresh.vocab.tokens).toContain(FAMILY);
     expect(fresh.fingerprint.totalTokens).toBeLessThan(185);
     expect(fresh.fingerprint.sha256).not.toBe(ckpt.corpus!.sha256);
+  });
+
+  it('reads under version 2 where it records version 2: a prime with a Hebrew abbreviation as version 2 cuts it', () => {
+    const { sha256: _, ...ckpt } = readCheckpointJson(STEP3);
+    const recorded = { ...ckpt, config: { ...ckpt.config, training: { ...ckpt.config.training, wordRule: 2 } } };
+    const vocab = checkpointVocabulary(parseCheckpoint({ ...recorded, sha256: contentChecksum(recorded) }, 'rule2.json'));
+    expect(vocab.wordRule).toBe(2);
+    expect(vocab.tokenize('the צה״ל').unknown).toEqual(['צה', '״', 'ל']);
   });
 
   it('tokenizes a prime or a text to score as it was trained to: a ZWJ sequence as its code points', () => {
@@ -232,7 +338,7 @@ describe('a checkpoint cut under tokenizer rules version 1', () => {
     expect(run.status).toBe(0);
     expect(run.stderr).toMatch(/14 added: "👨‍👩‍👧" /);
     const tuned = readCheckpointJson(join(out, 'latest.json'));
-    expect(tuned.config.training.wordRule).toBe(2);
+    expect(tuned.config.training.wordRule).toBe(3);
     expect(tuned.vocab).toContain(FAMILY);
   });
 });
@@ -241,11 +347,20 @@ describe('a prepared folder\'s tokenizer rules', () => {
   it('are recorded in its meta.json, and its vocabulary reads text under them', () => {
     const out = scratch.folder();
     const meta = writePreparedFolder([CORPUS], { level: 'word', docs: 'file', valFrac: 0.2, minCount: 1 }, out);
-    expect(meta.wordRule).toBe(2);
+    expect(meta.wordRule).toBe(3);
     expect(meta.vocab).toContain(FAMILY);
-    expect(readPreparedData(out).vocab.wordRule).toBe(2);
+    expect(readPreparedData(out).vocab.wordRule).toBe(3);
     const metaPath = join(out, 'meta.json');
     writeFileSync(metaPath, JSON.stringify({ ...meta, wordRule: 1 satisfies WordRule }));
     expect(readPreparedData(out).vocab.wordRule).toBe(1);
+  });
+
+  it('are version 2 where its meta.json says so, and its vocabulary reads text as version 2 cuts it', () => {
+    const out = scratch.folder();
+    const meta = writePreparedFolder([CORPUS], { level: 'word', docs: 'file', valFrac: 0.2, minCount: 1 }, out);
+    writeFileSync(join(out, 'meta.json'), JSON.stringify({ ...meta, wordRule: 2 satisfies WordRule }));
+    const { vocab } = readPreparedData(out);
+    expect(vocab.wordRule).toBe(2);
+    expect(vocab.tokenize('the ١٢٬٥٠٠').unknown).toEqual(['١٢', '٬', '٥٠٠']);
   });
 });

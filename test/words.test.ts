@@ -80,7 +80,7 @@ describe('tokenizeWords', () => {
   });
 
   it('versions the rule and says which strings can be tokens', () => {
-    expect(WORD_RULE_VERSION).toBe(2);
+    expect(WORD_RULE_VERSION).toBe(3);
     expect(isWordToken('well-known')).toBe(true);
     expect(isWordToken('\n')).toBe(true);
     expect(isWordToken('')).toBe(false);
@@ -460,6 +460,20 @@ describe('detokenize', () => {
       const tokens = tokenizeWords(text);
       expect(tokenizeWords(detokenize(tokens))).toEqual(hyphensJoined(tokens));
     }
+  });
+
+  it('writes the tokens of tokenizer rules version 3 so that they read back as themselves: Arabic numbers, Hebrew words, direction marks', () => {
+    const [rlm, lrm, alm] = ['\u200f', '\u200e', '\u061c'];
+    const texts = [
+      '١٢٬٥٠٠ و ٣٫٥ و 12٫5 فقط. צה״ל ת״א ג׳ירפה, ה׳ באייר ופרופ׳ כהן.',
+      `שלום${rlm}world a${lrm}b Python${rlm} היא 5${rlm}% x ${rlm}y ${rlm}שלום (${rlm}c) d${rlm}. e${alm}f ${rlm}${rlm}g h${rlm}${rlm}i`,
+      `${rlm}שלום לכם\n${rlm}\nx ${rlm} y "טובה"${rlm} מאוד`,
+    ];
+    for (const text of texts) {
+      const tokens = tokenizeWords(text, 3);
+      expect(tokenizeWords(detokenize(tokens), 3), text).toEqual(tokens);
+    }
+    expect(detokenize(tokenizeWords(texts[0]!, 3))).toBe(texts[0]);
   });
 
   it('round-trips a tinyshakespeare passage', () => {

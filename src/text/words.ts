@@ -6,7 +6,7 @@
 import { knownRule, latestRule } from './rule-versions.js';
 
 /** A version is added whenever `tokenizeWords` would split some text differently; every earlier one stays readable. */
-const WORD_RULES = [1, 2] as const;
+const WORD_RULES = [1, 2, 3] as const;
 export type WordRule = (typeof WORD_RULES)[number];
 export const WORD_RULE_VERSION = latestRule(WORD_RULES);
 
@@ -38,23 +38,45 @@ export const LINE_BREAK = '\n';
  *     that a zero-width joiner joins to it, is one token ("👨‍👩‍👧", "🏳️‍🌈", "👍🏽").
  *  5. Any other character that is not white space is a token with the extenders after it
  *     ("#️⃣"); a character after white space starts a token whatever it is.
+ *
+ * Version 3: as version 2, and a word also holds
+ *  - the Arabic decimal and thousands separators U+066B "٫" and U+066C "٬" between two decimal
+ *    digits, as "." and "," ("١٢٬٥٠٠", "٣٫٥", "12٫5");
+ *  - the Hebrew geresh U+05F3 "׳" and gershayim U+05F4 "״" between two runs, as an apostrophe
+ *    ("צה״ל", "ג׳ירפה"), and a geresh after its last run, with the extenders after it ("ה׳",
+ *    "פרופ׳"): Hebrew writes one there in numerals and abbreviations;
+ *  - a direction mark (U+200E, U+200F, U+061C) between two runs ("שלום\u200Fworld"). One
+ *    anywhere else stays a token of its own, as in version 2: a word reads as the same token
+ *    whether a mark follows it or not, and the detokeniser writes the mark back against it.
  */
 /** What each rule reads as one token however long, as a message says it: the runs no cut may split. */
 export const UNBROKEN_RUNS: Record<WordRule, string> = {
   1: "letters, marks and digits joined by ' ’ - . , with nothing else between them",
   2: "letters, marks and digits joined by ' ’ - . , ; or any character with the marks, zero-width joiners and other " +
     "extenders after it, emoji joined by zero-width joiners, flags' regional indicators; with no white space between them",
+  3: "letters, marks and digits joined by ' ’ - ׳ ״ . , ٫ ٬ or direction marks, and a ׳ after them; or any character with the " +
+    "marks, zero-width joiners and other extenders after it, emoji joined by zero-width joiners, flags' regional indicators; " +
+    'with no white space between them',
 };
 
 const JOINERS = "'’-";
 const NUMBER_JOINERS = '.,';
+/** Version 3: the Hebrew geresh, which may also end a word. */
+const GERESH = '\u05F3';
+/** Version 3: the geresh, the Hebrew gershayim, and the direction marks LRM, RLM and ALM. */
+const LATER_JOINERS = `${GERESH}\u05F4\u200E\u200F\u061C`;
+/** Version 3: the Arabic decimal and thousands separators. */
+const LATER_NUMBER_JOINERS = '\u066B\u066C';
 const WORD_CHARS = String.raw`\p{L}\p{M}\p{N}`;
 const WORD_CHAR = `[${WORD_CHARS}]`;
 /** Version 2: the characters that extend the one before them, but the zero-width joiner. */
 const EXTENDERS_BUT_ZWJ = String.raw`\p{M}\p{Grapheme_Extend}\p{Emoji_Modifier}`;
 const ZWJ = '\u200D';
 const EXTENDERS = `${EXTENDERS_BUT_ZWJ}${ZWJ}`;
-const JOINER = String.raw`(?:[${JOINERS}]|(?<=\p{Nd})[${NUMBER_JOINERS}](?=\p{Nd}))`;
+/** What joins two runs of a word: one of `joiners`, or one of `numberJoiners` between two decimal digits. */
+function joiner(joiners: string, numberJoiners: string): string {
+  return String.raw`(?:[${joiners.replace('-', '\\-')}]|(?<=\p{Nd})[${numberJoiners}](?=\p{Nd}))`;
+}
 const LINE_BREAK_MATCH = String.raw`\r?\n`;
 
 /**
@@ -78,6 +100,10 @@ function run(chars: string, min = 0): string {
 interface TokenPattern {
   /** The characters a word goes on with after its first word character. */
   wordChars: string;
+  /** What joins two runs of a word into one. */
+  joiner: string;
+  /** Version 3: a character a word may end with after its last run. */
+  wordEnd?: string;
   /** Version 2: what a flag starts with, two regional indicators. */
   flag?: string;
   /** Version 2: what an emoji sequence starts with, an emoji; a zero-width joiner joins another to it. */
@@ -86,13 +112,21 @@ interface TokenPattern {
   extenders?: string;
 }
 
+const GRAPHEME_CLUSTERS: TokenPattern = {
+  wordChars: `${WORD_CHARS}${EXTENDERS}`,
+  joiner: joiner(JOINERS, NUMBER_JOINERS),
+  flag: String.raw`\p{Regional_Indicator}{2}`,
+  emoji: String.raw`\p{Extended_Pictographic}`,
+  extenders: EXTENDERS,
+};
+
 const PATTERNS: Record<WordRule, TokenPattern> = {
-  1: { wordChars: WORD_CHARS },
-  2: {
-    wordChars: `${WORD_CHARS}${EXTENDERS}`,
-    flag: String.raw`\p{Regional_Indicator}{2}`,
-    emoji: String.raw`\p{Extended_Pictographic}`,
-    extenders: EXTENDERS,
+  1: { wordChars: WORD_CHARS, joiner: joiner(JOINERS, NUMBER_JOINERS) },
+  2: GRAPHEME_CLUSTERS,
+  3: {
+    ...GRAPHEME_CLUSTERS,
+    joiner: joiner(`${JOINERS}${LATER_JOINERS}`, `${NUMBER_JOINERS}${LATER_NUMBER_JOINERS}`),
+    wordEnd: GERESH,
   },
 };
 
@@ -107,28 +141,33 @@ interface Tokenizer {
   part: RegExp;
   /** More of a word, matched just where the part before it ends: more of a run, or a joiner and the run it joins. */
   wordGoesOn: RegExp;
+  /** What a word may end with after its last run, matched just where that run ends; null where the rule has none. */
+  wordEnds: RegExp | null;
   /** More of an emoji sequence, matched just where its part before ends: more extenders, or a zero-width joiner and the emoji it joins. */
   emojiGoesOn: RegExp | null;
   /** More extenders after a flag, an emoji sequence or another character; null where the rule has none. */
   extended: RegExp | null;
 }
 
-function tokenizerOf({ wordChars, flag, emoji, extenders }: TokenPattern): Tokenizer {
+function tokenizerOf({ wordChars, joiner, wordEnd, flag, emoji, extenders }: TokenPattern): Tokenizer {
   const wordRun = `${WORD_CHAR}${run(wordChars)}`;
   const tail = extenders === undefined ? '' : run(extenders);
+  const ending = wordEnd === undefined ? '' : `(?:${wordEnd}${tail})?`;
   const oneEmoji = emoji && `${emoji}${run(EXTENDERS_BUT_ZWJ)}`;
   const alternatives = (word: string, emojiPart: string | undefined): RegExp =>
     new RegExp([LINE_BREAK_MATCH, word, flag && `${flag}${tail}`, emojiPart, `${OTHER}${tail}`].filter((a) => a !== undefined).join('|'), 'gu');
   return {
-    token: alternatives(`${wordRun}(?:${JOINER}${wordRun}){0,${MAX_JOINS}}`, oneEmoji && `${oneEmoji}(?:${ZWJ}${oneEmoji}){0,${MAX_JOINS}}${tail}`),
+    token: alternatives(`${wordRun}(?:${joiner}${wordRun}){0,${MAX_JOINS}}${ending}`,
+      oneEmoji && `${oneEmoji}(?:${ZWJ}${oneEmoji}){0,${MAX_JOINS}}${tail}`),
     part: alternatives(`(${wordRun})`, oneEmoji && `(${oneEmoji})`),
-    wordGoesOn: new RegExp(`${run(wordChars, 1)}|${JOINER}${wordRun}`, 'uy'),
+    wordGoesOn: new RegExp(`${run(wordChars, 1)}|${joiner}${wordRun}`, 'uy'),
+    wordEnds: wordEnd === undefined ? null : new RegExp(wordEnd, 'uy'),
     emojiGoesOn: oneEmoji === undefined ? null : new RegExp(`${run(EXTENDERS_BUT_ZWJ, 1)}|${ZWJ}${oneEmoji}`, 'uy'),
     extended: extenders === undefined ? null : new RegExp(run(extenders, 1), 'uy'),
   };
 }
 
-const TOKENIZERS: Record<WordRule, Tokenizer> = { 1: tokenizerOf(PATTERNS[1]), 2: tokenizerOf(PATTERNS[2]) };
+const TOKENIZERS: Record<WordRule, Tokenizer> = { 1: tokenizerOf(PATTERNS[1]), 2: tokenizerOf(PATTERNS[2]), 3: tokenizerOf(PATTERNS[3]) };
 
 /**
  * Splits text into the word level's tokens under the rules of version `rule`, case kept: words,
@@ -147,7 +186,7 @@ export function tokenizeWords(text: string, rule: WordRule = WORD_RULE_VERSION):
 }
 
 /** `tokenizeWords` in time and stack linear in the text: each token's joins and runs matched a bounded piece at a time. */
-function tokenizeLinear(text: string, { part: PART, wordGoesOn, emojiGoesOn, extended }: Tokenizer): string[] {
+function tokenizeLinear(text: string, { part: PART, wordGoesOn, wordEnds, emojiGoesOn, extended }: Tokenizer): string[] {
   const tokens: string[] = [];
   /** Where the pieces `more` matches one after another from `end` on end. */
   const goesOn = (end: number, more: RegExp | null): number => {
@@ -156,11 +195,17 @@ function tokenizeLinear(text: string, { part: PART, wordGoesOn, emojiGoesOn, ext
     while (more.test(text)) end = more.lastIndex;
     return end;
   };
+  /** Where a word whose runs end at `end` ends: after the character it may end with and that character's extenders, if it has one there. */
+  const wordEnd = (end: number): number => {
+    if (wordEnds === null) return end;
+    wordEnds.lastIndex = end;
+    return wordEnds.test(text) ? goesOn(wordEnds.lastIndex, extended) : end;
+  };
   PART.lastIndex = 0;
   for (let part = PART.exec(text); part !== null; part = PART.exec(text)) {
     let token = part[0];
     const first = token.charCodeAt(0), lineBreak = first === 0x0a || first === 0x0d;
-    const end = part[1] !== undefined ? goesOn(PART.lastIndex, wordGoesOn)
+    const end = part[1] !== undefined ? wordEnd(goesOn(PART.lastIndex, wordGoesOn))
       : part[2] !== undefined ? goesOn(goesOn(PART.lastIndex, emojiGoesOn), extended)
         : lineBreak ? PART.lastIndex : goesOn(PART.lastIndex, extended);
     if (end !== PART.lastIndex) {
@@ -191,7 +236,8 @@ export function isWordToken(token: string): boolean {
  * two word characters, so a cut is safe after any other character, and after a joiner that no
  * word character follows. Under version 2 a cut is also unsafe before an extender, after one
  * (its token may go on: a word, or an emoji that a zero-width joiner joins to the next), and
- * between two regional indicators.
+ * between two regional indicators. The joiners version 3 adds (׳ ״ ٫ ٬ and the direction
+ * marks) are joiners under it as the others are, and under versions 1 and 2 characters apart.
  */
 const LETTER = 0; // a word character (\p{L}, \p{N}) that extends nothing
 const MARK = 1; // a word character that extends the one before it (\p{M})
@@ -200,7 +246,9 @@ const EXTENDING = 3; // an extender that is no word character (U+200C, U+200D, t
 const REGIONAL = 4;
 const SPACE = 5;
 const APART = 6;
-type CharKind = typeof LETTER | typeof MARK | typeof JOINING | typeof EXTENDING | typeof REGIONAL | typeof SPACE | typeof APART;
+const LATER_JOINING = 7; // a joiner from version 3 on
+type CharKind =
+  typeof LETTER | typeof MARK | typeof JOINING | typeof EXTENDING | typeof REGIONAL | typeof SPACE | typeof APART | typeof LATER_JOINING;
 
 const CHAR_KINDS: [RegExp, CharKind][] = [
   [/\s/uy, SPACE], [/[\p{L}\p{N}]/uy, LETTER], [/\p{M}/uy, MARK], [new RegExp(`[${EXTENDERS}]`, 'uy'), EXTENDING],
@@ -209,6 +257,7 @@ const CHAR_KINDS: [RegExp, CharKind][] = [
 
 function kindOf(text: string, at: number): CharKind {
   if (JOINERS.includes(text[at]!) || NUMBER_JOINERS.includes(text[at]!)) return JOINING;
+  if (LATER_JOINERS.includes(text[at]!) || LATER_NUMBER_JOINERS.includes(text[at]!)) return LATER_JOINING;
   for (const [pattern, kind] of CHAR_KINDS) {
     pattern.lastIndex = at;
     if (pattern.test(text)) return kind;
@@ -228,6 +277,8 @@ function kindAt(text: string, at: number): CharKind {
  * `rule`; `after` null: the text ends there, and what may come after it is unknown.
  */
 function safeCut(before: CharKind, after: CharKind | null, rule: WordRule): boolean {
+  if (before === LATER_JOINING) before = rule >= 3 ? JOINING : APART;
+  if (after === LATER_JOINING) after = rule >= 3 ? JOINING : APART;
   const word = (kind: CharKind | null): boolean => kind === LETTER || kind === MARK;
   if (before === SPACE) return true;
   if (rule === 1) return before === JOINING ? after !== null && !word(after) : !word(before);
