@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type Checkpoint, loadCheckpoint, modelFromCheckpoint, parseCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { type Checkpoint, checkpointVocabulary, loadCheckpoint, modelFromCheckpoint, parseCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { importedCheckpoint } from '../src/checkpoint/convert.js';
 import { contentChecksum } from '../src/checkpoint/integrity.js';
 import { readPreparedData, readPreparedMeta, writePreparedFolder } from '../src/checkpoint/prepared.js';
@@ -30,10 +30,6 @@ const CORPUS = join(FIXTURES, 'corpus.txt');
 const scratch = scratchFolder('rnn-sentences-');
 
 describe('sentence rules version 2', () => {
-  it('is the version a new reading uses', () => {
-    expect(SENTENCE_RULE_VERSION).toBe(2);
-  });
-
   it('ends a sentence at the Chinese and Japanese terminators, white space after them or not', () => {
     expect(splitSentences('你好。今天天气很好！我们去公园吧？好的｡ 再见。')).toEqual(['你好。', '今天天气很好！', '我们去公园吧？', '好的｡', '再见。']);
     expect(splitSentences('「行こう。」彼は言った。本当？！うそ。。。')).toEqual(['「行こう。」', '彼は言った。', '本当？！', 'うそ。。。']);
@@ -89,6 +85,50 @@ describe('sentence rules version 2', () => {
   });
 });
 
+describe('sentence rules version 3', () => {
+  it('is the version a new reading uses', () => {
+    expect(SENTENCE_RULE_VERSION).toBe(3);
+  });
+
+  it('ends a sentence inside any closing quotation mark or bracket after . ! or ?, where version 2 does not', () => {
+    const texts: [string, string[]][] = [
+      ['«Stop.» Then he left.', ['«Stop.»', 'Then he left.']],
+      ['„Halt.“ Dann ging er.', ['„Halt.“', 'Dann ging er.']],
+      ['‚Halt!‘ Dann ging er.', ['‚Halt!‘', 'Dann ging er.']],
+      ['»Halt?« Dann ging er.', ['»Halt?«', 'Dann ging er.']],
+      ['‹Non.› Puis il partit.', ['‹Non.›', 'Puis il partit.']],
+      ['›Nej.‹ Så gik han.', ['›Nej.‹', 'Så gik han.']],
+      ['See {this.} And ⟨that!⟩ Done.', ['See {this.}', 'And ⟨that!⟩', 'Done.']],
+    ];
+    for (const [text, sentences] of texts) {
+      expect(splitSentences(text, 3), text).toEqual(sentences);
+      expect(splitSentences(text, 2), text).toEqual([text]);
+    }
+  });
+
+  it('keeps a sentence whole where a lowercase letter follows the closing mark, and keeps the ends version 2 has', () => {
+    expect(splitSentences('«Stop.» then he left. „Halt.“ dann. (e.g.) this. Go.', 3)).toEqual(['«Stop.» then he left.', '„Halt.“ dann.', '(e.g.) this.', 'Go.']);
+    const text = 'He said “Stop.” Then he left. He said "Stop." Then. (Yes.) Then. 「止まれ。」次へ。“你好。”他说。“我们走吧。”好。';
+    const sentences =
+      ['He said “Stop.”', 'Then he left.', 'He said "Stop."', 'Then.', '(Yes.)', 'Then.', '「止まれ。」', '次へ。', '“你好。”', '他说。', '“我们走吧。”', '好。'];
+    expect(splitSentences(text, 3)).toEqual(sentences);
+    expect(splitSentences(text, 2)).toEqual(sentences);
+  });
+
+  it('does not end one at a quotation mark that opens after a terminator with no white space after it', () => {
+    expect(splitSentences('Er sagte.„Komm“ Dann.', 3)).toEqual(['Er sagte.„Komm“ Dann.']);
+    expect(splitSentences('他说。“走吧。”', 3)).toEqual(['他说。', '“走吧。”']);
+  });
+
+  it('cuts text without those closing marks after a terminator as version 2 does', () => {
+    for (const text of [readFileSync(join(ROOT, 'corpora', 'sotu.txt'), 'utf8'), readFileSync(CORPUS, 'utf8')]) {
+      const cut = splitDocuments(text, 'sentence', 3);
+      expect(cut.length).toBeGreaterThan(1);
+      expect(cut).toEqual(splitDocuments(text, 'sentence', 2));
+    }
+  });
+});
+
 describe('the sentence rules a corpus was read under', () => {
   const options = { valFrac: 0.1, minCount: 1 };
   const version1 = loadCorpusData([CORPUS], 'sentence', options, CHUNK_BYTES, undefined, 1);
@@ -98,9 +138,17 @@ describe('the sentence rules a corpus was read under', () => {
     const fileHash = sha256Of(CORPUS);
     const before = createHash('sha256').update(JSON.stringify({ files: [fileHash], docs: 'sentence', valFrac: 0.1 })).digest('hex');
     expect(version1.fingerprint).toMatchObject({ sentenceRule: 1, sha256: before, documents: 10, totalTokens: 275 });
-    expect(version2.fingerprint).toMatchObject({ sentenceRule: 2, documents: 34, totalTokens: 275 });
+    expect(version2.fingerprint).toMatchObject({ sentenceRule: 3, documents: 34, totalTokens: 275 });
     expect(version2.fingerprint.sha256).not.toBe(before);
     expect(version1.fingerprint.sha256).toBe(readCheckpointJson(join(FIXTURES, 'step3.json')).corpus!.sha256);
+  });
+
+  it('keep a corpus read under version 2 in version 2\'s sentences, as a resume of a version 2 checkpoint reads it', () => {
+    const file = scratch.file('«Stop.» Then he left. „Halt.“ Dann ging er.\n');
+    const read = (rule: 2 | 3) => loadCorpusData([file], 'sentence', options, CHUNK_BYTES, undefined, rule).fingerprint;
+    expect(read(2)).toMatchObject({ sentenceRule: 2, documents: 2 });
+    expect(read(3)).toMatchObject({ sentenceRule: 3, documents: 4 });
+    expect(read(2).sha256).not.toBe(read(3).sha256);
   });
 
   it('are not recorded, nor hashed, for another documents mode', () => {
@@ -128,14 +176,23 @@ describe('a checkpoint\'s sentence rules', () => {
     expect(losses(resumed)).toEqual(losses(before));
   });
 
-  it('are version 2 in a new run\'s checkpoint, which resumes under it', async () => {
+  it('are version 3 in a new run\'s checkpoint, which resumes under it', async () => {
     const out = scratch.folder();
     const first = await rnnIn(out, ['train', CORPUS, '--docs', 'sentence', ...tiny, '--max-steps', '3', '--lr-schedule', 'epoch', '--out', out]);
     expect(first.status).toBe(0);
-    expect(readCheckpointJson(join(out, 'latest.json')).corpus).toMatchObject({ sentenceRule: 2, totalTokens: 275 });
+    expect(readCheckpointJson(join(out, 'latest.json')).corpus).toMatchObject({ sentenceRule: 3, totalTokens: 275 });
     const resumed = await rnnIn(out, ['train', CORPUS, '--resume', join(out, 'latest.json'), '--max-steps', '6', '--out', out]);
     expect(resumed.status).toBe(0);
-    expect(readCheckpointJson(join(out, 'latest.json')).corpus).toMatchObject({ sentenceRule: 2, sha256: expect.any(String) });
+    expect(readCheckpointJson(join(out, 'latest.json')).corpus).toMatchObject({ sentenceRule: 3, sha256: expect.any(String) });
+  });
+
+  it('are version 2 where a checkpoint records version 2, and its model cuts a text it reads under them', () => {
+    const { sha256: _, ...ckpt } = readCheckpointJson(join(FIXTURES, 'step3.json'));
+    const recorded = { ...ckpt, corpus: { ...ckpt.corpus!, sentenceRule: 2 } };
+    const vocab = checkpointVocabulary(parseCheckpoint({ ...recorded, sha256: contentChecksum(recorded) }, 'rule2.json'));
+    expect(vocab.documents).toEqual({ docs: 'sentence', sentenceRule: 2 });
+    expect(vocab.tokenize('«Stop.» Then.').separators).toBeUndefined();
+    expect(vocab.withDocuments({ docs: 'sentence', sentenceRule: 3 }).tokenize('«Stop.» Then.').separators).toEqual([' ']);
   });
 
   it('refuse a checkpoint cut under rules newer than this rnn has, in one line', () => {
@@ -163,14 +220,16 @@ describe('a prepared folder\'s sentence rules', () => {
   it('are recorded in its meta.json; one that records none was cut under version 1', () => {
     const out = scratch.folder();
     const meta = writePreparedFolder([CORPUS], { level: 'char', docs: 'sentence', valFrac: 0.1, minCount: 1 }, out);
-    expect(meta.sentenceRule).toBe(2);
-    expect(readPreparedData(out).fingerprint).toMatchObject({ sentenceRule: 2, documents: 34 });
+    expect(meta.sentenceRule).toBe(3);
+    expect(readPreparedData(out).fingerprint).toMatchObject({ sentenceRule: 3, documents: 34 });
     const metaPath = join(out, 'meta.json');
     const { sentenceRule: _, ...older } = JSON.parse(readFileSync(metaPath, 'utf8')) as Record<string, unknown>;
     writeFileSync(metaPath, JSON.stringify(older));
     expect(readPreparedData(out).fingerprint.sentenceRule).toBe(1);
-    writeFileSync(metaPath, JSON.stringify({ ...older, sentenceRule: 3 }));
-    expect(() => readPreparedMeta(out)).toThrow(/sentenceRule is 3: .* read it with a newer rnn$/);
+    writeFileSync(metaPath, JSON.stringify({ ...older, sentenceRule: 2 }));
+    expect(readPreparedData(out).fingerprint.sentenceRule).toBe(2);
+    writeFileSync(metaPath, JSON.stringify({ ...older, sentenceRule: 4 }));
+    expect(() => readPreparedMeta(out)).toThrow(/sentenceRule is 4: .* read it with a newer rnn$/);
   });
 
   it('are not recorded for another documents mode', () => {

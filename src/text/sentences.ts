@@ -14,11 +14,18 @@
  * the next character that is not white space is a lowercase letter, or the run ends in one of
  * the ATerm dots ("．", "﹒", "․") and a digit follows ("３．１４"). A paragraph without any of
  * the other terminators is cut as version 1 cuts it.
+ *
+ * Version 3: as version 2, except that after a run of ".", "!" or "?" the sentence takes any
+ * closing quotes or brackets — ", ', a closing or final punctuation mark (\p{Pe}, \p{Pf}: ) ] }
+ * ” ’ » ›), and the opening marks that close a quote in German and Danish (“ ‘ « ‹: „so“ ‚so‘
+ * »so« ›so‹) — before the white space or end of text that ends it: «Stop.» Then, „Halt.“ Dann.
+ * Those opening marks close only there, with white space after them: after the other
+ * terminators, which need none ("他说。“走吧。”"), they open the next sentence as in version 2.
  */
 import { knownRule, latestRule } from './rule-versions.js';
 
 /** A version is added whenever `splitSentences` would cut some text differently; a record of a cut keeps the version it was made under. */
-const SENTENCE_RULES = [1, 2] as const;
+const SENTENCE_RULES = [1, 2, 3] as const;
 export type SentenceRule = (typeof SENTENCE_RULES)[number];
 export const SENTENCE_RULE_VERSION = latestRule(SENTENCE_RULES);
 
@@ -49,12 +56,19 @@ const OTHER_TERMINATORS = String.raw`\u0589\u061D-\u061F\u06D4\u0700-\u0702\u07F
 /** The ATerm dots among them: like ".", they do not end a sentence before a digit. */
 const OTHER_DOTS = String.raw`\u2024\uFE52\uFF0E`;
 
-const LATIN_END = String.raw`[.!?]+["'”’)\]]*(?=\s|$)`;
+/** An end at a run of ".", "!" or "?", with the closing quotes and brackets after it that white space follows. */
+function latinEnd(closing: string): string {
+  return String.raw`[.!?]+[${closing}]*(?=\s|$)`;
+}
+const LATIN_END = latinEnd(String.raw`"'”’)\]`);
+/** Version 3: any closing or final mark, and the opening ones that close a German or Danish quote. */
+const LATIN_END_3 = latinEnd(String.raw`"'\p{Pe}\p{Pf}“‘«‹`);
 const OTHER_END = String.raw`[.!?]*[${OTHER_TERMINATORS}][.!?${OTHER_TERMINATORS}]*["'\p{Pe}\p{Pf}]*`;
 
 const SENTENCE_ENDS: Record<SentenceRule, RegExp> = {
   1: new RegExp(LATIN_END, 'gu'),
   2: new RegExp(`${OTHER_END}|${LATIN_END}`, 'gu'),
+  3: new RegExp(`${OTHER_END}|${LATIN_END_3}`, 'gu'),
 };
 const LOWERCASE_NEXT = /^\s*\p{Ll}/u;
 const DOT_BEFORE_DIGIT = new RegExp(String.raw`[${OTHER_DOTS}]["'\p{Pe}\p{Pf}]*$`, 'u');
