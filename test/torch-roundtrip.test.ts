@@ -54,6 +54,15 @@ function withConfig(bytes: Buffer, fields: Record<string, unknown>): Buffer {
   return Buffer.concat([size, json, bytes.subarray(8 + length)]);
 }
 
+/** A .safetensors file's bytes with the float32 value at `index` of `tensor` set to `value`. */
+function withWeight(bytes: Buffer, tensor: string, index: number, value: number): Buffer {
+  const length = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.subarray(8, 8 + length).toString('utf8')) as Record<string, { data_offsets: [number, number] }>;
+  const changed = Buffer.from(bytes);
+  changed.writeFloatLE(value, 8 + length + header[tensor]!.data_offsets[0] + 4 * index);
+  return changed;
+}
+
 /** Runs rnn with `args` in the scratch folder, expecting it to succeed. */
 async function rnnOk(args: string[]): Promise<void> {
   const run = await rnnIn(dir, args);
@@ -204,6 +213,13 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
     // its config claims more layers than its tensors hold: refused before a model of that many is built
     const deep = join(dir, 'bad-deep.safetensors');
     writeFileSync(deep, withConfig(readFileSync(start), { num_layers: 1e9 }));
+    // weights no training writes, as rnn import refuses them: not finite, or beyond ±1e6
+    const unsound = ([[Number.NaN, 'NaN'], [-Infinity, '-Infinity'], [3e6, '3000000']] as const).map(([value, shown], i) => {
+      const file = join(dir, `bad-weight-${i}.safetensors`);
+      writeFileSync(file, withWeight(readFileSync(start), 'rnn.weight_hh_l0', 17, value));
+      return [[...run, '--init', file, '--check', '2'],
+        `--init ${file}: "rnn.weight_hh_l0"[17] is ${shown}, expected a weight within ±1000000 (no training writes it: export the model again from a sound checkpoint)`] as [string[], string];
+    });
     // a word-level folder, uint16 ids, and a --score file that ends in half of one
     const words = join(dir, 'bad-words'), halfId = join(dir, 'half-id.bin');
     const wordsPrepared = await rnnIn(dir, ['prepare', corpus, '--level', 'word', '--out', words]);
@@ -254,6 +270,7 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
         `--init ${start}: a char-level model, and ${words} holds word-level tokens: prepare the corpus again with --level char`],
       [[...run, '--init', deep, '--check', '2'],
         `--init ${deep}: its tensors are not those its config describes (write one with rnn export --format safetensors)`],
+      ...unsound,
       [run, 'start it with torchrun (torchrun --standalone --nproc_per_node N train_ddp.py ...), or check its input with --check N'],
       [[data, '--out', used, '--batch', '8', '--seq-len', '16', '--check', '2'],
         `--out ${used} holds the model.safetensors of an earlier run: give another --out, or --force to replace it`],

@@ -258,6 +258,25 @@ def model_config(args, meta):
     return {field: value for field, value in config.items() if field not in READING_FIELDS} | reading_rules(meta)
 
 
+# the largest weight a trained model holds, beyond which rnn import refuses one as damage (WEIGHT_LIMIT, src/checkpoint/integrity.ts)
+WEIGHT_LIMIT = 1e6
+
+
+def init_weights(path):
+    """The --init file's tensors (model_config checked their names and shapes), each weight finite and within
+    ±WEIGHT_LIMIT as rnn import reads it: the first that is not ends the run, named as rnn import names it."""
+    tensors = load_file(path)
+    for name, tensor in tensors.items():
+        unsound = (~(tensor.abs() <= WEIGHT_LIMIT)).flatten().nonzero()
+        if len(unsound) > 0:
+            at = unsound[0].item()
+            value = tensor.flatten()[at].item()
+            shown = "NaN" if math.isnan(value) else f"{value:.9g}".replace("inf", "Infinity")
+            fail(f"--init {path}: \"{name}\"[{at}] is {shown}, expected a weight within ±{WEIGHT_LIMIT:.0f} "
+                 "(no training writes it: export the model again from a sound checkpoint)")
+    return tensors
+
+
 def scored_ids(path, meta):
     """A --score file's ids, each in the vocabulary, framed as rnn frames a text it scores (docs/text.md): <EOS> before
     them unless they start with it, and after them unless they end with it, so that the closing <EOS> is predicted. Ids
@@ -289,6 +308,7 @@ def plan(args, world):
     meta = read_meta(args.data)
     train, val = tokens(args.data, meta, "train"), tokens(args.data, meta, "val")
     config = model_config(args, meta)
+    init = None if args.init is None else init_weights(args.init)
     scored = {path: scored_ids(path, meta) for path in args.score}
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         fail(f"--out {args.out}: not a folder")
@@ -308,7 +328,7 @@ def plan(args, world):
     limits = [n for n in (args.max_steps, None if args.epochs is None else args.epochs * steps_per_epoch) if n is not None]
     total_steps = min(limits) if limits else steps_per_epoch
     summary = f"{len(train):,} training tokens, {B} rows of {row_length:,}, {steps_per_epoch:,} steps per epoch, {total_steps:,} steps"
-    return argparse.Namespace(meta=meta, train=train, val=val, config=config, scored=scored, row_length=row_length,
+    return argparse.Namespace(meta=meta, train=train, val=val, config=config, init=init, scored=scored, row_length=row_length,
                               steps_per_epoch=steps_per_epoch, total_steps=total_steps, summary=summary)
 
 
@@ -428,8 +448,8 @@ def build_model(args, run, me):
     """The model (from --init, else seeded from --seed) on this rank's device, wrapped in DDP, and its Adam."""
     torch.manual_seed(args.seed)
     model = LanguageModel(run.config, args.dropout)
-    if args.init is not None:
-        model.load_state_dict(load_file(args.init))
+    if run.init is not None:
+        model.load_state_dict(run.init)
     model.to(me.device)
     ddp = DDP(model, device_ids=[me.local_rank] if me.device.type == "cuda" else None)
     optimizer = torch.optim.Adam(ddp.parameters(), lr=args.lr, betas=(0.9, 0.999), eps=1e-8)
