@@ -220,6 +220,37 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
       return [[...run, '--init', file, '--check', '2'],
         `--init ${file}: "rnn.weight_hh_l0"[17] is ${shown}, expected a weight within ±1000000 (no training writes it: export the model again from a sound checkpoint)`] as [string[], string];
     });
+    // models whose vocabulary is not the folder's id for id: one --extend-vocab grew from start's on a text with characters
+    // start lacks, and one trained on another text; each named with the first id the two read apart
+    const grownText = join(dir, 'bad-grown.txt'), otherText = join(dir, 'bad-other.txt');
+    writeFileSync(grownText, `${'Ωμέγα ∑ ☃\n'.repeat(50)}${speeches(4_000)}`);
+    writeFileSync(otherText, 'the quick brown fox jumps over the lazy dog\n'.repeat(100));
+    const grown = join(dir, 'bad-grown.safetensors'), other = join(dir, 'bad-other.safetensors');
+    for (const args of [
+      ['train', grownText, '--init-from', join(dir, 'bad-start', 'latest.json'), '--extend-vocab', '--max-steps', '1', '--workers', '1',
+        '--out', join(dir, 'bad-grown')],
+      ['export', join(dir, 'bad-grown', 'latest.json'), '--out', grown],
+      ['train', otherText, ...SMALL, '--workers', '1', '--max-steps', '1', '--out', join(dir, 'bad-other')],
+      ['export', join(dir, 'bad-other', 'latest.json'), '--out', other],
+    ]) {
+      const made = await rnnIn(dir, args);
+      expect(made.status, made.stderr).toBe(0);
+    }
+    const count = (n: number) => n.toLocaleString('en-US');
+    const folderVocab = (JSON.parse(readFileSync(join(data, 'meta.json'), 'utf8')) as { vocab: string[] }).vocab;
+    const apart = (file: string): [string[], string] => {
+      const length = Number(readFileSync(file).readBigUInt64LE(0));
+      const header = JSON.parse(readFileSync(file).subarray(8, 8 + length).toString('utf8')) as { __metadata__: { vocab: string } };
+      const vocab = JSON.parse(header.__metadata__.vocab) as string[];
+      const id = vocab.findIndex((token, i) => token !== folderVocab[i]);
+      expect(id, file).toBeGreaterThan(1);
+      const token = (tokens: string[]) => (id < tokens.length ? JSON.stringify(tokens[id]) : 'none');
+      return [[...run, '--init', file, '--check', '2'],
+        `--init ${file}: its vocabulary is not the one of ${data} id for id (${count(vocab.length)} tokens and ${count(folderVocab.length)}; ` +
+        `id ${count(id)}: ${token(vocab)} in the model, ${token(folderVocab)} in the folder), and this script reads the folder's ids as the ` +
+        'model\'s: prepare the folder from the text and settings the model\'s vocabulary was built from (one --extend-vocab grew has none), ' +
+        `or fine-tune in rnn, which reads a folder by token: rnn train ${data} --init-from ${file}`];
+    };
     // a word-level folder, uint16 ids, and a --score file that ends in half of one
     const words = join(dir, 'bad-words'), halfId = join(dir, 'half-id.bin');
     const wordsPrepared = await rnnIn(dir, ['prepare', corpus, '--level', 'word', '--out', words]);
@@ -271,6 +302,7 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
       [[...run, '--init', deep, '--check', '2'],
         `--init ${deep}: its tensors are not those its config describes (write one with rnn export --format safetensors)`],
       ...unsound,
+      apart(grown), apart(other),
       [run, 'start it with torchrun (torchrun --standalone --nproc_per_node N train_ddp.py ...), or check its input with --check N'],
       [[data, '--out', used, '--batch', '8', '--seq-len', '16', '--check', '2'],
         `--out ${used} holds the model.safetensors of an earlier run: give another --out, or --force to replace it`],

@@ -207,6 +207,13 @@ def reading_rules(meta):
     return rules
 
 
+def vocabularies_apart(model, folder):
+    """`5,058 tokens and 2,787; id 2,787: "—" in the model, none in the folder`: their sizes and the first id they read apart."""
+    id = next(i for i in range(max(len(model), len(folder))) if i >= min(len(model), len(folder)) or model[i] != folder[i])
+    token = lambda vocab: json.dumps(vocab[id], ensure_ascii=False) if id < len(vocab) else "none"
+    return f"{len(model):,} tokens and {len(folder):,}; id {id:,}: {token(model)} in the model, {token(folder)} in the folder"
+
+
 def model_config(args, meta):
     """The rnn-state/1 config: the --init file's (its tensors' shapes checked, none read; the architecture flags given must
     be its values), else the flags'; it must read the folder's vocabulary, and it reads a text as the folder's was read
@@ -254,7 +261,10 @@ def model_config(args, meta):
         fail(f"--init {args.init}: a {level}-level model, and {args.data} holds {meta['level']}-level tokens: "
              f"prepare the corpus again with --level {level}")
     if vocab != meta["vocab"]:
-        fail(f"--init {args.init}: its vocabulary is not the one of {args.data}: prepare the corpus with the model's settings")
+        fail(f"--init {args.init}: its vocabulary is not the one of {args.data} id for id ({vocabularies_apart(vocab, meta['vocab'])}), "
+             "and this script reads the folder's ids as the model's: prepare the folder from the text and settings the model's vocabulary "
+             "was built from (one --extend-vocab grew has none), or fine-tune in rnn, which reads a folder by token: "
+             f"rnn train {args.data} --init-from {args.init}")
     return {field: value for field, value in config.items() if field not in READING_FIELDS} | reading_rules(meta)
 
 
