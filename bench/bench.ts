@@ -41,7 +41,7 @@ import { kernelSpeeds } from './kernels.js';
 import { SERVE_SECONDS, benchServe } from './serve.js';
 import { SUMS as SIMD_PEAK_SUMS, simdPeakGflops } from './simd-peak.js';
 import { FLAGS, type FlagName, fail, helpText, parseFlags } from './options.js';
-import { PEER_INSTALL, TorchPeer, findPython } from './peer.js';
+import { TorchPeer, findPython } from './peer.js';
 import { RNN_BIN } from './repo.js';
 
 const flags = parseFlags(process.argv.slice(2));
@@ -477,11 +477,12 @@ const percent = (fraction: number) => `${(100 * fraction).toFixed(0)}%`;
 /** The PyTorch peer, when --peer or --race asks for it and a python here imports torch. */
 async function startPeer(): Promise<TorchPeer | null> {
   if (!peerWanted) return null;
-  const python = findPython();
-  if (python === null) {
-    report({ event: 'peer', torch: null }, `PyTorch peer: skipped, no python here imports torch (install it: ${PEER_INSTALL})`);
+  const found = findPython();
+  if ('missing' in found) {
+    report({ event: 'peer', torch: null, missing: found.missing }, `PyTorch peer: skipped, ${found.missing}`);
     return null;
   }
+  const { python } = found;
   const started = TorchPeer.start(python);
   const info = await started.request<{ torch: string; threads: number }>({ cmd: 'info' });
   report({ event: 'peer', torch: info.torch, python }, `PyTorch peer: torch ${info.torch} (${python}), on ${threadCounts.join(', ')} threads`);

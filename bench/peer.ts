@@ -1,11 +1,10 @@
 /**
  * The PyTorch peer (bench/torch_peer.py) as a child process the bench sends one request at a
- * time: the python found first of the repository's .venv/bin/python and python3 that can
- * `import torch`. While the bench measures rnn, the peer waits on its stdin, and the other
+ * time: on RNN_TORCH_PYTHON where it is set, else the python found first of the repository's
+ * .venv/bin/python and python3 that can `import torch`. While the bench measures rnn, the peer waits on its stdin, and the other
  * way round, so the two take turns on the same cores.
  */
 import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { ROOT } from './repo.js';
@@ -15,15 +14,26 @@ const SCRIPT = join(ROOT, 'bench', 'torch_peer.py');
 /** How to make the peer available, printed when no python imports torch. */
 export const PEER_INSTALL = 'python3 -m venv .venv && .venv/bin/pip install torch';
 
-/** The first python that imports torch, or null. */
-export function findPython(): string | null {
-  const candidates = [join(ROOT, '.venv', 'bin', 'python'), 'python3'];
-  for (const python of candidates) {
-    if (python.startsWith('/') && !existsSync(python)) continue;
-    const probe = spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' });
-    if (probe.status === 0) return python;
+/** The variable naming the python the peer runs on, as it names the tests' (docs/testing.md). */
+const PYTHON_VARIABLE = 'RNN_TORCH_PYTHON';
+
+const importsTorch = (python: string): boolean => spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+
+/**
+ * The python the peer runs on: RNN_TORCH_PYTHON's where it is set (and imports torch), else the
+ * first of the repository's .venv/bin/python and python3 that imports torch; or, where there is
+ * none, why, with how to install it.
+ */
+export function findPython(): { python: string } | { missing: string } {
+  const named = process.env[PYTHON_VARIABLE];
+  if (named !== undefined && named !== '') {
+    return importsTorch(named) ? { python: named }
+      : { missing: `${PYTHON_VARIABLE}=${named} does not import torch (install it: ${named} -m pip install torch)` };
   }
-  return null;
+  for (const python of [join(ROOT, '.venv', 'bin', 'python'), 'python3']) {
+    if (importsTorch(python)) return { python };
+  }
+  return { missing: `no python here imports torch (install it: ${PEER_INSTALL}, or name one that does in ${PYTHON_VARIABLE})` };
 }
 
 export class TorchPeer {

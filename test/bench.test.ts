@@ -1,0 +1,37 @@
+import { spawn } from 'node:child_process';
+import { chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from './helpers/cli.js';
+import { scratchFolder } from './helpers/files.js';
+
+/*
+ * `npm run bench` as a user runs it, for its messages only: each run here is refused before it
+ * measures anything, or stopped at its first line. None measures speed.
+ */
+const BENCH = join(ROOT, 'dist', 'bench', 'bench.js');
+
+const { dir, file } = scratchFolder('rnn-bench-');
+
+/** A "python" that imports nothing: every `python -c 'import torch'` fails. */
+const NO_TORCH = file('#!/bin/sh\nexit 1\n', 'python-without-torch');
+chmodSync(NO_TORCH, 0o755);
+
+/** The smallest run of the bench, had it gone on to measure. */
+const SMALL = ['--models', 'gru-2x96', '--workers', '1', '--kernels', 'js', '--seconds', '1'];
+
+/** The first line the bench prints, after which it is stopped. */
+function firstLine(args: string[], env: Record<string, string>): Promise<string> {
+  const child = spawn(process.execPath, [BENCH, ...args], { cwd: dir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve) => {
+    createInterface({ input: child.stdout }).once('line', (line) => { child.kill('SIGKILL'); resolve(line); });
+  });
+}
+
+describe('npm run bench, as a user runs it', () => {
+  it('with --peer torch and RNN_TORCH_PYTHON a python without torch, says so and how to install it, and goes on without the peer', async () => {
+    expect(await firstLine(['--peer', 'torch', ...SMALL], { RNN_TORCH_PYTHON: NO_TORCH })).toBe(
+      `PyTorch peer: skipped, RNN_TORCH_PYTHON=${NO_TORCH} does not import torch (install it: ${NO_TORCH} -m pip install torch)`);
+  });
+});
