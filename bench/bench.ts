@@ -111,6 +111,9 @@ const raceSeconds = flag('race') === undefined ? null : parseDuration(flag('race
 if (flag('race') !== undefined && !(raceSeconds! > 0)) fail(`--race: a duration such as 90s, 3m or 1h, not '${flag('race')}'`);
 const corpus = flag('corpus');
 if (raceSeconds !== null && corpus === undefined) fail('--race needs --corpus <file>: the text both train on');
+/** The python the peer runs on, looked for when --peer or --race asks for it. */
+const peerPython = peerWanted ? findPython() : null;
+if (raceSeconds !== null && peerPython !== null && 'missing' in peerPython) fail(`--race races rnn against PyTorch, and ${peerPython.missing}`);
 if (corpus !== undefined && !existsSync(corpus)) fail(`--corpus: no file '${corpus}'`);
 /** The module of --against's checkout whose presence says the checkout is built. */
 const AGAINST_ENGINE = 'dist/src/parallel/pool.js';
@@ -474,15 +477,14 @@ function rowLabel(what: string, side: KernelsKind | 'torch', shape: string, thre
 
 const percent = (fraction: number) => `${(100 * fraction).toFixed(0)}%`;
 
-/** The PyTorch peer, when --peer or --race asks for it and a python here imports torch. */
+/** The PyTorch peer, when --peer or --race asks for it and a python here imports torch (--race refuses to start without one). */
 async function startPeer(): Promise<TorchPeer | null> {
-  if (!peerWanted) return null;
-  const found = findPython();
-  if ('missing' in found) {
-    report({ event: 'peer', torch: null, missing: found.missing }, `PyTorch peer: skipped, ${found.missing}`);
+  if (peerPython === null) return null;
+  if ('missing' in peerPython) {
+    report({ event: 'peer', torch: null, missing: peerPython.missing }, `PyTorch peer: skipped, ${peerPython.missing}`);
     return null;
   }
-  const { python } = found;
+  const { python } = peerPython;
   const started = TorchPeer.start(python);
   const info = await started.request<{ torch: string; threads: number }>({ cmd: 'info' });
   report({ event: 'peer', torch: info.torch, python }, `PyTorch peer: torch ${info.torch} (${python}), on ${threadCounts.join(', ')} threads`);
@@ -680,7 +682,7 @@ if (!profileOnly) reportKernels();
 for (const name of models) await (profileOnly ? reportProfiles(name) : reportTraining(name));
 // LSTM 2×128, the sampling yardstick, and the default model
 for (const name of profileOnly ? [] : ['lstm-2x128', 'gru-2x192']) await reportSampling(name);
-if (raceSeconds !== null && peer !== null) await reportRace(peer, corpus!, raceSeconds);
+if (raceSeconds !== null) await reportRace(peer!, corpus!, raceSeconds);
 peer?.close();
 const peakRssMiB = process.resourceUsage().maxRSS / 1024;
 report({ event: 'memory', peakRssMiB }, `peak RSS ${peakRssMiB.toFixed(0)} MiB (the PyTorch peer not counted)`);

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -18,8 +18,20 @@ const { dir, file } = scratchFolder('rnn-bench-');
 const NO_TORCH = file('#!/bin/sh\nexit 1\n', 'python-without-torch');
 chmodSync(NO_TORCH, 0o755);
 
+/** A text for --race to train on. */
+const CORPUS = file('To be, or not to be, that is the question.\n'.repeat(200), 'corpus.txt');
+
 /** The smallest run of the bench, had it gone on to measure. */
 const SMALL = ['--models', 'gru-2x96', '--workers', '1', '--kernels', 'js', '--seconds', '1'];
+
+/** A bench refused before it measures: its status and stderr; one still running after `LIMIT_MS` is killed (status null). */
+const LIMIT_MS = 30_000;
+function refused(args: string[], env: Record<string, string> = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BENCH, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, ...env }, timeout: LIMIT_MS, killSignal: 'SIGKILL' },
+      (error, stdout, stderr) => resolve({ status: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr }));
+  });
+}
 
 /** The first line the bench prints, after which it is stopped. */
 function firstLine(args: string[], env: Record<string, string>): Promise<string> {
@@ -34,4 +46,10 @@ describe('npm run bench, as a user runs it', () => {
     expect(await firstLine(['--peer', 'torch', ...SMALL], { RNN_TORCH_PYTHON: NO_TORCH })).toBe(
       `PyTorch peer: skipped, RNN_TORCH_PYTHON=${NO_TORCH} does not import torch (install it: ${NO_TORCH} -m pip install torch)`);
   });
+
+  it('refuses --race without PyTorch before it measures anything, in one line that says how to install it', async () => {
+    const run = await refused(['--race', '3m', '--corpus', CORPUS, ...SMALL], { RNN_TORCH_PYTHON: NO_TORCH });
+    expect([run.status, run.stdout, run.stderr]).toEqual([2, '',
+      `bench: --race races rnn against PyTorch, and RNN_TORCH_PYTHON=${NO_TORCH} does not import torch (install it: ${NO_TORCH} -m pip install torch)\n`]);
+  }, LIMIT_MS + 10_000);
 });
