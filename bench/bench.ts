@@ -15,7 +15,7 @@
  *   npm run bench -- --help             the flags
  */
 import { availableParallelism, tmpdir } from 'node:os';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -36,6 +36,8 @@ import { sampleText } from '../src/generate/sample.js';
 import { createStepper } from '../src/parallel/inference.js';
 import { share } from '../src/parallel/shared.js';
 import { parseDuration } from '../src/train/options.js';
+import { CorpusError } from '../src/text/corpus.js';
+import { streamCorpus } from '../src/text/corpus-stream.js';
 import { EOS_TOKEN, UNK_TOKEN, Vocabulary } from '../src/text/vocab.js';
 import { kernelSpeeds } from './kernels.js';
 import { SERVE_SECONDS, benchServe } from './serve.js';
@@ -111,10 +113,24 @@ const raceSeconds = flag('race') === undefined ? null : parseDuration(flag('race
 if (flag('race') !== undefined && !(raceSeconds! > 0)) fail(`--race: a duration such as 90s, 3m or 1h, not '${flag('race')}'`);
 const corpus = flag('corpus');
 if (raceSeconds !== null && corpus === undefined) fail('--race needs --corpus <file>: the text both train on');
+if (corpus !== undefined) checkCorpus(corpus);
 /** The python the peer runs on, looked for when --peer or --race asks for it. */
 const peerPython = peerWanted ? findPython() : null;
 if (raceSeconds !== null && peerPython !== null && 'missing' in peerPython) fail(`--race races rnn against PyTorch, and ${peerPython.missing}`);
-if (corpus !== undefined && !existsSync(corpus)) fail(`--corpus: no file '${corpus}'`);
+/**
+ * Exits with one line unless `file` is one text file `rnn train` reads (text, not empty): the
+ * race's PyTorch side reads it whole, as one text.
+ */
+function checkCorpus(file: string): void {
+  if (!existsSync(file)) fail(`--corpus: no file '${file}'`);
+  if (statSync(file).isDirectory()) fail(`--corpus: '${file}' is a folder, and --race trains on one text file`);
+  try {
+    streamCorpus([file], 'file');
+  } catch (error) {
+    if (error instanceof CorpusError) fail(`--corpus: ${error.message}`);
+    throw error;
+  }
+}
 /** The module of --against's checkout whose presence says the checkout is built. */
 const AGAINST_ENGINE = 'dist/src/parallel/pool.js';
 if (flag('against') !== undefined && !existsSync(join(flag('against')!, AGAINST_ENGINE))) {
@@ -657,7 +673,8 @@ async function reportRace(torchPeer: TorchPeer, file: string, budget: number): P
   const d = TRAIN_DEFAULTS;
   const settings = `${d.cell.toUpperCase()} ${d.layers}×${d.hidden}, E=${d.embed}, B=${d.batch}, T=${d.seqLen}, ${d.optimizer} ${d.lr} ${d.lrSchedule === 'epoch' ? `×${d.lrDecay} an epoch` : `${d.lrSchedule} to 0 over the time`}, clip ${d.clip}`;
   report({ event: 'race', settings: d, seconds: budget }, `race ${budget}s on ${file} (${settings}; the last ${d.valFrac * 100}% held out), one after the other:`);
-  const ours = await rnnRace(file, budget);
+  // a text the scan took (checkCorpus) that rnn train still refuses (too short for its batch, say): its one line
+  const ours = await rnnRace(file, budget).catch((error: Error) => fail(`--race: ${error.message}`));
   report({ event: 'race', side: 'rnn', ...ours }, `race rnn train --time ${budget}s (${cores} workers): ${ours.steps} steps in ${ours.seconds.toFixed(0)} s, validation loss ${ours.valLoss?.toFixed(3)}`);
   const bench = defaultModelRates.get(cores);
   report(

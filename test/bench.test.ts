@@ -52,4 +52,15 @@ describe('npm run bench, as a user runs it', () => {
     expect([run.status, run.stdout, run.stderr]).toEqual([2, '',
       `bench: --race races rnn against PyTorch, and RNN_TORCH_PYTHON=${NO_TORCH} does not import torch (install it: ${NO_TORCH} -m pip install torch)\n`]);
   }, LIMIT_MS + 10_000);
+
+  it('refuses a --corpus that is not one text file before it measures anything, in one line naming the flag', async () => {
+    const cases: [string, string][] = [
+      [join(dir, 'missing.txt'), `no file '${join(dir, 'missing.txt')}'`],
+      [dir, `'${dir}' is a folder, and --race trains on one text file`],
+      [file('', 'empty.txt'), `corpus is empty: no text in ${join(dir, 'empty.txt')}`],
+      [file(Buffer.from('ab\0cd\n'), 'binary.txt'), `${join(dir, 'binary.txt')}: not a text file (NUL byte at offset 2)`],
+    ];
+    const runs = await Promise.all(cases.map(([corpus]) => refused(['--race', '3m', '--corpus', corpus, ...SMALL], { RNN_TORCH_PYTHON: NO_TORCH })));
+    runs.forEach((run, i) => expect([run.status, run.stdout, run.stderr], cases[i]![0]).toEqual([2, '', `bench: --corpus: ${cases[i]![1]}\n`]));
+  }, LIMIT_MS + 10_000);
 });
