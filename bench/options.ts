@@ -10,26 +10,32 @@ interface Flag {
   help: string;
   /** The default, as the flag would be given; null: none. */
   default: string | null;
+  /** The flag (its name) without which this one is left unread: it is refused without it. */
+  with?: string;
+  /** Read by --serve, which measures `rnn serve` alone: every other flag is refused beside it. */
+  serve?: true;
 }
 
 export const FLAGS = {
-  seconds: { value: '<s>', default: '8', help: 'seconds each measured configuration gets, in five windows taken in turn' },
+  seconds: { value: '<s>', default: '8', serve: true, help: 'seconds each measured configuration gets, in five windows taken in turn' },
   workers: { value: '<n,…>', default: null, help: 'worker counts to measure (default 1 … every core)' },
   models: { value: '<name,…>', default: null, help: 'models to measure (default all)' },
   kernels: { value: '<kind,…>', default: null, help: 'kernel sets to measure (default every set this machine runs)' },
   batch: { value: '<B>', default: '50', help: 'rows per step of the character models (the word model keeps B = T = 32)' },
   peer: { value: 'torch', default: null, help: 'measure PyTorch beside rnn: the same models, threads and windows, taking turns' },
   race: { value: '<duration>', default: null, help: 'race `rnn train` with its defaults against PyTorch on --corpus, e.g. 3m (implies --peer torch)' },
-  corpus: { value: '<file>', default: null, help: 'the text --race trains on' },
+  corpus: { value: '<file>', default: null, with: 'race', help: 'the text --race trains on' },
   against: { value: '<checkout>', default: null, help: 'another built checkout (e.g. a worktree of main) whose engine trains and samples beside this one, window for window: before and after in one run' },
   profile: { value: '', default: null, help: 'only the profile: where a step\'s time goes, per model and worker count' },
-  serve: { value: '', default: null, help: 'instead: `rnn serve` under load from --clients clients for --seconds (default 30) seconds (docs/serve.md)' },
-  clients: { value: '<n>', default: '16', help: 'concurrent clients of --serve' },
-  json: { value: '', default: null, help: 'one JSON object per line' },
-  help: { value: '', default: null, help: 'print this and exit' },
+  serve: { value: '', default: null, serve: true, help: 'instead: `rnn serve` under load from --clients clients for --seconds (default 30) seconds (docs/serve.md)' },
+  clients: { value: '<n>', default: '16', with: 'serve', serve: true, help: 'concurrent clients of --serve' },
+  json: { value: '', default: null, serve: true, help: 'one JSON object per line' },
+  help: { value: '', default: null, serve: true, help: 'print this and exit' },
 } satisfies Record<string, Flag>;
 
 export type FlagName = keyof typeof FLAGS;
+
+const flagOf = (name: FlagName): Flag => FLAGS[name];
 
 export function helpText(): string {
   const rows = Object.entries(FLAGS).map(([name, f]: [string, Flag]) => {
@@ -57,6 +63,14 @@ export function parseFlags(args: string[]): Partial<Record<FlagName, string | tr
     const value = args[++i];
     if (value === undefined) fail(`--${name} needs a value: ${flag!.value}`);
     given[name] = value!;
+  }
+  for (const name of Object.keys(given) as FlagName[]) {
+    const { with: needed, help } = flagOf(name);
+    if (needed !== undefined && given[needed as FlagName] === undefined) fail(`--${name} goes with --${needed} (${help}): give --${needed} too, or leave --${name} out`);
+    if (given.serve !== undefined && flagOf(name).serve === undefined) {
+      const read = (Object.keys(FLAGS) as FlagName[]).filter((other) => other !== 'serve' && other !== 'help' && flagOf(other).serve);
+      fail(`--${name} does not go with --serve, which measures rnn serve alone, with ${read.map((other) => `--${other}`).join(', ').replace(/, ([^,]*)$/, ' and $1')}`);
+    }
   }
   return given;
 }

@@ -63,4 +63,14 @@ describe('npm run bench, as a user runs it', () => {
     const runs = await Promise.all(cases.map(([corpus]) => refused(['--race', '3m', '--corpus', corpus, ...SMALL], { RNN_TORCH_PYTHON: NO_TORCH })));
     runs.forEach((run, i) => expect([run.status, run.stdout, run.stderr], cases[i]![0]).toEqual([2, '', `bench: --corpus: ${cases[i]![1]}\n`]));
   }, LIMIT_MS + 10_000);
+
+  it('refuses a flag given without the one it goes with, where it would be left unread', async () => {
+    const cases: [string[], string][] = [
+      [['--corpus', CORPUS, ...SMALL], '--corpus goes with --race (the text --race trains on): give --race too, or leave --corpus out'],
+      [['--clients', '2', ...SMALL], '--clients goes with --serve (concurrent clients of --serve): give --serve too, or leave --clients out'],
+      [['--serve', '--seconds', '1', '--models', 'gru-2x96'], '--models does not go with --serve, which measures rnn serve alone, with --seconds, --clients and --json'],
+    ];
+    const runs = await Promise.all(cases.map(([args]) => refused(args)));
+    runs.forEach((run, i) => expect([run.status, run.stderr], cases[i]![0].join(' ')).toEqual([2, `bench: ${cases[i]![1]}\n`]));
+  }, LIMIT_MS + 10_000);
 });
