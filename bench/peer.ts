@@ -1,8 +1,8 @@
 /**
  * The PyTorch peer (bench/torch_peer.py) as a child process the bench sends one request at a
  * time: on RNN_TORCH_PYTHON where it is set, else the python found first of the repository's
- * .venv/bin/python and python3 that can `import torch`. While the bench measures rnn, the peer waits on its stdin, and the other
- * way round, so the two take turns on the same cores.
+ * .venv/bin/python and python3 that can `import torch`. While the bench measures rnn, the peer
+ * waits on its stdin, and the other way round, so the two take turns on the same cores.
  */
 import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -12,7 +12,7 @@ import { ROOT } from './repo.js';
 const SCRIPT = join(ROOT, 'bench', 'torch_peer.py');
 
 /** How to make the peer available, printed when no python imports torch. */
-export const PEER_INSTALL = 'python3 -m venv .venv && .venv/bin/pip install torch';
+const PEER_INSTALL = 'python3 -m venv .venv && .venv/bin/pip install torch';
 
 /** The variable naming the python the peer runs on, as it names the tests' (docs/testing.md). */
 const PYTHON_VARIABLE = 'RNN_TORCH_PYTHON';
