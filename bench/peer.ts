@@ -17,7 +17,12 @@ const PEER_INSTALL = 'python3 -m venv .venv && .venv/bin/pip install torch';
 /** The variable naming the python the peer runs on, as it names the tests' (docs/testing.md). */
 const PYTHON_VARIABLE = 'RNN_TORCH_PYTHON';
 
-const importsTorch = (python: string): boolean => spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+/** Why `python` cannot run the peer, with what to do: null when it imports torch. */
+function torchMissing(python: string): string | null {
+  const probe = spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' });
+  if (probe.error !== undefined) return `does not run here (${(probe.error as NodeJS.ErrnoException).code}): name a python that imports torch`;
+  return probe.status === 0 ? null : `does not import torch (install it: ${python} -m pip install torch)`;
+}
 
 /**
  * The python the peer runs on: RNN_TORCH_PYTHON's where it is set (and imports torch), else the
@@ -27,11 +32,11 @@ const importsTorch = (python: string): boolean => spawnSync(python, ['-c', 'impo
 export function findPython(): { python: string } | { missing: string } {
   const named = process.env[PYTHON_VARIABLE];
   if (named !== undefined && named !== '') {
-    return importsTorch(named) ? { python: named }
-      : { missing: `${PYTHON_VARIABLE}=${named} does not import torch (install it: ${named} -m pip install torch)` };
+    const why = torchMissing(named);
+    return why === null ? { python: named } : { missing: `${PYTHON_VARIABLE}=${named} ${why}` };
   }
   for (const python of [join(ROOT, '.venv', 'bin', 'python'), 'python3']) {
-    if (importsTorch(python)) return { python };
+    if (torchMissing(python) === null) return { python };
   }
   return { missing: `no python here imports torch (install it: ${PEER_INSTALL}, or name one that does in ${PYTHON_VARIABLE})` };
 }

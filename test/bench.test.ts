@@ -47,6 +47,12 @@ describe('npm run bench, as a user runs it', () => {
       `PyTorch peer: skipped, RNN_TORCH_PYTHON=${NO_TORCH} does not import torch (install it: ${NO_TORCH} -m pip install torch)`);
   });
 
+  it('with RNN_TORCH_PYTHON a file that does not run, says so, and goes on without the peer', async () => {
+    const nowhere = join(dir, 'no-such-python');
+    expect(await firstLine(['--peer', 'torch', ...SMALL], { RNN_TORCH_PYTHON: nowhere })).toBe(
+      `PyTorch peer: skipped, RNN_TORCH_PYTHON=${nowhere} does not run here (ENOENT): name a python that imports torch`);
+  });
+
   it('refuses --race without PyTorch before it measures anything, in one line that says how to install it', async () => {
     const run = await refused(['--race', '3m', '--corpus', CORPUS, ...SMALL], { RNN_TORCH_PYTHON: NO_TORCH });
     expect([run.status, run.stdout, run.stderr]).toEqual([2, '',
