@@ -3,6 +3,8 @@
  * from which both the parser and `npm run bench -- --help` are made.
  */
 import { availableParallelism } from 'node:os';
+import { likelyNames } from '../src/cli/errors.js';
+import { orList } from '../src/input/settings.js';
 
 interface Flag {
   /** What the flag takes, for the help ('' for a switch). */
@@ -58,7 +60,7 @@ export function parseFlags(args: string[]): Partial<Record<FlagName, string | tr
   for (let i = 0; i < args.length; i++) {
     const name = args[i]!.replace(/^--/, '') as FlagName;
     const flag = FLAGS[name] as Flag | undefined;
-    if (!args[i]!.startsWith('--') || flag === undefined) fail(`unknown flag '${args[i]}'; npm run bench -- --help lists them`);
+    if (!args[i]!.startsWith('--') || flag === undefined) fail(unknownFlag(args[i]!));
     if (flag!.value === '') { given[name] = true; continue; }
     const value = args[++i];
     if (value === undefined) fail(`--${name} needs a value: ${flag!.value}`);
@@ -73,6 +75,12 @@ export function parseFlags(args: string[]): Partial<Record<FlagName, string | tr
     }
   }
   return given;
+}
+
+/** `unknown flag '--model': did you mean --models? …`: the flags a word given as one likely meant (a bare word read as a flag). */
+function unknownFlag(given: string): string {
+  const meant = likelyNames(given.startsWith('-') ? given : `--${given}`, Object.keys(FLAGS).map((name) => `--${name}`));
+  return `unknown flag '${given}'${meant.length > 0 ? `: did you mean ${orList(meant)}?` : ';'} npm run bench -- --help lists them`;
 }
 
 export function fail(message: string): never {

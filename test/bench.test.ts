@@ -70,6 +70,17 @@ describe('npm run bench, as a user runs it', () => {
     runs.forEach((run, i) => expect([run.status, run.stdout, run.stderr], cases[i]![0]).toEqual([2, '', `bench: --corpus: ${cases[i]![1]}\n`]));
   }, LIMIT_MS + 10_000);
 
+  it('refuses a misspelt flag in one line naming the flags it likely meant', async () => {
+    const cases: [string[], string][] = [
+      [['--model', 'gru-2x96'], "unknown flag '--model': did you mean --models? npm run bench -- --help lists them"],
+      [['--secnods', '1'], "unknown flag '--secnods': did you mean --seconds? npm run bench -- --help lists them"],
+      [['--fast'], "unknown flag '--fast'; npm run bench -- --help lists them"],
+      [['models'], "unknown flag 'models': did you mean --models? npm run bench -- --help lists them"],
+    ];
+    const runs = await Promise.all(cases.map(([args]) => refused(args)));
+    runs.forEach((run, i) => expect([run.status, run.stderr], cases[i]![0].join(' ')).toEqual([2, `bench: ${cases[i]![1]}\n`]));
+  });
+
   it('refuses a flag given without the one it goes with, where it would be left unread', async () => {
     const cases: [string[], string][] = [
       [['--corpus', CORPUS, ...SMALL], '--corpus goes with --race (the text --race trains on): give --race too, or leave --corpus out'],

@@ -95,7 +95,7 @@ export function unknownCommandLine(path: readonly string[], parent: Command): st
  * The names (flags, commands) a mistyped `given` most likely meant: those it begins (`--temp`:
  * `--temperature`), else the nearest within an edit for every three letters of its name (at least one).
  */
-function likelyNames(given: string, names: readonly string[]): string[] {
+export function likelyNames(given: string, names: readonly string[]): string[] {
   const typed = given.split('=')[0]!;
   const begun = typed.length > 3 ? names.filter((name) => name.startsWith(typed)) : [];
   if (begun.length > 0) return begun;
