@@ -58,11 +58,17 @@ export function helpText(): string {
 export function parseFlags(args: string[]): Partial<Record<FlagName, string | true>> {
   const given: Partial<Record<FlagName, string | true>> = {};
   for (let i = 0; i < args.length; i++) {
-    const name = args[i]!.replace(/^--/, '') as FlagName;
+    // --name value, or --name=value
+    const [written, attached] = args[i]!.split(/=(.*)/s) as [string, string | undefined];
+    const name = written.replace(/^--/, '') as FlagName;
     const flag = FLAGS[name] as Flag | undefined;
-    if (!args[i]!.startsWith('--') || flag === undefined) fail(unknownFlag(args[i]!));
-    if (flag!.value === '') { given[name] = true; continue; }
-    const value = args[++i];
+    if (!written.startsWith('--') || flag === undefined) fail(unknownFlag(args[i]!));
+    if (flag!.value === '') {
+      if (attached !== undefined) fail(`--${name} takes no value (it is a switch), not '${attached}'`);
+      given[name] = true;
+      continue;
+    }
+    const value = attached ?? args[++i];
     if (value === undefined) fail(`--${name} needs a value: ${flag!.value}`);
     given[name] = value!;
   }

@@ -81,6 +81,16 @@ describe('npm run bench, as a user runs it', () => {
     runs.forEach((run, i) => expect([run.status, run.stderr], cases[i]![0].join(' ')).toEqual([2, `bench: ${cases[i]![1]}\n`]));
   });
 
+  it('reads --flag=value as --flag value, as rnn\'s flags are read, and refuses a value to a switch', async () => {
+    const cases: [string[], string][] = [
+      [['--seconds=0'], "--seconds: a positive number of seconds, not '0'"],
+      [['--workers='], "--workers: whole numbers from 1, comma-separated, not ''"],
+      [['--json=yes'], '--json takes no value (it is a switch), not \'yes\''],
+    ];
+    const runs = await Promise.all(cases.map(([args]) => refused(args)));
+    runs.forEach((run, i) => expect([run.status, run.stderr], cases[i]![0].join(' ')).toEqual([2, `bench: ${cases[i]![1]}\n`]));
+  });
+
   it('refuses a flag given without the one it goes with, where it would be left unread', async () => {
     const cases: [string[], string][] = [
       [['--corpus', CORPUS, ...SMALL], '--corpus goes with --race (the text --race trains on): give --race too, or leave --corpus out'],
