@@ -33,11 +33,12 @@ function refused(args: string[], env: Record<string, string> = {}): Promise<{ st
   });
 }
 
-/** The first line the bench prints, after which it is stopped. */
+/** The first line the bench prints, after which it is stopped (or how it ended before it printed one). */
 function firstLine(args: string[], env: Record<string, string>): Promise<string> {
   const child = spawn(process.execPath, [BENCH, ...args], { cwd: dir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve) => {
     createInterface({ input: child.stdout }).once('line', (line) => { child.kill('SIGKILL'); resolve(line); });
+    child.once('exit', (code) => resolve(`(exited with status ${code} before a line)`));
   });
 }
 
