@@ -213,6 +213,10 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
     // its config claims more layers than its tensors hold: refused before a model of that many is built
     const deep = join(dir, 'bad-deep.safetensors');
     writeFileSync(deep, withConfig(readFileSync(start), { num_layers: 1e9 }));
+    // its config's vocab_size is not its vocabulary's length
+    const miscounted = join(dir, 'bad-miscounted.safetensors');
+    const startVocab = (JSON.parse(readFileSync(join(data, 'meta.json'), 'utf8')) as { vocab: string[] }).vocab.length;
+    writeFileSync(miscounted, withConfig(readFileSync(start), { vocab_size: startVocab + 1 }));
     // weights no training writes, as rnn import refuses them: not finite, or beyond ±1e6
     const unsound = ([[Number.NaN, 'NaN'], [-Infinity, '-Infinity'], [3e6, '3000000']] as const).map(([value, shown], i) => {
       const file = join(dir, `bad-weight-${i}.safetensors`);
@@ -301,6 +305,9 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
         `--init ${start}: a char-level model, and ${words} holds word-level tokens: prepare the corpus again with --level char`],
       [[...run, '--init', deep, '--check', '2'],
         `--init ${deep}: its tensors are not those its config describes (write one with rnn export --format safetensors)`],
+      [[...run, '--init', miscounted, '--check', '2'],
+        `--init ${miscounted}: its config's vocab_size is ${startVocab + 1}, and its vocabulary holds ${startVocab} tokens ` +
+        '(write one with rnn export --format safetensors)'],
       ...unsound,
       apart(grown), apart(other),
       [run, 'start it with torchrun (torchrun --standalone --nproc_per_node N train_ddp.py ...), or check its input with --check N'],

@@ -240,6 +240,9 @@ def model_config(args, meta):
         config, vocab = json.loads(header["config"]), json.loads(header["vocab"])
         if config.get("cell") not in CELLS or type(config.get("num_layers")) is not int:
             raise ValueError
+        if config.get("vocab_size") != len(vocab):
+            fail(f"--init {args.init}: its config's vocab_size is {json.dumps(config.get('vocab_size'))}, and its vocabulary holds "
+                 f"{len(vocab):,} tokens ({export})")
         # four tensors a layer, and the embedding and the head's two: a model of more layers is not built (nor its modules)
         if 4 * config["num_layers"] + 3 != len(shapes):
             fail(f"--init {args.init}: its tensors are not those its config describes ({export})")
