@@ -159,6 +159,18 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
     }
   }, 300_000);
 
+  it('a run that diverges saves nothing and says so in one line, exit status 1, as rnn train does', async () => {
+    const corpus = join(dir, 'diverging.txt'), data = join(dir, 'diverging-data'), out = join(dir, 'diverging-torch');
+    writeFileSync(corpus, speeches(3_000));
+    await rnnOk(['prepare', corpus, '--out', data]);
+    const ddp = await python(['-m', 'torch.distributed.run', '--nproc_per_node', '1', 'examples/pytorch/train_ddp.py', data, ...SMALL,
+      '--batch', '4', '--seq-len', '8', '--max-steps', '20', '--lr', '1e30', '--clip', '0', '--out', out]);
+    expect(ddp.status, ddp.output).toBe(1);
+    expect(ddp.output).toMatch(new RegExp('^train_ddp\\.py: training diverged at step \\d+: .+; nothing was saved; ' +
+      'lower --lr \\(it was 1e\\+30\\) or turn on --clip \\(e\\.g\\. --clip 5\\) and train again$', 'm'));
+    expect(existsSync(join(out, 'model.safetensors'))).toBe(false);
+  }, 300_000);
+
   it('writes the tokenizer rules\' version of the folder\'s ids, whatever the --init file records', async () => {
     const corpus = join(dir, 'rules.txt');
     writeFileSync(corpus, speeches(3_000));

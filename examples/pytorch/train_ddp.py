@@ -275,18 +275,26 @@ def model_config(args, meta):
 WEIGHT_LIMIT = 1e6
 
 
-def init_weights(path):
-    """The --init file's tensors (model_config checked their names and shapes), each weight finite and within
-    ±WEIGHT_LIMIT as rnn import reads it: the first that is not ends the run, named as rnn import names it."""
-    tensors = load_file(path)
+def first_unsound(tensors):
+    """The first weight not finite or beyond ±WEIGHT_LIMIT, as rnn import names one: `"rnn.weight_hh_l0"[17] is NaN`; else None."""
     for name, tensor in tensors.items():
         unsound = (~(tensor.abs() <= WEIGHT_LIMIT)).flatten().nonzero()
         if len(unsound) > 0:
             at = unsound[0].item()
             value = tensor.flatten()[at].item()
             shown = "NaN" if math.isnan(value) else f"{value:.9g}".replace("inf", "Infinity")
-            fail(f"--init {path}: \"{name}\"[{at}] is {shown}, expected a weight within ±{WEIGHT_LIMIT:.0f} "
-                 "(no training writes it: export the model again from a sound checkpoint)")
+            return f"\"{name}\"[{at}] is {shown}"
+    return None
+
+
+def init_weights(path):
+    """The --init file's tensors (model_config checked their names and shapes), each weight finite and within
+    ±WEIGHT_LIMIT as rnn import reads it: the first that is not ends the run."""
+    tensors = load_file(path)
+    unsound = first_unsound(tensors)
+    if unsound is not None:
+        fail(f"--init {path}: {unsound}, expected a weight within ±{WEIGHT_LIMIT:.0f} "
+             "(no training writes it: export the model again from a sound checkpoint)")
     return tensors
 
 
@@ -469,13 +477,21 @@ def build_model(args, run, me):
     return model, ddp, optimizer
 
 
+# skipped steps in a row that end a run as diverged (DIVERGED_AFTER, src/train/trainer.ts)
+DIVERGED_AFTER = 5
+
+
 def train(args, run, model, ddp, optimizer, me, started):
-    """rnn's loop over run.total_steps steps on this rank's rows: the mean training loss of each step and the last validation loss."""
+    """rnn's loop over run.total_steps steps on this rank's rows: the mean training loss of each step (None for a step
+    skipped), the last validation loss, and, for a run that diverged, the step it ended at and why (else None). As in
+    rnn train, a step whose loss or gradient norm is not finite leaves the weights and the optimizer as they were and
+    the carried state restarts from zero, and DIVERGED_AFTER in a row, or a validation loss not finite, end the run.
+    Every rank decides alike: the loss is their mean and the gradient is all-reduced."""
     rank, world, device = me.rank, me.world, me.device
     B, T = args.batch, args.seq_len
     row_length, steps_per_epoch, total_steps = run.row_length, run.steps_per_epoch, run.total_steps
     first, last = rows_of(rank, world, B)
-    history, state, val_loss = [], None, None
+    history, state, val_loss, skipped_in_a_row = [], None, None, 0
     for step in range(total_steps):
         epoch, cursor = divmod(step, steps_per_epoch)
         if cursor == 0:
@@ -491,21 +507,33 @@ def train(args, run, model, ddp, optimizer, me, started):
         loss.backward()
         if args.clip_value > 0:
             torch.nn.utils.clip_grad_value_(ddp.parameters(), args.clip_value)
-        if args.clip > 0:
-            torch.nn.utils.clip_grad_norm_(ddp.parameters(), args.clip)
-        optimizer.step()
+        # ‖g‖₂ after clipping by value, g clipped by it where --clip is set (by 1 where not: no change)
+        norm = torch.nn.utils.clip_grad_norm_(ddp.parameters(), args.clip if args.clip > 0 else math.inf).item()
         mean = loss.detach().double()
         dist.all_reduce(mean)
         mean = mean.item() / world
-        history.append(mean)
         done = step + 1
+        if math.isfinite(mean) and math.isfinite(norm):
+            optimizer.step()
+            history.append(mean)
+            skipped_in_a_row = 0
+        else:
+            history.append(None)
+            state, skipped_in_a_row = None, skipped_in_a_row + 1
+            if skipped_in_a_row == DIVERGED_AFTER:
+                return history, val_loss, (done, f"{DIVERGED_AFTER} steps in a row had a loss or gradient that is not a finite number")
         if rank == 0 and (done % args.log_every == 0 or done == total_steps):
             print(f"step {done}/{total_steps}  epoch {epoch}  loss {mean:.4f}  lr {lr:.3g}  {time.time() - started:.1f}s", flush=True)
         if (args.eval_every > 0 and done % args.eval_every == 0) or done == total_steps:
             val_loss = validation_loss(model, run.val, B, T, rank, world, device)
+            if val_loss is not None and not math.isfinite(val_loss):
+                return history, val_loss, (done, "the validation loss is not a finite number")
             if rank == 0 and val_loss is not None:
                 print(f"step {done}  val loss {val_loss:.4f}", flush=True)
-    return history, val_loss
+    unsound = first_unsound(model.state_dict())
+    if unsound is not None:
+        return history, val_loss, (total_steps, f"its weights grew beyond ±{WEIGHT_LIMIT:.0f}, more than any checkpoint may hold ({unsound})")
+    return history, val_loss, None
 
 
 def write_results(args, run, model, me, history, val_loss, started):
@@ -538,33 +566,38 @@ def main():
     if me.rank == 0:
         print(f"{ranks(me.world)} on {me.device.type}; {run.summary}", flush=True)
     started = time.time()
-    history, val_loss = train(args, run, model, ddp, optimizer, me, started)
-    if me.rank == 0:
+    history, val_loss, diverged = train(args, run, model, ddp, optimizer, me, started)
+    if me.rank == 0 and diverged is None:
         write_results(args, run, model, me, history, val_loss, started)
+    elif me.rank == 0:
+        step, why = diverged
+        advice = f"lower --lr (it was {args.lr:g})" + ("" if args.clip > 0 else " or turn on --clip (e.g. --clip 5)")
+        sys.stderr.write(f"train_ddp.py: training diverged at step {step}: {why}; nothing was saved; {advice} and train again\n")
+        sys.stderr.flush()
     # every rank waits for rank 0's writing: a rank that tore the group down alone could abort the other (gloo)
     dist.barrier()
-    end_process_group()
+    end_process_group(0 if diverged is None else 1)
 
 
 TEARDOWN_SECONDS = 20
 
 
-def end_process_group():
+def end_process_group(status):
     """
     Tears the process group down once every rank has done its last collective and rank 0 has
-    written its files, then ends the process. gloo's teardown now and then never returns after
+    written its files, then ends the process with `status`. gloo's teardown now and then never returns after
     the other rank has gone (pytorch/pytorch#75097: seen once in a loaded CI run, after the files
     were written), and the interpreter's own teardown may wait on it too. So a rank whose
-    teardown has not returned after TEARDOWN_SECONDS ends as finished, and one whose teardown
+    teardown has not returned after TEARDOWN_SECONDS ends as it would have, and one whose teardown
     returns ends at once, skipping the interpreter's; its output is flushed first.
     """
     sys.stdout.flush()
     sys.stderr.flush()
-    watchdog = threading.Timer(TEARDOWN_SECONDS, os._exit, args=(0,))
+    watchdog = threading.Timer(TEARDOWN_SECONDS, os._exit, args=(status,))
     watchdog.daemon = True
     watchdog.start()
     dist.destroy_process_group()
-    os._exit(0)
+    os._exit(status)
 
 
 if __name__ == "__main__":
