@@ -64,8 +64,18 @@ if (flags.serve) {
   await benchServe({ clients, seconds, json }); // the server under load: bench/serve.ts
   process.exit(0);
 }
+/** A list flag's values, comma-separated, or `fallback`'s where it is not given; a value given twice is refused. */
+function listFlag(name: FlagName, fallback: () => string[]): string[] {
+  const given = flag(name);
+  if (given === undefined) return fallback();
+  const values = given.split(',');
+  const twice = values.find((value, i) => values.indexOf(value) !== i);
+  if (twice !== undefined) fail(`--${name}: '${twice}' is given twice in '${given}'; each is measured once`);
+  return values;
+}
+
 const cores = availableParallelism();
-const workerCounts = (flag('workers') ?? Array.from({ length: cores }, (_, i) => i + 1).join(',')).split(',').map(Number);
+const workerCounts = listFlag('workers', () => Array.from({ length: cores }, (_, i) => String(i + 1))).map(Number);
 if (!workerCounts.every((w) => Number.isInteger(w) && w >= 1)) fail(`--workers: whole numbers from 1, comma-separated, not '${flag('workers')}'`);
 
 // tinyshakespeare's 65 characters plus <EOS> and <UNK>
@@ -93,14 +103,14 @@ const MODELS: Record<string, BenchModel> = {
     config: { cell: 'gru', vocabSize: 10_000, embedDim: 128, hiddenSize: 256, numLayers: 2, dropout: 0 }, batch: 32, seqLen: 32, unit: 'tokens',
   },
 };
-const models = (flag('models') ?? Object.keys(MODELS).join(',')).split(',');
+const models = listFlag('models', () => Object.keys(MODELS));
 /**
  * `rnn train`'s default model, which --race trains, as this bench names it; its training speed
  * on the default kernels by worker count, recorded only when measured at the default batch.
  */
 const DEFAULT_MODEL = `${TRAIN_DEFAULTS.cell}-${TRAIN_DEFAULTS.layers}x${TRAIN_DEFAULTS.hidden}`;
 const defaultModelRates = new Map<number, number>();
-const kernelsKinds = (flag('kernels')?.split(',') ?? availableKernels()) as KernelsKind[];
+const kernelsKinds = listFlag('kernels', availableKernels) as KernelsKind[];
 for (const kind of kernelsKinds) {
   if (!availableKernels().includes(kind)) fail(`--kernels: '${kind}' does not run here; valid: ${availableKernels().join(', ')}`);
 }

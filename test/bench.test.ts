@@ -92,6 +92,16 @@ describe('npm run bench, as a user runs it', () => {
     runs.forEach((run, i) => expect([run.status, run.stderr], cases[i]![0].join(' ')).toEqual([2, `bench: ${cases[i]![1]}\n`]));
   });
 
+  it('refuses a value a list flag gives twice, which it would measure twice', async () => {
+    const cases: [string[], string][] = [
+      [['--workers', '1,2,1'], "--workers: '1' is given twice in '1,2,1'; each is measured once"],
+      [['--models', 'gru-2x96,gru-2x96'], "--models: 'gru-2x96' is given twice in 'gru-2x96,gru-2x96'; each is measured once"],
+      [['--kernels', 'js,js'], "--kernels: 'js' is given twice in 'js,js'; each is measured once"],
+    ];
+    const runs = await Promise.all(cases.map(([args]) => refused(args)));
+    runs.forEach((run, i) => expect([run.status, run.stderr], cases[i]![0].join(' ')).toEqual([2, `bench: ${cases[i]![1]}\n`]));
+  });
+
   it('refuses a flag given without the one it goes with, where it would be left unread', async () => {
     const cases: [string[], string][] = [
       [['--corpus', CORPUS, ...SMALL], '--corpus goes with --race (the text --race trains on): give --race too, or leave --corpus out'],
