@@ -302,6 +302,19 @@ describe('4. closed pipes', () => {
     expect(run.stderr).toBe('');
   });
 
+  it('stops `rnn sample --beam 1 --len 20000000 | head -c 100` promptly, where the search would run for minutes', async () => {
+    const out = await savedRun('for-beam', 20);
+    // a beam of 1 is greedy: each token settles, and is written, as it is chosen
+    const child = start(['sample', '--checkpoint', join(out, 'latest.json'), '--beam', '1', '--len', '20000000']);
+    const deadline = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const run = await finish(child, (text, c) => {
+      if (text.length >= 100) c.stdout!.destroy();
+    });
+    clearTimeout(deadline);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe('');
+  });
+
   it.each([
     ['info', (ckpt: string) => ['info', ckpt]],
     ['eval', (ckpt: string) => ['eval', 'perplexity', '--checkpoint', ckpt, '--text', 'the state of the union']],

@@ -75,7 +75,7 @@ async function runSample(flags: SampleFlags): Promise<void> {
   const prime = model.tokenize(primeText);
   warnUnknownTokens(model.vocab, model.path, flags.primeFile !== undefined ? fileName(flags.primeFile) : '--prime', prime.unknown);
   if (flags.beam !== undefined) {
-    runBeam(flags, model, prime, flags.beam);
+    await runBeam(flags, model, prime, flags.beam);
     return;
   }
   for (const setting of ['json', 'lengthPenalty'] as const) {
@@ -108,9 +108,10 @@ async function runSample(flags: SampleFlags): Promise<void> {
 
 /**
  * `--beam N`: the most probable continuation, streamed as it settles (prime first), or as JSON. A beam
- * is deterministic, so the flags that shape random draws do not apply to it.
+ * is deterministic, so the flags that shape random draws do not apply to it. The search lets the event
+ * loop run, so that a reader that goes (`| head`) ends it (guardOutput) rather than waiting for its end.
  */
-function runBeam(flags: SampleFlags, model: Model, prime: TokenizedText, beam: number): void {
+async function runBeam(flags: SampleFlags, model: Model, prime: TokenizedText, beam: number): Promise<void> {
   for (const setting of NOT_FOR_BEAM) {
     if (flags[setting] !== undefined) {
       throw new SettingError(setting, flags[setting], (name) => notForBeam(name(setting), name('beam')));
@@ -121,11 +122,11 @@ function runBeam(flags: SampleFlags, model: Model, prime: TokenizedText, beam: n
   const search = { prime, len: flags.len, beam, ...settings };
   const out = process.stdout;
   if (flags.json) {
-    const result = model.beamSync(search);
+    const result = await model.beam(search);
     out.write(`${JSON.stringify({ text: result.text, logProb: result.logProb, tokens: result.tokens })}\n`);
     return;
   }
   out.write(prime.text);
-  model.beamSync({ ...search, onText: (piece) => out.write(piece) });
+  await model.beam({ ...search, onText: (piece) => out.write(piece) });
   if (out.isTTY) out.write('\n');
 }
