@@ -399,6 +399,18 @@ describe('7. size limits found before the first step', () => {
     expect(existsSync(at('huge', 'latest.json'))).toBe(false);
   });
 
+  it.each([[[]], [['--json']]])('holds a long beam\'s texts flat, about a byte a character: --len 600000 %j in a 32 MB heap', async (json) => {
+    const out = await savedRun(`for-long-beam${json.join('')}`, 20);
+    // each hypothesis's text grown token by token held tens of bytes a token: 3 × 600,000 of them overflowed this heap
+    const child = startRnn(dir, ['sample', '--checkpoint', join(out, 'latest.json'), '--beam', '2', '--len', '600000', ...json],
+      ['env', 'NODE_OPTIONS=--max-old-space-size=32']);
+    const run = await finish(child);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const text = json.length > 0 ? (JSON.parse(run.stdout) as { text: string }).text : run.stdout;
+    expect(text.length).toBeGreaterThanOrEqual(600000);
+  });
+
   it('uses the cores for --workers 1000, and says so', async () => {
     const run = await rnn(['train', corpus, ...TINY_RUN.slice(0, -2), '--workers', '1000', '--max-steps', '3', '--out', at('many-workers'), '--json']);
     expect(run.code).toBe(0);

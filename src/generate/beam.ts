@@ -245,10 +245,8 @@ function* search(opts: BeamOptions): Work<BeamResult> {
   }
   ranked.sort((a, b) => rank(b.logProb, b.tokens) - rank(a.logProb, a.tokens) || a.order - b.order);
   const textOf = (ids: Int32Array) => {
-    const ended = stopAtEos && ids[ids.length - 1] === EOS, hypothesis = writerAfterPrime();
-    let text = '';
-    for (const id of ended ? ids.subarray(0, -1) : ids) text += hypothesis.write(id);
-    return text + hypothesis.end();
+    const ended = stopAtEos && ids[ids.length - 1] === EOS;
+    return writtenText(writerAfterPrime(), ended ? ids.subarray(0, -1) : ids);
   };
   const best = ranked[0]!;
   let text: string;
@@ -262,6 +260,17 @@ function* search(opts: BeamOptions): Work<BeamResult> {
     text, logProb: best.logProb, tokens: best.tokens,
     hypotheses: ranked.map((h, i) => ({ text: i === 0 ? text : textOf(h.ids), logProb: h.logProb })),
   };
+}
+
+/**
+ * The text `writer` makes of `ids`, its end included, joined once from its pieces: a string grown
+ * piece by piece would hold a node per token (tens of bytes each) until it is read.
+ */
+function writtenText(writer: TextWriter, ids: Int32Array): string {
+  const pieces: string[] = [];
+  for (const id of ids) pieces.push(writer.write(id));
+  pieces.push(writer.end());
+  return pieces.join('');
 }
 
 function sameIds(a: Int32Array, b: Int32Array): boolean {
@@ -348,7 +357,7 @@ class SettledText {
   private node = PrefixTree.ROOT;
   private length = 0;
   private greedyAgrees = true;
-  private written = '';
+  private readonly written: string[] = [];
 
   constructor(private readonly writer: TextWriter, private readonly onText: (piece: string) => void) {}
 
@@ -361,7 +370,7 @@ class SettledText {
         return;
       }
       const piece = this.writer.write(tree.token[child]!);
-      this.written += piece;
+      this.written.push(piece);
       this.onText(piece);
       this.node = child;
       this.length++;
@@ -370,11 +379,10 @@ class SettledText {
 
   /** The text of the result `ids`, whose settled tokens are written: the rest written and passed on, and the whole returned. */
   finish(ids: Int32Array): string {
-    let tail = '';
-    for (const id of ids.subarray(this.length)) tail += this.writer.write(id);
-    tail += this.writer.end();
+    const tail = writtenText(this.writer, ids.subarray(this.length));
     if (tail.length > 0) this.onText(tail);
-    return this.written + tail;
+    this.written.push(tail);
+    return this.written.join('');
   }
 }
 
