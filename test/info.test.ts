@@ -32,6 +32,10 @@ describe('the warning of tokens outside the vocabulary', () => {
     // an invisible token (a right-to-left mark, a lone accent) shown by its code point, not as an empty-looking pair of quotes
     expect(unknownTokensWarning('word', 'm.json', 'text 3', ['\u200f', '\u0301'])).toBe(
       'text 3 has 2 tokens outside the vocabulary of m.json ("\\u{301}", "\\u{200f}"); they read as <UNK>');
+    // a token as long as a file (a line with no space) is quoted by its start and its length, not in full
+    const long = `${'a'.repeat(39)}🦄${'b'.repeat(1_999_960)}`;
+    expect(unknownTokensWarning('word', 'm.json', 'long.txt', [long, 'pear'])).toBe(
+      `long.txt has 2 tokens outside the vocabulary of m.json ("${'a'.repeat(39)}🦄"… (2,000,000 characters), "pear"); they read as <UNK>`);
   });
 });
 

@@ -1,7 +1,7 @@
 import { type Command, CommanderError } from 'commander';
 import { CheckpointError } from '../checkpoint/errors.js';
 import { InputError, flagName, orList } from '../input/settings.js';
-import { grouped, type TextLevel, tokenCount, type Vocabulary } from '../text/vocab.js';
+import { codePointCount, codePointPrefix, grouped, type TextLevel, tokenCount, type Vocabulary } from '../text/vocab.js';
 import { type UnknownTokens, unknownTokens } from '../text/corpus.js';
 
 /**
@@ -173,11 +173,21 @@ export function escapeCharacters(text: string, eachAlone = false): string {
   return `${out}"`;
 }
 
+/** The most characters of a token a warning quotes: a longer one (a word as long as a line with no space) shows its start and length. */
+const QUOTED_TOKEN_CHARACTERS = 40;
+
+/** A token quoted (escapeCharacters), cut to QUOTED_TOKEN_CHARACTERS with its length beside it where it is longer. */
+function quotedToken(token: string): string {
+  const length = codePointCount(token);
+  if (length <= QUOTED_TOKEN_CHARACTERS) return escapeCharacters(token, true);
+  return `${escapeCharacters(codePointPrefix(token, QUOTED_TOKEN_CHARACTERS), true)}… (${grouped(length)} characters)`;
+}
+
 /** `unknownTokensWarning` from the tokens counted already (`PreparedData.unknown`). */
 export function unknownSummaryWarning(level: TextLevel, modelPath: string, source: string, unknown: UnknownTokens): string | null {
   const { occurrences, distinct, top } = unknown;
   if (occurrences === 0) return null;
-  const named = top.map(([token, n]) => `${escapeCharacters(token, true)}${n > 1 ? ` ×${grouped(n)}` : ''}`);
+  const named = top.map(([token, n]) => `${quotedToken(token)}${n > 1 ? ` ×${grouped(n)}` : ''}`);
   const others = distinct - named.length;
   return `${source} has ${tokenCount(occurrences, level)} outside the vocabulary of ${modelPath} ` +
     `(${named.join(', ')}${others > 0 ? ` and ${grouped(others)} other${others === 1 ? '' : 's'}` : ''}); ` +
