@@ -282,6 +282,14 @@ describe('runs from checkpoints', () => {
     expect(() => lossRunFromCheckpoint(history([]), 'r', 'runs/r.json')).toThrow(/^runs\/r\.json has no history/);
   });
 
+  it('refuses an imported model saying that it records no training by rnn, and what would have its losses', () => {
+    const imported = { ...history([]), corpus: null } as Checkpoint;
+    expect(() => lossRunFromCheckpoint(imported, 'imp', 'imp.json')).toThrow(CheckpointError);
+    expect(() => lossRunFromCheckpoint(imported, 'imp', 'imp.json')).toThrow(
+      'imp.json is an imported model (rnn import): it records no training by rnn, so no losses to plot; ' +
+      'a run started from it has them (rnn train TEXT --init-from imp.json)');
+  });
+
   it('names a run by its folder, or its file', () => {
     expect(runName(join('runs', 'gru', 'latest.json'))).toBe('gru');
     expect(runName(join('runs', 'gru', 'best.json'))).toBe('gru (best)');

@@ -28,8 +28,12 @@ export function runName(path: string): string {
   return file.endsWith('.json') ? file.slice(0, -'.json'.length) : file;
 }
 
-/** A checkpoint's evaluation history as the chart's series; refuses one with no history. */
+/** A checkpoint's evaluation history as the chart's series; refuses one with no history, an imported model's saying why. */
 export function lossRunFromCheckpoint(checkpoint: Checkpoint, name: string, source: string): LossRun {
+  if (checkpoint.history.length === 0 && checkpoint.corpus === null) {
+    throw new CheckpointError(`${source} is an imported model (rnn import): it records no training by rnn, so no losses to plot; ` +
+      `a run started from it has them (rnn train TEXT --init-from ${source})`);
+  }
   if (checkpoint.history.length === 0) {
     throw new CheckpointError(`${source} has no history (no evaluation has run yet): nothing to plot; train it past its first evaluation`);
   }
