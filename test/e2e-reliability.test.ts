@@ -1,5 +1,5 @@
 import { type ChildProcess, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
@@ -313,6 +313,24 @@ describe('4. closed pipes', () => {
     clearTimeout(deadline);
     expect(run.code).toBe(0);
     expect(run.stderr).toBe('');
+  });
+
+  it.each([
+    ['info', (ckpt: string) => ['info', ckpt]],
+    ['eval', (ckpt: string) => ['eval', 'perplexity', '--checkpoint', ckpt, '--text', 'the state of the union']],
+    ['sample', (ckpt: string) => ['sample', '--checkpoint', ckpt, '--len', '100000', '--seed', '1']],
+    ['sample --beam', (ckpt: string) => ['sample', '--checkpoint', ckpt, '--len', '1000', '--beam', '2', '--json']],
+  ])('fails `rnn %s > /dev/full` with exit 1 and a line naming the full disk, where a reader that goes is no failure', async (name, args) => {
+    const out = await savedRun(`for-full-${name.replace(/\W+/g, '-')}`, 20);
+    const full = openSync('/dev/full', 'w');
+    try {
+      const run = spawnSync(process.execPath, [BIN, ...args(join(out, 'latest.json'))],
+        { cwd: dir, stdio: ['ignore', full, 'pipe'], encoding: 'utf8', env: { ...process.env, RNN_DEBUG: '' } });
+      expect(run.status).toBe(1);
+      expectOneLine(run.stderr, /^rnn: cannot write standard output: ENOSPC: the disk is full; free some space or choose another disk$/m);
+    } finally {
+      closeSync(full);
+    }
   });
 
   it.each([
