@@ -153,6 +153,16 @@ describe('the command line', () => {
     expectOneLineError(runs[1]!, /^rnn: --prime-file: cannot read .*: it is a folder; give a text file$/);
   }, 30_000);
 
+  it('refuses a device named as a text to read, which has no end (/dev/zero), where sample and eval read it for ever', async () => {
+    const runs = await Promise.all([
+      rnnIn(scratch.dir, ['sample', '--checkpoint', checkpoint, '--prime-file', '/dev/zero'], {}, undefined, 20_000),
+      rnnIn(scratch.dir, ['eval', 'perplexity', '--checkpoint', checkpoint, '/dev/urandom'], {}, undefined, 20_000),
+    ]);
+    const refusal = (path: string) => `${path} is a device, not a text file: give a file, or its text on standard input as -`;
+    expectOneLineError(runs[0]!, new RegExp(`^rnn: --prime-file: ${refusal('/dev/zero')}$`));
+    expectOneLineError(runs[1]!, new RegExp(`^rnn: ${refusal('/dev/urandom')}$`));
+  }, 30_000);
+
   it('an empty path to read or write is refused naming what it is, not read as the current folder, "not found: " or "(got )"', async () => {
     const runs = await Promise.all([
       rnnIn(scratch.dir, ['train', '', '--max-steps', '1']),

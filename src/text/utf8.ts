@@ -1,5 +1,5 @@
 import { CorpusError } from './corpus.js';
-import { NUL, STDIN_PATH, fileName, notText, readOrThrow, refuseEmptyPath, standardInput, statOrThrow } from './corpus-files.js';
+import { NUL, STDIN_NAME, STDIN_PATH, fileName, notText, readOrThrow, refuseEmptyPath, standardInput, statOrThrow } from './corpus-files.js';
 import { lfLineEnds } from './documents.js';
 import { grouped } from './vocab.js';
 
@@ -12,7 +12,8 @@ import { grouped } from './vocab.js';
 /**
  * A whole text file (e.g. `--prime-file`), or standard input for `-`, as written: its leading BOM
  * is dropped where a model reads the text (`textAsRead`), once, as from a string. A NUL byte
- * (a binary file, UTF-16) is refused, as in a corpus file.
+ * (a binary file, UTF-16) is refused, as in a corpus file; so is a device (`/dev/zero`), which
+ * may have no end to read to. A named pipe is read, once.
  */
 export function readTextFile(path: string): string {
   const name = fileName(path);
@@ -21,7 +22,10 @@ export function readTextFile(path: string): string {
     bytes = standardInput();
   } else {
     refuseEmptyPath(path, 'text');
-    statOrThrow(path, 'file not found');
+    const stats = statOrThrow(path, 'file not found');
+    if (stats.isCharacterDevice() || stats.isBlockDevice()) {
+      throw new CorpusError(`${path} is a device, not a text file: give a file, or its text on ${STDIN_NAME} as ${STDIN_PATH}`);
+    }
     bytes = readOrThrow(path);
   }
   const nul = bytes.indexOf(NUL);
