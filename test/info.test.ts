@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { escapeCharacters, unknownTokensWarning } from '../src/cli/errors.js';
-import { ROOT, TINY_RUN, rnnIn } from './helpers/cli.js';
+import { ROOT, TINY_RUN, expectOneLineError, rnnIn } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
 import { speeches } from './helpers/speeches.js';
 
@@ -44,6 +44,14 @@ describe("rnn info's corpus line", () => {
     const run = await rnnIn(ROOT, ['info', join(ROOT, 'test', 'fixtures', 'sentence-rule-1', 'step3.json')]);
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/^corpus +1 file, 275 characters \(247 train, 28 validation\), docs sentence \(sentence rules version 1\), val-frac 0\.1$/m);
+  });
+});
+
+describe('rnn info with a bad RNN_KERNELS', () => {
+  it('refuses it in one line naming the variable, as sample and eval do, where it was an internal error', async () => {
+    const run = await rnnIn(ROOT, ['info', join(ROOT, 'test', 'fixtures', 'sentence-rule-1', 'step3.json')], { RNN_KERNELS: 'bogus' });
+    expectOneLineError(run, /^rnn: RNN_KERNELS: must be one of auto, js, wasm, relaxed \(got bogus\)$/);
+    expect(run.status).toBe(1);
   });
 });
 

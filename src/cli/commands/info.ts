@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { type SettingTable, parseSettingTable } from '../../input/settings.js';
 import { addSettingFlags } from '../flags.js';
+import { resolveKernels } from '../../engine/kernels/index.js';
 import { escapeCharacters } from '../errors.js';
 import { NEWEST_CHECKPOINT, RUN_FOLDER_READS, resolveCheckpointPath } from '../../checkpoint/find.js';
 import { TRAIN_SETTINGS } from '../../checkpoint/settings.js';
@@ -24,7 +25,8 @@ export function register(program: Command): void {
     .addHelpText('after', '\nExamples:\n  rnn info\n  rnn info checkpoints/RUN/best.json --json')
     .action((path: string | undefined, given: Record<string, unknown>) => {
       const flags = parseSettingTable(INFO_FLAGS, given);
-      const { info } = loadModel(resolveCheckpointPath(path, 'rnn info FILE'));
+      // a model loads on kernels (RNN_KERNELS, else auto): resolved here, a bad RNN_KERNELS is named as sample and eval name it
+      const { info } = loadModel(resolveCheckpointPath(path, 'rnn info FILE'), { kernels: resolveKernels() });
       process.stdout.write(flags.json ? `${JSON.stringify(info)}\n` : infoText(info));
     });
 }
