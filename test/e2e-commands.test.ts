@@ -327,6 +327,11 @@ describe('bad input', () => {
     ['missing file to score', () => ['eval', 'perplexity', '--checkpoint', ckpt, at('nope.txt')], /^rnn: file not found: .*nope\.txt$/],
     ['a folder to score', () => ['eval', 'perplexity', '--checkpoint', ckpt, dir],
       /^rnn: cannot read .*: it is a folder, and not a prepared one \(rnn prepare\); give a text file or a prepared folder$/],
+    ['a run folder to score', () => {
+      mkdirSync(at('scored-run'), { recursive: true });
+      copyFileSync(ckpt, join(at('scored-run'), 'best.json'));
+      return ['eval', 'perplexity', '--checkpoint', ckpt, at('scored-run')];
+    }, /^rnn: .*scored-run\/best\.json is an rnn model, not a text to score: name the model with --checkpoint, the texts after it$/],
     ['resuming an imported model without a corpus', () => ['train', '--resume', ckpt, '--max-steps', '1'],
       /^rnn: .*ckpt\.json records no corpus \(an imported model\?\): .* or start a new run on a text from it with `rnn train TEXT --init-from .*ckpt\.json`$/],
     ['export to a folder', () => ['export', ckpt, '--out', dir], /^rnn: cannot write .*: it is a folder; name a file$/],

@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { loadModel } from '../../api/index.js';
@@ -10,6 +11,7 @@ import { defaultStepperWorkers } from '../../parallel/inference.js';
 import { STDIN_PATH, fileName } from '../../text/corpus-files.js';
 import { isPreparedFolder } from '../../checkpoint/prepared.js';
 import { isFolder } from '../../checkpoint/files.js';
+import { RUN_FOLDER_FILES } from '../../checkpoint/find.js';
 import { CorpusError } from '../../text/corpus.js';
 import { refuseModelFiles } from '../../checkpoint/corpus.js';
 import { readTextFile } from '../../text/utf8.js';
@@ -83,8 +85,15 @@ function readScoredFile(path: string): string {
   return readTextFile(path);
 }
 
+/** The checkpoints a run folder holds (its best.json and latest.json): a folder given as a text may be one. */
+function runFolderCheckpoints(path: string): string[] {
+  return Object.values(RUN_FOLDER_FILES).map((file) => join(path, file));
+}
+
 async function runPerplexity(files: string[], flags: PerplexityFlags): Promise<void> {
-  refuseModelFiles(files, 'a text to score', (_, name) => `name the model with ${name('checkpoint')}, the texts after it`);
+  // a run folder given as a text is refused as its checkpoints are, saying where the model goes
+  const named = files.flatMap((file) => (file !== STDIN_PATH && isFolder(file) ? runFolderCheckpoints(file) : [file]));
+  refuseModelFiles(named, 'a text to score', (_, name) => `name the model with ${name('checkpoint')}, the texts after it`);
   // Read every input before the (slow) scoring, so a missing file fails at once; a prepared folder's split is read as it is scored.
   const inputs = [
     ...files.map((file) => (file !== STDIN_PATH && isPreparedFolder(file) ? { folder: file }
