@@ -4,10 +4,12 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { preparedLockPath, readPreparedData, writePreparedFolder, type PrepareFolderOptions } from '../src/checkpoint/prepared.js';
+import { loadModel } from '../src/api/index.js';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { TRAIN_DEFAULTS } from '../src/checkpoint/settings.js';
 import { userMessage } from '../src/cli/errors.js';
 import { loadCorpusData } from '../src/text/corpus-stream.js';
+import { SENTENCE_RULE_VERSION } from '../src/text/sentences.js';
 import type { InputError } from '../src/input/settings.js';
 import { takeLock } from '../src/train/lock.js';
 import { prepare } from '../src/train/prepare.js';
@@ -183,6 +185,57 @@ describe('rnn train DIR', () => {
     const mismatch = await train({ resume: join(dir, 'char-run'), maxSteps: 4 }, [other]).catch((e: unknown) => e);
     expect(userMessage(mismatch)).toMatch(
       /^the prepared folder .* holds other data( and another vocabulary)? than .*latest\.json was trained on \(\d{1,3}(,\d{3})+ characters, sha256 [0-9a-f]{12}…\)/);
+  });
+});
+
+describe('rnn eval perplexity DIR', () => {
+  /** A tiny model trained on the corpus, its documents cut by `docs`, and its checkpoint's path. */
+  const trained = async (name: string, options: TrainOptions): Promise<string> => {
+    await train({ ...TINY, maxSteps: 2, evalEvery: 0, ...options, out: join(dir, name) }, [folder]);
+    return join(dir, name, 'latest.json');
+  };
+  /** The corpus prepared into a fresh folder; `edit` changes its meta.json. */
+  const prepared = (options: PrepareFolderOptions, edit?: (meta: Record<string, unknown>) => void): string => {
+    const out = freshDir();
+    writePreparedFolder([folder], options, out);
+    if (edit) {
+      const meta = JSON.parse(readFileSync(join(out, 'meta.json'), 'utf8')) as Record<string, unknown>;
+      edit(meta);
+      writeFileSync(join(out, 'meta.json'), JSON.stringify(meta));
+    }
+    return out;
+  };
+  const scored = async (model: string, folderToScore: string): Promise<unknown> =>
+    loadModel(model, { kernels: 'js' }).scorePreparedValidation(folderToScore, 1).catch((e: unknown) => e);
+
+  it('refuses, in one line, a folder cut into documents by another rule than the model reads, naming both and what scores', async () => {
+    const [charFile, charLine, wordFile, wordSentence] = await Promise.all([
+      trained('eval-char-file', {}), trained('eval-char-line', { docs: 'line' }),
+      trained('eval-word-file', { level: 'word', vocabSize: 400 }),
+      trained('eval-word-sentence', { level: 'word', vocabSize: 400, docs: 'sentence' }),
+    ]);
+    const char = { level: 'char', valFrac: 0.1, minCount: 1 } as const, word = { level: 'word', valFrac: 0.1, minCount: 1, vocabSize: 400 } as const;
+    // the model's own rule scores
+    for (const [model, options] of [[charFile, { ...char, docs: 'file' }], [charLine, { ...char, docs: 'line' }],
+      [wordSentence, { ...word, docs: 'sentence' }]] as const) {
+      expect(await scored(model, prepared(options))).toMatchObject({ predictions: expect.any(Number) as number });
+    }
+    const sentences = (version: number): string => `--docs sentence (sentence rules version ${version})`;
+    const refusals: [string, string, string, string, string][] = [
+      [charFile, prepared({ ...char, docs: 'line' }), '--docs line', '--docs file', '--docs file'],
+      [charLine, prepared({ ...char, docs: 'file' }), '--docs file', '--docs line', '--docs line'],
+      [wordFile, prepared({ ...word, docs: 'blank' }), '--docs blank', '--docs file', '--docs file'],
+      [wordSentence, prepared({ ...word, docs: 'sentence' }, (meta) => { meta['sentenceRule'] = 2; }),
+        sentences(2), sentences(SENTENCE_RULE_VERSION), '--docs sentence'],
+    ];
+    for (const [model, out, folderRule, modelRule, again] of refusals) {
+      expect(userMessage(await scored(model, out))).toBe(
+        `the prepared folder ${out} was cut into documents by ${folderRule}, ${model} reads its texts by ${modelRule}: ` +
+          'its ids are not the stream the model reads of that text: score the text itself, which the model cuts as its corpus ' +
+          `was cut, or prepare the corpus again with ${again}`);
+    }
+    const run = await rnnIn(dir, ['eval', 'perplexity', '--checkpoint', charFile, refusals[0]![1]]);
+    expectOneLineError(run, /^rnn: the prepared folder .* was cut into documents by --docs line, .*eval-char-file\/latest\.json reads its texts by --docs file: /);
   });
 });
 

@@ -368,6 +368,7 @@ export class Model {
   /**
    * As `scoreValidation`, over the validation split of the prepared folder `dir` (rnn prepare),
    * read in this model's vocabulary by symbol: `unknown` counts the tokens it lacks, read as `<UNK>`.
+   * A folder of another level, or cut into documents by another rule than this model's, is refused (CorpusError).
    */
   async scorePreparedValidation(dir: string, workers: number): Promise<{ lossSum: number; predictions: number; unknown: UnknownTokens }> {
     const threads = checkPositiveInteger('workers', workers);

@@ -5,7 +5,9 @@ import { type CorpusSkip, STDIN_NAME, STDIN_PATH, corpusArguments } from '../tex
 import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
 import type { TokenArray } from '../text/tokens.js';
 import type { TextLevel } from '../text/vocab.js';
-import { type Checkpoint, CHECKPOINT_FORMAT, checkpointVocabulary, recordedDocuments } from './checkpoint.js';
+import { type DocumentRule, documentRuleText, sameDocumentRule } from '../text/documents.js';
+import { SENTENCE_RULE_VERSION } from '../text/sentences.js';
+import { type Checkpoint, CHECKPOINT_FORMAT, checkpointVocabulary, corpusDocuments, recordedDocuments } from './checkpoint.js';
 import { type PreparedMeta, isPreparedFolder, readPreparedData, readPreparedMeta } from './prepared.js';
 import { formatWrittenFirst } from './files.js';
 import { INTEROP_FORMAT } from './interop.js';
@@ -110,6 +112,22 @@ export function checkPreparedLevel({ dir, meta }: PreparedFolder, level: TextLev
 }
 
 /**
+ * Refuses a prepared folder cut into documents by another rule than `documents`, the rule of
+ * `model` (as a message names it): its ids hold an `<EOS>` where the model reads a line break,
+ * or the reverse, so their loss is not the loss of the text as the model reads it. The text
+ * itself is cut by the model's rule; preparing again cuts sentences by today's rules only.
+ */
+export function checkPreparedDocuments({ dir, meta }: PreparedFolder, documents: DocumentRule, model: string): void {
+  const cut = corpusDocuments({ docs: meta.settings.docs, sentenceRule: meta.sentenceRule });
+  if (sameDocumentRule(cut, documents)) return;
+  const preparable = documents.docs !== 'sentence' || documents.sentenceRule === SENTENCE_RULE_VERSION;
+  throw new CorpusError((name) => `the prepared folder ${dir} was cut into documents by ${documentRuleText(cut, name('docs'))}, ` +
+    `${model} reads its texts by ${documentRuleText(documents, name('docs'))}: its ids are not the stream the model reads of that ` +
+    `text: score the text itself, which the model cuts as its corpus was cut${
+      preparable ? `, or prepare the corpus again with ${name('docs')} ${documents.docs}` : ''}`);
+}
+
+/**
  * The prepared folder the checkpoint's run read its ids from, when it records one and the folder
  * is there; null when it records none, or when the folder is gone and its text read again gives
  * the same ids. A fine-tuned run's folder may read as `<UNK>` what the run's vocabulary has, so
@@ -178,11 +196,12 @@ export function validationSplit(model: LoadedModel): TokenArray {
 /**
  * The validation split of the prepared folder `dir` (rnn prepare), to score a model on: its ids
  * read in the model's vocabulary by symbol, the tokens it lacks as `<UNK>` (`unknown` counts
- * them). Refuses a folder of another level, and one prepared with no validation split.
+ * them). Refuses a folder of another level or document rule, and one prepared with no validation split.
  */
 export function preparedValidationSplit(model: LoadedModel, dir: string): { ids: TokenArray; unknown: UnknownTokens } {
   const meta = readPreparedMeta(dir);
   checkPreparedLevel({ dir, meta }, model.vocab.level, model.path);
+  checkPreparedDocuments({ dir, meta }, model.vocab.documents, model.path);
   if (meta.valTokens === 0) throw new CorpusError(`the prepared folder ${dir} has no validation split (it was prepared with --val-frac 0)`);
   const data = withVocabulary(readPreparedData(dir, meta, true), model.vocab, { unknownTokens: 'count', minCount: 1 });
   return { ids: data.val, unknown: data.unknown! };

@@ -73,6 +73,16 @@ export interface DocumentRule {
   sentenceRule: SentenceRule;
 }
 
+/** Whether two rules cut a text into the same documents: the same mode, and for 'sentence' the same rules. */
+export function sameDocumentRule(a: DocumentRule, b: DocumentRule): boolean {
+  return a.docs === b.docs && (a.docs !== 'sentence' || a.sentenceRule === b.sentenceRule);
+}
+
+/** A document rule as its flag (`docs`, as a message names it) says it: `docs line`, `docs sentence (sentence rules version 2)`. */
+export function documentRuleText({ docs, sentenceRule }: { docs: DocsMode; sentenceRule?: number }, flag = 'docs'): string {
+  return `${flag} ${docs}${docs === 'sentence' ? ` (sentence rules version ${sentenceRule})` : ''}`;
+}
+
 /**
  * What parts two documents of each mode, as a drawn `<EOS>` writes it (docs/text.md): a blank line
  * between paragraphs, a space between the sentences of one, a line break after a line or a file.

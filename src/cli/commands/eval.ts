@@ -61,7 +61,7 @@ export function register(program: Command): void {
         '(<EOS> text <EOS>, from a zero state), or for a model trained with --docs line, blank or sentence as the documents ' +
         'that rule cuts it into (<EOS> d1 <EOS> d2 ... dn <EOS>); tokens outside the vocabulary read as <UNK>. ' +
         'A prepared folder (rnn prepare) is scored on its validation split, as the checkpoint\'s own split is, read in the ' +
-        "model's vocabulary. With neither, scores the checkpoint's validation split, rebuilt from its corpus files.",
+        "model's vocabulary; one cut into documents by another --docs than the model's is refused. With neither, scores the checkpoint's validation split, rebuilt from its corpus files.",
     )
     .argument('[files...]', 'UTF-8 text files, each scored as one document or as the model\'s --docs cut it (- reads standard input), or prepared folders ' +
       '(rnn prepare), each scored on its validation split');

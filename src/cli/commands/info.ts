@@ -8,6 +8,7 @@ import { NEWEST_CHECKPOINT, RUN_FOLDER_READS, resolveCheckpointPath } from '../.
 import { TRAIN_SETTINGS } from '../../checkpoint/settings.js';
 import { type ModelInfo, loadModel } from '../../api/index.js';
 import { TOKEN_UNITS, UNK, grouped, tokenCount } from '../../text/vocab.js';
+import { documentRuleText } from '../../text/documents.js';
 import { shellWord } from '../train-summary.js';
 
 /** `rnn info`'s flags. */
@@ -50,14 +51,14 @@ function infoText(c: ModelInfo): string {
   if (c.corpus === null) {
     // an imported model's settings are the defaults it was given, for a run from it: not how it was trained
     rows.push(['settings', `${settings} (the defaults for a run from it)`],
-      ['corpus', `none recorded (imported model); it reads a text as ${documentsText(c.documents)}`]);
+      ['corpus', `none recorded (imported model); it reads a text as ${documentRuleText(c.documents)}`]);
   } else {
     rows.push(['settings', settings], ['trained on', `${t.workers} worker${t.workers === 1 ? '' : 's'}, ${t.kernels ?? TRAIN_SETTINGS.kernels.whenAbsent} kernels`]);
     const k = c.corpus;
     rows.push([
       'corpus',
       `${k.files.length} file${k.files.length === 1 ? '' : 's'}, ${tokenCount(k.totalTokens, c.level)} ` +
-        `(${grouped(k.trainTokens)} train, ${grouped(k.valTokens)} validation), ${documentsText(c.documents)}, ` +
+        `(${grouped(k.trainTokens)} train, ${grouped(k.valTokens)} validation), ${documentRuleText(c.documents)}, ` +
         `val-frac ${k.valFrac}`,
     ]);
     for (const f of k.files) rows.push(['', `${f.path} (${grouped(f.bytes)} bytes)`]);
@@ -70,11 +71,6 @@ function infoText(c: ModelInfo): string {
   }
   const width = Math.max(...rows.map(([label]) => label.length));
   return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}\n`).join('');
-}
-
-/** A document rule as the flag names it: `docs line`, `docs sentence (sentence rules version 2)`. */
-function documentsText({ docs, sentenceRule }: ModelInfo['documents']): string {
-  return `docs ${docs}${docs === 'sentence' ? ` (sentence rules version ${sentenceRule})` : ''}`;
 }
 
 /** The special tokens, <EOS> and <UNK>, that open every vocabulary (ids 0 to UNK). */
