@@ -158,6 +158,36 @@ describe('lossChartSvg', () => {
   });
 });
 
+/**
+ * A validation marker's shape, wherever it is drawn: a circle's radius, or a path's points
+ * relative to the first, so that two markers of one shape at two places read the same.
+ */
+function markerShape(marker: XmlElement): string {
+  if (marker.name === 'circle') return `circle r ${marker.attrs['r']}`;
+  const numbers = (marker.attrs['d'] ?? '').match(/-?[\d.]+/g)!.map(Number);
+  return `path ${numbers.map((v, i) => round2(v - numbers[i % 2]!)).join(' ')}`;
+}
+
+describe('many runs', () => {
+  /** 28 runs, each a little lower than the one before: one per colour and training dash, or colour and validation marker. */
+  const many = Array.from({ length: 28 }, (_, i) => evaluatedRun(`run ${i + 1}`, [[100, 4 - i / 50, 3.5 - i / 50], [200, 3.5 - i / 50, 3.2 - i / 50]]));
+  const elements = allElements(parseXml(lossChartSvg(many)));
+  const within = (el: XmlElement, cls: string) => allElements(el).filter((e) => e.attrs['class'] === cls);
+
+  it('draws no two runs alike: each pair differs in colour, or in training dash and validation marker, in the chart and its legend', () => {
+    const styles = (cls: string, line: string, marker: string) => elements.filter((e) => e.attrs['class'] === cls).map((group) => {
+      const training = within(group, line)[0]!, dot = within(group, marker)[0]!;
+      const colour = group.attrs['stroke'] ?? training.attrs['stroke'];
+      return { train: `${colour} ${training.attrs['stroke-dasharray']}`, val: `${colour} ${markerShape(dot)}` };
+    });
+    const chart = styles('run', 'train', 'val-point');
+    expect(new Set(chart.map((style) => style.train)).size).toBe(many.length);
+    expect(new Set(chart.map((style) => style.val)).size).toBe(many.length);
+    // the legend shows each run as the chart draws it
+    expect(styles('legend-run', 'legend-train', 'legend-val')).toEqual(chart);
+  });
+});
+
 /** A run whose training and validation losses were taken at the same evaluations: [tokens seen, training loss, validation loss]. */
 function evaluatedRun(name: string, evaluations: [number, number, number][]): LossRun {
   return {

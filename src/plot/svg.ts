@@ -2,12 +2,12 @@ import { TOKEN_UNITS, type TextLevel, type TokenUnit, grouped } from '../text/vo
 
 /**
  * A loss chart as a standalone SVG document, from plain data: training and validation loss
- * against tokens seen (characters, or at the word level words and punctuation marks), one
- * colour per run, every run of one level. Pure (no I/O), so tests can check the coordinates it
+ * against tokens seen (characters, or at the word level words and punctuation marks), a
+ * style per run (`runStyle`), every run of one level. Pure (no I/O), so tests can check the coordinates it
  * draws.
  *
- * Conventions: training loss is a dashed line, validation loss a solid line with a dot at each
- * evaluation, and each run's best validation loss a ring labelled with its value.
+ * Conventions: training loss is a dashed line, validation loss a solid line with a marker at
+ * each evaluation, and each run's best validation loss a ring labelled with its value.
  */
 
 export interface LossPoint {
@@ -38,8 +38,54 @@ export const CHART = {
   legendPadding: 16,
 } as const;
 
-/** Okabe–Ito colours (distinguishable with colour-blindness), without the yellow that fades on white; they repeat after 7 runs. */
+/** Okabe–Ito colours (distinguishable with colour-blindness), without the yellow that fades on white. */
 export const RUN_COLOURS = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000'] as const;
+
+/**
+ * The training line's dash and the validation marker of each pass through the colours: the
+ * first 7 runs dashed with dots, the next 7 dotted with squares, then dash-dot with triangles,
+ * dash-dot-dot with diamonds. Every pattern is broken, as training's is in the legend's key.
+ */
+const RUN_PATTERNS = [
+  { dash: '6 4', marker: 'circle' },
+  { dash: '1.5 3', marker: 'square' },
+  { dash: '9 3 2 3', marker: 'triangle' },
+  { dash: '12 3 2 3 2 3', marker: 'diamond' },
+] as const;
+
+type Marker = (typeof RUN_PATTERNS)[number]['marker'];
+
+/** How a run is drawn: its colour, its training line's dash and its validation marker. */
+interface RunStyle {
+  colour: string;
+  dash: string;
+  marker: Marker;
+}
+
+/**
+ * Run i's style: colour i mod 7, pattern ⌊i / 7⌋ (mod 4), so that no two of the first 28 runs
+ * share both; later runs repeat them.
+ */
+function runStyle(i: number): RunStyle {
+  const pattern = RUN_PATTERNS[Math.floor(i / RUN_COLOURS.length) % RUN_PATTERNS.length]!;
+  return { colour: RUN_COLOURS[i % RUN_COLOURS.length]!, ...pattern };
+}
+
+/** The radius a validation marker covers: a dot's 3, a square's, triangle's or diamond's corners at most 4. */
+const MARKER_RADIUS = 4;
+
+/** A validation marker centred at (x, y), of class `cls`, filled with the stroke its group sets (`fill` overrides it). */
+function markerElement(marker: Marker, x: number, y: number, cls: string, fill = ''): string {
+  const fillAttr = fill === '' ? '' : ` fill="${fill}"`;
+  if (marker === 'circle') return `<circle class="${cls}" cx="${x}" cy="${y}" r="3" stroke="none"${fillAttr}/>`;
+  const corners = {
+    square: [[-2.7, -2.7], [2.7, -2.7], [2.7, 2.7], [-2.7, 2.7]],
+    triangle: [[0, -4], [3.5, 2.2], [-3.5, 2.2]],
+    diamond: [[0, -4], [3.6, 0], [0, 4], [-3.6, 0]],
+  }[marker];
+  const d = corners.map(([dx, dy], k) => `${k === 0 ? 'M' : 'L'}${round2(x + dx!)} ${round2(y + dy!)}`).join(' ');
+  return `<path class="${cls}" d="${d} Z" stroke="none"${fillAttr}/>`;
+}
 
 export interface Ticks {
   /** The axis runs from `lo` to `hi`, both multiples of `step`. */
@@ -150,8 +196,8 @@ export const DEFAULT_TITLES = { validated: 'Training and validation loss', train
  * The whole SVG document: the title, the grid and axes, each run's lines, their best-loss labels
  * and the legend, in that order (later parts are drawn on top). Each run is a `<g class="run">`
  * holding a `<polyline class="train">`, a `<polyline class="val">` when it has validation
- * losses, a `<circle class="val-point">` per evaluation and a `<circle class="best">` with its
- * `<text class="best-label">`.
+ * losses, a marker per evaluation (`class="val-point"`: a `<circle>`, or a `<path>` from the
+ * 8th run) and a `<circle class="best">` with its `<text class="best-label">`.
  */
 export function lossChartSvg(runs: readonly LossRun[], options: ChartOptions = {}): string {
   const unit = TOKEN_UNITS[chartLevel(runs)];
@@ -165,7 +211,7 @@ export function lossChartSvg(runs: readonly LossRun[], options: ChartOptions = {
     ...gridLines(s),
     ...xAxisLines(s, unit),
     ...yAxisLines(s, unit),
-    ...runs.flatMap((run, i) => runLines(run, runColour(i), s)),
+    ...runs.flatMap((run, i) => runLines(run, runStyle(i), s)),
     ...bestLabelLines(runs, s),
     ...legendLines(runs, validated, unit, legendTop),
     '</svg>',
@@ -183,11 +229,6 @@ function chartLevel(runs: readonly LossRun[]): TextLevel {
   const other = runs.find((run) => runLevel(run) !== level);
   if (other) throw new RangeError(`lossChartSvg: runs ${runs[0]!.name} and ${other.name} are of different levels`);
   return level;
-}
-
-/** Run i's colour: the palette's, in turn. */
-function runColour(i: number): string {
-  return RUN_COLOURS[i % RUN_COLOURS.length]!;
 }
 
 /** The document's opening tag, its title and white background, and the title drawn above the plot. */
@@ -247,11 +288,11 @@ function yAxisLines(s: ChartScale, unit: TokenUnit): string[] {
   ];
 }
 
-/** One run's group: its dashed training line (a ring for a single point), its validation line and dots, and a ring at its best. */
-function runLines(run: LossRun, colour: string, s: ChartScale): string[] {
+/** One run's group: its dashed training line (a ring for a single point), its validation line and markers, and a ring at its best. */
+function runLines(run: LossRun, { colour, dash, marker }: RunStyle, s: ChartScale): string[] {
   const out = [`<g class="run" data-run="${escapeXml(run.name)}" stroke="${colour}" fill="${colour}">`];
   if (run.train.length > 0) {
-    out.push(`<polyline class="train" points="${polyPoints(run.train, s)}" fill="none" stroke-width="1.5" stroke-dasharray="6 4"/>`);
+    out.push(`<polyline class="train" points="${polyPoints(run.train, s)}" fill="none" stroke-width="1.5" stroke-dasharray="${dash}"/>`);
     if (run.train.length === 1) {
       const p = run.train[0]!;
       out.push(`<circle class="train-point" cx="${s.px(p.tokensSeen)}" cy="${s.py(p.loss)}" r="3" fill="#fff" stroke-width="1.5"/>`);
@@ -259,7 +300,7 @@ function runLines(run: LossRun, colour: string, s: ChartScale): string[] {
   }
   if (run.val.length > 0) {
     out.push(`<polyline class="val" points="${polyPoints(run.val, s)}" fill="none" stroke-width="2"/>`);
-    for (const p of run.val) out.push(`<circle class="val-point" cx="${s.px(p.tokensSeen)}" cy="${s.py(p.loss)}" r="3" stroke="none"/>`);
+    for (const p of run.val) out.push(markerElement(marker, s.px(p.tokensSeen), s.py(p.loss), 'val-point'));
     const best = bestPoint(run.val)!;
     out.push(`<circle class="best" cx="${s.px(best.tokensSeen)}" cy="${s.py(best.loss)}" r="7" fill="none" stroke-width="2"/>`);
   }
@@ -281,7 +322,7 @@ function bestLabelLines(runs: readonly LossRun[], s: ChartScale): string[] {
     const text = best.loss.toFixed(3);
     const label = placeLabel(s.px(best.tokensSeen), s.py(best.loss), text, obstacles);
     obstacles.boxes.push(label.box);
-    out.push(`<text class="best-label" x="${label.x}" y="${label.y}" text-anchor="${label.anchor}" fill="${runColour(i)}" ` +
+    out.push(`<text class="best-label" x="${label.x}" y="${label.y}" text-anchor="${label.anchor}" fill="${runStyle(i).colour}" ` +
       `stroke="#fff" stroke-width="3" paint-order="stroke">${escapeXml(text)}</text>`);
   });
   out.push('</g>');
@@ -300,7 +341,7 @@ interface Box {
 interface Obstacles {
   /** Each segment as x1, y1, x2, y2 (a one-point line: one segment of no length). */
   segments: [number, number, number, number][];
-  /** Each dot and ring as cx, cy and the radius it covers, its stroke included. */
+  /** Each marker and ring as cx, cy and the radius it covers, its stroke included. */
   circles: [number, number, number][];
   boxes: Box[];
 }
@@ -349,7 +390,7 @@ function chartObstacles(runs: readonly LossRun[], s: ChartScale): Obstacles {
     addLine(run.train);
     addLine(run.val);
     if (run.train.length === 1) obstacles.circles.push([s.px(run.train[0]!.tokensSeen), s.py(run.train[0]!.loss), 4]);
-    for (const p of run.val) obstacles.circles.push([s.px(p.tokensSeen), s.py(p.loss), 3]);
+    for (const p of run.val) obstacles.circles.push([s.px(p.tokensSeen), s.py(p.loss), MARKER_RADIUS]);
     const best = bestPoint(run.val);
     if (best !== null) obstacles.circles.push([s.px(best.tokensSeen), s.py(best.loss), 8]);
   }
@@ -439,12 +480,14 @@ function legendLines(runs: readonly LossRun[], validated: boolean, unit: TokenUn
   }
   runs.forEach((run, i) => {
     const y = key + (i + 1) * CHART.legendRow;
+    const { colour, dash, marker } = runStyle(i);
     const best = bestPoint(run.val);
     const detail = best === null ? 'no validation loss' : `best validation loss ${best.loss.toFixed(3)} after ${grouped(best.tokensSeen)} ${unit.many}`;
     out.push(
-      `<g class="legend-run" data-run="${escapeXml(run.name)}">`,
-      `<rect x="${left}" y="${y - 5}" width="28" height="10" rx="2" fill="${runColour(i)}"/>`,
-      `<text x="${left + 34}" y="${y + 4}"><tspan font-weight="bold">${escapeXml(run.name)}</tspan><tspan dx="8" fill="#666">${detail}</tspan></text>`,
+      `<g class="legend-run" data-run="${escapeXml(run.name)}" stroke="${colour}" fill="${colour}">`,
+      `<line class="legend-train" x1="${left}" y1="${y}" x2="${left + 28}" y2="${y}" stroke-width="2.5" stroke-dasharray="${dash}"/>`,
+      ...(best === null ? [] : [markerElement(marker, left + 14, y, 'legend-val')]),
+      `<text x="${left + 34}" y="${y + 4}" stroke="none" fill="#222"><tspan font-weight="bold">${escapeXml(run.name)}</tspan><tspan dx="8" fill="#666">${detail}</tspan></text>`,
       '</g>',
     );
   });
