@@ -272,6 +272,23 @@ describe('best-loss labels', () => {
     });
     expect(covered).toEqual([]);
   });
+
+  it('draws no label over another: where eleven rings crowd together, a label with no free place is left to the legend', () => {
+    // eleven runs ending within 0.05 of each other at one point, as tiny runs of one corpus do
+    const crowded = Array.from({ length: 11 }, (_, i) => evaluatedRun(`r${i + 1}`, [[160, 4.4, 3.6 - i / 50], [640, 3.8, 3.1 + ((i * 7) % 11) / 200]]));
+    const elements = allElements(parseXml(lossChartSvg(crowded)));
+    const labels = elements.filter((e) => e.attrs['class'] === 'best-label');
+    const boxes = labels.map(textBox);
+    const overlaps = boxes.flatMap((box, i) => boxes.slice(i + 1).flatMap((other, k) =>
+      (overlap(box, other) ? [`${textContent(labels[i]!)} and ${textContent(labels[i + 1 + k]!)}`] : [])));
+    expect(overlaps).toEqual([]);
+    // the lowest loss, placed first, keeps its label
+    const lowest = Math.min(...crowded.map((run) => bestPoint(run.val)!.loss));
+    expect(labels.map(textContent)).toContain(lowest.toFixed(3));
+    // every run's best loss is still in its legend row
+    const legend = elements.filter((e) => e.attrs['class'] === 'legend-run').map((e) => textContent(e));
+    crowded.forEach((run, i) => expect(legend[i]).toContain(`best validation loss ${bestPoint(run.val)!.loss.toFixed(3)}`));
+  });
 });
 
 describe('bestPoint', () => {

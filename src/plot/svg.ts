@@ -310,21 +310,30 @@ function runLines(run: LossRun, { colour, dash, marker }: RunStyle, s: ChartScal
 
 /**
  * Each run's best validation loss as a label by its ring, on top of every run's lines: at the
- * first place around the ring (LABEL_PLACES) where it meets no line, dot, ring or label placed
- * before it and stays inside the plot; where every place meets something, the one that meets least.
+ * first place around the ring (LABEL_PLACES) where it meets no line, marker, ring or label placed
+ * before it and stays inside the plot; where every place meets something, the one that meets
+ * least, but never one over a label placed before it: where every place is over one (many runs'
+ * rings together), the label is left out, its value in the run's legend row. The lowest loss is
+ * placed first, the others in the runs' order.
  */
 function bestLabelLines(runs: readonly LossRun[], s: ChartScale): string[] {
   const obstacles = chartObstacles(runs, s);
   const out = ['<g class="best-labels" font-weight="bold">'];
-  runs.forEach((run, i) => {
+  // the lowest loss first (the first, on a tie), so that it has the first choice of places; the rest in order
+  const bests = runs.flatMap((run, i) => {
     const best = bestPoint(run.val);
-    if (best === null) return;
+    return best === null ? [] : [{ best, i }];
+  });
+  const lowest = bests.reduce((at, { best }, k) => (best.loss < bests[at]!.best.loss ? k : at), 0);
+  if (bests.length > 0) bests.unshift(...bests.splice(lowest, 1));
+  for (const { best, i } of bests) {
     const text = best.loss.toFixed(3);
     const label = placeLabel(s.px(best.tokensSeen), s.py(best.loss), text, obstacles);
+    if (label === null) continue;
     obstacles.boxes.push(label.box);
     out.push(`<text class="best-label" x="${label.x}" y="${label.y}" text-anchor="${label.anchor}" fill="${runStyle(i).colour}" ` +
       `stroke="#fff" stroke-width="3" paint-order="stroke">${escapeXml(text)}</text>`);
-  });
+  }
   out.push('</g>');
   return out;
 }
@@ -405,15 +414,23 @@ interface LabelPlace {
   box: Box;
 }
 
-/** Where a label of `text` goes by the ring at (cx, cy); a place outside the plot only where every place is. */
-function placeLabel(cx: number, cy: number, text: string, obstacles: Obstacles): LabelPlace {
+/**
+ * Where a label of `text` goes by the ring at (cx, cy): a place outside the plot only where every
+ * place is, and never one over a label; null where that leaves none.
+ */
+function placeLabel(cx: number, cy: number, text: string, obstacles: Obstacles): LabelPlace | null {
   const { width, right, top, plotHeight, left } = CHART;
   const plot: Box = { left, top, right: width - right, bottom: top + plotHeight };
-  let chosen: LabelPlace | null = null, fewest = Infinity;
-  for (const { dx, dy, anchor } of LABEL_PLACES) {
+  const places = LABEL_PLACES.map(({ dx, dy, anchor }) => {
     const x = round2(cx + dx), y = round2(cy + dy);
     const box = labelBox(x, y, anchor, text);
     const outside = box.left < plot.left || box.right > plot.right || box.top < plot.top || box.bottom > plot.bottom;
+    return { x, y, anchor, box, outside };
+  });
+  const anyInside = places.some((place) => !place.outside);
+  let chosen: LabelPlace | null = null, fewest = Infinity;
+  for (const { x, y, anchor, box, outside } of places) {
+    if ((outside && anyInside) || obstacles.boxes.some((other) => boxesMeet(box, other))) continue;
     const met = outside ? Number.MAX_SAFE_INTEGER : obstaclesMet(box, obstacles);
     if (met < fewest) {
       chosen = { x, y, anchor, box };
@@ -421,7 +438,7 @@ function placeLabel(cx: number, cy: number, text: string, obstacles: Obstacles):
     }
     if (met === 0) break;
   }
-  return chosen!;
+  return chosen;
 }
 
 /** The box a label covers, its margin included, from its anchor point and baseline. */
@@ -440,10 +457,12 @@ function obstaclesMet(box: Box, { segments, circles, boxes }: Obstacles): number
     const nearX = Math.min(Math.max(cx, box.left), box.right), nearY = Math.min(Math.max(cy, box.top), box.bottom);
     if ((nearX - cx) ** 2 + (nearY - cy) ** 2 < r ** 2) met++;
   }
-  for (const other of boxes) {
-    if (other.left < box.right && box.left < other.right && other.top < box.bottom && box.top < other.bottom) met++;
-  }
+  for (const other of boxes) if (boxesMeet(box, other)) met++;
   return met;
+}
+
+function boxesMeet(a: Box, b: Box): boolean {
+  return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
 }
 
 /** Whether the segment from (x1, y1) to (x2, y2) has a point inside the box (Liang–Barsky clipping). */
