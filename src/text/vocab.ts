@@ -1,5 +1,5 @@
 import { Detokenizer } from './detokenize.js';
-import { type DocumentRule, readDocuments, textAsRead, WHOLE_TEXTS } from './documents.js';
+import { type DocumentRule, readDocuments, sameDocumentRule, textAsRead, WHOLE_TEXTS } from './documents.js';
 import { isWordToken, tokenizeWords, WORD_RULE_VERSION, type WordRule } from './words.js';
 import { checkPositiveInteger } from '../input/settings.js';
 
@@ -241,9 +241,8 @@ export class Vocabulary {
     if (other === this) return true;
     let same = this.verdicts.get(other);
     if (same === undefined) {
-      const [mine, theirs] = [this.documents, other.documents];
-      same = (this.level === 'char' || this.wordRule === other.wordRule) && mine.docs === theirs.docs &&
-        (mine.docs !== 'sentence' || mine.sentenceRule === theirs.sentenceRule) && this.sameTokens(other.tokens, other.level);
+      same = (this.level === 'char' || this.wordRule === other.wordRule) && sameDocumentRule(this.documents, other.documents) &&
+        this.sameTokens(other.tokens, other.level);
       this.verdicts.set(other, same);
       other.verdicts.set(this, same);
     }
