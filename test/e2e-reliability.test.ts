@@ -292,6 +292,23 @@ describe('4. closed pipes', () => {
     expect(loadCheckpoint(join(out, 'latest.json')).training.step).toBeGreaterThan(1);
   });
 
+  it('ends `rnn train --json > /dev/full` as a failure, not a closed pipe: saved, a line naming the full disk, exit 1', async () => {
+    const out = at('full-train');
+    const full = openSync('/dev/full', 'w');
+    try {
+      const run = spawnSync(process.execPath, [BIN, 'train', corpus, ...TINY_RUN, ...ENDLESS, '--out', out, '--json'],
+        { cwd: dir, stdio: ['ignore', full, 'pipe'], encoding: 'utf8', env: { ...process.env, RNN_DEBUG: '' } });
+      expect(run.status).toBe(1);
+      expect(run.stderr).toMatch(new RegExp('^rnn: cannot write standard output: ENOSPC: the disk is full; free some space or ' +
+        String.raw`choose another disk; stopped at step (\d+); saved .*latest\.json; go on with: .* train --resume .*latest\.json$`, 'm'));
+      expect(run.stderr).not.toMatch(/SIGPIPE|stdout closed|^\s+at /m);
+      const step = Number(/stopped at step (\d+)/.exec(run.stderr)![1]);
+      expect(loadCheckpoint(join(out, 'latest.json')).training.step).toBe(step);
+    } finally {
+      closeSync(full);
+    }
+  });
+
   it('stops `rnn sample --len 100000000 | head -c 100` promptly', async () => {
     const out = await savedRun('for-sample', 20);
     const child = start(['sample', '--checkpoint', join(out, 'latest.json'), '--len', '100000000', '--seed', '1']);

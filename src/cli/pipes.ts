@@ -6,24 +6,27 @@ import { writeFailure } from '../checkpoint/files.js';
  * disk) fails the command, exit 1. One that closes stderr (`rnn prepare … 2>&1 | head`)
  * is written to no more, and the command goes on. `guardOutput` installs this for every
  * command; a command with work to keep (training) sets its own response with
- * `whenOutputCloses`, and a loop to end (sampling) asks `outputClosed`.
+ * `whenOutputCloses` (telling the two apart with `readerGone`), and a loop to end (sampling) asks `outputClosed`.
  */
 export type Output = 'stdout' | 'stderr';
 
-let response: ((output: Output) => void) | null = null;
-const closed: Record<Output, boolean> = { stdout: false, stderr: false };
+type Response = (output: Output, error: NodeJS.ErrnoException) => void;
+
+let response: Response | null = null;
+/** The error that closed each output, once one has. */
+const closedBy: Partial<Record<Output, NodeJS.ErrnoException>> = {};
 
 export function guardOutput(): void {
   for (const output of ['stdout', 'stderr'] as const) {
     process[output].on('error', (error: NodeJS.ErrnoException) => {
       // every error on the stream means it takes no more (EPIPE, or a write after that)
-      if (closed[output]) return;
-      closed[output] = true;
-      if (response) response(output);
+      if (closedBy[output]) return;
+      closedBy[output] = error;
+      if (response) response(output, error);
       else if (output === 'stdout') {
-        if (READER_GONE.has(error.code ?? '')) process.exit(0);
+        if (readerGone(error)) process.exit(0);
         // a file that cannot take the text (a full disk) has lost some of it: a failure, not a reader's choice
-        process.stderr.write(`rnn: cannot write standard output: ${writeFailure(error)}\n`);
+        process.stderr.write(`rnn: ${outputFailureText(output, error)}\n`);
         process.exit(1);
       }
     });
@@ -33,13 +36,26 @@ export function guardOutput(): void {
 /** The errors of a write whose reader has gone (a pipe, a socket): it has all it wanted. */
 const READER_GONE: ReadonlySet<string> = new Set(['EPIPE', 'ECONNRESET']);
 
+/** Whether `error`, on writing an output, means its reader has gone rather than that the text was lost. */
+export function readerGone(error: NodeJS.ErrnoException): boolean {
+  return READER_GONE.has(error.code ?? '');
+}
+
+/** What failed, for an output that could not take the text for another reason than its reader going. */
+export function outputFailureText(output: Output, error: NodeJS.ErrnoException): string {
+  return `cannot write standard ${output === 'stdout' ? 'output' : 'error'}: ${writeFailure(error)}`;
+}
+
 /**
- * Runs `action` with the stream's name instead of the usual response when stdout or stderr
+ * Runs `action` with the stream's name and its error instead of the usual response when stdout or stderr
  * closes (at once for one closed already), until the returned function is called.
  */
-export function whenOutputCloses(action: (output: Output) => void): () => void {
+export function whenOutputCloses(action: Response): () => void {
   response = action;
-  for (const output of ['stdout', 'stderr'] as const) if (closed[output]) action(output);
+  for (const output of ['stdout', 'stderr'] as const) {
+    const error = closedBy[output];
+    if (error) action(output, error);
+  }
   return () => {
     if (response === action) response = null;
   };
@@ -47,11 +63,11 @@ export function whenOutputCloses(action: (output: Output) => void): () => void {
 
 /** Whether the reader of `output` has gone. */
 export function outputClosed(output: Output): boolean {
-  return closed[output];
+  return closedBy[output] !== undefined;
 }
 
 /** Writes `text` to stdout and waits until it is handed over, so that a closed pipe is known before the next write. */
 export function writeStdout(text: string): Promise<void> {
-  if (closed.stdout) return Promise.resolve();
+  if (closedBy.stdout) return Promise.resolve();
   return new Promise((resolve) => process.stdout.write(text, () => resolve()));
 }

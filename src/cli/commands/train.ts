@@ -7,11 +7,17 @@ import { STDIN_NAME, corpusArguments } from '../../text/corpus-files.js';
 import { TRAIN_OPTIONS } from '../../train/options.js';
 import { DIVERGED_AFTER, type Divergence, type TrainResult, train } from '../../train/trainer.js';
 import { warningText } from '../errors.js';
-import { outputClosed, whenOutputCloses } from '../pipes.js';
+import { type Output, outputClosed, outputFailureText, readerGone, whenOutputCloses } from '../pipes.js';
 import { exitStatusAfter } from '../signals.js';
 import { createProgress, progressMode, progressOutput } from '../progress.js';
 import { rnnCommand, shellWord } from '../train-summary.js';
 import { addSettingFlags, recordedCommand } from '../flags.js';
+
+/** An output that failed for another reason than its reader going (a full disk): text was lost. */
+interface OutputFailure {
+  output: Output;
+  error: NodeJS.ErrnoException;
+}
 
 /** The signals that end a run with a checkpoint: Ctrl-C, kill, and the terminal closing. */
 const SAVING_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -25,7 +31,8 @@ export function register(program: Command): void {
         'or go on training one with --resume. Writes a checkpoint at each evaluation and at the end: ' +
         `--out DIR gives DIR/${RUN_FOLDER_FILES.latest} and DIR/${RUN_FOLDER_FILES.best}, --out FILE.json gives FILE.json and FILE.best.json. ` +
         'Once training has started, Ctrl-C, SIGTERM, SIGHUP (the terminal closing) or a closed stdout or stderr finishes ' +
-        `the current step, saves, and exits ${[...SAVING_SIGNALS, 'SIGPIPE'].map(exitStatusAfter).join(' / ')}; ` +
+        `the current step, saves, and exits ${[...SAVING_SIGNALS, 'SIGPIPE'].map(exitStatusAfter).join(' / ')} ` +
+        '(an output that cannot take the text, as on a full disk, does the same and exits 1); ' +
         'before (while the corpus is read and tokenized), ' +
         'a signal ends rnn at once, with nothing to save. A run whose steps stop being finite ends, keeping its last checkpoints.',
     )
@@ -64,14 +71,17 @@ async function runTrain(corpus: string[], flags: Record<string, unknown>): Promi
     }
     controller.abort(name);
   };
-  // a reader is gone: show the progress on stderr while someone reads it, else nowhere, and end as for a signal, saving
-  const stopWatchingOutput = whenOutputCloses((output) => {
+  // a reader is gone: show the progress on stderr while someone reads it, else nowhere, and end as for a signal, saving;
+  // an output that fails otherwise ends the run so too, as a failure (the abort reason is its code, no signal's name)
+  let failure: OutputFailure | null = null;
+  const stopWatchingOutput = whenOutputCloses((output, error) => {
     if (output === progressOutput(mode)) {
       display.stop();
       mode = outputClosed('stderr') ? 'none' : progressMode(false);
       display = createProgress(mode);
     }
-    if (!controller.signal.aborted) controller.abort('SIGPIPE');
+    if (!readerGone(error)) failure ??= { output, error };
+    if (!controller.signal.aborted) controller.abort(failure === null ? 'SIGPIPE' : failure.error.code ?? 'output failed');
   });
   let start: StartEvent | null = null;
   try {
@@ -88,7 +98,7 @@ async function runTrain(corpus: string[], flags: Record<string, unknown>): Promi
       onWarning: (warning) => display.warn(warningText(warning)),
       signal: controller.signal,
     });
-    reportUnfinished(result, start);
+    reportUnfinished(result, start, failure);
   } finally {
     display.stop();
     stopWatchingOutput();
@@ -96,14 +106,22 @@ async function runTrain(corpus: string[], flags: Record<string, unknown>): Promi
   }
 }
 
-/** A run that ended short of its limits, interrupted or diverged: its one line on stderr, and its exit status. */
-function reportUnfinished(result: TrainResult, start: StartEvent | null): void {
+/**
+ * A run that ended short of its limits, interrupted or diverged, or whose output failed: its one line on stderr,
+ * and its exit status (a failed output's text was lost: 1, whatever else ended the run).
+ */
+function reportUnfinished(result: TrainResult, start: StartEvent | null, failure: OutputFailure | null): void {
+  const failed = failure === null ? null : outputFailureText(failure.output, failure.error);
   if (result.reason === 'interrupted') {
-    const why = result.signal === 'SIGPIPE' ? 'stdout closed (SIGPIPE)' : `interrupted by ${result.signal}`;
+    const why = failed !== null ? `${failed}; stopped` :
+      result.signal === 'SIGPIPE' ? 'stdout closed (SIGPIPE)' : `interrupted by ${result.signal}`;
     process.stderr.write(`rnn: ${why} at step ${result.step}; ${savedText(result)}; go on with: ${resumeCommand(result, start)}\n`);
-    process.exitCode = exitStatusAfter(result.signal);
+    process.exitCode = failed !== null ? 1 : exitStatusAfter(result.signal);
   } else if (result.reason === 'diverged') {
     process.stderr.write(`rnn: ${divergedText(result, start)}\n`);
+    process.exitCode = 1;
+  } else if (failed !== null) {
+    process.stderr.write(`rnn: ${failed}\n`);
     process.exitCode = 1;
   }
 }
