@@ -259,6 +259,15 @@ describe('loadCheckpoint errors', () => {
     expect(errorOf(() => loadCheckpoint(path))).not.toContain('cut short');
   });
 
+  it('says an empty checkpoint is empty, not cut short mid-way, and what to do', () => {
+    const path = join(dir, 'empty.json');
+    writeFileSync(path, '');
+    expect(errorOf(() => loadCheckpoint(path))).toBe(`${path} is empty (0 bytes), not JSON: name another file, or copy this one again`);
+    writeFileSync(path, ' \n\t\n');
+    expect(errorOf(() => loadCheckpoint(path))).toBe(
+      `${path} holds only white space (4 bytes), not JSON: name another file, or copy this one again`);
+  });
+
   it('names a corpus record that lists no file', () => {
     const { path, message } = loadEdited((json) => {
       json.corpus!.files = [];

@@ -55,8 +55,8 @@ export function formatWrittenFirst(path: string): string | null {
 
 /**
  * UTF-8 JSON bytes (of the file at `path`) parsed, a leading BOM skipped; bytes that are not
- * UTF-8 (never read with U+FFFD in their place), more text than a string holds, or text that is
- * not JSON are a one-line CheckpointError.
+ * UTF-8 (never read with U+FFFD in their place), more text than a string holds, no text (an empty file), or text
+ * that is not JSON are a one-line CheckpointError.
  */
 export function parseJsonBytes(bytes: Uint8Array, path: string): unknown {
   let text: string;
@@ -64,6 +64,11 @@ export function parseJsonBytes(bytes: Uint8Array, path: string): unknown {
     text = decodeUtf8(path, bytes);
   } catch (error) {
     throw new CheckpointError((error as Error).message); // one line naming the file (and the byte that is not UTF-8)
+  }
+  if (text.trim() === '') {
+    // nothing to parse: no value begun, so none cut short
+    const what = bytes.length === 0 ? 'is empty (0 bytes)' : `holds only white space (${bytes.length} bytes)`;
+    throw new CheckpointError(`${path} ${what}, not JSON: name another file, or copy this one again`);
   }
   try {
     return JSON.parse(text) as unknown;
