@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { escapeCharacters, unknownTokensWarning } from '../src/cli/errors.js';
@@ -68,4 +68,18 @@ describe("rnn info's corpus rows", () => {
     const info = await rnnIn(dir, ['info', 'run']);
     expect(info.stdout).toMatch(new RegExp(`\\n {2,}${join(dir, 'corpus.txt')} \\([\\d,]+ bytes\\)\\nprepared +${join(dir, 'data')} \\(rnn prepare: the token ids it trained on\\)\\n`));
   }, 30_000);
+});
+
+describe("rnn info's paths", () => {
+  const scratch = scratchFolder('rnn-info-paths-');
+
+  it('show a control character in a file name escaped, where it reached the terminal', async () => {
+    const dir = scratch.folder();
+    const name = 'ctl\u001b[31m.json';
+    copyFileSync(join(ROOT, 'test', 'fixtures', 'sentence-rule-1', 'step3.json'), join(dir, name));
+    const run = await rnnIn(dir, ['info', name]);
+    expect(run.status).toBe(0);
+    expect(run.stdout).not.toContain('\u001b');
+    expect(run.stdout).toMatch(/^checkpoint +ctl\\u001b\[31m\.json$/m);
+  });
 });

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Checkpoint } from '../src/checkpoint/checkpoint.js';
@@ -8,6 +8,7 @@ import { lossRunFromCheckpoint, runCheckpointPath, runName } from '../src/plot/r
 import { CHART, type LossRun, RUN_COLOURS, bestPoint, escapeXml, formatTokenCount, lossChartSvg, niceTicks } from '../src/plot/svg.js';
 import { type XmlElement, allElements, parseXml, textContent } from './helpers/xml.js';
 import { scratchFolder } from './helpers/files.js';
+import { ROOT, rnnIn } from './helpers/cli.js';
 
 describe('niceTicks', () => {
   it('covers the range with round steps of 1, 2, 2.5 or 5 times a power of ten', () => {
@@ -371,5 +372,18 @@ describe('parseXml (the well-formedness check above)', () => {
     const root = parseXml('<?xml version="1.0"?>\n<a t="&quot;x&quot; &amp; y"><!-- c -->1 &lt; 2 &#9731;</a>\n');
     expect(root.attrs['t']).toBe('"x" & y');
     expect(root.text).toBe('1 < 2 ☃');
+  });
+});
+
+describe("rnn plot's summary", () => {
+  const scratch = scratchFolder('rnn-plot-paths-');
+
+  it('shows a control character in a run\'s name or the --out file escaped, where it reached the terminal', async () => {
+    const dir = scratch.folder();
+    copyFileSync(join(ROOT, 'test', 'fixtures', 'sentence-rule-1', 'step3.json'), join(dir, 'ctl\u001b[31m.json'));
+    const run = await rnnIn(dir, ['plot', 'ctl\u001b[31m.json', '--out', 'o\u001b[32m.svg']);
+    expect(run.status).toBe(0);
+    expect(existsSync(join(dir, 'o\u001b[32m.svg'))).toBe(true);
+    expect(run.stdout).toBe('ctl\\u001b[31m: 1 evaluation, best validation loss 4.3271\nwrote o\\u001b[32m.svg\n');
   });
 });

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { type SettingTable, parseSettingTable } from '../../input/settings.js';
+import { visible } from '../../input/issues.js';
 import { addSettingFlags } from '../flags.js';
 import { resolveKernels } from '../../engine/kernels/index.js';
 import { escapeCharacters } from '../errors.js';
@@ -70,7 +71,8 @@ function infoText(c: ModelInfo): string {
       `sha256 ${sha256.slice(0, 12)}…)`]);
   }
   const width = Math.max(...rows.map(([label]) => label.length));
-  return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}\n`).join('');
+  // the paths and command a checkpoint records: a control character in one is shown, never sent to the terminal
+  return rows.map(([label, value]) => `${label.padEnd(width)}  ${visible(value)}\n`).join('');
 }
 
 /** The special tokens, <EOS> and <UNK>, that open every vocabulary (ids 0 to UNK). */

@@ -5,6 +5,7 @@ import { loadLossRuns } from '../../plot/runs.js';
 import { DEFAULT_TITLES, bestPoint, lossChartSvg } from '../../plot/svg.js';
 import { z } from 'zod';
 import { InputError, type SettingTable, described, parseSettingTable } from '../../input/settings.js';
+import { visible } from '../../input/issues.js';
 import { addSettingFlags } from '../flags.js';
 
 /** A path to an SVG file, read as text even where it looks like a number. */
@@ -45,13 +46,14 @@ export function register(program: Command): void {
       const flags = parseSettingTable(PLOT_FLAGS, given);
       const runs = loadLossRuns(checkpoints);
       writeFileAtomic(flags.out!, lossChartSvg(runs, { title: flags.title }), 'plot ');
+      // a run's name and --out are file names: a control character in one is shown, never sent to the terminal
       for (const run of runs) {
         const best = bestPoint(run.val);
         process.stdout.write(
-          `${run.name}: ${run.train.length} evaluation${run.train.length === 1 ? '' : 's'}, ` +
+          `${visible(run.name)}: ${run.train.length} evaluation${run.train.length === 1 ? '' : 's'}, ` +
             `${best === null ? 'no validation loss' : `best validation loss ${best.loss.toFixed(4)}`}\n`,
         );
       }
-      process.stdout.write(`wrote ${flags.out}\n`);
+      process.stdout.write(`wrote ${visible(flags.out!)}\n`);
     });
 }
