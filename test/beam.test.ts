@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parameterCount } from '../src/checkpoint/size.js';
+import { createProgram } from '../src/cli/main.js';
 import { Arena } from '../src/engine/kernels/arena.js';
 import type { ModelConfig } from '../src/engine/config.js';
 import { createKernels } from '../src/engine/kernels/index.js';
@@ -281,5 +282,13 @@ describe('beam search: streaming and limits', () => {
       '--lengthPenalty has no effect without --stopAtEos: every hypothesis then has the same length');
     expect(beamWarnings({ lengthPenalty: 0.7, stopAtEos: true })).toEqual([]);
     expect(beamWarnings({ lengthPenalty: 0 })).toEqual([]);
+  });
+});
+
+describe('rnn sample --beam and --workers', () => {
+  it('says in --workers\' help that a beam search, on one thread, does not use it', () => {
+    const sample = createProgram().commands.find((command) => command.name() === 'sample')!;
+    const help = sample.options.find((option) => option.long === '--workers')!.description;
+    expect(help).toMatch(/^threads that share each step \(not with --beam: a beam search runs on one thread, and gives the same result at any --workers\)/);
   });
 });

@@ -20,7 +20,8 @@ const SAMPLE_FLAGS = {
   primeFile: { schema: z.string().min(1), arg: '<file>', help: 'read the prime from a UTF-8 file (- reads standard input)' },
   ...SAMPLE_SETTINGS,
   workers: {
-    ...POSITIVE_INTEGER, arg: '<n>', help: 'threads that share each step',
+    ...POSITIVE_INTEGER, arg: '<n>',
+    help: 'threads that share each step (not with --beam: a beam search runs on one thread, and gives the same result at any --workers)',
     defaultText: STEPPER_WORKERS_DEFAULT,
   },
   kernels: KERNELS_SETTING,
