@@ -262,6 +262,25 @@ describe('with two trained runs', () => {
       expect(piped.stdout).toBe(text);
     });
   });
+
+  describe('rnn sample on a terminal', () => {
+    it('names the seed it drew, which draws the same sample again; nothing where --seed is given, or off a terminal', async () => {
+      const checkpoint = at('runs', 'with-val', 'latest.json');
+      const sample = (...more: string[]) => ['sample', '--checkpoint', checkpoint, '--len', '40', ...more];
+      /** What the terminal showed, its line ends as the text's. */
+      const shown = (run: Run) => run.stdout.replace(/\r\n/g, '\n');
+      const drawn = await rnnOnTerminal(dir, sample(), colourFree());
+      expect(drawn.status).toBe(0);
+      const line = /^rnn: seed (\d+) \(--seed \1 draws this sample again\)\n/.exec(shown(drawn));
+      expect(line).not.toBeNull();
+      const again = await rnn(...sample('--seed', line![1]!));
+      expect(again.stderr).toBe('');
+      expect(shown(drawn).slice(line![0].length)).toBe(`${again.stdout}\n`);
+      expect(shown(await rnnOnTerminal(dir, sample('--seed', line![1]!), colourFree()))).toBe(`${again.stdout}\n`);
+      const piped = await rnn(...sample());
+      expect([piped.status, piped.stderr]).toEqual([0, '']);
+    });
+  });
 });
 
 /** util-linux `script` runs a command on a pseudo-terminal, where `rnn train` shows its live display. */
