@@ -82,4 +82,10 @@ describe("rnn info's paths", () => {
     expect(run.stdout).not.toContain('\u001b');
     expect(run.stdout).toMatch(/^checkpoint +ctl\\u001b\[31m\.json$/m);
   });
+
+  it('show one escaped in an error line too: a file that is not there', async () => {
+    const run = await rnnIn(scratch.folder(), ['info', 'no\u001b[31m.json']);
+    expect(run.stderr).not.toContain('\u001b');
+    expectOneLineError(run, /no\\u001b\[31m\.json/);
+  });
 });

@@ -1,6 +1,7 @@
 import { type Command, CommanderError } from 'commander';
 import { CheckpointError } from '../checkpoint/errors.js';
 import { InputError, flagName, orList } from '../input/settings.js';
+import { visible } from '../input/issues.js';
 import { codePointCount, codePointPrefix, grouped, type TextLevel, tokenCount, type Vocabulary } from '../text/vocab.js';
 import { type UnknownTokens, unknownTokens } from '../text/corpus.js';
 
@@ -20,12 +21,13 @@ const EXIT = { usage: 2, badInput: 1, internal: 70 } as const;
 /** One line on stderr for anything the user can act on; a stack only with RNN_DEBUG=1. Returns the exit status. */
 export function reportError(err: unknown): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT.usage;
+  // a path or a value in the line with a control character in it is shown, never sent to the terminal
   const message = userMessage(err);
   if (message !== null) {
-    process.stderr.write(`rnn: ${message}\n`);
+    process.stderr.write(`rnn: ${visible(message)}\n`);
     return EXIT.badInput;
   }
-  process.stderr.write(`rnn: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`rnn: internal error: ${visible(err instanceof Error ? err.message : String(err))}\n`);
   if (process.env.RNN_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
   return EXIT.internal;
 }
@@ -127,7 +129,7 @@ function editDistance(a: string, b: string): number {
 
 /** A warning as its line reads: `rnn: warning: …`. */
 export function warningLine(message: string): string {
-  return `rnn: warning: ${message}`;
+  return `rnn: warning: ${visible(message)}`;
 }
 
 /** A warning's text, its settings named as flags. */
