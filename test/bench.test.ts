@@ -42,6 +42,12 @@ function firstLine(args: string[], env: Record<string, string>): Promise<string>
   });
 }
 
+/** Each bench command line refused before it measures: exit status 2 and its one line. */
+async function expectRefused(cases: [string[], string][]): Promise<void> {
+  const runs = await Promise.all(cases.map(([args]) => refused(args)));
+  runs.forEach((run, i) => expect([run.status, run.stderr], cases[i]![0].join(' ')).toEqual([2, `bench: ${cases[i]![1]}\n`]));
+}
+
 describe('npm run bench, as a user runs it', () => {
   it('with --peer torch and RNN_TORCH_PYTHON a python without torch, says so and how to install it, and goes on without the peer', async () => {
     expect(await firstLine(['--peer', 'torch', ...SMALL], { RNN_TORCH_PYTHON: NO_TORCH })).toBe(
@@ -78,8 +84,7 @@ describe('npm run bench, as a user runs it', () => {
       [['--fast'], "unknown flag '--fast'; npm run bench -- --help lists them"],
       [['models'], "unknown flag 'models': did you mean --models? npm run bench -- --help lists them"],
     ];
-    const runs = await Promise.all(cases.map(([args]) => refused(args)));
-    runs.forEach((run, i) => expect([run.status, run.stderr], cases[i]![0].join(' ')).toEqual([2, `bench: ${cases[i]![1]}\n`]));
+    await expectRefused(cases);
   });
 
   it('reads --flag=value as --flag value, as rnn\'s flags are read, and refuses a value to a switch', async () => {
@@ -88,8 +93,7 @@ describe('npm run bench, as a user runs it', () => {
       [['--workers='], "--workers: whole numbers from 1, comma-separated, not ''"],
       [['--json=yes'], '--json takes no value (it is a switch), not \'yes\''],
     ];
-    const runs = await Promise.all(cases.map(([args]) => refused(args)));
-    runs.forEach((run, i) => expect([run.status, run.stderr], cases[i]![0].join(' ')).toEqual([2, `bench: ${cases[i]![1]}\n`]));
+    await expectRefused(cases);
   });
 
   it('refuses a value a list flag gives twice, which it would measure twice', async () => {
@@ -98,8 +102,7 @@ describe('npm run bench, as a user runs it', () => {
       [['--models', 'gru-2x96,gru-2x96'], "--models: 'gru-2x96' is given twice in 'gru-2x96,gru-2x96'; each is measured once"],
       [['--kernels', 'js,js'], "--kernels: 'js' is given twice in 'js,js'; each is measured once"],
     ];
-    const runs = await Promise.all(cases.map(([args]) => refused(args)));
-    runs.forEach((run, i) => expect([run.status, run.stderr], cases[i]![0].join(' ')).toEqual([2, `bench: ${cases[i]![1]}\n`]));
+    await expectRefused(cases);
   });
 
   it('refuses a flag given without the one it goes with, where it would be left unread', async () => {
@@ -108,7 +111,6 @@ describe('npm run bench, as a user runs it', () => {
       [['--clients', '2', ...SMALL], '--clients goes with --serve (concurrent clients of --serve): give --serve too, or leave --clients out'],
       [['--serve', '--seconds', '1', '--models', 'gru-2x96'], '--models does not go with --serve, which measures rnn serve alone, with --seconds, --clients and --json'],
     ];
-    const runs = await Promise.all(cases.map(([args]) => refused(args)));
-    runs.forEach((run, i) => expect([run.status, run.stderr], cases[i]![0].join(' ')).toEqual([2, `bench: ${cases[i]![1]}\n`]));
+    await expectRefused(cases);
   }, LIMIT_MS + 10_000);
 });

@@ -39,6 +39,15 @@ const PRIDE = '🏳️‍🌈';
 const WANT = 'می‌خواهم'; // Persian "I want": می, U+200C, خواهم
 const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' });
 
+/** The word units `text`, as the one document of a file `long.txt`, reads as under `rule`, a token allowed 8 characters. */
+function readAsLongFile(text: string, rule: WordRule): unknown[] {
+  const source: CorpusSource = {
+    files: [{ path: 'long.txt', bytes: text.length, sha256: '' }], docs: 'file', sentenceRule: 1, documents: 1, totalTokens: text.length,
+    pieces: () => [text, DOCUMENT_END],
+  };
+  return [...wordUnits(source, rule, 8)];
+}
+
 describe('tokenizer rules version 2', () => {
   it('keeps an emoji sequence, a skin tone, a flag, a keycap and a word with a zero-width non-joiner whole', () => {
     const text = `${FAMILY} ${PRIDE} ${WANT} 👍🏽👍 ❤️‍🔥 #️⃣ 🇫🇷🇯🇵🇩 🏴󠁧󠁢󠁳󠁣󠁴󠁿 don't 3.5!`;
@@ -131,19 +140,14 @@ describe('tokenizer rules version 2', () => {
   });
 
   it('refuses a token too long to hold naming the file and what its rule reads as one token', () => {
-    const source = (text: string): CorpusSource => ({
-      files: [{ path: 'long.txt', bytes: text.length, sha256: '' }], docs: 'file', sentenceRule: 1, documents: 1, totalTokens: text.length,
-      pieces: () => [text, DOCUMENT_END],
-    });
-    const read = (text: string, rule: WordRule): unknown[] => [...wordUnits(source(text), rule, 8)];
-    expect(() => read('ok well-known-thing', 1)).toThrow(
+    expect(() => readAsLongFile('ok well-known-thing', 1)).toThrow(
       "long.txt: a token of more than 8 characters (under word rules version 1: letters, marks and digits joined by ' ’ - . , " +
         'with nothing else between them), which the word level cannot read');
-    expect(() => read('ok well-known-thing', 2)).toThrow(/^long\.txt: a token of more than 8 characters \(under word rules version 2: letters, /);
+    expect(() => readAsLongFile('ok well-known-thing', 2)).toThrow(/^long\.txt: a token of more than 8 characters \(under word rules version 2: letters, /);
     // runs that only version 2 holds as one token: an emoji sequence, a character with its extenders, regional indicators
     for (const run of [`${FAMILY}\u200d👦`, `!${'\u200c'.repeat(9)}`, '🇫🇷🇯🇵🇫🇷']) {
-      expect(read(`ab ${run}`, 1).flat()).toContain('ab');
-      expect(() => read(`ab ${run}`, 2)).toThrow(/zero-width joiners .* regional indicators/);
+      expect(readAsLongFile(`ab ${run}`, 1).flat()).toContain('ab');
+      expect(() => readAsLongFile(`ab ${run}`, 2)).toThrow(/zero-width joiners .* regional indicators/);
     }
   });
 });
@@ -224,14 +228,9 @@ describe('tokenizer rules version 3', () => {
   });
 
   it('says what it reads as one token where a token is too long to hold', () => {
-    const source = (text: string): CorpusSource => ({
-      files: [{ path: 'long.txt', bytes: text.length, sha256: '' }], docs: 'file', sentenceRule: 1, documents: 1, totalTokens: text.length,
-      pieces: () => [text, DOCUMENT_END],
-    });
-    const read = (text: string, rule: WordRule): unknown[] => [...wordUnits(source(text), rule, 8)];
     for (const run of ['١٢٬٣٤٥٬٦٧٨٫٩', 'צה״ל׳ת״א׳בג', `ab${RLM}cd${LRM}ef${ALM}gh`]) {
-      expect(read(`ab ${run}`, 2).flat()).toContain('ab');
-      expect(() => read(`ab ${run}`, 3)).toThrow(/^long\.txt: a token of more than 8 characters \(under word rules version 3: letters, marks and digits joined by ' ’ - ׳ ״ . , ٫ ٬ /);
+      expect(readAsLongFile(`ab ${run}`, 2).flat()).toContain('ab');
+      expect(() => readAsLongFile(`ab ${run}`, 3)).toThrow(/^long\.txt: a token of more than 8 characters \(under word rules version 3: letters, marks and digits joined by ' ’ - ׳ ״ . , ٫ ٬ /);
     }
   });
 });
