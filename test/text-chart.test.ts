@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { colourLevel } from '../src/cli/color.js';
 import { nextCommands, rnnCommand, shellWord, validationChart } from '../src/cli/train-summary.js';
@@ -63,6 +64,24 @@ describe('the end of a training run on a terminal', () => {
     expect(nextCommands(done(null), false)).toEqual(['sample it:   rnn sample --checkpoint checkpoints/run/latest.json']);
     expect(nextCommands({ ...done(null), savedStep: null }, true)).toEqual([]);
     expect(shellWord("my run/it's.json")).toBe(`'my run/it'\\''s.json'`);
+  });
+
+  it('quotes a word with a control character or a bidirectional override so that bash reads back the same bytes and the terminal sees neither', () => {
+    const words = ['run\u001b[31m/latest.json', 'two\nlines', 'a\ttab', 'evil\u202etxt.json', "it's\u001b", 'back\\slash\u0007', '\u0085é\u2066 x'];
+    for (const word of words) {
+      const quoted = shellWord(word);
+      expect(quoted).not.toMatch(/[\p{Cc}\u202a-\u202e\u2066-\u2069]/u);
+      for (const locale of ['C', 'C.UTF-8']) {
+        expect(execFileSync('bash', ['-c', `printf %s ${quoted}`], { encoding: 'utf8', env: { ...process.env, LC_ALL: locale } })).toBe(word);
+      }
+    }
+    expect(shellWord('run\u001b[31m/latest.json')).toBe(String.raw`$'run\e[31m/latest.json'`);
+    expect(shellWord('evil\u202etxt')).toBe(String.raw`$'evil\xe2\x80\xaetxt'`);
+    expect(shellWord("it's\u001b")).toBe(String.raw`$'it\'s\e'`);
+    for (const plain of ['checkpoints/run/latest.json', "my run/it's.json", 'back\\slash', 'café.json']) {
+      expect(execFileSync('bash', ['-c', `printf %s ${shellWord(plain)}`], { encoding: 'utf8' })).toBe(plain);
+    }
+    expect(shellWord('café.json')).toBe(`'café.json'`);
   });
 
   it('writes the command as it was run: rnn by that name, else node and the launcher from here', () => {

@@ -18,12 +18,12 @@ function fieldPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-/**
- * Text a message quotes from a file or a request, with the characters a terminal would act on
- * (controls, and the bidirectional overrides that reorder what follows) written as `\u001b`.
- */
+/** The characters a terminal would act on: controls, and the bidirectional overrides that reorder what follows. */
+export const TERMINAL_CONTROL = /[\p{Cc}\u202a-\u202e\u2066-\u2069]/u;
+
+/** Text a message quotes from a file or a request, with each TERMINAL_CONTROL character written as `\u001b`. */
 export function visible(text: string): string {
-  return text.replace(/[\p{Cc}\u202a-\u202e\u2066-\u2069]/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return text.replace(new RegExp(TERMINAL_CONTROL, 'gu'), (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** A value as it appears in a message: short, on one line. */
