@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { diskSize } from '../src/checkpoint/size.js';
-import { rnnCommand } from '../src/cli/train-summary.js';
+import { rnnCommand, shellWord } from '../src/cli/train-summary.js';
+import { visible } from '../src/input/issues.js';
 import { BIN, finish, signalOnce, startRnn, stdoutShows, TINY_RUN } from './helpers/cli.js';
 import { fileHashes, scratchFolder } from './helpers/files.js';
 import { speeches } from './helpers/speeches.js';
@@ -508,5 +509,42 @@ describe('9. smaller losses', () => {
     const run = await rnn(['train', corpus, ...TINY_RUN, '--lr', '1e400', '--out', at('lr')]);
     expect(run.code).toBe(1);
     expectOneLine(run.stderr, /^rnn: --lr: must be a finite number \(got 1e400\)$/m);
+  });
+});
+
+describe('10. a control character in a path', () => {
+  it('never reaches the terminal from a run\'s own lines, and the command to go on resumes that run when bash runs it', async () => {
+    const red = '\u001b[31m';
+    const text = at(`corpus${red}.txt`);
+    writeFileSync(text, speeches(4000));
+    const out = at(`run${red}`);
+    const latest = join(out, 'latest.json');
+    const child = start(['train', text, ...TINY_RUN, ...ENDLESS, '--out', out]);
+    let progress = '';
+    const onProgress = (chunk: Buffer) => {
+      progress += chunk.toString();
+      if (!progress.includes('saved latest')) return;
+      child.stderr!.off('data', onProgress);
+      child.kill('SIGINT');
+    };
+    child.stderr!.on('data', onProgress);
+    const run = await finish(child);
+    expect(run.code).toBe(130);
+    expect(run.stderr).not.toContain('\u001b');
+    expect(run.stderr).toContain(`data: ${visible(text)}: `);
+    expect(run.stderr).toContain(`checkpoints: ${visible(latest)} (best: ${visible(join(out, 'best.json'))})\n`);
+    expect(run.stderr).toContain(`saved latest checkpoint ${visible(latest)} (step 20)\n`);
+    const lines = run.stderr.split('\n');
+    expect(lines.find((line) => line.startsWith('done, interrupted (SIGINT), '))).toContain(`; latest: ${visible(latest)}`);
+    expect(run.stderr).toContain(`sample it:   ${rnnCommand(BIN, dir)} sample --checkpoint ${shellWord(join(out, 'best.json'))}\n`);
+    expect(lines.find((line) => line.startsWith('rnn: interrupted by SIGINT at step '))).toContain(`; saved ${visible(latest)}; go on with: `);
+    const goOn = /go on with: (.*)$/m.exec(run.stderr)![1]!;
+    expect(goOn).toBe(`${rnnCommand(BIN, dir)} train --resume ${shellWord(latest)}`);
+    const step = loadCheckpoint(latest).training.step;
+    const resumed = spawnSync('bash', ['-c', `${goOn} --max-steps ${step + 2}`], { cwd: dir, encoding: 'utf8', env: { ...process.env, RNN_DEBUG: '' } });
+    expect(resumed.status).toBe(0);
+    expect(resumed.stderr).not.toContain('\u001b');
+    expect(resumed.stderr).toContain(`resuming ${visible(latest)} at step ${step}: `);
+    expect(loadCheckpoint(latest).training.step).toBe(step + 2);
   });
 });

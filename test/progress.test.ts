@@ -112,6 +112,20 @@ describe('the start lines of plain progress', () => {
     expect(limits(90)).toMatch(/^until: 1m30s; /);
   });
 
+  it('show a control character in a path escaped: the fine-tuned checkpoint, the prepared folder and its corpus, the checkpoints', () => {
+    const red = '\u001b[31m';
+    const output = plainOutput({
+      ...start, corpus: [`/tmp/tiny${red}.txt`], prepared: `/tmp/ids${red}`,
+      initFrom: { path: `/tmp/base${red}.json`, sha256: '0'.repeat(64), step: 3 },
+      out: { latest: `run${red}/latest.json`, best: `run${red}/best.json` },
+    });
+    expect(output).not.toContain('\u001b');
+    const [first, data, until] = output.split('\n');
+    expect(first).toMatch(/^fine-tuning \/tmp\/base\\u001b\[31m\.json: gru /);
+    expect(data).toMatch(/^data: \/tmp\/ids\\u001b\[31m \(prepared from \/tmp\/tiny\\u001b\[31m\.txt\): /);
+    expect(until).toMatch(/; checkpoints: run\\u001b\[31m\/latest\.json \(best: run\\u001b\[31m\/best\.json\)$/);
+  });
+
   it('group the count of the tokens --extend-vocab added, as every count', () => {
     const vocabAdded = Array.from({ length: 2187 }, (_, i) => String.fromCodePoint(0x4e00 + i));
     expect(plainOutput({ ...start, vocabAdded }).split('\n')[0]).toMatch(/, vocabulary 5 \(2,187 added: /);

@@ -6,6 +6,7 @@ import { DEFAULT_CORPUS } from '../../train/data.js';
 import { STDIN_NAME, corpusArguments } from '../../text/corpus-files.js';
 import { TRAIN_OPTIONS } from '../../train/options.js';
 import { DIVERGED_AFTER, type Divergence, type TrainResult, train } from '../../train/trainer.js';
+import { visible } from '../../input/issues.js';
 import { warningText } from '../errors.js';
 import { type Output, outputClosed, outputFailureText, readerGone, whenOutputCloses } from '../pipes.js';
 import { exitStatusAfter } from '../signals.js';
@@ -138,8 +139,8 @@ function resumeCommand(result: TrainResult, start: StartEvent | null): string {
 }
 
 function savedText(result: TrainResult): string {
-  return result.savedStep === result.step ? `saved ${result.latest}` :
-    result.savedStep === null ? 'nothing was saved' : `kept ${result.latest} (step ${result.savedStep})`;
+  return result.savedStep === result.step ? `saved ${visible(result.latest)}` :
+    result.savedStep === null ? 'nothing was saved' : `kept ${visible(result.latest)} (step ${result.savedStep})`;
 }
 
 /** The one line for a diverged run: what happened, what was kept, what to change. */
@@ -147,7 +148,7 @@ function divergedText(result: TrainResult, start: StartEvent | null): string {
   const settings = start?.settings;
   const advice = [`lower --lr${settings ? ` (it was ${settings.lr})` : ''}`];
   if (settings && settings.clip === null) advice.push('turn on --clip (e.g. --clip 5)');
-  const kept = result.savedStep === null ? 'nothing was saved' : `kept the last good checkpoint, ${result.latest} (step ${result.savedStep})`;
+  const kept = result.savedStep === null ? 'nothing was saved' : `kept the last good checkpoint, ${visible(result.latest)} (step ${result.savedStep})`;
   return `training diverged at step ${result.step}: ${DIVERGENCE_TEXT[result.divergence ?? 'steps'](result)}; ${kept}; ` +
     `${advice.join(' or ')} and train again`;
 }
