@@ -62,6 +62,10 @@ describe('the eval line of plain progress', () => {
     expect(evalLine('To be\nor')).toBe('eval step 10: val loss 1.500 (best), train 2.000 | sample: "To be\\nor"\n');
   });
 
+  it('shows a control character JSON leaves as it is (C1, a bidirectional override) escaped, as every message does', () => {
+    expect(evalLine('a\u009b31mb\u202ec')).toBe('eval step 10: val loss 1.500 (best), train 2.000 | sample: "a\\u009b31mb\\u202ec"\n');
+  });
+
   it('cuts a sample of huge tokens to 160 characters of its JSON', () => {
     const line = evalLine('word'.repeat(100_000));
     expect(line.startsWith('eval step 10: val loss 1.500 (best), train 2.000 | sample: "wordword')).toBe(true);
@@ -124,6 +128,10 @@ describe('the start lines of plain progress', () => {
     expect(first).toMatch(/^fine-tuning \/tmp\/base\\u001b\[31m\.json: gru /);
     expect(data).toMatch(/^data: \/tmp\/ids\\u001b\[31m \(prepared from \/tmp\/tiny\\u001b\[31m\.txt\): /);
     expect(until).toMatch(/; checkpoints: run\\u001b\[31m\/latest\.json \(best: run\\u001b\[31m\/best\.json\)$/);
+  });
+
+  it('show a token --extend-vocab added with a control character escaped', () => {
+    expect(plainOutput({ ...start, vocabAdded: ['\u009b', '\u202e'] }).split('\n')[0]).toContain('(2 added: "\\u009b" "\\u202e")');
   });
 
   it('group the count of the tokens --extend-vocab added, as every count', () => {

@@ -101,7 +101,7 @@ const ADDED_SHOWN = 8;
 
 /** The tokens --extend-vocab added, quoted, the first ADDED_SHOWN. */
 function addedText(tokens: readonly string[]): string {
-  const shown = tokens.slice(0, ADDED_SHOWN).map((token) => JSON.stringify(token)).join(' ');
+  const shown = tokens.slice(0, ADDED_SHOWN).map((token) => visible(JSON.stringify(token))).join(' ');
   return tokens.length > ADDED_SHOWN ? `${shown} and ${tokens.length - ADDED_SHOWN} more` : shown;
 }
 
@@ -134,9 +134,9 @@ const PLAIN = new Chalk({ level: 0 });
 /** The most UTF-16 units of an eval sample's JSON a line shows, so that a model of huge tokens does not flood the terminal. */
 const SAMPLE_SHOWN = 160;
 
-/** An eval sample as a line shows it: as JSON, cut to SAMPLE_SHOWN. */
+/** An eval sample as a line shows it: as JSON, what JSON leaves of a terminal's controls escaped (visible), cut to SAMPLE_SHOWN. */
 function sampleText(sample: string): string {
-  return cutShort(JSON.stringify(sample), SAMPLE_SHOWN);
+  return cutShort(visible(JSON.stringify(sample)), SAMPLE_SHOWN);
 }
 
 function evalText(e: EvalEvent): string {
