@@ -1,6 +1,6 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import cliProgress from 'cli-progress';
-import { cutShort, visible } from '../input/issues.js';
+import { quoted, visible } from '../input/issues.js';
 import type { CheckpointEvent, DoneEvent, EvalEvent, StartEvent, StepEvent, TrainEvent } from '../train/events.js';
 import { TOKEN_UNITS, type TokenUnit, grouped } from '../text/vocab.js';
 import { vocabularyCoverage } from '../text/word-vocab.js';
@@ -101,7 +101,7 @@ const ADDED_SHOWN = 8;
 
 /** The tokens --extend-vocab added, quoted, the first ADDED_SHOWN. */
 function addedText(tokens: readonly string[]): string {
-  const shown = tokens.slice(0, ADDED_SHOWN).map((token) => visible(JSON.stringify(token))).join(' ');
+  const shown = tokens.slice(0, ADDED_SHOWN).map((token) => quoted(token)).join(' ');
   return tokens.length > ADDED_SHOWN ? `${shown} and ${tokens.length - ADDED_SHOWN} more` : shown;
 }
 
@@ -134,9 +134,9 @@ const PLAIN = new Chalk({ level: 0 });
 /** The most UTF-16 units of an eval sample's JSON a line shows, so that a model of huge tokens does not flood the terminal. */
 const SAMPLE_SHOWN = 160;
 
-/** An eval sample as a line shows it: as JSON, what JSON leaves of a terminal's controls escaped (visible), cut to SAMPLE_SHOWN. */
+/** An eval sample as a line shows it: quoted, cut to SAMPLE_SHOWN. */
 function sampleText(sample: string): string {
-  return cutShort(visible(JSON.stringify(sample)), SAMPLE_SHOWN);
+  return quoted(sample, SAMPLE_SHOWN);
 }
 
 function evalText(e: EvalEvent): string {

@@ -1,5 +1,5 @@
 import { basename, isAbsolute, relative } from 'node:path';
-import { TERMINAL_CONTROL } from '../input/issues.js';
+import { TERMINAL_CONTROL, replaceTerminalControls } from '../input/issues.js';
 import { textLossChart } from '../plot/text-chart.js';
 import type { DoneEvent } from '../train/events.js';
 
@@ -27,7 +27,7 @@ export function rnnCommand(script = process.argv[1] ?? '', cwd = process.cwd()):
 export function shellWord(word: string): string {
   if (/^[\w@%+=:,./-]+$/.test(word)) return word;
   if (!TERMINAL_CONTROL.test(word)) return `'${word.replace(/'/g, `'\\''`)}'`;
-  return `$'${word.replace(/[\\']/g, '\\$&').replace(new RegExp(TERMINAL_CONTROL, 'gu'), ansiEscape)}'`;
+  return `$'${replaceTerminalControls(word.replace(/[\\']/g, '\\$&'), ansiEscape)}'`;
 }
 
 /** The escapes of bash's `$'…'` that have a letter. */

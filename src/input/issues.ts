@@ -21,9 +21,22 @@ function fieldPath(path: readonly PropertyKey[]): string {
 /** The characters a terminal would act on: controls, and the bidirectional overrides that reorder what follows. */
 export const TERMINAL_CONTROL = /[\p{Cc}\u202a-\u202e\u2066-\u2069]/u;
 
+/** Every TERMINAL_CONTROL character, made once for each replace. */
+const TERMINAL_CONTROLS = new RegExp(TERMINAL_CONTROL, 'gu');
+
+/** `text` with each TERMINAL_CONTROL character written as `by` writes it: `visible`'s `\u001b`, a shell word's `\e`. */
+export function replaceTerminalControls(text: string, by: (character: string) => string): string {
+  return text.replace(TERMINAL_CONTROLS, by);
+}
+
 /** Text a message quotes from a file or a request, with each TERMINAL_CONTROL character written as `\u001b`. */
 export function visible(text: string): string {
-  return text.replace(new RegExp(TERMINAL_CONTROL, 'gu'), (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return replaceTerminalControls(text, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** A text quoted as JSON writes it, what JSON leaves of a terminal's controls escaped (`visible`), cut to `max` UTF-16 units. */
+export function quoted(text: string, max = Infinity): string {
+  return cutShort(visible(JSON.stringify(text)), max);
 }
 
 /** A value as it appears in a message: short, on one line. */
@@ -33,7 +46,8 @@ export function describeValue(value: unknown): string {
   if (Array.isArray(value)) return `an array of ${value.length}`;
   if (typeof value === 'object') return 'an object';
   if (typeof value === 'number') return String(value); // JSON writes Infinity and NaN as null
-  return cutShort(visible(JSON.stringify(value) ?? String(value)), 40);
+  if (typeof value === 'string') return quoted(value, 40);
+  return cutShort(visible(String(value)), 40);
 }
 
 /**
