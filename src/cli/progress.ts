@@ -67,13 +67,13 @@ function tokenUnit(start: StartEvent | null): TokenUnit {
   return TOKEN_UNITS[start?.settings.level ?? 'char'];
 }
 
-/** The lines a run starts with: the model, the data, the limits and where it saves, and its warnings. */
+/** The lines a run starts with: the model, the data, the limits and where it saves; a path's control characters shown (visible). */
 function startLines(e: StartEvent): string[] {
   const m = e.model;
   const unit = tokenUnit(e);
   const coverage = e.wordVocab && vocabularyCoverage(e.wordVocab, m.vocabSize);
   return [
-    `${e.resumedFrom ? `resuming ${visible(e.resumedFrom)} at step ${e.step}: ` : e.initFrom ? `fine-tuning ${visible(e.initFrom.path)}: ` : 'training '}` +
+    `${e.resumedFrom ? `resuming ${e.resumedFrom} at step ${e.step}: ` : e.initFrom ? `fine-tuning ${e.initFrom.path}: ` : 'training '}` +
       `${m.cell} ${m.numLayers}×${m.hiddenSize} (embed ${m.embedDim}${m.dropout > 0 ? `, dropout ${m.dropout}` : ''}), ` +
       `${grouped(e.parameters)} parameters, ${e.settings.level === 'word' ? 'word ' : ''}vocabulary ${grouped(m.vocabSize)}` +
       (coverage ? ` (${coverage})` : '') +
@@ -83,17 +83,14 @@ function startLines(e: StartEvent): string[] {
       `${grouped(e.stepsPerEpoch)} step${e.stepsPerEpoch === 1 ? '' : 's'} per epoch ` +
       `(batch ${e.settings.batch} × ${e.settings.seqLen}), ${e.settings.workers} worker${e.settings.workers === 1 ? '' : 's'}, ` +
       `${e.settings.kernels} kernels`,
-    `until: ${limitsText(e)}; checkpoints: ${visible(e.out.latest)}${e.valTokens > 0 ? ` (best: ${visible(e.out.best)})` : ''}`,
-  ];
+    `until: ${limitsText(e)}; checkpoints: ${e.out.latest}${e.valTokens > 0 ? ` (best: ${e.out.best})` : ''}`,
+  ].map(visible);
 }
 
-/**
- * Where the run's tokens come from: its corpus, or the prepared folder it reads them from and the text that was made of,
- * each path as `visible` shows it.
- */
+/** Where the run's tokens come from: its corpus, or the prepared folder it reads them from and the text that was made of. */
 function dataText(e: StartEvent): string {
-  const corpus = e.corpus.length === 1 ? visible(e.corpus[0]!) : `${e.corpus.length} files`;
-  return e.prepared === undefined ? corpus : `${visible(e.prepared)} (prepared from ${corpus})`;
+  const corpus = e.corpus.length === 1 ? e.corpus[0]! : `${e.corpus.length} files`;
+  return e.prepared === undefined ? corpus : `${e.prepared} (prepared from ${corpus})`;
 }
 
 /** The tokens --extend-vocab added that the start line names. */
@@ -145,18 +142,18 @@ function evalText(e: EvalEvent): string {
 }
 
 function savedText(e: CheckpointEvent): string {
-  return `saved ${e.kind} checkpoint ${visible(e.path)} (step ${e.step})`;
+  return visible(`saved ${e.kind} checkpoint ${e.path} (step ${e.step})`);
 }
 
 function doneText(e: DoneEvent): string {
   const why = e.reason === 'interrupted' ? `interrupted (${e.signal})` : e.reason === 'diverged' ? 'diverged' :
     `reached ${e.reason === 'time' ? '--time' : `--${e.reason}`}`;
   const saved = e.savedStep === null ? 'nothing saved' :
-    `latest: ${visible(e.latest)}${e.savedStep === e.step ? '' : ` (step ${e.savedStep})`}${e.best ? `, best: ${visible(e.best)}` : ''}`;
-  return (
+    `latest: ${e.latest}${e.savedStep === e.step ? '' : ` (step ${e.savedStep})`}${e.best ? `, best: ${e.best}` : ''}`;
+  return visible(
     `done, ${why}, at step ${e.step} (epoch ${e.epoch.toFixed(2)}) after ${formatDuration(e.elapsedSeconds)}: ` +
     `train ${loss(e.trainLoss)}, val ${loss(e.valLoss)}, best val ${loss(e.bestValLoss)}; ` +
-    `${saved}${e.skipped > 0 ? `; ${e.skipped} steps skipped (not finite)` : ''}`
+    `${saved}${e.skipped > 0 ? `; ${e.skipped} steps skipped (not finite)` : ''}`,
   );
 }
 

@@ -113,16 +113,18 @@ async function runTrain(corpus: string[], flags: Record<string, unknown>): Promi
  */
 function reportUnfinished(result: TrainResult, start: StartEvent | null, failure: OutputFailure | null): void {
   const failed = failure === null ? null : outputFailureText(failure.output, failure.error);
+  // a path's control characters shown (visible); the command to paste quotes them already (shellWord)
+  const say = (line: string): void => void process.stderr.write(`rnn: ${visible(line)}\n`);
   if (result.reason === 'interrupted') {
     const why = failed !== null ? `${failed}; stopped` :
       result.signal === 'SIGPIPE' ? 'stdout closed (SIGPIPE)' : `interrupted by ${result.signal}`;
-    process.stderr.write(`rnn: ${why} at step ${result.step}; ${savedText(result)}; go on with: ${resumeCommand(result, start)}\n`);
+    say(`${why} at step ${result.step}; ${savedText(result)}; go on with: ${resumeCommand(result, start)}`);
     process.exitCode = failed !== null ? 1 : exitStatusAfter(result.signal);
   } else if (result.reason === 'diverged') {
-    process.stderr.write(`rnn: ${divergedText(result, start)}\n`);
+    say(divergedText(result, start));
     process.exitCode = 1;
   } else if (failed !== null) {
-    process.stderr.write(`rnn: ${failed}\n`);
+    say(failed);
     process.exitCode = 1;
   }
 }
@@ -139,8 +141,8 @@ function resumeCommand(result: TrainResult, start: StartEvent | null): string {
 }
 
 function savedText(result: TrainResult): string {
-  return result.savedStep === result.step ? `saved ${visible(result.latest)}` :
-    result.savedStep === null ? 'nothing was saved' : `kept ${visible(result.latest)} (step ${result.savedStep})`;
+  return result.savedStep === result.step ? `saved ${result.latest}` :
+    result.savedStep === null ? 'nothing was saved' : `kept ${result.latest} (step ${result.savedStep})`;
 }
 
 /** The one line for a diverged run: what happened, what was kept, what to change. */
@@ -148,7 +150,7 @@ function divergedText(result: TrainResult, start: StartEvent | null): string {
   const settings = start?.settings;
   const advice = [`lower --lr${settings ? ` (it was ${settings.lr})` : ''}`];
   if (settings && settings.clip === null) advice.push('turn on --clip (e.g. --clip 5)');
-  const kept = result.savedStep === null ? 'nothing was saved' : `kept the last good checkpoint, ${visible(result.latest)} (step ${result.savedStep})`;
+  const kept = result.savedStep === null ? 'nothing was saved' : `kept the last good checkpoint, ${result.latest} (step ${result.savedStep})`;
   return `training diverged at step ${result.step}: ${DIVERGENCE_TEXT[result.divergence ?? 'steps'](result)}; ${kept}; ` +
     `${advice.join(' or ')} and train again`;
 }
