@@ -69,7 +69,7 @@ describe('fine-tuning', () => {
     const first = [...line][0]!;
     expect(data.vocab.idOf(first)).toBe(model.vocab.tokens.indexOf(first));
     expect(data.vocab.idOf(first)).toBeGreaterThan(20);
-    expect(data.unknown).toEqual({ occurrences: 0, distinct: 0, top: [] });
+    expect(data.unknown).toEqual({ occurrences: 0, distinct: 0, top: [], lineBreaks: 0 });
     // without new tokens the run starts from the base's weights exactly
     const start = fineTuneStart(model, data, { ...model.file.model.config }, settings, false);
     expect(start.params).toEqual(model.file.model.params);
@@ -183,9 +183,31 @@ describe('fine-tuning', () => {
     const folder = join(dir, 'prepared-whole-files');
     writePreparedFolder([verse], { level: 'char', docs: 'file', valFrac: 0.1, minCount: 1 }, folder);
     const refused = await train({ ...SMALL, initFrom: lineBase.latest, maxSteps: 1, out: freshOut() }, [folder]).catch((e: unknown) => e);
-    expect(userMessage(refused)).toMatch(new RegExp(`^the prepared folder ${folder} is cut by --docs file: .* reads documents by --docs line and has no ` +
-      'line break in its vocabulary, so each line break inside a document read by --docs file would be <UNK>: prepare the corpus again with --docs line, ' +
+    expect(userMessage(refused)).toMatch(new RegExp(`^the prepared folder ${folder} is cut by --docs file: its documents hold [\\d,]+ line breaks, and .* ` +
+      'reads documents by --docs line and has no line break in its vocabulary, so each would be <UNK>: prepare the corpus again with --docs line, ' +
       'or add --extend-vocab to add the line break$'));
+  });
+
+  it('takes any --docs for a base without the line break where the documents it cuts hold none, and names how many it refuses', async () => {
+    // one long line, no line break anywhere: no rule puts a line break inside a document
+    const unbroken = textFile('unbroken.txt', speeches(6_000).replace(/\s+/g, ' '));
+    for (const docs of ['file', 'blank', 'sentence'] as const) {
+      const warnings: string[] = [];
+      const tuned = await train({ ...SMALL, initFrom: lineBase.latest, docs, maxSteps: 1, out: freshOut() }, [unbroken], {
+        onWarning: (warning) => warnings.push(userMessage(warning)!),
+      });
+      expect(loadCheckpoint(tuned.latest).corpus!.docs, docs).toBe(docs);
+      expect(warnings.filter((w) => w.includes('"\\n"')), docs).toEqual([]);
+    }
+    const folder = join(scratch.folder(), 'prepared-unbroken');
+    writePreparedFolder([unbroken], { level: 'char', docs: 'file', valFrac: 0.1, minCount: 1 }, folder);
+    const fromFolder = await train({ ...SMALL, initFrom: lineBase.latest, maxSteps: 1, out: freshOut() }, [folder]);
+    expect(loadCheckpoint(fromFolder.latest).corpus!.docs).toBe('file');
+    // the sonnets' stanzas hold line breaks: refused, with how many
+    const stanzaBreaks = readFileSync(verse, 'utf8').split(/\n[ \t]*\n/).map((stanza) => stanza.trim().split('\n').length - 1)
+      .reduce((sum, n) => sum + n, 0);
+    const refused = await train({ ...SMALL, initFrom: lineBase.latest, docs: 'blank', maxSteps: 1, out: freshOut() }, [verse]).catch((e: unknown) => e);
+    expect(userMessage(refused)).toMatch(new RegExp(`^--docs blank: the documents it cuts the text into hold ${stanzaBreaks.toLocaleString('en-US')} line breaks, `));
   });
 
   it('where line breaks read as <UNK> in a base that reads documents by a rule, the warning says which --docs reads them', async () => {
@@ -355,7 +377,7 @@ describe('fine-tuning', () => {
       [['--init-from', folder],
         /^rnn: .*prepared-not-a-model is a folder with no checkpoint in it, neither best\.json nor latest\.json \(a prepared folder: data to train on, not a model\): name a checkpoint, or a run's folder$/],
       [['--init-from', lineBase.latest, '--docs', 'blank'],
-        /^rnn: --docs blank: .* reads documents by --docs line and has no line break in its vocabulary, so each line break inside a document read by --docs blank would be <UNK>: leave --docs out to read each line as a document, as it does, or add --extend-vocab to add the line break$/],
+        /^rnn: --docs blank: the documents it cuts the text into hold [\d,]+ line breaks, and .* reads documents by --docs line and has no line break in its vocabulary, so each would be <UNK>: leave --docs out to read each line as a document, as it does, or add --extend-vocab to add the line break$/],
       [['--extend-vocab'], /^rnn: --extend-vocab applies to fine-tuning only: give --init-from MODEL with it$/],
       [['--init-from', base.latest, '--resume', base.latest], /^rnn: --init-from starts a new run from a model, --resume goes on with one: give one of them$/],
       [['--init-from', exported, '--keep-optimizer'],

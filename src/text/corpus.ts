@@ -90,6 +90,8 @@ export interface UnknownTokens {
   distinct: number;
   /** The most frequent, most frequent first (ties in code-point order), at most `UNKNOWN_SHOWN` of them. */
   top: [token: string, count: number][];
+  /** The occurrences of the line break among them: line breaks inside documents (the stream holds no other). */
+  lineBreaks: number;
 }
 
 /** How many unknown tokens `UnknownTokens.top` keeps. */
@@ -244,7 +246,7 @@ function extendVocabulary(
 /** The report of the tokens that read as `<UNK>`, from each one's count. */
 export function unknownTokens(counts: ReadonlyMap<string, number>): UnknownTokens {
   const occurrences = [...counts.values()].reduce((sum, n) => sum + n, 0);
-  return { occurrences, distinct: counts.size, top: byFrequency(counts).slice(0, UNKNOWN_SHOWN) };
+  return { occurrences, distinct: counts.size, top: byFrequency(counts).slice(0, UNKNOWN_SHOWN), lineBreaks: counts.get(LINE_BREAK) ?? 0 };
 }
 
 /**

@@ -15,10 +15,10 @@ import { InputError, SettingError, type SettingNamer } from '../input/settings.j
 import { type PreparedData, withVocabulary } from '../text/corpus.js';
 import { type CorpusSkip, absoluteCorpusPath } from '../text/corpus-files.js';
 import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
-import type { DocsMode, DocumentRule } from '../text/documents.js';
+import type { DocumentRule } from '../text/documents.js';
 import { TOKEN_UNITS, type TextLevel, UNK, Vocabulary, grouped, percentOf } from '../text/vocab.js';
 import { DEFAULT_VOCAB_SIZE, vocabularyCoverage } from '../text/word-vocab.js';
-import { LINE_BREAK, WORD_RULE_VERSION } from '../text/words.js';
+import { WORD_RULE_VERSION } from '../text/words.js';
 import { type ParsedOptions, freshSettings, refuseClashes } from './options.js';
 import { type Restored, freshMoments, startingProgress } from './state.js';
 
@@ -60,14 +60,13 @@ export function loadBaseModel(given: string): BaseModel {
 /**
  * A fine-tuned run's settings: its level and architecture the base's (flags that say otherwise
  * are refused, all named in one line), its dropout and documents (--docs) the base's unless
- * given (`checkDocsForBase`), the rest from the flags or a fresh run's defaults (measured for
- * fine-tuning too: docs/finetune.md). `docsFrom` names the prepared folder the run reads, whose
- * --docs the options carry. The
- * seed, unless given, is drawn from the base's SHA-256: a stream of its own, the same each time.
+ * given (`checkDocumentsForBase` checks them once the text is read), the rest from the flags or
+ * a fresh run's defaults (measured for fine-tuning too: docs/finetune.md). The seed, unless
+ * given, is drawn from the base's SHA-256: a stream of its own, the same each time.
  * At the word level --vocab-size bounds --extend-vocab; it defaults to the larger of the base's
  * vocabulary and the vocabulary size it was built with.
  */
-export function fineTuneSettings(options: ParsedOptions, base: BaseModel, docsFrom: string | null = null): TrainSettings {
+export function fineTuneSettings(options: ParsedOptions, base: BaseModel): TrainSettings {
   const { config, level } = base.file.model;
   const from = base.file.path;
   const own = baseSettings(config, level);
@@ -83,7 +82,6 @@ export function fineTuneSettings(options: ParsedOptions, base: BaseModel, docsFr
         'which a fine-tuned model keeps whole: give a larger one, or leave it out');
   }
   if (options.keepOptimizer === true) checkKeptOptimizer(base, options.optimizer ?? TRAIN_DEFAULTS.optimizer);
-  if (options.docs !== undefined) checkDocsForBase(options.docs, base, options.extendVocab === true, docsFrom);
   const settings = freshSettings({ ...options, ...own, docs: options.docs ?? base.documents.docs });
   settings.dropout = options.dropout ?? config.dropout;
   if (options.seed === undefined) settings.seed = Number.parseInt(base.initFrom.sha256.slice(0, 8), 16);
@@ -93,22 +91,27 @@ export function fineTuneSettings(options: ParsedOptions, base: BaseModel, docsFr
 }
 
 /**
- * A --docs other than the base's is refused where its documents would hold line breaks (every
- * rule's but `line`'s) that the base's vocabulary lacks (a `line` model's never has one), each
- * then an <UNK>, unless --extend-vocab adds it. Where the vocabulary has the line break, any rule
- * reads the text: a prose model fine-tuned a line to a document, say.
+ * A rule other than the base's (--docs, or a prepared folder's, `docsFrom`) is refused where the
+ * documents it cut the new text into hold line breaks that read as <UNK> (the base's vocabulary
+ * lacks the line break, as a `line` model's always does), unless --extend-vocab adds it (what
+ * stays <UNK> the warning tells). Where the documents hold none (a text of one line, or any text
+ * read by `line`), any rule reads the text.
  */
-function checkDocsForBase(docs: DocsMode, base: BaseModel, extend: boolean, docsFrom: string | null): void {
-  const own = base.documents.docs;
-  if (docs === own || docs === 'line' || extend || base.vocab.idOf(LINE_BREAK) !== UNK) return;
+export function checkDocumentsForBase(
+  data: PreparedData, settings: TrainSettings, base: BaseModel, extend: boolean, docsFrom: string | null,
+): void {
+  const own = base.documents.docs, { docs } = settings;
+  const lineBreaks = data.unknown!.lineBreaks;
+  if (docs === own || lineBreaks === 0 || extend) return;
   throw new SettingError('docs', docs, (name) => {
     const given = `${name('docs')} ${docs}`;
     const lineRule = own === 'line' ? `leave ${name('docs')} out to read each line as a document, as it does`
       : `give ${name('docs')} line to read each line as a document`;
     const byLines = docsFrom === null ? lineRule : `prepare the corpus again with ${name('docs')} line`;
-    return `${docsFrom === null ? given : `the prepared folder ${docsFrom} is cut by ${given}`}: ${base.file.path} reads documents by ` +
-      `${name('docs')} ${own} and has no line break in its vocabulary, so each line break inside a document read by ${given} would be <UNK>: ` +
-      `${byLines}, or add ${name('extendVocab')} to add the line break`;
+    const held = `${grouped(lineBreaks)} line ${lineBreaks === 1 ? 'break' : 'breaks'}`;
+    return `${docsFrom === null ? `${given}: the documents it cuts the text into` : `the prepared folder ${docsFrom} is cut by ${given}: its documents`} ` +
+      `hold ${held}, and ${base.file.path} reads documents by ${name('docs')} ${own} and has no line break in its vocabulary, ` +
+      `so each would be <UNK>: ${byLines}, or add ${name('extendVocab')} to add the line break`;
   });
 }
 
@@ -149,7 +152,7 @@ export function fineTunePreparedData(data: PreparedData, settings: TrainSettings
  */
 export function fineTuneUnknownWarning(data: PreparedData, base: BaseModel, extend: boolean, settings: TrainSettings): InputError | null {
   const own = base.documents.docs;
-  const lineBreaks = own !== 'file' && data.unknown!.top.some(([token]) => token === LINE_BREAK);
+  const lineBreaks = own !== 'file' && data.unknown!.lineBreaks > 0;
   return unknownShareWarning(data, base.vocab.level, base.file.path, (name) =>
     (lineBreaks ? `${name('docs')} line reads each line break as the end of a document (${base.file.path} reads documents by ${name('docs')} ${own}); ` : '') +
       extendAdvice(name, base, extend, settings));

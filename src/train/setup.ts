@@ -15,7 +15,8 @@ import { vocabShortfallWarning } from '../text/word-vocab.js';
 import { recordedPreparedFolder, skippedNotice, type SkippedFile } from '../checkpoint/corpus.js';
 import { corpusName, loadRunData, preparedFolderOf, skipRunOutput, withPreparedSettings } from './data.js';
 import {
-  fineTuneSettings, fineTuneStart, fineTuneUnknownWarning, loadBaseModel, preparedUnknownWarning, unknownShareWarning,
+  checkDocumentsForBase, fineTuneSettings, fineTuneStart, fineTuneUnknownWarning, loadBaseModel, preparedUnknownWarning,
+  unknownShareWarning,
 } from './finetune.js';
 import {
   type ParsedOptions, type TrainOptions, defaultEvalEvery, freshSettings, limitsGiven, parseOptions, resumedSettings, runLimits,
@@ -70,7 +71,7 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
   const parsed = prepared === null || ckpt !== null ? parsedOptions
     : withPreparedSettings(parsedOptions, prepared, base === null ? undefined : base.vocab.level);
   const settings = ckpt ? resumedSettings(parsed, ckpt, resume!)
-    : base ? fineTuneSettings(parsed, base, prepared?.dir ?? null) : freshSettings(parsed);
+    : base ? fineTuneSettings(parsed, base) : freshSettings(parsed);
   const limits = runLimits(parsed, ckpt);
   const skipped: SkippedFile[] = [];
   // where the run writes, when known before the corpus is read: given, or where the resumed run wrote
@@ -78,6 +79,7 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
   const skip = skipRunOutput(knownOut, skipped);
   const extend = parsed.extendVocab === true;
   const data = loadRunData(given, prepared, settings, ckpt ? { ckpt, source: resume! } : base ? { base, extend } : null, skip);
+  if (base) checkDocumentsForBase(data, settings, base, extend, prepared?.dir ?? null);
   if (!ckpt && parsed.evalEvery === undefined) settings.evalEvery = defaultEvalEvery(data.val.length, settings.batch, settings.seqLen);
   const corpus = data.fingerprint.files.map((f) => f.path);
   const batches = new BatchSource(data.train, settings.batch, settings.seqLen, data.vocab.level);
