@@ -366,6 +366,9 @@ describe('fine-tuning', () => {
     expect((await rnnIn(dir, ['export', base.latest, '--out', exported])).status).toBe(0);
     const folder = join(dir, 'prepared-not-a-model');
     writePreparedFolder([verse], { level: 'char', docs: 'file', valFrac: 0.1, minCount: 1 }, folder);
+    // what examples/pytorch/train_ddp.py leaves: a folder of model.safetensors and summary.json
+    const ddpResult = scratch.folder();
+    expect((await rnnIn(dir, ['export', base.latest, '--out', join(ddpResult, 'model.safetensors')])).status).toBe(0);
     const cases: [string[], RegExp][] = [
       [['--init-from', wordBase.latest, '--level', 'char'],
         /^rnn: --level char contradicts .*, which has --level word: leave it out, a fine-tuned model keeps its base's architecture and level$/],
@@ -376,6 +379,8 @@ describe('fine-tuning', () => {
       [['--init-from', verse], /^rnn: .*sonnets\.txt is not JSON: .*; expected a checkpoint \(rnn-checkpoint\/1\), an rnn-state\/1 file or a \.safetensors file$/],
       [['--init-from', folder],
         /^rnn: .*prepared-not-a-model is a folder with no checkpoint in it, neither best\.json nor latest\.json \(a prepared folder: data to train on, not a model\): name a checkpoint, or a run's folder$/],
+      [['--init-from', ddpResult],
+        new RegExp(`^rnn: --init-from ${ddpResult} is a folder with no checkpoint in it, neither best\\.json nor latest\\.json, but a model file: give --init-from ${ddpResult}/model\\.safetensors$`)],
       [['--init-from', lineBase.latest, '--docs', 'blank'],
         /^rnn: --docs blank: the documents it cuts the text into hold [\d,]+ line breaks, and .* reads documents by --docs line and has no line break in its vocabulary, so each would be <UNK>: leave --docs out to read each line as a document, as it does, or add --extend-vocab to add the line break$/],
       [['--extend-vocab'], /^rnn: --extend-vocab applies to fine-tuning only: give --init-from MODEL with it$/],

@@ -29,6 +29,18 @@ function folderCheckpoint(dir: string): string {
   throw new CheckpointError(`${dir} is a folder with no checkpoint in it, neither ${best} nor ${latest}${prepared}: name a checkpoint, or a run's folder`);
 }
 
+/**
+ * The model file (`.safetensors`, as examples/pytorch/train_ddp.py writes its `model.safetensors`)
+ * in `dir`, where it is a folder with no checkpoint of a run in it; null otherwise. The first by name.
+ */
+export function modelFileInFolder(dir: string): string | null {
+  if (!isFolder(dir)) return null;
+  const names = readdirSync(dir).filter((name) => !isTempFile(name)).sort();
+  if (names.includes(RUN_FOLDER_FILES.best) || names.includes(RUN_FOLDER_FILES.latest)) return null;
+  const model = names.find((name) => name.endsWith('.safetensors') && statSync(join(dir, name), { throwIfNoEntry: false })?.isFile());
+  return model === undefined ? null : join(dir, model);
+}
+
 /** Whether the file at `path` begins as a checkpoint does (`format` is written first); false for none, or one unreadable. */
 export function startsLikeCheckpoint(path: string): boolean {
   return formatWrittenFirst(path) === CHECKPOINT_FORMAT;
