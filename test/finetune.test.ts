@@ -150,6 +150,11 @@ describe('fine-tuning', () => {
     });
     expect(loadCheckpoint(full.latest).vocab).toEqual(baseVocab);
     expect(warnings).toEqual([expect.stringMatching(/; --extend-vocab added none: the vocabulary is full at --vocab-size 300, give a larger one$/)]);
+    // a --vocab-size below the base's vocabulary is refused, the sizes written as every count is
+    const largeBase = await train({ ...SMALL, level: 'word', vocabSize: 1_200, maxSteps: 1, out: freshOut() }, [prose]);
+    expect(loadCheckpoint(largeBase.latest).vocab).toHaveLength(1_200);
+    const refused = await train({ ...options, initFrom: largeBase.latest, vocabSize: 1_100 }, [verse]).catch((e: unknown) => e);
+    expect(userMessage(refused)).toMatch(/^--vocab-size 1100 is smaller than the vocabulary of .* \(1,200 entries\), which a fine-tuned model keeps whole: /);
   });
 
   it('reads the new text into documents as the base read its own (--docs), unless told otherwise where the vocabulary allows', async () => {

@@ -85,7 +85,7 @@ export function fineTuneSettings(options: ParsedOptions, base: BaseModel): Train
   }
   if (options.vocabSize !== undefined && options.vocabSize < base.vocab.size && level === 'word') {
     throw new SettingError('vocabSize', options.vocabSize, (name) =>
-      `${name('vocabSize')} ${options.vocabSize} is smaller than the vocabulary of ${from} (${base.vocab.size} entries), ` +
+      `${name('vocabSize')} ${options.vocabSize} is smaller than the vocabulary of ${from} (${grouped(base.vocab.size)} entries), ` +
         'which a fine-tuned model keeps whole: give a larger one, or leave it out');
   }
   if (options.keepOptimizer === true) checkKeptOptimizer(base, options.optimizer ?? TRAIN_DEFAULTS.optimizer);
