@@ -99,7 +99,7 @@ const ADDED_SHOWN = 8;
 /** The tokens --extend-vocab added, quoted, the first ADDED_SHOWN. */
 function addedText(tokens: readonly string[]): string {
   const shown = tokens.slice(0, ADDED_SHOWN).map((token) => quoted(token)).join(' ');
-  return tokens.length > ADDED_SHOWN ? `${shown} and ${tokens.length - ADDED_SHOWN} more` : shown;
+  return tokens.length > ADDED_SHOWN ? `${shown} and ${grouped(tokens.length - ADDED_SHOWN)} more` : shown;
 }
 
 function limitsText(e: StartEvent): string {
