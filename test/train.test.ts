@@ -415,6 +415,9 @@ describe('train', () => {
     // its time spent, resumed with the same limits it has nothing left to do; with a longer --time it goes on
     expect(ckpt.training.timeSpent).toBe(true);
     await expect(train({ resume: result.latest }, [])).rejects.toThrow(/has already trained to its end/);
+    // the same --time given again is no new limit, though the run stopped short of it to fit its closing evaluation
+    expect(ckpt.training.elapsedSeconds).toBeLessThan(0.3);
+    await expect(train({ resume: result.latest, time: 0.3 }, [])).rejects.toThrow(/has already trained to its end/);
     const longer = await train({ resume: result.latest, time: 60, maxSteps: steps.length + 2 }, []);
     expect([longer.reason, longer.step]).toEqual(['max-steps', steps.length + 2]);
     expect(loadCheckpoint(longer.latest).training.timeSpent).toBeUndefined();

@@ -106,8 +106,9 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
   const initFrom = base?.initFrom ?? ckpt?.initFrom ?? resumed?.importedFrom ?? null;
 
   const totalSteps = runSteps(limits, batches.stepsPerEpoch);
-  // a run that stopped for its --time, resumed with new limits, has time again
-  if (limitsGiven(parsed)) start.progress.timeSpent = false;
+  // a run that stopped for its --time has time again only under another --time: given the same, it stopped
+  // short of it to fit its closing evaluation, and has nothing left to do
+  if (limitsGiven(parsed) && limits.timeSeconds !== (ckpt?.config.training.timeSeconds ?? null)) start.progress.timeSpent = false;
   const { step, elapsedSeconds } = start.progress;
   // a --time used up already: the run ends at once, after the closing evaluation it may owe
   if (limits.timeSeconds !== null && elapsedSeconds >= limits.timeSeconds) start.progress.timeSpent = true;
