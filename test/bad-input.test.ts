@@ -398,6 +398,11 @@ describe('the library API given what its types forbid', () => {
     await expect(model.scorePreparedValidation(scratch.dir, Number.NaN)).rejects.toThrow(/^workers: /);
   });
 
+  it('a beam too wide for memory, refused by the library as rnn sample --beam calls it, is the command line\'s one line naming --beam', () => {
+    expect(flagMessage(() => model.beamSync({ beam: 1e9, len: 10 })))
+      .toMatch(/^--beam 1000000000: .*; --beam \d+ is the largest that fits with this model and --len$/);
+  });
+
   it('a text that is not a string, and a beam search without a beam, are named', async () => {
     await expect(model.score(5 as never)).rejects.toThrow(new TypeError('text: must be a string, or what tokenize made of one (got 5)'));
     expect(() => model.scoreSync(['a'] as never)).toThrow('text: must be a string, or what tokenize made of one (got an array of 1)');

@@ -11,6 +11,8 @@ import { type UnknownTokens, unknownTokens } from '../text/corpus.js';
  */
 export function userMessage(err: unknown): string | null {
   if (err instanceof InputError) return err.messageNaming(flagName);
+  // the library's RangeError for an option's bad value carries the setting it is about
+  if (err instanceof RangeError && err.cause instanceof InputError) return err.cause.messageNaming(flagName);
   if (err instanceof CheckpointError) return err.message;
   return null;
 }
