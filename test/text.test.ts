@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { statSync, symlinkSync } from 'node:fs';
+import { closeSync, openSync, realpathSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { userMessage } from '../src/cli/errors.js';
@@ -209,6 +209,18 @@ describe('reading a corpus, and the token stream', () => {
     const offer = 'a pipe or device, read once, where a corpus is read more than once: give its text on standard input as - instead';
     expect(() => streamCorpus([fifo], 'file')).toThrow(`${fifo} is ${offer}`);
     expect(() => streamCorpus(['/dev/null'], 'file')).toThrow(`/dev/null is ${offer}`);
+  });
+
+  it('records a file named through a descriptor (/dev/stdin redirected from it, /dev/fd/N) by its own path, which a resume can read again', () => {
+    const file = tempFile('to be or not to be\n', 'redirected.txt');
+    const fd = openSync(file, 'r');
+    try {
+      for (const named of [`/dev/fd/${fd}`, `/proc/self/fd/${fd}`]) {
+        expect(streamCorpus([named], 'file').files.map((f) => f.path)).toEqual([realpathSync(file)]);
+      }
+    } finally {
+      closeSync(fd);
+    }
   });
 
   it('refuses a file reached twice, named twice, named and in a folder named, or by a link', () => {

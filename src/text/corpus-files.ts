@@ -143,7 +143,7 @@ export function readCorpusFiles<F extends FileRead>(
         throw new CorpusError(`corpus folder has no text files: ${path}${left.length > 0 ? `; left out of it: ${left.join(', ')}` : ''}`);
       }
     } else if (stats.isFile()) {
-      files.push(readOnce(path, false)!);
+      files.push(readOnce(ownPath(path), false)!);
     } else if (stats.isFIFO() || stats.isCharacterDevice() || stats.isSocket()) {
       // standard input is read once and held (standardInput), so that every pass sees the same text
       throw new CorpusError(`${path} is a pipe or device, read once, where a corpus is read more than once: ` +
@@ -155,6 +155,16 @@ export function readCorpusFiles<F extends FileRead>(
   if (files.every((file) => file.documents === 0)) throw new CorpusError(`corpus is empty: no text in ${paths.map(fileName).join(', ')}`);
   return files;
 }
+
+/**
+ * A file named through a file descriptor (`/dev/stdin` or `/dev/fd/0` redirected from a file,
+ * `/proc/self/fd/N`) by its own path, which the checkpoint records and a resume reads again; any
+ * other path as given.
+ */
+function ownPath(path: string): string {
+  return DESCRIPTOR_PATH.test(resolve(path)) ? realpathSync(path) : path;
+}
+const DESCRIPTOR_PATH = /^\/(?:dev\/(?:stdin|fd\/)|proc\/[^/]+\/fd\/)/;
 
 /** The refusal of a file named as a corpus that holds a NUL byte at `offset` (binary). */
 export function notText(path: string, offset: number): CorpusError {
