@@ -476,6 +476,23 @@ describe('detokenize', () => {
     expect(detokenize(tokenizeWords(texts[0]!, 3))).toBe(texts[0]);
   });
 
+  it('writes a lone ״ as a quote and a lone ٫ or ٬ as a closing mark under tokenizer rules 3, which join them inside a word', () => {
+    const text = 'אמר ״שלום״ לכולם, צה״ל ١٢٬٥٠٠ و ٣٫٥ و ١٬ ٢٫ ٣';
+    const tokens = tokenizeWords(text, 3);
+    expect(tokens.slice(0, 5)).toEqual(['אמר', '״', 'שלום', '״', 'לכולם']);
+    expect(detokenize(tokens, 3)).toBe(text);
+    expect(detokenize(tokens)).toBe(text); // the latest rules, as tokenizeWords'
+    expect(detokenize(tokenizeWords('הוא אמר ״בוא\nמהר״ ויצא', 3), 3)).toBe('הוא אמר ״בוא\nמהר״ ויצא'); // open over a line break, as "
+  });
+
+  it('writes ״ ٫ ٬ against both neighbours under tokenizer rules 1 and 2, which cut words at them', () => {
+    for (const rule of [1, 2] as const) {
+      const tokens = tokenizeWords('אמר ״שלום״ לכולם, צה״ל ١٢٬٥٠٠ و ٣٫٥ و ١ ٬ ٢ ٫ ٣', rule);
+      expect(tokens.slice(5, 9)).toEqual([',', 'צה', '״', 'ל']);
+      expect(detokenize(tokens, rule)).toBe('אמר״שלום״לכולם, צה״ל ١٢٬٥٠٠ و ٣٫٥ و ١٬٢٫٣');
+    }
+  });
+
   it('round-trips a tinyshakespeare passage', () => {
     const passage = [
       'First Citizen:',
@@ -566,6 +583,16 @@ describe('word vocabulary', () => {
     expect(vocab.decode(ids, SPECIAL_NAMES)).toBe('<EOS> the <UNK> sat. <EOS> cat sat. <EOS>');
     expect(vocab.decode(ids, { eos: '\n', unk: '' })).toBe('\nthe sat.\ncat sat.\n');
     expect(() => vocab.decode([9])).toThrow(/outside the vocabulary/);
+  });
+
+  it('decodes by the detokeniser of its tokenizer rules: a lone ״ a quote under rules 3, a joiner before', () => {
+    const ids = [2, 3, 4, 3, 5];
+    for (const [rule, text] of [[2, 'אמר״שלום״לכולם'], [3, 'אמר ״שלום״ לכולם']] as const) {
+      const vocab = Vocabulary.fromTokens([EOS_TOKEN, UNK_TOKEN, 'אמר', '״', 'שלום', 'לכולם'], 'word', rule);
+      expect(vocab.decode(ids)).toBe(text);
+      const writer = vocab.writer();
+      expect(ids.map((id) => writer.write(id)).join('') + writer.end()).toBe(text);
+    }
   });
 
   it('writes ids one at a time as decode writes them all', () => {

@@ -7,9 +7,10 @@
  *  - none after an opening mark: ( [ { “ ‘ „ ‚ « ‹ ¿ ¡ $ £ € ¥, an opening straight quote and the start of a bidi
  *    isolate, embedding or override;
  *  - none either side of a hyphen, em dash or underscore standing alone (- — _), so "speak--it"
- *    and "snake_case" stay, of a zero-width joiner or non-joiner, of the Hebrew maqaf and
- *    gershayim (־ ״), of the Arabic decimal and thousands separators (٫ ٬), or of a CJK or
- *    fullwidth punctuation mark (。 ， 「 」 …), since CJK text puts no spaces around its marks;
+ *    and "snake_case" stay, of a zero-width joiner or non-joiner, of the Hebrew maqaf (־), of
+ *    the Hebrew gershayim (״) and the Arabic decimal and thousands separators (٫ ٬) under the
+ *    tokenizer rules before version 3, which cut a word at them, or of a CJK or fullwidth
+ *    punctuation mark (。 ， 「 」 …), since CJK text puts no spaces around its marks;
  *  - none before an invisible directional mark (U+200E, U+200F, U+061C), and the token after it
  *    spaced as if it were not there;
  *  - none before a token that continues the character before it: one that begins with a
@@ -20,6 +21,8 @@
  *  - none inside a straight quote that opens with a path: a / first, or after the . and ~ it opens with
  *    ('./x', "../y/z", '~/a'); a quote whose dots go on without one is prose ("... no");
  *  - none before or after a line break (a token of "\n"s), so a line starts without a space.
+ * Under the tokenizer rules from version 3 on, which join ״ ٫ ٬ inside a word (צה״ל, ١٢٬٥٠٠), one standing alone
+ * is punctuation: a ״ is a Hebrew quotation mark, which pairs as a " does, and a ٫ or ٬ a closing mark.
  * A straight quote (" ' or `) opens and closes in turn: the first one opens, the next one
  * closes, and so on, counted for each apart; one before a line break or the text's end closes.
  * A " or ' left open at a line's end stays open over a few line breaks, for the first of its
@@ -31,6 +34,7 @@
  * come back whole, and ‹so› and ›so‹ likewise; these pairs stay open over line breaks, until the
  * partner or a document boundary.
  */
+import { WORD_RULE_VERSION, type WordRule } from './words.js';
 
 /**
  * The closing marks, and the signs written against what comes before them (° ‰ ‱ ™ ® ′ ″); U+2069 and U+202C end
@@ -46,7 +50,8 @@ const OPENING = new Set([
 ]);
 /**
  * A hyphen, em dash or underscore, a zero-width (non-)joiner or word joiner, the Hebrew maqaf and gershayim, the
- * Arabic decimal and thousands separators, a CJK or fullwidth punctuation mark.
+ * Arabic decimal and thousands separators, a CJK or fullwidth punctuation mark. (Under the tokenizer rules from
+ * version 3 on, `MARKS_FROM_3` reads the gershayim and the separators first.)
  */
 const JOINING = /^(?:[-—_\u200c\u2060\u30fb\u05be\u05f4\u066b\u066c]|\u200d|(?=[\p{P}\p{S}])[\u3001-\u303f\uff01-\uff65])$/u;
 /**
@@ -86,8 +91,8 @@ const NOT_PLURAL = new Set([
   'besides', 'afterwards', 'towards', 'sometimes', 'says', 'asks', 'cries', 'replies', 'answers', 'writes', 'sings', 'shouts',
   'whispers', 'swears', 'prays', 'bids', 'thinks', 'tells', 'reads',
 ]);
-/** The straight quotes that stay open over a line break: not `, which quotes code. */
-const QUOTES_OVER_LINES = new Set(['"', "'"]);
+/** The straight quotes that stay open over a line break: not `, which quotes code; the Hebrew gershayim where it is one. */
+const QUOTES_OVER_LINES = new Set(['"', "'", '\u05f4']);
 /**
  * The line breaks a quote left open at the end of its line stays open over, at most, so that
  * the first quote of a later line may close it: a quote open longer is likelier one misread.
@@ -227,14 +232,35 @@ const READINGS: ReadonlyMap<string, readonly Rule[]> = new Map([
   ]],
 ]);
 
+/** The marks that read otherwise under some versions of the tokenizer rules (words.ts): the closing marks and `READINGS`. */
+interface Marks {
+  closing: ReadonlySet<string>;
+  readings: ReadonlyMap<string, readonly Rule[]>;
+}
+
+/** The marks under the tokenizer rules before version 3, which cut a word at ״ ٫ ٬, so the detokeniser joins one to both sides. */
+const MARKS_BEFORE_3: Marks = { closing: CLOSING, readings: READINGS };
+
+/**
+ * The marks under the tokenizer rules from version 3 on, which join ״ ٫ ٬ inside a word: one standing alone is a
+ * Hebrew quotation mark (״), which pairs as a " does, or an Arabic separator (٫ ٬), which closes as a , does.
+ */
+const MARKS_FROM_3: Marks = {
+  closing: new Set([...CLOSING, '\u066b', '\u066c']),
+  readings: new Map([...READINGS, ['\u05f4', PAIRING]]),
+};
+
 /**
  * Writes a token sequence one token at a time, for text that is printed as it is generated:
  * `push` returns what to append for the next token (the space before it, if any, and the
  * token), so the concatenation of its results and of `end`'s is `detokenize` of the whole
  * sequence. A token of `READINGS` waits for the token after it: `push` holds it back and
- * writes it with the next push, or `end`, unless it is told the next token.
+ * writes it with the next push, or `end`, unless it is told the next token. It writes the
+ * tokens of the tokenizer rules of version `wordRule` (a word-level model's `Vocabulary.wordRule`).
  */
 export class Detokenizer {
+  /** The marks that read as the tokenizer rules the tokens were cut under have them. */
+  private readonly marks: Marks;
   /** Whether nothing is written yet, or the last thing written ends a line. */
   private atLineStart = true;
   /** The kind of the last token written ('lineBreak' before the first). */
@@ -274,6 +300,10 @@ export class Detokenizer {
     sentenceEnded: false, next: null, numberElided: false,
   };
 
+  constructor(wordRule: WordRule = WORD_RULE_VERSION) {
+    this.marks = wordRule >= 3 ? MARKS_FROM_3 : MARKS_BEFORE_3;
+  }
+
   /**
    * The text to append for `token` (and for a token held before it); an empty token writes
    * nothing and changes nothing. `next`, where given, is the token after (null: none), so that
@@ -282,7 +312,7 @@ export class Detokenizer {
   push(token: string, next?: string | null): string {
     if (token === '') return '';
     const before = this.release(token);
-    if (next === undefined && READINGS.has(token)) {
+    if (next === undefined && this.marks.readings.has(token)) {
       this.held = token;
       this.heldRead = false;
       return before;
@@ -368,7 +398,7 @@ export class Detokenizer {
       this.pathQuote = null;
       return 'closing';
     }
-    const rules = READINGS.get(token);
+    const rules = this.marks.readings.get(token);
     if (rules !== undefined) {
       const seen = this.surroundings;
       seen.word = this.word;
@@ -388,7 +418,7 @@ export class Detokenizer {
     }
     const paired = this.pairedKind(token);
     if (paired !== null) return paired;
-    if (CLOSING.has(token)) return 'closing';
+    if (this.marks.closing.has(token)) return 'closing';
     if (OPENING.has(token)) return 'opening';
     if (JOINING.test(token)) return 'joining';
     if (OPERATORS.has(token)) return 'operator';
@@ -442,9 +472,9 @@ export class Detokenizer {
   }
 }
 
-/** The text of a token sequence under the detokeniser's spacing rule. */
-export function detokenize(tokens: Iterable<string>): string {
-  const writer = new Detokenizer();
+/** The text of a token sequence cut under the tokenizer rules of version `wordRule`, by the detokeniser's spacing rule. */
+export function detokenize(tokens: Iterable<string>, wordRule: WordRule = WORD_RULE_VERSION): string {
+  const writer = new Detokenizer(wordRule);
   let text = '';
   for (const token of tokens) text += writer.push(token);
   return text + writer.end();
