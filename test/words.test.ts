@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DOCS_MODES, splitDocuments } from '../src/text/documents.js';
+import { DOCS_MODES, type DocsMode, splitDocuments } from '../src/text/documents.js';
 import { detokenize, Detokenizer } from '../src/text/detokenize.js';
 import { formatProbability } from '../src/text/probability.js';
-import { splitSentences } from '../src/text/sentences.js';
+import { SENTENCE_RULE_VERSION, splitSentences } from '../src/text/sentences.js';
 import { EOS, EOS_TOKEN, UNK, UNK_TOKEN, Vocabulary } from '../src/text/vocab.js';
 
 /** `decode` options that print the special tokens by name. */
@@ -704,6 +704,39 @@ describe('--docs sentence', () => {
     const { vocab, train, val } = prepareWhole(corpus, { valFrac: 0, minCount: 1, level: 'word' });
     expect(val.length).toBe(0);
     expect(vocab.decode(train, SPECIAL_NAMES)).toBe('<EOS> Cats sleep. <EOS> Dogs bark. <EOS> Birds sing! <EOS>');
+  });
+});
+
+describe('the detokeniser at the boundaries of sentence documents', () => {
+  it('keeps what is open over a boundary between two sentences of a paragraph, and starts afresh at a blank line or another mode\'s boundary', () => {
+    const written = (docs: DocsMode, boundary: string): string => {
+      const writer = new Detokenizer(WORD_RULE_VERSION, docs);
+      const pushed = (tokens: string[]) => tokens.map((t) => writer.push(t)).join('');
+      return pushed(['«', 'a', '.', '"', 'b', '.']) + writer.boundary(boundary) + pushed(['c', ',', '"', 'd', '.', '»']) + writer.end();
+    };
+    expect(written('sentence', '')).toBe('«a. "b. c," d.»');
+    expect(written('sentence', '\n')).toBe('«a. "b.\nc," d.»');
+    expect(written('sentence', '<EOS>')).toBe('«a. "b. <EOS> c," d.»');
+    expect(written('sentence', '\n\n')).toBe('«a. "b.\n\nc, "d. »');
+    expect(written('blank', '\n\n')).toBe('«a. "b.\n\nc, "d. »');
+    expect(written('line', '\n')).toBe('«a. "b.\nc, "d. »');
+    expect(written('file', '')).toBe('«a. "b. c, "d. »');
+  });
+
+  it('writes a sentence model\'s text back with its quotes closed in a later sentence of their paragraph', () => {
+    const text = [
+      '«Il dit. Puis il part.» Fin. Er sagte: „Geh. Jetzt.“ Dann »Ja. Nein.« Und "Stop. Now," he said.',
+      '\'I thank you. Which once,\' quoth Forrest, \'almost changed my mind.\' Then \'Hail. Farewell,\' he said.',
+    ].join('\n');
+    const tokens = [...new Set(tokenizeWords(text))];
+    const documents = { docs: 'sentence', sentenceRule: SENTENCE_RULE_VERSION } as const;
+    const vocab = Vocabulary.fromTokens([EOS_TOKEN, UNK_TOKEN, ...tokens], 'word', WORD_RULE_VERSION, documents);
+    const { ids, separators } = vocab.tokenize(text);
+    expect(separators?.length).toBeGreaterThan(8);
+    expect(vocab.decode(ids, { eosTexts: separators })).toBe(text);
+    // as a sentence model's drawn <EOS>s are written: the space between two sentences
+    const writer = vocab.writer({ eos: vocab.separatorText(' ') });
+    expect(Array.from(ids, (id) => writer.write(id)).join('') + writer.end()).toBe(text.replace('\n', ' '));
   });
 });
 

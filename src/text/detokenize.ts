@@ -27,13 +27,14 @@
  * closes, and so on, counted for each apart; one before a line break or the text's end closes.
  * A " or ' left open at a line's end stays open over a few line breaks, for the first of its
  * kind on a later line to close unless a new quote is as likely there (`PAIRING`); a blank
- * line or a document boundary starts the count afresh. A straight quote, a ’ and a ! are read with
- * the token after them, by `READINGS` below.
+ * line or a document boundary starts the count afresh, but for one between two sentences of a
+ * paragraph. A straight quote, a ’ and a ! are read with the token after them, by `READINGS` below.
  * A low-9 quote opens and its partner closes it: „so“, ‚so‘ (German). A guillemet opens when
  * none of its pair is open and its partner closes it, so both «so» and »so« (German, Danish)
  * come back whole, and ‹so› and ›so‹ likewise; these pairs stay open over line breaks, until the
- * partner or a document boundary.
+ * partner or a document boundary that is not one between two sentences of a paragraph.
  */
+import type { DocsMode } from './documents.js';
 import { WORD_RULE_VERSION, type WordRule } from './words.js';
 
 /**
@@ -66,6 +67,8 @@ const REGIONAL_INDICATOR = /^\p{Regional_Indicator}$/u;
 const OPERATORS = new Set(['#', '&', '*', '+', '/', '<', '=', '>', '@', '\\', '^', '|', '~']);
 /** A token of line breaks: "\n", or more of them together. */
 const LINE_BREAKS = /^\n+$/;
+/** What ends a paragraph: a blank line. */
+const PARAGRAPH_BREAK = /\n\n/;
 /** What a path may begin with before its first / ('./', '../', '~/'): a straight quote that opens with these and then a / holds a path. */
 const PATH_LEAD = new Set(['.', '~']);
 /** An opening mark of a pair, and the partner that closes it. */
@@ -300,7 +303,8 @@ export class Detokenizer {
     sentenceEnded: false, next: null, numberElided: false,
   };
 
-  constructor(wordRule: WordRule = WORD_RULE_VERSION) {
+  /** `wordRule`: the tokenizer rules the tokens were cut under; `docs`: how their documents were cut (`boundary`). */
+  constructor(wordRule: WordRule = WORD_RULE_VERSION, private readonly docs: DocsMode = 'file') {
     this.marks = wordRule >= 3 ? MARKS_FROM_3 : MARKS_BEFORE_3;
   }
 
@@ -348,15 +352,19 @@ export class Detokenizer {
   /**
    * The text to append for a document boundary written as `text` (e.g. "" or "\n" or
    * "<EOS>"): "" writes nothing and the next token is spaced as after the previous one;
-   * any other text is written as a token. Either way the straight-quote count starts afresh.
+   * any other text is written as a token. The quotes and pairs open start afresh after it, but
+   * between two sentences of a paragraph (documents cut by 'sentence', `text` no blank line),
+   * where a quote opened in one sentence may close in a later one: there they stay open.
    */
   boundary(text: string): string {
     const written = this.end() + this.push(text, null);
-    this.quoteOpen.clear();
-    this.quotesAfterSentence.clear();
+    if (this.docs !== 'sentence' || PARAGRAPH_BREAK.test(text)) {
+      this.quoteOpen.clear();
+      this.quotesAfterSentence.clear();
+      this.pairOpen.clear();
+    }
     this.pathQuote = this.pathMayOpen = this.reading = null;
     this.numberElided = false;
-    this.pairOpen.clear();
     this.flagOpen = false;
     return written;
   }

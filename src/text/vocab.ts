@@ -342,7 +342,7 @@ export class Vocabulary {
       after[i] = next;
       if (texts[i] !== '') next = texts[i]!;
     }
-    const detokenizer = new Detokenizer(this.wordRule);
+    const detokenizer = new Detokenizer(this.wordRule, this.documents.docs);
     return texts.map((text, i) => (text === null ? detokenizer.boundary(eos()) : detokenizer.push(text, after[i] ?? null)));
   }
 
@@ -350,7 +350,7 @@ export class Vocabulary {
   writer(options: DecodeOptions = {}): TextWriter {
     const textOf = this.idText(options), eos = this.eosText(options);
     if (this.level === 'char') return { write: (id) => textOf(id) ?? eos(), read: (id) => void (textOf(id) ?? eos()), end: () => '', holding: false };
-    const detokenizer = new Detokenizer(this.wordRule);
+    const detokenizer = new Detokenizer(this.wordRule, this.documents.docs);
     return {
       write: (id) => {
         const text = textOf(id);
