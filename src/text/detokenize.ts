@@ -7,10 +7,12 @@
  *  - none after an opening mark: ( [ { “ ‘ „ ‚ « ‹ ¿ ¡ $ £ € ¥, an opening straight quote and the start of a bidi
  *    isolate, embedding or override;
  *  - none either side of a hyphen, em dash or underscore standing alone (- — _), so "speak--it"
- *    and "snake_case" stay, of a zero-width joiner or non-joiner, of the Hebrew maqaf (־), of
- *    the Hebrew gershayim (״) and the Arabic decimal and thousands separators (٫ ٬) under the
- *    tokenizer rules before version 3, which cut a word at them, or of a CJK or fullwidth
- *    punctuation mark (。 ， 「 」 …), since CJK text puts no spaces around its marks;
+ *    and "snake_case" stay, but of a hyphen between two words that it would join into one word
+ *    (a - b: the tokenizer joins a-b, so a lone hyphen there was spaced); none either side of a
+ *    zero-width joiner or non-joiner, of the Hebrew maqaf (־), of the Hebrew gershayim (״) and
+ *    the Arabic decimal and thousands separators (٫ ٬) under the tokenizer rules before version
+ *    3, which cut a word at them, or of a CJK or fullwidth punctuation mark (。 ， 「 」 …), since
+ *    CJK text puts no spaces around its marks;
  *  - none before an invisible directional mark (U+200E, U+200F, U+061C), and the token after it
  *    spaced as if it were not there;
  *  - none before a token that continues the character before it: one that begins with a
@@ -28,14 +30,14 @@
  * A " or ' left open at a line's end stays open over a few line breaks, for the first of its
  * kind on a later line to close unless a new quote is as likely there (`PAIRING`); a blank
  * line or a document boundary starts the count afresh, but for one between two sentences of a
- * paragraph. A straight quote, a ’ and a ! are read with the token after them, by `READINGS` below.
+ * paragraph. A straight quote, a ’, a ! and a - are read with the token after them, by `READINGS` below.
  * A low-9 quote opens and its partner closes it: „so“, ‚so‘ (German). A guillemet opens when
  * none of its pair is open and its partner closes it, so both «so» and »so« (German, Danish)
  * come back whole, and ‹so› and ›so‹ likewise; these pairs stay open over line breaks, until the
  * partner or a document boundary that is not one between two sentences of a paragraph.
  */
 import type { DocsMode } from './documents.js';
-import { WORD_RULE_VERSION, type WordRule } from './words.js';
+import { tokenizeWords, WORD_RULE_VERSION, type WordRule } from './words.js';
 
 /**
  * The closing marks, and the signs written against what comes before them (° ‰ ‱ ™ ® ′ ″); U+2069 and U+202C end
@@ -50,11 +52,11 @@ const OPENING = new Set([
   '(', '[', '{', '“', '‘', '„', '‚', '«', '‹', '¿', '¡', '$', '£', '€', '¥', '\u2066', '\u2067', '\u2068', '\u202a', '\u202b', '\u202d', '\u202e',
 ]);
 /**
- * A hyphen, em dash or underscore, a zero-width (non-)joiner or word joiner, the Hebrew maqaf and gershayim, the
- * Arabic decimal and thousands separators, a CJK or fullwidth punctuation mark. (Under the tokenizer rules from
- * version 3 on, `MARKS_FROM_3` reads the gershayim and the separators first.)
+ * An em dash or underscore, a zero-width (non-)joiner or word joiner, the Hebrew maqaf and gershayim, the Arabic
+ * decimal and thousands separators, a CJK or fullwidth punctuation mark. (A hyphen is read by `READINGS`; under the
+ * tokenizer rules from version 3 on, `MARKS_FROM_3` reads the gershayim and the separators first.)
  */
-const JOINING = /^(?:[-—_\u200c\u2060\u30fb\u05be\u05f4\u066b\u066c]|\u200d|(?=[\p{P}\p{S}])[\u3001-\u303f\uff01-\uff65])$/u;
+const JOINING = /^(?:[—_\u200c\u2060\u30fb\u05be\u05f4\u066b\u066c]|\u200d|(?=[\p{P}\p{S}])[\u3001-\u303f\uff01-\uff65])$/u;
 /**
  * An invisible directional mark (left-to-right U+200E, right-to-left U+200F, Arabic letter U+061C): written against
  * the token before it, and the token after it spaced as if it were not there.
@@ -141,6 +143,8 @@ interface Surroundings {
   sentenceEnded: boolean;
   /** The token after, or null where the text ends. */
   next: string | null;
+  /** The tokenizer rules the tokens were cut under. */
+  wordRule: WordRule;
   /** Whether the token before is a number that a ' began ('5, '76). */
   numberElided: boolean;
 }
@@ -162,6 +166,8 @@ interface Rule {
 const BEGINS_WORD: Reading = { kind: 'opening' };
 const CLOSES: Reading = { kind: 'closing', quote: 'closes' };
 const OPENS: Reading = { kind: 'opening', quote: 'opens' };
+/** The reading of a hyphen spaced on both sides, as a word is. */
+const SPACED: Reading = { kind: 'word' };
 
 /**
  * How a straight quote (" ' `) pairs, the last rules of each: before a line break or the end
@@ -208,6 +214,8 @@ const PAIRING: readonly Rule[] = [
  * A ’ before an elided word or a two-digit year (’tis, ’90s, ’76) begins it, as a ' does; else it closes.
  * A ! before a = is the first sign of != or !==; after a sign, an opening mark or at a line
  * start it is a prefix "not", written against what follows (=> !x, if (!x)); else it ends a sentence.
+ * A - between two words that it would join into one word (a-b, 1-2) came from a spaced hyphen, and is
+ * spaced as a word is (a - b); any other is written against both sides (speak--it, -5, (-x)).
  */
 const READINGS: ReadonlyMap<string, readonly Rule[]> = new Map([
   ["'", [
@@ -228,6 +236,10 @@ const READINGS: ReadonlyMap<string, readonly Rule[]> = new Map([
   ]],
   ['"', PAIRING],
   ['`', PAIRING],
+  ['-', [
+    { when: ({ word, next, wordRule }) => word !== null && next !== null && tokenizeWords(`${word}-${next}`, wordRule).length === 1, reading: SPACED },
+    { when: () => true, reading: { kind: 'joining' } },
+  ]],
   ['!', [
     { when: ({ next }) => next === '=', reading: { kind: 'operator' } },
     { when: ({ previous }) => previous === 'operator' || previous === 'opening' || previous === 'lineBreak', reading: { kind: 'opening' } },
@@ -300,12 +312,13 @@ export class Detokenizer {
   /** What a token of `READINGS` sees, filled in place for each one (kindOf). */
   private readonly surroundings: Surroundings = {
     word: null, wordQuoted: false, previous: 'lineBreak', quoteOpen: false, quoteCarried: false, quoteOpenedAfterSentence: false,
-    sentenceEnded: false, next: null, numberElided: false,
+    sentenceEnded: false, next: null, numberElided: false, wordRule: WORD_RULE_VERSION,
   };
 
   /** `wordRule`: the tokenizer rules the tokens were cut under; `docs`: how their documents were cut (`boundary`). */
   constructor(wordRule: WordRule = WORD_RULE_VERSION, private readonly docs: DocsMode = 'file') {
     this.marks = wordRule >= 3 ? MARKS_FROM_3 : MARKS_BEFORE_3;
+    this.surroundings.wordRule = wordRule;
   }
 
   /**

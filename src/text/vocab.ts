@@ -73,7 +73,7 @@ export interface DecodeOptions {
  * Writes ids one at a time as text, for text printed as it is generated: the concatenation of
  * `write`'s results and then `end`'s is `decode` of the same ids. At the word level what a
  * token writes depends on the tokens before it (spacing, quotes), so `read` a prime's ids first;
- * and a straight quote, a ’ or a ! waits for the token after it, so `write` may hold one back until the next id.
+ * and a straight quote, a ’, a ! or a - waits for the token after it, so `write` may hold one back until the next id.
  */
 export interface TextWriter {
   /** The text of `id`, and of an id held before it; an `<UNK>` writes the next of the writer's `unknownTexts`, else its `unk`. */
@@ -330,13 +330,13 @@ export class Vocabulary {
   /**
    * The text each id writes in `decode`'s text, which is their concatenation: for text shown
    * token by token. At the word level a token the detokeniser reads with the one after it (a
-   * straight quote, a ’ or a !) is read with the next id's.
+   * straight quote, a ’, a ! or a -) is read with the next id's.
    */
   tokenTexts(ids: ArrayLike<number>, options: DecodeOptions = {}): string[] {
     const textOf = this.idText(options), eos = this.eosText(options);
     if (this.level === 'char') return Array.from(ids, (id) => textOf(id) ?? eos());
     const texts = Array.from(ids, (id) => textOf(id));
-    // the text after each, empty ones passed over: what a straight quote, a ’ or a ! is read with (null: <EOS> or the end)
+    // the text after each, empty ones passed over: what a straight quote, a ’, a ! or a - is read with (null: <EOS> or the end)
     const after: (string | null)[] = new Array<string | null>(texts.length);
     for (let i = texts.length - 1, next: string | null = null; i >= 0; i--) {
       after[i] = next;
