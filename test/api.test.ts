@@ -1,13 +1,19 @@
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { type Model, StoppedError, loadModel } from '../src/api/index.js';
+import { Model, StoppedError, loadModel } from '../src/api/index.js';
 import { beamSearch } from '../src/generate/beam.js';
 import { sampleText } from '../src/generate/sample.js';
 import { scoreTokens } from '../src/generate/score.js';
 import { Stepper } from '../src/engine/stepper.js';
 import { createProgram } from '../src/cli/main.js';
 import { EOS, UNK, Vocabulary } from '../src/text/vocab.js';
+import type { ModelConfig } from '../src/engine/config.js';
+import { initParams } from '../src/engine/model.js';
+import { paramLayout } from '../src/engine/params.js';
+import { Rng } from '../src/engine/random.js';
+import { SENTENCE_RULE_VERSION } from '../src/text/sentences.js';
+import { WORD_RULE_VERSION } from '../src/text/words.js';
 import { rnnIn } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
 import { collect } from './helpers/generation.js';
@@ -48,6 +54,22 @@ describe('loadModel', () => {
     expect(a.join('')).toBe(expected);
     expect(b.join('')).not.toBe(expected);
     expect((await collect(model.generate({ ...options, workers: 2 }))).join('')).toBe(expected);
+  });
+
+  it('generatePieces: generate\'s pieces, each drawn <EOS>\'s marked, its text what parts two of the model\'s documents', async () => {
+    // a model over "abcd" that draws <EOS> often: a piece of a line break or a space is one
+    const config: ModelConfig = { cell: 'lstm', vocabSize: 6, embedDim: 4, hiddenSize: 8, numLayers: 1, dropout: 0 };
+    const params = initParams(config, new Rng(3));
+    params[paramLayout(config).byName.get('head.bias')!.offset + EOS] = 1.5;
+    for (const [docs, separator] of [['file', '\n'], ['blank', '\n\n'], ['sentence', ' ']] as const) {
+      const vocab = Vocabulary.fromTokens(['<EOS>', '<UNK>', 'a', 'b', 'c', 'd'], 'char', WORD_RULE_VERSION, { docs, sentenceRule: SENTENCE_RULE_VERSION });
+      const toy = new Model({ path: 'toy.json', checkpoint: undefined as never, config, params, vocab }, { kernels: 'js' });
+      const options = { prime: 'ab', len: 60, seed: 5 };
+      const pieces = await collect(toy.generatePieces(options));
+      expect(pieces.map((p) => p.text)).toEqual(await collect(toy.generate(options)));
+      expect(pieces.filter((p) => p.eos).length, docs).toBeGreaterThan(3);
+      for (const piece of pieces) expect(piece, docs).toEqual({ text: piece.eos ? separator : expect.stringMatching(/^[abcd]$/), eos: piece.eos });
+    }
   });
 
   it('overlapping calls share one copy of the weights: the model keeps a stepper a call at the peak, each beyond the first only a state', async () => {

@@ -10,7 +10,8 @@ import { Rng } from '../src/engine/random.js';
 import { importedCheckpoint } from '../src/checkpoint/convert.js';
 import { validationSplit } from '../src/checkpoint/corpus.js';
 import type { LoadedModel } from '../src/checkpoint/load.js';
-import { type CompletionOptions, type NextToken, TokenSampler, sampleCompletions, sampleText } from '../src/generate/sample.js';
+import { type CompletionOptions, type NextToken, TokenSampler, sampleCompletions, sampleParts, sampleText } from '../src/generate/sample.js';
+import { finish } from '../src/generate/turns.js';
 import { Arena } from '../src/engine/kernels/arena.js';
 import { createKernels } from '../src/engine/kernels/index.js';
 import { nextTokenDistribution } from '../src/engine/loss.js';
@@ -245,6 +246,51 @@ describe('sampleText at the word level', () => {
     }
     expect(endsHeld, 'samples whose last token is held').toBeGreaterThan(0);
     expect(stopsHeld, 'samples stopped by <EOS> after a held token').toBeGreaterThan(0);
+  });
+});
+
+describe("a drawn <EOS>'s piece", () => {
+  const vocab = Vocabulary.fromTokens([EOS_TOKEN, UNK_TOKEN, 'he', 'said', 'cats', 'no', 'tis', "'", '!', '=', '.', '\n'], 'word', WORD_RULE_VERSION, {
+    docs: 'blank', sentenceRule: SENTENCE_RULE_VERSION,
+  });
+  const config: ModelConfig = { cell: 'gru', vocabSize: vocab.size, embedDim: 4, hiddenSize: 8, numLayers: 1, dropout: 0 };
+  const params = initParams(config, new Rng(5));
+  params[paramLayout(config).byName.get('head.bias')!.offset + EOS] = 1;
+  const held = new Set([vocab.idOf("'"), vocab.idOf('!')]);
+
+  /** The ids a sample of `length` tokens at temperature 1 draws after `<EOS>` and `prime`, drawn here by hand. */
+  function drawnIds(prime: string, length: number, seed: number): number[] {
+    const stepper = new Stepper(config, params);
+    stepper.reset();
+    for (const id of [EOS, ...vocab.tokenize(prime).ids]) stepper.advance(id);
+    const sampler = new TokenSampler(config.vocabSize, 1, null, null, false), rng = new Rng(seed);
+    const ids: number[] = [];
+    while (ids.length < length) {
+      ids.push(sampler.draw(stepper, rng));
+      stepper.advance(ids.at(-1)!);
+    }
+    return ids;
+  }
+
+  it('is marked, and is what parts the documents alone: a token held for the one after it keeps its text in its own piece', () => {
+    let heldBeforeEos = 0;
+    for (let seed = 0; seed < 40; seed++) {
+      const opts = { config, params, vocab, prime: 'he said', length: 30, temperature: 1, seed };
+      const { readPrime, pieces } = sampleParts(opts);
+      expect(finish(readPrime)).toBe(true);
+      const drawn = [...pieces], ids = drawnIds(opts.prime, opts.length, seed);
+      expect(drawn.map((p) => p.eos)).toEqual(ids.map((id) => id === EOS));
+      expect(drawn.map((p) => p.text).join('')).toBe(sampleText(opts));
+      for (const [i, id] of ids.entries()) {
+        if (id !== EOS) continue;
+        expect(drawn[i]!.text, `seed ${seed}, token ${i}`).toBe('\n\n');
+        if (i > 0 && held.has(ids[i - 1]!)) {
+          heldBeforeEos++;
+          expect(drawn[i - 1]!.text).toContain(vocab.tokens[ids[i - 1]!]);
+        }
+      }
+    }
+    expect(heldBeforeEos, 'samples that draw <EOS> after a held token').toBeGreaterThan(0);
   });
 });
 

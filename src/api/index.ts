@@ -4,7 +4,8 @@
  */
 export {
   type Activations, type Alternative, type BeamOptions, type CompleteOptions, type GenerateOptions, type LoadOptions, Model, type ModelInfo,
-  type ScoreOptions, type StepperMemory, type StopSignal, StoppedError, type TextScore, type TokenScore, type TokenizedText, loadModel,
+  type SamplePiece, type ScoreOptions, type StepperMemory, type StopSignal, StoppedError, type TextScore, type TokenScore,
+  type TokenizedText, loadModel,
 } from './model.js';
 // the types its members name: model.history's entries, model.config, model.kernels, info.level
 export type { HistoryEntry } from '../checkpoint/checkpoint.js';

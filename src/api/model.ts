@@ -7,7 +7,7 @@ import { resolveKernels } from '../engine/kernels/index.js';
 import type { KernelsChoice, KernelsKind } from '../engine/kernels/kinds.js';
 import { GenerationWeights, Stepper, type TokenStepper } from '../engine/stepper.js';
 import { type BeamResult, beamSteps } from '../generate/beam.js';
-import { type SampleOptions, completionSteps, sampleParts } from '../generate/sample.js';
+import { type SampleOptions, type SamplePiece, completionSteps, sampleParts } from '../generate/sample.js';
 import { SAMPLE_SETTINGS, type UnkMode } from '../generate/settings.js';
 import { type Score, scoreSteps, scoreStream, scoreSummary } from '../generate/score.js';
 import { type StopSignal, StoppedError, checkStopped } from '../generate/stop.js';
@@ -23,7 +23,7 @@ import type { SentenceRule } from '../text/sentences.js';
 import type { TokenArray } from '../text/tokens.js';
 import { EOS, type TextLevel, type TokenizedText, type Vocabulary, cutBy } from '../text/vocab.js';
 
-export { type StopSignal, StoppedError, type TokenizedText };
+export { type SamplePiece, type StopSignal, StoppedError, type TokenizedText };
 
 export interface GenerateOptions {
   /** Text the model reads before drawing (not repeated in the output), or what this model's `tokenize` made of it. */
@@ -167,6 +167,9 @@ const SCORE_SYNC_OPTIONS: Record<keyof Omit<ScoreOptions, 'workers'>, true> = { 
 const SCORE_OPTIONS: Record<keyof ScoreOptions, true> = { ...SCORE_SYNC_OPTIONS, workers: true };
 const ACTIVATIONS_OPTIONS: Record<'signal', true> = { signal: true };
 
+/** What `generate` yields of a piece: its text. */
+const pieceText = (piece: SamplePiece): string => piece.text;
+
 /** What a model's steppers on this thread hold: `Model.stepperMemory`. */
 export interface StepperMemory {
   /** Steppers made for calls on this thread, every one kept: as many as calls ever overlapped there. */
@@ -244,7 +247,20 @@ export class Model {
    * zero state, then draws (generate/sample.ts). `workers` > 1 shares each step among threads.
    * It lets the event loop run every few milliseconds, the prime's reading included.
    */
-  async *generate(options: GenerateOptions = {}): AsyncGenerator<string, void, undefined> {
+  generate(options: GenerateOptions = {}): AsyncGenerator<string, void, undefined> {
+    return this.drawing(options, pieceText);
+  }
+
+  /**
+   * As `generate`, each piece with whether its token is a drawn `<EOS>` (`{ text, eos }`): the text
+   * of one is what parts two of the model's documents, which a reader may show as an end of its own.
+   */
+  generatePieces(options: GenerateOptions = {}): AsyncGenerator<SamplePiece, void, undefined> {
+    return this.drawing(options, (piece) => piece);
+  }
+
+  /** The pieces of a sample as `as` gives them; its options checked when the caller first asks for one. */
+  private async *drawing<T>(options: GenerateOptions, as: (piece: SamplePiece) => T): AsyncGenerator<T, void, undefined> {
     checkOptions(options, GENERATE_OPTIONS);
     checkPrime(options.prime, this.vocab);
     const stepper = await this.stepperOn(checkPositiveInteger('workers', options.workers ?? 1));
@@ -253,7 +269,7 @@ export class Model {
       if (!(await finishInTurns(readPrime))) return;
       const turns = new Turns();
       for (const piece of pieces) {
-        yield piece;
+        yield as(piece);
         if (turns.due()) await turns.take();
       }
     } finally {

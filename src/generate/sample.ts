@@ -40,6 +40,16 @@ export interface SampleOptions {
 }
 
 /**
+ * The text one drawn token writes, and whether that token is `<EOS>`: its text is then what parts
+ * two of the model's documents (`documentSeparator`; at the word level its line breaks alone, so
+ * between two sentences nothing).
+ */
+export interface SamplePiece {
+  text: string;
+  eos: boolean;
+}
+
+/**
  * Generates text from the model (docs/text.md): reads `<EOS>` and then the prime from a zero
  * state, then draws `length` tokens one at a time; `<UNK>` as `unk` says (by default never).
  * Tokens become text through the vocabulary's writer, which has read the prime's ids first
@@ -48,9 +58,9 @@ export interface SampleOptions {
  */
 export function sampleText(opts: SampleOptions): string {
   const pieces: string[] = [];
-  for (const piece of samplePieces(opts)) {
-    pieces.push(piece);
-    opts.onText?.(piece);
+  for (const { text } of samplePieces(opts)) {
+    pieces.push(text);
+    opts.onText?.(text);
   }
   return pieces.join('');
 }
@@ -59,7 +69,7 @@ export function sampleText(opts: SampleOptions): string {
  * The text of each token `sampleText` draws, one piece at a time as it is drawn, holding none
  * of them: a sample of any length in constant memory, which the caller may stop at any point.
  */
-function* samplePieces(opts: SampleOptions): Generator<string, void, undefined> {
+function* samplePieces(opts: SampleOptions): Generator<SamplePiece, void, undefined> {
   const { readPrime, pieces } = sampleParts(opts);
   if (finish(readPrime)) yield* pieces;
 }
@@ -68,7 +78,7 @@ function* samplePieces(opts: SampleOptions): Generator<string, void, undefined> 
  * `samplePieces` in its two parts, for a caller that runs the first in turns: the work of reading
  * `<EOS>` and the prime (its result false when stopped first), then the pieces drawn.
  */
-export function sampleParts(opts: SampleOptions): { readPrime: Work<boolean>; pieces: Generator<string, void, undefined> } {
+export function sampleParts(opts: SampleOptions): { readPrime: Work<boolean>; pieces: Generator<SamplePiece, void, undefined> } {
   const sampling = startSampling(opts, opts.stepper ?? new Stepper(opts.config, opts.params));
   return { readPrime: sampling.readPrime(), pieces: sampling.draw(opts.seed) };
 }
@@ -103,8 +113,8 @@ function* drawCompletions(sampling: Sampling, stepper: Stepper, opts: Completion
   for (let i = 0; i < opts.n; i++) {
     if (i > 0) stepper.restore();
     const pieces: string[] = [];
-    for (const piece of sampling.draw((opts.seed + i) >>> 0)) {
-      pieces.push(piece);
+    for (const { text } of sampling.draw((opts.seed + i) >>> 0)) {
+      pieces.push(text);
       yield;
     }
     checkStopped(opts.signal);
@@ -137,7 +147,7 @@ function startSampling(opts: SampleOptions, stepper: TokenStepper) {
       }
       return true;
     },
-    *draw(seed: number): Generator<string, void, undefined> {
+    *draw(seed: number): Generator<SamplePiece, void, undefined> {
       const rng = new Rng(seed);
       const writer = continuationWriter(vocab, prime, showUnk ? { unk: UNK_TOKEN } : {});
       // the piece of a token the writer holds back for the one after it, yielded with that one's
@@ -147,13 +157,16 @@ function startSampling(opts: SampleOptions, stepper: TokenStepper) {
         const id = sampler.draw(stepper, rng);
         if (id === EOS && stopAtEos) break;
         count++;
+        // a drawn <EOS> ends the text a held token waits for, as the sample's end does: the held
+        // token's text goes in its own piece, so that the <EOS>'s is what parts the documents alone
+        if (id === EOS && waiting !== null) waiting += writer.end();
         const piece = writer.write(id);
-        if (waiting !== null) yield waiting;
+        if (waiting !== null) yield { text: waiting, eos: false };
         waiting = writer.holding ? piece : null;
-        if (waiting === null) yield piece;
+        if (waiting === null) yield { text: piece, eos: id === EOS };
         if (count < length) stepper.advance(id);
       }
-      if (waiting !== null) yield waiting + writer.end();
+      if (waiting !== null) yield { text: waiting + writer.end(), eos: false };
     },
   };
 }
