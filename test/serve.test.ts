@@ -13,7 +13,7 @@ import { HttpError, RnnServer, type ServeOptions, isLoopback, jobFailure, listen
 import { rnnIn } from './helpers/cli.js';
 import { collect } from './helpers/generation.js';
 import { scratchFolder } from './helpers/files.js';
-import { type RunningServer, makeLongWordModel, makeModels, post, request, serve } from './helpers/serve.js';
+import { type RunningServer, makeEosModel, makeLongWordModel, makeModels, post, request, serve } from './helpers/serve.js';
 
 /**
  * `rnn serve` through real HTTP on a free loopback port: every endpoint against the CLI and
@@ -93,7 +93,7 @@ const STUCK_PRIME = 'stuck';
 /**
  * A generation thread's script that runs the pool's own (WORKER_SCRIPT) but is stuck, as in a
  * loop of synchronous code that never reads its control block, in a job whose prime is
- * STUCK_PRIME: at the job's first message, once it has sent it if it is a piece of text (a
+ * STUCK_PRIME: at the job's first message, once it has sent it if it is pieces of text (a
  * stream begun), else before (an answer never sent).
  */
 const stuckWorker = new URL(`data:text/javascript,${encodeURIComponent(`
@@ -102,7 +102,7 @@ const stuckWorker = new URL(`data:text/javascript,${encodeURIComponent(`
   let stuck = false;
   parentPort.on('message', ({ request }) => (stuck = request.options?.prime === ${JSON.stringify(STUCK_PRIME)}));
   parentPort.postMessage = (message, transfer) => {
-    if (stuck && 'text' in message) post(message, transfer);
+    if (stuck && 'pieces' in message) post(message, transfer);
     if (stuck && 'id' in message) for (;;);
     post(message, transfer);
   };
@@ -296,6 +296,34 @@ describe('the endpoints', () => {
     const lines = (await readStream(ndjson)).trimEnd().split('\n').map((l) => JSON.parse(l) as { text?: string; done?: boolean });
     expect(lines.slice(0, -1).map((l) => l.text).join('')).toBe(answer.text);
     expect(lines.at(-1)).toEqual({ done: true, tokens: 120, finish: 'length', seed: 7, unknownTokens: 0 });
+  });
+
+  it('POST /v1/generate streamed: each drawn <EOS> an event of its own, marked "eos": true, its text the line break that parts two of the model\'s lines', async () => {
+    const path = makeEosModel(scratch.dir);
+    const s = await inProcess([{ name: 'eos', path }], { workers: 1 });
+    try {
+      const body = { prime: 'ab', len: 100, seed: 5 };
+      const pieces = await collect(loadModel(path).generatePieces(body));
+      const drawn = pieces.filter((p) => p.eos).length;
+      expect(drawn).toBeGreaterThan(5);
+      const { text } = (await post(`${s.url}/v1/generate`, body)).json as { text: string };
+      expect(text).toBe(pieces.map((p) => p.text).join(''));
+
+      const ndjson = await fetch(`${s.url}/v1/generate`, { method: 'POST', body: JSON.stringify({ ...body, stream: 'ndjson' }) });
+      const lines = (await readStream(ndjson)).trimEnd().split('\n').map((l) => JSON.parse(l) as { text?: string; eos?: boolean; done?: boolean });
+      const sse = await fetch(`${s.url}/v1/generate`, { method: 'POST', body: JSON.stringify(body), headers: { Accept: 'text/event-stream' } });
+      const events = (await readStream(sse)).split('\n\n').filter((e) => e.startsWith('data: ') && !e.startsWith('data: {"tokens"'))
+        .map((e) => JSON.parse(e.slice(6)) as { text: string; eos?: boolean });
+      for (const streamed of [lines.slice(0, -1), events]) {
+        expect(streamed.map((e) => e.text).join('')).toBe(text);
+        // the text between two <EOS>s comes in events of text alone, which hold no line break and no eos field
+        expect(streamed.filter((e) => e.eos === true)).toEqual(Array.from({ length: drawn }, () => ({ text: '\n', eos: true })));
+        for (const e of streamed.filter((e) => e.eos !== true)) expect(e).toEqual({ text: expect.stringMatching(/^[abcd]+$/) });
+      }
+      expect(lines.at(-1)).toMatchObject({ done: true, tokens: 100, finish: 'length' });
+    } finally {
+      await s.close();
+    }
   });
 
   it('POST /v1/generate with stopAtEos ends at a drawn <EOS>; with beam: what `rnn sample --beam --json` finds', async () => {

@@ -1,4 +1,4 @@
-import type { BeamOptions, CompleteOptions, GenerateOptions, Model } from '../api/index.js';
+import type { BeamOptions, CompleteOptions, GenerateOptions, Model, SamplePiece } from '../api/index.js';
 import { modelOfBytes } from '../api/model.js';
 import { readCheckpointBytes } from '../checkpoint/checkpoint.js';
 import type { KernelsKind } from '../engine/kernels/kinds.js';
@@ -63,7 +63,8 @@ export type JobMessage = { id: number; request: JobRequest };
 export type WorkerMessage =
   | { ready: true }
   | { startFailed: string }
-  | { id: number; text: string }
+  /** A streamed generation's text since the last: runs of text, and each drawn `<EOS>`'s text apart, marked (`eos`). */
+  | { id: number; pieces: SamplePiece[] }
   | { id: number; done: JobAnswers[JobRequest['kind']] }
   | { id: number; stopped: true }
   | { id: number; error: string; field?: string }

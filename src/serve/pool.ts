@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { KernelsKind } from '../engine/kernels/kinds.js';
+import type { SamplePiece } from '../api/index.js';
 import { JOB_CONTROL_SIZE, JobControl, type JobMessage, type JobRequest, type ReadModel, type WorkerData, type WorkerMessage } from './jobs.js';
 
 /** The queue is full: the server answers 503 with Retry-After. */
@@ -19,13 +20,16 @@ export class JobError extends Error {
   }
 }
 
-/** Told a piece of a streamed generation's text; a promise it returns holds the job until it settles (WorkerPool.hold). */
-export type OnText = (text: string) => void | Promise<unknown>;
+/**
+ * Told the pieces of a streamed generation drawn since it was last told (WorkerMessage's); a
+ * promise it returns holds the job until it settles (WorkerPool.hold).
+ */
+export type OnPieces = (pieces: readonly SamplePiece[]) => void | Promise<unknown>;
 
 interface Job {
   id: number;
   request: JobRequest;
-  onText: OnText;
+  onPieces: OnPieces;
   /** The promises holding it that have yet to settle. */
   holds: number;
   signal: AbortSignal;
@@ -92,7 +96,7 @@ export class NoThreadError extends Error {}
  * every model once and runs one job at a time; jobs beyond the threads wait in a bounded
  * queue. A job's signal stops it: a waiting one leaves the queue, a running one stops before
  * its next token (the thread reads the shared control block). A streamed generation is held,
- * its thread drawing nothing, while its onText asks (its client is not reading), or until it is
+ * its thread drawing nothing, while its onPieces asks (its client is not reading), or until it is
  * stopped. A thread that ends unasked fails its job and is started again, and so is one still
  * running a job STOP_GRACE_MS after its stop (stuck), which is ended (while the pool closes,
  * only if jobs still wait); one that cannot be started is tried again at the next job, and
@@ -127,17 +131,17 @@ export class WorkerPool {
   }
 
   /**
-   * Runs a job; `onText` receives a streamed generation's text as it is drawn, and may hold the
+   * Runs a job; `onPieces` receives a streamed generation's text as it is drawn, and may hold the
    * job (hold). Rejects with QueueFullError at once when the queue is full.
    */
-  run(request: JobRequest, signal: AbortSignal, onText: OnText = () => {}): Promise<unknown> {
+  run(request: JobRequest, signal: AbortSignal, onPieces: OnPieces = () => {}): Promise<unknown> {
     if (this.closing) return Promise.reject(new QueueFullError('the server is shutting down'));
     if (signal.aborted) return Promise.reject(new JobStoppedError('stopped before it started', true));
     while (this.slots.length + this.starting < this.options.workers) this.restart();
     const free = this.slots.find((s) => s.job === null);
     if (!free && this.waiting.length >= this.options.queue) return Promise.reject(new QueueFullError('the queue is full'));
     return new Promise((resolve, reject) => {
-      const job: Job = { id: this.nextId++, request, onText, holds: 0, signal, resolve, reject };
+      const job: Job = { id: this.nextId++, request, onPieces, holds: 0, signal, resolve, reject };
       signal.addEventListener('abort', () => this.stop(job), { once: true });
       if (free) this.dispatch(free, job);
       else this.waiting.push(job);
@@ -246,8 +250,8 @@ export class WorkerPool {
   private receive(slot: Slot, message: Extract<WorkerMessage, { id: number }>): void {
     const job = slot.job;
     if (!job || job.id !== message.id) return;
-    if ('text' in message) {
-      const until = job.onText(message.text);
+    if ('pieces' in message) {
+      const until = job.onPieces(message.pieces);
       if (until) this.hold(slot, job, until);
       return;
     }

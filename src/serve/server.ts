@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import { type AddressInfo, type Socket, isIPv4 } from 'node:net';
-import type { Model } from '../api/index.js';
+import type { Model, SamplePiece } from '../api/index.js';
 import { NOT_FOR_BEAM, SAMPLE_SETTINGS, notForBeam } from '../generate/settings.js';
 import type { KernelsKind } from '../engine/kernels/kinds.js';
 import { describeValue, optionMessage } from '../input/issues.js';
@@ -10,7 +10,7 @@ import { SettingError, type SettingSource, type SettingsInput, flagName } from '
 import { CorpusError } from '../text/corpus.js';
 import { decodeUtf8, utf8Fault } from '../text/utf8.js';
 import { type EncodedAnswer, type GenerateDone, type JobAnswers, type JobOf, type JobRequest, type ServedModel, readServedModel, servedModels } from './jobs.js';
-import { JobError, JobStoppedError, NoThreadError, type OnText, QueueFullError, ThreadLostError, ThreadStuckError, WorkerPool, stuckThreadFate } from './pool.js';
+import { JobError, JobStoppedError, NoThreadError, type OnPieces, QueueFullError, ThreadLostError, ThreadStuckError, WorkerPool, stuckThreadFate } from './pool.js';
 import {
   ACTIVATIONS_FIELDS, COMPLETE_FIELDS, SCORE_FIELDS, type StreamMode, readActivations, readComplete, readGenerate, readLegacyGenerate,
   readScore,
@@ -368,12 +368,12 @@ export class RnnServer {
         'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no',
       });
     };
-    const done = await this.runJob(request, signal, (text) => {
+    const done = await this.runJob(request, signal, (pieces) => {
       start();
-      if (!write('text', { text })) return drained(res);
+      if (!write.pieces(pieces)) return drained(res);
     });
     start();
-    write('done', generationEnd(done, seed, signal));
+    write.done(generationEnd(done, seed, signal));
     res.end();
   }
 
@@ -413,9 +413,9 @@ export class RnnServer {
   }
 
   /** A job on the pool; how one that failed is answered: jobFailure (a stop by the client needs no answer). */
-  private async runJob<R extends JobRequest>(request: R, signal: AbortSignal, onText?: OnText): Promise<JobAnswers[R['kind']]> {
+  private async runJob<R extends JobRequest>(request: R, signal: AbortSignal, onPieces?: OnPieces): Promise<JobAnswers[R['kind']]> {
     try {
-      return await this.pool.run(request, signal, onText) as JobAnswers[R['kind']];
+      return await this.pool.run(request, signal, onPieces) as JobAnswers[R['kind']];
     } catch (err) {
       throw jobFailure(err, this.options.timeLimitMs);
     }
@@ -609,15 +609,25 @@ function generationEnd(done: GenerateDone, seed: number, signal: AbortSignal) {
   return { tokens: done.tokens, finish, seed, unknownTokens: done.unknownTokens };
 }
 
+interface StreamWriter {
+  pieces: (pieces: readonly SamplePiece[]) => boolean;
+  done: (end: object) => boolean;
+}
+
 /**
- * How a streamed sample writes an event: a piece of text (`{"text"}`), or its end. As server-sent
- * events, the end is `event: done`; as NDJSON lines, `{"done": true, …}`. False, as res.write
- * says it: the answer's buffer is full, and 'drain' will say when it has room.
+ * How a streamed sample writes its events: its pieces, an event each, in one write (`{"text"}`,
+ * and `"eos": true` for a drawn `<EOS>`'s), then its end. As server-sent events, the end is
+ * `event: done`; as NDJSON lines, `{"done": true, …}`. False, as res.write says it: the answer's
+ * buffer is full, and 'drain' will say when it has room.
  */
-function streamWriter(res: ServerResponse, mode: StreamMode): (event: 'text' | 'done', data: object) => boolean {
-  return mode === 'sse'
-    ? (event, data) => res.write(`${event === 'text' ? '' : `event: ${event}\n`}data: ${JSON.stringify(data)}\n\n`)
-    : (event, data) => res.write(`${JSON.stringify(event === 'text' ? data : { [event]: true, ...data })}\n`);
+function streamWriter(res: ServerResponse, mode: StreamMode): StreamWriter {
+  const event = mode === 'sse'
+    ? (name: 'text' | 'done', data: object) => `${name === 'text' ? '' : `event: ${name}\n`}data: ${JSON.stringify(data)}\n\n`
+    : (name: 'text' | 'done', data: object) => `${JSON.stringify(name === 'text' ? data : { [name]: true, ...data })}\n`;
+  return {
+    pieces: (pieces) => res.write(pieces.map(({ text, eos }) => event('text', eos ? { text, eos } : { text })).join('')),
+    done: (end) => res.write(event('done', end)),
+  };
 }
 
 /** Resolves once an answer whose buffer is full has room again ('drain'), or has closed. */

@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { type Model, type StopSignal, StoppedError, type TokenizedText } from '../api/index.js';
+import { type Model, type SamplePiece, type StopSignal, StoppedError, type TokenizedText } from '../api/index.js';
 import { InputError, SettingError, flagName } from '../input/settings.js';
 import {
   type ActivationsDone, type EncodedAnswer, type Finish, type GenerateDone, type JobAnswers, JobControl, type JobMessage, type JobOf,
@@ -90,24 +90,60 @@ async function generate(
   id: number, model: Model, { options, stream }: JobOf<'generate'>, signal: StopSignal,
 ): Promise<GenerateDone> {
   const prime = tokenizedPrime(model, options.prime);
-  let pending = '', sentAt = -Infinity, tokens = 0;
-  for await (const piece of model.generate({ ...options, prime, signal })) {
+  const unsent = new UnsentPieces();
+  let text = '', sentAt = -Infinity, tokens = 0;
+  for await (const piece of model.generatePieces({ ...options, prime, signal })) {
     tokens++;
-    pending += piece;
+    if (!stream) {
+      text += piece.text;
+      continue;
+    }
+    unsent.add(piece);
     const now = performance.now();
-    if (stream && now - sentAt >= SEND_EVERY_MS) {
-      post({ id, text: pending });
-      pending = '';
+    if (now - sentAt >= SEND_EVERY_MS && !unsent.empty) {
+      post({ id, pieces: unsent.take() });
       sentAt = now;
     }
-    if (stream) waitWhileHeld(id);
+    waitWhileHeld(id);
   }
-  if (stream && pending !== '') {
-    post({ id, text: pending });
-    pending = '';
-  }
+  if (!unsent.empty) post({ id, pieces: unsent.take() });
   const finish: Finish = signal.aborted ? 'stopped' : tokens < options.len ? 'eos' : 'length';
-  return { text: pending, tokens, finish, unknownTokens: unknownTokens(prime) };
+  return { text, tokens, finish, unknownTokens: unknownTokens(prime) };
+}
+
+/**
+ * A streamed sample's pieces not yet posted, as the stream's events will be: the text between
+ * two drawn `<EOS>`s run together, each `<EOS>`'s piece apart, so that the client sees where it was drawn.
+ */
+class UnsentPieces {
+  private pieces: SamplePiece[] = [];
+  private run = '';
+
+  add(piece: SamplePiece): void {
+    if (!piece.eos) {
+      this.run += piece.text;
+      return;
+    }
+    this.endRun();
+    this.pieces.push(piece);
+  }
+
+  get empty(): boolean {
+    return this.run === '' && this.pieces.length === 0;
+  }
+
+  take(): SamplePiece[] {
+    this.endRun();
+    const taken = this.pieces;
+    this.pieces = [];
+    return taken;
+  }
+
+  private endRun(): void {
+    if (this.run === '') return;
+    this.pieces.push({ text: this.run, eos: false });
+    this.run = '';
+  }
 }
 
 /**

@@ -2,6 +2,15 @@ import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
+import { saveCheckpoint } from '../../src/checkpoint/checkpoint.js';
+import { importedCheckpoint } from '../../src/checkpoint/convert.js';
+import type { ModelConfig } from '../../src/engine/config.js';
+import { initParams } from '../../src/engine/model.js';
+import { paramLayout } from '../../src/engine/params.js';
+import { Rng } from '../../src/engine/random.js';
+import { SENTENCE_RULE_VERSION } from '../../src/text/sentences.js';
+import { EOS } from '../../src/text/vocab.js';
+import { WORD_RULE_VERSION } from '../../src/text/words.js';
 import { TINY_RUN, rnnIn, startRnn } from './cli.js';
 import { EVAL_GRU } from './fixtures.js';
 import { speeches } from './speeches.js';
@@ -79,6 +88,23 @@ export async function makeLongWordModel(dir: string): Promise<string> {
   expect(run.stderr).not.toMatch(/internal error/);
   expect(run.status).toBe(0);
   return join(out, 'latest.json');
+}
+
+/**
+ * A char model over "abcd" that cuts its texts into lines (`--docs line`), its weights random but
+ * for `<EOS>`'s head bias: it draws `<EOS>` about one token in three, so its samples part many lines
+ * and its line breaks are all drawn `<EOS>`s. Written to `dir` as eos.json.
+ */
+export function makeEosModel(dir: string): string {
+  const config: ModelConfig = { cell: 'gru', vocabSize: 6, embedDim: 4, hiddenSize: 8, numLayers: 1, dropout: 0 };
+  const params = initParams(config, new Rng(3));
+  params[paramLayout(config).byName.get('head.bias')!.offset + EOS] = 0.5;
+  const path = join(dir, 'eos.json');
+  saveCheckpoint(path, importedCheckpoint({
+    config, vocab: ['<EOS>', '<UNK>', 'a', 'b', 'c', 'd'], level: 'char', wordRule: WORD_RULE_VERSION,
+    documents: { docs: 'line', sentenceRule: SENTENCE_RULE_VERSION }, params,
+  }, ['test']));
+  return path;
 }
 
 /** An HTTP answer: status, headers, and the body as text and (when it is JSON) parsed. */
