@@ -6,7 +6,9 @@ import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { ROOT, rnnIn } from './helpers/cli.js';
 import { contrastFaults } from './helpers/contrast.js';
 import { scratchFolder } from './helpers/files.js';
-import { type RunningServer, TINY_TRAINING, makeModels, serve } from './helpers/serve.js';
+import { type RunningServer, TINY_TRAINING, makeEosModel, makeModels, serve } from './helpers/serve.js';
+import { collect } from './helpers/generation.js';
+import { loadModel } from '../src/api/index.js';
 
 /**
  * The playground page in a real browser: Debian's headless Chromium (`.ci/run` installs it)
@@ -308,6 +310,65 @@ it('marks each <EOS> that writes no text (between two sentences of a word-level 
   } finally {
     await at.close();
     await sentences.stop();
+  }
+});
+
+it('shows each <EOS> a sample draws as the tag a scored <EOS> shows, before the line break it writes, and copies the text alone', async () => {
+  const path = makeEosModel(scratch.dir);
+  const eos = await serve(scratch.dir, ['--checkpoint', `eos=${path}`]);
+  const at = await context.newPage();
+  try {
+    await at.setViewportSize({ width: 1280, height: 800 });
+    await at.goto(eos.url);
+    await at.waitForFunction(() => document.querySelectorAll('#model option').length === 1);
+    await at.fill('#prime', 'ab');
+    await at.fill('#len', '60');
+    await at.fill('#seed', '5');
+    await at.click('#generate');
+    expect(await sampleOutcome(at)).toMatch(/^60 tokens in /);
+    const pieces = await collect(loadModel(path).generatePieces({ prime: 'ab', len: 60, seed: 5, temperature: 0.8, topP: 0.95 }));
+    const text = pieces.map((p) => p.text).join('');
+    expect(pieces.filter((p) => p.eos).length).toBeGreaterThan(5);
+
+    // the box, node by node: each drawn <EOS> a tag of no text before its line break
+    const shown = await at.$eval('#sample .drawn', (drawn) => [...drawn.childNodes]
+      .map((n) => (n instanceof HTMLElement ? `[${n.className}]` : n.textContent)).join(''));
+    expect(shown).toBe(pieces.map((p) => (p.eos ? `[end]${p.text}` : p.text)).join(''));
+    // drawn as a scored <EOS>'s tag: the closing one of a scored text
+    await at.fill('#score-text', 'abc');
+    await at.click('#score');
+    await at.waitForFunction(() => document.querySelector('#scored .end') !== null);
+    const look = (selector: string) => at.$eval(selector, (e) => {
+      const { content, font, border, padding, width } = getComputedStyle(e, '::before');
+      return { content, font, border, padding, width, shown: e.getBoundingClientRect().width };
+    });
+    const tag = await look('#sample .end');
+    expect(tag).toEqual(await look('#scored .end'));
+    expect(tag.content).toBe('"EOS"');
+    expect(tag.shown).toBeGreaterThanOrEqual(8);
+
+    // the tag is no part of the text: Use the sample takes the prime and the sample, and a selection of the box
+    // copies what it would without the tags
+    await at.click('#use-sample');
+    expect(await at.inputValue('#score-text')).toBe(`ab${text}`);
+    expect((await contrastFaults(at)).faults).toEqual([]);
+    const copied = await at.evaluate(() => {
+      const copy = () => {
+        const range = document.createRange();
+        range.selectNodeContents(document.getElementById('sample')!);
+        getSelection()!.removeAllRanges();
+        getSelection()!.addRange(range);
+        return getSelection()!.toString();
+      };
+      const withTags = copy();
+      for (const tag of document.querySelectorAll('#sample .end')) tag.remove();
+      return { withTags, without: copy() };
+    });
+    expect(copied.withTags).toBe(copied.without);
+    expect(copied.withTags).toMatch(/^ab[abcd\n]+$/);
+  } finally {
+    await at.close();
+    await eos.stop();
   }
 });
 

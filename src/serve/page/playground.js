@@ -197,7 +197,7 @@ async function generate() {
       for (const line of lines) {
         const event = JSON.parse(line);
         if (event.done) ({ tokens, finish, unknownTokens } = event);
-        else if (typeof event.text === 'string') drawn.textContent += event.text;
+        else if (typeof event.text === 'string') drawn.append(...drawnPiece(event));
       }
       followSample();
     }
@@ -213,6 +213,22 @@ async function generate() {
     state.asked.generate = null;
     swapButtons('stop', 'generate');
   }
+}
+
+/**
+ * A streamed piece as the sample box shows it: its text, after the small EOS tag a scored text's
+ * <EOS> shows where it is a drawn <EOS>'s (its text then what parts two documents: a line break,
+ * a space, or nothing). The tag is drawn by playground.css, so the text read or copied is the sample's alone.
+ */
+function drawnPiece({ text, eos }) {
+  return eos === true ? [endTag(), text] : [text];
+}
+
+/** A mark of an <EOS> that playground.css draws as a small EOS tag: an element of no text. */
+function endTag() {
+  const tag = document.createElement('span');
+  tag.className = 'end';
+  return tag;
 }
 
 /** Disables one button and enables the other; the focus, were it on the first, moves to the second rather than to nowhere. */
