@@ -369,6 +369,8 @@ describe('fine-tuning', () => {
     const damaged = textFile('damaged.json', readFileSync(base.latest, 'utf8').replace('"step":300', '"step":301'));
     const exported = join(dir, 'state.json');
     expect((await rnnIn(dir, ['export', base.latest, '--out', exported])).status).toBe(0);
+    const imported = join(dir, 'state-imported.json');
+    expect((await rnnIn(dir, ['import', exported, '--out', imported])).status).toBe(0);
     const folder = join(dir, 'prepared-not-a-model');
     writePreparedFolder([verse], { level: 'char', docs: 'file', valFrac: 0.1, minCount: 1 }, folder);
     // what examples/pytorch/train_ddp.py leaves: a folder of model.safetensors and summary.json
@@ -392,6 +394,8 @@ describe('fine-tuning', () => {
       [['--init-from', base.latest, '--resume', base.latest], /^rnn: --init-from starts a new run from a model, --resume goes on with one: give one of them$/],
       [['--init-from', exported, '--keep-optimizer'],
         /^rnn: --keep-optimizer: .*state\.json is an exported model, which holds no optimizer state; leave --keep-optimizer out$/],
+      [['--init-from', imported, '--keep-optimizer'],
+        /^rnn: --keep-optimizer: .*state-imported\.json is an imported model \(rnn import\), whose optimizer rnn never trained: its moments are zeros, as a fresh run's; leave --keep-optimizer out$/],
     ];
     const runs = await Promise.all(cases.map(([args]) => rnnIn(dir, ['train', verse, ...args, '--out', freshOut()])));
     runs.forEach((result, i) => expectOneLineError(result, cases[i]![1]));

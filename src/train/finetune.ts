@@ -122,14 +122,23 @@ export function checkDocumentsForBase(
   });
 }
 
-/** --keep-optimizer needs the base's moments, of the optimizer this run uses. */
+/**
+ * --keep-optimizer needs the base's moments, of the optimizer this run uses, as rnn trained them:
+ * an exported model holds none, and a checkpoint `rnn import` made (no training by rnn) zeros.
+ */
 function checkKeptOptimizer(base: BaseModel, optimizer: OptimizerKind): void {
   const from = base.file.path;
-  const kept = base.file.checkpoint?.optimizer;
-  if (kept === undefined) {
+  const checkpoint = base.file.checkpoint;
+  if (checkpoint === null) {
     throw new SettingError('keepOptimizer', true, (name) =>
       `${name('keepOptimizer')}: ${from} is an exported model, which holds no optimizer state; leave ${name('keepOptimizer')} out`);
   }
+  if (trainedStep(checkpoint) === null) {
+    throw new SettingError('keepOptimizer', true, (name) =>
+      `${name('keepOptimizer')}: ${from} is an imported model (rnn import), whose optimizer rnn never trained: ` +
+        `its moments are zeros, as a fresh run's; leave ${name('keepOptimizer')} out`);
+  }
+  const kept = checkpoint.optimizer;
   if (kept.kind !== optimizer) {
     throw new SettingError('keepOptimizer', true, (name) =>
       `${name('keepOptimizer')}: ${from} was trained with ${name('optimizer')} ${kept.kind}, this run uses ${optimizer}: ` +
