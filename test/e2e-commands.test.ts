@@ -323,7 +323,9 @@ describe('bad input', () => {
       const weights = j['weights'] as { tensors: Record<string, { shape: number[] }> };
       weights.tensors['head.bias']!.shape = [66];
     }), '--text', 'hello'], /^rnn: .*shape\.json: weights\.tensors\["head\.bias"\]\.shape is \[66\], expected \[67\]$/],
-    ['missing checkpoint', () => ['sample', '--checkpoint', at('missing.json')], /^rnn: checkpoint not found: .*missing\.json$/],
+    ['missing checkpoint', () => ['sample', '--checkpoint', at('missing.json')], /^rnn: --checkpoint: checkpoint not found: .*missing\.json; give a checkpoint or a run folder \(its best\.json, else latest\.json\)$/],
+    ['missing checkpoint to serve', () => ['serve', '--checkpoint', at('missing.json')], /^rnn: --checkpoint: checkpoint not found: .*missing\.json; give a checkpoint or a run folder \(its best\.json, else latest\.json\)$/],
+    ['missing checkpoint to info', () => ['info', at('missing.json')], /^rnn: checkpoint not found: .*missing\.json; name a checkpoint or a run folder \(its best\.json, else latest\.json\)$/],
     ['missing file to score', () => ['eval', 'perplexity', '--checkpoint', ckpt, at('nope.txt')], /^rnn: file not found: .*nope\.txt$/],
     ['a folder to score', () => ['eval', 'perplexity', '--checkpoint', ckpt, dir],
       /^rnn: cannot read .*: it is a folder, and not a prepared one \(rnn prepare\); give a text file or a prepared folder$/],
@@ -335,7 +337,8 @@ describe('bad input', () => {
     ['resuming an imported model without a corpus', () => ['train', '--resume', ckpt, '--max-steps', '1'],
       /^rnn: .*ckpt\.json records no corpus \(an imported model\?\): .* or start a new run on a text from it with `rnn train TEXT --init-from .*ckpt\.json`$/],
     ['export to a folder', () => ['export', ckpt, '--out', dir], /^rnn: cannot write .*: it is a folder; name a file$/],
-    ['a checkpoint path through a file', () => ['sample', '--checkpoint', join(ckpt, 'x.json')], /^rnn: checkpoint not found: .*ckpt\.json\/x\.json$/],
+    ['a checkpoint path through a file', () => ['sample', '--checkpoint', join(ckpt, 'x.json')],
+      /^rnn: --checkpoint: checkpoint not found: .*ckpt\.json\/x\.json; give a checkpoint or a run folder \(its best\.json, else latest\.json\)$/],
     ['resuming a path through a file', () => ['train', '--resume', join(ckpt, 'run')], /^rnn: checkpoint not found: .*ckpt\.json\/run$/],
     ['export to a path through a file', () => ['export', ckpt, '--out', join(ckpt, 'x.safetensors')],
       /^rnn: cannot write .*ckpt\.json\/x\.safetensors: .*ckpt\.json is not a folder \(a file is in its way\)$/],

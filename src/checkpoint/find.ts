@@ -1,4 +1,4 @@
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { SettingError } from '../input/settings.js';
 import { CheckpointError } from './errors.js';
@@ -17,6 +17,30 @@ export const RUN_FOLDER_READS = `its ${RUN_FOLDER_FILES.best}, else ${RUN_FOLDER
 
 /** How a help line says which checkpoint a command takes when none is named (resolveCheckpointPath). */
 export const NEWEST_CHECKPOINT = `the newest run under ${CHECKPOINT_DIR}/`;
+
+/** How a command names the model path it was given, in the lines that refuse it. */
+export interface ModelPathReader {
+  /** The setting that names the path (`checkpoint`, `initFrom`); none for a command's argument. */
+  setting?: string;
+  /** What the path is to name: `checkpoint`, `model file`. */
+  what: string;
+  /** What it may name, for the line that refuses a path that names nothing. */
+  takes: string;
+}
+
+/** A command that reads the checkpoint its argument names (`rnn info FILE`, `rnn export FILE`, the library's load). */
+export const CHECKPOINT_ARGUMENT: ModelPathReader = { what: 'checkpoint', takes: `a checkpoint or a run folder (${RUN_FOLDER_READS})` };
+
+/** A command that reads the checkpoint its --checkpoint names. */
+export const CHECKPOINT_FLAG: ModelPathReader = { ...CHECKPOINT_ARGUMENT, setting: 'checkpoint' };
+
+/** `path`, where it names a file or a folder; else one line naming the setting it was given to (where one was) and what it may name. */
+function existingPath(path: string, reader: ModelPathReader): string {
+  if (existsSync(path)) return path;
+  const { setting, what, takes } = reader;
+  if (setting === undefined) throw new CheckpointError(`${what} not found: ${path}; name ${takes}`);
+  throw new SettingError(setting, path, (name) => `${name(setting)}: ${what} not found: ${path}; give ${takes}`);
+}
 
 /** The checkpoint a run folder stands for where a model is read: its best.json, else its latest.json; a folder of neither is refused. */
 function folderCheckpoint(dir: string): string {
@@ -77,13 +101,13 @@ export function latestCheckpoint(dir: string): string | null {
 /**
  * The named checkpoint (a run folder: folderCheckpoint), or else the most recently written one
  * under checkpoints/ (a run folder's latest.json: that folder's checkpoint, its best.json
- * where it has one). Finding none, the error names the folder it looked in and says how to
- * name one (the `checkpoint` setting, or `usage`, e.g. `rnn info FILE`, for a command that takes
- * it as an argument) or make one.
+ * where it has one). A path that names nothing is refused as `reader` names it. Finding none,
+ * the error names the folder it looked in and says how to name one (the `checkpoint` setting,
+ * or `usage`, e.g. `rnn info FILE`, for a command that takes it as an argument) or make one.
  */
-export function resolveCheckpointPath(path: string | undefined, usage?: string): string {
+export function resolveCheckpointPath(path: string | undefined, usage?: string, reader: ModelPathReader = CHECKPOINT_ARGUMENT): string {
   if (path === '') throw new CheckpointError('the checkpoint\'s path is empty: name a checkpoint file or a run folder');
-  if (path !== undefined) return isFolder(path) ? folderCheckpoint(path) : path;
+  if (path !== undefined) return isFolder(path) ? folderCheckpoint(path) : existingPath(path, reader);
   const latest = latestCheckpoint(CHECKPOINT_DIR);
   if (latest === null) {
     throw new SettingError('checkpoint', path, (name) =>

@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
-import { NEWEST_CHECKPOINT, RUN_FOLDER_READS, resolveCheckpointPath } from '../checkpoint/find.js';
+import { CHECKPOINT_FLAG, NEWEST_CHECKPOINT, RUN_FOLDER_READS, resolveCheckpointPath } from '../checkpoint/find.js';
 import { type Setting, type SettingTable, flagHelp, flagSpec, settingValues } from '../input/settings.js';
 import { workersForCores } from '../train/preflight.js';
 import { warn } from './errors.js';
@@ -32,7 +32,7 @@ export function checkpointSetting(purpose: string): Setting<string> {
  * names, so that the output says what made it.
  */
 export function checkpointFlag(given: string | undefined): string {
-  const path = resolveCheckpointPath(given);
+  const path = resolveCheckpointPath(given, undefined, CHECKPOINT_FLAG);
   if (given === undefined) process.stderr.write(`rnn: no --checkpoint given: using ${path}, ${NEWEST_CHECKPOINT}\n`);
   return path;
 }

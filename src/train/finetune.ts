@@ -19,7 +19,7 @@ import type { DocumentRule } from '../text/documents.js';
 import { TOKEN_UNITS, type TextLevel, UNK, Vocabulary, grouped, percentOf } from '../text/vocab.js';
 import { DEFAULT_VOCAB_SIZE, vocabularyCoverage } from '../text/word-vocab.js';
 import { WORD_RULE_VERSION } from '../text/words.js';
-import { type ParsedOptions, freshSettings, refuseClashes } from './options.js';
+import { INIT_FROM_READER, type ParsedOptions, freshSettings, refuseClashes } from './options.js';
 import { type Restored, freshMoments, startingProgress } from './state.js';
 
 /*
@@ -53,7 +53,7 @@ export function loadBaseModel(given: string): BaseModel {
       `${name('initFrom')} ${given} is a folder with no checkpoint in it, neither ${RUN_FOLDER_FILES.best} nor ${RUN_FOLDER_FILES.latest}, ` +
         `but a model file: give ${name('initFrom')} ${modelFile}`);
   }
-  const path = resolveCheckpointPath(given);
+  const path = resolveCheckpointPath(given, undefined, INIT_FROM_READER);
   const file = readModelFile(path);
   const { model, checkpoint } = file;
   return {

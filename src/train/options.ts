@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Checkpoint } from '../checkpoint/checkpoint.js';
-import { CHECKPOINT_DIR, RUN_FOLDER_FILES, RUN_FOLDER_READS } from '../checkpoint/find.js';
+import { CHECKPOINT_DIR, type ModelPathReader, RUN_FOLDER_FILES, RUN_FOLDER_READS } from '../checkpoint/find.js';
 import {
   FIXED_ON_RESUME, type RunLimits, TRAIN_SETTINGS, type TrainSettingName, type TrainSettings, WORD_LEVEL_ONLY, checkAppliesWith,
   defaultSettings, settingsFromConfig,
@@ -83,6 +83,11 @@ export const RUN_OPTIONS = {
   },
 } as const satisfies SettingTable;
 
+/** How --init-from names the model it reads, in the lines that refuse it. */
+export const INIT_FROM_READER: ModelPathReader = {
+  setting: 'initFrom', what: 'model file', takes: `a checkpoint, a run folder (${RUN_FOLDER_READS}), or an rnn-state/1 or .safetensors file`,
+};
+
 /**
  * The options of a fine-tuned run (docs/finetune.md): a new run on the given text from a trained
  * model's architecture, level, vocabulary and weights, its vocabulary mapped by symbol.
@@ -92,7 +97,7 @@ const FINE_TUNE_OPTIONS = {
     group: 'Fine-tuning',
     schema: z.string().min(1), arg: '<model>',
     help: 'fine-tune: a new run on the given text from this model\'s architecture, vocabulary and weights; ' +
-      `a checkpoint, a run folder (${RUN_FOLDER_READS}), or an rnn-state/1 or .safetensors file`,
+      INIT_FROM_READER.takes,
   },
   extendVocab: {
     group: 'Fine-tuning',
