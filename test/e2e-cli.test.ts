@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { exportState } from '../src/checkpoint/convert.js';
 import { usageErrorLine } from '../src/cli/errors.js';
 import { settingOf } from '../src/cli/flags.js';
 import { createProgram } from '../src/cli/main.js';
@@ -222,6 +223,12 @@ describe('with two trained runs', () => {
       ['a missing checkpoint', () => ['plot', at('nope.json'), '--out', at('x.svg')], /^rnn: checkpoint not found: .*nope\.json$/],
       ['a folder without latest.json', () => ['plot', at('runs'), '--out', at('x.svg')],
         /^rnn: .*runs is a folder without latest\.json: name a checkpoint file or a run folder/],
+      ['a train_ddp.py result (model.safetensors, summary.json)', () => {
+        mkdirSync(at('ddp'), { recursive: true });
+        exportState(at('runs', 'with-val', 'latest.json'), at('ddp', 'model.safetensors'));
+        writeFileSync(at('ddp', 'summary.json'), '{}\n');
+        return ['plot', at('ddp'), '--out', at('x.svg')];
+      }, /^rnn: .*ddp is a folder without latest\.json, but a model file, .*ddp\/model\.safetensors, which records no losses to plot: name a checkpoint file or a run folder that `rnn train` wrote$/],
       ['an imported model, which has no history', () => ['plot', at('imported.json'), '--out', at('x.svg')],
         /^rnn: .*imported\.json is an imported model \(rnn import\): it records no training by rnn, so no losses to plot; /],
       ['an --out that cannot be written', () => ['plot', at('runs', 'with-val'), '--out', at('corpus.txt', 'x.svg')],

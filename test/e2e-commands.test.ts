@@ -289,6 +289,14 @@ describe('with a model trained by rnn train', () => {
 });
 
 describe('bad input', () => {
+  /** What examples/pytorch/train_ddp.py leaves in its --out: model.safetensors and summary.json, no checkpoint. */
+  const ddpResult = (): string => {
+    const folder = at('ddp');
+    mkdirSync(folder, { recursive: true });
+    exportState(ckpt, join(folder, 'model.safetensors'));
+    writeFileSync(join(folder, 'summary.json'), '{}\n');
+    return folder;
+  };
   const valid = (name: string, edit: (json: Record<string, unknown>) => void): string => {
     const json = JSON.parse(readFileSync(ckpt, 'utf8')) as Record<string, unknown>;
     edit(json);
@@ -317,6 +325,13 @@ describe('bad input', () => {
       exportState(ckpt, at('info.safetensors'));
       return ['info', at('info.safetensors')];
     }, /^rnn: .*info\.safetensors is a safetensors file, not a checkpoint: convert it with `rnn import .*info\.safetensors --out .*info\.checkpoint\.json` first$/],
+    ...(['sample', 'eval', 'serve'] as const).map((command): [string, () => string[], RegExp] => [
+      `a train_ddp.py result (model.safetensors, summary.json) to ${command}`,
+      () => [...(command === 'eval' ? ['eval', 'perplexity', '--text', 'hi'] : [command]), '--checkpoint', ddpResult()],
+      new RegExp('^rnn: --checkpoint .*ddp is a folder with no checkpoint in it, neither best\\.json nor latest\\.json, but a model file: ' +
+        'convert it with `rnn import .*ddp/model\\.safetensors --out .*ddp/model\\.checkpoint\\.json`, then give --checkpoint .*ddp/model\\.checkpoint\\.json$')]),
+    ['a train_ddp.py result to info', () => ['info', ddpResult()],
+      /^rnn: .*ddp is a folder with no checkpoint in it, neither best\.json nor latest\.json, but a model file: convert it with `rnn import .*ddp\/model\.safetensors --out .*ddp\/model\.checkpoint\.json`, then name .*ddp\/model\.checkpoint\.json$/],
     ['another checkpoint version', () => ['info', valid('v9.json', (j) => { j['format'] = 'rnn-checkpoint/9'; })],
       /^rnn: .*v9\.json: format is "rnn-checkpoint\/9", expected "rnn-checkpoint\/1"$/],
     ['a wrong tensor shape', () => ['eval', 'perplexity', '--checkpoint', valid('shape.json', (j) => {

@@ -168,13 +168,21 @@ export function trainedStep(ckpt: Checkpoint): number | null {
 }
 
 /**
- * The command that imports the model file at `path` into a checkpoint beside it, named as the file
- * with `.checkpoint.json` for its extension: never the file itself, whatever it is named.
+ * The checkpoint `importCommand` makes of the model file at `path`: beside it, named as the file
+ * with `.checkpoint.json` for its extension.
  */
-function importCommand(path: string): string {
+export function importedCheckpointPath(path: string): string {
   const name = basename(path);
   const stem = name.includes('.', 1) ? name.slice(0, name.lastIndexOf('.')) : name;
-  return `rnn import ${path} --out ${join(dirname(path), `${stem}.checkpoint.json`)}`;
+  return join(dirname(path), `${stem}.checkpoint.json`);
+}
+
+/**
+ * The command that imports the model file at `path` into a checkpoint beside it
+ * (importedCheckpointPath): never the file itself, whatever it is named.
+ */
+export function importCommand(path: string): string {
+  return `rnn import ${path} --out ${importedCheckpointPath(path)}`;
 }
 
 /** Validates a parsed JSON value as a checkpoint; messages name `source` and the field. */

@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { SettingError } from '../input/settings.js';
+import { InputError, SettingError, type SettingNamer } from '../input/settings.js';
 import { CheckpointError } from './errors.js';
-import { CHECKPOINT_FORMAT } from './checkpoint.js';
+import { CHECKPOINT_FORMAT, importCommand, importedCheckpointPath } from './checkpoint.js';
 import { formatWrittenFirst, isFolder, isTempFile } from './files.js';
 import { isPreparedFolder } from './prepared.js';
 
@@ -26,28 +26,54 @@ export interface ModelPathReader {
   what: string;
   /** What it may name, for the line that refuses a path that names nothing. */
   takes: string;
+  /** What to do with the model file (`.safetensors`) in a folder given that holds no checkpoint: `modelFileInFolder`'s. */
+  modelFile: (file: string, name: SettingNamer) => string;
 }
 
+/** What a command that reads checkpoints alone is to do with a model file: make it one with `rnn import`. */
+const importFirst = (then: (checkpoint: string) => string) => (file: string): string =>
+  `convert it with \`${importCommand(file)}\`, then ${then(importedCheckpointPath(file))}`;
+
 /** A command that reads the checkpoint its argument names (`rnn info FILE`, `rnn export FILE`, the library's load). */
-export const CHECKPOINT_ARGUMENT: ModelPathReader = { what: 'checkpoint', takes: `a checkpoint or a run folder (${RUN_FOLDER_READS})` };
+export const CHECKPOINT_ARGUMENT: ModelPathReader = {
+  what: 'checkpoint', takes: `a checkpoint or a run folder (${RUN_FOLDER_READS})`, modelFile: importFirst((checkpoint) => `name ${checkpoint}`),
+};
 
 /** A command that reads the checkpoint its --checkpoint names. */
-export const CHECKPOINT_FLAG: ModelPathReader = { ...CHECKPOINT_ARGUMENT, setting: 'checkpoint' };
+export const CHECKPOINT_FLAG: ModelPathReader = {
+  ...CHECKPOINT_ARGUMENT, setting: 'checkpoint',
+  modelFile: (file, name) => importFirst((checkpoint) => `give ${name('checkpoint')} ${checkpoint}`)(file),
+};
+
+/** The line refusing `path` as `reader` was given it: naming its setting (as the caller spells it) where it has one. */
+function refused(reader: ModelPathReader, path: string, describe: (name: SettingNamer) => string): InputError | CheckpointError {
+  const { setting } = reader;
+  return setting === undefined ? new CheckpointError(describe((name) => name)) : new SettingError(setting, path, describe);
+}
 
 /** `path`, where it names a file or a folder; else one line naming the setting it was given to (where one was) and what it may name. */
 function existingPath(path: string, reader: ModelPathReader): string {
   if (existsSync(path)) return path;
   const { setting, what, takes } = reader;
-  if (setting === undefined) throw new CheckpointError(`${what} not found: ${path}; name ${takes}`);
-  throw new SettingError(setting, path, (name) => `${name(setting)}: ${what} not found: ${path}; give ${takes}`);
+  throw refused(reader, path, (name) => `${setting === undefined ? '' : `${name(setting)}: `}${what} not found: ${path}; ${setting === undefined ? 'name' : 'give'} ${takes}`);
 }
 
-/** The checkpoint a run folder stands for where a model is read: its best.json, else its latest.json; a folder of neither is refused. */
-function folderCheckpoint(dir: string): string {
+/**
+ * The checkpoint a run folder stands for where a model is read: its best.json, else its latest.json;
+ * a folder of neither is refused, one that holds a model file (a train_ddp.py result) saying what
+ * `reader` is to do with the file.
+ */
+function folderCheckpoint(dir: string, reader: ModelPathReader): string {
   const { best, latest } = RUN_FOLDER_FILES;
   for (const name of [best, latest]) {
     const path = join(dir, name);
     if (statSync(path, { throwIfNoEntry: false })?.isFile()) return path;
+  }
+  const modelFile = modelFileInFolder(dir);
+  if (modelFile !== null) {
+    const { setting } = reader;
+    throw refused(reader, dir, (name) => `${setting === undefined ? '' : `${name(setting)} `}${dir} is a folder with no checkpoint in it, ` +
+      `neither ${best} nor ${latest}, but a model file: ${reader.modelFile(modelFile, name)}`);
   }
   const prepared = isPreparedFolder(dir) ? ' (a prepared folder: data to train on, not a model)' : '';
   throw new CheckpointError(`${dir} is a folder with no checkpoint in it, neither ${best} nor ${latest}${prepared}: name a checkpoint, or a run's folder`);
@@ -107,12 +133,12 @@ export function latestCheckpoint(dir: string): string | null {
  */
 export function resolveCheckpointPath(path: string | undefined, usage?: string, reader: ModelPathReader = CHECKPOINT_ARGUMENT): string {
   if (path === '') throw new CheckpointError('the checkpoint\'s path is empty: name a checkpoint file or a run folder');
-  if (path !== undefined) return isFolder(path) ? folderCheckpoint(path) : existingPath(path, reader);
+  if (path !== undefined) return isFolder(path) ? folderCheckpoint(path, reader) : existingPath(path, reader);
   const latest = latestCheckpoint(CHECKPOINT_DIR);
   if (latest === null) {
     throw new SettingError('checkpoint', path, (name) =>
       `no checkpoint found under ${resolve(CHECKPOINT_DIR)}/: ` +
         `${usage === undefined ? `pass ${name('checkpoint')} FILE` : `name one: ${usage}`}, or train one first (rnn train)`);
   }
-  return basename(latest) === RUN_FOLDER_FILES.latest ? folderCheckpoint(dirname(latest)) : latest;
+  return basename(latest) === RUN_FOLDER_FILES.latest ? folderCheckpoint(dirname(latest), reader) : latest;
 }

@@ -3,7 +3,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { type Checkpoint, loadCheckpoint, recordedLevel } from '../checkpoint/checkpoint.js';
 import { CheckpointError } from '../checkpoint/errors.js';
 import { isFolder } from '../checkpoint/files.js';
-import { RUN_FOLDER_FILES } from '../checkpoint/find.js';
+import { RUN_FOLDER_FILES, modelFileInFolder } from '../checkpoint/find.js';
 import { InputError } from '../input/settings.js';
 import { TOKEN_UNITS } from '../text/vocab.js';
 import { type LossRun, runLevel } from './svg.js';
@@ -13,7 +13,9 @@ export function runCheckpointPath(arg: string): string {
   if (!isFolder(arg)) return arg; // loading names a missing file
   const latest = join(arg, RUN_FOLDER_FILES.latest);
   if (statSync(latest, { throwIfNoEntry: false })?.isFile()) return latest;
-  throw new CheckpointError(`${arg} is a folder without ${RUN_FOLDER_FILES.latest}: name a checkpoint file or a run folder that \`rnn train\` wrote`);
+  const modelFile = modelFileInFolder(arg);
+  const holds = modelFile === null ? '' : `, but a model file, ${modelFile}, which records no losses to plot`;
+  throw new CheckpointError(`${arg} is a folder without ${RUN_FOLDER_FILES.latest}${holds}: name a checkpoint file or a run folder that \`rnn train\` wrote`);
 }
 
 /**

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { type InitFrom, trainedStep } from '../checkpoint/checkpoint.js';
 import { type ModelFile, readModelFile } from '../checkpoint/convert.js';
 import type { PreparedFolder } from '../checkpoint/corpus.js';
-import { RUN_FOLDER_FILES, modelFileInFolder, resolveCheckpointPath } from '../checkpoint/find.js';
+import { resolveCheckpointPath } from '../checkpoint/find.js';
 import { decodeTensors } from '../checkpoint/tensors.js';
 import { FROM_BASE, TRAIN_DEFAULTS, type TrainSettings, baseSettings } from '../checkpoint/settings.js';
 import type { ModelConfig } from '../engine/config.js';
@@ -44,15 +44,9 @@ export interface BaseModel {
 /**
  * The base model at `given`: a checkpoint, an rnn-state/1 or .safetensors file, or a run folder
  * (its best.json, else its latest.json); a folder of neither that holds a model file (a
- * train_ddp.py result) is refused naming the file.
+ * train_ddp.py result) is refused naming the file (INIT_FROM_READER).
  */
 export function loadBaseModel(given: string): BaseModel {
-  const modelFile = modelFileInFolder(given);
-  if (modelFile !== null) {
-    throw new SettingError('initFrom', given, (name) =>
-      `${name('initFrom')} ${given} is a folder with no checkpoint in it, neither ${RUN_FOLDER_FILES.best} nor ${RUN_FOLDER_FILES.latest}, ` +
-        `but a model file: give ${name('initFrom')} ${modelFile}`);
-  }
   const path = resolveCheckpointPath(given, undefined, INIT_FROM_READER);
   const file = readModelFile(path);
   const { model, checkpoint } = file;

@@ -86,6 +86,7 @@ export const RUN_OPTIONS = {
 /** How --init-from names the model it reads, in the lines that refuse it. */
 export const INIT_FROM_READER: ModelPathReader = {
   setting: 'initFrom', what: 'model file', takes: `a checkpoint, a run folder (${RUN_FOLDER_READS}), or an rnn-state/1 or .safetensors file`,
+  modelFile: (file, name) => `give ${name('initFrom')} ${file}`,
 };
 
 /**
