@@ -1,4 +1,4 @@
-import { readFileSync, renameSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
@@ -8,6 +8,8 @@ import { userMessage } from '../src/cli/errors.js';
 import { loadModel } from '../src/checkpoint/load.js';
 import { sampleText } from '../src/generate/sample.js';
 import { scoreTokens } from '../src/generate/score.js';
+import { SENTENCE_RULE_VERSION } from '../src/text/sentences.js';
+import { WORD_RULE_VERSION } from '../src/text/words.js';
 import { skipRunOutput } from '../src/train/data.js';
 import { fineTuneStart, loadBaseModel, loadFineTuneData } from '../src/train/finetune.js';
 import { freshSettings, parseOptions, type TrainOptions } from '../src/train/options.js';
@@ -191,6 +193,21 @@ describe('fine-tuning', () => {
     expect(userMessage(refused)).toMatch(new RegExp(`^the prepared folder ${folder} is cut by --docs file: its documents hold [\\d,]+ line breaks, and .* ` +
       'reads documents by --docs line and has no line break in its vocabulary, so each would be <UNK>: prepare the corpus again with --docs line, ' +
       'or add --extend-vocab to add the line break$'));
+  });
+
+  it('cuts the new text under the newest sentence and word rules, whatever versions the base was cut under, and records them', async () => {
+    const sentenceBase = await train({ ...SMALL, level: 'word', docs: 'sentence', vocabSize: 200, maxSteps: 1, out: freshOut() }, [prose]);
+    const folder = scratch.folder();
+    const exported = join(folder, 'sentences.json');
+    expect((await rnnIn(folder, ['export', sentenceBase.latest, '--out', exported])).status).toBe(0);
+    // as an export of an rnn with version 1 of both would have it
+    const state = JSON.parse(readFileSync(exported, 'utf8')) as { config: Record<string, unknown> };
+    const older = join(folder, 'sentences-v1.json');
+    writeFileSync(older, JSON.stringify({ ...state, config: { ...state.config, sentence_rule: 1, word_rule: 1 } }));
+    const tuned = loadCheckpoint((await train({ ...SMALL, initFrom: older, maxSteps: 1, out: freshOut() }, [verse])).latest);
+    expect(tuned.corpus!.docs).toBe('sentence');
+    expect(tuned.corpus!.sentenceRule).toBe(SENTENCE_RULE_VERSION);
+    expect(tuned.config.training.wordRule).toBe(WORD_RULE_VERSION);
   });
 
   it('takes any --docs for a base without the line break where the documents it cuts hold none, and names how many it refuses', async () => {

@@ -28,7 +28,8 @@ import { type Restored, freshMoments, startingProgress } from './state.js';
  * vocabulary by symbol, never by id; tokens it lacks read as <UNK>, or are added with
  * --extend-vocab. At the word level the new text is cut under the current tokenizer rules
  * (a prepared folder's ids under the folder's), which the new run records. The new text is cut
- * into documents as the base's corpus was (--docs), unless --docs (or a prepared folder) says otherwise.
+ * into documents by the base's rule (--docs), unless --docs (or a prepared folder) says otherwise;
+ * for `sentence`, under the current sentence rules, which the new run records, as any new run does.
  */
 
 /** The model a fine-tuned run starts from, and what its checkpoints record of it. */
