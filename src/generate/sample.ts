@@ -7,6 +7,7 @@ import { type UnkMode, checkSampleSettings } from './settings.js';
 import { type PrimeTokens, continuationWriter, primeTokens } from './continuation.js';
 import { type StopSignal, StoppedError, checkStopped } from './stop.js';
 import { type Work, finish } from './turns.js';
+import type { SamplePiece } from './piece.js';
 
 export interface SampleOptions {
   config: ModelConfig;
@@ -37,16 +38,6 @@ export interface SampleOptions {
   stepper?: TokenStepper;
   /** Ends the sample before its next token (the prime's included). */
   signal?: StopSignal;
-}
-
-/**
- * The text one drawn token writes, and whether that token is `<EOS>`: its text is then what parts
- * two of the model's documents (`documentSeparator`; at the word level its line breaks alone, so
- * between two sentences nothing).
- */
-export interface SamplePiece {
-  text: string;
-  eos: boolean;
 }
 
 /**
