@@ -354,7 +354,20 @@ describe('bad input', () => {
     ['export to a folder', () => ['export', ckpt, '--out', dir], /^rnn: cannot write .*: it is a folder; name a file$/],
     ['a checkpoint path through a file', () => ['sample', '--checkpoint', join(ckpt, 'x.json')],
       /^rnn: --checkpoint: checkpoint not found: .*ckpt\.json\/x\.json; give a checkpoint or a run folder \(its best\.json, else latest\.json\)$/],
-    ['resuming a path through a file', () => ['train', '--resume', join(ckpt, 'run')], /^rnn: checkpoint not found: .*ckpt\.json\/run$/],
+    ['resuming a path through a file', () => ['train', '--resume', join(ckpt, 'run')],
+      /^rnn: --resume: checkpoint not found: .*ckpt\.json\/run; give a checkpoint that rnn train wrote, or its run folder \(its latest\.json\)$/],
+    ['resuming a missing checkpoint', () => ['train', '--resume', at('missing.json')],
+      /^rnn: --resume: checkpoint not found: .*missing\.json; give a checkpoint that rnn train wrote, or its run folder \(its latest\.json\)$/],
+    ['resuming a folder without latest.json', () => {
+      mkdirSync(at('no-latest'), { recursive: true });
+      copyFileSync(ckpt, join(at('no-latest'), 'best.json'));
+      return ['train', '--resume', at('no-latest')];
+    }, /^rnn: --resume .*no-latest is a folder without latest\.json: give a checkpoint that rnn train wrote, or its run folder \(its latest\.json\)$/],
+    ['resuming a train_ddp.py result (model.safetensors)', () => {
+      mkdirSync(at('ddp-resumed'), { recursive: true });
+      writeFileSync(join(at('ddp-resumed'), 'model.safetensors'), '');
+      return ['train', '--resume', at('ddp-resumed')];
+    }, /^rnn: --resume .*ddp-resumed is a folder without latest\.json, but a model file, .*ddp-resumed\/model\.safetensors, which --init-from fine-tunes from: give a checkpoint that rnn train wrote, or its run folder \(its latest\.json\)$/],
     ['export to a path through a file', () => ['export', ckpt, '--out', join(ckpt, 'x.safetensors')],
       /^rnn: cannot write .*ckpt\.json\/x\.safetensors: .*ckpt\.json is not a folder \(a file is in its way\)$/],
     ['export to an empty path', () => ['export', ckpt, '--out', ''], /^rnn: --out: must not be empty \(got ""\)$/],

@@ -351,7 +351,8 @@ describe('runs from checkpoints', () => {
     expect(() => runCheckpointPath(folder)).toThrow(/run is a folder without latest\.json/);
     mkdirSync(join(folder, 'latest.json')); // a folder by that name is not a checkpoint either
     expect(() => runCheckpointPath(folder)).toThrow(/without latest\.json/);
-    expect(runCheckpointPath(join(scratch, 'missing.json'))).toBe(join(scratch, 'missing.json'));
+    expect(() => runCheckpointPath(join(scratch, 'missing.json')))
+      .toThrow(`checkpoint not found: ${join(scratch, 'missing.json')}; name a checkpoint file or a run folder that \`rnn train\` wrote`);
   });
 });
 

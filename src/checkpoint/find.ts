@@ -26,7 +26,10 @@ export interface ModelPathReader {
   what: string;
   /** What it may name, for the line that refuses a path that names nothing. */
   takes: string;
-  /** What to do with the model file (`.safetensors`) in a folder given that holds no checkpoint: `modelFileInFolder`'s. */
+  /**
+   * The model file (`.safetensors`, `modelFileInFolder`'s) in a folder given that holds no checkpoint, as the
+   * line refusing the folder says it: what to do with it, or what it is to this command.
+   */
   modelFile: (file: string, name: SettingNamer) => string;
 }
 
@@ -52,10 +55,26 @@ function refused(reader: ModelPathReader, path: string, describe: (name: Setting
 }
 
 /** `path`, where it names a file or a folder; else one line naming the setting it was given to (where one was) and what it may name. */
-function existingPath(path: string, reader: ModelPathReader): string {
+export function existingPath(path: string, reader: ModelPathReader): string {
   if (existsSync(path)) return path;
   const { setting, what, takes } = reader;
   throw refused(reader, path, (name) => `${setting === undefined ? '' : `${name(setting)}: `}${what} not found: ${path}; ${setting === undefined ? 'name' : 'give'} ${takes}`);
+}
+
+/**
+ * The checkpoint `path` names where a command reads one file of a run folder (`file`: --resume and
+ * `rnn plot` read its latest.json): the path itself where it is no folder, refused as `reader`
+ * names it where it names nothing; a folder without `file` refused, naming the model file it holds,
+ * if any (a train_ddp.py result), as `reader` does.
+ */
+export function runFolderFile(path: string, file: string, reader: ModelPathReader): string {
+  if (!isFolder(path)) return existingPath(path, reader);
+  const inside = join(path, file);
+  if (statSync(inside, { throwIfNoEntry: false })?.isFile()) return inside;
+  const modelFile = modelFileInFolder(path);
+  const { setting, takes } = reader;
+  throw refused(reader, path, (name) => `${setting === undefined ? '' : `${name(setting)} `}${path} is a folder without ${file}` +
+    `${modelFile === null ? '' : `, but a model file, ${reader.modelFile(modelFile, name)}`}: ${setting === undefined ? 'name' : 'give'} ${takes}`);
 }
 
 /**

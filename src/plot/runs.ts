@@ -1,22 +1,21 @@
-import { statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { type Checkpoint, loadCheckpoint, recordedLevel } from '../checkpoint/checkpoint.js';
 import { CheckpointError } from '../checkpoint/errors.js';
-import { isFolder } from '../checkpoint/files.js';
-import { RUN_FOLDER_FILES, modelFileInFolder } from '../checkpoint/find.js';
+import { type ModelPathReader, RUN_FOLDER_FILES, runFolderFile } from '../checkpoint/find.js';
 import { InputError } from '../input/settings.js';
 import { TOKEN_UNITS } from '../text/vocab.js';
 import { type LossRun, runLevel } from './svg.js';
 
 /** The checkpoint a plot argument means: a file as it is, a run folder's latest.json. */
 export function runCheckpointPath(arg: string): string {
-  if (!isFolder(arg)) return arg; // loading names a missing file
-  const latest = join(arg, RUN_FOLDER_FILES.latest);
-  if (statSync(latest, { throwIfNoEntry: false })?.isFile()) return latest;
-  const modelFile = modelFileInFolder(arg);
-  const holds = modelFile === null ? '' : `, but a model file, ${modelFile}, which records no losses to plot`;
-  throw new CheckpointError(`${arg} is a folder without ${RUN_FOLDER_FILES.latest}${holds}: name a checkpoint file or a run folder that \`rnn train\` wrote`);
+  return runFolderFile(arg, RUN_FOLDER_FILES.latest, PLOT_READER);
 }
+
+/** How `rnn plot` names the runs it reads, in the lines that refuse one. */
+const PLOT_READER: ModelPathReader = {
+  what: 'checkpoint', takes: 'a checkpoint file or a run folder that `rnn train` wrote',
+  modelFile: (file) => `${file}, which records no losses to plot`,
+};
 
 /**
  * The legend's name for a run: its folder's name for `latest.json`, the folder's name with

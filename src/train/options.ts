@@ -83,6 +83,12 @@ export const RUN_OPTIONS = {
   },
 } as const satisfies SettingTable;
 
+/** How --resume names the checkpoint it goes on from, in the lines that refuse it. */
+export const RESUME_READER: ModelPathReader = {
+  setting: 'resume', what: 'checkpoint', takes: `a checkpoint that rnn train wrote, or its run folder (its ${RUN_FOLDER_FILES.latest})`,
+  modelFile: (file, name) => `${file}, which ${name('initFrom')} fine-tunes from`,
+};
+
 /** How --init-from names the model it reads, in the lines that refuse it. */
 export const INIT_FROM_READER: ModelPathReader = {
   setting: 'initFrom', what: 'model file', takes: `a checkpoint, a run folder (${RUN_FOLDER_READS}), or an rnn-state/1 or .safetensors file`,

@@ -1,8 +1,6 @@
-import { join } from 'node:path';
 import { type Checkpoint, type InitFrom, loadResumedCheckpoint } from '../checkpoint/checkpoint.js';
 import { type RunLimits, type TrainSettings, modelConfig, recordedLevel } from '../checkpoint/settings.js';
-import { isFolder } from '../checkpoint/files.js';
-import { RUN_FOLDER_FILES } from '../checkpoint/find.js';
+import { RUN_FOLDER_FILES, runFolderFile } from '../checkpoint/find.js';
 import { checkpointFileBytes } from '../checkpoint/size.js';
 import type { ModelConfig } from '../engine/config.js';
 import { initParams } from '../engine/model.js';
@@ -19,7 +17,8 @@ import {
   unknownShareWarning,
 } from './finetune.js';
 import {
-  type ParsedOptions, type TrainOptions, defaultEvalEvery, freshSettings, limitsGiven, parseOptions, resumedSettings, runLimits,
+  RESUME_READER, type ParsedOptions, type TrainOptions, defaultEvalEvery, freshSettings, limitsGiven, parseOptions, resumedSettings,
+  runLimits,
 } from './options.js';
 import { type RunLock, takeRunLock } from './lock.js';
 import { type OutputPaths, checkOutputFree, checkOutputIsFolder, defaultOut, outputPaths, resumedOut } from './output.js';
@@ -134,7 +133,7 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
 
 /** The checkpoint --resume names: a file, or a folder's latest.json, the folder layout's running checkpoint. */
 function resumedCheckpointPath(given: string): string {
-  return isFolder(given) ? join(given, RUN_FOLDER_FILES.latest) : given;
+  return runFolderFile(given, RUN_FOLDER_FILES.latest, RESUME_READER);
 }
 
 /**
