@@ -200,7 +200,7 @@ describe('a checkpoint\'s sentence rules', () => {
     const newer = { ...ckpt, corpus: { ...ckpt.corpus!, sentenceRule: SENTENCE_RULE_VERSION + 1 } };
     expect(() => parseCheckpoint({ ...newer, sha256: contentChecksum(newer) }, 'newer.json')).toThrow(
       `newer.json: corpus.sentenceRule is ${SENTENCE_RULE_VERSION + 1}: its sentences were cut by sentence rules version ` +
-        `${SENTENCE_RULE_VERSION + 1}, which this rnn (versions 1 to ${SENTENCE_RULE_VERSION}) does not have: read it with a newer rnn`,
+        `${SENTENCE_RULE_VERSION + 1}, newer than any this rnn has (versions 1 to ${SENTENCE_RULE_VERSION}): read it with a newer rnn`,
     );
   });
 
@@ -211,7 +211,7 @@ describe('a checkpoint\'s sentence rules', () => {
     const newer = { ...ckpt, config: { ...ckpt.config, training: { ...ckpt.config.training, sentenceRule: SENTENCE_RULE_VERSION + 1 } } };
     expect(() => parseCheckpoint({ ...newer, sha256: contentChecksum(newer) }, 'newer.json')).toThrow(
       `newer.json: config.training.sentenceRule is ${SENTENCE_RULE_VERSION + 1}: its sentences were cut by sentence rules version ` +
-        `${SENTENCE_RULE_VERSION + 1}, which this rnn (versions 1 to ${SENTENCE_RULE_VERSION}) does not have: read it with a newer rnn`,
+        `${SENTENCE_RULE_VERSION + 1}, newer than any this rnn has (versions 1 to ${SENTENCE_RULE_VERSION}): read it with a newer rnn`,
     );
   });
 });

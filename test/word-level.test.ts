@@ -83,8 +83,7 @@ describe('checkpoints at either level', () => {
     const newer = written('newer.json', word, (json) => (json.config.training.wordRule = WORD_RULE_VERSION + 1));
     expect(() => loadCheckpoint(newer)).toThrow(
       `${newer}: config.training.wordRule is ${WORD_RULE_VERSION + 1}: its words were cut by tokenizer rules version ${WORD_RULE_VERSION + 1}, ` +
-        `newer than this rnn's (${WORD_RULE_VERSION}): ` +
-        'read it with a newer rnn',
+        `newer than any this rnn has (versions 1 to ${WORD_RULE_VERSION}): read it with a newer rnn`,
     );
     const unsaid = written('unsaid.json', word, (json) => delete json.config.training.wordRule);
     expect(() => loadCheckpoint(unsaid)).toThrow(`${unsaid}: config.training.wordRule is missing`);

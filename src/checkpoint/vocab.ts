@@ -37,12 +37,7 @@ export function checkWordRule(rule: number | undefined, source: string, field: s
     throw new CheckpointError(`${source}: ${field} is missing: a word-level model must record its tokenizer rules' version`);
   }
   const known = knownWordRule(rule);
-  if (known === null) {
-    throw new CheckpointError(
-      `${source}: ${field} is ${rule}: its words were cut by tokenizer rules version ${rule}, newer than this rnn's (${WORD_RULE_VERSION}): ` +
-        'read it with a newer rnn',
-    );
-  }
+  if (known === null) throw newerRules(source, field, rule, 'words were cut by tokenizer rules', WORD_RULE_VERSION);
   return known;
 }
 
@@ -53,10 +48,17 @@ export function checkWordRule(rule: number | undefined, source: string, field: s
  */
 export function checkSentenceRule(rule: number | undefined, source: string, field: string): SentenceRule {
   const known = recordedSentenceRule(rule);
-  if (known !== null) return known;
-  throw new CheckpointError(
-    `${source}: ${field} is ${rule}: its sentences were cut by sentence rules version ${rule}, ` +
-      `which this rnn (versions 1 to ${SENTENCE_RULE_VERSION}) does not have: read it with a newer rnn`,
+  if (known === null) throw newerRules(source, field, rule!, 'sentences were cut by sentence rules', SENTENCE_RULE_VERSION);
+  return known;
+}
+
+/**
+ * The refusal of a record whose text was cut under rules (`cut`: "words were cut by tokenizer
+ * rules") of a version newer than `latest`, this rnn's: one wording for the word and sentence rules.
+ */
+function newerRules(source: string, field: string, rule: number, cut: string, latest: number): CheckpointError {
+  return new CheckpointError(
+    `${source}: ${field} is ${rule}: its ${cut} version ${rule}, newer than any this rnn has (versions 1 to ${latest}): read it with a newer rnn`,
   );
 }
 
