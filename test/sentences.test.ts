@@ -86,10 +86,6 @@ describe('sentence rules version 2', () => {
 });
 
 describe('sentence rules version 3', () => {
-  it('is the version a new reading uses', () => {
-    expect(SENTENCE_RULE_VERSION).toBe(3);
-  });
-
   it('ends a sentence inside any closing quotation mark or bracket after . ! or ?, where version 2 does not', () => {
     const texts: [string, string[]][] = [
       ['«Stop.» Then he left.', ['«Stop.»', 'Then he left.']],
@@ -129,6 +125,94 @@ describe('sentence rules version 3', () => {
   });
 });
 
+describe('sentence rules version 4', () => {
+  it('is the version a new reading uses', () => {
+    expect(SENTENCE_RULE_VERSION).toBe(4);
+  });
+
+  it('ends a sentence after a closing guillemet French sets a space before, where version 3 ends it before the guillemet', () => {
+    for (const space of [' ', '\u00A0', '\u202F', '\u2009']) {
+      const texts: [string, string[], string[]][] = [
+        [`«${space}Non.${space}» Puis il part.`, [`«${space}Non.${space}»`, 'Puis il part.'], [`«${space}Non.`, '» Puis il part.']],
+        [`‹${space}Non !${space}› Puis.`, [`‹${space}Non !${space}›`, 'Puis.'], [`‹${space}Non !`, '› Puis.']],
+        [`«${space}Quoi ?${space}» dit-il. Bon.`, [`«${space}Quoi ?${space}» dit-il.`, 'Bon.'], [`«${space}Quoi ?`, '» dit-il.', 'Bon.']],
+      ];
+      for (const [text, sentences, version3] of texts) {
+        expect(splitSentences(text, 4), text).toEqual(sentences);
+        expect(splitSentences(text, 3), text).toEqual(version3);
+      }
+    }
+  });
+
+  it('still starts the next sentence at a German or Danish quote that opens after an end', () => {
+    for (const text of ['Er sagte. »Komm!« Dann ging er.', 'Han sagde. ›Kom!‹ Så gik han.', '« Non. »Puis']) {
+      expect(splitSentences(text, 4), text).toEqual(splitSentences(text, 3));
+    }
+    expect(splitSentences('Er sagte. »Komm!« Dann ging er.', 4)).toEqual(['Er sagte.', '»Komm!«', 'Dann ging er.']);
+  });
+
+  it('ends a sentence across the Extend and Format characters after its end, which stay with it (UAX #29 SB5)', () => {
+    const texts: [string, string[], string[]][] = [
+      ['Stop.\u200F Then.', ['Stop.\u200F', 'Then.'], ['Stop.\u200F Then.']],
+      ['Stop!\u200E Then.', ['Stop!\u200E', 'Then.'], ['Stop!\u200E Then.']],
+      ['Stop?\u2060 Then.', ['Stop?\u2060', 'Then.'], ['Stop?\u2060 Then.']],
+      ['Stop.\u200B Then.', ['Stop.\u200B', 'Then.'], ['Stop.\u200B Then.']],
+      ['\u2068Stop.\u2069 Then.', ['\u2068Stop.\u2069', 'Then.'], ['\u2068Stop.\u2069 Then.']],
+      ['“Stop.”\u200F Then. «Non.\u200F» Puis.', ['“Stop.”\u200F', 'Then.', '«Non.\u200F»', 'Puis.'], ['“Stop.”\u200F Then.', '«Non.\u200F» Puis.']],
+      ['שלום.\u200F מה שלומך?', ['שלום.\u200F', 'מה שלומך?'], ['שלום.\u200F מה שלומך?']],
+      ['مرحبا؟\u061C كيف حالك؟', ['مرحبا؟\u061C', 'كيف حالك؟'], ['مرحبا؟', '\u061C كيف حالك؟']],
+      ['Wait‼\uFE0F What⁉\uFE0F Done', ['Wait‼\uFE0F', 'What⁉\uFE0F', 'Done'], ['Wait‼', '\uFE0F What⁉', '\uFE0F Done']],
+      ['好。\u200B再见。', ['好。\u200B', '再见。'], ['好。', '\u200B再见。']],
+      ['３．\u200B１４です．', ['３．\u200B１４です．'], ['３．', '\u200B１４です．']],
+    ];
+    for (const [text, sentences, version3] of texts) {
+      expect(splitSentences(text, 4), text).toEqual(sentences);
+      expect(splitSentences(text, 3), text).toEqual(version3);
+    }
+  });
+
+  it('does not take a prepended concatenation mark, which comes before a number, as part of the end', () => {
+    expect(splitSentences('Stop.\u0600 Then.', 4)).toEqual(['Stop.\u0600 Then.']);
+    expect(splitSentences('مرحبا؟\u0600١٢', 4)).toEqual(['مرحبا؟', '\u0600١٢']);
+  });
+
+  it('keeps a sentence whole where a lowercase letter follows past Format characters, ¿ ¡ or a dash, where version 3 cuts it', () => {
+    const texts: [string, string[], string[]][] = [
+      ['—¿Vienes? —preguntó ella—. Es tarde.', ['—¿Vienes? —preguntó ella—.', 'Es tarde.'], ['—¿Vienes?', '—preguntó ella—.', 'Es tarde.']],
+      ['¿Dónde estabas? ¿por qué no llamaste? Ya.', ['¿Dónde estabas? ¿por qué no llamaste?', 'Ya.'], ['¿Dónde estabas?', '¿por qué no llamaste?', 'Ya.']],
+      ['¡Qué alegría! ¡cuánto tiempo!', ['¡Qué alegría! ¡cuánto tiempo!'], ['¡Qué alegría!', '¡cuánto tiempo!']],
+      ['It was over. – or was it?', ['It was over. – or was it?'], ['It was over.', '– or was it?']],
+      ['Stop. \u200Fthen go.', ['Stop. \u200Fthen go.'], ['Stop.', '\u200Fthen go.']],
+    ];
+    for (const [text, sentences, version3] of texts) {
+      expect(splitSentences(text, 4), text).toEqual(sentences);
+      expect(splitSentences(text, 3), text).toEqual(version3);
+    }
+    expect(splitSentences('¡Hola! ¿Qué tal? —Bien.', 4)).toEqual(['¡Hola!', '¿Qué tal?', '—Bien.']);
+  });
+
+  it('cuts text without those characters as version 3 does', () => {
+    const texts = [readFileSync(join(ROOT, 'corpora', 'sotu.txt'), 'utf8'), readFileSync(CORPUS, 'utf8'),
+      'He said “Stop.” Then he left. «Stop.» Then. „Halt.“ Dann. 「止まれ。」次へ。 ¿Qué? ¡Sí! Wait‼ What⁇ 3.5 dollars. Mr. Smith.'];
+    for (const text of texts) {
+      const cut = splitDocuments(text, 'sentence', 4);
+      expect(cut.length).toBeGreaterThan(1);
+      expect(cut).toEqual(splitDocuments(text, 'sentence', 3));
+    }
+  });
+
+  it('leaves versions 1 to 3 cutting what version 4 cuts anew as they did', () => {
+    const text = '« Non. » Puis. « Quoi ? » dit-il. Stop.\u200F Then. مرحبا؟\u061C كيف؟ —¿Vienes? —preguntó. Wait‼\uFE0F Go.';
+    expect(splitSentences(text, 1)).toEqual(['« Non.', '» Puis.', '« Quoi ?', '» dit-il.', 'Stop.\u200F Then.', 'مرحبا؟\u061C كيف؟ —¿Vienes?',
+      '—preguntó.', 'Wait‼\uFE0F Go.']);
+    expect(splitSentences(text, 2)).toEqual(['« Non.', '» Puis.', '« Quoi ?', '» dit-il.', 'Stop.\u200F Then.', 'مرحبا؟', '\u061C كيف؟',
+      '—¿Vienes?', '—preguntó.', 'Wait‼', '\uFE0F Go.']);
+    expect(splitSentences(text, 3)).toEqual(splitSentences(text, 2));
+    expect(splitSentences(text, 4)).toEqual(['« Non. »', 'Puis.', '« Quoi ? » dit-il.', 'Stop.\u200F', 'Then.', 'مرحبا؟\u061C', 'كيف؟',
+      '—¿Vienes? —preguntó.', 'Wait‼\uFE0F', 'Go.']);
+  });
+});
+
 describe('the sentence rules a corpus was read under', () => {
   const options = { valFrac: 0.1, minCount: 1 };
   const version1 = loadCorpusData([CORPUS], 'sentence', options, CHUNK_BYTES, undefined, 1);
@@ -138,7 +222,7 @@ describe('the sentence rules a corpus was read under', () => {
     const fileHash = sha256Of(CORPUS);
     const before = createHash('sha256').update(JSON.stringify({ files: [fileHash], docs: 'sentence', valFrac: 0.1 })).digest('hex');
     expect(version1.fingerprint).toMatchObject({ sentenceRule: 1, sha256: before, documents: 10, totalTokens: 275 });
-    expect(version2.fingerprint).toMatchObject({ sentenceRule: 3, documents: 34, totalTokens: 275 });
+    expect(version2.fingerprint).toMatchObject({ sentenceRule: 4, documents: 34, totalTokens: 275 });
     expect(version2.fingerprint.sha256).not.toBe(before);
     expect(version1.fingerprint.sha256).toBe(readCheckpointJson(join(FIXTURES, 'step3.json')).corpus!.sha256);
   });
@@ -176,14 +260,14 @@ describe('a checkpoint\'s sentence rules', () => {
     expect(losses(resumed)).toEqual(losses(before));
   });
 
-  it('are version 3 in a new run\'s checkpoint, which resumes under it', async () => {
+  it('are version 4 in a new run\'s checkpoint, which resumes under it', async () => {
     const out = scratch.folder();
     const first = await rnnIn(out, ['train', CORPUS, '--docs', 'sentence', ...tiny, '--max-steps', '3', '--lr-schedule', 'epoch', '--out', out]);
     expect(first.status).toBe(0);
-    expect(readCheckpointJson(join(out, 'latest.json')).corpus).toMatchObject({ sentenceRule: 3, totalTokens: 275 });
+    expect(readCheckpointJson(join(out, 'latest.json')).corpus).toMatchObject({ sentenceRule: 4, totalTokens: 275 });
     const resumed = await rnnIn(out, ['train', CORPUS, '--resume', join(out, 'latest.json'), '--max-steps', '6', '--out', out]);
     expect(resumed.status).toBe(0);
-    expect(readCheckpointJson(join(out, 'latest.json')).corpus).toMatchObject({ sentenceRule: 3, sha256: expect.any(String) });
+    expect(readCheckpointJson(join(out, 'latest.json')).corpus).toMatchObject({ sentenceRule: 4, sha256: expect.any(String) });
   });
 
   it('are version 2 where a checkpoint records version 2, and its model cuts a text it reads under them', () => {
@@ -220,16 +304,16 @@ describe('a prepared folder\'s sentence rules', () => {
   it('are recorded in its meta.json; one that records none was cut under version 1', () => {
     const out = scratch.folder();
     const meta = writePreparedFolder([CORPUS], { level: 'char', docs: 'sentence', valFrac: 0.1, minCount: 1 }, out);
-    expect(meta.sentenceRule).toBe(3);
-    expect(readPreparedData(out).fingerprint).toMatchObject({ sentenceRule: 3, documents: 34 });
+    expect(meta.sentenceRule).toBe(4);
+    expect(readPreparedData(out).fingerprint).toMatchObject({ sentenceRule: 4, documents: 34 });
     const metaPath = join(out, 'meta.json');
     const { sentenceRule: _, ...older } = JSON.parse(readFileSync(metaPath, 'utf8')) as Record<string, unknown>;
     writeFileSync(metaPath, JSON.stringify(older));
     expect(readPreparedData(out).fingerprint.sentenceRule).toBe(1);
     writeFileSync(metaPath, JSON.stringify({ ...older, sentenceRule: 2 }));
     expect(readPreparedData(out).fingerprint.sentenceRule).toBe(2);
-    writeFileSync(metaPath, JSON.stringify({ ...older, sentenceRule: 4 }));
-    expect(() => readPreparedMeta(out)).toThrow(/sentenceRule is 4: .* read it with a newer rnn$/);
+    writeFileSync(metaPath, JSON.stringify({ ...older, sentenceRule: 5 }));
+    expect(() => readPreparedMeta(out)).toThrow(/sentenceRule is 5: .* read it with a newer rnn$/);
   });
 
   it('are not recorded for another documents mode', () => {

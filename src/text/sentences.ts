@@ -21,11 +21,26 @@
  * »so« ›so‹) — before the white space or end of text that ends it: «Stop.» Then, „Halt.“ Dann.
  * Those opening marks close only there, with white space after them: after the other
  * terminators, which need none ("他说。“走吧。”"), they open the next sentence as in version 2.
+ *
+ * Version 4: as version 3, and
+ *  - a closing guillemet (» ›) after a run of ".", "!" or "?" ends the sentence with it also where
+ *    a space comes between them, as French sets one inside guillemets (a space, a no-break, a
+ *    narrow no-break or a thin space: « Non. » Puis) — when white space or the end of text
+ *    follows it, so that a German or Danish quote opening after an end (Er sagte. »Komm!«) still
+ *    starts the next sentence;
+ *  - the characters UAX #29 (rule SB5) reads as part of the one before them, Extend and Format
+ *    (the direction marks U+200E U+200F U+061C, the word joiner U+2060, the zero width space, a
+ *    variation selector, a combining mark), end the sentence with its terminator and closing
+ *    marks where they follow them (Stop.\u200F Then, Wait‼\uFE0F What) — but the prepended
+ *    concatenation marks (U+0600 …), which come before a number;
+ *  - a lowercase letter keeps the sentence going also where those characters, the Spanish
+ *    opening marks ¿ ¡ or a dash (— – ―) come between the white space and it: "—¿Vienes?
+ *    —preguntó." and "¿Dónde estabas? ¿por qué no llamaste?" stay whole.
  */
 import { knownRule, latestRule } from './rule-versions.js';
 
 /** A version is added whenever `splitSentences` would cut some text differently; a record of a cut keeps the version it was made under. */
-const SENTENCE_RULES = [1, 2, 3] as const;
+const SENTENCE_RULES = [1, 2, 3, 4] as const;
 export type SentenceRule = (typeof SENTENCE_RULES)[number];
 export const SENTENCE_RULE_VERSION = latestRule(SENTENCE_RULES);
 
@@ -56,22 +71,51 @@ const OTHER_TERMINATORS = String.raw`\u0589\u061D-\u061F\u06D4\u0700-\u0702\u07F
 /** The ATerm dots among them: like ".", they do not end a sentence before a digit. */
 const OTHER_DOTS = String.raw`\u2024\uFE52\uFF0E`;
 
-/** An end at a run of ".", "!" or "?", with the closing quotes and brackets after it that white space follows. */
-function latinEnd(closing: string): string {
-  return String.raw`[.!?]+[${closing}]*(?=\s|$)`;
-}
-const LATIN_END = latinEnd(String.raw`"'”’)\]`);
+/** The closing quotes and brackets that after a run of ".", "!" or "?" end the sentence with it: version 1's and 2's. */
+const LATIN_CLOSING = String.raw`["'”’)\]]`;
 /** Version 3: any closing or final mark, and the opening ones that close a German or Danish quote. */
-const LATIN_END_3 = latinEnd(String.raw`"'\p{Pe}\p{Pf}“‘«‹`);
-const OTHER_END = String.raw`[.!?]*[${OTHER_TERMINATORS}][.!?${OTHER_TERMINATORS}]*["'\p{Pe}\p{Pf}]*`;
+const LATIN_CLOSING_3 = String.raw`["'\p{Pe}\p{Pf}“‘«‹]`;
+/** The closing marks after one of the other terminators. */
+const OTHER_CLOSING = String.raw`["'\p{Pe}\p{Pf}]`;
+/** Version 4: a closing guillemet after the space French sets before it (one without is a closing mark already). */
+const SPACED_GUILLEMET = String.raw`[ \u00A0\u202F\u2009]+[»›]`;
+/**
+ * Version 4: a character UAX #29 reads as part of the one before it (Sentence_Break Extend or
+ * Format: Grapheme_Extend, a spacing mark, a format character), but a prepended concatenation mark.
+ */
+const EXTEND_OR_FORMAT = String.raw`(?![\u0600-\u0605\u06DD\u070F\u0890\u0891\u08E2\u{110BD}\u{110CD}])[\p{Grapheme_Extend}\p{Mc}\p{Cf}]`;
+
+/** An end at a run of ".", "!" or "?", with what may follow it before the white space (or end of text) that must. */
+function latinEnd(after: string): string {
+  return String.raw`[.!?]+(?:${after})*(?=\s|$)`;
+}
+/** An end at a run of terminators holding one of the others, with what may follow it. */
+function otherEnd(after: string): string {
+  return String.raw`[.!?]*[${OTHER_TERMINATORS}][.!?${OTHER_TERMINATORS}]*(?:${after})*`;
+}
+const OTHER_END = otherEnd(OTHER_CLOSING);
 
 const SENTENCE_ENDS: Record<SentenceRule, RegExp> = {
-  1: new RegExp(LATIN_END, 'gu'),
-  2: new RegExp(`${OTHER_END}|${LATIN_END}`, 'gu'),
-  3: new RegExp(`${OTHER_END}|${LATIN_END_3}`, 'gu'),
+  1: new RegExp(latinEnd(LATIN_CLOSING), 'gu'),
+  2: new RegExp(`${OTHER_END}|${latinEnd(LATIN_CLOSING)}`, 'gu'),
+  3: new RegExp(`${OTHER_END}|${latinEnd(LATIN_CLOSING_3)}`, 'gu'),
+  4: new RegExp(`${otherEnd(`${OTHER_CLOSING}|${EXTEND_OR_FORMAT}`)}|${latinEnd(`${LATIN_CLOSING_3}|${SPACED_GUILLEMET}|${EXTEND_OR_FORMAT}`)}`, 'gu'),
 };
+
+/**
+ * What keeps a sentence going after an end: a lowercase letter next, past white space — in
+ * version 4 past Extend and Format characters, ¿ ¡ and a dash too.
+ */
 const LOWERCASE_NEXT = /^\s*\p{Ll}/u;
-const DOT_BEFORE_DIGIT = new RegExp(String.raw`[${OTHER_DOTS}]["'\p{Pe}\p{Pf}]*$`, 'u');
+const LOWERCASE_NEXT_4 = new RegExp(String.raw`^(?:\s|${EXTEND_OR_FORMAT}|[¿¡—–―])*\p{Ll}`, 'u');
+const LOWERCASE_NEXTS: Record<SentenceRule, RegExp> = { 1: LOWERCASE_NEXT, 2: LOWERCASE_NEXT, 3: LOWERCASE_NEXT, 4: LOWERCASE_NEXT_4 };
+
+/** An end in one of the ATerm dots and its closing marks: before a digit it is none (３．１４). */
+const DOT_BEFORE_DIGIT = new RegExp(String.raw`[${OTHER_DOTS}]${OTHER_CLOSING}*$`, 'u');
+const DOT_BEFORE_DIGIT_4 = new RegExp(String.raw`[${OTHER_DOTS}](?:${OTHER_CLOSING}|${EXTEND_OR_FORMAT})*$`, 'u');
+const DOTS_BEFORE_DIGIT: Record<SentenceRule, RegExp> = {
+  1: DOT_BEFORE_DIGIT, 2: DOT_BEFORE_DIGIT, 3: DOT_BEFORE_DIGIT, 4: DOT_BEFORE_DIGIT_4,
+};
 const DIGIT_NEXT = /^\p{Nd}/u;
 
 /**
@@ -85,8 +129,8 @@ export function splitSentences(paragraph: string, rule: SentenceRule = SENTENCE_
   for (const match of paragraph.matchAll(SENTENCE_ENDS[rule])) {
     const end = match.index + match[0].length;
     const next = paragraph.slice(end);
-    if (LOWERCASE_NEXT.test(next)) continue;
-    if (DIGIT_NEXT.test(next) && DOT_BEFORE_DIGIT.test(match[0])) continue;
+    if (LOWERCASE_NEXTS[rule].test(next)) continue;
+    if (DIGIT_NEXT.test(next) && DOTS_BEFORE_DIGIT[rule].test(match[0])) continue;
     sentences.push(paragraph.slice(start, end));
     start = end;
   }
