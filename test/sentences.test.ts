@@ -191,6 +191,19 @@ describe('sentence rules version 4', () => {
     expect(splitSentences('¡Hola! ¿Qué tal? —Bien.', 4)).toEqual(['¡Hola!', '¿Qué tal?', '—Bien.']);
   });
 
+  it('cuts a prime ending in a spaced closing guillemet as the whole text, one sentence that has not ended', () => {
+    const { sha256: _, ...ckpt } = readCheckpointJson(join(FIXTURES, 'step3.json'));
+    const vocab = checkpointVocabulary(parseCheckpoint({ ...ckpt, sha256: contentChecksum(ckpt) }, 'step3.json'));
+    const version4 = vocab.withDocuments({ docs: 'sentence', sentenceRule: 4 });
+    for (const text of ['« Non. »', 'Il dit. « Non. »']) {
+      const whole = splitDocuments(text, 'sentence', 4);
+      const read = version4.tokenize(text);
+      expect(read.separators ?? [], text).toEqual(whole.slice(1).map(() => ' '));
+      expect(read.primeTail, text).toBeUndefined();
+    }
+    expect(version4.tokenize('Er sagte. »Komm').separators).toEqual([' ']);
+  });
+
   it('cuts text without those characters as version 3 does', () => {
     const texts = [readFileSync(join(ROOT, 'corpora', 'sotu.txt'), 'utf8'), readFileSync(CORPUS, 'utf8'),
       'He said “Stop.” Then he left. «Stop.» Then. „Halt.“ Dann. 「止まれ。」次へ。 ¿Qué? ¡Sí! Wait‼ What⁇ 3.5 dollars. Mr. Smith.'];

@@ -125,16 +125,18 @@ const NEXT_DOCUMENT = 'A';
 
 /**
  * `text` cut into documents by `rule` as a corpus is (`splitDocuments`), and what reading it as
- * the start of a longer text adds: it is cut as though a new document began right after it
- * (`NEXT_DOCUMENT`), so that the documents it completes are the whole text's, and the one it
- * opens is as written so far.
+ * the start of a longer text adds: it is cut again as though a new document began right after
+ * it (`NEXT_DOCUMENT`), and its last document has ended where that cut keeps the whole text's
+ * documents and adds the new one. (A next document may move a cut the whole text has: under
+ * sentence rules version 4 `« Non. »` is one sentence, `« Non. »A` two, cut before the `»`;
+ * then no document ends with the text.)
  */
 export function readDocuments(text: string, rule: DocumentRule): ReadText {
   if (rule.docs === 'file') return { documents: splitDocuments(text, 'file'), separators: [], ended: false, rest: '' };
+  const documents = splitDocuments(text, rule.docs, rule.sentenceRule);
   const started = splitDocuments(text + NEXT_DOCUMENT, rule.docs, rule.sentenceRule);
   const open = started.at(-1)!.slice(0, -NEXT_DOCUMENT.length);
-  // the whole text's documents: those a next document leaves as they are (it moves no cut before the open one), then the open one's
-  const documents = [...started.slice(0, -1), ...splitDocuments(open, rule.docs, rule.sentenceRule)];
+  const ended = documents.length > 0 && started.length === documents.length + 1 && documents.every((doc, i) => doc === started[i]);
   const separators: string[] = [];
   let end = 0;
   for (const [i, doc] of documents.entries()) {
@@ -142,9 +144,8 @@ export function readDocuments(text: string, rule: DocumentRule): ReadText {
     if (i > 0) separators.push(text.slice(end, start));
     end = start + doc.length;
   }
-  // the open document is the last whole one and the white space after it, or one the whole text drops (blank so far)
-  const ended = started.length > 1 && documents.length < started.length;
-  return { documents, separators, ended, rest: documents.length < started.length ? open : text.slice(end) };
+  // where a document has ended, or none has begun, the next one holds white space so far, which the whole text drops
+  return { documents, separators, ended, rest: ended || documents.length === 0 ? open : text.slice(end) };
 }
 
 /**
