@@ -9,7 +9,7 @@ import { LanguageModel, initParams } from '../src/engine/model.js';
 import { paramLayout } from '../src/engine/params.js';
 import { Rng } from '../src/engine/random.js';
 import { Stepper } from '../src/engine/stepper.js';
-import { beamBytes, beamSearch, beamWarnings, checkBeamFits } from '../src/generate/beam.js';
+import { type BeamOptions, type BeamResult, beamBytes, beamSearch, beamSteps, beamWarnings, checkBeamFits } from '../src/generate/beam.js';
 import { sampleText } from '../src/generate/sample.js';
 import { SettingError } from '../src/input/settings.js';
 import type { DocsMode } from '../src/text/documents.js';
@@ -21,6 +21,21 @@ import { kernelKinds, modelOn } from './helpers/kernels.js';
 import { evalGruState } from './helpers/fixtures.js';
 
 const trained = evalGruState();
+const smallVocab = Vocabulary.build(['the cat sat on the mat.\n']);
+
+/**
+ * A streamed search's pieces, each with the count of pieces of work (a token of the prime read, a
+ * step) done when it came; that count at the end; and its result.
+ */
+function streamedSearch(opts: Omit<BeamOptions, 'onText'>): { pieces: { text: string; step: number }[]; steps: number; result: BeamResult } {
+  const pieces: { text: string; step: number }[] = [];
+  let steps = 0;
+  const work = beamSteps({ ...opts, onText: (text) => pieces.push({ text, step: steps }) });
+  for (let done = work.next(); ; done = work.next()) {
+    if (done.done === true) return { pieces, steps, result: done.value };
+    steps++;
+  }
+}
 const vocab = Vocabulary.fromTokens(trained.vocab);
 const { config, params } = trained;
 
@@ -105,6 +120,34 @@ describe('beam search: length normalisation', () => {
   });
 });
 
+describe('beam search: --stop-at-eos streams what has settled', () => {
+  // logits fixed: "a" the likeliest token, <EOS> next; ranked per token (α = 1), each step's "a…a<EOS>" leads the finished ones
+  const toyVocab = Vocabulary.fromTokens(['<EOS>', '<UNK>', 'a', 'b']);
+  const toy: ModelConfig = { cell: 'rnn', vocabSize: 4, embedDim: 2, hiddenSize: 3, numLayers: 1, dropout: 0 };
+  const toyParams = initParams(toy, new Rng(3));
+  const weight = paramLayout(toy).byName.get('head.weight')!;
+  toyParams.fill(0, weight.offset, weight.offset + weight.size);
+  toyParams.set([1, 0, 2, 0], paramLayout(toy).byName.get('head.bias')!.offset);
+  const search = { config: toy, params: toyParams, vocab: toyVocab, beam: 2, length: 10, stopAtEos: true, kernels: 'js' as const };
+
+  it('writes each token as soon as every hypothesis that could still be the result has it: the finished ones outranked drop out', () => {
+    const { pieces, steps, result } = streamedSearch({ ...search, lengthPenalty: 1 });
+    expect(result.text).toBe('a'.repeat(10));
+    // after <EOS> is read, step s ends "a…a<EOS>" (s − 1 "a"s) above every finished one before it,
+    // and the live "a…a" shares all but its <EOS>
+    expect(pieces).toEqual([...Array.from({ length: 9 }, (_, i) => ({ text: 'a', step: i + 2 })), { text: 'a', step: steps }]);
+  });
+
+  it('without a length penalty, writes the best finished hypothesis once every live one and the greedy path rank no higher', () => {
+    // an untrained model: "e.." ends early, and by the 8th piece of work every other hypothesis is less probable, as they only grow less
+    const small: ModelConfig = { cell: 'gru', vocabSize: smallVocab.size, embedDim: 6, hiddenSize: 10, numLayers: 1, dropout: 0 };
+    const ended = { config: small, params: initParams(small, new Rng(1)), vocab: smallVocab, beam: 2, length: 60, prime: 'the ', stopAtEos: true };
+    const { pieces, steps, result } = streamedSearch({ ...ended, kernels: 'js' });
+    expect([result.text, result.tokens, steps]).toEqual(['e..', 4, 65]);
+    expect(pieces).toEqual(['e', '.', '.'].map((text) => ({ text, step: 8 })));
+  });
+});
+
 describe('beam search: --stop-at-eos where <EOS> is the likeliest token', () => {
   // logits fixed as above, <EOS> the likeliest and "a" next: every step ends a hypothesis, and from the third a finished one is
   // dropped for a better, the one just ended among them, whose prefix the same step still extends
@@ -175,8 +218,6 @@ function naiveBeam(
     .map((h) => ({ text: smallVocab.decode(h.ids, { eos: '\n' }), logProb: h.logProb }));
 }
 
-const smallVocab = Vocabulary.build(['the cat sat on the mat.\n']);
-
 for (const kernels of kernelKinds()) {
   describe(`beam search reads the prime once, ${kernels} kernels`, () => {
     // the prime's '?' reads as <UNK>; a beam of 30 has 31 rows, at least two a token, so its layer 0 reads its input table
@@ -209,10 +250,30 @@ describe('beam search: streaming and limits', () => {
     expect(pieces.join('')).toBe(whole.text);
     expect(streamed).toEqual(whole);
     expect(pieces.length).toBeGreaterThan(1);
-    // with --stop-at-eos nothing settles before the end: one piece, the text
-    const ended: string[] = [];
-    const eos = beamSearch({ config, params, vocab, beam: 4, length: 300, prime: 'KING', stopAtEos: true, onText: (piece) => ended.push(piece) });
-    expect(ended).toEqual(eos.text.length > 0 ? [eos.text] : []);
+  });
+
+  it('streams, byte for byte, the text and result of a search that does not stream, at each beam, with and without --stop-at-eos and a length penalty', () => {
+    const small: ModelConfig = { cell: 'gru', vocabSize: smallVocab.size, embedDim: 6, hiddenSize: 10, numLayers: 1, dropout: 0 };
+    // the trained model, and untrained ones whose near-even odds end hypotheses at <EOS> often
+    const models = [
+      ...['ROMEO:\n', 'KING', ''].map((text) => ({ config, params, vocab, text })),
+      ...[1, 2, 3].map((seed) => ({ config: small, params: initParams(small, new Rng(seed)), vocab: smallVocab, text: 'the ' })),
+    ];
+    let streamedEarly = 0;
+    for (const { config: shape, params: weights, vocab: words, text } of models) {
+      for (const beam of [1, 2, 4, 8]) {
+        for (const [stopAtEos, lengthPenalty] of [[false, 0], [true, 0], [true, 0.6], [true, 1]] as const) {
+          const search = { config: shape, params: weights, vocab: words, beam, length: 60, prime: text, stopAtEos, lengthPenalty, kernels: 'js' as const };
+          const whole = beamSearch(search);
+          const { pieces, steps, result } = streamedSearch(search);
+          const name = JSON.stringify({ text, beam, stopAtEos, lengthPenalty });
+          expect(pieces.map((p) => p.text).join(''), name).toBe(whole.text);
+          expect(result, name).toEqual(whole);
+          if (stopAtEos && pieces.some((p) => p.step < steps)) streamedEarly++;
+        }
+      }
+    }
+    expect(streamedEarly).toBeGreaterThan(0);
   });
 
   it('keeps the N best extensions in order, ties to the lower token: one step of a beam wider than the vocabulary keeps every token', () => {

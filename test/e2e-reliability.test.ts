@@ -320,18 +320,20 @@ describe('4. closed pipes', () => {
     expect(run.stderr).toBe('');
   });
 
-  it('stops `rnn sample --beam 1 --len 20000000 | head -c 100` promptly, where the search would run for minutes', async () => {
-    const out = await savedRun('for-beam', 20);
-    // a beam of 1 is greedy: each token settles, and is written, as it is chosen
-    const child = start(['sample', '--checkpoint', join(out, 'latest.json'), '--beam', '1', '--len', '20000000']);
-    const deadline = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    const run = await finish(child, (text, c) => {
-      if (text.length >= 100) c.stdout!.destroy();
+  it.each([[[]], [['--stop-at-eos']], [['--stop-at-eos', '--length-penalty', '1']]])(
+    'stops `rnn sample --beam 1 %s --len 20000000 | head -c 100` promptly, where the search would run for minutes', async (flags) => {
+      const out = await savedRun(`for-beam-${flags.length}`, 20);
+      // a beam of 1 is greedy: each token settles, and is written, as it is chosen (with --stop-at-eos too: none has ended)
+      const child = start(['sample', '--checkpoint', join(out, 'latest.json'), '--beam', '1', ...flags, '--len', '20000000']);
+      const deadline = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      const run = await finish(child, (text, c) => {
+        if (text.length >= 100) c.stdout!.destroy();
+      });
+      clearTimeout(deadline);
+      expect(run.stdout.length).toBeGreaterThanOrEqual(100);
+      expect(run.code).toBe(0);
+      expect(run.stderr).toBe('');
     });
-    clearTimeout(deadline);
-    expect(run.code).toBe(0);
-    expect(run.stderr).toBe('');
-  });
 
   it.each([
     ['info', (ckpt: string) => ['info', ckpt]],

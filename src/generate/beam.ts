@@ -36,9 +36,9 @@ export interface BeamOptions {
    */
   lengthPenalty?: number;
   /**
-   * Receives the result's text in pieces (together they make `text`): without `stopAtEos`, each
-   * as soon as it is settled (every hypothesis and the greedy path share it), and the rest at the
-   * end; with `stopAtEos` hypotheses end at different lengths, so nothing settles before the end.
+   * Receives the result's text in pieces (together they make `text`): each as soon as it is
+   * settled, that is shared by every hypothesis that could still be the result (SettledText),
+   * and the rest at the end.
    */
   onText?: (piece: string) => void;
   /** Stops the search before its next token (the prime's included): it then throws StoppedError. */
@@ -179,11 +179,13 @@ function* search(opts: BeamOptions): Work<BeamResult> {
   const finished = new FinishedHypotheses(N, rank);
   const candidates = new Extensions(N);
   const logProbs = new Float64Array(rows * V);
-  // the finished hypotheses a step drops for better ones: at most one a candidate
-  const dropped = new Int32Array(N);
+  // the finished hypotheses a step puts out of the running (none of them can be the result): at most one a candidate
+  const outOfRunning = new Int32Array(N);
+  // with no length penalty a hypothesis's rank only falls as it goes on: one that ranks no higher than a finished one never wins
+  const rankOnlyFalls = penalty === 0;
 
   const writerAfterPrime = () => continuationWriter(vocab, prime);
-  const settled = opts.onText !== undefined && !stopAtEos ? new SettledText(writerAfterPrime(), opts.onText) : null;
+  const settled = opts.onText !== undefined ? new SettledText(writerAfterPrime(), opts.onText, stopAtEos) : null;
 
   let step = 0;
   for (; step < length && (liveCount > 0 || !greedyDone); step++) {
@@ -195,13 +197,13 @@ function* search(opts: BeamOptions): Work<BeamResult> {
     }
     candidates.choose(liveLogProb, liveCount, logProbs, V);
     let nextCount = 0;
-    let droppedCount = 0;
+    let outCount = 0;
     for (let c = 0; c < candidates.count; c++) {
       const parent = candidates.parent[c]!, token = candidates.token[c]!, logProb = candidates.logProb[c]!;
       const node = tree.add(live[parent]!, token);
       if (token === EOS && stopAtEos) {
-        const worse = finished.offer(node, logProb, step + 1);
-        if (worse >= 0) dropped[droppedCount++] = worse;
+        const out = finished.offer(node, logProb, step + 1);
+        if (out >= 0) outOfRunning[outCount++] = out;
       } else {
         parents[nextCount] = parent;
         tokens[nextCount] = token;
@@ -209,19 +211,23 @@ function* search(opts: BeamOptions): Work<BeamResult> {
         nextLogProb[nextCount++] = logProb;
       }
     }
-    // a dropped hypothesis's prefix may be one that a later candidate of this step extends: released once all are added
-    for (let d = 0; d < droppedCount; d++) tree.releaseIfChildless(dropped[d]!);
+    // a finished hypothesis's prefix may be one that a later candidate of this step extends: released once all are added
+    for (let o = 0; o < outCount; o++) tree.releaseIfChildless(outOfRunning[o]!);
     for (let b = 0; b < liveCount; b++) tree.releaseIfChildless(live[b]!);
     [live, next] = [next, live];
     [liveLogProb, nextLogProb] = [nextLogProb, liveLogProb];
     liveCount = nextCount;
+    if (settled !== null && rankOnlyFalls) {
+      for (let b = 0; b < liveCount; b++) if (finished.beats(liveLogProb[b]!, step + 1)) tree.releaseIfChildless(live[b]!);
+    }
     if (!greedyDone) {
       const token = argmax(logProbs, G * V, V);
       greedyIds[greedyLength++] = token;
       greedyLogProb += logProbs[G * V + token]!;
       greedyDone = token === EOS && stopAtEos;
     }
-    settled?.advance(tree, greedyIds);
+    const greedyInRunning = (!greedyDone && !rankOnlyFalls) || !finished.beats(greedyLogProb, greedyLength);
+    settled?.advance(tree, greedyIds, greedyLength, greedyInRunning);
     for (let b = liveCount; b < N; b++) parents[b] = tokens[b] = 0;
     parents[G] = G;
     model.gatherState(parents, scratch);
@@ -244,18 +250,11 @@ function* search(opts: BeamOptions): Work<BeamResult> {
     ranked.push({ ids: greedy, logProb: greedyLogProb, tokens: greedyLength, order: ranked.length });
   }
   ranked.sort((a, b) => rank(b.logProb, b.tokens) - rank(a.logProb, a.tokens) || a.order - b.order);
-  const textOf = (ids: Int32Array) => {
-    const ended = stopAtEos && ids[ids.length - 1] === EOS;
-    return writtenText(writerAfterPrime(), ended ? ids.subarray(0, -1) : ids);
-  };
+  // a hypothesis that ended has its <EOS> in its log-probability, not in its text
+  const textIds = (ids: Int32Array) => (stopAtEos && ids[ids.length - 1] === EOS ? ids.subarray(0, -1) : ids);
+  const textOf = (ids: Int32Array) => writtenText(writerAfterPrime(), textIds(ids));
   const best = ranked[0]!;
-  let text: string;
-  if (settled !== null) {
-    text = settled.finish(best.ids);
-  } else {
-    text = textOf(best.ids);
-    if (text.length > 0) opts.onText?.(text);
-  }
+  const text = settled !== null ? settled.finish(textIds(best.ids)) : textOf(best.ids);
   return {
     text, logProb: best.logProb, tokens: best.tokens,
     hypotheses: ranked.map((h, i) => ({ text: i === 0 ? text : textOf(h.ids), logProb: h.logProb })),
@@ -280,11 +279,14 @@ function sameIds(a: Int32Array, b: Int32Array): boolean {
 /**
  * The hypotheses as a tree of tokens: a node is a hypothesis's last token and a pointer to its
  * parent (the root: the prime), so that extending a hypothesis costs one node however long it
- * is. Each node counts its children and keeps the XOR of their ids, which names the child
- * when one is left: where every live hypothesis shares a prefix, the tree has a single path.
+ * is. Each node counts its children that lead to a hypothesis still in the running (one that
+ * could be the result) and keeps the XOR of their ids, which names the child when one is left:
+ * where every such hypothesis shares a prefix, the counted tree has a single path.
  */
 class PrefixTree {
   static readonly ROOT = 0;
+  /** The count of a node released: out of its parent's count, and of the running with all it leads to. */
+  private static readonly RELEASED = -1;
   token: Int32Array;
   parent: Int32Array;
   private children: Int32Array;
@@ -298,24 +300,31 @@ class PrefixTree {
     this.childXor = new Int32Array(capacity);
   }
 
-  /** A new node: `token` after the hypothesis at `parent`. */
+  /** A new node: `token` after the hypothesis at `parent`; released already where `parent` is. */
   add(parent: number, token: number): number {
     if (this.size === this.token.length) this.grow();
     const node = this.size++;
     this.token[node] = token;
     this.parent[node] = parent;
-    this.children[parent]!++;
-    this.childXor[parent]! ^= node;
+    if (this.children[parent] === PrefixTree.RELEASED) {
+      this.children[node] = PrefixTree.RELEASED;
+    } else {
+      this.children[parent]!++;
+      this.childXor[parent]! ^= node;
+    }
     return node;
   }
 
-  /** A hypothesis that no kept one extends no longer holds its prefix: it leaves its parent, and so on up while childless. */
+  /**
+   * A hypothesis that no kept one extends, or that can no longer be the result, no longer holds its
+   * prefix: it leaves its parent's count, and so on up while childless. Its path stays readable.
+   */
   releaseIfChildless(node: number): void {
     while (node !== PrefixTree.ROOT && this.children[node] === 0) {
       const parent = this.parent[node]!;
       this.children[parent]!--;
       this.childXor[parent]! ^= node;
-      this.parent[node] = -1;
+      this.children[node] = PrefixTree.RELEASED;
       node = parent;
     }
   }
@@ -349,27 +358,31 @@ class PrefixTree {
 
 /**
  * The result's text as it settles, for a search that streams it (`BeamOptions.onText`): the
- * tokens every live hypothesis shares, the tree's single path from its root, written while the
- * greedy path agrees with them (the result may be the greedy one); then the rest at the end.
+ * tokens that every hypothesis still in the running shares (the tree's single path from its
+ * root: the live hypotheses and the best finished one, less those that rank no higher than
+ * it where ranks only fall) and, while it too may be the result, the greedy path; then the
+ * rest at the end. A finished hypothesis's closing `<EOS>` is not written: it is not in its text.
  */
 class SettledText {
   /** The end of the settled path, and the tokens on it. */
   private node = PrefixTree.ROOT;
   private length = 0;
-  private greedyAgrees = true;
   private readonly written: string[] = [];
 
-  constructor(private readonly writer: TextWriter, private readonly onText: (piece: string) => void) {}
+  constructor(
+    private readonly writer: TextWriter, private readonly onText: (piece: string) => void, private readonly stopAtEos: boolean,
+  ) {}
 
-  /** Writes the tokens that have settled since the last step. */
-  advance(tree: PrefixTree, greedyIds: Int32Array): void {
-    if (!this.greedyAgrees) return;
+  /**
+   * Writes the tokens that have settled since the last step; while `greedyInRunning` they must
+   * also be the greedy path's (its first `greedyLength` tokens).
+   */
+  advance(tree: PrefixTree, greedyIds: Int32Array, greedyLength: number, greedyInRunning: boolean): void {
     for (let child = tree.onlyChild(this.node); child >= 0; child = tree.onlyChild(this.node)) {
-      if (tree.token[child] !== greedyIds[this.length]) {
-        this.greedyAgrees = false;
-        return;
-      }
-      const piece = this.writer.write(tree.token[child]!);
+      const token = tree.token[child]!;
+      if (token === EOS && this.stopAtEos) return;
+      if (greedyInRunning && (this.length >= greedyLength || greedyIds[this.length] !== token)) return;
+      const piece = this.writer.write(token);
       this.written.push(piece);
       this.onText(piece);
       this.node = child;
@@ -377,7 +390,10 @@ class SettledText {
     }
   }
 
-  /** The text of the result `ids`, whose settled tokens are written: the rest written and passed on, and the whole returned. */
+  /**
+   * The text of the result's tokens `ids` (a closing `<EOS>` left off), whose settled tokens are
+   * written: the rest written and passed on, and the whole returned.
+   */
   finish(ids: Int32Array): string {
     const tail = writtenText(this.writer, ids.subarray(this.length));
     if (tail.length > 0) this.onText(tail);
@@ -386,26 +402,50 @@ class SettledText {
   }
 }
 
-/** The N best hypotheses that ended at `<EOS>` (a worse one can never be the result), in the order they ended. */
+/**
+ * The N best hypotheses that ended at `<EOS>` (a worse one can never be the result), in the order
+ * they ended, and the one that leads them: the best, the earliest of equals, as the result ranks
+ * them. Only the leader can be the result; it stays kept until a better one ends.
+ */
 class FinishedHypotheses {
   private kept: { node: number; logProb: number; tokens: number; order: number }[] = [];
   private ended = 0;
+  private leader = -1;
+  private leaderRank = -Infinity;
 
   constructor(private readonly n: number, private readonly rank: (logProb: number, tokens: number) => number) {}
 
   /**
-   * Keeps the hypothesis ended at `node` while it is among the N best; returns the node of the one
-   * dropped for it (itself, maybe), which the caller releases from the tree, else -1.
+   * Keeps the hypothesis ended at `node` while it is among the N best; returns the node that this
+   * puts out of the running (the one ended, unless it leads now; else the leader before it, if
+   * any), which the caller releases from the tree, else -1. A node dropped from the N best was out
+   * of the running already.
    */
   offer(node: number, logProb: number, tokens: number): number {
     this.kept.push({ node, logProb, tokens, order: this.ended++ });
-    if (this.kept.length <= this.n) return -1;
+    let out = node;
+    if (!this.beats(logProb, tokens)) {
+      out = this.leader;
+      this.leader = node;
+      this.leaderRank = this.rank(logProb, tokens);
+    }
+    this.dropWorst();
+    return out;
+  }
+
+  /** Whether the leader ranks at least as high as a hypothesis of `logProb` over `tokens` that ends after it. */
+  beats(logProb: number, tokens: number): boolean {
+    return this.leader >= 0 && this.leaderRank >= this.rank(logProb, tokens);
+  }
+
+  private dropWorst(): void {
+    if (this.kept.length <= this.n) return;
     let worst = 0;
     for (let i = 1; i < this.kept.length; i++) {
       const a = this.kept[i]!, w = this.kept[worst]!;
       if (this.rank(a.logProb, a.tokens) <= this.rank(w.logProb, w.tokens)) worst = i;
     }
-    return this.kept.splice(worst, 1)[0]!.node;
+    this.kept.splice(worst, 1);
   }
 
   best(): readonly { node: number; logProb: number; tokens: number }[] {
