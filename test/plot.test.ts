@@ -5,7 +5,7 @@ import type { Checkpoint } from '../src/checkpoint/checkpoint.js';
 import { CheckpointError } from '../src/checkpoint/errors.js';
 import { createProgram } from '../src/cli/main.js';
 import { lossRunFromCheckpoint, runCheckpointPath, runName } from '../src/plot/runs.js';
-import { CHART, type LossRun, RUN_COLOURS, bestPoint, escapeXml, formatTokenCount, lossChartSvg, niceTicks } from '../src/plot/svg.js';
+import { CHART, type LossRun, RUN_COLOURS, bestPoint, escapeXml, formatTokenCount, lossChartSvg, niceTicks, runsDrawnAlike } from '../src/plot/svg.js';
 import { type XmlElement, allElements, parseXml, textContent } from './helpers/xml.js';
 import { scratchFolder } from './helpers/files.js';
 import { ROOT, rnnIn } from './helpers/cli.js';
@@ -174,6 +174,7 @@ describe('many runs', () => {
   const many = Array.from({ length: 28 }, (_, i) => evaluatedRun(`run ${i + 1}`, [[100, 4 - i / 50, 3.5 - i / 50], [200, 3.5 - i / 50, 3.2 - i / 50]]));
   const elements = allElements(parseXml(lossChartSvg(many)));
   const within = (el: XmlElement, cls: string) => allElements(el).filter((e) => e.attrs['class'] === cls);
+  const scratch = scratchFolder('rnn-plot-many-');
 
   it('draws no two runs alike: each pair differs in colour, or in training dash and validation marker, in the chart and its legend', () => {
     const styles = (cls: string, line: string, marker: string) => elements.filter((e) => e.attrs['class'] === cls).map((group) => {
@@ -187,7 +188,47 @@ describe('many runs', () => {
     // the legend shows each run as the chart draws it
     expect(styles('legend-run', 'legend-train', 'legend-val')).toEqual(chart);
   });
+
+  it('draws the first 28 runs of more as it draws 28, and names every run drawn as an earlier one', () => {
+    const more = [...many, ...[29, 30].map((n) => evaluatedRun(`run ${n}`, [[100, 3.4, 2.9], [200, 3, 2.7]]))];
+    const chart = runStyles(allElements(parseXml(lossChartSvg(more))));
+    expect(chart.slice(0, 28)).toEqual(runStyles(elements));
+    const alike: [number, number][] = [];
+    chart.forEach((style, i) => {
+      const earlier = chart.findIndex((other) => other === style);
+      if (earlier < i) alike.push([i, earlier]);
+    });
+    expect(alike).toEqual([[28, 0], [29, 1]]);
+    expect(runsDrawnAlike(more.length)).toEqual(alike);
+    expect(runsDrawnAlike(28)).toEqual([]);
+    // the legend names, beside each run drawn alike, the run it is drawn as
+    const legend = allElements(parseXml(lossChartSvg(more))).filter((e) => e.attrs['class'] === 'legend-run').map((row) => textContent(row).trim());
+    expect(legend.slice(27)).toEqual([
+      'run 28best validation loss 2.660 after 200 characters', 'run 29best validation loss 2.700 after 200 characters; drawn as run 1',
+      'run 30best validation loss 2.700 after 200 characters; drawn as run 2',
+    ]);
+  });
+
+  it('warns in rnn plot of more than 28 runs which are drawn alike, and how many runs to plot to tell each apart', async () => {
+    const dir = scratch.folder();
+    const files = Array.from({ length: 31 }, (_, i) => `r${i + 1}.json`);
+    for (const file of files) copyFileSync(join(ROOT, 'test', 'fixtures', 'sentence-rule-1', 'step3.json'), join(dir, file));
+    const run = await rnnIn(dir, ['plot', ...files, '--out', 'many.svg']);
+    expect(run.status).toBe(0);
+    expect(run.stderr).toBe('rnn: warning: 31 runs, and 28 styles to tell them apart: r29 is drawn as r1, r30 as r2, r31 as r3; ' +
+      'plot at most 28 runs at once to tell each apart\n');
+    expect(existsSync(join(dir, 'many.svg'))).toBe(true);
+  });
 });
+
+/** Each run's colour, training dash and validation marker, as the chart draws them. */
+function runStyles(elements: XmlElement[]): string[] {
+  return elements.filter((e) => e.attrs['class'] === 'run').map((group) => {
+    const inGroup = (cls: string) => allElements(group).find((e) => e.attrs['class'] === cls)!;
+    const training = inGroup('train'), dot = inGroup('val-point');
+    return `${group.attrs['stroke'] ?? training.attrs['stroke']} ${training.attrs['stroke-dasharray']} ${markerShape(dot)}`;
+  });
+}
 
 /** A run whose training and validation losses were taken at the same evaluations: [tokens seen, training loss, validation loss]. */
 function evaluatedRun(name: string, evaluations: [number, number, number][]): LossRun {

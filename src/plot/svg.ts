@@ -62,13 +62,23 @@ interface RunStyle {
   marker: Marker;
 }
 
+/** Runs that a chart tells apart: no two of the first RUN_STYLES share a style, and run i is drawn as run i mod RUN_STYLES. */
+export const RUN_STYLES = RUN_COLOURS.length * RUN_PATTERNS.length;
+
 /**
  * Run i's style: colour i mod 7, pattern ⌊i / 7⌋ (mod 4), so that no two of the first 28 runs
- * share both; later runs repeat them.
+ * share both; later runs repeat them (`runsDrawnAlike`).
  */
 function runStyle(i: number): RunStyle {
   const pattern = RUN_PATTERNS[Math.floor(i / RUN_COLOURS.length) % RUN_PATTERNS.length]!;
   return { colour: RUN_COLOURS[i % RUN_COLOURS.length]!, ...pattern };
+}
+
+/** Of a chart of `runCount` runs, each run drawn as an earlier one, with that run: [run, earlier run] as indices. */
+export function runsDrawnAlike(runCount: number): [number, number][] {
+  const alike: [number, number][] = [];
+  for (let i = RUN_STYLES; i < runCount; i++) alike.push([i, i % RUN_STYLES]);
+  return alike;
 }
 
 /** The radius a validation marker covers: a dot's 3, a square's, triangle's or diamond's corners at most 4. */
@@ -501,7 +511,9 @@ function legendLines(runs: readonly LossRun[], validated: boolean, unit: TokenUn
     const y = key + (i + 1) * CHART.legendRow;
     const { colour, dash, marker } = runStyle(i);
     const best = bestPoint(run.val);
-    const detail = best === null ? 'no validation loss' : `best validation loss ${best.loss.toFixed(3)} after ${grouped(best.tokensSeen)} ${unit.many}`;
+    const loss = best === null ? 'no validation loss' : `best validation loss ${best.loss.toFixed(3)} after ${grouped(best.tokensSeen)} ${unit.many}`;
+    // a run whose style an earlier one has says so, as the chart cannot show it
+    const detail = i < RUN_STYLES ? loss : `${loss}; drawn as ${runs[i % RUN_STYLES]!.name}`;
     out.push(
       `<g class="legend-run" data-run="${escapeXml(run.name)}" stroke="${colour}" fill="${colour}">`,
       `<line class="legend-train" x1="${left}" y1="${y}" x2="${left + 28}" y2="${y}" stroke-width="2.5" stroke-dasharray="${dash}"/>`,

@@ -2,10 +2,11 @@ import type { Command } from 'commander';
 import { writeFileAtomic } from '../../checkpoint/files.js';
 import { RUN_FOLDER_FILES } from '../../checkpoint/find.js';
 import { loadLossRuns } from '../../plot/runs.js';
-import { DEFAULT_TITLES, bestPoint, lossChartSvg } from '../../plot/svg.js';
+import { DEFAULT_TITLES, RUN_STYLES, bestPoint, lossChartSvg, runsDrawnAlike } from '../../plot/svg.js';
 import { z } from 'zod';
 import { InputError, type SettingTable, described, parseSettingTable } from '../../input/settings.js';
 import { visible } from '../../input/issues.js';
+import { warn } from '../errors.js';
 import { addSettingFlags } from '../flags.js';
 
 /** A path to an SVG file, read as text even where it looks like a number. */
@@ -20,6 +21,17 @@ const PLOT_FLAGS = {
   },
 } as const satisfies SettingTable;
 
+/** Runs named in a warning of runs drawn alike; the rest are counted. */
+const ALIKE_NAMED = 8;
+
+/** The warning for a chart of more runs than styles: which runs are drawn as which, and how many a chart tells apart. */
+function drawnAlikeWarning(names: readonly string[], alike: readonly [number, number][]): string {
+  const pairs = alike.slice(0, ALIKE_NAMED).map(([run, earlier], k) => `${names[run]}${k === 0 ? ' is drawn' : ''} as ${names[earlier]}`);
+  const rest = alike.length - ALIKE_NAMED;
+  const listed = rest > 0 ? `${pairs.join(', ')} and ${rest} more` : pairs.join(', ');
+  return `${names.length} runs, and ${RUN_STYLES} styles to tell them apart: ${listed}; plot at most ${RUN_STYLES} runs at once to tell each apart`;
+}
+
 export function register(program: Command): void {
   const command = program
     .command('plot')
@@ -27,8 +39,10 @@ export function register(program: Command): void {
     .description(
       'Draw the training and validation loss of each run against the tokens it has seen (characters, or at the word level ' +
         'words and punctuation marks), as an SVG chart: ' +
-        'one colour per run, training dashed, validation solid with a dot at each evaluation, and each run\'s best ' +
-        `validation loss ringed and labelled. A run is a checkpoint file, or a run folder (its ${RUN_FOLDER_FILES.latest}); all of one level. ` +
+        'a colour per run, training broken, validation solid with a marker at each evaluation, and each run\'s best ' +
+        `validation loss ringed and labelled. ${RUN_STYLES} runs are told apart by colour, training dash and marker; ` +
+        'the styles repeat from the next, and a warning names the runs drawn alike. ' +
+        `A run is a checkpoint file, or a run folder (its ${RUN_FOLDER_FILES.latest}); all of one level. ` +
         'Replaces --out if it exists.',
     )
     .argument('[checkpoints...]', 'checkpoint files or run folders (one or more)');
@@ -46,6 +60,8 @@ export function register(program: Command): void {
       const flags = parseSettingTable(PLOT_FLAGS, given);
       const runs = loadLossRuns(checkpoints);
       writeFileAtomic(flags.out!, lossChartSvg(runs, { title: flags.title }), 'plot ');
+      const alike = runsDrawnAlike(runs.length);
+      if (alike.length > 0) warn(drawnAlikeWarning(runs.map((run) => run.name), alike));
       // a run's name and --out are file names: a control character in one is shown, never sent to the terminal
       for (const run of runs) {
         const best = bestPoint(run.val);
