@@ -219,6 +219,13 @@ describe('loadModel', () => {
     expect(await model.beam(options)).toEqual(beamSearch({
       config: model.config, params: model.loaded.params, vocab: model.vocab, kernels: 'js', ...options, length: 20,
     }));
+    // onText is told the text in pieces, with --stop-at-eos and a length penalty too, and changes nothing of the result
+    for (const more of [{}, { stopAtEos: true }, { stopAtEos: true, lengthPenalty: 1 }]) {
+      const pieces: string[] = [];
+      const streamed = await model.beam({ ...options, ...more, onText: (piece) => pieces.push(piece) });
+      expect(streamed).toEqual(model.beamSync({ ...options, ...more }));
+      expect(pieces.join('')).toBe(streamed.text);
+    }
     expect(model.info).toMatchObject({ level: 'char', vocabSize: 67, parameters: model.loaded.params.length, step: 0, corpus: null });
     expect(model.history).toEqual([]);
   });
