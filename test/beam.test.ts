@@ -97,6 +97,17 @@ for (const kernels of kernelKinds()) {
   });
 }
 
+/** A model over <EOS> <UNK> a b whose logits are `bias` whatever it reads: its head's weights zero. */
+function fixedLogits(bias: number[]): { toyVocab: Vocabulary; toy: ModelConfig; toyParams: Float32Array } {
+  const toyVocab = Vocabulary.fromTokens(['<EOS>', '<UNK>', 'a', 'b']);
+  const toy: ModelConfig = { cell: 'rnn', vocabSize: 4, embedDim: 2, hiddenSize: 3, numLayers: 1, dropout: 0 };
+  const toyParams = initParams(toy, new Rng(3));
+  const weight = paramLayout(toy).byName.get('head.weight')!;
+  toyParams.fill(0, weight.offset, weight.offset + weight.size);
+  toyParams.set(bias, paramLayout(toy).byName.get('head.bias')!.offset);
+  return { toyVocab, toy, toyParams };
+}
+
 describe('beam search: length normalisation', () => {
   // a model whose logits are its head's bias whatever it reads: ln p of each token is fixed, "a" the likeliest, <EOS> next
   const toyVocab = Vocabulary.fromTokens(['<EOS>', '<UNK>', 'a', 'b']);
@@ -122,12 +133,7 @@ describe('beam search: length normalisation', () => {
 
 describe('beam search: --stop-at-eos streams what has settled', () => {
   // logits fixed: "a" the likeliest token, <EOS> next; ranked per token (α = 1), each step's "a…a<EOS>" leads the finished ones
-  const toyVocab = Vocabulary.fromTokens(['<EOS>', '<UNK>', 'a', 'b']);
-  const toy: ModelConfig = { cell: 'rnn', vocabSize: 4, embedDim: 2, hiddenSize: 3, numLayers: 1, dropout: 0 };
-  const toyParams = initParams(toy, new Rng(3));
-  const weight = paramLayout(toy).byName.get('head.weight')!;
-  toyParams.fill(0, weight.offset, weight.offset + weight.size);
-  toyParams.set([1, 0, 2, 0], paramLayout(toy).byName.get('head.bias')!.offset);
+  const { toyVocab, toy, toyParams } = fixedLogits([1, 0, 2, 0]);
   const search = { config: toy, params: toyParams, vocab: toyVocab, beam: 2, length: 10, stopAtEos: true, kernels: 'js' as const };
 
   it('writes each token as soon as every hypothesis that could still be the result has it: the finished ones outranked drop out', () => {
@@ -151,12 +157,7 @@ describe('beam search: --stop-at-eos streams what has settled', () => {
 describe('beam search: --stop-at-eos where <EOS> is the likeliest token', () => {
   // logits fixed as above, <EOS> the likeliest and "a" next: every step ends a hypothesis, and from the third a finished one is
   // dropped for a better, the one just ended among them, whose prefix the same step still extends
-  const toyVocab = Vocabulary.fromTokens(['<EOS>', '<UNK>', 'a', 'b']);
-  const toy: ModelConfig = { cell: 'rnn', vocabSize: 4, embedDim: 2, hiddenSize: 3, numLayers: 1, dropout: 0 };
-  const toyParams = initParams(toy, new Rng(3));
-  const weight = paramLayout(toy).byName.get('head.weight')!;
-  toyParams.fill(0, weight.offset, weight.offset + weight.size);
-  toyParams.set([2, 0, 1, 0], paramLayout(toy).byName.get('head.bias')!.offset);
+  const { toyVocab, toy, toyParams } = fixedLogits([2, 0, 1, 0]);
 
   it("writes each <EOS> of a hypothesis that goes on past it as the model's documents are parted: a blank line for --docs blank", () => {
     const cutting = (docs: DocsMode) => Vocabulary.fromTokens(toyVocab.tokens, 'char', WORD_RULE_VERSION, { docs, sentenceRule: SENTENCE_RULE_VERSION });

@@ -44,6 +44,28 @@ function toyParams(headBias: Record<number, number> = {}): Float32Array {
 const sample = (over: Partial<Parameters<typeof sampleText>[0]>) =>
   sampleText({ config: trained.config, params: trained.params, vocab: trainedVocab, length: 80, temperature: 1, seed: 1, ...over });
 
+/**
+ * The ids a sample of `length` tokens at temperature 1 draws after `<EOS>` and `primeIds`, drawn here by hand as
+ * sampleText draws them; with `stopAtEos` up to the first `<EOS>`.
+ */
+function drawnIds(
+  config: ModelConfig, params: Float32Array, primeIds: ArrayLike<number>, length: number, seed: number, stopAtEos = false,
+): number[] {
+  const stepper = new Stepper(config, params);
+  stepper.reset();
+  stepper.advance(EOS);
+  for (const id of Array.from(primeIds)) stepper.advance(id);
+  const sampler = new TokenSampler(config.vocabSize, 1, null, null, false), rng = new Rng(seed);
+  const ids: number[] = [];
+  while (ids.length < length) {
+    const id = sampler.draw(stepper, rng);
+    if (id === EOS && stopAtEos) break;
+    ids.push(id);
+    stepper.advance(id);
+  }
+  return ids;
+}
+
 describe('scoreTokens', () => {
   // The fixture was computed by PyTorch in float64; the engine runs in float32, so the losses
   // agree to about 1e-7 here, and 1e-4 (the fixtures README's bound) leaves room for summation order.
@@ -211,30 +233,13 @@ describe('sampleText at the word level', () => {
   const params = initParams(config, new Rng(5));
   const held = new Set([vocab.idOf("'"), vocab.idOf('!')]);
 
-  /** The ids sampleText draws, drawn here as it draws them. */
-  function drawnIds(primeIds: Int32Array, length: number, seed: number, stopAtEos: boolean): number[] {
-    const stepper = new Stepper(config, params);
-    stepper.reset();
-    stepper.advance(EOS);
-    for (const id of primeIds) stepper.advance(id);
-    const sampler = new TokenSampler(config.vocabSize, 1, null, null, false), rng = new Rng(seed);
-    const ids: number[] = [];
-    while (ids.length < length) {
-      const id = sampler.draw(stepper, rng);
-      if (id === EOS && stopAtEos) break;
-      ids.push(id);
-      stepper.advance(id);
-    }
-    return ids;
-  }
-
   it("streams one piece per token drawn, which make the detokeniser's text of them, a ' or ! last included", () => {
     let endsHeld = 0, stopsHeld = 0;
     for (let seed = 0; seed < 40; seed++) {
       for (const stopAtEos of [false, true]) {
         const prime = "he said '", length = 12, chunks: string[] = [];
         const text = sampleText({ config, params, vocab, prime, length, temperature: 1, seed, stopAtEos, onText: (c) => chunks.push(c) });
-        const primeIds = vocab.encode(prime), ids = drawnIds(primeIds, length, seed, stopAtEos);
+        const primeIds = vocab.encode(prime), ids = drawnIds(config, params, primeIds, length, seed, stopAtEos);
         expect(chunks).toHaveLength(ids.length);
         expect(chunks.join('')).toBe(text);
         expect(text).toBe(vocab.tokenTexts([...primeIds, ...ids], { eos: '\n' }).slice(primeIds.length).join(''));
@@ -258,27 +263,13 @@ describe("a drawn <EOS>'s piece", () => {
   params[paramLayout(config).byName.get('head.bias')!.offset + EOS] = 1;
   const held = new Set([vocab.idOf("'"), vocab.idOf('!')]);
 
-  /** The ids a sample of `length` tokens at temperature 1 draws after `<EOS>` and `prime`, drawn here by hand. */
-  function drawnIds(prime: string, length: number, seed: number): number[] {
-    const stepper = new Stepper(config, params);
-    stepper.reset();
-    for (const id of [EOS, ...vocab.tokenize(prime).ids]) stepper.advance(id);
-    const sampler = new TokenSampler(config.vocabSize, 1, null, null, false), rng = new Rng(seed);
-    const ids: number[] = [];
-    while (ids.length < length) {
-      ids.push(sampler.draw(stepper, rng));
-      stepper.advance(ids.at(-1)!);
-    }
-    return ids;
-  }
-
   it('is marked, and is what parts the documents alone: a token held for the one after it keeps its text in its own piece', () => {
     let heldBeforeEos = 0;
     for (let seed = 0; seed < 40; seed++) {
       const opts = { config, params, vocab, prime: 'he said', length: 30, temperature: 1, seed };
       const { readPrime, pieces } = sampleParts(opts);
       expect(finish(readPrime)).toBe(true);
-      const drawn = [...pieces], ids = drawnIds(opts.prime, opts.length, seed);
+      const drawn = [...pieces], ids = drawnIds(config, params, vocab.tokenize(opts.prime).ids, opts.length, seed);
       expect(drawn.map((p) => p.eos)).toEqual(ids.map((id) => id === EOS));
       expect(drawn.map((p) => p.text).join('')).toBe(sampleText(opts));
       for (const [i, id] of ids.entries()) {
@@ -298,21 +289,6 @@ describe("a drawn <EOS> is written as the model's documents are parted", () => {
   /** `vocab` cutting the texts it reads by `docs`. */
   const cutting = (vocab: Vocabulary, docs: DocsMode) =>
     Vocabulary.fromTokens(vocab.tokens, vocab.level, WORD_RULE_VERSION, { docs, sentenceRule: SENTENCE_RULE_VERSION });
-
-  /** The ids a sample of `length` tokens at temperature 1 draws after `<EOS>` and `primeIds`, drawn here by hand. */
-  function drawnIds(config: ModelConfig, params: Float32Array, primeIds: ArrayLike<number>, length: number, seed: number): number[] {
-    const stepper = new Stepper(config, params);
-    stepper.reset();
-    stepper.advance(EOS);
-    for (const id of Array.from(primeIds)) stepper.advance(id);
-    const sampler = new TokenSampler(config.vocabSize, 1, null, null, false), rng = new Rng(seed);
-    const ids: number[] = [];
-    while (ids.length < length) {
-      ids.push(sampler.draw(stepper, rng));
-      stepper.advance(ids.at(-1)!);
-    }
-    return ids;
-  }
 
   it('at the character level: a blank line for --docs blank, a line break for line and file, a space between sentences', () => {
     const params = toyParams({ [EOS]: 1.5 });
