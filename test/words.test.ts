@@ -734,6 +734,20 @@ describe('the detokeniser at the boundaries of sentence documents', () => {
     const writer = vocab.writer({ eos: vocab.separatorText(' ') });
     expect(Array.from(ids, (id) => writer.write(id)).join('') + writer.end()).toBe(text.replace('\n', ' '));
   });
+
+  it('spaces a dash that begins a sentence off the sentence before it, whose end white space followed', () => {
+    const text = 'El perro come pan. —¿Vienes? —preguntó. ¡Qué bonito! - Oui. 「行こう。」—彼';
+    const tokens = [...new Set(tokenizeWords(text))];
+    const documents = { docs: 'sentence', sentenceRule: SENTENCE_RULE_VERSION } as const;
+    const vocab = Vocabulary.fromTokens([EOS_TOKEN, UNK_TOKEN, ...tokens], 'word', WORD_RULE_VERSION, documents);
+    const { ids } = vocab.tokenize(text);
+    // inside a sentence a lone dash is written against both sides (—¿Vienes?—preguntó.); a CJK end has no white space after it
+    const written = 'El perro come pan. —¿Vienes?—preguntó. ¡Qué bonito! -Oui. 「行こう。」—彼';
+    expect(vocab.decode(ids)).toBe(written);
+    expect(vocab.decode(ids, SPECIAL_NAMES)).toBe('El perro come pan. <EOS> —¿Vienes?—preguntó. <EOS> ¡Qué bonito! <EOS> -Oui. <EOS> 「行こう。」<EOS>—彼');
+    const writer = vocab.writer();
+    expect(Array.from(ids, (id) => writer.write(id)).join('') + writer.end()).toBe(written);
+  });
 });
 
 describe('prepareData at the word level', () => {

@@ -12,7 +12,8 @@
  *    zero-width joiner or non-joiner, of the Hebrew maqaf (־), of the Hebrew gershayim (״) and
  *    the Arabic decimal and thousands separators (٫ ٬) under the tokenizer rules before version
  *    3, which cut a word at them, or of a CJK or fullwidth punctuation mark (。 ， 「 」 …), since
- *    CJK text puts no spaces around its marks;
+ *    CJK text puts no spaces around its marks; but one that begins a sentence of a 'sentence' model is spaced off
+ *    the sentence before, whose end white space followed (pan. —¿Vienes?), unless that one ends in a CJK mark;
  *  - none before an invisible directional mark (U+200E, U+200F, U+061C), and the token after it
  *    spaced as if it were not there;
  *  - none before a token that continues the character before it: one that begins with a
@@ -293,6 +294,11 @@ export class Detokenizer {
   private readonly quotesAfterSentence = new Set<string>();
   /** Whether the last token written ends a sentence (SENTENCE_ENDS). */
   private sentenceEnded = false;
+  /**
+   * Whether the next token begins a sentence of a 'sentence' model, after one whose end white space followed: a
+   * joining mark there (—¿Vienes?, 「) is spaced off that end.
+   */
+  private sentenceBoundary = false;
   /** The straight quote that has just opened, or whose tokens since are all of PATH_LEAD: a / now makes it a path; null otherwise. */
   private pathMayOpen: string | null = null;
   /** The straight quote that holds a path now open; null when none is. */
@@ -370,7 +376,9 @@ export class Detokenizer {
    * where a quote opened in one sentence may close in a later one: there they stay open.
    */
   boundary(text: string): string {
-    const written = this.end() + this.push(text, null);
+    const ended = this.end();
+    const spaceFollowed = this.previous !== 'joining';
+    const written = ended + this.push(text, null);
     if (this.docs !== 'sentence' || PARAGRAPH_BREAK.test(text)) {
       this.quoteOpen.clear();
       this.quotesAfterSentence.clear();
@@ -379,6 +387,7 @@ export class Detokenizer {
     this.pathQuote = this.pathMayOpen = this.reading = null;
     this.numberElided = false;
     this.flagOpen = false;
+    this.sentenceBoundary = this.docs === 'sentence' && spaceFollowed;
     return written;
   }
 
@@ -398,8 +407,9 @@ export class Detokenizer {
     const flagClosed = this.flagOpen && regional;
     this.flagOpen = regional && !flagClosed;
     const space =
-      !this.atLineStart && !continuing && !flagClosed && !inPath && kind !== 'closing' && kind !== 'joining' && kind !== 'lineBreak' &&
-      this.previous !== 'opening' && this.previous !== 'joining' && !(kind === 'operator' && this.previous === 'operator');
+      !this.atLineStart && !continuing && !flagClosed && !inPath && kind !== 'closing' && (kind !== 'joining' || this.sentenceBoundary) &&
+      kind !== 'lineBreak' && this.previous !== 'opening' && this.previous !== 'joining' && !(kind === 'operator' && this.previous === 'operator');
+    this.sentenceBoundary = false;
     if (kind === 'lineBreak') {
       this.carryQuotes(token);
       this.pathQuote = null;
