@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { type Checkpoint, loadCheckpoint, modelFromCheckpoint, saveCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { CheckpointError } from '../src/checkpoint/errors.js';
 import { WEIGHT_LIMIT, contentChecksum } from '../src/checkpoint/integrity.js';
-import { latestCheckpoint } from '../src/checkpoint/find.js';
+import { CHECKPOINT_FLAG, latestCheckpoint, resolveCheckpointPath } from '../src/checkpoint/find.js';
 import { decodeTensors, encodeTensors } from '../src/checkpoint/tensors.js';
 import { type InteropState, fromInteropState, toInteropState } from '../src/checkpoint/interop.js';
 import { toSafetensors } from '../src/checkpoint/safetensors.js';
@@ -307,6 +307,18 @@ describe('loadCheckpoint errors', () => {
     writeFileSync(misnamed, weights);
     expect(errorOf(() => loadCheckpoint(misnamed))).toBe(`${misnamed} is a safetensors file, not a checkpoint: ` +
       'name it *.safetensors (rnn import reads a file by its name), then convert it with `rnn import FILE.safetensors --out FILE.checkpoint.json`');
+  });
+
+  it('points a model file whose checkpoint rnn import has written beside it to that checkpoint, not to an import again', () => {
+    const weights = toSafetensors({ config: LSTM, vocab: VOCAB, level: 'char', wordRule: WORD_RULE_VERSION, documents: WHOLE_TEXTS, params: randomFloats(paramLayout(LSTM).total, 5, true) });
+    const named = join(dir, 'model.safetensors'), imported = join(dir, 'model.checkpoint.json');
+    writeFileSync(named, weights);
+    writeFileSync(imported, JSON.stringify({ format: 'rnn-checkpoint/1' }));
+    expect(errorOf(() => loadCheckpoint(named))).toBe(`${named} is a safetensors file, not a checkpoint: its checkpoint is there already: name ${imported}`);
+    expect(() => resolveCheckpointPath(dir, undefined, CHECKPOINT_FLAG)).toThrow(
+      `checkpoint ${dir} is a folder with no checkpoint in it, neither best.json nor latest.json, but a model file: ` +
+        `its checkpoint is there already: give checkpoint ${imported}`); // the setting as the caller spells it (--checkpoint)
+    expect(() => resolveCheckpointPath(dir)).toThrow(`but a model file: its checkpoint is there already: name ${imported}`);
   });
 
   it('names a tensor with the wrong shape', () => {

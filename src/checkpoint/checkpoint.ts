@@ -10,7 +10,7 @@ import { recordedSentenceRule, SENTENCE_RULE_VERSION } from '../text/sentences.j
 import { Vocabulary } from '../text/vocab.js';
 import { CheckpointError, checkFormat, isJsonObject } from './errors.js';
 import { corpusFiles, count, ruleVersion, sha256 } from './fields.js';
-import { parseJsonBytes, readFileBytes, writeFileAtomic } from './files.js';
+import { formatWrittenFirst, parseJsonBytes, readFileBytes, writeFileAtomic } from './files.js';
 import { INTEROP_FORMAT, type ModelState, checkClaimedModel } from './interop.js';
 import { checkMeaning, contentChecksum } from './integrity.js';
 import { ModelConfigSchema } from './model-config.js';
@@ -185,10 +185,25 @@ export function importCommand(path: string): string {
   return `rnn import ${path} --out ${importedCheckpointPath(path)}`;
 }
 
+/** Whether the file at `path` begins as a checkpoint does (`format` is written first); false for none, or one unreadable. */
+export function startsLikeCheckpoint(path: string): boolean {
+  return formatWrittenFirst(path) === CHECKPOINT_FORMAT;
+}
+
+/**
+ * What to do with the model file at `path` for a command that reads checkpoints, and then with the checkpoint (`then`;
+ * none: name it): convert it with `importCommand`, or, where that checkpoint is there already, only name it.
+ */
+export function importFirst(path: string, then?: (checkpoint: string) => string): string {
+  const checkpoint = importedCheckpointPath(path);
+  if (startsLikeCheckpoint(checkpoint)) return `its checkpoint is there already: ${then?.(checkpoint) ?? `name ${checkpoint}`}`;
+  return `convert it with \`${importCommand(path)}\`${then === undefined ? ' first' : `, then ${then(checkpoint)}`}`;
+}
+
 /** Validates a parsed JSON value as a checkpoint; messages name `source` and the field. */
 export function parseCheckpoint(json: unknown, source: string): Checkpoint {
   checkFormat(json, source, CHECKPOINT_FORMAT, (format) =>
-    format === INTEROP_FORMAT ? `; it is an interop model: convert it with \`${importCommand(source)}\` first` : '');
+    format === INTEROP_FORMAT ? `; it is an interop model: ${importFirst(source)}` : '');
   const parsed = CheckpointSchema.safeParse(json, { reportInput: true });
   if (!parsed.success) throw new CheckpointError(zodErrorMessage(source, parsed.error));
   checkConsistency(parsed.data, source, json as object);
@@ -225,7 +240,7 @@ export function readCheckpointBytes(path: string): Uint8Array {
   const bytes = readFileBytes(path, 'checkpoint');
   if (startsLikeSafetensors(bytes)) {
     throw new CheckpointError(`${path} is a safetensors file, not a checkpoint: ` + (isSafetensorsPath(path)
-      ? `convert it with \`${importCommand(path)}\` first`
+      ? importFirst(path)
       : `name it *${SAFETENSORS_EXTENSION} (rnn import reads a file by its name), then convert it with \`${importCommand(`FILE${SAFETENSORS_EXTENSION}`)}\``));
   }
   return bytes;

@@ -2,8 +2,8 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { InputError, SettingError, type SettingNamer } from '../input/settings.js';
 import { CheckpointError } from './errors.js';
-import { CHECKPOINT_FORMAT, importCommand, importedCheckpointPath } from './checkpoint.js';
-import { formatWrittenFirst, isFolder, isTempFile } from './files.js';
+import { importFirst, startsLikeCheckpoint } from './checkpoint.js';
+import { isFolder, isTempFile } from './files.js';
 import { isPreparedFolder } from './prepared.js';
 
 /** Where `rnn train` writes checkpoints, and where commands look when no checkpoint is named. */
@@ -33,19 +33,15 @@ export interface ModelPathReader {
   modelFile: (file: string, name: SettingNamer) => string;
 }
 
-/** What a command that reads checkpoints alone is to do with a model file: make it one with `rnn import`. */
-const importFirst = (then: (checkpoint: string) => string) => (file: string): string =>
-  `convert it with \`${importCommand(file)}\`, then ${then(importedCheckpointPath(file))}`;
-
 /** A command that reads the checkpoint its argument names (`rnn info FILE`, `rnn export FILE`, the library's load). */
 export const CHECKPOINT_ARGUMENT: ModelPathReader = {
-  what: 'checkpoint', takes: `a checkpoint or a run folder (${RUN_FOLDER_READS})`, modelFile: importFirst((checkpoint) => `name ${checkpoint}`),
+  what: 'checkpoint', takes: `a checkpoint or a run folder (${RUN_FOLDER_READS})`, modelFile: (file) => importFirst(file, (checkpoint) => `name ${checkpoint}`),
 };
 
 /** A command that reads the checkpoint its --checkpoint names. */
 export const CHECKPOINT_FLAG: ModelPathReader = {
   ...CHECKPOINT_ARGUMENT, setting: 'checkpoint',
-  modelFile: (file, name) => importFirst((checkpoint) => `give ${name('checkpoint')} ${checkpoint}`)(file),
+  modelFile: (file, name) => importFirst(file, (checkpoint) => `give ${name('checkpoint')} ${checkpoint}`),
 };
 
 /** The line refusing `path` as `reader` was given it: naming its setting (as the caller spells it) where it has one. */
@@ -108,11 +104,6 @@ export function modelFileInFolder(dir: string): string | null {
   if (names.includes(RUN_FOLDER_FILES.best) || names.includes(RUN_FOLDER_FILES.latest)) return null;
   const model = names.find((name) => name.endsWith('.safetensors') && statSync(join(dir, name), { throwIfNoEntry: false })?.isFile());
   return model === undefined ? null : join(dir, model);
-}
-
-/** Whether the file at `path` begins as a checkpoint does (`format` is written first); false for none, or one unreadable. */
-export function startsLikeCheckpoint(path: string): boolean {
-  return formatWrittenFirst(path) === CHECKPOINT_FORMAT;
 }
 
 function collectJson(dir: string, depth: number, into: { path: string; mtimeMs: number }[]): void {

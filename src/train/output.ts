@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { CHECKPOINT_DIR, RUN_FOLDER_FILES, startsLikeCheckpoint } from '../checkpoint/find.js';
+import { startsLikeCheckpoint } from '../checkpoint/checkpoint.js';
+import { CHECKPOINT_DIR, RUN_FOLDER_FILES } from '../checkpoint/find.js';
 import type { TrainSettings } from '../checkpoint/settings.js';
 import { SettingError, type SettingNamer } from '../input/settings.js';
 

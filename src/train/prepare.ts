@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { type SkippedFile, refuseModelFiles, skipRunFiles, skippedNotice } from '../checkpoint/corpus.js';
 import { isFolder, samePath } from '../checkpoint/files.js';
-import { RUN_FOLDER_FILES, startsLikeCheckpoint } from '../checkpoint/find.js';
+import { startsLikeCheckpoint } from '../checkpoint/checkpoint.js';
+import { RUN_FOLDER_FILES } from '../checkpoint/find.js';
 import {
   PREPARED_FILES, type PreparedMeta, isPreparedFolder, preparedLockPath, replacesOnlyPrepared, writePreparedFolder,
 } from '../checkpoint/prepared.js';
