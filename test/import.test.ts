@@ -165,7 +165,8 @@ describe('a malformed rnn-state/1 file: one line naming the file and the field',
     ['a document rule it does not know', edited((s) => (s.config.docs = 'paragraph')),
       'config.docs must be one of file, line, blank, sentence (got "paragraph")'],
     ['sentence documents without their rules\' version', edited((s) => (s.config.docs = 'sentence')),
-      'config.sentence_rule is missing: a model with sentence documents must record the version of the sentence rules that cut them'],
+      'config.sentence_rule is missing: a model with sentence documents must record the version of the sentence rules that cut them ' +
+        '(1 to 4: the sentenceRule of the prepared folder it was trained on, in its meta.json)'],
     ['sentence rules from a newer rnn', edited((s) => Object.assign(s.config, { docs: 'sentence', sentence_rule: 5 })),
       'config.sentence_rule is 5: its sentences were cut by sentence rules version 5, newer than any this rnn has (versions 1 to 4): ' +
         'read it with a newer rnn'],

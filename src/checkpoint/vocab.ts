@@ -70,7 +70,8 @@ function newerRules(source: string, field: string, rule: number, cut: string, la
 export function requiredSentenceRule(rule: number | undefined, source: string, field: string): SentenceRule {
   if (rule === undefined) {
     throw new CheckpointError(
-      `${source}: ${field} is missing: a model with sentence documents must record the version of the sentence rules that cut them`,
+      `${source}: ${field} is missing: a model with sentence documents must record the version of the sentence rules that cut them ` +
+        `(1 to ${SENTENCE_RULE_VERSION}: the sentenceRule of the prepared folder it was trained on, in its meta.json)`,
     );
   }
   return checkSentenceRule(rule, source, field);
