@@ -228,7 +228,7 @@ describe('with two trained runs', () => {
         exportState(at('runs', 'with-val', 'latest.json'), at('ddp', 'model.safetensors'));
         writeFileSync(at('ddp', 'summary.json'), '{}\n');
         return ['plot', at('ddp'), '--out', at('x.svg')];
-      }, /^rnn: .*ddp is a folder without latest\.json, but a model file, .*ddp\/model\.safetensors, which records no losses to plot: name a checkpoint file or a run folder that `rnn train` wrote$/],
+      }, /^rnn: .*ddp is a folder without latest\.json, but a model file: .*ddp\/model\.safetensors records no losses to plot: name a checkpoint file or a run folder that `rnn train` wrote$/],
       ['an imported model, which has no history', () => ['plot', at('imported.json'), '--out', at('x.svg')],
         /^rnn: .*imported\.json is an imported model \(rnn import\): it records no training by rnn, so no losses to plot; /],
       ['an --out that cannot be written', () => ['plot', at('runs', 'with-val'), '--out', at('corpus.txt', 'x.svg')],

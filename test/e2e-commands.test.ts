@@ -367,7 +367,7 @@ describe('bad input', () => {
       mkdirSync(at('ddp-resumed'), { recursive: true });
       writeFileSync(join(at('ddp-resumed'), 'model.safetensors'), '');
       return ['train', '--resume', at('ddp-resumed')];
-    }, /^rnn: --resume .*ddp-resumed is a folder without latest\.json, but a model file, .*ddp-resumed\/model\.safetensors, which --init-from fine-tunes from: give a checkpoint that rnn train wrote, or its run folder \(its latest\.json\)$/],
+    }, /^rnn: --resume .*ddp-resumed is a folder without latest\.json, but a model file: a run goes on only from a checkpoint rnn train wrote; --init-from .*ddp-resumed\/model\.safetensors fine-tunes from it$/],
     ['export to a path through a file', () => ['export', ckpt, '--out', join(ckpt, 'x.safetensors')],
       /^rnn: cannot write .*ckpt\.json\/x\.safetensors: .*ckpt\.json is not a folder \(a file is in its way\)$/],
     ['export to an empty path', () => ['export', ckpt, '--out', ''], /^rnn: --out: must not be empty \(got ""\)$/],

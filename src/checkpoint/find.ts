@@ -27,8 +27,8 @@ export interface ModelPathReader {
   /** What it may name, for the line that refuses a path that names nothing. */
   takes: string;
   /**
-   * The model file (`.safetensors`, `modelFileInFolder`'s) in a folder given that holds no checkpoint, as the
-   * line refusing the folder says it: what to do with it, or what it is to this command.
+   * What the line refusing a folder given that holds no checkpoint but a model file (`.safetensors`,
+   * `modelFileInFolder`'s) says of that file, after "but a model file:": what to do with it.
    */
   modelFile: (file: string, name: SettingNamer) => string;
 }
@@ -50,33 +50,49 @@ function refused(reader: ModelPathReader, path: string, describe: (name: Setting
   return setting === undefined ? new CheckpointError(describe((name) => name)) : new SettingError(setting, path, describe);
 }
 
+/** What a refusal of `reader`'s path bids: a flag's value is given, a command's argument named. */
+function bid(reader: ModelPathReader): string {
+  return `${reader.setting === undefined ? 'name' : 'give'} ${reader.takes}`;
+}
+
+/** How a refusal of `reader`'s `path` begins: with its flag, where it has one. */
+function givenAs(reader: ModelPathReader, path: string, name: SettingNamer): string {
+  return reader.setting === undefined ? path : `${name(reader.setting)} ${path}`;
+}
+
 /** `path`, where it names a file or a folder; else one line naming the setting it was given to (where one was) and what it may name. */
 export function existingPath(path: string, reader: ModelPathReader): string {
   if (existsSync(path)) return path;
-  const { setting, what, takes } = reader;
-  throw refused(reader, path, (name) => `${setting === undefined ? '' : `${name(setting)}: `}${what} not found: ${path}; ${setting === undefined ? 'name' : 'give'} ${takes}`);
+  const { setting, what } = reader;
+  throw refused(reader, path, (name) => `${setting === undefined ? '' : `${name(setting)}: `}${what} not found: ${path}; ${bid(reader)}`);
+}
+
+/**
+ * The refusal of the folder `dir` that lacks what `reader` reads there (`lacks`: "without latest.json") but holds a
+ * model file (a train_ddp.py result), saying what to do with it; null where it holds none.
+ */
+function heldModelFile(reader: ModelPathReader, dir: string, lacks: string): InputError | CheckpointError | null {
+  const modelFile = modelFileInFolder(dir);
+  if (modelFile === null) return null;
+  return refused(reader, dir, (name) => `${givenAs(reader, dir, name)} is a folder ${lacks}, but a model file: ${reader.modelFile(modelFile, name)}`);
 }
 
 /**
  * The checkpoint `path` names where a command reads one file of a run folder (`file`: --resume and
  * `rnn plot` read its latest.json): the path itself where it is no folder, refused as `reader`
- * names it where it names nothing; a folder without `file` refused, naming the model file it holds,
- * if any (a train_ddp.py result), as `reader` does.
+ * names it where it names nothing; a folder without `file` refused (heldModelFile).
  */
 export function runFolderFile(path: string, file: string, reader: ModelPathReader): string {
   if (!isFolder(path)) return existingPath(path, reader);
   const inside = join(path, file);
   if (statSync(inside, { throwIfNoEntry: false })?.isFile()) return inside;
-  const modelFile = modelFileInFolder(path);
-  const { setting, takes } = reader;
-  throw refused(reader, path, (name) => `${setting === undefined ? '' : `${name(setting)} `}${path} is a folder without ${file}` +
-    `${modelFile === null ? '' : `, but a model file, ${reader.modelFile(modelFile, name)}`}: ${setting === undefined ? 'name' : 'give'} ${takes}`);
+  throw heldModelFile(reader, path, `without ${file}`) ??
+    refused(reader, path, (name) => `${givenAs(reader, path, name)} is a folder without ${file}: ${bid(reader)}`);
 }
 
 /**
  * The checkpoint a run folder stands for where a model is read: its best.json, else its latest.json;
- * a folder of neither is refused, one that holds a model file (a train_ddp.py result) saying what
- * `reader` is to do with the file.
+ * a folder of neither is refused (heldModelFile).
  */
 function folderCheckpoint(dir: string, reader: ModelPathReader): string {
   const { best, latest } = RUN_FOLDER_FILES;
@@ -84,14 +100,9 @@ function folderCheckpoint(dir: string, reader: ModelPathReader): string {
     const path = join(dir, name);
     if (statSync(path, { throwIfNoEntry: false })?.isFile()) return path;
   }
-  const modelFile = modelFileInFolder(dir);
-  if (modelFile !== null) {
-    const { setting } = reader;
-    throw refused(reader, dir, (name) => `${setting === undefined ? '' : `${name(setting)} `}${dir} is a folder with no checkpoint in it, ` +
-      `neither ${best} nor ${latest}, but a model file: ${reader.modelFile(modelFile, name)}`);
-  }
+  const lacks = `with no checkpoint in it, neither ${best} nor ${latest}`;
   const prepared = isPreparedFolder(dir) ? ' (a prepared folder: data to train on, not a model)' : '';
-  throw new CheckpointError(`${dir} is a folder with no checkpoint in it, neither ${best} nor ${latest}${prepared}: name a checkpoint, or a run's folder`);
+  throw heldModelFile(reader, dir, lacks) ?? new CheckpointError(`${dir} is a folder ${lacks}${prepared}: name a checkpoint, or a run's folder`);
 }
 
 /**

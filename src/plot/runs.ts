@@ -14,7 +14,7 @@ export function runCheckpointPath(arg: string): string {
 /** How `rnn plot` names the runs it reads, in the lines that refuse one. */
 const PLOT_READER: ModelPathReader = {
   what: 'checkpoint', takes: 'a checkpoint file or a run folder that `rnn train` wrote',
-  modelFile: (file) => `${file}, which records no losses to plot`,
+  modelFile: (file) => `${file} records no losses to plot: name ${PLOT_READER.takes}`,
 };
 
 /**

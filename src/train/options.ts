@@ -86,7 +86,7 @@ export const RUN_OPTIONS = {
 /** How --resume names the checkpoint it goes on from, in the lines that refuse it. */
 export const RESUME_READER: ModelPathReader = {
   setting: 'resume', what: 'checkpoint', takes: `a checkpoint that rnn train wrote, or its run folder (its ${RUN_FOLDER_FILES.latest})`,
-  modelFile: (file, name) => `${file}, which ${name('initFrom')} fine-tunes from`,
+  modelFile: (file, name) => `a run goes on only from a checkpoint rnn train wrote; ${name('initFrom')} ${file} fine-tunes from it`,
 };
 
 /** How --init-from names the model it reads, in the lines that refuse it. */
