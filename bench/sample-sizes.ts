@@ -1,0 +1,44 @@
+/**
+ * Whether a sampled token waits on its weights' bytes or on the core: one thread steps GRU
+ * 2×H (V = 65, E = 64) models one token at a time (Stepper.advance, what sampling runs) for
+ * sizes whose weights fit the core's L2 and sizes that do not, taking turns, and prints each
+ * size's time a token and the weights it read a second. Memory-bound, the bytes a second
+ * would fall where the weights outgrow L2 (1 MB a core on Zen 5, 512 KB on Zen 3); bound by
+ * the core's instructions, they stay level.
+ *
+ *   npm run build && node dist/bench/sample-sizes.js [--kernels relaxed] [--hidden 128,160,192,224,256]
+ */
+import { parseArgs } from 'node:util';
+import { gateCount, type ModelConfig } from '../src/engine/config.js';
+import { KERNELS_KINDS, type KernelsKind } from '../src/engine/kernels/kinds.js';
+import { initParams } from '../src/engine/model.js';
+import { Rng } from '../src/engine/random.js';
+import { Stepper } from '../src/engine/stepper.js';
+
+const { values } = parseArgs({ options: { kernels: { type: 'string', default: 'relaxed' }, hidden: { type: 'string', default: '128,160,192,224,256' } } });
+const kernels = values.kernels as KernelsKind;
+if (!KERNELS_KINDS.includes(kernels)) throw new Error(`--kernels: unknown kernel set '${kernels}'; valid: ${KERNELS_KINDS.join(', ')}`);
+const TOKENS = 4000, ROUNDS = 8, VOCAB = 65;
+
+const subjects = values.hidden.split(',').map((h) => {
+  const config: ModelConfig = { cell: 'gru', vocabSize: VOCAB, embedDim: 64, hiddenSize: Number(h), numLayers: 2, dropout: 0 };
+  const H = config.hiddenSize, G = gateCount(config.cell) * H;
+  // what a token reads: W_hh of both layers, layer 1's W_ih and the head (layer 0's input is a table row)
+  const weightBytes = 4 * (G * H + G * 2 * H + VOCAB * H);
+  return { H, stepper: new Stepper(config, initParams(config, new Rng(3)), kernels), weightBytes, bestNs: Infinity };
+});
+
+for (let round = 0; round < ROUNDS; round++) {
+  for (const s of subjects) {
+    const start = process.hrtime.bigint();
+    for (let i = 0, token = 2; i < TOKENS; i++, token = 2 + ((token * 7) % (VOCAB - 2))) s.stepper.advance(token);
+    s.bestNs = Math.min(s.bestNs, Number(process.hrtime.bigint() - start) / TOKENS);
+  }
+}
+for (const { H, weightBytes, bestNs } of subjects) {
+  const flops = 2 * weightBytes / 4;
+  console.log(
+    `GRU 2×${H}  weights ${(weightBytes / 1e6).toFixed(2)} MB  ${(bestNs / 1000).toFixed(2)} µs a token  ` +
+      `${(weightBytes / bestNs).toFixed(1)} GB/s of weights  ${(flops / bestNs).toFixed(1)} GFLOP/s`,
+  );
+}
