@@ -1,0 +1,245 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { SamplePiece } from '../api/index.js';
+import { SettingError } from '../input/settings.js';
+import { CorpusError } from '../text/corpus.js';
+import { decodeUtf8, utf8Fault } from '../text/utf8.js';
+import type { EncodedAnswer } from './jobs.js';
+import type { StreamMode } from './requests.js';
+
+/*
+ * HTTP as `rnn serve` speaks it on node:http, below its routes (server.ts): a request's target,
+ * method, JSON body and query read, every refusal an HttpError; answers written as one JSON line,
+ * a thread's encoded JSON, a playground file or a stream of events; and a request that failed
+ * answered `{"error", "field"?}`.
+ */
+
+/** An answer other than 200: status, one JSON line `{"error", "field"?}`. */
+export class HttpError extends Error {
+  constructor(readonly status: number, message: string, readonly field?: string, readonly headers: Record<string, string> = {}) {
+    super(message);
+  }
+}
+
+/** Characters of a refused request target that its error quotes. */
+const TARGET_QUOTED = 80;
+
+/** A request's target, which must be a path (`//host/…` is a path here, not a host). */
+export function requestUrl(target: string): URL {
+  const refused = () => new HttpError(400, `the request target must be a path such as /v1/generate (got ${JSON.stringify(target.slice(0, TARGET_QUOTED))})`);
+  if (!target.startsWith('/')) throw refused();
+  try {
+    return new URL(`http://server${target}`);
+  } catch {
+    throw refused();
+  }
+}
+
+/** `method` is `allowed`, or HEAD for a GET where `headAsGet` (not for the API, whose GETs may run a job only to drop its answer). */
+export function expectMethod(method: string, allowed: string, headAsGet = true): void {
+  if (method !== allowed && !(headAsGet && allowed === 'GET' && method === 'HEAD')) {
+    throw new HttpError(405, `${method} is not allowed here; use ${allowed}`, undefined, { Allow: allowed });
+  }
+}
+
+/** The client went away while its request arrived: nobody to answer. */
+class ClientGoneError extends Error {}
+
+/** The request body as a JSON object; too large: 413; not UTF-8, not JSON or not an object: 400. */
+export async function readJsonBody(req: IncomingMessage, maxBody: number): Promise<Record<string, unknown>> {
+  const declared = Number(req.headers['content-length']);
+  if (declared > maxBody) throw tooLarge(`the body is ${declared} bytes; the server takes at most ${maxBody} (its --max-body)`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > maxBody) throw tooLarge(`the body is over ${maxBody} bytes, the most the server takes (its --max-body)`);
+      chunks.push(chunk);
+    }
+  } catch (err) {
+    throw err instanceof HttpError ? err : new ClientGoneError();
+  }
+  let text: string;
+  try {
+    text = decodeUtf8('the body', Buffer.concat(chunks));
+  } catch (err) {
+    throw err instanceof CorpusError ? new HttpError(400, err.message, 'body') : err;
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (err) {
+    throw new HttpError(400, `the body is not JSON: ${(err as Error).message}`, 'body');
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'the body must be a JSON object', 'body');
+  return body as Record<string, unknown>;
+}
+
+/** A body over --max-body: 413, and the connection closes rather than read the rest. */
+function tooLarge(message: string): HttpError {
+  return new HttpError(413, message, 'body', { Connection: 'close' });
+}
+
+/**
+ * A query's fields as URLSearchParams reads them (percent-escapes decoded, `+` a space, the last
+ * of a name given twice), but a name or value whose bytes are not UTF-8 is refused (400 naming
+ * the field, the byte and its offset in the field's value), as a body is, never read with U+FFFD.
+ */
+export function queryFields(search: string): Record<string, string> {
+  const pairs = search.replace(/^\?/, '').split('&').filter((pair) => pair !== '').map((pair) => {
+    const at = pair.indexOf('=');
+    const name = queryText(at < 0 ? pair : pair.slice(0, at), null);
+    return [name, queryText(at < 0 ? '' : pair.slice(at + 1), name)];
+  });
+  return Object.fromEntries(pairs) as Record<string, string>;
+}
+
+/** A query's name (`field` null) or the value of its field `field`, percent-decoded; bytes that are not UTF-8: 400. */
+function queryText(raw: string, field: string | null): string {
+  const encoded = Buffer.from(raw.replace(/\+/g, ' '));
+  const bytes: number[] = [];
+  for (let i = 0; i < encoded.length; i++) {
+    const hex = encoded[i] === 0x25 ? encoded.subarray(i + 1, i + 3).toString('latin1') : '';
+    if (/^[0-9a-f]{2}$/i.test(hex)) {
+      bytes.push(parseInt(hex, 16));
+      i += 2;
+    } else {
+      bytes.push(encoded[i]!);
+    }
+  }
+  const decoded = Buffer.from(bytes), fault = utf8Fault(decoded);
+  if (fault !== null) throw new HttpError(400, `${field ?? 'a name in the query'}: ${fault}`, field ?? 'query');
+  return decoded.toString('utf8');
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** `body` as one JSON line, with `status` and any `headers`. */
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = `${JSON.stringify(body)}\n`;
+  res.writeHead(status, { 'Content-Type': JSON_TYPE, 'Content-Length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+/** A 200 whose JSON body a generation thread wrote (jobs.ts's EncodedAnswer). */
+export function sendEncoded(res: ServerResponse, { json }: EncodedAnswer): void {
+  res.writeHead(200, { 'Content-Type': JSON_TYPE, 'Content-Length': json.byteLength });
+  res.end(json);
+}
+
+/** A file of the playground, read once when the server starts. */
+export interface PageFile {
+  type: string;
+  body: Buffer;
+}
+
+/** Every page file's headers besides its type and length: the page loads its own files only, and is asked again each time. */
+const PAGE_HEADERS = {
+  'Cache-Control': 'no-cache', 'Content-Security-Policy': "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:",
+  'X-Content-Type-Options': 'nosniff',
+};
+
+/** One of the playground's files (PAGE_FILES). */
+export function sendPageFile(res: ServerResponse, file: PageFile): void {
+  res.writeHead(200, { 'Content-Type': file.type, 'Content-Length': file.body.length, ...PAGE_HEADERS });
+  res.end(file.body);
+}
+
+/** The CORS headers of an answer to a page of the --cors origin. */
+export function allowOrigin(res: ServerResponse, origin: string): void {
+  res.setHeader('Access-Control-Allow-Origin', origin);
+  res.setHeader('Vary', 'Origin');
+}
+
+/** Seconds a browser may keep the answer to a CORS preflight. */
+const PREFLIGHT_MAX_AGE_S = 600;
+
+/** A browser's CORS preflight (OPTIONS) answered: the methods and headers the API takes. */
+export function answerPreflight(res: ServerResponse): void {
+  res.writeHead(204, {
+    'Access-Control-Allow-Methods': 'GET, POST', 'Access-Control-Allow-Headers': 'Authorization, Content-Type',
+    'Access-Control-Max-Age': String(PREFLIGHT_MAX_AGE_S),
+  });
+  res.end();
+}
+
+/** The stream a request's Accept header asks for: server-sent events, NDJSON, or none (one JSON answer). */
+export function streamFromAccept(accept: string | undefined): StreamMode | null {
+  if (accept?.includes('text/event-stream')) return 'sse';
+  if (accept?.includes('application/x-ndjson')) return 'ndjson';
+  return null;
+}
+
+/** A streamed sample's writes, each false when the answer's buffer is full (streamWriter). */
+export interface StreamWriter {
+  pieces: (pieces: readonly SamplePiece[]) => boolean;
+  done: (end: object) => boolean;
+}
+
+/**
+ * How a streamed sample writes its events: its pieces, an event each, in one write (`{"text"}`,
+ * and `"eos": true` for a drawn `<EOS>`'s), then its end. As server-sent events, the end is
+ * `event: done`; as NDJSON lines, `{"done": true, …}`. False, as res.write says it: the answer's
+ * buffer is full, and 'drain' will say when it has room.
+ */
+export function streamWriter(res: ServerResponse, mode: StreamMode): StreamWriter {
+  const event = mode === 'sse'
+    ? (name: 'text' | 'done', data: object) => `${name === 'text' ? '' : `event: ${name}\n`}data: ${JSON.stringify(data)}\n\n`
+    : (name: 'text' | 'done', data: object) => `${JSON.stringify(name === 'text' ? data : { [name]: true, ...data })}\n`;
+  return {
+    pieces: (pieces) => res.write(pieces.map(({ text, eos }) => event('text', eos ? { text, eos } : { text })).join('')),
+    done: (end) => res.write(event('done', end)),
+  };
+}
+
+/** Resolves once an answer whose buffer is full has room again ('drain'), or has closed. */
+export function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const settled = () => {
+      res.off('drain', settled).off('close', settled);
+      resolve();
+    };
+    res.on('drain', settled).on('close', settled);
+  });
+}
+
+/**
+ * A request that failed, answered with one JSON line `{"error", "field"?}` (httpError): unless
+ * its answer had begun (a stream), which then ends, or its client went away.
+ */
+export function answerFailure(res: ServerResponse, err: unknown): void {
+  if (err instanceof ClientGoneError) {
+    res.destroy();
+    return;
+  }
+  const { status, message, field, headers } = httpError(err);
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  sendJson(res, status, { error: message, ...(field !== undefined && { field }) }, headers);
+}
+
+/** The answer to an error: an HttpError's own; a field a request broke (SettingError): 400; anything else: 500, its stack on stderr. */
+function httpError(err: unknown): HttpError {
+  if (err instanceof HttpError) return err;
+  if (err instanceof SettingError) return new HttpError(400, err.message, err.setting);
+  process.stderr.write(`rnn serve: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
+  return new HttpError(500, 'internal error');
+}
+
+/** What node:http could not read as a request gets one JSON line too, then the connection closes. */
+export function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (!socket.writable || err.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const [status, reason, message] =
+    err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large', 'the request headers are too large']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout', 'the request did not arrive in time']
+        : [400, 'Bad Request', `the request is not valid HTTP/1.1 (${err.code ?? err.message})`];
+  const body = `${JSON.stringify({ error: message })}\n`;
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: ${JSON_TYPE}\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
