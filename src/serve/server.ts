@@ -1,12 +1,12 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import { type AddressInfo, type Socket, isIPv4 } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Model } from '../api/index.js';
 import { NOT_FOR_BEAM, SAMPLE_SETTINGS, notForBeam } from '../generate/settings.js';
 import type { KernelsKind } from '../engine/kernels/kinds.js';
 import { describeValue, optionMessage } from '../input/issues.js';
 import { type SettingSource, type SettingsInput, flagName } from '../input/settings.js';
+import { authorize, checkLoopbackHost, checkOrigin, isLoopback, listenAddress } from './access.js';
 import {
   HttpError, type PageFile, allowOrigin, answerClientError, answerFailure, answerPreflight, drained, expectMethod, queryFields,
   readJsonBody, requestUrl, sendEncoded, sendJson, sendPageFile, streamFromAccept, streamWriter,
@@ -19,6 +19,7 @@ import {
 } from './requests.js';
 
 export { HttpError } from './http.js';
+export { isLoopback, listenAddress } from './access.js';
 
 export interface ServeOptions {
   models: ServedModel[];
@@ -235,7 +236,7 @@ export class RnnServer {
    */
   private async callApi(route: ApiRoute, url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
     checkOrigin(req, this.options.cors);
-    this.authorize(req);
+    authorize(req, this.options.token);
     const input = route.method === 'GET' ? queryFields(url.search) : await readJsonBody(req, this.options.maxBody);
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort('time'), this.options.timeLimitMs);
@@ -397,18 +398,6 @@ export class RnnServer {
       throw jobFailure(err, this.options.timeLimitMs);
     }
   }
-
-  private authorize(req: IncomingMessage): void {
-    const token = this.options.token;
-    if (token === null) return;
-    const given = /^Bearer +(.+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '';
-    if (!timingSafeEqual(digest(given), digest(token))) {
-      throw new HttpError(401, 'this server needs the header Authorization: Bearer TOKEN (its --token or RNN_TOKEN)', 'authorization', {
-        'WWW-Authenticate': 'Bearer',
-      });
-    }
-  }
-
 }
 
 /**
@@ -440,54 +429,6 @@ function busy(why: string): HttpError {
   return new HttpError(503, `${why}: try again shortly`, undefined, { 'Retry-After': String(RETRY_AFTER_S) });
 }
 
-/** Whether an address to bind is loopback only (localhost, 127.0.0.0/8, ::1): any other lets other machines in, and `rnn serve` warns. */
-export function isLoopback(host: string): boolean {
-  const address = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
-  if (address === 'localhost' || address === '::1') return true;
-  const v4 = address.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
-  return isIPv4(v4) && v4.startsWith('127.');
-}
-
-/** The address `host` names to listen on: an IPv6 address as a URL writes it (`[::1]`) without its brackets. */
-export function listenAddress(host: string): string {
-  return host.replace(/^\[(.*)\]$/, '$1');
-}
-
-/**
- * A server bound to loopback answers requests for a loopback name only. A browser sends a page's
- * own name as Host: a page of another site whose name its owner made resolve to 127.0.0.1 (DNS
- * rebinding) would otherwise reach the models, and read the answers, as a page of this machine.
- * No Host at all (HTTP/1.0) is no browser's.
- */
-function checkLoopbackHost(host: string | undefined, bound: string, allowedHosts: ReadonlySet<string>): void {
-  if (host === undefined) return;
-  const name = URL.canParse(`http://${host}`) ? new URL(`http://${host}`).hostname : host;
-  if (isLoopback(name) || allowedHosts.has(name)) return;
-  throw new HttpError(403, `the Host header ${name === '' ? 'is empty' : `names ${name}`}: this server listens on loopback (${bound}) and answers requests for ` +
-    'localhost, 127.0.0.0/8, [::1] or an --allowed-host only, so that a page of another site cannot reach it by a name of its own; ' +
-    'connect to it by one of those, or give --host the address to serve', 'host');
-}
-
-/**
- * An API request a browser sends from a page of another origin than the server's own (or
- * --cors's) is refused before it runs. Any site a user visits could otherwise make the models
- * work: it could not read the answer, but it would take the threads. A page's fetch names its
- * origin (Origin); a GET of its <img> or <script> names none, but says whose it is (Sec-Fetch-Site).
- */
-function checkOrigin(req: IncomingMessage, cors: string | null): void {
-  const { origin, host } = req.headers, site = req.headers['sec-fetch-site'];
-  let page: string;
-  if (origin !== undefined) {
-    if (origin === cors || (host !== undefined && URL.canParse(origin) && new URL(origin).host === host.toLowerCase())) return;
-    page = origin;
-  } else if (site === 'cross-site' || site === 'same-site') {
-    page = `another site (Sec-Fetch-Site: ${site})`;
-  } else {
-    return;
-  }
-  throw new HttpError(403, `a page of ${page} may not call this server: only its own pages may (and --cors's origin, when it is given)`, 'origin');
-}
-
 /** A route of the API: its method, and what answers it (`signal` aborts with 'time' or 'client'). */
 interface ApiRoute {
   method: 'GET' | 'POST';
@@ -517,10 +458,6 @@ function refuseDrawingFields(sampling: Partial<Record<(typeof NOT_FOR_BEAM)[numb
     if (sampling[field] !== undefined) throw new HttpError(400, notForBeam(field, 'beam'), field);
   }
   if (stream !== undefined) throw new HttpError(400, notForBeam('stream', 'beam', 'a beam search answers once, when it ends'), 'stream');
-}
-
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
 }
 
 /** The playground's folder: src/serve/page, beside this file in src/ or reached from dist/src/serve. */
