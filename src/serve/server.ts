@@ -62,6 +62,12 @@ const ARRIVAL_MARGIN_MS = 5000;
 /** The longest a request's headers may take to arrive. */
 const HEADERS_TIMEOUT_MS = 10_000;
 
+/** A route of the API: its method, and what answers it (`signal` aborts with 'time' or 'client'). */
+interface ApiRoute {
+  method: 'GET' | 'POST';
+  run: (input: Record<string, unknown>, req: IncomingMessage, res: ServerResponse, signal: AbortSignal) => Promise<void> | void;
+}
+
 /** The playground's files, served by these names only (no request names a file). */
 const PAGE_FILES: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
@@ -77,7 +83,8 @@ const PAGE_FILES: Record<string, { file: string; type: string }> = {
 export class RnnServer {
   /** The requests in flight (handle), each with its connection. */
   private readonly answering = new Map<ServerResponse, Socket>();
-  private readonly drained: (() => void)[] = [];
+  /** close()'s waits, each woken once no request is in flight. */
+  private readonly allAnswered: (() => void)[] = [];
   /** The connections open. */
   private readonly connections = new Set<Socket>();
   /**
@@ -90,7 +97,7 @@ export class RnnServer {
     private readonly options: ServeOptions,
     private readonly models: Map<string, Model>,
     private readonly pool: WorkerPool,
-    private readonly page: Map<string, PageFile>,
+    private readonly pageFiles: Map<string, PageFile>,
     private readonly server: Server,
   ) {
     server.on('connection', (socket: Socket) => {
@@ -108,7 +115,7 @@ export class RnnServer {
     const read = options.models.map(readServedModel);
     const models = servedModels(read, options.kernels);
     const folder = pageFolder();
-    const page = new Map(Object.entries(PAGE_FILES).map(([route, { file, type }]) => {
+    const pageFiles = new Map(Object.entries(PAGE_FILES).map(([route, { file, type }]) => {
       return [route, { type, body: readFileSync(new URL(file, folder)) }];
     }));
     const { kernels, workers, queue } = options;
@@ -118,7 +125,7 @@ export class RnnServer {
       const requestTimeout = options.timeLimitMs + ARRIVAL_MARGIN_MS;
       const server = createServer({ requestTimeout, headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout) });
       server.maxConnections = options.maxConnections;
-      const rnn = new RnnServer(options, models, pool, page, server);
+      const rnn = new RnnServer(options, models, pool, pageFiles, server);
       server.on('request', (req, res) => void rnn.handle(req, res));
       server.on('clientError', answerClientError);
       await new Promise<void>((resolve, reject) => {
@@ -148,6 +155,7 @@ export class RnnServer {
     return this.loopback !== null;
   }
 
+  /** Where it listens, as a URL (an IPv6 address in brackets). */
   get url(): string {
     const { address, port } = this.server.address() as AddressInfo;
     return `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
@@ -160,7 +168,7 @@ export class RnnServer {
   async close(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     await this.pool.close();
-    while (this.answering.size > 0) await new Promise<void>((resolve) => this.drained.push(resolve));
+    while (this.answering.size > 0) await new Promise<void>((resolve) => this.allAnswered.push(resolve));
     this.server.closeAllConnections();
     await closed;
   }
@@ -183,7 +191,7 @@ export class RnnServer {
     let drop: NodeJS.Timeout | undefined;
     const settled = () => {
       clearTimeout(drop);
-      if (this.answering.delete(res) && this.answering.size === 0) for (const wake of this.drained.splice(0)) wake();
+      if (this.answering.delete(res) && this.answering.size === 0) for (const wake of this.allAnswered.splice(0)) wake();
     };
     res.once('finish', settled).once('close', settled);
     try {
@@ -193,6 +201,16 @@ export class RnnServer {
     }
     if (this.answering.has(res)) drop = setTimeout(() => res.destroy(), this.options.timeLimitMs);
   }
+
+  /** The API: each route's method, and the handler that answers it (below, in this order); /healthz and the page's files: route. */
+  private readonly routes: Record<string, ApiRoute> = {
+    '/v1/models': { method: 'GET', run: (_input, _req, res) => sendJson(res, 200, { models: this.modelList(), limits: this.limits() }) },
+    '/v1/generate': { method: 'POST', run: (input, req, res, signal) => this.generate(this.capped(input, ['len', 'beam'], 'json'), req, res, signal) },
+    '/v1/complete': { method: 'POST', run: (input, _req, res, signal) => this.complete(readComplete(this.capped(input, ['len'], 'json')), res, signal) },
+    '/generate': { method: 'GET', run: (input, _req, res, signal) => this.legacyGenerate(this.capped(input, ['len'], 'text'), res, signal) },
+    '/v1/score': { method: 'POST', run: (input, _req, res, signal) => this.score(input, res, signal) },
+    '/v1/activations': { method: 'POST', run: (input, _req, res, signal) => this.activations(input, res, signal) },
+  };
 
   /** A request from an allowed Host answered: a CORS preflight, /healthz, a page file, or an API route. */
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -211,7 +229,7 @@ export class RnnServer {
       this.health(res);
       return;
     }
-    const file = this.page.get(path);
+    const file = this.pageFiles.get(path);
     if (file) {
       expectMethod(method, 'GET');
       sendPageFile(res, file);
@@ -250,18 +268,12 @@ export class RnnServer {
     }
   }
 
-  private readonly routes: Record<string, ApiRoute> = {
-    '/v1/models': { method: 'GET', run: (_input, _req, res) => sendJson(res, 200, { models: this.modelList(), limits: this.limits() }) },
-    '/v1/generate': { method: 'POST', run: (input, req, res, signal) => this.generate(this.capped(input, ['len', 'beam'], 'json'), req, res, signal) },
-    '/v1/complete': { method: 'POST', run: (input, _req, res, signal) => this.complete(readComplete(this.capped(input, ['len'], 'json')), res, signal) },
-    '/generate': { method: 'GET', run: (input, _req, res, signal) => this.legacyGenerate(this.capped(input, ['len'], 'text'), res, signal) },
-    '/v1/score': { method: 'POST', run: (input, _req, res, signal) => this.score(input, res, signal) },
-    '/v1/activations': { method: 'POST', run: (input, _req, res, signal) => this.activations(input, res, signal) },
-  };
-
+  /**
+   * /v1/models: each served model's info and loss history, without what names a file (its
+   * checkpoint's path, its command line, its corpus, its base model's path) or its vocabulary, whose size it gives.
+   */
   private modelList() {
     return [...this.models].map(([name, model]) => {
-      // no file paths: the checkpoint's, its command line's, its corpus's, its base model's
       const { config, path: _path, command: _command, corpus: _corpus, vocab: _vocab, initFrom, ...info } = model.info;
       return {
         name, ...info, initFrom: initFrom && { sha256: initFrom.sha256, step: initFrom.step }, model: config.model,
@@ -355,12 +367,7 @@ export class RnnServer {
     res.end();
   }
 
-  /** torch-rnn-server's `GET /generate?start_text=…`: a /v1/complete whose prefix is start_text. */
-  private legacyGenerate(input: Record<string, unknown>, res: ServerResponse, signal: AbortSignal): Promise<void> {
-    const { start_text: prefix, ...rest } = readLegacyGenerate(input);
-    return this.complete({ ...rest, prefix: required(prefix, 'start_text') }, res, signal);
-  }
-
+  /** /v1/complete: `n` continuations of a prefix, each ending at its first `<EOS>` or at `len`. */
   private async complete(input: SettingsInput<typeof COMPLETE_FIELDS>, res: ServerResponse, signal: AbortSignal): Promise<void> {
     const { model: name, prefix, n = COMPLETE_FIELDS.n.default, len: given, ...sampling } = input;
     const seed = sampling.seed ?? SAMPLE_SETTINGS.seed.default();
@@ -370,12 +377,20 @@ export class RnnServer {
     sendJson(res, 200, { ...done, seed });
   }
 
+  /** torch-rnn-server's `GET /generate?start_text=…`: a /v1/complete whose prefix is start_text. */
+  private legacyGenerate(input: Record<string, unknown>, res: ServerResponse, signal: AbortSignal): Promise<void> {
+    const { start_text: prefix, ...rest } = readLegacyGenerate(input);
+    return this.complete({ ...rest, prefix: required(prefix, 'start_text') }, res, signal);
+  }
+
+  /** /v1/score: the text's loss, and each prediction with its `top` alternatives. */
   private async score(input: Record<string, unknown>, res: ServerResponse, signal: AbortSignal): Promise<void> {
     const { model: name, text, top = SCORE_FIELDS.top.default } = readScore(input);
     const request: JobOf<'score'> = { kind: 'score', model: this.askedModel(name), text: required(text, 'text'), maxTokens: this.options.maxTextTokens, top };
     sendEncoded(res, await this.runJob(request, signal));
   }
 
+  /** /v1/activations: a layer's hidden units after each token of the text: the one `unit` names, or the `top` that vary most. */
   private async activations(input: Record<string, unknown>, res: ServerResponse, signal: AbortSignal): Promise<void> {
     const { model: name, text, layer = ACTIVATIONS_FIELDS.layer.default, unit, top } = readActivations(input);
     const model = this.askedModel(name);
@@ -427,12 +442,6 @@ export function jobFailure(err: unknown, timeLimitMs: number): unknown {
 /** The server was too busy to serve a request, saying why: 503, to be asked again after Retry-After. */
 function busy(why: string): HttpError {
   return new HttpError(503, `${why}: try again shortly`, undefined, { 'Retry-After': String(RETRY_AFTER_S) });
-}
-
-/** A route of the API: its method, and what answers it (`signal` aborts with 'time' or 'client'). */
-interface ApiRoute {
-  method: 'GET' | 'POST';
-  run: (input: Record<string, unknown>, req: IncomingMessage, res: ServerResponse, signal: AbortSignal) => Promise<void> | void;
 }
 
 /** A field's value out of what it may be here (`expected`): 400 naming it. */
