@@ -72,9 +72,10 @@ function isTokenized(value: unknown): value is object {
  * What `tokenize` made of a text, as a call reads it (`textRead`: a prime's): its ids an
  * Int32Array of this model's token ids, and its `primeTail` too where a prime has one; a scored
  * text's `unknown` and `separators`, where it has them, strings; its text a string where
- * `textRead`; else a TypeError or RangeError naming the field. Ids that another vocabulary cut (`cutBy`) are refused unless it is
- * the same as this one's (`sameAs`), though in range they would read as other tokens; ids built
- * by hand are taken as this model's, and checked only for range (out of it they would read out of bounds).
+ * `textRead`; else a TypeError or RangeError naming the field. Ids that another vocabulary cut
+ * (`cutBy`) are refused unless it is the same as this one's (`sameAs`), though in range they would
+ * read as other tokens; ids built by hand are taken as this model's, and checked only for range
+ * (out of it they would read out of bounds).
  */
 function checkTokenized(name: string, tokenized: object, vocab: Vocabulary, textRead: boolean): void {
   const { text, ids, primeTail, unknown, separators } = tokenized as Partial<TokenizedText>;

@@ -242,6 +242,11 @@ export class Model {
     return this.loaded.checkpoint.history;
   }
 
+  /** The steppers made on this thread for calls and the bytes they hold: the weights once, then a state a stepper. */
+  get stepperMemory(): StepperMemory {
+    return { steppers: this.steppersMade, bytes: this.weights?.arena.used ?? 0 };
+  }
+
   /**
    * A sample, piece by piece (each piece one token's text): reads `<EOS>` and the prime from a
    * zero state, then draws (generate/sample.ts). `workers` > 1 shares each step among threads.
@@ -371,34 +376,6 @@ export class Model {
     }
   }
 
-  /**
-   * Σ loss over the checkpoint's validation split, rebuilt from its corpus files, scored as the
-   * trainer scores it (rows of its batch size, chunks of its sequence length, state carried) on
-   * `workers` threads.
-   */
-  async scoreValidation(workers: number): Promise<{ lossSum: number; predictions: number }> {
-    const threads = checkPositiveInteger('workers', workers);
-    return this.scoreSplit(validationSplit(this.loaded), threads);
-  }
-
-  /**
-   * As `scoreValidation`, over the validation split of the prepared folder `dir` (rnn prepare),
-   * read in this model's vocabulary by symbol: `unknown` counts the tokens it lacks, read as `<UNK>`.
-   * A folder of another level, or cut into documents by another rule than this model's, is refused (CorpusError).
-   */
-  async scorePreparedValidation(dir: string, workers: number): Promise<{ lossSum: number; predictions: number; unknown: UnknownTokens }> {
-    const threads = checkPositiveInteger('workers', workers);
-    const { ids, unknown } = preparedValidationSplit(this.loaded, dir);
-    return { ...await this.scoreSplit(ids, threads), unknown };
-  }
-
-  /** Σ loss over `split` on `threads` threads, as the trainer scores its validation split. */
-  private async scoreSplit(split: TokenArray, threads: number): Promise<{ lossSum: number; predictions: number }> {
-    const { batchSize, seqLen } = this.loaded.checkpoint.config.training;
-    const { lossSum, tokens } = await scoreStream(this.config, this.loaded.params, split, batchSize, seqLen, threads, this.kernels);
-    return { lossSum, predictions: tokens };
-  }
-
   /** As `score`, on this thread at once. */
   scoreSync(text: string | TokenizedText, options: Omit<ScoreOptions, 'workers'> = {}): TextScore {
     checkScoreCall(text, this.vocab, options, SCORE_SYNC_OPTIONS);
@@ -427,6 +404,34 @@ export class Model {
       tokens.push({ token: names[target]!, text: texts[tokens.length] ?? '', logProb: logits[target]! - lse, top: alternatives });
     });
     return textScore(predictions, tokens);
+  }
+
+  /**
+   * Σ loss over the checkpoint's validation split, rebuilt from its corpus files, scored as the
+   * trainer scores it (rows of its batch size, chunks of its sequence length, state carried) on
+   * `workers` threads.
+   */
+  async scoreValidation(workers: number): Promise<{ lossSum: number; predictions: number }> {
+    const threads = checkPositiveInteger('workers', workers);
+    return this.scoreSplit(validationSplit(this.loaded), threads);
+  }
+
+  /**
+   * As `scoreValidation`, over the validation split of the prepared folder `dir` (rnn prepare),
+   * read in this model's vocabulary by symbol: `unknown` counts the tokens it lacks, read as `<UNK>`.
+   * A folder of another level, or cut into documents by another rule than this model's, is refused (CorpusError).
+   */
+  async scorePreparedValidation(dir: string, workers: number): Promise<{ lossSum: number; predictions: number; unknown: UnknownTokens }> {
+    const threads = checkPositiveInteger('workers', workers);
+    const { ids, unknown } = preparedValidationSplit(this.loaded, dir);
+    return { ...await this.scoreSplit(ids, threads), unknown };
+  }
+
+  /** Σ loss over `split` on `threads` threads, as the trainer scores its validation split. */
+  private async scoreSplit(split: TokenArray, threads: number): Promise<{ lossSum: number; predictions: number }> {
+    const { batchSize, seqLen } = this.loaded.checkpoint.config.training;
+    const { lossSum, tokens } = await scoreStream(this.config, this.loaded.params, split, batchSize, seqLen, threads, this.kernels);
+    return { lossSum, predictions: tokens };
   }
 
   /**
@@ -487,11 +492,7 @@ export class Model {
     }
   }
 
-  /** The steppers made on this thread for calls and the bytes they hold: the weights once, then a state a stepper. */
-  get stepperMemory(): StepperMemory {
-    return { steppers: this.steppersMade, bytes: this.weights?.arena.used ?? 0 };
-  }
-
+  /** A kept stepper: an idle one, else a new one on this thread's weights (prepared by the first). */
   private acquire(): Stepper {
     const idle = this.idle.pop();
     if (idle) return idle;
@@ -503,13 +504,6 @@ export class Model {
   private release(stepper: Stepper): void {
     this.idle.push(stepper);
   }
-}
-
-/** Epochs a checkpoint's run has done, its current one's part included: its cursor of the epoch's steps. */
-function epochsDone({ training, corpus, config }: LoadedModel['checkpoint']): number {
-  if (corpus === null) return training.epoch;
-  const steps = stepsPerEpoch(corpus.trainTokens, config.training.batchSize, config.training.seqLen);
-  return steps > 0 ? training.epoch + training.cursor / steps : training.epoch;
 }
 
 /**
@@ -528,6 +522,13 @@ export function loadModel(path: string, options: LoadOptions = {}): Model {
  */
 export function modelOfBytes(path: string, bytes: Uint8Array, options: LoadOptions = {}): Model {
   return new Model(loadCheckpointModel(path, bytes), options);
+}
+
+/** Epochs a checkpoint's run has done, its current one's part included: its cursor of the epoch's steps. */
+function epochsDone({ training, corpus, config }: LoadedModel['checkpoint']): number {
+  if (corpus === null) return training.epoch;
+  const steps = stepsPerEpoch(corpus.trainTokens, config.training.batchSize, config.training.seqLen);
+  return steps > 0 ? training.epoch + training.cursor / steps : training.epoch;
 }
 
 /** A scored text's figures, once its predictions (each listed in `tokens` as it is made) are done. */
