@@ -180,16 +180,28 @@ export interface StreamWriter {
 /**
  * How a streamed sample writes its events: its pieces, an event each, in one write (`{"text"}`,
  * and `"eos": true` for a drawn `<EOS>`'s), then its end. As server-sent events, the end is
- * `event: done`; as NDJSON lines, `{"done": true, …}`. False, as res.write says it: the answer's
- * buffer is full, and 'drain' will say when it has room.
+ * `event: done`; as NDJSON lines, `{"done": true, …}`. The headers go with the first write, so
+ * that a job refused before it draws any is answered with its JSON error. False, as res.write
+ * says it: the answer's buffer is full, and 'drain' will say when it has room.
  */
 export function streamWriter(res: ServerResponse, mode: StreamMode): StreamWriter {
   const event = mode === 'sse'
     ? (name: 'text' | 'done', data: object) => `${name === 'text' ? '' : `event: ${name}\n`}data: ${JSON.stringify(data)}\n\n`
     : (name: 'text' | 'done', data: object) => `${JSON.stringify(name === 'text' ? data : { [name]: true, ...data })}\n`;
+  let started = false;
+  const write = (text: string) => {
+    if (!started) {
+      started = true;
+      res.writeHead(200, {
+        'Content-Type': mode === 'sse' ? 'text/event-stream; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
+        'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no',
+      });
+    }
+    return res.write(text);
+  };
   return {
-    pieces: (pieces) => res.write(pieces.map(({ text, eos }) => event('text', eos ? { text, eos } : { text })).join('')),
-    done: (end) => res.write(event('done', end)),
+    pieces: (pieces) => write(pieces.map(({ text, eos }) => event('text', eos ? { text, eos } : { text })).join('')),
+    done: (end) => write(event('done', end)),
   };
 }
 

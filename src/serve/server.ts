@@ -341,28 +341,15 @@ export class RnnServer {
   }
 
   /**
-   * A sample streamed as server-sent events or NDJSON: its text as the thread draws it, then how
-   * it ended. The headers wait for the first piece, so that a job refused before it draws any is
-   * answered with its JSON error. While the answer's buffer is full (its client is not reading),
-   * the job is held, drawing nothing, until it drains: the time limit and a client that goes
-   * still stop it.
+   * A sample streamed as server-sent events or NDJSON (streamWriter): its text as the thread draws
+   * it, then how it ended. While the answer's buffer is full (its client is not reading), the job
+   * is held, drawing nothing, until it drains: the time limit and a client that goes still stop it.
    */
   private async streamGeneration(request: JobOf<'generate'>, mode: StreamMode, seed: number, res: ServerResponse, signal: AbortSignal): Promise<void> {
     const write = streamWriter(res, mode);
-    let started = false;
-    const start = () => {
-      if (started) return;
-      started = true;
-      res.writeHead(200, {
-        'Content-Type': mode === 'sse' ? 'text/event-stream; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
-        'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no',
-      });
-    };
     const done = await this.runJob(request, signal, (pieces) => {
-      start();
       if (!write.pieces(pieces)) return drained(res);
     });
-    start();
     write.done(generationEnd(done, seed, signal));
     res.end();
   }
