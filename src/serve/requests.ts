@@ -8,7 +8,7 @@ import {
  * The fields of each request body (or query), as tables of settings: the sampling ones are
  * `rnn sample`'s own (SAMPLE_SETTINGS), the rest the server's. A body's numbers and booleans
  * are JSON's (`"len": "10"` is refused), a query's are read from its text. A request that breaks
- * one is answered 400 with one JSON line naming the field and what would be valid (server.ts).
+ * one is answered 400 with one JSON line naming the field and what would be valid (http.ts's answerFailure).
  * Caps the server sets by flag (`len`, `beam`: server.ts's CAPS) are checked by its handlers; the
  * tokens of a scored text or an activations one (--max-text-tokens) by the thread that counts them.
  */
