@@ -36,6 +36,9 @@
  * none of its pair is open and its partner closes it, so both «so» and »so« (German, Danish)
  * come back whole, and ‹so› and ›so‹ likewise; these pairs stay open over line breaks, until the
  * partner or a document boundary that is not one between two sentences of a paragraph.
+ * A corpus's spacing record (`Spacing`, spacing.ts) changes one thing: where a mark it names would be written against
+ * its neighbour on the side it names, and nothing else keeps the two together, the recorded space goes between them
+ * (« Quoi ? » for a French corpus).
  */
 import type { DocsMode } from './documents.js';
 import { tokenizeWords, WORD_RULE_VERSION, type WordRule } from './words.js';
@@ -267,6 +270,29 @@ const MARKS_FROM_3: Marks = {
 };
 
 /**
+ * The sides of a written token the detokeniser writes against what is beside it, where only a mark's kind keeps the two
+ * together: `before`, the token itself, written against the token before (a closing or joining mark); `after`, the
+ * token before, written against this one (an opening or joining mark); null where that side does not hold.
+ */
+export interface JoinedSides {
+  before: string | null;
+  after: string | null;
+}
+
+/**
+ * The marks a corpus sets off by a space where the detokeniser writes them against a neighbour,
+ * each with that space: `before`, against the token before (`?` `:` `»` in French, a dash that opens
+ * a Spanish line); `after`, against the token after (`«`). A side or mark not named is written as
+ * the detokeniser writes it without a record.
+ */
+export interface Spacing {
+  before?: Readonly<Record<string, string>>;
+  after?: Readonly<Record<string, string>>;
+}
+
+const NOT_JOINED: JoinedSides = { before: null, after: null };
+
+/**
  * Writes a token sequence one token at a time, for text that is printed as it is generated:
  * `push` returns what to append for the next token (the space before it, if any, and the
  * token), so the concatenation of its results and of `end`'s is `detokenize` of the whole
@@ -311,6 +337,11 @@ export class Detokenizer {
   private numberElided = false;
   /** Whether the last token written is a regional indicator that a second one would make a flag of. */
   private flagOpen = false;
+  /** The last token written, but a directional mark. */
+  private lastToken: string | null = null;
+  /** `Spacing.before` and `Spacing.after`. */
+  private readonly spacedBefore: ReadonlyMap<string, string>;
+  private readonly spacedAfter: ReadonlyMap<string, string>;
   /** A token of `READINGS` waiting for the token after it. */
   private held: string | null = null;
   /** Whether the held token came by `read`, so that its text is not written. */
@@ -321,10 +352,18 @@ export class Detokenizer {
     sentenceEnded: false, next: null, numberElided: false, wordRule: WORD_RULE_VERSION,
   };
 
-  /** `wordRule`: the tokenizer rules the tokens were cut under; `docs`: how their documents were cut (`boundary`). */
-  constructor(wordRule: WordRule = WORD_RULE_VERSION, private readonly docs: DocsMode = 'file') {
+  /**
+   * `wordRule`: the tokenizer rules the tokens were cut under; `docs`: how their documents were cut (`boundary`);
+   * `spacing`: the marks the corpus spaces; `onWrite`, told the sides each token written is joined by (`SpacingMeasure`).
+   */
+  constructor(
+    wordRule: WordRule = WORD_RULE_VERSION, private readonly docs: DocsMode = 'file', spacing: Spacing = {},
+    private readonly onWrite?: (sides: JoinedSides) => void,
+  ) {
     this.marks = wordRule >= 3 ? MARKS_FROM_3 : MARKS_BEFORE_3;
     this.surroundings.wordRule = wordRule;
+    this.spacedBefore = new Map(Object.entries(spacing.before ?? {}));
+    this.spacedAfter = new Map(Object.entries(spacing.after ?? {}));
   }
 
   /**
@@ -392,7 +431,10 @@ export class Detokenizer {
   }
 
   private write(token: string, next: string | null): string {
-    if (DIRECTIONAL_MARK.test(token)) return token;
+    if (DIRECTIONAL_MARK.test(token)) {
+      this.onWrite?.(NOT_JOINED);
+      return token;
+    }
     const continuing = CONTINUING.test(token);
     const quote = this.pathMayOpen;
     this.pathMayOpen = null;
@@ -406,9 +448,18 @@ export class Detokenizer {
     const regional = REGIONAL_INDICATOR.test(token);
     const flagClosed = this.flagOpen && regional;
     this.flagOpen = regional && !flagClosed;
-    const space =
-      !this.atLineStart && !continuing && !flagClosed && !inPath && kind !== 'closing' && (kind !== 'joining' || this.sentenceBoundary) &&
-      kind !== 'lineBreak' && this.previous !== 'opening' && this.previous !== 'joining' && !(kind === 'operator' && this.previous === 'operator');
+    const apart =
+      !this.atLineStart && !continuing && !flagClosed && !inPath && kind !== 'lineBreak' && !(kind === 'operator' && this.previous === 'operator');
+    const joinedBefore = apart && (kind === 'closing' || (kind === 'joining' && !this.sentenceBoundary));
+    const joinedAfter = apart && (this.previous === 'opening' || this.previous === 'joining');
+    // each side that joins keeps the two together, unless the corpus spaces its mark there: then that space
+    let space = apart ? ' ' : '';
+    if (joinedAfter) space = this.spacedAfter.get(this.lastToken!) ?? '';
+    if (joinedBefore && space !== '') space = this.spacedBefore.get(token) ?? '';
+    if (this.onWrite !== undefined) {
+      const joined = joinedBefore || joinedAfter;
+      this.onWrite(joined ? { before: joinedBefore ? token : null, after: joinedAfter ? this.lastToken : null } : NOT_JOINED);
+    }
     this.sentenceBoundary = false;
     if (kind === 'lineBreak') {
       this.carryQuotes(token);
@@ -419,7 +470,8 @@ export class Detokenizer {
     this.word = kind === 'word' ? token : null;
     this.wordQuoted = this.word !== null && before?.kind === 'opening' && before.quote !== undefined;
     this.atLineStart = kind === 'lineBreak';
-    return space ? ' ' + token : token;
+    this.lastToken = token;
+    return space + token;
   }
 
   private kindOf(token: string, next: string | null): Kind {
@@ -503,9 +555,12 @@ export class Detokenizer {
   }
 }
 
-/** The text of a token sequence cut under the tokenizer rules of version `wordRule`, by the detokeniser's spacing rule. */
-export function detokenize(tokens: Iterable<string>, wordRule: WordRule = WORD_RULE_VERSION): string {
-  const writer = new Detokenizer(wordRule);
+/**
+ * The text of a token sequence cut under the tokenizer rules of version `wordRule`, by the detokeniser's spacing rule
+ * and the corpus's `spacing`.
+ */
+export function detokenize(tokens: Iterable<string>, wordRule: WordRule = WORD_RULE_VERSION, spacing: Spacing = {}): string {
+  const writer = new Detokenizer(wordRule, 'file', spacing);
   let text = '';
   for (const token of tokens) text += writer.push(token);
   return text + writer.end();
