@@ -1,8 +1,21 @@
-import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { Model } from '../src/api/index.js';
+import { type Checkpoint, loadCheckpoint, saveCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { exportState, importState } from '../src/checkpoint/convert.js';
+import { loadModel } from '../src/checkpoint/load.js';
+import { writePreparedFolder } from '../src/checkpoint/prepared.js';
 import { detokenize } from '../src/text/detokenize.js';
 import { type Spacing, SpacingMeasure } from '../src/text/spacing.js';
 import { tokenizeWords, WORD_RULE_VERSION } from '../src/text/words.js';
+import { type TrainResult, train } from '../src/train/trainer.js';
+import { ROOT, rnnIn } from './helpers/cli.js';
+import { prepareWhole, readCorpus } from './helpers/corpus.js';
+import { scratchFolder } from './helpers/files.js';
 import { FRENCH, FRENCH_SPACING, NBSP, NNBSP } from './helpers/french.js';
+
+vi.setConfig({ testTimeout: 60_000 });
 
 /** The spacing `SpacingMeasure` finds in `documents`, each read whole as `wordUnits` hands it over. */
 function measured(documents: readonly string[], docs: 'file' | 'sentence' = 'file'): Spacing {
@@ -59,5 +72,84 @@ describe('measuring a corpus\'s spacing', () => {
     const dialogue = Array(5).fill('—¿Vienes? —preguntó.').join('\n');
     expect(measured([dialogue])).toEqual({ before: { '—': ' ' } });
     expect(detokenize(tokenizeWords('—¿Vienes? —preguntó.'), WORD_RULE_VERSION, { before: { '—': ' ' } })).toBe('—¿Vienes? —preguntó.');
+  });
+
+  it('records nothing for an English text, which the detokeniser writes as before', () => {
+    const sotu = readCorpus([join(ROOT, 'corpora', 'sotu.txt')], 'file');
+    for (const docs of ['file', 'sentence'] as const) {
+      const data = prepareWhole({ ...sotu, docs }, { valFrac: 0.1, minCount: 1, level: 'word' });
+      expect(data.vocab.spacing).toEqual({});
+    }
+  });
+});
+
+describe('a word model of a French text', () => {
+  const scratch = scratchFolder('rnn-spacing-');
+  const options = { cell: 'gru', layers: 1, hidden: 16, embed: 8, batch: 2, seqLen: 8, workers: 1, evalEvery: 0, level: 'word' } as const;
+  let frenchRun: Promise<TrainResult> | undefined;
+  /** A sentence model trained two steps on FRENCH, once for the tests that read it. */
+  const french = (): Promise<TrainResult> =>
+    (frenchRun ??= train({ ...options, docs: 'sentence', maxSteps: 2, out: join(scratch.dir, 'run') }, [scratch.file(FRENCH, 'fr.txt')]));
+  const scoredText = (path: string, text: string): string =>
+    new Model(loadModel(path), { kernels: 'js' }).scoreSync(text).tokens.map((t) => t.text).join('');
+  const line = FRENCH.split('\n')[0]!;
+
+  it('records the text\'s spacing in its checkpoint and writes its text back with it', async () => {
+    const run = await french();
+    expect(loadCheckpoint(run.latest).config.training.spacing).toEqual(FRENCH_SPACING);
+    const model = new Model(loadModel(run.latest), { kernels: 'js' });
+    expect(scoredText(run.latest, line)).toBe(line);
+    // each of the marks the text spaces comes after white space, wherever the model draws it
+    const [sample] = model.completeSync({ prime: `« Quoi${NNBSP}? » dit-il.`, len: 100, seed: 1, n: 1 });
+    expect(sample!.match(/[?!;:»]/gu)?.length).toBeGreaterThan(3);
+    expect(sample).not.toMatch(/\S[?!;:»]/u);
+  });
+
+  it('rnn info names the marks spaced, by side and space', async () => {
+    const run = await french();
+    const info = await rnnIn(scratch.dir, ['info', run.latest]);
+    expect(info.stdout).toMatch(/^spacing +before "!" ";" "\?" \(U\+202F\), ":" "»" \(U\+00A0\); after "«" \(U\+00A0\)$/m);
+  });
+
+  it('keeps the record through rnn export and rnn import, as JSON and as safetensors', async () => {
+    const run = await french();
+    for (const name of ['fr.json', 'fr.safetensors']) {
+      const exported = join(scratch.dir, name);
+      exportState(run.latest, exported);
+      const imported = join(scratch.dir, `${name}.checkpoint.json`);
+      importState(exported, imported, ['test'], false);
+      expect(loadCheckpoint(imported).config.training.spacing).toEqual(FRENCH_SPACING);
+      expect(scoredText(imported, line)).toBe(line);
+    }
+    expect(JSON.parse(readFileSync(join(scratch.dir, 'fr.json'), 'utf8')).config.spacing).toEqual(FRENCH_SPACING);
+  });
+
+  it('reads a checkpoint without the record as one from before it: spaced by the detokeniser\'s rules alone', async () => {
+    const run = await french();
+    const old = JSON.parse(readFileSync(run.latest, 'utf8')) as Checkpoint;
+    delete old.config.training.spacing;
+    delete old.sha256;
+    const path = join(scratch.dir, 'old.json');
+    saveCheckpoint(path, old);
+    expect(scoredText(path, line)).toBe(detokenize(tokenizeWords(line)));
+    expect(scoredText(path, line)).toBe(`«Quoi?» dit-il. Elle répondit: «Rien!»`);
+  });
+
+  it('records in a prepared folder what a run on its text records, and a run on the folder records it too', async () => {
+    const folder = join(scratch.dir, 'prepared');
+    const meta = writePreparedFolder([scratch.file(FRENCH, 'fr3.txt')], { level: 'word', docs: 'sentence', valFrac: 0.1, minCount: 1 }, folder);
+    expect(meta.spacing).toEqual(FRENCH_SPACING);
+    const run = await train({ ...options, maxSteps: 1, out: join(scratch.dir, 'from-folder') }, [folder]);
+    expect(loadCheckpoint(run.latest).config.training.spacing).toEqual(FRENCH_SPACING);
+    expect(scoredText(run.latest, line)).toBe(line);
+  });
+
+  it('records nothing for an English text, and a fine-tuned run records its new text\'s spacing', async () => {
+    const english = await train({ ...options, maxSteps: 1, out: join(scratch.dir, 'english') }, [join(ROOT, 'corpora', 'sotu.txt')]);
+    expect(loadCheckpoint(english.latest).config.training).not.toHaveProperty('spacing');
+    const tuned = await train({ ...options, initFrom: english.latest, maxSteps: 1, out: join(scratch.dir, 'tuned') }, [scratch.file(FRENCH, 'fr2.txt')]);
+    expect(loadCheckpoint(tuned.latest).config.training.spacing).toEqual(FRENCH_SPACING);
+    const back = await train({ ...options, initFrom: tuned.latest, maxSteps: 1, out: join(scratch.dir, 'back') }, [join(ROOT, 'corpora', 'sotu.txt')]);
+    expect(loadCheckpoint(back.latest).config.training).not.toHaveProperty('spacing');
   });
 });

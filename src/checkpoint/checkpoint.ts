@@ -7,6 +7,7 @@ import { zodErrorMessage } from '../input/issues.js';
 import { VAL_FRAC } from '../text/corpus.js';
 import { DOCS_MODES, type DocsMode, type DocumentRule } from '../text/documents.js';
 import { recordedSentenceRule, SENTENCE_RULE_VERSION } from '../text/sentences.js';
+import { NO_SPACING } from '../text/spacing.js';
 import { Vocabulary } from '../text/vocab.js';
 import { CheckpointError, checkFormat, isJsonObject } from './errors.js';
 import { corpusFiles, count, ruleVersion, sha256 } from './fields.js';
@@ -268,7 +269,7 @@ export function saveCheckpoint(path: string, checkpoint: Checkpoint): void {
  */
 export function checkpointVocabulary(ckpt: Checkpoint): Vocabulary {
   const training = ckpt.config.training;
-  return Vocabulary.fromTokens(ckpt.vocab, recordedLevel(training), recordedWordRule(training), recordedDocuments(ckpt));
+  return Vocabulary.fromTokens(ckpt.vocab, recordedLevel(training), recordedWordRule(training), recordedDocuments(ckpt), training.spacing);
 }
 
 /**
@@ -297,6 +298,7 @@ export function modelFromCheckpoint(ckpt: Checkpoint, source: string): ModelStat
     level: recordedLevel(ckpt.config.training),
     wordRule: recordedWordRule(ckpt.config.training),
     documents: recordedDocuments(ckpt),
+    spacing: ckpt.config.training.spacing ?? NO_SPACING,
     params: decodeTensors(paramLayout(config), ckpt.weights, source, 'weights'),
   };
 }

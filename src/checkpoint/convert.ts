@@ -89,15 +89,15 @@ export function exportState(checkpointPath: string, outPath: string, asked?: Exp
   refuseReplacingOther(outPath);
   const model = loadModel(checkpointPath);
   if (format === 'safetensors') {
-    const { level, wordRule, documents } = model.vocab;
-    const state = { config: model.config, vocab: model.checkpoint.vocab, level, wordRule, documents, params: model.params };
+    const { level, wordRule, documents, spacing } = model.vocab;
+    const state = { config: model.config, vocab: model.checkpoint.vocab, level, wordRule, documents, spacing, params: model.params };
     writeFileAtomic(outPath, toSafetensors(state));
     return model;
   }
   let text: string;
   try {
-    const { level, wordRule, documents } = model.vocab;
-    text = `${JSON.stringify(toInteropState(model.config, model.checkpoint.vocab, model.params, level, wordRule, documents))}\n`;
+    const { level, wordRule, documents, spacing } = model.vocab;
+    text = `${JSON.stringify(toInteropState(model.config, model.checkpoint.vocab, model.params, level, wordRule, documents, spacing))}\n`;
   } catch (error) {
     throw new CheckpointError(`cannot export ${checkpointPath}: ${shortMessage(error)}`);
   }
@@ -190,7 +190,7 @@ export function importedCheckpoint(state: ModelState, command: string[]): Checkp
   const { docs, sentenceRule } = state.documents;
   // but for how it reads text, used only if training resumes from it: a fresh `rnn train` run's defaults
   const training = {
-    ...trainingConfig({ ...defaultSettings(), level: state.level, docs }, state.wordRule),
+    ...trainingConfig({ ...defaultSettings(), level: state.level, docs }, state.wordRule, undefined, state.spacing),
     ...(docs === 'sentence' && { sentenceRule }),
   };
   const zeros = training.optimizer === 'adam' ? encodeTensors(layout, new Float32Array(layout.total)) : null;

@@ -4,10 +4,11 @@ import { type TensorSpec, paramLayout } from '../engine/params.js';
 import { zodErrorMessage } from '../input/issues.js';
 import { type DocumentRule, WHOLE_TEXTS } from '../text/documents.js';
 import { SENTENCE_RULE_VERSION } from '../text/sentences.js';
+import { NO_SPACING, type Spacing, spacesNone } from '../text/spacing.js';
 import { TEXT_LEVELS, type TextLevel, grouped } from '../text/vocab.js';
 import { WORD_RULE_VERSION, type WordRule } from '../text/words.js';
 import { CheckpointError, checkFormat, formatShape, sameShape } from './errors.js';
-import { ruleVersion, tensorShape } from './fields.js';
+import { ruleVersion, spacingRecord, tensorShape } from './fields.js';
 import { vocabOrderFault, weightFault } from './integrity.js';
 import { InteropModelConfigShape, fromInteropNames, toInteropNames } from './model-config.js';
 import { MAX_CHECKPOINT_CHARS, checkpointChars, largestHidden, mib, parameterCount } from './size.js';
@@ -26,6 +27,8 @@ const InteropConfigSchema = z.object({
   docs: TRAIN_SETTINGS.docs.schema.optional(),
   /** With docs 'sentence': the version of the sentence rules that cut them (`DocumentRule.sentenceRule`). */
   sentence_rule: ruleVersion.optional(),
+  /** Word level: the marks its corpus spaces (`Vocabulary.spacing`); absent, none. */
+  spacing: spacingRecord.optional(),
 });
 
 const InteropStateSchema = z.object({
@@ -51,13 +54,15 @@ export interface ModelState {
   wordRule: WordRule;
   /** How the model cuts a text it reads into documents: as its corpus was cut. */
   documents: DocumentRule;
+  /** Word level: the marks its corpus spaces, which its text is written back with; absent, none. */
+  spacing?: Spacing;
   params: Float32Array;
 }
 
 /** The model as an `rnn-state/1` object, ready for JSON.stringify (float32 values print exactly). */
 export function toInteropState(
   config: ModelConfig, vocab: string[], params: Float32Array, level: TextLevel = 'char', wordRule: WordRule = WORD_RULE_VERSION,
-  documents: DocumentRule = WHOLE_TEXTS,
+  documents: DocumentRule = WHOLE_TEXTS, spacing: Spacing = NO_SPACING,
 ): InteropState {
   const layout = paramLayout(config);
   if (params.length !== layout.total) {
@@ -73,20 +78,24 @@ export function toInteropState(
     if (bad >= 0) throw new RangeError(`${spec.name}[${bad}] is ${data[bad]}: JSON cannot hold it`);
     tensors[spec.name] = { shape: [...spec.shape], data };
   }
-  return { format: INTEROP_FORMAT, config: interopConfig(config, level, wordRule, documents), vocab: [...vocab], tensors };
+  return { format: INTEROP_FORMAT, config: interopConfig(config, level, wordRule, documents, spacing), vocab: [...vocab], tensors };
 }
 
 /**
  * A model config as rnn-state/1 writes it (PyTorch's names): a character-level one as before the
- * word level, and one that reads each text as one document as before the document rule was written.
+ * word level, one that reads each text as one document as before the document rule was written,
+ * and one whose corpus spaces no mark as before the spacing record.
  */
-export function interopConfig(config: ModelConfig, level: TextLevel, wordRule: WordRule, documents: DocumentRule): InteropState['config'] {
+export function interopConfig(
+  config: ModelConfig, level: TextLevel, wordRule: WordRule, documents: DocumentRule, spacing: Spacing = NO_SPACING,
+): InteropState['config'] {
   const { docs, sentenceRule } = documents;
   return {
     ...toInteropNames(config),
     ...(level === 'word' && { level, word_rule: wordRule }),
     ...(docs !== WHOLE_TEXTS.docs && { docs }),
     ...(docs === 'sentence' && { sentence_rule: sentenceRule }),
+    ...(level === 'word' && !spacesNone(spacing) && { spacing }),
   };
 }
 
@@ -102,7 +111,7 @@ export function interopModelConfig(json: unknown, source: string): InteropModel 
 }
 
 /** What an rnn-state/1 config says of a model: its shape, and how it reads text. */
-type InteropModel = Pick<ModelState, 'config' | 'level' | 'wordRule' | 'documents'>;
+type InteropModel = Pick<ModelState, 'config' | 'level' | 'wordRule' | 'documents' | 'spacing'>;
 
 /** `config` read, its rules' versions checked against this code's; messages name `source` and each field after `prefix`. */
 function modelConfigOf(config: InteropState['config'], source: string, prefix: string): InteropModel {
@@ -110,7 +119,8 @@ function modelConfigOf(config: InteropState['config'], source: string, prefix: s
   const wordRule = level === 'word' ? checkWordRule(config.word_rule, source, `${prefix}word_rule`) : WORD_RULE_VERSION;
   const docs = config.docs ?? WHOLE_TEXTS.docs;
   const sentenceRule = docs === 'sentence' ? requiredSentenceRule(config.sentence_rule, source, `${prefix}sentence_rule`) : SENTENCE_RULE_VERSION;
-  return { config: fromInteropNames(config), level, wordRule, documents: { docs, sentenceRule } };
+  const spacing = level === 'word' ? config.spacing ?? NO_SPACING : NO_SPACING;
+  return { config: fromInteropNames(config), level, wordRule, documents: { docs, sentenceRule }, spacing };
 }
 
 /** What sizes the checkpoint a model is imported into: its optimizer (Adam keeps two moments) and its batch (the carried state). */
@@ -129,7 +139,7 @@ export function fromInteropState(json: unknown, source: string, checkpoint?: Che
   if (!parsed.success) throw new CheckpointError(zodErrorMessage(source, parsed.error));
   const state = parsed.data;
 
-  const { config, level, wordRule, documents } = modelConfigOf(state.config, source, 'config.');
+  const { config, level, wordRule, documents, spacing } = modelConfigOf(state.config, source, 'config.');
   checkVocab(state.vocab, config.vocabSize, level, source, 'vocab', 'config.vocab_size');
 
   // the names as the file has them: a parsed record leaves out a "__proto__" one
@@ -163,7 +173,7 @@ export function fromInteropState(json: unknown, source: string, checkpoint?: Che
       view[i] = Math.fround(x);
     });
   }
-  return { config, vocab: state.vocab, level, wordRule, documents, params };
+  return { config, vocab: state.vocab, level, wordRule, documents, spacing, params };
 }
 
 /**

@@ -10,9 +10,10 @@ import type { DocsMode } from '../text/documents.js';
 import { type WrittenTokens, littleEndian, tokenFileBytes, writeTokenFiles } from '../text/token-files.js';
 import { recordedSentenceRule } from '../text/sentences.js';
 import { DTYPE_BYTES, TOKEN_DTYPES, type TokenArray, tokenArrayFor, tokenDtype } from '../text/tokens.js';
+import { spacesNone } from '../text/spacing.js';
 import { type TextLevel, Vocabulary } from '../text/vocab.js';
 import { CheckpointError, checkFormat, shortMessage } from './errors.js';
-import { corpusFiles, count, ruleVersion, sha256 } from './fields.js';
+import { corpusFiles, count, ruleVersion, sha256, spacingRecord } from './fields.js';
 import { TEMP_SUFFIX, isFolder, makeFolders, removeAbandonedTemps, writeFailure, readJsonFile, writeFileAtomic } from './files.js';
 import { MODEL_SCHEMAS } from './model-config.js';
 import { recordedWordRule, TRAIN_SETTINGS } from './settings.js';
@@ -37,6 +38,8 @@ const PreparedMetaSchema = z.object({
   wordRule: ruleVersion.optional(),
   /** With docs 'sentence': the version of the sentence rules that cut the documents; absent, version 1 (`recordedSentenceRule`). */
   sentenceRule: ruleVersion.optional(),
+  /** Word level: the marks the text spaces (`Vocabulary.spacing`); absent, none (or a folder from before the record). */
+  spacing: spacingRecord.optional(),
   dtype: z.enum(TOKEN_DTYPES),
   /** Entries of `vocab`: every id in the files is below it. */
   vocabSize: MODEL_SCHEMAS.vocabSize,
@@ -161,6 +164,7 @@ function preparedMeta(options: PrepareFolderOptions, { vocab, dtype, fingerprint
     level: options.level,
     ...(options.level === 'word' && { wordRule: vocab.wordRule }),
     ...(fingerprint.sentenceRule !== undefined && { sentenceRule: fingerprint.sentenceRule }),
+    ...(!spacesNone(vocab.spacing) && { spacing: vocab.spacing }),
     dtype,
     vocabSize: vocab.size,
     trainTokens: fingerprint.trainTokens,
@@ -231,7 +235,7 @@ export function readPreparedMeta(dir: string): PreparedMeta {
  * with `valOnly`, its training ids left unread (empty) for a reader of the validation split alone.
  */
 export function readPreparedData(dir: string, meta: PreparedMeta = readPreparedMeta(dir), valOnly = false): PreparedData {
-  const vocab = Vocabulary.fromTokens(meta.vocab, meta.level, recordedWordRule(meta));
+  const vocab = Vocabulary.fromTokens(meta.vocab, meta.level, recordedWordRule(meta), undefined, meta.spacing);
   const train = valOnly
     ? tokenArrayFor(meta.vocabSize, 0)
     : readTokenFile(join(dir, PREPARED_FILES.train), meta.trainTokens, meta.vocabSize);

@@ -34,7 +34,8 @@ export function toSafetensors(model: ModelState): Buffer {
   const layout = paramLayout(model.config);
   const header: Record<string, unknown> = {
     [METADATA]: {
-      format: INTEROP_FORMAT, config: JSON.stringify(interopConfig(model.config, model.level, model.wordRule, model.documents)),
+      format: INTEROP_FORMAT,
+      config: JSON.stringify(interopConfig(model.config, model.level, model.wordRule, model.documents, model.spacing)),
       vocab: JSON.stringify(model.vocab),
     },
   };
@@ -127,7 +128,7 @@ export function fromSafetensors(bytes: Buffer, source: string, checkpoint?: Chec
       return fail(`${METADATA}.${key} is not JSON`);
     }
   };
-  const { config, level, wordRule, documents } = interopModelConfig(parseMeta('config'), `${source}: ${METADATA}.config`);
+  const { config, level, wordRule, documents, spacing } = interopModelConfig(parseMeta('config'), `${source}: ${METADATA}.config`);
   const vocab = parseMeta('vocab');
   if (!Array.isArray(vocab) || !vocab.every((token) => typeof token === 'string')) fail(`${METADATA}.vocab is not a list of strings`);
   checkVocab(vocab as string[], config.vocabSize, level, source, `${METADATA}.vocab`, 'config.vocab_size');
@@ -170,5 +171,5 @@ export function fromSafetensors(bytes: Buffer, source: string, checkpoint?: Chec
     const data = bytes.subarray(dataStart + begins[i]!, dataStart + begins[i]! + 4 * spec.size);
     for (let j = 0; j < spec.size; j++) params[spec.offset + j] = data.readFloatLE(4 * j);
   });
-  return { config, vocab: vocab as string[], level, wordRule, documents, params };
+  return { config, vocab: vocab as string[], level, wordRule, documents, spacing, params };
 }

@@ -10,7 +10,8 @@ import { DOCS_MODES } from '../text/documents.js';
 import { TEXT_LEVELS, type TextLevel } from '../text/vocab.js';
 import { DEFAULT_VOCAB_SIZE, VOCAB_SIZE } from '../text/word-vocab.js';
 import { knownWordRule, WORD_RULE_VERSION, type WordRule } from '../text/words.js';
-import { ruleVersion } from './fields.js';
+import { NO_SPACING, type Spacing, spacesNone } from '../text/spacing.js';
+import { ruleVersion, spacingRecord } from './fields.js';
 import { MODEL_SCHEMAS } from './model-config.js';
 
 /** A training setting: a Setting with its default, what resuming does with it, and where a checkpoint records it. */
@@ -300,6 +301,8 @@ export const TrainingConfigSchema = z.object({
   ...recordedTrainingShape,
   /** Word level: the version of the tokenizer rules the ids were made under (`Vocabulary.wordRule`). */
   wordRule: ruleVersion.optional(),
+  /** Word level: the marks its corpus spaces (`Vocabulary.spacing`); absent, none (a checkpoint from before the record reads so too). */
+  spacing: spacingRecord.optional(),
   /**
    * An imported model with docs 'sentence', which records no corpus: the version of the sentence
    * rules it reads text under, its file's (`recordedDocuments`); a corpus records its own.
@@ -341,15 +344,18 @@ export function modelConfig(settings: TrainSettings, vocabSize: number): ModelCo
 /**
  * The settings as a checkpoint's `config.training` records them, with the run's limits when it
  * has any. A word-level run also records its word-level settings and `wordRule`, the version of
- * the tokenizer rules its ids were made under.
+ * the tokenizer rules its ids were made under, and the marks its corpus spaces where it spaces any.
  */
-export function trainingConfig(settings: TrainSettings, wordRule: WordRule, limits?: RunLimits): TrainingConfig {
+export function trainingConfig(
+  settings: TrainSettings, wordRule: WordRule, limits?: RunLimits, spacing: Spacing = NO_SPACING,
+): TrainingConfig {
   const training: Record<string, unknown> = {};
   for (const name of SETTING_NAMES) {
     const [part, field] = recordedAt(name);
     if (part === 'training' && (settings.level === 'word' || !WORD_LEVEL_ONLY.includes(name))) training[field] = settings[name];
   }
   if (settings.level === 'word') training['wordRule'] = wordRule;
+  if (settings.level === 'word' && !spacesNone(spacing)) training['spacing'] = spacing;
   if (limits) Object.assign(training, { epochs: limits.epochs, maxSteps: limits.maxSteps, timeSeconds: limits.timeSeconds });
   return training as TrainingConfig;
 }

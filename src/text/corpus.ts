@@ -7,6 +7,7 @@ import { buildWordVocabulary, byFrequency, DEFAULT_VOCAB_SIZE, type WordVocabula
 import { LINE_BREAK, lastWordBreak, tokenizeWords, UNBROKEN_RUNS, WORD_RULE_VERSION, type WordRule } from './words.js';
 import { type CorpusPiece, type DocsMode, DOCUMENT_END } from './documents.js';
 import type { SentenceRule } from './sentences.js';
+import { SpacingMeasure } from './spacing.js';
 
 /*
  * A corpus — files cut into documents, read as pieces (corpus-stream.ts) — made into a
@@ -158,27 +159,34 @@ function prepareWords(source: CorpusSource, options: PrepareOptions): PreparedDa
   const { valFrac, minCount } = options;
   const wordRule = options.vocab?.wordRule ?? WORD_RULE_VERSION;
   const words = wordsReading(wordRule);
-  const totalTokens = wordStreamLength(words, source);
+  // a resumed run writes as it did; a fresh or fine-tuned one as the text it learns is spaced (`SpacingMeasure`)
+  const resumed = options.vocab !== undefined && options.unknownTokens === undefined;
+  const measure = resumed ? undefined : new SpacingMeasure(wordRule, source.docs);
+  const totalTokens = wordStreamLength(wordUnits(source, wordRule, MAX_HELD_WORD_TEXT, measure), source);
+  const spacing = measure?.spacing();
   const trainTokens = Math.floor((1 - valFrac) * totalTokens);
   const encoded = (vocab: Vocabulary) => split(source, encodeStream(words, source, vocab, totalTokens), trainTokens, valFrac, vocab);
   if (options.vocab !== undefined) {
-    if (options.unknownTokens !== undefined) return prepareForeign(words, source, options, totalTokens, trainTokens);
-    return { vocab: options.vocab, ...encoded(options.vocab) };
+    if (options.unknownTokens === undefined) return { vocab: options.vocab, ...encoded(options.vocab) };
+    const vocab = options.vocab.withSpacing(spacing!);
+    return prepareForeign(words, source, { ...options, vocab }, totalTokens, trainTokens);
   }
   const vocabSize = options.vocabSize ?? DEFAULT_VOCAB_SIZE;
-  const { vocab, ...wordVocab } = buildWordVocabulary(trainingUnits(words, source, trainTokens), { vocabSize, minCount, wordRule });
+  const built = buildWordVocabulary(trainingUnits(words, source, trainTokens), { vocabSize, minCount, wordRule });
+  const { vocab: unspaced, ...wordVocab } = built;
+  const vocab = unspaced.withSpacing(spacing!);
   checkSomeTokenKept(vocab, wordVocab.distinct > 0, minCount);
   return { vocab, ...encoded(vocab), wordVocab };
 }
 
 /**
- * N, the tokens of the word level's stream `<EOS> d1 <EOS> … dn <EOS>`: a pass over the corpus.
+ * N, the tokens of the word level's stream `<EOS> d1 <EOS> … dn <EOS>`, from a pass over the corpus's `units`.
  * Refuses a corpus whose text holds no word token but line breaks.
  */
-function wordStreamLength(words: Reading<string[]>, source: CorpusSource): number {
+function wordStreamLength(units: Iterable<string[] | typeof DOCUMENT_END>, source: CorpusSource): number {
   let totalTokens = 1; // the opening <EOS>
   let anyWord = false;
-  for (const unit of words.units(source)) {
+  for (const unit of units) {
     if (unit === DOCUMENT_END) {
       totalTokens++;
     } else {
@@ -260,7 +268,7 @@ export function withVocabulary(
   data: PreparedData, vocab: Vocabulary, options: Required<Pick<PrepareOptions, 'unknownTokens'>> & Pick<PrepareOptions, 'minCount' | 'vocabSize'>,
 ): PreparedData {
   const from = data.vocab;
-  vocab = Vocabulary.fromTokens(vocab.tokens, vocab.level, from.wordRule);
+  vocab = Vocabulary.fromTokens(vocab.tokens, vocab.level, from.wordRule, vocab.documents, vocab.spacing);
   const countIds = (ids: TokenArray, into: Float64Array): void => {
     for (let i = 0; i < ids.length; i++) into[ids[i]!]!++;
   };
@@ -342,13 +350,22 @@ function wordsReading(rule: WordRule): Reading<string[]> {
  * of at most `WORD_WINDOW` characters) tokenized up to its last word break (`lastWordBreak`),
  * the rest held for the next piece or the document's end, so that no token is cut; a token of
  * more than `maxHeld` characters is refused, naming the files and what the rule reads as one.
+ * `measure`, where given, is handed each text with its tokens, and each document's end.
  */
-export function* wordUnits(source: CorpusSource, rule: WordRule, maxHeld = MAX_HELD_WORD_TEXT): Generator<string[] | typeof DOCUMENT_END> {
+export function* wordUnits(
+  source: CorpusSource, rule: WordRule, maxHeld = MAX_HELD_WORD_TEXT, measure?: SpacingMeasure,
+): Generator<string[] | typeof DOCUMENT_END> {
+  const cut = (text: string): string[] => {
+    const tokens = tokenizeWords(text, rule);
+    measure?.add(text, tokens);
+    return tokens;
+  };
   let held = '';
   for (const piece of source.pieces()) {
     if (piece === DOCUMENT_END) {
-      if (held.length > 0) yield tokenizeWords(held, rule);
+      if (held.length > 0) yield cut(held);
       held = '';
+      measure?.endDocument();
       yield DOCUMENT_END;
       continue;
     }
@@ -356,10 +373,10 @@ export function* wordUnits(source: CorpusSource, rule: WordRule, maxHeld = MAX_H
       const end = windowEnd(piece, at);
       const window = piece.slice(at, end);
       at = end;
-      const cut = lastWordBreak(window, rule);
-      if (cut > 0) {
-        yield tokenizeWords(held + window.slice(0, cut), rule);
-        held = window.slice(cut);
+      const cutAt = lastWordBreak(window, rule);
+      if (cutAt > 0) {
+        yield cut(held + window.slice(0, cutAt));
+        held = window.slice(cutAt);
       } else {
         held += window;
       }
@@ -369,7 +386,7 @@ export function* wordUnits(source: CorpusSource, rule: WordRule, maxHeld = MAX_H
       }
     }
   }
-  if (held.length > 0) yield tokenizeWords(held, rule);
+  if (held.length > 0) yield cut(held);
 }
 
 /** Characters of a piece tokenized at once, so that a long piece is not held as one array of tokens. */

@@ -8,6 +8,7 @@ import { DTYPE_BYTES, type TokenDtype, tokenArrayFor, tokenDtype } from './token
 import { EOS, type TextLevel, Vocabulary } from './vocab.js';
 import { DEFAULT_VOCAB_SIZE, type WordVocabularyBuild, wordVocabularyFromCounts } from './word-vocab.js';
 import { LINE_BREAK, WORD_RULE_VERSION } from './words.js';
+import { NO_SPACING, type Spacing, SpacingMeasure } from './spacing.js';
 import { checkedOption } from '../input/settings.js';
 
 /*
@@ -65,7 +66,7 @@ export function writeTokenFiles(
     });
     const { vocab, wordVocab } = level === 'char'
       ? charVocabulary(provisional.tokens, counts, minCount)
-      : wordVocabulary(provisional.tokens, counts, options.vocabSize ?? DEFAULT_VOCAB_SIZE, minCount);
+      : wordVocabulary(provisional.tokens, counts, options.vocabSize ?? DEFAULT_VOCAB_SIZE, minCount, provisional.spacing);
     const dtype = tokenDtype(vocab.size);
     const finalId = new Int32Array(provisional.tokens.length);
     for (let id = EOS + 1; id < finalId.length; id++) finalId[id] = vocab.idOf(provisional.tokens[id]!);
@@ -109,6 +110,8 @@ interface Provisional {
   /** Provisional id → occurrences in the whole stream. */
   counts: Float64Array;
   total: number;
+  /** Word level: the text's spacing (`SpacingMeasure`), measured as `prepareData` measures it. */
+  spacing: Spacing;
 }
 
 /** The one tokenizing pass: provisional ids to `scratch`, with each one's count. */
@@ -117,6 +120,7 @@ function writeProvisional(source: CorpusSource, level: TextLevel, scratch: strin
   const idOf = new Map<string, number>();
   let counts = new Float64Array(1024);
   const out = new IdWriter(scratch, Uint32Array);
+  let spacing = NO_SPACING;
   const put = (token: string): void => {
     let id = idOf.get(token);
     if (id === undefined) {
@@ -144,16 +148,18 @@ function writeProvisional(source: CorpusSource, level: TextLevel, scratch: strin
         else for (const char of piece) put(char);
       }
     } else {
-      for (const unit of wordUnits(source, WORD_RULE_VERSION)) {
+      const measure = new SpacingMeasure(WORD_RULE_VERSION, source.docs);
+      for (const unit of wordUnits(source, WORD_RULE_VERSION, undefined, measure)) {
         if (unit === DOCUMENT_END) end();
         else for (const token of unit) put(token);
       }
       if (!tokens.some((token, id) => id > EOS && token !== LINE_BREAK)) throw noWords(source);
+      spacing = measure.spacing();
     }
   } finally {
     out.close();
   }
-  return { tokens, counts: counts.subarray(0, tokens.length), total: out.written };
+  return { tokens, counts: counts.subarray(0, tokens.length), total: out.written, spacing };
 }
 
 /** The training part's counts by token key, tokens it never holds left out. */
@@ -170,12 +176,12 @@ function charVocabulary(tokens: readonly string[], counts: Float64Array, minCoun
 }
 
 function wordVocabulary(
-  tokens: readonly string[], counts: Float64Array, vocabSize: number, minCount: number,
+  tokens: readonly string[], counts: Float64Array, vocabSize: number, minCount: number, spacing: Spacing,
 ): { vocab: Vocabulary; wordVocab: Omit<WordVocabularyBuild, 'vocab'> } {
   const built = wordVocabularyFromCounts(trainingCounts(tokens, counts, (t) => t), { vocabSize, minCount });
   checkSomeTokenKept(built.vocab, built.distinct > 0, minCount);
   const { vocab, ...wordVocab } = built;
-  return { vocab, wordVocab };
+  return { vocab: vocab.withSpacing(spacing), wordVocab };
 }
 
 /** The scratch file mapped to final ids, the first `trainTokens` to `paths.train`, the rest to `paths.val`. */

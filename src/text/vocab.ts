@@ -1,5 +1,6 @@
 import { Detokenizer } from './detokenize.js';
 import { type DocumentRule, readDocuments, sameDocumentRule, textAsRead, WHOLE_TEXTS } from './documents.js';
+import { NO_SPACING, type Spacing } from './spacing.js';
 import { isWordToken, tokenizeWords, WORD_RULE_VERSION, type WordRule } from './words.js';
 import { checkPositiveInteger } from '../input/settings.js';
 
@@ -130,16 +131,21 @@ export class Vocabulary {
   readonly wordRule: WordRule;
   /** How a text a model reads is cut into documents (`tokenize`): as the model's corpus was. */
   readonly documents: DocumentRule;
+  /** Word level: the marks its corpus spaces where the detokeniser would write them against a neighbour (spacing.ts). */
+  readonly spacing: Spacing;
   private readonly idByCodePoint: Map<number, number>;
   private readonly idByWord: Map<string, number>;
   /** `sameAs`'s verdict on each vocabulary compared with this one. */
   private readonly verdicts = new WeakMap<Vocabulary, boolean>();
 
-  private constructor(tokens: string[], level: TextLevel, wordRule: WordRule = WORD_RULE_VERSION, documents = WHOLE_TEXTS) {
+  private constructor(
+    tokens: string[], level: TextLevel, wordRule: WordRule = WORD_RULE_VERSION, documents = WHOLE_TEXTS, spacing = NO_SPACING,
+  ) {
     this.tokens = tokens;
     this.level = level;
     this.wordRule = wordRule;
     this.documents = documents;
+    this.spacing = spacing;
     this.idByCodePoint = new Map();
     this.idByWord = new Map();
     for (let id = UNK + 1; id < tokens.length; id++) {
@@ -182,10 +188,12 @@ export class Vocabulary {
    * Rebuilds a vocabulary stored in a checkpoint or an `rnn-state/1` file, checking its shape:
    * `<EOS>`, `<UNK>` first, no token twice, and each token a single code point ('char') or a
    * non-empty word token without white space, or a line break ('word'), made under the tokenizer
-   * rules of version `wordRule`; a text it reads is cut into documents by `documents`.
+   * rules of version `wordRule`; a text it reads is cut into documents by `documents`, and its tokens written back
+   * spaced as `spacing` says.
    */
   static fromTokens(
     tokens: readonly string[], level: TextLevel = 'char', wordRule: WordRule = WORD_RULE_VERSION, documents: DocumentRule = WHOLE_TEXTS,
+    spacing: Spacing = NO_SPACING,
   ): Vocabulary {
     if (!TEXT_LEVELS.includes(level)) throw new Error(`invalid vocabulary level ${JSON.stringify(level)}`);
     const fault = vocabularyFault(tokens, level);
@@ -202,18 +210,20 @@ export class Vocabulary {
           throw new Error(`invalid vocabulary: token ${fault.id} ${token} appears twice`);
       }
     }
-    return new Vocabulary([...tokens], level, wordRule, documents);
+    return new Vocabulary([...tokens], level, wordRule, documents, level === 'word' ? spacing : NO_SPACING);
   }
 
   /**
    * This vocabulary with `tokens` (none of them in it) added, by symbol: at the char level each
    * character takes its place in code-point order, moving the ids above it up; at the word level
-   * they follow the others, in the order given, under the same `wordRule`. Either way it cuts
+   * they follow the others, in the order given, under the same `wordRule` and `spacing`. Either way it cuts
    * documents as this one. Map ids between the two with `idOf`, never by number.
    */
   withTokens(tokens: readonly string[]): Vocabulary {
     const known = this.tokens.slice(UNK + 1);
-    if (this.level === 'word') return Vocabulary.fromTokens([EOS_TOKEN, UNK_TOKEN, ...known, ...tokens], 'word', this.wordRule, this.documents);
+    if (this.level === 'word') {
+      return Vocabulary.fromTokens([EOS_TOKEN, UNK_TOKEN, ...known, ...tokens], 'word', this.wordRule, this.documents, this.spacing);
+    }
     const codePoints = [...known, ...tokens].map((token) => token.codePointAt(0)!);
     codePoints.sort((a, b) => a - b);
     return Vocabulary.fromTokens([EOS_TOKEN, UNK_TOKEN, ...codePoints.map((cp) => String.fromCodePoint(cp))], 'char', WORD_RULE_VERSION, this.documents);
@@ -221,7 +231,12 @@ export class Vocabulary {
 
   /** This vocabulary, its tokens and ids the same, cutting a text it reads into documents by `documents`. */
   withDocuments(documents: DocumentRule): Vocabulary {
-    return new Vocabulary(this.tokens, this.level, this.wordRule, documents);
+    return new Vocabulary(this.tokens, this.level, this.wordRule, documents, this.spacing);
+  }
+
+  /** This vocabulary, its tokens and ids the same, writing its tokens back spaced as `spacing` says (word level). */
+  withSpacing(spacing: Spacing): Vocabulary {
+    return this.level === 'word' ? new Vocabulary(this.tokens, this.level, this.wordRule, this.documents, spacing) : this;
   }
 
   /** Throws unless a model with this `vocabSize` reads this vocabulary's ids. */
@@ -342,7 +357,7 @@ export class Vocabulary {
       after[i] = next;
       if (texts[i] !== '') next = texts[i]!;
     }
-    const detokenizer = new Detokenizer(this.wordRule, this.documents.docs);
+    const detokenizer = new Detokenizer(this.wordRule, this.documents.docs, this.spacing);
     return texts.map((text, i) => (text === null ? detokenizer.boundary(eos()) : detokenizer.push(text, after[i] ?? null)));
   }
 
@@ -350,7 +365,7 @@ export class Vocabulary {
   writer(options: DecodeOptions = {}): TextWriter {
     const textOf = this.idText(options), eos = this.eosText(options);
     if (this.level === 'char') return { write: (id) => textOf(id) ?? eos(), read: (id) => void (textOf(id) ?? eos()), end: () => '', holding: false };
-    const detokenizer = new Detokenizer(this.wordRule, this.documents.docs);
+    const detokenizer = new Detokenizer(this.wordRule, this.documents.docs, this.spacing);
     return {
       write: (id) => {
         const text = textOf(id);

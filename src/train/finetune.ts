@@ -30,6 +30,7 @@ import { type Restored, freshMoments, startingProgress } from './state.js';
  * (a prepared folder's ids under the folder's), which the new run records. The new text is cut
  * into documents by the base's rule (--docs), unless --docs (or a prepared folder) says otherwise;
  * for `sentence`, under the current sentence rules, which the new run records, as any new run does.
+ * At the word level the run records the new text's spacing (spacing.ts), not the base's: it learns to write that text.
  */
 
 /** The model a fine-tuned run starts from, and what its checkpoints record of it. */
@@ -155,7 +156,8 @@ export function loadFineTuneData(
 /** A prepared folder's data read with the base's vocabulary, by symbol, as `loadFineTuneData` reads a text. */
 export function fineTunePreparedData(data: PreparedData, settings: TrainSettings, base: BaseModel, extend: boolean): PreparedData {
   const { minCount, vocabSize } = settings;
-  return withVocabulary(data, base.vocab, { unknownTokens: extend ? 'extend' : 'count', minCount, vocabSize });
+  // the run writes as the folder's text is spaced, as a run fine-tuned on its text does (`prepareData`)
+  return withVocabulary(data, base.vocab.withSpacing(data.vocab.spacing), { unknownTokens: extend ? 'extend' : 'count', minCount, vocabSize });
 }
 
 /**

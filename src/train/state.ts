@@ -81,7 +81,7 @@ export function buildCheckpoint(s: Snapshot): Checkpoint {
     format: CHECKPOINT_FORMAT,
     createdAt: new Date().toISOString(),
     command: s.command,
-    config: { model: { ...model }, training: trainingConfig(settings, s.vocab.wordRule, limits) },
+    config: { model: { ...model }, training: trainingConfig(settings, s.vocab.wordRule, limits, s.vocab.spacing) },
     vocab: [...s.vocab.tokens],
     weights: encodeTensors(layout, engine.params),
     optimizer: {

@@ -10,6 +10,7 @@ import { TRAIN_SETTINGS } from '../../checkpoint/settings.js';
 import { type ModelInfo, loadModel } from '../../api/index.js';
 import { TOKEN_UNITS, UNK, grouped, tokenCount } from '../../text/vocab.js';
 import { documentRuleText } from '../../text/documents.js';
+import type { Spacing } from '../../text/spacing.js';
 import { shellWord } from '../train-summary.js';
 
 /** `rnn info`'s flags. */
@@ -44,6 +45,7 @@ function infoText(c: ModelInfo): string {
     ['parameters', grouped(c.parameters)],
     ['level', word ? `word (tokenizer rules version ${t.wordRule})` : 'char'],
     ['vocabulary', word ? wordVocabularyText(c.vocab) : `${grouped(c.vocab.length)} tokens: ${c.vocab.slice(0, SPECIALS).join(' ')} ${escapeCharacters(c.vocab.slice(SPECIALS).join(''), true)}`],
+    ...(word && t.spacing !== undefined ? [['spacing', spacingText(t.spacing)] as [string, string]] : []),
     ['training', c.corpus === null ? 'none by rnn (imported model: the steps it was trained elsewhere are not recorded)'
       : `step ${c.step}, epoch ${c.epochs.toFixed(2)}, ${tokenCount(c.tokensSeen, c.level)} seen`],
     ['best val loss', best === null ? 'none' : `${best.toFixed(4)} nats/${per} (${(best / Math.LN2).toFixed(4)} bits/${per})`],
@@ -73,6 +75,20 @@ function infoText(c: ModelInfo): string {
   const width = Math.max(...rows.map(([label]) => label.length));
   // the paths and command a checkpoint records: a control character in one is shown, never sent to the terminal
   return rows.map(([label, value]) => `${label.padEnd(width)}  ${visible(value)}\n`).join('');
+}
+
+/**
+ * The marks a word model's corpus spaces (docs/words.md), by side and space:
+ * `before "!" ";" "?" (U+202F), ":" "»" (U+00A0); after "«" (U+00A0)`, each quoted as the vocabulary's tokens are.
+ */
+function spacingText(spacing: Spacing): string {
+  const side = (marks: Readonly<Record<string, string>>): string => {
+    const bySpace = new Map<string, string[]>();
+    for (const [mark, space] of Object.entries(marks)) bySpace.set(space, [...bySpace.get(space) ?? [], escapeCharacters(mark)]);
+    const named = (space: string) => `U+${space.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+    return [...bySpace].map(([space, shown]) => `${shown.join(' ')} (${named(space)})`).join(', ');
+  };
+  return (['before', 'after'] as const).flatMap((name) => (spacing[name] === undefined ? [] : [`${name} ${side(spacing[name])}`])).join('; ');
 }
 
 /** The special tokens, <EOS> and <UNK>, that open every vocabulary (ids 0 to UNK). */
