@@ -10,6 +10,7 @@ import { WORD_RULE_VERSION } from '../src/text/words.js';
 import { tokenArrayFor } from '../src/text/tokens.js';
 import { ROOT, rnnIn } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
+import { FRENCH, FRENCH_SPACING } from './helpers/french.js';
 import { speeches } from './helpers/speeches.js';
 
 /*
@@ -178,13 +179,28 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
     await rnnOk(['prepare', corpus, '--level', 'word', '--out', data]);
     await rnnOk(['train', data, ...SMALL, '--workers', '1', '--max-steps', '1', '--out', join(dir, 'rules-run')]);
     await rnnOk(['export', join(dir, 'rules-run', 'latest.json'), '--out', start]);
-    // the same vocabulary, recorded as cut under version 1 of the rules: an export of an older rnn's model, say
-    writeFileSync(start, withConfig(readFileSync(start), { word_rule: 1 }));
+    // the same vocabulary, recorded as cut under version 1 of the rules and as of a text that spaces its ?: another model's export, say
+    writeFileSync(start, withConfig(readFileSync(start), { word_rule: 1, spacing: { before: { '?': ' ' } } }));
     const ddp = await python(['-m', 'torch.distributed.run', '--nproc_per_node', '1', 'examples/pytorch/train_ddp.py', data,
       '--init', start, '--batch', '4', '--seq-len', '8', '--max-steps', '1', '--out', out]);
     expect(ddp.status, ddp.output).toBe(0);
     await rnnOk(['import', join(out, 'model.safetensors'), '--out', join(out, 'imported.json')]);
     expect(loadModel(join(out, 'imported.json')).vocab.wordRule).toBe(WORD_RULE_VERSION);
+    expect(loadModel(join(out, 'imported.json')).vocab.spacing).toEqual({});
+  }, 300_000);
+
+  it('writes the spacing of the folder\'s text, which the imported model then writes its text back with', async () => {
+    const corpus = join(dir, 'french.txt'), data = join(dir, 'french-data'), out = join(dir, 'french-torch');
+    writeFileSync(corpus, FRENCH);
+    await rnnOk(['prepare', corpus, '--level', 'word', '--docs', 'line', '--out', data]);
+    const ddp = await python(['-m', 'torch.distributed.run', '--nproc_per_node', '1', 'examples/pytorch/train_ddp.py', data,
+      ...SMALL, '--max-steps', '1', '--out', out]);
+    expect(ddp.status, ddp.output).toBe(0);
+    await rnnOk(['import', join(out, 'model.safetensors'), '--out', join(out, 'imported.json')]);
+    const { vocab } = loadModel(join(out, 'imported.json'));
+    expect(vocab.spacing).toEqual(FRENCH_SPACING);
+    const line = FRENCH.split('\n')[0]!;
+    expect(vocab.decode(vocab.encode(line))).toBe(line);
   }, 300_000);
 
   it('--help says what each flag is for, with its default', async () => {

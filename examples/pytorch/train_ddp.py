@@ -172,6 +172,11 @@ def meta_problem(meta):
         return f"settings.docs is {json.dumps(settings.get('docs'))}, expected one of {', '.join(DOCS)}"
     if settings.get("docs") == "sentence" and "sentenceRule" in meta and not integer("sentenceRule", 1):
         return f"sentenceRule is {json.dumps(meta['sentenceRule'])}, expected an integer >= 1"
+    spacing = meta.get("spacing", {})
+    if not (isinstance(spacing, dict) and all(side in ("before", "after") and isinstance(marks, dict) and
+                                              all(isinstance(space, str) for space in marks.values())
+                                              for side, marks in spacing.items())):
+        return f"spacing is {json.dumps(spacing)}, expected an object of before and after, each of marks and their spaces"
     return None
 
 
@@ -191,16 +196,19 @@ def tokens(folder, meta, part):
     return np.memmap(path, dtype=dtype, mode="r")
 
 
-# the rnn-state/1 config fields of how a text is read, which the folder's ids settle (reading_rules)
-READING_FIELDS = ("level", "word_rule", "docs", "sentence_rule")
+# the rnn-state/1 config fields of how a text is read and written back, which the folder's text settles (reading_rules)
+READING_FIELDS = ("level", "word_rule", "docs", "sentence_rule", "spacing")
 
 
 def reading_rules(meta):
     """The rnn-state/1 config fields of how the folder's text was read, by which the trained model reads a text
     (docs/interop.md), as rnn export writes them: at the word level, the tokenizer rules' version its ids were made under
     (rnn prepare --level word); the document rule (rnn prepare --docs), none for --docs file, and with --docs sentence the
-    sentence rules' version (a folder that records none was cut under version 1)."""
+    sentence rules' version (a folder that records none was cut under version 1); the marks its text spaces, where it
+    spaces any (docs/words.md), by which the model's tokens are written back."""
     rules = {"level": "word", "word_rule": meta["wordRule"]} if meta["level"] == "word" else {}
+    if meta["level"] == "word" and meta.get("spacing"):
+        rules["spacing"] = meta["spacing"]
     docs = meta.get("settings", {}).get("docs", "file")
     if docs != "file":
         rules |= {"docs": docs, **({"sentence_rule": meta.get("sentenceRule", 1)} if docs == "sentence" else {})}
