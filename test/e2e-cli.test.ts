@@ -123,6 +123,10 @@ describe('a mistyped command line', () => {
     [['sample', '--seef', '3'], /^rnn: unknown option --seef: did you mean --seed\? /],
     [['sample', '--top-x', '3'], /^rnn: unknown option --top-x: did you mean --top-k or --top-p\? /],
     [['sample', '--halp'], /^rnn: unknown option --halp: did you mean --help\? /],
+    // a flag that begins the one given, with those the one given begins
+    [['sample', '--length', '5'], /^rnn: unknown option --length: did you mean --len or --length-penalty\? rnn sample --help lists the flags$/],
+    [['sample', '--seeds', '5'], /^rnn: unknown option --seeds: did you mean --seed\? /],
+    [['sample', '--prime-files', 'x'], /^rnn: unknown option --prime-files: did you mean --prime-file\? /],
     // two letters swapped are one slip of the fingers, as one letter typed for another is
     [['sample', '--tpo-k', '3'], /^rnn: unknown option --tpo-k: did you mean --top-k\? /],
     [['sample', '--lne', '3'], /^rnn: unknown option --lne: did you mean --len\? /],

@@ -97,11 +97,15 @@ export function unknownCommandLine(path: readonly string[], parent: Command): st
 
 /**
  * The names (flags, commands) a mistyped `given` most likely meant: those it begins (`--temp`:
- * `--temperature`), else the nearest within an edit for every three letters of its name (at least one).
+ * `--temperature`) and the longest that begins it (`--length`: `--len` and `--length-penalty`),
+ * else the nearest within an edit for every three letters of its name (at least one).
  */
 export function likelyNames(given: string, names: readonly string[]): string[] {
   const typed = given.split('=')[0]!;
-  const begun = typed.length > 3 ? names.filter((name) => name.startsWith(typed)) : [];
+  const longer = typed.length > 3 ? names.filter((name) => name.startsWith(typed)) : [];
+  const shorter = names.filter((name) => name.replace(/^-+/, '').length >= 3 && typed.startsWith(name) && typed !== name);
+  const begins = shorter.reduce<string | undefined>((longest, name) => (name.length > (longest?.length ?? 0) ? name : longest), undefined);
+  const begun = names.filter((name) => longer.includes(name) || name === begins);
   if (begun.length > 0) return begun;
   let nearest: string[] = [], best = Math.max(1, Math.floor(typed.replace(/^-+/, '').length / 3));
   for (const name of names) {
