@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { colourLevel } from '../src/cli/color.js';
-import { nextCommands, rnnCommand, shellWord, validationChart } from '../src/cli/train-summary.js';
+import { shellWord } from '../src/input/issues.js';
+import { nextCommands, rnnCommand, validationChart } from '../src/cli/train-summary.js';
 import { bucketValues, textLossChart } from '../src/plot/text-chart.js';
 import type { DoneEvent } from '../src/train/events.js';
 

@@ -1,5 +1,5 @@
 import { basename, isAbsolute, relative } from 'node:path';
-import { TERMINAL_CONTROL, replaceTerminalControls } from '../input/issues.js';
+import { shellWord } from '../input/issues.js';
 import { textLossChart } from '../plot/text-chart.js';
 import type { DoneEvent } from '../train/events.js';
 
@@ -17,27 +17,6 @@ export function rnnCommand(script = process.argv[1] ?? '', cwd = process.cwd()):
   if (basename(script) !== 'rnn.js') return 'rnn';
   const path = relative(cwd, script);
   return `node ${shellWord(path.startsWith('..') || isAbsolute(path) ? script : path)}`;
-}
-
-/**
- * A path as one shell word: as it is when safe; in single quotes; or, where it holds a character a
- * terminal would act on, in bash's `$'…'` with that character escaped (`\e`, `\n`, its UTF-8 bytes as
- * `\xHH`, which read back the same in any locale, where `\uHHHH` needs a UTF-8 one).
- */
-export function shellWord(word: string): string {
-  if (/^[\w@%+=:,./-]+$/.test(word)) return word;
-  if (!TERMINAL_CONTROL.test(word)) return `'${word.replace(/'/g, `'\\''`)}'`;
-  return `$'${replaceTerminalControls(word.replace(/[\\']/g, '\\$&'), ansiEscape)}'`;
-}
-
-/** The escapes of bash's `$'…'` that have a letter. */
-const ANSI_C_LETTERS: Record<string, string> = { '\x07': 'a', '\b': 'b', '\x1b': 'e', '\f': 'f', '\n': 'n', '\r': 'r', '\t': 't', '\v': 'v' };
-
-/** One character as an escape of bash's `$'…'`. */
-function ansiEscape(c: string): string {
-  const letter = ANSI_C_LETTERS[c];
-  if (letter !== undefined) return `\\${letter}`;
-  return [...Buffer.from(c, 'utf8')].map((byte) => `\\x${byte.toString(16).padStart(2, '0')}`).join('');
 }
 
 /**

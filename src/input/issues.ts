@@ -34,6 +34,27 @@ export function visible(text: string): string {
   return replaceTerminalControls(text, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/**
+ * A path as one shell word: as it is when safe; in single quotes; or, where it holds a character a
+ * terminal would act on, in bash's `$'…'` with that character escaped (`\e`, `\n`, its UTF-8 bytes as
+ * `\xHH`, which read back the same in any locale, where `\uHHHH` needs a UTF-8 one).
+ */
+export function shellWord(word: string): string {
+  if (/^[\w@%+=:,./-]+$/.test(word)) return word;
+  if (!TERMINAL_CONTROL.test(word)) return `'${word.replace(/'/g, `'\\''`)}'`;
+  return `$'${replaceTerminalControls(word.replace(/[\\']/g, '\\$&'), ansiEscape)}'`;
+}
+
+/** The escapes of bash's `$'…'` that have a letter. */
+const ANSI_C_LETTERS: Record<string, string> = { '\x07': 'a', '\b': 'b', '\x1b': 'e', '\f': 'f', '\n': 'n', '\r': 'r', '\t': 't', '\v': 'v' };
+
+/** One character as an escape of bash's `$'…'`. */
+function ansiEscape(c: string): string {
+  const letter = ANSI_C_LETTERS[c];
+  if (letter !== undefined) return `\\${letter}`;
+  return [...Buffer.from(c, 'utf8')].map((byte) => `\\x${byte.toString(16).padStart(2, '0')}`).join('');
+}
+
 /** A text quoted as JSON writes it, what JSON leaves of a terminal's controls escaped (`visible`), cut to `max` UTF-16 units. */
 export function quoted(text: string, max = Infinity): string {
   return cutShort(visible(JSON.stringify(text)), max);

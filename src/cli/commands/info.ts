@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { type SettingTable, parseSettingTable } from '../../input/settings.js';
-import { visible } from '../../input/issues.js';
+import { shellWord, visible } from '../../input/issues.js';
 import { addSettingFlags } from '../flags.js';
 import { resolveKernels } from '../../engine/kernels/index.js';
 import { escapeCharacters } from '../errors.js';
@@ -11,7 +11,6 @@ import { type ModelInfo, loadModel } from '../../api/index.js';
 import { TOKEN_UNITS, UNK, grouped, tokenCount } from '../../text/vocab.js';
 import { documentRuleText } from '../../text/documents.js';
 import type { Spacing } from '../../text/spacing.js';
-import { shellWord } from '../train-summary.js';
 
 /** `rnn info`'s flags. */
 const INFO_FLAGS = {

@@ -6,12 +6,12 @@ import { DEFAULT_CORPUS } from '../../train/data.js';
 import { STDIN_NAME, corpusArguments } from '../../text/corpus-files.js';
 import { TRAIN_OPTIONS } from '../../train/options.js';
 import { DIVERGED_AFTER, type Divergence, type TrainResult, train } from '../../train/trainer.js';
-import { visible } from '../../input/issues.js';
+import { shellWord, visible } from '../../input/issues.js';
 import { warningText } from '../errors.js';
 import { type Output, outputClosed, outputFailureText, readerGone, whenOutputCloses } from '../pipes.js';
 import { exitStatusAfter } from '../signals.js';
 import { createProgress, progressMode, progressOutput } from '../progress.js';
-import { rnnCommand, shellWord } from '../train-summary.js';
+import { rnnCommand } from '../train-summary.js';
 import { addSettingFlags, recordedCommand } from '../flags.js';
 
 /** An output that failed for another reason than its reader going (a full disk): text was lost. */
