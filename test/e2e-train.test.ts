@@ -115,6 +115,7 @@ describe('rnn train (built CLI)', () => {
       'empty.txt': '',
       'short.txt': 'too short\n',
       'latin1.txt': Buffer.from('caf\xe9 au lait\n', 'latin1'),
+      'utf16.txt': Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('café au lait\n', 'utf16le')]),
       'notes.json': '{ not json',
       'v2.json': JSON.stringify({ format: 'rnn-checkpoint/2' }),
     };
@@ -133,6 +134,7 @@ describe('rnn train (built CLI)', () => {
       ['an empty corpus', ['empty.txt'], /empty\.txt/],
       ['a corpus shorter than one batch', ['short.txt'], /too short for --batch 4 --seq-len 8/],
       ['invalid UTF-8', ['latin1.txt'], /latin1\.txt: not valid UTF-8 at byte offset 3/],
+      ['UTF-16', ['utf16.txt'], /\/utf16\.txt is UTF-16 text \(it begins with the byte-order mark FF FE\), and rnn reads UTF-8: convert it with iconv -f UTF-16 -t UTF-8 \S+\/utf16\.txt > \S+\/utf16-utf8\.txt$/],
       ['--cell foo', ['corpus.txt', '--cell', 'foo'], /--cell: must be one of lstm, gru, rnn/],
       ['--hidden 0', ['corpus.txt', '--hidden', '0'], /--hidden: must be a positive integer \(got 0\)/],
       ['--lr -1', ['corpus.txt', '--lr', '-1'], /--lr: must be > 0/],

@@ -239,6 +239,22 @@ describe('reading a corpus, and the token stream', () => {
     expect(() => readTextFile(utf16)).toThrow(`${utf16}: not a text file (NUL byte at offset 1)`);
   });
 
+  it('refuses a UTF-16 file by its byte-order mark, either order, with the iconv command that converts it, as a corpus or a prime file', () => {
+    const little = tempFile(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('hi there\n', 'utf16le')]), 'little.txt');
+    const big = tempFile(Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from('hi there\n', 'utf16le').swap16()]), 'big endian.txt');
+    const refusal = (path: string, mark: string, converted: string) =>
+      `${path} is UTF-16 text (it begins with the byte-order mark ${mark}), and rnn reads UTF-8: convert it with iconv -f UTF-16 -t UTF-8 ${converted}`;
+    for (const chunkBytes of [4, 1 << 16]) {
+      expect(() => streamCorpus([little], 'file', chunkBytes)).toThrow(refusal(little, 'FF FE', `${little} > ${little.replace(/\.txt$/, '-utf8.txt')}`));
+      expect(() => streamCorpus([big], 'file', chunkBytes)).toThrow(refusal(big, 'FE FF', `'${big}' > '${big.replace(/\.txt$/, '-utf8.txt')}'`));
+    }
+    expect(() => readTextFile(little)).toThrow(refusal(little, 'FF FE', `${little} > ${little.replace(/\.txt$/, '-utf8.txt')}`));
+    // text without a NUL byte (CJK) is refused as UTF-16 too, not as invalid UTF-8
+    const cjk = tempFile(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('一丁七', 'utf16le')]));
+    expect(() => streamCorpus([cjk], 'file')).toThrow(/ is UTF-16 text \(it begins with the byte-order mark FF FE\)/);
+    expect(() => readTextFile(cjk)).toThrow(/ is UTF-16 text \(it begins with the byte-order mark FF FE\)/);
+  });
+
   it('reads a prime file as written, its BOM stripped and its CRLF as LF where a model reads it', () => {
     const read = readTextFile(tempFile('\uFEFFThe\r\nend'));
     expect(read).toBe('\uFEFFThe\r\nend');

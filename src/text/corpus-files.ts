@@ -1,8 +1,9 @@
 import {
   closeSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, realpathSync, statSync, type Stats,
 } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, parse, resolve } from 'node:path';
 import { isatty } from 'node:tty';
+import { shellWord } from '../input/issues.js';
 import { CorpusError } from './corpus.js';
 
 /*
@@ -165,6 +166,25 @@ function ownPath(path: string): string {
   return DESCRIPTOR_PATH.test(resolve(path)) ? realpathSync(path) : path;
 }
 const DESCRIPTOR_PATH = /^\/(?:dev\/(?:stdin|fd\/)|proc\/[^/]+\/fd\/)/;
+
+/** The byte-order marks of UTF-16 (FF FE little-endian, FE FF big-endian), whose text UTF-8 cannot read. */
+const UTF16_MARKS = [[0xff, 0xfe], [0xfe, 0xff]] as const;
+
+/**
+ * The refusal of a text file read at `path` whose first bytes (`head`) are a UTF-16 byte-order
+ * mark, with the iconv command that converts it to UTF-8; null for any other file.
+ */
+export function utf16Refusal(path: string, head: Uint8Array): CorpusError | null {
+  const mark = UTF16_MARKS.find(([first, second]) => head[0] === first && head[1] === second);
+  if (mark === undefined) return null;
+  const hex = mark.map((byte) => byte.toString(16).toUpperCase()).join(' ');
+  const iconv = 'iconv -f UTF-16 -t UTF-8';
+  const { dir, name, ext } = parse(path);
+  const convert = path === STDIN_PATH
+    ? `pipe it through ${iconv}`
+    : `convert it with ${iconv} ${shellWord(path)} > ${shellWord(join(dir, `${name}-utf8${ext}`))}`;
+  return new CorpusError(`${fileName(path)} is UTF-16 text (it begins with the byte-order mark ${hex}), and rnn reads UTF-8: ${convert}`);
+}
 
 /** The refusal of a file named as a corpus that holds a NUL byte at `offset` (binary). */
 export function notText(path: string, offset: number): CorpusError {

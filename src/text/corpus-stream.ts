@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type CorpusFile, type CorpusSource, CorpusError, type PreparedData, type PrepareOptions, prepareData } from './corpus.js';
-import { type CorpusSkip, fileChunks, fileName, NUL, notText, readCorpusFiles } from './corpus-files.js';
+import { type CorpusSkip, fileChunks, fileName, NUL, notText, readCorpusFiles, utf16Refusal } from './corpus-files.js';
 import { type CorpusPiece, type DocsMode, DOCUMENT_END, DocumentCutter } from './documents.js';
 import { SENTENCE_RULE_VERSION, type SentenceRule } from './sentences.js';
 import { Utf8ChunkDecoder } from './utf8.js';
@@ -62,7 +62,7 @@ interface FileScan {
 
 /**
  * One file's bytes, hash, documents and characters. A NUL byte refuses the file (null in a
- * folder: not a text file, skipped), before any invalid UTF-8 is reported.
+ * folder: not a text file, skipped), before any invalid UTF-8 is reported; UTF-16 is refused as such.
  */
 function scanFile(path: string, docs: DocsMode, cutter: DocumentCutter, chunkBytes: number, inFolder: boolean): FileScan | null {
   const name = fileName(path);
@@ -70,6 +70,7 @@ function scanFile(path: string, docs: DocsMode, cutter: DocumentCutter, chunkByt
   const decoder = new Utf8ChunkDecoder(name);
   let bytes = 0;
   let nul = -1;
+  let head = new Uint8Array(0);
   let failure: unknown = null;
   let documents = 0;
   let chars = 0;
@@ -81,6 +82,7 @@ function scanFile(path: string, docs: DocsMode, cutter: DocumentCutter, chunkByt
   };
   for (const chunk of fileChunks(path, chunkBytes)) {
     hash.update(chunk);
+    if (head.length < 2) head = Buffer.concat([head, chunk.subarray(0, 2 - head.length)]);
     if (nul < 0) {
       const at = chunk.indexOf(NUL);
       if (at >= 0) nul = bytes + at;
@@ -98,10 +100,10 @@ function scanFile(path: string, docs: DocsMode, cutter: DocumentCutter, chunkByt
       }
     }
   }
-  if (nul >= 0) {
-    if (inFolder) return null;
-    throw notText(name, nul);
-  }
+  if (nul >= 0 && inFolder) return null;
+  const utf16 = utf16Refusal(path, head);
+  if (utf16 !== null) throw utf16;
+  if (nul >= 0) throw notText(name, nul);
   if (failure !== null) throw failure;
   count(cutter.push(decoder.end()));
   count(cutter.end());

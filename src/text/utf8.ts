@@ -1,5 +1,5 @@
 import { CorpusError } from './corpus.js';
-import { NUL, STDIN_NAME, STDIN_PATH, fileName, notText, readOrThrow, refuseEmptyPath, standardInput, statOrThrow } from './corpus-files.js';
+import { NUL, STDIN_NAME, STDIN_PATH, fileName, notText, readOrThrow, refuseEmptyPath, standardInput, statOrThrow, utf16Refusal } from './corpus-files.js';
 import { lfLineEnds } from './documents.js';
 import { grouped } from './vocab.js';
 
@@ -11,8 +11,8 @@ import { grouped } from './vocab.js';
 
 /**
  * A whole text file (e.g. `--prime-file`), or standard input for `-`, as written: its leading BOM
- * is dropped where a model reads the text (`textAsRead`), once, as from a string. A NUL byte
- * (a binary file, UTF-16) is refused, as in a corpus file; so is a device (`/dev/zero`), which
+ * is dropped where a model reads the text (`textAsRead`), once, as from a string. UTF-16 (its
+ * byte-order mark) and a NUL byte (a binary file) are refused, as in a corpus file; so is a device (`/dev/zero`), which
  * may have no end to read to. A named pipe is read, once.
  */
 export function readTextFile(path: string): string {
@@ -28,6 +28,8 @@ export function readTextFile(path: string): string {
     }
     bytes = readOrThrow(path);
   }
+  const utf16 = utf16Refusal(path, bytes);
+  if (utf16 !== null) throw utf16;
   const nul = bytes.indexOf(NUL);
   if (nul >= 0) throw notText(name, nul);
   return decodeUtf8(name, bytes, UTF8_AS_WRITTEN);
