@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { copyFileSync, renameSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { type IncomingMessage, ServerResponse, request as httpRequest } from 'node:http';
 import { type Socket, connect } from 'node:net';
 import type { Worker } from 'node:worker_threads';
@@ -10,7 +10,7 @@ import { resolveKernels } from '../src/engine/kernels/index.js';
 import { type GenerateDone, readServedModel } from '../src/serve/jobs.js';
 import { JobStoppedError, type PoolOptions, QueueFullError, ThreadLostError, WORKER_SCRIPT, WorkerPool } from '../src/serve/pool.js';
 import { HttpError, RnnServer, type ServeOptions, isLoopback, jobFailure, listenAddress } from '../src/serve/server.js';
-import { rnnIn } from './helpers/cli.js';
+import { ROOT, rnnIn } from './helpers/cli.js';
 import { collect } from './helpers/generation.js';
 import { scratchFolder } from './helpers/files.js';
 import { type RunningServer, makeEosModel, makeLongWordModel, makeModels, post, request, serve } from './helpers/serve.js';
@@ -484,6 +484,16 @@ describe('bad input: one JSON line with a 4xx that names the field', () => {
     expect(json.error).toMatch(message);
     expect(json.field).toBe(field ?? undefined);
     expect(answer.text).not.toMatch(/ {4}at /);
+  });
+
+  it('answers each error docs/serve.md shows after its curl command, as the docs write it', async () => {
+    const doc = readFileSync(join(ROOT, 'docs', 'serve.md'), 'utf8');
+    const shown = [...doc.matchAll(/^ {4}curl -s (?:-X ([A-Z]+) )?localhost:8080(\/\S*).*\n {4}# (\{"error":.*\})$/gm)];
+    expect(shown.map(([, method = 'GET', path]) => `${method} ${path}`)).toEqual(['GET /v1/generat', 'GET /v1/generate', 'POST /healthz']);
+    for (const [, method = 'GET', path, line] of shown) {
+      const answer = await request(api(path!), { method });
+      expect([method, path, answer.text]).toEqual([method, path, `${line}\n`]);
+    }
   });
 
   it('HEAD of an API route is refused (405, Allow: GET), since it would run the job only to drop its answer; the page and /healthz take it', async () => {
