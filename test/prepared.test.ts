@@ -271,6 +271,19 @@ describe('rnn prepare', () => {
     expect(readdirSync(out).sort()).toEqual(['meta.json', 'train.bin', 'val.bin']);
   });
 
+  it('removes the owner file a prepare killed as it placed its lock left beside the lock, and only a dead one\'s', () => {
+    const out = freshDir();
+    mkdirSync(out);
+    const gone = spawnSync(process.execPath, ['-e', '']).pid!;
+    const owner = JSON.stringify({ pid: gone, host: hostname(), startedAt: 'then' });
+    writeFileSync(preparedLockPath(out), owner);
+    writeFileSync(`${preparedLockPath(out)}.tmp-${gone}`, owner);
+    // a live process's, placing its lock now
+    writeFileSync(`${preparedLockPath(out)}.tmp-${process.ppid}`, owner);
+    prepare({ out }, [folder], { onWarning: () => undefined });
+    expect(readdirSync(out).sort()).toEqual(['meta.json', `meta.json.lock.tmp-${process.ppid}`, 'train.bin', 'val.bin']);
+  });
+
   it('leaves out of a corpus folder what rnn train leaves out: its checkpoints, and the folder it writes', async () => {
     const corpus = join(dir, 'with-runs');
     mkdirSync(corpus);

@@ -1,6 +1,7 @@
 import { closeSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { TEMP_SUFFIX, processIsRunning } from '../checkpoint/files.js';
+import { basename, dirname } from 'node:path';
+import { TEMP_SUFFIX, processIsRunning, removeAbandonedTemps } from '../checkpoint/files.js';
 import { SettingError } from '../input/settings.js';
 import type { OutputPaths } from './output.js';
 
@@ -42,13 +43,18 @@ export function takeRunLock(paths: OutputPaths, out: string, setting: 'out' | 'r
  * its place meanwhile, taken over with a notice; a live one is a SettingError naming its
  * process (and `setting`, the flag that named `out`). The lock goes when the process exits,
  * if `release` was not called first; one that a signal kills (while it reads or writes
- * synchronously, where no handler runs) leaves it to be taken over.
+ * synchronously, where no handler runs) leaves it to be taken over, and the owner file it may
+ * have left beside it (killed as it placed the lock) to be removed.
  */
 export function takeLock(path: string, out: string, holder: string, setting: 'out' | 'resume' = 'out'): RunLock {
   const inUse = (owner: LockOwner): SettingError => new SettingError(setting, out, (name) =>
     `${name(setting)} ${out} is in use by another ${holder} (pid ${owner.pid} on ${owner.host}, since ${owner.startedAt}); ` +
       `wait for it to end, or choose another ${name('out')}`);
   const owner: LockOwner = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
+  const ownerFile = `${basename(path)}${TEMP_SUFFIX}`;
+  // the owner file of a process killed while it placed its lock
+  removeAbandonedTemps(dirname(path), (name) => (name.startsWith(ownerFile) && /^\d+$/.test(name.slice(ownerFile.length))
+    ? Number(name.slice(ownerFile.length)) : null));
   const mine = `${path}${TEMP_SUFFIX}${process.pid}`;
   writeFileSync(mine, `${JSON.stringify(owner)}\n`, { mode: 0o644 });
   let notice: string | null = null;
