@@ -209,13 +209,14 @@ describe('the command line', () => {
       `^rnn: corpus folder has no text files: ${run}; left out of it: ${run}/best\\.json \\(an rnn model\\), ${run}/latest\\.json \\(an rnn model\\)$`));
   }, 30_000);
 
-  it('a lock file that an ended rnn left in a corpus folder (an interrupted prepare\'s) is left out of the corpus, not read as text', async () => {
+  it('a lock file that an ended rnn left in a corpus folder is left out of the corpus, not read as text; an interrupted prepare\'s own folder is named as such', async () => {
     const folder = scratch.folder();
     const lock = `{"pid":999999999,"host":"${hostname()}","startedAt":"2026-12-04T20:00:00.000Z"}\n`;
     mkdirSync(join(folder, 'data'));
     writeFileSync(join(folder, 'data', 'meta.json.lock'), lock);
     expectOneLineError(await rnnIn(folder, ['train', 'data', '--max-steps', '1', '--batch', '1', '--seq-len', '4', '--out', 'run']),
-      new RegExp(`^rnn: corpus folder has no text files: ${folder}/data; left out of it: ${folder}/data/meta\\.json\\.lock \\(an rnn lock file\\)$`));
+      new RegExp(`^rnn: data is a prepared folder left unfinished \\(rnn prepare, pid 999999999 on ${hostname()}, since 2026-12-04T20:00:00\\.000Z, ` +
+        'ended before it wrote meta\\.json, leaving data/meta\\.json\\.lock\\): run rnn prepare again with --out data, which takes the lock over$'));
     mkdirSync(join(folder, 'notes', 'old'), { recursive: true });
     writeFileSync(join(folder, 'notes', 'a.txt'), speeches(3000));
     writeFileSync(join(folder, 'notes', 'old', 'latest.json.lock'), lock);

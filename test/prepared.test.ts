@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, truncateSync, watch, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { preparedLockPath, readPreparedData, writePreparedFolder, type PrepareFolderOptions } from '../src/checkpoint/prepared.js';
 import { loadModel } from '../src/api/index.js';
@@ -15,7 +15,7 @@ import { takeLock } from '../src/train/lock.js';
 import { prepare } from '../src/train/prepare.js';
 import { train } from '../src/train/trainer.js';
 import type { TrainOptions } from '../src/train/options.js';
-import { expectOneLineError, ROOT, rnnIn } from './helpers/cli.js';
+import { expectOneLineError, finish, ROOT, rnnIn, startRnn } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
 import { speeches } from './helpers/speeches.js';
 import { trainUntilStep } from './helpers/train.js';
@@ -269,6 +269,45 @@ describe('rnn prepare', () => {
     prepare({ out }, [folder], { onWarning: (warning) => warnings.push(warning.message) });
     expect(warnings).toEqual([`took over ${preparedLockPath(out)}, left by pid ${gone}, which is no longer running`]);
     expect(readdirSync(out).sort()).toEqual(['meta.json', 'train.bin', 'val.bin']);
+  });
+
+  it('a prepare killed by Ctrl-C leaves its lock, which rnn train names, saying to prepare again, and the next prepare takes over', async () => {
+    const out = freshDir();
+    mkdirSync(out);
+    const lock = preparedLockPath(out);
+    // text enough that the tokenizing outlasts the signal's way to the child
+    const text = join(dir, 'long.txt');
+    writeFileSync(text, speeches(Infinity).repeat(2));
+    const child = startRnn(dir, ['prepare', text, '--level', 'word', '--out', out]);
+    const watcher = watch(out, (_, name) => {
+      // the lock is taken once the corpus has been read, as the tokenizing begins
+      if (name === basename(lock) && existsSync(lock)) child.kill('SIGINT');
+    });
+    const ended = await finish(child).finally(() => watcher.close());
+    expect([ended.code, child.signalCode]).toEqual([null, 'SIGINT']);
+    expect(existsSync(lock)).toBe(true);
+    expectOneLineError(await rnnIn(dir, ['train', out]), new RegExp(`^rnn: ${out} is a prepared folder left unfinished \\(rnn prepare, ` +
+      `pid ${child.pid} on ${hostname()}, since [^,]+, ended before it wrote meta\\.json, leaving ${lock}\\): ` +
+      `run rnn prepare again with --out ${out}, which takes the lock over$`));
+    expectOneLineError(await rnnIn(dir, ['prepare', out, '--out', join(dir, 'elsewhere')]),
+      new RegExp(`^rnn: ${out} is a prepared folder left unfinished \\(.*\\): run rnn prepare again with --out ${out}, which takes the lock over$`));
+    expectOneLineError(await rnnIn(dir, ['eval', 'perplexity', out, '--checkpoint', join(dir, 'missing.json')]),
+      new RegExp(`^rnn: ${out} is a prepared folder left unfinished \\(.*\\): run rnn prepare again with --out ${out}, which takes the lock over$`));
+    const again = await rnnIn(dir, ['prepare', join(folder, 'a.txt'), '--out', out]);
+    expect([again.status, again.stderr]).toEqual([0, `rnn: warning: took over ${lock}, left by pid ${child.pid}, which is no longer running\n`]);
+    expect(readdirSync(out).sort()).toEqual(['meta.json', 'train.bin', 'val.bin']);
+  });
+
+  it('rnn train names a prepare still writing the folder, and its lock', async () => {
+    const out = freshDir();
+    mkdirSync(out);
+    const held = takeLock(preparedLockPath(out), out, 'rnn prepare');
+    try {
+      expectOneLineError(await rnnIn(dir, ['train', out]), new RegExp(`^rnn: ${out} is a prepared folder being written \\(rnn prepare, ` +
+        `pid ${process.pid} on ${hostname()}, since [^,]+, which holds ${preparedLockPath(out)}\\): wait for it to end, then use it$`));
+    } finally {
+      held.release();
+    }
   });
 
   it('removes the owner file a prepare killed as it placed its lock left beside the lock, and only a dead one\'s', () => {

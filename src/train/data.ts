@@ -6,7 +6,7 @@ import {
   type PreparedFolder, checkPreparedLevel, checkpointPreparedData, readCheckpointCorpus, refuseModelFiles, refuseStdinCorpus,
   type SkippedFile, skipRunFiles,
 } from '../checkpoint/corpus.js';
-import { isPreparedFolder, readPreparedData, readPreparedMeta } from '../checkpoint/prepared.js';
+import { PREPARED_FILES, isPreparedFolder, preparedLockPath, readPreparedData, readPreparedMeta } from '../checkpoint/prepared.js';
 import { TEXT_SETTING_NAMES, type TrainSettings } from '../checkpoint/settings.js';
 import { refuseClashes } from './options.js';
 import { CorpusError, type PreparedData, fingerprintMatches } from '../text/corpus.js';
@@ -14,7 +14,7 @@ import { type CorpusSkip, STDIN_PATH, absoluteCorpusPath, fileName } from '../te
 import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
 import { type TextLevel, tokenCount } from '../text/vocab.js';
 import { type BaseModel, fineTunePreparedData, loadFineTuneData } from './finetune.js';
-import { isLockFile, lockPath } from './lock.js';
+import { isLockFile, lockHolder, lockPath } from './lock.js';
 import { outputPaths } from './output.js';
 
 /** The package root: the first folder above this module with a package.json (src/ and dist/src/ alike). */
@@ -100,8 +100,26 @@ function loadResumedData(paths: readonly string[], ckpt: Checkpoint, source: str
   return read.data;
 }
 
+/**
+ * Refuses a folder that `rnn prepare` is writing, or left unfinished (killed before its
+ * meta.json, its lock left): read as a corpus folder it would hold no text. The line names the
+ * lock and what to do: wait for the prepare, or run it again (it takes a lock left over).
+ */
+export function refuseUnfinishedPrepared(path: string): void {
+  if (path === STDIN_PATH || isPreparedFolder(path)) return;
+  const lock = preparedLockPath(path);
+  const holder = lockHolder(lock, 'rnn prepare');
+  if (holder === null) return;
+  if (!holder.gone) {
+    throw new CorpusError(`${path} is a prepared folder being written (${holder.who}, which holds ${lock}): wait for it to end, then use it`);
+  }
+  throw new CorpusError((name) => `${path} is a prepared folder left unfinished (${holder.who}, ended before it wrote ` +
+    `${PREPARED_FILES.meta}, leaving ${lock}): run rnn prepare again with ${name('out')} ${path}, which takes the lock over`);
+}
+
 /** The prepared folder among the corpus paths, its meta.json read, or null; a prepared folder is trained on alone. */
 export function preparedFolderOf(paths: readonly string[]): PreparedFolder | null {
+  paths.forEach(refuseUnfinishedPrepared);
   const prepared = paths.filter((path) => path !== STDIN_PATH && isPreparedFolder(path));
   if (prepared.length === 0) return null;
   if (paths.length > 1) {

@@ -1,4 +1,4 @@
-import { closeSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname } from 'node:path';
 import { TEMP_SUFFIX, processIsRunning, removeAbandonedTemps } from '../checkpoint/files.js';
@@ -108,6 +108,17 @@ export function takeLock(path: string, out: string, holder: string, setting: 'ou
   };
   process.on('exit', release);
   return { path, notice, release };
+}
+
+/**
+ * Who holds the lock file at `path`, in words (`rnn prepare, pid 4242 on host, since …`), and
+ * whether that process has ended (a signal killed it, leaving the lock): null where no lock is.
+ */
+export function lockHolder(path: string, holder: string): { who: string; gone: boolean } | null {
+  if (!existsSync(path)) return null;
+  const owner = readOwner(path);
+  if (owner === null) return { who: `${holder}, its lock unreadable`, gone: true };
+  return { who: `${holder}, pid ${owner.pid} on ${owner.host}, since ${owner.startedAt}`, gone: ownerIsGone(owner) };
 }
 
 /** Whether the file at `path` is a lock of rnn's (`FILE.lock`, its owner in it), of a live process or one that ended. */

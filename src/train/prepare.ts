@@ -11,7 +11,7 @@ import { InputError, SettingError, parseSettingTable } from '../input/settings.j
 import { CorpusError } from '../text/corpus.js';
 import { absoluteCorpusPath } from '../text/corpus-files.js';
 import { vocabShortfallWarning } from '../text/word-vocab.js';
-import { defaultCorpus, vocabularyOptions } from './data.js';
+import { defaultCorpus, refuseUnfinishedPrepared, vocabularyOptions } from './data.js';
 import { isLockFile, takeLock } from './lock.js';
 import { freshSettings } from './options.js';
 
@@ -57,6 +57,7 @@ export function prepare(options: PrepareSettings, corpusPaths: readonly string[]
     throw new SettingError('out', out, (name) => `${name('out')}: ${out} holds a ${PREPARED_FILES.meta}, ${PREPARED_FILES.train} or ` +
       `${PREPARED_FILES.val} that no rnn prepare wrote, which this would replace; choose another ${name('out')}`);
   }
+  corpusPaths.forEach(refuseUnfinishedPrepared);
   const prepared = corpusPaths[paths.findIndex(isPreparedFolder)];
   if (prepared !== undefined) {
     throw new CorpusError(`${prepared} is a prepared folder, token files and not text: prepare the text it was made from, ` +

@@ -15,6 +15,7 @@ import { RUN_FOLDER_FILES } from '../../checkpoint/find.js';
 import { CorpusError } from '../../text/corpus.js';
 import { refuseModelFiles } from '../../checkpoint/corpus.js';
 import { readTextFile } from '../../text/utf8.js';
+import { refuseUnfinishedPrepared } from '../../train/data.js';
 import { formatProbability } from '../../text/probability.js';
 import { TOKEN_UNITS, type TextLevel, grouped } from '../../text/vocab.js';
 import { unknownSummaryWarning, warn, warnUnknownTokens } from '../errors.js';
@@ -80,6 +81,7 @@ export function register(program: Command): void {
 /** The text of a file to score; a folder that is not a prepared one is refused saying what a folder to score is. */
 function readScoredFile(path: string): string {
   if (isFolder(path)) {
+    refuseUnfinishedPrepared(path);
     throw new CorpusError(`cannot read ${path}: it is a folder, and not a prepared one (rnn prepare); give a text file or a prepared folder`);
   }
   return readTextFile(path);
