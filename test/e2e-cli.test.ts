@@ -274,6 +274,14 @@ describe('with two trained runs', () => {
     });
   });
 
+  describe('a flag given twice', () => {
+    it('takes its last value, so that a flag after an alias\'s overrides it', async () => {
+      const run = await rnn('sample', '--checkpoint', at('runs', 'with-val', 'latest.json'), '--len', '5', '--seed', '3', '--len', '9');
+      expect([run.status, run.stderr]).toEqual([0, '']);
+      expect([...run.stdout]).toHaveLength(9);
+    });
+  });
+
   describe('rnn sample on a terminal', () => {
     it('names the seed it drew, which draws the same sample again; nothing where --seed is given, or off a terminal', async () => {
       const checkpoint = at('runs', 'with-val', 'latest.json');
