@@ -333,6 +333,29 @@ describe('nothing saved is lost', () => {
       expect(readFileSync(path, 'utf8')).toContain('"command":["rnn","import","again"]');
     }
   });
+
+  it('an import replaces an earlier import or export or an empty file alone: a text, a prepared folder\'s meta.json or any other file is left as it was, --force or not', () => {
+    const dir = scratch.folder();
+    const others = {
+      'corpus.txt': 'The people of this country.\n',
+      'meta.json': '{"format":"rnn-prepared/1"}\n',
+      'settings.json': '{"lr":0.003}\n',
+    };
+    for (const [name, content] of Object.entries(others)) {
+      const path = join(dir, name);
+      writeFileSync(path, content);
+      for (const force of [true, false]) {
+        expect(flagMessage(() => importState(EVAL_GRU, path, ['rnn', 'import'], force))).toBe(
+          `--out ${path} exists and is not an earlier import or export (a checkpoint rnn import wrote, or rnn-state/1 JSON), ` +
+            'so an import would lose it: choose another file for the import, or remove it first');
+      }
+      expect(readFileSync(path, 'utf8')).toBe(content);
+    }
+    const empty = join(dir, 'empty.json');
+    writeFileSync(empty, '');
+    importState(EVAL_GRU, empty, ['rnn', 'import'], true);
+    expect(readFileSync(empty, 'utf8')).toMatch(/^\{"format":"rnn-checkpoint\/1"/);
+  });
 });
 
 describe('a run whose --out holds checkpoints', () => {

@@ -63,17 +63,27 @@ function refuseReplacingRun(outPath: string, writing: 'export' | 'import'): void
     `${name('out')} ${outPath} is ${what}: an ${writing} would replace it, and its training state with it; choose another file for the ${writing}`);
 }
 
+/** What an export or an import may replace, besides an empty file: what one of them wrote. */
+const REPLACEABLE = {
+  export: `an export (${INTEROP_FORMAT} JSON or a ${SAFETENSORS_EXTENSION} file)`,
+  import: `an earlier import or export (a checkpoint rnn import wrote, or ${INTEROP_FORMAT} JSON)`,
+} as const;
+
 /**
- * Refuses an `--out` that holds something an export would lose: an export replaces an earlier one
- * (rnn-state/1 JSON, `format` first as rnn writes it, or a .safetensors file whose metadata names
- * rnn-state/1) or an empty file alone, never a text, a prepared folder's meta.json or another file.
+ * Refuses an `--out` that holds something `writing` would lose: it replaces what `REPLACEABLE` names for it
+ * (rnn-state/1 JSON, `format` first as rnn writes it; for an export a .safetensors file whose metadata names
+ * rnn-state/1; for an import a checkpoint that refuseReplacingRun let through, which records no training)
+ * or an empty file alone, never a text, a prepared folder's meta.json or another file.
  */
-function refuseReplacingOther(outPath: string): void {
+function refuseReplacingOther(outPath: string, writing: 'export' | 'import'): void {
   const empty = (readFilePart(outPath, 1)?.length ?? 0) === 0; // or none at all
-  if (empty || formatWrittenFirst(outPath) === INTEROP_FORMAT || safetensorsFormatAt(outPath) === INTEROP_FORMAT) return;
+  const format = formatWrittenFirst(outPath);
+  const earlier = format === INTEROP_FORMAT ||
+    (writing === 'export' ? safetensorsFormatAt(outPath) === INTEROP_FORMAT : format === CHECKPOINT_FORMAT);
+  if (empty || earlier) return;
   throw new SettingError('out', outPath, (name) =>
-    `${name('out')} ${outPath} exists and is not an export (${INTEROP_FORMAT} JSON or a ${SAFETENSORS_EXTENSION} file), so an export would lose it: ` +
-      'choose another file for the export, or remove it first');
+    `${name('out')} ${outPath} exists and is not ${REPLACEABLE[writing]}, so an ${writing} would lose it: ` +
+      `choose another file for the ${writing}, or remove it first`);
 }
 
 /**
@@ -86,7 +96,7 @@ export function exportState(checkpointPath: string, outPath: string, asked?: Exp
     throw new SettingError('out', outPath, (name) => `${name('out')} ${outPath} is the checkpoint itself: choose another file for the export`);
   }
   refuseReplacingRun(outPath, 'export');
-  refuseReplacingOther(outPath);
+  refuseReplacingOther(outPath, 'export');
   const model = loadModel(checkpointPath);
   if (format === 'safetensors') {
     const { level, wordRule, documents, spacing } = model.vocab;
@@ -213,8 +223,8 @@ export function importedCheckpoint(state: ModelState, command: string[]): Checkp
 
 /**
  * `rnn import`: an `rnn-state/1` file → a new checkpoint at `outPath`, which may not be named as
- * a `.safetensors` file (read as one by its name); an existing file is replaced only with `overwrite`, and
- * a training run's checkpoint never.
+ * a `.safetensors` file (read as one by its name); an existing file is replaced only with `overwrite`, and only
+ * where it is an earlier import or export (or empty): a training run's checkpoint or another file never.
  */
 export function importState(statePath: string, outPath: string, command: string[], overwrite: boolean): Checkpoint {
   if (isSafetensorsPath(outPath)) {
@@ -230,6 +240,7 @@ export function importState(statePath: string, outPath: string, command: string[
     throw new SettingError('out', outPath, (name) => `${name('out')} ${outPath} is a folder: name the checkpoint file to write, e.g. ${join(outPath, 'model.json')}`);
   }
   refuseReplacingRun(outPath, 'import');
+  refuseReplacingOther(outPath, 'import');
   if (!overwrite && existsSync(outPath)) {
     throw new SettingError('force', overwrite, (name) => `${outPath} already exists: pass ${name('force')} to replace it`);
   }

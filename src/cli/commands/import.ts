@@ -8,7 +8,7 @@ import { addSettingFlags, recordedCommand } from '../flags.js';
 /** `rnn import`'s flags. */
 const IMPORT_FLAGS = {
   out: { schema: z.string().min(1), arg: '<file>', required: true, help: 'checkpoint to write' },
-  force: { schema: z.boolean(), help: 'replace --out if it exists (never a training run\'s checkpoint)' },
+  force: { schema: z.boolean(), help: 'replace --out if it is an earlier import or export (never a training run\'s checkpoint or another file)' },
 } as const satisfies SettingTable;
 
 export function register(program: Command): void {
