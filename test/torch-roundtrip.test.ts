@@ -1,5 +1,6 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../src/checkpoint/load.js';
@@ -8,8 +9,8 @@ import { scoreStream, scoreSummary } from '../src/generate/score.js';
 import { EOS } from '../src/text/vocab.js';
 import { WORD_RULE_VERSION } from '../src/text/words.js';
 import { tokenArrayFor } from '../src/text/tokens.js';
-import { ROOT, rnnIn } from './helpers/cli.js';
-import { scratchFolder } from './helpers/files.js';
+import { ROOT, finish, rnnIn, signalOnce } from './helpers/cli.js';
+import { fileHashes, scratchFolder } from './helpers/files.js';
 import { FRENCH, FRENCH_SPACING } from './helpers/french.js';
 import { speeches } from './helpers/speeches.js';
 
@@ -201,6 +202,32 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
     expect(vocab.spacing).toEqual(FRENCH_SPACING);
     const line = FRENCH.split('\n')[0]!;
     expect(vocab.decode(vocab.encode(line))).toBe(line);
+  }, 300_000);
+
+  it.each(['SIGINT', 'SIGTERM'] as const)('%s while it trains ends it with one line and exit status 128 + the signal, --out as it was', async (stopping) => {
+    const corpus = join(dir, 'stopped.txt'), data = join(dir, `stopped-data-${stopping}`), out = join(dir, `stopped-torch-${stopping}`);
+    writeFileSync(corpus, speeches(3_000));
+    await rnnOk(['prepare', corpus, '--out', data]);
+    // an earlier run's files, which the stopped --force run would have replaced
+    mkdirSync(out);
+    writeFileSync(join(out, 'model.safetensors'), 'an earlier model');
+    writeFileSync(join(out, 'summary.json'), '{"steps": 1}\n');
+    const before = fileHashes(out);
+    // one rank as torchrun starts it, without torchrun: the signal goes to the script alone
+    const port = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const { port: free } = server.address() as { port: number };
+        server.close(() => resolve(free));
+      });
+    });
+    const child = spawn(PYTHON, ['examples/pytorch/train_ddp.py', data, ...SMALL, '--max-steps', '1000000', '--log-every', '1', '--force', '--out', out], {
+      cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, OMP_NUM_THREADS: '1', RANK: '0', LOCAL_RANK: '0', WORLD_SIZE: '1', MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port) },
+    });
+    const ended = await finish(child, signalOnce('\nstep 2/', stopping));
+    const status = { SIGINT: 130, SIGTERM: 143 }[stopping];
+    expect([ended.code, ended.stderr]).toEqual([status, `train_ddp.py: stopped by ${stopping}; nothing was saved, --out is as it was\n`]);
+    expect(fileHashes(out)).toEqual(before);
   }, 300_000);
 
   it('--help says what each flag is for, with its default', async () => {

@@ -24,9 +24,11 @@ Plain PyTorch, numpy and safetensors; gloo on CPUs, nccl on GPUs.
 """
 
 import argparse
+import contextlib
 import json
 import math
 import os
+import signal
 import sys
 import threading
 import time
@@ -420,8 +422,60 @@ def score(model, ids, device):
 def save(model, config, vocab, path):
     tensors = {name: t.detach().to("cpu", torch.float32).contiguous() for name, t in model.state_dict().items()}
     metadata = {"format": INTEROP_FORMAT, "config": json.dumps(config), "vocab": json.dumps(vocab)}
-    save_file(tensors, path + ".tmp", metadata=metadata)
-    os.replace(path + ".tmp", path)
+    save_file(tensors, path, metadata=metadata)
+
+
+# the signals that stop a run, each ending it with exit status 128 + its number, as rnn's do (src/cli/signals.ts)
+STOPPING_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+class Stop:
+    """What a stopping signal does: one line (rank 0's, so a terminal's Ctrl-C, which every rank gets, writes one), no
+    traceback, exit status 128 + the signal's number; --out as it was, or with the run's files whole. Rank 0 writes its
+    files as temporary ones (`writing`, removed by a stop, with the --out folder it made) and puts them in place in `held`,
+    during which a signal waits for them to be in place."""
+
+    def __init__(self):
+        self.writing, self.made, self.holding, self.pending, self.written = [], None, False, None, None
+
+    def __call__(self, signum, frame):
+        if self.holding:
+            self.pending = signum
+        else:
+            self.end(signum)
+
+    @contextlib.contextmanager
+    def held(self):
+        self.holding = True
+        try:
+            yield
+        finally:
+            self.holding = False
+        if self.pending is not None:
+            self.end(self.pending)
+
+    def end(self, signum):
+        for path in self.writing:
+            try:
+                os.remove(path)
+            except OSError:
+                pass
+        if self.made is not None:
+            try:
+                os.rmdir(self.made)
+            except OSError:
+                pass
+        if os.environ.get("RANK", "0") == "0":
+            name = signal.Signals(signum).name
+            kept = (f"its files were written to --out {self.written}" if self.written is not None
+                    else "nothing was saved, --out is as it was")
+            sys.stderr.write(f"train_ddp.py: stopped by {name}; {kept}\n")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(128 + signum)
+
+
+STOP = Stop()
 
 
 def parse_args():
@@ -545,21 +599,32 @@ def train(args, run, model, ddp, optimizer, me, started):
 
 
 def write_results(args, run, model, me, history, val_loss, started):
-    """Rank 0's files: model.safetensors, then --score's losses and summary.json."""
-    os.makedirs(args.out, exist_ok=True)
-    save(model, run.config, run.meta["vocab"], os.path.join(args.out, "model.safetensors"))
+    """Rank 0's files, model.safetensors and summary.json (with --score's losses), each written beside its place and put
+    there once both are whole (Stop)."""
     scores = {}
     for path, ids in run.scored.items():
         scores[path] = score(model, ids, me.device)
         print(f"{path}: loss {scores[path]:.6f}", flush=True)
     summary = {"ranks": me.world, "steps": run.total_steps, "train_losses": history, "val_loss": val_loss, "scores": scores,
                "seconds": time.time() - started}
-    with open(os.path.join(args.out, "summary.json"), "w", encoding="utf-8") as f:
+    if not os.path.isdir(args.out):
+        STOP.made = args.out
+        os.makedirs(args.out)
+    model_path, summary_path = os.path.join(args.out, "model.safetensors"), os.path.join(args.out, "summary.json")
+    STOP.writing = [model_path + ".tmp", summary_path + ".tmp"]
+    save(model, run.config, run.meta["vocab"], model_path + ".tmp")
+    with open(summary_path + ".tmp", "w", encoding="utf-8") as f:
         json.dump(summary, f, indent=1)
-    print(f"wrote {os.path.join(args.out, 'model.safetensors')}", flush=True)
+    with STOP.held():
+        os.replace(model_path + ".tmp", model_path)
+        os.replace(summary_path + ".tmp", summary_path)
+        STOP.writing, STOP.made, STOP.written = [], None, args.out
+    print(f"wrote {model_path}", flush=True)
 
 
 def main():
+    for stopping in STOPPING_SIGNALS:
+        signal.signal(stopping, STOP)
     args = parse_args()
     if args.check is not None:
         run = plan(args, args.check)
