@@ -4,6 +4,8 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../src/checkpoint/load.js';
+import { MAX_CHECKPOINT_CHARS, checkpointChars, largestHidden, mib, parameterCount } from '../src/checkpoint/size.js';
+import type { ModelConfig } from '../src/engine/config.js';
 import { readPreparedData } from '../src/checkpoint/prepared.js';
 import { scoreStream, scoreSummary } from '../src/generate/score.js';
 import { EOS } from '../src/text/vocab.js';
@@ -343,7 +345,38 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
     const used = join(dir, 'bad-used');
     mkdirSync(used, { recursive: true });
     writeFileSync(join(used, 'model.safetensors'), 'an earlier model');
+    // flags beyond what the folder or rnn import takes, and the largest each may be
+    const trainTokens = (JSON.parse(readFileSync(join(data, 'meta.json'), 'utf8')) as { trainTokens: number }).trainTokens;
+    const tooFew = (batch: number, seqLen: number) =>
+      `train.bin holds ${count(trainTokens)} tokens, too few for --batch ${batch} --seq-len ${seqLen}, whose step reads ${count(batch * seqLen + 1)}: `;
+    // as rnn import would refuse the model it writes: its sizes and the largest hidden size that fits, as size.ts reckons them
+    const importShape = { optimizer: 'adam', batch: 32 };
+    const fits = (model: ModelConfig) => checkpointChars(model, importShape) <= MAX_CHECKPOINT_CHARS;
+    const tooLarge = (flag: string, model: ModelConfig): string => {
+      const largest = largestHidden(model, fits);
+      return `${flag}: a ${model.numLayers}-layer gru of hidden size ${model.hiddenSize} (${count(parameterCount(model))} parameters) needs a ` +
+        `checkpoint of about ${mib(checkpointChars(model, importShape))} of JSON in rnn import, more than the ${mib(MAX_CHECKPOINT_CHARS)} ` +
+        'one file can hold; ' + (largest > 0
+        ? `--hidden ${largest} (${count(parameterCount({ ...model, hiddenSize: largest }))} parameters) is the largest that fits`
+        : 'its vocabulary, embedding and layers alone are too large: give a smaller --embed or fewer --layers');
+    };
+    const model: ModelConfig = { cell: 'gru', vocabSize: startVocab, embedDim: 64, hiddenSize: 192, numLayers: 2, dropout: 0 };
+    const flagCases: [string[], string][] = [
+      [[...run, '--init', join(dir, 'bad-start'), '--check', '2'],
+        `--init ${join(dir, 'bad-start')} is a folder: name a .safetensors file (write one with rnn export --format safetensors)`],
+      [[...run, '--init', used, '--check', '2'], `--init ${used} is a folder: name the file, e.g. --init ${join(used, 'model.safetensors')}`],
+      [[...run, '--seq-len', '100000', '--check', '2'], `${tooFew(8, 100_000)}give --seq-len ${Math.floor((trainTokens - 1) / 8)} or less`],
+      [[...run, '--batch', '100000', '--check', '2'],
+        `${tooFew(100_000, 16)}give --batch ${Math.floor((trainTokens - 1) / 16 / 2) * 2} or less`],
+      [[...run, '--seed', '4294967296', '--check', '2'], 'argument --seed: must be an integer from 0 to 4294967295 (got 4294967296) (see --help)'],
+      [[...run, '--seed', '-1', '--check', '2'], 'argument --seed: must be an integer from 0 to 4294967295 (got -1) (see --help)'],
+      [[...run, '--lr-decay', '1.5', '--check', '2'], 'argument --lr-decay: must be a number > 0 and <= 1 (got 1.5) (see --help)'],
+      [[...run, '--lr-decay', '0', '--check', '2'], 'argument --lr-decay: must be a number > 0 and <= 1 (got 0) (see --help)'],
+      [[...run, '--hidden', '5000', '--check', '2'], tooLarge('--hidden 5000', { ...model, hiddenSize: 5000 })],
+      [[...run, '--layers', '1000000000', '--check', '2'], tooLarge('--layers 1000000000', { ...model, numLayers: 1e9 })],
+    ];
     const cases: [string[], string][] = [
+      ...flagCases,
       [[join(dir, 'nothing'), '--out', out, '--check', '2'], `${join(dir, 'nothing', 'meta.json')}: No such file or directory: give a folder made by rnn prepare`],
       [[...run, '--lr', '-1', '--check', '2'], 'argument --lr: must be a number > 0 (got -1) (see --help)'],
       [[...run, '--check', '3'], '--batch 8 must be a multiple of the 3 ranks'],
@@ -371,6 +404,12 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
     ];
     const answers = await Promise.all(cases.map(([args]) => python([script, ...args])));
     answers.forEach((answer, i) => expect([answer.status, answer.output], cases[i]![0].join(' ')).toEqual([2, `train_ddp.py: ${cases[i]![1]}\n`]));
+    // a size beyond float64's integers, which the script counts exactly
+    const huge = await python([script, ...run, '--hidden', '99999999999', '--check', '2']);
+    const largest = largestHidden({ ...model, hiddenSize: 99_999 }, fits);
+    expect([huge.status, huge.output]).toEqual([2, expect.stringMatching(new RegExp('^train_ddp\\.py: --hidden 99999999999: a 2-layer gru of hidden size ' +
+      `99999999999 \\([\\d,]+ parameters\\) needs a checkpoint of about [\\d,]+ MiB of JSON in rnn import, more than the 512 MiB one file can hold; ` +
+      `--hidden ${largest} \\(${count(parameterCount({ ...model, hiddenSize: largest }))} parameters\\) is the largest that fits\n$`))]);
     const good = await python([script, ...run, '--check', '2']);
     expect([good.status, good.output]).toEqual([0, expect.stringMatching(/^2 ranks: [\d,]+ training tokens, 8 rows of \d+, \d+ steps per epoch, \d+ steps; the input is good\n$/)]);
     const forced = await python([script, data, '--out', used, '--batch', '8', '--seq-len', '16', '--force', '--check', '2']);

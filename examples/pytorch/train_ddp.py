@@ -125,6 +125,9 @@ STEPS = bounded(int, lambda n: n >= 0, "an integer >= 0")
 POSITIVE = bounded(float, lambda x: x > 0, "a number > 0")
 LIMIT = bounded(float, lambda x: x >= 0, "a number >= 0 (0: off)")
 DROPOUT = bounded(float, lambda x: 0 <= x < 1, "a number from 0 to below 1")
+DECAY = bounded(float, lambda x: 0 < x <= 1, "a number > 0 and <= 1")
+# rnn's seeds (SEED_MAX, src/input/settings.ts)
+SEED = bounded(int, lambda n: 0 <= n <= 0xFFFFFFFF, "an integer from 0 to 4294967295")
 
 
 LEVELS = ("char", "word")
@@ -233,6 +236,10 @@ def model_config(args, meta):
                   "hidden_size": args.hidden, "num_layers": args.layers}
         return config | reading_rules(meta)
     export = "write one with rnn export --format safetensors"
+    if os.path.isdir(args.init):
+        held = sorted(name for name in os.listdir(args.init) if name.endswith(".safetensors"))
+        name = f"name the file, e.g. --init {os.path.join(args.init, held[0])}" if held else f"name a .safetensors file ({export})"
+        fail(f"--init {args.init} is a folder: {name}")
     try:
         with open(args.init, "rb"):
             pass
@@ -297,6 +304,52 @@ def first_unsound(tensors):
     return None
 
 
+# the longest checkpoint rnn import writes, and the room in it for all but the tensors (src/checkpoint/size.ts)
+MAX_CHECKPOINT_CHARS = 2 ** 29 - 24
+CHECKPOINT_OVERHEAD_CHARS = 16 << 20
+# what the checkpoint of an import holds besides the weights: Adam's two moments, and the state of its default batch
+IMPORT_COPIES, IMPORT_BATCH = 3, 32
+
+
+def parameter_count(config):
+    """The model's parameters, in arithmetic alone (nothing of its size is built)."""
+    V, E, H, L = config["vocab_size"], config["embed_dim"], config["hidden_size"], config["num_layers"]
+    G = {"lstm": 4, "gru": 3, "rnn": 1}[config["cell"]] * H
+    return V * E + G * E + G * H * (2 * L - 1) + G * 2 * L + V * H + V
+
+
+def checkpoint_chars(config):
+    """The most characters of the checkpoint rnn import writes of the model (checkpointChars, src/checkpoint/size.ts): each
+    tensor's float32 bytes as base64, three copies, the carried state, and room for the rest."""
+    V, E, H, L = config["vocab_size"], config["embed_dim"], config["hidden_size"], config["num_layers"]
+    G = {"lstm": 4, "gru": 3, "rnn": 1}[config["cell"]] * H
+    base64 = lambda floats: 4 * -(-4 * floats // 3)
+    sizes = [(V * E, 1), (G * E, 1), (G * H, 2 * L - 1), (G, 2 * L), (V * H, 1), (V, 1)]
+    carried = (2 if config["cell"] == "lstm" else 1) * L * IMPORT_BATCH * H
+    return sum(IMPORT_COPIES * count * base64(size) for size, count in sizes) + base64(carried) + CHECKPOINT_OVERHEAD_CHARS
+
+
+def refuse_unimportable(args, config):
+    """A new model that rnn import would refuse, too large for its checkpoint, ends the run before it is built, naming the
+    architecture flags given and the largest hidden size that fits, as rnn import does."""
+    if checkpoint_chars(config) <= MAX_CHECKPOINT_CHARS:
+        return
+    low, high = 0, config["hidden_size"]
+    while low < high:
+        middle = (low + high + 1) // 2
+        if middle >= 1 and checkpoint_chars(config | {"hidden_size": middle}) <= MAX_CHECKPOINT_CHARS:
+            low = middle
+        else:
+            high = middle - 1
+    flags = " ".join(f"--{flag} {getattr(args, flag)}" for flag in ARCHITECTURE if flag in args.given) or "the default model"
+    mib = lambda chars: f"{-(-chars // (1 << 20)):,} MiB"
+    fit = (f"--hidden {low} ({parameter_count(config | {'hidden_size': low}):,} parameters) is the largest that fits" if low > 0
+           else "its vocabulary, embedding and layers alone are too large: give a smaller --embed or fewer --layers")
+    fail(f"{flags}: a {config['num_layers']}-layer {config['cell']} of hidden size {config['hidden_size']} "
+         f"({parameter_count(config):,} parameters) needs a checkpoint of about {mib(checkpoint_chars(config))} of JSON in rnn import, "
+         f"more than the {mib(MAX_CHECKPOINT_CHARS)} one file can hold; {fit}")
+
+
 def init_weights(path):
     """The --init file's tensors (model_config checked their names and shapes), each weight finite and within
     ±WEIGHT_LIMIT as rnn import reads it: the first that is not ends the run."""
@@ -339,6 +392,8 @@ def plan(args, world):
     meta = read_meta(args.data)
     train, val = tokens(args.data, meta, "train"), tokens(args.data, meta, "val")
     config = model_config(args, meta)
+    if args.init is None:
+        refuse_unimportable(args, config)
     init = None if args.init is None else init_weights(args.init)
     scored = {path: scored_ids(path, meta) for path in args.score}
     if os.path.exists(args.out) and not os.path.isdir(args.out):
@@ -354,7 +409,11 @@ def plan(args, world):
     row_length = (len(train) - 1) // B
     steps_per_epoch = row_length // T
     if steps_per_epoch < 1:
-        fail(f"train.bin holds {len(train)} tokens, too few for --batch {B} --seq-len {T}")
+        most_seq_len, most_batch = (len(train) - 1) // B, (len(train) - 1) // T // world * world
+        fits = ([f"--seq-len {most_seq_len} or less" + (f" (with --batch {B})" if most_batch >= 1 else "")] if most_seq_len >= 1 else []) + \
+               ([f"--batch {most_batch} or less" + (f" (with --seq-len {T})" if most_seq_len >= 1 else "")] if most_batch >= 1 else [])
+        fail(f"train.bin holds {len(train):,} tokens, too few for --batch {B} --seq-len {T}, whose step reads {B * T + 1:,}: "
+             + (" or ".join(f"give {fit}" for fit in fits) if fits else "prepare the folder from more text"))
     # as rnn train: the limits given, the first one reached; none given, one epoch
     limits = [n for n in (args.max_steps, None if args.epochs is None else args.epochs * steps_per_epoch) if n is not None]
     total_steps = min(limits) if limits else steps_per_epoch
@@ -495,14 +554,15 @@ def parse_args():
     p.add_argument("--lr", type=POSITIVE, default=3e-3, help="learning rate (default %(default)s)")
     p.add_argument("--lr-schedule", choices=["cosine", "epoch"], default="cosine",
                    help="cosine: from --lr to 0 over the run; epoch: times --lr-decay each epoch (default %(default)s)")
-    p.add_argument("--lr-decay", type=POSITIVE, default=0.8, help="with --lr-schedule epoch: learning-rate factor per epoch (default %(default)s)")
+    p.add_argument("--lr-decay", type=DECAY, default=0.8,
+                   help="with --lr-schedule epoch: learning-rate factor per epoch, 0 < f <= 1 (default %(default)s)")
     p.add_argument("--clip", type=LIMIT, default=5.0, help="max global L2 norm of the gradient; 0: off (default %(default)s)")
     p.add_argument("--clip-value", type=LIMIT, default=0.0, help="clip each gradient element to ±v; 0: off (default %(default)s)")
     p.add_argument("--epochs", type=COUNT, default=None, help="train until this many epochs (1 when no limit is given)")
     p.add_argument("--max-steps", type=COUNT, default=None, help="train until this many steps")
     p.add_argument("--eval-every", type=STEPS, default=0, help="steps between validations; 0: only at the end (default %(default)s)")
     p.add_argument("--log-every", type=COUNT, default=10, help="a progress line every this many steps (default %(default)s)")
-    p.add_argument("--seed", type=int, default=1337, help="random seed (default %(default)s)")
+    p.add_argument("--seed", type=SEED, default=1337, help="random seed, 0 ... 4294967295 (default %(default)s)")
     p.add_argument("--score", nargs="*", default=[],
                    help="token files (ids as in train.bin) scored at the end, each as rnn eval perplexity scores a text: "
                         "<EOS> (id 0) put before and after the ids unless they start or end with it")
