@@ -368,6 +368,10 @@ describe('bad input', () => {
       writeFileSync(join(at('ddp-resumed'), 'model.safetensors'), '');
       return ['train', '--resume', at('ddp-resumed')];
     }, /^rnn: --resume .*ddp-resumed is a folder without latest\.json, but a model file: a run goes on only from a checkpoint rnn train wrote; --init-from .*ddp-resumed\/model\.safetensors fine-tunes from it$/],
+    ['resuming a train_ddp.py model file (model.safetensors)', () => ['train', '--resume', join(ddpResult(), 'model.safetensors')],
+      /^rnn: --resume .*ddp\/model\.safetensors is a model file, not a checkpoint: a run goes on only from a checkpoint rnn train wrote; --init-from .*ddp\/model\.safetensors fine-tunes from it$/],
+    ['plotting a train_ddp.py model file (model.safetensors)', () => ['plot', join(ddpResult(), 'model.safetensors'), '--out', at('ddp.svg')],
+      /^rnn: .*ddp\/model\.safetensors is a model file, not a checkpoint: .*ddp\/model\.safetensors records no losses to plot: name a checkpoint file or a run folder that `rnn train` wrote$/],
     ['export to a path through a file', () => ['export', ckpt, '--out', join(ckpt, 'x.safetensors')],
       /^rnn: cannot write .*ckpt\.json\/x\.safetensors: .*ckpt\.json is not a folder \(a file is in its way\)$/],
     ['export to an empty path', () => ['export', ckpt, '--out', ''], /^rnn: --out: must not be empty \(got ""\)$/],

@@ -5,6 +5,7 @@ import { CheckpointError } from './errors.js';
 import { importFirst, startsLikeCheckpoint } from './checkpoint.js';
 import { isFolder, isTempFile } from './files.js';
 import { isPreparedFolder } from './prepared.js';
+import { isSafetensorsPath } from './safetensors.js';
 
 /** Where `rnn train` writes checkpoints, and where commands look when no checkpoint is named. */
 export const CHECKPOINT_DIR = 'checkpoints';
@@ -80,10 +81,14 @@ function heldModelFile(reader: ModelPathReader, dir: string, lacks: string): Inp
 /**
  * The checkpoint `path` names where a command reads one file of a run folder (`file`: --resume and
  * `rnn plot` read its latest.json): the path itself where it is no folder, refused as `reader`
- * names it where it names nothing; a folder without `file` refused (heldModelFile).
+ * names it where it names nothing, and a model file (`.safetensors`) refused saying what to do with it,
+ * as in a folder; a folder without `file` refused (heldModelFile).
  */
 export function runFolderFile(path: string, file: string, reader: ModelPathReader): string {
-  if (!isFolder(path)) return existingPath(path, reader);
+  if (!isFolder(path)) {
+    if (!isSafetensorsPath(existingPath(path, reader))) return path;
+    throw refused(reader, path, (name) => `${givenAs(reader, path, name)} is a model file, not a checkpoint: ${reader.modelFile(path, name)}`);
+  }
   const inside = join(path, file);
   if (statSync(inside, { throwIfNoEntry: false })?.isFile()) return inside;
   throw heldModelFile(reader, path, `without ${file}`) ??
