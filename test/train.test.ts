@@ -2,6 +2,7 @@ import { appendFileSync, copyFileSync, mkdirSync, readFileSync, readdirSync, rmS
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { exportState } from '../src/checkpoint/convert.js';
 import { LanguageModel } from '../src/engine/model.js';
 import { userMessage } from '../src/cli/errors.js';
 import { SettingError } from '../src/input/settings.js';
@@ -191,6 +192,23 @@ describe('train', () => {
     expect(warnings).toEqual([
       `left out of the corpus: ${models.map((path) => `${path} (an rnn model)`).join(', ')}, ${second} (the run's output)`,
     ]);
+  });
+
+  it('leaves a train_ddp.py result in a corpus folder (model.safetensors, summary.json) out of the corpus, with a notice', async () => {
+    const folder = join(dir, 'with-ddp');
+    mkdirSync(join(folder, 'torch'), { recursive: true });
+    const text = join(folder, 'text.txt');
+    writeFileSync(text, speeches(3000));
+    const first = join(dir, 'ddp-start');
+    await run({ ...TINY, maxSteps: 1, out: first }, [text]);
+    const model = join(folder, 'torch', 'model.safetensors'), summary = join(folder, 'torch', 'summary.json');
+    exportState(join(first, 'latest.json'), model);
+    writeFileSync(summary, '{\n "ranks": 2,\n "steps": 16,\n "train_losses": [4.17, 4.02]\n}');
+    const warnings: string[] = [];
+    const out = join(dir, 'ddp-run');
+    await train({ ...TINY, maxSteps: 1, out }, [folder], { onWarning: (warning) => warnings.push(warning.message) });
+    expect(loadCheckpoint(join(out, 'latest.json')).corpus!.files.map((f) => f.path)).toEqual([text]);
+    expect(warnings).toEqual([`left out of the corpus: ${model} (an rnn model), ${summary} (train_ddp.py's summary of its run)`]);
   });
 
   it('resumes a run a signal stopped during an evaluation with that evaluation, as the run went on without it: mid-run and at its end', async () => {

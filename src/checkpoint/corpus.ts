@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { SettingNamer } from '../input/settings.js';
 import { CorpusError, type PreparedData, type UnknownTokens, fingerprintMatches, withVocabulary } from '../text/corpus.js';
 import { type CorpusSkip, STDIN_NAME, STDIN_PATH, corpusArguments } from '../text/corpus-files.js';
@@ -11,6 +11,7 @@ import { type Checkpoint, CHECKPOINT_FORMAT, checkpointVocabulary, corpusDocumen
 import { type PreparedMeta, isPreparedFolder, readPreparedData, readPreparedMeta } from './prepared.js';
 import { formatWrittenFirst } from './files.js';
 import { INTEROP_FORMAT } from './interop.js';
+import { safetensorsFormatAt } from './safetensors.js';
 import type { LoadedModel } from './load.js';
 
 /*
@@ -20,14 +21,16 @@ import type { LoadedModel } from './load.js';
 
 /**
  * Leaves out of a corpus folder what rnn wrote: its checkpoints and `rnn-state` models (known
- * by how they begin: `{"format":"rnn-checkpoint/…` or `rnn-state/…`, `format` written first),
- * prepared folders (`rnn prepare`), the lock files `isLock` knows (one an interrupted run or
- * prepare left), and `outputs`, the files or folder a run writes to. Each path left out is added
- * to `skipped` with why.
+ * by how they begin: `{"format":"rnn-checkpoint/…` or `rnn-state/…`, `format` written first, or
+ * a safetensors file whose metadata names `rnn-state/…`), the summary.json that
+ * examples/pytorch/train_ddp.py writes beside its model, prepared folders (`rnn prepare`), the
+ * lock files `isLock` knows (one an interrupted run or prepare left), and `outputs`, the files or
+ * folder a run writes to. Each path left out is added to `skipped` with why.
  */
 export function skipRunFiles(outputs: readonly string[], skipped: SkippedFile[], isLock: (path: string) => boolean): CorpusSkip {
   const left = new Set(outputs.map((path) => resolve(path)));
-  const fileSkip = (path: string): string | null => (isModelFile(path) ? 'an rnn model' : isLock(path) ? 'an rnn lock file' : null);
+  const fileSkip = (path: string): string | null => (isModelFile(path) || isSafetensorsModel(path) ? 'an rnn model'
+    : isDdpSummary(path) ? "train_ddp.py's summary of its run" : isLock(path) ? 'an rnn lock file' : null);
   return (path, isFolder) => {
     const why = left.has(resolve(path)) ? "the run's output" : isFolder ? preparedFolderSkip(path) : fileSkip(path);
     if (why !== null) skipped.push({ path, why });
@@ -60,13 +63,31 @@ export function refuseModelFiles(paths: readonly string[], purpose: string, reme
   if (model !== undefined) throw new CorpusError((name) => `${model} is an rnn model, not ${purpose}: ${remedy(model, name)}`);
 }
 
+/** A format of any version: `rnn-state/` of `rnn-state/1`. */
+function formatKind(format: string): string {
+  return format.slice(0, format.indexOf('/') + 1);
+}
+
 /** The formats of rnn's models, of any version: a checkpoint's and an `rnn-state` model's. */
-const MODEL_FORMATS = [CHECKPOINT_FORMAT, INTEROP_FORMAT].map((format) => format.slice(0, format.indexOf('/') + 1));
+const MODEL_FORMATS = [CHECKPOINT_FORMAT, INTEROP_FORMAT].map((format) => formatKind(format));
 
 /** Whether the file begins as an rnn checkpoint or `rnn-state` model does (an unreadable one is left to the corpus reader). */
 function isModelFile(path: string): boolean {
   const format = formatWrittenFirst(path);
   return format !== null && MODEL_FORMATS.some((kind) => format.startsWith(kind));
+}
+
+/** Whether the file is a safetensors file of an `rnn-state` model (rnn export's, train_ddp.py's), which a folder's walk skips as binary. */
+function isSafetensorsModel(path: string): boolean {
+  return safetensorsFormatAt(path)?.startsWith(formatKind(INTEROP_FORMAT)) === true;
+}
+
+/** What examples/pytorch/train_ddp.py writes to its --out: the model, and beside it its run's losses. */
+const DDP_RESULT = { model: 'model.safetensors', summary: 'summary.json' } as const;
+
+/** Whether the file is the summary.json train_ddp.py wrote: named so, beside its model. */
+function isDdpSummary(path: string): boolean {
+  return basename(path) === DDP_RESULT.summary && isSafetensorsModel(join(dirname(path), DDP_RESULT.model));
 }
 
 /**
