@@ -399,6 +399,9 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
       ...unsound,
       apart(grown), apart(other),
       [run, 'start it with torchrun (torchrun --standalone --nproc_per_node N train_ddp.py ...), or check its input with --check N'],
+      ...[[], ['--force']].map((force): [string[], string] => [[data, '--out', join(dir, 'bad-start'), '--batch', '8', '--seq-len', '16', ...force, '--check', '2'],
+        `--out ${join(dir, 'bad-start')} is the folder of an rnn train run (it holds its latest.json): give another --out, a folder of its own ` +
+        '(--force replaces only what this script wrote)']),
       [[data, '--out', used, '--batch', '8', '--seq-len', '16', '--check', '2'],
         `--out ${used} holds the model.safetensors of an earlier run: give another --out, or --force to replace it`],
     ];

@@ -385,6 +385,10 @@ def scored_ids(path, meta):
     return ids
 
 
+# what rnn train writes to a run's folder: its checkpoints (RUN_FOLDER_FILES, src/checkpoint/find.ts) and its lock (src/train/lock.ts)
+RUN_FILES = ("latest.json", "best.json", "latest.json.lock")
+
+
 def plan(args, world):
     """What the run reads and how long it is, checked before anything starts: bad input ends here, with one line."""
     if args.batch % world != 0:
@@ -403,6 +407,10 @@ def plan(args, world):
         parent = os.path.dirname(parent)
     if not os.access(parent, os.W_OK):
         fail(f"--out {args.out}: {parent} is not writable")
+    held = [name for name in RUN_FILES if os.path.exists(os.path.join(args.out, name))]
+    if held:
+        fail(f"--out {args.out} is the folder of an rnn train run (it holds its {held[0]}): give another --out, a folder of its own "
+             "(--force replaces only what this script wrote)")
     if os.path.exists(os.path.join(args.out, "model.safetensors")) and not args.force:
         fail(f"--out {args.out} holds the model.safetensors of an earlier run: give another --out, or --force to replace it")
     B, T = args.batch, args.seq_len
