@@ -321,6 +321,22 @@ describe('loadCheckpoint errors', () => {
     expect(() => resolveCheckpointPath(dir)).toThrow(`but a model file: its checkpoint is there already: name ${imported}`);
   });
 
+  it('says a checkpoint rnn import wrote beside a model file that a later run has replaced is older, and to import again', () => {
+    const weights = toSafetensors({ config: LSTM, vocab: VOCAB, level: 'char', wordRule: WORD_RULE_VERSION, documents: WHOLE_TEXTS, params: randomFloats(paramLayout(LSTM).total, 5, true) });
+    const folder = join(dir, 'retrained');
+    mkdirSync(folder);
+    const named = join(folder, 'model.safetensors'), imported = join(folder, 'model.checkpoint.json');
+    writeFileSync(imported, JSON.stringify({ format: 'rnn-checkpoint/1' }));
+    writeFileSync(named, weights);
+    // the model a second train_ddp.py run wrote after the import of the first
+    utimesSync(imported, new Date(2026, 0, 1), new Date(2026, 0, 1));
+    utimesSync(named, new Date(2026, 0, 2), new Date(2026, 0, 2));
+    const again = `its checkpoint ${imported} is older than it (an import of an earlier model): convert it again with ` +
+      `\`rnn import ${named} --out ${imported} --force\``;
+    expect(errorOf(() => loadCheckpoint(named))).toBe(`${named} is a safetensors file, not a checkpoint: ${again} first`);
+    expect(() => resolveCheckpointPath(folder, undefined, CHECKPOINT_FLAG)).toThrow(`but a model file: ${again}, then give checkpoint ${imported}`);
+  });
+
   it('names a tensor with the wrong shape', () => {
     const { path, message } = loadEdited((json) => {
       json.weights.tensors['rnn.weight_hh_l0']!.shape = [64, 15];

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { OPTIMIZER_KINDS } from '../engine/optim.js';
@@ -193,12 +194,21 @@ export function startsLikeCheckpoint(path: string): boolean {
 
 /**
  * What to do with the model file at `path` for a command that reads checkpoints, and then with the checkpoint (`then`;
- * none: name it): convert it with `importCommand`, or, where that checkpoint is there already, only name it.
+ * none: name it): convert it with `importCommand`, or, where that checkpoint is there already, only name it; where it is
+ * older than the file (an import of the model a run wrote there before), convert it again, replacing it.
  */
 export function importFirst(path: string, then?: (checkpoint: string) => string): string {
   const checkpoint = importedCheckpointPath(path);
-  if (startsLikeCheckpoint(checkpoint)) return `its checkpoint is there already: ${then?.(checkpoint) ?? `name ${checkpoint}`}`;
-  return `convert it with \`${importCommand(path)}\`${then === undefined ? ' first' : `, then ${then(checkpoint)}`}`;
+  const after = then === undefined ? ' first' : `, then ${then(checkpoint)}`;
+  if (!startsLikeCheckpoint(checkpoint)) return `convert it with \`${importCommand(path)}\`${after}`;
+  if (modifiedMs(checkpoint) >= modifiedMs(path)) return `its checkpoint is there already: ${then?.(checkpoint) ?? `name ${checkpoint}`}`;
+  return `its checkpoint ${checkpoint} is older than it (an import of an earlier model): convert it again with ` +
+    `\`${importCommand(path)} --force\`${after}`;
+}
+
+/** When the file at `path` was last written (0 where it cannot be read). */
+function modifiedMs(path: string): number {
+  return statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0;
 }
 
 /** Validates a parsed JSON value as a checkpoint; messages name `source` and the field. */
