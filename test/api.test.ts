@@ -127,7 +127,11 @@ describe('loadModel', () => {
     const scored = await model.score(text);
     expect(scored.tokens.map((t) => t.text).join('')).toBe(text);
     expect(scored.tokens.filter((t) => t.token === '<UNK>').map((t) => t.text)).toEqual(['é', '😀', '☃']);
-    expect((await model.activations(text, 0)).tokens.join('')).toBe(text);
+    const units = await model.activations(text, 0);
+    expect(units.tokens.join('')).toBe(text);
+    // each named as the score names it: the tokens the model lacks as <UNK>
+    expect(units.names).toEqual(scored.tokens.slice(0, -1).map((t) => t.token));
+    expect(units.names.filter((name) => name === '<UNK>')).toHaveLength(3);
   });
 
   it('bad options: a RangeError that names the option as the library spells it', async () => {

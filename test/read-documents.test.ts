@@ -92,7 +92,11 @@ describe('a scored text is the training stream of its documents', () => {
     expect(ends.map((t) => t.text)).toEqual(['\n\n  \n', '\n', '']);
     for (const end of ends) expect(end.top).toHaveLength(2);
     expect(tokens.map((t) => t.text).join('')).toBe(text);
-    expect(model.activationsSync(text, 0).tokens.join('')).toBe(text);
+    const units = model.activationsSync(text, 0);
+    expect(units.tokens.join('')).toBe(text);
+    // a unit's tokens named as the scored ones are, each <EOS> between documents by name
+    expect(units.names).toEqual(tokens.slice(0, -1).map((t) => t.token));
+    expect(units.names.filter((name) => name === EOS_TOKEN)).toHaveLength(2);
     // at the word level white space is the detokeniser's: an <EOS> writes the line breaks between its documents
     const words = modelOf('word', 'blank').scoreSync('the war\nis over .\n\n\nIt is');
     expect(words.tokens.filter((t) => t.token === EOS_TOKEN).map((t) => t.text)).toEqual(['\n\n\n', '']);

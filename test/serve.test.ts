@@ -372,11 +372,13 @@ describe('the endpoints', () => {
   it('POST /v1/activations: a unit (or the most active ones) after each token, as the library API reads them', async () => {
     const text = "Hello, 'world' again!";
     const one = (await post(api('/v1/activations'), { model: 'gru', text, layer: 1, unit: 17 })).json as {
-      tokens: string[]; layer: number; hiddenSize: number; units: { unit: number; values: number[] }[];
+      tokens: string[]; names: string[]; layer: number; hiddenSize: number; units: { unit: number; values: number[] }[];
     };
     expect(one.tokens.join('')).toBe(text);
     expect(one).toMatchObject({ layer: 1, hiddenSize: 128 });
     const local = loadModel(models.gru).activationsSync(text, 1);
+    expect(one.names).toEqual(local.names);
+    expect(one.names).toHaveLength(one.tokens.length);
     expect(one.units).toEqual([{ unit: 17, values: local.values.map((row) => row[17]) }]);
     const top = (await post(api('/v1/activations'), { model: 'gru', text, top: 3 })).json as typeof one;
     expect(top.units).toHaveLength(3);

@@ -113,6 +113,8 @@ export interface Activations {
   hiddenSize: number;
   /** Each token of the text as written. */
   tokens: string[];
+  /** Each token as the vocabulary names it (`<EOS>`, `<UNK>` by name), as a score's `token`: a label for `tokens[t]`. */
+  names: string[];
   /** values[t][j]: hidden unit j of the layer after reading token t (h, not an LSTM's cell). */
   values: Float32Array[];
 }
@@ -454,7 +456,8 @@ export class Model {
     checkScored(text, this.vocab);
     const { ids, unknown, separators } = typeof text === 'string' ? this.vocab.tokenize(text) : text;
     checkedOption('layer', integerFrom(0, this.config.numLayers - 1).schema, layer);
-    return hiddenStates(stepper, ids, layer, this.vocab.tokenTexts(ids, { unknownTexts: unknown, eosTexts: separators }), options.signal);
+    const texts = this.vocab.tokenTexts(ids, { unknownTexts: unknown, eosTexts: separators });
+    return hiddenStates(stepper, ids, layer, texts, this.vocab.tokens, options.signal);
   }
 
   /** A stepper on `workers` threads (default 1); one thread: a kept Stepper. */
@@ -541,22 +544,25 @@ function* textScore(predictions: Work<Score>, tokens: TokenScore[]): Work<TextSc
   };
 }
 
-/** Each hidden unit of `layer` after each of `ids`, read from `<EOS>`: a piece of work a token. */
-function* hiddenStates(stepper: Stepper, ids: Int32Array, layer: number, texts: string[], signal?: StopSignal): Work<Activations> {
+/** Each hidden unit of `layer` after each of `ids` (written as `texts`, named by `vocab`), read from `<EOS>`: a piece of work a token. */
+function* hiddenStates(
+  stepper: Stepper, ids: Int32Array, layer: number, texts: string[], vocab: readonly string[], signal?: StopSignal,
+): Work<Activations> {
   const H = stepper.model.config.hiddenSize;
   stepper.reset();
   stepper.advance(EOS);
   const state = stepper.model.layers[layer]!.h;
-  const tokens: string[] = [], values: Float32Array[] = [];
+  const tokens: string[] = [], names: string[] = [], values: Float32Array[] = [];
   for (let t = 0; t < ids.length; t++) {
     yield;
     checkStopped(signal);
     const id = ids[t]!;
     stepper.advance(id);
     tokens.push(texts[t]!);
+    names.push(vocab[id]!);
     values.push(state.slice(0, H));
   }
-  return { layer, hiddenSize: H, tokens, values };
+  return { layer, hiddenSize: H, tokens, names, values };
 }
 
 /** Fills `best` with the ids of the largest logits, largest first (ties: the lower id); returns how many. */

@@ -121,6 +121,7 @@ export interface CompleteDone {
 /** The end of an activations job: each chosen unit's value after each token. */
 export interface ActivationsDone {
   tokens: string[];
+  names: string[];
   layer: number;
   hiddenSize: number;
   units: { unit: number; values: number[] }[];

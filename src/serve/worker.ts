@@ -180,9 +180,9 @@ function checkedText(model: Model, request: JobOf<'score' | 'activations'>): Tok
 
 /** The asked unit, or the `top` units whose value varies most over the text (checkedText). */
 function activations(model: Model, request: JobOf<'activations'>, signal: StopSignal): ActivationsDone {
-  const { tokens, values, hiddenSize: H, layer } = model.activationsSync(checkedText(model, request), request.layer, { signal });
+  const { tokens, names, values, hiddenSize: H, layer } = model.activationsSync(checkedText(model, request), request.layer, { signal });
   const units = request.unit !== null ? [request.unit] : mostVaried(values, H, request.top);
-  return { tokens, layer, hiddenSize: H, units: units.map((unit) => ({ unit, values: values.map((row) => row[unit]!) })) };
+  return { tokens, names, layer, hiddenSize: H, units: units.map((unit) => ({ unit, values: values.map((row) => row[unit]!) })) };
 }
 
 /** The `top` of H units whose values (`values[t][j]`: unit j after token t) vary most: largest variance first, ties the lower unit. */
