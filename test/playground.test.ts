@@ -295,7 +295,7 @@ it('marks each <EOS> that writes no text (between two sentences of a word-level 
     expect(await at.locator('#scored').textContent()).toBe(text);
     await at.hover('#scored span:nth-child(8)');
     await expect.poll(() => at.locator('#tip').isVisible()).toBe(true);
-    expect(await at.locator('#tip .head').textContent()).toMatch(/^"<EOS>" {2}p = /);
+    expect(await at.locator('#tip .head').textContent()).toMatch(/^<EOS> {2}p = /);
 
     // the unit's view reads the <EOS> between the sentences too, and marks it the same way
     await at.click('#most-active');
@@ -313,7 +313,11 @@ it('marks each <EOS> that writes no text (between two sentences of a word-level 
   }
 });
 
-it('shows each <EOS> a sample draws as the tag a scored <EOS> shows, before the line break it writes, and copies the text alone', async () => {
+/**
+ * `use` run on a page of a server of makeEosModel's model alone (characters a to d, each line a
+ * document, <EOS> often drawn), 1280 wide; the page and the server closed after.
+ */
+async function onEosModelPage(use: (at: Page, path: string) => Promise<void>): Promise<void> {
   const path = makeEosModel(scratch.dir);
   const eos = await serve(scratch.dir, ['--checkpoint', `eos=${path}`]);
   const at = await context.newPage();
@@ -321,56 +325,88 @@ it('shows each <EOS> a sample draws as the tag a scored <EOS> shows, before the 
     await at.setViewportSize({ width: 1280, height: 800 });
     await at.goto(eos.url);
     await at.waitForFunction(() => document.querySelectorAll('#model option').length === 1);
-    await at.fill('#prime', 'ab');
-    await at.fill('#len', '60');
-    await at.fill('#seed', '5');
-    await at.click('#generate');
-    expect(await sampleOutcome(at)).toMatch(/^60 tokens in /);
-    const pieces = await collect(loadModel(path).generatePieces({ prime: 'ab', len: 60, seed: 5, temperature: 0.8, topP: 0.95 }));
-    const text = pieces.map((p) => p.text).join('');
-    expect(pieces.filter((p) => p.eos).length).toBeGreaterThan(5);
-
-    // the box, node by node: each drawn <EOS> a tag of no text before its line break
-    const shown = await at.$eval('#sample .drawn', (drawn) => [...drawn.childNodes]
-      .map((n) => (n instanceof HTMLElement ? `[${n.className}]` : n.textContent)).join(''));
-    expect(shown).toBe(pieces.map((p) => (p.eos ? `[end]${p.text}` : p.text)).join(''));
-    // drawn as a scored <EOS>'s tag: the closing one of a scored text
-    await at.fill('#score-text', 'abc');
-    await at.click('#score');
-    await at.waitForFunction(() => document.querySelector('#scored .end') !== null);
-    const look = (selector: string) => at.$eval(selector, (e) => {
-      const { content, font, border, padding, width } = getComputedStyle(e, '::before');
-      return { content, font, border, padding, width, shown: e.getBoundingClientRect().width };
-    });
-    const tag = await look('#sample .end');
-    expect(tag).toEqual(await look('#scored .end'));
-    expect(tag.content).toBe('"EOS"');
-    expect(tag.shown).toBeGreaterThanOrEqual(8);
-
-    // the tag is no part of the text: Use the sample takes the prime and the sample, and a selection of the box
-    // copies what it would without the tags
-    await at.click('#use-sample');
-    expect(await at.inputValue('#score-text')).toBe(`ab${text}`);
-    expect((await contrastFaults(at)).faults).toEqual([]);
-    const copied = await at.evaluate(() => {
-      const copy = () => {
-        const range = document.createRange();
-        range.selectNodeContents(document.getElementById('sample')!);
-        getSelection()!.removeAllRanges();
-        getSelection()!.addRange(range);
-        return getSelection()!.toString();
-      };
-      const withTags = copy();
-      for (const tag of document.querySelectorAll('#sample .end')) tag.remove();
-      return { withTags, without: copy() };
-    });
-    expect(copied.withTags).toBe(copied.without);
-    expect(copied.withTags).toMatch(/^ab[abcd\n]+$/);
+    await use(at, path);
   } finally {
     await at.close();
     await eos.stop();
   }
-});
+}
+
+it('shows each <EOS> a sample draws as the tag a scored <EOS> shows, before the line break it writes, and copies the text alone', () => onEosModelPage(async (at, path) => {
+  await at.fill('#prime', 'ab');
+  await at.fill('#len', '60');
+  await at.fill('#seed', '5');
+  await at.click('#generate');
+  expect(await sampleOutcome(at)).toMatch(/^60 tokens in /);
+  const pieces = await collect(loadModel(path).generatePieces({ prime: 'ab', len: 60, seed: 5, temperature: 0.8, topP: 0.95 }));
+  const text = pieces.map((p) => p.text).join('');
+  expect(pieces.filter((p) => p.eos).length).toBeGreaterThan(5);
+
+  // the box, node by node: each drawn <EOS> a tag of no text before its line break
+  const shown = await at.$eval('#sample .drawn', (drawn) => [...drawn.childNodes]
+    .map((n) => (n instanceof HTMLElement ? `[${n.className}]` : n.textContent)).join(''));
+  expect(shown).toBe(pieces.map((p) => (p.eos ? `[end]${p.text}` : p.text)).join(''));
+  // drawn as a scored <EOS>'s tag: the closing one of a scored text
+  await at.fill('#score-text', 'abc');
+  await at.click('#score');
+  await at.waitForFunction(() => document.querySelector('#scored .end') !== null);
+  const look = (selector: string) => at.$eval(selector, (e) => {
+    const { content, font, border, padding, width } = getComputedStyle(e, '::before');
+    return { content, font, border, padding, width, shown: e.getBoundingClientRect().width };
+  });
+  const tag = await look('#sample .end');
+  expect(tag).toEqual(await look('#scored .end'));
+  expect(tag.content).toBe('"EOS"');
+  expect(tag.shown).toBeGreaterThanOrEqual(8);
+
+  // the tag is no part of the text: Use the sample takes the prime and the sample, and a selection of the box
+  // copies what it would without the tags
+  await at.click('#use-sample');
+  expect(await at.inputValue('#score-text')).toBe(`ab${text}`);
+  expect((await contrastFaults(at)).faults).toEqual([]);
+  const copied = await at.evaluate(() => {
+    const copy = () => {
+      const range = document.createRange();
+      range.selectNodeContents(document.getElementById('sample')!);
+      getSelection()!.removeAllRanges();
+      getSelection()!.addRange(range);
+      return getSelection()!.toString();
+    };
+    const withTags = copy();
+    for (const tag of document.querySelectorAll('#sample .end')) tag.remove();
+    return { withTags, without: copy() };
+  });
+  expect(copied.withTags).toBe(copied.without);
+  expect(copied.withTags).toMatch(/^ab[abcd\n]+$/);
+}));
+
+it('names each token alike in the scored text and the unit\'s: every <EOS> a tag, an <UNK> by the text it stands for', () => onEosModelPage(async (at) => {
+  // three lines, three documents: an <EOS> between each two, writing the line break, and the closing one
+  await at.fill('#score-text', 'ab\ncx\nba');
+  await at.click('#score');
+  await at.waitForFunction(() => document.querySelectorAll('#scored > span').length === 9);
+  const tokens = (box: string) => at.$$eval(`${box} > span`, (spans) => spans.map((s) => ({
+    token: (s as HTMLElement).dataset.token, tag: s.classList.contains('end'), mark: getComputedStyle(s, '::before').content,
+  })));
+  const scored = await tokens('#scored');
+  expect(scored.map((t) => t.token)).toEqual(['a', 'b', '<EOS>', 'c', '<UNK>', '<EOS>', 'b', 'a', '<EOS>']);
+  for (const t of scored) expect(t.tag).toBe(t.token === '<EOS>');
+  for (const t of scored.filter((s) => s.tag)) expect(t.mark).toBe('"EOS"');
+  await at.click('#show-unit');
+  await at.waitForFunction(() => document.querySelectorAll('#units > span').length === 8);
+  expect(await tokens('#units')).toEqual(scored.slice(0, -1));
+
+  // each tip names its token as the other view's does
+  const head = async (span: string) => {
+    await at.hover(span);
+    await expect.poll(() => at.locator('#tip').isVisible()).toBe(true);
+    return (await at.locator('#tip .head').textContent())!;
+  };
+  for (const [nth, name] of [[3, '<EOS>'], [5, '"x" (<UNK>)'], [4, '"c"']] as const) {
+    expect(/^(.*) {2}p = /.exec(await head(`#scored > span:nth-child(${nth})`))?.[1]).toBe(name);
+    expect(/^unit \d+ after (.*): -?[\d.]+$/.exec(await head(`#units > span:nth-child(${nth})`))?.[1]).toBe(name);
+  }
+}));
 
 it('is usable from the keyboard alone: Enter submits, the focus shows, every control is named, the scored text is one tab stop', () => onFreshPage(async (at) => {
   const unnamed = await at.$$eval('input, select, textarea, button', (controls) => controls
@@ -432,7 +468,7 @@ it('is usable from the keyboard alone: Enter submits, the focus shows, every con
   expect(await at.evaluate(() => document.activeElement!.textContent)).toBe('e');
   await expect.poll(() => at.locator('#tip .head').textContent()).toMatch(/^"e" {2}p = /);
   await at.keyboard.press('End');
-  await expect.poll(() => at.locator('#tip .head').textContent()).toMatch(/^"<EOS>" {2}p = /);
+  await expect.poll(() => at.locator('#tip .head').textContent()).toMatch(/^<EOS> {2}p = /);
   const onClosingEos = () => at.evaluate(() => document.activeElement === document.querySelector('#scored span:last-child.end'));
   expect(await onClosingEos()).toBe(true);
   await at.keyboard.press('ArrowLeft');

@@ -270,21 +270,29 @@ function paintActivation(span, v) {
 const ZERO_WIDTH = /^[\p{Cf}\p{Mn}\p{Me}]+$/u;
 
 /**
- * A token's text as shown: a line break shows a faint ↵ before it. A token that writes no text
- * is an <EOS> (the closing one, or one between two sentences at the word level): it shows a mark
- * of its own, which playground.css draws and the text does not hold.
+ * A token as the scored text and the unit's show it, named `token` (as the vocabulary names it: a
+ * score's `token`, an activation's `names`) and writing `text`: an <EOS> (the closing one, which
+ * writes no text, or one between two documents, before what parts them) shows a mark of its own,
+ * which playground.css draws and the text does not hold.
  */
-function tokenSpan(text) {
+function tokenSpan(token, text) {
   const span = document.createElement('span');
   span.textContent = text.replace(/\n/g, '↵\n');
+  Object.assign(span.dataset, { token, text });
   if (text.includes('\n')) span.classList.add('newline');
   if (ZERO_WIDTH.test(text)) span.classList.add('zero-width');
-  if (text === '') span.classList.add('end');
+  if (token === '<EOS>') span.classList.add('end');
   return span;
 }
 
-function showable(token) {
-  return JSON.stringify(token).slice(1, -1);
+/**
+ * A token as both views' tips name it: <EOS> and <UNK> by name (an <UNK> after the text it stands
+ * for, where it has one), any other quoted, as JSON escapes it.
+ */
+function tokenName(token, text) {
+  if (token === '<EOS>') return token;
+  if (token === '<UNK>') return text === undefined ? token : `${JSON.stringify(text)} (<UNK>)`;
+  return JSON.stringify(token);
 }
 
 /** A new request of `view` (`score`, `units`): the one it asked before, answered or not, is dropped. */
@@ -309,7 +317,7 @@ async function score() {
   try {
     const answer = await json(await api('/v1/score', { model: model.name, text, top: 5 }, signal));
     const spans = answer.tokens.map((t) => {
-      const span = tokenSpan(t.text);
+      const span = tokenSpan(t.token, t.text);
       paintSurprise(span, -t.logProb);
       span.dataset.tip = JSON.stringify(t);
       span.tabIndex = -1; // its tip opens on focus too: the keyboard's and a tap's way to it
@@ -359,8 +367,7 @@ function showTip(event) {
 function unitTip(span) {
   const head = document.createElement('div');
   head.className = 'head';
-  const token = span.dataset.text === '' ? '<EOS>' : `"${showable(span.dataset.text)}"`;
-  head.textContent = `unit ${$('units').dataset.unit} after ${token}: ${Number(span.dataset.value).toFixed(3)}`;
+  head.textContent = `unit ${$('units').dataset.unit} after ${tokenName(span.dataset.token, span.dataset.text)}: ${Number(span.dataset.value).toFixed(3)}`;
   return [head];
 }
 
@@ -368,12 +375,12 @@ function surpriseTip(span) {
   const t = JSON.parse(span.dataset.tip);
   const head = document.createElement('div');
   head.className = 'head';
-  head.textContent = `"${showable(t.token === '<UNK>' ? t.text : t.token)}"${t.token === '<UNK>' ? ' (<UNK>)' : ''}  p = ${Math.exp(t.logProb).toPrecision(3)}  (−log p ${(-t.logProb).toFixed(2)})`;
+  head.textContent = `${tokenName(t.token, t.text)}  p = ${Math.exp(t.logProb).toPrecision(3)}  (−log p ${(-t.logProb).toFixed(2)})`;
   const table = document.createElement('table');
   for (const alt of t.top) {
     const row = table.insertRow();
     if (alt.token === t.token) row.className = 'hit';
-    row.insertCell().textContent = `"${showable(alt.token)}"`;
+    row.insertCell().textContent = tokenName(alt.token);
     row.insertCell().textContent = Math.exp(alt.logProb).toFixed(3);
   }
   return [head, table];
@@ -440,29 +447,30 @@ async function showUnits(unit) {
         b.textContent = `unit ${u.unit}`;
         b.addEventListener('click', () => {
           $('layer').value = String(body.layer);
-          paintUnit(answer.tokens, u);
+          paintUnit(answer, u);
         });
         return b;
       }));
     } else if (picksOf?.text !== body.text || picksOf?.layer !== body.layer) {
       $('unit-picks').replaceChildren();
     }
-    paintUnit(answer.tokens, answer.units[0]);
+    paintUnit(answer, answer.units[0]);
     status('units-status', '');
   } catch (err) {
     if (!signal.aborted) fail('units', err);
   }
 }
 
-function paintUnit(tokens, { unit, values }) {
+/** `unit`'s `values` after each token of an /v1/activations answer. */
+function paintUnit({ tokens, names }, { unit, values }) {
   $('unit').value = String(unit);
   for (const b of $('unit-picks').children) b.setAttribute('aria-pressed', String(b.textContent === `unit ${unit}`));
   hideTip();
   $('units').dataset.unit = String(unit);
   $('units').replaceChildren(...tokens.map((text, i) => {
-    const span = tokenSpan(text);
+    const span = tokenSpan(names[i], text);
     paintActivation(span, values[i]);
-    Object.assign(span.dataset, { text, value: String(values[i]) });
+    span.dataset.value = String(values[i]);
     span.tabIndex = i === 0 ? 0 : -1; // one tab stop, as the scored text is
     return span;
   }));
