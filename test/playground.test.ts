@@ -408,6 +408,31 @@ it('names each token alike in the scored text and the unit\'s: every <EOS> a tag
   }
 }));
 
+it('draws a line break\'s ↵ and an <EOS>\'s tag in both views, each copied and read as the text alone', () => onEosModelPage(async (at) => {
+  // a blank line and a line break: two <EOS> between documents, writing them, then the closing one
+  const text = 'ab\n\ncx\nba';
+  await at.fill('#score-text', text);
+  await at.click('#score');
+  await at.waitForFunction(() => document.querySelectorAll('#scored > span').length === 9);
+  await at.click('#show-unit');
+  await at.waitForFunction(() => document.querySelectorAll('#units > span').length === 8);
+  for (const box of ['#scored', '#units']) {
+    const shown = await at.$eval(box, (e) => {
+      const range = document.createRange();
+      range.selectNodeContents(e);
+      getSelection()!.removeAllRanges();
+      getSelection()!.addRange(range);
+      const drawn = (selector: string) => [...e.querySelectorAll(selector)].map((m) => getComputedStyle(m, '::before').content);
+      return { copied: getSelection()!.toString(), read: (e as HTMLElement).innerText, breaks: drawn('.newline'), tags: drawn('.end') };
+    });
+    expect(shown.copied).toBe(text);
+    expect(shown.read).toBe(text);
+    // each line break's ↵, each <EOS>'s tag, drawn by the style sheet
+    expect(shown.breaks).toEqual(['"↵"', '"↵"', '"↵"']);
+    expect(shown.tags).toEqual(box === '#scored' ? ['"EOS"', '"EOS"', '"EOS"'] : ['"EOS"', '"EOS"']);
+  }
+}));
+
 it('is usable from the keyboard alone: Enter submits, the focus shows, every control is named, the scored text is one tab stop', () => onFreshPage(async (at) => {
   const unnamed = await at.$$eval('input, select, textarea, button', (controls) => controls
     .filter((c) => ((c as HTMLInputElement).labels?.length ?? 0) === 0 && !c.getAttribute('aria-label') && (c.tagName !== 'BUTTON' || c.textContent!.trim() === ''))

@@ -221,14 +221,14 @@ async function generate() {
  * a space, or nothing). The tag is drawn by playground.css, so the text read or copied is the sample's alone.
  */
 function drawnPiece({ text, eos }) {
-  return eos === true ? [endTag(), text] : [text];
+  return eos === true ? [drawnMark('end'), text] : [text];
 }
 
-/** A mark of an <EOS> that playground.css draws as a small EOS tag: an element of no text. */
-function endTag() {
-  const tag = document.createElement('span');
-  tag.className = 'end';
-  return tag;
+/** A mark that playground.css draws (`end`: an <EOS>'s small EOS tag; `newline`: a line break's ↵): an element of no text. */
+function drawnMark(className) {
+  const mark = document.createElement('span');
+  mark.className = className;
+  return mark;
 }
 
 /** Disables one button and enables the other; the focus, were it on the first, moves to the second rather than to nowhere. */
@@ -271,15 +271,14 @@ const ZERO_WIDTH = /^[\p{Cf}\p{Mn}\p{Me}]+$/u;
 
 /**
  * A token as the scored text and the unit's show it, named `token` (as the vocabulary names it: a
- * score's `token`, an activation's `names`) and writing `text`: an <EOS> (the closing one, which
- * writes no text, or one between two documents, before what parts them) shows a mark of its own,
- * which playground.css draws and the text does not hold.
+ * score's `token`, an activation's `names`) and writing `text`: each line break shows a faint ↵
+ * before it, and an <EOS> (the closing one, which writes no text, or one between two documents,
+ * before what parts them) a tag. playground.css draws both, so the text read or copied is the text alone.
  */
 function tokenSpan(token, text) {
   const span = document.createElement('span');
-  span.textContent = text.replace(/\n/g, '↵\n');
+  span.append(...text.split(/(\n)/).flatMap((piece) => (piece === '\n' ? [drawnMark('newline'), piece] : piece === '' ? [] : [piece])));
   Object.assign(span.dataset, { token, text });
-  if (text.includes('\n')) span.classList.add('newline');
   if (ZERO_WIDTH.test(text)) span.classList.add('zero-width');
   if (token === '<EOS>') span.classList.add('end');
   return span;
