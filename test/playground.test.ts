@@ -22,6 +22,8 @@ const FLAGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync',
 ];
+/** What playground.css draws for an <EOS>: a tag, held to the text before it by a word joiner. */
+const EOS_TAG = '"\u2060EOS"';
 /** The model the screenshot shows: trained long enough to write word-like text and draw a loss curve. */
 const SHOWN_TRAINING = [
   '--layers', '2', '--hidden', '64', '--embed', '16', '--batch', '16', '--seq-len', '32', '--max-steps', '400', '--eval-every', '25', '--lr', '0.01',
@@ -356,7 +358,7 @@ it('shows each <EOS> a sample draws as the tag a scored <EOS> shows, before the 
   });
   const tag = await look('#sample .end');
   expect(tag).toEqual(await look('#scored .end'));
-  expect(tag.content).toBe('"EOS"');
+  expect(tag.content).toBe(EOS_TAG);
   expect(tag.shown).toBeGreaterThanOrEqual(8);
 
   // the tag is no part of the text: Use the sample takes the prime and the sample, and a selection of the box
@@ -391,7 +393,7 @@ it('names each token alike in the scored text and the unit\'s: every <EOS> a tag
   const scored = await tokens('#scored');
   expect(scored.map((t) => t.token)).toEqual(['a', 'b', '<EOS>', 'c', '<UNK>', '<EOS>', 'b', 'a', '<EOS>']);
   for (const t of scored) expect(t.tag).toBe(t.token === '<EOS>');
-  for (const t of scored.filter((s) => s.tag)) expect(t.mark).toBe('"EOS"');
+  for (const t of scored.filter((s) => s.tag)) expect(t.mark).toBe(EOS_TAG);
   await at.click('#show-unit');
   await at.waitForFunction(() => document.querySelectorAll('#units > span').length === 8);
   expect(await tokens('#units')).toEqual(scored.slice(0, -1));
@@ -429,8 +431,22 @@ it('draws a line break\'s ↵ and an <EOS>\'s tag in both views, each copied and
     expect(shown.read).toBe(text);
     // each line break's ↵, each <EOS>'s tag, drawn by the style sheet
     expect(shown.breaks).toEqual(['"↵"', '"↵"', '"↵"']);
-    expect(shown.tags).toEqual(box === '#scored' ? ['"EOS"', '"EOS"', '"EOS"'] : ['"EOS"', '"EOS"']);
+    expect(shown.tags).toEqual(Array<string>(box === '#scored' ? 3 : 2).fill(EOS_TAG));
   }
+}));
+
+it('keeps an <EOS>\'s tag on the line of the token before it at a phone\'s width', () => onEosModelPage(async (at) => {
+  await at.setViewportSize({ width: 375, height: 740 });
+  // lines of words of every length about the box's width, each ending in a letter or a mark: some end where the box wraps
+  const text = Array.from({ length: 24 }, (_, k) => `${'abab '.repeat(12).slice(0, 27 + k)}${'b.?'[k % 3]}`).join('\n');
+  await at.fill('#score-text', text);
+  await at.click('#score');
+  await at.waitForFunction(() => document.querySelectorAll('#scored > span').length > 0);
+  const lines = await at.$$eval('#scored > span.end', (ends) => ends.map((end) => {
+    const before = end.previousElementSibling!.getClientRects();
+    return { tag: Math.round(end.getClientRects()[0]!.top), before: Math.round(before[before.length - 1]!.top) };
+  }));
+  for (const { tag, before } of lines) expect(tag).toBe(before);
 }));
 
 it('is usable from the keyboard alone: Enter submits, the focus shows, every control is named, the scored text is one tab stop', () => onFreshPage(async (at) => {
