@@ -255,6 +255,16 @@ describe('reading a corpus, and the token stream', () => {
     expect(() => readTextFile(cjk)).toThrow(/ is UTF-16 text \(it begins with the byte-order mark FF FE\)/);
   });
 
+  it('refuses a UTF-16 file in a corpus folder as UTF-16, naming it, where a binary file there is skipped', () => {
+    const folder = join(scratch, 'notes-utf16');
+    tempFile('to be or not to be\n', 'a.txt', folder);
+    tempFile(Buffer.from([0, 1, 2]), 'data.bin', folder);
+    const notes = tempFile(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('hi there\n', 'utf16le')]), 'notes.txt', folder);
+    expect(() => streamCorpus([folder], 'file')).toThrow(
+      `${notes} is UTF-16 text (it begins with the byte-order mark FF FE), and rnn reads UTF-8: ` +
+        `convert it with iconv -f UTF-16 -t UTF-8 ${notes} > ${notes.replace(/\.txt$/, '-utf8.txt')}`);
+  });
+
   it('reads a prime file as written, its BOM stripped and its CRLF as LF where a model reads it', () => {
     const read = readTextFile(tempFile('\uFEFFThe\r\nend'));
     expect(read).toBe('\uFEFFThe\r\nend');

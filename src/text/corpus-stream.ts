@@ -61,8 +61,9 @@ interface FileScan {
 }
 
 /**
- * One file's bytes, hash, documents and characters. A NUL byte refuses the file (null in a
- * folder: not a text file, skipped), before any invalid UTF-8 is reported; UTF-16 is refused as such.
+ * One file's bytes, hash, documents and characters. UTF-16 (its byte-order mark) is refused as such,
+ * in a folder too; a NUL byte refuses the file (null in a folder: not a text file, skipped), before
+ * any invalid UTF-8 is reported.
  */
 function scanFile(path: string, docs: DocsMode, cutter: DocumentCutter, chunkBytes: number, inFolder: boolean): FileScan | null {
   const name = fileName(path);
@@ -100,9 +101,10 @@ function scanFile(path: string, docs: DocsMode, cutter: DocumentCutter, chunkByt
       }
     }
   }
-  if (nul >= 0 && inFolder) return null;
+  // a UTF-16 file is text meant for the corpus, in a folder too, where a binary file is not
   const utf16 = utf16Refusal(path, head);
   if (utf16 !== null) throw utf16;
+  if (nul >= 0 && inFolder) return null;
   if (nul >= 0) throw notText(name, nul);
   if (failure !== null) throw failure;
   count(cutter.push(decoder.end()));
