@@ -2,10 +2,12 @@ import { fsyncSync, mkdirSync, readFileSync, readdirSync, truncateSync, utimesSy
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { type Checkpoint, loadCheckpoint, modelFromCheckpoint, saveCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { type Checkpoint, loadCheckpoint, loadResumedCheckpoint, modelFromCheckpoint, saveCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { importState, readModelFile } from '../src/checkpoint/convert.js';
 import { CheckpointError } from '../src/checkpoint/errors.js';
 import { WEIGHT_LIMIT, contentChecksum } from '../src/checkpoint/integrity.js';
 import { CHECKPOINT_FLAG, latestCheckpoint, resolveCheckpointPath } from '../src/checkpoint/find.js';
+import { loadModel } from '../src/checkpoint/load.js';
 import { decodeTensors, encodeTensors } from '../src/checkpoint/tensors.js';
 import { type InteropState, fromInteropState, toInteropState } from '../src/checkpoint/interop.js';
 import { toSafetensors } from '../src/checkpoint/safetensors.js';
@@ -335,6 +337,32 @@ describe('loadCheckpoint errors', () => {
       `\`rnn import ${named} --out ${imported} --force\``;
     expect(errorOf(() => loadCheckpoint(named))).toBe(`${named} is a safetensors file, not a checkpoint: ${again} first`);
     expect(() => resolveCheckpointPath(folder, undefined, CHECKPOINT_FLAG)).toThrow(`but a model file: ${again}, then give checkpoint ${imported}`);
+  });
+
+  it('refuses an imported checkpoint named itself that is older than the model file beside it, saying to import it again', () => {
+    const named = join(dir, 'model.safetensors'), imported = join(dir, 'model.checkpoint.json');
+    writeFileSync(named, toSafetensors({ config: LSTM, vocab: VOCAB, level: 'char', wordRule: WORD_RULE_VERSION, documents: WHOLE_TEXTS, params: weightFloats(paramLayout(LSTM).total, 5) }));
+    importState(named, imported, ['rnn', 'import', named, '--out', imported], false);
+    const readers = [loadCheckpoint, loadResumedCheckpoint, loadModel, readModelFile];
+    for (const read of readers) expect(() => read(imported)).not.toThrow();
+    // the model a second train_ddp.py run wrote after the import of the first
+    utimesSync(imported, new Date(2026, 0, 1), new Date(2026, 0, 1));
+    utimesSync(named, new Date(2026, 0, 2), new Date(2026, 0, 2));
+    const stale = `${imported} is an imported checkpoint older than the model file beside it, ${named} (an import of an earlier model): ` +
+      `convert it again with \`rnn import ${named} --out ${imported} --force\``;
+    for (const read of readers) expect(errorOf(() => read(imported))).toBe(stale);
+    importState(named, imported, ['rnn', 'import', named, '--out', imported, '--force'], true);
+    for (const read of readers) expect(() => read(imported)).not.toThrow();
+  });
+
+  it('reads a training run\'s checkpoint named as an import beside an older one\'s model file: no import, so never stale', () => {
+    const named = join(dir, 'model.safetensors'), run = join(dir, 'model.checkpoint.json');
+    saveCheckpoint(run, sampleCheckpoint());
+    writeFileSync(named, toSafetensors({ config: LSTM, vocab: VOCAB, level: 'char', wordRule: WORD_RULE_VERSION, documents: WHOLE_TEXTS, params: randomFloats(paramLayout(LSTM).total, 5, true) }));
+    utimesSync(run, new Date(2026, 0, 1), new Date(2026, 0, 1));
+    utimesSync(named, new Date(2026, 0, 2), new Date(2026, 0, 2));
+    expect(loadCheckpoint(run).training.step).toBe(200);
+    expect(readModelFile(run).checkpoint?.training.step).toBe(200);
   });
 
   it('names a tensor with the wrong shape', () => {

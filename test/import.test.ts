@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint, recordedDocuments } from '../src/checkpoint/checkpoint.js';
@@ -370,4 +370,28 @@ describe('rnn import on the command line', () => {
     expect([run.status, run.stderr]).toEqual([0, '']);
     expect(run.stdout).toBe('wrote wide-checkpoint.json (gru, 2×4, vocabulary of 1,002)\n');
   });
+});
+
+describe('an import older than the model file beside it, named itself', () => {
+  it('is refused by the commands that read it, in one line naming both files and the import to run again', async () => {
+    const out = join(dir, 'ddp-out');
+    mkdirSync(out);
+    writeFileSync(join(out, 'model.safetensors'), toSafetensors(MODEL));
+    importState(join(out, 'model.safetensors'), join(out, 'model.checkpoint.json'), ['rnn', 'import'], false);
+    // a second train_ddp.py run into the same --out, after the import of the first
+    utimesSync(join(out, 'model.checkpoint.json'), new Date(2026, 0, 1), new Date(2026, 0, 1));
+    utimesSync(join(out, 'model.safetensors'), new Date(2026, 0, 2), new Date(2026, 0, 2));
+    writeFileSync(join(dir, 'more.txt'), 'abcabc\n'.repeat(50));
+    const runs = await Promise.all([
+      ['sample', '--checkpoint', 'ddp-out/model.checkpoint.json', '--len', '5'],
+      ['eval', 'perplexity', '--checkpoint', 'ddp-out/model.checkpoint.json', '--text', 'abc'],
+      ['train', 'more.txt', '--init-from', 'ddp-out/model.checkpoint.json', '--max-steps', '1', '--out', 'tuned'],
+    ].map((args) => rnnIn(dir, args)));
+    for (const run of runs) {
+      expectOneLineError(run, new RegExp('^rnn: ddp-out/model\\.checkpoint\\.json is an imported checkpoint older than the model file beside it, ' +
+        'ddp-out/model\\.safetensors \\(an import of an earlier model\\): convert it again with ' +
+        '`rnn import ddp-out/model\\.safetensors --out ddp-out/model\\.checkpoint\\.json --force`$'));
+    }
+    expect(existsSync(join(dir, 'tuned'))).toBe(false);
+  }, 30_000);
 });

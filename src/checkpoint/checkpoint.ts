@@ -169,6 +169,9 @@ export function trainedStep(ckpt: Checkpoint): number | null {
   return ckpt.corpus === null ? null : ckpt.training.step;
 }
 
+/** How `importCommand` names the checkpoint it makes of a model file: the file's name, with this for its extension. */
+const IMPORTED_EXTENSION = '.checkpoint.json';
+
 /**
  * The checkpoint `importCommand` makes of the model file at `path`: beside it, named as the file
  * with `.checkpoint.json` for its extension.
@@ -176,7 +179,18 @@ export function trainedStep(ckpt: Checkpoint): number | null {
 export function importedCheckpointPath(path: string): string {
   const name = basename(path);
   const stem = name.includes('.', 1) ? name.slice(0, name.lastIndexOf('.')) : name;
-  return join(dirname(path), `${stem}.checkpoint.json`);
+  return join(dirname(path), `${stem}${IMPORTED_EXTENSION}`);
+}
+
+/**
+ * The `.safetensors` file beside the checkpoint at `path` that `importCommand` would import into it
+ * (`model.safetensors` for `model.checkpoint.json`); null where there is none.
+ */
+function importedModelFile(path: string): string | null {
+  const name = basename(path);
+  if (name.length <= IMPORTED_EXTENSION.length || !name.endsWith(IMPORTED_EXTENSION)) return null;
+  const model = join(dirname(path), `${name.slice(0, -IMPORTED_EXTENSION.length)}${SAFETENSORS_EXTENSION}`);
+  return statSync(model, { throwIfNoEntry: false })?.isFile() ? model : null;
 }
 
 /**
@@ -193,17 +207,41 @@ export function startsLikeCheckpoint(path: string): boolean {
 }
 
 /**
+ * Whether the checkpoint imported from the model file `model` (importedCheckpointPath) is older than it: an import of
+ * the model a run wrote there before, which `reimport` replaces.
+ */
+function isStaleImport(checkpoint: string, model: string): boolean {
+  return modifiedMs(checkpoint) < modifiedMs(model);
+}
+
+/** What to do with a stale import (isStaleImport) of the model file `model`: import it again, replacing the checkpoint. */
+function reimport(model: string): string {
+  return `convert it again with \`${importCommand(model)} --force\``;
+}
+
+/**
  * What to do with the model file at `path` for a command that reads checkpoints, and then with the checkpoint (`then`;
  * none: name it): convert it with `importCommand`, or, where that checkpoint is there already, only name it; where it is
- * older than the file (an import of the model a run wrote there before), convert it again, replacing it.
+ * stale (isStaleImport), convert it again, replacing it.
  */
 export function importFirst(path: string, then?: (checkpoint: string) => string): string {
   const checkpoint = importedCheckpointPath(path);
   const after = then === undefined ? ' first' : `, then ${then(checkpoint)}`;
   if (!startsLikeCheckpoint(checkpoint)) return `convert it with \`${importCommand(path)}\`${after}`;
-  if (modifiedMs(checkpoint) >= modifiedMs(path)) return `its checkpoint is there already: ${then?.(checkpoint) ?? `name ${checkpoint}`}`;
-  return `its checkpoint ${checkpoint} is older than it (an import of an earlier model): convert it again with ` +
-    `\`${importCommand(path)} --force\`${after}`;
+  if (!isStaleImport(checkpoint, path)) return `its checkpoint is there already: ${then?.(checkpoint) ?? `name ${checkpoint}`}`;
+  return `its checkpoint ${checkpoint} is older than it (an import of an earlier model): ${reimport(path)}${after}`;
+}
+
+/**
+ * Refuses the checkpoint at `path` where it is an import (`trainedStep` null) of the model file beside it that is stale
+ * (isStaleImport), saying to import that file again. `checkpoint`: the file's, parsed only where there is such a model file
+ * newer than it.
+ */
+export function refuseStaleImport(path: string, checkpoint: () => Checkpoint): void {
+  const model = importedModelFile(path);
+  if (model === null || !isStaleImport(path, model) || trainedStep(checkpoint()) !== null) return;
+  throw new CheckpointError(`${path} is an imported checkpoint older than the model file beside it, ${model} ` +
+    `(an import of an earlier model): ${reimport(model)}`);
 }
 
 /** When the file at `path` was last written (0 where it cannot be read). */
@@ -246,7 +284,10 @@ export function loadResumedCheckpoint(path: string): ResumedCheckpoint {
   return { checkpoint, importedFrom };
 }
 
-/** The bytes of the checkpoint file at `path`; a safetensors file (the weights alone) is refused, saying how to make it one. */
+/**
+ * The bytes of the checkpoint file at `path`; a safetensors file (the weights alone) is refused, saying how to make it
+ * one, and a stale import (refuseStaleImport) saying how to make it again.
+ */
 export function readCheckpointBytes(path: string): Uint8Array {
   const bytes = readFileBytes(path, 'checkpoint');
   if (startsLikeSafetensors(bytes)) {
@@ -254,6 +295,7 @@ export function readCheckpointBytes(path: string): Uint8Array {
       ? importFirst(path)
       : `name it *${SAFETENSORS_EXTENSION} (rnn import reads a file by its name), then convert it with \`${importCommand(`FILE${SAFETENSORS_EXTENSION}`)}\``));
   }
+  refuseStaleImport(path, () => checkpointOf(bytes, path));
   return bytes;
 }
 

@@ -6,7 +6,9 @@ import { paramLayout } from '../engine/params.js';
 import { Rng } from '../engine/random.js';
 import { describeValue } from '../input/issues.js';
 import { SettingError } from '../input/settings.js';
-import { type Checkpoint, CHECKPOINT_FORMAT, modelFromCheckpoint, parseCheckpoint, saveCheckpoint, startsLikeCheckpoint } from './checkpoint.js';
+import {
+  type Checkpoint, CHECKPOINT_FORMAT, modelFromCheckpoint, parseCheckpoint, refuseStaleImport, saveCheckpoint, startsLikeCheckpoint,
+} from './checkpoint.js';
 import { CheckpointError, isJsonObject, shortMessage } from './errors.js';
 import { formatWrittenFirst, isFolder, parseJsonBytes, readFileBytes, readFilePart, readJsonFile, samePath, writeFileAtomic } from './files.js';
 import { INTEROP_FORMAT, type ModelState, checkModelValues, fromInteropState, toInteropState } from './interop.js';
@@ -171,7 +173,10 @@ export interface ModelFile {
   model: ModelState;
 }
 
-/** A checkpoint, an `rnn-state/1` file or a `.safetensors` file (by its name), read once and checked as its loader checks it. */
+/**
+ * A checkpoint, an `rnn-state/1` file or a `.safetensors` file (by its name), read once and checked as its loader checks it
+ * (a checkpoint that is a stale import refused, as readCheckpointBytes refuses it).
+ */
 export function readModelFile(path: string): ModelFile {
   const safetensors = isSafetensorsPath(path);
   const bytes = readFileBytes(path, safetensors ? 'safetensors file' : 'model file');
@@ -185,6 +190,7 @@ export function readModelFile(path: string): ModelFile {
   }
   if (isJsonObject(json) && json['format'] === CHECKPOINT_FORMAT) {
     const checkpoint = parseCheckpoint(json, path);
+    refuseStaleImport(path, () => checkpoint);
     return { path, sha256, checkpoint, model: modelFromCheckpoint(checkpoint, path) };
   }
   return { path, sha256, checkpoint: null, model: interopJsonModel(json, path, MODEL_FILES) };
