@@ -3,7 +3,7 @@
  * from which both the parser and `npm run bench -- --help` are made.
  */
 import { availableParallelism } from 'node:os';
-import { likelyNames } from '../src/cli/errors.js';
+import { likelyNames } from '../src/input/issues.js';
 import { orList } from '../src/input/settings.js';
 
 interface Flag {

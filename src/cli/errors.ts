@@ -1,7 +1,7 @@
 import { type Command, CommanderError } from 'commander';
 import { CheckpointError } from '../checkpoint/errors.js';
 import { InputError, flagName, orList } from '../input/settings.js';
-import { visible } from '../input/issues.js';
+import { likelyNames, visible } from '../input/issues.js';
 import { codePointCount, codePointPrefix, grouped, type TextLevel, tokenCount, type Vocabulary } from '../text/vocab.js';
 import { type UnknownTokens, unknownTokens } from '../text/corpus.js';
 
@@ -93,44 +93,6 @@ export function unknownCommandLine(path: readonly string[], parent: Command): st
   if (names.length === 0) return `${named}; ${commandPath(parent)} has no commands`;
   const meant = likelyNames(path.at(-1)!, names).map((name) => [...path.slice(0, -1), name].join(' '));
   return meant.length > 0 ? `${named}; did you mean ${orList(meant)}?` : `${named}; the commands of ${commandPath(parent)}: ${names.join(', ')}`;
-}
-
-/**
- * The names (flags, commands) a mistyped `given` most likely meant: those it begins (`--temp`:
- * `--temperature`) and the longest that begins it (`--length`: `--len` and `--length-penalty`),
- * else the nearest within an edit for every three letters of its name (at least one).
- */
-export function likelyNames(given: string, names: readonly string[]): string[] {
-  const typed = given.split('=')[0]!;
-  const longer = typed.length > 3 ? names.filter((name) => name.startsWith(typed)) : [];
-  const shorter = names.filter((name) => name.replace(/^-+/, '').length >= 3 && typed.startsWith(name) && typed !== name);
-  const begins = shorter.reduce<string | undefined>((longest, name) => (name.length > (longest?.length ?? 0) ? name : longest), undefined);
-  const begun = names.filter((name) => longer.includes(name) || name === begins);
-  if (begun.length > 0) return begun;
-  let nearest: string[] = [], best = Math.max(1, Math.floor(typed.replace(/^-+/, '').length / 3));
-  for (const name of names) {
-    const edits = editDistance(typed, name);
-    if (edits < best) [nearest, best] = [[name], edits];
-    else if (edits === best) nearest.push(name);
-  }
-  return nearest;
-}
-
-/**
- * The fewest insertions, deletions, substitutions of a character and swaps of two side by side
- * that turn `a` into `b` (optimal string alignment: `--tpo-k` is one edit from `--top-k`, as commander counts).
- */
-function editDistance(a: string, b: string): number {
-  let before: number[] = [], previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) row[j] = Math.min(row[j]!, before[j - 2]! + 1);
-    }
-    [before, previous] = [previous, row];
-  }
-  return previous[b.length]!;
 }
 
 /** A warning as its line reads: `rnn: warning: …`. */
