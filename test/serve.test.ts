@@ -475,7 +475,11 @@ describe('bad input: one JSON line with a 4xx that names the field', () => {
     ['GET', '/generate?n=2', null, 400, 'start_text', /start_text is missing/],
     ['GET', '/v1/generate', null, 405, null, /GET is not allowed here; use POST/],
     ['POST', '/healthz', '{}', 405, null, /use GET/],
-    ['GET', '/v1/nothing', null, 404, null, /no such route: \/v1\/nothing/],
+    ['GET', '/v1/nothing', null, 404, null, /^no such route: \/v1\/nothing; the API has \/v1\/models, /],
+    // the nearest route, as the command line suggests a flag
+    ['GET', '/v1/generat', null, 404, null, /^no such route: \/v1\/generat; did you mean \/v1\/generate\? the API has \/v1\/models, /],
+    ['GET', '/v1/scores', null, 404, null, /^no such route: \/v1\/scores; did you mean \/v1\/score\? the API has /],
+    ['GET', '/helthz', null, 404, null, /^no such route: \/helthz; did you mean \/healthz\? the API has /],
   ];
   it.each(cases)('%s %s %s → %i (%s)', async (method, path, body, status, field, message) => {
     const answer = await request(api(path), { method, ...(body !== null && { body }) });

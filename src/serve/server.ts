@@ -4,8 +4,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Model } from '../api/index.js';
 import { NOT_FOR_BEAM, SAMPLE_SETTINGS, notForBeam } from '../generate/settings.js';
 import type { KernelsKind } from '../engine/kernels/kinds.js';
-import { describeValue, optionMessage } from '../input/issues.js';
-import { type SettingSource, type SettingsInput, flagName } from '../input/settings.js';
+import { describeValue, likelyNames, optionMessage } from '../input/issues.js';
+import { type SettingSource, type SettingsInput, flagName, orList } from '../input/settings.js';
 import { authorize, checkLoopbackHost, checkOrigin, isLoopback, listenAddress } from './access.js';
 import {
   HttpError, type PageFile, allowOrigin, answerClientError, answerFailure, answerPreflight, drained, expectMethod, queryFields,
@@ -236,9 +236,17 @@ export class RnnServer {
       return;
     }
     const route = this.routes[path];
-    if (!route) throw new HttpError(404, `no such route: ${path}; the API has ${Object.keys(this.routes).join(', ')}, /healthz and the page at /`);
+    if (!route) throw new HttpError(404, this.noSuchRoute(path));
     expectMethod(method, route.method, false);
     await this.callApi(route, url, req, res);
+  }
+
+  /** The 404 of `path`: the route it most likely meant (likelyNames), and the routes there are. */
+  private noSuchRoute(path: string): string {
+    const routes = Object.keys(this.routes);
+    const meant = likelyNames(path, [...routes, '/healthz', ...this.pageFiles.keys()]);
+    const suggestion = meant.length > 0 ? ` did you mean ${orList(meant)}?` : '';
+    return `no such route: ${path};${suggestion} the API has ${routes.join(', ')}, /healthz and the page at /`;
   }
 
   /** The threads running, and the jobs running and waiting: 200 while any thread runs, else 503. */
