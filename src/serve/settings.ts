@@ -45,8 +45,8 @@ export const SERVE_SETTINGS = {
   },
   maxTextTokens: {
     ...POSITIVE_INTEGER, arg: '<n>',
-    help: 'longest text, in tokens, that /v1/score and /v1/activations read: their answers hold up to 11 tokens (score, top 10) ' +
-      'or 32 values (activations) a token', default: 8192,
+    help: 'longest text, in tokens, that /v1/score and /v1/activations read: their answers hold for each token up to 11 tokens ' +
+      '(score, top 10), or its text, its name and up to 32 values (activations)', default: 8192,
   },
   timeLimit: {
     schema: z.number().gt(0).max(MAX_TIME_LIMIT_S), expected: `a number of seconds > 0, at most ${MAX_TIME_LIMIT_S} (about 24 days)`, arg: '<seconds>',
