@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -75,6 +75,46 @@ async function rnnOk(args: string[]): Promise<void> {
 
 /** A GRU 1×8 and its batch, as small as a run that only has to write a file is. */
 const SMALL = ['--cell', 'gru', '--layers', '1', '--hidden', '8', '--embed', '4', '--batch', '4', '--seq-len', '8'];
+
+/** A prepared folder `name` in the scratch folder, of a text long enough for a run that is stopped while it trains. */
+async function stoppedData(name: string): Promise<string> {
+  const corpus = join(dir, 'stopped.txt'), data = join(dir, name);
+  writeFileSync(corpus, speeches(3_000));
+  await rnnOk(['prepare', corpus, '--out', data]);
+  return data;
+}
+
+/** An earlier run's files in the new folder `out`, which a stopped --force run would have replaced: their hashes. */
+function earlierRun(out: string): Record<string, string> {
+  mkdirSync(out);
+  writeFileSync(join(out, 'model.safetensors'), 'an earlier model');
+  writeFileSync(join(out, 'summary.json'), '{"steps": 1}\n');
+  return fileHashes(out);
+}
+
+/** A TCP port free on this machine now, for a process group's rendezvous. */
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Rank `rank` of `world` of an endless SMALL run on `data`, started as torchrun starts one (its
+ * environment) but by itself, so that a signal goes to it alone: a progress line every step.
+ */
+function startRank(data: string, args: string[], rank: number, world: number, port: number): ChildProcess {
+  return spawn(PYTHON, ['examples/pytorch/train_ddp.py', data, ...SMALL, '--max-steps', '1000000', '--log-every', '1', ...args], {
+    cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env, OMP_NUM_THREADS: '1', RANK: String(rank), LOCAL_RANK: String(rank), WORLD_SIZE: String(world),
+      MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port),
+    },
+  });
+}
 
 const SCORED = 'Fellow citizens, the state of the Union is strong.\nWe have much to do.';
 
@@ -229,28 +269,28 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
   }, 300_000);
 
   it.each(['SIGINT', 'SIGTERM'] as const)('%s while it trains ends it with one line and exit status 128 + the signal, --out as it was', async (stopping) => {
-    const corpus = join(dir, 'stopped.txt'), data = join(dir, `stopped-data-${stopping}`), out = join(dir, `stopped-torch-${stopping}`);
-    writeFileSync(corpus, speeches(3_000));
-    await rnnOk(['prepare', corpus, '--out', data]);
-    // an earlier run's files, which the stopped --force run would have replaced
-    mkdirSync(out);
-    writeFileSync(join(out, 'model.safetensors'), 'an earlier model');
-    writeFileSync(join(out, 'summary.json'), '{"steps": 1}\n');
-    const before = fileHashes(out);
+    const data = await stoppedData(`stopped-data-${stopping}`), out = join(dir, `stopped-torch-${stopping}`);
+    const before = earlierRun(out);
     // one rank as torchrun starts it, without torchrun: the signal goes to the script alone
-    const port = await new Promise<number>((resolve) => {
-      const server = createServer().listen(0, '127.0.0.1', () => {
-        const { port: free } = server.address() as { port: number };
-        server.close(() => resolve(free));
-      });
-    });
-    const child = spawn(PYTHON, ['examples/pytorch/train_ddp.py', data, ...SMALL, '--max-steps', '1000000', '--log-every', '1', '--force', '--out', out], {
-      cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, OMP_NUM_THREADS: '1', RANK: '0', LOCAL_RANK: '0', WORLD_SIZE: '1', MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port) },
-    });
+    const child = startRank(data, ['--force', '--out', out], 0, 1, await freePort());
     const ended = await finish(child, signalOnce('\nstep 2/', stopping));
     const status = { SIGINT: 130, SIGTERM: 143 }[stopping];
     expect([ended.code, ended.stderr]).toEqual([status, `train_ddp.py: stopped by ${stopping}; nothing was saved, --out is as it was\n`]);
+    expect(fileHashes(out)).toEqual(before);
+  }, 300_000);
+
+  it.each(['SIGINT', 'SIGTERM'] as const)('%s to rank 1 alone ends every rank with exit status 128 + the signal and rank 0\'s one line, --out as it was', async (stopping) => {
+    const data = await stoppedData(`rank-stopped-data-${stopping}`), out = join(dir, `rank-stopped-torch-${stopping}`);
+    const before = earlierRun(out);
+    // two ranks as torchrun starts them, without torchrun: the signal goes to rank 1 alone, as a scheduler's or a kill on one worker does
+    const port = await freePort();
+    const first = startRank(data, ['--force', '--out', out], 0, 2, port), second = startRank(data, ['--force', '--out', out], 1, 2, port);
+    const secondEnded = finish(second);
+    const stopSecond = signalOnce('\nstep 2/', stopping);
+    const firstEnded = await finish(first, (text) => stopSecond(text, second));
+    const status = { SIGINT: 130, SIGTERM: 143 }[stopping];
+    expect([firstEnded.code, firstEnded.stderr]).toEqual([status, `train_ddp.py: rank 1 was stopped by ${stopping}; nothing was saved, --out is as it was\n`]);
+    expect([(await secondEnded).code, (await secondEnded).stderr]).toEqual([status, '']);
     expect(fileHashes(out)).toEqual(before);
   }, 300_000);
 

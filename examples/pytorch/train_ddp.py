@@ -500,10 +500,12 @@ class Stop:
     """What a stopping signal does: one line (rank 0's, so a terminal's Ctrl-C, which every rank gets, writes one), no
     traceback, exit status 128 + the signal's number; --out as it was, or with the run's files whole. Rank 0 writes its
     files as temporary ones (`writing`, removed by a stop, with the --out folder it made) and puts them in place in `held`,
-    during which a signal waits for them to be in place."""
+    during which a signal waits for them to be in place. A rank that a signal stops alone first notes its rank and the
+    signal in the process group's store (`store`); the ranks whose collective then fails read it there (`stopped_rank`)
+    and end as it did, rank 0 writing the line that names it."""
 
     def __init__(self):
-        self.writing, self.made, self.holding, self.pending, self.written = [], None, False, None, None
+        self.writing, self.made, self.holding, self.pending, self.written, self.store = [], None, False, None, None, None
 
     def __call__(self, signum, frame):
         if self.holding:
@@ -521,7 +523,25 @@ class Stop:
         if self.pending is not None:
             self.end(self.pending)
 
-    def end(self, signum):
+    def stopped_rank(self):
+        """The rank a signal stopped and the signal's number, as its note in the store says; None where there is none."""
+        try:
+            if self.store is None or not self.store.check([STOPPED_KEY]):
+                return None
+            rank, signum = (int(part) for part in self.store.get(STOPPED_KEY).decode().split())
+            return rank, signum
+        except (RuntimeError, ValueError):
+            return None
+
+    def end(self, signum, stopped=None):
+        """Ends this process as stopped by the signal `signum`: its own, or (`stopped`) that of the rank named."""
+        rank = int(os.environ.get("RANK", "0"))
+        if stopped is None and self.store is not None:
+            try:
+                # the first note stays: a terminal's Ctrl-C reaches every rank
+                self.store.compare_set(STOPPED_KEY, "", f"{rank} {signum}")
+            except RuntimeError:
+                pass
         for path in self.writing:
             try:
                 os.remove(path)
@@ -532,14 +552,19 @@ class Stop:
                 os.rmdir(self.made)
             except OSError:
                 pass
-        if os.environ.get("RANK", "0") == "0":
+        if rank == 0:
             name = signal.Signals(signum).name
+            who = f"stopped by {name}" if stopped is None else f"rank {stopped} was stopped by {name}"
             kept = (f"its files were written to --out {self.written}" if self.written is not None
                     else "nothing was saved, --out is as it was")
-            sys.stderr.write(f"train_ddp.py: stopped by {name}; {kept}\n")
+            sys.stderr.write(f"train_ddp.py: {who}; {kept}\n")
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(128 + signum)
+
+
+# the key of a stopped rank's note in the process group's store: its rank and the signal's number
+STOPPED_KEY = "train_ddp/stopped"
 
 
 STOP = Stop()
@@ -703,6 +728,19 @@ def main():
              "or check its input with --check N")
     run = plan(args, int(os.environ["WORLD_SIZE"]))
     me = join_group()
+    STOP.store = dist.distributed_c10d._get_default_store()
+    try:
+        run_group(args, run, me)
+    except RuntimeError:
+        # a collective that failed because another rank was stopped by a signal: this one ends as that one did
+        stopped = STOP.stopped_rank()
+        if stopped is None:
+            raise
+        STOP.end(stopped[1], stopped[0])
+
+
+def run_group(args, run, me):
+    """Trains as rank `me` of the joined process group, rank 0 writing the files, and ends the process."""
     model, ddp, optimizer = build_model(args, run, me)
     if me.rank == 0:
         print(f"{ranks(me.world)} on {me.device.type}; {run.summary}", flush=True)
