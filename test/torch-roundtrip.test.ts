@@ -1,8 +1,9 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { loadModel } from '../src/checkpoint/load.js';
 import { MAX_CHECKPOINT_CHARS, checkpointChars, largestHidden, mib, parameterCount } from '../src/checkpoint/size.js';
 import type { ModelConfig } from '../src/engine/config.js';
@@ -10,8 +11,10 @@ import { readPreparedData } from '../src/checkpoint/prepared.js';
 import { scoreStream, scoreSummary } from '../src/generate/score.js';
 import { EOS } from '../src/text/vocab.js';
 import { WORD_RULE_VERSION } from '../src/text/words.js';
+import { takeRunLock } from '../src/train/lock.js';
+import { outputPaths } from '../src/train/output.js';
 import { tokenArrayFor } from '../src/text/tokens.js';
-import { ROOT, finish, rnnIn, signalOnce } from './helpers/cli.js';
+import { ROOT, finish, rnnIn, signalOnce, stdoutShows } from './helpers/cli.js';
 import { fileHashes, scratchFolder } from './helpers/files.js';
 import { FRENCH, FRENCH_SPACING } from './helpers/french.js';
 import { speeches } from './helpers/speeches.js';
@@ -103,8 +106,9 @@ function freePort(): Promise<number> {
 }
 
 /**
- * Rank `rank` of `world` of an endless SMALL run on `data`, started as torchrun starts one (its
- * environment) but by itself, so that a signal goes to it alone: a progress line every step.
+ * Rank `rank` of `world` of an endless SMALL run on `data` (unless `args`, which come last, limit
+ * it), started as torchrun starts one (its environment) but by itself, so that a signal goes to
+ * it alone: a progress line every step.
  */
 function startRank(data: string, args: string[], rank: number, world: number, port: number): ChildProcess {
   return spawn(PYTHON, ['examples/pytorch/train_ddp.py', data, ...SMALL, '--max-steps', '1000000', '--log-every', '1', ...args], {
@@ -292,6 +296,39 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
     expect([firstEnded.code, firstEnded.stderr]).toEqual([status, `train_ddp.py: rank 1 was stopped by ${stopping}; nothing was saved, --out is as it was\n`]);
     expect([(await secondEnded).code, (await secondEnded).stderr]).toEqual([status, '']);
     expect(fileHashes(out)).toEqual(before);
+  }, 300_000);
+
+  it('--out is locked as rnn train locks its output: a second run into it, of either tool, is refused naming the running pid', async () => {
+    const data = await stoppedData('locked-data'), out = join(dir, 'locked-torch');
+    const first = startRank(data, ['--out', out], 0, 1, await freePort());
+    const firstEnded = finish(first);
+    onTestFinished(() => void first.kill('SIGKILL'));
+    await stdoutShows(first, '\nstep 1/');
+    const inUse = new RegExp(`^train_ddp\\.py: --out ${out} is in use by another run \\(pid ${first.pid} on ${hostname()}, since [-0-9T:.]+Z\\); ` +
+      'wait for it to end, or choose another --out\n$');
+    const second = await finish(startRank(data, ['--max-steps', '1', '--out', out], 0, 1, await freePort()));
+    expect([second.code, second.stderr]).toEqual([2, expect.stringMatching(inUse)]);
+    const checked = await python(['examples/pytorch/train_ddp.py', data, ...SMALL, '--out', out, '--check', '2']);
+    expect([checked.status, checked.output]).toEqual([2, expect.stringMatching(inUse)]);
+    const trained = await rnnIn(dir, ['train', data, ...SMALL, '--workers', '1', '--max-steps', '1', '--out', out]);
+    expect(trained.status).not.toBe(0);
+    expect(trained.stderr).toMatch(new RegExp(`--out ${out} is in use by another run \\(pid ${first.pid} on `));
+    first.kill('SIGTERM');
+    expect((await firstEnded).code).toBe(143);
+    expect(existsSync(out)).toBe(false);
+    mkdirSync(out);
+    // rnn train's lock, taken by this process as rnn train takes it
+    const rnnLock = takeRunLock(outputPaths(out), out, 'out');
+    const refused = await python(['examples/pytorch/train_ddp.py', data, ...SMALL, '--out', out, '--check', '2']);
+    rnnLock.release();
+    expect([refused.status, refused.output]).toEqual([2, expect.stringMatching(new RegExp(
+      `^train_ddp\\.py: --out ${out} is in use by another run \\(pid ${process.pid} on ${hostname()}, since [-0-9T:.]+Z\\); `))]);
+    // the lock of a process that is gone (a run killed outright) is taken over, with a warning
+    const gone = spawnSync(process.execPath, ['-e', '']).pid;
+    writeFileSync(join(out, 'latest.json.lock'), `${JSON.stringify({ pid: gone, host: hostname(), startedAt: new Date().toISOString() })}\n`);
+    const after = await finish(startRank(data, ['--max-steps', '1', '--out', out], 0, 1, await freePort()));
+    expect([after.code, after.stderr]).toEqual([0, `train_ddp.py: warning: took over ${join(out, 'latest.json.lock')}, left by pid ${gone}, which is no longer running\n`]);
+    expect(readdirSync(out).sort()).toEqual(['model.safetensors', 'summary.json']);
   }, 300_000);
 
   it('--help says what each flag is for, with its default', async () => {

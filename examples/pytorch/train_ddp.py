@@ -24,11 +24,16 @@ Plain PyTorch, numpy and safetensors; gloo on CPUs, nccl on GPUs.
 """
 
 import argparse
+import atexit
 import contextlib
+import datetime
+import errno
+import itertools
 import json
 import math
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -385,8 +390,8 @@ def scored_ids(path, meta):
     return ids
 
 
-# what rnn train writes to a run's folder: its checkpoints (RUN_FOLDER_FILES, src/checkpoint/find.ts) and its lock (src/train/lock.ts)
-RUN_FILES = ("latest.json", "best.json", "latest.json.lock")
+# what rnn train writes to a run's folder: its checkpoints (RUN_FOLDER_FILES, src/checkpoint/find.ts)
+RUN_FILES = ("latest.json", "best.json")
 
 
 def plan(args, world):
@@ -407,6 +412,9 @@ def plan(args, world):
         parent = os.path.dirname(parent)
     if not os.access(parent, os.W_OK):
         fail(f"--out {args.out}: {parent} is not writable")
+    holder = lock_owner(os.path.join(args.out, LOCK_FILE))
+    if holder is not None and not owner_is_gone(holder):
+        fail(in_use(args.out, holder))
     held = [name for name in RUN_FILES if os.path.exists(os.path.join(args.out, name))]
     if held:
         fail(f"--out {args.out} is the folder of an rnn train run (it holds its {held[0]}): give another --out, a folder of its own "
@@ -428,6 +436,174 @@ def plan(args, world):
     summary = f"{len(train):,} training tokens, {B} rows of {row_length:,}, {steps_per_epoch:,} steps per epoch, {total_steps:,} steps"
     return argparse.Namespace(meta=meta, train=train, val=val, config=config, init=init, scored=scored, row_length=row_length,
                               steps_per_epoch=steps_per_epoch, total_steps=total_steps, summary=summary)
+
+
+# --out's lock, rnn train's on its output (src/train/lock.ts): its file, beside where rnn train's latest checkpoint would be,
+# and the owner written in it, so that each refuses the other's running output and takes over one whose process is gone
+LOCK_FILE = "latest.json.lock"
+# the suffix of a file written before it is put in place, then its writer's pid (TEMP_SUFFIX, src/checkpoint/files.ts)
+TEMP_SUFFIX = ".tmp-"
+# tries at the lock over locks left by ended runs, others racing for it (LOCK_ATTEMPTS, src/train/lock.ts)
+LOCK_ATTEMPTS = 3
+
+
+class Refused(Exception):
+    """--out's lock, held by another run: the line that says so."""
+
+
+class Lock:
+    """This process's hold on --out: the lock file, and the --out folder it made to hold it (removed again with the lock
+    where nothing was written there). `notice`: what to tell the user of a lock taken over."""
+
+    def __init__(self, path, made, notice):
+        self.path, self.made, self.notice, self.held = path, made, notice, True
+        atexit.register(self.release)
+
+    def release(self):
+        if not self.held:
+            return
+        self.held = False
+        try:
+            os.remove(self.path)
+        except OSError:
+            pass
+        if self.made is not None:
+            try:
+                os.rmdir(self.made)
+            except OSError:
+                pass
+
+
+def in_use(out, owner):
+    return (f"--out {out} is in use by another run (pid {owner['pid']} on {owner['host']}, since {owner['startedAt']}); "
+            "wait for it to end, or choose another --out")
+
+
+def lock_owner(path):
+    """The pid, host and start of the process whose lock file is `path`; None where there is none or it is unreadable."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            owner = json.load(f)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(owner, dict) or type(owner.get("pid")) is not int or not isinstance(owner.get("host"), str):
+        return None
+    return {"pid": owner["pid"], "host": owner["host"], "startedAt": str(owner.get("startedAt", "an unknown time"))}
+
+
+def process_is_running(pid):
+    """Whether a process with this id is here (kill(pid, 0): none where it says there is no such process)."""
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def owner_is_gone(owner):
+    """Whether the lock's process has ended: only knowable on this host."""
+    return owner["host"] == socket.gethostname() and not process_is_running(owner["pid"])
+
+
+def place_lock(source, path):
+    """Puts the lock file `source` at `path` unless a lock is there (FileExistsError): by a hard link, or where the file
+    system has none, by an exclusive create and a copy."""
+    try:
+        os.link(source, path)
+    except OSError as err:
+        if err.errno not in (errno.EPERM, errno.ENOTSUP, errno.ENOSYS, errno.EOPNOTSUPP):
+            raise
+        with open(source, "rb") as f:
+            owner = f.read()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        with os.fdopen(fd, "wb") as f:
+            f.write(owner)
+
+
+def take_lock(out):
+    """Takes --out's lock as rnn train takes its output's (takeLock, src/train/lock.ts): the owner (pid, host, start) is
+    written to a file of its own, then hard-linked into place, which fails where a lock is; a lock whose process is gone
+    (this host, no such pid) is moved aside and, unless another's lock took its place meanwhile, taken over with a notice;
+    a live one is Refused, naming its process. Makes --out where it is not there."""
+    made = None
+    if not os.path.isdir(out):
+        os.makedirs(out)
+        made = out
+    path = os.path.join(out, LOCK_FILE)
+    owner_file = LOCK_FILE + TEMP_SUFFIX
+    # the owner file of a process killed while it placed its lock
+    for name in os.listdir(out):
+        pid = name[len(owner_file):]
+        if name.startswith(owner_file) and pid.isascii() and pid.isdigit() and int(pid) != os.getpid() and not process_is_running(int(pid)):
+            try:
+                os.remove(os.path.join(out, name))
+            except OSError:
+                pass
+    started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    mine = f"{path}{TEMP_SUFFIX}{os.getpid()}"
+    owner = {"pid": os.getpid(), "host": socket.gethostname(), "startedAt": started}
+    with open(mine, "w", encoding="utf-8") as f:
+        f.write(json.dumps(owner, separators=(",", ":")) + "\n")
+    notice = None
+    try:
+        for attempt in itertools.count():
+            try:
+                place_lock(mine, path)
+                break
+            except FileExistsError:
+                pass
+            held = lock_owner(path)
+            if held is not None and not owner_is_gone(held):
+                raise Refused(in_use(out, held))
+            if attempt >= LOCK_ATTEMPTS:
+                raise Refused(f"--out {out}: others are taking its lock at this moment; try again, or choose another --out")
+            aside = f"{path}.stale-{os.getpid()}"
+            try:
+                os.rename(path, aside)
+            except OSError:
+                continue  # gone meanwhile: try again
+            moved = lock_owner(aside)
+            if moved is not None and not owner_is_gone(moved):
+                # another run took the lock between the look and the move: it goes back (unless a third one's is there now)
+                try:
+                    place_lock(aside, path)
+                except OSError:
+                    pass
+                os.remove(aside)
+                raise Refused(in_use(out, moved))
+            os.remove(aside)
+            left = "a run whose lock is unreadable" if moved is None else f"pid {moved['pid']}, which is no longer running"
+            notice = f"took over {path}, left by {left}"
+    except Refused:
+        if made is not None:
+            os.rmdir(made)
+        raise
+    finally:
+        os.remove(mine)
+    return Lock(path, made, notice)
+
+
+def hold_out(args, me):
+    """Rank 0 takes --out's lock (take_lock), held until the process ends; a refusal, which rank 0 writes, ends every rank
+    with exit status 2."""
+    refusal = None
+    if me.rank == 0:
+        try:
+            STOP.lock = take_lock(args.out)
+        except Refused as refused:
+            refusal = str(refused)
+        else:
+            if STOP.lock.notice is not None:
+                sys.stderr.write(f"train_ddp.py: warning: {STOP.lock.notice}\n")
+                sys.stderr.flush()
+    refused = torch.tensor([0.0 if refusal is None else 1.0], device=me.device)
+    dist.all_reduce(refused)
+    if refused.item() > 0:
+        if refusal is not None:
+            sys.stderr.write(f"train_ddp.py: {refusal}\n")
+        end_process_group(2)
 
 
 def ranks(world):
@@ -499,13 +675,13 @@ STOPPING_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 class Stop:
     """What a stopping signal does: one line (rank 0's, so a terminal's Ctrl-C, which every rank gets, writes one), no
     traceback, exit status 128 + the signal's number; --out as it was, or with the run's files whole. Rank 0 writes its
-    files as temporary ones (`writing`, removed by a stop, with the --out folder it made) and puts them in place in `held`,
-    during which a signal waits for them to be in place. A rank that a signal stops alone first notes its rank and the
-    signal in the process group's store (`store`); the ranks whose collective then fails read it there (`stopped_rank`)
-    and end as it did, rank 0 writing the line that names it."""
+    files as temporary ones (`writing`, removed by a stop, and --out's `lock` released, with the --out folder it made)
+    and puts them in place in `held`, during which a signal waits for them to be in place. A rank that a signal stops
+    alone first notes its rank and the signal in the process group's store (`store`); the ranks whose collective then
+    fails read it there (`stopped_rank`) and end as it did, rank 0 writing the line that names it."""
 
     def __init__(self):
-        self.writing, self.made, self.holding, self.pending, self.written, self.store = [], None, False, None, None, None
+        self.writing, self.lock, self.holding, self.pending, self.written, self.store = [], None, False, None, None, None
 
     def __call__(self, signum, frame):
         if self.holding:
@@ -547,11 +723,8 @@ class Stop:
                 os.remove(path)
             except OSError:
                 pass
-        if self.made is not None:
-            try:
-                os.rmdir(self.made)
-            except OSError:
-                pass
+        if self.lock is not None:
+            self.lock.release()
         if rank == 0:
             name = signal.Signals(signum).name
             who = f"stopped by {name}" if stopped is None else f"rank {stopped} was stopped by {name}"
@@ -700,9 +873,6 @@ def write_results(args, run, model, me, history, val_loss, started):
         print(f"{path}: loss {scores[path]:.6f}", flush=True)
     summary = {"ranks": me.world, "steps": run.total_steps, "train_losses": history, "val_loss": val_loss, "scores": scores,
                "seconds": time.time() - started}
-    if not os.path.isdir(args.out):
-        STOP.made = args.out
-        os.makedirs(args.out)
     model_path, summary_path = os.path.join(args.out, "model.safetensors"), os.path.join(args.out, "summary.json")
     STOP.writing = [model_path + ".tmp", summary_path + ".tmp"]
     save(model, run.config, run.meta["vocab"], model_path + ".tmp")
@@ -711,7 +881,7 @@ def write_results(args, run, model, me, history, val_loss, started):
     with STOP.held():
         os.replace(model_path + ".tmp", model_path)
         os.replace(summary_path + ".tmp", summary_path)
-        STOP.writing, STOP.made, STOP.written = [], None, args.out
+        STOP.writing, STOP.written = [], args.out
     print(f"wrote {model_path}", flush=True)
 
 
@@ -740,7 +910,8 @@ def main():
 
 
 def run_group(args, run, me):
-    """Trains as rank `me` of the joined process group, rank 0 writing the files, and ends the process."""
+    """Trains as rank `me` of the joined process group, rank 0 holding --out and writing the files, and ends the process."""
+    hold_out(args, me)
     model, ddp, optimizer = build_model(args, run, me)
     if me.rank == 0:
         print(f"{ranks(me.world)} on {me.device.type}; {run.summary}", flush=True)
@@ -764,12 +935,14 @@ TEARDOWN_SECONDS = 20
 def end_process_group(status):
     """
     Tears the process group down once every rank has done its last collective and rank 0 has
-    written its files, then ends the process with `status`. gloo's teardown now and then never returns after
-    the other rank has gone (pytorch/pytorch#75097: seen once in a loaded CI run, after the files
+    written its files, then ends the process with `status`, --out's lock released. gloo's teardown
+    now and then never returns after the other rank has gone (pytorch/pytorch#75097: seen once in a loaded CI run, after the files
     were written), and the interpreter's own teardown may wait on it too. So a rank whose
     teardown has not returned after TEARDOWN_SECONDS ends as it would have, and one whose teardown
     returns ends at once, skipping the interpreter's; its output is flushed first.
     """
+    if STOP.lock is not None:
+        STOP.lock.release()
     sys.stdout.flush()
     sys.stderr.flush()
     watchdog = threading.Timer(TEARDOWN_SECONDS, os._exit, args=(status,))

@@ -20,7 +20,10 @@ export interface RunLock {
   release(): void;
 }
 
-/** The lock file of an output: beside its `latest` checkpoint, for both layouts (`DIR/latest.json.lock`, `FILE.json.lock`). */
+/**
+ * The lock file of an output: beside its `latest` checkpoint, for both layouts (`DIR/latest.json.lock`, `FILE.json.lock`).
+ * examples/pytorch/train_ddp.py takes `DIR/latest.json.lock` of its --out by `takeLock`'s rules, its owner written alike.
+ */
 export function lockPath(paths: OutputPaths): string {
   return `${paths.latest}${LOCK_SUFFIX}`;
 }
