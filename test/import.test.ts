@@ -161,7 +161,8 @@ describe('a malformed rnn-state/1 file: one line naming the file and the field',
     ['another version', edited((s) => (s.format = 'rnn-state/2')), 'format is "rnn-state/2", expected an rnn-state/1 file or a .safetensors file'],
     ['a fixture whose state is another version', edited((s) => (s.format = 'rnn-state/2'), true), 'state: format is "rnn-state/2", expected "rnn-state/1"'],
     ['a fixture whose state has a tensor missing', edited((s) => delete s.tensors['embed.weight'], true), 'state: tensors["embed.weight"] is missing'],
-    ['bytes that are not UTF-8', notUtf8.bytes, `not valid UTF-8 at byte offset ${notUtf8.offset} (line 1, byte 0xFF)`],
+    ['bytes that are not UTF-8', notUtf8.bytes,
+      `not valid UTF-8 at byte offset ${notUtf8.offset} (line 1, byte 0xFF); expected an rnn-state/1 file or a .safetensors file`],
     ['a document rule it does not know', edited((s) => (s.config.docs = 'paragraph')),
       'config.docs must be one of file, line, blank, sentence (got "paragraph")'],
     ['sentence documents without their rules\' version', edited((s) => (s.config.docs = 'sentence')),
@@ -194,9 +195,7 @@ describe('a malformed rnn-state/1 file: one line naming the file and the field',
     const path = join(dir, 'init-from.json');
     writeFileSync(path, content);
     const models = 'a checkpoint (rnn-checkpoint/1), an rnn-state/1 file or a .safetensors file';
-    // what is not JSON, UTF-8 included, is told what --init-from reads
-    const said = message.startsWith('not valid UTF-8') ? `${message}; expected ${models}`
-      : message.replace('an rnn-state/1 file or a .safetensors file', models);
+    const said = message.replace('an rnn-state/1 file or a .safetensors file', models);
     expect(() => readModelFile(path)).toThrow(new CheckpointError(`${path}: ${said}`));
   });
 });
@@ -301,6 +300,13 @@ describe('a JSON file that is no model rnn reads', () => {
     }
     expect(error).toBeInstanceOf(CheckpointError);
     expect((error as Error).message).toBe(`${path}: ${holds}, expected a checkpoint (rnn-checkpoint/1), an rnn-state/1 file or a .safetensors file`);
+  });
+
+  it('rnn import says what it reads, for a text', () => {
+    const text = join(dir, 'notes.txt');
+    writeFileSync(text, 'First Citizen:\nBefore we proceed any further, hear me speak.\n');
+    expect(() => importState(text, join(dir, 'notes.checkpoint.json'), ['rnn', 'import'], true))
+      .toThrow(/^\S+notes\.txt is not JSON: [^\n]+; expected an rnn-state\/1 file or a \.safetensors file$/);
   });
 
   it.each([...others, ['a checkpoint', checkpoint, 'format is "rnn-checkpoint/1" (a checkpoint already)'] as const])(

@@ -130,7 +130,16 @@ const OTHER_FILES = new Map<unknown, string>([[CHECKPOINT_FORMAT, 'a checkpoint 
  */
 function readInteropFile(path: string): ModelState {
   if (isSafetensorsPath(path)) return safetensorsModel(readFileBytes(path, 'safetensors file'), path);
-  return interopJsonModel(readJsonFile(path, 'interop file'), path, INTEROP_FILES);
+  return interopJsonModel(parseModelJson(readFileBytes(path, 'interop file'), path, INTEROP_FILES), path, INTEROP_FILES);
+}
+
+/** The JSON of a model file's bytes; bytes that are not JSON (a text, a file cut short) are refused naming what is read, `expected`. */
+function parseModelJson(bytes: Uint8Array, path: string, expected: string): unknown {
+  try {
+    return parseJsonBytes(bytes, path);
+  } catch (error) {
+    throw error instanceof CheckpointError ? new CheckpointError(`${error.message}; expected ${expected}`) : error;
+  }
 }
 
 /** The checkpoint `importedCheckpoint` makes, which an imported model must fit. */
@@ -182,12 +191,7 @@ export function readModelFile(path: string): ModelFile {
   const bytes = readFileBytes(path, safetensors ? 'safetensors file' : 'model file');
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   if (safetensors) return { path, sha256, checkpoint: null, model: safetensorsModel(bytes, path) };
-  let json;
-  try {
-    json = parseJsonBytes(bytes, path);
-  } catch (error) {
-    throw error instanceof CheckpointError ? new CheckpointError(`${error.message}; expected ${MODEL_FILES}`) : error;
-  }
+  const json = parseModelJson(bytes, path, MODEL_FILES);
   if (isJsonObject(json) && json['format'] === CHECKPOINT_FORMAT) {
     const checkpoint = parseCheckpoint(json, path);
     refuseStaleImport(path, () => checkpoint);
