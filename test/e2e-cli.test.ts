@@ -150,6 +150,12 @@ describe('a mistyped command line', () => {
     [['train', 'x.txt', '--cell', '--out', 'x'], /^rnn: --cell needs a value \(lstm, gru or rnn\)$/],
     [['train', '--cell', '--out=x'], /^rnn: --cell needs a value \(lstm, gru or rnn\)$/],
     [['train', '--layers'], /^rnn: --layers needs a value \(a positive integer\)$/],
+    [['train', '--lr'], /^rnn: --lr needs a value \(a number > 0\)$/],
+    [['train', '--dropout', '--lr-decay'], /^rnn: --dropout needs a value \(a number in \[0, 1\)\)$/],
+    [['train', '--lr-decay'], /^rnn: --lr-decay needs a value \(a number in \(0, 1\]\)$/],
+    [['train', '--clip', '--clip-value', '1'], /^rnn: --clip needs a value \(a number >= 0; 0: off\)$/],
+    [['train', '--eval-every', '--time', '1m'], /^rnn: --eval-every needs a value \(an integer >= 0\)$/],
+    [['train', '--time'], /^rnn: --time needs a value \(a positive duration up to 8760h \(a year\) such as 90s, 3m, 1h or 1h30m, or a number of seconds\)$/],
     [['sample', '--seed', '--len', '5'], /^rnn: --seed needs a value \(an integer from 0 to 4294967295\)$/],
     [['plot', 'run/', '--out', '--title', 'loss'], /^rnn: --out needs a value \(an \.svg file\)$/],
     [['sample', '--prime', '-h'], /^rnn: --prime needs a value$/],
@@ -163,7 +169,7 @@ describe('a mistyped command line', () => {
   });
 
   it('takes a value that begins with - but is no flag, or is joined to its flag, as the value', async () => {
-    expectOneLineError(await rnn('train', '--lr', '-1'), /^rnn: --lr: must be > 0 \(got -1\)$/);
+    expectOneLineError(await rnn('train', '--lr', '-1'), /^rnn: --lr: must be a number > 0 \(got -1\)$/);
     expectOneLineError(await rnn('eval', 'perplexity', '--text', '-x', '--text=--json', '--checkpoint', at('missing.json')),
       /^rnn: --checkpoint: checkpoint not found: .*missing\.json; give /);
     expectOneLineError(await rnn('sample', '--prime', '-x', '--checkpoint', at('missing.json')), /^rnn: --checkpoint: checkpoint not found: .*missing\.json; give /);

@@ -511,7 +511,7 @@ describe('9. smaller losses', () => {
   it('names --lr 1e400 as not finite', async () => {
     const run = await rnn(['train', corpus, ...TINY_RUN, '--lr', '1e400', '--out', at('lr')]);
     expect(run.code).toBe(1);
-    expectOneLine(run.stderr, /^rnn: --lr: must be a finite number \(got 1e400\)$/m);
+    expectOneLine(run.stderr, /^rnn: --lr: must be a finite number > 0 \(got 1e400\)$/m);
   });
 });
 

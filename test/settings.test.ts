@@ -105,7 +105,7 @@ describe('flags given as text', () => {
   });
 
   it('name a number past the largest float as it was typed, not as the Infinity it reads as', () => {
-    expect(() => parseOptions({ lr: '1e400' })).toThrow('lr: must be a finite number (got 1e400)');
+    expect(() => parseOptions({ lr: '1e400' })).toThrow('lr: must be a finite number > 0 (got 1e400)');
     expect(() => parseOptions({ hidden: '-1e400' })).toThrow('hidden: must be a positive integer (got -1e400)');
   });
 });

@@ -513,8 +513,11 @@ describe('training options as flags give them', () => {
     expect(message({ hidden: '0' })).toBe('--hidden: must be a positive integer (got 0)');
     // the range rnn sample states for its --seed too
     expect(message({ seed: '-1' })).toBe('--seed: must be an integer from 0 to 4294967295 (got -1)');
-    expect(message({ lr: '-1' })).toBe('--lr: must be > 0 (got -1)');
-    expect(message({ dropout: '1' })).toBe('--dropout: must be < 1 (got 1)');
+    expect(message({ lr: '-1' })).toBe('--lr: must be a number > 0 (got -1)');
+    expect(message({ dropout: '1' })).toBe('--dropout: must be a number in [0, 1) (got 1)');
+    expect(message({ lrDecay: '0' })).toBe('--lr-decay: must be a number in (0, 1] (got 0)');
+    expect(message({ clip: '-1' })).toBe('--clip: must be a number >= 0; 0: off (got -1)');
+    expect(message({ evalEvery: '1.5' })).toBe('--eval-every: must be an integer >= 0 (got 1.5)');
     expect(message({ seqLen: '2.5' })).toBe('--seq-len: must be a positive integer (got 2.5)');
     expect(message({ batch: 'many' })).toBe('--batch: must be a positive integer (got many)');
     expect(message({ epochs: '1e99', maxSteps: '1e99' })).toBe('--epochs: must be a positive integer up to 9007199254740991 (got 1e+99)');

@@ -4,7 +4,7 @@ import { CELL_KINDS, type ModelConfig } from '../engine/config.js';
 import { KERNELS_CHOICES, KERNELS_EXPECTED, resolveKernels } from '../engine/kernels/index.js';
 import { KERNELS_KINDS, type KernelsKind } from '../engine/kernels/kinds.js';
 import { LR_SCHEDULES, OPTIMIZER_KINDS } from '../engine/optim.js';
-import { POSITIVE_INTEGER, type Setting, type SettingNamer, SEED, SettingError, numeric, orList, pickSettings, withDefaults } from '../input/settings.js';
+import { NON_NEGATIVE_INTEGER, POSITIVE_INTEGER, type Setting, type SettingNamer, SEED, SettingError, numeric, orList, pickSettings, withDefaults } from '../input/settings.js';
 import { VAL_FRAC } from '../text/corpus.js';
 import { DOCS_MODES } from '../text/documents.js';
 import { TEXT_LEVELS, type TextLevel } from '../text/vocab.js';
@@ -48,6 +48,7 @@ const positiveInteger = POSITIVE_INTEGER.schema;
 /** A gradient clip: positive, or null for none; given as a number, 0 turns it off. */
 const clipSchema = z.number().positive().nullable();
 const clipInput = numeric(z.number().min(0)).nullable().transform((v) => (v === 0 ? null : v));
+const CLIP_EXPECTED = 'a number >= 0; 0: off';
 
 /**
  * `--kernels auto|js|wasm|relaxed`: which implementation of the kernels runs; `auto` (and nothing given,
@@ -103,7 +104,7 @@ export const TRAIN_SETTINGS = {
   },
   dropout: {
     group: 'Model',
-    schema: MODEL_SCHEMAS.dropout, arg: '<p>', help: 'dropout between layers, 0 <= p < 1',
+    schema: MODEL_SCHEMAS.dropout, expected: 'a number in [0, 1)', arg: '<p>', help: 'dropout between layers, 0 <= p < 1',
     // a few epochs of a few MB do not overfit this model; dropout would only slow it down
     default: 0, fixedOnResume: true, checkpoint: 'model.dropout',
   },
@@ -120,7 +121,7 @@ export const TRAIN_SETTINGS = {
   },
   lr: {
     group: 'Training',
-    schema: z.number().positive(), arg: '<rate>', help: 'learning rate',
+    schema: z.number().positive(), expected: 'a number > 0', arg: '<rate>', help: 'learning rate',
     default: 3e-3, fixedOnResume: false, checkpoint: 'training.lr', // Adam's rate for this width
   },
   lrSchedule: {
@@ -133,7 +134,8 @@ export const TRAIN_SETTINGS = {
   lrDecay: {
     group: 'Training',
     // --lr-schedule epoch: epoch e trains at lr · lrDecay^e
-    schema: z.number().positive().max(1), arg: '<factor>', help: 'with --lr-schedule epoch: learning rate factor per epoch, 0 < f <= 1',
+    schema: z.number().positive().max(1), expected: 'a number in (0, 1]', arg: '<factor>',
+    help: 'with --lr-schedule epoch: learning rate factor per epoch, 0 < f <= 1',
     // three-minute runs see several epochs, and the decay gained 0.03 by the fourth
     default: 0.8, fixedOnResume: false, checkpoint: 'training.lrDecay',
     appliesWith: {
@@ -144,13 +146,13 @@ export const TRAIN_SETTINGS = {
   },
   clip: {
     group: 'Training',
-    schema: clipSchema, input: clipInput, arg: '<norm>', help: 'clip the gradient\'s global L2 norm; 0: off',
+    schema: clipSchema, input: clipInput, expected: CLIP_EXPECTED, arg: '<norm>', help: 'clip the gradient\'s global L2 norm; 0: off',
     // global-norm clipping as char-rnn; keeps early recurrent updates from blowing up
     default: 5, fixedOnResume: false, checkpoint: 'training.clip',
   },
   clipValue: {
     group: 'Training',
-    schema: clipSchema, input: clipInput, arg: '<v>', help: 'clip each gradient element to ±v; 0: off',
+    schema: clipSchema, input: clipInput, expected: CLIP_EXPECTED, arg: '<v>', help: 'clip each gradient element to ±v; 0: off',
     default: null, fixedOnResume: false, checkpoint: 'training.clipValue',
   },
   seed: {
@@ -181,7 +183,7 @@ export const TRAIN_SETTINGS = {
   },
   evalEvery: {
     group: 'Training',
-    schema: z.int().min(0), arg: '<steps>', help: 'evaluate and save every this many steps; 0: only at the end',
+    ...NON_NEGATIVE_INTEGER, arg: '<steps>', help: 'evaluate and save every this many steps; 0: only at the end',
     defaultText: 'as often as keeps validation to about a tenth of the time',
     // used only where the validation split is unknown (an imported model); a run's is defaultEvalEvery's
     default: 400, fixedOnResume: false, checkpoint: 'training.evalEvery',

@@ -92,7 +92,8 @@ export function parseSettings<T extends z.ZodObject>(schema: T, input: Record<st
   const described = expected === undefined ? null : expectedOf(expected, parsed.error.issues.filter((each) => each.path[0] === key));
   // a flag's number past the largest float (`1e400`) as typed, not as the Infinity it reads as
   if (typeof value === 'string' && typeof read === 'number' && !Number.isFinite(read)) {
-    throw new SettingError(key, value, (name) => optionMessage(name(key), { expected: described ?? 'a finite number', typed: value }));
+    const finite = described?.replace(/^a number\b/, 'a finite number') ?? 'a finite number';
+    throw new SettingError(key, value, (name) => optionMessage(name(key), { expected: finite, typed: value }));
   }
   throw new SettingError(key, value, (name) => optionMessage(name(key), described === null ? issue : { expected: described, value: read }));
 }

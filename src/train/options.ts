@@ -56,6 +56,9 @@ export function parseDuration(text: string): number | null {
   return h! * 3600 + (minutesAfterHours ? s! * 60 : m! * 60 + s!);
 }
 
+/** What --time takes, as a message words it. */
+const TIME_EXPECTED = `a positive duration up to ${LONGEST_TIME_HOURS}h (a year) such as 90s, 3m, 1h or 1h30m, or a number of seconds`;
+
 /**
  * The options of a run besides its settings: how long it trains, where it writes, what it
  * resumes. Limits are totals over the run; none given, a run trains one epoch (resuming: until
@@ -69,7 +72,7 @@ export const RUN_OPTIONS = {
   maxSteps: { group: 'Run', schema: POSITIVE_INTEGER.schema, arg: '<n>', help: 'train until this many steps in all' },
   time: {
     // seconds, or a duration such as 90s, 3m, 1h, 1h30m (parseDuration); a flag's number reads as the number (`numeric`)
-    group: 'Run', schema: z.union([z.number(), z.string().refine((text) => !NUMBER.test(text.trim()))]), arg: '<duration>',
+    group: 'Run', schema: z.union([z.number(), z.string().refine((text) => !NUMBER.test(text.trim()))]), expected: TIME_EXPECTED, arg: '<duration>',
     help: `stop in time to finish within this much time in all (at most ${LONGEST_TIME_HOURS}h), the closing evaluation included, ` +
       'e.g. 90s, 3m, 1h30m (a number alone: seconds; after a unit, in the next smaller one: 2h30 is 2h30m)',
   },
@@ -136,7 +139,7 @@ export function parseOptions(input: Record<string, unknown>): ParsedOptions {
     const seconds = typeof time === 'number' ? time : parseDuration(time);
     if (seconds === null || !(seconds > 0) || !(seconds <= LONGEST_TIME_HOURS * 3600)) {
       throw new SettingError('time', time, (name) => optionMessage(name('time'), {
-        expected: `a positive duration up to ${LONGEST_TIME_HOURS}h (a year) such as 90s, 3m, 1h or 1h30m, or a number of seconds`, value: time,
+        expected: TIME_EXPECTED, value: time,
       }));
     }
     options.timeSeconds = seconds;
