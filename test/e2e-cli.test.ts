@@ -127,6 +127,9 @@ describe('a mistyped command line', () => {
     [['sample', '--length', '5'], /^rnn: unknown option --length: did you mean --len or --length-penalty\? rnn sample --help lists the flags$/],
     [['sample', '--seeds', '5'], /^rnn: unknown option --seeds: did you mean --seed\? /],
     [['sample', '--prime-files', 'x'], /^rnn: unknown option --prime-files: did you mean --prime-file\? /],
+    // a flag's last words given alone
+    [['train', '--steps', '5'], /^rnn: unknown option --steps: did you mean --max-steps\? rnn train --help lists the flags$/],
+    [['sample', '--penalty', '1'], /^rnn: unknown option --penalty: did you mean --length-penalty\? /],
     // two letters swapped are one slip of the fingers, as one letter typed for another is
     [['sample', '--tpo-k', '3'], /^rnn: unknown option --tpo-k: did you mean --top-k\? /],
     [['sample', '--lne', '3'], /^rnn: unknown option --lne: did you mean --len\? /],

@@ -195,7 +195,8 @@ export function zodErrorMessage(source: string, error: z.ZodError): string {
 /**
  * The names (flags, commands, a server's routes) a mistyped `given` most likely meant: those it begins (`--temp`:
  * `--temperature`) and the longest that begins it (`--length`: `--len` and `--length-penalty`),
- * else the nearest within an edit for every three letters of its name (at least one).
+ * else those it ends as their last words (`--steps`: `--max-steps`), else the nearest within an
+ * edit for every three letters of its name (at least one).
  */
 export function likelyNames(given: string, names: readonly string[]): string[] {
   const typed = given.split('=')[0]!;
@@ -204,6 +205,9 @@ export function likelyNames(given: string, names: readonly string[]): string[] {
   const begins = shorter.reduce<string | undefined>((longest, name) => (name.length > (longest?.length ?? 0) ? name : longest), undefined);
   const begun = names.filter((name) => longer.includes(name) || name === begins);
   if (begun.length > 0) return begun;
+  const words = typed.replace(/^-+/, '');
+  const ended = words.length >= 3 ? names.filter((name) => name.endsWith(`-${words}`)) : [];
+  if (ended.length > 0) return ended;
   let nearest: string[] = [], best = Math.max(1, Math.floor(typed.replace(/^-+/, '').length / 3));
   for (const name of names) {
     const edits = editDistance(typed, name);
