@@ -297,6 +297,12 @@ describe('bad input', () => {
     writeFileSync(join(folder, 'summary.json'), '{}\n');
     return folder;
   };
+  /** A folder with nothing in it: no run's. */
+  const emptyFolder = (): string => {
+    const folder = at('empty-run');
+    mkdirSync(folder, { recursive: true });
+    return folder;
+  };
   const valid = (name: string, edit: (json: Record<string, unknown>) => void): string => {
     const json = JSON.parse(readFileSync(ckpt, 'utf8')) as Record<string, unknown>;
     edit(json);
@@ -330,6 +336,12 @@ describe('bad input', () => {
       () => [...(command === 'eval' ? ['eval', 'perplexity', '--text', 'hi'] : [command]), '--checkpoint', ddpResult()],
       new RegExp('^rnn: --checkpoint .*ddp is a folder with no checkpoint in it, neither best\\.json nor latest\\.json, but a model file: ' +
         'convert it with `rnn import .*ddp/model\\.safetensors --out .*ddp/model\\.checkpoint\\.json`, then give --checkpoint .*ddp/model\\.checkpoint\\.json$')]),
+    ...(['sample', 'eval', 'serve'] as const).map((command): [string, () => string[], RegExp] => [
+      `an empty folder to ${command}`,
+      () => [...(command === 'eval' ? ['eval', 'perplexity', '--text', 'hi'] : [command]), '--checkpoint', emptyFolder()],
+      /^rnn: --checkpoint .*empty-run is a folder with no checkpoint in it, neither best\.json nor latest\.json: give a checkpoint or a run folder \(its best\.json, else latest\.json\)$/]),
+    ['an empty folder to info', () => ['info', emptyFolder()],
+      /^rnn: .*empty-run is a folder with no checkpoint in it, neither best\.json nor latest\.json: name a checkpoint or a run folder \(its best\.json, else latest\.json\)$/],
     ['a train_ddp.py result to info', () => ['info', ddpResult()],
       /^rnn: .*ddp is a folder with no checkpoint in it, neither best\.json nor latest\.json, but a model file: convert it with `rnn import .*ddp\/model\.safetensors --out .*ddp\/model\.checkpoint\.json`, then name .*ddp\/model\.checkpoint\.json$/],
     ['another checkpoint version', () => ['info', valid('v9.json', (j) => { j['format'] = 'rnn-checkpoint/9'; })],

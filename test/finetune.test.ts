@@ -403,7 +403,7 @@ describe('fine-tuning', () => {
         /^rnn: --init-from: model file not found: .*missing\.json; give a checkpoint, a run folder \(its best\.json, else latest\.json\), or an rnn-state\/1 or \.safetensors file$/],
       [['--init-from', verse], /^rnn: .*sonnets\.txt is not JSON: .*; expected a checkpoint \(rnn-checkpoint\/1\), an rnn-state\/1 file or a \.safetensors file$/],
       [['--init-from', folder],
-        /^rnn: .*prepared-not-a-model is a folder with no checkpoint in it, neither best\.json nor latest\.json \(a prepared folder: data to train on, not a model\): name a checkpoint, or a run's folder$/],
+        /^rnn: --init-from .*prepared-not-a-model is a folder with no checkpoint in it, neither best\.json nor latest\.json \(a prepared folder: data to train on, not a model\): give a checkpoint, a run folder \(its best\.json, else latest\.json\), or an rnn-state\/1 or \.safetensors file$/],
       [['--init-from', ddpResult],
         new RegExp(`^rnn: --init-from ${ddpResult} is a folder with no checkpoint in it, neither best\\.json nor latest\\.json, but a model file: give --init-from ${ddpResult}/model\\.safetensors$`)],
       [['--init-from', lineBase.latest, '--docs', 'blank'],

@@ -107,7 +107,7 @@ function folderCheckpoint(dir: string, reader: ModelPathReader): string {
   }
   const lacks = `with no checkpoint in it, neither ${best} nor ${latest}`;
   const prepared = isPreparedFolder(dir) ? ' (a prepared folder: data to train on, not a model)' : '';
-  throw heldModelFile(reader, dir, lacks) ?? new CheckpointError(`${dir} is a folder ${lacks}${prepared}: name a checkpoint, or a run's folder`);
+  throw heldModelFile(reader, dir, lacks) ?? refused(reader, dir, (name) => `${givenAs(reader, dir, name)} is a folder ${lacks}${prepared}: ${bid(reader)}`);
 }
 
 /**
