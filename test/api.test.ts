@@ -141,7 +141,7 @@ describe('loadModel', () => {
     await expect(collect(model.generate({ unk: 'bogus' as 'show' }))).rejects.toThrow(/^unk: .*resample.*show/);
     await expect(collect(model.generate({ stopAtEos: 'yes' as unknown as boolean }))).rejects.toThrow(/^stopAtEos: /);
     // a string where a number is taken is shown quoted, never as the number it reads like
-    await expect(collect(model.generate({ topP: '0.5' as unknown as number }))).rejects.toThrow('topP: must be a number (got "0.5")');
+    await expect(collect(model.generate({ topP: '0.5' as unknown as number }))).rejects.toThrow('topP: must be a number in (0, 1] (got "0.5")');
     await expect(collect(model.generate({ temperature: 'hot' as unknown as number }))).rejects.toThrow('temperature: must be a number (got hot)');
     // a beam that no memory holds is a bad value too
     const tooLong = model.beam({ beam: 2, len: 1e12 });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CELL_KINDS, type ModelConfig } from '../engine/config.js';
-import { POSITIVE_INTEGER } from '../input/settings.js';
+import { FRACTION, POSITIVE_INTEGER } from '../input/settings.js';
 
 const dimension = POSITIVE_INTEGER.schema;
 
@@ -17,7 +17,7 @@ const MODEL_FIELDS = {
   embedDim: { schema: dimension, interop: 'embed_dim' },
   hiddenSize: { schema: dimension, interop: 'hidden_size' },
   numLayers: { schema: dimension, interop: 'num_layers' },
-  dropout: { schema: z.number().min(0).lt(1), interop: 'dropout', trainingOnly: true },
+  dropout: { schema: FRACTION.schema, interop: 'dropout', trainingOnly: true },
 } as const satisfies Record<keyof ModelConfig, { schema: z.ZodType; interop: string; trainingOnly?: true }>;
 
 type ModelField = keyof typeof MODEL_FIELDS;

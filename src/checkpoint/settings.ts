@@ -4,7 +4,7 @@ import { CELL_KINDS, type ModelConfig } from '../engine/config.js';
 import { KERNELS_CHOICES, KERNELS_EXPECTED, resolveKernels } from '../engine/kernels/index.js';
 import { KERNELS_KINDS, type KernelsKind } from '../engine/kernels/kinds.js';
 import { LR_SCHEDULES, OPTIMIZER_KINDS } from '../engine/optim.js';
-import { NON_NEGATIVE_INTEGER, POSITIVE_INTEGER, type Setting, type SettingNamer, SEED, SettingError, numeric, orList, pickSettings, withDefaults } from '../input/settings.js';
+import { FRACTION, NON_NEGATIVE_INTEGER, POSITIVE_INTEGER, POSITIVE_NUMBER, type Setting, SHARE, type SettingNamer, SEED, SettingError, numeric, orList, pickSettings, withDefaults } from '../input/settings.js';
 import { VAL_FRAC } from '../text/corpus.js';
 import { DOCS_MODES } from '../text/documents.js';
 import { TEXT_LEVELS, type TextLevel } from '../text/vocab.js';
@@ -104,7 +104,7 @@ export const TRAIN_SETTINGS = {
   },
   dropout: {
     group: 'Model',
-    schema: MODEL_SCHEMAS.dropout, expected: 'a number in [0, 1)', arg: '<p>', help: 'dropout between layers, 0 <= p < 1',
+    schema: MODEL_SCHEMAS.dropout, expected: FRACTION.expected, arg: '<p>', help: 'dropout between layers, 0 <= p < 1',
     // a few epochs of a few MB do not overfit this model; dropout would only slow it down
     default: 0, fixedOnResume: true, checkpoint: 'model.dropout',
   },
@@ -121,7 +121,7 @@ export const TRAIN_SETTINGS = {
   },
   lr: {
     group: 'Training',
-    schema: z.number().positive(), expected: 'a number > 0', arg: '<rate>', help: 'learning rate',
+    ...POSITIVE_NUMBER, arg: '<rate>', help: 'learning rate',
     default: 3e-3, fixedOnResume: false, checkpoint: 'training.lr', // Adam's rate for this width
   },
   lrSchedule: {
@@ -134,7 +134,7 @@ export const TRAIN_SETTINGS = {
   lrDecay: {
     group: 'Training',
     // --lr-schedule epoch: epoch e trains at lr · lrDecay^e
-    schema: z.number().positive().max(1), expected: 'a number in (0, 1]', arg: '<factor>',
+    ...SHARE, arg: '<factor>',
     help: 'with --lr-schedule epoch: learning rate factor per epoch, 0 < f <= 1',
     // three-minute runs see several epochs, and the decay gained 0.03 by the fourth
     default: 0.8, fixedOnResume: false, checkpoint: 'training.lrDecay',

@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { z } from 'zod';
-import { POSITIVE_INTEGER, SEED, SEED_MAX, type Setting, checkedOption, orList } from '../input/settings.js';
+import { POSITIVE_INTEGER, SEED, SHARE, SEED_MAX, type Setting, checkedOption, orList } from '../input/settings.js';
 
 /**
  * What sampling does about `<UNK>`: 'resample' gives it probability zero before drawing (so it
@@ -28,7 +28,7 @@ export const SAMPLE_SETTINGS = {
   },
   topK: { ...POSITIVE_INTEGER, arg: '<k>', help: 'draw only among the k most probable tokens' },
   topP: {
-    schema: z.number().gt(0).max(1), expected: 'a number in (0, 1]', arg: '<p>',
+    ...SHARE, arg: '<p>',
     help: 'draw only among the most probable tokens whose probabilities add up to p (0 < p <= 1)',
   },
   seed: {

@@ -108,6 +108,13 @@ export function integerAtLeast(min: number) {
 /** A count that may be 0 (`--queue`, `top`), and how an error names it. */
 export const NON_NEGATIVE_INTEGER = integerAtLeast(0);
 
+/** A rate or size above 0 (`--lr`), and how an error names it. */
+export const POSITIVE_NUMBER = described(z.number().gt(0), 'a number > 0');
+/** A share that may be none but never all (`--val-frac`, `--dropout`), and how an error names it. */
+export const FRACTION = described(z.number().min(0).lt(1), 'a number in [0, 1)');
+/** A share that keeps some and at most all (`--top-p`, `--lr-decay`), and how an error names it. */
+export const SHARE = described(z.number().gt(0).max(1), 'a number in (0, 1]');
+
 /** A library count (`minCount`, `seqLen`, `workers`) checked; else a RangeError naming it: `seqLen: must be a positive integer (got 0)`. */
 export function checkPositiveInteger(name: string, value: unknown): number {
   return checkedOption(name, POSITIVE_INTEGER.schema, value);

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
-import { InputError, SettingError, checkedOption, described } from '../input/settings.js';
+import { FRACTION, InputError, SettingError, checkedOption } from '../input/settings.js';
 import { type TokenArray, tokenArrayFor } from './tokens.js';
 import { codePointCount, codePointPrefix, EOS, type TextLevel, UNK, Vocabulary, grouped } from './vocab.js';
 import { buildWordVocabulary, byFrequency, DEFAULT_VOCAB_SIZE, type WordVocabularyBuild } from './word-vocab.js';
@@ -99,7 +98,7 @@ export interface UnknownTokens {
 const UNKNOWN_SHOWN = 5;
 
 /** The fraction of the token stream, taken from its end, held out for validation: 0 ≤ valFrac < 1, and how an error names it. */
-export const VAL_FRAC = described(z.number().min(0).lt(1), 'a number in [0, 1)');
+export const VAL_FRAC = FRACTION;
 
 export interface PrepareOptions {
   /** Fraction of the token stream, taken from its end, held out for validation (`VAL_FRAC`). */
