@@ -218,10 +218,22 @@ function loop(work: () => number): Window {
   };
 }
 
-/** A window of the peer's: one request, whose answer has both rates. */
-function peerWindow(body: Record<string, unknown>): Window {
-  return (windowSeconds) => peer!.request<{ rate: number; cpuRate: number }>({ ...body, seconds: windowSeconds })
+/** A window of a peer's: one request, whose answer has both rates. */
+function peerWindow(peer: TorchPeer, body: Record<string, unknown>): Window {
+  return (windowSeconds) => peer.request<{ rate: number; cpuRate: number }>({ ...body, seconds: windowSeconds })
     .then((a) => ({ wall: a.rate, cpu: a.cpuRate }));
+}
+
+/**
+ * A peer of its own for each model and thread count, as a user's script trains or samples one
+ * model in its process: in one process, PyTorch trained LSTM 2×128 at a third of its speed
+ * once a GRU had trained there (docs/speed.md).
+ */
+function peerWindows(
+  peerThreads: number[], body: (threads: number) => Record<string, unknown>,
+): { windows: Window[]; peers: TorchPeer[] } {
+  const peers = peerThreads.map(() => startPeerProcess());
+  return { windows: peers.map((peer, i) => peerWindow(peer, body(peerThreads[i]!))), peers };
 }
 
 /**
@@ -284,13 +296,12 @@ async function trainingSpeeds(
     engines.push(await trainingEngine(model, kernels, workers, false, againstEngine!));
   }
   const subjects: Window[] = engines.map((engine) => loop(() => { engine.trainStep(TRAIN_SETTINGS, null); return batch * seqLen; }));
-  for (const threads of peerThreads) {
-    subjects.push(peerWindow({
-      cmd: 'train', key: `train ${name} ${threads}`, model: config, batch, seqLen, threads, lr: TRAIN_SETTINGS.lr, clip: TRAIN_SETTINGS.clip,
-    }));
-  }
-  const rates = await bestRates(subjects);
+  const torch = peerWindows(peerThreads, (threads) => ({
+    cmd: 'train', key: `train ${name} ${threads}`, model: config, batch, seqLen, threads, lr: TRAIN_SETTINGS.lr, clip: TRAIN_SETTINGS.clip,
+  }));
+  const rates = await bestRates([...subjects, ...torch.windows]);
   for (const engine of engines) await engine.close();
+  for (const peer of torch.peers) peer.close();
   return bySide(rates, againstEngine !== null);
 }
 
@@ -402,11 +413,10 @@ async function samplingSpeeds(
       }));
     }
   }
-  for (const threads of peerThreads) {
-    subjects.push(peerWindow({ cmd: 'sample', key: `sample ${name} ${threads}`, model: config, threads, length: 200 }));
-  }
-  const rates = await bestRates(subjects);
+  const torch = peerWindows(peerThreads, (threads) => ({ cmd: 'sample', key: `sample ${name} ${threads}`, model: config, threads, length: 200 }));
+  const rates = await bestRates([...subjects, ...torch.windows]);
   for (const stepper of steppers) await stepper.close();
+  for (const peer of torch.peers) peer.close();
   return bySide(rates, againstSampling !== null);
 }
 
@@ -503,18 +513,30 @@ function rowLabel(what: string, side: KernelsKind | 'torch', shape: string, thre
 
 const percent = (fraction: number) => `${(100 * fraction).toFixed(0)}%`;
 
-/** The PyTorch peer, when --peer or --race asks for it and a python here imports torch (--race refuses to start without one). */
-async function startPeer(): Promise<TorchPeer | null> {
-  if (peerPython === null) return null;
+/** A process of the PyTorch peer's, on the python found. */
+function startPeerProcess(): TorchPeer {
+  return TorchPeer.start((peerPython as { python: string }).python);
+}
+
+/**
+ * Whether the PyTorch peer runs: when --peer or --race asks for it and a python here imports
+ * torch (--race refuses to start without one); its version reported.
+ */
+async function checkPeer(): Promise<boolean> {
+  if (peerPython === null) return false;
   if ('missing' in peerPython) {
     report({ event: 'peer', torch: null, missing: peerPython.missing }, `PyTorch peer: skipped, ${peerPython.missing}`);
-    return null;
+    return false;
   }
   const { python } = peerPython;
-  const started = TorchPeer.start(python);
-  const info = await started.request<{ torch: string; threads: number }>({ cmd: 'info' });
-  report({ event: 'peer', torch: info.torch, python }, `PyTorch peer: torch ${info.torch} (${python}), on ${threadCounts.join(', ')} threads`);
-  return started;
+  const probe = startPeerProcess();
+  const info = await probe.request<{ torch: string; threads: number }>({ cmd: 'info' });
+  probe.close();
+  report(
+    { event: 'peer', torch: info.torch, python },
+    `PyTorch peer: torch ${info.torch} (${python}), on ${threadCounts.join(', ')} threads, a process for each model and thread count`,
+  );
+  return true;
 }
 
 /** The yardstick's GFLOP/s per thread alone and with as many threads at once as each worker count, reported. */
@@ -679,7 +701,7 @@ async function reportSampling(name: string): Promise<void> {
 }
 
 /** --race: `rnn train` with its defaults, then PyTorch with the same settings, on `file` for `budget` seconds each. */
-async function reportRace(torchPeer: TorchPeer, file: string, budget: number): Promise<void> {
+async function reportRace(file: string, budget: number): Promise<void> {
   const d = TRAIN_DEFAULTS;
   const settings = `${d.cell.toUpperCase()} ${d.layers}×${d.hidden}, E=${d.embed}, B=${d.batch}, T=${d.seqLen}, ${d.optimizer} ${d.lr} ${d.lrSchedule === 'epoch' ? `×${d.lrDecay} an epoch` : `${d.lrSchedule} to 0 over the time`}, clip ${d.clip}`;
   report({ event: 'race', settings: d, seconds: budget }, `race ${budget}s on ${file} (${settings}; the last ${d.valFrac * 100}% held out), one after the other:`);
@@ -694,14 +716,15 @@ async function reportRace(torchPeer: TorchPeer, file: string, budget: number): P
       (bench === undefined ? ` (measure ${DEFAULT_MODEL} on ${cores} workers at --batch ${TRAIN_DEFAULTS.batch} in the same run to compare)`
         : `; the bench's best window for ${DEFAULT_MODEL} on ${cores} workers ${bench.toFixed(0)}: ×${(ours.loop.best / bench).toFixed(2)} loop/bench`),
   );
+  const torchPeer = startPeerProcess();
   const theirs = await torchPeer.request<RaceResult>({ cmd: 'race', corpus: file, seconds: budget, threads: cores, settings: d });
+  torchPeer.close();
   report({ event: 'race', side: 'torch', ...theirs }, `race PyTorch (${cores} threads): ${theirs.steps} steps in ${theirs.seconds.toFixed(0)} s, validation loss ${theirs.valLoss?.toFixed(3)}`);
 }
 
 /** The thread counts measured, each once; the peer runs on each. */
 const threadCounts = [...new Set(workerCounts)];
-const peer = await startPeer();
-const peerThreads = peer === null ? [] : threadCounts;
+const peerThreads = await checkPeer() ? threadCounts : [];
 const ceilings = await measureCeilings();
 const gemmCeiling = ceilings.get(1)!;
 const simdPeak = measureSimdPeak();
@@ -709,7 +732,6 @@ if (!profileOnly) reportKernels();
 for (const name of models) await (profileOnly ? reportProfiles(name) : reportTraining(name));
 // LSTM 2×128, the sampling yardstick, and the default model
 for (const name of profileOnly ? [] : ['lstm-2x128', 'gru-2x192']) await reportSampling(name);
-if (raceSeconds !== null) await reportRace(peer!, corpus!, raceSeconds);
-peer?.close();
+if (raceSeconds !== null) await reportRace(corpus!, raceSeconds);
 const peakRssMiB = process.resourceUsage().maxRSS / 1024;
 report({ event: 'memory', peakRssMiB }, `peak RSS ${peakRssMiB.toFixed(0)} MiB (the PyTorch peer not counted)`);

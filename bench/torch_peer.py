@@ -13,7 +13,9 @@ It reads one JSON request a line on stdin and answers each with one JSON line on
                                                 -> {"steps": n, "valLoss": nats, ...}
 
 A model is {"cell", "vocabSize", "embedDim", "hiddenSize", "numLayers"}. Requests with the
-same key reuse one model and optimizer, alive across windows as the bench's engines are.
+same key reuse one model and optimizer, alive across windows as the bench's engines are. The
+bench starts a process for each model and thread count (and one for the race), as a user's
+script runs one model: docs/speed.md says what one process for all of them measured.
 """
 
 import json
