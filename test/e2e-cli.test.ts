@@ -84,7 +84,7 @@ describe('rnn --help', () => {
   });
 
   it('rnn import --help prints the line that says --out is required', async () => {
-    expect((await rnn('import', '--help')).stdout).toMatch(/\n {2}--out <file> +checkpoint to write \(required\)\n/);
+    expect((await rnn('import', '--help')).stdout).toMatch(/\n {2}--out <file> +the checkpoint file to write \(required\)\n/);
   });
 
   it.each(['eval perplexity', 'train'])('rnn help %s gives the help that its --help gives', async (command) => {
@@ -161,7 +161,10 @@ describe('a mistyped command line', () => {
     [['train', '--time'], /^rnn: --time needs a value \(a positive duration up to 8760h \(a year\) such as 90s, 3m, 1h or 1h30m, or a number of seconds\)$/],
     [['sample', '--seed', '--len', '5'], /^rnn: --seed needs a value \(an integer from 0 to 4294967295\)$/],
     [['plot', 'run/', '--out', '--title', 'loss'], /^rnn: --out needs a value \(an \.svg file\)$/],
-    [['sample', '--prime', '-h'], /^rnn: --prime needs a value$/],
+    [['sample', '--prime', '-h'], /^rnn: --prime needs a value \(the text to start from\)$/],
+    [['train', 'x.txt', '--out'], /^rnn: --out needs a value \(a folder, or a \.json file, to write the checkpoints to\)$/],
+    [['eval', 'perplexity', '--text'], /^rnn: --text needs a value \(a text to score\)$/],
+    [['prepare', 'x.txt', '--out'], /^rnn: --out needs a value \(the folder to write train\.bin, val\.bin and meta\.json to\)$/],
     // a missing argument is named before a missing --out: it is what the command is about
     [['import'], /^rnn: import needs a <state> argument: rnn-state\/1 JSON file, or a \.safetensors file that rnn export wrote$/],
     [['export', '--format', 'torch'], /^rnn: export needs a <checkpoint> argument: checkpoint file, or a run folder \(its best\.json, else latest\.json\)$/],
@@ -177,6 +180,25 @@ describe('a mistyped command line', () => {
       /^rnn: --checkpoint: checkpoint not found: .*missing\.json; give /);
     expectOneLineError(await rnn('sample', '--prime', '-x', '--checkpoint', at('missing.json')), /^rnn: --checkpoint: checkpoint not found: .*missing\.json; give /);
     expectOneLineError(await rnn('sample', '--prime', '—len', '--checkpoint', at('missing.json')), /^rnn: --checkpoint: checkpoint not found: .*missing\.json; give /);
+  });
+
+  it('says what every flag that takes a value takes, of every command, where it is given none', async () => {
+    const flags: string[][] = [];
+    const walk = (command: Command, names: string[]): void => {
+      for (const option of command.options) if (option.required) flags.push([...names, option.long!]);
+      for (const sub of command.commands) walk(sub, [...names, sub.name()]);
+    };
+    walk(createProgram(), []);
+    expect(flags.length).toBeGreaterThan(60);
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      for (const args of flags) {
+        const refused = await createProgram().parseAsync(args, { from: 'user' }).then(() => null, (err: unknown) => (err as Error).message);
+        expect(refused, args.join(' ')).toMatch(new RegExp(`^error: ${args.at(-1)} needs a value \\(\\S.*\\)$`));
+      }
+    } finally {
+      vi.restoreAllMocks();
+    }
   });
 
   it('suggests no flag that --help leaves out', () => {

@@ -23,7 +23,10 @@ export function workersOnCores(asked: number | undefined): number | undefined {
 
 /** The --checkpoint flag of a command that reads one model, `purpose` telling what for (`to sample from`). */
 export function checkpointSetting(purpose: string): Setting<string> {
-  return { schema: z.string(), arg: '<file>', help: `checkpoint ${purpose}, or a run folder (${RUN_FOLDER_READS}) (default: ${NEWEST_CHECKPOINT})` };
+  return {
+    schema: z.string(), expected: CHECKPOINT_FLAG.takes, arg: '<file>',
+    help: `checkpoint ${purpose}, or a run folder (${RUN_FOLDER_READS}) (default: ${NEWEST_CHECKPOINT})`,
+  };
 }
 
 /**

@@ -95,7 +95,10 @@ export function parseSettings<T extends z.ZodObject>(schema: T, input: Record<st
     const finite = described?.replace(/^a number\b/, 'a finite number') ?? 'a finite number';
     throw new SettingError(key, value, (name) => optionMessage(name(key), { expected: finite, typed: value }));
   }
-  throw new SettingError(key, value, (name) => optionMessage(name(key), described === null ? issue : { expected: described, value: read }));
+  // an empty text is a mistake of its own, named as such (`must not be empty`), not as a value of another kind
+  const empty = value === '' && issue.code === 'too_small';
+  const problem = described === null || empty ? issue : { expected: described, value: read };
+  throw new SettingError(key, value, (name) => optionMessage(name(key), problem));
 }
 
 /** A count (`--len`, `--workers`): a whole number of at least 1, and how an error names it. */

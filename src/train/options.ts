@@ -59,6 +59,12 @@ export function parseDuration(text: string): number | null {
 /** What --time takes, as a message words it. */
 const TIME_EXPECTED = `a positive duration up to ${LONGEST_TIME_HOURS}h (a year) such as 90s, 3m, 1h or 1h30m, or a number of seconds`;
 
+/** How --resume names the checkpoint it goes on from, in the lines that refuse it. */
+export const RESUME_READER: ModelPathReader = {
+  setting: 'resume', what: 'checkpoint', takes: `a checkpoint that rnn train wrote, or its run folder (its ${RUN_FOLDER_FILES.latest})`,
+  modelFile: (file, name) => `a run goes on only from a checkpoint rnn train wrote; ${name('initFrom')} ${file} fine-tunes from it`,
+};
+
 /**
  * The options of a run besides its settings: how long it trains, where it writes, what it
  * resumes. Limits are totals over the run; none given, a run trains one epoch (resuming: until
@@ -77,20 +83,15 @@ export const RUN_OPTIONS = {
       'e.g. 90s, 3m, 1h30m (a number alone: seconds; after a unit, in the next smaller one: 2h30 is 2h30m)',
   },
   out: {
-    group: 'Run', schema: z.string().min(1), arg: '<path>', help: 'output folder, or a .json file',
+    group: 'Run', schema: z.string().min(1), expected: 'a folder, or a .json file, to write the checkpoints to', arg: '<path>',
+    help: 'output folder, or a .json file',
     defaultText: `${CHECKPOINT_DIR}/<corpus>-<cell>-<L>x<H>-<time>/; resuming: where the checkpoint was written (its folder, or its FILE.json)`,
   },
   resume: {
-    group: 'Run', schema: z.string().min(1), arg: '<checkpoint>',
+    group: 'Run', schema: z.string().min(1), expected: RESUME_READER.takes, arg: '<checkpoint>',
     help: `go on training this checkpoint (a folder: its ${RUN_FOLDER_FILES.latest}), exactly where it stopped`,
   },
 } as const satisfies SettingTable;
-
-/** How --resume names the checkpoint it goes on from, in the lines that refuse it. */
-export const RESUME_READER: ModelPathReader = {
-  setting: 'resume', what: 'checkpoint', takes: `a checkpoint that rnn train wrote, or its run folder (its ${RUN_FOLDER_FILES.latest})`,
-  modelFile: (file, name) => `a run goes on only from a checkpoint rnn train wrote; ${name('initFrom')} ${file} fine-tunes from it`,
-};
 
 /** How --init-from names the model it reads, in the lines that refuse it. */
 export const INIT_FROM_READER: ModelPathReader = {
@@ -105,7 +106,7 @@ export const INIT_FROM_READER: ModelPathReader = {
 const FINE_TUNE_OPTIONS = {
   initFrom: {
     group: 'Fine-tuning',
-    schema: z.string().min(1), arg: '<model>',
+    schema: z.string().min(1), expected: INIT_FROM_READER.takes, arg: '<model>',
     help: 'fine-tune: a new run on the given text from this model\'s architecture, vocabulary and weights; ' +
       INIT_FROM_READER.takes,
   },

@@ -28,6 +28,9 @@ export interface PrepareCallbacks {
 /** A prepared folder's files, as a message names them. */
 const FILES = `${PREPARED_FILES.train}, ${PREPARED_FILES.val} and ${PREPARED_FILES.meta}`;
 
+/** What `out`, the folder `prepare` writes, takes, as a message words it. */
+export const PREPARED_OUT = `the folder to write ${FILES} to`;
+
 /**
  * Writes the prepared folder (`train.bin`, `val.bin`, `meta.json`) of the corpus at
  * `corpusPaths` (none: the bundled corpus) with the text settings `rnn train` would use,
@@ -39,7 +42,7 @@ export function prepare(options: PrepareSettings, corpusPaths: readonly string[]
   const { out, ...text } = options;
   if (out === undefined || out === '') {
     const missing = out === undefined ? 'is required' : 'must not be empty';
-    throw new SettingError('out', out, (name) => `${name('out')} ${missing}: the folder to write ${FILES} to`);
+    throw new SettingError('out', out, (name) => `${name('out')} ${missing}: ${PREPARED_OUT}`);
   }
   const settings = freshSettings(parseSettingTable(TEXT_SETTINGS, text));
   const paths = corpusPaths.length > 0 ? corpusPaths.map(absoluteCorpusPath) : [defaultCorpus()];

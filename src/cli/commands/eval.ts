@@ -24,7 +24,7 @@ import { STEPPER_WORKERS_DEFAULT, addSettingFlags, checkpointFlag, checkpointSet
 /** `rnn eval perplexity`'s flags: what it scores, how it prints, and how it runs. */
 const PERPLEXITY_FLAGS = {
   checkpoint: checkpointSetting('to evaluate'),
-  text: { schema: z.array(z.string()), arg: '<text>', repeatable: true, help: 'a text to score (repeatable)' },
+  text: { schema: z.array(z.string()), expected: 'a text to score', arg: '<text>', repeatable: true, help: 'a text to score (repeatable)' },
   json: {
     schema: z.boolean(), input: z.boolean(), help: 'one JSON object per line: {"name","loss","bitsPerToken","perplexity","tokens","logProb"}',
   },

@@ -2,9 +2,12 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { EXPORT_FORMATS, exportState } from '../../checkpoint/convert.js';
 import { grouped } from '../../text/vocab.js';
-import { type SettingTable, parseSettingTable } from '../../input/settings.js';
+import { type SettingTable, described, parseSettingTable } from '../../input/settings.js';
 import { addSettingFlags } from '../flags.js';
 import { RUN_FOLDER_READS, resolveCheckpointPath } from '../../checkpoint/find.js';
+
+/** What --out takes. */
+const OUT = described(z.string().min(1), 'the file to write: rnn-state/1 JSON, or .safetensors');
 
 /**
  * `rnn export`'s flags. `--format torch` is the `rnn-state/1` interop JSON that PyTorch loads;
@@ -15,7 +18,7 @@ const EXPORT_FLAGS = {
     schema: z.enum(EXPORT_FORMATS), input: z.enum(EXPORT_FORMATS), expected: `one of ${EXPORT_FORMATS.join(', ')}`, arg: '<format>',
     help: `export format: ${EXPORT_FORMATS.join(', ')}`, defaultText: 'safetensors for an --out ending in .safetensors, else torch',
   },
-  out: { schema: z.string().min(1), arg: '<file>', required: true, help: 'where to write the rnn-state/1 JSON or the .safetensors file' },
+  out: { ...OUT, arg: '<file>', required: true, help: OUT.expected },
 } as const satisfies SettingTable;
 
 export function register(program: Command): void {

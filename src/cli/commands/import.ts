@@ -1,13 +1,16 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { importState } from '../../checkpoint/convert.js';
-import { type SettingTable, parseSettingTable } from '../../input/settings.js';
+import { type SettingTable, described, parseSettingTable } from '../../input/settings.js';
 import { grouped } from '../../text/vocab.js';
 import { addSettingFlags, recordedCommand } from '../flags.js';
 
+/** What --out takes. */
+const OUT = described(z.string().min(1), 'the checkpoint file to write');
+
 /** `rnn import`'s flags. */
 const IMPORT_FLAGS = {
-  out: { schema: z.string().min(1), arg: '<file>', required: true, help: 'checkpoint to write' },
+  out: { ...OUT, arg: '<file>', required: true, help: OUT.expected },
   force: { schema: z.boolean(), help: 'replace --out if it is an earlier import or export (never a training run\'s checkpoint or another file)' },
 } as const satisfies SettingTable;
 

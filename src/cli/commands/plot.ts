@@ -12,11 +12,14 @@ import { addSettingFlags } from '../flags.js';
 /** A path to an SVG file, read as text even where it looks like a number. */
 const SVG_FILE = described(z.string().refine((path) => path.toLowerCase().endsWith('.svg')), 'an .svg file');
 
+/** What --title takes. */
+const TITLE = described(z.string(), 'the chart\'s title');
+
 /** `rnn plot`'s flags. */
 const PLOT_FLAGS = {
   out: { ...SVG_FILE, input: SVG_FILE.schema, arg: '<file.svg>', required: true, help: `where to write the chart, ${SVG_FILE.expected}` },
   title: {
-    schema: z.string(), arg: '<text>', help: 'the chart\'s title',
+    ...TITLE, arg: '<text>', help: TITLE.expected,
     defaultText: `"${DEFAULT_TITLES.validated}"; "${DEFAULT_TITLES.trainingOnly}" where no run has a validation loss`,
   },
 } as const satisfies SettingTable;

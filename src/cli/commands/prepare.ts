@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { TEXT_SETTINGS } from '../../checkpoint/settings.js';
 import type { SettingTable } from '../../input/settings.js';
 import { DEFAULT_CORPUS } from '../../train/data.js';
-import { prepare } from '../../train/prepare.js';
+import { PREPARED_OUT, prepare } from '../../train/prepare.js';
 import { TOKEN_UNITS, grouped } from '../../text/vocab.js';
 import { vocabularyCoverage } from '../../text/word-vocab.js';
 import { warn } from '../errors.js';
@@ -11,7 +11,7 @@ import { addSettingFlags } from '../flags.js';
 
 /** `rnn prepare`'s own flag; the text settings follow it. An empty --out is refused by `prepare`, which says what it is for. */
 const PREPARE_FLAGS = {
-  out: { schema: z.string(), arg: '<dir>', required: true, help: 'the folder to write (an older prepared folder there is replaced)' },
+  out: { schema: z.string(), expected: PREPARED_OUT, arg: '<dir>', required: true, help: `${PREPARED_OUT} (an older prepared folder there is replaced)` },
 } as const satisfies SettingTable;
 
 /** The terminal escape that clears the rest of the line (erase in line, EL). */

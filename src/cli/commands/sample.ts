@@ -16,8 +16,11 @@ import { outputClosed, writeStdout } from '../pipes.js';
 /** `rnn sample`'s flags: the sampling settings, and what the command reads and how it runs. */
 const SAMPLE_FLAGS = {
   checkpoint: checkpointSetting('to sample from'),
-  prime: { schema: z.string(), arg: '<text>', help: 'text the model reads before generating, cut into documents as its corpus was (--docs); printed first, as the model read it (CRLF as LF, a leading BOM dropped)' },
-  primeFile: { schema: z.string().min(1), arg: '<file>', help: 'read the prime from a UTF-8 file (- reads standard input)' },
+  prime: { schema: z.string(), expected: 'the text to start from', arg: '<text>', help: 'text the model reads before generating, cut into documents as its corpus was (--docs); printed first, as the model read it (CRLF as LF, a leading BOM dropped)' },
+  primeFile: {
+    schema: z.string().min(1), expected: 'a UTF-8 text file, or - for standard input', arg: '<file>',
+    help: 'read the prime from a UTF-8 file (- reads standard input)',
+  },
   ...SAMPLE_SETTINGS,
   workers: {
     ...POSITIVE_INTEGER, arg: '<n>',

@@ -2,7 +2,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { CHECKPOINT_DIR, NEWEST_CHECKPOINT, RUN_FOLDER_READS } from '../../checkpoint/find.js';
+import { CHECKPOINT_DIR, CHECKPOINT_FLAG, NEWEST_CHECKPOINT, RUN_FOLDER_READS } from '../../checkpoint/find.js';
 import { resolveKernels } from '../../engine/kernels/index.js';
 import { SettingError, type SettingTable, type SettingsInput, parseSettingTable, withDefaults } from '../../input/settings.js';
 import type { ServedModel } from '../../serve/jobs.js';
@@ -15,7 +15,7 @@ import { exitStatusAfter } from '../signals.js';
 /** `rnn serve`'s flags: the models, then the server's settings. */
 const SERVE_FLAGS = {
   checkpoint: {
-    schema: z.array(z.string()), arg: '<[name=]file>', repeatable: true,
+    schema: z.array(z.string()), expected: `${CHECKPOINT_FLAG.takes}, as PATH or NAME=PATH`, arg: '<[name=]file>', repeatable: true,
     help: `a model to serve (a checkpoint, or a run folder: ${RUN_FOLDER_READS}), named in requests by name (default: the run folder's name, or the file's where a file is named); ` +
       `repeatable (default: ${NEWEST_CHECKPOINT})`,
   },
