@@ -320,9 +320,23 @@ describe('bad input', () => {
     ['--prime and --prime-file', () => ['sample', '--checkpoint', ckpt, '--prime', 'a', '--prime-file', 'b'], /^rnn: use either --prime or --prime-file/],
     ['missing --prime-file', () => ['sample', '--checkpoint', ckpt, '--prime-file', at('nope.txt')], /^rnn: --prime-file: file not found: .*nope\.txt$/],
     ['checkpoint not JSON', () => {
-      writeFileSync(at('garbage.json'), 'not json {');
+      writeFileSync(at('garbage.json'), '{ not json');
       return ['sample', '--checkpoint', at('garbage.json')];
     }, /^rnn: .*garbage\.json is not JSON: /],
+    ...(['sample', 'eval', 'serve'] as const).map((command): [string, () => string[], RegExp] => [
+      `a text for a checkpoint to ${command}`,
+      () => {
+        writeFileSync(at('notes.txt'), '\uFEFF First Citizen:\nBefore we proceed any further, hear me speak.\n');
+        return [...(command === 'eval' ? ['eval', 'perplexity', '--text', 'hi'] : [command]), '--checkpoint', at('notes.txt')];
+      },
+      /^rnn: --checkpoint .*notes\.txt is not a checkpoint \(it begins "First Citizen:\\nBefore we pr\.\.\.\): give a checkpoint or a run folder \(its best\.json, else latest\.json\)$/]),
+    ...(['info', 'export'] as const).map((command): [string, () => string[], RegExp] => [
+      `a text for a checkpoint to ${command}`,
+      () => {
+        writeFileSync(at('notes.txt'), 'First Citizen:\nBefore we proceed any further, hear me speak.\n');
+        return [command, at('notes.txt'), ...(command === 'export' ? ['--out', at('notes.state.json')] : [])];
+      },
+      /^rnn: .*notes\.txt is not a checkpoint \(it begins "First Citizen:\\nBefore we pr\.\.\.\): name a checkpoint or a run folder \(its best\.json, else latest\.json\)$/]),
     ['a safetensors file to sample', () => {
       exportState(ckpt, at('weights.safetensors'));
       return ['sample', '--checkpoint', at('weights.safetensors')];

@@ -3,9 +3,10 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { InputError, SettingError, type SettingNamer } from '../input/settings.js';
 import { CheckpointError } from './errors.js';
 import { importFirst, startsLikeCheckpoint } from './checkpoint.js';
-import { isFolder, isTempFile } from './files.js';
+import { quoted } from '../input/issues.js';
+import { isFolder, isTempFile, readFilePart } from './files.js';
 import { isPreparedFolder } from './prepared.js';
-import { isSafetensorsPath } from './safetensors.js';
+import { isSafetensorsPath, startsLikeSafetensors } from './safetensors.js';
 
 /** Where `rnn train` writes checkpoints, and where commands look when no checkpoint is named. */
 export const CHECKPOINT_DIR = 'checkpoints';
@@ -68,6 +69,22 @@ export function existingPath(path: string, reader: ModelPathReader): string {
   throw refused(reader, path, (name) => `${setting === undefined ? '' : `${name(setting)}: `}${what} not found: ${path}; ${bid(reader)}`);
 }
 
+/** The bytes of a file's beginning that say whether it begins as JSON: its first characters, past a BOM and white space. */
+const HEAD_BYTES = 256;
+
+/**
+ * `path`, a file that names something (existingPath), refused as `reader` names it where it begins as no model file does:
+ * not as JSON of an object (`{`), nor as a safetensors file (a text given where a checkpoint goes). An empty file, or one
+ * with the `{` further in, is left for its parser to name.
+ */
+function modelFilePath(path: string, reader: ModelPathReader): string {
+  const head = readFilePart(existingPath(path, reader), HEAD_BYTES);
+  if (head === null || startsLikeSafetensors(head, false)) return path;
+  const text = head.toString('utf8').replace(/^\uFEFF/, '').trimStart();
+  if (text === '' || text.startsWith('{')) return path;
+  throw refused(reader, path, (name) => `${givenAs(reader, path, name)} is not a ${reader.what} (it begins ${quoted(text, 32)}): ${bid(reader)}`);
+}
+
 /**
  * The refusal of the folder `dir` that lacks what `reader` reads there (`lacks`: "without latest.json") but holds a
  * model file (a train_ddp.py result), saying what to do with it; null where it holds none.
@@ -86,7 +103,7 @@ function heldModelFile(reader: ModelPathReader, dir: string, lacks: string): Inp
  */
 export function runFolderFile(path: string, file: string, reader: ModelPathReader): string {
   if (!isFolder(path)) {
-    if (!isSafetensorsPath(existingPath(path, reader))) return path;
+    if (!isSafetensorsPath(modelFilePath(path, reader))) return path;
     throw refused(reader, path, (name) => `${givenAs(reader, path, name)} is a model file, not a checkpoint: ${reader.modelFile(path, name)}`);
   }
   const inside = join(path, file);
@@ -159,7 +176,7 @@ export function latestCheckpoint(dir: string): string | null {
  */
 export function resolveCheckpointPath(path: string | undefined, usage?: string, reader: ModelPathReader = CHECKPOINT_ARGUMENT): string {
   if (path === '') throw new CheckpointError('the checkpoint\'s path is empty: name a checkpoint file or a run folder');
-  if (path !== undefined) return isFolder(path) ? folderCheckpoint(path, reader) : existingPath(path, reader);
+  if (path !== undefined) return isFolder(path) ? folderCheckpoint(path, reader) : modelFilePath(path, reader);
   const latest = latestCheckpoint(CHECKPOINT_DIR);
   if (latest === null) {
     throw new SettingError('checkpoint', path, (name) =>

@@ -75,11 +75,14 @@ export function safetensorsFormatAt(path: string): string | null {
   }
 }
 
-/** Whether `bytes` begin as a safetensors file does: a header length within the file, then a JSON object's `{`. */
-export function startsLikeSafetensors(bytes: Buffer): boolean {
+/**
+ * Whether `bytes` begin as a safetensors file does: a header length, within the file where `bytes` are all of it
+ * (`whole`), then a JSON object's `{`.
+ */
+export function startsLikeSafetensors(bytes: Buffer, whole = true): boolean {
   if (bytes.length < 10) return false;
   const headerLength = bytes.readBigUInt64LE(0);
-  return headerLength >= 2n && headerLength <= BigInt(bytes.length - 8) && bytes[8] === 0x7b;
+  return headerLength >= 2n && (!whole || headerLength <= BigInt(bytes.length - 8)) && bytes[8] === 0x7b;
 }
 
 /**
