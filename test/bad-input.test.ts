@@ -253,20 +253,26 @@ describe('the command line', () => {
     expect(JSON.parse(readFileSync(join(scratch.dir, 'tokens', 'meta.json'), 'utf8')).level).toBe('word');
   }, 30_000);
 
-  it('prepare knows the corpus folder through a link to it, and calls a corpus file given as --out a file', async () => {
+  it('prepare knows the corpus folder through a link to it, and refuses a file given as --out naming --out and the folder it takes', async () => {
     const corpus = join(scratch.dir, 'linked');
     mkdirSync(corpus);
     writeFileSync(join(corpus, 'a.txt'), speeches(5000));
     symlinkSync('linked', join(scratch.dir, 'link'));
-    const [throughLink, fromLink, file] = await Promise.all([
+    const notes = join(scratch.folder(), 'notes.txt');
+    writeFileSync(notes, 'kept\n');
+    const [throughLink, fromLink, file, other] = await Promise.all([
       rnnIn(scratch.dir, ['prepare', 'linked', '--out', 'link']),
       rnnIn(scratch.dir, ['prepare', 'link', '--out', 'linked/']),
       rnnIn(scratch.dir, ['prepare', 'linked/a.txt', '--out', 'linked/a.txt']),
+      rnnIn(scratch.dir, ['prepare', 'linked/a.txt', '--out', notes]),
     ]);
     expectOneLineError(throughLink, /^rnn: --out link is the corpus folder itself, /);
     expectOneLineError(fromLink, /^rnn: --out linked\/ is the corpus folder itself, /);
-    expectOneLineError(file, /^rnn: linked\/a\.txt is a file, not a folder to prepare the corpus in$/);
+    const takes = 'where --out takes the folder to write train\\.bin, val\\.bin and meta\\.json to';
+    expectOneLineError(file, new RegExp(`^rnn: --out linked/a\\.txt is a file, ${takes}$`));
+    expectOneLineError(other, new RegExp(`^rnn: --out \\S+/notes\\.txt is a file, ${takes}$`));
     expect(readdirSync(corpus)).toEqual(['a.txt']);
+    expect(readFileSync(notes, 'utf8')).toBe('kept\n');
   }, 30_000);
 });
 

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type SkippedFile, refuseModelFiles, skipRunFiles, skippedNotice } from '../checkpoint/corpus.js';
 import { isFolder, samePath } from '../checkpoint/files.js';
@@ -44,6 +45,7 @@ export function prepare(options: PrepareSettings, corpusPaths: readonly string[]
     const missing = out === undefined ? 'is required' : 'must not be empty';
     throw new SettingError('out', out, (name) => `${name('out')} ${missing}: ${PREPARED_OUT}`);
   }
+  if (existsSync(out) && !isFolder(out)) throw new SettingError('out', out, (name) => `${name('out')} ${out} is a file, where ${name('out')} takes ${PREPARED_OUT}`);
   const settings = freshSettings(parseSettingTable(TEXT_SETTINGS, text));
   const paths = corpusPaths.length > 0 ? corpusPaths.map(absoluteCorpusPath) : [defaultCorpus()];
   refuseModelFiles(corpusPaths, 'a text to prepare', () => 'name the text it was trained on');
