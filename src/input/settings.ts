@@ -154,7 +154,10 @@ export interface Setting<V = unknown> {
   schema: z.ZodType<V>;
   /** How it reads from a flag or from code, when not as `schema` with numbers from text (e.g. 0 for off). */
   input?: z.ZodType<unknown>;
-  /** How an error names the valid values (`--level: must be char or word (got words)`); none: zod's phrase. */
+  /**
+   * How an error names the valid values (`--level: must be char or word (got words)`, `--prime needs a value (the text
+   * to start from)`); none: zod's phrase.
+   */
   expected?: string;
   /** The placeholder of its flag's value, e.g. `<n>`; none: a switch (`--stop-at-eos`). */
   arg?: string;
