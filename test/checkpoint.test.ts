@@ -339,9 +339,12 @@ describe('loadCheckpoint errors', () => {
     expect(() => resolveCheckpointPath(folder, undefined, CHECKPOINT_FLAG)).toThrow(`but a model file: ${again}, then give checkpoint ${imported}`);
   });
 
-  it('refuses an imported checkpoint named itself that is older than the model file beside it, saying to import it again', () => {
-    const named = join(dir, 'model.safetensors'), imported = join(dir, 'model.checkpoint.json');
-    writeFileSync(named, toSafetensors({ config: LSTM, vocab: VOCAB, level: 'char', wordRule: WORD_RULE_VERSION, documents: WHOLE_TEXTS, params: weightFloats(paramLayout(LSTM).total, 5) }));
+  it.each([
+    ['model.safetensors', () => toSafetensors({ config: LSTM, vocab: VOCAB, level: 'char', wordRule: WORD_RULE_VERSION, documents: WHOLE_TEXTS, params: weightFloats(paramLayout(LSTM).total, 5) })],
+    ['model.json', () => JSON.stringify(toInteropState(LSTM, VOCAB, weightFloats(paramLayout(LSTM).total, 5)))],
+  ])('refuses an imported checkpoint named itself that is older than the model file beside it, %s, saying to import it again', (file, content) => {
+    const named = join(dir, file), imported = join(dir, 'model.checkpoint.json');
+    writeFileSync(named, content());
     importState(named, imported, ['rnn', 'import', named, '--out', imported], false);
     const readers = [loadCheckpoint, loadResumedCheckpoint, loadModel, readModelFile];
     for (const read of readers) expect(() => read(imported)).not.toThrow();
@@ -363,6 +366,17 @@ describe('loadCheckpoint errors', () => {
     utimesSync(named, new Date(2026, 0, 2), new Date(2026, 0, 2));
     expect(loadCheckpoint(run).training.step).toBe(200);
     expect(readModelFile(run).checkpoint?.training.step).toBe(200);
+  });
+
+  it('reads an import beside a newer JSON file of its name that is no rnn-state/1 file: not what it was imported from', () => {
+    const other = join(dir, 'model.json'), imported = join(dir, 'model.checkpoint.json');
+    const state = join(dir, 'state.json');
+    writeFileSync(state, JSON.stringify(toInteropState(LSTM, VOCAB, weightFloats(paramLayout(LSTM).total, 5))));
+    importState(state, imported, ['rnn', 'import', state, '--out', imported], false);
+    saveCheckpoint(other, sampleCheckpoint());
+    utimesSync(imported, new Date(2026, 0, 1), new Date(2026, 0, 1));
+    utimesSync(other, new Date(2026, 0, 2), new Date(2026, 0, 2));
+    expect(loadCheckpoint(imported).training.step).toBe(0);
   });
 
   it('names a tensor with the wrong shape', () => {

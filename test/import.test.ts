@@ -400,4 +400,23 @@ describe('an import older than the model file beside it, named itself', () => {
     }
     expect(existsSync(join(dir, 'tuned'))).toBe(false);
   }, 30_000);
+
+  it('is refused where it was imported from rnn-state/1 JSON beside it (X.json → X.checkpoint.json) that is newer', async () => {
+    const out = join(dir, 'tuned-out');
+    mkdirSync(out);
+    writeFileSync(join(out, 'model.json'), JSON.stringify(toInteropState(CONFIG, MODEL.vocab, MODEL.params)));
+    importState(join(out, 'model.json'), join(out, 'model.checkpoint.json'), ['rnn', 'import'], false);
+    // the weights PyTorch wrote again after fine-tuning once more
+    utimesSync(join(out, 'model.checkpoint.json'), new Date(2026, 0, 1), new Date(2026, 0, 1));
+    utimesSync(join(out, 'model.json'), new Date(2026, 0, 2), new Date(2026, 0, 2));
+    const runs = await Promise.all([
+      ['sample', '--checkpoint', 'tuned-out/model.checkpoint.json', '--len', '5'],
+      ['info', 'tuned-out/model.checkpoint.json'],
+    ].map((args) => rnnIn(dir, args)));
+    for (const run of runs) {
+      expectOneLineError(run, new RegExp('^rnn: tuned-out/model\\.checkpoint\\.json is an imported checkpoint older than the model file beside it, ' +
+        'tuned-out/model\\.json \\(an import of an earlier model\\): convert it again with ' +
+        '`rnn import tuned-out/model\\.json --out tuned-out/model\\.checkpoint\\.json --force`$'));
+    }
+  }, 30_000);
 });

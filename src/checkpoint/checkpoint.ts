@@ -183,14 +183,18 @@ export function importedCheckpointPath(path: string): string {
 }
 
 /**
- * The `.safetensors` file beside the checkpoint at `path` that `importCommand` would import into it
- * (`model.safetensors` for `model.checkpoint.json`); null where there is none.
+ * The model files beside the checkpoint at `path` that `importCommand` would import into it: a `.safetensors` file and
+ * rnn-state/1 JSON (`model.safetensors` and `model.json` for `model.checkpoint.json`), those that are there.
  */
-function importedModelFile(path: string): string | null {
+function importedModelFiles(path: string): string[] {
   const name = basename(path);
-  if (name.length <= IMPORTED_EXTENSION.length || !name.endsWith(IMPORTED_EXTENSION)) return null;
-  const model = join(dirname(path), `${name.slice(0, -IMPORTED_EXTENSION.length)}${SAFETENSORS_EXTENSION}`);
-  return statSync(model, { throwIfNoEntry: false })?.isFile() ? model : null;
+  if (name.length <= IMPORTED_EXTENSION.length || !name.endsWith(IMPORTED_EXTENSION)) return [];
+  const stem = join(dirname(path), name.slice(0, -IMPORTED_EXTENSION.length));
+  const safetensors = `${stem}${SAFETENSORS_EXTENSION}`, json = `${stem}.json`;
+  return [
+    ...(statSync(safetensors, { throwIfNoEntry: false })?.isFile() ? [safetensors] : []),
+    ...(formatWrittenFirst(json) === INTEROP_FORMAT ? [json] : []),
+  ];
 }
 
 /**
@@ -238,8 +242,8 @@ export function importFirst(path: string, then?: (checkpoint: string) => string)
  * newer than it.
  */
 export function refuseStaleImport(path: string, checkpoint: () => Checkpoint): void {
-  const model = importedModelFile(path);
-  if (model === null || !isStaleImport(path, model) || trainedStep(checkpoint()) !== null) return;
+  const model = importedModelFiles(path).find((file) => isStaleImport(path, file));
+  if (model === undefined || trainedStep(checkpoint()) !== null) return;
   throw new CheckpointError(`${path} is an imported checkpoint older than the model file beside it, ${model} ` +
     `(an import of an earlier model): ${reimport(model)}`);
 }
