@@ -86,7 +86,7 @@ describe('an abort from a timer stops an async call partway, with StoppedError',
     const signal = AbortSignal.abort();
     await expect(gru.complete({ prime: 'ROMEO:', n: 0, signal })).rejects.toThrow('n: must be a positive integer (got 0)');
     await expect(gru.beam({ prime: 'ROMEO:', beam: 0, signal })).rejects.toThrow(/^beam: /);
-    await expect(gru.score('ROMEO:', { top: -1, signal })).rejects.toThrow('top: must be an integer >= 0 (got -1)');
+    await expect(gru.score('ROMEO:', { top: -1, signal })).rejects.toThrow('top: must be an integer from 0 to 10 (got -1)');
     await expect(gru.score('ROMEO:', { workers: 0, signal })).rejects.toThrow('workers: must be a positive integer (got 0)');
     await expect(gru.activations('ROMEO:', 5, { signal })).rejects.toThrow(/^layer: must be an integer from 0 to 1/);
   });

@@ -5,6 +5,7 @@ import { Model, StoppedError, loadModel } from '../src/api/index.js';
 import { beamSearch } from '../src/generate/beam.js';
 import { sampleText } from '../src/generate/sample.js';
 import { scoreTokens } from '../src/generate/score.js';
+import { SCORE_FIELDS } from '../src/serve/requests.js';
 import { Stepper } from '../src/engine/stepper.js';
 import { createProgram } from '../src/cli/main.js';
 import { EOS, UNK, Vocabulary } from '../src/text/vocab.js';
@@ -143,6 +144,11 @@ describe('loadModel', () => {
     // a string where a number is taken is shown quoted, never as the number it reads like
     await expect(collect(model.generate({ topP: '0.5' as unknown as number }))).rejects.toThrow('topP: must be a number in (0, 1] (got "0.5")');
     await expect(collect(model.generate({ temperature: 'hot' as unknown as number }))).rejects.toThrow('temperature: must be a number (got hot)');
+    // a score's alternatives capped as the server's /v1/score caps them, never every token at every prediction
+    await expect(model.score('ab', { top: 1e9 })).rejects.toThrow(new RangeError('top: must be an integer from 0 to 10 (got 1000000000)'));
+    expect(() => model.scoreSync('ab', { top: 11 })).toThrow(new RangeError('top: must be an integer from 0 to 10 (got 11)'));
+    expect(SCORE_FIELDS.top.expected).toBe('an integer from 0 to 10');
+    expect(model.scoreSync('ab', { top: 10 }).tokens.map((t) => t.top.length)).toEqual([10, 10, 10]);
     // a beam that no memory holds is a bad value too
     const tooLong = model.beam({ beam: 2, len: 1e12 });
     await expect(tooLong).rejects.toBeInstanceOf(RangeError);

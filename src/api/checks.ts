@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { resolveKernels } from '../engine/kernels/index.js';
 import type { KernelsChoice, KernelsKind } from '../engine/kernels/kinds.js';
 import { optionMessage } from '../input/issues.js';
-import { NON_NEGATIVE_INTEGER, SettingError, checkedOption, unknownOption } from '../input/settings.js';
+import { SCORE_TOP } from '../generate/score.js';
+import { SettingError, checkedOption, unknownOption } from '../input/settings.js';
 import { type TokenizedText, type Vocabulary, cutBy } from '../text/vocab.js';
 
 /*
@@ -45,7 +46,7 @@ export function checkScored(text: unknown, vocab: Vocabulary): void {
 
 /**
  * A score call's text (`checkScored`) and options: only those `known`, its `top` (how many
- * alternatives each prediction lists) an integer >= 0 and its `tokens` a boolean, else a
+ * alternatives each prediction lists) in SCORE_TOP's range and its `tokens` a boolean, else a
  * TypeError or RangeError naming the option.
  */
 export function checkScoreCall(
@@ -54,7 +55,7 @@ export function checkScoreCall(
   checkScored(text, vocab);
   checkOptions(options, known);
   const { top, tokens } = options;
-  if (top !== undefined) checkedOption('top', NON_NEGATIVE_INTEGER.schema, top);
+  if (top !== undefined) checkedOption('top', SCORE_TOP.schema, top);
   if (tokens !== undefined) checkedOption('tokens', BOOLEAN, tokens);
 }
 

@@ -101,7 +101,7 @@ export interface TextScore {
 export interface ScoreOptions {
   /** List each prediction (default true); false: the totals only, in constant memory. */
   tokens?: boolean;
-  /** Alternatives listed at each prediction (default 0). */
+  /** Alternatives listed at each prediction (default 0; SCORE_TOP's range). */
   top?: number;
   signal?: StopSignal;
   /** Threads that share each step; default 1, this one. */

@@ -2,12 +2,19 @@ import type { ModelConfig } from '../engine/config.js';
 import type { KernelsKind } from '../engine/kernels/kinds.js';
 import { logSumExp } from '../engine/loss.js';
 import { Stepper, type TokenStepper } from '../engine/stepper.js';
+import { integerFrom } from '../input/settings.js';
 import type { TrainingEngine } from '../parallel/engine.js';
 import { createEngine } from '../parallel/pool.js';
 import { EvalBatches } from '../text/batches.js';
 import type { TokenArray } from '../text/tokens.js';
 import { EOS } from '../text/vocab.js';
 import { type Work, finish } from './turns.js';
+
+/**
+ * How many of the likeliest next tokens a text's score lists at each prediction (`top`), and how an error names them: the
+ * library's option and the server's field alike, each token listed costing a search of the vocabulary and an entry.
+ */
+export const SCORE_TOP = integerFrom(0, 10);
 
 /** Σ of the cross-entropy (nats) and the number of predictions it sums over. */
 export interface Score {

@@ -108,7 +108,7 @@ export function integerAtLeast(min: number) {
   return described(z.int().min(min), `an integer >= ${min}`);
 }
 
-/** A count that may be 0 (`--queue`, `top`), and how an error names it. */
+/** A count that may be 0 (`--queue`, `--eval-every`), and how an error names it. */
 export const NON_NEGATIVE_INTEGER = integerAtLeast(0);
 
 /** A rate or size above 0 (`--lr`), and how an error names it. */

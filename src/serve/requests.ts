@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SCORE_TOP } from '../generate/score.js';
 import { SAMPLE_SETTINGS } from '../generate/settings.js';
 import {
   type SettingSource, type SettingTable, type SettingsInput, integerFrom, orList, parseSettings, pickSettings, settingsSchema,
@@ -44,7 +45,7 @@ const LEGACY_GENERATE_FIELDS = { start_text: prefix, ...continuation } as const 
 export const SCORE_FIELDS = {
   model,
   text,
-  top: { ...integerFrom(0, 10), help: 'alternatives listed at each prediction', default: 0 },
+  top: { ...SCORE_TOP, help: 'alternatives listed at each prediction', default: 0 },
 } as const satisfies SettingTable;
 
 export const ACTIVATIONS_FIELDS = {
