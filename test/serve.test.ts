@@ -10,6 +10,7 @@ import { resolveKernels } from '../src/engine/kernels/index.js';
 import { type GenerateDone, readServedModel } from '../src/serve/jobs.js';
 import { JobStoppedError, type PoolOptions, QueueFullError, ThreadLostError, WORKER_SCRIPT, WorkerPool } from '../src/serve/pool.js';
 import { HttpError, RnnServer, type ServeOptions, isLoopback, jobFailure, listenAddress } from '../src/serve/server.js';
+import { SERVE_SETTINGS } from '../src/serve/settings.js';
 import { ROOT, rnnIn } from './helpers/cli.js';
 import { collect } from './helpers/generation.js';
 import { scratchFolder } from './helpers/files.js';
@@ -922,6 +923,29 @@ describe('limits, and threads that fail', () => {
     const words = await read('words', 'these words have many more letters than eight');
     expect(words.status).toBe(200);
     expect((words.json as { tokens: string[] }).tokens).toHaveLength(8);
+  });
+
+  it('--max-text-tokens\'s help states the most a score and an activations answer list for a token, as requests are held to them', async () => {
+    const beyond = await Promise.all([
+      post(api('/v1/score'), { model: 'gru', text: 'a', top: 11 }), post(api('/v1/activations'), { model: 'gru', text: 'a', top: 33 }),
+    ]);
+    expect(beyond.map((answer) => (answer.json as { error: string }).error)).toEqual([
+      'top: must be an integer from 0 to 10 (got 11)', 'top: must be an integer from 1 to 32 (got 33)',
+    ]);
+    const stated = 'up to 11 tokens (score, top 10), or its text, its name and up to 32 values (activations)';
+    expect(SERVE_SETTINGS.maxTextTokens.help).toContain(stated);
+    // other limits: the help says them
+    vi.resetModules();
+    vi.doMock('../src/generate/score.js', async (original) => ({ ...await original<object>(), SCORE_TOP_MAX: 5 }));
+    vi.doMock('../src/serve/requests.js', async (original) => ({ ...await original<object>(), ACTIVATIONS_TOP_MAX: 16 }));
+    try {
+      const changed = await import('../src/serve/settings.js');
+      expect(changed.SERVE_SETTINGS.maxTextTokens.help).toContain('up to 6 tokens (score, top 5), or its text, its name and up to 16 values (activations)');
+    } finally {
+      vi.doUnmock('../src/generate/score.js');
+      vi.doUnmock('../src/serve/requests.js');
+      vi.resetModules();
+    }
   });
 });
 

@@ -11,10 +11,12 @@ import { EOS } from '../text/vocab.js';
 import { type Work, finish } from './turns.js';
 
 /**
- * How many of the likeliest next tokens a text's score lists at each prediction (`top`), and how an error names them: the
- * library's option and the server's field alike, each token listed costing a search of the vocabulary and an entry.
+ * The most of the likeliest next tokens a text's score lists at each prediction (`top`): the library's option and the
+ * server's field alike, each token listed costing a search of the vocabulary and an entry.
  */
-export const SCORE_TOP = integerFrom(0, 10);
+export const SCORE_TOP_MAX = 10;
+/** A score's `top` (SCORE_TOP_MAX), and how an error names it. */
+export const SCORE_TOP = integerFrom(0, SCORE_TOP_MAX);
 
 /** Σ of the cross-entropy (nats) and the number of predictions it sums over. */
 export interface Score {

@@ -48,12 +48,15 @@ export const SCORE_FIELDS = {
   top: { ...SCORE_TOP, help: 'alternatives listed at each prediction', default: 0 },
 } as const satisfies SettingTable;
 
+/** The most units /v1/activations gives at once (`top`), each with a value for each token of the text. */
+export const ACTIVATIONS_TOP_MAX = 32;
+
 export const ACTIVATIONS_FIELDS = {
   model,
   text,
   layer: { schema: z.int().min(0), expected: 'an integer >= 0 (a layer of the model, 0 first)', help: 'the layer', default: 0 },
   unit: { schema: z.int().min(0), expected: 'an integer >= 0 (a hidden unit of the layer)', help: 'one unit' },
-  top: { ...integerFrom(1, 32), help: 'the units that vary most over the text', default: 1 },
+  top: { ...integerFrom(1, ACTIVATIONS_TOP_MAX), help: 'the units that vary most over the text', default: 1 },
 } as const satisfies SettingTable;
 
 /**

@@ -1,7 +1,9 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { KERNELS_SETTING } from '../checkpoint/settings.js';
+import { SCORE_TOP_MAX } from '../generate/score.js';
 import { NON_NEGATIVE_INTEGER, POSITIVE_INTEGER, type SettingTable } from '../input/settings.js';
+import { ACTIVATIONS_TOP_MAX } from './requests.js';
 
 /** The longest time limit a timer can keep: node's timers hold at most 2^31 − 1 ms, and fire at once beyond. */
 const MAX_TIME_LIMIT_S = Math.floor((2 ** 31 - 1) / 1000);
@@ -45,8 +47,9 @@ export const SERVE_SETTINGS = {
   },
   maxTextTokens: {
     ...POSITIVE_INTEGER, arg: '<n>',
-    help: 'longest text, in tokens, that /v1/score and /v1/activations read: their answers hold for each token up to 11 tokens ' +
-      '(score, top 10), or its text, its name and up to 32 values (activations)', default: 8192,
+    help: 'longest text, in tokens, that /v1/score and /v1/activations read: their answers hold for each token up to ' +
+      `${SCORE_TOP_MAX + 1} tokens (score, top ${SCORE_TOP_MAX}), or its text, its name and up to ${ACTIVATIONS_TOP_MAX} values (activations)`,
+    default: 8192,
   },
   timeLimit: {
     schema: z.number().gt(0).max(MAX_TIME_LIMIT_S), expected: `a number of seconds > 0, at most ${MAX_TIME_LIMIT_S} (about 24 days)`, arg: '<seconds>',
