@@ -440,7 +440,8 @@ describe('the endpoints', () => {
 });
 
 describe('bad input: one JSON line with a 4xx that names the field', () => {
-  const cases: [string, string, string | null, number, string | null, RegExp][] = [
+  type Case = [string, string, string | null, number, string | null, RegExp];
+  const cases: Case[] = [
     ['POST', '/v1/generate', '{"prime": "a",', 400, 'body', /not JSON/],
     ['POST', '/v1/generate', '[1, 2]', 400, 'body', /JSON object/],
     ['POST', '/v1/generate', '{"temperature": -1}', 400, 'temperature', /temperature: must be a number >= 0 \(got -1\)/],
@@ -481,6 +482,9 @@ describe('bad input: one JSON line with a 4xx that names the field', () => {
     ['GET', '/v1/generat', null, 404, null, /^no such route: \/v1\/generat; did you mean \/v1\/generate\? the API has \/v1\/models, /],
     ['GET', '/v1/scores', null, 404, null, /^no such route: \/v1\/scores; did you mean \/v1\/score\? the API has /],
     ['GET', '/helthz', null, 404, null, /^no such route: \/helthz; did you mean \/healthz\? the API has /],
+    // the folder the routes share is no near miss of one: the routes, plainly
+    ...['/v1/', '/v1'].map((path): Case => ['GET', path, null, 404, null, new RegExp(`^no such route: ${path}; the API has /v1/models, /v1/generate, /v1/complete, /generate, /v1/score, /v1/activations, /healthz and the page at /$`)]),
+    ['GET', '/v1/models/', null, 404, null, /^no such route: \/v1\/models\/; did you mean \/v1\/models\? the API has /],
   ];
   it.each(cases)('%s %s %s → %i (%s)', async (method, path, body, status, field, message) => {
     const answer = await request(api(path), { method, ...(body !== null && { body }) });
@@ -496,7 +500,7 @@ describe('bad input: one JSON line with a 4xx that names the field', () => {
   it('answers each error docs/serve.md shows after its curl command, as the docs write it', async () => {
     const doc = readFileSync(join(ROOT, 'docs', 'serve.md'), 'utf8');
     const shown = [...doc.matchAll(/^ {4}curl -s (?:-X ([A-Z]+) )?localhost:8080(\/\S*).*\n {4}# (\{"error":.*\})$/gm)];
-    expect(shown.map(([, method = 'GET', path]) => `${method} ${path}`)).toEqual(['GET /v1/generat', 'GET /v1/generate', 'POST /healthz']);
+    expect(shown.map(([, method = 'GET', path]) => `${method} ${path}`)).toEqual(['GET /v1/generat', 'GET /v1/', 'GET /v1/generate', 'POST /healthz']);
     for (const [, method = 'GET', path, line] of shown) {
       const answer = await request(api(path!), { method });
       expect([method, path, answer.text]).toEqual([method, path, `${line}\n`]);

@@ -241,10 +241,14 @@ export class RnnServer {
     await this.callApi(route, url, req, res);
   }
 
-  /** The 404 of `path`: the route it most likely meant (likelyNames), and the routes there are. */
+  /**
+   * The 404 of `path`: the route it most likely meant (likelyNames), and the routes there are; none meant where the path is a
+   * folder that routes lie in (`/v1/`, `/v1`), which names no one of them.
+   */
   private noSuchRoute(path: string): string {
     const routes = Object.keys(this.routes);
-    const meant = likelyNames(path, [...routes, '/healthz', ...this.pageFiles.keys()]);
+    const folder = path.endsWith('/') ? path : `${path}/`;
+    const meant = routes.some((route) => route.startsWith(folder)) ? [] : likelyNames(path, [...routes, '/healthz', ...this.pageFiles.keys()]);
     const suggestion = meant.length > 0 ? ` did you mean ${orList(meant)}?` : '';
     return `no such route: ${path};${suggestion} the API has ${routes.join(', ')}, /healthz and the page at /`;
   }
