@@ -135,6 +135,15 @@ describe('fine-tuning', () => {
     expect(sample).toContain('∞');
   });
 
+  it('--vocab-size on a character-level base is refused with advice that a run then takes: --extend-vocab with --min-count', async () => {
+    const options = { ...SMALL, initFrom: base.latest, maxSteps: 1 };
+    const refused = await train({ ...options, vocabSize: 100, out: freshOut() }, [verse]).catch((e: unknown) => e);
+    expect(userMessage(refused)).toMatch(/^--vocab-size applies to --level word only, and .* is a character-level model: a fine-tuned run keeps its vocabulary, /);
+    expect(userMessage(refused)).toMatch(/, and --extend-vocab adds the text's characters it lacks \(those seen --min-count times or more\): leave --vocab-size out$/);
+    expect((await train({ ...options, out: freshOut() }, [verse])).step).toBe(1);
+    expect((await train({ ...options, extendVocab: true, minCount: 2, out: freshOut() }, [verse])).step).toBe(1);
+  });
+
   it('--extend-vocab at the word level adds the most frequent new words, up to --vocab-size entries', async () => {
     const wordBase = await train({ ...SMALL, level: 'word', vocabSize: 300, maxSteps: 5, out: freshOut() }, [prose]);
     const baseVocab = loadCheckpoint(wordBase.latest).vocab;

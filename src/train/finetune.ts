@@ -67,7 +67,8 @@ export function loadBaseModel(given: string): BaseModel {
  * a fresh run's defaults (measured for fine-tuning too: docs/finetune.md). The seed, unless
  * given, is drawn from the base's SHA-256: a stream of its own, the same each time.
  * --min-count, and at the word level --vocab-size, bound --extend-vocab (given without it, they are
- * refused); --vocab-size defaults to the larger of the base's vocabulary and the vocabulary size it was built with.
+ * refused; --vocab-size at the character level is refused naming them); --vocab-size defaults to
+ * the larger of the base's vocabulary and the vocabulary size it was built with.
  */
 export function fineTuneSettings(options: ParsedOptions, base: BaseModel): TrainSettings {
   const { config, level } = base.file.model;
@@ -75,13 +76,18 @@ export function fineTuneSettings(options: ParsedOptions, base: BaseModel): Train
   const own = baseSettings(config, level);
   const clashes = FROM_BASE.filter((key) => options[key] !== undefined && options[key] !== own[key]);
   refuseClashes(clashes, options, own, `${from}, which has`, () => ', a fine-tuned model keeps its base\'s architecture and level');
+  if (options.vocabSize !== undefined && level === 'char') {
+    throw new SettingError('vocabSize', options.vocabSize, (name) =>
+      `${name('vocabSize')} applies to ${name('level')} word only, and ${from} is a character-level model: a fine-tuned run keeps its vocabulary, ` +
+        `and ${name('extendVocab')} adds the text's characters it lacks (those seen ${name('minCount')} times or more): leave ${name('vocabSize')} out`);
+  }
   // the vocabulary is the base's: what shapes one (--vocab-size at the word level, --min-count) bounds only what --extend-vocab adds
-  const shaping = (['vocabSize', 'minCount'] as const).find((key) => options[key] !== undefined && (key !== 'vocabSize' || level === 'word'));
+  const shaping = (['vocabSize', 'minCount'] as const).find((key) => options[key] !== undefined);
   if (shaping !== undefined && options.extendVocab !== true) {
     throw new SettingError(shaping, options[shaping], (name) =>
       `${name(shaping)} bounds ${name('extendVocab')} when fine-tuning (the vocabulary is ${from}'s): add ${name('extendVocab')} or leave it out`);
   }
-  if (options.vocabSize !== undefined && options.vocabSize < base.vocab.size && level === 'word') {
+  if (options.vocabSize !== undefined && options.vocabSize < base.vocab.size) {
     throw new SettingError('vocabSize', options.vocabSize, (name) =>
       `${name('vocabSize')} ${options.vocabSize} is smaller than the vocabulary of ${from} (${grouped(base.vocab.size)} entries), ` +
         'which a fine-tuned model keeps whole: give a larger one, or leave it out');
