@@ -46,7 +46,7 @@ describe('a prepared folder', () => {
   ];
   it.each(cases)('holds the ids, vocabulary and fingerprint prepareData makes of the text (%s)', (_, options) => {
     const out = freshDir();
-    const meta = writePreparedFolder([folder], options, out);
+    const { meta } = writePreparedFolder([folder], options, out);
     const read = readPreparedData(out);
     const expected = loadCorpusData([folder], options.docs, options);
     expect(read.vocab.level).toBe(options.level);
@@ -107,7 +107,7 @@ describe('a prepared folder', () => {
 
   it('writes little-endian ids of the width the vocabulary needs', () => {
     const out = freshDir();
-    const meta = writePreparedFolder([folder], { level: 'word', docs: 'file', valFrac: 0.1, minCount: 1, vocabSize: 1000 }, out);
+    const { meta } = writePreparedFolder([folder], { level: 'word', docs: 'file', valFrac: 0.1, minCount: 1, vocabSize: 1000 }, out);
     const bytes = readFileSync(join(out, 'train.bin'));
     expect(meta.dtype).toBe('uint16');
     expect(bytes.length).toBe(2 * meta.trainTokens);
@@ -334,7 +334,7 @@ describe('rnn prepare', () => {
     const out = join(corpus, 'data');
     // into a new folder, then again over the folder it wrote
     for (let run = 0; run < 2; run++) {
-      const meta = prepare({ out }, [corpus], { onWarning });
+      const { meta } = prepare({ out }, [corpus], { onWarning });
       expect(meta.corpus.files.map((f) => f.path)).toEqual([join(corpus, 'a.txt')]);
       expect(meta.corpus.sha256).toBe(trained.sha256);
     }
@@ -352,7 +352,7 @@ describe('rnn prepare', () => {
     expect(userMessage(refused)).toBe('--val-frac 0.1 leaves only 1 validation character, too few to score: ' +
       'raise --val-frac, use --val-frac 0 for none, or give more text');
     const out = freshDir();
-    const kept = prepare({ out }, [folder]);
+    const { meta: kept } = prepare({ out }, [folder]);
     const refusal = ((): unknown => {
       try {
         return prepare({ out }, [short]);
@@ -369,7 +369,7 @@ describe('rnn prepare', () => {
     const few = join(dir, 'few.txt');
     writeFileSync(few, 'a b a b c\nb a c\n');
     const warnings: string[] = [];
-    const meta = prepare({ out: freshDir(), level: 'word', vocabSize: 50, minCount: 1 }, [few], {
+    const { meta } = prepare({ out: freshDir(), level: 'word', vocabSize: 50, minCount: 1 }, [few], {
       onWarning: (warning) => void warnings.push(userMessage(warning)!),
     });
     expect(warnings).toEqual([
@@ -397,6 +397,34 @@ describe('rnn prepare', () => {
     expect(userMessage(refusal as InputError)).toBe(
       `--out ${run} holds a run's checkpoints (latest.json, best.json): prepare into a folder of its own`);
     expect(readdirSync(run).sort()).toEqual(before);
+  });
+
+  it('counts the text\'s characters in each part, its document ends apart, in rnn prepare\'s line and rnn train\'s', async () => {
+    const line = 'To be, or not to be: that is the question.\n';
+    const text = join(dir, 'counted.txt');
+    writeFileSync(text, line.repeat(40));
+    const out = freshDir();
+    const prepared = await rnnIn(dir, ['prepare', text, '--out', out]);
+    const [trainChars, valChars] = /([\d,]+) training and ([\d,]+) validation characters/.exec(prepared.stdout)!.slice(1).map((n) => Number(n.replace(/,/g, '')));
+    expect(trainChars! + valChars!).toBe(line.length * 40);
+    const counted = async (corpus: string, options: TrainOptions = {}): Promise<number[]> => {
+      const counts: number[] = [];
+      await train({ ...TINY, maxSteps: 1, out: freshDir(), ...options }, [corpus], {
+        onEvent: (event) => void (event.event === 'start' && counts.push(event.trainTokens, event.valTokens)),
+      });
+      return counts;
+    };
+    expect(await counted(out)).toEqual([trainChars, valChars]);
+    expect(await counted(text)).toEqual([trainChars, valChars]);
+    // each line a document: its line break is the document's end, no character of it
+    const [lineTrain, lineVal] = await counted(text, { docs: 'line' });
+    expect(lineTrain! + lineVal!).toBe((line.length - 1) * 40);
+    // the word level counts its tokens so, the document ends (one a sentence, and the first) apart
+    const { textTokens } = prepare({ out: freshDir(), level: 'word', docs: 'sentence' }, [text]);
+    const data = loadCorpusData([text], 'sentence', { valFrac: 0.1, minCount: 1, level: 'word' });
+    const ends = [data.train, data.val].map((part) => part.filter((id) => id === 0).length);
+    expect(ends[0]! + ends[1]!).toBe(41);
+    expect(textTokens).toEqual({ train: data.train.length - ends[0]!, val: data.val.length - ends[1]! });
   });
 
   it('writes the folder and says what it holds; refuses a bad flag in one line', async () => {

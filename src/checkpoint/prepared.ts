@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { zodErrorMessage } from '../input/issues.js';
 import { checkValidationSplit } from '../text/batches.js';
-import type { CorpusSource, PreparedData } from '../text/corpus.js';
+import type { CorpusSource, PreparedData, TextTokens } from '../text/corpus.js';
 import type { CorpusSkip } from '../text/corpus-files.js';
 import { CHUNK_BYTES, streamCorpus } from '../text/corpus-stream.js';
 import type { DocsMode } from '../text/documents.js';
@@ -104,7 +104,7 @@ export function preparedLockPath(dir: string): string {
  */
 export function writePreparedFolder(
   paths: readonly string[], options: PrepareFolderOptions, dir: string, { onProgress, skip, hold }: PrepareFolderWriting = {},
-): PreparedMeta {
+): WrittenFolder {
   const source = streamCorpus(paths, options.docs, CHUNK_BYTES, skip);
   makePreparedFolder(dir);
   const held = hold?.(dir);
@@ -113,6 +113,12 @@ export function writePreparedFolder(
   } finally {
     held?.release();
   }
+}
+
+/** A prepared folder just written: its meta.json, and the text's tokens in each part, which meta.json does not record. */
+export interface WrittenFolder {
+  meta: PreparedMeta;
+  textTokens: TextTokens;
 }
 
 /** How `writePreparedFolder` reports and what it leaves out and holds, beside what it writes. */
@@ -127,7 +133,7 @@ export interface PrepareFolderWriting {
 
 function writeFolder(
   source: CorpusSource, options: PrepareFolderOptions, dir: string, onProgress?: (fraction: number) => void,
-): PreparedMeta {
+): WrittenFolder {
   const file = (name: string): string => join(dir, name);
   const temp = (name: string): string => file(`.${name}${TEMP_SUFFIX}${process.pid}`);
   removeAbandonedTemps(dir, (name) => {
@@ -154,7 +160,7 @@ function writeFolder(
     throw new CheckpointError(`cannot write ${dir}: ${writeFailure(err)}`);
   }
   writeFileAtomic(file(PREPARED_FILES.meta), `${JSON.stringify(meta)}\n`, 'prepared folder ');
-  return meta;
+  return { meta, textTokens: written.textTokens };
 }
 
 /** The meta.json of token files written with `options`: what they hold, and what made them. */

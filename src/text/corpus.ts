@@ -447,6 +447,22 @@ function encodeStream<U>(
   return stream;
 }
 
+/** The tokens of each part of a stream that are its text's: all but the document ends (`<EOS> d1 <EOS> … dn <EOS>`). */
+export interface TextTokens {
+  train: number;
+  val: number;
+}
+
+/** The text's tokens in `data`'s training and validation parts (`TextTokens`). */
+export function textTokens(data: Pick<PreparedData, 'train' | 'val'>): TextTokens {
+  const documentEnds = (part: TokenArray): number => {
+    let ends = 0;
+    for (let i = 0; i < part.length; i++) if (part[i] === EOS) ends++;
+    return ends;
+  };
+  return { train: data.train.length - documentEnds(data.train), val: data.val.length - documentEnds(data.val) };
+}
+
 /** The train/validation streams cut at `trainTokens`, and the fingerprint of the data and split, encoded with `vocab`. */
 function split(
   corpus: Pick<CorpusSource, 'files' | 'docs' | 'sentenceRule' | 'documents'>, stream: TokenArray, trainTokens: number, valFrac: number,

@@ -1,7 +1,8 @@
 import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { endianness } from 'node:os';
 import {
-  type CorpusSource, type DataFingerprint, VAL_FRAC, checkSomeTokenKept, corpusChanged, dataFingerprint, noWords, wordUnits,
+  type CorpusSource, type DataFingerprint, type TextTokens, VAL_FRAC, checkSomeTokenKept, corpusChanged, dataFingerprint, noWords,
+  wordUnits,
 } from './corpus.js';
 import { DOCUMENT_END } from './documents.js';
 import { DTYPE_BYTES, type TokenDtype, tokenArrayFor, tokenDtype } from './tokens.js';
@@ -39,6 +40,7 @@ export interface WrittenTokens {
   vocab: Vocabulary;
   dtype: TokenDtype;
   fingerprint: DataFingerprint;
+  textTokens: TextTokens;
   wordVocab?: Omit<WordVocabularyBuild, 'vocab'>;
 }
 
@@ -61,9 +63,12 @@ export function writeTokenFiles(
     if (level === 'char' && totalTokens !== source.totalTokens) throw corpusChanged(source);
     const trainTokens = Math.floor((1 - valFrac) * totalTokens);
     const counts = provisional.counts;
+    const allEnds = counts[EOS]!;
     forEachId(paths.scratch, trainTokens, totalTokens, (ids) => {
       for (let i = 0; i < ids.length; i++) counts[ids[i]!]!--;
     });
+    // the counts are now the training part's: its document ends are what is left of <EOS>'s
+    const textTokens = { train: trainTokens - counts[EOS]!, val: totalTokens - trainTokens - (allEnds - counts[EOS]!) };
     const { vocab, wordVocab } = level === 'char'
       ? charVocabulary(provisional.tokens, counts, minCount)
       : wordVocabulary(provisional.tokens, counts, options.vocabSize ?? DEFAULT_VOCAB_SIZE, minCount, provisional.spacing);
@@ -72,7 +77,7 @@ export function writeTokenFiles(
     for (let id = EOS + 1; id < finalId.length; id++) finalId[id] = vocab.idOf(provisional.tokens[id]!);
     writeFinal(paths, trainTokens, totalTokens, finalId, vocab.size);
     const fingerprint = dataFingerprint(source, totalTokens, trainTokens, valFrac, vocab);
-    return { vocab, dtype, fingerprint, ...(wordVocab && { wordVocab }) };
+    return { vocab, dtype, fingerprint, textTokens, ...(wordVocab && { wordVocab }) };
   } finally {
     removeQuietly(paths.scratch);
   }

@@ -24,7 +24,7 @@ export interface StartEvent {
   corpus: string[];
   /** A run on a prepared folder (`rnn prepare`): the folder its ids were read from, absolute. */
   prepared?: string;
-  /** Tokens (characters, or word tokens at the word level) in the training and validation streams. */
+  /** The text's tokens (characters, or word tokens at the word level) in the training and validation parts, its document ends apart. */
   trainTokens: number;
   valTokens: number;
   stepsPerEpoch: number;

@@ -12,7 +12,7 @@ import { paramLayout } from '../engine/params.js';
 import { Rng } from '../engine/random.js';
 import { Stepper } from '../engine/stepper.js';
 import { InputError, SettingError, type SettingNamer } from '../input/settings.js';
-import { type PreparedData, withVocabulary } from '../text/corpus.js';
+import { type PreparedData, textTokens, withVocabulary } from '../text/corpus.js';
 import { type CorpusSkip, absoluteCorpusPath } from '../text/corpus-files.js';
 import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
 import type { DocumentRule } from '../text/documents.js';
@@ -212,8 +212,8 @@ export function unknownShareWarning(
   const unknown = data.unknown!;
   if (unknown.occurrences === 0) return null;
   const unit = TOKEN_UNITS[level];
-  // the stream is `<EOS> d1 <EOS> … dn <EOS>`: n + 1 of its tokens are not the text's
-  const total = data.train.length + data.val.length - (data.fingerprint.documents + 1);
+  const parts = textTokens(data);
+  const total = parts.train + parts.val;
   const shown = unknown.top.map(([token, count]) => `${JSON.stringify(token)} ×${count}`).join(', ');
   return new InputError((name) =>
     `${grouped(unknown.occurrences)} of the text's ${grouped(total)} ${unit.many} (${percentOf(unknown.occurrences, total)}%) read as <UNK>: ${grouped(unknown.distinct)} distinct ` +

@@ -5,7 +5,7 @@ import { isFolder, samePath } from '../checkpoint/files.js';
 import { startsLikeCheckpoint } from '../checkpoint/checkpoint.js';
 import { RUN_FOLDER_FILES } from '../checkpoint/find.js';
 import {
-  PREPARED_FILES, type PreparedMeta, isPreparedFolder, preparedLockPath, replacesOnlyPrepared, writePreparedFolder,
+  PREPARED_FILES, type WrittenFolder, isPreparedFolder, preparedLockPath, replacesOnlyPrepared, writePreparedFolder,
 } from '../checkpoint/prepared.js';
 import { TEXT_SETTINGS } from '../checkpoint/settings.js';
 import { InputError, SettingError, parseSettingTable } from '../input/settings.js';
@@ -39,7 +39,7 @@ export const PREPARED_OUT = `the folder to write ${FILES} to`;
  * A corpus folder is read as `rnn train` reads it, without rnn's own files (`skipRunFiles`):
  * its models, prepared folders, and the folder being written.
  */
-export function prepare(options: PrepareSettings, corpusPaths: readonly string[], callbacks: PrepareCallbacks = {}): PreparedMeta {
+export function prepare(options: PrepareSettings, corpusPaths: readonly string[], callbacks: PrepareCallbacks = {}): WrittenFolder {
   const { out, ...text } = options;
   if (out === undefined || out === '') {
     const missing = out === undefined ? 'is required' : 'must not be empty';
@@ -69,7 +69,7 @@ export function prepare(options: PrepareSettings, corpusPaths: readonly string[]
       `or train on it as it is (rnn train ${prepared})`);
   }
   const skipped: SkippedFile[] = [];
-  const meta = writePreparedFolder(paths, { ...vocabularyOptions(settings), docs: settings.docs }, out, {
+  const written = writePreparedFolder(paths, { ...vocabularyOptions(settings), docs: settings.docs }, out, {
     onProgress: callbacks.onProgress, skip: skipRunFiles([out], skipped, isLockFile), hold: () => {
       const lock = takeLock(preparedLockPath(out), out, 'rnn prepare');
       if (lock.notice !== null) callbacks.onWarning?.(new InputError(lock.notice));
@@ -79,7 +79,8 @@ export function prepare(options: PrepareSettings, corpusPaths: readonly string[]
   const notice = skippedNotice(skipped);
   if (notice !== null) callbacks.onWarning?.(new InputError(notice));
   // a --vocab-size given (not the default, which no one asked for) that the text could not fill
-  const shortfall = meta.wordVocab && vocabShortfallWarning(meta.wordVocab, settings.vocabSize, settings.minCount);
+  const { wordVocab } = written.meta;
+  const shortfall = wordVocab && vocabShortfallWarning(wordVocab, settings.vocabSize, settings.minCount);
   if (shortfall && text.vocabSize !== undefined) callbacks.onWarning?.(shortfall);
-  return meta;
+  return written;
 }

@@ -11,6 +11,7 @@ import { Stepper } from '../engine/stepper.js';
 import { sampleText } from '../generate/sample.js';
 import { scoreBatches } from '../generate/score.js';
 import type { TrainingEngine } from '../parallel/engine.js';
+import { textTokens } from '../text/corpus.js';
 import { type TextLevel, tokenCount } from '../text/vocab.js';
 import { createEngine } from '../parallel/pool.js';
 import { type InputError, SettingError } from '../input/settings.js';
@@ -155,10 +156,11 @@ class Run {
   private startEvent(): StartEvent {
     const { setup, progress } = this;
     const { data } = setup;
+    const text = textTokens(data);
     return {
       event: 'start', resumedFrom: setup.resume, step: progress.step, model: { ...setup.model },
       parameters: this.engine.params.length, settings: { ...setup.settings }, limits: { ...setup.limits }, corpus: setup.corpus,
-      trainTokens: data.train.length, valTokens: data.val.length, stepsPerEpoch: setup.batches.stepsPerEpoch,
+      trainTokens: text.train, valTokens: text.val, stepsPerEpoch: setup.batches.stepsPerEpoch,
       totalSteps: setup.totalSteps, out: { ...setup.paths }, skipped: this.skipped,
       ...(data.fingerprint.prepared !== undefined && { prepared: data.fingerprint.prepared }),
       ...(data.wordVocab && { wordVocab: { ...data.wordVocab } }),

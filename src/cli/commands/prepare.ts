@@ -41,9 +41,9 @@ export function register(program: Command): void {
       // on a terminal, one line that tells how far the tokenizing has come
       const status = process.stderr.isTTY ? (text: string): void => void process.stderr.write(`\r${text}${CLEAR_TO_LINE_END}`) : null;
       status?.('reading the corpus…');
-      let meta;
+      let written;
       try {
-        meta = prepare(flags, corpus, {
+        written = prepare(flags, corpus, {
           onProgress: status ? (fraction) => status(`tokenizing: ${Math.floor(100 * fraction)}%`) : undefined,
           onWarning: (warning) => {
             status?.('');
@@ -54,9 +54,10 @@ export function register(program: Command): void {
         status?.('');
       }
       const seconds = (performance.now() - started) / 1000;
+      const { meta, textTokens } = written;
       const coverage = meta.wordVocab && vocabularyCoverage(meta.wordVocab, meta.vocabSize);
       process.stdout.write(
-        `${flags['out']}: ${grouped(meta.trainTokens)} training and ${grouped(meta.valTokens)} validation ${meta.level === 'word' ? 'word ' : ''}${TOKEN_UNITS[meta.level].many}, ` +
+        `${flags['out']}: ${grouped(textTokens.train)} training and ${grouped(textTokens.val)} validation ${meta.level === 'word' ? 'word ' : ''}${TOKEN_UNITS[meta.level].many}, ` +
           `${grouped(meta.vocabSize)}-entry vocabulary${coverage ? ` (${coverage})` : ''}, ${meta.dtype}, in ${seconds.toFixed(1)} s\n`,
       );
     });
