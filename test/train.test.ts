@@ -7,7 +7,7 @@ import { LanguageModel } from '../src/engine/model.js';
 import { userMessage } from '../src/cli/errors.js';
 import { SettingError } from '../src/input/settings.js';
 import { CorpusError } from '../src/text/corpus.js';
-import type { StepEvent, TrainEvent } from '../src/train/events.js';
+import type { DoneEvent, StepEvent, TrainEvent } from '../src/train/events.js';
 import { TRAIN_DEFAULTS } from '../src/checkpoint/settings.js';
 import { RUN_OPTIONS, defaultEvalEvery, freshSettings, parseDuration, parseOptions } from '../src/train/options.js';
 import { resumedOut } from '../src/train/output.js';
@@ -414,6 +414,33 @@ describe('train', () => {
     expect(checkpointWriteSeconds(written)).toBeGreaterThan(0.1);
     expect(done).toMatchObject({ reason: 'time' });
     expect((done as { elapsedSeconds: number }).elapsedSeconds).toBeLessThan(1.01);
+  });
+
+  it('keeps within --time the closing checkpoints\' writes on a machine slower than the estimate, from a save it timed early', async () => {
+    // as above, but each checkpoint's write takes four times what its size is estimated to take (a loaded machine, a slow
+    // disk), about 1 s for this model: a run that budgeted by the estimate ends past its --time by 1.5 s
+    const model = { cell: 'gru', layers: 2, hidden: 256, embed: 8, batch: 1, seqLen: 4, workers: 1 } as const;
+    const events: TrainEvent[] = [];
+    await onReadingClock((advance) => train({ ...model, time: 5, evalEvery: 0, out: freshOut() }, [corpus], {
+      onEvent: (event) => {
+        if (event.event === 'checkpoint') advance(4000 * checkpointWriteSeconds(statSync(event.path).size));
+        events.push(event);
+      },
+    }));
+    const done = events.at(-1) as DoneEvent;
+    expect(done).toMatchObject({ reason: 'time' });
+    expect(done.elapsedSeconds).toBeLessThan(5.01);
+    // the save after the first step was timed; the closing evaluation still ran and was saved
+    const saves = events.filter((event) => event.event === 'checkpoint');
+    expect(saves[0]).toMatchObject({ step: 1, kind: 'latest' });
+    expect(saves.slice(1).map((event) => event.kind)).toEqual(['best', 'latest']);
+    expect(loadCheckpoint(done.latest).history.at(-1)?.step).toBe(done.step);
+  });
+
+  it('times no early save where its closing writes are a small share of its --time', async () => {
+    const events: TrainEvent[] = [];
+    await train({ ...TINY, maxSteps: 3, time: 3600, evalEvery: 0, out: freshOut() }, [corpus], { onEvent: (event) => events.push(event) });
+    expect(events.filter((event) => event.event === 'checkpoint').map((event) => event.step)).toEqual([3, 3]);
   });
 
   it('stops at --time, keeping time for the closing evaluation', async () => {

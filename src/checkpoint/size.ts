@@ -56,15 +56,23 @@ export function checkpointFileBytes(
 }
 
 /**
- * Bytes of checkpoint a save builds, checks, checksums and writes each second, taken low: 52 to
- * 95 MB/s were measured (2-core Zen 5, checkpoints of 22 and 40 MB) on a machine whose speed
- * moves by 2× between days.
+ * Bytes of checkpoint a save builds, checks, checksums and writes each second, before a run has
+ * timed one of its own: 52 to 95 MB/s were measured (2-core Zen 5, checkpoints of 22 and 40 MB),
+ * and 10 to 18 MB/s on a loaded 2-core machine (47 MB), so a run whose closing saves this puts at a
+ * notable share of its --time times a save early (`EARLY_SAVE_SHARE`).
  */
 const CHECKPOINT_BYTES_PER_SECOND = 40e6;
 
-/** About how long a save of a checkpoint of `bytes` takes, before any was timed. */
-export function checkpointWriteSeconds(bytes: number): number {
-  return bytes / CHECKPOINT_BYTES_PER_SECOND;
+/**
+ * The share of a run's --time above which the closing saves, as `CHECKPOINT_BYTES_PER_SECOND`
+ * estimates them, are worth a save timed after the first step: an estimate 2 to 4× short then
+ * ends the run past its --time by a few percent.
+ */
+export const EARLY_SAVE_SHARE = 0.01;
+
+/** About how long a save of a checkpoint of `bytes` takes: at `bytesPerSecond`, a rate the run timed, else the estimate. */
+export function checkpointWriteSeconds(bytes: number, bytesPerSecond: number | null = null): number {
+  return bytes / (bytesPerSecond ?? CHECKPOINT_BYTES_PER_SECOND);
 }
 
 /** The most characters the JSON checkpoint of this model takes: its tensors, and room for the rest. */

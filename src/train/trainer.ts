@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { saveCheckpoint } from '../checkpoint/checkpoint.js';
 import { tensorValueFault, weightFault } from '../checkpoint/integrity.js';
-import { checkpointWriteSeconds, diskSize } from '../checkpoint/size.js';
+import { EARLY_SAVE_SHARE, checkpointWriteSeconds, diskSize } from '../checkpoint/size.js';
 import type { ModelConfig } from '../engine/config.js';
 import { paramLayout } from '../engine/params.js';
 import { scheduledLr } from '../engine/optim.js';
@@ -119,7 +119,7 @@ class Run {
   private sampler: Stepper | null = null;
   /** The newest validation loss (resuming: the checkpoint's last); null before any. */
   private valLoss: number | null;
-  /** The step of the newest checkpoint this run wrote; −1 before its first. */
+  /** The step of the newest checkpoint this run wrote that closed its step (`save`'s closesStep); −1 before its first. */
   private savedAtStep = -1;
   /** Whether the newest checkpoint written records that the run's --time is spent. */
   private savedTimeSpent = false;
@@ -128,6 +128,8 @@ class Run {
    * first): what --time keeps for the closing one.
    */
   private evalSeconds: number | null = null;
+  /** Bytes of checkpoint a second that this run's slowest save wrote; null before its first. */
+  private saveRate: number | null = null;
   private bestExists: boolean;
   /** Steps skipped (not finite) in this run, and in a row up to now. */
   private skipped = 0;
@@ -215,6 +217,7 @@ class Run {
         const endsForTime = () => !signal?.aborted && (totalSteps === null || progress.step < totalSteps) && this.timeRunsOut(speed);
         await this.evaluateAndSave(endsForTime);
       }
+      if (this.owesTimedSave()) this.save(false, false);
       await new Promise(setImmediate); // let signal handlers run
     }
   }
@@ -304,9 +307,19 @@ class Run {
     return this.setup.evalBatches === null ? 1 : 2;
   }
 
-  /** About how long writing one checkpoint of the run takes, from its size: a run too short to evaluate has timed none. */
+  /** About how long writing one checkpoint of the run takes, from its size: at the rate its saves were timed, else estimated. */
   private writeSeconds(): number {
-    return checkpointWriteSeconds(this.setup.checkpointBytes);
+    return checkpointWriteSeconds(this.setup.checkpointBytes, this.saveRate);
+  }
+
+  /**
+   * Whether the run saves now to time a save: it has timed none, and its closing saves, as
+   * estimated, are a notable share of its --time (`EARLY_SAVE_SHARE`), where the estimate of a
+   * machine slower than it assumes would end the run past its --time.
+   */
+  private owesTimedSave(): boolean {
+    const { timeSeconds } = this.setup.limits;
+    return timeSeconds !== null && this.saveRate === null && this.closingWrites() * this.writeSeconds() > EARLY_SAVE_SHARE * timeSeconds;
   }
 
   /** What the user is told when the closing evaluation, of about `closingSeconds`, will end past --time. */
@@ -438,10 +451,12 @@ class Run {
   /**
    * Writes `best` when asked, then `latest`, each atomically: `latest` names a best loss only
    * once its checkpoint is saved, so a save that fails between them leaves the two agreeing.
+   * `closesStep`: the step owes nothing more (its evaluation was saved, or the run keeps its state
+   * as it stops); false for the save timed early (`owesTimedSave`), after which a closing evaluation is still owed.
    */
-  private save(best: boolean): void {
+  private save(best: boolean, closesStep = true): void {
     const { progress, setup } = this;
-    progress.elapsedSeconds = this.elapsed();
+    const began = progress.elapsedSeconds = this.elapsed();
     const checkpoint = buildCheckpoint({
       settings: setup.settings, limits: setup.limits, model: setup.model, vocab: setup.data.vocab, engine: this.engine,
       progress, fingerprint: setup.data.fingerprint, command: setup.command, initFrom: setup.initFrom, lr: this.lr(),
@@ -457,8 +472,10 @@ class Run {
     }
     saveCheckpoint(setup.paths.latest, checkpoint);
     this.emit({ event: 'checkpoint', step: progress.step, kind: 'latest', path: setup.paths.latest });
-    this.savedAtStep = progress.step;
+    if (closesStep) this.savedAtStep = progress.step;
     this.savedStep = progress.step;
     this.savedTimeSpent = progress.timeSpent === true;
+    const rate = ((best ? 2 : 1) * setup.checkpointBytes) / Math.max(1e-6, this.elapsed() - began);
+    this.saveRate = Math.min(this.saveRate ?? Infinity, rate);
   }
 }
