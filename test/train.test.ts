@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { exportState } from '../src/checkpoint/convert.js';
+import * as integrity from '../src/checkpoint/integrity.js';
 import { LanguageModel } from '../src/engine/model.js';
 import { userMessage } from '../src/cli/errors.js';
 import { SettingError } from '../src/input/settings.js';
@@ -435,6 +436,17 @@ describe('train', () => {
     expect(saves[0]).toMatchObject({ step: 1, kind: 'latest' });
     expect(saves.slice(1).map((event) => event.kind)).toEqual(['best', 'latest']);
     expect(loadCheckpoint(done.latest).history.at(-1)?.step).toBe(done.step);
+  });
+
+  it('builds a save\'s checkpoint text once, for best.json and latest.json alike', async () => {
+    const checksums = vi.spyOn(integrity, 'contentChecksum');
+    try {
+      const result = await train({ ...TINY, maxSteps: 1, evalEvery: 0, out: freshOut() }, [corpus]);
+      expect(checksums).toHaveBeenCalledTimes(1);
+      expect(readFileSync(result.best!, 'utf8')).toBe(readFileSync(result.latest, 'utf8'));
+    } finally {
+      checksums.mockRestore();
+    }
   });
 
   it('times no early save where its closing writes are a small share of its --time', async () => {

@@ -310,13 +310,25 @@ export function checkpointOf(bytes: Uint8Array, path: string): Checkpoint {
 
 /**
  * Writes the checkpoint atomically: a temp file beside `path`, flushed to disk, then renamed over
- * it, so a crash leaves either the previous file or the new one. Keys are written in schema
- * order, `format` first.
+ * it, so a crash leaves either the previous file or the new one.
  */
 export function saveCheckpoint(path: string, checkpoint: Checkpoint): void {
+  writeCheckpointText(path, checkpointText(checkpoint, path));
+}
+
+/**
+ * The text of the checkpoint's file, checked as loading checks it (`path` names the file in its
+ * errors) and with its checksum: keys in schema order, `format` first. Building it costs more
+ * than writing it, so one text serves every file a save writes.
+ */
+export function checkpointText(checkpoint: Checkpoint, path: string): string {
   const { sha256: _, ...content } = parseCheckpoint(checkpoint, path);
-  const valid = { ...content, sha256: contentChecksum(content) };
-  writeFileAtomic(path, `${JSON.stringify(valid)}\n`, 'checkpoint ');
+  return `${JSON.stringify({ ...content, sha256: contentChecksum(content) })}\n`;
+}
+
+/** Writes a checkpoint's text (`checkpointText`) to `path` as `saveCheckpoint` writes a checkpoint. */
+export function writeCheckpointText(path: string, text: string): void {
+  writeFileAtomic(path, text, 'checkpoint ');
 }
 
 /**

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { saveCheckpoint } from '../checkpoint/checkpoint.js';
+import { checkpointText, writeCheckpointText } from '../checkpoint/checkpoint.js';
 import { tensorValueFault, weightFault } from '../checkpoint/integrity.js';
 import { EARLY_SAVE_SHARE, checkpointWriteSeconds, diskSize } from '../checkpoint/size.js';
 import type { ModelConfig } from '../engine/config.js';
@@ -465,12 +465,13 @@ class Run {
       this.divergence = 'weights'; // never write values no training should hold; the last checkpoints stay
       return;
     }
+    const text = checkpointText(checkpoint, setup.paths.latest);
     if (best) {
-      saveCheckpoint(setup.paths.best, checkpoint);
+      writeCheckpointText(setup.paths.best, text);
       this.bestExists = true;
       this.emit({ event: 'checkpoint', step: progress.step, kind: 'best', path: setup.paths.best });
     }
-    saveCheckpoint(setup.paths.latest, checkpoint);
+    writeCheckpointText(setup.paths.latest, text);
     this.emit({ event: 'checkpoint', step: progress.step, kind: 'latest', path: setup.paths.latest });
     if (closesStep) this.savedAtStep = progress.step;
     this.savedStep = progress.step;
