@@ -166,6 +166,10 @@ describe('train', () => {
     const both = await train({ resume: latest, hidden: 32, seqLen: 4, maxSteps: 20 }).catch((err: unknown) => err);
     expect(userMessage(both)).toBe(`--hidden 32, --seq-len 4 contradict ${latest}, which was trained with --hidden 16, --seq-len 8: ` +
       'leave them out to resume, or start a new run without --resume');
+    // a character-level run's vocabulary is its own on resume: --vocab-size is refused saying so, not pointed at --min-count
+    const wordOnly = await train({ resume: latest, vocabSize: 100, maxSteps: 20 }).catch((err: unknown) => err);
+    expect(userMessage(wordOnly)).toBe(`--vocab-size applies to --level word only, and ${latest} is a character-level model: ` +
+      'a resumed run keeps its vocabulary: leave --vocab-size out');
     await expect(train({ resume: latest, maxSteps: 20 }, [corpus])).rejects.toThrow(CorpusError);
     appendFileSync(own, 'one more line\n');
     await expect(train({ resume: latest, maxSteps: 20 })).rejects.toThrow(/differs from the one .* was trained on/);

@@ -19,7 +19,7 @@ import type { DocumentRule } from '../text/documents.js';
 import { TOKEN_UNITS, type TextLevel, UNK, Vocabulary, grouped, percentOf } from '../text/vocab.js';
 import { DEFAULT_VOCAB_SIZE, vocabularyCoverage } from '../text/word-vocab.js';
 import { WORD_RULE_VERSION } from '../text/words.js';
-import { INIT_FROM_READER, type ParsedOptions, freshSettings, refuseClashes } from './options.js';
+import { INIT_FROM_READER, type ParsedOptions, freshSettings, refuseClashes, refuseWordLevelOnly } from './options.js';
 import { type Restored, freshMoments, startingProgress } from './state.js';
 
 /*
@@ -76,11 +76,8 @@ export function fineTuneSettings(options: ParsedOptions, base: BaseModel): Train
   const own = baseSettings(config, level);
   const clashes = FROM_BASE.filter((key) => options[key] !== undefined && options[key] !== own[key]);
   refuseClashes(clashes, options, own, `${from}, which has`, () => ', a fine-tuned model keeps its base\'s architecture and level');
-  if (options.vocabSize !== undefined && level === 'char') {
-    throw new SettingError('vocabSize', options.vocabSize, (name) =>
-      `${name('vocabSize')} applies to ${name('level')} word only, and ${from} is a character-level model: a fine-tuned run keeps its vocabulary, ` +
-        `and ${name('extendVocab')} adds the text's characters it lacks (those seen ${name('minCount')} times or more): leave ${name('vocabSize')} out`);
-  }
+  refuseWordLevelOnly(options, level, from, (name) =>
+    `a fine-tuned run keeps its vocabulary, and ${name('extendVocab')} adds the text's characters it lacks (those seen ${name('minCount')} times or more)`);
   // the vocabulary is the base's: what shapes one (--vocab-size at the word level, --min-count) bounds only what --extend-vocab adds
   const shaping = (['vocabSize', 'minCount'] as const).find((key) => options[key] !== undefined);
   if (shaping !== undefined && options.extendVocab !== true) {

@@ -10,6 +10,7 @@ import {
   POSITIVE_INTEGER, SettingError, type SettingNamer, type SettingTable, type SettingsInput, parseSettings, settingsSchema,
 } from '../input/settings.js';
 import { NUMBER, optionMessage } from '../input/issues.js';
+import type { TextLevel } from '../text/vocab.js';
 
 /**
  * Steps between evaluations when --eval-every is not given: a validation pass is a forward
@@ -167,9 +168,8 @@ export function freshSettings(options: ParsedOptions): TrainSettings {
  */
 export function resumedSettings(options: ParsedOptions, ckpt: Checkpoint, source: string): TrainSettings {
   const settings = settingsFromConfig(ckpt.config);
-  // a character-level checkpoint has no word-level setting to contradict: checkAppliesWith says why
-  const clashes = FIXED_ON_RESUME.filter((key) =>
-    (settings.level === 'word' || !WORD_LEVEL_ONLY.includes(key)) && options[key] !== undefined && options[key] !== settings[key]);
+  refuseWordLevelOnly(options, settings.level, source, () => 'a resumed run keeps its vocabulary');
+  const clashes = FIXED_ON_RESUME.filter((key) => options[key] !== undefined && options[key] !== settings[key]);
   refuseClashes(clashes, options, settings, `${source}, which was trained with`, (name) =>
     ` to resume, or start a new run without ${name('resume')}`);
   // the rest are the checkpoint's unless given: the same workers and kernels resume bit for bit
@@ -196,6 +196,20 @@ export function refuseClashes(
   const one = clashes.length === 1, them = one ? 'it' : 'them';
   throw new SettingError(clashes[0]!, options[clashes[0]!], (name) =>
     `${list(name, options)} contradict${one ? 's' : ''} ${source} ${list(name, recorded)}: leave ${them} out${rather(name, them)}`);
+}
+
+/**
+ * Refuses a word-level setting (--vocab-size) given for a run that keeps the vocabulary of `source`, a
+ * character-level model: `keeps` says what the run does with it, in place of checkAppliesWith's
+ * advice for a fresh run, which such a run refuses in turn.
+ */
+export function refuseWordLevelOnly(
+  options: Partial<Record<TrainSettingName, unknown>>, level: TextLevel, source: string, keeps: (name: SettingNamer) => string,
+): void {
+  const given = level === 'char' ? WORD_LEVEL_ONLY.find((key) => options[key] !== undefined) : undefined;
+  if (given === undefined) return;
+  throw new SettingError(given, options[given], (name) =>
+    `${name(given)} applies to ${name('level')} word only, and ${source} is a character-level model: ${keeps(name)}: leave ${name(given)} out`);
 }
 
 /** Whether the options give limits of their own (else a resumed run keeps its checkpoint's). */
