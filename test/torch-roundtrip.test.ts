@@ -298,7 +298,7 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
     expect(fileHashes(out)).toEqual(before);
   }, 300_000);
 
-  it('--out is locked as rnn train locks its output: a second run into it, of either tool, is refused naming the running pid', async () => {
+  it('--out is locked as rnn train locks its output: a second run into it, of either tool, is refused naming the running pid, exit status 1 from both', async () => {
     const data = await stoppedData('locked-data'), out = join(dir, 'locked-torch');
     const first = startRank(data, ['--out', out], 0, 1, await freePort());
     const firstEnded = finish(first);
@@ -307,11 +307,11 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
     const inUse = new RegExp(`^train_ddp\\.py: --out ${out} is in use by another run \\(pid ${first.pid} on ${hostname()}, since [-0-9T:.]+Z\\); ` +
       'wait for it to end, or choose another --out\n$');
     const second = await finish(startRank(data, ['--max-steps', '1', '--out', out], 0, 1, await freePort()));
-    expect([second.code, second.stderr]).toEqual([2, expect.stringMatching(inUse)]);
+    expect([second.code, second.stderr]).toEqual([1, expect.stringMatching(inUse)]);
     const checked = await python(['examples/pytorch/train_ddp.py', data, ...SMALL, '--out', out, '--check', '2']);
-    expect([checked.status, checked.output]).toEqual([2, expect.stringMatching(inUse)]);
+    expect([checked.status, checked.output]).toEqual([1, expect.stringMatching(inUse)]);
     const trained = await rnnIn(dir, ['train', data, ...SMALL, '--workers', '1', '--max-steps', '1', '--out', out]);
-    expect(trained.status).not.toBe(0);
+    expect(trained.status).toBe(1);
     expect(trained.stderr).toMatch(new RegExp(`--out ${out} is in use by another run \\(pid ${first.pid} on `));
     first.kill('SIGTERM');
     expect((await firstEnded).code).toBe(143);
@@ -321,7 +321,7 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
     const rnnLock = takeRunLock(outputPaths(out), out, 'out');
     const refused = await python(['examples/pytorch/train_ddp.py', data, ...SMALL, '--out', out, '--check', '2']);
     rnnLock.release();
-    expect([refused.status, refused.output]).toEqual([2, expect.stringMatching(new RegExp(
+    expect([refused.status, refused.output]).toEqual([1, expect.stringMatching(new RegExp(
       `^train_ddp\\.py: --out ${out} is in use by another run \\(pid ${process.pid} on ${hostname()}, since [-0-9T:.]+Z\\); `))]);
     // the lock of a process that is gone (a run killed outright) is taken over, with a warning
     const gone = spawnSync(process.execPath, ['-e', '']).pid;

@@ -83,13 +83,18 @@ def scheduled_lr(args, epoch, done):
     return args.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, max(0.0, done))))
 
 
-def fail(message):
-    """Bad input: one line and exit status 2. Each process writes it: torchrun stops the rest once the first has failed,
+# exit statuses: bad input; --out held by another running run, a refusal of the moment, not of the input, which rnn train
+# ends with too (EXIT.badInput, src/cli/errors.ts)
+BAD_INPUT, IN_USE = 2, 1
+
+
+def fail(message, status=BAD_INPUT):
+    """Bad input: one line and exit status 2 (or `status`). Each process writes it: torchrun stops the rest once the first has failed,
     so one that left it to another could be stopped before that one had written it. The line and its end go in one write,
     which two processes sharing torchrun's stderr cannot interleave (print writes them apart)."""
     sys.stderr.write(f"train_ddp.py: {message}\n")
     sys.stderr.flush()
-    sys.exit(2)
+    sys.exit(status)
 
 
 class Given(argparse.Action):
@@ -414,7 +419,7 @@ def plan(args, world):
         fail(f"--out {args.out}: {parent} is not writable")
     holder = lock_owner(os.path.join(args.out, LOCK_FILE))
     if holder is not None and not owner_is_gone(holder):
-        fail(in_use(args.out, holder))
+        fail(in_use(args.out, holder), IN_USE)
     held = [name for name in RUN_FILES if os.path.exists(os.path.join(args.out, name))]
     if held:
         fail(f"--out {args.out} is the folder of an rnn train run (it holds its {held[0]}): give another --out, a folder of its own "
@@ -587,7 +592,7 @@ def take_lock(out):
 
 def hold_out(args, me):
     """Rank 0 takes --out's lock (take_lock), held until the process ends; a refusal, which rank 0 writes, ends every rank
-    with exit status 2."""
+    with exit status IN_USE."""
     refusal = None
     if me.rank == 0:
         try:
@@ -603,7 +608,7 @@ def hold_out(args, me):
     if refused.item() > 0:
         if refusal is not None:
             sys.stderr.write(f"train_ddp.py: {refusal}\n")
-        end_process_group(2)
+        end_process_group(IN_USE)
 
 
 def ranks(world):
