@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import { WORD_RULE_VERSION } from '../src/text/words.js';
 import { takeRunLock } from '../src/train/lock.js';
 import { outputPaths } from '../src/train/output.js';
 import { tokenArrayFor } from '../src/text/tokens.js';
+import { fromSafetensors } from '../src/checkpoint/safetensors.js';
 import { ROOT, finish, rnnIn, signalOnce, stdoutShows } from './helpers/cli.js';
 import { fileHashes, scratchFolder } from './helpers/files.js';
 import { FRENCH, FRENCH_SPACING } from './helpers/french.js';
@@ -93,6 +94,12 @@ function earlierRun(out: string): Record<string, string> {
   writeFileSync(join(out, 'model.safetensors'), 'an earlier model');
   writeFileSync(join(out, 'summary.json'), '{"steps": 1}\n');
   return fileHashes(out);
+}
+
+/** The bytes of the weights a model file holds (its metadata, which safetensors writes in no fixed order, left out). */
+function weightBytes(path: string): Buffer {
+  const { params } = fromSafetensors(readFileSync(path), path);
+  return Buffer.from(params.buffer, params.byteOffset, params.byteLength);
 }
 
 /** A TCP port free on this machine now, for a process group's rendezvous. */
@@ -208,6 +215,54 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
     expect(Math.abs(one.val_loss - two.val_loss)).toBeLessThan(1e-5);
   }, 300_000);
 
+  it('a run to 20 steps and --resume to 40 train as one run to 40, to the bit, on two ranks; --resume refuses what would change the run', async () => {
+    const corpus = join(dir, 'resumed.txt'), data = join(dir, 'resumed-data'), other = join(dir, 'resumed-other-data');
+    writeFileSync(corpus, speeches(3_000));
+    await rnnOk(['prepare', corpus, '--out', data]);
+    await rnnOk(['prepare', corpus, '--val-frac', '0.2', '--out', other]);
+    // an LSTM with dropout (the random state), over an epoch's end (the carried state reset, the rate decayed), the resume before it
+    const model = ['--cell', 'lstm', '--layers', '2', '--hidden', '8', '--embed', '4', '--dropout', '0.1', '--batch', '8', '--seq-len', '16',
+      '--lr', '1e-2', '--lr-schedule', 'epoch', '--lr-decay', '0.5'];
+    const torchrun = (args: string[]) => python(['-m', 'torch.distributed.run', '--nproc_per_node', '2', 'examples/pytorch/train_ddp.py', ...args]);
+    const straight = join(dir, 'resumed-straight'), parts = join(dir, 'resumed-parts');
+    for (const args of [[data, ...model, '--max-steps', '40', '--out', straight], [data, ...model, '--max-steps', '20', '--out', parts],
+      [data, '--resume', '--max-steps', '40', '--out', parts]]) {
+      const ddp = await torchrun(args);
+      expect(ddp.status, ddp.output).toBe(0);
+    }
+    const summary = (out: string) => JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { steps: number; train_losses: number[] };
+    expect(summary(straight).train_losses).toHaveLength(40);
+    expect(summary(parts).train_losses).toEqual(summary(straight).train_losses);
+    expect(weightBytes(join(parts, 'model.safetensors')).equals(weightBytes(join(straight, 'model.safetensors')))).toBe(true);
+
+    const script = 'examples/pytorch/train_ddp.py', saved = `the run saved in --out ${parts}`;
+    const empty = join(dir, 'resumed-empty');
+    mkdirSync(empty);
+    const cases: [string[], string][] = [
+      [[data, '--resume', '--batch', '4', '--cell', 'lstm', '--seq-len', '8', '--check', '2'],
+        `--batch 4, --seq-len 8 contradict ${saved}, which has --batch 8, --seq-len 16: leave them out, a resumed run keeps its settings`],
+      [[data, '--resume', '--dropout', '0', '--check', '2'], `--dropout 0.0 contradicts ${saved}, which has --dropout 0.1: leave it out, a resumed run keeps its settings`],
+      [[data, '--resume', '--max-steps', '60', '--check', '1'],
+        `--resume: ${saved} trained on 2 ranks, and this one has 1 rank: resume it on 2 (torchrun --nnodes × --nproc_per_node)`],
+      [[other, '--resume', '--max-steps', '60', '--check', '2'], `${other} is not the data ${saved} trained on, ${data}: give that folder, or a copy of it`],
+      [[data, '--resume', '--check', '2'], `--resume: ${saved} has taken 40 steps, and its limits end it at 40: give a larger --max-steps or --epochs`],
+      [[data, '--resume', '--force', '--max-steps', '60', '--check', '2'],
+        '--resume goes on with the run saved in --out, --force starts a new one over it: give one of them'],
+      [[data, '--resume', '--init', join(straight, 'model.safetensors'), '--check', '2'],
+        `--init ${join(straight, 'model.safetensors')}: a resumed run goes on from the weights saved in --out ${parts}: leave --init out`],
+      [[data, '--resume', '--out', empty, '--check', '2'], `--resume: --out ${empty} holds no saved run (no state.pt, which a run writes at its end or ` +
+        'when a signal stops it while it trains): start it without --resume'],
+      [[data, ...model, '--check', '2'],
+        `--out ${parts} holds the model.safetensors of an earlier run: give another --out, or --force to replace it, or --resume to go on with it (state.pt)`],
+    ];
+    const answers = await Promise.all(cases.map(([args]) => python([script, ...args, ...(args.includes('--out') ? [] : ['--out', parts])])));
+    answers.forEach((answer, i) => expect([answer.status, answer.output], cases[i]![0].join(' ')).toEqual([2, `train_ddp.py: ${cases[i]![1]}\n`]));
+    // the flags a resumed run may change, and its kept ones given with their values
+    const good = await python([script, data, '--resume', '--cell', 'lstm', '--batch', '8', '--max-steps', '60', '--lr', '1e-3', '--eval-every', '5',
+      '--out', parts, '--check', '2']);
+    expect([good.status, good.output]).toEqual([0, expect.stringMatching(/, 60 steps, going on from step 40; the input is good\n$/)]);
+  }, 300_000);
+
   it('writes the document rule of the folder\'s text, which the imported model then reads a text by', async () => {
     const corpus = join(dir, 'documents.txt');
     writeFileSync(corpus, speeches(3_000));
@@ -272,18 +327,31 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
     expect(vocab.decode(vocab.encode(line))).toBe(line);
   }, 300_000);
 
-  it.each(['SIGINT', 'SIGTERM'] as const)('%s while it trains ends it with one line and exit status 128 + the signal, --out as it was', async (stopping) => {
+  it.each(['SIGINT', 'SIGTERM'] as const)('%s while it trains ends it after a step with one line and exit status 128 + the signal, its state saved, ' +
+    'from which --resume trains as one run would, to the bit', async (stopping) => {
     const data = await stoppedData(`stopped-data-${stopping}`), out = join(dir, `stopped-torch-${stopping}`);
     const before = earlierRun(out);
-    // one rank as torchrun starts it, without torchrun: the signal goes to the script alone
-    const child = startRank(data, ['--force', '--out', out], 0, 1, await freePort());
+    // one rank as torchrun starts it, without torchrun: the signal goes to the script alone; a rate that a run's length leaves alone
+    const child = startRank(data, ['--force', '--lr-schedule', 'epoch', '--out', out], 0, 1, await freePort());
     const ended = await finish(child, signalOnce('\nstep 2/', stopping));
     const status = { SIGINT: 130, SIGTERM: 143 }[stopping];
-    expect([ended.code, ended.stderr]).toEqual([status, `train_ddp.py: stopped by ${stopping}; nothing was saved, --out is as it was\n`]);
-    expect(fileHashes(out)).toEqual(before);
+    const state = join(out, 'state.pt');
+    expect([ended.code, ended.stderr]).toEqual([status, expect.stringMatching(new RegExp(`^train_ddp\\.py: stopped by ${stopping} after step (\\d+) ` +
+      `of 1,000,000; its state is saved in ${state}: give the same command with --resume to go on\n$`))]);
+    // the earlier run's files, which only the run's end replaces, as they were
+    expect(fileHashes(out)).toEqual({ ...before, 'state.pt': expect.any(String) });
+    const stoppedAt = Number(/after step (\d+) /.exec(ended.stderr)![1]);
+    const steps = String(stoppedAt + 3), straight = join(dir, `straight-torch-${stopping}`);
+    const resumed = await finish(startRank(data, ['--resume', '--out', out, '--max-steps', steps], 0, 1, await freePort()));
+    expect([resumed.code, resumed.stderr]).toEqual([0, '']);
+    expect(resumed.stdout).toMatch(new RegExp(`, ${steps} steps, going on from step ${stoppedAt}\n`));
+    const whole = await finish(startRank(data, ['--lr-schedule', 'epoch', '--out', straight, '--max-steps', steps], 0, 1, await freePort()));
+    expect([whole.code, whole.stderr]).toEqual([0, '']);
+    expect(weightBytes(join(out, 'model.safetensors')).equals(weightBytes(join(straight, 'model.safetensors')))).toBe(true);
   }, 300_000);
 
-  it.each(['SIGINT', 'SIGTERM'] as const)('%s to rank 1 alone ends every rank with exit status 128 + the signal and rank 0\'s one line, --out as it was', async (stopping) => {
+  it.each(['SIGINT', 'SIGTERM'] as const)('%s to rank 1 alone ends every rank after a step with exit status 128 + the signal and rank 0\'s one line, ' +
+    'the run\'s state saved', async (stopping) => {
     const data = await stoppedData(`rank-stopped-data-${stopping}`), out = join(dir, `rank-stopped-torch-${stopping}`);
     const before = earlierRun(out);
     // two ranks as torchrun starts them, without torchrun: the signal goes to rank 1 alone, as a scheduler's or a kill on one worker does
@@ -293,9 +361,10 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
     const stopSecond = signalOnce('\nstep 2/', stopping);
     const firstEnded = await finish(first, (text) => stopSecond(text, second));
     const status = { SIGINT: 130, SIGTERM: 143 }[stopping];
-    expect([firstEnded.code, firstEnded.stderr]).toEqual([status, `train_ddp.py: rank 1 was stopped by ${stopping}; nothing was saved, --out is as it was\n`]);
+    expect([firstEnded.code, firstEnded.stderr]).toEqual([status, expect.stringMatching(new RegExp(`^train_ddp\\.py: rank 1 was stopped by ${stopping} ` +
+      `after step \\d+ of 1,000,000; its state is saved in ${join(out, 'state.pt')}: give the same command with --resume to go on\n$`))]);
     expect([(await secondEnded).code, (await secondEnded).stderr]).toEqual([status, '']);
-    expect(fileHashes(out)).toEqual(before);
+    expect(fileHashes(out)).toEqual({ ...before, 'state.pt': expect.any(String) });
   }, 300_000);
 
   it('--out is locked as rnn train locks its output: a second run into it, of either tool, is refused naming the running pid, exit status 1 from both', async () => {
@@ -315,8 +384,8 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
     expect(trained.stderr).toMatch(new RegExp(`--out ${out} is in use by another run \\(pid ${first.pid} on `));
     first.kill('SIGTERM');
     expect((await firstEnded).code).toBe(143);
-    expect(existsSync(out)).toBe(false);
-    mkdirSync(out);
+    expect(readdirSync(out)).toEqual(['state.pt']);
+    rmSync(join(out, 'state.pt'));
     // rnn train's lock, taken by this process as rnn train takes it
     const rnnLock = takeRunLock(outputPaths(out), out, 'out');
     const refused = await python(['examples/pytorch/train_ddp.py', data, ...SMALL, '--out', out, '--check', '2']);
@@ -328,7 +397,7 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
     writeFileSync(join(out, 'latest.json.lock'), `${JSON.stringify({ pid: gone, host: hostname(), startedAt: new Date().toISOString() })}\n`);
     const after = await finish(startRank(data, ['--max-steps', '1', '--out', out], 0, 1, await freePort()));
     expect([after.code, after.stderr]).toEqual([0, `train_ddp.py: warning: took over ${join(out, 'latest.json.lock')}, left by pid ${gone}, which is no longer running\n`]);
-    expect(readdirSync(out).sort()).toEqual(['model.safetensors', 'summary.json']);
+    expect(readdirSync(out).sort()).toEqual(['model.safetensors', 'state.pt', 'summary.json']);
   }, 300_000);
 
   it('--help says what each flag is for, with its default', async () => {

@@ -20,6 +20,9 @@ Every process checks what the run reads (the flags, the folder, the --init and -
 which stops the other processes once one has failed, then adds its own report). --check N checks the same for a run on N
 processes, with plain python and no torchrun, and trains nothing.
 
+The run's state (state.pt in --out: weights, Adam, the step, the carried state of every row, each rank's random state) is
+saved at its end and when a signal stops it, all ranks at the same step; --resume goes on from it.
+
 Plain PyTorch, numpy and safetensors; gloo on CPUs, nccl on GPUs.
 """
 
@@ -28,6 +31,8 @@ import atexit
 import contextlib
 import datetime
 import errno
+import hashlib
+import pickle
 import itertools
 import json
 import math
@@ -99,7 +104,7 @@ def fail(message, status=BAD_INPUT):
 
 class Given(argparse.Action):
     """argparse's store, noting the flag in `given`: a flag left at its default is not there (model_config refuses those
-    given that contradict the --init file)."""
+    given that contradict the --init file, resumed_settings those that contradict the saved run)."""
 
     def __call__(self, parser, namespace, values, option_string=None):
         setattr(namespace, self.dest, values)
@@ -108,6 +113,16 @@ class Given(argparse.Action):
 
 # the architecture flags and the rnn-state/1 config fields they set
 ARCHITECTURE = {"cell": "cell", "layers": "num_layers", "hidden": "hidden_size", "embed": "embed_dim"}
+# with --resume: the settings a run keeps (one given with another value is refused) and those it may change (one left out
+# is the saved run's; the limits only where neither is given); --eval-every, --log-every and --score are each part's own
+KEPT_ON_RESUME = ("cell", "layers", "hidden", "embed", "dropout", "batch", "seq_len", "seed")
+CHANGEABLE_ON_RESUME = ("lr", "lr_schedule", "lr_decay", "clip", "clip_value", "max_steps", "epochs")
+LIMITS = ("max_steps", "epochs")
+
+
+def flag(dest, value):
+    """`--seq-len 16`: a setting as its flag gives it."""
+    return f"--{dest.replace('_', '-')} {value}"
 
 
 class Parser(argparse.ArgumentParser):
@@ -397,19 +412,88 @@ def scored_ids(path, meta):
 
 # what rnn train writes to a run's folder: its checkpoints (RUN_FOLDER_FILES, src/checkpoint/find.ts)
 RUN_FILES = ("latest.json", "best.json")
+# the run's state in --out, by which --resume goes on with it: written with its files at its end, alone when a signal stops it
+STATE_FILE = "state.pt"
+STATE_FORMAT = "train_ddp-state/1"
+# what an earlier run of this script wrote to --out, which a new run replaces only with --force
+RESULT_FILES = ("model.safetensors", STATE_FILE)
+
+
+def data_identity(meta):
+    """What tells a prepared folder's data from another's: the fingerprint of the text it was made from, its settings, its
+    sizes and its vocabulary (a copy of the folder elsewhere has the same)."""
+    corpus = meta.get("corpus")
+    fields = {key: meta.get(key) for key in ("level", "wordRule", "sentenceRule", "dtype", "trainTokens", "valTokens", "settings", "vocab")}
+    fields["corpus"] = corpus.get("sha256") if isinstance(corpus, dict) else None
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+
+
+def run_settings(args, config, world, meta):
+    """The settings --resume reads back from the saved run: those of the resume table (the architecture as the model has it),
+    the number of ranks, and the data's folder and identity."""
+    settings = {dest: getattr(args, dest) for dest in KEPT_ON_RESUME + CHANGEABLE_ON_RESUME if dest not in ARCHITECTURE}
+    return settings | {flag: config[field] for flag, field in ARCHITECTURE.items()} | {
+        "ranks": world, "data": os.path.abspath(args.data), "data_identity": data_identity(meta)}
+
+
+def saved_run(args):
+    """The state of the run saved in --out (STATE_FILE), for --resume: none there, or not one this script wrote, ends the run."""
+    path = os.path.join(args.out, STATE_FILE)
+    if not os.path.isfile(path):
+        fail(f"--resume: --out {args.out} holds no saved run (no {STATE_FILE}, which a run writes at its end or when a signal stops it "
+             "while it trains): start it without --resume")
+    try:
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+        if not isinstance(saved, dict) or saved.get("format") != STATE_FORMAT:
+            raise ValueError
+        settings = saved["settings"]
+        if not all(key in settings for key in KEPT_ON_RESUME + CHANGEABLE_ON_RESUME + ("ranks", "data", "data_identity")):
+            raise ValueError
+    except (OSError, RuntimeError, ValueError, KeyError, TypeError, EOFError, pickle.UnpicklingError):
+        fail(f"--resume: {path} is not the saved state of a train_ddp.py run: start the run again without --resume, with --force")
+    return saved
+
+
+def resumed_settings(args, saved, world, meta):
+    """Sets args to the saved run's settings: a kept one given with another value, another number of ranks or other data is
+    refused, naming the saved run's value; a changeable one left out is the saved run's (the limits, where neither is given)."""
+    settings = saved["settings"]
+    clashes = [dest for dest in KEPT_ON_RESUME if dest in args.given and getattr(args, dest) != settings[dest]]
+    if clashes:
+        one = len(clashes) == 1
+        fail(f"{', '.join(flag(dest, getattr(args, dest)) for dest in clashes)} contradict{'s' if one else ''} the run saved in --out "
+             f"{args.out}, which has {', '.join(flag(dest, settings[dest]) for dest in clashes)}: leave {'it' if one else 'them'} out, "
+             "a resumed run keeps its settings")
+    if settings["ranks"] != world:
+        fail(f"--resume: the run saved in --out {args.out} trained on {ranks(settings['ranks'])}, and this one has {ranks(world)}: "
+             f"resume it on {settings['ranks']} (torchrun --nnodes × --nproc_per_node)")
+    if settings["data_identity"] != data_identity(meta):
+        fail(f"{args.data} is not the data the run saved in --out {args.out} trained on, {settings['data']}: give that folder, or "
+             "a copy of it")
+    restored = [dest for dest in KEPT_ON_RESUME + CHANGEABLE_ON_RESUME if dest not in args.given]
+    if any(dest in args.given for dest in LIMITS):
+        restored = [dest for dest in restored if dest not in LIMITS]
+    for dest in restored:
+        setattr(args, dest, settings[dest])
+
+
+def refuse_earlier_run(args):
+    """--out with what an earlier run of this script wrote, without --force or --resume, is refused; --resume with --force or
+    --init, which would start the run anew, is refused too."""
+    if args.resume and args.force:
+        fail("--resume goes on with the run saved in --out, --force starts a new one over it: give one of them")
+    if args.resume and args.init is not None:
+        fail(f"--init {args.init}: a resumed run goes on from the weights saved in --out {args.out}: leave --init out")
+    earlier = [name for name in RESULT_FILES if os.path.exists(os.path.join(args.out, name))]
+    if earlier and not args.force and not args.resume:
+        go_on = f", or --resume to go on with it ({STATE_FILE})" if STATE_FILE in earlier else ""
+        fail(f"--out {args.out} holds the {earlier[0]} of an earlier run: give another --out, or --force to replace it{go_on}")
 
 
 def plan(args, world):
     """What the run reads and how long it is, checked before anything starts: bad input ends here, with one line."""
-    if args.batch % world != 0:
-        fail(f"--batch {args.batch} must be a multiple of the {ranks(world)}")
     meta = read_meta(args.data)
     train, val = tokens(args.data, meta, "train"), tokens(args.data, meta, "val")
-    config = model_config(args, meta)
-    if args.init is None:
-        refuse_unimportable(args, config)
-    init = None if args.init is None else init_weights(args.init)
-    scored = {path: scored_ids(path, meta) for path in args.score}
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         fail(f"--out {args.out}: not a folder")
     parent = os.path.abspath(args.out)
@@ -424,8 +508,17 @@ def plan(args, world):
     if held:
         fail(f"--out {args.out} is the folder of an rnn train run (it holds its {held[0]}): give another --out, a folder of its own "
              "(--force replaces only what this script wrote)")
-    if os.path.exists(os.path.join(args.out, "model.safetensors")) and not args.force:
-        fail(f"--out {args.out} holds the model.safetensors of an earlier run: give another --out, or --force to replace it")
+    refuse_earlier_run(args)
+    saved = saved_run(args) if args.resume else None
+    if saved is not None:
+        resumed_settings(args, saved, world, meta)
+    if args.batch % world != 0:
+        fail(f"--batch {args.batch} must be a multiple of the {ranks(world)}")
+    config = model_config(args, meta) if saved is None else saved["config"]
+    if args.init is None and saved is None:
+        refuse_unimportable(args, config)
+    init = None if args.init is None else init_weights(args.init)
+    scored = {path: scored_ids(path, meta) for path in args.score}
     B, T = args.batch, args.seq_len
     row_length = (len(train) - 1) // B
     steps_per_epoch = row_length // T
@@ -439,8 +532,14 @@ def plan(args, world):
     limits = [n for n in (args.max_steps, None if args.epochs is None else args.epochs * steps_per_epoch) if n is not None]
     total_steps = min(limits) if limits else steps_per_epoch
     summary = f"{len(train):,} training tokens, {B} rows of {row_length:,}, {steps_per_epoch:,} steps per epoch, {total_steps:,} steps"
+    if saved is not None:
+        if total_steps <= saved["step"]:
+            fail(f"--resume: the run saved in --out {args.out} has taken {saved['step']:,} steps, and its limits end it at "
+                 f"{total_steps:,}: give a larger --max-steps or --epochs")
+        summary += f", going on from step {saved['step']:,}"
     return argparse.Namespace(meta=meta, train=train, val=val, config=config, init=init, scored=scored, row_length=row_length,
-                              steps_per_epoch=steps_per_epoch, total_steps=total_steps, summary=summary)
+                              steps_per_epoch=steps_per_epoch, total_steps=total_steps, summary=summary, saved=saved,
+                              settings=run_settings(args, config, world, meta))
 
 
 # --out's lock, rnn train's on its output (src/train/lock.ts): its file, beside where rnn train's latest checkpoint would be,
@@ -687,10 +786,11 @@ class Stop:
 
     def __init__(self):
         self.writing, self.lock, self.holding, self.pending, self.written, self.store = [], None, False, None, None, None
+        self.deferring = False
 
     def __call__(self, signum, frame):
-        if self.holding:
-            self.pending = signum
+        if self.holding or self.deferring:
+            self.pending = self.pending or signum
         else:
             self.end(signum)
 
@@ -701,8 +801,14 @@ class Stop:
             yield
         finally:
             self.holding = False
-        if self.pending is not None:
+        if self.pending is not None and not self.deferring:
             self.end(self.pending)
+
+    @staticmethod
+    def who(signum, stopped):
+        """`stopped by SIGINT`, or for another rank `stopped` that the signal reached, `rank 1 was stopped by SIGTERM`."""
+        name = signal.Signals(signum).name
+        return f"stopped by {name}" if stopped is None else f"rank {stopped} was stopped by {name}"
 
     def stopped_rank(self):
         """The rank a signal stopped and the signal's number, as its note in the store says; None where there is none."""
@@ -731,11 +837,9 @@ class Stop:
         if self.lock is not None:
             self.lock.release()
         if rank == 0:
-            name = signal.Signals(signum).name
-            who = f"stopped by {name}" if stopped is None else f"rank {stopped} was stopped by {name}"
             kept = (f"its files were written to --out {self.written}" if self.written is not None
                     else "nothing was saved, --out is as it was")
-            sys.stderr.write(f"train_ddp.py: {who}; {kept}\n")
+            sys.stderr.write(f"train_ddp.py: {self.who(signum, stopped)}; {kept}\n")
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(128 + signum)
@@ -752,28 +856,33 @@ def parse_args():
     p = Parser(description=__doc__.split("\n\n")[0])
     p.add_argument("data", help="a prepared folder (rnn prepare): meta.json, train.bin, val.bin")
     p.add_argument("--out", required=True, help="folder for model.safetensors (rnn import reads it) and summary.json")
-    p.add_argument("--force", action="store_true", help="replace the model.safetensors and summary.json an earlier run wrote to --out")
+    p.add_argument("--force", action="store_true",
+                   help=f"replace the model.safetensors, summary.json and {STATE_FILE} an earlier run wrote to --out")
+    p.add_argument("--resume", action="store_true",
+                   help=f"go on with the run saved in --out ({STATE_FILE}, written at its end or when a signal stopped it) where it "
+                        "stopped, to the limits given (totals) or its own; the architecture, --dropout, --batch, --seq-len, --seed, the "
+                        "number of ranks and the data are its own")
     p.add_argument("--init", help="start from this rnn export --format safetensors file, its config and weights (--cell, --layers, "
                    "--hidden, --embed: leave them out or give its values); else a fresh model from the flags below")
     p.add_argument("--cell", choices=sorted(CELLS), default="gru", action=Given, help="recurrent cell (default %(default)s)")
     p.add_argument("--layers", type=COUNT, default=2, action=Given, help="stacked recurrent layers (default %(default)s)")
     p.add_argument("--hidden", type=COUNT, default=192, action=Given, help="hidden size H (default %(default)s)")
     p.add_argument("--embed", type=COUNT, default=64, action=Given, help="embedding size E (default %(default)s)")
-    p.add_argument("--dropout", type=DROPOUT, default=0.0, help="dropout between layers, 0 <= p < 1 (default %(default)s)")
-    p.add_argument("--batch", type=COUNT, default=32, help="rows B over all ranks, a multiple of the number of ranks (default %(default)s)")
-    p.add_argument("--seq-len", type=COUNT, default=50, help="BPTT window T (default %(default)s)")
-    p.add_argument("--lr", type=POSITIVE, default=3e-3, help="learning rate (default %(default)s)")
-    p.add_argument("--lr-schedule", choices=["cosine", "epoch"], default="cosine",
+    p.add_argument("--dropout", type=DROPOUT, default=0.0, action=Given, help="dropout between layers, 0 <= p < 1 (default %(default)s)")
+    p.add_argument("--batch", type=COUNT, default=32, action=Given, help="rows B over all ranks, a multiple of the number of ranks (default %(default)s)")
+    p.add_argument("--seq-len", type=COUNT, default=50, action=Given, help="BPTT window T (default %(default)s)")
+    p.add_argument("--lr", type=POSITIVE, default=3e-3, action=Given, help="learning rate (default %(default)s)")
+    p.add_argument("--lr-schedule", choices=["cosine", "epoch"], action=Given, default="cosine",
                    help="cosine: from --lr to 0 over the run; epoch: times --lr-decay each epoch (default %(default)s)")
-    p.add_argument("--lr-decay", type=DECAY, default=0.8,
+    p.add_argument("--lr-decay", type=DECAY, action=Given, default=0.8,
                    help="with --lr-schedule epoch: learning-rate factor per epoch, 0 < f <= 1 (default %(default)s)")
-    p.add_argument("--clip", type=LIMIT, default=5.0, help="max global L2 norm of the gradient; 0: off (default %(default)s)")
-    p.add_argument("--clip-value", type=LIMIT, default=0.0, help="clip each gradient element to ±v; 0: off (default %(default)s)")
-    p.add_argument("--epochs", type=COUNT, default=None, help="train until this many epochs (1 when no limit is given)")
-    p.add_argument("--max-steps", type=COUNT, default=None, help="train until this many steps")
+    p.add_argument("--clip", type=LIMIT, default=5.0, action=Given, help="max global L2 norm of the gradient; 0: off (default %(default)s)")
+    p.add_argument("--clip-value", type=LIMIT, default=0.0, action=Given, help="clip each gradient element to ±v; 0: off (default %(default)s)")
+    p.add_argument("--epochs", type=COUNT, default=None, action=Given, help="train until this many epochs (1 when no limit is given)")
+    p.add_argument("--max-steps", type=COUNT, default=None, action=Given, help="train until this many steps")
     p.add_argument("--eval-every", type=STEPS, default=0, help="steps between validations; 0: only at the end (default %(default)s)")
     p.add_argument("--log-every", type=COUNT, default=10, help="a progress line every this many steps (default %(default)s)")
-    p.add_argument("--seed", type=SEED, default=1337, help="random seed, 0 ... 4294967295 (default %(default)s)")
+    p.add_argument("--seed", type=SEED, default=1337, action=Given, help="random seed, 0 ... 4294967295 (default %(default)s)")
     p.add_argument("--score", nargs="*", default=[],
                    help="token files (ids as in train.bin) scored at the end, each as rnn eval perplexity scores a text: "
                         "<EOS> (id 0) put before and after the ids unless they start or end with it")
@@ -799,14 +908,23 @@ def join_group():
 
 
 def build_model(args, run, me):
-    """The model (from --init, else seeded from --seed) on this rank's device, wrapped in DDP, and its Adam."""
+    """The model (from --init, else seeded from --seed) on this rank's device, wrapped in DDP, and its Adam; a resumed run's
+    weights, Adam and this rank's random state are the saved run's."""
     torch.manual_seed(args.seed)
     model = LanguageModel(run.config, args.dropout)
     if run.init is not None:
         model.load_state_dict(run.init)
+    if run.saved is not None:
+        model.load_state_dict(run.saved["model"])
     model.to(me.device)
     ddp = DDP(model, device_ids=[me.local_rank] if me.device.type == "cuda" else None)
     optimizer = torch.optim.Adam(ddp.parameters(), lr=args.lr, betas=(0.9, 0.999), eps=1e-8)
+    if run.saved is not None:
+        optimizer.load_state_dict(run.saved["optimizer"])
+        random = run.saved["random"][me.rank]
+        torch.set_rng_state(random["cpu"])
+        if me.device.type == "cuda" and "cuda" in random:
+            torch.cuda.set_rng_state(random["cuda"], me.device)
     return model, ddp, optimizer
 
 
@@ -814,18 +932,43 @@ def build_model(args, run, me):
 DIVERGED_AFTER = 5
 
 
+def carried_rows(carried, first, last, device):
+    """This rank's rows first..last-1 of the saved carried state (all B rows: [h] or, an LSTM's, [h, c]), as the cell takes it."""
+    if carried is None:
+        return None
+    rows = [tensor[:, first:last].contiguous().to(device) for tensor in carried]
+    return tuple(rows) if len(rows) == 2 else rows[0]
+
+
+def stop_asked(me):
+    """The rank a stopping signal reached since the last step and the signal, the lowest such rank (every rank's note,
+    gathered: all learn it at the same step and stop there alike); None where none was signalled."""
+    mine = torch.tensor([STOP.pending or 0], dtype=torch.int64, device=me.device)
+    notes = [torch.zeros_like(mine) for _ in range(me.world)]
+    dist.all_gather(notes, mine)
+    return next(((rank, int(note.item())) for rank, note in enumerate(notes) if note.item() != 0), None)
+
+
 def train(args, run, model, ddp, optimizer, me, started):
-    """rnn's loop over run.total_steps steps on this rank's rows: the mean training loss of each step (None for a step
-    skipped), the last validation loss, and, for a run that diverged, the step it ended at and why (else None). As in
-    rnn train, a step whose loss or gradient norm is not finite leaves the weights and the optimizer as they were and
-    the carried state restarts from zero, and DIVERGED_AFTER in a row, or a validation loss not finite, end the run.
-    Every rank decides alike: the loss is their mean and the gradient is all-reduced."""
+    """rnn's loop from the saved run's step (0 for a new run) to run.total_steps on this rank's rows: the mean training loss
+    of each step (None for a step skipped), the last validation loss, for a run that diverged the step it ended at and why,
+    for one that a signal stopped the rank signalled and the signal (stop_asked), the steps taken, and what the run's state
+    holds of the loop. As in rnn train, a step whose loss or gradient norm is not finite leaves the weights and the optimizer
+    as they were and the carried state restarts from zero, and DIVERGED_AFTER in a row, or a validation loss not finite,
+    end the run. Every rank decides alike: the loss is their mean and the gradient is all-reduced."""
     rank, world, device = me.rank, me.world, me.device
     B, T = args.batch, args.seq_len
     row_length, steps_per_epoch, total_steps = run.row_length, run.steps_per_epoch, run.total_steps
     first, last = rows_of(rank, world, B)
-    history, state, val_loss, skipped_in_a_row = [], None, None, 0
-    for step in range(total_steps):
+    history, state, val_loss, skipped_in_a_row, start = [], None, None, 0, 0
+    if run.saved is not None:
+        history, val_loss = list(run.saved["train_losses"]), run.saved["val_loss"]
+        skipped_in_a_row, start = run.saved["skipped_in_a_row"], run.saved["step"]
+        state = carried_rows(run.saved["carried"], first, last, device)
+    outcome = lambda done, diverged=None, stopped=None: argparse.Namespace(
+        history=history, val_loss=val_loss, diverged=diverged, stopped=stopped, done=done, state=state, skipped_in_a_row=skipped_in_a_row)
+    STOP.deferring = True
+    for step in range(start, total_steps):
         epoch, cursor = divmod(step, steps_per_epoch)
         if cursor == 0:
             state = None
@@ -854,40 +997,76 @@ def train(args, run, model, ddp, optimizer, me, started):
             history.append(None)
             state, skipped_in_a_row = None, skipped_in_a_row + 1
             if skipped_in_a_row == DIVERGED_AFTER:
-                return history, val_loss, (done, f"{DIVERGED_AFTER} steps in a row had a loss or gradient that is not a finite number")
+                return outcome(done, (done, f"{DIVERGED_AFTER} steps in a row had a loss or gradient that is not a finite number"))
         if rank == 0 and (done % args.log_every == 0 or done == total_steps):
             print(f"step {done}/{total_steps}  epoch {epoch}  loss {mean:.4f}  lr {lr:.3g}  {time.time() - started:.1f}s", flush=True)
         if (args.eval_every > 0 and done % args.eval_every == 0) or done == total_steps:
             val_loss = validation_loss(model, run.val, B, T, rank, world, device)
             if val_loss is not None and not math.isfinite(val_loss):
-                return history, val_loss, (done, "the validation loss is not a finite number")
+                return outcome(done, (done, "the validation loss is not a finite number"))
             if rank == 0 and val_loss is not None:
                 print(f"step {done}  val loss {val_loss:.4f}", flush=True)
+        stopped = stop_asked(me) if done < total_steps else None
+        if stopped is not None:
+            return outcome(done, stopped=stopped)
     unsound = first_unsound(model.state_dict())
     if unsound is not None:
-        return history, val_loss, (total_steps, f"its weights grew beyond ±{WEIGHT_LIMIT:.0f}, more than any checkpoint may hold ({unsound})")
-    return history, val_loss, None
+        return outcome(total_steps, (total_steps, f"its weights grew beyond ±{WEIGHT_LIMIT:.0f}, more than any checkpoint may hold ({unsound})"))
+    return outcome(total_steps)
 
 
-def write_results(args, run, model, me, history, val_loss, started):
-    """Rank 0's files, model.safetensors and summary.json (with --score's losses), each written beside its place and put
-    there once both are whole (Stop)."""
+def run_state(run, model, optimizer, me, outcome, seconds):
+    """The run's state after outcome.done steps, which --resume goes on from: on rank 0 (None on the others, which give it
+    their rows of the carried state and their random state): the weights, Adam's moments and step, the loop's place and
+    history, every rank's random state, the carried state of all B rows, and the settings it keeps."""
+    carried = None if outcome.state is None else [t.detach().cpu() for t in (outcome.state if isinstance(outcome.state, tuple) else (outcome.state,))]
+    random = {"cpu": torch.get_rng_state()} | ({"cuda": torch.cuda.get_rng_state(me.device)} if me.device.type == "cuda" else {})
+    ranks_part = [None] * me.world
+    dist.all_gather_object(ranks_part, {"carried": carried, "random": random})
+    if me.rank != 0:
+        return None
+    whole = None if carried is None else [torch.cat([part["carried"][i] for part in ranks_part], dim=1) for i in range(len(carried))]
+    cpu = lambda value: value.detach().cpu() if isinstance(value, torch.Tensor) else value
+    optimizer_state = optimizer.state_dict()
+    optimizer_state["state"] = {key: {name: cpu(value) for name, value in moments.items()} for key, moments in optimizer_state["state"].items()}
+    return {"format": STATE_FORMAT, "step": outcome.done, "settings": run.settings, "config": run.config,
+            "model": {name: t.detach().cpu() for name, t in model.state_dict().items()}, "optimizer": optimizer_state,
+            "carried": whole, "random": [part["random"] for part in ranks_part], "train_losses": outcome.history,
+            "val_loss": outcome.val_loss, "skipped_in_a_row": outcome.skipped_in_a_row, "seconds": seconds}
+
+
+def write_results(args, run, model, me, outcome, state):
+    """Rank 0's files, model.safetensors, summary.json (with --score's losses) and the run's state, each written beside its
+    place and put there once all are whole (Stop)."""
     scores = {}
     for path, ids in run.scored.items():
         scores[path] = score(model, ids, me.device)
         print(f"{path}: loss {scores[path]:.6f}", flush=True)
-    summary = {"ranks": me.world, "steps": run.total_steps, "train_losses": history, "val_loss": val_loss, "scores": scores,
-               "seconds": time.time() - started}
+    summary = {"ranks": me.world, "steps": run.total_steps, "train_losses": outcome.history, "val_loss": outcome.val_loss,
+               "scores": scores, "seconds": state["seconds"]}
     model_path, summary_path = os.path.join(args.out, "model.safetensors"), os.path.join(args.out, "summary.json")
-    STOP.writing = [model_path + ".tmp", summary_path + ".tmp"]
+    state_path = os.path.join(args.out, STATE_FILE)
+    STOP.writing = [model_path + ".tmp", summary_path + ".tmp", state_path + ".tmp"]
     save(model, run.config, run.meta["vocab"], model_path + ".tmp")
     with open(summary_path + ".tmp", "w", encoding="utf-8") as f:
         json.dump(summary, f, indent=1)
+    torch.save(state, state_path + ".tmp")
     with STOP.held():
-        os.replace(model_path + ".tmp", model_path)
-        os.replace(summary_path + ".tmp", summary_path)
+        for path in (model_path, summary_path, state_path):
+            os.replace(path + ".tmp", path)
         STOP.writing, STOP.written = [], args.out
     print(f"wrote {model_path}", flush=True)
+
+
+def write_state(args, state):
+    """Rank 0 writes the state of a run a signal stopped (STATE_FILE), beside its place and then put there."""
+    path = os.path.join(args.out, STATE_FILE)
+    STOP.writing = [path + ".tmp"]
+    torch.save(state, path + ".tmp")
+    with STOP.held():
+        os.replace(path + ".tmp", path)
+        STOP.writing = []
+    return path
 
 
 def main():
@@ -921,17 +1100,31 @@ def run_group(args, run, me):
     if me.rank == 0:
         print(f"{ranks(me.world)} on {me.device.type}; {run.summary}", flush=True)
     started = time.time()
-    history, val_loss, diverged = train(args, run, model, ddp, optimizer, me, started)
-    if me.rank == 0 and diverged is None:
-        write_results(args, run, model, me, history, val_loss, started)
+    outcome = train(args, run, model, ddp, optimizer, me, started)
+    seconds = time.time() - started + (0.0 if run.saved is None else run.saved["seconds"])
+    if outcome.stopped is not None:
+        # every rank at the same step: the run's state saved, then the process ends as the signal asks
+        state = run_state(run, model, optimizer, me, outcome, seconds)
+        if me.rank == 0:
+            path = write_state(args, state)
+            rank, signum = outcome.stopped
+            sys.stderr.write(f"train_ddp.py: {STOP.who(signum, None if rank == 0 else rank)} after step {outcome.done:,} of "
+                             f"{run.total_steps:,}; its state is saved in {path}: give the same command with --resume to go on\n")
+        dist.barrier()
+        end_process_group(128 + outcome.stopped[1])
+    STOP.deferring = False
+    if outcome.diverged is None:
+        state = run_state(run, model, optimizer, me, outcome, seconds)
+        if me.rank == 0:
+            write_results(args, run, model, me, outcome, state)
     elif me.rank == 0:
-        step, why = diverged
+        step, why = outcome.diverged
         advice = f"lower --lr (it was {args.lr:g})" + ("" if args.clip > 0 else " or turn on --clip (e.g. --clip 5)")
         sys.stderr.write(f"train_ddp.py: training diverged at step {step}: {why}; nothing was saved; {advice} and train again\n")
         sys.stderr.flush()
     # every rank waits for rank 0's writing: a rank that tore the group down alone could abort the other (gloo)
     dist.barrier()
-    end_process_group(0 if diverged is None else 1)
+    end_process_group(0 if outcome.diverged is None else 1)
 
 
 TEARDOWN_SECONDS = 20
