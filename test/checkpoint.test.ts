@@ -16,6 +16,8 @@ import { paramLayout } from '../src/engine/params.js';
 import { Rng } from '../src/engine/random.js';
 import { WHOLE_TEXTS } from '../src/text/documents.js';
 import { WORD_RULE_VERSION } from '../src/text/words.js';
+import type { SettingError } from '../src/input/settings.js';
+import { INIT_FROM_READER } from '../src/train/options.js';
 import { scratchFolder } from './helpers/files.js';
 
 vi.mock('node:fs', async (importOriginal) => {
@@ -494,6 +496,52 @@ describe('loadCheckpoint errors', () => {
       json.history[1]!.step = 201;
     });
     expect(later.message).toBe(`${later.path}: history[1].step is 201, later than training.step 200`);
+  });
+});
+
+describe('resolveCheckpointPath: JSON that is no checkpoint', () => {
+  /** The line refusing the file at `path` given to --checkpoint, where it is refused. */
+  const flagLine = (path: string): string | null => {
+    try {
+      resolveCheckpointPath(path, undefined, CHECKPOINT_FLAG);
+      return null;
+    } catch (error) {
+      return (error as SettingError).messageNaming((setting) => `--${setting}`);
+    }
+  };
+
+  it('is refused naming the flag, with the parser\'s reason, and what to give', () => {
+    const path = join(dir, 'other.json');
+    writeFileSync(path, '{"a":1}');
+    expect(flagLine(path)).toBe(`--checkpoint ${path} is not a checkpoint (format is missing, expected "rnn-checkpoint/1"): ` +
+      'give a checkpoint or a run folder (its best.json, else latest.json)');
+    writeFileSync(path, '{ not json');
+    expect(flagLine(path)).toMatch(new RegExp(`^--checkpoint ${path.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is not a checkpoint \\(not JSON: .+\\): give a checkpoint or a run folder`));
+    writeFileSync(path, '{"format":"rnn-prepared/1","level":"char"}');
+    expect(errorOf(() => resolveCheckpointPath(path))).toBe(`${path} is not a checkpoint (format is "rnn-prepared/1", expected "rnn-checkpoint/1"): ` +
+      'name a checkpoint or a run folder (its best.json, else latest.json)');
+  });
+
+  it('leaves a model file to its loader: a checkpoint in any order of fields, one cut short, an rnn-state/1 file', () => {
+    const { format, ...rest } = sampleCheckpoint();
+    const reordered = join(dir, 'reordered.json'), cut = join(dir, 'cut.json'), state = join(dir, 'state.json');
+    writeFileSync(reordered, JSON.stringify({ ...rest, format }, null, 2));
+    const whole = JSON.stringify(sampleCheckpoint());
+    writeFileSync(cut, whole.slice(0, whole.length >> 1));
+    const { format: stateFormat, ...stateRest } = readFixtureState('rnn_small') as Record<string, unknown>;
+    writeFileSync(state, JSON.stringify({ ...stateRest, format: stateFormat }));
+    for (const path of [reordered, cut, state]) expect(flagLine(path)).toBeNull();
+    expect(errorOf(() => loadCheckpoint(cut))).toMatch(/ is not JSON: .+; it ends mid-way: the file is cut short$/);
+    expect(errorOf(() => loadCheckpoint(state))).toContain(`${state}: format is "rnn-state/1", expected "rnn-checkpoint/1"; it is an interop model`);
+  });
+
+  it('leaves a fixture that wraps an rnn-state/1 file to a reader of model files (--init-from), and refuses it for a checkpoint', () => {
+    const fixture = join(dir, 'fixture.json');
+    writeFileSync(fixture, JSON.stringify({ description: 'a model and the texts it scores', state: readFixtureState('rnn_small'), cases: [] }));
+    expect(resolveCheckpointPath(fixture, undefined, INIT_FROM_READER)).toBe(fixture);
+    expect(readModelFile(fixture).model.config.cell).toBe('rnn');
+    expect(flagLine(fixture)).toBe(`--checkpoint ${fixture} is not a checkpoint (format is missing, expected "rnn-checkpoint/1"): ` +
+      'give a checkpoint or a run folder (its best.json, else latest.json)');
   });
 });
 

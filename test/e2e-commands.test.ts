@@ -322,7 +322,26 @@ describe('bad input', () => {
     ['checkpoint not JSON', () => {
       writeFileSync(at('garbage.json'), '{ not json');
       return ['sample', '--checkpoint', at('garbage.json')];
-    }, /^rnn: .*garbage\.json is not JSON: /],
+    }, /^rnn: --checkpoint .*garbage\.json is not a checkpoint \(not JSON: [^)]+ at position 2\b.*\): give a checkpoint or a run folder \(its best\.json, else latest\.json\)$/],
+    ...(['sample', 'eval', 'serve'] as const).map((command): [string, () => string[], RegExp] => [
+      `JSON of no format for a checkpoint to ${command}`,
+      () => {
+        writeFileSync(at('other.json'), '{"a":1}\n');
+        return [...(command === 'eval' ? ['eval', 'perplexity', '--text', 'hi'] : [command]), '--checkpoint', at('other.json')];
+      },
+      /^rnn: --checkpoint .*other\.json is not a checkpoint \(format is missing, expected "rnn-checkpoint\/1"\): give a checkpoint or a run folder \(its best\.json, else latest\.json\)$/]),
+    ['a package.json for a checkpoint to info', () => {
+      writeFileSync(at('package.json'), `${JSON.stringify({ name: 'notes', version: '1.0.0', type: 'module' }, null, 2)}\n`);
+      return ['info', at('package.json')];
+    }, /^rnn: \S*package\.json is not a checkpoint \(format is missing, expected "rnn-checkpoint\/1"\): name a checkpoint or a run folder \(its best\.json, else latest\.json\)$/],
+    ['a package.json to resume', () => {
+      writeFileSync(at('package.json'), `${JSON.stringify({ name: 'notes', version: '1.0.0', type: 'module' }, null, 2)}\n`);
+      return ['train', '--resume', at('package.json'), '--max-steps', '1'];
+    }, /^rnn: --resume .*package\.json is not a checkpoint \(format is missing, expected "rnn-checkpoint\/1"\): give a checkpoint that rnn train wrote, or its run folder \(its latest\.json\)$/],
+    ["a prepared folder's meta.json to plot", () => {
+      writeFileSync(at('meta.json'), '{"format":"rnn-prepared/1","level":"char"}\n');
+      return ['plot', at('meta.json'), '--out', at('meta.svg')];
+    }, /^rnn: \S*meta\.json is not a checkpoint \(format is "rnn-prepared\/1", expected "rnn-checkpoint\/1"\): name a checkpoint file or a run folder that `rnn train` wrote$/],
     ...(['sample', 'eval', 'serve'] as const).map((command): [string, () => string[], RegExp] => [
       `a text for a checkpoint to ${command}`,
       () => {
@@ -359,7 +378,7 @@ describe('bad input', () => {
     ['a train_ddp.py result to info', () => ['info', ddpResult()],
       /^rnn: .*ddp is a folder with no checkpoint in it, neither best\.json nor latest\.json, but a model file: convert it with `rnn import .*ddp\/model\.safetensors --out .*ddp\/model\.checkpoint\.json`, then name .*ddp\/model\.checkpoint\.json$/],
     ['another checkpoint version', () => ['info', valid('v9.json', (j) => { j['format'] = 'rnn-checkpoint/9'; })],
-      /^rnn: .*v9\.json: format is "rnn-checkpoint\/9", expected "rnn-checkpoint\/1"$/],
+      /^rnn: \S*v9\.json is not a checkpoint \(format is "rnn-checkpoint\/9", expected "rnn-checkpoint\/1"\): name a checkpoint or a run folder \(its best\.json, else latest\.json\)$/],
     ['a wrong tensor shape', () => ['eval', 'perplexity', '--checkpoint', valid('shape.json', (j) => {
       const weights = j['weights'] as { tensors: Record<string, { shape: number[] }> };
       weights.tensors['head.bias']!.shape = [66];

@@ -11,7 +11,7 @@ import {
 } from './checkpoint.js';
 import { CheckpointError, isJsonObject, shortMessage } from './errors.js';
 import { formatWrittenFirst, isFolder, parseJsonBytes, readFileBytes, readFilePart, readJsonFile, samePath, writeFileAtomic } from './files.js';
-import { INTEROP_FORMAT, type ModelState, checkModelValues, fromInteropState, toInteropState } from './interop.js';
+import { INTEROP_FORMAT, type ModelState, checkModelValues, fromInteropState, toInteropState, wrappedState } from './interop.js';
 import { type LoadedModel, loadModel } from './load.js';
 import { PREPARED_FORMAT } from './prepared.js';
 import { METADATA, SAFETENSORS_EXTENSION, fromSafetensors, isSafetensorsPath, safetensorsFormatAt, toSafetensors } from './safetensors.js';
@@ -160,15 +160,15 @@ function safetensorsModel(bytes: Buffer, path: string): ModelState {
  * its format and the files `expected`.
  */
 function interopJsonModel(json: unknown, path: string, expected: string): ModelState {
-  const wrapped = isJsonObject(json) && json['format'] === undefined && isJsonObject(json['state']) && json['state']['format'] !== undefined;
-  if (!wrapped && !(isJsonObject(json) && json['format'] === INTEROP_FORMAT)) {
+  const wrapped = wrappedState(json);
+  if (wrapped === null && !(isJsonObject(json) && json['format'] === INTEROP_FORMAT)) {
     const format = isJsonObject(json) ? json['format'] : undefined;
     const other = OTHER_FILES.get(format);
     const holds = isJsonObject(json) ? `format is ${describeValue(format)}${other === undefined ? '' : ` (${other})`}` : `is ${describeValue(json)}`;
     throw new CheckpointError(`${path}: ${holds}, expected ${expected}`);
   }
-  const source = wrapped ? `${path}: state` : path;
-  const model = fromInteropState(wrapped ? json['state'] : json, source, importShape());
+  const source = wrapped === null ? path : `${path}: state`;
+  const model = fromInteropState(wrapped ?? json, source, importShape());
   checkModelValues(model, source, 'vocab', (name, i) => `tensors[${JSON.stringify(name)}].data[${i}]`);
   return model;
 }

@@ -26,15 +26,24 @@ export function isJsonObject(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * Checks that `json` is an object whose `format` is `expected`; `hint` may add a word on a
+ * Why `json` is not an object whose `format` is one of `expected` (`format is missing, expected "rnn-checkpoint/1"`), as
+ * a line says it after the file; null where it is one.
+ */
+export function formatProblem(json: unknown, expected: readonly string[]): string | null {
+  const formats = expected.map((format) => `"${format}"`).join(' or ');
+  if (!isJsonObject(json)) return `is ${describeValue(json)}, expected an object with format ${formats}`;
+  const format = json['format'];
+  if (expected.some((name) => name === format)) return null;
+  return `format is ${format === undefined ? 'missing' : describeValue(format)}, expected ${formats}`;
+}
+
+/**
+ * Checks that `json` is an object whose `format` is `expected` (formatProblem); `hint` may add a word on a
  * format it recognises (e.g. the other format of this project).
  */
 export function checkFormat(json: unknown, source: string, expected: string, hint: (format: unknown) => string = () => ''): void {
-  if (!isJsonObject(json)) {
-    throw new CheckpointError(`${source}: is ${describeValue(json)}, expected an object with format "${expected}"`);
-  }
-  const format = json['format'];
-  if (format === expected) return;
-  if (format === undefined) throw new CheckpointError(`${source}: format is missing, expected "${expected}"`);
-  throw new CheckpointError(`${source}: format is ${describeValue(format)}, expected "${expected}"${hint(format)}`);
+  const problem = formatProblem(json, [expected]);
+  if (problem === null) return;
+  const format = isJsonObject(json) ? json['format'] : undefined;
+  throw new CheckpointError(`${source}: ${problem}${format === undefined ? '' : hint(format)}`);
 }

@@ -74,7 +74,17 @@ export function parseJsonBytes(bytes: Uint8Array, path: string): unknown {
     return JSON.parse(text) as unknown;
   } catch (error) {
     const cutShort = endsMidValue(text, (error as Error).message) ? '; it ends mid-way: the file is cut short' : '';
-    throw new CheckpointError(`${path} is not JSON: ${shortMessage(error)}${cutShort}`);
+    throw new NotJsonError(path, `not JSON: ${shortMessage(error)}${cutShort}`);
+  }
+}
+
+/**
+ * A file whose text is not JSON; `reason` says why without naming the file: JSON.parse's reason, and where it ends
+ * mid-value, that it is cut short.
+ */
+export class NotJsonError extends CheckpointError {
+  constructor(path: string, readonly reason: string) {
+    super(`${path} is ${reason}`);
   }
 }
 

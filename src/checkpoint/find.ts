@@ -1,10 +1,11 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { InputError, SettingError, type SettingNamer } from '../input/settings.js';
-import { CheckpointError } from './errors.js';
-import { importFirst, startsLikeCheckpoint } from './checkpoint.js';
+import { CheckpointError, formatProblem, isJsonObject } from './errors.js';
+import { CHECKPOINT_FORMAT, importFirst, startsLikeCheckpoint } from './checkpoint.js';
 import { quoted } from '../input/issues.js';
-import { isFolder, isTempFile, readFilePart } from './files.js';
+import { NotJsonError, formatWrittenFirst, isFolder, isTempFile, parseJsonBytes, readFileBytes, readFilePart } from './files.js';
+import { INTEROP_FORMAT, wrappedState } from './interop.js';
 import { isPreparedFolder } from './prepared.js';
 import { isSafetensorsPath, startsLikeSafetensors } from './safetensors.js';
 
@@ -26,6 +27,8 @@ export interface ModelPathReader {
   setting?: string;
   /** What the path is to name: `checkpoint`, `model file`. */
   what: string;
+  /** The JSON formats it reads: `rnn-checkpoint/1`, and for a model file `rnn-state/1`. */
+  formats: readonly string[];
   /** What it may name, for the line that refuses a path that names nothing. */
   takes: string;
   /**
@@ -37,7 +40,7 @@ export interface ModelPathReader {
 
 /** A command that reads the checkpoint its argument names (`rnn info FILE`, `rnn export FILE`, the library's load). */
 export const CHECKPOINT_ARGUMENT: ModelPathReader = {
-  what: 'checkpoint', takes: `a checkpoint or a run folder (${RUN_FOLDER_READS})`, modelFile: (file) => importFirst(file, (checkpoint) => `name ${checkpoint}`),
+  what: 'checkpoint', formats: [CHECKPOINT_FORMAT], takes: `a checkpoint or a run folder (${RUN_FOLDER_READS})`, modelFile: (file) => importFirst(file, (checkpoint) => `name ${checkpoint}`),
 };
 
 /** A command that reads the checkpoint its --checkpoint names. */
@@ -74,15 +77,50 @@ const HEAD_BYTES = 256;
 
 /**
  * `path`, a file that names something (existingPath), refused as `reader` names it where it begins as no model file does:
- * not as JSON of an object (`{`), nor as a safetensors file (a text given where a checkpoint goes). An empty file, or one
- * with the `{` further in, is left for its parser to name.
+ * not as JSON of an object (`{`), nor as a safetensors file (a text given where a checkpoint goes), or where it is JSON
+ * that is no model file (jsonModelPath). An empty file, or one with the `{` further in, is left for its parser to name.
  */
 function modelFilePath(path: string, reader: ModelPathReader): string {
   const head = readFilePart(existingPath(path, reader), HEAD_BYTES);
   if (head === null || startsLikeSafetensors(head, false)) return path;
   const text = head.toString('utf8').replace(/^\uFEFF/, '').trimStart();
-  if (text === '' || text.startsWith('{')) return path;
-  throw refused(reader, path, (name) => `${givenAs(reader, path, name)} is not a ${reader.what} (it begins ${quoted(text, 32)}): ${bid(reader)}`);
+  if (text === '') return path;
+  if (text.startsWith('{')) return jsonModelPath(path, reader);
+  throw notModelFile(reader, path, `it begins ${quoted(text, 32)}`);
+}
+
+/**
+ * The JSON formats of a model: a file of one that `reader` does not read is left for its loader, which says what to do
+ * with it (an rnn-state/1 file given for a checkpoint: convert it).
+ */
+const MODEL_FORMATS: readonly unknown[] = [CHECKPOINT_FORMAT, INTEROP_FORMAT];
+
+/**
+ * `path`, a file that begins as JSON of an object, refused as `reader` names it, with the parser's reason, where it is no
+ * model file: not JSON (`{ not json`), or JSON of no model format (`{"a":1}`, a package.json, a prepared folder's meta.json).
+ * A file that names a model's format first, as rnn writes them, is read whole only by its loader, which names what is
+ * wrong inside it (a checkpoint cut short, a tensor of another shape); one read by its name (`.safetensors`) too, and for
+ * a reader of rnn-state/1 a fixture that wraps one (wrappedState).
+ */
+function jsonModelPath(path: string, reader: ModelPathReader): string {
+  if (isSafetensorsPath(path) || MODEL_FORMATS.includes(formatWrittenFirst(path))) return path;
+  let json: unknown;
+  try {
+    json = parseJsonBytes(readFileBytes(path, reader.what), path);
+  } catch (error) {
+    if (!(error instanceof NotJsonError)) throw error;
+    throw notModelFile(reader, path, error.reason);
+  }
+  const modelFormat = isJsonObject(json) && MODEL_FORMATS.includes(json['format']);
+  const fixture = reader.formats.includes(INTEROP_FORMAT) && wrappedState(json) !== null;
+  const problem = modelFormat || fixture ? null : formatProblem(json, reader.formats);
+  if (problem === null) return path;
+  throw notModelFile(reader, path, problem);
+}
+
+/** The refusal of `path`, given to `reader`, as no model file, `reason` saying why (`format is missing, expected …`). */
+function notModelFile(reader: ModelPathReader, path: string, reason: string): InputError | CheckpointError {
+  return refused(reader, path, (name) => `${givenAs(reader, path, name)} is not a ${reader.what} (${reason}): ${bid(reader)}`);
 }
 
 /**

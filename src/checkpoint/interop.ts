@@ -7,7 +7,7 @@ import { SENTENCE_RULE_VERSION } from '../text/sentences.js';
 import { NO_SPACING, type Spacing, spacesNone } from '../text/spacing.js';
 import { TEXT_LEVELS, type TextLevel, grouped } from '../text/vocab.js';
 import { WORD_RULE_VERSION, type WordRule } from '../text/words.js';
-import { CheckpointError, checkFormat, formatShape, sameShape } from './errors.js';
+import { CheckpointError, checkFormat, formatShape, isJsonObject, sameShape } from './errors.js';
 import { ruleVersion, spacingRecord, tensorShape } from './fields.js';
 import { vocabOrderFault, weightFault } from './integrity.js';
 import { InteropModelConfigShape, fromInteropNames, toInteropNames } from './model-config.js';
@@ -16,6 +16,16 @@ import { TRAIN_SETTINGS } from './settings.js';
 import { checkVocab, checkWordRule, requiredSentenceRule } from './vocab.js';
 
 export const INTEROP_FORMAT = 'rnn-state/1';
+
+/**
+ * The state a fixture wraps (test/fixtures/eval/*.json: an object with no format of its own, whose `state` has one), read
+ * as the model file it holds; null for JSON that is no such wrapper.
+ */
+export function wrappedState(json: unknown): Record<string, unknown> | null {
+  if (!isJsonObject(json) || json['format'] !== undefined) return null;
+  const state = json['state'];
+  return isJsonObject(state) && state['format'] !== undefined ? state : null;
+}
 
 const InteropConfigSchema = z.object({
   ...InteropModelConfigShape,

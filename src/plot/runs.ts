@@ -1,5 +1,5 @@
 import { basename, dirname, resolve } from 'node:path';
-import { type Checkpoint, loadCheckpoint, recordedLevel } from '../checkpoint/checkpoint.js';
+import { CHECKPOINT_FORMAT, type Checkpoint, loadCheckpoint, recordedLevel } from '../checkpoint/checkpoint.js';
 import { CheckpointError } from '../checkpoint/errors.js';
 import { type ModelPathReader, RUN_FOLDER_FILES, runFolderFile } from '../checkpoint/find.js';
 import { InputError } from '../input/settings.js';
@@ -13,7 +13,7 @@ export function runCheckpointPath(arg: string): string {
 
 /** How `rnn plot` names the runs it reads, in the lines that refuse one. */
 const PLOT_READER: ModelPathReader = {
-  what: 'checkpoint', takes: 'a checkpoint file or a run folder that `rnn train` wrote',
+  what: 'checkpoint', formats: [CHECKPOINT_FORMAT], takes: 'a checkpoint file or a run folder that `rnn train` wrote',
   modelFile: (file) => `${file} records no losses to plot: name ${PLOT_READER.takes}`,
 };
 

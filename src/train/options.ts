@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import type { Checkpoint } from '../checkpoint/checkpoint.js';
+import { CHECKPOINT_FORMAT, type Checkpoint } from '../checkpoint/checkpoint.js';
 import { CHECKPOINT_DIR, type ModelPathReader, RUN_FOLDER_FILES, RUN_FOLDER_READS } from '../checkpoint/find.js';
+import { INTEROP_FORMAT } from '../checkpoint/interop.js';
 import {
   FIXED_ON_RESUME, type RunLimits, TRAIN_SETTINGS, type TrainSettingName, type TrainSettings, WORD_LEVEL_ONLY, checkAppliesWith,
   defaultSettings, settingsFromConfig,
@@ -62,7 +63,7 @@ const TIME_EXPECTED = `a positive duration up to ${LONGEST_TIME_HOURS}h (a year)
 
 /** How --resume names the checkpoint it goes on from, in the lines that refuse it. */
 export const RESUME_READER: ModelPathReader = {
-  setting: 'resume', what: 'checkpoint', takes: `a checkpoint that rnn train wrote, or its run folder (its ${RUN_FOLDER_FILES.latest})`,
+  setting: 'resume', what: 'checkpoint', formats: [CHECKPOINT_FORMAT], takes: `a checkpoint that rnn train wrote, or its run folder (its ${RUN_FOLDER_FILES.latest})`,
   modelFile: (file, name) => `a run goes on only from a checkpoint rnn train wrote; ${name('initFrom')} ${file} fine-tunes from it`,
 };
 
@@ -96,7 +97,7 @@ export const RUN_OPTIONS = {
 
 /** How --init-from names the model it reads, in the lines that refuse it. */
 export const INIT_FROM_READER: ModelPathReader = {
-  setting: 'initFrom', what: 'model file', takes: `a checkpoint, a run folder (${RUN_FOLDER_READS}), or an rnn-state/1 or .safetensors file`,
+  setting: 'initFrom', what: 'model file', formats: [CHECKPOINT_FORMAT, INTEROP_FORMAT], takes: `a checkpoint, a run folder (${RUN_FOLDER_READS}), or an rnn-state/1 or .safetensors file`,
   modelFile: (file, name) => `give ${name('initFrom')} ${file}`,
 };
 
