@@ -40,7 +40,7 @@ export default tseslint.config(
   {
     files: ['src/serve/page/**/*.js'],
     languageOptions: {
-      globals: Object.fromEntries(['window', 'document', 'fetch', 'sessionStorage', 'Option', 'AbortController', 'performance', 'TextDecoder', 'ResizeObserver', 'crypto']
+      globals: Object.fromEntries(['window', 'document', 'fetch', 'sessionStorage', 'Option', 'AbortController', 'performance', 'TextDecoder', 'ResizeObserver', 'crypto', 'NodeFilter']
         .map((name) => [name, 'readonly'])),
     },
   },

@@ -109,7 +109,7 @@ it('streams a sample, colours a scored text by surprise, shows hidden units and 
   await page.fill('#score-text', text);
   await page.click('#score');
   await page.waitForFunction(() => document.querySelectorAll('#scored span').length > 0);
-  const colours = await page.$$eval('#scored span', (spans) => spans.map((s) => getComputedStyle(s).backgroundColor));
+  const colours = await page.$$eval('#scored > span', (spans) => spans.map((s) => getComputedStyle(s).backgroundColor));
   expect(colours).toHaveLength(text.length + 1); // its characters and the closing <EOS>
   expect(new Set(colours).size).toBeGreaterThan(5);
   expect(await page.locator('#score-status').textContent()).toMatch(/^\d+ predictions · [\d.]+ nats\/char/);
@@ -150,7 +150,7 @@ it('streams a sample, colours a scored text by surprise, shows hidden units and 
   await page.fill('#score-text', 'The people of the United States.');
   await page.click('#score');
   await page.waitForFunction(() => document.querySelector('#scored span')?.textContent === 'The');
-  expect(await page.locator('#scored span').count()).toBe(8); // seven tokens and the closing <EOS>
+  expect(await page.locator('#scored > span').count()).toBe(8); // seven tokens and the closing <EOS>
   await page.click('#show-unit');
   await page.waitForFunction(() => document.querySelectorAll('#units span').length === 7);
   await page.fill('#prime', 'The xyzzyq of the');
@@ -282,7 +282,7 @@ it('marks each <EOS> that writes no text (between two sentences of a word-level 
     await at.fill('#score-text', text);
     await at.click('#score');
     await at.waitForFunction(() => document.querySelectorAll('#scored span').length > 0);
-    const scored = await at.$$eval('#scored span', (spans) => spans.map((s) => {
+    const scored = await at.$$eval('#scored > span', (spans) => spans.map((s) => {
       const { token, text } = JSON.parse((s as HTMLElement).dataset.tip!) as { token: string; text: string };
       return { token, text, width: s.getBoundingClientRect().width, mark: getComputedStyle(s, '::before').content };
     }));
@@ -302,7 +302,7 @@ it('marks each <EOS> that writes no text (between two sentences of a word-level 
     // the unit's view reads the <EOS> between the sentences too, and marks it the same way
     await at.click('#most-active');
     await at.waitForFunction(() => document.querySelectorAll('#units span').length > 0);
-    const units = await at.$$eval('#units span', (spans) => spans.map((s) => [s.getAttribute('data-text'), s.getBoundingClientRect().width] as const));
+    const units = await at.$$eval('#units > span', (spans) => spans.map((s) => [s.getAttribute('data-text'), s.getBoundingClientRect().width] as const));
     expect(units).toHaveLength(13);
     expect(units[7]![0]).toBe('');
     expect(units[7]![1]).toBeGreaterThanOrEqual(8);
@@ -346,7 +346,7 @@ it('shows each <EOS> a sample draws as the tag a scored <EOS> shows, before the 
 
   // the box, node by node: each drawn <EOS> a tag of no text before its line break
   const shown = await at.$eval('#sample .drawn', (drawn) => [...drawn.childNodes]
-    .map((n) => (n instanceof HTMLElement ? `[${n.className}]` : n.textContent)).join(''));
+    .map((n) => (n instanceof HTMLElement && n.textContent === '' ? `[${n.className}]` : n.textContent)).join(''));
   expect(shown).toBe(pieces.map((p) => (p.eos ? `[end]${p.text}` : p.text)).join(''));
   // drawn as a scored <EOS>'s tag: the closing one of a scored text
   await at.fill('#score-text', 'abc');
@@ -435,18 +435,62 @@ it('draws a line break\'s ↵ and an <EOS>\'s tag in both views, each copied and
   }
 }));
 
-it('keeps an <EOS>\'s tag on the line of the token before it at a phone\'s width', () => onEosModelPage(async (at) => {
-  await at.setViewportSize({ width: 375, height: 740 });
-  // lines of words of every length about the box's width, each ending in a letter or a mark: some end where the box wraps
-  const text = Array.from({ length: 24 }, (_, k) => `${'abab '.repeat(12).slice(0, 27 + k)}${'b.?'[k % 3]}`).join('\n');
+/**
+ * The <EOS> tags in `box` that start a line with nothing of the text before them: a tag's top below the top of
+ * the last line box of the last character written before it in the box, where that character is not a line
+ * break (after one, a tag starts its line rightly). Each is named by the line of text it ends.
+ */
+function strandedTags(at: Page, box: string): Promise<string[]> {
+  return at.$eval(box, (e) => [...e.querySelectorAll('.end')].flatMap((tag) => {
+    const walker = document.createTreeWalker(e, NodeFilter.SHOW_TEXT);
+    walker.currentNode = tag;
+    let before = walker.previousNode() as Text | null;
+    while (before !== null && before.data === '') before = walker.previousNode() as Text | null;
+    if (before === null || before.data.endsWith('\n')) return [];
+    const character = document.createRange();
+    character.setStart(before, before.data.length - 1);
+    character.setEnd(before, before.data.length);
+    const lines = character.getClientRects();
+    if (Math.round(tag.getClientRects()[0]!.top) <= Math.round(lines[lines.length - 1]!.top)) return [];
+    const written = document.createRange();
+    written.setStart(e, 0);
+    written.setEndBefore(tag);
+    return [JSON.stringify(written.toString().split('\n').at(-1))];
+  }));
+}
+
+it('keeps an <EOS>\'s tag on the line of the text before it at a phone\'s width, after a space and after a word wider than the box', () => onEosModelPage(async (at) => {
+  // lines of every length about the box's width: of words, each ending in a letter or a mark, then in a space;
+  // then single words, the longer ones wider than the box; some end where the box wraps
+  const text = [
+    ...Array.from({ length: 24 }, (_, k) => `${'abab '.repeat(12).slice(0, 27 + k)}${'b.?'[k % 3]}`),
+    ...Array.from({ length: 24 }, (_, k) => `${'abab '.repeat(12).slice(0, 27 + k)} `),
+    ...Array.from({ length: 12 }, (_, k) => `${'ab'.repeat(14 + k)}c`),
+  ].join('\n');
+  // the sample box draws the same text, each line break a drawn <EOS>
+  const pieces = [...text].map((c) => (c === '\n' ? { text: c, eos: true } : { text: c }));
+  const stream = [...pieces, { done: true, tokens: pieces.length, finish: 'length', seed: 1, unknownTokens: 0 }].map((event) => `${JSON.stringify(event)}\n`).join('');
+  await at.route('**/v1/generate', (route) => route.fulfill({ contentType: 'application/x-ndjson', body: stream }));
+  await at.fill('#prime', '');
+  await at.click('#generate');
+  expect(await sampleOutcome(at)).toMatch(new RegExp(`^${pieces.length} tokens in `));
   await at.fill('#score-text', text);
   await at.click('#score');
-  await at.waitForFunction(() => document.querySelectorAll('#scored > span').length > 0);
-  const lines = await at.$$eval('#scored > span.end', (ends) => ends.map((end) => {
-    const before = end.previousElementSibling!.getClientRects();
-    return { tag: Math.round(end.getClientRects()[0]!.top), before: Math.round(before[before.length - 1]!.top) };
-  }));
-  for (const { tag, before } of lines) expect(tag).toBe(before);
+  await at.waitForFunction((n) => document.querySelectorAll('#scored > span').length === n, pieces.length + 1);
+  await at.click('#show-unit');
+  await at.waitForFunction((n) => document.querySelectorAll('#units > span').length === n, pieces.length);
+  const stranded = new Map<string, string[]>(), widened = new Map<string, number>();
+  for (const width of [375, 320]) {
+    await at.setViewportSize({ width, height: 740 });
+    for (const box of ['#sample', '#scored', '#units']) {
+      expect(await at.$eval(box, (e) => e.textContent)).toBe(text);
+      stranded.set(`${box} at ${width} px`, await strandedTags(at, box));
+      // what a tag is held to widens no box: it scrolls down only
+      widened.set(`${box} at ${width} px`, await at.$eval(box, (e) => e.scrollWidth - e.clientWidth));
+    }
+  }
+  expect(Object.fromEntries(stranded)).toEqual(Object.fromEntries([...stranded.keys()].map((k) => [k, []])));
+  expect(Object.fromEntries(widened)).toEqual(Object.fromEntries([...widened.keys()].map((k) => [k, 0])));
 }));
 
 it('is usable from the keyboard alone: Enter submits, the focus shows, every control is named, the scored text is one tab stop', () => onFreshPage(async (at) => {
@@ -499,7 +543,7 @@ it('is usable from the keyboard alone: Enter submits, the focus shows, every con
   await at.fill('#score-text', 'The people of this country.');
   await at.focus('#score-text');
   await at.keyboard.press('Control+Enter');
-  await at.waitForFunction(() => document.querySelectorAll('#scored span').length === 28);
+  await at.waitForFunction(() => document.querySelectorAll('#scored > span').length === 28);
   expect(await at.locator('#scored [tabindex="0"]').count()).toBe(1);
   await at.focus('#use-sample');
   await at.keyboard.press('Tab');
@@ -715,7 +759,7 @@ for (const colorScheme of ['light', 'dark'] as const) {
     await at.fill('#score-text', 'Qzx#~ jvW@ kq%^ ROMEO: the king ZZq|{} xj');
     await at.click('#score');
     await at.waitForFunction(() => document.querySelectorAll('#scored span').length > 0);
-    const surprises = await at.$$eval('#scored span', (spans) => spans.map((s) => -JSON.parse((s as HTMLElement).dataset.tip!).logProb as number));
+    const surprises = await at.$$eval('#scored > span', (spans) => spans.map((s) => -JSON.parse((s as HTMLElement).dataset.tip!).logProb as number));
     expect(Math.max(...surprises)).toBeGreaterThan(8);
     await at.click('#most-active');
     await at.waitForFunction(() => document.querySelectorAll('#units span').length > 0);
@@ -776,7 +820,7 @@ it('keeps the loss chart readable and a tip inside the window at a phone width',
   await at.selectOption('#model', 'words');
   await at.fill('#score-text', `The ${'antidisestablishmentarianism'.repeat(6)} of the people.`);
   await at.click('#score');
-  await at.waitForFunction(() => document.querySelectorAll('#scored span').length === 7); // six tokens and the closing <EOS>
+  await at.waitForFunction(() => document.querySelectorAll('#scored > span').length === 7); // six tokens and the closing <EOS>
   await at.hover('#scored span:nth-child(2)');
   await expect.poll(() => at.locator('#tip').isVisible()).toBe(true);
   expect(await at.locator('#tip .head').textContent()).toMatch(/ \(<UNK>\) {2}p = /);

@@ -197,7 +197,7 @@ async function generate() {
       for (const line of lines) {
         const event = JSON.parse(line);
         if (event.done) ({ tokens, finish, unknownTokens } = event);
-        else if (typeof event.text === 'string') drawn.append(...drawnPiece(event));
+        else if (typeof event.text === 'string') drawPiece(drawn, event);
       }
       followSample();
     }
@@ -216,12 +216,17 @@ async function generate() {
 }
 
 /**
- * A streamed piece as the sample box shows it: its text, after the small EOS tag a scored text's
+ * A streamed piece added to the sample box: its text, after the small EOS tag a scored text's
  * <EOS> shows where it is a drawn <EOS>'s (its text then what parts two documents: a line break,
  * a space, or nothing). The tag is drawn by playground.css, so the text read or copied is the sample's alone.
  */
-function drawnPiece({ text, eos }) {
-  return eos === true ? [drawnMark('end'), text] : [text];
+function drawPiece(drawn, { text, eos }) {
+  if (eos === true) {
+    const tag = drawnMark('end');
+    drawn.append(tag);
+    holdBefore(tag);
+  }
+  drawn.append(text);
 }
 
 /** A mark that playground.css draws (`end`: an <EOS>'s small EOS tag; `newline`: a line break's ↵): an element of no text. */
@@ -229,6 +234,26 @@ function drawnMark(className) {
   const mark = document.createElement('span');
   mark.className = className;
   return mark;
+}
+
+/**
+ * The last character before an <EOS>'s tag, unless it ends a line, held on the tag's line: where the tag does
+ * not fit, the line is broken before that character, never between them (after a space, or in a word wider
+ * than the box). playground.css styles the two spans it is put in; the text read or copied is the same.
+ */
+function holdBefore(tag) {
+  const walker = document.createTreeWalker(tag.closest('.text'), NodeFilter.SHOW_TEXT);
+  walker.currentNode = tag;
+  let before = walker.previousNode();
+  while (before !== null && before.data === '') before = walker.previousNode();
+  if (before === null || before.data.endsWith('\n') || before.parentElement.closest('.held') !== null) return;
+  const character = document.createElement('span');
+  character.textContent = [...new Intl.Segmenter().segment(before.data)].at(-1).segment;
+  before.data = before.data.slice(0, -character.textContent.length);
+  const held = document.createElement('span');
+  held.className = 'held';
+  held.append(character);
+  before.after(held);
 }
 
 /** Disables one button and enables the other; the focus, were it on the first, moves to the second rather than to nowhere. */
@@ -284,6 +309,12 @@ function tokenSpan(token, text) {
   return span;
 }
 
+/** The tokens of the scored text or the unit's in `box`, the character before each <EOS>'s tag held on the tag's line. */
+function showTokens(box, spans) {
+  box.replaceChildren(...spans);
+  for (const tag of box.querySelectorAll('.end')) holdBefore(tag);
+}
+
 /**
  * A token as both views' tips name it: <EOS> and <UNK> by name (an <UNK> after the text it stands
  * for, where it has one), any other quoted, as JSON escapes it.
@@ -324,7 +355,7 @@ async function score() {
     });
     // one tab stop for the whole text; the arrow keys move from token to token (moveFocus)
     if (spans.length > 0) spans[0].tabIndex = 0;
-    $('scored').replaceChildren(...spans);
+    showTokens($('scored'), spans);
     const per = model.level === 'word' ? 'word' : 'char';
     status('score-status', `${answer.predictions} prediction${answer.predictions === 1 ? '' : 's'} · ${answer.loss.toFixed(3)} nats/${per} · ${answer.bitsPerToken.toFixed(3)} bits/${per} · ` +
       `perplexity ${answer.perplexity.toFixed(2)} · hover, tap or tab to a token (then the arrow keys) for its probability and the model's top five`);
@@ -466,7 +497,7 @@ function paintUnit({ tokens, names }, { unit, values }) {
   for (const b of $('unit-picks').children) b.setAttribute('aria-pressed', String(b.textContent === `unit ${unit}`));
   hideTip();
   $('units').dataset.unit = String(unit);
-  $('units').replaceChildren(...tokens.map((text, i) => {
+  showTokens($('units'), tokens.map((text, i) => {
     const span = tokenSpan(names[i], text);
     paintActivation(span, values[i]);
     span.dataset.value = String(values[i]);
