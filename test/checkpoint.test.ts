@@ -522,7 +522,7 @@ describe('resolveCheckpointPath: JSON that is no checkpoint', () => {
       'name a checkpoint or a run folder (its best.json, else latest.json)');
   });
 
-  it('leaves a model file to its loader: a checkpoint in any order of fields, one cut short, an rnn-state/1 file', () => {
+  it('leaves a checkpoint to its loader (in any order of fields, or cut short), and an rnn-state/1 file to a reader of model files', () => {
     const { format, ...rest } = sampleCheckpoint();
     const reordered = join(dir, 'reordered.json'), cut = join(dir, 'cut.json'), state = join(dir, 'state.json');
     writeFileSync(reordered, JSON.stringify({ ...rest, format }, null, 2));
@@ -530,9 +530,15 @@ describe('resolveCheckpointPath: JSON that is no checkpoint', () => {
     writeFileSync(cut, whole.slice(0, whole.length >> 1));
     const { format: stateFormat, ...stateRest } = readFixtureState('rnn_small') as Record<string, unknown>;
     writeFileSync(state, JSON.stringify({ ...stateRest, format: stateFormat }));
-    for (const path of [reordered, cut, state]) expect(flagLine(path)).toBeNull();
+    for (const path of [reordered, cut]) expect(flagLine(path)).toBeNull();
     expect(errorOf(() => loadCheckpoint(cut))).toMatch(/ is not JSON: .+; it ends mid-way: the file is cut short$/);
-    expect(errorOf(() => loadCheckpoint(state))).toContain(`${state}: format is "rnn-state/1", expected "rnn-checkpoint/1"; it is an interop model`);
+    expect(resolveCheckpointPath(state, undefined, INIT_FROM_READER)).toBe(state);
+    // where checkpoints alone are read, a model file is refused saying what to do with it, its format first or not
+    const imported = join(dir, 'state.checkpoint.json');
+    const convert = `convert it with \`rnn import ${state} --out ${imported}\`, then give --checkpoint ${imported}`;
+    expect(flagLine(state)).toBe(`--checkpoint ${state} is a model file, not a checkpoint: ${convert}`);
+    writeFileSync(state, JSON.stringify(readFixtureState('rnn_small')));
+    expect(flagLine(state)).toBe(`--checkpoint ${state} is a model file, not a checkpoint: ${convert}`);
   });
 
   it('leaves a fixture that wraps an rnn-state/1 file to a reader of model files (--init-from), and refuses it for a checkpoint', () => {

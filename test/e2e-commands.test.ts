@@ -359,11 +359,19 @@ describe('bad input', () => {
     ['a safetensors file to sample', () => {
       exportState(ckpt, at('weights.safetensors'));
       return ['sample', '--checkpoint', at('weights.safetensors')];
-    }, /^rnn: .*weights\.safetensors is a safetensors file, not a checkpoint: convert it with `rnn import .*weights\.safetensors --out .*weights\.checkpoint\.json` first$/],
+    }, /^rnn: --checkpoint .*weights\.safetensors is a model file, not a checkpoint: convert it with `rnn import .*weights\.safetensors --out .*weights\.checkpoint\.json`, then give --checkpoint .*weights\.checkpoint\.json$/],
     ['a safetensors file to info', () => {
       exportState(ckpt, at('info.safetensors'));
       return ['info', at('info.safetensors')];
-    }, /^rnn: .*info\.safetensors is a safetensors file, not a checkpoint: convert it with `rnn import .*info\.safetensors --out .*info\.checkpoint\.json` first$/],
+    }, /^rnn: .*info\.safetensors is a model file, not a checkpoint: convert it with `rnn import .*info\.safetensors --out .*info\.checkpoint\.json`, then name .*info\.checkpoint\.json$/],
+    ['an rnn-state/1 file to sample', () => {
+      exportState(ckpt, at('weights.state.json'));
+      return ['sample', '--checkpoint', at('weights.state.json')];
+    }, /^rnn: --checkpoint .*weights\.state\.json is a model file, not a checkpoint: convert it with `rnn import .*weights\.state\.json --out .*weights\.state\.checkpoint\.json`, then give --checkpoint .*weights\.state\.checkpoint\.json$/],
+    ['an rnn-state/1 file to resume', () => {
+      exportState(ckpt, at('resumed.state.json'));
+      return ['train', '--resume', at('resumed.state.json')];
+    }, /^rnn: --resume .*resumed\.state\.json is a model file, not a checkpoint: a run goes on only from a checkpoint rnn train wrote; --init-from .*resumed\.state\.json fine-tunes from it$/],
     ...(['sample', 'eval', 'serve'] as const).map((command): [string, () => string[], RegExp] => [
       `a train_ddp.py result (model.safetensors, summary.json) to ${command}`,
       () => [...(command === 'eval' ? ['eval', 'perplexity', '--text', 'hi'] : [command]), '--checkpoint', ddpResult()],

@@ -78,44 +78,61 @@ const HEAD_BYTES = 256;
 /**
  * `path`, a file that names something (existingPath), refused as `reader` names it where it begins as no model file does:
  * not as JSON of an object (`{`), nor as a safetensors file (a text given where a checkpoint goes), or where it is JSON
- * that is no model file (jsonModelPath). An empty file, or one with the `{` further in, is left for its parser to name.
+ * that is no model file (jsonModelPath); a model file given where only checkpoints are read is refused saying what to do
+ * with it (refuseModelFile). An empty file, or one with the `{` further in, is left for its parser to name.
  */
 function modelFilePath(path: string, reader: ModelPathReader): string {
   const head = readFilePart(existingPath(path, reader), HEAD_BYTES);
-  if (head === null || startsLikeSafetensors(head, false)) return path;
+  if (head === null) return path;
+  if (startsLikeSafetensors(head, false)) return readsModelFiles(reader) ? path : refuseModelFile(reader, path);
   const text = head.toString('utf8').replace(/^\uFEFF/, '').trimStart();
   if (text === '') return path;
   if (text.startsWith('{')) return jsonModelPath(path, reader);
   throw notModelFile(reader, path, `it begins ${quoted(text, 32)}`);
 }
 
-/**
- * The JSON formats of a model: a file of one that `reader` does not read is left for its loader, which says what to do
- * with it (an rnn-state/1 file given for a checkpoint: convert it).
- */
+/** The JSON formats of a model: a checkpoint's, and a model file's (rnn-state/1). */
 const MODEL_FORMATS: readonly unknown[] = [CHECKPOINT_FORMAT, INTEROP_FORMAT];
 
 /**
  * `path`, a file that begins as JSON of an object, refused as `reader` names it, with the parser's reason, where it is no
- * model file: not JSON (`{ not json`), or JSON of no model format (`{"a":1}`, a package.json, a prepared folder's meta.json).
- * A file that names a model's format first, as rnn writes them, is read whole only by its loader, which names what is
- * wrong inside it (a checkpoint cut short, a tensor of another shape); one read by its name (`.safetensors`) too, and for
- * a reader of rnn-state/1 a fixture that wraps one (wrappedState).
+ * model file: not JSON (`{ not json`), or JSON of no model format (`{"a":1}`, a package.json, a prepared folder's meta.json);
+ * and an rnn-state/1 file where `reader` reads checkpoints only, saying what to do with it (refuseModelFile). A file that
+ * names a model's format first, as rnn writes them, is read whole only by its loader, which names what is wrong inside it
+ * (a checkpoint cut short, a tensor of another shape); one read by its name (`.safetensors`) too, and for a reader of
+ * rnn-state/1 a fixture that wraps one (wrappedState).
  */
 function jsonModelPath(path: string, reader: ModelPathReader): string {
-  if (isSafetensorsPath(path) || MODEL_FORMATS.includes(formatWrittenFirst(path))) return path;
-  let json: unknown;
+  if (isSafetensorsPath(path)) return path;
+  const first = formatWrittenFirst(path);
+  const json = MODEL_FORMATS.includes(first) ? undefined : parsedJson(path, reader);
+  const format = json === undefined ? first : isJsonObject(json) ? json['format'] : undefined;
+  if (format === INTEROP_FORMAT && !readsModelFiles(reader)) return refuseModelFile(reader, path);
+  if (MODEL_FORMATS.includes(format)) return path;
+  const fixture = readsModelFiles(reader) && wrappedState(json) !== null;
+  const problem = fixture ? null : formatProblem(json, reader.formats);
+  if (problem === null) return path;
+  throw notModelFile(reader, path, problem);
+}
+
+/** The JSON of the file at `path`, or where it is not JSON its refusal as `reader` names it, with the parser's reason. */
+function parsedJson(path: string, reader: ModelPathReader): unknown {
   try {
-    json = parseJsonBytes(readFileBytes(path, reader.what), path);
+    return parseJsonBytes(readFileBytes(path, reader.what), path);
   } catch (error) {
     if (!(error instanceof NotJsonError)) throw error;
     throw notModelFile(reader, path, error.reason);
   }
-  const modelFormat = isJsonObject(json) && MODEL_FORMATS.includes(json['format']);
-  const fixture = reader.formats.includes(INTEROP_FORMAT) && wrappedState(json) !== null;
-  const problem = modelFormat || fixture ? null : formatProblem(json, reader.formats);
-  if (problem === null) return path;
-  throw notModelFile(reader, path, problem);
+}
+
+/** Whether `reader` reads model files (rnn-state/1, .safetensors) as well as checkpoints: --init-from does. */
+function readsModelFiles(reader: ModelPathReader): boolean {
+  return reader.formats.includes(INTEROP_FORMAT);
+}
+
+/** Refuses the model file `path` (rnn-state/1, .safetensors), given to `reader`, which reads checkpoints only: what to do with it. */
+function refuseModelFile(reader: ModelPathReader, path: string): never {
+  throw refused(reader, path, (name) => `${givenAs(reader, path, name)} is a model file, not a checkpoint: ${reader.modelFile(path, name)}`);
 }
 
 /** The refusal of `path`, given to `reader`, as no model file, `reason` saying why (`format is missing, expected …`). */
@@ -141,8 +158,7 @@ function heldModelFile(reader: ModelPathReader, dir: string, lacks: string): Inp
  */
 export function runFolderFile(path: string, file: string, reader: ModelPathReader): string {
   if (!isFolder(path)) {
-    if (!isSafetensorsPath(modelFilePath(path, reader))) return path;
-    throw refused(reader, path, (name) => `${givenAs(reader, path, name)} is a model file, not a checkpoint: ${reader.modelFile(path, name)}`);
+    return isSafetensorsPath(modelFilePath(path, reader)) ? refuseModelFile(reader, path) : path;
   }
   const inside = join(path, file);
   if (statSync(inside, { throwIfNoEntry: false })?.isFile()) return inside;
