@@ -108,11 +108,13 @@ describe('a file that is not what it should be', () => {
       } catch (error) {
         message = (error as Error).message;
       }
-      const command = /convert it with `rnn import (\S+) --out (\S+)` first$/.exec(message);
+      const command = /^(\S+) is a model file, not a checkpoint: convert it with `rnn import (\S+) --out (\S+)`, then name (\S+)$/.exec(message);
       expect(command, message).not.toBeNull();
       expect(command![1]).toBe(exported);
+      expect(command![2]).toBe(exported);
+      expect(command![4]).toBe(command![3]);
       // run in the file's folder
-      const out = resolve(folder, command![2]!);
+      const out = resolve(folder, command![3]!);
       importState(exported, out, ['rnn', 'import'], false);
       expect(loadModel(out).config).toEqual(loadModel(checkpoint).config);
     }
