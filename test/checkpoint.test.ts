@@ -6,7 +6,7 @@ import { type Checkpoint, loadCheckpoint, loadResumedCheckpoint, modelFromCheckp
 import { importState, readModelFile } from '../src/checkpoint/convert.js';
 import { CheckpointError } from '../src/checkpoint/errors.js';
 import { WEIGHT_LIMIT, contentChecksum } from '../src/checkpoint/integrity.js';
-import { CHECKPOINT_FLAG, latestCheckpoint, resolveCheckpointPath } from '../src/checkpoint/find.js';
+import { CHECKPOINT_FLAG, RUN_FOLDER_FILES, latestCheckpoint, resolveCheckpointPath, runFolderFile } from '../src/checkpoint/find.js';
 import { loadModel } from '../src/checkpoint/load.js';
 import { decodeTensors, encodeTensors } from '../src/checkpoint/tensors.js';
 import { type InteropState, fromInteropState, toInteropState } from '../src/checkpoint/interop.js';
@@ -17,7 +17,7 @@ import { Rng } from '../src/engine/random.js';
 import { WHOLE_TEXTS } from '../src/text/documents.js';
 import { WORD_RULE_VERSION } from '../src/text/words.js';
 import type { SettingError } from '../src/input/settings.js';
-import { INIT_FROM_READER } from '../src/train/options.js';
+import { INIT_FROM_READER, RESUME_READER } from '../src/train/options.js';
 import { scratchFolder } from './helpers/files.js';
 
 vi.mock('node:fs', async (importOriginal) => {
@@ -500,15 +500,19 @@ describe('loadCheckpoint errors', () => {
 });
 
 describe('resolveCheckpointPath: JSON that is no checkpoint', () => {
-  /** The line refusing the file at `path` given to --checkpoint, where it is refused. */
-  const flagLine = (path: string): string | null => {
+  /** The line refusing a path where `find` refuses it, its flag named as the CLI names it. */
+  const refusal = (find: () => unknown): string | null => {
     try {
-      resolveCheckpointPath(path, undefined, CHECKPOINT_FLAG);
+      find();
       return null;
     } catch (error) {
       return (error as SettingError).messageNaming((setting) => `--${setting}`);
     }
   };
+  /** The line refusing the file at `path` given to --checkpoint, where it is refused. */
+  const flagLine = (path: string): string | null => refusal(() => resolveCheckpointPath(path, undefined, CHECKPOINT_FLAG));
+  /** The line refusing the file at `path` given to --resume, where it is refused. */
+  const resumeLine = (path: string): string | null => refusal(() => runFolderFile(path, RUN_FOLDER_FILES.latest, RESUME_READER));
 
   it('is refused naming the flag, with the parser\'s reason, and what to give', () => {
     const path = join(dir, 'other.json');
@@ -539,6 +543,18 @@ describe('resolveCheckpointPath: JSON that is no checkpoint', () => {
     expect(flagLine(state)).toBe(`--checkpoint ${state} is a model file, not a checkpoint: ${convert}`);
     writeFileSync(state, JSON.stringify(readFixtureState('rnn_small')));
     expect(flagLine(state)).toBe(`--checkpoint ${state} is a model file, not a checkpoint: ${convert}`);
+  });
+
+  it('goes by what a file named .safetensors holds where checkpoints alone are read (--checkpoint, --resume)', () => {
+    const renamed = join(dir, 'renamed.safetensors'), other = join(dir, 'other.safetensors');
+    saveCheckpoint(renamed, sampleCheckpoint());
+    writeFileSync(other, '{"a":1}');
+    expect(flagLine(renamed)).toBeNull();
+    expect(resumeLine(renamed)).toBeNull();
+    expect(loadCheckpoint(renamed).training.step).toBe(sampleCheckpoint().training.step);
+    const formatMissing = 'is not a checkpoint (format is missing, expected "rnn-checkpoint/1")';
+    expect(flagLine(other)).toBe(`--checkpoint ${other} ${formatMissing}: give a checkpoint or a run folder (its best.json, else latest.json)`);
+    expect(resumeLine(other)).toBe(`--resume ${other} ${formatMissing}: give a checkpoint that rnn train wrote, or its run folder (its latest.json)`);
   });
 
   it('leaves a fixture that wraps an rnn-state/1 file to a reader of model files (--init-from), and refuses it for a checkpoint', () => {

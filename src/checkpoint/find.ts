@@ -99,11 +99,11 @@ const MODEL_FORMATS: readonly unknown[] = [CHECKPOINT_FORMAT, INTEROP_FORMAT];
  * model file: not JSON (`{ not json`), or JSON of no model format (`{"a":1}`, a package.json, a prepared folder's meta.json);
  * and an rnn-state/1 file where `reader` reads checkpoints only, saying what to do with it (refuseModelFile). A file that
  * names a model's format first, as rnn writes them, is read whole only by its loader, which names what is wrong inside it
- * (a checkpoint cut short, a tensor of another shape); one read by its name (`.safetensors`) too, and for a reader of
- * rnn-state/1 a fixture that wraps one (wrappedState).
+ * (a checkpoint cut short, a tensor of another shape). A reader of model files reads a `.safetensors` by its name, as
+ * `rnn import` does, and a fixture that wraps an rnn-state/1 (wrappedState); a reader of checkpoints goes by what the file holds.
  */
 function jsonModelPath(path: string, reader: ModelPathReader): string {
-  if (isSafetensorsPath(path)) return path;
+  if (readsModelFiles(reader) && isSafetensorsPath(path)) return path;
   const first = formatWrittenFirst(path);
   const json = MODEL_FORMATS.includes(first) ? undefined : parsedJson(path, reader);
   const format = json === undefined ? first : isJsonObject(json) ? json['format'] : undefined;
@@ -152,14 +152,12 @@ function heldModelFile(reader: ModelPathReader, dir: string, lacks: string): Inp
 
 /**
  * The checkpoint `path` names where a command reads one file of a run folder (`file`: --resume and
- * `rnn plot` read its latest.json): the path itself where it is no folder, refused as `reader`
- * names it where it names nothing, and a model file (`.safetensors`) refused saying what to do with it,
- * as in a folder; a folder without `file` refused (heldModelFile).
+ * `rnn plot` read its latest.json): the path itself where it is no folder, refused as modelFilePath
+ * refuses a file (a model file saying what to do with it, as in a folder); a folder without `file`
+ * refused (heldModelFile).
  */
 export function runFolderFile(path: string, file: string, reader: ModelPathReader): string {
-  if (!isFolder(path)) {
-    return isSafetensorsPath(modelFilePath(path, reader)) ? refuseModelFile(reader, path) : path;
-  }
+  if (!isFolder(path)) return modelFilePath(path, reader);
   const inside = join(path, file);
   if (statSync(inside, { throwIfNoEntry: false })?.isFile()) return inside;
   throw heldModelFile(reader, path, `without ${file}`) ??
