@@ -139,7 +139,7 @@ describe.each(availableKernels())('%s kernels', (kind) => {
       kernels.matvecPacked(x, 1, packed, 5, y, 3, N, K, j0, j1);
       // the rows outside the range, and the guards, are compared too
       expect(worst(y, want, magnitude), what).toBeUndefined();
-      // the relaxed kernels fuse matmulNT's multiply-adds and not matvecPacked's (docs/kernels.md)
+      // the relaxed kernels fuse matmulNT's multiply-adds and matvecPacked's in sums of their own (docs/kernels.md)
       if (kernels.kind !== 'relaxed') expect(Array.from(y), what).toEqual(Array.from(bits));
     }
   });

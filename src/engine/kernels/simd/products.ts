@@ -153,11 +153,10 @@ export function packMatvec(b: usize, packed: usize, N: i32, K: i32): void {
  * panel's row k holds 16 consecutive j, so the lanes run along j with no shuffle. A panel that
  * [j0, j1) or N cuts is summed whole and only its rows in range are added.
  *
- * Its multiply-adds are not fused in either build: a fused one waits for the one before it
- * into its sum, and the four sums that fit the registers would then leave the FMA units idle
- * half the time (0.7× the plain speed; seven sums over panels of 28 rows matched the plain
- * speed on one thread but cut panels where threads split a step by hidden unit). So in the
- * relaxed build it agrees with matvecRows, which fuses, to float rounding, not to the bit.
+ * The relaxed build fuses its multiply-adds into eight sums, the even k's and the odd k's
+ * apart (panels): a fused multiply-add waits four cycles for the one before it into its sum,
+ * and four sums, one a row of the panel's k, would leave the FMA units idle half the time.
+ * So there it agrees with matvecRows to float rounding, not to the bit.
  */
 export function matvecPacked(x: usize, packed: usize, c: usize, N: i32, K: i32, j0: i32, j1: i32, scratch: usize): void {
   const N16 = <usize>roundUp(N, MV_PANEL);
@@ -184,8 +183,15 @@ function panelPart(x: usize, panel: usize, kc: i32, c: usize, first: i32, from: 
   }
 }
 
-/** c[16p + 0..15] += Σ_k x[k] · (row k of panel p) for `count` panels from `panel`, over kc rows, two a loop. */
+/** c[16p + 0..15] += Σ_k x[k] · (row k of panel p) for `count` panels from `panel`, over kc rows. */
 function panels(x: usize, panel: usize, panelBytes: usize, kc: i32, c: usize, count: i32): void {
+  if (ASC_FEATURE_RELAXED_SIMD) fusedPanels(x, panel, panelBytes, kc, c, count);
+  else plainPanels(x, panel, panelBytes, kc, c, count);
+}
+
+/** panels in the plain build: one sum a lane, its products added in the order of k, two k a loop. */
+// @ts-ignore: decorator
+@inline function plainPanels(x: usize, panel: usize, panelBytes: usize, kc: i32, c: usize, count: i32): void {
   for (let p = 0; p < count; p++, panel += panelBytes, c += MV_ROW_BYTES) {
     let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
     let xp = x, row = panel;
@@ -211,6 +217,62 @@ function panels(x: usize, panel: usize, panelBytes: usize, kc: i32, c: usize, co
     }
     v128.store(c, f32x4.add(v128.load(c), s0)); v128.store(c, f32x4.add(v128.load(c, 16), s1), 16);
     v128.store(c, f32x4.add(v128.load(c, 32), s2), 32); v128.store(c, f32x4.add(v128.load(c, 48), s3), 48);
+  }
+}
+
+/**
+ * panels in the relaxed build: fused multiply-adds into eight sums, the even k's and the odd k's apart, x read four k at
+ * a time and each k's value spread across the lanes by a shuffle (17 loads for 16 multiply-adds, not 20). The branches
+ * inside a group of four are never taken (the loop runs whole groups): they keep each k's loads after the multiply-adds
+ * of the k before, where V8 would load all sixteen rows first and spill the sums.
+ */
+// @ts-ignore: decorator
+@inline function fusedPanels(x: usize, panel: usize, panelBytes: usize, kc: i32, c: usize, count: i32): void {
+  for (let p = 0; p < count; p++, panel += panelBytes, c += MV_ROW_BYTES) {
+    let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+    let t0 = f32x4.splat(0), t1 = f32x4.splat(0), t2 = f32x4.splat(0), t3 = f32x4.splat(0);
+    let xp = x, row = panel;
+    for (const end = panel + <usize>(kc & ~3) * MV_ROW_BYTES; row < end;) {
+      const x4 = v128.load(xp);
+      let xv = i32x4.shuffle(x4, x4, 0, 0, 0, 0);
+      s0 = f32x4.relaxed_madd(xv, v128.load(row, 0), s0);
+      s1 = f32x4.relaxed_madd(xv, v128.load(row, 16), s1);
+      s2 = f32x4.relaxed_madd(xv, v128.load(row, 32), s2);
+      s3 = f32x4.relaxed_madd(xv, v128.load(row, 48), s3);
+      row += MV_ROW_BYTES;
+      if (row >= end) break;
+      xv = i32x4.shuffle(x4, x4, 1, 1, 1, 1);
+      t0 = f32x4.relaxed_madd(xv, v128.load(row, 0), t0);
+      t1 = f32x4.relaxed_madd(xv, v128.load(row, 16), t1);
+      t2 = f32x4.relaxed_madd(xv, v128.load(row, 32), t2);
+      t3 = f32x4.relaxed_madd(xv, v128.load(row, 48), t3);
+      row += MV_ROW_BYTES;
+      if (row >= end) break;
+      xv = i32x4.shuffle(x4, x4, 2, 2, 2, 2);
+      s0 = f32x4.relaxed_madd(xv, v128.load(row, 0), s0);
+      s1 = f32x4.relaxed_madd(xv, v128.load(row, 16), s1);
+      s2 = f32x4.relaxed_madd(xv, v128.load(row, 32), s2);
+      s3 = f32x4.relaxed_madd(xv, v128.load(row, 48), s3);
+      row += MV_ROW_BYTES;
+      if (row >= end) break;
+      xv = i32x4.shuffle(x4, x4, 3, 3, 3, 3);
+      t0 = f32x4.relaxed_madd(xv, v128.load(row, 0), t0);
+      t1 = f32x4.relaxed_madd(xv, v128.load(row, 16), t1);
+      t2 = f32x4.relaxed_madd(xv, v128.load(row, 32), t2);
+      t3 = f32x4.relaxed_madd(xv, v128.load(row, 48), t3);
+      row += MV_ROW_BYTES;
+      xp += 16;
+    }
+    for (const end = panel + <usize>kc * MV_ROW_BYTES; row < end; row += MV_ROW_BYTES) {
+      const xv = v128.load32_splat(xp);
+      s0 = f32x4.relaxed_madd(xv, v128.load(row), s0);
+      s1 = f32x4.relaxed_madd(xv, v128.load(row, 16), s1);
+      s2 = f32x4.relaxed_madd(xv, v128.load(row, 32), s2);
+      s3 = f32x4.relaxed_madd(xv, v128.load(row, 48), s3);
+      xp += 4;
+    }
+    v128.store(c, f32x4.add(v128.load(c), f32x4.add(s0, t0))); v128.store(c, f32x4.add(v128.load(c, 16), f32x4.add(s1, t1)), 16);
+    v128.store(c, f32x4.add(v128.load(c, 32), f32x4.add(s2, t2)), 32); v128.store(c, f32x4.add(v128.load(c, 48), f32x4.add(s3, t3)), 48);
   }
 }
 
