@@ -545,6 +545,22 @@ describe('resolveCheckpointPath: JSON that is no checkpoint', () => {
     expect(flagLine(state)).toBe(`--checkpoint ${state} is a model file, not a checkpoint: ${convert}`);
   });
 
+  it('refuses a run folder\'s best.json or latest.json that is no checkpoint naming the flag, as a file named directly', () => {
+    const run = join(dir, 'run-of-notes');
+    mkdirSync(run, { recursive: true });
+    const best = join(run, 'best.json'), latest = join(run, 'latest.json');
+    writeFileSync(best, 'First Citizen:\n');
+    writeFileSync(latest, '{"a":1}');
+    expect(flagLine(run)).toBe(`--checkpoint ${best} is not a checkpoint (it begins "First Citizen:\\n"): ` +
+      'give a checkpoint or a run folder (its best.json, else latest.json)');
+    expect(resumeLine(run)).toBe(`--resume ${latest} is not a checkpoint (format is missing, expected "rnn-checkpoint/1"): ` +
+      'give a checkpoint that rnn train wrote, or its run folder (its latest.json)');
+    saveCheckpoint(best, sampleCheckpoint());
+    saveCheckpoint(latest, sampleCheckpoint());
+    expect(flagLine(run)).toBeNull();
+    expect(resumeLine(run)).toBeNull();
+  });
+
   it('goes by what a file named .safetensors holds where checkpoints alone are read (--checkpoint, --resume)', () => {
     const renamed = join(dir, 'renamed.safetensors'), other = join(dir, 'other.safetensors');
     saveCheckpoint(renamed, sampleCheckpoint());

@@ -152,27 +152,27 @@ function heldModelFile(reader: ModelPathReader, dir: string, lacks: string): Inp
 
 /**
  * The checkpoint `path` names where a command reads one file of a run folder (`file`: --resume and
- * `rnn plot` read its latest.json): the path itself where it is no folder, refused as modelFilePath
- * refuses a file (a model file saying what to do with it, as in a folder); a folder without `file`
- * refused (heldModelFile).
+ * `rnn plot` read its latest.json): the path itself where it is no folder, else the folder's `file`,
+ * either refused as modelFilePath refuses a file (a model file saying what to do with it, as in a
+ * folder); a folder without `file` refused (heldModelFile).
  */
 export function runFolderFile(path: string, file: string, reader: ModelPathReader): string {
   if (!isFolder(path)) return modelFilePath(path, reader);
   const inside = join(path, file);
-  if (statSync(inside, { throwIfNoEntry: false })?.isFile()) return inside;
+  if (statSync(inside, { throwIfNoEntry: false })?.isFile()) return modelFilePath(inside, reader);
   throw heldModelFile(reader, path, `without ${file}`) ??
     refused(reader, path, (name) => `${givenAs(reader, path, name)} is a folder without ${file}: ${bid(reader)}`);
 }
 
 /**
- * The checkpoint a run folder stands for where a model is read: its best.json, else its latest.json;
- * a folder of neither is refused (heldModelFile).
+ * The checkpoint a run folder stands for where a model is read: its best.json, else its latest.json,
+ * refused as modelFilePath refuses a file where it is none; a folder of neither is refused (heldModelFile).
  */
 function folderCheckpoint(dir: string, reader: ModelPathReader): string {
   const { best, latest } = RUN_FOLDER_FILES;
   for (const name of [best, latest]) {
     const path = join(dir, name);
-    if (statSync(path, { throwIfNoEntry: false })?.isFile()) return path;
+    if (statSync(path, { throwIfNoEntry: false })?.isFile()) return modelFilePath(path, reader);
   }
   const lacks = `with no checkpoint in it, neither ${best} nor ${latest}`;
   const prepared = isPreparedFolder(dir) ? ' (a prepared folder: data to train on, not a model)' : '';
