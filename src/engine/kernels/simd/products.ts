@@ -155,7 +155,7 @@ export function packMatvec(b: usize, packed: usize, N: i32, K: i32): void {
  *
  * The relaxed build fuses its multiply-adds into eight sums, the even k's and the odd k's
  * apart (panels): a fused multiply-add waits four cycles for the one before it into its sum,
- * and four sums, one a row of the panel's k, would leave the FMA units idle half the time.
+ * and a panel's four sums alone would leave the FMA units idle half the time.
  * So there it agrees with matvecRows to float rounding, not to the bit.
  */
 export function matvecPacked(x: usize, packed: usize, c: usize, N: i32, K: i32, j0: i32, j1: i32, scratch: usize): void {
