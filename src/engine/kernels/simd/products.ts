@@ -221,10 +221,10 @@ function panels(x: usize, panel: usize, panelBytes: usize, kc: i32, c: usize, co
 }
 
 /**
- * panels in the relaxed build: fused multiply-adds into eight sums, the even k's and the odd k's apart, x read four k at
- * a time and each k's value spread across the lanes by a shuffle (17 loads for 16 multiply-adds, not 20). The branches
- * inside a group of four are never taken (the loop runs whole groups): they keep each k's loads after the multiply-adds
- * of the k before, where V8 would load all sixteen rows first and spill the sums.
+ * panels in the relaxed build: fused multiply-adds into eight sums, the even k's and the odd k's apart, x read two k at a
+ * time and each k's value spread across the lanes by a shuffle (9 loads for 8 multiply-adds, not 10). The branch between
+ * the two k's is never taken (the loop runs whole pairs): it keeps the odd k's loads after the even k's multiply-adds,
+ * where V8 would load all eight rows first and spill the sums.
  */
 // @ts-ignore: decorator
 @inline function fusedPanels(x: usize, panel: usize, panelBytes: usize, kc: i32, c: usize, count: i32): void {
@@ -232,36 +232,21 @@ function panels(x: usize, panel: usize, panelBytes: usize, kc: i32, c: usize, co
     let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
     let t0 = f32x4.splat(0), t1 = f32x4.splat(0), t2 = f32x4.splat(0), t3 = f32x4.splat(0);
     let xp = x, row = panel;
-    for (const end = panel + <usize>(kc & ~3) * MV_ROW_BYTES; row < end;) {
-      const x4 = v128.load(xp);
-      let xv = i32x4.shuffle(x4, x4, 0, 0, 0, 0);
-      s0 = f32x4.relaxed_madd(xv, v128.load(row, 0), s0);
+    for (const end = panel + <usize>(kc & ~1) * MV_ROW_BYTES; row < end; xp += 8) {
+      const x2 = v128.load64_zero(xp);
+      let xv = i32x4.shuffle(x2, x2, 0, 0, 0, 0);
+      s0 = f32x4.relaxed_madd(xv, v128.load(row), s0);
       s1 = f32x4.relaxed_madd(xv, v128.load(row, 16), s1);
       s2 = f32x4.relaxed_madd(xv, v128.load(row, 32), s2);
       s3 = f32x4.relaxed_madd(xv, v128.load(row, 48), s3);
       row += MV_ROW_BYTES;
       if (row >= end) break;
-      xv = i32x4.shuffle(x4, x4, 1, 1, 1, 1);
-      t0 = f32x4.relaxed_madd(xv, v128.load(row, 0), t0);
+      xv = i32x4.shuffle(x2, x2, 1, 1, 1, 1);
+      t0 = f32x4.relaxed_madd(xv, v128.load(row), t0);
       t1 = f32x4.relaxed_madd(xv, v128.load(row, 16), t1);
       t2 = f32x4.relaxed_madd(xv, v128.load(row, 32), t2);
       t3 = f32x4.relaxed_madd(xv, v128.load(row, 48), t3);
       row += MV_ROW_BYTES;
-      if (row >= end) break;
-      xv = i32x4.shuffle(x4, x4, 2, 2, 2, 2);
-      s0 = f32x4.relaxed_madd(xv, v128.load(row, 0), s0);
-      s1 = f32x4.relaxed_madd(xv, v128.load(row, 16), s1);
-      s2 = f32x4.relaxed_madd(xv, v128.load(row, 32), s2);
-      s3 = f32x4.relaxed_madd(xv, v128.load(row, 48), s3);
-      row += MV_ROW_BYTES;
-      if (row >= end) break;
-      xv = i32x4.shuffle(x4, x4, 3, 3, 3, 3);
-      t0 = f32x4.relaxed_madd(xv, v128.load(row, 0), t0);
-      t1 = f32x4.relaxed_madd(xv, v128.load(row, 16), t1);
-      t2 = f32x4.relaxed_madd(xv, v128.load(row, 32), t2);
-      t3 = f32x4.relaxed_madd(xv, v128.load(row, 48), t3);
-      row += MV_ROW_BYTES;
-      xp += 16;
     }
     for (const end = panel + <usize>kc * MV_ROW_BYTES; row < end; row += MV_ROW_BYTES) {
       const xv = v128.load32_splat(xp);
