@@ -107,12 +107,9 @@ function jsonModelPath(path: string, reader: ModelPathReader): string {
   const first = formatWrittenFirst(path);
   const json = MODEL_FORMATS.includes(first) ? undefined : parsedJson(path, reader);
   const format = json === undefined ? first : isJsonObject(json) ? json['format'] : undefined;
-  if (format === INTEROP_FORMAT && !readsModelFiles(reader)) return refuseModelFile(reader, path);
-  if (MODEL_FORMATS.includes(format)) return path;
-  const fixture = readsModelFiles(reader) && wrappedState(json) !== null;
-  const problem = fixture ? null : formatProblem(json, reader.formats);
-  if (problem === null) return path;
-  throw notModelFile(reader, path, problem);
+  if (MODEL_FORMATS.includes(format)) return reader.formats.includes(format as string) ? path : refuseModelFile(reader, path);
+  if (readsModelFiles(reader) && wrappedState(json) !== null) return path;
+  throw notModelFile(reader, path, formatProblem(json, reader.formats)!);
 }
 
 /** The JSON of the file at `path`, or where it is not JSON its refusal as `reader` names it, with the parser's reason. */
