@@ -940,19 +940,22 @@ def carried_rows(carried, first, last, device):
     return tuple(rows) if len(rows) == 2 else rows[0]
 
 
-def stop_asked(me):
-    """The rank a stopping signal reached since the last step and the signal, the lowest such rank (every rank's note,
-    gathered: all learn it at the same step and stop there alike); None where none was signalled."""
-    mine = torch.tensor([STOP.pending or 0], dtype=torch.int64, device=me.device)
-    notes = [torch.zeros_like(mine) for _ in range(me.world)]
-    dist.all_gather(notes, mine)
-    return next(((rank, int(note.item())) for rank, note in enumerate(notes) if note.item() != 0), None)
+def step_notes(loss, me):
+    """The mean of the ranks' losses and the rank a stopping signal reached since the last step with the signal, the lowest
+    such rank (None where none was signalled), in one reduction: slot 0 sums the losses, slot 1 + r holds rank r's signal,
+    so every rank learns both at the same step and stops there alike."""
+    notes = torch.zeros(1 + me.world, dtype=torch.float64, device=me.device)
+    notes[0] = loss.detach()
+    notes[1 + me.rank] = STOP.pending or 0
+    dist.all_reduce(notes)
+    mean, *signals = notes.tolist()
+    return mean / me.world, next(((rank, int(signum)) for rank, signum in enumerate(signals) if signum != 0), None)
 
 
 def train(args, run, model, ddp, optimizer, me, started):
     """rnn's loop from the saved run's step (0 for a new run) to run.total_steps on this rank's rows: the mean training loss
     of each step (None for a step skipped), the last validation loss, for a run that diverged the step it ended at and why,
-    for one that a signal stopped the rank signalled and the signal (stop_asked), the steps taken, and what the run's state
+    for one that a signal stopped the rank signalled and the signal (step_notes), the steps taken, and what the run's state
     holds of the loop. As in rnn train, a step whose loss or gradient norm is not finite leaves the weights and the optimizer
     as they were and the carried state restarts from zero, and DIVERGED_AFTER in a row, or a validation loss not finite,
     end the run. Every rank decides alike: the loss is their mean and the gradient is all-reduced."""
@@ -985,9 +988,7 @@ def train(args, run, model, ddp, optimizer, me, started):
             torch.nn.utils.clip_grad_value_(ddp.parameters(), args.clip_value)
         # ‖g‖₂ after clipping by value, g clipped by it where --clip is set (by 1 where not: no change)
         norm = torch.nn.utils.clip_grad_norm_(ddp.parameters(), args.clip if args.clip > 0 else math.inf).item()
-        mean = loss.detach().double()
-        dist.all_reduce(mean)
-        mean = mean.item() / world
+        mean, stopped = step_notes(loss, me)
         done = step + 1
         if math.isfinite(mean) and math.isfinite(norm):
             optimizer.step()
@@ -1006,8 +1007,7 @@ def train(args, run, model, ddp, optimizer, me, started):
                 return outcome(done, (done, "the validation loss is not a finite number"))
             if rank == 0 and val_loss is not None:
                 print(f"step {done}  val loss {val_loss:.4f}", flush=True)
-        stopped = stop_asked(me) if done < total_steps else None
-        if stopped is not None:
+        if stopped is not None and done < total_steps:
             return outcome(done, stopped=stopped)
     unsound = first_unsound(model.state_dict())
     if unsound is not None:
