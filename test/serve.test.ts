@@ -584,6 +584,15 @@ describe('bad input: one JSON line with a 4xx that names the field', () => {
     expect(s.stderr()).toBe('');
   });
 
+  it('a CONNECT, which node:http hands over as a bare connection, is refused with 405 as one JSON line, and the server still answers', async () => {
+    for (const target of ['127.0.0.1:80', '/v1/score']) {
+      const answer = await rawExchange(server.url, `CONNECT ${target} HTTP/1.1\r\nHost: localhost\r\n\r\n`);
+      expect(answer).toMatch(/^HTTP\/1\.1 405 Method Not Allowed\r\nContent-Type: application\/json[^]*\r\nAllow: GET, POST\r\n[^]*\r\n\r\n/);
+      expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toEqual({ error: 'CONNECT is not allowed: this server is no proxy, and its routes take GET or POST' });
+    }
+    expect((await request(api('/healthz'))).status).toBe(200);
+  });
+
   it('a body over 64 KB is refused with 413 before it is read whole, and the server still answers', async () => {
     const answer = await post(api('/v1/score'), { text: 'a'.repeat(70_000) });
     expect(answer.status).toBe(413);

@@ -251,7 +251,19 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Socket): v
     err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large', 'the request headers are too large']
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout', 'the request did not arrive in time']
         : [400, 'Bad Request', `the request is not valid HTTP/1.1 (${err.code ?? err.message})`];
+  endSocket(socket, `${status} ${reason}`, message);
+}
+
+/** A CONNECT, which node:http hands over as a bare connection (a proxy's tunnel): 405 as one JSON line, then the connection closes. */
+export function refuseConnect(_req: IncomingMessage, socket: Socket): void {
+  // node:http has taken its own listeners off the connection, its 'error' one among them
+  socket.on('error', () => socket.destroy());
+  endSocket(socket, '405 Method Not Allowed', 'CONNECT is not allowed: this server is no proxy, and its routes take GET or POST', 'Allow: GET, POST\r\n');
+}
+
+/** A connection that carries no ServerResponse answered with `status` and one JSON line `{"error"}`, then closed. */
+function endSocket(socket: Socket, status: string, message: string, headers = ''): void {
   const body = `${JSON.stringify({ error: message })}\n`;
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: ${JSON_TYPE}\r\n` +
+  socket.end(`HTTP/1.1 ${status}\r\nContent-Type: ${JSON_TYPE}\r\n${headers}` +
     `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }

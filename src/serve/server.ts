@@ -9,7 +9,7 @@ import { type SettingSource, type SettingsInput, flagName, orList } from '../inp
 import { authorize, checkLoopbackHost, checkOrigin, isLoopback, listenAddress } from './access.js';
 import {
   HttpError, type PageFile, allowOrigin, answerClientError, answerFailure, answerPreflight, drained, expectMethod, queryFields,
-  readJsonBody, requestUrl, sendEncoded, sendJson, sendPageFile, streamFromAccept, streamWriter,
+  readJsonBody, refuseConnect, requestUrl, sendEncoded, sendJson, sendPageFile, streamFromAccept, streamWriter,
 } from './http.js';
 import { type GenerateDone, type JobAnswers, type JobOf, type JobRequest, type ServedModel, readServedModel, servedModels } from './jobs.js';
 import { JobError, JobStoppedError, NoThreadError, type OnPieces, QueueFullError, ThreadLostError, ThreadStuckError, WorkerPool, stuckThreadFate } from './pool.js';
@@ -128,6 +128,7 @@ export class RnnServer {
       const rnn = new RnnServer(options, models, pool, pageFiles, server);
       server.on('request', (req, res) => void rnn.handle(req, res));
       server.on('clientError', answerClientError);
+      server.on('connect', refuseConnect);
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(options.port, listenAddress(options.host), () => {
