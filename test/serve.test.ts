@@ -593,6 +593,18 @@ describe('bad input: one JSON line with a 4xx that names the field', () => {
     expect((await request(api('/healthz'))).status).toBe(200);
   });
 
+  it('an Expect header other than 100-continue is refused with 417 as one JSON line naming it; 100-continue is met', async () => {
+    const body = '{"text":"a"}';
+    const exchange = (expectation: string) => rawExchange(server.url, 'POST /v1/score HTTP/1.1\r\nHost: localhost\r\n' +
+      `Expect: ${expectation}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+    const refused = await exchange('x-wait');
+    expect(refused).toMatch(/^HTTP\/1\.1 417 Expectation Failed\r\nContent-Type: application\/json[^]*\r\n\r\n/);
+    expect(JSON.parse(refused.slice(refused.indexOf('\r\n\r\n') + 4))).toEqual({
+      error: 'expect: this server meets only Expect: 100-continue (got "x-wait"); send the request without it', field: 'expect',
+    });
+    expect(await exchange('100-continue')).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK\r\n[^]*"predictions":2/);
+  });
+
   it('a body over 64 KB is refused with 413 before it is read whole, and the server still answers', async () => {
     const answer = await post(api('/v1/score'), { text: 'a'.repeat(70_000) });
     expect(answer.status).toBe(413);

@@ -267,3 +267,12 @@ function endSocket(socket: Socket, status: string, message: string, headers = ''
   socket.end(`HTTP/1.1 ${status}\r\nContent-Type: ${JSON_TYPE}\r\n${headers}` +
     `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
+
+/**
+ * A request whose Expect header asks for anything but `100-continue` (which node:http meets): 417
+ * as one JSON line naming the header, its body unread, so the connection closes.
+ */
+export function refuseExpectation(req: IncomingMessage, res: ServerResponse): void {
+  const error = `expect: this server meets only Expect: 100-continue (got ${JSON.stringify(req.headers.expect?.slice(0, TARGET_QUOTED))}); send the request without it`;
+  sendJson(res, 417, { error, field: 'expect' }, { Connection: 'close' });
+}

@@ -9,7 +9,7 @@ import { type SettingSource, type SettingsInput, flagName, orList } from '../inp
 import { authorize, checkLoopbackHost, checkOrigin, isLoopback, listenAddress } from './access.js';
 import {
   HttpError, type PageFile, allowOrigin, answerClientError, answerFailure, answerPreflight, drained, expectMethod, queryFields,
-  readJsonBody, refuseConnect, requestUrl, sendEncoded, sendJson, sendPageFile, streamFromAccept, streamWriter,
+  readJsonBody, refuseConnect, refuseExpectation, requestUrl, sendEncoded, sendJson, sendPageFile, streamFromAccept, streamWriter,
 } from './http.js';
 import { type GenerateDone, type JobAnswers, type JobOf, type JobRequest, type ServedModel, readServedModel, servedModels } from './jobs.js';
 import { JobError, JobStoppedError, NoThreadError, type OnPieces, QueueFullError, ThreadLostError, ThreadStuckError, WorkerPool, stuckThreadFate } from './pool.js';
@@ -129,6 +129,7 @@ export class RnnServer {
       server.on('request', (req, res) => void rnn.handle(req, res));
       server.on('clientError', answerClientError);
       server.on('connect', refuseConnect);
+      server.on('checkExpectation', refuseExpectation);
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(options.port, listenAddress(options.host), () => {
