@@ -101,6 +101,16 @@ describe('loadModel', () => {
     expect(() => model.completeSync({ ...options, n: 2, workers: 2 } as never)).toThrow(/^unknown option workers; the valid ones: prime, /);
   });
 
+  it('complete: an n past the samples one call returns (one array) is a RangeError naming n, not an end of the process', async () => {
+    // aborted, so that a call that took the n would stop before its first step rather than draw them
+    const options = { prime: 'To', len: 1, signal: AbortSignal.abort() };
+    const message = /^n: must be at most 67108864, the most samples one call returns \(got 1000000000\)$/;
+    await expect(model.complete({ ...options, n: 1e9 })).rejects.toThrow(expect.objectContaining({ name: 'RangeError', message: expect.stringMatching(message) }));
+    expect(() => model.completeSync({ ...options, n: 1e9 })).toThrow(RangeError);
+    expect(() => model.completeSync({ ...options, n: 1e9 })).toThrow(message);
+    await expect(model.complete({ ...options, n: 2 ** 26 })).rejects.toThrow(StoppedError);
+  });
+
   it('generate: a signal stops it before its next token', async () => {
     const signal = { aborted: false };
     const pieces: string[] = [];

@@ -2,6 +2,7 @@ import type { ModelConfig } from '../engine/config.js';
 import { Stepper, type TokenStepper } from '../engine/stepper.js';
 import { Rng } from '../engine/random.js';
 import { EOS, UNK, UNK_TOKEN, type Vocabulary } from '../text/vocab.js';
+import { optionMessage } from '../input/issues.js';
 import { checkPositiveInteger } from '../input/settings.js';
 import { type UnkMode, checkSampleSettings } from './settings.js';
 import { type PrimeTokens, continuationWriter, primeTokens } from './continuation.js';
@@ -74,6 +75,12 @@ export function sampleParts(opts: SampleOptions): { readPrime: Work<boolean>; pi
   return { readPrime: sampling.readPrime(), pieces: sampling.draw(opts.seed) };
 }
 
+/**
+ * The most samples `sampleCompletions` draws at once: they come back as one array, and V8 ends
+ * the process, with no error to catch, when an array grows past some 1.1e8 elements.
+ */
+export const COMPLETIONS_MAX = 2 ** 26;
+
 export interface CompletionOptions extends Omit<SampleOptions, 'onText' | 'stepper'> {
   /** Samples of the prime: sample i draws with seed + i (mod 2^32). */
   n: number;
@@ -92,7 +99,9 @@ export function sampleCompletions(opts: CompletionOptions): string[] {
 
 /** `sampleCompletions` as work in pieces, one a token read or drawn; the options are checked at once. */
 export function completionSteps(opts: CompletionOptions): Work<string[]> {
-  checkPositiveInteger('n', opts.n);
+  if (checkPositiveInteger('n', opts.n) > COMPLETIONS_MAX) {
+    throw new RangeError(optionMessage('n', { expected: `at most ${COMPLETIONS_MAX}, the most samples one call returns`, value: opts.n }));
+  }
   const stepper = opts.stepper ?? new Stepper(opts.config, opts.params);
   return drawCompletions(startSampling(opts, stepper), stepper, opts);
 }
