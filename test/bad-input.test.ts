@@ -71,6 +71,24 @@ describe('a setting given a value it cannot take', () => {
     expect(flagMessage(() => parseSettingTable(SERVE_SETTINGS, { port: ' ' }))).toMatch(/\(got " "\)$/);
   });
 
+  it('quotes a field it does not take where its name is empty or holds a space, so that "len " does not read as len', () => {
+    // as the server says it: the field's own name
+    const message = (input: Record<string, unknown>) => {
+      try {
+        readGenerate(input);
+      } catch (err) {
+        return (err as Error).message;
+      }
+      throw new Error('no error');
+    };
+    const valid = 'model, prime, len, temperature, topK, topP, seed, stopAtEos, unk, beam, lengthPenalty, stream';
+    expect(message({ 'len ': 5 })).toBe(`unknown option "len "; the valid ones: ${valid}`);
+    expect(message({ '': 5 })).toBe(`unknown option ""; the valid ones: ${valid}`);
+    expect(message({ 'to\u001bp': 5 })).toBe(`unknown option "to\\u001bp"; the valid ones: ${valid}`);
+    expect(message({ lenght: 5 })).toBe(`unknown option lenght; the valid ones: ${valid}`);
+    expect(() => model.scoreSync('a', { 'top ': 1 } as never)).toThrow(new TypeError('unknown option "top "; the valid ones: tokens, top, signal'));
+  });
+
   it('says an empty path must not be empty, and counts in the singular where one is meant', () => {
     expect(flagMessage(() => parseSettingTable(RUN_OPTIONS, { out: '' }))).toBe('--out: must not be empty (got "")');
     expect(flagMessage(() => parseSettingTable(RUN_OPTIONS, { resume: '' }))).toBe('--resume: must not be empty (got "")');

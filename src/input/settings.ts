@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NUMBER, cutShort, expectedOf, optionMessage } from './issues.js';
+import { NUMBER, cutShort, expectedOf, optionMessage, quoted } from './issues.js';
 
 /**
  * How a message names a setting: this library writes the setting's own name (`seqLen`), the
@@ -47,9 +47,14 @@ export class SettingError extends InputError {
 export const numeric = <T extends z.ZodType>(schema: T) =>
   z.preprocess((value) => (typeof value === 'string' && NUMBER.test(value.trim()) && !schema.safeParse(value).success ? Number(value) : value), schema);
 
-/** What is said of an option that a table or a call does not take (its name cut short), with the ones it does. */
+/**
+ * What is said of an option that a table or a call does not take, with the ones it does: its name
+ * cut short, and quoted where it is empty or holds a space or a control (`"len "`), which would
+ * not show unquoted.
+ */
 export function unknownOption(option: string, valid: readonly string[]): string {
-  return `unknown option ${cutShort(option, 40)}; the valid ones: ${valid.join(', ')}`;
+  const name = /^[^\s\p{C}]+$/u.test(option) ? cutShort(option, 40) : quoted(option, 40);
+  return `unknown option ${name}; the valid ones: ${valid.join(', ')}`;
 }
 
 /**
