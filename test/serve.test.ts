@@ -545,6 +545,14 @@ describe('bad input: one JSON line with a 4xx that names the field', () => {
     expect((legacy.json as { completions: string[] }).completions).toHaveLength(2);
   });
 
+  it('a POST reads its fields from the JSON body alone: a field given in its query is refused naming it, not ignored', async () => {
+    const answer = await post(api('/v1/generate?len=5'), { prime: 'a' });
+    expect([answer.status, answer.json]).toEqual([400, { error: 'len: this route reads its fields from the JSON body, not from the query: give it there', field: 'len' }]);
+    const unnamed = await post(api('/v1/score?=1'), { text: 'a' });
+    expect([unnamed.status, unnamed.json]).toEqual([400, { error: '"": this route reads its fields from the JSON body, not from the query: give it there', field: '' }]);
+    expect((await post(api('/v1/generate?'), { prime: 'a', len: 2 })).status).toBe(200);
+  });
+
   it('a body that is not UTF-8 is refused naming the byte, not read with U+FFFD in its place', async () => {
     const body = Buffer.concat([Buffer.from('{"text": "ab'), Buffer.from([0xff]), Buffer.from('c"}')]);
     const answer = await request(api('/v1/score'), { method: 'POST', body });

@@ -47,14 +47,17 @@ export class SettingError extends InputError {
 export const numeric = <T extends z.ZodType>(schema: T) =>
   z.preprocess((value) => (typeof value === 'string' && NUMBER.test(value.trim()) && !schema.safeParse(value).success ? Number(value) : value), schema);
 
-/**
- * What is said of an option that a table or a call does not take, with the ones it does: its name
- * cut short, and quoted where it is empty or holds a space or a control (`"len "`), which would
- * not show unquoted.
- */
+/** What is said of an option that a table or a call does not take (its name as optionLabel writes it), with the ones it does. */
 export function unknownOption(option: string, valid: readonly string[]): string {
-  const name = /^[^\s\p{C}]+$/u.test(option) ? cutShort(option, 40) : quoted(option, 40);
-  return `unknown option ${name}; the valid ones: ${valid.join(', ')}`;
+  return `unknown option ${optionLabel(option)}; the valid ones: ${valid.join(', ')}`;
+}
+
+/**
+ * An option's name as a message writes it: cut short, and quoted where it is empty or holds a
+ * space or a control (`"len "`), which would not show unquoted.
+ */
+export function optionLabel(option: string): string {
+  return /^[^\s\p{C}]+$/u.test(option) ? cutShort(option, 40) : quoted(option, 40);
 }
 
 /**

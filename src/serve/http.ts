@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { SamplePiece } from '../api/index.js';
-import { SettingError } from '../input/settings.js';
+import { SettingError, optionLabel } from '../input/settings.js';
 import { CorpusError } from '../text/corpus.js';
 import { decodeUtf8, utf8Fault } from '../text/utf8.js';
 import type { EncodedAnswer } from './jobs.js';
@@ -93,6 +93,14 @@ export function queryFields(search: string): Record<string, string> {
     return [name, queryText(at < 0 ? '' : pair.slice(at + 1), name)];
   });
   return Object.fromEntries(pairs) as Record<string, string>;
+}
+
+/** The query of a POST, whose fields come from its JSON body alone: a field given there is refused (400 naming it), never ignored. */
+export function refuseQuery(search: string): void {
+  const [name] = Object.keys(queryFields(search));
+  if (name !== undefined) {
+    throw new HttpError(400, `${optionLabel(name)}: this route reads its fields from the JSON body, not from the query: give it there`, name);
+  }
 }
 
 /** A query's name (`field` null) or the value of its field `field`, percent-decoded; bytes that are not UTF-8: 400. */

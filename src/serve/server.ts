@@ -9,7 +9,8 @@ import { type SettingSource, type SettingsInput, flagName, orList } from '../inp
 import { authorize, checkLoopbackHost, checkOrigin, isLoopback, listenAddress } from './access.js';
 import {
   HttpError, type PageFile, allowOrigin, answerClientError, answerFailure, answerPreflight, drained, expectMethod, queryFields,
-  readJsonBody, refuseConnect, refuseExpectation, requestUrl, sendEncoded, sendJson, sendPageFile, streamFromAccept, streamWriter,
+  readJsonBody, refuseConnect, refuseExpectation, refuseQuery, requestUrl, sendEncoded, sendJson, sendPageFile, streamFromAccept,
+  streamWriter,
 } from './http.js';
 import { type GenerateDone, type JobAnswers, type JobOf, type JobRequest, type ServedModel, readServedModel, servedModels } from './jobs.js';
 import { JobError, JobStoppedError, NoThreadError, type OnPieces, QueueFullError, ThreadLostError, ThreadStuckError, WorkerPool, stuckThreadFate } from './pool.js';
@@ -269,6 +270,7 @@ export class RnnServer {
   private async callApi(route: ApiRoute, url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
     checkOrigin(req, this.options.cors);
     authorize(req, this.options.token);
+    if (route.method === 'POST') refuseQuery(url.search);
     const input = route.method === 'GET' ? queryFields(url.search) : await readJsonBody(req, this.options.maxBody);
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort('time'), this.options.timeLimitMs);
