@@ -592,6 +592,17 @@ describe('bad input: one JSON line with a 4xx that names the field', () => {
     expect(s.stderr()).toBe('');
   });
 
+  it('a client whose headers never end is answered 408 as one JSON line once their time limit passes, not at node:http\'s check every 30 s', async () => {
+    // the headers' limit is here the request's time limit and its margin, 5.3 s
+    const s = await inProcess([{ name: 'gru', path: models.gru }], { workers: 1, timeLimitMs: 300 });
+    try {
+      const answer = await rawExchange(s.url, 'GET /healthz HTTP/1.1\r\nHost: localhost\r\n');
+      expect(answer).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\nContent-Type: application\/json[^]*\r\n\r\n\{"error":"the request did not arrive in time"\}\n$/);
+    } finally {
+      await s.close();
+    }
+  }, 20_000);
+
   it('a CONNECT, which node:http hands over as a bare connection, is refused with 405 as one JSON line, and the server still answers', async () => {
     for (const target of ['127.0.0.1:80', '/v1/score']) {
       const answer = await rawExchange(server.url, `CONNECT ${target} HTTP/1.1\r\nHost: localhost\r\n\r\n`);

@@ -63,6 +63,12 @@ const ARRIVAL_MARGIN_MS = 5000;
 /** The longest a request's headers may take to arrive. */
 const HEADERS_TIMEOUT_MS = 10_000;
 
+/**
+ * How often node:http looks for requests past those limits (its own default, 30 s, would let
+ * connections that never finish their headers hold their places three times as long as the limit).
+ */
+const TIMEOUT_CHECK_MS = 1000;
+
 /** A route of the API: its method, and what answers it (`signal` aborts with 'time' or 'client'). */
 interface ApiRoute {
   method: 'GET' | 'POST';
@@ -124,7 +130,9 @@ export class RnnServer {
     const pool = await WorkerPool.start({ models: read, kernels, workers, queue, report });
     try {
       const requestTimeout = options.timeLimitMs + ARRIVAL_MARGIN_MS;
-      const server = createServer({ requestTimeout, headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout) });
+      const server = createServer({
+        requestTimeout, headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout), connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+      });
       server.maxConnections = options.maxConnections;
       const rnn = new RnnServer(options, models, pool, pageFiles, server);
       server.on('request', (req, res) => void rnn.handle(req, res));
