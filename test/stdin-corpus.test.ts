@@ -35,6 +35,9 @@ describe('rnn train -', () => {
     const run = await rnnIn(cwd, ['train', '-', ...TINY_RUN, '--max-steps', '4', '--eval-every', '2'], {}, text);
     expect(run.stderr).not.toMatch(/^rnn: (?!warning: )/m);
     expect(run.status).toBe(0);
+    // the closing lines offer what works: no eval perplexity of a split that cannot be rebuilt
+    expect(run.stderr).toContain('\nsample it:   ');
+    expect(run.stderr).not.toContain('evaluate it:');
     const [made] = readdirSync(join(cwd, 'checkpoints'));
     expect(made).toMatch(/^stdin-gru-1x16-\d{8}-\d{6}$/);
     fromStdin = join(cwd, 'checkpoints', made!, 'latest.json');

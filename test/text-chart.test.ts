@@ -4,7 +4,7 @@ import { colourLevel } from '../src/cli/color.js';
 import { shellWord } from '../src/input/issues.js';
 import { nextCommands, rnnCommand, validationChart } from '../src/cli/train-summary.js';
 import { bucketValues, textLossChart } from '../src/plot/text-chart.js';
-import type { DoneEvent } from '../src/train/events.js';
+import type { DoneEvent, StartEvent } from '../src/train/events.js';
 
 describe('textLossChart', () => {
   it('draws one bar per value, the lowest one eighth high, the highest full, with min and max labels', () => {
@@ -56,15 +56,26 @@ describe('the end of a training run on a terminal', () => {
     latest: 'checkpoints/run/latest.json', best, elapsedSeconds: 3, skipped: 0, savedStep: 20,
   });
 
+  const start = (corpus: string[], valTokens = 100, prepared?: string): StartEvent =>
+    ({ event: 'start', corpus, valTokens, ...(prepared === undefined ? {} : { prepared }) }) as StartEvent;
+
   it('names the commands to sample from and evaluate the best checkpoint, else the latest; no evaluation without a validation split, nothing when no checkpoint was written', () => {
-    expect(nextCommands(done('checkpoints/run/best.json'), true)).toEqual([
+    const file = start(['/home/me/notes.txt']);
+    expect(nextCommands(done('checkpoints/run/best.json'), file)).toEqual([
       'sample it:   rnn sample --checkpoint checkpoints/run/best.json',
       'evaluate it: rnn eval perplexity --checkpoint checkpoints/run/best.json',
     ]);
-    expect(nextCommands(done(null), true)[0]).toBe('sample it:   rnn sample --checkpoint checkpoints/run/latest.json');
-    expect(nextCommands(done(null), false)).toEqual(['sample it:   rnn sample --checkpoint checkpoints/run/latest.json']);
-    expect(nextCommands({ ...done(null), savedStep: null }, true)).toEqual([]);
+    expect(nextCommands(done(null), file)[0]).toBe('sample it:   rnn sample --checkpoint checkpoints/run/latest.json');
+    expect(nextCommands(done(null), start(['/home/me/notes.txt'], 0))).toEqual(['sample it:   rnn sample --checkpoint checkpoints/run/latest.json']);
+    expect(nextCommands({ ...done(null), savedStep: null }, file)).toEqual([]);
     expect(shellWord("my run/it's.json")).toBe(`'my run/it'\\''s.json'`);
+  });
+
+  it('offers no evaluation of a run on standard input, whose validation split cannot be rebuilt; a folder prepared from it can be', () => {
+    const best = done('checkpoints/stdin-run/best.json');
+    expect(nextCommands(best, start(['standard input']))).toEqual(['sample it:   rnn sample --checkpoint checkpoints/stdin-run/best.json']);
+    expect(nextCommands(best, start(['standard input'], 100, '/home/me/data'))[1])
+      .toBe('evaluate it: rnn eval perplexity --checkpoint checkpoints/stdin-run/best.json');
   });
 
   it('quotes a word with a control character or a bidirectional override so that bash reads back the same bytes and the terminal sees neither', () => {

@@ -224,7 +224,7 @@ class LineDisplay implements ProgressDisplay {
         break;
       case 'done':
         write(doneText(event));
-        nextCommands(event, this.start?.valTokens !== 0).forEach(write);
+        nextCommands(event, this.start).forEach(write);
         break;
     }
   }
@@ -281,7 +281,7 @@ class BarDisplay implements ProgressDisplay {
         this.stop();
         process.stderr.write(`${chalk.bold(doneText(event))}\n`);
         for (const line of validationChart(this.validation)) process.stderr.write(`${chalk.yellow(line)}\n`);
-        for (const line of nextCommands(event, this.start?.valTokens !== 0)) process.stderr.write(`${chalk.dim(line)}\n`);
+        for (const line of nextCommands(event, this.start)) process.stderr.write(`${chalk.dim(line)}\n`);
         break;
     }
   }

@@ -1,7 +1,8 @@
 import { basename, isAbsolute, relative } from 'node:path';
 import { shellWord } from '../input/issues.js';
 import { textLossChart } from '../plot/text-chart.js';
-import type { DoneEvent } from '../train/events.js';
+import { STDIN_NAME } from '../text/corpus-files.js';
+import type { DoneEvent, StartEvent } from '../train/events.js';
 
 /** One evaluation's validation loss, as the end-of-run chart plots it. */
 export interface ValidationPoint {
@@ -20,16 +21,26 @@ export function rnnCommand(script = process.argv[1] ?? '', cwd = process.cwd()):
 }
 
 /**
- * What to run next: sample from the run's best checkpoint (its latest without one), and score its
- * validation split where it has one (`validated`); nothing when none was saved.
+ * Whether a run read its text from standard input, which no later command can read again (a
+ * prepared folder made from it keeps its ids, and is read instead).
  */
-export function nextCommands(done: DoneEvent, validated: boolean): string[] {
+export function readStandardInput(start: StartEvent | null): boolean {
+  return start !== null && start.prepared === undefined && start.corpus.includes(STDIN_NAME);
+}
+
+/**
+ * What to run next: sample from the run's best checkpoint (its latest without one), and score its
+ * validation split where it has one that `rnn eval perplexity` can rebuild (not from standard
+ * input); nothing when none was saved.
+ */
+export function nextCommands(done: DoneEvent, start: StartEvent | null): string[] {
   if (done.savedStep === null) return [];
   const checkpoint = shellWord(done.best ?? done.latest);
   const rnn = rnnCommand();
+  const evaluable = start?.valTokens !== 0 && !readStandardInput(start);
   return [
     `sample it:   ${rnn} sample --checkpoint ${checkpoint}`,
-    ...(validated ? [`evaluate it: ${rnn} eval perplexity --checkpoint ${checkpoint}`] : []),
+    ...(evaluable ? [`evaluate it: ${rnn} eval perplexity --checkpoint ${checkpoint}`] : []),
   ];
 }
 

@@ -3,7 +3,7 @@ import { RUN_FOLDER_FILES } from '../../checkpoint/find.js';
 import { WEIGHT_LIMIT } from '../../checkpoint/integrity.js';
 import type { StartEvent } from '../../train/events.js';
 import { DEFAULT_CORPUS } from '../../train/data.js';
-import { STDIN_NAME, corpusArguments } from '../../text/corpus-files.js';
+import { corpusArguments } from '../../text/corpus-files.js';
 import { TRAIN_OPTIONS } from '../../train/options.js';
 import { DIVERGED_AFTER, type Divergence, type TrainResult, train } from '../../train/trainer.js';
 import { shellWord, visible } from '../../input/issues.js';
@@ -11,7 +11,7 @@ import { warningText } from '../errors.js';
 import { type Output, outputClosed, outputFailureText, readerGone, whenOutputCloses } from '../pipes.js';
 import { exitStatusAfter } from '../signals.js';
 import { createProgress, progressMode, progressOutput } from '../progress.js';
-import { rnnCommand } from '../train-summary.js';
+import { readStandardInput, rnnCommand } from '../train-summary.js';
 import { addSettingFlags, recordedCommand } from '../flags.js';
 
 /** An output that failed for another reason than its reader going (a full disk): text was lost. */
@@ -135,9 +135,8 @@ function reportUnfinished(result: TrainResult, start: StartEvent | null, failure
  */
 function resumeCommand(result: TrainResult, start: StartEvent | null): string {
   const resume = `--resume ${shellWord(result.latest)}`;
-  const corpus = start?.prepared === undefined ? start?.corpus ?? [] : [];
-  if (!corpus.includes(STDIN_NAME)) return `${rnnCommand()} train ${resume}`;
-  return `… | ${rnnCommand()} train ${corpusArguments(corpus, shellWord).join(' ')} ${resume}`;
+  if (start === null || !readStandardInput(start)) return `${rnnCommand()} train ${resume}`;
+  return `… | ${rnnCommand()} train ${corpusArguments(start.corpus, shellWord).join(' ')} ${resume}`;
 }
 
 function savedText(result: TrainResult): string {
