@@ -40,11 +40,24 @@ describe('the warning of tokens outside the vocabulary', () => {
 });
 
 describe("rnn info's corpus line", () => {
+  const scratch = scratchFolder('rnn-info-corpus-');
+
   it('names the sentence rules a --docs sentence run was cut by (version 1 where the checkpoint records none)', async () => {
     const run = await rnnIn(ROOT, ['info', join(ROOT, 'test', 'fixtures', 'sentence-rule-1', 'step3.json')]);
     expect(run.status).toBe(0);
-    expect(run.stdout).toMatch(/^corpus +1 file, 275 characters \(247 train, 28 validation\), docs sentence \(sentence rules version 1\), val-frac 0\.1$/m);
+    expect(run.stdout).toMatch(/^corpus +1 file, 275 tokens with <EOS> \(247 train, 28 validation\), docs sentence \(sentence rules version 1\), val-frac 0\.1$/m);
   });
+
+  it('counts the token stream, each <EOS> with the text, so that it is not read as the run\'s count of characters', async () => {
+    const dir = scratch.folder();
+    writeFileSync(join(dir, 'corpus.txt'), speeches(3000));
+    const run = await rnnIn(dir, ['train', 'corpus.txt', ...TINY_RUN, '--max-steps', '1', '--out', 'run']);
+    expect(run.status).toBe(0);
+    // the run counts the text's characters, the checkpoint its stream: <EOS> c1 … cN <EOS>
+    const [, train, val] = /data: .*: ([\d,]+) training and ([\d,]+) validation characters/.exec(run.stderr)!.map((n) => n.replace(/,/g, ''));
+    const info = await rnnIn(dir, ['info', 'run']);
+    expect(info.stdout).toMatch(new RegExp(`^corpus +1 file, ${(Number(train) + Number(val) + 2).toLocaleString('en-US')} tokens with <EOS> \\(`, 'm'));
+  }, 30_000);
 });
 
 describe('rnn info with a bad RNN_KERNELS', () => {

@@ -59,7 +59,8 @@ function infoText(c: ModelInfo): string {
     const k = c.corpus;
     rows.push([
       'corpus',
-      `${k.files.length} file${k.files.length === 1 ? '' : 's'}, ${tokenCount(k.totalTokens, c.level)} ` +
+      // the token stream's counts, each document's <EOS> included (a run's data line counts the text alone)
+      `${k.files.length} file${k.files.length === 1 ? '' : 's'}, ${grouped(k.totalTokens)} tokens with <EOS> ` +
         `(${grouped(k.trainTokens)} train, ${grouped(k.valTokens)} validation), ${documentRuleText(c.documents)}, ` +
         `val-frac ${k.valFrac}`,
     ]);
