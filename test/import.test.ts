@@ -376,6 +376,16 @@ describe('rnn import on the command line', () => {
     expect([run.status, run.stderr]).toEqual([0, '']);
     expect(run.stdout).toBe('wrote wide-checkpoint.json (gru, 2×4, vocabulary of 1,002)\n');
   });
+
+  it('refuses a path that names no file, or a folder, in one line saying what it reads', async () => {
+    mkdirSync(join(dir, 'a-folder'), { recursive: true });
+    const reads = 'name an rnn-state/1 file or a \\.safetensors file';
+    expectOneLineError(await rnnIn(dir, ['import', 'no-such.json', '--out', 'x.json']), new RegExp(`^rnn: interop file not found: no-such\\.json; ${reads}$`));
+    expectOneLineError(await rnnIn(dir, ['import', 'no-such.safetensors', '--out', 'x.json']),
+      new RegExp(`^rnn: safetensors file not found: no-such\\.safetensors; ${reads}$`));
+    expectOneLineError(await rnnIn(dir, ['import', 'a-folder', '--out', 'x.json']), new RegExp(`^rnn: a-folder is a folder, not an interop file; ${reads}$`));
+    expect(existsSync(join(dir, 'x.json'))).toBe(false);
+  });
 });
 
 describe('an import older than the model file beside it, named itself', () => {

@@ -129,8 +129,18 @@ const OTHER_FILES = new Map<unknown, string>([[CHECKPOINT_FORMAT, 'a checkpoint 
  * test/fixtures/eval/*.json do, beside the cases they score).
  */
 function readInteropFile(path: string): ModelState {
-  if (isSafetensorsPath(path)) return safetensorsModel(readFileBytes(path, 'safetensors file'), path);
-  return interopJsonModel(parseModelJson(readFileBytes(path, 'interop file'), path, INTEROP_FILES), path, INTEROP_FILES);
+  if (isSafetensorsPath(path)) return safetensorsModel(interopFileBytes(path, 'safetensors file'), path);
+  return interopJsonModel(parseModelJson(interopFileBytes(path, 'interop file'), path, INTEROP_FILES), path, INTEROP_FILES);
+}
+
+/** The bytes of the file `rnn import` reads; a path that names none (nothing there, a folder) is refused saying what it reads. */
+function interopFileBytes(path: string, what: string): Buffer {
+  try {
+    return readFileBytes(path, what);
+  } catch (error) {
+    if (error instanceof CheckpointError && path !== '') throw new CheckpointError(`${error.message}; name ${INTEROP_FILES}`);
+    throw error;
+  }
 }
 
 /** The JSON of a model file's bytes; bytes that are not JSON (a text, a file cut short) are refused naming what is read, `expected`. */
