@@ -220,6 +220,14 @@ describe('the command line', () => {
     expect(readdirSync(folder)).toEqual(['model.json']);
   }, 30_000);
 
+  it('an rnn-state model named as a text to train on is offered --init-from alone: --resume reads only a checkpoint', async () => {
+    const folder = scratch.folder();
+    expect((await rnnIn(folder, ['export', checkpoint, '--out', 'state.json'])).status).toBe(0);
+    const run = await rnnIn(folder, ['train', 'state.json', '--max-steps', '1', '--out', 'run']);
+    expectOneLineError(run, /^rnn: state\.json is an rnn model, not a text to train on: fine-tune it on a text with --init-from state\.json$/);
+    expect(readdirSync(folder)).toEqual(['state.json']);
+  }, 30_000);
+
   it('a corpus folder that holds only what rnn wrote (a run\'s folder) is refused naming what was left out of it', async () => {
     const folder = scratch.folder();
     const run = join(folder, 'run');

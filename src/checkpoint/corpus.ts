@@ -56,11 +56,16 @@ export function skippedNotice(skipped: readonly SkippedFile[]): string | null {
 /**
  * Refuses an rnn model (`isModelFile`) among `paths`, files named where a text is read: a
  * checkpoint is JSON, and read as text it would train or score a model of its digits. One line
- * naming it, what it was to be (`a text to train on`) and what to do with it (`remedy`).
+ * naming it, what it was to be (`a text to train on`) and what to do with it (`remedy`, told
+ * whether it is a checkpoint, which a run may go on from, or an `rnn-state` model).
  */
-export function refuseModelFiles(paths: readonly string[], purpose: string, remedy: (path: string, name: SettingNamer) => string): void {
+export function refuseModelFiles(
+  paths: readonly string[], purpose: string, remedy: (path: string, name: SettingNamer, checkpoint: boolean) => string,
+): void {
   const model = paths.find((path) => path !== STDIN_PATH && isModelFile(path));
-  if (model !== undefined) throw new CorpusError((name) => `${model} is an rnn model, not ${purpose}: ${remedy(model, name)}`);
+  if (model === undefined) return;
+  const checkpoint = formatWrittenFirst(model)?.startsWith(formatKind(CHECKPOINT_FORMAT)) === true;
+  throw new CorpusError((name) => `${model} is an rnn model, not ${purpose}: ${remedy(model, name, checkpoint)}`);
 }
 
 /** A format of any version: `rnn-state/` of `rnn-state/1`. */

@@ -149,8 +149,8 @@ function readRunData(
   paths: readonly string[], prepared: PreparedFolder | null, settings: TrainSettings, start: RunStart, skip: CorpusSkip,
 ): PreparedData {
   if (prepared === null) {
-    refuseModelFiles(paths, 'a text to train on', (path, name) =>
-      `go on training it with ${name('resume')} ${path}, or fine-tune it on a text with ${name('initFrom')} ${path}`);
+    refuseModelFiles(paths, 'a text to train on', (path, name, checkpoint) =>
+      `${checkpoint ? `go on training it with ${name('resume')} ${path}, or fine-tune` : 'fine-tune'} it on a text with ${name('initFrom')} ${path}`);
   }
   if (start !== null && 'ckpt' in start) {
     return prepared !== null ? loadResumedPreparedData(prepared, start.ckpt, start.source)
