@@ -228,6 +228,24 @@ describe('the command line', () => {
     expect(readdirSync(folder)).toEqual(['state.json']);
   }, 30_000);
 
+  it('a prepared folder\'s meta.json named where a text is read is refused naming its folder, not trained on, prepared or scored as JSON', async () => {
+    const folder = scratch.folder();
+    writeFileSync(join(folder, 'corpus.txt'), 'To be, or not to be, that is the question.\n'.repeat(200));
+    expect((await rnnIn(folder, ['prepare', 'corpus.txt', '--out', 'data'])).status).toBe(0);
+    const meta = join('data', 'meta.json');
+    const runs = await Promise.all([
+      rnnIn(folder, ['train', meta, '--max-steps', '1', '--out', 'run']),
+      rnnIn(folder, ['prepare', meta, '--out', 'again']),
+      rnnIn(folder, ['eval', 'perplexity', '--checkpoint', checkpoint, meta]),
+    ]);
+    const refusal = (purpose: string) =>
+      new RegExp(`^rnn: data/meta\\.json is a prepared folder's meta\\.json, not ${purpose}: rnn train and rnn eval perplexity read its folder, data$`);
+    expectOneLineError(runs[0]!, refusal('a text to train on'));
+    expectOneLineError(runs[1]!, refusal('a text to prepare'));
+    expectOneLineError(runs[2]!, refusal('a text to score'));
+    expect(readdirSync(folder).sort()).toEqual(['corpus.txt', 'data']);
+  }, 30_000);
+
   it('a corpus folder that holds only what rnn wrote (a run\'s folder) is refused naming what was left out of it', async () => {
     const folder = scratch.folder();
     const run = join(folder, 'run');

@@ -8,7 +8,7 @@ import type { TextLevel } from '../text/vocab.js';
 import { type DocumentRule, documentRuleText, sameDocumentRule } from '../text/documents.js';
 import { SENTENCE_RULE_VERSION } from '../text/sentences.js';
 import { type Checkpoint, CHECKPOINT_FORMAT, checkpointVocabulary, corpusDocuments, recordedDocuments } from './checkpoint.js';
-import { type PreparedMeta, isPreparedFolder, readPreparedData, readPreparedMeta } from './prepared.js';
+import { PREPARED_FORMAT, type PreparedMeta, isPreparedFolder, readPreparedData, readPreparedMeta } from './prepared.js';
 import { formatWrittenFirst } from './files.js';
 import { INTEROP_FORMAT } from './interop.js';
 import { safetensorsFormatAt } from './safetensors.js';
@@ -57,15 +57,23 @@ export function skippedNotice(skipped: readonly SkippedFile[]): string | null {
  * Refuses an rnn model (`isModelFile`) among `paths`, files named where a text is read: a
  * checkpoint is JSON, and read as text it would train or score a model of its digits. One line
  * naming it, what it was to be (`a text to train on`) and what to do with it (`remedy`, told
- * whether it is a checkpoint, which a run may go on from, or an `rnn-state` model).
+ * whether it is a checkpoint, which a run may go on from, or an `rnn-state` model). A prepared
+ * folder's meta.json is refused so too, naming its folder, which is what a run and a score read.
  */
-export function refuseModelFiles(
+export function refuseRnnFiles(
   paths: readonly string[], purpose: string, remedy: (path: string, name: SettingNamer, checkpoint: boolean) => string,
 ): void {
-  const model = paths.find((path) => path !== STDIN_PATH && isModelFile(path));
-  if (model === undefined) return;
-  const checkpoint = formatWrittenFirst(model)?.startsWith(formatKind(CHECKPOINT_FORMAT)) === true;
-  throw new CorpusError((name) => `${model} is an rnn model, not ${purpose}: ${remedy(model, name, checkpoint)}`);
+  for (const path of paths) {
+    if (path === STDIN_PATH) continue;
+    const format = formatWrittenFirst(path);
+    if (format === null) continue;
+    if (format.startsWith(formatKind(PREPARED_FORMAT))) {
+      throw new CorpusError(`${path} is a prepared folder's meta.json, not ${purpose}: rnn train and rnn eval perplexity read its folder, ${dirname(path)}`);
+    }
+    if (!MODEL_FORMATS.some((kind) => format.startsWith(kind))) continue;
+    const checkpoint = format.startsWith(formatKind(CHECKPOINT_FORMAT));
+    throw new CorpusError((name) => `${path} is an rnn model, not ${purpose}: ${remedy(path, name, checkpoint)}`);
+  }
 }
 
 /** A format of any version: `rnn-state/` of `rnn-state/1`. */

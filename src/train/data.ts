@@ -3,7 +3,7 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Checkpoint, corpusDocuments, recordedLevel } from '../checkpoint/checkpoint.js';
 import {
-  type PreparedFolder, checkPreparedLevel, checkpointPreparedData, readCheckpointCorpus, refuseModelFiles, refuseStdinCorpus,
+  type PreparedFolder, checkPreparedLevel, checkpointPreparedData, readCheckpointCorpus, refuseRnnFiles, refuseStdinCorpus,
   type SkippedFile, skipRunFiles,
 } from '../checkpoint/corpus.js';
 import { PREPARED_FILES, isPreparedFolder, preparedLockPath, readPreparedData, readPreparedMeta } from '../checkpoint/prepared.js';
@@ -149,7 +149,7 @@ function readRunData(
   paths: readonly string[], prepared: PreparedFolder | null, settings: TrainSettings, start: RunStart, skip: CorpusSkip,
 ): PreparedData {
   if (prepared === null) {
-    refuseModelFiles(paths, 'a text to train on', (path, name, checkpoint) =>
+    refuseRnnFiles(paths, 'a text to train on', (path, name, checkpoint) =>
       `${checkpoint ? `go on training it with ${name('resume')} ${path}, or fine-tune` : 'fine-tune'} it on a text with ${name('initFrom')} ${path}`);
   }
   if (start !== null && 'ckpt' in start) {

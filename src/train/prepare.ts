@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { type SkippedFile, refuseModelFiles, skipRunFiles, skippedNotice } from '../checkpoint/corpus.js';
+import { type SkippedFile, refuseRnnFiles, skipRunFiles, skippedNotice } from '../checkpoint/corpus.js';
 import { isFolder, samePath } from '../checkpoint/files.js';
 import { startsLikeCheckpoint } from '../checkpoint/checkpoint.js';
 import { RUN_FOLDER_FILES } from '../checkpoint/find.js';
@@ -48,7 +48,7 @@ export function prepare(options: PrepareSettings, corpusPaths: readonly string[]
   if (existsSync(out) && !isFolder(out)) throw new SettingError('out', out, (name) => `${name('out')} ${out} is a file, where ${name('out')} takes ${PREPARED_OUT}`);
   const settings = freshSettings(parseSettingTable(TEXT_SETTINGS, text));
   const paths = corpusPaths.length > 0 ? corpusPaths.map(absoluteCorpusPath) : [defaultCorpus()];
-  refuseModelFiles(corpusPaths, 'a text to prepare', () => 'name the text it was trained on');
+  refuseRnnFiles(corpusPaths, 'a text to prepare', () => 'name the text it was trained on');
   if (isFolder(out) && paths.some((path) => samePath(path, out))) {
     throw new SettingError('out', out, (name) => `${name('out')} ${out} is the corpus folder itself, where its ${FILES} would be read as text ` +
       `by the next prepare: write them to a folder of their own (${join(out, 'prepared')} is left out of the corpus)`);

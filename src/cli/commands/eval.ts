@@ -13,7 +13,7 @@ import { isPreparedFolder } from '../../checkpoint/prepared.js';
 import { isFolder } from '../../checkpoint/files.js';
 import { RUN_FOLDER_FILES } from '../../checkpoint/find.js';
 import { CorpusError } from '../../text/corpus.js';
-import { refuseModelFiles } from '../../checkpoint/corpus.js';
+import { refuseRnnFiles } from '../../checkpoint/corpus.js';
 import { readTextFile } from '../../text/utf8.js';
 import { refuseUnfinishedPrepared } from '../../train/data.js';
 import { formatProbability } from '../../text/probability.js';
@@ -95,7 +95,7 @@ function runFolderCheckpoints(path: string): string[] {
 async function runPerplexity(files: string[], flags: PerplexityFlags): Promise<void> {
   // a run folder given as a text is refused as its checkpoints are, saying where the model goes
   const named = files.flatMap((file) => (file !== STDIN_PATH && isFolder(file) ? runFolderCheckpoints(file) : [file]));
-  refuseModelFiles(named, 'a text to score', (_, name) => `name the model with ${name('checkpoint')}, the texts after it`);
+  refuseRnnFiles(named, 'a text to score', (_, name) => `name the model with ${name('checkpoint')}, the texts after it`);
   // Read every input before the (slow) scoring, so a missing file fails at once; a prepared folder's split is read as it is scored.
   const inputs = [
     ...files.map((file) => (file !== STDIN_PATH && isPreparedFolder(file) ? { folder: file }
