@@ -228,6 +228,19 @@ describe('the command line', () => {
     expect(readdirSync(folder)).toEqual(['state.json']);
   }, 30_000);
 
+  it('a .safetensors rnn-state model named where a text is read is refused as a model, not as a binary file', async () => {
+    const folder = scratch.folder();
+    expect((await rnnIn(folder, ['export', checkpoint, '--out', 'model.safetensors'])).status).toBe(0);
+    const runs = await Promise.all([
+      rnnIn(folder, ['train', 'model.safetensors', '--max-steps', '1', '--out', 'run']),
+      rnnIn(folder, ['prepare', 'model.safetensors', '--out', 'prepared']),
+    ]);
+    expectOneLineError(runs[0]!,
+      /^rnn: model\.safetensors is an rnn model, not a text to train on: fine-tune it on a text with --init-from model\.safetensors$/);
+    expectOneLineError(runs[1]!, /^rnn: model\.safetensors is an rnn model, not a text to prepare: name the text it was trained on$/);
+    expect(readdirSync(folder)).toEqual(['model.safetensors']);
+  }, 30_000);
+
   it('a prepared folder\'s meta.json named where a text is read is refused naming its folder, not trained on, prepared or scored as JSON', async () => {
     const folder = scratch.folder();
     writeFileSync(join(folder, 'corpus.txt'), 'To be, or not to be, that is the question.\n'.repeat(200));

@@ -54,8 +54,9 @@ export function skippedNotice(skipped: readonly SkippedFile[]): string | null {
 }
 
 /**
- * Refuses an rnn model (`isModelFile`) among `paths`, files named where a text is read: a
- * checkpoint is JSON, and read as text it would train or score a model of its digits. One line
+ * Refuses an rnn model (`isModelFile`, or a safetensors file of an `rnn-state` model) among `paths`,
+ * files named where a text is read: a checkpoint is JSON, and read as text it would train or score a
+ * model of its digits. One line
  * naming it, what it was to be (`a text to train on`) and what to do with it (`remedy`, told
  * whether it is a checkpoint, which a run may go on from, or an `rnn-state` model). A prepared
  * folder's meta.json is refused so too, naming its folder, which is what a run and a score read.
@@ -65,7 +66,7 @@ export function refuseRnnFiles(
 ): void {
   for (const path of paths) {
     if (path === STDIN_PATH) continue;
-    const format = formatWrittenFirst(path);
+    const format = formatWrittenFirst(path) ?? safetensorsFormatAt(path);
     if (format === null) continue;
     if (format.startsWith(formatKind(PREPARED_FORMAT))) {
       throw new CorpusError(`${path} is a prepared folder's meta.json, not ${purpose}: rnn train and rnn eval perplexity read its folder, ${dirname(path)}`);
