@@ -367,6 +367,38 @@ describe('rnn export: the format of --out', () => {
   });
 });
 
+describe('rnn import given a folder', () => {
+  /** What importState says of the folder `input`, writing nothing. */
+  function folderError(input: string): string {
+    const out = join(dir, 'from-folder.json');
+    let error: unknown;
+    try {
+      importState(input, out, ['rnn', 'import'], true);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(CheckpointError);
+    expect(existsSync(out)).toBe(false);
+    return (error as Error).message;
+  }
+
+  it('names the model file a train_ddp.py --out holds, which it then imports', () => {
+    const run = join(dir, 'ddp-run');
+    mkdirSync(run, { recursive: true });
+    writeFileSync(join(run, 'model.safetensors'), toSafetensors(MODEL));
+    writeFileSync(join(run, 'summary.json'), '{"steps": []}\n');
+    expect(folderError(run)).toBe(`${run} is a folder, not an interop file: name ${join(run, 'model.safetensors')}`);
+    importState(join(run, 'model.safetensors'), join(dir, 'from-ddp.json'), ['rnn', 'import'], true);
+    expect(loadCheckpoint(join(dir, 'from-ddp.json')).config.model.hiddenSize).toBe(CONFIG.hiddenSize);
+  });
+
+  it('names what it reads where the folder holds no model file', () => {
+    const empty = join(dir, 'no-model');
+    mkdirSync(empty, { recursive: true });
+    expect(folderError(empty)).toBe(`${empty} is a folder, not an interop file: name an rnn-state/1 file or a .safetensors file`);
+  });
+});
+
 describe('rnn import on the command line', () => {
   it('says what it wrote, its vocabulary counted with separators as every other count', async () => {
     const config: ModelConfig = { ...CONFIG, vocabSize: 1002 };
@@ -377,13 +409,13 @@ describe('rnn import on the command line', () => {
     expect(run.stdout).toBe('wrote wide-checkpoint.json (gru, 2×4, vocabulary of 1,002)\n');
   });
 
-  it('refuses a path that names no file, or a folder, in one line saying what it reads', async () => {
+  it('refuses a path that names no file, or a folder with no model file, in one line saying what it reads', async () => {
     mkdirSync(join(dir, 'a-folder'), { recursive: true });
     const reads = 'name an rnn-state/1 file or a \\.safetensors file';
     expectOneLineError(await rnnIn(dir, ['import', 'no-such.json', '--out', 'x.json']), new RegExp(`^rnn: interop file not found: no-such\\.json; ${reads}$`));
     expectOneLineError(await rnnIn(dir, ['import', 'no-such.safetensors', '--out', 'x.json']),
       new RegExp(`^rnn: safetensors file not found: no-such\\.safetensors; ${reads}$`));
-    expectOneLineError(await rnnIn(dir, ['import', 'a-folder', '--out', 'x.json']), new RegExp(`^rnn: a-folder is a folder, not an interop file; ${reads}$`));
+    expectOneLineError(await rnnIn(dir, ['import', 'a-folder', '--out', 'x.json']), new RegExp(`^rnn: a-folder is a folder, not an interop file: ${reads}$`));
     expect(existsSync(join(dir, 'x.json'))).toBe(false);
   });
 });

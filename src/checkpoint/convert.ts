@@ -10,6 +10,7 @@ import {
   type Checkpoint, CHECKPOINT_FORMAT, modelFromCheckpoint, parseCheckpoint, refuseStaleImport, saveCheckpoint, startsLikeCheckpoint,
 } from './checkpoint.js';
 import { CheckpointError, isJsonObject, shortMessage } from './errors.js';
+import { modelFileInFolder } from './find.js';
 import { formatWrittenFirst, isFolder, parseJsonBytes, readFileBytes, readFilePart, readJsonFile, samePath, writeFileAtomic } from './files.js';
 import { INTEROP_FORMAT, type ModelState, checkModelValues, fromInteropState, toInteropState, wrappedState } from './interop.js';
 import { type LoadedModel, loadModel } from './load.js';
@@ -126,14 +127,19 @@ const OTHER_FILES = new Map<unknown, string>([[CHECKPOINT_FORMAT, 'a checkpoint 
 
 /**
  * Reads a `.safetensors` file (by its name), an `rnn-state/1` file, or a fixture that wraps one in its `state` field (as
- * test/fixtures/eval/*.json do, beside the cases they score).
+ * test/fixtures/eval/*.json do, beside the cases they score). A folder is refused naming the model file it holds (train_ddp.py's
+ * `--out`, its model.safetensors), or else what to name.
  */
 function readInteropFile(path: string): ModelState {
+  if (isFolder(path)) {
+    const held = modelFileInFolder(path);
+    throw new CheckpointError(`${path} is a folder, not an interop file: name ${held ?? INTEROP_FILES}`);
+  }
   if (isSafetensorsPath(path)) return safetensorsModel(interopFileBytes(path, 'safetensors file'), path);
   return interopJsonModel(parseModelJson(interopFileBytes(path, 'interop file'), path, INTEROP_FILES), path, INTEROP_FILES);
 }
 
-/** The bytes of the file `rnn import` reads; a path that names none (nothing there, a folder) is refused saying what it reads. */
+/** The bytes of the file `rnn import` reads; a path that names none is refused saying what it reads. */
 function interopFileBytes(path: string, what: string): Buffer {
   try {
     return readFileBytes(path, what);
