@@ -367,6 +367,35 @@ describe('rnn export: the format of --out', () => {
   });
 });
 
+describe('rnn export onto the model train_ddp.py trained', () => {
+  it('is refused, the model left as it was; beside no summary.json, an earlier export is replaced', () => {
+    const run = join(dir, 'ddp-result');
+    mkdirSync(run, { recursive: true });
+    const trained = join(run, 'model.safetensors');
+    const torchModel = { ...MODEL, params: initParams(CONFIG, new Rng(11)) };
+    writeFileSync(trained, toSafetensors(torchModel));
+    writeFileSync(join(run, 'summary.json'), '{"steps": []}\n');
+    const checkpoint = join(dir, 'to-export.json');
+    importState(join(run, 'model.safetensors'), checkpoint, ['rnn', 'import'], true);
+    writeFileSync(trained, toSafetensors(MODEL));
+    const before = readFileSync(trained);
+    let error: unknown;
+    try {
+      exportState(checkpoint, trained);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(SettingError);
+    expect((error as SettingError).messageNaming((setting) => `--${setting}`)).toBe(
+      `--out ${trained} is the model examples/pytorch/train_ddp.py trained (its summary.json beside it), not an earlier export, ` +
+        'so an export would lose it: choose another file for the export');
+    expect(readFileSync(trained).equals(before)).toBe(true);
+    rmSync(join(run, 'summary.json'));
+    exportState(checkpoint, trained);
+    expect(fromSafetensors(readFileSync(trained), trained).params).toEqual(torchModel.params);
+  });
+});
+
 describe('rnn import given a folder', () => {
   /** What importState says of the folder `input`, writing nothing. */
   function folderError(input: string): string {

@@ -9,6 +9,7 @@ import { SettingError } from '../input/settings.js';
 import {
   type Checkpoint, CHECKPOINT_FORMAT, modelFromCheckpoint, parseCheckpoint, refuseStaleImport, saveCheckpoint, startsLikeCheckpoint,
 } from './checkpoint.js';
+import { isDdpModel } from './corpus.js';
 import { CheckpointError, isJsonObject, shortMessage } from './errors.js';
 import { modelFileInFolder } from './find.js';
 import { formatWrittenFirst, isFolder, parseJsonBytes, readFileBytes, readFilePart, readJsonFile, samePath, writeFileAtomic } from './files.js';
@@ -76,9 +77,14 @@ const REPLACEABLE = {
  * Refuses an `--out` that holds something `writing` would lose: it replaces what `REPLACEABLE` names for it
  * (rnn-state/1 JSON, `format` first as rnn writes it; for an export a .safetensors file whose metadata names
  * rnn-state/1; for an import a checkpoint that refuseReplacingRun let through, which records no training)
- * or an empty file alone, never a text, a prepared folder's meta.json or another file.
+ * or an empty file alone, never a text, a prepared folder's meta.json, the model train_ddp.py trained or another file.
  */
 function refuseReplacingOther(outPath: string, writing: 'export' | 'import'): void {
+  if (writing === 'export' && isDdpModel(outPath)) {
+    throw new SettingError('out', outPath, (name) =>
+      `${name('out')} ${outPath} is the model examples/pytorch/train_ddp.py trained (its summary.json beside it), not an earlier export, ` +
+        'so an export would lose it: choose another file for the export');
+  }
   const empty = (readFilePart(outPath, 1)?.length ?? 0) === 0; // or none at all
   const format = formatWrittenFirst(outPath);
   const earlier = format === INTEROP_FORMAT ||

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { SettingNamer } from '../input/settings.js';
 import { CorpusError, type PreparedData, type UnknownTokens, fingerprintMatches, withVocabulary } from '../text/corpus.js';
@@ -102,6 +103,12 @@ const DDP_RESULT = { model: 'model.safetensors', summary: 'summary.json' } as co
 /** Whether the file is the summary.json train_ddp.py wrote: named so, beside its model. */
 function isDdpSummary(path: string): boolean {
   return basename(path) === DDP_RESULT.summary && isSafetensorsModel(join(dirname(path), DDP_RESULT.model));
+}
+
+/** Whether the file is the model train_ddp.py trained: named so, beside its summary.json. */
+export function isDdpModel(path: string): boolean {
+  const summary = join(dirname(path), DDP_RESULT.summary);
+  return basename(path) === DDP_RESULT.model && statSync(summary, { throwIfNoEntry: false })?.isFile() === true && isDdpSummary(summary);
 }
 
 /**
