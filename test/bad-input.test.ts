@@ -459,6 +459,28 @@ describe('a run whose --out holds checkpoints', () => {
   });
 });
 
+describe('a run whose --out is the folder of a train_ddp.py run', () => {
+  it('is refused, naming the file that shows it, and writes nothing there; a checkpoint file named in it is free', async () => {
+    const stopped = scratch.folder();
+    writeFileSync(join(stopped, 'state.pt'), 'PK');
+    expect(flagMessage(() => checkOutputFree(outputPaths(stopped), stopped, null))).toBe(
+      `--out ${stopped} is the folder of an examples/pytorch/train_ddp.py run (it holds its state.pt): give another --out, a folder of its own`);
+    const finished = scratch.folder();
+    exportState(checkpoint, join(finished, 'model.safetensors'));
+    writeFileSync(join(finished, 'summary.json'), '{"steps": []}\n');
+    expect(flagMessage(() => checkOutputFree(outputPaths(finished), finished, null))).toBe(
+      `--out ${finished} is the folder of an examples/pytorch/train_ddp.py run (it holds its model.safetensors): give another --out, a folder of its own`);
+    const named = join(finished, 'tuned.json');
+    expect(() => checkOutputFree(outputPaths(named), named, null)).not.toThrow();
+
+    const corpus = join(scratch.dir, 'ddp-corpus.txt');
+    writeFileSync(corpus, speeches(2000));
+    const run = await rnnIn(scratch.dir, ['train', corpus, '--hidden', '8', '--embed', '4', '--max-steps', '1', '--out', stopped]);
+    expectOneLineError(run, /^rnn: --out .* is the folder of an examples\/pytorch\/train_ddp\.py run \(it holds its state\.pt\): give another --out, a folder of its own$/);
+    expect(readdirSync(stopped)).toEqual(['state.pt']);
+  }, 30_000);
+});
+
 describe('a server that cannot start', () => {
   it('closes the generation threads it started (they kept the process alive)', async () => {
     const ports = () => process.getActiveResourcesInfo().filter((kind) => kind === 'MessagePort').length;

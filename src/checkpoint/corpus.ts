@@ -97,8 +97,8 @@ function isSafetensorsModel(path: string): boolean {
   return safetensorsFormatAt(path)?.startsWith(formatKind(INTEROP_FORMAT)) === true;
 }
 
-/** What examples/pytorch/train_ddp.py writes to its --out: the model, and beside it its run's losses. */
-const DDP_RESULT = { model: 'model.safetensors', summary: 'summary.json' } as const;
+/** What examples/pytorch/train_ddp.py writes to its --out: the model, beside it its run's losses, and the run's state (`--resume`). */
+const DDP_RESULT = { model: 'model.safetensors', summary: 'summary.json', state: 'state.pt' } as const;
 
 /** Whether the file is the summary.json train_ddp.py wrote: named so, beside its model. */
 function isDdpSummary(path: string): boolean {
@@ -108,7 +108,17 @@ function isDdpSummary(path: string): boolean {
 /** Whether the file is the model train_ddp.py trained: named so, beside its summary.json. */
 export function isDdpModel(path: string): boolean {
   const summary = join(dirname(path), DDP_RESULT.summary);
-  return basename(path) === DDP_RESULT.model && statSync(summary, { throwIfNoEntry: false })?.isFile() === true && isDdpSummary(summary);
+  return basename(path) === DDP_RESULT.model && isFile(summary) && isDdpSummary(summary);
+}
+
+/** The file that shows `dir` to be a train_ddp.py run's --out: its saved state, or its model beside its summary; null where none does. */
+export function ddpResultIn(dir: string): string | null {
+  const state = join(dir, DDP_RESULT.state), model = join(dir, DDP_RESULT.model);
+  return isFile(state) ? state : isDdpModel(model) ? model : null;
+}
+
+function isFile(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isFile() === true;
 }
 
 /**
