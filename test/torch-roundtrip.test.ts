@@ -572,6 +572,8 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
         '(--force replaces only what this script wrote)']),
       [[data, '--out', used, '--batch', '8', '--seq-len', '16', '--check', '2'],
         `--out ${used} holds the model.safetensors of an earlier run: give another --out, or --force to replace it`],
+      ...[[], ['--force']].map((force): [string[], string] => [[data, '--out', data, '--batch', '8', '--seq-len', '16', ...force, '--check', '2'],
+        `--out ${data} is a prepared folder (rnn prepare wrote its meta.json): give another --out, a folder of its own`]),
     ];
     const answers = await Promise.all(cases.map(([args]) => python([script, ...args])));
     answers.forEach((answer, i) => expect([answer.status, answer.output], cases[i]![0].join(' ')).toEqual([2, `train_ddp.py: ${cases[i]![1]}\n`]));

@@ -175,6 +175,16 @@ def read_meta(folder):
     return meta
 
 
+def is_prepared(folder):
+    """Whether the folder is one rnn prepare made: its meta.json names the format."""
+    try:
+        with open(os.path.join(folder, "meta.json"), encoding="utf-8") as f:
+            meta = json.load(f)
+    except (OSError, ValueError):
+        return False
+    return isinstance(meta, dict) and meta.get("format") == PREPARED_FORMAT
+
+
 def meta_problem(meta):
     """What is wrong with the fields of a prepared folder's meta.json that this script reads, or None."""
     def integer(key, least):
@@ -508,6 +518,8 @@ def plan(args, world):
     if held:
         fail(f"--out {args.out} is the folder of an rnn train run (it holds its {held[0]}): give another --out, a folder of its own "
              "(--force replaces only what this script wrote)")
+    if is_prepared(args.out):
+        fail(f"--out {args.out} is a prepared folder (rnn prepare wrote its meta.json): give another --out, a folder of its own")
     refuse_earlier_run(args)
     saved = saved_run(args) if args.resume else None
     if saved is not None:
