@@ -399,6 +399,21 @@ describe('rnn prepare', () => {
     expect(readdirSync(run).sort()).toEqual(before);
   });
 
+  it('refuses to prepare into the folder of a train_ddp.py run, whose --resume a prepared folder there would block', () => {
+    const run = join(dir, 'ddp-as-out');
+    mkdirSync(run);
+    writeFileSync(join(run, 'state.pt'), 'PK');
+    let refusal: unknown;
+    try {
+      prepare({ out: run }, [folder]);
+    } catch (error) {
+      refusal = error;
+    }
+    expect(userMessage(refusal as InputError)).toBe(
+      `--out ${run} is the folder of an examples/pytorch/train_ddp.py run (it holds its state.pt): prepare into a folder of its own`);
+    expect(readdirSync(run)).toEqual(['state.pt']);
+  });
+
   it('counts the text\'s characters in each part, its document ends apart, in rnn prepare\'s line and rnn train\'s', async () => {
     const line = 'To be, or not to be: that is the question.\n';
     const text = join(dir, 'counted.txt');
