@@ -12,7 +12,7 @@ import { NO_SPACING } from '../text/spacing.js';
 import { Vocabulary } from '../text/vocab.js';
 import { CheckpointError, checkFormat, isJsonObject } from './errors.js';
 import { corpusFiles, count, ruleVersion, sha256 } from './fields.js';
-import { formatWrittenFirst, parseJsonBytes, readFileBytes, writeFileAtomic } from './files.js';
+import { formatWrittenFirst, isFile, parseJsonBytes, readFileBytes, writeFileAtomic } from './files.js';
 import { INTEROP_FORMAT, type ModelState, checkClaimedModel } from './interop.js';
 import { checkMeaning, contentChecksum } from './integrity.js';
 import { ModelConfigSchema } from './model-config.js';
@@ -192,7 +192,7 @@ function importedModelFiles(path: string): string[] {
   const stem = join(dirname(path), name.slice(0, -IMPORTED_EXTENSION.length));
   const safetensors = `${stem}${SAFETENSORS_EXTENSION}`, json = `${stem}.json`;
   return [
-    ...(statSync(safetensors, { throwIfNoEntry: false })?.isFile() ? [safetensors] : []),
+    ...(isFile(safetensors) ? [safetensors] : []),
     ...(formatWrittenFirst(json) === INTEROP_FORMAT ? [json] : []),
   ];
 }

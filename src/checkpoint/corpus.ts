@@ -1,4 +1,3 @@
-import { statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { SettingNamer } from '../input/settings.js';
 import { CorpusError, type PreparedData, type UnknownTokens, fingerprintMatches, withVocabulary } from '../text/corpus.js';
@@ -10,7 +9,7 @@ import { type DocumentRule, documentRuleText, sameDocumentRule } from '../text/d
 import { SENTENCE_RULE_VERSION } from '../text/sentences.js';
 import { type Checkpoint, CHECKPOINT_FORMAT, checkpointVocabulary, corpusDocuments, recordedDocuments } from './checkpoint.js';
 import { PREPARED_FORMAT, type PreparedMeta, isPreparedFolder, readPreparedData, readPreparedMeta } from './prepared.js';
-import { formatWrittenFirst } from './files.js';
+import { formatWrittenFirst, isFile } from './files.js';
 import { INTEROP_FORMAT } from './interop.js';
 import { safetensorsFormatAt } from './safetensors.js';
 import type { LoadedModel } from './load.js';
@@ -115,10 +114,6 @@ export function isDdpModel(path: string): boolean {
 export function ddpResultIn(dir: string): string | null {
   const state = join(dir, DDP_RESULT.state), model = join(dir, DDP_RESULT.model);
   return isFile(state) ? state : isDdpModel(model) ? model : null;
-}
-
-function isFile(path: string): boolean {
-  return statSync(path, { throwIfNoEntry: false })?.isFile() === true;
 }
 
 /**

@@ -172,6 +172,11 @@ export function makeFolders(dir: string): void {
   }
 }
 
+/** Whether `path` is a file (not: none there, a folder, or none reachable). */
+export function isFile(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isFile() === true;
+}
+
 /** Whether `path` is a folder (not: none there, or none reachable, which reading or writing it then reports). */
 export function isFolder(path: string): boolean {
   try {

@@ -4,7 +4,7 @@ import { InputError, SettingError, type SettingNamer } from '../input/settings.j
 import { CheckpointError, formatProblem, isJsonObject } from './errors.js';
 import { CHECKPOINT_FORMAT, importFirst, startsLikeCheckpoint } from './checkpoint.js';
 import { quoted } from '../input/issues.js';
-import { NotJsonError, formatWrittenFirst, isFolder, isTempFile, parseJsonBytes, readFileBytes, readFilePart } from './files.js';
+import { NotJsonError, formatWrittenFirst, isFile, isFolder, isTempFile, parseJsonBytes, readFileBytes, readFilePart } from './files.js';
 import { INTEROP_FORMAT, wrappedState } from './interop.js';
 import { isPreparedFolder } from './prepared.js';
 import { isSafetensorsPath, startsLikeSafetensors } from './safetensors.js';
@@ -156,7 +156,7 @@ function heldModelFile(reader: ModelPathReader, dir: string, lacks: string): Inp
 export function runFolderFile(path: string, file: string, reader: ModelPathReader): string {
   if (!isFolder(path)) return modelFilePath(path, reader);
   const inside = join(path, file);
-  if (statSync(inside, { throwIfNoEntry: false })?.isFile()) return modelFilePath(inside, reader);
+  if (isFile(inside)) return modelFilePath(inside, reader);
   throw heldModelFile(reader, path, `without ${file}`) ??
     refused(reader, path, (name) => `${givenAs(reader, path, name)} is a folder without ${file}: ${bid(reader)}`);
 }
@@ -169,7 +169,7 @@ function folderCheckpoint(dir: string, reader: ModelPathReader): string {
   const { best, latest } = RUN_FOLDER_FILES;
   for (const name of [best, latest]) {
     const path = join(dir, name);
-    if (statSync(path, { throwIfNoEntry: false })?.isFile()) return modelFilePath(path, reader);
+    if (isFile(path)) return modelFilePath(path, reader);
   }
   const lacks = `with no checkpoint in it, neither ${best} nor ${latest}`;
   const prepared = isPreparedFolder(dir) ? ' (a prepared folder: data to train on, not a model)' : '';
@@ -184,7 +184,7 @@ export function modelFileInFolder(dir: string): string | null {
   if (!isFolder(dir)) return null;
   const names = readdirSync(dir).filter((name) => !isTempFile(name)).sort();
   if (names.includes(RUN_FOLDER_FILES.best) || names.includes(RUN_FOLDER_FILES.latest)) return null;
-  const model = names.find((name) => name.endsWith('.safetensors') && statSync(join(dir, name), { throwIfNoEntry: false })?.isFile());
+  const model = names.find((name) => name.endsWith('.safetensors') && isFile(join(dir, name)));
   return model === undefined ? null : join(dir, model);
 }
 
