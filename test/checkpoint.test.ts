@@ -667,7 +667,8 @@ describe('rnn-state/1 interop', () => {
       'bad.json: tensors["head.bias"].data has 12 values, expected 13',
     );
     expect(interopError((j) => (j.tensors['extra'] = { shape: [1], data: [0] }))).toBe(
-      'bad.json: tensors["extra"] is not a tensor of a 2-layer lstm',
+      'bad.json: tensors["extra"] is not a tensor of a 2-layer lstm, whose tensors are embed.weight, rnn.weight_ih_l0, rnn.weight_hh_l0, ' +
+        'rnn.bias_ih_l0, rnn.bias_hh_l0, rnn.weight_ih_l1, rnn.weight_hh_l1, rnn.bias_ih_l1, rnn.bias_hh_l1, head.weight, head.bias',
     );
     expect(interopError((j) => ((j.tensors['head.bias']!.data as unknown[])[3] = 'x'))).toBe(
       'bad.json: tensors["head.bias"].data[3] must be a number (got "x")',

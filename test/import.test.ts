@@ -98,6 +98,37 @@ describe('rnn import: sizes checked before anything is allocated', () => {
   });
 });
 
+/** The tensors of MODEL (CONFIG: a 2-layer GRU), as a message lists them. */
+const GRU_TENSORS = 'embed.weight, rnn.weight_ih_l0, rnn.weight_hh_l0, rnn.bias_ih_l0, rnn.bias_hh_l0, rnn.weight_ih_l1, rnn.weight_hh_l1, rnn.bias_ih_l1, rnn.bias_hh_l1, head.weight, head.bias';
+
+/** `bytes`, a safetensors file, with each tensor's name given to `rename`. */
+function renamedSafetensors(bytes: Buffer, rename: (name: string) => string): Buffer {
+  const headerLength = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString('utf8')) as Record<string, unknown>;
+  const renamed = Buffer.from(JSON.stringify(Object.fromEntries(Object.entries(header).map(([name, entry]) =>
+    [name === '__metadata__' ? name : rename(name), entry]))));
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64LE(BigInt(renamed.length));
+  return Buffer.concat([length, renamed, bytes.subarray(8 + headerLength)]);
+}
+
+describe('rnn import: tensors of other names', () => {
+  it('names the tensors the model has', () => {
+    const bytes = renamedSafetensors(toSafetensors(MODEL), (name) => (name === 'head.bias' ? 'fc.bias' : name));
+    expect(importError('other.safetensors', bytes)).toBe(`"fc.bias" is not a tensor of a 2-layer gru, whose tensors are ${GRU_TENSORS}`);
+  });
+
+  it('says how to save the model itself where DistributedDataParallel named its tensors', () => {
+    const ddp = 'is not a tensor of a 2-layer gru: a DistributedDataParallel wrapper names embed.weight so; ' +
+      "save model.module.state_dict(), the model's own names";
+    const bytes = renamedSafetensors(toSafetensors(MODEL), (name) => `module.${name}`);
+    expect(importError('ddp.safetensors', bytes)).toBe(`"module.embed.weight" ${ddp}`);
+    const state = toInteropState(CONFIG, MODEL.vocab, MODEL.params);
+    state.tensors = Object.fromEntries(Object.entries(state.tensors).map(([name, tensor]) => [`module.${name}`, tensor]));
+    expect(importError('ddp.json', JSON.stringify(state))).toBe(`tensors["module.embed.weight"] ${ddp}`);
+  });
+});
+
 describe('rnn import: value errors name the input', () => {
   it.each([NaN, Infinity, -1e7])('refuses a weight of %d in a .safetensors file', (bad) => {
     const bytes = toSafetensors(MODEL);
@@ -155,7 +186,7 @@ describe('a malformed rnn-state/1 file: one line naming the file and the field',
     ['a value too large for float64', edited((s) => (s.tensors['head.bias'].data[0] = 123456789)).replace('123456789', '1e999'),
       'tensors["head.bias"].data[0] must be a finite number (got Infinity)'],
     ['a tensor the model does not have, named as an object\'s prototype', edited((s) => (s.tensors = { ...s.tensors, ['__proto__']: { shape: [1], data: [0] } })),
-      'tensors["__proto__"] is not a tensor of a 2-layer gru'],
+      `tensors["__proto__"] is not a tensor of a 2-layer gru, whose tensors are ${GRU_TENSORS}`],
     ['no format', edited((s) => delete s.format), 'format is missing, expected an rnn-state/1 file or a .safetensors file'],
     ['a format of the wrong type', edited((s) => (s.format = 1)), 'format is 1, expected an rnn-state/1 file or a .safetensors file'],
     ['another version', edited((s) => (s.format = 'rnn-state/2')), 'format is "rnn-state/2", expected an rnn-state/1 file or a .safetensors file'],

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ModelConfig } from '../engine/config.js';
-import { type TensorSpec, paramLayout } from '../engine/params.js';
+import { type ParamLayout, type TensorSpec, paramLayout } from '../engine/params.js';
 import { zodErrorMessage } from '../input/issues.js';
 import { type DocumentRule, WHOLE_TEXTS } from '../text/documents.js';
 import { SENTENCE_RULE_VERSION } from '../text/sentences.js';
@@ -157,13 +157,8 @@ export function fromInteropState(json: unknown, source: string, checkpoint?: Che
   checkClaimedModel(config, names.length, source, 'config.num_layers', checkpoint);
 
   const layout = paramLayout(config);
-  for (const name of names) {
-    if (!layout.byName.has(name)) {
-      throw new CheckpointError(
-        `${source}: tensors[${JSON.stringify(name)}] is not a tensor of a ${config.numLayers}-layer ${config.cell}`,
-      );
-    }
-  }
+  const foreign = names.find((name) => !layout.byName.has(name));
+  if (foreign !== undefined) throw new CheckpointError(`${source}: tensors[${JSON.stringify(foreign)}] ${foreignTensor(foreign, config, layout)}`);
   const field = (spec: TensorSpec) => `tensors[${JSON.stringify(spec.name)}]`;
   for (const spec of layout.specs) {
     const tensor = state.tensors[spec.name];
@@ -184,6 +179,21 @@ export function fromInteropState(json: unknown, source: string, checkpoint?: Che
     });
   }
   return { config, vocab: state.vocab, level, wordRule, documents, spacing, params };
+}
+
+/** What a DistributedDataParallel wrapper puts before each name of its model's `state_dict()`. */
+const DDP_PREFIX = 'module.';
+
+/**
+ * What is said of a tensor `name` that a model of `config` (its tensors `layout`) does not have: the names it has, or,
+ * for the name a DistributedDataParallel wrapper gives one of them, how to save the model's own names.
+ */
+export function foreignTensor(name: string, config: ModelConfig, layout: ParamLayout): string {
+  const model = `is not a tensor of a ${config.numLayers}-layer ${config.cell}`;
+  if (name.startsWith(DDP_PREFIX) && layout.byName.has(name.slice(DDP_PREFIX.length))) {
+    return `${model}: a DistributedDataParallel wrapper names ${name.slice(DDP_PREFIX.length)} so; save model.module.state_dict(), the model's own names`;
+  }
+  return `${model}, whose tensors are ${layout.specs.map((spec) => spec.name).join(', ')}`;
 }
 
 /**

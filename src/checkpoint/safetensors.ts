@@ -4,7 +4,7 @@ import { describeValue } from '../input/issues.js';
 import { utf8Fault } from '../text/utf8.js';
 import { CheckpointError, formatShape, isJsonObject, sameShape } from './errors.js';
 import { count, tensorShape } from './fields.js';
-import { type CheckpointShape, INTEROP_FORMAT, type ModelState, checkClaimedModel, interopConfig, interopModelConfig } from './interop.js';
+import { type CheckpointShape, INTEROP_FORMAT, type ModelState, checkClaimedModel, foreignTensor, interopConfig, interopModelConfig } from './interop.js';
 import { readFilePart } from './files.js';
 import { checkVocab } from './vocab.js';
 
@@ -141,9 +141,8 @@ export function fromSafetensors(bytes: Buffer, source: string, checkpoint?: Chec
 
   const layout = paramLayout(config);
   const dataLength = bytes.length - dataStart;
-  for (const name of tensorNames) {
-    if (!layout.byName.has(name)) fail(`${JSON.stringify(name)} is not a tensor of a ${config.numLayers}-layer ${config.cell}`);
-  }
+  const foreign = tensorNames.find((name) => !layout.byName.has(name));
+  if (foreign !== undefined) fail(`${JSON.stringify(foreign)} ${foreignTensor(foreign, config, layout)}`);
   const spans: [number, number, string][] = [];
   const begins: number[] = [];
   for (const spec of layout.specs) {
