@@ -55,6 +55,13 @@ function recordsTraining(path: string): boolean {
   return !(corpus === null && isJsonObject(training) && training['step'] === 0 && Array.isArray(history) && history.length === 0);
 }
 
+/** Refuses an `--out` that is a folder, naming `what` to write there, as `example` would be named in it. */
+function refuseFolderOut(outPath: string, what: string, example: string): void {
+  if (isFolder(outPath)) {
+    throw new SettingError('out', outPath, (name) => `${name('out')} ${outPath} is a folder: name ${what} to write, e.g. ${join(outPath, example)}`);
+  }
+}
+
 /**
  * Refuses an `--out` where `writing` (an export, an import) would replace a run's checkpoint, and the
  * training state `--resume` needs with it. An export writes no checkpoint, so it replaces none; an import may
@@ -104,6 +111,7 @@ export function exportState(checkpointPath: string, outPath: string, asked?: Exp
   if (samePath(checkpointPath, outPath)) {
     throw new SettingError('out', outPath, (name) => `${name('out')} ${outPath} is the checkpoint itself: choose another file for the export`);
   }
+  refuseFolderOut(outPath, 'the file', 'model.json');
   refuseReplacingRun(outPath, 'export');
   refuseReplacingOther(outPath, 'export');
   const model = loadModel(checkpointPath);
@@ -268,9 +276,7 @@ export function importState(statePath: string, outPath: string, command: string[
   if (samePath(statePath, outPath)) {
     throw new SettingError('out', outPath, (name) => `${name('out')} ${outPath} is the input file: choose another file for the checkpoint`);
   }
-  if (isFolder(outPath)) {
-    throw new SettingError('out', outPath, (name) => `${name('out')} ${outPath} is a folder: name the checkpoint file to write, e.g. ${join(outPath, 'model.json')}`);
-  }
+  refuseFolderOut(outPath, 'the checkpoint file', 'model.json');
   refuseReplacingRun(outPath, 'import');
   refuseReplacingOther(outPath, 'import');
   if (!overwrite && existsSync(outPath)) {
