@@ -19,6 +19,7 @@ import { WORD_RULE_VERSION } from '../src/text/words.js';
 import type { KernelsKind } from '../src/engine/kernels/kinds.js';
 import { kernelKinds, modelOn } from './helpers/kernels.js';
 import { evalGruState } from './helpers/fixtures.js';
+import { thrownBy } from './helpers/thrown.js';
 
 const trained = evalGruState();
 const smallVocab = Vocabulary.build(['the cat sat on the mat.\n']);
@@ -293,14 +294,8 @@ describe('beam search: streaming and limits', () => {
   });
 
   it('refuses a beam too large for an engine, naming the largest that fits', () => {
-    let error: unknown;
-    try {
-      beamSearch({ config, params, vocab, beam: 1e9, length: 10, prime });
-    } catch (caught) {
-      error = caught;
-    }
-    expect(error).toBeInstanceOf(SettingError);
-    const message = (error as SettingError).messageNaming((name) => `--${name}`);
+    const error = thrownBy(() => beamSearch({ config, params, vocab, beam: 1e9, length: 10, prime }), SettingError);
+    const message = error.messageNaming((name) => `--${name}`);
     const largest = Number(/--beam (\d+) is the largest that fits with this model and --len$/.exec(message)![1]);
     expect(message).toMatch(/^--beam 1000000000: /);
     expect(() => checkBeamFits(config, largest, 10)).not.toThrow();
@@ -308,15 +303,9 @@ describe('beam search: streaming and limits', () => {
   });
 
   it('refuses a --len too long for any beam, naming --len and the longest that fits with the beam asked', () => {
-    let error: unknown;
-    try {
-      checkBeamFits(config, 2, 1e9);
-    } catch (caught) {
-      error = caught;
-    }
-    expect(error).toBeInstanceOf(SettingError);
-    expect((error as SettingError).setting).toBe('len');
-    const message = (error as SettingError).messageNaming((name) => `--${name}`);
+    const error = thrownBy(() => checkBeamFits(config, 2, 1e9), SettingError);
+    expect(error.setting).toBe('len');
+    const message = error.messageNaming((name) => `--${name}`);
     expect(message).toMatch(/^--len 1000000000 with --beam 2: /);
     const longest = Number(/--len (\d+) is the longest that fits with this model and --beam$/.exec(message)![1]);
     expect(() => checkBeamFits(config, 2, longest)).not.toThrow();

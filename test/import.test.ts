@@ -18,6 +18,7 @@ import { WHOLE_TEXTS } from '../src/text/documents.js';
 import { WORD_RULE_VERSION } from '../src/text/words.js';
 import { expectOneLineError, ROOT, rnnIn, TINY_RUN } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
+import { thrownBy } from './helpers/thrown.js';
 
 const CONFIG: ModelConfig = { cell: 'gru', vocabSize: 5, embedDim: 3, hiddenSize: 4, numLayers: 2, dropout: 0 };
 const MODEL = { config: CONFIG, vocab: ['<EOS>', '<UNK>', 'a', 'b', 'c'], level: 'char' as const, wordRule: WORD_RULE_VERSION, documents: WHOLE_TEXTS, params: initParams(CONFIG, new Rng(3)) };
@@ -323,14 +324,8 @@ describe('a JSON file that is no model rnn reads', () => {
   it.each(others)('--init-from says what it reads, for %s', (_, content, holds) => {
     const path = join(dir, 'other.json');
     writeFileSync(path, content());
-    let error: unknown;
-    try {
-      readModelFile(path);
-    } catch (caught) {
-      error = caught;
-    }
-    expect(error).toBeInstanceOf(CheckpointError);
-    expect((error as Error).message).toBe(`${path}: ${holds}, expected a checkpoint (rnn-checkpoint/1), an rnn-state/1 file or a .safetensors file`);
+    const error = thrownBy(() => readModelFile(path), CheckpointError);
+    expect(error.message).toBe(`${path}: ${holds}, expected a checkpoint (rnn-checkpoint/1), an rnn-state/1 file or a .safetensors file`);
   });
 
   it('rnn import says what it reads, for a text', () => {
@@ -351,14 +346,8 @@ describe('rnn import: the name of --out', () => {
     const state = join(dir, 'import-me.json');
     writeFileSync(state, JSON.stringify(toInteropState(CONFIG, MODEL.vocab, MODEL.params)));
     const out = join(dir, name);
-    let error: unknown;
-    try {
-      importState(state, out, ['rnn', 'import'], true);
-    } catch (caught) {
-      error = caught;
-    }
-    expect(error).toBeInstanceOf(SettingError);
-    expect((error as SettingError).messageNaming((setting) => `--${setting}`)).toBe(
+    const error = thrownBy(() => importState(state, out, ['rnn', 'import'], true), SettingError);
+    expect(error.messageNaming((setting) => `--${setting}`)).toBe(
       `--out ${out} names a .safetensors file, and rnn import writes a checkpoint, JSON (a file named *.safetensors is read as safetensors): ` +
         'name it *.json');
     expect(existsSync(out)).toBe(false);
@@ -386,14 +375,8 @@ describe('rnn export: the format of --out', () => {
     ['safetensors', 'x.json', /format safetensors writes a \.safetensors file, and (--)?out .*x\.json is not one/],
   ] as const)('refuses --format %s with --out %s, writing nothing', (format, name, message) => {
     const out = join(dir, name);
-    let error: unknown;
-    try {
-      exportState(checkpoint, out, format);
-    } catch (caught) {
-      error = caught;
-    }
-    expect(error).toBeInstanceOf(SettingError);
-    expect((error as SettingError).message).toMatch(message);
+    const error = thrownBy(() => exportState(checkpoint, out, format), SettingError);
+    expect(error.message).toMatch(message);
     expect(existsSync(out)).toBe(false);
   });
 });
@@ -410,14 +393,8 @@ describe('rnn export onto the model train_ddp.py trained', () => {
     importState(join(run, 'model.safetensors'), checkpoint, ['rnn', 'import'], true);
     writeFileSync(trained, toSafetensors(MODEL));
     const before = readFileSync(trained);
-    let error: unknown;
-    try {
-      exportState(checkpoint, trained);
-    } catch (caught) {
-      error = caught;
-    }
-    expect(error).toBeInstanceOf(SettingError);
-    expect((error as SettingError).messageNaming((setting) => `--${setting}`)).toBe(
+    const error = thrownBy(() => exportState(checkpoint, trained), SettingError);
+    expect(error.messageNaming((setting) => `--${setting}`)).toBe(
       `--out ${trained} is the model examples/pytorch/train_ddp.py trained (its summary.json beside it), not an earlier export, ` +
         'so an export would lose it: choose another file for the export');
     expect(readFileSync(trained).equals(before)).toBe(true);
@@ -431,15 +408,9 @@ describe('rnn import given a folder', () => {
   /** What importState says of the folder `input`, writing nothing. */
   function folderError(input: string): string {
     const out = join(dir, 'from-folder.json');
-    let error: unknown;
-    try {
-      importState(input, out, ['rnn', 'import'], true);
-    } catch (caught) {
-      error = caught;
-    }
-    expect(error).toBeInstanceOf(CheckpointError);
+    const error = thrownBy(() => importState(input, out, ['rnn', 'import'], true), CheckpointError);
     expect(existsSync(out)).toBe(false);
-    return (error as Error).message;
+    return error.message;
   }
 
   it('names the model file a train_ddp.py --out holds, which it then imports', () => {

@@ -10,7 +10,7 @@ import { TRAIN_DEFAULTS } from '../src/checkpoint/settings.js';
 import { userMessage } from '../src/cli/errors.js';
 import { loadCorpusData } from '../src/text/corpus-stream.js';
 import { SENTENCE_RULE_VERSION } from '../src/text/sentences.js';
-import type { InputError } from '../src/input/settings.js';
+import { InputError } from '../src/input/settings.js';
 import { takeLock } from '../src/train/lock.js';
 import { prepare } from '../src/train/prepare.js';
 import { train } from '../src/train/trainer.js';
@@ -19,6 +19,7 @@ import { expectOneLineError, finish, ROOT, rnnIn, startRnn } from './helpers/cli
 import { scratchFolder } from './helpers/files.js';
 import { speeches } from './helpers/speeches.js';
 import { trainUntilStep } from './helpers/train.js';
+import { thrownBy } from './helpers/thrown.js';
 
 const { dir } = scratchFolder('rnn-prepared-');
 let folder: string;
@@ -388,13 +389,8 @@ describe('rnn prepare', () => {
     const run = join(dir, 'run-as-out');
     await train({ ...TINY, maxSteps: 2, out: run }, [folder]);
     const before = readdirSync(run).sort();
-    let refusal: unknown;
-    try {
-      prepare({ out: run }, [folder]);
-    } catch (error) {
-      refusal = error;
-    }
-    expect(userMessage(refusal as InputError)).toBe(
+    const refusal = thrownBy(() => prepare({ out: run }, [folder]), InputError);
+    expect(userMessage(refusal)).toBe(
       `--out ${run} holds a run's checkpoints (latest.json, best.json): prepare into a folder of its own`);
     expect(readdirSync(run).sort()).toEqual(before);
   });
@@ -403,13 +399,8 @@ describe('rnn prepare', () => {
     const run = join(dir, 'ddp-as-out');
     mkdirSync(run);
     writeFileSync(join(run, 'state.pt'), 'PK');
-    let refusal: unknown;
-    try {
-      prepare({ out: run }, [folder]);
-    } catch (error) {
-      refusal = error;
-    }
-    expect(userMessage(refusal as InputError)).toBe(
+    const refusal = thrownBy(() => prepare({ out: run }, [folder]), InputError);
+    expect(userMessage(refusal)).toBe(
       `--out ${run} is the folder of an examples/pytorch/train_ddp.py run (it holds its state.pt): prepare into a folder of its own`);
     expect(readdirSync(run)).toEqual(['state.pt']);
   });
