@@ -29,7 +29,7 @@ import type { LoadedModel } from './load.js';
  */
 export function skipRunFiles(outputs: readonly string[], skipped: SkippedFile[], isLock: (path: string) => boolean): CorpusSkip {
   const left = new Set(outputs.map((path) => resolve(path)));
-  const fileSkip = (path: string): string | null => (isModelFile(path) || isSafetensorsModel(path) ? 'an rnn model'
+  const fileSkip = (path: string): string | null => (isModelFormat(rnnFormatOf(path)) ? 'an rnn model'
     : isDdpSummary(path) ? "train_ddp.py's summary of its run" : isLock(path) ? 'an rnn lock file' : null);
   return (path, isFolder) => {
     const why = left.has(resolve(path)) ? "the run's output" : isFolder ? preparedFolderSkip(path) : fileSkip(path);
@@ -54,9 +54,8 @@ export function skippedNotice(skipped: readonly SkippedFile[]): string | null {
 }
 
 /**
- * Refuses an rnn model (`isModelFile`, or a safetensors file of an `rnn-state` model) among `paths`,
- * files named where a text is read: a checkpoint is JSON, and read as text it would train or score a
- * model of its digits. One line
+ * Refuses an rnn model (`isModelFormat`) among `paths`, files named where a text is read: a
+ * checkpoint is JSON, and read as text it would train or score a model of its digits. One line
  * naming it, what it was to be (`a text to train on`) and what to do with it (`remedy`, told
  * whether it is a checkpoint, which a run may go on from, or an `rnn-state` model). A prepared
  * folder's meta.json is refused so too, naming its folder, which is what a run and a score read.
@@ -66,12 +65,11 @@ export function refuseRnnFiles(
 ): void {
   for (const path of paths) {
     if (path === STDIN_PATH) continue;
-    const format = formatWrittenFirst(path) ?? safetensorsFormatAt(path);
-    if (format === null) continue;
-    if (format.startsWith(formatKind(PREPARED_FORMAT))) {
+    const format = rnnFormatOf(path);
+    if (format?.startsWith(formatKind(PREPARED_FORMAT))) {
       throw new CorpusError(`${path} is a prepared folder's meta.json, not ${purpose}: rnn train and rnn eval perplexity read its folder, ${dirname(path)}`);
     }
-    if (!MODEL_FORMATS.some((kind) => format.startsWith(kind))) continue;
+    if (!isModelFormat(format)) continue;
     const checkpoint = format.startsWith(formatKind(CHECKPOINT_FORMAT));
     throw new CorpusError((name) => `${path} is an rnn model, not ${purpose}: ${remedy(path, name, checkpoint)}`);
   }
@@ -85,9 +83,16 @@ function formatKind(format: string): string {
 /** The formats of rnn's models, of any version: a checkpoint's and an `rnn-state` model's. */
 const MODEL_FORMATS = [CHECKPOINT_FORMAT, INTEROP_FORMAT].map((format) => formatKind(format));
 
-/** Whether the file begins as an rnn checkpoint or `rnn-state` model does (an unreadable one is left to the corpus reader). */
-function isModelFile(path: string): boolean {
-  const format = formatWrittenFirst(path);
+/**
+ * The format a file of rnn's names as it begins (JSON with `format` written first, or a safetensors file's metadata); null
+ * for any other file, and one unreadable, which is left to the corpus reader.
+ */
+function rnnFormatOf(path: string): string | null {
+  return formatWrittenFirst(path) ?? safetensorsFormatAt(path);
+}
+
+/** Whether `format` (rnnFormatOf) is an rnn model's, of any version: a checkpoint or an `rnn-state` model. */
+function isModelFormat(format: string | null): format is string {
   return format !== null && MODEL_FORMATS.some((kind) => format.startsWith(kind));
 }
 
@@ -104,10 +109,9 @@ function isDdpSummary(path: string): boolean {
   return basename(path) === DDP_RESULT.summary && isSafetensorsModel(join(dirname(path), DDP_RESULT.model));
 }
 
-/** Whether the file is the model train_ddp.py trained: named so, beside its summary.json. */
+/** Whether the file is the model train_ddp.py trained: named so, an `rnn-state` model, its summary.json beside it. */
 export function isDdpModel(path: string): boolean {
-  const summary = join(dirname(path), DDP_RESULT.summary);
-  return basename(path) === DDP_RESULT.model && isFile(summary) && isDdpSummary(summary);
+  return basename(path) === DDP_RESULT.model && isFile(join(dirname(path), DDP_RESULT.summary)) && isSafetensorsModel(path);
 }
 
 /** The file that shows `dir` to be a train_ddp.py run's --out: its saved state, or its model beside its summary; null where none does. */
