@@ -24,7 +24,7 @@ export function rnnCommand(script = process.argv[1] ?? '', cwd = process.cwd()):
  * Whether a run read its text from standard input, which no later command can read again (a
  * prepared folder made from it keeps its ids, and is read instead).
  */
-export function readStandardInput(start: StartEvent | null): boolean {
+export function readStandardInput(start: StartEvent | null): start is StartEvent {
   return start !== null && start.prepared === undefined && start.corpus.includes(STDIN_NAME);
 }
 

@@ -135,7 +135,7 @@ function reportUnfinished(result: TrainResult, start: StartEvent | null, failure
  */
 function resumeCommand(result: TrainResult, start: StartEvent | null): string {
   const resume = `--resume ${shellWord(result.latest)}`;
-  if (start === null || !readStandardInput(start)) return `${rnnCommand()} train ${resume}`;
+  if (!readStandardInput(start)) return `${rnnCommand()} train ${resume}`;
   return `… | ${rnnCommand()} train ${corpusArguments(start.corpus, shellWord).join(' ')} ${resume}`;
 }
 
