@@ -1,5 +1,5 @@
 import { basename, dirname, join, resolve } from 'node:path';
-import type { SettingNamer } from '../input/settings.js';
+import { SettingError, type SettingNamer } from '../input/settings.js';
 import { CorpusError, type PreparedData, type UnknownTokens, fingerprintMatches, withVocabulary } from '../text/corpus.js';
 import { type CorpusSkip, STDIN_NAME, STDIN_PATH, corpusArguments } from '../text/corpus-files.js';
 import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
@@ -115,9 +115,21 @@ export function isDdpModel(path: string): boolean {
 }
 
 /** The file that shows `dir` to be a train_ddp.py run's --out: its saved state, or its model beside its summary; null where none does. */
-export function ddpResultIn(dir: string): string | null {
+function ddpResultIn(dir: string): string | null {
   const state = join(dir, DDP_RESULT.state), model = join(dir, DDP_RESULT.model);
   return isFile(state) ? state : isDdpModel(model) ? model : null;
+}
+
+/**
+ * Refuses `out`, the output `setting` chose, where it is the folder of a train_ddp.py run (`ddpResultIn`): the script
+ * refuses an --out that holds rnn's files, so rnn's files there would keep its run from going on (--resume). `instead`
+ * says what to give.
+ */
+export function refuseDdpFolder(out: string, setting: 'out' | 'resume', instead: (name: SettingNamer) => string): void {
+  const held = ddpResultIn(out);
+  if (held === null) return;
+  throw new SettingError(setting, out, (name) =>
+    `${name('out')} ${out} is the folder of an examples/pytorch/train_ddp.py run (it holds its ${basename(held)}): ${instead(name)}`);
 }
 
 /**

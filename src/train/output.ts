@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { startsLikeCheckpoint } from '../checkpoint/checkpoint.js';
-import { ddpResultIn } from '../checkpoint/corpus.js';
+import { refuseDdpFolder } from '../checkpoint/corpus.js';
 import { CHECKPOINT_DIR, RUN_FOLDER_FILES } from '../checkpoint/find.js';
 import type { TrainSettings } from '../checkpoint/settings.js';
 import { SettingError, type SettingNamer } from '../input/settings.js';
@@ -53,12 +53,8 @@ export function defaultOut(corpus: string, settings: TrainSettings, now: Date): 
 export function checkOutputFree(paths: OutputPaths, out: string, resume: string | null, setting: 'out' | 'resume' = 'out'): void {
   checkOutputIsFolder(paths, out);
   const continuing = resume !== null && resolve(resume) === resolve(paths.latest);
-  const ddpResult = !continuing && paths.latest === join(out, RUN_FOLDER_FILES.latest) ? ddpResultIn(out) : null;
-  if (ddpResult !== null) {
-    // train_ddp.py refuses an --out holding a run's checkpoints, so they would keep its run from going on there (--resume)
-    throw new SettingError(setting, out, (name) =>
-      `${name('out')} ${out} is the folder of an examples/pytorch/train_ddp.py run (it holds its ${basename(ddpResult)}): ` +
-        `give another ${name('out')}, a folder of its own`);
+  if (!continuing && paths.latest === join(out, RUN_FOLDER_FILES.latest)) {
+    refuseDdpFolder(out, setting, (name) => `give another ${name('out')}, a folder of its own`);
   }
   const where = (name: SettingNamer): string => (setting === 'resume' ? `${name('resume')} ${resume} writes to ${out}:` : `${name('out')}:`);
   for (const path of [paths.latest, paths.best]) {

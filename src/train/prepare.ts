@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { type SkippedFile, ddpResultIn, refuseRnnFiles, skipRunFiles, skippedNotice } from '../checkpoint/corpus.js';
+import { join } from 'node:path';
+import { type SkippedFile, refuseDdpFolder, refuseRnnFiles, skipRunFiles, skippedNotice } from '../checkpoint/corpus.js';
 import { isFolder, samePath } from '../checkpoint/files.js';
 import { startsLikeCheckpoint } from '../checkpoint/checkpoint.js';
 import { RUN_FOLDER_FILES } from '../checkpoint/find.js';
@@ -58,12 +58,7 @@ export function prepare(options: PrepareSettings, corpusPaths: readonly string[]
   if (isFolder(out) && checkpoints.length > 0) {
     throw new SettingError('out', out, (name) => `${name('out')} ${out} holds a run's checkpoints (${checkpoints.join(', ')}): prepare into a folder of its own`);
   }
-  // train_ddp.py refuses a prepared folder as its --out, so token files there would keep its run from going on (--resume)
-  const ddpResult = isFolder(out) ? ddpResultIn(out) : null;
-  if (ddpResult !== null) {
-    throw new SettingError('out', out, (name) =>
-      `${name('out')} ${out} is the folder of an examples/pytorch/train_ddp.py run (it holds its ${basename(ddpResult)}): prepare into a folder of its own`);
-  }
+  refuseDdpFolder(out, 'out', () => 'prepare into a folder of its own');
   if (isFolder(out) && !replacesOnlyPrepared(out)) {
     throw new SettingError('out', out, (name) => `${name('out')}: ${out} holds a ${PREPARED_FILES.meta}, ${PREPARED_FILES.train} or ` +
       `${PREPARED_FILES.val} that no rnn prepare wrote, which this would replace; choose another ${name('out')}`);
