@@ -55,6 +55,19 @@ describe('output paths under folders that do not exist yet', () => {
   ])('%s refuses, in one line, a folder that cannot be made, rather than spinning', async (_, args, message) => {
     expectOneLineError(await rnn(args()), message);
   });
+
+  // a file where a folder of the path should be: the file system says ENOTDIR, where the folder is looked into as much as where it is made
+  it.each([
+    ['train', (file: string) => ['train', corpus, ...TINY_RUN, '--max-steps', '1', '--out', join(file, 'run')],
+      (file: string) => `rnn: --out ${join(file, 'run')} cannot be written (ENOTDIR): a part of the path is a file, not a folder; choose another path`],
+    ['prepare', (file: string) => ['prepare', corpus, '--out', join(file, 'prepared')],
+      (file: string) => `rnn: cannot create ${join(file, 'prepared')}: ENOTDIR: a part of the path is a file, not a folder; choose another path`],
+  ])('%s refuses, in one line, an output below a file', async (command, args, message) => {
+    const file = at(`${command}-file`);
+    writeFileSync(file, 'a file');
+    const run = await rnn(args(file));
+    expectOneLineError(run, message(file));
+  });
 });
 
 describe('an output file named as another output\'s best checkpoint', () => {

@@ -174,7 +174,11 @@ export function makeFolders(dir: string): void {
 
 /** Whether `path` is a file (not: none there, a folder, or none reachable). */
 export function isFile(path: string): boolean {
-  return statSync(path, { throwIfNoEntry: false })?.isFile() === true;
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** Whether `path` is a folder (not: none there, or none reachable, which reading or writing it then reports). */

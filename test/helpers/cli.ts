@@ -56,13 +56,14 @@ export function rnnOnTerminal(cwd: string, args: string[], env: Record<string, s
   });
 }
 
-/** What every refused command must show: a non-zero exit, nothing on stdout, one `rnn: …` line on stderr and no stack. */
-export function expectOneLineError(result: Run, message: RegExp): void {
+/** What every refused command must show: a non-zero exit, nothing on stdout, one `rnn: …` line on stderr and no stack; `message` that line, or a pattern it matches. */
+export function expectOneLineError(result: Run, message: RegExp | string): void {
   expect(result.status).not.toBe(0);
   expect(result.stdout).toBe('');
   expect(result.stderr).toMatch(/^rnn: [^\n]+\n$/);
   expect(result.stderr).not.toMatch(/ {4}at /);
-  expect(result.stderr.trimEnd()).toMatch(message);
+  if (typeof message === 'string') expect(result.stderr.trimEnd()).toBe(message);
+  else expect(result.stderr.trimEnd()).toMatch(message);
 }
 
 /** A child process's end: its exit code (null when a signal ended it) and what it wrote. */
