@@ -624,6 +624,14 @@ describe('bad input: one JSON line with a 4xx that names the field', () => {
     expect(await exchange('100-continue')).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK\r\n[^]*"predictions":2/);
   });
 
+  it('a client that waits for 100 Continue is refused without it where its body would not be read: over --max-body, or no such route', async () => {
+    const waiting = (path: string, bytes: number) => rawExchange(server.url, `POST ${path} HTTP/1.1\r\nHost: localhost\r\n` +
+      `Expect: 100-continue\r\nContent-Type: application/json\r\nContent-Length: ${bytes}\r\nConnection: close\r\n\r\n`);
+    expect(await waiting('/v1/score', 10_000_000)).toMatch(/^HTTP\/1\.1 413 Payload Too Large\r\n[^]*"field":"body"/);
+    expect(await waiting('/v1/scores', 20)).toMatch(/^HTTP\/1\.1 404 Not Found\r\n[^]*no such route/);
+    expect((await request(api('/healthz'))).status).toBe(200);
+  });
+
   it('a body over 64 KB is refused with 413 before it is read whole, and the server still answers', async () => {
     const answer = await post(api('/v1/score'), { text: 'a'.repeat(70_000) });
     expect(answer.status).toBe(413);

@@ -45,10 +45,15 @@ export function expectMethod(method: string, allowed: string, headAsGet = true):
 /** The client went away while its request arrived: nobody to answer. */
 class ClientGoneError extends Error {}
 
-/** The request body as a JSON object; too large: 413; not UTF-8, not JSON or not an object: 400. */
-export async function readJsonBody(req: IncomingMessage, maxBody: number): Promise<Record<string, unknown>> {
+/**
+ * The request body as a JSON object; too large: 413; not UTF-8, not JSON or not an object: 400.
+ * A client that waits for `100 Continue` (`Expect: 100-continue`) is told to go on here, once its
+ * body is wanted and its declared size taken: a request refused before sends no body.
+ */
+export async function readJsonBody(req: IncomingMessage, res: ServerResponse, maxBody: number): Promise<Record<string, unknown>> {
   const declared = Number(req.headers['content-length']);
   if (declared > maxBody) throw tooLarge(`the body is ${declared} bytes; the server takes at most ${maxBody} (its --max-body)`);
+  if (CONTINUE.test(req.headers.expect ?? '')) res.writeContinue();
   const chunks: Buffer[] = [];
   let size = 0;
   try {
@@ -276,8 +281,11 @@ function endSocket(socket: Socket, status: string, message: string, headers = ''
     `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
+/** The Expect header of a client that waits for `100 Continue` before it sends its body, as node:http reads it. */
+const CONTINUE = /(?:^|\W)100-continue(?:$|\W)/i;
+
 /**
- * A request whose Expect header asks for anything but `100-continue` (which node:http meets): 417
+ * A request whose Expect header asks for anything but `100-continue` (which readJsonBody meets): 417
  * as one JSON line naming the header, its body unread, so the connection closes.
  */
 export function refuseExpectation(req: IncomingMessage, res: ServerResponse): void {

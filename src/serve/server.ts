@@ -136,6 +136,8 @@ export class RnnServer {
       server.maxConnections = options.maxConnections;
       const rnn = new RnnServer(options, models, pool, pageFiles, server);
       server.on('request', (req, res) => void rnn.handle(req, res));
+      // one that waits for 100 Continue is handled alike, told to go on only where its body is read (readJsonBody)
+      server.on('checkContinue', (req, res) => void rnn.handle(req, res));
       server.on('clientError', answerClientError);
       server.on('connect', refuseConnect);
       server.on('checkExpectation', refuseExpectation);
@@ -279,7 +281,7 @@ export class RnnServer {
     checkOrigin(req, this.options.cors);
     authorize(req, this.options.token);
     if (route.method === 'POST') refuseQuery(url.search);
-    const input = route.method === 'GET' ? queryFields(url.search) : await readJsonBody(req, this.options.maxBody);
+    const input = route.method === 'GET' ? queryFields(url.search) : await readJsonBody(req, res, this.options.maxBody);
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort('time'), this.options.timeLimitMs);
     res.on('close', () => {
