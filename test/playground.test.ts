@@ -894,6 +894,16 @@ it('labels the loss axis no more densely than its labels can be read apart, on t
   await expect.poll(gaps).toBeGreaterThanOrEqual(20);
 }));
 
+it("says a sample the server's time limit cut short was stopped by it, naming its flag, not a bare (time)", () => onFreshPage(async (at) => {
+  const events = [{ text: 'The k' }, { done: true, tokens: 5, finish: 'time', seed: 9, unknownTokens: 0 }];
+  await at.route('**/v1/generate', (route) => route.fulfill({ contentType: 'application/x-ndjson', body: events.map((e) => `${JSON.stringify(e)}\n`).join('') }));
+  await at.fill('#seed', '9');
+  await at.click('#generate');
+  expect(await sampleOutcome(at)).toMatch(/^5 tokens in [\d.]+ s \(stopped by the server's time limit, its --time-limit\) · seed 9$/);
+  expect(await at.locator('#sample .drawn').textContent()).toBe('The k');
+  expect(await at.locator('#generate').isEnabled()).toBe(true);
+}));
+
 it("offers no more tokens than the server's --max-len, its own default cut to it", () => onFreshPage(async (at) => {
   expect(await at.locator('#len').inputValue()).toBe('300');
   await reloadWithModels<{ limits: { len: number } }>(at, (answer) => {

@@ -146,6 +146,9 @@ function chooseModel(name) {
 
 // ---- sample ---------------------------------------------------------------------------
 
+/** How a sample ended, as its status line says it where the server's word (`finish`) alone would not be plain. */
+const FINISHES = { time: "stopped by the server's time limit, its --time-limit" };
+
 async function generate() {
   const model = chosenModel('generate');
   if (model === null) return;
@@ -204,7 +207,7 @@ async function generate() {
     if (finish === null) throw new Error(`the server's answer ended early, after ${drawnSoFar()}, without saying how the sample ended`);
     const seconds = (performance.now() - started) / 1000;
     const unread = unknownTokens === 0 ? '' : ` · ${unknownTokens} ${unknownTokens === 1 ? 'token' : 'tokens'} of the prime outside the vocabulary, read as <UNK>`;
-    status('sample-status', `${tokens} tokens in ${seconds.toFixed(2)} s (${finish}) · seed ${seed}${unread}`);
+    status('sample-status', `${tokens} tokens in ${seconds.toFixed(2)} s (${FINISHES[finish] ?? finish}) · seed ${seed}${unread}`);
   } catch (err) {
     if (!taken && !controller.signal.aborted) prim.textContent = '';
     if (!controller.signal.aborted) fail('generate', err);
