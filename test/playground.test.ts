@@ -914,6 +914,29 @@ it("offers no more tokens than the server's --max-len, its own default cut to it
   expect(await sampleOutcome(at)).toMatch(/^120 tokens in /);
 }));
 
+it('asks a --token server for its token, and hands the focus to the model once the token is taken, not to nowhere', async () => {
+  const guarded = await serve(scratch.dir, ['--checkpoint', `tiny=${join(scratch.dir, 'tiny', 'latest.json')}`, '--token', 'open-sesame']);
+  const at = await context.newPage();
+  try {
+    await at.goto(guarded.url);
+    await at.waitForFunction(() => !(document.querySelector('#token-box') as HTMLFormElement).hidden);
+    await at.focus('#token');
+    await at.keyboard.type('wrong');
+    await at.keyboard.press('Enter');
+    await at.waitForFunction(() => /^the token was not accepted: /.test(document.querySelector('#model-info')!.textContent!));
+    expect(await at.evaluate(() => document.activeElement!.id)).toBe('token');
+    await at.fill('#token', '');
+    await at.keyboard.type('open-sesame');
+    await at.keyboard.press('Enter');
+    await at.waitForFunction(() => document.querySelectorAll('#model option').length === 1);
+    expect(await at.locator('#token-box').isHidden()).toBe(true);
+    expect(await at.evaluate(() => document.activeElement!.id)).toBe('model');
+  } finally {
+    await at.close();
+    await guarded.stop();
+  }
+});
+
 it('says the server cannot be reached once it has stopped, and does not stick', () => onFreshPage(async (at) => {
   await server.stop();
   await at.click('#generate');

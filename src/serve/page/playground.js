@@ -109,7 +109,8 @@ async function loadModels() {
     status('model-info', refused ? `the token was not accepted: ${err.message}` : err.message);
     return;
   }
-  if ($('token').value !== '') $('token-box').hidden = true;
+  // the token taken: its box goes, the focus handed on to the models it opened
+  if ($('token').value !== '') handFocus($('token-box'), $('model'), () => ($('token-box').hidden = true));
   state.models = answer.models;
   // the tokens box offers no more than the server's --max-len, its own default included
   const len = $('len');
@@ -259,12 +260,17 @@ function holdBefore(tag) {
   before.after(held);
 }
 
-/** Disables one button and enables the other; the focus, were it on the first, moves to the second rather than to nowhere. */
+/** Disables one button and enables the other, handing the focus from the first to the second. */
 function swapButtons(off, on) {
-  const hadFocus = document.activeElement === $(off);
   $(on).disabled = false;
-  $(off).disabled = true;
-  if (hadFocus) $(on).focus();
+  handFocus($(off), $(on), () => ($(off).disabled = true));
+}
+
+/** `takeAway` puts `from` out of reach; the focus, were it in `from`, moves to `to` rather than to nowhere. */
+function handFocus(from, to, takeAway) {
+  const hadFocus = from.contains(document.activeElement);
+  takeAway();
+  if (hadFocus) to.focus();
 }
 
 /**
