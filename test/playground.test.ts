@@ -914,6 +914,17 @@ it("offers no more tokens than the server's --max-len, its own default cut to it
   expect(await sampleOutcome(at)).toMatch(/^120 tokens in /);
 }));
 
+it('names --max-connections beside a stopped server where a connection is turned away, which the page cannot tell apart', () => onFreshPage(async (at) => {
+  // a server at its --max-connections closes one more as it comes: to the page, a connection reset
+  await at.route('**/v1/score', (route) => route.abort('connectionreset'), { times: 1 });
+  await at.click('#score');
+  await at.waitForFunction(() => /^could not reach the server/.test(document.querySelector('#score-status')!.textContent!));
+  expect(await at.locator('#score-status').textContent())
+    .toMatch(/^could not reach the server \(.+\): is rnn serve still running, with fewer connections open than its --max-connections\?$/);
+  await at.click('#score');
+  await at.waitForFunction(() => /^\d+ predictions · /.test(document.querySelector('#score-status')!.textContent!));
+}));
+
 it('asks a --token server for its token, and hands the focus to the model once the token is taken, not to nowhere', async () => {
   const guarded = await serve(scratch.dir, ['--checkpoint', `tiny=${join(scratch.dir, 'tiny', 'latest.json')}`, '--token', 'open-sesame']);
   const at = await context.newPage();
@@ -940,7 +951,7 @@ it('asks a --token server for its token, and hands the focus to the model once t
 it('says the server cannot be reached once it has stopped, and does not stick', () => onFreshPage(async (at) => {
   await server.stop();
   await at.click('#generate');
-  expect(await sampleOutcome(at)).toMatch(/^could not reach the server \(.+\): is rnn serve still running\?$/);
+  expect(await sampleOutcome(at)).toMatch(/^could not reach the server \(.+\): is rnn serve still running, with fewer connections open than its --max-connections\?$/);
   expect(await at.locator('#sample').textContent()).toBe(''); // the prime was never read: it is not shown as read
   expect(await at.locator('#generate').isEnabled()).toBe(true);
   await at.click('#score');

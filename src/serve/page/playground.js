@@ -19,7 +19,8 @@ async function api(path, body, signal) {
     res = await fetch(path, body === undefined ? { headers } : { method: 'POST', headers, body: JSON.stringify(body), signal });
   } catch (err) {
     if (signal?.aborted) throw err;
-    throw new Error(`could not reach the server (${err.message}): is rnn serve still running?`);
+    // a server at its --max-connections closes one more connection as it comes: to a page, as a stopped server's
+    throw new Error(`could not reach the server (${err.message}): is rnn serve still running, with fewer connections open than its --max-connections?`);
   }
   if (res.status === 401) $('token-box').hidden = false;
   return res;
