@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadModel } from '../src/api/index.js';
 import { resolveKernels } from '../src/engine/kernels/index.js';
 import { type GenerateDone, readServedModel } from '../src/serve/jobs.js';
-import { JobStoppedError, type PoolOptions, QueueFullError, ThreadLostError, WORKER_SCRIPT, WorkerPool } from '../src/serve/pool.js';
+import { JobStoppedError, type PoolOptions, QueueFullError, ShuttingDownError, ThreadLostError, WORKER_SCRIPT, WorkerPool } from '../src/serve/pool.js';
 import { HttpError, RnnServer, type ServeOptions, isLoopback, jobFailure, listenAddress } from '../src/serve/server.js';
 import { SERVE_SETTINGS } from '../src/serve/settings.js';
 import { ROOT, rnnIn } from './helpers/cli.js';
@@ -769,6 +769,16 @@ describe('limits, and threads that fail', () => {
       running.abort('time');
       await pool.close();
     }
+  });
+
+  it('a request that reaches the pool while the server shuts down is answered 503 that closes the connection, not asked to try again', async () => {
+    const pool = await WorkerPool.start({ models: [readServedModel({ name: 'gru', path: models.gru })], kernels: resolveKernels(), workers: 1, queue: 1 });
+    await pool.close();
+    const refused = await pool.run({ kind: 'score', model: 'gru', text: 'abc', maxTokens: 8192, top: 0 }, new AbortController().signal)
+      .then(() => null, (err: unknown) => err);
+    expect(refused).toBeInstanceOf(ShuttingDownError);
+    const answer = jobFailure(refused, 300) as HttpError;
+    expect([answer.status, answer.headers, answer.message]).toEqual([503, { Connection: 'close' }, 'the server is shutting down: it starts no more requests']);
   });
 
   it('the time limit stops a beam search between tokens and a generation while it reads a long prime', async () => {

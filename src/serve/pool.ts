@@ -5,6 +5,8 @@ import { JOB_CONTROL_SIZE, JobControl, type JobMessage, type JobRequest, type Re
 
 /** The queue is full: the server answers 503 with Retry-After. */
 export class QueueFullError extends Error {}
+/** A job asked for once the pool is closing: nothing new starts while the server shuts down. */
+export class ShuttingDownError extends Error {}
 
 /** A job was stopped (its signal fired) before it had an answer; `queued`: before any thread took it. */
 export class JobStoppedError extends Error {
@@ -132,10 +134,10 @@ export class WorkerPool {
 
   /**
    * Runs a job; `onPieces` receives a streamed generation's text as it is drawn, and may hold the
-   * job (hold). Rejects with QueueFullError at once when the queue is full.
+   * job (hold). Rejects at once with QueueFullError when the queue is full, with ShuttingDownError once the pool is closing.
    */
   run(request: JobRequest, signal: AbortSignal, onPieces: OnPieces = () => {}): Promise<unknown> {
-    if (this.closing) return Promise.reject(new QueueFullError('the server is shutting down'));
+    if (this.closing) return Promise.reject(new ShuttingDownError('the server is shutting down: it starts no more requests'));
     if (signal.aborted) return Promise.reject(new JobStoppedError('stopped before it started', true));
     while (this.slots.length + this.starting < this.options.workers) this.restart();
     const free = this.slots.find((s) => s.job === null);

@@ -13,7 +13,7 @@ import {
   streamWriter,
 } from './http.js';
 import { type GenerateDone, type JobAnswers, type JobOf, type JobRequest, type ServedModel, readServedModel, servedModels } from './jobs.js';
-import { JobError, JobStoppedError, NoThreadError, type OnPieces, QueueFullError, ThreadLostError, ThreadStuckError, WorkerPool, stuckThreadFate } from './pool.js';
+import { JobError, JobStoppedError, NoThreadError, type OnPieces, QueueFullError, ShuttingDownError, ThreadLostError, ThreadStuckError, WorkerPool, stuckThreadFate } from './pool.js';
 import {
   ACTIVATIONS_FIELDS, COMPLETE_FIELDS, SCORE_FIELDS, type StreamMode, readActivations, readComplete, readGenerate, readLegacyGenerate,
   readScore,
@@ -431,7 +431,8 @@ export class RnnServer {
 /**
  * The answer to a job that failed on the pool. The server was busy, so that a retry may be
  * served: the queue was full, no thread runs, or every thread stayed taken for the request's
- * whole time limit while it waited (it never started): 503 with Retry-After. The job's own work
+ * whole time limit while it waited (it never started): 503 with Retry-After. The server shutting
+ * down: 503 that closes the connection, with no Retry-After (it will not be back). The job's own work
  * ran past the time limit: 503 (a generation is not a failure: it ends early, `finish: "time"`).
  * A field the thread refused: 400. The thread running it ended, or was ended for it was still
  * running the job STOP_GRACE_MS after the time limit (a fault of the server's: a retry would
@@ -439,6 +440,7 @@ export class RnnServer {
  */
 export function jobFailure(err: unknown, timeLimitMs: number): unknown {
   if (err instanceof QueueFullError || err instanceof NoThreadError) return busy(err.message);
+  if (err instanceof ShuttingDownError) return new HttpError(503, err.message, undefined, { Connection: 'close' });
   if (err instanceof JobStoppedError && err.queued) {
     return busy(`every generation thread was busy for the whole time limit of ${timeLimitMs / 1000} s, which the request spent waiting in the queue`);
   }
