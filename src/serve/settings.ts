@@ -64,7 +64,8 @@ export const SERVE_SETTINGS = {
     default: 32,
   },
   maxConnections: {
-    ...POSITIVE_INTEGER, arg: '<n>', help: 'open connections at once; one more is closed as it comes', default: 512,
+    ...POSITIVE_INTEGER, arg: '<n>', help: 'open connections at once; one more is closed as it comes (the playground takes a few: a browser opens several)',
+    default: 512,
   },
   kernels: KERNELS_SETTING,
 } as const satisfies SettingTable;
