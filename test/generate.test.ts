@@ -413,6 +413,17 @@ describe.each(kernelKinds())('TokenSampler on %s kernels', (kind) => {
     }
   });
 
+  it('at a temperature so small that z / T overflows float32 draws the most probable token, as its limit 0 does', () => {
+    const rng = new Rng(9), likeliestLast = next(Float32Array.from([0.05, 0, 0.15, 0.3, 0.5], (p, id) => (id === UNK ? 50 : Math.log(p))));
+    for (const temperature of [1e-40, 1e-300, Number.MIN_VALUE]) {
+      for (const [topK, topP] of [[null, null], [3, null], [null, 0.9], [2, 0.5]] as const) {
+        const sampler = new TokenSampler(5, temperature, topK, topP);
+        expect(Array.from({ length: 20 }, () => sampler.draw(likeliestLast, rng)), `T ${temperature}, top-k ${topK}, top-p ${topP}`)
+          .toEqual(Array(20).fill(4));
+      }
+    }
+  });
+
   it('top-p stops at the token whose mass reaches p exactly: of two equally probable tokens at p = 0.5, the lower id only', () => {
     const sampler = new TokenSampler(3, 1, null, 0.5), rng = new Rng(5);
     const even = next(Float32Array.from([0, 0, 0])); // ids 0 and 2 (and <UNK>, which is never drawn)

@@ -213,6 +213,8 @@ export class TokenSampler {
     const V = this.vocabSize, probs = (this.probs = next.probabilities(this.temperature, this.excluded));
     let total = 0;
     for (let v = 0; v < V; v++) total += probs[v]!;
+    // z / T past float32's range (a temperature near 0) leaves NaN: the distribution there is its limit, the argmax
+    if (Number.isNaN(total)) return this.likeliest(next.logits);
     if (this.topK === null && this.topP === null) {
       let u = rng.uniform() * total;
       for (let v = 0; v < V; v++) {
