@@ -424,6 +424,15 @@ describe.each(kernelKinds())('TokenSampler on %s kernels', (kind) => {
     }
   });
 
+  it('top-k and top-p rank by the logits: at a temperature whose float32 probabilities tie, the k largest logits are kept', () => {
+    const rng = new Rng(11), rising = next(Float32Array.from([1, 0, 2, 3, 4]));
+    for (const [topK, topP, kept] of [[2, null, [3, 4]], [null, 0.3, [3, 4]], [3, 0.9, [2, 3, 4]]] as const) {
+      const sampler = new TokenSampler(5, 1e30, topK, topP);
+      const drawn = new Set(Array.from({ length: 200 }, () => sampler.draw(rising, rng)));
+      expect([...drawn].sort(), `top-k ${topK}, top-p ${topP}`).toEqual(kept);
+    }
+  });
+
   it('top-p stops at the token whose mass reaches p exactly: of two equally probable tokens at p = 0.5, the lower id only', () => {
     const sampler = new TokenSampler(3, 1, null, 0.5), rng = new Rng(5);
     const even = next(Float32Array.from([0, 0, 0])); // ids 0 and 2 (and <UNK>, which is never drawn)

@@ -187,7 +187,12 @@ export type NextToken = Pick<TokenStepper, 'logits' | 'probabilities'>;
 export class TokenSampler {
   /** The distribution being drawn from (NextToken.probabilities'), while `draw` runs. */
   private probs: Float32Array = new Float32Array(0);
-  /** Candidate ids; while filtering, a max-heap by probability (ties: lower id first). */
+  /**
+   * Its logits, which rank the tokens: p_v ∝ exp(z_v / T) orders them as z does, where float32
+   * probabilities at a high temperature round to ties.
+   */
+  private logits: Float32Array = new Float32Array(0);
+  /** Candidate ids; while filtering, a max-heap by logit (ties: lower id first). */
   private readonly heap: Int32Array;
   /** The kept ids, most probable first. */
   private readonly kept: Int32Array;
@@ -211,6 +216,7 @@ export class TokenSampler {
     if (this.temperature === 0) return this.likeliest(next.logits);
     // p_v ∝ exp(z_v / T), with p_UNK = 0 unless <UNK> may be drawn
     const V = this.vocabSize, probs = (this.probs = next.probabilities(this.temperature, this.excluded));
+    this.logits = next.logits;
     let total = 0;
     for (let v = 0; v < V; v++) total += probs[v]!;
     // z / T past float32's range (a temperature near 0) leaves NaN: the distribution there is its limit, the argmax
@@ -267,10 +273,10 @@ export class TokenSampler {
     return count;
   }
 
-  /** Whether id a ranks above id b: more probable, or as probable and lower. */
+  /** Whether id a ranks above id b: more probable (a larger logit), or as probable and lower. */
   private above(a: number, b: number): boolean {
-    const pa = this.probs[a]!, pb = this.probs[b]!;
-    return pa > pb || (pa === pb && a < b);
+    const za = this.logits[a]!, zb = this.logits[b]!;
+    return za > zb || (za === zb && a < b);
   }
 
   private siftDown(i: number, n: number): void {
