@@ -83,7 +83,7 @@ for (const kernels of kernelKinds()) {
       expect(hypotheses.length).toBeGreaterThanOrEqual(6);
       expect(hypotheses.length).toBeLessThanOrEqual(7);
       const one = beamSearch({ config, params, vocab, beam: 1, length: 25, prime, kernels });
-      expect(one.hypotheses).toEqual([{ text: one.text, logProb: one.logProb }]);
+      expect(one.hypotheses).toEqual([{ text: one.text, logProb: one.logProb, tokens: one.tokens }]);
     });
 
     // (length normalisation is tested on a model whose hypotheses do end at <EOS>: this one's run to --len)
@@ -184,7 +184,7 @@ describe('beam search: --stop-at-eos where <EOS> is the likeliest token', () => 
  */
 function naiveBeam(
   kind: KernelsKind, config: ModelConfig, params: Float32Array, primeIds: Int32Array, N: number, length: number,
-): { text: string; logProb: number }[] {
+): { text: string; logProb: number; tokens: number }[] {
   const model = modelOn(kind, config, params, { grads: false, batchSize: 1, seqLen: 1 });
   const V = config.vocabSize;
   const logProbsAfter = (ids: number[]): Float64Array => {
@@ -217,7 +217,7 @@ function naiveBeam(
   }
   const greedyKept = live.some((h) => h.ids.join() === greedy.ids.join()) ? [] : [greedy];
   return [...live, ...greedyKept].sort((a, b) => b.logProb - a.logProb)
-    .map((h) => ({ text: smallVocab.decode(h.ids, { eos: '\n' }), logProb: h.logProb }));
+    .map((h) => ({ text: smallVocab.decode(h.ids, { eos: '\n' }), logProb: h.logProb, tokens: h.ids.length }));
 }
 
 for (const kernels of kernelKinds()) {

@@ -53,8 +53,11 @@ export interface BeamResult {
   logProb: number;
   /** Tokens generated, the closing `<EOS>` included. */
   tokens: number;
-  /** The hypotheses the search ended with (live, at most N finished, and the greedy path where none is it), best first, each once. */
-  hypotheses: { text: string; logProb: number }[];
+  /**
+   * The hypotheses the search ended with (live, at most N finished, and the greedy path where none is it), best first, each once,
+   * with its tokens, by which lengthPenalty ranks it.
+   */
+  hypotheses: { text: string; logProb: number; tokens: number }[];
 }
 
 /**
@@ -257,7 +260,7 @@ function* search(opts: BeamOptions): Work<BeamResult> {
   const text = settled !== null ? settled.finish(textIds(best.ids)) : textOf(best.ids);
   return {
     text, logProb: best.logProb, tokens: best.tokens,
-    hypotheses: ranked.map((h, i) => ({ text: i === 0 ? text : textOf(h.ids), logProb: h.logProb })),
+    hypotheses: ranked.map((h, i) => ({ text: i === 0 ? text : textOf(h.ids), logProb: h.logProb, tokens: h.tokens })),
   };
 }
 
