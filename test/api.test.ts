@@ -1,4 +1,5 @@
 import { copyFileSync, mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { Model, StoppedError, loadModel } from '../src/api/index.js';
@@ -24,6 +25,20 @@ import { EVAL_GRU } from './helpers/fixtures.js';
  * The library API (`import { loadModel } from 'rnn'`) on the GRU 2×128 fixture: each call
  * against the functions it wraps, overlapping calls, and a signal that stops them.
  */
+/** Worker threads this file's calls have started, each a Worker of node:worker_threads counted; one past `most` is refused. */
+const threads = vi.hoisted(() => ({ started: 0, most: Infinity }));
+vi.mock('node:worker_threads', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('node:worker_threads')>();
+  class CountedWorker extends actual.Worker {
+    constructor(...args: ConstructorParameters<typeof actual.Worker>) {
+      if (threads.started === threads.most) throw new Error(`more than ${threads.most} worker threads started`);
+      super(...args);
+      threads.started++;
+    }
+  }
+  return { ...actual, Worker: CountedWorker };
+});
+
 const scratch = scratchFolder('rnn-api-');
 let model: Model;
 
@@ -55,6 +70,21 @@ describe('loadModel', () => {
     expect(a.join('')).toBe(expected);
     expect(b.join('')).not.toBe(expected);
     expect((await collect(model.generate({ ...options, workers: 2 }))).join('')).toBe(expected);
+  });
+
+  it('workers far beyond the cores: threads for the cores alone (more would only take turns), the text and score as one thread\'s', async () => {
+    const options = { prime: 'ROMEO:', len: 5, seed: 3 };
+    const alone = (await collect(model.generate(options))).join(''), scored = model.scoreSync('To be').lossSum;
+    // the calling thread runs the first share of each step
+    const before = threads.started, expected = 2 * (availableParallelism() - 1);
+    threads.most = before + expected;
+    try {
+      expect((await collect(model.generate({ ...options, workers: 10_000 }))).join('')).toBe(alone);
+      expect((await model.score('To be', { workers: 10_000 })).lossSum).toBe(scored);
+    } finally {
+      threads.most = Infinity;
+    }
+    expect(threads.started - before).toBe(expected);
   });
 
   it('generatePieces: generate\'s pieces, each drawn <EOS>\'s marked, its text what parts two of the model\'s documents', async () => {

@@ -15,6 +15,7 @@ import { preparedValidationSplit, validationSplit } from '../checkpoint/corpus.j
 import { optionMessage } from '../input/issues.js';
 import { checkPositiveInteger, checkedOption, integerFrom } from '../input/settings.js';
 import { createStepper } from '../parallel/inference.js';
+import { threadsOnCores } from '../parallel/threads.js';
 import { stepsPerEpoch } from '../text/batches.js';
 import type { UnknownTokens } from '../text/corpus.js';
 import type { DocsMode, DocumentRule } from '../text/documents.js';
@@ -40,7 +41,7 @@ export interface GenerateOptions {
   unk?: UnkMode;
   /** Stops the generation before its next token. */
   signal?: StopSignal;
-  /** Threads that share each step (parallel/inference.ts); default 1, this one. */
+  /** Threads that share each step (parallel/inference.ts), the cores here at most; default 1, this one. */
   workers?: number;
 }
 
@@ -104,7 +105,7 @@ export interface ScoreOptions {
   /** Alternatives listed at each prediction (default 0; SCORE_TOP's range). */
   top?: number;
   signal?: StopSignal;
-  /** Threads that share each step; default 1, this one. */
+  /** Threads that share each step, the cores here at most; default 1, this one. */
   workers?: number;
 }
 
@@ -429,10 +430,11 @@ export class Model {
     return { ...await this.scoreSplit(ids, threads), unknown };
   }
 
-  /** Σ loss over `split` on `threads` threads, as the trainer scores its validation split. */
+  /** Σ loss over `split` on `threads` threads (the cores at most), as the trainer scores its validation split. */
   private async scoreSplit(split: TokenArray, threads: number): Promise<{ lossSum: number; predictions: number }> {
     const { batchSize, seqLen } = this.loaded.checkpoint.config.training;
-    const { lossSum, tokens } = await scoreStream(this.config, this.loaded.params, split, batchSize, seqLen, threads, this.kernels);
+    const { config, loaded: { params }, kernels } = this;
+    const { lossSum, tokens } = await scoreStream(config, params, split, batchSize, seqLen, threadsOnCores(threads), kernels);
     return { lossSum, predictions: tokens };
   }
 
@@ -460,9 +462,10 @@ export class Model {
     return hiddenStates(stepper, ids, layer, texts, this.vocab.tokens, options.signal);
   }
 
-  /** A stepper on `workers` threads (default 1); one thread: a kept Stepper. */
+  /** A stepper on `workers` threads, the cores at most (`threadsOnCores`); one thread: a kept Stepper. */
   private stepperOn(workers: number): Promise<TokenStepper> {
-    return workers > 1 ? createStepper(this.config, this.loaded.params, workers, this.kernels) : Promise.resolve(this.acquire());
+    const threads = threadsOnCores(workers);
+    return threads > 1 ? createStepper(this.config, this.loaded.params, threads, this.kernels) : Promise.resolve(this.acquire());
   }
 
   /** Gives back a stepper of `stepperOn`: a kept one to the idle ones, threads closed. */

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { MessageChannel, type MessagePort, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import { Command, Control, PeerFailure, type ThreadKind, raiseFailure } from './shared.js';
 
@@ -22,6 +23,11 @@ interface GroupThread {
 /** What each thread of a group runs for a posted command; every shard ends at one barrier. */
 interface CommandRunner {
   run(command: Command): void;
+}
+
+/** The threads that share a step for the `workers` asked: no more than the cores, where more would only take turns. */
+export function threadsOnCores(workers: number): number {
+  return Math.min(workers, availableParallelism());
 }
 
 /**

@@ -1,9 +1,10 @@
 import { rmSync, statfsSync, writeFileSync } from 'node:fs';
-import { availableParallelism, totalmem } from 'node:os';
+import { totalmem } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { type ModelConfig, gateCount } from '../engine/config.js';
 import { ARENA_LIMIT_BYTES } from '../engine/kernels/arena.js';
 import { type InputError, SettingError } from '../input/settings.js';
+import { threadsOnCores } from '../parallel/threads.js';
 import { WRITE_REMEDY, makeFolders, removeAbandonedTemps, tempFileWriter } from '../checkpoint/files.js';
 import type { TrainSettings } from '../checkpoint/settings.js';
 import { MAX_CHECKPOINT_CHARS, checkpointChars, diskSize, largestHidden, mib, parameterCount } from '../checkpoint/size.js';
@@ -62,11 +63,11 @@ export function checkModelFits(model: ModelConfig, settings: TrainSettings): voi
  * and the warning when it is lowered.
  */
 export function workersForCores(workers: number): { workers: number; warning: InputError | null } {
-  const cores = availableParallelism();
-  if (workers <= cores) return { workers, warning: null };
+  const fitted = threadsOnCores(workers);
+  if (fitted === workers) return { workers, warning: null };
   return {
-    workers: cores,
-    warning: new SettingError('workers', workers, (name) => `${name('workers')} ${workers} is more than the ${cores} cores here; using ${cores}`),
+    workers: fitted,
+    warning: new SettingError('workers', workers, (name) => `${name('workers')} ${workers} is more than the ${fitted} cores here; using ${fitted}`),
   };
 }
 
