@@ -87,6 +87,18 @@ describe('loadModel', () => {
     expect(threads.started - before).toBe(expected);
   });
 
+  it('overlapping calls with workers share the cores: one whose threads would find every core taken runs on its own thread', async () => {
+    const options = { prime: 'ROMEO:', len: 5 };
+    const alone = await Promise.all([1, 2, 3, 4].map(async (seed) => (await collect(model.generate({ ...options, seed }))).join('')));
+    const spare = availableParallelism() - 1, before = threads.started;
+    const together = await Promise.all([1, 2, 3, 4].map(async (seed) => (await collect(model.generate({ ...options, seed, workers: 10_000 }))).join('')));
+    expect(together).toEqual(alone);
+    expect(threads.started - before).toBe(spare);
+    // their threads given back once they end: the next call has the cores again
+    await model.score('To be', { workers: 10_000 });
+    expect(threads.started - before).toBe(2 * spare);
+  });
+
   it('generatePieces: generate\'s pieces, each drawn <EOS>\'s marked, its text what parts two of the model\'s documents', async () => {
     // a model over "abcd" that draws <EOS> often: a piece of a line break or a space is one
     const config: ModelConfig = { cell: 'lstm', vocabSize: 6, embedDim: 4, hiddenSize: 8, numLayers: 1, dropout: 0 };

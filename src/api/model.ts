@@ -15,7 +15,7 @@ import { preparedValidationSplit, validationSplit } from '../checkpoint/corpus.j
 import { optionMessage } from '../input/issues.js';
 import { checkPositiveInteger, checkedOption, integerFrom } from '../input/settings.js';
 import { createStepper } from '../parallel/inference.js';
-import { threadsOnCores } from '../parallel/threads.js';
+import { threadsOnCores, threadsRunning } from '../parallel/threads.js';
 import { stepsPerEpoch } from '../text/batches.js';
 import type { UnknownTokens } from '../text/corpus.js';
 import type { DocsMode, DocumentRule } from '../text/documents.js';
@@ -430,11 +430,11 @@ export class Model {
     return { ...await this.scoreSplit(ids, threads), unknown };
   }
 
-  /** Σ loss over `split` on `threads` threads (the cores at most), as the trainer scores its validation split. */
+  /** Σ loss over `split` on `threads` threads (`callThreads`), as the trainer scores its validation split. */
   private async scoreSplit(split: TokenArray, threads: number): Promise<{ lossSum: number; predictions: number }> {
     const { batchSize, seqLen } = this.loaded.checkpoint.config.training;
     const { config, loaded: { params }, kernels } = this;
-    const { lossSum, tokens } = await scoreStream(config, params, split, batchSize, seqLen, threadsOnCores(threads), kernels);
+    const { lossSum, tokens } = await scoreStream(config, params, split, batchSize, seqLen, callThreads(threads), kernels);
     return { lossSum, predictions: tokens };
   }
 
@@ -462,9 +462,9 @@ export class Model {
     return hiddenStates(stepper, ids, layer, texts, this.vocab.tokens, options.signal);
   }
 
-  /** A stepper on `workers` threads, the cores at most (`threadsOnCores`); one thread: a kept Stepper. */
+  /** A stepper on `workers` threads (`callThreads`); one thread: a kept Stepper. */
   private stepperOn(workers: number): Promise<TokenStepper> {
-    const threads = threadsOnCores(workers);
+    const threads = callThreads(workers);
     return threads > 1 ? createStepper(this.config, this.loaded.params, threads, this.kernels) : Promise.resolve(this.acquire());
   }
 
@@ -510,6 +510,11 @@ export class Model {
   private release(stepper: Stepper): void {
     this.idle.push(stepper);
   }
+}
+
+/** The threads a call runs on for the `workers` asked: at most the cores that the threads of calls running now leave. */
+function callThreads(workers: number): number {
+  return threadsOnCores(workers, threadsRunning());
 }
 
 /**

@@ -25,9 +25,20 @@ interface CommandRunner {
   run(command: Command): void;
 }
 
-/** The threads that share a step for the `workers` asked: no more than the cores, where more would only take turns. */
-export function threadsOnCores(workers: number): number {
-  return Math.min(workers, availableParallelism());
+/**
+ * The threads that share a step for the `workers` asked: no more than the cores less the `taken`
+ * ones (worker threads already running: `threadsRunning`), where more would only take turns; the
+ * calling thread alone, at least.
+ */
+export function threadsOnCores(workers: number, taken = 0): number {
+  return Math.max(1, Math.min(workers, availableParallelism() - taken));
+}
+
+/** Worker threads of the groups started in this process and not yet closed (each counted from its start). */
+let running = 0;
+
+export function threadsRunning(): number {
+  return running;
 }
 
 /**
@@ -49,9 +60,16 @@ export class ThreadGroup {
   static async start(setup: { workers: number }, control: Int32Array, kind: ThreadKind, local: CommandRunner): Promise<ThreadGroup> {
     // a count that is not a positive integer would leave every barrier waiting for threads that never come
     if (!Number.isInteger(setup.workers) || setup.workers < 1) throw new RangeError(`workers: must be a positive integer (got ${setup.workers})`);
-    const controlAt = control.byteOffset;
-    const threads = await Promise.all(Array.from({ length: setup.workers - 1 }, (_, k) => spawn({ setup, kind, index: k + 1, controlAt })));
-    return new ThreadGroup(control, local, threads);
+    const controlAt = control.byteOffset, count = setup.workers - 1;
+    // counted before they start, so that a group started meanwhile finds them taken
+    running += count;
+    try {
+      const threads = await Promise.all(Array.from({ length: count }, (_, k) => spawn({ setup, kind, index: k + 1, controlAt })));
+      return new ThreadGroup(control, local, threads);
+    } catch (err) {
+      running -= count;
+      throw err;
+    }
   }
 
   post(command: Command): void {
@@ -84,6 +102,7 @@ export class ThreadGroup {
     if (this.closed) return;
     if (Atomics.load(this.control, Control.Failed) === 0) this.post(Command.Exit);
     this.closed = true;
+    running -= this.threads.length;
     await Promise.all(this.threads.map(({ worker, failures }) => {
       failures.close();
       return worker.terminate();
