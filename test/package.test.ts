@@ -79,17 +79,20 @@ beforeAll(() => {
   writeFileSync(join(dir, 'src', 'main.ts'), CONSUMER);
 });
 
-/** What TypeScript says of the consumer compiled with `lib` and `types`, every diagnostic a line; '' for none. */
-function compile(lib: string[], types: string[]): string {
+/**
+ * What TypeScript says of the consumer `file` (under src/) compiled with `lib` and `types` and as
+ * `module` (NodeNext by default), every diagnostic a line; '' for none.
+ */
+function compile(lib: string[], types: string[], file = 'main.ts', module: 'NodeNext' | 'Node16' = 'NodeNext'): string {
   const options: ts.CompilerOptions = {
-    target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2022, module: ts.ModuleKind[module], moduleResolution: ts.ModuleResolutionKind[module],
     lib: lib.map((name) => `lib.${name}.d.ts`), types, typeRoots: [join(ROOT, 'node_modules', '@types')],
     strict: true, skipLibCheck: false, noEmit: true,
     // each dependency in the project's node_modules, not in the checkout's that its link leads to, which holds @types/node
     preserveSymlinks: true,
   };
   const host = ts.createCompilerHost(options);
-  const program = ts.createProgram([join(dir, 'src', 'main.ts')], options, host);
+  const program = ts.createProgram([join(dir, 'src', file)], options, host);
   return ts.formatDiagnostics(ts.getPreEmitDiagnostics(program), host).trim();
 }
 
@@ -100,6 +103,12 @@ describe('the package compiled by a program that imports it', () => {
 
   it('needs no DOM: a Node program, lib es2022 and @types/node', () => {
     expect(compile(['es2022'], ['node'])).toBe('');
+  });
+
+  it('compiles as CommonJS (a .cts) under module nodenext, which knows that Node requires ES modules; node16 says it cannot', () => {
+    writeFileSync(join(dir, 'src', 'main.cts'), `import { loadModel } from 'rnn';\nexport const sample: string[] = loadModel('model.json').completeSync({ n: 1 });\n`);
+    expect(compile(['es2022'], ['node'], 'main.cts')).toBe('');
+    expect(compile(['es2022'], ['node'], 'main.cts', 'Node16')).toContain('TS1479');
   });
 });
 
