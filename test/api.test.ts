@@ -1,8 +1,9 @@
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { Model, StoppedError, loadModel } from '../src/api/index.js';
+import { CheckpointError, Model, StoppedError, loadModel } from '../src/api/index.js';
+import { exportState } from '../src/checkpoint/convert.js';
 import { beamSearch } from '../src/generate/beam.js';
 import { sampleText } from '../src/generate/sample.js';
 import { scoreTokens } from '../src/generate/score.js';
@@ -59,6 +60,28 @@ describe('loadModel', () => {
     copyFileSync(join(scratch.dir, 'gru.json'), join(run, 'latest.json'));
     expect(loadModel(run, { kernels: 'js' }).scoreSync('To be').logProb).toBe(model.scoreSync('To be').logProb);
     expect(() => loadModel(scratch.dir)).toThrow(`${scratch.dir} is a folder with no checkpoint in it, neither best.json nor latest.json`);
+  });
+
+  it('what is no checkpoint is a CheckpointError of one line naming the path: missing, empty, cut short, a prepared folder, an export', () => {
+    const at = (name: string) => join(scratch.dir, 'not-models', name);
+    mkdirSync(at('prepared'), { recursive: true });
+    writeFileSync(at('empty.json'), '');
+    writeFileSync(at('cut.json'), readFileSync(join(scratch.dir, 'gru.json')).subarray(0, 1000));
+    writeFileSync(at('prepared/meta.json'), '{}');
+    writeFileSync(at('prepared/train.bin'), '');
+    exportState(join(scratch.dir, 'gru.json'), at('gru.safetensors'));
+    for (const [name, says] of [
+      ['missing.json', /^checkpoint not found: \S+missing\.json; name a checkpoint or a run folder/],
+      ['empty.json', /^\S+empty\.json is empty \(0 bytes\), not JSON/],
+      ['cut.json', /^\S+cut\.json is not JSON: .*it ends mid-way/],
+      ['prepared', /^\S+prepared is a folder with no checkpoint in it, .*\(a prepared folder: data to train on, not a model\)/],
+      ['gru.safetensors', /^\S+gru\.safetensors is a model file, not a checkpoint: convert it with `rnn import /],
+    ] as const) {
+      const refused = (() => { try { loadModel(at(name)); } catch (error) { return error; } })();
+      expect(refused, name).toBeInstanceOf(CheckpointError);
+      expect((refused as Error).message, name).toMatch(says);
+      expect((refused as Error).message, name).not.toContain('\n');
+    }
   });
 
   it('generate: the pieces sampleText draws, one token each; overlapping generations do not disturb each other', async () => {
