@@ -430,11 +430,14 @@ export class Model {
     return { ...await this.scoreSplit(ids, threads), unknown };
   }
 
-  /** Σ loss over `split` on `threads` threads (`callThreads`), as the trainer scores its validation split. */
+  /**
+   * Σ loss over `split` on `threads` threads (the cores at most), as the trainer scores its validation split: its sum
+   * runs over the threads' rows, so the threads are those asked, whatever other calls run (callThreads would vary them).
+   */
   private async scoreSplit(split: TokenArray, threads: number): Promise<{ lossSum: number; predictions: number }> {
     const { batchSize, seqLen } = this.loaded.checkpoint.config.training;
     const { config, loaded: { params }, kernels } = this;
-    const { lossSum, tokens } = await scoreStream(config, params, split, batchSize, seqLen, callThreads(threads), kernels);
+    const { lossSum, tokens } = await scoreStream(config, params, split, batchSize, seqLen, threadsOnCores(threads), kernels);
     return { lossSum, predictions: tokens };
   }
 
@@ -512,7 +515,10 @@ export class Model {
   }
 }
 
-/** The threads a call runs on for the `workers` asked: at most the cores that the threads of calls running now leave. */
+/**
+ * The threads a stepper runs on for the `workers` asked: at most the cores that the threads of calls running now leave (a
+ * stepper's logits are the same bits on any number of threads: parallel/inference.ts).
+ */
 function callThreads(workers: number): number {
   return threadsOnCores(workers, threadsRunning());
 }
