@@ -8,8 +8,11 @@ import { type TokenizedText, type Vocabulary, cutBy } from '../text/vocab.js';
 
 /*
  * What a library call was given, checked before it runs (model.ts): its options by name, a text
- * or what `tokenize` made of one, the kernels. A value of the wrong type is a TypeError, one out of
- * range a RangeError, each naming the option (or its field) and what it may be.
+ * or what `tokenize` made of one, the kernels. Options that are not an object, an unknown option, a
+ * signal or a text of the wrong type are TypeErrors; a setting's value (`temperature`, `workers`,
+ * `kernels`…) that is not one it may take, of another type or out of range, is a RangeError
+ * (checkedOption, which reads it as its flag is read). Each names the option (or its field) and
+ * what it may be.
  */
 
 /** A call's options: an object whose every name `known` has, its signal one; else a TypeError naming what is wrong. */
