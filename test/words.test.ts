@@ -286,6 +286,17 @@ describe('detokenize', () => {
     expect(detokenize(tokenizeWords(text))).toBe(text);
   });
 
+  it('writes a zero-width space or a soft hyphen against both neighbours, as the invisible break it is', () => {
+    const text = [
+      'ภาษา\u200bไทย\u200bง่าย', // Thai words parted by zero-width spaces
+      'これは\u200bテスト\u200bです。',
+      'Silben\u00adtrennung und Donau\u00addampf\u00adschiff.',
+    ].join('\n');
+    expect(tokenizeWords(text)).toContain('\u200b');
+    expect(tokenizeWords(text)).toContain('\u00ad');
+    expect(detokenize(tokenizeWords(text))).toBe(text);
+  });
+
   it('reads a curly apostrophe before an elided word or a year as beginning it, as a straight one', () => {
     const text = '’Twas said, and ’tis so: rock ’n’ roll of the ’90s, the Spirit of ’76, o’ the city, the farmers’ books, ‘no’ 5 times.';
     expect(detokenize(tokenizeWords(text))).toBe(text);

@@ -9,7 +9,7 @@
  *  - none either side of a hyphen, em dash or underscore standing alone (- — _), so "speak--it"
  *    and "snake_case" stay, but of a hyphen between two words that it would join into one word
  *    (a - b: the tokenizer joins a-b, so a lone hyphen there was spaced); none either side of a
- *    zero-width joiner or non-joiner, of the Hebrew maqaf (־), of the Hebrew gershayim (״) and
+ *    zero-width joiner, non-joiner or space, a soft hyphen, of the Hebrew maqaf (־), of the Hebrew gershayim (״) and
  *    the Arabic decimal and thousands separators (٫ ٬) under the tokenizer rules before version
  *    3, which cut a word at them, or of a CJK or fullwidth punctuation mark (。 ， 「 」 …), since
  *    CJK text puts no spaces around its marks; but one that begins a sentence of a 'sentence' model is spaced off
@@ -56,11 +56,11 @@ const OPENING = new Set([
   '(', '[', '{', '“', '‘', '„', '‚', '«', '‹', '¿', '¡', '$', '£', '€', '¥', '\u2066', '\u2067', '\u2068', '\u202a', '\u202b', '\u202d', '\u202e',
 ]);
 /**
- * An em dash or underscore, a zero-width (non-)joiner or word joiner, the Hebrew maqaf and gershayim, the Arabic
- * decimal and thousands separators, a CJK or fullwidth punctuation mark. (A hyphen is read by `READINGS`; under the
- * tokenizer rules from version 3 on, `MARKS_FROM_3` reads the gershayim and the separators first.)
+ * An em dash or underscore, a zero-width (non-)joiner, space or word joiner, a soft hyphen, the Hebrew maqaf and
+ * gershayim, the Arabic decimal and thousands separators, a CJK or fullwidth punctuation mark. (A hyphen is read by
+ * `READINGS`; under the tokenizer rules from version 3 on, `MARKS_FROM_3` reads the gershayim and the separators first.)
  */
-const JOINING = /^(?:[—_\u200c\u2060\u30fb\u05be\u05f4\u066b\u066c]|\u200d|(?=[\p{P}\p{S}])[\u3001-\u303f\uff01-\uff65])$/u;
+const JOINING = /^(?:[—_\u200b\u200c\u2060\u00ad\u30fb\u05be\u05f4\u066b\u066c]|\u200d|(?=[\p{P}\p{S}])[\u3001-\u303f\uff01-\uff65])$/u;
 /**
  * An invisible directional mark (left-to-right U+200E, right-to-left U+200F, Arabic letter U+061C): written against
  * the token before it, and the token after it spaced as if it were not there.
