@@ -169,6 +169,7 @@ describe('detokenize', () => {
       "Shall say against their hearts 'We thank the gods",
       "the hearts 'we' thank, the cats 'the best', the dogs' own toys",
       "pass a Patients' Bill of Rights at the Governors' Conference",
+      'He said: "It\'s \'fine\'." Then John\'s \'best\' and Ana’s \'good\' one.', // a word that ends in 's is no plural
     ]],
     ['writes != and !== spaced as one sign, a prefix ! against its operand, and a quoted path without spaces', [
       'if (a !== b) return;',

@@ -209,7 +209,7 @@ const PAIRING: readonly Rule[] = [
  *   an elided word precedes (o' the, rock 'n' roll),  ends it: spaced as a closing mark, closes no quote
  *   not one a quote opened right before ('o')
  *   none is open, the word before ends in s (and is   a plural possessive (the farmers' savings): likewise
- *   no NOT_PLURAL), and the word after is neither
+ *   no NOT_PLURAL, nor ends in 's), and the word after is neither
  *   a capital after a word in lower case nor one of
  *   PRONOUNS_AND_DETERMINERS
  *   else                                              pairs as " does, by PAIRING (said 'no', from './x', 'Hail!'\n)
@@ -228,7 +228,7 @@ const READINGS: ReadonlyMap<string, readonly Rule[]> = new Map([
     { when: ({ word, wordQuoted }) => word !== null && !wordQuoted && ELIDED_AFTER.has(word.toLowerCase()), reading: { kind: 'closing' } },
     {
       when: ({ word, quoteOpen, next }) =>
-        !quoteOpen && word !== null && /s$/i.test(word) && !NOT_PLURAL.has(word.toLowerCase()) &&
+        !quoteOpen && word !== null && /s$/i.test(word) && !/['’]s$/i.test(word) && !NOT_PLURAL.has(word.toLowerCase()) &&
         !(next !== null && ((CAPITALISED.test(next) && !CAPITALISED.test(word)) || PRONOUNS_AND_DETERMINERS.has(next.toLowerCase()))),
       reading: { kind: 'closing' },
     },
