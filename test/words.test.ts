@@ -287,6 +287,17 @@ describe('detokenize', () => {
     expect(detokenize(tokenizeWords(text))).toBe(text);
   });
 
+  it('writes the sentence terminators of other scripts against the word before them, as the sentence splitter knows them', () => {
+    const text = [
+      'ሰላም፣ ዓለም። እንዴት ነህ፧', // Ethiopic comma, full stop, question mark
+      'Բարեւ աշխարհ։ Ինչպես ես։', // Armenian full stop
+      'မင်္ဂလာပါ၊ ကမ္ဘာ။', // Myanmar
+      'សួស្តី ពិភពលោក។', // Khmer
+      'Wait‼ What⁇ Really⁉ Yes‽',
+    ].join('\n');
+    expect(detokenize(tokenizeWords(text))).toBe(text);
+  });
+
   it('writes a zero-width space or a soft hyphen against both neighbours, as the invisible break it is', () => {
     const text = [
       'ภาษา\u200bไทย\u200bง่าย', // Thai words parted by zero-width spaces

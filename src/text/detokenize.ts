@@ -2,8 +2,8 @@
  * The detokeniser of the word level (docs/words.md): word tokens back to text. Between two
  * tokens goes one space, except
  *  - none before a closing mark: . , ; : ? … % ‰ ° ™ ® ′ ″ ) ] } ’ ” » ›, a ! that ends a sentence and a closing straight quote,
- *    the Arabic, Greek, Devanagari and Hebrew marks that close likewise (، ؛ ؟ ۔ ٪ ; · । ॥ ׳), and the end of a
- *    bidi isolate or embedding;
+ *    the Arabic, Greek, Devanagari, Hebrew and Ethiopic marks that close likewise (، ؛ ؟ ۔ ٪ ; · । ॥ ׳ ፣), a sentence
+ *    terminator of another script that the sentence splitter knows (‼ ։ ። ။ ។), and the end of a bidi isolate or embedding;
  *  - none after an opening mark: ( [ { “ ‘ „ ‚ « ‹ ¿ ¡ $ £ € ¥, an opening straight quote and the start of a bidi
  *    isolate, embedding or override;
  *  - none either side of a hyphen, em dash or underscore standing alone (- — _), so "speak--it"
@@ -41,15 +41,17 @@
  * (« Quoi ? » for a French corpus).
  */
 import type { DocsMode } from './documents.js';
+import { OTHER_TERMINATOR } from './sentences.js';
 import { tokenizeWords, WORD_RULE_VERSION, type WordRule } from './words.js';
 
 /**
  * The closing marks, and the signs written against what comes before them (° ‰ ‱ ™ ® ′ ″); U+2069 and U+202C end
- * a bidi isolate and embedding, U+05F3 is the Hebrew geresh, U+066A the Arabic percent sign.
+ * a bidi isolate and embedding, U+05F3 is the Hebrew geresh, U+066A the Arabic percent sign, U+1363–U+1366 the
+ * Ethiopic comma, semicolon and colons. (The sentence terminators of other scripts, `OTHER_TERMINATOR`, close too.)
  */
 const CLOSING = new Set([
   '.', ',', ';', ':', '?', '…', '%', ')', ']', '}', '’', '”', '»', '›', '،', '؛', '؟', '۔', '\u037e', '\u0387', '।', '॥',
-  '\u2069', '\u202c', '\u05f3', '\u066a', '°', '‰', '‱', '™', '®', '′', '″',
+  '\u2069', '\u202c', '\u05f3', '\u066a', '°', '‰', '‱', '™', '®', '′', '″', '\u1363', '\u1364', '\u1365', '\u1366',
 ]);
 /** The opening marks; U+2066–U+2068 and U+202A, U+202B, U+202D, U+202E begin a bidi isolate, embedding or override. */
 const OPENING = new Set([
@@ -504,6 +506,7 @@ export class Detokenizer {
     if (this.marks.closing.has(token)) return 'closing';
     if (OPENING.has(token)) return 'opening';
     if (JOINING.test(token)) return 'joining';
+    if (OTHER_TERMINATOR.test(token)) return 'closing';
     if (OPERATORS.has(token)) return 'operator';
     return 'word';
   }

@@ -68,6 +68,8 @@ const OTHER_TERMINATORS = String.raw`\u0589\u061D-\u061F\u06D4\u0700-\u0702\u07F
   String.raw`\u{1173C}-\u{1173E}\u{11944}\u{11946}\u{11A42}\u{11A43}\u{11A9B}\u{11A9C}\u{11C41}\u{11C42}` +
   String.raw`\u{11EF7}\u{11EF8}\u{11F43}\u{11F44}\u{16A6E}\u{16A6F}\u{16AF5}\u{16B37}\u{16B38}\u{16B44}` +
   String.raw`\u{16D6E}\u{16D6F}\u{16E98}\u{1BC9F}\u{1DA88}`;
+/** One of `OTHER_TERMINATORS` with the extenders after it (‼️): a token the detokeniser writes against the word before it. */
+export const OTHER_TERMINATOR = new RegExp(`^[${OTHER_TERMINATORS}]\\p{Grapheme_Extend}*$`, 'u');
 /** The ATerm dots among them: like ".", they do not end a sentence before a digit. */
 const OTHER_DOTS = String.raw`\u2024\uFE52\uFF0E`;
 
