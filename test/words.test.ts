@@ -287,6 +287,14 @@ describe('detokenize', () => {
     expect(detokenize(tokenizeWords(text))).toBe(text);
   });
 
+  it('writes a currency sign against the number after it, and spaced as a word after a number, as prices are written', () => {
+    const text = 'It costs $5, £3.50, €10 or ₹500; 1 000 € or 20 $ each, 5 ₽ here and 300 ¥. In 1947 $35 and $7 $7 went to $HOME.';
+    expect(detokenize(tokenizeWords(text))).toBe(text);
+    const writer = new Detokenizer();
+    expect(['10', '€'].map((t) => writer.push(t))).toEqual(['10', '']); // held for the token after it
+    expect(writer.push('pro') + writer.end()).toBe(' € pro');
+  });
+
   it('writes the sentence terminators of other scripts against the word before them, as the sentence splitter knows them', () => {
     const text = [
       'ሰላም፣ ዓለም። እንዴት ነህ፧', // Ethiopic comma, full stop, question mark

@@ -4,8 +4,8 @@
  *  - none before a closing mark: . , ; : ? … % ‰ ° ™ ® ′ ″ ) ] } ’ ” » ›, a ! that ends a sentence and a closing straight quote,
  *    the Arabic, Greek, Devanagari, Hebrew and Ethiopic marks that close likewise (، ؛ ؟ ۔ ٪ ; · । ॥ ׳ ፣), a sentence
  *    terminator of another script that the sentence splitter knows (‼ ։ ። ။ ។), and the end of a bidi isolate or embedding;
- *  - none after an opening mark: ( [ { “ ‘ „ ‚ « ‹ ¿ ¡ $ £ € ¥, an opening straight quote and the start of a bidi
- *    isolate, embedding or override;
+ *  - none after an opening mark: ( [ { “ ‘ „ ‚ « ‹ ¿ ¡, a currency sign ($ £ € ¥ ₹ …) but one after a number and before
+ *    none (1 000 € or), an opening straight quote and the start of a bidi isolate, embedding or override;
  *  - none either side of a hyphen, em dash or underscore standing alone (- — _), so "speak--it"
  *    and "snake_case" stay, but of a hyphen between two words that it would join into one word
  *    (a - b: the tokenizer joins a-b, so a lone hyphen there was spaced); none either side of a
@@ -31,7 +31,8 @@
  * A " or ' left open at a line's end stays open over a few line breaks, for the first of its
  * kind on a later line to close unless a new quote is as likely there (`PAIRING`); a blank
  * line or a document boundary starts the count afresh, but for one between two sentences of a
- * paragraph. A straight quote, a ’, a ! and a - are read with the token after them, by `READINGS` below.
+ * paragraph. A straight quote, a ’, a !, a - and a currency sign are read with the token after them, by `READINGS`
+ * and `CURRENCY_READINGS` below.
  * A low-9 quote opens and its partner closes it: „so“, ‚so‘ (German). A guillemet opens when
  * none of its pair is open and its partner closes it, so both «so» and »so« (German, Danish)
  * come back whole, and ‹so› and ›so‹ likewise; these pairs stay open over line breaks, until the
@@ -53,9 +54,12 @@ const CLOSING = new Set([
   '.', ',', ';', ':', '?', '…', '%', ')', ']', '}', '’', '”', '»', '›', '،', '؛', '؟', '۔', '\u037e', '\u0387', '।', '॥',
   '\u2069', '\u202c', '\u05f3', '\u066a', '°', '‰', '‱', '™', '®', '′', '″', '\u1363', '\u1364', '\u1365', '\u1366',
 ]);
-/** The opening marks; U+2066–U+2068 and U+202A, U+202B, U+202D, U+202E begin a bidi isolate, embedding or override. */
+/**
+ * The opening marks; U+2066–U+2068 and U+202A, U+202B, U+202D, U+202E begin a bidi isolate, embedding or override. (A
+ * currency sign opens too, but after a number: `CURRENCY`.)
+ */
 const OPENING = new Set([
-  '(', '[', '{', '“', '‘', '„', '‚', '«', '‹', '¿', '¡', '$', '£', '€', '¥', '\u2066', '\u2067', '\u2068', '\u202a', '\u202b', '\u202d', '\u202e',
+  '(', '[', '{', '“', '‘', '„', '‚', '«', '‹', '¿', '¡', '\u2066', '\u2067', '\u2068', '\u202a', '\u202b', '\u202d', '\u202e',
 ]);
 /**
  * An em dash or underscore, a zero-width (non-)joiner, space or word joiner, a soft hyphen, the Hebrew maqaf and
@@ -253,6 +257,21 @@ const READINGS: ReadonlyMap<string, readonly Rule[]> = new Map([
   ]],
 ]);
 
+/** A currency sign ($ £ € ¥ ₹ …), read by `CURRENCY_READINGS`. */
+const CURRENCY = /^\p{Sc}$/u;
+/** What a number ends with, and what one begins with. */
+const NUMBER_END = /\p{Nd}$/u;
+const NUMBER_START = /^\p{Nd}/u;
+
+/**
+ * A currency sign after a number and before no number is written after the price, spaced as a word is (1 000 € or,
+ * 20 $ each, 5 ₽); any other opens, written against the number after it ($5, €10, 1947 $35, $HOME).
+ */
+const CURRENCY_READINGS: readonly Rule[] = [
+  { when: ({ word, next }) => word !== null && NUMBER_END.test(word) && !(next !== null && NUMBER_START.test(next)), reading: SPACED },
+  { when: () => true, reading: { kind: 'opening' } },
+];
+
 /** The marks that read otherwise under some versions of the tokenizer rules (words.ts): the closing marks and `READINGS`. */
 interface Marks {
   closing: ReadonlySet<string>;
@@ -376,7 +395,7 @@ export class Detokenizer {
   push(token: string, next?: string | null): string {
     if (token === '') return '';
     const before = this.release(token);
-    if (next === undefined && this.marks.readings.has(token)) {
+    if (next === undefined && this.rulesOf(token) !== undefined) {
       this.held = token;
       this.heldRead = false;
       return before;
@@ -483,7 +502,7 @@ export class Detokenizer {
       this.pathQuote = null;
       return 'closing';
     }
-    const rules = this.marks.readings.get(token);
+    const rules = this.rulesOf(token);
     if (rules !== undefined) {
       const seen = this.surroundings;
       seen.word = this.word;
@@ -509,6 +528,11 @@ export class Detokenizer {
     if (OTHER_TERMINATOR.test(token)) return 'closing';
     if (OPERATORS.has(token)) return 'operator';
     return 'word';
+  }
+
+  /** The rules that read `token` with the token after it (`READINGS`, `CURRENCY_READINGS`), if any. */
+  private rulesOf(token: string): readonly Rule[] | undefined {
+    return this.marks.readings.get(token) ?? (CURRENCY.test(token) ? CURRENCY_READINGS : undefined);
   }
 
   /** Opens or closes straight quote `quote`; one that opens may start a path. */
