@@ -32,6 +32,9 @@ describe('the warning of tokens outside the vocabulary', () => {
     // an invisible token (a right-to-left mark, a lone accent) shown by its code point, not as an empty-looking pair of quotes
     expect(unknownTokensWarning('word', 'm.json', 'text 3', ['\u200f', '\u0301'])).toBe(
       'text 3 has 2 tokens outside the vocabulary of m.json ("\\u{301}", "\\u{200f}"); they read as <UNK>');
+    // a word's marks as written (Devanagari vowel signs, Arabic harakat), but where the word is not in NFC, so that it shows
+    expect(unknownTokensWarning('word', 'm.json', 'text 4', ['नमस्ते', 'مُحَمَّد', 'Cafe\u0301', 'Caf\u00e9'])).toBe(
+      'text 4 has 4 tokens outside the vocabulary of m.json ("Cafe\\u{301}", "Café", "مُحَمَّد", "नमस्ते"); they read as <UNK>');
     // a token as long as a file (a line with no space) is quoted by its start and its length, not in full
     const long = `${'a'.repeat(39)}🦄${'b'.repeat(1_999_960)}`;
     expect(unknownTokensWarning('word', 'm.json', 'long.txt', [long, 'pear'])).toBe(

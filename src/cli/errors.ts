@@ -146,11 +146,16 @@ export function escapeCharacters(text: string, eachAlone = false): string {
 /** The most characters of a token a warning quotes: a longer one (a word as long as a line with no space) shows its start and length. */
 const QUOTED_TOKEN_CHARACTERS = 40;
 
-/** A token quoted (escapeCharacters), cut to QUOTED_TOKEN_CHARACTERS with its length beside it where it is longer. */
+/**
+ * A token quoted (escapeCharacters), cut to QUOTED_TOKEN_CHARACTERS with its length beside it where it is longer. A
+ * word's combining marks are shown as written (नमस्ते), but in a word that is not in NFC (`Cafe\u{301}`), which would
+ * look the same as its NFC form in the vocabulary.
+ */
 function quotedToken(token: string): string {
   const length = codePointCount(token);
-  if (length <= QUOTED_TOKEN_CHARACTERS) return escapeCharacters(token, true);
-  return `${escapeCharacters(codePointPrefix(token, QUOTED_TOKEN_CHARACTERS), true)}… (${grouped(length)} characters)`;
+  const marksEscaped = token !== token.normalize('NFC');
+  if (length <= QUOTED_TOKEN_CHARACTERS) return escapeCharacters(token, marksEscaped);
+  return `${escapeCharacters(codePointPrefix(token, QUOTED_TOKEN_CHARACTERS), marksEscaped)}… (${grouped(length)} characters)`;
 }
 
 /** `unknownTokensWarning` from the tokens counted already (`PreparedData.unknown`). */
