@@ -56,7 +56,10 @@ export function rnnOnTerminal(cwd: string, args: string[], env: Record<string, s
   });
 }
 
-/** What every refused command must show: a non-zero exit, nothing on stdout, one `rnn: …` line on stderr and no stack; `message` that line, or a pattern it matches. */
+/**
+ * What every refused command must show: a non-zero exit, nothing on stdout, one `rnn: …` line on stderr and no stack;
+ * `message` that line, or a pattern it matches.
+ */
 export function expectOneLineError(result: Run, message: RegExp | string): void {
   expect(result.status).not.toBe(0);
   expect(result.stdout).toBe('');
