@@ -1,4 +1,4 @@
-import { type ChildProcess, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -368,13 +368,32 @@ describe('4. closed pipes', () => {
 });
 
 describe('5. a closed terminal', () => {
-  it('saves on SIGHUP and exits 129', async () => {
+  it('saves on SIGHUP and ends by it (129 in a shell)', async () => {
     const out = at('hangup');
     const child = start(['train', corpus, ...TINY_RUN, ...ENDLESS, '--out', out, '--json']);
     const run = await finish(child, signalOnce('"event":"step"', 'SIGHUP'));
-    expect(run.code).toBe(129);
+    expect(run.signal).toBe('SIGHUP');
     expect(run.stderr).toMatch(/^rnn: interrupted by SIGHUP at step (\d+); saved /m);
     const step = Number(/at step (\d+)/.exec(run.stderr)![1]);
+    expect(loadCheckpoint(join(out, 'latest.json')).training.step).toBe(step);
+  });
+
+  it('saves when its terminal closes, whether the hang-up or the SIGHUP reaches it first, and ends by SIGHUP', async () => {
+    const out = at('terminal-closed');
+    const rnn = [process.execPath, BIN, 'train', corpus, ...TINY_RUN, ...ENDLESS, '--out', out, '--json'].map(shellWord).join(' ');
+    // the shell on the terminal passes the SIGHUP on to rnn, as an interactive one does, and reports on fd 3
+    const shell = `trap 'kill -HUP $rnn' HUP; ${rnn} 2>&3 & rnn=$!; wait $rnn; wait $rnn; echo "status $?" >&3`;
+    const terminal = spawn('script', ['-qfc', shell, '/dev/null'], { cwd: dir, stdio: ['ignore', 'pipe', 'ignore', 'pipe'], env: { ...process.env, RNN_DEBUG: '' } });
+    let report = '';
+    terminal.stdio[3]!.on('data', (chunk: Buffer) => (report += chunk.toString()));
+    const reported = new Promise((resolve) => terminal.stdio[3]!.on('end', resolve));
+    // the terminal closes (its emulator ends) once rnn trains
+    await stdoutShows(terminal, '"event":"step"');
+    terminal.kill('SIGKILL');
+    await reported;
+    expect(report).not.toMatch(/Assertion|Native stack/);
+    expect(report).toMatch(/^rnn: interrupted by SIGHUP at step (\d+); saved [^\n]+\nstatus 129\n$/m);
+    const step = Number(/at step (\d+)/.exec(report)![1]);
     expect(loadCheckpoint(join(out, 'latest.json')).training.step).toBe(step);
   });
 });

@@ -41,6 +41,11 @@ export function readerGone(error: NodeJS.ErrnoException): boolean {
   return READER_GONE.has(error.code ?? '');
 }
 
+/** Whether `error`, on writing `output`, means that the terminal it was has closed (a hang-up), as SIGHUP says. */
+export function terminalClosed(output: Output, error: NodeJS.ErrnoException): boolean {
+  return error.code === 'EIO' && process[output].isTTY === true;
+}
+
 /** What failed, for an output that could not take the text for another reason than its reader going. */
 export function outputFailureText(output: Output, error: NodeJS.ErrnoException): string {
   return `cannot write standard ${output === 'stdout' ? 'output' : 'error'}: ${writeFailure(error)}`;

@@ -5,3 +5,16 @@ const SIGNAL_EXIT: Readonly<Record<string, number>> = { SIGHUP: 129, SIGINT: 130
 export function exitStatusAfter(signal: string | null): number {
   return SIGNAL_EXIT[signal ?? ''] ?? 1;
 }
+
+/**
+ * Ends rnn now, as `signal` does: SIGHUP by that signal itself, its default action (a shell reports 129), since Node 20,
+ * exiting otherwise, resets the terminal the hang-up closed and aborts on the error (nodejs/node#51519); any other by
+ * exitStatusAfter's status.
+ */
+export function exitAfter(signal: string): never {
+  if (signal === 'SIGHUP') {
+    process.removeAllListeners('SIGHUP');
+    process.kill(process.pid, 'SIGHUP');
+  }
+  process.exit(exitStatusAfter(signal));
+}

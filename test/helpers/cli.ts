@@ -72,6 +72,8 @@ export function expectOneLineError(result: Run, message: RegExp | string): void 
 /** A child process's end: its exit code (null when a signal ended it) and what it wrote. */
 export interface Outcome {
   code: number | null;
+  /** The signal that ended it, where one did. */
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
@@ -128,6 +130,6 @@ export function finish(child: ChildProcess, onStdout?: (text: string, child: Chi
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   return new Promise((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
 }

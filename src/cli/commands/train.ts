@@ -8,8 +8,8 @@ import { TRAIN_OPTIONS } from '../../train/options.js';
 import { DIVERGED_AFTER, type Divergence, type TrainResult, train } from '../../train/trainer.js';
 import { shellWord, visible } from '../../input/issues.js';
 import { warningText } from '../errors.js';
-import { type Output, outputClosed, outputFailureText, readerGone, whenOutputCloses } from '../pipes.js';
-import { exitStatusAfter } from '../signals.js';
+import { type Output, outputClosed, outputFailureText, readerGone, terminalClosed, whenOutputCloses } from '../pipes.js';
+import { exitAfter, exitStatusAfter } from '../signals.js';
 import { createProgress, progressMode, progressOutput } from '../progress.js';
 import { readStandardInput, rnnCommand } from '../train-summary.js';
 import { addSettingFlags, recordedCommand } from '../flags.js';
@@ -65,15 +65,18 @@ async function runTrain(corpus: string[], flags: Record<string, unknown>): Promi
   const controller = new AbortController();
   const onSignal = (name: NodeJS.Signals): void => {
     if (controller.signal.aborted) {
+      // a terminal that closes may send SIGHUP twice (the shell's, the kernel's), or after a write to it failed: one closing
+      if (name === 'SIGHUP' && controller.signal.reason === 'SIGHUP') return;
       // a second signal: stop now; checkpoints are written atomically, so none is left half-written
       display.stop();
       process.stderr.write(`rnn: ${name} again: stopping without saving\n`);
-      process.exit(exitStatusAfter(name));
+      exitAfter(name);
     }
     controller.abort(name);
   };
-  // a reader is gone: show the progress on stderr while someone reads it, else nowhere, and end as for a signal, saving;
-  // an output that fails otherwise ends the run so too, as a failure (the abort reason is its code, no signal's name)
+  // a reader is gone: show the progress on stderr while someone reads it, else nowhere, and end as for a signal, saving
+  // (a terminal that closed, as for its SIGHUP); an output that fails otherwise ends the run so too, as a failure (the
+  // abort reason is its code, no signal's name)
   let failure: OutputFailure | null = null;
   const stopWatchingOutput = whenOutputCloses((output, error) => {
     if (output === progressOutput(mode)) {
@@ -81,12 +84,16 @@ async function runTrain(corpus: string[], flags: Record<string, unknown>): Promi
       mode = outputClosed('stderr') ? 'none' : progressMode(false);
       display = createProgress(mode);
     }
-    if (!readerGone(error)) failure ??= { output, error };
-    if (!controller.signal.aborted) controller.abort(failure === null ? 'SIGPIPE' : failure.error.code ?? 'output failed');
+    const hangUp = terminalClosed(output, error);
+    if (!readerGone(error) && !hangUp) failure ??= { output, error };
+    if (!controller.signal.aborted) {
+      controller.abort(failure !== null ? failure.error.code ?? 'output failed' : hangUp ? 'SIGHUP' : 'SIGPIPE');
+    }
   });
   let start: StartEvent | null = null;
+  let result: TrainResult;
   try {
-    const result = await train({ ...options, command: recordedCommand() }, corpus, {
+    result = await train({ ...options, command: recordedCommand() }, corpus, {
       onEvent: (event) => {
         if (event.event === 'start') {
           start = event;
@@ -105,6 +112,7 @@ async function runTrain(corpus: string[], flags: Record<string, unknown>): Promi
     stopWatchingOutput();
     for (const name of SAVING_SIGNALS) process.off(name, onSignal);
   }
+  if (result.reason === 'interrupted' && result.signal === 'SIGHUP') exitAfter('SIGHUP');
 }
 
 /**
