@@ -384,6 +384,13 @@ describe('rnn train on a terminal', () => {
     }
   });
 
+  it('writes plain lines to TERM=dumb, which cannot move its cursor to redraw a bar', async () => {
+    const run = await onTerminal({ TERM: 'dumb' });
+    expect(run.status).toBe(0);
+    expect(run.stdout).not.toContain(ESC);
+    expect(run.stdout).toMatch(/\nepoch 0\.\d\d step 1\/12 \| loss \d\.\d{3} \| val — \| /);
+  });
+
   it('lets FORCE_COLOR win over NO_COLOR, as Node does', async () => {
     expect((await onTerminal({ NO_COLOR: '1', FORCE_COLOR: '1' })).stdout).toMatch(SGR);
   });

@@ -8,6 +8,11 @@ interface Stream {
   getColorDepth?(env?: NodeJS.ProcessEnv): number;
 }
 
+/** Whether `stream` is a terminal that redraws a line in place (moves its cursor, clears): a TTY whose TERM is not `dumb`. */
+export function redrawsInPlace(stream: Stream, env: NodeJS.ProcessEnv = process.env): boolean {
+  return stream.isTTY === true && env['TERM'] !== 'dumb';
+}
+
 /**
  * How much colour to write to `stream`, as Node itself decides (tty.WriteStream.getColorDepth):
  * FORCE_COLOR first ('', '1' or 'true': 16 colours, '2': 256, '3': 16 million, anything else:
@@ -24,7 +29,7 @@ export function colourLevel(stream: Stream, env: NodeJS.ProcessEnv = process.env
     return 0;
   }
   if (env['NO_COLOR'] !== undefined && env['NO_COLOR'] !== '') return 0;
-  if (!stream.isTTY || env['TERM'] === 'dumb') return 0;
+  if (!redrawsInPlace(stream, env)) return 0;
   const depth = stream.getColorDepth?.(env) ?? 4;
   return depth >= 24 ? 3 : depth >= 8 ? 2 : depth >= 4 ? 1 : 0;
 }

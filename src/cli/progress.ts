@@ -4,13 +4,13 @@ import { quoted, visible } from '../input/issues.js';
 import type { CheckpointEvent, DoneEvent, EvalEvent, StartEvent, StepEvent, TrainEvent } from '../train/events.js';
 import { TOKEN_UNITS, type TokenUnit, grouped } from '../text/vocab.js';
 import { vocabularyCoverage } from '../text/word-vocab.js';
-import { stderrChalk as chalk } from './color.js';
+import { redrawsInPlace, stderrChalk as chalk } from './color.js';
 import { warn as writeWarning, warningLine } from './errors.js';
 import type { Output } from './pipes.js';
 import { type ValidationPoint, nextCommands, validationChart } from './train-summary.js';
 
 /**
- * How training reports: a live bar (stderr is a terminal), plain lines (it is not), JSON lines
+ * How training reports: a live bar (stderr is a terminal that redraws in place), plain lines (it is not), JSON lines
  * on stdout, or nothing (no one reads either any more).
  */
 export type ProgressMode = 'tty' | 'plain' | 'json' | 'none';
@@ -24,7 +24,7 @@ export interface ProgressDisplay {
 }
 
 export function progressMode(json: boolean): ProgressMode {
-  return json ? 'json' : process.stderr.isTTY ? 'tty' : 'plain';
+  return json ? 'json' : redrawsInPlace(process.stderr) ? 'tty' : 'plain';
 }
 
 /** The stream a mode's progress goes to. */
