@@ -374,6 +374,21 @@ describe('rnn train on a terminal', () => {
     expect(joined).toContain(`checkpoints: ${join(out, 'latest.json')} (best: ${join(out, 'best.json')})\n`);
   });
 
+  it('fits the bar and the step it shows to the terminal, which cuts a longer line while the bar runs', async () => {
+    for (const columns of [60, 80]) {
+      const run = await onTerminal({}, columns);
+      expect(run.status).toBe(0);
+      // cli-progress draws the bar from the line's first column to a clear of its rest
+      const drawn = [...run.stdout.matchAll(new RegExp(`${ESC}\\[1G([^\\r\\n]*?)${ESC}\\[0K`, 'g'))].map((m) => visible(m[1]!));
+      const steps = drawn.filter((line) => line.includes('loss'));
+      expect(steps.length).toBeGreaterThan(0);
+      for (const line of steps) {
+        expect([...line].length).toBeLessThanOrEqual(columns);
+        expect(line).toMatch(/^[█░]{10,24} (epoch \d\.\d\d )?step \d+\/12 \| loss \d\.\d{3} \| val (—|\d\.\d{3}) .*\| ETA \d+s$/);
+      }
+    }
+  });
+
   it('writes no colour with NO_COLOR set, or FORCE_COLOR=0', async () => {
     const envs: Record<string, string>[] = [{ NO_COLOR: '1' }, { FORCE_COLOR: '0' }];
     for (const env of envs) {

@@ -115,14 +115,19 @@ function limitDuration(seconds: number): string {
   return seconds < 60 && !Number.isInteger(seconds) ? `${Number(seconds.toPrecision(3))}s` : formatDuration(seconds);
 }
 
-/** A step's line, the tokens' speed in `rate`, styled by `style` (the live bar's colours, or none). */
-function stepText(e: StepEvent, rate: string, style: ChalkInstance): string {
+/**
+ * A step's line, the tokens' speed in `rate`, styled by `style` (the live bar's colours, or none); `brief`, for a narrow
+ * terminal, leaves out the epoch and the speed.
+ */
+function stepText(e: StepEvent, rate: string, style: ChalkInstance, brief = false): string {
   const of = e.totalSteps === null ? '' : style.dim(`/${e.totalSteps}`);
-  const bar = style.dim('|');
-  return (
-    `epoch ${e.epoch.toFixed(2)} step ${e.step}${of} ${bar} loss ${style.yellow(loss(e.smoothedLoss))} ${bar} val ${loss(e.valLoss)} ` +
-    `${bar} ${formatCount(e.tokensPerSecond)} ${rate} ${bar} ETA ${e.etaSeconds === null ? '—' : formatDuration(e.etaSeconds)}`
-  );
+  return [
+    `${brief ? '' : `epoch ${e.epoch.toFixed(2)} `}step ${e.step}${of}`,
+    `loss ${style.yellow(loss(e.smoothedLoss))}`,
+    `val ${loss(e.valLoss)}`,
+    ...(brief ? [] : [`${formatCount(e.tokensPerSecond)} ${rate}`]),
+    `ETA ${e.etaSeconds === null ? '—' : formatDuration(e.etaSeconds)}`,
+  ].join(` ${style.dim('|')} `);
 }
 
 /** Plain lines' style: no colour. */
@@ -162,6 +167,9 @@ const ESCAPE = String.fromCharCode(0x1b);
 const SGR = new RegExp(`${ESCAPE}\\[[0-9;]*m`, 'y');
 const SGR_ALL = new RegExp(`${ESCAPE}\\[[0-9;]*m`, 'g');
 
+/** The columns `text` takes on a terminal: a column per code point, colour escapes none. */
+const columns = (text: string): number => [...text.replace(SGR_ALL, '')].length;
+
 /**
  * `line` cut into lines of at most `width` columns (a column per code point), each after the
  * first indented by two spaces: at the last space that fits, or, for a word longer than a line,
@@ -171,7 +179,6 @@ const SGR_ALL = new RegExp(`${ESCAPE}\\[[0-9;]*m`, 'g');
 export function wrapToWidth(line: string, width: number): string[] {
   const indent = '  ';
   const lines: string[] = [];
-  const columns = (text: string): number => [...text.replace(SGR_ALL, '')].length;
   let current = '', lastSpace = -1;
   for (let i = 0; i < line.length;) {
     SGR.lastIndex = i;
@@ -238,6 +245,28 @@ class LineDisplay implements ProgressDisplay {
 
 /** The live bar's resolution: it moves in thousandths of the run. */
 const BAR_STEPS = 1000;
+/** The live bar's width in columns, and the least it is narrowed to before the step's text is shortened. */
+const BAR_SIZE = 24;
+const BAR_SIZE_LEAST = 10;
+
+/** What the live bar's line shows beside the bar: the step's text, and a brief one for a narrow terminal. */
+interface BarText {
+  text?: string;
+  brief?: string;
+}
+
+/**
+ * The live bar's line in `width` columns, which it may not pass (the terminal cuts it while the bar runs): the bar beside
+ * the step's text, narrower (down to BAR_SIZE_LEAST), beside the brief text, or the brief text alone.
+ */
+function barLine(options: cliProgress.Options, progress: number, payload: BarText, width: number): string {
+  const text = payload.text ?? '', brief = payload.brief ?? text;
+  for (const beside of [text, brief]) {
+    const barsize = Math.min(BAR_SIZE, width - 1 - columns(beside));
+    if (barsize >= BAR_SIZE_LEAST) return `${chalk.cyan(cliProgress.Format.BarFormat(progress, { ...options, barsize }))} ${beside}`;
+  }
+  return brief;
+}
 
 /** A live bar on stderr (cli-progress), with evaluations and checkpoints logged above it. */
 class BarDisplay implements ProgressDisplay {
@@ -246,9 +275,8 @@ class BarDisplay implements ProgressDisplay {
     hideCursor: true,
     clearOnComplete: true,
     fps: 5,
-    format: (options, params, payload: { text?: string }) =>
-      `${chalk.cyan(cliProgress.Format.BarFormat(params.progress, options))} ${payload.text ?? ''}`,
-    barsize: 24,
+    format: (options, params, payload: BarText) => barLine(options, params.progress, payload, params.maxWidth),
+    barsize: BAR_SIZE,
     barCompleteChar: '█',
     barIncompleteChar: '░',
   });
@@ -265,7 +293,10 @@ class BarDisplay implements ProgressDisplay {
         this.bar = this.bars.create(BAR_STEPS, 0, { text: chalk.dim('starting…') });
         break;
       case 'step':
-        this.bar?.update(Math.round(BAR_STEPS * this.fraction(event)), { text: stepText(event, tokenUnit(this.start).rate, chalk) });
+        this.bar?.update(Math.round(BAR_STEPS * this.fraction(event)), {
+          text: stepText(event, tokenUnit(this.start).rate, chalk),
+          brief: stepText(event, tokenUnit(this.start).rate, chalk, true),
+        });
         break;
       case 'eval':
         if (event.valLoss !== null) this.validation.push({ step: event.step, valLoss: event.valLoss });
