@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { rnnCommand } from '../src/cli/train-summary.js';
-import { BIN, expectOneLineError, type Outcome, finish, signalOnce, startRnn, TINY_RUN } from './helpers/cli.js';
+import { BIN, expectOneLineError, type Outcome, finish, ROOT, signalOnce, startRnn, TINY_RUN } from './helpers/cli.js';
 import { fileHashes, scratchFolder } from './helpers/files.js';
 import { speeches } from './helpers/speeches.js';
 
@@ -63,6 +63,14 @@ describe('rnn train (built CLI)', () => {
     expect(events.filter((e) => e.event === 'eval').map((e) => e.step)).toEqual([5, 10, 12]);
     expect(events.filter((e) => e.event === 'checkpoint' && e.kind === 'latest').map((e) => e.step)).toEqual([5, 10, 12]);
     expect(events.at(-1)).toMatchObject({ event: 'done', reason: 'max-steps', step: 12, latest: join(out, 'latest.json') });
+    // a script reads them by the names docs/usage.md gives, in its `rnn train` section
+    const usage = readFileSync(join(ROOT, 'docs', 'usage.md'), 'utf8');
+    const section = usage.slice(usage.indexOf('## `rnn train'), usage.indexOf('## `rnn prepare'));
+    const undocumented = new Set<string>();
+    for (const event of events) {
+      for (const name of [event.event, ...Object.keys(event)]) if (!section.includes(`\`${name}\``)) undocumented.add(name);
+    }
+    expect([...undocumented]).toEqual([]);
   }, 20_000);
 
   it('warns on its own line when --time cannot hold the closing evaluation', async () => {
