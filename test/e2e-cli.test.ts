@@ -375,7 +375,7 @@ describe('rnn train on a terminal', () => {
   });
 
   it('fits the bar and the step it shows to the terminal, which cuts a longer line while the bar runs', async () => {
-    for (const columns of [60, 80]) {
+    for (const columns of [40, 60, 80]) {
       const run = await onTerminal({}, columns);
       expect(run.status).toBe(0);
       // cli-progress draws the bar from the line's first column to a clear of its rest
@@ -384,7 +384,7 @@ describe('rnn train on a terminal', () => {
       expect(steps.length).toBeGreaterThan(0);
       for (const line of steps) {
         expect([...line].length).toBeLessThanOrEqual(columns);
-        expect(line).toMatch(/^[█░]{10,24} (epoch \d\.\d\d )?step \d+\/12 \| loss \d\.\d{3} \| val (—|\d\.\d{3}) .*\| ETA \d+s$/);
+        expect(line).toMatch(/^([█░]{10,24} )?(epoch \d\.\d\d )?step \d+\/12 \| loss \d\.\d{3} \| (val (—|\d\.\d{3}) .*\| )?ETA \d+s$/);
       }
     }
   });

@@ -115,17 +115,19 @@ function limitDuration(seconds: number): string {
   return seconds < 60 && !Number.isInteger(seconds) ? `${Number(seconds.toPrecision(3))}s` : formatDuration(seconds);
 }
 
-/**
- * A step's line, the tokens' speed in `rate`, styled by `style` (the live bar's colours, or none); `brief`, for a narrow
- * terminal, leaves out the epoch and the speed.
- */
-function stepText(e: StepEvent, rate: string, style: ChalkInstance, brief = false): string {
+/** How much a step's line says: all of it; for a narrow terminal, no epoch or speed; for a narrower one, no val either. */
+type StepDetail = 'full' | 'brief' | 'least';
+const STEP_DETAILS: readonly StepDetail[] = ['full', 'brief', 'least'];
+
+/** A step's line, the tokens' speed in `rate`, styled by `style` (the live bar's colours, or none). */
+function stepText(e: StepEvent, rate: string, style: ChalkInstance, detail: StepDetail = 'full'): string {
   const of = e.totalSteps === null ? '' : style.dim(`/${e.totalSteps}`);
+  const full = detail === 'full';
   return [
-    `${brief ? '' : `epoch ${e.epoch.toFixed(2)} `}step ${e.step}${of}`,
+    `${full ? `epoch ${e.epoch.toFixed(2)} ` : ''}step ${e.step}${of}`,
     `loss ${style.yellow(loss(e.smoothedLoss))}`,
-    `val ${loss(e.valLoss)}`,
-    ...(brief ? [] : [`${formatCount(e.tokensPerSecond)} ${rate}`]),
+    ...(detail === 'least' ? [] : [`val ${loss(e.valLoss)}`]),
+    ...(full ? [`${formatCount(e.tokensPerSecond)} ${rate}`] : []),
     `ETA ${e.etaSeconds === null ? '—' : formatDuration(e.etaSeconds)}`,
   ].join(` ${style.dim('|')} `);
 }
@@ -249,23 +251,23 @@ const BAR_STEPS = 1000;
 const BAR_SIZE = 24;
 const BAR_SIZE_LEAST = 10;
 
-/** What the live bar's line shows beside the bar: the step's text, and a brief one for a narrow terminal. */
+/** What the live bar's line shows beside the bar: the step's text in each StepDetail, the fullest first. */
 interface BarText {
-  text?: string;
-  brief?: string;
+  texts?: string[];
 }
 
 /**
- * The live bar's line in `width` columns, which it may not pass (the terminal cuts it while the bar runs): the bar beside
- * the step's text, narrower (down to BAR_SIZE_LEAST), beside the brief text, or the brief text alone.
+ * The live bar's line in `width` columns, which it may not pass (the terminal cuts it while the bar runs): the bar,
+ * narrowed down to BAR_SIZE_LEAST, beside the fullest text that leaves it room, else the fullest text that fits alone,
+ * else the least.
  */
 function barLine(options: cliProgress.Options, progress: number, payload: BarText, width: number): string {
-  const text = payload.text ?? '', brief = payload.brief ?? text;
-  for (const beside of [text, brief]) {
+  const texts = payload.texts ?? [''];
+  for (const beside of texts) {
     const barsize = Math.min(BAR_SIZE, width - 1 - columns(beside));
     if (barsize >= BAR_SIZE_LEAST) return `${chalk.cyan(cliProgress.Format.BarFormat(progress, { ...options, barsize }))} ${beside}`;
   }
-  return brief;
+  return texts.find((text) => columns(text) <= width) ?? texts.at(-1)!;
 }
 
 /** A live bar on stderr (cli-progress), with evaluations and checkpoints logged above it. */
@@ -290,12 +292,11 @@ class BarDisplay implements ProgressDisplay {
       case 'start':
         this.start = event;
         startLines(event).forEach((line) => this.log(chalk.dim(line)));
-        this.bar = this.bars.create(BAR_STEPS, 0, { text: chalk.dim('starting…') });
+        this.bar = this.bars.create(BAR_STEPS, 0, { texts: [chalk.dim('starting…')] });
         break;
       case 'step':
         this.bar?.update(Math.round(BAR_STEPS * this.fraction(event)), {
-          text: stepText(event, tokenUnit(this.start).rate, chalk),
-          brief: stepText(event, tokenUnit(this.start).rate, chalk, true),
+          texts: STEP_DETAILS.map((detail) => stepText(event, tokenUnit(this.start).rate, chalk, detail)),
         });
         break;
       case 'eval':
