@@ -5,10 +5,8 @@
 // that k·ln2hi is exact), e^r − 1 = r + r²·(1/2 + r/6 + … + r⁵/5040) (the Taylor series
 // truncated where the next term is below 2⁻²⁶ relative), and 2^k assembled in the exponent
 // bits. Working only with y = −|x| keeps every intermediate finite, so ±Inf and large inputs
-// saturate without NaN. The polynomial's multiply-adds are fused in the relaxed build (madd).
+// saturate without NaN.
 // ---------------------------------------------------------------------------------------
-
-import { madd } from './fused';
 
 const LOG2E: f32 = 1.4426950408889634;
 /** A float32's exponent field: 8 bits above the 23 of the mantissa, biased by 127. */
@@ -31,11 +29,11 @@ function expm1Reduced(y: v128, k: v128): v128 {
   const r = f32x4.sub(f32x4.sub(y, f32x4.mul(k, f32x4.splat(LN2_HI))), f32x4.mul(k, f32x4.splat(LN2_LO)));
   // Estrin's scheme: (1/2 + r/6) + r²·((1/24 + r/120) + r²·(1/720 + r/5040)), three short chains side by side
   const r2 = f32x4.mul(r, r);
-  const a = madd(r, f32x4.splat(<f32>(1.0 / 6)), f32x4.splat(<f32>(0.5)));
-  const b = madd(r, f32x4.splat(<f32>(1.0 / 120)), f32x4.splat(<f32>(1.0 / 24)));
-  const c = madd(r, f32x4.splat(<f32>(1.0 / 5040)), f32x4.splat(<f32>(1.0 / 720)));
-  const p = madd(r2, madd(r2, c, b), a);
-  return madd(r2, p, r);
+  const a = f32x4.add(f32x4.splat(<f32>(0.5)), f32x4.mul(r, f32x4.splat(<f32>(1.0 / 6))));
+  const b = f32x4.add(f32x4.splat(<f32>(1.0 / 24)), f32x4.mul(r, f32x4.splat(<f32>(1.0 / 120))));
+  const c = f32x4.add(f32x4.splat(<f32>(1.0 / 720)), f32x4.mul(r, f32x4.splat(<f32>(1.0 / 5040))));
+  const p = f32x4.add(a, f32x4.mul(r2, f32x4.add(b, f32x4.mul(r2, c))));
+  return f32x4.add(r, f32x4.mul(r2, p));
 }
 
 /** 1.5 · 2²³: an integral float k + ROUNDING_SHIFT holds k + 0x4B400000 in its bits, for |k| < 2²². */
@@ -71,7 +69,7 @@ function expm1NonPositive(y: v128): v128 {
   y = f32x4.pmax(y, f32x4.splat(-40));
   const k = exponentOf(y);
   const scale = powerOfTwo(k);
-  return madd(scale, expm1Reduced(y, k), f32x4.sub(scale, f32x4.splat(1)));
+  return f32x4.add(f32x4.mul(scale, expm1Reduced(y, k)), f32x4.sub(scale, f32x4.splat(1)));
 }
 
 /** −|x|: x with its sign bit set, one instruction where neg(abs(x)) takes six on x64. */
