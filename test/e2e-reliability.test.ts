@@ -367,6 +367,19 @@ describe('4. closed pipes', () => {
   });
 });
 
+/**
+ * rnn on a terminal (`script`), run by a shell that passes the terminal's SIGHUP on to it as an interactive one does:
+ * `reported` is what rnn wrote to stderr and the shell's `status N` after it, both on fd 3, which outlives the terminal.
+ */
+function onTerminal(args: string[]): { terminal: ChildProcess; reported: Promise<string> } {
+  const rnn = [process.execPath, BIN, ...args].map(shellWord).join(' ');
+  const shell = `trap 'kill -HUP $rnn' HUP; ${rnn} 2>&3 & rnn=$!; wait $rnn; wait $rnn; echo "status $?" >&3`;
+  const terminal = spawn('script', ['-qfc', shell, '/dev/null'], { cwd: dir, stdio: ['ignore', 'pipe', 'ignore', 'pipe'], env: { ...process.env, RNN_DEBUG: '' } });
+  let report = '';
+  terminal.stdio[3]!.on('data', (chunk: Buffer) => (report += chunk.toString()));
+  return { terminal, reported: new Promise((resolve) => terminal.stdio[3]!.on('end', () => resolve(report))) };
+}
+
 describe('5. a closed terminal', () => {
   it('saves on SIGHUP and ends by it (129 in a shell)', async () => {
     const out = at('hangup');
@@ -380,21 +393,27 @@ describe('5. a closed terminal', () => {
 
   it('saves when its terminal closes, whether the hang-up or the SIGHUP reaches it first, and ends by SIGHUP', async () => {
     const out = at('terminal-closed');
-    const rnn = [process.execPath, BIN, 'train', corpus, ...TINY_RUN, ...ENDLESS, '--out', out, '--json'].map(shellWord).join(' ');
-    // the shell on the terminal passes the SIGHUP on to rnn, as an interactive one does, and reports on fd 3
-    const shell = `trap 'kill -HUP $rnn' HUP; ${rnn} 2>&3 & rnn=$!; wait $rnn; wait $rnn; echo "status $?" >&3`;
-    const terminal = spawn('script', ['-qfc', shell, '/dev/null'], { cwd: dir, stdio: ['ignore', 'pipe', 'ignore', 'pipe'], env: { ...process.env, RNN_DEBUG: '' } });
-    let report = '';
-    terminal.stdio[3]!.on('data', (chunk: Buffer) => (report += chunk.toString()));
-    const reported = new Promise((resolve) => terminal.stdio[3]!.on('end', resolve));
+    const { terminal, reported } = onTerminal(['train', corpus, ...TINY_RUN, ...ENDLESS, '--out', out, '--json']);
     // the terminal closes (its emulator ends) once rnn trains
     await stdoutShows(terminal, '"event":"step"');
     terminal.kill('SIGKILL');
-    await reported;
+    const report = await reported;
     expect(report).not.toMatch(/Assertion|Native stack/);
     expect(report).toMatch(/^rnn: interrupted by SIGHUP at step (\d+); saved [^\n]+\nstatus 129\n$/m);
     const step = Number(/at step (\d+)/.exec(report)![1]);
     expect(loadCheckpoint(join(out, 'latest.json')).training.step).toBe(step);
+  });
+
+  // the first write to the closed terminal fails (EIO): met as the hang-up, not as an output that failed, whose exit aborts
+  it.each([
+    ['serve', (ckpt: string) => ['serve', '--checkpoint', ckpt, '--port', '0', '--workers', '1'], 'rnn serve: listening on'],
+    ['sample', (ckpt: string) => ['sample', '--checkpoint', ckpt, '--len', '100000000', '--prime', 'The ', '--seed', '1'], 'The '],
+  ])('`rnn %s` ends by SIGHUP when its terminal closes, where Node 20 aborted exiting on it', async (name, args, shown) => {
+    const out = await savedRun(`for-terminal-${name}`, 2);
+    const { terminal, reported } = onTerminal(args(join(out, 'latest.json')));
+    await stdoutShows(terminal, shown);
+    terminal.kill('SIGKILL');
+    expect(await reported).toBe('status 129\n');
   });
 });
 

@@ -1185,7 +1185,10 @@ describe('who may reach it: the address it binds, the host named, the token, the
 });
 
 describe('starting and stopping', () => {
-  it.each(['SIGTERM', 'SIGHUP'] as const)('%s: stops accepting, finishes the generation in flight, then exits 0', async (signal) => {
+  it.each([
+    ['SIGTERM', 'exits 0', 0, null],
+    ['SIGHUP', 'ends by it (129 in a shell), where exiting would abort on a closed terminal', null, 'SIGHUP'],
+  ] as const)('%s: stops accepting, finishes the generation in flight, then %s', async (signal, _, code, endedBy) => {
     const s = await serve(scratch.dir, ['--checkpoint', models.gru, '--workers', '1']);
     const res = await fetch(`${s.url}/v1/generate`, { method: 'POST', body: JSON.stringify({ len: 400, seed: 2, stream: 'ndjson' }) });
     let signalled = false;
@@ -1196,7 +1199,7 @@ describe('starting and stopping', () => {
       }
     });
     expect(JSON.parse(text.trimEnd().split('\n').at(-1)!)).toEqual({ done: true, tokens: 400, finish: 'length', seed: 2, unknownTokens: 0 });
-    expect(await s.exited).toBe(0);
+    expect([await s.exited, s.child.signalCode]).toEqual([code, endedBy]);
     await expect(fetch(`${s.url}/healthz`)).rejects.toThrow();
   });
 

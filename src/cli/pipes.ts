@@ -1,10 +1,12 @@
 import { writeFailure } from '../checkpoint/files.js';
+import { hangUp } from './signals.js';
 
 /**
  * A reader that closes stdout early (`rnn info | head -1`) has all it wants: the command ends
  * quietly rather than with an EPIPE trace; a stdout that cannot take the text (`> file` on a full
  * disk) fails the command, exit 1. One that closes stderr (`rnn prepare … 2>&1 | head`)
- * is written to no more, and the command goes on. `guardOutput` installs this for every
+ * is written to no more, and the command goes on. A terminal that closed (EIO) is its hang-up
+ * (`hangUp`). `guardOutput` installs this for every
  * command; a command with work to keep (training) sets its own response with
  * `whenOutputCloses` (telling the two apart with `readerGone`), and a loop to end (sampling) asks `outputClosed`.
  */
@@ -23,6 +25,7 @@ export function guardOutput(): void {
       if (closedBy[output]) return;
       closedBy[output] = error;
       if (response) response(output, error);
+      else if (terminalClosed(output, error)) hangUp();
       else if (output === 'stdout') {
         if (readerGone(error)) process.exit(0);
         // a file that cannot take the text (a full disk) has lost some of it: a failure, not a reader's choice

@@ -18,3 +18,11 @@ export function exitAfter(signal: string): never {
   }
   process.exit(exitStatusAfter(signal));
 }
+
+/**
+ * A terminal that closed, known by a write to it failing (EIO) before its SIGHUP came: met as that SIGHUP, raised on rnn
+ * itself, so that a command that stops on it (train, serve) stops as for the terminal's own, and any other ends by it.
+ */
+export function hangUp(): void {
+  process.kill(process.pid, 'SIGHUP');
+}

@@ -10,7 +10,7 @@ import { RnnServer } from '../../serve/server.js';
 import { SERVE_SETTINGS } from '../../serve/settings.js';
 import { warn } from '../errors.js';
 import { addSettingFlags, checkpointFlag, workersOnCores } from '../flags.js';
-import { exitStatusAfter } from '../signals.js';
+import { exitAfter } from '../signals.js';
 
 /** `rnn serve`'s flags: the models, then the server's settings. */
 const SERVE_FLAGS = {
@@ -102,12 +102,18 @@ async function runServe(given: ServeFlags): Promise<void> {
       `${token === null ? '; anyone who can reach it may use them: set --token or RNN_TOKEN' : ''}`);
   }
   process.stdout.write(`rnn serve: listening on ${server.url} (models: ${names.join(', ')})\n`);
-  let stopping = false;
+  let stoppedBy: NodeJS.Signals | null = null;
   const stop = (signal: NodeJS.Signals) => {
-    if (stopping) process.exit(exitStatusAfter(signal));
-    stopping = true;
+    if (stoppedBy !== null) {
+      // a terminal that closes may hang up twice (its shell's SIGHUP and the kernel's, or a failed write's): one closing
+      if (signal === 'SIGHUP' && stoppedBy === 'SIGHUP') return;
+      exitAfter(signal);
+    }
+    stoppedBy = signal;
     process.stdout.write(`rnn serve: ${signal}: finishing the requests in flight, then stopping\n`);
-    server.close().then(() => process.exit(0), () => process.exit(1));
+    // after a hang-up rnn ends by it (exitAfter), where exiting would abort on the closed terminal
+    const end = (status: number) => (signal === 'SIGHUP' ? exitAfter(signal) : process.exit(status));
+    server.close().then(() => end(0), () => end(1));
   };
   // a closed terminal (SIGHUP) stops it as Ctrl-C does: the answers in flight are finished, not cut off
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, stop);
