@@ -52,6 +52,17 @@ describe('rnn train --level word → info → sample → eval (built CLI)', () =
     expect(JSON.parse((await rnn('info', join(run, 'latest.json'), '--json')).stdout)).toMatchObject({ level: 'word', vocabSize: 500 });
   });
 
+  it('lists a word as the warning of unknown tokens quotes it: its marks as written, but escaped in a word not in NFC', async () => {
+    const text = at('marks.txt');
+    writeFileSync(text, 'Cafe\u0301 नमस्ते Caf\u00e9 the.\n'.repeat(200));
+    const out = at('marks-run');
+    const trained = await rnn('train', text, '--level', 'word', ...TINY, '--max-steps', '1', '--out', out);
+    expect(trained.status, trained.stderr).toBe(0);
+    const info = await rnn('info', join(out, 'latest.json'));
+    const shown = /then the most frequent: (.*)\n/.exec(info.stdout)![1]!.split(' ');
+    expect(shown).toEqual(expect.arrayContaining(['"Cafe\\u{301}"', '"नमस्ते"', '"Café"']));
+  });
+
   it('samples words joined as text: only the text on stdout, no <UNK> by default', async () => {
     const ckpt = join(run, 'latest.json');
     const sampled = await rnn('sample', '--checkpoint', ckpt, '--len', '60', '--seed', '4', '--prime', 'The Congress');

@@ -147,22 +147,25 @@ export function escapeCharacters(text: string, eachAlone = false): string {
 const QUOTED_TOKEN_CHARACTERS = 40;
 
 /**
- * A token quoted (escapeCharacters), cut to QUOTED_TOKEN_CHARACTERS with its length beside it where it is longer. A
- * word's combining marks are shown as written (नमस्ते), but in a word that is not in NFC (`Cafe\u{301}`), which would
- * look the same as its NFC form in the vocabulary.
+ * A token quoted (escapeCharacters), `shown` of it (all of it, or its start): its combining marks as written (नमस्ते),
+ * but escaped in a token that is not in NFC (`Cafe\u{301}`), which would look the same as its NFC form, another token.
  */
-function quotedToken(token: string): string {
+export function quotedToken(token: string, shown = token): string {
+  return escapeCharacters(shown, token !== token.normalize('NFC'));
+}
+
+/** A token quoted (quotedToken), cut to QUOTED_TOKEN_CHARACTERS with its length beside it where it is longer. */
+function quotedTokenStart(token: string): string {
   const length = codePointCount(token);
-  const marksEscaped = token !== token.normalize('NFC');
-  if (length <= QUOTED_TOKEN_CHARACTERS) return escapeCharacters(token, marksEscaped);
-  return `${escapeCharacters(codePointPrefix(token, QUOTED_TOKEN_CHARACTERS), marksEscaped)}… (${grouped(length)} characters)`;
+  if (length <= QUOTED_TOKEN_CHARACTERS) return quotedToken(token);
+  return `${quotedToken(token, codePointPrefix(token, QUOTED_TOKEN_CHARACTERS))}… (${grouped(length)} characters)`;
 }
 
 /** `unknownTokensWarning` from the tokens counted already (`PreparedData.unknown`). */
 export function unknownSummaryWarning(level: TextLevel, modelPath: string, source: string, unknown: UnknownTokens): string | null {
   const { occurrences, distinct, top } = unknown;
   if (occurrences === 0) return null;
-  const named = top.map(([token, n]) => `${quotedToken(token)}${n > 1 ? ` ×${grouped(n)}` : ''}`);
+  const named = top.map(([token, n]) => `${quotedTokenStart(token)}${n > 1 ? ` ×${grouped(n)}` : ''}`);
   const others = distinct - named.length;
   return `${source} has ${tokenCount(occurrences, level)} outside the vocabulary of ${modelPath} ` +
     `(${named.join(', ')}${others > 0 ? ` and ${grouped(others)} other${others === 1 ? '' : 's'}` : ''}); ` +

@@ -4,7 +4,7 @@ import { type SettingTable, parseSettingTable } from '../../input/settings.js';
 import { shellWord, visible } from '../../input/issues.js';
 import { addSettingFlags } from '../flags.js';
 import { resolveKernels } from '../../engine/kernels/index.js';
-import { escapeCharacters } from '../errors.js';
+import { escapeCharacters, quotedToken } from '../errors.js';
 import { NEWEST_CHECKPOINT, RUN_FOLDER_READS, resolveCheckpointPath } from '../../checkpoint/find.js';
 import { TRAIN_SETTINGS } from '../../checkpoint/settings.js';
 import { type ModelInfo, loadModel } from '../../api/index.js';
@@ -97,9 +97,9 @@ const SPECIALS = UNK + 1;
 /** Word tokens `info` lists: the vocabulary is ordered by frequency, so these are the most frequent. */
 const SHOWN_WORDS = 20;
 
-/** A word vocabulary's size and its most frequent tokens, each quoted (a line break shows as "\n"). */
+/** A word vocabulary's size and its most frequent tokens, each quoted as a warning quotes it (a line break shows as "\n"). */
 function wordVocabularyText(vocab: readonly string[]): string {
-  const shown = vocab.slice(SPECIALS, SPECIALS + SHOWN_WORDS).map((token) => escapeCharacters(token)).join(' ');
+  const shown = vocab.slice(SPECIALS, SPECIALS + SHOWN_WORDS).map((token) => quotedToken(token)).join(' ');
   const more = vocab.length - SPECIALS - SHOWN_WORDS;
   return `${grouped(vocab.length)} tokens: ${vocab.slice(0, SPECIALS).join(' ')}, then the most frequent: ${shown}` +
     (more > 0 ? ` and ${grouped(more)} more` : '');
