@@ -251,23 +251,25 @@ const BAR_STEPS = 1000;
 const BAR_SIZE = 24;
 const BAR_SIZE_LEAST = 10;
 
-/** What the live bar's line shows beside the bar: the step's text in each StepDetail, the fullest first. */
+/** What the live bar's line shows beside the bar: its text in a StepDetail, made when the bar is drawn (5 times a second). */
 interface BarText {
-  texts?: string[];
+  text?: (detail: StepDetail) => string;
 }
 
 /**
  * The live bar's line in `width` columns, which it may not pass (the terminal cuts it while the bar runs): the bar,
  * narrowed down to BAR_SIZE_LEAST, beside the fullest text that leaves it room, else the fullest text that fits alone,
- * else the least.
+ * else the least. The texts are made one at a time, the fullest first, until one fits.
  */
 function barLine(options: cliProgress.Options, progress: number, payload: BarText, width: number): string {
-  const texts = payload.texts ?? [''];
-  for (const beside of texts) {
+  const text = payload.text ?? (() => '');
+  for (const detail of STEP_DETAILS) {
+    const beside = text(detail);
     const barsize = Math.min(BAR_SIZE, width - 1 - columns(beside));
     if (barsize >= BAR_SIZE_LEAST) return `${chalk.cyan(cliProgress.Format.BarFormat(progress, { ...options, barsize }))} ${beside}`;
   }
-  return texts.find((text) => columns(text) <= width) ?? texts.at(-1)!;
+  const alone = STEP_DETAILS.map(text);
+  return alone.find((line) => columns(line) <= width) ?? alone.at(-1)!;
 }
 
 /** A live bar on stderr (cli-progress), with evaluations and checkpoints logged above it. */
@@ -292,11 +294,11 @@ class BarDisplay implements ProgressDisplay {
       case 'start':
         this.start = event;
         startLines(event).forEach((line) => this.log(chalk.dim(line)));
-        this.bar = this.bars.create(BAR_STEPS, 0, { texts: [chalk.dim('starting…')] });
+        this.bar = this.bars.create(BAR_STEPS, 0, { text: () => chalk.dim('starting…') });
         break;
       case 'step':
         this.bar?.update(Math.round(BAR_STEPS * this.fraction(event)), {
-          texts: STEP_DETAILS.map((detail) => stepText(event, tokenUnit(this.start).rate, chalk, detail)),
+          text: (detail: StepDetail) => stepText(event, tokenUnit(this.start).rate, chalk, detail),
         });
         break;
       case 'eval':
