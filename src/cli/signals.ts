@@ -26,3 +26,11 @@ export function exitAfter(signal: string): never {
 export function hangUp(): void {
   process.kill(process.pid, 'SIGHUP');
 }
+
+/**
+ * Whether `signal`, come while rnn stops for `first` (a signal's name, or another reason), is the same closing again: a
+ * terminal that closes may hang up twice (its shell's SIGHUP and the kernel's, or after a write to it failed).
+ */
+export function hangsUpAgain(first: unknown, signal: string): boolean {
+  return signal === 'SIGHUP' && first === 'SIGHUP';
+}

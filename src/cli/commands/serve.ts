@@ -10,7 +10,7 @@ import { RnnServer } from '../../serve/server.js';
 import { SERVE_SETTINGS } from '../../serve/settings.js';
 import { warn } from '../errors.js';
 import { addSettingFlags, checkpointFlag, workersOnCores } from '../flags.js';
-import { exitAfter } from '../signals.js';
+import { exitAfter, hangsUpAgain } from '../signals.js';
 
 /** `rnn serve`'s flags: the models, then the server's settings. */
 const SERVE_FLAGS = {
@@ -105,8 +105,7 @@ async function runServe(given: ServeFlags): Promise<void> {
   let stoppedBy: NodeJS.Signals | null = null;
   const stop = (signal: NodeJS.Signals) => {
     if (stoppedBy !== null) {
-      // a terminal that closes may hang up twice (its shell's SIGHUP and the kernel's, or a failed write's): one closing
-      if (signal === 'SIGHUP' && stoppedBy === 'SIGHUP') return;
+      if (hangsUpAgain(stoppedBy, signal)) return;
       exitAfter(signal);
     }
     stoppedBy = signal;

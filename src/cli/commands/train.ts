@@ -9,7 +9,7 @@ import { DIVERGED_AFTER, type Divergence, type TrainResult, train } from '../../
 import { shellWord, visible } from '../../input/issues.js';
 import { warningText } from '../errors.js';
 import { type Output, outputClosed, outputFailureText, readerGone, terminalClosed, whenOutputCloses } from '../pipes.js';
-import { exitAfter, exitStatusAfter } from '../signals.js';
+import { exitAfter, exitStatusAfter, hangsUpAgain } from '../signals.js';
 import { createProgress, progressMode, progressOutput } from '../progress.js';
 import { readStandardInput, rnnCommand } from '../train-summary.js';
 import { addSettingFlags, recordedCommand } from '../flags.js';
@@ -65,8 +65,7 @@ async function runTrain(corpus: string[], flags: Record<string, unknown>): Promi
   const controller = new AbortController();
   const onSignal = (name: NodeJS.Signals): void => {
     if (controller.signal.aborted) {
-      // a terminal that closes may send SIGHUP twice (the shell's, the kernel's), or after a write to it failed: one closing
-      if (name === 'SIGHUP' && controller.signal.reason === 'SIGHUP') return;
+      if (hangsUpAgain(controller.signal.reason, name)) return;
       // a second signal: stop now; checkpoints are written atomically, so none is left half-written
       display.stop();
       process.stderr.write(`rnn: ${name} again: stopping without saving\n`);
