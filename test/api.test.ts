@@ -21,6 +21,7 @@ import { rnnIn } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
 import { collect } from './helpers/generation.js';
 import { EVAL_GRU } from './helpers/fixtures.js';
+import { thrownBy } from './helpers/thrown.js';
 
 /**
  * The library API (`import { loadModel } from 'rnn'`) on the GRU 2×128 fixture: each call
@@ -77,10 +78,9 @@ describe('loadModel', () => {
       ['prepared', /^\S+prepared is a folder with no checkpoint in it, .*\(a prepared folder: data to train on, not a model\)/],
       ['gru.safetensors', /^\S+gru\.safetensors is a model file, not a checkpoint: convert it with `rnn import /],
     ] as const) {
-      const refused = (() => { try { loadModel(at(name)); } catch (error) { return error; } })();
-      expect(refused, name).toBeInstanceOf(CheckpointError);
-      expect((refused as Error).message, name).toMatch(says);
-      expect((refused as Error).message, name).not.toContain('\n');
+      const { message } = thrownBy(() => loadModel(at(name)), CheckpointError);
+      expect(message, name).toMatch(says);
+      expect(message, name).not.toContain('\n');
     }
   });
 
