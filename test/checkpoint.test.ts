@@ -2,11 +2,11 @@ import { fsyncSync, mkdirSync, readFileSync, readdirSync, truncateSync, utimesSy
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { type Checkpoint, loadCheckpoint, loadResumedCheckpoint, modelFromCheckpoint, saveCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { type Checkpoint, RUN_FOLDER_FILES, loadCheckpoint, loadResumedCheckpoint, modelFromCheckpoint, saveCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { importState, readModelFile } from '../src/checkpoint/convert.js';
 import { CheckpointError } from '../src/checkpoint/errors.js';
 import { WEIGHT_LIMIT, contentChecksum } from '../src/checkpoint/integrity.js';
-import { CHECKPOINT_FLAG, RUN_FOLDER_FILES, latestCheckpoint, resolveCheckpointPath, runFolderFile } from '../src/checkpoint/find.js';
+import { CHECKPOINT_FLAG, latestCheckpoint, resolveCheckpointPath, runFolderFile } from '../src/checkpoint/find.js';
 import { loadModel } from '../src/checkpoint/load.js';
 import { decodeTensors, encodeTensors } from '../src/checkpoint/tensors.js';
 import { type InteropState, fromInteropState, toInteropState } from '../src/checkpoint/interop.js';
@@ -235,6 +235,26 @@ describe('loadCheckpoint errors', () => {
     const path = join(dir, 'broken.json');
     writeFileSync(path, '{"format": "rnn-checkpoint/1",\n  "vocab": [');
     expect(errorOf(() => loadCheckpoint(path))).toMatch(new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is not JSON: .+`));
+  });
+
+  it('names the run\'s latest.json beside a best.json that is damaged, where it begins as a checkpoint, and no other file', () => {
+    const best = join(dir, RUN_FOLDER_FILES.best), latest = join(dir, RUN_FOLDER_FILES.latest), other = join(dir, 'other.json');
+    saveCheckpoint(best, sampleCheckpoint());
+    const text = readFileSync(best, 'utf8'), beside = `; ${latest} beside it is the run's last checkpoint`;
+    writeFileSync(best, text.slice(0, 300));
+    writeFileSync(other, text.slice(0, 300));
+    const cutShort = errorOf(() => loadCheckpoint(best));
+    expect(cutShort).toMatch(/ is not JSON: .*the file is cut short$/);
+    writeFileSync(latest, '{"a":1}');
+    expect(errorOf(() => loadCheckpoint(best))).toBe(cutShort);
+    saveCheckpoint(latest, sampleCheckpoint());
+    expect(errorOf(() => loadCheckpoint(best))).toBe(`${cutShort}${beside}`);
+    expect(errorOf(() => loadModel(best))).toBe(`${cutShort}${beside}`);
+    expect(errorOf(() => readModelFile(best)).endsWith(`the file is cut short; expected a checkpoint (rnn-checkpoint/1), an rnn-state/1 file or a .safetensors file${beside}`)).toBe(true);
+    expect(errorOf(() => loadCheckpoint(other))).toBe(cutShort.replace(best, other));
+    expect(text).toContain('"step":200');
+    writeFileSync(best, text.replace('"step":200', '"step":201'));
+    expect(errorOf(() => loadCheckpoint(best)).endsWith(beside)).toBe(true);
   });
 
   // reads 512 MiB and scans them for a fault: 3.5–4 s on the 2-core machine, near vitest's default 5 s when CI is busy

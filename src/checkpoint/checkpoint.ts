@@ -303,9 +303,27 @@ export function readCheckpointBytes(path: string): Uint8Array {
   return bytes;
 }
 
-/** The checkpoint in a file's bytes (readCheckpointBytes), checked; `path` names the file in its errors. */
+/** The checkpoints a run folder holds (train/output.ts): its last state, and its best validation loss. */
+export const RUN_FOLDER_FILES = { latest: 'latest.json', best: 'best.json' } as const;
+
+/** The checkpoint in a file's bytes (readCheckpointBytes), checked; `path` names the file in its errors (namingLatestBeside). */
 export function checkpointOf(bytes: Uint8Array, path: string): Checkpoint {
-  return parseCheckpoint(parseJsonBytes(bytes, path), path);
+  return namingLatestBeside(path, () => parseCheckpoint(parseJsonBytes(bytes, path), path));
+}
+
+/**
+ * `read()` of the file at `path`; where that is a run folder's best.json, a CheckpointError it throws names the run's
+ * latest.json beside it too (where that begins as a checkpoint), which what damaged the one may have spared.
+ */
+export function namingLatestBeside<T>(path: string, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (!(error instanceof CheckpointError) || basename(path) !== RUN_FOLDER_FILES.best) throw error;
+    const latest = join(dirname(path), RUN_FOLDER_FILES.latest);
+    if (!startsLikeCheckpoint(latest)) throw error;
+    throw new CheckpointError(`${error.message}; ${latest} beside it is the run's last checkpoint`);
+  }
 }
 
 /**

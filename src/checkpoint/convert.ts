@@ -7,7 +7,8 @@ import { Rng } from '../engine/random.js';
 import { describeValue } from '../input/issues.js';
 import { SettingError } from '../input/settings.js';
 import {
-  type Checkpoint, CHECKPOINT_FORMAT, modelFromCheckpoint, parseCheckpoint, refuseStaleImport, saveCheckpoint, startsLikeCheckpoint,
+  type Checkpoint, CHECKPOINT_FORMAT, modelFromCheckpoint, namingLatestBeside, parseCheckpoint, refuseStaleImport, saveCheckpoint,
+  startsLikeCheckpoint,
 } from './checkpoint.js';
 import { isDdpModel } from './corpus.js';
 import { CheckpointError, isJsonObject, shortMessage } from './errors.js';
@@ -221,13 +222,15 @@ export function readModelFile(path: string): ModelFile {
   const bytes = readFileBytes(path, safetensors ? 'safetensors file' : 'model file');
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   if (safetensors) return { path, sha256, checkpoint: null, model: safetensorsModel(bytes, path) };
-  const json = parseModelJson(bytes, path, MODEL_FILES);
-  if (isJsonObject(json) && json['format'] === CHECKPOINT_FORMAT) {
-    const checkpoint = parseCheckpoint(json, path);
-    refuseStaleImport(path, () => checkpoint);
-    return { path, sha256, checkpoint, model: modelFromCheckpoint(checkpoint, path) };
-  }
-  return { path, sha256, checkpoint: null, model: interopJsonModel(json, path, MODEL_FILES) };
+  return namingLatestBeside(path, () => {
+    const json = parseModelJson(bytes, path, MODEL_FILES);
+    if (isJsonObject(json) && json['format'] === CHECKPOINT_FORMAT) {
+      const checkpoint = parseCheckpoint(json, path);
+      refuseStaleImport(path, () => checkpoint);
+      return { path, sha256, checkpoint, model: modelFromCheckpoint(checkpoint, path) };
+    }
+    return { path, sha256, checkpoint: null, model: interopJsonModel(json, path, MODEL_FILES) };
+  });
 }
 
 /**

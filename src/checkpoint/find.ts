@@ -2,7 +2,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { InputError, SettingError, type SettingNamer } from '../input/settings.js';
 import { CheckpointError, formatProblem, isJsonObject } from './errors.js';
-import { CHECKPOINT_FORMAT, importFirst, startsLikeCheckpoint } from './checkpoint.js';
+import { CHECKPOINT_FORMAT, RUN_FOLDER_FILES, importFirst, startsLikeCheckpoint } from './checkpoint.js';
 import { quoted } from '../input/issues.js';
 import { NotJsonError, formatWrittenFirst, isFile, isFolder, isTempFile, parseJsonBytes, readFileBytes, readFilePart } from './files.js';
 import { INTEROP_FORMAT, wrappedState } from './interop.js';
@@ -11,9 +11,6 @@ import { isSafetensorsPath, startsLikeSafetensors } from './safetensors.js';
 
 /** Where `rnn train` writes checkpoints, and where commands look when no checkpoint is named. */
 export const CHECKPOINT_DIR = 'checkpoints';
-
-/** The checkpoints a run folder holds (train/output.ts): its last state, and its best validation loss. */
-export const RUN_FOLDER_FILES = { latest: 'latest.json', best: 'best.json' } as const;
 
 /** How a help line says which checkpoint a run folder stands for (folderCheckpoint). */
 export const RUN_FOLDER_READS = `its ${RUN_FOLDER_FILES.best}, else ${RUN_FOLDER_FILES.latest}`;

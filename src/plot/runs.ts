@@ -1,7 +1,7 @@
 import { basename, dirname, resolve } from 'node:path';
-import { CHECKPOINT_FORMAT, type Checkpoint, loadCheckpoint, recordedLevel } from '../checkpoint/checkpoint.js';
+import { CHECKPOINT_FORMAT, type Checkpoint, RUN_FOLDER_FILES, loadCheckpoint, recordedLevel } from '../checkpoint/checkpoint.js';
 import { CheckpointError } from '../checkpoint/errors.js';
-import { type ModelPathReader, RUN_FOLDER_FILES, runFolderFile } from '../checkpoint/find.js';
+import { type ModelPathReader, runFolderFile } from '../checkpoint/find.js';
 import { InputError } from '../input/settings.js';
 import { TOKEN_UNITS } from '../text/vocab.js';
 import { type LossRun, runLevel } from './svg.js';

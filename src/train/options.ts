@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { CHECKPOINT_FORMAT, type Checkpoint } from '../checkpoint/checkpoint.js';
-import { CHECKPOINT_DIR, type ModelPathReader, RUN_FOLDER_FILES, RUN_FOLDER_READS } from '../checkpoint/find.js';
+import { CHECKPOINT_FORMAT, type Checkpoint, RUN_FOLDER_FILES } from '../checkpoint/checkpoint.js';
+import { CHECKPOINT_DIR, type ModelPathReader, RUN_FOLDER_READS } from '../checkpoint/find.js';
 import { INTEROP_FORMAT } from '../checkpoint/interop.js';
 import {
   FIXED_ON_RESUME, type RunLimits, TRAIN_SETTINGS, type TrainSettingName, type TrainSettings, WORD_LEVEL_ONLY, checkAppliesWith,

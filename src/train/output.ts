@@ -1,8 +1,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { startsLikeCheckpoint } from '../checkpoint/checkpoint.js';
+import { RUN_FOLDER_FILES, startsLikeCheckpoint } from '../checkpoint/checkpoint.js';
 import { refuseDdpFolder } from '../checkpoint/corpus.js';
-import { CHECKPOINT_DIR, RUN_FOLDER_FILES } from '../checkpoint/find.js';
+import { CHECKPOINT_DIR } from '../checkpoint/find.js';
 import type { TrainSettings } from '../checkpoint/settings.js';
 import { SettingError, type SettingNamer } from '../input/settings.js';
 

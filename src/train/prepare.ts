@@ -2,8 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type SkippedFile, refuseDdpFolder, refuseRnnFiles, skipRunFiles, skippedNotice } from '../checkpoint/corpus.js';
 import { isFolder, samePath } from '../checkpoint/files.js';
-import { startsLikeCheckpoint } from '../checkpoint/checkpoint.js';
-import { RUN_FOLDER_FILES } from '../checkpoint/find.js';
+import { RUN_FOLDER_FILES, startsLikeCheckpoint } from '../checkpoint/checkpoint.js';
 import {
   PREPARED_FILES, type WrittenFolder, isPreparedFolder, preparedLockPath, replacesOnlyPrepared, writePreparedFolder,
 } from '../checkpoint/prepared.js';

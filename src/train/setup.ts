@@ -1,6 +1,6 @@
-import { type Checkpoint, type InitFrom, loadResumedCheckpoint } from '../checkpoint/checkpoint.js';
+import { type Checkpoint, type InitFrom, RUN_FOLDER_FILES, loadResumedCheckpoint } from '../checkpoint/checkpoint.js';
 import { type RunLimits, type TrainSettings, modelConfig, recordedLevel } from '../checkpoint/settings.js';
-import { RUN_FOLDER_FILES, runFolderFile } from '../checkpoint/find.js';
+import { runFolderFile } from '../checkpoint/find.js';
 import { checkpointFileBytes } from '../checkpoint/size.js';
 import type { ModelConfig } from '../engine/config.js';
 import { initParams } from '../engine/model.js';

@@ -11,7 +11,7 @@ import { defaultStepperWorkers } from '../../parallel/inference.js';
 import { STDIN_PATH, fileName } from '../../text/corpus-files.js';
 import { isPreparedFolder } from '../../checkpoint/prepared.js';
 import { isFolder } from '../../checkpoint/files.js';
-import { RUN_FOLDER_FILES } from '../../checkpoint/find.js';
+import { RUN_FOLDER_FILES } from '../../checkpoint/checkpoint.js';
 import { CorpusError } from '../../text/corpus.js';
 import { refuseRnnFiles } from '../../checkpoint/corpus.js';
 import { readTextFile } from '../../text/utf8.js';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../../checkpoint/files.js';
-import { RUN_FOLDER_FILES } from '../../checkpoint/find.js';
+import { RUN_FOLDER_FILES } from '../../checkpoint/checkpoint.js';
 import { loadLossRuns } from '../../plot/runs.js';
 import { DEFAULT_TITLES, RUN_STYLES, bestPoint, lossChartSvg, runsDrawnAlike } from '../../plot/svg.js';
 import { z } from 'zod';
