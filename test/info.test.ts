@@ -17,6 +17,22 @@ describe("rnn info's quoted tokens", () => {
     expect(escapeCharacters('ae\u0301\n\u0301', true)).toBe('"ae\\u{301}\\n\\u{301}"');
     expect(escapeCharacters('\n\u0301')).toBe('"\\n\\u{301}"');
   });
+
+  it('shows an emoji ZWJ sequence as the one emoji it is, and escapes a joiner that joins no two emoji', () => {
+    // a family, a rainbow flag (🏳 U+FE0F), a technologist with a skin tone (👩🏽), a pirate flag (☠ U+FE0F)
+    for (const emoji of ['👨\u200d👩\u200d👧', '🏳\ufe0f\u200d🌈', '👩🏽\u200d💻', '🏴\u200d☠\ufe0f']) {
+      expect(escapeCharacters(emoji)).toBe(`"${emoji}"`);
+    }
+    // between letters (Persian می‌خواهم), at a token's edge, after a flag's regional indicators, which join no emoji
+    expect(escapeCharacters('می\u200cخواهم')).toBe('"می\\u{200c}خواهم"');
+    expect(escapeCharacters('a\u200db')).toBe('"a\\u{200d}b"');
+    expect(escapeCharacters('👩\u200d')).toBe('"👩\\u{200d}"');
+    expect(escapeCharacters('\u200d👩')).toBe('"\\u{200d}👩"');
+    expect(escapeCharacters('👩\u200da')).toBe('"👩\\u{200d}a"');
+    expect(escapeCharacters('🇫🇷\u200d👩')).toBe('"🇫🇷\\u{200d}👩"');
+    // a character vocabulary: a joiner is a token of its own, beside whatever sorts next to it
+    expect(escapeCharacters('©\u200d‼', true)).toBe('"©\\u{200d}‼"');
+  });
 });
 
 describe('the warning of tokens outside the vocabulary', () => {
@@ -35,6 +51,8 @@ describe('the warning of tokens outside the vocabulary', () => {
     // a word's marks as written (Devanagari vowel signs, Arabic harakat), but where the word is not in NFC, so that it shows
     expect(unknownTokensWarning('word', 'm.json', 'text 4', ['नमस्ते', 'مُحَمَّد', 'Cafe\u0301', 'Caf\u00e9'])).toBe(
       'text 4 has 4 tokens outside the vocabulary of m.json ("Cafe\\u{301}", "Café", "مُحَمَّد", "नमस्ते"); they read as <UNK>');
+    expect(unknownTokensWarning('word', 'm.json', 'text 5', ['👨\u200d👩\u200d👧'])).toBe(
+      'text 5 has 1 token outside the vocabulary of m.json ("👨\u200d👩\u200d👧"); it reads as <UNK>');
     // a token as long as a file (a line with no space) is quoted by its start and its length, not in full
     const long = `${'a'.repeat(39)}🦄${'b'.repeat(1_999_960)}`;
     expect(unknownTokensWarning('word', 'm.json', 'long.txt', [long, 'pear'])).toBe(

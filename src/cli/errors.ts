@@ -121,17 +121,25 @@ export function unknownTokensWarning(level: TextLevel, modelPath: string, source
   return unknownSummaryWarning(level, modelPath, source, unknownTokens(counts));
 }
 
+/** A ZWJ between two emoji, each with its U+FE0F or skin tone, is part of one emoji as shown (UTS #51's emoji ZWJ sequences). */
+const EMOJI_JOINER = /(?<=\p{Extended_Pictographic}[\ufe0f\p{Emoji_Modifier}]?)\u200d(?=\p{Extended_Pictographic})/uy;
+
 /**
  * The characters as one quoted string, with line breaks, tabs, invisible and separator
- * characters escaped, and each combining mark (an accent, a variation selector) that has no
- * character of its own before it to combine with: at the start, or after an escape. With
- * `eachAlone` (the characters are tokens each, not one word) every combining mark is escaped.
+ * characters escaped but a zero-width joiner of an emoji sequence (EMOJI_JOINER), and each
+ * combining mark (an accent, a variation selector) that has no character of its own before it
+ * to combine with: at the start, or after an escape. With `eachAlone` (the characters are tokens
+ * each, not one word) every combining mark and zero-width joiner is escaped.
  */
 export function escapeCharacters(text: string, eachAlone = false): string {
   let out = '"';
   let base = false;
+  let at = 0;
   for (const ch of text) {
-    const escaped: boolean = ch !== ' ' && (/[\p{C}\p{Z}]/u.test(ch) || (/\p{M}/u.test(ch) && (eachAlone || !base)));
+    EMOJI_JOINER.lastIndex = at;
+    at += ch.length;
+    const emojiJoiner = !eachAlone && EMOJI_JOINER.test(text);
+    const escaped: boolean = ch !== ' ' && !emojiJoiner && (/[\p{C}\p{Z}]/u.test(ch) || (/\p{M}/u.test(ch) && (eachAlone || !base)));
     if (ch === '"' || ch === '\\') out += `\\${ch}`;
     else if (ch === '\n') out += '\\n';
     else if (ch === '\t') out += '\\t';
