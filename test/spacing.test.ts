@@ -74,6 +74,13 @@ describe('measuring a corpus\'s spacing', () => {
     expect(detokenize(tokenizeWords('—¿Vienes? —preguntó.'), WORD_RULE_VERSION, { before: { '—': ' ' } })).toBe('—¿Vienes? —preguntó.');
   });
 
+  it('records the space after a section sign that the corpus spaces off its number, and writes it back so', () => {
+    const sections = Array(5).fill('under § 3 and § 4.1').join('\n');
+    expect(measured([sections])).toEqual({ after: { '§': ' ' } });
+    expect(detokenize(tokenizeWords('see § 12'), WORD_RULE_VERSION, { after: { '§': ' ' } })).toBe('see § 12');
+    expect(measured([sections.replace(/§ /g, '§')])).toEqual({});
+  });
+
   it('records nothing for an English text, which the detokeniser writes as before', () => {
     const sotu = readCorpus([join(ROOT, 'corpora', 'sotu.txt')], 'file');
     for (const docs of ['file', 'sentence'] as const) {

@@ -222,6 +222,10 @@ describe('detokenize', () => {
       'In 1947 $35 and $7 $7 went to $HOME.',
       '10 € pro Tag',
     ]],
+    ['writes a numero sign, section sign or pilcrow against the number after it, and spaced as a word before anything else', [
+      'See №5, §3.2 and ¶2 of the act; 10 § of them.',
+      'The sign § marks a section and ¶ a paragraph: §',
+    ]],
     // a quote that opens with dots, or a tilde, and goes on with no slash is prose
     ['writes a quote that opens with dots or a tilde spaced as prose, unless a slash follows them', [
       'He said "... no, never" to me.',

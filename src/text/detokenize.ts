@@ -5,7 +5,8 @@
  *    the Arabic, Greek, Devanagari, Hebrew and Ethiopic marks that close likewise (، ؛ ؟ ۔ ٪ ; · । ॥ ׳ ፣), a sentence
  *    terminator of another script that the sentence splitter knows (‼ ։ ። ။ ។), and the end of a bidi isolate or embedding;
  *  - none after an opening mark: ( [ { “ ‘ „ ‚ « ‹ ¿ ¡, a currency sign ($ £ € ¥ ₹ …) but one after a number and before
- *    none (1 000 € or), an opening straight quote and the start of a bidi isolate, embedding or override;
+ *    none (1 000 € or), a numero sign, section sign or pilcrow before a number (№5 §3 ¶2), an opening straight quote and
+ *    the start of a bidi isolate, embedding or override;
  *  - none either side of a hyphen, em dash or underscore standing alone (- — _), so "speak--it"
  *    and "snake_case" stay, but of a hyphen between two words that it would join into one word
  *    (a - b: the tokenizer joins a-b, so a lone hyphen there was spaced); none either side of a
@@ -31,7 +32,7 @@
  * A " or ' left open at a line's end stays open over a few line breaks, for the first of its
  * kind on a later line to close unless a new quote is as likely there (`PAIRING`); a blank
  * line or a document boundary starts the count afresh, but for one between two sentences of a
- * paragraph. A straight quote, a ’, a !, a - and a currency sign are read with the token after them, by `READINGS`
+ * paragraph. A straight quote, a ’, a !, a -, a № § ¶ and a currency sign are read with the token after them, by `READINGS`
  * and `CURRENCY_READINGS` below.
  * A low-9 quote opens and its partner closes it: „so“, ‚so‘ (German). A guillemet opens when
  * none of its pair is open and its partner closes it, so both «so» and »so« (German, Danish)
@@ -207,6 +208,16 @@ const PAIRING: readonly Rule[] = [
   { when: () => true, reading: OPENS },
 ];
 
+/** What a number ends with, and what one begins with. */
+const NUMBER_END = /\p{Nd}$/u;
+const NUMBER_START = /^\p{Nd}/u;
+
+/** A numero sign, section sign or pilcrow before a number is written against it (№5, §3, ¶2); before anything else, spaced as a word. */
+const NUMBERING: readonly Rule[] = [
+  { when: ({ next }) => next !== null && NUMBER_START.test(next), reading: { kind: 'opening' } },
+  { when: () => true, reading: SPACED },
+];
+
 /**
  * The tokens read with the token after them, and their readings: the first rule that holds.
  * A straight quote pairs by `PAIRING`. A ' in prose is a quote or an apostrophe; the word after it or before it tells which:
@@ -226,6 +237,7 @@ const PAIRING: readonly Rule[] = [
  * start it is a prefix "not", written against what follows (=> !x, if (!x)); else it ends a sentence.
  * A - between two words that it would join into one word (a-b, 1-2) came from a spaced hyphen, and is
  * spaced as a word is (a - b); any other is written against both sides (speak--it, -5, (-x)).
+ * A № § or ¶ reads by `NUMBERING`.
  */
 const READINGS: ReadonlyMap<string, readonly Rule[]> = new Map([
   ["'", [
@@ -255,14 +267,13 @@ const READINGS: ReadonlyMap<string, readonly Rule[]> = new Map([
     { when: ({ previous }) => previous === 'operator' || previous === 'opening' || previous === 'lineBreak', reading: { kind: 'opening' } },
     { when: () => true, reading: { kind: 'closing' } },
   ]],
+  ['№', NUMBERING],
+  ['§', NUMBERING],
+  ['¶', NUMBERING],
 ]);
 
 /** A currency sign ($ £ € ¥ ₹ …), read by `CURRENCY_READINGS`. */
 const CURRENCY = /^\p{Sc}$/u;
-/** What a number ends with, and what one begins with. */
-const NUMBER_END = /\p{Nd}$/u;
-const NUMBER_START = /^\p{Nd}/u;
-
 /**
  * A currency sign after a number and before no number is written after the price, spaced as a word is (1 000 € or,
  * 20 $ each, 5 ₽); any other opens, written against the number after it ($5, €10, 1947 $35, $HOME).
