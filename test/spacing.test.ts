@@ -81,6 +81,12 @@ describe('measuring a corpus\'s spacing', () => {
     expect(measured([sections.replace(/§ /g, '§')])).toEqual({});
   });
 
+  it('records nothing for a list\'s bullets, which the detokeniser spaces off their items, so a hyphen elsewhere stays joined', () => {
+    const list = Array(5).fill('- buy milk').join('\n');
+    expect(measured([list])).toEqual({});
+    expect(detokenize(tokenizeWords(`${list}\nat (-5) degrees`), WORD_RULE_VERSION, measured([list]))).toBe(`${list}\nat (-5) degrees`);
+  });
+
   it('records nothing for an English text, which the detokeniser writes as before', () => {
     const sotu = readCorpus([join(ROOT, 'corpora', 'sotu.txt')], 'file');
     for (const docs of ['file', 'sentence'] as const) {

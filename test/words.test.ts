@@ -222,6 +222,10 @@ describe('detokenize', () => {
       'In 1947 $35 and $7 $7 went to $HOME.',
       '10 € pro Tag',
     ]],
+    ['writes a bullet at a line start spaced off the word after it, and a hyphen against a number, a hyphen or a sign after it', [
+      'To do:\n- buy milk\n- "fix" the (old) door\n* walk\n• read\n– sleep',
+      '-5 degrees, well-known\n--flags and (-x)\n->',
+    ]],
     ['writes a numero sign, section sign or pilcrow against the number after it, and spaced as a word before anything else', [
       'See №5, §3.2 and ¶2 of the act; 10 § of them.',
       'The sign § marks a section and ¶ a paragraph: §',

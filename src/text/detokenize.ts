@@ -9,7 +9,8 @@
  *    the start of a bidi isolate, embedding or override;
  *  - none either side of a hyphen, em dash or underscore standing alone (- — _), so "speak--it"
  *    and "snake_case" stay, but of a hyphen between two words that it would join into one word
- *    (a - b: the tokenizer joins a-b, so a lone hyphen there was spaced); none either side of a
+ *    (a - b: the tokenizer joins a-b, so a lone hyphen there was spaced) or at a line's start before
+ *    a word (a bullet: - item); none either side of a
  *    zero-width joiner, non-joiner or space, a soft hyphen, of the Hebrew maqaf (־), of the Hebrew gershayim (״) and
  *    the Arabic decimal and thousands separators (٫ ٬) under the tokenizer rules before version
  *    3, which cut a word at them, or of a CJK or fullwidth punctuation mark (。 ， 「 」 …), since
@@ -212,6 +213,9 @@ const PAIRING: readonly Rule[] = [
 const NUMBER_END = /\p{Nd}$/u;
 const NUMBER_START = /^\p{Nd}/u;
 
+/** What an item of a list begins with after its bullet: a letter, an opening bracket or quote (- item, - "quoted", - (a)). */
+const LIST_ITEM_START = /^[\p{L}([{"'`“‘«]/u;
+
 /** A numero sign, section sign or pilcrow before a number is written against it (№5, §3, ¶2); before anything else, spaced as a word. */
 const NUMBERING: readonly Rule[] = [
   { when: ({ next }) => next !== null && NUMBER_START.test(next), reading: { kind: 'opening' } },
@@ -236,7 +240,8 @@ const NUMBERING: readonly Rule[] = [
  * A ! before a = is the first sign of != or !==; after a sign, an opening mark or at a line
  * start it is a prefix "not", written against what follows (=> !x, if (!x)); else it ends a sentence.
  * A - between two words that it would join into one word (a-b, 1-2) came from a spaced hyphen, and is
- * spaced as a word is (a - b); any other is written against both sides (speak--it, -5, (-x)).
+ * spaced as a word is (a - b), and so is one at a line's start before a word, a list's bullet (- item); any other
+ * is written against both sides (speak--it, -5, (-x), --flag).
  * A № § or ¶ reads by `NUMBERING`.
  */
 const READINGS: ReadonlyMap<string, readonly Rule[]> = new Map([
@@ -260,6 +265,7 @@ const READINGS: ReadonlyMap<string, readonly Rule[]> = new Map([
   ['`', PAIRING],
   ['-', [
     { when: ({ word, next, wordRule }) => word !== null && next !== null && tokenizeWords(`${word}-${next}`, wordRule).length === 1, reading: SPACED },
+    { when: ({ previous, next }) => previous === 'lineBreak' && next !== null && LIST_ITEM_START.test(next), reading: SPACED },
     { when: () => true, reading: { kind: 'joining' } },
   ]],
   ['!', [
