@@ -48,6 +48,15 @@ describe('textLossChart', () => {
     const lines = textLossChart(Array.from({ length: 100 }, (_, i) => 100 - i), { width: 10, rows: 1 });
     expect([...lines[0]!.split('┤')[1]!]).toHaveLength(10);
   });
+
+  it('draws fewer columns where a line would pass lineWidth, its label and axis included, and refuses a lineWidth below 1', () => {
+    const values = Array.from({ length: 100 }, (_, i) => 100 - i);
+    // the label is as wide as the widest value's at most (100.000): 11 columns of bars fit beside it
+    expect(textLossChart(values, { rows: 1, lineWidth: 20 })).toEqual(['96.000 ┤█▇▇▆▅▅▄▃▂▂▁']);
+    expect(textLossChart(values, { rows: 1, lineWidth: 200 })[0]).toHaveLength('100.000 ┤'.length + 60);
+    expect(textLossChart([1, 2], { lineWidth: 20 })).toEqual(textLossChart([1, 2]));
+    expect(() => textLossChart([1, 2], { lineWidth: 0 })).toThrow('lineWidth: must be a positive integer (got 0)');
+  });
 });
 
 describe('the end of a training run on a terminal', () => {
@@ -103,10 +112,18 @@ describe('the end of a training run on a terminal', () => {
   });
 
   it('charts the validation losses under a heading', () => {
-    const lines = validationChart([{ step: 10, valLoss: 2.5 }, { step: 20, valLoss: 2.2 }]);
+    const lines = validationChart([{ step: 10, valLoss: 2.5 }, { step: 20, valLoss: 2.2 }], 80);
     expect(lines[0]).toBe('validation loss, 2 evaluations from step 10 to 20:');
     expect(lines.slice(1)).toEqual(textLossChart([2.5, 2.2]).map((l) => `  ${l}`));
-    expect(validationChart([{ step: 10, valLoss: 2.5 }])).toEqual([]);
+    expect(validationChart([{ step: 10, valLoss: 2.5 }], 80)).toEqual([]);
+  });
+
+  it('fits the chart in a narrow terminal, whose rows it would break, and keeps 60 columns of bars in a wide one', () => {
+    const points = Array.from({ length: 75 }, (_, i) => ({ step: 2 * (i + 1), valLoss: 4.1 - i / 75 }));
+    const widths = (columns: number) => validationChart(points, columns).slice(1).map((line) => [...line].length);
+    expect(Math.max(...widths(40))).toBe(40);
+    expect(Math.max(...widths(250))).toBe('  4.100 ┤'.length + 60);
+    expect(Math.max(...widths(5))).toBe('  4.100 ┤'.length + 2);
   });
 });
 

@@ -202,6 +202,9 @@ export function wrapToWidth(line: string, width: number): string[] {
   return lines;
 }
 
+/** The terminal's width in columns (stderr's, where the display is drawn), 80 where it does not say. */
+const terminalColumns = (): number => process.stderr.columns || 80;
+
 /** Milliseconds at least between two step lines of plain progress. */
 const STEP_LINE_MS = 2000;
 
@@ -314,7 +317,7 @@ class BarDisplay implements ProgressDisplay {
       case 'done':
         this.stop();
         process.stderr.write(`${chalk.bold(doneText(event))}\n`);
-        for (const line of validationChart(this.validation)) process.stderr.write(`${chalk.yellow(line)}\n`);
+        for (const line of validationChart(this.validation, terminalColumns())) process.stderr.write(`${chalk.yellow(line)}\n`);
         for (const line of nextCommands(event, this.start)) process.stderr.write(`${chalk.dim(line)}\n`);
         break;
     }
@@ -340,7 +343,7 @@ class BarDisplay implements ProgressDisplay {
    */
   private log(line: string): void {
     if (this.stopped) process.stderr.write(`${line}\n`);
-    else this.bars.log(`${wrapToWidth(line, Math.max(20, process.stderr.columns || 80)).join('\n')}\n`);
+    else this.bars.log(`${wrapToWidth(line, Math.max(20, terminalColumns())).join('\n')}\n`);
   }
 
   /** How far along: by steps or by time, whichever limit is nearer. */

@@ -44,13 +44,17 @@ export function nextCommands(done: DoneEvent, start: StartEvent | null): string[
   ];
 }
 
+/** What the end-of-run chart's lines begin with, under its heading. */
+const CHART_INDENT = '  ';
+
 /**
- * The validation loss of this run's evaluations as a small block chart under a heading, or no
- * lines when fewer than two evaluations had a validation loss.
+ * The validation loss of this run's evaluations as a small block chart under a heading, its lines
+ * no wider than `columns` (the terminal's, which would break a wider chart's rows), or no lines
+ * when fewer than two evaluations had a validation loss.
  */
-export function validationChart(points: readonly ValidationPoint[]): string[] {
-  const chart = textLossChart(points.map((p) => p.valLoss));
+export function validationChart(points: readonly ValidationPoint[], columns: number): string[] {
+  const chart = textLossChart(points.map((p) => p.valLoss), { lineWidth: Math.max(1, columns - CHART_INDENT.length) });
   if (chart.length === 0) return [];
   const first = points[0]!.step, last = points.at(-1)!.step;
-  return [`validation loss, ${points.length} evaluations from step ${first} to ${last}:`, ...chart.map((line) => `  ${line}`)];
+  return [`validation loss, ${points.length} evaluations from step ${first} to ${last}:`, ...chart.map((line) => `${CHART_INDENT}${line}`)];
 }

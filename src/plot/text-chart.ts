@@ -20,8 +20,13 @@ const EIGHTHS = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'] as cons
 export interface TextChartOptions {
   /** Rows of bars (default 4). */
   rows?: number;
-  /** The most columns; more values than this are averaged in groups (default 60). */
+  /** The most columns of bars; more values than this are averaged in groups (default 60). */
   width?: number;
+  /**
+   * The most columns a line takes, its label and axis included (a terminal's width): fewer bars
+   * than `width` where they would not fit, never fewer than 2 (default: no limit).
+   */
+  lineWidth?: number;
   /** Decimal places of the labels (default 3). */
   decimals?: number;
 }
@@ -43,6 +48,15 @@ export function bucketValues(values: readonly number[], width: number): number[]
 }
 
 /**
+ * The most columns a label of these values' chart takes: a group's average lies between the
+ * lowest and the highest value, so its label is no longer than theirs.
+ */
+function widestLabel(values: readonly number[], decimals: number): number {
+  const lo = values.reduce((least, v) => Math.min(least, v), Infinity), hi = values.reduce((most, v) => Math.max(most, v), -Infinity);
+  return Math.max(lo.toFixed(decimals).length, hi.toFixed(decimals).length);
+}
+
+/**
  * The bar chart's lines, top row first, or no lines for fewer than two values (there is no
  * curve to show). The lowest value fills one eighth of the bottom row and the highest the
  * whole column, so every column shows.
@@ -51,8 +65,9 @@ export function textLossChart(values: readonly number[], options: TextChartOptio
   const rows = options.rows ?? 4, width = options.width ?? 60, decimals = options.decimals ?? 3;
   checkPositiveInteger('rows', rows);
   checkedOption('width', WIDTH_RANGE.schema, width);
+  if (options.lineWidth !== undefined) checkPositiveInteger('lineWidth', options.lineWidth);
   if (values.length < 2 || values.some((v) => !Number.isFinite(v))) return [];
-  const columns = bucketValues(values, width);
+  const columns = bucketValues(values, Math.max(2, Math.min(width, (options.lineWidth ?? Infinity) - widestLabel(values, decimals) - 2)));
   const lo = Math.min(...columns), hi = Math.max(...columns);
   const levels = rows * 8;
   // 1 … levels eighths of a column; all equal values fill half the height
