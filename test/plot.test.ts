@@ -209,6 +209,12 @@ describe('many runs', () => {
     ]);
   });
 
+  it('escapes the name of the run a later one is drawn as, which its legend row repeats', () => {
+    const named = [evaluatedRun('a <b> & "c"', [[100, 3, 2.9]]), ...many.slice(1), evaluatedRun('run 29', [[100, 3.4, 2.9]])];
+    const legend = allElements(parseXml(lossChartSvg(named))).filter((e) => e.attrs['class'] === 'legend-run').map((row) => textContent(row).trim());
+    expect(legend.at(-1)).toBe('run 29best validation loss 2.900 after 100 characters; drawn as a <b> & "c"');
+  });
+
   it('warns in rnn plot of more than 28 runs which are drawn alike, and how many runs to plot to tell each apart', async () => {
     const dir = scratch.folder();
     const files = Array.from({ length: 31 }, (_, i) => `r${i + 1}.json`);

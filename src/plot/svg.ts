@@ -518,7 +518,7 @@ function legendLines(runs: readonly LossRun[], validated: boolean, unit: TokenUn
       `<g class="legend-run" data-run="${escapeXml(run.name)}" stroke="${colour}" fill="${colour}">`,
       `<line class="legend-train" x1="${left}" y1="${y}" x2="${left + 28}" y2="${y}" stroke-width="2.5" stroke-dasharray="${dash}"/>`,
       ...(best === null ? [] : [markerElement(marker, left + 14, y, 'legend-val')]),
-      `<text x="${left + 34}" y="${y + 4}" stroke="none" fill="#222"><tspan font-weight="bold">${escapeXml(run.name)}</tspan><tspan dx="8" fill="#666">${detail}</tspan></text>`,
+      `<text x="${left + 34}" y="${y + 4}" stroke="none" fill="#222"><tspan font-weight="bold">${escapeXml(run.name)}</tspan><tspan dx="8" fill="#666">${escapeXml(detail)}</tspan></text>`,
       '</g>',
     );
   });
