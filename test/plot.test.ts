@@ -137,6 +137,29 @@ describe('lossChartSvg', () => {
     expect(long).toContain(`${'x'.repeat(79)}…`);
   });
 
+  it('cuts a run\'s name too long for its legend row in the middle, keeping both ends, the whole name its tooltip', () => {
+    const name = (n: number) => `tinyshakespeare-gru-2x192-lr3e-3-dropout0.1-batch32-seq50-20261206-075500-with-a-note-number-${n}`;
+    const wide = '日本語の実験'.repeat(5);
+    const runs = [1, 2].map((n) => evaluatedRun(name(n), [[100, 3, 2.9]])).concat(evaluatedRun(wide, [[100, 3, 2.9]]), evaluatedRun('short', [[100, 3, 2.9]]));
+    const rows = allElements(parseXml(lossChartSvg(runs))).filter((e) => e.attrs['class'] === 'legend-run');
+    const shown = rows.map((row) => textContent(row.children.find((c) => c.name === 'text')!));
+    // 47 characters after the name leave it 48 columns: 24 before the ellipsis, 23 after (a CJK character takes two: 12 and 11)
+    expect(shown).toEqual([
+      'tinyshakespeare-gru-2x19…00-with-a-note-number-1best validation loss 2.900 after 100 characters',
+      'tinyshakespeare-gru-2x19…00-with-a-note-number-2best validation loss 2.900 after 100 characters',
+      '日本語の実験日本語の実験…本語の実験日本語の実験best validation loss 2.900 after 100 characters',
+      'shortbest validation loss 2.900 after 100 characters',
+    ]);
+    expect(rows.map((row) => row.children.find((c) => c.name === 'title')).map((title) => title && textContent(title)))
+      .toEqual([name(1), name(2), wide, undefined]);
+    expect(rows.map((row) => row.attrs['data-run'])).toEqual(runs.map((run) => run.name));
+  });
+
+  it('cuts a title of wide characters to the columns of the chart\'s width, each taking two', () => {
+    const titles = allElements(parseXml(lossChartSvg(RUNS, { title: '日本語'.repeat(30) }))).filter((e) => e.name === 'title');
+    expect(titles.map(textContent)).toEqual([`${'日本語'.repeat(13)}…`]);
+  });
+
   it('names in rnn plot --title\'s help the default title of a chart with validation losses and of one without', () => {
     const plot = createProgram().commands.find((command) => command.name() === 'plot')!;
     const help = plot.options.find((option) => option.long === '--title')!.description;

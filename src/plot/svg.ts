@@ -185,13 +185,39 @@ function chartScale(runs: readonly LossRun[]): ChartScale {
 
 const round2 = (v: number): number => Math.round(v * 100) / 100;
 
-/** The most characters of a title that fit the chart's width at its size. */
-const TITLE_CHARACTERS = 80;
+/** The most columns of a title that fit the chart's width at its size. */
+const TITLE_COLUMNS = 80;
 
-/** `text` cut to `max` characters, an ellipsis marking the cut. */
-function shortened(text: string, max: number): string {
+/** A character drawn about as wide as two Latin letters: Hangul, CJK, kana, fullwidth forms. */
+const WIDE_CHARACTER = /[\u1100-\u115F\u2E80-\u303E\u3041-\uA4CF\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6\u{1F300}-\u{1FAFF}\u{20000}-\u{3FFFD}]/u;
+
+/** How wide a character is drawn, in columns as a terminal counts them: 2 for a wide one, else 1. */
+const characterColumns = (character: string): number => (WIDE_CHARACTER.test(character) ? 2 : 1);
+
+/** The columns `text` takes. */
+const textColumns = (text: string): number => [...text].reduce((sum, character) => sum + characterColumns(character), 0);
+
+/** The first characters of `characters` that take at most `columns` columns. */
+function leading(characters: readonly string[], columns: number): string[] {
+  const kept: string[] = [];
+  for (const character of characters) {
+    columns -= characterColumns(character);
+    if (columns < 0) break;
+    kept.push(character);
+  }
+  return kept;
+}
+
+/**
+ * `text` cut to at most `max` columns, an ellipsis marking the cut: at its end, or in its middle
+ * (a run's name, whose end often tells it from another: `run-1`, `run-2`).
+ */
+function shortened(text: string, max: number, cut: 'end' | 'middle' = 'end'): string {
+  if (textColumns(text) <= max) return text;
   const characters = [...text];
-  return characters.length <= max ? text : `${characters.slice(0, max - 1).join('')}…`;
+  if (cut === 'end') return `${leading(characters, max - 1).join('')}…`;
+  const tail = leading([...characters].reverse(), Math.floor((max - 1) / 2)).reverse();
+  return `${leading(characters, max - 1 - textColumns(tail.join(''))).join('')}…${tail.join('')}`;
 }
 
 /** Options a caller may set; the defaults suit a README. */
@@ -215,7 +241,7 @@ export function lossChartSvg(runs: readonly LossRun[], options: ChartOptions = {
   const legendTop = CHART.top + CHART.plotHeight + CHART.axisBelow + CHART.legendPadding;
   const height = legendTop + (runs.length + 1) * CHART.legendRow + CHART.legendPadding / 2;
   const validated = runs.some((run) => run.val.length > 0);
-  const title = shortened(options.title ?? (validated ? DEFAULT_TITLES.validated : DEFAULT_TITLES.trainingOnly), TITLE_CHARACTERS);
+  const title = shortened(options.title ?? (validated ? DEFAULT_TITLES.validated : DEFAULT_TITLES.trainingOnly), TITLE_COLUMNS);
   const out = [
     ...headerLines(title, height),
     ...gridLines(s),
@@ -490,9 +516,34 @@ function segmentMeetsBox(x1: number, y1: number, x2: number, y2: number, box: Bo
   return clip(-dx, x1 - box.left) && clip(dx, box.right - x1) && clip(-dy, y1 - box.top) && clip(dy, box.bottom - y1);
 }
 
-/** The legend below the axes: the line styles (validation's only where a run has it), then one row per run. */
+/**
+ * A legend row's text (12 units): where it starts right of its key, the gap between a run's name
+ * and what follows it, and at most this wide a column of the name (bold) and of the rest.
+ */
+const LEGEND_TEXT = { indent: 34, gap: 8, nameColumn: 7, detailColumn: 6 } as const;
+
+/** The fewest columns of a run's name a legend row keeps, however long the rest of it. */
+const LEGEND_NAME_COLUMNS = 16;
+
+/**
+ * A run's name as its legend row shows it: cut in its middle where the row, `detail` after it, would
+ * pass the plot's right edge.
+ */
+function legendName(name: string, detail: string): string {
+  const { width, right, left } = CHART;
+  const { indent, gap, nameColumn, detailColumn } = LEGEND_TEXT;
+  const room = width - right - left - indent - gap - textColumns(detail) * detailColumn;
+  return shortened(name, Math.max(LEGEND_NAME_COLUMNS, Math.floor(room / nameColumn)), 'middle');
+}
+
+/**
+ * The legend below the axes: the line styles (validation's only where a run has it), then one row per run,
+ * its name cut to fit the row (legendName), the whole name its tooltip.
+ */
 function legendLines(runs: readonly LossRun[], validated: boolean, unit: TokenUnit, key: number): string[] {
   const { left } = CHART;
+  const { indent, gap } = LEGEND_TEXT;
+  const shown: string[] = [];
   const out = [
     '<g class="legend">',
     `<line x1="${left}" y1="${key}" x2="${left + 28}" y2="${key}" stroke="#555" stroke-width="1.5" stroke-dasharray="6 4"/>`,
@@ -513,12 +564,16 @@ function legendLines(runs: readonly LossRun[], validated: boolean, unit: TokenUn
     const best = bestPoint(run.val);
     const loss = best === null ? 'no validation loss' : `best validation loss ${best.loss.toFixed(3)} after ${grouped(best.tokensSeen)} ${unit.many}`;
     // a run whose style an earlier one has says so, as the chart cannot show it
-    const detail = i < RUN_STYLES ? loss : `${loss}; drawn as ${runs[i % RUN_STYLES]!.name}`;
+    const detail = i < RUN_STYLES ? loss : `${loss}; drawn as ${shown[i % RUN_STYLES]!}`;
+    const name = legendName(run.name, detail);
+    shown.push(name);
     out.push(
       `<g class="legend-run" data-run="${escapeXml(run.name)}" stroke="${colour}" fill="${colour}">`,
+      ...(name === run.name ? [] : [`<title>${escapeXml(run.name)}</title>`]),
       `<line class="legend-train" x1="${left}" y1="${y}" x2="${left + 28}" y2="${y}" stroke-width="2.5" stroke-dasharray="${dash}"/>`,
       ...(best === null ? [] : [markerElement(marker, left + 14, y, 'legend-val')]),
-      `<text x="${left + 34}" y="${y + 4}" stroke="none" fill="#222"><tspan font-weight="bold">${escapeXml(run.name)}</tspan><tspan dx="8" fill="#666">${escapeXml(detail)}</tspan></text>`,
+      `<text x="${left + indent}" y="${y + 4}" stroke="none" fill="#222"><tspan font-weight="bold">${escapeXml(name)}</tspan>` +
+        `<tspan dx="${gap}" fill="#666">${escapeXml(detail)}</tspan></text>`,
       '</g>',
     );
   });
