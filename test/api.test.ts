@@ -60,7 +60,8 @@ describe('loadModel', () => {
     mkdirSync(run);
     copyFileSync(join(scratch.dir, 'gru.json'), join(run, 'latest.json'));
     expect(loadModel(run, { kernels: 'js' }).scoreSync('To be').logProb).toBe(model.scoreSync('To be').logProb);
-    expect(() => loadModel(scratch.dir)).toThrow(`${scratch.dir} is a folder with no checkpoint in it, neither best.json nor latest.json`);
+    // a folder that holds the run folder, not a run of its own
+    expect(() => loadModel(scratch.dir)).toThrow(`${scratch.dir} is a folder of runs, not a run (${run}/`);
   });
 
   it('what is no checkpoint is a CheckpointError of one line naming the path: missing, empty, cut short, a prepared folder, an export', () => {

@@ -256,8 +256,8 @@ describe('with two trained runs', () => {
     it.each([
       ['no checkpoints', () => ['plot', '--out', at('x.svg')], /^rnn: plot needs at least one checkpoint file or run folder, e\.g\. /],
       ['a missing checkpoint', () => ['plot', at('nope.json'), '--out', at('x.svg')], /^rnn: checkpoint not found: .*nope\.json; name a checkpoint file or a run folder that `rnn train` wrote$/],
-      ['a folder without latest.json', () => ['plot', at('runs'), '--out', at('x.svg')],
-        /^rnn: .*runs is a folder without latest\.json: name a checkpoint file or a run folder/],
+      ['a folder of runs, without latest.json', () => ['plot', at('runs'), '--out', at('x.svg')],
+        /^rnn: .*runs is a folder of runs, not a run \(.*runs\/with-val\/.*\): name a checkpoint file or a run folder/],
       ['a train_ddp.py result (model.safetensors, summary.json)', () => {
         mkdirSync(at('ddp'), { recursive: true });
         exportState(at('runs', 'with-val', 'latest.json'), at('ddp', 'model.safetensors'));

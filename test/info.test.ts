@@ -1,4 +1,5 @@
-import { copyFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { resolveCheckpointPath } from '../src/checkpoint/find.js';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { escapeCharacters, unknownTokensWarning } from '../src/cli/errors.js';
@@ -32,6 +33,22 @@ describe("rnn info's quoted tokens", () => {
     expect(escapeCharacters('🇫🇷\u200d👩')).toBe('"🇫🇷\\u{200d}👩"');
     // a character vocabulary: a joiner is a token of its own, beside whatever sorts next to it
     expect(escapeCharacters('©\u200d‼', true)).toBe('"©\\u{200d}‼"');
+  });
+});
+
+describe('a folder rnn info is given', () => {
+  const scratch = scratchFolder('rnn-info-runs-');
+
+  it('is named as a folder of runs where it holds run folders (checkpoints/), not as one with no checkpoint', () => {
+    const dir = scratch.folder();
+    for (const name of ['gru', 'lstm']) mkdirSync(join(dir, name));
+    writeFileSync(join(dir, 'gru', 'best.json'), '{}');
+    writeFileSync(join(dir, 'lstm', 'latest.json'), '{}');
+    expect(() => resolveCheckpointPath(dir)).toThrow(`${dir} is a folder of runs, not a run (${join(dir, 'gru')}/, ${join(dir, 'lstm')}/): ` +
+      'name a checkpoint or a run folder (its best.json, else latest.json)');
+    const empty = join(dir, 'lstm', 'empty');
+    mkdirSync(empty);
+    expect(() => resolveCheckpointPath(empty)).toThrow(`${empty} is a folder with no checkpoint in it, neither best.json nor latest.json: `);
   });
 });
 

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Checkpoint } from '../src/checkpoint/checkpoint.js';
@@ -421,6 +421,14 @@ describe('runs from checkpoints', () => {
     expect(() => runCheckpointPath(folder)).toThrow(/run is a folder without latest\.json/);
     mkdirSync(join(folder, 'latest.json')); // a folder by that name is not a checkpoint either
     expect(() => runCheckpointPath(folder)).toThrow(/without latest\.json/);
+    // a folder of runs (checkpoints/) is named as one, with the first few runs in it
+    const runs = join(scratch, 'runs');
+    for (const name of ['gru', 'lstm', 'rnn', 'word']) mkdirSync(join(runs, name), { recursive: true });
+    for (const name of ['gru', 'lstm', 'word']) writeFileSync(join(runs, name, 'latest.json'), '{}');
+    expect(() => runCheckpointPath(runs)).toThrow(`${runs} is a folder of runs, not a run (${join(runs, 'gru')}/, ${join(runs, 'lstm')}/, ` +
+      `${join(runs, 'word')}/): name a checkpoint file or a run folder that \`rnn train\` wrote`);
+    writeFileSync(join(runs, 'rnn', 'best.json'), '{}');
+    expect(() => runCheckpointPath(runs)).toThrow(/ is a folder of runs, not a run \(.*gru\/, .*lstm\/, .*rnn\/ and 1 more\): /);
     expect(() => runCheckpointPath(join(scratch, 'missing.json')))
       .toThrow(`checkpoint not found: ${join(scratch, 'missing.json')}; name a checkpoint file or a run folder that \`rnn train\` wrote`);
   });

@@ -144,6 +144,27 @@ function heldModelFile(reader: ModelPathReader, dir: string, lacks: string): Inp
   return refused(reader, dir, (name) => `${givenAs(reader, dir, name)} is a folder ${lacks}, but a model file: ${reader.modelFile(modelFile, name)}`);
 }
 
+/** Run folders a refusal of a folder of them names; the rest are counted. */
+const RUNS_NAMED = 3;
+
+/**
+ * How a refusal of the folder `dir`, which is no run folder (`lacks`: "without latest.json"), describes it: as a
+ * folder of runs (a checkpoints/ folder) where run folders are in it, naming the first few, else as lacking that.
+ */
+function notARunFolder(dir: string, lacks: string): string {
+  let names: string[];
+  try {
+    names = readdirSync(dir).sort();
+  } catch {
+    names = [];
+  }
+  const runs = names.filter((name) => Object.values(RUN_FOLDER_FILES).some((file) => isFile(join(dir, name, file))));
+  if (runs.length === 0) return `a folder ${lacks}`;
+  const listed = runs.slice(0, RUNS_NAMED).map((name) => `${join(dir, name)}/`);
+  const rest = runs.length - listed.length;
+  return `a folder of runs, not a run (${rest > 0 ? `${listed.join(', ')} and ${rest} more` : listed.join(', ')})`;
+}
+
 /**
  * The checkpoint `path` names where a command reads one file of a run folder (`file`: --resume and
  * `rnn plot` read its latest.json): the path itself where it is no folder, else the folder's `file`,
@@ -155,7 +176,7 @@ export function runFolderFile(path: string, file: string, reader: ModelPathReade
   const inside = join(path, file);
   if (isFile(inside)) return modelFilePath(inside, reader);
   throw heldModelFile(reader, path, `without ${file}`) ??
-    refused(reader, path, (name) => `${givenAs(reader, path, name)} is a folder without ${file}: ${bid(reader)}`);
+    refused(reader, path, (name) => `${givenAs(reader, path, name)} is ${notARunFolder(path, `without ${file}`)}: ${bid(reader)}`);
 }
 
 /**
@@ -170,7 +191,7 @@ function folderCheckpoint(dir: string, reader: ModelPathReader): string {
   }
   const lacks = `with no checkpoint in it, neither ${best} nor ${latest}`;
   const prepared = isPreparedFolder(dir) ? ' (a prepared folder: data to train on, not a model)' : '';
-  throw heldModelFile(reader, dir, lacks) ?? refused(reader, dir, (name) => `${givenAs(reader, dir, name)} is a folder ${lacks}${prepared}: ${bid(reader)}`);
+  throw heldModelFile(reader, dir, lacks) ?? refused(reader, dir, (name) => `${givenAs(reader, dir, name)} is ${notARunFolder(dir, lacks)}${prepared}: ${bid(reader)}`);
 }
 
 /**
