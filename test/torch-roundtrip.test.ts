@@ -2,7 +2,7 @@ import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_proces
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { loadModel } from '../src/checkpoint/load.js';
 import { MAX_CHECKPOINT_CHARS, checkpointChars, largestHidden, mib, parameterCount } from '../src/checkpoint/size.js';
@@ -28,20 +28,24 @@ import { speeches } from './helpers/speeches.js';
 const PYTHON = process.env['RNN_TORCH_PYTHON'] ?? join(ROOT, '.venv', 'bin', 'python');
 
 const { dir } = scratchFolder('rnn-torch-');
+/** A folder whose `torch` cannot be imported: first on PYTHONPATH, it shows that a run answered without torch. */
+const NO_TORCH = join(dir, 'no-torch');
 beforeAll(() => {
   if (process.env['RNN_TORCH_PYTHON'] === undefined && !existsSync(PYTHON)) {
     throw new Error(`${PYTHON} is missing: python3 -m venv .venv && .venv/bin/pip install torch safetensors numpy, or set RNN_TORCH_PYTHON`);
   }
+  mkdirSync(join(NO_TORCH, 'torch'), { recursive: true });
+  writeFileSync(join(NO_TORCH, 'torch', '__init__.py'), 'raise ImportError("torch imported before the input was checked")\n');
 });
 
 /** Seconds a Python run may take before it is stopped (SIGTERM: torchrun stops its ranks), well inside the test's limit. */
 const PYTHON_LIMIT_SECONDS = 240;
 
 /** A Python run's exit status (null when it had to be stopped) and all it wrote, so that a failure shows it. */
-function python(args: string[]): Promise<{ status: number | null; output: string }> {
+function python(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ status: number | null; output: string }> {
   return new Promise((resolve, reject) => {
     execFile(PYTHON, args, {
-      cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 24, env: { ...process.env, OMP_NUM_THREADS: '1' },
+      cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 24, env: { ...process.env, OMP_NUM_THREADS: '1', ...env },
       timeout: PYTHON_LIMIT_SECONDS * 1000, killSignal: 'SIGTERM',
     }, (error, stdout, stderr) => {
       if (error?.killed) resolve({ status: null, output: `${stdout}${stderr}(stopped after ${PYTHON_LIMIT_SECONDS} s)\n` });
@@ -49,6 +53,12 @@ function python(args: string[]): Promise<{ status: number | null; output: string
       else resolve({ status: error ? (error.code as number) : 0, output: stdout + stderr });
     });
   });
+}
+
+/** train_ddp.py's answer to `args` that end before training (--check, bad input), with torch unimportable (NO_TORCH). */
+function withoutTorch(args: string[]): Promise<{ status: number | null; output: string }> {
+  const path = process.env['PYTHONPATH'];
+  return python(['examples/pytorch/train_ddp.py', ...args], { PYTHONPATH: path ? `${NO_TORCH}${delimiter}${path}` : NO_TORCH });
 }
 
 /** A .safetensors file's bytes with `fields` set in the rnn-state/1 config of its metadata. */
@@ -235,7 +245,7 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
     expect(summary(parts).train_losses).toEqual(summary(straight).train_losses);
     expect(weightBytes(join(parts, 'model.safetensors')).equals(weightBytes(join(straight, 'model.safetensors')))).toBe(true);
 
-    const script = 'examples/pytorch/train_ddp.py', saved = `the run saved in --out ${parts}`;
+    const saved = `the run saved in --out ${parts}`;
     const empty = join(dir, 'resumed-empty');
     mkdirSync(empty);
     const cases: [string[], string][] = [
@@ -255,10 +265,10 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
       [[data, ...model, '--check', '2'],
         `--out ${parts} holds the model.safetensors of an earlier run: give another --out, or --force to replace it, or --resume to go on with it (state.pt)`],
     ];
-    const answers = await Promise.all(cases.map(([args]) => python([script, ...args, ...(args.includes('--out') ? [] : ['--out', parts])])));
+    const answers = await Promise.all(cases.map(([args]) => withoutTorch([...args, ...(args.includes('--out') ? [] : ['--out', parts])])));
     answers.forEach((answer, i) => expect([answer.status, answer.output], cases[i]![0].join(' ')).toEqual([2, `train_ddp.py: ${cases[i]![1]}\n`]));
     // the flags a resumed run may change, and its kept ones given with their values
-    const good = await python([script, data, '--resume', '--cell', 'lstm', '--batch', '8', '--max-steps', '60', '--lr', '1e-3', '--eval-every', '5',
+    const good = await withoutTorch([data, '--resume', '--cell', 'lstm', '--batch', '8', '--max-steps', '60', '--lr', '1e-3', '--eval-every', '5',
       '--out', parts, '--check', '2']);
     expect([good.status, good.output]).toEqual([0, expect.stringMatching(/, 60 steps, going on from step 40; the input is good\n$/)]);
   }, 300_000);
@@ -377,7 +387,7 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
       'wait for it to end, or choose another --out\n$');
     const second = await finish(startRank(data, ['--max-steps', '1', '--out', out], 0, 1, await freePort()));
     expect([second.code, second.stderr]).toEqual([1, expect.stringMatching(inUse)]);
-    const checked = await python(['examples/pytorch/train_ddp.py', data, ...SMALL, '--out', out, '--check', '2']);
+    const checked = await withoutTorch([data, ...SMALL, '--out', out, '--check', '2']);
     expect([checked.status, checked.output]).toEqual([1, expect.stringMatching(inUse)]);
     const trained = await rnnIn(dir, ['train', data, ...SMALL, '--workers', '1', '--max-steps', '1', '--out', out]);
     expect(trained.status).toBe(1);
@@ -388,7 +398,7 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
     rmSync(join(out, 'state.pt'));
     // rnn train's lock, taken by this process as rnn train takes it
     const rnnLock = takeRunLock(outputPaths(out), out, 'out');
-    const refused = await python(['examples/pytorch/train_ddp.py', data, ...SMALL, '--out', out, '--check', '2']);
+    const refused = await withoutTorch([data, ...SMALL, '--out', out, '--check', '2']);
     rnnLock.release();
     expect([refused.status, refused.output]).toEqual([1, expect.stringMatching(new RegExp(
       `^train_ddp\\.py: --out ${out} is in use by another run \\(pid ${process.pid} on ${hostname()}, since [-0-9T:.]+Z\\); `))]);
@@ -416,7 +426,7 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
     for (const [flag, value] of Object.entries(defaults)) expect(entries.get(`--${flag}`), flag).toContain(`(default ${value})`);
   });
 
-  it('bad input is one line and exit status 2, from --check before torchrun and from every process under it, with no traceback of its own', async () => {
+  it('bad input is one line and exit status 2, from --check before torchrun (torch not imported) and from every process under it, with no traceback of its own', async () => {
     const corpus = join(dir, 'bad-corpus.txt');
     writeFileSync(corpus, speeches(4_000));
     const data = join(dir, 'bad-data'), out = join(dir, 'bad-out');
@@ -575,21 +585,21 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
       ...[[], ['--force']].map((force): [string[], string] => [[data, '--out', data, '--batch', '8', '--seq-len', '16', ...force, '--check', '2'],
         `--out ${data} is a prepared folder (rnn prepare wrote its meta.json): give another --out, a folder of its own`]),
     ];
-    const answers = await Promise.all(cases.map(([args]) => python([script, ...args])));
+    const answers = await Promise.all(cases.map(([args]) => withoutTorch(args)));
     answers.forEach((answer, i) => expect([answer.status, answer.output], cases[i]![0].join(' ')).toEqual([2, `train_ddp.py: ${cases[i]![1]}\n`]));
     // a size beyond float64's integers, which the script counts exactly
-    const huge = await python([script, ...run, '--hidden', '99999999999', '--check', '2']);
+    const huge = await withoutTorch([...run, '--hidden', '99999999999', '--check', '2']);
     const largest = largestHidden({ ...model, hiddenSize: 99_999 }, fits);
     expect([huge.status, huge.output]).toEqual([2, expect.stringMatching(new RegExp('^train_ddp\\.py: --hidden 99999999999: a 2-layer gru of hidden size ' +
       `99999999999 \\([\\d,]+ parameters\\) needs a checkpoint of about [\\d,]+ MiB of JSON in rnn import, more than the 512 MiB one file can hold; ` +
       `--hidden ${largest} \\(${count(parameterCount({ ...model, hiddenSize: largest }))} parameters\\) is the largest that fits\n$`))]);
-    const good = await python([script, ...run, '--check', '2']);
+    const good = await withoutTorch([...run, '--check', '2']);
     expect([good.status, good.output]).toEqual([0, expect.stringMatching(/^2 ranks: [\d,]+ training tokens, 8 rows of \d+, \d+ steps per epoch, \d+ steps; the input is good\n$/)]);
-    const forced = await python([script, data, '--out', used, '--batch', '8', '--seq-len', '16', '--force', '--check', '2']);
+    const forced = await withoutTorch([data, '--out', used, '--batch', '8', '--seq-len', '16', '--force', '--check', '2']);
     expect([forced.status, forced.output]).toEqual([0, expect.stringMatching(/; the input is good\n$/)]);
-    const one = await python([script, ...run, '--check', '1']);
+    const one = await withoutTorch([...run, '--check', '1']);
     expect([one.status, one.output]).toEqual([0, expect.stringMatching(/^1 rank: [\d,]+ training tokens, 8 rows of \d+, /)]);
-    const agreeing = await python([script, ...init, '--cell', 'gru', '--layers', '1', '--hidden', '8', '--embed', '4', '--check', '2']);
+    const agreeing = await withoutTorch([...init, '--cell', 'gru', '--layers', '1', '--hidden', '8', '--embed', '4', '--check', '2']);
     expect([agreeing.status, agreeing.output]).toEqual([0, expect.stringMatching(/^2 ranks: .*; the input is good\n$/)]);
 
     // torchrun reports the processes that failed in its own words (its ChildFailedError, its own traceback); each process that
