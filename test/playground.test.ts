@@ -925,6 +925,28 @@ it('names --max-connections beside a stopped server where a connection is turned
   await at.waitForFunction(() => /^\d+ predictions · /.test(document.querySelector('#score-status')!.textContent!));
 }));
 
+it('loads whole from a server of --max-connections 1, the least it takes, and samples and scores over that one connection', async () => {
+  const single = await serve(scratch.dir, ['--checkpoint', `tiny=${join(scratch.dir, 'tiny', 'latest.json')}`, '--max-connections', '1']);
+  const at = await context.newPage();
+  const failed: string[] = [];
+  at.on('requestfailed', (request) => failed.push(`${request.url()}: ${request.failure()?.errorText}`));
+  try {
+    await at.goto(single.url);
+    expect(failed).toEqual([]);
+    await at.waitForFunction(() => document.querySelectorAll('#model option').length === 1);
+    await at.fill('#len', '40');
+    await at.click('#generate');
+    expect(await sampleOutcome(at)).toMatch(/^40 tokens in /);
+    await at.click('#score');
+    await at.waitForFunction(() => document.querySelector('#score-status')!.textContent !== 'scoring…');
+    expect(await at.locator('#score-status').textContent()).toMatch(/^\d+ predictions · /);
+    expect(failed).toEqual([]);
+  } finally {
+    await at.close();
+    await single.stop();
+  }
+});
+
 it('asks a --token server for its token, and hands the focus to the model once the token is taken, not to nowhere', async () => {
   const guarded = await serve(scratch.dir, ['--checkpoint', `tiny=${join(scratch.dir, 'tiny', 'latest.json')}`, '--token', 'open-sesame']);
   const at = await context.newPage();

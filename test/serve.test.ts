@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { copyFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { type IncomingMessage, ServerResponse, request as httpRequest } from 'node:http';
@@ -426,14 +427,20 @@ describe('the endpoints', () => {
     expect((await post(api('/v1/generate'), { model: 'words', prime: 'The', len: 3 })).json).toMatchObject({ unknownTokens: 0 });
   });
 
-  it('serves the playground page and its two files, nothing else by path', async () => {
+  it('serves the playground as one page, its style sheet and script written in and allowed by their hashes alone; nothing else by path', async () => {
     const page = await request(api('/'));
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
-    const files = page.text.match(/(?:src|href)="\/[^"]+"/g)!.map((m) => m.split('"')[1]!);
-    expect(files).toEqual(['/playground.css', '/playground.js']);
-    for (const file of files) expect((await request(api(file))).status).toBe(200);
-    for (const path of ['/../package.json', '/page/index.html', '/src/serve/page/index.html', '/%2e%2e/package.json']) {
+    // nothing more to fetch from the server, on another connection
+    expect(page.text.match(/(?:src|href)="[^"]+"/g)).toEqual(['href="data:,"']);
+    const inline = (tag: string) => new RegExp(`<${tag}[^>]*>([^]*?)</${tag}>`).exec(page.text)![1]!;
+    const hash = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
+    const folder = join(ROOT, 'src', 'serve', 'page');
+    expect(inline('style')).toBe(readFileSync(join(folder, 'playground.css'), 'utf8'));
+    expect(inline('script')).toBe(readFileSync(join(folder, 'playground.js'), 'utf8'));
+    expect(page.headers.get('content-security-policy'))
+      .toBe(`default-src 'self'; style-src ${hash(inline('style'))}; script-src ${hash(inline('script'))}; img-src 'self' data:`);
+    for (const path of ['/playground.js', '/playground.css', '/../package.json', '/page/index.html', '/src/serve/page/index.html', '/%2e%2e/package.json']) {
       expect((await request(api(path))).status).toBe(404);
     }
   });

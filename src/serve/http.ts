@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { SamplePiece } from '../api/index.js';
@@ -10,7 +11,7 @@ import type { StreamMode } from './requests.js';
 /*
  * HTTP as `rnn serve` speaks it on node:http, below its routes (server.ts): a request's target,
  * method, JSON body and query read, every refusal an HttpError; answers written as one JSON line,
- * a thread's encoded JSON, a playground file or a stream of events; and a request that failed
+ * a thread's encoded JSON, the playground page or a stream of events; and a request that failed
  * answered `{"error", "field"?}`.
  */
 
@@ -141,22 +142,42 @@ export function sendEncoded(res: ServerResponse, { json }: EncodedAnswer): void 
   res.end(json);
 }
 
-/** A file of the playground, read once when the server starts. */
-export interface PageFile {
-  type: string;
+/** The playground, made once when the server starts (playgroundPage): its HTML, and the policy that lets it run. */
+export interface PlaygroundPage {
   body: Buffer;
+  /** Its Content-Security-Policy: the page's own style sheet and script, by their hashes, and requests to the server alone. */
+  policy: string;
 }
 
-/** Every page file's headers besides its type and length: the page loads its own files only, and is asked again each time. */
-const PAGE_HEADERS = {
-  'Cache-Control': 'no-cache', 'Content-Security-Policy': "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:",
-  'X-Content-Type-Options': 'nosniff',
-};
+/** The tags of the page's HTML that link its style sheet and its script, each by the name of its file in the page's folder. */
+const PAGE_LINKS = /<link rel="stylesheet" href="\/([\w.-]+\.css)">|<script type="module" src="\/([\w.-]+\.js)"><\/script>/g;
 
-/** One of the playground's files (PAGE_FILES). */
-export function sendPageFile(res: ServerResponse, file: PageFile): void {
-  res.writeHead(200, { 'Content-Type': file.type, 'Content-Length': file.body.length, ...PAGE_HEADERS });
-  res.end(file.body);
+/**
+ * The playground as one answer: its HTML with the style sheet and the script it links written into it, so that a browser
+ * loads it over one connection (a server of --max-connections 1 serves it whole); `read` gives a file of the page's folder.
+ */
+export function playgroundPage(html: string, read: (file: string) => string): PlaygroundPage {
+  const hashes = { style: [] as string[], script: [] as string[] };
+  const page = html.replace(PAGE_LINKS, (_tag, styleFile: string | undefined, scriptFile: string | undefined) => {
+    const [kind, file] = styleFile !== undefined ? ['style', styleFile] as const : ['script', scriptFile!] as const;
+    const text = read(file);
+    if (text.toLowerCase().includes(`</${kind}`)) throw new Error(`${file} holds </${kind}, which would end it early written into the page`);
+    hashes[kind].push(`'sha256-${createHash('sha256').update(text).digest('base64')}'`);
+    return kind === 'style' ? `<style>${text}</style>` : `<script type="module">${text}</script>`;
+  });
+  return {
+    body: Buffer.from(page),
+    policy: `default-src 'self'; style-src ${hashes.style.join(' ')}; script-src ${hashes.script.join(' ')}; img-src 'self' data:`,
+  };
+}
+
+/** The playground answered: under its policy, and asked again each time rather than taken from a cache (no-cache). */
+export function sendPage(res: ServerResponse, { body, policy }: PlaygroundPage): void {
+  res.writeHead(200, {
+    'Content-Type': 'text/html; charset=utf-8', 'Content-Length': body.length, 'Cache-Control': 'no-cache', 'Content-Security-Policy': policy,
+    'X-Content-Type-Options': 'nosniff',
+  });
+  res.end(body);
 }
 
 /** The CORS headers of an answer to a page of the --cors origin. */

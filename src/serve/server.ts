@@ -8,8 +8,8 @@ import { describeValue, likelyNames, optionMessage } from '../input/issues.js';
 import { type SettingSource, type SettingsInput, flagName, orList } from '../input/settings.js';
 import { authorize, checkLoopbackHost, checkOrigin, isLoopback, listenAddress } from './access.js';
 import {
-  HttpError, type PageFile, allowOrigin, answerClientError, answerFailure, answerPreflight, drained, expectMethod, queryFields,
-  readJsonBody, refuseConnect, refuseExpectation, refuseQuery, requestUrl, sendEncoded, sendJson, sendPageFile, streamFromAccept,
+  HttpError, type PlaygroundPage, allowOrigin, answerClientError, answerFailure, answerPreflight, drained, expectMethod, playgroundPage,
+  queryFields, readJsonBody, refuseConnect, refuseExpectation, refuseQuery, requestUrl, sendEncoded, sendJson, sendPage, streamFromAccept,
   streamWriter,
 } from './http.js';
 import { type GenerateDone, type JobAnswers, type JobOf, type JobRequest, type ServedModel, readServedModel, servedModels } from './jobs.js';
@@ -75,13 +75,6 @@ interface ApiRoute {
   run: (input: Record<string, unknown>, req: IncomingMessage, res: ServerResponse, signal: AbortSignal) => Promise<void> | void;
 }
 
-/** The playground's files, served by these names only (no request names a file). */
-const PAGE_FILES: Record<string, { file: string; type: string }> = {
-  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  '/playground.js': { file: 'playground.js', type: 'text/javascript; charset=utf-8' },
-  '/playground.css': { file: 'playground.css', type: 'text/css; charset=utf-8' },
-};
-
 /**
  * `rnn serve`: the models over JSON/HTTP (docs/serve.md) on plain node:http. The event loop
  * only parses, validates and answers; every job that runs a model runs on the WorkerPool's
@@ -104,7 +97,7 @@ export class RnnServer {
     private readonly options: ServeOptions,
     private readonly models: Map<string, Model>,
     private readonly pool: WorkerPool,
-    private readonly pageFiles: Map<string, PageFile>,
+    private readonly page: PlaygroundPage,
     private readonly server: Server,
   ) {
     server.on('connection', (socket: Socket) => {
@@ -121,10 +114,8 @@ export class RnnServer {
   static async start(options: ServeOptions): Promise<RnnServer> {
     const read = options.models.map(readServedModel);
     const models = servedModels(read, options.kernels);
-    const folder = pageFolder();
-    const pageFiles = new Map(Object.entries(PAGE_FILES).map(([route, { file, type }]) => {
-      return [route, { type, body: readFileSync(new URL(file, folder)) }];
-    }));
+    const folder = pageFolder(), pageFile = (file: string) => readFileSync(new URL(file, folder), 'utf8');
+    const page = playgroundPage(pageFile('index.html'), pageFile);
     const { kernels, workers, queue } = options;
     const report = (line: string) => process.stderr.write(`rnn serve: ${line}\n`);
     const pool = await WorkerPool.start({ models: read, kernels, workers, queue, report });
@@ -134,7 +125,7 @@ export class RnnServer {
         requestTimeout, headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout), connectionsCheckingInterval: TIMEOUT_CHECK_MS,
       });
       server.maxConnections = options.maxConnections;
-      const rnn = new RnnServer(options, models, pool, pageFiles, server);
+      const rnn = new RnnServer(options, models, pool, page, server);
       server.on('request', (req, res) => void rnn.handle(req, res));
       // one that waits for 100 Continue is handled alike, told to go on only where its body is read (readJsonBody)
       server.on('checkContinue', (req, res) => void rnn.handle(req, res));
@@ -215,7 +206,7 @@ export class RnnServer {
     if (this.answering.has(res)) drop = setTimeout(() => res.destroy(), this.options.timeLimitMs);
   }
 
-  /** The API: each route's method, and the handler that answers it (below, in this order); /healthz and the page's files: route. */
+  /** The API: each route's method, and the handler that answers it (below, in this order); /healthz and the page: route. */
   private readonly routes: Record<string, ApiRoute> = {
     '/v1/models': { method: 'GET', run: (_input, _req, res) => sendJson(res, 200, { models: this.modelList(), limits: this.limits() }) },
     '/v1/generate': { method: 'POST', run: (input, req, res, signal) => this.generate(this.capped(input, ['len', 'beam'], 'json'), req, res, signal) },
@@ -225,7 +216,7 @@ export class RnnServer {
     '/v1/activations': { method: 'POST', run: (input, _req, res, signal) => this.activations(input, res, signal) },
   };
 
-  /** A request from an allowed Host answered: a CORS preflight, /healthz, a page file, or an API route. */
+  /** A request from an allowed Host answered: a CORS preflight, /healthz, the page, or an API route. */
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = requestUrl(req.url ?? '/');
     const path = url.pathname, method = req.method ?? 'GET';
@@ -242,10 +233,9 @@ export class RnnServer {
       this.health(res);
       return;
     }
-    const file = this.pageFiles.get(path);
-    if (file) {
+    if (path === '/') {
       expectMethod(method, 'GET');
-      sendPageFile(res, file);
+      sendPage(res, this.page);
       return;
     }
     const route = this.routes[path];
@@ -261,7 +251,7 @@ export class RnnServer {
   private noSuchRoute(path: string): string {
     const routes = Object.keys(this.routes);
     const folder = path.endsWith('/') ? path : `${path}/`;
-    const meant = routes.some((route) => route.startsWith(folder)) ? [] : likelyNames(path, [...routes, '/healthz', ...this.pageFiles.keys()]);
+    const meant = routes.some((route) => route.startsWith(folder)) ? [] : likelyNames(path, [...routes, '/healthz', '/']);
     const suggestion = meant.length > 0 ? ` did you mean ${orList(meant)}?` : '';
     return `no such route: ${path};${suggestion} the API has ${routes.join(', ')}, /healthz and the page at /`;
   }

@@ -64,7 +64,7 @@ export const SERVE_SETTINGS = {
     default: 32,
   },
   maxConnections: {
-    ...POSITIVE_INTEGER, arg: '<n>', help: 'open connections at once; one more is closed as it comes (the playground takes a few: a browser opens several)',
+    ...POSITIVE_INTEGER, arg: '<n>', help: 'open connections at once; one more is closed as it comes (the playground loads over one, and takes one more for each request it makes while a sample streams)',
     default: 512,
   },
   kernels: KERNELS_SETTING,
