@@ -498,12 +498,12 @@ it('is usable from the keyboard alone: Enter submits, the focus shows, every con
     .filter((c) => ((c as HTMLInputElement).labels?.length ?? 0) === 0 && !c.getAttribute('aria-label') && (c.tagName !== 'BUTTON' || c.textContent!.trim() === ''))
     .map((c) => c.id));
   expect(unnamed).toEqual([]);
-  // the boxes of text carry their names (a <pre>'s own role takes none); what speaks up by itself is the three status
-  // lines, not the sliders' numbers, which their sliders already say
+  // the boxes of text carry their names (a <pre>'s own role takes none); what speaks up by itself is the model's line (a
+  // token refused) and the three status lines, not the sliders' numbers, which their sliders already say
   for (const name of ['sample', 'the text scored: arrow keys move from token to token', 'the text coloured by the unit: arrow keys move from token to token']) {
     expect(await at.getByRole('group', { name, exact: true }).count()).toBe(1);
   }
-  expect(await at.getByRole('status').evaluateAll((live) => live.map((l) => l.id))).toEqual(['sample-status', 'score-status', 'units-status']);
+  expect(await at.getByRole('status').evaluateAll((live) => live.map((l) => l.id))).toEqual(['model-info', 'sample-status', 'score-status', 'units-status']);
 
   // Tab from the model to the prime and on; the focused control shows a ring
   await at.focus('#model');
@@ -947,7 +947,7 @@ it('loads whole from a server of --max-connections 1, the least it takes, and sa
   }
 });
 
-it('asks a --token server for its token, and hands the focus to the model once the token is taken, not to nowhere', async () => {
+it('asks a --token server for its token, announces one refused as an error, and hands the focus to the model once the token is taken', async () => {
   const guarded = await serve(scratch.dir, ['--checkpoint', `tiny=${join(scratch.dir, 'tiny', 'latest.json')}`, '--token', 'open-sesame']);
   const at = await context.newPage();
   try {
@@ -958,12 +958,23 @@ it('asks a --token server for its token, and hands the focus to the model once t
     await at.keyboard.press('Enter');
     await at.waitForFunction(() => /^the token was not accepted: /.test(document.querySelector('#model-info')!.textContent!));
     expect(await at.evaluate(() => document.activeElement!.id)).toBe('token');
+    // an error as the cards' are: a live line a screen reader reads, in the error's colour, and the token marked by it
+    expect(await at.locator('#model-info').getAttribute('role')).toBe('status');
+    expect(await at.locator('#model-info').getAttribute('class')).toMatch(/\berror\b/);
+    expect([await at.locator('#token').getAttribute('aria-invalid'), await at.locator('#token').getAttribute('aria-describedby')]).toEqual(['true', 'model-info']);
+    for (const colorScheme of ['light', 'dark'] as const) {
+      await at.emulateMedia({ colorScheme });
+      const seen = await contrastFaults(at);
+      expect([colorScheme, seen.faults]).toEqual([colorScheme, []]);
+      expect(seen.marks).toContain('input#token invalid mark');
+    }
     await at.fill('#token', '');
     await at.keyboard.type('open-sesame');
     await at.keyboard.press('Enter');
     await at.waitForFunction(() => document.querySelectorAll('#model option').length === 1);
     expect(await at.locator('#token-box').isHidden()).toBe(true);
     expect(await at.evaluate(() => document.activeElement!.id)).toBe('model');
+    expect(await at.locator('#model-info').getAttribute('class')).not.toMatch(/\berror\b/);
   } finally {
     await at.close();
     await guarded.stop();

@@ -41,15 +41,19 @@ async function json(res) {
   return answer;
 }
 
-/** The control that holds each request field, per form; a body over --max-body is its text's. */
+/**
+ * The control that holds each request field, per form (`token`: the token box, which asks for the models); a body over
+ * --max-body is its text's.
+ */
 const FIELD_CONTROLS = {
+  token: { authorization: 'token' },
   generate: { prime: 'prime', body: 'prime', len: 'len', seed: 'seed', temperature: 'temperature', topP: 'top-p' },
   score: { text: 'score-text', body: 'score-text' },
   units: { text: 'score-text', body: 'score-text', layer: 'layer', unit: 'unit' },
 };
 
-/** Each form's status line, where its errors show. */
-const STATUS_LINES = { generate: 'sample-status', score: 'score-status', units: 'units-status' };
+/** Each form's status line, where its errors show: the token box's is the model's line. */
+const STATUS_LINES = { token: 'model-info', generate: 'sample-status', score: 'score-status', units: 'units-status' };
 
 /** An error in the form's status line; the control of the field the server named is marked invalid and takes the focus. */
 function fail(form, err) {
@@ -102,12 +106,15 @@ function status(id, text, isError = false) {
 }
 
 async function loadModels() {
+  clearInvalid('token');
   let answer;
   try {
     answer = await json(await api('/v1/models'));
   } catch (err) {
-    const refused = !$('token-box').hidden && $('token').value !== '';
-    status('model-info', refused ? `the token was not accepted: ${err.message}` : err.message);
+    const typed = $('token').value !== '';
+    // a server that asks for a token none was typed for: the token box it shows asks for one, no error yet
+    if (err.field === 'authorization' && !typed) status('model-info', err.message);
+    else fail('token', err.field === 'authorization' ? Object.assign(new Error(`the token was not accepted: ${err.message}`), { field: err.field }) : err);
     return;
   }
   // the token taken: its box goes, the focus handed on to the models it opened
