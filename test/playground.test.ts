@@ -255,6 +255,17 @@ async function breakNextStream(at: Page, mode: 'lost' | 'no-done' | 'held'): Pro
   }, mode);
 }
 
+it('names each heading by itself, its subtitle shown beside it but no part of its name', () => onFreshPage(async (at) => {
+  const headings = (await at.locator('body').ariaSnapshot()).split('\n').flatMap((line) => /heading "(.*)" \[level=\d\]/.exec(line)?.[1] ?? []);
+  expect(headings).toEqual(['rnn playground', 'Sample', 'Surprise', 'Hidden units', 'Training loss']);
+  const beside = await at.$$eval('h2 + small', (subtitles) => subtitles.map((s) => [s.textContent, s.getBoundingClientRect().top - s.previousElementSibling!.getBoundingClientRect().top]));
+  expect(beside.map(([text]) => text)).toEqual([
+    'each token coloured by −log p: how surprised the model was', "the Surprise box's text, coloured by one unit's value after each token", 'nats per token, by tokens seen',
+  ]);
+  // on the heading's line, as when it was part of it
+  for (const [, below] of beside) expect(Math.abs(below as number)).toBeLessThan(5);
+}));
+
 it('gives a token that draws nothing (a lone zero-width joiner, a lone mark) width of its own, so its colour and focus ring show', () => onFreshPage(async (at) => {
   await at.fill('#score-text', '\u200dThe\u200bend\n\u0301a');
   await at.click('#score');
