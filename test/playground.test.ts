@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { ROOT, rnnIn } from './helpers/cli.js';
 import { contrastFaults } from './helpers/contrast.js';
 import { scratchFolder } from './helpers/files.js';
-import { type RunningServer, TINY_TRAINING, makeEosModel, makeModels, serve } from './helpers/serve.js';
+import { type RunningServer, TINY_TRAINING, makeEosModel, makeModels, request, serve } from './helpers/serve.js';
 import { collect } from './helpers/generation.js';
 import { loadModel } from '../src/api/index.js';
 
@@ -935,6 +935,31 @@ it('names --max-connections beside a stopped server where a connection is turned
   await at.click('#score');
   await at.waitForFunction(() => /^\d+ predictions · /.test(document.querySelector('#score-status')!.textContent!));
 }));
+
+it('says a sample stopped while it waited in the server\'s queue was stopped before it started, and shows nothing of it as read or drawn', async () => {
+  const busy = await serve(scratch.dir, ['--checkpoint', `tiny=${join(scratch.dir, 'tiny', 'latest.json')}`, '--workers', '1', '--max-len', '100000000']);
+  const at = await context.newPage();
+  const longer = new AbortController();
+  try {
+    // the one thread taken by a sample of another client's, held while that client reads none of it
+    const taken = await fetch(`${busy.url}/v1/generate`, { method: 'POST', body: JSON.stringify({ len: 100_000_000, stream: 'ndjson' }), signal: longer.signal });
+    expect(taken.status).toBe(200);
+    await at.goto(busy.url);
+    await at.waitForFunction(() => document.querySelectorAll('#model option').length === 1);
+    await at.click('#generate');
+    // the page's sample in the queue behind it
+    let waiting = 0;
+    while (waiting !== 1) waiting = ((await request(`${busy.url}/healthz`)).json as { waiting: number }).waiting;
+    await at.click('#stop');
+    expect(await sampleOutcome(at)).toBe('stopped before it started: nothing was drawn');
+    expect(await at.locator('#sample').textContent()).toBe('');
+    expect(await at.locator('#generate').isEnabled()).toBe(true);
+  } finally {
+    longer.abort();
+    await at.close();
+    await busy.stop();
+  }
+});
 
 it('loads whole from a server of --max-connections 1, the least it takes, and samples and scores over that one connection', async () => {
   const single = await serve(scratch.dir, ['--checkpoint', `tiny=${join(scratch.dir, 'tiny', 'latest.json')}`, '--max-connections', '1']);

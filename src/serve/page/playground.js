@@ -218,9 +218,10 @@ async function generate() {
     const unread = unknownTokens === 0 ? '' : ` · ${unknownTokens} ${unknownTokens === 1 ? 'token' : 'tokens'} of the prime outside the vocabulary, read as <UNK>`;
     status('sample-status', `${tokens} tokens in ${seconds.toFixed(2)} s (${FINISHES[finish] ?? finish}) · seed ${seed}${unread}`);
   } catch (err) {
-    if (!taken && !controller.signal.aborted) prim.textContent = '';
+    if (!taken) prim.textContent = '';
     if (!controller.signal.aborted) fail('generate', err);
-    else if (controller.signal.reason !== 'model') status('sample-status', `stopped · ${drawnSoFar()} so far · seed ${seed}`);
+    // stopped before any answer (waiting in the server's queue, its threads running other requests): no prime read, nothing drawn
+    else if (controller.signal.reason !== 'model') status('sample-status', taken ? `stopped · ${drawnSoFar()} so far · seed ${seed}` : 'stopped before it started: nothing was drawn');
   } finally {
     state.asked.generate = null;
     swapButtons('stop', 'generate');
