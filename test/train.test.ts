@@ -171,8 +171,15 @@ describe('train', () => {
     expect(userMessage(wordOnly)).toBe(`--vocab-size applies to --level word only, and ${latest} is a character-level model: ` +
       'a resumed run keeps its vocabulary: leave --vocab-size out');
     await expect(train({ resume: latest, maxSteps: 20 }, [corpus])).rejects.toThrow(CorpusError);
+    const trained = { bytes: readFileSync(own).length, sha256: sha256Of(own) };
     appendFileSync(own, 'one more line\n');
-    await expect(train({ resume: latest, maxSteps: 20 })).rejects.toThrow(/differs from the one .* was trained on/);
+    // the file's size and hash as `wc -c` and `sha256sum` print them, now and when it was trained on
+    const edited = await train({ resume: latest, maxSteps: 20 }).catch((err: unknown) => err);
+    expect(edited).toBeInstanceOf(CorpusError);
+    const file = (f: { bytes: number; sha256: string }): string => `${f.bytes.toLocaleString('en-US')} bytes, sha256 ${f.sha256.slice(0, 12)}…`;
+    expect(userMessage(edited)).toBe(`the corpus (${own}) differs from the one ${latest} was trained on: ` +
+      `${own} is ${file({ bytes: readFileSync(own).length, sha256: sha256Of(own) })}, where it was ${file(trained)}: ` +
+      'resume with that text, or start a new run without --resume');
     expect(readFileSync(latest)).toEqual(before);
   });
 

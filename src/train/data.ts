@@ -9,10 +9,12 @@ import {
 import { PREPARED_FILES, isPreparedFolder, preparedLockPath, readPreparedData, readPreparedMeta } from '../checkpoint/prepared.js';
 import { TEXT_SETTING_NAMES, type TrainSettings } from '../checkpoint/settings.js';
 import { refuseClashes } from './options.js';
-import { CorpusError, type PreparedData, fingerprintMatches } from '../text/corpus.js';
+import { type CorpusFile, CorpusError, type DataFingerprint, type PreparedData, fingerprintMatches } from '../text/corpus.js';
 import { type CorpusSkip, STDIN_PATH, absoluteCorpusPath, fileName } from '../text/corpus-files.js';
 import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
-import { type TextLevel, tokenCount } from '../text/vocab.js';
+import { EOS_TOKEN, TOKEN_UNITS, type TextLevel, grouped } from '../text/vocab.js';
+import { documentRuleText, sameDocumentRule } from '../text/documents.js';
+import type { SettingNamer } from '../input/settings.js';
 import { type BaseModel, fineTunePreparedData, loadFineTuneData } from './finetune.js';
 import { isLockFile, lockHolder, lockPath } from './lock.js';
 import { outputPaths } from './output.js';
@@ -91,10 +93,9 @@ function loadResumedData(paths: readonly string[], ckpt: Checkpoint, source: str
     throw err;
   }
   if (recorded !== null && read.changed) {
-    const was = recorded.files.map((f) => f.path).join(', ');
     throw new CorpusError((name) =>
-      `the corpus (${files.map(fileName).join(', ')}) differs from the one ${source} was trained on (${was}; ` +
-        `${recordedDataText(recorded, recordedLevel(ckpt.config.training))}): ` +
+      `the corpus (${files.map(fileName).join(', ')}) differs from the one ${source} was trained on: ` +
+        `${dataDifference(read.data.fingerprint, recorded, recordedLevel(ckpt.config.training), name)}: ` +
         `resume with that text, or start a new run without ${name('resume')}`);
   }
   return read.data;
@@ -201,16 +202,43 @@ function loadResumedPreparedData(prepared: PreparedFolder, ckpt: Checkpoint, sou
   // an imported model records no data: its first run reads the folder by symbol, as it would the text
   const data = checkpointPreparedData(ckpt, prepared);
   const sameVocab = data.vocab.sameTokens(ckpt.vocab, trainedLevel);
-  if (recorded !== null && (!fingerprintMatches(data.fingerprint, recorded) || !sameVocab)) {
+  const sameData = recorded === null || fingerprintMatches(data.fingerprint, recorded);
+  if (recorded !== null && (!sameData || !sameVocab)) {
+    const held = [...(sameData ? [] : ['other data']), ...(sameVocab ? [] : ['another vocabulary'])].join(' and ');
     throw new CorpusError((name) =>
-      `the prepared folder ${dir} holds other data${sameVocab ? '' : ' and another vocabulary'} than ${source} was trained on ` +
-        `(${recordedDataText(recorded, trainedLevel)}): ` +
+      `the prepared folder ${dir} holds ${held} than ${source} was trained on` +
+        `${sameData ? '' : ` (${dataDifference(data.fingerprint, recorded, trainedLevel, name)})`}: ` +
         `resume with that data, or start a new run without ${name('resume')}`);
   }
   return data;
 }
 
-/** The data a checkpoint records, as a refusal names it: its size and the start of its SHA-256. */
-function recordedDataText(recorded: NonNullable<Checkpoint['corpus']>, level: TextLevel): string {
-  return `${tokenCount(recorded.totalTokens, level)}, sha256 ${recorded.sha256.slice(0, 12)}…`;
+/** A corpus file as a refusal names it, in what `wc -c` and `sha256sum` print of it: its size in bytes and its SHA-256's start. */
+function fileText(file: CorpusFile): string {
+  return `${grouped(file.bytes)} bytes, sha256 ${file.sha256.slice(0, 12)}…`;
+}
+
+/**
+ * How the data `read` differs from the data a checkpoint `recorded`, in what a user can check: the first file whose
+ * bytes differ (its size and SHA-256, as `wc -c` and `sha256sum` give them), a file more or less, the rule that cut
+ * documents, the split; else the token streams' lengths, which count an `<EOS>` at each document's end.
+ */
+function dataDifference(read: DataFingerprint, recorded: NonNullable<Checkpoint['corpus']>, level: TextLevel, name: SettingNamer): string {
+  const at = read.files.findIndex((file, i) => file.sha256 !== recorded.files[i]?.sha256);
+  const now = read.files[at], was = recorded.files[at] ?? recorded.files[read.files.length];
+  if (now !== undefined && was !== undefined) {
+    const where = now.path === was.path ? `${now.path} is ${fileText(now)}, where it was` : `${now.path} is ${fileText(now)}, where ${was.path} was`;
+    return `${where} ${fileText(was)}`;
+  }
+  if (now !== undefined) return `${now.path} (${fileText(now)}) is one file more than it was trained on`;
+  if (was !== undefined) return `${was.path} (${fileText(was)}), which it was trained on, is not among its files`;
+  const recordedRule = corpusDocuments(recorded);
+  if (!sameDocumentRule(corpusDocuments(read), recordedRule)) {
+    return `the same files, cut into documents by ${documentRuleText(corpusDocuments(read), name('docs'))}, ` +
+      `where it was cut by ${documentRuleText(recordedRule, name('docs'))}`;
+  }
+  if (read.valFrac !== recorded.valFrac) return `the same files, split by ${name('valFrac')} ${read.valFrac}, where it was split by ${recorded.valFrac}`;
+  const tokens = (n: number): string => `${grouped(n)} tokens (its ${TOKEN_UNITS[level].many} and an ${EOS_TOKEN} at each document's end)`;
+  return read.totalTokens === recorded.totalTokens ? 'the same files, read into other tokens (by other rules of the tokenizer)' :
+    `the same files, read into ${tokens(read.totalTokens)}, where it was ${tokens(recorded.totalTokens)}`;
 }
