@@ -118,6 +118,23 @@ describe('rnn train (built CLI)', () => {
     );
   }, 20_000);
 
+  it('on a second signal before the save ends at once, saving nothing, its line naming both signals', async () => {
+    const out = join(dir, 'two-signals');
+    let sent = false;
+    // both sent while rnn is stopped, so that it meets the second before it can save for the first
+    const { code, stderr } = await rnn(['train', corpus, ...TINY_RUN, '--hidden', '128', '--time', '1h', '--eval-every', '0', '--out', out, '--json'],
+      (text, child) => {
+        if (sent || !text.includes('"event":"step"')) return;
+        sent = true;
+        for (const signal of ['SIGSTOP', 'SIGINT', 'SIGTERM', 'SIGCONT'] as const) child.kill(signal);
+      });
+    const [, second, first] = /^rnn: (SIGINT|SIGTERM) after (SIGINT|SIGTERM): stopping without saving\n$/.exec(stderr) ?? [];
+    expect(stderr).toMatch(/^rnn: (SIGTERM after SIGINT|SIGINT after SIGTERM): /);
+    expect(first).not.toBe(second);
+    expect(code).toBe(second === 'SIGTERM' ? 143 : 130);
+    expect(existsSync(join(out, 'latest.json'))).toBe(false);
+  }, 20_000);
+
   describe('bad input: one line, no stack, nothing saved touched', () => {
     const files: Record<string, string | Buffer> = {
       'empty.txt': '',

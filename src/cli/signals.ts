@@ -34,3 +34,19 @@ export function hangUp(): void {
 export function hangsUpAgain(first: unknown, signal: string): boolean {
   return signal === 'SIGHUP' && first === 'SIGHUP';
 }
+
+/**
+ * What `signal` does to a run that stops for `first` (a signal's name; SIGPIPE for a reader gone; an output's error code):
+ * the line to print as it ends rnn at once, without saving; or null, where it is ignored: the same closing again
+ * (hangsUpAgain), or a run that `ended` (its stop saved, rnn about to end, the line that says how to go on still to come).
+ */
+export function secondSignalLine(first: unknown, signal: string, ended: boolean): string | null {
+  if (ended || hangsUpAgain(first, signal)) return null;
+  return `${signal} ${first === signal ? 'again' : `after ${stopCause(first)}`}: stopping without saving`;
+}
+
+/** What stopped a run, as a line names it: a signal by its name, a closed output or one that failed by what happened. */
+function stopCause(first: unknown): string {
+  if (first === 'SIGPIPE') return 'an output closed (SIGPIPE)';
+  return typeof first === 'string' && first.startsWith('SIG') ? first : `a failed write (${String(first)})`;
+}

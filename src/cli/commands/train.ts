@@ -9,7 +9,7 @@ import { DIVERGED_AFTER, type Divergence, type TrainResult, train } from '../../
 import { shellWord, visible } from '../../input/issues.js';
 import { warningText } from '../errors.js';
 import { type Output, outputClosed, outputFailureText, readerGone, terminalClosed, whenOutputCloses } from '../pipes.js';
-import { exitAfter, exitStatusAfter, hangsUpAgain } from '../signals.js';
+import { exitAfter, exitStatusAfter, secondSignalLine } from '../signals.js';
 import { createProgress, progressMode, progressOutput } from '../progress.js';
 import { readStandardInput, rnnCommand } from '../train-summary.js';
 import { addSettingFlags, recordedCommand } from '../flags.js';
@@ -56,19 +56,21 @@ export function register(program: Command): void {
 
 /**
  * Trains with the progress display `--json` asks for. A signal, or stdout or stderr closing,
- * ends the run after its step with a checkpoint; a second signal ends rnn at once.
+ * ends the run after its step with a checkpoint; a second one before the save ends rnn at once (secondSignalLine).
  */
 async function runTrain(corpus: string[], flags: Record<string, unknown>): Promise<void> {
   const { json, ...options } = flags;
   let mode = progressMode(json === true);
   let display = createProgress(mode);
   const controller = new AbortController();
+  let ended = false;
   const onSignal = (name: NodeJS.Signals): void => {
     if (controller.signal.aborted) {
-      if (hangsUpAgain(controller.signal.reason, name)) return;
-      // a second signal: stop now; checkpoints are written atomically, so none is left half-written
+      const line = secondSignalLine(controller.signal.reason, name, ended);
+      if (line === null) return;
+      // checkpoints are written atomically, so none is left half-written
       display.stop();
-      process.stderr.write(`rnn: ${name} again: stopping without saving\n`);
+      process.stderr.write(`rnn: ${line}\n`);
       exitAfter(name);
     }
     controller.abort(name);
@@ -100,6 +102,7 @@ async function runTrain(corpus: string[], flags: Record<string, unknown>): Promi
           // read and tokenized synchronously, where a handler would not run until it was done
           for (const name of SAVING_SIGNALS) process.on(name, onSignal);
         }
+        if (event.event === 'done') ended = true;
         display.onEvent(event);
       },
       onWarning: (warning) => display.warn(warningText(warning)),

@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { secondSignalLine } from '../src/cli/signals.js';
+
+describe('a second signal while a run stops', () => {
+  it.each([
+    ['SIGINT', 'SIGINT', 'SIGINT again: stopping without saving'],
+    ['SIGTERM', 'SIGINT', 'SIGINT after SIGTERM: stopping without saving'],
+    ['SIGHUP', 'SIGTERM', 'SIGTERM after SIGHUP: stopping without saving'],
+    ['SIGPIPE', 'SIGINT', 'SIGINT after an output closed (SIGPIPE): stopping without saving'],
+    ['ENOSPC', 'SIGTERM', 'SIGTERM after a failed write (ENOSPC): stopping without saving'],
+  ])('after %s, %s ends rnn at once, naming both', (first, signal, line) => {
+    expect(secondSignalLine(first, signal, false)).toBe(line);
+  });
+
+  it('is ignored where it is the terminal hanging up again, or once the run has saved its stop', () => {
+    expect(secondSignalLine('SIGHUP', 'SIGHUP', false)).toBeNull();
+    expect(secondSignalLine('SIGINT', 'SIGINT', true)).toBeNull();
+    expect(secondSignalLine('SIGPIPE', 'SIGTERM', true)).toBeNull();
+  });
+});
