@@ -77,7 +77,7 @@ describe('rnn train (built CLI)', () => {
     // a microsecond: spent by the two steps that run before the speed is known
     const { code, stderr } = await rnn(['train', corpus, ...TINY_RUN, '--time', '0.000001s', '--out', join(dir, 'overrun')]);
     expect(code).toBe(0);
-    expect(stderr).toMatch(/^rnn: warning: --time of 0.000001 s leaves no room for another step and the closing evaluation, .*--val-frac\n/m);
+    expect(stderr).toMatch(/^rnn: warning: --time of 0.000001s leaves no room for another step and the closing evaluation, .*--val-frac\n/m);
     expect(stderr).toMatch(/^done, reached --time, at step 2 /m);
   }, 20_000);
 

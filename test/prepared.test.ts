@@ -439,10 +439,10 @@ describe('rnn prepare', () => {
     expect(done.stderr).toBe('');
     expect(done.status).toBe(0);
     expect(done.stdout).toMatch(
-      /: [\d,]+ training and [\d,]+ validation word tokens, 200-entry vocabulary \(of [\d,]+ distinct tokens; the other [\d,]+, [\d.]+% of the training text, read as <UNK>\), uint8, in [\d.]+ s\n$/,
+      /: [\d,]+ training and [\d,]+ validation word tokens, 200-entry vocabulary \(of [\d,]+ distinct tokens; the other [\d,]+, [\d.]+% of the training text, read as <UNK>\), uint8, in [\d.]+s\n$/,
     );
     const chars = await rnnIn(dir, ['prepare', folder, '--out', freshDir()]);
-    expect(chars.stdout).toMatch(/: [\d,]+ training and [\d,]+ validation characters, [\d,]+-entry vocabulary, uint8, in [\d.]+ s\n$/);
+    expect(chars.stdout).toMatch(/: [\d,]+ training and [\d,]+ validation characters, [\d,]+-entry vocabulary, uint8, in [\d.]+s\n$/);
     expectOneLineError(await rnnIn(dir, ['prepare', folder, '--vocab-size', '200', '--out', freshDir()]), /--vocab-size applies to --level word only/);
     expectOneLineError(await rnnIn(dir, ['prepare', folder, '--val-frac', '1', '--out', freshDir()]), /--val-frac/);
   });

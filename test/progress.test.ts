@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createProgress, wrapToWidth } from '../src/cli/progress.js';
+import { durationText } from '../src/input/duration.js';
 import type { EvalEvent, StartEvent } from '../src/train/events.js';
 import { TRAIN_DEFAULTS } from '../src/checkpoint/settings.js';
 
@@ -82,6 +83,13 @@ describe('the step line of plain progress', () => {
       tokensPerSecond: 12_345, elapsedSeconds: 10, etaSeconds: 185, totalSteps: 100, skipped: 0,
     });
     expect(output).toBe('epoch 1.25 step 42/100 | loss 2.457 | val — | 12.3k chars/s | ETA 3m05s\n');
+  });
+});
+
+describe('a duration, as every line writes it', () => {
+  it('puts the unit against the number: whole seconds for a time that passes, a given one\'s fraction kept', () => {
+    expect([0.4, 42, 185, 3725].map((seconds) => durationText(seconds))).toEqual(['0s', '42s', '3m05s', '1h02m']);
+    expect([0.5, 0.000001, 12.25, 59.999, 90].map((seconds) => durationText(seconds, true))).toEqual(['0.5s', '0.000001s', '12.3s', '1m00s', '1m30s']);
   });
 });
 

@@ -769,7 +769,7 @@ describe('limits, and threads that fail', () => {
       const answer = jobFailure(stopped, 300) as HttpError;
       expect(answer).toBeInstanceOf(HttpError);
       expect([answer.status, answer.headers, answer.message]).toEqual([503, { 'Retry-After': '1' },
-        'every generation thread was busy for the whole time limit of 0.3 s, which the request spent waiting in the queue: try again shortly']);
+        'every generation thread was busy for the whole time limit of 0.3s, which the request spent waiting in the queue: try again shortly']);
       running.abort('time');
       expect(await done).toMatchObject({ finish: 'stopped' });
     } finally {
@@ -793,7 +793,7 @@ describe('limits, and threads that fail', () => {
     const beam = await post(`${s.url}/v1/generate`, { beam: 64, len: 100_000 });
     expect(beam.status).toBe(503);
     expect(beam.headers.get('retry-after')).toBeNull();
-    expect(beam.json).toEqual({ error: 'the request ran past the time limit of 0.3 s' });
+    expect(beam.json).toEqual({ error: 'the request ran past the time limit of 0.3s' });
     const primed = await post(`${s.url}/v1/generate`, { prime: 'ROMEO: '.repeat(9000), len: 1 });
     expect(primed.json).toMatchObject({ tokens: 0, finish: 'time' });
     // the thread is free for the next request as soon as the first has stopped
@@ -827,7 +827,7 @@ describe('limits, and threads that fail', () => {
         spawned.push(spawn());
         return spawned.at(-1)!;
       });
-      const ended = 'the request ran past the time limit of 0.3 s, and its generation thread had not stopped 0.2 s later: ' +
+      const ended = 'the request ran past the time limit of 0.3s, and its generation thread had not stopped 0.2s later: ' +
         'the thread was ended, and another started in its place';
       const whole = await post(`${s.url}/v1/generate`, { prime: STUCK_PRIME, len: 5 });
       expect([whole.status, whole.headers.get('retry-after'), whole.json]).toEqual([500, null, { error: ended }]);
@@ -841,7 +841,7 @@ describe('limits, and threads that fail', () => {
       const next = await post(`${s.url}/v1/generate`, { len: 5, seed: 1 });
       expect([next.status, next.json]).toMatchObject([200, { tokens: 5, finish: 'length' }]);
       expect((await request(`${s.url}/healthz`)).json).toEqual({ status: 'ok', threads: 1, running: 0, waiting: 0 });
-      const line = 'rnn serve: a generation thread was still running its request 0.2 s after it was stopped: ending it, starting another\n';
+      const line = 'rnn serve: a generation thread was still running its request 0.2s after it was stopped: ending it, starting another\n';
       expect(said()).toEqual([line, line]);
     });
   });
@@ -878,11 +878,11 @@ describe('limits, and threads that fail', () => {
       await taken;
       const closing = shutDown();
       expect(await closesWithin(closing, 20_000)).toBe(true);
-      const ended = 'the request ran past the time limit of 0.3 s, and its generation thread had not stopped 0.2 s later: the thread was ended';
+      const ended = 'the request ran past the time limit of 0.3s, and its generation thread had not stopped 0.2s later: the thread was ended';
       expect(await stuck).toMatchObject({ status: 500, json: { error: ended } });
       expect(spawned).not.toHaveBeenCalled();
       expect(said()).toEqual([
-        'rnn serve: a generation thread was still running its request 0.2 s after it was stopped: ending it, none is started in its place, for the server is shutting down\n',
+        'rnn serve: a generation thread was still running its request 0.2s after it was stopped: ending it, none is started in its place, for the server is shutting down\n',
       ]);
     });
   });

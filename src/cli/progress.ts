@@ -1,5 +1,6 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import cliProgress from 'cli-progress';
+import { durationText } from '../input/duration.js';
 import { quoted, visible } from '../input/issues.js';
 import type { CheckpointEvent, DoneEvent, EvalEvent, StartEvent, StepEvent, TrainEvent } from '../train/events.js';
 import { TOKEN_UNITS, type TokenUnit, grouped } from '../text/vocab.js';
@@ -42,14 +43,6 @@ export function createProgress(mode: ProgressMode): ProgressDisplay {
   }
   if (mode === 'none') return { onEvent: () => {}, warn: () => {}, stop: () => {} };
   return mode === 'tty' ? new BarDisplay() : new LineDisplay();
-}
-
-/** `42s`, `3m05s`, `1h02m`. */
-function formatDuration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
 /** `950`, `42.1k`, `1.25M`. */
@@ -106,13 +99,8 @@ function limitsText(e: StartEvent): string {
   const parts: string[] = [];
   if (e.limits.epochs !== null) parts.push(`epoch ${e.limits.epochs}`);
   if (e.limits.maxSteps !== null) parts.push(`step ${e.limits.maxSteps}`);
-  if (e.limits.timeSeconds !== null) parts.push(limitDuration(e.limits.timeSeconds));
+  if (e.limits.timeSeconds !== null) parts.push(durationText(e.limits.timeSeconds, true));
   return parts.join(' or ');
-}
-
-/** A time limit as given: `0.5s`, `1m30s`, where formatDuration writes a time that has passed in whole seconds. */
-function limitDuration(seconds: number): string {
-  return seconds < 60 && !Number.isInteger(seconds) ? `${Number(seconds.toPrecision(3))}s` : formatDuration(seconds);
 }
 
 /** How much a step's line says: all of it; for a narrow terminal, no epoch or speed; for a narrower one, no val either. */
@@ -128,7 +116,7 @@ function stepText(e: StepEvent, rate: string, style: ChalkInstance, detail: Step
     `loss ${style.yellow(loss(e.smoothedLoss))}`,
     ...(detail === 'least' ? [] : [`val ${loss(e.valLoss)}`]),
     ...(full ? [`${formatCount(e.tokensPerSecond)} ${rate}`] : []),
-    `ETA ${e.etaSeconds === null ? '—' : formatDuration(e.etaSeconds)}`,
+    `ETA ${e.etaSeconds === null ? '—' : durationText(e.etaSeconds)}`,
   ].join(` ${style.dim('|')} `);
 }
 
@@ -158,7 +146,7 @@ function doneText(e: DoneEvent): string {
   const saved = e.savedStep === null ? 'nothing saved' :
     `latest: ${e.latest}${e.savedStep === e.step ? '' : ` (step ${e.savedStep})`}${e.best ? `, best: ${e.best}` : ''}`;
   return visible(
-    `done, ${why}, at step ${e.step} (epoch ${e.epoch.toFixed(2)}) after ${formatDuration(e.elapsedSeconds)}: ` +
+    `done, ${why}, at step ${e.step} (epoch ${e.epoch.toFixed(2)}) after ${durationText(e.elapsedSeconds)}: ` +
     `train ${loss(e.trainLoss)}, val ${loss(e.valLoss)}, best val ${loss(e.bestValLoss)}; ` +
     `${saved}${e.skipped > 0 ? `; ${e.skipped} steps skipped (not finite)` : ''}`,
   );

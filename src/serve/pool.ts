@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { KernelsKind } from '../engine/kernels/kinds.js';
 import type { SamplePiece } from '../api/index.js';
 import { JOB_CONTROL_SIZE, JobControl, type JobMessage, type JobRequest, type ReadModel, type WorkerData, type WorkerMessage } from './jobs.js';
+import { durationText } from '../input/duration.js';
 
 /** The queue is full: the server answers 503 with Retry-After. */
 export class QueueFullError extends Error {}
@@ -81,7 +82,7 @@ export class ThreadLostError extends Error {}
  */
 export class ThreadStuckError extends ThreadLostError {
   constructor(readonly graceMs: number, readonly replaced: boolean) {
-    super(`the generation thread running it was still at it ${graceMs / 1000} s after it was stopped: ${stuckThreadFate(replaced)}`);
+    super(`the generation thread running it was still at it ${durationText(graceMs / 1000, true)} after it was stopped: ${stuckThreadFate(replaced)}`);
   }
 }
 
@@ -284,7 +285,7 @@ export class WorkerPool {
     if (!this.slots.includes(slot) || slot.job !== job) return;
     const replaced = this.replacementNeeded;
     const failure = new ThreadStuckError(this.options.stopGraceMs ?? STOP_GRACE_MS, replaced);
-    this.report(`a generation thread was still running its request ${failure.graceMs / 1000} s after it was stopped: ending it, ${replacement(replaced)}`);
+    this.report(`a generation thread was still running its request ${durationText(failure.graceMs / 1000, true)} after it was stopped: ending it, ${replacement(replaced)}`);
     this.replace(slot, failure, replaced);
     void slot.worker.terminate();
   }

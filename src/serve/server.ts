@@ -14,6 +14,7 @@ import {
 } from './http.js';
 import { type GenerateDone, type JobAnswers, type JobOf, type JobRequest, type ServedModel, readServedModel, servedModels } from './jobs.js';
 import { JobError, JobStoppedError, NoThreadError, type OnPieces, QueueFullError, ShuttingDownError, ThreadLostError, ThreadStuckError, WorkerPool, stuckThreadFate } from './pool.js';
+import { durationText } from '../input/duration.js';
 import {
   ACTIVATIONS_FIELDS, COMPLETE_FIELDS, SCORE_FIELDS, type StreamMode, readActivations, readComplete, readGenerate, readLegacyGenerate,
   readScore,
@@ -432,13 +433,13 @@ export function jobFailure(err: unknown, timeLimitMs: number): unknown {
   if (err instanceof QueueFullError || err instanceof NoThreadError) return busy(err.message);
   if (err instanceof ShuttingDownError) return new HttpError(503, err.message, undefined, { Connection: 'close' });
   if (err instanceof JobStoppedError && err.queued) {
-    return busy(`every generation thread was busy for the whole time limit of ${timeLimitMs / 1000} s, which the request spent waiting in the queue`);
+    return busy(`every generation thread was busy for the whole time limit of ${durationText(timeLimitMs / 1000, true)}, which the request spent waiting in the queue`);
   }
-  if (err instanceof JobStoppedError) return new HttpError(503, `the request ran past the time limit of ${timeLimitMs / 1000} s`);
+  if (err instanceof JobStoppedError) return new HttpError(503, `the request ran past the time limit of ${durationText(timeLimitMs / 1000, true)}`);
   if (err instanceof JobError) return new HttpError(400, err.message, err.field);
   if (err instanceof ThreadStuckError) {
-    return new HttpError(500, `the request ran past the time limit of ${timeLimitMs / 1000} s, and its generation thread had not stopped ` +
-      `${err.graceMs / 1000} s later: ${stuckThreadFate(err.replaced)}`);
+    return new HttpError(500, `the request ran past the time limit of ${durationText(timeLimitMs / 1000, true)}, and its generation thread had not stopped ` +
+      `${durationText(err.graceMs / 1000, true)} later: ${stuckThreadFate(err.replaced)}`);
   }
   if (err instanceof ThreadLostError) return new HttpError(500, err.message);
   return err;

@@ -24,6 +24,7 @@ import { type RunLock, takeRunLock } from './lock.js';
 import { type OutputPaths, checkOutputFree, checkOutputIsFolder, defaultOut, outputPaths, resumedOut } from './output.js';
 import { checkModelFits, checkOutputWritable, workersForCores } from './preflight.js';
 import { type Restored, freshMoments, owesEvaluation, restoreRun, startingProgress } from './state.js';
+import { durationText } from '../input/duration.js';
 
 /** Everything a run needs before its first step, all checked before anything is written. */
 export interface RunSetup {
@@ -115,7 +116,7 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
   const owed = ckpt !== null && owesEvaluation(start.progress, settings.evalEvery, evalBatches !== null, atEnd);
   if (atEnd && !owed) {
     throw new SettingError('resume', resume, (name) =>
-      `${resume} has already trained to its end (step ${step}, ${Math.round(elapsedSeconds)} s): ` +
+      `${resume} has already trained to its end (step ${step}, ${durationText(elapsedSeconds)}): ` +
         `give a larger ${name('maxSteps')}, ${name('epochs')} or ${name('time')} to go on`);
   }
 

@@ -19,6 +19,7 @@ import type { DoneEvent, StartEvent, StopReason, TrainEvent } from './events.js'
 import type { TrainOptions } from './options.js';
 import { type RunSetup, setUpRun } from './setup.js';
 import { type Progress, buildCheckpoint } from './state.js';
+import { durationText } from '../input/duration.js';
 
 export interface TrainHooks {
   onEvent?: (event: TrainEvent) => void;
@@ -325,13 +326,13 @@ class Run {
   /** What the user is told when the closing evaluation, of about `closingSeconds`, will end past --time. */
   private overrunWarning(closingSeconds: number): SettingError {
     const { limits, data, resume, evalBatches, checkpointBytes } = this.setup;
-    const estimate = closingSeconds < 10 ? Number(closingSeconds.toPrecision(2)) : Math.round(closingSeconds);
+    const estimate = durationText(closingSeconds < 10 ? Number(closingSeconds.toPrecision(2)) : Math.round(closingSeconds), true);
     const checkpoints = `${this.closingWrites() === 1 ? 'a checkpoint' : 'two checkpoints'} of ${diskSize(checkpointBytes)}`;
-    const closing = evalBatches === null ? `the closing checkpoint, estimated at ${estimate} s for ${checkpoints}`
-      : `the closing evaluation, estimated at ${estimate} s for the validation split's ${tokenCount(data.val.length, data.vocab.level)} ` +
+    const closing = evalBatches === null ? `the closing checkpoint, estimated at ${estimate} for ${checkpoints}`
+      : `the closing evaluation, estimated at ${estimate} for the validation split's ${tokenCount(data.val.length, data.vocab.level)} ` +
         `and ${checkpoints}`;
     return new SettingError('time', limits.timeSeconds, (name) =>
-      `${name('time')} of ${limits.timeSeconds} s leaves no room for another step and ${closing}: ` +
+      `${name('time')} of ${durationText(limits.timeSeconds!, true)} leaves no room for another step and ${closing}: ` +
         `the run stops at step ${this.progress.step} and is likely to end past its ${name('time')}; ` +
         `give a larger ${name('time')}${resume === null && evalBatches !== null ? ` or a smaller ${name('valFrac')}` : ''}`);
   }

@@ -8,6 +8,7 @@ import { TOKEN_UNITS, grouped } from '../../text/vocab.js';
 import { vocabularyCoverage } from '../../text/word-vocab.js';
 import { warn } from '../errors.js';
 import { addSettingFlags } from '../flags.js';
+import { durationText } from '../../input/duration.js';
 
 /** `rnn prepare`'s own flag; the text settings follow it. An empty --out is refused by `prepare`, which says what it is for. */
 const PREPARE_FLAGS = {
@@ -58,7 +59,7 @@ export function register(program: Command): void {
       const coverage = meta.wordVocab && vocabularyCoverage(meta.wordVocab, meta.vocabSize);
       process.stdout.write(
         `${flags['out']}: ${grouped(textTokens.train)} training and ${grouped(textTokens.val)} validation ${meta.level === 'word' ? 'word ' : ''}${TOKEN_UNITS[meta.level].many}, ` +
-          `${grouped(meta.vocabSize)}-entry vocabulary${coverage ? ` (${coverage})` : ''}, ${meta.dtype}, in ${seconds.toFixed(1)} s\n`,
+          `${grouped(meta.vocabSize)}-entry vocabulary${coverage ? ` (${coverage})` : ''}, ${meta.dtype}, in ${durationText(seconds, true)}\n`,
       );
     });
 }
