@@ -245,7 +245,7 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
     expect(summary(parts).train_losses).toEqual(summary(straight).train_losses);
     expect(weightBytes(join(parts, 'model.safetensors')).equals(weightBytes(join(straight, 'model.safetensors')))).toBe(true);
 
-    const saved = `the run saved in --out ${parts}`;
+    const script = 'examples/pytorch/train_ddp.py', saved = `the run saved in --out ${parts}`;
     const empty = join(dir, 'resumed-empty');
     mkdirSync(empty);
     const cases: [string[], string][] = [
@@ -265,10 +265,11 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
       [[data, ...model, '--check', '2'],
         `--out ${parts} holds the model.safetensors of an earlier run: give another --out, or --force to replace it, or --resume to go on with it (state.pt)`],
     ];
-    const answers = await Promise.all(cases.map(([args]) => withoutTorch([...args, ...(args.includes('--out') ? [] : ['--out', parts])])));
+    // torch reads the saved run (state.pt), so these checks load it
+    const answers = await Promise.all(cases.map(([args]) => python([script, ...args, ...(args.includes('--out') ? [] : ['--out', parts])])));
     answers.forEach((answer, i) => expect([answer.status, answer.output], cases[i]![0].join(' ')).toEqual([2, `train_ddp.py: ${cases[i]![1]}\n`]));
     // the flags a resumed run may change, and its kept ones given with their values
-    const good = await withoutTorch([data, '--resume', '--cell', 'lstm', '--batch', '8', '--max-steps', '60', '--lr', '1e-3', '--eval-every', '5',
+    const good = await python([script, data, '--resume', '--cell', 'lstm', '--batch', '8', '--max-steps', '60', '--lr', '1e-3', '--eval-every', '5',
       '--out', parts, '--check', '2']);
     expect([good.status, good.output]).toEqual([0, expect.stringMatching(/, 60 steps, going on from step 40; the input is good\n$/)]);
   }, 300_000);

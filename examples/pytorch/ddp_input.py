@@ -11,7 +11,6 @@ import math
 import os
 import pickle
 import sys
-import zipfile
 
 import numpy as np
 from safetensors import SafetensorError, safe_open
@@ -369,47 +368,24 @@ def run_settings(args, config, world, meta):
         "ranks": world, "data": os.path.abspath(args.data), "data_identity": data_identity(meta)}
 
 
-class TensorsLeftOut(pickle.Unpickler):
-    """The pickle of a state.pt (torch.save's data.pkl) read without torch, each tensor as None and its storage unread. What
-    torch.save writes of a dict of tensors is all it takes (a tensor rebuilt from its storage, an OrderedDict): any other
-    class is refused, as torch.load(weights_only=True) refuses it."""
-
-    def find_class(self, module, name):
-        if (module, name) == ("collections", "OrderedDict"):
-            return super().find_class(module, name)
-        if (module == "torch._utils" and name.startswith("_rebuild_tensor")) or (module == "torch" and name.endswith("Storage")):
-            return lambda *parts: None
-        raise pickle.UnpicklingError(f"{module}.{name} is not in a state.pt")
-
-    def persistent_load(self, pid):
-        return None
-
-
 def saved_run(args):
-    """The state of the run saved in --out (STATE_FILE), for --resume, its tensors None (ddp_training.saved_state loads
-    them, refusing a file whose tensors torch cannot read as this refuses the rest): none there, or not one this script
-    wrote, ends the run."""
+    """The state of the run saved in --out (STATE_FILE), for --resume: none there, or not one this script wrote, ends the
+    run. torch.save wrote it, so only torch reads it: this check alone imports torch."""
     path = os.path.join(args.out, STATE_FILE)
     if not os.path.isfile(path):
         fail(f"--resume: --out {args.out} holds no saved run (no {STATE_FILE}, which a run writes at its end or when a signal stops it "
              "while it trains): start it without --resume")
+    import torch
     try:
-        with zipfile.ZipFile(path) as archive:
-            [pickled] = [name for name in archive.namelist() if name.endswith("/data.pkl")]
-            with archive.open(pickled) as f:
-                saved = TensorsLeftOut(f).load()
+        saved = torch.load(path, map_location="cpu", weights_only=True)
         if not isinstance(saved, dict) or saved.get("format") != STATE_FORMAT:
             raise ValueError
         settings = saved["settings"]
         if not all(key in settings for key in KEPT_ON_RESUME + CHANGEABLE_ON_RESUME + ("ranks", "data", "data_identity")):
             raise ValueError
-    except (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile):
-        not_a_saved_run(path)
+    except (OSError, RuntimeError, ValueError, KeyError, TypeError, EOFError, pickle.UnpicklingError):
+        fail(f"--resume: {path} is not the saved state of a train_ddp.py run: start the run again without --resume, with --force")
     return saved
-
-
-def not_a_saved_run(path):
-    fail(f"--resume: {path} is not the saved state of a train_ddp.py run: start the run again without --resume, with --force")
 
 
 def resumed_settings(args, saved, world, meta):

@@ -5,7 +5,6 @@ import argparse
 import json
 import math
 import os
-import pickle
 import sys
 import threading
 import time
@@ -18,7 +17,7 @@ import torch.nn.functional as F
 from safetensors.torch import save_file
 from torch.nn.parallel import DistributedDataParallel as DDP
 
-from ddp_input import IN_USE, INTEROP_FORMAT, STATE_FILE, STATE_FORMAT, WEIGHT_LIMIT, first_unsound, not_a_saved_run, ranks
+from ddp_input import IN_USE, INTEROP_FORMAT, STATE_FILE, STATE_FORMAT, WEIGHT_LIMIT, first_unsound, ranks
 from ddp_output import STOP, Refused, take_lock
 
 
@@ -308,10 +307,7 @@ def write_state(args, state):
 
 
 def train_as_rank(args, run):
-    """Joins the process group and trains as this process's rank (run_group), the saved run's tensors loaded first where
-    it resumes one."""
-    if run.saved is not None:
-        run.saved = saved_state(os.path.join(args.out, STATE_FILE))
+    """Joins the process group and trains as this process's rank (run_group)."""
     me = join_group()
     STOP.store = dist.distributed_c10d._get_default_store()
     try:
@@ -322,14 +318,6 @@ def train_as_rank(args, run):
         if stopped is None:
             raise
         STOP.end(stopped[1], stopped[0])
-
-
-def saved_state(path):
-    """The whole state of the run saved at `path`, its tensors with the rest, which ddp_input.saved_run checked."""
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except (OSError, RuntimeError, ValueError, KeyError, TypeError, EOFError, pickle.UnpicklingError):
-        not_a_saved_run(path)
 
 
 def run_group(args, run, me):

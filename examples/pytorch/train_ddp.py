@@ -16,7 +16,7 @@ is rnn's: val.bin cut into min(B, (N-1)//T) contiguous rows, scored in windows o
 state, the sum over every prediction divided by their number.
 
 Every process checks what the run reads (the flags, the folder, the --init and --score files,
---out, the run --resume goes on with) before it starts anything, torch not yet imported; bad input ends it with one line
+--out, the run --resume goes on with) before it starts anything, torch not yet imported but to read that run; bad input ends it with one line
 and exit status 2 (torchrun, which stops the other processes once one has failed, then adds its own report). --check N
 checks the same for a run on N processes, with plain python and no torchrun, and trains nothing.
 
