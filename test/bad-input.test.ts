@@ -1,4 +1,5 @@
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, lstatSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +17,7 @@ import { SERVE_SETTINGS } from '../src/serve/settings.js';
 import { RUN_OPTIONS } from '../src/train/options.js';
 import { checkOutputFree, outputPaths } from '../src/train/output.js';
 import { train } from '../src/train/trainer.js';
-import { ROOT, expectOneLineError, rnnIn } from './helpers/cli.js';
+import { ROOT, TINY_RUN, expectOneLineError, rnnIn } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
 import { collect } from './helpers/generation.js';
 import { EVAL_GRU } from './helpers/fixtures.js';
@@ -181,6 +182,37 @@ describe('the command line', () => {
     const refusal = (path: string) => `${path} is a device, not a text file: give a file, or its text on standard input as -`;
     expectOneLineError(runs[0]!, new RegExp(`^rnn: --prime-file: ${refusal('/dev/zero')}$`));
     expectOneLineError(runs[1]!, new RegExp(`^rnn: ${refusal('/dev/urandom')}$`));
+  }, 30_000);
+
+  it('refuses a device named as a model to read (/dev/zero), which import would read for ever', async () => {
+    const runs = await Promise.all([
+      rnnIn(scratch.dir, ['import', '/dev/zero', '--out', 'from-zero.json'], {}, undefined, 20_000),
+      rnnIn(scratch.dir, ['sample', '--checkpoint', '/dev/zero'], {}, undefined, 20_000),
+    ]);
+    expectOneLineError(runs[0]!, 'rnn: /dev/zero is a device, not an interop file; name an rnn-state/1 file or a .safetensors file');
+    expectOneLineError(runs[1]!, /^rnn: --checkpoint \/dev\/zero is not a checkpoint \(it is a device\): give a checkpoint or a run folder/);
+    expect(readdirSync(scratch.dir)).not.toContain('from-zero.json');
+  }, 30_000);
+
+  it('writes no export, import, plot or checkpoint over a named pipe, and reads no pipe nobody writes to as a corpus', async () => {
+    const folder = join(scratch.dir, 'pipes');
+    mkdirSync(folder);
+    const pipes = ['export.json', 'import.json', 'chart.svg', 'corpus.txt'].map((name) => join(folder, name));
+    for (const pipe of pipes) execFileSync('mkfifo', [pipe]);
+    const [exportPipe, importPipe, chartPipe, corpusPipe] = pipes as [string, string, string, string];
+    writeFileSync(join(folder, 'text.txt'), speeches(4000));
+    expect((await rnnIn(folder, ['train', 'text.txt', ...TINY_RUN, '--max-steps', '2', '--out', 'run'])).status).toBe(0);
+    const runs = await Promise.all([
+      rnnIn(folder, ['export', checkpoint, '--out', exportPipe], {}, undefined, 20_000),
+      rnnIn(folder, ['import', EVAL_GRU, '--out', importPipe, '--force'], {}, undefined, 20_000),
+      rnnIn(folder, ['plot', 'run', '--out', chartPipe], {}, undefined, 20_000),
+      rnnIn(folder, ['train', corpusPipe, '--max-steps', '1'], {}, undefined, 20_000),
+    ]);
+    expectOneLineError(runs[0]!, `rnn: cannot write ${exportPipe}: it is a named pipe, not a file; name a file`);
+    expectOneLineError(runs[1]!, `rnn: cannot write checkpoint ${importPipe}: it is a named pipe, not a file; name a file`);
+    expectOneLineError(runs[2]!, `rnn: cannot write plot ${chartPipe}: it is a named pipe, not a file; name a file`);
+    expectOneLineError(runs[3]!, /^rnn: \S+corpus\.txt is a pipe or device, read once, where a corpus is read more than once/);
+    for (const pipe of pipes) expect(lstatSync(pipe).isFIFO()).toBe(true);
   }, 30_000);
 
   it('an empty path to read or write is refused naming what it is, not read as the current folder, "not found: " or "(got )"', async () => {

@@ -1,6 +1,6 @@
 import {
-  closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, realpathSync, renameSync, statSync,
-  unlinkSync, writeFileSync,
+  type Stats, closeSync, constants, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, readdirSync,
+  realpathSync, renameSync, statSync, unlinkSync, writeFileSync,
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { decodeUtf8 } from '../text/utf8.js';
@@ -14,9 +14,14 @@ export function readJsonFile(path: string, what: string): unknown {
   return parseJsonBytes(readFileBytes(path, what), path);
 }
 
-/** The bytes of the file at `path`; a missing file or a folder is a one-line CheckpointError (`what` names the kind of file). */
+/**
+ * The bytes of the file at `path`; a missing file, a folder or a device (`/dev/zero`, which may have no end to read to) is a
+ * one-line CheckpointError (`what` names the kind of file). A named pipe is read, once.
+ */
 export function readFileBytes(path: string, what: string): Buffer {
   if (path === '') throw new CheckpointError(`the ${what}'s path is empty: name a file`);
+  const kind = specialFileKind(path);
+  if (kind !== null && kind !== NAMED_PIPE) throw new CheckpointError(`${path} is ${kind}, not ${/^[aeiou]/i.test(what) ? 'an' : 'a'} ${what}`);
   try {
     return readFileSync(path);
   } catch (error) {
@@ -27,11 +32,15 @@ export function readFileBytes(path: string, what: string): Buffer {
   }
 }
 
-/** `length` bytes of the file at `path` from byte `from` (fewer where it ends first), read alone; null for no file, or one unreadable. */
+/**
+ * `length` bytes of the file at `path` from byte `from` (fewer where it ends first), read alone; null for no file, one
+ * unreadable, and anything but a file: a named pipe's bytes, once read, are gone, and one with no writer would be waited on.
+ */
 export function readFilePart(path: string, length: number, from = 0): Buffer | null {
   try {
-    const fd = openSync(path, 'r');
+    const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
     try {
+      if (!fstatSync(fd).isFile()) return null;
       const head = Buffer.alloc(length);
       return head.subarray(0, readSync(fd, head, 0, length, from));
     } finally {
@@ -102,6 +111,9 @@ function endsMidValue(text: string, message: string): boolean {
 export function writeFileAtomic(path: string, text: string | Uint8Array, what = ''): void {
   if (path === '') throw new CheckpointError(`cannot write ${what}to an empty path: name a file`);
   if (isFolder(path)) throw new CheckpointError(`cannot write ${what}${path}: it is a folder; name a file`);
+  // renamed over, a device or a pipe (`/dev/null`) would be replaced by a file
+  const kind = specialFileKind(path);
+  if (kind !== null) throw new CheckpointError(`cannot write ${what}${path}: it is ${kind}, not a file; name a file`);
   const dir = dirname(path);
   const temp = `${path}${TEMP_SUFFIX}${process.pid}`;
   let fd: number | null = null;
@@ -170,6 +182,23 @@ export function makeFolders(dir: string): void {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || !isFolder(folder)) throw error;
     }
   }
+}
+
+/** What `specialFileKind` calls a FIFO, which a reader may read once. */
+export const NAMED_PIPE = 'a named pipe';
+
+/** What `path` is where it is neither a file nor a folder (through links): a device, a named pipe or a socket; else null. */
+export function specialFileKind(path: string): string | null {
+  let stats: Stats;
+  try {
+    stats = statSync(path);
+  } catch {
+    return null;
+  }
+  if (stats.isCharacterDevice() || stats.isBlockDevice()) return 'a device';
+  if (stats.isFIFO()) return NAMED_PIPE;
+  if (stats.isSocket()) return 'a socket';
+  return null;
 }
 
 /** Whether `path` is a file (not: none there, a folder, or none reachable). */

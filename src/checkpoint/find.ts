@@ -4,7 +4,7 @@ import { InputError, SettingError, type SettingNamer } from '../input/settings.j
 import { CheckpointError, formatProblem, isJsonObject } from './errors.js';
 import { CHECKPOINT_FORMAT, RUN_FOLDER_FILES, importFirst, startsLikeCheckpoint } from './checkpoint.js';
 import { quoted } from '../input/issues.js';
-import { NotJsonError, formatWrittenFirst, isFile, isFolder, isTempFile, parseJsonBytes, readFileBytes, readFilePart } from './files.js';
+import { NAMED_PIPE, NotJsonError, formatWrittenFirst, specialFileKind, isFile, isFolder, isTempFile, parseJsonBytes, readFileBytes, readFilePart } from './files.js';
 import { INTEROP_FORMAT, wrappedState } from './interop.js';
 import { isPreparedFolder } from './prepared.js';
 import { isSafetensorsPath, startsLikeSafetensors } from './safetensors.js';
@@ -79,7 +79,10 @@ const HEAD_BYTES = 256;
  * with it (refuseModelFile). An empty file, or one with the `{` further in, is left for its parser to name.
  */
 function modelFilePath(path: string, reader: ModelPathReader): string {
-  const head = readFilePart(existingPath(path, reader), HEAD_BYTES);
+  const kind = specialFileKind(existingPath(path, reader));
+  // a named pipe (`<(cat run/best.json)`) is read once, by the loader
+  if (kind !== null && kind !== NAMED_PIPE) throw notModelFile(reader, path, `it is ${kind}`);
+  const head = readFilePart(path, HEAD_BYTES);
   if (head === null) return path;
   if (startsLikeSafetensors(head, false)) return readsModelFiles(reader) ? path : refuseModelFile(reader, path);
   const text = head.toString('utf8').replace(/^\uFEFF/, '').trimStart();
