@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { makeFolders } from '../src/checkpoint/files.js';
@@ -54,6 +54,22 @@ describe('output paths under folders that do not exist yet', () => {
       /^rnn: cannot write plot \/proc\/rnn-no-such\/loss\.svg: ENOENT: no folder can be made there; choose another path$/],
   ])('%s refuses, in one line, a folder that cannot be made, rather than spinning', async (_, args, message) => {
     expectOneLineError(await rnn(args()), message);
+  });
+
+  // a name the file system takes, to which rnn adds `.lock.stale-PID` (a name of 255 bytes at most), or a folder at 4,080 bytes of path
+  it('train and prepare refuse, in one line before the first step, an output whose files would be named too long', async () => {
+    let deep = at('deep');
+    while (deep.length + 201 < 4_060) deep = join(deep, 'd'.repeat(200));
+    mkdirSync(deep, { recursive: true });
+    const prepared = join(deep, 'p'.repeat(4_080 - deep.length - 1));
+    const runs = await Promise.all([
+      rnn(['train', corpus, ...TINY_RUN, '--max-steps', '1', '--out', at(`${'n'.repeat(240)}.json`)]),
+      rnn(['prepare', corpus, '--out', prepared]),
+    ]);
+    const tooLong = 'cannot be written \\(ENAMETOOLONG\\): the path is too long for its file system';
+    expectOneLineError(runs[0]!, new RegExp(`^rnn: --out \\S+n{240}\\.json ${tooLong}`));
+    expectOneLineError(runs[1]!, new RegExp(`^rnn: --out \\S+p+ ${tooLong}`));
+    expect(existsSync(at(`${'n'.repeat(240)}.json`))).toBe(false);
   });
 
   // a file where a folder of the path should be: the file system says ENOTDIR, where the folder is looked into as much as where it is made

@@ -156,6 +156,8 @@ export const WRITE_REMEDY: Record<string, string> = {
   ENOTDIR: 'a part of the path is a file, not a folder; choose another path',
   EEXIST: 'a part of the path is a file (or a link to nothing), not a folder; choose another path',
   ENOENT: 'no folder can be made there; choose another path',
+  ENAMETOOLONG: 'the path is too long for its file system (on most, a name of at most 255 bytes and a path of at most 4,096), ' +
+    "counting what rnn adds to a file's name while it writes it (.tmp-PID, .lock); choose a shorter one",
 };
 
 /** Why writing failed, in words where the error's code has some (`WRITE_REMEDY`): `CODE: what to do`. */
@@ -233,6 +235,8 @@ export function samePath(a: string, b: string): boolean {
 
 /** `writeFileAtomic` writes `path` first to `path` + TEMP_SUFFIX + its pid; so do the other writers of a file that must appear whole. */
 export const TEMP_SUFFIX = '.tmp-';
+/** A pid as wide as any in a name a writer gives its file (2^22, the highest pid_max Linux allows): a probe's name counts it. */
+export const WIDEST_PID = String(2 ** 22);
 const TEMP_NAME = /^(.*)\.tmp-(\d+)$/;
 
 /** The pid that wrote the file named `entry` if it is `writeFileAtomic`'s temp file of one of the files named `of`; else null. */

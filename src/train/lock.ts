@@ -1,9 +1,9 @@
 import { closeSync, existsSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname } from 'node:path';
-import { TEMP_SUFFIX, processIsRunning, removeAbandonedTemps } from '../checkpoint/files.js';
+import { TEMP_SUFFIX, WIDEST_PID, processIsRunning, removeAbandonedTemps } from '../checkpoint/files.js';
 import { SettingError } from '../input/settings.js';
-import type { OutputPaths } from './output.js';
+import { type OutputPaths, unwritableOutput } from './output.js';
 
 /** Who holds a run's output: written into the lock file when it is taken. */
 interface LockOwner {
@@ -29,6 +29,13 @@ export function lockPath(paths: OutputPaths): string {
 }
 
 const LOCK_SUFFIX = '.lock';
+/** A lock left by a process that has ended is moved aside, to its path with this and the pid that moves it, before it is taken over. */
+const STALE_SUFFIX = '.stale-';
+
+/** The files a lock at `path` writes beside it as it is taken (its owner file, a stale lock moved aside), the widest pid in each name. */
+export function lockWorkNames(path: string): string[] {
+  return [TEMP_SUFFIX, STALE_SUFFIX].map((suffix) => `${basename(path)}${suffix}${WIDEST_PID}`);
+}
 
 /**
  * Takes a run's output's lock (`takeLock`), so that one run at a time writes there; a refusal
@@ -59,7 +66,11 @@ export function takeLock(path: string, out: string, holder: string, setting: 'ou
   removeAbandonedTemps(dirname(path), (name) => (name.startsWith(ownerFile) && /^\d+$/.test(name.slice(ownerFile.length))
     ? Number(name.slice(ownerFile.length)) : null));
   const mine = `${path}${TEMP_SUFFIX}${process.pid}`;
-  writeFileSync(mine, `${JSON.stringify(owner)}\n`, { mode: 0o644 });
+  try {
+    writeFileSync(mine, `${JSON.stringify(owner)}\n`, { mode: 0o644 });
+  } catch (error) {
+    throw unwritableOutput(error, out, setting);
+  }
   let notice: string | null = null;
   try {
     for (let attempt = 0; ; attempt++) {
@@ -74,7 +85,7 @@ export function takeLock(path: string, out: string, holder: string, setting: 'ou
           throw new SettingError('out', out, (name) =>
             `${name('out')} ${out}: others are taking its lock at this moment; try again, or choose another ${name('out')}`);
         }
-        const aside = `${path}.stale-${process.pid}`;
+        const aside = `${path}${STALE_SUFFIX}${process.pid}`;
         try {
           renameSync(path, aside);
         } catch {

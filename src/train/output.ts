@@ -4,6 +4,7 @@ import { RUN_FOLDER_FILES, startsLikeCheckpoint } from '../checkpoint/checkpoint
 import { refuseDdpFolder } from '../checkpoint/corpus.js';
 import { CHECKPOINT_DIR } from '../checkpoint/find.js';
 import type { TrainSettings } from '../checkpoint/settings.js';
+import { WRITE_REMEDY } from '../checkpoint/files.js';
 import { SettingError, type SettingNamer } from '../input/settings.js';
 
 /** Where a run writes: the checkpoint of its last state and the one with the best validation loss. */
@@ -111,4 +112,16 @@ export function resumedOut(resume: string): string {
   const name = basename(resume);
   if (!namesFile(name) || name === RUN_FOLDER_FILES.latest || name === RUN_FOLDER_FILES.best) return dirname(resume);
   return resume.replace(/\.best\.json$/i, '.json');
+}
+
+/**
+ * The refusal of the output `out`, named by `setting` (the flag that chose it), where `error` stops it being written: its
+ * code, and what to do in words where the code has some (WRITE_REMEDY); `more` follows them.
+ */
+export function unwritableOutput(
+  error: unknown, out: string, setting: 'out' | 'resume', more: (name: SettingNamer) => string = () => '',
+): SettingError {
+  const code = (error as NodeJS.ErrnoException).code ?? '';
+  const remedy = WRITE_REMEDY[code] ?? (error instanceof Error ? error.message : String(error));
+  return new SettingError(setting, out, (name) => `${name(setting)} ${out} cannot be written (${code || 'error'}): ${remedy}${more(name)}`);
 }

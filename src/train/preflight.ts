@@ -5,10 +5,11 @@ import { type ModelConfig, gateCount } from '../engine/config.js';
 import { ARENA_LIMIT_BYTES } from '../engine/kernels/arena.js';
 import { type InputError, SettingError } from '../input/settings.js';
 import { threadsOnCores } from '../parallel/threads.js';
-import { WRITE_REMEDY, makeFolders, removeAbandonedTemps, tempFileWriter } from '../checkpoint/files.js';
+import { TEMP_SUFFIX, WIDEST_PID, makeFolders, removeAbandonedTemps, tempFileWriter } from '../checkpoint/files.js';
 import type { TrainSettings } from '../checkpoint/settings.js';
 import { MAX_CHECKPOINT_CHARS, checkpointChars, diskSize, largestHidden, mib, parameterCount } from '../checkpoint/size.js';
-import type { OutputPaths } from './output.js';
+import { lockPath, lockWorkNames } from './lock.js';
+import { type OutputPaths, unwritableOutput } from './output.js';
 
 /**
  * Bytes the training engine allocates in its arena: the shared parameters, one gradient per
@@ -82,17 +83,14 @@ export function checkOutputWritable(paths: OutputPaths, out: string, checkpointB
   const dir = dirname(paths.latest);
   // a resumed run writes where its checkpoint is unless --out says otherwise: that flag is the way to another disk
   const elsewhere = (name: (key: 'out') => string): string => (setting === 'resume' ? ` (${name('out')})` : '');
-  const refuse = (error: unknown): never => {
-    const code = (error as NodeJS.ErrnoException).code ?? '';
-    const remedy = WRITE_REMEDY[code] ?? (error instanceof Error ? error.message : String(error));
-    throw new SettingError(setting, out, (name) => `${name(setting)} ${out} cannot be written (${code || 'error'}): ${remedy}${elsewhere(name)}`);
-  };
-  const probe = join(dir, `.rnn-probe-${process.pid}`);
+  // as long a name as the longest the run writes there, so that one too long for the file system is refused now
+  const written = [...lockWorkNames(lockPath(paths)), ...[paths.latest, paths.best].map((path) => `${basename(path)}${TEMP_SUFFIX}${WIDEST_PID}`)];
+  const probe = join(dir, `.rnn-probe-${process.pid}`.padEnd(Math.max(...written.map((name) => Buffer.byteLength(name))), '_'));
   try {
     makeFolders(dir);
     writeFileSync(probe, 'probe', { flag: 'wx' });
   } catch (error) {
-    refuse(error);
+    throw unwritableOutput(error, out, setting, elsewhere);
   }
   rmSync(probe, { force: true });
   removeAbandonedTemps(dir, (name) => tempFileWriter(name, [basename(paths.latest), basename(paths.best)]));
