@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { closeSync, openSync, realpathSync, statSync, symlinkSync } from 'node:fs';
+import { closeSync, linkSync, openSync, realpathSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { userMessage } from '../src/cli/errors.js';
@@ -223,7 +223,7 @@ describe('reading a corpus, and the token stream', () => {
     }
   });
 
-  it('refuses a file reached twice, named twice, named and in a folder named, or by a link', () => {
+  it('refuses a file reached twice, named twice, named and in a folder named, or by a link, symbolic or hard', () => {
     const folder = join(scratch, 'twice');
     const file = tempFile('to be or not to be\n', 'hamlet.txt', folder);
     expect(() => streamCorpus([file, file], 'file')).toThrow(`${file} is in the corpus twice: name each file once`);
@@ -231,6 +231,9 @@ describe('reading a corpus, and the token stream', () => {
     const link = join(scratch, 'hamlet-link.txt');
     symlinkSync(file, link);
     expect(() => streamCorpus([file, link], 'file')).toThrow(`${link} is in the corpus twice (also as ${file}): name each file once`);
+    const hardLink = join(scratch, 'hamlet-hard-link.txt');
+    linkSync(file, hardLink);
+    expect(() => streamCorpus([file, hardLink], 'file')).toThrow(`${hardLink} is in the corpus twice (also as ${file}): name each file once`);
   });
 
   it('refuses a prime file or a text to score that holds a NUL byte (UTF-16, a binary file), as a corpus file is refused', () => {

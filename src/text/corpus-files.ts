@@ -110,16 +110,18 @@ export interface FileRead {
  * walked recursively in sorted path order (`filesUnder`). `read` returns null for a file in a
  * folder that is not text (a NUL byte: `notText`), which is skipped; a file named in `paths` it
  * must refuse. Refuses a folder with no text file, a corpus with no document, and a file reached
- * twice (named twice, or named and in a folder named).
+ * twice (named twice, named and in a folder named, or by a link, hard or symbolic).
  */
 export function readCorpusFiles<F extends FileRead>(
   paths: readonly string[], read: (path: string, inFolder: boolean) => F | null, skip?: CorpusSkip,
 ): F[] {
   const files: F[] = [];
-  // each file's real path (standard input as `-`), and how it was first reached: a file read twice would train twice
+  // each file (its device and inode, which every link to it shares; standard input as `-`), and how it was first reached:
+  // a file read twice would train twice
   const reached = new Map<string, string>();
   const readOnce = (path: string, inFolder: boolean): F | null => {
-    const real = path === STDIN_PATH ? path : realpathSync(path);
+    const stats = path === STDIN_PATH ? null : statOrThrow(path, 'corpus file not found');
+    const real = stats === null ? path : `${stats.dev}:${stats.ino}`;
     const first = reached.get(real);
     if (first !== undefined) {
       throw new CorpusError(`${fileName(path)} is in the corpus twice${first === path ? '' : ` (also as ${fileName(first)})`}: name each file once`);
