@@ -203,6 +203,16 @@ describe('reading a corpus, and the token stream', () => {
     expect(() => streamCorpus([join(folder, 'b.txt')], 'file')).toThrow(message);
   });
 
+  it('names a link round a loop of links, in a corpus folder or named, as such', () => {
+    const folder = join(scratch, 'loop');
+    tempFile('text', 'a.txt', folder);
+    symlinkSync('c.txt', join(folder, 'b.txt'));
+    symlinkSync('b.txt', join(folder, 'c.txt'));
+    const message = `cannot read ${join(folder, 'b.txt')}: it is a link in a loop of links, which leads to no file; link it to the file itself`;
+    expect(() => streamCorpus([folder], 'file')).toThrow(message);
+    expect(() => streamCorpus([join(folder, 'b.txt')], 'file')).toThrow(message);
+  });
+
   it('refuses a pipe or a device named as a corpus (/dev/stdin, <(cat …)), which cannot be read twice, offering standard input', () => {
     const fifo = join(scratch, 'corpus.fifo');
     execFileSync('mkfifo', [fifo]);

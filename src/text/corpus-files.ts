@@ -300,6 +300,8 @@ function unreadableBecause(code: string): string {
       return 'permission denied';
     case 'ENOENT':
       return 'it is no longer there (removed since it was found)';
+    case 'ELOOP':
+      return 'it is a link in a loop of links, which leads to no file; link it to the file itself';
     default:
       return code;
   }
