@@ -86,6 +86,29 @@ describe('output paths under folders that do not exist yet', () => {
   });
 });
 
+describe('an output path that begins with a ~ no shell expanded', () => {
+  // `--out=~/runs` and `"~/runs"` reach rnn as they are: written there, they would make a folder named ~
+  it.each([
+    ['train', () => ['train', corpus, ...TINY_RUN, '--max-steps', '1', '--out=~/runs/a'], '~/runs/a'],
+    ['prepare', () => ['prepare', corpus, '--out', '~'], '~'],
+    ['export', () => ['export', at('new', 'runs', 'first'), '--out=~/state.json'], '~/state.json'],
+    ['import', () => ['import', at('new', 'runs', 'first', 'latest.json'), '--out', '~bob/imported.json'], '~bob/imported.json'],
+    ['plot', () => ['plot', at('new', 'runs', 'first'), '--out=~/loss.svg'], '~/loss.svg'],
+  ])('%s refuses it in one line, naming the home folder\'s path and ./~, and makes no folder named ~', async (_, args, out) => {
+    const home = out.match(/^~\w*/)![0];
+    const meant = home === '~' ? ` ($HOME${out.slice(1)})` : '';
+    expectOneLineError(await rnn(args()), `rnn: --out: ${out} begins with ${home}, which no shell expanded (one expands it unquoted, ` +
+      `at a word's start alone): give the home folder's path${meant}, or ./${out} for a folder named ${home}`);
+    expect(existsSync(at(home))).toBe(false);
+  });
+
+  it('writes to ./~/ where asked, a folder named ~', async () => {
+    const run = await rnn(['export', at('new', 'runs', 'first'), '--out', './~/state.json']);
+    expect(run.status, run.stderr).toBe(0);
+    expect(existsSync(at('~', 'state.json'))).toBe(true);
+  });
+});
+
 describe('an output file named as another output\'s best checkpoint', () => {
   // a run on --out DIR writes DIR/best.json, and one on --out DIR/x.json writes DIR/x.best.json: a file of that name is theirs
   it.each([

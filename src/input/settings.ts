@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NUMBER, cutShort, expectedOf, optionMessage, quoted } from './issues.js';
+import { NUMBER, cutShort, expectedOf, optionMessage, quoted, visible } from './issues.js';
 
 /**
  * How a message names a setting: this library writes the setting's own name (`seqLen`), the
@@ -105,8 +105,31 @@ export function parseSettings<T extends z.ZodObject>(schema: T, input: Record<st
   }
   // an empty text is a mistake of its own, named as such (`must not be empty`), not as a value of another kind
   const empty = value === '' && issue.code === 'too_small';
-  const problem = described === null || empty ? issue : { expected: described, value: read };
+  // a refusal that words its own reason (writtenPath's)
+  const worded = issue.code === 'custom' && issue.params?.['worded'] === true;
+  const problem = described === null || empty || worded ? issue : { expected: described, value: read };
   throw new SettingError(key, value, (name) => optionMessage(name(key), problem));
+}
+
+/** The start of a path that a shell would have read as a home folder (`~/runs`, `~bob/runs`), left as it is. */
+const UNEXPANDED_HOME = /^~[\w.-]*(?=\/|$)/;
+
+/**
+ * A path a command writes to (`--out`), and how an error names it: one that begins with a ~ that nothing expanded (a shell
+ * expands it unquoted at a word's start alone: not in `--out=~/runs` nor `"~/runs"`) is refused, since written there it
+ * would make a folder named ~ beside the others, which a later `rm -rf ~` would take for the home folder.
+ */
+export function writtenPath(schema: z.ZodString, expected: string) {
+  return described(schema.superRefine((path, context) => {
+    const home = UNEXPANDED_HOME.exec(path)?.[0];
+    if (home === undefined) return;
+    const shown = visible(path), meant = home === '~' ? ` ($HOME${shown.slice(1)})` : '';
+    context.addIssue({
+      code: 'custom', params: { worded: true },
+      message: `${shown} begins with ${home}, which no shell expanded (one expands it unquoted, at a word's start alone): ` +
+        `give the home folder's path${meant}, or ./${shown} for a folder named ${home}`,
+    });
+  }), expected);
 }
 
 /** A count (`--len`, `--workers`): a whole number of at least 1, and how an error names it. */

@@ -8,7 +8,7 @@ import {
 } from '../checkpoint/settings.js';
 import type { KernelsChoice } from '../engine/kernels/kinds.js';
 import {
-  POSITIVE_INTEGER, SettingError, type SettingNamer, type SettingTable, type SettingsInput, parseSettings, settingsSchema,
+  POSITIVE_INTEGER, SettingError, type SettingNamer, type SettingTable, type SettingsInput, parseSettings, settingsSchema, writtenPath,
 } from '../input/settings.js';
 import { NUMBER, optionMessage } from '../input/issues.js';
 import type { TextLevel } from '../text/vocab.js';
@@ -85,7 +85,7 @@ export const RUN_OPTIONS = {
       'e.g. 90s, 3m, 1h30m (a number alone: seconds; after a unit, in the next smaller one: 2h30 is 2h30m)',
   },
   out: {
-    group: 'Run', schema: z.string().min(1), expected: 'a folder, or a .json file, to write the checkpoints to', arg: '<path>',
+    group: 'Run', ...writtenPath(z.string().min(1), 'a folder, or a .json file, to write the checkpoints to'), arg: '<path>',
     help: 'output folder, or a .json file',
     defaultText: `${CHECKPOINT_DIR}/<corpus>-<cell>-<L>x<H>-<time>/; resuming: where the checkpoint was written (its folder, or its FILE.json)`,
   },

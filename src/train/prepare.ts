@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { type SkippedFile, refuseDdpFolder, refuseRnnFiles, skipRunFiles, skippedNotice } from '../checkpoint/corpus.js';
 import { isFolder, samePath } from '../checkpoint/files.js';
 import { RUN_FOLDER_FILES, startsLikeCheckpoint } from '../checkpoint/checkpoint.js';
@@ -7,7 +8,7 @@ import {
   PREPARED_FILES, type WrittenFolder, isPreparedFolder, preparedLockPath, replacesOnlyPrepared, writePreparedFolder,
 } from '../checkpoint/prepared.js';
 import { TEXT_SETTINGS } from '../checkpoint/settings.js';
-import { InputError, SettingError, parseSettingTable } from '../input/settings.js';
+import { InputError, SettingError, parseSettingTable, parseSettings, writtenPath } from '../input/settings.js';
 import { CorpusError } from '../text/corpus.js';
 import { absoluteCorpusPath } from '../text/corpus-files.js';
 import { vocabShortfallWarning } from '../text/word-vocab.js';
@@ -30,6 +31,8 @@ const FILES = `${PREPARED_FILES.train}, ${PREPARED_FILES.val} and ${PREPARED_FIL
 
 /** What `out`, the folder `prepare` writes, takes, as a message words it. */
 export const PREPARED_OUT = `the folder to write ${FILES} to`;
+/** `out`'s values: PREPARED_OUT, written to (writtenPath). */
+export const PREPARED_OUT_PATH = writtenPath(z.string(), PREPARED_OUT);
 
 /**
  * Writes the prepared folder (`train.bin`, `val.bin`, `meta.json`) of the corpus at
@@ -44,6 +47,7 @@ export function prepare(options: PrepareSettings, corpusPaths: readonly string[]
     const missing = out === undefined ? 'is required' : 'must not be empty';
     throw new SettingError('out', out, (name) => `${name('out')} ${missing}: ${PREPARED_OUT}`);
   }
+  parseSettings(z.object({ out: PREPARED_OUT_PATH.schema }), { out });
   if (existsSync(out) && !isFolder(out)) throw new SettingError('out', out, (name) => `${name('out')} ${out} is a file, where ${name('out')} takes ${PREPARED_OUT}`);
   const settings = freshSettings(parseSettingTable(TEXT_SETTINGS, text));
   const paths = corpusPaths.length > 0 ? corpusPaths.map(absoluteCorpusPath) : [defaultCorpus()];

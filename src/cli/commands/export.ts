@@ -2,12 +2,12 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { EXPORT_FORMATS, exportState } from '../../checkpoint/convert.js';
 import { grouped } from '../../text/vocab.js';
-import { type SettingTable, described, parseSettingTable } from '../../input/settings.js';
+import { type SettingTable, parseSettingTable, writtenPath } from '../../input/settings.js';
 import { addSettingFlags } from '../flags.js';
 import { RUN_FOLDER_READS, resolveCheckpointPath } from '../../checkpoint/find.js';
 
 /** What --out takes. */
-const OUT = described(z.string().min(1), 'the file to write: rnn-state/1 JSON, or .safetensors');
+const OUT = writtenPath(z.string().min(1), 'the file to write: rnn-state/1 JSON, or .safetensors');
 
 /**
  * `rnn export`'s flags. `--format torch` is the `rnn-state/1` interop JSON that PyTorch loads;

@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { importState } from '../../checkpoint/convert.js';
-import { type SettingTable, described, parseSettingTable } from '../../input/settings.js';
+import { type SettingTable, parseSettingTable, writtenPath } from '../../input/settings.js';
 import { grouped } from '../../text/vocab.js';
 import { addSettingFlags, recordedCommand } from '../flags.js';
 
 /** What --out takes. */
-const OUT = described(z.string().min(1), 'the checkpoint file to write');
+const OUT = writtenPath(z.string().min(1), 'the checkpoint file to write');
 
 /** `rnn import`'s flags. */
 const IMPORT_FLAGS = {

@@ -4,13 +4,13 @@ import { RUN_FOLDER_FILES } from '../../checkpoint/checkpoint.js';
 import { loadLossRuns } from '../../plot/runs.js';
 import { DEFAULT_TITLES, RUN_STYLES, bestPoint, lossChartSvg, runsDrawnAlike } from '../../plot/svg.js';
 import { z } from 'zod';
-import { InputError, type SettingTable, described, parseSettingTable } from '../../input/settings.js';
+import { InputError, type SettingTable, described, parseSettingTable, writtenPath } from '../../input/settings.js';
 import { visible } from '../../input/issues.js';
 import { warn } from '../errors.js';
 import { addSettingFlags } from '../flags.js';
 
 /** A path to an SVG file, read as text even where it looks like a number. */
-const SVG_FILE = described(z.string().refine((path) => path.toLowerCase().endsWith('.svg')), 'an .svg file');
+const SVG_FILE = writtenPath(z.string().refine((path) => path.toLowerCase().endsWith('.svg')), 'an .svg file');
 
 /** What --title takes. */
 const TITLE = described(z.string(), 'the chart\'s title');

@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
-import { z } from 'zod';
 import { TEXT_SETTINGS } from '../../checkpoint/settings.js';
 import type { SettingTable } from '../../input/settings.js';
 import { DEFAULT_CORPUS } from '../../train/data.js';
-import { PREPARED_OUT, prepare } from '../../train/prepare.js';
+import { PREPARED_OUT, PREPARED_OUT_PATH, prepare } from '../../train/prepare.js';
 import { TOKEN_UNITS, grouped } from '../../text/vocab.js';
 import { vocabularyCoverage } from '../../text/word-vocab.js';
 import { warn } from '../errors.js';
@@ -12,7 +11,7 @@ import { durationText } from '../../input/duration.js';
 
 /** `rnn prepare`'s own flag; the text settings follow it. An empty --out is refused by `prepare`, which says what it is for. */
 const PREPARE_FLAGS = {
-  out: { schema: z.string(), expected: PREPARED_OUT, arg: '<dir>', required: true, help: `${PREPARED_OUT} (an older prepared folder there is replaced)` },
+  out: { ...PREPARED_OUT_PATH, arg: '<dir>', required: true, help: `${PREPARED_OUT} (an older prepared folder there is replaced)` },
 } as const satisfies SettingTable;
 
 /** The terminal escape that clears the rest of the line (erase in line, EL). */
