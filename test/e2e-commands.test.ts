@@ -5,7 +5,7 @@ import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { exportState } from '../src/checkpoint/convert.js';
 import { paramLayout } from '../src/engine/params.js';
 import { expectOneLineError, ROOT, rnnIn } from './helpers/cli.js';
-import { scratchFolder } from './helpers/files.js';
+import { scratchFolder, sha256Of } from './helpers/files.js';
 import { request, serve } from './helpers/serve.js';
 import { EVAL_GRU, type EvalFixture, readEvalFixture } from './helpers/fixtures.js';
 
@@ -175,7 +175,12 @@ describe('with a model trained by rnn train', () => {
     writeFileSync(corpus, `${fixture.cases[0]!.text}!`);
     const changed = await rnn('eval', 'perplexity', '--checkpoint', model);
     expect(changed.status).not.toBe(0);
-    expect(changed.stderr).toMatch(/^rnn: cannot rebuild the validation split of .*trained\.json: its corpus \(.*corpus\.txt\) changed since training; name files to score, or use --text\n$/);
+    // the file that differs, named as rnn train --resume names it: its size and hash as `wc -c` and `sha256sum` print them
+    const file = (f: { bytes: number; sha256: string }): string => `${f.bytes.toLocaleString('en-US')} bytes, sha256 ${f.sha256.slice(0, 12)}…`;
+    const trainedOn = loadCheckpoint(model).corpus!.files[0]!;
+    expect(changed.stderr).toBe(`rnn: cannot rebuild the validation split of ${model}: its corpus (${corpus}) changed since training: ` +
+      `${corpus} is ${file({ bytes: readFileSync(corpus).length, sha256: sha256Of(corpus) })}, where it was ${file(trainedOn)}; ` +
+      'name files to score, or use --text\n');
   });
 
   it('scores a prepared folder on its validation split: a run trained on it as its own split; tokens it lacks read as <UNK>, warned of', async () => {

@@ -1,13 +1,17 @@
 import { basename, dirname, join, resolve } from 'node:path';
 import { SettingError, type SettingNamer } from '../input/settings.js';
-import { CorpusError, type PreparedData, type UnknownTokens, fingerprintMatches, withVocabulary } from '../text/corpus.js';
+import {
+  type CorpusFile, CorpusError, type DataFingerprint, type PreparedData, type UnknownTokens, fingerprintMatches, withVocabulary,
+} from '../text/corpus.js';
 import { type CorpusSkip, STDIN_NAME, STDIN_PATH, corpusArguments } from '../text/corpus-files.js';
 import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
 import type { TokenArray } from '../text/tokens.js';
-import type { TextLevel } from '../text/vocab.js';
+import { EOS_TOKEN, TOKEN_UNITS, type TextLevel, grouped } from '../text/vocab.js';
 import { type DocumentRule, documentRuleText, sameDocumentRule } from '../text/documents.js';
 import { SENTENCE_RULE_VERSION } from '../text/sentences.js';
-import { type Checkpoint, CHECKPOINT_FORMAT, checkpointVocabulary, corpusDocuments, recordedDocuments } from './checkpoint.js';
+import {
+  type Checkpoint, CHECKPOINT_FORMAT, checkpointVocabulary, corpusDocuments, recordedDocuments, recordedLevel,
+} from './checkpoint.js';
 import { PREPARED_FORMAT, type PreparedMeta, isPreparedFolder, readPreparedData, readPreparedMeta } from './prepared.js';
 import { formatWrittenFirst, isFile } from './files.js';
 import { INTEROP_FORMAT } from './interop.js';
@@ -216,6 +220,36 @@ export function checkpointPreparedData(ckpt: Checkpoint, { dir, meta }: Prepared
   return bySymbol ? withVocabulary(data, checkpointVocabulary(ckpt), { unknownTokens: 'count', minCount: 1 }) : data;
 }
 
+/** A corpus file as a refusal names it, in what `wc -c` and `sha256sum` print of it: its size in bytes and its SHA-256's start. */
+function fileText(file: CorpusFile): string {
+  return `${grouped(file.bytes)} bytes, sha256 ${file.sha256.slice(0, 12)}…`;
+}
+
+/**
+ * How the data `read` differs from the data a checkpoint `recorded`, in what a user can check: the first file whose
+ * bytes differ (its size and SHA-256, as `wc -c` and `sha256sum` give them), a file more or less, the rule that cut
+ * documents, the split; else the token streams' lengths, which count an `<EOS>` at each document's end.
+ */
+export function dataDifference(read: DataFingerprint, recorded: NonNullable<Checkpoint['corpus']>, level: TextLevel, name: SettingNamer): string {
+  const at = read.files.findIndex((file, i) => file.sha256 !== recorded.files[i]?.sha256);
+  const now = read.files[at], was = recorded.files[at] ?? recorded.files[read.files.length];
+  if (now !== undefined && was !== undefined) {
+    const where = now.path === was.path ? `${now.path} is ${fileText(now)}, where it was` : `${now.path} is ${fileText(now)}, where ${was.path} was`;
+    return `${where} ${fileText(was)}`;
+  }
+  if (now !== undefined) return `${now.path} (${fileText(now)}) is one file more than it was trained on`;
+  if (was !== undefined) return `${was.path} (${fileText(was)}), which it was trained on, is not among its files`;
+  const recordedRule = corpusDocuments(recorded);
+  if (!sameDocumentRule(corpusDocuments(read), recordedRule)) {
+    return `the same files, cut into documents by ${documentRuleText(corpusDocuments(read), name('docs'))}, ` +
+      `where it was cut by ${documentRuleText(recordedRule, name('docs'))}`;
+  }
+  if (read.valFrac !== recorded.valFrac) return `the same files, split by ${name('valFrac')} ${read.valFrac}, where it was split by ${recorded.valFrac}`;
+  const tokens = (n: number): string => `${grouped(n)} tokens (its ${TOKEN_UNITS[level].many} and an ${EOS_TOKEN} at each document's end)`;
+  return read.totalTokens === recorded.totalTokens ? 'the same files, read into other tokens (by other rules of the tokenizer)' :
+    `the same files, read into ${tokens(read.totalTokens)}, where it was ${tokens(recorded.totalTokens)}`;
+}
+
 /**
  * The checkpoint's validation split: read from the prepared folder it was trained on where it
  * records one (recordedPreparedFolder), else rebuilt from its corpus files with its vocabulary. Refuses
@@ -251,7 +285,9 @@ export function validationSplit(model: LoadedModel): TokenArray {
   }
   if (read.changed) {
     throw new CorpusError((name) =>
-      `${rebuild}: its corpus (${folder?.dir ?? files.join(', ')}) changed since training; name files to score, or use ${name('text')}`);
+      `${rebuild}: its corpus (${folder?.dir ?? files.join(', ')}) changed since training: ` +
+        `${dataDifference(read.data.fingerprint, corpus, recordedLevel(checkpoint.config.training), name)}; ` +
+        `name files to score, or use ${name('text')}`);
   }
   return read.data.val;
 }

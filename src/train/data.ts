@@ -3,18 +3,16 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Checkpoint, corpusDocuments, recordedLevel } from '../checkpoint/checkpoint.js';
 import {
-  type PreparedFolder, checkPreparedLevel, checkpointPreparedData, readCheckpointCorpus, refuseRnnFiles, refuseStdinCorpus,
-  type SkippedFile, skipRunFiles,
+  type PreparedFolder, checkPreparedLevel, checkpointPreparedData, dataDifference, readCheckpointCorpus, refuseRnnFiles,
+  refuseStdinCorpus, type SkippedFile, skipRunFiles,
 } from '../checkpoint/corpus.js';
 import { PREPARED_FILES, isPreparedFolder, preparedLockPath, readPreparedData, readPreparedMeta } from '../checkpoint/prepared.js';
 import { TEXT_SETTING_NAMES, type TrainSettings } from '../checkpoint/settings.js';
 import { refuseClashes } from './options.js';
-import { type CorpusFile, CorpusError, type DataFingerprint, type PreparedData, fingerprintMatches } from '../text/corpus.js';
+import { CorpusError, type PreparedData, fingerprintMatches } from '../text/corpus.js';
 import { type CorpusSkip, STDIN_PATH, absoluteCorpusPath, fileName } from '../text/corpus-files.js';
 import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
-import { EOS_TOKEN, TOKEN_UNITS, type TextLevel, grouped } from '../text/vocab.js';
-import { documentRuleText, sameDocumentRule } from '../text/documents.js';
-import type { SettingNamer } from '../input/settings.js';
+import type { TextLevel } from '../text/vocab.js';
 import { type BaseModel, fineTunePreparedData, loadFineTuneData } from './finetune.js';
 import { isLockFile, lockHolder, lockPath } from './lock.js';
 import { outputPaths } from './output.js';
@@ -211,34 +209,4 @@ function loadResumedPreparedData(prepared: PreparedFolder, ckpt: Checkpoint, sou
         `resume with that data, or start a new run without ${name('resume')}`);
   }
   return data;
-}
-
-/** A corpus file as a refusal names it, in what `wc -c` and `sha256sum` print of it: its size in bytes and its SHA-256's start. */
-function fileText(file: CorpusFile): string {
-  return `${grouped(file.bytes)} bytes, sha256 ${file.sha256.slice(0, 12)}…`;
-}
-
-/**
- * How the data `read` differs from the data a checkpoint `recorded`, in what a user can check: the first file whose
- * bytes differ (its size and SHA-256, as `wc -c` and `sha256sum` give them), a file more or less, the rule that cut
- * documents, the split; else the token streams' lengths, which count an `<EOS>` at each document's end.
- */
-function dataDifference(read: DataFingerprint, recorded: NonNullable<Checkpoint['corpus']>, level: TextLevel, name: SettingNamer): string {
-  const at = read.files.findIndex((file, i) => file.sha256 !== recorded.files[i]?.sha256);
-  const now = read.files[at], was = recorded.files[at] ?? recorded.files[read.files.length];
-  if (now !== undefined && was !== undefined) {
-    const where = now.path === was.path ? `${now.path} is ${fileText(now)}, where it was` : `${now.path} is ${fileText(now)}, where ${was.path} was`;
-    return `${where} ${fileText(was)}`;
-  }
-  if (now !== undefined) return `${now.path} (${fileText(now)}) is one file more than it was trained on`;
-  if (was !== undefined) return `${was.path} (${fileText(was)}), which it was trained on, is not among its files`;
-  const recordedRule = corpusDocuments(recorded);
-  if (!sameDocumentRule(corpusDocuments(read), recordedRule)) {
-    return `the same files, cut into documents by ${documentRuleText(corpusDocuments(read), name('docs'))}, ` +
-      `where it was cut by ${documentRuleText(recordedRule, name('docs'))}`;
-  }
-  if (read.valFrac !== recorded.valFrac) return `the same files, split by ${name('valFrac')} ${read.valFrac}, where it was split by ${recorded.valFrac}`;
-  const tokens = (n: number): string => `${grouped(n)} tokens (its ${TOKEN_UNITS[level].many} and an ${EOS_TOKEN} at each document's end)`;
-  return read.totalTokens === recorded.totalTokens ? 'the same files, read into other tokens (by other rules of the tokenizer)' :
-    `the same files, read into ${tokens(read.totalTokens)}, where it was ${tokens(recorded.totalTokens)}`;
 }
