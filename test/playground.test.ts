@@ -200,7 +200,7 @@ async function reloadWithModels<Answer>(at: Page, edit: (answer: Answer) => void
 
 /** The sample's status once it no longer says it is sampling. */
 async function sampleOutcome(at: Page): Promise<string> {
-  await at.waitForFunction(() => !['', 'sampling…'].includes(document.querySelector('#sample-status')!.textContent!));
+  await at.waitForFunction(() => !['', 'waiting for the server…', 'sampling…'].includes(document.querySelector('#sample-status')!.textContent!));
   return (await at.locator('#sample-status').textContent())!;
 }
 
@@ -936,7 +936,7 @@ it('names --max-connections beside a stopped server where a connection is turned
   await at.waitForFunction(() => /^\d+ predictions · /.test(document.querySelector('#score-status')!.textContent!));
 }));
 
-it('says a sample stopped while it waited in the server\'s queue was stopped before it started, and shows nothing of it as read or drawn', async () => {
+it('says a sample waits for the server while in its queue; one stopped there was stopped before it started, and shows nothing of it as read or drawn', async () => {
   const busy = await serve(scratch.dir, ['--checkpoint', `tiny=${join(scratch.dir, 'tiny', 'latest.json')}`, '--workers', '1', '--max-len', '100000000']);
   const at = await context.newPage();
   const longer = new AbortController();
@@ -950,6 +950,7 @@ it('says a sample stopped while it waited in the server\'s queue was stopped bef
     // the page's sample in the queue behind it
     let waiting = 0;
     while (waiting !== 1) waiting = ((await request(`${busy.url}/healthz`)).json as { waiting: number }).waiting;
+    expect(await at.locator('#sample-status').textContent()).toBe('waiting for the server…');
     await at.click('#stop');
     expect(await sampleOutcome(at)).toBe('stopped before it started: nothing was drawn');
     expect(await at.locator('#sample').textContent()).toBe('');

@@ -183,7 +183,8 @@ async function generate() {
   const controller = new AbortController();
   state.asked.generate = controller;
   swapButtons('generate', 'stop');
-  status('sample-status', 'sampling…');
+  // the server answers with its first piece: until then the sample waits in its queue, or its prime is being read
+  status('sample-status', 'waiting for the server…');
   const started = performance.now();
   let tokens = 0, finish = null, unknownTokens = 0;
   let taken = false; // the server took the request and reads the prime; until then, nothing was read or drawn
@@ -195,6 +196,7 @@ async function generate() {
     const res = await api('/v1/generate', body, controller.signal);
     if (!res.ok) await json(res);
     taken = true;
+    status('sample-status', 'sampling…');
     const reader = res.body.getReader(), decoder = new TextDecoder();
     let buffered = '';
     for (;;) {
