@@ -187,7 +187,7 @@ async function generate() {
   status('sample-status', 'waiting for the server…');
   const started = performance.now();
   let tokens = 0, finish = null, unknownTokens = 0;
-  let taken = false; // the server took the request and reads the prime; until then, nothing was read or drawn
+  let taken = false; // the server answered, with its first piece; until then nothing was read or drawn
   try {
     const body = {
       model: model.name, prime, temperature: Number($('temperature').value), topP: Number($('top-p').value), seed, stream: 'ndjson',
