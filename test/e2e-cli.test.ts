@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
@@ -245,6 +245,31 @@ describe('with two trained runs', () => {
       expect(elements.filter((e) => e.attrs['class'] === 'best-label').map((e) => e.text)).toEqual([best.toFixed(3)]);
     });
 
+    it('draws the newest run under checkpoints/ where none is named, as a run folder (its latest.json), saying which on stderr', async () => {
+      const project = scratch.folder();
+      const runs = join(project, 'checkpoints');
+      cpSync(at('runs', 'with-val'), join(runs, 'a'), { recursive: true });
+      mkdirSync(join(runs, 'b'));
+      copyFileSync(at('runs', 'no-val.json'), join(runs, 'b', 'latest.json'));
+      const written = (path: string, seconds: number) => utimesSync(path, seconds, seconds);
+      written(join(runs, 'a', 'latest.json'), 1_000);
+      written(join(runs, 'a', 'best.json'), 2_000);
+      written(join(runs, 'b', 'latest.json'), 3_000);
+      const newest = await rnnIn(project, ['plot', '--out', 'loss.svg'], colourFree());
+      expect(newest).toEqual({
+        status: 0, stdout: 'b: 2 evaluations, no validation loss\nwrote loss.svg\n',
+        stderr: `rnn: no run given: using ${join('checkpoints', 'b')}, the newest run under checkpoints/\n`,
+      });
+      // a run's best.json written last stands for its folder, drawn from its latest.json
+      written(join(runs, 'a', 'best.json'), 4_000);
+      const history = loadCheckpoint(join(runs, 'a', 'latest.json')).history;
+      const best = Math.min(...history.map((h) => h.valLoss!));
+      expect(await rnnIn(project, ['plot', '--out', 'loss.svg'], colourFree())).toEqual({
+        status: 0, stdout: `a: ${history.length} evaluations, best validation loss ${best.toFixed(4)}\nwrote loss.svg\n`,
+        stderr: `rnn: no run given: using ${join('checkpoints', 'a')}, the newest run under checkpoints/\n`,
+      });
+    });
+
     it('replaces --out atomically, leaving no temp file', async () => {
       const out = at('again.svg');
       writeFileSync(out, 'old');
@@ -254,7 +279,8 @@ describe('with two trained runs', () => {
     });
 
     it.each([
-      ['no checkpoints', () => ['plot', '--out', at('x.svg')], /^rnn: plot needs at least one checkpoint file or run folder, e\.g\. /],
+      ['none named, and no run under checkpoints/', () => ['plot', '--out', at('x.svg')],
+        /^rnn: no checkpoint found under \/.*\/checkpoints\/: name one: rnn plot CHECKPOINT\.\.\. --out FILE\.svg, or train one first \(rnn train\)$/],
       ['a missing checkpoint', () => ['plot', at('nope.json'), '--out', at('x.svg')], /^rnn: checkpoint not found: .*nope\.json; name a checkpoint file or a run folder that `rnn train` wrote$/],
       ['a folder of runs, without latest.json', () => ['plot', at('runs'), '--out', at('x.svg')],
         /^rnn: .*runs is a folder of runs, not a run \(.*runs\/with-val\/.*\): name a checkpoint file or a run folder/],

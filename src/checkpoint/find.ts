@@ -240,18 +240,35 @@ export function latestCheckpoint(dir: string): string | null {
 /**
  * The named checkpoint (a run folder: folderCheckpoint), or else the most recently written one
  * under checkpoints/ (a run folder's latest.json: that folder's checkpoint, its best.json
- * where it has one). A path that names nothing is refused as `reader` names it. Finding none,
- * the error names the folder it looked in and says how to name one (the `checkpoint` setting,
- * or `usage`, e.g. `rnn info FILE`, for a command that takes it as an argument) or make one.
+ * where it has one). A path that names nothing is refused as `reader` names it; finding none
+ * under checkpoints/ is refused as newestCheckpoint refuses it.
  */
 export function resolveCheckpointPath(path: string | undefined, usage?: string, reader: ModelPathReader = CHECKPOINT_ARGUMENT): string {
   if (path === '') throw new CheckpointError('the checkpoint\'s path is empty: name a checkpoint file or a run folder');
   if (path !== undefined) return isFolder(path) ? folderCheckpoint(path, reader) : modelFilePath(path, reader);
-  const latest = latestCheckpoint(CHECKPOINT_DIR);
-  if (latest === null) {
-    throw new SettingError('checkpoint', path, (name) =>
-      `no checkpoint found under ${resolve(CHECKPOINT_DIR)}/: ` +
-        `${usage === undefined ? `pass ${name('checkpoint')} FILE` : `name one: ${usage}`}, or train one first (rnn train)`);
-  }
+  const latest = newestCheckpoint(usage);
   return basename(latest) === RUN_FOLDER_FILES.latest ? folderCheckpoint(dirname(latest), reader) : latest;
+}
+
+/**
+ * The newest run under checkpoints/ where a command reads a run as a folder (`rnn plot`): the run
+ * folder of the most recently written checkpoint where it is a run folder's, else that file. Finding
+ * none is refused as newestCheckpoint refuses it.
+ */
+export function newestRun(usage: string): string {
+  const latest = newestCheckpoint(usage);
+  return (Object.values(RUN_FOLDER_FILES) as string[]).includes(basename(latest)) ? dirname(latest) : latest;
+}
+
+/**
+ * The most recently written checkpoint under checkpoints/. Finding none, the error names the folder
+ * it looked in and says how to name one (the `checkpoint` setting, or `usage`, e.g. `rnn info FILE`,
+ * for a command that takes it as an argument) or make one.
+ */
+function newestCheckpoint(usage: string | undefined): string {
+  const latest = latestCheckpoint(CHECKPOINT_DIR);
+  if (latest !== null) return latest;
+  throw new SettingError('checkpoint', undefined, (name) =>
+    `no checkpoint found under ${resolve(CHECKPOINT_DIR)}/: ` +
+      `${usage === undefined ? `pass ${name('checkpoint')} FILE` : `name one: ${usage}`}, or train one first (rnn train)`);
 }

@@ -2,6 +2,7 @@ import { type Command, Option } from 'commander';
 import { z } from 'zod';
 import { CHECKPOINT_FLAG, NEWEST_CHECKPOINT, RUN_FOLDER_READS, resolveCheckpointPath } from '../checkpoint/find.js';
 import { type Setting, type SettingTable, flagHelp, flagSpec, settingValues } from '../input/settings.js';
+import { visible } from '../input/issues.js';
 import { workersForCores } from '../train/preflight.js';
 import { warn } from './errors.js';
 
@@ -36,8 +37,13 @@ export function checkpointSetting(purpose: string): Setting<string> {
  */
 export function checkpointFlag(given: string | undefined): string {
   const path = resolveCheckpointPath(given, undefined, CHECKPOINT_FLAG);
-  if (given === undefined) process.stderr.write(`rnn: no --checkpoint given: using ${path}, ${NEWEST_CHECKPOINT}\n`);
+  if (given === undefined) sayNewestTaken('--checkpoint', path);
   return path;
+}
+
+/** The line on stderr naming the newest run's `path`, taken where `missing` (`--checkpoint`, a run) was not given. */
+export function sayNewestTaken(missing: string, path: string): void {
+  process.stderr.write(`rnn: no ${missing} given: using ${visible(path)}, ${NEWEST_CHECKPOINT}\n`);
 }
 
 const settingOfFlag = new WeakMap<Option, Setting>();

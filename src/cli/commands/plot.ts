@@ -1,13 +1,14 @@
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../../checkpoint/files.js';
 import { RUN_FOLDER_FILES } from '../../checkpoint/checkpoint.js';
+import { NEWEST_CHECKPOINT, newestRun } from '../../checkpoint/find.js';
 import { loadLossRuns } from '../../plot/runs.js';
 import { DEFAULT_TITLES, RUN_STYLES, bestPoint, lossChartSvg, runsDrawnAlike } from '../../plot/svg.js';
 import { z } from 'zod';
-import { InputError, type SettingTable, described, parseSettingTable, writtenPath } from '../../input/settings.js';
+import { type SettingTable, described, parseSettingTable, writtenPath } from '../../input/settings.js';
 import { visible } from '../../input/issues.js';
 import { warn } from '../errors.js';
-import { addSettingFlags } from '../flags.js';
+import { addSettingFlags, sayNewestTaken } from '../flags.js';
 
 /** A path to an SVG file, read as text even where it looks like a number. */
 const SVG_FILE = writtenPath(z.string().refine((path) => path.toLowerCase().endsWith('.svg')), 'an .svg file');
@@ -48,21 +49,21 @@ export function register(program: Command): void {
         `A run is a checkpoint file, or a run folder (its ${RUN_FOLDER_FILES.latest}); all of one level. ` +
         'Replaces --out if it exists.',
     )
-    .argument('[checkpoints...]', 'checkpoint files or run folders (one or more)');
+    .argument('[checkpoints...]', `checkpoint files or run folders (default: ${NEWEST_CHECKPOINT})`);
   addSettingFlags(command, PLOT_FLAGS)
     .addHelpText(
       'after',
       '\nExamples:\n' +
+        '  rnn plot --out loss.svg\n' +
         '  rnn plot checkpoints/tinyshakespeare-gru-2x192-20261201-040000/ --out loss.svg\n' +
         '  rnn plot runs/gru/ runs/lstm/best.json --out compare.svg --title "GRU against LSTM"',
     )
     .action((checkpoints: string[], given: Record<string, unknown>) => {
-      if (checkpoints.length === 0) {
-        throw new InputError('plot needs at least one checkpoint file or run folder, e.g. rnn plot checkpoints/RUN/ --out loss.svg');
-      }
       const flags = parseSettingTable(PLOT_FLAGS, given);
-      const runs = loadLossRuns(checkpoints);
+      const newest = checkpoints.length === 0 ? newestRun('rnn plot CHECKPOINT... --out FILE.svg') : null;
+      const runs = loadLossRuns(newest === null ? checkpoints : [newest]);
       writeFileAtomic(flags.out!, lossChartSvg(runs, { title: flags.title }), 'plot ');
+      if (newest !== null) sayNewestTaken('run', newest);
       const alike = runsDrawnAlike(runs.length);
       if (alike.length > 0) warn(drawnAlikeWarning(runs.map((run) => run.name), alike));
       // a run's name and --out are file names: a control character in one is shown, never sent to the terminal
