@@ -281,6 +281,8 @@ describe('with two trained runs', () => {
     it.each([
       ['none named, and no run under checkpoints/', () => ['plot', '--out', at('x.svg')],
         /^rnn: no checkpoint found under \/.*\/checkpoints\/: name one: rnn plot CHECKPOINT\.\.\. --out FILE\.svg, or train one first \(rnn train\)$/],
+      ['one run twice, as a folder and its latest.json', () => ['plot', at('runs', 'with-val'), at('runs', 'with-val', 'latest.json'), '--out', at('x.svg')],
+        /^rnn: .*with-val\/latest\.json is in the chart twice \(also as .*runs\/with-val\): name each run once$/],
       ['a missing checkpoint', () => ['plot', at('nope.json'), '--out', at('x.svg')], /^rnn: checkpoint not found: .*nope\.json; name a checkpoint file or a run folder that `rnn train` wrote$/],
       ['a folder of runs, without latest.json', () => ['plot', at('runs'), '--out', at('x.svg')],
         /^rnn: .*runs is a folder of runs, not a run \(.*runs\/with-val\/.*\): name a checkpoint file or a run folder/],

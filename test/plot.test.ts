@@ -1,10 +1,11 @@
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Checkpoint } from '../src/checkpoint/checkpoint.js';
 import { CheckpointError } from '../src/checkpoint/errors.js';
 import { createProgram } from '../src/cli/main.js';
-import { lossRunFromCheckpoint, runCheckpointPath, runName } from '../src/plot/runs.js';
+import { loadLossRuns, lossRunFromCheckpoint, runCheckpointPath, runName } from '../src/plot/runs.js';
+import { InputError } from '../src/input/settings.js';
 import { CHART, type LossRun, RUN_COLOURS, bestPoint, escapeXml, formatTokenCount, lossChartSvg, niceTicks, runsDrawnAlike } from '../src/plot/svg.js';
 import { type XmlElement, allElements, parseXml, textContent } from './helpers/xml.js';
 import { scratchFolder } from './helpers/files.js';
@@ -431,6 +432,35 @@ describe('runs from checkpoints', () => {
     expect(() => runCheckpointPath(runs)).toThrow(/ is a folder of runs, not a run \(.*gru\/, .*lstm\/, .*rnn\/ and 1 more\): /);
     expect(() => runCheckpointPath(join(scratch, 'missing.json')))
       .toThrow(`checkpoint not found: ${join(scratch, 'missing.json')}; name a checkpoint file or a run folder that \`rnn train\` wrote`);
+  });
+});
+
+describe('one checkpoint named twice', () => {
+  const { folder } = scratchFolder('rnn-plot-twice-');
+  const STEP3 = join(ROOT, 'test', 'fixtures', 'sentence-rule-1', 'step3.json');
+
+  it('is refused naming both spellings: the same path, a run folder and its latest.json, a symbolic or a hard link', () => {
+    const dir = folder();
+    const run = join(dir, 'run');
+    mkdirSync(run);
+    copyFileSync(STEP3, join(run, 'latest.json'));
+    symlinkSync(run, join(dir, 'alias'));
+    linkSync(join(run, 'latest.json'), join(dir, 'hard.json'));
+    expect(() => loadLossRuns([run, run])).toThrow(new InputError(`${run} is in the chart twice: name each run once`));
+    expect(() => loadLossRuns([run, join(run, 'latest.json')]))
+      .toThrow(new InputError(`${join(run, 'latest.json')} is in the chart twice (also as ${run}): name each run once`));
+    expect(() => loadLossRuns([join(dir, 'alias'), STEP3, run]))
+      .toThrow(`${run} is in the chart twice (also as ${join(dir, 'alias')}): name each run once`);
+    expect(() => loadLossRuns([join(dir, 'hard.json'), run])).toThrow(`${run} is in the chart twice (also as ${join(dir, 'hard.json')}): name each run once`);
+  });
+
+  it('takes a run\'s best.json beside its folder, another checkpoint, and a copy of one', () => {
+    const dir = folder();
+    const run = join(dir, 'run');
+    mkdirSync(run);
+    copyFileSync(STEP3, join(run, 'latest.json'));
+    copyFileSync(STEP3, join(run, 'best.json'));
+    expect(loadLossRuns([run, join(run, 'best.json'), STEP3]).map((r) => r.name)).toEqual(['run', 'run (best)', 'step3']);
   });
 });
 

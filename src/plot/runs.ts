@@ -1,8 +1,10 @@
+import { statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { CHECKPOINT_FORMAT, type Checkpoint, RUN_FOLDER_FILES, loadCheckpoint, recordedLevel } from '../checkpoint/checkpoint.js';
 import { CheckpointError } from '../checkpoint/errors.js';
 import { type ModelPathReader, runFolderFile } from '../checkpoint/find.js';
 import { InputError } from '../input/settings.js';
+import { fileIdentity } from '../text/corpus-files.js';
 import { TOKEN_UNITS } from '../text/vocab.js';
 import { type LossRun, runLevel } from './svg.js';
 
@@ -48,11 +50,13 @@ export function lossRunFromCheckpoint(checkpoint: Checkpoint, name: string, sour
 
 /**
  * One run per argument (a checkpoint file or a run folder), in order. Two runs that would share
- * a name are named by the path given instead. Runs of both levels are refused: a loss per
+ * a name are named by the path given instead. One checkpoint reached twice is refused (refuseRunTwice),
+ * and so are runs of both levels: a loss per
  * character and a loss per word are not on one scale, nor are characters and words seen.
  */
 export function loadLossRuns(args: readonly string[]): LossRun[] {
   const paths = args.map(runCheckpointPath);
+  refuseRunTwice(args, paths);
   const names = paths.map(runName);
   const runs = paths.map((path, i) => {
     const name = names.filter((n) => n === names[i]).length > 1 ? args[i]! : names[i]!;
@@ -67,4 +71,20 @@ export function loadLossRuns(args: readonly string[]): LossRun[] {
         'plot each level on a chart of its own');
   }
   return runs;
+}
+
+/**
+ * Refuses one checkpoint that two arguments reach (`paths`, what `args` name): named twice, as a run folder
+ * and its latest.json, or through a link. A run's best.json beside its folder is another checkpoint.
+ */
+function refuseRunTwice(args: readonly string[], paths: readonly string[]): void {
+  const reached = new Map<string, number>();
+  paths.forEach((path, i) => {
+    const identity = fileIdentity(statSync(path));
+    const first = reached.get(identity);
+    if (first !== undefined) {
+      throw new InputError(`${args[i]} is in the chart twice${args[first] === args[i] ? '' : ` (also as ${args[first]})`}: name each run once`);
+    }
+    reached.set(identity, i);
+  });
 }

@@ -21,6 +21,11 @@ export function corpusArguments(files: readonly string[], quote: (path: string) 
   return files.map((path) => (path === STDIN_NAME ? STDIN_PATH : quote(path)));
 }
 
+/** What every path to one file shares, through links hard or symbolic: its device and inode. */
+export function fileIdentity(stats: Stats): string {
+  return `${stats.dev}:${stats.ino}`;
+}
+
 /** How a message or a record names the file read at `path`. */
 export function fileName(path: string): string {
   return path === STDIN_PATH ? STDIN_NAME : path;
@@ -116,12 +121,12 @@ export function readCorpusFiles<F extends FileRead>(
   paths: readonly string[], read: (path: string, inFolder: boolean) => F | null, skip?: CorpusSkip,
 ): F[] {
   const files: F[] = [];
-  // each file (its device and inode, which every link to it shares; standard input as `-`), and how it was first reached:
+  // each file (fileIdentity; standard input as `-`), and how it was first reached:
   // a file read twice would train twice
   const reached = new Map<string, string>();
   const readOnce = (path: string, inFolder: boolean): F | null => {
     const stats = path === STDIN_PATH ? null : statOrThrow(path, 'corpus file not found');
-    const real = stats === null ? path : `${stats.dev}:${stats.ino}`;
+    const real = stats === null ? path : fileIdentity(stats);
     const first = reached.get(real);
     if (first !== undefined) {
       throw new CorpusError(`${fileName(path)} is in the corpus twice${first === path ? '' : ` (also as ${fileName(first)})`}: name each file once`);
