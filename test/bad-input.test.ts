@@ -174,6 +174,34 @@ describe('the command line', () => {
     expectOneLineError(runs[1]!, /^rnn: --prime-file: cannot read .*: it is a folder; give a text file$/);
   }, 30_000);
 
+  it('a path to read that begins with a ~ no shell expanded, not found, says so and gives the home folder\'s path', async () => {
+    const folder = scratch.folder();
+    writeFileSync(join(folder, 'corpus.txt'), speeches(2000));
+    const runs = await Promise.all([
+      rnnIn(folder, ['train', '~/notes.txt', '--max-steps', '1']),
+      rnnIn(folder, ['train', 'corpus.txt', '--resume=~/runs/a']),
+      rnnIn(folder, ['train', 'corpus.txt', '--init-from=~/runs/a']),
+      rnnIn(folder, ['info', '~bob/runs/a']),
+      rnnIn(folder, ['import', '~/state.json', '--out', 'imported.json']),
+      rnnIn(folder, ['sample', '--checkpoint=~/runs/a']),
+      rnnIn(folder, ['sample', '--checkpoint', checkpoint, '--prime-file=~/prime.txt']),
+      rnnIn(folder, ['eval', 'perplexity', '--checkpoint', checkpoint, '~']),
+    ]);
+    const unexpanded = (path: string, meant: string) =>
+      `${path} begins with ${path.split('/')[0]}, which no shell expanded (one expands it unquoted, at a word's start alone): ` +
+      `give the home folder's path${meant}`;
+    expectOneLineError(runs[0]!, `rnn: corpus file not found: ${join(folder, '~/notes.txt')}; ${unexpanded('~/notes.txt', ' ($HOME/notes.txt)')}`);
+    expectOneLineError(runs[1]!, `rnn: --resume: checkpoint not found: ~/runs/a; ${unexpanded('~/runs/a', ' ($HOME/runs/a)')}`);
+    expectOneLineError(runs[2]!, `rnn: --init-from: model file not found: ~/runs/a; ${unexpanded('~/runs/a', ' ($HOME/runs/a)')}`);
+    expectOneLineError(runs[3]!, `rnn: checkpoint not found: ~bob/runs/a; ${unexpanded('~bob/runs/a', '')}`);
+    expectOneLineError(runs[4]!, `rnn: interop file not found: ~/state.json; ${unexpanded('~/state.json', ' ($HOME/state.json)')}; ` +
+      'name an rnn-state/1 file or a .safetensors file');
+    expectOneLineError(runs[5]!, `rnn: --checkpoint: checkpoint not found: ~/runs/a; ${unexpanded('~/runs/a', ' ($HOME/runs/a)')}`);
+    expectOneLineError(runs[6]!, `rnn: --prime-file: file not found: ~/prime.txt; ${unexpanded('~/prime.txt', ' ($HOME/prime.txt)')}`);
+    expectOneLineError(runs[7]!, `rnn: file not found: ~; ${unexpanded('~', ' ($HOME)')}`);
+    expect(readdirSync(folder)).toEqual(['corpus.txt']);
+  }, 30_000);
+
   it('refuses a device named as a text to read, which has no end (/dev/zero), where sample and eval read it for ever', async () => {
     const runs = await Promise.all([
       rnnIn(scratch.dir, ['sample', '--checkpoint', checkpoint, '--prime-file', '/dev/zero'], {}, undefined, 20_000),

@@ -3,6 +3,7 @@ import {
   realpathSync, renameSync, statSync, unlinkSync, writeFileSync,
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { notFoundLine } from '../input/paths.js';
 import { decodeUtf8 } from '../text/utf8.js';
 import { CheckpointError, shortMessage } from './errors.js';
 
@@ -26,7 +27,7 @@ export function readFileBytes(path: string, what: string): Buffer {
     return readFileSync(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new CheckpointError(`${what} not found: ${path}`);
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new CheckpointError(notFoundLine(what, path));
     if (code === 'EISDIR') throw new CheckpointError(`${path} is a folder, not ${/^[aeiou]/i.test(what) ? 'an' : 'a'} ${what}`);
     throw new CheckpointError(`cannot read ${what} ${path}: ${shortMessage(error)}`);
   }

@@ -4,6 +4,7 @@ import { InputError, SettingError, type SettingNamer } from '../input/settings.j
 import { CheckpointError, formatProblem, isJsonObject } from './errors.js';
 import { CHECKPOINT_FORMAT, RUN_FOLDER_FILES, importFirst, startsLikeCheckpoint } from './checkpoint.js';
 import { quoted } from '../input/issues.js';
+import { notFoundLine } from '../input/paths.js';
 import { NAMED_PIPE, NotJsonError, formatWrittenFirst, specialFileKind, isFile, isFolder, isTempFile, parseJsonBytes, readFileBytes, readFilePart } from './files.js';
 import { INTEROP_FORMAT, wrappedState } from './interop.js';
 import { isPreparedFolder } from './prepared.js';
@@ -66,7 +67,7 @@ function givenAs(reader: ModelPathReader, path: string, name: SettingNamer): str
 export function existingPath(path: string, reader: ModelPathReader): string {
   if (existsSync(path)) return path;
   const { setting, what } = reader;
-  throw refused(reader, path, (name) => `${setting === undefined ? '' : `${name(setting)}: `}${what} not found: ${path}; ${bid(reader)}`);
+  throw refused(reader, path, (name) => `${setting === undefined ? '' : `${name(setting)}: `}${notFoundLine(what, path, bid(reader))}`);
 }
 
 /** The bytes of a file's beginning that say whether it begins as JSON: its first characters, past a BOM and white space. */

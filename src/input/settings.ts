@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { NUMBER, cutShort, expectedOf, optionMessage, quoted, visible } from './issues.js';
+import { unexpandedHome } from './paths.js';
 
 /**
  * How a message names a setting: this library writes the setting's own name (`seqLen`), the
@@ -111,23 +112,18 @@ export function parseSettings<T extends z.ZodObject>(schema: T, input: Record<st
   throw new SettingError(key, value, (name) => optionMessage(name(key), problem));
 }
 
-/** The start of a path that a shell would have read as a home folder (`~/runs`, `~bob/runs`), left as it is. */
-const UNEXPANDED_HOME = /^~[\w.-]*(?=\/|$)/;
-
 /**
- * A path a command writes to (`--out`), and how an error names it: one that begins with a ~ that nothing expanded (a shell
- * expands it unquoted at a word's start alone: not in `--out=~/runs` nor `"~/runs"`) is refused, since written there it
- * would make a folder named ~ beside the others, which a later `rm -rf ~` would take for the home folder.
+ * A path a command writes to (`--out`), and how an error names it: one that begins with a ~ that nothing expanded
+ * (unexpandedHome) is refused, since written there it would make a folder named ~ beside the others, which a later
+ * `rm -rf ~` would take for the home folder.
  */
 export function writtenPath(schema: z.ZodString, expected: string) {
   return described(schema.superRefine((path, context) => {
-    const home = UNEXPANDED_HOME.exec(path)?.[0];
-    if (home === undefined) return;
-    const shown = visible(path), meant = home === '~' ? ` ($HOME${shown.slice(1)})` : '';
+    const unexpanded = unexpandedHome(path);
+    if (unexpanded === null) return;
     context.addIssue({
       code: 'custom', params: { worded: true },
-      message: `${shown} begins with ${home}, which no shell expanded (one expands it unquoted, at a word's start alone): ` +
-        `give the home folder's path${meant}, or ./${shown} for a folder named ${home}`,
+      message: `${unexpanded.words}, or ./${visible(path)} for a folder named ${unexpanded.home}`,
     });
   }), expected);
 }

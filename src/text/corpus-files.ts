@@ -1,9 +1,10 @@
 import {
-  closeSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, realpathSync, statSync, type Stats,
+  closeSync, openSync, readdirSync, readFileSync, readSync, realpathSync, statSync, type Stats,
 } from 'node:fs';
 import { join, parse, resolve } from 'node:path';
 import { isatty } from 'node:tty';
 import { shellWord } from '../input/issues.js';
+import { notFoundLine } from '../input/paths.js';
 import { CorpusError } from './corpus.js';
 
 /*
@@ -125,7 +126,7 @@ export function readCorpusFiles<F extends FileRead>(
   // a file read twice would train twice
   const reached = new Map<string, string>();
   const readOnce = (path: string, inFolder: boolean): F | null => {
-    const stats = path === STDIN_PATH ? null : statOrThrow(path, 'corpus file not found');
+    const stats = path === STDIN_PATH ? null : statOrThrow(path, 'corpus file');
     const real = stats === null ? path : fileIdentity(stats);
     const first = reached.get(real);
     if (first !== undefined) {
@@ -139,7 +140,7 @@ export function readCorpusFiles<F extends FileRead>(
       files.push(readOnce(path, false)!);
       continue;
     }
-    const stats = statOrThrow(path, 'corpus file not found');
+    const stats = statOrThrow(path, 'corpus file');
     if (stats.isDirectory()) {
       const before = files.length;
       const left: string[] = [];
@@ -217,7 +218,7 @@ function filesUnder(folder: string, skip: CorpusSkip | undefined, left: string[]
     }
     for (const name of names.filter((n) => !n.startsWith('.')).sort()) {
       const path = join(dir, name);
-      const stats = statOrThrow(path, 'corpus file not found');
+      const stats = statOrThrow(path, 'corpus file');
       if (!stats.isDirectory() && !stats.isFile()) continue;
       const why = skip?.(path, stats.isDirectory()) ?? null;
       if (why !== null) left.push(`${path} (${why})`);
@@ -229,22 +230,14 @@ function filesUnder(folder: string, skip: CorpusSkip | undefined, left: string[]
   return found;
 }
 
-export function statOrThrow(path: string, missing: string): Stats {
+/** The file or folder `path` names; one that names nothing (`what`: `corpus file`, `file`) is refused (notFoundLine). */
+export function statOrThrow(path: string, what: string): Stats {
   try {
     return statSync(path);
   } catch (err) {
     const code = errorCode(err);
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new CorpusError(`${missing}: ${path}${danglingLink(path)}`);
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new CorpusError(notFoundLine(what, path));
     throw new CorpusError(cannotRead(path, code));
-  }
-}
-
-/** ` (a link to TARGET, which is not there)` where `path`, not found, is a link to nothing; else nothing. */
-function danglingLink(path: string): string {
-  try {
-    return lstatSync(path).isSymbolicLink() ? ` (a link to ${readlinkSync(path)}, which is not there)` : '';
-  } catch {
-    return '';
   }
 }
 

@@ -22,7 +22,7 @@ export function readTextFile(path: string): string {
     bytes = standardInput();
   } else {
     refuseEmptyPath(path, 'text');
-    const stats = statOrThrow(path, 'file not found');
+    const stats = statOrThrow(path, 'file');
     if (stats.isCharacterDevice() || stats.isBlockDevice()) {
       throw new CorpusError(`${path} is a device, not a text file: give a file, or its text on ${STDIN_NAME} as ${STDIN_PATH}`);
     }

@@ -1,0 +1,62 @@
+import { lstatSync, readlinkSync } from 'node:fs';
+import { isAbsolute, relative } from 'node:path';
+import { visible } from './issues.js';
+
+/*
+ * A path a user gave that names nothing, or would name what they did not mean: the likely cause, in words.
+ */
+
+/** The start of a path that a shell would have read as a home folder (`~/runs`, `~bob/runs`), left as it is. */
+const UNEXPANDED_HOME = /^~[\w.-]*(?=\/|$)/;
+
+/** A path that begins with a ~ no shell expanded, and what it says of that: the ~ and its refusal's words. */
+export interface UnexpandedHome {
+  /** `~` or `~bob`. */
+  home: string;
+  /** `~/runs begins with ~, which no shell expanded (…): give the home folder's path ($HOME/runs)`. */
+  words: string;
+}
+
+/**
+ * Where `path` begins with a ~ that nothing expanded (a shell expands it unquoted at a word's start alone: not in
+ * `--out=~/runs` nor `"~/runs"`), that ~ and why it names no home folder, with the path meant where the ~ is the user's own;
+ * else null.
+ */
+export function unexpandedHome(path: string): UnexpandedHome | null {
+  const home = UNEXPANDED_HOME.exec(path)?.[0];
+  if (home === undefined) return null;
+  const shown = visible(path), meant = home === '~' ? ` ($HOME${shown.slice(1)})` : '';
+  return {
+    home,
+    words: `${shown} begins with ${home}, which no shell expanded (one expands it unquoted, at a word's start alone): ` +
+      `give the home folder's path${meant}`,
+  };
+}
+
+/**
+ * The line refusing `path`, which names nothing (`what`: `checkpoint`, `corpus file`): where it is a link, to what; why it
+ * likely names nothing where that is known (whyNotFound), else `otherwise` (what to give instead) where there is one.
+ */
+export function notFoundLine(what: string, path: string, otherwise?: string): string {
+  const link = linkTarget(path);
+  const why = link === null ? whyNotFound(path) : null;
+  const then = why ?? otherwise;
+  return `${what} not found: ${path}${link === null ? '' : ` (a link to ${link}, which is not there)`}${then === undefined ? '' : `; ${then}`}`;
+}
+
+/** What the link `path` names; null where it is no link. */
+function linkTarget(path: string): string | null {
+  try {
+    return lstatSync(path).isSymbolicLink() ? readlinkSync(path) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Why `path`, which names nothing, likely names nothing: it begins with a ~ no shell expanded (read as the current
+ * folder's, as an absolute path made from one is); null where that is not it.
+ */
+function whyNotFound(path: string): string | null {
+  return unexpandedHome(isAbsolute(path) ? relative(process.cwd(), path) : path)?.words ?? null;
+}
