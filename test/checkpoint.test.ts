@@ -231,6 +231,27 @@ describe('loadCheckpoint errors', () => {
     expect(errorOf(() => loadCheckpoint(path))).toBe(`checkpoint not found: ${path}`);
   });
 
+  it('names the file or folder there whose name differs from the one given only in its Unicode form (NFD, as macOS writes)', () => {
+    const [composed, decomposed] = ['caf\u00e9', 'cafe\u0301'];
+    const run = join(dir, decomposed);
+    mkdirSync(run);
+    writeFileSync(join(run, 'best.json'), '{}');
+    writeFileSync(join(dir, `${composed}.json`), '{}');
+    const there = (path: string, form: string, given: string) =>
+      `${JSON.stringify(path)} is there, the same but for its Unicode form (${form}, where the path given is ${given}): ` +
+      "name it as it is written there (as a shell's Tab completes it)";
+    // the whole path in the other form, and a name in its folder's listing whose form is neither
+    expect(errorOf(() => loadCheckpoint(join(dir, composed, 'best.json')))).toBe(
+      `checkpoint not found: ${join(dir, composed, 'best.json')}; ${there(join(run, 'best.json'), 'NFD', 'NFC')}`);
+    expect(errorOf(() => resolveCheckpointPath(join(dir, composed)))).toBe(
+      `checkpoint not found: ${join(dir, composed)}; ${there(run, 'NFD', 'NFC')}`);
+    const mixed = `${decomposed}${composed}`;
+    writeFileSync(join(dir, `${mixed}.json`), '{}');
+    expect(errorOf(() => resolveCheckpointPath(join(dir, `${composed}${composed}.json`)))).toBe(
+      `checkpoint not found: ${join(dir, `${composed}${composed}.json`)}; ${there(join(dir, `${mixed}.json`), 'neither NFC nor NFD', 'NFC')}`);
+    expect(errorOf(() => loadCheckpoint(join(dir, 'cafe.json')))).toBe(`checkpoint not found: ${join(dir, 'cafe.json')}`);
+  });
+
   it('names a file that is not JSON', () => {
     const path = join(dir, 'broken.json');
     writeFileSync(path, '{"format": "rnn-checkpoint/1",\n  "vocab": [');

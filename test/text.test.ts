@@ -194,6 +194,16 @@ describe('reading a corpus, and the token stream', () => {
     expect(() => streamCorpus([binaryOnly], 'file')).toThrow(`corpus folder has no text files: ${binaryOnly}`);
   });
 
+  it('names the file there whose name differs from the one given only in its Unicode form, as a corpus or a text', () => {
+    const folder = join(scratch, 'forms');
+    const decomposed = tempFile('text', 'note\u0301s.txt', folder);
+    const composed = join(folder, 'not\u00e9s.txt');
+    const there = `${JSON.stringify(decomposed)} is there, the same but for its Unicode form (NFD, where the path given is NFC): ` +
+      "name it as it is written there (as a shell's Tab completes it)";
+    expect(() => streamCorpus([composed], 'file')).toThrow(`corpus file not found: ${composed}; ${there}`);
+    expect(() => readTextFile(composed)).toThrow(`file not found: ${composed}; ${there}`);
+  });
+
   it('names a link to nothing, in a corpus folder or named, as a link and where it leads', () => {
     const folder = join(scratch, 'dangling');
     tempFile('text', 'a.txt', folder);

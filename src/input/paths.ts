@@ -1,6 +1,6 @@
-import { lstatSync, readlinkSync } from 'node:fs';
-import { isAbsolute, relative } from 'node:path';
-import { visible } from './issues.js';
+import { existsSync, lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative } from 'node:path';
+import { quoted, visible } from './issues.js';
 
 /*
  * A path a user gave that names nothing, or would name what they did not mean: the likely cause, in words.
@@ -55,8 +55,43 @@ function linkTarget(path: string): string | null {
 
 /**
  * Why `path`, which names nothing, likely names nothing: it begins with a ~ no shell expanded (read as the current
- * folder's, as an absolute path made from one is); null where that is not it.
+ * folder's, as an absolute path made from one is), or it differs only in its Unicode form from a file or folder there
+ * (otherUnicodeForm); null where neither.
  */
 function whyNotFound(path: string): string | null {
-  return unexpandedHome(isAbsolute(path) ? relative(process.cwd(), path) : path)?.words ?? null;
+  return unexpandedHome(isAbsolute(path) ? relative(process.cwd(), path) : path)?.words ?? otherUnicodeForm(path);
+}
+
+/** The Unicode normal forms a file name may be written in: macOS writes NFD, most else NFC. */
+const NORMAL_FORMS = ['NFC', 'NFD'] as const;
+
+/** The normal form `text` is written in: NFC, NFD (both where it has nothing they write otherwise), or neither. */
+function normalForm(text: string): string {
+  const forms = NORMAL_FORMS.filter((form) => text === text.normalize(form));
+  return forms.length === 0 ? 'neither NFC nor NFD' : forms.join(' and ');
+}
+
+/**
+ * Where `path`, which names nothing, names a file or folder in its other Unicode normal form (the whole path), or where its
+ * folder holds a name the same as its last part but for its Unicode form: that one, named; else null.
+ */
+function otherUnicodeForm(path: string): string | null {
+  const whole = NORMAL_FORMS.map((form) => path.normalize(form)).find((other) => other !== path && existsSync(other));
+  const there = whole ?? sameNameInFolder(path);
+  if (there === null) return null;
+  return `${quoted(there)} is there, the same but for its Unicode form (${normalForm(there)}, where the path given is ` +
+    `${normalForm(path)}): name it as it is written there (as a shell's Tab completes it)`;
+}
+
+/** The path of the entry in `path`'s folder whose name is `path`'s last part but for its Unicode form; null for none. */
+function sameNameInFolder(path: string): string | null {
+  const name = basename(path), composed = name.normalize('NFC');
+  let names: string[];
+  try {
+    names = readdirSync(dirname(path));
+  } catch {
+    return null;
+  }
+  const there = names.find((each) => each !== name && each.normalize('NFC') === composed);
+  return there === undefined ? null : join(dirname(path), there);
 }
