@@ -182,6 +182,29 @@ describe('a mistyped command line', () => {
     expectOneLineError(await rnn('sample', '--prime', '—len', '--checkpoint', at('missing.json')), /^rnn: --checkpoint: checkpoint not found: .*missing\.json; give /);
   });
 
+  it('an unknown option that names a file or folder here says so and how to name it; named after --, it is read', async () => {
+    const folder = scratch.folder();
+    writeFileSync(join(folder, '-notes.txt'), speeches(2000));
+    mkdirSync(join(folder, '-runs'));
+    const run = (...args: string[]) => rnnIn(folder, args, colourFree());
+    const [file, inFolder, eval_, sample] = await Promise.all([
+      run('train', '-notes.txt', '--max-steps', '1'),
+      run('info', '-runs'),
+      run('eval', 'perplexity', '--checkpoint', at('missing.json'), '-notes.txt'),
+      run('sample', '-notes.txt'),
+    ]);
+    const named = (kind: string, name: string, command: string) => `${kind} here, but a word that begins with - reads as a flag: ` +
+      `name it ./${name}, or last, after -- (rnn ${command} … -- ${name})`;
+    expectOneLineError(file, `rnn: unknown option -notes.txt, which names a ${named('file', '-notes.txt', 'train')}`);
+    expectOneLineError(inFolder, `rnn: unknown option -runs, which names a ${named('folder', '-runs', 'info')}`);
+    expectOneLineError(eval_, `rnn: unknown option -notes.txt, which names a ${named('file', '-notes.txt', 'eval perplexity')}`);
+    // a command that takes no arguments: the file is no argument of it either
+    expectOneLineError(sample, 'rnn: unknown option -notes.txt; rnn sample --help lists the flags');
+    const trained = await run('train', ...TINY_RUN, '--max-steps', '1', '--out', 'run', '--', '-notes.txt');
+    expect(trained.status).toBe(0);
+    expect(loadCheckpoint(join(folder, 'run', 'latest.json')).corpus?.files.map((each) => each.path)).toEqual([join(folder, '-notes.txt')]);
+  });
+
   it('says what every flag that takes a value takes, of every command, where it is given none', async () => {
     const flags: string[][] = [];
     const walk = (command: Command, names: string[]): void => {

@@ -1,7 +1,9 @@
 import { type Command, CommanderError } from 'commander';
+import { existsSync } from 'node:fs';
 import { CheckpointError } from '../checkpoint/errors.js';
+import { isFolder } from '../checkpoint/files.js';
 import { InputError, flagName, orList } from '../input/settings.js';
-import { likelyNames, visible } from '../input/issues.js';
+import { likelyNames, shellWord, visible } from '../input/issues.js';
 import { codePointCount, codePointPrefix, grouped, type TextLevel, tokenCount, type Vocabulary } from '../text/vocab.js';
 import { type UnknownTokens, unknownTokens } from '../text/corpus.js';
 
@@ -72,8 +74,20 @@ export function usageErrorLine(text: string, command: Command): string {
     const meant = orList(owners.map((sub) => `${commandPath(sub)} ${given}`));
     return `rnn: unknown option ${given}: did you mean ${meant}? ${usage} --help lists the flags\n`;
   }
+  const named = namedByOption(given, command);
+  if (named !== null) return `rnn: unknown option ${given}, ${named}\n`;
   const meant = likelyNames(given, [...flags, '--help']);
   return `rnn: unknown option ${given}${meant.length > 0 ? `: did you mean ${orList(meant)}?` : ';'} ${usage} --help lists the flags\n`;
+}
+
+/**
+ * Where the word `given`, read as an option, names a file or folder here and `command` takes arguments (`rnn train -x.txt`):
+ * that it does, and how to name it as an argument; else null.
+ */
+function namedByOption(given: string, command: Command): string | null {
+  if (command.registeredArguments.length === 0 || !existsSync(given)) return null;
+  return `which names a ${isFolder(given) ? 'folder' : 'file'} here, but a word that begins with - reads as a flag: ` +
+    `name it ${shellWord(`./${given}`)}, or last, after -- (${commandPath(command)} … -- ${shellWord(given)})`;
 }
 
 /** `rnn eval perplexity`: how a command is run. */
