@@ -363,6 +363,81 @@ describe('best-loss labels', () => {
   });
 });
 
+describe('a run that diverges', () => {
+  /** tinyshakespeare's 65 characters: the y axis spans at most 2 ln 65 = 8.35 nats. */
+  const learning = RUNS.map((run) => ({ ...run, vocabSize: 65 }));
+  const diverged = { ...evaluatedRun('lr1000', [[50, 1090, 900], [150, 800, 700]]), vocabSize: 65 };
+  const elements = allElements(parseXml(lossChartSvg([...learning, diverged])));
+  const ofClass = (from: XmlElement[], cls: string) => from.filter((e) => e.attrs['class'] === cls);
+  const within = (el: XmlElement, cls: string) => ofClass(allElements(el), cls);
+  const groupOf = (from: XmlElement[], name: string) => allElements(from.find((e) => e.attrs['class'] === 'run' && e.attrs['data-run'] === name)!);
+  const ticks = (from: XmlElement[]) => ofClass(allElements(from.find((e) => e.attrs['class'] === 'y-axis')!), 'tick').map(textContent);
+  const legendRow = (from: XmlElement[], i: number) => textContent(ofClass(from, 'legend-run')[i]!).trim();
+
+  it('leaves the scale of runs that learn as it is, their vocabulary known or not', () => {
+    expect(lossChartSvg(learning)).toBe(lossChartSvg(RUNS));
+    const converging = CONVERGING.map((run) => ({ ...run, vocabSize: 98 }));
+    expect(lossChartSvg(converging)).toBe(lossChartSvg(CONVERGING));
+  });
+
+  it('keeps the y axis on the runs that learn, and draws none of the diverged run\'s lines, markers or ring at a value it does not have', () => {
+    expect(ticks(elements)).toEqual(['2.0', '2.2', '2.4', '2.6', '2.8', '3.0']);
+    const others = elements.filter((e) => e.attrs['class'] === 'run' && e.attrs['data-run'] !== 'lr1000');
+    expect(others.map((g) => within(g, 'train')[0]!.attrs['points'])).toEqual([pointsOf([[100, 3.0], [200, 2.0]]), `${px(50)},${py(2.6)}`]);
+    const lr1000 = groupOf(elements, 'lr1000');
+    expect(lr1000.filter((e) => ['polyline', 'circle'].includes(e.name) || e.attrs['class'] === 'val-point')).toEqual([]);
+    expect(ofClass(elements, 'best-label').map(textContent)).toEqual(['2.200']);
+  });
+
+  it('marks each of its lines with an arrow above the plot where it goes above, and gives its highest loss in its legend row', () => {
+    const arrows = ofClass(groupOf(elements, 'lr1000'), 'off-chart');
+    expect(arrows.map((a) => a.attrs['data-line'])).toEqual(['train', 'val']);
+    for (const arrow of arrows) {
+      const ys = arrow.attrs['d']!.match(/-?[\d.]+/g)!.map(Number).filter((_, k) => k % 2 === 1);
+      expect(Math.max(...ys)).toBeLessThan(CHART.top);
+    }
+    // at the first evaluation's x, the second arrow beside the first where they would cover each other
+    const tips = arrows.map((a) => Number(a.attrs['d']!.match(/^M(-?[\d.]+)/)![1]));
+    expect(tips[0]).toBe(px(50));
+    expect(tips[1]! - tips[0]!).toBeGreaterThanOrEqual(8);
+    expect(legendRow(elements, 2)).toBe('lr1000best validation loss 700.000 after 150 characters; above the chart, up to 1090.000');
+    expect(legendRow(elements, 0)).not.toContain('above the chart');
+  });
+
+  it('draws a line that goes above and comes back to the top edge, along the segment it has, with an arrow where it leaves', () => {
+    const train = [{ tokensSeen: 100, loss: 2.8 }, { tokensSeen: 150, loss: 50 }, { tokensSeen: 200, loss: 2.4 }];
+    const spike = { name: 'spike', vocabSize: 65, train, val: [] };
+    const chart = allElements(parseXml(lossChartSvg([learning[0]!, spike])));
+    expect(ticks(chart)).toEqual(['2.0', '2.2', '2.4', '2.6', '2.8', '3.0']);
+    const pieces = ofClass(groupOf(chart, 'spike'), 'train').map((line) => line.attrs['points']);
+    // the segment from 2.8 to 50 reaches 3.0 (the plot's top) at 100 + 50·0.2/47.2 characters,
+    // the one back from 50 to 2.4 at 200 − 50·0.6/47.6
+    const up = 100 + (50 * 0.2) / 47.2, down = 200 - (50 * 0.6) / 47.6;
+    expect(pieces).toEqual([`${px(100)},${py(2.8)} ${px(up)},${CHART.top}`, `${px(down)},${CHART.top} ${px(200)},${py(2.4)}`]);
+    expect(ofClass(groupOf(chart, 'spike'), 'off-chart').map((a) => a.attrs['d']!.match(/^M(-?[\d.]+)/)![1]).map(Number)).toEqual([px(up)]);
+    expect(legendRow(chart, 1)).toContain('; above the chart, up to 50.000');
+  });
+
+  it('spans every loss where every run is above the ceiling: runs that all diverge are compared among themselves', () => {
+    const chart = allElements(parseXml(lossChartSvg([diverged])));
+    expect(ticks(chart)).toEqual(['700', '800', '900', '1000', '1100']);
+    expect(ofClass(chart, 'off-chart')).toEqual([]);
+  });
+
+  it('draws an infinite loss as above the chart, and refuses a loss that is not a number naming its run', () => {
+    const infinite = { name: 'inf', train: [{ tokensSeen: 100, loss: 3 }, { tokensSeen: 200, loss: Infinity }], val: [] };
+    const chart = allElements(parseXml(lossChartSvg([RUNS[0]!, infinite])));
+    expect(ticks(chart)).toEqual(['2.0', '2.2', '2.4', '2.6', '2.8', '3.0']);
+    // an infinite loss is straight above the last point drawn
+    expect(ofClass(groupOf(chart, 'inf'), 'train').map((line) => line.attrs['points'])).toEqual([`${px(100)},${py(3)} ${px(100)},${CHART.top}`]);
+    expect(ofClass(groupOf(chart, 'inf'), 'off-chart')).toHaveLength(1);
+    expect(legendRow(chart, 1)).toContain('above the chart, up to Infinity');
+    const unread = { name: 'nan', train: [{ tokensSeen: 100, loss: 3 }, { tokensSeen: 200, loss: NaN }], val: [] };
+    expect(() => lossChartSvg([unread])).toThrow('lossChartSvg: run nan has a loss that is not a number, after 200 tokens');
+  });
+
+});
+
 describe('bestPoint', () => {
   it('is the lowest loss, the first on a tie, or null', () => {
     const points = [{ tokensSeen: 1, loss: 2 }, { tokensSeen: 2, loss: 1 }, { tokensSeen: 3, loss: 1 }];
@@ -376,7 +451,7 @@ describe('runs from checkpoints', () => {
 
   const history = (entries: [number, number, number | null][], level?: 'char' | 'word') =>
     ({
-      config: { training: { level } },
+      config: { model: { vocabSize: 65 }, training: { level } },
       history: entries.map(([tokensSeen, trainLoss, valLoss], i) => ({
         step: i + 1, epoch: 0, tokensSeen, trainLoss, valLoss, lr: 1e-3, seconds: i,
       })),
@@ -387,6 +462,7 @@ describe('runs from checkpoints', () => {
     expect(run).toEqual({
       name: 'r',
       level: 'char',
+      vocabSize: 65,
       train: [{ tokensSeen: 10, loss: 3 }, { tokensSeen: 20, loss: 2.5 }, { tokensSeen: 30, loss: 2 }],
       val: [{ tokensSeen: 10, loss: 2.9 }, { tokensSeen: 30, loss: 2.1 }],
     });

@@ -43,6 +43,7 @@ export function lossRunFromCheckpoint(checkpoint: Checkpoint, name: string, sour
   return {
     name,
     level: recordedLevel(checkpoint.config.training),
+    vocabSize: checkpoint.config.model.vocabSize,
     train: checkpoint.history.map((h) => ({ tokensSeen: h.tokensSeen, loss: h.trainLoss })),
     val: checkpoint.history.flatMap((h) => (h.valLoss === null ? [] : [{ tokensSeen: h.tokensSeen, loss: h.valLoss }])),
   };

@@ -7,7 +7,10 @@ import { TOKEN_UNITS, type TextLevel, type TokenUnit, grouped } from '../text/vo
  * draws.
  *
  * Conventions: training loss is a dashed line, validation loss a solid line with a marker at
- * each evaluation, and each run's best validation loss a ring labelled with its value.
+ * each evaluation, and each run's best validation loss a ring labelled with its value. The y axis
+ * spans the losses a run that learns can have (lossCeiling): a line that goes above it stops at
+ * the plot's top edge, an arrow above the edge where it leaves, and its highest loss is in its
+ * legend row.
  */
 
 export interface LossPoint {
@@ -23,6 +26,8 @@ export interface LossRun {
   train: LossPoint[];
   /** May be empty (a run without a validation split): the run then shows its training line only. */
   val: LossPoint[];
+  /** Its vocabulary's size, which sets the chart's lossCeiling; without it a run's losses set no ceiling. */
+  vocabSize?: number;
 }
 
 /** The chart's frame, in SVG user units (pixels). */
@@ -166,14 +171,37 @@ interface ChartScale {
   py(loss: number): number;
 }
 
-/** The scale for these runs: x from 0 tokens, y over every loss shown, both widened to round ticks. */
+/**
+ * How many times a uniform guess's loss (ln of the vocabulary's size, where a fresh model starts)
+ * the y axis spans at most: a model above it gives the right token, on average, a probability
+ * the vocabulary's size times less than guessing does, so it has diverged rather than learnt.
+ */
+const CEILING_TIMES_GUESS = 2;
+
+/**
+ * The highest loss the y axis is made to span: CEILING_TIMES_GUESS times ln(vocabulary size), of
+ * the largest vocabulary among the runs; Infinity where no run gives its size.
+ */
+function lossCeiling(runs: readonly LossRun[]): number {
+  const sizes = runs.flatMap((run) => (run.vocabSize === undefined ? [] : [run.vocabSize]));
+  return sizes.length === 0 ? Infinity : CEILING_TIMES_GUESS * Math.log(Math.max(...sizes));
+}
+
+/**
+ * The scale for these runs: x from 0 tokens, y over every finite loss at or under lossCeiling,
+ * widened to round ticks (over every finite loss where none is under it).
+ */
 function chartScale(runs: readonly LossRun[]): ChartScale {
   const points = runs.flatMap((run) => [...run.train, ...run.val]);
   if (points.length === 0) throw new RangeError('chartScale: no points to plot');
   // folded, not spread into Math.max: a run evaluated every step has more points than a call takes arguments
   const x = niceTicks(0, points.reduce((most, p) => Math.max(most, p.tokensSeen), 1), 6);
-  const lowest = points.reduce((least, p) => Math.min(least, p.loss), Infinity);
-  const y = niceTicks(lowest, points.reduce((most, p) => Math.max(most, p.loss), -Infinity), 5);
+  const ceiling = lossCeiling(runs);
+  const anyUnder = points.some((p) => p.loss <= ceiling);
+  const shown = points.filter((p) => Number.isFinite(p.loss) && (!anyUnder || p.loss <= ceiling));
+  if (shown.length === 0) throw new RangeError('chartScale: no finite loss to plot');
+  const lowest = shown.reduce((least, p) => Math.min(least, p.loss), Infinity);
+  const y = niceTicks(lowest, shown.reduce((most, p) => Math.max(most, p.loss), -Infinity), 5);
   const plotWidth = CHART.width - CHART.left - CHART.right;
   return {
     x,
@@ -181,6 +209,76 @@ function chartScale(runs: readonly LossRun[]): ChartScale {
     px: (c) => round2(CHART.left + ((c - x.lo) / (x.hi - x.lo)) * plotWidth),
     py: (l) => round2(CHART.top + ((y.hi - l) / (y.hi - y.lo)) * CHART.plotHeight),
   };
+}
+
+/** A point on the page: SVG x and y. */
+type Spot = [number, number];
+
+/**
+ * A line as drawn: its pieces inside the chart, each ended at the plot's top edge where the line
+ * goes above it, and the x of each place it goes above (at its first point where it starts there).
+ */
+interface ClippedLine {
+  pieces: Spot[][];
+  exits: number[];
+}
+
+/** Whether a loss lies on the chart (at or under the y axis's top). */
+const onChart = (loss: number, s: ChartScale): boolean => loss <= s.y.hi;
+
+function clippedLine(points: readonly LossPoint[], s: ChartScale): ClippedLine {
+  const line: ClippedLine = { pieces: [], exits: [] };
+  let piece: Spot[] = [];
+  // where the segment from `inside` to `outside` crosses the top edge
+  const crossing = (inside: LossPoint, outside: LossPoint): Spot => {
+    const t = (s.y.hi - inside.loss) / (outside.loss - inside.loss);
+    return [s.px(inside.tokensSeen + t * (outside.tokensSeen - inside.tokensSeen)), s.py(s.y.hi)];
+  };
+  points.forEach((p, i) => {
+    const before = i === 0 ? null : points[i - 1]!;
+    if (onChart(p.loss, s)) {
+      if (before !== null && !onChart(before.loss, s)) piece.push(crossing(p, before));
+      piece.push([s.px(p.tokensSeen), s.py(p.loss)]);
+      return;
+    }
+    if (before === null) line.exits.push(s.px(p.tokensSeen));
+    else if (onChart(before.loss, s)) {
+      const edge = crossing(before, p);
+      piece.push(edge);
+      line.exits.push(edge[0]);
+    }
+    if (piece.length > 0) line.pieces.push(piece);
+    piece = [];
+  });
+  if (piece.length > 0) line.pieces.push(piece);
+  return line;
+}
+
+/** A run as drawn: its lines, the spots of its validation markers, its ring and a one-point training line's ring, those on the chart. */
+interface DrawnRun {
+  train: ClippedLine;
+  val: ClippedLine;
+  valSpots: Spot[];
+  best: Spot | null;
+  trainSpot: Spot | null;
+}
+
+function drawnRun(run: LossRun, s: ChartScale): DrawnRun {
+  const spot = (p: LossPoint): Spot[] => (onChart(p.loss, s) ? [[s.px(p.tokensSeen), s.py(p.loss)]] : []);
+  const best = bestPoint(run.val);
+  return {
+    train: clippedLine(run.train, s),
+    val: clippedLine(run.val, s),
+    valSpots: run.val.flatMap(spot),
+    best: best === null ? null : spot(best)[0] ?? null,
+    trainSpot: run.train.length === 1 ? spot(run.train[0]!)[0] ?? null : null,
+  };
+}
+
+/** A run's highest loss where it goes above the chart, else null. */
+function highestOffChart(run: LossRun, s: ChartScale): number | null {
+  const highest = [...run.train, ...run.val].reduce((most, p) => Math.max(most, p.loss), -Infinity);
+  return onChart(highest, s) ? null : highest;
 }
 
 const round2 = (v: number): number => Math.round(v * 100) / 100;
@@ -238,6 +336,8 @@ export const DEFAULT_TITLES = { validated: 'Training and validation loss', train
 export function lossChartSvg(runs: readonly LossRun[], options: ChartOptions = {}): string {
   const unit = TOKEN_UNITS[chartLevel(runs)];
   const s = chartScale(runs);
+  const drawn = runs.map((run) => drawnRun(run, s));
+  const arrows = offChartArrows(drawn);
   const legendTop = CHART.top + CHART.plotHeight + CHART.axisBelow + CHART.legendPadding;
   const height = legendTop + (runs.length + 1) * CHART.legendRow + CHART.legendPadding / 2;
   const validated = runs.some((run) => run.val.length > 0);
@@ -247,19 +347,21 @@ export function lossChartSvg(runs: readonly LossRun[], options: ChartOptions = {
     ...gridLines(s),
     ...xAxisLines(s, unit),
     ...yAxisLines(s, unit),
-    ...runs.flatMap((run, i) => runLines(run, runStyle(i), s)),
-    ...bestLabelLines(runs, s),
-    ...legendLines(runs, validated, unit, legendTop),
+    ...runs.flatMap((run, i) => runLines(run, drawn[i]!, arrows[i]!, runStyle(i))),
+    ...bestLabelLines(runs, drawn),
+    ...legendLines(runs, s, validated, unit, legendTop),
     '</svg>',
   ];
   return `${out.join('\n')}\n`;
 }
 
-/** The level every run is of; refuses no runs, a run with no points, and runs of two levels. */
+/** The level every run is of; refuses no runs, a run with no points or a loss that is NaN, and runs of two levels. */
 function chartLevel(runs: readonly LossRun[]): TextLevel {
   if (runs.length === 0) throw new RangeError('lossChartSvg: no runs');
   for (const run of runs) {
     if (run.train.length === 0 && run.val.length === 0) throw new RangeError(`lossChartSvg: run ${run.name} has no points`);
+    const unread = [...run.train, ...run.val].find((p) => Number.isNaN(p.loss));
+    if (unread) throw new RangeError(`lossChartSvg: run ${run.name} has a loss that is not a number, after ${unread.tokensSeen} tokens`);
   }
   const level = runLevel(runs[0]!);
   const other = runs.find((run) => runLevel(run) !== level);
@@ -324,24 +426,53 @@ function yAxisLines(s: ChartScale, unit: TokenUnit): string[] {
   ];
 }
 
-/** One run's group: its dashed training line (a ring for a single point), its validation line and markers, and a ring at its best. */
-function runLines(run: LossRun, { colour, dash, marker }: RunStyle, s: ChartScale): string[] {
+/**
+ * One run's group: its dashed training line (a ring for a single point), its validation line and
+ * markers, a ring at its best, and an arrow above the plot where a line goes above it (training's
+ * hollow, validation's filled).
+ */
+function runLines(run: LossRun, drawn: DrawnRun, arrows: readonly OffChartArrow[], { colour, dash, marker }: RunStyle): string[] {
   const out = [`<g class="run" data-run="${escapeXml(run.name)}" stroke="${colour}" fill="${colour}">`];
-  if (run.train.length > 0) {
-    out.push(`<polyline class="train" points="${polyPoints(run.train, s)}" fill="none" stroke-width="1.5" stroke-dasharray="${dash}"/>`);
-    if (run.train.length === 1) {
-      const p = run.train[0]!;
-      out.push(`<circle class="train-point" cx="${s.px(p.tokensSeen)}" cy="${s.py(p.loss)}" r="3" fill="#fff" stroke-width="1.5"/>`);
-    }
+  for (const piece of drawn.train.pieces) {
+    out.push(`<polyline class="train" points="${polyPoints(piece)}" fill="none" stroke-width="1.5" stroke-dasharray="${dash}"/>`);
   }
-  if (run.val.length > 0) {
-    out.push(`<polyline class="val" points="${polyPoints(run.val, s)}" fill="none" stroke-width="2"/>`);
-    for (const p of run.val) out.push(markerElement(marker, s.px(p.tokensSeen), s.py(p.loss), 'val-point'));
-    const best = bestPoint(run.val)!;
-    out.push(`<circle class="best" cx="${s.px(best.tokensSeen)}" cy="${s.py(best.loss)}" r="7" fill="none" stroke-width="2"/>`);
+  if (drawn.trainSpot !== null) {
+    const [cx, cy] = drawn.trainSpot;
+    out.push(`<circle class="train-point" cx="${cx}" cy="${cy}" r="3" fill="#fff" stroke-width="1.5"/>`);
+  }
+  for (const piece of drawn.val.pieces) out.push(`<polyline class="val" points="${polyPoints(piece)}" fill="none" stroke-width="2"/>`);
+  for (const [x, y] of drawn.valSpots) out.push(markerElement(marker, x, y, 'val-point'));
+  if (drawn.best !== null) out.push(`<circle class="best" cx="${drawn.best[0]}" cy="${drawn.best[1]}" r="7" fill="none" stroke-width="2"/>`);
+  for (const { x, line } of arrows) {
+    const fill = line === 'train' ? ' fill="#fff"' : '';
+    out.push(`<path class="off-chart" data-line="${line}" d="M${x} ${CHART.top - 11} L${round2(x + 4)} ${CHART.top - 3} ` +
+      `L${round2(x - 4)} ${CHART.top - 3} Z" stroke-width="1.5"${fill}/>`);
   }
   out.push('</g>');
   return out;
+}
+
+/** An arrow pointing up just above the plot's top edge, at x: a run's training or validation line goes above the chart there. */
+interface OffChartArrow {
+  x: number;
+  line: 'train' | 'val';
+}
+
+/** How far apart two arrows' centres are at least, so that each shows: an arrow is 8 units wide, with its stroke. */
+const ARROW_SPACING = 10;
+
+/**
+ * Each run's arrows, one where each of its lines goes above the chart: in the runs' order,
+ * training's before validation's, an arrow that would cover one before it moved right until it does not.
+ */
+function offChartArrows(drawn: readonly DrawnRun[]): OffChartArrow[][] {
+  const placed: number[] = [];
+  return drawn.map((run) => (['train', 'val'] as const).flatMap((line) => run[line].exits.map((exit) => {
+    let x = exit;
+    while (placed.some((other) => Math.abs(other - x) < ARROW_SPACING)) x = round2(x + ARROW_SPACING);
+    placed.push(x);
+    return { x, line };
+  })));
 }
 
 /**
@@ -352,19 +483,19 @@ function runLines(run: LossRun, { colour, dash, marker }: RunStyle, s: ChartScal
  * rings together), the label is left out, its value in the run's legend row. The lowest loss is
  * placed first, the others in the runs' order.
  */
-function bestLabelLines(runs: readonly LossRun[], s: ChartScale): string[] {
-  const obstacles = chartObstacles(runs, s);
+function bestLabelLines(runs: readonly LossRun[], drawn: readonly DrawnRun[]): string[] {
+  const obstacles = chartObstacles(drawn);
   const out = ['<g class="best-labels" font-weight="bold">'];
   // the lowest loss first (the first, on a tie), so that it has the first choice of places; the rest in order
   const bests = runs.flatMap((run, i) => {
-    const best = bestPoint(run.val);
-    return best === null ? [] : [{ best, i }];
+    const best = bestPoint(run.val), ring = drawn[i]!.best;
+    return best === null || ring === null ? [] : [{ best, ring, i }];
   });
   const lowest = bests.reduce((at, { best }, k) => (best.loss < bests[at]!.best.loss ? k : at), 0);
   if (bests.length > 0) bests.unshift(...bests.splice(lowest, 1));
-  for (const { best, i } of bests) {
+  for (const { best, ring, i } of bests) {
     const text = best.loss.toFixed(3);
-    const label = placeLabel(s.px(best.tokensSeen), s.py(best.loss), text, obstacles);
+    const label = placeLabel(ring[0], ring[1], text, obstacles);
     if (label === null) continue;
     obstacles.boxes.push(label.box);
     out.push(`<text class="best-label" x="${label.x}" y="${label.y}" text-anchor="${label.anchor}" fill="${runStyle(i).colour}" ` +
@@ -424,20 +555,20 @@ const LABEL_PLACES = [
 type LabelAnchor = (typeof LABEL_PLACES)[number]['anchor'];
 
 /** The segments, dots and rings of every run as lossChartSvg draws them. */
-function chartObstacles(runs: readonly LossRun[], s: ChartScale): Obstacles {
+function chartObstacles(drawn: readonly DrawnRun[]): Obstacles {
   const obstacles: Obstacles = { segments: [], circles: [], boxes: [] };
-  const addLine = (points: readonly LossPoint[]) => {
-    const xy = points.map((p) => [s.px(p.tokensSeen), s.py(p.loss)] as const);
-    if (xy.length === 1) obstacles.segments.push([...xy[0]!, ...xy[0]!]);
-    for (let i = 1; i < xy.length; i++) obstacles.segments.push([...xy[i - 1]!, ...xy[i]!]);
+  const addLine = ({ pieces }: ClippedLine) => {
+    for (const xy of pieces) {
+      if (xy.length === 1) obstacles.segments.push([...xy[0]!, ...xy[0]!]);
+      for (let i = 1; i < xy.length; i++) obstacles.segments.push([...xy[i - 1]!, ...xy[i]!]);
+    }
   };
-  for (const run of runs) {
+  for (const run of drawn) {
     addLine(run.train);
     addLine(run.val);
-    if (run.train.length === 1) obstacles.circles.push([s.px(run.train[0]!.tokensSeen), s.py(run.train[0]!.loss), 4]);
-    for (const p of run.val) obstacles.circles.push([s.px(p.tokensSeen), s.py(p.loss), MARKER_RADIUS]);
-    const best = bestPoint(run.val);
-    if (best !== null) obstacles.circles.push([s.px(best.tokensSeen), s.py(best.loss), 8]);
+    if (run.trainSpot !== null) obstacles.circles.push([...run.trainSpot, 4]);
+    for (const spot of run.valSpots) obstacles.circles.push([...spot, MARKER_RADIUS]);
+    if (run.best !== null) obstacles.circles.push([...run.best, 8]);
   }
   return obstacles;
 }
@@ -540,7 +671,7 @@ function legendName(name: string, detail: string): string {
  * The legend below the axes: the line styles (validation's only where a run has it), then one row per run,
  * its name cut to fit the row (legendName), the whole name its tooltip.
  */
-function legendLines(runs: readonly LossRun[], validated: boolean, unit: TokenUnit, key: number): string[] {
+function legendLines(runs: readonly LossRun[], s: ChartScale, validated: boolean, unit: TokenUnit, key: number): string[] {
   const { left } = CHART;
   const { indent, gap } = LEGEND_TEXT;
   const shown: string[] = [];
@@ -562,7 +693,9 @@ function legendLines(runs: readonly LossRun[], validated: boolean, unit: TokenUn
     const y = key + (i + 1) * CHART.legendRow;
     const { colour, dash, marker } = runStyle(i);
     const best = bestPoint(run.val);
-    const loss = best === null ? 'no validation loss' : `best validation loss ${best.loss.toFixed(3)} after ${grouped(best.tokensSeen)} ${unit.many}`;
+    const highest = highestOffChart(run, s);
+    const loss = (best === null ? 'no validation loss' : `best validation loss ${best.loss.toFixed(3)} after ${grouped(best.tokensSeen)} ${unit.many}`) +
+      (highest === null ? '' : `; above the chart, up to ${highest.toFixed(3)}`);
     // a run whose style an earlier one has says so, as the chart cannot show it
     const detail = i < RUN_STYLES ? loss : `${loss}; drawn as ${shown[i % RUN_STYLES]!}`;
     const name = legendName(run.name, detail);
@@ -586,6 +719,6 @@ export function runLevel(run: LossRun): TextLevel {
   return run.level ?? 'char';
 }
 
-function polyPoints(points: readonly LossPoint[], s: ChartScale): string {
-  return points.map((p) => `${s.px(p.tokensSeen)},${s.py(p.loss)}`).join(' ');
+function polyPoints(spots: readonly Spot[]): string {
+  return spots.map(([x, y]) => `${x},${y}`).join(' ');
 }
