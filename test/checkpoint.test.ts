@@ -1,4 +1,4 @@
-import { fsyncSync, mkdirSync, readFileSync, readdirSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { fsyncSync, lstatSync, mkdirSync, readFileSync, readdirSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
@@ -18,7 +18,7 @@ import { WHOLE_TEXTS } from '../src/text/documents.js';
 import { WORD_RULE_VERSION } from '../src/text/words.js';
 import type { SettingError } from '../src/input/settings.js';
 import { INIT_FROM_READER, RESUME_READER } from '../src/train/options.js';
-import { scratchFolder } from './helpers/files.js';
+import { expectWrittenThrough, scratchFolder } from './helpers/files.js';
 
 vi.mock('node:fs', async (importOriginal) => {
   const actual = await importOriginal<typeof import('node:fs')>();
@@ -215,6 +215,35 @@ describe('saveCheckpoint / loadCheckpoint', () => {
     expect(message).toBe(`cannot write checkpoint ${path}: EIO: i/o error, fsync`);
     expect(readFileSync(path, 'utf8')).toBe(before);
     expect(readdirSync(dir)).toEqual(['ckpt.json']);
+  });
+
+  it('writes through a link to a checkpoint, and the link stays a link to it', () => {
+    mkdirSync(join(dir, 'archive'));
+    saveCheckpoint(join(dir, 'archive', 'step-1.json'), sampleCheckpoint(LSTM, VOCAB, 1));
+    symlinkSync(join('archive', 'step-1.json'), join(dir, 'latest.json'));
+    saveCheckpoint(join(dir, 'latest.json'), sampleCheckpoint(LSTM, VOCAB, 2));
+    expectWrittenThrough(join(dir, 'latest.json'), join('archive', 'step-1.json'));
+    expect(loadCheckpoint(join(dir, 'archive', 'step-1.json')).weights).toEqual(sampleCheckpoint(LSTM, VOCAB, 2).weights);
+    expect(readdirSync(join(dir, 'archive'))).toEqual(['step-1.json']);
+  });
+
+  it('makes the file a link to nothing names, through a link to that link, from the folder each link is in', () => {
+    mkdirSync(join(dir, 'runs'));
+    symlinkSync(join('..', 'kept', 'best.json'), join(dir, 'runs', 'pointer.json'));
+    symlinkSync(join('runs', 'pointer.json'), join(dir, 'best.json'));
+    saveCheckpoint(join(dir, 'best.json'), sampleCheckpoint(LSTM, VOCAB, 3));
+    expectWrittenThrough(join(dir, 'best.json'), join('runs', 'pointer.json'));
+    expectWrittenThrough(join(dir, 'runs', 'pointer.json'), join('..', 'kept', 'best.json'));
+    expect(loadCheckpoint(join(dir, 'kept', 'best.json')).weights).toEqual(sampleCheckpoint(LSTM, VOCAB, 3).weights);
+  });
+
+  it('refuses a loop of links in one line, and writes nothing', () => {
+    symlinkSync('b.json', join(dir, 'a.json'));
+    symlinkSync('a.json', join(dir, 'b.json'));
+    expect(errorOf(() => saveCheckpoint(join(dir, 'a.json'), sampleCheckpoint()))).toBe(`cannot write checkpoint ${join(dir, 'a.json')}: ` +
+      'ELOOP: it is a link in a loop of links, which leads to no file; link it to a file, or remove the link');
+    expect(readdirSync(dir).sort()).toEqual(['a.json', 'b.json']);
+    expect(lstatSync(join(dir, 'a.json')).isSymbolicLink()).toBe(true);
   });
 
   it('refuses to write an inconsistent checkpoint', () => {

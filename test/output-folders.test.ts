@@ -1,9 +1,9 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { makeFolders } from '../src/checkpoint/files.js';
 import { type Run, expectOneLineError, rnnIn, TINY_RUN } from './helpers/cli.js';
-import { scratchFolder } from './helpers/files.js';
+import { expectWrittenThrough, scratchFolder } from './helpers/files.js';
 import { speeches } from './helpers/speeches.js';
 
 /** Every command that writes a file or folder the user names (train, prepare, export, plot) makes the folders above it that are missing. */
@@ -130,5 +130,28 @@ describe('makeFolders', () => {
     writeFileSync(at('k', 'file'), '');
     expect(() => makeFolders(at('k', 'file', 'n'))).toThrow(expect.objectContaining({ code: 'ENOTDIR' }));
     expect(() => makeFolders('/proc/rnn-no-such/a/b')).toThrow(expect.objectContaining({ code: 'ENOENT', path: '/proc/rnn-no-such' }));
+  });
+});
+
+describe('an output that is a symbolic link', () => {
+  // `cp`, a shell's `>` and most editors write the file a link leads to: so does rnn, and the link stays a link
+  it('export and import write where --out leads, a file there or none yet, and keep the link', async () => {
+    const exports = at('exports');
+    mkdirSync(exports);
+    symlinkSync(join('exports', 'state.json'), at('state-link.json'));
+    symlinkSync(join('exports', 'model.safetensors'), at('model-link.safetensors'));
+    const exported = await Promise.all([
+      rnn(['export', at('new', 'runs', 'first'), '--out', at('state-link.json')]),
+      rnn(['export', at('new', 'runs', 'first'), '--out', at('model-link.safetensors')]),
+    ]);
+    for (const result of exported) expect(result.status, result.stderr).toBe(0);
+    expect(expectWrittenThrough(at('state-link.json'), join('exports', 'state.json'))).toMatch(/^\{"format":"rnn-state\/1"/);
+    expectWrittenThrough(at('model-link.safetensors'), join('exports', 'model.safetensors'));
+    writeFileSync(join(exports, 'imported.json'), '');
+    symlinkSync(join('exports', 'imported.json'), at('imported-link.json'));
+    const imported = await rnn(['import', at('state-link.json'), '--out', at('imported-link.json'), '--force']);
+    expect(imported.status, imported.stderr).toBe(0);
+    expect(expectWrittenThrough(at('imported-link.json'), join('exports', 'imported.json'))).toMatch(/^\{"format":"rnn-checkpoint\/1"/);
+    expect(readdirSync(exports).sort()).toEqual(['imported.json', 'model.safetensors', 'state.json']);
   });
 });

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, linkSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Checkpoint } from '../src/checkpoint/checkpoint.js';
@@ -8,8 +8,8 @@ import { loadLossRuns, lossRunFromCheckpoint, runCheckpointPath, runName } from 
 import { InputError } from '../src/input/settings.js';
 import { CHART, type LossRun, RUN_COLOURS, bestPoint, escapeXml, formatTokenCount, lossChartSvg, niceTicks, runsDrawnAlike } from '../src/plot/svg.js';
 import { type XmlElement, allElements, parseXml, textContent } from './helpers/xml.js';
-import { scratchFolder } from './helpers/files.js';
-import { ROOT, rnnIn } from './helpers/cli.js';
+import { expectWrittenThrough, scratchFolder } from './helpers/files.js';
+import { ROOT, expectOneLineError, rnnIn } from './helpers/cli.js';
 
 describe('niceTicks', () => {
   it('covers the range with round steps of 1, 2, 2.5 or 5 times a power of ten', () => {
@@ -570,5 +570,30 @@ describe("rnn plot's summary", () => {
     expect(run.status).toBe(0);
     expect(existsSync(join(dir, 'o\u001b[32m.svg'))).toBe(true);
     expect(run.stdout).toBe('ctl\\u001b[31m: 1 evaluation, best validation loss 4.3271\nwrote o\\u001b[32m.svg\n');
+  });
+});
+
+describe('rnn plot --out a link', () => {
+  const scratch = scratchFolder('rnn-plot-link-');
+  const STEP3 = join(ROOT, 'test', 'fixtures', 'sentence-rule-1', 'step3.json');
+
+  it('writes the chart where the link leads, an old chart or none yet, and keeps the link', async () => {
+    const dir = scratch.folder();
+    mkdirSync(join(dir, 'charts'));
+    writeFileSync(join(dir, 'charts', '2026-12-05.svg'), '<svg/>');
+    symlinkSync(join('charts', '2026-12-05.svg'), join(dir, 'latest.svg'));
+    symlinkSync(join('charts', '2026-12-06.svg'), join(dir, 'next.svg'));
+    const runs = await Promise.all(['latest.svg', 'next.svg'].map((out) => rnnIn(dir, ['plot', STEP3, '--out', out])));
+    for (const run of runs) expect(run.status, run.stderr).toBe(0);
+    expect(expectWrittenThrough(join(dir, 'latest.svg'), join('charts', '2026-12-05.svg'))).toContain('step3');
+    expect(expectWrittenThrough(join(dir, 'next.svg'), join('charts', '2026-12-06.svg'))).toContain('step3');
+    expect(readdirSync(join(dir, 'charts')).sort()).toEqual(['2026-12-05.svg', '2026-12-06.svg']);
+  });
+
+  it('refuses a link in a loop of links in one line', async () => {
+    const dir = scratch.folder();
+    symlinkSync('loss.svg', join(dir, 'loss.svg'));
+    expectOneLineError(await rnnIn(dir, ['plot', STEP3, '--out', 'loss.svg']),
+      'rnn: cannot write plot loss.svg: ELOOP: it is a link in a loop of links, which leads to no file; link it to a file, or remove the link');
   });
 });

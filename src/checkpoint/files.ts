@@ -1,8 +1,8 @@
 import {
-  type Stats, closeSync, constants, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, readdirSync,
-  realpathSync, renameSync, statSync, unlinkSync, writeFileSync,
+  type Stats, closeSync, constants, existsSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync,
+  readlinkSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync,
 } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { notFoundLine } from '../input/paths.js';
 import { decodeUtf8 } from '../text/utf8.js';
 import { CheckpointError, shortMessage } from './errors.js';
@@ -106,27 +106,28 @@ function endsMidValue(text: string, message: string): boolean {
 
 /**
  * Writes `text` (or bytes) to a temp file beside `path`, flushes it to disk and renames it over `path`,
- * so readers (and a crash) see either the previous file or the new one. `what` names the
- * file in the one-line error.
+ * so readers (and a crash) see either the previous file or the new one. A `path` that is a link is
+ * written where it leads (`writtenPath`), and stays a link. `what` names the file in the one-line error.
  */
 export function writeFileAtomic(path: string, text: string | Uint8Array, what = ''): void {
   if (path === '') throw new CheckpointError(`cannot write ${what}to an empty path: name a file`);
-  if (isFolder(path)) throw new CheckpointError(`cannot write ${what}${path}: it is a folder; name a file`);
+  const target = writtenPath(path, what);
+  if (isFolder(target)) throw new CheckpointError(`cannot write ${what}${path}: it is a folder; name a file`);
   // renamed over, a device or a pipe (`/dev/null`) would be replaced by a file
-  const kind = specialFileKind(path);
+  const kind = specialFileKind(target);
   if (kind !== null) throw new CheckpointError(`cannot write ${what}${path}: it is ${kind}, not a file; name a file`);
-  const dir = dirname(path);
-  const temp = `${path}${TEMP_SUFFIX}${process.pid}`;
+  const dir = dirname(target);
+  const temp = `${target}${TEMP_SUFFIX}${process.pid}`;
   let fd: number | null = null;
   try {
     makeFolders(dir);
-    removeAbandonedTemps(dir, (entry) => tempFileWriter(entry, [basename(path)]));
+    removeAbandonedTemps(dir, (entry) => tempFileWriter(entry, [basename(target)]));
     fd = openSync(temp, 'w', 0o644);
     writeFileSync(fd, text);
     fsyncSync(fd);
     closeSync(fd);
     fd = null;
-    renameSync(temp, path);
+    renameSync(temp, target);
   } catch (error) {
     if (fd !== null) {
       try {
@@ -142,9 +143,39 @@ export function writeFileAtomic(path: string, text: string | Uint8Array, what = 
     }
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === 'EEXIST' || code === 'ENOTDIR' ? `${dir} is not a folder (a file is in its way)` : writeFailure(error);
-    throw new CheckpointError(`cannot write ${what}${path}: ${why}`);
+    throw new CheckpointError(`cannot write ${what}${linkedPath(path, target)}: ${why}`);
   }
   syncFolder(dir);
+}
+
+/**
+ * The file a write to `path` replaces: `path` itself, or where the link at `path` leads, followed through further links
+ * (a link to nothing: the file it names, to be made), as `cp` and a shell's `>` write; a writer renames its temp file over
+ * this, so that the link stays a link. A loop of links is a one-line CheckpointError (`what` names the file's kind).
+ */
+export function writtenPath(path: string, what = ''): string {
+  const seen = new Set<string>();
+  let current = path;
+  for (;;) {
+    let target: string;
+    try {
+      if (!lstatSync(current).isSymbolicLink()) return current;
+      target = readlinkSync(current);
+      // a relative link is read from the folder it is in, as the kernel reads it (`..` past a linked folder)
+      current = isAbsolute(target) ? target : join(realpathSync(dirname(current)), target);
+    } catch {
+      return current; // nothing there, or nothing reachable: the write says why
+    }
+    if (seen.has(current)) {
+      throw new CheckpointError(`cannot write ${what}${path}: ELOOP: ${WRITE_REMEDY.ELOOP}`);
+    }
+    seen.add(current);
+  }
+}
+
+/** `path` as a message names the file written through it: with where it leads (`writtenPath`), where it is a link. */
+export function linkedPath(path: string, target: string): string {
+  return target === path ? path : `${path} (a link to ${target})`;
 }
 
 /** What to do about an error writing a file or making a folder, by its code. */
@@ -157,6 +188,7 @@ export const WRITE_REMEDY: Record<string, string> = {
   ENOTDIR: 'a part of the path is a file, not a folder; choose another path',
   EEXIST: 'a part of the path is a file (or a link to nothing), not a folder; choose another path',
   ENOENT: 'no folder can be made there; choose another path',
+  ELOOP: 'it is a link in a loop of links, which leads to no file; link it to a file, or remove the link',
   ENAMETOOLONG: 'the path is too long for its file system (on most, a name of at most 255 bytes and a path of at most 4,096), ' +
     "counting what rnn adds to a file's name while it writes it (.tmp-PID, .lock); choose a shorter one",
 };

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
+import { afterAll, expect } from 'vitest';
 
 export interface ScratchFolder {
   dir: string;
@@ -39,4 +39,11 @@ export function sha256Of(path: string): string {
 /** Every file of a folder with the SHA-256 of its bytes: equal before and after when nothing in it changed. */
 export function fileHashes(folder: string): Record<string, string> {
   return Object.fromEntries(readdirSync(folder).sort().map((name) => [name, sha256Of(join(folder, name))]));
+}
+
+/** Asserts that `link` is still the symbolic link to `target` it was made as, and that what was written through it is in `target`. */
+export function expectWrittenThrough(link: string, target: string): string {
+  expect(lstatSync(link).isSymbolicLink(), `${link} is no longer a link`).toBe(true);
+  expect(readlinkSync(link)).toBe(target);
+  return readFileSync(link, 'utf8');
 }
