@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint, recordedDocuments } from '../src/checkpoint/checkpoint.js';
@@ -397,6 +397,11 @@ describe('rnn export onto the model train_ddp.py trained', () => {
     expect(error.messageNaming((setting) => `--${setting}`)).toBe(
       `--out ${trained} is the model examples/pytorch/train_ddp.py trained (its summary.json beside it), not an earlier export, ` +
         'so an export would lose it: choose another file for the export');
+    expect(readFileSync(trained).equals(before)).toBe(true);
+    // a link to it leads the export there, so it is refused as the model itself is
+    symlinkSync(trained, join(dir, 'ddp-link.safetensors'));
+    expect(thrownBy(() => exportState(checkpoint, join(dir, 'ddp-link.safetensors')), SettingError).message)
+      .toContain('is the model examples/pytorch/train_ddp.py trained');
     expect(readFileSync(trained).equals(before)).toBe(true);
     rmSync(join(run, 'summary.json'));
     exportState(checkpoint, trained);
