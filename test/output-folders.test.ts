@@ -1,8 +1,11 @@
-import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { makeFolders } from '../src/checkpoint/files.js';
+import { lockPath, takeRunLock } from '../src/train/lock.js';
+import { outputPaths } from '../src/train/output.js';
 import { type Run, expectOneLineError, rnnIn, TINY_RUN } from './helpers/cli.js';
+import { readCheckpointJson } from './helpers/checkpoint.js';
 import { expectWrittenThrough, scratchFolder } from './helpers/files.js';
 import { speeches } from './helpers/speeches.js';
 
@@ -135,6 +138,46 @@ describe('makeFolders', () => {
 
 describe('an output that is a symbolic link', () => {
   // `cp`, a shell's `>` and most editors write the file a link leads to: so does rnn, and the link stays a link
+  it('a resumed run writes its checkpoints where the run folder\'s links lead, and keeps the links', async () => {
+    const run = at('linked-run'), kept = at('kept');
+    mkdirSync(run);
+    mkdirSync(kept);
+    copyFileSync(at('new', 'runs', 'first', 'latest.json'), join(kept, 'first.json'));
+    symlinkSync(join('..', 'kept', 'first.json'), join(run, 'latest.json'));
+    symlinkSync(join('..', 'kept', 'first.best.json'), join(run, 'best.json'));
+    const resumed = await rnn(['train', '--resume', join(run, 'latest.json'), '--max-steps', '4', '--eval-every', '2']);
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(readCheckpointJson(join(kept, 'first.json')).training.step).toBe(4);
+    expectWrittenThrough(join(run, 'latest.json'), join('..', 'kept', 'first.json'));
+    expect(existsSync(join(kept, 'first.best.json'))).toBe(true);
+    expectWrittenThrough(join(run, 'best.json'), join('..', 'kept', 'first.best.json'));
+    expect(readdirSync(run).sort()).toEqual(['best.json', 'latest.json']);
+  });
+
+  it('locks the file the latest checkpoint\'s link leads to, so a run on either path finds the other\'s lock', () => {
+    const run = at('locked-run');
+    mkdirSync(run);
+    symlinkSync(at('kept', 'locked.json'), join(run, 'latest.json'));
+    expect(lockPath(outputPaths(run))).toBe(`${at('kept', 'locked.json')}.lock`);
+    const held = takeRunLock(outputPaths(at('kept', 'locked.json')), at('kept', 'locked.json'), 'out');
+    try {
+      expect(() => takeRunLock(outputPaths(run), run, 'out')).toThrow(`out ${run} is in use by another run (pid ${process.pid} `);
+    } finally {
+      held.release();
+    }
+  });
+
+  it('a fresh run makes the folder of the file its latest.json\'s link to nothing names, and takes its lock there', async () => {
+    const run = at('fresh-linked');
+    mkdirSync(run);
+    symlinkSync(at('made', 'later', 'fresh.json'), join(run, 'latest.json'));
+    const trained = await rnn(['train', corpus, ...TINY_RUN, '--max-steps', '1', '--out', run]);
+    expect(trained.status, trained.stderr).toBe(0);
+    expect(readCheckpointJson(at('made', 'later', 'fresh.json')).training.step).toBe(1);
+    expectWrittenThrough(join(run, 'latest.json'), at('made', 'later', 'fresh.json'));
+    expect(readdirSync(at('made', 'later'))).toEqual(['fresh.json']);
+  });
+
   it('export and import write where --out leads, a file there or none yet, and keep the link', async () => {
     const exports = at('exports');
     mkdirSync(exports);

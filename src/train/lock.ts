@@ -1,7 +1,7 @@
 import { closeSync, existsSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname } from 'node:path';
-import { TEMP_SUFFIX, WIDEST_PID, processIsRunning, removeAbandonedTemps } from '../checkpoint/files.js';
+import { TEMP_SUFFIX, WIDEST_PID, processIsRunning, removeAbandonedTemps, writtenPath } from '../checkpoint/files.js';
 import { SettingError } from '../input/settings.js';
 import { type OutputPaths, unwritableOutput } from './output.js';
 
@@ -21,11 +21,12 @@ export interface RunLock {
 }
 
 /**
- * The lock file of an output: beside its `latest` checkpoint, for both layouts (`DIR/latest.json.lock`, `FILE.json.lock`).
+ * The lock file of an output: beside its `latest` checkpoint, for both layouts (`DIR/latest.json.lock`, `FILE.json.lock`);
+ * where `latest` is a link, beside the file it leads to, which two runs must not write at once whichever path each names.
  * examples/pytorch/train_ddp.py takes `DIR/latest.json.lock` of its --out by `takeLock`'s rules, its owner written alike.
  */
 export function lockPath(paths: OutputPaths): string {
-  return `${paths.latest}${LOCK_SUFFIX}`;
+  return `${writtenPath(paths.latest, 'checkpoint ')}${LOCK_SUFFIX}`;
 }
 
 const LOCK_SUFFIX = '.lock';

@@ -5,7 +5,7 @@ import { type ModelConfig, gateCount } from '../engine/config.js';
 import { ARENA_LIMIT_BYTES } from '../engine/kernels/arena.js';
 import { type InputError, SettingError } from '../input/settings.js';
 import { threadsOnCores } from '../parallel/threads.js';
-import { TEMP_SUFFIX, WIDEST_PID, makeFolders, removeAbandonedTemps, tempFileWriter } from '../checkpoint/files.js';
+import { TEMP_SUFFIX, WIDEST_PID, makeFolders, removeAbandonedTemps, tempFileWriter, writtenPath } from '../checkpoint/files.js';
 import type { TrainSettings } from '../checkpoint/settings.js';
 import { MAX_CHECKPOINT_CHARS, checkpointChars, diskSize, largestHidden, mib, parameterCount } from '../checkpoint/size.js';
 import { lockPath, lockWorkNames } from './lock.js';
@@ -73,18 +73,20 @@ export function workersForCores(workers: number): { workers: number; warning: In
 }
 
 /**
- * Creates the output's folder and writes and removes a probe file there, so that an output that
+ * Creates the output's folder (where `latest` is a link, the folder of the file it leads to: `writtenPath`) and writes
+ * and removes a probe file there, so that an output that
  * cannot be written fails before training rather than at the first save; removes the temp files
  * of its checkpoints that a run killed mid-save left (latest's and best's alike: the next save
  * may be of either); then checks that the disk has room for the checkpoints (latest, best and a
  * temp file while one is written). A refusal names `setting`, the flag that chose the output.
  */
 export function checkOutputWritable(paths: OutputPaths, out: string, checkpointBytes: number, setting: 'out' | 'resume'): void {
-  const dir = dirname(paths.latest);
+  const latest = writtenPath(paths.latest, 'checkpoint '), best = writtenPath(paths.best, 'checkpoint ');
+  const dir = dirname(latest);
   // a resumed run writes where its checkpoint is unless --out says otherwise: that flag is the way to another disk
   const elsewhere = (name: (key: 'out') => string): string => (setting === 'resume' ? ` (${name('out')})` : '');
   // as long a name as the longest the run writes there, so that one too long for the file system is refused now
-  const written = [...lockWorkNames(lockPath(paths)), ...[paths.latest, paths.best].map((path) => `${basename(path)}${TEMP_SUFFIX}${WIDEST_PID}`)];
+  const written = [...lockWorkNames(lockPath(paths)), ...[latest, best].map((path) => `${basename(path)}${TEMP_SUFFIX}${WIDEST_PID}`)];
   const probe = join(dir, `.rnn-probe-${process.pid}`.padEnd(Math.max(...written.map((name) => Buffer.byteLength(name))), '_'));
   try {
     makeFolders(dir);
@@ -93,7 +95,7 @@ export function checkOutputWritable(paths: OutputPaths, out: string, checkpointB
     throw unwritableOutput(error, out, setting, elsewhere);
   }
   rmSync(probe, { force: true });
-  removeAbandonedTemps(dir, (name) => tempFileWriter(name, [basename(paths.latest), basename(paths.best)]));
+  for (const path of [latest, best]) removeAbandonedTemps(dirname(path), (name) => tempFileWriter(name, [basename(path)]));
   let free: number;
   try {
     const stats = statfsSync(dir);
