@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { makeFolders } from '../src/checkpoint/files.js';
@@ -196,5 +196,24 @@ describe('an output that is a symbolic link', () => {
     expect(imported.status, imported.stderr).toBe(0);
     expect(expectWrittenThrough(at('imported-link.json'), join('exports', 'imported.json'))).toMatch(/^\{"format":"rnn-checkpoint\/1"/);
     expect(readdirSync(exports).sort()).toEqual(['imported.json', 'model.safetensors', 'state.json']);
+  });
+
+  it('rnn prepare writes a token file and meta.json where their links lead, and keeps the links', async () => {
+    const prepared = at('linked-prepared'), store = at('store');
+    expect((await rnn(['prepare', corpus, '--out', prepared])).status).toBe(0);
+    mkdirSync(store);
+    rmSync(join(prepared, 'train.bin'));
+    writeFileSync(join(store, 'train.bin'), 'stale');
+    symlinkSync(join(store, 'train.bin'), join(prepared, 'train.bin'));
+    renameSync(join(prepared, 'meta.json'), join(store, 'meta.json'));
+    symlinkSync(join(store, 'meta.json'), join(prepared, 'meta.json'));
+    const again = await rnn(['prepare', corpus, '--out', prepared]);
+    expect(again.status, again.stderr).toBe(0);
+    expectWrittenThrough(join(prepared, 'train.bin'), join(store, 'train.bin'));
+    expect(statSync(join(store, 'train.bin')).size).toBeGreaterThan(5);
+    expect(expectWrittenThrough(join(prepared, 'meta.json'), join(store, 'meta.json'))).toMatch(/^\{"format":"rnn-prepared\/1"/);
+    expect(readdirSync(store).sort()).toEqual(['meta.json', 'train.bin']);
+    const trained = await rnn(['train', prepared, ...TINY_RUN, '--max-steps', '1', '--out', at('from-linked')]);
+    expect(trained.status, trained.stderr).toBe(0);
   });
 });

@@ -1,5 +1,5 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync, renameSync, statSync, unlinkSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { zodErrorMessage } from '../input/issues.js';
 import { checkValidationSplit } from '../text/batches.js';
@@ -14,7 +14,7 @@ import { spacesNone } from '../text/spacing.js';
 import { type TextLevel, Vocabulary } from '../text/vocab.js';
 import { CheckpointError, checkFormat, shortMessage } from './errors.js';
 import { corpusFiles, count, ruleVersion, sha256, spacingRecord } from './fields.js';
-import { TEMP_SUFFIX, isFolder, makeFolders, removeAbandonedTemps, writeFailure, readJsonFile, writeFileAtomic } from './files.js';
+import { TEMP_SUFFIX, isFolder, makeFolders, removeAbandonedTemps, writeFailure, readJsonFile, writeFileAtomic, writtenPath } from './files.js';
 import { MODEL_SCHEMAS } from './model-config.js';
 import { recordedWordRule, TRAIN_SETTINGS } from './settings.js';
 import { checkSentenceRule, checkVocab, checkWordRule } from './vocab.js';
@@ -135,12 +135,23 @@ function writeFolder(
   source: CorpusSource, options: PrepareFolderOptions, dir: string, onProgress?: (fraction: number) => void,
 ): WrittenFolder {
   const file = (name: string): string => join(dir, name);
-  const temp = (name: string): string => file(`.${name}${TEMP_SUFFIX}${process.pid}`);
-  removeAbandonedTemps(dir, (name) => {
-    const match = TEMP_FILE.exec(name);
-    return match === null ? null : Number(match[1]);
-  });
-  const temps = { train: temp(PREPARED_FILES.train), val: temp(PREPARED_FILES.val), scratch: temp('provisional') };
+  // a token file that is a link is written where it leads, its temp file beside that, so that the link stays a link
+  const targets = {
+    train: writtenPath(file(PREPARED_FILES.train), 'prepared folder '), val: writtenPath(file(PREPARED_FILES.val), 'prepared folder '),
+    meta: writtenPath(file(PREPARED_FILES.meta), 'prepared folder '),
+  };
+  const temp = (path: string): string => join(dirname(path), `.${basename(path)}${TEMP_SUFFIX}${process.pid}`);
+  const tempsIn = new Map<string, string[]>([[dir, [PREPARED_FILES.train, PREPARED_FILES.val, PROVISIONAL]]]);
+  for (const target of [targets.train, targets.val]) {
+    tempsIn.set(dirname(target), [...tempsIn.get(dirname(target)) ?? [], basename(target)]);
+  }
+  for (const [folder, names] of tempsIn) {
+    removeAbandonedTemps(folder, (name) => {
+      const match = TEMP_FILE.exec(name);
+      return match === null || !names.includes(match[1]!) ? null : Number(match[2]);
+    });
+  }
+  const temps = { train: temp(targets.train), val: temp(targets.val), scratch: temp(file(PROVISIONAL)) };
   let written: WrittenTokens;
   try {
     written = writeTokenFiles(source, options, temps, onProgress);
@@ -153,9 +164,9 @@ function writeFolder(
   }
   const meta = preparedMeta(options, written);
   try {
-    if (existsSync(file(PREPARED_FILES.meta))) unlinkSync(file(PREPARED_FILES.meta));
-    renameSync(temp(PREPARED_FILES.train), file(PREPARED_FILES.train));
-    renameSync(temp(PREPARED_FILES.val), file(PREPARED_FILES.val));
+    if (existsSync(targets.meta)) unlinkSync(targets.meta);
+    renameSync(temps.train, targets.train);
+    renameSync(temps.val, targets.val);
   } catch (err) {
     throw new CheckpointError(`cannot write ${dir}: ${writeFailure(err)}`);
   }
@@ -186,10 +197,12 @@ function preparedMeta(options: PrepareFolderOptions, { vocab, dtype, fingerprint
 }
 
 /**
- * The files `writePreparedFolder` writes before their final names: the token files and the scratch
+ * The files `writePreparedFolder` writes before their final names (`.NAME.tmp-PID`): the token files and the scratch
  * file of provisional ids. What a writer killed midway left is removed (the scratch file can be large).
  */
-const TEMP_FILE = /^\.(?:train\.bin|val\.bin|provisional)\.tmp-(\d+)$/;
+const TEMP_FILE = /^\.(.+)\.tmp-(\d+)$/;
+/** The name of the scratch file of provisional ids, beside the token files. */
+const PROVISIONAL = 'provisional';
 
 /** Whether `path` is a prepared folder: a folder with a `meta.json` and a `train.bin`. */
 export function isPreparedFolder(path: string): boolean {
