@@ -167,6 +167,18 @@ describe('an output that is a symbolic link', () => {
     }
   });
 
+  it('a run resuming the file its --out\'s latest.json links to goes on there, as one resuming the link does', async () => {
+    const run = at('resumed-by-target'), kept = at('kept-target');
+    mkdirSync(run);
+    mkdirSync(kept);
+    copyFileSync(at('new', 'runs', 'first', 'latest.json'), join(kept, 'first.json'));
+    symlinkSync(join(kept, 'first.json'), join(run, 'latest.json'));
+    const resumed = await rnn(['train', '--resume', join(kept, 'first.json'), '--out', run, '--max-steps', '3']);
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(readCheckpointJson(join(kept, 'first.json')).training.step).toBe(3);
+    expectWrittenThrough(join(run, 'latest.json'), join(kept, 'first.json'));
+  });
+
   it('a fresh run makes the folder of the file its latest.json\'s link to nothing names, and takes its lock there', async () => {
     const run = at('fresh-linked');
     mkdirSync(run);

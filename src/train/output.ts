@@ -4,7 +4,7 @@ import { RUN_FOLDER_FILES, startsLikeCheckpoint } from '../checkpoint/checkpoint
 import { refuseDdpFolder } from '../checkpoint/corpus.js';
 import { CHECKPOINT_DIR } from '../checkpoint/find.js';
 import type { TrainSettings } from '../checkpoint/settings.js';
-import { WRITE_REMEDY } from '../checkpoint/files.js';
+import { WRITE_REMEDY, samePath } from '../checkpoint/files.js';
 import { SettingError, type SettingNamer } from '../input/settings.js';
 
 /** Where a run writes: the checkpoint of its last state and the one with the best validation loss. */
@@ -53,7 +53,8 @@ export function defaultOut(corpus: string, settings: TrainSettings, now: Date): 
  */
 export function checkOutputFree(paths: OutputPaths, out: string, resume: string | null, setting: 'out' | 'resume' = 'out'): void {
   checkOutputIsFolder(paths, out);
-  const continuing = resume !== null && resolve(resume) === resolve(paths.latest);
+  // the checkpoint resumed, named by its own path or by a link to it: the file this run's latest writes
+  const continuing = resume !== null && samePath(resume, paths.latest);
   if (!continuing && paths.latest === join(out, RUN_FOLDER_FILES.latest)) {
     refuseDdpFolder(out, setting, (name) => `give another ${name('out')}, a folder of its own`);
   }
