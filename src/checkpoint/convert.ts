@@ -14,7 +14,7 @@ import { isDdpModel } from './corpus.js';
 import { CheckpointError, isJsonObject, shortMessage } from './errors.js';
 import { modelFileInFolder } from './find.js';
 import {
-  formatWrittenFirst, isFolder, parseJsonBytes, readFileBytes, readFilePart, readJsonFile, samePath, writeFileAtomic, writtenPath,
+  formatWrittenFirst, isFolder, parseJsonBytes, readFileBytes, readFilePart, readJsonFile, samePath, writeFileAtomic, writeTarget,
 } from './files.js';
 import { INTEROP_FORMAT, type ModelState, checkModelValues, fromInteropState, toInteropState, wrappedState } from './interop.js';
 import { type LoadedModel, loadModel } from './load.js';
@@ -90,7 +90,7 @@ const REPLACEABLE = {
  * or an empty file alone, never a text, a prepared folder's meta.json, the model train_ddp.py trained or another file.
  */
 function refuseReplacingOther(outPath: string, writing: 'export' | 'import'): void {
-  if (writing === 'export' && isDdpModel(writtenPath(outPath))) {
+  if (writing === 'export' && isDdpModel(writeTarget(outPath))) {
     throw new SettingError('out', outPath, (name) =>
       `${name('out')} ${outPath} is the model examples/pytorch/train_ddp.py trained (its summary.json beside it), not an earlier export, ` +
         'so an export would lose it: choose another file for the export');

@@ -107,11 +107,11 @@ function endsMidValue(text: string, message: string): boolean {
 /**
  * Writes `text` (or bytes) to a temp file beside `path`, flushes it to disk and renames it over `path`,
  * so readers (and a crash) see either the previous file or the new one. A `path` that is a link is
- * written where it leads (`writtenPath`), and stays a link. `what` names the file in the one-line error.
+ * written where it leads (`writeTarget`), and stays a link. `what` names the file in the one-line error.
  */
 export function writeFileAtomic(path: string, text: string | Uint8Array, what = ''): void {
   if (path === '') throw new CheckpointError(`cannot write ${what}to an empty path: name a file`);
-  const target = writtenPath(path, what);
+  const target = writeTarget(path, what);
   if (isFolder(target)) throw new CheckpointError(`cannot write ${what}${path}: it is a folder; name a file`);
   // renamed over, a device or a pipe (`/dev/null`) would be replaced by a file
   const kind = specialFileKind(target);
@@ -153,7 +153,7 @@ export function writeFileAtomic(path: string, text: string | Uint8Array, what = 
  * (a link to nothing: the file it names, to be made), as `cp` and a shell's `>` write; a writer renames its temp file over
  * this, so that the link stays a link. A loop of links is a one-line CheckpointError (`what` names the file's kind).
  */
-export function writtenPath(path: string, what = ''): string {
+export function writeTarget(path: string, what = ''): string {
   const seen = new Set<string>();
   let current = path;
   for (;;) {
@@ -173,7 +173,7 @@ export function writtenPath(path: string, what = ''): string {
   }
 }
 
-/** `path` as a message names the file written through it: with where it leads (`writtenPath`), where it is a link. */
+/** `path` as a message names the file written through it: with where it leads (`writeTarget`), where it is a link. */
 export function linkedPath(path: string, target: string): string {
   return target === path ? path : `${path} (a link to ${target})`;
 }

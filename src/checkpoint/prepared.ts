@@ -14,7 +14,7 @@ import { spacesNone } from '../text/spacing.js';
 import { type TextLevel, Vocabulary } from '../text/vocab.js';
 import { CheckpointError, checkFormat, shortMessage } from './errors.js';
 import { corpusFiles, count, ruleVersion, sha256, spacingRecord } from './fields.js';
-import { TEMP_SUFFIX, isFolder, makeFolders, removeAbandonedTemps, writeFailure, readJsonFile, writeFileAtomic, writtenPath } from './files.js';
+import { TEMP_SUFFIX, isFolder, makeFolders, removeAbandonedTemps, writeFailure, readJsonFile, writeFileAtomic, writeTarget } from './files.js';
 import { MODEL_SCHEMAS } from './model-config.js';
 import { recordedWordRule, TRAIN_SETTINGS } from './settings.js';
 import { checkSentenceRule, checkVocab, checkWordRule } from './vocab.js';
@@ -137,8 +137,8 @@ function writeFolder(
   const file = (name: string): string => join(dir, name);
   // a token file that is a link is written where it leads, its temp file beside that, so that the link stays a link
   const targets = {
-    train: writtenPath(file(PREPARED_FILES.train), 'prepared folder '), val: writtenPath(file(PREPARED_FILES.val), 'prepared folder '),
-    meta: writtenPath(file(PREPARED_FILES.meta), 'prepared folder '),
+    train: writeTarget(file(PREPARED_FILES.train), 'prepared folder '), val: writeTarget(file(PREPARED_FILES.val), 'prepared folder '),
+    meta: writeTarget(file(PREPARED_FILES.meta), 'prepared folder '),
   };
   const temp = (path: string): string => join(dirname(path), `.${basename(path)}${TEMP_SUFFIX}${process.pid}`);
   const tempsIn = new Map<string, string[]>([[dir, [PREPARED_FILES.train, PREPARED_FILES.val, PROVISIONAL]]]);

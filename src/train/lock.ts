@@ -1,7 +1,7 @@
 import { closeSync, existsSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname } from 'node:path';
-import { TEMP_SUFFIX, WIDEST_PID, processIsRunning, removeAbandonedTemps, writtenPath } from '../checkpoint/files.js';
+import { TEMP_SUFFIX, WIDEST_PID, processIsRunning, removeAbandonedTemps, writeTarget } from '../checkpoint/files.js';
 import { SettingError } from '../input/settings.js';
 import { type OutputPaths, unwritableOutput } from './output.js';
 
@@ -26,7 +26,7 @@ export interface RunLock {
  * examples/pytorch/train_ddp.py takes `DIR/latest.json.lock` of its --out by `takeLock`'s rules, its owner written alike.
  */
 export function lockPath(paths: OutputPaths): string {
-  return `${writtenPath(paths.latest, 'checkpoint ')}${LOCK_SUFFIX}`;
+  return `${writeTarget(paths.latest, 'checkpoint ')}${LOCK_SUFFIX}`;
 }
 
 const LOCK_SUFFIX = '.lock';

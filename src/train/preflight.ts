@@ -5,7 +5,7 @@ import { type ModelConfig, gateCount } from '../engine/config.js';
 import { ARENA_LIMIT_BYTES } from '../engine/kernels/arena.js';
 import { type InputError, SettingError } from '../input/settings.js';
 import { threadsOnCores } from '../parallel/threads.js';
-import { TEMP_SUFFIX, WIDEST_PID, makeFolders, removeAbandonedTemps, tempFileWriter, writtenPath } from '../checkpoint/files.js';
+import { TEMP_SUFFIX, WIDEST_PID, makeFolders, removeAbandonedTemps, tempFileWriter, writeTarget } from '../checkpoint/files.js';
 import type { TrainSettings } from '../checkpoint/settings.js';
 import { MAX_CHECKPOINT_CHARS, checkpointChars, diskSize, largestHidden, mib, parameterCount } from '../checkpoint/size.js';
 import { lockPath, lockWorkNames } from './lock.js';
@@ -73,7 +73,7 @@ export function workersForCores(workers: number): { workers: number; warning: In
 }
 
 /**
- * Creates the output's folder (where `latest` is a link, the folder of the file it leads to: `writtenPath`) and writes
+ * Creates the output's folder (where `latest` is a link, the folder of the file it leads to: `writeTarget`) and writes
  * and removes a probe file there, so that an output that
  * cannot be written fails before training rather than at the first save; removes the temp files
  * of its checkpoints that a run killed mid-save left (latest's and best's alike: the next save
@@ -81,7 +81,7 @@ export function workersForCores(workers: number): { workers: number; warning: In
  * temp file while one is written). A refusal names `setting`, the flag that chose the output.
  */
 export function checkOutputWritable(paths: OutputPaths, out: string, checkpointBytes: number, setting: 'out' | 'resume'): void {
-  const latest = writtenPath(paths.latest, 'checkpoint '), best = writtenPath(paths.best, 'checkpoint ');
+  const latest = writeTarget(paths.latest, 'checkpoint '), best = writeTarget(paths.best, 'checkpoint ');
   const dir = dirname(latest);
   // a resumed run writes where its checkpoint is unless --out says otherwise: that flag is the way to another disk
   const elsewhere = (name: (key: 'out') => string): string => (setting === 'resume' ? ` (${name('out')})` : '');
