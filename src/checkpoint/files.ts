@@ -3,7 +3,7 @@ import {
   readlinkSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync,
 } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { notFoundLine } from '../input/paths.js';
+import { LINK_LOOP, notFoundLine } from '../input/paths.js';
 import { decodeUtf8 } from '../text/utf8.js';
 import { CheckpointError, shortMessage } from './errors.js';
 
@@ -188,7 +188,7 @@ export const WRITE_REMEDY: Record<string, string> = {
   ENOTDIR: 'a part of the path is a file, not a folder; choose another path',
   EEXIST: 'a part of the path is a file (or a link to nothing), not a folder; choose another path',
   ENOENT: 'no folder can be made there; choose another path',
-  ELOOP: 'it is a link in a loop of links, which leads to no file; link it to a file, or remove the link',
+  ELOOP: `${LINK_LOOP}; link it to a file, or remove the link`,
   ENAMETOOLONG: 'the path is too long for its file system (on most, a name of at most 255 bytes and a path of at most 4,096), ' +
     "counting what rnn adds to a file's name while it writes it (.tmp-PID, .lock); choose a shorter one",
 };

@@ -6,6 +6,9 @@ import { quoted, visible } from './issues.js';
  * A path a user gave that names nothing, or would name what they did not mean: the likely cause, in words.
  */
 
+/** What a link in a loop of links is, where it is read or written through (ELOOP). */
+export const LINK_LOOP = 'it is a link in a loop of links, which leads to no file';
+
 /** The start of a path that a shell would have read as a home folder (`~/runs`, `~bob/runs`), left as it is. */
 const UNEXPANDED_HOME = /^~[\w.-]*(?=\/|$)/;
 

@@ -4,7 +4,7 @@ import {
 import { join, parse, resolve } from 'node:path';
 import { isatty } from 'node:tty';
 import { shellWord } from '../input/issues.js';
-import { notFoundLine } from '../input/paths.js';
+import { LINK_LOOP, notFoundLine } from '../input/paths.js';
 import { CorpusError } from './corpus.js';
 
 /*
@@ -299,7 +299,7 @@ function unreadableBecause(code: string): string {
     case 'ENOENT':
       return 'it is no longer there (removed since it was found)';
     case 'ELOOP':
-      return 'it is a link in a loop of links, which leads to no file; link it to the file itself';
+      return `${LINK_LOOP}; link it to the file itself`;
     default:
       return code;
   }
