@@ -515,11 +515,16 @@ describe('one checkpoint named twice', () => {
   const { folder } = scratchFolder('rnn-plot-twice-');
   const STEP3 = join(ROOT, 'test', 'fixtures', 'sentence-rule-1', 'step3.json');
 
-  it('is refused naming both spellings: the same path, a run folder and its latest.json, a symbolic or a hard link', () => {
-    const dir = folder();
-    const run = join(dir, 'run');
+  /** A run folder of its own, `run`, in a scratch folder, its latest.json a copy of STEP3. */
+  const runFolder = (): { dir: string; run: string } => {
+    const dir = folder(), run = join(dir, 'run');
     mkdirSync(run);
     copyFileSync(STEP3, join(run, 'latest.json'));
+    return { dir, run };
+  };
+
+  it('is refused naming both spellings: the same path, a run folder and its latest.json, a symbolic or a hard link', () => {
+    const { dir, run } = runFolder();
     symlinkSync(run, join(dir, 'alias'));
     linkSync(join(run, 'latest.json'), join(dir, 'hard.json'));
     expect(() => loadLossRuns([run, run])).toThrow(new InputError(`${run} is in the chart twice: name each run once`));
@@ -531,10 +536,7 @@ describe('one checkpoint named twice', () => {
   });
 
   it('takes a run\'s best.json beside its folder, another checkpoint, and a copy of one', () => {
-    const dir = folder();
-    const run = join(dir, 'run');
-    mkdirSync(run);
-    copyFileSync(STEP3, join(run, 'latest.json'));
+    const { run } = runFolder();
     copyFileSync(STEP3, join(run, 'best.json'));
     expect(loadLossRuns([run, join(run, 'best.json'), STEP3]).map((r) => r.name)).toEqual(['run', 'run (best)', 'step3']);
   });
