@@ -35,7 +35,7 @@ import type { TrainingEngine } from '../src/parallel/engine.js';
 import { sampleText } from '../src/generate/sample.js';
 import { createStepper } from '../src/parallel/inference.js';
 import { share } from '../src/parallel/shared.js';
-import { parseDuration } from '../src/train/options.js';
+import { parseDuration } from '../src/input/duration.js';
 import { CorpusError } from '../src/text/corpus.js';
 import { streamCorpus } from '../src/text/corpus-stream.js';
 import { EOS_TOKEN, UNK_TOKEN, Vocabulary } from '../src/text/vocab.js';

@@ -10,6 +10,7 @@ import type { KernelsChoice } from '../engine/kernels/kinds.js';
 import {
   POSITIVE_INTEGER, SettingError, type SettingNamer, type SettingTable, type SettingsInput, parseSettings, settingsSchema, writtenPath,
 } from '../input/settings.js';
+import { parseDuration } from '../input/duration.js';
 import { NUMBER, optionMessage } from '../input/issues.js';
 import type { TextLevel } from '../text/vocab.js';
 
@@ -42,21 +43,6 @@ export type ParsedOptions = Omit<TrainOptions, 'time'> & { timeSeconds?: number 
 
 /** The longest --time, in hours: a year, past any run's patience and short of durations no clock shows (1e99 s). */
 const LONGEST_TIME_HOURS = 8760;
-
-const DURATION = /^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)(s?))?$/;
-
-/**
- * `90s`, `3m`, `1h`, `1h30m`, `45` (seconds) → seconds; null when it is not a duration. A
- * number after a unit, with none of its own, is in the next smaller one: `1m30` is 90 s,
- * `2h30` two and a half hours.
- */
-export function parseDuration(text: string): number | null {
-  const match = DURATION.exec(text.trim());
-  if (!match || text.trim() === '' || !match.slice(1, 4).some((part) => part !== undefined)) return null;
-  const [h, m, s] = match.slice(1, 4).map((part) => (part === undefined ? 0 : Number(part)));
-  const minutesAfterHours = match[1] !== undefined && match[2] === undefined && match[4] === '';
-  return h! * 3600 + (minutesAfterHours ? s! * 60 : m! * 60 + s!);
-}
 
 /** What --time takes, as a message words it. */
 const TIME_EXPECTED = `a positive duration up to ${LONGEST_TIME_HOURS}h (a year) such as 90s, 3m, 1h or 1h30m, or a number of seconds`;
