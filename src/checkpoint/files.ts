@@ -15,6 +15,11 @@ export function readJsonFile(path: string, what: string): unknown {
   return parseJsonBytes(readFileBytes(path, what), path);
 }
 
+/** The refusal of `path`, read as a `what` (`checkpoint`, `model file`), where it is `kind` (`a folder`, `a device`). */
+function notAFile(path: string, kind: string, what: string): CheckpointError {
+  return new CheckpointError(`${path} is ${kind}, not ${/^[aeiou]/i.test(what) ? 'an' : 'a'} ${what}`);
+}
+
 /**
  * The bytes of the file at `path`; a missing file, a folder or a device (`/dev/zero`, which may have no end to read to) is a
  * one-line CheckpointError (`what` names the kind of file). A named pipe is read, once.
@@ -22,13 +27,13 @@ export function readJsonFile(path: string, what: string): unknown {
 export function readFileBytes(path: string, what: string): Buffer {
   if (path === '') throw new CheckpointError(`the ${what}'s path is empty: name a file`);
   const kind = specialFileKind(path);
-  if (kind !== null && kind !== NAMED_PIPE) throw new CheckpointError(`${path} is ${kind}, not ${/^[aeiou]/i.test(what) ? 'an' : 'a'} ${what}`);
+  if (kind !== null && kind !== NAMED_PIPE) throw notAFile(path, kind, what);
   try {
     return readFileSync(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') throw new CheckpointError(notFoundLine(what, path));
-    if (code === 'EISDIR') throw new CheckpointError(`${path} is a folder, not ${/^[aeiou]/i.test(what) ? 'an' : 'a'} ${what}`);
+    if (code === 'EISDIR') throw notAFile(path, 'a folder', what);
     throw new CheckpointError(`cannot read ${what} ${path}: ${shortMessage(error)}`);
   }
 }
