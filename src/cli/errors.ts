@@ -152,7 +152,7 @@ export function escapeCharacters(text: string, eachAlone = false): string {
   for (const ch of text) {
     EMOJI_JOINER.lastIndex = at;
     at += ch.length;
-    const emojiJoiner = !eachAlone && EMOJI_JOINER.test(text);
+    const emojiJoiner = ch === '\u200d' && !eachAlone && EMOJI_JOINER.test(text);
     const escaped: boolean = ch !== ' ' && !emojiJoiner && (/[\p{C}\p{Z}]/u.test(ch) || (/\p{M}/u.test(ch) && (eachAlone || !base)));
     if (ch === '"' || ch === '\\') out += `\\${ch}`;
     else if (ch === '\n') out += '\\n';
