@@ -81,6 +81,15 @@ describe('measuring a corpus\'s spacing', () => {
     expect(measured([sections.replace(/§ /g, '§')])).toEqual({});
   });
 
+  it('writes a doubled section sign together, spaced off its number as the corpus spaces it', () => {
+    const sections = Array(5).fill('under §§ 3 and §§ 4.1').join('\n');
+    expect(measured([sections])).toEqual({ after: { '§': ' ' } });
+    expect(detokenize(tokenizeWords(sections), WORD_RULE_VERSION, measured([sections]))).toBe(sections);
+    const joined = sections.replace(/§ /g, '§');
+    expect(measured([joined])).toEqual({});
+    expect(detokenize(tokenizeWords(joined), WORD_RULE_VERSION, measured([joined]))).toBe(joined);
+  });
+
   it('records nothing for a list\'s bullets, which the detokeniser spaces off their items, so a hyphen elsewhere stays joined', () => {
     const list = Array(5).fill('- buy milk').join('\n');
     expect(measured([list])).toEqual({});

@@ -229,6 +229,7 @@ describe('detokenize', () => {
     ['writes a numero sign, section sign or pilcrow against the number after it, and spaced as a word before anything else', [
       'See №5, §3.2 and ¶2 of the act; 10 § of them.',
       'The sign § marks a section and ¶ a paragraph: §',
+      'Under §§3 and ¶¶2, see №№12 and 14; §§ of them.',
     ]],
     // a quote that opens with dots, or a tilde, and goes on with no slash is prose
     ['writes a quote that opens with dots or a tilde spaced as prose, unless a slash follows them', [

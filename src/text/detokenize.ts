@@ -22,6 +22,7 @@
  *    combining mark (a variation selector, a keycap, an accent), an emoji skin-tone modifier
  *    or a tag character, and the second regional indicator of a flag; so an emoji sequence
  *    (👍🏽, ❤️‍🔥, 🇫🇷), which the tokenizer rules of version 1 cut into code points, comes back whole;
+ *  - none between a numero sign, section sign or pilcrow and the same sign after it, its plural (№№5 §§3 ¶¶2);
  *  - none between two ASCII signs of code and markup (# & * + / < = > @ \\ ^ | ~): "=>", "/**";
  *  - none inside a straight quote that opens with a path: a / first, or after the . and ~ it opens with
  *    ('./x', "../y/z", '~/a'); a quote whose dots go on without one is prose ("... no");
@@ -216,7 +217,10 @@ const NUMBER_START = /^\p{Nd}/u;
 /** What an item of a list begins with after its bullet: a letter, an opening bracket or quote (- item, - "quoted", - (a)). */
 const LIST_ITEM_START = /^[\p{L}([{"'`“‘«]/u;
 
-/** A numero sign, section sign or pilcrow before a number is written against it (№5, §3, ¶2); before anything else, spaced as a word. */
+/**
+ * A numero sign, section sign or pilcrow before a number is written against it (№5, §3, ¶2); before anything else, spaced as a
+ * word. The same sign after one makes their plural (§§3, ¶¶2, №№12) and is written against it (`Detokenizer.write`).
+ */
 const NUMBERING: readonly Rule[] = [
   { when: ({ next }) => next !== null && NUMBER_START.test(next), reading: { kind: 'opening' } },
   { when: () => true, reading: SPACED },
@@ -486,8 +490,9 @@ export class Detokenizer {
     const regional = REGIONAL_INDICATOR.test(token);
     const flagClosed = this.flagOpen && regional;
     this.flagOpen = regional && !flagClosed;
-    const apart =
-      !this.atLineStart && !continuing && !flagClosed && !inPath && kind !== 'lineBreak' && !(kind === 'operator' && this.previous === 'operator');
+    const doubled = token === this.lastToken && this.marks.readings.get(token) === NUMBERING;
+    const apart = !this.atLineStart && !continuing && !flagClosed && !doubled && !inPath && kind !== 'lineBreak' &&
+      !(kind === 'operator' && this.previous === 'operator');
     const joinedBefore = apart && (kind === 'closing' || (kind === 'joining' && !this.sentenceBoundary));
     const joinedAfter = apart && (this.previous === 'opening' || this.previous === 'joining');
     // each side that joins keeps the two together, unless the corpus spaces its mark there: then that space
