@@ -34,6 +34,21 @@ describe("rnn info's quoted tokens", () => {
     // a character vocabulary: a joiner is a token of its own, beside whatever sorts next to it
     expect(escapeCharacters('©\u200d‼', true)).toBe('"©\\u{200d}‼"');
   });
+
+  it('shows a subdivision flag (🏴 and its tag characters) as the one flag it is, and escapes a tag character anywhere else', () => {
+    const tags = (code: string) => [...code].map((c) => String.fromCodePoint(0xe0000 + c.codePointAt(0)!)).join('');
+    const [scotland, wales] = [`🏴${tags('gbsct')}\u{e007f}`, `🏴${tags('gbwls')}\u{e007f}`];
+    for (const flag of [scotland, `${scotland}${wales}`, `Alba${scotland}!`]) expect(escapeCharacters(flag)).toBe(`"${flag}"`);
+    // alone (the tokenizer rules of version 1 cut the flag into code points), after another base, with no cancel tag
+    // or no tag before it, and after the flag's cancel tag
+    expect(escapeCharacters('\u{e0067}')).toBe('"\\u{e0067}"');
+    expect(escapeCharacters('a\u{e0067}\u{e007f}')).toBe('"a\\u{e0067}\\u{e007f}"');
+    expect(escapeCharacters('🏴\u{e0067}\u{e0062}')).toBe('"🏴\\u{e0067}\\u{e0062}"');
+    expect(escapeCharacters('🏴\u{e007f}')).toBe('"🏴\\u{e007f}"');
+    expect(escapeCharacters(`${scotland}\u{e0067}`)).toBe(`"${scotland}\\u{e0067}"`);
+    // a character vocabulary: each tag character is a token of its own
+    expect(escapeCharacters('🏴\u{e0067}\u{e007f}', true)).toBe('"🏴\\u{e0067}\\u{e007f}"');
+  });
 });
 
 describe('a folder rnn info is given', () => {
@@ -70,6 +85,9 @@ describe('the warning of tokens outside the vocabulary', () => {
       'text 4 has 4 tokens outside the vocabulary of m.json ("Cafe\\u{301}", "Café", "مُحَمَّد", "नमस्ते"); they read as <UNK>');
     expect(unknownTokensWarning('word', 'm.json', 'text 5', ['👨\u200d👩\u200d👧'])).toBe(
       'text 5 has 1 token outside the vocabulary of m.json ("👨\u200d👩\u200d👧"); it reads as <UNK>');
+    const scotland = '🏴\u{e0067}\u{e0062}\u{e0073}\u{e0063}\u{e0074}\u{e007f}';
+    expect(unknownTokensWarning('word', 'm.json', 'text 6', [scotland])).toBe(
+      `text 6 has 1 token outside the vocabulary of m.json ("${scotland}"); it reads as <UNK>`);
     // a token as long as a file (a line with no space) is quoted by its start and its length, not in full
     const long = `${'a'.repeat(39)}🦄${'b'.repeat(1_999_960)}`;
     expect(unknownTokensWarning('word', 'm.json', 'long.txt', [long, 'pear'])).toBe(

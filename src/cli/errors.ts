@@ -139,21 +139,30 @@ export function unknownTokensWarning(level: TextLevel, modelPath: string, source
 const EMOJI_JOINER = /(?<=\p{Extended_Pictographic}[\ufe0f\p{Emoji_Modifier}]?)\u200d(?=\p{Extended_Pictographic})/uy;
 
 /**
+ * A subdivision flag, one flag as shown (UTS #51's emoji tag sequences): a black flag U+1F3F4, tag characters, and the cancel tag
+ * U+E007F (Scotland's: tags g b s c t).
+ */
+const SUBDIVISION_FLAG = /\u{1f3f4}[\u{e0020}-\u{e007e}]+\u{e007f}/uy;
+
+/**
  * The characters as one quoted string, with line breaks, tabs, invisible and separator
- * characters escaped but a zero-width joiner of an emoji sequence (EMOJI_JOINER), and each
- * combining mark (an accent, a variation selector) that has no character of its own before it
- * to combine with: at the start, or after an escape. With `eachAlone` (the characters are tokens
- * each, not one word) every combining mark and zero-width joiner is escaped.
+ * characters escaped but a zero-width joiner of an emoji sequence (EMOJI_JOINER) and the tag
+ * characters of a subdivision flag (SUBDIVISION_FLAG), and each combining mark (an accent, a
+ * variation selector) that has no character of its own before it to combine with: at the start,
+ * or after an escape. With `eachAlone` (the characters are tokens each, not one word) every
+ * combining mark, zero-width joiner and tag character is escaped.
  */
 export function escapeCharacters(text: string, eachAlone = false): string {
   let out = '"';
   let base = false;
   let at = 0;
+  let flagEnd = 0; // where the subdivision flag last met ends
   for (const ch of text) {
-    EMOJI_JOINER.lastIndex = at;
+    EMOJI_JOINER.lastIndex = SUBDIVISION_FLAG.lastIndex = at;
     at += ch.length;
-    const emojiJoiner = ch === '\u200d' && !eachAlone && EMOJI_JOINER.test(text);
-    const escaped: boolean = ch !== ' ' && !emojiJoiner && (/[\p{C}\p{Z}]/u.test(ch) || (/\p{M}/u.test(ch) && (eachAlone || !base)));
+    if (ch === '\u{1f3f4}' && !eachAlone && SUBDIVISION_FLAG.test(text)) flagEnd = SUBDIVISION_FLAG.lastIndex;
+    const ofEmoji = at <= flagEnd || (ch === '\u200d' && !eachAlone && EMOJI_JOINER.test(text));
+    const escaped: boolean = ch !== ' ' && !ofEmoji && (/[\p{C}\p{Z}]/u.test(ch) || (/\p{M}/u.test(ch) && (eachAlone || !base)));
     if (ch === '"' || ch === '\\') out += `\\${ch}`;
     else if (ch === '\n') out += '\\n';
     else if (ch === '\t') out += '\\t';
