@@ -2,7 +2,7 @@ import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { resolveCheckpointPath } from '../src/checkpoint/find.js';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { escapeCharacters, unknownTokensWarning } from '../src/cli/errors.js';
+import { escapeCharacters, quotedToken, unknownTokensWarning } from '../src/cli/errors.js';
 import { ROOT, TINY_RUN, expectOneLineError, rnnIn } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
 import { speeches } from './helpers/speeches.js';
@@ -48,6 +48,19 @@ describe("rnn info's quoted tokens", () => {
     expect(escapeCharacters(`${scotland}\u{e0067}`)).toBe(`"${scotland}\\u{e0067}"`);
     // a character vocabulary: each tag character is a token of its own
     expect(escapeCharacters('🏴\u{e0067}\u{e007f}', true)).toBe('"🏴\\u{e0067}\\u{e007f}"');
+  });
+
+  it('escapes in a token not in NFC the marks that NFC would change, and shows its emoji whole', () => {
+    const [family, scotland] = ['👨\u200d👩\u200d👧', '🏴\u{e0067}\u{e0062}\u{e0073}\u{e0063}\u{e0074}\u{e007f}'];
+    for (const emoji of [family, '❤\ufe0f', scotland]) {
+      expect(quotedToken(`Cafe\u0301${emoji}`)).toBe(`"Cafe\\u{301}${emoji}"`);
+      expect(quotedToken(`Caf\u00e9${emoji}`)).toBe(`"Caf\u00e9${emoji}"`);
+    }
+    // x with an acute has no composed form: NFC keeps it, and it is shown as written beside the é NFC composes
+    expect(quotedToken('x\u0301e\u0301')).toBe('"x\u0301e\\u{301}"');
+    expect(quotedToken('e\u0301\u0323')).toBe('"e\\u{301}\\u{323}"');
+    // a character that NFC replaces, with no mark to escape: the angstrom sign U+212B, whose NFC is Å U+00C5
+    expect(quotedToken('x\u0301\u212b')).toBe('"x\u0301\\u{212b}"');
   });
 });
 

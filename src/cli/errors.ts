@@ -144,25 +144,41 @@ const EMOJI_JOINER = /(?<=\p{Extended_Pictographic}[\ufe0f\p{Emoji_Modifier}]?)\
  */
 const SUBDIVISION_FLAG = /\u{1f3f4}[\u{e0020}-\u{e007e}]+\u{e007f}/uy;
 
+/** A character and the combining marks after it, if any. */
+const WITH_MARKS = /\P{M}\p{M}*/uy;
+
 /**
  * The characters as one quoted string, with line breaks, tabs, invisible and separator
  * characters escaped but a zero-width joiner of an emoji sequence (EMOJI_JOINER) and the tag
  * characters of a subdivision flag (SUBDIVISION_FLAG), and each combining mark (an accent, a
  * variation selector) that has no character of its own before it to combine with: at the start,
  * or after an escape. With `eachAlone` (the characters are tokens each, not one word) every
- * combining mark, zero-width joiner and tag character is escaped.
+ * combining mark, zero-width joiner and tag character is escaped. With `unlikeNFC` (a token not
+ * in NFC, which would look the same as its NFC form) what NFC changes is escaped too: the marks of
+ * a character that NFC composes or reorders with them (`Cafe\u{301}`), and a character with none
+ * that NFC replaces (`\u{212b}`, the angstrom sign, for Å).
  */
-export function escapeCharacters(text: string, eachAlone = false): string {
+export function escapeCharacters(text: string, eachAlone = false, unlikeNFC = false): string {
   let out = '"';
   let base = false;
   let at = 0;
   let flagEnd = 0; // where the subdivision flag last met ends
+  let changedEnd = 0; // where the last character that NFC changes with its marks ends
   for (const ch of text) {
-    EMOJI_JOINER.lastIndex = SUBDIVISION_FLAG.lastIndex = at;
+    EMOJI_JOINER.lastIndex = SUBDIVISION_FLAG.lastIndex = WITH_MARKS.lastIndex = at;
     at += ch.length;
+    const mark = /\p{M}/u.test(ch);
+    let replaced = false; // NFC replaces this character, which has no marks
     if (ch === '\u{1f3f4}' && !eachAlone && SUBDIVISION_FLAG.test(text)) flagEnd = SUBDIVISION_FLAG.lastIndex;
+    if (unlikeNFC && !mark && WITH_MARKS.test(text)) {
+      const marked = text.slice(at - ch.length, WITH_MARKS.lastIndex);
+      const changed = marked !== marked.normalize('NFC');
+      replaced = changed && marked === ch;
+      if (changed) changedEnd = WITH_MARKS.lastIndex;
+    }
     const ofEmoji = at <= flagEnd || (ch === '\u200d' && !eachAlone && EMOJI_JOINER.test(text));
-    const escaped: boolean = ch !== ' ' && !ofEmoji && (/[\p{C}\p{Z}]/u.test(ch) || (/\p{M}/u.test(ch) && (eachAlone || !base)));
+    const escaped: boolean = ch !== ' ' && !ofEmoji &&
+      (replaced || /[\p{C}\p{Z}]/u.test(ch) || (mark && (eachAlone || !base || at <= changedEnd)));
     if (ch === '"' || ch === '\\') out += `\\${ch}`;
     else if (ch === '\n') out += '\\n';
     else if (ch === '\t') out += '\\t';
@@ -179,10 +195,11 @@ const QUOTED_TOKEN_CHARACTERS = 40;
 
 /**
  * A token quoted (escapeCharacters), `shown` of it (all of it, or its start): its combining marks as written (नमस्ते),
- * but escaped in a token that is not in NFC (`Cafe\u{301}`), which would look the same as its NFC form, another token.
+ * but in a token that is not in NFC those that NFC changes escaped (`Cafe\u{301}`), so that it looks unlike its NFC form,
+ * another token; its emoji whole.
  */
 export function quotedToken(token: string, shown = token): string {
-  return escapeCharacters(shown, token !== token.normalize('NFC'));
+  return escapeCharacters(shown, false, token !== token.normalize('NFC'));
 }
 
 /** A token quoted (quotedToken), cut to QUOTED_TOKEN_CHARACTERS with its length beside it where it is longer. */
