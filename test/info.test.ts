@@ -15,7 +15,7 @@ describe("rnn info's quoted tokens", () => {
     expect(escapeCharacters('cafe\u0301')).toBe('"cafe\u0301"');
     expect(escapeCharacters('\u200d\u0301')).toBe('"\\u{200d}\\u{301}"');
     // a character vocabulary: each character a token of its own, so no mark combines with the one before
-    expect(escapeCharacters('ae\u0301\n\u0301', true)).toBe('"ae\\u{301}\\n\\u{301}"');
+    expect(escapeCharacters('ae\u0301\n\u0301', 'tokens')).toBe('"ae\\u{301}\\n\\u{301}"');
     expect(escapeCharacters('\n\u0301')).toBe('"\\n\\u{301}"');
   });
 
@@ -32,7 +32,7 @@ describe("rnn info's quoted tokens", () => {
     expect(escapeCharacters('👩\u200da')).toBe('"👩\\u{200d}a"');
     expect(escapeCharacters('🇫🇷\u200d👩')).toBe('"🇫🇷\\u{200d}👩"');
     // a character vocabulary: a joiner is a token of its own, beside whatever sorts next to it
-    expect(escapeCharacters('©\u200d‼', true)).toBe('"©\\u{200d}‼"');
+    expect(escapeCharacters('©\u200d‼', 'tokens')).toBe('"©\\u{200d}‼"');
   });
 
   it('shows a subdivision flag (🏴 and its tag characters) as the one flag it is, and escapes a tag character anywhere else', () => {
@@ -47,7 +47,7 @@ describe("rnn info's quoted tokens", () => {
     expect(escapeCharacters('🏴\u{e007f}')).toBe('"🏴\\u{e007f}"');
     expect(escapeCharacters(`${scotland}\u{e0067}`)).toBe(`"${scotland}\\u{e0067}"`);
     // a character vocabulary: each tag character is a token of its own
-    expect(escapeCharacters('🏴\u{e0067}\u{e007f}', true)).toBe('"🏴\\u{e0067}\\u{e007f}"');
+    expect(escapeCharacters('🏴\u{e0067}\u{e007f}', 'tokens')).toBe('"🏴\\u{e0067}\\u{e007f}"');
   });
 
   it('escapes in a token not in NFC the marks that NFC would change, and shows its emoji whole', () => {

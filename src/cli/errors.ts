@@ -148,17 +148,23 @@ const SUBDIVISION_FLAG = /\u{1f3f4}[\u{e0020}-\u{e007e}]+\u{e007f}/uy;
 const WITH_MARKS = /\P{M}\p{M}*/uy;
 
 /**
+ * What the characters escapeCharacters quotes are: one text (a word, a mark), each a token of its own (a character
+ * vocabulary), or a token not in NFC, which would look the same as its NFC form, another token.
+ */
+export type QuotedAs = 'text' | 'tokens' | 'notNFC';
+
+/**
  * The characters as one quoted string, with line breaks, tabs, invisible and separator
  * characters escaped but a zero-width joiner of an emoji sequence (EMOJI_JOINER) and the tag
  * characters of a subdivision flag (SUBDIVISION_FLAG), and each combining mark (an accent, a
  * variation selector) that has no character of its own before it to combine with: at the start,
- * or after an escape. With `eachAlone` (the characters are tokens each, not one word) every
- * combining mark, zero-width joiner and tag character is escaped. With `unlikeNFC` (a token not
- * in NFC, which would look the same as its NFC form) what NFC changes is escaped too: the marks of
- * a character that NFC composes or reorders with them (`Cafe\u{301}`), and a character with none
- * that NFC replaces (`\u{212b}`, the angstrom sign, for Å).
+ * or after an escape. As `tokens`, every combining mark, zero-width joiner and tag character is
+ * escaped. As `notNFC`, what NFC changes is escaped too: the marks of a character that NFC composes
+ * or reorders with them (`Cafe\u{301}`), and a character with none that NFC replaces (`\u{212b}`,
+ * the angstrom sign, for Å).
  */
-export function escapeCharacters(text: string, eachAlone = false, unlikeNFC = false): string {
+export function escapeCharacters(text: string, as: QuotedAs = 'text'): string {
+  const eachAlone = as === 'tokens';
   let out = '"';
   let base = false;
   let at = 0;
@@ -170,7 +176,7 @@ export function escapeCharacters(text: string, eachAlone = false, unlikeNFC = fa
     const mark = /\p{M}/u.test(ch);
     let replaced = false; // NFC replaces this character, which has no marks
     if (ch === '\u{1f3f4}' && !eachAlone && SUBDIVISION_FLAG.test(text)) flagEnd = SUBDIVISION_FLAG.lastIndex;
-    if (unlikeNFC && !mark && WITH_MARKS.test(text)) {
+    if (as === 'notNFC' && !mark && WITH_MARKS.test(text)) {
       const marked = text.slice(at - ch.length, WITH_MARKS.lastIndex);
       const changed = marked !== marked.normalize('NFC');
       replaced = changed && marked === ch;
@@ -199,7 +205,7 @@ const QUOTED_TOKEN_CHARACTERS = 40;
  * another token; its emoji whole.
  */
 export function quotedToken(token: string, shown = token): string {
-  return escapeCharacters(shown, false, token !== token.normalize('NFC'));
+  return escapeCharacters(shown, token === token.normalize('NFC') ? 'text' : 'notNFC');
 }
 
 /** A token quoted (quotedToken), cut to QUOTED_TOKEN_CHARACTERS with its length beside it where it is longer. */

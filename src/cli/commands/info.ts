@@ -43,7 +43,7 @@ function infoText(c: ModelInfo): string {
     ['model', `${m.cell}, ${m.numLayers} layer${m.numLayers === 1 ? '' : 's'}, hidden ${m.hiddenSize}, embedding ${m.embedDim}, dropout ${m.dropout}`],
     ['parameters', grouped(c.parameters)],
     ['level', word ? `word (tokenizer rules version ${t.wordRule})` : 'char'],
-    ['vocabulary', word ? wordVocabularyText(c.vocab) : `${grouped(c.vocab.length)} tokens: ${c.vocab.slice(0, SPECIALS).join(' ')} ${escapeCharacters(c.vocab.slice(SPECIALS).join(''), true)}`],
+    ['vocabulary', word ? wordVocabularyText(c.vocab) : `${grouped(c.vocab.length)} tokens: ${c.vocab.slice(0, SPECIALS).join(' ')} ${escapeCharacters(c.vocab.slice(SPECIALS).join(''), 'tokens')}`],
     ...(word && t.spacing !== undefined ? [['spacing', spacingText(t.spacing)] as [string, string]] : []),
     ['training', c.corpus === null ? 'none by rnn (imported model: the steps it was trained elsewhere are not recorded)'
       : `step ${c.step}, epoch ${c.epochs.toFixed(2)}, ${tokenCount(c.tokensSeen, c.level)} seen`],
