@@ -1,8 +1,8 @@
 import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { createServer } from 'node:net';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { loadModel } from '../src/checkpoint/load.js';
 import { MAX_CHECKPOINT_CHARS, checkpointChars, largestHidden, mib, parameterCount } from '../src/checkpoint/size.js';
@@ -409,6 +409,33 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
     const after = await finish(startRank(data, ['--max-steps', '1', '--out', out], 0, 1, await freePort()));
     expect([after.code, after.stderr]).toEqual([0, `train_ddp.py: warning: took over ${join(out, 'latest.json.lock')}, left by pid ${gone}, which is no longer running\n`]);
     expect(readdirSync(out).sort()).toEqual(['model.safetensors', 'state.pt', 'summary.json']);
+  }, 300_000);
+
+  it('--out whose latest.json is a link is locked beside the file it leads to, where rnn train locks it: each refuses the other while it runs', async () => {
+    const data = await stoppedData('linked-lock-data'), out = join(dir, 'linked-torch'), kept = join(dir, 'linked-kept', 'run.json');
+    mkdirSync(out);
+    mkdirSync(dirname(kept));
+    symlinkSync(kept, join(out, 'latest.json'));
+    // rnn train's lock on --out, taken by this process as rnn train takes it: beside run.json
+    const rnnLock = takeRunLock(outputPaths(out), out, 'out');
+    const refused = await withoutTorch([data, ...SMALL, '--out', out, '--check', '2']);
+    rnnLock.release();
+    expect([refused.status, refused.output]).toEqual([1, expect.stringMatching(new RegExp(
+      `^train_ddp\\.py: --out ${out} is in use by another run \\(pid ${process.pid} on ${hostname()}, since [-0-9T:.]+Z\\); `))]);
+    const first = startRank(data, ['--out', out], 0, 1, await freePort());
+    const firstEnded = finish(first);
+    onTestFinished(() => void first.kill('SIGKILL'));
+    await stdoutShows(first, '\nstep 1/');
+    expect(JSON.parse(readFileSync(`${kept}.lock`, 'utf8'))).toMatchObject({ pid: first.pid });
+    // rnn train on --out, and on the file its latest.json leads to, which it would write
+    for (const target of [out, kept]) {
+      const trained = await rnnIn(dir, ['train', data, ...SMALL, '--workers', '1', '--max-steps', '1', '--out', target]);
+      expect([trained.status, trained.stderr]).toEqual([1, expect.stringMatching(new RegExp(`--out ${target} is in use by another run \\(pid ${first.pid} on `))]);
+    }
+    first.kill('SIGTERM');
+    expect((await firstEnded).code).toBe(143);
+    expect(readdirSync(dirname(kept))).toEqual([]);
+    expect(readdirSync(out).sort()).toEqual(['latest.json', 'state.pt']);
   }, 300_000);
 
   it('--help says what each flag is for, with its default', async () => {

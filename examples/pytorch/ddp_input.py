@@ -16,7 +16,7 @@ import numpy as np
 from safetensors import SafetensorError, safe_open
 from safetensors.numpy import load_file
 
-from ddp_output import LOCK_FILE, in_use, lock_owner, owner_is_gone
+from ddp_output import in_use, lock_owner, lock_path, owner_is_gone
 
 PREPARED_FORMAT = "rnn-prepared/1"
 INTEROP_FORMAT = "rnn-state/1"
@@ -431,12 +431,14 @@ def plan(args, world):
     train, val = tokens(args.data, meta, "train"), tokens(args.data, meta, "val")
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         fail(f"--out {args.out}: not a folder")
-    parent = os.path.abspath(args.out)
-    while not os.path.exists(parent):
-        parent = os.path.dirname(parent)
-    if not os.access(parent, os.W_OK):
-        fail(f"--out {args.out}: {parent} is not writable")
-    holder = lock_owner(os.path.join(args.out, LOCK_FILE))
+    lock = lock_path(args.out)
+    # --out, and the folder of its lock where its latest.json leads elsewhere: the nearest of each that exists
+    for parent in dict.fromkeys((os.path.abspath(args.out), os.path.dirname(os.path.abspath(lock)))):
+        while not os.path.exists(parent):
+            parent = os.path.dirname(parent)
+        if not os.access(parent, os.W_OK):
+            fail(f"--out {args.out}: {parent} is not writable")
+    holder = lock_owner(lock)
     if holder is not None and not owner_is_gone(holder):
         fail(in_use(args.out, holder), IN_USE)
     held = [name for name in RUN_FILES if os.path.exists(os.path.join(args.out, name))]

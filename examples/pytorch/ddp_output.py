@@ -13,13 +13,38 @@ import socket
 import sys
 
 
-# --out's lock, rnn train's on its output (src/train/lock.ts): its file, beside where rnn train's latest checkpoint would be,
-# and the owner written in it, so that each refuses the other's running output and takes over one whose process is gone
-LOCK_FILE = "latest.json.lock"
+# --out's lock, rnn train's on its output (lockPath, src/train/lock.ts): its file, beside where rnn train's latest checkpoint
+# would be (beside the file it leads to, where that is a link), and the owner written in it, so that each refuses the
+# other's running output and takes over one whose process is gone
+LATEST_FILE, LOCK_SUFFIX = "latest.json", ".lock"
 # the suffix of a file written before it is put in place, then its writer's pid (TEMP_SUFFIX, src/checkpoint/files.ts)
 TEMP_SUFFIX = ".tmp-"
 # tries at the lock over locks left by ended runs, others racing for it (LOCK_ATTEMPTS, src/train/lock.ts)
 LOCK_ATTEMPTS = 3
+
+
+def write_target(path):
+    """The file a write to `path` replaces, as rnn finds it (writeTarget, src/checkpoint/files.ts): `path` itself, or where
+    the link at `path` leads, followed through further links, each read from the folder it is in (a link to nothing: the
+    file it names). A loop of links, which rnn writes nothing through, gives `path`."""
+    seen, current = set(), path
+    while True:
+        try:
+            if not os.path.islink(current):
+                return current
+            target = os.readlink(current)
+        except OSError:
+            return current
+        current = target if os.path.isabs(target) else os.path.normpath(os.path.join(os.path.realpath(os.path.dirname(current)), target))
+        if current in seen:
+            return path
+        seen.add(current)
+
+
+def lock_path(out):
+    """--out's lock file, where rnn train takes its output's: beside its latest.json, or where that is a link, beside the
+    file it leads to, which rnn train writes and a run naming that file by its own path locks."""
+    return write_target(os.path.join(out, LATEST_FILE)) + LOCK_SUFFIX
 
 
 class Refused(Exception):
@@ -101,19 +126,21 @@ def take_lock(out):
     """Takes --out's lock as rnn train takes its output's (takeLock, src/train/lock.ts): the owner (pid, host, start) is
     written to a file of its own, then hard-linked into place, which fails where a lock is; a lock whose process is gone
     (this host, no such pid) is moved aside and, unless another's lock took its place meanwhile, taken over with a notice;
-    a live one is Refused, naming its process. Makes --out where it is not there."""
+    a live one is Refused, naming its process. Makes --out where it is not there, and the folder of the lock (lock_path)."""
     made = None
     if not os.path.isdir(out):
         os.makedirs(out)
         made = out
-    path = os.path.join(out, LOCK_FILE)
-    owner_file = LOCK_FILE + TEMP_SUFFIX
+    path = lock_path(out)
+    folder = os.path.dirname(path)
+    os.makedirs(folder, exist_ok=True)
+    owner_file = os.path.basename(path) + TEMP_SUFFIX
     # the owner file of a process killed while it placed its lock
-    for name in os.listdir(out):
+    for name in os.listdir(folder):
         pid = name[len(owner_file):]
         if name.startswith(owner_file) and pid.isascii() and pid.isdigit() and int(pid) != os.getpid() and not process_is_running(int(pid)):
             try:
-                os.remove(os.path.join(out, name))
+                os.remove(os.path.join(folder, name))
             except OSError:
                 pass
     started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -23,7 +23,7 @@ export interface RunLock {
 /**
  * The lock file of an output: beside its `latest` checkpoint, for both layouts (`DIR/latest.json.lock`, `FILE.json.lock`);
  * where `latest` is a link, beside the file it leads to, which two runs must not write at once whichever path each names.
- * examples/pytorch/train_ddp.py takes `DIR/latest.json.lock` of its --out by `takeLock`'s rules, its owner written alike.
+ * examples/pytorch/train_ddp.py takes the lock of its --out here too (`lock_path`), by `takeLock`'s rules, its owner written alike.
  */
 export function lockPath(paths: OutputPaths): string {
   return `${writeTarget(paths.latest, 'checkpoint ')}${LOCK_SUFFIX}`;
