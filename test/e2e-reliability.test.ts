@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
@@ -152,6 +152,19 @@ describe('2. the output checked before the first step', () => {
     const run = await finish(startRnn(dir, ['train', corpus, ...TINY_RUN, '--time', '15s', '--out', join(readOnly, 'run')], asOwner));
     expect(run.code).toBe(1);
     expectOneLine(run.stderr, /cannot be written \(EACCES\): permission denied/);
+  });
+
+  it('refuses at once an output whose best.json links into a read-only folder, as one whose latest.json does', async () => {
+    const out = at('best-linked'), readOnly = at('best-read-only');
+    mkdirSync(out);
+    mkdirSync(readOnly, { mode: 0o555 });
+    chmodSync(readOnly, 0o555);
+    symlinkSync(join(readOnly, 'best.json'), join(out, 'best.json'));
+    const asOwner = process.getuid?.() === 0 ? ['unshare', '--user', '--'] : [];
+    const run = await finish(startRnn(dir, ['train', corpus, ...TINY_RUN, '--time', '15s', '--out', out], asOwner));
+    expect(run.code).toBe(1);
+    expectOneLine(run.stderr, /--out \S*best-linked cannot be written \(EACCES\): permission denied/);
+    expect(readdirSync(out)).toEqual(['best.json']);
   });
 
   it('names --resume, not --out, where the folder a resumed run writes to cannot be written', async () => {

@@ -73,8 +73,8 @@ export function workersForCores(workers: number): { workers: number; warning: In
 }
 
 /**
- * Creates the output's folder (where `latest` is a link, the folder of the file it leads to: `writeTarget`) and writes
- * and removes a probe file there, so that an output that
+ * Creates the folders the output's checkpoints are written in (where `latest` or `best` is a link, the folder of the file
+ * it leads to: `writeTarget`) and writes and removes a probe file in each, so that an output that
  * cannot be written fails before training rather than at the first save; removes the temp files
  * of its checkpoints that a run killed mid-save left (latest's and best's alike: the next save
  * may be of either); then checks that the disk has room for the checkpoints (latest, best and a
@@ -87,14 +87,17 @@ export function checkOutputWritable(paths: OutputPaths, out: string, checkpointB
   const elsewhere = (name: (key: 'out') => string): string => (setting === 'resume' ? ` (${name('out')})` : '');
   // as long a name as the longest the run writes there, so that one too long for the file system is refused now
   const written = [...lockWorkNames(lockPath(paths)), ...[latest, best].map((path) => `${basename(path)}${TEMP_SUFFIX}${WIDEST_PID}`)];
-  const probe = join(dir, `.rnn-probe-${process.pid}`.padEnd(Math.max(...written.map((name) => Buffer.byteLength(name))), '_'));
-  try {
-    makeFolders(dir);
-    writeFileSync(probe, 'probe', { flag: 'wx' });
-  } catch (error) {
-    throw unwritableOutput(error, out, setting, elsewhere);
+  const probeName = `.rnn-probe-${process.pid}`.padEnd(Math.max(...written.map((name) => Buffer.byteLength(name))), '_');
+  for (const folder of new Set([dir, dirname(best)])) {
+    const probe = join(folder, probeName);
+    try {
+      makeFolders(folder);
+      writeFileSync(probe, 'probe', { flag: 'wx' });
+    } catch (error) {
+      throw unwritableOutput(error, out, setting, elsewhere);
+    }
+    rmSync(probe, { force: true });
   }
-  rmSync(probe, { force: true });
   for (const path of [latest, best]) removeAbandonedTemps(dirname(path), (name) => tempFileWriter(name, [basename(path)]));
   let free: number;
   try {
