@@ -632,6 +632,21 @@ describe('resolveCheckpointPath: JSON that is no checkpoint', () => {
     expect(resumeLine(run)).toBeNull();
   });
 
+  it('refuses a run folder\'s best.json or latest.json that is a link to nothing as the link named directly, naming where it leads', () => {
+    const run = join(dir, 'run-of-links'), resumed = join(dir, 'resumed-of-links');
+    mkdirSync(run, { recursive: true });
+    mkdirSync(resumed, { recursive: true });
+    const best = join(run, 'best.json'), latest = join(resumed, 'latest.json');
+    saveCheckpoint(join(run, 'latest.json'), sampleCheckpoint());
+    symlinkSync(join('..', 'gone', 'best.json'), best);
+    symlinkSync(join('..', 'gone', 'latest.json'), latest);
+    // not the folder's latest.json in best.json's place, nor a folder said to have no latest.json
+    expect(flagLine(run)).toBe(flagLine(best));
+    expect(flagLine(best)).toContain(`checkpoint not found: ${best} (a link to ${join('..', 'gone', 'best.json')}, which is not there)`);
+    expect(resumeLine(resumed)).toBe(resumeLine(latest));
+    expect(resumeLine(latest)).toContain(`not found: ${latest} (a link to ${join('..', 'gone', 'latest.json')}, which is not there)`);
+  });
+
   it('goes by what a file named .safetensors holds where checkpoints alone are read (--checkpoint, --resume)', () => {
     const renamed = join(dir, 'renamed.safetensors'), other = join(dir, 'other.safetensors');
     saveCheckpoint(renamed, sampleCheckpoint());

@@ -4,7 +4,7 @@ import { InputError, SettingError, type SettingNamer } from '../input/settings.j
 import { CheckpointError, formatProblem, isJsonObject } from './errors.js';
 import { CHECKPOINT_FORMAT, RUN_FOLDER_FILES, importFirst, startsLikeCheckpoint } from './checkpoint.js';
 import { quoted } from '../input/issues.js';
-import { notFoundLine } from '../input/paths.js';
+import { linkTarget, notFoundLine } from '../input/paths.js';
 import { NAMED_PIPE, NotJsonError, formatWrittenFirst, specialFileKind, isFile, isFolder, isTempFile, parseJsonBytes, readFileBytes, readFilePart } from './files.js';
 import { INTEROP_FORMAT, wrappedState } from './interop.js';
 import { isPreparedFolder } from './prepared.js';
@@ -178,9 +178,17 @@ function notARunFolder(dir: string, lacks: string): string {
 export function runFolderFile(path: string, file: string, reader: ModelPathReader): string {
   if (!isFolder(path)) return modelFilePath(path, reader);
   const inside = join(path, file);
-  if (isFile(inside)) return modelFilePath(inside, reader);
+  if (heldInRunFolder(inside)) return modelFilePath(inside, reader);
   throw heldModelFile(reader, path, `without ${file}`) ??
     refused(reader, path, (name) => `${givenAs(reader, path, name)} is ${notARunFolder(path, `without ${file}`)}: ${bid(reader)}`);
+}
+
+/**
+ * Whether a run folder holds its checkpoint `path`: a file, or a link, which is read where it leads (one to nothing is
+ * refused naming where it leads, never passed over for the folder's other checkpoint).
+ */
+function heldInRunFolder(path: string): boolean {
+  return isFile(path) || linkTarget(path) !== null;
 }
 
 /**
@@ -191,7 +199,7 @@ function folderCheckpoint(dir: string, reader: ModelPathReader): string {
   const { best, latest } = RUN_FOLDER_FILES;
   for (const name of [best, latest]) {
     const path = join(dir, name);
-    if (isFile(path)) return modelFilePath(path, reader);
+    if (heldInRunFolder(path)) return modelFilePath(path, reader);
   }
   const lacks = `with no checkpoint in it, neither ${best} nor ${latest}`;
   const prepared = isPreparedFolder(dir) ? ' (a prepared folder: data to train on, not a model)' : '';

@@ -48,7 +48,7 @@ export function notFoundLine(what: string, path: string, otherwise?: string): st
 }
 
 /** What the link `path` names; null where it is no link. */
-function linkTarget(path: string): string | null {
+export function linkTarget(path: string): string | null {
   try {
     return lstatSync(path).isSymbolicLink() ? readlinkSync(path) : null;
   } catch {
