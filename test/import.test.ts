@@ -382,7 +382,7 @@ describe('rnn export: the format of --out', () => {
 });
 
 describe('rnn export onto the model train_ddp.py trained', () => {
-  it('is refused, the model left as it was; beside no summary.json, an earlier export is replaced', () => {
+  it('is refused, the model left as it was; beside neither its summary.json nor its run\'s state.pt, an earlier export is replaced', () => {
     const run = join(dir, 'ddp-result');
     mkdirSync(run, { recursive: true });
     const trained = join(run, 'model.safetensors');
@@ -404,6 +404,13 @@ describe('rnn export onto the model train_ddp.py trained', () => {
       .toContain('is the model examples/pytorch/train_ddp.py trained');
     expect(readFileSync(trained).equals(before)).toBe(true);
     rmSync(join(run, 'summary.json'));
+    // the run's saved state beside it (its --resume) shows it to be that run's model as its summary.json does
+    writeFileSync(join(run, 'state.pt'), 'the run saved by torch.save');
+    expect(thrownBy(() => exportState(checkpoint, trained), SettingError).messageNaming((setting) => `--${setting}`)).toBe(
+      `--out ${trained} is the model examples/pytorch/train_ddp.py trained (its state.pt beside it), not an earlier export, ` +
+        'so an export would lose it: choose another file for the export');
+    expect(readFileSync(trained).equals(before)).toBe(true);
+    rmSync(join(run, 'state.pt'));
     exportState(checkpoint, trained);
     expect(fromSafetensors(readFileSync(trained), trained).params).toEqual(torchModel.params);
   });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { ADAM_DEFAULTS, type OptimizerKind } from '../engine/optim.js';
 import { paramLayout } from '../engine/params.js';
 import { Rng } from '../engine/random.js';
@@ -10,7 +10,7 @@ import {
   type Checkpoint, CHECKPOINT_FORMAT, modelFromCheckpoint, namingLatestBeside, parseCheckpoint, refuseStaleImport, saveCheckpoint,
   startsLikeCheckpoint,
 } from './checkpoint.js';
-import { isDdpModel } from './corpus.js';
+import { ddpModelRunFile } from './corpus.js';
 import { CheckpointError, isJsonObject, shortMessage } from './errors.js';
 import { modelFileInFolder } from './find.js';
 import {
@@ -90,9 +90,10 @@ const REPLACEABLE = {
  * or an empty file alone, never a text, a prepared folder's meta.json, the model train_ddp.py trained or another file.
  */
 function refuseReplacingOther(outPath: string, writing: 'export' | 'import'): void {
-  if (writing === 'export' && isDdpModel(writeTarget(outPath))) {
+  const runFile = writing === 'export' ? ddpModelRunFile(writeTarget(outPath)) : null;
+  if (runFile !== null) {
     throw new SettingError('out', outPath, (name) =>
-      `${name('out')} ${outPath} is the model examples/pytorch/train_ddp.py trained (its summary.json beside it), not an earlier export, ` +
+      `${name('out')} ${outPath} is the model examples/pytorch/train_ddp.py trained (its ${basename(runFile)} beside it), not an earlier export, ` +
         'so an export would lose it: choose another file for the export');
   }
   const empty = (readFilePart(outPath, 1)?.length ?? 0) === 0; // or none at all

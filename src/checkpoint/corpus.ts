@@ -113,15 +113,20 @@ function isDdpSummary(path: string): boolean {
   return basename(path) === DDP_RESULT.summary && isSafetensorsModel(join(dirname(path), DDP_RESULT.model));
 }
 
-/** Whether the file is the model train_ddp.py trained: named so, an `rnn-state` model, its summary.json beside it. */
-export function isDdpModel(path: string): boolean {
-  return basename(path) === DDP_RESULT.model && isFile(join(dirname(path), DDP_RESULT.summary)) && isSafetensorsModel(path);
+/**
+ * The file of its run beside the model train_ddp.py trained at `path` (named so, an `rnn-state` model): its summary.json,
+ * else the run's saved state; null where `path` is no such model.
+ */
+export function ddpModelRunFile(path: string): string | null {
+  if (basename(path) !== DDP_RESULT.model) return null;
+  const beside = [DDP_RESULT.summary, DDP_RESULT.state].map((name) => join(dirname(path), name)).find(isFile);
+  return beside !== undefined && isSafetensorsModel(path) ? beside : null;
 }
 
 /** The file that shows `dir` to be a train_ddp.py run's --out: its saved state, or its model beside its summary; null where none does. */
 function ddpResultIn(dir: string): string | null {
   const state = join(dir, DDP_RESULT.state), model = join(dir, DDP_RESULT.model);
-  return isFile(state) ? state : isDdpModel(model) ? model : null;
+  return isFile(state) ? state : ddpModelRunFile(model) !== null ? model : null;
 }
 
 /**
