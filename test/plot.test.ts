@@ -1,7 +1,7 @@
-import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Checkpoint } from '../src/checkpoint/checkpoint.js';
+import { type Checkpoint, loadCheckpoint, saveCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { CheckpointError } from '../src/checkpoint/errors.js';
 import { createProgram } from '../src/cli/main.js';
 import { loadLossRuns, lossRunFromCheckpoint, runCheckpointPath, runName } from '../src/plot/runs.js';
@@ -564,6 +564,7 @@ describe('parseXml (the well-formedness check above)', () => {
 
 describe("rnn plot's summary", () => {
   const scratch = scratchFolder('rnn-plot-paths-');
+  const STEP3 = join(ROOT, 'test', 'fixtures', 'sentence-rule-1', 'step3.json');
 
   it('shows a control character in a run\'s name or the --out file escaped, where it reached the terminal', async () => {
     const dir = scratch.folder();
@@ -573,6 +574,21 @@ describe("rnn plot's summary", () => {
     expect(existsSync(join(dir, 'o\u001b[32m.svg'))).toBe(true);
     expect(run.stdout).toBe('ctl\\u001b[31m: 1 evaluation, best validation loss 4.3271\nwrote o\\u001b[32m.svg\n');
   });
+
+  it('says of a run whose lines go above the chart that they do, and its highest loss, as its legend row does', async () => {
+    const dir = scratch.folder();
+    // the checksum left out, so that the history can change
+    const { sha256: _, ...later } = loadCheckpoint(join(ROOT, 'test', 'fixtures', 'sentence-rule-1', 'step6.json'));
+    const [first, second] = later.history;
+    // a vocabulary of 74 characters: the chart spans at most 2 ln 74 = 8.6 nats
+    const diverged = { ...later, history: [first!, { ...second!, trainLoss: 250.5, valLoss: 120.25 }] };
+    saveCheckpoint(join(dir, 'diverged.json'), diverged);
+    const run = await rnnIn(dir, ['plot', STEP3, 'diverged.json', '--out', 'loss.svg']);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toBe('step3: 1 evaluation, best validation loss 4.3271\n' +
+      'diverged: 2 evaluations, best validation loss 4.3271; above the chart, up to 250.5000\nwrote loss.svg\n');
+    expect(readFileSync(join(dir, 'loss.svg'), 'utf8')).toContain('best validation loss 4.327 after 48 characters; above the chart, up to 250.500');
+  }, 20_000);
 });
 
 describe('rnn plot --out a link', () => {

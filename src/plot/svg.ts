@@ -281,6 +281,17 @@ function highestOffChart(run: LossRun, s: ChartScale): number | null {
   return onChart(highest, s) ? null : highest;
 }
 
+/** Each run's highest loss where lossChartSvg draws it going above the chart, else null. */
+export function highestLossesOffChart(runs: readonly LossRun[]): (number | null)[] {
+  const s = chartScale(runs);
+  return runs.map((run) => highestOffChart(run, s));
+}
+
+/** What a run's legend row, and rnn plot's line for it, add where it goes above the chart: its highest loss to `decimals` places. */
+export function offChartNote(highest: number, decimals: number): string {
+  return `above the chart, up to ${highest.toFixed(decimals)}`;
+}
+
 const round2 = (v: number): number => Math.round(v * 100) / 100;
 
 /** The most columns of a title that fit the chart's width at its size. */
@@ -695,7 +706,7 @@ function legendLines(runs: readonly LossRun[], s: ChartScale, validated: boolean
     const best = bestPoint(run.val);
     const highest = highestOffChart(run, s);
     const loss = (best === null ? 'no validation loss' : `best validation loss ${best.loss.toFixed(3)} after ${grouped(best.tokensSeen)} ${unit.many}`) +
-      (highest === null ? '' : `; above the chart, up to ${highest.toFixed(3)}`);
+      (highest === null ? '' : `; ${offChartNote(highest, 3)}`);
     // a run whose style an earlier one has says so, as the chart cannot show it
     const detail = i < RUN_STYLES ? loss : `${loss}; drawn as ${shown[i % RUN_STYLES]!}`;
     const name = legendName(run.name, detail);

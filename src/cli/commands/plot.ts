@@ -3,7 +3,7 @@ import { writeFileAtomic } from '../../checkpoint/files.js';
 import { RUN_FOLDER_FILES } from '../../checkpoint/checkpoint.js';
 import { NEWEST_CHECKPOINT, newestRun } from '../../checkpoint/find.js';
 import { loadLossRuns } from '../../plot/runs.js';
-import { DEFAULT_TITLES, RUN_STYLES, bestPoint, lossChartSvg, runsDrawnAlike } from '../../plot/svg.js';
+import { DEFAULT_TITLES, RUN_STYLES, bestPoint, highestLossesOffChart, lossChartSvg, offChartNote, runsDrawnAlike } from '../../plot/svg.js';
 import { z } from 'zod';
 import { type SettingTable, described, parseSettingTable, writtenPath } from '../../input/settings.js';
 import { visible } from '../../input/issues.js';
@@ -66,14 +66,16 @@ export function register(program: Command): void {
       if (newest !== null) sayNewestTaken('run', newest);
       const alike = runsDrawnAlike(runs.length);
       if (alike.length > 0) warn(drawnAlikeWarning(runs.map((run) => run.name), alike));
+      const highest = highestLossesOffChart(runs);
       // a run's name and --out are file names: a control character in one is shown, never sent to the terminal
-      for (const run of runs) {
+      runs.forEach((run, i) => {
         const best = bestPoint(run.val);
         process.stdout.write(
           `${visible(run.name)}: ${run.train.length} evaluation${run.train.length === 1 ? '' : 's'}, ` +
-            `${best === null ? 'no validation loss' : `best validation loss ${best.loss.toFixed(4)}`}\n`,
+            `${best === null ? 'no validation loss' : `best validation loss ${best.loss.toFixed(4)}`}` +
+            `${highest[i] === null ? '' : `; ${offChartNote(highest[i]!, 4)}`}\n`,
         );
-      }
+      });
       process.stdout.write(`wrote ${visible(flags.out!)}\n`);
     });
 }
