@@ -404,6 +404,29 @@ describe('a run that diverges', () => {
     expect(legendRow(elements, 0)).not.toContain('above the chart');
   });
 
+  it('keeps each arrow within 30 units of where its line leaves, where five runs leave at one place, inside the chart\'s width', () => {
+    const tip = (arrow: XmlElement) => Number(arrow.attrs['d']!.match(/^M(-?[\d.]+)/)![1]);
+    // five runs at --lr 10, each line above the chart from the first evaluation; or evaluated only at the end, the plot's right edge
+    const fromStart = [1, 2, 3, 4, 5].map((i) => ({ ...evaluatedRun(`lr${i}`, [[50, 90 * i, 80 * i], [150, 70 * i, 60 * i]]), vocabSize: 65 }));
+    const atEnd = [1, 2, 3, 4, 5].map((i) => ({ ...evaluatedRun(`end${i}`, [[200, 90 * i, 80 * i]]), vocabSize: 65 }));
+    for (const [diverging, exit] of [[fromStart, px(50)], [atEnd, px(200)]] as const) {
+      const chart = allElements(parseXml(lossChartSvg([...learning, ...diverging])));
+      const arrows = diverging.flatMap((run) => ofClass(groupOf(chart, run.name), 'off-chart'));
+      expect(arrows).toHaveLength(10);
+      const tips = arrows.map(tip);
+      for (const x of tips) {
+        expect(Math.abs(x - exit)).toBeLessThanOrEqual(30);
+        expect(x + 5).toBeLessThanOrEqual(CHART.width);
+      }
+      // the places near the exit each hold an arrow before any holds two: no two places cover each other
+      const places = [...new Set(tips)].sort((a, b) => a - b);
+      places.slice(1).forEach((x, k) => expect(x - places[k]!).toBeGreaterThanOrEqual(10));
+      expect(places.length).toBeGreaterThanOrEqual(6);
+      // the last run's arrows, drawn last, cover none of each other
+      expect(Math.abs(tips[9]! - tips[8]!)).toBeGreaterThanOrEqual(10);
+    }
+  });
+
   it('draws a line that goes above and comes back to the top edge, along the segment it has, with an arrow where it leaves', () => {
     const train = [{ tokensSeen: 100, loss: 2.8 }, { tokensSeen: 150, loss: 50 }, { tokensSeen: 200, loss: 2.4 }];
     const spike = { name: 'spike', vocabSize: 65, train, val: [] };

@@ -473,14 +473,26 @@ interface OffChartArrow {
 const ARROW_SPACING = 10;
 
 /**
+ * The places an arrow may take, as steps of ARROW_SPACING from where its line leaves, nearest first
+ * (right before left): seven, for three runs whose two lines leave at one evaluation, each arrow
+ * at most 30 units (under 5% of the plot's width) from its line's exit.
+ */
+const ARROW_STEPS = [0, 1, -1, 2, -2, 3, -3] as const;
+
+/**
  * Each run's arrows, one where each of its lines goes above the chart: in the runs' order,
- * training's before validation's, an arrow that would cover one before it moved right until it does not.
+ * training's before validation's, each at the first of its places inside the chart's width
+ * (ARROW_STEPS) that covers the fewest arrows placed before it. Where more lines leave at one
+ * place than there are places, a later run's arrow covers an earlier one's; each run's legend
+ * row says it goes above the chart.
  */
 function offChartArrows(drawn: readonly DrawnRun[]): OffChartArrow[][] {
   const placed: number[] = [];
+  const covered = (x: number) => placed.filter((other) => Math.abs(other - x) < ARROW_SPACING).length;
   return drawn.map((run) => (['train', 'val'] as const).flatMap((line) => run[line].exits.map((exit) => {
-    let x = exit;
-    while (placed.some((other) => Math.abs(other - x) < ARROW_SPACING)) x = round2(x + ARROW_SPACING);
+    const places = ARROW_STEPS.map((step) => round2(exit + step * ARROW_SPACING))
+      .filter((x) => x + ARROW_SPACING / 2 <= CHART.width);
+    const x = places.reduce((best, place) => (covered(place) < covered(best) ? place : best));
     placed.push(x);
     return { x, line };
   })));
