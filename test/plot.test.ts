@@ -6,7 +6,7 @@ import { CheckpointError } from '../src/checkpoint/errors.js';
 import { createProgram } from '../src/cli/main.js';
 import { loadLossRuns, lossRunFromCheckpoint, runCheckpointPath, runName } from '../src/plot/runs.js';
 import { InputError } from '../src/input/settings.js';
-import { CHART, type LossRun, RUN_COLOURS, bestPoint, escapeXml, formatTokenCount, lossChartSvg, niceTicks, runsDrawnAlike } from '../src/plot/svg.js';
+import { CHART, type LossRun, RUN_COLOURS, bestPoint, escapeXml, formatTokenCount, lossChartSvg, niceTicks, runsDrawnAlike, runsDrawnOver } from '../src/plot/svg.js';
 import { type XmlElement, allElements, parseXml, textContent } from './helpers/xml.js';
 import { expectWrittenThrough, scratchFolder } from './helpers/files.js';
 import { ROOT, expectOneLineError, rnnIn } from './helpers/cli.js';
@@ -246,9 +246,42 @@ describe('many runs', () => {
     const run = await rnnIn(dir, ['plot', ...files, '--out', 'many.svg']);
     expect(run.status).toBe(0);
     expect(run.stderr).toBe('rnn: warning: 31 runs, and 28 styles to tell them apart: r29 is drawn as r1, r30 as r2, r31 as r3; ' +
-      'plot at most 28 runs at once to tell each apart\n');
+      'plot at most 28 runs at once to tell each apart\n' +
+      // copies of one checkpoint, each drawn over the first
+      'rnn: warning: r2 is drawn over r1, r3 over r1, r4 over r1, r5 over r1, r6 over r1, r7 over r1, r8 over r1, r9 over r1 and 22 more, ' +
+      'with the same losses at every evaluation: the chart shows one line for them, in the last one\'s style\n');
     expect(existsSync(join(dir, 'many.svg'))).toBe(true);
   });
+});
+
+describe('runs with the same losses', () => {
+  const scratch = scratchFolder('rnn-plot-same-');
+  const FIXTURES = join(ROOT, 'test', 'fixtures', 'sentence-rule-1');
+
+  it('are each named with the first earlier run whose losses it has at every evaluation, training\'s and validation\'s', () => {
+    const run = (name: string, val = 2.9) => evaluatedRun(name, [[100, 3, val], [200, 2.5, 2.4]]);
+    const trainOnly = (name: string) => ({ ...run(name), val: [] });
+    expect(runsDrawnOver([run('a'), run('b', 2.8), run('c'), trainOnly('d'), run('e', 2.8), trainOnly('f'), run('g')]))
+      .toEqual([[2, 0], [4, 1], [5, 3], [6, 0]]);
+    // the same losses at other token counts are other lines
+    expect(runsDrawnOver([run('a'), { ...run('b'), train: run('b').train.map((p) => ({ ...p, tokensSeen: p.tokensSeen + 1 })) }])).toEqual([]);
+    expect(runsDrawnOver([run('a'), evaluatedRun('b', [[100, 3, 2.9]])])).toEqual([]);
+  });
+
+  it('are named in a warning of rnn plot: a run folder and a copy of it (cp -r a b)', async () => {
+    const dir = scratch.folder();
+    for (const name of ['a', 'b']) {
+      mkdirSync(join(dir, name));
+      copyFileSync(join(FIXTURES, 'step6.json'), join(dir, name, 'latest.json'));
+    }
+    const run = await rnnIn(dir, ['plot', 'a', 'b', join(FIXTURES, 'step3.json'), '--out', 'loss.svg']);
+    expect(run.status).toBe(0);
+    expect(run.stderr).toBe('rnn: warning: b is drawn over a, with the same losses at every evaluation: ' +
+      'the chart shows one line for them, in the last one\'s style\n');
+    expect(run.stdout).toBe('a: 2 evaluations, best validation loss 4.3138\nb: 2 evaluations, best validation loss 4.3138\n' +
+      'step3: 1 evaluation, best validation loss 4.3271\nwrote loss.svg\n');
+    expect((await rnnIn(dir, ['plot', 'a', join(FIXTURES, 'step3.json'), '--out', 'two.svg'])).stderr).toBe('');
+  }, 20_000);
 });
 
 /** Each run's colour, training dash and validation marker, as the chart draws them. */

@@ -86,6 +86,27 @@ export function runsDrawnAlike(runCount: number): [number, number][] {
   return alike;
 }
 
+/**
+ * Of a chart's runs, each with the losses of an earlier run at every evaluation (a copy of its run folder, say), drawn
+ * over it so that one line stands for both: [run, earlier run] as indices, the earlier the first with those losses.
+ */
+export function runsDrawnOver(runs: readonly LossRun[]): [number, number][] {
+  const over: [number, number][] = [];
+  // runs drawn over none: a run with the losses of one drawn over another has that other's too
+  const firsts: number[] = [];
+  runs.forEach((run, i) => {
+    const earlier = firsts.find((j) => sameLosses(runs[j]!.train, run.train) && sameLosses(runs[j]!.val, run.val));
+    if (earlier === undefined) firsts.push(i);
+    else over.push([i, earlier]);
+  });
+  return over;
+}
+
+/** Whether two lines have the same losses at the same token counts. */
+function sameLosses(a: readonly LossPoint[], b: readonly LossPoint[]): boolean {
+  return a.length === b.length && a.every((p, k) => p.tokensSeen === b[k]!.tokensSeen && p.loss === b[k]!.loss);
+}
+
 /** The radius a validation marker covers: a dot's 3, a square's, triangle's or diamond's corners at most 4. */
 const MARKER_RADIUS = 4;
 

@@ -3,7 +3,7 @@ import { writeFileAtomic } from '../../checkpoint/files.js';
 import { RUN_FOLDER_FILES } from '../../checkpoint/checkpoint.js';
 import { NEWEST_CHECKPOINT, newestRun } from '../../checkpoint/find.js';
 import { loadLossRuns } from '../../plot/runs.js';
-import { DEFAULT_TITLES, RUN_STYLES, bestPoint, highestLossesOffChart, lossChartSvg, offChartNote, runsDrawnAlike } from '../../plot/svg.js';
+import { DEFAULT_TITLES, RUN_STYLES, bestPoint, highestLossesOffChart, lossChartSvg, offChartNote, runsDrawnAlike, runsDrawnOver } from '../../plot/svg.js';
 import { z } from 'zod';
 import { type SettingTable, described, parseSettingTable, writtenPath } from '../../input/settings.js';
 import { visible } from '../../input/issues.js';
@@ -25,15 +25,25 @@ const PLOT_FLAGS = {
   },
 } as const satisfies SettingTable;
 
-/** Runs named in a warning of runs drawn alike; the rest are counted. */
-const ALIKE_NAMED = 8;
+/** Pairs of runs a warning names; the rest are counted. */
+const PAIRS_NAMED = 8;
+
+/** `r29 is drawn as r1, r30 as r2`: each run and the earlier one it is drawn `how` (as, over), the first PAIRS_NAMED named. */
+function drawnPairs(names: readonly string[], pairs: readonly [number, number][], how: string): string {
+  const named = pairs.slice(0, PAIRS_NAMED).map(([run, earlier], k) => `${names[run]}${k === 0 ? ' is drawn' : ''} ${how} ${names[earlier]}`);
+  const rest = pairs.length - PAIRS_NAMED;
+  return rest > 0 ? `${named.join(', ')} and ${rest} more` : named.join(', ');
+}
 
 /** The warning for a chart of more runs than styles: which runs are drawn as which, and how many a chart tells apart. */
 function drawnAlikeWarning(names: readonly string[], alike: readonly [number, number][]): string {
-  const pairs = alike.slice(0, ALIKE_NAMED).map(([run, earlier], k) => `${names[run]}${k === 0 ? ' is drawn' : ''} as ${names[earlier]}`);
-  const rest = alike.length - ALIKE_NAMED;
-  const listed = rest > 0 ? `${pairs.join(', ')} and ${rest} more` : pairs.join(', ');
-  return `${names.length} runs, and ${RUN_STYLES} styles to tell them apart: ${listed}; plot at most ${RUN_STYLES} runs at once to tell each apart`;
+  return `${names.length} runs, and ${RUN_STYLES} styles to tell them apart: ${drawnPairs(names, alike, 'as')}; ` +
+    `plot at most ${RUN_STYLES} runs at once to tell each apart`;
+}
+
+/** The warning for runs with an earlier one's losses at every evaluation: which runs are drawn over which. */
+function drawnOverWarning(names: readonly string[], over: readonly [number, number][]): string {
+  return `${drawnPairs(names, over, 'over')}, with the same losses at every evaluation: the chart shows one line for them, in the last one's style`;
 }
 
 export function register(program: Command): void {
@@ -66,6 +76,8 @@ export function register(program: Command): void {
       if (newest !== null) sayNewestTaken('run', newest);
       const alike = runsDrawnAlike(runs.length);
       if (alike.length > 0) warn(drawnAlikeWarning(runs.map((run) => run.name), alike));
+      const over = runsDrawnOver(runs);
+      if (over.length > 0) warn(drawnOverWarning(runs.map((run) => run.name), over));
       const highest = highestLossesOffChart(runs);
       // a run's name and --out are file names: a control character in one is shown, never sent to the terminal
       runs.forEach((run, i) => {
