@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolveCheckpointPath } from '../src/checkpoint/find.js';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -127,6 +127,29 @@ describe("rnn info's corpus line", () => {
     const info = await rnnIn(dir, ['info', 'run']);
     expect(info.stdout).toMatch(new RegExp(`^corpus +1 file, ${(Number(train) + Number(val) + 2).toLocaleString('en-US')} tokens with <EOS> \\(`, 'm'));
   }, 30_000);
+});
+
+describe("rnn info --json's fields", () => {
+  it('are each named where docs/usage.md describes rnn info, `epoch` the whole epochs done and `epochs` the current one\'s part too', async () => {
+    const usage = readFileSync(join(ROOT, 'docs', 'usage.md'), 'utf8');
+    const section = usage.slice(usage.indexOf('## `rnn export`, `rnn import`, `rnn info`'), usage.indexOf('## `rnn plot'));
+    const undocumented = new Set<string>();
+    // a word-level run, and one cut into sentences: every field either has
+    const runs = await Promise.all(['word-rule-1', 'sentence-rule-1'].map((fixture) =>
+      rnnIn(ROOT, ['info', join(ROOT, 'test', 'fixtures', fixture, 'step6.json'), '--json'])));
+    for (const run of runs) {
+      expect(run.status).toBe(0);
+      const info = JSON.parse(run.stdout) as Record<string, unknown> & { epoch: number; epochs: number };
+      const { config, corpus, documents } = info as unknown as Record<'config' | 'corpus' | 'documents', object>;
+      for (const name of [info, config, corpus, documents].flatMap((fields) => Object.keys(fields))) {
+        if (!section.includes(`\`${name}\``)) undocumented.add(name);
+      }
+      expect(Number.isInteger(info.epoch)).toBe(true);
+      expect(info.epochs).toBeGreaterThan(info.epoch);
+      expect(info.epochs).toBeLessThan(info.epoch + 1);
+    }
+    expect([...undocumented]).toEqual([]);
+  }, 20_000);
 });
 
 describe('rnn info with a bad RNN_KERNELS', () => {

@@ -139,13 +139,16 @@ export interface ModelInfo {
    */
   documents: { docs: DocsMode; sentenceRule?: SentenceRule };
   step: number;
-  /** Whole epochs done. */
+  /** Whole epochs done, an integer: the epoch under way, counted from 0. */
   epoch: number;
-  /** Epochs done, the part of the current one included (as training's progress shows it); the whole ones for an imported model. */
+  /**
+   * Epochs done, the part of the current one included (as training's progress shows it, and `rnn train --json`'s `epoch`);
+   * the whole ones for an imported model.
+   */
   epochs: number;
   tokensSeen: number;
   bestValLoss: number | null;
-  /** The corpus it was trained on: its files, split and sizes; null for an imported model. */
+  /** The corpus it was trained on: its files, split and sizes (its token stream's, each `<EOS>` counted); null for an imported model. */
   corpus: LoadedModel['checkpoint']['corpus'];
   /** The model a fine-tuning run started from (`rnn train --init-from`); null for a run from scratch. */
   initFrom: NonNullable<LoadedModel['checkpoint']['initFrom']> | null;
