@@ -962,6 +962,35 @@ it('says a sample waits for the server while in its queue; one stopped there was
   }
 });
 
+it('times a sample that waited in the server\'s queue apart from its wait', async () => {
+  const busy = await serve(scratch.dir, ['--checkpoint', `tiny=${join(scratch.dir, 'tiny', 'latest.json')}`, '--workers', '1', '--max-len', '100000000']);
+  const at = await context.newPage();
+  const longer = new AbortController();
+  const queued = async (n: number) => {
+    let waiting = 0;
+    while (waiting !== n) waiting = ((await request(`${busy.url}/healthz`)).json as { waiting: number }).waiting;
+  };
+  try {
+    // the one thread taken by a sample of another client's, held while that client reads none of it
+    const taken = await fetch(`${busy.url}/v1/generate`, { method: 'POST', body: JSON.stringify({ len: 100_000_000, stream: 'ndjson' }), signal: longer.signal });
+    expect(taken.status).toBe(200);
+    await at.goto(busy.url);
+    await at.waitForFunction(() => document.querySelectorAll('#model option').length === 1);
+    // a sample in the queue behind it
+    await at.fill('#len', '40');
+    await at.fill('#seed', '3');
+    await at.click('#generate');
+    await queued(1);
+    // the thread free: the sample's time is its own, its wait in the queue told apart
+    longer.abort();
+    expect(await sampleOutcome(at)).toMatch(/^40 tokens in \d+\.\d\d s \(length\), after \d+\.\d\d s waiting in the server's queue · seed 3$/);
+  } finally {
+    longer.abort();
+    await at.close();
+    await busy.stop();
+  }
+});
+
 it('loads whole from a server of --max-connections 1, the least it takes, and samples and scores over that one connection', async () => {
   const single = await serve(scratch.dir, ['--checkpoint', `tiny=${join(scratch.dir, 'tiny', 'latest.json')}`, '--max-connections', '1']);
   const at = await context.newPage();

@@ -295,9 +295,14 @@ describe('the endpoints', () => {
     expect(events.at(-1)).toBe('event: done\ndata: {"tokens":120,"finish":"length","seed":7,"unknownTokens":0}');
 
     const ndjson = await fetch(api('/v1/generate'), { method: 'POST', body: JSON.stringify({ ...body, stream: 'ndjson' }) });
-    const lines = (await readStream(ndjson)).trimEnd().split('\n').map((l) => JSON.parse(l) as { text?: string; done?: boolean });
+    const lines = (await readStream(ndjson)).trimEnd().split('\n').map((l) => JSON.parse(l) as { text?: string; done?: boolean; queuedSeconds?: number });
     expect(lines.slice(0, -1).map((l) => l.text).join('')).toBe(answer.text);
     expect(lines.at(-1)).toEqual({ done: true, tokens: 120, finish: 'length', seed: 7, unknownTokens: 0 });
+    // the first event alone says how long the sample waited in the queue: not at all, a thread free for it
+    const sent = events.map((e) => JSON.parse(e.slice(e.indexOf('data: ') + 6)) as { queuedSeconds?: number });
+    for (const streamed of [sent, lines]) {
+      expect(streamed.map((e) => e.queuedSeconds)).toEqual(streamed.map((_, i) => (i === 0 ? 0 : undefined)));
+    }
   });
 
   it('POST /v1/generate streamed: each drawn <EOS> an event of its own, marked "eos": true, its text the line break that parts two of the model\'s lines', async () => {
@@ -316,7 +321,10 @@ describe('the endpoints', () => {
       const sse = await fetch(`${s.url}/v1/generate`, { method: 'POST', body: JSON.stringify(body), headers: { Accept: 'text/event-stream' } });
       const events = (await readStream(sse)).split('\n\n').filter((e) => e.startsWith('data: ') && !e.startsWith('data: {"tokens"'))
         .map((e) => JSON.parse(e.slice(6)) as { text: string; eos?: boolean });
-      for (const streamed of [lines.slice(0, -1), events]) {
+      for (const streamed of [lines.slice(0, -1), events] as { text?: string; eos?: boolean; queuedSeconds?: number }[][]) {
+        // the first piece says too how long the sample waited for a thread (none here)
+        expect(streamed[0]!.queuedSeconds).toBe(0);
+        delete streamed[0]!.queuedSeconds;
         expect(streamed.map((e) => e.text).join('')).toBe(text);
         // the text between two <EOS>s comes in events of text alone, which hold no line break and no eos field
         expect(streamed.filter((e) => e.eos === true)).toEqual(Array.from({ length: drawn }, () => ({ text: '\n', eos: true })));
@@ -677,10 +685,14 @@ describe('limits, and threads that fail', () => {
     const s = await started(['--checkpoint', models.gru, '--workers', '1', '--max-len', '1000000']);
     const { controller } = await streamingGeneration(s.url, { len: 1_000_000 });
     expect((await request(`${s.url}/healthz`)).json).toEqual({ status: 'ok', threads: 1, running: 1, waiting: 0 });
+    const queued = fetch(`${s.url}/v1/generate`, { method: 'POST', body: JSON.stringify({ len: 5, seed: 1, stream: 'ndjson' }) });
+    let waiting = 0;
+    while (waiting !== 1) waiting = ((await request(`${s.url}/healthz`)).json as { waiting: number }).waiting;
     controller.abort();
-    // the one thread is free again only once the generation has stopped
-    const next = await post(`${s.url}/v1/generate`, { len: 5, seed: 1 });
-    expect(next.json).toMatchObject({ tokens: 5, finish: 'length' });
+    // the one thread is free again only once the generation has stopped; the one queued behind it says how long it waited
+    const lines = (await readStream(await queued)).trimEnd().split('\n').map((l) => JSON.parse(l) as { queuedSeconds?: number; done?: boolean });
+    expect(lines[0]!.queuedSeconds).toBeGreaterThan(0);
+    expect(lines.at(-1)).toMatchObject({ tokens: 5, finish: 'length' });
   });
 
   it('a streaming client that stops reading holds its generation: nothing more is drawn until it reads again, then the sample goes on whole', async () => {
@@ -796,6 +808,9 @@ describe('limits, and threads that fail', () => {
     expect(beam.json).toEqual({ error: 'the request ran past the time limit of 0.3s' });
     const primed = await post(`${s.url}/v1/generate`, { prime: 'ROMEO: '.repeat(9000), len: 1 });
     expect(primed.json).toMatchObject({ tokens: 0, finish: 'time' });
+    // streamed, its one event is its end, which says too how long it waited for a thread
+    const streamed = await fetch(`${s.url}/v1/generate`, { method: 'POST', body: JSON.stringify({ prime: 'ROMEO: '.repeat(9000), len: 1, stream: 'ndjson' }) });
+    expect(JSON.parse(await streamed.text())).toEqual({ done: true, tokens: 0, finish: 'time', seed: expect.any(Number), unknownTokens: 0, queuedSeconds: 0 });
     // the thread is free for the next request as soon as the first has stopped
     expect((await request(`${s.url}/healthz`)).json).toEqual({ status: 'ok', threads: 1, running: 0, waiting: 0 });
   });

@@ -207,6 +207,8 @@ export function streamFromAccept(accept: string | undefined): StreamMode | null 
 
 /** A streamed sample's writes, each false when the answer's buffer is full (streamWriter). */
 export interface StreamWriter {
+  /** A thread took the sample after `queuedSeconds` in the server's queue (0: one was free), which the first event says. */
+  taken: (queuedSeconds: number) => void;
   pieces: (pieces: readonly SamplePiece[]) => boolean;
   done: (end: object) => boolean;
 }
@@ -214,14 +216,23 @@ export interface StreamWriter {
 /**
  * How a streamed sample writes its events: its pieces, an event each, in one write (`{"text"}`,
  * and `"eos": true` for a drawn `<EOS>`'s), then its end. As server-sent events, the end is
- * `event: done`; as NDJSON lines, `{"done": true, …}`. The headers go with the first write, so
- * that a job refused before it draws any is answered with its JSON error. False, as res.write
- * says it: the answer's buffer is full, and 'drain' will say when it has room.
+ * `event: done`; as NDJSON lines, `{"done": true, …}`. The first event (a piece, or the end where
+ * none was drawn) says too how long the sample waited in the queue for a thread, `queuedSeconds`.
+ * The headers go with the first write, so that a job refused before it draws any is answered with
+ * its JSON error. False, as res.write says it: the answer's buffer is full, and 'drain' will say when it has room.
  */
 export function streamWriter(res: ServerResponse, mode: StreamMode): StreamWriter {
   const event = mode === 'sse'
     ? (name: 'text' | 'done', data: object) => `${name === 'text' ? '' : `event: ${name}\n`}data: ${JSON.stringify(data)}\n\n`
     : (name: 'text' | 'done', data: object) => `${JSON.stringify(name === 'text' ? data : { [name]: true, ...data })}\n`;
+  /** The fields the first event adds to its own; null once it is written. */
+  let opening: { queuedSeconds: number } | null = { queuedSeconds: 0 };
+  const withOpening = (data: object) => {
+    if (opening === null) return data;
+    const first = { ...data, ...opening };
+    opening = null;
+    return first;
+  };
   let started = false;
   const write = (text: string) => {
     if (!started) {
@@ -234,8 +245,11 @@ export function streamWriter(res: ServerResponse, mode: StreamMode): StreamWrite
     return res.write(text);
   };
   return {
-    pieces: (pieces) => write(pieces.map(({ text, eos }) => event('text', eos ? { text, eos } : { text })).join('')),
-    done: (end) => write(event('done', end)),
+    taken: (queuedSeconds) => {
+      if (opening !== null) opening.queuedSeconds = queuedSeconds;
+    },
+    pieces: (pieces) => write(pieces.map(({ text, eos }) => event('text', withOpening(eos ? { text, eos } : { text }))).join('')),
+    done: (end) => write(event('done', withOpening(end))),
   };
 }
 

@@ -29,10 +29,16 @@ export class JobError extends Error {
  */
 export type OnPieces = (pieces: readonly SamplePiece[]) => void | Promise<unknown>;
 
+/** Told, as a thread takes the job, how long it waited in the queue for one: seconds, to the millisecond (0: a thread was free). */
+export type OnStart = (queuedSeconds: number) => void;
+
 interface Job {
   id: number;
   request: JobRequest;
   onPieces: OnPieces;
+  onStart: OnStart;
+  /** When it joined the queue (performance.now()); null: a thread was free for it. */
+  queuedAt: number | null;
   /** The promises holding it that have yet to settle. */
   holds: number;
   signal: AbortSignal;
@@ -134,17 +140,19 @@ export class WorkerPool {
   }
 
   /**
-   * Runs a job; `onPieces` receives a streamed generation's text as it is drawn, and may hold the
-   * job (hold). Rejects at once with QueueFullError when the queue is full, with ShuttingDownError once the pool is closing.
+   * Runs a job; `onPieces` receives a streamed generation's text as it is drawn, and may hold the job (hold), and
+   * `onStart` how long it waited for a thread, once one takes it. Rejects at once with QueueFullError when the queue
+   * is full, with ShuttingDownError once the pool is closing.
    */
-  run(request: JobRequest, signal: AbortSignal, onPieces: OnPieces = () => {}): Promise<unknown> {
+  run(request: JobRequest, signal: AbortSignal, onPieces: OnPieces = () => {}, onStart: OnStart = () => {}): Promise<unknown> {
     if (this.closing) return Promise.reject(new ShuttingDownError('the server is shutting down: it starts no more requests'));
     if (signal.aborted) return Promise.reject(new JobStoppedError('stopped before it started', true));
     while (this.slots.length + this.starting < this.options.workers) this.restart();
     const free = this.slots.find((s) => s.job === null);
     if (!free && this.waiting.length >= this.options.queue) return Promise.reject(new QueueFullError('the queue is full'));
     return new Promise((resolve, reject) => {
-      const job: Job = { id: this.nextId++, request, onPieces, holds: 0, signal, resolve, reject };
+      const queuedAt = free ? null : performance.now();
+      const job: Job = { id: this.nextId++, request, onPieces, onStart, queuedAt, holds: 0, signal, resolve, reject };
       signal.addEventListener('abort', () => this.stop(job), { once: true });
       if (free) this.dispatch(free, job);
       else this.waiting.push(job);
@@ -195,6 +203,7 @@ export class WorkerPool {
 
   private dispatch(slot: Slot, job: Job): void {
     slot.job = job;
+    job.onStart(job.queuedAt === null ? 0 : Math.round(performance.now() - job.queuedAt) / 1000);
     const message: JobMessage = { id: job.id, request: job.request };
     slot.worker.postMessage(message);
   }

@@ -13,7 +13,7 @@ import {
   streamWriter,
 } from './http.js';
 import { type GenerateDone, type JobAnswers, type JobOf, type JobRequest, type ServedModel, readServedModel, servedModels } from './jobs.js';
-import { JobError, JobStoppedError, NoThreadError, type OnPieces, QueueFullError, ShuttingDownError, ThreadLostError, ThreadStuckError, WorkerPool, stuckThreadFate } from './pool.js';
+import { JobError, JobStoppedError, NoThreadError, type OnPieces, type OnStart, QueueFullError, ShuttingDownError, ThreadLostError, ThreadStuckError, WorkerPool, stuckThreadFate } from './pool.js';
 import { durationText } from '../input/duration.js';
 import {
   ACTIVATIONS_FIELDS, COMPLETE_FIELDS, SCORE_FIELDS, type StreamMode, readActivations, readComplete, readGenerate, readLegacyGenerate,
@@ -358,15 +358,15 @@ export class RnnServer {
   }
 
   /**
-   * A sample streamed as server-sent events or NDJSON (streamWriter): its text as the thread draws
-   * it, then how it ended. While the answer's buffer is full (its client is not reading), the job
+   * A sample streamed as server-sent events or NDJSON (streamWriter): how long it waited for a thread, its text as the thread
+   * draws it, then how it ended. While the answer's buffer is full (its client is not reading), the job
    * is held, drawing nothing, until it drains: the time limit and a client that goes still stop it.
    */
   private async streamGeneration(request: JobOf<'generate'>, mode: StreamMode, seed: number, res: ServerResponse, signal: AbortSignal): Promise<void> {
     const write = streamWriter(res, mode);
     const done = await this.runJob(request, signal, (pieces) => {
       if (!write.pieces(pieces)) return drained(res);
-    });
+    }, write.taken);
     write.done(generationEnd(done, seed, signal));
     res.end();
   }
@@ -410,9 +410,9 @@ export class RnnServer {
   }
 
   /** A job on the pool; how one that failed is answered: jobFailure (a stop by the client needs no answer). */
-  private async runJob<R extends JobRequest>(request: R, signal: AbortSignal, onPieces?: OnPieces): Promise<JobAnswers[R['kind']]> {
+  private async runJob<R extends JobRequest>(request: R, signal: AbortSignal, onPieces?: OnPieces, onStart?: OnStart): Promise<JobAnswers[R['kind']]> {
     try {
-      return await this.pool.run(request, signal, onPieces) as JobAnswers[R['kind']];
+      return await this.pool.run(request, signal, onPieces, onStart) as JobAnswers[R['kind']];
     } catch (err) {
       throw jobFailure(err, this.options.timeLimitMs);
     }

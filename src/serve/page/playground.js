@@ -187,6 +187,7 @@ async function generate() {
   status('sample-status', 'waiting for the server…');
   const started = performance.now();
   let tokens = 0, finish = null, unknownTokens = 0;
+  let queuedSeconds = 0; // the sample's wait in the server's queue, as its first event says it
   let taken = false; // the server answered, with its first piece; until then nothing was read or drawn
   try {
     const body = {
@@ -210,15 +211,18 @@ async function generate() {
       buffered = lines.pop();
       for (const line of lines) {
         const event = JSON.parse(line);
+        if (typeof event.queuedSeconds === 'number') queuedSeconds = event.queuedSeconds;
         if (event.done) ({ tokens, finish, unknownTokens } = event);
         else if (typeof event.text === 'string') drawPiece(drawn, event);
       }
       followSample();
     }
     if (finish === null) throw new Error(`the server's answer ended early, after ${drawnSoFar()}, without saying how the sample ended`);
-    const seconds = (performance.now() - started) / 1000;
+    // the time since the click, less the wait in the queue, which is told apart where it comes to a hundredth of a second
+    const seconds = Math.max((performance.now() - started) / 1000 - queuedSeconds, 0), waited = queuedSeconds.toFixed(2);
+    const wait = Number(waited) === 0 ? '' : `, after ${waited} s waiting in the server's queue`;
     const unread = unknownTokens === 0 ? '' : ` · ${unknownTokens} ${unknownTokens === 1 ? 'token' : 'tokens'} of the prime outside the vocabulary, read as <UNK>`;
-    status('sample-status', `${tokens} tokens in ${seconds.toFixed(2)} s (${FINISHES[finish] ?? finish}) · seed ${seed}${unread}`);
+    status('sample-status', `${tokens} tokens in ${seconds.toFixed(2)} s (${FINISHES[finish] ?? finish})${wait} · seed ${seed}${unread}`);
   } catch (err) {
     if (!taken) prim.textContent = '';
     if (!controller.signal.aborted) fail('generate', err);
