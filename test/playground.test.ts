@@ -664,9 +664,9 @@ it('shows each error as a sentence beside the control it names, and stays usable
   await at.fill('#score-text', 'The people.');
   await at.fill('#unit', '9999');
   await at.click('#show-unit');
-  expect(await at.locator('#units-status').textContent()).toBe('reading…');
+  expect(await at.locator('#units-status').textContent()).toBe('waiting for the server…');
   answerUnits();
-  await at.waitForFunction(() => !['', 'reading…'].includes(document.querySelector('#units-status')!.textContent!));
+  await at.waitForFunction(() => !['', 'waiting for the server…'].includes(document.querySelector('#units-status')!.textContent!));
   expect(await at.locator('#units-status').textContent()).toBe('unit: must be from 0 to 63 (got 9999)');
   expect(await at.locator('#unit').getAttribute('aria-invalid')).toBe('true');
 
@@ -700,7 +700,7 @@ it('shows each error as a sentence beside the control it names, and stays usable
   }, { times: 1 });
   const dropped = at.waitForEvent('requestfailed', (request) => request.url().endsWith('/v1/score'));
   await at.click('#score');
-  expect(await at.locator('#score-status').textContent()).toBe('scoring…');
+  expect(await at.locator('#score-status').textContent()).toBe('waiting for the server…');
   await at.selectOption('#model', 'tiny');
   expect((await dropped).failure()?.errorText).toMatch(/abort/i);
   release();
@@ -724,7 +724,7 @@ it('shows the most active units for an empty unit field, as the Most active butt
 it('keeps the most active units only while the unit box shows their text and layer, a pick showing its own layer', () => onFreshPage(async (at) => {
   const units = async (button: string) => {
     await at.click(button);
-    await at.waitForFunction(() => document.querySelector('#units-status')!.textContent !== 'reading…');
+    await at.waitForFunction(() => document.querySelector('#units-status')!.textContent !== 'waiting for the server…');
   };
   await at.fill('#score-text', 'The people.');
   await units('#most-active');
@@ -751,7 +751,7 @@ it('says so where the model reads no token of the text (white space alone at the
   await at.fill('#score-text', ' \t  ');
   for (const button of ['#show-unit', '#most-active']) {
     await at.click(button);
-    await at.waitForFunction(() => document.querySelector('#units-status')!.textContent !== 'reading…');
+    await at.waitForFunction(() => document.querySelector('#units-status')!.textContent !== 'waiting for the server…');
     expect(await at.locator('#units-status').textContent()).toBe('nothing to show: the model reads no token in this text (white space alone makes none for it)');
     expect(await at.locator('#units span, #unit-picks button').count()).toBe(0);
   }
@@ -962,7 +962,7 @@ it('says a sample waits for the server while in its queue; one stopped there was
   }
 });
 
-it('times a sample that waited in the server\'s queue apart from its wait', async () => {
+it('times a sample that waited in the server\'s queue apart from its wait; the Surprise and Units panels say they wait for the server meanwhile', async () => {
   const busy = await serve(scratch.dir, ['--checkpoint', `tiny=${join(scratch.dir, 'tiny', 'latest.json')}`, '--workers', '1', '--max-len', '100000000']);
   const at = await context.newPage();
   const longer = new AbortController();
@@ -970,20 +970,29 @@ it('times a sample that waited in the server\'s queue apart from its wait', asyn
     let waiting = 0;
     while (waiting !== n) waiting = ((await request(`${busy.url}/healthz`)).json as { waiting: number }).waiting;
   };
+  const lines = () => Promise.all(['#sample-status', '#score-status', '#units-status'].map((id) => at.locator(id).textContent()));
   try {
     // the one thread taken by a sample of another client's, held while that client reads none of it
     const taken = await fetch(`${busy.url}/v1/generate`, { method: 'POST', body: JSON.stringify({ len: 100_000_000, stream: 'ndjson' }), signal: longer.signal });
     expect(taken.status).toBe(200);
     await at.goto(busy.url);
     await at.waitForFunction(() => document.querySelectorAll('#model option').length === 1);
-    // a sample in the queue behind it
+    // a sample, a score and the most active units, each in the queue behind it
     await at.fill('#len', '40');
     await at.fill('#seed', '3');
     await at.click('#generate');
     await queued(1);
+    await at.fill('#score-text', 'The people.');
+    await at.click('#score');
+    await queued(2);
+    await at.click('#most-active');
+    await queued(3);
+    expect(await lines()).toEqual(['waiting for the server…', 'waiting for the server…', 'waiting for the server…']);
     // the thread free: the sample's time is its own, its wait in the queue told apart
     longer.abort();
     expect(await sampleOutcome(at)).toMatch(/^40 tokens in \d+\.\d\d s \(length\), after \d+\.\d\d s waiting in the server's queue · seed 3$/);
+    await at.waitForFunction(() => document.querySelectorAll('#unit-picks button').length === 8);
+    expect((await lines()).slice(1)).toEqual([expect.stringMatching(/^\d+ predictions · /), '']);
   } finally {
     longer.abort();
     await at.close();
@@ -1004,7 +1013,7 @@ it('loads whole from a server of --max-connections 1, the least it takes, and sa
     await at.click('#generate');
     expect(await sampleOutcome(at)).toMatch(/^40 tokens in /);
     await at.click('#score');
-    await at.waitForFunction(() => document.querySelector('#score-status')!.textContent !== 'scoring…');
+    await at.waitForFunction(() => document.querySelector('#score-status')!.textContent !== 'waiting for the server…');
     expect(await at.locator('#score-status').textContent()).toMatch(/^\d+ predictions · /);
     expect(failed).toEqual([]);
   } finally {

@@ -99,6 +99,16 @@ function chosenModel(view) {
   return state.model;
 }
 
+/**
+ * A form's status line until the server's first answer. The request may wait in the server's queue
+ * (every generation thread taken) before it runs, and only that answer tells the page it ran: a streamed
+ * sample's first piece (till then its prime may be read too), or a score's or the units' whole answer,
+ * all the server sends them; their line says it waits for the server until then, not that it scores.
+ */
+function awaitServer(form) {
+  status(STATUS_LINES[form], 'waiting for the server…');
+}
+
 /** A status line's text; an error's shows as one. */
 function status(id, text, isError = false) {
   $(id).textContent = text;
@@ -183,8 +193,7 @@ async function generate() {
   const controller = new AbortController();
   state.asked.generate = controller;
   swapButtons('generate', 'stop');
-  // the server answers with its first piece: until then the sample waits in its queue, or its prime is being read
-  status('sample-status', 'waiting for the server…');
+  awaitServer('generate');
   const started = performance.now();
   let tokens = 0, finish = null, unknownTokens = 0;
   let queuedSeconds = 0; // the sample's wait in the server's queue, as its first event says it
@@ -367,7 +376,7 @@ async function score() {
     status('score-status', 'nothing to score: type or paste a text above');
     return;
   }
-  status('score-status', 'scoring…');
+  awaitServer('score');
   try {
     const answer = await json(await api('/v1/score', { model: model.name, text, top: 5 }, signal));
     const spans = answer.tokens.map((t) => {
@@ -485,7 +494,7 @@ async function showUnits(unit) {
   }
   if (unit === null) body.top = 8;
   else body.unit = unit;
-  status('units-status', 'reading…');
+  awaitServer('units');
   try {
     const answer = await json(await api('/v1/activations', body, signal));
     if (answer.tokens.length === 0) {
