@@ -390,6 +390,20 @@ describe('fine-tuning', () => {
     expect((await train({ resume: out, maxSteps: 5 }, [`${folder}-moved`])).step).toBe(5);
   });
 
+  it('refuses --extend-vocab and --keep-optimizer on a resumed fine-tuned run, saying it goes on with its own vocabulary and optimizer', async () => {
+    const out = freshOut();
+    const tuned = await train({ ...SMALL, initFrom: base.latest, extendVocab: true, maxSteps: 1, out }, [verse]);
+    const before = readFileSync(tuned.latest);
+    const what = { extendVocab: 'the vocabulary', keepOptimizer: 'the optimizer state' } as const;
+    for (const key of ['extendVocab', 'keepOptimizer'] as const) {
+      const flag = key === 'extendVocab' ? '--extend-vocab' : '--keep-optimizer';
+      const refused = await train({ resume: out, [key]: true, maxSteps: 2 }, []).catch((err: unknown) => err);
+      expect(userMessage(refused)).toBe(`${flag} applies to a new fine-tuned run (--init-from MODEL); --resume goes on with ` +
+        `${what[key]} its checkpoint has: leave ${flag} out`);
+    }
+    expect(readFileSync(tuned.latest)).toEqual(before);
+  });
+
   it('refuses what cannot work, in one line each', async () => {
     const wordBase = await train({ ...SMALL, level: 'word', vocabSize: 50, maxSteps: 1, out: freshOut() }, [prose]);
     const damaged = textFile('damaged.json', readFileSync(base.latest, 'utf8').replace('"step":300', '"step":301'));

@@ -202,16 +202,24 @@ function holdOutput(
   return { paths, lock };
 }
 
-/** The fine-tuning flags: --init-from starts a new run, so it cannot resume one; the others only qualify it. */
+/** What a resumed run goes on with in place of what each flag that qualifies --init-from gives a new one. */
+const KEPT_ON_RESUME = { extendVocab: 'the vocabulary', keepOptimizer: 'the optimizer state' } as const;
+
+/**
+ * The fine-tuning flags: --init-from starts a new run, so it cannot resume one; the others only
+ * qualify it, and a resumed run (fine-tuned or not) keeps what they would set.
+ */
 function checkFineTuneFlags(parsed: ParsedOptions): void {
   if (parsed.initFrom !== undefined && parsed.resume !== undefined) {
     throw new SettingError('initFrom', parsed.initFrom, (name) =>
       `${name('initFrom')} starts a new run from a model, ${name('resume')} goes on with one: give one of them`);
   }
   for (const key of ['extendVocab', 'keepOptimizer'] as const) {
-    if (parsed[key] === true && parsed.initFrom === undefined) {
-      throw new SettingError(key, true, (name) => `${name(key)} applies to fine-tuning only: give ${name('initFrom')} MODEL with it`);
-    }
+    if (parsed[key] !== true || parsed.initFrom !== undefined) continue;
+    throw new SettingError(key, true, (name) => (parsed.resume === undefined
+      ? `${name(key)} applies to fine-tuning only: give ${name('initFrom')} MODEL with it`
+      : `${name(key)} applies to a new fine-tuned run (${name('initFrom')} MODEL); ${name('resume')} goes on with ` +
+        `${KEPT_ON_RESUME[key]} its checkpoint has: leave ${name(key)} out`));
   }
 }
 
