@@ -185,7 +185,7 @@ describe('rnn train DIR', () => {
     await train({ ...TINY, maxSteps: 2, out: join(dir, 'char-run') }, [prepared]);
     const mismatch = await train({ resume: join(dir, 'char-run'), maxSteps: 4 }, [other]).catch((e: unknown) => e);
     expect(userMessage(mismatch)).toMatch(
-      /^the prepared folder .* holds other data( and another vocabulary)? than .*latest\.json was trained on \(the same files, cut into documents by --docs line, where it was cut by --docs file\): /);
+      /^the prepared folder .* holds other data( and another vocabulary)? than (.*latest\.json) was trained on \(the same files, cut into documents by --docs line, where it was cut by --docs file\): resume with that data; or, to start a new run on this one, fine-tune the model with --init-from \2 in place of --resume, or train from scratch without --resume$/);
   });
 });
 

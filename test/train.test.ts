@@ -180,7 +180,8 @@ describe('train', () => {
     const file = (f: { bytes: number; sha256: string }): string => `${f.bytes.toLocaleString('en-US')} bytes, sha256 ${f.sha256.slice(0, 12)}…`;
     expect(userMessage(edited)).toBe(`the corpus (${own}) differs from the one ${latest} was trained on: ` +
       `${own} is ${file({ bytes: readFileSync(own).length, sha256: sha256Of(own) })}, where it was ${file(trained)}: ` +
-      'resume with that text, or start a new run without --resume');
+      `resume with that text; or, to start a new run on this one, fine-tune the model with --init-from ${latest} in place of --resume, ` +
+        'or train from scratch without --resume');
     expect(readFileSync(latest)).toEqual(before);
   });
 

@@ -8,6 +8,7 @@ import {
 } from '../checkpoint/corpus.js';
 import { PREPARED_FILES, isPreparedFolder, preparedLockPath, readPreparedData, readPreparedMeta } from '../checkpoint/prepared.js';
 import { TEXT_SETTING_NAMES, type TrainSettings } from '../checkpoint/settings.js';
+import type { SettingNamer } from '../input/settings.js';
 import { refuseClashes } from './options.js';
 import { CorpusError, type PreparedData, fingerprintMatches } from '../text/corpus.js';
 import { type CorpusSkip, STDIN_PATH, absoluteCorpusPath, fileName } from '../text/corpus-files.js';
@@ -93,10 +94,19 @@ function loadResumedData(paths: readonly string[], ckpt: Checkpoint, source: str
   if (recorded !== null && read.changed) {
     throw new CorpusError((name) =>
       `the corpus (${files.map(fileName).join(', ')}) differs from the one ${source} was trained on: ` +
-        `${dataDifference(read.data.fingerprint, recorded, recordedLevel(ckpt.config.training), name)}: ` +
-        `resume with that text, or start a new run without ${name('resume')}`);
+        `${dataDifference(read.data.fingerprint, recorded, recordedLevel(ckpt.config.training), name)}: ${otherDataAdvice('that text', source, name)}`);
   }
   return read.data;
+}
+
+/**
+ * What to do where the data given to resume the checkpoint at `source` is not `trained` (the
+ * data it was trained on): resume on that, or start a new run on this data, from the checkpoint's
+ * model (fine-tuning) or from scratch.
+ */
+function otherDataAdvice(trained: string, source: string, name: SettingNamer): string {
+  return `resume with ${trained}; or, to start a new run on this one, fine-tune the model with ${name('initFrom')} ${source} ` +
+    `in place of ${name('resume')}, or train from scratch without ${name('resume')}`;
 }
 
 /**
@@ -205,8 +215,7 @@ function loadResumedPreparedData(prepared: PreparedFolder, ckpt: Checkpoint, sou
     const held = [...(sameData ? [] : ['other data']), ...(sameVocab ? [] : ['another vocabulary'])].join(' and ');
     throw new CorpusError((name) =>
       `the prepared folder ${dir} holds ${held} than ${source} was trained on` +
-        `${sameData ? '' : ` (${dataDifference(data.fingerprint, recorded, trainedLevel, name)})`}: ` +
-        `resume with that data, or start a new run without ${name('resume')}`);
+        `${sameData ? '' : ` (${dataDifference(data.fingerprint, recorded, trainedLevel, name)})`}: ${otherDataAdvice('that data', source, name)}`);
   }
   return data;
 }
