@@ -1,4 +1,5 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
@@ -388,6 +389,27 @@ describe('fine-tuning', () => {
     const gone = await train({ resume: out }, []).catch((e: unknown) => e);
     expect(userMessage(gone)).toMatch(/was fine-tuned on the prepared folder .*prepared-few-words, which is gone: prepare its corpus into that folder again/);
     expect((await train({ resume: out, maxSteps: 5 }, [`${folder}-moved`])).step).toBe(5);
+  });
+
+  it('warns that a base a run is still writing is taken as saved now, and takes a base whose run has ended without a word', async () => {
+    const out = freshOut();
+    const running = await train({ ...SMALL, maxSteps: 2, out }, [prose]);
+    const lock = `${running.latest}.lock`;
+    const fineTune = async (): Promise<string[]> => {
+      const warnings: string[] = [];
+      await train({ ...SMALL, initFrom: out, maxSteps: 1, out: freshOut() }, [prose], {
+        onWarning: (warning) => void warnings.push(userMessage(warning)!),
+      });
+      return warnings;
+    };
+    // the lock a live run holds on its output: this process's
+    writeFileSync(lock, `${JSON.stringify({ pid: process.pid, host: hostname(), startedAt: '2026-12-06T10:00:00.000Z' })}\n`);
+    expect(await fineTune()).toEqual([`--init-from ${join(out, 'best.json')} is still being written ` +
+      `(a training run, pid ${process.pid} on ${hostname()}, since 2026-12-06T10:00:00.000Z): fine-tuning it as saved at step 2, ` +
+      'which that run will replace as it goes on; to start from where it ends, wait for that run to end']);
+    // a lock left by a process that has ended holds nothing
+    writeFileSync(lock, `${JSON.stringify({ pid: 2 ** 22 + 1, host: hostname(), startedAt: '2026-12-06T10:00:00.000Z' })}\n`);
+    expect(await fineTune()).toEqual([]);
   });
 
   it('refuses --extend-vocab and --keep-optimizer on a resumed fine-tuned run, saying it goes on with its own vocabulary and optimizer', async () => {

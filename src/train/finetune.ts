@@ -19,7 +19,9 @@ import type { DocumentRule } from '../text/documents.js';
 import { TOKEN_UNITS, type TextLevel, UNK, Vocabulary, grouped, percentOf } from '../text/vocab.js';
 import { DEFAULT_VOCAB_SIZE, vocabularyCoverage } from '../text/word-vocab.js';
 import { WORD_RULE_VERSION } from '../text/words.js';
+import { lockHolder, lockPath } from './lock.js';
 import { INIT_FROM_READER, type ParsedOptions, freshSettings, refuseClashes, refuseWordLevelOnly } from './options.js';
+import { outputPaths, resumedOut } from './output.js';
 import { type Restored, freshMoments, startingProgress } from './state.js';
 
 /*
@@ -58,6 +60,21 @@ export function loadBaseModel(given: string): BaseModel {
     documents: model.documents,
     initFrom: { path: resolve(path), sha256: file.sha256, step: checkpoint === null ? null : trainedStep(checkpoint) },
   };
+}
+
+/**
+ * The warning for a base checkpoint whose run is still being written (the lock on that run's
+ * output held by a live process): the run starts from the checkpoint as it is saved now, which
+ * that run goes on to replace.
+ */
+export function liveBaseWarning(base: BaseModel): InputError | null {
+  if (base.file.checkpoint === null) return null;
+  const holder = lockHolder(lockPath(outputPaths(resumedOut(base.file.path))), 'a training run');
+  if (holder === null || holder.gone) return null;
+  const { step } = base.initFrom;
+  return new InputError((name) =>
+    `${name('initFrom')} ${base.file.path} is still being written (${holder.who}): fine-tuning it as saved` +
+      `${step === null ? '' : ` at step ${step}`}, which that run will replace as it goes on; to start from where it ends, wait for that run to end`);
 }
 
 /**

@@ -13,7 +13,7 @@ import { vocabShortfallWarning } from '../text/word-vocab.js';
 import { recordedPreparedFolder, skippedNotice, type SkippedFile } from '../checkpoint/corpus.js';
 import { corpusName, loadRunData, preparedFolderOf, skipRunOutput, withPreparedSettings } from './data.js';
 import {
-  checkDocumentsForBase, fineTuneSettings, fineTuneStart, fineTuneUnknownWarning, loadBaseModel, preparedUnknownWarning,
+  checkDocumentsForBase, fineTuneSettings, fineTuneStart, fineTuneUnknownWarning, liveBaseWarning, loadBaseModel, preparedUnknownWarning,
   unknownShareWarning,
 } from './finetune.js';
 import {
@@ -87,6 +87,8 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
   const evalBatches = settings.valFrac > 0 ? new EvalBatches(data.val, settings.batch, settings.seqLen) : null;
   const model: ModelConfig = ckpt ? { ...ckpt.config.model } : modelConfig(settings, data.vocab.size);
   const warnings: InputError[] = [];
+  const live = base ? liveBaseWarning(base) : null;
+  if (live !== null) warnings.push(live);
   const notice = skippedNotice(skipped);
   if (notice !== null) warnings.push(new InputError(notice));
   const unknownWarning = base ? fineTuneUnknownWarning(data, base, extend, settings)
