@@ -412,6 +412,21 @@ describe('fine-tuning', () => {
     expect(await fineTune()).toEqual([]);
   });
 
+  it('refuses an --out that is the base\'s own run saying a fine-tuned run is a new one, and one it wrote before saying to resume it', async () => {
+    const folder = dirname(base.latest);
+    const saved = [base.latest, base.best!].map((path) => readFileSync(path));
+    const onBase = await train({ ...SMALL, initFrom: folder, maxSteps: 1, out: folder }, [verse]).catch((err: unknown) => err);
+    expect(userMessage(onBase)).toBe(`--out: ${base.latest} already exists and this run would overwrite it; ` +
+      `it is the run --init-from ${base.best} comes from, and a fine-tuned run is a new run: choose another --out`);
+    expect([base.latest, base.best!].map((path) => readFileSync(path))).toEqual(saved);
+    // an output an earlier fine-tuned run wrote is that run, to go on with
+    const out = freshOut();
+    const tuned = await train({ ...SMALL, initFrom: folder, maxSteps: 1, out }, [verse]);
+    const again = await train({ ...SMALL, initFrom: folder, maxSteps: 1, out }, [verse]).catch((err: unknown) => err);
+    expect(userMessage(again)).toBe(`--out: ${tuned.latest} already exists and this run would overwrite it; ` +
+      `resume it with --resume ${tuned.latest}, or choose another --out`);
+  });
+
   it('refuses --extend-vocab and --keep-optimizer on a resumed fine-tuned run, saying it goes on with its own vocabulary and optimizer', async () => {
     const out = freshOut();
     const tuned = await train({ ...SMALL, initFrom: base.latest, extendVocab: true, maxSteps: 1, out }, [verse]);

@@ -49,9 +49,12 @@ export function defaultOut(corpus: string, settings: TrainSettings, now: Date): 
  * Refuses to write over checkpoints already saved: the output may hold files only when this
  * run resumes its `latest` (the same run going on). Also refuses a folder path that
  * is a file, a file path that is a folder, and the folder of a train_ddp.py run (`ddpResultIn`). A refusal names
- * `setting`, the flag that chose the output: --out, or --resume (with the output it writes to) where no --out was given.
+ * `setting`, the flag that chose the output: --out, or --resume (with the output it writes to) where no --out was given;
+ * where the output is the run of `initFrom` (the checkpoint a fine-tuned run starts from), it says so, not to resume it.
  */
-export function checkOutputFree(paths: OutputPaths, out: string, resume: string | null, setting: 'out' | 'resume' = 'out'): void {
+export function checkOutputFree(
+  paths: OutputPaths, out: string, resume: string | null, setting: 'out' | 'resume' = 'out', initFrom: string | null = null,
+): void {
   checkOutputIsFolder(paths, out);
   // the checkpoint resumed, named by its own path or by a link to it: the file this run's latest writes
   const continuing = resume !== null && samePath(resume, paths.latest);
@@ -70,6 +73,10 @@ export function checkOutputFree(paths: OutputPaths, out: string, resume: string 
     }
     if (!continuing) {
       throw new SettingError(setting, out, (name) => {
+        if (initFrom !== null && samePath(outputPaths(resumedOut(initFrom)).latest, paths.latest)) {
+          return `${where(name)} ${path} already exists and this run would overwrite it; it is the run ${name('initFrom')} ${initFrom} ` +
+            `comes from, and a fine-tuned run is a new run: choose another ${name('out')}`;
+        }
         // a best checkpoint alone has no latest to resume, and another run's best resumes into that run
         const hint = !existsSync(paths.latest) || !resumesHere(paths.latest) ? '' :
           resume === null ? `resume it with ${name('resume')} ${paths.latest}, or ` : `resume ${paths.latest} instead, or `;

@@ -126,7 +126,7 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
   const records = { vocab: data.vocab.tokens, corpus: data.fingerprint, history: start.progress.history };
   const outSetting = parsed.out === undefined && resume !== null ? 'resume' : 'out';
   const checkpointBytes = checkpointFileBytes(model, settings, records);
-  const { paths, lock } = holdOutput(out, outSetting, resume, checkpointBytes, warnings);
+  const { paths, lock } = holdOutput(out, outSetting, resume, base?.file.checkpoint ? base.file.path : null, checkpointBytes, warnings);
   const command = parsed.command ?? ['rnn', 'train', ...corpusPaths];
   return {
     settings, limits, model, data, batches, evalBatches, start, resume, initFrom, paths, lock, checkpointBytes, warnings,
@@ -184,11 +184,11 @@ function runSteps(limits: RunLimits, stepsPerEpoch: number): number | null {
 /**
  * Checks that the output `out` can be written and holds room for checkpoints of `checkpointBytes`,
  * takes its lock (its notice among the `warnings`; a run holding it refused by `outSetting`, the
- * flag that chose `out`), and refuses checkpoints there this run would overwrite: the output's
- * paths and its lock, held.
+ * flag that chose `out`), and refuses checkpoints there this run would overwrite (those of the run
+ * `initFrom`, the checkpoint a fine-tuned run starts from, named so): the output's paths and its lock, held.
  */
 function holdOutput(
-  out: string, outSetting: 'out' | 'resume', resume: string | null, checkpointBytes: number, warnings: InputError[],
+  out: string, outSetting: 'out' | 'resume', resume: string | null, initFrom: string | null, checkpointBytes: number, warnings: InputError[],
 ): { paths: OutputPaths; lock: RunLock } {
   const paths = outputPaths(out);
   checkOutputIsFolder(paths, out);
@@ -196,7 +196,7 @@ function holdOutput(
   const lock = takeRunLock(paths, out, outSetting);
   if (lock.notice !== null) warnings.push(new InputError(lock.notice));
   try {
-    checkOutputFree(paths, out, resume, outSetting);
+    checkOutputFree(paths, out, resume, outSetting, initFrom);
   } catch (error) {
     lock.release();
     throw error;
