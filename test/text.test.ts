@@ -213,6 +213,30 @@ describe('reading a corpus, and the token stream', () => {
     expect(() => streamCorpus([join(folder, 'b.txt')], 'file')).toThrow(message);
   });
 
+  it('stops at a link to nothing in a corpus folder, which may be text moved, saying how to go on', () => {
+    const folder = join(scratch, 'dangling-in-folder');
+    tempFile('text', 'a.txt', folder);
+    symlinkSync('gone.txt', join(folder, 'b.txt'));
+    expect(() => streamCorpus([folder], 'file')).toThrow(new CorpusError(`corpus file not found: ${join(folder, 'b.txt')} ` +
+      '(a link to gone.txt, which is not there); put back what it leads to, or remove the link to read the folder without it'));
+  });
+
+  it('leaves a named pipe, a socket or a device in a corpus folder out, naming it, as what a skip leaves out is named', () => {
+    const folder = join(scratch, 'with-pipe');
+    tempFile('text', 'a.txt', folder);
+    const pipe = join(folder, 'b.fifo');
+    execFileSync('mkfifo', [pipe]);
+    const leftOut: string[] = [];
+    const skip = { why: () => null, leftOut: (path: string, why: string) => leftOut.push(`${path} (${why})`) };
+    expect(streamCorpus([folder], 'file', undefined, skip).files.map((f) => f.path)).toEqual([join(folder, 'a.txt')]);
+    expect(leftOut).toEqual([`${pipe} (a named pipe)`]);
+    const pipeOnly = join(scratch, 'pipe-only');
+    tempFile('', '.keep', pipeOnly);
+    execFileSync('mkfifo', [join(pipeOnly, 'only.fifo')]);
+    expect(() => streamCorpus([pipeOnly], 'file')).toThrow(
+      new CorpusError(`corpus folder has no text files: ${pipeOnly}; left out of it: ${join(pipeOnly, 'only.fifo')} (a named pipe)`));
+  });
+
   it('names a link round a loop of links, in a corpus folder or named, as such', () => {
     const folder = join(scratch, 'loop');
     tempFile('text', 'a.txt', folder);

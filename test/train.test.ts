@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { appendFileSync, copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
@@ -223,6 +224,19 @@ describe('train', () => {
     await train({ ...TINY, maxSteps: 1, out }, [folder], { onWarning: (warning) => warnings.push(warning.message) });
     expect(loadCheckpoint(join(out, 'latest.json')).corpus!.files.map((f) => f.path)).toEqual([text]);
     expect(warnings).toEqual([`left out of the corpus: ${model} (an rnn model), ${summary} (train_ddp.py's summary of its run)`]);
+  });
+
+  it('leaves a named pipe in a corpus folder out of the corpus, with a notice, where it was left out unnamed', async () => {
+    const folder = join(dir, 'with-pipe');
+    mkdirSync(folder);
+    const text = join(folder, 'text.txt'), pipe = join(folder, 'feed.fifo');
+    writeFileSync(text, speeches(3000));
+    execFileSync('mkfifo', [pipe]);
+    const warnings: string[] = [];
+    const out = join(dir, 'pipe-run');
+    await train({ ...TINY, maxSteps: 1, out }, [folder], { onWarning: (warning) => warnings.push(warning.message) });
+    expect(loadCheckpoint(join(out, 'latest.json')).corpus!.files.map((f) => f.path)).toEqual([text]);
+    expect(warnings).toEqual([`left out of the corpus: ${pipe} (a named pipe)`]);
   });
 
   it('resumes a run a signal stopped during an evaluation with that evaluation, as the run went on without it: mid-run and at its end', async () => {

@@ -29,16 +29,18 @@ import type { LoadedModel } from './load.js';
  * a safetensors file whose metadata names `rnn-state/…`), the summary.json that
  * examples/pytorch/train_ddp.py writes beside its model, prepared folders (`rnn prepare`), the
  * lock files `isLock` knows (one an interrupted run or prepare left), and `outputs`, the files or
- * folder a run writes to. Each path left out is added to `skipped` with why.
+ * folder a run writes to. Each path the walk leaves out, these and what it leaves out itself (a named pipe, a socket, a
+ * device), is added to `skipped` with why.
  */
 export function skipRunFiles(outputs: readonly string[], skipped: SkippedFile[], isLock: (path: string) => boolean): CorpusSkip {
   const left = new Set(outputs.map((path) => resolve(path)));
   const fileSkip = (path: string): string | null => (isModelFormat(rnnFormatOf(path)) ? 'an rnn model'
     : isDdpSummary(path) ? "train_ddp.py's summary of its run" : isLock(path) ? 'an rnn lock file' : null);
-  return (path, isFolder) => {
-    const why = left.has(resolve(path)) ? "the run's output" : isFolder ? preparedFolderSkip(path) : fileSkip(path);
-    if (why !== null) skipped.push({ path, why });
-    return why;
+  return {
+    why: (path, isFolder) => (left.has(resolve(path)) ? "the run's output" : isFolder ? preparedFolderSkip(path) : fileSkip(path)),
+    leftOut: (path, why) => {
+      skipped.push({ path, why });
+    },
   };
 }
 
@@ -51,7 +53,7 @@ export interface SkippedFile {
   why: string;
 }
 
-/** The notice that names what `skipRunFiles` left out, or null when it left out nothing. */
+/** The notice that names what a corpus folder's walk left out (`skipRunFiles`' `skipped`), or null when it left out nothing. */
 export function skippedNotice(skipped: readonly SkippedFile[]): string | null {
   if (skipped.length === 0) return null;
   return `left out of the corpus: ${skipped.map(({ path, why }) => `${path} (${why})`).join(', ')}`;

@@ -3,7 +3,7 @@ import {
   readlinkSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync,
 } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { LINK_LOOP, notFoundLine } from '../input/paths.js';
+import { LINK_LOOP, NAMED_PIPE, notFoundLine, specialKind } from '../input/paths.js';
 import { decodeUtf8 } from '../text/utf8.js';
 import { CheckpointError, shortMessage } from './errors.js';
 
@@ -224,10 +224,7 @@ export function makeFolders(dir: string): void {
   }
 }
 
-/** What `specialFileKind` calls a FIFO, which a reader may read once. */
-export const NAMED_PIPE = 'a named pipe';
-
-/** What `path` is where it is neither a file nor a folder (through links): a device, a named pipe or a socket; else null. */
+/** What `path` is where it is neither a file nor a folder (through links): a device, a named pipe or a socket (specialKind); else null. */
 export function specialFileKind(path: string): string | null {
   let stats: Stats;
   try {
@@ -235,10 +232,7 @@ export function specialFileKind(path: string): string | null {
   } catch {
     return null;
   }
-  if (stats.isCharacterDevice() || stats.isBlockDevice()) return 'a device';
-  if (stats.isFIFO()) return NAMED_PIPE;
-  if (stats.isSocket()) return 'a socket';
-  return null;
+  return specialKind(stats);
 }
 
 /** Whether `path` is a file (not: none there, a folder, or none reachable). */

@@ -4,8 +4,8 @@ import { InputError, SettingError, type SettingNamer } from '../input/settings.j
 import { CheckpointError, formatProblem, isJsonObject } from './errors.js';
 import { CHECKPOINT_FORMAT, RUN_FOLDER_FILES, importFirst, startsLikeCheckpoint } from './checkpoint.js';
 import { quoted } from '../input/issues.js';
-import { linkTarget, notFoundLine } from '../input/paths.js';
-import { NAMED_PIPE, NotJsonError, formatWrittenFirst, specialFileKind, isFile, isFolder, isTempFile, parseJsonBytes, readFileBytes, readFilePart } from './files.js';
+import { NAMED_PIPE, linkTarget, notFoundLine } from '../input/paths.js';
+import { NotJsonError, formatWrittenFirst, specialFileKind, isFile, isFolder, isTempFile, parseJsonBytes, readFileBytes, readFilePart } from './files.js';
 import { INTEROP_FORMAT, wrappedState } from './interop.js';
 import { isPreparedFolder } from './prepared.js';
 import { isSafetensorsPath, startsLikeSafetensors } from './safetensors.js';

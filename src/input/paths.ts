@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { type Stats, existsSync, lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative } from 'node:path';
 import { quoted, visible } from './issues.js';
 
@@ -8,6 +8,17 @@ import { quoted, visible } from './issues.js';
 
 /** What a link in a loop of links is, where it is read or written through (ELOOP). */
 export const LINK_LOOP = 'it is a link in a loop of links, which leads to no file';
+
+/** What `specialKind` calls a FIFO, which a reader may read once. */
+export const NAMED_PIPE = 'a named pipe';
+
+/** What `stats` are of where neither a file nor a folder: a device, a named pipe or a socket; else null. */
+export function specialKind(stats: Stats): string | null {
+  if (stats.isCharacterDevice() || stats.isBlockDevice()) return 'a device';
+  if (stats.isFIFO()) return NAMED_PIPE;
+  if (stats.isSocket()) return 'a socket';
+  return null;
+}
 
 /** The start of a path that a shell would have read as a home folder (`~/runs`, `~bob/runs`), left as it is. */
 const UNEXPANDED_HOME = /^~[\w.-]*(?=\/|$)/;

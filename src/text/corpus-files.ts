@@ -4,7 +4,7 @@ import {
 import { join, parse, resolve } from 'node:path';
 import { isatty } from 'node:tty';
 import { shellWord } from '../input/issues.js';
-import { LINK_LOOP, notFoundLine } from '../input/paths.js';
+import { LINK_LOOP, notFoundLine, specialKind } from '../input/paths.js';
 import { CorpusError } from './corpus.js';
 
 /*
@@ -101,10 +101,14 @@ function readToEnd(fd: number, name: string): Buffer {
 export const NUL = 0x00;
 
 /**
- * Leaves files or folders found inside a corpus folder out of the corpus: returns why (for the
- * notice the caller gives), or null to keep `path`.
+ * What a corpus folder's walk leaves out besides dot-names and binary files, and who hears of it: `why` says why to leave
+ * out a file or folder found inside one (null to keep it); `leftOut` is told of each path left out, `why`'s and what the
+ * walk leaves out itself (a named pipe, a socket, a device: no text it can read more than once), for the notice the caller gives.
  */
-export type CorpusSkip = (path: string, isFolder: boolean) => string | null;
+export interface CorpusSkip {
+  why(path: string, isFolder: boolean): string | null;
+  leftOut(path: string, why: string): void;
+}
 
 /** What reading one file of a corpus found: its documents. */
 export interface FileRead {
@@ -200,8 +204,9 @@ export function notText(path: string, offset: number): CorpusError {
 }
 
 /**
- * The files under `folder`, recursively in sorted path order, skipping dotfiles, dot-folders and
- * what `skip` leaves out, which `left` gets as `PATH (why)`.
+ * The files under `folder`, recursively in sorted path order, skipping dotfiles, dot-folders, named pipes, sockets, devices
+ * and what `skip` leaves out, which `left` gets as `PATH (why)` and `skip` is told of. A link to nothing stops the walk:
+ * the text it stood for may have moved, and a corpus read without it would be one file short.
  */
 function filesUnder(folder: string, skip: CorpusSkip | undefined, left: string[]): string[] {
   const found: string[] = [];
@@ -218,25 +223,33 @@ function filesUnder(folder: string, skip: CorpusSkip | undefined, left: string[]
     }
     for (const name of names.filter((n) => !n.startsWith('.')).sort()) {
       const path = join(dir, name);
-      const stats = statOrThrow(path, 'corpus file');
-      if (!stats.isDirectory() && !stats.isFile()) continue;
-      const why = skip?.(path, stats.isDirectory()) ?? null;
-      if (why !== null) left.push(`${path} (${why})`);
-      else if (stats.isDirectory()) walk(path);
-      else found.push(path);
+      const stats = statOrThrow(path, 'corpus file', 'put back what it leads to, or remove the link to read the folder without it');
+      const isFolder = stats.isDirectory();
+      const why = specialKind(stats) ?? skip?.why(path, isFolder) ?? null;
+      if (why !== null) {
+        left.push(`${path} (${why})`);
+        skip?.leftOut(path, why);
+      } else if (isFolder) {
+        walk(path);
+      } else {
+        found.push(path);
+      }
     }
   };
   walk(folder);
   return found;
 }
 
-/** The file or folder `path` names; one that names nothing (`what`: `corpus file`, `file`) is refused (notFoundLine). */
-export function statOrThrow(path: string, what: string): Stats {
+/**
+ * The file or folder `path` names; one that names nothing (`what`: `corpus file`, `file`) is refused (notFoundLine, with
+ * `otherwise`: what to do instead).
+ */
+export function statOrThrow(path: string, what: string, otherwise?: string): Stats {
   try {
     return statSync(path);
   } catch (err) {
     const code = errorCode(err);
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new CorpusError(notFoundLine(what, path));
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new CorpusError(notFoundLine(what, path, otherwise));
     throw new CorpusError(cannotRead(path, code));
   }
 }
