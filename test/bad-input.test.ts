@@ -202,6 +202,27 @@ describe('the command line', () => {
     expect(readdirSync(folder)).toEqual(['corpus.txt']);
   }, 30_000);
 
+  it('gives no ~ hint for an absolute path that holds a folder named ~, which the user wrote as it is', async () => {
+    const folder = scratch.folder();
+    writeFileSync(join(folder, 'corpus.txt'), speeches(2000));
+    const [notes, run, state] = ['~/notes.txt', '~/runs/a', '~bob/state.json'].map((path) => join(folder, path));
+    const elsewhere = join(folder, 'sub', '~', 'notes.txt');
+    const runs = await Promise.all([
+      rnnIn(folder, ['train', notes!, '--max-steps', '1']),
+      rnnIn(folder, ['train', elsewhere, '--max-steps', '1']),
+      rnnIn(folder, ['train', 'corpus.txt', '--init-from', run!]),
+      rnnIn(folder, ['sample', '--checkpoint', run!]),
+      rnnIn(folder, ['import', state!, '--out', 'imported.json']),
+    ]);
+    expectOneLineError(runs[0]!, `rnn: corpus file not found: ${notes}`);
+    expectOneLineError(runs[1]!, `rnn: corpus file not found: ${elsewhere}`);
+    expectOneLineError(runs[2]!, `rnn: --init-from: model file not found: ${run}; give a checkpoint, a run folder (its best.json, else ` +
+      'latest.json), or an rnn-state/1 or .safetensors file');
+    expectOneLineError(runs[3]!, `rnn: --checkpoint: checkpoint not found: ${run}; give a checkpoint or a run folder (its best.json, else latest.json)`);
+    expectOneLineError(runs[4]!, `rnn: interop file not found: ${state}; name an rnn-state/1 file or a .safetensors file`);
+    expect(readdirSync(folder)).toEqual(['corpus.txt']);
+  }, 30_000);
+
   it('refuses a device named as a text to read, which has no end (/dev/zero), where sample and eval read it for ever', async () => {
     const runs = await Promise.all([
       rnnIn(scratch.dir, ['sample', '--checkpoint', checkpoint, '--prime-file', '/dev/zero'], {}, undefined, 20_000),

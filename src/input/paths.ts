@@ -1,5 +1,5 @@
 import { type Stats, existsSync, lstatSync, readdirSync, readlinkSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { quoted, visible } from './issues.js';
 
 /*
@@ -50,10 +50,11 @@ export function unexpandedHome(path: string): UnexpandedHome | null {
 /**
  * The line refusing `path`, which names nothing (`what`: `checkpoint`, `corpus file`): where it is a link, to what; why it
  * likely names nothing where that is known (whyNotFound), else `otherwise` (what to give instead) where there is one.
+ * `given`: the path as the user gave it, where `path` was made from it (a corpus path made absolute).
  */
-export function notFoundLine(what: string, path: string, otherwise?: string): string {
+export function notFoundLine(what: string, path: string, otherwise?: string, given = path): string {
   const link = linkTarget(path);
-  const why = link === null ? whyNotFound(path) : null;
+  const why = link === null ? whyNotFound(path, given) : null;
   const then = why ?? otherwise;
   return `${what} not found: ${path}${link === null ? '' : ` (a link to ${link}, which is not there)`}${then === undefined ? '' : `; ${then}`}`;
 }
@@ -68,12 +69,11 @@ export function linkTarget(path: string): string | null {
 }
 
 /**
- * Why `path`, which names nothing, likely names nothing: it begins with a ~ no shell expanded (read as the current
- * folder's, as an absolute path made from one is), or it differs only in its Unicode form from a file or folder there
- * (otherUnicodeForm); null where neither.
+ * Why `path`, which names nothing, likely names nothing: it was `given` beginning with a ~ no shell expanded, or it
+ * differs only in its Unicode form from a file or folder there (otherUnicodeForm); null where neither.
  */
-function whyNotFound(path: string): string | null {
-  return unexpandedHome(isAbsolute(path) ? relative(process.cwd(), path) : path)?.words ?? otherUnicodeForm(path);
+function whyNotFound(path: string, given: string): string | null {
+  return unexpandedHome(given)?.words ?? otherUnicodeForm(path);
 }
 
 /** The Unicode normal forms a file name may be written in: macOS writes NFD, most else NFC. */

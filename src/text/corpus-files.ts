@@ -1,10 +1,10 @@
 import {
-  closeSync, openSync, readdirSync, readFileSync, readSync, realpathSync, statSync, type Stats,
+  closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, realpathSync, statSync, type Stats,
 } from 'node:fs';
 import { join, parse, resolve } from 'node:path';
 import { isatty } from 'node:tty';
 import { shellWord } from '../input/issues.js';
-import { LINK_LOOP, notFoundLine, specialKind } from '../input/paths.js';
+import { LINK_LOOP, notFoundLine, specialKind, unexpandedHome } from '../input/paths.js';
 import { CorpusError } from './corpus.js';
 
 /*
@@ -34,11 +34,15 @@ export function fileName(path: string): string {
 
 /**
  * A corpus path made absolute, so that a checkpoint's recorded files can be found from any folder; `-` stays standard input.
- * An empty path is refused: resolved, it would be the current folder, read whole.
+ * An empty path is refused: resolved, it would be the current folder, read whole. So is one that begins with a ~ no shell
+ * expanded and names nothing, here, where the path as given is known (notFoundLine).
  */
 export function absoluteCorpusPath(path: string): string {
   refuseEmptyPath(path, 'corpus');
-  return path === STDIN_PATH ? path : resolve(path);
+  if (path === STDIN_PATH) return path;
+  const absolute = resolve(path);
+  if (unexpandedHome(path) !== null && !existsSync(absolute)) throw new CorpusError(notFoundLine('corpus file', absolute, undefined, path));
+  return absolute;
 }
 
 /** An empty path names no file: one line, rather than "not found: " or the current folder. `what`: 'corpus' or 'text'. */
