@@ -194,8 +194,7 @@ describe('the command line', () => {
     expectOneLineError(runs[1]!, `rnn: --resume: checkpoint not found: ~/runs/a; ${unexpanded('~/runs/a', ' ($HOME/runs/a)')}`);
     expectOneLineError(runs[2]!, `rnn: --init-from: model file not found: ~/runs/a; ${unexpanded('~/runs/a', ' ($HOME/runs/a)')}`);
     expectOneLineError(runs[3]!, `rnn: checkpoint not found: ~bob/runs/a; ${unexpanded('~bob/runs/a', '')}`);
-    expectOneLineError(runs[4]!, `rnn: interop file not found: ~/state.json; ${unexpanded('~/state.json', ' ($HOME/state.json)')}; ` +
-      'name an rnn-state/1 file or a .safetensors file');
+    expectOneLineError(runs[4]!, `rnn: interop file not found: ~/state.json; ${unexpanded('~/state.json', ' ($HOME/state.json)')}`);
     expectOneLineError(runs[5]!, `rnn: --checkpoint: checkpoint not found: ~/runs/a; ${unexpanded('~/runs/a', ' ($HOME/runs/a)')}`);
     expectOneLineError(runs[6]!, `rnn: --prime-file: file not found: ~/prime.txt; ${unexpanded('~/prime.txt', ' ($HOME/prime.txt)')}`);
     expectOneLineError(runs[7]!, `rnn: file not found: ~; ${unexpanded('~', ' ($HOME)')}`);

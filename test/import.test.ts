@@ -442,6 +442,25 @@ describe('rnn import given a folder', () => {
   });
 });
 
+describe('rnn import given a path that names nothing', () => {
+  function notFound(input: string): string {
+    return thrownBy(() => importState(input, join(dir, 'from-nothing.json'), ['rnn', 'import'], true), CheckpointError).message;
+  }
+
+  it('ends a path not found as sample, eval and info end theirs: its likely cause where one is known, else what it reads', () => {
+    const folder = join(dir, 'forms');
+    mkdirSync(folder, { recursive: true });
+    const decomposed = join(folder, 'mode\u0301l.json'), composed = join(folder, 'mod\u00e9l.json');
+    writeFileSync(decomposed, '{}');
+    expect(notFound(composed)).toBe(`interop file not found: ${composed}; ${JSON.stringify(decomposed)} is there, the same but for ` +
+      "its Unicode form (NFD, where the path given is NFC): name it as it is written there (as a shell's Tab completes it)");
+    const link = join(folder, 'moved.safetensors');
+    symlinkSync('gone.safetensors', link);
+    expect(notFound(link)).toBe(`safetensors file not found: ${link} (a link to gone.safetensors, which is not there); ` +
+      'name an rnn-state/1 file or a .safetensors file');
+  });
+});
+
 describe('rnn import on the command line', () => {
   it('says what it wrote, its vocabulary counted with separators as every other count', async () => {
     const config: ModelConfig = { ...CONFIG, vocabSize: 1002 };

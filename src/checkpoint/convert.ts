@@ -157,12 +157,16 @@ function readInteropFile(path: string): ModelState {
   return interopJsonModel(parseModelJson(interopFileBytes(path, 'interop file'), path, INTEROP_FILES), path, INTEROP_FILES);
 }
 
-/** The bytes of the file `rnn import` reads; a path that names none is refused saying what it reads. */
+/**
+ * The bytes of the file `rnn import` reads; one it cannot read is refused saying what it reads, as a path that names
+ * nothing is where notFoundLine knows no likelier cause (a ~ no shell expanded, a name in another Unicode form).
+ */
 function interopFileBytes(path: string, what: string): Buffer {
+  const reads = `name ${INTEROP_FILES}`;
   try {
-    return readFileBytes(path, what);
+    return readFileBytes(path, what, reads);
   } catch (error) {
-    if (error instanceof CheckpointError && path !== '') throw new CheckpointError(`${error.message}; name ${INTEROP_FILES}`);
+    if (error instanceof CheckpointError && existsSync(path)) throw new CheckpointError(`${error.message}; ${reads}`);
     throw error;
   }
 }

@@ -22,9 +22,10 @@ function notAFile(path: string, kind: string, what: string): CheckpointError {
 
 /**
  * The bytes of the file at `path`; a missing file, a folder or a device (`/dev/zero`, which may have no end to read to) is a
- * one-line CheckpointError (`what` names the kind of file). A named pipe is read, once.
+ * one-line CheckpointError (`what` names the kind of file; a missing one's line ends with `otherwise`, what to name instead,
+ * where notFoundLine knows no likelier cause). A named pipe is read, once.
  */
-export function readFileBytes(path: string, what: string): Buffer {
+export function readFileBytes(path: string, what: string, otherwise?: string): Buffer {
   if (path === '') throw new CheckpointError(`the ${what}'s path is empty: name a file`);
   const kind = specialFileKind(path);
   if (kind !== null && kind !== NAMED_PIPE) throw notAFile(path, kind, what);
@@ -32,7 +33,7 @@ export function readFileBytes(path: string, what: string): Buffer {
     return readFileSync(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new CheckpointError(notFoundLine(what, path));
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new CheckpointError(notFoundLine(what, path, otherwise));
     if (code === 'EISDIR') throw notAFile(path, 'a folder', what);
     throw new CheckpointError(`cannot read ${what} ${path}: ${shortMessage(error)}`);
   }
