@@ -16,9 +16,10 @@ import { paramLayout } from '../src/engine/params.js';
 import { Rng } from '../src/engine/random.js';
 import { WHOLE_TEXTS } from '../src/text/documents.js';
 import { WORD_RULE_VERSION } from '../src/text/words.js';
-import type { SettingError } from '../src/input/settings.js';
+import { SettingError } from '../src/input/settings.js';
 import { INIT_FROM_READER, RESUME_READER } from '../src/train/options.js';
 import { expectWrittenThrough, scratchFolder } from './helpers/files.js';
+import { thrownBy } from './helpers/thrown.js';
 
 vi.mock('node:fs', async (importOriginal) => {
   const actual = await importOriginal<typeof import('node:fs')>();
@@ -567,6 +568,34 @@ describe('loadCheckpoint errors', () => {
       json.history[1]!.step = 201;
     });
     expect(later.message).toBe(`${later.path}: history[1].step is 201, later than training.step 200`);
+  });
+});
+
+describe('resolveCheckpointPath: a checkpoint named near the name of one there', () => {
+  /** The line refusing `find`'s path, its flag named as the CLI names it. */
+  const flagLine = (find: () => unknown): string => thrownBy(find, SettingError).messageNaming((setting) => `--${setting}`);
+
+  it('names the run folder, or the file, of a run where a best.json named as a file run writes it (X.best.json) is not there', () => {
+    const run = join(dir, 'run'), single = join(dir, 'single.json');
+    mkdirSync(run);
+    writeFileSync(join(run, RUN_FOLDER_FILES.latest), '{}');
+    writeFileSync(single, '{}');
+    expect(errorOf(() => resolveCheckpointPath(join(dir, 'run.best.json')))).toBe(
+      `checkpoint not found: ${join(dir, 'run.best.json')}; ${run}/ is there, a run folder: name it`);
+    expect(flagLine(() => resolveCheckpointPath(join(dir, 'single.best.json'), undefined, CHECKPOINT_FLAG))).toBe(
+      `--checkpoint: checkpoint not found: ${join(dir, 'single.best.json')}; ${single} is there: name it`);
+    expect(errorOf(() => resolveCheckpointPath(join(dir, 'other.best.json')))).toBe(
+      `checkpoint not found: ${join(dir, 'other.best.json')}; name a checkpoint or a run folder (its best.json, else latest.json)`);
+  });
+
+  it('names the file whose name is the one given and .json (run/best: run/best.json)', () => {
+    const run = join(dir, 'run');
+    mkdirSync(run);
+    writeFileSync(join(run, RUN_FOLDER_FILES.best), '{}');
+    expect(errorOf(() => resolveCheckpointPath(join(run, 'best')))).toBe(
+      `checkpoint not found: ${join(run, 'best')}; ${join(run, RUN_FOLDER_FILES.best)} is there: name it`);
+    expect(flagLine(() => runFolderFile(join(run, 'latest'), RUN_FOLDER_FILES.latest, RESUME_READER))).toBe(
+      `--resume: checkpoint not found: ${join(run, 'latest')}; give a checkpoint that rnn train wrote, or its run folder (its latest.json)`);
   });
 });
 

@@ -306,6 +306,9 @@ export function readCheckpointBytes(path: string): Uint8Array {
 /** The checkpoints a run folder holds (train/output.ts): its last state, and its best validation loss. */
 export const RUN_FOLDER_FILES = { latest: 'latest.json', best: 'best.json' } as const;
 
+/** How the best checkpoint of a run whose output names a file ends, in place of its `.json`: `run.json` → `run.best.json`. */
+export const BEST_FILE_END = '.best.json';
+
 /** The checkpoint in a file's bytes (readCheckpointBytes), checked; `path` names the file in its errors (namingLatestBeside). */
 export function checkpointOf(bytes: Uint8Array, path: string): Checkpoint {
   return namingLatestBeside(path, () => parseCheckpoint(parseJsonBytes(bytes, path), path));

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { InputError, SettingError, type SettingNamer } from '../input/settings.js';
 import { CheckpointError, formatProblem, isJsonObject } from './errors.js';
-import { CHECKPOINT_FORMAT, RUN_FOLDER_FILES, importFirst, startsLikeCheckpoint } from './checkpoint.js';
+import { BEST_FILE_END, CHECKPOINT_FORMAT, RUN_FOLDER_FILES, importFirst, startsLikeCheckpoint } from './checkpoint.js';
 import { quoted } from '../input/issues.js';
 import { NAMED_PIPE, linkTarget, notFoundLine } from '../input/paths.js';
 import { NotJsonError, formatWrittenFirst, specialFileKind, isFile, isFolder, isTempFile, parseJsonBytes, readFileBytes, readFilePart } from './files.js';
@@ -63,11 +63,30 @@ function givenAs(reader: ModelPathReader, path: string, name: SettingNamer): str
   return reader.setting === undefined ? path : `${name(reader.setting)} ${path}`;
 }
 
-/** `path`, where it names a file or a folder; else one line naming the setting it was given to (where one was) and what it may name. */
+/**
+ * `path`, where it names a file or a folder; else one line naming the setting it was given to (where one was) and the
+ * checkpoint near its name that is there (nearCheckpoint), or else what it may name.
+ */
 export function existingPath(path: string, reader: ModelPathReader): string {
   if (existsSync(path)) return path;
   const { setting, what } = reader;
-  throw refused(reader, path, (name) => `${setting === undefined ? '' : `${name(setting)}: `}${notFoundLine(what, path, bid(reader))}`);
+  const otherwise = nearCheckpoint(path) ?? bid(reader);
+  throw refused(reader, path, (name) => `${setting === undefined ? '' : `${name(setting)}: `}${notFoundLine(what, path, otherwise)}`);
+}
+
+/**
+ * Where `path`, which names nothing, is near the name of a checkpoint there, that one to name instead: for `X.best.json`
+ * (a best checkpoint as a run writing to a file names it), the run folder X, else the file X.json (a run with no best yet);
+ * for a name without `.json` (`run/best`), that name with it. Else null.
+ */
+function nearCheckpoint(path: string): string | null {
+  const lower = path.toLowerCase();
+  if (lower.endsWith(BEST_FILE_END)) {
+    const run = path.slice(0, -BEST_FILE_END.length);
+    if (isRunFolder(run)) return `${run}/ is there, a run folder: name it`;
+    return isFile(`${run}.json`) ? `${run}.json is there: name it` : null;
+  }
+  return !lower.endsWith('.json') && isFile(`${path}.json`) ? `${path}.json is there: name it` : null;
 }
 
 /** The bytes of a file's beginning that say whether it begins as JSON: its first characters, past a BOM and white space. */
@@ -148,6 +167,11 @@ function heldModelFile(reader: ModelPathReader, dir: string, lacks: string): Inp
   return refused(reader, dir, (name) => `${givenAs(reader, dir, name)} is a folder ${lacks}, but a model file: ${reader.modelFile(modelFile, name)}`);
 }
 
+/** Whether `dir` is a run folder: one that holds a run's latest.json or best.json. */
+function isRunFolder(dir: string): boolean {
+  return Object.values(RUN_FOLDER_FILES).some((file) => isFile(join(dir, file)));
+}
+
 /** Run folders a refusal of a folder of them names; the rest are counted. */
 const RUNS_NAMED = 3;
 
@@ -162,7 +186,7 @@ function notARunFolder(dir: string, lacks: string): string {
   } catch {
     names = [];
   }
-  const runs = names.filter((name) => Object.values(RUN_FOLDER_FILES).some((file) => isFile(join(dir, name, file))));
+  const runs = names.filter((name) => isRunFolder(join(dir, name)));
   if (runs.length === 0) return `a folder ${lacks}`;
   const listed = runs.slice(0, RUNS_NAMED).map((name) => `${join(dir, name)}/`);
   const rest = runs.length - listed.length;

@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { RUN_FOLDER_FILES, startsLikeCheckpoint } from '../checkpoint/checkpoint.js';
+import { BEST_FILE_END, RUN_FOLDER_FILES, startsLikeCheckpoint } from '../checkpoint/checkpoint.js';
 import { refuseDdpFolder } from '../checkpoint/corpus.js';
 import { CHECKPOINT_DIR } from '../checkpoint/find.js';
 import type { TrainSettings } from '../checkpoint/settings.js';
@@ -27,9 +27,6 @@ export function outputPaths(out: string): OutputPaths {
   }
   return { latest: join(out, RUN_FOLDER_FILES.latest), best: join(out, RUN_FOLDER_FILES.best) };
 }
-
-/** How the best checkpoint of an output that names a file ends, in place of its `.json`: `run.json` → `run.best.json`. */
-const BEST_FILE_END = '.best.json';
 
 /** Whether an output path names a checkpoint file (`.json`) rather than a folder. */
 function namesFile(path: string): boolean {
