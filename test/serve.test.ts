@@ -851,7 +851,7 @@ describe('limits, and threads that fail', () => {
       const streamed = await fetch(`${s.url}/v1/generate`, { method: 'POST', body: JSON.stringify({ prime: STUCK_PRIME, len: 5, stream: 'ndjson' }) });
       expect(streamed.status).toBe(200);
       const lines = (await readStream(streamed)).trimEnd().split('\n').map((line) => JSON.parse(line) as object);
-      expect(lines).toEqual([{ text: expect.any(String) }]);
+      expect(lines).toEqual([{ text: expect.any(String), queuedSeconds: 0 }]);
       await spawned[1];
       const next = await post(`${s.url}/v1/generate`, { len: 5, seed: 1 });
       expect([next.status, next.json]).toMatchObject([200, { tokens: 5, finish: 'length' }]);
