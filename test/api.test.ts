@@ -12,6 +12,7 @@ import { Stepper } from '../src/engine/stepper.js';
 import { createProgram } from '../src/cli/main.js';
 import { EOS, UNK, Vocabulary } from '../src/text/vocab.js';
 import type { ModelConfig } from '../src/engine/config.js';
+import type { HistoryEntry } from '../src/checkpoint/checkpoint.js';
 import { initParams } from '../src/engine/model.js';
 import { paramLayout } from '../src/engine/params.js';
 import { Rng } from '../src/engine/random.js';
@@ -314,6 +315,19 @@ describe('loadModel', () => {
     }
     expect(model.info).toMatchObject({ level: 'char', vocabSize: 67, parameters: model.loaded.params.length, step: 0, corpus: null });
     expect(model.history).toEqual([]);
+  });
+
+  it('info and history are the caller\'s to edit: a vocabulary sorted for display, a config changed, an entry added change neither the model nor the next info', () => {
+    const before = structuredClone(model.info);
+    const info = model.info;
+    info.vocab.sort();
+    info.config.training.batchSize = 1;
+    info.command.push('--edited');
+    info.documents.docs = 'line';
+    (model.history as HistoryEntry[]).push({ step: 1, epoch: 0, tokensSeen: 1, trainLoss: 1, valLoss: null, lr: 0.002, seconds: 1 });
+    expect(model.info).toEqual(before);
+    expect(model.history).toEqual([]);
+    expect(model.scoreSync('To be').logProb).toBe(loadModel(model.path, { kernels: 'js' }).scoreSync('To be').logProb);
   });
 
   it('generate, complete and beam read a prime as `tokenize` cut it, not cutting it again', async () => {

@@ -219,9 +219,10 @@ export class Model {
     return this.loaded.vocab.level;
   }
 
+  /** What the checkpoint says of itself, a copy of the caller's own: edited, it changes nothing of the model. */
   get info(): ModelInfo {
     const c = this.loaded.checkpoint;
-    return {
+    return structuredClone({
       path: this.path,
       format: c.format,
       createdAt: c.createdAt,
@@ -240,12 +241,12 @@ export class Model {
       bestValLoss: c.training.bestValLoss,
       corpus: c.corpus,
       initFrom: c.initFrom ?? null,
-    };
+    });
   }
 
-  /** The run's evaluations: train and validation loss by tokens seen. */
+  /** The run's evaluations: train and validation loss by tokens seen, a copy as `info` is. */
   get history(): readonly HistoryEntry[] {
-    return this.loaded.checkpoint.history;
+    return structuredClone(this.loaded.checkpoint.history);
   }
 
   /** The steppers made on this thread for calls and the bytes they hold: the weights once, then a state a stepper. */
