@@ -86,6 +86,13 @@ describe('loadModel', () => {
     }
   });
 
+  it('new Model given a path, or anything but a loaded checkpoint, is a TypeError saying to call loadModel, not a failure at its first use', () => {
+    for (const given of ['run/best.json', undefined, {}, { path: 'run/best.json' }]) {
+      const { message } = thrownBy(() => new Model(given as never), TypeError);
+      expect(message).toMatch(/^loaded: must be a loaded checkpoint: make a Model with loadModel\(path\), not new Model \(got .+\)$/);
+    }
+  });
+
   it('generate: the pieces sampleText draws, one token each; overlapping generations do not disturb each other', async () => {
     const options = { prime: 'ROMEO:', len: 80, temperature: 0.9, topK: 20, seed: 11 };
     const stepper = new Stepper(model.config, model.loaded.params, 'js');

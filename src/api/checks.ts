@@ -4,7 +4,8 @@ import type { KernelsChoice, KernelsKind } from '../engine/kernels/kinds.js';
 import { optionMessage } from '../input/issues.js';
 import { SCORE_TOP } from '../generate/score.js';
 import { SettingError, checkedOption, unknownOption } from '../input/settings.js';
-import { type TokenizedText, type Vocabulary, cutBy } from '../text/vocab.js';
+import type { LoadedModel } from '../checkpoint/load.js';
+import { type TokenizedText, Vocabulary, cutBy } from '../text/vocab.js';
 
 /*
  * What a library call was given, checked before it runs (model.ts): its options by name, a text
@@ -14,6 +15,13 @@ import { type TokenizedText, type Vocabulary, cutBy } from '../text/vocab.js';
  * (checkedOption, which reads it as its flag is read). Each names the option (or its field) and
  * what it may be.
  */
+
+/** What a Model is made of: a checkpoint as loaded (checkpoint/load.ts); else (`new Model('run')`) a TypeError saying to call loadModel. */
+export function checkLoaded(loaded: unknown): void {
+  const { config, params, vocab } = (typeof loaded === 'object' && loaded !== null ? loaded : {}) as Partial<LoadedModel>;
+  if (typeof config === 'object' && config !== null && params instanceof Float32Array && vocab instanceof Vocabulary) return;
+  throw new TypeError(optionMessage('loaded', { expected: 'a loaded checkpoint: make a Model with loadModel(path), not new Model', value: loaded }));
+}
 
 /** A call's options: an object whose every name `known` has, its signal one; else a TypeError naming what is wrong. */
 export function checkOptions(options: unknown, known: Readonly<Record<string, true>>): void {

@@ -22,7 +22,7 @@ import type { DocsMode, DocumentRule } from '../text/documents.js';
 import type { SentenceRule } from '../text/sentences.js';
 import type { TokenArray } from '../text/tokens.js';
 import { EOS, type TextLevel, type TokenizedText, type Vocabulary } from '../text/vocab.js';
-import { asRangeError, checkOptions, checkPrime, checkScoreCall, checkScored, checkText, libraryKernels } from './checks.js';
+import { asRangeError, checkLoaded, checkOptions, checkPrime, checkScoreCall, checkScored, checkText, libraryKernels } from './checks.js';
 
 export { type SamplePiece, type StopSignal, StoppedError, type TokenizedText };
 
@@ -199,6 +199,7 @@ export class Model {
   readonly kernels: KernelsKind;
 
   constructor(readonly loaded: LoadedModel, options: LoadOptions = {}) {
+    checkLoaded(loaded);
     checkOptions(options, LOAD_OPTIONS);
     this.kernels = libraryKernels(options.kernels);
   }
