@@ -84,16 +84,41 @@ beforeAll(() => {
  * `module` (NodeNext by default), every diagnostic a line; '' for none.
  */
 function compile(lib: string[], types: string[], file = 'main.ts', module: 'NodeNext' | 'Node16' = 'NodeNext'): string {
-  const options: ts.CompilerOptions = {
+  const options = compilerOptions(lib, types, module);
+  const host = ts.createCompilerHost(options);
+  const program = ts.createProgram([join(dir, 'src', file)], options, host);
+  return ts.formatDiagnostics(ts.getPreEmitDiagnostics(program), host).trim();
+}
+
+function compilerOptions(lib: string[], types: string[], module: 'NodeNext' | 'Node16' = 'NodeNext'): ts.CompilerOptions {
+  return {
     target: ts.ScriptTarget.ES2022, module: ts.ModuleKind[module], moduleResolution: ts.ModuleResolutionKind[module],
     lib: lib.map((name) => `lib.${name}.d.ts`), types, typeRoots: [join(ROOT, 'node_modules', '@types')],
     strict: true, skipLibCheck: false, noEmit: true,
     // each dependency in the project's node_modules, not in the checkout's that its link leads to, which holds @types/node
     preserveSymlinks: true,
   };
-  const host = ts.createCompilerHost(options);
-  const program = ts.createProgram([join(dir, 'src', file)], options, host);
-  return ts.formatDiagnostics(ts.getPreEmitDiagnostics(program), host).trim();
+}
+
+/**
+ * The fields an editor shows no documentation for when the consumer's programmer hovers over them: of each
+ * interface the package exports (its calls' options and results) and each public member of Model, as `Type.field`.
+ */
+function undocumented(): string[] {
+  const program = ts.createProgram([join(dir, 'src', 'main.ts')], compilerOptions(['es2022'], ['node']));
+  const checker = program.getTypeChecker();
+  const main = program.getSourceFile(join(dir, 'src', 'main.ts'))!;
+  const rnn = checker.getSymbolAtLocation(main.statements.find(ts.isImportDeclaration)!.moduleSpecifier)!;
+  const missing: string[] = [];
+  for (const exported of checker.getExportsOfModule(rnn)) {
+    const symbol = checker.getAliasedSymbol(exported);
+    if (!(symbol.flags & ts.SymbolFlags.Interface) && exported.name !== 'Model') continue;
+    for (const member of checker.getPropertiesOfType(checker.getDeclaredTypeOfSymbol(symbol))) {
+      if (member.declarations!.some((d) => ts.getCombinedModifierFlags(d) & ts.ModifierFlags.Private)) continue;
+      if (ts.displayPartsToString(member.getDocumentationComment(checker)).trim() === '') missing.push(`${exported.name}.${member.name}`);
+    }
+  }
+  return missing;
 }
 
 describe('the package compiled by a program that imports it', () => {
@@ -103,6 +128,10 @@ describe('the package compiled by a program that imports it', () => {
 
   it('needs no DOM: a Node program, lib es2022 and @types/node', () => {
     expect(compile(['es2022'], ['node'])).toBe('');
+  });
+
+  it('documents every field of its options and results and every member of Model, as an editor shows them on hover', () => {
+    expect(undocumented()).toEqual([]);
   });
 
   it('compiles as CommonJS (a .cts) under module nodenext, which knows that Node requires ES modules; node16 says it cannot', () => {

@@ -33,11 +33,15 @@ export interface GenerateOptions {
   len?: number;
   /** Softmax temperature; 0 picks the most probable token (default 1). */
   temperature?: number;
+  /** Draw only among the k most probable tokens (a positive integer; by default all tokens). */
   topK?: number;
+  /** Draw only among the fewest most probable tokens whose probabilities reach p (0 < p <= 1; by default all tokens). */
   topP?: number;
-  /** Default: a random one. */
+  /** The random stream's seed, an integer from 0 to 2^32 − 1; default a random one. */
   seed?: number;
+  /** End when the model draws `<EOS>`, the end of a document (default false). */
   stopAtEos?: boolean;
+  /** `resample` (the default): `<UNK>` is never drawn; `show`: it may be, and is written `<UNK>`. */
   unk?: UnkMode;
   /** Stops the generation before its next token. */
   signal?: StopSignal;
@@ -57,7 +61,9 @@ export interface BeamOptions {
   len?: number;
   /** Hypotheses kept at each step. */
   beam: number;
+  /** A hypothesis that draws `<EOS>` ends there (default false). */
   stopAtEos?: boolean;
+  /** With `stopAtEos`: hypotheses ranked by logProb / tokens^a, a >= 0 (default 0), so short ones are not preferred for their length. */
   lengthPenalty?: number;
   /** Receives the result's text in pieces as it settles (generate/beam.ts). */
   onText?: (piece: string) => void;
@@ -67,7 +73,9 @@ export interface BeamOptions {
 
 /** One of the most probable tokens at a position: the token (`<EOS>`, `<UNK>` by name) and ln p. */
 export interface Alternative {
+  /** The token: a character or a word token, or `<EOS>`/`<UNK>`. */
   token: string;
+  /** ln p(token | what precedes it). */
   logProb: number;
 }
 
@@ -90,6 +98,7 @@ export interface TextScore {
   loss: number;
   /** Bits per prediction. */
   bitsPerToken: number;
+  /** e^loss. */
   perplexity: number;
   /** ln P(text), the closing `<EOS>` included. */
   logProb: number;
@@ -104,13 +113,16 @@ export interface ScoreOptions {
   tokens?: boolean;
   /** Alternatives listed at each prediction (default 0; SCORE_TOP's range). */
   top?: number;
+  /** Stops the scoring before its next prediction: the call then throws StoppedError. */
   signal?: StopSignal;
   /** Threads that share each step, the cores here at most; default 1, this one. */
   workers?: number;
 }
 
 export interface Activations {
+  /** The layer read (0-based). */
   layer: number;
+  /** Units of each token's `values`. */
   hiddenSize: number;
   /** Each token of the text as written. */
   tokens: string[];
@@ -122,14 +134,23 @@ export interface Activations {
 
 /** What a checkpoint holds besides its weights: `rnn info --json` prints it. */
 export interface ModelInfo {
+  /** The checkpoint file read (a run folder's best.json or latest.json). */
   path: string;
+  /** The checkpoint's format: `rnn-checkpoint/1`. */
   format: string;
+  /** When it was saved (ISO 8601). */
   createdAt: string;
+  /** The command line that trained it (or imported it). */
   command: string[];
+  /** The model's shape (`model`) and the training settings of its run (`training`). */
   config: LoadedModel['checkpoint']['config'];
+  /** Weights in all. */
   parameters: number;
+  /** What a token is: `char`, a character; `word`, a word or a punctuation mark. */
   level: TextLevel;
+  /** At the word level: the version of the tokenizer rules that cut its words. */
   wordRule?: number;
+  /** Tokens in its vocabulary, `<EOS>` and `<UNK>` included. */
   vocabSize: number;
   /** Token id → token: `<EOS>`, `<UNK>`, then characters or word tokens. */
   vocab: string[];
@@ -138,6 +159,7 @@ export interface ModelInfo {
    * it was imported from says; the sentence rules' version with docs 'sentence' only.
    */
   documents: { docs: DocsMode; sentenceRule?: SentenceRule };
+  /** Optimizer steps done. */
   step: number;
   /** Whole epochs done, an integer: the epoch under way, counted from 0. */
   epoch: number;
@@ -146,7 +168,9 @@ export interface ModelInfo {
    * the whole ones for an imported model.
    */
   epochs: number;
+  /** Tokens trained on. */
   tokensSeen: number;
+  /** The lowest validation loss of its run (nats per token); null where none was measured. */
   bestValLoss: number | null;
   /** The corpus it was trained on: its files, split and sizes (its token stream's, each `<EOS>` counted); null for an imported model. */
   corpus: LoadedModel['checkpoint']['corpus'];
@@ -196,26 +220,35 @@ export class Model {
   /** Steppers made for calls that have ended: kept, as their states stay in the weights' arena. */
   private readonly idle: Stepper[] = [];
   private steppersMade = 0;
+  /** The kernels its calls run on: `LoadOptions.kernels`, `auto` resolved to the fastest here. */
   readonly kernels: KernelsKind;
 
-  constructor(readonly loaded: LoadedModel, options: LoadOptions = {}) {
+  constructor(
+    /** The checkpoint as loaded: its record, weights and vocabulary. `loadModel(path)` makes a Model of a file or a run folder. */
+    readonly loaded: LoadedModel,
+    options: LoadOptions = {},
+  ) {
     checkLoaded(loaded);
     checkOptions(options, LOAD_OPTIONS);
     this.kernels = libraryKernels(options.kernels);
   }
 
+  /** The checkpoint file read (a run folder's best.json or latest.json). */
   get path(): string {
     return this.loaded.path;
   }
 
+  /** The model's shape. */
   get config(): ModelConfig {
     return this.loaded.config;
   }
 
+  /** Its tokens, and how it cuts a text into them (`tokenize`). */
   get vocab(): Vocabulary {
     return this.loaded.vocab;
   }
 
+  /** What a token is: `char`, a character; `word`, a word or a punctuation mark. */
   get level(): TextLevel {
     return this.loaded.vocab.level;
   }

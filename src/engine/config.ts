@@ -5,10 +5,15 @@ export type CellKind = (typeof CELL_KINDS)[number];
 
 /** The shape of a model: what a checkpoint's `config` and the interop format describe. */
 export interface ModelConfig {
+  /** The recurrent cell: `lstm`, `gru` or `rnn` (tanh). */
   cell: CellKind;
+  /** Tokens in the vocabulary, `<EOS>` and `<UNK>` included: the rows of the embedding and of the output. */
   vocabSize: number;
+  /** Width of a token's embedding, layer 0's input. */
   embedDim: number;
+  /** Hidden units of each layer. */
   hiddenSize: number;
+  /** Stacked recurrent layers. */
   numLayers: number;
   /** Inverted dropout between stacked layers, training only (PyTorch's `dropout` of nn.LSTM). */
   dropout: number;

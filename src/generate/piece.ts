@@ -9,6 +9,8 @@
  * between two sentences nothing).
  */
 export interface SamplePiece {
+  /** What the token writes ('' for a word-level quote or mark written with the token after it). */
   text: string;
+  /** Whether the token is a drawn `<EOS>`: `text` is then what parts two documents. */
   eos: boolean;
 }

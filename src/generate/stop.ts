@@ -1,5 +1,6 @@
 /** What a long call checks between tokens; an AbortSignal is one. */
 export interface StopSignal {
+  /** True once the call should stop: it is read before each token, beam step or prediction. */
   readonly aborted: boolean;
 }
 
