@@ -52,8 +52,8 @@ beforeAll(async () => {
   model = loadModel(path, { kernels: 'js' });
 }, 30_000);
 
-/** A signal that fires at its `at`-th read, counting them. */
-const firesAt = (at: number) => ({ reads: 0, get aborted() { return ++this.reads >= at; } });
+/** A signal that fires at its `at`-th read, counting them, for `reason` where one is given. */
+const firesAt = (at: number, reason?: unknown) => ({ reads: 0, reason, get aborted() { return ++this.reads >= at; } });
 
 describe('loadModel', () => {
   it('loads a run folder as the command line does: its best.json, else its latest.json', () => {
@@ -205,6 +205,21 @@ describe('loadModel', () => {
       await expect(model.beam({ prime, beam: 4, len: 50, signal: search })).rejects.toThrow(StoppedError);
       expect(search.reads).toBe(at);
     }
+  });
+
+  it('StoppedError\'s cause is the signal\'s reason (a timeout told from a cancel), aborted before the call, in the prime or between tokens', async () => {
+    const cancelled = new Error('the user cancelled'), prime = 'ROMEO:', len = 5;
+    const stopped = [
+      await model.complete({ prime, n: 2, len: 5, signal: AbortSignal.abort(cancelled) }).catch((err: unknown) => err),
+      await model.score(prime, { signal: AbortSignal.abort(cancelled) }).catch((err: unknown) => err),
+      // in the prime, and between drawn tokens
+      ...[3, prime.length + 5].map((at) => thrownBy(() => model.completeSync({ prime, n: 2, len, signal: firesAt(at, cancelled) }), Error)),
+      thrownBy(() => model.beamSync({ prime, beam: 2, len: 5, signal: firesAt(prime.length + 3, cancelled) }), Error),
+      thrownBy(() => model.activationsSync(prime, 0, { signal: firesAt(3, cancelled) }), Error),
+    ];
+    expect(stopped.map((err) => [err instanceof StoppedError, (err as Error).cause])).toEqual(Array(6).fill([true, cancelled]));
+    // a signal with no reason: a StoppedError with no cause
+    expect(thrownBy(() => model.scoreSync(prime, { signal: { aborted: true } }), StoppedError)).not.toHaveProperty('cause');
   });
 
   it('score and activations: each token\'s text as the text writes it, one the model lacks (<UNK>) included', async () => {

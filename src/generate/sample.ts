@@ -107,7 +107,7 @@ export function completionSteps(opts: CompletionOptions): Work<string[]> {
 }
 
 function* drawCompletions(sampling: Sampling, stepper: Stepper, opts: CompletionOptions): Work<string[]> {
-  if (!(yield* sampling.readPrime())) throw new StoppedError();
+  if (!(yield* sampling.readPrime())) throw new StoppedError(opts.signal);
   stepper.save();
   const completions: string[] = [];
   for (let i = 0; i < opts.n; i++) {
