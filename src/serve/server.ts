@@ -94,6 +94,9 @@ export class RnnServer {
    */
   private loopback: { address: string; allowedHosts: ReadonlySet<string> } | null = null;
 
+  /** /v1/models' list, made once: the models served do not change, and `Model.info` copies the vocabulary it leaves out. */
+  private readonly modelList: ReturnType<typeof servedModelList>;
+
   private constructor(
     private readonly options: ServeOptions,
     private readonly models: Map<string, Model>,
@@ -101,6 +104,7 @@ export class RnnServer {
     private readonly page: PlaygroundPage,
     private readonly server: Server,
   ) {
+    this.modelList = servedModelList(models);
     server.on('connection', (socket: Socket) => {
       this.connections.add(socket);
       socket.once('close', () => this.connections.delete(socket));
@@ -209,7 +213,7 @@ export class RnnServer {
 
   /** The API: each route's method, and the handler that answers it (below, in this order); /healthz and the page: route. */
   private readonly routes: Record<string, ApiRoute> = {
-    '/v1/models': { method: 'GET', run: (_input, _req, res) => sendJson(res, 200, { models: this.modelList(), limits: this.limits() }) },
+    '/v1/models': { method: 'GET', run: (_input, _req, res) => sendJson(res, 200, { models: this.modelList, limits: this.limits() }) },
     '/v1/generate': { method: 'POST', run: (input, req, res, signal) => this.generate(this.capped(input, ['len', 'beam'], 'json'), req, res, signal) },
     '/v1/complete': { method: 'POST', run: (input, _req, res, signal) => this.complete(readComplete(this.capped(input, ['len'], 'json')), res, signal) },
     '/generate': { method: 'GET', run: (input, _req, res, signal) => this.legacyGenerate(this.capped(input, ['len'], 'text'), res, signal) },
@@ -283,20 +287,6 @@ export class RnnServer {
     } finally {
       clearTimeout(timer);
     }
-  }
-
-  /**
-   * /v1/models: each served model's info and loss history, without what names a file (its
-   * checkpoint's path, its command line, its corpus, its base model's path) or its vocabulary, whose size it gives.
-   */
-  private modelList() {
-    return [...this.models].map(([name, model]) => {
-      const { config, path: _path, command: _command, corpus: _corpus, vocab: _vocab, initFrom, ...info } = model.info;
-      return {
-        name, ...info, initFrom: initFrom && { sha256: initFrom.sha256, step: initFrom.step }, model: config.model,
-        history: model.history.map((h) => ({ step: h.step, tokensSeen: h.tokensSeen, trainLoss: h.trainLoss, valLoss: h.valLoss })),
-      };
-    });
   }
 
   /**
@@ -479,4 +469,18 @@ function refuseDrawingFields(sampling: Partial<Record<(typeof NOT_FOR_BEAM)[numb
 function pageFolder(): URL {
   const here = new URL(import.meta.url);
   return here.pathname.endsWith('.ts') ? new URL('./page/', here) : new URL('../../../src/serve/page/', here);
+}
+
+/**
+ * /v1/models' list: each served model's info and loss history, without what names a file (its
+ * checkpoint's path, its command line, its corpus, its base model's path) or its vocabulary, whose size it gives.
+ */
+function servedModelList(models: ReadonlyMap<string, Model>) {
+  return [...models].map(([name, model]) => {
+    const { config, path: _path, command: _command, corpus: _corpus, vocab: _vocab, initFrom, ...info } = model.info;
+    return {
+      name, ...info, initFrom: initFrom && { sha256: initFrom.sha256, step: initFrom.step }, model: config.model,
+      history: model.history.map((h) => ({ step: h.step, tokensSeen: h.tokensSeen, trainLoss: h.trainLoss, valLoss: h.valLoss })),
+    };
+  });
 }
