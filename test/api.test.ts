@@ -383,7 +383,7 @@ describe('loadModel', () => {
       const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
       const encode = vi.spyOn(Vocabulary.prototype, 'encode');
       try {
-        await createProgram().parseAsync(['sample', '--checkpoint', model.path, '--prime', 'KING ☃:', '--len', '10', ...beam], { from: 'user' });
+        await (await createProgram()).parseAsync(['sample', '--checkpoint', model.path, '--prime', 'KING ☃:', '--len', '10', ...beam], { from: 'user' });
         expect(encode).toHaveBeenCalledTimes(1);
         expect(stderr.mock.calls.join('')).toMatch(/☃/);
         expect(written.join('')).toMatch(/^KING ☃:/);

@@ -338,8 +338,8 @@ describe('beam search: streaming and limits', () => {
 });
 
 describe('rnn sample --beam and --workers', () => {
-  it('says in --workers\' help that a beam search, on one thread, does not use it', () => {
-    const sample = createProgram().commands.find((command) => command.name() === 'sample')!;
+  it('says in --workers\' help that a beam search, on one thread, does not use it', async () => {
+    const sample = (await createProgram()).commands.find((command) => command.name() === 'sample')!;
     const help = sample.options.find((option) => option.long === '--workers')!.description;
     expect(help).toMatch(/^threads that share each step \(not with --beam: a beam search runs on one thread, and gives the same result at any --workers\)/);
   });

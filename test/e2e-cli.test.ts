@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { closeSync, copyFileSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Command, Option } from 'commander';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
@@ -53,6 +54,60 @@ describe('rnn --version', () => {
   });
 });
 
+describe('the modules a command line loads', () => {
+  /** A module hook that appends the URL of every module the process loads to the file $LOADED, one a line. */
+  const HOOKS = `import { appendFileSync } from 'node:fs';
+export async function load(url, context, next) {
+  appendFileSync(process.env.LOADED, url + '\\n');
+  return next(url, context);
+}
+`;
+
+  /**
+   * The modules `rnn ARGS` loads, as its exit status and the rnn modules' paths under dist/src/ (`cli/commands/info.js`)
+   * with the packages' names (`cli-progress`).
+   */
+  function modulesLoaded(...args: string[]): { status: number | null; modules: string[] } {
+    const folder = scratch.folder();
+    const hooks = join(folder, 'hooks.mjs'), register = join(folder, 'register.mjs'), log = join(folder, 'loaded.txt');
+    writeFileSync(hooks, HOOKS);
+    writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
+    writeFileSync(log, '');
+    const run = spawnSync(process.execPath, ['--import', pathToFileURL(register).href, BIN, ...args],
+      { cwd: folder, encoding: 'utf8', env: { ...childEnv(), LOADED: log } });
+    const modules = readFileSync(log, 'utf8').split('\n').flatMap((url) => {
+      const own = /\/dist\/src\/(.+)$/.exec(url), dependency = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
+      return own !== null ? [own[1]!] : dependency !== null ? [dependency[1]!] : [];
+    });
+    return { status: run.status, modules: [...new Set(modules)] };
+  }
+
+  const commandFiles = (modules: string[]) => modules.filter((module) => module.startsWith('cli/commands/'));
+
+  it('loads no command for --version', () => {
+    const { status, modules } = modulesLoaded('--version');
+    expect(status).toBe(0);
+    expect(modules).toContain('cli/main.js');
+    expect(commandFiles(modules)).toEqual([]);
+  });
+
+  it.each([['info', '--help'], ['train', '--lr', '-1'], ['sample', '--len', '0']])(
+    'loads for rnn %s the command it names alone: no server, and the trainer and its progress bar only for rnn train',
+    (...args) => {
+      const { modules } = modulesLoaded(...args);
+      expect(commandFiles(modules)).toEqual([`cli/commands/${args[0]}.js`]);
+      expect(modules).not.toContain('serve/server.js');
+      expect(modules.includes('train/trainer.js')).toBe(args[0] === 'train');
+      expect(modules.includes('cli-progress')).toBe(args[0] === 'train');
+    });
+
+  it('loads every command for --help, which lists them all', () => {
+    const { status, modules } = modulesLoaded('--help');
+    expect(status).toBe(0);
+    expect(commandFiles(modules)).toHaveLength(9);
+  });
+});
+
 describe('rnn --help', () => {
   const COMMANDS = ['train', 'prepare', 'sample', 'eval', 'plot', 'export', 'import', 'info', 'serve'];
 
@@ -73,8 +128,8 @@ describe('rnn --help', () => {
     expect(run.stdout).toMatch(new RegExp(`\\nExamples?:\\n {2}rnn ${command.split(' ')[0]}\\b`));
   });
 
-  it.each(['prepare', 'export', 'import', 'plot'])('rnn %s --help says (required) of a flag that must be given, and what each flag takes where its setting says', (name) => {
-    const command = createProgram().commands.find((c) => c.name() === name)!;
+  it.each(['prepare', 'export', 'import', 'plot'])('rnn %s --help says (required) of a flag that must be given, and what each flag takes where its setting says', async (name) => {
+    const command = (await createProgram()).commands.find((c) => c.name() === name)!;
     for (const option of command.options) {
       const setting = settingOf(option)!;
       expect([option.long, option.description.endsWith(' (required)')]).toEqual([option.long, setting.required === true]);
@@ -211,12 +266,12 @@ describe('a mistyped command line', () => {
       for (const option of command.options) if (option.required) flags.push([...names, option.long!]);
       for (const sub of command.commands) walk(sub, [...names, sub.name()]);
     };
-    walk(createProgram(), []);
+    walk(await createProgram(), []);
     expect(flags.length).toBeGreaterThan(60);
     vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
       for (const args of flags) {
-        const refused = await createProgram().parseAsync(args, { from: 'user' }).then(() => null, (err: unknown) => (err as Error).message);
+        const refused = await (await createProgram()).parseAsync(args, { from: 'user' }).then(() => null, (err: unknown) => (err as Error).message);
         expect(refused, args.join(' ')).toMatch(new RegExp(`^error: ${args.at(-1)} needs a value \\(\\S.*\\)$`));
       }
     } finally {

@@ -161,8 +161,8 @@ describe('lossChartSvg', () => {
     expect(titles.map(textContent)).toEqual([`${'日本語'.repeat(13)}…`]);
   });
 
-  it('names in rnn plot --title\'s help the default title of a chart with validation losses and of one without', () => {
-    const plot = createProgram().commands.find((command) => command.name() === 'plot')!;
+  it('names in rnn plot --title\'s help the default title of a chart with validation losses and of one without', async () => {
+    const plot = (await createProgram()).commands.find((command) => command.name() === 'plot')!;
     const help = plot.options.find((option) => option.long === '--title')!.description;
     expect(help).toContain('"Training and validation loss"');
     expect(help).toContain('"Training loss" where no run has a validation loss');

@@ -11,12 +11,12 @@ const USAGE = join(import.meta.dirname, '..', 'docs', 'usage.md');
 describe('docs/usage.md', () => {
   const doc = readFileSync(USAGE, 'utf8');
 
-  it('has the flag tables the code makes (npm run docs rewrites them)', () => {
-    expect(withFlagTables(doc)).toBe(doc);
+  it('has the flag tables the code makes (npm run docs rewrites them)', async () => {
+    expect(await withFlagTables(doc)).toBe(doc);
   });
 
-  it('has a flag table for every command, and every training setting in rnn train\'s', () => {
-    const program = createProgram();
+  it('has a flag table for every command, and every training setting in rnn train\'s', async () => {
+    const program = await createProgram();
     const commands = program.commands.flatMap((c) => (c.commands.length > 0 ? c.commands.map((s) => `${c.name()} ${s.name()}`) : [c.name()]));
     for (const command of commands) expect(doc).toContain(`<!-- flags: ${command} -->`);
     const train = doc.slice(doc.indexOf('<!-- flags: train -->'), doc.indexOf('<!-- /flags -->'));

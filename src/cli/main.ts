@@ -2,31 +2,47 @@ import { Command } from 'commander';
 import { reportError, unknownCommandLine, usageErrorLine } from './errors.js';
 import { refuseMissingValues } from './flags.js';
 import { guardOutput } from './pipes.js';
-import * as evalCommand from './commands/eval.js';
-import * as exportCommand from './commands/export.js';
-import * as importCommand from './commands/import.js';
-import * as infoCommand from './commands/info.js';
-import * as plotCommand from './commands/plot.js';
-import * as prepareCommand from './commands/prepare.js';
-import * as sampleCommand from './commands/sample.js';
-import * as serveCommand from './commands/serve.js';
-import * as trainCommand from './commands/train.js';
 import { packageVersion } from './version.js';
 
-/** Each command lives in its own file under commands/ and adds itself to the program. */
-const COMMANDS: { register(program: Command): void }[] = [
-  trainCommand, prepareCommand, sampleCommand, evalCommand, plotCommand, exportCommand, importCommand, infoCommand, serveCommand,
-];
+/** What a command's file gives the program. */
+interface CommandFile {
+  register(program: Command): void;
+}
 
-/** The `rnn` program with every command, ready to parse. */
-export function createProgram(): Command {
+/** The commands, in the order help lists them, each with its file under commands/, which adds it to the program. */
+const COMMANDS = {
+  train: () => import('./commands/train.js'),
+  prepare: () => import('./commands/prepare.js'),
+  sample: () => import('./commands/sample.js'),
+  eval: () => import('./commands/eval.js'),
+  plot: () => import('./commands/plot.js'),
+  export: () => import('./commands/export.js'),
+  import: () => import('./commands/import.js'),
+  info: () => import('./commands/info.js'),
+  serve: () => import('./commands/serve.js'),
+} satisfies Record<string, () => Promise<CommandFile>>;
+
+type CommandName = keyof typeof COMMANDS;
+
+const COMMAND_NAMES = Object.keys(COMMANDS) as CommandName[];
+
+/** The flags that print the version. */
+const VERSION_FLAGS = ['-V', '--version'];
+
+/**
+ * The `rnn` program with the commands `names` (every one by default), ready to parse. Each
+ * command's file is loaded here, and with it the modules it runs on: a command line loads those
+ * it needs alone (commandsNeeded).
+ */
+export async function createProgram(names: readonly CommandName[] = COMMAND_NAMES): Promise<Command> {
+  const files: CommandFile[] = await Promise.all(names.map((name) => COMMANDS[name]()));
   const program = new Command('rnn')
     .description('Character- and word-level RNN / LSTM / GRU language models: train, sample, score.')
-    .version(packageVersion(), '-V, --version', 'print the version')
+    .version(packageVersion(), VERSION_FLAGS.join(', '), 'print the version')
     .addHelpText('after', '\nRun `rnn COMMAND --help` for the flags and examples of a command.')
     .helpCommand('help [command...]', 'display help for a command, nested ones too')
     .exitOverride();
-  for (const command of COMMANDS) command.register(program);
+  for (const file of files) file.register(program);
   reportUsageErrors(program);
   return program;
 }
@@ -60,8 +76,17 @@ function showHelpOf(program: Command, names: readonly string[]): never {
   return command.help();
 }
 
+/**
+ * The commands a command line (its words after `rnn`) needs: the one it names first (`rnn info …`); none where it
+ * asks for the version first; else every one, which help lists and an unknown command is told of.
+ */
+function commandsNeeded([first = '']: readonly string[]): readonly CommandName[] {
+  if (VERSION_FLAGS.includes(first)) return [];
+  return Object.hasOwn(COMMANDS, first) ? [first as CommandName] : COMMAND_NAMES;
+}
+
 export async function main(argv: string[]): Promise<number> {
-  const program = createProgram();
+  const program = await createProgram(commandsNeeded(argv.slice(2)));
   guardOutput();
   try {
     const [first, ...names] = argv.slice(2);

@@ -54,15 +54,15 @@ function findCommand(program: Command, path: string): Command {
 }
 
 /** `doc` with every flag table made anew from the commands. */
-export function withFlagTables(doc: string): string {
-  const program = createProgram();
+export async function withFlagTables(doc: string): Promise<string> {
+  const program = await createProgram();
   return doc.replace(BLOCK, (_, path: string) => `<!-- flags: ${path} -->\n${flagTables(findCommand(program, path))}\n<!-- /flags -->`);
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const path = process.argv[2] ?? 'docs/usage.md';
   const doc = readFileSync(path, 'utf8');
-  const made = withFlagTables(doc);
+  const made = await withFlagTables(doc);
   if (made !== doc) writeFileSync(path, made);
   process.stdout.write(`${path}: ${made === doc ? 'up to date' : 'flag tables rewritten'}\n`);
 }
