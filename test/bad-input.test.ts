@@ -339,6 +339,22 @@ describe('the command line', () => {
     expect(readdirSync(folder).sort()).toEqual(['corpus.txt', 'data']);
   }, 30_000);
 
+  it('an rnn model or a prepared folder\'s meta.json given as --prime-file is refused naming the flag, not read as a prime', async () => {
+    const folder = scratch.folder();
+    copyFileSync(checkpoint, join(folder, 'model.json'));
+    expect((await rnnIn(folder, ['export', checkpoint, '--out', 'model.safetensors'])).status).toBe(0);
+    writeFileSync(join(folder, 'corpus.txt'), 'To be, or not to be, that is the question.\n'.repeat(200));
+    expect((await rnnIn(folder, ['prepare', 'corpus.txt', '--out', 'data'])).status).toBe(0);
+    const runs = await Promise.all(['model.json', 'model.safetensors', join('data', 'meta.json')].map((prime) =>
+      rnnIn(folder, ['sample', '--checkpoint', checkpoint, '--len', '5', '--prime-file', prime])));
+    const model = (file: string) =>
+      `rnn: --prime-file: ${file} is an rnn model, not a text to start from: name the model with --checkpoint, the prime's text file with --prime-file`;
+    expectOneLineError(runs[0]!, model('model.json'));
+    expectOneLineError(runs[1]!, model('model.safetensors'));
+    expectOneLineError(runs[2]!,
+      "rnn: --prime-file: data/meta.json is a prepared folder's meta.json, not a text to start from: rnn train and rnn eval perplexity read its folder, data");
+  }, 30_000);
+
   it('a corpus folder that holds only what rnn wrote (a run\'s folder) is refused naming what was left out of it', async () => {
     const folder = scratch.folder();
     const run = join(folder, 'run');

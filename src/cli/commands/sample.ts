@@ -8,6 +8,7 @@ import { KERNELS_SETTING } from '../../checkpoint/settings.js';
 import { InputError, POSITIVE_INTEGER, SettingError, type SettingTable, type SettingsInput, parseSettingTable } from '../../input/settings.js';
 import { defaultStepperWorkers } from '../../parallel/inference.js';
 import { readTextFile } from '../../text/utf8.js';
+import { refuseRnnFiles } from '../../checkpoint/corpus.js';
 import { fileName } from '../../text/corpus-files.js';
 import { warn, warnUnknownTokens } from '../errors.js';
 import { STEPPER_WORKERS_DEFAULT, addSettingFlags, checkpointFlag, checkpointSetting, workersOnCores } from '../flags.js';
@@ -58,9 +59,13 @@ export function register(program: Command): void {
 const PIECE_CHARS = 256;
 const PIECE_MS = 50;
 
-/** The text of the --prime-file `path`; one that cannot be read as a text is refused naming the flag. */
+/**
+ * The text of the --prime-file `path`; one that cannot be read as a text, or is an rnn model (a checkpoint
+ * named in the place of the prime), is refused naming the flag.
+ */
 function readPrimeFile(path: string): string {
   try {
+    refuseRnnFiles([path], 'a text to start from', (_, name) => `name the model with ${name('checkpoint')}, the prime's text file with ${name('primeFile')}`);
     return readTextFile(path);
   } catch (err) {
     if (err instanceof InputError) throw new SettingError('primeFile', path, (name) => `${name('primeFile')}: ${err.messageNaming(name)}`);
