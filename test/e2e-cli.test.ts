@@ -436,6 +436,19 @@ describe('with two trained runs', () => {
       const piped = await rnn(...sample());
       expect([piped.status, piped.stderr]).toEqual([0, '']);
     });
+
+    it('ends the text on a line of its own with no blank line after it, where the text ends with a line break itself', async () => {
+      // a model of line breaks alone: every token it draws (a line break, or <EOS>, which parts its documents with one) prints as one
+      writeFileSync(at('line-breaks.txt'), '\n'.repeat(2000));
+      const trained = await rnn('train', at('line-breaks.txt'), ...TINY_RUN, '--max-steps', '2', '--out', at('line-breaks-run'));
+      expect(trained.status).toBe(0);
+      for (const how of [['--seed', '3'], ['--beam', '2']]) {
+        const sample = ['sample', '--checkpoint', at('line-breaks-run'), '--len', '3', ...how];
+        expect(await rnn(...sample)).toEqual({ status: 0, stdout: '\n\n\n', stderr: '' });
+        const shown = await rnnOnTerminal(dir, sample, colourFree());
+        expect([shown.status, shown.stdout.replace(/\r\n/g, '\n')]).toEqual([0, '\n\n\n']);
+      }
+    });
   });
 });
 

@@ -95,6 +95,7 @@ async function runSample(flags: SampleFlags): Promise<void> {
   if (flags.seed === undefined && process.stderr.isTTY) process.stderr.write(`rnn: seed ${seed} (--seed ${seed} draws this sample again)\n`);
   const out = process.stdout;
   out.write(prime.text);
+  let tail = prime.text.slice(-1);
   const workers = workersOnCores(flags.workers) ?? defaultStepperWorkers(model.config);
   // Stream in pieces (one write per token would cost more than drawing it), each handed
   // over before drawing on, so that a reader that goes (`| head`) stops the drawing at once.
@@ -108,13 +109,18 @@ async function runSample(flags: SampleFlags): Promise<void> {
     if (pending.length >= PIECE_CHARS || performance.now() - writtenAt > PIECE_MS) {
       await writeStdout(pending);
       if (outputClosed('stdout')) return;
+      tail = (tail + pending).slice(-1);
       pending = '';
       writtenAt = performance.now();
     }
   }
   out.write(pending);
-  // A terminal gets a final line break; a pipe or file gets exactly the text.
-  if (out.isTTY) out.write('\n');
+  endLine(tail + pending);
+}
+
+/** A terminal gets a line break after the text, unless `tail`, the text's end, is one; a pipe or file gets exactly the text. */
+function endLine(tail: string): void {
+  if (process.stdout.isTTY && !tail.endsWith('\n')) process.stdout.write('\n');
 }
 
 /**
@@ -138,6 +144,13 @@ async function runBeam(flags: SampleFlags, model: Model, prime: TokenizedText, b
     return;
   }
   out.write(prime.text);
-  await model.beam({ ...search, onText: (piece) => out.write(piece) });
-  if (out.isTTY) out.write('\n');
+  let tail = prime.text.slice(-1);
+  await model.beam({
+    ...search,
+    onText: (piece) => {
+      out.write(piece);
+      tail = (tail + piece).slice(-1);
+    },
+  });
+  endLine(tail);
 }
