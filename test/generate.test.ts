@@ -184,6 +184,15 @@ describe('sampleText', () => {
     }
   });
 
+  it('top-p 1 and a top-k of the whole vocabulary keep every token: they draw what no filter draws, seed for seed', () => {
+    for (const seed of [1, 2, 3]) {
+      const unfiltered = sample({ seed, prime: 'The ' });
+      expect(sample({ topP: 1, seed, prime: 'The ' })).toBe(unfiltered);
+      expect(sample({ topK: trained.config.vocabSize, seed, prime: 'The ' })).toBe(unfiltered);
+      expect(sample({ topK: trained.config.vocabSize + 1, topP: 1, seed, prime: 'The ' })).toBe(unfiltered);
+    }
+  });
+
   it('never emits <UNK>, even when the model all but insists on it', () => {
     const params = toyParams({ [UNK]: 30 }); // e^30: near-certain, yet finite in float64
     for (const over of [{ temperature: 1 }, { temperature: 0 }, { temperature: 5, topK: 1 }, { temperature: 2, topP: 0.5 }]) {

@@ -198,6 +198,11 @@ export class TokenSampler {
   private readonly kept: Int32Array;
   /** The id never drawn: `UNK`, or none (-1) when `<UNK>` may be drawn. */
   private readonly excluded: number;
+  /**
+   * Whether top-k or top-p leaves a token out: top-p 1, or a top-k of every token that may be drawn, keeps
+   * them all, and draws as no filter does, the same token for the same seed.
+   */
+  private readonly filters: boolean;
 
   constructor(
     readonly vocabSize: number,
@@ -207,6 +212,8 @@ export class TokenSampler {
     drawsUnk = false,
   ) {
     this.excluded = drawsUnk ? -1 : UNK;
+    const candidates = drawsUnk ? vocabSize : vocabSize - 1;
+    this.filters = (topK !== null && topK < candidates) || (topP !== null && topP < 1);
     this.heap = new Int32Array(vocabSize);
     this.kept = new Int32Array(vocabSize);
   }
@@ -221,7 +228,7 @@ export class TokenSampler {
     for (let v = 0; v < V; v++) total += probs[v]!;
     // z / T past float32's range (a temperature near 0) leaves NaN: the distribution there is its limit, the argmax
     if (Number.isNaN(total)) return this.likeliest(next.logits);
-    if (this.topK === null && this.topP === null) {
+    if (!this.filters) {
       let u = rng.uniform() * total;
       for (let v = 0; v < V; v++) {
         if (probs[v]! > 0 && (u -= probs[v]!) < 0) return v;
