@@ -437,6 +437,14 @@ describe('with two trained runs', () => {
       expect([piped.status, piped.stderr]).toEqual([0, '']);
     });
 
+    it('names no seed at --temperature 0, which draws nothing at random: every seed draws that sample', async () => {
+      const greedy = ['sample', '--checkpoint', at('runs', 'with-val', 'latest.json'), '--len', '40', '--temperature', '0'];
+      const piped = await rnn(...greedy);
+      expect([piped.status, piped.stderr]).toEqual([0, '']);
+      const shown = await rnnOnTerminal(dir, greedy, colourFree());
+      expect([shown.status, shown.stdout.replace(/\r\n/g, '\n')]).toEqual([0, `${piped.stdout}\n`]);
+    });
+
     it('ends the text on a line of its own with no blank line after it, where the text ends with a line break itself', async () => {
       // a model of line breaks alone: every token it draws (a line break, or <EOS>, which parts its documents with one) prints as one
       writeFileSync(at('line-breaks.txt'), '\n'.repeat(2000));

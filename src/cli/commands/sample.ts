@@ -91,8 +91,9 @@ async function runSample(flags: SampleFlags): Promise<void> {
     if (flags[setting] !== undefined) throw new SettingError(setting, flags[setting], (name) => `${name(setting)} needs ${name('beam')}`);
   }
 
-  // a seed drawn at random is named to whoever watches, so that a good sample can be drawn again; a file or pipe gets nothing
-  if (flags.seed === undefined && process.stderr.isTTY) process.stderr.write(`rnn: seed ${seed} (--seed ${seed} draws this sample again)\n`);
+  // a seed drawn at random is named to whoever watches, so that a good sample can be drawn again; a file or pipe gets
+  // nothing, nor does temperature 0, which draws nothing at random
+  if (flags.seed === undefined && flags.temperature !== 0 && process.stderr.isTTY) process.stderr.write(`rnn: seed ${seed} (--seed ${seed} draws this sample again)\n`);
   const out = process.stdout;
   out.write(prime.text);
   let tail = prime.text.slice(-1);
