@@ -346,6 +346,18 @@ describe('rnn prepare', () => {
     ]);
   });
 
+  it('names in its notice the files of a corpus folder that are not text, the first few, the rest counted', () => {
+    const corpus = join(dir, 'with-images');
+    mkdirSync(corpus);
+    writeFileSync(join(corpus, 'a.txt'), speeches(3000));
+    const images = ['b.png', 'c.png', 'd.png', 'e.png', 'f.png'].map((name) => join(corpus, name));
+    for (const image of images) writeFileSync(image, 'PNG\0');
+    const warnings: string[] = [];
+    const { meta } = prepare({ out: freshDir() }, [corpus], { onWarning: (warning) => void warnings.push(warning.message) });
+    expect(meta.corpus.files.map((f) => f.path)).toEqual([join(corpus, 'a.txt')]);
+    expect(warnings).toEqual([`left out of the corpus: 5 files that are not text (${images.slice(0, 3).join(', ')} and 2 more)`]);
+  });
+
   it('refuses a validation split too short to score, as rnn train does, keeping the folder already there', async () => {
     const short = join(dir, 'short.txt');
     writeFileSync(short, 'Hi the\n');

@@ -237,6 +237,25 @@ describe('reading a corpus, and the token stream', () => {
       new CorpusError(`corpus folder has no text files: ${pipeOnly}; left out of it: ${join(pipeOnly, 'only.fifo')} (a named pipe)`));
   });
 
+  it('names the files in a corpus folder that are not text (a NUL byte), the first few, the rest counted', () => {
+    const folder = join(scratch, 'with-images');
+    tempFile('text', 'a.txt', folder);
+    const images = ['b.png', 'c.png', 'd.png', 'e.png', 'f.png'].map((name) => tempFile(Buffer.from('PNG\0'), name, folder));
+    const leftOut: string[] = [];
+    const skip = { why: () => null, leftOut: (path: string, why: string) => leftOut.push(`${path} (${why})`) };
+    expect(streamCorpus([folder], 'file', undefined, skip).files.map((f) => f.path)).toEqual([join(folder, 'a.txt')]);
+    expect(leftOut).toEqual(images.map((path) => `${path} (not text)`));
+    const imagesOnly = join(scratch, 'images-only');
+    const only = ['a.png', 'b.png', 'c.png', 'd.png'].map((name) => tempFile(Buffer.from('PNG\0'), name, imagesOnly));
+    execFileSync('mkfifo', [join(imagesOnly, 'e.fifo')]);
+    expect(() => streamCorpus([imagesOnly], 'file')).toThrow(new CorpusError(`corpus folder has no text files: ${imagesOnly}; left out of it: ` +
+      `${join(imagesOnly, 'e.fifo')} (a named pipe), 4 files that are not text (${only.slice(0, 3).join(', ')} and 1 more)`));
+    const oneBinary = join(scratch, 'one-binary');
+    const data = tempFile(Buffer.from([0, 1, 2]), 'data.bin', oneBinary);
+    expect(() => streamCorpus([oneBinary], 'file')).toThrow(
+      new CorpusError(`corpus folder has no text files: ${oneBinary}; left out of it: a file that is not text (${data})`));
+  });
+
   it('names a link round a loop of links, in a corpus folder or named, as such', () => {
     const folder = join(scratch, 'loop');
     tempFile('text', 'a.txt', folder);

@@ -3,7 +3,7 @@ import { SettingError, type SettingNamer } from '../input/settings.js';
 import {
   type CorpusFile, CorpusError, type DataFingerprint, type PreparedData, type UnknownTokens, fingerprintMatches, withVocabulary,
 } from '../text/corpus.js';
-import { type CorpusSkip, STDIN_NAME, STDIN_PATH, corpusArguments } from '../text/corpus-files.js';
+import { type CorpusSkip, type SkippedFile, STDIN_NAME, STDIN_PATH, corpusArguments, leftOutText } from '../text/corpus-files.js';
 import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
 import type { TokenArray } from '../text/tokens.js';
 import { EOS_TOKEN, TOKEN_UNITS, type TextLevel, grouped } from '../text/vocab.js';
@@ -30,7 +30,7 @@ import type { LoadedModel } from './load.js';
  * examples/pytorch/train_ddp.py writes beside its model, prepared folders (`rnn prepare`), the
  * lock files `isLock` knows (one an interrupted run or prepare left), and `outputs`, the files or
  * folder a run writes to. Each path the walk leaves out, these and what it leaves out itself (a named pipe, a socket, a
- * device), is added to `skipped` with why.
+ * device, a file that is not text), is added to `skipped` with why.
  */
 export function skipRunFiles(outputs: readonly string[], skipped: SkippedFile[], isLock: (path: string) => boolean): CorpusSkip {
   const left = new Set(outputs.map((path) => resolve(path)));
@@ -48,15 +48,12 @@ function preparedFolderSkip(path: string): string | null {
   return isPreparedFolder(path) ? 'a prepared folder' : null;
 }
 
-export interface SkippedFile {
-  path: string;
-  why: string;
-}
+export type { SkippedFile };
 
 /** The notice that names what a corpus folder's walk left out (`skipRunFiles`' `skipped`), or null when it left out nothing. */
 export function skippedNotice(skipped: readonly SkippedFile[]): string | null {
   if (skipped.length === 0) return null;
-  return `left out of the corpus: ${skipped.map(({ path, why }) => `${path} (${why})`).join(', ')}`;
+  return `left out of the corpus: ${leftOutText(skipped)}`;
 }
 
 /**

@@ -6,6 +6,7 @@ import { isatty } from 'node:tty';
 import { shellWord } from '../input/issues.js';
 import { LINK_LOOP, notFoundLine, specialKind, unexpandedHome } from '../input/paths.js';
 import { CorpusError } from './corpus.js';
+import { firstNamed, grouped } from './vocab.js';
 
 /*
  * Which files a corpus is read from: the paths given (`-`: standard input), a folder walked
@@ -105,13 +106,40 @@ function readToEnd(fd: number, name: string): Buffer {
 export const NUL = 0x00;
 
 /**
- * What a corpus folder's walk leaves out besides dot-names and binary files, and who hears of it: `why` says why to leave
- * out a file or folder found inside one (null to keep it); `leftOut` is told of each path left out, `why`'s and what the
- * walk leaves out itself (a named pipe, a socket, a device: no text it can read more than once), for the notice the caller gives.
+ * What a corpus folder's walk leaves out besides dot-names, and who hears of it: `why` says why to leave out a file or
+ * folder found inside one (null to keep it); `leftOut` is told of each path left out, `why`'s and what the walk leaves out
+ * itself (a named pipe, a socket, a device: no text it can read more than once; a file that is not text: NOT_TEXT), for
+ * the notice the caller gives (leftOutText).
  */
 export interface CorpusSkip {
   why(path: string, isFolder: boolean): string | null;
   leftOut(path: string, why: string): void;
+}
+
+/** A path a corpus folder's walk left out, and why. */
+export interface SkippedFile {
+  path: string;
+  why: string;
+}
+
+/** Why a corpus folder's walk left out a file that holds a NUL byte (an image, an archive). */
+export const NOT_TEXT = 'not text';
+
+/** Files that are not text a list of what was left out names; the rest are counted, so that a folder of images reads in one line. */
+const NOT_TEXT_NAMED = 3;
+
+/**
+ * What a corpus folder's walk left out, in words: each path with why (`… (a named pipe)`), then the files that are not
+ * text together, the first NOT_TEXT_NAMED named (`412 files that are not text (a.png, b.png, c.png and 409 more)`).
+ */
+export function leftOutText(left: readonly SkippedFile[]): string {
+  const notText = left.filter(({ why }) => why === NOT_TEXT).map(({ path }) => path);
+  const named = left.filter(({ why }) => why !== NOT_TEXT).map(({ path, why }) => `${path} (${why})`);
+  if (notText.length > 0) {
+    const files = notText.length === 1 ? 'a file that is' : `${grouped(notText.length)} files that are`;
+    named.push(`${files} not text (${firstNamed(notText, NOT_TEXT_NAMED)})`);
+  }
+  return named.join(', ');
 }
 
 /** What reading one file of a corpus found: its documents. */
@@ -122,8 +150,8 @@ export interface FileRead {
 /**
  * The corpus at `paths` (files or folders), each file passed to `read` in order: a folder is
  * walked recursively in sorted path order (`filesUnder`). `read` returns null for a file in a
- * folder that is not text (a NUL byte: `notText`), which is skipped; a file named in `paths` it
- * must refuse. Refuses a folder with no text file, a corpus with no document, and a file reached
+ * folder that is not text (a NUL byte: `notText`), which is left out as NOT_TEXT; a file named in
+ * `paths` it must refuse. Refuses a folder with no text file, a corpus with no document, and a file reached
  * twice (named twice, named and in a folder named, or by a link, hard or symbolic).
  */
 export function readCorpusFiles<F extends FileRead>(
@@ -151,13 +179,18 @@ export function readCorpusFiles<F extends FileRead>(
     const stats = statOrThrow(path, 'corpus file');
     if (stats.isDirectory()) {
       const before = files.length;
-      const left: string[] = [];
+      const left: SkippedFile[] = [];
       for (const file of filesUnder(path, skip, left)) {
         const found = readOnce(file, true);
-        if (found !== null) files.push(found);
+        if (found !== null) {
+          files.push(found);
+        } else {
+          left.push({ path: file, why: NOT_TEXT });
+          skip?.leftOut(file, NOT_TEXT);
+        }
       }
       if (files.length === before) {
-        throw new CorpusError(`corpus folder has no text files: ${path}${left.length > 0 ? `; left out of it: ${left.join(', ')}` : ''}`);
+        throw new CorpusError(`corpus folder has no text files: ${path}${left.length > 0 ? `; left out of it: ${leftOutText(left)}` : ''}`);
       }
     } else if (stats.isFile()) {
       files.push(readOnce(ownPath(path), false)!);
@@ -209,10 +242,10 @@ export function notText(path: string, offset: number): CorpusError {
 
 /**
  * The files under `folder`, recursively in sorted path order, skipping dotfiles, dot-folders, named pipes, sockets, devices
- * and what `skip` leaves out, which `left` gets as `PATH (why)` and `skip` is told of. A link to nothing stops the walk:
+ * and what `skip` leaves out, which `left` gets and `skip` is told of. A link to nothing stops the walk:
  * the text it stood for may have moved, and a corpus read without it would be one file short.
  */
-function filesUnder(folder: string, skip: CorpusSkip | undefined, left: string[]): string[] {
+function filesUnder(folder: string, skip: CorpusSkip | undefined, left: SkippedFile[]): string[] {
   const found: string[] = [];
   const visited = new Set<string>();
   const walk = (dir: string): void => {
@@ -231,7 +264,7 @@ function filesUnder(folder: string, skip: CorpusSkip | undefined, left: string[]
       const isFolder = stats.isDirectory();
       const why = specialKind(stats) ?? skip?.why(path, isFolder) ?? null;
       if (why !== null) {
-        left.push(`${path} (${why})`);
+        left.push({ path, why });
         skip?.leftOut(path, why);
       } else if (isFolder) {
         walk(path);

@@ -38,6 +38,12 @@ export function grouped(n: number): string {
   return n.toLocaleString('en-US');
 }
 
+/** `a.png, b.png, c.png and 409 more`: the first `named` of `names` joined by `separator`, the rest counted; all where no more. */
+export function firstNamed(names: readonly string[], named: number, separator = ', '): string {
+  const shown = names.slice(0, named).join(separator);
+  return names.length > named ? `${shown} and ${grouped(names.length - named)} more` : shown;
+}
+
 /** `13`, `1.5`, `100`: `part` as a percentage of `whole`, to two significant digits (never an exponent). */
 export function percentOf(part: number, whole: number): string {
   return ((100 * part) / whole).toLocaleString('en-US', { maximumSignificantDigits: 2 });
