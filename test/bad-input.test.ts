@@ -259,7 +259,7 @@ describe('the command line', () => {
     expectOneLineError(runs[0]!, `rnn: cannot write ${exportPipe}: it is a named pipe, not a file; name a file`);
     expectOneLineError(runs[1]!, `rnn: cannot write checkpoint ${importPipe}: it is a named pipe, not a file; name a file`);
     expectOneLineError(runs[2]!, `rnn: cannot write plot ${chartPipe}: it is a named pipe, not a file; name a file`);
-    expectOneLineError(runs[3]!, /^rnn: \S+corpus\.txt is a pipe or device, read once, where a corpus is read more than once/);
+    expectOneLineError(runs[3]!, /^rnn: \S+corpus\.txt is a named pipe: a corpus is files and folders, read more than once; give its text on standard input as - instead$/);
     for (const pipe of pipes) expect(lstatSync(pipe).isFIFO()).toBe(true);
   }, 30_000);
 

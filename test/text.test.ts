@@ -1,7 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { closeSync, linkSync, openSync, realpathSync, statSync, symlinkSync } from 'node:fs';
+import {
+  type PathLike, type StatSyncOptions, type Stats, closeSync, linkSync, openSync, realpathSync, statSync, symlinkSync,
+} from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { userMessage } from '../src/cli/errors.js';
 import { SettingError } from '../src/input/settings.js';
 import { BatchSource, EvalBatches } from '../src/text/batches.js';
@@ -16,6 +18,12 @@ import { readCorpus, tokenStream } from './helpers/corpus.js';
 import { scratchFolder } from './helpers/files.js';
 
 const { dir: scratch, file: tempFile } = scratchFolder('rnn-text-');
+
+vi.mock('node:fs', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('node:fs')>();
+  return { ...actual, statSync: vi.fn(actual.statSync) };
+});
+const actualFs = await vi.importActual<typeof import('node:fs')>('node:fs');
 
 /** What the command line prints for the error `run` throws. */
 function cliMessage(run: () => unknown): string | null {
@@ -269,9 +277,22 @@ describe('reading a corpus, and the token stream', () => {
   it('refuses a pipe or a device named as a corpus (/dev/stdin, <(cat …)), which cannot be read twice, offering standard input', () => {
     const fifo = join(scratch, 'corpus.fifo');
     execFileSync('mkfifo', [fifo]);
-    const offer = 'a pipe or device, read once, where a corpus is read more than once: give its text on standard input as - instead';
-    expect(() => streamCorpus([fifo], 'file')).toThrow(`${fifo} is ${offer}`);
-    expect(() => streamCorpus(['/dev/null'], 'file')).toThrow(`/dev/null is ${offer}`);
+    const offer = 'a corpus is files and folders, read more than once; give its text on standard input as - instead';
+    expect(() => streamCorpus([fifo], 'file')).toThrow(`${fifo} is a named pipe: ${offer}`);
+    expect(() => streamCorpus(['/dev/null'], 'file')).toThrow(`/dev/null is a device: ${offer}`);
+  });
+
+  it('refuses a block device named as a corpus (/dev/loop0) as it refuses any other device, reading nothing of it', () => {
+    const disk = tempFile('text', 'disk');
+    const block = Object.assign(Object.create(actualFs.statSync(disk)) as Stats, { isFile: () => false, isBlockDevice: () => true });
+    vi.mocked(statSync).mockImplementation(((path: PathLike, options?: StatSyncOptions) =>
+      (path === disk ? block : actualFs.statSync(path, options))) as typeof statSync);
+    try {
+      expect(() => streamCorpus([disk], 'file')).toThrow(new CorpusError(
+        `${disk} is a device: a corpus is files and folders, read more than once; give its text on standard input as - instead`));
+    } finally {
+      vi.mocked(statSync).mockReset();
+    }
   });
 
   it('records a file named through a descriptor (/dev/stdin redirected from it, /dev/fd/N) by its own path, which a resume can read again', () => {

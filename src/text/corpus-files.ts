@@ -194,12 +194,10 @@ export function readCorpusFiles<F extends FileRead>(
       }
     } else if (stats.isFile()) {
       files.push(readOnce(ownPath(path), false)!);
-    } else if (stats.isFIFO() || stats.isCharacterDevice() || stats.isSocket()) {
-      // standard input is read once and held (standardInput), so that every pass sees the same text
-      throw new CorpusError(`${path} is a pipe or device, read once, where a corpus is read more than once: ` +
-        `give its text on ${STDIN_NAME} as ${STDIN_PATH} instead`);
     } else {
-      throw new CorpusError(`corpus path is neither a file nor a folder: ${path}`);
+      // a named pipe, a socket, a device; standard input is read once and held (standardInput), so that every pass sees the same text
+      throw new CorpusError(`${path} is ${specialKind(stats) ?? 'neither a file nor a folder'}: a corpus is files and folders, ` +
+        `read more than once; give its text on ${STDIN_NAME} as ${STDIN_PATH} instead`);
     }
   }
   if (files.every((file) => file.documents === 0)) throw new CorpusError(`corpus is empty: no text in ${paths.map(fileName).join(', ')}`);
