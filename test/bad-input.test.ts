@@ -189,7 +189,7 @@ describe('the command line', () => {
     ]);
     const unexpanded = (path: string, meant: string) =>
       `${path} begins with ${path.split('/')[0]}, which no shell expanded (one expands it unquoted, at a word's start alone): ` +
-      `give the home folder's path${meant}`;
+      `give ${path.startsWith('~bob') ? "bob's" : 'the'} home folder's path${meant}`;
     expectOneLineError(runs[0]!, `rnn: corpus file not found: ${join(folder, '~/notes.txt')}; ${unexpanded('~/notes.txt', ' ($HOME/notes.txt)')}`);
     expectOneLineError(runs[1]!, `rnn: --resume: checkpoint not found: ~/runs/a; ${unexpanded('~/runs/a', ' ($HOME/runs/a)')}`);
     expectOneLineError(runs[2]!, `rnn: --init-from: model file not found: ~/runs/a; ${unexpanded('~/runs/a', ' ($HOME/runs/a)')}`);

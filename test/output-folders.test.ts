@@ -101,7 +101,7 @@ describe('an output path that begins with a ~ no shell expanded', () => {
     const home = out.match(/^~\w*/)![0];
     const meant = home === '~' ? ` ($HOME${out.slice(1)})` : '';
     expectOneLineError(await rnn(args()), `rnn: --out: ${out} begins with ${home}, which no shell expanded (one expands it unquoted, ` +
-      `at a word's start alone): give the home folder's path${meant}, or ./${out} for a folder named ${home}`);
+      `at a word's start alone): give ${home === '~' ? 'the' : "bob's"} home folder's path${meant}, or ./${out} for a folder named ${home}`);
     expect(existsSync(at(home))).toBe(false);
   });
 

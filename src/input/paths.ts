@@ -27,7 +27,7 @@ const UNEXPANDED_HOME = /^~[\w.-]*(?=\/|$)/;
 export interface UnexpandedHome {
   /** `~` or `~bob`. */
   home: string;
-  /** `~/runs begins with ~, which no shell expanded (…): give the home folder's path ($HOME/runs)`. */
+  /** `~/runs begins with ~, which no shell expanded (…): give the home folder's path ($HOME/runs)`; for `~bob/runs`, bob's. */
   words: string;
 }
 
@@ -39,11 +39,12 @@ export interface UnexpandedHome {
 export function unexpandedHome(path: string): UnexpandedHome | null {
   const home = UNEXPANDED_HOME.exec(path)?.[0];
   if (home === undefined) return null;
-  const shown = visible(path), meant = home === '~' ? ` ($HOME${shown.slice(1)})` : '';
+  const own = home === '~';
+  const shown = visible(path), meant = own ? ` ($HOME${shown.slice(1)})` : '';
   return {
     home,
     words: `${shown} begins with ${home}, which no shell expanded (one expands it unquoted, at a word's start alone): ` +
-      `give the home folder's path${meant}`,
+      `give ${own ? 'the' : `${home.slice(1)}'s`} home folder's path${meant}`,
   };
 }
 
