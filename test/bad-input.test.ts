@@ -111,8 +111,8 @@ describe('a file that is not what it should be', () => {
     expect(describeValue('a\u202eb')).toBe('"a\\u202eb"');
   });
 
-  it('a folder is "not an interop file"; an empty path to write is named as such', () => {
-    expect(() => readFileBytes(scratch.dir, 'interop file')).toThrow(`${scratch.dir} is a folder, not an interop file`);
+  it('a folder is "not a model file"; an empty path to write is named as such', () => {
+    expect(() => readFileBytes(scratch.dir, 'model file')).toThrow(`${scratch.dir} is a folder, not a model file`);
     expect(() => writeFileAtomic('', 'x', 'checkpoint ')).toThrow(/^cannot write checkpoint to an empty path: name a file$/);
   });
 
@@ -194,7 +194,7 @@ describe('the command line', () => {
     expectOneLineError(runs[1]!, `rnn: --resume: checkpoint not found: ~/runs/a; ${unexpanded('~/runs/a', ' ($HOME/runs/a)')}`);
     expectOneLineError(runs[2]!, `rnn: --init-from: model file not found: ~/runs/a; ${unexpanded('~/runs/a', ' ($HOME/runs/a)')}`);
     expectOneLineError(runs[3]!, `rnn: checkpoint not found: ~bob/runs/a; ${unexpanded('~bob/runs/a', '')}`);
-    expectOneLineError(runs[4]!, `rnn: interop file not found: ~/state.json; ${unexpanded('~/state.json', ' ($HOME/state.json)')}`);
+    expectOneLineError(runs[4]!, `rnn: model file not found: ~/state.json; ${unexpanded('~/state.json', ' ($HOME/state.json)')}`);
     expectOneLineError(runs[5]!, `rnn: --checkpoint: checkpoint not found: ~/runs/a; ${unexpanded('~/runs/a', ' ($HOME/runs/a)')}`);
     expectOneLineError(runs[6]!, `rnn: --prime-file: file not found: ~/prime.txt; ${unexpanded('~/prime.txt', ' ($HOME/prime.txt)')}`);
     expectOneLineError(runs[7]!, `rnn: file not found: ~; ${unexpanded('~', ' ($HOME)')}`);
@@ -218,7 +218,7 @@ describe('the command line', () => {
     expectOneLineError(runs[2]!, `rnn: --init-from: model file not found: ${run}; give a checkpoint, a run folder (its best.json, else ` +
       'latest.json), or an rnn-state/1 or .safetensors file');
     expectOneLineError(runs[3]!, `rnn: --checkpoint: checkpoint not found: ${run}; give a checkpoint or a run folder (its best.json, else latest.json)`);
-    expectOneLineError(runs[4]!, `rnn: interop file not found: ${state}; name an rnn-state/1 file or a .safetensors file`);
+    expectOneLineError(runs[4]!, `rnn: model file not found: ${state}; name an rnn-state/1 file or a .safetensors file`);
     expect(readdirSync(folder)).toEqual(['corpus.txt']);
   }, 30_000);
 
@@ -237,7 +237,7 @@ describe('the command line', () => {
       rnnIn(scratch.dir, ['import', '/dev/zero', '--out', 'from-zero.json'], {}, undefined, 20_000),
       rnnIn(scratch.dir, ['sample', '--checkpoint', '/dev/zero'], {}, undefined, 20_000),
     ]);
-    expectOneLineError(runs[0]!, 'rnn: /dev/zero is a device, not an interop file; name an rnn-state/1 file or a .safetensors file');
+    expectOneLineError(runs[0]!, 'rnn: /dev/zero is a device, not a model file; name an rnn-state/1 file or a .safetensors file');
     expectOneLineError(runs[1]!, /^rnn: --checkpoint \/dev\/zero is not a checkpoint \(it is a device\): give a checkpoint or a run folder/);
     expect(readdirSync(scratch.dir)).not.toContain('from-zero.json');
   }, 30_000);
@@ -276,7 +276,7 @@ describe('the command line', () => {
     expectOneLineError(runs[0]!, /^rnn: the corpus's path is empty: name a file, a folder, or - for standard input$/);
     expectOneLineError(runs[1]!, /^rnn: the corpus's path is empty: name a file, a folder, or - for standard input$/);
     expectOneLineError(runs[2]!, /^rnn: the text's path is empty: name a file, or - for standard input$/);
-    expectOneLineError(runs[3]!, /^rnn: the interop file's path is empty: name a file$/);
+    expectOneLineError(runs[3]!, /^rnn: the model file's path is empty: name a file$/);
     expectOneLineError(runs[4]!, /^rnn: --out: must be an \.svg file \(got ""\)$/);
     expectOneLineError(runs[5]!, /^rnn: --out must not be empty: the folder to write train\.bin, val\.bin and meta\.json to$/);
     expectOneLineError(runs[6]!, /^rnn: the checkpoint's path is empty: name a checkpoint file or a run folder$/);

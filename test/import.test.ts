@@ -339,6 +339,11 @@ describe('a JSON file that is no model rnn reads', () => {
     'rnn import says what it reads, for %s', (_, content, holds) => {
       expect(importError('other.json', content())).toBe(`${holds}, expected an rnn-state/1 file or a .safetensors file`);
     });
+
+  it('rnn import says a checkpoint is one where a fixture wraps it in its state, as where it is the file', () => {
+    expect(importError('wrapped.json', `{"state":${checkpoint()}}`))
+      .toBe('state: format is "rnn-checkpoint/1", expected "rnn-state/1" (a checkpoint already)');
+  });
 });
 
 describe('rnn import: the name of --out', () => {
@@ -430,7 +435,7 @@ describe('rnn import given a folder', () => {
     mkdirSync(run, { recursive: true });
     writeFileSync(join(run, 'model.safetensors'), toSafetensors(MODEL));
     writeFileSync(join(run, 'summary.json'), '{"steps": []}\n');
-    expect(folderError(run)).toBe(`${run} is a folder, not an interop file: name ${join(run, 'model.safetensors')}`);
+    expect(folderError(run)).toBe(`${run} is a folder, not a model file: name ${join(run, 'model.safetensors')}`);
     importState(join(run, 'model.safetensors'), join(dir, 'from-ddp.json'), ['rnn', 'import'], true);
     expect(loadCheckpoint(join(dir, 'from-ddp.json')).config.model.hiddenSize).toBe(CONFIG.hiddenSize);
   });
@@ -438,7 +443,7 @@ describe('rnn import given a folder', () => {
   it('names what it reads where the folder holds no model file', () => {
     const empty = join(dir, 'no-model');
     mkdirSync(empty, { recursive: true });
-    expect(folderError(empty)).toBe(`${empty} is a folder, not an interop file: name an rnn-state/1 file or a .safetensors file`);
+    expect(folderError(empty)).toBe(`${empty} is a folder, not a model file: name an rnn-state/1 file or a .safetensors file`);
   });
 });
 
@@ -452,11 +457,11 @@ describe('rnn import given a path that names nothing', () => {
     mkdirSync(folder, { recursive: true });
     const decomposed = join(folder, 'mode\u0301l.json'), composed = join(folder, 'mod\u00e9l.json');
     writeFileSync(decomposed, '{}');
-    expect(notFound(composed)).toBe(`interop file not found: ${composed}; ${JSON.stringify(decomposed)} is there, the same but for ` +
+    expect(notFound(composed)).toBe(`model file not found: ${composed}; ${JSON.stringify(decomposed)} is there, the same but for ` +
       "its Unicode form (NFD, where the path given is NFC): name it as it is written there (as a shell's Tab completes it)");
     const link = join(folder, 'moved.safetensors');
     symlinkSync('gone.safetensors', link);
-    expect(notFound(link)).toBe(`safetensors file not found: ${link} (a link to gone.safetensors, which is not there); ` +
+    expect(notFound(link)).toBe(`model file not found: ${link} (a link to gone.safetensors, which is not there); ` +
       'name an rnn-state/1 file or a .safetensors file');
   });
 });
@@ -474,10 +479,10 @@ describe('rnn import on the command line', () => {
   it('refuses a path that names no file, or a folder with no model file, in one line saying what it reads', async () => {
     mkdirSync(join(dir, 'a-folder'), { recursive: true });
     const reads = 'name an rnn-state/1 file or a \\.safetensors file';
-    expectOneLineError(await rnnIn(dir, ['import', 'no-such.json', '--out', 'x.json']), new RegExp(`^rnn: interop file not found: no-such\\.json; ${reads}$`));
+    expectOneLineError(await rnnIn(dir, ['import', 'no-such.json', '--out', 'x.json']), new RegExp(`^rnn: model file not found: no-such\\.json; ${reads}$`));
     expectOneLineError(await rnnIn(dir, ['import', 'no-such.safetensors', '--out', 'x.json']),
-      new RegExp(`^rnn: safetensors file not found: no-such\\.safetensors; ${reads}$`));
-    expectOneLineError(await rnnIn(dir, ['import', 'a-folder', '--out', 'x.json']), new RegExp(`^rnn: a-folder is a folder, not an interop file: ${reads}$`));
+      new RegExp(`^rnn: model file not found: no-such\\.safetensors; ${reads}$`));
+    expectOneLineError(await rnnIn(dir, ['import', 'a-folder', '--out', 'x.json']), new RegExp(`^rnn: a-folder is a folder, not a model file: ${reads}$`));
     expect(existsSync(join(dir, 'x.json'))).toBe(false);
   });
 });

@@ -136,6 +136,8 @@ export function exportState(checkpointPath: string, outPath: string, asked?: Exp
   return model;
 }
 
+/** What a message calls the file `rnn import` or `--init-from` reads, as docs/interop.md does. */
+const MODEL_FILE = 'model file';
 /** What `rnn import` reads, as a message lists it. */
 const INTEROP_FILES = `an ${INTEROP_FORMAT} file or a ${SAFETENSORS_EXTENSION} file`;
 /** What `readModelFile` reads (`--init-from`), as a message lists it. */
@@ -151,20 +153,21 @@ const OTHER_FILES = new Map<unknown, string>([[CHECKPOINT_FORMAT, 'a checkpoint 
 function readInteropFile(path: string): ModelState {
   if (isFolder(path)) {
     const held = modelFileInFolder(path);
-    throw new CheckpointError(`${path} is a folder, not an interop file: name ${held ?? INTEROP_FILES}`);
+    throw new CheckpointError(`${path} is a folder, not a ${MODEL_FILE}: name ${held ?? INTEROP_FILES}`);
   }
-  if (isSafetensorsPath(path)) return safetensorsModel(interopFileBytes(path, 'safetensors file'), path);
-  return interopJsonModel(parseModelJson(interopFileBytes(path, 'interop file'), path, INTEROP_FILES), path, INTEROP_FILES);
+  const bytes = interopFileBytes(path);
+  if (isSafetensorsPath(path)) return safetensorsModel(bytes, path);
+  return interopJsonModel(parseModelJson(bytes, path, INTEROP_FILES), path, INTEROP_FILES);
 }
 
 /**
  * The bytes of the file `rnn import` reads; one it cannot read is refused saying what it reads, as a path that names
  * nothing is where notFoundLine knows no likelier cause (a ~ no shell expanded, a name in another Unicode form).
  */
-function interopFileBytes(path: string, what: string): Buffer {
+function interopFileBytes(path: string): Buffer {
   const reads = `name ${INTEROP_FILES}`;
   try {
-    return readFileBytes(path, what, reads);
+    return readFileBytes(path, MODEL_FILE, reads);
   } catch (error) {
     if (error instanceof CheckpointError && existsSync(path)) throw new CheckpointError(`${error.message}; ${reads}`);
     throw error;
@@ -226,7 +229,7 @@ export interface ModelFile {
  */
 export function readModelFile(path: string): ModelFile {
   const safetensors = isSafetensorsPath(path);
-  const bytes = readFileBytes(path, safetensors ? 'safetensors file' : 'model file');
+  const bytes = readFileBytes(path, MODEL_FILE);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   if (safetensors) return { path, sha256, checkpoint: null, model: safetensorsModel(bytes, path) };
   return namingLatestBeside(path, () => {

@@ -144,7 +144,7 @@ export interface CheckpointShape {
  * float32; given the `checkpoint` it goes into, that it fits one.
  */
 export function fromInteropState(json: unknown, source: string, checkpoint?: CheckpointShape): ModelState {
-  checkFormat(json, source, INTEROP_FORMAT, (format) => (format === 'rnn-checkpoint/1' ? ' (a native checkpoint, not an interop file)' : ''));
+  checkFormat(json, source, INTEROP_FORMAT, (format) => (format === 'rnn-checkpoint/1' ? ' (a checkpoint already)' : ''));
   const parsed = InteropStateSchema.safeParse(json, { reportInput: true });
   if (!parsed.success) throw new CheckpointError(zodErrorMessage(source, parsed.error));
   const state = parsed.data;
