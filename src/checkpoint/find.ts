@@ -9,6 +9,7 @@ import { NotJsonError, formatWrittenFirst, specialFileKind, isFile, isFolder, is
 import { INTEROP_FORMAT, wrappedState } from './interop.js';
 import { isPreparedFolder } from './prepared.js';
 import { isSafetensorsPath, startsLikeSafetensors } from './safetensors.js';
+import { firstNamed } from '../text/vocab.js';
 
 /** Where `rnn train` writes checkpoints, and where commands look when no checkpoint is named. */
 export const CHECKPOINT_DIR = 'checkpoints';
@@ -188,9 +189,7 @@ function notARunFolder(dir: string, lacks: string): string {
   }
   const runs = names.filter((name) => isRunFolder(join(dir, name)));
   if (runs.length === 0) return `a folder ${lacks}`;
-  const listed = runs.slice(0, RUNS_NAMED).map((name) => `${join(dir, name)}/`);
-  const rest = runs.length - listed.length;
-  return `a folder of runs, not a run (${rest > 0 ? `${listed.join(', ')} and ${rest} more` : listed.join(', ')})`;
+  return `a folder of runs, not a run (${firstNamed(runs.map((name) => `${join(dir, name)}/`), RUNS_NAMED)})`;
 }
 
 /**

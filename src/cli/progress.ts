@@ -3,7 +3,7 @@ import cliProgress from 'cli-progress';
 import { durationText } from '../input/duration.js';
 import { quoted, visible } from '../input/issues.js';
 import type { CheckpointEvent, DoneEvent, EvalEvent, StartEvent, StepEvent, TrainEvent } from '../train/events.js';
-import { TOKEN_UNITS, type TokenUnit, grouped } from '../text/vocab.js';
+import { TOKEN_UNITS, type TokenUnit, firstNamed, grouped } from '../text/vocab.js';
 import { vocabularyCoverage } from '../text/word-vocab.js';
 import { redrawsInPlace, stderrChalk as chalk } from './color.js';
 import { warn as writeWarning, warningLine } from './errors.js';
@@ -91,8 +91,7 @@ const ADDED_SHOWN = 8;
 
 /** The tokens --extend-vocab added, quoted, the first ADDED_SHOWN. */
 function addedText(tokens: readonly string[]): string {
-  const shown = tokens.slice(0, ADDED_SHOWN).map((token) => quoted(token)).join(' ');
-  return tokens.length > ADDED_SHOWN ? `${shown} and ${grouped(tokens.length - ADDED_SHOWN)} more` : shown;
+  return firstNamed(tokens.map((token) => quoted(token)), ADDED_SHOWN, ' ');
 }
 
 function limitsText(e: StartEvent): string {

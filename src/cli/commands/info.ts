@@ -8,7 +8,7 @@ import { escapeCharacters, quotedToken } from '../errors.js';
 import { NEWEST_CHECKPOINT, RUN_FOLDER_READS, resolveCheckpointPath } from '../../checkpoint/find.js';
 import { TRAIN_SETTINGS } from '../../checkpoint/settings.js';
 import { type ModelInfo, loadModel } from '../../api/index.js';
-import { TOKEN_UNITS, UNK, grouped, tokenCount } from '../../text/vocab.js';
+import { TOKEN_UNITS, UNK, firstNamed, grouped, tokenCount } from '../../text/vocab.js';
 import { documentRuleText } from '../../text/documents.js';
 import type { Spacing } from '../../text/spacing.js';
 
@@ -99,8 +99,6 @@ const SHOWN_WORDS = 20;
 
 /** A word vocabulary's size and its most frequent tokens, each quoted as a warning quotes it (a line break shows as "\n"). */
 function wordVocabularyText(vocab: readonly string[]): string {
-  const shown = vocab.slice(SPECIALS, SPECIALS + SHOWN_WORDS).map((token) => quotedToken(token)).join(' ');
-  const more = vocab.length - SPECIALS - SHOWN_WORDS;
-  return `${grouped(vocab.length)} tokens: ${vocab.slice(0, SPECIALS).join(' ')}, then the most frequent: ${shown}` +
-    (more > 0 ? ` and ${grouped(more)} more` : '');
+  const frequent = firstNamed(vocab.slice(SPECIALS).map((token) => quotedToken(token)), SHOWN_WORDS, ' ');
+  return `${grouped(vocab.length)} tokens: ${vocab.slice(0, SPECIALS).join(' ')}, then the most frequent: ${frequent}`;
 }

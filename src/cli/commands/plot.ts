@@ -7,6 +7,7 @@ import { DEFAULT_TITLES, RUN_STYLES, bestPoint, highestLossesOffChart, lossChart
 import { z } from 'zod';
 import { type SettingTable, described, parseSettingTable, writtenPath } from '../../input/settings.js';
 import { visible } from '../../input/issues.js';
+import { firstNamed } from '../../text/vocab.js';
 import { warn } from '../errors.js';
 import { addSettingFlags, sayNewestTaken } from '../flags.js';
 
@@ -30,9 +31,7 @@ const PAIRS_NAMED = 8;
 
 /** `r29 is drawn as r1, r30 as r2`: each run and the earlier one it is drawn `how` (as, over), the first PAIRS_NAMED named. */
 function drawnPairs(names: readonly string[], pairs: readonly [number, number][], how: string): string {
-  const named = pairs.slice(0, PAIRS_NAMED).map(([run, earlier], k) => `${names[run]}${k === 0 ? ' is drawn' : ''} ${how} ${names[earlier]}`);
-  const rest = pairs.length - PAIRS_NAMED;
-  return rest > 0 ? `${named.join(', ')} and ${rest} more` : named.join(', ');
+  return firstNamed(pairs.map(([run, earlier], k) => `${names[run]}${k === 0 ? ' is drawn' : ''} ${how} ${names[earlier]}`), PAIRS_NAMED);
 }
 
 /** The warning for a chart of more runs than styles: which runs are drawn as which, and how many a chart tells apart. */
