@@ -77,13 +77,21 @@ const TrainingStateSchema = readingOldNames(z.object({
   timeSpent: z.boolean().optional(),
 }), OLD_NAMES);
 
+/** One evaluation of a run, in the order the run made them. */
 const HistoryEntrySchema = readingOldNames(z.object({
+  /** The steps trained when it was made. */
   step: count,
+  /** The whole epochs done then. */
   epoch: count,
+  /** The tokens trained on by then. */
   tokensSeen: count,
+  /** The training loss then, nats a token: the moving average of the step losses that progress reports. */
   trainLoss: z.number().nonnegative(),
+  /** The validation split's mean loss, nats a token; null where the run holds out no split. */
   valLoss: z.number().nonnegative().nullable(),
+  /** The learning rate of that step. */
   lr: z.number().nonnegative(),
+  /** The seconds trained by then, over every resume of the run. */
   seconds: z.number().nonnegative(),
 }), OLD_NAMES);
 
