@@ -189,7 +189,7 @@ function notARunFolder(dir: string, lacks: string): string {
   }
   const runs = names.filter((name) => isRunFolder(join(dir, name)));
   if (runs.length === 0) return `a folder ${lacks}`;
-  return `a folder of runs, not a run (${firstNamed(runs.map((name) => `${join(dir, name)}/`), RUNS_NAMED)})`;
+  return `a folder of runs, not a run (${firstNamed(runs, RUNS_NAMED, (name) => `${join(dir, name)}/`)})`;
 }
 
 /**

@@ -91,7 +91,7 @@ const ADDED_SHOWN = 8;
 
 /** The tokens --extend-vocab added, quoted, the first ADDED_SHOWN. */
 function addedText(tokens: readonly string[]): string {
-  return firstNamed(tokens.map((token) => quoted(token)), ADDED_SHOWN, ' ');
+  return firstNamed(tokens, ADDED_SHOWN, (token) => quoted(token), ' ');
 }
 
 function limitsText(e: StartEvent): string {

@@ -137,7 +137,7 @@ export function leftOutText(left: readonly SkippedFile[]): string {
   const named = left.filter(({ why }) => why !== NOT_TEXT).map(({ path, why }) => `${path} (${why})`);
   if (notText.length > 0) {
     const files = notText.length === 1 ? 'a file that is' : `${grouped(notText.length)} files that are`;
-    named.push(`${files} not text (${firstNamed(notText, NOT_TEXT_NAMED)})`);
+    named.push(`${files} not text (${firstNamed(notText, NOT_TEXT_NAMED, String)})`);
   }
   return named.join(', ');
 }

@@ -38,10 +38,13 @@ export function grouped(n: number): string {
   return n.toLocaleString('en-US');
 }
 
-/** `a.png, b.png, c.png and 409 more`: the first `named` of `names` joined by `separator`, the rest counted; all where no more. */
-export function firstNamed(names: readonly string[], named: number, separator = ', '): string {
-  const shown = names.slice(0, named).join(separator);
-  return names.length > named ? `${shown} and ${grouped(names.length - named)} more` : shown;
+/**
+ * `a.png, b.png, c.png and 409 more`: the first `named` of `items` as `show` words each, joined by `separator`, the rest
+ * counted (and not shown); all where no more.
+ */
+export function firstNamed<T>(items: readonly T[], named: number, show: (item: T, k: number) => string, separator = ', '): string {
+  const shown = items.slice(0, named).map(show).join(separator);
+  return items.length > named ? `${shown} and ${grouped(items.length - named)} more` : shown;
 }
 
 /** `13`, `1.5`, `100`: `part` as a percentage of `whole`, to two significant digits (never an exponent). */

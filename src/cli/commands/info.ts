@@ -99,6 +99,6 @@ const SHOWN_WORDS = 20;
 
 /** A word vocabulary's size and its most frequent tokens, each quoted as a warning quotes it (a line break shows as "\n"). */
 function wordVocabularyText(vocab: readonly string[]): string {
-  const frequent = firstNamed(vocab.slice(SPECIALS).map((token) => quotedToken(token)), SHOWN_WORDS, ' ');
+  const frequent = firstNamed(vocab.slice(SPECIALS), SHOWN_WORDS, (token) => quotedToken(token), ' ');
   return `${grouped(vocab.length)} tokens: ${vocab.slice(0, SPECIALS).join(' ')}, then the most frequent: ${frequent}`;
 }

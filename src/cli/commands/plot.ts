@@ -31,7 +31,7 @@ const PAIRS_NAMED = 8;
 
 /** `r29 is drawn as r1, r30 as r2`: each run and the earlier one it is drawn `how` (as, over), the first PAIRS_NAMED named. */
 function drawnPairs(names: readonly string[], pairs: readonly [number, number][], how: string): string {
-  return firstNamed(pairs.map(([run, earlier], k) => `${names[run]}${k === 0 ? ' is drawn' : ''} ${how} ${names[earlier]}`), PAIRS_NAMED);
+  return firstNamed(pairs, PAIRS_NAMED, ([run, earlier], k) => `${names[run]}${k === 0 ? ' is drawn' : ''} ${how} ${names[earlier]}`);
 }
 
 /** The warning for a chart of more runs than styles: which runs are drawn as which, and how many a chart tells apart. */
