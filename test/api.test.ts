@@ -1,6 +1,8 @@
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { CheckpointError, Model, StoppedError, loadModel } from '../src/api/index.js';
 import { exportState } from '../src/checkpoint/convert.js';
@@ -9,6 +11,7 @@ import { sampleText } from '../src/generate/sample.js';
 import { scoreTokens } from '../src/generate/score.js';
 import { SCORE_FIELDS } from '../src/serve/requests.js';
 import { Stepper } from '../src/engine/stepper.js';
+import { threadsRunning } from '../src/parallel/threads.js';
 import { createProgram } from '../src/cli/main.js';
 import { EOS, UNK, Vocabulary } from '../src/text/vocab.js';
 import type { ModelConfig } from '../src/engine/config.js';
@@ -41,6 +44,10 @@ vi.mock('node:worker_threads', async (importOriginal) => {
   }
   return { ...actual, Worker: CountedWorker };
 });
+
+/** A full garbage collection, now (V8's `gc`, exposed to a fresh context). */
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
 
 const scratch = scratchFolder('rnn-api-');
 let model: Model;
@@ -127,6 +134,25 @@ describe('loadModel', () => {
     expect(together).toEqual(alone);
     expect(threads.started - before).toBe(spare);
     // their threads given back once they end: the next call has the cores again
+    await model.score('To be', { workers: 10_000 });
+    expect(threads.started - before).toBe(2 * spare);
+  });
+
+  it('a generation dropped unfinished (no break, no return()) ends its threads once it is collected: the next call has the cores again', async () => {
+    const spare = availableParallelism() - 1, before = threads.started;
+    /** Takes two pieces of a generation on every core and forgets it. */
+    const dropAfterTwo = async () => {
+      const pieces = model.generate({ prime: 'ROMEO:', len: 50, seed: 1, workers: 10_000 });
+      await pieces.next();
+      await pieces.next();
+      expect(threadsRunning()).toBe(spare);
+    };
+    await dropAfterTwo();
+    for (let collections = 0; collections < 10 && threadsRunning() > 0; collections++) {
+      collectGarbage();
+      await new Promise(setImmediate); // finalizers run as tasks of their own
+    }
+    expect(threadsRunning()).toBe(0);
     await model.score('To be', { workers: 10_000 });
     expect(threads.started - before).toBe(2 * spare);
   });

@@ -70,9 +70,19 @@ export class InferenceShard {
   }
 }
 
+/**
+ * The threads of each pool its holder dropped without closing it (a generation left unfinished, neither ended nor
+ * `return()`ed), ended once the pool is collected: else they would sleep on, counted as taking their cores, until the process exits.
+ */
+const droppedPools = new FinalizationRegistry<ThreadGroup>((threads) => {
+  threads.close().catch(() => undefined); // no caller is left to tell
+});
+
 /** The one-token step split over worker threads by hidden unit: generation on every core. */
 class InferencePool implements TokenStepper {
-  private constructor(private readonly threads: ThreadGroup, private readonly model: LanguageModel) {}
+  private constructor(private readonly threads: ThreadGroup, private readonly model: LanguageModel) {
+    droppedPools.register(this, threads, this);
+  }
 
   get logits(): Float32Array {
     return this.model.logits;
@@ -104,6 +114,7 @@ class InferencePool implements TokenStepper {
   }
 
   close(): Promise<void> {
+    droppedPools.unregister(this);
     return this.threads.close();
   }
 }
