@@ -41,6 +41,10 @@ const kernels: KernelsKind = model.kernels;
 const level: TextLevel = info.level;
 // @ts-expect-error a string is no signal
 model.completeSync({ n: 2, signal: 'soon' });
+// @ts-expect-error rnn eval perplexity's, not the library's: its refusals name that command's flags
+await model.scoreValidation(1);
+// @ts-expect-error as scoreValidation
+await model.scorePreparedValidation('prepared', 1);
 export const results = [
   score.perplexity, beam, activations.values[0]?.length, info.config.model.hiddenSize, evaluations[0]?.valLoss, config.cell, kernels, level,
   new CheckpointError('x') instanceof Error, new StoppedError() instanceof Error,

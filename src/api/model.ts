@@ -451,6 +451,7 @@ export class Model {
    * Σ loss over the checkpoint's validation split, rebuilt from its corpus files, scored as the
    * trainer scores it (rows of its batch size, chunks of its sequence length, state carried) on
    * `workers` threads.
+   * @internal `rnn eval perplexity`'s: its refusals (CorpusError) name that command's flags, so the package declares it not.
    */
   async scoreValidation(workers: number): Promise<{ lossSum: number; predictions: number }> {
     const threads = checkPositiveInteger('workers', workers);
@@ -461,6 +462,7 @@ export class Model {
    * As `scoreValidation`, over the validation split of the prepared folder `dir` (rnn prepare),
    * read in this model's vocabulary by symbol: `unknown` counts the tokens it lacks, read as `<UNK>`.
    * A folder of another level, or cut into documents by another rule than this model's, is refused (CorpusError).
+   * @internal As `scoreValidation`.
    */
   async scorePreparedValidation(dir: string, workers: number): Promise<{ lossSum: number; predictions: number; unknown: UnknownTokens }> {
     const threads = checkPositiveInteger('workers', workers);
