@@ -524,6 +524,12 @@ describe('runs from checkpoints', () => {
     });
   });
 
+  it('names the run a fine-tuned one started from as a run is named, and none for a run from scratch', () => {
+    const base = { path: join('/runs', 'base', 'best.json'), sha256: 'a'.repeat(64), step: 511 };
+    expect(lossRunFromCheckpoint({ ...history([[10, 3, 2.9]]), initFrom: base }, 'tuned', 'tuned.json').startedFrom).toBe('base (best)');
+    expect(lossRunFromCheckpoint(history([[10, 3, 2.9]]), 'r', 'r.json')).not.toHaveProperty('startedFrom');
+  });
+
   it('takes the level the checkpoint records', () => {
     expect(lossRunFromCheckpoint(history([[10, 6, 6.1]], 'word'), 'w', 'w.json').level).toBe('word');
   });
@@ -630,6 +636,20 @@ describe("rnn plot's summary", () => {
     expect(existsSync(join(dir, 'o\u001b[32m.svg'))).toBe(true);
     expect(run.stdout).toBe('ctl\\u001b[31m: 1 evaluation, best validation loss 4.3271\nwrote o\\u001b[32m.svg\n');
   });
+
+  it('names the run a fine-tuned run started from in its line and its legend row, without drawing it', async () => {
+    const dir = scratch.folder();
+    const { sha256: _, ...step3 } = loadCheckpoint(STEP3);
+    const initFrom = { path: join(dir, 'base', 'best.json'), sha256: 'a'.repeat(64), step: 511 };
+    saveCheckpoint(join(dir, 'tuned.json'), { ...step3, initFrom });
+    const run = await rnnIn(dir, ['plot', 'tuned.json', '--out', 'loss.svg']);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toBe('tuned: 1 evaluation, best validation loss 4.3271; started from base (best)\nwrote loss.svg\n');
+    const elements = allElements(parseXml(readFileSync(join(dir, 'loss.svg'), 'utf8')));
+    expect(elements.filter((e) => e.attrs['class'] === 'legend-run').map((e) => textContent(e).trim()))
+      .toEqual(['tunedbest validation loss 4.327 after 48 characters; started from base (best)']);
+    expect(elements.filter((e) => e.attrs['class'] === 'run').map((e) => e.attrs['data-run'])).toEqual(['tuned']);
+  }, 20_000);
 
   it('says of a run whose lines go above the chart that they do, and its highest loss, as its legend row does', async () => {
     const dir = scratch.folder();

@@ -31,7 +31,10 @@ export function runName(path: string): string {
   return file.endsWith('.json') ? file.slice(0, -'.json'.length) : file;
 }
 
-/** A checkpoint's evaluation history as the chart's series; refuses one with no history, an imported model's saying why. */
+/**
+ * A checkpoint's evaluation history as the chart's series, and the run it started from; refuses one with no history,
+ * an imported model's saying why.
+ */
 export function lossRunFromCheckpoint(checkpoint: Checkpoint, name: string, source: string): LossRun {
   if (checkpoint.history.length === 0 && checkpoint.corpus === null) {
     throw new CheckpointError(`${source} is an imported model (rnn import): it records no training by rnn, so no losses to plot; ` +
@@ -46,6 +49,7 @@ export function lossRunFromCheckpoint(checkpoint: Checkpoint, name: string, sour
     vocabSize: checkpoint.config.model.vocabSize,
     train: checkpoint.history.map((h) => ({ tokensSeen: h.tokensSeen, loss: h.trainLoss })),
     val: checkpoint.history.flatMap((h) => (h.valLoss === null ? [] : [{ tokensSeen: h.tokensSeen, loss: h.valLoss }])),
+    ...(checkpoint.initFrom !== undefined && { startedFrom: runName(checkpoint.initFrom.path) }),
   };
 }
 

@@ -28,6 +28,8 @@ export interface LossRun {
   val: LossPoint[];
   /** Its vocabulary's size, which sets the chart's lossCeiling; without it a run's losses set no ceiling. */
   vocabSize?: number;
+  /** The run a fine-tuned one started from, named as a run is: its legend row names it; drawn only where it is a run of its own. */
+  startedFrom?: string;
 }
 
 /** The chart's frame, in SVG user units (pixels). */
@@ -311,6 +313,11 @@ export function highestLossesOffChart(runs: readonly LossRun[]): (number | null)
 /** What a run's legend row, and rnn plot's line for it, add where it goes above the chart: its highest loss to `decimals` places. */
 export function offChartNote(highest: number, decimals: number): string {
   return `above the chart, up to ${highest.toFixed(decimals)}`;
+}
+
+/** What a run's legend row, and rnn plot's line for it, add where it is fine-tuned: the run it started from. */
+export function startedFromNote(run: LossRun): string {
+  return run.startedFrom === undefined ? '' : `; started from ${run.startedFrom}`;
 }
 
 const round2 = (v: number): number => Math.round(v * 100) / 100;
@@ -739,7 +746,7 @@ function legendLines(runs: readonly LossRun[], s: ChartScale, validated: boolean
     const best = bestPoint(run.val);
     const highest = highestOffChart(run, s);
     const loss = (best === null ? 'no validation loss' : `best validation loss ${best.loss.toFixed(3)} after ${grouped(best.tokensSeen)} ${unit.many}`) +
-      (highest === null ? '' : `; ${offChartNote(highest, 3)}`);
+      (highest === null ? '' : `; ${offChartNote(highest, 3)}`) + startedFromNote(run);
     // a run whose style an earlier one has says so, as the chart cannot show it
     const detail = i < RUN_STYLES ? loss : `${loss}; drawn as ${shown[i % RUN_STYLES]!}`;
     const name = legendName(run.name, detail);

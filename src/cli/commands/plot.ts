@@ -3,7 +3,7 @@ import { writeFileAtomic } from '../../checkpoint/files.js';
 import { RUN_FOLDER_FILES } from '../../checkpoint/checkpoint.js';
 import { NEWEST_CHECKPOINT, newestRun } from '../../checkpoint/find.js';
 import { loadLossRuns } from '../../plot/runs.js';
-import { DEFAULT_TITLES, RUN_STYLES, bestPoint, highestLossesOffChart, lossChartSvg, offChartNote, runsDrawnAlike, runsDrawnOver } from '../../plot/svg.js';
+import { DEFAULT_TITLES, RUN_STYLES, bestPoint, highestLossesOffChart, lossChartSvg, offChartNote, runsDrawnAlike, runsDrawnOver, startedFromNote } from '../../plot/svg.js';
 import { z } from 'zod';
 import { type SettingTable, described, parseSettingTable, writtenPath } from '../../input/settings.js';
 import { visible } from '../../input/issues.js';
@@ -84,7 +84,7 @@ export function register(program: Command): void {
         process.stdout.write(
           `${visible(run.name)}: ${run.train.length} evaluation${run.train.length === 1 ? '' : 's'}, ` +
             `${best === null ? 'no validation loss' : `best validation loss ${best.loss.toFixed(4)}`}` +
-            `${highest[i] === null ? '' : `; ${offChartNote(highest[i]!, 4)}`}\n`,
+            `${highest[i] === null ? '' : `; ${offChartNote(highest[i]!, 4)}`}${visible(startedFromNote(run))}\n`,
         );
       });
       process.stdout.write(`wrote ${visible(flags.out!)}\n`);
