@@ -358,7 +358,8 @@ describe('fine-tuning', () => {
     const words = join(dir, 'prepared-words');
     writePreparedFolder([text], { level: 'word', docs: 'file', valFrac: 0.1, minCount: 1, vocabSize: 500 }, words);
     const refused = await train({ ...options, maxSteps: 1, out: freshOut() }, [words]).catch((e: unknown) => e);
-    expect(userMessage(refused)).toMatch(/^the prepared folder .*prepared-words holds word-level tokens, the model to fine-tune is char-level: prepare the corpus again with --level char$/);
+    expect(userMessage(refused)).toBe(`the prepared folder ${words} holds word-level tokens, --init-from ${base.latest} is char-level: ` +
+      'prepare the corpus again with --level char');
   });
 
   it('resumes a run fine-tuned on a prepared folder on that folder, and scores its split there, with no corpus named', async () => {

@@ -176,10 +176,12 @@ export interface PreparedFolder {
 }
 
 /** Refuses a prepared folder whose tokens are of another level than `level`, the level of `model` (as a message names it). */
-export function checkPreparedLevel({ dir, meta }: PreparedFolder, level: TextLevel, model: string): void {
+export function checkPreparedLevel(
+  { dir, meta }: PreparedFolder, level: TextLevel, model: string | ((name: SettingNamer) => string),
+): void {
   if (meta.level === level) return;
-  throw new CorpusError(`the prepared folder ${dir} holds ${meta.level}-level tokens, ${model} is ${level}-level: ` +
-    `prepare the corpus again with --level ${level}`);
+  throw new CorpusError((name) => `the prepared folder ${dir} holds ${meta.level}-level tokens, ` +
+    `${typeof model === 'string' ? model : model(name)} is ${level}-level: prepare the corpus again with ${name('level')} ${level}`);
 }
 
 /**

@@ -176,16 +176,16 @@ function readRunData(
 /**
  * The options with the text settings (TEXT_SETTINGS) of the prepared folder `dir` filled in;
  * one given with another value than the folder was prepared with is an error naming both.
- * Fine-tuning a base model of level `baseLevel`, the folder must be of that level, and only
+ * Fine-tuning a base model (`base`), the folder must be of its level, and only
  * the settings of its data are taken: the vocabulary is the base's.
  */
 export function withPreparedSettings<T extends Partial<Pick<TrainSettings, TextSettingName>>>(
-  options: T, prepared: PreparedFolder, baseLevel?: TextLevel,
+  options: T, prepared: PreparedFolder, base?: BaseModel,
 ): T {
   const { dir, meta } = prepared;
-  if (baseLevel !== undefined) checkPreparedLevel(prepared, baseLevel, 'the model to fine-tune');
+  if (base !== undefined) checkPreparedLevel(prepared, base.vocab.level, (name) => `${name('initFrom')} ${base.file.path}`);
   const recorded: Partial<Record<TextSettingName, unknown>> = { ...meta.settings, level: meta.level };
-  const keys = (baseLevel === undefined ? TEXT_SETTING_NAMES : DATA_SETTING_NAMES).filter((key) => recorded[key] !== undefined);
+  const keys = (base === undefined ? TEXT_SETTING_NAMES : DATA_SETTING_NAMES).filter((key) => recorded[key] !== undefined);
   const clashes = keys.filter((key) => options[key] !== undefined && options[key] !== recorded[key]);
   refuseClashes(clashes, options, recorded, `the prepared folder ${dir}, made with`, (_, them) => `, or prepare the corpus again with ${them}`);
   const filled: T = { ...options };

@@ -69,7 +69,7 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
   const base = parsedOptions.initFrom === undefined ? null : loadBaseModel(parsedOptions.initFrom);
   // a fresh run on a prepared folder takes the folder's text settings (fine-tuning: those of its data, not its vocabulary)
   const parsed = prepared === null || ckpt !== null ? parsedOptions
-    : withPreparedSettings(parsedOptions, prepared, base === null ? undefined : base.vocab.level);
+    : withPreparedSettings(parsedOptions, prepared, base ?? undefined);
   const settings = ckpt ? resumedSettings(parsed, ckpt, resume!)
     : base ? fineTuneSettings(parsed, base) : freshSettings(parsed);
   const limits = runLimits(parsed, ckpt);
