@@ -695,6 +695,26 @@ describe('limits, and threads that fail', () => {
     expect(lines.at(-1)).toMatchObject({ tokens: 5, finish: 'length' });
   });
 
+  it('a sample answered whole says how long it waited in the queue for a thread, as a stream\'s first event does: 0 where one was free', async () => {
+    const s = await inProcess([{ name: 'gru', path: models.gru }], { workers: 1, maxLen: 1_000_000 });
+    try {
+      const free = await post(`${s.url}/v1/generate`, { len: 5, seed: 1 });
+      // the stream's fields in the order its events give them: the first's text and wait, then the end's
+      expect(free.json).toEqual({ text: expect.any(String), queuedSeconds: 0, tokens: 5, finish: 'length', seed: 1, unknownTokens: 0 });
+      expect(Object.keys(free.json as object)).toEqual(['text', 'queuedSeconds', 'tokens', 'finish', 'seed', 'unknownTokens']);
+      const { controller } = await streamingGeneration(s.url, { len: 1_000_000 });
+      const queued = post(`${s.url}/v1/generate`, { len: 5, seed: 1 });
+      let waiting = 0;
+      while (waiting !== 1) waiting = ((await request(`${s.url}/healthz`)).json as { waiting: number }).waiting;
+      controller.abort();
+      const answer = (await queued).json as { text: string; queuedSeconds: number };
+      expect(answer).toMatchObject({ text: (free.json as { text: string }).text, tokens: 5, finish: 'length' });
+      expect(answer.queuedSeconds).toBeGreaterThan(0);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('a streaming client that stops reading holds its generation: nothing more is drawn until it reads again, then the sample goes on whole', async () => {
     const s = await inProcess([{ name: 'long', path: await longWordModel() }], { workers: 2, maxLen: HELD_LEN });
     const writes = watchWrites();

@@ -324,7 +324,10 @@ export class RnnServer {
     return input;
   }
 
-  /** /v1/generate: with `beam`, a beam search; else a sample, whole or streamed (as `stream` asks, else the Accept header). */
+  /**
+   * /v1/generate: with `beam`, a beam search; else a sample, whole or streamed (as `stream` asks, else the Accept header), either
+   * saying how long it waited in the queue for a thread, which tells a sample the time limit cut short by its wait from a slow one.
+   */
   private async generate(input: Record<string, unknown>, req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
     const { model: name, stream, beam, lengthPenalty, len: given, ...sampling } = readGenerate(input);
     const model = this.askedModel(name);
@@ -340,8 +343,9 @@ export class RnnServer {
     const mode = stream ?? streamFromAccept(req.headers.accept);
     const request: JobOf<'generate'> = { kind: 'generate', model, options: { ...sampling, len, seed }, stream: mode !== null };
     if (mode === null) {
-      const done = await this.runJob(request, signal);
-      sendJson(res, 200, { text: done.text, ...generationEnd(done, seed, signal) });
+      let queuedSeconds = 0;
+      const done = await this.runJob(request, signal, undefined, (waited) => (queuedSeconds = waited));
+      sendJson(res, 200, { text: done.text, queuedSeconds, ...generationEnd(done, seed, signal) });
       return;
     }
     await this.streamGeneration(request, mode, seed, res, signal);
