@@ -835,6 +835,25 @@ describe('limits, and threads that fail', () => {
     expect((await request(`${s.url}/healthz`)).json).toEqual({ status: 'ok', threads: 1, running: 0, waiting: 0 });
   });
 
+  it('a request the time limit stops once a thread took it, after a wait in the queue: its 503 says how much of the limit that wait took', async () => {
+    const s = await inProcess([{ name: 'gru', path: models.gru }], { workers: 1, maxLen: 1_000_000, timeLimitMs: 1000 });
+    try {
+      const { controller } = await streamingGeneration(s.url, { len: 1_000_000 });
+      const beam = post(`${s.url}/v1/generate`, { beam: 64, len: 100_000 });
+      let waiting = 0;
+      while (waiting !== 1) waiting = ((await request(`${s.url}/healthz`)).json as { waiting: number }).waiting;
+      controller.abort();
+      const answer = await beam;
+      expect([answer.status, answer.headers.get('retry-after')]).toEqual([503, null]);
+      const { error } = answer.json as { error: string };
+      const said = /^the request ran past the time limit of 1s, (\d+(?:\.\d+)?)s of it waiting in the queue for a generation thread$/;
+      expect(error).toMatch(said);
+      expect(Number(said.exec(error)![1])).toBeGreaterThan(0);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('a thread that ends while it runs a request: that request ends without its end event, it is said on stderr, and a fresh thread serves the next', async () => {
     const s = await inProcess([{ name: 'gru', path: models.gru }], { workers: 1, maxLen: 1_000_000 });
     await saying(s, async (said) => {

@@ -9,9 +9,12 @@ export class QueueFullError extends Error {}
 /** A job asked for once the pool is closing: nothing new starts while the server shuts down. */
 export class ShuttingDownError extends Error {}
 
-/** A job was stopped (its signal fired) before it had an answer; `queued`: before any thread took it. */
+/**
+ * A job was stopped (its signal fired) before it had an answer; `queued`: before any thread took it, else after
+ * `queuedSeconds` waiting for the one that did.
+ */
 export class JobStoppedError extends Error {
-  constructor(message: string, readonly queued: boolean) {
+  constructor(message: string, readonly queued: boolean, readonly queuedSeconds = 0) {
     super(message);
   }
 }
@@ -39,6 +42,8 @@ interface Job {
   onStart: OnStart;
   /** When it joined the queue (performance.now()); null: a thread was free for it. */
   queuedAt: number | null;
+  /** Once a thread has taken it, how long it waited for one (OnStart's seconds). */
+  queuedSeconds: number;
   /** The promises holding it that have yet to settle. */
   holds: number;
   signal: AbortSignal;
@@ -152,7 +157,7 @@ export class WorkerPool {
     if (!free && this.waiting.length >= this.options.queue) return Promise.reject(new QueueFullError('the queue is full'));
     return new Promise((resolve, reject) => {
       const queuedAt = free ? null : performance.now();
-      const job: Job = { id: this.nextId++, request, onPieces, onStart, queuedAt, holds: 0, signal, resolve, reject };
+      const job: Job = { id: this.nextId++, request, onPieces, onStart, queuedAt, queuedSeconds: 0, holds: 0, signal, resolve, reject };
       signal.addEventListener('abort', () => this.stop(job), { once: true });
       if (free) this.dispatch(free, job);
       else this.waiting.push(job);
@@ -203,7 +208,8 @@ export class WorkerPool {
 
   private dispatch(slot: Slot, job: Job): void {
     slot.job = job;
-    job.onStart(job.queuedAt === null ? 0 : Math.round(performance.now() - job.queuedAt) / 1000);
+    job.queuedSeconds = job.queuedAt === null ? 0 : Math.round(performance.now() - job.queuedAt) / 1000;
+    job.onStart(job.queuedSeconds);
     const message: JobMessage = { id: job.id, request: job.request };
     slot.worker.postMessage(message);
   }
@@ -269,7 +275,7 @@ export class WorkerPool {
     }
     this.finish(slot);
     if ('done' in message) job.resolve(message.done);
-    else if ('stopped' in message) job.reject(new JobStoppedError('stopped', false));
+    else if ('stopped' in message) job.reject(new JobStoppedError('stopped', false, job.queuedSeconds));
     else if ('error' in message) job.reject(new JobError(message.error, message.field));
     else job.reject(new Error(message.fault));
   }

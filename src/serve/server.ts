@@ -417,8 +417,9 @@ export class RnnServer {
  * The answer to a job that failed on the pool. The server was busy, so that a retry may be
  * served: the queue was full, no thread runs, or every thread stayed taken for the request's
  * whole time limit while it waited (it never started): 503 with Retry-After. The server shutting
- * down: 503 that closes the connection, with no Retry-After (it will not be back). The job's own work
- * ran past the time limit: 503 (a generation is not a failure: it ends early, `finish: "time"`).
+ * down: 503 that closes the connection, with no Retry-After (it will not be back). The job ran past the
+ * time limit once a thread took it: 503 saying how much of the limit it waited for that thread (a
+ * generation is not a failure: it ends early, `finish: "time"`).
  * A field the thread refused: 400. The thread running it ended, or was ended for it was still
  * running the job STOP_GRACE_MS after the time limit (a fault of the server's: a retry would
  * likely be stuck again): 500.
@@ -429,7 +430,10 @@ export function jobFailure(err: unknown, timeLimitMs: number): unknown {
   if (err instanceof JobStoppedError && err.queued) {
     return busy(`every generation thread was busy for the whole time limit of ${durationText(timeLimitMs / 1000, true)}, which the request spent waiting in the queue`);
   }
-  if (err instanceof JobStoppedError) return new HttpError(503, `the request ran past the time limit of ${durationText(timeLimitMs / 1000, true)}`);
+  if (err instanceof JobStoppedError) {
+    const waited = err.queuedSeconds > 0 ? `, ${durationText(err.queuedSeconds, true)} of it waiting in the queue for a generation thread` : '';
+    return new HttpError(503, `the request ran past the time limit of ${durationText(timeLimitMs / 1000, true)}${waited}`);
+  }
   if (err instanceof JobError) return new HttpError(400, err.message, err.field);
   if (err instanceof ThreadStuckError) {
     return new HttpError(500, `the request ran past the time limit of ${durationText(timeLimitMs / 1000, true)}, and its generation thread had not stopped ` +
