@@ -5,6 +5,7 @@ import { type IncomingMessage, ServerResponse, request as httpRequest } from 'no
 import { type Socket, connect } from 'node:net';
 import type { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadModel } from '../src/api/index.js';
 import { resolveKernels } from '../src/engine/kernels/index.js';
@@ -645,6 +646,18 @@ describe('bad input: one JSON line with a 4xx that names the field', () => {
     expect(await waiting('/v1/score', 10_000_000)).toMatch(/^HTTP\/1\.1 413 Payload Too Large\r\n[^]*"field":"body"/);
     expect(await waiting('/v1/scores', 20)).toMatch(/^HTTP\/1\.1 404 Not Found\r\n[^]*no such route/);
     expect((await request(api('/healthz'))).status).toBe(200);
+  });
+
+  it('a body in a Content-Encoding other than identity (gzip) is refused with 415 naming the header, never read as it came; identity is read', async () => {
+    const body = JSON.stringify({ model: 'gru', len: 3, seed: 1 });
+    for (const [encoding, bytes] of [['gzip', gzipSync(body)], ['br', body]] as const) {
+      const answer = await request(api('/v1/generate'), { method: 'POST', body: bytes, headers: { 'Content-Encoding': encoding } });
+      expect([encoding, answer.status, answer.headers.get('connection')]).toEqual([encoding, 415, 'close']);
+      expect(answer.json).toEqual({
+        field: 'content-encoding', error: `content-encoding: this server reads a body only as it is, not encoded (got "${encoding}"); send it without Content-Encoding`,
+      });
+    }
+    expect(await post(api('/v1/generate'), body, { 'Content-Encoding': 'identity' })).toMatchObject({ status: 200, json: { tokens: 3 } });
   });
 
   it('a body over 64 KB is refused with 413 before it is read whole, and the server still answers', async () => {

@@ -47,13 +47,14 @@ export function expectMethod(method: string, allowed: string, headAsGet = true):
 class ClientGoneError extends Error {}
 
 /**
- * The request body as a JSON object; too large: 413; not UTF-8, not JSON or not an object: 400.
- * A client that waits for `100 Continue` (`Expect: 100-continue`) is told to go on here, once its
- * body is wanted and its declared size taken: a request refused before sends no body.
+ * The request body as a JSON object; too large: 413; encoded (a Content-Encoding but identity): 415; not UTF-8, not
+ * JSON or not an object: 400. A client that waits for `100 Continue` (`Expect: 100-continue`) is told to go on here,
+ * once its body is wanted and its declared size and encoding taken: a request refused before sends no body.
  */
 export async function readJsonBody(req: IncomingMessage, res: ServerResponse, maxBody: number): Promise<Record<string, unknown>> {
   const declared = Number(req.headers['content-length']);
   if (declared > maxBody) throw tooLarge(`the body is ${declared} bytes; the server takes at most ${maxBody} (its --max-body)`);
+  refuseEncoding(req.headers['content-encoding']);
   if (CONTINUE.test(req.headers.expect ?? '')) res.writeContinue();
   const chunks: Buffer[] = [];
   let size = 0;
@@ -80,6 +81,16 @@ export async function readJsonBody(req: IncomingMessage, res: ServerResponse, ma
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'the body must be a JSON object', 'body');
   return body as Record<string, unknown>;
+}
+
+/**
+ * A body's Content-Encoding, which must be none or identity: a compressed body (gzip) is 415 naming the header, its
+ * body unread, so the connection closes; never read as it came, where its bytes would be told not UTF-8 or not JSON.
+ */
+function refuseEncoding(encoding: string | undefined): void {
+  if (encoding === undefined || /^\s*(?:identity)?\s*$/i.test(encoding)) return;
+  throw new HttpError(415, `content-encoding: this server reads a body only as it is, not encoded (got ${JSON.stringify(encoding.slice(0, TARGET_QUOTED))}); ` +
+    'send it without Content-Encoding', 'content-encoding', { Connection: 'close' });
 }
 
 /** A body over --max-body: 413, and the connection closes rather than read the rest. */
