@@ -1256,6 +1256,21 @@ describe('who may reach it: the address it binds, the host named, the token, the
     expect(path.status).toBe(1);
     expect(path.stderr).toMatch(/^rnn: --cors: must be an origin such as https:\/\/example\.com \(a scheme, a host and a port if any; no path\) \(got https:\/\/example\.com\/app\/\)\n$/);
   });
+
+  it('with --cors, a page of its origin may read a busy answer\'s Retry-After, which a browser shows a page of another origin only where the answer exposes it', async () => {
+    const s = await inProcess([{ name: 'gru', path: models.gru }], { workers: 1, queue: 0, maxLen: 1_000_000, cors: 'https://example.com' });
+    try {
+      const origin = { Origin: 'https://example.com' };
+      const { controller } = await streamingGeneration(s.url, { len: 1_000_000 }, origin);
+      const busy = await post(`${s.url}/v1/score`, { text: 'a' }, origin);
+      controller.abort();
+      expect([busy.status, busy.headers.get('retry-after')]).toEqual([503, '1']);
+      const exposed = busy.headers.get('access-control-expose-headers')?.split(/\s*,\s*/).map((name) => name.toLowerCase()) ?? [];
+      expect(exposed).toContain('retry-after');
+    } finally {
+      await s.close();
+    }
+  });
 });
 
 describe('starting and stopping', () => {

@@ -191,9 +191,13 @@ export function sendPage(res: ServerResponse, { body, policy }: PlaygroundPage):
   res.end(body);
 }
 
-/** The CORS headers of an answer to a page of the --cors origin. */
+/**
+ * The CORS headers of an answer to a page of the --cors origin, which may read a busy answer's Retry-After: a browser
+ * shows another origin's page no header of an answer beyond a few (Content-Type, Content-Length…) but those it exposes.
+ */
 export function allowOrigin(res: ServerResponse, origin: string): void {
   res.setHeader('Access-Control-Allow-Origin', origin);
+  res.setHeader('Access-Control-Expose-Headers', 'Retry-After');
   res.setHeader('Vary', 'Origin');
 }
 
