@@ -14,6 +14,7 @@ import { ROOT, rnnIn } from './helpers/cli.js';
 import { prepareWhole, readCorpus } from './helpers/corpus.js';
 import { scratchFolder } from './helpers/files.js';
 import { FRENCH, FRENCH_SPACING, NBSP, NNBSP } from './helpers/french.js';
+import { speeches } from './helpers/speeches.js';
 
 vi.setConfig({ testTimeout: 60_000 });
 
@@ -167,11 +168,13 @@ describe('a word model of a French text', () => {
   });
 
   it('records nothing for an English text, and a fine-tuned run records its new text\'s spacing', async () => {
-    const english = await train({ ...options, maxSteps: 1, out: join(scratch.dir, 'english') }, [join(ROOT, 'corpora', 'sotu.txt')]);
+    // English prose that writes each mark the French text spaces, « and » aside, against its word
+    const text = scratch.file(speeches(150_000, 1_600_000), 'en.txt');
+    const english = await train({ ...options, maxSteps: 1, out: join(scratch.dir, 'english') }, [text]);
     expect(loadCheckpoint(english.latest).config.training).not.toHaveProperty('spacing');
     const tuned = await train({ ...options, initFrom: english.latest, maxSteps: 1, out: join(scratch.dir, 'tuned') }, [scratch.file(FRENCH, 'fr2.txt')]);
     expect(loadCheckpoint(tuned.latest).config.training.spacing).toEqual(FRENCH_SPACING);
-    const back = await train({ ...options, initFrom: tuned.latest, maxSteps: 1, out: join(scratch.dir, 'back') }, [join(ROOT, 'corpora', 'sotu.txt')]);
+    const back = await train({ ...options, initFrom: tuned.latest, maxSteps: 1, out: join(scratch.dir, 'back') }, [text]);
     expect(loadCheckpoint(back.latest).config.training).not.toHaveProperty('spacing');
   });
 });
