@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { exportState, importState } from '../src/checkpoint/convert.js';
 import * as files from '../src/checkpoint/files.js';
 import { writePreparedFolder } from '../src/checkpoint/prepared.js';
 import { userMessage } from '../src/cli/errors.js';
@@ -446,14 +447,14 @@ describe('fine-tuning', () => {
     const wordBase = await train({ ...SMALL, level: 'word', vocabSize: 50, maxSteps: 1, out: freshOut() }, [prose]);
     const damaged = textFile('damaged.json', readFileSync(base.latest, 'utf8').replace('"step":300', '"step":301'));
     const exported = join(dir, 'state.json');
-    expect((await rnnIn(dir, ['export', base.latest, '--out', exported])).status).toBe(0);
+    exportState(base.latest, exported);
     const imported = join(dir, 'state-imported.json');
-    expect((await rnnIn(dir, ['import', exported, '--out', imported])).status).toBe(0);
+    importState(exported, imported, ['rnn', 'import'], false);
     const folder = join(dir, 'prepared-not-a-model');
     writePreparedFolder([verse], { level: 'char', docs: 'file', valFrac: 0.1, minCount: 1 }, folder);
     // what examples/pytorch/train_ddp.py leaves: a folder of model.safetensors and summary.json
     const ddpResult = scratch.folder();
-    expect((await rnnIn(dir, ['export', base.latest, '--out', join(ddpResult, 'model.safetensors')])).status).toBe(0);
+    exportState(base.latest, join(ddpResult, 'model.safetensors'));
     const cases: [string[], RegExp][] = [
       [['--init-from', wordBase.latest, '--level', 'char'],
         /^rnn: --level char contradicts .*, which has --level word: leave it out, a fine-tuned model keeps its base's architecture and level$/],
