@@ -272,6 +272,7 @@ describe('rnn prepare', () => {
     expect(readdirSync(out).sort()).toEqual(['meta.json', 'train.bin', 'val.bin']);
   });
 
+  // five CLI processes, three of them at once: each a Node start, together beyond vitest's 5 s default on a loaded machine
   it('a prepare killed by Ctrl-C leaves its lock, which rnn train names, saying to prepare again, and the next prepare takes over', async () => {
     const out = freshDir();
     mkdirSync(out);
@@ -287,17 +288,19 @@ describe('rnn prepare', () => {
     const ended = await finish(child).finally(() => watcher.close());
     expect([ended.code, child.signalCode]).toEqual([null, 'SIGINT']);
     expect(existsSync(lock)).toBe(true);
-    expectOneLineError(await rnnIn(dir, ['train', out]), new RegExp(`^rnn: ${out} is a prepared folder left unfinished \\(rnn prepare, ` +
+    const [trained, prepared, scored] = await Promise.all([rnnIn(dir, ['train', out]), rnnIn(dir, ['prepare', out, '--out', join(dir, 'elsewhere')]),
+      rnnIn(dir, ['eval', 'perplexity', out, '--checkpoint', join(dir, 'missing.json')])]);
+    expectOneLineError(trained, new RegExp(`^rnn: ${out} is a prepared folder left unfinished \\(rnn prepare, ` +
       `pid ${child.pid} on ${hostname()}, since [^,]+, ended before it wrote meta\\.json, leaving ${lock}\\): ` +
       `run rnn prepare again with --out ${out}, which takes the lock over$`));
-    expectOneLineError(await rnnIn(dir, ['prepare', out, '--out', join(dir, 'elsewhere')]),
+    expectOneLineError(prepared,
       new RegExp(`^rnn: ${out} is a prepared folder left unfinished \\(.*\\): run rnn prepare again with --out ${out}, which takes the lock over$`));
-    expectOneLineError(await rnnIn(dir, ['eval', 'perplexity', out, '--checkpoint', join(dir, 'missing.json')]),
+    expectOneLineError(scored,
       new RegExp(`^rnn: ${out} is a prepared folder left unfinished \\(.*\\): run rnn prepare again with --out ${out}, which takes the lock over$`));
     const again = await rnnIn(dir, ['prepare', join(folder, 'a.txt'), '--out', out]);
     expect([again.status, again.stderr]).toEqual([0, `rnn: warning: took over ${lock}, left by pid ${child.pid}, which is no longer running\n`]);
     expect(readdirSync(out).sort()).toEqual(['meta.json', 'train.bin', 'val.bin']);
-  });
+  }, 30_000);
 
   it('rnn train names a prepare still writing the folder, and its lock', async () => {
     const out = freshDir();
@@ -445,19 +448,21 @@ describe('rnn prepare', () => {
     expect(textTokens).toEqual({ train: data.train.length - ends[0]!, val: data.val.length - ends[1]! });
   });
 
+  // four CLI processes at once: each a Node start, together beyond vitest's 5 s default on a loaded machine
   it('writes the folder and says what it holds; refuses a bad flag in one line', async () => {
-    const out = freshDir();
-    const done = await rnnIn(dir, ['prepare', folder, '--level', 'word', '--vocab-size', '200', '--out', out]);
+    const [done, chars, vocabSize, valFrac] = await Promise.all([
+      rnnIn(dir, ['prepare', folder, '--level', 'word', '--vocab-size', '200', '--out', freshDir()]), rnnIn(dir, ['prepare', folder, '--out', freshDir()]),
+      rnnIn(dir, ['prepare', folder, '--vocab-size', '200', '--out', freshDir()]), rnnIn(dir, ['prepare', folder, '--val-frac', '1', '--out', freshDir()]),
+    ]);
     expect(done.stderr).toBe('');
     expect(done.status).toBe(0);
     expect(done.stdout).toMatch(
       /: [\d,]+ training and [\d,]+ validation word tokens, 200-entry vocabulary \(of [\d,]+ distinct tokens; the other [\d,]+, [\d.]+% of the training text, read as <UNK>\), uint8, in [\d.]+s\n$/,
     );
-    const chars = await rnnIn(dir, ['prepare', folder, '--out', freshDir()]);
     expect(chars.stdout).toMatch(/: [\d,]+ training and [\d,]+ validation characters, [\d,]+-entry vocabulary, uint8, in [\d.]+s\n$/);
-    expectOneLineError(await rnnIn(dir, ['prepare', folder, '--vocab-size', '200', '--out', freshDir()]), /--vocab-size applies to --level word only/);
-    expectOneLineError(await rnnIn(dir, ['prepare', folder, '--val-frac', '1', '--out', freshDir()]), /--val-frac/);
-  });
+    expectOneLineError(vocabSize, /--vocab-size applies to --level word only/);
+    expectOneLineError(valFrac, /--val-frac/);
+  }, 30_000);
 });
 
 describe('examples/pytorch/train_ddp.py', () => {
