@@ -476,15 +476,17 @@ describe('rnn import on the command line', () => {
     expect(run.stdout).toBe('wrote wide-checkpoint.json (gru, 2×4, vocabulary of 1,002)\n');
   });
 
+  // three CLI processes at once: each a Node start, together beyond vitest's 5 s default on a loaded machine
   it('refuses a path that names no file, or a folder with no model file, in one line saying what it reads', async () => {
     mkdirSync(join(dir, 'a-folder'), { recursive: true });
     const reads = 'name an rnn-state/1 file or a \\.safetensors file';
-    expectOneLineError(await rnnIn(dir, ['import', 'no-such.json', '--out', 'x.json']), new RegExp(`^rnn: model file not found: no-such\\.json; ${reads}$`));
-    expectOneLineError(await rnnIn(dir, ['import', 'no-such.safetensors', '--out', 'x.json']),
-      new RegExp(`^rnn: model file not found: no-such\\.safetensors; ${reads}$`));
-    expectOneLineError(await rnnIn(dir, ['import', 'a-folder', '--out', 'x.json']), new RegExp(`^rnn: a-folder is a folder, not a model file: ${reads}$`));
+    const [json, safetensors, folder] = await Promise.all(['no-such.json', 'no-such.safetensors', 'a-folder'].map((input) =>
+      rnnIn(dir, ['import', input, '--out', 'x.json'])));
+    expectOneLineError(json!, new RegExp(`^rnn: model file not found: no-such\\.json; ${reads}$`));
+    expectOneLineError(safetensors!, new RegExp(`^rnn: model file not found: no-such\\.safetensors; ${reads}$`));
+    expectOneLineError(folder!, new RegExp(`^rnn: a-folder is a folder, not a model file: ${reads}$`));
     expect(existsSync(join(dir, 'x.json'))).toBe(false);
-  });
+  }, 30_000);
 });
 
 describe('an import older than the model file beside it, named itself', () => {
