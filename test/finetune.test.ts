@@ -452,7 +452,7 @@ describe('fine-tuning', () => {
     importState(exported, imported, ['rnn', 'import'], false);
     const folder = join(dir, 'prepared-not-a-model');
     writePreparedFolder([verse], { level: 'char', docs: 'file', valFrac: 0.1, minCount: 1 }, folder);
-    // what examples/pytorch/train_ddp.py leaves: a folder of model.safetensors and summary.json
+    // what examples/pytorch/train_ddp.py leaves: a folder with model.safetensors in it (and summary.json, which this test leaves out)
     const ddpResult = scratch.folder();
     exportState(base.latest, join(ddpResult, 'model.safetensors'));
     const cases: [string[], RegExp][] = [
