@@ -117,6 +117,11 @@ const InitFromSchema = z.object({
   sha256,
   /** Its training step (`trainedStep`); null for a model that records none: an exported one, or one imported into a checkpoint. */
   step: count.nullable(),
+  /**
+   * The tokens `--extend-vocab` added to its vocabulary, most frequent first (`rnn train --json`'s `vocabAdded`); absent
+   * where it added none. Added characters take their places in code-point order, so the vocabulary alone cannot tell them.
+   */
+  added: z.array(z.string()).optional(),
 });
 
 const CheckpointSchema = z.object({

@@ -62,6 +62,12 @@ export function loadBaseModel(given: string): BaseModel {
   };
 }
 
+/** What a fine-tuned run records of where it started (`initFrom`): its base, and the tokens --extend-vocab added to its vocabulary. */
+export function fineTunedFrom(base: BaseModel, data: PreparedData): InitFrom {
+  const added = (data.added ?? []).map(([token]) => token);
+  return { ...base.initFrom, ...(added.length > 0 && { added }) };
+}
+
 /**
  * The warning for a base checkpoint whose run is still being written (the lock on that run's
  * output held by a live process): the run starts from the checkpoint as it is saved now, which

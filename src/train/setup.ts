@@ -13,8 +13,8 @@ import { vocabShortfallWarning } from '../text/word-vocab.js';
 import { recordedPreparedFolder, skippedNotice, type SkippedFile } from '../checkpoint/corpus.js';
 import { corpusName, loadRunData, preparedFolderOf, skipRunOutput, withPreparedSettings } from './data.js';
 import {
-  checkDocumentsForBase, fineTuneSettings, fineTuneStart, fineTuneUnknownWarning, liveBaseWarning, loadBaseModel, preparedUnknownWarning,
-  unknownShareWarning,
+  checkDocumentsForBase, fineTuneSettings, fineTuneStart, fineTuneUnknownWarning, fineTunedFrom, liveBaseWarning, loadBaseModel,
+  preparedUnknownWarning, unknownShareWarning,
 } from './finetune.js';
 import {
   RESUME_READER, type ParsedOptions, type TrainOptions, defaultEvalEvery, freshSettings, limitsGiven, parseOptions, resumedSettings,
@@ -105,7 +105,7 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
   checkModelFits(model, settings);
   const start = ckpt ? restoreRun(ckpt, resume!, batches.stepsPerEpoch)
     : base ? fineTuneStart(base, data, model, settings, parsed.keepOptimizer === true) : freshStart(model, settings);
-  const initFrom = base?.initFrom ?? ckpt?.initFrom ?? resumed?.importedFrom ?? null;
+  const initFrom = base ? fineTunedFrom(base, data) : ckpt?.initFrom ?? resumed?.importedFrom ?? null;
 
   const totalSteps = runSteps(limits, batches.stepsPerEpoch);
   // a run that stopped for its --time has time again only under another --time: given the same, it stopped
