@@ -278,6 +278,12 @@ describe('fine-tuning', () => {
 
     const info = await rnnIn(dir, ['info', resumed.latest]);
     expect(info.stdout).toMatch(new RegExp(`^started from +${base.latest.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(step 300, sha256 [0-9a-f]{12}…\\)$`, 'm'));
+    expect(info.stdout).toMatch(/^added +1 character to its base's vocabulary \(--extend-vocab\): "∞"$/m);
+    const infoJson = JSON.parse((await rnnIn(dir, ['info', resumed.latest, '--json'])).stdout) as { initFrom: Record<string, unknown> };
+    expect(infoJson.initFrom.added).toEqual(['∞']);
+    const usage = readFileSync(join(ROOT, 'docs', 'usage.md'), 'utf8');
+    const infoSection = usage.slice(usage.indexOf('## `rnn export`, `rnn import`, `rnn info`'), usage.indexOf('## `rnn plot'));
+    expect(Object.keys(infoJson.initFrom).filter((name) => !infoSection.includes(`\`${name}\``))).toEqual([]);
     const exported = join(dir, 'lineage.safetensors');
     expect((await rnnIn(dir, ['export', resumed.latest, '--format', 'safetensors', '--out', exported])).status).toBe(0);
     const imported = join(dir, 'imported.json');

@@ -174,7 +174,10 @@ export interface ModelInfo {
   bestValLoss: number | null;
   /** The corpus it was trained on: its files, split and sizes (its token stream's, each `<EOS>` counted); null for an imported model. */
   corpus: LoadedModel['checkpoint']['corpus'];
-  /** The model a fine-tuning run started from (`rnn train --init-from`); null for a run from scratch. */
+  /**
+   * The model a fine-tuning run started from (`rnn train --init-from`), with the tokens `--extend-vocab` added to its
+   * vocabulary (`added`, where it added any); null for a run from scratch.
+   */
   initFrom: NonNullable<LoadedModel['checkpoint']['initFrom']> | null;
 }
 

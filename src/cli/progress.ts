@@ -89,8 +89,8 @@ function dataText(e: StartEvent): string {
 /** The tokens --extend-vocab added that the start line names. */
 const ADDED_SHOWN = 8;
 
-/** The tokens --extend-vocab added, quoted, the first ADDED_SHOWN. */
-function addedText(tokens: readonly string[]): string {
+/** The tokens --extend-vocab added, quoted, the first ADDED_SHOWN: the start line's list, and `rnn info`'s. */
+export function addedText(tokens: readonly string[]): string {
   return firstNamed(tokens, ADDED_SHOWN, (token) => quoted(token), ' ');
 }
 

@@ -5,6 +5,7 @@ import { shellWord, visible } from '../../input/issues.js';
 import { addSettingFlags } from '../flags.js';
 import { resolveKernels } from '../../engine/kernels/index.js';
 import { escapeCharacters, quotedToken } from '../errors.js';
+import { addedText } from '../progress.js';
 import { NEWEST_CHECKPOINT, RUN_FOLDER_READS, resolveCheckpointPath } from '../../checkpoint/find.js';
 import { TRAIN_SETTINGS } from '../../checkpoint/settings.js';
 import { type ModelInfo, loadModel } from '../../api/index.js';
@@ -71,6 +72,10 @@ function infoText(c: ModelInfo): string {
     const { path: from, step, sha256 } = c.initFrom;
     rows.push(['started from', `${from} (${step === null ? 'no training step recorded: an exported or imported model' : `step ${step}`}, ` +
       `sha256 ${sha256.slice(0, 12)}…)`]);
+    const { added } = c.initFrom;
+    if (added !== undefined && added.length > 0) {
+      rows.push(['added', `${tokenCount(added.length, c.level)} to its base's vocabulary (--extend-vocab): ${addedText(added)}`]);
+    }
   }
   const width = Math.max(...rows.map(([label]) => label.length));
   // the paths and command a checkpoint records: a control character in one is shown, never sent to the terminal
