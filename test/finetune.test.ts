@@ -151,18 +151,26 @@ describe('fine-tuning', () => {
     const baseVocab = loadCheckpoint(wordBase.latest).vocab;
     expect(baseVocab).toHaveLength(300);
     const options = { ...SMALL, initFrom: wordBase.latest, extendVocab: true, vocabSize: 320, maxSteps: 1, out: freshOut() };
-    const result = await train(options, [verse]);
-    const vocab = loadCheckpoint(result.latest).vocab;
+    const warned = async (given: TrainOptions): Promise<{ vocab: string[]; warnings: string[] }> => {
+      const warnings: string[] = [];
+      const onWarning = (warning: Error) => void warnings.push(userMessage(warning)!);
+      const result = await train({ ...given, out: freshOut() }, [verse], { onWarning });
+      return { vocab: loadCheckpoint(result.latest).vocab, warnings };
+    };
+    const { vocab, warnings: capped } = await warned(options);
     expect(vocab).toHaveLength(320);
     expect(vocab.slice(0, 300)).toEqual(baseVocab);
     expect(vocab.slice(300)).toContain('thee');
+    // with room for them all, every new word of the training part: the --vocab-size the warnings name
+    const all = (await warned({ ...options, vocabSize: 100_000 })).vocab.length;
+    expect(all).toBeGreaterThan(320);
+    const addable = (all - 300).toLocaleString('en-US');
+    expect(capped).toEqual([expect.stringMatching(new RegExp(`, up to --vocab-size 320 entries; give --vocab-size ${all} to add all ${addable}$`))]);
     // without a larger --vocab-size a full vocabulary takes nothing, and the warning says so
-    const warnings: string[] = [];
-    const full = await train({ ...options, vocabSize: undefined, out: freshOut() }, [verse], {
-      onWarning: (warning) => void warnings.push(userMessage(warning)!),
-    });
-    expect(loadCheckpoint(full.latest).vocab).toEqual(baseVocab);
-    expect(warnings).toEqual([expect.stringMatching(/; --extend-vocab added none: the vocabulary is full at --vocab-size 300, give a larger one$/)]);
+    const full = await warned({ ...options, vocabSize: undefined });
+    expect(full.vocab).toEqual(baseVocab);
+    expect(full.warnings).toEqual([expect.stringMatching(new RegExp('; --extend-vocab added none: the vocabulary is full at --vocab-size 300; ' +
+      `give --vocab-size ${all} to add the ${addable} tokens of the training part seen --min-count 1 times or more$`))]);
     // a --vocab-size below the base's vocabulary is refused, the sizes written as every count is
     const largeBase = await train({ ...SMALL, level: 'word', vocabSize: 1_200, maxSteps: 1, out: freshOut() }, [prose]);
     expect(loadCheckpoint(largeBase.latest).vocab).toHaveLength(1_200);

@@ -80,6 +80,11 @@ export interface PreparedData {
   unknown?: UnknownTokens;
   /** With `unknownTokens` 'extend': the tokens added to the given vocabulary and their counts in the training part, most frequent first. */
   added?: [token: string, count: number][];
+  /**
+   * With `unknownTokens` 'extend': the tokens the training part offered to add (those the given vocabulary lacks, seen
+   * `minCount` times or more); at the word level `added` holds only those `vocabSize` had room for.
+   */
+  addable?: number;
 }
 
 /** Tokens of a text that a vocabulary lacks. */
@@ -229,7 +234,7 @@ function prepareForeign<U>(
       reading.encode(vocab, unit, texts);
       countTexts(texts, counts);
     }
-    ({ vocab, added: prepared.added } = extendVocabulary(vocab, counts, options));
+    ({ vocab, added: prepared.added, addable: prepared.addable } = extendVocabulary(vocab, counts, options));
   }
   const unknown = new Map<string, number>();
   const data = split(source, encodeStream(reading, source, vocab, totalTokens, unknown), trainTokens, options.valFrac, vocab);
@@ -240,14 +245,15 @@ function prepareForeign<U>(
 /**
  * `vocab` with the tokens of `counts` (the training part's tokens it lacks, each with its count)
  * seen at least `minCount` times added, at the word level the most frequent up to `vocabSize`
- * entries in all (`PrepareOptions.unknownTokens` 'extend').
+ * entries in all (`PrepareOptions.unknownTokens` 'extend'); `addable`, how many were seen that often.
  */
 function extendVocabulary(
   vocab: Vocabulary, counts: ReadonlyMap<string, number>, options: Pick<PrepareOptions, 'minCount' | 'vocabSize'>,
-): { vocab: Vocabulary; added: [string, number][] } {
+): { vocab: Vocabulary; added: [string, number][]; addable: number } {
   const room = vocab.level === 'word' ? Math.max(0, (options.vocabSize ?? DEFAULT_VOCAB_SIZE) - vocab.size) : Infinity;
-  const added = byFrequency(counts).filter(([, n]) => n >= options.minCount).slice(0, room);
-  return { vocab: vocab.withTokens(added.map(([token]) => token)), added };
+  const addable = byFrequency(counts).filter(([, n]) => n >= options.minCount);
+  const added = addable.slice(0, room);
+  return { vocab: vocab.withTokens(added.map(([token]) => token)), added, addable: addable.length };
 }
 
 /** The report of the tokens that read as `<UNK>`, from each one's count. */
@@ -283,7 +289,9 @@ export function withVocabulary(
     return found;
   };
   const result: Partial<PreparedData> = {};
-  if (options.unknownTokens === 'extend') ({ vocab, added: result.added } = extendVocabulary(vocab, lacking(trainCounts, vocab), options));
+  if (options.unknownTokens === 'extend') {
+    ({ vocab, added: result.added, addable: result.addable } = extendVocabulary(vocab, lacking(trainCounts, vocab), options));
+  }
   result.unknown = unknownTokens(lacking(allCounts, vocab));
   const idMap = Int32Array.from(from.tokens, (token, id) => (id <= UNK ? id : vocab.idOf(token)));
   const remap = (ids: TokenArray): TokenArray => {

@@ -196,18 +196,24 @@ export function fineTuneUnknownWarning(data: PreparedData, base: BaseModel, exte
   const lineBreaks = own !== 'file' && data.unknown!.lineBreaks > 0;
   return unknownShareWarning(data, base.vocab.level, base.file.path, (name) =>
     (lineBreaks ? `${name('docs')} line reads each line break as the end of a document (${base.file.path} reads documents by ${name('docs')} ${own}); ` : '') +
-      extendAdvice(name, base, extend, settings));
+      extendAdvice(name, base, data, extend, settings));
 }
 
-/** What --extend-vocab does, or would do, with the tokens the base lacks. */
-function extendAdvice(name: SettingNamer, base: BaseModel, extend: boolean, settings: TrainSettings): string {
+/**
+ * What --extend-vocab does, or would do, with the tokens the base lacks; where --vocab-size left
+ * some of those it could add out (the word level), the size that has room for them all.
+ */
+function extendAdvice(name: SettingNamer, base: BaseModel, data: PreparedData, extend: boolean, settings: TrainSettings): string {
   if (!extend) return `${name('extendVocab')} adds them`;
   const word = base.vocab.level === 'word';
-  if (word && base.vocab.size >= settings.vocabSize) {
-    return `${name('extendVocab')} added none: the vocabulary is full at ${name('vocabSize')} ${grouped(settings.vocabSize)}, give a larger one`;
+  const added = data.added!.length, addable = data.addable!;
+  const seen = `${TOKEN_UNITS[base.vocab.level].many} of the training part seen ${name('minCount')} ${settings.minCount} times or more`;
+  const roomy = `give ${name('vocabSize')} ${base.vocab.size + addable} to add`;
+  if (added === 0 && addable > 0) {
+    return `${name('extendVocab')} added none: the vocabulary is full at ${name('vocabSize')} ${grouped(settings.vocabSize)}; ${roomy} the ${grouped(addable)} ${seen}`;
   }
-  return `${name('extendVocab')} adds only ${TOKEN_UNITS[base.vocab.level].many} of the training part seen ${name('minCount')} ${settings.minCount} times or more` +
-    (word ? `, up to ${name('vocabSize')} ${grouped(settings.vocabSize)} entries` : '');
+  return `${name('extendVocab')} adds only ${seen}` + (word ? `, up to ${name('vocabSize')} ${grouped(settings.vocabSize)} entries` : '') +
+    (addable > added ? `; ${roomy} all ${grouped(addable)}` : '');
 }
 
 /**
