@@ -355,7 +355,8 @@ describe('fine-tuning', () => {
     const words = join(dir, 'imported-prepared-words');
     writePreparedFolder([text], { level: 'word', docs: 'file', valFrac: 0.1, minCount: 1, vocabSize: 500 }, words);
     const otherLevel = await train({ resume: imported, maxSteps: 3, out: freshOut() }, [words]).catch((e: unknown) => e);
-    expect(userMessage(otherLevel)).toMatch(/^the prepared folder .* holds word-level tokens, .*to-resume\.json is char-level: prepare the corpus again with --level char$/);
+    expect(userMessage(otherLevel)).toMatch(
+      /^the prepared folder .* holds word-level tokens, --resume \S*to-resume\.json is char-level: prepare the corpus again with --level char$/);
   });
 
   it('fine-tunes on a prepared folder as on the text it was made from, and resumes there', async () => {

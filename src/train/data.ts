@@ -206,7 +206,7 @@ function loadResumedPreparedData(prepared: PreparedFolder, ckpt: Checkpoint, sou
   const { dir } = prepared;
   const recorded = ckpt.corpus;
   const trainedLevel = recordedLevel(ckpt.config.training);
-  checkPreparedLevel(prepared, trainedLevel, source);
+  checkPreparedLevel(prepared, trainedLevel, (name) => `${name('resume')} ${source}`);
   // an imported model records no data: its first run reads the folder by symbol, as it would the text
   const data = checkpointPreparedData(ckpt, prepared);
   const sameVocab = data.vocab.sameTokens(ckpt.vocab, trainedLevel);
