@@ -622,8 +622,9 @@ describe('resolveCheckpointPath: JSON that is no checkpoint', () => {
     writeFileSync(path, '{ not json');
     expect(flagLine(path)).toMatch(new RegExp(`^--checkpoint ${path.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is not a checkpoint \\(not JSON: .+\\): give a checkpoint or a run folder`));
     writeFileSync(path, '{"format":"rnn-prepared/1","level":"char"}');
-    expect(errorOf(() => resolveCheckpointPath(path))).toBe(`${path} is not a checkpoint (format is "rnn-prepared/1", expected "rnn-checkpoint/1"): ` +
-      'name a checkpoint or a run folder (its best.json, else latest.json)');
+    // a prepared folder's meta.json, named as the folder is
+    expect(errorOf(() => resolveCheckpointPath(path))).toBe(`${path} is not a checkpoint (format is "rnn-prepared/1", expected "rnn-checkpoint/1"; ` +
+      'a prepared folder\'s meta.json: data to train on, not a model): name a checkpoint or a run folder (its best.json, else latest.json)');
   });
 
   it('leaves a checkpoint to its loader (in any order of fields, or cut short), and an rnn-state/1 file to a reader of model files', () => {

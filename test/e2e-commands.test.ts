@@ -347,7 +347,8 @@ describe('bad input', () => {
     ["a prepared folder's meta.json to plot", () => {
       writeFileSync(at('meta.json'), '{"format":"rnn-prepared/1","level":"char"}\n');
       return ['plot', at('meta.json'), '--out', at('meta.svg')];
-    }, /^rnn: \S*meta\.json is not a checkpoint \(format is "rnn-prepared\/1", expected "rnn-checkpoint\/1"\): name a checkpoint file or a run folder that `rnn train` wrote$/],
+    }, new RegExp('^rnn: \\S*meta\\.json is not a checkpoint \\(format is "rnn-prepared/1", expected "rnn-checkpoint/1"; ' +
+      'a prepared folder\'s meta\\.json: data to train on, not a model\\): name a checkpoint file or a run folder that `rnn train` wrote$')],
     ...(['sample', 'eval', 'serve'] as const).map((command): [string, () => string[], RegExp] => [
       `a text for a checkpoint to ${command}`,
       () => {

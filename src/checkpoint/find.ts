@@ -7,7 +7,7 @@ import { quoted } from '../input/issues.js';
 import { NAMED_PIPE, linkTarget, notFoundLine } from '../input/paths.js';
 import { NotJsonError, formatWrittenFirst, specialFileKind, isFile, isFolder, isTempFile, parseJsonBytes, readFileBytes, readFilePart } from './files.js';
 import { INTEROP_FORMAT, wrappedState } from './interop.js';
-import { isPreparedFolder } from './prepared.js';
+import { PREPARED_FORMAT, isPreparedFolder } from './prepared.js';
 import { isSafetensorsPath, startsLikeSafetensors } from './safetensors.js';
 import { firstNamed } from '../text/vocab.js';
 
@@ -130,8 +130,12 @@ function jsonModelPath(path: string, reader: ModelPathReader): string {
   const format = json === undefined ? first : isJsonObject(json) ? json['format'] : undefined;
   if (MODEL_FORMATS.includes(format)) return reader.formats.includes(format as string) ? path : refuseModelFile(reader, path);
   if (readsModelFiles(reader) && wrappedState(json) !== null) return path;
-  throw notModelFile(reader, path, formatProblem(json, reader.formats)!);
+  const prepared = format === PREPARED_FORMAT ? `; a prepared folder's meta.json: ${PREPARED_DATA}` : '';
+  throw notModelFile(reader, path, `${formatProblem(json, reader.formats)!}${prepared}`);
 }
+
+/** What a prepared folder holds, where a model is read: the refusal of the folder, and of its meta.json, says so. */
+const PREPARED_DATA = 'data to train on, not a model';
 
 /** The JSON of the file at `path`, or where it is not JSON its refusal as `reader` names it, with the parser's reason. */
 function parsedJson(path: string, reader: ModelPathReader): unknown {
@@ -225,7 +229,7 @@ function folderCheckpoint(dir: string, reader: ModelPathReader): string {
     if (heldInRunFolder(path)) return modelFilePath(path, reader);
   }
   const lacks = `with no checkpoint in it, neither ${best} nor ${latest}`;
-  const prepared = isPreparedFolder(dir) ? ' (a prepared folder: data to train on, not a model)' : '';
+  const prepared = isPreparedFolder(dir) ? ` (a prepared folder: ${PREPARED_DATA})` : '';
   throw heldModelFile(reader, dir, lacks) ?? refused(reader, dir, (name) => `${givenAs(reader, dir, name)} is ${notARunFolder(dir, lacks)}${prepared}: ${bid(reader)}`);
 }
 
