@@ -210,9 +210,9 @@ function extendAdvice(name: SettingNamer, base: BaseModel, data: PreparedData, e
   const seen = `${TOKEN_UNITS[base.vocab.level].many} of the training part seen ${name('minCount')} ${settings.minCount} times or more`;
   const roomy = `give ${name('vocabSize')} ${base.vocab.size + addable} to add`;
   if (added === 0 && addable > 0) {
-    return `${name('extendVocab')} added none: the vocabulary is full at ${name('vocabSize')} ${grouped(settings.vocabSize)}; ${roomy} the ${grouped(addable)} ${seen}`;
+    return `${name('extendVocab')} added none: the vocabulary is full at ${name('vocabSize')} ${settings.vocabSize}; ${roomy} the ${grouped(addable)} ${seen}`;
   }
-  return `${name('extendVocab')} adds only ${seen}` + (word ? `, up to ${name('vocabSize')} ${grouped(settings.vocabSize)} entries` : '') +
+  return `${name('extendVocab')} adds only ${seen}` + (word ? `, up to ${name('vocabSize')} ${settings.vocabSize} entries` : '') +
     (addable > added ? `; ${roomy} all ${grouped(addable)}` : '');
 }
 
