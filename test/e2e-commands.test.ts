@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, readFileSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
@@ -221,6 +221,25 @@ describe('with a model trained by rnn train', () => {
     const primed = await rnnIn(ROOT, ['sample', '--checkpoint', ckpt, '--prime-file', '-', '--len', '20', '--seed', '5'], {}, 'KING:');
     expect(primed.stdout).toBe((await rnn('sample', '--checkpoint', ckpt, '--prime', 'KING:', '--len', '20', '--seed', '5')).stdout);
     expect(primed.stdout.startsWith('KING:')).toBe(true);
+  });
+
+  it('refuses a text named twice (-, a path, a link to it, a prepared folder by two paths), whose rows and total would count it twice', async () => {
+    const text = at('twice.txt'), link = at('twice-link.txt'), hardLink = at('twice-hard.txt'), data = at('twice-data');
+    writeFileSync(text, fixture.cases[0]!.text);
+    symlinkSync(text, link);
+    linkSync(text, hardLink);
+    expect((await rnn('prepare', text, '--out', data)).status).toBe(0);
+    const score = (...files: string[]) => rnnIn(ROOT, ['eval', 'perplexity', '--checkpoint', ckpt, ...files], {}, 'to be or not to be\n');
+    const runs = await Promise.all([score('-', '-'), score(text, text), score(text, link), score(hardLink, text), score(data, `${data}/`)]);
+    expectOneLineError(runs[0]!, 'rnn: standard input is among the texts to score twice: name each text once');
+    expectOneLineError(runs[1]!, `rnn: ${text} is among the texts to score twice: name each text once`);
+    expectOneLineError(runs[2]!, `rnn: ${link} is among the texts to score twice (also as ${text}): name each text once`);
+    expectOneLineError(runs[3]!, `rnn: ${text} is among the texts to score twice (also as ${hardLink}): name each text once`);
+    expectOneLineError(runs[4]!, `rnn: ${data}/ is among the texts to score twice (also as ${data}): name each text once`);
+    // once each, and the same text by --text beside its file: scored
+    const once = await rnnIn(ROOT, ['eval', 'perplexity', '--checkpoint', ckpt, '-', text, data, '--text', fixture.cases[0]!.text, '--json'], {}, 'to be\n');
+    expect(once.stdout.trim().split('\n').map((line) => (JSON.parse(line) as { name: string }).name))
+      .toEqual(['standard input', text, `${data} (validation)`, 'text 1', 'total']);
   });
 
   it('takes a run folder where it takes a checkpoint: its best.json, else its latest.json', async () => {

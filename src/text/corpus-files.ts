@@ -158,17 +158,10 @@ export function readCorpusFiles<F extends FileRead>(
   paths: readonly string[], read: (path: string, inFolder: boolean) => F | null, skip?: CorpusSkip,
 ): F[] {
   const files: F[] = [];
-  // each file (fileIdentity; standard input as `-`), and how it was first reached:
   // a file read twice would train twice
-  const reached = new Map<string, string>();
+  const reached: ReachedFiles = new Map();
   const readOnce = (path: string, inFolder: boolean): F | null => {
-    const stats = path === STDIN_PATH ? null : statOrThrow(path, 'corpus file');
-    const real = stats === null ? path : fileIdentity(stats);
-    const first = reached.get(real);
-    if (first !== undefined) {
-      throw new CorpusError(`${fileName(path)} is in the corpus twice${first === path ? '' : ` (also as ${fileName(first)})`}: name each file once`);
-    }
-    reached.set(real, path);
+    reachOnce(reached, path, 'corpus file', { where: 'in the corpus', each: 'file' });
     return read(path, inFolder);
   };
   for (const path of paths) {
@@ -202,6 +195,23 @@ export function readCorpusFiles<F extends FileRead>(
   }
   if (files.every((file) => file.documents === 0)) throw new CorpusError(`corpus is empty: no text in ${paths.map(fileName).join(', ')}`);
   return files;
+}
+
+/** Each file or folder reached (its fileIdentity; standard input as `-`), and the path that first reached it. */
+export type ReachedFiles = Map<string, string>;
+
+/**
+ * Notes the file or folder at `path` (`-`: standard input) in `reached`, refusing one reached already, named again or by a
+ * link, hard or symbolic: `… is ${where} twice (also as …): name each ${each} once`. One not found is refused as `what`.
+ */
+export function reachOnce(reached: ReachedFiles, path: string, what: string, twice: { where: string; each: string }): void {
+  const real = path === STDIN_PATH ? path : fileIdentity(statOrThrow(path, what));
+  const first = reached.get(real);
+  if (first !== undefined) {
+    throw new CorpusError(`${fileName(path)} is ${twice.where} twice${first === path ? '' : ` (also as ${fileName(first)})`}: ` +
+      `name each ${twice.each} once`);
+  }
+  reached.set(real, path);
 }
 
 /**

@@ -8,7 +8,7 @@ import { KERNELS_SETTING } from '../../checkpoint/settings.js';
 import { type Score, scoreSummary } from '../../generate/score.js';
 import { POSITIVE_INTEGER, type SettingTable, type SettingsInput, parseSettingTable } from '../../input/settings.js';
 import { defaultStepperWorkers } from '../../parallel/inference.js';
-import { STDIN_PATH, fileName } from '../../text/corpus-files.js';
+import { type ReachedFiles, STDIN_PATH, fileName, reachOnce, refuseEmptyPath } from '../../text/corpus-files.js';
 import { isPreparedFolder } from '../../checkpoint/prepared.js';
 import { isFolder } from '../../checkpoint/files.js';
 import { RUN_FOLDER_FILES } from '../../checkpoint/checkpoint.js';
@@ -96,6 +96,12 @@ async function runPerplexity(files: string[], flags: PerplexityFlags): Promise<v
   // a run folder given as a text is refused as its checkpoints are, saying where the model goes
   const named = files.flatMap((file) => (file !== STDIN_PATH && isFolder(file) ? runFolderCheckpoints(file) : [file]));
   refuseRnnFiles(named, 'a text to score', (_, name) => `name the model with ${name('checkpoint')}, the texts after it`);
+  // a text named twice would be two rows, and twice in the total
+  const reached: ReachedFiles = new Map();
+  for (const file of files) {
+    refuseEmptyPath(file, 'text');
+    reachOnce(reached, file, 'file', { where: 'among the texts to score', each: 'text' });
+  }
   // Read every input before the (slow) scoring, so a missing file fails at once; a prepared folder's split is read as it is scored.
   const inputs = [
     ...files.map((file) => (file !== STDIN_PATH && isPreparedFolder(file) ? { folder: file }
