@@ -74,6 +74,22 @@ describe('rnn import + eval perplexity', () => {
     const long = await rnn('eval', 'perplexity', '--checkpoint', ckpt, at('long.txt'));
     expect(long.stdout.trimEnd().split('\n')[1]!.split(/\s+/)[4]).toBe('1,521');
   });
+
+  it('writes the control characters of a file\'s name as \\u escapes in the table, where a terminal would act on them; --json as JSON escapes them', async () => {
+    const name = at('red\u001b[31m\nline.txt');
+    writeFileSync(name, fixture.cases[3]!.text);
+    const [table, json] = await Promise.all([
+      rnn('eval', 'perplexity', '--checkpoint', ckpt, name), rnn('eval', 'perplexity', '--checkpoint', ckpt, name, '--json'),
+    ]);
+    expect(table.status).toBe(0);
+    const [header, row, ...more] = table.stdout.trimEnd().split('\n');
+    expect(more).toEqual([]);
+    const shown = at('red\\u001b[31m\\u000aline.txt');
+    expect(row!.startsWith(`${shown}  `)).toBe(true);
+    // the columns line up under the header, the name as shown
+    expect(header!.indexOf('loss')).toBeGreaterThan(shown.length);
+    expect((JSON.parse(json.stdout) as { name: string }).name).toBe(name);
+  });
 });
 
 describe('rnn export / import', () => {

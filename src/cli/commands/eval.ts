@@ -18,6 +18,7 @@ import { readTextFile } from '../../text/utf8.js';
 import { refuseUnfinishedPrepared } from '../../train/data.js';
 import { formatProbability } from '../../text/probability.js';
 import { TOKEN_UNITS, type TextLevel, grouped } from '../../text/vocab.js';
+import { visible } from '../../input/issues.js';
 import { unknownSummaryWarning, warn, warnUnknownTokens } from '../errors.js';
 import { STEPPER_WORKERS_DEFAULT, addSettingFlags, checkpointFlag, checkpointSetting, workersOnCores } from '../flags.js';
 
@@ -144,8 +145,8 @@ function jsonLines(rows: Row[]): string {
 }
 
 /**
- * The rows as a table, per character or per word as the level is. P(text) is shown for each
- * text; the validation split and the total are no one text, so theirs is a dash.
+ * The rows as a table, per character or per word as the level is, each name's control characters shown (visible). P(text)
+ * is shown for each text; the validation split and the total are no one text, so theirs is a dash.
  */
 function table(rows: Row[], level: TextLevel): string {
   const per = TOKEN_UNITS[level].per;
@@ -153,7 +154,7 @@ function table(rows: Row[], level: TextLevel): string {
   const cells = rows.map((row) => {
     const s = scoreSummary(row);
     return [
-      row.name, s.loss.toFixed(4), s.bitsPerToken.toFixed(4), s.perplexity.toFixed(3), grouped(s.tokens),
+      visible(row.name), s.loss.toFixed(4), s.bitsPerToken.toFixed(4), s.perplexity.toFixed(3), grouped(s.tokens),
       row.text ? s.logProb.toFixed(2) : '—', row.text ? formatProbability(s.logProb) : '—',
     ];
   });
