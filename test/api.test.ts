@@ -291,12 +291,24 @@ describe('loadModel', () => {
     await expect(model.score('ab', { tokens: 'no' as unknown as boolean })).rejects.toThrow('tokens: must be true or false (got no)');
     await expect(model.beam({ beam: 2, len: 2, stopAtEos: 'yes' as unknown as boolean })).rejects.toThrow('stopAtEos: must be true or false (got yes)');
     await expect(model.beam({ beam: 2, len: 2, onText: 5 as unknown as () => void })).rejects.toThrow('onText: must be a function (got 5)');
+    await expect(model.score('ab', { onProgress: 5 as unknown as () => void })).rejects.toThrow('onProgress: must be a function (got 5)');
+    expect(() => model.scoreSync('ab', { onProgress: 'x' as unknown as () => void })).toThrow(new TypeError('onProgress: must be a function (got x)'));
     // a text's tokens built by hand: each <UNK>'s text a string, else it would be a scored token's text or a unit's
     const notTexts = new TypeError('text.unknown: must be an array of strings, as tokenize makes it (got an array of 1)');
     await expect(model.score({ text: 'a', ids: Int32Array.of(UNK), unknown: [5] as never })).rejects.toThrow(notTexts);
     await expect(model.activations({ text: 'a', ids: Int32Array.of(UNK), unknown: [5] as never }, 0)).rejects.toThrow(notTexts);
     expect(() => model.scoreSync({ text: 'a', ids: Int32Array.of(UNK), unknown: 'x' as never })).toThrow(
       new TypeError('text.unknown: must be an array of strings, as tokenize makes it (got x)'));
+  });
+
+  it('score tells onProgress the fraction of its predictions made after each, ending at 1; scoreSync alike', async () => {
+    const text = 'Now is the winter';
+    const fractions: number[] = [];
+    const score = await model.score(text, { tokens: false, onProgress: (fraction) => fractions.push(fraction) });
+    expect(fractions).toEqual(Array.from({ length: score.predictions }, (_, i) => (i + 1) / score.predictions));
+    const synced: number[] = [];
+    expect(model.scoreSync(text, { onProgress: (fraction) => synced.push(fraction) }).lossSum).toBe(score.lossSum);
+    expect(synced).toEqual(fractions);
   });
 
   it('score: the loss scoreTokens gives, and each prediction ln p with the top alternatives', async () => {

@@ -458,6 +458,33 @@ describe('with two trained runs', () => {
       }
     });
   });
+
+  describe('rnn eval perplexity on a terminal', () => {
+    it('tells on stderr how far it has come through each text, on one line cleared for the table; nothing off a terminal', async () => {
+      const text = at('scored.txt');
+      writeFileSync(text, 'to be or not to be\n'.repeat(20));
+      const score = ['eval', 'perplexity', '--checkpoint', at('runs', 'with-val', 'latest.json'), text, '--text', 'to be'];
+      const piped = await rnn(...score);
+      expect([piped.status, piped.stderr]).toEqual([0, '']);
+      const shown = await rnnOnTerminal(dir, score, colourFree({ TERM: 'xterm-256color' }));
+      expect(shown.status).toBe(0);
+      // each status drawn over the last from the line's start, the rest of the line cleared
+      const drawn = [...shown.stdout.matchAll(new RegExp(`\\r([^\\r\\n]*)${ESC}\\[K`, 'g'))].map((m) => m[1]!);
+      const percents = drawn.filter((line) => line.endsWith(` of ${text}`)).map((line) => Number(/^scoring: (\d+)% of /.exec(line)![1]));
+      const told = drawn.filter((line) => line !== '');
+      expect(told.slice(0, 3)).toEqual([`reading ${text}…`, `tokenizing ${text}…`, `scoring: 0% of ${text}`]);
+      expect(percents.at(-1)).toBe(100);
+      expect(percents.every((percent, i) => i === 0 || percent > percents[i - 1]!)).toBe(true);
+      expect(told.slice(told.indexOf('tokenizing text 1…'))).toEqual(
+        ['tokenizing text 1…', ...[0, 16, 33, 50, 66, 83, 100].map((percent) => `scoring: ${percent}% of text 1`)]);
+      // cleared before the table, which follows as it is off a terminal
+      expect(drawn.at(-1)).toBe('');
+      expect(shown.stdout.slice(shown.stdout.lastIndexOf(`${ESC}[K`) + 3).replace(/\r\n/g, '\n')).toBe(piped.stdout);
+      // a terminal that draws no line over another (TERM=dumb) gets no status
+      const dumb = await rnnOnTerminal(dir, score, colourFree({ TERM: 'dumb' }));
+      expect(dumb.stdout.replace(/\r\n/g, '\n')).toBe(piped.stdout);
+    });
+  });
 });
 
 /** util-linux `script` runs a command on a pseudo-terminal, where `rnn train` shows its live display. */

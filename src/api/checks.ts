@@ -57,17 +57,24 @@ export function checkScored(text: unknown, vocab: Vocabulary): void {
 
 /**
  * A score call's text (`checkScored`) and options: only those `known`, its `top` (how many
- * alternatives each prediction lists) in SCORE_TOP's range and its `tokens` a boolean, else a
- * TypeError or RangeError naming the option.
+ * alternatives each prediction lists) in SCORE_TOP's range, its `tokens` a boolean and its
+ * `onProgress` a function, else a TypeError or RangeError naming the option.
  */
 export function checkScoreCall(
-  text: unknown, vocab: Vocabulary, options: { top?: number; tokens?: boolean }, known: Readonly<Record<string, true>>,
+  text: unknown, vocab: Vocabulary, options: { top?: number; tokens?: boolean; onProgress?: unknown },
+  known: Readonly<Record<string, true>>,
 ): void {
   checkScored(text, vocab);
   checkOptions(options, known);
   const { top, tokens } = options;
   if (top !== undefined) checkedOption('top', SCORE_TOP.schema, top);
   if (tokens !== undefined) checkedOption('tokens', BOOLEAN, tokens);
+  checkCallback('onProgress', options.onProgress);
+}
+
+/** A function a call is to call (`onText`, `onProgress`), or none; else a TypeError naming it. */
+export function checkCallback(name: string, value: unknown): void {
+  if (value !== undefined && typeof value !== 'function') throw new TypeError(optionMessage(name, { expected: 'a function', value }));
 }
 
 const BOOLEAN = z.boolean();

@@ -12,7 +12,6 @@ import { type Score, scoreSteps, scoreStream, scoreSummary } from '../generate/s
 import { type StopSignal, StoppedError, checkStopped } from '../generate/stop.js';
 import { Turns, type Work, finish, finishInTurns } from '../generate/turns.js';
 import { preparedValidationSplit, validationSplit } from '../checkpoint/corpus.js';
-import { optionMessage } from '../input/issues.js';
 import { checkPositiveInteger, checkedOption, integerFrom } from '../input/settings.js';
 import { createStepper } from '../parallel/inference.js';
 import { threadsOnCores, threadsRunning } from '../parallel/threads.js';
@@ -22,7 +21,9 @@ import type { DocsMode, DocumentRule } from '../text/documents.js';
 import type { SentenceRule } from '../text/sentences.js';
 import type { TokenArray } from '../text/tokens.js';
 import { EOS, type TextLevel, type TokenizedText, type Vocabulary } from '../text/vocab.js';
-import { asRangeError, checkLoaded, checkOptions, checkPrime, checkScoreCall, checkScored, checkText, libraryKernels } from './checks.js';
+import {
+  asRangeError, checkCallback, checkLoaded, checkOptions, checkPrime, checkScoreCall, checkScored, checkText, libraryKernels,
+} from './checks.js';
 
 export { type SamplePiece, type StopSignal, StoppedError, type TokenizedText };
 
@@ -115,6 +116,8 @@ export interface ScoreOptions {
   top?: number;
   /** Stops the scoring before its next prediction: the call then throws StoppedError. */
   signal?: StopSignal;
+  /** Told after each prediction the fraction of the text's predictions made (the last: 1), for a progress display. */
+  onProgress?: (fraction: number) => void;
   /** Threads that share each step, the cores here at most; default 1, this one. */
   workers?: number;
 }
@@ -196,7 +199,7 @@ const COMPLETE_OPTIONS: Record<keyof CompleteOptions, true> = { ...COMPLETE_SAMP
 const BEAM_OPTIONS: Record<keyof BeamOptions, true> = {
   prime: true, len: true, beam: true, stopAtEos: true, lengthPenalty: true, onText: true, signal: true,
 };
-const SCORE_SYNC_OPTIONS: Record<keyof Omit<ScoreOptions, 'workers'>, true> = { tokens: true, top: true, signal: true };
+const SCORE_SYNC_OPTIONS: Record<keyof Omit<ScoreOptions, 'workers'>, true> = { tokens: true, top: true, signal: true, onProgress: true };
 const SCORE_OPTIONS: Record<keyof ScoreOptions, true> = { ...SCORE_SYNC_OPTIONS, workers: true };
 const ACTIVATIONS_OPTIONS: Record<'signal', true> = { signal: true };
 
@@ -377,9 +380,7 @@ export class Model {
     checkOptions(options, BEAM_OPTIONS);
     const { beam } = options;
     if (beam === undefined) throw new RangeError('beam: is missing: give the number of hypotheses to keep');
-    if (options.onText !== undefined && typeof options.onText !== 'function') {
-      throw new TypeError(optionMessage('onText', { expected: 'a function', value: options.onText }));
-    }
+    checkCallback('onText', options.onText);
     checkPrime(options.prime, this.vocab);
     // a beam too wide for the memory, as every option's bad value: a RangeError
     return asRangeError(() => beamSteps({
@@ -439,8 +440,12 @@ export class Model {
     const texts = listed ? this.vocab.tokenTexts(ids, { unknownTexts: unknown, eosTexts: separators }) : [];
     const best = new Int32Array(Math.min(top, V));
     const tokens: TokenScore[] = [];
+    // the predictions made of the text's N + 1, for onProgress
+    const onProgress = options.onProgress, toMake = ids.length + 1;
+    let made = 0;
     const predictions = scoreSteps(this.config, this.loaded.params, ids, stepper, (target, logits, lse) => {
       checkStopped(options.signal);
+      onProgress?.(++made / toMake);
       if (!listed) return;
       const count = topTokens(logits, V, best);
       const alternatives: Alternative[] = [];

@@ -1,4 +1,5 @@
 import { Chalk, type ChalkInstance } from 'chalk';
+import { redrawsInPlace } from './terminal.js';
 
 /** Chalk's colour levels: none, 16 colours, 256, 16 million. */
 export type ColourLevel = 0 | 1 | 2 | 3;
@@ -6,11 +7,6 @@ export type ColourLevel = 0 | 1 | 2 | 3;
 interface Stream {
   isTTY?: boolean;
   getColorDepth?(env?: NodeJS.ProcessEnv): number;
-}
-
-/** Whether `stream` is a terminal that redraws a line in place (moves its cursor, clears): a TTY whose TERM is not `dumb`. */
-export function redrawsInPlace(stream: Stream, env: NodeJS.ProcessEnv = process.env): boolean {
-  return stream.isTTY === true && env['TERM'] !== 'dumb';
 }
 
 /**

@@ -5,7 +5,8 @@ import { quoted, visible } from '../input/issues.js';
 import type { CheckpointEvent, DoneEvent, EvalEvent, StartEvent, StepEvent, TrainEvent } from '../train/events.js';
 import { TOKEN_UNITS, type TokenUnit, firstNamed, grouped } from '../text/vocab.js';
 import { vocabularyCoverage } from '../text/word-vocab.js';
-import { redrawsInPlace, stderrChalk as chalk } from './color.js';
+import { stderrChalk as chalk } from './color.js';
+import { redrawsInPlace, terminalColumns } from './terminal.js';
 import { warn as writeWarning, warningLine } from './errors.js';
 import type { Output } from './pipes.js';
 import { type ValidationPoint, nextCommands, validationChart } from './train-summary.js';
@@ -188,9 +189,6 @@ export function wrapToWidth(line: string, width: number): string[] {
   lines.push(current);
   return lines;
 }
-
-/** The terminal's width in columns (stderr's, where the display is drawn), 80 where it does not say. */
-const terminalColumns = (): number => process.stderr.columns || 80;
 
 /** Milliseconds at least between two step lines of plain progress. */
 const STEP_LINE_MS = 2000;

@@ -21,6 +21,7 @@ import { TOKEN_UNITS, type TextLevel, grouped } from '../../text/vocab.js';
 import { visible } from '../../input/issues.js';
 import { unknownSummaryWarning, warn, warnUnknownTokens } from '../errors.js';
 import { STEPPER_WORKERS_DEFAULT, addSettingFlags, checkpointFlag, checkpointSetting, workersOnCores } from '../flags.js';
+import { statusLine } from '../terminal.js';
 
 /** `rnn eval perplexity`'s flags: what it scores, how it prints, and how it runs. */
 const PERPLEXITY_FLAGS = {
@@ -103,30 +104,59 @@ async function runPerplexity(files: string[], flags: PerplexityFlags): Promise<v
     refuseEmptyPath(file, 'text');
     reachOnce(reached, file, 'file', { where: 'among the texts to score', each: 'text' });
   }
+  // on a terminal, one line that tells what is read and how far each text's scoring has come, cleared for a warning, the
+  // table or an error
+  const status = statusLine();
+  let scored: { rows: Row[]; level: TextLevel };
+  try {
+    scored = await scoredRows(files, flags, status);
+  } finally {
+    status?.('');
+  }
+  process.stdout.write(flags.json ? jsonLines(scored.rows) : table(scored.rows, scored.level));
+}
+
+/** The row of each input (the validation split where none is named) and their total, at the model's level; `status` told of each step. */
+async function scoredRows(
+  files: string[], flags: PerplexityFlags, status: ((text: string) => void) | null,
+): Promise<{ rows: Row[]; level: TextLevel }> {
   // Read every input before the (slow) scoring, so a missing file fails at once; a prepared folder's split is read as it is scored.
   const inputs = [
-    ...files.map((file) => (file !== STDIN_PATH && isPreparedFolder(file) ? { folder: file }
-      : { name: fileName(file), text: readScoredFile(file) })),
+    ...files.map((file) => {
+      if (file !== STDIN_PATH && isPreparedFolder(file)) return { folder: file };
+      const name = fileName(file);
+      status?.(`reading ${name}…`);
+      return { name, text: readScoredFile(file) };
+    }),
     ...(flags.text ?? []).map((text, i) => ({ name: `text ${i + 1}`, text })),
   ];
+  status?.('');
   const model = loadModel(checkpointFlag(flags.checkpoint), { kernels: resolveKernels(flags.kernels) });
   const asked = workersOnCores(flags.workers);
   const rows: Row[] = [];
   if (inputs.length === 0) {
+    status?.('scoring the validation split…');
     const { lossSum, predictions } = await model.scoreValidation(asked ?? availableParallelism());
     rows.push({ name: 'validation', text: false, lossSum, tokens: predictions });
   }
   for (const input of inputs) {
     if ('folder' in input) {
+      status?.(`scoring ${input.folder}'s validation split…`);
       const { lossSum, predictions, unknown } = await model.scorePreparedValidation(input.folder, asked ?? availableParallelism());
+      status?.('');
       const warning = unknownSummaryWarning(model.vocab.level, model.path, `${input.folder}'s validation split`, unknown);
       if (warning !== null) warn(warning);
       rows.push({ name: `${input.folder} (validation)`, text: false, lossSum, tokens: predictions });
       continue;
     }
+    status?.(`tokenizing ${input.name}…`);
     const tokens = model.tokenize(input.text);
+    status?.('');
     warnUnknownTokens(model.vocab, model.path, input.name, tokens.unknown);
-    const { lossSum, predictions } = await model.score(tokens, { tokens: false, workers: asked ?? defaultStepperWorkers(model.config) });
+    const { lossSum, predictions } = await model.score(tokens, {
+      tokens: false, workers: asked ?? defaultStepperWorkers(model.config),
+      ...(status && { onProgress: scoringProgress(status, input.name) }),
+    });
     rows.push({ name: input.name, text: true, lossSum, tokens: predictions });
   }
   if (rows.length > 1) {
@@ -137,7 +167,20 @@ async function runPerplexity(files: string[], flags: PerplexityFlags): Promise<v
     }
     rows.push(total);
   }
-  process.stdout.write(flags.json ? jsonLines(rows) : table(rows, model.vocab.level));
+  return { rows, level: model.vocab.level };
+}
+
+/** A score's onProgress that shows on `status` how far the scoring of `name` has come: 0% first, then each whole percentage reached. */
+function scoringProgress(status: (text: string) => void, name: string): (fraction: number) => void {
+  let shown = -1;
+  const show = (fraction: number): void => {
+    const percent = Math.floor(100 * fraction);
+    if (percent === shown) return;
+    shown = percent;
+    status(`scoring: ${percent}% of ${name}`);
+  };
+  show(0);
+  return show;
 }
 
 function jsonLines(rows: Row[]): string {

@@ -7,15 +7,13 @@ import { TOKEN_UNITS, grouped } from '../../text/vocab.js';
 import { vocabularyCoverage } from '../../text/word-vocab.js';
 import { warn } from '../errors.js';
 import { addSettingFlags } from '../flags.js';
+import { statusLine } from '../terminal.js';
 import { durationText } from '../../input/duration.js';
 
 /** `rnn prepare`'s own flag; the text settings follow it. An empty --out is refused by `prepare`, which says what it is for. */
 const PREPARE_FLAGS = {
   out: { ...PREPARED_OUT_PATH, arg: '<dir>', required: true, help: `${PREPARED_OUT} (an older prepared folder there is replaced)` },
 } as const satisfies SettingTable;
-
-/** The terminal escape that clears the rest of the line (erase in line, EL). */
-const CLEAR_TO_LINE_END = '\x1b[K';
 
 export function register(program: Command): void {
   const command = program
@@ -39,7 +37,7 @@ export function register(program: Command): void {
     .action((corpus: string[], flags: Record<string, string>) => {
       const started = performance.now();
       // on a terminal, one line that tells how far the tokenizing has come
-      const status = process.stderr.isTTY ? (text: string): void => void process.stderr.write(`\r${text}${CLEAR_TO_LINE_END}`) : null;
+      const status = statusLine();
       status?.('reading the corpus…');
       let written;
       try {
