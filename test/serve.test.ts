@@ -569,6 +569,12 @@ describe('bad input: one JSON line with a 4xx that names the field', () => {
     expect((await post(api('/v1/generate?'), { prime: 'a', len: 2 })).status).toBe(200);
   });
 
+  it('GET /v1/models takes no fields: one given in its query is refused naming it, not ignored with every model listed', async () => {
+    const answer = await request(api('/v1/models?name=gru'));
+    expect([answer.status, answer.json]).toEqual([400, { error: 'name: this route takes no fields: leave the query out', field: 'name' }]);
+    expect((await request(api('/v1/models?'))).status).toBe(200);
+  });
+
   it('a body that is not UTF-8 is refused naming the byte, not read with U+FFFD in its place', async () => {
     const body = Buffer.concat([Buffer.from('{"text": "ab'), Buffer.from([0xff]), Buffer.from('c"}')]);
     const answer = await request(api('/v1/score'), { method: 'POST', body });

@@ -112,12 +112,15 @@ export function queryFields(search: string): Record<string, string> {
   return Object.fromEntries(pairs) as Record<string, string>;
 }
 
-/** The query of a POST, whose fields come from its JSON body alone: a field given there is refused (400 naming it), never ignored. */
-export function refuseQuery(search: string): void {
+/**
+ * The query of a route that does not read one: a POST, whose fields come from its JSON body alone (`fields` 'body'), or a
+ * route that takes none ('none'): a field given there is refused (400 naming it), never ignored.
+ */
+export function refuseQuery(search: string, fields: 'body' | 'none'): void {
   const [name] = Object.keys(queryFields(search));
-  if (name !== undefined) {
-    throw new HttpError(400, `${optionLabel(name)}: this route reads its fields from the JSON body, not from the query: give it there`, name);
-  }
+  if (name === undefined) return;
+  const why = fields === 'body' ? 'this route reads its fields from the JSON body, not from the query: give it there' : 'this route takes no fields: leave the query out';
+  throw new HttpError(400, `${optionLabel(name)}: ${why}`, name);
 }
 
 /** A query's name (`field` null) or the value of its field `field`, percent-decoded; bytes that are not UTF-8: 400. */

@@ -70,9 +70,11 @@ const HEADERS_TIMEOUT_MS = 10_000;
  */
 const TIMEOUT_CHECK_MS = 1000;
 
-/** A route of the API: its method, and what answers it (`signal` aborts with 'time' or 'client'). */
+/** A route of the API: its method, where its fields come from, and what answers it (`signal` aborts with 'time' or 'client'). */
 interface ApiRoute {
   method: 'GET' | 'POST';
+  /** A GET's query, a POST's JSON body, or none: a route that takes no fields refuses a query. */
+  fields: 'query' | 'body' | 'none';
   run: (input: Record<string, unknown>, req: IncomingMessage, res: ServerResponse, signal: AbortSignal) => Promise<void> | void;
 }
 
@@ -213,12 +215,12 @@ export class RnnServer {
 
   /** The API: each route's method, and the handler that answers it (below, in this order); /healthz and the page: route. */
   private readonly routes: Record<string, ApiRoute> = {
-    '/v1/models': { method: 'GET', run: (_input, _req, res) => sendJson(res, 200, { models: this.modelList, limits: this.limits() }) },
-    '/v1/generate': { method: 'POST', run: (input, req, res, signal) => this.generate(this.capped(input, ['len', 'beam'], 'json'), req, res, signal) },
-    '/v1/complete': { method: 'POST', run: (input, _req, res, signal) => this.complete(readComplete(this.capped(input, ['len'], 'json')), res, signal) },
-    '/generate': { method: 'GET', run: (input, _req, res, signal) => this.legacyGenerate(this.capped(input, ['len'], 'text'), res, signal) },
-    '/v1/score': { method: 'POST', run: (input, _req, res, signal) => this.score(input, res, signal) },
-    '/v1/activations': { method: 'POST', run: (input, _req, res, signal) => this.activations(input, res, signal) },
+    '/v1/models': { method: 'GET', fields: 'none', run: (_input, _req, res) => sendJson(res, 200, { models: this.modelList, limits: this.limits() }) },
+    '/v1/generate': { method: 'POST', fields: 'body', run: (input, req, res, signal) => this.generate(this.capped(input, ['len', 'beam'], 'json'), req, res, signal) },
+    '/v1/complete': { method: 'POST', fields: 'body', run: (input, _req, res, signal) => this.complete(readComplete(this.capped(input, ['len'], 'json')), res, signal) },
+    '/generate': { method: 'GET', fields: 'query', run: (input, _req, res, signal) => this.legacyGenerate(this.capped(input, ['len'], 'text'), res, signal) },
+    '/v1/score': { method: 'POST', fields: 'body', run: (input, _req, res, signal) => this.score(input, res, signal) },
+    '/v1/activations': { method: 'POST', fields: 'body', run: (input, _req, res, signal) => this.activations(input, res, signal) },
   };
 
   /** A request from an allowed Host answered: a CORS preflight, /healthz, the page, or an API route. */
@@ -275,8 +277,8 @@ export class RnnServer {
   private async callApi(route: ApiRoute, url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
     checkOrigin(req, this.options.cors);
     authorize(req, this.options.token);
-    if (route.method === 'POST') refuseQuery(url.search);
-    const input = route.method === 'GET' ? queryFields(url.search) : await readJsonBody(req, res, this.options.maxBody);
+    if (route.fields !== 'query') refuseQuery(url.search, route.fields);
+    const input = route.fields === 'query' ? queryFields(url.search) : route.fields === 'body' ? await readJsonBody(req, res, this.options.maxBody) : {};
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort('time'), this.options.timeLimitMs);
     res.on('close', () => {
