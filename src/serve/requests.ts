@@ -54,8 +54,9 @@ export const ACTIVATIONS_TOP_MAX = 32;
 export const ACTIVATIONS_FIELDS = {
   model,
   text,
-  layer: { schema: z.int().min(0), expected: 'an integer >= 0 (a layer of the model, 0 first)', help: 'the layer', default: 0 },
-  unit: { schema: z.int().min(0), expected: 'an integer >= 0 (a hidden unit of the layer)', help: 'one unit' },
+  // the range of each is the model's, checked by the server once it knows the model
+  layer: { schema: z.int(), expected: 'an integer (a layer of the model, 0 first)', help: 'the layer', default: 0 },
+  unit: { schema: z.int(), expected: 'an integer (a hidden unit of the layer, 0 first)', help: 'one unit' },
   top: { ...integerFrom(1, ACTIVATIONS_TOP_MAX), help: 'the units that vary most over the text', default: 1 },
 } as const satisfies SettingTable;
 

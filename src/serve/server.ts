@@ -5,7 +5,7 @@ import type { Model } from '../api/index.js';
 import { NOT_FOR_BEAM, SAMPLE_SETTINGS, notForBeam } from '../generate/settings.js';
 import type { KernelsKind } from '../engine/kernels/kinds.js';
 import { describeValue, likelyNames, optionMessage } from '../input/issues.js';
-import { type SettingSource, type SettingsInput, flagName, orList } from '../input/settings.js';
+import { type SettingSource, type SettingsInput, flagName, integerFrom, orList } from '../input/settings.js';
 import { authorize, checkLoopbackHost, checkOrigin, isLoopback, listenAddress } from './access.js';
 import {
   HttpError, type PlaygroundPage, allowOrigin, answerClientError, answerFailure, answerPreflight, drained, expectMethod, playgroundPage,
@@ -395,8 +395,8 @@ export class RnnServer {
     const { model: name, text, layer = ACTIVATIONS_FIELDS.layer.default, unit, top } = readActivations(input);
     const model = this.askedModel(name);
     const { numLayers, hiddenSize } = this.models.get(model)!.config;
-    if (layer >= numLayers) throw fieldError('layer', `from 0 to ${numLayers - 1}`, layer);
-    if (unit !== undefined && unit >= hiddenSize) throw fieldError('unit', `from 0 to ${hiddenSize - 1}`, unit);
+    checkIndex('layer', layer, numLayers);
+    if (unit !== undefined) checkIndex('unit', unit, hiddenSize);
     if (unit !== undefined && top !== undefined) throw new HttpError(400, 'top picks the most active units; unit names one: give one of them', 'top');
     const request: JobOf<'activations'> = {
       kind: 'activations', model, text: required(text, 'text'), maxTokens: this.options.maxTextTokens, layer, unit: unit ?? null,
@@ -453,6 +453,11 @@ function busy(why: string): HttpError {
 /** A field's value out of what it may be here (`expected`): 400 naming it. */
 function fieldError(field: string, expected: string, value: unknown): HttpError {
   return new HttpError(400, optionMessage(field, { expected, value }), field);
+}
+
+/** A request's `index` of the model's `count` layers or units (`field`): one from 0 to count - 1, else 400 naming that range. */
+function checkIndex(field: string, index: number, count: number): void {
+  if (index < 0 || index >= count) throw fieldError(field, integerFrom(0, count - 1).expected, index);
 }
 
 /** A field a request must give. */
