@@ -535,6 +535,13 @@ describe('bad input: one JSON line with a 4xx that names the field', () => {
     for (const path of ['/', '/healthz']) expect([path, (await request(api(path), { method: 'HEAD' })).status]).toEqual([path, 200]);
   });
 
+  it('a 405 of the page or /healthz lists in its Allow header each method they answer: GET and HEAD', async () => {
+    for (const path of ['/', '/healthz']) {
+      const answer = await request(api(path), { method: 'POST', body: '{}' });
+      expect([path, answer.status, answer.headers.get('allow')]).toEqual([path, 405, 'GET, HEAD']);
+    }
+  });
+
   it('a body\'s numbers and booleans are JSON\'s: each such field of every route given as a string is refused, naming it; a query\'s are read from its text', async () => {
     const given: [string, Record<string, unknown>, string, string, string][] = [
       ['/v1/generate', {}, 'len', '10', 'a positive integer'],

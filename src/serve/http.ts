@@ -36,11 +36,13 @@ export function requestUrl(target: string): URL {
   }
 }
 
-/** `method` is `allowed`, or HEAD for a GET where `headAsGet` (not for the API, whose GETs may run a job only to drop its answer). */
+/**
+ * `method` is `allowed`, or HEAD for a GET where `headAsGet` (not for the API, whose GETs may run a job only to drop its answer);
+ * else 405, its Allow header each method answered.
+ */
 export function expectMethod(method: string, allowed: string, headAsGet = true): void {
-  if (method !== allowed && !(headAsGet && allowed === 'GET' && method === 'HEAD')) {
-    throw new HttpError(405, `${method} is not allowed here; use ${allowed}`, undefined, { Allow: allowed });
-  }
+  const answered = headAsGet && allowed === 'GET' ? [allowed, 'HEAD'] : [allowed];
+  if (!answered.includes(method)) throw new HttpError(405, `${method} is not allowed here; use ${allowed}`, undefined, { Allow: answered.join(', ') });
 }
 
 /** The client went away while its request arrived: nobody to answer. */
