@@ -1263,6 +1263,11 @@ describe('who may reach it: the address it binds, the host named, the token, the
     const preflight = await request(`${s.url}/v1/score`, { method: 'OPTIONS', headers: { Origin: 'https://example.com' } });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-origin')).toBe('https://example.com');
+    // a preflight of a path that is no route: the 404 any method gets there, its CORS headers letting the page read it
+    const nowhere = await request(`${s.url}/v1/scores`, { method: 'OPTIONS', headers: { Origin: 'https://example.com' } });
+    expect([nowhere.status, nowhere.json]).toEqual([404, { error: expect.stringMatching(/^no such route: \/v1\/scores; did you mean \/v1\/score\?/) }]);
+    expect(nowhere.headers.get('access-control-allow-origin')).toBe('https://example.com');
+    for (const path of ['/', '/healthz']) expect([path, (await request(`${s.url}${path}`, { method: 'OPTIONS' })).status]).toEqual([path, 204]);
     expect((await request(`${s.url}/v1/models`)).headers.get('access-control-allow-origin')).toBe('https://example.com');
     expect((await post(`${s.url}/v1/score`, { text: 'a' }, { Origin: 'https://example.com' })).status).toBe(200);
     expect((await post(`${s.url}/v1/score`, { text: 'a' }, { Origin: 'https://example.org' })).status).toBe(403);

@@ -223,32 +223,26 @@ export class RnnServer {
     '/v1/activations': { method: 'POST', fields: 'body', run: (input, _req, res, signal) => this.activations(input, res, signal) },
   };
 
-  /** A request from an allowed Host answered: a CORS preflight, /healthz, the page, or an API route. */
+  /** A request from an allowed Host answered: a CORS preflight, an API route, /healthz or the page; another path 404, any method. */
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = requestUrl(req.url ?? '/');
     const path = url.pathname, method = req.method ?? 'GET';
     if (this.loopback !== null) checkLoopbackHost(req.headers.host, this.loopback.address, this.loopback.allowedHosts);
-    if (this.options.cors !== null) {
-      allowOrigin(res, this.options.cors);
-      if (method === 'OPTIONS') {
-        answerPreflight(res);
-        return;
-      }
-    }
-    if (path === '/healthz') {
+    if (this.options.cors !== null) allowOrigin(res, this.options.cors);
+    const route = this.routes[path];
+    if (route === undefined && path !== '/healthz' && path !== '/') throw new HttpError(404, this.noSuchRoute(path));
+    if (this.options.cors !== null && method === 'OPTIONS') {
+      answerPreflight(res);
+    } else if (route !== undefined) {
+      expectMethod(method, route.method, false);
+      await this.callApi(route, url, req, res);
+    } else if (path === '/healthz') {
       expectMethod(method, 'GET');
       this.health(res);
-      return;
-    }
-    if (path === '/') {
+    } else {
       expectMethod(method, 'GET');
       sendPage(res, this.page);
-      return;
     }
-    const route = this.routes[path];
-    if (!route) throw new HttpError(404, this.noSuchRoute(path));
-    expectMethod(method, route.method, false);
-    await this.callApi(route, url, req, res);
   }
 
   /**
