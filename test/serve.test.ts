@@ -397,6 +397,21 @@ describe('the endpoints', () => {
     for (const u of top.units) for (const v of u.values) expect(Math.abs(v)).toBeLessThanOrEqual(1);
   });
 
+  it('POST /v1/activations of a text with no token (empty; spaces alone at the word level): 200 with no token, no unit picked as most active', async () => {
+    for (const [model, text] of [['gru', ''], ['words', ''], ['words', '   ']]) {
+      const top = await post(api('/v1/activations'), { model, text, top: 3 });
+      const none = expect.objectContaining({ tokens: [], names: [], units: [] });
+      expect([model, text, top.status, top.json]).toEqual([model, text, 200, none]);
+      const unit = await post(api('/v1/activations'), { model, text, unit: 2 });
+      const asked = expect.objectContaining({ tokens: [], units: [{ unit: 2, values: [] }] });
+      expect([model, text, unit.status, unit.json]).toEqual([model, text, 200, asked]);
+    }
+    // as /v1/score answers an empty text: its one prediction, the closing <EOS>
+    const score = await post(api('/v1/score'), { model: 'gru', text: '' });
+    const closing = expect.objectContaining({ token: '<EOS>', text: '' });
+    expect([score.status, score.json]).toEqual([200, expect.objectContaining({ predictions: 1, tokens: [closing] })]);
+  });
+
   it('POST /v1/complete and GET /generate?start_text=…&n=… answer the same n short continuations', async () => {
     const complete = await post(api('/v1/complete'), { model: 'gru', prefix: 'The ', n: 3, len: 12, seed: 5 });
     expect(complete.status).toBe(200);

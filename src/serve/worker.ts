@@ -185,10 +185,14 @@ function activations(model: Model, request: JobOf<'activations'>, signal: StopSi
   return { tokens, names, layer, hiddenSize: H, units: units.map((unit) => ({ unit, values: values.map((row) => row[unit]!) })) };
 }
 
-/** The `top` of H units whose values (`values[t][j]`: unit j after token t) vary most: largest variance first, ties the lower unit. */
+/**
+ * The `top` of H units whose values (`values[t][j]`: unit j after token t) vary most: largest variance first, ties the lower unit;
+ * none over a text of no token, where no unit has a value.
+ */
 function mostVaried(values: Float32Array[], H: number, top: number): number[] {
+  if (values.length === 0) return [];
   const variance = new Float64Array(H);
-  const n = Math.max(values.length, 1);
+  const n = values.length;
   for (let j = 0; j < H; j++) {
     let sum = 0, sumSq = 0;
     for (const row of values) {
