@@ -667,7 +667,7 @@ it('shows each error as a sentence beside the control it names, and stays usable
   expect(await at.locator('#units-status').textContent()).toBe('waiting for the server…');
   answerUnits();
   await at.waitForFunction(() => !['', 'waiting for the server…'].includes(document.querySelector('#units-status')!.textContent!));
-  expect(await at.locator('#units-status').textContent()).toBe('unit: must be from 0 to 63 (got 9999)');
+  expect(await at.locator('#units-status').textContent()).toBe('unit: must be an integer from 0 to 63 (got 9999)');
   expect(await at.locator('#unit').getAttribute('aria-invalid')).toBe('true');
 
   // the connection lost mid-stream, and a stream that ends without its done line: said so, the page ready again
