@@ -51,7 +51,7 @@ export function register(program: Command): void {
       '\nExamples:\n' +
         '  rnn serve --checkpoint checkpoints/RUN/best.json\n' +
         '  rnn serve --checkpoint shakespeare=a.json --checkpoint sotu=b.json --port 9000\n' +
-        '  curl -s localhost:8080/v1/generate -d \'{"prime":"ROMEO:","len":100}\'',
+        '  curl -s localhost:9000/v1/generate -d \'{"prime":"ROMEO:","len":100}\'',
     )
     .action((flags: Record<string, unknown>) => runServe(parseSettingTable(SERVE_FLAGS, flags)));
 }
