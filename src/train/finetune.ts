@@ -240,7 +240,7 @@ export function unknownShareWarning(
   const unit = TOKEN_UNITS[level];
   const parts = textTokens(data);
   const total = parts.train + parts.val;
-  const shown = unknown.top.map(([token, count]) => `${JSON.stringify(token)} ×${count}`).join(', ');
+  const shown = unknown.top.map(([token, count]) => `${JSON.stringify(token)} ×${grouped(count)}`).join(', ');
   return new InputError((name) =>
     `${grouped(unknown.occurrences)} of the text's ${grouped(total)} ${unit.many} (${percentOf(unknown.occurrences, total)}%) read as <UNK>: ${grouped(unknown.distinct)} distinct ` +
       `${unknown.distinct === 1 ? unit.one : unit.many} ${modelPath}'s vocabulary lacks, most often ${shown}; ${advice(name)}`);
