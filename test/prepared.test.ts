@@ -463,6 +463,15 @@ describe('rnn prepare', () => {
     expectOneLineError(vocabSize, /--vocab-size applies to --level word only/);
     expectOneLineError(valFrac, /--val-frac/);
   }, 30_000);
+
+  it('names the folder it wrote with its control characters shown as \\u escapes, which a terminal would act on', async () => {
+    const out = join(freshDir(), 'data\u001b[31m\nred');
+    const run = await rnnIn(dir, ['prepare', folder, '--out', out]);
+    expect([run.status, run.stderr]).toEqual([0, '']);
+    expect(existsSync(join(out, 'meta.json'))).toBe(true);
+    const shown = `${out.replace('\u001b', '\\u001b').replace('\n', '\\u000a')}: `;
+    expect(run.stdout.slice(0, shown.length)).toBe(shown);
+  }, 30_000);
 });
 
 describe('examples/pytorch/train_ddp.py', () => {

@@ -9,6 +9,7 @@ import { warn } from '../errors.js';
 import { addSettingFlags } from '../flags.js';
 import { statusLine } from '../terminal.js';
 import { durationText } from '../../input/duration.js';
+import { visible } from '../../input/issues.js';
 
 /** `rnn prepare`'s own flag; the text settings follow it. An empty --out is refused by `prepare`, which says what it is for. */
 const PREPARE_FLAGS = {
@@ -55,7 +56,7 @@ export function register(program: Command): void {
       const { meta, textTokens } = written;
       const coverage = meta.wordVocab && vocabularyCoverage(meta.wordVocab, meta.vocabSize);
       process.stdout.write(
-        `${flags['out']}: ${grouped(textTokens.train)} training and ${grouped(textTokens.val)} validation ${meta.level === 'word' ? 'word ' : ''}${TOKEN_UNITS[meta.level].many}, ` +
+        `${visible(flags['out']!)}: ${grouped(textTokens.train)} training and ${grouped(textTokens.val)} validation ${meta.level === 'word' ? 'word ' : ''}${TOKEN_UNITS[meta.level].many}, ` +
           `${grouped(meta.vocabSize)}-entry vocabulary${coverage ? ` (${coverage})` : ''}, ${meta.dtype}, in ${durationText(Number(seconds.toFixed(1)), true)}\n`,
       );
     });
