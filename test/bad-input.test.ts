@@ -339,6 +339,24 @@ describe('the command line', () => {
     expect(readdirSync(folder).sort()).toEqual(['corpus.txt', 'data']);
   }, 30_000);
 
+  it('a prepared folder\'s train.bin or val.bin named where a text is read is refused naming its folder, not as a file with a NUL byte', async () => {
+    const folder = scratch.folder();
+    writeFileSync(join(folder, 'corpus.txt'), 'To be, or not to be, that is the question.\n'.repeat(200));
+    expect((await rnnIn(folder, ['prepare', 'corpus.txt', '--out', 'data'])).status).toBe(0);
+    const [train, val] = ['train.bin', 'val.bin'].map((file) => join('data', file));
+    const runs = await Promise.all([
+      rnnIn(folder, ['eval', 'perplexity', '--checkpoint', checkpoint, val]),
+      rnnIn(folder, ['eval', 'perplexity', '--checkpoint', checkpoint, train]),
+      rnnIn(folder, ['train', val, '--max-steps', '1', '--out', 'run']),
+    ]);
+    const refusal = (file: string, purpose: string) =>
+      `rnn: data/${file} is a prepared folder's ${file}, not ${purpose}: rnn train and rnn eval perplexity read its folder, data`;
+    expectOneLineError(runs[0]!, refusal('val.bin', 'a text to score'));
+    expectOneLineError(runs[1]!, refusal('train.bin', 'a text to score'));
+    expectOneLineError(runs[2]!, refusal('val.bin', 'a text to train on'));
+    expect(readdirSync(folder).sort()).toEqual(['corpus.txt', 'data']);
+  }, 30_000);
+
   it('an rnn model or a prepared folder\'s meta.json given as --prime-file is refused naming the flag, not read as a prime', async () => {
     const folder = scratch.folder();
     copyFileSync(checkpoint, join(folder, 'model.json'));

@@ -12,7 +12,7 @@ import { SENTENCE_RULE_VERSION } from '../text/sentences.js';
 import {
   type Checkpoint, CHECKPOINT_FORMAT, checkpointVocabulary, corpusDocuments, recordedDocuments, recordedLevel,
 } from './checkpoint.js';
-import { PREPARED_FORMAT, type PreparedMeta, isPreparedFolder, readPreparedData, readPreparedMeta } from './prepared.js';
+import { PREPARED_FILES, PREPARED_FORMAT, type PreparedMeta, isPreparedFolder, readPreparedData, readPreparedMeta } from './prepared.js';
 import { formatWrittenFirst, isFile } from './files.js';
 import { INTEROP_FORMAT } from './interop.js';
 import { safetensorsFormatAt } from './safetensors.js';
@@ -61,7 +61,7 @@ export function skippedNotice(skipped: readonly SkippedFile[]): string | null {
  * checkpoint is JSON, and read as text it would train or score a model of its digits. One line
  * naming it, what it was to be (`a text to train on`) and what to do with it (`remedy`, told
  * whether it is a checkpoint, which a run may go on from, or an `rnn-state` model). A prepared
- * folder's meta.json is refused so too, naming its folder, which is what a run and a score read.
+ * folder's meta.json, train.bin or val.bin is refused so too, naming its folder, which is what a run and a score read.
  */
 export function refuseRnnFiles(
   paths: readonly string[], purpose: string, remedy: (path: string, name: SettingNamer, checkpoint: boolean) => string,
@@ -69,13 +69,26 @@ export function refuseRnnFiles(
   for (const path of paths) {
     if (path === STDIN_PATH) continue;
     const format = rnnFormatOf(path);
-    if (format?.startsWith(formatKind(PREPARED_FORMAT))) {
-      throw new CorpusError(`${path} is a prepared folder's meta.json, not ${purpose}: rnn train and rnn eval perplexity read its folder, ${dirname(path)}`);
+    const prepared = isPreparedMeta(format) ? PREPARED_FILES.meta : preparedTokenFile(path);
+    if (prepared !== null) {
+      throw new CorpusError(`${path} is a prepared folder's ${prepared}, not ${purpose}: rnn train and rnn eval perplexity read its folder, ${dirname(path)}`);
     }
     if (!isModelFormat(format)) continue;
     const checkpoint = format.startsWith(formatKind(CHECKPOINT_FORMAT));
     throw new CorpusError((name) => `${path} is an rnn model, not ${purpose}: ${remedy(path, name, checkpoint)}`);
   }
+}
+
+/** Whether `format` (rnnFormatOf) is a prepared folder's meta.json's, of any version. */
+function isPreparedMeta(format: string | null): boolean {
+  return format?.startsWith(formatKind(PREPARED_FORMAT)) === true;
+}
+
+/** The name of the prepared folder's token file at `path` (train.bin or val.bin, beside its meta.json); null for any other file. */
+function preparedTokenFile(path: string): string | null {
+  const name = basename(path);
+  const tokens: readonly string[] = [PREPARED_FILES.train, PREPARED_FILES.val];
+  return tokens.includes(name) && isPreparedMeta(rnnFormatOf(join(dirname(path), PREPARED_FILES.meta))) ? name : null;
 }
 
 /** A format of any version: `rnn-state/` of `rnn-state/1`. */
