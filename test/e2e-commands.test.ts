@@ -90,6 +90,18 @@ describe('rnn import + eval perplexity', () => {
     expect(header!.indexOf('loss')).toBeGreaterThan(shown.length);
     expect((JSON.parse(json.stdout) as { name: string }).name).toBe(name);
   });
+  it('lines the columns up by the columns a terminal draws a name in: two for a CJK character or an emoji', async () => {
+    const wide = at('平和と戦争🕊.txt'), narrow = at('peace.txt');
+    writeFileSync(wide, fixture.cases[3]!.text);
+    writeFileSync(narrow, fixture.cases[3]!.text);
+    const table = await rnn('eval', 'perplexity', '--checkpoint', ckpt, wide, narrow);
+    expect(table.status).toBe(0);
+    const lines = table.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(4);
+    // every line ends at the same column, the last column's cells right-aligned under its header
+    const drawn = (line: string): number => [...line].reduce((sum, c) => sum + (/[\u3040-\u30ff\u4e00-\u9fff\u{1F300}-\u{1FAFF}]/u.test(c) ? 2 : 1), 0);
+    expect(lines.map(drawn)).toEqual(lines.map(() => drawn(lines[0]!)));
+  });
 });
 
 describe('rnn export / import', () => {

@@ -1,3 +1,4 @@
+import { characterColumns, textColumns } from '../text/columns.js';
 import { TOKEN_UNITS, type TextLevel, type TokenUnit, grouped } from '../text/vocab.js';
 
 /**
@@ -324,15 +325,6 @@ const round2 = (v: number): number => Math.round(v * 100) / 100;
 
 /** The most columns of a title that fit the chart's width at its size. */
 const TITLE_COLUMNS = 80;
-
-/** A character drawn about as wide as two Latin letters: Hangul, CJK, kana, fullwidth forms. */
-const WIDE_CHARACTER = /[\u1100-\u115F\u2E80-\u303E\u3041-\uA4CF\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6\u{1F300}-\u{1FAFF}\u{20000}-\u{3FFFD}]/u;
-
-/** How wide a character is drawn, in columns as a terminal counts them: 2 for a wide one, else 1. */
-const characterColumns = (character: string): number => (WIDE_CHARACTER.test(character) ? 2 : 1);
-
-/** The columns `text` takes. */
-const textColumns = (text: string): number => [...text].reduce((sum, character) => sum + characterColumns(character), 0);
 
 /** The first characters of `characters` that take at most `columns` columns. */
 function leading(characters: readonly string[], columns: number): string[] {

@@ -17,6 +17,7 @@ import { refuseRnnFiles } from '../../checkpoint/corpus.js';
 import { readTextFile } from '../../text/utf8.js';
 import { refuseUnfinishedPrepared } from '../../train/data.js';
 import { formatProbability } from '../../text/probability.js';
+import { textColumns } from '../../text/columns.js';
 import { TOKEN_UNITS, type TextLevel, grouped } from '../../text/vocab.js';
 import { visible } from '../../input/issues.js';
 import { unknownSummaryWarning, warn, warnUnknownTokens } from '../errors.js';
@@ -201,7 +202,8 @@ function table(rows: Row[], level: TextLevel): string {
       row.text ? s.logProb.toFixed(2) : '—', row.text ? formatProbability(s.logProb) : '—',
     ];
   });
-  const widths = header.map((h, c) => Math.max(h.length, ...cells.map((r) => r[c]!.length)));
-  const line = (r: string[]) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
+  const widths = header.map((h, c) => Math.max(textColumns(h), ...cells.map((r) => textColumns(r[c]!))));
+  const pad = (cell: string, c: number): string => ' '.repeat(widths[c]! - textColumns(cell));
+  const line = (r: string[]) => r.map((cell, c) => (c === 0 ? cell + pad(cell, c) : pad(cell, c) + cell)).join('  ');
   return [header, ...cells].map((r) => `${line(r).trimEnd()}\n`).join('');
 }
