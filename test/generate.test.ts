@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CELL_KINDS, type ModelConfig } from '../src/engine/config.js';
@@ -24,6 +24,8 @@ import { SENTENCE_RULE_VERSION } from '../src/text/sentences.js';
 import { EOS, EOS_TOKEN, UNK, UNK_TOKEN, Vocabulary } from '../src/text/vocab.js';
 import { WORD_RULE_VERSION } from '../src/text/words.js';
 import { scratchFolder } from './helpers/files.js';
+import { thrownBy } from './helpers/thrown.js';
+import { userMessage } from '../src/cli/errors.js';
 import { evalGruState, readEvalFixture } from './helpers/fixtures.js';
 
 const fixture = readEvalFixture();
@@ -131,6 +133,15 @@ describe('validationSplit', () => {
     expect(model.vocab.decode(val, { eos: '|' })).toBe('b|bcd|');
     writeFileSync(file, 'abc\nbad\ncab\ndab\nbcc\n');
     expect(() => validationSplit(model)).toThrow(/corpus .* changed since training/);
+  });
+
+  it('refuses a corpus file that is gone saying what to score instead, as its other refusals do', () => {
+    const file = join(dir, 'gone.txt');
+    writeFileSync(file, 'abc\nbad\ncab\ndab\nbcd\n');
+    const model = trainedOn(file);
+    rmSync(file);
+    expect(userMessage(thrownBy(() => validationSplit(model), CorpusError))).toBe(
+      `cannot rebuild the validation split of model.json: corpus file not found: ${file}; name files to score, or use --text`);
   });
 
   it('refuses an imported model, which records no corpus', () => {

@@ -231,12 +231,19 @@ describe('rnn eval perplexity DIR', () => {
     ];
     for (const [model, out, folderRule, modelRule, again] of refusals) {
       expect(userMessage(await scored(model, out))).toBe(
-        `the prepared folder ${out} was cut into documents by ${folderRule}, ${model} reads its texts by ${modelRule}: ` +
+        `the prepared folder ${out} was cut into documents by ${folderRule}, --checkpoint ${model} reads its texts by ${modelRule}: ` +
           'its ids are not the stream the model reads of that text: score the text itself, which the model cuts as its corpus ' +
           `was cut, or prepare the corpus again with ${again}`);
     }
     const run = await rnnIn(dir, ['eval', 'perplexity', '--checkpoint', charFile, refusals[0]![1]]);
     expectOneLineError(run, /^rnn: the prepared folder .* was cut into documents by --docs line, .*eval-char-file\/latest\.json reads its texts by --docs file: /);
+  });
+
+  it('refuses a folder of another level naming the model by its flag, as rnn train names --resume and --init-from', async () => {
+    const model = await trained('eval-char-level', {});
+    const words = prepared({ level: 'word', docs: 'file', valFrac: 0.1, minCount: 1, vocabSize: 400 });
+    expect(userMessage(await scored(model, words))).toBe(
+      `the prepared folder ${words} holds word-level tokens, --checkpoint ${model} is char-level: prepare the corpus again with --level char`);
   });
 });
 

@@ -203,12 +203,14 @@ export function checkPreparedLevel(
  * or the reverse, so their loss is not the loss of the text as the model reads it. The text
  * itself is cut by the model's rule; preparing again cuts sentences by today's rules only.
  */
-export function checkPreparedDocuments({ dir, meta }: PreparedFolder, documents: DocumentRule, model: string): void {
+export function checkPreparedDocuments(
+  { dir, meta }: PreparedFolder, documents: DocumentRule, model: (name: SettingNamer) => string,
+): void {
   const cut = corpusDocuments({ docs: meta.settings.docs, sentenceRule: meta.sentenceRule });
   if (sameDocumentRule(cut, documents)) return;
   const preparable = documents.docs !== 'sentence' || documents.sentenceRule === SENTENCE_RULE_VERSION;
   throw new CorpusError((name) => `the prepared folder ${dir} was cut into documents by ${documentRuleText(cut, name('docs'))}, ` +
-    `${model} reads its texts by ${documentRuleText(documents, name('docs'))}: its ids are not the stream the model reads of that ` +
+    `${model(name)} reads its texts by ${documentRuleText(documents, name('docs'))}: its ids are not the stream the model reads of that ` +
     `text: score the text itself, which the model cuts as its corpus was cut${
       preparable ? `, or prepare the corpus again with ${name('docs')} ${documents.docs}` : ''}`);
 }
@@ -278,35 +280,34 @@ export function dataDifference(read: DataFingerprint, recorded: NonNullable<Chec
 export function validationSplit(model: LoadedModel): TokenArray {
   const { path, checkpoint } = model;
   const corpus = checkpoint.corpus;
-  if (corpus === null) {
-    throw new CorpusError((name) =>
-      `${path} records no training corpus (an imported model?): name files to score, or use ${name('text')}`);
-  }
+  /** What scores the model where its validation split cannot be had. */
+  const instead = (name: SettingNamer): string => `name files to score, or use ${name('text')}`;
+  if (corpus === null) throw new CorpusError((name) => `${path} records no training corpus (an imported model?): ${instead(name)}`);
   if (corpus.valTokens === 0) {
-    throw new CorpusError((name) =>
-      `${path} was trained without a validation split (${name('valFrac')} 0): name files to score, or use ${name('text')}`);
+    throw new CorpusError((name) => `${path} was trained without a validation split (${name('valFrac')} 0): ${instead(name)}`);
   }
   const rebuild = `cannot rebuild the validation split of ${path}`;
-  const files = corpus.files.map((f) => f.path);
-  let read, folder: PreparedFolder | null = null;
-  try {
-    folder = recordedPreparedFolder(checkpoint, path);
-    if (folder !== null) {
-      const data = checkpointPreparedData(checkpoint, folder, true);
-      read = { data, changed: !fingerprintMatches(data.fingerprint, corpus) };
-    } else {
-      refuseStdinCorpus(checkpoint, path, (_, name) => `name files to score, or use ${name('text')}`);
-      read = readCheckpointCorpus(checkpoint, files);
+  // a refusal met on the way, named so: `remedy` follows one that says nothing of what to do instead
+  const rebuilding = <T>(step: () => T, remedy: ((name: SettingNamer) => string) | null): T => {
+    try {
+      return step();
+    } catch (error) {
+      if (!(error instanceof CorpusError)) throw error;
+      throw new CorpusError((name) => `${rebuild}: ${error.messageNaming(name)}${remedy === null ? '' : `; ${remedy(name)}`}`);
     }
-  } catch (error) {
-    if (error instanceof CorpusError) throw new CorpusError((name) => `${rebuild}: ${error.messageNaming(name)}`);
-    throw error;
-  }
+  };
+  const files = corpus.files.map((f) => f.path);
+  const folder = rebuilding(() => recordedPreparedFolder(checkpoint, path), null);
+  if (folder === null) rebuilding(() => refuseStdinCorpus(checkpoint, path, (_, name) => instead(name)), null);
+  const read = rebuilding(() => {
+    if (folder === null) return readCheckpointCorpus(checkpoint, files);
+    const data = checkpointPreparedData(checkpoint, folder, true);
+    return { data, changed: !fingerprintMatches(data.fingerprint, corpus) };
+  }, instead);
   if (read.changed) {
     throw new CorpusError((name) =>
       `${rebuild}: its corpus (${folder?.dir ?? files.join(', ')}) changed since training: ` +
-        `${dataDifference(read.data.fingerprint, corpus, recordedLevel(checkpoint.config.training), name)}; ` +
-        `name files to score, or use ${name('text')}`);
+        `${dataDifference(read.data.fingerprint, corpus, recordedLevel(checkpoint.config.training), name)}; ${instead(name)}`);
   }
   return read.data.val;
 }
@@ -318,8 +319,10 @@ export function validationSplit(model: LoadedModel): TokenArray {
  */
 export function preparedValidationSplit(model: LoadedModel, dir: string): { ids: TokenArray; unknown: UnknownTokens } {
   const meta = readPreparedMeta(dir);
-  checkPreparedLevel({ dir, meta }, model.vocab.level, model.path);
-  checkPreparedDocuments({ dir, meta }, model.vocab.documents, model.path);
+  // the model as the command gave it, as rnn train names its --resume and --init-from
+  const givenAs = (name: SettingNamer): string => `${name('checkpoint')} ${model.path}`;
+  checkPreparedLevel({ dir, meta }, model.vocab.level, givenAs);
+  checkPreparedDocuments({ dir, meta }, model.vocab.documents, givenAs);
   if (meta.valTokens === 0) throw new CorpusError(`the prepared folder ${dir} has no validation split (it was prepared with --val-frac 0)`);
   const data = withVocabulary(readPreparedData(dir, meta, true), model.vocab, { unknownTokens: 'count', minCount: 1 });
   return { ids: data.val, unknown: data.unknown! };
