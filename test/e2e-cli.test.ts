@@ -12,7 +12,9 @@ import { settingOf } from '../src/cli/flags.js';
 import { createProgram } from '../src/cli/main.js';
 import { settingValues } from '../src/input/settings.js';
 import { rnnCommand } from '../src/cli/train-summary.js';
-import { BIN, expectOneLineError, ROOT, rnnIn, rnnOnTerminal, type Run, TINY_RUN } from './helpers/cli.js';
+import {
+  BIN, expectOneLineError, finish, ROOT, rnnIn, rnnOnTerminal, type Run, startRnnOnTerminal, stdoutShows, TINY_RUN,
+} from './helpers/cli.js';
 import { allElements, parseXml } from './helpers/xml.js';
 import { scratchFolder } from './helpers/files.js';
 import { speeches } from './helpers/speeches.js';
@@ -483,6 +485,22 @@ describe('with two trained runs', () => {
       // a terminal that draws no line over another (TERM=dumb) gets no status
       const dumb = await rnnOnTerminal(dir, score, colourFree({ TERM: 'dumb' }));
       expect(dumb.stdout.replace(/\r\n/g, '\n')).toBe(piped.stdout);
+    });
+
+    it('clears its status line when Ctrl-C ends it while it scores, and exits 130', async () => {
+      // a text long enough that its scoring is under way when Ctrl-C is typed, once its status shows 1%
+      const text = at('long.txt');
+      writeFileSync(text, 'to be or not to be\n'.repeat(100_000));
+      const terminal = startRnnOnTerminal(dir, ['eval', 'perplexity', '--checkpoint', at('runs', 'with-val', 'latest.json'), text],
+        colourFree({ TERM: 'xterm-256color' }));
+      const ended = finish(terminal);
+      await stdoutShows(terminal, `scoring: 1% of ${text}`);
+      terminal.stdin!.write('\x03');
+      const run = await ended;
+      expect(run.code).toBe(130);
+      // the terminal echoes ^C where the cursor is, at the status line's end; the line is cleared after it, and nothing follows
+      const shown = run.stdout.slice(run.stdout.indexOf('^C'));
+      expect(shown).toBe(`^C\r${ESC}[K`);
     });
   });
 });

@@ -19,6 +19,30 @@ export function exitAfter(signal: string): never {
   process.exit(exitStatusAfter(signal));
 }
 
+/** The signals that end a command that has nothing to save: Ctrl-C, kill, and the terminal closing. */
+const ENDING_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * Runs `work`; while it awaits, SIGINT, SIGTERM or SIGHUP runs `clear` (a status line's), then ends rnn as exitAfter does.
+ * Its synchronous start, as all work that does not await, keeps the signals' own action, which ends rnn at once: a
+ * handler would run only once that work was done.
+ */
+export async function clearedOnSignal<T>(work: () => Promise<T>, clear: () => void): Promise<T> {
+  const running = work();
+  const end = (signal: NodeJS.Signals): void => {
+    clear();
+    exitAfter(signal);
+  };
+  for (const signal of ENDING_SIGNALS) process.on(signal, end);
+  try {
+    return await running;
+  } finally {
+    // a signal come during the work's last turn is handled as the event loop turns (its poll phase, before setImmediate)
+    await new Promise(setImmediate);
+    for (const signal of ENDING_SIGNALS) process.off(signal, end);
+  }
+}
+
 /**
  * A terminal that closed, known by a write to it failing (EIO) before its SIGHUP came: met as that SIGHUP, raised on rnn
  * itself, so that a command that stops on it (train, serve) stops as for the terminal's own, and any other ends by it.

@@ -57,6 +57,16 @@ export function rnnOnTerminal(cwd: string, args: string[], env: Record<string, s
 }
 
 /**
+ * Starts the CLI from `cwd` on a new pseudo-terminal (util-linux script(1)), for a test that types on it: what is
+ * written to the child's stdin is typed there (`\x03`, Ctrl-C, interrupts rnn as a terminal's line discipline does),
+ * and its stdout is all the terminal shows. rnn is that terminal's foreground process, alone.
+ */
+export function startRnnOnTerminal(cwd: string, args: string[], env: Record<string, string | undefined> = {}): ChildProcess {
+  const rnn = [process.execPath, BIN, ...args].map(shellWord).join(' ');
+  return spawn('script', ['-qefc', `exec ${rnn}`, '/dev/null'], { cwd, stdio: 'pipe', env: { ...process.env, RNN_DEBUG: '', ...env } });
+}
+
+/**
  * What every refused command must show: a non-zero exit, nothing on stdout, one `rnn: …` line on stderr and no stack;
  * `message` that line, or a pattern it matches.
  */

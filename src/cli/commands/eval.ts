@@ -22,6 +22,7 @@ import { TOKEN_UNITS, type TextLevel, grouped } from '../../text/vocab.js';
 import { visible } from '../../input/issues.js';
 import { unknownSummaryWarning, warn, warnUnknownTokens } from '../errors.js';
 import { STEPPER_WORKERS_DEFAULT, addSettingFlags, checkpointFlag, checkpointSetting, workersOnCores } from '../flags.js';
+import { clearedOnSignal } from '../signals.js';
 import { statusLine } from '../terminal.js';
 
 /** `rnn eval perplexity`'s flags: what it scores, how it prints, and how it runs. */
@@ -134,16 +135,19 @@ async function scoredRows(
   status?.('');
   const model = loadModel(checkpointFlag(flags.checkpoint), { kernels: resolveKernels(flags.kernels) });
   const asked = workersOnCores(flags.workers);
+  // Ctrl-C while a split or a text is scored clears the status line first
+  const scoring = <T>(work: () => Promise<T>): Promise<T> => (status ? clearedOnSignal(work, () => status('')) : work());
   const rows: Row[] = [];
   if (inputs.length === 0) {
     status?.('scoring the validation split…');
-    const { lossSum, predictions } = await model.scoreValidation(asked ?? availableParallelism());
+    const { lossSum, predictions } = await scoring(() => model.scoreValidation(asked ?? availableParallelism()));
     rows.push({ name: 'validation', text: false, lossSum, tokens: predictions });
   }
   for (const input of inputs) {
     if ('folder' in input) {
       status?.(`scoring ${input.folder}'s validation split…`);
-      const { lossSum, predictions, unknown } = await model.scorePreparedValidation(input.folder, asked ?? availableParallelism());
+      const threads = asked ?? availableParallelism();
+      const { lossSum, predictions, unknown } = await scoring(() => model.scorePreparedValidation(input.folder, threads));
       status?.('');
       const warning = unknownSummaryWarning(model.vocab.level, model.path, `${input.folder}'s validation split`, unknown);
       if (warning !== null) warn(warning);
@@ -154,10 +158,10 @@ async function scoredRows(
     const tokens = model.tokenize(input.text);
     status?.('');
     warnUnknownTokens(model.vocab, model.path, input.name, tokens.unknown);
-    const { lossSum, predictions } = await model.score(tokens, {
+    const { lossSum, predictions } = await scoring(() => model.score(tokens, {
       tokens: false, workers: asked ?? defaultStepperWorkers(model.config),
       ...(status && { onProgress: scoringProgress(status, input.name) }),
-    });
+    }));
     rows.push({ name: input.name, text: true, lossSum, tokens: predictions });
   }
   if (rows.length > 1) {
