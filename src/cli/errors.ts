@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import { CheckpointError } from '../checkpoint/errors.js';
 import { isFolder } from '../checkpoint/files.js';
 import { InputError, flagName, orList } from '../input/settings.js';
-import { likelyNames, shellWord, visible } from '../input/issues.js';
-import { codePointCount, codePointPrefix, grouped, type TextLevel, tokenCount, type Vocabulary } from '../text/vocab.js';
+import { likelyNames, quoted, shellWord, visible } from '../input/issues.js';
+import { codePointCount, codePointPrefix, firstNamed, grouped, type TextLevel, tokenCount, type Vocabulary } from '../text/vocab.js';
 import { type UnknownTokens, unknownTokens } from '../text/corpus.js';
 
 /**
@@ -206,6 +206,14 @@ const QUOTED_TOKEN_CHARACTERS = 40;
  */
 export function quotedToken(token: string, shown = token): string {
   return escapeCharacters(shown, token === token.normalize('NFC') ? 'text' : 'notNFC');
+}
+
+/** The tokens --extend-vocab added that a list of them names. */
+const ADDED_SHOWN = 8;
+
+/** The tokens --extend-vocab added, quoted, the first ADDED_SHOWN: rnn train's start line's list, and rnn info's. */
+export function addedText(tokens: readonly string[]): string {
+  return firstNamed(tokens, ADDED_SHOWN, (token) => quoted(token), ' ');
 }
 
 /** A token quoted (quotedToken), cut to QUOTED_TOKEN_CHARACTERS with its length beside it where it is longer. */

@@ -3,11 +3,11 @@ import cliProgress from 'cli-progress';
 import { durationText } from '../input/duration.js';
 import { quoted, visible } from '../input/issues.js';
 import type { CheckpointEvent, DoneEvent, EvalEvent, StartEvent, StepEvent, TrainEvent } from '../train/events.js';
-import { TOKEN_UNITS, type TokenUnit, firstNamed, grouped } from '../text/vocab.js';
+import { TOKEN_UNITS, type TokenUnit, grouped } from '../text/vocab.js';
 import { vocabularyCoverage } from '../text/word-vocab.js';
 import { stderrChalk as chalk } from './color.js';
 import { redrawsInPlace, terminalColumns } from './terminal.js';
-import { warn as writeWarning, warningLine } from './errors.js';
+import { addedText, warn as writeWarning, warningLine } from './errors.js';
 import type { Output } from './pipes.js';
 import { type ValidationPoint, nextCommands, validationChart } from './train-summary.js';
 
@@ -85,14 +85,6 @@ function startLines(e: StartEvent): string[] {
 function dataText(e: StartEvent): string {
   const corpus = e.corpus.length === 1 ? e.corpus[0]! : `${e.corpus.length} files`;
   return e.prepared === undefined ? corpus : `${e.prepared} (prepared from ${corpus})`;
-}
-
-/** The tokens --extend-vocab added that the start line names. */
-const ADDED_SHOWN = 8;
-
-/** The tokens --extend-vocab added, quoted, the first ADDED_SHOWN: the start line's list, and `rnn info`'s. */
-export function addedText(tokens: readonly string[]): string {
-  return firstNamed(tokens, ADDED_SHOWN, (token) => quoted(token), ' ');
 }
 
 function limitsText(e: StartEvent): string {
