@@ -19,8 +19,11 @@ export function exitAfter(signal: string): never {
   process.exit(exitStatusAfter(signal));
 }
 
-/** The signals that end a command that has nothing to save: Ctrl-C, kill, and the terminal closing. */
-const ENDING_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+/**
+ * The signals that end a command (Ctrl-C, kill, and the terminal closing): one with nothing to save at once, train after
+ * a save, serve once its answers are done.
+ */
+export const ENDING_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /**
  * Runs `work`; while it awaits, SIGINT, SIGTERM or SIGHUP runs `clear` (a status line's), then ends rnn as exitAfter does.

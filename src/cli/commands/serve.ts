@@ -10,7 +10,7 @@ import { RnnServer } from '../../serve/server.js';
 import { SERVE_SETTINGS } from '../../serve/settings.js';
 import { warn } from '../errors.js';
 import { addSettingFlags, checkpointFlag, workersOnCores } from '../flags.js';
-import { exitAfter, hangsUpAgain } from '../signals.js';
+import { ENDING_SIGNALS, exitAfter, hangsUpAgain } from '../signals.js';
 
 /** `rnn serve`'s flags: the models, then the server's settings. */
 const SERVE_FLAGS = {
@@ -115,5 +115,5 @@ async function runServe(given: ServeFlags): Promise<void> {
     server.close().then(() => end(0), () => end(1));
   };
   // a closed terminal (SIGHUP) stops it as Ctrl-C does: the answers in flight are finished, not cut off
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, stop);
+  for (const signal of ENDING_SIGNALS) process.on(signal, stop);
 }

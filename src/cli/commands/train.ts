@@ -9,7 +9,7 @@ import { DIVERGED_AFTER, type Divergence, type TrainResult, train } from '../../
 import { shellWord, visible } from '../../input/issues.js';
 import { warningText } from '../errors.js';
 import { type Output, outputClosed, outputFailureText, readerGone, terminalClosed, whenOutputCloses } from '../pipes.js';
-import { exitAfter, exitStatusAfter, secondSignalLine } from '../signals.js';
+import { ENDING_SIGNALS, exitAfter, exitStatusAfter, secondSignalLine } from '../signals.js';
 import { createProgress, progressMode, progressOutput } from '../progress.js';
 import { readStandardInput, rnnCommand } from '../train-summary.js';
 import { addSettingFlags, recordedCommand } from '../flags.js';
@@ -20,9 +20,6 @@ interface OutputFailure {
   error: NodeJS.ErrnoException;
 }
 
-/** The signals that end a run with a checkpoint: Ctrl-C, kill, and the terminal closing. */
-const SAVING_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-
 export function register(program: Command): void {
   const command = program
     .command('train')
@@ -32,7 +29,7 @@ export function register(program: Command): void {
         'or go on training one with --resume. Writes a checkpoint at each evaluation and at the end: ' +
         `--out DIR gives DIR/${RUN_FOLDER_FILES.latest} and DIR/${RUN_FOLDER_FILES.best}, --out FILE.json gives FILE.json and FILE.best.json. ` +
         'Once training has started, Ctrl-C, SIGTERM, SIGHUP (the terminal closing) or a closed stdout or stderr finishes ' +
-        `the current step, saves, and exits ${[...SAVING_SIGNALS, 'SIGPIPE'].map(exitStatusAfter).join(' / ')} ` +
+        `the current step, saves, and exits ${[...ENDING_SIGNALS, 'SIGPIPE'].map(exitStatusAfter).join(' / ')} ` +
         '(an output that cannot take the text, as on a full disk, does the same and exits 1); ' +
         'before (while the corpus is read and tokenized), ' +
         'a signal ends rnn at once, with nothing to save. A run whose steps stop being finite ends, keeping its last checkpoints.',
@@ -100,7 +97,7 @@ async function runTrain(corpus: string[], flags: Record<string, unknown>): Promi
           start = event;
           // until now a signal has its default effect, ending rnn at once: there is nothing to save, and the corpus is
           // read and tokenized synchronously, where a handler would not run until it was done
-          for (const name of SAVING_SIGNALS) process.on(name, onSignal);
+          for (const name of ENDING_SIGNALS) process.on(name, onSignal);
         }
         if (event.event === 'done') ended = true;
         display.onEvent(event);
@@ -112,7 +109,7 @@ async function runTrain(corpus: string[], flags: Record<string, unknown>): Promi
   } finally {
     display.stop();
     stopWatchingOutput();
-    for (const name of SAVING_SIGNALS) process.off(name, onSignal);
+    for (const name of ENDING_SIGNALS) process.off(name, onSignal);
   }
   if (result.reason === 'interrupted' && result.signal === 'SIGHUP') exitAfter('SIGHUP');
 }
