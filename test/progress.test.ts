@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createProgress, wrapToWidth } from '../src/cli/progress.js';
 import { durationText } from '../src/input/duration.js';
+import { textColumns } from '../src/text/columns.js';
 import type { EvalEvent, StartEvent } from '../src/train/events.js';
 import { TRAIN_DEFAULTS } from '../src/checkpoint/settings.js';
 
@@ -43,6 +44,15 @@ describe('wrapToWidth (the lines logged above the live bar, which the terminal d
     expect(lines.map(visibleWidth)).toEqual(wrapToWidth(header, 60).map((line) => line.length));
     expect(lines[0]!.startsWith(`${ESC}[2m`)).toBe(true);
     expect(lines.at(-1)!.endsWith(`${ESC}[22m`)).toBe(true);
+  });
+
+  it('counts two columns for a wide character (CJK, emoji), as the terminal draws it', () => {
+    const sample = 'eval step 10: val loss 1.500 (best), train 2.000 | sample: "平和と戦争の物語は長く続いた🕊 それから"';
+    for (const width of [20, 31, 40]) {
+      const lines = wrapToWidth(sample, width);
+      for (const line of lines) expect(textColumns(line)).toBeLessThanOrEqual(width);
+      expect(lines.map((line, i) => (i === 0 ? line : line.slice(2))).join('').replaceAll(' ', '')).toBe(sample.replaceAll(' ', ''));
+    }
   });
 
   it('cuts a word longer than a line where the line ends', () => {

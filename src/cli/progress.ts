@@ -5,6 +5,7 @@ import { quoted, visible } from '../input/issues.js';
 import type { CheckpointEvent, DoneEvent, EvalEvent, StartEvent, StepEvent, TrainEvent } from '../train/events.js';
 import { TOKEN_UNITS, type TokenUnit, grouped } from '../text/vocab.js';
 import { vocabularyCoverage } from '../text/word-vocab.js';
+import { characterColumns, textColumns } from '../text/columns.js';
 import { stderrChalk as chalk } from './color.js';
 import { redrawsInPlace, terminalColumns } from './terminal.js';
 import { addedText, warn as writeWarning, warningLine } from './errors.js';
@@ -149,11 +150,11 @@ const ESCAPE = String.fromCharCode(0x1b);
 const SGR = new RegExp(`${ESCAPE}\\[[0-9;]*m`, 'y');
 const SGR_ALL = new RegExp(`${ESCAPE}\\[[0-9;]*m`, 'g');
 
-/** The columns `text` takes on a terminal: a column per code point, colour escapes none. */
-const columns = (text: string): number => [...text.replace(SGR_ALL, '')].length;
+/** The columns `text` takes on a terminal (textColumns: two for a wide character), colour escapes none. */
+const columns = (text: string): number => textColumns(text.replace(SGR_ALL, ''));
 
 /**
- * `line` cut into lines of at most `width` columns (a column per code point), each after the
+ * `line` cut into lines of at most `width` columns (`columns`), each after the
  * first indented by two spaces: at the last space that fits, or, for a word longer than a line,
  * where the line ends. Colour escapes take no column; a style open across a break stays on, as
  * the terminal keeps it.
@@ -167,7 +168,7 @@ export function wrapToWidth(line: string, width: number): string[] {
     const escape = SGR.exec(line);
     const piece = escape ? escape[0] : String.fromCodePoint(line.codePointAt(i)!);
     i += piece.length;
-    if (escape || columns(current) < width) {
+    if (escape || columns(current) + characterColumns(piece) <= width) {
       if (piece === ' ' && current.length > indent.length) lastSpace = current.length;
       current += piece;
       continue;
