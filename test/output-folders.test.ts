@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { makeFolders } from '../src/checkpoint/files.js';
 import { lockPath, takeRunLock } from '../src/train/lock.js';
-import { outputPaths } from '../src/train/output.js';
+import type { TrainSettings } from '../src/checkpoint/settings.js';
+import { defaultOut, outputPaths } from '../src/train/output.js';
 import { type Run, expectOneLineError, rnnIn, TINY_RUN } from './helpers/cli.js';
 import { readCheckpointJson } from './helpers/checkpoint.js';
 import { expectWrittenThrough, scratchFolder } from './helpers/files.js';
@@ -122,6 +123,31 @@ describe('an output file named as another output\'s best checkpoint', () => {
     const run = await rnn(['train', corpus, ...TINY_RUN, '--max-steps', '1', '--out', out]);
     expectOneLineError(run, new RegExp(`^rnn: --out ${out.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: ${name} is where .*${owner}.* keeps its best checkpoint`));
     expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('the default output of a fresh run (no --out)', () => {
+  it('is a folder of its own where a run started in the same second holds the stamped one (a sweep started at once): -2 after it', async () => {
+    const cwd = at('sweep');
+    mkdirSync(cwd);
+    // the stamped folder of each second the run may start in, held by a run in progress (this process)
+    const settings = { cell: 'gru', layers: 1, hidden: 16 } as TrainSettings;
+    const now = Date.now();
+    const held = Array.from({ length: 60 }, (_, s) => defaultOut('corpus', settings, new Date(now + 1000 * s)));
+    const locks = held.map((out) => {
+      mkdirSync(join(cwd, out), { recursive: true });
+      return takeRunLock(outputPaths(join(cwd, out)), out, 'out');
+    });
+    try {
+      const run = await rnnIn(cwd, ['train', corpus, ...TINY_RUN, '--max-steps', '1'], {}, undefined, 20_000);
+      expect(run.stderr).not.toMatch(/^rnn: (?!warning: )/m);
+      expect(run.status).toBe(0);
+      const written = held.map((out) => `${out}-2`).filter((out) => existsSync(join(cwd, out, 'latest.json')));
+      expect(written).toHaveLength(1);
+      expect(run.stderr).toContain(`checkpoints: ${join(written[0]!, 'latest.json')} `);
+    } finally {
+      for (const lock of locks) lock.release();
+    }
   });
 });
 

@@ -1,10 +1,10 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { BEST_FILE_END, RUN_FOLDER_FILES, startsLikeCheckpoint } from '../checkpoint/checkpoint.js';
 import { refuseDdpFolder } from '../checkpoint/corpus.js';
 import { CHECKPOINT_DIR } from '../checkpoint/find.js';
 import type { TrainSettings } from '../checkpoint/settings.js';
-import { WRITE_REMEDY, samePath } from '../checkpoint/files.js';
+import { WRITE_REMEDY, makeFolders, samePath } from '../checkpoint/files.js';
 import { SettingError, type SettingNamer } from '../input/settings.js';
 
 /** Where a run writes: the checkpoint of its last state and the one with the best validation loss. */
@@ -40,6 +40,29 @@ export function defaultOut(corpus: string, settings: TrainSettings, now: Date): 
     `${now.getFullYear()}${pad(now.getMonth() + 1)}${pad(now.getDate())}-` +
     `${pad(now.getHours())}${pad(now.getMinutes())}${pad(now.getSeconds())}`;
   return join(CHECKPOINT_DIR, `${corpus}-${settings.cell}-${settings.layers}x${settings.hidden}-${stamp}`);
+}
+
+/**
+ * The folder a fresh run without --out writes to: `stamped` (defaultOut), or, where a run started in the same second
+ * made that already (a sweep of runs started at once), the first of `stamped-2`, `stamped-3`, … that this run makes, each
+ * made by one mkdir, which only one run can. A folder that cannot be made for another reason is left to the checks
+ * before the first step (checkOutputWritable) to refuse, with their words.
+ */
+export function claimDefaultOut(stamped: string): string {
+  try {
+    makeFolders(dirname(stamped));
+  } catch {
+    return stamped;
+  }
+  for (let n = 1; ; n++) {
+    const out = n === 1 ? stamped : `${stamped}-${n}`;
+    try {
+      mkdirSync(out);
+      return out;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return out;
+    }
+  }
 }
 
 /**

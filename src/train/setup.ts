@@ -21,7 +21,7 @@ import {
   runLimits,
 } from './options.js';
 import { type RunLock, takeRunLock } from './lock.js';
-import { type OutputPaths, checkOutputFree, checkOutputIsFolder, defaultOut, outputPaths, resumedOut } from './output.js';
+import { type OutputPaths, checkOutputFree, checkOutputIsFolder, claimDefaultOut, defaultOut, outputPaths, resumedOut } from './output.js';
 import { checkModelFits, checkOutputWritable, workersForCores } from './preflight.js';
 import { type Restored, freshMoments, owesEvaluation, restoreRun, startingProgress } from './state.js';
 import { durationText } from '../input/duration.js';
@@ -122,7 +122,7 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
         `give a larger ${name('maxSteps')}, ${name('epochs')} or ${name('time')} to go on`);
   }
 
-  const out = knownOut ?? defaultOut(corpusName(given.length > 0 ? given : corpus), settings, new Date());
+  const out = knownOut ?? claimDefaultOut(defaultOut(corpusName(given.length > 0 ? given : corpus), settings, new Date()));
   const records = { vocab: data.vocab.tokens, corpus: data.fingerprint, history: start.progress.history };
   const outSetting = parsed.out === undefined && resume !== null ? 'resume' : 'out';
   const checkpointBytes = checkpointFileBytes(model, settings, records);
