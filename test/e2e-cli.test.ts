@@ -578,6 +578,21 @@ describe('rnn train on a terminal', () => {
     expect(run.stdout).toMatch(/\nepoch 0\.\d\d step 1\/12 \| loss \d\.\d{3} \| val — \| /);
   });
 
+  it('words each evaluation as off a terminal, one of a run with no validation split too', async () => {
+    for (const valFrac of ['0.1', '0']) {
+      const args = (out: string) => ['train', at('corpus.txt'), ...TINY_RUN, '--max-steps', '8', '--eval-every', '4', '--val-frac', valFrac, '--out', at(out)];
+      // wide enough that no line is wrapped
+      const shown = await rnnOnTerminal(dir, args(`tty-evals-${valFrac}`), colourFree({ TERM: 'xterm-256color' }), 'stty cols 500');
+      const piped = await rnnIn(dir, args(`plain-evals-${valFrac}`), colourFree());
+      expect(shown.status).toBe(0);
+      expect(piped.status).toBe(0);
+      // the bar is drawn over, not ended by a line end, before the line logged above it
+      const evals = (text: string) => visible(text).split('\n').filter((line) => line.includes('eval step')).map((line) => line.slice(line.indexOf('eval step')));
+      expect(evals(piped.stderr)).toHaveLength(2);
+      expect(evals(shown.stdout)).toEqual(evals(piped.stderr));
+    }
+  });
+
   it('lets FORCE_COLOR win over NO_COLOR, as Node does', async () => {
     expect((await onTerminal({ NO_COLOR: '1', FORCE_COLOR: '1' })).stdout).toMatch(SGR);
   });

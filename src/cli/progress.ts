@@ -124,9 +124,10 @@ function sampleText(sample: string): string {
   return quoted(sample, SAMPLE_SHOWN);
 }
 
-function evalText(e: EvalEvent): string {
-  const val = e.valLoss === null ? 'no validation split' : `val loss ${loss(e.valLoss)}${e.improved ? ' (best)' : ''}`;
-  return `eval step ${e.step}: ${val}, train ${loss(e.trainLoss)} | sample: ${sampleText(e.sample)}`;
+/** An evaluation's line, styled by `style` (the live bar's colours, or none). */
+function evalText(e: EvalEvent, style: ChalkInstance): string {
+  const val = e.valLoss === null ? 'no validation split' : `val loss ${style.yellow(loss(e.valLoss))}${e.improved ? style.green(' (best)') : ''}`;
+  return `${style.bold(`eval step ${e.step}`)}: ${val}, train ${loss(e.trainLoss)} | ${style.dim(`sample: ${sampleText(e.sample)}`)}`;
 }
 
 function savedText(e: CheckpointEvent): string {
@@ -207,7 +208,7 @@ class LineDisplay implements ProgressDisplay {
         break;
       }
       case 'eval':
-        write(evalText(event));
+        write(evalText(event, PLAIN));
         break;
       case 'checkpoint':
         write(savedText(event));
@@ -284,10 +285,7 @@ class BarDisplay implements ProgressDisplay {
         break;
       case 'eval':
         if (event.valLoss !== null) this.validation.push({ step: event.step, valLoss: event.valLoss });
-        this.log(
-          `${chalk.bold(`eval step ${event.step}`)}: val ${chalk.yellow(loss(event.valLoss))}` +
-            `${event.improved ? chalk.green(' (best)') : ''}, train ${loss(event.trainLoss)} | ${chalk.dim(sampleText(event.sample))}`,
-        );
+        this.log(evalText(event, chalk));
         break;
       case 'checkpoint':
         this.log(chalk.dim(savedText(event)));
