@@ -261,6 +261,13 @@ describe('train', () => {
     await expect(train({ resume: cut }, [])).rejects.toThrow(/has already trained to its end/);
   });
 
+  it('refuses to resume a run at its end naming the step, the epoch and the time it reached, which a larger limit must pass', async () => {
+    const ended = await train({ ...TINY, epochs: 1, out: freshOut() }, [corpus]);
+    expect(ended.reason).toBe('epochs');
+    await expect(train({ resume: ended.latest, epochs: 1 }, [])).rejects.toThrow(
+      new RegExp(`has already trained to its end \\(step ${ended.step}, epoch 1\\.00, \\d+s\\): give a larger maxSteps, epochs or time to go on$`));
+  });
+
   it('keeps best and latest agreeing on the best checkpoint when a save fails between them, and resumes from there as the run went on', async () => {
     const options = { ...TINY, maxSteps: 30, evalEvery: 10, seed: 5 };
     const whole = await train({ ...options, out: freshOut() }, [corpus]);
@@ -504,7 +511,7 @@ describe('train', () => {
     // the same --time given again is no new limit, though the run stopped short of it to fit its closing evaluation
     expect(ckpt.training.elapsedSeconds).toBeLessThan(0.3);
     // its time written as the progress lines write one
-    await expect(train({ resume: result.latest, time: 0.3 }, [])).rejects.toThrow(/has already trained to its end \(step \d+, 0s\): /);
+    await expect(train({ resume: result.latest, time: 0.3 }, [])).rejects.toThrow(/has already trained to its end \(step \d+, epoch \d+\.\d\d, 0s\): /);
     const longer = await train({ resume: result.latest, time: 60, maxSteps: steps.length + 2 }, []);
     expect([longer.reason, longer.step]).toEqual(['max-steps', steps.length + 2]);
     expect(loadCheckpoint(longer.latest).training.timeSpent).toBeUndefined();

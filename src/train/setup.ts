@@ -23,7 +23,7 @@ import {
 import { type RunLock, takeRunLock } from './lock.js';
 import { type OutputPaths, checkOutputFree, checkOutputIsFolder, claimDefaultOut, defaultOut, outputPaths, resumedOut } from './output.js';
 import { checkModelFits, checkOutputWritable, workersForCores } from './preflight.js';
-import { type Restored, freshMoments, owesEvaluation, restoreRun, startingProgress } from './state.js';
+import { type Restored, epochsDone, freshMoments, owesEvaluation, restoreRun, startingProgress } from './state.js';
 import { durationText } from '../input/duration.js';
 
 /** Everything a run needs before its first step, all checked before anything is written. */
@@ -118,7 +118,8 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
   const owed = ckpt !== null && owesEvaluation(start.progress, settings.evalEvery, evalBatches !== null, atEnd);
   if (atEnd && !owed) {
     throw new SettingError('resume', resume, (name) =>
-      `${resume} has already trained to its end (step ${step}, ${durationText(elapsedSeconds)}): ` +
+      `${resume} has already trained to its end (step ${step}, epoch ${epochsDone(start.progress, batches.stepsPerEpoch).toFixed(2)}, ` +
+        `${durationText(elapsedSeconds)}): ` +
         `give a larger ${name('maxSteps')}, ${name('epochs')} or ${name('time')} to go on`);
   }
 

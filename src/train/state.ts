@@ -29,6 +29,11 @@ export interface Progress {
   rng: RngState;
 }
 
+/** The epochs `progress` has trained, fractional: its whole epochs and its place in the next, of `stepsPerEpoch` steps. */
+export function epochsDone(progress: Pick<Progress, 'epoch' | 'cursor'>, stepsPerEpoch: number): number {
+  return progress.epoch + progress.cursor / stepsPerEpoch;
+}
+
 /**
  * Whether a checkpoint at `progress.step` owes the evaluation that was due there: one was due
  * (every `evalEvery` steps, or at the end of the run: `atEnd`) and its history has none, a signal

@@ -18,7 +18,7 @@ import { type InputError, SettingError } from '../input/settings.js';
 import type { DoneEvent, StartEvent, StopReason, TrainEvent } from './events.js';
 import type { TrainOptions } from './options.js';
 import { type RunSetup, setUpRun } from './setup.js';
-import { type Progress, buildCheckpoint } from './state.js';
+import { type Progress, buildCheckpoint, epochsDone } from './state.js';
 import { durationText } from '../input/duration.js';
 
 export interface TrainHooks {
@@ -379,7 +379,7 @@ class Run {
   }
 
   private epochs(): number {
-    return this.progress.epoch + this.progress.cursor / this.setup.batches.stepsPerEpoch;
+    return epochsDone(this.progress, this.setup.batches.stepsPerEpoch);
   }
 
   /** Seconds to the nearest limit at `stepsPerSecond`, or null when no limit is known. */
