@@ -100,6 +100,8 @@ describe('a duration, as every line writes it', () => {
   it('puts the unit against the number: whole seconds for a time that passes, a given one\'s fraction kept', () => {
     expect([0.4, 42, 185, 3725].map((seconds) => durationText(seconds))).toEqual(['0s', '42s', '3m05s', '1h02m']);
     expect([0.5, 0.000001, 12.25, 59.999, 90].map((seconds) => durationText(seconds, true))).toEqual(['0.5s', '0.000001s', '12.3s', '1m00s', '1m30s']);
+    // an hour or more: a time that passes to its minute, a given one to its second where it has some
+    expect([3725, 7200].map((seconds) => durationText(seconds, true))).toEqual(['1h02m05s', '2h00m']);
   });
 });
 
@@ -132,6 +134,13 @@ describe('the start lines of plain progress', () => {
     expect(limits(0.001)).toMatch(/^until: 0\.001s; /);
     expect(limits(2.5)).toMatch(/^until: 2\.5s; /);
     expect(limits(90)).toMatch(/^until: 1m30s; /);
+  });
+
+  it('state a time limit of an hour or more to its second, as given (--time 1h30m30), not cut to its minute', () => {
+    const limits = (timeSeconds: number) => plainOutput({ ...start, limits: { epochs: null, maxSteps: null, timeSeconds } }).split('\n')[2];
+    expect(limits(5430)).toMatch(/^until: 1h30m30s; /);
+    expect(limits(3659)).toMatch(/^until: 1h00m59s; /);
+    expect(limits(7200)).toMatch(/^until: 2h00m; /);
   });
 
   it('show a control character in a path escaped: the fine-tuned checkpoint, the prepared folder and its corpus, the checkpoints', () => {

@@ -6,7 +6,8 @@
 /**
  * `0s`, `42s`, `3m05s`, `1h02m`: a duration as every line of rnn writes it, the unit against the number, in the forms
  * --time reads. Under a minute, a time that passes (an elapsed time, an ETA) is in whole seconds; with `exact`, a time
- * given or estimated keeps its fraction, to three significant digits (`0.5s`, `0.35s`).
+ * given or estimated keeps its fraction, to three significant digits (`0.5s`, `0.35s`). From an hour, a time that passes
+ * is to its minute; with `exact`, to its second where it has some (`1h30m30s`).
  */
 export function durationText(seconds: number, exact = false): string {
   const fraction = Number(seconds.toPrecision(3));
@@ -14,7 +15,8 @@ export function durationText(seconds: number, exact = false): string {
   const s = Math.max(0, Math.round(seconds));
   if (s < 60) return `${s}s`;
   if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  const hours = `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  return exact && s % 60 !== 0 ? `${hours}${String(s % 60).padStart(2, '0')}s` : hours;
 }
 
 /** `1h30m`, `3m`, `90s`, `45`: hours, minutes and seconds, each optional and each a decimal. */
