@@ -87,7 +87,7 @@ describe('a setting given a value it cannot take', () => {
     expect(message({ '': 5 })).toBe(`unknown option ""; the valid ones: ${valid}`);
     expect(message({ 'to\u001bp': 5 })).toBe(`unknown option "to\\u001bp"; the valid ones: ${valid}`);
     expect(message({ lenght: 5 })).toBe(`unknown option lenght; the valid ones: ${valid}`);
-    expect(() => model.scoreSync('a', { 'top ': 1 } as never)).toThrow(new TypeError('unknown option "top "; the valid ones: tokens, top, signal'));
+    expect(() => model.scoreSync('a', { 'top ': 1 } as never)).toThrow(new TypeError('unknown option "top "; the valid ones: tokens, top, signal, onProgress'));
   });
 
   it('says an empty path must not be empty, and counts in the singular where one is meant', () => {
