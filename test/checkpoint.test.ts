@@ -385,6 +385,14 @@ describe('loadCheckpoint errors', () => {
       'name it *.safetensors (rnn import reads a file by its name), then convert it with `rnn import FILE.safetensors --out FILE.checkpoint.json`');
   });
 
+  it('points a safetensors file named otherwise, given where a checkpoint goes, to a rename before rnn import', () => {
+    const misnamed = join(dir, 'weights.bin');
+    writeFileSync(misnamed, toSafetensors({ config: LSTM, vocab: VOCAB, level: 'char', wordRule: WORD_RULE_VERSION, documents: WHOLE_TEXTS, params: randomFloats(paramLayout(LSTM).total, 5, true) }));
+    expect(errorOf(() => resolveCheckpointPath(misnamed))).toBe(`${misnamed} is a model file, not a checkpoint: ` +
+      'name it *.safetensors (rnn import reads a file by its name), then convert it with `rnn import FILE.safetensors --out FILE.checkpoint.json`, ' +
+      'then name FILE.checkpoint.json');
+  });
+
   it('points a model file whose checkpoint rnn import has written beside it to that checkpoint, not to an import again', () => {
     const weights = toSafetensors({ config: LSTM, vocab: VOCAB, level: 'char', wordRule: WORD_RULE_VERSION, documents: WHOLE_TEXTS, params: randomFloats(paramLayout(LSTM).total, 5, true) });
     const named = join(dir, 'model.safetensors'), imported = join(dir, 'model.checkpoint.json');

@@ -447,6 +447,21 @@ describe('rnn import given a folder', () => {
   });
 });
 
+describe('a safetensors file named otherwise (model.st, weights.bin)', () => {
+  const rename = 'name it *.safetensors (rnn import reads a file by its name)';
+
+  it('rnn import says to rename it, not that its bytes are not UTF-8', () => {
+    expect(importError('weights.bin', toSafetensors(MODEL))).toBe(`is a safetensors file, read as one only where named so: ${rename}`);
+  });
+
+  it('--init-from says the same', () => {
+    const path = join(dir, 'model.st');
+    writeFileSync(path, toSafetensors(MODEL));
+    expect(thrownBy(() => readModelFile(path), CheckpointError).message)
+      .toBe(`${path}: is a safetensors file, read as one only where named so: ${rename}`);
+  });
+});
+
 describe('rnn import given a path that names nothing', () => {
   function notFound(input: string): string {
     return thrownBy(() => importState(input, join(dir, 'from-nothing.json'), ['rnn', 'import'], true), CheckpointError).message;

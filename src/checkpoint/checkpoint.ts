@@ -16,7 +16,7 @@ import { formatWrittenFirst, isFile, parseJsonBytes, readFileBytes, writeFileAto
 import { INTEROP_FORMAT, type ModelState, checkClaimedModel } from './interop.js';
 import { checkMeaning, contentChecksum } from './integrity.js';
 import { ModelConfigSchema } from './model-config.js';
-import { SAFETENSORS_EXTENSION, isSafetensorsPath, startsLikeSafetensors } from './safetensors.js';
+import { NAME_IT_SAFETENSORS, SAFETENSORS_EXTENSION, isMisnamedSafetensors, startsLikeSafetensors } from './safetensors.js';
 import { TrainingConfigSchema, recordedLevel, recordedWordRule } from './settings.js';
 import { EncodedTensorsSchema, carriedStateLayout, checkTensors, decodeTensors } from './tensors.js';
 import { checkSentenceRule, checkVocab, checkWordRule } from './vocab.js';
@@ -242,6 +242,10 @@ function reimport(model: string): string {
  * stale (isStaleImport), convert it again, replacing it.
  */
 export function importFirst(path: string, then?: (checkpoint: string) => string): string {
+  if (isMisnamedSafetensors(path)) {
+    const named = `FILE${SAFETENSORS_EXTENSION}`;
+    return `${NAME_IT_SAFETENSORS}, then convert it with \`${importCommand(named)}\`${then === undefined ? '' : `, then ${then(importedCheckpointPath(named))}`}`;
+  }
   const checkpoint = importedCheckpointPath(path);
   const after = then === undefined ? ' first' : `, then ${then(checkpoint)}`;
   if (!startsLikeCheckpoint(checkpoint)) return `convert it with \`${importCommand(path)}\`${after}`;
@@ -308,9 +312,7 @@ export function loadResumedCheckpoint(path: string): ResumedCheckpoint {
 export function readCheckpointBytes(path: string): Uint8Array {
   const bytes = readFileBytes(path, 'checkpoint');
   if (startsLikeSafetensors(bytes)) {
-    throw new CheckpointError(`${path} is a safetensors file, not a checkpoint: ` + (isSafetensorsPath(path)
-      ? importFirst(path)
-      : `name it *${SAFETENSORS_EXTENSION} (rnn import reads a file by its name), then convert it with \`${importCommand(`FILE${SAFETENSORS_EXTENSION}`)}\``));
+    throw new CheckpointError(`${path} is a safetensors file, not a checkpoint: ${importFirst(path)}`);
   }
   refuseStaleImport(path, () => checkpointOf(bytes, path));
   return bytes;

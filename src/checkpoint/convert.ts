@@ -19,7 +19,10 @@ import {
 import { INTEROP_FORMAT, type ModelState, checkModelValues, fromInteropState, toInteropState, wrappedState } from './interop.js';
 import { type LoadedModel, loadModel } from './load.js';
 import { PREPARED_FORMAT } from './prepared.js';
-import { METADATA, SAFETENSORS_EXTENSION, fromSafetensors, isSafetensorsPath, safetensorsFormatAt, toSafetensors } from './safetensors.js';
+import {
+  METADATA, NAME_IT_SAFETENSORS, SAFETENSORS_EXTENSION, fromSafetensors, isMisnamedSafetensors, isSafetensorsPath, safetensorsFormatAt,
+  toSafetensors,
+} from './safetensors.js';
 import { defaultSettings, trainingConfig } from './settings.js';
 import { encodeTensors } from './tensors.js';
 
@@ -157,6 +160,7 @@ function readInteropFile(path: string): ModelState {
   }
   const bytes = interopFileBytes(path);
   if (isSafetensorsPath(path)) return safetensorsModel(bytes, path);
+  refuseMisnamedSafetensors(bytes, path);
   return interopJsonModel(parseModelJson(bytes, path, INTEROP_FILES), path, INTEROP_FILES);
 }
 
@@ -181,6 +185,11 @@ function parseModelJson(bytes: Uint8Array, path: string, expected: string): unkn
   } catch (error) {
     throw error instanceof CheckpointError ? new CheckpointError(`${error.message}; expected ${expected}`) : error;
   }
+}
+
+/** Refuses the `bytes` of a model file that are safetensors where its name does not say so, which would be read as JSON. */
+function refuseMisnamedSafetensors(bytes: Buffer, path: string): void {
+  if (isMisnamedSafetensors(path, bytes)) throw new CheckpointError(`${path}: is a safetensors file, read as one only where named so: ${NAME_IT_SAFETENSORS}`);
 }
 
 /** The checkpoint `importedCheckpoint` makes, which an imported model must fit. */
@@ -232,6 +241,7 @@ export function readModelFile(path: string): ModelFile {
   const bytes = readFileBytes(path, MODEL_FILE);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   if (safetensors) return { path, sha256, checkpoint: null, model: safetensorsModel(bytes, path) };
+  refuseMisnamedSafetensors(bytes, path);
   return namingLatestBeside(path, () => {
     const json = parseModelJson(bytes, path, MODEL_FILES);
     if (isJsonObject(json) && json['format'] === CHECKPOINT_FORMAT) {

@@ -56,6 +56,18 @@ export function toSafetensors(model: ModelState): Buffer {
 /** The extension of a safetensors file: rnn reads a model file named so as safetensors, and any other as JSON. */
 export const SAFETENSORS_EXTENSION = '.safetensors';
 export const isSafetensorsPath = (path: string): boolean => path.toLowerCase().endsWith(SAFETENSORS_EXTENSION);
+/** What to do with a safetensors file named otherwise (`model.st`, `weights.bin`), which rnn would read as JSON. */
+export const NAME_IT_SAFETENSORS = `name it *${SAFETENSORS_EXTENSION} (rnn import reads a file by its name)`;
+
+/**
+ * Whether the file at `path` is a safetensors file named otherwise (NAME_IT_SAFETENSORS): its `bytes` where read whole,
+ * else its first bytes alone (startsLikeSafetensors).
+ */
+export function isMisnamedSafetensors(path: string, bytes?: Buffer): boolean {
+  if (isSafetensorsPath(path)) return false;
+  if (bytes !== undefined) return startsLikeSafetensors(bytes);
+  return startsLikeSafetensors(readFilePart(path, SAFETENSORS_START) ?? Buffer.alloc(0), false);
+}
 
 /**
  * The `__metadata__.format` of the safetensors file at `path` (`rnn-state/1` where rnn wrote it),
@@ -75,12 +87,15 @@ export function safetensorsFormatAt(path: string): string | null {
   }
 }
 
+/** The bytes that show a file is safetensors (startsLikeSafetensors): its header length, and the header's `{`. */
+const SAFETENSORS_START = 10;
+
 /**
  * Whether `bytes` begin as a safetensors file does: a header length, within the file where `bytes` are all of it
  * (`whole`), then a JSON object's `{`.
  */
 export function startsLikeSafetensors(bytes: Buffer, whole = true): boolean {
-  if (bytes.length < 10) return false;
+  if (bytes.length < SAFETENSORS_START) return false;
   const headerLength = bytes.readBigUInt64LE(0);
   return headerLength >= 2n && (!whole || headerLength <= BigInt(bytes.length - 8)) && bytes[8] === 0x7b;
 }
