@@ -90,7 +90,7 @@ describe('safetensors', () => {
     }), /"rnn\.bias_ih_l0" is missing/],
     ['no metadata', (b: Buffer) => withHeader(b, (h) => {
       delete h['__metadata__'];
-    }), /__metadata__ is missing/],
+    }), /: __metadata__ is missing: it holds the config and the vocabulary \(in PyTorch, save_file\(model\.state_dict\(\), path, metadata=meta\), meta the exported file's: docs\/interop\.md\)$/],
     ['a truncated file', (b: Buffer) => b.subarray(0, 5), /too short for a safetensors header/],
     ['another format', (b: Buffer) => withHeader(b, (h) => {
       (h['__metadata__'] as unknown as Record<string, string>)['format'] = 'rnn-state/2';

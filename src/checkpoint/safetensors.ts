@@ -133,7 +133,10 @@ export function fromSafetensors(bytes: Buffer, source: string, checkpoint?: Chec
   if (!isJsonObject(header)) return fail('its header is not a JSON object');
   const entries = header;
   const metadata = entries[METADATA];
-  if (typeof metadata !== 'object' || metadata === null) return fail(`${METADATA} is missing: it holds the config and the vocabulary`);
+  if (typeof metadata !== 'object' || metadata === null) {
+    return fail(`${METADATA} is missing: it holds the config and the vocabulary ` +
+      "(in PyTorch, save_file(model.state_dict(), path, metadata=meta), meta the exported file's: docs/interop.md)");
+  }
   const meta = metadata as Record<string, unknown>;
   if (meta['format'] !== INTEROP_FORMAT) {
     fail(`${METADATA}.format is ${meta['format'] === undefined ? 'missing' : describeValue(meta['format'])}, expected "${INTEROP_FORMAT}"`);
