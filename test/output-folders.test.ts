@@ -113,6 +113,26 @@ describe('an output path that begins with a ~ no shell expanded', () => {
   });
 });
 
+describe('an output path of -', () => {
+  // - is standard input where a corpus goes; no command writes its output to standard output, nor to a file named - unasked
+  it.each([
+    ['train', () => ['train', corpus, ...TINY_RUN, '--max-steps', '1', '--out', '-']],
+    ['prepare', () => ['prepare', corpus, '--out', '-']],
+    ['export', () => ['export', at('new', 'runs', 'first'), '--out', '-']],
+    ['import', () => ['import', at('new', 'runs', 'first', 'latest.json'), '--out', '-']],
+  ])('%s refuses it in one line, naming ./-, and writes nothing named -', async (_, args) => {
+    expectOneLineError(await rnn(args()), 'rnn: --out: - names standard output, which rnn does not write to: name a path, or ./- for a file or folder named -');
+    expect(existsSync(at('-'))).toBe(false);
+  });
+
+  it('writes to ./- where asked', async () => {
+    const run = await rnn(['export', at('new', 'runs', 'first'), '--out', './-']);
+    expect(run.status, run.stderr).toBe(0);
+    expect(existsSync(at('-'))).toBe(true);
+    rmSync(at('-'));
+  });
+});
+
 describe('an output file named as another output\'s best checkpoint', () => {
   // a run on --out DIR writes DIR/best.json, and one on --out DIR/x.json writes DIR/x.best.json: a file of that name is theirs
   it.each([

@@ -112,13 +112,23 @@ export function parseSettings<T extends z.ZodObject>(schema: T, input: Record<st
   throw new SettingError(key, value, (name) => optionMessage(name(key), problem));
 }
 
+/** What a command line names standard output (or input) with: no command writes its output there. */
+const STANDARD_STREAM = '-';
+
 /**
  * A path a command writes to (`--out`), and how an error names it: one that begins with a ~ that nothing expanded
  * (unexpandedHome) is refused, since written there it would make a folder named ~ beside the others, which a later
- * `rm -rf ~` would take for the home folder.
+ * `rm -rf ~` would take for the home folder; and `-`, which names standard output, not a file or folder named so.
  */
 export function writtenPath(schema: z.ZodString, expected: string) {
   return described(schema.superRefine((path, context) => {
+    if (path === STANDARD_STREAM) {
+      context.addIssue({
+        code: 'custom', params: { worded: true },
+        message: `${STANDARD_STREAM} names standard output, which rnn does not write to: name a path, or ./${STANDARD_STREAM} for a file or folder named ${STANDARD_STREAM}`,
+      });
+      return;
+    }
     const unexpanded = unexpandedHome(path);
     if (unexpanded === null) return;
     context.addIssue({
