@@ -143,6 +143,14 @@ describe('rnn import: value errors name the input', () => {
     expect(importError('bad.json', JSON.stringify(state))).toBe('tensors["embed.weight"].data[2] is Infinity, expected a weight within ±1000000');
   });
 
+  it.each(['NaN', 'Infinity', '-Infinity'])('refuses a weight written as %s (Python\'s json.dump of one not finite), naming it', (word) => {
+    const state = toInteropState(CONFIG, MODEL.vocab, MODEL.params);
+    state.tensors['head.bias']!.data[3] = 123.25;
+    const text = JSON.stringify(state, null, 1).replace('123.25', word);
+    expect(importError('python.json', text)).toBe(`tensors["head.bias"].data[3] is ${word}, which is no JSON number ` +
+      "(Python's json.dump writes a weight that is not finite so), expected a weight within ±1000000");
+  });
+
   it('refuses characters out of code-point order', () => {
     const state = toInteropState(CONFIG, ['<EOS>', '<UNK>', 'b', 'a', 'c'], MODEL.params);
     expect(importError('order.json', JSON.stringify(state))).toBe('vocab[3] "a" comes after vocab[2] "b", expected the characters in code-point order');

@@ -6,6 +6,7 @@ import { paramLayout } from '../engine/params.js';
 import { Rng } from '../engine/random.js';
 import { describeValue } from '../input/issues.js';
 import { SettingError } from '../input/settings.js';
+import { decodeUtf8 } from '../text/utf8.js';
 import {
   type Checkpoint, CHECKPOINT_FORMAT, modelFromCheckpoint, namingLatestBeside, parseCheckpoint, refuseStaleImport, saveCheckpoint,
   startsLikeCheckpoint,
@@ -14,9 +15,10 @@ import { ddpModelRunFile } from './corpus.js';
 import { CheckpointError, isJsonObject, shortMessage } from './errors.js';
 import { modelFileInFolder } from './find.js';
 import {
-  formatWrittenFirst, isFolder, parseJsonBytes, readFileBytes, readFilePart, readJsonFile, samePath, writeFileAtomic, writeTarget,
+  NotJsonError, formatWrittenFirst, isFolder, parseJsonBytes, readFileBytes, readFilePart, readJsonFile, samePath, writeFileAtomic,
+  writeTarget,
 } from './files.js';
-import { INTEROP_FORMAT, type ModelState, checkModelValues, fromInteropState, toInteropState, wrappedState } from './interop.js';
+import { INTEROP_FORMAT, type ModelState, checkModelValues, fromInteropState, nonFiniteWeight, toInteropState, wrappedState } from './interop.js';
 import { type LoadedModel, loadModel } from './load.js';
 import { PREPARED_FORMAT } from './prepared.js';
 import {
@@ -178,11 +180,16 @@ function interopFileBytes(path: string): Buffer {
   }
 }
 
-/** The JSON of a model file's bytes; bytes that are not JSON (a text, a file cut short) are refused naming what is read, `expected`. */
+/**
+ * The JSON of a model file's bytes; bytes that are not JSON (a text, a file cut short) are refused naming what is read, `expected`,
+ * and rnn-state/1 text with a weight as Python writes one that is not finite, naming that weight.
+ */
 function parseModelJson(bytes: Uint8Array, path: string, expected: string): unknown {
   try {
     return parseJsonBytes(bytes, path);
   } catch (error) {
+    const fault = error instanceof NotJsonError ? nonFiniteWeight(decodeUtf8(path, bytes)) : null;
+    if (fault !== null) throw new CheckpointError(`${path}: ${fault}`);
     throw error instanceof CheckpointError ? new CheckpointError(`${error.message}; expected ${expected}`) : error;
   }
 }

@@ -10,6 +10,8 @@ import { type EncodedTensors, carriedStateLayout, decodeTensors } from './tensor
  * a million steps at lr 1 stay below it. Beyond it, a weight is damage (or a diverged run).
  */
 export const WEIGHT_LIMIT = 1e6;
+/** What a refusal of a weight beyond WEIGHT_LIMIT, or not finite, says is valid. */
+export const WEIGHT_RULE = `expected a weight within ±${WEIGHT_LIMIT}`;
 
 /** The parts of a checkpoint its meaning checks read. */
 export interface CheckedParts {
@@ -48,7 +50,7 @@ function valueFault(layout: ParamLayout, values: Float32Array, at: ValueName, so
 
 /** The first weight no training could have written (beyond ±WEIGHT_LIMIT, or not finite); null when all are sound. */
 export function weightFault(layout: ParamLayout, weights: Float32Array, at: ValueName): string | null {
-  return valueFault(layout, weights, at, (x) => Math.abs(x) <= WEIGHT_LIMIT, `expected a weight within ±${WEIGHT_LIMIT}`);
+  return valueFault(layout, weights, at, (x) => Math.abs(x) <= WEIGHT_LIMIT, WEIGHT_RULE);
 }
 
 /** The first character of a character-level vocabulary out of code-point order (after the specials), as `field`[id]; null when none is. */

@@ -9,7 +9,7 @@ import { TEXT_LEVELS, type TextLevel, grouped } from '../text/vocab.js';
 import { WORD_RULE_VERSION, type WordRule } from '../text/words.js';
 import { CheckpointError, checkFormat, formatShape, isJsonObject, sameShape } from './errors.js';
 import { ruleVersion, spacingRecord, tensorShape } from './fields.js';
-import { vocabOrderFault, weightFault } from './integrity.js';
+import { WEIGHT_RULE, vocabOrderFault, weightFault } from './integrity.js';
 import { InteropModelConfigShape, fromInteropNames, toInteropNames } from './model-config.js';
 import { MAX_CHECKPOINT_CHARS, checkpointChars, largestHidden, mib, parameterCount } from './size.js';
 import { TRAIN_SETTINGS } from './settings.js';
@@ -179,6 +179,38 @@ export function fromInteropState(json: unknown, source: string, checkpoint?: Che
     });
   }
   return { config, vocab: state.vocab, level, wordRule, documents, spacing, params };
+}
+
+/** A JSON string, or a word Python's json.dump writes for a float that is not finite, which is no JSON. */
+const STRING_OR_NON_FINITE = /"(?:[^"\\]|\\.)*"|-?Infinity|NaN/g;
+
+/**
+ * Where rnn-state/1 `text` that is not JSON holds a weight as Python's json.dump writes one that is not finite (NaN,
+ * Infinity, -Infinity, outside every string), the first such tensor value and what is wrong with it; null where it holds none.
+ */
+export function nonFiniteWeight(text: string): string | null {
+  const words = new Set<string>();
+  const quoted = text.replace(STRING_OR_NON_FINITE, (match) => {
+    if (match.startsWith('"')) return match;
+    words.add(match);
+    return `"${match}"`;
+  });
+  if (words.size === 0) return null;
+  let json: unknown;
+  try {
+    json = JSON.parse(quoted);
+  } catch {
+    return null;
+  }
+  const tensors = isJsonObject(json) ? json['tensors'] : undefined;
+  for (const [name, tensor] of Object.entries(isJsonObject(tensors) ? tensors : {})) {
+    const data: unknown = isJsonObject(tensor) ? tensor['data'] : undefined;
+    const index = Array.isArray(data) ? data.findIndex((x) => words.has(x as string)) : -1;
+    if (index < 0) continue;
+    return `tensors[${JSON.stringify(name)}].data[${index}] is ${(data as string[])[index]}, which is no JSON number ` +
+      `(Python's json.dump writes a weight that is not finite so), ${WEIGHT_RULE}`;
+  }
+  return null;
 }
 
 /** What a DistributedDataParallel wrapper puts before each name of its model's `state_dict()`. */
