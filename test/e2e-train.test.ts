@@ -47,7 +47,7 @@ describe('rnn train (built CLI)', () => {
     expect(stdout).toBe('');
     expect(stderr).not.toContain('\u001b'); // no ANSI escape
     expect(stderr).toMatch(/^training gru 1×16 \(embed 8\)/m);
-    expect(stderr).toMatch(/^epoch 0\.\d\d step 1\/20 \| loss \d\.\d{3} \| val — \| .* chars\/s \| ETA /m);
+    expect(stderr).toMatch(/^epoch 0\.\d\d step 2\/20 \| loss \d\.\d{3} \| val — \| .* chars\/s \| ETA /m);
     expect(stderr).toMatch(/^eval step 10: val loss \d\.\d{3} \(best\), train \d\.\d{3} \| sample: ".+"$/m);
     expect(stderr).toContain(`saved latest checkpoint ${join(out, 'latest.json')} (step 20)`);
     expect(stderr).toMatch(/^done, reached --max-steps, at step 20 /m);

@@ -2,14 +2,15 @@ import { describe, expect, it, vi } from 'vitest';
 import { createProgress, wrapToWidth } from '../src/cli/progress.js';
 import { durationText } from '../src/input/duration.js';
 import { textColumns } from '../src/text/columns.js';
-import type { EvalEvent, StartEvent } from '../src/train/events.js';
+import type { EvalEvent, StartEvent, StepEvent } from '../src/train/events.js';
 import { TRAIN_DEFAULTS } from '../src/checkpoint/settings.js';
 
-/** What plain progress writes to stderr for `event`. */
-function plainOutput(event: Parameters<ReturnType<typeof createProgress>['onEvent']>[0]): string {
+/** What plain progress writes to stderr for `events`, one after another. */
+function plainOutput(...events: Parameters<ReturnType<typeof createProgress>['onEvent']>[0][]): string {
   const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
   try {
-    createProgress('plain').onEvent(event);
+    const display = createProgress('plain');
+    for (const event of events) display.onEvent(event);
     return write.mock.calls.map(([chunk]) => String(chunk)).join('');
   } finally {
     write.mockRestore();
@@ -93,6 +94,26 @@ describe('the step line of plain progress', () => {
       tokensPerSecond: 12_345, elapsedSeconds: 10, etaSeconds: 185, totalSteps: 100, skipped: 0,
     });
     expect(output).toBe('epoch 1.25 step 42/100 | loss 2.457 | val — | 12.3k chars/s | ETA 3m05s\n');
+  });
+
+  it('is first written for the run\'s second step, not for its first (the JIT and the kernels warming up), whose speed and ETA are the warm-up\'s', () => {
+    const start: StartEvent = {
+      event: 'start', resumedFrom: null, step: 0, parameters: 100, corpus: ['/tmp/tiny.txt'],
+      model: { vocabSize: 5, cell: 'gru', numLayers: 1, hiddenSize: 8, embedDim: 4, dropout: 0 },
+      settings: { ...TRAIN_DEFAULTS, workers: 1, kernels: 'js', evalEvery: 10 },
+      limits: { epochs: null, maxSteps: 100, timeSeconds: null }, trainTokens: 201, valTokens: 1, stepsPerEpoch: 100, totalSteps: 100,
+      out: { latest: 'run/latest.json', best: 'run/best.json' }, skipped: 0,
+    };
+    const step = (n: number, tokensPerSecond: number, etaSeconds: number): StepEvent => ({
+      event: 'step', step: n, epoch: n / 100, loss: 2.5, smoothedLoss: 2.5, valLoss: null, lr: 0.002, gradNorm: 1,
+      tokensPerSecond, elapsedSeconds: 1, etaSeconds, totalSteps: 100, skipped: 0,
+    });
+    const stepLines = (output: string) => output.split('\n').filter((line) => /\bstep \d+\/100 /.test(line));
+    expect(stepLines(plainOutput(start, step(1, 1_000, 990), step(2, 40_000, 25))))
+      .toEqual(['epoch 0.02 step 2/100 | loss 2.500 | val — | 40.0k chars/s | ETA 25s']);
+    // a resumed run warms up on its first step too: the step after the one it resumed at
+    expect(stepLines(plainOutput({ ...start, resumedFrom: 'run/latest.json', step: 40 }, step(41, 1_000, 590), step(42, 40_000, 15))))
+      .toEqual(['epoch 0.42 step 42/100 | loss 2.500 | val — | 40.0k chars/s | ETA 15s']);
   });
 });
 

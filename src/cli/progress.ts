@@ -187,7 +187,11 @@ export function wrapToWidth(line: string, width: number): string[] {
 /** Milliseconds at least between two step lines of plain progress. */
 const STEP_LINE_MS = 2000;
 
-/** Plain lines on stderr: the start, a step line at most every STEP_LINE_MS, every evaluation and checkpoint, the end. */
+/**
+ * Plain lines on stderr: the start, a step line at most every STEP_LINE_MS, every evaluation and checkpoint, the end. The
+ * run's first step writes none: its speed and ETA are the warm-up's (the JIT and the kernels), several times too slow, and
+ * its line would stand for STEP_LINE_MS; the first line is the next step's.
+ */
 class LineDisplay implements ProgressDisplay {
   private lastStepLine = -Infinity;
   private start: StartEvent | null = null;
@@ -201,7 +205,7 @@ class LineDisplay implements ProgressDisplay {
         break;
       case 'step': {
         const now = performance.now();
-        if (now - this.lastStepLine >= STEP_LINE_MS) {
+        if (event.step !== (this.start?.step ?? 0) + 1 && now - this.lastStepLine >= STEP_LINE_MS) {
           this.lastStepLine = now;
           write(stepText(event, tokenUnit(this.start).rate, PLAIN));
         }
