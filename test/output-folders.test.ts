@@ -146,6 +146,20 @@ describe('an output file named as another output\'s best checkpoint', () => {
   });
 });
 
+describe('an output file named as a run folder\'s own latest checkpoint', () => {
+  it('--out DIR/latest.json is the run folder DIR: its best is DIR/best.json, where a resume of DIR/latest.json writes it too', async () => {
+    const run = at('named-latest');
+    const trained = await rnn(['train', corpus, ...TINY_RUN, '--max-steps', '2', '--eval-every', '2', '--out', join(run, 'latest.json')]);
+    expect(trained.status, trained.stderr).toBe(0);
+    expect(trained.stderr).toContain(`checkpoints: ${join(run, 'latest.json')} (best: ${join(run, 'best.json')})`);
+    expect(readdirSync(run).sort()).toEqual(['best.json', 'latest.json']);
+    const resumed = await rnn(['train', '--resume', join(run, 'latest.json'), '--max-steps', '4', '--eval-every', '2']);
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(readdirSync(run).sort()).toEqual(['best.json', 'latest.json']);
+    expect(readCheckpointJson(join(run, 'latest.json')).training.step).toBe(4);
+  });
+});
+
 describe('the default output of a fresh run (no --out)', () => {
   it('is a folder of its own where a run started in the same second holds the stamped one (a sweep started at once): -2 after it', async () => {
     const cwd = at('sweep');

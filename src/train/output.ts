@@ -16,7 +16,8 @@ export interface OutputPaths {
 /**
  * `--out` layouts:
  * - a path ending in `.json` is a file: `model.json` (latest) and `model.best.json` beside it;
- * - anything else is a folder: `DIR/latest.json` and `DIR/best.json`.
+ * - anything else is a folder: `DIR/latest.json` and `DIR/best.json`;
+ * - `DIR/latest.json`, a run folder's own latest checkpoint, is the folder DIR (namedOutput), as a resume of it takes it.
  * Without `--out`, a fresh run writes to the folder
  * `checkpoints/<corpus>-<cell>-<L>x<H>-<YYYYMMDD-HHMMSS>/` under the current folder, and a
  * resumed run where the checkpoint it resumes was written (`resumedOut`).
@@ -26,6 +27,14 @@ export function outputPaths(out: string): OutputPaths {
     return { latest: out, best: out.replace(/\.json$/i, BEST_FILE_END) };
   }
   return { latest: join(out, RUN_FOLDER_FILES.latest), best: join(out, RUN_FOLDER_FILES.best) };
+}
+
+/**
+ * The output `--out out` names: a run folder's own latest checkpoint, `DIR/latest.json`, is the folder DIR (its best
+ * `DIR/best.json`, where a resume of `DIR/latest.json` writes it: resumedOut), any other path itself.
+ */
+export function namedOutput(out: string): string {
+  return basename(out) === RUN_FOLDER_FILES.latest ? dirname(out) : out;
 }
 
 /** Whether an output path names a checkpoint file (`.json`) rather than a folder. */

@@ -21,7 +21,7 @@ import {
   runLimits,
 } from './options.js';
 import { type RunLock, takeRunLock } from './lock.js';
-import { type OutputPaths, checkOutputFree, checkOutputIsFolder, claimDefaultOut, defaultOut, outputPaths, resumedOut } from './output.js';
+import { type OutputPaths, checkOutputFree, checkOutputIsFolder, claimDefaultOut, defaultOut, namedOutput, outputPaths, resumedOut } from './output.js';
 import { checkModelFits, checkOutputWritable, workersForCores } from './preflight.js';
 import { type Restored, epochsDone, freshMoments, owesEvaluation, restoreRun, startingProgress } from './state.js';
 import { durationText } from '../input/duration.js';
@@ -75,7 +75,7 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
   const limits = runLimits(parsed, ckpt);
   const skipped: SkippedFile[] = [];
   // where the run writes, when known before the corpus is read: given, or where the resumed run wrote
-  const knownOut = parsed.out ?? (resume === null ? null : resumedOut(resume));
+  const knownOut = parsed.out !== undefined ? namedOutput(parsed.out) : resume === null ? null : resumedOut(resume);
   const skip = skipRunOutput(knownOut, skipped);
   const extend = parsed.extendVocab === true;
   const data = loadRunData(given, prepared, settings, ckpt ? { ckpt, source: resume! } : base ? { base, extend } : null, skip);
