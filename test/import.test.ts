@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint, recordedDocuments } from '../src/checkpoint/checkpoint.js';
 import { exportState, importState, readModelFile } from '../src/checkpoint/convert.js';
 import { CheckpointError } from '../src/checkpoint/errors.js';
+import { CHECKPOINT_FLAG, type ModelPathReader, resolveCheckpointPath } from '../src/checkpoint/find.js';
 import { toInteropState } from '../src/checkpoint/interop.js';
 import { fromSafetensors, toSafetensors } from '../src/checkpoint/safetensors.js';
 import { checkpointChars, parameterCount } from '../src/checkpoint/size.js';
@@ -12,7 +13,8 @@ import type { ModelConfig } from '../src/engine/config.js';
 import { initParams } from '../src/engine/model.js';
 import { paramLayout } from '../src/engine/params.js';
 import { Rng } from '../src/engine/random.js';
-import { SettingError } from '../src/input/settings.js';
+import { SettingError, flagName } from '../src/input/settings.js';
+import { INIT_FROM_READER } from '../src/train/options.js';
 import { SENTENCE_RULE_VERSION } from '../src/text/sentences.js';
 import { WHOLE_TEXTS } from '../src/text/documents.js';
 import { WORD_RULE_VERSION } from '../src/text/words.js';
@@ -237,6 +239,26 @@ describe('a malformed rnn-state/1 file: one line naming the file and the field',
     const models = 'a checkpoint (rnn-checkpoint/1), an rnn-state/1 file or a .safetensors file';
     const said = message.replace('an rnn-state/1 file or a .safetensors file', models);
     expect(() => readModelFile(path)).toThrow(new CheckpointError(`${path}: ${said}`));
+  });
+});
+
+describe('a PyTorch pickle (torch.save), which rnn does not read', () => {
+  const SAID = 'is a PyTorch pickle (torch.save), which rnn does not read: save the weights with safetensors, ' +
+    'save_file(model.state_dict(), "model.safetensors", metadata=meta), or as rnn-state/1 JSON, as docs/interop.md shows';
+  // the first bytes torch.save wrote of {"head.bias": torch.zeros(2)} (torch 2), then the weights cut off
+  it.each([
+    ['a zip (the default)', '504b03040000080800000000000000000000000000000000000010001200617263686976652f646174612e706b6c4642'],
+    ['the legacy pickle (_use_new_zipfile_serialization=False)', '80028a0a6cfc9c46f9206aa850192e80024de9032e80027d710028581000000070726f746f636f6c5f76657273696f6e'],
+  ])('is refused in one line saying how to save the model instead: %s', (_, hex) => {
+    const bytes = Buffer.concat([Buffer.from(hex, 'hex'), Buffer.alloc(64, 0x5a)]);
+    expect(importError('model.pt', bytes)).toBe(SAID);
+    const path = join(dir, 'init-from.pt');
+    writeFileSync(path, bytes);
+    expect(() => readModelFile(path)).toThrow(new CheckpointError(`${path}: ${SAID}`));
+    const flagLine = (reader: ModelPathReader) => thrownBy(() => resolveCheckpointPath(path, undefined, reader), SettingError)
+      .messageNaming(flagName);
+    expect(flagLine(INIT_FROM_READER)).toBe(`--init-from ${path} ${SAID}`);
+    expect(flagLine(CHECKPOINT_FLAG)).toBe(`--checkpoint ${path} ${SAID}`);
   });
 });
 

@@ -22,8 +22,8 @@ import { INTEROP_FORMAT, type ModelState, checkModelValues, fromInteropState, no
 import { type LoadedModel, loadModel } from './load.js';
 import { PREPARED_FORMAT } from './prepared.js';
 import {
-  METADATA, NAME_IT_SAFETENSORS, SAFETENSORS_EXTENSION, fromSafetensors, isMisnamedSafetensors, isSafetensorsPath, safetensorsFormatAt,
-  toSafetensors,
+  METADATA, NAME_IT_SAFETENSORS, SAFETENSORS_EXTENSION, TORCH_SAVE, fromSafetensors, isMisnamedSafetensors, isSafetensorsPath, isTorchSave,
+  safetensorsFormatAt, toSafetensors,
 } from './safetensors.js';
 import { defaultSettings, trainingConfig } from './settings.js';
 import { encodeTensors } from './tensors.js';
@@ -163,6 +163,7 @@ function readInteropFile(path: string): ModelState {
   const bytes = interopFileBytes(path);
   if (isSafetensorsPath(path)) return safetensorsModel(bytes, path);
   refuseMisnamedSafetensors(bytes, path);
+  refuseTorchSave(bytes, path);
   return interopJsonModel(parseModelJson(bytes, path, INTEROP_FILES), path, INTEROP_FILES);
 }
 
@@ -197,6 +198,11 @@ function parseModelJson(bytes: Uint8Array, path: string, expected: string): unkn
 /** Refuses the `bytes` of a model file that are safetensors where its name does not say so, which would be read as JSON. */
 function refuseMisnamedSafetensors(bytes: Buffer, path: string): void {
   if (isMisnamedSafetensors(path, bytes)) throw new CheckpointError(`${path}: is a safetensors file, read as one only where named so: ${NAME_IT_SAFETENSORS}`);
+}
+
+/** Refuses the `bytes` of a model file that torch.save wrote, a pickle, saying how to save the weights as rnn reads them. */
+function refuseTorchSave(bytes: Buffer, path: string): void {
+  if (isTorchSave(bytes)) throw new CheckpointError(`${path}: is ${TORCH_SAVE}`);
 }
 
 /** The checkpoint `importedCheckpoint` makes, which an imported model must fit. */
@@ -249,6 +255,7 @@ export function readModelFile(path: string): ModelFile {
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   if (safetensors) return { path, sha256, checkpoint: null, model: safetensorsModel(bytes, path) };
   refuseMisnamedSafetensors(bytes, path);
+  refuseTorchSave(bytes, path);
   return namingLatestBeside(path, () => {
     const json = parseModelJson(bytes, path, MODEL_FILES);
     if (isJsonObject(json) && json['format'] === CHECKPOINT_FORMAT) {
