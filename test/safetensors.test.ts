@@ -92,6 +92,9 @@ describe('safetensors', () => {
       delete h['__metadata__'];
     }), /: __metadata__ is missing: it holds the config and the vocabulary \(in PyTorch, save_file\(model\.state_dict\(\), path, metadata=meta\), meta the exported file's: docs\/interop\.md\)$/],
     ['a truncated file', (b: Buffer) => b.subarray(0, 5), /too short for a safetensors header/],
+    ['bytes after the last tensor', (b: Buffer) => Buffer.concat([b, Buffer.alloc(12)]),
+      /: it holds 12 bytes after the data of "head\.bias", its last tensor, that no tensor covers: a safetensors file ends where its last tensor's data does \(Python's safetensors refuses it too: "file not fully covered"\)$/],
+    ['a byte after the last tensor', (b: Buffer) => Buffer.concat([b, Buffer.alloc(1)]), /: it holds 1 byte after the data of "head\.bias", its last tensor, that no/],
     ['another format', (b: Buffer) => withHeader(b, (h) => {
       (h['__metadata__'] as unknown as Record<string, string>)['format'] = 'rnn-state/2';
     }), /: __metadata__\.format is "rnn-state\/2", expected "rnn-state\/1"$/],

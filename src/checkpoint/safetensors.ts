@@ -202,6 +202,12 @@ export function fromSafetensors(bytes: Buffer, source: string, checkpoint?: Chec
   for (let i = 1; i < spans.length; i++) {
     if (spans[i]![0] < spans[i - 1]![1]) fail(`${spans[i]![2]} overlaps ${spans[i - 1]![2]} in the data`);
   }
+  const [, last, lastField] = spans.at(-1)!;
+  if (last < dataLength) {
+    const left = dataLength - last;
+    fail(`it holds ${left} byte${left === 1 ? '' : 's'} after the data of ${lastField}, its last tensor, that no tensor covers: ` +
+      `a safetensors file ends where its last tensor's data does (Python's safetensors refuses it too: "file not fully covered")`);
+  }
   // the tensors lie apart within the data: the buffer is no larger than the file
   const params = new Float32Array(layout.total);
   layout.specs.forEach((spec, i) => {
