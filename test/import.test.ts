@@ -162,6 +162,9 @@ describe('rnn import: value errors name the input', () => {
   });
 });
 
+/** The fields of an rnn-state/1 config, as a message lists them. */
+const CONFIG_FIELDS = 'cell, vocab_size, embed_dim, hidden_size, num_layers, dropout, level, word_rule, docs, sentence_rule, spacing';
+
 /** An rnn-state/1 file parsed, loosely: a test sets a field to anything. */
 interface LooseState {
   format?: unknown;
@@ -205,6 +208,10 @@ describe('a malformed rnn-state/1 file: one line naming the file and the field',
     ['a fixture whose state has a tensor missing', edited((s) => delete s.tensors['embed.weight'], true), 'state: tensors["embed.weight"] is missing'],
     ['bytes that are not UTF-8', notUtf8.bytes,
       `not valid UTF-8 at byte offset ${notUtf8.offset} (line 1, byte 0xFF); expected an rnn-state/1 file or a .safetensors file`],
+    ['a config field misspelled', edited((s) => (s.config.doc = 'line')),
+      `config.doc is not a field of an rnn-state/1 config: did you mean docs? (its fields: ${CONFIG_FIELDS})`],
+    ['a config field it does not have', edited((s) => (s.config.learning_rate = 0.1)),
+      `config.learning_rate is not a field of an rnn-state/1 config (its fields: ${CONFIG_FIELDS})`],
     ['a document rule it does not know', edited((s) => (s.config.docs = 'paragraph')),
       'config.docs must be one of file, line, blank, sentence (got "paragraph")'],
     ['sentence documents without their rules\' version', edited((s) => (s.config.docs = 'sentence')),
@@ -266,6 +273,12 @@ describe('the document rule in .safetensors metadata', () => {
   it('refuses a rule it does not know, naming the file and the field', () => {
     const bytes = editSafetensors(toSafetensors(MODEL), editConfig((c) => (c['docs'] = 'paragraph')));
     expect(importError('docs.safetensors', bytes)).toBe('__metadata__.config: docs must be one of file, line, blank, sentence (got "paragraph")');
+  });
+
+  it('refuses a misspelled field, naming it and the fields there are', () => {
+    const bytes = editSafetensors(toSafetensors(MODEL), editConfig((c) => (c['doc'] = 'line')));
+    expect(importError('doc.safetensors', bytes)).toBe(
+      `__metadata__.config: doc is not a field of an rnn-state/1 config: did you mean docs? (its fields: ${CONFIG_FIELDS})`);
   });
 
   it('reads a file without one (as files written before it were) as each text one document', () => {

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { ModelConfig } from '../engine/config.js';
 import { type ParamLayout, type TensorSpec, paramLayout } from '../engine/params.js';
-import { zodErrorMessage } from '../input/issues.js';
+import { fieldPath, likelyNames, zodErrorMessage } from '../input/issues.js';
+import { orList } from '../input/settings.js';
 import { type DocumentRule, WHOLE_TEXTS } from '../text/documents.js';
 import { SENTENCE_RULE_VERSION } from '../text/sentences.js';
 import { NO_SPACING, type Spacing, spacesNone } from '../text/spacing.js';
@@ -27,7 +28,7 @@ export function wrappedState(json: unknown): Record<string, unknown> | null {
   return isJsonObject(state) && state['format'] !== undefined ? state : null;
 }
 
-const InteropConfigSchema = z.object({
+const InteropConfigSchema = z.strictObject({
   ...InteropModelConfigShape,
   /** What a token is; absent (a file from before the word level): 'char'. */
   level: z.enum(TEXT_LEVELS).optional(),
@@ -109,6 +110,21 @@ export function interopConfig(
   };
 }
 
+const CONFIG_FIELDS = Object.keys(InteropConfigSchema.shape);
+
+/**
+ * `source: PATH PHRASE` for the first issue of an rnn-state/1 file or config; a field the config does not have (a misspelled
+ * `doc`) is named with the one it most likely meant and the fields there are.
+ */
+function interopErrorMessage(source: string, error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (issue?.code !== 'unrecognized_keys') return zodErrorMessage(source, error);
+  const field = fieldPath([...issue.path, issue.keys[0]!]);
+  const meant = likelyNames(issue.keys[0]!, CONFIG_FIELDS);
+  return `${source}: ${field} is not a field of an ${INTEROP_FORMAT} config` +
+    `${meant.length > 0 ? `: did you mean ${orList(meant)}?` : ''} (its fields: ${CONFIG_FIELDS.join(', ')})`;
+}
+
 /**
  * An rnn-state/1 config (e.g. safetensors metadata) validated and read as a model config, its
  * level and its document rule, the rules' versions it names checked against this code's;
@@ -116,7 +132,7 @@ export function interopConfig(
  */
 export function interopModelConfig(json: unknown, source: string): InteropModel {
   const parsed = InteropConfigSchema.safeParse(json, { reportInput: true });
-  if (!parsed.success) throw new CheckpointError(zodErrorMessage(source, parsed.error));
+  if (!parsed.success) throw new CheckpointError(interopErrorMessage(source, parsed.error));
   return modelConfigOf(parsed.data, source, '');
 }
 
@@ -146,7 +162,7 @@ export interface CheckpointShape {
 export function fromInteropState(json: unknown, source: string, checkpoint?: CheckpointShape): ModelState {
   checkFormat(json, source, INTEROP_FORMAT, (format) => (format === 'rnn-checkpoint/1' ? ' (a checkpoint already)' : ''));
   const parsed = InteropStateSchema.safeParse(json, { reportInput: true });
-  if (!parsed.success) throw new CheckpointError(zodErrorMessage(source, parsed.error));
+  if (!parsed.success) throw new CheckpointError(interopErrorMessage(source, parsed.error));
   const state = parsed.data;
 
   const { config, level, wordRule, documents, spacing } = modelConfigOf(state.config, source, 'config.');

@@ -8,7 +8,7 @@ import type { z } from 'zod';
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
 /** `config.cell`, `tensors["rnn.weight_hh_l0"].shape`, `history[3].lr`. */
-function fieldPath(path: readonly PropertyKey[]): string {
+export function fieldPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const key of path) {
     if (typeof key === 'number') out += `[${key}]`;
