@@ -17,6 +17,15 @@ function plainOutput(...events: Parameters<ReturnType<typeof createProgress>['on
   }
 }
 
+/** The start of a one-step run of a tiny model on a 201-character text, one worker. */
+const TINY_START: StartEvent = {
+  event: 'start', resumedFrom: null, step: 0, parameters: 100, corpus: ['/tmp/tiny.txt'],
+  model: { vocabSize: 5, cell: 'gru', numLayers: 1, hiddenSize: 8, embedDim: 4, dropout: 0 },
+  settings: { ...TRAIN_DEFAULTS, workers: 1, kernels: 'js', evalEvery: 10 },
+  limits: { epochs: null, maxSteps: 1, timeSeconds: null }, trainTokens: 201, valTokens: 1, stepsPerEpoch: 1, totalSteps: 1,
+  out: { latest: 'run/latest.json', best: 'run/best.json' }, skipped: 0,
+};
+
 const ESC = String.fromCharCode(0x1b);
 const visibleWidth = (line: string) => [...line.replace(new RegExp(`${ESC}\\[[0-9;]*m`, 'g'), '')].length;
 
@@ -97,13 +106,7 @@ describe('the step line of plain progress', () => {
   });
 
   it('is first written for the run\'s second step, not for its first (the JIT and the kernels warming up), whose speed and ETA are the warm-up\'s', () => {
-    const start: StartEvent = {
-      event: 'start', resumedFrom: null, step: 0, parameters: 100, corpus: ['/tmp/tiny.txt'],
-      model: { vocabSize: 5, cell: 'gru', numLayers: 1, hiddenSize: 8, embedDim: 4, dropout: 0 },
-      settings: { ...TRAIN_DEFAULTS, workers: 1, kernels: 'js', evalEvery: 10 },
-      limits: { epochs: null, maxSteps: 100, timeSeconds: null }, trainTokens: 201, valTokens: 1, stepsPerEpoch: 100, totalSteps: 100,
-      out: { latest: 'run/latest.json', best: 'run/best.json' }, skipped: 0,
-    };
+    const start: StartEvent = { ...TINY_START, limits: { ...TINY_START.limits, maxSteps: 100 }, stepsPerEpoch: 100, totalSteps: 100 };
     const step = (n: number, tokensPerSecond: number, etaSeconds: number): StepEvent => ({
       event: 'step', step: n, epoch: n / 100, loss: 2.5, smoothedLoss: 2.5, valLoss: null, lr: 0.002, gradNorm: 1,
       tokensPerSecond, elapsedSeconds: 1, etaSeconds, totalSteps: 100, skipped: 0,
@@ -137,13 +140,7 @@ describe('the done line of a diverged run', () => {
 });
 
 describe('the start lines of plain progress', () => {
-  const start: StartEvent = {
-    event: 'start', resumedFrom: null, step: 0, parameters: 100, corpus: ['/tmp/tiny.txt'],
-    model: { vocabSize: 5, cell: 'gru', numLayers: 1, hiddenSize: 8, embedDim: 4, dropout: 0 },
-    settings: { ...TRAIN_DEFAULTS, workers: 1, kernels: 'js', evalEvery: 10 },
-    limits: { epochs: null, maxSteps: 1, timeSeconds: null }, trainTokens: 201, valTokens: 1, stepsPerEpoch: 1, totalSteps: 1,
-    out: { latest: 'run/latest.json', best: 'run/best.json' }, skipped: 0,
-  };
+  const start = TINY_START;
 
   it('count one step, one worker and one validation character in the singular', () => {
     expect(plainOutput(start).split('\n')[1])
