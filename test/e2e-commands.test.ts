@@ -468,7 +468,11 @@ describe('bad input', () => {
       mkdirSync(at('no-latest'), { recursive: true });
       copyFileSync(ckpt, join(at('no-latest'), 'best.json'));
       return ['train', '--resume', at('no-latest')];
-    }, /^rnn: --resume .*no-latest is a folder without latest\.json: give a checkpoint that rnn train wrote, or its run folder \(its latest\.json\)$/],
+    }, /^rnn: --resume (.*no-latest) is a folder without latest\.json, but with its best\.json \(a run stopped between its first two saves\): go on from it with --resume \1\/best\.json --out ANOTHER_FOLDER$/],
+    ['resuming a folder with neither checkpoint', () => {
+      mkdirSync(at('no-checkpoint'), { recursive: true });
+      return ['train', '--resume', at('no-checkpoint')];
+    }, /^rnn: --resume .*no-checkpoint is a folder without latest\.json: give a checkpoint that rnn train wrote, or its run folder \(its latest\.json\)$/],
     ['resuming a train_ddp.py result (model.safetensors)', () => {
       mkdirSync(at('ddp-resumed'), { recursive: true });
       writeFileSync(join(at('ddp-resumed'), 'model.safetensors'), '');

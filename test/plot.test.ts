@@ -560,6 +560,12 @@ describe('runs from checkpoints', () => {
     expect(() => runCheckpointPath(folder)).toThrow(/run is a folder without latest\.json/);
     mkdirSync(join(folder, 'latest.json')); // a folder by that name is not a checkpoint either
     expect(() => runCheckpointPath(folder)).toThrow(/without latest\.json/);
+    // a run killed between its first evaluation's two saves holds its best.json alone, which is named
+    const stopped = join(scratch, 'stopped');
+    mkdirSync(stopped);
+    writeFileSync(join(stopped, 'best.json'), '{}');
+    expect(() => runCheckpointPath(stopped)).toThrow(`${stopped} is a folder without latest.json, but with its best.json ` +
+      `(a run stopped between its first two saves): name ${join(stopped, 'best.json')}`);
     // a folder of runs (checkpoints/) is named as one, with the first few runs in it
     const runs = join(scratch, 'runs');
     for (const name of ['gru', 'lstm', 'rnn', 'word']) mkdirSync(join(runs, name), { recursive: true });

@@ -207,8 +207,21 @@ export function runFolderFile(path: string, file: string, reader: ModelPathReade
   if (!isFolder(path)) return modelFilePath(path, reader);
   const inside = join(path, file);
   if (heldInRunFolder(inside)) return modelFilePath(inside, reader);
-  throw heldModelFile(reader, path, `without ${file}`) ??
+  throw heldModelFile(reader, path, `without ${file}`) ?? bestAlone(reader, path, file) ??
     refused(reader, path, (name) => `${givenAs(reader, path, name)} is ${notARunFolder(path, `without ${file}`)}: ${bid(reader)}`);
+}
+
+/**
+ * The refusal of a run folder `dir` read for its latest.json (`file`) that holds its best.json alone, as a run killed
+ * between its first evaluation's two saves leaves it: that best.json is the run's state, which --resume goes on from
+ * into another folder (this one's best.json it would not overwrite); null for any other folder.
+ */
+function bestAlone(reader: ModelPathReader, dir: string, file: string): InputError | CheckpointError | null {
+  const best = join(dir, RUN_FOLDER_FILES.best);
+  if (file !== RUN_FOLDER_FILES.latest || !heldInRunFolder(best)) return null;
+  return refused(reader, dir, (name) => `${givenAs(reader, dir, name)} is a folder without ${file}, but with its ${RUN_FOLDER_FILES.best} ` +
+    '(a run stopped between its first two saves): ' +
+    (reader.setting === 'resume' ? `go on from it with ${name('resume')} ${best} ${name('out')} ANOTHER_FOLDER` : `name ${best}`));
 }
 
 /**
