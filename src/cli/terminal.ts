@@ -1,4 +1,5 @@
-import { cutShort, visible } from '../input/issues.js';
+import { visible } from '../input/issues.js';
+import { shortened } from '../text/columns.js';
 
 /*
  * What a terminal on stderr can do for a command: redraw a line in place, at its width. Nothing here loads a colour or
@@ -19,9 +20,10 @@ const CLEAR_TO_LINE_END = '\x1b[K';
 /**
  * Where stderr is a terminal that redraws in place, one line there that tells how far a long step has come (prepare's
  * tokenizing, eval's scoring): each text drawn over the last, its control characters shown (visible) and cut to the
- * terminal's width, which a wrapped line would outgrow; '' clears it. Null elsewhere: a pipe or a file gets no status.
+ * terminal's width in columns (a wide character takes two), which a wrapped line would outgrow; '' clears it. Null
+ * elsewhere: a pipe or a file gets no status.
  */
 export function statusLine(): ((text: string) => void) | null {
   if (!redrawsInPlace(process.stderr)) return null;
-  return (text) => void process.stderr.write(`\r${cutShort(visible(text), terminalColumns() - 1)}${CLEAR_TO_LINE_END}`);
+  return (text) => void process.stderr.write(`\r${shortened(visible(text), terminalColumns() - 1)}${CLEAR_TO_LINE_END}`);
 }

@@ -1,4 +1,4 @@
-import { characterColumns, textColumns } from '../text/columns.js';
+import { shortened, textColumns } from '../text/columns.js';
 import { TOKEN_UNITS, type TextLevel, type TokenUnit, grouped } from '../text/vocab.js';
 
 /**
@@ -325,29 +325,6 @@ const round2 = (v: number): number => Math.round(v * 100) / 100;
 
 /** The most columns of a title that fit the chart's width at its size. */
 const TITLE_COLUMNS = 80;
-
-/** The first characters of `characters` that take at most `columns` columns. */
-function leading(characters: readonly string[], columns: number): string[] {
-  const kept: string[] = [];
-  for (const character of characters) {
-    columns -= characterColumns(character);
-    if (columns < 0) break;
-    kept.push(character);
-  }
-  return kept;
-}
-
-/**
- * `text` cut to at most `max` columns, an ellipsis marking the cut: at its end, or in its middle
- * (a run's name, whose end often tells it from another: `run-1`, `run-2`).
- */
-function shortened(text: string, max: number, cut: 'end' | 'middle' = 'end'): string {
-  if (textColumns(text) <= max) return text;
-  const characters = [...text];
-  if (cut === 'end') return `${leading(characters, max - 1).join('')}…`;
-  const tail = leading([...characters].reverse(), Math.floor((max - 1) / 2)).reverse();
-  return `${leading(characters, max - 1 - textColumns(tail.join(''))).join('')}…${tail.join('')}`;
-}
 
 /** Options a caller may set; the defaults suit a README. */
 export interface ChartOptions {
