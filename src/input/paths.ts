@@ -20,6 +20,9 @@ export function specialKind(stats: Stats): string | null {
   return null;
 }
 
+/** What a command line names standard input, or output, with: `-`. */
+export const STANDARD_STREAM = '-';
+
 /** The start of a path that a shell would have read as a home folder (`~/runs`, `~bob/runs`), left as it is. */
 const UNEXPANDED_HOME = /^~[\w.-]*(?=\/|$)/;
 

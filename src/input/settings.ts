@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { NUMBER, cutShort, expectedOf, optionMessage, quoted, visible } from './issues.js';
-import { unexpandedHome } from './paths.js';
+import { STANDARD_STREAM, unexpandedHome } from './paths.js';
 
 /**
  * How a message names a setting: this library writes the setting's own name (`seqLen`), the
@@ -111,9 +111,6 @@ export function parseSettings<T extends z.ZodObject>(schema: T, input: Record<st
   const problem = described === null || empty || worded ? issue : { expected: described, value: read };
   throw new SettingError(key, value, (name) => optionMessage(name(key), problem));
 }
-
-/** What a command line names standard output (or input) with: no command writes its output there. */
-const STANDARD_STREAM = '-';
 
 /**
  * A path a command writes to (`--out`), and how an error names it: one that begins with a ~ that nothing expanded

@@ -4,7 +4,7 @@ import {
 import { join, parse, resolve } from 'node:path';
 import { isatty } from 'node:tty';
 import { shellWord } from '../input/issues.js';
-import { LINK_LOOP, notFoundLine, specialKind, unexpandedHome } from '../input/paths.js';
+import { LINK_LOOP, STANDARD_STREAM, notFoundLine, specialKind, unexpandedHome } from '../input/paths.js';
 import { CorpusError } from './corpus.js';
 import { firstNamed, grouped } from './vocab.js';
 
@@ -13,8 +13,8 @@ import { firstNamed, grouped } from './vocab.js';
  * recursively, and what a folder's walk leaves out. Reading a file, whole or in chunks.
  */
 
-/** What names standard input where a command reads a text file or a corpus. */
-export const STDIN_PATH = '-';
+/** What names standard input where a command reads a text file or a corpus (and standard output, which none writes). */
+export const STDIN_PATH = STANDARD_STREAM;
 /** Standard input as messages and records name it (a corpus's recorded files are otherwise absolute paths). */
 export const STDIN_NAME = 'standard input';
 
