@@ -162,8 +162,7 @@ function readInteropFile(path: string): ModelState {
   }
   const bytes = interopFileBytes(path);
   if (isSafetensorsPath(path)) return safetensorsModel(bytes, path);
-  refuseMisnamedSafetensors(bytes, path);
-  refuseTorchSave(bytes, path);
+  refuseOtherFormats(bytes, path);
   return interopJsonModel(parseModelJson(bytes, path, INTEROP_FILES), path, INTEROP_FILES);
 }
 
@@ -195,13 +194,12 @@ function parseModelJson(bytes: Uint8Array, path: string, expected: string): unkn
   }
 }
 
-/** Refuses the `bytes` of a model file that are safetensors where its name does not say so, which would be read as JSON. */
-function refuseMisnamedSafetensors(bytes: Buffer, path: string): void {
+/**
+ * Refuses the `bytes` of a model file not named .safetensors that are no JSON rnn could read, saying what they are and what
+ * to do: safetensors (to be named so) or what torch.save wrote (a pickle; to be saved as rnn reads weights).
+ */
+function refuseOtherFormats(bytes: Buffer, path: string): void {
   if (isMisnamedSafetensors(path, bytes)) throw new CheckpointError(`${path}: is a safetensors file, read as one only where named so: ${NAME_IT_SAFETENSORS}`);
-}
-
-/** Refuses the `bytes` of a model file that torch.save wrote, a pickle, saying how to save the weights as rnn reads them. */
-function refuseTorchSave(bytes: Buffer, path: string): void {
   if (isTorchSave(bytes)) throw new CheckpointError(`${path}: is ${TORCH_SAVE}`);
 }
 
@@ -254,8 +252,7 @@ export function readModelFile(path: string): ModelFile {
   const bytes = readFileBytes(path, MODEL_FILE);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   if (safetensors) return { path, sha256, checkpoint: null, model: safetensorsModel(bytes, path) };
-  refuseMisnamedSafetensors(bytes, path);
-  refuseTorchSave(bytes, path);
+  refuseOtherFormats(bytes, path);
   return namingLatestBeside(path, () => {
     const json = parseModelJson(bytes, path, MODEL_FILES);
     if (isJsonObject(json) && json['format'] === CHECKPOINT_FORMAT) {
