@@ -76,8 +76,8 @@ export function claimDefaultOut(stamped: string): string {
 
 /**
  * Refuses to write over checkpoints already saved: the output may hold files only when this
- * run resumes its `latest` (the same run going on). Also refuses a folder path that
- * is a file, a file path that is a folder, and the folder of a train_ddp.py run (`ddpResultIn`). A refusal names
+ * run resumes its `latest` (the same run going on). Also refuses what `checkOutputIsFolder` does, a checkpoint path
+ * that is a folder, and, unless the run goes on, the folder of a train_ddp.py run (`refuseDdpFolder`). A refusal names
  * `setting`, the flag that chose the output: --out, or --resume (with the output it writes to) where no --out was given;
  * where the output is the run of `initFrom` (the checkpoint a fine-tuned run starts from), it says so, not to resume it.
  */
