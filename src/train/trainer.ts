@@ -365,7 +365,7 @@ class Run {
    * seconds of its --time (a run limited by time follows its clock, and repeats only to that).
    * Past 1 where a run overruns its time; scheduledLr holds it to its end.
    */
-  private done(): number {
+  private fractionDone(): number {
     const { totalSteps, limits } = this.setup;
     const bySteps = totalSteps === null ? 0 : this.progress.step / totalSteps;
     const byTime = limits.timeSeconds === null ? 0 : this.elapsed() / limits.timeSeconds;
@@ -375,7 +375,7 @@ class Run {
   /** The learning rate of the next step. */
   private lr(): number {
     const { lrSchedule, lr, lrDecay } = this.setup.settings;
-    return scheduledLr(lrSchedule, lr, lrDecay, this.progress.epoch, this.done());
+    return scheduledLr(lrSchedule, lr, lrDecay, this.progress.epoch, this.fractionDone());
   }
 
   private epochs(): number {
