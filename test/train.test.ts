@@ -336,6 +336,7 @@ describe('train', () => {
     expect(resumedOut(join('runs', 'a', 'best.json'))).toBe(join('runs', 'a'));
     expect(resumedOut(join('runs', 'model.json'))).toBe(join('runs', 'model.json'));
     expect(resumedOut(join('runs', 'model.best.json'))).toBe(join('runs', 'model.json'));
+    expect(resumedOut(join('runs', 'Model.BEST.json'))).toBe(join('runs', 'Model.json'));
   });
 
   it('skips a periodic evaluation only when --time ends the run within half an interval after it', () => {

@@ -148,7 +148,7 @@ export function checkOutputIsFolder(paths: OutputPaths, out: string): void {
 export function resumedOut(resume: string): string {
   const name = basename(resume);
   if (!namesFile(name) || name === RUN_FOLDER_FILES.latest || name === RUN_FOLDER_FILES.best) return dirname(resume);
-  return resume.replace(/\.best\.json$/i, '.json');
+  return name.toLowerCase().endsWith(BEST_FILE_END) ? `${resume.slice(0, -BEST_FILE_END.length)}.json` : resume;
 }
 
 /**
