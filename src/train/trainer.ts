@@ -178,8 +178,9 @@ class Run {
     const { engine, progress, tokensPerStep } = this;
     const signal = this.hooks.signal;
     const stepSettings: StepSettings = { lr: settings.lr, clip: settings.clip, clipValue: settings.clipValue };
-    // tokens/s, the mean of the steps timed so far, then smoothed; a run's first step (the JIT
-    // and the kernels warming up) is left out, so one slow step cannot end a --time run early
+    // tokens/s over the steps timed so far: speed ← speed + max(1/n, 0.1)·(rate − speed) at the n-th, their mean for the
+    // first ten and an exponential average after; a run's first step (the JIT and the kernels warming up) is left out, so
+    // one slow step cannot end a --time run early
     let speed = 0, timed = -1;
     // the run's seconds when the last step began, --time not yet found to run out
     let stepBegan = this.elapsed();
