@@ -308,6 +308,18 @@ describe('loadCheckpoint errors', () => {
     expect(errorOf(() => loadCheckpoint(best)).endsWith(beside)).toBe(true);
   });
 
+  it('names the run\'s best.json beside a latest.json that is damaged, where it begins as a checkpoint', () => {
+    const best = join(dir, RUN_FOLDER_FILES.best), latest = join(dir, RUN_FOLDER_FILES.latest);
+    saveCheckpoint(latest, sampleCheckpoint());
+    const text = readFileSync(latest, 'utf8'), beside = `; ${best} beside it is the run's best checkpoint`;
+    writeFileSync(latest, text.slice(0, 300));
+    const cutShort = errorOf(() => loadCheckpoint(latest));
+    expect(cutShort).toMatch(/ is not JSON: .*the file is cut short$/);
+    saveCheckpoint(best, sampleCheckpoint());
+    expect(errorOf(() => loadCheckpoint(latest))).toBe(`${cutShort}${beside}`);
+    expect(errorOf(() => loadResumedCheckpoint(latest))).toBe(`${cutShort}${beside}`);
+  });
+
   // reads 512 MiB and scans them for a fault: 3.5–4 s on the 2-core machine, near vitest's default 5 s when CI is busy
   it('names a file too long to be read as text, and the most one can hold', () => {
     const path = join(dir, 'huge.json');

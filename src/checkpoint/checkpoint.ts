@@ -324,23 +324,28 @@ export const RUN_FOLDER_FILES = { latest: 'latest.json', best: 'best.json' } as 
 /** How the best checkpoint of a run whose output names a file ends, in place of its `.json`: `run.json` → `run.best.json`. */
 export const BEST_FILE_END = '.best.json';
 
-/** The checkpoint in a file's bytes (readCheckpointBytes), checked; `path` names the file in its errors (namingLatestBeside). */
+/** The checkpoint in a file's bytes (readCheckpointBytes), checked; `path` names the file in its errors (namingCheckpointBeside). */
 export function checkpointOf(bytes: Uint8Array, path: string): Checkpoint {
-  return namingLatestBeside(path, () => parseCheckpoint(parseJsonBytes(bytes, path), path));
+  return namingCheckpointBeside(path, () => parseCheckpoint(parseJsonBytes(bytes, path), path));
 }
 
+/** What each checkpoint of a run folder is, as an error naming it beside the other (namingCheckpointBeside) says. */
+const RUN_FOLDER_ROLES = { latest: "the run's last checkpoint", best: "the run's best checkpoint" } as const;
+
 /**
- * `read()` of the file at `path`; where that is a run folder's best.json, a CheckpointError it throws names the run's
- * latest.json beside it too (where that begins as a checkpoint), which what damaged the one may have spared.
+ * `read()` of the file at `path`; where that is a run folder's best.json or latest.json, a CheckpointError it throws
+ * names the folder's other one too (where that begins as a checkpoint), which what damaged the one may have spared.
  */
-export function namingLatestBeside<T>(path: string, read: () => T): T {
+export function namingCheckpointBeside<T>(path: string, read: () => T): T {
   try {
     return read();
   } catch (error) {
-    if (!(error instanceof CheckpointError) || basename(path) !== RUN_FOLDER_FILES.best) throw error;
-    const latest = join(dirname(path), RUN_FOLDER_FILES.latest);
-    if (!startsLikeCheckpoint(latest)) throw error;
-    throw new CheckpointError(`${error.message}; ${latest} beside it is the run's last checkpoint`);
+    const name = basename(path);
+    const other = name === RUN_FOLDER_FILES.best ? 'latest' : name === RUN_FOLDER_FILES.latest ? 'best' : null;
+    if (!(error instanceof CheckpointError) || other === null) throw error;
+    const beside = join(dirname(path), RUN_FOLDER_FILES[other]);
+    if (!startsLikeCheckpoint(beside)) throw error;
+    throw new CheckpointError(`${error.message}; ${beside} beside it is ${RUN_FOLDER_ROLES[other]}`);
   }
 }
 

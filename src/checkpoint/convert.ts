@@ -8,7 +8,7 @@ import { describeValue } from '../input/issues.js';
 import { SettingError } from '../input/settings.js';
 import { decodeUtf8 } from '../text/utf8.js';
 import {
-  type Checkpoint, CHECKPOINT_FORMAT, modelFromCheckpoint, namingLatestBeside, parseCheckpoint, refuseStaleImport, saveCheckpoint,
+  type Checkpoint, CHECKPOINT_FORMAT, modelFromCheckpoint, namingCheckpointBeside, parseCheckpoint, refuseStaleImport, saveCheckpoint,
   startsLikeCheckpoint,
 } from './checkpoint.js';
 import { ddpModelRunFile } from './corpus.js';
@@ -253,7 +253,7 @@ export function readModelFile(path: string): ModelFile {
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   if (safetensors) return { path, sha256, checkpoint: null, model: safetensorsModel(bytes, path) };
   refuseOtherFormats(bytes, path);
-  return namingLatestBeside(path, () => {
+  return namingCheckpointBeside(path, () => {
     const json = parseModelJson(bytes, path, MODEL_FILES);
     if (isJsonObject(json) && json['format'] === CHECKPOINT_FORMAT) {
       const checkpoint = parseCheckpoint(json, path);
