@@ -495,8 +495,11 @@ describe('bad input: one JSON line with a 4xx that names the field', () => {
     ['POST', '/v1/generate', '{"lengthPenalty": 1}', 400, 'lengthPenalty', /^lengthPenalty needs beam$/],
     ['POST', '/v1/score', '{}', 400, 'text', /text is missing: give it as a string/],
     ['POST', '/v1/score', '{"text": "a", "top": 11}', 400, 'top', /top: must be an integer from 0 to 10/],
-    // a layer or unit out of the model's, below or above: one message, the model's range
+    // a layer or unit out of the model's, below, above or between two: one message, the model's range
     ['POST', '/v1/activations', '{"text": "a", "layer": -1}', 400, 'layer', /^layer: must be an integer from 0 to 1 \(got -1\)$/],
+    ['POST', '/v1/activations', '{"text": "a", "layer": 0.5}', 400, 'layer', /^layer: must be an integer from 0 to 1 \(got 0.5\)$/],
+    ['POST', '/v1/activations', '{"text": "a", "unit": 1.5}', 400, 'unit', /^unit: must be an integer from 0 to 127 \(got 1.5\)$/],
+    ['POST', '/v1/activations', '{"model": "tiny", "text": "a", "unit": 2.5}', 400, 'unit', /^unit: must be an integer from 0 to 23 \(got 2.5\)$/],
     ['POST', '/v1/activations', '{"text": "a", "layer": 2}', 400, 'layer', /^layer: must be an integer from 0 to 1 \(got 2\)$/],
     ['POST', '/v1/activations', '{"text": "a", "unit": -1}', 400, 'unit', /^unit: must be an integer from 0 to 127 \(got -1\)$/],
     ['POST', '/v1/activations', '{"text": "a", "unit": 128}', 400, 'unit', /^unit: must be an integer from 0 to 127 \(got 128\)$/],
@@ -574,8 +577,8 @@ describe('bad input: one JSON line with a 4xx that names the field', () => {
       ['/v1/complete', { prefix: 'a' }, 'topP', '0.9', 'a number in (0, 1]'],
       ['/v1/complete', { prefix: 'a' }, 'seed', '7', 'an integer from 0 to 4294967295'],
       ['/v1/score', { text: 'a' }, 'top', '3', 'an integer from 0 to 10'],
-      ['/v1/activations', { text: 'a' }, 'layer', '1', 'an integer (a layer of the model, 0 first)'],
-      ['/v1/activations', { text: 'a' }, 'unit', '3', 'an integer (a hidden unit of the layer, 0 first)'],
+      ['/v1/activations', { text: 'a' }, 'layer', '1', 'an integer from 0 to 1'],
+      ['/v1/activations', { text: 'a' }, 'unit', '3', 'an integer from 0 to 127'],
       ['/v1/activations', { text: 'a' }, 'top', '2', 'an integer from 1 to 32'],
     ];
     for (const [path, rest, field, value, expected] of given) {

@@ -54,9 +54,9 @@ export const ACTIVATIONS_TOP_MAX = 32;
 export const ACTIVATIONS_FIELDS = {
   model,
   text,
-  // the range of each is the model's, checked by the server once it knows the model
-  layer: { schema: z.int(), expected: 'an integer (a layer of the model, 0 first)', help: 'the layer', default: 0 },
-  unit: { schema: z.int(), expected: 'an integer (a hidden unit of the layer, 0 first)', help: 'one unit' },
+  // read as given, and checked by the server once it knows the model, so that any value it refuses is told the model's range
+  layer: { schema: z.int(), input: z.unknown(), help: 'the layer', default: 0 },
+  unit: { schema: z.int(), input: z.unknown(), help: 'one unit' },
   top: { ...integerFrom(1, ACTIVATIONS_TOP_MAX), help: 'the units that vary most over the text', default: 1 },
 } as const satisfies SettingTable;
 

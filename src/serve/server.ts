@@ -389,11 +389,10 @@ export class RnnServer {
     const { model: name, text, layer = ACTIVATIONS_FIELDS.layer.default, unit, top } = readActivations(input);
     const model = this.askedModel(name);
     const { numLayers, hiddenSize } = this.models.get(model)!.config;
-    checkIndex('layer', layer, numLayers);
-    if (unit !== undefined) checkIndex('unit', unit, hiddenSize);
+    const layerIndex = modelIndex('layer', layer, numLayers), unitIndex = unit === undefined ? null : modelIndex('unit', unit, hiddenSize);
     if (unit !== undefined && top !== undefined) throw new HttpError(400, 'top picks the most active units; unit names one: give one of them', 'top');
     const request: JobOf<'activations'> = {
-      kind: 'activations', model, text: required(text, 'text'), maxTokens: this.options.maxTextTokens, layer, unit: unit ?? null,
+      kind: 'activations', model, text: required(text, 'text'), maxTokens: this.options.maxTextTokens, layer: layerIndex, unit: unitIndex,
       top: top ?? ACTIVATIONS_FIELDS.top.default,
     };
     sendEncoded(res, await this.runJob(request, signal));
@@ -449,9 +448,10 @@ function fieldError(field: string, expected: string, value: unknown): HttpError 
   return new HttpError(400, optionMessage(field, { expected, value }), field);
 }
 
-/** A request's `index` of the model's `count` layers or units (`field`): one from 0 to count - 1, else 400 naming that range. */
-function checkIndex(field: string, index: number, count: number): void {
-  if (index < 0 || index >= count) throw fieldError(field, integerFrom(0, count - 1).expected, index);
+/** A request's `index` of the model's `count` layers or units (`field`): an integer from 0 to count - 1, else 400 naming that range. */
+function modelIndex(field: string, index: unknown, count: number): number {
+  if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= count) throw fieldError(field, integerFrom(0, count - 1).expected, index);
+  return index;
 }
 
 /** A field a request must give. */
