@@ -604,6 +604,17 @@ describe('bad input: one JSON line with a 4xx that names the field', () => {
     expect((await request(api('/v1/models?'))).status).toBe(200);
   });
 
+  it('/healthz and the page read no query: one a probe or a link adds is answered as none is, where a health check refused would take a sound server out of service', async () => {
+    const health = await request(api('/healthz'));
+    for (const query of ['?_=1700000000', '?x=1', '?%FF']) {
+      const answer = await request(api(`/healthz${query}`));
+      expect([query, answer.status, answer.json]).toEqual([query, health.status, health.json]);
+      expect([query, (await request(api(`/healthz${query}`), { method: 'HEAD' })).status]).toEqual([query, 200]);
+    }
+    const page = await request(api('/?utm_source=mail'));
+    expect([page.status, page.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8']);
+  });
+
   it('a body that is not UTF-8 is refused naming the byte, not read with U+FFFD in its place', async () => {
     const body = Buffer.concat([Buffer.from('{"text": "ab'), Buffer.from([0xff]), Buffer.from('c"}')]);
     const answer = await request(api('/v1/score'), { method: 'POST', body });
