@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, truncateSync, watch, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, truncateSync, unlinkSync, watch, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -277,6 +277,21 @@ describe('rnn prepare', () => {
     prepare({ out }, [folder], { onWarning: (warning) => warnings.push(warning.message) });
     expect(warnings).toEqual([`took over ${preparedLockPath(out)}, left by pid ${gone}, which is no longer running`]);
     expect(readdirSync(out).sort()).toEqual(['meta.json', 'train.bin', 'val.bin']);
+  });
+
+  it('replaces the token files of a prepare that ended before its meta.json, as the line naming its folder unfinished says to', () => {
+    const out = freshDir();
+    prepare({ out }, [folder]);
+    const ids = readFileSync(join(out, 'train.bin'));
+    unlinkSync(join(out, 'meta.json'));
+    const gone = spawnSync(process.execPath, ['-e', '']).pid!;
+    writeFileSync(preparedLockPath(out), JSON.stringify({ pid: gone, host: hostname(), startedAt: 'then' }));
+    const warnings: string[] = [];
+    prepare({ out, level: 'word' }, [folder], { onWarning: (warning) => warnings.push(warning.message) });
+    expect(warnings).toEqual([`took over ${preparedLockPath(out)}, left by pid ${gone}, which is no longer running`]);
+    expect(readdirSync(out).sort()).toEqual(['meta.json', 'train.bin', 'val.bin']);
+    expect(readPreparedData(out).vocab.level).toBe('word');
+    expect(readFileSync(join(out, 'train.bin')).equals(ids)).toBe(false);
   });
 
   // five CLI processes, three of them at once: each a Node start, together beyond vitest's 5 s default on a loaded machine

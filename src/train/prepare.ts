@@ -62,7 +62,8 @@ export function prepare(options: PrepareSettings, corpusPaths: readonly string[]
     throw new SettingError('out', out, (name) => `${name('out')} ${out} holds a run's checkpoints (${checkpoints.join(', ')}): prepare into a folder of its own`);
   }
   refuseDdpFolder(out, 'out', () => 'prepare into a folder of its own');
-  if (isFolder(out) && !replacesOnlyPrepared(out)) {
+  // token files beside a prepare's lock are its own: one that ended before its meta.json (refuseUnfinishedPrepared), or writing (takeLock)
+  if (isFolder(out) && !replacesOnlyPrepared(out) && !isLockFile(preparedLockPath(out))) {
     throw new SettingError('out', out, (name) => `${name('out')}: ${out} holds a ${PREPARED_FILES.meta}, ${PREPARED_FILES.train} or ` +
       `${PREPARED_FILES.val} that no rnn prepare wrote, which this would replace; choose another ${name('out')}`);
   }
