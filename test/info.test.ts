@@ -173,6 +173,16 @@ describe("rnn info's corpus rows", () => {
     const info = await rnnIn(dir, ['info', 'run']);
     expect(info.stdout).toMatch(new RegExp(`\\n {2,}${join(dir, 'corpus.txt')} \\([\\d,]+ bytes\\)\\nprepared +${join(dir, 'data')} \\(rnn prepare: the token ids it trained on\\)\\n`));
   }, 30_000);
+
+  it("refuse a prepared folder's train.bin and val.bin as its meta.json is refused: data to train on, not a model", async () => {
+    const dir = scratch.folder();
+    writeFileSync(join(dir, 'corpus.txt'), speeches(3000));
+    expect((await rnnIn(dir, ['prepare', 'corpus.txt', '--out', 'data'])).status).toBe(0);
+    for (const name of ['train.bin', 'val.bin']) {
+      expectOneLineError(await rnnIn(dir, ['info', join('data', name)]), `rnn: ${join('data', name)} is not a checkpoint ` +
+        `(a prepared folder's ${name}: data to train on, not a model): name a checkpoint or a run folder (its best.json, else latest.json)`);
+    }
+  }, 30_000);
 });
 
 describe("rnn info's paths", () => {

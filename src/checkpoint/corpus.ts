@@ -85,7 +85,7 @@ function isPreparedMeta(format: string | null): boolean {
 }
 
 /** The name of the prepared folder's token file at `path` (train.bin or val.bin, beside its meta.json); null for any other file. */
-function preparedTokenFile(path: string): string | null {
+export function preparedTokenFile(path: string): string | null {
   const name = basename(path);
   const tokens: readonly string[] = [PREPARED_FILES.train, PREPARED_FILES.val];
   return tokens.includes(name) && isPreparedMeta(rnnFormatOf(join(dirname(path), PREPARED_FILES.meta))) ? name : null;

@@ -10,6 +10,7 @@ import { INTEROP_FORMAT, wrappedState } from './interop.js';
 import { PREPARED_FORMAT, isPreparedFolder } from './prepared.js';
 import { TORCH_SAVE, isSafetensorsPath, isTorchSave, startsLikeSafetensors } from './safetensors.js';
 import { firstNamed } from '../text/vocab.js';
+import { preparedTokenFile } from './corpus.js';
 
 /** Where `rnn train` writes checkpoints, and where commands look when no checkpoint is named. */
 export const CHECKPOINT_DIR = 'checkpoints';
@@ -97,12 +98,15 @@ const HEAD_BYTES = 256;
  * `path`, a file that names something (existingPath), refused as `reader` names it where it begins as no model file does:
  * not as JSON of an object (`{`), nor as a safetensors file (a text given where a checkpoint goes), or where it is JSON
  * that is no model file (jsonModelPath); a model file given where only checkpoints are read is refused saying what to do
- * with it (refuseModelFile). An empty file, or one with the `{` further in, is left for its parser to name.
+ * with it (refuseModelFile). A prepared folder's train.bin or val.bin is named as its meta.json is. An empty file, or one
+ * with the `{` further in, is left for its parser to name.
  */
 function modelFilePath(path: string, reader: ModelPathReader): string {
   const kind = specialFileKind(existingPath(path, reader));
   // a named pipe (`<(cat run/best.json)`) is read once, by the loader
   if (kind !== null && kind !== NAMED_PIPE) throw notModelFile(reader, path, `it is ${kind}`);
+  const tokenFile = preparedTokenFile(path);
+  if (tokenFile !== null) throw notModelFile(reader, path, `a prepared folder's ${tokenFile}: ${PREPARED_DATA}`);
   const head = readFilePart(path, HEAD_BYTES);
   if (head === null) return path;
   if (startsLikeSafetensors(head, false)) return readsModelFiles(reader) ? path : refuseModelFile(reader, path);
