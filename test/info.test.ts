@@ -174,6 +174,22 @@ describe("rnn info's corpus rows", () => {
     expect(info.stdout).toMatch(new RegExp(`\\n {2,}${join(dir, 'corpus.txt')} \\([\\d,]+ bytes\\)\\nprepared +${join(dir, 'data')} \\(rnn prepare: the token ids it trained on\\)\\n`));
   }, 30_000);
 
+  it('list the first files of a corpus of many and count the rest, which --json lists', async () => {
+    const dir = scratch.folder();
+    mkdirSync(join(dir, 'books'));
+    const names = Array.from({ length: 13 }, (_, k) => `book${String(k).padStart(2, '0')}.txt`);
+    names.forEach((name, k) => writeFileSync(join(dir, 'books', name), speeches(400, 400 * k)));
+    expect((await rnnIn(dir, ['train', 'books', ...TINY_RUN, '--max-steps', '1', '--out', 'run'])).status).toBe(0);
+    const info = await rnnIn(dir, ['info', 'run']);
+    const rows = info.stdout.split('\n').filter((line) => /^ +\S/.test(line));
+    expect(rows.map((line) => line.trim())).toEqual([
+      ...names.slice(0, 10).map((name) => expect.stringMatching(new RegExp(`^${join(dir, 'books', name)} \\([\\d,]+ bytes\\)$`))),
+      'and 3 more files (rnn info --json lists each)',
+    ]);
+    const json = await rnnIn(dir, ['info', 'run', '--json']);
+    expect((JSON.parse(json.stdout) as { corpus: { files: unknown[] } }).corpus.files).toHaveLength(13);
+  }, 30_000);
+
   it("refuse a prepared folder's train.bin and val.bin as its meta.json is refused: data to train on, not a model", async () => {
     const dir = scratch.folder();
     writeFileSync(join(dir, 'corpus.txt'), speeches(3000));

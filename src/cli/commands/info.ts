@@ -64,7 +64,9 @@ function infoText(c: ModelInfo): string {
         `(${grouped(k.trainTokens)} train, ${grouped(k.valTokens)} validation), ${documentRuleText(c.documents)}, ` +
         `val-frac ${k.valFrac}`,
     ]);
-    for (const f of k.files) rows.push(['', `${f.path} (${grouped(f.bytes)} bytes)`]);
+    for (const f of k.files.slice(0, FILES_SHOWN)) rows.push(['', `${f.path} (${grouped(f.bytes)} bytes)`]);
+    const more = k.files.length - FILES_SHOWN;
+    if (more > 0) rows.push(['', `and ${grouped(more)} more file${more === 1 ? '' : 's'} (rnn info --json lists each)`]);
     if (k.prepared !== undefined) rows.push(['prepared', `${k.prepared} (rnn prepare: the token ids it trained on)`]);
   }
   if (c.initFrom !== null) {
@@ -97,6 +99,9 @@ function spacingText(spacing: Spacing): string {
 
 /** The special tokens, <EOS> and <UNK>, that open every vocabulary (ids 0 to UNK). */
 const SPECIALS = UNK + 1;
+
+/** Corpus files `info` lists, in the order read; the rest are counted (a corpus folder may hold thousands). */
+const FILES_SHOWN = 10;
 
 /** Word tokens `info` lists: the vocabulary is ordered by frequency, so these are the most frequent. */
 const SHOWN_WORDS = 20;
