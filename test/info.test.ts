@@ -190,6 +190,18 @@ describe("rnn info's corpus rows", () => {
     expect((JSON.parse(json.stdout) as { corpus: { files: unknown[] } }).corpus.files).toHaveLength(13);
   }, 30_000);
 
+  it("name the learning rate's schedule, its decay where it decays by epoch, and a --clip-value where one was set", async () => {
+    const dir = scratch.folder();
+    writeFileSync(join(dir, 'corpus.txt'), speeches(3000));
+    const settingsOf = async (out: string, flags: string[]) => {
+      expect((await rnnIn(dir, ['train', 'corpus.txt', ...TINY_RUN, '--max-steps', '1', '--out', out, ...flags])).status).toBe(0);
+      return (await rnnIn(dir, ['info', out])).stdout.split('\n').find((line) => line.startsWith('settings'));
+    };
+    expect(await settingsOf('cosine', [])).toMatch(/ lr 0\.003, lr-schedule cosine, clip 5, seed /);
+    expect(await settingsOf('epoch', ['--lr-schedule', 'epoch', '--lr-decay', '0.5', '--clip-value', '2'])).toMatch(
+      / lr 0\.003, lr-schedule epoch, lr-decay 0\.5, clip 5, clip-value 2, seed /);
+  }, 30_000);
+
   it("refuse a prepared folder's train.bin and val.bin as its meta.json is refused: data to train on, not a model", async () => {
     const dir = scratch.folder();
     writeFileSync(join(dir, 'corpus.txt'), speeches(3000));

@@ -49,7 +49,10 @@ function infoText(c: ModelInfo): string {
       : `step ${c.step}, epoch ${c.epochs.toFixed(2)}, ${tokenCount(c.tokensSeen, c.level)} seen`],
     ['best val loss', best === null ? 'none' : `${best.toFixed(4)} nats/${per} (${(best / Math.LN2).toFixed(4)} bits/${per})`],
   ];
-  const settings = `seq-len ${t.seqLen}, batch ${t.batchSize}, ${t.optimizer} lr ${t.lr}, clip ${t.clip ?? 'off'}, seed ${t.seed}`;
+  const schedule = t.lrSchedule ?? TRAIN_SETTINGS.lrSchedule.whenAbsent;
+  const settings = `seq-len ${t.seqLen}, batch ${t.batchSize}, ${t.optimizer} lr ${t.lr}, lr-schedule ${schedule}` +
+    `${schedule === 'epoch' ? `, lr-decay ${t.lrDecay}` : ''}, clip ${t.clip ?? 'off'}` +
+    `${t.clipValue ? `, clip-value ${t.clipValue}` : ''}, seed ${t.seed}`;
   if (c.corpus === null) {
     // an imported model's settings are the defaults it was given, for a run from it: not how it was trained
     rows.push(['settings', `${settings} (the defaults for a run from it)`],
