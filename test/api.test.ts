@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { sampleText } from '../src/generate/sample.js';
 import { scoreTokens } from '../src/generate/score.js';
 import { SCORE_FIELDS } from '../src/serve/requests.js';
 import { Stepper } from '../src/engine/stepper.js';
+import { InferenceShard } from '../src/parallel/inference.js';
 import { threadsRunning } from '../src/parallel/threads.js';
 import { createProgram } from '../src/cli/main.js';
 import { EOS, UNK, Vocabulary } from '../src/text/vocab.js';
@@ -114,8 +116,9 @@ describe('loadModel', () => {
   it('workers far beyond the cores: threads for the cores alone (more would only take turns), the text and score as one thread\'s', async () => {
     const options = { prime: 'ROMEO:', len: 5, seed: 3 };
     const alone = (await collect(model.generate(options))).join(''), scored = model.scoreSync('To be').lossSum;
-    // the calling thread runs the first share of each step
-    const before = threads.started, expected = 2 * (availableParallelism() - 1);
+    await model.closeThreads();
+    // the calling thread runs the first share of each step; the score takes the threads the generation kept
+    const before = threads.started, expected = availableParallelism() - 1;
     threads.most = before + expected;
     try {
       expect((await collect(model.generate({ ...options, workers: 10_000 }))).join('')).toBe(alone);
@@ -129,16 +132,18 @@ describe('loadModel', () => {
   it('overlapping calls with workers share the cores: one whose threads would find every core taken runs on its own thread', async () => {
     const options = { prime: 'ROMEO:', len: 5 };
     const alone = await Promise.all([1, 2, 3, 4].map(async (seed) => (await collect(model.generate({ ...options, seed }))).join('')));
+    await model.closeThreads();
     const spare = availableParallelism() - 1, before = threads.started;
     const together = await Promise.all([1, 2, 3, 4].map(async (seed) => (await collect(model.generate({ ...options, seed, workers: 10_000 }))).join('')));
     expect(together).toEqual(alone);
     expect(threads.started - before).toBe(spare);
-    // their threads given back once they end: the next call has the cores again
+    // their threads kept asleep once they end, not counted as running: the next call has the cores again, on them
     await model.score('To be', { workers: 10_000 });
-    expect(threads.started - before).toBe(2 * spare);
+    expect(threads.started - before).toBe(spare);
   });
 
   it('a generation dropped unfinished (no break, no return()) ends its threads once it is collected: the next call has the cores again', async () => {
+    await model.closeThreads();
     const spare = availableParallelism() - 1, before = threads.started;
     /** Takes two pieces of a generation on every core and forgets it. */
     const dropAfterTwo = async () => {
@@ -155,6 +160,75 @@ describe('loadModel', () => {
     expect(threadsRunning()).toBe(0);
     await model.score('To be', { workers: 10_000 });
     expect(threads.started - before).toBe(2 * spare);
+  });
+
+  it('a call with workers keeps its threads for the next call on as many: started once, asleep between calls, each call\'s text and score one thread\'s', async () => {
+    const kept = loadModel(join(scratch.dir, 'gru.json'), { kernels: 'js' });
+    const options = { prime: 'ROMEO:', len: 20, seed: 5 };
+    const alone = (await collect(kept.generate(options))).join(''), scored = kept.scoreSync('To be, or not').lossSum;
+    const spare = availableParallelism() - 1, before = threads.started;
+    for (let call = 0; call < 2; call++) {
+      expect((await collect(kept.generate({ ...options, workers: 10_000 }))).join('')).toBe(alone);
+      expect((await kept.score('To be, or not', { workers: 10_000 })).lossSum).toBe(scored);
+      // a generation left by return() (as by break) gives its threads back too
+      const left = kept.generate({ ...options, workers: 10_000 });
+      expect((await left.next()).value).toBe(alone[0]);
+      await left.return();
+    }
+    expect(threads.started - before).toBe(spare);
+    expect(threadsRunning()).toBe(0);
+    // closed now: the next call starts threads again
+    await kept.closeThreads();
+    expect((await kept.score('To be, or not', { workers: 10_000 })).lossSum).toBe(scored);
+    expect(threads.started - before).toBe(2 * spare);
+  });
+
+  it('kept threads asleep take no core: two models\' of them leave a third model every core, and are there for their own next calls', async () => {
+    const [a, b, c] = [1, 2, 3].map(() => loadModel(join(scratch.dir, 'gru.json'), { kernels: 'js' }));
+    const spare = availableParallelism() - 1, before = threads.started;
+    await a!.score('To be', { workers: 10_000 });
+    await b!.score('To be', { workers: 10_000 });
+    expect(threadsRunning()).toBe(0);
+    const pieces = c!.generate({ prime: 'ROMEO:', len: 5, seed: 1, workers: 10_000 });
+    await pieces.next();
+    expect(threadsRunning()).toBe(spare);
+    expect(threads.started - before).toBe(3 * spare);
+    await pieces.return();
+    await a!.score('To be', { workers: 10_000 });
+    await b!.score('To be', { workers: 10_000 });
+    expect(threads.started - before).toBe(3 * spare);
+  });
+
+  it('kept threads after a call stopped by its signal, or ended by its callback\'s error, serve the next call from the zero state; failed ones are closed', async () => {
+    const kept = loadModel(join(scratch.dir, 'gru.json'), { kernels: 'js' });
+    const text = 'To be, or not to be', scored = kept.scoreSync(text).lossSum;
+    const spare = availableParallelism() - 1, before = threads.started;
+    await expect(kept.score(text, { workers: 10_000, signal: firesAt(5) })).rejects.toThrow(StoppedError);
+    await expect(kept.score(text, { workers: 10_000, onProgress: (f) => { if (f > 0.5) throw new Error('enough'); } })).rejects.toThrow('enough');
+    expect((await kept.score(text, { workers: 10_000 })).lossSum).toBe(scored);
+    expect(threads.started - before).toBe(spare);
+    if (spare === 0) return;
+    // shard 0, on this thread, fails at the call's first step: its threads give up, closed, not kept
+    vi.spyOn(InferenceShard.prototype, 'run').mockImplementationOnce(() => { throw new Error('shard 0 failed'); });
+    await expect(kept.score(text, { workers: 10_000 })).rejects.toThrow('shard 0 failed');
+    expect(threadsRunning()).toBe(0);
+    expect((await kept.score(text, { workers: 10_000 })).lossSum).toBe(scored);
+    expect(threads.started - before).toBe(2 * spare);
+  });
+
+  it('a program whose model keeps threads asleep still exits, with status 0', () => {
+    const api = new URL('../dist/src/api/index.js', import.meta.url).href;
+    const program = `import { loadModel } from ${JSON.stringify(api)};
+      const model = loadModel(${JSON.stringify(join(scratch.dir, 'gru.json'))}, { kernels: 'js' });
+      let text = '';
+      for await (const piece of model.generate({ prime: 'ROMEO:', len: 5, seed: 1, workers: 2 })) text += piece;
+      console.log((await model.score(text, { workers: 2 })).predictions);`;
+    const script = join(scratch.dir, 'kept-threads.mjs');
+    writeFileSync(script, program);
+    const run = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 60_000 });
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toMatch(/^\d+\n$/);
+    expect(run.status).toBe(0);
   });
 
   it('generatePieces: generate\'s pieces, each drawn <EOS>\'s marked, its text what parts two of the model\'s documents', async () => {

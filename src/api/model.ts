@@ -13,7 +13,7 @@ import { type StopSignal, StoppedError, checkStopped } from '../generate/stop.js
 import { Turns, type Work, finish, finishInTurns } from '../generate/turns.js';
 import { preparedValidationSplit, validationSplit } from '../checkpoint/corpus.js';
 import { checkPositiveInteger, checkedOption, integerFrom } from '../input/settings.js';
-import { createStepper } from '../parallel/inference.js';
+import { InferencePool } from '../parallel/inference.js';
 import { threadsOnCores, threadsRunning } from '../parallel/threads.js';
 import { stepsPerEpoch } from '../text/batches.js';
 import type { UnknownTokens } from '../text/corpus.js';
@@ -218,13 +218,18 @@ export interface StepperMemory {
  * A trained model loaded once, for any number of calls: what `rnn sample`, `rnn eval`,
  * `rnn info` and `rnn serve` run on. Each call gets a stepper of its own, so calls may
  * overlap; the steppers on this thread share one copy of the weights (GenerationWeights), so
- * each holds only its state, and each is kept for the next call.
+ * each holds only its state, and each is kept for the next call. A call on several threads
+ * keeps its threads asleep for the next call on as many (one set a thread count), for as long
+ * as the model lives or until `closeThreads`: starting them again would cost each call more
+ * than a short one's steps, and asleep they take no core.
  */
 export class Model {
   /** The weights every stepper of this thread reads, prepared at the first call that steps. */
   private weights: GenerationWeights | null = null;
   /** Steppers made for calls that have ended: kept, as their states stay in the weights' arena. */
   private readonly idle: Stepper[] = [];
+  /** Threaded steppers of calls that have ended, by their thread count, one each: idle, their threads asleep. */
+  private readonly idleThreaded = new Map<number, InferencePool>();
   private steppersMade = 0;
   /** The kernels its calls run on: `LoadOptions.kernels`, `auto` resolved to the fastest here. */
   readonly kernels: KernelsKind;
@@ -513,16 +518,40 @@ export class Model {
     return hiddenStates(stepper, ids, layer, texts, this.vocab.tokens, options.signal);
   }
 
-  /** A stepper on `workers` threads (`callThreads`); one thread: a kept Stepper. */
-  private stepperOn(workers: number): Promise<TokenStepper> {
+  /** A stepper on `workers` threads (`callThreads`): an idle one on as many threads, else a new one; one thread: a kept Stepper. */
+  private async stepperOn(workers: number): Promise<TokenStepper> {
     const threads = callThreads(workers);
-    return threads > 1 ? createStepper(this.config, this.loaded.params, threads, this.kernels) : Promise.resolve(this.acquire());
+    if (threads === 1) return this.acquire();
+    const idle = this.idleThreaded.get(threads);
+    if (!idle) return InferencePool.start(this.config, this.loaded.params, threads, this.kernels);
+    this.idleThreaded.delete(threads);
+    idle.setIdle(false);
+    return idle;
   }
 
-  /** Gives back a stepper of `stepperOn`: a kept one to the idle ones, threads closed. */
+  /**
+   * Gives back a stepper of `stepperOn`: a Stepper to the idle ones; threads kept idle where none on as many are, and
+   * none of them failed, else closed.
+   */
   private async putBack(stepper: TokenStepper): Promise<void> {
-    if (stepper instanceof Stepper) this.release(stepper);
-    else await stepper.close();
+    if (stepper instanceof Stepper) {
+      this.release(stepper);
+    } else if (stepper instanceof InferencePool && stepper.usable && !this.idleThreaded.has(stepper.workers)) {
+      stepper.setIdle(true);
+      this.idleThreaded.set(stepper.workers, stepper);
+    } else {
+      await stepper.close();
+    }
+  }
+
+  /**
+   * Closes the threads this model keeps asleep between its calls with `workers`, giving back their memory (a copy of the
+   * weights, and each thread's own) now rather than when the model is collected; a later such call starts threads again.
+   */
+  async closeThreads(): Promise<void> {
+    const idle = [...this.idleThreaded.values()];
+    this.idleThreaded.clear();
+    await Promise.all(idle.map((pool) => pool.close()));
   }
 
   /**

@@ -79,8 +79,12 @@ const droppedPools = new FinalizationRegistry<ThreadGroup>((threads) => {
 });
 
 /** The one-token step split over worker threads by hidden unit: generation on every core. */
-class InferencePool implements TokenStepper {
-  private constructor(private readonly threads: ThreadGroup, private readonly model: LanguageModel) {
+export class InferencePool implements TokenStepper {
+  private constructor(
+    private readonly threads: ThreadGroup, private readonly model: LanguageModel,
+    /** The threads it was started for (`start`'s workers): a holder that keeps it idle gives it to a call asking as many. */
+    readonly workers: number,
+  ) {
     droppedPools.register(this, threads, this);
   }
 
@@ -96,7 +100,17 @@ class InferencePool implements TokenStepper {
       paramsAt: model.params.byteOffset, modelAt, controlAt: control.byteOffset,
     };
     const threads = await ThreadGroup.start(setup, control, 'infer', new InferenceShard(setup, 0, model));
-    return new InferencePool(threads, model);
+    return new InferencePool(threads, model, workers);
+  }
+
+  /** Whether it can serve another call: not closed, and none of its threads failed. */
+  get usable(): boolean {
+    return this.threads.usable;
+  }
+
+  /** Kept between calls (its threads asleep, not counted by `threadsRunning`), or taken for a call (ThreadGroup.setIdle). */
+  setIdle(idle: boolean): void {
+    this.threads.setIdle(idle);
   }
 
   advance(token: number): Float32Array {

@@ -34,7 +34,7 @@ export function threadsOnCores(workers: number, taken = 0): number {
   return Math.max(1, Math.min(workers, availableParallelism() - taken));
 }
 
-/** Worker threads of the groups started in this process and not yet closed (each counted from its start). */
+/** Worker threads of the groups started in this process, not yet closed and not idle (each counted from its start). */
 let running = 0;
 
 export function threadsRunning(): number {
@@ -48,6 +48,8 @@ export function threadsRunning(): number {
  */
 export class ThreadGroup {
   private closed = false;
+  /** Kept by its holder for a later command (`setIdle`): its threads asleep, not counted as running. */
+  private idle = false;
 
   private constructor(
     private readonly control: Int32Array, private readonly local: CommandRunner, private readonly threads: GroupThread[],
@@ -70,6 +72,21 @@ export class ThreadGroup {
       running -= count;
       throw err;
     }
+  }
+
+  /** Whether it can run a command: not closed, and no thread of it failed. */
+  get usable(): boolean {
+    return !this.closed && Atomics.load(this.control, Control.Failed) === 0;
+  }
+
+  /**
+   * Idle: kept for a later command, its threads asleep (they wait for the next generation), so `threadsRunning`
+   * leaves their cores to other groups; not idle: counted as running again, before its holder posts to it.
+   */
+  setIdle(idle: boolean): void {
+    if (this.closed || idle === this.idle) return;
+    this.idle = idle;
+    running += idle ? -this.threads.length : this.threads.length;
   }
 
   post(command: Command): void {
@@ -102,7 +119,7 @@ export class ThreadGroup {
     if (this.closed) return;
     if (Atomics.load(this.control, Control.Failed) === 0) this.post(Command.Exit);
     this.closed = true;
-    running -= this.threads.length;
+    if (!this.idle) running -= this.threads.length;
     await Promise.all(this.threads.map(({ worker, failures }) => {
       failures.close();
       return worker.terminate();
