@@ -29,6 +29,17 @@ function withHeader(bytes: Buffer, edit: (header: Header) => void): Buffer {
   return Buffer.concat([length, json, data]);
 }
 
+/** The file again with `count` zero bytes put into its data at `at`, the offsets of the tensors from there on moved past them. */
+function withGap(bytes: Buffer, at: number, count: number): Buffer {
+  const gapped = withHeader(bytes, (h) => {
+    for (const [name, entry] of Object.entries(h)) {
+      if (name !== '__metadata__' && entry.data_offsets![0] >= at) entry.data_offsets = [entry.data_offsets![0] + count, entry.data_offsets![1] + count];
+    }
+  });
+  const dataStart = gapped.length - parts(bytes).data.length;
+  return Buffer.concat([gapped.subarray(0, dataStart + at), Buffer.alloc(count), gapped.subarray(dataStart + at)]);
+}
+
 /** Where the vocabulary's last token, "c", lies in the file: a lone 0xFF byte there, read as U+FFFD, would still be in code-point order. */
 const LAST_TOKEN_AT = toSafetensors(MODEL).indexOf('\\"c\\"]') + 2;
 
@@ -94,6 +105,12 @@ describe('safetensors', () => {
     ['a truncated file', (b: Buffer) => b.subarray(0, 5), /too short for a safetensors header/],
     ['bytes after the last tensor', (b: Buffer) => Buffer.concat([b, Buffer.alloc(12)]),
       /: it holds 12 bytes after the data of "head\.bias", its last tensor, that no tensor covers: a safetensors file ends where its last tensor's data does \(Python's safetensors refuses it too: "file not fully covered"\)$/],
+    ['bytes before the first tensor', (b: Buffer) => withGap(b, 0, 8),
+      /: it holds 8 bytes before the data of "embed\.weight", its first tensor, that no tensor covers: a safetensors file's tensors lie end to end from the start of its data \(Python's safetensors refuses it too: "invalid offset for tensor `embed\.weight`"\)$/],
+    ['bytes between two tensors', (b: Buffer) => withGap(b, parts(b).header['rnn.weight_hh_l0']!.data_offsets![0], 12),
+      /: it holds 12 bytes between the data of "rnn\.weight_ih_l0" and "rnn\.weight_hh_l0" that no tensor covers: .* "invalid offset for tensor `rnn\.weight_hh_l0`"\)$/],
+    ['a byte between two tensors', (b: Buffer) => withGap(b, parts(b).header['head.bias']!.data_offsets![0], 1),
+      /: it holds 1 byte between the data of "head\.weight" and "head\.bias" that no/],
     ['a byte after the last tensor', (b: Buffer) => Buffer.concat([b, Buffer.alloc(1)]), /: it holds 1 byte after the data of "head\.bias", its last tensor, that no/],
     ['another format', (b: Buffer) => withHeader(b, (h) => {
       (h['__metadata__'] as unknown as Record<string, string>)['format'] = 'rnn-state/2';

@@ -120,8 +120,8 @@ export function startsLikeSafetensors(bytes: Buffer, whole = true): boolean {
 /**
  * Reads a safetensors file this program (or PyTorch's `safetensors.torch.save_file`, given the
  * metadata) wrote: the header within the file and UTF-8 (never read with U+FFFD in place of a
- * byte), the format rnn-state/1, each tensor F32 with the shape the config gives, offsets within
- * the data, none overlapping; messages name `source` and the field.
+ * byte), the format rnn-state/1, each tensor F32 with the shape the config gives, the tensors'
+ * data end to end from the data's start to the file's end, with no gap or overlap; messages name `source` and the field.
  * Given the `checkpoint` the model goes into, checks that it fits one.
  */
 export function fromSafetensors(bytes: Buffer, source: string, checkpoint?: CheckpointShape): ModelState {
@@ -195,18 +195,27 @@ export function fromSafetensors(bytes: Buffer, source: string, checkpoint?: Chec
     if (!sameShape(shape, spec.shape)) fail(`${field}.shape is ${formatShape(shape)}, expected ${formatShape(spec.shape)}`);
     if (begin > end || end > dataLength) fail(`${field}.data_offsets [${begin}, ${end}] fall outside the ${dataLength} bytes of data`);
     if (end - begin !== 4 * spec.size) fail(`${field}.data_offsets span ${end - begin} bytes, expected ${4 * spec.size} (${spec.size} float32)`);
-    spans.push([begin, end, field]);
+    spans.push([begin, end, spec.name]);
     begins.push(begin);
   }
+  const uncovered = (count: number, where: string, rule: string, python: string): never =>
+    fail(`it holds ${count} byte${count === 1 ? '' : 's'} ${where} that no tensor covers: ${rule} (Python's safetensors refuses it too: "${python}")`);
   spans.sort((a, b) => a[0] - b[0]);
-  for (let i = 1; i < spans.length; i++) {
-    if (spans[i]![0] < spans[i - 1]![1]) fail(`${spans[i]![2]} overlaps ${spans[i - 1]![2]} in the data`);
+  let covered = 0;
+  let previous: string | undefined;
+  for (const [begin, end, name] of spans) {
+    const field = JSON.stringify(name);
+    if (begin < covered) fail(`${field} overlaps ${previous} in the data`);
+    if (begin > covered) {
+      uncovered(begin - covered, previous === undefined ? `before the data of ${field}, its first tensor,` : `between the data of ${previous} and ${field}`,
+        "a safetensors file's tensors lie end to end from the start of its data", `invalid offset for tensor \`${name}\``);
+    }
+    covered = end;
+    previous = field;
   }
-  const [, last, lastField] = spans.at(-1)!;
-  if (last < dataLength) {
-    const left = dataLength - last;
-    fail(`it holds ${left} byte${left === 1 ? '' : 's'} after the data of ${lastField}, its last tensor, that no tensor covers: ` +
-      `a safetensors file ends where its last tensor's data does (Python's safetensors refuses it too: "file not fully covered")`);
+  if (covered < dataLength) {
+    uncovered(dataLength - covered, `after the data of ${previous}, its last tensor,`,
+      "a safetensors file ends where its last tensor's data does", 'file not fully covered');
   }
   // the tensors lie apart within the data: the buffer is no larger than the file
   const params = new Float32Array(layout.total);
