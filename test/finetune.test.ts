@@ -178,6 +178,25 @@ describe('fine-tuning', () => {
     expect(userMessage(refused)).toMatch(/^--vocab-size 1100 is smaller than the vocabulary of .* \(1,200 entries\), which a fine-tuned model keeps whole: /);
   });
 
+  it('--extend-vocab\'s advice on a vocabulary of 1,000 or more writes --vocab-size as the flag takes it: 1000, not 1,000', async () => {
+    const words = (prefix: string, count: number): string => Array.from({ length: count }, (_, i) => `${prefix}${i}`).join(' ');
+    const tiny = { ...SMALL, hidden: 4, embed: 2, batch: 2, seqLen: 8, level: 'word' as const, maxSteps: 1 };
+    const corpus = textFile('thousand-words.txt', `${words('w', 1_100)}\n`.repeat(3));
+    const wordBase = await train({ ...tiny, vocabSize: 1_000, out: freshOut() }, [corpus]);
+    expect(loadCheckpoint(wordBase.latest).vocab).toHaveLength(1_000);
+    const fresh = textFile('new-words.txt', `${words('new', 20)}\n`.repeat(10));
+    const warned = async (vocabSize?: number): Promise<string[]> => {
+      const warnings: string[] = [];
+      const onWarning = (warning: Error) => void warnings.push(userMessage(warning)!);
+      await train({ ...tiny, initFrom: wordBase.latest, extendVocab: true, vocabSize, out: freshOut() }, [fresh], { onWarning });
+      return warnings;
+    };
+    // each line holds the 20 new words, so the training part holds them all: 1,020 entries take them
+    expect(await warned()).toEqual([expect.stringMatching(
+      /; --extend-vocab added none: the vocabulary is full at --vocab-size 1000; give --vocab-size 1020 to add the 20 tokens of the training part /)]);
+    expect(await warned(1_005)).toEqual([expect.stringMatching(/, up to --vocab-size 1005 entries; give --vocab-size 1020 to add all 20$/)]);
+  });
+
   it('reads the new text into documents as the base read its own (--docs), unless told otherwise where the vocabulary allows', async () => {
     const warnings: string[] = [];
     const tuned = await train({ ...SMALL, initFrom: lineBase.latest, maxSteps: 1, out: freshOut() }, [verse], {
