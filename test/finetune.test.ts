@@ -92,6 +92,15 @@ describe('fine-tuning', () => {
     expect(loadCheckpoint(result.latest).vocab).toEqual(loadCheckpoint(base.latest).vocab);
   });
 
+  it('groups each token\'s count in the <UNK> warning as every count is written: ×1,200', async () => {
+    const text = textFile('thousands-unknown.txt', 'the cat ∞∞∞∞ sat ¶\n'.repeat(300));
+    const warnings: string[] = [];
+    await train({ ...SMALL, initFrom: base.latest, maxSteps: 1, out: freshOut() }, [text], {
+      onWarning: (warning) => warnings.push(warning.message),
+    });
+    expect(warnings).toEqual([expect.stringMatching(/^1,500 of the text's 5,700 characters \(26%\) read as <UNK>: .*, most often "∞" ×1,200, "¶" ×300; /)]);
+  });
+
   it('says a text that reads wholly as <UNK> is 100% of it, written as a percentage', async () => {
     const text = textFile('all-unknown.txt', '∞¶'.repeat(600));
     const warnings: string[] = [];
