@@ -665,6 +665,31 @@ describe('bad input: one JSON line with a 4xx that names the field', () => {
     }
   }, 20_000);
 
+  it('what node:http cannot read, sent while an answer on its connection streams, closes the connection with no status line written into that answer', async () => {
+    const s = await inProcess([{ name: 'gru', path: models.gru }], { workers: 1, maxLen: HELD_LEN });
+    try {
+      const { hostname, port } = new URL(s.url);
+      const body = JSON.stringify({ len: HELD_LEN, seed: 3, stream: 'ndjson' });
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), hostname, () => {
+          socket.write(`POST /v1/generate HTTP/1.1\r\nHost: localhost\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+        });
+        let text = '';
+        socket.on('data', (chunk: Buffer) => {
+          if (text === '') socket.write('NOT HTTP\r\n\r\n');
+          text += chunk.toString();
+        });
+        socket.on('close', () => resolve(text));
+        socket.on('error', reject);
+      });
+      expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+      expect(answer.match(/HTTP\/1\.1 \d{3}/g)).toEqual(['HTTP/1.1 200']);
+      expect((await request(`${s.url}/healthz`)).status).toBe(200);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('a CONNECT, which node:http hands over as a bare connection, is refused with 405 as one JSON line, and the server still answers', async () => {
     for (const target of ['127.0.0.1:80', '/v1/score']) {
       const answer = await rawExchange(server.url, `CONNECT ${target} HTTP/1.1\r\nHost: localhost\r\n\r\n`);

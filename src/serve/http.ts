@@ -309,9 +309,12 @@ function httpError(err: unknown): HttpError {
   return new HttpError(500, 'internal error');
 }
 
-/** What node:http could not read as a request gets one JSON line too, then the connection closes. */
-export function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
-  if (!socket.writable || err.code === 'ECONNRESET') {
+/**
+ * What node:http could not read as a request gets one JSON line too, then the connection closes; closed with none
+ * where an answer on the connection has begun (`answerBegun`), into whose body a status line would be written.
+ */
+export function answerClientError(err: NodeJS.ErrnoException, socket: Socket, answerBegun: boolean): void {
+  if (!socket.writable || err.code === 'ECONNRESET' || answerBegun) {
     socket.destroy();
     return;
   }

@@ -136,7 +136,7 @@ export class RnnServer {
       server.on('request', (req, res) => void rnn.handle(req, res));
       // one that waits for 100 Continue is handled alike, told to go on only where its body is read (readJsonBody)
       server.on('checkContinue', (req, res) => void rnn.handle(req, res));
-      server.on('clientError', answerClientError);
+      server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket, rnn.answerBegun(socket)));
       server.on('connect', refuseConnect);
       server.on('checkExpectation', refuseExpectation);
       await new Promise<void>((resolve, reject) => {
@@ -188,6 +188,12 @@ export class RnnServer {
   private closeIdleConnections(): void {
     const busy = new Set(this.answering.values());
     for (const socket of this.connections) if (!busy.has(socket)) socket.destroy();
+  }
+
+  /** Whether an answer on `socket` has begun: its headers are written. */
+  private answerBegun(socket: Socket): boolean {
+    for (const [res, connection] of this.answering) if (connection === socket && res.headersSent) return true;
+    return false;
   }
 
   /**
