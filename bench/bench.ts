@@ -15,7 +15,7 @@
  *   npm run bench -- --help             the flags
  */
 import { availableParallelism, tmpdir } from 'node:os';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -45,6 +45,7 @@ import { SUMS as SIMD_PEAK_SUMS, simdPeakGflops } from './simd-peak.js';
 import { FLAGS, type FlagName, fail, helpText, parseFlags } from './options.js';
 import { TorchPeer, findPython } from './peer.js';
 import { RNN_BIN } from './repo.js';
+import { endedWithBench, removedWithBench } from './ending.js';
 
 const flags = parseFlags(process.argv.slice(2));
 if (flags.help) {
@@ -431,12 +432,12 @@ interface RnnRaceResult extends RaceResult { loop: { best: number; mean: number;
 
 /** `rnn train corpus --time …` with every other setting its default, as a user runs it; its closing event and its loop's speed. */
 async function rnnRace(file: string, budget: number): Promise<RnnRaceResult> {
-  const dir = mkdtempSync(join(tmpdir(), 'rnn-race-'));
+  const dir = mkdtempSync(join(tmpdir(), 'rnn-race-')), scratch = removedWithBench(dir);
   const tokensPerStep = TRAIN_DEFAULTS.batch * TRAIN_DEFAULTS.seqLen, windowSeconds = seconds / ROUNDS;
   try {
-    const child = spawn(process.execPath, [RNN_BIN, 'train', file, '--time', `${budget}s`, '--json', '--out', join(dir, 'run')], {
+    const child = endedWithBench(spawn(process.execPath, [RNN_BIN, 'train', file, '--time', `${budget}s`, '--json', '--out', join(dir, 'run')], {
       stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    }));
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
     let done: { step: number; valLoss: number | null; elapsedSeconds: number } | null = null;
@@ -461,7 +462,7 @@ async function rnnRace(file: string, budget: number): Promise<RnnRaceResult> {
     const loop = { best: Math.max(0, ...rates), mean, windows: rates.length };
     return { steps: done.step, valLoss: done.valLoss, seconds: done.elapsedSeconds, loop };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    scratch.removed();
   }
 }
 

@@ -8,6 +8,7 @@ import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:chil
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { ROOT } from './repo.js';
+import { endedWithBench } from './ending.js';
 
 const SCRIPT = join(ROOT, 'bench', 'torch_peer.py');
 
@@ -50,7 +51,7 @@ export class TorchPeer {
   }
 
   static start(python: string): TorchPeer {
-    return new TorchPeer(spawn(python, [SCRIPT], { stdio: 'pipe' }));
+    return new TorchPeer(endedWithBench(spawn(python, [SCRIPT], { stdio: 'pipe' })));
   }
 
   /** Sends one request and resolves with its answer; rejects if the peer answers an error or exits. */

@@ -13,12 +13,13 @@
  *   npm run bench -- --serve --clients 4 --seconds 5 --json
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadModel } from '../src/api/index.js';
 import { RNN_BIN, ROOT } from './repo.js';
+import { endedWithBench, removedWithBench } from './ending.js';
 
 const FIXTURE = join(ROOT, 'test', 'fixtures', 'eval', 'gru_2x128.json');
 
@@ -38,7 +39,7 @@ export interface ServeOptions {
 
 function rnn(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [RNN_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = endedWithBench(spawn(process.execPath, [RNN_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
     let stdout = '', stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
@@ -155,11 +156,11 @@ async function malformed(url: string): Promise<Map<number, number>> {
 }
 
 export async function benchServe(options: ServeOptions): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'rnn-bench-serve-'));
+  const dir = mkdtempSync(join(tmpdir(), 'rnn-bench-serve-')), scratch = removedWithBench(dir);
   const checkpoint = join(dir, 'gru.json');
   const imported = await rnn(['import', FIXTURE, '--out', checkpoint]);
   if (imported.code !== 0) throw new Error(imported.stderr);
-  const server = spawn(process.execPath, [RNN_BIN, 'serve', '--checkpoint', checkpoint, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const server = endedWithBench(spawn(process.execPath, [RNN_BIN, 'serve', '--checkpoint', checkpoint, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] }));
   try {
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';
@@ -225,7 +226,7 @@ export async function benchServe(options: ServeOptions): Promise<void> {
     agent.destroy();
     server.kill('SIGTERM');
     await new Promise((resolve) => server.once('exit', resolve));
-    rmSync(dir, { recursive: true, force: true });
+    scratch.removed();
   }
 }
 

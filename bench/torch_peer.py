@@ -20,6 +20,7 @@ script runs one model: docs/speed.md says what one process for all of them measu
 
 import json
 import math
+import signal
 import sys
 import time
 
@@ -243,6 +244,8 @@ def race(request):
 
 
 def main():
+    # Ctrl-C reaches the peer with the bench: it ends at once, as the bench ends it, with no traceback
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     for line in sys.stdin:
         request = json.loads(line)
         cmd = request["cmd"]

@@ -1,5 +1,5 @@
-import { execFile, spawn } from 'node:child_process';
-import { chmodSync } from 'node:fs';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { chmodSync, createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
@@ -17,6 +17,16 @@ const { dir, file } = scratchFolder('rnn-bench-');
 /** A "python" that imports nothing: every `python -c 'import torch'` fails. */
 const NO_TORCH = file('#!/bin/sh\nexit 1\n', 'python-without-torch');
 chmodSync(NO_TORCH, 0o755);
+
+/**
+ * A "python" that imports torch and, run as the peer, never answers,
+ * as PyTorch's side of a race runs on for its whole time whatever its stdin does. It holds the FIFO
+ * `peer-alive` open for writing while it runs: a reader of it meets its end when the peer ends.
+ */
+const PEER_ALIVE = join(dir, 'peer-alive');
+execFileSync('mkfifo', [PEER_ALIVE]);
+const STUCK_PEER = file(`#!/bin/sh\n[ "$1" = -c ] && exit 0\nexec sleep 600 3>${PEER_ALIVE}\n`, 'python-stuck-peer');
+chmodSync(STUCK_PEER, 0o755);
 
 /** A text for --race to train on. */
 const CORPUS = file('To be, or not to be, that is the question.\n'.repeat(200), 'corpus.txt');
@@ -59,6 +69,17 @@ describe('npm run bench, as a user runs it', () => {
     expect(await firstLine(['--peer', 'torch', ...SMALL], { RNN_TORCH_PYTHON: nowhere })).toBe(
       `PyTorch peer: skipped, RNN_TORCH_PYTHON=${nowhere} does not run here (ENOENT): name a python that imports torch`);
   });
+
+  it('ended by a signal (Ctrl-C, kill), ends the PyTorch peer it started, and exits as the signal says', async () => {
+    const child = spawn(process.execPath, [BENCH, '--peer', 'torch', ...SMALL], { cwd: dir, env: { ...process.env, RNN_TORCH_PYTHON: STUCK_PEER }, stdio: 'ignore' });
+    const ended = new Promise<[number | null, string | null]>((resolve) => child.once('exit', (code, signal) => resolve([code, signal])));
+    // opened once the peer runs; its end comes when the peer has ended (the test times out where the peer is left running)
+    const alive = createReadStream(PEER_ALIVE);
+    await new Promise((resolve) => alive.once('open', resolve));
+    child.kill('SIGINT');
+    expect(await ended).toEqual([130, null]);
+    await new Promise<void>((resolve) => alive.once('close', () => resolve()).resume());
+  }, LIMIT_MS);
 
   it('refuses --race without PyTorch before it measures anything, in one line that says how to install it', async () => {
     const run = await refused(['--race', '3m', '--corpus', CORPUS, ...SMALL], { RNN_TORCH_PYTHON: NO_TORCH });
