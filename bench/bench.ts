@@ -58,7 +58,7 @@ const flag = (name: FlagName): string | undefined => {
 };
 const json = flags.json === true;
 const seconds = Number(flags.serve && typeof flags.seconds !== 'string' ? SERVE_SECONDS : flag('seconds'));
-if (!(seconds > 0)) fail(`--seconds: a positive number of seconds, not '${flag('seconds')}'`);
+if (!(seconds > 0 && Number.isFinite(seconds))) fail(`--seconds: a positive number of seconds, not '${flag('seconds')}'`);
 if (flags.serve) {
   const clients = Number(flag('clients'));
   if (!(Number.isInteger(clients) && clients > 0)) fail(`--clients: a whole number of clients, 1 or more, not '${flag('clients')}'`);
@@ -75,13 +75,15 @@ function listFlag(name: FlagName, fallback: () => string[]): string[] {
   return values;
 }
 
-const cores = availableParallelism();
-const workerCounts = listFlag('workers', () => Array.from({ length: cores }, (_, i) => String(i + 1))).map(Number);
-if (!workerCounts.every((w) => Number.isInteger(w) && w >= 1)) fail(`--workers: whole numbers from 1, comma-separated, not '${flag('workers')}'`);
-
 // tinyshakespeare's 65 characters plus <EOS> and <UNK>
 const VOCAB = 67, B = Number(flag('batch')), T = 50;
 if (!Number.isInteger(B) || B < 1) fail(`--batch: a whole number from 1, not '${flag('batch')}'`);
+
+const cores = availableParallelism();
+const workerCounts = listFlag('workers', () => Array.from({ length: cores }, (_, i) => String(i + 1))).map(Number);
+if (!workerCounts.every((w) => Number.isInteger(w) && w >= 1 && w <= B)) {
+  fail(`--workers: whole numbers from 1 to ${B} (--batch: each worker trains a row of the batch at least), comma-separated, not '${flag('workers')}'`);
+}
 /** A model measured, with the batch it trains on: B × T tokens a step. */
 interface BenchModel {
   config: ModelConfig;
@@ -535,7 +537,7 @@ async function checkPeer(): Promise<boolean> {
   probe.close();
   report(
     { event: 'peer', torch: info.torch, python },
-    `PyTorch peer: torch ${info.torch} (${python}), on ${threadCounts.join(', ')} threads, a process for each model and thread count`,
+    `PyTorch peer: torch ${info.torch} (${python}), on ${threadCounts.join(', ')} thread${threadCounts.at(-1) === 1 ? '' : 's'}, a process for each model and thread count`,
   );
   return true;
 }

@@ -111,11 +111,20 @@ describe('npm run bench, as a user runs it', () => {
   it('reads --flag=value as --flag value, as rnn\'s flags are read, and refuses a value to a switch', async () => {
     const cases: [string[], string][] = [
       [['--seconds=0'], "--seconds: a positive number of seconds, not '0'"],
-      [['--workers='], "--workers: whole numbers from 1, comma-separated, not ''"],
+      [['--workers='], "--workers: whole numbers from 1 to 50 (--batch: each worker trains a row of the batch at least), comma-separated, not ''"],
       [['--json=yes'], '--json takes no value (it is a switch), not \'yes\''],
     ];
     await expectRefused(cases);
   });
+
+  it('refuses a number of seconds that never ends, and more workers than a step has rows to share', async () => {
+    const cases: [string[], string][] = [
+      [['--seconds', 'Infinity'], "--seconds: a positive number of seconds, not 'Infinity'"],
+      [['--workers', '1,51'], "--workers: whole numbers from 1 to 50 (--batch: each worker trains a row of the batch at least), comma-separated, not '1,51'"],
+      [['--workers', '9', '--batch', '8'], "--workers: whole numbers from 1 to 8 (--batch: each worker trains a row of the batch at least), comma-separated, not '9'"],
+    ];
+    await expectRefused(cases);
+  }, 20_000);
 
   it('refuses a value a list flag gives twice, which it would measure twice', async () => {
     const cases: [string[], string][] = [
