@@ -58,6 +58,11 @@ export function helpText(): string {
 export function parseFlags(args: string[]): Partial<Record<FlagName, string | true>> {
   const given: Partial<Record<FlagName, string | true>> = {};
   for (let i = 0; i < args.length; i++) {
+    // -h, as rnn's commands take it
+    if (args[i] === '-h') {
+      given.help = true;
+      continue;
+    }
     // --name value, or --name=value
     const [written, attached] = args[i]!.split(/=(.*)/s) as [string, string | undefined];
     const name = written.replace(/^--/, '') as FlagName;

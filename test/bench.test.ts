@@ -98,6 +98,13 @@ describe('npm run bench, as a user runs it', () => {
     runs.forEach((run, i) => expect([run.status, run.stdout, run.stderr], cases[i]![0]).toEqual([2, '', `bench: --corpus: ${cases[i]![1]}\n`]));
   }, LIMIT_MS + 10_000);
 
+  it('prints its flags for -h as for --help, as rnn\'s commands do', async () => {
+    const [short, long] = await Promise.all([refused(['-h']), refused(['--help'])]);
+    expect(short.status).toBe(0);
+    expect(short.stdout).toContain('--seconds <s>');
+    expect(short.stdout).toBe(long.stdout);
+  });
+
   it('refuses a misspelt flag in one line naming the flags it likely meant', async () => {
     const cases: [string[], string][] = [
       [['--model', 'gru-2x96'], "unknown flag '--model': did you mean --models? npm run bench -- --help lists them"],
