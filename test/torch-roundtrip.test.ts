@@ -348,7 +348,7 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
     const status = { SIGINT: 130, SIGTERM: 143 }[stopping];
     const state = join(out, 'state.pt');
     expect([ended.code, ended.stderr]).toEqual([status, expect.stringMatching(new RegExp(`^train_ddp\\.py: stopped by ${stopping} after step (\\d+) ` +
-      `of 1,000,000; its state is saved in ${state}: give the same command with --resume to go on\n$`))]);
+      `of 1,000,000; its state is saved in ${state}: give the same command with --resume in place of --force to go on\n$`))]);
     // the earlier run's files, which only the run's end replaces, as they were
     expect(fileHashes(out)).toEqual({ ...before, 'state.pt': expect.any(String) });
     const stoppedAt = Number(/after step (\d+) /.exec(ended.stderr)![1]);
@@ -366,14 +366,19 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
     const data = await stoppedData(`rank-stopped-data-${stopping}`), out = join(dir, `rank-stopped-torch-${stopping}`);
     const before = earlierRun(out);
     // two ranks as torchrun starts them, without torchrun: the signal goes to rank 1 alone, as a scheduler's or a kill on one worker does
-    const port = await freePort();
-    const first = startRank(data, ['--force', '--out', out], 0, 2, port), second = startRank(data, ['--force', '--out', out], 1, 2, port);
+    // from --init, which --resume, like --force, would be refused with: the line says to give --resume in their place
+    const start = join(dir, `rank-stopped-start-${stopping}.safetensors`);
+    await rnnOk(['train', data, ...SMALL, '--workers', '1', '--max-steps', '1', '--out', join(dir, `rank-stopped-run-${stopping}`)]);
+    await rnnOk(['export', join(dir, `rank-stopped-run-${stopping}`, 'latest.json'), '--out', start]);
+    const port = await freePort(), args = ['--init', start, '--force', '--out', out];
+    const first = startRank(data, args, 0, 2, port), second = startRank(data, args, 1, 2, port);
     const secondEnded = finish(second);
     const stopSecond = signalOnce('\nstep 2/', stopping);
     const firstEnded = await finish(first, (text) => stopSecond(text, second));
     const status = { SIGINT: 130, SIGTERM: 143 }[stopping];
     expect([firstEnded.code, firstEnded.stderr]).toEqual([status, expect.stringMatching(new RegExp(`^train_ddp\\.py: rank 1 was stopped by ${stopping} ` +
-      `after step \\d+ of 1,000,000; its state is saved in ${join(out, 'state.pt')}: give the same command with --resume to go on\n$`))]);
+      `after step \\d+ of 1,000,000; its state is saved in ${join(out, 'state.pt')}: give the same command with --resume in place of ` +
+      `--init ${start} and --force to go on\n$`))]);
     expect([(await secondEnded).code, (await secondEnded).stderr]).toEqual([status, '']);
     expect(fileHashes(out)).toEqual({ ...before, 'state.pt': expect.any(String) });
   }, 300_000);
