@@ -632,6 +632,11 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
     expect([forced.status, forced.output]).toEqual([0, expect.stringMatching(/; the input is good\n$/)]);
     const one = await withoutTorch([...run, '--check', '1']);
     expect([one.status, one.output]).toEqual([0, expect.stringMatching(/^1 rank: [\d,]+ training tokens, 8 rows of \d+, /)]);
+    // one row as long as a window: one step an epoch, a count of one in the singular, as rnn train writes it
+    const row = Number(/, 1 rows? of ([\d,]+),/.exec((await withoutTorch([...run, '--batch', '1', '--check', '1'])).output)?.[1]?.replaceAll(',', ''));
+    const single = await withoutTorch([...run, '--batch', '1', '--seq-len', String(row), '--max-steps', '1', '--check', '1']);
+    expect([single.status, single.output]).toEqual([0, expect.stringMatching(
+      new RegExp(`^1 rank: [\\d,]+ training tokens, 1 row of ${count(row)}, 1 step per epoch, 1 step; the input is good\n$`))]);
     const agreeing = await withoutTorch([...init, '--cell', 'gru', '--layers', '1', '--hidden', '8', '--embed', '4', '--check', '2']);
     expect([agreeing.status, agreeing.output]).toEqual([0, expect.stringMatching(/^2 ranks: .*; the input is good\n$/)]);
 

@@ -470,10 +470,11 @@ def plan(args, world):
     # as rnn train: the limits given, the first one reached; none given, one epoch
     limits = [n for n in (args.max_steps, None if args.epochs is None else args.epochs * steps_per_epoch) if n is not None]
     total_steps = min(limits) if limits else steps_per_epoch
-    summary = f"{len(train):,} training tokens, {B} rows of {row_length:,}, {steps_per_epoch:,} steps per epoch, {total_steps:,} steps"
+    summary = (f"{len(train):,} training tokens, {counted(B, 'row')} of {row_length:,}, {counted(steps_per_epoch, 'step')} per epoch, "
+               f"{counted(total_steps, 'step')}")
     if saved is not None:
         if total_steps <= saved["step"]:
-            fail(f"--resume: the run saved in --out {args.out} has taken {saved['step']:,} steps, and its limits end it at "
+            fail(f"--resume: the run saved in --out {args.out} has taken {counted(saved['step'], 'step')}, and its limits end it at "
                  f"{total_steps:,}: give a larger --max-steps or --epochs")
         summary += f", going on from step {saved['step']:,}"
     return argparse.Namespace(meta=meta, train=train, val=val, config=config, init=init, scored=scored, row_length=row_length,
@@ -483,4 +484,9 @@ def plan(args, world):
 
 def ranks(world):
     """`1 rank`, `8 ranks`."""
-    return f"{world} rank{'' if world == 1 else 's'}"
+    return counted(world, "rank")
+
+
+def counted(n, noun):
+    """`1 step`, `1,600 steps`: `n` of `noun`, in the singular for one, as rnn writes a count."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
