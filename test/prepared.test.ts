@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, truncateSync, unlinkSync, watch, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, truncateSync, unlinkSync, watch, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -97,6 +97,22 @@ describe('a prepared folder', () => {
     writeFileSync(join(out, 'notes.txt'), 'x');
     writePreparedFolder([folder], { level: 'char', docs: 'file', valFrac: 0.1, minCount: 1 }, out);
     expect(readdirSync(out).sort()).toEqual([`.provisional.tmp-${process.ppid}`, 'meta.json', 'notes.txt', 'train.bin', 'val.bin']);
+  });
+
+  it('keeps an older folder as it was where its meta.json cannot be written, its temp files removed', () => {
+    const out = freshDir();
+    const options: PrepareFolderOptions = { level: 'char', docs: 'file', valFrac: 0.1, minCount: 1 };
+    writePreparedFolder([join(folder, 'a.txt')], options, out);
+    const tokenFiles = (): Buffer[] => ['train.bin', 'val.bin'].map((name) => readFileSync(join(out, name)));
+    const older = tokenFiles();
+    // meta.json a link into a file, as into a folder: its write fails (ENOTDIR), as on a full disk
+    const blocker = join(dir, `blocker-${outCount}`);
+    writeFileSync(blocker, 'a file where a folder would be');
+    unlinkSync(join(out, 'meta.json'));
+    symlinkSync(join(blocker, 'meta.json'), join(out, 'meta.json'));
+    expect(() => writePreparedFolder([folder], options, out)).toThrow(/^cannot write \S*prepared-\d+: ENOTDIR: /);
+    expect(tokenFiles()).toEqual(older);
+    expect(readdirSync(out).sort()).toEqual(['meta.json', 'train.bin', 'val.bin']);
   });
 
   it('tells how far the tokenizing has come, ending at 1', () => {

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, readFileSync, readSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { zodErrorMessage } from '../input/issues.js';
@@ -14,7 +14,7 @@ import { spacesNone } from '../text/spacing.js';
 import { type TextLevel, Vocabulary } from '../text/vocab.js';
 import { CheckpointError, checkFormat, shortMessage } from './errors.js';
 import { corpusFiles, count, ruleVersion, sha256, spacingRecord } from './fields.js';
-import { TEMP_SUFFIX, isFolder, makeFolders, removeAbandonedTemps, writeFailure, readJsonFile, writeFileAtomic, writeTarget } from './files.js';
+import { TEMP_SUFFIX, isFolder, makeFolders, removeAbandonedTemps, writeFailure, readJsonFile, writeTarget } from './files.js';
 import { MODEL_SCHEMAS } from './model-config.js';
 import { recordedWordRule, TRAIN_SETTINGS } from './settings.js';
 import { checkSentenceRule, checkVocab, checkWordRule } from './vocab.js';
@@ -98,9 +98,9 @@ export function preparedLockPath(dir: string): string {
 
 /**
  * Writes the prepared folder of the corpus at `paths` (files or folders, streamed, leaving out
- * what `skip` does) to `dir`. The token files are written under temporary names and `meta.json`
- * last, so a folder with a `meta.json` always holds the files it describes; an older prepared
- * folder there is replaced.
+ * what `skip` does) to `dir`. The token files and `meta.json` are written under temporary names,
+ * then renamed into place, `meta.json` last, so a folder with a `meta.json` always holds the files
+ * it describes; an older prepared folder there is replaced, or kept as it was where a write fails.
  */
 export function writePreparedFolder(
   paths: readonly string[], options: PrepareFolderOptions, dir: string, { onProgress, skip, hold }: PrepareFolderWriting = {},
@@ -142,7 +142,7 @@ function writeFolder(
   };
   const temp = (path: string): string => join(dirname(path), `.${basename(path)}${TEMP_SUFFIX}${process.pid}`);
   const tempsIn = new Map<string, string[]>([[dir, [PREPARED_FILES.train, PREPARED_FILES.val, PROVISIONAL]]]);
-  for (const target of [targets.train, targets.val]) {
+  for (const target of [targets.train, targets.val, targets.meta]) {
     tempsIn.set(dirname(target), [...tempsIn.get(dirname(target)) ?? [], basename(target)]);
   }
   for (const [folder, names] of tempsIn) {
@@ -151,26 +151,33 @@ function writeFolder(
       return match === null || !names.includes(match[1]!) ? null : Number(match[2]);
     });
   }
-  const temps = { train: temp(targets.train), val: temp(targets.val), scratch: temp(file(PROVISIONAL)) };
+  const temps = { train: temp(targets.train), val: temp(targets.val), meta: temp(targets.meta), scratch: temp(file(PROVISIONAL)) };
+  const removeTemps = (): void => {
+    for (const path of [temps.train, temps.val, temps.meta]) if (existsSync(path)) unlinkSync(path);
+  };
   let written: WrittenTokens;
+  let meta: PreparedMeta;
   try {
     written = writeTokenFiles(source, options, temps, onProgress);
     checkValidationSplit(written.fingerprint.valTokens, options.valFrac, options.level);
+    meta = preparedMeta(options, written);
+    writeFileSync(temps.meta, `${JSON.stringify(meta)}\n`, { mode: 0o644 });
   } catch (error) {
-    for (const path of [temps.train, temps.val]) if (existsSync(path)) unlinkSync(path);
+    removeTemps();
     // the file system's error (a full disk): the token files' folder, named with what to do
     if (typeof (error as NodeJS.ErrnoException).code === 'string') throw new CheckpointError(`cannot write ${dir}: ${writeFailure(error)}`);
     throw error;
   }
-  const meta = preparedMeta(options, written);
+  // every file written before any is renamed, which needs no space: a write that fails leaves an older folder as it was
   try {
     if (existsSync(targets.meta)) unlinkSync(targets.meta);
     renameSync(temps.train, targets.train);
     renameSync(temps.val, targets.val);
+    renameSync(temps.meta, targets.meta);
   } catch (err) {
+    removeTemps();
     throw new CheckpointError(`cannot write ${dir}: ${writeFailure(err)}`);
   }
-  writeFileAtomic(file(PREPARED_FILES.meta), `${JSON.stringify(meta)}\n`, 'prepared folder ');
   return { meta, textTokens: written.textTokens };
 }
 
@@ -197,8 +204,8 @@ function preparedMeta(options: PrepareFolderOptions, { vocab, dtype, fingerprint
 }
 
 /**
- * The files `writePreparedFolder` writes before their final names (`.NAME.tmp-PID`): the token files and the scratch
- * file of provisional ids. What a writer killed midway left is removed (the scratch file can be large).
+ * The files `writePreparedFolder` writes before their final names (`.NAME.tmp-PID`): the token files, meta.json and the
+ * scratch file of provisional ids. What a writer killed midway left is removed (the scratch file can be large).
  */
 const TEMP_FILE = /^\.(.+)\.tmp-(\d+)$/;
 /** The name of the scratch file of provisional ids, beside the token files. */
