@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { closeSync, copyFileSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, Option } from 'commander';
@@ -595,6 +595,25 @@ describe('rnn train on a terminal', () => {
 
   it('lets FORCE_COLOR win over NO_COLOR, as Node does', async () => {
     expect((await onTerminal({ NO_COLOR: '1', FORCE_COLOR: '1' })).stdout).toMatch(SGR);
+  });
+});
+
+describe('rnn prepare on a terminal', () => {
+  it('clears its status line when Ctrl-C ends it while it tokenizes, removes its temp files and lock, and exits 130', async () => {
+    if (!hasScript) throw new Error("util-linux's script(1) is missing: apt-get install -y bsdutils (Debian ships it with every system)");
+    // a text long enough that its tokenizing is under way when Ctrl-C is typed, once its status shows a first percentage
+    const text = at('prepare-long.txt');
+    writeFileSync(text, 'to be or not to be\n'.repeat(1_000_000));
+    const out = at('prepare-stopped');
+    const terminal = startRnnOnTerminal(dir, ['prepare', text, '--out', out], colourFree({ TERM: 'xterm-256color' }));
+    const ended = finish(terminal);
+    await stdoutShows(terminal, 'tokenizing: ');
+    terminal.stdin!.write('\x03');
+    const run = await ended;
+    expect(run.code).toBe(130);
+    // the terminal echoes ^C where the cursor is, at the status line's end; the line is cleared after it, and nothing follows
+    expect(run.stdout.slice(run.stdout.indexOf('^C'))).toBe(`^C\r${ESC}[K`);
+    expect(readdirSync(out)).toEqual([]);
   });
 });
 

@@ -235,7 +235,7 @@ describe('fine-tuning', () => {
     expect(loadCheckpoint(extended.latest).vocab).toContain('\n');
     // a prepared folder's documents are cut already: its rule is refused as a flag is
     const folder = join(dir, 'prepared-whole-files');
-    writePreparedFolder([verse], { level: 'char', docs: 'file', valFrac: 0.1, minCount: 1 }, folder);
+    await writePreparedFolder([verse], { level: 'char', docs: 'file', valFrac: 0.1, minCount: 1 }, folder);
     const refused = await train({ ...SMALL, initFrom: lineBase.latest, maxSteps: 1, out: freshOut() }, [folder]).catch((e: unknown) => e);
     expect(userMessage(refused)).toMatch(new RegExp(`^the prepared folder ${folder} is cut by --docs file: its documents hold [\\d,]+ line breaks, and .* ` +
       'reads documents by --docs line and has no line break in its vocabulary, so each would be <UNK>: prepare the corpus again with --docs line, ' +
@@ -269,7 +269,7 @@ describe('fine-tuning', () => {
       expect(warnings.filter((w) => w.includes('"\\n"')), docs).toEqual([]);
     }
     const folder = join(scratch.folder(), 'prepared-unbroken');
-    writePreparedFolder([unbroken], { level: 'char', docs: 'file', valFrac: 0.1, minCount: 1 }, folder);
+    await writePreparedFolder([unbroken], { level: 'char', docs: 'file', valFrac: 0.1, minCount: 1 }, folder);
     const fromFolder = await train({ ...SMALL, initFrom: lineBase.latest, maxSteps: 1, out: freshOut() }, [folder]);
     expect(loadCheckpoint(fromFolder.latest).corpus!.docs).toBe('file');
     // the sonnets' stanzas hold line breaks: refused, with how many
@@ -361,7 +361,7 @@ describe('fine-tuning', () => {
     // ∞ is no character of the base's text
     const text = textFile('imported-resume.txt', `${readFileSync(verse, 'utf8')}${'a line with ∞ in it\n'.repeat(40)}`);
     const prepared = join(dir, 'imported-prepared');
-    writePreparedFolder([text], { level: 'char', docs: 'file', valFrac: 0.1, minCount: 1 }, prepared);
+    await writePreparedFolder([text], { level: 'char', docs: 'file', valFrac: 0.1, minCount: 1 }, prepared);
     const resumed = async (corpus: string) => {
       const warnings: string[] = [];
       const result = await train({ resume: imported, maxSteps: 3, out: freshOut() }, [corpus], {
@@ -381,7 +381,7 @@ describe('fine-tuning', () => {
     const again = await train({ resume: fromFolder.out, maxSteps: 5 }, [prepared]);
     expect(again.step).toBe(5);
     const words = join(dir, 'imported-prepared-words');
-    writePreparedFolder([text], { level: 'word', docs: 'file', valFrac: 0.1, minCount: 1, vocabSize: 500 }, words);
+    await writePreparedFolder([text], { level: 'word', docs: 'file', valFrac: 0.1, minCount: 1, vocabSize: 500 }, words);
     const otherLevel = await train({ resume: imported, maxSteps: 3, out: freshOut() }, [words]).catch((e: unknown) => e);
     expect(userMessage(otherLevel)).toMatch(
       /^the prepared folder .* holds word-level tokens, --resume \S*to-resume\.json is char-level: prepare the corpus again with --level char$/);
@@ -390,7 +390,7 @@ describe('fine-tuning', () => {
   it('fine-tunes on a prepared folder as on the text it was made from, and resumes there', async () => {
     const text = textFile('prepared-source.txt', `${readFileSync(verse, 'utf8')}${'a line with ∞ in it\n'.repeat(40)}`);
     const prepared = join(dir, 'prepared');
-    writePreparedFolder([text], { level: 'char', docs: 'file', valFrac: 0.1, minCount: 1 }, prepared);
+    await writePreparedFolder([text], { level: 'char', docs: 'file', valFrac: 0.1, minCount: 1 }, prepared);
     const options = { ...SMALL, initFrom: base.latest, extendVocab: true };
     const fromText = await train({ ...options, maxSteps: 6, out: freshOut() }, [text]);
     const out = freshOut();
@@ -402,7 +402,7 @@ describe('fine-tuning', () => {
     expect(fromFolder.valLoss).toBe(fromText.valLoss);
 
     const words = join(dir, 'prepared-words');
-    writePreparedFolder([text], { level: 'word', docs: 'file', valFrac: 0.1, minCount: 1, vocabSize: 500 }, words);
+    await writePreparedFolder([text], { level: 'word', docs: 'file', valFrac: 0.1, minCount: 1, vocabSize: 500 }, words);
     const refused = await train({ ...options, maxSteps: 1, out: freshOut() }, [words]).catch((e: unknown) => e);
     expect(userMessage(refused)).toBe(`the prepared folder ${words} holds word-level tokens, --init-from ${base.latest} is char-level: ` +
       'prepare the corpus again with --level char');
@@ -413,7 +413,7 @@ describe('fine-tuning', () => {
     // again with the run's vocabulary would be other data
     const wordBase = await train({ ...SMALL, level: 'word', vocabSize: 300, maxSteps: 2, out: freshOut() }, [prose]);
     const folder = join(dir, 'prepared-few-words');
-    writePreparedFolder([verse], { level: 'word', docs: 'file', valFrac: 0.1, minCount: 1, vocabSize: 40 }, folder);
+    await writePreparedFolder([verse], { level: 'word', docs: 'file', valFrac: 0.1, minCount: 1, vocabSize: 40 }, folder);
     const options = { ...SMALL, initFrom: wordBase.latest, maxSteps: 4, evalEvery: 2 };
     const whole = await train({ ...options, out: freshOut() }, [folder]);
     const out = freshOut();
@@ -496,7 +496,7 @@ describe('fine-tuning', () => {
     const imported = join(dir, 'state-imported.json');
     importState(exported, imported, ['rnn', 'import'], false);
     const folder = join(dir, 'prepared-not-a-model');
-    writePreparedFolder([verse], { level: 'char', docs: 'file', valFrac: 0.1, minCount: 1 }, folder);
+    await writePreparedFolder([verse], { level: 'char', docs: 'file', valFrac: 0.1, minCount: 1 }, folder);
     // what examples/pytorch/train_ddp.py leaves: a folder with model.safetensors in it (and summary.json, which this test leaves out)
     const ddpResult = scratch.folder();
     exportState(base.latest, join(ddpResult, 'model.safetensors'));

@@ -19,7 +19,6 @@ import { expectOneLineError, finish, ROOT, rnnIn, startRnn } from './helpers/cli
 import { scratchFolder } from './helpers/files.js';
 import { speeches } from './helpers/speeches.js';
 import { trainUntilStep } from './helpers/train.js';
-import { thrownBy } from './helpers/thrown.js';
 
 const { dir } = scratchFolder('rnn-prepared-');
 let folder: string;
@@ -45,9 +44,9 @@ describe('a prepared folder', () => {
     ['word, sentences, a small vocabulary', { level: 'word', docs: 'sentence', valFrac: 0.15, minCount: 2, vocabSize: 300 }],
     ['word, no validation', { level: 'word', docs: 'blank', valFrac: 0, minCount: 1, vocabSize: 500 }],
   ];
-  it.each(cases)('holds the ids, vocabulary and fingerprint prepareData makes of the text (%s)', (_, options) => {
+  it.each(cases)('holds the ids, vocabulary and fingerprint prepareData makes of the text (%s)', async (_, options) => {
     const out = freshDir();
-    const { meta } = writePreparedFolder([folder], options, out);
+    const { meta } = await writePreparedFolder([folder], options, out);
     const read = readPreparedData(out);
     const expected = loadCorpusData([folder], options.docs, options);
     expect(read.vocab.level).toBe(options.level);
@@ -61,7 +60,7 @@ describe('a prepared folder', () => {
     expect(meta.dtype).toBe(expected.vocab.size <= 256 ? 'uint8' : 'uint16');
   });
 
-  it('refuses what prepareData refuses, with its message', () => {
+  it('refuses what prepareData refuses, with its message', async () => {
     const blank = join(dir, 'blank.txt');
     writeFileSync(blank, '  \n\n\t\n');
     const rare = join(dir, 'rare.txt');
@@ -82,12 +81,12 @@ describe('a prepared folder', () => {
       })();
       expect(expected).toBeInstanceOf(Error);
       const out = freshDir();
-      expect(() => writePreparedFolder([path], options, out)).toThrow((expected as Error).message);
+      await expect(writePreparedFolder([path], options, out)).rejects.toThrow((expected as Error).message);
       expect(readdirSync(out)).toEqual([]);
     }
   });
 
-  it('removes the files a prepare killed midway left, and no one else\'s', () => {
+  it('removes the files a prepare killed midway left, and no one else\'s', async () => {
     const out = freshDir();
     mkdirSync(out);
     const dead = 2 ** 22 + 17; // above Linux's largest pid
@@ -95,14 +94,14 @@ describe('a prepared folder', () => {
     writeFileSync(join(out, `.train.bin.tmp-${dead}`), 'x');
     writeFileSync(join(out, `.provisional.tmp-${process.ppid}`), 'x');
     writeFileSync(join(out, 'notes.txt'), 'x');
-    writePreparedFolder([folder], { level: 'char', docs: 'file', valFrac: 0.1, minCount: 1 }, out);
+    await writePreparedFolder([folder], { level: 'char', docs: 'file', valFrac: 0.1, minCount: 1 }, out);
     expect(readdirSync(out).sort()).toEqual([`.provisional.tmp-${process.ppid}`, 'meta.json', 'notes.txt', 'train.bin', 'val.bin']);
   });
 
-  it('keeps an older folder as it was where its meta.json cannot be written, its temp files removed', () => {
+  it('keeps an older folder as it was where its meta.json cannot be written, its temp files removed', async () => {
     const out = freshDir();
     const options: PrepareFolderOptions = { level: 'char', docs: 'file', valFrac: 0.1, minCount: 1 };
-    writePreparedFolder([join(folder, 'a.txt')], options, out);
+    await writePreparedFolder([join(folder, 'a.txt')], options, out);
     const tokenFiles = (): Buffer[] => ['train.bin', 'val.bin'].map((name) => readFileSync(join(out, name)));
     const older = tokenFiles();
     // meta.json a link into a file, as into a folder: its write fails (ENOTDIR), as on a full disk
@@ -110,21 +109,36 @@ describe('a prepared folder', () => {
     writeFileSync(blocker, 'a file where a folder would be');
     unlinkSync(join(out, 'meta.json'));
     symlinkSync(join(blocker, 'meta.json'), join(out, 'meta.json'));
-    expect(() => writePreparedFolder([folder], options, out)).toThrow(/^cannot write \S*prepared-\d+: ENOTDIR: /);
+    await expect(writePreparedFolder([folder], options, out)).rejects.toThrow(/^cannot write \S*prepared-\d+: ENOTDIR: /);
     expect(tokenFiles()).toEqual(older);
     expect(readdirSync(out).sort()).toEqual(['meta.json', 'train.bin', 'val.bin']);
   });
 
-  it('tells how far the tokenizing has come, ending at 1', () => {
+  it('ends where `stop` is aborted, at its next turn, keeping an older folder as it was and removing its temp files', async () => {
+    const out = freshDir();
+    const options: PrepareFolderOptions = { level: 'char', docs: 'file', valFrac: 0.1, minCount: 1 };
+    await writePreparedFolder([join(folder, 'a.txt')], options, out);
+    const tokenFiles = (): Buffer[] => ['train.bin', 'val.bin', 'meta.json'].map((name) => readFileSync(join(out, name)));
+    const older = tokenFiles();
+    const stopping = new AbortController();
+    const writing = writePreparedFolder([folder], options, out, {
+      onProgress: () => stopping.abort('SIGINT'), stop: stopping.signal, hold: (held) => takeLock(preparedLockPath(held), held, 'rnn prepare'),
+    });
+    await expect(writing).rejects.toBe('SIGINT');
+    expect(tokenFiles()).toEqual(older);
+    expect(readdirSync(out).sort()).toEqual(['meta.json', 'train.bin', 'val.bin']);
+  });
+
+  it('tells how far the tokenizing has come, ending at 1', async () => {
     const fractions: number[] = [];
-    writePreparedFolder([folder], { level: 'word', docs: 'file', valFrac: 0.1, minCount: 1, vocabSize: 100 }, freshDir(), { onProgress: (f) => fractions.push(f) });
+    await writePreparedFolder([folder], { level: 'word', docs: 'file', valFrac: 0.1, minCount: 1, vocabSize: 100 }, freshDir(), { onProgress: (f) => fractions.push(f) });
     expect(fractions.at(-1)).toBe(1);
     expect(fractions.every((f, i) => f > 0 && f <= 1 && (i === 0 || f >= fractions[i - 1]!))).toBe(true);
   });
 
-  it('writes little-endian ids of the width the vocabulary needs', () => {
+  it('writes little-endian ids of the width the vocabulary needs', async () => {
     const out = freshDir();
-    const { meta } = writePreparedFolder([folder], { level: 'word', docs: 'file', valFrac: 0.1, minCount: 1, vocabSize: 1000 }, out);
+    const { meta } = await writePreparedFolder([folder], { level: 'word', docs: 'file', valFrac: 0.1, minCount: 1, vocabSize: 1000 }, out);
     const bytes = readFileSync(join(out, 'train.bin'));
     expect(meta.dtype).toBe('uint16');
     expect(bytes.length).toBe(2 * meta.trainTokens);
@@ -133,9 +147,9 @@ describe('a prepared folder', () => {
     expect(ids[0]).toBe(0); // the stream opens with <EOS>
   });
 
-  it('refuses, in one line, token files that do not match their meta.json', () => {
+  it('refuses, in one line, token files that do not match their meta.json', async () => {
     const out = freshDir();
-    writePreparedFolder([folder], { level: 'char', docs: 'file', valFrac: 0.1, minCount: 1 }, out);
+    await writePreparedFolder([folder], { level: 'char', docs: 'file', valFrac: 0.1, minCount: 1 }, out);
     truncateSync(join(out, 'val.bin'), 10);
     expect(() => readPreparedData(out)).toThrow(/val\.bin has 10 bytes, .*meta\.json says \d+: prepare the folder again$/);
     const meta = JSON.parse(readFileSync(join(out, 'meta.json'), 'utf8')) as Record<string, unknown>;
@@ -143,9 +157,9 @@ describe('a prepared folder', () => {
     expect(() => readPreparedData(out)).toThrow(/meta\.json: dtype is "uint32", expected "uint8"/);
   });
 
-  it('refuses ids outside the vocabulary', () => {
+  it('refuses ids outside the vocabulary', async () => {
     const out = freshDir();
-    writePreparedFolder([folder], { level: 'char', docs: 'file', valFrac: 0.1, minCount: 1 }, out);
+    await writePreparedFolder([folder], { level: 'char', docs: 'file', valFrac: 0.1, minCount: 1 }, out);
     const train = readFileSync(join(out, 'train.bin'));
     train[5] = 250;
     writeFileSync(join(out, 'train.bin'), train);
@@ -156,7 +170,7 @@ describe('a prepared folder', () => {
 describe('rnn train DIR', () => {
   it('trains to the weights and losses of the text it was prepared from, and resumes from it', async () => {
     const prepared = freshDir();
-    writePreparedFolder([folder], { level: 'word', docs: 'file', valFrac: 0.1, minCount: 1, vocabSize: 400 }, prepared);
+    await writePreparedFolder([folder], { level: 'word', docs: 'file', valFrac: 0.1, minCount: 1, vocabSize: 400 }, prepared);
     const fromText = await train({ ...TINY, level: 'word', vocabSize: 400, maxSteps: 30, out: join(dir, 'text-run') }, [folder]);
     const half = await trainUntilStep({ ...TINY, maxSteps: 30, out: join(dir, 'dir-run') }, [prepared], 15);
     expect(half.step).toBe(15);
@@ -171,7 +185,7 @@ describe('rnn train DIR', () => {
 
   it('says it reads the folder\'s ids, and which text they were made from', async () => {
     const prepared = freshDir();
-    writePreparedFolder([join(folder, 'a.txt')], { level: 'char', docs: 'file', valFrac: 0.1, minCount: 1 }, prepared);
+    await writePreparedFolder([join(folder, 'a.txt')], { level: 'char', docs: 'file', valFrac: 0.1, minCount: 1 }, prepared);
     const run = await rnnIn(dir, ['train', prepared, '--max-steps', '1', '--layers', '1', '--hidden', '16', '--embed', '8',
       '--batch', '4', '--seq-len', '16', '--workers', '1', '--out', freshDir()]);
     expect(run.status).toBe(0);
@@ -182,14 +196,14 @@ describe('rnn train DIR', () => {
     const parent = join(dir, 'with-prepared');
     mkdirSync(parent);
     writeFileSync(join(parent, 'a.txt'), speeches(6000));
-    writePreparedFolder([join(parent, 'a.txt')], { level: 'char', docs: 'file', valFrac: 0.1, minCount: 1 }, join(parent, 'data'));
+    await writePreparedFolder([join(parent, 'a.txt')], { level: 'char', docs: 'file', valFrac: 0.1, minCount: 1 }, join(parent, 'data'));
     await train({ ...TINY, maxSteps: 1, out: join(dir, 'parent-run') }, [parent]);
     expect(loadCheckpoint(join(dir, 'parent-run', 'latest.json')).corpus!.files.map((f) => f.path)).toEqual([join(parent, 'a.txt')]);
   });
 
   it('refuses a text setting that contradicts the folder, and a folder that is not the checkpoint\'s data', async () => {
     const prepared = freshDir();
-    writePreparedFolder([folder], { level: 'char', docs: 'file', valFrac: 0.1, minCount: 1 }, prepared);
+    await writePreparedFolder([folder], { level: 'char', docs: 'file', valFrac: 0.1, minCount: 1 }, prepared);
     const contradiction = await train({ ...TINY, valFrac: 0.2, maxSteps: 2, out: join(dir, 'bad') }, [prepared]).catch((e: unknown) => e);
     expect(userMessage(contradiction)).toMatch(/^--val-frac 0\.2 contradicts the prepared folder .*, made with --val-frac 0\.1/);
     // every contradicting setting named in one line, as resuming and fine-tuning name theirs
@@ -197,7 +211,7 @@ describe('rnn train DIR', () => {
     expect(userMessage(two)).toMatch(
       /^--docs line, --val-frac 0\.2 contradict the prepared folder .*, made with --docs file, --val-frac 0\.1: leave them out, or prepare the corpus again with them$/);
     const other = freshDir();
-    writePreparedFolder([folder], { level: 'char', docs: 'line', valFrac: 0.1, minCount: 1 }, other);
+    await writePreparedFolder([folder], { level: 'char', docs: 'line', valFrac: 0.1, minCount: 1 }, other);
     await train({ ...TINY, maxSteps: 2, out: join(dir, 'char-run') }, [prepared]);
     const mismatch = await train({ resume: join(dir, 'char-run'), maxSteps: 4 }, [other]).catch((e: unknown) => e);
     expect(userMessage(mismatch)).toMatch(
@@ -212,9 +226,9 @@ describe('rnn eval perplexity DIR', () => {
     return join(dir, name, 'latest.json');
   };
   /** The corpus prepared into a fresh folder; `edit` changes its meta.json. */
-  const prepared = (options: PrepareFolderOptions, edit?: (meta: Record<string, unknown>) => void): string => {
+  const prepared = async (options: PrepareFolderOptions, edit?: (meta: Record<string, unknown>) => void): Promise<string> => {
     const out = freshDir();
-    writePreparedFolder([folder], options, out);
+    await writePreparedFolder([folder], options, out);
     if (edit) {
       const meta = JSON.parse(readFileSync(join(out, 'meta.json'), 'utf8')) as Record<string, unknown>;
       edit(meta);
@@ -235,14 +249,14 @@ describe('rnn eval perplexity DIR', () => {
     // the model's own rule scores
     for (const [model, options] of [[charFile, { ...char, docs: 'file' }], [charLine, { ...char, docs: 'line' }],
       [wordSentence, { ...word, docs: 'sentence' }]] as const) {
-      expect(await scored(model, prepared(options))).toMatchObject({ predictions: expect.any(Number) as number });
+      expect(await scored(model, await prepared(options))).toMatchObject({ predictions: expect.any(Number) as number });
     }
     const sentences = (version: number): string => `--docs sentence (sentence rules version ${version})`;
     const refusals: [string, string, string, string, string][] = [
-      [charFile, prepared({ ...char, docs: 'line' }), '--docs line', '--docs file', '--docs file'],
-      [charLine, prepared({ ...char, docs: 'file' }), '--docs file', '--docs line', '--docs line'],
-      [wordFile, prepared({ ...word, docs: 'blank' }), '--docs blank', '--docs file', '--docs file'],
-      [wordSentence, prepared({ ...word, docs: 'sentence' }, (meta) => { meta['sentenceRule'] = 2; }),
+      [charFile, await prepared({ ...char, docs: 'line' }), '--docs line', '--docs file', '--docs file'],
+      [charLine, await prepared({ ...char, docs: 'file' }), '--docs file', '--docs line', '--docs line'],
+      [wordFile, await prepared({ ...word, docs: 'blank' }), '--docs blank', '--docs file', '--docs file'],
+      [wordSentence, await prepared({ ...word, docs: 'sentence' }, (meta) => { meta['sentenceRule'] = 2; }),
         sentences(2), sentences(SENTENCE_RULE_VERSION), '--docs sentence'],
     ];
     for (const [model, out, folderRule, modelRule, again] of refusals) {
@@ -257,21 +271,21 @@ describe('rnn eval perplexity DIR', () => {
 
   it('refuses a folder of another level naming the model by its flag, as rnn train names --resume and --init-from', async () => {
     const model = await trained('eval-char-level', {});
-    const words = prepared({ level: 'word', docs: 'file', valFrac: 0.1, minCount: 1, vocabSize: 400 });
+    const words = await prepared({ level: 'word', docs: 'file', valFrac: 0.1, minCount: 1, vocabSize: 400 });
     expect(userMessage(await scored(model, words))).toBe(
       `the prepared folder ${words} holds word-level tokens, --checkpoint ${model} is char-level: prepare the corpus again with --level char`);
   });
 });
 
 describe('rnn prepare', () => {
-  it('writes a folder one prepare at a time: another holding its lock is named, and the lock goes with the prepare that took it', () => {
+  it('writes a folder one prepare at a time: another holding its lock is named, and the lock goes with the prepare that took it', async () => {
     const out = freshDir();
     mkdirSync(out);
     const held = takeLock(preparedLockPath(out), out, 'rnn prepare');
     try {
       let refused: unknown = null;
       try {
-        prepare({ out }, [folder]);
+        await prepare({ out }, [folder]);
       } catch (err) {
         refused = err;
       }
@@ -280,30 +294,30 @@ describe('rnn prepare', () => {
     } finally {
       held.release();
     }
-    prepare({ out }, [folder]);
+    await prepare({ out }, [folder]);
     expect(readdirSync(out).sort()).toEqual(['meta.json', 'train.bin', 'val.bin']);
   });
 
-  it('takes over the lock a prepare that has ended left, and says so', () => {
+  it('takes over the lock a prepare that has ended left, and says so', async () => {
     const out = freshDir();
     mkdirSync(out);
     const gone = spawnSync(process.execPath, ['-e', '']).pid!;
     writeFileSync(preparedLockPath(out), JSON.stringify({ pid: gone, host: hostname(), startedAt: 'then' }));
     const warnings: string[] = [];
-    prepare({ out }, [folder], { onWarning: (warning) => warnings.push(warning.message) });
+    await prepare({ out }, [folder], { onWarning: (warning) => warnings.push(warning.message) });
     expect(warnings).toEqual([`took over ${preparedLockPath(out)}, left by pid ${gone}, which is no longer running`]);
     expect(readdirSync(out).sort()).toEqual(['meta.json', 'train.bin', 'val.bin']);
   });
 
-  it('replaces the token files of a prepare that ended before its meta.json, as the line naming its folder unfinished says to', () => {
+  it('replaces the token files of a prepare that ended before its meta.json, as the line naming its folder unfinished says to', async () => {
     const out = freshDir();
-    prepare({ out }, [folder]);
+    await prepare({ out }, [folder]);
     const ids = readFileSync(join(out, 'train.bin'));
     unlinkSync(join(out, 'meta.json'));
     const gone = spawnSync(process.execPath, ['-e', '']).pid!;
     writeFileSync(preparedLockPath(out), JSON.stringify({ pid: gone, host: hostname(), startedAt: 'then' }));
     const warnings: string[] = [];
-    prepare({ out, level: 'word' }, [folder], { onWarning: (warning) => warnings.push(warning.message) });
+    await prepare({ out, level: 'word' }, [folder], { onWarning: (warning) => warnings.push(warning.message) });
     expect(warnings).toEqual([`took over ${preparedLockPath(out)}, left by pid ${gone}, which is no longer running`]);
     expect(readdirSync(out).sort()).toEqual(['meta.json', 'train.bin', 'val.bin']);
     expect(readPreparedData(out).vocab.level).toBe('word');
@@ -311,7 +325,7 @@ describe('rnn prepare', () => {
   });
 
   // five CLI processes, three of them at once: each a Node start, together beyond vitest's 5 s default on a loaded machine
-  it('a prepare killed by Ctrl-C leaves its lock, which rnn train names, saying to prepare again, and the next prepare takes over', async () => {
+  it('a prepare killed outright (SIGKILL) leaves its lock, which rnn train names, saying to prepare again, and the next prepare takes over', async () => {
     const out = freshDir();
     mkdirSync(out);
     const lock = preparedLockPath(out);
@@ -321,10 +335,10 @@ describe('rnn prepare', () => {
     const child = startRnn(dir, ['prepare', text, '--level', 'word', '--out', out]);
     const watcher = watch(out, (_, name) => {
       // the lock is taken once the corpus has been read, as the tokenizing begins
-      if (name === basename(lock) && existsSync(lock)) child.kill('SIGINT');
+      if (name === basename(lock) && existsSync(lock)) child.kill('SIGKILL');
     });
     const ended = await finish(child).finally(() => watcher.close());
-    expect([ended.code, child.signalCode]).toEqual([null, 'SIGINT']);
+    expect([ended.code, child.signalCode]).toEqual([null, 'SIGKILL']);
     expect(existsSync(lock)).toBe(true);
     const [trained, prepared, scored] = await Promise.all([rnnIn(dir, ['train', out]), rnnIn(dir, ['prepare', out, '--out', join(dir, 'elsewhere')]),
       rnnIn(dir, ['eval', 'perplexity', out, '--checkpoint', join(dir, 'missing.json')])]);
@@ -352,7 +366,7 @@ describe('rnn prepare', () => {
     }
   });
 
-  it('removes the owner file a prepare killed as it placed its lock left beside the lock, and only a dead one\'s', () => {
+  it('removes the owner file a prepare killed as it placed its lock left beside the lock, and only a dead one\'s', async () => {
     const out = freshDir();
     mkdirSync(out);
     const gone = spawnSync(process.execPath, ['-e', '']).pid!;
@@ -361,7 +375,7 @@ describe('rnn prepare', () => {
     writeFileSync(`${preparedLockPath(out)}.tmp-${gone}`, owner);
     // a live process's, placing its lock now
     writeFileSync(`${preparedLockPath(out)}.tmp-${process.ppid}`, owner);
-    prepare({ out }, [folder], { onWarning: () => undefined });
+    await prepare({ out }, [folder], { onWarning: () => undefined });
     expect(readdirSync(out).sort()).toEqual(['meta.json', `meta.json.lock.tmp-${process.ppid}`, 'train.bin', 'val.bin']);
   });
 
@@ -376,7 +390,7 @@ describe('rnn prepare', () => {
     const out = join(corpus, 'data');
     // into a new folder, then again over the folder it wrote
     for (let run = 0; run < 2; run++) {
-      const { meta } = prepare({ out }, [corpus], { onWarning });
+      const { meta } = await prepare({ out }, [corpus], { onWarning });
       expect(meta.corpus.files.map((f) => f.path)).toEqual([join(corpus, 'a.txt')]);
       expect(meta.corpus.sha256).toBe(trained.sha256);
     }
@@ -387,14 +401,14 @@ describe('rnn prepare', () => {
     ]);
   });
 
-  it('names in its notice the files of a corpus folder that are not text, the first few, the rest counted', () => {
+  it('names in its notice the files of a corpus folder that are not text, the first few, the rest counted', async () => {
     const corpus = join(dir, 'with-images');
     mkdirSync(corpus);
     writeFileSync(join(corpus, 'a.txt'), speeches(3000));
     const images = ['b.png', 'c.png', 'd.png', 'e.png', 'f.png'].map((name) => join(corpus, name));
     for (const image of images) writeFileSync(image, 'PNG\0');
     const warnings: string[] = [];
-    const { meta } = prepare({ out: freshDir() }, [corpus], { onWarning: (warning) => void warnings.push(warning.message) });
+    const { meta } = await prepare({ out: freshDir() }, [corpus], { onWarning: (warning) => void warnings.push(warning.message) });
     expect(meta.corpus.files.map((f) => f.path)).toEqual([join(corpus, 'a.txt')]);
     expect(warnings).toEqual([`left out of the corpus: 5 files that are not text (${images.slice(0, 3).join(', ')} and 2 more)`]);
   });
@@ -406,24 +420,18 @@ describe('rnn prepare', () => {
     expect(userMessage(refused)).toBe('--val-frac 0.1 leaves only 1 validation character, too few to score: ' +
       'raise --val-frac, use --val-frac 0 for none, or give more text');
     const out = freshDir();
-    const { meta: kept } = prepare({ out }, [folder]);
-    const refusal = ((): unknown => {
-      try {
-        return prepare({ out }, [short]);
-      } catch (error) {
-        return error;
-      }
-    })();
+    const { meta: kept } = await prepare({ out }, [folder]);
+    const refusal = await prepare({ out }, [short]).catch((e: unknown) => e);
     expect(userMessage(refusal)).toBe(userMessage(refused));
     expect(readdirSync(out).sort()).toEqual(['meta.json', 'train.bin', 'val.bin']);
     expect(readPreparedData(out).fingerprint.sha256).toBe(kept.corpus.sha256);
   });
 
-  it('warns, as rnn train does, of a word vocabulary smaller than --vocab-size asks', () => {
+  it('warns, as rnn train does, of a word vocabulary smaller than --vocab-size asks', async () => {
     const few = join(dir, 'few.txt');
     writeFileSync(few, 'a b a b c\nb a c\n');
     const warnings: string[] = [];
-    const { meta } = prepare({ out: freshDir(), level: 'word', vocabSize: 50, minCount: 1 }, [few], {
+    const { meta } = await prepare({ out: freshDir(), level: 'word', vocabSize: 50, minCount: 1 }, [few], {
       onWarning: (warning) => void warnings.push(userMessage(warning)!),
     });
     expect(warnings).toEqual([
@@ -431,10 +439,10 @@ describe('rnn prepare', () => {
         `a vocabulary of ${meta.vocabSize}`,
     ]);
     expect(meta.vocabSize).toBeLessThan(50);
-    prepare({ out: freshDir(), level: 'word', vocabSize: 5 }, [few], { onWarning: (warning) => void warnings.push(userMessage(warning)!) });
+    await prepare({ out: freshDir(), level: 'word', vocabSize: 5 }, [few], { onWarning: (warning) => void warnings.push(userMessage(warning)!) });
     expect(warnings).toHaveLength(1);
     // the default 10,000, which no one asked for: the folder's vocabulary is what the text offers, with no warning
-    prepare({ out: freshDir(), level: 'word' }, [few], { onWarning: (warning) => void warnings.push(userMessage(warning)!) });
+    await prepare({ out: freshDir(), level: 'word' }, [few], { onWarning: (warning) => void warnings.push(userMessage(warning)!) });
     expect(warnings).toHaveLength(1);
   });
 
@@ -442,17 +450,19 @@ describe('rnn prepare', () => {
     const run = join(dir, 'run-as-out');
     await train({ ...TINY, maxSteps: 2, out: run }, [folder]);
     const before = readdirSync(run).sort();
-    const refusal = thrownBy(() => prepare({ out: run }, [folder]), InputError);
+    const refusal = await prepare({ out: run }, [folder]).catch((e: unknown) => e);
+    expect(refusal).toBeInstanceOf(InputError);
     expect(userMessage(refusal)).toBe(
       `--out ${run} holds a run's checkpoints (latest.json, best.json): prepare into a folder of its own`);
     expect(readdirSync(run).sort()).toEqual(before);
   });
 
-  it('refuses to prepare into the folder of a train_ddp.py run, whose --resume a prepared folder there would block', () => {
+  it('refuses to prepare into the folder of a train_ddp.py run, whose --resume a prepared folder there would block', async () => {
     const run = join(dir, 'ddp-as-out');
     mkdirSync(run);
     writeFileSync(join(run, 'state.pt'), 'PK');
-    const refusal = thrownBy(() => prepare({ out: run }, [folder]), InputError);
+    const refusal = await prepare({ out: run }, [folder]).catch((e: unknown) => e);
+    expect(refusal).toBeInstanceOf(InputError);
     expect(userMessage(refusal)).toBe(
       `--out ${run} is the folder of an examples/pytorch/train_ddp.py run (it holds its state.pt): prepare into a folder of its own`);
     expect(readdirSync(run)).toEqual(['state.pt']);
@@ -479,7 +489,7 @@ describe('rnn prepare', () => {
     const [lineTrain, lineVal] = await counted(text, { docs: 'line' });
     expect(lineTrain! + lineVal!).toBe((line.length - 1) * 40);
     // the word level counts its tokens so, the document ends (one a sentence, and the first) apart
-    const { textTokens } = prepare({ out: freshDir(), level: 'word', docs: 'sentence' }, [text]);
+    const { textTokens } = await prepare({ out: freshDir(), level: 'word', docs: 'sentence' }, [text]);
     const data = loadCorpusData([text], 'sentence', { valFrac: 0.1, minCount: 1, level: 'word' });
     const ends = [data.train, data.val].map((part) => part.filter((id) => id === 0).length);
     expect(ends[0]! + ends[1]!).toBe(41);

@@ -314,9 +314,9 @@ describe('a checkpoint\'s sentence rules', () => {
 });
 
 describe('a prepared folder\'s sentence rules', () => {
-  it('are recorded in its meta.json; one that records none was cut under version 1', () => {
+  it('are recorded in its meta.json; one that records none was cut under version 1', async () => {
     const out = scratch.folder();
-    const { meta } = writePreparedFolder([CORPUS], { level: 'char', docs: 'sentence', valFrac: 0.1, minCount: 1 }, out);
+    const { meta } = await writePreparedFolder([CORPUS], { level: 'char', docs: 'sentence', valFrac: 0.1, minCount: 1 }, out);
     expect(meta.sentenceRule).toBe(4);
     expect(readPreparedData(out).fingerprint).toMatchObject({ sentenceRule: 4, documents: 34 });
     const metaPath = join(out, 'meta.json');
@@ -329,8 +329,8 @@ describe('a prepared folder\'s sentence rules', () => {
     expect(() => readPreparedMeta(out)).toThrow(/sentenceRule is 5: .* read it with a newer rnn$/);
   });
 
-  it('are not recorded for another documents mode', () => {
-    const { meta } = writePreparedFolder([CORPUS], { level: 'char', docs: 'line', valFrac: 0.1, minCount: 1 }, scratch.folder());
+  it('are not recorded for another documents mode', async () => {
+    const { meta } = await writePreparedFolder([CORPUS], { level: 'char', docs: 'line', valFrac: 0.1, minCount: 1 }, scratch.folder());
     expect(meta.sentenceRule).toBeUndefined();
   });
 });

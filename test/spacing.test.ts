@@ -160,7 +160,7 @@ describe('a word model of a French text', () => {
 
   it('records in a prepared folder what a run on its text records, and a run on the folder records it too', async () => {
     const folder = join(scratch.dir, 'prepared');
-    const { meta } = writePreparedFolder([scratch.file(FRENCH, 'fr3.txt')], { level: 'word', docs: 'sentence', valFrac: 0.1, minCount: 1 }, folder);
+    const { meta } = await writePreparedFolder([scratch.file(FRENCH, 'fr3.txt')], { level: 'word', docs: 'sentence', valFrac: 0.1, minCount: 1 }, folder);
     expect(meta.spacing).toEqual(FRENCH_SPACING);
     const run = await train({ ...options, maxSteps: 1, out: join(scratch.dir, 'from-folder') }, [folder]);
     expect(loadCheckpoint(run.latest).config.training.spacing).toEqual(FRENCH_SPACING);

@@ -343,9 +343,9 @@ describe('a checkpoint cut under tokenizer rules version 1', () => {
 });
 
 describe('a prepared folder\'s tokenizer rules', () => {
-  it('are recorded in its meta.json, and its vocabulary reads text under them', () => {
+  it('are recorded in its meta.json, and its vocabulary reads text under them', async () => {
     const out = scratch.folder();
-    const { meta } = writePreparedFolder([CORPUS], { level: 'word', docs: 'file', valFrac: 0.2, minCount: 1 }, out);
+    const { meta } = await writePreparedFolder([CORPUS], { level: 'word', docs: 'file', valFrac: 0.2, minCount: 1 }, out);
     expect(meta.wordRule).toBe(3);
     expect(meta.vocab).toContain(FAMILY);
     expect(readPreparedData(out).vocab.wordRule).toBe(3);
@@ -354,9 +354,9 @@ describe('a prepared folder\'s tokenizer rules', () => {
     expect(readPreparedData(out).vocab.wordRule).toBe(1);
   });
 
-  it('are version 2 where its meta.json says so, and its vocabulary reads text as version 2 cuts it', () => {
+  it('are version 2 where its meta.json says so, and its vocabulary reads text as version 2 cuts it', async () => {
     const out = scratch.folder();
-    const { meta } = writePreparedFolder([CORPUS], { level: 'word', docs: 'file', valFrac: 0.2, minCount: 1 }, out);
+    const { meta } = await writePreparedFolder([CORPUS], { level: 'word', docs: 'file', valFrac: 0.2, minCount: 1 }, out);
     writeFileSync(join(out, 'meta.json'), JSON.stringify({ ...meta, wordRule: 2 satisfies WordRule }));
     const { vocab } = readPreparedData(out);
     expect(vocab.wordRule).toBe(2);

@@ -100,16 +100,17 @@ export function preparedLockPath(dir: string): string {
  * Writes the prepared folder of the corpus at `paths` (files or folders, streamed, leaving out
  * what `skip` does) to `dir`. The token files and `meta.json` are written under temporary names,
  * then renamed into place, `meta.json` last, so a folder with a `meta.json` always holds the files
- * it describes; an older prepared folder there is replaced, or kept as it was where a write fails.
+ * it describes; an older prepared folder there is replaced, or kept as it was where a write fails
+ * or `stop` ends the writing (`writeTokenFiles`), its temp files removed.
  */
-export function writePreparedFolder(
-  paths: readonly string[], options: PrepareFolderOptions, dir: string, { onProgress, skip, hold }: PrepareFolderWriting = {},
-): WrittenFolder {
+export async function writePreparedFolder(
+  paths: readonly string[], options: PrepareFolderOptions, dir: string, { onProgress, skip, hold, stop }: PrepareFolderWriting = {},
+): Promise<WrittenFolder> {
   const source = streamCorpus(paths, options.docs, CHUNK_BYTES, skip);
   makePreparedFolder(dir);
   const held = hold?.(dir);
   try {
-    return writeFolder(source, options, dir, onProgress);
+    return await writeFolder(source, options, dir, onProgress, stop);
   } finally {
     held?.release();
   }
@@ -129,11 +130,13 @@ export interface PrepareFolderWriting {
   skip?: CorpusSkip;
   /** Holds the folder while its files are written, once it exists and the corpus has been read: `rnn prepare`'s lock. */
   hold?: (dir: string) => { release(): void };
+  /** Aborted (a signal), ends the writing, as `writeTokenFiles` says, by throwing its reason. */
+  stop?: AbortSignal;
 }
 
-function writeFolder(
-  source: CorpusSource, options: PrepareFolderOptions, dir: string, onProgress?: (fraction: number) => void,
-): WrittenFolder {
+async function writeFolder(
+  source: CorpusSource, options: PrepareFolderOptions, dir: string, onProgress?: (fraction: number) => void, stop?: AbortSignal,
+): Promise<WrittenFolder> {
   const file = (name: string): string => join(dir, name);
   // a token file that is a link is written where it leads, its temp file beside that, so that the link stays a link
   const targets = {
@@ -158,7 +161,7 @@ function writeFolder(
   let written: WrittenTokens;
   let meta: PreparedMeta;
   try {
-    written = writeTokenFiles(source, options, temps, onProgress);
+    written = await writeTokenFiles(source, options, temps, onProgress, stop);
     checkValidationSplit(written.fingerprint.valTokens, options.valFrac, options.level);
     meta = preparedMeta(options, written);
     writeFileSync(temps.meta, `${JSON.stringify(meta)}\n`, { mode: 0o644 });

@@ -47,6 +47,29 @@ export async function clearedOnSignal<T>(work: () => Promise<T>, clear: () => vo
 }
 
 /**
+ * Runs `work`, handed a signal that SIGINT, SIGTERM or SIGHUP aborts while it awaits, the signal's name its reason: `work`
+ * ends at its next turn of the event loop, removing what it wrote, then `clear` runs (a status line's) and rnn ends as
+ * exitAfter does. Its synchronous start, as in clearedOnSignal, keeps the signals' own action.
+ */
+export async function stoppedOnSignal<T>(work: (stop: AbortSignal) => Promise<T>, clear: () => void): Promise<T> {
+  const stopping = new AbortController();
+  const running = work(stopping.signal);
+  const stop = (signal: NodeJS.Signals): void => stopping.abort(signal);
+  for (const signal of ENDING_SIGNALS) process.on(signal, stop);
+  try {
+    return await running;
+  } finally {
+    // a signal come during the work's last turn is handled as the event loop turns (its poll phase, before setImmediate)
+    await new Promise(setImmediate);
+    for (const signal of ENDING_SIGNALS) process.off(signal, stop);
+    if (stopping.signal.aborted) {
+      clear();
+      exitAfter(stopping.signal.reason as string);
+    }
+  }
+}
+
+/**
  * A terminal that closed, known by a write to it failing (EIO) before its SIGHUP came: met as that SIGHUP, raised on rnn
  * itself, so that a command that stops on it (train, serve) stops as for the terminal's own, and any other ends by it.
  */

@@ -50,21 +50,23 @@ const BUFFER_TOKENS = 1 << 20;
 /**
  * Writes the stream `prepareData(source, options)` would hold, `<EOS> d1 <EOS> … dn <EOS>` in
  * the vocabulary of its training part, as two files of little-endian ids: the training part and
- * the validation part.
+ * the validation part. The event loop turns after every BUFFER_TOKENS ids read or written (a
+ * signal's handler runs); `stop` aborted then, the writing ends by throwing its reason.
  */
-export function writeTokenFiles(
-  source: CorpusSource, options: TokenFileOptions, paths: TokenFilePaths, onProgress?: (fraction: number) => void,
-): WrittenTokens {
+export async function writeTokenFiles(
+  source: CorpusSource, options: TokenFileOptions, paths: TokenFilePaths, onProgress?: (fraction: number) => void, stop?: AbortSignal,
+): Promise<WrittenTokens> {
   const { valFrac, minCount, level } = options;
   checkedOption('valFrac', VAL_FRAC.schema, valFrac);
+  await turn(stop);
   try {
-    const provisional = writeProvisional(onProgress ? withProgress(source, onProgress) : source, level, paths.scratch);
+    const provisional = await writeProvisional(onProgress ? withProgress(source, onProgress) : source, level, paths.scratch, stop);
     const totalTokens = provisional.total;
     if (level === 'char' && totalTokens !== source.totalTokens) throw corpusChanged(source);
     const trainTokens = Math.floor((1 - valFrac) * totalTokens);
     const counts = provisional.counts;
     const allEnds = counts[EOS]!;
-    forEachId(paths.scratch, trainTokens, totalTokens, (ids) => {
+    await forEachId(paths.scratch, trainTokens, totalTokens, stop, (ids) => {
       for (let i = 0; i < ids.length; i++) counts[ids[i]!]!--;
     });
     // the counts are now the training part's: its document ends are what is left of <EOS>'s
@@ -75,7 +77,7 @@ export function writeTokenFiles(
     const dtype = tokenDtype(vocab.size);
     const finalId = new Int32Array(provisional.tokens.length);
     for (let id = EOS + 1; id < finalId.length; id++) finalId[id] = vocab.idOf(provisional.tokens[id]!);
-    writeFinal(paths, trainTokens, totalTokens, finalId, vocab.size);
+    await writeFinal(paths, trainTokens, totalTokens, finalId, vocab.size, stop);
     const fingerprint = dataFingerprint(source, totalTokens, trainTokens, valFrac, vocab);
     return { vocab, dtype, fingerprint, textTokens, ...(wordVocab && { wordVocab }) };
   } finally {
@@ -120,7 +122,7 @@ interface Provisional {
 }
 
 /** The one tokenizing pass: provisional ids to `scratch`, with each one's count. */
-function writeProvisional(source: CorpusSource, level: TextLevel, scratch: string): Provisional {
+async function writeProvisional(source: CorpusSource, level: TextLevel, scratch: string, stop?: AbortSignal): Promise<Provisional> {
   const tokens: string[] = ['<EOS>'];
   const idOf = new Map<string, number>();
   let counts = new Float64Array(1024);
@@ -145,18 +147,27 @@ function writeProvisional(source: CorpusSource, level: TextLevel, scratch: strin
     counts[EOS]!++;
     out.push(EOS);
   };
+  let turnAt = BUFFER_TOKENS;
+  /** Whether the event loop is to turn now (`turn`): after every BUFFER_TOKENS ids written. */
+  const turnDue = (): boolean => {
+    if (out.written < turnAt) return false;
+    turnAt = out.written + BUFFER_TOKENS;
+    return true;
+  };
   try {
     end();
     if (level === 'char') {
       for (const piece of source.pieces()) {
         if (piece === DOCUMENT_END) end();
         else for (const char of piece) put(char);
+        if (turnDue()) await turn(stop);
       }
     } else {
       const measure = new SpacingMeasure(WORD_RULE_VERSION, source.docs);
       for (const unit of wordUnits(source, WORD_RULE_VERSION, undefined, measure)) {
         if (unit === DOCUMENT_END) end();
         else for (const token of unit) put(token);
+        if (turnDue()) await turn(stop);
       }
       if (!tokens.some((token, id) => id > EOS && token !== LINE_BREAK)) throw noWords(source);
       spacing = measure.spacing();
@@ -190,13 +201,15 @@ function wordVocabulary(
 }
 
 /** The scratch file mapped to final ids, the first `trainTokens` to `paths.train`, the rest to `paths.val`. */
-function writeFinal(paths: TokenFilePaths, trainTokens: number, totalTokens: number, finalId: Int32Array, vocabSize: number): void {
+async function writeFinal(
+  paths: TokenFilePaths, trainTokens: number, totalTokens: number, finalId: Int32Array, vocabSize: number, stop?: AbortSignal,
+): Promise<void> {
   const Ids = tokenArrayFor(vocabSize, 0).constructor as TokenArrayType;
   const train = new IdWriter(paths.train, Ids);
   const val = new IdWriter(paths.val, Ids);
   try {
     let at = 0;
-    forEachId(paths.scratch, 0, totalTokens, (ids) => {
+    await forEachId(paths.scratch, 0, totalTokens, stop, (ids) => {
       for (let i = 0; i < ids.length; i++, at++) (at < trainTokens ? train : val).push(finalId[ids[i]!]!);
     });
   } finally {
@@ -247,8 +260,13 @@ class IdWriter {
   }
 }
 
-/** Calls `each` with the uint32 ids of `path` from index `from` up to `to`, a buffer at a time (the same buffer). */
-function forEachId(path: string, from: number, to: number, each: (ids: Uint32Array) => void): void {
+/**
+ * Calls `each` with the uint32 ids of `path` from index `from` up to `to`, a buffer at a time (the same buffer), the
+ * event loop turning after each (`turn`).
+ */
+async function forEachId(
+  path: string, from: number, to: number, stop: AbortSignal | undefined, each: (ids: Uint32Array) => void,
+): Promise<void> {
   const fd = openSync(path, 'r');
   try {
     const buffer = new Uint32Array(BUFFER_TOKENS);
@@ -264,10 +282,17 @@ function forEachId(path: string, from: number, to: number, each: (ids: Uint32Arr
       littleEndian(bytes.subarray(0, want * 4), 4);
       each(buffer.subarray(0, want));
       at += want;
+      await turn(stop);
     }
   } finally {
     closeSync(fd);
   }
+}
+
+/** Lets the event loop turn, so that a signal's handler runs; `stop` aborted by it, throws its reason. */
+async function turn(stop?: AbortSignal): Promise<void> {
+  await new Promise(setImmediate);
+  stop?.throwIfAborted();
 }
 
 const BIG_ENDIAN = endianness() === 'BE';

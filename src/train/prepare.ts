@@ -24,6 +24,8 @@ export interface PrepareCallbacks {
   onProgress?: (fraction: number) => void;
   /** What the user should know but need not stop for: what was left out of the corpus, a word vocabulary smaller than asked. */
   onWarning?: (warning: InputError) => void;
+  /** Aborted, ends the prepare where it stands, its temp files and lock removed, by throwing its reason (`writePreparedFolder`). */
+  stop?: AbortSignal;
 }
 
 /** A prepared folder's files, as a message names them. */
@@ -41,7 +43,9 @@ export const PREPARED_OUT_PATH = writtenPath(z.string(), PREPARED_OUT);
  * A corpus folder is read as `rnn train` reads it, without rnn's own files (`skipRunFiles`):
  * its models, prepared folders, and the folder being written.
  */
-export function prepare(options: PrepareSettings, corpusPaths: readonly string[], callbacks: PrepareCallbacks = {}): WrittenFolder {
+export async function prepare(
+  options: PrepareSettings, corpusPaths: readonly string[], callbacks: PrepareCallbacks = {},
+): Promise<WrittenFolder> {
   const { out, ...text } = options;
   if (out === undefined || out === '') {
     const missing = out === undefined ? 'is required' : 'must not be empty';
@@ -74,8 +78,8 @@ export function prepare(options: PrepareSettings, corpusPaths: readonly string[]
       `or train on it as it is (rnn train ${prepared})`);
   }
   const skipped: SkippedFile[] = [];
-  const written = writePreparedFolder(paths, { ...vocabularyOptions(settings), docs: settings.docs }, out, {
-    onProgress: callbacks.onProgress, skip: skipRunFiles([out], skipped, isLockFile), hold: () => {
+  const written = await writePreparedFolder(paths, { ...vocabularyOptions(settings), docs: settings.docs }, out, {
+    onProgress: callbacks.onProgress, stop: callbacks.stop, skip: skipRunFiles([out], skipped, isLockFile), hold: () => {
       const lock = takeLock(preparedLockPath(out), out, 'rnn prepare');
       if (lock.notice !== null) callbacks.onWarning?.(new InputError(lock.notice));
       return lock;

@@ -7,6 +7,7 @@ import { TOKEN_UNITS, grouped } from '../../text/vocab.js';
 import { vocabularyCoverage } from '../../text/word-vocab.js';
 import { warn } from '../errors.js';
 import { addSettingFlags } from '../flags.js';
+import { stoppedOnSignal } from '../signals.js';
 import { statusLine } from '../terminal.js';
 import { durationText } from '../../input/duration.js';
 import { visible } from '../../input/issues.js';
@@ -35,22 +36,24 @@ export function register(program: Command): void {
         '  rnn prepare books/ --level word --vocab-size 20000 --out data/books\n' +
         '  rnn train data/books --time 10m',
     )
-    .action((corpus: string[], flags: Record<string, string>) => {
+    .action(async (corpus: string[], flags: Record<string, string>) => {
       const started = performance.now();
       // on a terminal, one line that tells how far the tokenizing has come
       const status = statusLine();
+      const clear = (): void => status?.('');
       status?.('reading the corpus…');
       let written;
       try {
-        written = prepare(flags, corpus, {
+        written = await stoppedOnSignal((stop) => prepare(flags, corpus, {
           onProgress: status ? (fraction) => status(`tokenizing: ${Math.floor(100 * fraction)}%`) : undefined,
           onWarning: (warning) => {
-            status?.('');
+            clear();
             warn(warning);
           },
-        });
+          stop,
+        }), clear);
       } finally {
-        status?.('');
+        clear();
       }
       const seconds = (performance.now() - started) / 1000;
       const { meta, textTokens } = written;
