@@ -1401,6 +1401,24 @@ describe('starting and stopping', () => {
     expect(body.length).toBeLessThan(Number(res.headers['content-length']));
   });
 
+  it('answers ended but not taken by their clients hold at most the server\'s cap: past it the oldest one\'s client is dropped, the newest kept whole', async () => {
+    const s = await inProcess([{ name: 'tiny', path: models.tiny }], { workers: 1, maxTextTokens: LARGE_ANSWER_TOKENS, maxUnreadBytes: 1_000_000 });
+    try {
+      const oldest = await pausedLargeAnswer(s.url, 'tiny');
+      const newest = await pausedLargeAnswer(s.url, 'tiny');
+      expect([oldest.statusCode, newest.statusCode]).toEqual([200, 200]);
+      const length = Number(newest.headers['content-length']);
+      expect(length).toBeGreaterThan(20_000_000);
+      expect((await request(`${s.url}/healthz`)).status).toBe(200);
+      const [dropped, kept] = await Promise.all([bodyOf(oldest), bodyOf(newest)]);
+      expect(dropped.complete).toBe(false);
+      expect(dropped.body.length).toBeLessThan(length);
+      expect([kept.body.length, kept.complete]).toEqual([length, true]);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('close() with a stream held for a client that never reads again: its generation ends at the time limit, and the client is dropped one time limit later', async () => {
     const s = await inProcess([{ name: 'long', path: await longWordModel() }], { workers: 1, maxLen: 10_000_000, timeLimitMs: 1500 });
     const writes = watchWrites();

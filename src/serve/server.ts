@@ -49,6 +49,8 @@ export interface ServeOptions {
   queue: number;
   /** Connections open at once; one more is closed as it comes. */
   maxConnections: number;
+  /** Most bytes the answers in flight may hold that their clients have not yet taken; default UNREAD_MAX_BYTES. */
+  maxUnreadBytes?: number;
   kernels: KernelsKind;
 }
 
@@ -57,6 +59,12 @@ const CAPS = { len: 'maxLen', beam: 'maxBeam' } as const satisfies Record<string
 
 /** Seconds a client refused because the server was busy is asked to wait. */
 const RETRY_AFTER_S = 1;
+
+/**
+ * Most bytes the answers in flight may hold that their clients have not yet taken: without it, clients that ask
+ * for large answers and never read them would hold --max-connections of them (at 5 MB an activations answer, 2.5 GB).
+ */
+const UNREAD_MAX_BYTES = 256 * 2 ** 20;
 
 /** How much longer than a request's time limit node:http lets the request take to arrive. */
 const ARRIVAL_MARGIN_MS = 5000;
@@ -86,6 +94,8 @@ interface ApiRoute {
 export class RnnServer {
   /** The requests in flight (handle), each with its connection. */
   private readonly answering = new Map<ServerResponse, Socket>();
+  /** The answers ended but not yet written out whole, the earliest ended first, each with the timer that drops its client. */
+  private readonly unread = new Map<ServerResponse, NodeJS.Timeout>();
   /** close()'s waits, each woken once no request is in flight. */
   private readonly allAnswered: (() => void)[] = [];
   /** The connections open. */
@@ -201,13 +211,14 @@ export class RnnServer {
    * whole ('finish') or its connection has closed ('close'): not only until its route returns,
    * for a large answer may still be on its way then. From the moment its route has ended it, the
    * client has the time limit to take the rest; one that has not is dropped, so that a client that
-   * stops reading cannot hold the server's shutdown (nor the answer's memory) for ever.
+   * stops reading cannot hold the server's shutdown (nor the answer's memory) for ever; and
+   * sooner where the answers not taken hold too much (dropUnreadOver).
    */
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.answering.set(res, req.socket);
-    let drop: NodeJS.Timeout | undefined;
     const settled = () => {
-      clearTimeout(drop);
+      clearTimeout(this.unread.get(res));
+      this.unread.delete(res);
       if (this.answering.delete(res) && this.answering.size === 0) for (const wake of this.allAnswered.splice(0)) wake();
     };
     res.once('finish', settled).once('close', settled);
@@ -216,7 +227,26 @@ export class RnnServer {
     } catch (err) {
       answerFailure(res, err);
     }
-    if (this.answering.has(res)) drop = setTimeout(() => res.destroy(), this.options.timeLimitMs);
+    if (!this.answering.has(res)) return;
+    this.unread.set(res, setTimeout(() => res.destroy(), this.options.timeLimitMs));
+    this.dropUnreadOver(res);
+  }
+
+  /**
+   * While the answers in flight hold more bytes not yet taken by their clients than maxUnreadBytes allows, the client
+   * of the answer that ended earliest is dropped, and its bytes freed: it has had the longest to read, where one that
+   * reads takes its answer as it is written. `newest`, the answer just ended, is kept, so one answer larger than the
+   * cap is still served; the bytes held stay under the cap and one answer, each capped by the request caps.
+   */
+  private dropUnreadOver(newest: ServerResponse): void {
+    const cap = this.options.maxUnreadBytes ?? UNREAD_MAX_BYTES;
+    let held = 0;
+    for (const res of this.answering.keys()) held += res.writableLength;
+    for (const res of this.unread.keys()) {
+      if (held <= cap || res === newest) return;
+      held -= res.writableLength;
+      res.destroy();
+    }
   }
 
   /** The API: each route's method, and the handler that answers it (below, in this order); /healthz and the page: route. */
