@@ -30,20 +30,11 @@ export const ENDING_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
  * Its synchronous start, as all work that does not await, keeps the signals' own action, which ends rnn at once: a
  * handler would run only once that work was done.
  */
-export async function clearedOnSignal<T>(work: () => Promise<T>, clear: () => void): Promise<T> {
-  const running = work();
-  const end = (signal: NodeJS.Signals): void => {
+export function clearedOnSignal<T>(work: () => Promise<T>, clear: () => void): Promise<T> {
+  return whileListening(work(), (signal) => {
     clear();
     exitAfter(signal);
-  };
-  for (const signal of ENDING_SIGNALS) process.on(signal, end);
-  try {
-    return await running;
-  } finally {
-    // a signal come during the work's last turn is handled as the event loop turns (its poll phase, before setImmediate)
-    await new Promise(setImmediate);
-    for (const signal of ENDING_SIGNALS) process.off(signal, end);
-  }
+  });
 }
 
 /**
@@ -53,19 +44,25 @@ export async function clearedOnSignal<T>(work: () => Promise<T>, clear: () => vo
  */
 export async function stoppedOnSignal<T>(work: (stop: AbortSignal) => Promise<T>, clear: () => void): Promise<T> {
   const stopping = new AbortController();
-  const running = work(stopping.signal);
-  const stop = (signal: NodeJS.Signals): void => stopping.abort(signal);
-  for (const signal of ENDING_SIGNALS) process.on(signal, stop);
+  try {
+    return await whileListening(work(stopping.signal), (signal) => stopping.abort(signal));
+  } finally {
+    if (stopping.signal.aborted) {
+      clear();
+      exitAfter(stopping.signal.reason as string);
+    }
+  }
+}
+
+/** `running`, awaited with `onSignal` listening to the ending signals, until the event loop has turned once after it ends. */
+async function whileListening<T>(running: Promise<T>, onSignal: (signal: NodeJS.Signals) => void): Promise<T> {
+  for (const signal of ENDING_SIGNALS) process.on(signal, onSignal);
   try {
     return await running;
   } finally {
     // a signal come during the work's last turn is handled as the event loop turns (its poll phase, before setImmediate)
     await new Promise(setImmediate);
-    for (const signal of ENDING_SIGNALS) process.off(signal, stop);
-    if (stopping.signal.aborted) {
-      clear();
-      exitAfter(stopping.signal.reason as string);
-    }
+    for (const signal of ENDING_SIGNALS) process.off(signal, onSignal);
   }
 }
 
