@@ -647,7 +647,7 @@ describe('the library API given what its types forbid', () => {
     // a word-level model's vocabulary is larger than this one's 67 characters; copied by hand, its ids are checked for range only
     const other = loadModel(join(ROOT, 'test', 'fixtures', 'word-rule-1', 'step3.json'));
     const foreign = { ...other.tokenize(`KING ${other.vocab.tokens.at(-1)!}`) };
-    const outside = `prime.ids[1] is ${other.config.vocabSize - 1}, not a token of this model's vocabulary of 67: cut the text with this model's tokenize`;
+    const outside = `prime.ids[1] is ${other.config.vocabSize - 1}, not a token of this model's 67-token vocabulary: cut the text with this model's tokenize`;
     expect(() => model.completeSync({ prime: foreign, n: 2 })).toThrow(new RangeError(outside));
     expect(() => model.beamSync({ prime: foreign, beam: 2 })).toThrow(outside);
     await expect(model.generate({ prime: foreign, workers: 2 }).next()).rejects.toThrow(outside);
@@ -656,7 +656,7 @@ describe('the library API given what its types forbid', () => {
     await expect(model.score(negative)).rejects.toThrow(/^text\.ids\[0\] is -1, not a token of /);
     const pastTheEnd = { text: 'K', ids: Int32Array.of(67), unknown: [] };
     expect(() => model.scoreSync(pastTheEnd)).toThrow(new RangeError(
-      "text.ids[0] is 67, not a token of this model's vocabulary of 67: cut the text with this model's tokenize"));
+      "text.ids[0] is 67, not a token of this model's 67-token vocabulary: cut the text with this model's tokenize"));
   });
 
   it('another model\'s tokens are refused by generate, complete, beam and score though every id is in range, where they would read as other tokens', async () => {

@@ -29,7 +29,7 @@ beforeAll(async () => {
   ckpt = at('ckpt.json');
   // the fixture as it is: its `state` is the model, beside the cases it scores
   const imported = await rnn('import', EVAL_GRU, '--out', ckpt);
-  expect(imported.stdout).toBe(`wrote ${ckpt} (gru, 2×128, vocabulary of 67)\n`);
+  expect(imported.stdout).toBe(`wrote ${ckpt} (gru, 2×128, 67-token vocabulary)\n`);
   expect(imported.stderr).toBe('');
   expect(imported.status).toBe(0);
 });
@@ -140,7 +140,7 @@ describe('rnn info', () => {
     expect(text.status).toBe(0);
     expect(text.stdout).toMatch(/^model\s+gru, 2 layers, hidden 128, embedding 64, dropout 0$/m);
     expect(text.stdout).toMatch(new RegExp(`^parameters\\s+${total.toLocaleString('en-US')}$`, 'm'));
-    expect(text.stdout).toMatch(/^vocabulary\s+67 tokens: <EOS> <UNK> "\\n !\$&',-\.3:;\?ABC/m);
+    expect(text.stdout).toMatch(/^vocabulary\s+67-token vocabulary: <EOS> <UNK> "\\n !\$&',-\.3:;\?ABC/m);
     expect(text.stdout).toMatch(/^corpus\s+none recorded/m);
     // an imported model was not trained here: its settings are a run's defaults, and no workers or kernels are claimed
     expect(text.stdout).toMatch(/^settings\s+seq-len \d+, .* \(the defaults for a run from it\)$/m);

@@ -30,7 +30,7 @@ beforeAll(async () => {
   expect(trained.stderr).not.toMatch(/internal error|warning/);
   expect(trained.status).toBe(0);
   // the 498 most frequent tokens, and how many others read as <UNK>
-  const [, distinct, others] = /^training gru 1×16 \(embed 8\), [\d,]+ parameters, word vocabulary 500 \(of ([\d,]+) distinct tokens; the other ([\d,]+), [\d.]+% of the training text, read as <UNK>\)\n/.exec(trained.stderr) ?? [];
+  const [, distinct, others] = /^training gru 1×16 \(embed 8\), [\d,]+ parameters, 500-token word vocabulary \(of ([\d,]+) distinct tokens; the other ([\d,]+), [\d.]+% of the training text, read as <UNK>\)\n/.exec(trained.stderr) ?? [];
   expect(Number(distinct!.replace(/,/g, '')) - Number(others!.replace(/,/g, ''))).toBe(498);
   expect(trained.stderr).toMatch(/training and [\d,]+ validation tokens/);
 });
@@ -46,7 +46,7 @@ describe('rnn train --level word → info → sample → eval (built CLI)', () =
     const info = await rnn('info', join(run, 'latest.json'));
     expect(info.status).toBe(0);
     expect(info.stdout).toMatch(new RegExp(`\\nlevel +word \\(tokenizer rules version ${WORD_RULE_VERSION}\\)\\n`));
-    const shown = /\nvocabulary +500 tokens: <EOS> <UNK>, then the most frequent: (.*) and 478 more\n/.exec(info.stdout);
+    const shown = /\nvocabulary +500-token vocabulary: <EOS> <UNK>, then the most frequent: (.*) and 478 more\n/.exec(info.stdout);
     expect(shown).not.toBeNull();
     expect(shown![1]).toBe(ckpt.vocab.slice(2, 22).map((token) => JSON.stringify(token)).join(' '));
     expect(JSON.parse((await rnn('info', join(run, 'latest.json'), '--json')).stdout)).toMatchObject({ level: 'word', vocabSize: 500 });
@@ -119,7 +119,7 @@ describe('rnn train --resume at the word level (built CLI)', () => {
   it('goes on exactly where it stopped: 20 steps then 10 more give the weights of 30 in one run', async () => {
     const resumed = await rnn('train', '--resume', run, '--max-steps', '30', '--out', at('resumed'));
     expect(resumed.status).toBe(0);
-    expect(resumed.stderr).toMatch(/^resuming .*latest\.json at step 20: gru 1×16 .* word vocabulary 500\n/);
+    expect(resumed.stderr).toMatch(/^resuming .*latest\.json at step 20: gru 1×16 .* 500-token word vocabulary\n/);
     const whole = await rnn('train', corpus, '--level', 'word', '--vocab-size', '500', ...TINY, '--max-steps', '30', '--out', at('whole'));
     expect(whole.status).toBe(0);
     const [a, b] = [at('resumed'), at('whole')].map((folder) => loadCheckpoint(join(folder, 'latest.json')));
@@ -160,7 +160,7 @@ describe('word-level bad input', () => {
   it('warns, and uses what there is, when --vocab-size asks for more tokens than the text has', async () => {
     const result = await rnn('train', corpus, '--level', 'word', '--vocab-size', '1000000', ...TINY, '--max-steps', '1', '--out', at('big'));
     expect(result.status).toBe(0);
-    const warning = /^rnn: warning: --vocab-size 1000000 is more than the training text offers \(([\d,]+) distinct tokens\): using what there is, a vocabulary of ([\d,]+)\n/
+    const warning = /^rnn: warning: --vocab-size 1000000 is more than the training text offers \(([\d,]+) distinct tokens\): using what there is, the ([\d,]+)-token vocabulary it offers\n/
       .exec(result.stderr);
     expect(warning).not.toBeNull();
     const size = Number(warning![2]!.replace(/,/g, ''));
@@ -169,7 +169,7 @@ describe('word-level bad input', () => {
     // the default --vocab-size, which no one asked for, warns of nothing: the start line gives the vocabulary's size
     const defaulted = await rnn('train', corpus, '--level', 'word', ...TINY, '--max-steps', '1', '--out', at('default-size'));
     expect(defaulted.status).toBe(0);
-    expect(defaulted.stderr).toMatch(/, word vocabulary [\d,]+\n/);
+    expect(defaulted.stderr).toMatch(/, [\d,]+-token word vocabulary\n/);
     expect(defaulted.stderr).not.toMatch(/warning: --vocab-size/);
   });
 });

@@ -184,7 +184,7 @@ describe('fine-tuning', () => {
     const largeBase = await train({ ...SMALL, level: 'word', vocabSize: 1_200, maxSteps: 1, out: freshOut() }, [prose]);
     expect(loadCheckpoint(largeBase.latest).vocab).toHaveLength(1_200);
     const refused = await train({ ...options, initFrom: largeBase.latest, vocabSize: 1_100 }, [verse]).catch((e: unknown) => e);
-    expect(userMessage(refused)).toMatch(/^--vocab-size 1100 is smaller than the vocabulary of .* \(1,200 entries\), which a fine-tuned model keeps whole: /);
+    expect(userMessage(refused)).toMatch(/^--vocab-size 1100 is smaller than .*'s 1,200-token vocabulary, which a fine-tuned model keeps whole: /);
   });
 
   it('--extend-vocab\'s advice on a vocabulary of 1,000 or more writes --vocab-size as the flag takes it: 1000, not 1,000', async () => {
@@ -429,8 +429,8 @@ describe('fine-tuning', () => {
       onWarning: (warning) => warnings.push(userMessage(warning)!),
     });
     expect(warnings.filter((w) => w.startsWith('--extend-vocab cannot add'))).toEqual([expect.stringMatching(new RegExp(
-      `^--extend-vocab cannot add what the prepared folder .*prepared-few-words reads as <UNK>: its vocabulary holds 40 entries of [\\d,]+ ` +
-        'distinct tokens; the other [\\d,]+, [\\d.]+% of the training text, read as <UNK>; prepare the corpus again with a larger --vocab-size to add them$'))]);
+      `^--extend-vocab cannot add what the prepared folder .*prepared-few-words reads as <UNK>: its 40-token vocabulary \\(of [\\d,]+ ` +
+        'distinct tokens; the other [\\d,]+, [\\d.]+% of the training text, read as <UNK>\\); prepare the corpus again with a larger --vocab-size to add them$'))]);
 
     renameSync(folder, `${folder}-moved`);
     const gone = await train({ resume: out }, []).catch((e: unknown) => e);

@@ -531,7 +531,7 @@ describe('rnn import on the command line', () => {
     writeFileSync(join(dir, 'wide.json'), JSON.stringify(toInteropState(config, vocab, initParams(config, new Rng(3)))));
     const run = await rnnIn(dir, ['import', 'wide.json', '--out', 'wide-checkpoint.json']);
     expect([run.status, run.stderr]).toEqual([0, '']);
-    expect(run.stdout).toBe('wrote wide-checkpoint.json (gru, 2×4, vocabulary of 1,002)\n');
+    expect(run.stdout).toBe('wrote wide-checkpoint.json (gru, 2×4, 1,002-token vocabulary)\n');
   });
 
   // three CLI processes at once: each a Node start, together beyond vitest's 5 s default on a loaded machine

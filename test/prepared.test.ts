@@ -436,7 +436,7 @@ describe('rnn prepare', () => {
     });
     expect(warnings).toEqual([
       `--vocab-size 50 is more than the training text offers (${meta.wordVocab!.eligible} distinct tokens): using what there is, ` +
-        `a vocabulary of ${meta.vocabSize}`,
+        `the ${meta.vocabSize}-token vocabulary it offers`,
     ]);
     expect(meta.vocabSize).toBeLessThan(50);
     await prepare({ out: freshDir(), level: 'word', vocabSize: 5 }, [few], { onWarning: (warning) => void warnings.push(userMessage(warning)!) });
@@ -505,9 +505,9 @@ describe('rnn prepare', () => {
     expect(done.stderr).toBe('');
     expect(done.status).toBe(0);
     expect(done.stdout).toMatch(
-      /: [\d,]+ training and [\d,]+ validation word tokens, 200-entry vocabulary \(of [\d,]+ distinct tokens; the other [\d,]+, [\d.]+% of the training text, read as <UNK>\), uint8, in [\d.]+s\n$/,
+      /: [\d,]+ training and [\d,]+ validation word tokens, 200-token vocabulary \(of [\d,]+ distinct tokens; the other [\d,]+, [\d.]+% of the training text, read as <UNK>\), uint8, in [\d.]+s\n$/,
     );
-    expect(chars.stdout).toMatch(/: [\d,]+ training and [\d,]+ validation characters, [\d,]+-entry vocabulary, uint8, in [\d.]+s\n$/);
+    expect(chars.stdout).toMatch(/: [\d,]+ training and [\d,]+ validation characters, [\d,]+-token vocabulary, uint8, in [\d.]+s\n$/);
     expectOneLineError(vocabSize, /--vocab-size applies to --level word only/);
     expectOneLineError(valFrac, /--val-frac/);
   }, 30_000);

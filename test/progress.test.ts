@@ -181,6 +181,6 @@ describe('the start lines of plain progress', () => {
 
   it('group the count of the tokens --extend-vocab added, as every count', () => {
     const vocabAdded = Array.from({ length: 2187 }, (_, i) => String.fromCodePoint(0x4e00 + i));
-    expect(plainOutput({ ...start, vocabAdded }).split('\n')[0]).toMatch(/, vocabulary 5 \(2,187 added: .* and 2,179 more\)$/);
+    expect(plainOutput({ ...start, vocabAdded }).split('\n')[0]).toMatch(/, 5-token vocabulary \(2,187 added: .* and 2,179 more\)$/);
   });
 });

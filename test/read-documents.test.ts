@@ -204,7 +204,7 @@ describe('what tokenize made, built by hand', () => {
   it('a prime\'s tail is checked as its ids are, and a text\'s separators are strings', () => {
     const model = modelOf('char', 'line'), size = model.vocab.size;
     expect(() => model.completeSync({ prime: { text: 'a', ids: Int32Array.of(), unknown: [], primeTail: Int32Array.of(size) }, n: 1 })).toThrow(new RangeError(
-      `prime.primeTail[0] is ${size}, not a token of this model's vocabulary of ${size}: cut the text with this model's tokenize`));
+      `prime.primeTail[0] is ${size}, not a token of this model's ${size}-token vocabulary: cut the text with this model's tokenize`));
     expect(() => model.beamSync({ prime: { text: 'a', ids: Int32Array.of(), unknown: [], primeTail: [EOS] as never }, beam: 2 })).toThrow(
       new TypeError('prime.primeTail: must be an Int32Array, as tokenize makes it (got an array of 1)'));
     expect(() => model.scoreSync({ text: 'a', ids: Int32Array.of(), unknown: [], separators: [1] as never })).toThrow(

@@ -5,7 +5,7 @@ import { optionMessage } from '../input/issues.js';
 import { SCORE_TOP } from '../generate/score.js';
 import { SettingError, checkedOption, unknownOption } from '../input/settings.js';
 import type { LoadedModel } from '../checkpoint/load.js';
-import { type TokenizedText, Vocabulary, cutBy } from '../text/vocab.js';
+import { type TokenizedText, Vocabulary, cutBy, vocabularyText } from '../text/vocab.js';
 
 /*
  * What a library call was given, checked before it runs (model.ts): its options by name, a text
@@ -121,7 +121,7 @@ function checkTokenized(name: string, tokenized: object, vocab: Vocabulary, text
     for (let i = 0; i < value.length; i++) {
       const id = value[i]!;
       if (id < 0 || id >= size) {
-        throw new RangeError(`${name}.${field}[${i}] is ${id}, not a token of this model's vocabulary of ${size}: cut the text with this model's tokenize`);
+        throw new RangeError(`${name}.${field}[${i}] is ${id}, not a token of this model's ${vocabularyText(size)}: cut the text with this model's tokenize`);
       }
     }
   }

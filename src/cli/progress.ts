@@ -3,7 +3,7 @@ import cliProgress from 'cli-progress';
 import { durationText } from '../input/duration.js';
 import { quoted, visible } from '../input/issues.js';
 import type { CheckpointEvent, DoneEvent, EvalEvent, StartEvent, StepEvent, TrainEvent } from '../train/events.js';
-import { TOKEN_UNITS, type TokenUnit, grouped } from '../text/vocab.js';
+import { TOKEN_UNITS, type TokenUnit, grouped, vocabularyText } from '../text/vocab.js';
 import { vocabularyCoverage } from '../text/word-vocab.js';
 import { characterColumns, textColumns } from '../text/columns.js';
 import { stderrChalk as chalk } from './color.js';
@@ -70,7 +70,7 @@ function startLines(e: StartEvent): string[] {
   return [
     `${e.resumedFrom ? `resuming ${e.resumedFrom} at step ${e.step}: ` : e.initFrom ? `fine-tuning ${e.initFrom.path}: ` : 'training '}` +
       `${m.cell} ${m.numLayers}×${m.hiddenSize} (embed ${m.embedDim}${m.dropout > 0 ? `, dropout ${m.dropout}` : ''}), ` +
-      `${grouped(e.parameters)} parameters, ${e.settings.level === 'word' ? 'word ' : ''}vocabulary ${grouped(m.vocabSize)}` +
+      `${grouped(e.parameters)} parameters, ${vocabularyText(m.vocabSize, e.settings.level)}` +
       (coverage ? ` (${coverage})` : '') +
       (e.vocabAdded && e.vocabAdded.length > 0 ? ` (${grouped(e.vocabAdded.length)} added: ${addedText(e.vocabAdded)})` : ''),
     `data: ${dataText(e)}: ${grouped(e.trainTokens)} training and ` +

@@ -38,6 +38,11 @@ export function grouped(n: number): string {
   return n.toLocaleString('en-US');
 }
 
+/** `88-token vocabulary`, `10,000-token word vocabulary`: a vocabulary's size as every line that names one words it. */
+export function vocabularyText(size: number, level?: TextLevel): string {
+  return `${grouped(size)}-token ${level === 'word' ? 'word ' : ''}vocabulary`;
+}
+
 /**
  * `a.png, b.png, c.png and 409 more`: the first `named` of `items` as `show` words each, joined by `separator`, the rest
  * counted (and not shown); all where no more.

@@ -16,7 +16,7 @@ import { type PreparedData, textTokens, withVocabulary } from '../text/corpus.js
 import { type CorpusSkip, absoluteCorpusPath } from '../text/corpus-files.js';
 import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
 import type { DocumentRule } from '../text/documents.js';
-import { TOKEN_UNITS, type TextLevel, UNK, Vocabulary, grouped, percentOf } from '../text/vocab.js';
+import { TOKEN_UNITS, type TextLevel, UNK, Vocabulary, grouped, percentOf, vocabularyText } from '../text/vocab.js';
 import { DEFAULT_VOCAB_SIZE, vocabularyCoverage } from '../text/word-vocab.js';
 import { WORD_RULE_VERSION } from '../text/words.js';
 import { lockHolder, lockPath } from './lock.js';
@@ -109,7 +109,7 @@ export function fineTuneSettings(options: ParsedOptions, base: BaseModel): Train
   }
   if (options.vocabSize !== undefined && options.vocabSize < base.vocab.size) {
     throw new SettingError('vocabSize', options.vocabSize, (name) =>
-      `${name('vocabSize')} ${options.vocabSize} is smaller than the vocabulary of ${from} (${grouped(base.vocab.size)} entries), ` +
+      `${name('vocabSize')} ${options.vocabSize} is smaller than ${from}'s ${vocabularyText(base.vocab.size)}, ` +
         'which a fine-tuned model keeps whole: give a larger one, or leave it out');
   }
   if (options.keepOptimizer === true) checkKeptOptimizer(base, options.optimizer ?? TRAIN_DEFAULTS.optimizer);
@@ -224,8 +224,8 @@ export function preparedUnknownWarning({ dir, meta }: PreparedFolder): SettingEr
   const coverage = meta.wordVocab === undefined ? null : vocabularyCoverage(meta.wordVocab, meta.vocabSize);
   if (coverage === null) return null;
   return new SettingError('extendVocab', true, (name) =>
-    `${name('extendVocab')} cannot add what the prepared folder ${dir} reads as <UNK>: its vocabulary holds ${grouped(meta.vocabSize)} ` +
-      `entries ${coverage}; prepare the corpus again with a larger ${name('vocabSize')} to add them`);
+    `${name('extendVocab')} cannot add what the prepared folder ${dir} reads as <UNK>: its ${vocabularyText(meta.vocabSize)} ` +
+      `(${coverage}); prepare the corpus again with a larger ${name('vocabSize')} to add them`);
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { importState } from '../../checkpoint/convert.js';
 import { type SettingTable, parseSettingTable, writtenPath } from '../../input/settings.js';
-import { grouped } from '../../text/vocab.js';
+import { vocabularyText } from '../../text/vocab.js';
 import { addSettingFlags, recordedCommand } from '../flags.js';
 
 /** What --out takes. */
@@ -29,6 +29,6 @@ export function register(program: Command): void {
       const flags = parseSettingTable(IMPORT_FLAGS, given);
       const checkpoint = importState(state, flags.out!, recordedCommand(), flags.force === true);
       const { cell, numLayers, hiddenSize, vocabSize } = checkpoint.config.model;
-      process.stdout.write(`wrote ${flags.out} (${cell}, ${numLayers}×${hiddenSize}, vocabulary of ${grouped(vocabSize)})\n`);
+      process.stdout.write(`wrote ${flags.out} (${cell}, ${numLayers}×${hiddenSize}, ${vocabularyText(vocabSize)})\n`);
     });
 }

@@ -3,7 +3,7 @@ import { TEXT_SETTINGS } from '../../checkpoint/settings.js';
 import type { SettingTable } from '../../input/settings.js';
 import { DEFAULT_CORPUS } from '../../train/data.js';
 import { PREPARED_OUT, PREPARED_OUT_PATH, prepare } from '../../train/prepare.js';
-import { TOKEN_UNITS, grouped } from '../../text/vocab.js';
+import { TOKEN_UNITS, grouped, vocabularyText } from '../../text/vocab.js';
 import { vocabularyCoverage } from '../../text/word-vocab.js';
 import { warn } from '../errors.js';
 import { addSettingFlags } from '../flags.js';
@@ -60,7 +60,7 @@ export function register(program: Command): void {
       const coverage = meta.wordVocab && vocabularyCoverage(meta.wordVocab, meta.vocabSize);
       process.stdout.write(
         `${visible(flags['out']!)}: ${grouped(textTokens.train)} training and ${grouped(textTokens.val)} validation ${meta.level === 'word' ? 'word ' : ''}${TOKEN_UNITS[meta.level].many}, ` +
-          `${grouped(meta.vocabSize)}-entry vocabulary${coverage ? ` (${coverage})` : ''}, ${meta.dtype}, in ${durationText(Number(seconds.toFixed(1)), true)}\n`,
+          `${vocabularyText(meta.vocabSize)}${coverage ? ` (${coverage})` : ''}, ${meta.dtype}, in ${durationText(Number(seconds.toFixed(1)), true)}\n`,
       );
     });
 }
