@@ -682,6 +682,17 @@ describe('resolveCheckpointPath: JSON that is no checkpoint', () => {
     expect(resumeLine(run)).toBeNull();
   });
 
+  it('refuses a binary file as binary, where a text that is not JSON is quoted, even one its first 256 bytes cut mid-character', () => {
+    const png = join(dir, 'photo.png'), latin1 = join(dir, 'notes-latin1.txt'), cut = join(dir, 'notes-cut.txt');
+    writeFileSync(png, Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d]));
+    writeFileSync(latin1, Buffer.from('Caf\xe9 au lait\n', 'latin1'));
+    writeFileSync(cut, `${'a'.repeat(255)}é and more`);
+    const advice = 'give a checkpoint or a run folder (its best.json, else latest.json)';
+    expect(flagLine(png)).toBe(`--checkpoint ${png} is not a checkpoint (it is binary, not JSON): ${advice}`);
+    expect(flagLine(latin1)).toBe(`--checkpoint ${latin1} is not a checkpoint (it is binary, not JSON): ${advice}`);
+    expect(flagLine(cut)).toMatch(/^--checkpoint .*notes-cut\.txt is not a checkpoint \(it begins "a+\.\.\.\): /);
+  });
+
   it('refuses a run folder\'s best.json or latest.json that is a link to nothing as the link named directly, naming where it leads', () => {
     const run = join(dir, 'run-of-links'), resumed = join(dir, 'resumed-of-links');
     mkdirSync(run, { recursive: true });

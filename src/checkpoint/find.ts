@@ -10,6 +10,7 @@ import { INTEROP_FORMAT, wrappedState } from './interop.js';
 import { PREPARED_FORMAT, isPreparedFolder } from './prepared.js';
 import { TORCH_SAVE, isSafetensorsPath, isTorchSave, startsLikeSafetensors } from './safetensors.js';
 import { firstNamed } from '../text/vocab.js';
+import { beginsAsText } from '../text/utf8.js';
 import { preparedTokenFile } from './corpus.js';
 
 /** Where `rnn train` writes checkpoints, and where commands look when no checkpoint is named. */
@@ -96,10 +97,10 @@ const HEAD_BYTES = 256;
 
 /**
  * `path`, a file that names something (existingPath), refused as `reader` names it where it begins as no model file does:
- * not as JSON of an object (`{`), nor as a safetensors file (a text given where a checkpoint goes), or where it is JSON
- * that is no model file (jsonModelPath); a model file given where only checkpoints are read is refused saying what to do
- * with it (refuseModelFile). A prepared folder's train.bin or val.bin is named as its meta.json is. An empty file, or one
- * with the `{` further in, is left for its parser to name.
+ * not as JSON of an object (`{`), nor as a safetensors file (a text given where a checkpoint goes, quoted by its beginning;
+ * a binary file, named binary), or where it is JSON that is no model file (jsonModelPath); a model file given where only
+ * checkpoints are read is refused saying what to do with it (refuseModelFile). A prepared folder's train.bin or val.bin
+ * is named as its meta.json is. An empty file, or one with the `{` further in, is left for its parser to name.
  */
 function modelFilePath(path: string, reader: ModelPathReader): string {
   const kind = specialFileKind(existingPath(path, reader));
@@ -114,6 +115,7 @@ function modelFilePath(path: string, reader: ModelPathReader): string {
   const text = head.toString('utf8').replace(/^\uFEFF/, '').trimStart();
   if (text === '') return path;
   if (text.startsWith('{')) return jsonModelPath(path, reader);
+  if (!beginsAsText(head)) throw notModelFile(reader, path, 'it is binary, not JSON');
   throw notModelFile(reader, path, `it begins ${quoted(text, 32)}`);
 }
 

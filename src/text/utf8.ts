@@ -44,6 +44,20 @@ export const UTF8 = new TextDecoder('utf-8', { fatal: true });
 /** The decoder of a text a model reads whole: its BOM kept for `textAsRead`. */
 const UTF8_AS_WRITTEN = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
+/**
+ * Whether `head`, a file's first bytes, begins a UTF-8 text: no NUL byte (a binary file's), and no invalid UTF-8 but
+ * a character left unfinished where `head` ends (streamed, the decoder waits for the rest).
+ */
+export function beginsAsText(head: Uint8Array): boolean {
+  if (head.includes(NUL)) return false;
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(head, { stream: true });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** UTF-8 bytes → text (by `UTF8`, the BOM stripped); invalid UTF-8 names the file and byte offset. */
 export function decodeUtf8(path: string, bytes: Uint8Array, decoder = UTF8): string {
   let text: string;
