@@ -165,6 +165,17 @@ describe('the command line', () => {
     expectOneLineError(runs[3]!, /^rnn: the checkpoint's path is empty: name a checkpoint file or a run folder$/);
   }, 30_000);
 
+  it('refuses - where a checkpoint goes as standard input, which rnn info and --checkpoint do not read, as --out - is refused', async () => {
+    const runs = await Promise.all([
+      rnnIn(scratch.dir, ['info', '-']),
+      rnnIn(scratch.dir, ['sample', '--checkpoint', '-']),
+    ]);
+    const stream = '- names standard input, which rnn does not read a checkpoint from';
+    const folder = 'a checkpoint or a run folder (its best.json, else latest.json), or ./- for a file or folder named -';
+    expectOneLineError(runs[0]!, `rnn: ${stream}: name ${folder}`);
+    expectOneLineError(runs[1]!, `rnn: --checkpoint: ${stream}: give ${folder}`);
+  }, 30_000);
+
   it('names --prime-file where the file it names cannot be read as a prime', async () => {
     const runs = await Promise.all([
       rnnIn(scratch.dir, ['sample', '--checkpoint', checkpoint, '--prime-file', 'no-such-prime.txt']),

@@ -595,6 +595,17 @@ describe('resolveCheckpointPath: a checkpoint named near the name of one there',
   /** The line refusing `find`'s path, its flag named as the CLI names it. */
   const flagLine = (find: () => unknown): string => thrownBy(find, SettingError).messageNaming((setting) => `--${setting}`);
 
+  it('refuses - as standard input, which no checkpoint or model file is read from, naming the flag where one was given', () => {
+    const stream = (reads: string, bids: string) =>
+      `- names standard input, which rnn does not read ${reads} from: ${bids}, or ./- for a file or folder named -`;
+    const folder = 'a checkpoint or a run folder (its best.json, else latest.json)';
+    expect(errorOf(() => resolveCheckpointPath('-'))).toBe(stream('a checkpoint', `name ${folder}`));
+    expect(flagLine(() => resolveCheckpointPath('-', undefined, CHECKPOINT_FLAG))).toBe(`--checkpoint: ${stream('a checkpoint', `give ${folder}`)}`);
+    expect(flagLine(() => runFolderFile('-', RUN_FOLDER_FILES.latest, RESUME_READER))).toBe(
+      `--resume: ${stream('a checkpoint', 'give a checkpoint that rnn train wrote, or its run folder (its latest.json)')}`);
+    expect(flagLine(() => resolveCheckpointPath('-', undefined, INIT_FROM_READER))).toMatch(/^--initFrom: - names standard input, which rnn does not read a model file from: give a checkpoint, /);
+  });
+
   it('names the run folder, or the file, of a run where a best.json named as a file run writes it (X.best.json) is not there', () => {
     const run = join(dir, 'run'), single = join(dir, 'single.json');
     mkdirSync(run);

@@ -4,7 +4,7 @@ import { InputError, SettingError, type SettingNamer } from '../input/settings.j
 import { CheckpointError, formatProblem, isJsonObject } from './errors.js';
 import { BEST_FILE_END, CHECKPOINT_FORMAT, RUN_FOLDER_FILES, importFirst, startsLikeCheckpoint } from './checkpoint.js';
 import { quoted } from '../input/issues.js';
-import { NAMED_PIPE, linkTarget, notFoundLine } from '../input/paths.js';
+import { NAMED_PIPE, STANDARD_STREAM, linkTarget, notFoundLine, standardStreamLine } from '../input/paths.js';
 import { NotJsonError, formatWrittenFirst, specialFileKind, isFile, isFolder, isTempFile, parseJsonBytes, readFileBytes, readFilePart } from './files.js';
 import { INTEROP_FORMAT, wrappedState } from './interop.js';
 import { PREPARED_FORMAT, isPreparedFolder } from './prepared.js';
@@ -68,13 +68,15 @@ function givenAs(reader: ModelPathReader, path: string, name: SettingNamer): str
 
 /**
  * `path`, where it names a file or a folder; else one line naming the setting it was given to (where one was) and the
- * checkpoint near its name that is there (nearCheckpoint), or else what it may name.
+ * checkpoint near its name that is there (nearCheckpoint), or else what it may name; `-` as standard input, which no
+ * model is read from.
  */
 export function existingPath(path: string, reader: ModelPathReader): string {
   if (existsSync(path)) return path;
   const { setting, what } = reader;
-  const otherwise = nearCheckpoint(path) ?? bid(reader);
-  throw refused(reader, path, (name) => `${setting === undefined ? '' : `${name(setting)}: `}${notFoundLine(what, path, otherwise)}`);
+  const line = path === STANDARD_STREAM ? standardStreamLine('input', `read a ${what} from`, bid(reader))
+    : notFoundLine(what, path, nearCheckpoint(path) ?? bid(reader));
+  throw refused(reader, path, (name) => `${setting === undefined ? '' : `${name(setting)}: `}${line}`);
 }
 
 /**

@@ -23,6 +23,15 @@ export function specialKind(stats: Stats): string | null {
 /** What a command line names standard input, or output, with: `-`. */
 export const STANDARD_STREAM = '-';
 
+/**
+ * The line refusing `-` where rnn reads or writes a path but no standard stream: `stream` what `-` names there,
+ * `does` what rnn does not do with it (`write to`), `instead` what to name.
+ */
+export function standardStreamLine(stream: 'input' | 'output', does: string, instead: string): string {
+  return `${STANDARD_STREAM} names standard ${stream}, which rnn does not ${does}: ${instead}, ` +
+    `or ./${STANDARD_STREAM} for a file or folder named ${STANDARD_STREAM}`;
+}
+
 /** The start of a path that a shell would have read as a home folder (`~/runs`, `~bob/runs`), left as it is. */
 const UNEXPANDED_HOME = /^~[\w.-]*(?=\/|$)/;
 

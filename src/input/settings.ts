@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { NUMBER, cutShort, expectedOf, optionMessage, quoted, visible } from './issues.js';
-import { STANDARD_STREAM, unexpandedHome } from './paths.js';
+import { STANDARD_STREAM, standardStreamLine, unexpandedHome } from './paths.js';
 
 /**
  * How a message names a setting: this library writes the setting's own name (`seqLen`), the
@@ -122,7 +122,7 @@ export function writtenPath(schema: z.ZodString, expected: string) {
     if (path === STANDARD_STREAM) {
       context.addIssue({
         code: 'custom', params: { worded: true },
-        message: `${STANDARD_STREAM} names standard output, which rnn does not write to: name a path, or ./${STANDARD_STREAM} for a file or folder named ${STANDARD_STREAM}`,
+        message: standardStreamLine('output', 'write to', 'name a path'),
       });
       return;
     }
