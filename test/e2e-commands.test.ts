@@ -140,7 +140,7 @@ describe('rnn info', () => {
     expect(text.status).toBe(0);
     expect(text.stdout).toMatch(/^model\s+gru, 2 layers, hidden 128, embedding 64, dropout 0$/m);
     expect(text.stdout).toMatch(new RegExp(`^parameters\\s+${total.toLocaleString('en-US')}$`, 'm'));
-    expect(text.stdout).toMatch(/^vocabulary\s+67-token vocabulary: <EOS> <UNK> "\\n !\$&',-\.3:;\?ABC/m);
+    expect(text.stdout).toMatch(/^vocabulary\s+67 tokens: <EOS> <UNK> "\\n !\$&',-\.3:;\?ABC/m);
     expect(text.stdout).toMatch(/^corpus\s+none recorded/m);
     // an imported model was not trained here: its settings are a run's defaults, and no workers or kernels are claimed
     expect(text.stdout).toMatch(/^settings\s+seq-len \d+, .* \(the defaults for a run from it\)$/m);

@@ -46,7 +46,7 @@ describe('rnn train --level word → info → sample → eval (built CLI)', () =
     const info = await rnn('info', join(run, 'latest.json'));
     expect(info.status).toBe(0);
     expect(info.stdout).toMatch(new RegExp(`\\nlevel +word \\(tokenizer rules version ${WORD_RULE_VERSION}\\)\\n`));
-    const shown = /\nvocabulary +500-token vocabulary: <EOS> <UNK>, then the most frequent: (.*) and 478 more\n/.exec(info.stdout);
+    const shown = /\nvocabulary +500 tokens: <EOS> <UNK>, then the most frequent: (.*) and 478 more\n/.exec(info.stdout);
     expect(shown).not.toBeNull();
     expect(shown![1]).toBe(ckpt.vocab.slice(2, 22).map((token) => JSON.stringify(token)).join(' '));
     expect(JSON.parse((await rnn('info', join(run, 'latest.json'), '--json')).stdout)).toMatchObject({ level: 'word', vocabSize: 500 });

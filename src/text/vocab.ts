@@ -38,7 +38,10 @@ export function grouped(n: number): string {
   return n.toLocaleString('en-US');
 }
 
-/** `88-token vocabulary`, `10,000-token word vocabulary`: a vocabulary's size as every line that names one words it. */
+/**
+ * `88-token vocabulary`, `10,000-token word vocabulary`: a vocabulary's size as every line that names one words it (rnn info's
+ * table, whose row is labelled vocabulary, gives `88 tokens`).
+ */
 export function vocabularyText(size: number, level?: TextLevel): string {
   return `${grouped(size)}-token ${level === 'word' ? 'word ' : ''}vocabulary`;
 }

@@ -8,7 +8,7 @@ import { addedText, escapeCharacters, quotedToken } from '../errors.js';
 import { NEWEST_CHECKPOINT, RUN_FOLDER_READS, resolveCheckpointPath } from '../../checkpoint/find.js';
 import { TRAIN_SETTINGS } from '../../checkpoint/settings.js';
 import { type ModelInfo, loadModel } from '../../api/index.js';
-import { TOKEN_UNITS, UNK, firstNamed, grouped, tokenCount, vocabularyText } from '../../text/vocab.js';
+import { TOKEN_UNITS, UNK, firstNamed, grouped, tokenCount } from '../../text/vocab.js';
 import { documentRuleText } from '../../text/documents.js';
 import type { Spacing } from '../../text/spacing.js';
 
@@ -43,7 +43,7 @@ function infoText(c: ModelInfo): string {
     ['model', `${m.cell}, ${m.numLayers} layer${m.numLayers === 1 ? '' : 's'}, hidden ${m.hiddenSize}, embedding ${m.embedDim}, dropout ${m.dropout}`],
     ['parameters', grouped(c.parameters)],
     ['level', word ? `word (tokenizer rules version ${t.wordRule})` : 'char'],
-    ['vocabulary', word ? wordVocabularyText(c.vocab) : `${vocabularyText(c.vocab.length)}: ${c.vocab.slice(0, SPECIALS).join(' ')} ${escapeCharacters(c.vocab.slice(SPECIALS).join(''), 'tokens')}`],
+    ['vocabulary', word ? wordVocabularyText(c.vocab) : `${grouped(c.vocab.length)} tokens: ${c.vocab.slice(0, SPECIALS).join(' ')} ${escapeCharacters(c.vocab.slice(SPECIALS).join(''), 'tokens')}`],
     ...(word && t.spacing !== undefined ? [['spacing', spacingText(t.spacing)] as [string, string]] : []),
     ['training', c.corpus === null ? 'none by rnn (imported model: the steps it was trained elsewhere are not recorded)'
       : `step ${c.step}, epoch ${c.epochs.toFixed(2)}, ${tokenCount(c.tokensSeen, c.level)} seen`],
@@ -112,5 +112,5 @@ const SHOWN_WORDS = 20;
 /** A word vocabulary's size and its most frequent tokens, each quoted as a warning quotes it (a line break shows as "\n"). */
 function wordVocabularyText(vocab: readonly string[]): string {
   const frequent = firstNamed(vocab.slice(SPECIALS), SHOWN_WORDS, (token) => quotedToken(token), ' ');
-  return `${vocabularyText(vocab.length)}: ${vocab.slice(0, SPECIALS).join(' ')}, then the most frequent: ${frequent}`;
+  return `${grouped(vocab.length)} tokens: ${vocab.slice(0, SPECIALS).join(' ')}, then the most frequent: ${frequent}`;
 }
