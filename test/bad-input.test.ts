@@ -116,6 +116,11 @@ describe('a file that is not what it should be', () => {
     expect(() => writeFileAtomic('', 'x', 'checkpoint ')).toThrow(/^cannot write checkpoint to an empty path: name a file$/);
   });
 
+  it('- given as a file to read (rnn import -) is named as standard input, which no model file is read from', () => {
+    expect(() => readFileBytes('-', 'model file', 'name an rnn-state/1 file')).toThrow(
+      /^- names standard input, which rnn does not read a model file from: name an rnn-state\/1 file, or \.\/- for a file or folder named -$/);
+  });
+
   it('an interop model read as a checkpoint gives a command that converts it, --out included, which does as given', () => {
     for (const name of ['state.json', 'model.json', 'model.safetensors']) {
       const folder = scratch.folder();

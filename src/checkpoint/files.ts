@@ -3,7 +3,7 @@ import {
   readlinkSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync,
 } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { LINK_LOOP, NAMED_PIPE, notFoundLine, specialKind } from '../input/paths.js';
+import { LINK_LOOP, NAMED_PIPE, STANDARD_STREAM, notFoundLine, specialKind, standardStreamLine } from '../input/paths.js';
 import { decodeUtf8 } from '../text/utf8.js';
 import { CheckpointError, shortMessage } from './errors.js';
 
@@ -23,7 +23,7 @@ function notAFile(path: string, kind: string, what: string): CheckpointError {
 /**
  * The bytes of the file at `path`; a missing file, a folder or a device (`/dev/zero`, which may have no end to read to) is a
  * one-line CheckpointError (`what` names the kind of file; a missing one's line ends with `otherwise`, what to name instead,
- * where notFoundLine knows no likelier cause). A named pipe is read, once.
+ * where notFoundLine knows no likelier cause; `-`, which names no file here, is named standard input). A named pipe is read, once.
  */
 export function readFileBytes(path: string, what: string, otherwise?: string): Buffer {
   if (path === '') throw new CheckpointError(`the ${what}'s path is empty: name a file`);
@@ -33,6 +33,7 @@ export function readFileBytes(path: string, what: string, otherwise?: string): B
     return readFileSync(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && path === STANDARD_STREAM) throw new CheckpointError(standardStreamLine('input', `read a ${what} from`, otherwise ?? `name a ${what}`));
     if (code === 'ENOENT' || code === 'ENOTDIR') throw new CheckpointError(notFoundLine(what, path, otherwise));
     if (code === 'EISDIR') throw notAFile(path, 'a folder', what);
     throw new CheckpointError(`cannot read ${what} ${path}: ${shortMessage(error)}`);
