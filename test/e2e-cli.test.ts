@@ -366,12 +366,18 @@ describe('with two trained runs', () => {
       ['a missing checkpoint', () => ['plot', at('nope.json'), '--out', at('x.svg')], /^rnn: checkpoint not found: .*nope\.json; name a checkpoint file or a run folder that `rnn train` wrote$/],
       ['a folder of runs, without latest.json', () => ['plot', at('runs'), '--out', at('x.svg')],
         /^rnn: .*runs is a folder of runs, not a run \(.*runs\/with-val\/.*\): name a checkpoint file or a run folder/],
-      ['a train_ddp.py result (model.safetensors, summary.json)', () => {
+      ['a train_ddp.py result (model.safetensors, summary.json) from before its summary recorded the tokens of a step', () => {
         mkdirSync(at('ddp'), { recursive: true });
         exportState(at('runs', 'with-val', 'latest.json'), at('ddp', 'model.safetensors'));
-        writeFileSync(at('ddp', 'summary.json'), '{}\n');
+        writeFileSync(at('ddp', 'summary.json'), '{"ranks": 1, "steps": 1, "train_losses": [4.2], "val_loss": 4.1}\n');
         return ['plot', at('ddp'), '--out', at('x.svg')];
-      }, /^rnn: .*ddp is a folder without latest\.json, but a model file: .*ddp\/model\.safetensors records no losses to plot: name a checkpoint file or a run folder that `rnn train` wrote$/],
+      }, /^rnn: .*ddp\/summary\.json is the summary of a train_ddp\.py run from before it recorded the tokens of a step \(its format is missing, expected "train_ddp-summary\/1"\): train the run again with examples\/pytorch\/train_ddp\.py to plot it$/],
+      ['a train_ddp.py model with its run\'s state beside it, no summary', () => {
+        mkdirSync(at('ddp-stopped'), { recursive: true });
+        exportState(at('runs', 'with-val', 'latest.json'), at('ddp-stopped', 'model.safetensors'));
+        writeFileSync(at('ddp-stopped', 'state.pt'), 'a saved run');
+        return ['plot', at('ddp-stopped'), '--out', at('x.svg')];
+      }, /^rnn: .*ddp-stopped is a folder without latest\.json, but a model file: .*ddp-stopped\/model\.safetensors records no losses to plot: name a checkpoint file or a run folder that `rnn train` wrote$/],
       ['an imported model, which has no history', () => ['plot', at('imported.json'), '--out', at('x.svg')],
         /^rnn: .*imported\.json is an imported model \(rnn import\): it records no training by rnn, so no losses to plot; /],
       ['an --out that cannot be written', () => ['plot', at('runs', 'with-val'), '--out', at('corpus.txt', 'x.svg')],

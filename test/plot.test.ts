@@ -1,7 +1,8 @@
 import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type Checkpoint, loadCheckpoint, saveCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { type Checkpoint, SMOOTHING, loadCheckpoint, saveCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { exportState } from '../src/checkpoint/convert.js';
 import { CheckpointError } from '../src/checkpoint/errors.js';
 import { createProgram } from '../src/cli/main.js';
 import { loadLossRuns, lossRunFromCheckpoint, runCheckpointPath, runName } from '../src/plot/runs.js';
@@ -608,6 +609,73 @@ describe('one checkpoint named twice', () => {
     copyFileSync(STEP3, join(run, 'best.json'));
     expect(loadLossRuns([run, join(run, 'best.json'), STEP3]).map((r) => r.name)).toEqual(['run', 'run (best)', 'step3']);
   });
+});
+
+describe('a train_ddp.py run', () => {
+  const scratch = scratchFolder('rnn-plot-ddp-');
+  const STEP3 = join(ROOT, 'test', 'fixtures', 'sentence-rule-1', 'step3.json');
+  /** What examples/pytorch/train_ddp.py writes to summary.json, the fields a plot reads. */
+  const SUMMARY = {
+    format: 'train_ddp-summary/1', ranks: 2, steps: 4, level: 'char', vocab_size: 74, tokens_per_step: 32,
+    train_losses: [4, null, 3, 2], evaluations: [{ step: 2, val_loss: 3.9 }, { step: 4, val_loss: 3.5 }],
+    val_loss: 3.5, scores: {}, seconds: 1,
+  };
+
+  /** A train_ddp.py run's --out `big` in a scratch folder: a model trained (an export of STEP3) beside `summary`. */
+  const ddpRun = (summary: object = SUMMARY): { dir: string; big: string } => {
+    const dir = scratch.folder(), big = join(dir, 'big');
+    mkdirSync(big);
+    exportState(STEP3, join(big, 'model.safetensors'));
+    writeFileSync(join(big, 'summary.json'), `${JSON.stringify(summary, null, 1)}\n`);
+    return { dir, big };
+  };
+
+  it('is read as rnn\'s history reads: the smoothed step losses and the validation loss at each evaluation, named by its folder', () => {
+    const { big } = ddpRun();
+    // the skipped step (null) left out of the moving average, as rnn train leaves it out
+    const atStep4 = (1 - SMOOTHING) * ((1 - SMOOTHING) * 4 + SMOOTHING * 3) + SMOOTHING * 2;
+    const expected: LossRun = {
+      name: 'big', level: 'char', vocabSize: 74,
+      train: [{ tokensSeen: 64, loss: 4 }, { tokensSeen: 128, loss: atStep4 }],
+      val: [{ tokensSeen: 64, loss: 3.9 }, { tokensSeen: 128, loss: 3.5 }],
+    };
+    for (const arg of [big, join(big, 'summary.json'), join(big, 'model.safetensors')]) expect(loadLossRuns([arg]), arg).toEqual([expected]);
+    expect(loadLossRuns([STEP3, big]).map((run) => run.name)).toEqual(['step3', 'big']);
+    expect(() => loadLossRuns([big, join(big, 'summary.json')]))
+      .toThrow(new InputError(`${join(big, 'summary.json')} is in the chart twice (also as ${big}): name each run once`));
+  });
+
+  it('takes an evaluation without a validation split as rnn does: its training loss, no validation point', () => {
+    const { big } = ddpRun({ ...SUMMARY, evaluations: [{ step: 4, val_loss: null }], val_loss: null });
+    const [run] = loadLossRuns([big]);
+    expect(run!.train.map((p) => p.tokensSeen)).toEqual([128]);
+    expect(run!.val).toEqual([]);
+  });
+
+  it('refuses a summary.json from before it recorded its tokens per step, saying to train it again', () => {
+    const { format: _, level: _l, vocab_size: _v, tokens_per_step: _t, evaluations: _e, ...earlier } = SUMMARY;
+    const { big } = ddpRun(earlier);
+    const summary = join(big, 'summary.json');
+    for (const arg of [big, summary]) {
+      expect(() => loadLossRuns([arg])).toThrow(new CheckpointError(`${summary} is the summary of a train_ddp.py run from before it recorded ` +
+        'the tokens of a step (its format is missing, expected "train_ddp-summary/1"): train the run again with ' +
+        'examples/pytorch/train_ddp.py to plot it'));
+    }
+  });
+
+  it('refuses a summary.json whose field is out of place, naming it', () => {
+    const { big } = ddpRun({ ...SUMMARY, evaluations: [{ step: 5, val_loss: 3.5 }] });
+    expect(() => loadLossRuns([big])).toThrow(`${join(big, 'summary.json')}: evaluations[0].step is 5, past the run's 4 steps (train_losses)`);
+  });
+
+  it('is drawn beside rnn\'s runs by rnn plot, in its legend by its folder\'s name', async () => {
+    const { dir } = ddpRun();
+    const run = await rnnIn(dir, ['plot', STEP3, 'big', '--out', 'loss.svg']);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toBe('step3: 1 evaluation, best validation loss 4.3271\nbig: 2 evaluations, best validation loss 3.5000\nwrote loss.svg\n');
+    const elements = allElements(parseXml(readFileSync(join(dir, 'loss.svg'), 'utf8')));
+    expect(elements.filter((e) => e.attrs['class'] === 'run').map((e) => e.attrs['data-run'])).toEqual(['step3', 'big']);
+  }, 20_000);
 });
 
 describe('parseXml (the well-formedness check above)', () => {

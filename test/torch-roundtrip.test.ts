@@ -15,6 +15,7 @@ import { takeRunLock } from '../src/train/lock.js';
 import { outputPaths } from '../src/train/output.js';
 import { tokenArrayFor } from '../src/text/tokens.js';
 import { fromSafetensors } from '../src/checkpoint/safetensors.js';
+import { loadLossRuns } from '../src/plot/runs.js';
 import { ROOT, finish, rnnIn, signalOnce, stdoutShows } from './helpers/cli.js';
 import { fileHashes, scratchFolder } from './helpers/files.js';
 import { FRENCH, FRENCH_SPACING } from './helpers/french.js';
@@ -244,6 +245,16 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
     expect(summary(straight).train_losses).toHaveLength(40);
     expect(summary(parts).train_losses).toEqual(summary(straight).train_losses);
     expect(weightBytes(join(parts, 'model.safetensors')).equals(weightBytes(join(straight, 'model.safetensors')))).toBe(true);
+    // each part validates at its end, the first part's validation kept across --resume; rnn plot draws both runs at the
+    // tokens of a step (8 rows of 16), and where the two evaluated alike the same losses
+    const evaluations = (out: string) => (JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { evaluations: { step: number }[] })
+      .evaluations.map((evaluation) => evaluation.step);
+    expect([evaluations(parts), evaluations(straight)]).toEqual([[20, 40], [40]]);
+    const [partsRun, straightRun] = loadLossRuns([parts, join(straight, 'summary.json')]);
+    expect([partsRun!.name, partsRun!.level, partsRun!.train.map((point) => point.tokensSeen)]).toEqual(['resumed-parts', 'char', [20 * 128, 40 * 128]]);
+    expect([partsRun!.train.at(-1), partsRun!.val.at(-1)]).toEqual([straightRun!.train[0], straightRun!.val[0]]);
+    await rnnOk(['plot', parts, straight, '--out', join(dir, 'resumed.svg')]);
+    expect(readFileSync(join(dir, 'resumed.svg'), 'utf8')).toContain('data-run="resumed-straight"');
 
     const script = 'examples/pytorch/train_ddp.py', saved = `the run saved in --out ${parts}`;
     const empty = join(dir, 'resumed-empty');

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { appendFileSync, copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { SMOOTHING, loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { exportState } from '../src/checkpoint/convert.js';
 import * as integrity from '../src/checkpoint/integrity.js';
 import { LanguageModel } from '../src/engine/model.js';
@@ -16,7 +16,7 @@ import { RUN_OPTIONS, defaultEvalEvery, freshSettings, parseOptions } from '../s
 import { resumedOut } from '../src/train/output.js';
 import { checkpointFileBytes, checkpointWriteSeconds } from '../src/checkpoint/size.js';
 import { scheduledLr } from '../src/engine/optim.js';
-import { SMOOTHING, type TrainResult, periodicEvalIsRedundant, train } from '../src/train/trainer.js';
+import { type TrainResult, periodicEvalIsRedundant, train } from '../src/train/trainer.js';
 import type { TrainOptions } from '../src/train/options.js';
 import { onReadingClock } from './helpers/clock.js';
 import { scratchFolder, sha256Of } from './helpers/files.js';

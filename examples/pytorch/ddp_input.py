@@ -347,6 +347,8 @@ RUN_FILES = ("latest.json", "best.json")
 # the run's state in --out, by which --resume goes on with it: written with its files at its end, alone when a signal stops it
 STATE_FILE = "state.pt"
 STATE_FORMAT = "train_ddp-state/1"
+# summary.json, which rnn plot reads as a run (DDP_SUMMARY_FORMAT, src/checkpoint/ddp-summary.ts)
+SUMMARY_FORMAT = "train_ddp-summary/1"
 # what an earlier run of this script wrote to --out, which a new run replaces only with --force
 RESULT_FILES = ("model.safetensors", STATE_FILE)
 

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from safetensors.torch import save_file
 from torch.nn.parallel import DistributedDataParallel as DDP
 
-from ddp_input import IN_USE, INTEROP_FORMAT, STATE_FILE, STATE_FORMAT, WEIGHT_LIMIT, first_unsound, ranks
+from ddp_input import IN_USE, INTEROP_FORMAT, STATE_FILE, STATE_FORMAT, SUMMARY_FORMAT, WEIGHT_LIMIT, first_unsound, ranks
 from ddp_output import STOP, Refused, take_lock
 
 
@@ -191,7 +191,8 @@ def step_notes(loss, me):
 
 def train(args, run, model, ddp, optimizer, me, started):
     """rnn's loop from the saved run's step (0 for a new run) to run.total_steps on this rank's rows: the mean training loss
-    of each step (None for a step skipped), the last validation loss, for a run that diverged the step it ended at and why,
+    of each step (None for a step skipped), each validation (its step and loss, None without a validation split), the last
+    validation loss, for a run that diverged the step it ended at and why,
     for one that a signal stopped the rank signalled and the signal (step_notes), the steps taken, and what the run's state
     holds of the loop. As in rnn train, a step whose loss or gradient norm is not finite leaves the weights and the optimizer
     as they were and the carried state restarts from zero, and DIVERGED_AFTER in a row, or a validation loss not finite,
@@ -200,13 +201,16 @@ def train(args, run, model, ddp, optimizer, me, started):
     B, T = args.batch, args.seq_len
     row_length, steps_per_epoch, total_steps = run.row_length, run.steps_per_epoch, run.total_steps
     first, last = rows_of(rank, world, B)
-    history, state, val_loss, skipped_in_a_row, start = [], None, None, 0, 0
+    history, evaluations, state, val_loss, skipped_in_a_row, start = [], [], None, None, 0, 0
     if run.saved is not None:
         history, val_loss = list(run.saved["train_losses"]), run.saved["val_loss"]
+        # a state saved before the validations were kept has its last loss alone, at an unknown step
+        evaluations = list(run.saved.get("evaluations", []))
         skipped_in_a_row, start = run.saved["skipped_in_a_row"], run.saved["step"]
         state = carried_rows(run.saved["carried"], first, last, device)
     outcome = lambda done, diverged=None, stopped=None: argparse.Namespace(
-        history=history, val_loss=val_loss, diverged=diverged, stopped=stopped, done=done, state=state, skipped_in_a_row=skipped_in_a_row)
+        history=history, evaluations=evaluations, val_loss=val_loss, diverged=diverged, stopped=stopped, done=done, state=state,
+        skipped_in_a_row=skipped_in_a_row)
     STOP.deferring = True
     for step in range(start, total_steps):
         epoch, cursor = divmod(step, steps_per_epoch)
@@ -242,6 +246,7 @@ def train(args, run, model, ddp, optimizer, me, started):
             val_loss = validation_loss(model, run.val, B, T, rank, world, device)
             if val_loss is not None and not math.isfinite(val_loss):
                 return outcome(done, (done, "the validation loss is not a finite number"))
+            evaluations.append({"step": done, "val_loss": val_loss})
             if rank == 0 and val_loss is not None:
                 print(f"step {done}  val loss {val_loss:.4f}", flush=True)
         if stopped is not None and done < total_steps:
@@ -269,7 +274,8 @@ def run_state(run, model, optimizer, me, outcome, seconds):
     return {"format": STATE_FORMAT, "step": outcome.done, "settings": run.settings, "config": run.config,
             "model": {name: t.detach().cpu() for name, t in model.state_dict().items()}, "optimizer": optimizer_state,
             "carried": whole, "random": [part["random"] for part in ranks_part], "train_losses": outcome.history,
-            "val_loss": outcome.val_loss, "skipped_in_a_row": outcome.skipped_in_a_row, "seconds": seconds}
+            "evaluations": outcome.evaluations, "val_loss": outcome.val_loss, "skipped_in_a_row": outcome.skipped_in_a_row,
+            "seconds": seconds}
 
 
 def write_results(args, run, model, me, outcome, state):
@@ -279,8 +285,10 @@ def write_results(args, run, model, me, outcome, state):
     for path, ids in run.scored.items():
         scores[path] = score(model, ids, me.device)
         print(f"{path}: loss {scores[path]:.6f}", flush=True)
-    summary = {"ranks": me.world, "steps": run.total_steps, "train_losses": outcome.history, "val_loss": outcome.val_loss,
-               "scores": scores, "seconds": state["seconds"]}
+    # what rnn plot reads as the run: its tokens, and each evaluation at the tokens trained on by then (steps × B × T)
+    summary = {"format": SUMMARY_FORMAT, "ranks": me.world, "steps": run.total_steps, "level": run.meta["level"],
+               "vocab_size": run.config["vocab_size"], "tokens_per_step": args.batch * args.seq_len, "train_losses": outcome.history,
+               "evaluations": outcome.evaluations, "val_loss": outcome.val_loss, "scores": scores, "seconds": state["seconds"]}
     model_path, summary_path = os.path.join(args.out, "model.safetensors"), os.path.join(args.out, "summary.json")
     state_path = os.path.join(args.out, STATE_FILE)
     STOP.writing = [model_path + ".tmp", summary_path + ".tmp", state_path + ".tmp"]

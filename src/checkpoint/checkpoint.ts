@@ -77,6 +77,14 @@ const TrainingStateSchema = readingOldNames(z.object({
   timeSpent: z.boolean().optional(),
 }), OLD_NAMES);
 
+/** Weight of the newest step in the smoothed training loss. */
+export const SMOOTHING = 0.05;
+
+/** The smoothed training loss once a step of `loss` is taken: an exponential moving average of the step losses, the first its own. */
+export function smoothedLoss(smoothed: number | null, loss: number): number {
+  return smoothed === null ? loss : (1 - SMOOTHING) * smoothed + SMOOTHING * loss;
+}
+
 /** One evaluation of a run, in the order the run made them. */
 const HistoryEntrySchema = readingOldNames(z.object({
   /** The steps trained when it was made. */

@@ -13,7 +13,7 @@ import {
   type Checkpoint, CHECKPOINT_FORMAT, checkpointVocabulary, corpusDocuments, recordedDocuments, recordedLevel,
 } from './checkpoint.js';
 import { PREPARED_FILES, PREPARED_FORMAT, type PreparedMeta, isPreparedFolder, readPreparedData, readPreparedMeta } from './prepared.js';
-import { formatWrittenFirst, isFile } from './files.js';
+import { formatWrittenFirst, isFile, isFolder } from './files.js';
 import { INTEROP_FORMAT } from './interop.js';
 import { safetensorsFormatAt } from './safetensors.js';
 import type { LoadedModel } from './load.js';
@@ -123,6 +123,16 @@ const DDP_RESULT = { model: 'model.safetensors', summary: 'summary.json', state:
 /** Whether the file is the summary.json train_ddp.py wrote: named so, beside its model. */
 function isDdpSummary(path: string): boolean {
   return basename(path) === DDP_RESULT.summary && isSafetensorsModel(join(dirname(path), DDP_RESULT.model));
+}
+
+/**
+ * The summary.json of the train_ddp.py run that `path` names: its --out folder, its model.safetensors or the summary
+ * itself (isDdpSummary); null where it names none.
+ */
+export function ddpRunSummary(path: string): string | null {
+  const summary = isFolder(path) ? join(path, DDP_RESULT.summary)
+    : basename(path) === DDP_RESULT.model ? join(dirname(path), DDP_RESULT.summary) : path;
+  return isFile(summary) && isDdpSummary(summary) ? summary : null;
 }
 
 /**

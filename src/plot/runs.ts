@@ -1,16 +1,21 @@
 import { statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { CHECKPOINT_FORMAT, type Checkpoint, RUN_FOLDER_FILES, loadCheckpoint, recordedLevel } from '../checkpoint/checkpoint.js';
+import { CHECKPOINT_FORMAT, type Checkpoint, type HistoryEntry, RUN_FOLDER_FILES, loadCheckpoint, recordedLevel } from '../checkpoint/checkpoint.js';
+import { ddpRunSummary } from '../checkpoint/corpus.js';
+import { readDdpSummary } from '../checkpoint/ddp-summary.js';
 import { CheckpointError } from '../checkpoint/errors.js';
 import { type ModelPathReader, runFolderFile } from '../checkpoint/find.js';
 import { InputError } from '../input/settings.js';
 import { fileIdentity } from '../text/corpus-files.js';
-import { TOKEN_UNITS } from '../text/vocab.js';
+import { TOKEN_UNITS, type TextLevel } from '../text/vocab.js';
 import { type LossRun, runLevel } from './svg.js';
 
-/** The checkpoint a plot argument means: a file as it is, a run folder's latest.json. */
+/**
+ * The file a plot argument means: a train_ddp.py run's summary.json where it names that run (ddpRunSummary), else a
+ * checkpoint file as it is, a run folder's latest.json.
+ */
 export function runCheckpointPath(arg: string): string {
-  return runFolderFile(arg, RUN_FOLDER_FILES.latest, PLOT_READER);
+  return ddpRunSummary(arg) ?? runFolderFile(arg, RUN_FOLDER_FILES.latest, PLOT_READER);
 }
 
 /** How `rnn plot` names the runs it reads, in the lines that refuse one. */
@@ -20,13 +25,13 @@ const PLOT_READER: ModelPathReader = {
 };
 
 /**
- * The legend's name for a run: its folder's name for `latest.json`, the folder's name with
- * "(best)" for `best.json`, else the file's name without `.json`.
+ * The legend's name for a run: its folder's name for `latest.json` and a train_ddp.py run's summary.json, the folder's
+ * name with "(best)" for `best.json`, else the file's name without `.json`.
  */
 export function runName(path: string): string {
   const file = basename(path);
   const folder = basename(dirname(resolve(path)));
-  if (file === RUN_FOLDER_FILES.latest) return folder;
+  if (file === RUN_FOLDER_FILES.latest || ddpRunSummary(path) === path) return folder;
   if (file === RUN_FOLDER_FILES.best) return `${folder} (best)`;
   return file.endsWith('.json') ? file.slice(0, -'.json'.length) : file;
 }
@@ -43,19 +48,41 @@ export function lossRunFromCheckpoint(checkpoint: Checkpoint, name: string, sour
   if (checkpoint.history.length === 0) {
     throw new CheckpointError(`${source} has no history (no evaluation has run yet): nothing to plot; train it past its first evaluation`);
   }
+  const { config: { training, model }, history } = checkpoint;
   return {
-    name,
-    level: recordedLevel(checkpoint.config.training),
-    vocabSize: checkpoint.config.model.vocabSize,
-    train: checkpoint.history.map((h) => ({ tokensSeen: h.tokensSeen, loss: h.trainLoss })),
-    val: checkpoint.history.flatMap((h) => (h.valLoss === null ? [] : [{ tokensSeen: h.tokensSeen, loss: h.valLoss }])),
+    ...lossRunFromHistory({ level: recordedLevel(training), vocabSize: model.vocabSize, history }, name),
     ...(checkpoint.initFrom !== undefined && { startedFrom: runName(checkpoint.initFrom.path) }),
   };
 }
 
+/** A train_ddp.py run's summary.json (`path`) as the chart's series; refuses one with no evaluation after a step taken. */
+function lossRunFromDdpSummary(path: string, name: string): LossRun {
+  const run = readDdpSummary(path);
+  if (run.history.length === 0) throw new CheckpointError(`${path} records no evaluation after a step that was taken: nothing to plot`);
+  return lossRunFromHistory(run, name);
+}
+
+/** What a run records of its training that a chart draws: what its tokens are, and its evaluations. */
+interface RunHistory {
+  level: TextLevel;
+  vocabSize: number;
+  history: readonly Pick<HistoryEntry, 'tokensSeen' | 'trainLoss' | 'valLoss'>[];
+}
+
+/** A run's evaluations as the chart's series: the training loss at each, the validation loss where there was one. */
+function lossRunFromHistory({ level, vocabSize, history }: RunHistory, name: string): LossRun {
+  return {
+    name,
+    level,
+    vocabSize,
+    train: history.map((h) => ({ tokensSeen: h.tokensSeen, loss: h.trainLoss })),
+    val: history.flatMap((h) => (h.valLoss === null ? [] : [{ tokensSeen: h.tokensSeen, loss: h.valLoss }])),
+  };
+}
+
 /**
- * One run per argument (a checkpoint file or a run folder), in order. Two runs that would share
- * a name are named by the path given instead. One checkpoint reached twice is refused (refuseRunTwice),
+ * One run per argument (a checkpoint file, a run folder, or a train_ddp.py run: its folder, model or summary.json), in
+ * order. Two runs that would share a name are named by the path given instead. One checkpoint reached twice is refused (refuseRunTwice),
  * and so are runs of both levels: a loss per
  * character and a loss per word are not on one scale, nor are characters and words seen.
  */
@@ -65,6 +92,7 @@ export function loadLossRuns(args: readonly string[]): LossRun[] {
   const names = paths.map(runName);
   const runs = paths.map((path, i) => {
     const name = names.filter((n) => n === names[i]).length > 1 ? args[i]! : names[i]!;
+    if (ddpRunSummary(path) === path) return lossRunFromDdpSummary(path, name);
     return lossRunFromCheckpoint(loadCheckpoint(path), name, path);
   });
   const other = runs.findIndex((run) => runLevel(run) !== runLevel(runs[0]!));

@@ -51,7 +51,7 @@ export interface StepEvent {
   epoch: number;
   /** The step's loss; null when the step was skipped (its loss or gradient was not finite). */
   loss: number | null;
-  /** Exponential moving average of the finite step losses (α: trainer.ts's SMOOTHING); null before the first. */
+  /** Exponential moving average of the finite step losses (α: checkpoint.ts's SMOOTHING); null before the first. */
   smoothedLoss: number | null;
   /** The last validation loss, or null before the first evaluation. */
   valLoss: number | null;

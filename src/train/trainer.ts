@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { checkpointText, writeCheckpointText } from '../checkpoint/checkpoint.js';
+import { checkpointText, smoothedLoss, writeCheckpointText } from '../checkpoint/checkpoint.js';
 import { tensorValueFault, weightFault } from '../checkpoint/integrity.js';
 import { EARLY_SAVE_SHARE, checkpointWriteSeconds, diskSize } from '../checkpoint/size.js';
 import type { ModelConfig } from '../engine/config.js';
@@ -54,8 +54,6 @@ export type Divergence = 'steps' | 'validation' | 'weights';
 /** Tokens of the sample shown at each evaluation (about as long a text at either level), and its temperature. */
 const SAMPLE_LENGTH: Readonly<Record<TextLevel, number>> = { char: 100, word: 20 };
 const SAMPLE_TEMPERATURE = 0.8;
-/** Weight of the newest step in the smoothed training loss. */
-export const SMOOTHING = 0.05;
 
 /** A uint32 drawn from (seed, step, stream) alone (a murmur3-style mix), so a resumed run draws the same. */
 function stepSeed(seed: number, step: number, stream: number): number {
@@ -248,7 +246,7 @@ class Run {
       progress.epoch++;
     }
     if (!skipped) {
-      progress.smoothedLoss = progress.smoothedLoss === null ? loss : (1 - SMOOTHING) * progress.smoothedLoss + SMOOTHING * loss;
+      progress.smoothedLoss = smoothedLoss(progress.smoothedLoss, loss);
     }
   }
 

@@ -55,7 +55,8 @@ export function register(program: Command): void {
         'a colour per run, training broken, validation solid with a marker at each evaluation, and each run\'s best ' +
         `validation loss ringed and labelled. ${RUN_STYLES} runs are told apart by colour, training dash and marker; ` +
         'the styles repeat from the next, and a warning names the runs drawn alike. ' +
-        `A run is a checkpoint file, or a run folder (its ${RUN_FOLDER_FILES.latest}); all of one level. ` +
+        `A run is a checkpoint file, a run folder (its ${RUN_FOLDER_FILES.latest}), or the --out folder of an ` +
+        'examples/pytorch/train_ddp.py run (its summary.json); all of one level. ' +
         'Replaces --out if it exists.',
     )
     .argument('[checkpoints...]', `checkpoint files or run folders (default: ${NEWEST_CHECKPOINT})`);
