@@ -668,6 +668,14 @@ describe('a train_ddp.py run', () => {
     expect(() => loadLossRuns([big])).toThrow(`${join(big, 'summary.json')}: evaluations[0].step is 5, past the run's 4 steps (train_losses)`);
   });
 
+  it('names a run fine-tuned from its model.safetensors as started from its folder, as the run itself is named', () => {
+    const { big } = ddpRun();
+    const base = { path: join(big, 'model.safetensors'), sha256: 'a'.repeat(64), step: 0 };
+    expect(runName(join(big, 'model.safetensors'))).toBe('big');
+    expect(lossRunFromCheckpoint({ ...loadCheckpoint(STEP3), initFrom: base }, 'tuned', 'tuned.json').startedFrom).toBe('big');
+    expect(runName(join(big, 'summary.json'))).toBe('big');
+  });
+
   it('is drawn beside rnn\'s runs by rnn plot, in its legend by its folder\'s name', async () => {
     const { dir } = ddpRun();
     const run = await rnnIn(dir, ['plot', STEP3, 'big', '--out', 'loss.svg']);

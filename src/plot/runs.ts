@@ -25,13 +25,13 @@ const PLOT_READER: ModelPathReader = {
 };
 
 /**
- * The legend's name for a run: its folder's name for `latest.json` and a train_ddp.py run's summary.json, the folder's
- * name with "(best)" for `best.json`, else the file's name without `.json`.
+ * The legend's name for a run: its folder's name for `latest.json` and a train_ddp.py run's summary.json or model (a
+ * run fine-tuned from it names it so), the folder's name with "(best)" for `best.json`, else the file's name without `.json`.
  */
 export function runName(path: string): string {
   const file = basename(path);
   const folder = basename(dirname(resolve(path)));
-  if (file === RUN_FOLDER_FILES.latest || ddpRunSummary(path) === path) return folder;
+  if (file === RUN_FOLDER_FILES.latest || isDdpRunFile(path)) return folder;
   if (file === RUN_FOLDER_FILES.best) return `${folder} (best)`;
   return file.endsWith('.json') ? file.slice(0, -'.json'.length) : file;
 }
@@ -53,6 +53,12 @@ export function lossRunFromCheckpoint(checkpoint: Checkpoint, name: string, sour
     ...lossRunFromHistory({ level: recordedLevel(training), vocabSize: model.vocabSize, history }, name),
     ...(checkpoint.initFrom !== undefined && { startedFrom: runName(checkpoint.initFrom.path) }),
   };
+}
+
+/** Whether `path` is a file of a train_ddp.py run's --out folder, its summary.json or its model (ddpRunSummary). */
+function isDdpRunFile(path: string): boolean {
+  const summary = ddpRunSummary(path);
+  return summary !== null && dirname(summary) === dirname(path);
 }
 
 /** A train_ddp.py run's summary.json (`path`) as the chart's series; refuses one with no evaluation after a step taken. */
