@@ -15,8 +15,11 @@ import { type LossRun, runLevel } from './svg.js';
  * checkpoint file as it is, a run folder's latest.json.
  */
 export function runCheckpointPath(arg: string): string {
-  return ddpRunSummary(arg) ?? runFolderFile(arg, RUN_FOLDER_FILES.latest, PLOT_READER);
+  return ddpRunSummary(arg) ?? checkpointPathOf(arg);
 }
+
+/** The checkpoint a plot argument that is no train_ddp.py run means: a file as it is, a run folder's latest.json. */
+const checkpointPathOf = (arg: string): string => runFolderFile(arg, RUN_FOLDER_FILES.latest, PLOT_READER);
 
 /** How `rnn plot` names the runs it reads, in the lines that refuse one. */
 const PLOT_READER: ModelPathReader = {
@@ -93,12 +96,14 @@ function lossRunFromHistory({ level, vocabSize, history }: RunHistory, name: str
  * character and a loss per word are not on one scale, nor are characters and words seen.
  */
 export function loadLossRuns(args: readonly string[]): LossRun[] {
-  const paths = args.map(runCheckpointPath);
+  // each argument's train_ddp.py summary.json, found once: it reads the model's header beside it
+  const summaries = args.map(ddpRunSummary);
+  const paths = args.map((arg, i) => summaries[i] ?? checkpointPathOf(arg));
   refuseRunTwice(args, paths);
   const names = paths.map(runName);
   const runs = paths.map((path, i) => {
     const name = names.filter((n) => n === names[i]).length > 1 ? args[i]! : names[i]!;
-    if (ddpRunSummary(path) === path) return lossRunFromDdpSummary(path, name);
+    if (summaries[i] !== null) return lossRunFromDdpSummary(path, name);
     return lossRunFromCheckpoint(loadCheckpoint(path), name, path);
   });
   const other = runs.findIndex((run) => runLevel(run) !== runLevel(runs[0]!));
