@@ -63,9 +63,10 @@ describe('safetensors', () => {
     for (const spec of layout.specs) {
       const entry = header[spec.name]!;
       expect(entry).toEqual({ dtype: 'F32', shape: spec.shape, data_offsets: [4 * spec.offset, 4 * (spec.offset + spec.size)] });
-      expect(data.readFloatLE(entry.data_offsets![0])).toBe(MODEL.params[spec.offset]);
     }
+    // every value little-endian float32, in the layout's row-major order
     expect(data.length).toBe(4 * layout.total);
+    expect(Array.from({ length: layout.total }, (_, i) => data.readFloatLE(4 * i))).toEqual(Array.from(MODEL.params));
     const metadata = header['__metadata__'] as unknown as Record<string, string>;
     expect(JSON.parse(metadata['config']!)).toEqual({ cell: 'lstm', vocab_size: 5, embed_dim: 3, hidden_size: 4, num_layers: 2 });
     expect(JSON.parse(metadata['vocab']!)).toEqual(MODEL.vocab);
