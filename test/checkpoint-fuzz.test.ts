@@ -149,7 +149,7 @@ describe('checkpoint fuzz', () => {
         loaded = loadCheckpoint(path);
       } catch (error) {
         if (!(error instanceof CheckpointError)) throw new Error(`${mutation.what}: ${String(error)}`, { cause: error });
-        expect(error.message, mutation.what).toMatch(new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}|${path}`));
+        expect(error.message.startsWith(path), `${mutation.what}: ${error.message}`).toBe(true);
         expect(error.message, mutation.what).not.toContain('\n');
         outcomes.refused++;
         continue;
