@@ -17,9 +17,10 @@ export function tokenArrayFor(vocabSize: number, length: number): TokenArray {
 export const TOKEN_DTYPES = ['uint8', 'uint16', 'uint32'] as const;
 export type TokenDtype = (typeof TOKEN_DTYPES)[number];
 
-/** The dtype of a `vocabSize`-entry vocabulary's token stream, and its bytes per token. */
+/** The dtype of a `vocabSize`-entry vocabulary's token stream. */
 export function tokenDtype(vocabSize: number): TokenDtype {
   return vocabSize <= 0x100 ? 'uint8' : vocabSize <= 0x10000 ? 'uint16' : 'uint32';
 }
 
+/** Bytes per token of each dtype. */
 export const DTYPE_BYTES: Readonly<Record<TokenDtype, number>> = { uint8: 1, uint16: 2, uint32: 4 };
