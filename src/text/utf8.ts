@@ -39,7 +39,7 @@ export function readTextFile(path: string): string {
  * The decoder of a whole file's bytes: invalid UTF-8 throws (never read as U+FFFD), and with
  * ignoreBOM left false a leading BOM (an editor's) is dropped.
  */
-export const UTF8 = new TextDecoder('utf-8', { fatal: true });
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /** The decoder of a text a model reads whole: its BOM kept for `textAsRead`. */
 const UTF8_AS_WRITTEN = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -58,7 +58,11 @@ export function beginsAsText(head: Uint8Array): boolean {
   }
 }
 
-/** UTF-8 bytes → text (by `UTF8`, the BOM stripped); invalid UTF-8 names the file and byte offset. */
+/**
+ * UTF-8 bytes → text by `decoder`: `UTF8`, which drops a leading BOM, unless given another
+ * (`readTextFile`'s keeps it). Invalid UTF-8 is refused naming the file, the byte offset, its line
+ * and the byte (`utf8Fault`); so is more text than one string holds.
+ */
 export function decodeUtf8(path: string, bytes: Uint8Array, decoder = UTF8): string {
   let text: string;
   try {
