@@ -1,8 +1,8 @@
 import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { endianness } from 'node:os';
 import {
-  type CorpusSource, type DataFingerprint, type TextTokens, VAL_FRAC, checkSomeTokenKept, corpusChanged, dataFingerprint, noWords,
-  wordUnits,
+  type CorpusSource, type DataFingerprint, type PrepareOptions, type TextTokens, VAL_FRAC, checkSomeTokenKept, corpusChanged,
+  dataFingerprint, noWords, wordUnits,
 } from './corpus.js';
 import { DOCUMENT_END } from './documents.js';
 import { DTYPE_BYTES, type TokenDtype, tokenArrayFor, tokenDtype } from './tokens.js';
@@ -21,13 +21,8 @@ import { checkedOption } from '../input/settings.js';
  * and writes them. Memory holds the distinct tokens and buffers, never the stream.
  */
 
-export interface TokenFileOptions {
-  valFrac: number;
-  minCount: number;
-  level: TextLevel;
-  /** Word level: entries of the vocabulary, `<EOS>` and `<UNK>` included; default 10,000. */
-  vocabSize?: number;
-}
+/** `prepareData`'s options for a text it builds the vocabulary of, at the level given. */
+export type TokenFileOptions = Pick<PrepareOptions, 'valFrac' | 'minCount' | 'vocabSize'> & { level: TextLevel };
 
 /** Where the token files go: the scratch file is removed before `writeTokenFiles` returns. */
 export interface TokenFilePaths {
