@@ -6,7 +6,7 @@ import {
 } from './corpus.js';
 import { DOCUMENT_END } from './documents.js';
 import { DTYPE_BYTES, type TokenDtype, tokenArrayFor, tokenDtype } from './tokens.js';
-import { EOS, type TextLevel, Vocabulary } from './vocab.js';
+import { EOS, EOS_TOKEN, type TextLevel, Vocabulary } from './vocab.js';
 import { DEFAULT_VOCAB_SIZE, type WordVocabularyBuild, wordVocabularyFromCounts } from './word-vocab.js';
 import { LINE_BREAK, WORD_RULE_VERSION } from './words.js';
 import { NO_SPACING, type Spacing, SpacingMeasure } from './spacing.js';
@@ -118,7 +118,7 @@ interface Provisional {
 
 /** The one tokenizing pass: provisional ids to `scratch`, with each one's count. */
 async function writeProvisional(source: CorpusSource, level: TextLevel, scratch: string, stop?: AbortSignal): Promise<Provisional> {
-  const tokens: string[] = ['<EOS>'];
+  const tokens: string[] = [EOS_TOKEN];
   const idOf = new Map<string, number>();
   let counts = new Float64Array(1024);
   const out = new IdWriter(scratch, Uint32Array);
