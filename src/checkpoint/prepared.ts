@@ -14,7 +14,7 @@ import { spacesNone } from '../text/spacing.js';
 import { type TextLevel, Vocabulary } from '../text/vocab.js';
 import { CheckpointError, checkFormat, shortMessage } from './errors.js';
 import { corpusFiles, count, ruleVersion, sha256, spacingRecord } from './fields.js';
-import { TEMP_SUFFIX, isFolder, makeFolders, removeAbandonedTemps, writeFailure, readJsonFile, writeTarget } from './files.js';
+import { TEMP_SUFFIX, isFolder, makeFolders, removeAbandonedTemps, tempFileWriter, writeFailure, readJsonFile, writeTarget } from './files.js';
 import { MODEL_SCHEMAS } from './model-config.js';
 import { recordedWordRule, TRAIN_SETTINGS } from './settings.js';
 import { checkSentenceRule, checkVocab, checkWordRule } from './vocab.js';
@@ -143,17 +143,12 @@ async function writeFolder(
     train: writeTarget(file(PREPARED_FILES.train), 'prepared folder '), val: writeTarget(file(PREPARED_FILES.val), 'prepared folder '),
     meta: writeTarget(file(PREPARED_FILES.meta), 'prepared folder '),
   };
-  const temp = (path: string): string => join(dirname(path), `.${basename(path)}${TEMP_SUFFIX}${process.pid}`);
-  const tempsIn = new Map<string, string[]>([[dir, [PREPARED_FILES.train, PREPARED_FILES.val, PROVISIONAL]]]);
+  const temp = (path: string): string => join(dirname(path), `${hidden(basename(path))}${TEMP_SUFFIX}${process.pid}`);
+  const tempsIn = new Map<string, string[]>([[dir, [PREPARED_FILES.train, PREPARED_FILES.val, PROVISIONAL].map(hidden)]]);
   for (const target of [targets.train, targets.val, targets.meta]) {
-    tempsIn.set(dirname(target), [...tempsIn.get(dirname(target)) ?? [], basename(target)]);
+    tempsIn.set(dirname(target), [...tempsIn.get(dirname(target)) ?? [], hidden(basename(target))]);
   }
-  for (const [folder, names] of tempsIn) {
-    removeAbandonedTemps(folder, (name) => {
-      const match = TEMP_FILE.exec(name);
-      return match === null || !names.includes(match[1]!) ? null : Number(match[2]);
-    });
-  }
+  for (const [folder, names] of tempsIn) removeAbandonedTemps(folder, (name) => tempFileWriter(name, names));
   const temps = { train: temp(targets.train), val: temp(targets.val), meta: temp(targets.meta), scratch: temp(file(PROVISIONAL)) };
   const removeTemps = (): void => {
     for (const path of [temps.train, temps.val, temps.meta]) if (existsSync(path)) unlinkSync(path);
@@ -207,10 +202,11 @@ function preparedMeta(options: PrepareFolderOptions, { vocab, dtype, fingerprint
 }
 
 /**
- * The files `writePreparedFolder` writes before their final names (`.NAME.tmp-PID`): the token files, meta.json and the
- * scratch file of provisional ids. What a writer killed midway left is removed (the scratch file can be large).
+ * The name under which `writePreparedFolder` writes a file before its final name, hidden, with TEMP_SUFFIX and its pid
+ * after it (`.NAME.tmp-PID`): the token files, meta.json and the scratch file of provisional ids. What a writer killed
+ * midway left is removed (the scratch file can be large).
  */
-const TEMP_FILE = /^\.(.+)\.tmp-(\d+)$/;
+const hidden = (name: string): string => `.${name}`;
 /** The name of the scratch file of provisional ids, beside the token files. */
 const PROVISIONAL = 'provisional';
 
