@@ -39,13 +39,17 @@ function readFloat32(bytes: Buffer, into: Float32Array): void {
   for (let i = 0; i < into.length; i++) into[i] = view.getFloat32(i * 4, true);
 }
 
-/** Node's base64 decoder skips what it cannot read, so only a canonical re-encoding proves the text was base64. */
+/**
+ * The float32 bytes of the tensor `spec` as `tensor` encodes them, checked: there, of its shape, base64 of its size in
+ * bytes; messages name `source` and the tensor's field `at`.
+ */
 function tensorBytes(spec: TensorSpec, tensor: EncodedTensor | undefined, source: string, at: string): Buffer {
   if (!tensor) throw new CheckpointError(`${source}: ${at} is missing`);
   if (!sameShape(tensor.shape, spec.shape)) {
     throw new CheckpointError(`${source}: ${at}.shape is ${formatShape(tensor.shape)}, expected ${formatShape(spec.shape)}`);
   }
   const bytes = Buffer.from(tensor.data, 'base64');
+  // Node's base64 decoder skips what it cannot read, so only a canonical re-encoding proves the text was base64
   if (bytes.toString('base64') !== tensor.data) throw new CheckpointError(`${source}: ${at}.data is not base64`);
   if (bytes.length !== spec.size * 4) {
     throw new CheckpointError(
