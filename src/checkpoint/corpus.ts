@@ -96,8 +96,8 @@ function formatKind(format: string): string {
   return format.slice(0, format.indexOf('/') + 1);
 }
 
-/** The formats of rnn's models, of any version: a checkpoint's and an `rnn-state` model's. */
-const MODEL_FORMATS = [CHECKPOINT_FORMAT, INTEROP_FORMAT].map((format) => formatKind(format));
+/** The kinds (formatKind) of rnn's model formats, of any version: `rnn-checkpoint/` and `rnn-state/`. */
+const MODEL_FORMAT_KINDS = [CHECKPOINT_FORMAT, INTEROP_FORMAT].map((format) => formatKind(format));
 
 /**
  * The format a file of rnn's names as it begins (JSON with `format` written first, or a safetensors file's metadata); null
@@ -109,7 +109,7 @@ function rnnFormatOf(path: string): string | null {
 
 /** Whether `format` (rnnFormatOf) is an rnn model's, of any version: a checkpoint or an `rnn-state` model. */
 function isModelFormat(format: string | null): format is string {
-  return format !== null && MODEL_FORMATS.some((kind) => format.startsWith(kind));
+  return format !== null && MODEL_FORMAT_KINDS.some((kind) => format.startsWith(kind));
 }
 
 /** Whether the file is a safetensors file of an `rnn-state` model (rnn export's, train_ddp.py's), which a folder's walk skips as binary. */
