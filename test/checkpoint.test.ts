@@ -417,6 +417,17 @@ describe('loadCheckpoint errors', () => {
     expect(() => resolveCheckpointPath(dir)).toThrow(`but a model file: its checkpoint is there already: name ${imported}`);
   });
 
+  it('names a model file a folder holds whose extension is .safetensors in capitals, as rnn import reads it', () => {
+    const folder = join(dir, 'upper');
+    mkdirSync(folder);
+    const named = join(folder, 'Model.SafeTensors'), imported = join(folder, 'Model.checkpoint.json');
+    writeFileSync(named, toSafetensors({ config: LSTM, vocab: VOCAB, level: 'char', wordRule: WORD_RULE_VERSION, documents: WHOLE_TEXTS, params: weightFloats(paramLayout(LSTM).total, 5) }));
+    expect(errorOf(() => resolveCheckpointPath(folder))).toBe(
+      `${folder} is a folder with no checkpoint in it, neither best.json nor latest.json, but a model file: ` +
+        `convert it with \`rnn import ${named} --out ${imported}\`, then name ${imported}`);
+    expect(() => importState(folder, join(dir, 'out.json'), [], false)).toThrow(`${folder} is a folder, not a model file: name ${named}`);
+  });
+
   it('says a checkpoint rnn import wrote beside a model file that a later run has replaced is older, and to import again', () => {
     const weights = toSafetensors({ config: LSTM, vocab: VOCAB, level: 'char', wordRule: WORD_RULE_VERSION, documents: WHOLE_TEXTS, params: randomFloats(paramLayout(LSTM).total, 5, true) });
     const folder = join(dir, 'retrained');

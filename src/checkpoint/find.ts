@@ -263,7 +263,7 @@ export function modelFileInFolder(dir: string): string | null {
   if (!isFolder(dir)) return null;
   const names = readdirSync(dir).filter((name) => !isTempFile(name)).sort();
   if (names.includes(RUN_FOLDER_FILES.best) || names.includes(RUN_FOLDER_FILES.latest)) return null;
-  const model = names.find((name) => name.endsWith('.safetensors') && isFile(join(dir, name)));
+  const model = names.find((name) => isSafetensorsPath(name) && isFile(join(dir, name)));
   return model === undefined ? null : join(dir, model);
 }
 
