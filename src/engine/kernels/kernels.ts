@@ -56,7 +56,8 @@ export interface Kernels {
   /**
    * y[j] += Σ_k x[k] · B[j, k] for the rows j ∈ [j0, j1) of B [N, K] as packMatvec packed it (y
    * at yOff holds j = 0): a batch of one's product, with matmulNT's sums for M = 1 (to the bit
-   * on js and wasm; relaxed fuses matmulNT's multiply-adds and not these: docs/kernels.md).
+   * on js and wasm; relaxed fuses these multiply-adds into sums of its own, so to float
+   * rounding: docs/kernels.md).
    */
   matvecPacked(
     x: Float32Array, xOff: number, packed: Float32Array, pOff: number, y: Float32Array, yOff: number,

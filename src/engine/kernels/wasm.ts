@@ -83,7 +83,7 @@ export function relaxedSimdSupported(): boolean {
 
 /**
  * The two builds of ./simd/index.ts: `wasm` adds each product after its multiply, `relaxed`
- * fuses the two in every matrix product but matvecPacked (simd/products.ts says why).
+ * fuses the two in every matrix product (simd/products.ts says how).
  */
 const BUILDS = { wasm: 'simd.wasm', relaxed: 'simd-relaxed.wasm' } as const;
 type SimdKind = keyof typeof BUILDS;
@@ -116,7 +116,7 @@ export function wasmKernels(arena: Arena): Kernels {
 /**
  * The kernels in WebAssembly relaxed SIMD (simd-relaxed.wasm) over `arena`'s memory: the same
  * as wasmKernels but for the matrix products, whose multiply-adds are fused (one rounding, not
- * two) where the processor has FMA, all but a batch of one's matvecPacked.
+ * two) where the processor has FMA.
  */
 export function relaxedKernels(arena: Arena): Kernels {
   return simdKernels('relaxed', arena);
