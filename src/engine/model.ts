@@ -9,7 +9,7 @@ import { nextTokenDistribution, softmaxCrossEntropy } from './loss.js';
 import { type ParamLayout, paramLayout, tensorViews } from './params.js';
 import { Rng } from './random.js';
 
-/** Floats of layer 0's input table (V · G·H) up to which generation builds it: 16 MB. */
+/** Floats of layer 0's input table (V · gateCount · H) up to which generation builds it: 16 MB. */
 const INPUT_TABLE_LIMIT = 4 << 20;
 /**
  * A window reads layer 0's input through the table where it has at least this many rows a

@@ -1,12 +1,12 @@
 import type { Allocator } from '../kernels/arena.js';
 import type { Kernels } from '../kernels/kernels.js';
 
-/** A layer's four tensors (or their gradients) as views into the flat buffers. */
+/** A layer's four tensors (or their gradients) as views into the flat buffers; G = gateCount · H gate rows. */
 export interface LayerTensors {
-  weightIh: Float32Array; // [G·H, in]
-  weightHh: Float32Array; // [G·H, H]
-  biasIh: Float32Array; // [G·H]
-  biasHh: Float32Array; // [G·H]
+  weightIh: Float32Array; // [G, in]
+  weightHh: Float32Array; // [G, H]
+  biasIh: Float32Array; // [G]
+  biasHh: Float32Array; // [G]
 }
 
 /** Layer 0's input read as tokens (LanguageModel decides where it pays): see RecurrentLayer.readTokens. */
@@ -38,10 +38,10 @@ export interface LayerOptions {
  * rows after the backward loop. Each cell writes its recurrence (`advance`, one step) and its
  * backward pass; `forward` is the same for all.
  *
- * Buffers (rows are t·B + b):
+ * Buffers (rows are t·B + b; G = gateCount · H, the gate rows):
  *   h      [(T+1)·B, H]  h[0] is the initial state, h[t+1] the output of step t
- *   gates  [T·B, G·H]    the gate activations each cell keeps for its backward pass
- *   dGates [T·B, G·H]    d loss / d (gate pre-activations)
+ *   gates  [T·B, G]      the gate activations each cell keeps for its backward pass
+ *   dGates [T·B, G]      d loss / d (gate pre-activations)
  *   dOut   [T·B, H]      d loss / d h[t+1] arriving from above (the next layer or the head)
  *   dh     [B, H]        d loss / d h[t], carried backwards through time; after backward, d h0
  *
@@ -71,7 +71,7 @@ export abstract class RecurrentLayer {
    * each forward of a layer that reads tokens.
    */
   private inputTable: Float32Array | null = null;
-  /** Set by readTokens: the tokens this layer reads, and d loss / d inputTable [V, G·H] (training). */
+  /** Set by readTokens: the tokens this layer reads, and d loss / d inputTable [V, G] (training). */
   private tokenInput: TokenInput | null = null;
   private tableGrad: Float32Array | null = null;
   /**
@@ -105,6 +105,7 @@ export abstract class RecurrentLayer {
     this.packedHhBack = training ? allocator.floats(this.kernels.packedFloats(H, G)) : null;
   }
 
+  /** G: the rows of the stacked gate matrices, gateCount · H. */
   get gateRows(): number {
     return this.gateCount * this.hiddenSize;
   }
