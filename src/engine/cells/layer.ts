@@ -261,15 +261,16 @@ export abstract class RecurrentLayer {
   }
 
   /**
-   * Copies the state after `steps` steps (the window's last by default) into the initial one,
-   * for units [j0, j1) of every row: truncated BPTT's carry, with no gradient through it.
+   * Copies each carried state after `steps` steps (the window's last by default) into the
+   * initial one, for units [j0, j1) of every row: truncated BPTT's carry, with no gradient through it.
    */
   carryState(steps = this.seqLen, j0 = 0, j1 = this.hiddenSize): void {
-    copyState(this.h, steps, this.batchSize, this.hiddenSize, j0, j1);
+    for (const state of this.carried) copyState(state, steps, this.batchSize, this.hiddenSize, j0, j1);
   }
 
+  /** Every carried state's initial rows back to zero. */
   resetState(): void {
-    this.h.fill(0, 0, this.batchSize * this.hiddenSize);
+    for (const state of this.carried) state.fill(0, 0, this.batchSize * this.hiddenSize);
   }
 
   /**
@@ -308,7 +309,7 @@ export abstract class RecurrentLayer {
 }
 
 /** state[0] ← state[steps] for units [j0, j1) of each of the B rows of a [(T+1)·B, H] buffer. */
-export function copyState(state: Float32Array, steps: number, B: number, H: number, j0: number, j1: number): void {
+function copyState(state: Float32Array, steps: number, B: number, H: number, j0: number, j1: number): void {
   const from = steps * B * H;
   if (j0 === 0 && j1 === H) {
     state.copyWithin(0, from, from + B * H);

@@ -1,5 +1,5 @@
 import { gateCount } from '../config.js';
-import { type LayerOptions, RecurrentLayer, copyState } from './layer.js';
+import { type LayerOptions, RecurrentLayer } from './layer.js';
 
 /**
  * LSTM, PyTorch's equations and gate order (i, f, g, o stacked in rows of W):
@@ -56,15 +56,5 @@ export class LstmLayer extends RecurrentLayer {
       this.backHidden(dGates, t);
     }
     this.accumulateWeightGrads(x, xOff, dx, dxOff, dGates);
-  }
-
-  override carryState(steps = this.seqLen, j0 = 0, j1 = this.hiddenSize): void {
-    super.carryState(steps, j0, j1);
-    copyState(this.c, steps, this.batchSize, this.hiddenSize, j0, j1);
-  }
-
-  override resetState(): void {
-    super.resetState();
-    this.c.fill(0, 0, this.batchSize * this.hiddenSize);
   }
 }
