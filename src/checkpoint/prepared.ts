@@ -7,11 +7,11 @@ import type { CorpusSource, PreparedData, TextTokens } from '../text/corpus.js';
 import type { CorpusSkip } from '../text/corpus-files.js';
 import { CHUNK_BYTES, streamCorpus } from '../text/corpus-stream.js';
 import type { DocsMode } from '../text/documents.js';
-import { type WrittenTokens, littleEndian, tokenFileBytes, writeTokenFiles } from '../text/token-files.js';
+import { type TokenFileOptions, type WrittenTokens, littleEndian, tokenFileBytes, writeTokenFiles } from '../text/token-files.js';
 import { recordedSentenceRule } from '../text/sentences.js';
 import { DTYPE_BYTES, TOKEN_DTYPES, type TokenArray, tokenArrayFor, tokenDtype } from '../text/tokens.js';
 import { spacesNone } from '../text/spacing.js';
-import { type TextLevel, Vocabulary } from '../text/vocab.js';
+import { Vocabulary } from '../text/vocab.js';
 import { CheckpointError, checkFormat, shortMessage } from './errors.js';
 import { corpusFiles, count, ruleVersion, sha256, spacingRecord } from './fields.js';
 import { TEMP_SUFFIX, isFolder, makeFolders, removeAbandonedTemps, tempFileWriter, writeFailure, readJsonFile, writeTarget } from './files.js';
@@ -66,14 +66,8 @@ const PreparedMetaSchema = z.object({
 
 export type PreparedMeta = z.infer<typeof PreparedMetaSchema>;
 
-export interface PrepareFolderOptions {
-  valFrac: number;
-  minCount: number;
-  docs: DocsMode;
-  level: TextLevel;
-  /** Word level only. */
-  vocabSize?: number;
-}
+/** `writePreparedFolder`'s options: the token files' and how the corpus's documents are read. */
+export type PrepareFolderOptions = TokenFileOptions & { docs: DocsMode };
 
 /**
  * Creates the folder `dir` for a corpus's token files, with its parents; a file there, or a
@@ -202,9 +196,9 @@ function preparedMeta(options: PrepareFolderOptions, { vocab, dtype, fingerprint
 }
 
 /**
- * The name under which `writePreparedFolder` writes a file before its final name, hidden, with TEMP_SUFFIX and its pid
- * after it (`.NAME.tmp-PID`): the token files, meta.json and the scratch file of provisional ids. What a writer killed
- * midway left is removed (the scratch file can be large).
+ * A file's name with a leading dot. `writePreparedFolder` writes each of its files (the token files, meta.json and the
+ * scratch file of provisional ids) first under its hidden name with TEMP_SUFFIX and its pid after it (`.NAME.tmp-PID`);
+ * what a writer killed midway left is removed (the scratch file can be large).
  */
 const hidden = (name: string): string => `.${name}`;
 /** The name of the scratch file of provisional ids, beside the token files. */
