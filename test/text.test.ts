@@ -173,6 +173,15 @@ describe('reading a corpus, and the token stream', () => {
     expect(() => streamCorpus([path], 'file')).toThrow(`${path}: not valid UTF-8 at byte offset 2 (line 1, byte 0xFF)`);
     const truncated = tempFile(Buffer.from('ok\n☃\n☃', 'utf8').subarray(0, -1));
     expect(() => readTextFile(truncated)).toThrow(`${truncated}: not valid UTF-8 at byte offset 7 (line 3, byte 0xE2)`);
+  });
+
+  it('says how to convert a text file of another encoding to UTF-8, as for UTF-16', () => {
+    const path = tempFile(Buffer.from('caf\xe9 au lait\n', 'latin1'), 'latin1.txt');
+    const advice = `; rnn reads UTF-8: convert a file of another encoding first, e.g. from Windows-1252 (Latin-1) with ` +
+      `iconv -f WINDOWS-1252 -t UTF-8 ${path} > ${join(scratch, 'latin1-utf8.txt')}`;
+    const expected = `${path}: not valid UTF-8 at byte offset 3 (line 1, byte 0xE9)${advice}`;
+    expect(() => streamCorpus([path], 'file')).toThrow(expected);
+    expect(() => readTextFile(path)).toThrow(expected);
     const inFolder = join(scratch, 'latin1');
     tempFile(Buffer.from('caf\xe9', 'latin1'), 'menu.txt', inFolder);
     expect(() => streamCorpus([inFolder], 'line')).toThrow(/menu\.txt: not valid UTF-8 at byte offset 3/);

@@ -235,12 +235,27 @@ export function utf16Refusal(path: string, head: Uint8Array): CorpusError | null
   const mark = UTF16_MARKS.find(([first, second]) => head[0] === first && head[1] === second);
   if (mark === undefined) return null;
   const hex = mark.map((byte) => byte.toString(16).toUpperCase()).join(' ');
-  const iconv = 'iconv -f UTF-16 -t UTF-8';
-  const { dir, name, ext } = parse(path);
-  const convert = path === STDIN_PATH
-    ? `pipe it through ${iconv}`
-    : `convert it with ${iconv} ${shellWord(path)} > ${shellWord(join(dir, `${name}-utf8${ext}`))}`;
+  const convert = path === STDIN_PATH ? `pipe it through ${iconvCommand('UTF-16', path)}` : `convert it with ${iconvCommand('UTF-16', path)}`;
   return new CorpusError(`${fileName(path)} is UTF-16 text (it begins with the byte-order mark ${hex}), and rnn reads UTF-8: ${convert}`);
+}
+
+/**
+ * What a text file at `path` that is not valid UTF-8 may be, and how to convert it: a file of a
+ * one-byte encoding, Windows-1252 the commonest (Latin-1 is its subset), which UTF-8 cannot read.
+ */
+export function otherEncodingAdvice(path: string): string {
+  return `rnn reads UTF-8: convert a file of another encoding first, e.g. from Windows-1252 (Latin-1) with ${iconvCommand('WINDOWS-1252', path)}`;
+}
+
+/**
+ * The iconv command that converts `path` from `encoding` to UTF-8, beside it as NAME-utf8.EXT
+ * (standard input: the command to pipe it through).
+ */
+function iconvCommand(encoding: string, path: string): string {
+  const iconv = `iconv -f ${encoding} -t UTF-8`;
+  if (path === STDIN_PATH) return iconv;
+  const { dir, name, ext } = parse(path);
+  return `${iconv} ${shellWord(path)} > ${shellWord(join(dir, `${name}-utf8${ext}`))}`;
 }
 
 /** The refusal of a file named as a corpus that holds a NUL byte at `offset` (binary). */

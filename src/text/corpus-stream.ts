@@ -68,7 +68,7 @@ interface FileScan {
 function scanFile(path: string, docs: DocsMode, cutter: DocumentCutter, chunkBytes: number, inFolder: boolean): FileScan | null {
   const name = fileName(path);
   const hash = createHash('sha256');
-  const decoder = new Utf8ChunkDecoder(name);
+  const decoder = new Utf8ChunkDecoder(path);
   let bytes = 0;
   let nul = -1;
   let head = new Uint8Array(0);
@@ -114,7 +114,7 @@ function scanFile(path: string, docs: DocsMode, cutter: DocumentCutter, chunkByt
 
 /** One file's pieces, read again: its documents' text as it is decoded, each followed by its end. */
 function* filePieces(path: string, cutter: DocumentCutter, chunkBytes: number): Generator<CorpusPiece> {
-  const decoder = new Utf8ChunkDecoder(fileName(path));
+  const decoder = new Utf8ChunkDecoder(path);
   for (const chunk of fileChunks(path, chunkBytes)) yield* cutter.push(decoder.push(chunk));
   yield* cutter.push(decoder.end());
   yield* cutter.end();

@@ -1,5 +1,8 @@
 import { CorpusError } from './corpus.js';
-import { NUL, STDIN_NAME, STDIN_PATH, fileName, notText, readOrThrow, refuseEmptyPath, standardInput, statOrThrow, utf16Refusal } from './corpus-files.js';
+import {
+  NUL, STDIN_NAME, STDIN_PATH, fileName, notText, otherEncodingAdvice, readOrThrow, refuseEmptyPath, standardInput, statOrThrow,
+  utf16Refusal,
+} from './corpus-files.js';
 import { lfLineEnds } from './documents.js';
 import { grouped } from './vocab.js';
 
@@ -32,7 +35,7 @@ export function readTextFile(path: string): string {
   if (utf16 !== null) throw utf16;
   const nul = bytes.indexOf(NUL);
   if (nul >= 0) throw notText(name, nul);
-  return decodeUtf8(name, bytes, UTF8_AS_WRITTEN);
+  return decodeUtf8(name, bytes, UTF8_AS_WRITTEN, otherEncodingAdvice(path));
 }
 
 /**
@@ -61,9 +64,10 @@ export function beginsAsText(head: Uint8Array): boolean {
 /**
  * UTF-8 bytes → text by `decoder`: `UTF8`, which drops a leading BOM, unless given another
  * (`readTextFile`'s keeps it). Invalid UTF-8 is refused naming the file, the byte offset, its line
- * and the byte (`utf8Fault`); so is more text than one string holds.
+ * and the byte (`utf8Fault`), then `advice` where given (a text file's: `otherEncodingAdvice`);
+ * so is more text than one string holds.
  */
-export function decodeUtf8(path: string, bytes: Uint8Array, decoder = UTF8): string {
+export function decodeUtf8(path: string, bytes: Uint8Array, decoder = UTF8, advice?: string): string {
   let text: string;
   try {
     text = decoder.decode(bytes);
@@ -74,7 +78,7 @@ export function decodeUtf8(path: string, bytes: Uint8Array, decoder = UTF8): str
       throw new CorpusError(`${path}: ${grouped(bytes.length)} bytes is more text than one file can be read as ` +
         '(at most 2^29 characters, about 512 MB of ASCII)');
     }
-    throw new CorpusError(`${path}: ${fault}`);
+    throw new CorpusError(`${path}: ${fault}${advice === undefined ? '' : `; ${advice}`}`);
   }
   return text;
 }
@@ -94,6 +98,7 @@ export class Utf8ChunkDecoder {
   private lineBreaks = 0;
   private heldCR = false;
 
+  /** `path`: the file's, or `STDIN_PATH`. */
   constructor(private readonly path: string) {}
 
   /** The text of `chunk` (after what was held), short of a character or CR it cuts. */
@@ -133,9 +138,12 @@ export class Utf8ChunkDecoder {
   }
 }
 
-/** The one-line error for invalid UTF-8: the file, the byte offset, its line (1-based) and the byte. */
+/**
+ * The one-line error for a text file's invalid UTF-8: the file, the byte offset, its line
+ * (1-based) and the byte, and how to convert a file of another encoding.
+ */
 function invalidUtf8(path: string, offset: number, line: number, byte: number): CorpusError {
-  return new CorpusError(`${path}: ${invalidUtf8Phrase(offset, line, byte)}`);
+  return new CorpusError(`${fileName(path)}: ${invalidUtf8Phrase(offset, line, byte)}; ${otherEncodingAdvice(path)}`);
 }
 
 function invalidUtf8Phrase(offset: number, line: number, byte: number): string {
