@@ -326,6 +326,26 @@ describe("a drawn <EOS> is written as the model's documents are parted", () => {
     }
   });
 
+  it('at the character level, no space between sentences after a CJK or fullwidth mark, as Chinese and Japanese write them', () => {
+    const cjk = Vocabulary.fromTokens(['<EOS>', '<UNK>', '本', '当', '。', '？'], 'char', WORD_RULE_VERSION,
+      { docs: 'sentence', sentenceRule: SENTENCE_RULE_VERSION });
+    const params = toyParams({ [EOS]: 1.5 });
+    let eosAfterMark = 0;
+    for (const [seed, prime] of [[1, '本当'], [2, '本当。'], [3, '当？'], [4, '本']] as const) {
+      const read = cjk.tokenize(prime);
+      const ids = drawnIds(TOY, params, [...read.ids, ...(read.primeTail ?? [])], 40, seed);
+      let before = prime.at(-1)!;
+      const written = ids.map((id) => {
+        const text = id === EOS ? (/[。？]/.test(before) ? '' : ' ') : cjk.tokens[id]!;
+        if (id === EOS && text === '') eosAfterMark++;
+        if (text !== '') before = text;
+        return text;
+      }).join('');
+      expect(sampleText({ config: TOY, params, vocab: cjk, length: 40, temperature: 1, seed, prime }), prime).toBe(written);
+    }
+    expect(eosAfterMark, '<EOS> drawn after a mark').toBeGreaterThan(0);
+  });
+
   it('at the word level: a blank line for --docs blank; between sentences the space the detokeniser puts between words', () => {
     const words = Vocabulary.fromTokens([EOS_TOKEN, UNK_TOKEN, 'the', 'cat', 'sat', 'on', 'mat', '.'], 'word');
     const config: ModelConfig = { cell: 'gru', vocabSize: words.size, embedDim: 4, hiddenSize: 8, numLayers: 1, dropout: 0 };

@@ -1,5 +1,5 @@
-import { documentSeparator } from '../text/documents.js';
-import type { DecodeOptions, TextWriter, TokenizedText, Vocabulary } from '../text/vocab.js';
+import { documentSeparator, separatorAfter } from '../text/documents.js';
+import { type DecodeOptions, EOS, type TextWriter, type TokenizedText, type Vocabulary } from '../text/vocab.js';
 
 /** What generation reads of a prime: its text and its ids, and what a prime reads after them. */
 export type PrimeTokens = Pick<TokenizedText, 'text' | 'ids' | 'primeTail'>;
@@ -28,9 +28,8 @@ export function primeTokens(vocab: Vocabulary, prime: string | PrimeTokens | und
  * that ends in a space, which spaces it already.
  */
 export function continuationWriter(vocab: Vocabulary, prime: PrimeReading, options: Omit<DecodeOptions, 'eos'> = {}): TextWriter {
+  if (vocab.level === 'char') return characterContinuation(vocab, prime, options);
   const writer = vocab.writer({ ...options, eos: vocab.separatorText(documentSeparator(vocab.documents)) });
-  // a character writer keeps no state from token to token: the prime changes nothing it writes
-  if (vocab.level === 'char') return writer;
   for (let i = 0; i < prime.ids.length; i++) writer.read(prime.ids[i]!);
   let spacedByPrime = /[ \t]$/.test(prime.text);
   const unspaced = (text: string): string => {
@@ -45,5 +44,25 @@ export function continuationWriter(vocab: Vocabulary, prime: PrimeReading, optio
     get holding() {
       return writer.holding;
     },
+  };
+}
+
+/**
+ * The character level's continuation writer: each token its character, and a drawn `<EOS>` what
+ * parts two documents after the last character written, or the prime's (`separatorAfter`).
+ */
+function characterContinuation(vocab: Vocabulary, prime: PrimeReading, options: Omit<DecodeOptions, 'eos'>): TextWriter {
+  const writer = vocab.writer({ ...options, eos: '' });
+  let last = prime.text.slice(-1);
+  const write = (id: number): string => {
+    const text = id === EOS ? separatorAfter(vocab.documents, last) : writer.write(id);
+    if (text !== '') last = text.slice(-1);
+    return text;
+  };
+  return {
+    write,
+    read: (id) => void write(id),
+    end: () => '',
+    holding: false,
   };
 }

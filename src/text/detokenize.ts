@@ -44,7 +44,7 @@
  * its neighbour on the side it names, and nothing else keeps the two together, the recorded space goes between them
  * (« Quoi ? » for a French corpus).
  */
-import type { DocsMode } from './documents.js';
+import { CJK_MARK, type DocsMode } from './documents.js';
 import { OTHER_TERMINATOR } from './sentences.js';
 import { tokenizeWords, WORD_RULE_VERSION, type WordRule } from './words.js';
 
@@ -69,7 +69,7 @@ const OPENING = new Set([
  * gershayim, the Arabic decimal and thousands separators, a CJK or fullwidth punctuation mark. (A hyphen is read by
  * `READINGS`; under the tokenizer rules from version 3 on, `MARKS_FROM_3` reads the gershayim and the separators first.)
  */
-const JOINING = /^(?:[—_\u200b\u200c\u2060\u00ad\u30fb\u05be\u05f4\u066b\u066c]|\u200d|(?=[\p{P}\p{S}])[\u3001-\u303f\uff01-\uff65])$/u;
+const JOINING = new RegExp(`^(?:[—_\u200b\u200c\u2060\u00ad\u05be\u05f4\u066b\u066c]|\u200d|${CJK_MARK.source})$`, 'u');
 /**
  * An invisible directional mark (left-to-right U+200E, right-to-left U+200F, Arabic letter U+061C): written against
  * the token before it, and the token after it spaced as if it were not there.

@@ -94,6 +94,18 @@ export function documentSeparator(rule: DocumentRule): string {
   return SEPARATORS[rule.docs];
 }
 
+/** A CJK or fullwidth punctuation mark (`。` `，` `「」` `！` `・`…): Chinese and Japanese put no space around them. */
+export const CJK_MARK = /(?=[\p{P}\p{S}])[\u3001-\u303f\uff01-\uff65\u30fb]/u;
+
+/**
+ * What a drawn `<EOS>` writes at the character level after a document that ends in `last` (its
+ * last character, or ''): `documentSeparator`, but nothing between two sentences after a CJK mark, which
+ * no space follows.
+ */
+export function separatorAfter(rule: DocumentRule, last: string): string {
+  return rule.docs === 'sentence' && CJK_MARK.test(last) ? '' : documentSeparator(rule);
+}
+
 /** Each text one document: the default (`--docs file`), and the rule of a model that records no other. */
 export const WHOLE_TEXTS: DocumentRule = { docs: 'file', sentenceRule: SENTENCE_RULE_VERSION };
 
