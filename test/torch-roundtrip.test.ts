@@ -17,7 +17,7 @@ import { tokenArrayFor } from '../src/text/tokens.js';
 import { fromSafetensors } from '../src/checkpoint/safetensors.js';
 import { loadLossRuns } from '../src/plot/runs.js';
 import { ROOT, finish, rnnIn, signalOnce, stdoutShows } from './helpers/cli.js';
-import { fileHashes, scratchFolder } from './helpers/files.js';
+import { fileHashes, scratchFolder, sha256Of } from './helpers/files.js';
 import { FRENCH, FRENCH_SPACING } from './helpers/french.js';
 import { speeches } from './helpers/speeches.js';
 
@@ -105,6 +105,12 @@ function earlierRun(out: string): Record<string, string> {
   writeFileSync(join(out, 'model.safetensors'), 'an earlier model');
   writeFileSync(join(out, 'summary.json'), '{"steps": 1}\n');
   return fileHashes(out);
+}
+
+/** Changes the run's state saved at `path` (state.pt) by the Python `statement` on `state`, as another run would have saved it. */
+async function editState(path: string, statement: string): Promise<void> {
+  const edit = await python(['-c', `import sys, torch\nstate = torch.load(sys.argv[1], weights_only=True)\n${statement}\ntorch.save(state, sys.argv[1])`, path]);
+  expect(edit.status, edit.output).toBe(0);
 }
 
 /** The bytes of the weights a model file holds (its metadata, which safetensors writes in no fixed order, left out). */
@@ -270,7 +276,7 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
       [[data, '--resume', '--force', '--max-steps', '60', '--check', '2'],
         '--resume goes on with the run saved in --out, --force starts a new one over it: give one of them'],
       [[data, '--resume', '--init', join(straight, 'model.safetensors'), '--check', '2'],
-        `--init ${join(straight, 'model.safetensors')}: a resumed run goes on from the weights saved in --out ${parts}: leave --init out`],
+        `--init ${join(straight, 'model.safetensors')}: ${saved} started from new weights, not from an --init file: leave --init out`],
       [[data, '--resume', '--out', empty, '--check', '2'], `--resume: --out ${empty} holds no saved run (no state.pt, which a run writes at its end or ` +
         'when a signal stops it while it trains): start it without --resume'],
       [[data, ...model, '--check', '2'],
@@ -283,6 +289,13 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
     const good = await python([script, data, '--resume', '--cell', 'lstm', '--batch', '8', '--max-steps', '60', '--lr', '1e-3', '--eval-every', '5',
       '--out', parts, '--check', '2']);
     expect([good.status, good.output]).toEqual([0, expect.stringMatching(/, 60 steps, going on from step 40; the input is good\n$/)]);
+    // a state saved before it recorded the run's --init file: --init is refused beside --resume, which goes on without it
+    await editState(join(parts, 'state.pt'), 'del state["settings"]["init"]');
+    const older = await Promise.all([['--init', join(straight, 'model.safetensors')], []].map((init) =>
+      python([script, data, '--resume', ...init, '--max-steps', '60', '--out', parts, '--check', '2'])));
+    expect(older.map((answer) => [answer.status, answer.output])).toEqual([
+      [2, `train_ddp.py: --init ${join(straight, 'model.safetensors')}: a resumed run goes on from the weights saved in --out ${parts}: leave --init out\n`],
+      [0, expect.stringMatching(/, 60 steps, going on from step 40; the input is good\n$/)]]);
   }, 300_000);
 
   it('writes the document rule of the folder\'s text, which the imported model then reads a text by', async () => {
@@ -377,7 +390,8 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
     const data = await stoppedData(`rank-stopped-data-${stopping}`), out = join(dir, `rank-stopped-torch-${stopping}`);
     const before = earlierRun(out);
     // two ranks as torchrun starts them, without torchrun: the signal goes to rank 1 alone, as a scheduler's or a kill on one worker does
-    // from --init, which --resume, like --force, would be refused with: the line says to give --resume in their place
+    // from --init, which --resume takes where it is the file the run started from; --force it refuses: the line says to give --resume
+    // in its place
     const start = join(dir, `rank-stopped-start-${stopping}.safetensors`);
     await rnnOk(['train', data, ...SMALL, '--workers', '1', '--max-steps', '1', '--out', join(dir, `rank-stopped-run-${stopping}`)]);
     await rnnOk(['export', join(dir, `rank-stopped-run-${stopping}`, 'latest.json'), '--out', start]);
@@ -389,9 +403,26 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
     const status = { SIGINT: 130, SIGTERM: 143 }[stopping];
     expect([firstEnded.code, firstEnded.stderr]).toEqual([status, expect.stringMatching(new RegExp(`^train_ddp\\.py: rank 1 was stopped by ${stopping} ` +
       `after step \\d+ of 1,000,000; its state is saved in ${join(out, 'state.pt')}: give the same command with --resume in place of ` +
-      `--init ${start} and --force to go on\n$`))]);
+      '--force to go on\n$'))]);
     expect([(await secondEnded).code, (await secondEnded).stderr]).toEqual([status, '']);
     expect(fileHashes(out)).toEqual({ ...before, 'state.pt': expect.any(String) });
+
+    // the --init file the run started from, or a copy of it, is taken beside --resume; another (one weight apart, the same size) is refused
+    const stoppedAt = Number(/after step (\d+) /.exec(firstEnded.stderr)![1]);
+    const copy = join(dir, `rank-stopped-copy-${stopping}.safetensors`), other = join(dir, `rank-stopped-other-${stopping}.safetensors`);
+    cpSync(start, copy);
+    writeFileSync(other, withWeight(readFileSync(start), 'head.bias', 0, 123.25));
+    const file = (path: string) => `${readFileSync(path).length.toLocaleString('en-US')} bytes, sha256 ${sha256Of(path).slice(0, 12)}…`;
+    const checks = await Promise.all([copy, other].map((init) => python(['examples/pytorch/train_ddp.py', data, ...SMALL, '--init', init,
+      '--resume', '--max-steps', '1000000', '--out', out, '--check', '2'])));
+    expect(checks.map((check) => [check.status, check.output])).toEqual([
+      [0, expect.stringMatching(new RegExp(`, going on from step ${stoppedAt}; the input is good\n$`))],
+      [2, `train_ddp.py: --init ${other} (${file(other)}) is not the file the run saved in --out ${out} started from, ` +
+        `${start} (${file(start)}): give that file or a copy of it, or leave --init out\n`]]);
+    const resumedArgs = ['--init', start, '--resume', '--out', out, '--max-steps', String(stoppedAt + 2)], resumedPort = await freePort();
+    const resumed = await Promise.all([0, 1].map((rank) => finish(startRank(data, resumedArgs, rank, 2, resumedPort))));
+    expect(resumed.map((rank) => [rank.code, rank.stderr])).toEqual([[0, ''], [0, '']]);
+    expect(resumed[0]!.stdout).toMatch(new RegExp(`, going on from step ${stoppedAt}\n`));
   }, 300_000);
 
   it('--out is locked as rnn train locks its output: a second run into it, of either tool, is refused naming the running pid, exit status 1 from both', async () => {

@@ -362,12 +362,35 @@ def data_identity(meta):
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
 
-def run_settings(args, config, world, meta):
+def file_identity(path):
+    """What tells the --init file from another: its path (resolved), and its size and SHA-256 (a copy elsewhere has the same)."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as err:
+        fail(f"--init {path}: {err.strerror}")
+    return {"path": os.path.abspath(path), "size": os.path.getsize(path), "sha256": digest.hexdigest()}
+
+
+def size_and_hash(identity):
+    """`5,780 bytes, sha256 3f0c1a2b4d5e…`: a file_identity's bytes as `wc -c` and `sha256sum` name them."""
+    return f"{identity['size']:,} bytes, sha256 {identity['sha256'][:12]}…"
+
+
+def run_settings(args, config, world, meta, saved):
     """The settings --resume reads back from the saved run: those of the resume table (the architecture as the model has it),
-    the number of ranks, and the data's folder and identity."""
+    the number of ranks, the data's folder and identity, and the --init file the run started from (None: new weights; a
+    resumed run's is the saved run's, where that recorded one)."""
     settings = {dest: getattr(args, dest) for dest in KEPT_ON_RESUME + CHANGEABLE_ON_RESUME if dest not in ARCHITECTURE}
-    return settings | {flag: config[field] for flag, field in ARCHITECTURE.items()} | {
+    settings |= {flag: config[field] for flag, field in ARCHITECTURE.items()} | {
         "ranks": world, "data": os.path.abspath(args.data), "data_identity": data_identity(meta)}
+    if saved is None:
+        settings["init"] = None if args.init is None else file_identity(args.init)
+    elif "init" in saved["settings"]:
+        settings["init"] = saved["settings"]["init"]
+    return settings
 
 
 def saved_run(args):
@@ -406,6 +429,8 @@ def resumed_settings(args, saved, world, meta):
     if settings["data_identity"] != data_identity(meta):
         fail(f"{args.data} is not the data the run saved in --out {args.out} trained on, {settings['data']}: give that folder, or "
              "a copy of it")
+    if args.init is not None:
+        resumed_init(args, settings)
     restored = [dest for dest in KEPT_ON_RESUME + CHANGEABLE_ON_RESUME if dest not in args.given]
     if any(dest in args.given for dest in LIMITS):
         restored = [dest for dest in restored if dest not in LIMITS]
@@ -413,13 +438,25 @@ def resumed_settings(args, saved, world, meta):
         setattr(args, dest, settings[dest])
 
 
+def resumed_init(args, settings):
+    """--init beside --resume, which may be left out, is taken where it is the file the saved run started from, or a copy of it
+    (file_identity); another, one beside a run from new weights, or one beside a saved state that recorded none is refused."""
+    if "init" not in settings:
+        fail(f"--init {args.init}: a resumed run goes on from the weights saved in --out {args.out}: leave --init out")
+    started_from = settings["init"]
+    if started_from is None:
+        fail(f"--init {args.init}: the run saved in --out {args.out} started from new weights, not from an --init file: leave --init out")
+    given = file_identity(args.init)
+    if (given["size"], given["sha256"]) != (started_from["size"], started_from["sha256"]):
+        fail(f"--init {args.init} ({size_and_hash(given)}) is not the file the run saved in --out {args.out} started from, "
+             f"{started_from['path']} ({size_and_hash(started_from)}): give that file or a copy of it, or leave --init out")
+
+
 def refuse_earlier_run(args):
-    """--out with what an earlier run of this script wrote, without --force or --resume, is refused; --resume with --force or
-    --init, which would start the run anew, is refused too."""
+    """--out with what an earlier run of this script wrote, without --force or --resume, is refused; --resume with --force,
+    which would start the run anew, is refused too."""
     if args.resume and args.force:
         fail("--resume goes on with the run saved in --out, --force starts a new one over it: give one of them")
-    if args.resume and args.init is not None:
-        fail(f"--init {args.init}: a resumed run goes on from the weights saved in --out {args.out}: leave --init out")
     earlier = [name for name in RESULT_FILES if os.path.exists(os.path.join(args.out, name))]
     if earlier and not args.force and not args.resume:
         go_on = f", or --resume to go on with it ({STATE_FILE})" if STATE_FILE in earlier else ""
@@ -428,7 +465,8 @@ def refuse_earlier_run(args):
 
 def plan(args, world):
     """What the run reads and how long it is, checked before anything starts: bad input ends here, with one line. The --init
-    file's weights are numpy arrays; a resumed run's state (saved) holds None for each tensor."""
+    file's weights are numpy arrays (none for a resumed run, which goes on from its saved weights); a resumed run's state (saved)
+    holds None for each tensor."""
     meta = read_meta(args.data)
     train, val = tokens(args.data, meta, "train"), tokens(args.data, meta, "val")
     if os.path.exists(args.out) and not os.path.isdir(args.out):
@@ -458,7 +496,7 @@ def plan(args, world):
     config = model_config(args, meta) if saved is None else saved["config"]
     if args.init is None and saved is None:
         refuse_unimportable(args, config)
-    init = None if args.init is None else init_weights(args.init)
+    init = None if args.init is None or saved is not None else init_weights(args.init)
     scored = {path: scored_ids(path, meta) for path in args.score}
     B, T = args.batch, args.seq_len
     row_length = (len(train) - 1) // B
@@ -481,7 +519,7 @@ def plan(args, world):
         summary += f", going on from step {saved['step']:,}"
     return argparse.Namespace(meta=meta, train=train, val=val, config=config, init=init, scored=scored, row_length=row_length,
                               steps_per_epoch=steps_per_epoch, total_steps=total_steps, summary=summary, saved=saved,
-                              settings=run_settings(args, config, world, meta))
+                              settings=run_settings(args, config, world, meta, saved))
 
 
 def ranks(world):

@@ -343,11 +343,10 @@ def run_group(args, run, me):
         if me.rank == 0:
             path = write_state(args, state)
             rank, signum = outcome.stopped
-            # --resume refuses the flags that start a run anew: the line names them
-            anew = ([f"--init {args.init}"] if args.init is not None else []) + (["--force"] if args.force else [])
+            # --resume refuses --force, which starts a run anew: the line names it
             sys.stderr.write(f"train_ddp.py: {STOP.who(signum, None if rank == 0 else rank)} after step {outcome.done:,} of "
                              f"{run.total_steps:,}; its state is saved in {path}: give the same command with --resume"
-                             f"{' in place of ' + ' and '.join(anew) if anew else ''} to go on\n")
+                             f"{' in place of --force' if args.force else ''} to go on\n")
         dist.barrier()
         end_process_group(128 + outcome.stopped[1])
     STOP.deferring = False

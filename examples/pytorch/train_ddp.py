@@ -85,7 +85,7 @@ def parse_args():
     p.add_argument("--resume", action="store_true",
                    help=f"go on with the run saved in --out ({STATE_FILE}, written at its end or when a signal stopped it) where it "
                         "stopped, to the limits given (totals) or its own; the architecture, --dropout, --batch, --seq-len, --seed, the "
-                        "number of ranks and the data are its own")
+                        "number of ranks and the data are its own; --init may be left out, or be the file it started from")
     p.add_argument("--init", help="start from this rnn export --format safetensors file, its config and weights (--cell, --layers, "
                    "--hidden, --embed: leave them out or give its values); else a fresh model from the flags below")
     p.add_argument("--cell", choices=sorted(GATES), default="gru", action=Given, help="recurrent cell (default %(default)s)")
