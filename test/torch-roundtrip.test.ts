@@ -376,10 +376,19 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
     // the earlier run's files, which only the run's end replaces, as they were
     expect(fileHashes(out)).toEqual({ ...before, 'state.pt': expect.any(String) });
     const stoppedAt = Number(/after step (\d+) /.exec(ended.stderr)![1]);
+    // a stopped run that had trained a day: the resumed run's step lines and summary.json go on from its time
+    const day = 86_400;
+    await editState(state, `state["seconds"] = ${day}.0`);
     const steps = String(stoppedAt + 3), straight = join(dir, `straight-torch-${stopping}`);
     const resumed = await finish(startRank(data, ['--resume', '--out', out, '--max-steps', steps], 0, 1, await freePort()));
     expect([resumed.code, resumed.stderr]).toEqual([0, '']);
     expect(resumed.stdout).toMatch(new RegExp(`, ${steps} steps, going on from step ${stoppedAt}\n`));
+    const times = [...resumed.stdout.matchAll(/^step \d+\/\d+ .* ([\d.]+)s$/gm)].map((line) => Number(line[1]));
+    const { seconds } = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { seconds: number };
+    expect(times).toHaveLength(3);
+    // each line's time to a tenth of a second, at most the whole run's time rounded up to it
+    const shown = Math.ceil(seconds * 10) / 10;
+    expect(times.every((time) => time >= day && time <= shown), `${times.join(', ')} s, and ${seconds} s in summary.json`).toBe(true);
     const whole = await finish(startRank(data, ['--lr-schedule', 'epoch', '--out', straight, '--max-steps', steps], 0, 1, await freePort()));
     expect([whole.code, whole.stderr]).toEqual([0, '']);
     expect(weightBytes(join(out, 'model.safetensors')).equals(weightBytes(join(straight, 'model.safetensors')))).toBe(true);

@@ -334,9 +334,10 @@ def run_group(args, run, me):
     model, ddp, optimizer = build_model(args, run, me)
     if me.rank == 0:
         print(f"{ranks(me.world)} on {me.device.type}; {run.summary}", flush=True)
-    started = time.time()
+    # a resumed run's time goes on from the saved run's, in its step lines and its summary, as in rnn train --resume
+    started = time.time() - (0.0 if run.saved is None else run.saved["seconds"])
     outcome = train(args, run, model, ddp, optimizer, me, started)
-    seconds = time.time() - started + (0.0 if run.saved is None else run.saved["seconds"])
+    seconds = time.time() - started
     if outcome.stopped is not None:
         # every rank at the same step: the run's state saved, then the process ends as the signal asks
         state = run_state(run, model, optimizer, me, outcome, seconds)
