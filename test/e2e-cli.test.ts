@@ -363,7 +363,7 @@ describe('with two trained runs', () => {
         /^rnn: no checkpoint found under \/.*\/checkpoints\/: name one: rnn plot CHECKPOINT\.\.\. --out FILE\.svg, or train one first \(rnn train\)$/],
       ['one run twice, as a folder and its latest.json', () => ['plot', at('runs', 'with-val'), at('runs', 'with-val', 'latest.json'), '--out', at('x.svg')],
         /^rnn: .*with-val\/latest\.json is in the chart twice \(also as .*runs\/with-val\): name each run once$/],
-      ['a missing checkpoint', () => ['plot', at('nope.json'), '--out', at('x.svg')], /^rnn: checkpoint not found: .*nope\.json; name a checkpoint file or a run folder that `rnn train` wrote$/],
+      ['a missing checkpoint', () => ['plot', at('nope.json'), '--out', at('x.svg')], /^rnn: checkpoint not found: .*nope\.json; name a checkpoint file or a run folder that `rnn train` wrote \(its latest\.json\), or a finished examples\/pytorch\/train_ddp\.py run: its summary\.json, its --out folder or its model\.safetensors$/],
       ['a folder of runs, without latest.json', () => ['plot', at('runs'), '--out', at('x.svg')],
         /^rnn: .*runs is a folder of runs, not a run \(.*runs\/with-val\/.*\): name a checkpoint file or a run folder/],
       ['a train_ddp.py result (model.safetensors, summary.json) from before its summary recorded the tokens of a step', () => {
@@ -377,7 +377,7 @@ describe('with two trained runs', () => {
         exportState(at('runs', 'with-val', 'latest.json'), at('ddp-stopped', 'model.safetensors'));
         writeFileSync(at('ddp-stopped', 'state.pt'), 'a saved run');
         return ['plot', at('ddp-stopped'), '--out', at('x.svg')];
-      }, /^rnn: .*ddp-stopped is a folder without latest\.json, but a model file: .*ddp-stopped\/model\.safetensors records no losses to plot: name a checkpoint file or a run folder that `rnn train` wrote$/],
+      }, /^rnn: .*ddp-stopped is a folder without latest\.json, but a model file: .*ddp-stopped\/model\.safetensors records no losses to plot: name a checkpoint file or a run folder that `rnn train` wrote \(its latest\.json\), or a finished examples\/pytorch\/train_ddp\.py run: its summary\.json, its --out folder or its model\.safetensors$/],
       ['an imported model, which has no history', () => ['plot', at('imported.json'), '--out', at('x.svg')],
         /^rnn: .*imported\.json is an imported model \(rnn import\): it records no training by rnn, so no losses to plot; /],
       ['an --out that cannot be written', () => ['plot', at('runs', 'with-val'), '--out', at('corpus.txt', 'x.svg')],

@@ -395,7 +395,8 @@ describe('bad input', () => {
       writeFileSync(at('meta.json'), '{"format":"rnn-prepared/1","level":"char"}\n');
       return ['plot', at('meta.json'), '--out', at('meta.svg')];
     }, new RegExp('^rnn: \\S*meta\\.json is not a checkpoint \\(format is "rnn-prepared/1", expected "rnn-checkpoint/1"; ' +
-      'a prepared folder\'s meta\\.json: data to train on, not a model\\): name a checkpoint file or a run folder that `rnn train` wrote$')],
+      'a prepared folder\'s meta\\.json: data to train on, not a model\\): name a checkpoint file or a run folder that `rnn train` wrote ' +
+      '\\(its latest\\.json\\), or a finished examples/pytorch/train_ddp\\.py run: its summary\\.json, its --out folder or its model\\.safetensors$')],
     ...(['sample', 'eval', 'serve'] as const).map((command): [string, () => string[], RegExp] => [
       `a text for a checkpoint to ${command}`,
       () => {

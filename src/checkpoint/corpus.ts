@@ -118,7 +118,7 @@ function isSafetensorsModel(path: string): boolean {
 }
 
 /** What examples/pytorch/train_ddp.py writes to its --out: the model, beside it its run's losses, and the run's state (`--resume`). */
-const DDP_RESULT = { model: 'model.safetensors', summary: 'summary.json', state: 'state.pt' } as const;
+export const DDP_RESULT = { model: 'model.safetensors', summary: 'summary.json', state: 'state.pt' } as const;
 
 /** Whether the file is the summary.json train_ddp.py wrote: named so, beside its model. */
 function isDdpSummary(path: string): boolean {

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { CHECKPOINT_FORMAT, type Checkpoint, type HistoryEntry, RUN_FOLDER_FILES, loadCheckpoint, recordedLevel } from '../checkpoint/checkpoint.js';
-import { ddpRunSummary } from '../checkpoint/corpus.js';
+import { DDP_RESULT, ddpRunSummary } from '../checkpoint/corpus.js';
 import { readDdpSummary } from '../checkpoint/ddp-summary.js';
 import { CheckpointError } from '../checkpoint/errors.js';
 import { type ModelPathReader, runFolderFile } from '../checkpoint/find.js';
@@ -21,9 +21,13 @@ export function runCheckpointPath(arg: string): string {
 /** The checkpoint a plot argument that is no train_ddp.py run means: a file as it is, a run folder's latest.json. */
 const checkpointPathOf = (arg: string): string => runFolderFile(arg, RUN_FOLDER_FILES.latest, PLOT_READER);
 
+/** What `rnn plot` reads as a run, in its help and in the lines that refuse an argument (runCheckpointPath). */
+export const PLOT_TAKES = `a checkpoint file or a run folder that \`rnn train\` wrote (its ${RUN_FOLDER_FILES.latest}), or a finished ` +
+  `examples/pytorch/train_ddp.py run: its ${DDP_RESULT.summary}, its --out folder or its ${DDP_RESULT.model}`;
+
 /** How `rnn plot` names the runs it reads, in the lines that refuse one. */
 const PLOT_READER: ModelPathReader = {
-  what: 'checkpoint', formats: [CHECKPOINT_FORMAT], takes: 'a checkpoint file or a run folder that `rnn train` wrote',
+  what: 'checkpoint', formats: [CHECKPOINT_FORMAT], takes: PLOT_TAKES,
   modelFile: (file) => `${file} records no losses to plot: name ${PLOT_READER.takes}`,
 };
 

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../../checkpoint/files.js';
-import { RUN_FOLDER_FILES } from '../../checkpoint/checkpoint.js';
 import { NEWEST_CHECKPOINT, newestRun } from '../../checkpoint/find.js';
-import { loadLossRuns } from '../../plot/runs.js';
+import { PLOT_TAKES, loadLossRuns } from '../../plot/runs.js';
 import { DEFAULT_TITLES, RUN_STYLES, bestPoint, highestLossesOffChart, lossChartSvg, offChartNote, runsDrawnAlike, runsDrawnOver, startedFromNote } from '../../plot/svg.js';
 import { z } from 'zod';
 import { type SettingTable, described, parseSettingTable, writtenPath } from '../../input/settings.js';
@@ -55,11 +54,10 @@ export function register(program: Command): void {
         'a colour per run, training broken, validation solid with a marker at each evaluation, and each run\'s best ' +
         `validation loss ringed and labelled. ${RUN_STYLES} runs are told apart by colour, training dash and marker; ` +
         'the styles repeat from the next, and a warning names the runs drawn alike. ' +
-        `A run is a checkpoint file, a run folder (its ${RUN_FOLDER_FILES.latest}), or the --out folder of an ` +
-        'examples/pytorch/train_ddp.py run (its summary.json); all of one level. ' +
+        `A run is ${PLOT_TAKES}; all of one level. ` +
         'Replaces --out if it exists.',
     )
-    .argument('[checkpoints...]', `checkpoint files or run folders (default: ${NEWEST_CHECKPOINT})`);
+    .argument('[checkpoints...]', `checkpoint files, run folders or train_ddp.py runs (default: ${NEWEST_CHECKPOINT})`);
   addSettingFlags(command, PLOT_FLAGS)
     .addHelpText(
       'after',
