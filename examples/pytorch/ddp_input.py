@@ -466,7 +466,7 @@ def refuse_earlier_run(args):
 def plan(args, world):
     """What the run reads and how long it is, checked before anything starts: bad input ends here, with one line. The --init
     file's weights are numpy arrays (none for a resumed run, which goes on from its saved weights); a resumed run's state (saved)
-    holds None for each tensor."""
+    is read whole, its tensors on the CPU (saved_run)."""
     meta = read_meta(args.data)
     train, val = tokens(args.data, meta, "train"), tokens(args.data, meta, "val")
     if os.path.exists(args.out) and not os.path.isdir(args.out):
