@@ -621,6 +621,22 @@ describe('rnn prepare on a terminal', () => {
     expect(run.stdout.slice(run.stdout.indexOf('^C'))).toBe(`^C\r${ESC}[K`);
     expect(readdirSync(out)).toEqual([]);
   });
+
+  it('clears its status line when Ctrl-C ends it while it still reads the corpus, writes nothing, and exits 130', async () => {
+    // a text long enough that it is still being read, before any tokenizing, when Ctrl-C is typed once its status shows
+    const text = at('prepare-read.txt');
+    writeFileSync(text, 'to be or not to be\n'.repeat(1_000_000));
+    const out = at('prepare-stopped-reading');
+    const terminal = startRnnOnTerminal(dir, ['prepare', text, '--out', out], colourFree({ TERM: 'xterm-256color' }));
+    const ended = finish(terminal);
+    await stdoutShows(terminal, 'reading the corpus…');
+    terminal.stdin!.write('\x03');
+    const run = await ended;
+    expect(run.code).toBe(130);
+    expect(run.stdout).not.toContain('tokenizing');
+    expect(run.stdout.slice(run.stdout.indexOf('^C'))).toBe(`^C\r${ESC}[K`);
+    expect(existsSync(out)).toBe(false);
+  });
 });
 
 describe('colour off a terminal', () => {

@@ -5,7 +5,7 @@ import { zodErrorMessage } from '../input/issues.js';
 import { checkValidationSplit } from '../text/batches.js';
 import type { CorpusSource, PreparedData, TextTokens } from '../text/corpus.js';
 import type { CorpusSkip } from '../text/corpus-files.js';
-import { CHUNK_BYTES, streamCorpus } from '../text/corpus-stream.js';
+import { CHUNK_BYTES, streamCorpusStoppably } from '../text/corpus-stream.js';
 import type { DocsMode } from '../text/documents.js';
 import { type TokenFileOptions, type WrittenTokens, littleEndian, tokenFileBytes, writeTokenFiles } from '../text/token-files.js';
 import { recordedSentenceRule } from '../text/sentences.js';
@@ -100,7 +100,7 @@ export function preparedLockPath(dir: string): string {
 export async function writePreparedFolder(
   paths: readonly string[], options: PrepareFolderOptions, dir: string, { onProgress, skip, hold, stop }: PrepareFolderWriting = {},
 ): Promise<WrittenFolder> {
-  const source = streamCorpus(paths, options.docs, CHUNK_BYTES, skip);
+  const source = await streamCorpusStoppably(paths, options.docs, CHUNK_BYTES, skip, stop);
   makePreparedFolder(dir);
   const held = hold?.(dir);
   try {

@@ -152,21 +152,22 @@ export interface FileRead {
  * walked recursively in sorted path order (`filesUnder`). `read` returns null for a file in a
  * folder that is not text (a NUL byte: `notText`), which is left out as NOT_TEXT; a file named in
  * `paths` it must refuse. Refuses a folder with no text file, a corpus with no document, and a file reached
- * twice (named twice, named and in a folder named, or by a link, hard or symbolic).
+ * twice (named twice, named and in a folder named, or by a link, hard or symbolic). Yields where `read` yields
+ * (between the chunks it reads), so that its caller may let the event loop turn there.
  */
-export function readCorpusFiles<F extends FileRead>(
-  paths: readonly string[], read: (path: string, inFolder: boolean) => F | null, skip?: CorpusSkip,
-): F[] {
+export function* readCorpusFiles<F extends FileRead>(
+  paths: readonly string[], read: (path: string, inFolder: boolean) => Generator<void, F | null>, skip?: CorpusSkip,
+): Generator<void, F[]> {
   const files: F[] = [];
   // a file read twice would train twice
   const reached: ReachedFiles = new Map();
-  const readOnce = (path: string, inFolder: boolean): F | null => {
+  const readOnce = (path: string, inFolder: boolean): Generator<void, F | null> => {
     reachOnce(reached, path, 'corpus file', { where: 'in the corpus', each: 'file' });
     return read(path, inFolder);
   };
   for (const path of paths) {
     if (path === STDIN_PATH) {
-      files.push(readOnce(path, false)!);
+      files.push((yield* readOnce(path, false))!);
       continue;
     }
     const stats = statOrThrow(path, 'corpus file');
@@ -174,7 +175,7 @@ export function readCorpusFiles<F extends FileRead>(
       const before = files.length;
       const left: SkippedFile[] = [];
       for (const file of filesUnder(path, skip, left)) {
-        const found = readOnce(file, true);
+        const found = yield* readOnce(file, true);
         if (found !== null) {
           files.push(found);
         } else {
@@ -186,7 +187,7 @@ export function readCorpusFiles<F extends FileRead>(
         throw new CorpusError(`corpus folder has no text files: ${path}${left.length > 0 ? `; left out of it: ${leftOutText(left)}` : ''}`);
       }
     } else if (stats.isFile()) {
-      files.push(readOnce(ownPath(path), false)!);
+      files.push((yield* readOnce(ownPath(path), false))!);
     } else {
       // a named pipe, a socket, a device; standard input is read once and held (standardInput), so that every pass sees the same text
       throw new CorpusError(`${path} is ${specialKind(stats) ?? 'neither a file nor a folder'}: a corpus is files and folders, ` +
@@ -195,6 +196,14 @@ export function readCorpusFiles<F extends FileRead>(
   }
   if (files.every((file) => file.documents === 0)) throw new CorpusError(`corpus is empty: no text in ${paths.map(fileName).join(', ')}`);
   return files;
+}
+
+/** What `steps` (readCorpusFiles, or a reading made of it) returns, run to its end at once. */
+export function ranToEnd<T>(steps: Generator<void, T>): T {
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
 }
 
 /** Each file or folder reached (its fileIdentity; standard input as `-`), and the path that first reached it. */

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { type CorpusFile, type CorpusSource, CorpusError, type PreparedData, type PrepareOptions, prepareData } from './corpus.js';
-import { type CorpusSkip, fileChunks, fileName, NUL, notText, readCorpusFiles, utf16Refusal } from './corpus-files.js';
+import { type CorpusSkip, fileChunks, fileName, NUL, notText, ranToEnd, readCorpusFiles, utf16Refusal } from './corpus-files.js';
 import { type CorpusPiece, type DocsMode, DOCUMENT_END, DocumentCutter } from './documents.js';
 import { SENTENCE_RULE_VERSION, type SentenceRule } from './sentences.js';
 import { Utf8ChunkDecoder } from './utf8.js';
+import { turn } from './token-files.js';
 import { codePointCount } from './vocab.js';
 import { checkedOption, integerAtLeast } from '../input/settings.js';
 
@@ -35,9 +36,36 @@ const CHUNK_BYTES_RANGE = integerAtLeast(4);
 export function streamCorpus(
   paths: readonly string[], docs: DocsMode, chunkBytes = CHUNK_BYTES, skip?: CorpusSkip, sentenceRule: SentenceRule = SENTENCE_RULE_VERSION,
 ): CorpusSource {
+  return ranToEnd(scanCorpus(paths, docs, chunkBytes, skip, sentenceRule));
+}
+
+/**
+ * streamCorpus's source, the event loop turning before its first pass and after each chunk it reads, where `stop`,
+ * aborted, ends it by throwing its reason: a signal's handler runs while a large corpus is read.
+ */
+export async function streamCorpusStoppably(
+  paths: readonly string[], docs: DocsMode, chunkBytes: number, skip: CorpusSkip | undefined, stop?: AbortSignal,
+): Promise<CorpusSource> {
+  const scanning = scanCorpus(paths, docs, chunkBytes, skip, SENTENCE_RULE_VERSION);
+  try {
+    for (;;) {
+      await turn(stop);
+      const step = scanning.next();
+      if (step.done) return step.value;
+    }
+  } finally {
+    // a stop between chunks closes the file being read
+    scanning.return(undefined as never);
+  }
+}
+
+/** streamCorpus's first pass, yielding after each chunk it reads. */
+function* scanCorpus(
+  paths: readonly string[], docs: DocsMode, chunkBytes: number, skip: CorpusSkip | undefined, sentenceRule: SentenceRule,
+): Generator<void, CorpusSource> {
   checkedOption('chunkBytes', CHUNK_BYTES_RANGE.schema, chunkBytes);
   const cutter = (): DocumentCutter => new DocumentCutter(docs, sentenceRule);
-  const scans = readCorpusFiles(paths, (path, inFolder) => scanFile(path, docs, cutter(), chunkBytes, inFolder), skip);
+  const scans = yield* readCorpusFiles(paths, (path, inFolder) => scanFile(path, docs, cutter(), chunkBytes, inFolder), skip);
   const files = scans.map((scan) => scan.file);
   const read = scans.map((scan) => scan.path);
   const documents = scans.reduce((n, scan) => n + scan.documents, 0);
@@ -65,7 +93,9 @@ interface FileScan {
  * in a folder too; a NUL byte refuses the file (null in a folder: not a text file, skipped), before
  * any invalid UTF-8 is reported.
  */
-function scanFile(path: string, docs: DocsMode, cutter: DocumentCutter, chunkBytes: number, inFolder: boolean): FileScan | null {
+function* scanFile(
+  path: string, docs: DocsMode, cutter: DocumentCutter, chunkBytes: number, inFolder: boolean,
+): Generator<void, FileScan | null> {
   const name = fileName(path);
   const hash = createHash('sha256');
   const decoder = new Utf8ChunkDecoder(path);
@@ -100,6 +130,7 @@ function scanFile(path: string, docs: DocsMode, cutter: DocumentCutter, chunkByt
           : err;
       }
     }
+    yield;
   }
   // a UTF-16 file is text meant for the corpus, in a folder too, where a binary file is not
   const utf16 = utf16Refusal(path, head);

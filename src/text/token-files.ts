@@ -285,7 +285,7 @@ async function forEachId(
 }
 
 /** Lets the event loop turn, so that a signal's handler runs; `stop` aborted by it, throws its reason. */
-async function turn(stop?: AbortSignal): Promise<void> {
+export async function turn(stop?: AbortSignal): Promise<void> {
   await new Promise(setImmediate);
   stop?.throwIfAborted();
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type CorpusFile, type CorpusSource, type PreparedData, type PrepareOptions, prepareData } from '../../src/text/corpus.js';
-import { NUL, notText, readCorpusFiles, readOrThrow } from '../../src/text/corpus-files.js';
+import { NUL, notText, ranToEnd, readCorpusFiles, readOrThrow } from '../../src/text/corpus-files.js';
 import { type DocsMode, DOCUMENT_END, lfLineEnds, splitDocuments } from '../../src/text/documents.js';
 import { SENTENCE_RULE_VERSION } from '../../src/text/sentences.js';
 import { type TokenArray, tokenArrayFor } from '../../src/text/tokens.js';
@@ -20,8 +20,10 @@ export interface Corpus {
 
 /** Reads the corpus named by `paths` (files or folders) whole and cuts it into documents. */
 export function readCorpus(paths: readonly string[], docs: DocsMode): Corpus {
-  const read = readCorpusFiles(paths, (path, inFolder) => {
+  const read = ranToEnd(readCorpusFiles(paths, function* (path, inFolder) {
     const bytes = readOrThrow(path);
+    // the file read, where the streamed reading yields after each chunk
+    yield;
     const nul = bytes.indexOf(NUL);
     if (nul >= 0) {
       if (inFolder) return null;
@@ -29,7 +31,7 @@ export function readCorpus(paths: readonly string[], docs: DocsMode): Corpus {
     }
     const documents = splitDocuments(lfLineEnds(decodeUtf8(path, bytes)), docs);
     return { file: { path, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') }, documents: documents.length, texts: documents };
-  });
+  }));
   return { documents: read.flatMap((file) => file.texts), files: read.map((file) => file.file), docs };
 }
 

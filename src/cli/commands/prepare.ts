@@ -41,17 +41,21 @@ export function register(program: Command): void {
       // on a terminal, one line that tells how far the tokenizing has come
       const status = statusLine();
       const clear = (): void => status?.('');
-      status?.('reading the corpus…');
       let written;
       try {
-        written = await stoppedOnSignal((stop) => prepare(flags, corpus, {
-          onProgress: status ? (fraction) => status(`tokenizing: ${Math.floor(100 * fraction)}%`) : undefined,
-          onWarning: (warning) => {
-            clear();
-            warn(warning);
-          },
-          stop,
-        }), clear);
+        written = await stoppedOnSignal(async (stop) => {
+          // drawn once the ending signals are listened to (after this first await), where each clears it
+          await Promise.resolve();
+          status?.('reading the corpus…');
+          return prepare(flags, corpus, {
+            onProgress: status ? (fraction) => status(`tokenizing: ${Math.floor(100 * fraction)}%`) : undefined,
+            onWarning: (warning) => {
+              clear();
+              warn(warning);
+            },
+            stop,
+          });
+        }, clear);
       } finally {
         clear();
       }
