@@ -14,7 +14,7 @@
  *
  *   npm run bench -- --help             the flags
  */
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, tmpdir, totalmem } from 'node:os';
 import { existsSync, mkdtempSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -26,7 +26,7 @@ import { type ModelConfig, gateCount } from '../src/engine/config.js';
 import { availableKernels, createKernels, resolveKernels } from '../src/engine/kernels/index.js';
 import { KERNELS_KINDS, type KernelsKind } from '../src/engine/kernels/kinds.js';
 import { STEP_PHASES, type StepPhase } from '../src/engine/kernels/timed.js';
-import { Arena } from '../src/engine/kernels/arena.js';
+import { ARENA_LIMIT_BYTES, Arena } from '../src/engine/kernels/arena.js';
 import { softmaxCrossEntropy } from '../src/engine/loss.js';
 import { initParams, readsTokenTable } from '../src/engine/model.js';
 import { Rng } from '../src/engine/random.js';
@@ -36,6 +36,8 @@ import { sampleText } from '../src/generate/sample.js';
 import { createStepper } from '../src/parallel/inference.js';
 import { share } from '../src/parallel/shared.js';
 import { parseDuration } from '../src/input/duration.js';
+import { mib } from '../src/checkpoint/size.js';
+import { engineBytes } from '../src/train/preflight.js';
 import { CorpusError } from '../src/text/corpus.js';
 import { streamCorpus } from '../src/text/corpus-stream.js';
 import { EOS_TOKEN, UNK_TOKEN, Vocabulary } from '../src/text/vocab.js';
@@ -70,7 +72,8 @@ function listFlag(name: FlagName, fallback: () => string[]): string[] {
   const given = flag(name);
   if (given === undefined) return fallback();
   const values = given.split(',');
-  const twice = values.find((value, i) => values.indexOf(value) !== i);
+  // an empty entry is refused by the flag's own check, which names what is valid
+  const twice = values.find((value, i) => value !== '' && values.indexOf(value) !== i);
   if (twice !== undefined) fail(`--${name}: '${twice}' is given twice in '${given}'; each is measured once`);
   return values;
 }
@@ -114,11 +117,38 @@ const models = listFlag('models', () => Object.keys(MODELS));
 const DEFAULT_MODEL = `${TRAIN_DEFAULTS.cell}-${TRAIN_DEFAULTS.layers}x${TRAIN_DEFAULTS.hidden}`;
 const defaultModelRates = new Map<number, number>();
 const kernelsKinds = listFlag('kernels', availableKernels) as KernelsKind[];
-for (const kind of kernelsKinds) {
-  if (!availableKernels().includes(kind)) fail(`--kernels: '${kind}' does not run here; valid: ${availableKernels().join(', ')}`);
+/** What a list flag's value `given` lacks where it holds an empty entry, as its refusal words it. */
+const emptyEntry = (given: string, what: string): string =>
+  (given.split(',').every((value) => value === '') ? `'${given}' names no ${what}` : `an empty entry in '${given}'`);
+for (const kind of kernelsKinds as string[]) {
+  const here = availableKernels().join(', ');
+  if (kind === 'auto') {
+    fail(`--kernels: the bench measures named kernel sets side by side (valid here: ${here}; leave --kernels out for all of them), ` +
+      `where auto is rnn train's choice of the fastest, ${resolveKernels('auto')} here`);
+  }
+  if (kind === '') fail(`--kernels: ${emptyEntry(flag('kernels')!, 'kernel set')}; valid here: ${here}`);
+  if (!(KERNELS_KINDS as readonly string[]).includes(kind)) fail(`--kernels: unknown kernel set '${kind}'; valid here: ${here}`);
+  if (!availableKernels().includes(kind as KernelsKind)) fail(`--kernels: '${kind}' does not run here; valid: ${here}`);
 }
 for (const name of models) {
+  if (name === '') fail(`--models: ${emptyEntry(flag('models')!, 'model')}; valid: ${Object.keys(MODELS).join(', ')}`);
   if (!(name in MODELS)) fail(`--models: unknown model '${name}'; valid: ${Object.keys(MODELS).join(', ')}`);
+}
+{
+  // each engine measured holds its parameters, their gradients and Adam's moments, and B·T rows of activations (engineBytes)
+  const memory = Math.min(ARENA_LIMIT_BYTES, totalmem());
+  const workers = Math.max(...workerCounts);
+  const rowsFitting = ({ config }: BenchModel): number => {
+    const bytes = (batch: number): number => engineBytes(config, { optimizer: 'adam', batch, seqLen: T, workers });
+    return Math.floor((memory - bytes(0)) / (bytes(1) - bytes(0)));
+  };
+  const charModels = models.filter((name) => MODELS[name]!.unit === 'chars');
+  const tightest = charModels.sort((a, b) => rowsFitting(MODELS[a]!) - rowsFitting(MODELS[b]!))[0];
+  if (tightest !== undefined && B > rowsFitting(MODELS[tightest]!)) {
+    const most = rowsFitting(MODELS[tightest]!);
+    fail(`--batch: a whole number from 1 to ${most} (the most rows ${tightest} trains at ${workers} worker${workers === 1 ? '' : 's'} ` +
+      `within ${mib(memory)}, one engine's memory), not '${flag('batch')}'`);
+  }
 }
 const peerWanted = flag('peer') !== undefined || flag('race') !== undefined;
 if (flag('peer') !== undefined && flag('peer') !== 'torch') fail(`--peer: 'torch' is the one peer, not '${flag('peer')}'`);

@@ -3,6 +3,7 @@ import { chmodSync, createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
+import { availableKernels, resolveKernels } from '../src/engine/kernels/index.js';
 import { ROOT } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
 
@@ -138,6 +139,28 @@ describe('npm run bench, as a user runs it', () => {
       [['--workers', '1,2,1'], "--workers: '1' is given twice in '1,2,1'; each is measured once"],
       [['--models', 'gru-2x96,gru-2x96'], "--models: 'gru-2x96' is given twice in 'gru-2x96,gru-2x96'; each is measured once"],
       [['--kernels', 'js,js'], "--kernels: 'js' is given twice in 'js,js'; each is measured once"],
+    ];
+    await expectRefused(cases);
+  });
+
+  it('refuses a batch whose training would not fit in an engine\'s memory in one line giving the range, before it measures', async () => {
+    const run = await refused(['--batch', '1e9', '--models', 'lstm-2x512', '--workers', '1']);
+    expect(run.status).toBe(2);
+    const [, most] = /^bench: --batch: a whole number from 1 to (\d+) \(the most rows lstm-2x512 trains at 1 worker within [\d,]+ MiB, one engine's memory\), not '1e9'\n$/.exec(run.stderr) ?? [];
+    expect(Number(most)).toBeGreaterThan(50);
+    const over = await refused(['--batch', String(Number(most) + 1), '--models', 'lstm-2x512', '--workers', '1']);
+    expect(over.stderr).toBe(run.stderr.replace("'1e9'", `'${Number(most) + 1}'`));
+  }, 2 * LIMIT_MS + 10_000);
+
+  it('refuses an empty list of models, and a kernel set it does not know or auto, naming the valid ones', async () => {
+    const models = 'lstm-2x128, gru-2x128, gru-2x96, gru-2x192, lstm-2x512, word-gru-2x256';
+    const here = availableKernels().join(', ');
+    const cases: [string[], string][] = [
+      [['--models', ','], `--models: ',' names no model; valid: ${models}`],
+      [['--models', 'gru-2x96,'], `--models: an empty entry in 'gru-2x96,'; valid: ${models}`],
+      [['--kernels', 'foo'], `--kernels: unknown kernel set 'foo'; valid here: ${here}`],
+      [['--kernels', 'auto'], `--kernels: the bench measures named kernel sets side by side (valid here: ${here}; leave --kernels out for all of them), ` +
+        `where auto is rnn train's choice of the fastest, ${resolveKernels('auto')} here`],
     ];
     await expectRefused(cases);
   });

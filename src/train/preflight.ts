@@ -16,7 +16,7 @@ import { type OutputPaths, unwritableOutput } from './output.js';
  * worker, Adam's moments, and the activations of B·T rows (and of the validation rows) with
  * their gradients: logits, embeddings, and per layer the states, gates and dropout masks.
  */
-function engineBytes(model: ModelConfig, settings: Pick<TrainSettings, 'optimizer' | 'batch' | 'seqLen' | 'workers'>): number {
+export function engineBytes(model: ModelConfig, settings: Pick<TrainSettings, 'optimizer' | 'batch' | 'seqLen' | 'workers'>): number {
   const { vocabSize: V, embedDim: E, hiddenSize: H, numLayers: L } = model;
   const G = gateCount(model.cell) * H;
   const P = parameterCount(model);
