@@ -1419,6 +1419,25 @@ describe('starting and stopping', () => {
     }
   });
 
+  it('says on stderr that the cap dropped a client, with the bytes held and the cap, and the further drops counted in one line later', async () => {
+    const s = await inProcess([{ name: 'tiny', path: models.tiny }], { workers: 1, maxTextTokens: LARGE_ANSWER_TOKENS, maxUnreadBytes: 1_000_000 });
+    await saying(s, async (said, shutDown) => {
+      const dropLines = () => said().filter((line) => line.includes('dropped'));
+      // each answer ended drops the one before it: three clients dropped, the last answer kept
+      const answers = [];
+      for (let i = 0; i < 4; i++) answers.push(await pausedLargeAnswer(s.url, 'tiny'));
+      expect((await request(`${s.url}/healthz`)).status).toBe(200);
+      const [first, ...more] = dropLines();
+      expect(more).toEqual([]);
+      const [, held] = /^rnn serve: dropped a client that did not read its answer: the answers not taken held ([\d,]+) bytes, over the cap of 1,000,000 \(at most one such line a minute\)\n$/.exec(first ?? '') ?? [];
+      expect(Number(held?.replaceAll(',', ''))).toBeGreaterThan(1_000_000);
+      await Promise.all(answers.map(bodyOf));
+      await shutDown();
+      expect(dropLines().slice(1)).toEqual([expect.stringMatching(
+        /^rnn serve: dropped 2 clients that did not read their answers: the answers not taken held up to [\d,]+ bytes, over the cap of 1,000,000 \(at most one such line a minute\)\n$/)]);
+    });
+  });
+
   it('close() with a stream held for a client that never reads again: its generation ends at the time limit, and the client is dropped one time limit later', async () => {
     const s = await inProcess([{ name: 'long', path: await longWordModel() }], { workers: 1, maxLen: 10_000_000, timeLimitMs: 1500 });
     const writes = watchWrites();

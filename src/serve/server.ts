@@ -15,6 +15,7 @@ import {
 import { type GenerateDone, type JobAnswers, type JobOf, type JobRequest, type ServedModel, readServedModel, servedModels } from './jobs.js';
 import { JobError, JobStoppedError, NoThreadError, type OnPieces, type OnStart, QueueFullError, ShuttingDownError, ThreadLostError, ThreadStuckError, WorkerPool, stuckThreadFate } from './pool.js';
 import { durationText } from '../input/duration.js';
+import { grouped } from '../text/vocab.js';
 import {
   ACTIVATIONS_FIELDS, COMPLETE_FIELDS, SCORE_FIELDS, type StreamMode, readActivations, readComplete, readGenerate, readLegacyGenerate,
   readScore,
@@ -66,6 +67,9 @@ const RETRY_AFTER_S = 1;
  */
 const UNREAD_MAX_BYTES = 256 * 2 ** 20;
 
+/** The least time between two lines that say the cap on answers not taken dropped clients: a flood of drops is counted, not logged each. */
+const DROPPED_LINE_MS = 60_000;
+
 /** How much longer than a request's time limit node:http lets the request take to arrive. */
 const ARRIVAL_MARGIN_MS = 5000;
 
@@ -96,6 +100,10 @@ export class RnnServer {
   private readonly answering = new Map<ServerResponse, Socket>();
   /** The answers ended but not yet written out whole, the earliest ended first, each with the timer that drops its client. */
   private readonly unread = new Map<ServerResponse, NodeJS.Timeout>();
+  /** The clients dropped by dropUnreadOver not yet said (sayDropped), and the most bytes held at a drop among them. */
+  private dropped = { clients: 0, held: 0 };
+  /** While a line of dropped clients holds the next (sayDropped), the timer that says the drops counted meanwhile. */
+  private droppedLine: NodeJS.Timeout | null = null;
   /** close()'s waits, each woken once no request is in flight. */
   private readonly allAnswered: (() => void)[] = [];
   /** The connections open. */
@@ -115,6 +123,7 @@ export class RnnServer {
     private readonly pool: WorkerPool,
     private readonly page: PlaygroundPage,
     private readonly server: Server,
+    private readonly report: (line: string) => void,
   ) {
     this.modelList = servedModelList(models);
     server.on('connection', (socket: Socket) => {
@@ -142,7 +151,7 @@ export class RnnServer {
         requestTimeout, headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout), connectionsCheckingInterval: TIMEOUT_CHECK_MS,
       });
       server.maxConnections = options.maxConnections;
-      const rnn = new RnnServer(options, models, pool, page, server);
+      const rnn = new RnnServer(options, models, pool, page, server, report);
       server.on('request', (req, res) => void rnn.handle(req, res));
       // one that waits for 100 Continue is handled alike, told to go on only where its body is read (readJsonBody)
       server.on('checkContinue', (req, res) => void rnn.handle(req, res));
@@ -192,6 +201,8 @@ export class RnnServer {
     while (this.answering.size > 0) await new Promise<void>((resolve) => this.allAnswered.push(resolve));
     this.server.closeAllConnections();
     await closed;
+    clearTimeout(this.droppedLine ?? undefined);
+    this.sayDropped(false);
   }
 
   /** Closes the connections that carry no request in flight: kept alive for the next, or not yet sent one whole. */
@@ -244,9 +255,27 @@ export class RnnServer {
     for (const res of this.answering.keys()) held += res.writableLength;
     for (const res of this.unread.keys()) {
       if (held <= cap || res === newest) return;
+      this.dropped.clients++;
+      this.dropped.held = Math.max(this.dropped.held, held);
+      if (this.droppedLine === null) this.sayDropped(true);
       held -= res.writableLength;
       res.destroy();
     }
+  }
+
+  /**
+   * Says on stderr the clients dropped by dropUnreadOver since the last such line, if any; then, where it said some and
+   * `again`, holds the next such line for DROPPED_LINE_MS, counting the drops meanwhile.
+   */
+  private sayDropped(again: boolean): void {
+    this.droppedLine = null;
+    const { clients, held } = this.dropped;
+    if (clients === 0) return;
+    const who = clients === 1 ? 'a client that did not read its answer' : `${grouped(clients)} clients that did not read their answers`;
+    this.report(`dropped ${who}: the answers not taken held ${clients === 1 ? '' : 'up to '}${grouped(held)} bytes, ` +
+      `over the cap of ${grouped(this.options.maxUnreadBytes ?? UNREAD_MAX_BYTES)} (at most one such line a minute)`);
+    this.dropped = { clients: 0, held: 0 };
+    if (again) this.droppedLine = setTimeout(() => this.sayDropped(true), DROPPED_LINE_MS).unref();
   }
 
   /** The API: each route's method, and the handler that answers it (below, in this order); /healthz and the page: route. */
