@@ -68,6 +68,7 @@ describe('safetensors', () => {
     expect(data.length).toBe(4 * layout.total);
     expect(Array.from({ length: layout.total }, (_, i) => data.readFloatLE(4 * i))).toEqual(Array.from(MODEL.params));
     const metadata = header['__metadata__'] as unknown as Record<string, string>;
+    expect(metadata['format']).toBe('rnn-state/1'); // the literal docs/interop.md gives PyTorch's side
     expect(JSON.parse(metadata['config']!)).toEqual({ cell: 'lstm', vocab_size: 5, embed_dim: 3, hidden_size: 4, num_layers: 2 });
     expect(JSON.parse(metadata['vocab']!)).toEqual(MODEL.vocab);
   });
