@@ -197,7 +197,7 @@ const IMPORTED_EXTENSION = '.checkpoint.json';
  * The checkpoint `importCommand` makes of the model file at `path`: beside it, named as the file
  * with `.checkpoint.json` for its extension.
  */
-export function importedCheckpointPath(path: string): string {
+function importedCheckpointPath(path: string): string {
   const name = basename(path);
   const stem = name.includes('.', 1) ? name.slice(0, name.lastIndexOf('.')) : name;
   return join(dirname(path), `${stem}${IMPORTED_EXTENSION}`);
@@ -222,7 +222,7 @@ function importedModelFiles(path: string): string[] {
  * The command that imports the model file at `path` into a checkpoint beside it
  * (importedCheckpointPath): never the file itself, whatever it is named.
  */
-export function importCommand(path: string): string {
+function importCommand(path: string): string {
   return `rnn import ${path} --out ${importedCheckpointPath(path)}`;
 }
 

@@ -213,7 +213,7 @@ export function checkPreparedLevel(
  * or the reverse, so their loss is not the loss of the text as the model reads it. The text
  * itself is cut by the model's rule; preparing again cuts sentences by today's rules only.
  */
-export function checkPreparedDocuments(
+function checkPreparedDocuments(
   { dir, meta }: PreparedFolder, documents: DocumentRule, model: (name: SettingNamer) => string,
 ): void {
   const cut = corpusDocuments({ docs: meta.settings.docs, sentenceRule: meta.sentenceRule });

@@ -181,7 +181,7 @@ export function writeTarget(path: string, what = ''): string {
 }
 
 /** `path` as a message names the file written through it: with where it leads (`writeTarget`), where it is a link. */
-export function linkedPath(path: string, target: string): string {
+function linkedPath(path: string, target: string): string {
   return target === path ? path : `${path} (a link to ${target})`;
 }
 

@@ -71,7 +71,7 @@ function givenAs(reader: ModelPathReader, path: string, name: SettingNamer): str
  * checkpoint near its name that is there (nearCheckpoint), or else what it may name; `-` as standard input, which no
  * model is read from.
  */
-export function existingPath(path: string, reader: ModelPathReader): string {
+function existingPath(path: string, reader: ModelPathReader): string {
   if (existsSync(path)) return path;
   const { setting, what } = reader;
   const line = path === STANDARD_STREAM ? standardStreamLine('input', `read a ${what} from`, bid(reader))

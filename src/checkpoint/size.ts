@@ -32,7 +32,7 @@ export function parameterCount(model: ModelConfig): number {
  * Characters of the JSON checkpoint's tensors: each tensor's float32 bytes as base64 (4
  * characters per 3 bytes), for the weights, Adam's two moments and the carried state.
  */
-export function tensorChars(model: ModelConfig, settings: { optimizer: string; batch: number }): number {
+function tensorChars(model: ModelConfig, settings: { optimizer: string; batch: number }): number {
   const base64 = (floats: number): number => 4 * Math.ceil((4 * floats) / 3);
   const copies = settings.optimizer === 'adam' ? 3 : 1;
   const chars = tensorSizes(model).reduce((sum, [size, count]) => sum + copies * count * base64(size), 0);
