@@ -65,6 +65,15 @@ describe('wrapToWidth (the lines logged above the live bar, which the terminal d
     }
   });
 
+  it('keeps a combining mark and an emoji sequence joined by ZWJ on the line of the character before it', () => {
+    const accented = 'Ame\u0301lie';
+    const coder = '👩\u200D💻';
+    expect(wrapToWidth(`${'x'.repeat(17)} ${accented}`, 24)).toEqual([`${'x'.repeat(17)} ${accented}`]);
+    expect(wrapToWidth(`${'x'.repeat(17)} ${coder}${coder}`, 22)).toEqual([`${'x'.repeat(17)} ${coder}${coder}`]);
+    expect(wrapToWidth(`${'x'.repeat(17)} ${coder}${coder}`, 21)).toEqual(['x'.repeat(17), `  ${coder}${coder}`]);
+    expect(wrapToWidth(coder.repeat(3), 5)).toEqual([coder.repeat(2), `  ${coder}`]);
+  });
+
   it('cuts a word longer than a line where the line ends', () => {
     const path = `checkpoints: /tmp/${'x'.repeat(50)}/latest.json`;
     const lines = wrapToWidth(path, 30);

@@ -5,7 +5,7 @@ import { quoted, visible } from '../input/issues.js';
 import type { CheckpointEvent, DoneEvent, EvalEvent, StartEvent, StepEvent, TrainEvent } from '../train/events.js';
 import { TOKEN_UNITS, type TokenUnit, grouped, vocabularyText } from '../text/vocab.js';
 import { vocabularyCoverage } from '../text/word-vocab.js';
-import { characterColumns, textColumns } from '../text/columns.js';
+import { textColumns } from '../text/columns.js';
 import { stderrChalk as chalk } from './color.js';
 import { redrawsInPlace, terminalColumns } from './terminal.js';
 import { addedText, warn as writeWarning, warningLine } from './errors.js';
@@ -151,7 +151,7 @@ const ESCAPE = String.fromCharCode(0x1b);
 const SGR = new RegExp(`${ESCAPE}\\[[0-9;]*m`, 'y');
 const SGR_ALL = new RegExp(`${ESCAPE}\\[[0-9;]*m`, 'g');
 
-/** The columns `text` takes on a terminal (textColumns: two for a wide character), colour escapes none. */
+/** The columns `text` takes on a terminal (textColumns: two for a wide character, none for a combining mark), colour escapes none. */
 const columns = (text: string): number => textColumns(text.replace(SGR_ALL, ''));
 
 /**
@@ -169,7 +169,7 @@ export function wrapToWidth(line: string, width: number): string[] {
     const escape = SGR.exec(line);
     const piece = escape ? escape[0] : String.fromCodePoint(line.codePointAt(i)!);
     i += piece.length;
-    if (escape || columns(current) + characterColumns(piece) <= width) {
+    if (escape || columns(current + piece) <= width) {
       if (piece === ' ' && current.length > indent.length) lastSpace = current.length;
       current += piece;
       continue;

@@ -6,11 +6,31 @@
 /** A character drawn about as wide as two Latin letters: Hangul, CJK, kana, fullwidth forms, emoji. */
 const WIDE_CHARACTER = /[\u1100-\u115F\u2E80-\u303E\u3041-\uA4CF\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6\u{1F300}-\u{1FAFF}\u{20000}-\u{3FFFD}]/u;
 
-/** How wide a character is drawn: 2 columns for a wide one, else 1. */
-export const characterColumns = (character: string): number => (WIDE_CHARACTER.test(character) ? 2 : 1);
+/**
+ * A character drawn in no column of its own: a combining mark (a variation selector is one), a zero-width space,
+ * non-joiner, joiner or word joiner, a byte order mark.
+ */
+const ZERO_WIDTH = /[\p{Mn}\p{Me}\u200B\u200C\u2060\uFEFF]|\u200D/u;
+
+/**
+ * What a terminal draws in one place: a character with the zero-width ones after it, and an emoji with the emoji that
+ * zero-width joiners (U+200D) join to it (👩‍💻 is one wide character).
+ */
+const DRAWN_TOGETHER = new RegExp(
+  `\\p{Extended_Pictographic}(?:\u200D\\p{Extended_Pictographic}|${ZERO_WIDTH.source})*|[^](?:${ZERO_WIDTH.source})*`, 'gu');
+
+/** `text` split where a cut leaves every drawn character whole (DRAWN_TOGETHER). */
+const drawnCharacters = (text: string): string[] => text.match(DRAWN_TOGETHER) ?? [];
+
+/** How wide a drawn character is: as its first code point, 2 columns for a wide one, 0 for a zero-width one, else 1. */
+function characterColumns(character: string): number {
+  const first = String.fromCodePoint(character.codePointAt(0)!);
+  return WIDE_CHARACTER.test(first) ? 2 : ZERO_WIDTH.test(first) ? 0 : 1;
+}
 
 /** The columns `text` takes. */
-export const textColumns = (text: string): number => [...text].reduce((sum, character) => sum + characterColumns(character), 0);
+export const textColumns = (text: string): number =>
+  drawnCharacters(text).reduce((sum, character) => sum + characterColumns(character), 0);
 
 /** The first characters of `characters` that take at most `columns` columns. */
 function leading(characters: readonly string[], columns: number): string[] {
@@ -29,7 +49,7 @@ function leading(characters: readonly string[], columns: number): string[] {
  */
 export function shortened(text: string, max: number, cut: 'end' | 'middle' = 'end'): string {
   if (textColumns(text) <= max) return text;
-  const characters = [...text];
+  const characters = drawnCharacters(text);
   if (cut === 'end') return `${leading(characters, max - 1).join('')}…`;
   const tail = leading([...characters].reverse(), Math.floor((max - 1) / 2)).reverse();
   return `${leading(characters, max - 1 - textColumns(tail.join(''))).join('')}…${tail.join('')}`;
