@@ -116,11 +116,16 @@ export function refuseMissingValues(command: Command): void {
   };
 }
 
+/** The command of `command`'s own that `word` names (by its name or an alias), if any. */
+export function subcommandNamed(command: Command, word: string): Command | undefined {
+  return command.commands.find((sub) => sub.name() === word || sub.aliases().includes(word));
+}
+
 /** The command that `args`, given to `program`, run: the commands they name first, one in another (`eval perplexity`). */
 function commandNamedIn(program: Command, args: readonly string[]): Command {
   let command = program;
   for (const word of args) {
-    const sub = command.commands.find((each) => each.name() === word || each.aliases().includes(word));
+    const sub = subcommandNamed(command, word);
     if (sub === undefined) break;
     command = sub;
   }

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { reportError, unknownCommandLine, usageErrorLine } from './errors.js';
-import { refuseMissingValues } from './flags.js';
+import { refuseMissingValues, subcommandNamed } from './flags.js';
 import { guardOutput } from './pipes.js';
 import { packageVersion } from './version.js';
 
@@ -69,7 +69,7 @@ function showHelpOf(program: Command, names: readonly string[]): never {
   if (names.length === 1 && names[0] === 'help') return program.help();
   let command: Command = program;
   for (const [i, name] of names.entries()) {
-    const next = command.commands.find((sub) => sub.name() === name || sub.aliases().includes(name));
+    const next = subcommandNamed(command, name);
     if (next === undefined) command.error(`error: ${unknownCommandLine(names.slice(0, i + 1), command)}`, { code: 'commander.unknownCommand' });
     command = next;
   }

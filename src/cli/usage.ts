@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { Command, Option } from 'commander';
 import { defaultText } from '../input/settings.js';
-import { settingOf } from './flags.js';
+import { settingOf, subcommandNamed } from './flags.js';
 import { createProgram } from './main.js';
 
 /*
@@ -46,7 +46,7 @@ function flagTables(command: Command): string {
 function findCommand(program: Command, path: string): Command {
   let command = program;
   for (const name of path.split(' ')) {
-    const next = command.commands.find((c) => c.name() === name);
+    const next = subcommandNamed(command, name);
     if (!next) throw new Error(`docs/usage.md names a command rnn does not have: ${path}`);
     command = next;
   }
