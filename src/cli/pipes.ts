@@ -1,15 +1,16 @@
 import { writeFailure } from '../checkpoint/files.js';
 import { hangUp } from './signals.js';
 
-/**
- * A reader that closes stdout early (`rnn info | head -1`) has all it wants: the command ends
- * quietly rather than with an EPIPE trace; a stdout that cannot take the text (`> file` on a full
- * disk) fails the command, exit 1. One that closes stderr (`rnn prepare … 2>&1 | head`)
- * is written to no more, and the command goes on. A terminal that closed (EIO) is its hang-up
- * (`hangUp`). `guardOutput` installs this for every
- * command; a command with work to keep (training) sets its own response with
- * `whenOutputCloses` (telling the two apart with `readerGone`), and a loop to end (sampling) asks `outputClosed`.
+/*
+ * A reader that closes stdout early (`rnn info | head -1`) has all it wants: the command ends quietly rather than with
+ * an EPIPE trace; a stdout that cannot take the text (`> file` on a full disk) fails the command, exit 1. One that
+ * closes stderr (`rnn prepare … 2>&1 | head`) is written to no more, and the command goes on. A terminal that closed
+ * (EIO) is its hang-up (`hangUp`). `guardOutput` installs this for every command; a command with work to keep
+ * (training) sets its own response with `whenOutputCloses` (telling the two apart with `readerGone`), and a loop to end
+ * (sampling) asks `outputClosed`.
  */
+
+/** One of the two standard streams a command writes to. */
 export type Output = 'stdout' | 'stderr';
 
 type Response = (output: Output, error: NodeJS.ErrnoException) => void;
@@ -18,6 +19,7 @@ let response: Response | null = null;
 /** The error that closed each output, once one has. */
 const closedBy: Partial<Record<Output, NodeJS.ErrnoException>> = {};
 
+/** Makes stdout and stderr answer their first error as told above: by the response `whenOutputCloses` set, else rnn's own. */
 export function guardOutput(): void {
   for (const output of ['stdout', 'stderr'] as const) {
     process[output].on('error', (error: NodeJS.ErrnoException) => {
