@@ -149,7 +149,7 @@ function doneText(e: DoneEvent): string {
 const ESCAPE = String.fromCharCode(0x1b);
 /** A colour or style escape: it takes no column (sticky: read where lastIndex is). */
 const SGR = new RegExp(`${ESCAPE}\\[[0-9;]*m`, 'y');
-const SGR_ALL = new RegExp(`${ESCAPE}\\[[0-9;]*m`, 'g');
+const SGR_ALL = new RegExp(SGR.source, 'g');
 
 /** The columns `text` takes on a terminal (textColumns: two for a wide character, none for a combining mark), colour escapes none. */
 const columns = (text: string): number => textColumns(text.replace(SGR_ALL, ''));
