@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { parameterCount } from '../src/checkpoint/size.js';
 import { createProgram } from '../src/cli/main.js';
 import { Arena } from '../src/engine/kernels/arena.js';
@@ -159,6 +159,23 @@ describe('beam search: --stop-at-eos streams what has settled', () => {
     const { pieces, steps, result } = streamedSearch({ ...ended, kernels: 'js' });
     expect([result.text, result.tokens, steps]).toEqual(['e..', 4, 65]);
     expect(pieces).toEqual(['e', '.', '.'].map((text) => ({ text, step: 8 })));
+  });
+});
+
+describe('beam search: a step allocates nothing', () => {
+  const typedArray = Object.getPrototypeOf(Int32Array.prototype) as Record<string, unknown>;
+
+  it('makes no typed array and sorts none between its first step and its last', () => {
+    const work = beamSteps({ config, params, vocab, beam: 4, length: 12, prime: 'ROMEO:', kernels: 'js' });
+    // the prime's <EOS> and 6 characters, then the first step
+    for (let i = 0; i < 8; i++) work.next();
+    const spies = ['subarray', 'slice', 'sort', 'map', 'filter'].map((method) => vi.spyOn(typedArray as never, method as never));
+    try {
+      for (let i = 0; i < 10; i++) work.next();
+      for (const spy of spies) expect(spy, spy.getMockName()).not.toHaveBeenCalled();
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
   });
 });
 

@@ -217,8 +217,11 @@ function* search(opts: BeamOptions): Work<BeamResult> {
     // a finished hypothesis's prefix may be one that a later candidate of this step extends: released once all are added
     for (let o = 0; o < outCount; o++) tree.releaseIfChildless(outOfRunning[o]!);
     for (let b = 0; b < liveCount; b++) tree.releaseIfChildless(live[b]!);
-    [live, next] = [next, live];
-    [liveLogProb, nextLogProb] = [nextLogProb, liveLogProb];
+    const spare = live, spareLogProb = liveLogProb;
+    live = next;
+    liveLogProb = nextLogProb;
+    next = spare;
+    nextLogProb = spareLogProb;
     liveCount = nextCount;
     if (settled !== null && rankOnlyFalls) {
       for (let b = 0; b < liveCount; b++) if (finished.beats(liveLogProb[b]!, step + 1)) tree.releaseIfChildless(live[b]!);
@@ -469,17 +472,6 @@ class Extensions {
   private readonly heapParent: Int32Array;
   private readonly heapToken: Int32Array;
   private readonly heapLogProb: Float64Array;
-  private readonly byRank: Int32Array;
-  /**
-   * The order of heap entries, best first: the higher log-probability; at a tie the earlier
-   * candidate (the earlier hypothesis, then the lower token). Positive where `a` ranks below `b`.
-   */
-  private readonly rankOrder = (a: number, b: number): number => {
-    const la = this.heapLogProb[a]!, lb = this.heapLogProb[b]!;
-    if (la < lb) return 1;
-    if (la > lb) return -1;
-    return this.heapParent[a]! - this.heapParent[b]! || this.heapToken[a]! - this.heapToken[b]!;
-  };
 
   constructor(private readonly n: number) {
     this.parent = new Int32Array(n);
@@ -488,7 +480,6 @@ class Extensions {
     this.heapParent = new Int32Array(n);
     this.heapToken = new Int32Array(n);
     this.heapLogProb = new Float64Array(n);
-    this.byRank = new Int32Array(n);
   }
 
   choose(liveLogProb: Float64Array, liveCount: number, logProbs: Float64Array, V: number): void {
@@ -506,21 +497,24 @@ class Extensions {
         }
       }
     }
-    const byRank = this.byRank.subarray(0, size);
-    for (let i = 0; i < size; i++) byRank[i] = i;
-    byRank.sort(this.rankOrder);
-    for (let i = 0; i < size; i++) {
-      const at = byRank[i]!;
-      this.parent[i] = this.heapParent[at]!;
-      this.token[i] = this.heapToken[at]!;
-      this.logProb[i] = this.heapLogProb[at]!;
-    }
     this.count = size;
+    // the worst kept is the heap's top: taken off it one at a time, they fill the list from its end
+    for (let last = size - 1; last >= 0; last--) {
+      this.parent[last] = this.heapParent[0]!;
+      this.token[last] = this.heapToken[0]!;
+      this.logProb[last] = this.heapLogProb[0]!;
+      if (last > 0) this.siftDown(last, this.heapParent[last]!, this.heapToken[last]!, this.heapLogProb[last]!);
+    }
   }
 
-  /** Whether heap entry `a` ranks below entry `b` (`rankOrder`). */
+  /**
+   * Whether heap entry `a` ranks below entry `b`: a lower log-probability, or at a tie the later
+   * candidate (the later hypothesis, then the higher token).
+   */
   private worse(a: number, b: number): boolean {
-    return this.rankOrder(a, b) > 0;
+    const la = this.heapLogProb[a]!, lb = this.heapLogProb[b]!;
+    if (la !== lb) return la < lb;
+    return (this.heapParent[a]! - this.heapParent[b]! || this.heapToken[a]! - this.heapToken[b]!) > 0;
   }
 
   private set(at: number, parent: number, token: number, logProb: number): void {
