@@ -162,6 +162,18 @@ describe('beam search: --stop-at-eos streams what has settled', () => {
   });
 });
 
+describe('beam search: the greedy row', () => {
+  // "a" above <EOS> and "b" by 2^-60, far below a float64's step at ln p: in ln p they tie, in the logits they do not
+  const { toyVocab, toy, toyParams } = fixedLogits([0, 0, 2 ** -60, 0]);
+
+  it('follows the path --temperature 0 draws, the logits ranking the tokens where their log-probabilities tie', () => {
+    const greedy = sampleText({ config: toy, params: toyParams, vocab: toyVocab, length: 5, temperature: 0, seed: 1 });
+    expect(greedy).toBe('aaaaa');
+    const result = beamSearch({ config: toy, params: toyParams, vocab: toyVocab, beam: 1, length: 5, kernels: 'js' });
+    expect(result.hypotheses.map((h) => h.text)).toContain(greedy);
+  });
+});
+
 describe('beam search: a step allocates nothing', () => {
   const typedArray = Object.getPrototypeOf(Int32Array.prototype) as Record<string, unknown>;
 

@@ -9,6 +9,7 @@ import { LanguageModel } from '../engine/model.js';
 import { type InputError, SettingError } from '../input/settings.js';
 import { EOS, type TextWriter, UNK, type Vocabulary } from '../text/vocab.js';
 import { type PrimeTokens, continuationWriter, primeTokens } from './continuation.js';
+import { likeliestToken } from './sample.js';
 import { checkSampleSettings } from './settings.js';
 import { type StopSignal, checkStopped } from './stop.js';
 import { type Work, finish } from './turns.js';
@@ -227,7 +228,7 @@ function* search(opts: BeamOptions): Work<BeamResult> {
       for (let b = 0; b < liveCount; b++) if (finished.beats(liveLogProb[b]!, step + 1)) tree.releaseIfChildless(live[b]!);
     }
     if (!greedyDone) {
-      const token = argmax(logProbs, G * V, V);
+      const token = likeliestToken(model.logits, G * V, V, UNK);
       greedyIds[greedyLength++] = token;
       greedyLogProb += logProbs[G * V + token]!;
       greedyDone = token === EOS && stopAtEos;
@@ -558,11 +559,4 @@ class Extensions {
     this.move(a, b);
     this.set(b, parent, token, logProb);
   }
-}
-
-/** The most probable token of a row, `<UNK>` excluded (ties: the lower id), as sampling's argmax. */
-function argmax(logProbs: Float64Array, off: number, V: number): number {
-  let best = EOS;
-  for (let v = 0; v < V; v++) if (v !== UNK && logProbs[off + v]! > logProbs[off + best]!) best = v;
-  return best;
 }

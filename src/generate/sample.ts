@@ -176,6 +176,21 @@ function checkSampleOptions(opts: SampleOptions): void {
   checkSampleSettings({ len: length, temperature, topK, topP, seed, stopAtEos, unk });
 }
 
+/**
+ * The id of the largest of the `V` logits from `offset`, `excluded` (when >= 0) left out, the lowest
+ * id of a tie: what temperature 0 draws, and the path beam search keeps beside its hypotheses.
+ */
+export function likeliestToken(logits: Float32Array, offset: number, V: number, excluded: number): number {
+  let max = -Infinity, argmax = EOS;
+  for (let v = 0; v < V; v++) {
+    if (v !== excluded && logits[offset + v]! > max) {
+      max = logits[offset + v]!;
+      argmax = v;
+    }
+  }
+  return argmax;
+}
+
 /** What a token is drawn from: the next token's logits, and its distribution (TokenStepper's). */
 export type NextToken = Pick<TokenStepper, 'logits' | 'probabilities'>;
 
@@ -220,20 +235,20 @@ export class TokenSampler {
 
   /** A token id drawn from what `next` holds. */
   draw(next: NextToken, rng: Rng): number {
-    if (this.temperature === 0) return this.likeliest(next.logits);
+    if (this.temperature === 0) return likeliestToken(next.logits, 0, this.vocabSize, this.excluded);
     // p_v ∝ exp(z_v / T), with p_UNK = 0 unless <UNK> may be drawn
     const V = this.vocabSize, probs = (this.probs = next.probabilities(this.temperature, this.excluded));
     this.logits = next.logits;
     let total = 0;
     for (let v = 0; v < V; v++) total += probs[v]!;
     // z / T past float32's range (a temperature near 0) leaves NaN: the distribution there is its limit, the argmax
-    if (Number.isNaN(total)) return this.likeliest(next.logits);
+    if (Number.isNaN(total)) return likeliestToken(next.logits, 0, V, this.excluded);
     if (!this.filters) {
       let u = rng.uniform() * total;
       for (let v = 0; v < V; v++) {
         if (probs[v]! > 0 && (u -= probs[v]!) < 0) return v;
       }
-      return this.likeliest(next.logits); // u ran past the end by rounding
+      return likeliestToken(next.logits, 0, V, this.excluded); // u ran past the end by rounding
     }
 
     const keptCount = this.filter(total);
@@ -244,18 +259,6 @@ export class TokenSampler {
       if ((u -= probs[this.kept[i]!]!) < 0) return this.kept[i]!;
     }
     return this.kept[0]!;
-  }
-
-  /** The id of the largest logit, `<UNK>` excluded unless it may be drawn (the lowest id of a tie). */
-  private likeliest(logits: Float32Array): number {
-    let max = -Infinity, argmax = EOS;
-    for (let v = 0; v < this.vocabSize; v++) {
-      if (v !== this.excluded && logits[v]! > max) {
-        max = logits[v]!;
-        argmax = v;
-      }
-    }
-    return argmax;
   }
 
   /**
