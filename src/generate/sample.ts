@@ -211,6 +211,8 @@ export class TokenSampler {
   private readonly heap: Int32Array;
   /** The kept ids, most probable first. */
   private readonly kept: Int32Array;
+  /** How many of `kept` the last `filter` kept. */
+  private keptCount = 0;
   /** The id never drawn: `UNK`, or none (-1) when `<UNK>` may be drawn. */
   private readonly excluded: number;
   /**
@@ -251,19 +253,18 @@ export class TokenSampler {
       return likeliestToken(next.logits, 0, V, this.excluded); // u ran past the end by rounding
     }
 
-    const keptCount = this.filter(total);
-    let keptMass = 0;
-    for (let i = 0; i < keptCount; i++) keptMass += probs[this.kept[i]!]!;
-    let u = rng.uniform() * keptMass;
-    for (let i = 0; i < keptCount; i++) {
+    // p'_v = p_v / Σ_{w kept} p_w over the kept tokens, most probable first
+    let u = rng.uniform() * this.filter(total);
+    for (let i = 0; i < this.keptCount; i++) {
       if ((u -= probs[this.kept[i]!]!) < 0) return this.kept[i]!;
     }
     return this.kept[0]!;
   }
 
   /**
-   * Fills `kept` with the most probable ids in descending order, stopping after topK of them
-   * or once their share of `total` reaches topP (the token that crosses it is kept).
+   * Fills `kept` with the ids v_1, v_2, … most probable first, as many as top-k and top-p keep (top-p's
+   * nucleus: the fewest whose mass reaches p, the token that crosses it kept), and returns their mass:
+   *   m = min(k, min{ j : Σ_{i ≤ j} p_{v_i} ≥ p · total }),   mass = Σ_{i ≤ m} p_{v_i}
    */
   private filter(total: number): number {
     const heap = this.heap;
@@ -280,7 +281,8 @@ export class TokenSampler {
       mass += this.probs[top]!;
       if (mass >= p * total) break;
     }
-    return count;
+    this.keptCount = count;
+    return mass;
   }
 
   /** Whether id a ranks above id b: more probable (a larger logit), or as probable and lower. */
