@@ -79,7 +79,7 @@ export function sampleParts(opts: SampleOptions): { readPrime: Work<boolean>; pi
  * The most samples `sampleCompletions` draws at once: they come back as one array, and V8 ends
  * the process, with no error to catch, when an array grows past some 1.1e8 elements.
  */
-export const COMPLETIONS_MAX = 2 ** 26;
+const COMPLETIONS_MAX = 2 ** 26;
 
 export interface CompletionOptions extends Omit<SampleOptions, 'onText' | 'stepper'> {
   /** Samples of the prime: sample i draws with seed + i (mod 2^32). */
