@@ -46,6 +46,17 @@ export const CHART = {
   legendPadding: 16,
 } as const;
 
+/** A rectangle on the page, in SVG units (y grows downwards). */
+interface Box {
+  left: number;
+  top: number;
+  right: number;
+  bottom: number;
+}
+
+/** The plot area: the part of CHART inside the axes, where the runs' lines are drawn. */
+const PLOT: Box = { left: CHART.left, top: CHART.top, right: CHART.width - CHART.right, bottom: CHART.top + CHART.plotHeight };
+
 /** Okabe–Ito colours (distinguishable with colour-blindness), without the yellow that fades on white. */
 export const RUN_COLOURS = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000'] as const;
 
@@ -226,12 +237,11 @@ function chartScale(runs: readonly LossRun[]): ChartScale {
   if (shown.length === 0) throw new RangeError('chartScale: no finite loss to plot');
   const lowest = shown.reduce((least, p) => Math.min(least, p.loss), Infinity);
   const y = niceTicks(lowest, shown.reduce((most, p) => Math.max(most, p.loss), -Infinity), 5);
-  const plotWidth = CHART.width - CHART.left - CHART.right;
   return {
     x,
     y,
-    px: (c) => round2(CHART.left + ((c - x.lo) / (x.hi - x.lo)) * plotWidth),
-    py: (l) => round2(CHART.top + ((y.hi - l) / (y.hi - y.lo)) * CHART.plotHeight),
+    px: (c) => round2(PLOT.left + ((c - x.lo) / (x.hi - x.lo)) * (PLOT.right - PLOT.left)),
+    py: (l) => round2(PLOT.top + ((y.hi - l) / (y.hi - y.lo)) * (PLOT.bottom - PLOT.top)),
   };
 }
 
@@ -346,7 +356,7 @@ export function lossChartSvg(runs: readonly LossRun[], options: ChartOptions = {
   const s = chartScale(runs);
   const drawn = runs.map((run) => drawnRun(run, s));
   const arrows = offChartArrows(drawn);
-  const legendTop = CHART.top + CHART.plotHeight + CHART.axisBelow + CHART.legendPadding;
+  const legendTop = PLOT.bottom + CHART.axisBelow + CHART.legendPadding;
   const height = legendTop + (runs.length + 1) * CHART.legendRow + CHART.legendPadding / 2;
   const validated = runs.some((run) => run.val.length > 0);
   const title = shortened(options.title ?? (validated ? DEFAULT_TITLES.validated : DEFAULT_TITLES.trainingOnly), TITLE_COLUMNS);
@@ -391,37 +401,34 @@ function headerLines(title: string, height: number): string[] {
 
 /** A light line across the plot at each tick of either axis. */
 function gridLines(s: ChartScale): string[] {
-  const { width, top, plotHeight, left, right } = CHART;
-  const bottom = top + plotHeight;
+  const { left, top, right, bottom } = PLOT;
   return [
     '<g class="grid" stroke="#e4e4e4" stroke-width="1">',
     ...s.x.values.map((v) => `<line x1="${s.px(v)}" y1="${top}" x2="${s.px(v)}" y2="${bottom}"/>`),
-    ...s.y.values.map((v) => `<line x1="${left}" y1="${s.py(v)}" x2="${width - right}" y2="${s.py(v)}"/>`),
+    ...s.y.values.map((v) => `<line x1="${left}" y1="${s.py(v)}" x2="${right}" y2="${s.py(v)}"/>`),
     '</g>',
   ];
 }
 
 /** The x axis: its line, a tick and a token count at each tick, and its title. */
 function xAxisLines(s: ChartScale, unit: TokenUnit): string[] {
-  const { width, top, plotHeight, left, right } = CHART;
-  const bottom = top + plotHeight;
+  const { left, right, bottom } = PLOT;
   return [
     '<g class="x-axis">',
-    `<line x1="${left}" y1="${bottom}" x2="${width - right}" y2="${bottom}" stroke="#444"/>`,
+    `<line x1="${left}" y1="${bottom}" x2="${right}" y2="${bottom}" stroke="#444"/>`,
     ...s.x.values.flatMap((v) => [
       `<line x1="${s.px(v)}" y1="${bottom}" x2="${s.px(v)}" y2="${bottom + 5}" stroke="#444"/>`,
       `<text class="tick" x="${s.px(v)}" y="${bottom + 19}" text-anchor="middle">${formatTokenCount(v)}</text>`,
     ]),
-    `<text class="axis-label" x="${round2(left + (width - left - right) / 2)}" y="${bottom + 42}" text-anchor="middle">${unit.many} seen</text>`,
+    `<text class="axis-label" x="${round2((left + right) / 2)}" y="${bottom + 42}" text-anchor="middle">${unit.many} seen</text>`,
     '</g>',
   ];
 }
 
 /** The y axis: its line, a tick and a loss at each tick, and its title turned upright. */
 function yAxisLines(s: ChartScale, unit: TokenUnit): string[] {
-  const { top, plotHeight, left } = CHART;
-  const bottom = top + plotHeight;
-  const midY = round2(top + plotHeight / 2);
+  const { left, top, bottom } = PLOT;
+  const midY = round2((top + bottom) / 2);
   return [
     '<g class="y-axis">',
     `<line x1="${left}" y1="${top}" x2="${left}" y2="${bottom}" stroke="#444"/>`,
@@ -453,8 +460,8 @@ function runLines(run: LossRun, drawn: DrawnRun, arrows: readonly OffChartArrow[
   if (drawn.best !== null) out.push(`<circle class="best" cx="${drawn.best[0]}" cy="${drawn.best[1]}" r="7" fill="none" stroke-width="2"/>`);
   for (const { x, line } of arrows) {
     const fill = line === 'train' ? ' fill="#fff"' : '';
-    out.push(`<path class="off-chart" data-line="${line}" d="M${x} ${CHART.top - 11} L${round2(x + 4)} ${CHART.top - 3} ` +
-      `L${round2(x - 4)} ${CHART.top - 3} Z" stroke-width="1.5"${fill}/>`);
+    out.push(`<path class="off-chart" data-line="${line}" d="M${x} ${PLOT.top - 11} L${round2(x + 4)} ${PLOT.top - 3} ` +
+      `L${round2(x - 4)} ${PLOT.top - 3} Z" stroke-width="1.5"${fill}/>`);
   }
   out.push('</g>');
   return out;
@@ -523,14 +530,6 @@ function bestLabelLines(runs: readonly LossRun[], drawn: readonly DrawnRun[]): s
   }
   out.push('</g>');
   return out;
-}
-
-/** A rectangle on the page, in SVG units (y grows downwards). */
-interface Box {
-  left: number;
-  top: number;
-  right: number;
-  bottom: number;
 }
 
 /** What a best-loss label must not cover: every run's line segments, its dots and rings, and the labels already placed. */
@@ -606,12 +605,10 @@ interface LabelPlace {
  * place is, and never one over a label; null where that leaves none.
  */
 function placeLabel(cx: number, cy: number, text: string, obstacles: Obstacles): LabelPlace | null {
-  const { width, right, top, plotHeight, left } = CHART;
-  const plot: Box = { left, top, right: width - right, bottom: top + plotHeight };
   const places = LABEL_PLACES.map(({ dx, dy, anchor }) => {
     const x = round2(cx + dx), y = round2(cy + dy);
     const box = labelBox(x, y, anchor, text);
-    const outside = box.left < plot.left || box.right > plot.right || box.top < plot.top || box.bottom > plot.bottom;
+    const outside = box.left < PLOT.left || box.right > PLOT.right || box.top < PLOT.top || box.bottom > PLOT.bottom;
     return { x, y, anchor, box, outside };
   });
   const anyInside = places.some((place) => !place.outside);
@@ -681,9 +678,8 @@ const LEGEND_NAME_COLUMNS = 16;
  * pass the plot's right edge.
  */
 function legendName(name: string, detail: string): string {
-  const { width, right, left } = CHART;
   const { indent, gap, nameColumn, detailColumn } = LEGEND_TEXT;
-  const room = width - right - left - indent - gap - textColumns(detail) * detailColumn;
+  const room = PLOT.right - PLOT.left - indent - gap - textColumns(detail) * detailColumn;
   return shortened(name, Math.max(LEGEND_NAME_COLUMNS, Math.floor(room / nameColumn)), 'middle');
 }
 
