@@ -124,6 +124,9 @@ function sameLosses(a: readonly LossPoint[], b: readonly LossPoint[]): boolean {
 /** The radius a validation marker covers: a dot's 3, a square's, triangle's or diamond's corners at most 4. */
 const MARKER_RADIUS = 4;
 
+/** The ring around a run's best validation loss, in its chart and in the legend's key. */
+const BEST_RING = { radius: 7, strokeWidth: 2 } as const;
+
 /** A validation marker centred at (x, y), of class `cls`, filled with the stroke its group sets (`fill` overrides it). */
 function markerElement(marker: Marker, x: number, y: number, cls: string, fill = ''): string {
   const fillAttr = fill === '' ? '' : ` fill="${fill}"`;
@@ -457,7 +460,7 @@ function runLines(run: LossRun, drawn: DrawnRun, arrows: readonly OffChartArrow[
   }
   for (const piece of drawn.val.pieces) out.push(`<polyline class="val" points="${polyPoints(piece)}" fill="none" stroke-width="2"/>`);
   for (const [x, y] of drawn.valSpots) out.push(markerElement(marker, x, y, 'val-point'));
-  if (drawn.best !== null) out.push(`<circle class="best" cx="${drawn.best[0]}" cy="${drawn.best[1]}" r="7" fill="none" stroke-width="2"/>`);
+  if (drawn.best !== null) out.push(`<circle class="best" cx="${drawn.best[0]}" cy="${drawn.best[1]}" r="${BEST_RING.radius}" fill="none" stroke-width="${BEST_RING.strokeWidth}"/>`);
   for (const { x, line } of arrows) {
     const fill = line === 'train' ? ' fill="#fff"' : '';
     out.push(`<path class="off-chart" data-line="${line}" d="M${x} ${PLOT.top - 11} L${round2(x + 4)} ${PLOT.top - 3} ` +
@@ -548,7 +551,7 @@ interface Obstacles {
 const LABEL_TEXT = { characterWidth: 6.7, ascent: 9, margin: 2 } as const;
 
 /**
- * The places a best-loss label is tried at, in order, around its ring (radius 7): its anchor's
+ * The places a best-loss label is tried at, in order, around its ring (BEST_RING): its anchor's
  * offset from the ring's centre and its baseline's. Right of it first, level with it, where a
  * run that ends at its best leaves room; then below it, where its own validation line never is
  * (it lies at or above its lowest point); then beside it lower, level and higher; above; and
@@ -587,7 +590,7 @@ function chartObstacles(drawn: readonly DrawnRun[]): Obstacles {
     addLine(run.val);
     if (run.trainSpot !== null) obstacles.circles.push([...run.trainSpot, 4]);
     for (const spot of run.valSpots) obstacles.circles.push([...spot, MARKER_RADIUS]);
-    if (run.best !== null) obstacles.circles.push([...run.best, 8]);
+    if (run.best !== null) obstacles.circles.push([...run.best, BEST_RING.radius + BEST_RING.strokeWidth / 2]);
   }
   return obstacles;
 }
@@ -670,6 +673,12 @@ function segmentMeetsBox(x1: number, y1: number, x2: number, y2: number, box: Bo
  */
 const LEGEND_TEXT = { indent: 34, gap: 8, nameColumn: 7, detailColumn: 6 } as const;
 
+/**
+ * The legend's keys, right of its left edge: each line this long, its text LEGEND_TEXT.indent right of its
+ * start; validation's key this far right of training's, and the best ring's centre and its text this far.
+ */
+const LEGEND_KEY = { lineLength: 28, validationAt: 110, ringAt: 236, ringTextAt: 248 } as const;
+
 /** The fewest columns of a run's name a legend row keeps, however long the rest of it. */
 const LEGEND_NAME_COLUMNS = 16;
 
@@ -690,19 +699,21 @@ function legendName(name: string, detail: string): string {
 function legendLines(runs: readonly LossRun[], s: ChartScale, validated: boolean, unit: TokenUnit, key: number): string[] {
   const { left } = CHART;
   const { indent, gap } = LEGEND_TEXT;
+  const { lineLength, validationAt, ringAt, ringTextAt } = LEGEND_KEY;
   const shown: string[] = [];
   const out = [
     '<g class="legend">',
-    `<line x1="${left}" y1="${key}" x2="${left + 28}" y2="${key}" stroke="#555" stroke-width="1.5" stroke-dasharray="6 4"/>`,
-    `<text x="${left + 34}" y="${key + 4}">training</text>`,
+    `<line x1="${left}" y1="${key}" x2="${left + lineLength}" y2="${key}" stroke="#555" stroke-width="1.5" stroke-dasharray="6 4"/>`,
+    `<text x="${left + indent}" y="${key + 4}">training</text>`,
   ];
   if (validated) {
+    const validation = left + validationAt;
     out.push(
-      `<line x1="${left + 110}" y1="${key}" x2="${left + 138}" y2="${key}" stroke="#555" stroke-width="2"/>`,
-      `<circle cx="${left + 124}" cy="${key}" r="3" fill="#555"/>`,
-      `<text x="${left + 144}" y="${key + 4}">validation</text>`,
-      `<circle cx="${left + 236}" cy="${key}" r="7" fill="none" stroke="#555" stroke-width="2"/>`,
-      `<text x="${left + 248}" y="${key + 4}">best validation loss</text>`,
+      `<line x1="${validation}" y1="${key}" x2="${validation + lineLength}" y2="${key}" stroke="#555" stroke-width="2"/>`,
+      `<circle cx="${validation + lineLength / 2}" cy="${key}" r="3" fill="#555"/>`,
+      `<text x="${validation + indent}" y="${key + 4}">validation</text>`,
+      `<circle cx="${left + ringAt}" cy="${key}" r="${BEST_RING.radius}" fill="none" stroke="#555" stroke-width="${BEST_RING.strokeWidth}"/>`,
+      `<text x="${left + ringTextAt}" y="${key + 4}">best validation loss</text>`,
     );
   }
   runs.forEach((run, i) => {
@@ -719,8 +730,8 @@ function legendLines(runs: readonly LossRun[], s: ChartScale, validated: boolean
     out.push(
       `<g class="legend-run" data-run="${escapeXml(run.name)}" stroke="${colour}" fill="${colour}">`,
       ...(name === run.name ? [] : [`<title>${escapeXml(run.name)}</title>`]),
-      `<line class="legend-train" x1="${left}" y1="${y}" x2="${left + 28}" y2="${y}" stroke-width="2.5" stroke-dasharray="${dash}"/>`,
-      ...(best === null ? [] : [markerElement(marker, left + 14, y, 'legend-val')]),
+      `<line class="legend-train" x1="${left}" y1="${y}" x2="${left + lineLength}" y2="${y}" stroke-width="2.5" stroke-dasharray="${dash}"/>`,
+      ...(best === null ? [] : [markerElement(marker, left + lineLength / 2, y, 'legend-val')]),
       `<text x="${left + indent}" y="${y + 4}" stroke="none" fill="#222"><tspan font-weight="bold">${escapeXml(name)}</tspan>` +
         `<tspan dx="${gap}" fill="#666">${escapeXml(detail)}</tspan></text>`,
       '</g>',
