@@ -350,9 +350,12 @@ export const DEFAULT_TITLES = { validated: 'Training and validation loss', train
 /**
  * The whole SVG document: the title, the grid and axes, each run's lines, their best-loss labels
  * and the legend, in that order (later parts are drawn on top). Each run is a `<g class="run">`
- * holding a `<polyline class="train">`, a `<polyline class="val">` when it has validation
- * losses, a marker per evaluation (`class="val-point"`: a `<circle>`, or a `<path>` from the
- * 8th run) and a `<circle class="best">` with its `<text class="best-label">`.
+ * (runLines) holding its lines, a `<polyline class="train">` and `<polyline class="val">` per
+ * piece on the chart (clippedLine), a `<circle class="train-point">` for a one-point training
+ * line, a marker per evaluation on the chart (`class="val-point"`: a `<circle>`, or a `<path>`
+ * from the 8th run), a `<circle class="best">` and a `<path class="off-chart">` where a line goes
+ * above the chart. Every `<text class="best-label">` is in one `<g class="best-labels">` after the
+ * runs, so that no run's line covers one.
  */
 export function lossChartSvg(runs: readonly LossRun[], options: ChartOptions = {}): string {
   const unit = TOKEN_UNITS[chartLevel(runs)];
