@@ -8,7 +8,7 @@ import { type BeamResult, beamSteps } from '../generate/beam.js';
 import type { SamplePiece } from '../generate/piece.js';
 import { type SampleOptions, completionSteps, sampleParts } from '../generate/sample.js';
 import { SAMPLE_SETTINGS, type UnkMode } from '../generate/settings.js';
-import { type Score, scoreSteps, scoreStream, scoreSummary } from '../generate/score.js';
+import { SCORE_TOP, type Score, scoreSteps, scoreStream, scoreSummary } from '../generate/score.js';
 import { type StopSignal, StoppedError, checkStopped } from '../generate/stop.js';
 import { Turns, type Work, finish, finishInTurns } from '../generate/turns.js';
 import { preparedValidationSplit, validationSplit } from '../checkpoint/corpus.js';
@@ -437,7 +437,7 @@ export class Model {
    *   ln p(target_t) = z_t[target_t] − logsumexp(z_t)
    */
   private scoring(stepper: TokenStepper, text: string | TokenizedText, options: ScoreOptions): Work<TextScore> {
-    const top = options.top ?? 0, listed = options.tokens !== false;
+    const top = options.top ?? SCORE_TOP.default, listed = options.tokens !== false;
     const V = this.config.vocabSize, names = this.vocab.tokens;
     const { ids, unknown, separators } = typeof text === 'string' ? this.vocab.tokenize(text) : text;
     // each prediction's text as the scored text writes it, an <UNK> as the text it stands for, an <EOS> between documents as

@@ -15,8 +15,8 @@ import { type Work, finish } from './turns.js';
  * server's field alike, each token listed costing a search of the vocabulary and an entry.
  */
 export const SCORE_TOP_MAX = 10;
-/** A score's `top` (SCORE_TOP_MAX), and how an error names it. */
-export const SCORE_TOP = integerFrom(0, SCORE_TOP_MAX);
+/** A score's `top` (SCORE_TOP_MAX), how an error names it, and its default: no alternatives. */
+export const SCORE_TOP = { ...integerFrom(0, SCORE_TOP_MAX), default: 0 } as const;
 
 /** Σ of the cross-entropy (nats) and the number of predictions it sums over. */
 export interface Score {

@@ -45,7 +45,7 @@ const LEGACY_GENERATE_FIELDS = { start_text: prefix, ...continuation } as const 
 export const SCORE_FIELDS = {
   model,
   text,
-  top: { ...SCORE_TOP, help: 'alternatives listed at each prediction', default: 0 },
+  top: { ...SCORE_TOP, help: 'alternatives listed at each prediction' },
 } as const satisfies SettingTable;
 
 /** The most units /v1/activations gives at once (`top`), each with a value for each token of the text. */
