@@ -70,7 +70,7 @@ export function notForBeam(setting: string, beam: string, why = 'a beam search d
 /**
  * Checks options given to the library against SAMPLE_SETTINGS' ranges, keyed by the setting
  * (the library's options take the settings' names); a bad one is a RangeError naming it:
- * `topP: must be <= 1 (got 2)`.
+ * `topP: must be a number in (0, 1] (got 2)`.
  */
 export function checkSampleSettings(options: Readonly<Partial<Record<SampleSettingName, unknown>>>): void {
   for (const [name, value] of Object.entries(options)) {

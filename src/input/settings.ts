@@ -64,7 +64,7 @@ export function optionLabel(option: string): string {
 /**
  * A library option's value checked by its schema; else a RangeError naming it, as
  * `parseSettings` words it: `n: must be a positive integer (got 0)` for a schema that carries
- * a description (`described`), zod's phrase for another: `topP: must be <= 1 (got 2)`.
+ * a description (`described`), zod's phrase for another: `tokens: must be true or false (got 1)`.
  */
 export function checkedOption<S extends z.ZodType>(name: string, schema: S, value: unknown): z.output<S> {
   const checked = schema.safeParse(value, { reportInput: true });

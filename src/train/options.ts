@@ -117,7 +117,7 @@ const OptionsSchema = settingsSchema(TRAIN_OPTIONS)
 
 /**
  * Validates options (from the command line, as strings, or from code, as numbers); the first
- * problem is a SettingError naming the option, e.g. `--hidden: must be >= 1 (got 0)` on the
+ * problem is a SettingError naming the option, e.g. `--hidden: must be a positive integer (got 0)` on the
  * command line.
  */
 export function parseOptions(input: Record<string, unknown>): ParsedOptions {
