@@ -19,13 +19,13 @@ export function fieldPath(path: readonly PropertyKey[]): string {
 }
 
 /** The characters a terminal would act on: controls, and the bidirectional overrides that reorder what follows. */
-export const TERMINAL_CONTROL = /[\p{Cc}\u202a-\u202e\u2066-\u2069]/u;
+const TERMINAL_CONTROL = /[\p{Cc}\u202a-\u202e\u2066-\u2069]/u;
 
 /** Every TERMINAL_CONTROL character, made once for each replace. */
 const TERMINAL_CONTROLS = new RegExp(TERMINAL_CONTROL, 'gu');
 
 /** `text` with each TERMINAL_CONTROL character written as `by` writes it: `visible`'s `\u001b`, a shell word's `\e`. */
-export function replaceTerminalControls(text: string, by: (character: string) => string): string {
+function replaceTerminalControls(text: string, by: (character: string) => string): string {
   return text.replace(TERMINAL_CONTROLS, by);
 }
 
