@@ -104,7 +104,7 @@ export const TRAIN_SETTINGS = {
   },
   dropout: {
     group: 'Model',
-    schema: MODEL_SCHEMAS.dropout, expected: FRACTION.expected, arg: '<p>', help: 'dropout between layers, 0 <= p < 1',
+    schema: MODEL_SCHEMAS.dropout, expected: FRACTION.expected, arg: '<p>', help: `dropout between layers, ${FRACTION.expected}`,
     // a few epochs of a few MB do not overfit this model; dropout would only slow it down
     default: 0, fixedOnResume: true, checkpoint: 'model.dropout',
   },
@@ -135,7 +135,7 @@ export const TRAIN_SETTINGS = {
     group: 'Training',
     // --lr-schedule epoch: epoch e trains at lr · lrDecay^e
     ...SHARE, arg: '<factor>',
-    help: 'with --lr-schedule epoch: learning rate factor per epoch, 0 < f <= 1',
+    help: `with --lr-schedule epoch: learning rate factor per epoch, ${SHARE.expected}`,
     // three-minute runs see several epochs, and the decay gained 0.03 by the fourth
     default: 0.8, fixedOnResume: false, checkpoint: 'training.lrDecay',
     appliesWith: {

@@ -10,7 +10,7 @@ import { type InputError, SettingError } from '../input/settings.js';
 import { EOS, type TextWriter, UNK, type Vocabulary } from '../text/vocab.js';
 import { type PrimeTokens, continuationWriter, primeTokens } from './continuation.js';
 import { likeliestToken } from './sample.js';
-import { checkSampleSettings } from './settings.js';
+import { SAMPLE_SETTINGS, checkSampleSettings } from './settings.js';
 import { type StopSignal, checkStopped } from './stop.js';
 import { type Work, finish } from './turns.js';
 
@@ -170,7 +170,7 @@ function* search(opts: BeamOptions): Work<BeamResult> {
     model.carryState(1);
   };
 
-  const penalty = opts.lengthPenalty ?? 0, stopAtEos = opts.stopAtEos === true;
+  const penalty = opts.lengthPenalty ?? SAMPLE_SETTINGS.lengthPenalty.default, stopAtEos = opts.stopAtEos === true;
   const rank = (logProb: number, tokenCount: number) =>
     (penalty === 0 || tokenCount === 0 ? logProb : logProb / Math.pow(tokenCount, penalty));
   const tree = new PrefixTree(N * Math.min(length, 1024) + 1);

@@ -29,7 +29,7 @@ export const SAMPLE_SETTINGS = {
   topK: { ...POSITIVE_INTEGER, arg: '<k>', help: 'draw only among the k most probable tokens' },
   topP: {
     ...SHARE, arg: '<p>',
-    help: 'draw only among the fewest most probable tokens whose probabilities reach p (0 < p <= 1)',
+    help: `draw only among the fewest most probable tokens whose probabilities reach p, ${SHARE.expected}`,
   },
   seed: {
     ...SEED, arg: '<n>',
