@@ -21,9 +21,6 @@ import {
   readScore,
 } from './requests.js';
 
-export { HttpError } from './http.js';
-export { isLoopback, listenAddress } from './access.js';
-
 export interface ServeOptions {
   models: ServedModel[];
   host: string;
