@@ -347,6 +347,6 @@ const CONTINUE = /(?:^|\W)100-continue(?:$|\W)/i;
  * as one JSON line naming the header, its body unread, so the connection closes.
  */
 export function refuseExpectation(req: IncomingMessage, res: ServerResponse): void {
-  const error = `expect: this server meets only Expect: 100-continue (got ${JSON.stringify(req.headers.expect?.slice(0, TARGET_QUOTED))}); send the request without it`;
-  sendJson(res, 417, { error, field: 'expect' }, { Connection: 'close' });
+  const message = `expect: this server meets only Expect: 100-continue (got ${JSON.stringify(req.headers.expect?.slice(0, TARGET_QUOTED))}); send the request without it`;
+  answerFailure(res, new HttpError(417, message, 'expect', { Connection: 'close' }));
 }
