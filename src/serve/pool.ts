@@ -124,8 +124,12 @@ export class WorkerPool {
   /** Threads being started in place of ones that ended. */
   private starting = 0;
   private idleWaiters: (() => void)[] = [];
+  /** How long a thread may take to end a job after its stop (stuck): the options' stopGraceMs, else STOP_GRACE_MS. */
+  private readonly stopGraceMs: number;
 
-  private constructor(private readonly options: PoolOptions) {}
+  private constructor(private readonly options: PoolOptions) {
+    this.stopGraceMs = options.stopGraceMs ?? STOP_GRACE_MS;
+  }
 
   static async start(options: PoolOptions): Promise<WorkerPool> {
     const pool = new WorkerPool(options);
@@ -188,7 +192,7 @@ export class WorkerPool {
     if (!slot) return;
     Atomics.store(slot.control, JobControl.Stop, job.id);
     release(slot.control, job.id);
-    job.stuckAfter = setTimeout(() => this.stuck(slot, job), this.options.stopGraceMs ?? STOP_GRACE_MS);
+    job.stuckAfter = setTimeout(() => this.stuck(slot, job), this.stopGraceMs);
   }
 
   /**
@@ -299,7 +303,7 @@ export class WorkerPool {
   private stuck(slot: Slot, job: Job): void {
     if (!this.slots.includes(slot) || slot.job !== job) return;
     const replaced = this.replacementNeeded;
-    const failure = new ThreadStuckError(this.options.stopGraceMs ?? STOP_GRACE_MS, replaced);
+    const failure = new ThreadStuckError(this.stopGraceMs, replaced);
     this.report(`a generation thread was still running its request ${durationText(failure.graceMs / 1000, true)} after it was stopped: ending it, ${replacement(replaced)}`);
     this.replace(slot, failure, replaced);
     void slot.worker.terminate();

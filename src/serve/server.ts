@@ -111,6 +111,9 @@ export class RnnServer {
    */
   private loopback: { address: string; allowedHosts: ReadonlySet<string> } | null = null;
 
+  /** The cap on the bytes of answers not yet taken (dropUnreadOver): maxUnreadBytes, else UNREAD_MAX_BYTES. */
+  private readonly unreadCap: number;
+
   /** /v1/models' list, made once: the models served do not change, and `Model.info` copies the vocabulary it leaves out. */
   private readonly modelList: ReturnType<typeof servedModelList>;
 
@@ -123,6 +126,7 @@ export class RnnServer {
     private readonly report: (line: string) => void,
   ) {
     this.modelList = servedModelList(models);
+    this.unreadCap = options.maxUnreadBytes ?? UNREAD_MAX_BYTES;
     server.on('connection', (socket: Socket) => {
       this.connections.add(socket);
       socket.once('close', () => this.connections.delete(socket));
@@ -241,17 +245,16 @@ export class RnnServer {
   }
 
   /**
-   * While the answers in flight hold more bytes not yet taken by their clients than maxUnreadBytes allows, the client
+   * While the answers in flight hold more bytes not yet taken by their clients than unreadCap allows, the client
    * of the answer that ended earliest is dropped, and its bytes freed: it has had the longest to read, where one that
    * reads takes its answer as it is written. `newest`, the answer just ended, is kept, so one answer larger than the
    * cap is still served; the bytes held stay under the cap and one answer, each capped by the request caps.
    */
   private dropUnreadOver(newest: ServerResponse): void {
-    const cap = this.options.maxUnreadBytes ?? UNREAD_MAX_BYTES;
     let held = 0;
     for (const res of this.answering.keys()) held += res.writableLength;
     for (const res of this.unread.keys()) {
-      if (held <= cap || res === newest) return;
+      if (held <= this.unreadCap || res === newest) return;
       this.dropped.clients++;
       this.dropped.held = Math.max(this.dropped.held, held);
       if (this.droppedLine === null) this.sayDropped(true);
@@ -270,7 +273,7 @@ export class RnnServer {
     if (clients === 0) return;
     const who = clients === 1 ? 'a client that did not read its answer' : `${grouped(clients)} clients that did not read their answers`;
     this.report(`dropped ${who}: the answers not taken held ${clients === 1 ? '' : 'up to '}${grouped(held)} bytes, ` +
-      `over the cap of ${grouped(this.options.maxUnreadBytes ?? UNREAD_MAX_BYTES)} (at most one such line a minute)`);
+      `over the cap of ${grouped(this.unreadCap)} (at most one such line a minute)`);
     this.dropped = { clients: 0, held: 0 };
     if (again) this.droppedLine = setTimeout(() => this.sayDropped(true), DROPPED_LINE_MS).unref();
   }
