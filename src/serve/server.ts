@@ -485,18 +485,19 @@ export class RnnServer {
  * likely be stuck again): 500.
  */
 export function jobFailure(err: unknown, timeLimitMs: number): unknown {
+  const limit = durationText(timeLimitMs / 1000, true);
   if (err instanceof QueueFullError || err instanceof NoThreadError) return busy(err.message);
   if (err instanceof ShuttingDownError) return new HttpError(503, err.message, undefined, { Connection: 'close' });
   if (err instanceof JobStoppedError && err.queued) {
-    return busy(`every generation thread was busy for the whole time limit of ${durationText(timeLimitMs / 1000, true)}, which the request spent waiting in the queue`);
+    return busy(`every generation thread was busy for the whole time limit of ${limit}, which the request spent waiting in the queue`);
   }
   if (err instanceof JobStoppedError) {
     const waited = err.queuedSeconds > 0 ? `, ${durationText(err.queuedSeconds, true)} of it waiting in the queue for a generation thread` : '';
-    return new HttpError(503, `the request ran past the time limit of ${durationText(timeLimitMs / 1000, true)}${waited}`);
+    return new HttpError(503, `the request ran past the time limit of ${limit}${waited}`);
   }
   if (err instanceof JobError) return new HttpError(400, err.message, err.field);
   if (err instanceof ThreadStuckError) {
-    return new HttpError(500, `the request ran past the time limit of ${durationText(timeLimitMs / 1000, true)}, and its generation thread had not stopped ` +
+    return new HttpError(500, `the request ran past the time limit of ${limit}, and its generation thread had not stopped ` +
       `${durationText(err.graceMs / 1000, true)} later: ${stuckThreadFate(err.replaced)}`);
   }
   if (err instanceof ThreadLostError) return new HttpError(500, err.message);
