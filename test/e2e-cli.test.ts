@@ -623,9 +623,10 @@ describe('rnn prepare on a terminal', () => {
   });
 
   it('clears its status line when Ctrl-C ends it while it still reads the corpus, writes nothing, and exits 130', async () => {
-    // a text long enough that it is still being read, before any tokenizing, when Ctrl-C is typed once its status shows
+    // a text long enough that it is still being read, before any tokenizing, when Ctrl-C is typed once its status shows:
+    // 57 MB, whose reading outlasts this test's reply to the status, which a busy machine may delay
     const text = at('prepare-read.txt');
-    writeFileSync(text, 'to be or not to be\n'.repeat(1_000_000));
+    writeFileSync(text, 'to be or not to be\n'.repeat(3_000_000));
     const out = at('prepare-stopped-reading');
     const terminal = startRnnOnTerminal(dir, ['prepare', text, '--out', out], colourFree({ TERM: 'xterm-256color' }));
     const ended = finish(terminal);
