@@ -157,7 +157,9 @@ describe('rnn train (built CLI)', () => {
     const CASES: [string, string[], RegExp][] = [
       ['a missing file', ['missing.txt'], /missing\.txt/],
       ['an empty corpus', ['empty.txt'], /empty\.txt/],
-      ['a corpus shorter than one batch', ['short.txt'], /too short for --batch 4 --seq-len 8/],
+      // <EOS> too short <EOS>, 12 tokens: the first 10 train, the opening <EOS> and 9 characters
+      ['a corpus shorter than one batch', ['short.txt'],
+        /too short for --batch 4 --seq-len 8: one batch needs 33 tokens and it has 10: 9 characters of text and 1 <EOS>, the token that ends each document/],
       ['invalid UTF-8', ['latin1.txt'], /latin1\.txt: not valid UTF-8 at byte offset 3/],
       ['UTF-16', ['utf16.txt'], /\/utf16\.txt is UTF-16 text \(it begins with the byte-order mark FF FE\), and rnn reads UTF-8: convert it with iconv -f UTF-16 -t UTF-8 \S+\/utf16\.txt > \S+\/utf16-utf8\.txt$/],
       ['--cell foo', ['corpus.txt', '--cell', 'foo'], /--cell: must be one of lstm, gru, rnn/],

@@ -481,18 +481,24 @@ describe('BatchSource', () => {
     ]);
   });
 
-  it('says how many tokens one batch needs when the training split is too short', () => {
+  it('says how many tokens one batch needs when the training split is too short, its <EOS> counted apart from its text', () => {
     expect(() => new BatchSource(stream, 4, 6)).toThrow(SettingError);
     expect(() => new BatchSource(stream, 4, 6)).toThrow(expect.objectContaining({ setting: 'batch', value: 4 }));
-    expect(() => new BatchSource(stream, 4, 6)).toThrow(/batch 4 seqLen 6: one batch needs 25 characters and it has 23/);
+    expect(() => new BatchSource(stream, 4, 6)).toThrow(/batch 4 seqLen 6: one batch needs 25 tokens and it has 23: 23 characters of text and 0 <EOS>/);
     expect(cliMessage(() => new BatchSource(stream, 4, 6))).toMatch(
-      /--batch 4 --seq-len 6: one batch needs 25 characters and it has 23/,
+      /--batch 4 --seq-len 6: one batch needs 25 tokens and it has 23: /,
     );
     expect(new BatchSource(new Int32Array(25), 4, 6).stepsPerEpoch).toBe(1);
-    expect(() => new BatchSource(stream, 4, 6, 'word')).toThrow(/one batch needs 25 tokens and it has 23/);
-    expect(() => new BatchSource(new Int32Array(24), 4, 6)).toThrow(/needs 25 characters and it has 24/);
+    // <EOS> d1 <EOS> d2 <EOS>, a split of two 3-token documents: 6 of text and 3 <EOS>
+    const documents = Int32Array.from([EOS, 5, 6, 7, EOS, 8, 9, 5, EOS]);
+    const ends = '3 <EOS>, the token that ends each document and opens the next; use a smaller';
+    expect(() => new BatchSource(documents, 4, 6)).toThrow(`one batch needs 25 tokens and it has 9: 6 characters of text and ${ends}`);
+    expect(() => new BatchSource(documents, 4, 6, 'word')).toThrow(`one batch needs 25 tokens and it has 9: 6 tokens of text and ${ends}`);
+    expect(() => new BatchSource(Int32Array.from([EOS, 5, 5]), 4, 6)).toThrow(
+      'it has 3: 2 characters of text and 1 <EOS>, the token that ends each document and opens the next;');
+    expect(() => new BatchSource(Int32Array.from([EOS, 5]), 4, 6)).toThrow('it has 2: 1 character of text and 1 <EOS>');
     // counts grouped as every other message groups them
-    expect(() => new BatchSource(new Int32Array(180_001), 100_000, 50)).toThrow(/one batch needs 5,000,001 characters and it has 180,001;/);
+    expect(() => new BatchSource(new Int32Array(180_001), 100_000, 50)).toThrow(/one batch needs 5,000,001 tokens and it has 180,001: 0 characters of text and 180,001 <EOS>/);
   });
 });
 

@@ -1,6 +1,7 @@
 import { checkPositiveInteger, SettingError } from '../input/settings.js';
+import { documentEnds } from './corpus.js';
 import type { TokenArray } from './tokens.js';
-import { TOKEN_UNITS, type TextLevel, grouped, tokenCount } from './vocab.js';
+import { EOS_TOKEN, TOKEN_UNITS, type TextLevel, grouped, tokenCount } from './vocab.js';
 
 /**
  * Training batches as char-rnn / torch-rnn cut them: the stream is split into B contiguous
@@ -23,9 +24,11 @@ export class BatchSource {
     this.rowLength = rowLength(stream.length, batchSize);
     this.stepsPerEpoch = stepsPerEpoch(stream.length, batchSize, seqLen);
     if (this.stepsPerEpoch < 1) {
+      const ends = documentEnds(stream);
       throw new SettingError('batch', batchSize, (name) =>
         `the training split is too short for ${name('batch')} ${batchSize} ${name('seqLen')} ${seqLen}: ` +
-          `one batch needs ${tokenCount(batchSize * seqLen + 1, level)} and it has ${grouped(stream.length)}; ` +
+          `one batch needs ${grouped(batchSize * seqLen + 1)} tokens and it has ${grouped(stream.length)}: ` +
+          `${tokenCount(stream.length - ends, level)} of text and ${grouped(ends)} ${EOS_TOKEN}, the token that ends each document and opens the next; ` +
           `use a smaller ${name('batch')} or ${name('seqLen')}, a smaller ${name('valFrac')}, or more text`);
     }
   }

@@ -463,12 +463,14 @@ export interface TextTokens {
 
 /** The text's tokens in `data`'s training and validation parts (`TextTokens`). */
 export function textTokens(data: Pick<PreparedData, 'train' | 'val'>): TextTokens {
-  const documentEnds = (part: TokenArray): number => {
-    let ends = 0;
-    for (let i = 0; i < part.length; i++) if (part[i] === EOS) ends++;
-    return ends;
-  };
   return { train: data.train.length - documentEnds(data.train), val: data.val.length - documentEnds(data.val) };
+}
+
+/** The `<EOS>` tokens of `part` of a stream: its document ends (and the opening one, where the part begins the stream). */
+export function documentEnds(part: TokenArray): number {
+  let ends = 0;
+  for (let i = 0; i < part.length; i++) if (part[i] === EOS) ends++;
+  return ends;
 }
 
 /** The train/validation streams cut at `trainTokens`, and the fingerprint of the data and split, encoded with `vocab`. */
