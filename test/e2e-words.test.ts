@@ -145,6 +145,10 @@ describe('word-level bad input', () => {
       writeFileSync(at('blank.txt'), ' \n\n\t\n');
       return ['train', at('blank.txt'), '--level', 'word', '--out', at('bad4')];
     }, /^rnn: corpus has no words: .*blank\.txt holds only white space$/],
+    ['a corpus with no words cut by lines', () => {
+      writeFileSync(at('blank.txt'), ' \n\n\t\n');
+      return ['train', at('blank.txt'), '--level', 'word', '--docs', 'line', '--out', at('bad4')];
+    }, /^rnn: corpus is empty: .*blank\.txt holds only white space, which --docs line makes no document of$/],
     ['a --min-count no token reaches', () => ['train', corpus, '--level', 'word', '--min-count', '100000', '--out', at('bad5')],
       /^rnn: no token of the training text is seen 100000 times or more, so every one would read as <UNK>: lower --min-count$/],
     ['an unknown --unk', () => ['sample', '--checkpoint', join(run, 'latest.json'), '--unk', 'hide'], /^rnn: --unk: must be resample or show \(got hide\)$/],

@@ -205,7 +205,16 @@ describe('reading a corpus, and the token stream', () => {
     const empty = tempFile('');
     const blanks = tempFile('\n \n\n');
     expect(() => streamCorpus([empty], 'file')).toThrow(/^corpus is empty/);
-    expect(() => streamCorpus([empty, blanks], 'line')).toThrow(`corpus is empty: no text in ${empty}, ${blanks}`);
+    expect(() => streamCorpus([empty], 'line')).toThrow(`corpus is empty: no text in ${empty}`);
+    // white space is text a --docs file corpus trains on, and no document of a finer mode
+    for (const docs of ['line', 'blank', 'sentence'] as const) {
+      expect(cliMessage(() => streamCorpus([blanks], docs))).toBe(`corpus is empty: ${blanks} holds only white space, which --docs ${docs} makes no document of`);
+      expect(cliMessage(() => streamCorpus([empty, blanks], docs)))
+        .toBe(`corpus is empty: ${empty}, ${blanks} hold only white space, which --docs ${docs} makes no document of`);
+    }
+    expect(streamCorpus([blanks], 'file').documents).toBe(1);
+    // a byte-order mark is no text
+    expect(() => streamCorpus([tempFile('\uFEFF')], 'line')).toThrow(/^corpus is empty: no text in /);
     const binaryOnly = join(scratch, 'binary-only');
     tempFile(Buffer.from([0, 1, 2]), 'data.bin', binaryOnly);
     expect(() => streamCorpus([binaryOnly], 'file')).toThrow(`corpus folder has no text files: ${binaryOnly}`);

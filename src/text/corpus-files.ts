@@ -5,7 +5,8 @@ import { join, parse, resolve } from 'node:path';
 import { isatty } from 'node:tty';
 import { shellWord } from '../input/issues.js';
 import { LINK_LOOP, STANDARD_STREAM, notFoundLine, specialKind, unexpandedHome } from '../input/paths.js';
-import { CorpusError } from './corpus.js';
+import { CorpusError, whiteSpaceOnly } from './corpus.js';
+import type { DocsMode } from './documents.js';
 import { firstNamed, grouped } from './vocab.js';
 
 /*
@@ -142,21 +143,23 @@ export function leftOutText(left: readonly SkippedFile[]): string {
   return named.join(', ');
 }
 
-/** What reading one file of a corpus found: its documents. */
+/** What reading one file of a corpus found: its documents, and whether it holds text (a character, a leading byte-order mark apart). */
 export interface FileRead {
   documents: number;
+  holdsText: boolean;
 }
 
 /**
  * The corpus at `paths` (files or folders), each file passed to `read` in order: a folder is
  * walked recursively in sorted path order (`filesUnder`). `read` returns null for a file in a
  * folder that is not text (a NUL byte: `notText`), which is left out as NOT_TEXT; a file named in
- * `paths` it must refuse. Refuses a folder with no text file, a corpus with no document, and a file reached
+ * `paths` it must refuse. Refuses a folder with no text file, a corpus with no document (text that `docs` cut into
+ * none is white space: the line names it so), and a file reached
  * twice (named twice, named and in a folder named, or by a link, hard or symbolic). Yields where `read` yields
  * (between the chunks it reads), so that its caller may let the event loop turn there.
  */
 export function* readCorpusFiles<F extends FileRead>(
-  paths: readonly string[], read: (path: string, inFolder: boolean) => Generator<void, F | null>, skip?: CorpusSkip,
+  paths: readonly string[], docs: DocsMode, read: (path: string, inFolder: boolean) => Generator<void, F | null>, skip?: CorpusSkip,
 ): Generator<void, F[]> {
   const files: F[] = [];
   // a file read twice would train twice
@@ -194,7 +197,12 @@ export function* readCorpusFiles<F extends FileRead>(
         `read more than once; give its text on ${STDIN_NAME} as ${STDIN_PATH} instead`);
     }
   }
-  if (files.every((file) => file.documents === 0)) throw new CorpusError(`corpus is empty: no text in ${paths.map(fileName).join(', ')}`);
+  if (files.every((file) => file.documents === 0)) {
+    const names = paths.map(fileName);
+    throw new CorpusError(files.some((file) => file.holdsText)
+      ? (name) => `corpus is empty: ${whiteSpaceOnly(names)}, which ${name('docs')} ${docs} makes no document of`
+      : `corpus is empty: no text in ${names.join(', ')}`);
+  }
   return files;
 }
 

@@ -65,7 +65,7 @@ function* scanCorpus(
 ): Generator<void, CorpusSource> {
   checkedOption('chunkBytes', CHUNK_BYTES_RANGE.schema, chunkBytes);
   const cutter = (): DocumentCutter => new DocumentCutter(docs, sentenceRule);
-  const scans = yield* readCorpusFiles(paths, (path, inFolder) => scanFile(path, docs, cutter(), chunkBytes, inFolder), skip);
+  const scans = yield* readCorpusFiles(paths, docs, (path, inFolder) => scanFile(path, docs, cutter(), chunkBytes, inFolder), skip);
   const files = scans.map((scan) => scan.file);
   const read = scans.map((scan) => scan.path);
   const documents = scans.reduce((n, scan) => n + scan.documents, 0);
@@ -86,6 +86,7 @@ interface FileScan {
   documents: number;
   /** Code points in the file's documents. */
   chars: number;
+  holdsText: boolean;
 }
 
 /**
@@ -105,6 +106,11 @@ function* scanFile(
   let failure: unknown = null;
   let documents = 0;
   let chars = 0;
+  let holdsText = false;
+  const cut = (text: string): readonly CorpusPiece[] => {
+    holdsText ||= text.length > 0;
+    return cutter.push(text);
+  };
   const count = (pieces: readonly CorpusPiece[]): void => {
     for (const piece of pieces) {
       if (piece === DOCUMENT_END) documents++;
@@ -121,7 +127,7 @@ function* scanFile(
     bytes += chunk.length;
     if (nul < 0 && failure === null) {
       try {
-        count(cutter.push(decoder.push(chunk)));
+        count(cut(decoder.push(chunk)));
       } catch (err) {
         // a string past V8's longest (2^29 − 24 characters): the text held while no cut came
         failure = err instanceof RangeError
@@ -138,9 +144,9 @@ function* scanFile(
   if (nul >= 0 && inFolder) return null;
   if (nul >= 0) throw notText(name, nul);
   if (failure !== null) throw failure;
-  count(cutter.push(decoder.end()));
+  count(cut(decoder.end()));
   count(cutter.end());
-  return { path, file: { path: name, bytes, sha256: hash.digest('hex') }, documents, chars };
+  return { path, file: { path: name, bytes, sha256: hash.digest('hex') }, documents, chars, holdsText };
 }
 
 /** One file's pieces, read again: its documents' text as it is decoded, each followed by its end. */

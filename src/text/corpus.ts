@@ -209,7 +209,12 @@ function fileList(source: Pick<CorpusSource, 'files'>): string {
 
 /** The refusal of a corpus whose text holds no word token but line breaks. */
 export function noWords(source: Pick<CorpusSource, 'files'>): CorpusError {
-  return new CorpusError(`corpus has no words: ${fileList(source)} holds only white space`);
+  return new CorpusError(`corpus has no words: ${whiteSpaceOnly(source.files.map((f) => f.path))}`);
+}
+
+/** `a.txt holds only white space`, `a.txt, b.txt hold only white space`: files or folders whose text is white space. */
+export function whiteSpaceOnly(names: readonly string[]): string {
+  return `${names.join(', ')} ${names.length === 1 ? 'holds' : 'hold'} only white space`;
 }
 
 /** The refusal of a corpus whose pass over its files read other tokens than the first pass counted. */

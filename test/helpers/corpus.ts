@@ -20,7 +20,7 @@ export interface Corpus {
 
 /** Reads the corpus named by `paths` (files or folders) whole and cuts it into documents. */
 export function readCorpus(paths: readonly string[], docs: DocsMode): Corpus {
-  const read = ranToEnd(readCorpusFiles(paths, function* (path, inFolder) {
+  const read = ranToEnd(readCorpusFiles(paths, docs, function* (path, inFolder) {
     const bytes = readOrThrow(path);
     // the file read, where the streamed reading yields after each chunk
     yield;
@@ -29,8 +29,12 @@ export function readCorpus(paths: readonly string[], docs: DocsMode): Corpus {
       if (inFolder) return null;
       throw notText(path, nul);
     }
-    const documents = splitDocuments(lfLineEnds(decodeUtf8(path, bytes)), docs);
-    return { file: { path, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') }, documents: documents.length, texts: documents };
+    const text = decodeUtf8(path, bytes);
+    const documents = splitDocuments(lfLineEnds(text), docs);
+    return {
+      file: { path, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') },
+      documents: documents.length, holdsText: text.length > 0, texts: documents,
+    };
   }));
   return { documents: read.flatMap((file) => file.texts), files: read.map((file) => file.file), docs };
 }
