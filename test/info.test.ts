@@ -117,6 +117,20 @@ describe("rnn info's corpus line", () => {
     expect(run.stdout).toMatch(/^corpus +1 file, 275 tokens with <EOS> \(247 train, 28 validation\), docs sentence \(sentence rules version 1\), val-frac 0\.1$/m);
   });
 
+  it('counts the files of a folder that hold text, an empty one apart, as the run did', async () => {
+    const dir = scratch.folder();
+    mkdirSync(join(dir, 'notes'));
+    writeFileSync(join(dir, 'notes', 'a.txt'), speeches(1500));
+    writeFileSync(join(dir, 'notes', 'b.txt'), speeches(1500));
+    writeFileSync(join(dir, 'notes', 'empty.txt'), '');
+    const run = await rnnIn(dir, ['train', 'notes', ...TINY_RUN, '--max-steps', '1', '--out', 'run']);
+    expect(run.status).toBe(0);
+    expect(run.stderr).toMatch(/^data: 2 files and 1 empty file: /m);
+    const info = await rnnIn(dir, ['info', 'run']);
+    expect(info.stdout).toMatch(/^corpus +2 files and 1 empty file, [\d,]+ tokens with <EOS> /m);
+    expect(info.stdout).toMatch(/^ +\S+\/notes\/empty\.txt \(0 bytes\)$/m);
+  }, 30_000);
+
   it('counts the token stream, each <EOS> with the text, so that it is not read as the run\'s count of characters', async () => {
     const dir = scratch.folder();
     writeFileSync(join(dir, 'corpus.txt'), speeches(3000));

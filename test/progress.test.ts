@@ -19,7 +19,7 @@ function plainOutput(...events: Parameters<ReturnType<typeof createProgress>['on
 
 /** The start of a one-step run of a tiny model on a 201-character text, one worker. */
 const TINY_START: StartEvent = {
-  event: 'start', resumedFrom: null, step: 0, parameters: 100, corpus: ['/tmp/tiny.txt'],
+  event: 'start', resumedFrom: null, step: 0, parameters: 100, corpus: ['/tmp/tiny.txt'], emptyFiles: [],
   model: { vocabSize: 5, cell: 'gru', numLayers: 1, hiddenSize: 8, embedDim: 4, dropout: 0 },
   settings: { ...TRAIN_DEFAULTS, workers: 1, kernels: 'js', evalEvery: 10 },
   limits: { epochs: null, maxSteps: 1, timeSeconds: null }, trainTokens: 201, valTokens: 1, stepsPerEpoch: 1, totalSteps: 1,
@@ -154,6 +154,13 @@ describe('the start lines of plain progress', () => {
   it('count one step, one worker and one validation character in the singular', () => {
     expect(plainOutput(start).split('\n')[1])
       .toBe('data: /tmp/tiny.txt: 201 training and 1 validation character, 1 step per epoch (batch 32 × 50), 1 worker, js kernels');
+  });
+
+  it('count the files that hold text, the empty ones apart', () => {
+    const data = (corpus: string[], emptyFiles: string[]) => plainOutput({ ...start, corpus, emptyFiles }).split('\n')[1];
+    expect(data(['/d/a.txt', '/d/b.txt', '/d/empty.txt'], ['/d/empty.txt'])).toMatch(/^data: 2 files and 1 empty file: 201 training /);
+    expect(data(['/d/a.txt', '/d/e1.txt', '/d/e2.txt'], ['/d/e1.txt', '/d/e2.txt'])).toMatch(/^data: \/d\/a\.txt and 2 empty files: 201 training /);
+    expect(data(['/d/a.txt', '/d/b.txt'], [])).toMatch(/^data: 2 files: 201 training /);
   });
 
   it('state a time limit under a second as given, not as 0s', () => {

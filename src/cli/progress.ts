@@ -3,6 +3,7 @@ import cliProgress from 'cli-progress';
 import { durationText } from '../input/duration.js';
 import { quoted, visible } from '../input/issues.js';
 import type { CheckpointEvent, DoneEvent, EvalEvent, StartEvent, StepEvent, TrainEvent } from '../train/events.js';
+import { corpusFilesText } from '../text/corpus-files.js';
 import { TOKEN_UNITS, type TokenUnit, grouped, vocabularyText } from '../text/vocab.js';
 import { vocabularyCoverage } from '../text/word-vocab.js';
 import { textColumns } from '../text/columns.js';
@@ -84,7 +85,7 @@ function startLines(e: StartEvent): string[] {
 
 /** Where the run's tokens come from: its corpus, or the prepared folder it reads them from and the text that was made of. */
 function dataText(e: StartEvent): string {
-  const corpus = e.corpus.length === 1 ? e.corpus[0]! : `${e.corpus.length} files`;
+  const corpus = corpusFilesText(e.corpus, e.emptyFiles, true);
   return e.prepared === undefined ? corpus : `${e.prepared} (prepared from ${corpus})`;
 }
 

@@ -143,6 +143,17 @@ export function leftOutText(left: readonly SkippedFile[]): string {
   return named.join(', ');
 }
 
+/**
+ * `2 files`, `2 files and 1 empty file`: a corpus's files as a line counts them, those that hold nothing (0 bytes) counted
+ * apart, which a corpus records (its fingerprint hashes each file) though they give no text. `named`: the one file that holds
+ * text by its path (`notes.txt and 1 empty file`).
+ */
+export function corpusFilesText(paths: readonly string[], empty: readonly string[], named = false): string {
+  const texts = paths.filter((path) => !empty.includes(path));
+  const counted = named && texts.length === 1 ? texts[0]! : `${grouped(texts.length)} file${texts.length === 1 ? '' : 's'}`;
+  return empty.length === 0 ? counted : `${counted} and ${grouped(empty.length)} empty file${empty.length === 1 ? '' : 's'}`;
+}
+
 /** What reading one file of a corpus found: its documents, and whether it holds text (a character, a leading byte-order mark apart). */
 export interface FileRead {
   documents: number;

@@ -22,6 +22,8 @@ export interface StartEvent {
   limits: RunLimits;
   /** The corpus files the tokens come from (a prepared folder's: the files it was made from). */
   corpus: string[];
+  /** Those of `corpus` that hold nothing (0 bytes), and give no text. */
+  emptyFiles: string[];
   /** A run on a prepared folder (`rnn prepare`): the folder its ids were read from, absolute. */
   prepared?: string;
   /** The text's tokens (characters, or word tokens at the word level) in the training and validation parts, its document ends apart. */

@@ -161,6 +161,7 @@ class Run {
     return {
       event: 'start', resumedFrom: setup.resume, step: progress.step, model: { ...setup.model },
       parameters: this.engine.params.length, settings: { ...setup.settings }, limits: { ...setup.limits }, corpus: setup.corpus,
+      emptyFiles: data.fingerprint.files.filter((f) => f.bytes === 0).map((f) => f.path),
       trainTokens: text.train, valTokens: text.val, stepsPerEpoch: setup.batches.stepsPerEpoch,
       totalSteps: setup.totalSteps, out: { ...setup.paths }, skipped: this.skipped,
       ...(data.fingerprint.prepared !== undefined && { prepared: data.fingerprint.prepared }),
