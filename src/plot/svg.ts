@@ -1,5 +1,7 @@
 import { shortened, textColumns } from '../text/columns.js';
 import { TOKEN_UNITS, type TextLevel, type TokenUnit, grouped } from '../text/vocab.js';
+import { type Obstacles, placeLabel } from './labels.js';
+import { CHART, type ChartScale, type ClippedLine, type LossPoint, type LossRun, PLOT, type Spot, chartScale, clippedLine, onChart, round2 } from './scale.js';
 
 /**
  * A loss chart as a standalone SVG document, from plain data: training and validation loss
@@ -13,49 +15,6 @@ import { TOKEN_UNITS, type TextLevel, type TokenUnit, grouped } from '../text/vo
  * the plot's top edge, an arrow above the edge where it leaves, and its highest loss is in its
  * legend row.
  */
-
-export interface LossPoint {
-  tokensSeen: number;
-  loss: number;
-}
-
-export interface LossRun {
-  /** Shown in the legend: the run folder's or the checkpoint file's name. */
-  name: string;
-  /** What its tokens are (default 'char'): a loss per character and one per word are not on one scale. */
-  level?: TextLevel;
-  train: LossPoint[];
-  /** May be empty (a run without a validation split): the run then shows its training line only. */
-  val: LossPoint[];
-  /** Its vocabulary's size, which sets the chart's lossCeiling; without it a run's losses set no ceiling. */
-  vocabSize?: number;
-  /** The run a fine-tuned one started from, named as a run is: its legend row names it; drawn only where it is a run of its own. */
-  startedFrom?: string;
-}
-
-/** The chart's frame, in SVG user units (pixels). */
-export const CHART = {
-  width: 760,
-  top: 44,
-  plotHeight: 320,
-  left: 72,
-  right: 28,
-  /** Below the plot area: tick labels and the x-axis title. */
-  axisBelow: 52,
-  legendRow: 20,
-  legendPadding: 16,
-} as const;
-
-/** A rectangle on the page, in SVG units (y grows downwards). */
-interface Box {
-  left: number;
-  top: number;
-  right: number;
-  bottom: number;
-}
-
-/** The plot area: the part of CHART inside the axes, where the runs' lines are drawn. */
-const PLOT: Box = { left: CHART.left, top: CHART.top, right: CHART.width - CHART.right, bottom: CHART.top + CHART.plotHeight };
 
 /** Okabe–Ito colours (distinguishable with colour-blindness), without the yellow that fades on white. */
 export const RUN_COLOURS = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000'] as const;
@@ -140,42 +99,6 @@ function markerElement(marker: Marker, x: number, y: number, cls: string, fill =
   return `<path class="${cls}" d="${d} Z" stroke="none"${fillAttr}/>`;
 }
 
-export interface Ticks {
-  /** The axis runs from `lo` to `hi`, both multiples of `step`. */
-  lo: number;
-  hi: number;
-  step: number;
-  values: number[];
-  /** Decimal places that show every tick exactly. */
-  decimals: number;
-}
-
-/**
- * Round tick values covering [min, max]: the smallest step of 1, 2, 2.5 or 5 times a power of
- * ten that spans the range, widened to whole steps, in at most `target` + 1 intervals.
- */
-export function niceTicks(min: number, max: number, target = 5): Ticks {
-  if (!Number.isFinite(min) || !Number.isFinite(max) || min > max) throw new RangeError(`niceTicks: bad range [${min}, ${max}]`);
-  if (max === min) {
-    const pad = min === 0 ? 1 : Math.abs(min) * 0.05;
-    return niceTicks(min - pad, max + pad, target);
-  }
-  let power = 10 ** (Math.floor(Math.log10((max - min) / target)) - 1);
-  for (;;) {
-    for (const m of [1, 2, 2.5, 5]) {
-      const step = m * power;
-      const first = Math.floor(min / step + 1e-9), last = Math.ceil(max / step - 1e-9);
-      if (last - first > target + 1) continue;
-      const decimals = Math.max(0, -Math.floor(Math.log10(step) + 1e-9) + (m === 2.5 ? 1 : 0));
-      const round = (x: number) => Number(x.toFixed(Math.min(20, decimals + 2)));
-      const values: number[] = [];
-      for (let i = first; i <= last; i++) values.push(round(i * step));
-      return { lo: values[0]!, hi: values.at(-1)!, step: round(step), values, decimals };
-    }
-    power *= 10;
-  }
-}
-
 /** `0`, `500`, `250k`, `1.5M`: a token count as a tick label. */
 export function formatTokenCount(n: number): string {
   const trim = (x: number) => String(Number(x.toFixed(2)));
@@ -197,98 +120,6 @@ export function bestPoint(points: readonly LossPoint[]): LossPoint | null {
   let best: LossPoint | null = null;
   for (const p of points) if (best === null || p.loss < best.loss) best = p;
   return best;
-}
-
-/** Where data values land on the page: the axes' ticks and the mapping to SVG coordinates. */
-interface ChartScale {
-  x: Ticks;
-  y: Ticks;
-  /** SVG x of a token count. */
-  px(tokensSeen: number): number;
-  /** SVG y of a loss. */
-  py(loss: number): number;
-}
-
-/**
- * How many times a uniform guess's loss (ln of the vocabulary's size, where a fresh model starts)
- * the y axis spans at most: a model above it gives the right token, on average, a probability
- * the vocabulary's size times less than guessing does, so it has diverged rather than learnt.
- */
-const CEILING_TIMES_GUESS = 2;
-
-/**
- * The highest loss the y axis is made to span: CEILING_TIMES_GUESS times ln(vocabulary size), of
- * the largest vocabulary among the runs; Infinity where no run gives its size.
- */
-function lossCeiling(runs: readonly LossRun[]): number {
-  const sizes = runs.flatMap((run) => (run.vocabSize === undefined ? [] : [run.vocabSize]));
-  return sizes.length === 0 ? Infinity : CEILING_TIMES_GUESS * Math.log(Math.max(...sizes));
-}
-
-/**
- * The scale for these runs: x from 0 tokens, y over every finite loss at or under lossCeiling,
- * widened to round ticks (over every finite loss where none is under it).
- */
-function chartScale(runs: readonly LossRun[]): ChartScale {
-  const points = runs.flatMap((run) => [...run.train, ...run.val]);
-  if (points.length === 0) throw new RangeError('chartScale: no points to plot');
-  // folded, not spread into Math.max: a run evaluated every step has more points than a call takes arguments
-  const x = niceTicks(0, points.reduce((most, p) => Math.max(most, p.tokensSeen), 1), 6);
-  const ceiling = lossCeiling(runs);
-  const anyUnder = points.some((p) => p.loss <= ceiling);
-  const shown = points.filter((p) => Number.isFinite(p.loss) && (!anyUnder || p.loss <= ceiling));
-  if (shown.length === 0) throw new RangeError('chartScale: no finite loss to plot');
-  const lowest = shown.reduce((least, p) => Math.min(least, p.loss), Infinity);
-  const y = niceTicks(lowest, shown.reduce((most, p) => Math.max(most, p.loss), -Infinity), 5);
-  return {
-    x,
-    y,
-    px: (c) => round2(PLOT.left + ((c - x.lo) / (x.hi - x.lo)) * (PLOT.right - PLOT.left)),
-    py: (l) => round2(PLOT.top + ((y.hi - l) / (y.hi - y.lo)) * (PLOT.bottom - PLOT.top)),
-  };
-}
-
-/** A point on the page: SVG x and y. */
-type Spot = [number, number];
-
-/**
- * A line as drawn: its pieces inside the chart, each ended at the plot's top edge where the line
- * goes above it, and the x of each place it goes above (at its first point where it starts there).
- */
-interface ClippedLine {
-  pieces: Spot[][];
-  exits: number[];
-}
-
-/** Whether a loss lies on the chart (at or under the y axis's top). */
-const onChart = (loss: number, s: ChartScale): boolean => loss <= s.y.hi;
-
-function clippedLine(points: readonly LossPoint[], s: ChartScale): ClippedLine {
-  const line: ClippedLine = { pieces: [], exits: [] };
-  let piece: Spot[] = [];
-  // where the segment from `inside` to `outside` crosses the top edge
-  const crossing = (inside: LossPoint, outside: LossPoint): Spot => {
-    const t = (s.y.hi - inside.loss) / (outside.loss - inside.loss);
-    return [s.px(inside.tokensSeen + t * (outside.tokensSeen - inside.tokensSeen)), s.py(s.y.hi)];
-  };
-  points.forEach((p, i) => {
-    const before = i === 0 ? null : points[i - 1]!;
-    if (onChart(p.loss, s)) {
-      if (before !== null && !onChart(before.loss, s)) piece.push(crossing(p, before));
-      piece.push([s.px(p.tokensSeen), s.py(p.loss)]);
-      return;
-    }
-    if (before === null) line.exits.push(s.px(p.tokensSeen));
-    else if (onChart(before.loss, s)) {
-      const edge = crossing(before, p);
-      piece.push(edge);
-      line.exits.push(edge[0]);
-    }
-    if (piece.length > 0) line.pieces.push(piece);
-    piece = [];
-  });
-  if (piece.length > 0) line.pieces.push(piece);
-  return line;
 }
 
 /** A run as drawn: its lines, the spots of its validation markers, its ring and a one-point training line's ring, those on the chart. */
@@ -333,8 +164,6 @@ export function offChartNote(highest: number, decimals: number): string {
 export function startedFromNote(run: LossRun): string {
   return run.startedFrom === undefined ? '' : `; started from ${run.startedFrom}`;
 }
-
-const round2 = (v: number): number => Math.round(v * 100) / 100;
 
 /** The most columns of a title that fit the chart's width at its size. */
 const TITLE_COLUMNS = 80;
@@ -538,47 +367,6 @@ function bestLabelLines(runs: readonly LossRun[], drawn: readonly DrawnRun[]): s
   return out;
 }
 
-/** What a best-loss label must not cover: every run's line segments, its dots and rings, and the labels already placed. */
-interface Obstacles {
-  /** Each segment as x1, y1, x2, y2 (a one-point line: one segment of no length). */
-  segments: [number, number, number, number][];
-  /** Each marker and ring as cx, cy and the radius it covers, its stroke included. */
-  circles: [number, number, number][];
-  boxes: Box[];
-}
-
-/**
- * A best-loss label's text (bold, 12 units): at most this wide a character (Helvetica's bold
- * digits are 0.556 em), this high above its baseline, with a margin for its white halo and the lines' width.
- */
-const LABEL_TEXT = { characterWidth: 6.7, ascent: 9, margin: 2 } as const;
-
-/**
- * The places a best-loss label is tried at, in order, around its ring (BEST_RING): its anchor's
- * offset from the ring's centre and its baseline's. Right of it first, level with it, where a
- * run that ends at its best leaves room; then below it, where its own validation line never is
- * (it lies at or above its lowest point); then beside it lower, level and higher; above; and
- * last twice as far below and above.
- */
-const LABEL_PLACES = [
-  { dx: 11, dy: 4, anchor: 'start' },
-  { dx: 0, dy: 21, anchor: 'middle' },
-  { dx: 9, dy: 18, anchor: 'start' },
-  { dx: -9, dy: 18, anchor: 'end' },
-  { dx: 11, dy: 10, anchor: 'start' },
-  { dx: -11, dy: 10, anchor: 'end' },
-  { dx: -11, dy: 4, anchor: 'end' },
-  { dx: 11, dy: -2, anchor: 'start' },
-  { dx: -11, dy: -2, anchor: 'end' },
-  { dx: 0, dy: -12, anchor: 'middle' },
-  { dx: 9, dy: -10, anchor: 'start' },
-  { dx: -9, dy: -10, anchor: 'end' },
-  { dx: 0, dy: 35, anchor: 'middle' },
-  { dx: 0, dy: -26, anchor: 'middle' },
-] as const;
-
-type LabelAnchor = (typeof LABEL_PLACES)[number]['anchor'];
-
 /** The segments, dots and rings of every run as lossChartSvg draws them. */
 function chartObstacles(drawn: readonly DrawnRun[]): Obstacles {
   const obstacles: Obstacles = { segments: [], circles: [], boxes: [] };
@@ -596,78 +384,6 @@ function chartObstacles(drawn: readonly DrawnRun[]): Obstacles {
     if (run.best !== null) obstacles.circles.push([...run.best, BEST_RING.radius + BEST_RING.strokeWidth / 2]);
   }
   return obstacles;
-}
-
-/** Where a best-loss label goes: its anchor point, its baseline and the box it covers. */
-interface LabelPlace {
-  x: number;
-  y: number;
-  anchor: LabelAnchor;
-  box: Box;
-}
-
-/**
- * Where a label of `text` goes by the ring at (cx, cy): a place outside the plot only where every
- * place is, and never one over a label; null where that leaves none.
- */
-function placeLabel(cx: number, cy: number, text: string, obstacles: Obstacles): LabelPlace | null {
-  const places = LABEL_PLACES.map(({ dx, dy, anchor }) => {
-    const x = round2(cx + dx), y = round2(cy + dy);
-    const box = labelBox(x, y, anchor, text);
-    const outside = box.left < PLOT.left || box.right > PLOT.right || box.top < PLOT.top || box.bottom > PLOT.bottom;
-    return { x, y, anchor, box, outside };
-  });
-  const anyInside = places.some((place) => !place.outside);
-  let chosen: LabelPlace | null = null, fewest = Infinity;
-  for (const { x, y, anchor, box, outside } of places) {
-    if ((outside && anyInside) || obstacles.boxes.some((other) => boxesMeet(box, other))) continue;
-    const met = outside ? Number.MAX_SAFE_INTEGER : obstaclesMet(box, obstacles);
-    if (met < fewest) {
-      chosen = { x, y, anchor, box };
-      fewest = met;
-    }
-    if (met === 0) break;
-  }
-  return chosen;
-}
-
-/** The box a label covers, its margin included, from its anchor point and baseline. */
-function labelBox(x: number, y: number, anchor: LabelAnchor, text: string): Box {
-  const { characterWidth, ascent, margin } = LABEL_TEXT;
-  const textWidth = [...text].length * characterWidth;
-  const start = anchor === 'start' ? x : anchor === 'middle' ? x - textWidth / 2 : x - textWidth;
-  return { left: start - margin, top: y - ascent - margin, right: start + textWidth + margin, bottom: y + margin };
-}
-
-/** How many segments, circles and boxes a box meets. */
-function obstaclesMet(box: Box, { segments, circles, boxes }: Obstacles): number {
-  let met = 0;
-  for (const [x1, y1, x2, y2] of segments) if (segmentMeetsBox(x1, y1, x2, y2, box)) met++;
-  for (const [cx, cy, r] of circles) {
-    const nearX = Math.min(Math.max(cx, box.left), box.right), nearY = Math.min(Math.max(cy, box.top), box.bottom);
-    if ((nearX - cx) ** 2 + (nearY - cy) ** 2 < r ** 2) met++;
-  }
-  for (const other of boxes) if (boxesMeet(box, other)) met++;
-  return met;
-}
-
-function boxesMeet(a: Box, b: Box): boolean {
-  return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
-}
-
-/** Whether the segment from (x1, y1) to (x2, y2) has a point inside the box (Liang–Barsky clipping). */
-function segmentMeetsBox(x1: number, y1: number, x2: number, y2: number, box: Box): boolean {
-  const dx = x2 - x1, dy = y2 - y1;
-  let enter = 0, leave = 1;
-  // each side of the box as p·t <= q: the segment's parameter t stays within [enter, leave]
-  const clip = (p: number, q: number): boolean => {
-    if (p === 0) return q >= 0;
-    const t = q / p;
-    if (p < 0) enter = Math.max(enter, t);
-    else leave = Math.min(leave, t);
-    return enter <= leave;
-  };
-  return clip(-dx, x1 - box.left) && clip(dx, box.right - x1) && clip(-dy, y1 - box.top) && clip(dy, box.bottom - y1);
 }
 
 /**

@@ -1,0 +1,179 @@
+import type { TextLevel } from '../text/vocab.js';
+
+/**
+ * A loss chart's scale: the runs it is drawn from, its frame, and where their points land on the page (in SVG units):
+ * the axes' round ticks, the y axis's ceiling (lossCeiling), each line cut where it goes above the plot. Pure.
+ */
+
+export interface LossPoint {
+  tokensSeen: number;
+  loss: number;
+}
+
+export interface LossRun {
+  /** Shown in the legend: the run folder's or the checkpoint file's name. */
+  name: string;
+  /** What its tokens are (default 'char'): a loss per character and one per word are not on one scale. */
+  level?: TextLevel;
+  train: LossPoint[];
+  /** May be empty (a run without a validation split): the run then shows its training line only. */
+  val: LossPoint[];
+  /** Its vocabulary's size, which sets the chart's lossCeiling; without it a run's losses set no ceiling. */
+  vocabSize?: number;
+  /** The run a fine-tuned one started from, named as a run is: its legend row names it; drawn only where it is a run of its own. */
+  startedFrom?: string;
+}
+
+/** The chart's frame, in SVG user units (pixels). */
+export const CHART = {
+  width: 760,
+  top: 44,
+  plotHeight: 320,
+  left: 72,
+  right: 28,
+  /** Below the plot area: tick labels and the x-axis title. */
+  axisBelow: 52,
+  legendRow: 20,
+  legendPadding: 16,
+} as const;
+
+/** A rectangle on the page, in SVG units (y grows downwards). */
+export interface Box {
+  left: number;
+  top: number;
+  right: number;
+  bottom: number;
+}
+
+/** The plot area: the part of CHART inside the axes, where the runs' lines are drawn. */
+export const PLOT: Box = { left: CHART.left, top: CHART.top, right: CHART.width - CHART.right, bottom: CHART.top + CHART.plotHeight };
+
+export interface Ticks {
+  /** The axis runs from `lo` to `hi`, both multiples of `step`. */
+  lo: number;
+  hi: number;
+  step: number;
+  values: number[];
+  /** Decimal places that show every tick exactly. */
+  decimals: number;
+}
+
+/**
+ * Round tick values covering [min, max]: the smallest step of 1, 2, 2.5 or 5 times a power of
+ * ten that spans the range, widened to whole steps, in at most `target` + 1 intervals.
+ */
+export function niceTicks(min: number, max: number, target = 5): Ticks {
+  if (!Number.isFinite(min) || !Number.isFinite(max) || min > max) throw new RangeError(`niceTicks: bad range [${min}, ${max}]`);
+  if (max === min) {
+    const pad = min === 0 ? 1 : Math.abs(min) * 0.05;
+    return niceTicks(min - pad, max + pad, target);
+  }
+  let power = 10 ** (Math.floor(Math.log10((max - min) / target)) - 1);
+  for (;;) {
+    for (const m of [1, 2, 2.5, 5]) {
+      const step = m * power;
+      const first = Math.floor(min / step + 1e-9), last = Math.ceil(max / step - 1e-9);
+      if (last - first > target + 1) continue;
+      const decimals = Math.max(0, -Math.floor(Math.log10(step) + 1e-9) + (m === 2.5 ? 1 : 0));
+      const round = (x: number) => Number(x.toFixed(Math.min(20, decimals + 2)));
+      const values: number[] = [];
+      for (let i = first; i <= last; i++) values.push(round(i * step));
+      return { lo: values[0]!, hi: values.at(-1)!, step: round(step), values, decimals };
+    }
+    power *= 10;
+  }
+}
+
+/** Where data values land on the page: the axes' ticks and the mapping to SVG coordinates. */
+export interface ChartScale {
+  x: Ticks;
+  y: Ticks;
+  /** SVG x of a token count. */
+  px(tokensSeen: number): number;
+  /** SVG y of a loss. */
+  py(loss: number): number;
+}
+
+/**
+ * How many times a uniform guess's loss (ln of the vocabulary's size, where a fresh model starts)
+ * the y axis spans at most: a model above it gives the right token, on average, a probability
+ * the vocabulary's size times less than guessing does, so it has diverged rather than learnt.
+ */
+const CEILING_TIMES_GUESS = 2;
+
+/**
+ * The highest loss the y axis is made to span: CEILING_TIMES_GUESS times ln(vocabulary size), of
+ * the largest vocabulary among the runs; Infinity where no run gives its size.
+ */
+function lossCeiling(runs: readonly LossRun[]): number {
+  const sizes = runs.flatMap((run) => (run.vocabSize === undefined ? [] : [run.vocabSize]));
+  return sizes.length === 0 ? Infinity : CEILING_TIMES_GUESS * Math.log(Math.max(...sizes));
+}
+
+/**
+ * The scale for these runs: x from 0 tokens, y over every finite loss at or under lossCeiling,
+ * widened to round ticks (over every finite loss where none is under it).
+ */
+export function chartScale(runs: readonly LossRun[]): ChartScale {
+  const points = runs.flatMap((run) => [...run.train, ...run.val]);
+  if (points.length === 0) throw new RangeError('chartScale: no points to plot');
+  // folded, not spread into Math.max: a run evaluated every step has more points than a call takes arguments
+  const x = niceTicks(0, points.reduce((most, p) => Math.max(most, p.tokensSeen), 1), 6);
+  const ceiling = lossCeiling(runs);
+  const anyUnder = points.some((p) => p.loss <= ceiling);
+  const shown = points.filter((p) => Number.isFinite(p.loss) && (!anyUnder || p.loss <= ceiling));
+  if (shown.length === 0) throw new RangeError('chartScale: no finite loss to plot');
+  const lowest = shown.reduce((least, p) => Math.min(least, p.loss), Infinity);
+  const y = niceTicks(lowest, shown.reduce((most, p) => Math.max(most, p.loss), -Infinity), 5);
+  return {
+    x,
+    y,
+    px: (c) => round2(PLOT.left + ((c - x.lo) / (x.hi - x.lo)) * (PLOT.right - PLOT.left)),
+    py: (l) => round2(PLOT.top + ((y.hi - l) / (y.hi - y.lo)) * (PLOT.bottom - PLOT.top)),
+  };
+}
+
+/** A point on the page: SVG x and y. */
+export type Spot = [number, number];
+
+/**
+ * A line as drawn: its pieces inside the chart, each ended at the plot's top edge where the line
+ * goes above it, and the x of each place it goes above (at its first point where it starts there).
+ */
+export interface ClippedLine {
+  pieces: Spot[][];
+  exits: number[];
+}
+
+/** Whether a loss lies on the chart (at or under the y axis's top). */
+export const onChart = (loss: number, s: ChartScale): boolean => loss <= s.y.hi;
+
+export function clippedLine(points: readonly LossPoint[], s: ChartScale): ClippedLine {
+  const line: ClippedLine = { pieces: [], exits: [] };
+  let piece: Spot[] = [];
+  // where the segment from `inside` to `outside` crosses the top edge
+  const crossing = (inside: LossPoint, outside: LossPoint): Spot => {
+    const t = (s.y.hi - inside.loss) / (outside.loss - inside.loss);
+    return [s.px(inside.tokensSeen + t * (outside.tokensSeen - inside.tokensSeen)), s.py(s.y.hi)];
+  };
+  points.forEach((p, i) => {
+    const before = i === 0 ? null : points[i - 1]!;
+    if (onChart(p.loss, s)) {
+      if (before !== null && !onChart(before.loss, s)) piece.push(crossing(p, before));
+      piece.push([s.px(p.tokensSeen), s.py(p.loss)]);
+      return;
+    }
+    if (before === null) line.exits.push(s.px(p.tokensSeen));
+    else if (onChart(before.loss, s)) {
+      const edge = crossing(before, p);
+      piece.push(edge);
+      line.exits.push(edge[0]);
+    }
+    if (piece.length > 0) line.pieces.push(piece);
+    piece = [];
+  });
+  if (piece.length > 0) line.pieces.push(piece);
+  return line;
+}
+
+export const round2 = (v: number): number => Math.round(v * 100) / 100;
