@@ -7,6 +7,7 @@ import { CheckpointError } from '../src/checkpoint/errors.js';
 import { createProgram } from '../src/cli/main.js';
 import { loadLossRuns, lossRunFromCheckpoint, runCheckpointPath, runName } from '../src/plot/runs.js';
 import { InputError } from '../src/input/settings.js';
+import { placeLabel } from '../src/plot/labels.js';
 import { CHART, type LossRun, niceTicks } from '../src/plot/scale.js';
 import { RUN_COLOURS, bestPoint, escapeXml, formatTokenCount, lossChartSvg, runsDrawnAlike, runsDrawnOver } from '../src/plot/svg.js';
 import { type XmlElement, allElements, parseXml, textContent } from './helpers/xml.js';
@@ -378,6 +379,16 @@ describe('best-loss labels', () => {
       });
     });
     expect(covered).toEqual([]);
+  });
+
+  it('places a label of wide characters by the columns they take, two each, clear of a line its text would cover', () => {
+    // a bold CJK character at 12 units is 1 em (12 units) wide: three of them, 36
+    const text = '日本語', width = 36, line = 345;
+    const label = placeLabel(300, 200, text, { segments: [[line, 150, line, 250]], circles: [], boxes: [] })!;
+    const left = { start: label.x, middle: label.x - width / 2, end: label.x - width }[label.anchor];
+    expect(label.box.left).toBeLessThanOrEqual(left);
+    expect(label.box.right).toBeGreaterThanOrEqual(left + width);
+    expect(line < left || line > left + width).toBe(true);
   });
 
   it('draws no label over another: where eleven rings crowd together, a label with no free place is left to the legend', () => {
