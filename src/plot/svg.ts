@@ -80,7 +80,10 @@ function sameLosses(a: readonly LossPoint[], b: readonly LossPoint[]): boolean {
   return a.length === b.length && a.every((p, k) => p.tokensSeen === b[k]!.tokensSeen && p.loss === b[k]!.loss);
 }
 
-/** The radius a validation marker covers: a dot's 3, a square's, triangle's or diamond's corners at most 4. */
+/** A validation dot's radius, in the chart and in the legend's key; a one-point training line's ring is as large. */
+const DOT_RADIUS = 3;
+
+/** The radius a validation marker covers: a dot's DOT_RADIUS, a square's, triangle's or diamond's corners at most 4. */
 const MARKER_RADIUS = 4;
 
 /** The ring around a run's best validation loss, in its chart and in the legend's key. */
@@ -89,7 +92,7 @@ const BEST_RING = { radius: 7, strokeWidth: 2 } as const;
 /** A validation marker centred at (x, y), of class `cls`, filled with the stroke its group sets (`fill` overrides it). */
 function markerElement(marker: Marker, x: number, y: number, cls: string, fill = ''): string {
   const fillAttr = fill === '' ? '' : ` fill="${fill}"`;
-  if (marker === 'circle') return `<circle class="${cls}" cx="${x}" cy="${y}" r="3" stroke="none"${fillAttr}/>`;
+  if (marker === 'circle') return `<circle class="${cls}" cx="${x}" cy="${y}" r="${DOT_RADIUS}" stroke="none"${fillAttr}/>`;
   const corners = {
     square: [[-2.7, -2.7], [2.7, -2.7], [2.7, 2.7], [-2.7, 2.7]],
     triangle: [[0, -4], [3.5, 2.2], [-3.5, 2.2]],
@@ -288,7 +291,7 @@ function runLines(run: LossRun, drawn: DrawnRun, arrows: readonly OffChartArrow[
   }
   if (drawn.trainSpot !== null) {
     const [cx, cy] = drawn.trainSpot;
-    out.push(`<circle class="train-point" cx="${cx}" cy="${cy}" r="3" fill="#fff" stroke-width="1.5"/>`);
+    out.push(`<circle class="train-point" cx="${cx}" cy="${cy}" r="${DOT_RADIUS}" fill="#fff" stroke-width="1.5"/>`);
   }
   for (const piece of drawn.val.pieces) out.push(`<polyline class="val" points="${polyPoints(piece)}" fill="none" stroke-width="2"/>`);
   for (const [x, y] of drawn.valSpots) out.push(markerElement(marker, x, y, 'val-point'));
@@ -422,14 +425,14 @@ function legendLines(runs: readonly LossRun[], s: ChartScale, validated: boolean
   const shown: string[] = [];
   const out = [
     '<g class="legend">',
-    `<line x1="${left}" y1="${key}" x2="${left + lineLength}" y2="${key}" stroke="#555" stroke-width="1.5" stroke-dasharray="6 4"/>`,
+    `<line x1="${left}" y1="${key}" x2="${left + lineLength}" y2="${key}" stroke="#555" stroke-width="1.5" stroke-dasharray="${RUN_PATTERNS[0].dash}"/>`,
     `<text x="${left + indent}" y="${key + 4}">training</text>`,
   ];
   if (validated) {
     const validation = left + validationAt;
     out.push(
       `<line x1="${validation}" y1="${key}" x2="${validation + lineLength}" y2="${key}" stroke="#555" stroke-width="2"/>`,
-      `<circle cx="${validation + lineLength / 2}" cy="${key}" r="3" fill="#555"/>`,
+      `<circle cx="${validation + lineLength / 2}" cy="${key}" r="${DOT_RADIUS}" fill="#555"/>`,
       `<text x="${validation + indent}" y="${key + 4}">validation</text>`,
       `<circle cx="${left + ringAt}" cy="${key}" r="${BEST_RING.radius}" fill="none" stroke="#555" stroke-width="${BEST_RING.strokeWidth}"/>`,
       `<text x="${left + ringTextAt}" y="${key + 4}">best validation loss</text>`,
