@@ -15,11 +15,11 @@ import {
 import { type GenerateDone, type JobAnswers, type JobOf, type JobRequest, type ServedModel, readServedModel, servedModels } from './jobs.js';
 import { JobError, JobStoppedError, NoThreadError, type OnPieces, type OnStart, QueueFullError, ShuttingDownError, ThreadLostError, ThreadStuckError, WorkerPool, stuckThreadFate } from './pool.js';
 import { durationText } from '../input/duration.js';
-import { grouped } from '../text/vocab.js';
 import {
   ACTIVATIONS_FIELDS, COMPLETE_FIELDS, SCORE_FIELDS, type StreamMode, readActivations, readComplete, readGenerate, readLegacyGenerate,
   readScore,
 } from './requests.js';
+import { UnreadAnswers } from './unread.js';
 
 export interface ServeOptions {
   models: ServedModel[];
@@ -58,15 +58,6 @@ const CAPS = { len: 'maxLen', beam: 'maxBeam' } as const satisfies Record<string
 /** Seconds a client refused because the server was busy is asked to wait. */
 const RETRY_AFTER_S = 1;
 
-/**
- * Most bytes the answers in flight may hold that their clients have not yet taken: without it, clients that ask
- * for large answers and never read them would hold --max-connections of them (at 5 MB an activations answer, 2.5 GB).
- */
-const UNREAD_MAX_BYTES = 256 * 2 ** 20;
-
-/** The least time between two lines that say the cap on answers not taken dropped clients: a flood of drops is counted, not logged each. */
-const DROPPED_LINE_MS = 60_000;
-
 /** How much longer than a request's time limit node:http lets the request take to arrive. */
 const ARRIVAL_MARGIN_MS = 5000;
 
@@ -95,12 +86,8 @@ interface ApiRoute {
 export class RnnServer {
   /** The requests in flight (handle), each with its connection. */
   private readonly answering = new Map<ServerResponse, Socket>();
-  /** The answers ended but not yet written out whole, the earliest ended first, each with the timer that drops its client. */
-  private readonly unread = new Map<ServerResponse, NodeJS.Timeout>();
-  /** The clients dropped by dropUnreadOver not yet said (sayDropped), and the most bytes held at a drop among them. */
-  private dropped = { clients: 0, held: 0 };
-  /** While a line of dropped clients holds the next (sayDropped), the timer that says the drops counted meanwhile. */
-  private droppedLine: NodeJS.Timeout | null = null;
+  /** Of those, the answers ended but not yet written out whole, whose clients are dropped past the time limit or the cap. */
+  private readonly unread: UnreadAnswers;
   /** close()'s waits, each woken once no request is in flight. */
   private readonly allAnswered: (() => void)[] = [];
   /** The connections open. */
@@ -111,9 +98,6 @@ export class RnnServer {
    */
   private loopback: { address: string; allowedHosts: ReadonlySet<string> } | null = null;
 
-  /** The cap on the bytes of answers not yet taken (dropUnreadOver): maxUnreadBytes, else UNREAD_MAX_BYTES. */
-  private readonly unreadCap: number;
-
   /** /v1/models' list, made once: the models served do not change, and `Model.info` copies the vocabulary it leaves out. */
   private readonly modelList: ReturnType<typeof servedModelList>;
 
@@ -123,10 +107,10 @@ export class RnnServer {
     private readonly pool: WorkerPool,
     private readonly page: PlaygroundPage,
     private readonly server: Server,
-    private readonly report: (line: string) => void,
+    report: (line: string) => void,
   ) {
     this.modelList = servedModelList(models);
-    this.unreadCap = options.maxUnreadBytes ?? UNREAD_MAX_BYTES;
+    this.unread = new UnreadAnswers(options.timeLimitMs, report, options.maxUnreadBytes);
     server.on('connection', (socket: Socket) => {
       this.connections.add(socket);
       socket.once('close', () => this.connections.delete(socket));
@@ -202,8 +186,7 @@ export class RnnServer {
     while (this.answering.size > 0) await new Promise<void>((resolve) => this.allAnswered.push(resolve));
     this.server.closeAllConnections();
     await closed;
-    clearTimeout(this.droppedLine ?? undefined);
-    this.sayDropped(false);
+    this.unread.close();
   }
 
   /** Closes the connections that carry no request in flight: kept alive for the next, or not yet sent one whole. */
@@ -224,13 +207,12 @@ export class RnnServer {
    * for a large answer may still be on its way then. From the moment its route has ended it, the
    * client has the time limit to take the rest; one that has not is dropped, so that a client that
    * stops reading cannot hold the server's shutdown (nor the answer's memory) for ever; and
-   * sooner where the answers not taken hold too much (dropUnreadOver).
+   * sooner where the answers not taken hold too much (UnreadAnswers).
    */
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.answering.set(res, req.socket);
     const settled = () => {
-      clearTimeout(this.unread.get(res));
-      this.unread.delete(res);
+      this.unread.settled(res);
       if (this.answering.delete(res) && this.answering.size === 0) for (const wake of this.allAnswered.splice(0)) wake();
     };
     res.once('finish', settled).once('close', settled);
@@ -240,42 +222,7 @@ export class RnnServer {
       answerFailure(res, err);
     }
     if (!this.answering.has(res)) return;
-    this.unread.set(res, setTimeout(() => res.destroy(), this.options.timeLimitMs));
-    this.dropUnreadOver(res);
-  }
-
-  /**
-   * While the answers in flight hold more bytes not yet taken by their clients than unreadCap allows, the client
-   * of the answer that ended earliest is dropped, and its bytes freed: it has had the longest to read, where one that
-   * reads takes its answer as it is written. `newest`, the answer just ended, is kept, so one answer larger than the
-   * cap is still served; the bytes held stay under the cap and one answer, each capped by the request caps.
-   */
-  private dropUnreadOver(newest: ServerResponse): void {
-    let held = 0;
-    for (const res of this.answering.keys()) held += res.writableLength;
-    for (const res of this.unread.keys()) {
-      if (held <= this.unreadCap || res === newest) return;
-      this.dropped.clients++;
-      this.dropped.held = Math.max(this.dropped.held, held);
-      if (this.droppedLine === null) this.sayDropped(true);
-      held -= res.writableLength;
-      res.destroy();
-    }
-  }
-
-  /**
-   * Says on stderr the clients dropped by dropUnreadOver since the last such line, if any; then, where it said some and
-   * `again`, holds the next such line for DROPPED_LINE_MS, counting the drops meanwhile.
-   */
-  private sayDropped(again: boolean): void {
-    this.droppedLine = null;
-    const { clients, held } = this.dropped;
-    if (clients === 0) return;
-    const who = clients === 1 ? 'a client that did not read its answer' : `${grouped(clients)} clients that did not read their answers`;
-    this.report(`dropped ${who}: the answers not taken held ${clients === 1 ? '' : 'up to '}${grouped(held)} bytes, ` +
-      `over the cap of ${grouped(this.unreadCap)} (at most one such line a minute)`);
-    this.dropped = { clients: 0, held: 0 };
-    if (again) this.droppedLine = setTimeout(() => this.sayDropped(true), DROPPED_LINE_MS).unref();
+    this.unread.ended(res, this.answering.keys());
   }
 
   /** The API: each route's method, and the handler that answers it (below, in this order); /healthz and the page: route. */
