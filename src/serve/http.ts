@@ -22,12 +22,12 @@ export class HttpError extends Error {
   }
 }
 
-/** Characters of a refused request target that its error quotes. */
-const TARGET_QUOTED = 80;
+/** How many characters of a client's value a refusal quotes: a request target, a Content-Encoding, an Expect. */
+const QUOTED_CHARS = 80;
 
 /** A request's target, which must be a path (`//host/…` is a path here, not a host). */
 export function requestUrl(target: string): URL {
-  const refused = () => new HttpError(400, `the request target must be a path such as /v1/generate (got ${JSON.stringify(target.slice(0, TARGET_QUOTED))})`);
+  const refused = () => new HttpError(400, `the request target must be a path such as /v1/generate (got ${JSON.stringify(target.slice(0, QUOTED_CHARS))})`);
   if (!target.startsWith('/')) throw refused();
   try {
     return new URL(`http://server${target}`);
@@ -91,7 +91,7 @@ export async function readJsonBody(req: IncomingMessage, res: ServerResponse, ma
  */
 function refuseEncoding(encoding: string | undefined): void {
   if (encoding === undefined || /^\s*(?:identity)?\s*$/i.test(encoding)) return;
-  throw new HttpError(415, `content-encoding: this server reads a body only as it is, not encoded (got ${JSON.stringify(encoding.slice(0, TARGET_QUOTED))}); ` +
+  throw new HttpError(415, `content-encoding: this server reads a body only as it is, not encoded (got ${JSON.stringify(encoding.slice(0, QUOTED_CHARS))}); ` +
     'send it without Content-Encoding', 'content-encoding', { Connection: 'close' });
 }
 
@@ -347,6 +347,6 @@ const CONTINUE = /(?:^|\W)100-continue(?:$|\W)/i;
  * as one JSON line naming the header, its body unread, so the connection closes.
  */
 export function refuseExpectation(req: IncomingMessage, res: ServerResponse): void {
-  const message = `expect: this server meets only Expect: 100-continue (got ${JSON.stringify(req.headers.expect?.slice(0, TARGET_QUOTED))}); send the request without it`;
+  const message = `expect: this server meets only Expect: 100-continue (got ${JSON.stringify(req.headers.expect?.slice(0, QUOTED_CHARS))}); send the request without it`;
   answerFailure(res, new HttpError(417, message, 'expect', { Connection: 'close' }));
 }
