@@ -25,9 +25,12 @@ export class HttpError extends Error {
 /** How many characters of a client's value a refusal quotes: a request target, a Content-Encoding, an Expect. */
 const QUOTED_CHARS = 80;
 
+/** A client's value as a refusal quotes it: its first QUOTED_CHARS characters, as a JSON string. */
+const quotedValue = (value: string | undefined): string => JSON.stringify(value?.slice(0, QUOTED_CHARS));
+
 /** A request's target, which must be a path (`//host/…` is a path here, not a host). */
 export function requestUrl(target: string): URL {
-  const refused = () => new HttpError(400, `the request target must be a path such as /v1/generate (got ${JSON.stringify(target.slice(0, QUOTED_CHARS))})`);
+  const refused = () => new HttpError(400, `the request target must be a path such as /v1/generate (got ${quotedValue(target)})`);
   if (!target.startsWith('/')) throw refused();
   try {
     return new URL(`http://server${target}`);
@@ -91,7 +94,7 @@ export async function readJsonBody(req: IncomingMessage, res: ServerResponse, ma
  */
 function refuseEncoding(encoding: string | undefined): void {
   if (encoding === undefined || /^\s*(?:identity)?\s*$/i.test(encoding)) return;
-  throw new HttpError(415, `content-encoding: this server reads a body only as it is, not encoded (got ${JSON.stringify(encoding.slice(0, QUOTED_CHARS))}); ` +
+  throw new HttpError(415, `content-encoding: this server reads a body only as it is, not encoded (got ${quotedValue(encoding)}); ` +
     'send it without Content-Encoding', 'content-encoding', { Connection: 'close' });
 }
 
@@ -347,6 +350,6 @@ const CONTINUE = /(?:^|\W)100-continue(?:$|\W)/i;
  * as one JSON line naming the header, its body unread, so the connection closes.
  */
 export function refuseExpectation(req: IncomingMessage, res: ServerResponse): void {
-  const message = `expect: this server meets only Expect: 100-continue (got ${JSON.stringify(req.headers.expect?.slice(0, QUOTED_CHARS))}); send the request without it`;
+  const message = `expect: this server meets only Expect: 100-continue (got ${quotedValue(req.headers.expect)}); send the request without it`;
   answerFailure(res, new HttpError(417, message, 'expect', { Connection: 'close' }));
 }

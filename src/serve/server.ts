@@ -47,7 +47,7 @@ export interface ServeOptions {
   queue: number;
   /** Connections open at once; one more is closed as it comes. */
   maxConnections: number;
-  /** Most bytes the answers in flight may hold that their clients have not yet taken; default UNREAD_MAX_BYTES. */
+  /** Most bytes the answers in flight may hold that their clients have not yet taken; default UNREAD_MAX_BYTES (unread.ts). */
   maxUnreadBytes?: number;
   kernels: KernelsKind;
 }
