@@ -320,7 +320,7 @@ export class Model {
   private async *drawing<T>(options: GenerateOptions, as: (piece: SamplePiece) => T): AsyncGenerator<T, void, undefined> {
     checkOptions(options, GENERATE_OPTIONS);
     checkPrime(options.prime, this.vocab);
-    const stepper = await this.stepperOn(checkPositiveInteger('workers', options.workers ?? 1));
+    const stepper = await this.stepperOn(callWorkers(options.workers));
     try {
       const { readPrime, pieces } = sampleParts({ ...this.sampling(options), stepper });
       if (!(await finishInTurns(readPrime))) return;
@@ -416,7 +416,7 @@ export class Model {
    */
   async score(text: string | TokenizedText, options: ScoreOptions = {}): Promise<TextScore> {
     checkScoreCall(text, this.vocab, options, SCORE_OPTIONS);
-    const workers = checkPositiveInteger('workers', options.workers ?? 1);
+    const workers = callWorkers(options.workers);
     checkStopped(options.signal);
     const stepper = await this.stepperOn(workers);
     try {
@@ -590,6 +590,11 @@ export class Model {
   private release(stepper: Stepper): void {
     this.idle.push(stepper);
   }
+}
+
+/** The `workers` a generate or score call asked for, checked: default 1, its own thread (GenerateOptions.workers). */
+function callWorkers(workers: number | undefined): number {
+  return checkPositiveInteger('workers', workers ?? 1);
 }
 
 /**
