@@ -14,11 +14,9 @@
  *
  *   npm run bench -- --help             the flags
  */
-import { availableParallelism, tmpdir, totalmem } from 'node:os';
-import { existsSync, mkdtempSync, statSync } from 'node:fs';
+import { availableParallelism, totalmem } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import { TRAIN_DEFAULTS } from '../src/checkpoint/settings.js';
@@ -38,16 +36,13 @@ import { share } from '../src/parallel/shared.js';
 import { parseDuration } from '../src/input/duration.js';
 import { mib } from '../src/checkpoint/size.js';
 import { engineBytes } from '../src/train/preflight.js';
-import { CorpusError } from '../src/text/corpus.js';
-import { streamCorpus } from '../src/text/corpus-stream.js';
 import { EOS_TOKEN, UNK_TOKEN, Vocabulary } from '../src/text/vocab.js';
 import { kernelSpeeds } from './kernels.js';
 import { SERVE_SECONDS, benchServe } from './serve.js';
 import { SUMS as SIMD_PEAK_SUMS, simdPeakGflops } from './simd-peak.js';
 import { FLAGS, type FlagName, fail, helpText, parseFlags } from './options.js';
 import { TorchPeer, findPython } from './peer.js';
-import { RNN_BIN } from './repo.js';
-import { endedWithBench, removedWithBench } from './ending.js';
+import { type RaceResult, checkCorpus, rnnRace } from './race.js';
 
 const flags = parseFlags(process.argv.slice(2));
 if (flags.help) {
@@ -160,20 +155,6 @@ if (corpus !== undefined) checkCorpus(corpus);
 /** The python the peer runs on, looked for when --peer or --race asks for it. */
 const peerPython = peerWanted ? findPython() : null;
 if (raceSeconds !== null && peerPython !== null && 'missing' in peerPython) fail(`--race races rnn against PyTorch, and ${peerPython.missing}`);
-/**
- * Exits with one line unless `file` is one text file `rnn train` reads (text, not empty): the
- * race's PyTorch side reads it whole, as one text.
- */
-function checkCorpus(file: string): void {
-  if (!existsSync(file)) fail(`--corpus: no file '${file}'`);
-  if (statSync(file).isDirectory()) fail(`--corpus: '${file}' is a folder, and --race trains on one text file`);
-  try {
-    streamCorpus([file], 'file');
-  } catch (error) {
-    if (error instanceof CorpusError) fail(`--corpus: ${error.message}`);
-    throw error;
-  }
-}
 /** The module of --against's checkout whose presence says the checkout is built. */
 const AGAINST_ENGINE = 'dist/src/parallel/pool.js';
 if (flag('against') !== undefined && !existsSync(join(flag('against')!, AGAINST_ENGINE))) {
@@ -453,51 +434,6 @@ async function samplingSpeeds(
   return bySide(rates, againstSampling !== null);
 }
 
-/** What each side of the race reports. */
-interface RaceResult { steps: number; valLoss: number | null; seconds: number }
-
-/**
- * rnn's side also reports its loop's speed, in the bench's terms: the best and the mean of
- * windows of the bench's length cut from its steps between evaluations (tokens a second).
- */
-interface RnnRaceResult extends RaceResult { loop: { best: number; mean: number; windows: number } }
-
-/** `rnn train corpus --time …` with every other setting its default, as a user runs it; its closing event and its loop's speed. */
-async function rnnRace(file: string, budget: number): Promise<RnnRaceResult> {
-  const dir = mkdtempSync(join(tmpdir(), 'rnn-race-')), scratch = removedWithBench(dir);
-  const tokensPerStep = TRAIN_DEFAULTS.batch * TRAIN_DEFAULTS.seqLen, windowSeconds = seconds / ROUNDS;
-  try {
-    const child = endedWithBench(spawn(process.execPath, [RNN_BIN, 'train', file, '--time', `${budget}s`, '--json', '--out', join(dir, 'run')], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }));
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-    let done: { step: number; valLoss: number | null; elapsedSeconds: number } | null = null;
-    const rates: number[] = [];
-    let from: { step: number; at: number } | null = null;
-    for await (const line of createInterface({ input: child.stdout })) {
-      const event = JSON.parse(line) as { event: string; step: number; valLoss: number | null; elapsedSeconds: number };
-      if (event.event === 'done') done = event;
-      // a window never spans an evaluation: the next one starts at the step after it
-      if (event.event === 'eval') from = null;
-      if (event.event !== 'step') continue;
-      if (from === null) {
-        from = { step: event.step, at: event.elapsedSeconds };
-      } else if (event.elapsedSeconds - from.at >= windowSeconds) {
-        rates.push(((event.step - from.step) * tokensPerStep) / (event.elapsedSeconds - from.at));
-        from = { step: event.step, at: event.elapsedSeconds };
-      }
-    }
-    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
-    if (done === null) throw new Error(`rnn train ended without a result (code ${code}): ${stderr.trim().split('\n').pop()}`);
-    const mean = rates.reduce((sum, r) => sum + r, 0) / Math.max(1, rates.length);
-    const loop = { best: Math.max(0, ...rates), mean, windows: rates.length };
-    return { steps: done.step, valLoss: done.valLoss, seconds: done.elapsedSeconds, loop };
-  } finally {
-    scratch.removed();
-  }
-}
-
 /** Characters of the longest kernels name, to which the rows pad it. */
 const KIND_WIDTH = Math.max(...KERNELS_KINDS.map((kind) => kind.length));
 
@@ -739,7 +675,7 @@ async function reportRace(file: string, budget: number): Promise<void> {
   const settings = `${d.cell.toUpperCase()} ${d.layers}×${d.hidden}, E=${d.embed}, B=${d.batch}, T=${d.seqLen}, ${d.optimizer} ${d.lr} ${d.lrSchedule === 'epoch' ? `×${d.lrDecay} an epoch` : `${d.lrSchedule} to 0 over the time`}, clip ${d.clip}`;
   report({ event: 'race', settings: d, seconds: budget }, `race ${budget}s on ${file} (${settings}; the last ${d.valFrac * 100}% held out), one after the other:`);
   // a text the scan took (checkCorpus) that rnn train still refuses (too short for its batch, say): its one line
-  const ours = await rnnRace(file, budget).catch((error: Error) => fail(`--race: ${error.message}`));
+  const ours = await rnnRace(file, budget, seconds / ROUNDS).catch((error: Error) => fail(`--race: ${error.message}`));
   report({ event: 'race', side: 'rnn', ...ours }, `race rnn train --time ${budget}s (${cores} workers): ${ours.steps} steps in ${ours.seconds.toFixed(0)} s, validation loss ${ours.valLoss?.toFixed(3)}`);
   const bench = defaultModelRates.get(cores);
   report(
