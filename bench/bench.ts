@@ -96,7 +96,7 @@ const charModel = (cell: ModelConfig['cell'], hiddenSize: number): BenchModel =>
 const MODELS: Record<string, BenchModel> = {
   'lstm-2x128': charModel('lstm', 128),
   'gru-2x128': charModel('gru', 128),
-  'gru-2x96': charModel('gru', 96), // the default before the SIMD kernels
+  'gru-2x96': charModel('gru', 96), // the smallest, for a quick run
   'gru-2x192': charModel('gru', 192), // the default model
   'lstm-2x512': charModel('lstm', 512),
   // the word-level yardstick: a 10,000-word vocabulary; B = T = 32 whatever --batch says
@@ -167,19 +167,20 @@ function report(row: Record<string, unknown>, text: string): void {
 }
 
 /**
- * Multiply-adds of one training step as the engine runs it on `workers` workers, times 2 FLOPs
- * each. Forward: x·W_ihᵀ and h·W_hhᵀ per layer and the head, over each worker's rows; backward
- * does each product twice more (the weight gradient and the gradient flowing back), so the
- * total is 3× the forward. A worker whose rows read layer 0 through the token table
- * (engine/model.ts) makes its input products over the V tokens' rows instead of its own.
+ * FLOPs of one training step as the engine runs it on `workers` workers, worker w taking
+ * R_w = (its rows of the batch)·T tokens, with G = gates·H:
+ *   FLOPs = 2 · 3 · Σ_w [ R_w·V·H + R'_w·G·E + R_w·G·H·(2L − 1) ]
+ * 2 FLOPs a multiply-add, and 3× the forward, since backward does each product twice more (the
+ * weight gradient and the gradient flowing back). Forward: the head h·W_headᵀ, layer 0's input
+ * product x·W_ihᵀ, and h·W_hhᵀ of every layer with x·W_ihᵀ of layers 1 … L−1. R'_w is V where
+ * w's rows read layer 0 through the token table (engine/model.ts), else R_w.
  */
 function flopsPerStep(c: ModelConfig, batch: number, seqLen: number, workers: number): number {
-  const G = gateCount(c.cell) * c.hiddenSize, V = c.vocabSize;
+  const { vocabSize: V, embedDim: E, hiddenSize: H, numLayers: L } = c, G = gateCount(c.cell) * H;
   let forward = 0;
   for (let w = 0; w < workers; w++) {
-    const [first, end] = share(batch, workers, w), rows = (end - first) * seqLen;
-    forward += rows * V * c.hiddenSize + (readsTokenTable(rows, V) ? V : rows) * G * c.embedDim;
-    forward += rows * G * c.hiddenSize * (2 * c.numLayers - 1);
+    const [first, end] = share(batch, workers, w), R = (end - first) * seqLen;
+    forward += R * V * H + (readsTokenTable(R, V) ? V : R) * G * E + R * G * H * (2 * L - 1);
   }
   return 2 * 3 * forward;
 }
@@ -600,6 +601,8 @@ async function reportTraining(name: string): Promise<void> {
     if (name === DEFAULT_MODEL && asTrained) defaultModelRates.set(workers, charsPerSec);
     const alone = runs.findIndex((r) => r.kernels === kernels && r.workers === 1);
     const speedup = alone < 0 ? undefined : charsPerSec / rates[alone]!;
+    // GFLOP/s = tokens/s ÷ (B·T) · FLOPs a step ÷ 10⁹; a worker's share, GFLOP/s ÷ workers, against the yardstick's
+    // GFLOP/s a thread with as many threads at once, and against the SIMD peak's
     const gflops = (charsPerSec / (batch * seqLen)) * flopsPerStep(config, batch, seqLen, workers) / 1e9;
     const ofCeiling = gflops / workers / ceilings.get(workers)!;
     const ofPeak = ofSimdPeak(kernels, gflops / workers);
