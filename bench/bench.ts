@@ -129,6 +129,14 @@ for (const name of models) {
   if (name === '') fail(`--models: ${emptyEntry(flag('models')!, 'model')}; valid: ${Object.keys(MODELS).join(', ')}`);
   if (!(name in MODELS)) fail(`--models: unknown model '${name}'; valid: ${Object.keys(MODELS).join(', ')}`);
 }
+/** One measured configuration: an implementation of the kernels on a number of threads. */
+interface Run {
+  kernels: KernelsKind;
+  workers: number;
+}
+const runs: Run[] = kernelsKinds.flatMap((kernels) => workerCounts.map((workers) => ({ kernels, workers })));
+/** The index in `runs` of `kernels` on `workers`; -1 where that pair is not measured. */
+const runIndex = (kernels: KernelsKind, workers: number): number => runs.findIndex((r) => r.kernels === kernels && r.workers === workers);
 {
   // each engine measured holds its parameters, their gradients and Adam's moments, and B·T rows of activations (engineBytes)
   const memory = Math.min(ARENA_LIMIT_BYTES, totalmem());
@@ -438,18 +446,11 @@ async function samplingSpeeds(
 /** Characters of the longest kernels name, to which the rows pad it. */
 const KIND_WIDTH = Math.max(...KERNELS_KINDS.map((kind) => kind.length));
 
-/** One measured configuration: an implementation of the kernels on a number of threads. */
-interface Run {
-  kernels: KernelsKind;
-  workers: number;
-}
-const runs: Run[] = kernelsKinds.flatMap((kernels) => workerCounts.map((workers) => ({ kernels, workers })));
-
 /** `×4.21 wasm/js` for a WebAssembly figure whose js counterpart was measured, else ''. */
 function ratioText(rates: number[], i: number): string {
   const run = runs[i]!;
   if (run.kernels === 'js') return '';
-  const js = runs.findIndex((r) => r.kernels === 'js' && r.workers === run.workers);
+  const js = runIndex('js', run.workers);
   return js < 0 ? '' : `  ×${(rates[i]! / rates[js]!).toFixed(2)} ${run.kernels}/js`;
 }
 
@@ -599,7 +600,7 @@ async function reportTraining(name: string): Promise<void> {
     const ours = measured.rnn[i]!, charsPerSec = ours.wall;
     const asTrained = batch === TRAIN_DEFAULTS.batch && seqLen === TRAIN_DEFAULTS.seqLen && kernels === resolveKernels();
     if (name === DEFAULT_MODEL && asTrained) defaultModelRates.set(workers, charsPerSec);
-    const alone = runs.findIndex((r) => r.kernels === kernels && r.workers === 1);
+    const alone = runIndex(kernels, 1);
     const speedup = alone < 0 ? undefined : charsPerSec / rates[alone]!;
     // GFLOP/s = tokens/s ÷ (B·T) · FLOPs a step ÷ 10⁹; a worker's share, GFLOP/s ÷ workers, against the yardstick's
     // GFLOP/s a thread with as many threads at once, and against the SIMD peak's
@@ -632,7 +633,7 @@ async function reportTraining(name: string): Promise<void> {
 /** The head's speed alone on one thread and its share of a training step on one worker (`rates`: the runs'). */
 async function reportHeadShares(name: string, rates: number[]): Promise<void> {
   for (const kernels of kernelsKinds) {
-    const one = runs.findIndex((r) => r.kernels === kernels && r.workers === 1);
+    const one = runIndex(kernels, 1);
     if (one < 0) continue;
     const head = await headSpeed(MODELS[name]!, kernels);
     const share = rates[one]! / head;
