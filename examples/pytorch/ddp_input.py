@@ -54,6 +54,17 @@ def flag(dest, value):
     return f"--{dest.replace('_', '-')} {value}"
 
 
+def refuse_contradictions(args, kept, holder, why):
+    """Flags given with a value other than the one `holder` keeps (`kept`: a value by each setting's dest) end the run in one
+    line: `--cell gru, --hidden 7 contradict --init start.safetensors, which has --cell lstm, --hidden 24: leave them out,
+    a run from --init keeps its architecture`."""
+    clashes = [dest for dest, value in kept.items() if dest in args.given and getattr(args, dest) != value]
+    if clashes:
+        one = len(clashes) == 1
+        fail(f"{', '.join(flag(dest, getattr(args, dest)) for dest in clashes)} contradict{'s' if one else ''} {holder}, which has "
+             f"{', '.join(flag(dest, kept[dest]) for dest in clashes)}: leave {'it' if one else 'them'} out, {why}")
+
+
 LEVELS = ("char", "word")
 DOCS = ("file", "line", "blank", "sentence")
 
@@ -221,13 +232,8 @@ def model_config(args, meta):
         fail(f"--init {args.init}: not an rnn-state/1 safetensors file ({export})")
     if shapes != expected:
         fail(f"--init {args.init}: its tensors are not those its config describes ({export})")
-    clashes = [flag for flag, field in ARCHITECTURE.items() if flag in args.given and getattr(args, flag) != config[field]]
-    if clashes:
-        given = ", ".join(f"--{flag} {getattr(args, flag)}" for flag in clashes)
-        has = ", ".join(f"--{flag} {config[ARCHITECTURE[flag]]}" for flag in clashes)
-        one = len(clashes) == 1
-        fail(f"{given} contradict{'s' if one else ''} --init {args.init}, which has {has}: "
-             f"leave {'it' if one else 'them'} out, a run from --init keeps its architecture")
+    refuse_contradictions(args, {dest: config[field] for dest, field in ARCHITECTURE.items()}, f"--init {args.init}",
+                          "a run from --init keeps its architecture")
     level = config.get("level", "char")
     if level != meta["level"]:
         fail(f"--init {args.init}: a {level}-level model, and {args.data} holds {meta['level']}-level tokens: "
@@ -298,7 +304,7 @@ def refuse_unimportable(args, config):
             low = middle
         else:
             high = middle - 1
-    flags = " ".join(f"--{flag} {getattr(args, flag)}" for flag in ARCHITECTURE if flag in args.given) or "the default model"
+    flags = " ".join(flag(dest, getattr(args, dest)) for dest in ARCHITECTURE if dest in args.given) or "the default model"
     mib = lambda chars: f"{-(-chars // (1 << 20)):,} MiB"
     fit = (f"--hidden {low} ({parameter_count(config | {'hidden_size': low}):,} parameters) is the largest that fits" if low > 0
            else "its vocabulary, embedding and layers alone are too large: give a smaller --embed or fewer --layers")
@@ -384,7 +390,7 @@ def run_settings(args, config, world, meta, saved):
     the number of ranks, the data's folder and identity, and the --init file the run started from (None: new weights; a
     resumed run's is the saved run's, where that recorded one)."""
     settings = {dest: getattr(args, dest) for dest in KEPT_ON_RESUME + CHANGEABLE_ON_RESUME if dest not in ARCHITECTURE}
-    settings |= {flag: config[field] for flag, field in ARCHITECTURE.items()} | {
+    settings |= {dest: config[field] for dest, field in ARCHITECTURE.items()} | {
         "ranks": world, "data": os.path.abspath(args.data), "data_identity": data_identity(meta)}
     if saved is None:
         settings["init"] = None if args.init is None else file_identity(args.init)
@@ -417,12 +423,8 @@ def resumed_settings(args, saved, world, meta):
     """Sets args to the saved run's settings: a kept one given with another value, another number of ranks or other data is
     refused, naming the saved run's value; a changeable one left out is the saved run's (the limits, where neither is given)."""
     settings = saved["settings"]
-    clashes = [dest for dest in KEPT_ON_RESUME if dest in args.given and getattr(args, dest) != settings[dest]]
-    if clashes:
-        one = len(clashes) == 1
-        fail(f"{', '.join(flag(dest, getattr(args, dest)) for dest in clashes)} contradict{'s' if one else ''} the run saved in --out "
-             f"{args.out}, which has {', '.join(flag(dest, settings[dest]) for dest in clashes)}: leave {'it' if one else 'them'} out, "
-             "a resumed run keeps its settings")
+    refuse_contradictions(args, {dest: settings[dest] for dest in KEPT_ON_RESUME}, f"the run saved in --out {args.out}",
+                          "a resumed run keeps its settings")
     if settings["ranks"] != world:
         fail(f"--resume: the run saved in --out {args.out} trained on {ranks(settings['ranks'])}, and this one has {ranks(world)}: "
              f"resume it on {settings['ranks']} (torchrun --nnodes × --nproc_per_node)")
