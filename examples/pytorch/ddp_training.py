@@ -45,7 +45,8 @@ def detach(state):
 
 
 def scheduled_lr(args, epoch, done):
-    """rnn's learning rate for a step with the fraction `done` of the run behind it (src/engine/optim.ts)."""
+    """rnn's learning rate (scheduledLr, src/engine/optim.ts) for a step of epoch `epoch` with the fraction `done` of the
+    run behind it: lr · decay^epoch (--lr-schedule epoch), else lr · ½(1 + cos(π · done)), from lr to 0 over the run."""
     if args.lr_schedule == "epoch":
         return args.lr * args.lr_decay ** epoch
     return args.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, max(0.0, done))))
@@ -90,7 +91,9 @@ def windows(data, first_row, row_count, row_length, start, width):
 
 @torch.no_grad()
 def validation_loss(model, data, batch, seq_len, rank, world, device):
-    """rnn's validation loss (EvalBatches): Σ loss / predictions over every rank's rows."""
+    """rnn's validation loss (EvalBatches, src/text/batches.ts): the N ids of `data` cut into R = min(B, ⌊(N − 1) / T⌋)
+    rows (at least one; None where N < 2) of L = ⌊(N − 1) / R⌋ predictions, each rank reading its rows (rows_of) in
+    windows of T from a zero state: Σ −log p(target) over all R · L predictions, summed over the ranks, / (R · L)."""
     positions = max(0, len(data) - 1)
     rows = 0 if positions == 0 else max(1, min(batch, positions // seq_len))
     if rows == 0:
@@ -190,13 +193,12 @@ def step_notes(loss, me):
 
 
 def train(args, run, model, ddp, optimizer, me, started):
-    """rnn's loop from the saved run's step (0 for a new run) to run.total_steps on this rank's rows: the mean training loss
+    """rnn's loop on this rank's rows, from the saved run's step (0 for a new run) to run.total_steps: the mean training loss
     of each step (None for a step skipped), each validation (its step and loss, None without a validation split), the last
-    validation loss, for a run that diverged the step it ended at and why,
-    for one that a signal stopped the rank signalled and the signal (step_notes), the steps taken, and what the run's state
-    holds of the loop. As in rnn train, a step whose loss or gradient norm is not finite leaves the weights and the optimizer
-    as they were and the carried state restarts from zero, and DIVERGED_AFTER in a row, or a validation loss not finite,
-    end the run. Every rank decides alike: the loss is their mean and the gradient is all-reduced."""
+    validation loss, the steps taken and what the run's state holds of the loop; for a run that diverged (as in rnn train:
+    DIVERGED_AFTER steps skipped in a row, a validation loss not finite, or at the end a weight not sound) the step it ended at and why,
+    for one that a signal stopped the rank signalled and the signal (step_notes). Every rank decides alike: the loss is
+    their mean and the gradient is all-reduced."""
     rank, world, device = me.rank, me.world, me.device
     B, T = args.batch, args.seq_len
     row_length, steps_per_epoch, total_steps = run.row_length, run.steps_per_epoch, run.total_steps
@@ -211,6 +213,13 @@ def train(args, run, model, ddp, optimizer, me, started):
     outcome = lambda done, diverged=None, stopped=None: argparse.Namespace(
         history=history, evaluations=evaluations, val_loss=val_loss, diverged=diverged, stopped=stopped, done=done, state=state,
         skipped_in_a_row=skipped_in_a_row)
+    # Step s of N (epoch e = ⌊s / S⌋, cursor k = s mod S, S steps an epoch; the carried state is zero at k = 0) reads columns
+    # k·T … k·T + T − 1 of this rank's B/W rows and predicts the tokens one to the right:
+    #   loss = −(W / (B·T)) Σ log softmax(logits)[target]   this rank's mean; DDP averages its gradient over the W ranks,
+    #                                                        so g is the gradient of the mean loss over all B·T predictions
+    #   lr = lr₀ · ½(1 + cos(π s / N))  (cosine), or lr₀ · decay^e  (epoch)           scheduled_lr
+    #   g ← clamp(g, −clip_value, clip_value), then g · min(1, clip / ‖g‖₂)          each where its flag is above 0
+    #   Adam(g, lr) where the ranks' mean loss and ‖g‖₂ are finite; else the weights stay and the carried state is zeroed
     STOP.deferring = True
     for step in range(start, total_steps):
         epoch, cursor = divmod(step, steps_per_epoch)
@@ -227,7 +236,7 @@ def train(args, run, model, ddp, optimizer, me, started):
         loss.backward()
         if args.clip_value > 0:
             torch.nn.utils.clip_grad_value_(ddp.parameters(), args.clip_value)
-        # ‖g‖₂ after clipping by value, g clipped by it where --clip is set (by 1 where not: no change)
+        # a max norm of ∞ (--clip 0) measures ‖g‖₂ and leaves g as it is
         norm = torch.nn.utils.clip_grad_norm_(ddp.parameters(), args.clip if args.clip > 0 else math.inf).item()
         mean, stopped = step_notes(loss, me)
         done = step + 1
