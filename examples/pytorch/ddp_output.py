@@ -265,3 +265,16 @@ STOPPED_KEY = "train_ddp/stopped"
 
 
 STOP = Stop()
+
+
+def write_whole(files, written=None):
+    """Writes `files` (a writer by path) each to a temporary file beside its place, then puts them all in place together, a
+    stopping signal waiting for that (Stop.held): a stop leaves the files as they were or all of them whole, its line naming
+    the folder `written` as holding them."""
+    STOP.writing = [path + ".tmp" for path in files]
+    for path, write in files.items():
+        write(path + ".tmp")
+    with STOP.held():
+        for path in files:
+            os.replace(path + ".tmp", path)
+        STOP.writing, STOP.written = [], written

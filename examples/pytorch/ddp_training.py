@@ -8,6 +8,7 @@ import os
 import sys
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -18,7 +19,7 @@ from safetensors.torch import save_file
 from torch.nn.parallel import DistributedDataParallel as DDP
 
 from ddp_input import IN_USE, INTEROP_FORMAT, STATE_FILE, STATE_FORMAT, SUMMARY_FORMAT, WEIGHT_LIMIT, first_unsound, ranks
-from ddp_output import STOP, Refused, take_lock
+from ddp_output import STOP, Refused, take_lock, write_whole
 
 
 class LanguageModel(nn.Module):
@@ -299,28 +300,18 @@ def write_results(args, run, model, me, outcome, state):
                "vocab_size": run.config["vocab_size"], "tokens_per_step": args.batch * args.seq_len, "train_losses": outcome.history,
                "evaluations": outcome.evaluations, "val_loss": outcome.val_loss, "scores": scores, "seconds": state["seconds"]}
     model_path, summary_path = os.path.join(args.out, "model.safetensors"), os.path.join(args.out, "summary.json")
-    state_path = os.path.join(args.out, STATE_FILE)
-    STOP.writing = [model_path + ".tmp", summary_path + ".tmp", state_path + ".tmp"]
-    save(model, run.config, run.meta["vocab"], model_path + ".tmp")
-    with open(summary_path + ".tmp", "w", encoding="utf-8") as f:
-        json.dump(summary, f, indent=1)
-    torch.save(state, state_path + ".tmp")
-    with STOP.held():
-        for path in (model_path, summary_path, state_path):
-            os.replace(path + ".tmp", path)
-        STOP.writing, STOP.written = [], args.out
+    write_whole({model_path: lambda temp: save(model, run.config, run.meta["vocab"], temp),
+                 summary_path: lambda temp: Path(temp).write_text(json.dumps(summary, indent=1), encoding="utf-8"),
+                 os.path.join(args.out, STATE_FILE): lambda temp: torch.save(state, temp)}, written=args.out)
     print(f"wrote {model_path}", flush=True)
 
 
 def write_state(args, state):
     """Rank 0 writes the state of a run a signal stopped (STATE_FILE), beside its place and then put there."""
     path = os.path.join(args.out, STATE_FILE)
-    STOP.writing = [path + ".tmp"]
-    torch.save(state, path + ".tmp")
-    with STOP.held():
-        os.replace(path + ".tmp", path)
-        STOP.writing = []
+    write_whole({path: lambda temp: torch.save(state, temp)})
     return path
+
 
 
 def train_as_rank(args, run):
