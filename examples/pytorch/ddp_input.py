@@ -1,7 +1,7 @@
 """What a train_ddp.py run reads, checked before torch is imported: the prepared folder, the model (from the flags or the
 --init file), the --score files, --out, and with --resume the run saved there. Bad input ends the process here with one line
-(fail); plan gives what the training (ddp_training.py) needs of it. Only numpy and safetensors' numpy side: bad input and
---check are answered without torch's load.
+(fail); plan gives what the training (ddp_training.py) needs of it. Only numpy and safetensors' numpy side, and torch only
+to read the run --resume goes on with (saved_run): bad input and --check are answered without torch's load.
 """
 
 import argparse

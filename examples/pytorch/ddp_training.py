@@ -313,7 +313,6 @@ def write_state(args, state):
     return path
 
 
-
 def train_as_rank(args, run):
     """Joins the process group and trains as this process's rank (run_group)."""
     me = join_group()
