@@ -13,19 +13,52 @@ const WIDE_CHARACTER = /[\u1100-\u115F\u2E80-\u303E\u3041-\uA4CF\uAC00-\uD7A3\uF
 const ZERO_WIDTH = /[\p{Mn}\p{Me}\u200B\u200C\u2060\uFEFF]|\u200D/u;
 
 /**
- * What a terminal draws in one place: a character with the zero-width ones after it, and an emoji with the emoji that
- * zero-width joiners (U+200D) join to it (👩‍💻 is one wide character).
+ * What begins a conjoining Hangul syllable: a leading consonant (choseong) or a precomposed syllable, after which
+ * vowels and trailing consonants complete it.
+ */
+const HANGUL_SYLLABLE_START = /[\u1100-\u115F\uAC00-\uD7A3]/u;
+
+/**
+ * A Hangul vowel (jungseong) or trailing consonant (jongseong), conjoining or of the Jamo Extended-B block: drawn in
+ * no column of its own after the syllable's start, within the 2 columns of the syllable.
+ */
+const HANGUL_VOWEL_OR_TRAILING = /[\u1160-\u11FF\uD7B0-\uD7FF]/u;
+
+/**
+ * One of the 26 regional indicator letters: a pair of them spells a country's code and is drawn as its flag, one
+ * 2-column emoji (🇫🇷 is 🇫 then 🇷); a run of them pairs from its start.
+ */
+const REGIONAL_INDICATOR = /\p{Regional_Indicator}/u;
+
+/**
+ * A pictograph with the emoji presentation selector U+FE0F after it, which asks for its emoji form: ☀️, ❤️ and ✔️ are
+ * narrow alone but drawn 2 columns wide as emoji by most terminals, and so counted by wcwidth libraries that read it.
+ */
+const EMOJI_PRESENTATION = /\p{Extended_Pictographic}\uFE0F/u;
+
+/**
+ * What a terminal draws in one place: a flag, a Hangul syllable, an emoji with the emoji that zero-width joiners
+ * (U+200D) join to it (👩‍💻 is one wide character), or else one character; each with the zero-width ones after it.
  */
 const DRAWN_TOGETHER = new RegExp(
-  `\\p{Extended_Pictographic}(?:\u200D\\p{Extended_Pictographic}|${ZERO_WIDTH.source})*|[^](?:${ZERO_WIDTH.source})*`, 'gu');
+  `(?:${REGIONAL_INDICATOR.source}{2}` +
+  `|${HANGUL_SYLLABLE_START.source}${HANGUL_VOWEL_OR_TRAILING.source}*` +
+  `|\\p{Extended_Pictographic}(?:\u200D\\p{Extended_Pictographic}|${ZERO_WIDTH.source})*` +
+  `|[^])(?:${ZERO_WIDTH.source})*`, 'gu');
 
 /** `text` split where a cut leaves every drawn character whole (DRAWN_TOGETHER). */
 const drawnCharacters = (text: string): string[] => text.match(DRAWN_TOGETHER) ?? [];
 
-/** How wide a drawn character is: as its first code point, 2 columns for a wide one, 0 for a zero-width one, else 1. */
+/** A drawn character that is a flag (REGIONAL_INDICATOR) or a pictograph in its emoji form (EMOJI_PRESENTATION). */
+const DRAWN_AS_EMOJI = new RegExp(`^(?:${REGIONAL_INDICATOR.source}{2}|${EMOJI_PRESENTATION.source})`, 'u');
+
+/**
+ * How wide a drawn character is: 2 columns for a flag or a pictograph in its emoji form, else as its first code point,
+ * 2 for a wide one, 0 for a zero-width one, 1 for the rest.
+ */
 function characterColumns(character: string): number {
   const first = String.fromCodePoint(character.codePointAt(0)!);
-  return WIDE_CHARACTER.test(first) ? 2 : ZERO_WIDTH.test(first) ? 0 : 1;
+  return DRAWN_AS_EMOJI.test(character) || WIDE_CHARACTER.test(first) ? 2 : ZERO_WIDTH.test(first) ? 0 : 1;
 }
 
 /** The columns `text` takes. */
