@@ -172,6 +172,15 @@ describe('beam search: the greedy row', () => {
     const result = beamSearch({ config: toy, params: toyParams, vocab: toyVocab, beam: 1, length: 5, kernels: 'js' });
     expect(result.hypotheses.map((h) => h.text)).toContain(greedy);
   });
+
+  it('is the path a beam of 1 takes: where log-probabilities tie, the larger logit ranks first, with and without --stop-at-eos', () => {
+    for (const stopAtEos of [false, true]) {
+      const greedy = sampleText({ config: toy, params: toyParams, vocab: toyVocab, length: 5, temperature: 0, seed: 1, stopAtEos });
+      const result = beamSearch({ config: toy, params: toyParams, vocab: toyVocab, beam: 1, length: 5, stopAtEos, kernels: 'js' });
+      expect([result.text, result.hypotheses.length], `--stop-at-eos ${stopAtEos}`).toEqual(['aaaaa', 1]);
+      expect(result.text).toBe(greedy);
+    }
+  });
 });
 
 describe('beam search: a step allocates nothing', () => {
@@ -212,10 +221,11 @@ describe('beam search: --stop-at-eos where <EOS> is the likeliest token', () => 
 });
 
 /**
- * A naive beam search (no --stop-at-eos): each hypothesis's next-token log-probabilities from a
- * batch of one that reads `<EOS>`, the prime and the hypothesis from a zero state, every
- * extension of every hypothesis sorted (ties: the earlier hypothesis, then the lower token),
- * the N best kept; then the greedy path where none of them is it, and all of them ranked as
+ * A naive beam search (no --stop-at-eos): each hypothesis's next-token logits and log-probabilities
+ * from a batch of one that reads `<EOS>`, the prime and the hypothesis from a zero state, every
+ * extension of every hypothesis sorted (ties: the earlier hypothesis, then the larger logit, then
+ * the lower token), the N best kept; then the greedy path (the largest logit, the lowest token of
+ * equals) where none of them is it, and all of them ranked as
  * beamSearch ranks them.
  */
 function naiveBeam(
@@ -223,7 +233,7 @@ function naiveBeam(
 ): { text: string; logProb: number; tokens: number }[] {
   const model = modelOn(kind, config, params, { grads: false, batchSize: 1, seqLen: 1 });
   const V = config.vocabSize;
-  const logProbsAfter = (ids: number[]): Float64Array => {
+  const logProbsAfter = (ids: number[]): { logits: Float32Array; logProbs: Float64Array } => {
     model.resetState();
     for (const id of [EOS, ...primeIds, ...ids]) {
       model.tokens[0] = id;
@@ -231,23 +241,24 @@ function naiveBeam(
       model.carryState(1);
     }
     const lse = logSumExp(model.logits, 0, V);
-    return Float64Array.from(model.logits, (z) => z - lse);
+    return { logits: model.logits.slice(0, V), logProbs: Float64Array.from(model.logits, (z) => z - lse) };
   };
   let live = [{ ids: [] as number[], logProb: 0 }];
   const greedy = { ids: [] as number[], logProb: 0 };
   for (let step = 0; step < length; step++) {
-    const extensions: { ids: number[]; logProb: number; parent: number; token: number }[] = [];
+    const extensions: { ids: number[]; logProb: number; parent: number; logit: number; token: number }[] = [];
     live.forEach((h, parent) => {
-      const logProbs = logProbsAfter(h.ids);
+      const { logits, logProbs } = logProbsAfter(h.ids);
       for (let token = 0; token < V; token++) {
-        if (token !== UNK) extensions.push({ ids: [...h.ids, token], logProb: h.logProb + logProbs[token]!, parent, token });
+        if (token === UNK) continue;
+        extensions.push({ ids: [...h.ids, token], logProb: h.logProb + logProbs[token]!, parent, logit: logits[token]!, token });
       }
     });
-    extensions.sort((a, b) => b.logProb - a.logProb || a.parent - b.parent || a.token - b.token);
+    extensions.sort((a, b) => b.logProb - a.logProb || a.parent - b.parent || b.logit - a.logit || a.token - b.token);
     live = extensions.slice(0, N);
-    const logProbs = logProbsAfter(greedy.ids);
+    const { logits, logProbs } = logProbsAfter(greedy.ids);
     let best = EOS;
-    for (let v = 0; v < V; v++) if (v !== UNK && logProbs[v]! > logProbs[best]!) best = v;
+    for (let v = 0; v < V; v++) if (v !== UNK && logits[v]! > logits[best]!) best = v;
     greedy.ids.push(best);
     greedy.logProb += logProbs[best]!;
   }

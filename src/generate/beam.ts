@@ -124,9 +124,12 @@ export function beamWarnings(opts: Pick<BeamOptions, 'stopAtEos' | 'lengthPenalt
  * one batch of N rows through the same forward pass, with one row more that follows the
  * greedy path, so that the result is never less probable than `--temperature 0`'s: beam
  * search alone does not promise that. At each step every live hypothesis is extended by
- * every token, the N best extensions (ties: the earlier hypothesis, then the lower token id)
- * are kept, and each row takes the state of the hypothesis it extends. Hypotheses are
- * distinct sequences by construction, so none is kept twice. A beam of 1 is greedy decoding.
+ * every token, the N best extensions (ties: the earlier hypothesis, then within one the larger
+ * logit, then the lower token id) are kept, and each row takes the state of the hypothesis it
+ * extends. Hypotheses are distinct sequences by construction, so none is kept twice. A beam of
+ * 1 is greedy decoding, `--temperature 0`'s path: within a hypothesis ln p = z − logsumexp(z)
+ * orders its tokens as their logits do, and where float64 rounds two logits' ln p alike, the
+ * logits still part them.
  * A hypothesis is a node of a prefix tree (its last token and a pointer to its parent), so a
  * step costs the same at any length: time is linear in `length`.
  */
@@ -199,7 +202,7 @@ function* search(opts: BeamOptions): Work<BeamResult> {
       const lse = logSumExp(model.logits, b * V, V);
       for (let v = 0; v < V; v++) logProbs[b * V + v] = model.logits[b * V + v]! - lse;
     }
-    candidates.choose(liveLogProb, liveCount, logProbs, V);
+    candidates.choose(liveLogProb, liveCount, logProbs, model.logits, V);
     let nextCount = 0;
     let outCount = 0;
     for (let c = 0; c < candidates.count; c++) {
@@ -462,8 +465,9 @@ class FinishedHypotheses {
 
 /**
  * The n best one-token extensions of the live hypotheses (`<UNK>` excluded), best first; ties:
- * the earlier hypothesis, then the lower token. A heap of the n best so far with the worst on
- * top, so a step costs O(N·V·log N) at any beam; every buffer is allocated once.
+ * the earlier hypothesis, then within one the larger logit, then the lower token. A heap of the
+ * n best so far with the worst on top, so a step costs O(N·V·log N) at any beam; every buffer is
+ * allocated once.
  */
 class Extensions {
   readonly parent: Int32Array;
@@ -473,6 +477,9 @@ class Extensions {
   private readonly heapParent: Int32Array;
   private readonly heapToken: Int32Array;
   private readonly heapLogProb: Float64Array;
+  /** The step's logits, a row of V for each live hypothesis: they rank its extensions whose log-probabilities tie. */
+  private logits: Float32Array = new Float32Array(0);
+  private vocabSize = 0;
 
   constructor(private readonly n: number) {
     this.parent = new Int32Array(n);
@@ -483,17 +490,21 @@ class Extensions {
     this.heapLogProb = new Float64Array(n);
   }
 
-  choose(liveLogProb: Float64Array, liveCount: number, logProbs: Float64Array, V: number): void {
+  choose(liveLogProb: Float64Array, liveCount: number, logProbs: Float64Array, logits: Float32Array, V: number): void {
     const n = this.n;
+    this.logits = logits;
+    this.vocabSize = V;
     let size = 0;
-    // candidates come in tie order (hypotheses, then tokens): a later one beats the worst kept only with a higher log-probability
+    // candidates come in hypothesis order: a later one beats the worst kept with a higher log-probability, or at a tie in
+    // the same hypothesis with a larger logit
     for (let parent = 0; parent < liveCount; parent++) {
       for (let token = 0; token < V; token++) {
         if (token === UNK) continue;
         const logProb = liveLogProb[parent]! + logProbs[parent * V + token]!;
         if (size < n) {
           this.siftUp(size++, parent, token, logProb);
-        } else if (logProb > this.heapLogProb[0]!) {
+        } else if (logProb > this.heapLogProb[0]! ||
+          (logProb === this.heapLogProb[0]! && this.belowAtTie(this.heapParent[0]!, this.heapToken[0]!, parent, token))) {
           this.siftDown(size, parent, token, logProb);
         }
       }
@@ -508,14 +519,21 @@ class Extensions {
     }
   }
 
-  /**
-   * Whether heap entry `a` ranks below entry `b`: a lower log-probability, or at a tie the later
-   * candidate (the later hypothesis, then the higher token).
-   */
+  /** Whether heap entry `a` ranks below entry `b`: a lower log-probability, or at a tie `belowAtTie`. */
   private worse(a: number, b: number): boolean {
     const la = this.heapLogProb[a]!, lb = this.heapLogProb[b]!;
     if (la !== lb) return la < lb;
-    return (this.heapParent[a]! - this.heapParent[b]! || this.heapToken[a]! - this.heapToken[b]!) > 0;
+    return this.belowAtTie(this.heapParent[a]!, this.heapToken[a]!, this.heapParent[b]!, this.heapToken[b]!);
+  }
+
+  /**
+   * Whether extension `tokenA` of hypothesis `parentA` ranks below `tokenB` of `parentB` at equal
+   * log-probability: the later hypothesis, or in the same one the smaller logit, then the higher token.
+   */
+  private belowAtTie(parentA: number, tokenA: number, parentB: number, tokenB: number): boolean {
+    if (parentA !== parentB) return parentA > parentB;
+    const row = parentA * this.vocabSize, za = this.logits[row + tokenA]!, zb = this.logits[row + tokenB]!;
+    return za !== zb ? za < zb : tokenA > tokenB;
   }
 
   private set(at: number, parent: number, token: number, logProb: number): void {
