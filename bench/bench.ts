@@ -40,7 +40,7 @@ import { EOS_TOKEN, UNK_TOKEN, Vocabulary } from '../src/text/vocab.js';
 import { kernelSpeeds } from './kernels.js';
 import { SERVE_SECONDS, benchServe } from './serve.js';
 import { SUMS as SIMD_PEAK_SUMS, simdPeakGflops } from './simd-peak.js';
-import { FLAGS, type FlagName, fail, helpText, parseFlags } from './options.js';
+import { FLAGS, type FlagName, checkKernels, emptyEntry, fail, helpText, parseFlags } from './options.js';
 import { TorchPeer, findPython } from './peer.js';
 import { type RaceResult, checkCorpus, rnnRace } from './race.js';
 
@@ -111,20 +111,12 @@ const models = listFlag('models', () => Object.keys(MODELS));
  */
 const DEFAULT_MODEL = `${TRAIN_DEFAULTS.cell}-${TRAIN_DEFAULTS.layers}x${TRAIN_DEFAULTS.hidden}`;
 const defaultModelRates = new Map<number, number>();
-const kernelsKinds = listFlag('kernels', availableKernels) as KernelsKind[];
-/** What a list flag's value `given` lacks where it holds an empty entry, as its refusal words it. */
-const emptyEntry = (given: string, what: string): string =>
-  (given.split(',').every((value) => value === '') ? `'${given}' names no ${what}` : `an empty entry in '${given}'`);
-for (const kind of kernelsKinds as string[]) {
-  const here = availableKernels().join(', ');
-  if (kind === 'auto') {
-    fail(`--kernels: the bench measures named kernel sets side by side (valid here: ${here}; leave --kernels out for all of them), ` +
-      `where auto is rnn train's choice of the fastest, ${resolveKernels('auto')} here`);
-  }
-  if (kind === '') fail(`--kernels: ${emptyEntry(flag('kernels')!, 'kernel set')}; valid here: ${here}`);
-  if (!(KERNELS_KINDS as readonly string[]).includes(kind)) fail(`--kernels: unknown kernel set '${kind}'; valid here: ${here}`);
-  if (!availableKernels().includes(kind as KernelsKind)) fail(`--kernels: '${kind}' does not run here; valid: ${here}`);
+const kernelsGiven = listFlag('kernels', availableKernels);
+if (kernelsGiven.includes('auto')) {
+  fail(`--kernels: the bench measures named kernel sets side by side (valid here: ${availableKernels().join(', ')}; ` +
+    `leave --kernels out for all of them), where auto is rnn train's choice of the fastest, ${resolveKernels('auto')} here`);
 }
+const kernelsKinds = checkKernels(kernelsGiven);
 for (const name of models) {
   if (name === '') fail(`--models: ${emptyEntry(flag('models')!, 'model')}; valid: ${Object.keys(MODELS).join(', ')}`);
   if (!(name in MODELS)) fail(`--models: unknown model '${name}'; valid: ${Object.keys(MODELS).join(', ')}`);

@@ -3,6 +3,8 @@
  * from which both the parser and `npm run bench -- --help` are made.
  */
 import { availableParallelism } from 'node:os';
+import { availableKernels } from '../src/engine/kernels/index.js';
+import { KERNELS_KINDS, type KernelsKind } from '../src/engine/kernels/kinds.js';
 import { likelyNames } from '../src/input/issues.js';
 import { orList } from '../src/input/settings.js';
 
@@ -92,6 +94,21 @@ export function parseFlags(args: string[]): Partial<Record<FlagName, string | tr
 function unknownFlag(given: string): string {
   const meant = likelyNames(given.startsWith('-') ? given : `--${given}`, Object.keys(FLAGS).map((name) => `--${name}`));
   return `unknown flag '${given}'${meant.length > 0 ? `: did you mean ${orList(meant)}?` : ';'} npm run bench -- --help lists them`;
+}
+
+/** What a list flag's value `given` lacks where it holds an empty entry, as its refusal words it. */
+export const emptyEntry = (given: string, what: string): string =>
+  (given.split(',').every((value) => value === '') ? `'${given}' names no ${what}` : `an empty entry in '${given}'`);
+
+/** `--kernels`'s entries, each a kernel set this machine runs. Exits with one line naming those where one is not. */
+export function checkKernels(kinds: string[]): KernelsKind[] {
+  const here = availableKernels().join(', ');
+  for (const kind of kinds) {
+    if (kind === '') fail(`--kernels: ${emptyEntry(kinds.join(','), 'kernel set')}; valid here: ${here}`);
+    if (!(KERNELS_KINDS as readonly string[]).includes(kind)) fail(`--kernels: unknown kernel set '${kind}'; valid here: ${here}`);
+    if (!availableKernels().includes(kind as KernelsKind)) fail(`--kernels: '${kind}' does not run here; valid: ${here}`);
+  }
+  return kinds as KernelsKind[];
 }
 
 export function fail(message: string): never {

@@ -10,14 +10,13 @@
  */
 import { parseArgs } from 'node:util';
 import { gateCount, type ModelConfig } from '../src/engine/config.js';
-import { KERNELS_KINDS, type KernelsKind } from '../src/engine/kernels/kinds.js';
 import { initParams } from '../src/engine/model.js';
 import { Rng } from '../src/engine/random.js';
 import { Stepper } from '../src/engine/stepper.js';
+import { checkKernels } from './options.js';
 
 const { values } = parseArgs({ options: { kernels: { type: 'string', default: 'relaxed' }, hidden: { type: 'string', default: '128,160,192,224,256' } } });
-const kernels = values.kernels as KernelsKind;
-if (!KERNELS_KINDS.includes(kernels)) throw new Error(`--kernels: unknown kernel set '${kernels}'; valid: ${KERNELS_KINDS.join(', ')}`);
+const [kernels] = checkKernels([values.kernels]);
 const TOKENS = 4000, ROUNDS = 8, VOCAB = 65;
 
 const subjects = values.hidden.split(',').map((h) => {

@@ -12,6 +12,8 @@ import { scratchFolder } from './helpers/files.js';
  * measures anything, or stopped at its first line. None measures speed.
  */
 const BENCH = join(ROOT, 'dist', 'bench', 'bench.js');
+/** bench/sample-sizes.ts, which docs/speed.md runs on its own. */
+const SAMPLE_SIZES = join(ROOT, 'dist', 'bench', 'sample-sizes.js');
 
 const { dir, file } = scratchFolder('rnn-bench-');
 
@@ -35,11 +37,13 @@ const CORPUS = file('To be, or not to be, that is the question.\n'.repeat(200), 
 /** The smallest run of the bench, had it gone on to measure. */
 const SMALL = ['--models', 'gru-2x96', '--workers', '1', '--kernels', 'js', '--seconds', '1'];
 
-/** A bench refused before it measures: its status and stderr; one still running after `LIMIT_MS` is killed (status null). */
+/** A bench (`script`) refused before it measures: its status and stderr; one still running after `LIMIT_MS` is killed (status null). */
 const LIMIT_MS = 30_000;
-function refused(args: string[], env: Record<string, string> = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function refused(
+  args: string[], env: Record<string, string> = {}, script = BENCH,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BENCH, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, ...env }, timeout: LIMIT_MS, killSignal: 'SIGKILL' },
+    execFile(process.execPath, [script, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, ...env }, timeout: LIMIT_MS, killSignal: 'SIGKILL' },
       (error, stdout, stderr) => resolve({ status: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr }));
   });
 }
@@ -163,6 +167,16 @@ describe('npm run bench, as a user runs it', () => {
         `where auto is rnn train's choice of the fastest, ${resolveKernels('auto')} here`],
     ];
     await expectRefused(cases);
+  });
+
+  it('refuses, run as docs/speed.md runs sample-sizes.js, a kernel set it does not know in one line naming the valid ones', async () => {
+    const here = availableKernels().join(', ');
+    const cases: [string, string][] = [
+      ['foo', `--kernels: unknown kernel set 'foo'; valid here: ${here}`],
+      ['', `--kernels: '' names no kernel set; valid here: ${here}`],
+    ];
+    const runs = await Promise.all(cases.map(([kernels]) => refused(['--kernels', kernels], {}, SAMPLE_SIZES)));
+    runs.forEach((run, i) => expect([run.status, run.stdout, run.stderr], cases[i]![0]).toEqual([2, '', `bench: ${cases[i]![1]}\n`]));
   });
 
   it('refuses a flag given without the one it goes with, where it would be left unread', async () => {
