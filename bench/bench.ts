@@ -38,9 +38,9 @@ import { mib } from '../src/checkpoint/size.js';
 import { engineBytes } from '../src/train/preflight.js';
 import { EOS_TOKEN, UNK_TOKEN, Vocabulary } from '../src/text/vocab.js';
 import { kernelSpeeds } from './kernels.js';
-import { SERVE_SECONDS, benchServe } from './serve.js';
+import { benchServe } from './serve.js';
 import { SUMS as SIMD_PEAK_SUMS, simdPeakGflops } from './simd-peak.js';
-import { FLAGS, type FlagName, checkKernels, emptyEntry, fail, helpText, parseFlags } from './options.js';
+import { FLAGS, type FlagName, ROUNDS, SERVE_SECONDS, checkKernels, emptyEntry, fail, helpText, parseFlags } from './options.js';
 import { TorchPeer, findPython } from './peer.js';
 import { type RaceResult, checkCorpus, rnnRace } from './race.js';
 
@@ -208,8 +208,6 @@ async function ceiling(threads: number): Promise<number> {
   }
   return best;
 }
-
-const ROUNDS = 5;
 
 /**
  * What a window reached: tokens per second of wall time, and per second of its process's CPU

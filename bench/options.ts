@@ -20,8 +20,18 @@ interface Flag {
   serve?: true;
 }
 
+/**
+ * The windows each measured configuration's --seconds is cut into: a window is seconds/ROUNDS
+ * of one subject's work, timed, taken in turn with the other subjects' windows; the best of its
+ * windows is a subject's rate.
+ */
+export const ROUNDS = 5;
+
+/** How long --serve measures when --seconds is not given. */
+export const SERVE_SECONDS = 30;
+
 export const FLAGS = {
-  seconds: { value: '<s>', default: '8', serve: true, help: 'seconds each measured configuration gets, in five windows taken in turn' },
+  seconds: { value: '<s>', default: '8', serve: true, help: `seconds each measured configuration gets, in ${ROUNDS} windows taken in turn` },
   workers: { value: '<n,…>', default: null, help: 'worker counts to measure (default 1 … every core)' },
   models: { value: '<name,…>', default: null, help: 'models to measure (default all)' },
   kernels: { value: '<kind,…>', default: null, help: 'kernel sets to measure (default every set this machine runs)' },
@@ -31,7 +41,7 @@ export const FLAGS = {
   corpus: { value: '<file>', default: null, with: 'race', help: 'the text --race trains on' },
   against: { value: '<checkout>', default: null, help: 'another built checkout (e.g. a worktree of main) whose engine trains and samples beside this one, window for window: before and after in one run' },
   profile: { value: '', default: null, help: 'only the profile: where a step\'s time goes, per model and worker count' },
-  serve: { value: '', default: null, serve: true, help: 'instead: `rnn serve` under load from --clients clients for --seconds (default 30) seconds (docs/serve.md)' },
+  serve: { value: '', default: null, serve: true, help: `instead: \`rnn serve\` under load from --clients clients for --seconds (default ${SERVE_SECONDS}) seconds (docs/serve.md)` },
   clients: { value: '<n>', default: '16', with: 'serve', serve: true, help: 'concurrent clients of --serve' },
   json: { value: '', default: null, serve: true, help: 'one JSON object per line' },
   help: { value: '', default: null, serve: true, help: 'print this and exit' },

@@ -23,9 +23,6 @@ import { endedWithBench, removedWithBench } from './ending.js';
 
 const FIXTURE = join(ROOT, 'test', 'fixtures', 'eval', 'gru_2x128.json');
 
-/** How long --serve measures when --seconds is not given. */
-export const SERVE_SECONDS = 30;
-
 /** Tokens a sample of the comparison served/in-process draws, and a first streamed piece's request asks for. */
 const SAMPLE_TOKENS = 200;
 /** The comparison's alternating blocks, and the samples each side draws in a block. */

@@ -3,6 +3,7 @@ import { chmodSync, createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
+import { ROUNDS, SERVE_SECONDS } from '../bench/options.js';
 import { availableKernels, resolveKernels } from '../src/engine/kernels/index.js';
 import { ROOT } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
@@ -108,6 +109,12 @@ describe('npm run bench, as a user runs it', () => {
     expect(short.status).toBe(0);
     expect(short.stdout).toContain('--seconds <s>');
     expect(short.stdout).toBe(long.stdout);
+  });
+
+  it('gives in its help the windows --seconds is cut into and --serve\'s seconds as the bench takes them', async () => {
+    const { stdout } = await refused(['--help']);
+    expect(stdout).toContain(`in ${ROUNDS} windows taken in turn (default 8)`);
+    expect(stdout).toContain(`for --seconds (default ${SERVE_SECONDS}) seconds`);
   });
 
   it('refuses a misspelt flag in one line naming the flags it likely meant', async () => {
