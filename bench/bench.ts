@@ -162,6 +162,7 @@ if (flag('against') !== undefined && !existsSync(join(flag('against')!, AGAINST_
 }
 const profileOnly = flags.profile === true;
 
+/** Prints one result: `row` as a JSON line under --json, else `text`. */
 function report(row: Record<string, unknown>, text: string): void {
   console.log(json ? JSON.stringify(row) : text);
 }
@@ -238,13 +239,11 @@ function peerWindow(peer: TorchPeer, body: Record<string, unknown>): Window {
 }
 
 /**
- * A peer of its own for each model and thread count, as a user's script trains or samples one
- * model in its process: in one process, PyTorch trained LSTM 2×128 at a third of its speed
- * once a GRU had trained there (docs/speed.md).
+ * A peer of its own for each model and each of peerThreads, as a user's script trains or
+ * samples one model in its process: in one process, PyTorch trained LSTM 2×128 at a third of
+ * its speed once a GRU had trained there (docs/speed.md).
  */
-function peerWindows(
-  peerThreads: number[], body: (threads: number) => Record<string, unknown>,
-): { windows: Window[]; peers: TorchPeer[] } {
+function peerWindows(body: (threads: number) => Record<string, unknown>): { windows: Window[]; peers: TorchPeer[] } {
   const peers = peerThreads.map(() => startPeerProcess());
   return { windows: peers.map((peer, i) => peerWindow(peer, body(peerThreads[i]!))), peers };
 }
@@ -273,14 +272,18 @@ async function bestRates(subjects: Window[]): Promise<Rate[]> {
 /** The rates of one bestRates call by side: a rate per run of rnn's, then of --against's, then one per peer thread count. */
 interface Measured { rnn: Rate[]; against: Rate[]; torch: Rate[] }
 
+/** `rates`, one bestRates call's, split by side: rnn's runs, --against's where it is given, then the peer's. */
 function bySide(rates: Rate[], withAgainst: boolean): Measured {
   const ours = runs.length, theirs = withAgainst ? runs.length : 0;
   return { rnn: rates.slice(0, ours), against: rates.slice(ours, ours + theirs), torch: rates.slice(ours + theirs) };
 }
 
-/** An engine of `model` on (kernels, workers), its window filled with random tokens and one step taken. */
+/**
+ * An engine of `model` on (kernels, workers), its window filled with random tokens and one step
+ * taken: made by `create` (--against's, or this checkout's), its step timed by phase where `profile`.
+ */
 async function trainingEngine(
-  model: BenchModel, kernels: KernelsKind, workers: number, profile = false, create = createEngine,
+  model: BenchModel, kernels: KernelsKind, workers: number, { profile = false, create = createEngine } = {},
 ): Promise<TrainingEngine> {
   const { config, batch, seqLen } = model, V = config.vocabSize;
   const engine = await create({
@@ -299,17 +302,15 @@ const TRAIN_SETTINGS = { lr: 2e-3, clip: 5, clipValue: null };
  * Training tokens/s of a model on each (kernels, worker count), their engines alive side by
  * side, and of the peer on each thread count, all taking turns.
  */
-async function trainingSpeeds(
-  name: string, model: BenchModel, peerThreads: number[],
-): Promise<Measured> {
+async function trainingSpeeds(name: string, model: BenchModel): Promise<Measured> {
   const { config, batch, seqLen } = model;
   const engines = [];
   for (const { kernels, workers } of runs) engines.push(await trainingEngine(model, kernels, workers));
   for (const { kernels, workers } of againstEngine ? runs : []) {
-    engines.push(await trainingEngine(model, kernels, workers, false, againstEngine!));
+    engines.push(await trainingEngine(model, kernels, workers, { create: againstEngine! }));
   }
   const subjects: Window[] = engines.map((engine) => loop(() => { engine.trainStep(TRAIN_SETTINGS, null); return batch * seqLen; }));
-  const torch = peerWindows(peerThreads, (threads) => ({
+  const torch = peerWindows((threads) => ({
     cmd: 'train', key: `train ${name} ${threads}`, model: config, batch, seqLen, threads, lr: TRAIN_SETTINGS.lr, clip: TRAIN_SETTINGS.clip,
   }));
   const rates = await bestRates([...subjects, ...torch.windows]);
@@ -336,7 +337,7 @@ const againstEngine: typeof createEngine | null = flag('against') === undefined 
  * bookkeeping and the copies, in plain TypeScript.
  */
 async function stepProfile(model: BenchModel, kernels: KernelsKind, workers: number): Promise<Record<StepPhase | 'rest', number>> {
-  const engine = await trainingEngine(model, kernels, workers, true);
+  const engine = await trainingEngine(model, kernels, workers, { profile: true });
   const before = engine.profile()!;
   let steps = 0;
   const t0 = performance.now();
@@ -403,9 +404,7 @@ const againstSampling: Sampling | null = flag('against') === undefined ? null : 
  * Sampling chars/s (batch 1) of a model on each (kernels, thread count), with --against's
  * beside them, and of the peer on each thread count, all taking turns.
  */
-async function samplingSpeeds(
-  name: string, config: ModelConfig, peerThreads: number[],
-): Promise<Measured> {
+async function samplingSpeeds(name: string, config: ModelConfig): Promise<Measured> {
   const params = initParams(config, new Rng(3));
   const length = 2000;
   const subjects: Window[] = [];
@@ -426,7 +425,7 @@ async function samplingSpeeds(
       }));
     }
   }
-  const torch = peerWindows(peerThreads, (threads) => ({ cmd: 'sample', key: `sample ${name} ${threads}`, model: config, threads, length: 200 }));
+  const torch = peerWindows((threads) => ({ cmd: 'sample', key: `sample ${name} ${threads}`, model: config, threads, length: 200 }));
   const rates = await bestRates([...subjects, ...torch.windows]);
   for (const stepper of steppers) await stepper.close();
   for (const peer of torch.peers) peer.close();
@@ -577,7 +576,7 @@ async function reportTraining(name: string): Promise<void> {
   const model = MODELS[name]!;
   const { config, batch, seqLen, unit } = model;
   const what = `train ${name.padEnd(14)}`, shape = `B=${batch} T=${seqLen}`;
-  const measured = await trainingSpeeds(name, model, peerThreads);
+  const measured = await trainingSpeeds(name, model);
   const rates = measured.rnn.map((r) => r.wall);
   peerThreads.forEach((threads, i) => {
     const torch = measured.torch[i]!;
@@ -637,7 +636,7 @@ async function reportHeadShares(name: string, rates: number[]): Promise<void> {
 
 /** A model's sampling speed at batch 1: PyTorch's on each thread count, then each run's with its ratios, and --against's beside it. */
 async function reportSampling(name: string): Promise<void> {
-  const measured = await samplingSpeeds(name, MODELS[name]!.config, peerThreads);
+  const measured = await samplingSpeeds(name, MODELS[name]!.config);
   const rates = measured.rnn.map((r) => r.wall);
   const what = `sample ${name.padEnd(10)}`, shape = 'batch 1';
   peerThreads.forEach((threads, i) => {

@@ -1,8 +1,8 @@
 /**
- * The speed of each implementation of the kernels (plain TypeScript, WebAssembly SIMD) at the
- * shapes training and sampling an LSTM 2×128 with B = T = 50 run: GFLOP/s of the matrix
- * products (2·M·N·K per call), elements per nanosecond of the activations. One thread; each
- * figure is the best of many short timed rounds. `npm run bench` prints them first.
+ * The speed of each implementation of the kernels (plain TypeScript, WebAssembly SIMD and
+ * relaxed SIMD) at the shapes training and sampling an LSTM 2×128 with B = T = 50 run: GFLOP/s
+ * of the matrix products (2·M·N·K per call), elements per nanosecond of the activations. One
+ * thread; each figure is the best of many short timed rounds. `npm run bench` prints them first.
  */
 import { Arena } from '../src/engine/kernels/arena.js';
 import { createKernels } from '../src/engine/kernels/index.js';
