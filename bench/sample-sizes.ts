@@ -13,14 +13,24 @@ import { gateCount, type ModelConfig } from '../src/engine/config.js';
 import { initParams } from '../src/engine/model.js';
 import { Rng } from '../src/engine/random.js';
 import { Stepper } from '../src/engine/stepper.js';
-import { checkKernels } from './options.js';
+import { checkKernels, fail } from './options.js';
 
-const { values } = parseArgs({ options: { kernels: { type: 'string', default: 'relaxed' }, hidden: { type: 'string', default: '128,160,192,224,256' } } });
+const values = (() => {
+  try {
+    return parseArgs({ options: { kernels: { type: 'string', default: 'relaxed' }, hidden: { type: 'string', default: '128,160,192,224,256' } } }).values;
+  } catch (error) {
+    return fail(`${(error as Error).message}; it takes --kernels <set> and --hidden <H,…>`);
+  }
+})();
 const [kernels] = checkKernels([values.kernels]);
+const hiddenSizes = values.hidden.split(',').map((h) => {
+  if (!/^[1-9]\d*$/.test(h) || Number(h) > 4096) fail(`--hidden: each size a whole number from 1 to 4096, not '${h}' in '${values.hidden}'`);
+  return Number(h);
+});
 const TOKENS = 4000, ROUNDS = 8, VOCAB = 65;
 
-const subjects = values.hidden.split(',').map((h) => {
-  const config: ModelConfig = { cell: 'gru', vocabSize: VOCAB, embedDim: 64, hiddenSize: Number(h), numLayers: 2, dropout: 0 };
+const subjects = hiddenSizes.map((hiddenSize) => {
+  const config: ModelConfig = { cell: 'gru', vocabSize: VOCAB, embedDim: 64, hiddenSize, numLayers: 2, dropout: 0 };
   const H = config.hiddenSize, G = gateCount(config.cell) * H;
   // what a token reads: W_hh of both layers, layer 1's W_ih and the head (layer 0's input is a table row)
   const weightBytes = 4 * (G * H + G * 2 * H + VOCAB * H);

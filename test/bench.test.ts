@@ -186,6 +186,18 @@ describe('npm run bench, as a user runs it', () => {
     runs.forEach((run, i) => expect([run.status, run.stdout, run.stderr], cases[i]![0]).toEqual([2, '', `bench: ${cases[i]![1]}\n`]));
   });
 
+  it('refuses, in sample-sizes.js, a misspelt flag and a hidden size that is no whole number from 1 to 4096, in one line each', async () => {
+    const cases: [string[], string][] = [
+      [['--kernel', 'js'], "Unknown option '--kernel'; it takes --kernels <set> and --hidden <H,…>"],
+      [['--hidden', 'x'], "--hidden: each size a whole number from 1 to 4096, not 'x' in 'x'"],
+      [['--hidden', '128,0'], "--hidden: each size a whole number from 1 to 4096, not '0' in '128,0'"],
+      [['--hidden', '128,', '--kernels', 'js'], "--hidden: each size a whole number from 1 to 4096, not '' in '128,'"],
+      [['--hidden', '5000'], "--hidden: each size a whole number from 1 to 4096, not '5000' in '5000'"],
+    ];
+    const runs = await Promise.all(cases.map(([args]) => refused(args, {}, SAMPLE_SIZES)));
+    runs.forEach((run, i) => expect([run.status, run.stdout, run.stderr], cases[i]![0].join(' ')).toEqual([2, '', `bench: ${cases[i]![1]}\n`]));
+  });
+
   it('refuses a flag given without the one it goes with, where it would be left unread', async () => {
     const cases: [string[], string][] = [
       [['--corpus', CORPUS, ...SMALL], '--corpus goes with --race (the text --race trains on): give --race too, or leave --corpus out'],
