@@ -24,6 +24,9 @@ DTYPES = {"uint8": np.dtype("<u1"), "uint16": np.dtype("<u2"), "uint32": np.dtyp
 # the recurrent cells, and the gates each stacks in its weights' rows (a gate of H rows each)
 GATES = {"lstm": 4, "gru": 3, "rnn": 1}
 EOS = 0  # <EOS>'s id: it ends each document and opens the next (docs/text.md)
+# a prepared folder's levels (rnn prepare --level) and document rules (rnn prepare --docs)
+LEVELS = ("char", "word")
+DOCS = ("file", "line", "blank", "sentence")
 
 
 # exit statuses: bad input; --out held by another running run, a refusal of the moment, not of the input, which rnn train
@@ -63,10 +66,6 @@ def refuse_contradictions(args, kept, holder, why):
         one = len(clashes) == 1
         fail(f"{', '.join(flag(dest, getattr(args, dest)) for dest in clashes)} contradict{'s' if one else ''} {holder}, which has "
              f"{', '.join(flag(dest, kept[dest]) for dest in clashes)}: leave {'it' if one else 'them'} out, {why}")
-
-
-LEVELS = ("char", "word")
-DOCS = ("file", "line", "blank", "sentence")
 
 
 def read_meta(folder):
@@ -465,12 +464,10 @@ def refuse_earlier_run(args):
         fail(f"--out {args.out} holds the {earlier[0]} of an earlier run: give another --out, or --force to replace it{go_on}")
 
 
-def plan(args, world):
-    """What the run reads and how long it is, checked before anything starts: bad input ends here, with one line. The --init
-    file's weights are numpy arrays (none for a resumed run, which goes on from its saved weights); a resumed run's state (saved)
-    is read whole, its tensors on the CPU (saved_run)."""
-    meta = read_meta(args.data)
-    train, val = tokens(args.data, meta, "train"), tokens(args.data, meta, "val")
+def check_out(args):
+    """--out, checked before anything is written there: a folder, or none yet, where this process may write (it and the
+    folder of its lock), not held by another running run (exit status IN_USE), not an rnn train run's folder nor a prepared
+    one, and not holding an earlier run's files unless --force or --resume says what to do with them (refuse_earlier_run)."""
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         fail(f"--out {args.out}: not a folder")
     lock = lock_path(args.out)
@@ -490,6 +487,25 @@ def plan(args, world):
     if is_prepared(args.out):
         fail(f"--out {args.out} is a prepared folder (rnn prepare wrote its meta.json): give another --out, a folder of its own")
     refuse_earlier_run(args)
+
+
+def refuse_too_few_tokens(count, B, T, world):
+    """train.bin's `count` tokens, too few for a step of --batch B --seq-len T (B·T + 1 tokens), end the run, naming the
+    largest --seq-len and --batch (a multiple of the `world` ranks) that fit, or where none does, more text."""
+    most_seq_len, most_batch = (count - 1) // B, (count - 1) // T // world * world
+    fits = ([f"--seq-len {most_seq_len} or less" + (f" (with --batch {B})" if most_batch >= 1 else "")] if most_seq_len >= 1 else []) + \
+           ([f"--batch {most_batch} or less" + (f" (with --seq-len {T})" if most_seq_len >= 1 else "")] if most_batch >= 1 else [])
+    fail(f"train.bin holds {count:,} tokens, too few for --batch {B} --seq-len {T}, whose step reads {B * T + 1:,}: "
+         + (" or ".join(f"give {fit}" for fit in fits) if fits else "prepare the folder from more text"))
+
+
+def plan(args, world):
+    """What the run reads and how long it is, checked before anything starts: bad input ends here, with one line. The --init
+    file's weights are numpy arrays (none for a resumed run, which goes on from its saved weights); a resumed run's state (saved)
+    is read whole, its tensors on the CPU (saved_run)."""
+    meta = read_meta(args.data)
+    train, val = tokens(args.data, meta, "train"), tokens(args.data, meta, "val")
+    check_out(args)
     saved = saved_run(args) if args.resume else None
     if saved is not None:
         resumed_settings(args, saved, world, meta)
@@ -504,11 +520,7 @@ def plan(args, world):
     row_length = (len(train) - 1) // B
     steps_per_epoch = row_length // T
     if steps_per_epoch < 1:
-        most_seq_len, most_batch = (len(train) - 1) // B, (len(train) - 1) // T // world * world
-        fits = ([f"--seq-len {most_seq_len} or less" + (f" (with --batch {B})" if most_batch >= 1 else "")] if most_seq_len >= 1 else []) + \
-               ([f"--batch {most_batch} or less" + (f" (with --seq-len {T})" if most_seq_len >= 1 else "")] if most_batch >= 1 else [])
-        fail(f"train.bin holds {len(train):,} tokens, too few for --batch {B} --seq-len {T}, whose step reads {B * T + 1:,}: "
-             + (" or ".join(f"give {fit}" for fit in fits) if fits else "prepare the folder from more text"))
+        refuse_too_few_tokens(len(train), B, T, world)
     # as rnn train: the limits given, the first one reached; none given, one epoch
     limits = [n for n in (args.max_steps, None if args.epochs is None else args.epochs * steps_per_epoch) if n is not None]
     total_steps = min(limits) if limits else steps_per_epoch
