@@ -39,10 +39,12 @@ class LanguageModel(nn.Module):
         return self.head(out), state
 
 
-def detach(state):
+def map_state(function, state):
+    """`function` applied to a recurrent state as the cell takes it: to a GRU's or RNN's h, to each of an LSTM's (h, c);
+    None, the zero state, stays None."""
     if state is None:
         return None
-    return tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
+    return tuple(map(function, state)) if isinstance(state, tuple) else function(state)
 
 
 def scheduled_lr(args, epoch, done):
@@ -175,10 +177,8 @@ DIVERGED_AFTER = 5
 
 def carried_rows(carried, first, last, device):
     """This rank's rows first..last-1 of the saved carried state (all B rows: [h] or, an LSTM's, [h, c]), as the cell takes it."""
-    if carried is None:
-        return None
-    rows = [tensor[:, first:last].contiguous().to(device) for tensor in carried]
-    return tuple(rows) if len(rows) == 2 else rows[0]
+    state = None if carried is None else tuple(carried) if len(carried) == 2 else carried[0]
+    return map_state(lambda tensor: tensor[:, first:last].contiguous().to(device), state)
 
 
 def step_notes(loss, me):
@@ -231,7 +231,7 @@ def train(args, run, model, ddp, optimizer, me, started):
             group["lr"] = lr
         x, y = windows(run.train, first, last - first, row_length, cursor * T, T)
         logits, state = ddp(x.to(device), state)
-        state = detach(state)
+        state = map_state(torch.Tensor.detach, state)
         loss = F.cross_entropy(logits.flatten(0, 1), y.to(device).flatten())
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -271,7 +271,8 @@ def run_state(run, model, optimizer, me, outcome, seconds):
     """The run's state after outcome.done steps, which --resume goes on from: on rank 0 (None on the others, which give it
     their rows of the carried state and their random state): the weights, Adam's moments and step, the loop's place and
     history, every rank's random state, the carried state of all B rows, and the settings it keeps."""
-    carried = None if outcome.state is None else [t.detach().cpu() for t in (outcome.state if isinstance(outcome.state, tuple) else (outcome.state,))]
+    rows = map_state(lambda tensor: tensor.detach().cpu(), outcome.state)
+    carried = None if rows is None else list(rows) if isinstance(rows, tuple) else [rows]
     random = {"cpu": torch.get_rng_state()} | ({"cuda": torch.cuda.get_rng_state(me.device)} if me.device.type == "cuda" else {})
     ranks_part = [None] * me.world
     dist.all_gather_object(ranks_part, {"carried": carried, "random": random})
