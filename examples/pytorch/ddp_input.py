@@ -16,7 +16,7 @@ import numpy as np
 from safetensors import SafetensorError, safe_open
 from safetensors.numpy import load_file
 
-from ddp_output import in_use, lock_owner, lock_path, owner_is_gone
+from ddp_output import in_use, lock_owner, lock_path, owner_is_gone, report
 
 PREPARED_FORMAT = "rnn-prepared/1"
 INTEROP_FORMAT = "rnn-state/1"
@@ -35,11 +35,9 @@ BAD_INPUT, IN_USE = 2, 1
 
 
 def fail(message, status=BAD_INPUT):
-    """Bad input: one line and exit status 2 (or `status`). Each process writes it: torchrun stops the rest once the first has failed,
-    so one that left it to another could be stopped before that one had written it. The line and its end go in one write,
-    which two processes sharing torchrun's stderr cannot interleave (print writes them apart)."""
-    sys.stderr.write(f"train_ddp.py: {message}\n")
-    sys.stderr.flush()
+    """Bad input: one line (report) and exit status 2 (or `status`). Each process writes it: torchrun stops the rest once the
+    first has failed, so one that left it to another could be stopped before that one had written it."""
+    report(message)
     sys.exit(status)
 
 

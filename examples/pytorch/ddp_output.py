@@ -1,5 +1,6 @@
 """--out kept whole, for train_ddp.py: one run at a time into it (its lock, rnn train's), and a stopping signal's end, which
-leaves it as it was or with the run's files whole. No torch: the checks read the lock before torch is imported."""
+leaves it as it was or with the run's files whole; and report, the one line each refusal, warning or end writes. No torch:
+the checks read the lock before torch is imported."""
 
 import atexit
 import contextlib
@@ -21,6 +22,13 @@ LATEST_FILE, LOCK_SUFFIX = "latest.json", ".lock"
 TEMP_SUFFIX = ".tmp-"
 # tries at the lock over locks left by ended runs, others racing for it (LOCK_ATTEMPTS, src/train/lock.ts)
 LOCK_ATTEMPTS = 3
+
+
+def report(message):
+    """One line on stderr, `train_ddp.py: message`: a refusal, a warning, or how the run ended. The line and its end go in
+    one write, which two processes sharing torchrun's stderr cannot interleave (print writes them apart)."""
+    sys.stderr.write(f"train_ddp.py: {message}\n")
+    sys.stderr.flush()
 
 
 def write_target(path):
@@ -254,7 +262,7 @@ class Stop:
         if rank == 0:
             kept = (f"its files were written to --out {self.written}" if self.written is not None
                     else "nothing was saved, --out is as it was")
-            sys.stderr.write(f"train_ddp.py: {self.who(signum, stopped)}; {kept}\n")
+            report(f"{self.who(signum, stopped)}; {kept}")
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(128 + signum)

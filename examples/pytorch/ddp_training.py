@@ -19,7 +19,7 @@ from safetensors.torch import save_file
 from torch.nn.parallel import DistributedDataParallel as DDP
 
 from ddp_input import IN_USE, INTEROP_FORMAT, STATE_FILE, STATE_FORMAT, SUMMARY_FORMAT, WEIGHT_LIMIT, first_unsound, ranks
-from ddp_output import STOP, Refused, take_lock, write_whole
+from ddp_output import STOP, Refused, report, take_lock, write_whole
 
 
 class LanguageModel(nn.Module):
@@ -66,13 +66,12 @@ def hold_out(args, me):
             refusal = str(refused)
         else:
             if STOP.lock.notice is not None:
-                sys.stderr.write(f"train_ddp.py: warning: {STOP.lock.notice}\n")
-                sys.stderr.flush()
+                report(f"warning: {STOP.lock.notice}")
     refused = torch.tensor([0.0 if refusal is None else 1.0], device=me.device)
     dist.all_reduce(refused)
     if refused.item() > 0:
         if refusal is not None:
-            sys.stderr.write(f"train_ddp.py: {refusal}\n")
+            report(refusal)
         end_process_group(IN_USE)
 
 
@@ -345,9 +344,8 @@ def run_group(args, run, me):
             path = write_state(args, state)
             rank, signum = outcome.stopped
             # --resume refuses --force, which starts a run anew: the line names it
-            sys.stderr.write(f"train_ddp.py: {STOP.who(signum, None if rank == 0 else rank)} after step {outcome.done:,} of "
-                             f"{run.total_steps:,}; its state is saved in {path}: give the same command with --resume"
-                             f"{' in place of --force' if args.force else ''} to go on\n")
+            report(f"{STOP.who(signum, None if rank == 0 else rank)} after step {outcome.done:,} of {run.total_steps:,}; its state "
+                   f"is saved in {path}: give the same command with --resume{' in place of --force' if args.force else ''} to go on")
         dist.barrier()
         end_process_group(128 + outcome.stopped[1])
     STOP.deferring = False
@@ -358,8 +356,7 @@ def run_group(args, run, me):
     elif me.rank == 0:
         step, why = outcome.diverged
         advice = f"lower --lr (it was {args.lr:g})" + ("" if args.clip > 0 else " or turn on --clip (e.g. --clip 5)")
-        sys.stderr.write(f"train_ddp.py: training diverged at step {step}: {why}; nothing was saved; {advice} and train again\n")
-        sys.stderr.flush()
+        report(f"training diverged at step {step}: {why}; nothing was saved; {advice} and train again")
     # every rank waits for rank 0's writing: a rank that tore the group down alone could abort the other (gloo)
     dist.barrier()
     end_process_group(0 if outcome.diverged is None else 1)
