@@ -27,9 +27,8 @@ class LanguageModel(nn.Module):
 
     def __init__(self, config, dropout):
         super().__init__()
-        self.cell = config["cell"]
         self.embed = nn.Embedding(config["vocab_size"], config["embed_dim"])
-        cell = getattr(nn, self.cell.upper())  # nn.LSTM, nn.GRU or nn.RNN
+        cell = getattr(nn, config["cell"].upper())  # nn.LSTM, nn.GRU or nn.RNN
         self.rnn = cell(config["embed_dim"], config["hidden_size"], config["num_layers"],
                         batch_first=True, dropout=dropout if config["num_layers"] > 1 else 0.0)
         self.head = nn.Linear(config["hidden_size"], config["vocab_size"])

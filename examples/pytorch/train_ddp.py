@@ -79,7 +79,8 @@ SEED = bounded(int, lambda n: 0 <= n <= 0xFFFFFFFF, "an integer from 0 to 429496
 def parse_args():
     p = Parser(description=__doc__.split("\n\n")[0])
     p.add_argument("data", help="a prepared folder (rnn prepare): meta.json, train.bin, val.bin")
-    p.add_argument("--out", required=True, help="folder for model.safetensors (rnn import reads it) and summary.json")
+    p.add_argument("--out", required=True,
+                   help=f"folder for model.safetensors (rnn import reads it), summary.json and {STATE_FILE} (--resume goes on from it)")
     p.add_argument("--force", action="store_true",
                    help=f"replace the model.safetensors, summary.json and {STATE_FILE} an earlier run wrote to --out")
     p.add_argument("--resume", action="store_true",
