@@ -605,37 +605,39 @@ describe('rnn train on a terminal', () => {
 });
 
 describe('rnn prepare on a terminal', () => {
-  it('clears its status line when Ctrl-C ends it while it tokenizes, removes its temp files and lock, and exits 130', async () => {
+  /**
+   * `rnn prepare` of `lines` lines of text on a terminal, Ctrl-C typed once its status shows `status`: the run, its
+   * --out folder, and what the terminal showed from the ^C on, which the terminal echoes where the cursor is, at the
+   * status line's end.
+   */
+  async function stoppedOnStatus(name: string, lines: number, status: string) {
     if (!hasScript) throw new Error("util-linux's script(1) is missing: apt-get install -y bsdutils (Debian ships it with every system)");
-    // a text long enough that its tokenizing is under way when Ctrl-C is typed, once its status shows a first percentage
-    const text = at('prepare-long.txt');
-    writeFileSync(text, 'to be or not to be\n'.repeat(1_000_000));
-    const out = at('prepare-stopped');
+    const text = at(`${name}.txt`), out = at(name);
+    writeFileSync(text, 'to be or not to be\n'.repeat(lines));
     const terminal = startRnnOnTerminal(dir, ['prepare', text, '--out', out], colourFree({ TERM: 'xterm-256color' }));
     const ended = finish(terminal);
-    await stdoutShows(terminal, 'tokenizing: ');
+    await stdoutShows(terminal, status);
     terminal.stdin!.write('\x03');
     const run = await ended;
+    return { run, out, fromCtrlC: run.stdout.slice(run.stdout.indexOf('^C')) };
+  }
+
+  it('clears its status line when Ctrl-C ends it while it tokenizes, removes its temp files and lock, and exits 130', async () => {
+    // a text long enough that its tokenizing is under way when Ctrl-C is typed, once its status shows a first percentage
+    const { run, out, fromCtrlC } = await stoppedOnStatus('prepare-stopped', 1_000_000, 'tokenizing: ');
     expect(run.code).toBe(130);
-    // the terminal echoes ^C where the cursor is, at the status line's end; the line is cleared after it, and nothing follows
-    expect(run.stdout.slice(run.stdout.indexOf('^C'))).toBe(`^C\r${ESC}[K`);
+    // the line is cleared after the ^C, and nothing follows
+    expect(fromCtrlC).toBe(`^C\r${ESC}[K`);
     expect(readdirSync(out)).toEqual([]);
   });
 
   it('clears its status line when Ctrl-C ends it while it still reads the corpus, writes nothing, and exits 130', async () => {
     // a text long enough that it is still being read, before any tokenizing, when Ctrl-C is typed once its status shows:
     // 57 MB, whose reading outlasts this test's reply to the status, which a busy machine may delay
-    const text = at('prepare-read.txt');
-    writeFileSync(text, 'to be or not to be\n'.repeat(3_000_000));
-    const out = at('prepare-stopped-reading');
-    const terminal = startRnnOnTerminal(dir, ['prepare', text, '--out', out], colourFree({ TERM: 'xterm-256color' }));
-    const ended = finish(terminal);
-    await stdoutShows(terminal, 'reading the corpus…');
-    terminal.stdin!.write('\x03');
-    const run = await ended;
+    const { run, out, fromCtrlC } = await stoppedOnStatus('prepare-stopped-reading', 3_000_000, 'reading the corpus…');
     expect(run.code).toBe(130);
     expect(run.stdout).not.toContain('tokenizing');
-    expect(run.stdout.slice(run.stdout.indexOf('^C'))).toBe(`^C\r${ESC}[K`);
+    expect(fromCtrlC).toBe(`^C\r${ESC}[K`);
     expect(existsSync(out)).toBe(false);
   });
 });
