@@ -5,7 +5,7 @@ import { join, parse, resolve } from 'node:path';
 import { isatty } from 'node:tty';
 import { shellWord } from '../input/issues.js';
 import { LINK_LOOP, STANDARD_STREAM, notFoundLine, specialKind, unexpandedHome } from '../input/paths.js';
-import { CorpusError, whiteSpaceOnly } from './corpus.js';
+import { type CorpusFile, CorpusError, whiteSpaceOnly } from './corpus.js';
 import type { DocsMode } from './documents.js';
 import { firstNamed, grouped } from './vocab.js';
 
@@ -141,6 +141,11 @@ export function leftOutText(left: readonly SkippedFile[]): string {
     named.push(`${files} not text (${firstNamed(notText, NOT_TEXT_NAMED, String)})`);
   }
   return named.join(', ');
+}
+
+/** The paths of a corpus's files that hold nothing (0 bytes), which `corpusFilesText` counts apart. */
+export function emptyFiles(files: readonly Pick<CorpusFile, 'path' | 'bytes'>[]): string[] {
+  return files.filter((file) => file.bytes === 0).map((file) => file.path);
 }
 
 /**

@@ -12,6 +12,7 @@ import { sampleText } from '../generate/sample.js';
 import { scoreBatches } from '../generate/score.js';
 import type { TrainingEngine } from '../parallel/engine.js';
 import { textTokens } from '../text/corpus.js';
+import { emptyFiles } from '../text/corpus-files.js';
 import { type TextLevel, tokenCount } from '../text/vocab.js';
 import { createEngine } from '../parallel/pool.js';
 import { type InputError, SettingError } from '../input/settings.js';
@@ -161,7 +162,7 @@ class Run {
     return {
       event: 'start', resumedFrom: setup.resume, step: progress.step, model: { ...setup.model },
       parameters: this.engine.params.length, settings: { ...setup.settings }, limits: { ...setup.limits }, corpus: setup.corpus,
-      emptyFiles: data.fingerprint.files.filter((f) => f.bytes === 0).map((f) => f.path),
+      emptyFiles: emptyFiles(data.fingerprint.files),
       trainTokens: text.train, valTokens: text.val, stepsPerEpoch: setup.batches.stepsPerEpoch,
       totalSteps: setup.totalSteps, out: { ...setup.paths }, skipped: this.skipped,
       ...(data.fingerprint.prepared !== undefined && { prepared: data.fingerprint.prepared }),

@@ -10,7 +10,7 @@ import { TRAIN_SETTINGS } from '../../checkpoint/settings.js';
 import { type ModelInfo, loadModel } from '../../api/index.js';
 import { TOKEN_UNITS, UNK, firstNamed, grouped, tokenCount } from '../../text/vocab.js';
 import { documentRuleText } from '../../text/documents.js';
-import { corpusFilesText } from '../../text/corpus-files.js';
+import { corpusFilesText, emptyFiles } from '../../text/corpus-files.js';
 import type { Spacing } from '../../text/spacing.js';
 
 /** `rnn info`'s flags. */
@@ -64,7 +64,7 @@ function infoText(c: ModelInfo): string {
     rows.push([
       'corpus',
       // the token stream's counts, each document's <EOS> included (a run's data line counts the text alone)
-      `${corpusFilesText(k.files.map((f) => f.path), k.files.filter((f) => f.bytes === 0).map((f) => f.path))}, ${grouped(k.totalTokens)} tokens with <EOS> ` +
+      `${corpusFilesText(k.files.map((f) => f.path), emptyFiles(k.files))}, ${grouped(k.totalTokens)} tokens with <EOS> ` +
         `(${grouped(k.trainTokens)} train, ${grouped(k.valTokens)} validation), ${documentRuleText(c.documents)}, ` +
         `val-frac ${k.valFrac}`,
     ]);
