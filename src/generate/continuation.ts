@@ -53,10 +53,11 @@ export function continuationWriter(vocab: Vocabulary, prime: PrimeReading, optio
  */
 function characterContinuation(vocab: Vocabulary, prime: PrimeReading, options: Omit<DecodeOptions, 'eos'>): TextWriter {
   const writer = vocab.writer({ ...options, eos: '' });
-  let last = prime.text.slice(-1);
+  // the last text written (the prime's to start), whose last character a drawn <EOS> reads
+  let written = prime.text;
   const write = (id: number): string => {
-    const text = id === EOS ? separatorAfter(vocab.documents, last) : writer.write(id);
-    if (text !== '') last = text.slice(-1);
+    const text = id === EOS ? separatorAfter(vocab.documents, written.slice(-1)) : writer.write(id);
+    if (text !== '') written = text;
     return text;
   };
   return {
