@@ -137,11 +137,11 @@ const runIndex = (kernels: KernelsKind, workers: number): number => runs.findInd
     const bytes = (batch: number): number => engineBytes(config, { optimizer: 'adam', batch, seqLen: T, workers });
     return Math.floor((memory - bytes(0)) / (bytes(1) - bytes(0)));
   };
-  const charModels = models.filter((name) => MODELS[name]!.unit === 'chars');
-  const tightest = charModels.sort((a, b) => rowsFitting(MODELS[a]!) - rowsFitting(MODELS[b]!))[0];
-  if (tightest !== undefined && B > rowsFitting(MODELS[tightest]!)) {
-    const most = rowsFitting(MODELS[tightest]!);
-    fail(`--batch: a whole number from 1 to ${most} (the most rows ${tightest} trains at ${workers} worker${workers === 1 ? '' : 's'} ` +
+  // the character model measured that fits the fewest rows
+  const tightest = models.filter((name) => MODELS[name]!.unit === 'chars').map((name) => ({ name, rows: rowsFitting(MODELS[name]!) }))
+    .reduce<{ name: string; rows: number } | null>((least, model) => (least === null || model.rows < least.rows ? model : least), null);
+  if (tightest !== null && B > tightest.rows) {
+    fail(`--batch: a whole number from 1 to ${tightest.rows} (the most rows ${tightest.name} trains at ${workers} worker${workers === 1 ? '' : 's'} ` +
       `within ${mib(memory)}, one engine's memory), not '${flag('batch')}'`);
   }
 }
