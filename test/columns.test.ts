@@ -8,6 +8,12 @@ const FRANCE = '\u{1F1EB}\u{1F1F7}';
 const GERMANY = '\u{1F1E9}\u{1F1EA}';
 /** 각 spelled in conjoining jamo: leading consonant ᄀ, vowel ᅡ, trailing consonant ᆨ. */
 const GAK = '\u1100\u1161\u11A8';
+/** 👍🏽: thumbs up, then the emoji modifier for medium skin tone. */
+const THUMBS_UP_MEDIUM = '\u{1F44D}\u{1F3FD}';
+/** 1️⃣: the digit, the emoji presentation selector, the combining enclosing keycap. */
+const KEYCAP_ONE = `1${EMOJI_PRESENTATION}\u20E3`;
+/** An Old Hangul syllable: the leading consonant ꥠ of the Jamo Extended-A block, vowel ᅡ, trailing consonant ᆨ. */
+const OLD_HANGUL = '\uA960\u1161\u11A8';
 
 describe('textColumns (how wide a terminal draws text)', () => {
   it('gives a combining mark, a zero-width space or joiner and a variation selector no column', () => {
@@ -29,6 +35,36 @@ describe('textColumns (how wide a terminal draws text)', () => {
     expect(textColumns(`${GAK} ok`)).toBe(5);
     expect(textColumns('\u1100\u1161\uD7CB')).toBe(2);
     expect(textColumns('\uAC00\u11A8')).toBe(2);
+  });
+
+  it('counts a conjoining jamo syllable begun by a Jamo Extended-A leading consonant as one wide character', () => {
+    expect(textColumns('\uA960')).toBe(2);
+    expect(textColumns('\uA97C')).toBe(2);
+    expect(textColumns(OLD_HANGUL)).toBe(2);
+    expect(textColumns(`${OLD_HANGUL} ok`)).toBe(5);
+    expect(textColumns('\uA97C\u1160\uD7CB')).toBe(2);
+  });
+
+  it('gives a jamo vowel or trailing consonant with no syllable before it no column, as glibc wcwidth does', () => {
+    expect(textColumns('\u1161')).toBe(0);
+    expect(textColumns('\u11A8')).toBe(0);
+    expect(textColumns('\uD7B0\uD7FB')).toBe(0);
+    expect(textColumns('a\u1161b')).toBe(2);
+  });
+
+  it('counts an emoji with a skin tone modifier as the one wide character a terminal draws, a modifier alone as 2', () => {
+    expect(textColumns(THUMBS_UP_MEDIUM)).toBe(2);
+    expect(textColumns(`${THUMBS_UP_MEDIUM} ok`)).toBe(5);
+    expect(textColumns('\u261D\u{1F3FB}')).toBe(2);
+    expect(textColumns(`\u{1F469}\u{1F3FD}${ZWJ}\u{1F4BB}`)).toBe(2);
+    expect(textColumns('\u{1F3FD}')).toBe(2);
+    expect(textColumns('a\u{1F3FD}')).toBe(3);
+  });
+
+  it('counts a keycap sequence as the 2-column emoji a terminal draws', () => {
+    expect(textColumns(KEYCAP_ONE)).toBe(2);
+    expect(textColumns(`#${EMOJI_PRESENTATION}\u20E3*${EMOJI_PRESENTATION}\u20E3`)).toBe(4);
+    expect(textColumns(`${KEYCAP_ONE} ok`)).toBe(5);
   });
 
   it('counts a pictograph with the emoji presentation selector after it as 2 columns, as a terminal draws it', () => {
@@ -77,5 +113,13 @@ describe('shortened (a title or status line cut to a width)', () => {
     expect(shortened(`a${sun}${sun}`, 4)).toBe(`a${sun}…`);
     expect(shortened(`a${GAK}${GAK}`, 3)).toBe('a…');
     expect(shortened(`a${GAK}${GAK}`, 4)).toBe(`a${GAK}…`);
+  });
+
+  it('keeps an emoji with its skin tone, a keycap and an Old Hangul syllable whole or leaves them out', () => {
+    for (const wide of [THUMBS_UP_MEDIUM, KEYCAP_ONE, OLD_HANGUL]) {
+      expect(shortened(`a${wide}${wide}`, 3)).toBe('a…');
+      expect(shortened(`a${wide}${wide}`, 4)).toBe(`a${wide}…`);
+      expect(shortened(`a${wide}${wide}b`, 5, 'middle')).toBe(`a${wide}…b`);
+    }
   });
 });

@@ -4,7 +4,7 @@
  */
 
 /** A character drawn about as wide as two Latin letters: Hangul, CJK, kana, fullwidth forms, emoji. */
-const WIDE_CHARACTER = /[\u1100-\u115F\u2E80-\u303E\u3041-\uA4CF\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6\u{1F300}-\u{1FAFF}\u{20000}-\u{3FFFD}]/u;
+const WIDE_CHARACTER = /[\u1100-\u115F\u2E80-\u303E\u3041-\uA4CF\uA960-\uA97C\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6\u{1F300}-\u{1FAFF}\u{20000}-\u{3FFFD}]/u;
 
 /**
  * A character drawn in no column of its own: a combining mark (a variation selector is one), a zero-width space,
@@ -13,14 +13,16 @@ const WIDE_CHARACTER = /[\u1100-\u115F\u2E80-\u303E\u3041-\uA4CF\uAC00-\uD7A3\uF
 const ZERO_WIDTH = /[\p{Mn}\p{Me}\u200B\u200C\u2060\uFEFF]|\u200D/u;
 
 /**
- * What begins a conjoining Hangul syllable: a leading consonant (choseong) or a precomposed syllable, after which
- * vowels and trailing consonants complete it.
+ * What begins a conjoining Hangul syllable: a leading consonant (choseong), conjoining or of the Jamo Extended-A block
+ * (Old Hangul), or a precomposed syllable, after which vowels and trailing consonants complete it.
  */
-const HANGUL_SYLLABLE_START = /[\u1100-\u115F\uAC00-\uD7A3]/u;
+const HANGUL_SYLLABLE_START = /[\u1100-\u115F\uA960-\uA97C\uAC00-\uD7A3]/u;
 
 /**
  * A Hangul vowel (jungseong) or trailing consonant (jongseong), conjoining or of the Jamo Extended-B block: drawn in
- * no column of its own after the syllable's start, within the 2 columns of the syllable.
+ * no column of its own after the syllable's start, within the 2 columns of the syllable. With no syllable before it,
+ * it takes no column either: so glibc's wcwidth counts it (U+1160–U+11FF as Markus Kuhn's wcwidth does, U+D7B0–U+D7FB
+ * since glibc 2.32, bug 26120), and so xterm and VTE, whose widths come from wcwidth and GLib, draw it.
  */
 const HANGUL_VOWEL_OR_TRAILING = /[\u1160-\u11FF\uD7B0-\uD7FF]/u;
 
@@ -37,28 +39,49 @@ const REGIONAL_INDICATOR = /\p{Regional_Indicator}/u;
 const EMOJI_PRESENTATION = /\p{Extended_Pictographic}\uFE0F/u;
 
 /**
+ * An emoji modifier, one of the five skin tones U+1F3FB–U+1F3FF: after an emoji modifier base (👍, ☝) the two are drawn
+ * as one 2-column emoji (👍🏽); alone, or after any other character, it is drawn as its own wide swatch.
+ */
+const SKIN_TONED_EMOJI = /\p{Emoji_Modifier_Base}\p{Emoji_Modifier}/u;
+
+/**
+ * A keycap sequence: a digit, # or *, the emoji presentation selector, then the combining enclosing keycap U+20E3 —
+ * 1️⃣, drawn as one 2-column emoji where the digit alone takes 1.
+ */
+const KEYCAP = /[0-9#*]\uFE0F\u20E3/u;
+
+/** One emoji of those a ZWJ sequence joins: a pictograph, or an emoji with its skin tone (👩🏽 of 👩🏽‍💻). */
+const JOINED_EMOJI = `(?:${SKIN_TONED_EMOJI.source}|\\p{Extended_Pictographic})`;
+
+/**
  * What a terminal draws in one place: a flag, a Hangul syllable, an emoji with the emoji that zero-width joiners
  * (U+200D) join to it (👩‍💻 is one wide character), or else one character; each with the zero-width ones after it.
  */
 const DRAWN_TOGETHER = new RegExp(
   `(?:${REGIONAL_INDICATOR.source}{2}` +
   `|${HANGUL_SYLLABLE_START.source}${HANGUL_VOWEL_OR_TRAILING.source}*` +
-  `|\\p{Extended_Pictographic}(?:\u200D\\p{Extended_Pictographic}|${ZERO_WIDTH.source})*` +
+  `|${JOINED_EMOJI}(?:\u200D${JOINED_EMOJI}|${ZERO_WIDTH.source})*` +
   `|[^])(?:${ZERO_WIDTH.source})*`, 'gu');
 
 /** `text` split where a cut leaves every drawn character whole (DRAWN_TOGETHER). */
 const drawnCharacters = (text: string): string[] => text.match(DRAWN_TOGETHER) ?? [];
 
-/** A drawn character that is a flag (REGIONAL_INDICATOR) or a pictograph in its emoji form (EMOJI_PRESENTATION). */
-const DRAWN_AS_EMOJI = new RegExp(`^(?:${REGIONAL_INDICATOR.source}{2}|${EMOJI_PRESENTATION.source})`, 'u');
+/**
+ * A drawn character that is a flag (REGIONAL_INDICATOR), a pictograph in its emoji form (EMOJI_PRESENTATION), an
+ * emoji with a skin tone (SKIN_TONED_EMOJI) or a keycap (KEYCAP).
+ */
+const DRAWN_AS_EMOJI = new RegExp(
+  `^(?:${REGIONAL_INDICATOR.source}{2}|${EMOJI_PRESENTATION.source}|${SKIN_TONED_EMOJI.source}|${KEYCAP.source})`, 'u');
 
 /**
- * How wide a drawn character is: 2 columns for a flag or a pictograph in its emoji form, else as its first code point,
- * 2 for a wide one, 0 for a zero-width one, 1 for the rest.
+ * How wide a drawn character is: 2 columns for one drawn as an emoji (DRAWN_AS_EMOJI), else as its first code point,
+ * 2 for a wide one, 0 for a zero-width one or a Hangul vowel or trailing consonant with no syllable before it, 1 for
+ * the rest.
  */
 function characterColumns(character: string): number {
   const first = String.fromCodePoint(character.codePointAt(0)!);
-  return DRAWN_AS_EMOJI.test(character) || WIDE_CHARACTER.test(first) ? 2 : ZERO_WIDTH.test(first) ? 0 : 1;
+  if (DRAWN_AS_EMOJI.test(character) || WIDE_CHARACTER.test(first)) return 2;
+  return ZERO_WIDTH.test(first) || HANGUL_VOWEL_OR_TRAILING.test(first) ? 0 : 1;
 }
 
 /** The columns `text` takes. */
