@@ -75,6 +75,12 @@ describe('textColumns (how wide a terminal draws text)', () => {
     expect(textColumns(`1${EMOJI_PRESENTATION}`)).toBe(1);
   });
 
+  it('counts an emoji below U+1F300 that is drawn as an emoji by default as 2, one drawn as text unless U+FE0F follows as 1', () => {
+    expect(textColumns('\u231A \u2614 \u270A \u2B50 \u{1F004}')).toBe(14);
+    expect(textColumns('\u261D\u2764\u00A9')).toBe(3);
+    expect(shortened('a\u231A\u231A', 3)).toBe('a…');
+  });
+
   it('counts a pair of regional indicators as one flag 2 columns wide, a lone one as 1', () => {
     expect(textColumns(FRANCE)).toBe(2);
     expect(textColumns(`${FRANCE}${GERMANY}`)).toBe(4);

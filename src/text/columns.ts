@@ -3,8 +3,12 @@
  * and a terminal's status line to its width.
  */
 
-/** A character drawn about as wide as two Latin letters: Hangul, CJK, kana, fullwidth forms, emoji. */
-const WIDE_CHARACTER = /[\u1100-\u115F\u2E80-\u303E\u3041-\uA4CF\uA960-\uA97C\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6\u{1F300}-\u{1FAFF}\u{20000}-\u{3FFFD}]/u;
+/**
+ * A character drawn about as wide as two Latin letters: Hangul, CJK, kana, fullwidth forms, emoji (U+1F300–U+1FAFF, and
+ * those below drawn as emoji by default, East Asian Width W: ⌚ ☔ ✊ ⭐ 🀄). A regional indicator alone is narrow; two
+ * are a flag (DRAWN_AS_EMOJI).
+ */
+const WIDE_CHARACTER = /(?!\p{Regional_Indicator})[\u1100-\u115F\u2E80-\u303E\u3041-\uA4CF\uA960-\uA97C\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6\u{1F300}-\u{1FAFF}\u{20000}-\u{3FFFD}\p{Emoji_Presentation}]/u;
 
 /**
  * A character drawn in no column of its own: a combining mark (a variation selector is one), a zero-width space,
