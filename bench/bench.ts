@@ -33,6 +33,7 @@ import type { TrainingEngine } from '../src/parallel/engine.js';
 import { sampleText } from '../src/generate/sample.js';
 import { createStepper } from '../src/parallel/inference.js';
 import { share } from '../src/parallel/shared.js';
+import { plural } from '../src/input/counts.js';
 import { parseDuration } from '../src/input/duration.js';
 import { mib } from '../src/checkpoint/size.js';
 import { engineBytes } from '../src/train/preflight.js';
@@ -141,7 +142,7 @@ const runIndex = (kernels: KernelsKind, workers: number): number => runs.findInd
   const tightest = models.filter((name) => MODELS[name]!.unit === 'chars').map((name) => ({ name, rows: rowsFitting(MODELS[name]!) }))
     .reduce<{ name: string; rows: number } | null>((least, model) => (least === null || model.rows < least.rows ? model : least), null);
   if (tightest !== null && B > tightest.rows) {
-    fail(`--batch: a whole number from 1 to ${tightest.rows} (the most rows ${tightest.name} trains at ${workers} worker${workers === 1 ? '' : 's'} ` +
+    fail(`--batch: a whole number from 1 to ${tightest.rows} (the most rows ${tightest.name} trains at ${workers} ${plural(workers, 'worker')} ` +
       `within ${mib(memory)}, one engine's memory), not '${flag('batch')}'`);
   }
 }
@@ -494,7 +495,7 @@ async function checkPeer(): Promise<boolean> {
   probe.close();
   report(
     { event: 'peer', torch: info.torch, python },
-    `PyTorch peer: torch ${info.torch} (${python}), on ${threadCounts.join(', ')} thread${threadCounts.at(-1) === 1 ? '' : 's'}, a process for each model and thread count`,
+    `PyTorch peer: torch ${info.torch} (${python}), on ${threadCounts.join(', ')} ${plural(threadCounts.at(-1)!, 'thread')}, a process for each model and thread count`,
   );
   return true;
 }

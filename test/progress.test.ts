@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createProgress, wrapToWidth } from '../src/cli/progress.js';
+import { counted, grouped, plural } from '../src/input/counts.js';
 import { durationText } from '../src/input/duration.js';
 import { textColumns } from '../src/text/columns.js';
 import type { EvalEvent, StartEvent, StepEvent } from '../src/train/events.js';
@@ -135,6 +136,18 @@ describe('a duration, as every line writes it', () => {
     expect([0.5, 0.000001, 12.25, 59.999, 90].map((seconds) => durationText(seconds, true))).toEqual(['0.5s', '0.000001s', '12.3s', '1m00s', '1m30s']);
     // an hour or more: a time that passes to its minute, a given one to its second where it has some
     expect([3725, 7200].map((seconds) => durationText(seconds, true))).toEqual(['1h02m05s', '2h00m']);
+  });
+});
+
+describe('a count, as every line writes it', () => {
+  it('groups its digits in threes and takes the noun\'s plural for any number but 1', () => {
+    expect([0, 999, 1234, 4_096_000].map(grouped)).toEqual(['0', '999', '1,234', '4,096,000']);
+    expect([1, 0, 2, 1234].map((n) => counted(n, 'file'))).toEqual(['1 file', '0 files', '2 files', '1,234 files']);
+    expect(counted(1, 'empty file')).toBe('1 empty file');
+    expect([1, 3, 1000].map((n) => counted(n, 'index', 'indices'))).toEqual(['1 index', '3 indices', '1,000 indices']);
+    // the noun alone, for a line that writes the number itself
+    expect([1, 0, 2].map((n) => plural(n, 'worker'))).toEqual(['worker', 'workers', 'workers']);
+    expect([1, 2].map((n) => plural(n, 'character', 'characters'))).toEqual(['character', 'characters']);
   });
 });
 

@@ -6,7 +6,8 @@ import {
 import { type CorpusSkip, type SkippedFile, STDIN_NAME, STDIN_PATH, corpusArguments, leftOutText } from '../text/corpus-files.js';
 import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
 import type { TokenArray } from '../text/tokens.js';
-import { EOS_TOKEN, TOKEN_UNITS, type TextLevel, grouped } from '../text/vocab.js';
+import { grouped } from '../input/counts.js';
+import { EOS_TOKEN, TOKEN_UNITS, type TextLevel } from '../text/vocab.js';
 import { type DocumentRule, documentRuleText, sameDocumentRule } from '../text/documents.js';
 import { SENTENCE_RULE_VERSION } from '../text/sentences.js';
 import {

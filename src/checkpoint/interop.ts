@@ -6,7 +6,8 @@ import { orList } from '../input/settings.js';
 import { type DocumentRule, WHOLE_TEXTS } from '../text/documents.js';
 import { SENTENCE_RULE_VERSION } from '../text/sentences.js';
 import { NO_SPACING, type Spacing, spacesNone } from '../text/spacing.js';
-import { TEXT_LEVELS, type TextLevel, grouped } from '../text/vocab.js';
+import { grouped, plural } from '../input/counts.js';
+import { TEXT_LEVELS, type TextLevel } from '../text/vocab.js';
 import { WORD_RULE_VERSION, type WordRule } from '../text/words.js';
 import { CheckpointError, checkFormat, formatShape, isJsonObject, sameShape } from './errors.js';
 import { ruleVersion, spacingRecord, tensorShape } from './fields.js';
@@ -256,7 +257,7 @@ export function checkClaimedModel(
   const layers = Math.max(0, Math.ceil((tensors - 3) / 4));
   if (config.numLayers > layers) {
     throw new CheckpointError(`${source}: ${layersField} is ${config.numLayers}, but the file holds the tensors of at most ` +
-      `${layers} layer${layers === 1 ? '' : 's'}`);
+      `${layers} ${plural(layers, 'layer')}`);
   }
   if (checkpoint === undefined) return;
   const { optimizer, batch } = checkpoint;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { paramLayout } from '../engine/params.js';
+import { plural } from '../input/counts.js';
 import { describeValue } from '../input/issues.js';
 import { utf8Fault } from '../text/utf8.js';
 import { CheckpointError, formatShape, isJsonObject, sameShape } from './errors.js';
@@ -199,7 +200,7 @@ export function fromSafetensors(bytes: Buffer, source: string, checkpoint?: Chec
     begins.push(begin);
   }
   const uncovered = (count: number, where: string, rule: string, python: string): never =>
-    fail(`it holds ${count} byte${count === 1 ? '' : 's'} ${where} that no tensor covers: ${rule} (Python's safetensors refuses it too: "${python}")`);
+    fail(`it holds ${count} ${plural(count, 'byte')} ${where} that no tensor covers: ${rule} (Python's safetensors refuses it too: "${python}")`);
   spans.sort((a, b) => a[0] - b[0]);
   let covered = 0;
   let previous: string | undefined;

@@ -1,5 +1,5 @@
 import { type ModelConfig, gateCount } from '../engine/config.js';
-import { grouped } from '../text/vocab.js';
+import { grouped } from '../input/counts.js';
 
 /** V8's longest string (2^29 − 24 UTF-16 units): a checkpoint is written as one JSON string. */
 export const MAX_CHECKPOINT_CHARS = 2 ** 29 - 24;

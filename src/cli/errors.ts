@@ -4,7 +4,8 @@ import { CheckpointError } from '../checkpoint/errors.js';
 import { isFolder } from '../checkpoint/files.js';
 import { InputError, flagName, orList } from '../input/settings.js';
 import { likelyNames, quoted, shellWord, visible } from '../input/issues.js';
-import { codePointCount, codePointPrefix, firstNamed, grouped, type TextLevel, tokenCount, type Vocabulary } from '../text/vocab.js';
+import { counted, grouped, plural } from '../input/counts.js';
+import { codePointCount, codePointPrefix, firstNamed, type TextLevel, tokenCount, type Vocabulary } from '../text/vocab.js';
 import { type UnknownTokens, unknownTokens } from '../text/corpus.js';
 
 /**
@@ -50,7 +51,7 @@ export function usageErrorLine(text: string, command: Command): string {
   const excess = /^too many arguments for '[^']+'\. Expected (\d+) arguments? but got (\d+)\.$/.exec(phrase);
   if (excess !== null) {
     const [expected, got] = [Number(excess[1]), excess[2]];
-    const takes = expected === 0 ? 'no arguments' : `at most ${expected} argument${expected === 1 ? '' : 's'}`;
+    const takes = expected === 0 ? 'no arguments' : `at most ${expected} ${plural(expected, 'argument')}`;
     const flag = flagName('checkpoint');
     const checkpoint = command.options.some((option) => option.long === flag) ? `; name a checkpoint with ${flag} FILE` : '';
     return `rnn: ${command.name()} takes ${takes} (got ${got})${checkpoint}; ${commandPath(command)} --help lists the flags\n`;
@@ -230,7 +231,7 @@ export function unknownSummaryWarning(level: TextLevel, modelPath: string, sourc
   const named = top.map(([token, n]) => `${quotedTokenStart(token)}${n > 1 ? ` ×${grouped(n)}` : ''}`);
   const others = distinct - named.length;
   return `${source} has ${tokenCount(occurrences, level)} outside the vocabulary of ${modelPath} ` +
-    `(${named.join(', ')}${others > 0 ? ` and ${grouped(others)} other${others === 1 ? '' : 's'}` : ''}); ` +
+    `(${named.join(', ')}${others > 0 ? ` and ${counted(others, 'other')}` : ''}); ` +
     `${occurrences === 1 ? 'it reads' : 'they read'} as <UNK>`;
 }
 

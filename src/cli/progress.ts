@@ -4,7 +4,8 @@ import { durationText } from '../input/duration.js';
 import { quoted, visible } from '../input/issues.js';
 import type { CheckpointEvent, DoneEvent, EvalEvent, StartEvent, StepEvent, TrainEvent } from '../train/events.js';
 import { corpusFilesText } from '../text/corpus-files.js';
-import { TOKEN_UNITS, type TokenUnit, grouped, vocabularyText } from '../text/vocab.js';
+import { counted, grouped, plural } from '../input/counts.js';
+import { TOKEN_UNITS, type TokenUnit, vocabularyText } from '../text/vocab.js';
 import { vocabularyCoverage } from '../text/word-vocab.js';
 import { textColumns } from '../text/columns.js';
 import { stderrChalk as chalk } from './color.js';
@@ -75,9 +76,9 @@ function startLines(e: StartEvent): string[] {
       (coverage ? ` (${coverage})` : '') +
       (e.vocabAdded && e.vocabAdded.length > 0 ? ` (${grouped(e.vocabAdded.length)} added: ${addedText(e.vocabAdded)})` : ''),
     `data: ${dataText(e)}: ${grouped(e.trainTokens)} training and ` +
-      `${grouped(e.valTokens)} validation ${e.valTokens === 1 ? unit.one : unit.many}, ` +
-      `${grouped(e.stepsPerEpoch)} step${e.stepsPerEpoch === 1 ? '' : 's'} per epoch ` +
-      `(batch ${e.settings.batch} × ${e.settings.seqLen}), ${e.settings.workers} worker${e.settings.workers === 1 ? '' : 's'}, ` +
+      `${grouped(e.valTokens)} validation ${plural(e.valTokens, unit.one, unit.many)}, ` +
+      `${counted(e.stepsPerEpoch, 'step')} per epoch ` +
+      `(batch ${e.settings.batch} × ${e.settings.seqLen}), ${e.settings.workers} ${plural(e.settings.workers, 'worker')}, ` +
       `${e.settings.kernels} kernels`,
     `until: ${limitsText(e)}; checkpoints: ${e.out.latest}${e.valTokens > 0 ? ` (best: ${e.out.best})` : ''}`,
   ].map(visible);

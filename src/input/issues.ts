@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { plural } from './counts.js';
 
 /*
  * What went wrong with a value, in words: the phrases every one-line error about a file's
@@ -102,7 +103,7 @@ function looksTyped(text: string): boolean {
 
 /** `1 item`, `2 items`. */
 function count(n: string, unit: string): string {
-  return `${n} ${unit}${n === '1' ? '' : 's'}`;
+  return `${n} ${plural(Number(n), unit)}`;
 }
 
 const ARTICLE: Record<string, string> = {
@@ -151,7 +152,7 @@ function issuePhrase(issue: z.core.$ZodIssue, show: (value: unknown) => string =
     case 'invalid_format':
       return issue.format === 'regex' ? issue.message : `is not a valid ${issue.format}`;
     case 'unrecognized_keys':
-      return `has unexpected ${issue.keys.length === 1 ? 'key' : 'keys'} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
+      return `has unexpected ${plural(issue.keys.length, 'key')} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
     case 'invalid_union': {
       const first = issue.errors[0]?.[0];
       return first ? issuePhrase(first, show) : issue.message;

@@ -1,5 +1,6 @@
 import { shortened, textColumns } from '../text/columns.js';
-import { TOKEN_UNITS, type TextLevel, type TokenUnit, grouped } from '../text/vocab.js';
+import { grouped } from '../input/counts.js';
+import { TOKEN_UNITS, type TextLevel, type TokenUnit } from '../text/vocab.js';
 import { type Obstacles, placeLabel } from './labels.js';
 import { CHART, type ChartScale, type ClippedLine, type LossPoint, type LossRun, PLOT, type Spot, chartScale, clippedLine, onChart, round2 } from './scale.js';
 

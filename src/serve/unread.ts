@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { grouped } from '../text/vocab.js';
+import { grouped } from '../input/counts.js';
 
 /*
  * The answers `rnn serve` has ended but their clients have not yet taken: each client dropped once the

@@ -1,7 +1,8 @@
 import { checkPositiveInteger, SettingError } from '../input/settings.js';
 import { documentEnds } from './corpus.js';
 import type { TokenArray } from './tokens.js';
-import { EOS_TOKEN, TOKEN_UNITS, type TextLevel, grouped, tokenCount } from './vocab.js';
+import { grouped, plural } from '../input/counts.js';
+import { EOS_TOKEN, TOKEN_UNITS, type TextLevel, tokenCount } from './vocab.js';
 
 /**
  * Training batches as char-rnn / torch-rnn cut them: the stream is split into B contiguous
@@ -103,7 +104,7 @@ export function stepsPerEpoch(tokens: number, batchSize: number, seqLen: number)
 export function checkValidationSplit(tokens: number, valFrac: number, level: TextLevel): void {
   if (valFrac === 0 || tokens >= 2) return;
   const unit = TOKEN_UNITS[level];
-  const held = `${tokens} validation ${tokens === 1 ? unit.one : unit.many}`;
+  const held = `${tokens} validation ${plural(tokens, unit.one, unit.many)}`;
   throw new SettingError('valFrac', valFrac, (name) =>
     `${name('valFrac')} ${valFrac} leaves only ${held}, too few to score: ` +
       `raise ${name('valFrac')}, use ${name('valFrac')} 0 for none, or give more text`);

@@ -7,7 +7,8 @@ import { shellWord } from '../input/issues.js';
 import { LINK_LOOP, STANDARD_STREAM, notFoundLine, specialKind, unexpandedHome } from '../input/paths.js';
 import { type CorpusFile, CorpusError, whiteSpaceOnly } from './corpus.js';
 import type { DocsMode } from './documents.js';
-import { firstNamed, grouped } from './vocab.js';
+import { counted, grouped } from '../input/counts.js';
+import { firstNamed } from './vocab.js';
 
 /*
  * Which files a corpus is read from: the paths given (`-`: standard input), a folder walked
@@ -155,8 +156,8 @@ export function emptyFiles(files: readonly Pick<CorpusFile, 'path' | 'bytes'>[])
  */
 export function corpusFilesText(paths: readonly string[], empty: readonly string[], named = false): string {
   const texts = paths.filter((path) => !empty.includes(path));
-  const counted = named && texts.length === 1 ? texts[0]! : `${grouped(texts.length)} file${texts.length === 1 ? '' : 's'}`;
-  return empty.length === 0 ? counted : `${counted} and ${grouped(empty.length)} empty file${empty.length === 1 ? '' : 's'}`;
+  const holding = named && texts.length === 1 ? texts[0]! : counted(texts.length, 'file');
+  return empty.length === 0 ? holding : `${holding} and ${counted(empty.length, 'empty file')}`;
 }
 
 /** What reading one file of a corpus found: its documents, and whether it holds text (a character, a leading byte-order mark apart). */

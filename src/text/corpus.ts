@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { FRACTION, InputError, SettingError, checkedOption } from '../input/settings.js';
 import { type TokenArray, tokenArrayFor } from './tokens.js';
-import { codePointCount, codePointPrefix, EOS, type TextLevel, UNK, Vocabulary, grouped } from './vocab.js';
+import { grouped } from '../input/counts.js';
+import { codePointCount, codePointPrefix, EOS, type TextLevel, UNK, Vocabulary } from './vocab.js';
 import { buildWordVocabulary, byFrequency, DEFAULT_VOCAB_SIZE, type WordVocabularyBuild } from './word-vocab.js';
 import { LINE_BREAK, lastWordBreak, tokenizeWords, UNBROKEN_RUNS, WORD_RULE_VERSION, type WordRule } from './words.js';
 import { type CorpusPiece, type DocsMode, DOCUMENT_END } from './documents.js';

@@ -4,7 +4,7 @@ import {
   utf16Refusal,
 } from './corpus-files.js';
 import { lfLineEnds } from './documents.js';
-import { grouped } from './vocab.js';
+import { grouped } from '../input/counts.js';
 
 /*
  * UTF-8 bytes → text, whole or chunk by chunk, the same way: a leading BOM dropped, and invalid

@@ -2,6 +2,7 @@ import { Detokenizer } from './detokenize.js';
 import { type DocumentRule, readDocuments, sameDocumentRule, textAsRead, WHOLE_TEXTS } from './documents.js';
 import { NO_SPACING, type Spacing } from './spacing.js';
 import { isWordToken, tokenizeWords, WORD_RULE_VERSION, type WordRule } from './words.js';
+import { counted, grouped } from '../input/counts.js';
 import { checkPositiveInteger } from '../input/settings.js';
 
 /**
@@ -33,11 +34,6 @@ export const TOKEN_UNITS: Readonly<Record<TextLevel, TokenUnit>> = {
   word: { one: 'token', many: 'tokens', rate: 'tok/s', per: 'word' },
 };
 
-/** `4,096`: a count as every message writes it, in groups of three digits. */
-export function grouped(n: number): string {
-  return n.toLocaleString('en-US');
-}
-
 /**
  * `88-token vocabulary`, `10,000-token word vocabulary`: a vocabulary's size as every line that names one words it (rnn info's
  * table, whose row is labelled vocabulary, gives `88 tokens`).
@@ -63,7 +59,7 @@ export function percentOf(part: number, whole: number): string {
 /** `1 character`, `4,096 tokens`: a count of a level's tokens. */
 export function tokenCount(n: number, level: TextLevel): string {
   const unit = TOKEN_UNITS[level];
-  return `${grouped(n)} ${n === 1 ? unit.one : unit.many}`;
+  return counted(n, unit.one, unit.many);
 }
 
 export const EOS = 0;

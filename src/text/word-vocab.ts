@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { checkPositiveInteger, checkedOption, described, InputError } from '../input/settings.js';
-import { EOS_TOKEN, UNK_TOKEN, Vocabulary, grouped, percentOf, vocabularyText } from './vocab.js';
+import { grouped, plural } from '../input/counts.js';
+import { EOS_TOKEN, UNK_TOKEN, Vocabulary, percentOf, vocabularyText } from './vocab.js';
 import { WORD_RULE_VERSION, type WordRule } from './words.js';
 
 /** The default word vocabulary size: `<EOS>`, `<UNK>` and the 9,998 most frequent tokens. */
@@ -79,7 +80,7 @@ export function vocabShortfallWarning(built: Omit<WordVocabularyBuild, 'vocab'>,
   if (built.shortfall === 0) return null;
   return new InputError((name) =>
     `${name('vocabSize')} ${vocabSize} is more than the training text offers (${grouped(built.eligible)} distinct ` +
-      `token${built.eligible === 1 ? '' : 's'}${minCount > 1 ? ` seen ${minCount} times or more` : ''}): ` +
+      `${plural(built.eligible, 'token')}${minCount > 1 ? ` seen ${minCount} times or more` : ''}): ` +
       `using what there is, the ${vocabularyText(vocabSize - built.shortfall)} it offers`);
 }
 

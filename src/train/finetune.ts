@@ -16,7 +16,8 @@ import { type PreparedData, textTokens, withVocabulary } from '../text/corpus.js
 import { type CorpusSkip, absoluteCorpusPath } from '../text/corpus-files.js';
 import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
 import type { DocumentRule } from '../text/documents.js';
-import { TOKEN_UNITS, type TextLevel, UNK, Vocabulary, grouped, percentOf, vocabularyText } from '../text/vocab.js';
+import { counted, grouped, plural } from '../input/counts.js';
+import { TOKEN_UNITS, type TextLevel, UNK, Vocabulary, percentOf, vocabularyText } from '../text/vocab.js';
 import { DEFAULT_VOCAB_SIZE, vocabularyCoverage } from '../text/word-vocab.js';
 import { WORD_RULE_VERSION } from '../text/words.js';
 import { lockHolder, lockPath } from './lock.js';
@@ -139,7 +140,7 @@ export function checkDocumentsForBase(
     const lineRule = own === 'line' ? `leave ${name('docs')} out to read each line as a document, as it does`
       : `give ${name('docs')} line to read each line as a document`;
     const byLines = docsFrom === null ? lineRule : `prepare the corpus again with ${name('docs')} line`;
-    const held = `${grouped(lineBreaks)} line ${lineBreaks === 1 ? 'break' : 'breaks'}`;
+    const held = counted(lineBreaks, 'line break');
     return `${docsFrom === null ? `${given}: the documents it cuts the text into` : `the prepared folder ${docsFrom} is cut by ${given}: its documents`} ` +
       `hold ${held}, and ${base.file.path} reads documents by ${name('docs')} ${own} and has no line break in its vocabulary, ` +
       `so each would be <UNK>: ${byLines}, or add ${name('extendVocab')} to add the line break`;
@@ -243,7 +244,7 @@ export function unknownShareWarning(
   const shown = unknown.top.map(([token, count]) => `${JSON.stringify(token)} ×${grouped(count)}`).join(', ');
   return new InputError((name) =>
     `${grouped(unknown.occurrences)} of the text's ${grouped(total)} ${unit.many} (${percentOf(unknown.occurrences, total)}%) read as <UNK>: ${grouped(unknown.distinct)} distinct ` +
-      `${unknown.distinct === 1 ? unit.one : unit.many} ${modelPath}'s vocabulary lacks, most often ${shown}; ${advice(name)}`);
+      `${plural(unknown.distinct, unit.one, unit.many)} ${modelPath}'s vocabulary lacks, most often ${shown}; ${advice(name)}`);
 }
 
 /** Base tokens whose states measure the log-partition the new output rows' biases start from. */

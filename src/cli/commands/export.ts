@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { EXPORT_FORMATS, exportState } from '../../checkpoint/convert.js';
-import { grouped } from '../../text/vocab.js';
+import { grouped } from '../../input/counts.js';
 import { type SettingTable, parseSettingTable, writtenPath } from '../../input/settings.js';
 import { addSettingFlags } from '../flags.js';
 import { RUN_FOLDER_READS, resolveCheckpointPath } from '../../checkpoint/find.js';

@@ -8,7 +8,8 @@ import { addedText, escapeCharacters, quotedToken } from '../errors.js';
 import { NEWEST_CHECKPOINT, RUN_FOLDER_READS, resolveCheckpointPath } from '../../checkpoint/find.js';
 import { TRAIN_SETTINGS } from '../../checkpoint/settings.js';
 import { type ModelInfo, loadModel } from '../../api/index.js';
-import { TOKEN_UNITS, UNK, firstNamed, grouped, tokenCount } from '../../text/vocab.js';
+import { counted, grouped, plural } from '../../input/counts.js';
+import { TOKEN_UNITS, UNK, firstNamed, tokenCount } from '../../text/vocab.js';
 import { documentRuleText } from '../../text/documents.js';
 import { corpusFilesText, emptyFiles } from '../../text/corpus-files.js';
 import type { Spacing } from '../../text/spacing.js';
@@ -41,7 +42,7 @@ function infoText(c: ModelInfo): string {
     ['checkpoint', c.path],
     ['created', c.createdAt],
     ['command', c.command.map(shellWord).join(' ')],
-    ['model', `${m.cell}, ${m.numLayers} layer${m.numLayers === 1 ? '' : 's'}, hidden ${m.hiddenSize}, embedding ${m.embedDim}, dropout ${m.dropout}`],
+    ['model', `${m.cell}, ${m.numLayers} ${plural(m.numLayers, 'layer')}, hidden ${m.hiddenSize}, embedding ${m.embedDim}, dropout ${m.dropout}`],
     ['parameters', grouped(c.parameters)],
     ['level', word ? `word (tokenizer rules version ${t.wordRule})` : 'char'],
     ['vocabulary', word ? wordVocabularyText(c.vocab) : `${grouped(c.vocab.length)} tokens: ${c.vocab.slice(0, SPECIALS).join(' ')} ${escapeCharacters(c.vocab.slice(SPECIALS).join(''), 'tokens')}`],
@@ -59,7 +60,7 @@ function infoText(c: ModelInfo): string {
     rows.push(['settings', `${settings} (the defaults for a run from it)`],
       ['corpus', `none recorded (imported model); it reads a text as ${documentRuleText(c.documents)}`]);
   } else {
-    rows.push(['settings', settings], ['trained on', `${t.workers} worker${t.workers === 1 ? '' : 's'}, ${t.kernels ?? TRAIN_SETTINGS.kernels.whenAbsent} kernels`]);
+    rows.push(['settings', settings], ['trained on', `${t.workers} ${plural(t.workers, 'worker')}, ${t.kernels ?? TRAIN_SETTINGS.kernels.whenAbsent} kernels`]);
     const k = c.corpus;
     rows.push([
       'corpus',
@@ -70,7 +71,7 @@ function infoText(c: ModelInfo): string {
     ]);
     for (const f of k.files.slice(0, FILES_SHOWN)) rows.push(['', `${f.path} (${grouped(f.bytes)} bytes)`]);
     const more = k.files.length - FILES_SHOWN;
-    if (more > 0) rows.push(['', `and ${grouped(more)} more file${more === 1 ? '' : 's'} (rnn info --json lists each)`]);
+    if (more > 0) rows.push(['', `and ${counted(more, 'more file')} (rnn info --json lists each)`]);
     if (k.prepared !== undefined) rows.push(['prepared', `${k.prepared} (rnn prepare: the token ids it trained on)`]);
   }
   if (c.initFrom !== null) {

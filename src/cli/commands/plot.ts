@@ -5,6 +5,7 @@ import { PLOT_TAKES, loadLossRuns } from '../../plot/runs.js';
 import { DEFAULT_TITLES, RUN_STYLES, bestPoint, highestLossesOffChart, lossChartSvg, offChartNote, runsDrawnAlike, runsDrawnOver, startedFromNote } from '../../plot/svg.js';
 import { z } from 'zod';
 import { type SettingTable, described, parseSettingTable, writtenPath } from '../../input/settings.js';
+import { plural } from '../../input/counts.js';
 import { visible } from '../../input/issues.js';
 import { firstNamed } from '../../text/vocab.js';
 import { warn } from '../errors.js';
@@ -81,7 +82,7 @@ export function register(program: Command): void {
       runs.forEach((run, i) => {
         const best = bestPoint(run.val);
         process.stdout.write(
-          `${visible(run.name)}: ${run.train.length} evaluation${run.train.length === 1 ? '' : 's'}, ` +
+          `${visible(run.name)}: ${run.train.length} ${plural(run.train.length, 'evaluation')}, ` +
             `${best === null ? 'no validation loss' : `best validation loss ${best.loss.toFixed(4)}`}` +
             `${highest[i] === null ? '' : `; ${offChartNote(highest[i]!, 4)}`}${visible(startedFromNote(run))}\n`,
         );
