@@ -667,6 +667,26 @@ describe('bad input: one JSON line with a 4xx that names the field', () => {
     }
   }, 20_000);
 
+  it('a connection refused for what node:http cannot read is closed whole, not left half-open for a client that never closes its end to hold a place', async () => {
+    const s = await inProcess([{ name: 'gru', path: models.gru }], { workers: 1, maxConnections: 1 });
+    try {
+      const { hostname, port } = new URL(s.url);
+      // a client that reads the refusal to its end but never closes its own side
+      const refused = await new Promise<string>((resolve, reject) => {
+        const socket = connect({ port: Number(port), host: hostname, allowHalfOpen: true }, () => socket.write('NOT HTTP\r\n\r\n'));
+        let text = '';
+        socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+      });
+      expect(refused).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+      const answer = await rawExchange(s.url, `GET /healthz HTTP/1.1\r\nHost: ${hostname}:${port}\r\nConnection: close\r\n\r\n`).catch((err: NodeJS.ErrnoException) => err.code);
+      expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('what node:http cannot read, sent while an answer on its connection streams, closes the connection with no status line written into that answer', async () => {
     const s = await inProcess([{ name: 'gru', path: models.gru }], { workers: 1, maxLen: HELD_LEN });
     try {

@@ -335,11 +335,14 @@ export function refuseConnect(_req: IncomingMessage, socket: Socket): void {
   endSocket(socket, '405 Method Not Allowed', 'CONNECT is not allowed: this server is no proxy, and its routes take GET or POST', 'Allow: GET, POST\r\n');
 }
 
-/** A connection that carries no ServerResponse answered with `status` and one JSON line `{"error"}`, then closed. */
+/**
+ * A connection that carries no ServerResponse answered with `status` and one JSON line `{"error"}`, then closed whole: node:http's
+ * connections are half-open, so one only ended would stay open, holding a place under --max-connections, until its client closed its side.
+ */
 function endSocket(socket: Socket, status: string, message: string, headers = ''): void {
   const body = `${JSON.stringify({ error: message })}\n`;
   socket.end(`HTTP/1.1 ${status}\r\nContent-Type: ${JSON_TYPE}\r\n${headers}` +
-    `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`, () => socket.destroy());
 }
 
 /** The Expect header of a client that waits for `100 Continue` before it sends its body, as node:http reads it. */
