@@ -905,6 +905,13 @@ it('labels the loss axis no more densely than its labels can be read apart, on t
   await expect.poll(gaps).toBeGreaterThanOrEqual(20);
 }));
 
+it('counts a sample of one token as one token, not as 1 tokens', () => onFreshPage(async (at) => {
+  await at.fill('#len', '1');
+  await at.fill('#seed', '4');
+  await at.click('#generate');
+  expect(await sampleOutcome(at)).toMatch(/^1 token in [\d.]+ s \(length\) · seed 4$/);
+}));
+
 it("says a sample the server's time limit cut short was stopped by it, naming its flag, not a bare (time)", () => onFreshPage(async (at) => {
   const events = [{ text: 'The k' }, { done: true, tokens: 5, finish: 'time', seed: 9, unknownTokens: 0 }];
   await at.route('**/v1/generate', (route) => route.fulfill({ contentType: 'application/x-ndjson', body: events.map((e) => `${JSON.stringify(e)}\n`).join('') }));

@@ -109,6 +109,11 @@ function awaitServer(form) {
   status(STATUS_LINES[form], 'waiting for the server…');
 }
 
+/** `n` and its noun, the noun's plural (an s added) for any `n` but 1. */
+function counted(n, noun) {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 /** A status line's text; an error's shows as one. */
 function status(id, text, isError = false) {
   $(id).textContent = text;
@@ -186,10 +191,7 @@ async function generate() {
   prim.textContent = prime;
   drawn.textContent = '';
   Object.assign(sampleScroll, { follow: true, top: 0 });
-  const drawnSoFar = () => {
-    const n = [...drawn.textContent].length;
-    return `${n} ${n === 1 ? 'character' : 'characters'}`;
-  };
+  const drawnSoFar = () => counted([...drawn.textContent].length, 'character');
   const controller = new AbortController();
   state.asked.generate = controller;
   swapButtons('generate', 'stop');
@@ -230,8 +232,8 @@ async function generate() {
     // the time since the click, less the wait in the queue, which is told apart where it comes to a hundredth of a second
     const seconds = Math.max((performance.now() - started) / 1000 - queuedSeconds, 0), waited = queuedSeconds.toFixed(2);
     const wait = Number(waited) === 0 ? '' : `, after ${waited} s waiting in the server's queue`;
-    const unread = unknownTokens === 0 ? '' : ` · ${unknownTokens} ${unknownTokens === 1 ? 'token' : 'tokens'} of the prime outside the vocabulary, read as <UNK>`;
-    status('sample-status', `${tokens} tokens in ${seconds.toFixed(2)} s (${FINISHES[finish] ?? finish})${wait} · seed ${seed}${unread}`);
+    const unread = unknownTokens === 0 ? '' : ` · ${counted(unknownTokens, 'token')} of the prime outside the vocabulary, read as <UNK>`;
+    status('sample-status', `${counted(tokens, 'token')} in ${seconds.toFixed(2)} s (${FINISHES[finish] ?? finish})${wait} · seed ${seed}${unread}`);
   } catch (err) {
     if (!taken) prim.textContent = '';
     if (!controller.signal.aborted) fail('generate', err);
@@ -390,7 +392,7 @@ async function score() {
     if (spans.length > 0) spans[0].tabIndex = 0;
     showTokens($('scored'), spans);
     const per = model.level === 'word' ? 'word' : 'char';
-    status('score-status', `${answer.predictions} prediction${answer.predictions === 1 ? '' : 's'} · ${answer.loss.toFixed(3)} nats/${per} · ${answer.bitsPerToken.toFixed(3)} bits/${per} · ` +
+    status('score-status', `${counted(answer.predictions, 'prediction')} · ${answer.loss.toFixed(3)} nats/${per} · ${answer.bitsPerToken.toFixed(3)} bits/${per} · ` +
       `perplexity ${answer.perplexity.toFixed(2)} · hover, tap or tab to a token (then the arrow keys) for its probability and the model's top five`);
   } catch (err) {
     if (!signal.aborted) fail('score', err);
