@@ -276,6 +276,43 @@ it('gives a token that draws nothing (a lone zero-width joiner, a lone mark) wid
   for (const [, width] of unseen) expect(width).toBeGreaterThanOrEqual(4); // the 2 px padding of .zero-width on either side
 }));
 
+it('draws a combining accent on its letter in the scored text and the unit\'s, the accent still a token of its own with its colour, focus and tip', () => onFreshPage(async (at) => {
+  const text = 'cafe\u0301 Zoe\u0308';
+  await at.fill('#score-text', text);
+  await at.click('#score');
+  await at.waitForFunction(() => document.querySelectorAll('#scored span').length > 0);
+  await at.click('#most-active');
+  await at.waitForFunction(() => document.querySelectorAll('#units span').length > 0);
+  for (const box of ['#scored', '#units']) {
+    expect(await at.locator(box).textContent()).toBe(text);
+    // the letter's box, drawn with its accent and again with the accent's text taken away: the accent drawn there changes it
+    const letter = await at.$eval(box, (view) => {
+      const range = document.createRange();
+      range.selectNodeContents([...view.querySelectorAll<HTMLElement>('[data-token]')].find((span) => span.dataset.text === 'e')!.firstChild!);
+      const { x, y, width, height } = range.getBoundingClientRect();
+      return { x, y, width, height };
+    });
+    const withAccent = await at.screenshot({ clip: letter });
+    await at.$eval(box, (view) => {
+      [...view.querySelectorAll<HTMLElement>('[data-token]')].find((span) => span.dataset.text === '\u0301')!.firstChild!.textContent = '';
+    });
+    expect((await at.screenshot({ clip: letter })).equals(withAccent)).toBe(false);
+  }
+  await at.click('#score');
+  await at.waitForFunction(() => document.querySelector('#scored')!.textContent === 'cafe\u0301 Zoe\u0308');
+  // the accent's own colour shows beside its letter, and the arrow keys reach it, opening its tip
+  const accents = await at.$$eval('#scored [data-token]', (spans) => spans.filter((s) => /^\p{Mn}$/u.test(s.textContent!)).map((s) => s.getBoundingClientRect().width));
+  expect(accents).toHaveLength(2);
+  for (const width of accents) expect(width).toBeGreaterThanOrEqual(4);
+  await at.focus('#scored [data-token]');
+  for (let k = 0; k < 4; k += 1) await at.keyboard.press('ArrowRight');
+  expect(await at.evaluate(() => (document.activeElement as HTMLElement).dataset.text)).toBe('\u0301');
+  await expect.poll(() => at.locator('#tip').isVisible()).toBe(true);
+  expect(await at.locator('#tip .head').textContent()).toMatch(/^"\u0301" \(<UNK>\) {2}p = /);
+  await at.keyboard.press('ArrowRight');
+  expect(await at.evaluate(() => (document.activeElement as HTMLElement).dataset.text)).toBe(' ');
+}));
+
 it('marks each <EOS> that writes no text (between two sentences of a word-level --docs sentence model, the closing one), so that it shows and opens its tip', async () => {
   const run = await rnnIn(scratch.dir, [
     'train', 'corpus.txt', '--level', 'word', '--docs', 'sentence', '--vocab-size', '400', ...TINY_TRAINING, '--workers', '1', '--max-steps', '10', '--out', 'sentences',

@@ -344,9 +344,25 @@ function tokenSpan(token, text) {
   return span;
 }
 
-/** The tokens of the scored text or the unit's in `box`, the character before each <EOS>'s tag held on the tag's line. */
+/** A token of combining marks alone: an accent, say, written after its letter, a token of its own at the character level. */
+const MARKS = /^[\p{Mn}\p{Me}]+$/u;
+
+/**
+ * The tokens of the scored text or the unit's in `box`, the character before each <EOS>'s tag held on the tag's line.
+ * A token of marks after a letter goes inside the letter's token: the browser draws a mark on the letter before it
+ * only where no element's edge parts them, and on nothing in an element of its own beside it.
+ */
 function showTokens(box, spans) {
-  box.replaceChildren(...spans);
+  box.replaceChildren();
+  for (const span of spans) {
+    const letter = box.lastElementChild;
+    if (MARKS.test(span.dataset.text) && letter !== null && letter.dataset.text !== '' && !letter.dataset.text.endsWith('\n')) {
+      span.classList.replace('zero-width', 'on-letter');
+      letter.append(span);
+    } else {
+      box.append(span);
+    }
+  }
   for (const tag of box.querySelectorAll('.end')) holdBefore(tag);
 }
 
@@ -401,7 +417,7 @@ async function score() {
 
 /** Arrow keys, Home and End in the scored text or the unit's: the focus, and the one tab stop, move to another token. */
 function moveFocus(event) {
-  const spans = [...event.currentTarget.children];
+  const spans = [...event.currentTarget.querySelectorAll('[data-token]')];
   const at = spans.indexOf(document.activeElement);
   if (at < 0) return;
   const to = { ArrowRight: at + 1, ArrowDown: at + 1, ArrowLeft: at - 1, ArrowUp: at - 1, Home: 0, End: spans.length - 1 }[event.key];
