@@ -79,7 +79,7 @@ it('streams a sample, colours a scored text by surprise, shows hidden units and 
   await page.waitForFunction(() => document.querySelector('#sample .drawn')!.textContent!.length > 0);
   expect(await page.locator('#sample-status').textContent()).toBe('sampling…');
   await page.evaluate(() => (window as unknown as { release: () => void }).release());
-  await page.waitForFunction(() => /2000 tokens in/.test(document.querySelector('#sample-status')!.textContent!));
+  await page.waitForFunction(() => /2,000 tokens in/.test(document.querySelector('#sample-status')!.textContent!));
   expect(await page.locator('#sample .prime').textContent()).toBe('ROMEO:');
 
   // the streaming sample keeps its newest text in sight, until the reader scrolls up: then it keeps their place
@@ -94,7 +94,7 @@ it('streams a sample, colours a scored text by surprise, shows hidden units and 
     box.scrollTop = 0;
   }));
   await page.evaluate(() => (window as unknown as { release: () => void }).release());
-  await page.waitForFunction(() => /2000 tokens in/.test(document.querySelector('#sample-status')!.textContent!));
+  await page.waitForFunction(() => /2,000 tokens in/.test(document.querySelector('#sample-status')!.textContent!));
   expect(await page.$eval('#sample', (box) => box.scrollTop)).toBe(0);
   expect(await belowSight()).toBeGreaterThan(100);
 
@@ -521,7 +521,7 @@ it('keeps an <EOS>\'s tag on the line of the text before it at a phone\'s width,
   await at.route('**/v1/generate', (route) => route.fulfill({ contentType: 'application/x-ndjson', body: stream }));
   await at.fill('#prime', '');
   await at.click('#generate');
-  expect(await sampleOutcome(at)).toMatch(new RegExp(`^${pieces.length} tokens in `));
+  expect(await sampleOutcome(at)).toMatch(new RegExp(`^${pieces.length.toLocaleString('en-US')} tokens in `));
   await at.fill('#score-text', text);
   await at.click('#score');
   await at.waitForFunction((n) => document.querySelectorAll('#scored > span').length === n, pieces.length + 1);

@@ -109,9 +109,9 @@ function awaitServer(form) {
   status(STATUS_LINES[form], 'waiting for the server…');
 }
 
-/** `n` and its noun, the noun's plural (an s added) for any `n` but 1. */
+/** `n`, its digits grouped, and its noun, the noun's plural (an s added) for any `n` but 1: as the server's lines count. */
 function counted(n, noun) {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+  return `${n.toLocaleString('en-US')} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 /** A status line's text; an error's shows as one. */
