@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { closeSync, copyFileSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, Option } from 'commander';
@@ -639,6 +640,26 @@ describe('rnn prepare on a terminal', () => {
     expect(run.stdout).not.toContain('tokenizing');
     expect(fromCtrlC).toBe(`^C\r${ESC}[K`);
     expect(existsSync(out)).toBe(false);
+  });
+
+  it('clears its status line when Ctrl-C ends it while it waits on standard input, writes nothing, and exits 130', async () => {
+    const pipe = at('prepare-stopped-stdin.pipe'), out = at('prepare-stopped-stdin');
+    expect(spawnSync('mkfifo', [pipe]).status).toBe(0);
+    const terminal = startRnnOnTerminal(dir, ['prepare', '-', '--out', out], colourFree({ TERM: 'xterm-256color' }), pipe);
+    const ended = finish(terminal);
+    // held open with part of the text written: rnn reads on, waiting for the rest
+    const writer = await open(pipe, 'w');
+    try {
+      await writer.write('to be or not to be\n'.repeat(1000));
+      await stdoutShows(terminal, 'reading the corpus…');
+      terminal.stdin!.write('\x03');
+      const run = await ended;
+      expect(run.code).toBe(130);
+      expect(run.stdout.slice(run.stdout.indexOf('^C'))).toBe(`^C\r${ESC}[K`);
+      expect(existsSync(out)).toBe(false);
+    } finally {
+      await writer.close();
+    }
   });
 });
 

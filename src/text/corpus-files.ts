@@ -1,6 +1,7 @@
 import {
-  closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, realpathSync, statSync, type Stats,
+  closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, realpathSync, statSync, type Stats,
 } from 'node:fs';
+import { addAbortSignal } from 'node:stream';
 import { join, parse, resolve } from 'node:path';
 import { isatty } from 'node:tty';
 import { shellWord } from '../input/issues.js';
@@ -69,6 +70,36 @@ export function standardInput(): Buffer {
   }
   return stdinBytes;
 }
+
+/**
+ * Reads standard input for standardInput where it is a pipe or a socket, as a stream, so that the event loop turns while
+ * it waits for the writer: `stop`, aborted, ends the read by throwing its reason. Any other standard input (a file
+ * redirected, a terminal refused) standardInput reads itself.
+ */
+export async function readStandardInput(stop?: AbortSignal): Promise<void> {
+  if (stdinBytes !== null || isatty(0)) return;
+  let stats: Stats;
+  try {
+    stats = fstatSync(0);
+  } catch {
+    return; // closed: standardInput's read names why
+  }
+  if (!stats.isFIFO() && !stats.isSocket()) return;
+  const chunks: Buffer[] = [];
+  try {
+    for await (const chunk of stop ? addAbortSignal(stop, process.stdin) : process.stdin) chunks.push(chunk as Buffer);
+  } catch (err) {
+    stop?.throwIfAborted();
+    throw new CorpusError(cannotRead(STDIN_NAME, errorCode(err)));
+  }
+  stdinBytes = Buffer.concat(chunks);
+}
+
+/** What readCorpusFiles yields before it reads a standard input not yet read: the moment for readStandardInput. */
+export const STANDARD_INPUT_UNREAD = Symbol('standard input unread');
+
+/** What readCorpusFiles yields: a turn between chunks, or STANDARD_INPUT_UNREAD. */
+export type CorpusStep = void | typeof STANDARD_INPUT_UNREAD;
 
 /**
  * How long a read that found standard input's pipe empty waits before it reads again: the
@@ -173,11 +204,12 @@ export interface FileRead {
  * `paths` it must refuse. Refuses a folder with no text file, a corpus with no document (text that `docs` cut into
  * none is white space: the line names it so), and a file reached
  * twice (named twice, named and in a folder named, or by a link, hard or symbolic). Yields where `read` yields
- * (between the chunks it reads), so that its caller may let the event loop turn there.
+ * (between the chunks it reads), so that its caller may let the event loop turn there, and STANDARD_INPUT_UNREAD before
+ * it reads a standard input not yet read, which a caller that awaits reads then (readStandardInput).
  */
 export function* readCorpusFiles<F extends FileRead>(
   paths: readonly string[], docs: DocsMode, read: (path: string, inFolder: boolean) => Generator<void, F | null>, skip?: CorpusSkip,
-): Generator<void, F[]> {
+): Generator<CorpusStep, F[]> {
   const files: F[] = [];
   // a file read twice would train twice
   const reached: ReachedFiles = new Map();
@@ -187,6 +219,7 @@ export function* readCorpusFiles<F extends FileRead>(
   };
   for (const path of paths) {
     if (path === STDIN_PATH) {
+      if (stdinBytes === null) yield STANDARD_INPUT_UNREAD;
       files.push((yield* readOnce(path, false))!);
       continue;
     }
@@ -224,7 +257,7 @@ export function* readCorpusFiles<F extends FileRead>(
 }
 
 /** What `steps` (readCorpusFiles, or a reading made of it) returns, run to its end at once. */
-export function ranToEnd<T>(steps: Generator<void, T>): T {
+export function ranToEnd<T>(steps: Generator<CorpusStep, T>): T {
   for (;;) {
     const step = steps.next();
     if (step.done) return step.value;

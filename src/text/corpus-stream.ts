@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import { type CorpusFile, type CorpusSource, CorpusError, type PreparedData, type PrepareOptions, prepareData } from './corpus.js';
-import { type CorpusSkip, fileChunks, fileName, NUL, notText, ranToEnd, readCorpusFiles, utf16Refusal } from './corpus-files.js';
+import {
+  type CorpusSkip, type CorpusStep, fileChunks, fileName, NUL, notText, ranToEnd, readCorpusFiles, readStandardInput, STANDARD_INPUT_UNREAD,
+  utf16Refusal,
+} from './corpus-files.js';
 import { type CorpusPiece, type DocsMode, DOCUMENT_END, DocumentCutter } from './documents.js';
 import { SENTENCE_RULE_VERSION, type SentenceRule } from './sentences.js';
 import { Utf8ChunkDecoder } from './utf8.js';
@@ -40,8 +43,9 @@ export function streamCorpus(
 }
 
 /**
- * streamCorpus's source, the event loop turning before its first pass and after each chunk it reads, where `stop`,
- * aborted, ends it by throwing its reason: a signal's handler runs while a large corpus is read.
+ * streamCorpus's source, the event loop turning before its first pass, after each chunk it reads and while it waits on
+ * a pipe on standard input (readStandardInput), where `stop`, aborted, ends it by throwing its reason: a signal's
+ * handler runs while a large corpus is read or its writer is awaited.
  */
 export async function streamCorpusStoppably(
   paths: readonly string[], docs: DocsMode, chunkBytes: number, skip: CorpusSkip | undefined, stop?: AbortSignal,
@@ -52,6 +56,7 @@ export async function streamCorpusStoppably(
       await turn(stop);
       const step = scanning.next();
       if (step.done) return step.value;
+      if (step.value === STANDARD_INPUT_UNREAD) await readStandardInput(stop);
     }
   } finally {
     // a stop between chunks closes the file being read
@@ -59,10 +64,10 @@ export async function streamCorpusStoppably(
   }
 }
 
-/** streamCorpus's first pass, yielding after each chunk it reads. */
+/** streamCorpus's first pass, yielding after each chunk it reads and as readCorpusFiles does. */
 function* scanCorpus(
   paths: readonly string[], docs: DocsMode, chunkBytes: number, skip: CorpusSkip | undefined, sentenceRule: SentenceRule,
-): Generator<void, CorpusSource> {
+): Generator<CorpusStep, CorpusSource> {
   checkedOption('chunkBytes', CHUNK_BYTES_RANGE.schema, chunkBytes);
   const cutter = (): DocumentCutter => new DocumentCutter(docs, sentenceRule);
   const scans = yield* readCorpusFiles(paths, docs, (path, inFolder) => scanFile(path, docs, cutter(), chunkBytes, inFolder), skip);

@@ -59,11 +59,15 @@ export function rnnOnTerminal(cwd: string, args: string[], env: Record<string, s
 /**
  * Starts the CLI from `cwd` on a new pseudo-terminal (util-linux script(1)), for a test that types on it: what is
  * written to the child's stdin is typed there (`\x03`, Ctrl-C, interrupts rnn as a terminal's line discipline does),
- * and its stdout is all the terminal shows. rnn is that terminal's foreground process, alone.
+ * and its stdout is all the terminal shows. rnn is that terminal's foreground process, alone. With `input` (a named
+ * pipe's path) rnn's standard input is that file instead of the terminal.
  */
-export function startRnnOnTerminal(cwd: string, args: string[], env: Record<string, string | undefined> = {}): ChildProcess {
+export function startRnnOnTerminal(
+  cwd: string, args: string[], env: Record<string, string | undefined> = {}, input?: string,
+): ChildProcess {
   const rnn = [process.execPath, BIN, ...args].map(shellWord).join(' ');
-  return spawn('script', ['-qefc', `exec ${rnn}`, '/dev/null'], { cwd, stdio: 'pipe', env: { ...process.env, RNN_DEBUG: '', ...env } });
+  const redirect = input === undefined ? '' : ` < ${shellWord(input)}`;
+  return spawn('script', ['-qefc', `exec ${rnn}${redirect}`, '/dev/null'], { cwd, stdio: 'pipe', env: { ...process.env, RNN_DEBUG: '', ...env } });
 }
 
 /**
