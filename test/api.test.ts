@@ -383,6 +383,19 @@ describe('loadModel', () => {
       new TypeError('text.unknown: must be an array of strings, as tokenize makes it (got x)'));
   });
 
+  it('an option given as null is refused naming it, as /v1/generate refuses it, never read as the option left out', async () => {
+    const given = <T>(value: null): T => value as T;
+    await expect(collect(model.generate({ len: given(null) }))).rejects.toThrow(new RangeError('len: must be a positive integer (got null)'));
+    await expect(collect(model.generate({ temperature: given(null) }))).rejects.toThrow(new RangeError('temperature: must be a number (got null)'));
+    await expect(collect(model.generate({ seed: given(null) }))).rejects.toThrow(/^seed: must be an integer from 0 to 4294967295 \(got null\)$/);
+    await expect(collect(model.generate({ workers: given(null) }))).rejects.toThrow(/^workers: must be a positive integer \(got null\)$/);
+    await expect(collect(model.generate({ prime: given(null) }))).rejects.toThrow(new TypeError('prime: must be a string, or what tokenize made of one (got null)'));
+    await expect(model.complete({ n: 1, len: given(null) })).rejects.toThrow(/^len: must be a positive integer \(got null\)$/);
+    await expect(model.beam({ beam: 2, len: given(null) })).rejects.toThrow(/^len: must be a positive integer \(got null\)$/);
+    await expect(model.beam({ beam: 2, len: 2, stopAtEos: true, lengthPenalty: given(null) })).rejects.toThrow(/^lengthPenalty: must be a number \(got null\)$/);
+    await expect(model.score('ab', { workers: given(null) })).rejects.toThrow(/^workers: must be a positive integer \(got null\)$/);
+  });
+
   it('score tells onProgress the fraction of its predictions made after each, ending at 1; scoreSync alike', async () => {
     const text = 'Now is the winter';
     const fractions: number[] = [];

@@ -39,7 +39,7 @@ export function checkOptions(options: unknown, known: Readonly<Record<string, tr
 
 /** A text a call reads (`required`: it must be given), else a TypeError naming it, saying what else it takes (`alsoTaken`). */
 export function checkText(name: string, text: unknown, required = false, alsoTaken = ''): void {
-  if (typeof text === 'string' || (!required && (text === undefined || text === null))) return;
+  if (typeof text === 'string' || (!required && text === undefined)) return;
   throw new TypeError(optionMessage(name, { expected: `a string${alsoTaken}`, value: text }));
 }
 

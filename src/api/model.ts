@@ -361,8 +361,9 @@ export class Model {
   private sampling(options: Omit<GenerateOptions, 'workers'>): SampleOptions {
     return {
       config: this.config, params: this.loaded.params, vocab: this.vocab,
-      length: options.len ?? SAMPLE_SETTINGS.len.default, temperature: options.temperature ?? SAMPLE_SETTINGS.temperature.default,
-      topK: options.topK, topP: options.topP, prime: options.prime ?? '', seed: options.seed ?? SAMPLE_SETTINGS.seed.default(),
+      length: given(options.len, SAMPLE_SETTINGS.len.default), temperature: given(options.temperature, SAMPLE_SETTINGS.temperature.default),
+      topK: options.topK, topP: options.topP, prime: options.prime ?? '',
+      seed: options.seed === undefined ? SAMPLE_SETTINGS.seed.default() : options.seed,
       stopAtEos: options.stopAtEos, unk: options.unk, signal: options.signal,
     };
   }
@@ -390,8 +391,8 @@ export class Model {
     // a beam too wide for the memory, as every option's bad value: a RangeError
     return asRangeError(() => beamSteps({
       config: this.config, params: this.loaded.params, vocab: this.vocab, kernels: this.kernels,
-      beam, length: options.len ?? SAMPLE_SETTINGS.len.default, prime: options.prime ?? '',
-      stopAtEos: options.stopAtEos, lengthPenalty: options.lengthPenalty ?? SAMPLE_SETTINGS.lengthPenalty.default,
+      beam, length: given(options.len, SAMPLE_SETTINGS.len.default), prime: options.prime ?? '',
+      stopAtEos: options.stopAtEos, lengthPenalty: given(options.lengthPenalty, SAMPLE_SETTINGS.lengthPenalty.default),
       ...(options.onText && { onText: options.onText }),
       ...(options.signal && { signal: options.signal }),
     }));
@@ -594,7 +595,15 @@ export class Model {
 
 /** The `workers` a generate or score call asked for, checked: default 1, its own thread (GenerateOptions.workers). */
 function callWorkers(workers: number | undefined): number {
-  return checkPositiveInteger('workers', workers ?? 1);
+  return checkPositiveInteger('workers', given(workers, 1));
+}
+
+/**
+ * An option's value, or `fallback` where it was left out (undefined): a null given is the value, refused by its check as
+ * `/v1/generate` refuses one, never read as left out.
+ */
+function given<T>(value: T | undefined, fallback: T): T {
+  return value === undefined ? fallback : value;
 }
 
 /**
