@@ -104,6 +104,12 @@ describe('loadModel', () => {
     }
   });
 
+  it('a checkpoint file named with a / after it, as a folder, is refused saying it is a file, not as a checkpoint not there', () => {
+    const file = join(scratch.dir, 'gru.json');
+    const { message } = thrownBy(() => loadModel(`${file}/`), CheckpointError);
+    expect(message).toBe(`checkpoint not found: ${file}/; ${file} is a file, not a folder: name it without the / after it`);
+  });
+
   it('new Model given a path, or anything but a loaded checkpoint, is a TypeError saying to call loadModel, not a failure at its first use', () => {
     for (const given of ['run/best.json', undefined, {}, { path: 'run/best.json' }]) {
       const { message } = thrownBy(() => new Model(given as never), TypeError);

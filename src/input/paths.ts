@@ -1,4 +1,4 @@
-import { type Stats, existsSync, lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { type Stats, existsSync, lstatSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { quoted, visible } from './issues.js';
 
@@ -86,7 +86,16 @@ export function linkTarget(path: string): string | null {
  * differs only in its Unicode form from a file or folder there (otherUnicodeForm); null where neither.
  */
 function whyNotFound(path: string, given: string): string | null {
-  return unexpandedHome(given)?.words ?? otherUnicodeForm(path);
+  return unexpandedHome(given)?.words ?? fileAsFolder(path) ?? otherUnicodeForm(path);
+}
+
+/** Where `path` ends in a separator and names a file without it (`best.json/`, read as a folder): that said; else null. */
+function fileAsFolder(path: string): string | null {
+  const separator = /[\\/]+$/.exec(path)?.[0];
+  if (separator === undefined) return null;
+  const file = path.slice(0, -separator.length);
+  return file !== '' && statSync(file, { throwIfNoEntry: false })?.isFile() === true
+    ? `${file} is a file, not a folder: name it without the ${separator} after it` : null;
 }
 
 /** The Unicode normal forms a file name may be written in: macOS writes NFD, most else NFC. */
