@@ -176,4 +176,27 @@ describe('word-level bad input', () => {
     expect(defaulted.stderr).toMatch(/, [\d,]+-token word vocabulary\n/);
     expect(defaulted.stderr).not.toMatch(/warning: --vocab-size/);
   });
+
+  it('warns once, at train and at prepare, when most of the text is tokens seen once (Chinese runs between marks), not for English', async () => {
+    // 600 runs of 5 characters, none seen twice, each followed by ， or 。: 600 of the 602 distinct tokens are seen once
+    const runs = Array.from({ length: 600 }, (_, i) => Array.from({ length: 5 }, (_, j) => String.fromCodePoint(0x4e00 + 5 * i + j)).join(''));
+    const chinese = at('chinese.txt');
+    writeFileSync(chinese, runs.map((run, i) => run + (i % 3 === 2 ? '。\n' : '，')).join(''));
+    const warning = /rnn: warning: (\d+)% of the training text is tokens seen only once \(([\d,]+) of ([\d,]+) distinct tokens\): a word-level model learns little of them; --level char reads every spelling\n/g;
+    const trained = await rnn('train', chinese, '--level', 'word', ...TINY, '--max-steps', '1', '--out', at('chinese-run'));
+    expect(trained.status, trained.stderr).toBe(0);
+    const told = [...trained.stderr.matchAll(warning)];
+    expect(told).toHaveLength(1);
+    expect(Number(told[0]![1])).toBeGreaterThan(30);
+    const prepared = await rnn('prepare', chinese, '--level', 'word', '--out', at('chinese-prepared'));
+    expect(prepared.status, prepared.stderr).toBe(0);
+    expect([...prepared.stderr.matchAll(warning)]).toHaveLength(1);
+    // the prepared folder's warning was told at its prepare
+    const fromFolder = await rnn('train', at('chinese-prepared'), ...TINY, '--max-steps', '1', '--out', at('chinese-folder-run'));
+    expect(fromFolder.status, fromFolder.stderr).toBe(0);
+    expect(fromFolder.stderr).not.toMatch(/seen only once/);
+    const english = await rnn('train', corpus, '--level', 'word', ...TINY, '--max-steps', '1', '--out', at('english-run'));
+    expect(english.status, english.stderr).toBe(0);
+    expect(english.stderr).not.toMatch(/seen only once/);
+  });
 });

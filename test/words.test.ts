@@ -8,7 +8,9 @@ import { EOS, EOS_TOKEN, UNK, UNK_TOKEN, Vocabulary } from '../src/text/vocab.js
 
 /** `decode` options that print the special tokens by name. */
 const SPECIAL_NAMES = { eos: EOS_TOKEN, unk: UNK_TOKEN };
-import { buildWordVocabulary, compareCodePoints, DEFAULT_VOCAB_SIZE, vocabularyCoverage } from '../src/text/word-vocab.js';
+import {
+  buildWordVocabulary, compareCodePoints, DEFAULT_VOCAB_SIZE, rareTokensWarning, vocabularyCoverage,
+} from '../src/text/word-vocab.js';
 import { isWordToken, lastWordBreak, LINE_BREAK, tokenizeWords, WORD_RULE_VERSION } from '../src/text/words.js';
 import { Rng } from '../src/engine/random.js';
 import { type Corpus, prepareWhole, readCorpus, tokenStream } from './helpers/corpus.js';
@@ -597,6 +599,19 @@ describe('word vocabulary', () => {
     expect(vocabularyCoverage(full, full.vocab.size)).toBeNull();
   });
 
+  it('warns when tokens seen only once are much of the training text: a run between two marks in Chinese, not English prose', () => {
+    // 40 runs of 4 characters, none seen twice, each followed by ， or 。
+    const runs = Array.from({ length: 40 }, (_, i) => String.fromCodePoint(0x4e00 + 4 * i, 0x4e01 + 4 * i, 0x4e02 + 4 * i, 0x4e03 + 4 * i));
+    const chinese = buildWordVocabulary([tokenizeWords(runs.map((run, i) => run + (i % 4 === 3 ? '。' : '，')).join(''))], { vocabSize: 10, minCount: 1 });
+    expect(chinese).toMatchObject({ distinct: 42, seenOnce: 40, occurrences: 80 });
+    expect(rareTokensWarning(chinese)?.messageNaming((setting) => `--${setting}`)).toBe(
+      '50% of the training text is tokens seen only once (40 of 42 distinct tokens): a word-level model learns little of them; ' +
+        '--level char reads every spelling');
+    const prose = buildWordVocabulary([tokenizeWords('the cat sat on the mat and the dog sat on the cat.\n'.repeat(3) + 'a bird')], { vocabSize: 10, minCount: 1 });
+    expect(prose.seenOnce).toBe(2);
+    expect(rareTokensWarning(prose)).toBeNull();
+  });
+
   it('encodes words, reading unknown ones as <UNK>, and counts them', () => {
     const vocab = wordVocab('the', 'cat', 'sat', '.', '\n');
     expect(Array.from(vocab.encode('the dog sat.\nThe cat'))).toEqual([2, UNK, 4, 5, 6, UNK, 3]);
@@ -801,7 +816,9 @@ describe('prepareData at the word level', () => {
     // Training: <EOS> the cat sat . <EOS> the dog ! <EOS> a cat — "bird" and the second "a" fall in validation.
     expect(data.vocab.tokens).toEqual([EOS_TOKEN, UNK_TOKEN, 'cat', 'the', '!', '.', 'a', 'dog', 'sat']);
     expect(data.vocab.decode(data.val, SPECIAL_NAMES)).toBe('<UNK> a <UNK> <EOS>'); // , a bird <EOS>
-    expect(data.wordVocab).toEqual({ distinct: 7, eligible: 7, shortfall: DEFAULT_VOCAB_SIZE - 9, occurrences: 9, unknown: 0 });
+    expect(data.wordVocab).toEqual({
+      distinct: 7, eligible: 7, shortfall: DEFAULT_VOCAB_SIZE - 9, occurrences: 9, unknown: 0, seenOnce: 5,
+    });
     expect(Array.from(tokenStream([], data.vocab))).toEqual([EOS]);
   });
 

@@ -60,7 +60,9 @@ const PreparedMetaSchema = z.object({
     sha256,
   }),
   /** Word level: what the training text offered the vocabulary (`WordVocabularyBuild`, for the warnings `rnn train` gives). */
-  wordVocab: z.object({ distinct: count, eligible: count, shortfall: count, occurrences: count, unknown: count }).optional(),
+  wordVocab: z.object({
+    distinct: count, eligible: count, shortfall: count, occurrences: count, unknown: count, seenOnce: count.optional(),
+  }).optional(),
   vocab: z.array(z.string()),
 });
 

@@ -11,7 +11,7 @@ import { TEXT_SETTINGS } from '../checkpoint/settings.js';
 import { InputError, SettingError, parseSettingTable, parseSettings, writtenPath } from '../input/settings.js';
 import { CorpusError } from '../text/corpus.js';
 import { absoluteCorpusPath } from '../text/corpus-files.js';
-import { vocabShortfallWarning } from '../text/word-vocab.js';
+import { rareTokensWarning, vocabShortfallWarning } from '../text/word-vocab.js';
 import { defaultCorpus, refuseUnfinishedPrepared, vocabularyOptions } from './data.js';
 import { isLockFile, takeLock } from './lock.js';
 import { freshSettings } from './options.js';
@@ -22,7 +22,10 @@ export type PrepareSettings = Partial<Record<keyof typeof TEXT_SETTINGS, unknown
 export interface PrepareCallbacks {
   /** How much of the text has been tokenized (0 … 1). */
   onProgress?: (fraction: number) => void;
-  /** What the user should know but need not stop for: what was left out of the corpus, a word vocabulary smaller than asked. */
+  /**
+   * What the user should know but need not stop for: what was left out of the corpus, a word vocabulary smaller than
+   * asked, a text mostly of tokens seen once.
+   */
   onWarning?: (warning: InputError) => void;
   /** Aborted, ends the prepare where it stands, its temp files and lock removed, by throwing its reason (`writePreparedFolder`). */
   stop?: AbortSignal;
@@ -91,5 +94,7 @@ export async function prepare(
   const { wordVocab } = written.meta;
   const shortfall = wordVocab && vocabShortfallWarning(wordVocab, settings.vocabSize, settings.minCount);
   if (shortfall && text.vocabSize !== undefined) callbacks.onWarning?.(shortfall);
+  const rare = wordVocab && rareTokensWarning(wordVocab);
+  if (rare) callbacks.onWarning?.(rare);
   return written;
 }

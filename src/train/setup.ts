@@ -9,7 +9,7 @@ import { InputError, SettingError } from '../input/settings.js';
 import { poolWorkers } from '../parallel/pool.js';
 import { BatchSource, EvalBatches, checkValidationSplit } from '../text/batches.js';
 import type { PreparedData } from '../text/corpus.js';
-import { vocabShortfallWarning } from '../text/word-vocab.js';
+import { rareTokensWarning, vocabShortfallWarning } from '../text/word-vocab.js';
 import { recordedPreparedFolder, skippedNotice, type SkippedFile } from '../checkpoint/corpus.js';
 import { corpusName, loadRunData, preparedFolderOf, skipRunOutput, withPreparedSettings } from './data.js';
 import {
@@ -96,10 +96,14 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
   if (unknownWarning !== null) warnings.push(unknownWarning);
   const folderWarning = base && extend && prepared !== null ? preparedUnknownWarning(prepared) : null;
   if (folderWarning !== null) warnings.push(folderWarning);
-  // a --vocab-size given to a run that builds its vocabulary (not a prepared folder's, told at its prepare) that the text could not fill
-  const shortfall = parsedOptions.vocabSize !== undefined && prepared === null && data.wordVocab !== undefined
-    ? vocabShortfallWarning(data.wordVocab, settings.vocabSize, settings.minCount) : null;
+  // a vocabulary this run builds from its text (a prepared folder's is told at its prepare; a fine-tune's is its base's)
+  const built = prepared === null && base === null ? data.wordVocab : undefined;
+  // a --vocab-size given that the text could not fill
+  const shortfall = parsedOptions.vocabSize !== undefined && built !== undefined
+    ? vocabShortfallWarning(built, settings.vocabSize, settings.minCount) : null;
   if (shortfall !== null) warnings.push(shortfall);
+  const rare = built === undefined ? null : rareTokensWarning(built);
+  if (rare !== null) warnings.push(rare);
   fitWorkers(settings, parsed.workers, warnings);
   if (parsed.dropout !== undefined && parsed.dropout > 0 && model.numLayers === 1) warnings.push(idleDropout(parsed.dropout));
   checkModelFits(model, settings);
