@@ -308,6 +308,20 @@ describe('loadCheckpoint errors', () => {
     expect(errorOf(() => loadCheckpoint(best)).endsWith(beside)).toBe(true);
   });
 
+  it('names the run\'s latest.json beside a best.json overwritten by what is no checkpoint, binary or text', () => {
+    const best = join(dir, RUN_FOLDER_FILES.best), latest = join(dir, RUN_FOLDER_FILES.latest);
+    saveCheckpoint(latest, sampleCheckpoint());
+    const beside = `; ${latest} beside it is the run's last checkpoint`;
+    writeFileSync(best, Buffer.from([0x8f, 0x00, 0xff, 0x13, 0x37, 0xc3]));
+    expect(errorOf(() => resolveCheckpointPath(dir))).toBe(
+      `${best} is not a checkpoint (it is binary, not JSON): name a checkpoint or a run folder (its best.json, else latest.json)${beside}`);
+    writeFileSync(best, 'hello world\n');
+    expect(thrownBy(() => resolveCheckpointPath(dir, undefined, CHECKPOINT_FLAG), SettingError).messageNaming((setting) => `--${setting}`)).toBe(
+      `--checkpoint ${best} is not a checkpoint (it begins "hello world\\n"): give a checkpoint or a run folder (its best.json, else latest.json)${beside}`);
+    writeFileSync(best, '{"a":1}');
+    expect(errorOf(() => resolveCheckpointPath(best)).endsWith(beside)).toBe(true);
+  });
+
   it('names the run\'s best.json beside a latest.json that is damaged, where it begins as a checkpoint', () => {
     const best = join(dir, RUN_FOLDER_FILES.best), latest = join(dir, RUN_FOLDER_FILES.latest);
     saveCheckpoint(latest, sampleCheckpoint());

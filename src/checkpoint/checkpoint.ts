@@ -348,13 +348,23 @@ export function namingCheckpointBeside<T>(path: string, read: () => T): T {
   try {
     return read();
   } catch (error) {
-    const name = basename(path);
-    const other = name === RUN_FOLDER_FILES.best ? 'latest' : name === RUN_FOLDER_FILES.latest ? 'best' : null;
-    if (!(error instanceof CheckpointError) || other === null) throw error;
-    const beside = join(dirname(path), RUN_FOLDER_FILES[other]);
-    if (!startsLikeCheckpoint(beside)) throw error;
-    throw new CheckpointError(`${error.message}; ${beside} beside it is ${RUN_FOLDER_ROLES[other]}`);
+    if (!(error instanceof CheckpointError)) throw error;
+    const beside = checkpointBeside(path);
+    if (beside === '') throw error;
+    throw new CheckpointError(`${error.message}${beside}`);
   }
+}
+
+/**
+ * Where `path` is a run folder's best.json or latest.json and the folder's other one begins as a checkpoint, the words
+ * a refusal of `path` ends with to name that one (`; DIR/latest.json beside it is the run's last checkpoint`); else ''.
+ */
+export function checkpointBeside(path: string): string {
+  const name = basename(path);
+  const other = name === RUN_FOLDER_FILES.best ? 'latest' : name === RUN_FOLDER_FILES.latest ? 'best' : null;
+  if (other === null) return '';
+  const beside = join(dirname(path), RUN_FOLDER_FILES[other]);
+  return startsLikeCheckpoint(beside) ? `; ${beside} beside it is ${RUN_FOLDER_ROLES[other]}` : '';
 }
 
 /**

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { InputError, SettingError, type SettingNamer } from '../input/settings.js';
 import { CheckpointError, formatProblem, isJsonObject } from './errors.js';
-import { BEST_FILE_END, CHECKPOINT_FORMAT, RUN_FOLDER_FILES, importFirst, startsLikeCheckpoint } from './checkpoint.js';
+import { BEST_FILE_END, CHECKPOINT_FORMAT, RUN_FOLDER_FILES, checkpointBeside, importFirst, startsLikeCheckpoint } from './checkpoint.js';
 import { quoted } from '../input/issues.js';
 import { NAMED_PIPE, STANDARD_STREAM, linkTarget, notFoundLine, standardStreamLine } from '../input/paths.js';
 import { NotJsonError, formatWrittenFirst, specialFileKind, isFile, isFolder, isTempFile, parseJsonBytes, readFileBytes, readFilePart } from './files.js';
@@ -166,9 +166,13 @@ function refuseModelFile(reader: ModelPathReader, path: string): never {
   throw refused(reader, path, (name) => `${givenAs(reader, path, name)} is a model file, not a checkpoint: ${reader.modelFile(path, name)}`);
 }
 
-/** The refusal of `path`, given to `reader`, as no model file, `reason` saying why (`format is missing, expected …`). */
+/**
+ * The refusal of `path`, given to `reader`, as no model file, `reason` saying why (`format is missing, expected …`); a run
+ * folder's best.json or latest.json names the folder's other checkpoint (checkpointBeside).
+ */
 function notModelFile(reader: ModelPathReader, path: string, reason: string): InputError | CheckpointError {
-  return refused(reader, path, (name) => `${givenAs(reader, path, name)} is not a ${reader.what} (${reason}): ${bid(reader)}`);
+  const beside = checkpointBeside(path);
+  return refused(reader, path, (name) => `${givenAs(reader, path, name)} is not a ${reader.what} (${reason}): ${bid(reader)}${beside}`);
 }
 
 /**
