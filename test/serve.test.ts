@@ -11,7 +11,7 @@ import { loadModel } from '../src/api/index.js';
 import { resolveKernels } from '../src/engine/kernels/index.js';
 import { isLoopback, listenAddress } from '../src/serve/access.js';
 import { HttpError } from '../src/serve/http.js';
-import { type GenerateDone, readServedModel } from '../src/serve/jobs.js';
+import { type GenerateDone, type JobOf, readServedModel } from '../src/serve/jobs.js';
 import { JobStoppedError, type PoolOptions, QueueFullError, ShuttingDownError, ThreadLostError, WORKER_SCRIPT, WorkerPool } from '../src/serve/pool.js';
 import { RnnServer, type ServeOptions, jobFailure } from '../src/serve/server.js';
 import { SERVE_SETTINGS } from '../src/serve/settings.js';
@@ -1415,8 +1415,15 @@ describe('starting and stopping', () => {
 
   it('a client that stops reading its answer is dropped once the time limit has passed since the answer ended, so that close() still ends', async () => {
     const s = await inProcess([{ name: 'tiny', path: models.tiny }], { workers: 1, timeLimitMs: 3000, maxTextTokens: LARGE_ANSWER_TOKENS });
+    // the answer is drawn beforehand, with no time limit: the request's job, drawn on a loaded host, could outlast the 3 s
+    const pool = poolOf(s);
+    const score: JobOf<'score'> = { kind: 'score', model: 'tiny', text: LARGE_ANSWER_TEXT, maxTokens: LARGE_ANSWER_TOKENS, top: 10 };
+    const answer = await pool.run(score, new AbortController().signal);
+    const run = vi.spyOn(pool, 'run').mockResolvedValueOnce(answer);
     const res = await pausedLargeAnswer(s.url, 'tiny');
     expect(res.statusCode).toBe(200);
+    expect(run.mock.calls.map(([request]) => request)).toEqual([score]);
+    run.mockRestore();
     await s.close();
     const { body, complete } = await bodyOf(res);
     expect(complete).toBe(false);
