@@ -15,6 +15,7 @@ import { type GenerateDone, type JobOf, readServedModel } from '../src/serve/job
 import { JobStoppedError, type PoolOptions, QueueFullError, ShuttingDownError, ThreadLostError, WORKER_SCRIPT, WorkerPool } from '../src/serve/pool.js';
 import { RnnServer, type ServeOptions, jobFailure } from '../src/serve/server.js';
 import { SERVE_SETTINGS } from '../src/serve/settings.js';
+import { UnreadAnswers } from '../src/serve/unread.js';
 import { ROOT, rnnIn } from './helpers/cli.js';
 import { collect } from './helpers/generation.js';
 import { scratchFolder } from './helpers/files.js';
@@ -1469,16 +1470,40 @@ describe('starting and stopping', () => {
 
   it('close() with a stream held for a client that never reads again: its generation ends at the time limit, and the client is dropped one time limit later', async () => {
     const s = await inProcess([{ name: 'long', path: await longWordModel() }], { workers: 1, maxLen: 10_000_000, timeLimitMs: 1500 });
+    // the stream's first text is some 15 MB, several times what a connection's buffers take (as HELD_LEN's): it
+    // stays held, whatever the host's speed; the clock moves as the test says, once the stream is held and once it has ended
+    const pool = poolOf(s), run = pool.run.bind(pool);
+    vi.spyOn(pool, 'run').mockImplementation((request, signal, onPieces = () => {}, onStart) => {
+      let filler = [{ text: 'a'.repeat(HELD_LEN * 50), eos: false }];
+      return run(request, signal, (pieces) => {
+        const held = [...filler, ...pieces];
+        filler = [];
+        return onPieces(held);
+      }, onStart);
+    });
+    let answerEnded!: () => void;
+    const ended = new Promise<void>((resolve) => (answerEnded = resolve)), end = UnreadAnswers.prototype.ended;
+    const unread = vi.spyOn(UnreadAnswers.prototype, 'ended').mockImplementation(function (this: UnreadAnswers, ...args) {
+      end.apply(this, args);
+      answerEnded();
+    });
     const writes = watchWrites();
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     try {
       const res = await pausedAnswer(`${s.url}/v1/generate`, { len: 10_000_000, seed: 5, stream: 'ndjson' });
       await writes.full;
-      await s.close();
+      const closing = s.close();
+      vi.advanceTimersByTime(1500);
+      await ended;
+      vi.advanceTimersByTime(1500);
+      await closing;
       const { body, complete } = await bodyOf(res);
       expect(complete).toBe(false);
       expect(body.toString()).not.toMatch(/"done"/);
     } finally {
+      vi.useRealTimers();
       writes.restore();
+      unread.mockRestore();
     }
   });
 
