@@ -217,6 +217,24 @@ describe('the command line', () => {
     expect(readdirSync(folder)).toEqual(['corpus.txt']);
   }, 30_000);
 
+  it('a file named with a / after it, as a corpus, a text to score or a prime, is refused as a file, not a folder', async () => {
+    const folder = scratch.folder();
+    writeFileSync(join(folder, 'corpus.txt'), speeches(2000));
+    const runs = await Promise.all([
+      rnnIn(folder, ['train', 'corpus.txt/', '--max-steps', '1']),
+      rnnIn(folder, ['prepare', 'corpus.txt/', '--out', 'prepared']),
+      rnnIn(folder, ['eval', 'perplexity', '--checkpoint', checkpoint, 'corpus.txt/']),
+      rnnIn(folder, ['sample', '--checkpoint', checkpoint, '--prime-file', 'corpus.txt/']),
+    ]);
+    const file = join(folder, 'corpus.txt');
+    const asFolder = (path: string) => `${path}/; ${path} is a file, not a folder: name it without the / after it`;
+    expectOneLineError(runs[0]!, `rnn: corpus file not found: ${asFolder(file)}`);
+    expectOneLineError(runs[1]!, `rnn: corpus file not found: ${asFolder(file)}`);
+    expectOneLineError(runs[2]!, `rnn: file not found: ${asFolder('corpus.txt')}`);
+    expectOneLineError(runs[3]!, `rnn: --prime-file: file not found: ${asFolder('corpus.txt')}`);
+    expect(readdirSync(folder)).toEqual(['corpus.txt']);
+  }, 30_000);
+
   it('gives no ~ hint for an absolute path that holds a folder named ~, which the user wrote as it is', async () => {
     const folder = scratch.folder();
     writeFileSync(join(folder, 'corpus.txt'), speeches(2000));

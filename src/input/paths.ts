@@ -89,9 +89,14 @@ function whyNotFound(path: string, given: string): string | null {
   return unexpandedHome(given)?.words ?? fileAsFolder(path) ?? otherUnicodeForm(path);
 }
 
+/** The separators `path` ends in (`/` of `runs/`), which name it a folder; undefined where none. */
+export function trailingSeparator(path: string): string | undefined {
+  return /[\\/]+$/.exec(path)?.[0];
+}
+
 /** Where `path` ends in a separator and names a file without it (`best.json/`, read as a folder): that said; else null. */
 function fileAsFolder(path: string): string | null {
-  const separator = /[\\/]+$/.exec(path)?.[0];
+  const separator = trailingSeparator(path);
   if (separator === undefined) return null;
   const file = path.slice(0, -separator.length);
   return file !== '' && statSync(file, { throwIfNoEntry: false })?.isFile() === true

@@ -5,7 +5,7 @@ import { addAbortSignal } from 'node:stream';
 import { join, parse, resolve } from 'node:path';
 import { isatty } from 'node:tty';
 import { shellWord } from '../input/issues.js';
-import { LINK_LOOP, STANDARD_STREAM, notFoundLine, specialKind, unexpandedHome } from '../input/paths.js';
+import { LINK_LOOP, STANDARD_STREAM, notFoundLine, specialKind, trailingSeparator, unexpandedHome } from '../input/paths.js';
 import { type CorpusFile, CorpusError, whiteSpaceOnly } from './corpus.js';
 import type { DocsMode } from './documents.js';
 import { counted, grouped } from '../input/counts.js';
@@ -38,14 +38,18 @@ export function fileName(path: string): string {
 
 /**
  * A corpus path made absolute, so that a checkpoint's recorded files can be found from any folder; `-` stays standard input.
- * An empty path is refused: resolved, it would be the current folder, read whole. So is one that begins with a ~ no shell
- * expanded and names nothing, here, where the path as given is known (notFoundLine).
+ * An empty path is refused: resolved, it would be the current folder, read whole. So are, here, where the path as given is
+ * known (notFoundLine), one that begins with a ~ no shell expanded and names nothing, and one that ends in a separator and
+ * names no folder (`notes.txt/`), whose separator resolving drops.
  */
 export function absoluteCorpusPath(path: string): string {
   refuseEmptyPath(path, 'corpus');
   if (path === STDIN_PATH) return path;
   const absolute = resolve(path);
-  if (unexpandedHome(path) !== null && !existsSync(absolute)) throw new CorpusError(notFoundLine('corpus file', absolute, undefined, path));
+  const separator = trailingSeparator(path);
+  if ((unexpandedHome(path) !== null || separator !== undefined) && !existsSync(path)) {
+    throw new CorpusError(notFoundLine('corpus file', absolute + (separator ?? ''), undefined, path));
+  }
   return absolute;
 }
 
