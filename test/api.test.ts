@@ -356,7 +356,7 @@ describe('loadModel', () => {
     await expect(collect(model.generate({ stopAtEos: 'yes' as unknown as boolean }))).rejects.toThrow(/^stopAtEos: /);
     // a string where a number is taken is shown quoted, never as the number it reads like
     await expect(collect(model.generate({ topP: '0.5' as unknown as number }))).rejects.toThrow('topP: must be a number in (0, 1] (got "0.5")');
-    await expect(collect(model.generate({ temperature: 'hot' as unknown as number }))).rejects.toThrow('temperature: must be a number (got hot)');
+    await expect(collect(model.generate({ temperature: 'hot' as unknown as number }))).rejects.toThrow('temperature: must be a number >= 0 (got hot)');
     // a score's alternatives capped as the server's /v1/score caps them, never every token at every prediction
     await expect(model.score('ab', { top: 1e9 })).rejects.toThrow(new RangeError('top: must be an integer from 0 to 10 (got 1000000000)'));
     expect(() => model.scoreSync('ab', { top: 11 })).toThrow(new RangeError('top: must be an integer from 0 to 10 (got 11)'));
@@ -392,13 +392,13 @@ describe('loadModel', () => {
   it('an option given as null is refused naming it, as /v1/generate refuses it, never read as the option left out', async () => {
     const given = <T>(value: null): T => value as T;
     await expect(collect(model.generate({ len: given(null) }))).rejects.toThrow(new RangeError('len: must be a positive integer (got null)'));
-    await expect(collect(model.generate({ temperature: given(null) }))).rejects.toThrow(new RangeError('temperature: must be a number (got null)'));
+    await expect(collect(model.generate({ temperature: given(null) }))).rejects.toThrow(new RangeError('temperature: must be a number >= 0 (got null)'));
     await expect(collect(model.generate({ seed: given(null) }))).rejects.toThrow(/^seed: must be an integer from 0 to 4294967295 \(got null\)$/);
     await expect(collect(model.generate({ workers: given(null) }))).rejects.toThrow(/^workers: must be a positive integer \(got null\)$/);
     await expect(collect(model.generate({ prime: given(null) }))).rejects.toThrow(new TypeError('prime: must be a string, or what tokenize made of one (got null)'));
     await expect(model.complete({ n: 1, len: given(null) })).rejects.toThrow(/^len: must be a positive integer \(got null\)$/);
     await expect(model.beam({ beam: 2, len: given(null) })).rejects.toThrow(/^len: must be a positive integer \(got null\)$/);
-    await expect(model.beam({ beam: 2, len: 2, stopAtEos: true, lengthPenalty: given(null) })).rejects.toThrow(/^lengthPenalty: must be a number \(got null\)$/);
+    await expect(model.beam({ beam: 2, len: 2, stopAtEos: true, lengthPenalty: given(null) })).rejects.toThrow(/^lengthPenalty: must be a number >= 0 \(got null\)$/);
     await expect(model.score('ab', { workers: given(null) })).rejects.toThrow(/^workers: must be a positive integer \(got null\)$/);
   });
 

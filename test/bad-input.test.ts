@@ -10,7 +10,7 @@ import { parseJsonBytes, readFileBytes, writeFileAtomic } from '../src/checkpoin
 import { resolveCheckpointPath } from '../src/checkpoint/find.js';
 import { userMessage } from '../src/cli/errors.js';
 import { describeValue } from '../src/input/issues.js';
-import { parseSettingTable } from '../src/input/settings.js';
+import { parseSettingTable, parseSettings, pickSettings, settingsSchema } from '../src/input/settings.js';
 import { readGenerate } from '../src/serve/requests.js';
 import { RnnServer } from '../src/serve/server.js';
 import { SERVE_SETTINGS } from '../src/serve/settings.js';
@@ -738,6 +738,32 @@ describe('the library API given what its types forbid', () => {
     // score reads the ids and the unknown tokens' texts alone: a text's tokens as tokenize gave them before it kept the text too
     const { ids, unknown } = model.tokenize(text);
     expect(model.scoreSync({ ids, unknown } as never, { top: 2 })).toEqual(byText.score);
+  });
+
+  it('a sampling option the library refuses is told what it must be in the words /v1/generate uses for that field', async () => {
+    const mustBe = (message: string) => /^\w+: (must be .*) \(got .*\)$/.exec(message)?.[1];
+    const library = async (options: Record<string, unknown>) => {
+      const refusal = await model.generate(options).next().then(() => null, (err: Error) => err.message);
+      return mustBe(refusal ?? 'no error');
+    };
+    const server = (read: (input: Record<string, unknown>) => unknown, input: Record<string, unknown>) => {
+      try {
+        read(input);
+      } catch (err) {
+        return mustBe((err as Error).message);
+      }
+      return undefined;
+    };
+    // a request does not name its threads: the server's own setting of them, read as a body's field
+    const serverWorkers = (input: Record<string, unknown>) => parseSettings(settingsSchema(pickSettings(SERVE_SETTINGS, ['workers']), 'json'), input);
+    const fields = [...['temperature', 'topP', 'topK', 'len', 'seed'].map((name) => [name, readGenerate] as const), ['workers', serverWorkers] as const];
+    for (const [name, read] of fields) {
+      for (const value of [null, 'x', -1, Number.NaN]) {
+        const told = server(read, { [name]: value });
+        expect(told, `${name}: ${String(value)}`).toMatch(/^must be /);
+        expect(await library({ [name]: value }), `${name}: ${String(value)}`).toBe(told);
+      }
+    }
   });
 
   it('an option no call takes is named with the valid ones, not ignored; options that are no object, and a path that is no string, are named', async () => {

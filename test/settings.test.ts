@@ -88,7 +88,7 @@ describe('the sampling settings table', () => {
     expect(() => checkSampleSettings({ beam: 1.5 })).toThrow('beam: must be a positive integer (got 1.5)');
     expect(() => checkSampleSettings({ unk: 'hide' })).toThrow(/^unk: .*resample.*show/);
     expect(() => checkSampleSettings({ topP: 2 })).toThrow(RangeError);
-    expect(() => checkSampleSettings({ temperature: Infinity })).toThrow('temperature: must be a finite number (got Infinity)');
+    expect(() => checkSampleSettings({ temperature: Infinity })).toThrow('temperature: must be a finite number >= 0 (got Infinity)');
     expect(() => checkSampleSettings({ seed: 2 ** 32 })).toThrow('seed: must be an integer from 0 to 4294967295 (got 4294967296)');
     // a count past what a number holds exactly is an integer too: the message gives the bound it broke, where no range says it
     expect(() => checkSampleSettings({ len: 1e99 })).toThrow('len: must be a positive integer up to 9007199254740991 (got 1e+99)');

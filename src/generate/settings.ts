@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { z } from 'zod';
-import { POSITIVE_INTEGER, SEED, SHARE, SEED_MAX, type Setting, checkedOption, orList } from '../input/settings.js';
+import { POSITIVE_INTEGER, SEED, SHARE, SEED_MAX, type Setting, checkedSetting, orList } from '../input/settings.js';
 
 /**
  * What sampling does about `<UNK>`: 'resample' gives it probability zero before drawing (so it
@@ -75,6 +75,6 @@ export function notForBeam(setting: string, beam: string, why = 'a beam search d
 export function checkSampleSettings(options: Readonly<Partial<Record<SampleSettingName, unknown>>>): void {
   for (const [name, value] of Object.entries(options)) {
     if (value === undefined) continue;
-    checkedOption(name, SAMPLE_SETTINGS[name as SampleSettingName].schema, value);
+    checkedSetting(name, SAMPLE_SETTINGS[name as SampleSettingName], value);
   }
 }

@@ -70,7 +70,28 @@ export function checkedOption<S extends z.ZodType>(name: string, schema: S, valu
   const checked = schema.safeParse(value, { reportInput: true });
   if (checked.success) return checked.data;
   const expected = schema.description, issues = checked.error.issues;
-  throw new RangeError(optionMessage(name, expected === undefined ? issues[0]! : { expected: expectedOf(expected, issues), value }));
+  if (expected === undefined) throw new RangeError(optionMessage(name, issues[0]!));
+  const described = expectedOf(expected, issues);
+  throw new RangeError(optionMessage(name, { expected: isInfinite(value) ? finite(described) : described, value }));
+}
+
+/** Whether `value` is a number past the largest float (±Infinity), which no number setting takes. */
+function isInfinite(value: unknown): boolean {
+  return value === Infinity || value === -Infinity;
+}
+
+/** What a number setting takes (`a number >= 0`), said of a value past the largest float: `a finite number >= 0`. */
+function finite(described: string | null): string {
+  return described?.replace(/^a number\b/, 'a finite number') ?? 'a finite number';
+}
+
+/**
+ * A library option's value checked by its setting's schema (checkedOption); else a RangeError naming its values as the
+ * setting's table entry does (settingExpected), in the words a flag or a request's field of it is refused with.
+ */
+export function checkedSetting<S extends Setting>(name: string, setting: S, value: unknown): z.output<S['schema']> {
+  const expected = settingExpected(setting);
+  return checkedOption(name, expected === undefined ? setting.schema : setting.schema.describe(expected), value) as z.output<S['schema']>;
 }
 
 /** A setting's values and how an error names them, the schema carrying that name as its description. */
@@ -101,8 +122,7 @@ export function parseSettings<T extends z.ZodObject>(schema: T, input: Record<st
   const described = expected === undefined ? null : expectedOf(expected, parsed.error.issues.filter((each) => each.path[0] === key));
   // a flag's number past the largest float (`1e400`) as typed, not as the Infinity it reads as
   if (typeof value === 'string' && typeof read === 'number' && !Number.isFinite(read)) {
-    const finite = described?.replace(/^a number\b/, 'a finite number') ?? 'a finite number';
-    throw new SettingError(key, value, (name) => optionMessage(name(key), { expected: finite, typed: value }));
+    throw new SettingError(key, value, (name) => optionMessage(name(key), { expected: finite(described), typed: value }));
   }
   // an empty text is a mistake of its own, named as such (`must not be empty`), not as a value of another kind
   const empty = value === '' && issue.code === 'too_small';
