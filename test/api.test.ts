@@ -370,7 +370,7 @@ describe('loadModel', () => {
 
   it('a JavaScript caller\'s wrong types: options that are not an object, a flag not a boolean, onText not a function, each named', async () => {
     const untyped = model as unknown as Record<string, (...args: unknown[]) => unknown>;
-    const notAnObject = /^options: must be an object \(got (missing|null)\)$/;
+    const notAnObject = /^options: must be a plain object of options by name: .* \(got (missing|null)\)$/;
     await expect(untyped.complete!.call(model)).rejects.toThrow(notAnObject);
     await expect(untyped.complete!.call(model, null)).rejects.toThrow(notAnObject);
     expect(() => untyped.completeSync!.call(model)).toThrow(notAnObject);

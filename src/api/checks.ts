@@ -23,18 +23,38 @@ export function checkLoaded(loaded: unknown): void {
   throw new TypeError(optionMessage('loaded', { expected: 'a loaded checkpoint: make a Model with loadModel(path), not new Model', value: loaded }));
 }
 
-/** A call's options: an object whose every name `known` has, its signal one; else a TypeError naming what is wrong. */
+/**
+ * A call's options: a plain object (made by `{ … }`, or without a prototype) whose every own name `known` has, its signal
+ * one; else a TypeError naming what is wrong. Any other object is refused, never read in part: a Map's entries are no
+ * keys, and an object's inherited keys (Object.create) are not its own, which alone are checked.
+ */
 export function checkOptions(options: unknown, known: Readonly<Record<string, true>>): void {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new TypeError(optionMessage('options', { expected: 'an object', value: options }));
+  const kind = objectKind(options);
+  if (kind !== null) {
+    const expected = `a plain object of options by name: ${Object.keys(known).join(', ')}`;
+    throw new TypeError(kind === undefined ? optionMessage('options', { expected, value: options }) : optionMessage('options', { expected, typed: kind }));
   }
-  for (const name of Object.keys(options)) {
+  for (const name of Object.keys(options as object)) {
     if (!Object.hasOwn(known, name)) throw new TypeError(unknownOption(name, Object.keys(known)));
   }
   const { signal } = options as { signal?: unknown };
   if (signal !== undefined && !(typeof signal === 'object' && signal !== null && 'aborted' in signal)) {
     throw new TypeError(optionMessage('signal', { expected: 'an AbortSignal, or an object with aborted', value: signal }));
   }
+}
+
+/**
+ * What `value` is where it is no plain object: null for a plain one; for another object, what it is (`a Map`, `an object
+ * with inherited keys`, made by Object.create); undefined for no object, or an array, which describeValue names.
+ */
+function objectKind(value: unknown): string | null | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const prototype = Object.getPrototypeOf(value) as object | null;
+  if (prototype === null || prototype === Object.prototype) return null;
+  const maker = (value as { constructor?: unknown }).constructor;
+  const name = typeof maker === 'function' && maker !== Object ? maker.name : '';
+  if (name === '') return 'an object with inherited keys';
+  return `${/^[AEIOU]/i.test(name) ? 'an' : 'a'} ${name}`;
 }
 
 /** A text a call reads (`required`: it must be given), else a TypeError naming it, saying what else it takes (`alsoTaken`). */
