@@ -258,10 +258,12 @@ describe('a PyTorch pickle (torch.save), which rnn does not read', () => {
     ['the legacy pickle (_use_new_zipfile_serialization=False)', '80028a0a6cfc9c46f9206aa850192e80024de9032e80027d710028581000000070726f746f636f6c5f76657273696f6e'],
   ])('is refused in one line saying how to save the model instead: %s', (_, hex) => {
     const bytes = Buffer.concat([Buffer.from(hex, 'hex'), Buffer.alloc(64, 0x5a)]);
-    expect(importError('model.pt', bytes)).toBe(SAID);
     const path = join(dir, 'init-from.pt');
     writeFileSync(path, bytes);
-    expect(() => readModelFile(path)).toThrow(new CheckpointError(`${path}: ${SAID}`));
+    const out = join(dir, 'pickle-out.json');
+    expect(() => importState(path, out, ['rnn', 'import'], true)).toThrow(new CheckpointError(`${path} ${SAID}`));
+    expect(existsSync(out)).toBe(false);
+    expect(() => readModelFile(path)).toThrow(new CheckpointError(`${path} ${SAID}`));
     const flagLine = (reader: ModelPathReader) => thrownBy(() => resolveCheckpointPath(path, undefined, reader), SettingError)
       .messageNaming(flagName);
     expect(flagLine(INIT_FROM_READER)).toBe(`--init-from ${path} ${SAID}`);
@@ -494,14 +496,19 @@ describe('a safetensors file named otherwise (model.st, weights.bin)', () => {
   const rename = 'name it *.safetensors (rnn import reads a file by its name)';
 
   it('rnn import says to rename it, not that its bytes are not UTF-8', () => {
-    expect(importError('weights.bin', toSafetensors(MODEL))).toBe(`is a safetensors file, read as one only where named so: ${rename}`);
+    const path = join(dir, 'weights.bin');
+    writeFileSync(path, toSafetensors(MODEL));
+    const out = join(dir, 'misnamed-out.json');
+    expect(thrownBy(() => importState(path, out, ['rnn', 'import'], true), CheckpointError).message)
+      .toBe(`${path} is a safetensors file, read as one only where named so: ${rename}`);
+    expect(existsSync(out)).toBe(false);
   });
 
   it('--init-from says the same', () => {
     const path = join(dir, 'model.st');
     writeFileSync(path, toSafetensors(MODEL));
     expect(thrownBy(() => readModelFile(path), CheckpointError).message)
-      .toBe(`${path}: is a safetensors file, read as one only where named so: ${rename}`);
+      .toBe(`${path} is a safetensors file, read as one only where named so: ${rename}`);
   });
 });
 

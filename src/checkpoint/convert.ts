@@ -199,8 +199,8 @@ function parseModelJson(bytes: Uint8Array, path: string, expected: string): unkn
  * to do: safetensors (to be named so) or what torch.save wrote (a pickle; to be saved as rnn reads weights).
  */
 function refuseOtherFormats(bytes: Buffer, path: string): void {
-  if (isMisnamedSafetensors(path, bytes)) throw new CheckpointError(`${path}: is a safetensors file, read as one only where named so: ${NAME_IT_SAFETENSORS}`);
-  if (isTorchSave(bytes)) throw new CheckpointError(`${path}: is ${TORCH_SAVE}`);
+  if (isMisnamedSafetensors(path, bytes)) throw new CheckpointError(`${path} is a safetensors file, read as one only where named so: ${NAME_IT_SAFETENSORS}`);
+  if (isTorchSave(bytes)) throw new CheckpointError(`${path} is ${TORCH_SAVE}`);
 }
 
 /** The checkpoint `importedCheckpoint` makes, which an imported model must fit. */
