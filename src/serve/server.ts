@@ -65,6 +65,13 @@ const ARRIVAL_MARGIN_MS = 5000;
 const HEADERS_TIMEOUT_MS = 10_000;
 
 /**
+ * How long a kept-alive connection may wait idle for its next request: node:http's own default, named beside the other
+ * limits so that every timeout is set here. Idle, it holds one of --max-connections' places; a client's next request of a
+ * burst comes within it.
+ */
+const KEEP_ALIVE_TIMEOUT_MS = 5000;
+
+/**
  * How often node:http looks for requests past those limits (its own default, 30 s, would let
  * connections that never finish their headers hold their places three times as long as the limit).
  */
@@ -133,7 +140,8 @@ export class RnnServer {
     try {
       const requestTimeout = options.timeLimitMs + ARRIVAL_MARGIN_MS;
       const server = createServer({
-        requestTimeout, headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout), connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+        requestTimeout, headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout), keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+        connectionsCheckingInterval: TIMEOUT_CHECK_MS,
       });
       server.maxConnections = options.maxConnections;
       const rnn = new RnnServer(options, models, pool, page, server, report);
