@@ -420,6 +420,14 @@ describe('with two trained runs', () => {
     });
   });
 
+  it('rnn sample --temperature 0 names the flags beside it that shape random draws: it uses none of them', async () => {
+    const run = await rnn('sample', '--checkpoint', at('runs', 'with-val', 'latest.json'), '--len', '5', '--temperature', '0', '--seed', '3', '--top-k', '2');
+    expect(run.status).toBe(0);
+    expect(run.stderr).toBe('rnn: warning: --top-k has no effect with --temperature 0: it takes the most probable token, drawing nothing at random\n' +
+      'rnn: warning: --seed has no effect with --temperature 0: it takes the most probable token, drawing nothing at random\n');
+    expect([...run.stdout]).toHaveLength(5);
+  });
+
   describe('a flag given twice', () => {
     it('takes its last value, so that a flag after an alias\'s overrides it', async () => {
       const run = await rnn('sample', '--checkpoint', at('runs', 'with-val', 'latest.json'), '--len', '5', '--seed', '3', '--len', '9');

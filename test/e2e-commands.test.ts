@@ -165,7 +165,7 @@ describe('rnn sample', () => {
   });
 
   it('echoes the prime first, and warns about characters outside the vocabulary', async () => {
-    const result = await rnn('sample', '--checkpoint', ckpt, '--len', '30', '--seed', '3', '--temperature', '0', '--prime', 'ROMEO ☃:');
+    const result = await rnn('sample', '--checkpoint', ckpt, '--len', '30', '--temperature', '0', '--prime', 'ROMEO ☃:');
     expect(result.status).toBe(0);
     expect(result.stdout.startsWith('ROMEO ☃:')).toBe(true);
     expect([...result.stdout]).toHaveLength(8 + 30);

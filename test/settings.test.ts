@@ -5,7 +5,7 @@ import {
   trainingConfig,
 } from '../src/checkpoint/settings.js';
 import { userMessage } from '../src/cli/errors.js';
-import { checkSampleSettings } from '../src/generate/settings.js';
+import { checkSampleSettings, greedyWarnings } from '../src/generate/settings.js';
 import { describeValue } from '../src/input/issues.js';
 import { SettingError, parseSettingTable } from '../src/input/settings.js';
 import { SERVE_SETTINGS } from '../src/serve/settings.js';
@@ -83,6 +83,14 @@ describe('the training settings table', () => {
 });
 
 describe('the sampling settings table', () => {
+  it('says which settings temperature 0 leaves unused, as the caller names them', () => {
+    const named = (opts: Parameters<typeof greedyWarnings>[0]) => greedyWarnings(opts).map((warning) => warning.messageNaming((name) => `--${name}`));
+    expect(named({ temperature: 0, topK: 5, topP: 0.9, seed: 7 })).toEqual(['topK', 'topP', 'seed'].map((name) =>
+      `--${name} has no effect with --temperature 0: it takes the most probable token, drawing nothing at random`));
+    expect(named({ temperature: 0 })).toEqual([]);
+    expect(named({ temperature: 0.5, topK: 5, topP: 0.9, seed: 7 })).toEqual([]);
+  });
+
   it('checks the library\'s options with the ranges the flags take, naming the option', () => {
     expect(() => checkSampleSettings({ len: 0 })).toThrow('len: must be a positive integer (got 0)');
     expect(() => checkSampleSettings({ beam: 1.5 })).toThrow('beam: must be a positive integer (got 1.5)');

@@ -1,6 +1,8 @@
 import { randomInt } from 'node:crypto';
 import { z } from 'zod';
-import { POSITIVE_INTEGER, SEED, SHARE, SEED_MAX, type Setting, checkedSetting, orList } from '../input/settings.js';
+import {
+  POSITIVE_INTEGER, SEED, SHARE, SEED_MAX, type InputError, type Setting, SettingError, checkedSetting, orList,
+} from '../input/settings.js';
 
 /**
  * What sampling does about `<UNK>`: 'resample' gives it probability zero before drawing (so it
@@ -65,6 +67,16 @@ export const NOT_FOR_BEAM = ['temperature', 'topK', 'topP', 'seed', 'unk'] as co
  */
 export function notForBeam(setting: string, beam: string, why = 'a beam search draws nothing at random and never chooses <UNK>'): string {
   return `${setting} does not apply to ${beam} (${why}): leave one out`;
+}
+
+/** The settings temperature 0 uses none of: the most probable token is among any top k or top p, and no draw needs a seed. */
+const NOT_FOR_GREEDY = ['topK', 'topP', 'seed'] as const satisfies readonly SampleSettingName[];
+
+/** Settings given beside temperature 0 that change nothing, as warnings, in NOT_FOR_GREEDY's order. */
+export function greedyWarnings(opts: Readonly<Partial<Record<'temperature' | (typeof NOT_FOR_GREEDY)[number], number>>>): InputError[] {
+  if (opts.temperature !== 0) return [];
+  return NOT_FOR_GREEDY.filter((setting) => opts[setting] !== undefined).map((setting) => new SettingError(setting, opts[setting], (name) =>
+    `${name(setting)} has no effect with ${name('temperature')} 0: it takes the most probable token, drawing nothing at random`));
 }
 
 /**
