@@ -103,11 +103,33 @@ export function stepsPerEpoch(tokens: number, batchSize: number, seqLen: number)
  */
 export function checkValidationSplit(tokens: number, valFrac: number, level: TextLevel): void {
   if (valFrac === 0 || tokens >= 2) return;
-  const unit = TOKEN_UNITS[level];
-  const held = `${tokens} validation ${plural(tokens, unit.one, unit.many)}`;
   throw new SettingError('valFrac', valFrac, (name) =>
-    `${name('valFrac')} ${valFrac} leaves only ${held}, too few to score: ` +
+    `${name('valFrac')} ${valFrac} leaves only ${validationCount(tokens, level)}, too few to score: ` +
       `raise ${name('valFrac')}, use ${name('valFrac')} 0 for none, or give more text`);
+}
+
+/**
+ * The warning for a validation split that scores fewer predictions than one training step,
+ * B·T: its mean loss is noisier than a single step's, so the best checkpoint is picked by
+ * chance; null where it scores as many or more. The split `val` is told by its text's tokens,
+ * its `<EOS>` apart, as the run's data line counts it.
+ */
+export function smallValidationWarning(
+  val: TokenArray, evalBatches: EvalBatches, valFrac: number, batchSize: number, seqLen: number, level: TextLevel,
+): SettingError | null {
+  const stepPredictions = batchSize * seqLen;
+  if (evalBatches.predictions >= stepPredictions) return null;
+  const tokens = val.length - documentEnds(val);
+  return new SettingError('valFrac', valFrac, (name) =>
+    `${name('valFrac')} ${valFrac} leaves ${validationCount(tokens, level)}, fewer than the ` +
+      `${grouped(stepPredictions)} a training step scores (${name('batch')} ${batchSize} × ${name('seqLen')} ${seqLen}): ` +
+      `its loss, and so which checkpoint is best, is mostly noise; raise ${name('valFrac')}, or give 0 for none`);
+}
+
+/** `1 validation character`, `2,636 validation tokens`. */
+function validationCount(tokens: number, level: TextLevel): string {
+  const unit = TOKEN_UNITS[level];
+  return `${grouped(tokens)} validation ${plural(tokens, unit.one, unit.many)}`;
 }
 
 /** Refuses an index (a step, a chunk) outside 0 … count − 1. */

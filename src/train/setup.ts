@@ -7,7 +7,7 @@ import { initParams } from '../engine/model.js';
 import { Rng } from '../engine/random.js';
 import { InputError, SettingError } from '../input/settings.js';
 import { poolWorkers } from '../parallel/pool.js';
-import { BatchSource, EvalBatches, checkValidationSplit } from '../text/batches.js';
+import { BatchSource, EvalBatches, checkValidationSplit, smallValidationWarning } from '../text/batches.js';
 import type { PreparedData } from '../text/corpus.js';
 import { rareTokensWarning, vocabShortfallWarning } from '../text/word-vocab.js';
 import { recordedPreparedFolder, skippedNotice, type SkippedFile } from '../checkpoint/corpus.js';
@@ -104,6 +104,9 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
   if (shortfall !== null) warnings.push(shortfall);
   const rare = built === undefined ? null : rareTokensWarning(built);
   if (rare !== null) warnings.push(rare);
+  const fewScored = evalBatches === null ? null : smallValidationWarning(
+    data.val, evalBatches, settings.valFrac, settings.batch, settings.seqLen, data.vocab.level);
+  if (fewScored !== null) warnings.push(fewScored);
   fitWorkers(settings, parsed.workers, warnings);
   if (parsed.dropout !== undefined && parsed.dropout > 0 && model.numLayers === 1) warnings.push(idleDropout(parsed.dropout));
   checkModelFits(model, settings);
