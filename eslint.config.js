@@ -40,7 +40,8 @@ export default tseslint.config(
   {
     files: ['src/serve/page/**/*.js'],
     languageOptions: {
-      globals: Object.fromEntries(['window', 'document', 'fetch', 'sessionStorage', 'Option', 'AbortController', 'performance', 'TextDecoder', 'ResizeObserver', 'crypto', 'NodeFilter']
+      globals: Object.fromEntries(['window', 'document', 'fetch', 'sessionStorage', 'Option', 'AbortController', 'performance', 'TextDecoder', 'ResizeObserver', 'crypto', 'NodeFilter',
+        'requestAnimationFrame', 'cancelAnimationFrame', 'Text']
         .map((name) => [name, 'readonly'])),
     },
   },

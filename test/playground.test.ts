@@ -959,6 +959,34 @@ it("says a sample the server's time limit cut short was stopped by it, naming it
   expect(await at.locator('#generate').isEnabled()).toBe(true);
 }));
 
+it('draws a sample of many pieces as the text the server sent, in a few text nodes, not one a piece, its end in sight', () => onFreshPage(async (at) => {
+  // the server's answer with each of its pieces cut into pieces of a character each
+  const sent: string[] = [];
+  let tags = 0;
+  await at.route('**/v1/generate', async (route) => {
+    const response = await route.fetch();
+    const events = (await response.text()).split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as { text?: string; eos?: boolean });
+    const pieces = events.flatMap((event) => {
+      if (typeof event.text !== 'string' || event.eos === true || event.text === '') return [event];
+      return [...event.text].map((text) => ({ ...event, text }));
+    });
+    for (const piece of pieces) {
+      if (typeof piece.text === 'string') sent.push(piece.text);
+      if (piece.eos === true) tags += 1;
+    }
+    await route.fulfill({ response, body: pieces.map((piece) => `${JSON.stringify(piece)}\n`).join('') });
+  });
+  await at.fill('#prime', 'The\n'.repeat(40));
+  await at.fill('#len', '2500');
+  await at.click('#generate');
+  expect(await sampleOutcome(at)).toMatch(/^2,500 tokens in /);
+  expect(sent.length).toBeGreaterThan(2000);
+  expect(await at.locator('#sample .drawn').textContent()).toBe(sent.join(''));
+  // a text node after each <EOS>'s tag and the character held before it (holdBefore), and the first
+  expect(await at.$eval('#sample .drawn', (drawn) => drawn.childNodes.length)).toBeLessThanOrEqual(1 + 3 * tags);
+  expect(await at.$eval('#sample', (box) => box.scrollHeight - box.scrollTop - box.clientHeight)).toBeLessThan(2);
+}));
+
 it("offers no more tokens than the server's --max-len, its own default cut to it", () => onFreshPage(async (at) => {
   expect(await at.locator('#len').inputValue()).toBe('300');
   await reloadWithModels<{ limits: { len: number } }>(at, (answer) => {

@@ -163,6 +163,7 @@ function chooseModel(name) {
   $('unit').max = String(hiddenSize - 1);
   // what the page shows of another model goes
   for (const id of ['scored', 'units', 'unit-picks']) $(id).replaceChildren();
+  drawPending(); // a stopped sample's text not yet drawn goes with the rest
   for (const part of $('sample').children) part.textContent = '';
   for (const id of ['sample-status', 'score-status', 'units-status']) status(id, '');
   drawLoss(m);
@@ -191,7 +192,10 @@ async function generate() {
   prim.textContent = prime;
   drawn.textContent = '';
   Object.assign(sampleScroll, { follow: true, top: 0 });
-  const drawnSoFar = () => counted([...drawn.textContent].length, 'character');
+  const drawnSoFar = () => {
+    drawPending();
+    return counted([...drawn.textContent].length, 'character');
+  };
   const controller = new AbortController();
   state.asked.generate = controller;
   swapButtons('generate', 'stop');
@@ -226,7 +230,6 @@ async function generate() {
         if (event.done) ({ tokens, finish, unknownTokens } = event);
         else if (typeof event.text === 'string') drawPiece(drawn, event);
       }
-      followSample();
     }
     if (finish === null) throw new Error(`the server's answer ended early, after ${drawnSoFar()}, without saying how the sample ended`);
     // the time since the click, less the wait in the queue, which is told apart where it comes to a hundredth of a second
@@ -240,23 +243,52 @@ async function generate() {
     // stopped before any answer (waiting in the server's queue, its threads running other requests): no prime read, nothing drawn
     else if (controller.signal.reason !== 'model') status('sample-status', taken ? `stopped · ${drawnSoFar()} so far · seed ${seed}` : 'stopped before it started: nothing was drawn');
   } finally {
+    drawPending();
+    followSample();
     state.asked.generate = null;
     swapButtons('stop', 'generate');
   }
 }
 
 /**
- * A streamed piece added to the sample box: its text, after the small EOS tag a scored text's
- * <EOS> shows where it is a drawn <EOS>'s (its text then what parts two documents: a line break,
- * a space, or nothing). The tag is drawn by playground.css, so the text read or copied is the sample's alone.
+ * A streamed piece added to the sample box (its text at the next animation frame): its text, after the small
+ * EOS tag a scored text's <EOS> shows where it is a drawn <EOS>'s (its text then what parts two documents: a
+ * line break, a space, or nothing). The tag is drawn by playground.css, so the text read or copied is the sample's alone.
  */
 function drawPiece(drawn, { text, eos }) {
   if (eos === true) {
+    drawPending();
     const tag = drawnMark('end');
     drawn.append(tag);
     holdBefore(tag);
   }
-  drawn.append(text);
+  pendingSample.text += text;
+  if (pendingSample.frame === 0) {
+    pendingSample.frame = requestAnimationFrame(() => {
+      drawPending();
+      followSample();
+    });
+  }
+}
+
+/**
+ * The streamed text not yet in the sample box, drawn at the next animation frame (drawPending), and that frame's
+ * request (0: none). A long sample comes in many thousand pieces: drawn and laid out one by one, they would keep
+ * the tab too busy to answer Stop; drawn once a frame, into the box's last text, the box holds a text node for
+ * each <EOS> only and is laid out once a frame, at most.
+ */
+const pendingSample = { text: '', frame: 0 };
+
+/** The streamed text not yet drawn, added to the sample box's last text (or as its first text after a tag). */
+function drawPending() {
+  cancelAnimationFrame(pendingSample.frame);
+  pendingSample.frame = 0;
+  const { text } = pendingSample;
+  pendingSample.text = '';
+  if (text === '') return;
+  const drawn = $('sample').querySelector('.drawn');
+  if (drawn.lastChild instanceof Text) drawn.lastChild.appendData(text);
+  else drawn.append(text);
 }
 
 /** A mark that playground.css draws (`end`: an <EOS>'s small EOS tag; `newline`: a line break's ↵): an element of no text. */
