@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
@@ -478,6 +478,92 @@ describe('6. bad checkpoints are refused', () => {
     expect(run.code).toBe(1);
     expectOneLine(run.stderr, message);
     expect(run.stderr).toContain(path);
+  });
+
+  describe('a resumed run folder\'s best.json', () => {
+    /** A run of 40 steps, evaluated at 20 and 40, whose best.json is replaced by `replace(path)`: the folder. */
+    const withBest = async (name: string, replace: (best: string) => void): Promise<string> => {
+      const out = await savedRun(name);
+      replace(join(out, 'best.json'));
+      return out;
+    };
+    const escaped = (text: string): string => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+    const resumed = (out: string) => rnn(['train', '--resume', out, '--max-steps', '60', '--eval-every', '20']);
+
+    it.each([
+      ['another model\'s (--hidden 24)', ['--hidden', '24'], /it was trained with --hidden 24, the run with --hidden 16/],
+      ['another run\'s of this model (--seed 7)', ['--seed', '7'], /it was trained with --seed 7, the run with --seed 1337/],
+      ['another run\'s of this model and settings (--lr 0.01)', ['--lr', '0.01'], /its evaluations are another run's, from the one at step 20 on/],
+      ['another vocabulary\'s (a text in capitals)', ['capitals'], /its vocabulary of \d+ tokens is not the run's of \d+, from token \d+ on/],
+    ])('that is %s is refused in one line naming both files, and neither changes', async (name, flags, difference) => {
+      const other = at(`other-${name.replace(/\W+/g, '-')}`);
+      const text = flags[0] === 'capitals' ? at('capitals.txt') : corpus;
+      if (text !== corpus) writeFileSync(text, speeches(4000).toUpperCase());
+      const settings = text === corpus ? flags : [];
+      const trained = await rnn(['train', text, ...TINY_RUN, ...settings, '--max-steps', '40', '--eval-every', '20', '--out', other]);
+      expect(trained.code).toBe(0);
+      const out = await withBest(`foreign-best-${name.replace(/\W+/g, '-')}`, (best) => copyFileSync(join(other, 'best.json'), best));
+      const before = fileHashes(out);
+      const run = await resumed(out);
+      expect(run.code).toBe(1);
+      const best = join(out, 'best.json'), latest = join(out, 'latest.json');
+      expectOneLine(run.stderr, new RegExp(`^rnn: ${escaped(best)} is not the best checkpoint of ${escaped(latest)}, which --resume goes on with: `));
+      expectOneLine(run.stderr, difference);
+      expectOneLine(run.stderr, new RegExp(`; move ${escaped(best)} away .*, or resume into another folder: --resume ${escaped(latest)} --out FOLDER$`, 'm'));
+      expect(fileHashes(out)).toEqual(before);
+    });
+
+    it.each([
+      ['cut short', (best: string) => writeFileSync(best, readFileSync(best).subarray(0, 500)), /it ends mid-way: the file is cut short/],
+      ['garbage', (best: string) => writeFileSync(best, Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2, 3])), /best\.json/],
+      ['a flipped character', (best: string) => {
+        const text = readFileSync(best, 'utf8'), where = text.indexOf('"data":"') + 8;
+        writeFileSync(best, text.slice(0, where) + (text[where] === 'A' ? 'B' : 'A') + text.slice(where + 1));
+      }, /sha256 does not match the content: the file is damaged/],
+    ])('that is damaged (%s) is refused in one line naming it and the whole latest.json, and neither changes', async (name, damage, problem) => {
+      const out = await withBest(`damaged-best-${name.replace(/\W+/g, '-')}`, damage);
+      const before = fileHashes(out);
+      const run = await resumed(out);
+      expect(run.code).toBe(1);
+      const best = join(out, 'best.json'), latest = join(out, 'latest.json');
+      expectOneLine(run.stderr, new RegExp(`^rnn: ${escaped(best)}`));
+      expectOneLine(run.stderr, problem);
+      expectOneLine(run.stderr, new RegExp(`; ${escaped(latest)} is whole: move ${escaped(best)} away and the resumed run writes a new best at its next evaluation$`, 'm'));
+      expect(fileHashes(out)).toEqual(before);
+    });
+
+    it('that is not there (a run stopped before its first evaluation) is written at the resumed run\'s first evaluation', async () => {
+      const out = await withBest('no-best', (best) => rmSync(best));
+      const run = await resumed(out);
+      expect(run.code).toBe(0);
+      expect(loadCheckpoint(join(out, 'best.json')).training.step).toBe(60);
+    });
+
+    it('of this run, one evaluation ahead of latest.json (a crash between the two writes), resumes', async () => {
+      const out = await savedRun('best-ahead', 20);
+      const latest = join(out, 'latest.json'), atStep20 = readFileSync(latest);
+      const further = await rnn(['train', '--resume', out, '--max-steps', '40']);
+      expect(further.code).toBe(0);
+      expect(loadCheckpoint(join(out, 'best.json')).training.step).toBe(40);
+      writeFileSync(latest, atStep20);
+      const run = await rnn(['train', '--resume', out, '--max-steps', '60']);
+      expect(run.stderr).not.toMatch(/^rnn: /m);
+      expect(run.code).toBe(0);
+    });
+
+    it('of this run\'s later course, two evaluations ahead of latest.json (no stop leaves it so), is refused', async () => {
+      const out = await savedRun('best-far-ahead', 20);
+      const latest = join(out, 'latest.json'), atStep20 = readFileSync(latest);
+      const further = await rnn(['train', '--resume', out, '--max-steps', '60', '--eval-every', '20']);
+      expect(further.code).toBe(0);
+      expect(loadCheckpoint(join(out, 'best.json')).history.length).toBe(3);
+      writeFileSync(latest, atStep20);
+      const before = fileHashes(out);
+      const run = await rnn(['train', '--resume', out, '--max-steps', '80']);
+      expect(run.code).toBe(1);
+      expectOneLine(run.stderr, /best\.json is not the best checkpoint of .*: it holds 2 evaluations past the run's last \(step 20\)/);
+      expect(fileHashes(out)).toEqual(before);
+    });
   });
 });
 

@@ -1,10 +1,14 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { BEST_FILE_END, RUN_FOLDER_FILES, startsLikeCheckpoint } from '../checkpoint/checkpoint.js';
+import { isDeepStrictEqual } from 'node:util';
+import {
+  BEST_FILE_END, type Checkpoint, RUN_FOLDER_FILES, parseCheckpoint, readCheckpointBytes, startsLikeCheckpoint,
+} from '../checkpoint/checkpoint.js';
 import { refuseDdpFolder } from '../checkpoint/corpus.js';
+import { CheckpointError } from '../checkpoint/errors.js';
 import { CHECKPOINT_DIR } from '../checkpoint/find.js';
-import type { TrainSettings } from '../checkpoint/settings.js';
-import { WRITE_REMEDY, makeFolders, samePath } from '../checkpoint/files.js';
+import { FIXED_ON_RESUME, type TrainSettings, settingsFromConfig } from '../checkpoint/settings.js';
+import { WRITE_REMEDY, makeFolders, parseJsonBytes, samePath } from '../checkpoint/files.js';
 import { SettingError, type SettingNamer } from '../input/settings.js';
 
 /** Where a run writes: the checkpoint of its last state and the one with the best validation loss. */
@@ -113,6 +117,54 @@ export function checkOutputFree(
       });
     }
   }
+}
+
+/**
+ * Refuses to resume `latest`, the checkpoint read from `resume`, into its own output `paths` where the best checkpoint
+ * there is damaged or is not this run's: the run's next improving evaluation would write over it, and with no
+ * word where nothing improves. Missing (a run stopped before its first evaluation), it is written at the next one.
+ */
+export function checkResumedBest(paths: OutputPaths, resume: string | null, latest: Checkpoint | null): void {
+  if (resume === null || latest === null || !samePath(resume, paths.latest) || !existsSync(paths.best)) return;
+  let best: Checkpoint;
+  try {
+    best = parseCheckpoint(parseJsonBytes(readCheckpointBytes(paths.best), paths.best), paths.best);
+  } catch (error) {
+    if (!(error instanceof CheckpointError)) throw error;
+    throw new CheckpointError(`${error.message}; ${paths.latest} is whole: move ${paths.best} away ` +
+      'and the resumed run writes a new best at its next evaluation');
+  }
+  const difference = runDifference(best, latest);
+  if (difference === null) return;
+  throw new SettingError('resume', resume, (name) =>
+    `${paths.best} is not the best checkpoint of ${paths.latest}, which ${name('resume')} goes on with: ${difference(name)}; ` +
+    `move ${paths.best} away (the resumed run writes a new best at its next evaluation), ` +
+    `or resume into another folder: ${name('resume')} ${paths.latest} ${name('out')} FOLDER`);
+}
+
+/**
+ * How the checkpoint `best` shows it is not a best checkpoint of the run whose last is `latest`, in words; null where it
+ * is one: the settings a resume keeps (FIXED_ON_RESUME) and the vocabulary the same, and its evaluations the run's,
+ * up to the one more that a save stopped between the best checkpoint and the last leaves it ahead by.
+ */
+function runDifference(best: Checkpoint, latest: Checkpoint): ((name: SettingNamer) => string) | null {
+  const its = settingsFromConfig(best.config), run = settingsFromConfig(latest.config);
+  const differ = FIXED_ON_RESUME.filter((key) => its[key] !== run[key]);
+  if (differ.length > 0) {
+    const list = (settings: TrainSettings, name: SettingNamer) => differ.map((key) => `${name(key)} ${String(settings[key])}`).join(', ');
+    return (name) => `it was trained with ${list(its, name)}, the run with ${list(run, name)}`;
+  }
+  const token = best.vocab.findIndex((entry, i) => entry !== latest.vocab[i]);
+  if (token >= 0 || best.vocab.length !== latest.vocab.length) {
+    return () => `its vocabulary of ${best.vocab.length} tokens is not the run's of ${latest.vocab.length}` +
+      (token >= 0 ? `, from token ${token} on` : '');
+  }
+  const parted = best.history.slice(0, latest.history.length).findIndex((entry, i) => !isDeepStrictEqual(entry, latest.history[i]));
+  const ahead = best.history.length - latest.history.length;
+  if (parted < 0 && ahead <= 1) return null;
+  if (parted >= 0) return () => `its evaluations are another run's, from the one at step ${best.history[parted]!.step} on`;
+  return () => `it holds ${ahead} evaluations past the run's last (step ${latest.history.at(-1)?.step ?? 0}), ` +
+    'where a stop between the two saves leaves one at most';
 }
 
 /** Whether a resume of the checkpoint `latest`, with no --out, writes to `latest` itself: not so another run's best checkpoint. */

@@ -21,7 +21,7 @@ import {
   runLimits,
 } from './options.js';
 import { type RunLock, takeRunLock } from './lock.js';
-import { type OutputPaths, checkOutputFree, checkOutputIsFolder, claimDefaultOut, defaultOut, namedOutput, outputPaths, resumedOut } from './output.js';
+import { type OutputPaths, checkOutputFree, checkOutputIsFolder, checkResumedBest, claimDefaultOut, defaultOut, namedOutput, outputPaths, resumedOut } from './output.js';
 import { checkModelFits, checkOutputWritable, workersForCores } from './preflight.js';
 import { type Restored, epochsDone, freshMoments, owesEvaluation, restoreRun, startingProgress } from './state.js';
 import { durationText } from '../input/duration.js';
@@ -134,7 +134,8 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
   const records = { vocab: data.vocab.tokens, corpus: data.fingerprint, history: start.progress.history };
   const outSetting = parsed.out === undefined && resume !== null ? 'resume' : 'out';
   const checkpointBytes = checkpointFileBytes(model, settings, records);
-  const { paths, lock } = holdOutput(out, outSetting, resume, base?.file.checkpoint ? base.file.path : null, checkpointBytes, warnings);
+  const initFromRun = base?.file.checkpoint ? base.file.path : null;
+  const { paths, lock } = holdOutput(out, outSetting, resume, ckpt, initFromRun, checkpointBytes, warnings);
   const command = parsed.command ?? ['rnn', 'train', ...corpusPaths];
   return {
     settings, limits, model, data, batches, evalBatches, start, resume, initFrom, paths, lock, checkpointBytes, warnings,
@@ -193,10 +194,12 @@ function runSteps(limits: RunLimits, stepsPerEpoch: number): number | null {
  * Checks that the output `out` can be written and holds room for checkpoints of `checkpointBytes`,
  * takes its lock (its notice among the `warnings`; a run holding it refused by `outSetting`, the
  * flag that chose `out`), and refuses checkpoints there this run would overwrite (those of the run
- * `initFrom`, the checkpoint a fine-tuned run starts from, named so): the output's paths and its lock, held.
+ * `initFrom`, the checkpoint a fine-tuned run starts from, named so) or a best checkpoint there that is damaged or not
+ * the run's of `resumed` (checkResumedBest): the output's paths and its lock, held.
  */
 function holdOutput(
-  out: string, outSetting: 'out' | 'resume', resume: string | null, initFrom: string | null, checkpointBytes: number, warnings: InputError[],
+  out: string, outSetting: 'out' | 'resume', resume: string | null, resumed: Checkpoint | null, initFrom: string | null,
+  checkpointBytes: number, warnings: InputError[],
 ): { paths: OutputPaths; lock: RunLock } {
   const paths = outputPaths(out);
   checkOutputIsFolder(paths, out);
@@ -205,6 +208,7 @@ function holdOutput(
   if (lock.notice !== null) warnings.push(new InputError(lock.notice));
   try {
     checkOutputFree(paths, out, resume, outSetting, initFrom);
+    checkResumedBest(paths, resume, resumed);
   } catch (error) {
     lock.release();
     throw error;
