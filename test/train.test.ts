@@ -356,12 +356,13 @@ describe('train', () => {
     expect(await warned({ layers: 2, dropout: 0.2 })).toEqual([]);
   });
 
-  it('warns when the validation split scores fewer tokens than one training step, and not where it scores more or is 0', async () => {
+  it('warns when a --val-frac given leaves a split that scores fewer tokens than one training step, and not where it scores more, is 0 or is the default', async () => {
     const warned = async (options: TrainOptions): Promise<string[]> => (await trainWarned({ maxSteps: 1, ...options })).warnings;
     const [small] = await warned({ valFrac: 0.005 });
     expect(small).toMatch(/^--val-frac 0\.005 leaves \d+ validation characters, fewer than the 32 a training step scores \(--batch 4 × --seq-len 8\): its loss, and so which checkpoint is best, is mostly noise; raise --val-frac, or give 0 for none$/);
     expect(await warned({ valFrac: 0.1 })).toEqual([]);
     expect(await warned({ valFrac: 0 })).toEqual([]);
+    expect(await warned({ batch: 16, seqLen: 32 })).toEqual([]);
   });
 
   it('trains on no more workers than the batch has rows, and says so where --workers asked for more', async () => {

@@ -104,7 +104,8 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
   if (shortfall !== null) warnings.push(shortfall);
   const rare = built === undefined ? null : rareTokensWarning(built);
   if (rare !== null) warnings.push(rare);
-  const fewScored = evalBatches === null ? null : smallValidationWarning(
+  // a --val-frac given (not the default, which no one asked for) that leaves too little to choose the best checkpoint by
+  const fewScored = parsedOptions.valFrac === undefined || evalBatches === null ? null : smallValidationWarning(
     data.val, evalBatches, settings.valFrac, settings.batch, settings.seqLen, data.vocab.level);
   if (fewScored !== null) warnings.push(fewScored);
   fitWorkers(settings, parsed.workers, warnings);
