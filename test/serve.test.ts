@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import { copyFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { type IncomingMessage, ServerResponse, request as httpRequest } from 'node:http';
 import { type Socket, connect } from 'node:net';
@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadModel } from '../src/api/index.js';
 import { resolveKernels } from '../src/engine/kernels/index.js';
 import { isLoopback, listenAddress } from '../src/serve/access.js';
-import { HttpError } from '../src/serve/http.js';
+import { HttpError, drained } from '../src/serve/http.js';
 import { type GenerateDone, type JobOf, readServedModel } from '../src/serve/jobs.js';
 import { JobStoppedError, type PoolOptions, QueueFullError, ShuttingDownError, ThreadLostError, WORKER_SCRIPT, WorkerPool } from '../src/serve/pool.js';
 import { RnnServer, type ServeOptions, jobFailure } from '../src/serve/server.js';
@@ -777,6 +777,17 @@ describe('bad input: one JSON line with a 4xx that names the field', () => {
 });
 
 describe('limits, and threads that fail', () => {
+  it("a held stream's pieces still in flight from its thread wait on one 'drain' of the answer, not a listener each", async () => {
+    const res = new EventEmitter() as unknown as ServerResponse;
+    const waits = Array.from({ length: 20 }, () => drained(res));
+    expect(new Set(waits).size).toBe(1);
+    expect([res.listenerCount('drain'), res.listenerCount('close')]).toEqual([1, 1]);
+    res.emit('drain');
+    await waits[0];
+    expect([res.listenerCount('drain'), res.listenerCount('close')]).toEqual([0, 0]);
+    expect(drained(res)).not.toBe(waits[0]);
+  });
+
   it('a beam search that no memory holds, where --max-len lets its len through: 400 naming len, the longest that fits in the message', async () => {
     const s = await inProcess([{ name: 'gru', path: models.gru }], { workers: 1, maxLen: 1e12 });
     try {

@@ -276,15 +276,27 @@ export function streamWriter(res: ServerResponse, mode: StreamMode): StreamWrite
   };
 }
 
-/** Resolves once an answer whose buffer is full has room again ('drain'), or has closed. */
+/** Each answer's wait for room (drained), while one is pending. */
+const roomWaits = new WeakMap<ServerResponse, Promise<void>>();
+
+/**
+ * Resolves once an answer whose buffer is full has room again ('drain'), or has closed. The pieces a thread sent before it
+ * saw its stream held each wait on the one wait of their answer, not a listener each.
+ */
 export function drained(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const settled = () => {
-      res.off('drain', settled).off('close', settled);
-      resolve();
-    };
-    res.on('drain', settled).on('close', settled);
-  });
+  let wait = roomWaits.get(res);
+  if (wait === undefined) {
+    wait = new Promise((resolve) => {
+      const settled = () => {
+        res.off('drain', settled).off('close', settled);
+        roomWaits.delete(res);
+        resolve();
+      };
+      res.on('drain', settled).on('close', settled);
+    });
+    roomWaits.set(res, wait);
+  }
+  return wait;
 }
 
 /**
