@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { resolveKernels } from '../engine/kernels/index.js';
 import type { KernelsChoice, KernelsKind } from '../engine/kernels/kinds.js';
-import { optionMessage } from '../input/issues.js';
+import { isPlainObject, optionMessage } from '../input/issues.js';
 import { SCORE_TOP } from '../generate/score.js';
 import { SettingError, checkedOption, unknownOption } from '../input/settings.js';
 import type { LoadedModel } from '../checkpoint/load.js';
@@ -29,32 +29,16 @@ export function checkLoaded(loaded: unknown): void {
  * keys, and an object's inherited keys (Object.create) are not its own, which alone are checked.
  */
 export function checkOptions(options: unknown, known: Readonly<Record<string, true>>): void {
-  const kind = objectKind(options);
-  if (kind !== null) {
-    const expected = `a plain object of options by name: ${Object.keys(known).join(', ')}`;
-    throw new TypeError(kind === undefined ? optionMessage('options', { expected, value: options }) : optionMessage('options', { expected, typed: kind }));
+  if (!isPlainObject(options)) {
+    throw new TypeError(optionMessage('options', { expected: `a plain object of options by name: ${Object.keys(known).join(', ')}`, value: options }));
   }
-  for (const name of Object.keys(options as object)) {
+  for (const name of Object.keys(options)) {
     if (!Object.hasOwn(known, name)) throw new TypeError(unknownOption(name, Object.keys(known)));
   }
-  const { signal } = options as { signal?: unknown };
+  const { signal } = options;
   if (signal !== undefined && !(typeof signal === 'object' && signal !== null && 'aborted' in signal)) {
     throw new TypeError(optionMessage('signal', { expected: 'an AbortSignal, or an object with aborted', value: signal }));
   }
-}
-
-/**
- * What `value` is where it is no plain object: null for a plain one; for another object, what it is (`a Map`, `an object
- * with inherited keys`, made by Object.create); undefined for no object, or an array, which describeValue names.
- */
-function objectKind(value: unknown): string | null | undefined {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-  const prototype = Object.getPrototypeOf(value) as object | null;
-  if (prototype === null || prototype === Object.prototype) return null;
-  const maker = (value as { constructor?: unknown }).constructor;
-  const name = typeof maker === 'function' && maker !== Object ? maker.name : '';
-  if (name === '') return 'an object with inherited keys';
-  return `${/^[AEIOU]/i.test(name) ? 'an' : 'a'} ${name}`;
 }
 
 /** A text a call reads (`required`: it must be given), else a TypeError naming it, saying what else it takes (`alsoTaken`). */

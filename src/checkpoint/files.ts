@@ -3,6 +3,7 @@ import {
   readlinkSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync,
 } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { withArticle } from '../input/issues.js';
 import { LINK_LOOP, NAMED_PIPE, STANDARD_STREAM, notFoundLine, specialKind, standardStreamLine } from '../input/paths.js';
 import { decodeUtf8 } from '../text/utf8.js';
 import { CheckpointError, shortMessage } from './errors.js';
@@ -17,7 +18,7 @@ export function readJsonFile(path: string, what: string): unknown {
 
 /** The refusal of `path`, read as a `what` (`checkpoint`, `model file`), where it is `kind` (`a folder`, `a device`). */
 function notAFile(path: string, kind: string, what: string): CheckpointError {
-  return new CheckpointError(`${path} is ${kind}, not ${/^[aeiou]/i.test(what) ? 'an' : 'a'} ${what}`);
+  return new CheckpointError(`${path} is ${kind}, not ${withArticle(what)}`);
 }
 
 /**

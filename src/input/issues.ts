@@ -66,10 +66,29 @@ export function describeValue(value: unknown): string {
   if (value === undefined) return 'missing';
   if (value === null) return 'null';
   if (Array.isArray(value)) return `an array of ${value.length}`;
-  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'object') return isPlainObject(value) ? 'an object' : objectKind(value);
   if (typeof value === 'number') return String(value); // JSON writes Infinity and NaN as null
   if (typeof value === 'string') return quoted(value, 40);
   return cutShort(visible(String(value)), 40);
+}
+
+/** Whether `value` is an object made by `{ … }` (or with no prototype), whose own keys are all it holds. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const prototype = Object.getPrototypeOf(value) as object | null;
+  return prototype === null || prototype === Object.prototype;
+}
+
+/** What an object that is no plain one is: `a Map`, `a Date`, by its class; `an object with inherited keys` (Object.create). */
+function objectKind(value: object): string {
+  const maker = (value as { constructor?: unknown }).constructor;
+  const name = typeof maker === 'function' && maker !== Object ? maker.name : '';
+  return name === '' ? 'an object with inherited keys' : withArticle(name);
+}
+
+/** `a checkpoint`, `an object`: a noun after the article its first letter takes. */
+export function withArticle(noun: string): string {
+  return `${/^[aeiou]/i.test(noun) ? 'an' : 'a'} ${noun}`;
 }
 
 /**
