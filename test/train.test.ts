@@ -288,6 +288,65 @@ describe('train', () => {
     expect(loadCheckpoint(join(out, 'best.json')).weights).toEqual(loadCheckpoint(whole.best!).weights);
   });
 
+  describe('a resumed run whose output holds no best checkpoint', () => {
+    const options = { ...TINY, maxSteps: 40, evalEvery: 20 };
+    /** A run of 40 steps, evaluated at 20 and 40, and a copy of its folder with best.json kept: both folders. */
+    const ranBefore = async () => {
+      const out = freshOut(), kept = freshOut();
+      await train({ ...options, out }, [corpus]);
+      mkdirSync(kept);
+      for (const name of ['latest.json', 'best.json']) copyFileSync(join(out, name), join(kept, name));
+      return { out, kept };
+    };
+    // a rate high enough that no evaluation of the resumed run beats the first part's best, while they improve among themselves
+    const goOn: TrainOptions = { maxSteps: 120, lr: 1 };
+
+    it.each([
+      ['resumed in place, its best.json moved away', (out: string) => {
+        rmSync(join(out, 'best.json'));
+        return {};
+      }],
+      ['resumed into a new folder (--out)', () => ({ out: freshOut() })],
+    ])('%s: writes the best of its own evaluations, and names that loss as the best, the weights and history as ever', async (_name, where) => {
+      const { out, kept } = await ranBefore();
+      const record = loadCheckpoint(join(out, 'latest.json')).training.bestValLoss!;
+      const { result, events } = await run({ resume: join(out, 'latest.json'), ...goOn, ...where(out) }, []);
+      const evals = events.flatMap((e) => (e.event === 'eval' ? [e] : []));
+      const lowest = evals.reduce((a, b) => (b.valLoss! < a.valLoss! ? b : a));
+      // the case at issue: nothing beats the first part's best, and the best of the resumed run is not its first evaluation
+      expect(lowest.valLoss!).toBeGreaterThan(record);
+      expect(lowest.step).toBeGreaterThan(evals[0]!.step);
+      expect(evals.map((e) => e.improved)).toEqual(evals.map((e, i) => evals.slice(0, i).every((b) => e.valLoss! < b.valLoss!)));
+
+      const best = loadCheckpoint(result.best!), latest = loadCheckpoint(result.latest);
+      expect(best.training.step).toBe(lowest.step);
+      expect(best.training.bestValLoss).toBe(lowest.valLoss);
+      expect(latest.training.bestValLoss).toBe(lowest.valLoss);
+      expect(result.bestValLoss).toBe(lowest.valLoss);
+      const done = events.find((e): e is DoneEvent => e.event === 'done')!;
+      expect([done.best, done.bestValLoss]).toEqual([result.best, lowest.valLoss]);
+
+      // the run that kept its best.json: the same steps, evaluations and generator; only the time taken differs
+      const whole = await run({ resume: kept, ...goOn }, []), wholeLatest = loadCheckpoint(whole.result.latest);
+      const untimed = (history: typeof latest.history) => history.map((entry) => ({ ...entry, seconds: 0 }));
+      expect(bits(result.params)).toEqual(bits(whole.result.params));
+      expect(untimed(latest.history)).toEqual(untimed(wholeLatest.history));
+      expect(latest.training.rng).toEqual(wholeLatest.training.rng);
+    });
+
+    it('stopped before its first evaluation: names no best, and its latest.json records none', async () => {
+      const { out } = await ranBefore();
+      rmSync(join(out, 'best.json'));
+      const { result, events } = await run({ resume: out, ...goOn }, [], 45);
+      expect([result.reason, result.step]).toEqual(['interrupted', 45]);
+      const done = events.find((e): e is DoneEvent => e.event === 'done')!;
+      expect([done.best, done.bestValLoss]).toEqual([null, null]);
+      const latest = loadCheckpoint(result.latest);
+      expect(latest.training.bestValLoss).toBeNull();
+      expect(latest.history.map((h) => h.step)).toEqual([20, 40]);
+    });
+  });
+
   it('asks the disk before the first step for no less than its checkpoint file then takes: tensors, vocabulary, corpus and history', async () => {
     // a word-level vocabulary of thousands of words, which the file holds beside the tensors
     const text = join(dir, 'many-words.txt');

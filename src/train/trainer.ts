@@ -144,6 +144,9 @@ class Run {
     this.tokensPerStep = setup.settings.batch * setup.settings.seqLen;
     this.emit = hooks.onEvent ?? (() => {});
     this.bestExists = existsSync(setup.paths.best);
+    // a best loss that no best checkpoint of the output holds (one moved away, a resume into a new --out) is no record to
+    // beat: the run's next evaluation starts its best checkpoint
+    if (!this.bestExists) this.progress.bestValLoss = null;
     this.savedStep = setup.resume !== null ? this.progress.step : null;
     this.valLoss = this.progress.history.at(-1)?.valLoss ?? null;
   }
@@ -444,8 +447,7 @@ class Run {
       bestValLoss: progress.bestValLoss, improved, sample, seconds: (performance.now() - t0) / 1000,
     });
     if (endsForTime()) progress.timeSpent = true;
-    // a resumed run writing to a new place starts its best file at its first evaluation
-    this.save(valLoss !== null && (improved || !this.bestExists));
+    this.save(improved);
     // the closing evaluation writes its checkpoints too, within --time: a large model's take a while
     this.evalSeconds = Math.max(this.evalSeconds, (performance.now() - t0) / 1000);
   }
