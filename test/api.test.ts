@@ -379,6 +379,9 @@ describe('loadModel', () => {
     await expect(model.score('ab', { tokens: 'no' as unknown as boolean })).rejects.toThrow('tokens: must be true or false (got no)');
     await expect(model.beam({ beam: 2, len: 2, stopAtEos: 'yes' as unknown as boolean })).rejects.toThrow('stopAtEos: must be true or false (got yes)');
     await expect(model.beam({ beam: 2, len: 2, onText: 5 as unknown as () => void })).rejects.toThrow('onText: must be a function (got 5)');
+    await expect(model.beam({ beam: 2, len: 2, onWarning: 5 as unknown as () => void })).rejects.toThrow('onWarning: must be a function (got 5)');
+    await expect(model.generate({ len: 2, onWarning: 'warn' as unknown as () => void }).next()).rejects.toThrow('onWarning: must be a function (got warn)');
+    expect(() => model.completeSync({ n: 2, len: 2, onWarning: {} as unknown as () => void })).toThrow(new TypeError('onWarning: must be a function (got an object)'));
     await expect(model.score('ab', { onProgress: 5 as unknown as () => void })).rejects.toThrow('onProgress: must be a function (got 5)');
     expect(() => model.scoreSync('ab', { onProgress: 'x' as unknown as () => void })).toThrow(new TypeError('onProgress: must be a function (got x)'));
     // a text's tokens built by hand: each <UNK>'s text a string, else it would be a scored token's text or a unit's
@@ -476,6 +479,42 @@ describe('loadModel', () => {
     }
     expect(model.info).toMatchObject({ level: 'char', vocabSize: 67, parameters: model.loaded.params.length, step: 0, corpus: null });
     expect(model.history).toEqual([]);
+  });
+
+  it('onWarning is told each option given that changes nothing, as `rnn sample` warns of its flag, before the first token; the result is the one without it', async () => {
+    const noEffect = (option: string) => `${option} has no effect with temperature 0: it takes the most probable token, drawing nothing at random`;
+    const greedy = { prime: 'ROMEO:', len: 20, temperature: 0 };
+    const told: string[] = [];
+    const onWarning = (message: string) => told.push(message);
+    // told before the first piece: a warning is told first among what the caller is given
+    for await (const piece of model.generate({ ...greedy, topK: 5, topP: 0.5, seed: 3, onWarning })) told.push(`piece ${piece}`);
+    expect(told.slice(0, 3)).toEqual([noEffect('topK'), noEffect('topP'), noEffect('seed')]);
+    expect(told.slice(3).map((piece) => piece.slice('piece '.length)).join('')).toBe((await collect(model.generate(greedy))).join(''));
+
+    told.length = 0;
+    const completions = await model.complete({ ...greedy, n: 2, seed: 3, onWarning });
+    expect(completions).toEqual(model.completeSync({ ...greedy, n: 2 }));
+    expect(model.completeSync({ ...greedy, n: 2, topP: 0.5, onWarning })).toEqual(completions);
+    expect(told).toEqual([noEffect('seed'), noEffect('topP')]);
+
+    told.length = 0;
+    const lengthPenalty = 'lengthPenalty has no effect without stopAtEos: every hypothesis then has the same length';
+    const beam = { prime: 'KING', beam: 2, len: 8 };
+    expect(await model.beam({ ...beam, lengthPenalty: 0.5, onWarning })).toEqual(model.beamSync(beam));
+    expect(model.beamSync({ ...beam, lengthPenalty: 0.5, onWarning })).toEqual(model.beamSync(beam));
+    expect(told).toEqual([lengthPenalty, lengthPenalty]);
+
+    // options that each change the result: nothing told
+    told.length = 0;
+    await collect(model.generate({ ...greedy, temperature: 0.8, topK: 5, topP: 0.5, seed: 3, onWarning }));
+    await collect(model.generate({ ...greedy, onWarning }));
+    model.completeSync({ ...greedy, temperature: 0.8, n: 2, seed: 3, onWarning });
+    model.beamSync({ ...beam, stopAtEos: true, lengthPenalty: 0.5, onWarning });
+    expect(told).toEqual([]);
+
+    // a bad value is refused, not warned of
+    await expect(model.generate({ ...greedy, topK: 0, onWarning }).next()).rejects.toThrow(/^topK: must be a positive integer/);
+    expect(told).toEqual([]);
   });
 
   it('info and history are the caller\'s to edit: a vocabulary sorted for display, a config changed, an entry added change neither the model nor the next info', () => {

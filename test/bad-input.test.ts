@@ -768,12 +768,12 @@ describe('the library API given what its types forbid', () => {
 
   it('options that are no plain object (a Map, an array, a class\'s instance, keys inherited) are refused naming what a call takes, never read as {}', async () => {
     const takes = (names: string) => `options: must be a plain object of options by name: ${names}`;
-    const generate = takes('prime, len, temperature, topK, topP, seed, stopAtEos, unk, signal, workers');
+    const generate = takes('prime, len, temperature, topK, topP, seed, stopAtEos, unk, signal, onWarning, workers');
     await expect(model.generate(Object.create({ len: 5 }) as never).next()).rejects.toThrow(
       new TypeError(`${generate} (got an object with inherited keys)`));
     await expect(model.generate(new Map([['len', 5]]) as never).next()).rejects.toThrow(new TypeError(`${generate} (got a Map)`));
     await expect(model.generate([] as never).next()).rejects.toThrow(new TypeError(`${generate} (got an array of 0)`));
-    expect(() => model.completeSync(new Date() as never)).toThrow(new TypeError(`${takes('prime, len, temperature, topK, topP, seed, stopAtEos, unk, signal, n')} (got a Date)`));
+    expect(() => model.completeSync(new Date() as never)).toThrow(new TypeError(`${takes('prime, len, temperature, topK, topP, seed, stopAtEos, unk, signal, onWarning, n')} (got a Date)`));
     expect(() => model.scoreSync('ab', new (class Settings {})() as never)).toThrow(new TypeError(`${takes('tokens, top, signal, onProgress')} (got a Settings)`));
     expect(() => loadModel(checkpoint, new Map() as never)).toThrow(new TypeError(`${takes('kernels')} (got a Map)`));
     // an object without a prototype holds its own keys alone, and is read as one made by { }
@@ -783,7 +783,7 @@ describe('the library API given what its types forbid', () => {
 
   it('an option no call takes is named with the valid ones, not ignored; options that are no object, and a path that is no string, are named', async () => {
     await expect(model.generate({ length: 5 } as never).next()).rejects.toThrow(
-      new TypeError('unknown option length; the valid ones: prime, len, temperature, topK, topP, seed, stopAtEos, unk, signal, workers'));
+      new TypeError('unknown option length; the valid ones: prime, len, temperature, topK, topP, seed, stopAtEos, unk, signal, onWarning, workers'));
     await expect(model.beam({ beam: 2, temperature: 1 } as never)).rejects.toThrow(/^unknown option temperature; the valid ones: prime, len, beam, /);
     await expect(model.score('ab', { top: 1, workers: 1, topK: 3 } as never)).rejects.toThrow(/^unknown option topK; /);
     expect(() => model.scoreSync('ab', { workers: 2 } as never)).toThrow('unknown option workers; the valid ones: tokens, top, signal');

@@ -454,6 +454,49 @@ describe('the endpoints', () => {
     expect((await post(api('/v1/generate'), { model: 'words', prime: 'The', len: 3 })).json).toMatchObject({ unknownTokens: 0 });
   });
 
+  it('says which fields given change nothing, as `rnn sample` warns of their flags: sampled, streamed, completed and in a beam; no warnings field where none', async () => {
+    const noEffect = (field: string, temperature = 'temperature') =>
+      `${field} has no effect with ${temperature} 0: it takes the most probable token, drawing nothing at random`;
+    const body = { model: 'gru', prime: 'ROMEO:', len: 10, temperature: 0, topK: 5, seed: 7 };
+    const cli = await rnnIn(scratch.dir, ['sample', '--checkpoint', models.gru, '--prime', 'ROMEO:', '--len', '10', '--temperature', '0',
+      '--top-k', '5', '--seed', '7', '--workers', '1']);
+    expect(cli.stderr).toContain(noEffect('--top-k', '--temperature'));
+    const whole = (await post(api('/v1/generate'), body)).json as { text: string; warnings?: string[] };
+    expect(whole.warnings).toEqual([noEffect('topK'), noEffect('seed')]);
+    expect(cli.stdout).toBe(`ROMEO:${whole.text}`);
+    const ndjson = await fetch(api('/v1/generate'), { method: 'POST', body: JSON.stringify({ ...body, stream: 'ndjson' }) });
+    const lines = (await readStream(ndjson)).trimEnd().split('\n').map((l) => JSON.parse(l) as { warnings?: string[] });
+    expect(lines.at(-1)).toMatchObject({ done: true, warnings: [noEffect('topK'), noEffect('seed')] });
+    // in the done event alone
+    expect(lines.slice(0, -1).filter((l) => l.warnings !== undefined)).toEqual([]);
+    const sse = await fetch(api('/v1/generate'), { method: 'POST', body: JSON.stringify(body), headers: { Accept: 'text/event-stream' } });
+    const events = (await readStream(sse)).split('\n\n').filter((e) => e !== '');
+    expect(events.at(-1)).toBe(`event: done\ndata: {"tokens":10,"finish":"length","seed":7,"unknownTokens":0,"warnings":${JSON.stringify([noEffect('topK'), noEffect('seed')])}}`);
+
+    // a completion's seed the server drew is none the request gave: topP alone is told
+    const complete = (await post(api('/v1/complete'), { model: 'gru', prefix: 'The ', n: 2, len: 5, temperature: 0, topP: 0.9 })).json;
+    expect(complete).toMatchObject({ warnings: [noEffect('topP')] });
+    const legacy = await request(api('/generate?model=gru&start_text=The%20&n=2&len=5&seed=5&temperature=0&topK=3'));
+    expect(legacy.json).toMatchObject({ warnings: [noEffect('topK'), noEffect('seed')] });
+
+    const lengthPenalty = 'lengthPenalty has no effect without stopAtEos: every hypothesis then has the same length';
+    const beam = { model: 'gru', prime: 'KING', beam: 2, len: 8 };
+    const penalized = (await post(api('/v1/generate'), { ...beam, lengthPenalty: 0.5 })).json as { warnings?: string[] };
+    expect(penalized.warnings).toEqual([lengthPenalty]);
+    const { warnings: _, ...result } = penalized;
+    expect(result).toEqual((await post(api('/v1/generate'), beam)).json);
+
+    // fields that each change the result: no warnings field
+    for (const [path, asked] of [
+      ['/v1/generate', { ...body, temperature: 0.8 }], ['/v1/generate', { ...body, topK: undefined, seed: undefined }],
+      ['/v1/complete', { model: 'gru', prefix: 'The ', n: 2, len: 5, temperature: 0 }], ['/v1/generate', { ...beam, stopAtEos: true, lengthPenalty: 0.5 }],
+    ] as const) {
+      const answer = await post(api(path), asked);
+      expect(answer.status).toBe(200);
+      expect(answer.json).not.toHaveProperty('warnings');
+    }
+  });
+
   it('serves the playground as one page, its style sheet and script written in and allowed by their hashes alone; nothing else by path', async () => {
     const page = await request(api('/'));
     expect(page.status).toBe(200);

@@ -4,15 +4,15 @@ import { resolveCheckpointPath } from '../checkpoint/find.js';
 import type { ModelConfig } from '../engine/config.js';
 import type { KernelsChoice, KernelsKind } from '../engine/kernels/kinds.js';
 import { GenerationWeights, Stepper, type TokenStepper } from '../engine/stepper.js';
-import { type BeamResult, beamSteps } from '../generate/beam.js';
+import { type BeamResult, beamSteps, beamWarnings } from '../generate/beam.js';
 import type { SamplePiece } from '../generate/piece.js';
 import { type SampleOptions, completionSteps, sampleParts } from '../generate/sample.js';
-import { SAMPLE_SETTINGS, type UnkMode } from '../generate/settings.js';
+import { SAMPLE_SETTINGS, type UnkMode, greedyWarnings } from '../generate/settings.js';
 import { SCORE_TOP, type Score, scoreSteps, scoreStream, scoreSummary } from '../generate/score.js';
 import { type StopSignal, StoppedError, checkStopped } from '../generate/stop.js';
 import { Turns, type Work, finish, finishInTurns } from '../generate/turns.js';
 import { preparedValidationSplit, validationSplit } from '../checkpoint/corpus.js';
-import { checkPositiveInteger, checkedOption, integerFrom } from '../input/settings.js';
+import { type InputError, checkPositiveInteger, checkedOption, integerFrom } from '../input/settings.js';
 import { InferencePool } from '../parallel/inference.js';
 import { threadsOnCores, threadsRunning } from '../parallel/threads.js';
 import { stepsPerEpoch } from '../text/batches.js';
@@ -46,6 +46,11 @@ export interface GenerateOptions {
   unk?: UnkMode;
   /** Stops the generation before its next token. */
   signal?: StopSignal;
+  /**
+   * Told each option given that changes nothing (`topK`, `topP` or `seed` beside `temperature: 0`), in one line naming
+   * it, before the first token; the result is the one without it.
+   */
+  onWarning?: (message: string) => void;
   /** Threads that share each step (parallel/inference.ts), the cores here at most; default 1, this one. */
   workers?: number;
 }
@@ -70,6 +75,8 @@ export interface BeamOptions {
   onText?: (piece: string) => void;
   /** Stops the search before its next token: the call then throws StoppedError. */
   signal?: StopSignal;
+  /** Told each option given that changes nothing (`lengthPenalty` without `stopAtEos`), in one line naming it, before the search. */
+  onWarning?: (message: string) => void;
 }
 
 /** One of the most probable tokens at a position: the token (`<EOS>`, `<UNK>` by name) and ln p. */
@@ -192,12 +199,13 @@ export interface LoadOptions {
 /* Each call's option names, so that a misspelt one (`length` for `len`) is refused, not ignored. */
 const LOAD_OPTIONS: Record<keyof LoadOptions, true> = { kernels: true };
 const GENERATE_OPTIONS: Record<keyof GenerateOptions, true> = {
-  prime: true, len: true, temperature: true, topK: true, topP: true, seed: true, stopAtEos: true, unk: true, signal: true, workers: true,
+  prime: true, len: true, temperature: true, topK: true, topP: true, seed: true, stopAtEos: true, unk: true, signal: true, onWarning: true,
+  workers: true,
 };
 const { workers: _, ...COMPLETE_SAMPLING } = GENERATE_OPTIONS;
 const COMPLETE_OPTIONS: Record<keyof CompleteOptions, true> = { ...COMPLETE_SAMPLING, n: true };
 const BEAM_OPTIONS: Record<keyof BeamOptions, true> = {
-  prime: true, len: true, beam: true, stopAtEos: true, lengthPenalty: true, onText: true, signal: true,
+  prime: true, len: true, beam: true, stopAtEos: true, lengthPenalty: true, onText: true, signal: true, onWarning: true,
 };
 const SCORE_SYNC_OPTIONS: Record<keyof Omit<ScoreOptions, 'workers'>, true> = { tokens: true, top: true, signal: true, onProgress: true };
 const SCORE_OPTIONS: Record<keyof ScoreOptions, true> = { ...SCORE_SYNC_OPTIONS, workers: true };
@@ -319,10 +327,12 @@ export class Model {
   /** The pieces of a sample as `as` gives them; its options checked when the caller first asks for one. */
   private async *drawing<T>(options: GenerateOptions, as: (piece: SamplePiece) => T): AsyncGenerator<T, void, undefined> {
     checkOptions(options, GENERATE_OPTIONS);
+    checkCallback('onWarning', options.onWarning);
     checkPrime(options.prime, this.vocab);
     const stepper = await this.stepperOn(callWorkers(options.workers));
     try {
       const { readPrime, pieces } = sampleParts({ ...this.sampling(options), stepper });
+      tellWarnings(greedyWarnings(options), options.onWarning);
       if (!(await finishInTurns(readPrime))) return;
       const turns = new Turns();
       for (const piece of pieces) {
@@ -353,8 +363,11 @@ export class Model {
   private completing(options: CompleteOptions, stepper: Stepper): Work<string[]> {
     checkOptions(options, COMPLETE_OPTIONS);
     if (options.n === undefined) throw new RangeError('n: is missing: give the number of samples');
+    checkCallback('onWarning', options.onWarning);
     checkPrime(options.prime, this.vocab);
-    return completionSteps({ ...this.sampling(options), n: options.n, stepper });
+    const steps = completionSteps({ ...this.sampling(options), n: options.n, stepper });
+    tellWarnings(greedyWarnings(options), options.onWarning);
+    return steps;
   }
 
   /** A call's sampling options as generate/sample.ts takes them, the defaults filled in. */
@@ -387,15 +400,18 @@ export class Model {
     const { beam } = options;
     if (beam === undefined) throw new RangeError('beam: is missing: give the number of hypotheses to keep');
     checkCallback('onText', options.onText);
+    checkCallback('onWarning', options.onWarning);
     checkPrime(options.prime, this.vocab);
     // a beam too wide for the memory, as every option's bad value: a RangeError
-    return asRangeError(() => beamSteps({
+    const steps = asRangeError(() => beamSteps({
       config: this.config, params: this.loaded.params, vocab: this.vocab, kernels: this.kernels,
       beam, length: given(options.len, SAMPLE_SETTINGS.len.default), prime: options.prime ?? '',
       stopAtEos: options.stopAtEos, lengthPenalty: given(options.lengthPenalty, SAMPLE_SETTINGS.lengthPenalty.default),
       ...(options.onText && { onText: options.onText }),
       ...(options.signal && { signal: options.signal }),
     }));
+    tellWarnings(beamWarnings(options), options.onWarning);
+    return steps;
   }
 
   /**
@@ -591,6 +607,11 @@ export class Model {
   private release(stepper: Stepper): void {
     this.idle.push(stepper);
   }
+}
+
+/** Tells `onWarning`, where a call gives one, each of its options that changes nothing, named as the call names it. */
+function tellWarnings(warnings: readonly InputError[], onWarning: ((message: string) => void) | undefined): void {
+  for (const warning of warnings) onWarning?.(warning.message);
 }
 
 /** The `workers` a generate or score call asked for, checked: default 1, its own thread (GenerateOptions.workers). */

@@ -38,7 +38,7 @@ export function servedModels(models: readonly ReadModel[], kernels: KernelsKind)
  */
 export type JobRequest =
   | { kind: 'generate'; model: string; options: Omit<GenerateOptions, 'signal' | 'len'> & { len: number }; stream: boolean }
-  | { kind: 'beam'; model: string; options: BeamOptions }
+  | { kind: 'beam'; model: string; options: BeamOptions; warnings: string[] }
   | { kind: 'complete'; model: string; n: number; options: Omit<CompleteOptions, 'n' | 'signal'> }
   | { kind: 'score'; model: string; text: string; maxTokens: number; top: number }
   | { kind: 'activations'; model: string; text: string; maxTokens: number; layer: number; unit: number | null; top: number };
@@ -100,6 +100,14 @@ export const JOB_CONTROL_SIZE = 2;
  */
 export interface EncodedAnswer {
   json: Uint8Array;
+}
+
+/**
+ * What an answer says of the fields its request gave that change nothing (warnings as the
+ * request's fields name them): a `warnings` field, left out where there are none.
+ */
+export function warningsField(warnings: readonly string[]): { warnings?: string[] } {
+  return warnings.length === 0 ? {} : { warnings: [...warnings] };
 }
 
 /** The end of a generate job: its text, unless it was streamed. */

@@ -2,17 +2,20 @@ import { readFileSync } from 'node:fs';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Model } from '../api/index.js';
-import { NOT_FOR_BEAM, SAMPLE_SETTINGS, notForBeam } from '../generate/settings.js';
+import { beamWarnings } from '../generate/beam.js';
+import { NOT_FOR_BEAM, SAMPLE_SETTINGS, greedyWarnings, notForBeam } from '../generate/settings.js';
 import type { KernelsKind } from '../engine/kernels/kinds.js';
 import { describeValue, likelyNames, optionMessage } from '../input/issues.js';
-import { type SettingSource, type SettingsInput, flagName, integerFrom, orList } from '../input/settings.js';
+import { type InputError, type SettingSource, type SettingsInput, flagName, integerFrom, orList } from '../input/settings.js';
 import { authorize, checkLoopbackHost, checkOrigin, isLoopback, listenAddress } from './access.js';
 import {
   HttpError, type PlaygroundPage, allowOrigin, answerClientError, answerFailure, answerPreflight, drained, expectMethod, playgroundPage,
   queryFields, readJsonBody, refuseConnect, refuseExpectation, refuseQuery, requestUrl, sendEncoded, sendJson, sendPage, streamFromAccept,
   streamWriter,
 } from './http.js';
-import { type GenerateDone, type JobAnswers, type JobOf, type JobRequest, type ServedModel, readServedModel, servedModels } from './jobs.js';
+import {
+  type GenerateDone, type JobAnswers, type JobOf, type JobRequest, type ServedModel, readServedModel, servedModels, warningsField,
+} from './jobs.js';
 import { JobError, JobStoppedError, NoThreadError, type OnPieces, type OnStart, QueueFullError, ShuttingDownError, ThreadLostError, ThreadStuckError, WorkerPool, stuckThreadFate } from './pool.js';
 import { durationText } from '../input/duration.js';
 import {
@@ -351,44 +354,48 @@ export class RnnServer {
     if (beam !== undefined) {
       refuseDrawingFields(sampling, stream);
       const options = { prime: sampling.prime, len, beam, stopAtEos: sampling.stopAtEos, lengthPenalty };
-      sendEncoded(res, await this.runJob({ kind: 'beam', model, options }, signal));
+      sendEncoded(res, await this.runJob({ kind: 'beam', model, options, warnings: messages(beamWarnings(options)) }, signal));
       return;
     }
     if (lengthPenalty !== undefined) throw new HttpError(400, 'lengthPenalty needs beam', 'lengthPenalty');
+    const warnings = messages(greedyWarnings(sampling));
     const seed = sampling.seed ?? SAMPLE_SETTINGS.seed.default();
     const mode = stream ?? streamFromAccept(req.headers.accept);
     const request: JobOf<'generate'> = { kind: 'generate', model, options: { ...sampling, len, seed }, stream: mode !== null };
     if (mode === null) {
       let queuedSeconds = 0;
       const done = await this.runJob(request, signal, undefined, (waited) => (queuedSeconds = waited));
-      sendJson(res, 200, { text: done.text, queuedSeconds, ...generationEnd(done, seed, signal) });
+      sendJson(res, 200, { text: done.text, queuedSeconds, ...generationEnd(done, seed, warnings, signal) });
       return;
     }
-    await this.streamGeneration(request, mode, seed, res, signal);
+    await this.streamGeneration(request, mode, seed, warnings, res, signal);
   }
 
   /**
    * A sample streamed as server-sent events or NDJSON (streamWriter): how long it waited for a thread, its text as the thread
-   * draws it, then how it ended. While the answer's buffer is full (its client is not reading), the job
+   * draws it, then how it ended (and its `warnings`). While the answer's buffer is full (its client is not reading), the job
    * is held, drawing nothing, until it drains: the time limit and a client that goes still stop it.
    */
-  private async streamGeneration(request: JobOf<'generate'>, mode: StreamMode, seed: number, res: ServerResponse, signal: AbortSignal): Promise<void> {
+  private async streamGeneration(
+    request: JobOf<'generate'>, mode: StreamMode, seed: number, warnings: readonly string[], res: ServerResponse, signal: AbortSignal,
+  ): Promise<void> {
     const write = streamWriter(res, mode);
     const done = await this.runJob(request, signal, (pieces) => {
       if (!write.pieces(pieces)) return drained(res);
     }, write.taken);
-    write.done(generationEnd(done, seed, signal));
+    write.done(generationEnd(done, seed, warnings, signal));
     res.end();
   }
 
   /** /v1/complete: `n` continuations of a prefix, each ending at its first `<EOS>` or at `len`. */
   private async complete(input: SettingsInput<typeof COMPLETE_FIELDS>, res: ServerResponse, signal: AbortSignal): Promise<void> {
     const { model: name, prefix, n = COMPLETE_FIELDS.n.default, len: given, ...sampling } = input;
+    const warnings = messages(greedyWarnings(sampling));
     const seed = sampling.seed ?? SAMPLE_SETTINGS.seed.default();
     const len = this.len(given, COMPLETE_FIELDS.len.default);
     const model = this.askedModel(name);
     const done = await this.runJob({ kind: 'complete', model, n, options: { ...sampling, prime: required(prefix, 'prefix'), len, seed, stopAtEos: true } }, signal);
-    sendJson(res, 200, { ...done, seed });
+    sendJson(res, 200, { ...done, seed, ...warningsField(warnings) });
   }
 
   /** torch-rnn-server's `GET /generate?start_text=…`: a /v1/complete whose prefix is start_text. */
@@ -481,10 +488,18 @@ function required<T>(value: T | undefined, field: string): T {
   return value;
 }
 
-/** How a sample ended, as its answer's last fields say it: a stop by the time limit is `finish: "time"`. */
-function generationEnd(done: GenerateDone, seed: number, signal: AbortSignal) {
+/**
+ * How a sample ended, as its answer's last fields say it: a stop by the time limit is `finish: "time"`; and the fields its
+ * request gave that changed nothing (`warnings`).
+ */
+function generationEnd(done: GenerateDone, seed: number, warnings: readonly string[], signal: AbortSignal) {
   const finish = done.finish === 'stopped' && signal.reason === 'time' ? 'time' : done.finish;
-  return { tokens: done.tokens, finish, seed, unknownTokens: done.unknownTokens };
+  return { tokens: done.tokens, finish, seed, unknownTokens: done.unknownTokens, ...warningsField(warnings) };
+}
+
+/** A request's warnings as its answer says them, each field named as the request names it. */
+function messages(warnings: readonly InputError[]): string[] {
+  return warnings.map((warning) => warning.message);
 }
 
 /** A beam search's request giving a field that only drawing reads (NOT_FOR_BEAM, stream): 400 naming it. */

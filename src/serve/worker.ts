@@ -3,7 +3,7 @@ import { type Model, type SamplePiece, type StopSignal, StoppedError, type Token
 import { InputError, SettingError, flagName } from '../input/settings.js';
 import {
   type ActivationsDone, type EncodedAnswer, type Finish, type GenerateDone, type JobAnswers, JobControl, type JobMessage, type JobOf,
-  type JobRequest, type WorkerData, type WorkerMessage, servedModels,
+  type JobRequest, type WorkerData, type WorkerMessage, servedModels, warningsField,
 } from './jobs.js';
 import type { SERVE_SETTINGS } from './settings.js';
 
@@ -62,7 +62,8 @@ async function run(id: number, request: JobRequest, signal: StopSignal): Promise
     }
     case 'beam': {
       const prime = tokenizedPrime(model, request.options.prime);
-      return encoded({ ...model.beamSync({ ...request.options, prime, signal }), unknownTokens: unknownTokens(prime) });
+      const result = model.beamSync({ ...request.options, prime, signal });
+      return encoded({ ...result, unknownTokens: unknownTokens(prime), ...warningsField(request.warnings) });
     }
     case 'score':
       return encoded(model.scoreSync(checkedText(model, request), { top: request.top, signal }));
