@@ -164,14 +164,16 @@ describe('the default output of a fresh run (no --out)', () => {
   it('is a folder of its own where a run started in the same second holds the stamped one (a sweep started at once): -2 after it', async () => {
     const cwd = at('sweep');
     mkdirSync(cwd);
-    // the stamped folder of each second the run may start in, held by a run in progress (this process)
+    // the stamped folder of each second the run may start in, held by a run in progress (this process): as each lock taken
+    // waits on the process's exit to remove itself, one is taken and its file copied into the other folders
     const settings = { cell: 'gru', layers: 1, hidden: 16 } as TrainSettings;
     const now = Date.now();
     const held = Array.from({ length: 60 }, (_, s) => defaultOut('corpus', settings, new Date(now + 1000 * s)));
-    const locks = held.map((out) => {
-      mkdirSync(join(cwd, out), { recursive: true });
-      return takeRunLock(outputPaths(join(cwd, out)), out, 'out');
-    });
+    const folders = held.map((out) => join(cwd, out));
+    for (const folder of folders) mkdirSync(folder, { recursive: true });
+    const lock = takeRunLock(outputPaths(folders[0]!), held[0]!, 'out');
+    const copies = folders.slice(1).map((folder) => lockPath(outputPaths(folder)));
+    for (const copy of copies) copyFileSync(lock.path, copy);
     try {
       const run = await rnnIn(cwd, ['train', corpus, ...TINY_RUN, '--max-steps', '1'], {}, undefined, 20_000);
       expect(run.stderr).not.toMatch(/^rnn: (?!warning: )/m);
@@ -180,7 +182,8 @@ describe('the default output of a fresh run (no --out)', () => {
       expect(written).toHaveLength(1);
       expect(run.stderr).toContain(`checkpoints: ${join(written[0]!, 'latest.json')} `);
     } finally {
-      for (const lock of locks) lock.release();
+      for (const copy of copies) rmSync(copy);
+      lock.release();
     }
   });
 });
