@@ -137,6 +137,18 @@ describe('beam search: length normalisation', () => {
     expect([normalised.text, normalised.tokens]).toEqual(['a'.repeat(10), 10]);
     expect(normalised.logProb).toBeCloseTo(10 * lnP(2), 5);
   });
+
+  it('ranks by log-probability / tokens^α at any α, however large: where tokens^α overflows, the longer hypothesis still ranks higher', () => {
+    for (const lengthPenalty of [400, 1e30, Number.MAX_VALUE]) {
+      const { text, tokens, hypotheses } = beamSearch({
+        config: toy, params: toyParams, vocab: toyVocab, beam: 3, length: 10, stopAtEos: true, lengthPenalty,
+      });
+      expect([text, tokens], String(lengthPenalty)).toEqual(['a'.repeat(10), 10]);
+      // at these α the ratio of two lengths' tokens^α outweighs any ratio of log-probabilities: longest first, then most probable
+      const ranked = [...hypotheses].sort((a, b) => b.tokens - a.tokens || b.logProb - a.logProb);
+      expect(hypotheses, String(lengthPenalty)).toEqual(ranked);
+    }
+  });
 });
 
 describe('beam search: --stop-at-eos streams what has settled', () => {

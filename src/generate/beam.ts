@@ -174,8 +174,7 @@ function* search(opts: BeamOptions): Work<BeamResult> {
   };
 
   const penalty = opts.lengthPenalty ?? SAMPLE_SETTINGS.lengthPenalty.default, stopAtEos = opts.stopAtEos === true;
-  const rank = (logProb: number, tokenCount: number) =>
-    (penalty === 0 || tokenCount === 0 ? logProb : logProb / Math.pow(tokenCount, penalty));
+  const rank: RankOrder = (logProbA, tokensA, logProbB, tokensB) => rankOrder(penalty, logProbA, tokensA, logProbB, tokensB);
   const tree = new PrefixTree(N * Math.min(length, 1024) + 1);
   // the live hypotheses: their tree nodes and log-probabilities, the next step's in the second pair
   let live = new Int32Array(N), liveLogProb = new Float64Array(N), liveCount = 1;
@@ -259,7 +258,7 @@ function* search(opts: BeamOptions): Work<BeamResult> {
   if (!ranked.some((h) => sameIds(h.ids, greedy))) {
     ranked.push({ ids: greedy, logProb: greedyLogProb, tokens: greedyLength, order: ranked.length });
   }
-  ranked.sort((a, b) => rank(b.logProb, b.tokens) - rank(a.logProb, a.tokens) || a.order - b.order);
+  ranked.sort((a, b) => rank(b.logProb, b.tokens, a.logProb, a.tokens) || a.order - b.order);
   // a hypothesis that ended has its <EOS> in its log-probability, not in its text
   const textIds = (ids: Int32Array) => (stopAtEos && ids[ids.length - 1] === EOS ? ids.subarray(0, -1) : ids);
   const textOf = (ids: Int32Array) => writtenText(writerAfterPrime(), textIds(ids));
@@ -280,6 +279,22 @@ function writtenText(writer: TextWriter, ids: Int32Array): string {
   for (const id of ids) pieces.push(writer.write(id));
   pieces.push(writer.end());
   return pieces.join('');
+}
+
+/** How a hypothesis of `logProbA` over `tokensA` ranks against one of `logProbB` over `tokensB`: > 0 higher, < 0 lower, 0 alike. */
+type RankOrder = (logProbA: number, tokensA: number, logProbB: number, tokensB: number) => number;
+
+/**
+ * `RankOrder` by logProb / tokens^α (α the length penalty; no tokens count as one). Both
+ * log-probabilities are ≤ 0, so where neither is 0 and the lengths differ,
+ *   logProbA / tokensA^α > logProbB / tokensB^α  ⇔  α·(ln tokensA − ln tokensB) > ln(−logProbA) − ln(−logProbB),
+ * compared so at every α: tokens^α overflows (7^400 already does), while the left side, where it
+ * overflows, keeps the sign that orders the two.
+ */
+function rankOrder(penalty: number, logProbA: number, tokensA: number, logProbB: number, tokensB: number): number {
+  if (penalty === 0 || tokensA === tokensB || logProbA === 0 || logProbB === 0) return logProbA - logProbB;
+  const lengthGain = penalty * (Math.log(Math.max(tokensA, 1)) - Math.log(Math.max(tokensB, 1)));
+  return lengthGain - (Math.log(-logProbA) - Math.log(-logProbB));
 }
 
 function sameIds(a: Int32Array, b: Int32Array): boolean {
@@ -421,9 +436,10 @@ class FinishedHypotheses {
   private kept: { node: number; logProb: number; tokens: number; order: number }[] = [];
   private ended = 0;
   private leader = -1;
-  private leaderRank = -Infinity;
+  private leaderLogProb = 0;
+  private leaderTokens = 0;
 
-  constructor(private readonly n: number, private readonly rank: (logProb: number, tokens: number) => number) {}
+  constructor(private readonly n: number, private readonly rank: RankOrder) {}
 
   /**
    * Keeps the hypothesis ended at `node` while it is among the N best; returns the node that this
@@ -437,7 +453,8 @@ class FinishedHypotheses {
     if (!this.beats(logProb, tokens)) {
       out = this.leader;
       this.leader = node;
-      this.leaderRank = this.rank(logProb, tokens);
+      this.leaderLogProb = logProb;
+      this.leaderTokens = tokens;
     }
     this.dropWorst();
     return out;
@@ -445,7 +462,7 @@ class FinishedHypotheses {
 
   /** Whether the leader ranks at least as high as a hypothesis of `logProb` over `tokens` that ends after it. */
   beats(logProb: number, tokens: number): boolean {
-    return this.leader >= 0 && this.leaderRank >= this.rank(logProb, tokens);
+    return this.leader >= 0 && this.rank(this.leaderLogProb, this.leaderTokens, logProb, tokens) >= 0;
   }
 
   private dropWorst(): void {
@@ -453,7 +470,7 @@ class FinishedHypotheses {
     let worst = 0;
     for (let i = 1; i < this.kept.length; i++) {
       const a = this.kept[i]!, w = this.kept[worst]!;
-      if (this.rank(a.logProb, a.tokens) <= this.rank(w.logProb, w.tokens)) worst = i;
+      if (this.rank(a.logProb, a.tokens, w.logProb, w.tokens) <= 0) worst = i;
     }
     this.kept.splice(worst, 1);
   }
