@@ -2,13 +2,14 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Model, loadModel } from '../src/api/index.js';
 import { importState } from '../src/checkpoint/convert.js';
+import { createProgram } from '../src/cli/main.js';
 import { Stepper } from '../src/engine/stepper.js';
 import { primeTokens } from '../src/generate/continuation.js';
 import { scoreStream, scoreTokens } from '../src/generate/score.js';
 import { CHUNK_BYTES, loadCorpusData } from '../src/text/corpus-stream.js';
 import { type DocsMode, WHOLE_TEXTS } from '../src/text/documents.js';
 import { SENTENCE_RULE_VERSION, type SentenceRule } from '../src/text/sentences.js';
-import { EOS, EOS_TOKEN, type TextLevel, type Vocabulary } from '../src/text/vocab.js';
+import { EOS, EOS_TOKEN, type TextLevel, UNK, type Vocabulary } from '../src/text/vocab.js';
 import { setUpRun } from '../src/train/setup.js';
 import { train } from '../src/train/trainer.js';
 import { ROOT, rnnIn } from './helpers/cli.js';
@@ -169,6 +170,18 @@ describe('a prime is the start of a training stream', () => {
     const run = await rnnIn(scratch.dir, ['sample', '--checkpoint', modelPaths.get(key('char', 'line'))!, '--prime', text, ...sample]);
     expect(run.stderr).toBe('');
     expect(run.stdout).toBe(text + await collect(model.generate({ ...options, prime: text })));
+  });
+
+  it('rnn sample echoes a prime as written, and its help says so: CRLF as LF, a leading BOM dropped, a character the model lacks as itself', async () => {
+    const model = modelOf('char', 'line'), lacked = '☃';
+    expect(model.vocab.idOf(lacked)).toBe(UNK);
+    const run = await rnnIn(scratch.dir, [
+      'sample', '--checkpoint', modelPaths.get(key('char', 'line'))!, '--prime', `\uFEFFTo be\r\nor not ${lacked}`, '--len', '1', '--kernels', 'js',
+    ]);
+    expect(run.stdout.startsWith(`To be\nor not ${lacked}`)).toBe(true);
+    const sample = (await createProgram()).commands.find((command) => command.name() === 'sample')!;
+    expect(sample.options.find((option) => option.long === '--prime')!.description).toMatch(/printed first, as written \(CRLF as LF, a leading BOM dropped\)/);
+    expect(sample.description()).toMatch(/the prime \(as written\)/);
   });
 });
 

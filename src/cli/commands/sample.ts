@@ -17,7 +17,7 @@ import { outputClosed, writeStdout } from '../pipes.js';
 /** `rnn sample`'s flags: the sampling settings, and what the command reads and how it runs. */
 const SAMPLE_FLAGS = {
   checkpoint: checkpointSetting('to sample from'),
-  prime: { schema: z.string(), expected: 'the text to start from', arg: '<text>', help: 'text the model reads before generating, cut into documents as its corpus was (--docs); printed first, as the model read it (CRLF as LF, a leading BOM dropped)' },
+  prime: { schema: z.string(), expected: 'the text to start from', arg: '<text>', help: 'text the model reads before generating, cut into documents as its corpus was (--docs); printed first, as written (CRLF as LF, a leading BOM dropped)' },
   primeFile: {
     schema: z.string().min(1), expected: 'a UTF-8 text file, or - for standard input', arg: '<file>',
     help: 'read the prime from a UTF-8 file (- reads standard input)',
@@ -39,7 +39,7 @@ export function register(program: Command): void {
     .command('sample')
     .summary('generate text from a checkpoint')
     .description(
-      'Generate text from a checkpoint, streamed to stdout: the prime (as the model read it), then --len drawn tokens ' +
+      'Generate text from a checkpoint, streamed to stdout: the prime (as written), then --len drawn tokens ' +
         '(characters, or at the word level words and punctuation marks). ' +
         'A drawn <EOS> (end of document) is printed as what parts the model\'s documents (a line break; with --docs blank a blank line, ' +
         'with --docs sentence a space) unless --stop-at-eos stops there.',
