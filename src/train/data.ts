@@ -199,7 +199,7 @@ type TextSettingName = (typeof TEXT_SETTING_NAMES)[number];
 const DATA_SETTING_NAMES = ['docs', 'valFrac'] as const satisfies readonly TextSettingName[];
 
 /**
- * A resumed run's data from the prepared folder `dir`: refused unless it is the data the
+ * A resumed run's data from the folder `prepared`: refused unless it is the data the
  * checkpoint was trained on. A fine-tuned run's folder is read with its vocabulary, by symbol.
  */
 function loadResumedPreparedData(prepared: PreparedFolder, ckpt: Checkpoint, source: string): PreparedData {

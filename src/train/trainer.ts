@@ -193,7 +193,7 @@ class Run {
       const now = this.elapsed();
       if (this.timeRunsOut(speed, now)) {
         // warned when the closing evaluation could not end within the budget even from where the last step began: a step
-        // that ran a little long ends the run a little late, no cause for a larger --time. Known only now the speed is
+        // that ran a little long ends the run a little late, no cause for a larger --time (known only once the speed is)
         const closingSeconds = this.closingEvalSeconds(speed);
         if (this.savedAtStep !== progress.step && closingSeconds > 0 && stepBegan + closingSeconds > limits.timeSeconds!) {
           this.hooks.onWarning?.(this.overrunWarning(closingSeconds));
@@ -298,8 +298,8 @@ class Run {
   /**
    * How long the closing evaluation may take: the longest so far, and no less than the
    * validation tokens at twice the training speed (a forward pass is a third of a training
-   * step's products, but runs at about two thirds of its speed: the measured ratio was 1/2) and
-   * its checkpoints' writes (best and latest; latest alone with no validation split).
+   * step's products, but runs at about two thirds of its speed: the measured ratio is 1/2) and
+   * its checkpoints' writes (`closingWrites`).
    */
   private closingEvalSeconds(trainTokensPerSecond: number): number {
     const { evalBatches, data } = this.setup;
@@ -416,7 +416,7 @@ class Run {
     const t0 = performance.now();
     const valLoss = await this.validate();
     if (valLoss !== null && !Number.isFinite(valLoss)) {
-      this.divergence = 'validation'; // the weights no longer give a finite loss: nothing of this state is worth saving
+      this.divergence = 'validation'; // the weights give no finite loss: nothing of this state is worth saving
       return;
     }
     if (weightFault(paramLayout(setup.model), this.engine.params, (name) => name) !== null) {
