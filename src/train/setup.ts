@@ -109,7 +109,7 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
     data.val, evalBatches, settings.valFrac, settings.batch, settings.seqLen, data.vocab.level);
   if (fewScored !== null) warnings.push(fewScored);
   fitWorkers(settings, parsed.workers, warnings);
-  if (parsed.dropout !== undefined && parsed.dropout > 0 && model.numLayers === 1) warnings.push(idleDropout(parsed.dropout));
+  if (parsed.dropout !== undefined && parsed.dropout > 0 && model.numLayers === 1) warnings.push(idleDropoutWarning(parsed.dropout));
   checkModelFits(model, settings);
   const start = ckpt ? restoreRun(ckpt, resume!, batches.stepsPerEpoch)
     : base ? fineTuneStart(base, data, model, settings, parsed.keepOptimizer === true) : freshStart(model, settings);
@@ -160,7 +160,7 @@ function importedUnknownWarning(data: PreparedData, ckpt: Checkpoint, source: st
 }
 
 /** The warning for a --dropout given to a one-layer model: it drops out what a layer passes to the next, and there is none. */
-function idleDropout(dropout: number): SettingError {
+function idleDropoutWarning(dropout: number): SettingError {
   return new SettingError('dropout', dropout, (name) =>
     `${name('dropout')} ${dropout} does nothing with ${name('layers')} 1: dropout applies between layers; give ${name('layers')} 2 or more to use it`);
 }

@@ -72,8 +72,8 @@ export interface Snapshot {
 }
 
 /** The whole run as a checkpoint: weights and moments exact, carried state included. */
-export function buildCheckpoint(s: Snapshot): Checkpoint {
-  const { settings, limits, model, engine, progress } = s;
+export function buildCheckpoint(snapshot: Snapshot): Checkpoint {
+  const { settings, limits, model, vocab, engine, progress, fingerprint, initFrom } = snapshot;
   const layout = paramLayout(model);
   const optimizer = engine.optimizerMoments();
   const carried = engine.trainState();
@@ -85,9 +85,9 @@ export function buildCheckpoint(s: Snapshot): Checkpoint {
   return {
     format: CHECKPOINT_FORMAT,
     createdAt: new Date().toISOString(),
-    command: s.command,
-    config: { model: { ...model }, training: trainingConfig(settings, s.vocab.wordRule, limits, s.vocab.spacing) },
-    vocab: [...s.vocab.tokens],
+    command: snapshot.command,
+    config: { model: { ...model }, training: trainingConfig(settings, vocab.wordRule, limits, vocab.spacing) },
+    vocab: [...vocab.tokens],
     weights: encodeTensors(layout, engine.params),
     optimizer: {
       kind: settings.optimizer, step: optimizer.step, ...ADAM_DEFAULTS,
@@ -95,19 +95,19 @@ export function buildCheckpoint(s: Snapshot): Checkpoint {
       v: adam ? encodeTensors(layout, optimizer.v) : null,
     },
     training: {
-      step: progress.step, epoch: progress.epoch, cursor: progress.cursor, lr: s.lr,
+      step: progress.step, epoch: progress.epoch, cursor: progress.cursor, lr: snapshot.lr,
       rng: [...progress.rng], bestValLoss: progress.bestValLoss, tokensSeen: progress.tokensSeen,
       elapsedSeconds: progress.elapsedSeconds, carried: encodeTensors(stateLayout, stateBuffer),
       smoothedLoss: progress.smoothedLoss, ...(progress.timeSpent === true && { timeSpent: true }),
     },
     history: progress.history.map((entry) => ({ ...entry })),
     corpus: {
-      files: s.fingerprint.files.map((f) => ({ ...f })), docs: s.fingerprint.docs,
-      ...(s.fingerprint.sentenceRule !== undefined && { sentenceRule: s.fingerprint.sentenceRule }), valFrac: s.fingerprint.valFrac,
-      totalTokens: s.fingerprint.totalTokens, trainTokens: s.fingerprint.trainTokens, valTokens: s.fingerprint.valTokens,
-      sha256: s.fingerprint.sha256, ...(s.fingerprint.prepared !== undefined && { prepared: s.fingerprint.prepared }),
+      files: fingerprint.files.map((f) => ({ ...f })), docs: fingerprint.docs,
+      ...(fingerprint.sentenceRule !== undefined && { sentenceRule: fingerprint.sentenceRule }), valFrac: fingerprint.valFrac,
+      totalTokens: fingerprint.totalTokens, trainTokens: fingerprint.trainTokens, valTokens: fingerprint.valTokens,
+      sha256: fingerprint.sha256, ...(fingerprint.prepared !== undefined && { prepared: fingerprint.prepared }),
     },
-    ...(s.initFrom !== null && { initFrom: { ...s.initFrom } }),
+    ...(initFrom !== null && { initFrom: { ...initFrom } }),
   };
 }
 

@@ -161,12 +161,12 @@ class Run {
   private startEvent(): StartEvent {
     const { setup, progress } = this;
     const { data } = setup;
-    const text = textTokens(data);
+    const tokens = textTokens(data);
     return {
       event: 'start', resumedFrom: setup.resume, step: progress.step, model: { ...setup.model },
       parameters: this.engine.params.length, settings: { ...setup.settings }, limits: { ...setup.limits }, corpus: setup.corpus,
       emptyFiles: emptyFiles(data.fingerprint.files),
-      trainTokens: text.train, valTokens: text.val, stepsPerEpoch: setup.batches.stepsPerEpoch,
+      trainTokens: tokens.train, valTokens: tokens.val, stepsPerEpoch: setup.batches.stepsPerEpoch,
       totalSteps: setup.totalSteps, out: { ...setup.paths }, skipped: this.skipped,
       ...(data.fingerprint.prepared !== undefined && { prepared: data.fingerprint.prepared }),
       ...(data.wordVocab && { wordVocab: { ...data.wordVocab } }),
