@@ -10,11 +10,11 @@ import { poolWorkers } from '../parallel/pool.js';
 import { BatchSource, EvalBatches, checkValidationSplit, smallValidationWarning } from '../text/batches.js';
 import type { PreparedData } from '../text/corpus.js';
 import { rareTokensWarning, vocabShortfallWarning } from '../text/word-vocab.js';
-import { recordedPreparedFolder, skippedNotice, type SkippedFile } from '../checkpoint/corpus.js';
+import { type PreparedFolder, recordedPreparedFolder, skippedNotice, type SkippedFile } from '../checkpoint/corpus.js';
 import { corpusName, loadRunData, preparedFolderOf, skipRunOutput, withPreparedSettings } from './data.js';
 import {
-  checkDocumentsForBase, fineTuneSettings, fineTuneStart, fineTuneUnknownWarning, fineTunedFrom, liveBaseWarning, loadBaseModel,
-  preparedUnknownWarning, unknownShareWarning,
+  type BaseModel, checkDocumentsForBase, fineTuneSettings, fineTuneStart, fineTuneUnknownWarning, fineTunedFrom, liveBaseWarning,
+  loadBaseModel, preparedUnknownWarning, unknownShareWarning,
 } from './finetune.js';
 import {
   RESUME_READER, type ParsedOptions, type TrainOptions, defaultEvalEvery, freshSettings, limitsGiven, parseOptions, resumedSettings,
@@ -86,28 +86,7 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
   checkValidationSplit(data.val.length, settings.valFrac, data.vocab.level);
   const evalBatches = settings.valFrac > 0 ? new EvalBatches(data.val, settings.batch, settings.seqLen) : null;
   const model: ModelConfig = ckpt ? { ...ckpt.config.model } : modelConfig(settings, data.vocab.size);
-  const warnings: InputError[] = [];
-  const live = base ? liveBaseWarning(base) : null;
-  if (live !== null) warnings.push(live);
-  const notice = skippedNotice(skipped);
-  if (notice !== null) warnings.push(new InputError(notice));
-  const unknownWarning = base ? fineTuneUnknownWarning(data, base, extend, settings)
-    : ckpt !== null && ckpt.corpus === null ? importedUnknownWarning(data, ckpt, resume!) : null;
-  if (unknownWarning !== null) warnings.push(unknownWarning);
-  const folderWarning = base && extend && prepared !== null ? preparedUnknownWarning(prepared) : null;
-  if (folderWarning !== null) warnings.push(folderWarning);
-  // a vocabulary this run builds from its text (a prepared folder's is told at its prepare; a fine-tune's is its base's)
-  const built = prepared === null && base === null ? data.wordVocab : undefined;
-  // a --vocab-size given that the text could not fill
-  const shortfall = parsedOptions.vocabSize !== undefined && built !== undefined
-    ? vocabShortfallWarning(built, settings.vocabSize, settings.minCount) : null;
-  if (shortfall !== null) warnings.push(shortfall);
-  const rare = built === undefined ? null : rareTokensWarning(built);
-  if (rare !== null) warnings.push(rare);
-  // a --val-frac given (not the default, which no one asked for) that leaves too little to choose the best checkpoint by
-  const fewScored = parsedOptions.valFrac === undefined || evalBatches === null ? null : smallValidationWarning(
-    data.val, evalBatches, settings.valFrac, settings.batch, settings.seqLen, data.vocab.level);
-  if (fewScored !== null) warnings.push(fewScored);
+  const warnings = dataWarnings({ data, settings, asked: parsedOptions, ckpt, resume, base, extend, prepared, skipped, evalBatches });
   fitWorkers(settings, parsed.workers, warnings);
   if (parsed.dropout !== undefined && parsed.dropout > 0 && model.numLayers === 1) warnings.push(idleDropoutWarning(parsed.dropout));
   checkModelFits(model, settings);
@@ -142,6 +121,41 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
     settings, limits, model, data, batches, evalBatches, start, resume, initFrom, paths, lock, checkpointBytes, warnings,
     owesEvaluation: owed, corpus, totalSteps, command,
   };
+}
+
+/**
+ * The warnings of what a run read before its first step: a base model still being written, files
+ * left out of the corpus, tokens read as <UNK>, a word vocabulary the text could not fill or mostly
+ * of rare tokens, a validation split too small to choose the best checkpoint by. `asked`: the
+ * options as given, before a prepared folder's settings fill them in.
+ */
+function dataWarnings({ data, settings, asked, ckpt, resume, base, extend, prepared, skipped, evalBatches }: {
+  data: PreparedData; settings: TrainSettings; asked: ParsedOptions; ckpt: Checkpoint | null; resume: string | null;
+  base: BaseModel | null; extend: boolean; prepared: PreparedFolder | null; skipped: SkippedFile[]; evalBatches: EvalBatches | null;
+}): InputError[] {
+  const warnings: InputError[] = [];
+  const live = base ? liveBaseWarning(base) : null;
+  if (live !== null) warnings.push(live);
+  const notice = skippedNotice(skipped);
+  if (notice !== null) warnings.push(new InputError(notice));
+  const unknownWarning = base ? fineTuneUnknownWarning(data, base, extend, settings)
+    : ckpt !== null && ckpt.corpus === null ? importedUnknownWarning(data, ckpt, resume!) : null;
+  if (unknownWarning !== null) warnings.push(unknownWarning);
+  const folderWarning = base && extend && prepared !== null ? preparedUnknownWarning(prepared) : null;
+  if (folderWarning !== null) warnings.push(folderWarning);
+  // a vocabulary this run builds from its text (a prepared folder's is told at its prepare; a fine-tune's is its base's)
+  const built = prepared === null && base === null ? data.wordVocab : undefined;
+  // a --vocab-size given that the text could not fill
+  const shortfall = asked.vocabSize !== undefined && built !== undefined
+    ? vocabShortfallWarning(built, settings.vocabSize, settings.minCount) : null;
+  if (shortfall !== null) warnings.push(shortfall);
+  const rare = built === undefined ? null : rareTokensWarning(built);
+  if (rare !== null) warnings.push(rare);
+  // a --val-frac given (not the default, which no one asked for) that leaves too little to choose the best checkpoint by
+  const fewScored = asked.valFrac === undefined || evalBatches === null ? null : smallValidationWarning(
+    data.val, evalBatches, settings.valFrac, settings.batch, settings.seqLen, data.vocab.level);
+  if (fewScored !== null) warnings.push(fewScored);
+  return warnings;
 }
 
 /** The checkpoint --resume names: a file, or a folder's latest.json, the folder layout's running checkpoint. */
