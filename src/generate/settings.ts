@@ -69,6 +69,20 @@ export function notForBeam(setting: string, beam: string, why = 'a beam search d
   return `${setting} does not apply to ${beam} (${why}): leave one out`;
 }
 
+/** The settings only a beam search reads: given without one, each is refused (`refuseWithoutBeam`). */
+export const ONLY_FOR_BEAM = ['lengthPenalty'] as const satisfies readonly SampleSettingName[];
+
+/**
+ * Refuses the first of `settings` (ONLY_FOR_BEAM, and a caller's own, as `rnn sample --json`) that
+ * `given` holds, where no beam was given: a SettingError naming it and the beam as the caller names
+ * them, `--length-penalty needs --beam` or `lengthPenalty needs beam`.
+ */
+export function refuseWithoutBeam<S extends string>(given: Readonly<Partial<Record<S, unknown>>>, settings: readonly S[]): void {
+  for (const setting of settings) {
+    if (given[setting] !== undefined) throw new SettingError(setting, given[setting], (name) => `${name(setting)} needs ${name('beam')}`);
+  }
+}
+
 /** The settings temperature 0 uses none of: the most probable token is among any top k or top p, and no draw needs a seed. */
 const NOT_FOR_GREEDY = ['topK', 'topP', 'seed'] as const satisfies readonly SampleSettingName[];
 

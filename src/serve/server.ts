@@ -3,7 +3,9 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import type { AddressInfo, Socket } from 'node:net';
 import type { Model } from '../api/index.js';
 import { beamWarnings } from '../generate/beam.js';
-import { NOT_FOR_BEAM, SAMPLE_SETTINGS, greedyWarnings, notForBeam } from '../generate/settings.js';
+import {
+  NOT_FOR_BEAM, ONLY_FOR_BEAM, SAMPLE_SETTINGS, greedyWarnings, notForBeam, refuseWithoutBeam,
+} from '../generate/settings.js';
 import type { KernelsKind } from '../engine/kernels/kinds.js';
 import { describeValue, likelyNames, optionMessage } from '../input/issues.js';
 import { type InputError, type SettingSource, type SettingsInput, flagName, integerFrom, orList } from '../input/settings.js';
@@ -348,7 +350,8 @@ export class RnnServer {
    * saying how long it waited in the queue for a thread, which tells a sample the time limit cut short by its wait from a slow one.
    */
   private async generate(input: Record<string, unknown>, req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
-    const { model: name, stream, beam, lengthPenalty, len: given, ...sampling } = readGenerate(input);
+    const fields = readGenerate(input);
+    const { model: name, stream, beam, lengthPenalty, len: given, ...sampling } = fields;
     const model = this.askedModel(name);
     const len = this.len(given, SAMPLE_SETTINGS.len.default);
     if (beam !== undefined) {
@@ -357,7 +360,7 @@ export class RnnServer {
       sendEncoded(res, await this.runJob({ kind: 'beam', model, options, warnings: messages(beamWarnings(options)) }, signal));
       return;
     }
-    if (lengthPenalty !== undefined) throw new HttpError(400, 'lengthPenalty needs beam', 'lengthPenalty');
+    refuseWithoutBeam(fields, ONLY_FOR_BEAM);
     const warnings = messages(greedyWarnings(sampling));
     const seed = sampling.seed ?? SAMPLE_SETTINGS.seed.default();
     const mode = stream ?? streamFromAccept(req.headers.accept);

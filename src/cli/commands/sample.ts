@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { type Model, type TokenizedText, loadModel } from '../../api/index.js';
 import { beamWarnings } from '../../generate/beam.js';
-import { NOT_FOR_BEAM, SAMPLE_SETTINGS, greedyWarnings, notForBeam } from '../../generate/settings.js';
+import {
+  NOT_FOR_BEAM, ONLY_FOR_BEAM, SAMPLE_SETTINGS, greedyWarnings, notForBeam, refuseWithoutBeam,
+} from '../../generate/settings.js';
 import { resolveKernels } from '../../engine/kernels/index.js';
 import { KERNELS_SETTING } from '../../checkpoint/settings.js';
 import { InputError, POSITIVE_INTEGER, SettingError, type SettingTable, type SettingsInput, parseSettingTable } from '../../input/settings.js';
@@ -87,9 +89,7 @@ async function runSample(flags: SampleFlags): Promise<void> {
     await runBeam(flags, model, prime, flags.beam);
     return;
   }
-  for (const setting of ['json', 'lengthPenalty'] as const) {
-    if (flags[setting] !== undefined) throw new SettingError(setting, flags[setting], (name) => `${name(setting)} needs ${name('beam')}`);
-  }
+  refuseWithoutBeam(flags, ['json', ...ONLY_FOR_BEAM]);
   for (const warning of greedyWarnings(flags)) warn(warning);
 
   // a seed drawn at random is named to whoever watches, so that a good sample can be drawn again; a file or pipe gets
