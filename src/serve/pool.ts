@@ -123,6 +123,7 @@ export class WorkerPool {
   private closing = false;
   /** Threads being started in place of ones that ended. */
   private starting = 0;
+  /** close()'s waits, each woken at every change that may leave no job running or waiting (notifyIdle), to look again. */
   private idleWaiters: (() => void)[] = [];
   /** How long a thread may take to end a job after its stop (stuck): the options' stopGraceMs, else STOP_GRACE_MS. */
   private readonly stopGraceMs: number;
@@ -156,6 +157,8 @@ export class WorkerPool {
   run(request: JobRequest, signal: AbortSignal, onPieces: OnPieces = () => {}, onStart: OnStart = () => {}): Promise<unknown> {
     if (this.closing) return Promise.reject(new ShuttingDownError('the server is shutting down: it starts no more requests'));
     if (signal.aborted) return Promise.reject(new JobStoppedError('stopped before it started', true));
+    // threads that ended and could not start again are tried again here (restart); then a job is admitted where a
+    // thread is free for it, or fewer than `queue` jobs wait
     while (this.slots.length + this.starting < this.options.workers) this.restart();
     const free = this.slots.find((s) => s.job === null);
     if (!free && this.waiting.length >= this.options.queue) return Promise.reject(new QueueFullError('the queue is full'));
@@ -180,6 +183,10 @@ export class WorkerPool {
     await Promise.all(this.slots.splice(0).map((s) => s.worker.terminate()));
   }
 
+  /**
+   * A job whose signal fired: one waiting leaves the queue, failed at once; one running is told to stop (JobControl.Stop)
+   * and let go if held, and its thread is deemed stuck if it has not ended the job `stopGraceMs` later.
+   */
   private stop(job: Job): void {
     const queued = this.waiting.indexOf(job);
     if (queued >= 0) {
@@ -210,6 +217,7 @@ export class WorkerPool {
     until.then(settled, settled);
   }
 
+  /** Hands a job to a free slot's thread, telling it how long it waited (onStart): now − queuedAt, in seconds (0: none). */
   private dispatch(slot: Slot, job: Job): void {
     slot.job = job;
     job.queuedSeconds = job.queuedAt === null ? 0 : Math.round(performance.now() - job.queuedAt) / 1000;
@@ -287,7 +295,7 @@ export class WorkerPool {
   /**
    * A thread that ended unasked (an error then its exit, or the exit alone), while the pool
    * closes too: its job fails, and another is started in its place if one is needed
-   * (replacementNeeded). A thread close() ended is no longer in the pool.
+   * (replacementNeeded). A thread close() ended is out of the pool already, and ignored.
    */
   private lost(slot: Slot, err: Error): void {
     if (!this.slots.includes(slot)) return;
@@ -297,7 +305,7 @@ export class WorkerPool {
   }
 
   /**
-   * A thread still running a job the grace after its stop: stuck, for it no longer reads the
+   * A thread still running a job the grace after its stop: stuck, for it does not read the
    * stop. It is ended, its job fails, and another is started in its place if one is needed.
    */
   private stuck(slot: Slot, job: Job): void {

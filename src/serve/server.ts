@@ -143,6 +143,8 @@ export class RnnServer {
     const report = (line: string) => process.stderr.write(`rnn serve: ${line}\n`);
     const pool = await WorkerPool.start({ models: read, kernels, workers, queue, report });
     try {
+      // requestTimeout = time limit + ARRIVAL_MARGIN_MS for a whole request to arrive; headersTimeout = min(HEADERS_TIMEOUT_MS,
+      // requestTimeout) for its headers, as node:http refuses a headersTimeout over the requestTimeout
       const requestTimeout = options.timeLimitMs + ARRIVAL_MARGIN_MS;
       const server = createServer({
         requestTimeout, headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout), keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,

@@ -194,6 +194,7 @@ function mostVaried(values: Float32Array[], H: number, top: number): number[] {
   if (values.length === 0) return [];
   const variance = new Float64Array(H);
   const n = values.length;
+  // variance[j] = Σ_t values[t][j]² / n − mean_j², mean_j = Σ_t values[t][j] / n
   for (let j = 0; j < H; j++) {
     let sum = 0, sumSq = 0;
     for (const row of values) {
