@@ -227,7 +227,7 @@ export class WorkerPool {
   }
 
   /** A slot free again (its job ended, or its thread has just started): it takes the next job waiting. */
-  private finish(slot: Slot): void {
+  private freed(slot: Slot): void {
     clearTimeout(slot.job?.stuckAfter);
     slot.job = null;
     const next = this.waiting.shift();
@@ -285,7 +285,7 @@ export class WorkerPool {
       if (until) this.hold(slot, job, until);
       return;
     }
-    this.finish(slot);
+    this.freed(slot);
     if ('done' in message) job.resolve(message.done);
     else if ('stopped' in message) job.reject(new JobStoppedError('stopped', false, job.queuedSeconds));
     else if ('error' in message) job.reject(new JobError(message.error, message.field));
@@ -342,7 +342,7 @@ export class WorkerPool {
     this.spawn().then((fresh) => {
       this.starting--;
       this.slots.push(fresh);
-      this.finish(fresh);
+      this.freed(fresh);
     }, (err: unknown) => {
       this.starting--;
       const why = err instanceof Error ? err.message : String(err);
