@@ -130,6 +130,30 @@ describe('rnn import: tensors of other names', () => {
     state.tensors = Object.fromEntries(Object.entries(state.tensors).map(([name, tensor]) => [`module.${name}`, tensor]));
     expect(importError('ddp.json', JSON.stringify(state))).toBe(`tensors["module.embed.weight"] ${ddp}`);
   });
+
+  it('names the first tensor missing where too few are left for the layers (PyTorch bias=False), not num_layers', () => {
+    const biasless = (name: string) => name.startsWith('rnn.bias_');
+    const bytes = toSafetensors(MODEL);
+    const headerLength = Number(bytes.readBigUInt64LE(0));
+    const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString('utf8')) as Record<string, { data_offsets?: [number, number] }>;
+    const kept = Object.entries(header).filter(([name]) => !biasless(name));
+    const data: Buffer[] = [];
+    let offset = 0;
+    for (const [name, entry] of kept) {
+      if (name === '__metadata__') continue;
+      const [begin, end] = entry.data_offsets!;
+      data.push(bytes.subarray(8 + headerLength + begin, 8 + headerLength + end));
+      entry.data_offsets = [offset, offset + end - begin];
+      offset += end - begin;
+    }
+    const json = Buffer.from(JSON.stringify(Object.fromEntries(kept)));
+    const prefix = Buffer.alloc(8);
+    prefix.writeBigUInt64LE(BigInt(json.length));
+    expect(importError('biasless.safetensors', Buffer.concat([prefix, json, ...data]))).toBe('"rnn.bias_ih_l0" is missing');
+    const state = toInteropState(CONFIG, MODEL.vocab, MODEL.params);
+    state.tensors = Object.fromEntries(Object.entries(state.tensors).filter(([name]) => !biasless(name)));
+    expect(importError('biasless.json', JSON.stringify(state))).toBe('tensors["rnn.bias_ih_l0"] is missing');
+  });
 });
 
 describe('rnn import: value errors name the input', () => {

@@ -166,7 +166,7 @@ function checkConsistency(ckpt: Checkpoint, source: string, written: object): vo
   const importedRule = ckpt.config.training.sentenceRule;
   if (importedRule !== undefined) checkSentenceRule(importedRule, source, 'config.training.sentenceRule');
   checkVocab(ckpt.vocab, model.vocabSize, level, source, 'vocab', 'config.model.vocabSize');
-  checkClaimedModel(model, Object.keys(ckpt.weights.tensors).length, source, 'config.model.numLayers', undefined);
+  checkClaimedModel(model, Object.keys(ckpt.weights.tensors), source, 'config.model.numLayers', (name) => `weights.tensors[${JSON.stringify(name)}]`, undefined);
   const layout = paramLayout(model);
   checkTensors(layout, ckpt.weights, source, 'weights');
   for (const moment of ['m', 'v'] as const) {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ModelConfig } from '../engine/config.js';
-import { type ParamLayout, type TensorSpec, paramLayout } from '../engine/params.js';
+import { type ParamLayout, paramLayout } from '../engine/params.js';
 import { fieldPath, likelyNames, zodErrorMessage } from '../input/issues.js';
 import { orList } from '../input/settings.js';
 import { type DocumentRule, WHOLE_TEXTS } from '../text/documents.js';
@@ -171,20 +171,20 @@ export function fromInteropState(json: unknown, source: string, checkpoint?: Che
 
   // the names as the file has them: a parsed record leaves out a "__proto__" one
   const names = Object.keys((json as { tensors: object }).tensors);
-  checkClaimedModel(config, names.length, source, 'config.num_layers', checkpoint);
+  const field = (name: string) => `tensors[${JSON.stringify(name)}]`;
+  checkClaimedModel(config, names, source, 'config.num_layers', field, checkpoint);
 
   const layout = paramLayout(config);
   const foreign = names.find((name) => !layout.byName.has(name));
-  if (foreign !== undefined) throw new CheckpointError(`${source}: tensors[${JSON.stringify(foreign)}] ${foreignTensor(foreign, config, layout)}`);
-  const field = (spec: TensorSpec) => `tensors[${JSON.stringify(spec.name)}]`;
+  if (foreign !== undefined) throw new CheckpointError(`${source}: ${field(foreign)} ${foreignTensor(foreign, config, layout)}`);
   for (const spec of layout.specs) {
     const tensor = state.tensors[spec.name];
-    if (!tensor) throw new CheckpointError(`${source}: ${field(spec)} is missing`);
+    if (!tensor) throw new CheckpointError(`${source}: ${field(spec.name)} is missing`);
     if (!sameShape(tensor.shape, spec.shape)) {
-      throw new CheckpointError(`${source}: ${field(spec)}.shape is ${formatShape(tensor.shape)}, expected ${formatShape(spec.shape)}`);
+      throw new CheckpointError(`${source}: ${field(spec.name)}.shape is ${formatShape(tensor.shape)}, expected ${formatShape(spec.shape)}`);
     }
     if (tensor.data.length !== spec.size) {
-      throw new CheckpointError(`${source}: ${field(spec)}.data has ${tensor.data.length} values, expected ${spec.size}`);
+      throw new CheckpointError(`${source}: ${field(spec.name)}.data has ${tensor.data.length} values, expected ${spec.size}`);
     }
   }
   // every tensor is there with its size: the buffer holds no more values than the file
@@ -247,15 +247,21 @@ export function foreignTensor(name: string, config: ModelConfig, layout: ParamLa
 
 /**
  * Checks a model config read from a file, in arithmetic alone, before anything of the model's
- * size is allocated: its layers no more than the file's `tensors` describe (4 a layer, and 3
+ * size is allocated: its layers no more than the file's tensors (`names`) describe (4 a layer, and 3
  * more), and, given the `checkpoint` it is to be saved in, that checkpoint within the longest
- * string Node.js can write. Messages name `source` and `layersField`, the field of the layer count.
+ * string Node.js can write. Where the file lacks a tensor of the layers it could describe (a model
+ * saved without biases), that tensor is named, as `tensorField` names it, rather than the layer count.
+ * Messages name `source` and `layersField`, the field of the layer count.
  */
 export function checkClaimedModel(
-  config: ModelConfig, tensors: number, source: string, layersField: string, checkpoint: CheckpointShape | undefined,
+  config: ModelConfig, names: readonly string[], source: string, layersField: string, tensorField: (name: string) => string,
+  checkpoint: CheckpointShape | undefined,
 ): void {
-  const layers = Math.max(0, Math.ceil((tensors - 3) / 4));
+  const layers = Math.max(0, Math.ceil((names.length - 3) / 4));
   if (config.numLayers > layers) {
+    const held = new Set(names);
+    const missing = paramLayout({ ...config, numLayers: layers }).specs.find((spec) => !held.has(spec.name));
+    if (missing !== undefined) throw new CheckpointError(`${source}: ${tensorField(missing.name)} is missing`);
     throw new CheckpointError(`${source}: ${layersField} is ${config.numLayers}, but the file holds the tensors of at most ` +
       `${layers} ${plural(layers, 'layer')}`);
   }

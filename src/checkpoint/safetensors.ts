@@ -173,7 +173,7 @@ export function fromSafetensors(bytes: Buffer, source: string, checkpoint?: Chec
   checkVocab(vocab as string[], config.vocabSize, level, source, `${METADATA}.vocab`, 'config.vocab_size');
 
   const tensorNames = Object.keys(entries).filter((name) => name !== METADATA);
-  checkClaimedModel(config, tensorNames.length, source, `${METADATA}.config.num_layers`, checkpoint);
+  checkClaimedModel(config, tensorNames, source, `${METADATA}.config.num_layers`, (name) => JSON.stringify(name), checkpoint);
 
   const layout = paramLayout(config);
   const dataLength = bytes.length - dataStart;
