@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CheckpointError } from '../src/checkpoint/errors.js';
+import { fromInteropState, toInteropState } from '../src/checkpoint/interop.js';
 import { fromSafetensors, toSafetensors } from '../src/checkpoint/safetensors.js';
 import type { ModelConfig } from '../src/engine/config.js';
 import { initParams } from '../src/engine/model.js';
@@ -78,6 +79,16 @@ describe('safetensors', () => {
     expect(back.config).toEqual(CONFIG);
     expect(back.vocab).toEqual(MODEL.vocab);
     expect(Array.from(new Uint32Array(back.params.buffer))).toEqual(Array.from(new Uint32Array(MODEL.params.buffer)));
+  });
+
+  it("keeps a model's dropout, in safetensors and rnn-state/1 alike, and writes none for a model without", () => {
+    const dropped = { ...MODEL, config: { ...CONFIG, dropout: 0.25 } };
+    const metadata = parts(toSafetensors(dropped)).header['__metadata__'] as unknown as Record<string, string>;
+    expect(JSON.parse(metadata['config']!)).toMatchObject({ dropout: 0.25 });
+    expect(fromSafetensors(toSafetensors(dropped), 'model.safetensors').config).toEqual(dropped.config);
+    const state = JSON.parse(JSON.stringify(toInteropState(dropped.config, MODEL.vocab, MODEL.params))) as unknown;
+    expect(fromInteropState(state, 'state.json').config).toEqual(dropped.config);
+    expect(toInteropState(CONFIG, MODEL.vocab, MODEL.params).config).not.toHaveProperty('dropout');
   });
 
   it.each([
