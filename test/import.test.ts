@@ -293,6 +293,21 @@ describe('a PyTorch pickle (torch.save), which rnn does not read', () => {
     expect(flagLine(INIT_FROM_READER)).toBe(`--init-from ${path} ${SAID}`);
     expect(flagLine(CHECKPOINT_FLAG)).toBe(`--checkpoint ${path} ${SAID}`);
   });
+
+  it('is refused, a TorchScript archive (torch.jit.save) too, in one line naming it and how to save the weights instead', () => {
+    // the first bytes torch.jit.save wrote of torch.jit.script(nn.Linear(2, 2)) (torch 2): its first entry archive/data/0, a weight
+    const hex = '504b0304000008080000000000000000000000000000000000000e001400617263686976652f646174612f3046421000';
+    const path = join(dir, 'scripted.pt');
+    writeFileSync(path, Buffer.concat([Buffer.from(hex, 'hex'), Buffer.alloc(64, 0x5a)]));
+    const said = SAID.replace('a PyTorch pickle (torch.save)', 'a TorchScript archive (torch.jit.save)');
+    const out = join(dir, 'scripted-out.json');
+    expect(() => importState(path, out, ['rnn', 'import'], true)).toThrow(new CheckpointError(`${path} ${said}`));
+    expect(existsSync(out)).toBe(false);
+    const flagLine = (reader: ModelPathReader) => thrownBy(() => resolveCheckpointPath(path, undefined, reader), SettingError)
+      .messageNaming(flagName);
+    expect(flagLine(INIT_FROM_READER)).toBe(`--init-from ${path} ${said}`);
+    expect(flagLine(CHECKPOINT_FLAG)).toBe(`--checkpoint ${path} ${said}`);
+  });
 });
 
 describe('the document rule in .safetensors metadata', () => {

@@ -22,8 +22,8 @@ import { INTEROP_FORMAT, type ModelState, checkModelValues, fromInteropState, no
 import { type LoadedModel, loadModel } from './load.js';
 import { PREPARED_FORMAT } from './prepared.js';
 import {
-  METADATA, NAME_IT_SAFETENSORS, SAFETENSORS_EXTENSION, TORCH_SAVE, fromSafetensors, isMisnamedSafetensors, isSafetensorsPath, isTorchSave,
-  safetensorsFormatAt, toSafetensors,
+  METADATA, NAME_IT_SAFETENSORS, SAFETENSORS_EXTENSION, fromSafetensors, isMisnamedSafetensors, isSafetensorsPath,
+  safetensorsFormatAt, toSafetensors, torchFile,
 } from './safetensors.js';
 import { defaultSettings, trainingConfig } from './settings.js';
 import { encodeTensors } from './tensors.js';
@@ -196,11 +196,12 @@ function parseModelJson(bytes: Uint8Array, path: string, expected: string): unkn
 
 /**
  * Refuses the `bytes` of a model file not named .safetensors that are no JSON rnn could read, saying what they are and what
- * to do: safetensors (to be named so) or what torch.save wrote (a pickle; to be saved as rnn reads weights).
+ * to do: safetensors (to be named so) or what PyTorch wrote (torch.save, torch.jit.save; to be saved as rnn reads weights).
  */
 function refuseOtherFormats(bytes: Buffer, path: string): void {
   if (isMisnamedSafetensors(path, bytes)) throw new CheckpointError(`${path} is a safetensors file, read as one only where named so: ${NAME_IT_SAFETENSORS}`);
-  if (isTorchSave(bytes)) throw new CheckpointError(`${path} is ${TORCH_SAVE}`);
+  const torch = torchFile(bytes);
+  if (torch !== null) throw new CheckpointError(`${path} is ${torch}`);
 }
 
 /** The checkpoint `importedCheckpoint` makes, which an imported model must fit. */

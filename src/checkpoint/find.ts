@@ -8,7 +8,7 @@ import { NAMED_PIPE, STANDARD_STREAM, linkTarget, notFoundLine, standardStreamLi
 import { NotJsonError, formatWrittenFirst, specialFileKind, isFile, isFolder, isTempFile, parseJsonBytes, readFileBytes, readFilePart } from './files.js';
 import { INTEROP_FORMAT, wrappedState } from './interop.js';
 import { PREPARED_FORMAT, isPreparedFolder } from './prepared.js';
-import { TORCH_SAVE, isSafetensorsPath, isTorchSave, startsLikeSafetensors } from './safetensors.js';
+import { isSafetensorsPath, startsLikeSafetensors, torchFile } from './safetensors.js';
 import { firstNamed } from '../text/vocab.js';
 import { beginsAsText } from '../text/utf8.js';
 import { preparedTokenFile } from './corpus.js';
@@ -113,7 +113,8 @@ function modelFilePath(path: string, reader: ModelPathReader): string {
   const head = readFilePart(path, HEAD_BYTES);
   if (head === null) return path;
   if (startsLikeSafetensors(head, false)) return readsModelFiles(reader) ? path : refuseModelFile(reader, path);
-  if (isTorchSave(head)) throw refused(reader, path, (name) => `${givenAs(reader, path, name)} is ${TORCH_SAVE}`);
+  const torch = torchFile(head);
+  if (torch !== null) throw refused(reader, path, (name) => `${givenAs(reader, path, name)} is ${torch}`);
   const text = head.toString('utf8').replace(/^\uFEFF/, '').trimStart();
   if (text === '') return path;
   if (text.startsWith('{')) return jsonModelPath(path, reader);

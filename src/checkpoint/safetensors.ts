@@ -73,19 +73,24 @@ export function isMisnamedSafetensors(path: string, bytes?: Buffer): boolean {
 /** The pickle opcodes PROTO 2 and LONG1 of 10 bytes, then torch's legacy magic number 0x1950a86a20f9469cfc6c, little-endian. */
 const TORCH_LEGACY_START = Buffer.from('80028a0a6cfc9c46f9206aa85019', 'hex');
 
-/**
- * Whether `bytes` (a file's, or its first few dozen) are what torch.save writes: a zip whose first entry is `<archive>/data.pkl`
- * (its local header: a signature, the name's length at byte 26, the name at 30), or (legacy) a pickle beginning with torch's magic number.
- */
-export function isTorchSave(bytes: Buffer): boolean {
-  const zip = bytes.length >= 30 && bytes.readUInt32LE(0) === 0x04034b50;
-  if (zip) return bytes.toString('latin1', 30, 30 + bytes.readUInt16LE(26)).endsWith('/data.pkl');
-  return bytes.subarray(0, TORCH_LEGACY_START.length).equals(TORCH_LEGACY_START);
-}
+/** What rnn says of a file PyTorch wrote after naming it: how to save the weights as rnn reads them instead. */
+const SAVE_AS_RNN_READS = `which rnn does not read: save the weights with safetensors, save_file(model.state_dict(), ` +
+  `"model${SAFETENSORS_EXTENSION}", metadata=meta), or as ${INTEROP_FORMAT} JSON, as docs/interop.md shows`;
 
-/** What a file torch.save wrote is, where a model file is read, and how to save the weights as rnn reads them. */
-export const TORCH_SAVE = 'a PyTorch pickle (torch.save), which rnn does not read: save the weights with safetensors, ' +
-  `save_file(model.state_dict(), "model${SAFETENSORS_EXTENSION}", metadata=meta), or as ${INTEROP_FORMAT} JSON, as docs/interop.md shows`;
+/**
+ * What `bytes` (a file's, or its first few dozen) are where PyTorch wrote them, with how to save the weights as rnn reads them;
+ * null for another file. A zip (its local header: a signature, the first entry's name's length at byte 26, the name at 30)
+ * whose first entry is `<archive>/data.pkl` is torch.save's, one whose first is a tensor, `<archive>/data/0`, torch.jit.save's
+ * (TorchScript); a pickle beginning with torch's magic number is torch.save's legacy format.
+ */
+export function torchFile(bytes: Buffer): string | null {
+  const zip = bytes.length >= 30 && bytes.readUInt32LE(0) === 0x04034b50;
+  const first = zip ? bytes.toString('latin1', 30, 30 + bytes.readUInt16LE(26)) : '';
+  if (zip ? first.endsWith('/data.pkl') : bytes.subarray(0, TORCH_LEGACY_START.length).equals(TORCH_LEGACY_START)) {
+    return `a PyTorch pickle (torch.save), ${SAVE_AS_RNN_READS}`;
+  }
+  return /^[^/]+\/data\/\d+$/.test(first) ? `a TorchScript archive (torch.jit.save), ${SAVE_AS_RNN_READS}` : null;
+}
 
 /**
  * The `__metadata__.format` of the safetensors file at `path` (`rnn-state/1` where rnn wrote it),
