@@ -949,6 +949,51 @@ it('counts a sample of one token as one token, not as 1 tokens', () => onFreshPa
   expect(await sampleOutcome(at)).toMatch(/^1 token in [\d.]+ s \(length\) · seed 4$/);
 }));
 
+it('at temperature 0 greys out top-p and the seed and sends neither, the line saying no seed and no warning; above 0 they come back as typed', () => onFreshPage(async (at) => {
+  const sent: Record<string, unknown>[] = [];
+  at.on('request', (request) => {
+    if (request.url().endsWith('/v1/generate')) sent.push(request.postDataJSON() as Record<string, unknown>);
+  });
+  const why = 'temperature 0 takes the most probable token: top-p and the seed change nothing';
+  await at.fill('#len', '5');
+  await at.fill('#seed', '3');
+  await at.fill('#top-p', '0.5');
+  await at.fill('#temperature', '0');
+  for (const id of ['#top-p', '#seed']) {
+    expect(await at.locator(id).isDisabled()).toBe(true);
+    expect(await at.locator(id).getAttribute('title')).toBe(why);
+  }
+  await at.click('#generate');
+  expect(await sampleOutcome(at)).toMatch(/^5 tokens in [\d.]+ s \(length\)$/);
+  expect(sent).toHaveLength(1);
+  expect(Object.keys(sent[0]!)).not.toContain('topP');
+  expect(Object.keys(sent[0]!)).not.toContain('seed');
+  await at.screenshot({ path: '/tmp/pagewarn2.png', clip: (await at.locator('#generate-card').boundingBox())! });
+  await at.fill('#temperature', '0.8');
+  for (const id of ['#top-p', '#seed']) {
+    expect(await at.locator(id).isEnabled()).toBe(true);
+    expect(await at.locator(id).getAttribute('title')).toBeNull();
+  }
+  expect(await at.locator('#top-p').inputValue()).toBe('0.5');
+  expect(await at.locator('#seed').inputValue()).toBe('3');
+  await at.click('#generate');
+  expect(await sampleOutcome(at)).toMatch(/^5 tokens in [\d.]+ s \(length\) · seed 3$/);
+  expect(sent[1]).toMatchObject({ topP: 0.5, seed: 3 });
+}));
+
+it("says the warnings of the server's answer on the sample's line, until the next sample", () => onFreshPage(async (at) => {
+  const warnings = ['lengthPenalty has no effect without stopAtEos: every hypothesis then has the same length', 'another field changed nothing'];
+  const events = [{ text: 'The k' }, { done: true, tokens: 5, finish: 'length', seed: 3, unknownTokens: 0, warnings }];
+  await at.route('**/v1/generate', (route) => route.fulfill({ contentType: 'application/x-ndjson', body: events.map((e) => `${JSON.stringify(e)}\n`).join('') }), { times: 1 });
+  await at.fill('#len', '5');
+  await at.fill('#seed', '3');
+  await at.click('#generate');
+  expect(await sampleOutcome(at)).toMatch(new RegExp(`^5 tokens in [\\d.]+ s \\(length\\) · seed 3 · ${warnings[0]} · ${warnings[1]}$`));
+  expect(await at.locator('#sample-status').getAttribute('class')).toBe('muted');
+  await at.click('#generate');
+  expect(await sampleOutcome(at)).toMatch(/^5 tokens in [\d.]+ s \(length\) · seed 3$/);
+}));
+
 it("says a sample the server's time limit cut short was stopped by it, naming its flag, not a bare (time)", () => onFreshPage(async (at) => {
   const events = [{ text: 'The k' }, { done: true, tokens: 5, finish: 'time', seed: 9, unknownTokens: 0 }];
   await at.route('**/v1/generate', (route) => route.fulfill({ contentType: 'application/x-ndjson', body: events.map((e) => `${JSON.stringify(e)}\n`).join('') }));

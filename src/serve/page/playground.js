@@ -174,6 +174,23 @@ function chooseModel(name) {
 /** How a sample ended, as its status line says it where the server's word (`finish`) alone would not be plain. */
 const FINISHES = { time: "stopped by the server's time limit, its --time-limit" };
 
+/** The controls of a random draw, which temperature 0 uses none of: it takes the most probable token. */
+const DRAW_CONTROLS = ['top-p', 'seed'];
+
+/** Whether the temperature chosen is 0, which draws nothing at random. */
+function greedy() {
+  return Number($('temperature').value) === 0;
+}
+
+/** DRAW_CONTROLS greyed out at temperature 0, saying why, and back with their values as they were above it. */
+function showDrawControls() {
+  for (const id of DRAW_CONTROLS) {
+    $(id).disabled = greedy();
+    if (greedy()) $(id).title = 'temperature 0 takes the most probable token: top-p and the seed change nothing';
+    else $(id).removeAttribute('title');
+  }
+}
+
 async function generate() {
   const model = chosenModel('generate');
   if (model === null) return;
@@ -181,8 +198,8 @@ async function generate() {
   let len, seed;
   try {
     len = typedNumber('len', "the server's default");
-    // an empty field: a random seed drawn here, so that even a sample stopped before its end can be drawn again
-    seed = typedNumber('seed', 'a random one') ?? crypto.getRandomValues(new Uint32Array(1))[0];
+    // an empty field: a random seed drawn here, so that even a sample stopped before its end can be drawn again; none at temperature 0
+    seed = greedy() ? null : typedNumber('seed', 'a random one') ?? crypto.getRandomValues(new Uint32Array(1))[0];
   } catch (err) {
     fail('generate', err);
     return;
@@ -201,13 +218,14 @@ async function generate() {
   swapButtons('generate', 'stop');
   awaitServer('generate');
   const started = performance.now();
-  let tokens = 0, finish = null, unknownTokens = 0;
+  let tokens = 0, finish = null, unknownTokens = 0, warnings = [];
+  const seeded = seed === null ? '' : ` · seed ${seed}`;
   let queuedSeconds = 0; // the sample's wait in the server's queue, as its first event says it
   let taken = false; // the server answered, with its first piece; until then nothing was read or drawn
   try {
-    const body = {
-      model: model.name, prime, temperature: Number($('temperature').value), topP: Number($('top-p').value), seed, stream: 'ndjson',
-    };
+    const body = { model: model.name, prime, temperature: Number($('temperature').value), stream: 'ndjson' };
+    // what a draw at random takes, which temperature 0 (no seed) makes none of
+    if (seed !== null) Object.assign(body, { topP: Number($('top-p').value), seed });
     if (len !== null) body.len = len;
     const res = await api('/v1/generate', body, controller.signal);
     if (!res.ok) await json(res);
@@ -227,7 +245,7 @@ async function generate() {
       for (const line of lines) {
         const event = JSON.parse(line);
         if (typeof event.queuedSeconds === 'number') queuedSeconds = event.queuedSeconds;
-        if (event.done) ({ tokens, finish, unknownTokens } = event);
+        if (event.done) ({ tokens, finish, unknownTokens, warnings = [] } = event);
         else if (typeof event.text === 'string') drawPiece(drawn, event);
       }
     }
@@ -236,12 +254,14 @@ async function generate() {
     const seconds = Math.max((performance.now() - started) / 1000 - queuedSeconds, 0), waited = queuedSeconds.toFixed(2);
     const wait = Number(waited) === 0 ? '' : `, after ${waited} s waiting in the server's queue`;
     const unread = unknownTokens === 0 ? '' : ` · ${counted(unknownTokens, 'token')} of the prime outside the vocabulary, read as <UNK>`;
-    status('sample-status', `${counted(tokens, 'token')} in ${seconds.toFixed(2)} s (${FINISHES[finish] ?? finish})${wait} · seed ${seed}${unread}`);
+    // the server's warnings, in its words: each field sent that changed nothing
+    const unused = warnings.map((warning) => ` · ${warning}`).join('');
+    status('sample-status', `${counted(tokens, 'token')} in ${seconds.toFixed(2)} s (${FINISHES[finish] ?? finish})${wait}${seeded}${unread}${unused}`);
   } catch (err) {
     if (!taken) prim.textContent = '';
     if (!controller.signal.aborted) fail('generate', err);
     // stopped before any answer (waiting in the server's queue, its threads running other requests): no prime read, nothing drawn
-    else if (controller.signal.reason !== 'model') status('sample-status', taken ? `stopped · ${drawnSoFar()} so far · seed ${seed}` : 'stopped before it started: nothing was drawn');
+    else if (controller.signal.reason !== 'model') status('sample-status', taken ? `stopped · ${drawnSoFar()} so far${seeded}` : 'stopped before it started: nothing was drawn');
   } finally {
     drawPending();
     followSample();
@@ -694,6 +714,8 @@ new ResizeObserver(() => {
 for (const [input, output, digits] of [['temperature', 'temperature-value', 2], ['top-p', 'top-p-value', 2]]) {
   $(input).addEventListener('input', () => ($(output).textContent = Number($(input).value).toFixed(digits)));
 }
+$('temperature').addEventListener('input', showDrawControls);
+showDrawControls(); // a temperature of 0 the browser kept from an earlier visit
 $('model').addEventListener('change', (e) => chooseModel(e.target.value));
 /** A form's submission (its button, Enter in a field, Ctrl+Enter in its text box) runs `run`, and the page stays put. */
 function onSubmit(id, run) {
