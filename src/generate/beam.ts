@@ -512,6 +512,7 @@ class Extensions {
     this.logits = logits;
     this.vocabSize = V;
     let size = 0;
+    // an extension's log-probability: ln p(h · v) = ln p(h) + ln p(v | h)
     // candidates come in hypothesis order: a later one beats the worst kept with a higher log-probability, or at a tie in
     // the same hypothesis with a larger logit
     for (let parent = 0; parent < liveCount; parent++) {

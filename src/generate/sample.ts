@@ -246,6 +246,7 @@ export class TokenSampler {
     // z / T past float32's range (a temperature near 0) leaves NaN: the distribution there is its limit, the argmax
     if (Number.isNaN(total)) return likeliestToken(next.logits, 0, V, this.excluded);
     if (!this.filters) {
+      // the first v whose cumulative mass passes u: Σ_{w ≤ v} p_w > u, u uniform in [0, total)
       let u = rng.uniform() * total;
       for (let v = 0; v < V; v++) {
         if (probs[v]! > 0 && (u -= probs[v]!) < 0) return v;
