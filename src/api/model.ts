@@ -670,9 +670,12 @@ function* textScore(predictions: Work<Score>, tokens: TokenScore[]): Work<TextSc
   };
 }
 
-/** Each hidden unit of `layer` after each of `ids` (written as `texts`, named by `vocab`), read from `<EOS>`: a piece of work a token. */
+/**
+ * Each hidden unit of `layer` after each of `ids` (written as `texts`, named by `tokenNames`), read from `<EOS>`: a piece
+ * of work a token.
+ */
 function* hiddenStates(
-  stepper: Stepper, ids: Int32Array, layer: number, texts: string[], vocab: readonly string[], signal?: StopSignal,
+  stepper: Stepper, ids: Int32Array, layer: number, texts: string[], tokenNames: readonly string[], signal?: StopSignal,
 ): Work<Activations> {
   const H = stepper.model.config.hiddenSize;
   stepper.reset();
@@ -685,7 +688,7 @@ function* hiddenStates(
     const id = ids[t]!;
     stepper.advance(id);
     tokens.push(texts[t]!);
-    names.push(vocab[id]!);
+    names.push(tokenNames[id]!);
     values.push(state.slice(0, H));
   }
   return { layer, hiddenSize: H, tokens, names, values };

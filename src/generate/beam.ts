@@ -146,7 +146,7 @@ export function beamSteps(opts: BeamOptions): Work<BeamResult> {
 
 function* search(opts: BeamOptions): Work<BeamResult> {
   const { config, vocab, beam: N, length } = opts;
-  const V = config.vocabSize, G = N; // row G follows the greedy path
+  const V = config.vocabSize, greedyRow = N; // the row after the beam's follows the greedy path
   const kernels = createKernels(opts.kernels, new Arena(undefined, 4 * opts.params.length));
   const params = kernels.arena.floats(opts.params.length);
   params.set(opts.params);
@@ -230,17 +230,17 @@ function* search(opts: BeamOptions): Work<BeamResult> {
       for (let b = 0; b < liveCount; b++) if (finished.beats(liveLogProb[b]!, step + 1)) tree.releaseIfChildless(live[b]!);
     }
     if (!greedyDone) {
-      const token = likeliestToken(model.logits, G * V, V, UNK);
+      const token = likeliestToken(model.logits, greedyRow * V, V, UNK);
       greedyIds[greedyLength++] = token;
-      greedyLogProb += logProbs[G * V + token]!;
+      greedyLogProb += logProbs[greedyRow * V + token]!;
       greedyDone = token === EOS && stopAtEos;
     }
     const greedyInRunning = (!greedyDone && !rankOnlyFalls) || !finished.beats(greedyLogProb, greedyLength);
     settled?.advance(tree, greedyIds, greedyLength, greedyInRunning);
     for (let b = liveCount; b < N; b++) parents[b] = tokens[b] = 0;
-    parents[G] = G;
+    parents[greedyRow] = greedyRow;
     model.gatherState(parents, scratch);
-    tokens[G] = greedyLength > 0 ? greedyIds[greedyLength - 1]! : EOS;
+    tokens[greedyRow] = greedyLength > 0 ? greedyIds[greedyLength - 1]! : EOS;
     feed();
     yield;
   }

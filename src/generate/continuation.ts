@@ -5,7 +5,7 @@ import { type DecodeOptions, EOS, type TextWriter, type TokenizedText, type Voca
 export type PrimeTokens = Pick<TokenizedText, 'text' | 'ids' | 'primeTail'>;
 
 /** A prime as generation reads it: its text, and every id read after the opening `<EOS>`. */
-export type PrimeReading = Pick<TokenizedText, 'text' | 'ids'>;
+type PrimeReading = Pick<TokenizedText, 'text' | 'ids'>;
 
 /**
  * A prime's reading: its tokens as given when already cut (`Vocabulary.tokenize`), else cut

@@ -55,7 +55,7 @@ export const SAMPLE_SETTINGS = {
   },
 } as const satisfies Readonly<Record<string, Setting>>;
 
-export type SampleSettingName = keyof typeof SAMPLE_SETTINGS;
+type SampleSettingName = keyof typeof SAMPLE_SETTINGS;
 
 /** The settings a beam search refuses: it draws nothing at random, and never chooses `<UNK>`. */
 export const NOT_FOR_BEAM = ['temperature', 'topK', 'topP', 'seed', 'unk'] as const satisfies readonly SampleSettingName[];
