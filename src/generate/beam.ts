@@ -158,14 +158,8 @@ function* search(opts: BeamOptions): Work<BeamResult> {
 
   // a batch of one reads <EOS> and the prime, and every row starts from its state and logits
   const signal = opts.signal;
-  const prime = primeTokens(vocab, opts.prime), primeIds = prime.ids;
-  for (let t = 0; t <= primeIds.length; t++) {
-    checkStopped(signal);
-    reader.tokens[0] = t === 0 ? EOS : primeIds[t - 1]!;
-    reader.forward(null);
-    reader.carryState(1);
-    yield;
-  }
+  const prime = primeTokens(vocab, opts.prime);
+  yield* readPrime(reader, prime.ids, signal);
   model.spreadFrom(reader);
   const feed = () => {
     model.tokens.set(tokens);
@@ -245,20 +239,10 @@ function* search(opts: BeamOptions): Work<BeamResult> {
     yield;
   }
 
-  // best first; ties keep the beam's order, and the greedy path after them
-  const ranked: { ids: Int32Array; logProb: number; tokens: number; order: number }[] = [];
-  for (const h of finished.best()) {
-    ranked.push({ ids: tree.path(h.node), logProb: h.logProb, tokens: h.tokens, order: ranked.length });
-  }
-  for (let b = 0; b < liveCount; b++) {
-    ranked.push({ ids: tree.path(live[b]!), logProb: liveLogProb[b]!, tokens: step, order: ranked.length });
-  }
-  // the greedy path, unless a hypothesis is it
-  const greedy = greedyIds.subarray(0, greedyLength);
-  if (!ranked.some((h) => sameIds(h.ids, greedy))) {
-    ranked.push({ ids: greedy, logProb: greedyLogProb, tokens: greedyLength, order: ranked.length });
-  }
-  ranked.sort((a, b) => rank(b.logProb, b.tokens, a.logProb, a.tokens) || a.order - b.order);
+  const ended: Hypothesis[] = finished.best().map((h) => ({ ids: tree.path(h.node), logProb: h.logProb, tokens: h.tokens }));
+  for (let b = 0; b < liveCount; b++) ended.push({ ids: tree.path(live[b]!), logProb: liveLogProb[b]!, tokens: step });
+  const greedy = { ids: greedyIds.subarray(0, greedyLength), logProb: greedyLogProb, tokens: greedyLength };
+  const ranked = rankedHypotheses(ended, greedy, rank);
   // a hypothesis that ended has its <EOS> in its log-probability, not in its text
   const textIds = (ids: Int32Array) => (stopAtEos && ids[ids.length - 1] === EOS ? ids.subarray(0, -1) : ids);
   const textOf = (ids: Int32Array) => writtenText(writerAfterPrime(), textIds(ids));
@@ -268,6 +252,35 @@ function* search(opts: BeamOptions): Work<BeamResult> {
     text, logProb: best.logProb, tokens: best.tokens,
     hypotheses: ranked.map((h, i) => ({ text: i === 0 ? text : textOf(h.ids), logProb: h.logProb, tokens: h.tokens })),
   };
+}
+
+/** Reads `<EOS>` and then the prime's `ids` into `reader`, a batch of one: a piece of work a token. */
+function* readPrime(reader: LanguageModel, ids: Int32Array, signal: StopSignal | undefined): Work<void> {
+  for (let t = 0; t <= ids.length; t++) {
+    checkStopped(signal);
+    reader.tokens[0] = t === 0 ? EOS : ids[t - 1]!;
+    reader.forward(null);
+    reader.carryState(1);
+    yield;
+  }
+}
+
+/** A hypothesis as the result lists it: its tokens, Σ ln p over them, and how many they are, by which lengthPenalty ranks it. */
+interface Hypothesis {
+  ids: Int32Array;
+  logProb: number;
+  tokens: number;
+}
+
+/**
+ * The hypotheses a search ended with (the finished, then the live) and its greedy path, unless a hypothesis is it: best
+ * first; ties keep the beam's order, and the greedy path after them.
+ */
+function rankedHypotheses(hypotheses: readonly Hypothesis[], greedy: Hypothesis, rank: RankOrder): Hypothesis[] {
+  const ranked = hypotheses.map((h, order) => ({ ...h, order }));
+  if (!ranked.some((h) => sameIds(h.ids, greedy.ids))) ranked.push({ ...greedy, order: ranked.length });
+  ranked.sort((a, b) => rank(b.logProb, b.tokens, a.logProb, a.tokens) || a.order - b.order);
+  return ranked;
 }
 
 /**
