@@ -424,6 +424,21 @@ describe('train', () => {
     expect(await warned({ batch: 16, seqLen: 32 })).toEqual([]);
   });
 
+  it('tells onEvalProgress how far each evaluation has scored the validation split, rising to 1 before its eval event', async () => {
+    const told: Array<number | 'eval'> = [];
+    await train({ ...TINY, maxSteps: 40, out: freshOut() }, [corpus], {
+      onEvalProgress: (fraction) => told.push(fraction),
+      onEvent: (event) => { if (event.event === 'eval') told.push('eval'); },
+    });
+    const evaluations = told.join(' ').split('eval').slice(0, -1).map((part) => part.trim().split(' ').map(Number));
+    expect(evaluations).toHaveLength(2);
+    for (const fractions of evaluations) {
+      expect(fractions.length).toBeGreaterThan(1);
+      expect(fractions.every((f, i) => f > 0 && f <= 1 && (i === 0 || f > fractions[i - 1]!))).toBe(true);
+      expect(fractions.at(-1)).toBe(1);
+    }
+  });
+
   it('trains on no more workers than the batch has rows, and says so where --workers asked for more', async () => {
     const warnings: string[] = [];
     const events: TrainEvent[] = [];

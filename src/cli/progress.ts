@@ -24,6 +24,8 @@ export interface ProgressDisplay {
   onEvent(event: TrainEvent): void;
   /** Shows `message` as a warning line where it does not break the display. */
   warn(message: string): void;
+  /** Shows how far an evaluation has scored the validation split (the live bar only: its scoring may take minutes). */
+  evaluating?(fraction: number): void;
   /** Leaves the terminal clean (stops the bar); safe to call twice. */
   stop(): void;
 }
@@ -273,6 +275,9 @@ class BarDisplay implements ProgressDisplay {
     barIncompleteChar: '░',
   });
   private bar: cliProgress.SingleBar | null = null;
+  private stepText: BarText['text'];
+  /** The whole percentage of the validation split the bar shows scored, -1 where it shows a step. */
+  private validated = -1;
   private start: StartEvent | null = null;
   private stopped = false;
   private readonly validation: ValidationPoint[] = [];
@@ -285,11 +290,12 @@ class BarDisplay implements ProgressDisplay {
         this.bar = this.bars.create(BAR_STEPS, 0, { text: () => chalk.dim('starting…') });
         break;
       case 'step':
-        this.bar?.update(Math.round(BAR_STEPS * this.fraction(event)), {
-          text: (detail: StepDetail) => stepText(event, tokenUnit(this.start).rate, chalk, detail),
-        });
+        this.stepText = (detail: StepDetail) => stepText(event, tokenUnit(this.start).rate, chalk, detail);
+        this.bar?.update(Math.round(BAR_STEPS * this.fraction(event)), { text: this.stepText });
         break;
       case 'eval':
+        this.validated = -1;
+        this.bar?.update({ text: this.stepText });
         if (event.valLoss !== null) this.validation.push({ step: event.step, valLoss: event.valLoss });
         this.log(evalText(event, chalk));
         break;
@@ -303,6 +309,13 @@ class BarDisplay implements ProgressDisplay {
         for (const line of nextCommands(event, this.start)) process.stderr.write(`${chalk.dim(line)}\n`);
         break;
     }
+  }
+
+  evaluating(fraction: number): void {
+    const percent = Math.floor(100 * fraction);
+    if (percent === this.validated) return;
+    this.validated = percent;
+    this.bar?.update({ text: () => chalk.dim(`validating: ${percent}%`) });
   }
 
   warn(message: string): void {

@@ -64,16 +64,17 @@ export function* scoreSteps(
  * Σ loss over every prediction of `batches` (contiguous rows, chunks of up to T columns) on the
  * engine's validation window, from a zero state carried from chunk to chunk: the trainer's
  * validation and `rnn eval perplexity` of a split, on however many workers the engine has.
- * Yields to the event loop between chunks; returns null if `stop()` says so.
+ * Yields to the event loop between chunks, telling `onProgress` the fraction of chunks scored; returns null if `stop()` says so.
  */
 export async function scoreBatches(
-  engine: TrainingEngine, batches: EvalBatches, stop: () => boolean = () => false,
+  engine: TrainingEngine, batches: EvalBatches, stop: () => boolean = () => false, onProgress?: (fraction: number) => void,
 ): Promise<number | null> {
   engine.resetEvalState();
   let lossSum = 0;
   for (let chunk = 0; chunk < batches.chunks; chunk++) {
     const length = batches.fill(chunk, engine.evalInputs, engine.evalTargets);
     lossSum += engine.evalChunk(length);
+    onProgress?.((chunk + 1) / batches.chunks);
     await new Promise(setImmediate);
     if (stop()) return null;
   }

@@ -31,6 +31,8 @@ export interface TrainHooks {
    * taken over, a --time too short for the closing evaluation).
    */
   onWarning?: (warning: InputError) => void;
+  /** Told, as an evaluation scores the validation split, the fraction scored so far: 1 once it is whole, before its `eval` event. */
+  onEvalProgress?: (fraction: number) => void;
 }
 
 /** How a run ended, as its `done` event tells it, with its final weights and history. */
@@ -402,7 +404,7 @@ class Run {
   private async validate(): Promise<number | null> {
     const batches = this.setup.evalBatches;
     if (batches === null) return null;
-    const sum = await scoreBatches(this.engine, batches, () => this.hooks.signal?.aborted === true);
+    const sum = await scoreBatches(this.engine, batches, () => this.hooks.signal?.aborted === true, this.hooks.onEvalProgress);
     return sum === null ? null : sum / batches.predictions;
   }
 

@@ -103,6 +103,7 @@ async function runTrain(corpus: string[], flags: Record<string, unknown>): Promi
         display.onEvent(event);
       },
       onWarning: (warning) => display.warn(warningText(warning)),
+      onEvalProgress: (fraction) => display.evaluating?.(fraction),
       signal: controller.signal,
     });
     reportUnfinished(result, start, failure);
