@@ -11,6 +11,7 @@ import { warningText } from '../errors.js';
 import { type Output, outputClosed, outputFailureText, readerGone, terminalClosed, whenOutputCloses } from '../pipes.js';
 import { ENDING_SIGNALS, exitAfter, exitStatusAfter, secondSignalLine } from '../signals.js';
 import { createProgress, progressMode, progressOutput } from '../progress.js';
+import { statusLine } from '../terminal.js';
 import { readStandardInput, rnnCommand } from '../train-summary.js';
 import { addSettingFlags, recordedCommand } from '../flags.js';
 
@@ -90,10 +91,15 @@ async function runTrain(corpus: string[], flags: Record<string, unknown>): Promi
   });
   let start: StartEvent | null = null;
   let result: TrainResult;
+  // on a terminal, one line while the corpus is read and tokenized, which takes minutes for a large one
+  const status = mode === 'tty' ? statusLine() : null;
+  const clear = (): void => status?.('');
+  status?.('reading the corpus…');
   try {
     result = await train({ ...options, command: recordedCommand() }, corpus, {
       onEvent: (event) => {
         if (event.event === 'start') {
+          clear();
           start = event;
           // until now a signal has its default effect, ending rnn at once: there is nothing to save, and the corpus is
           // read and tokenized synchronously, where a handler would not run until it was done
@@ -102,12 +108,16 @@ async function runTrain(corpus: string[], flags: Record<string, unknown>): Promi
         if (event.event === 'done') ended = true;
         display.onEvent(event);
       },
-      onWarning: (warning) => display.warn(warningText(warning)),
+      onWarning: (warning) => {
+        if (start === null) clear();
+        display.warn(warningText(warning));
+      },
       onEvalProgress: (fraction) => display.evaluating?.(fraction),
       signal: controller.signal,
     });
     reportUnfinished(result, start, failure);
   } finally {
+    if (start === null) clear();
     display.stop();
     stopWatchingOutput();
     for (const name of ENDING_SIGNALS) process.off(name, onSignal);
