@@ -167,7 +167,7 @@ export type QuotedAs = 'text' | 'tokens' | 'notNFC';
 export function escapeCharacters(text: string, as: QuotedAs = 'text'): string {
   const eachAlone = as === 'tokens';
   let out = '"';
-  let base = false;
+  let base = false; // whether the last character shows as one (no \u{…} or \n escape), which a mark after it combines with
   let at = 0;
   let flagEnd = 0; // where the subdivision flag last met ends
   let changedEnd = 0; // where the last character that NFC changes with its marks ends

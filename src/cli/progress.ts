@@ -16,7 +16,7 @@ import { type ValidationPoint, nextCommands, validationChart } from './train-sum
 
 /**
  * How training reports: a live bar (stderr is a terminal that redraws in place), plain lines (it is not), JSON lines
- * on stdout, or nothing (no one reads either any more).
+ * on stdout, or nothing (neither has a reader).
  */
 export type ProgressMode = 'tty' | 'plain' | 'json' | 'none';
 
@@ -58,7 +58,7 @@ function formatCount(n: number): string {
   return `${(n / 1e6).toFixed(2)}M`;
 }
 
-/** A loss in three decimals; a diverged run's huge one in four significant digits (`3.060e+31`), where toFixed wrote all seventeen. */
+/** A loss in three decimals; a diverged run's huge one in four significant digits (`3.060e+31`), not every digit toFixed writes. */
 const loss = (x: number | null): string => (x === null ? '—' : Math.abs(x) < 1e6 ? x.toFixed(3) : x.toPrecision(4));
 
 /** What the run's tokens are called. */
@@ -341,7 +341,10 @@ class BarDisplay implements ProgressDisplay {
     else this.bars.log(`${wrapToWidth(line, Math.max(20, terminalColumns())).join('\n')}\n`);
   }
 
-  /** How far along: by steps or by time, whichever limit is nearer. */
+  /**
+   * How far along, by steps or by time, whichever limit is nearer: min(1, max(step / totalSteps, elapsed / --time)),
+   * each term 0 without its limit.
+   */
   private fraction(e: StepEvent): number {
     const limits = this.start?.limits;
     const byStep = e.totalSteps ? e.step / e.totalSteps : 0;

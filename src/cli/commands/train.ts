@@ -101,7 +101,7 @@ async function runTrain(corpus: string[], flags: Record<string, unknown>): Promi
         if (event.event === 'start') {
           clear();
           start = event;
-          // until now a signal has its default effect, ending rnn at once: there is nothing to save, and the corpus is
+          // before the start a signal has its default effect, ending rnn at once: there is nothing to save, and the corpus is
           // read and tokenized synchronously, where a handler would not run until it was done
           for (const name of ENDING_SIGNALS) process.on(name, onSignal);
         }
