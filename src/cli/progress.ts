@@ -52,14 +52,14 @@ export function createProgress(mode: ProgressMode): ProgressDisplay {
 }
 
 /** `950`, `42.1k`, `1.25M`. */
-function formatCount(n: number): string {
+function countText(n: number): string {
   if (n < 1000) return `${Math.round(n)}`;
   if (n < 1e6) return `${(n / 1e3).toFixed(n < 1e4 ? 2 : 1)}k`;
   return `${(n / 1e6).toFixed(2)}M`;
 }
 
 /** A loss in three decimals; a diverged run's huge one in four significant digits (`3.060e+31`), not every digit toFixed writes. */
-const loss = (x: number | null): string => (x === null ? '—' : Math.abs(x) < 1e6 ? x.toFixed(3) : x.toPrecision(4));
+const lossText = (x: number | null): string => (x === null ? '—' : Math.abs(x) < 1e6 ? x.toFixed(3) : x.toPrecision(4));
 
 /** What the run's tokens are called. */
 function tokenUnit(start: StartEvent | null): TokenUnit {
@@ -110,9 +110,9 @@ function stepText(e: StepEvent, rate: string, style: ChalkInstance, detail: Step
   const full = detail === 'full';
   return [
     `${full ? `epoch ${e.epoch.toFixed(2)} ` : ''}step ${e.step}${of}`,
-    `loss ${style.yellow(loss(e.smoothedLoss))}`,
-    ...(detail === 'least' ? [] : [`val ${loss(e.valLoss)}`]),
-    ...(full ? [`${formatCount(e.tokensPerSecond)} ${rate}`] : []),
+    `loss ${style.yellow(lossText(e.smoothedLoss))}`,
+    ...(detail === 'least' ? [] : [`val ${lossText(e.valLoss)}`]),
+    ...(full ? [`${countText(e.tokensPerSecond)} ${rate}`] : []),
     `ETA ${e.etaSeconds === null ? '—' : durationText(e.etaSeconds)}`,
   ].join(` ${style.dim('|')} `);
 }
@@ -130,8 +130,8 @@ function sampleText(sample: string): string {
 
 /** An evaluation's line, styled by `style` (the live bar's colours, or none). */
 function evalText(e: EvalEvent, style: ChalkInstance): string {
-  const val = e.valLoss === null ? 'no validation split' : `val loss ${style.yellow(loss(e.valLoss))}${e.improved ? style.green(' (best)') : ''}`;
-  return `${style.bold(`eval step ${e.step}`)}: ${val}, train ${loss(e.trainLoss)} | ${style.dim(`sample: ${sampleText(e.sample)}`)}`;
+  const val = e.valLoss === null ? 'no validation split' : `val loss ${style.yellow(lossText(e.valLoss))}${e.improved ? style.green(' (best)') : ''}`;
+  return `${style.bold(`eval step ${e.step}`)}: ${val}, train ${lossText(e.trainLoss)} | ${style.dim(`sample: ${sampleText(e.sample)}`)}`;
 }
 
 function savedText(e: CheckpointEvent): string {
@@ -145,7 +145,7 @@ function doneText(e: DoneEvent): string {
     `latest: ${e.latest}${e.savedStep === e.step ? '' : ` (step ${e.savedStep})`}${e.best ? `, best: ${e.best}` : ''}`;
   return visible(
     `done, ${why}, at step ${e.step} (epoch ${e.epoch.toFixed(2)}) after ${durationText(e.elapsedSeconds)}: ` +
-    `train ${loss(e.trainLoss)}, val ${loss(e.valLoss)}, best val ${loss(e.bestValLoss)}; ` +
+    `train ${lossText(e.trainLoss)}, val ${lossText(e.valLoss)}, best val ${lossText(e.bestValLoss)}; ` +
     `${saved}${e.skipped > 0 ? `; ${e.skipped} steps skipped (not finite)` : ''}`,
   );
 }

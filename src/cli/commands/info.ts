@@ -35,52 +35,52 @@ export function register(program: Command): void {
     });
 }
 
-function infoText(c: ModelInfo): string {
-  const m = c.config.model, t = c.config.training, best = c.bestValLoss;
-  const word = c.level === 'word', per = TOKEN_UNITS[c.level].per;
+function infoText(info: ModelInfo): string {
+  const m = info.config.model, t = info.config.training, best = info.bestValLoss;
+  const word = info.level === 'word', per = TOKEN_UNITS[info.level].per;
   const rows: [string, string][] = [
-    ['checkpoint', c.path],
-    ['created', c.createdAt],
-    ['command', c.command.map(shellWord).join(' ')],
+    ['checkpoint', info.path],
+    ['created', info.createdAt],
+    ['command', info.command.map(shellWord).join(' ')],
     ['model', `${m.cell}, ${m.numLayers} ${plural(m.numLayers, 'layer')}, hidden ${m.hiddenSize}, embedding ${m.embedDim}, dropout ${m.dropout}`],
-    ['parameters', grouped(c.parameters)],
+    ['parameters', grouped(info.parameters)],
     ['level', word ? `word (tokenizer rules version ${t.wordRule})` : 'char'],
-    ['vocabulary', word ? wordVocabularyText(c.vocab) : `${grouped(c.vocab.length)} tokens: ${c.vocab.slice(0, SPECIALS).join(' ')} ${escapeCharacters(c.vocab.slice(SPECIALS).join(''), 'tokens')}`],
+    ['vocabulary', word ? wordVocabularyText(info.vocab) : `${grouped(info.vocab.length)} tokens: ${info.vocab.slice(0, SPECIALS).join(' ')} ${escapeCharacters(info.vocab.slice(SPECIALS).join(''), 'tokens')}`],
     ...(word && t.spacing !== undefined ? [['spacing', spacingText(t.spacing)] as [string, string]] : []),
-    ['training', c.corpus === null ? 'none by rnn (imported model: the steps it was trained elsewhere are not recorded)'
-      : `step ${c.step}, epoch ${c.epochs.toFixed(2)}, ${tokenCount(c.tokensSeen, c.level)} seen`],
+    ['training', info.corpus === null ? 'none by rnn (imported model: the steps it was trained elsewhere are not recorded)'
+      : `step ${info.step}, epoch ${info.epochs.toFixed(2)}, ${tokenCount(info.tokensSeen, info.level)} seen`],
     ['best val loss', best === null ? 'none' : `${best.toFixed(4)} nats/${per} (${(best / Math.LN2).toFixed(4)} bits/${per})`],
   ];
   const schedule = t.lrSchedule ?? TRAIN_SETTINGS.lrSchedule.whenAbsent;
   const settings = `seq-len ${t.seqLen}, batch ${t.batchSize}, ${t.optimizer} lr ${t.lr}, lr-schedule ${schedule}` +
     `${schedule === 'epoch' ? `, lr-decay ${t.lrDecay}` : ''}, clip ${t.clip ?? 'off'}` +
     `${t.clipValue ? `, clip-value ${t.clipValue}` : ''}, seed ${t.seed}`;
-  if (c.corpus === null) {
+  if (info.corpus === null) {
     // an imported model's settings are the defaults it was given, for a run from it: not how it was trained
     rows.push(['settings', `${settings} (the defaults for a run from it)`],
-      ['corpus', `none recorded (imported model); it reads a text as ${documentRuleText(c.documents)}`]);
+      ['corpus', `none recorded (imported model); it reads a text as ${documentRuleText(info.documents)}`]);
   } else {
     rows.push(['settings', settings], ['trained on', `${t.workers} ${plural(t.workers, 'worker')}, ${t.kernels ?? TRAIN_SETTINGS.kernels.whenAbsent} kernels`]);
-    const k = c.corpus;
+    const corpus = info.corpus;
     rows.push([
       'corpus',
       // the token stream's counts, each document's <EOS> included (a run's data line counts the text alone)
-      `${corpusFilesText(k.files.map((f) => f.path), emptyFiles(k.files))}, ${grouped(k.totalTokens)} tokens with <EOS> ` +
-        `(${grouped(k.trainTokens)} train, ${grouped(k.valTokens)} validation), ${documentRuleText(c.documents)}, ` +
-        `val-frac ${k.valFrac}`,
+      `${corpusFilesText(corpus.files.map((f) => f.path), emptyFiles(corpus.files))}, ${grouped(corpus.totalTokens)} tokens with <EOS> ` +
+        `(${grouped(corpus.trainTokens)} train, ${grouped(corpus.valTokens)} validation), ${documentRuleText(info.documents)}, ` +
+        `val-frac ${corpus.valFrac}`,
     ]);
-    for (const f of k.files.slice(0, FILES_SHOWN)) rows.push(['', `${f.path} (${grouped(f.bytes)} bytes)`]);
-    const more = k.files.length - FILES_SHOWN;
+    for (const f of corpus.files.slice(0, FILES_SHOWN)) rows.push(['', `${f.path} (${grouped(f.bytes)} bytes)`]);
+    const more = corpus.files.length - FILES_SHOWN;
     if (more > 0) rows.push(['', `and ${counted(more, 'more file')} (rnn info --json lists each)`]);
-    if (k.prepared !== undefined) rows.push(['prepared', `${k.prepared} (rnn prepare: the token ids it trained on)`]);
+    if (corpus.prepared !== undefined) rows.push(['prepared', `${corpus.prepared} (rnn prepare: the token ids it trained on)`]);
   }
-  if (c.initFrom !== null) {
-    const { path: from, step, sha256 } = c.initFrom;
+  if (info.initFrom !== null) {
+    const { path: from, step, sha256 } = info.initFrom;
     rows.push(['started from', `${from} (${step === null ? 'no training step recorded: an exported or imported model' : `step ${step}`}, ` +
       `sha256 ${sha256.slice(0, 12)}…)`]);
-    const { added } = c.initFrom;
+    const { added } = info.initFrom;
     if (added !== undefined && added.length > 0) {
-      rows.push(['added', `${tokenCount(added.length, c.level)} to its base's vocabulary (--extend-vocab): ${addedText(added)}`]);
+      rows.push(['added', `${tokenCount(added.length, info.level)} to its base's vocabulary (--extend-vocab): ${addedText(added)}`]);
     }
   }
   const width = Math.max(...rows.map(([label]) => label.length));
@@ -109,10 +109,10 @@ const SPECIALS = UNK + 1;
 const FILES_SHOWN = 10;
 
 /** Word tokens `info` lists: the vocabulary is ordered by frequency, so these are the most frequent. */
-const SHOWN_WORDS = 20;
+const WORDS_SHOWN = 20;
 
 /** A word vocabulary's size and its most frequent tokens, each quoted as a warning quotes it (a line break shows as "\n"). */
 function wordVocabularyText(vocab: readonly string[]): string {
-  const frequent = firstNamed(vocab.slice(SPECIALS), SHOWN_WORDS, (token) => quotedToken(token), ' ');
+  const frequent = firstNamed(vocab.slice(SPECIALS), WORDS_SHOWN, (token) => quotedToken(token), ' ');
   return `${grouped(vocab.length)} tokens: ${vocab.slice(0, SPECIALS).join(' ')}, then the most frequent: ${frequent}`;
 }
