@@ -45,7 +45,7 @@ function infoText(info: ModelInfo): string {
     ['model', `${m.cell}, ${m.numLayers} ${plural(m.numLayers, 'layer')}, hidden ${m.hiddenSize}, embedding ${m.embedDim}, dropout ${m.dropout}`],
     ['parameters', grouped(info.parameters)],
     ['level', word ? `word (tokenizer rules version ${t.wordRule})` : 'char'],
-    ['vocabulary', word ? wordVocabularyText(info.vocab) : `${grouped(info.vocab.length)} tokens: ${info.vocab.slice(0, SPECIALS).join(' ')} ${escapeCharacters(info.vocab.slice(SPECIALS).join(''), 'tokens')}`],
+    ['vocabulary', word ? wordVocabularyText(info.vocab) : charVocabularyText(info.vocab)],
     ...(word && t.spacing !== undefined ? [['spacing', spacingText(t.spacing)] as [string, string]] : []),
     ['training', info.corpus === null ? 'none by rnn (imported model: the steps it was trained elsewhere are not recorded)'
       : `step ${info.step}, epoch ${info.epochs.toFixed(2)}, ${tokenCount(info.tokensSeen, info.level)} seen`],
@@ -110,6 +110,11 @@ const FILES_SHOWN = 10;
 
 /** Word tokens `info` lists: the vocabulary is ordered by frequency, so these are the most frequent. */
 const WORDS_SHOWN = 20;
+
+/** A character vocabulary's size, its special tokens, then every other as one quoted string (escapeCharacters, each a token of its own). */
+function charVocabularyText(vocab: readonly string[]): string {
+  return `${grouped(vocab.length)} tokens: ${vocab.slice(0, SPECIALS).join(' ')} ${escapeCharacters(vocab.slice(SPECIALS).join(''), 'tokens')}`;
+}
 
 /** A word vocabulary's size and its most frequent tokens, each quoted as a warning quotes it (a line break shows as "\n"). */
 function wordVocabularyText(vocab: readonly string[]): string {
