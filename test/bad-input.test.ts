@@ -657,6 +657,11 @@ describe('the library API given what its types forbid', () => {
     await expect(model.scorePreparedValidation(scratch.dir, Number.NaN)).rejects.toThrow(/^workers: /);
   });
 
+  it('an onProgress of a validation split\'s scoring that is not a function is named, as score\'s is', async () => {
+    await expect(model.scoreValidation(1, 5 as never)).rejects.toThrow(new TypeError('onProgress: must be a function (got 5)'));
+    await expect(model.scorePreparedValidation(scratch.dir, 1, 'x' as never)).rejects.toThrow(new TypeError('onProgress: must be a function (got x)'));
+  });
+
   it('a beam too wide for memory, refused by the library as rnn sample --beam calls it, is the command line\'s one line naming --beam', () => {
     expect(flagMessage(() => model.beamSync({ beam: 1e9, len: 10 })))
       .toMatch(/^--beam 1000000000: .*; --beam \d+ is the largest that fits with this model and --len$/);

@@ -269,6 +269,19 @@ describe('rnn eval perplexity DIR', () => {
     expectOneLineError(run, /^rnn: the prepared folder .* was cut into documents by --docs line, .*eval-char-file\/latest\.json reads its texts by --docs file: /);
   });
 
+  it('tells onProgress the fraction of the validation split scored, rising to 1, for the checkpoint\'s split and a prepared folder\'s', async () => {
+    const model = loadModel(await trained('eval-progress', {}), { kernels: 'js' });
+    const folderToScore = await prepared({ level: 'char', docs: 'file', valFrac: 0.1, minCount: 1 });
+    const split: number[] = [], preparedSplit: number[] = [];
+    await model.scoreValidation(1, (fraction) => split.push(fraction));
+    await model.scorePreparedValidation(folderToScore, 1, (fraction) => preparedSplit.push(fraction));
+    for (const fractions of [split, preparedSplit]) {
+      expect(fractions.length).toBeGreaterThan(1);
+      expect(fractions.every((fraction, i) => fraction > (i === 0 ? 0 : fractions[i - 1]!))).toBe(true);
+      expect(fractions.at(-1)).toBe(1);
+    }
+  });
+
   it('refuses a folder of another level naming the model by its flag, as rnn train names --resume and --init-from', async () => {
     const model = await trained('eval-char-level', {});
     const words = await prepared({ level: 'word', docs: 'file', valFrac: 0.1, minCount: 1, vocabSize: 400 });

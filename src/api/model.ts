@@ -480,12 +480,13 @@ export class Model {
   /**
    * Σ loss over the checkpoint's validation split, rebuilt from its corpus files, scored as the
    * trainer scores it (rows of its batch size, chunks of its sequence length, state carried) on
-   * `workers` threads.
+   * `workers` threads, telling `onProgress` the fraction of the split scored after each chunk.
    * @internal `rnn eval perplexity`'s: its refusals (CorpusError) name that command's flags, so the package declares it not.
    */
-  async scoreValidation(workers: number): Promise<{ lossSum: number; predictions: number }> {
+  async scoreValidation(workers: number, onProgress?: (fraction: number) => void): Promise<{ lossSum: number; predictions: number }> {
     const threads = checkPositiveInteger('workers', workers);
-    return this.scoreSplit(validationSplit(this.loaded), threads);
+    checkCallback('onProgress', onProgress);
+    return this.scoreSplit(validationSplit(this.loaded), threads, onProgress);
   }
 
   /**
@@ -494,20 +495,25 @@ export class Model {
    * A folder of another level, or cut into documents by another rule than this model's, is refused (CorpusError).
    * @internal As `scoreValidation`.
    */
-  async scorePreparedValidation(dir: string, workers: number): Promise<{ lossSum: number; predictions: number; unknown: UnknownTokens }> {
+  async scorePreparedValidation(
+    dir: string, workers: number, onProgress?: (fraction: number) => void,
+  ): Promise<{ lossSum: number; predictions: number; unknown: UnknownTokens }> {
     const threads = checkPositiveInteger('workers', workers);
+    checkCallback('onProgress', onProgress);
     const { ids, unknown } = preparedValidationSplit(this.loaded, dir);
-    return { ...await this.scoreSplit(ids, threads), unknown };
+    return { ...await this.scoreSplit(ids, threads, onProgress), unknown };
   }
 
   /**
    * Σ loss over `split` on `threads` threads (the cores at most), as the trainer scores its validation split: its sum
    * runs over the threads' rows, so the threads are those asked, whatever other calls run (callThreads would vary them).
    */
-  private async scoreSplit(split: TokenArray, threads: number): Promise<{ lossSum: number; predictions: number }> {
+  private async scoreSplit(
+    split: TokenArray, threads: number, onProgress?: (fraction: number) => void,
+  ): Promise<{ lossSum: number; predictions: number }> {
     const { batchSize, seqLen } = this.loaded.checkpoint.config.training;
     const { config, loaded: { params }, kernels } = this;
-    const { lossSum, tokens } = await scoreStream(config, params, split, batchSize, seqLen, threadsOnCores(threads), kernels);
+    const { lossSum, tokens } = await scoreStream(config, params, split, batchSize, seqLen, threadsOnCores(threads), kernels, onProgress);
     return { lossSum, predictions: tokens };
   }
 

@@ -81,9 +81,13 @@ export async function scoreBatches(
   return lossSum;
 }
 
-/** Σ loss of a token stream cut into at most `maxRows` rows of `seqLen` chunks, on `workers` threads. */
+/**
+ * Σ loss of a token stream cut into at most `maxRows` rows of `seqLen` chunks, on `workers` threads, telling `onProgress`
+ * the fraction of chunks scored.
+ */
 export async function scoreStream(
   config: ModelConfig, params: Float32Array, stream: TokenArray, maxRows: number, seqLen: number, workers: number, kernels?: KernelsKind,
+  onProgress?: (fraction: number) => void,
 ): Promise<Score> {
   const batches = new EvalBatches(stream, maxRows, seqLen);
   if (batches.rows === 0) return { lossSum: 0, tokens: 0 };
@@ -91,7 +95,7 @@ export async function scoreStream(
     config, params, optimizer: 'sgd', batchSize: batches.rows, seqLen, evalRows: batches.rows, workers, ...(kernels && { kernels }),
   });
   try {
-    return { lossSum: (await scoreBatches(engine, batches))!, tokens: batches.predictions };
+    return { lossSum: (await scoreBatches(engine, batches, undefined, onProgress))!, tokens: batches.predictions };
   } finally {
     await engine.close();
   }

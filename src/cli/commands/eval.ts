@@ -140,15 +140,15 @@ async function scoredRows(
   const scoring = <T>(work: () => Promise<T>): Promise<T> => (status ? clearedOnSignal(work, () => status('')) : work());
   const rows: Row[] = [];
   if (inputs.length === 0) {
-    status?.('scoring the validation split…');
-    const { lossSum, predictions } = await scoring(() => model.scoreValidation(asked ?? availableParallelism()));
+    const onProgress = status ? scoringProgress(status, 'the validation split') : undefined;
+    const { lossSum, predictions } = await scoring(() => model.scoreValidation(asked ?? availableParallelism(), onProgress));
     rows.push({ name: 'validation', text: false, lossSum, tokens: predictions });
   }
   for (const input of inputs) {
     if ('folder' in input) {
-      status?.(`scoring ${input.folder}'s validation split…`);
       const threads = asked ?? availableParallelism();
-      const { lossSum, predictions, unknown } = await scoring(() => model.scorePreparedValidation(input.folder, threads));
+      const onProgress = status ? scoringProgress(status, `${input.folder}'s validation split`) : undefined;
+      const { lossSum, predictions, unknown } = await scoring(() => model.scorePreparedValidation(input.folder, threads, onProgress));
       status?.('');
       const warning = unknownSummaryWarning(model.vocab.level, model.path, `${input.folder}'s validation split`, unknown);
       if (warning !== null) warn(warning);
