@@ -286,7 +286,7 @@ describe('loadModel', () => {
     expect(() => model.completeSync({ ...options } as never)).toThrow('n: is missing: give the number of samples');
     await expect(model.complete({ ...options, n: 0 })).rejects.toThrow(/^n: must be a positive integer \(got 0\)$/);
     expect(() => model.completeSync({ ...options, n: 2.5 })).toThrow(/^n: must be a positive integer \(got 2\.5\)$/);
-    expect(() => model.completeSync({ ...options, n: 2, workers: 2 } as never)).toThrow(/^unknown option workers; the valid ones: prime, /);
+    expect(() => model.completeSync({ ...options, n: 2, workers: 2 } as never)).toThrow(/^unknown option workers: an option of generate\(\) or score\(\); the valid ones: prime, /);
   });
 
   it('complete: an n past the samples one call returns (one array) is a RangeError naming n, not an end of the process', async () => {

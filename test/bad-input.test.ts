@@ -789,10 +789,8 @@ describe('the library API given what its types forbid', () => {
   it('an option no call takes is named with the valid ones, not ignored; options that are no object, and a path that is no string, are named', async () => {
     await expect(model.generate({ length: 5 } as never).next()).rejects.toThrow(
       new TypeError('unknown option length; the valid ones: prime, len, temperature, topK, topP, seed, stopAtEos, unk, signal, onWarning, workers'));
-    await expect(model.beam({ beam: 2, temperature: 1 } as never)).rejects.toThrow(/^unknown option temperature; the valid ones: prime, len, beam, /);
-    await expect(model.score('ab', { top: 1, workers: 1, topK: 3 } as never)).rejects.toThrow(/^unknown option topK; /);
-    expect(() => model.scoreSync('ab', { workers: 2 } as never)).toThrow('unknown option workers; the valid ones: tokens, top, signal');
-    expect(() => model.activationsSync('ab', 0, { top: 3 } as never)).toThrow('unknown option top; the valid ones: signal');
+    await expect(model.score('ab', { top: 1, workers: 1, topX: 3 } as never)).rejects.toThrow(/^unknown option topX; /);
+    expect(() => model.activationsSync('ab', 0, { tops: 3 } as never)).toThrow(new TypeError('unknown option tops; the valid ones: signal'));
     await expect(model.generate(null as never).next()).rejects.toThrow(/^options: must be a plain object of options by name: prime, len, .* \(got null\)$/);
     // a signal that is none would never stop the call
     const notASignal = 'signal: must be an AbortSignal, or an object with aborted (got 5)';
@@ -801,5 +799,24 @@ describe('the library API given what its types forbid', () => {
     expect(() => model.activationsSync('ab', 0, { signal: null as never })).toThrow('(got null)');
     expect(() => loadModel(checkpoint, { kernel: 'js' } as never)).toThrow('unknown option kernel; the valid ones: kernels');
     expect(() => loadModel(5 as never)).toThrow(new TypeError('path: must be a string (got 5)'));
+  });
+
+  it('an option of another call is refused naming the calls it is of, with the valid ones', async () => {
+    const generate = 'prime, len, temperature, topK, topP, seed, stopAtEos, unk, signal, onWarning, workers';
+    await expect(model.generate({ lengthPenalty: 1 } as never).next()).rejects.toThrow(
+      new TypeError(`unknown option lengthPenalty: an option of beam(); the valid ones: ${generate}`));
+    await expect(model.generatePieces({ beam: 2 } as never).next()).rejects.toThrow(
+      new TypeError(`unknown option beam: an option of beam(); the valid ones: ${generate}`));
+    await expect(model.generate({ kernels: 'js' } as never).next()).rejects.toThrow(/^unknown option kernels: an option of loadModel\(\); /);
+    await expect(model.beam({ beam: 2, temperature: 1 } as never)).rejects.toThrow(
+      new TypeError('unknown option temperature: an option of generate() or complete(); the valid ones: prime, len, beam, stopAtEos, lengthPenalty, onText, signal, onWarning'));
+    await expect(model.score('ab', { top: 1, topK: 3 } as never)).rejects.toThrow(/^unknown option topK: an option of generate\(\) or complete\(\); /);
+    expect(() => model.scoreSync('ab', { n: 2 } as never)).toThrow(new TypeError('unknown option n: an option of complete(); the valid ones: tokens, top, signal, onProgress'));
+    expect(() => model.scoreSync('ab', { workers: 2 } as never)).toThrow(/^unknown option workers: an option of generate\(\) or score\(\); /);
+    expect(() => model.activationsSync('ab', 0, { top: 3 } as never)).toThrow(new TypeError('unknown option top: an option of score(); the valid ones: signal'));
+    expect(() => loadModel(checkpoint, { len: 5 } as never)).toThrow(/^unknown option len: an option of generate\(\), complete\(\) or beam\(\); the valid ones: kernels$/);
+    // a name no call takes is refused as before, no call named
+    await expect(model.generate({ lenght: 5 } as never).next()).rejects.toThrow(new TypeError(`unknown option lenght; the valid ones: ${generate}`));
+    expect(() => model.completeSync({ n: 2, toString: 1 } as never)).toThrow(/^unknown option toString; the valid ones: /);
   });
 });

@@ -23,17 +23,25 @@ export function checkLoaded(loaded: unknown): void {
   throw new TypeError(optionMessage('loaded', { expected: 'a loaded checkpoint: make a Model with loadModel(path), not new Model', value: loaded }));
 }
 
+/** A call's option names, as model.ts declares them (GENERATE_OPTIONS, …). */
+export type OptionNames = Readonly<Record<string, true>>;
+/** Every call's option names, by the call's name (`beam`). */
+export type CallOptions = Readonly<Record<string, OptionNames>>;
+
 /**
  * A call's options: a plain object (made by `{ … }`, or without a prototype) whose every own name `known` has, its signal
- * one; else a TypeError naming what is wrong. Any other object is refused, never read in part: a Map's entries are no
- * keys, and an object's inherited keys (Object.create) are not its own, which alone are checked.
+ * one; else a TypeError naming what is wrong, an option of other `calls` with the calls it is of. Any other object is
+ * refused, never read in part: a Map's entries are no keys, and an object's inherited keys (Object.create) are not its
+ * own, which alone are checked.
  */
-export function checkOptions(options: unknown, known: Readonly<Record<string, true>>): void {
+export function checkOptions(options: unknown, known: OptionNames, calls: CallOptions): void {
   if (!isPlainObject(options)) {
     throw new TypeError(optionMessage('options', { expected: `a plain object of options by name: ${Object.keys(known).join(', ')}`, value: options }));
   }
   for (const name of Object.keys(options)) {
-    if (!Object.hasOwn(known, name)) throw new TypeError(unknownOption(name, Object.keys(known)));
+    if (Object.hasOwn(known, name)) continue;
+    const ownedBy = Object.keys(calls).filter((call) => Object.hasOwn(calls[call]!, name)).map((call) => `${call}()`);
+    throw new TypeError(unknownOption(name, Object.keys(known), ownedBy));
   }
   const { signal } = options;
   if (signal !== undefined && !(typeof signal === 'object' && signal !== null && 'aborted' in signal)) {
@@ -66,10 +74,10 @@ export function checkScored(text: unknown, vocab: Vocabulary): void {
  */
 export function checkScoreCall(
   text: unknown, vocab: Vocabulary, options: { top?: number; tokens?: boolean; onProgress?: unknown },
-  known: Readonly<Record<string, true>>,
+  known: OptionNames, calls: CallOptions,
 ): void {
   checkScored(text, vocab);
-  checkOptions(options, known);
+  checkOptions(options, known, calls);
   const { top, tokens } = options;
   if (top !== undefined) checkedOption('top', SCORE_TOP.schema, top);
   if (tokens !== undefined) checkedOption('tokens', BOOLEAN, tokens);

@@ -22,7 +22,8 @@ import type { SentenceRule } from '../text/sentences.js';
 import type { TokenArray } from '../text/tokens.js';
 import { EOS, type TextLevel, type TokenizedText, type Vocabulary } from '../text/vocab.js';
 import {
-  asRangeError, checkCallback, checkLoaded, checkOptions, checkPrime, checkScoreCall, checkScored, checkText, libraryKernels,
+  type CallOptions, asRangeError, checkCallback, checkLoaded, checkOptions, checkPrime, checkScoreCall, checkScored, checkText,
+  libraryKernels,
 } from './checks.js';
 
 export { type SamplePiece, type StopSignal, StoppedError, type TokenizedText };
@@ -210,6 +211,11 @@ const BEAM_OPTIONS: Record<keyof BeamOptions, true> = {
 const SCORE_SYNC_OPTIONS: Record<keyof Omit<ScoreOptions, 'workers'>, true> = { tokens: true, top: true, signal: true, onProgress: true };
 const SCORE_OPTIONS: Record<keyof ScoreOptions, true> = { ...SCORE_SYNC_OPTIONS, workers: true };
 const ACTIVATIONS_OPTIONS: Record<'signal', true> = { signal: true };
+/* Each call's option names by the call, so that one given to another call is refused naming the calls it is of (beamSync's are beam's). */
+const CALL_OPTIONS = {
+  loadModel: LOAD_OPTIONS, generate: GENERATE_OPTIONS, complete: COMPLETE_OPTIONS, beam: BEAM_OPTIONS, score: SCORE_OPTIONS,
+  activations: ACTIVATIONS_OPTIONS,
+} satisfies CallOptions;
 
 /** What `generate` yields of a piece: its text. */
 const pieceText = (piece: SamplePiece): string => piece.text;
@@ -248,7 +254,7 @@ export class Model {
     options: LoadOptions = {},
   ) {
     checkLoaded(loaded);
-    checkOptions(options, LOAD_OPTIONS);
+    checkOptions(options, LOAD_OPTIONS, CALL_OPTIONS);
     this.kernels = libraryKernels(options.kernels);
   }
 
@@ -326,7 +332,7 @@ export class Model {
 
   /** The pieces of a sample as `as` gives them; its options checked when the caller first asks for one. */
   private async *drawing<T>(options: GenerateOptions, as: (piece: SamplePiece) => T): AsyncGenerator<T, void, undefined> {
-    checkOptions(options, GENERATE_OPTIONS);
+    checkOptions(options, GENERATE_OPTIONS, CALL_OPTIONS);
     checkCallback('onWarning', options.onWarning);
     checkPrime(options.prime, this.vocab);
     const stepper = await this.stepperOn(callWorkers(options.workers));
@@ -361,7 +367,7 @@ export class Model {
 
   /** The work of a `complete` call on a stepper, its options checked. */
   private completing(options: CompleteOptions, stepper: Stepper): Work<string[]> {
-    checkOptions(options, COMPLETE_OPTIONS);
+    checkOptions(options, COMPLETE_OPTIONS, CALL_OPTIONS);
     if (options.n === undefined) throw new RangeError('n: is missing: give the number of samples');
     checkCallback('onWarning', options.onWarning);
     checkPrime(options.prime, this.vocab);
@@ -396,7 +402,7 @@ export class Model {
 
   /** The work of a `beam` call, its options checked. */
   private searching(options: BeamOptions): Work<BeamResult> {
-    checkOptions(options, BEAM_OPTIONS);
+    checkOptions(options, BEAM_OPTIONS, CALL_OPTIONS);
     const { beam } = options;
     if (beam === undefined) throw new RangeError('beam: is missing: give the number of hypotheses to keep');
     checkCallback('onText', options.onText);
@@ -432,7 +438,7 @@ export class Model {
    * milliseconds, as `complete` does.
    */
   async score(text: string | TokenizedText, options: ScoreOptions = {}): Promise<TextScore> {
-    checkScoreCall(text, this.vocab, options, SCORE_OPTIONS);
+    checkScoreCall(text, this.vocab, options, SCORE_OPTIONS, CALL_OPTIONS);
     const workers = callWorkers(options.workers);
     checkStopped(options.signal);
     const stepper = await this.stepperOn(workers);
@@ -445,7 +451,7 @@ export class Model {
 
   /** As `score`, on this thread at once. */
   scoreSync(text: string | TokenizedText, options: Omit<ScoreOptions, 'workers'> = {}): TextScore {
-    checkScoreCall(text, this.vocab, options, SCORE_SYNC_OPTIONS);
+    checkScoreCall(text, this.vocab, options, SCORE_SYNC_OPTIONS, CALL_OPTIONS);
     return this.atOnce((stepper) => this.scoring(stepper, text, options));
   }
 
@@ -533,7 +539,7 @@ export class Model {
 
   /** The work of an `activations` call on a stepper, its arguments checked. */
   private reading(stepper: Stepper, text: string | TokenizedText, layer: number, options: { signal?: StopSignal }): Work<Activations> {
-    checkOptions(options, ACTIVATIONS_OPTIONS);
+    checkOptions(options, ACTIVATIONS_OPTIONS, CALL_OPTIONS);
     checkScored(text, this.vocab);
     const { ids, unknown, separators } = typeof text === 'string' ? this.vocab.tokenize(text) : text;
     checkedOption('layer', integerFrom(0, this.config.numLayers - 1).schema, layer);

@@ -48,9 +48,13 @@ export class SettingError extends InputError {
 export const numeric = <T extends z.ZodType>(schema: T) =>
   z.preprocess((value) => (typeof value === 'string' && NUMBER.test(value.trim()) && !schema.safeParse(value).success ? Number(value) : value), schema);
 
-/** What is said of an option that a table or a call does not take (its name as optionLabel writes it), with the ones it does. */
-export function unknownOption(option: string, valid: readonly string[]): string {
-  return `unknown option ${optionLabel(option)}; the valid ones: ${valid.join(', ')}`;
+/**
+ * What is said of an option that a table or a call does not take (its name as optionLabel writes it), with the ones it
+ * does, and the calls whose option it is (`ownedBy`, as `beam()`) where it is another call's.
+ */
+export function unknownOption(option: string, valid: readonly string[], ownedBy: readonly string[] = []): string {
+  const owners = ownedBy.length > 0 ? `: an option of ${orList(ownedBy)}` : '';
+  return `unknown option ${optionLabel(option)}${owners}; the valid ones: ${valid.join(', ')}`;
 }
 
 /**
