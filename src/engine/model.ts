@@ -167,6 +167,7 @@ export class LanguageModel {
   forward(dropoutSeed: number | null = null): void {
     const { vocabSize: V, hiddenSize: H } = this.config;
     const B = this.batchSize, T = this.seqLen, rows = B * T;
+    // row t·B + b reads tokens[b·T + t]: as x = E[token], or as the token where layer 0 reads the table
     for (let t = 0; t < T; t++) {
       for (let b = 0; b < B; b++) {
         const token = this.tokens[b * T + t]!, row = t * B + b;

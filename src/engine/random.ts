@@ -1,12 +1,13 @@
-/**
- * A small seeded generator (sfc32) whose whole state is four uint32s, so a checkpoint can
- * store it and a resumed run draws exactly the numbers the uninterrupted run would have.
- */
+/** The whole state of an Rng: four uint32s. */
 export type RngState = [number, number, number, number];
 
 /** Draws a reseeded generator discards before its first, so that nearby seeds give unrelated streams. */
 const WARM_UP_DRAWS = 15;
 
+/**
+ * A small seeded generator (sfc32) whose whole state is four uint32s, so a checkpoint can
+ * store it and a resumed run draws exactly the numbers the uninterrupted run would have.
+ */
 export class Rng {
   private a: number;
   private b: number;

@@ -76,7 +76,7 @@ export abstract class RecurrentLayer {
   private tableGrad: Float32Array | null = null;
   /**
    * W_hh packed for the recurrent products of a training window (forward: h W_hhᵀ; backward:
-   * dGates · W_hh), once a window instead of once a time step; null for inference.
+   * dGates · W_hh), once a window for all its time steps; null for inference.
    */
   private readonly packedHh: Float32Array | null;
   private readonly packedHhBack: Float32Array | null;

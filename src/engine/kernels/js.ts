@@ -110,6 +110,7 @@ export function jsKernels(arena: Arena): Kernels {
   };
 }
 
+/** C[M,N] += A[M,K] · B[N,K]ᵀ: 4×4 tiles of C, then the rows and columns that do not fill one. */
 function matmulNT(
   A: Float32Array, aOff: number, B: Float32Array, bOff: number,
   C: Float32Array, cOff: number, M: number, N: number, K: number,
@@ -167,6 +168,7 @@ function matmulNT(
   }
 }
 
+/** C[M,N] += A[M,K] · B[K,N]: 4×4 tiles of C, then the rows and columns that do not fill one. */
 function matmulNN(
   A: Float32Array, aOff: number, B: Float32Array, bOff: number,
   C: Float32Array, cOff: number, M: number, N: number, K: number,

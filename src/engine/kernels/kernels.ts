@@ -3,8 +3,9 @@ import type { KernelsKind } from './kinds.js';
 
 /**
  * Everything the engine computes that costs time, behind one interface: the cells, the model,
- * the optimizer and the one-token stepper call these and nothing else for their arithmetic
- * over tensors. Each implementation (js.ts, wasm.ts, and the naive reference.ts the tests
+ * the optimizer and the one-token stepper call these for their arithmetic over tensors, but
+ * for copies and a few plain loops (the embedding's gradient, dropout, the tanh RNN's step
+ * backwards). Each implementation (js.ts, wasm.ts, and the naive reference.ts the tests
  * hold them to) does the same thing to float32 rounding.
  *
  * Conventions: matrices are row-major Float32Arrays; every tensor argument is an array and

@@ -1,5 +1,6 @@
-// Apart from the Kernels interface, whose arena holds a WebAssembly.Memory: the library's options name
-// a kind, and its declarations then need no WebAssembly type (lib dom), as test/package.test.ts checks.
+// A file apart from the Kernels interface (kernels.ts), whose arena holds a WebAssembly.Memory:
+// the library's options name a kind, so its declarations need no WebAssembly type (lib dom), as
+// test/package.test.ts checks.
 
 /**
  * Every implementation of the kernels, slowest first: plain TypeScript, WebAssembly SIMD, and

@@ -261,6 +261,13 @@ function panels(x: usize, panel: usize, panelBytes: usize, kc: i32, c: usize, co
   }
 }
 
+/**
+ * C[M,N] += Ã · B̃ in `kind`'s layout, the loop this file's header draws: for each block of KC
+ * values of k and as many columns as B_BLOCK_FLOATS hold, B̃'s block packed into scratch (or read
+ * where packWeights left it); then for each 4 rows of C, their Ã panel packed and the block's
+ * 4×8 tiles summed (lastRows for the last M mod 4). Scratch: the edge tile (TILE_FLOATS), the Ã
+ * panel (A_PANEL_FLOATS), the block of B̃ (B_BLOCK_FLOATS).
+ */
 function product(kind: i32, a: usize, b: usize, c: usize, M: i32, N: i32, K: i32, scratch: usize): void {
   const tile = scratch;
   const aPanel = tile + (<usize>TILE_FLOATS << 2);
