@@ -296,17 +296,17 @@ export class LanguageModel {
     kernels.addColumnSums(this.dLogits, 0, this.headBiasGrad!, 0, rows, V);
     top.dOut.fill(0);
     kernels.matmulNN(this.dLogits, 0, this.headWeight, 0, top.dOut, 0, rows, H, V);
-    for (let l = L - 1; l >= 0; l--) {
-      const layer = this.layers[l]!;
-      const below = l > 0 ? this.layers[l - 1]! : null;
-      const x = l > 0 ? (this.dropoutActive ? this.dropped[l - 1]! : below!.h) : this.readsTokens ? null : this.embedded;
-      const xOff = l > 0 && !this.dropoutActive ? B * H : 0;
+    for (let k = L - 1; k >= 0; k--) {
+      const layer = this.layers[k]!;
+      const below = k > 0 ? this.layers[k - 1]! : null;
+      const x = k > 0 ? (this.dropoutActive ? this.dropped[k - 1]! : below!.h) : this.readsTokens ? null : this.embedded;
+      const xOff = k > 0 && !this.dropoutActive ? B * H : 0;
       const dx = below ? below.dOut : this.readsTokens ? null : this.dEmbedded;
       dx?.fill(0);
       layer.backward(x, xOff, dx, 0);
       if (below && this.dropoutActive) {
         // through the dropout between the two layers: d loss / d h = d loss / d y ⊙ m / (1 − p)
-        const mask = this.dropMasks[l - 1]!;
+        const mask = this.dropMasks[k - 1]!;
         for (let i = 0; i < rows * H; i++) below.dOut[i] *= mask[i]!;
       }
     }

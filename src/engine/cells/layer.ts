@@ -199,12 +199,12 @@ export abstract class RecurrentLayer {
    * for the matrix-vector products. `fill` false only takes their place, as buildInputTable's.
    */
   packForGeneration(fill: boolean, allocator = this.allocator): void {
-    const k = this.kernels, G = this.gateRows, H = this.hiddenSize, E = this.inputSize;
-    if (!this.inputTable) this.matvecIh ??= allocator.floats(k.matvecFloats(G, E));
-    this.matvecHh ??= allocator.floats(k.matvecFloats(G, H));
+    const kernels = this.kernels, G = this.gateRows, H = this.hiddenSize, inputSize = this.inputSize;
+    if (!this.inputTable) this.matvecIh ??= allocator.floats(kernels.matvecFloats(G, inputSize));
+    this.matvecHh ??= allocator.floats(kernels.matvecFloats(G, H));
     if (!fill) return;
-    if (this.matvecIh) k.packMatvec(this.weights.weightIh, 0, this.matvecIh, 0, G, E);
-    k.packMatvec(this.weights.weightHh, 0, this.matvecHh, 0, G, H);
+    if (this.matvecIh) kernels.packMatvec(this.weights.weightIh, 0, this.matvecIh, 0, G, inputSize);
+    kernels.packMatvec(this.weights.weightHh, 0, this.matvecHh, 0, G, H);
   }
 
   /** out[B, G] (from outOff) = bias + h[t] W_hhᵀ for units [j0, j1): step t's recurrent product. */

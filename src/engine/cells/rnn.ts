@@ -34,9 +34,9 @@ export class RnnLayer extends RecurrentLayer {
     for (let t = T - 1; t >= 0; t--) {
       // d(pre-activation) = (dh + dOut) ⊙ (1 − h'²)
       const row = t * B * H;
-      for (let k = 0; k < B * H; k++) {
-        const hNext = h[row + B * H + k]!;
-        dGates[row + k] = (dh[k]! + dOut[row + k]!) * (1 - hNext * hNext);
+      for (let i = 0; i < B * H; i++) {
+        const hNext = h[row + B * H + i]!;
+        dGates[row + i] = (dh[i]! + dOut[row + i]!) * (1 - hNext * hNext);
       }
       // dh_prev = dGates[t] · W_hh
       dh.fill(0);
