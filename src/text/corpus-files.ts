@@ -140,6 +140,7 @@ function readToEnd(fd: number, name: string): Buffer {
   }
 }
 
+/** The byte no text holds: a file with one is binary. */
 export const NUL = 0x00;
 
 /**
@@ -202,14 +203,13 @@ export interface FileRead {
 }
 
 /**
- * The corpus at `paths` (files or folders), each file passed to `read` in order: a folder is
- * walked recursively in sorted path order (`filesUnder`). `read` returns null for a file in a
- * folder that is not text (a NUL byte: `notText`), which is left out as NOT_TEXT; a file named in
- * `paths` it must refuse. Refuses a folder with no text file, a corpus with no document (text that `docs` cut into
- * none is white space: the line names it so), and a file reached
- * twice (named twice, named and in a folder named, or by a link, hard or symbolic). Yields where `read` yields
- * (between the chunks it reads), so that its caller may let the event loop turn there, and STANDARD_INPUT_UNREAD before
- * it reads a standard input not yet read, which a caller that awaits reads then (readStandardInput).
+ * The corpus at `paths` (files or folders), each file passed to `read` in order: a folder is walked recursively in
+ * sorted path order (`filesUnder`). `read` returns null for a file in a folder that is not text (a NUL byte: `notText`),
+ * which is left out as NOT_TEXT; a file named in `paths` it must refuse. Refuses a folder with no text file, a corpus
+ * with no document (text that `docs` cut into none is white space: the line names it so), and a file reached twice
+ * (named twice, named and in a folder named, or by a link, hard or symbolic). Yields where `read` yields (between the
+ * chunks it reads), so that its caller may let the event loop turn there, and STANDARD_INPUT_UNREAD before it reads a
+ * standard input not yet read, which a caller that awaits reads then (readStandardInput).
  */
 export function* readCorpusFiles<F extends FileRead>(
   paths: readonly string[], docs: DocsMode, read: (path: string, inFolder: boolean) => Generator<void, F | null>, skip?: CorpusSkip,

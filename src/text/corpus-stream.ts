@@ -84,6 +84,7 @@ function* scanCorpus(
   };
 }
 
+/** What the first pass found in one file (`FileRead`). */
 interface FileScan {
   /** Where the file is read (`-`: standard input), and what the corpus records of it. */
   path: string;

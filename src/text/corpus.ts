@@ -125,7 +125,7 @@ export interface PrepareOptions {
   unknownTokens?: 'count' | 'extend';
   /** What a token is; default 'char', or `vocab`'s level when `vocab` is given (they must agree). */
   level?: TextLevel;
-  /** Word level: entries of the vocabulary built, `<EOS>` and `<UNK>` included; default 10,000. Ignored at the char level. */
+  /** Word level: entries of the vocabulary built, `<EOS>` and `<UNK>` included; default `DEFAULT_VOCAB_SIZE`. Ignored at the char level. */
   vocabSize?: number;
 }
 

@@ -472,6 +472,13 @@ export class Detokenizer {
     return written;
   }
 
+  /**
+   * The text for `token`, read with `next` after it: the space before it, then the token. None before a directional
+   * mark, a line break, a token at a line's start, one that continues the last one's character or closes its flag, a
+   * doubled numbering sign, a token inside a quoted path, or a sign of code after another; else one, but where a side
+   * joins (a closing or joining token, an opening or joining one before it) the space the corpus records for that side
+   * (`Spacing`), none where it records none; where both sides join, both must record one, and the token's is written.
+   */
   private write(token: string, next: string | null): string {
     if (DIRECTIONAL_MARK.test(token)) {
       this.onWrite?.(NOT_JOINED);
@@ -517,6 +524,11 @@ export class Detokenizer {
     return space + token;
   }
 
+  /**
+   * How `token` is spaced, read with `next` after it: a line break; the closing quote of a path; as its rules read it
+   * (`rulesOf`, its quote opened or closed); a mark of `PARTNERS`; a closing, opening or joining mark; a sign of code;
+   * else a word.
+   */
   private kindOf(token: string, next: string | null): Kind {
     if (LINE_BREAKS.test(token)) return 'lineBreak';
     if (token === this.pathQuote) {
@@ -569,6 +581,7 @@ export class Detokenizer {
     this.pathMayOpen = quote;
   }
 
+  /** Closes straight quote `quote`. */
   private closeQuote(quote: string): void {
     this.quoteOpen.delete(quote);
     this.quotesAfterSentence.delete(quote);

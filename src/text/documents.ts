@@ -168,11 +168,14 @@ export function readDocuments(text: string, rule: DocumentRule): ReadText {
  * and `splitDocuments` cuts what comes before it. (A file with no such place is held whole.)
  */
 export class DocumentCutter {
+  /** The text held since the last cut ('line', 'blank', 'sentence'). */
   private rest = '';
+  /** Whether a piece of text has come ('file'): the one document it makes then ends with the file. */
   private any = false;
 
   constructor(private readonly docs: DocsMode, private readonly sentenceRule: SentenceRule = SENTENCE_RULE_VERSION) {}
 
+  /** The pieces of the documents that `text`, the file's next part, completes ('file': `text` itself). */
   push(text: string): CorpusPiece[] {
     if (this.docs === 'file') {
       if (text.length === 0) return [];
@@ -188,6 +191,7 @@ export class DocumentCutter {
     return documentPieces(splitDocuments(before, this.docs, this.sentenceRule));
   }
 
+  /** The pieces of what is left at the file's end: its last documents, or the end of its one document ('file'). */
   end(): CorpusPiece[] {
     if (this.docs === 'file') return this.any ? [DOCUMENT_END] : [];
     const rest = this.rest;
@@ -212,6 +216,7 @@ export class DocumentCutter {
   }
 }
 
+/** Each document, then its `DOCUMENT_END`. */
 function documentPieces(documents: readonly string[]): CorpusPiece[] {
   return documents.flatMap((doc) => [doc, DOCUMENT_END]);
 }

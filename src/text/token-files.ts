@@ -111,6 +111,7 @@ interface Provisional {
   tokens: string[];
   /** Provisional id → occurrences in the whole stream. */
   counts: Float64Array;
+  /** Ids written: the stream's tokens, `<EOS>`s included. */
   total: number;
   /** Word level: the text's spacing (`SpacingMeasure`), measured as `prepareData` measures it. */
   spacing: Spacing;

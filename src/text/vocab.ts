@@ -5,16 +5,7 @@ import { isWordToken, tokenizeWords, WORD_RULE_VERSION, type WordRule } from './
 import { counted, grouped } from '../input/counts.js';
 import { checkPositiveInteger } from '../input/settings.js';
 
-/**
- * The vocabulary of a model, at one of two levels. Either way id 0 is `<EOS>` and id 1 is `<UNK>`.
- *  - 'char' (docs/text.md): a token is one Unicode code point; then come the training text's
- *    characters in code-point order (`Vocabulary.build`).
- *  - 'word' (docs/words.md): a token is a word, a punctuation mark or a line break as
- *    `tokenizeWords` cuts them under the vocabulary's `wordRule`; then come the training text's
- *    most frequent tokens, most frequent first (`buildWordVocabulary` in word-vocab.ts).
- * `tokenize`, `encode`, `decode`, `writer` and `idOf` work at the vocabulary's level; `tokenize`
- * cuts a text a model reads into documents as the model's corpus was (`documents`).
- */
+/** The two levels a vocabulary cuts text at: code points ('char') or word tokens ('word'). */
 export const TEXT_LEVELS = ['char', 'word'] as const;
 export type TextLevel = (typeof TEXT_LEVELS)[number];
 
@@ -29,6 +20,7 @@ export interface TokenUnit {
   per: string;
 }
 
+/** Each level's `TokenUnit`. */
 export const TOKEN_UNITS: Readonly<Record<TextLevel, TokenUnit>> = {
   char: { one: 'character', many: 'characters', rate: 'chars/s', per: 'char' },
   word: { one: 'token', many: 'tokens', rate: 'tok/s', per: 'word' },
@@ -62,6 +54,7 @@ export function tokenCount(n: number, level: TextLevel): string {
   return counted(n, unit.one, unit.many);
 }
 
+/** The ids every vocabulary begins with, and their tokens: a document's end (and a stream's start), and a token it lacks. */
 export const EOS = 0;
 export const UNK = 1;
 export const EOS_TOKEN = '<EOS>';
@@ -133,6 +126,16 @@ export function cutBy(tokenized: object): Vocabulary | undefined {
   return CUT_BY.get(tokenized);
 }
 
+/**
+ * The vocabulary of a model, at one of two levels. Either way id 0 is `<EOS>` and id 1 is `<UNK>`.
+ *  - 'char' (docs/text.md): a token is one Unicode code point; then come the training text's
+ *    characters in code-point order (`Vocabulary.build`).
+ *  - 'word' (docs/words.md): a token is a word, a punctuation mark or a line break as
+ *    `tokenizeWords` cuts them under the vocabulary's `wordRule`; then come the training text's
+ *    most frequent tokens, most frequent first (`buildWordVocabulary` in word-vocab.ts).
+ * `tokenize`, `encode`, `decode`, `writer` and `idOf` work at the vocabulary's level; `tokenize`
+ * cuts a text a model reads into documents as the model's corpus was (`documents`).
+ */
 export class Vocabulary {
   /** Token id → token: `<EOS>`, `<UNK>`, then one code point (char) or one word token (word) per entry. */
   readonly tokens: string[];
