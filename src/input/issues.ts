@@ -125,7 +125,8 @@ function count(n: string, unit: string): string {
   return `${n} ${plural(Number(n), unit)}`;
 }
 
-const ARTICLE: Record<string, string> = {
+/** What a value of each type zod names is, as `must be …` says it: `an integer`, `true or false`. */
+const TYPE_PHRASES: Record<string, string> = {
   int: 'an integer',
   number: 'a number',
   string: 'a string',
@@ -136,6 +137,7 @@ const ARTICLE: Record<string, string> = {
   record: 'an object',
 };
 
+/** A too_small or too_big issue's predicate: how many items or characters, else how the value compares with `limit`. */
 function bound(issue: { origin: string; inclusive?: boolean; exact?: boolean }, limit: number | bigint, side: 'min' | 'max'): string {
   const n = String(limit);
   if (issue.origin === 'array' || issue.origin === 'set') {
@@ -160,7 +162,7 @@ function issuePhrase(issue: z.core.$ZodIssue, show: (value: unknown) => string =
     case 'invalid_type':
       if ('input' in issue && issue.input === undefined) return 'is missing';
       if (issue.expected === 'number' && typeof issue.input === 'number') return `must be a finite number${got}`;
-      return `must be ${ARTICLE[issue.expected] ?? issue.expected}${got}`;
+      return `must be ${TYPE_PHRASES[issue.expected] ?? issue.expected}${got}`;
     case 'invalid_value':
       if (issue.values.length === 1) return `must be ${JSON.stringify(issue.values[0])}${got}`;
       return `must be one of ${issue.values.map(String).join(', ')}${got}`;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { FRACTION, InputError, SettingError, checkedOption } from '../input/settings.js';
 import { type TokenArray, tokenArrayFor } from './tokens.js';
 import { grouped } from '../input/counts.js';
-import { codePointCount, codePointPrefix, EOS, type TextLevel, UNK, Vocabulary } from './vocab.js';
+import { codePointCount, codePointPrefix, EOS, type TextLevel, UNK, UNK_TOKEN, Vocabulary } from './vocab.js';
 import { buildWordVocabulary, byFrequency, DEFAULT_VOCAB_SIZE, type WordVocabularyBuild } from './word-vocab.js';
 import { LINE_BREAK, lastWordBreak, tokenizeWords, UNBROKEN_RUNS, WORD_RULE_VERSION, type WordRule } from './words.js';
 import { type CorpusPiece, type DocsMode, DOCUMENT_END } from './documents.js';
@@ -319,7 +319,7 @@ export function checkSomeTokenKept(vocab: Vocabulary, leftOut: boolean, minCount
   const units = vocab.level === 'word' ? 'words' : 'characters';
   if (!leftOut) throw new CorpusError((name) => `the training part of the corpus has no ${units}: lower ${name('valFrac')}`);
   throw new SettingError('minCount', minCount, (name) =>
-    `no token of the training text is seen ${minCount} times or more, so every one would read as <UNK>: lower ${name('minCount')}`);
+    `no token of the training text is seen ${minCount} times or more, so every one would read as ${UNK_TOKEN}: lower ${name('minCount')}`);
 }
 
 /**

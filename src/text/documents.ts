@@ -171,7 +171,7 @@ export class DocumentCutter {
   /** The text held since the last cut ('line', 'blank', 'sentence'). */
   private rest = '';
   /** Whether a piece of text has come ('file'): the one document it makes then ends with the file. */
-  private any = false;
+  private begun = false;
 
   constructor(private readonly docs: DocsMode, private readonly sentenceRule: SentenceRule = SENTENCE_RULE_VERSION) {}
 
@@ -179,7 +179,7 @@ export class DocumentCutter {
   push(text: string): CorpusPiece[] {
     if (this.docs === 'file') {
       if (text.length === 0) return [];
-      this.any = true;
+      this.begun = true;
       return [text];
     }
     const scanFrom = Math.max(0, this.rest.lastIndexOf('\n'));
@@ -193,7 +193,7 @@ export class DocumentCutter {
 
   /** The pieces of what is left at the file's end: its last documents, or the end of its one document ('file'). */
   end(): CorpusPiece[] {
-    if (this.docs === 'file') return this.any ? [DOCUMENT_END] : [];
+    if (this.docs === 'file') return this.begun ? [DOCUMENT_END] : [];
     const rest = this.rest;
     this.rest = '';
     return documentPieces(splitDocuments(rest, this.docs, this.sentenceRule));

@@ -8,7 +8,7 @@ import { WORD_RULE_VERSION, type WordRule } from './words.js';
 export const DEFAULT_VOCAB_SIZE = 10_000;
 
 /** A word vocabulary's entries in all: room for `<EOS>`, `<UNK>` and one token at least, and how an error names that. */
-export const VOCAB_SIZE = described(z.int().min(3), 'an integer of at least 3 (<EOS>, <UNK> and one token)');
+export const VOCAB_SIZE = described(z.int().min(3), `an integer of at least 3 (${EOS_TOKEN}, ${UNK_TOKEN} and one token)`);
 
 export interface WordVocabularyOptions {
   /** Entries in all, `<EOS>` and `<UNK>` included (`VOCAB_SIZE`). */
@@ -124,7 +124,7 @@ export function vocabularyCoverage(built: Omit<WordVocabularyBuild, 'vocab'>, en
   if (built.unknown === 0) return null;
   const left = built.distinct - (entries - 2);
   const share = percentOf(built.unknown, built.occurrences);
-  return `of ${grouped(built.distinct)} distinct tokens; the other ${grouped(left)}, ${share}% of the training text, read as <UNK>`;
+  return `of ${grouped(built.distinct)} distinct tokens; the other ${grouped(left)}, ${share}% of the training text, read as ${UNK_TOKEN}`;
 }
 
 /** Token counts, most frequent first, ties in code-point order of the tokens. */
