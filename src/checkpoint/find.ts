@@ -9,7 +9,7 @@ import { NotJsonError, formatWrittenFirst, specialFileKind, isFile, isFolder, is
 import { INTEROP_FORMAT, wrappedState } from './interop.js';
 import { PREPARED_FORMAT, isPreparedFolder } from './prepared.js';
 import { isSafetensorsPath, startsLikeSafetensors, torchFile } from './safetensors.js';
-import { firstNamed } from '../text/vocab.js';
+import { firstNamed } from '../input/counts.js';
 import { beginsAsText } from '../text/utf8.js';
 import { preparedTokenFile } from './corpus.js';
 

@@ -4,8 +4,8 @@ import { CheckpointError } from '../checkpoint/errors.js';
 import { isFolder } from '../checkpoint/files.js';
 import { InputError, flagName, orList } from '../input/settings.js';
 import { likelyNames, quoted, shellWord, visible } from '../input/issues.js';
-import { counted, grouped, plural } from '../input/counts.js';
-import { codePointCount, codePointPrefix, firstNamed, type TextLevel, tokenCount, type Vocabulary } from '../text/vocab.js';
+import { counted, firstNamed, grouped, plural } from '../input/counts.js';
+import { codePointCount, codePointPrefix, type TextLevel, tokenCount, type Vocabulary } from '../text/vocab.js';
 import { type UnknownTokens, unknownTokens } from '../text/corpus.js';
 
 /**

@@ -8,8 +8,7 @@ import { shellWord } from '../input/issues.js';
 import { LINK_LOOP, STANDARD_STREAM, notFoundLine, specialKind, trailingSeparator, unexpandedHome } from '../input/paths.js';
 import { type CorpusFile, CorpusError, whiteSpaceOnly } from './corpus.js';
 import type { DocsMode } from './documents.js';
-import { counted, grouped } from '../input/counts.js';
-import { firstNamed } from './vocab.js';
+import { counted, firstNamed, grouped } from '../input/counts.js';
 
 /*
  * Which files a corpus is read from: the paths given (`-`: standard input), a folder walked

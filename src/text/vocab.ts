@@ -34,20 +34,6 @@ export function vocabularyText(size: number, level?: TextLevel): string {
   return `${grouped(size)}-token ${level === 'word' ? 'word ' : ''}vocabulary`;
 }
 
-/**
- * `a.png, b.png, c.png and 409 more`: the first `named` of `items` as `show` words each, joined by `separator`, the rest
- * counted (and not shown); all where no more.
- */
-export function firstNamed<T>(items: readonly T[], named: number, show: (item: T, k: number) => string, separator = ', '): string {
-  const shown = items.slice(0, named).map(show).join(separator);
-  return items.length > named ? `${shown} and ${grouped(items.length - named)} more` : shown;
-}
-
-/** `13`, `1.5`, `100`: `part` as a percentage of `whole`, to two significant digits (never an exponent). */
-export function percentOf(part: number, whole: number): string {
-  return ((100 * part) / whole).toLocaleString('en-US', { maximumSignificantDigits: 2 });
-}
-
 /** `1 character`, `4,096 tokens`: a count of a level's tokens. */
 export function tokenCount(n: number, level: TextLevel): string {
   const unit = TOKEN_UNITS[level];

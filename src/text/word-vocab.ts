@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { checkPositiveInteger, checkedOption, described, InputError } from '../input/settings.js';
-import { grouped, plural } from '../input/counts.js';
-import { EOS_TOKEN, UNK_TOKEN, Vocabulary, percentOf, vocabularyText } from './vocab.js';
+import { grouped, percentOf, plural } from '../input/counts.js';
+import { EOS_TOKEN, UNK_TOKEN, Vocabulary, vocabularyText } from './vocab.js';
 import { WORD_RULE_VERSION, type WordRule } from './words.js';
 
 /** The default word vocabulary size: `<EOS>`, `<UNK>` and the 9,998 most frequent tokens. */

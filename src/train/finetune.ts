@@ -16,8 +16,8 @@ import { type PreparedData, textTokens, withVocabulary } from '../text/corpus.js
 import { type CorpusSkip, absoluteCorpusPath } from '../text/corpus-files.js';
 import { CHUNK_BYTES, loadCorpusData } from '../text/corpus-stream.js';
 import type { DocumentRule } from '../text/documents.js';
-import { counted, grouped, plural } from '../input/counts.js';
-import { TOKEN_UNITS, type TextLevel, UNK, Vocabulary, percentOf, vocabularyText } from '../text/vocab.js';
+import { counted, grouped, percentOf, plural } from '../input/counts.js';
+import { TOKEN_UNITS, type TextLevel, UNK, Vocabulary, vocabularyText } from '../text/vocab.js';
 import { DEFAULT_VOCAB_SIZE, vocabularyCoverage } from '../text/word-vocab.js';
 import { WORD_RULE_VERSION } from '../text/words.js';
 import { lockHolder, lockPath } from './lock.js';

@@ -5,9 +5,8 @@ import { PLOT_TAKES, loadLossRuns } from '../../plot/runs.js';
 import { DEFAULT_TITLES, RUN_STYLES, bestPoint, highestLossesOffChart, lossChartSvg, offChartNote, runsDrawnAlike, runsDrawnOver, startedFromNote } from '../../plot/svg.js';
 import { z } from 'zod';
 import { type SettingTable, described, parseSettingTable, writtenPath } from '../../input/settings.js';
-import { plural } from '../../input/counts.js';
+import { firstNamed, plural } from '../../input/counts.js';
 import { visible } from '../../input/issues.js';
-import { firstNamed } from '../../text/vocab.js';
 import { warn } from '../errors.js';
 import { addSettingFlags, sayNewestTaken } from '../flags.js';
 
