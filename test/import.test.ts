@@ -308,6 +308,40 @@ describe('a PyTorch pickle (torch.save), which rnn does not read', () => {
     expect(flagLine(INIT_FROM_READER)).toBe(`--init-from ${path} ${said}`);
     expect(flagLine(CHECKPOINT_FLAG)).toBe(`--checkpoint ${path} ${said}`);
   });
+
+  it('is refused as a TorchScript archive where it holds no tensor, its first entry data.pkl a TorchScript class', () => {
+    // the first bytes torch.jit.save wrote of torch.jit.script(nn.ReLU()) (torch 2): archive/data.pkl, its pickle a __torch__ class
+    const hex = '504b0304000008080000000000000000000000000000000000001000120061726368697665' +
+      '2f646174612e706b6c46420e005a5a5a5a5a5a5a5a5a5a5a5a5a5a8002635f5f746f7263685f5f2e746f7263682e6e6e2e6d6f64756c6573';
+    const path = join(dir, 'scripted-relu.pt');
+    writeFileSync(path, Buffer.concat([Buffer.from(hex, 'hex'), Buffer.alloc(64, 0x5a)]));
+    const said = SAID.replace('a PyTorch pickle (torch.save)', 'a TorchScript archive (torch.jit.save)');
+    expect(() => readModelFile(path)).toThrow(new CheckpointError(`${path} ${said}`));
+    const flagLine = (reader: ModelPathReader) => thrownBy(() => resolveCheckpointPath(path, undefined, reader), SettingError)
+      .messageNaming(flagName);
+    expect(flagLine(INIT_FROM_READER)).toBe(`--init-from ${path} ${said}`);
+  });
+});
+
+describe('a zip archive that PyTorch did not write', () => {
+  // zipfile.ZipFile(path, 'w').writestr('hello.txt', 'hi'), whole
+  const hex = '504b030414000000000000002100ac2a93d802000000020000000900000068656c6c6f2e7478746869504b01021403140000000000000021' +
+    '00ac2a93d8020000000200000009000000000000000000000080010000000068656c6c6f2e747874504b0506000000000100010037000000290000000000';
+
+  it('is refused in one line naming it a zip archive and what rnn reads', () => {
+    const path = join(dir, 'hello.pt');
+    writeFileSync(path, Buffer.from(hex, 'hex'));
+    const out = join(dir, 'hello-out.json');
+    expect(() => importState(path, out, ['rnn', 'import'], true)).toThrow(new CheckpointError(
+      `${path}: a zip archive, not JSON; expected an rnn-state/1 file or a .safetensors file`));
+    expect(existsSync(out)).toBe(false);
+    expect(() => readModelFile(path)).toThrow(new CheckpointError(
+      `${path}: a zip archive, not JSON; expected a checkpoint (rnn-checkpoint/1), an rnn-state/1 file or a .safetensors file`));
+    const flagLine = (reader: ModelPathReader) => thrownBy(() => resolveCheckpointPath(path, undefined, reader), SettingError)
+      .messageNaming(flagName);
+    expect(flagLine(INIT_FROM_READER)).toMatch(new RegExp(`^--init-from ${path} is not a model file \\(it is a zip archive, not JSON\\): give `));
+    expect(flagLine(CHECKPOINT_FLAG)).toMatch(new RegExp(`^--checkpoint ${path} is not a checkpoint \\(it is a zip archive, not JSON\\): give `));
+  });
 });
 
 describe('the document rule in .safetensors metadata', () => {

@@ -23,7 +23,7 @@ import { type LoadedModel, loadModel } from './load.js';
 import { PREPARED_FORMAT } from './prepared.js';
 import {
   METADATA, NAME_IT_SAFETENSORS, SAFETENSORS_EXTENSION, fromSafetensors, isMisnamedSafetensors, isSafetensorsPath,
-  safetensorsFormatAt, toSafetensors, torchFile,
+  safetensorsFormatAt, startsLikeZip, toSafetensors, torchFile, ZIP_NOT_JSON,
 } from './safetensors.js';
 import { defaultSettings, trainingConfig } from './settings.js';
 import { encodeTensors } from './tensors.js';
@@ -162,7 +162,7 @@ function readInteropFile(path: string): ModelState {
   }
   const bytes = interopFileBytes(path);
   if (isSafetensorsPath(path)) return safetensorsModel(bytes, path);
-  refuseOtherFormats(bytes, path);
+  refuseOtherFormats(bytes, path, INTEROP_FILES);
   return interopJsonModel(parseModelJson(bytes, path, INTEROP_FILES), path, INTEROP_FILES);
 }
 
@@ -196,12 +196,14 @@ function parseModelJson(bytes: Uint8Array, path: string, expected: string): unkn
 
 /**
  * Refuses the `bytes` of a model file not named .safetensors that are no JSON rnn could read, saying what they are and what
- * to do: safetensors (to be named so) or what PyTorch wrote (torch.save, torch.jit.save; to be saved as rnn reads weights).
+ * to do: safetensors (to be named so) or what PyTorch wrote (torch.save, torch.jit.save; to be saved as rnn reads weights);
+ * another zip archive is refused as no JSON, saying what is read, `expected`.
  */
-function refuseOtherFormats(bytes: Buffer, path: string): void {
+function refuseOtherFormats(bytes: Buffer, path: string, expected: string): void {
   if (isMisnamedSafetensors(path, bytes)) throw new CheckpointError(`${path} is a safetensors file, read as one only where named so: ${NAME_IT_SAFETENSORS}`);
   const torch = torchFile(bytes);
   if (torch !== null) throw new CheckpointError(`${path} is ${torch}`);
+  if (startsLikeZip(bytes)) throw new CheckpointError(`${path}: ${ZIP_NOT_JSON}; expected ${expected}`);
 }
 
 /** The checkpoint `importedCheckpoint` makes, which an imported model must fit. */
@@ -253,7 +255,7 @@ export function readModelFile(path: string): ModelFile {
   const bytes = readFileBytes(path, MODEL_FILE);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   if (safetensors) return { path, sha256, checkpoint: null, model: safetensorsModel(bytes, path) };
-  refuseOtherFormats(bytes, path);
+  refuseOtherFormats(bytes, path, MODEL_FILES);
   return namingCheckpointBeside(path, () => {
     const json = parseModelJson(bytes, path, MODEL_FILES);
     if (isJsonObject(json) && json['format'] === CHECKPOINT_FORMAT) {

@@ -8,7 +8,7 @@ import { NAMED_PIPE, STANDARD_STREAM, linkTarget, notFoundLine, standardStreamLi
 import { NotJsonError, formatWrittenFirst, specialFileKind, isFile, isFolder, isTempFile, parseJsonBytes, readFileBytes, readFilePart } from './files.js';
 import { INTEROP_FORMAT, wrappedState } from './interop.js';
 import { PREPARED_FORMAT, isPreparedFolder } from './prepared.js';
-import { isSafetensorsPath, startsLikeSafetensors, torchFile } from './safetensors.js';
+import { isSafetensorsPath, startsLikeSafetensors, startsLikeZip, torchFile, ZIP_NOT_JSON } from './safetensors.js';
 import { firstNamed } from '../input/counts.js';
 import { beginsAsText } from '../text/utf8.js';
 import { preparedTokenFile } from './corpus.js';
@@ -100,9 +100,10 @@ const HEAD_BYTES = 256;
 /**
  * `path`, a file that names something (existingPath), refused as `reader` names it where it begins as no model file does:
  * not as JSON of an object (`{`), nor as a safetensors file (a text given where a checkpoint goes, quoted by its beginning;
- * a binary file, named binary), or where it is JSON that is no model file (jsonModelPath); a model file given where only
- * checkpoints are read is refused saying what to do with it (refuseModelFile). A prepared folder's train.bin or val.bin
- * is named as its meta.json is. An empty file, or one with the `{` further in, is left for its parser to name.
+ * a zip archive PyTorch did not write, and a binary file, named so), or where it is JSON that is no model file (jsonModelPath);
+ * a model file given where only checkpoints are read is refused saying what to do with it (refuseModelFile). A prepared
+ * folder's train.bin or val.bin is named as its meta.json is. An empty file, or one with the `{` further in, is left for its
+ * parser to name.
  */
 function modelFilePath(path: string, reader: ModelPathReader): string {
   const kind = specialFileKind(existingPath(path, reader));
@@ -115,6 +116,7 @@ function modelFilePath(path: string, reader: ModelPathReader): string {
   if (startsLikeSafetensors(head, false)) return readsModelFiles(reader) ? path : refuseModelFile(reader, path);
   const torch = torchFile(head);
   if (torch !== null) throw refused(reader, path, (name) => `${givenAs(reader, path, name)} is ${torch}`);
+  if (startsLikeZip(head)) throw notModelFile(reader, path, `it is ${ZIP_NOT_JSON}`);
   const text = head.toString('utf8').replace(/^\uFEFF/, '').trimStart();
   if (text === '') return path;
   if (text.startsWith('{')) return jsonModelPath(path, reader);

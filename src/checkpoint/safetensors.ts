@@ -77,19 +77,36 @@ const TORCH_LEGACY_START = Buffer.from('80028a0a6cfc9c46f9206aa85019', 'hex');
 const SAVE_AS_RNN_READS = `which rnn does not read: save the weights with safetensors, save_file(model.state_dict(), ` +
   `"model${SAFETENSORS_EXTENSION}", metadata=meta), or as ${INTEROP_FORMAT} JSON, as docs/interop.md shows`;
 
+/** Whether `bytes` begin as a zip archive does: a local header's signature, PK\3\4, and the 30 bytes of that header. */
+export function startsLikeZip(bytes: Buffer): boolean {
+  return bytes.length >= 30 && bytes.readUInt32LE(0) === 0x04034b50;
+}
+
+/** What rnn says of a zip archive PyTorch did not write (torchFile), where a model file is read as JSON. */
+export const ZIP_NOT_JSON = 'a zip archive, not JSON';
+
+/** The pickle opcodes PROTO 2 and GLOBAL of a class TorchScript compiled, which only torch.jit.save pickles. */
+const TORCHSCRIPT_CLASS = '\x80\x02c__torch__.';
+
 /**
- * What `bytes` (a file's, or its first few dozen) are where PyTorch wrote them, with how to save the weights as rnn reads them;
- * null for another file. A zip (its local header: a signature, the first entry's name's length at byte 26, the name at 30)
- * whose first entry is `<archive>/data.pkl` is torch.save's, one whose first is a tensor, `<archive>/data/0`, torch.jit.save's
- * (TorchScript); a pickle beginning with torch's magic number is torch.save's legacy format.
+ * What `bytes` (a file's, or its first few hundred) are where PyTorch wrote them, with how to save the weights as rnn reads them;
+ * null for another file. A zip (its local header: a signature, the first entry's name's length at byte 26, its extra field's at
+ * 28, the name at 30, then the extra field and the entry, stored) whose first entry is a tensor, `<archive>/data/0`, is
+ * torch.jit.save's (TorchScript), as is one whose first entry is `<archive>/data.pkl` pickling a TorchScript class (a module
+ * without tensors); another whose first entry is `<archive>/data.pkl` is torch.save's. A pickle beginning with torch's magic
+ * number is torch.save's legacy format.
  */
 export function torchFile(bytes: Buffer): string | null {
-  const zip = bytes.length >= 30 && bytes.readUInt32LE(0) === 0x04034b50;
-  const first = zip ? bytes.toString('latin1', 30, 30 + bytes.readUInt16LE(26)) : '';
-  if (zip ? first.endsWith('/data.pkl') : bytes.subarray(0, TORCH_LEGACY_START.length).equals(TORCH_LEGACY_START)) {
-    return `a PyTorch pickle (torch.save), ${SAVE_AS_RNN_READS}`;
+  if (!startsLikeZip(bytes)) {
+    return bytes.subarray(0, TORCH_LEGACY_START.length).equals(TORCH_LEGACY_START) ? `a PyTorch pickle (torch.save), ${SAVE_AS_RNN_READS}` : null;
   }
-  return /^[^/]+\/data\/\d+$/.test(first) ? `a TorchScript archive (torch.jit.save), ${SAVE_AS_RNN_READS}` : null;
+  const nameEnd = 30 + bytes.readUInt16LE(26);
+  const first = bytes.toString('latin1', 30, nameEnd);
+  const entry = nameEnd + bytes.readUInt16LE(28);
+  const scripted = /^[^/]+\/data\/\d+$/.test(first) ||
+    (first.endsWith('/data.pkl') && bytes.toString('latin1', entry, entry + TORCHSCRIPT_CLASS.length) === TORCHSCRIPT_CLASS);
+  if (scripted) return `a TorchScript archive (torch.jit.save), ${SAVE_AS_RNN_READS}`;
+  return first.endsWith('/data.pkl') ? `a PyTorch pickle (torch.save), ${SAVE_AS_RNN_READS}` : null;
 }
 
 /**
