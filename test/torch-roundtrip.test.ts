@@ -73,6 +73,13 @@ function withConfig(bytes: Buffer, fields: Record<string, unknown>): Buffer {
   return Buffer.concat([size, json, bytes.subarray(8 + length)]);
 }
 
+/** The rnn-state/1 config in the metadata of the .safetensors file at `path`. */
+function configAt(path: string): Record<string, unknown> {
+  const bytes = readFileSync(path);
+  const header = JSON.parse(bytes.subarray(8, 8 + Number(bytes.readBigUInt64LE(0))).toString('utf8')) as { __metadata__: { config: string } };
+  return JSON.parse(header.__metadata__.config) as Record<string, unknown>;
+}
+
 /** A .safetensors file's bytes with the float32 value at `index` of `tensor` set to `value`. */
 function withWeight(bytes: Buffer, tensor: string, index: number, value: number): Buffer {
   const length = Number(bytes.readBigUInt64LE(0));
@@ -230,6 +237,8 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
     expect(one.train_losses).toHaveLength(30);
     one.train_losses.forEach((loss, step) => expect(Math.abs(loss - two.train_losses[step]!), `step ${step + 1}`).toBeLessThan(1e-5));
     expect(Math.abs(one.val_loss - two.val_loss)).toBeLessThan(1e-5);
+    // trained without dropout, as its --init file was: the config names none, as rnn export writes it
+    expect(Object.keys(configAt(join(dir, 'ranks-1', 'model.safetensors')))).not.toContain('dropout');
   }, 300_000);
 
   it('a run to 20 steps and --resume to 40 train as one run to 40, to the bit, on two ranks; --resume refuses what would change the run', async () => {
@@ -251,6 +260,8 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
     expect(summary(straight).train_losses).toHaveLength(40);
     expect(summary(parts).train_losses).toEqual(summary(straight).train_losses);
     expect(weightBytes(join(parts, 'model.safetensors')).equals(weightBytes(join(straight, 'model.safetensors')))).toBe(true);
+    // the model carries its dropout, as rnn export writes it, so that rnn train --init-from drops out as it did
+    expect([configAt(join(straight, 'model.safetensors'))['dropout'], configAt(join(parts, 'model.safetensors'))['dropout']]).toEqual([0.1, 0.1]);
     // each part validates at its end, the first part's validation kept across --resume; rnn plot draws both runs at the
     // tokens of a step (8 rows of 16), and where the two evaluated alike the same losses
     const evaluations = (out: string) => (JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { evaluations: { step: number }[] })

@@ -377,6 +377,13 @@ def file_identity(path):
     return {"path": os.path.abspath(path), "size": os.path.getsize(path), "sha256": digest.hexdigest()}
 
 
+def with_dropout(config, dropout):
+    """The config with the run's dropout as rnn export writes it (docs/interop.md): `dropout` where it is not 0, else none
+    (an --init file's left out), so that a run fine-tuned from the model (rnn train --init-from) drops out as this one did."""
+    rest = {field: value for field, value in config.items() if field != "dropout"}
+    return (rest | {"dropout": dropout}) if dropout != 0 else rest
+
+
 def size_and_hash(identity):
     """`5,780 bytes, sha256 3f0c1a2b4d5e…`: a file_identity's bytes as `wc -c` and `sha256sum` name them."""
     return f"{identity['size']:,} bytes, sha256 {identity['sha256'][:12]}…"
@@ -509,7 +516,7 @@ def plan(args, world):
         resumed_settings(args, saved, world, meta)
     if args.batch % world != 0:
         fail(f"--batch {args.batch} must be a multiple of the {ranks(world)}")
-    config = model_config(args, meta) if saved is None else saved["config"]
+    config = with_dropout(model_config(args, meta) if saved is None else saved["config"], args.dropout)
     if args.init is None and saved is None:
         refuse_unimportable(args, config)
     init = None if args.init is None or saved is not None else init_weights(args.init)
