@@ -981,6 +981,19 @@ it('at temperature 0 greys out top-p and the seed and sends neither, the line sa
   expect(sent[1]).toMatchObject({ topP: 0.5, seed: 3 });
 }));
 
+it('clears the mark the server set on the seed where temperature 0 greys it out, as a seed it no longer sends', () => onFreshPage(async (at) => {
+  await at.fill('#len', '5');
+  await at.fill('#seed', '5000000000');
+  await at.click('#generate');
+  expect(await sampleOutcome(at)).toMatch(/^seed: /);
+  expect(await at.locator('#seed').getAttribute('aria-invalid')).toBe('true');
+  await at.fill('#temperature', '0');
+  expect(await at.locator('#seed').isDisabled()).toBe(true);
+  expect([await at.locator('#seed').getAttribute('aria-invalid'), await at.locator('#seed').getAttribute('aria-describedby')]).toEqual([null, null]);
+  await at.click('#generate');
+  expect(await sampleOutcome(at)).toMatch(/^5 tokens in [\d.]+ s \(length\)$/);
+}));
+
 it("says the warnings of the server's answer on the sample's line, until the next sample", () => onFreshPage(async (at) => {
   const warnings = ['lengthPenalty has no effect without stopAtEos: every hypothesis then has the same length', 'another field changed nothing'];
   const events = [{ text: 'The k' }, { done: true, tokens: 5, finish: 'length', seed: 3, unknownTokens: 0, warnings }];

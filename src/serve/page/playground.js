@@ -182,12 +182,19 @@ function greedy() {
   return Number($('temperature').value) === 0;
 }
 
-/** DRAW_CONTROLS greyed out at temperature 0, saying why, and back with their values as they were above it. */
+/**
+ * DRAW_CONTROLS greyed out at temperature 0, saying why, their invalid marks cleared (what is not sent is not wrong), and
+ * back with their values as they were above it.
+ */
 function showDrawControls() {
   for (const id of DRAW_CONTROLS) {
     $(id).disabled = greedy();
-    if (greedy()) $(id).title = 'temperature 0 takes the most probable token: top-p and the seed change nothing';
-    else $(id).removeAttribute('title');
+    if (greedy()) {
+      $(id).title = 'temperature 0 takes the most probable token: top-p and the seed change nothing';
+      clearControl(id);
+    } else {
+      $(id).removeAttribute('title');
+    }
   }
 }
 
