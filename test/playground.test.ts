@@ -968,7 +968,6 @@ it('at temperature 0 greys out top-p and the seed and sends neither, the line sa
   expect(sent).toHaveLength(1);
   expect(Object.keys(sent[0]!)).not.toContain('topP');
   expect(Object.keys(sent[0]!)).not.toContain('seed');
-  await at.screenshot({ path: '/tmp/pagewarn2.png', clip: (await at.locator('#generate-card').boundingBox())! });
   await at.fill('#temperature', '0.8');
   for (const id of ['#top-p', '#seed']) {
     expect(await at.locator(id).isEnabled()).toBe(true);
