@@ -74,9 +74,12 @@ export class Shard {
   /**
    * One thread alone runs engine/step.ts's trainStep. Several run its three phases,
    * data-parallel over the batch, then split over parameters:
-   *   1. each shard: forward + backward of its sequences into its own gradient slot
-   *   2. each shard, on its slice: g = Σ_w g_w (workers in order), clip by value, Σ g²
-   *   3. each shard, on its slice: g ← g · clipScale(‖g‖), then the optimizer's update
+   *   1. each shard w: forward + backward of its sequences into g_w, their Σ loss into lossSlot(w)
+   *   2. each shard w, on its slice of the parameters: g = Σ_v g_v (shards in order, into g_0),
+   *      clipped by value, and n_w = Σ g² over the slice into sumOfSquaresSlot(W, w)
+   *   3. each shard: ‖g‖ = √(Σ_w n_w) and the window's Σ loss = Σ_w loss_w, both in shard order, so
+   *      every shard finds the same and skips the step alike where either is not finite; else, on
+   *      its slice: g ← g · clipScale(‖g‖), then the optimizer's update
    */
   private trainStep(): void {
     const { workers: W, batchSize: B, seqLen: T } = this.setup;

@@ -96,9 +96,9 @@ function lossRunFromHistory({ level, vocabSize, history }: RunHistory, name: str
 
 /**
  * One run per argument (a checkpoint file, a run folder, or a train_ddp.py run: its folder, model or summary.json), in
- * order. Two runs that would share a name are named by the path given instead. One checkpoint reached twice is refused (refuseRunTwice),
- * and so are runs of both levels: a loss per
- * character and a loss per word are not on one scale, nor are characters and words seen.
+ * order. Two runs that would share a name are named by the path given instead. One checkpoint reached twice is refused
+ * (refuseRunTwice), and so are runs of both levels: a loss per character and a loss per word are not on one scale, nor
+ * are characters and words seen.
  */
 export function loadLossRuns(args: readonly string[]): LossRun[] {
   // each argument's train_ddp.py summary.json, found once: it reads the model's header beside it

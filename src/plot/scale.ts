@@ -88,9 +88,9 @@ export function niceTicks(min: number, max: number, target = 5): Ticks {
 export interface ChartScale {
   x: Ticks;
   y: Ticks;
-  /** SVG x of a token count. */
+  /** SVG x of a token count: PLOT.left + (tokensSeen − x.lo) / (x.hi − x.lo) · the plot's width, to 2 places (round2). */
   px(tokensSeen: number): number;
-  /** SVG y of a loss. */
+  /** SVG y of a loss (y grows downwards): PLOT.top + (y.hi − loss) / (y.hi − y.lo) · the plot's height, to 2 places. */
   py(loss: number): number;
 }
 

@@ -7,8 +7,8 @@ import { CHART, type ChartScale, type ClippedLine, type LossPoint, type LossRun,
 /**
  * A loss chart as a standalone SVG document, from plain data: training and validation loss
  * against tokens seen (characters, or at the word level words and punctuation marks), a
- * style per run (`runStyle`), every run of one level. Pure (no I/O), so tests can check the coordinates it
- * draws.
+ * style per run (`runStyle`), every run of one level. Pure (no I/O), so tests can check the
+ * coordinates it draws.
  *
  * Conventions: training loss is a dashed line, validation loss a solid line with a marker at
  * each evaluation, and each run's best validation loss a ring labelled with its value. The y axis
