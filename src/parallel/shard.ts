@@ -84,7 +84,7 @@ export class Shard {
   private trainStep(): void {
     const { workers: W, batchSize: B, seqLen: T } = this.setup;
     const { scalars: s, grads, params } = this.shared;
-    const model = this.model, k = this.kernels;
+    const model = this.model, kernels = this.kernels;
     this.readWindow();
     const dropoutSeed = this.readSettings();
     if (W === 1) {
@@ -98,9 +98,9 @@ export class Shard {
     this.timedBarrier();
 
     const reduced = grads[0]!, start = this.sliceStart, n = this.sliceEnd - start;
-    for (let w = 1; w < W; w++) k.addInto(reduced, start, grads[w]!, start, n);
-    if (this.settings.clipValue !== null) k.clamp(reduced, start, n, this.settings.clipValue);
-    s[sumOfSquaresSlot(W, this.index)] = k.sumOfSquares(reduced, start, n);
+    for (let w = 1; w < W; w++) kernels.addInto(reduced, start, grads[w]!, start, n);
+    if (this.settings.clipValue !== null) kernels.clamp(reduced, start, n, this.settings.clipValue);
+    s[sumOfSquaresSlot(W, this.index)] = kernels.sumOfSquares(reduced, start, n);
     this.timedBarrier();
 
     let sumSq = 0, lossSum = 0;

@@ -132,7 +132,7 @@ export const enum Scalar {
   GradNorm = 6,
   Skipped = 7, // 1: the step's loss or gradient norm was not finite, and nothing was updated
 }
-export const SCALARS_SIZE = 8;
+const SCALARS_SIZE = 8;
 
 /** The scalar slot of worker w's Σ loss, of a training step or a validation chunk. */
 export function lossSlot(worker: number): number {

@@ -19,7 +19,7 @@ export interface Obstacles {
  * A best-loss label's text (bold, 12 units): at most this wide a column (Helvetica's bold digits are 0.556 em; a
  * wide character takes two, textColumns), this high above its baseline, with a margin for its white halo and the lines' width.
  */
-const LABEL_TEXT = { characterWidth: 6.7, ascent: 9, margin: 2 } as const;
+const LABEL_TEXT = { columnWidth: 6.7, ascent: 9, margin: 2 } as const;
 
 /**
  * The places a best-loss label is tried at, in order, around its ring (BEST_RING): its anchor's
@@ -82,8 +82,8 @@ export function placeLabel(cx: number, cy: number, text: string, obstacles: Obst
 
 /** The box a label covers, its margin included, from its anchor point and baseline. */
 function labelBox(x: number, y: number, anchor: LabelAnchor, text: string): Box {
-  const { characterWidth, ascent, margin } = LABEL_TEXT;
-  const textWidth = textColumns(text) * characterWidth;
+  const { columnWidth, ascent, margin } = LABEL_TEXT;
+  const textWidth = textColumns(text) * columnWidth;
   const start = anchor === 'start' ? x : anchor === 'middle' ? x - textWidth / 2 : x - textWidth;
   return { left: start - margin, top: y - ascent - margin, right: start + textWidth + margin, bottom: y + margin };
 }
