@@ -8,8 +8,7 @@ import { type ModelPathReader, runFolderFile } from '../checkpoint/find.js';
 import { InputError } from '../input/settings.js';
 import { fileIdentity } from '../text/corpus-files.js';
 import { TOKEN_UNITS, type TextLevel } from '../text/vocab.js';
-import type { LossRun } from './scale.js';
-import { runLevel } from './svg.js';
+import { type LossRun, runLevel } from './scale.js';
 
 /**
  * The file a plot argument means: a train_ddp.py run's summary.json where it names that run (ddpRunSummary), else a

@@ -24,6 +24,11 @@ export interface LossRun {
   startedFrom?: string;
 }
 
+/** A run's level: its tokens are characters unless it says otherwise. */
+export function runLevel(run: LossRun): TextLevel {
+  return run.level ?? 'char';
+}
+
 /** The chart's frame, in SVG user units (pixels). */
 export const CHART = {
   width: 760,

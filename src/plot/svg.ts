@@ -2,7 +2,10 @@ import { shortened, textColumns } from '../text/columns.js';
 import { grouped } from '../input/counts.js';
 import { TOKEN_UNITS, type TextLevel, type TokenUnit } from '../text/vocab.js';
 import { type Obstacles, placeLabel } from './labels.js';
-import { CHART, type ChartScale, type ClippedLine, type LossPoint, type LossRun, PLOT, type Spot, chartScale, clippedLine, onChart, round2 } from './scale.js';
+import {
+  CHART, type ChartScale, type ClippedLine, type LossPoint, type LossRun, PLOT, type Spot,
+  chartScale, clippedLine, onChart, round2, runLevel,
+} from './scale.js';
 
 /**
  * A loss chart as a standalone SVG document, from plain data: training and validation loss
@@ -462,11 +465,6 @@ function legendLines(runs: readonly LossRun[], s: ChartScale, validated: boolean
   });
   out.push('</g>');
   return out;
-}
-
-/** A run's level: its tokens are characters unless it says otherwise. */
-export function runLevel(run: LossRun): TextLevel {
-  return run.level ?? 'char';
 }
 
 function polyPoints(spots: readonly Spot[]): string {
