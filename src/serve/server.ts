@@ -359,11 +359,11 @@ export class RnnServer {
     if (beam !== undefined) {
       refuseDrawingFields(sampling, stream);
       const options = { prime: sampling.prime, len, beam, stopAtEos: sampling.stopAtEos, lengthPenalty };
-      sendEncoded(res, await this.runJob({ kind: 'beam', model, options, warnings: messages(beamWarnings(options)) }, signal));
+      sendEncoded(res, await this.runJob({ kind: 'beam', model, options, warnings: warningMessages(beamWarnings(options)) }, signal));
       return;
     }
     refuseWithoutBeam(fields, ONLY_FOR_BEAM);
-    const warnings = messages(greedyWarnings(sampling));
+    const warnings = warningMessages(greedyWarnings(sampling));
     const seed = sampling.seed ?? SAMPLE_SETTINGS.seed.default();
     const mode = stream ?? streamFromAccept(req.headers.accept);
     const request: JobOf<'generate'> = { kind: 'generate', model, options: { ...sampling, len, seed }, stream: mode !== null };
@@ -395,7 +395,7 @@ export class RnnServer {
   /** /v1/complete: `n` continuations of a prefix, each ending at its first `<EOS>` or at `len`. */
   private async complete(input: SettingsInput<typeof COMPLETE_FIELDS>, res: ServerResponse, signal: AbortSignal): Promise<void> {
     const { model: name, prefix, n = COMPLETE_FIELDS.n.default, len: given, ...sampling } = input;
-    const warnings = messages(greedyWarnings(sampling));
+    const warnings = warningMessages(greedyWarnings(sampling));
     const seed = sampling.seed ?? SAMPLE_SETTINGS.seed.default();
     const len = this.len(given, COMPLETE_FIELDS.len.default);
     const model = this.askedModel(name);
@@ -503,7 +503,7 @@ function generationEnd(done: GenerateDone, seed: number, warnings: readonly stri
 }
 
 /** A request's warnings as its answer says them, each field named as the request names it. */
-function messages(warnings: readonly InputError[]): string[] {
+function warningMessages(warnings: readonly InputError[]): string[] {
   return warnings.map((warning) => warning.message);
 }
 
