@@ -140,21 +140,17 @@ export function startsLikeSafetensors(bytes: Buffer, whole = true): boolean {
   return headerLength >= 2n && (!whole || headerLength <= BigInt(bytes.length - 8)) && bytes[8] === 0x7b;
 }
 
-/**
- * Reads a safetensors file this program (or PyTorch's `safetensors.torch.save_file`, given the
- * metadata) wrote: the header within the file and UTF-8 (never read with U+FFFD in place of a
- * byte), the format rnn-state/1, each tensor F32 with the shape the config gives, the tensors'
- * data end to end from the data's start to the file's end, with no gap or overlap; messages name `source` and the field.
- * Given the `checkpoint` the model goes into, checks that it fits one.
- */
-export function fromSafetensors(bytes: Buffer, source: string, checkpoint?: CheckpointShape): ModelState {
-  const fail = (message: string): never => {
-    throw new CheckpointError(`${source}: ${message}`);
-  };
-  if (bytes.length < 8) fail(`is ${bytes.length} bytes, too short for a safetensors header`);
+/** The refusal of the safetensors file `source`: `message` about it, after its name. */
+function fault(source: string, message: string): never {
+  throw new CheckpointError(`${source}: ${message}`);
+}
+
+/** The header of a safetensors file's `bytes`, within the file, UTF-8 and a JSON object, and where the data after it starts. */
+function readHeader(bytes: Buffer, source: string): { entries: Record<string, unknown>; dataStart: number } {
+  if (bytes.length < 8) fault(source, `is ${bytes.length} bytes, too short for a safetensors header`);
   const headerLength = bytes.readBigUInt64LE(0);
   if (headerLength > BigInt(Math.min(MAX_HEADER_BYTES, bytes.length - 8))) {
-    fail(`its header length ${headerLength} runs past the end of the file (${bytes.length} bytes)`);
+    fault(source, `its header length ${headerLength} runs past the end of the file (${bytes.length} bytes)`);
   }
   const dataStart = 8 + Number(headerLength);
   const headerBytes = bytes.subarray(8, dataStart);
@@ -162,16 +158,21 @@ export function fromSafetensors(bytes: Buffer, source: string, checkpoint?: Chec
   try {
     headerText = HEADER_TEXT.decode(headerBytes);
   } catch {
-    fail(`its header is ${utf8Fault(bytes.subarray(0, dataStart), 8)}`);
+    fault(source, `its header is ${utf8Fault(bytes.subarray(0, dataStart), 8)}`);
   }
   let header: unknown;
   try {
     header = JSON.parse(headerText);
   } catch {
-    fail('its header is not JSON');
+    fault(source, 'its header is not JSON');
   }
-  if (!isJsonObject(header)) return fail('its header is not a JSON object');
-  const entries = header;
+  if (!isJsonObject(header)) return fault(source, 'its header is not a JSON object');
+  return { entries: header, dataStart };
+}
+
+/** What a header's `__metadata__` says of the model: its config, level and document rule, and its vocabulary, each checked. */
+function metadataModel(entries: Record<string, unknown>, source: string): Omit<ModelState, 'params'> {
+  const fail = (message: string): never => fault(source, message);
   const metadata = entries[METADATA];
   if (typeof metadata !== 'object' || metadata === null) {
     return fail(`${METADATA} is missing: it holds the config and the vocabulary ` +
@@ -193,6 +194,45 @@ export function fromSafetensors(bytes: Buffer, source: string, checkpoint?: Chec
   const vocab = parseMeta('vocab');
   if (!Array.isArray(vocab) || !vocab.every((token) => typeof token === 'string')) fail(`${METADATA}.vocab is not a list of strings`);
   checkVocab(vocab as string[], config.vocabSize, level, source, `${METADATA}.vocab`, 'config.vocab_size');
+  return { config, vocab: vocab as string[], level, wordRule, documents, spacing };
+}
+
+/**
+ * Checks that the tensors' byte spans ([begin, end), each with its tensor's name) cover the data's `dataLength` bytes end
+ * to end: sorted by begin, each begins where the one before ends (the first at 0), and the last ends at `dataLength`.
+ */
+function checkDataCovered(spans: [number, number, string][], dataLength: number, source: string): void {
+  const uncovered = (count: number, where: string, rule: string, python: string): never =>
+    fault(source, `it holds ${count} ${plural(count, 'byte')} ${where} that no tensor covers: ${rule} (Python's safetensors refuses it too: "${python}")`);
+  let covered = 0;
+  let previous: string | undefined;
+  for (const [begin, end, name] of [...spans].sort((a, b) => a[0] - b[0])) {
+    const field = JSON.stringify(name);
+    if (begin < covered) fault(source, `${field} overlaps ${previous} in the data`);
+    if (begin > covered) {
+      uncovered(begin - covered, previous === undefined ? `before the data of ${field}, its first tensor,` : `between the data of ${previous} and ${field}`,
+        "a safetensors file's tensors lie end to end from the start of its data", `invalid offset for tensor \`${name}\``);
+    }
+    covered = end;
+    previous = field;
+  }
+  if (covered < dataLength) {
+    uncovered(dataLength - covered, `after the data of ${previous}, its last tensor,`,
+      "a safetensors file ends where its last tensor's data does", 'file not fully covered');
+  }
+}
+
+/**
+ * Reads a safetensors file this program (or PyTorch's `safetensors.torch.save_file`, given the
+ * metadata) wrote: the header within the file and UTF-8 (never read with U+FFFD in place of a
+ * byte), the format rnn-state/1, each tensor F32 with the shape the config gives, the tensors'
+ * data end to end from the data's start to the file's end, with no gap or overlap; messages name `source` and the field.
+ * Given the `checkpoint` the model goes into, checks that it fits one.
+ */
+export function fromSafetensors(bytes: Buffer, source: string, checkpoint?: CheckpointShape): ModelState {
+  const fail = (message: string): never => fault(source, message);
+  const { entries, dataStart } = readHeader(bytes, source);
+  const { config, vocab, level, wordRule, documents, spacing } = metadataModel(entries, source);
 
   const tensorNames = Object.keys(entries).filter((name) => name !== METADATA);
   checkClaimedModel(config, tensorNames, source, `${METADATA}.config.num_layers`, (name) => JSON.stringify(name), checkpoint);
@@ -202,7 +242,6 @@ export function fromSafetensors(bytes: Buffer, source: string, checkpoint?: Chec
   const foreign = tensorNames.find((name) => !layout.byName.has(name));
   if (foreign !== undefined) fail(`${JSON.stringify(foreign)} ${foreignTensor(foreign, config, layout)}`);
   const spans: [number, number, string][] = [];
-  const begins: number[] = [];
   for (const spec of layout.specs) {
     const field = JSON.stringify(spec.name);
     const parsed = HeaderTensorSchema.safeParse(entries[spec.name]);
@@ -219,32 +258,14 @@ export function fromSafetensors(bytes: Buffer, source: string, checkpoint?: Chec
     if (begin > end || end > dataLength) fail(`${field}.data_offsets [${begin}, ${end}] fall outside the ${dataLength} bytes of data`);
     if (end - begin !== 4 * spec.size) fail(`${field}.data_offsets span ${end - begin} bytes, expected ${4 * spec.size} (${spec.size} float32)`);
     spans.push([begin, end, spec.name]);
-    begins.push(begin);
   }
-  const uncovered = (count: number, where: string, rule: string, python: string): never =>
-    fail(`it holds ${count} ${plural(count, 'byte')} ${where} that no tensor covers: ${rule} (Python's safetensors refuses it too: "${python}")`);
-  spans.sort((a, b) => a[0] - b[0]);
-  let covered = 0;
-  let previous: string | undefined;
-  for (const [begin, end, name] of spans) {
-    const field = JSON.stringify(name);
-    if (begin < covered) fail(`${field} overlaps ${previous} in the data`);
-    if (begin > covered) {
-      uncovered(begin - covered, previous === undefined ? `before the data of ${field}, its first tensor,` : `between the data of ${previous} and ${field}`,
-        "a safetensors file's tensors lie end to end from the start of its data", `invalid offset for tensor \`${name}\``);
-    }
-    covered = end;
-    previous = field;
-  }
-  if (covered < dataLength) {
-    uncovered(dataLength - covered, `after the data of ${previous}, its last tensor,`,
-      "a safetensors file ends where its last tensor's data does", 'file not fully covered');
-  }
+  checkDataCovered(spans, dataLength, source);
   // the tensors lie apart within the data: the buffer is no larger than the file
   const params = new Float32Array(layout.total);
   layout.specs.forEach((spec, i) => {
-    const data = bytes.subarray(dataStart + begins[i]!, dataStart + begins[i]! + 4 * spec.size);
+    const begin = dataStart + spans[i]![0];
+    const data = bytes.subarray(begin, begin + 4 * spec.size);
     for (let j = 0; j < spec.size; j++) params[spec.offset + j] = data.readFloatLE(4 * j);
   });
-  return { config, vocab: vocab as string[], level, wordRule, documents, spacing, params };
+  return { config, vocab, level, wordRule, documents, spacing, params };
 }
