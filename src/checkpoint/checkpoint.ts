@@ -54,7 +54,7 @@ function readingOldNames<T extends z.ZodObject>(schema: T, oldNames: Readonly<Re
   }, schema);
 }
 
-/** Tokens seen was called `charsSeen` before the word level. */
+/** A checkpoint from before the word level names `tokensSeen` `charsSeen`. */
 const OLD_NAMES = { tokensSeen: 'charsSeen' };
 
 const TrainingStateSchema = readingOldNames(z.object({
@@ -145,7 +145,7 @@ const CheckpointSchema = z.object({
   corpus: CorpusInfoSchema.nullable(),
   /** Absent unless the run was started from another model's weights. */
   initFrom: InitFromSchema.optional(),
-  /** SHA-256 of everything else (integrity.ts): written since it was introduced, checked when present. */
+  /** SHA-256 of everything else (integrity.ts), checked where present: a checkpoint from before the field has none. */
   sha256: sha256.optional(),
 });
 

@@ -94,9 +94,9 @@ export function toInteropState(
 }
 
 /**
- * A model config as rnn-state/1 writes it (PyTorch's names): a character-level one as before the
- * word level, one that reads each text as one document as before the document rule was written,
- * and one whose corpus spaces no mark as before the spacing record.
+ * A model config as rnn-state/1 writes it (PyTorch's names), the fields of how the model reads text written only where
+ * they differ from what a file without them means: a word-level model's level, tokenizer rules and spacing (where it
+ * spaces a mark), docs other than 'file', and with 'sentence' the sentence rules.
  */
 export function interopConfig(
   config: ModelConfig, level: TextLevel, wordRule: WordRule, documents: DocumentRule, spacing: Spacing = NO_SPACING,

@@ -15,7 +15,9 @@ export const diskSize = (bytes: number): string => (bytes < MIB ? `${grouped(Mat
 /**
  * The sizes of a model's tensors as [values per tensor, tensors of that size], in arithmetic
  * alone: a config read from a file may claim any number of layers, and `paramLayout` would
- * build every one of them.
+ * build every one of them. With G = gates × H: the embedding V×E; layer 0's input weights G×E;
+ * the other layers' input weights and every layer's recurrent weights, G×H (L − 1 and L); two
+ * biases of G a layer; the head V×H and its bias V.
  */
 function tensorSizes(model: ModelConfig): [number, number][] {
   const { vocabSize: V, embedDim: E, hiddenSize: H, numLayers: L } = model;
