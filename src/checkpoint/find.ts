@@ -40,7 +40,7 @@ export interface ModelPathReader {
 }
 
 /** A command that reads the checkpoint its argument names (`rnn info FILE`, `rnn export FILE`, the library's load). */
-export const CHECKPOINT_ARGUMENT: ModelPathReader = {
+const CHECKPOINT_ARGUMENT: ModelPathReader = {
   what: 'checkpoint', formats: [CHECKPOINT_FORMAT], takes: `a checkpoint or a run folder (${RUN_FOLDER_READS})`, modelFile: (file) => importFirst(file, (checkpoint) => `name ${checkpoint}`),
 };
 

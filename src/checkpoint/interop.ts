@@ -142,7 +142,7 @@ type InteropModel = Pick<ModelState, 'config' | 'level' | 'wordRule' | 'document
 
 /** `config` read, its rules' versions checked against this code's; messages name `source` and each field after `prefix`. */
 function modelConfigOf(config: InteropState['config'], source: string, prefix: string): InteropModel {
-  const level = config.level ?? 'char';
+  const level = config.level ?? TRAIN_SETTINGS.level.whenAbsent;
   const wordRule = level === 'word' ? checkWordRule(config.word_rule, source, `${prefix}word_rule`) : WORD_RULE_VERSION;
   const docs = config.docs ?? WHOLE_TEXTS.docs;
   const sentenceRule = docs === 'sentence' ? requiredSentenceRule(config.sentence_rule, source, `${prefix}sentence_rule`) : SENTENCE_RULE_VERSION;

@@ -1,5 +1,6 @@
 import { type ModelConfig, gateCount } from '../engine/config.js';
 import { grouped } from '../input/counts.js';
+import { carriedStateLayout } from './tensors.js';
 
 /** V8's longest string (2^29 − 24 UTF-16 units): a checkpoint is written as one JSON string. */
 export const MAX_CHECKPOINT_CHARS = 2 ** 29 - 24;
@@ -38,8 +39,7 @@ function tensorChars(model: ModelConfig, settings: { optimizer: string; batch: n
   const base64 = (floats: number): number => 4 * Math.ceil((4 * floats) / 3);
   const copies = settings.optimizer === 'adam' ? 3 : 1;
   const chars = tensorSizes(model).reduce((sum, [size, count]) => sum + copies * count * base64(size), 0);
-  const carried = (model.cell === 'lstm' ? 2 : 1) * model.numLayers * settings.batch * model.hiddenSize;
-  return chars + base64(carried);
+  return chars + base64(carriedStateLayout(model, settings.batch).total);
 }
 
 /** Room in a checkpoint file for its config, its command line and a few hundred evaluations' history. */
