@@ -587,22 +587,22 @@ async function reportTraining(name: string): Promise<void> {
     );
   });
   runs.forEach(({ kernels, workers }, i) => {
-    const ours = measured.rnn[i]!, charsPerSec = ours.wall;
+    const ours = measured.rnn[i]!, tokensPerSec = ours.wall;
     const asTrained = batch === TRAIN_DEFAULTS.batch && seqLen === TRAIN_DEFAULTS.seqLen && kernels === resolveKernels();
-    if (name === DEFAULT_MODEL && asTrained) defaultModelRates.set(workers, charsPerSec);
+    if (name === DEFAULT_MODEL && asTrained) defaultModelRates.set(workers, tokensPerSec);
     const alone = runIndex(kernels, 1);
-    const speedup = alone < 0 ? undefined : charsPerSec / rates[alone]!;
+    const speedup = alone < 0 ? undefined : tokensPerSec / rates[alone]!;
     // GFLOP/s = tokens/s ÷ (B·T) · FLOPs a step ÷ 10⁹; a worker's share, GFLOP/s ÷ workers, against the yardstick's
     // GFLOP/s a thread with as many threads at once, and against the SIMD peak's
-    const gflops = (charsPerSec / (batch * seqLen)) * flopsPerStep(config, batch, seqLen, workers) / 1e9;
+    const gflops = (tokensPerSec / (batch * seqLen)) * flopsPerStep(config, batch, seqLen, workers) / 1e9;
     const ofCeiling = gflops / workers / ceilings.get(workers)!;
     const ofPeak = ofSimdPeak(kernels, gflops / workers);
     const at = peerThreads.indexOf(workers), torch = measured.torch[at];
     report(
       {
-        event: 'train', model: name, kernels, batch, seqLen, workers, charsPerSec, charsPerCpuSecond: ours.cpu,
+        event: 'train', model: name, kernels, batch, seqLen, workers, charsPerSec: tokensPerSec, charsPerCpuSecond: ours.cpu,
         speedup, gflops, ofCeilingPerWorker: ofCeiling, ofSimdPeakPerWorker: ofPeak,
-        ...(torch && { torchCharsPerSec: torch.wall, ratioTorch: charsPerSec / torch.wall }),
+        ...(torch && { torchCharsPerSec: torch.wall, ratioTorch: tokensPerSec / torch.wall }),
       },
       rowLabel(what, kernels, shape, workers) + `${rateText(ours, unit, workers, 7)}  ${speedup === undefined ? '' : `×${speedup.toFixed(2)}  `}` +
         `${gflops.toFixed(2)} GFLOP/s  (${percent(ofCeiling)} of the yardstick with as many threads` +
@@ -612,7 +612,7 @@ async function reportTraining(name: string): Promise<void> {
     const against = measured.against[i];
     if (!against) return;
     report(
-      { event: 'train', model: name, kernels, batch, seqLen, workers, against: flag('against'), charsPerSec: against.wall, ratioAgainst: charsPerSec / against.wall },
+      { event: 'train', model: name, kernels, batch, seqLen, workers, against: flag('against'), charsPerSec: against.wall, ratioAgainst: tokensPerSec / against.wall },
       rowLabel(what, kernels, shape, workers) + rateText(against, unit, workers, 7) + againstText(ours, against, workers),
     );
   });

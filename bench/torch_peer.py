@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 
-class CharModel(nn.Module):
+class LanguageModel(nn.Module):
     """tokens [B, T] -> embed -> L recurrent layers -> head -> logits [B, T, V]"""
 
     def __init__(self, cell, vocab_size, embed_dim, hidden_size, num_layers):
@@ -57,7 +57,7 @@ def cross_entropy(logits, targets, reduction="mean"):
 
 
 def build(model):
-    return CharModel(model["cell"], model["vocabSize"], model["embedDim"], model["hiddenSize"], model["numLayers"])
+    return LanguageModel(model["cell"], model["vocabSize"], model["embedDim"], model["hiddenSize"], model["numLayers"])
 
 
 class Trainer:
@@ -198,7 +198,7 @@ def race(request):
     encode = lambda part: torch.tensor([index.get(c, unknown) for c in part], dtype=torch.long)
     B, T = s["batch"], s["seqLen"]
     train_data, val_data = streams(encode(train_text), B), streams(encode(val_text), B)
-    model = CharModel(s["cell"], len(chars) + 1, s["embed"], s["hidden"], s["layers"])
+    model = LanguageModel(s["cell"], len(chars) + 1, s["embed"], s["hidden"], s["layers"])
     optimizer = torch.optim.Adam(model.parameters(), lr=s["lr"])
     steps_per_epoch = (train_data.shape[1] - 1) // T
     val_chars = val_data.numel()
