@@ -59,6 +59,7 @@ export function peakLoop(): ((n: number, value: number) => number) | undefined {
 export function simdPeakGflops(seconds = 0.05, rounds = 10): number | undefined {
   const peak = peakLoop();
   if (!peak) return undefined;
+  // a round of the loop: SUMS multiply-adds of 4 lanes, 2 FLOPs a lane;  GFLOP/s = n · flopsPerRound / seconds / 10⁹
   const flopsPerRound = SUMS * 4 * 2;
   let n = 1 << 16;
   for (;;) {
