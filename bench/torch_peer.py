@@ -56,6 +56,18 @@ def cross_entropy(logits, targets, reduction="mean"):
     return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction=reduction)
 
 
+def train_step(model, optimizer, clip, x, y, state):
+    """One step of truncated BPTT from `state`: x's mean cross-entropy against y, its gradient clipped to a norm of `clip`, then
+    Adam's step. The loss, and the state carried to the next step, detached."""
+    logits, state = model(x, state)
+    loss = cross_entropy(logits, y)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    nn.utils.clip_grad_norm_(model.parameters(), clip)
+    optimizer.step()
+    return loss, detach(state)
+
+
 def build(model):
     return LanguageModel(model["cell"], model["vocabSize"], model["embedDim"], model["hiddenSize"], model["numLayers"])
 
@@ -77,13 +89,7 @@ class Trainer:
         self.step()  # the first step allocates
 
     def step(self):
-        logits, state = self.model(self.inputs, self.state)
-        loss = cross_entropy(logits, self.targets)
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        nn.utils.clip_grad_norm_(self.model.parameters(), self.clip)
-        self.optimizer.step()
-        self.state = detach(state)
+        _, self.state = train_step(self.model, self.optimizer, self.clip, self.inputs, self.targets, self.state)
 
 
 class Sampler:
@@ -214,13 +220,7 @@ def race(request):
             group["lr"] = lr
         x = train_data[:, t * T : (t + 1) * T]
         y = train_data[:, t * T + 1 : (t + 1) * T + 1]
-        logits, state = model(x, state)
-        loss = cross_entropy(logits, y)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), s["clip"])
-        optimizer.step()
-        state = detach(state)
+        loss, state = train_step(model, optimizer, s["clip"], x, y, state)
         step += 1
         elapsed = time.perf_counter() - start
         step_seconds = elapsed / step
