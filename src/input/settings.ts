@@ -107,16 +107,19 @@ export function described<S extends z.ZodType>(schema: S, expected: string) {
  * Validates settings given as text (command-line flags) or as values (from code) against a
  * strict object schema; settings left undefined are left out. The first problem is a
  * SettingError naming the setting, as optionMessage words it: `NAME: PHRASE (got VALUE)`, where
- * PHRASE is `must be DESCRIPTION` for a setting whose schema carries a description.
+ * PHRASE is `must be DESCRIPTION` for a setting whose schema carries a description; one the schema does not take, as
+ * unknownOption words it, with what takes it elsewhere (`ownersOf`: the server's other endpoints).
  */
-export function parseSettings<T extends z.ZodObject>(schema: T, input: Record<string, unknown>): z.output<T> {
+export function parseSettings<T extends z.ZodObject>(
+  schema: T, input: Record<string, unknown>, ownersOf: (setting: string) => readonly string[] = () => [],
+): z.output<T> {
   const given = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
   const parsed = schema.safeParse(given, { reportInput: true });
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0]!;
-    throw new SettingError(key, given[key], (name) => unknownOption(name(key), Object.keys(schema.shape).map(name)));
+    throw new SettingError(key, given[key], (name) => unknownOption(name(key), Object.keys(schema.shape).map(name), ownersOf(key)));
   }
   const key = String(issue.path[0] ?? 'options');
   const value = given[key];

@@ -60,14 +60,27 @@ export const ACTIVATIONS_FIELDS = {
   top: { ...integerFrom(1, ACTIVATIONS_TOP_MAX), help: 'the units that vary most over the text', default: 1 },
 } as const satisfies SettingTable;
 
+/** The fields of each endpoint whose body a request gives, by its path: the server's routes (server.ts) answer each. */
+export const BODY_FIELDS = {
+  '/v1/generate': GENERATE_FIELDS,
+  '/v1/complete': COMPLETE_FIELDS,
+  '/v1/score': SCORE_FIELDS,
+  '/v1/activations': ACTIVATIONS_FIELDS,
+} as const satisfies Record<string, SettingTable>;
+
+/** The endpoints whose body takes `field`, in BODY_FIELDS' order. */
+function endpointsOf(field: string): string[] {
+  return Object.entries(BODY_FIELDS).filter(([, fields]) => Object.hasOwn(fields, field)).map(([path]) => path);
+}
+
 /**
  * A reader of one kind of request, its fields coming `from` a JSON body or a query's text: the
  * table's schema built once (building a zod schema costs more than a request's whole parse),
- * then parseSettings' messages.
+ * then parseSettings' messages, a field of other endpoints refused naming them.
  */
 function reader<T extends SettingTable>(table: T, from: SettingSource): (input: Record<string, unknown>) => SettingsInput<T> {
   const schema = settingsSchema(table, from);
-  return (input) => parseSettings(schema, input) as SettingsInput<T>;
+  return (input) => parseSettings(schema, input, endpointsOf) as SettingsInput<T>;
 }
 
 export const readGenerate = reader(GENERATE_FIELDS, 'json');

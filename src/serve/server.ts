@@ -21,8 +21,8 @@ import {
 import { JobError, JobStoppedError, NoThreadError, type OnPieces, type OnStart, QueueFullError, ShuttingDownError, ThreadLostError, ThreadStuckError, WorkerPool, stuckThreadFate } from './pool.js';
 import { durationText } from '../input/duration.js';
 import {
-  ACTIVATIONS_FIELDS, COMPLETE_FIELDS, SCORE_FIELDS, type StreamMode, readActivations, readComplete, readGenerate, readLegacyGenerate,
-  readScore,
+  ACTIVATIONS_FIELDS, BODY_FIELDS, COMPLETE_FIELDS, SCORE_FIELDS, type StreamMode, readActivations, readComplete, readGenerate,
+  readLegacyGenerate, readScore,
 } from './requests.js';
 import { UnreadAnswers } from './unread.js';
 
@@ -240,7 +240,10 @@ export class RnnServer {
     this.unread.ended(res, this.answering.keys());
   }
 
-  /** The API: each route's method, and the handler that answers it (below, in this order); /healthz and the page: route. */
+  /**
+   * The API: each route's method, and the handler that answers it (below, in this order); /healthz and the page: route.
+   * Each endpoint of BODY_FIELDS is a route that reads a body.
+   */
   private readonly routes: Record<string, ApiRoute> = {
     '/v1/models': { method: 'GET', fields: 'none', run: (_input, _req, res) => sendJson(res, 200, { models: this.modelList, limits: this.limits() }) },
     '/v1/generate': { method: 'POST', fields: 'body', run: (input, req, res, signal) => this.generate(this.capped(input, ['len', 'beam'], 'json'), req, res, signal) },
@@ -248,7 +251,7 @@ export class RnnServer {
     '/generate': { method: 'GET', fields: 'query', run: (input, _req, res, signal) => this.legacyGenerate(this.capped(input, ['len'], 'text'), res, signal) },
     '/v1/score': { method: 'POST', fields: 'body', run: (input, _req, res, signal) => this.score(input, res, signal) },
     '/v1/activations': { method: 'POST', fields: 'body', run: (input, _req, res, signal) => this.activations(input, res, signal) },
-  };
+  } satisfies Record<string, ApiRoute> & Record<keyof typeof BODY_FIELDS, ApiRoute & { fields: 'body' }>;
 
   /** A request from an allowed Host answered: a CORS preflight, an API route, /healthz or the page; another path 404, any method. */
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
