@@ -4,7 +4,7 @@ import { type TokenArray, tokenArrayFor } from './tokens.js';
 import { grouped } from '../input/counts.js';
 import { codePointCount, codePointPrefix, EOS, type TextLevel, UNK, UNK_TOKEN, Vocabulary } from './vocab.js';
 import { buildWordVocabulary, byFrequency, DEFAULT_VOCAB_SIZE, type WordVocabularyBuild } from './word-vocab.js';
-import { LINE_BREAK, lastWordBreak, tokenizeWords, UNBROKEN_RUNS, WORD_RULE_VERSION, type WordRule } from './words.js';
+import { LINE_BREAK, tokenizeWords, UNBROKEN_RUNS, WORD_RULE_VERSION, type WordRule, wordWindows } from './words.js';
 import { type CorpusPiece, type DocsMode, DOCUMENT_END } from './documents.js';
 import type { SentenceRule } from './sentences.js';
 import { SpacingMeasure } from './spacing.js';
@@ -359,9 +359,9 @@ function wordsReading(rule: WordRule): Reading<string[]> {
 }
 
 /**
- * The source's pieces as word tokens under the rules of version `rule`: each piece (in windows
- * of at most `WORD_WINDOW` characters) tokenized up to its last word break (`lastWordBreak`),
- * the rest held for the next piece or the document's end, so that no token is cut; a token of
+ * The source's pieces as word tokens under the rules of version `rule`: each piece tokenized a
+ * window at a time up to its last word break (`wordWindows`), the rest held for the next piece or
+ * the document's end, so that no token is cut; a token of
  * more than `maxHeld` characters is refused, naming the files and what the rule reads as one.
  * `measure`, where given, is handed each text with its tokens, and each document's end.
  */
@@ -382,35 +382,17 @@ export function* wordUnits(
       yield DOCUMENT_END;
       continue;
     }
-    for (let at = 0; at < piece.length;) {
-      const end = windowEnd(piece, at);
-      const window = piece.slice(at, end);
-      at = end;
-      const cutAt = lastWordBreak(window, rule);
-      if (cutAt > 0) {
-        yield cut(held + window.slice(0, cutAt));
-        held = window.slice(cutAt);
-      } else {
-        held += window;
-      }
-      if (held.length > maxHeld) {
+    const windows = wordWindows(held, piece, rule, (text) => {
+      if (text.length > maxHeld) {
         throw new CorpusError(`${fileList(source)}: a token of more than ` +
           `${grouped(maxHeld)} characters (under word rules version ${rule}: ${UNBROKEN_RUNS[rule]}), which the word level cannot read`);
       }
-    }
+    });
+    let step = windows.next();
+    for (; !step.done; step = windows.next()) yield cut(step.value);
+    held = step.value;
   }
   if (held.length > 0) yield cut(held);
-}
-
-/** Characters of a piece tokenized at once, so that a long piece is not held as one array of tokens. */
-const WORD_WINDOW = 1 << 20;
-
-/** The end of the window of `text` from `at`: `WORD_WINDOW` characters on, or one less not to cut a surrogate pair. */
-function windowEnd(text: string, at: number): number {
-  const end = at + WORD_WINDOW;
-  if (end >= text.length) return text.length;
-  const code = text.charCodeAt(end - 1);
-  return code >= 0xd800 && code <= 0xdbff ? end - 1 : end;
 }
 
 /** Characters of one word the word level holds before it refuses the corpus (a quarter of V8's longest string). */

@@ -1,7 +1,7 @@
 import { Detokenizer } from './detokenize.js';
 import { type DocumentRule, readDocuments, sameDocumentRule, textAsRead, WHOLE_TEXTS } from './documents.js';
 import { NO_SPACING, type Spacing } from './spacing.js';
-import { isWordToken, tokenizeWords, WORD_RULE_VERSION, type WordRule } from './words.js';
+import { isWordToken, tokenizeWords, WORD_RULE_VERSION, type WordRule, wordWindows } from './words.js';
 import { counted, grouped } from '../input/counts.js';
 import { checkPositiveInteger } from '../input/settings.js';
 
@@ -305,10 +305,18 @@ export class Vocabulary {
   /**
    * One id per code point (char) or per `tokenizeWords` token under `wordRule` (word); tokens outside the
    * vocabulary read as `UNK`, and the text of each of them goes onto `unknown` where given (in
-   * order: what a TextWriter writes for the text's n-th `<UNK>`).
+   * order: what a TextWriter writes for the text's n-th `<UNK>`). A long text's words are cut a
+   * window at a time (`wordWindows`), never held as one array of tokens.
    */
   encode(text: string, unknown?: string[]): Int32Array {
-    if (this.level === 'word') return this.encodeWords(tokenizeWords(text, this.wordRule), unknown);
+    if (this.level === 'word') {
+      const parts: Int32Array[] = [];
+      const windows = wordWindows('', text, this.wordRule);
+      let step = windows.next();
+      for (; !step.done; step = windows.next()) parts.push(this.encodeWords(tokenizeWords(step.value, this.wordRule), unknown));
+      parts.push(this.encodeWords(tokenizeWords(step.value, this.wordRule), unknown));
+      return joined(parts);
+    }
     const ids = new Int32Array(text.length);
     let n = 0;
     for (let i = 0; i < text.length; ) {
@@ -419,11 +427,16 @@ export class Vocabulary {
 
 /** The ids of each part, `<EOS>` between each two. */
 function joinedByEos(parts: Int32Array[]): Int32Array {
+  return joined(parts, true);
+}
+
+/** `parts` one after another, an `<EOS>` between each two where `byEos`. */
+function joined(parts: Int32Array[], byEos = false): Int32Array {
   if (parts.length === 1) return parts[0]!;
-  const ids = new Int32Array(parts.reduce((n, part) => n + part.length, Math.max(0, parts.length - 1)));
+  const ids = new Int32Array(parts.reduce((n, part) => n + part.length, byEos ? Math.max(0, parts.length - 1) : 0));
   let at = 0;
   for (const [i, part] of parts.entries()) {
-    if (i > 0) ids[at++] = EOS;
+    if (byEos && i > 0) ids[at++] = EOS;
     ids.set(part, at);
     at += part.length;
   }

@@ -303,3 +303,37 @@ export function lastWordBreak(text: string, rule: WordRule = WORD_RULE_VERSION):
   }
   return 0;
 }
+
+/** Characters of a text tokenized at once (`wordWindows`), so that a long text is not held as one array of tokens. */
+const WORD_WINDOW = 1 << 20;
+
+/**
+ * The texts that `held` then `piece` are tokenized in, so that no token is cut: a window of at most
+ * `WORD_WINDOW` characters of `piece` at a time, after what is held, up to its last word break
+ * (`lastWordBreak`). Returns the text held after the last break, for what follows or to be
+ * tokenized whole at the end; `checkHeld` sees it after each window.
+ */
+export function* wordWindows(held: string, piece: string, rule: WordRule, checkHeld?: (held: string) => void): Generator<string, string> {
+  for (let at = 0; at < piece.length;) {
+    const end = windowEnd(piece, at);
+    const window = piece.slice(at, end);
+    at = end;
+    const cutAt = lastWordBreak(window, rule);
+    if (cutAt > 0) {
+      yield held + window.slice(0, cutAt);
+      held = window.slice(cutAt);
+    } else {
+      held += window;
+    }
+    checkHeld?.(held);
+  }
+  return held;
+}
+
+/** The end of the window of `text` from `at`: `WORD_WINDOW` characters on, or one less not to cut a surrogate pair. */
+function windowEnd(text: string, at: number): number {
+  const end = at + WORD_WINDOW;
+  if (end >= text.length) return text.length;
+  const code = text.charCodeAt(end - 1);
+  return code >= 0xd800 && code <= 0xdbff ? end - 1 : end;
+}
