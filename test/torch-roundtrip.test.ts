@@ -241,6 +241,26 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
     expect(Object.keys(configAt(join(dir, 'ranks-1', 'model.safetensors')))).not.toContain('dropout');
   }, 300_000);
 
+  it('a run from --init drops out as the file records, unless --dropout is given, as rnn train --init-from does', async () => {
+    const corpus = join(dir, 'dropout.txt'), data = join(dir, 'dropout-data'), start = join(dir, 'dropout-start.safetensors');
+    writeFileSync(corpus, speeches(3_000));
+    await rnnOk(['prepare', corpus, '--out', data]);
+    await rnnOk(['train', data, '--cell', 'gru', '--layers', '2', '--hidden', '8', '--embed', '4', '--dropout', '0.1', '--batch', '4', '--seq-len', '8',
+      '--workers', '1', '--max-steps', '1', '--out', join(dir, 'dropout-run')]);
+    await rnnOk(['export', join(dir, 'dropout-run', 'latest.json'), '--out', start]);
+    expect(configAt(start)['dropout']).toBe(0.1);
+    const written = [];
+    for (const [name, dropout] of [['dropout-kept', []], ['dropout-given', ['--dropout', '0']]] as const) {
+      const out = join(dir, name);
+      const ddp = await python(['-m', 'torch.distributed.run', '--nproc_per_node', '1', 'examples/pytorch/train_ddp.py', data, '--init', start,
+        ...dropout, '--batch', '4', '--seq-len', '8', '--max-steps', '2', '--out', out]);
+      expect(ddp.status, ddp.output).toBe(0);
+      written.push(configAt(join(out, 'model.safetensors'))['dropout']);
+    }
+    // left out, the file's 0.1; given, --dropout 0, which the config names by no field
+    expect(written).toEqual([0.1, undefined]);
+  }, 300_000);
+
   it('a run to 20 steps and --resume to 40 train as one run to 40, to the bit, on two ranks; --resume refuses what would change the run', async () => {
     const corpus = join(dir, 'resumed.txt'), data = join(dir, 'resumed-data'), other = join(dir, 'resumed-other-data');
     writeFileSync(corpus, speeches(3_000));
@@ -547,6 +567,9 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
     const miscounted = join(dir, 'bad-miscounted.safetensors');
     const startVocab = (JSON.parse(readFileSync(join(data, 'meta.json'), 'utf8')) as { vocab: string[] }).vocab.length;
     writeFileSync(miscounted, withConfig(readFileSync(start), { vocab_size: startVocab + 1 }));
+    // its config's dropout is out of --dropout's range, so no run could take it as its own
+    const overDropped = join(dir, 'bad-dropout.safetensors');
+    writeFileSync(overDropped, withConfig(readFileSync(start), { dropout: 1.5 }));
     // weights no training writes, as rnn import refuses them: not finite, or beyond ±1e6
     const unsound = ([[Number.NaN, 'NaN'], [-Infinity, '-Infinity'], [3e6, '3000000']] as const).map(([value, shown], i) => {
       const file = join(dir, `bad-weight-${i}.safetensors`);
@@ -666,6 +689,8 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
         `--init ${start}: a char-level model, and ${words} holds word-level tokens: prepare the corpus again with --level char`],
       [[...run, '--init', deep, '--check', '2'],
         `--init ${deep}: its tensors are not those its config describes (write one with rnn export --format safetensors)`],
+      [[...run, '--init', overDropped, '--check', '2'],
+        `--init ${overDropped}: its config's dropout is 1.5, expected a number from 0 to below 1 (write one with rnn export --format safetensors)`],
       [[...run, '--init', miscounted, '--check', '2'],
         `--init ${miscounted}: its config's vocab_size is ${startVocab + 1}, and its vocabulary holds ${startVocab} tokens ` +
         '(write one with rnn export --format safetensors)'],

@@ -188,8 +188,9 @@ SIZES = {"vocab_size": 0, "embed_dim": 1, "hidden_size": 1, "num_layers": 1}
 
 def model_config(args, meta):
     """The rnn-state/1 config: the --init file's (its tensors' shapes checked against tensor_shapes, none read; the architecture flags given must
-    be its values), else the flags'; it must read the folder's vocabulary, and it reads a text as the folder's was read
-    (reading_rules: its tokenizer rules and document rule), whatever the --init file's were."""
+    be its values, and --dropout left out is its dropout, as rnn train --init-from takes it), else the flags'; it must read the folder's
+    vocabulary, and it reads a text as the folder's was read (reading_rules: its tokenizer rules and document rule), whatever the --init
+    file's were."""
     if args.init is None:
         config = {"cell": args.cell, "vocab_size": meta["vocabSize"], "embed_dim": args.embed,
                   "hidden_size": args.hidden, "num_layers": args.layers}
@@ -224,6 +225,10 @@ def model_config(args, meta):
             fail(f"--init {args.init}: its tensors are not those its config describes ({export})")
         if any(type(config[field]) is not int or config[field] < least for field, least in SIZES.items()):
             raise ValueError
+        # left out where it is 0 (with_dropout); else in --dropout's range
+        dropout = config.get("dropout", 0)
+        if type(dropout) not in (int, float) or not 0 <= dropout < 1:
+            fail(f"--init {args.init}: its config's dropout is {json.dumps(dropout)}, expected a number from 0 to below 1 ({export})")
         expected = tensor_shapes(config)
     except (ValueError, KeyError, TypeError, AttributeError):
         fail(f"--init {args.init}: not an rnn-state/1 safetensors file ({export})")
@@ -231,6 +236,8 @@ def model_config(args, meta):
         fail(f"--init {args.init}: its tensors are not those its config describes ({export})")
     refuse_contradictions(args, {dest: config[field] for dest, field in ARCHITECTURE.items()}, f"--init {args.init}",
                           "a run from --init keeps its architecture")
+    if "dropout" not in args.given:
+        args.dropout = float(dropout)
     level = config.get("level", "char")
     if level != meta["level"]:
         fail(f"--init {args.init}: a {level}-level model, and {args.data} holds {meta['level']}-level tokens: "

@@ -88,12 +88,13 @@ def parse_args():
                         "stopped, to the limits given (totals) or its own; the architecture, --dropout, --batch, --seq-len, --seed, the "
                         "number of ranks and the data are its own; --init may be left out, or be the file it started from")
     p.add_argument("--init", help="start from this rnn export --format safetensors file, its config and weights (--cell, --layers, "
-                   "--hidden, --embed: leave them out or give its values); else a fresh model from the flags below")
+                   "--hidden, --embed: leave them out or give its values; --dropout, left out, is its dropout); else a fresh model from "
+                   "the flags below")
     p.add_argument("--cell", choices=sorted(GATES), default="gru", action=Given, help="recurrent cell (default %(default)s)")
     p.add_argument("--layers", type=COUNT, default=2, action=Given, help="stacked recurrent layers (default %(default)s)")
     p.add_argument("--hidden", type=COUNT, default=192, action=Given, help="hidden size H (default %(default)s)")
     p.add_argument("--embed", type=COUNT, default=64, action=Given, help="embedding size E (default %(default)s)")
-    p.add_argument("--dropout", type=DROPOUT, default=0.0, action=Given, help="dropout between layers, 0 <= p < 1 (default %(default)s)")
+    p.add_argument("--dropout", type=DROPOUT, default=0.0, action=Given, help="dropout between layers, 0 <= p < 1 (default the --init file's, else %(default)s)")
     p.add_argument("--batch", type=COUNT, default=32, action=Given, help="rows B over all ranks, a multiple of the number of ranks (default %(default)s)")
     p.add_argument("--seq-len", type=COUNT, default=50, action=Given, help="BPTT window T (default %(default)s)")
     p.add_argument("--lr", type=POSITIVE, default=3e-3, action=Given, help="learning rate (default %(default)s)")
