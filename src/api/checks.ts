@@ -3,7 +3,7 @@ import { resolveKernels } from '../engine/kernels/index.js';
 import type { KernelsChoice, KernelsKind } from '../engine/kernels/kinds.js';
 import { isPlainObject, optionMessage } from '../input/issues.js';
 import { SCORE_TOP } from '../generate/score.js';
-import { SettingError, checkedOption, unknownOption } from '../input/settings.js';
+import { SettingError, checkedOption, tablesTaking, unknownOption } from '../input/settings.js';
 import type { LoadedModel } from '../checkpoint/load.js';
 import { type TokenizedText, Vocabulary, cutBy, vocabularyText } from '../text/vocab.js';
 
@@ -40,7 +40,7 @@ export function checkOptions(options: unknown, known: OptionNames, calls: CallOp
   }
   for (const name of Object.keys(options)) {
     if (Object.hasOwn(known, name)) continue;
-    const ownedBy = Object.keys(calls).filter((call) => Object.hasOwn(calls[call]!, name)).map((call) => `${call}()`);
+    const ownedBy = tablesTaking(calls, name).map((call) => `${call}()`);
     throw new TypeError(unknownOption(name, Object.keys(known), ownedBy));
   }
   const { signal } = options;

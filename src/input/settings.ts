@@ -57,6 +57,11 @@ export function unknownOption(option: string, valid: readonly string[], ownedBy:
   return `unknown option ${optionLabel(option)}${owners}; the valid ones: ${valid.join(', ')}`;
 }
 
+/** The names of the `tables` (each a call's or an endpoint's options, by name) that take `option`, in the tables' order. */
+export function tablesTaking(tables: Readonly<Record<string, object>>, option: string): string[] {
+  return Object.keys(tables).filter((name) => Object.hasOwn(tables[name]!, option));
+}
+
 /**
  * An option's name as a message writes it: cut short, and quoted where it is empty or holds a
  * space or a control (`"len "`), which would not show unquoted.

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { SCORE_TOP } from '../generate/score.js';
 import { SAMPLE_SETTINGS } from '../generate/settings.js';
 import {
-  type SettingSource, type SettingTable, type SettingsInput, integerFrom, orList, parseSettings, pickSettings, settingsSchema,
+  type SettingSource, type SettingTable, type SettingsInput, integerFrom, orList, parseSettings, pickSettings, settingsSchema, tablesTaking,
 } from '../input/settings.js';
 
 /*
@@ -69,9 +69,7 @@ export const BODY_FIELDS = {
 } as const satisfies Record<string, SettingTable>;
 
 /** The endpoints whose body takes `field`, in BODY_FIELDS' order. */
-function endpointsOf(field: string): string[] {
-  return Object.entries(BODY_FIELDS).filter(([, fields]) => Object.hasOwn(fields, field)).map(([path]) => path);
-}
+const endpointsOf = (field: string): string[] => tablesTaking(BODY_FIELDS, field);
 
 /**
  * A reader of one kind of request, its fields coming `from` a JSON body or a query's text: the
