@@ -439,6 +439,21 @@ describe('train', () => {
     }
   });
 
+  it('tells onTokenizingProgress how far the corpus is tokenized, rising to 1 before the start event, at either level', async () => {
+    for (const level of ['char', 'word'] as const) {
+      const told: Array<number | 'start'> = [];
+      await train({ ...TINY, level, maxSteps: 1, out: freshOut() }, [corpus], {
+        onTokenizingProgress: (fraction) => told.push(fraction),
+        onEvent: (event) => { if (event.event === 'start') told.push('start'); },
+      });
+      expect(told.at(-1)).toBe('start');
+      const fractions = told.slice(0, -1).map(Number);
+      expect(fractions.length).toBeGreaterThan(1);
+      expect(fractions.every((f, i) => f > 0 && f <= 1 && (i === 0 || f > fractions[i - 1]!))).toBe(true);
+      expect(fractions.at(-1)).toBe(1);
+    }
+  });
+
   it('trains on no more workers than the batch has rows, and says so where --workers asked for more', async () => {
     const warnings: string[] = [];
     const events: TrainEvent[] = [];

@@ -166,17 +166,17 @@ export function refuseDdpFolder(out: string, setting: 'out' | 'resume', instead:
 
 /**
  * `files` read as the checkpoint read its corpus: its documents (`recordedDocuments`), split and
- * vocabulary.
+ * vocabulary, telling `onProgress` how far the tokenizing has come (`PrepareOptions.onProgress`).
  * `changed` says whether they differ from the text it recorded (false when it recorded none).
  */
 export function readCheckpointCorpus(
-  ckpt: Checkpoint, files: readonly string[], skip?: CorpusSkip,
+  ckpt: Checkpoint, files: readonly string[], skip?: CorpusSkip, onProgress?: (fraction: number) => void,
 ): { data: PreparedData; changed: boolean } {
   const { valFrac } = ckpt.corpus ?? ckpt.config.training;
   const { docs, sentenceRule } = recordedDocuments(ckpt);
   // an imported model's first run on a text counts the tokens its vocabulary lacks, which the run warns of
   const unknownTokens = ckpt.corpus === null ? 'count' as const : undefined;
-  const options = { valFrac, minCount: 1, vocab: checkpointVocabulary(ckpt), unknownTokens };
+  const options = { valFrac, minCount: 1, vocab: checkpointVocabulary(ckpt), unknownTokens, onProgress };
   const data = loadCorpusData(files, docs, options, CHUNK_BYTES, skip, sentenceRule);
   return { data, changed: ckpt.corpus !== null && !fingerprintMatches(data.fingerprint, ckpt.corpus) };
 }

@@ -19,11 +19,16 @@ const CLEAR_TO_LINE_END = '\x1b[K';
 
 /**
  * Where stderr is a terminal that redraws in place, one line there that tells how far a long step has come (prepare's
- * tokenizing, eval's scoring): each text drawn over the last, its control characters shown (visible) and cut to the
+ * and train's tokenizing, eval's scoring): each text drawn over the last, its control characters shown (visible) and cut to the
  * terminal's width in columns (a wide character takes two), which a wrapped line would outgrow; '' clears it. Null
  * elsewhere: a pipe or a file gets no status.
  */
 export function statusLine(): ((text: string) => void) | null {
   if (!redrawsInPlace(process.stderr)) return null;
   return (text) => void process.stderr.write(`\r${shortened(visible(text), terminalColumns() - 1)}${CLEAR_TO_LINE_END}`);
+}
+
+/** An onProgress that shows on `status` how far a corpus's tokenizing has come (prepare's, train's): its whole percentage. */
+export function tokenizingProgress(status: (text: string) => void): (fraction: number) => void {
+  return (fraction) => status(`tokenizing: ${Math.floor(100 * fraction)}%`);
 }

@@ -127,6 +127,8 @@ export interface PrepareOptions {
   level?: TextLevel;
   /** Word level: entries of the vocabulary built, `<EOS>` and `<UNK>` included; default `DEFAULT_VOCAB_SIZE`. Ignored at the char level. */
   vocabSize?: number;
+  /** Told, as the text is tokenized, the fraction of its passes over the text done so far, rising to 1 (`withProgress`). */
+  onProgress?: (fraction: number) => void;
 }
 
 /**
@@ -144,8 +146,46 @@ export function prepareData(source: CorpusSource, options: PrepareOptions): Prep
   if (options.level !== undefined && options.level !== level) {
     throw new RangeError(`level '${options.level}' does not match the vocabulary's level '${level}'`);
   }
-  return level === 'word' ? prepareWords(source, options) : prepareChars(source, options);
+  // the passes over the text: at the word level one that counts its tokens; one that builds or extends the vocabulary,
+  // unless it is given whole; one that encodes
+  const passes = (level === 'word' ? 1 : 0) + (options.vocab !== undefined && options.unknownTokens !== 'extend' ? 1 : 2);
+  const read = options.onProgress ? withProgress(source, options.onProgress, passes) : source;
+  return level === 'word' ? prepareWords(read, options) : prepareChars(read, options);
 }
+
+/**
+ * The source, telling `onProgress` the fraction of the text its pieces have given so far over `passes` passes, each an
+ * equal share (of UTF-16 units against code points: at most a little ahead), at most every 4 M characters and at each
+ * pass's start and end, each fraction above the last.
+ */
+export function withProgress(source: CorpusSource, onProgress: (fraction: number) => void, passes = 1): CorpusSource {
+  const total = Math.max(1, source.totalTokens - source.documents - 1);
+  let told = 0;
+  const tell = (fraction: number): void => {
+    if (fraction > told) onProgress(told = Math.min(1, fraction));
+  };
+  let started = 0;
+  return {
+    ...source,
+    *pieces() {
+      const done = started++;
+      tell(done / passes);
+      let read = 0;
+      let readTold = 0;
+      for (const piece of source.pieces()) {
+        if (piece !== DOCUMENT_END) read += piece.length;
+        if (read - readTold >= PROGRESS_CHARS) {
+          readTold = read;
+          tell((done + Math.min(1, read / total)) / passes);
+        }
+        yield piece;
+      }
+      tell((done + 1) / passes);
+    },
+  };
+}
+
+const PROGRESS_CHARS = 4 << 20;
 
 /** `prepareData` at the char level, where the first pass over the corpus counted its code points. */
 function prepareChars(source: CorpusSource, options: PrepareOptions): PreparedData {

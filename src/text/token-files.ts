@@ -2,7 +2,7 @@ import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { endianness } from 'node:os';
 import {
   type CorpusSource, type DataFingerprint, type PrepareOptions, type TextTokens, VAL_FRAC, checkSomeTokenKept, corpusChanged,
-  dataFingerprint, noWords, wordUnits,
+  dataFingerprint, noWords, withProgress, wordUnits,
 } from './corpus.js';
 import { DOCUMENT_END } from './documents.js';
 import { DTYPE_BYTES, type TokenDtype, tokenArrayFor, tokenDtype } from './tokens.js';
@@ -79,32 +79,6 @@ export async function writeTokenFiles(
     removeQuietly(paths.scratch);
   }
 }
-
-/**
- * The source, telling `onProgress` the fraction of its text its pieces have given so far (of
- * UTF-16 units against code points: at most a little ahead), at most every 4 M characters.
- */
-function withProgress(source: CorpusSource, onProgress: (fraction: number) => void): CorpusSource {
-  const total = Math.max(1, source.totalTokens - source.documents - 1);
-  return {
-    ...source,
-    *pieces() {
-      let read = 0;
-      let told = 0;
-      for (const piece of source.pieces()) {
-        if (piece !== DOCUMENT_END) read += piece.length;
-        if (read - told >= PROGRESS_CHARS) {
-          told = read;
-          onProgress(Math.min(1, read / total));
-        }
-        yield piece;
-      }
-      onProgress(1);
-    },
-  };
-}
-
-const PROGRESS_CHARS = 4 << 20;
 
 interface Provisional {
   /** Provisional id → token text; id 0 is `<EOS>` (its entry unused). */

@@ -49,8 +49,10 @@ export function corpusName(paths: readonly string[]): string {
  * A fresh run's data: the corpus at `paths` (absolute, so a checkpoint's recorded files can be
  * found from any folder), a vocabulary from its training part, the train/validation split.
  */
-function loadFreshData(paths: readonly string[], settings: TrainSettings, skip: CorpusSkip): PreparedData {
-  return loadCorpusData(paths.map(absoluteCorpusPath), settings.docs, vocabularyOptions(settings), CHUNK_BYTES, skip);
+function loadFreshData(
+  paths: readonly string[], settings: TrainSettings, skip: CorpusSkip, onProgress?: (fraction: number) => void,
+): PreparedData {
+  return loadCorpusData(paths.map(absoluteCorpusPath), settings.docs, { ...vocabularyOptions(settings), onProgress }, CHUNK_BYTES, skip);
 }
 
 /** How a fresh run's or a prepared folder's text is split and its vocabulary built: --vocab-size at the word level only. */
@@ -72,7 +74,9 @@ export function skipRunOutput(out: string | null, skipped: SkippedFile[]): Corpu
  * A resumed run's data: the given corpus, or else the files the checkpoint recorded, read with
  * the checkpoint's vocabulary and split, and refused unless its fingerprint matches.
  */
-function loadResumedData(paths: readonly string[], ckpt: Checkpoint, source: string, skip: CorpusSkip): PreparedData {
+function loadResumedData(
+  paths: readonly string[], ckpt: Checkpoint, source: string, skip: CorpusSkip, onProgress?: (fraction: number) => void,
+): PreparedData {
   const recorded = ckpt.corpus;
   if (recorded === null && paths.length === 0) {
     throw new CorpusError(`${source} records no corpus (an imported model?): give the corpus it was trained on after \`rnn train\`, ` +
@@ -83,7 +87,7 @@ function loadResumedData(paths: readonly string[], ckpt: Checkpoint, source: str
   const files = paths.length > 0 ? paths.map(absoluteCorpusPath) : recorded!.files.map((f) => f.path);
   let read;
   try {
-    read = readCheckpointCorpus(ckpt, files, skip);
+    read = readCheckpointCorpus(ckpt, files, skip, onProgress);
   } catch (err) {
     if (err instanceof CorpusError && paths.length === 0) {
       throw new CorpusError((name) =>
@@ -145,17 +149,20 @@ export type RunStart = { ckpt: Checkpoint; source: string } | { base: BaseModel;
  * A run's data: the prepared folder's (resuming, refused unless it is the checkpoint's data),
  * or the corpus at `paths` (`loadFreshData`, `loadResumedData`); fine-tuning, read with the
  * base's vocabulary (`loadFineTuneData`, `fineTunePreparedData`). Its vocabulary reads a text
- * cut into documents as the corpus was (`corpusDocuments`), as the trained model will.
+ * cut into documents as the corpus was (`corpusDocuments`), as the trained model will. A text
+ * tokenized tells `onProgress` how far it has come (`PrepareOptions.onProgress`).
  */
 export function loadRunData(
   paths: readonly string[], prepared: PreparedFolder | null, settings: TrainSettings, start: RunStart, skip: CorpusSkip,
+  onProgress?: (fraction: number) => void,
 ): PreparedData {
-  const data = readRunData(paths, prepared, settings, start, skip);
+  const data = readRunData(paths, prepared, settings, start, skip, onProgress);
   return { ...data, vocab: data.vocab.withDocuments(corpusDocuments(data.fingerprint)) };
 }
 
 function readRunData(
   paths: readonly string[], prepared: PreparedFolder | null, settings: TrainSettings, start: RunStart, skip: CorpusSkip,
+  onProgress?: (fraction: number) => void,
 ): PreparedData {
   if (prepared === null) {
     refuseRnnFiles(paths, 'a text to train on', (path, name, checkpoint) =>
@@ -163,14 +170,15 @@ function readRunData(
   }
   if (start !== null && 'ckpt' in start) {
     return prepared !== null ? loadResumedPreparedData(prepared, start.ckpt, start.source)
-      : loadResumedData(paths, start.ckpt, start.source, skip);
+      : loadResumedData(paths, start.ckpt, start.source, skip, onProgress);
   }
   if (prepared !== null) {
     const data = readPreparedData(prepared.dir, prepared.meta);
     return start === null ? data : fineTunePreparedData(data, settings, start.base, start.extend);
   }
   const text = paths.length > 0 ? paths : [defaultCorpus()];
-  return start === null ? loadFreshData(text, settings, skip) : loadFineTuneData(text, settings, start.base, start.extend, skip);
+  return start === null ? loadFreshData(text, settings, skip, onProgress)
+    : loadFineTuneData(text, settings, start.base, start.extend, skip, onProgress);
 }
 
 /**

@@ -174,9 +174,10 @@ function checkKeptOptimizer(base: BaseModel, optimizer: OptimizerKind): void {
 /** The new text read with the base's vocabulary, by symbol; with `extend`, the tokens it lacks added first. */
 export function loadFineTuneData(
   paths: readonly string[], settings: TrainSettings, base: BaseModel, extend: boolean, skip: CorpusSkip,
+  onProgress?: (fraction: number) => void,
 ): PreparedData {
   const { valFrac, minCount, vocabSize } = settings;
-  const options = { valFrac, minCount, vocab: base.vocab, unknownTokens: extend ? 'extend' : 'count', vocabSize } as const;
+  const options = { valFrac, minCount, vocab: base.vocab, unknownTokens: extend ? 'extend' : 'count', vocabSize, onProgress } as const;
   return loadCorpusData(paths.map(absoluteCorpusPath), settings.docs, options, CHUNK_BYTES, skip);
 }
 

@@ -53,11 +53,14 @@ export interface RunSetup {
 }
 
 /**
- * Reads the options, the checkpoint to resume and the corpus, checks that the model fits (its
+ * Reads the options, the checkpoint to resume and the corpus (telling `onTokenizingProgress` how far its tokenizing has
+ * come), checks that the model fits (its
  * checkpoint, its memory) and that the output can be written, and takes the output's lock, so
  * that a run fails on bad input before it writes anything and no two runs write one output.
  */
-export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]): RunSetup {
+export function setUpRun(
+  options: TrainOptions, corpusPaths: readonly string[], onTokenizingProgress?: (fraction: number) => void,
+): RunSetup {
   const given = [...corpusPaths];
   const parsedOptions = parseOptions({ ...options });
   const resume = parsedOptions.resume === undefined ? null : resumedCheckpointPath(parsedOptions.resume);
@@ -78,7 +81,9 @@ export function setUpRun(options: TrainOptions, corpusPaths: readonly string[]):
   const knownOut = parsed.out !== undefined ? namedOutput(parsed.out) : resume === null ? null : resumedOut(resume);
   const skip = skipRunOutput(knownOut, skipped);
   const extend = parsed.extendVocab === true;
-  const data = loadRunData(given, prepared, settings, ckpt ? { ckpt, source: resume! } : base ? { base, extend } : null, skip);
+  const data = loadRunData(
+    given, prepared, settings, ckpt ? { ckpt, source: resume! } : base ? { base, extend } : null, skip, onTokenizingProgress,
+  );
   if (base) checkDocumentsForBase(data, settings, base, extend, prepared?.dir ?? null);
   if (!ckpt && parsed.evalEvery === undefined) settings.evalEvery = defaultEvalEvery(data.val.length, settings.batch, settings.seqLen);
   const corpus = data.fingerprint.files.map((f) => f.path);

@@ -33,6 +33,8 @@ export interface TrainHooks {
   onWarning?: (warning: InputError) => void;
   /** Told, as an evaluation scores the validation split, the fraction scored so far: 1 once it is whole, before its `eval` event. */
   onEvalProgress?: (fraction: number) => void;
+  /** Told, as a text (not a prepared folder) is tokenized, the fraction done so far: 1 once it is whole, before the `start` event. */
+  onTokenizingProgress?: (fraction: number) => void;
 }
 
 /** How a run ended, as its `done` event tells it, with its final weights and history. */
@@ -90,7 +92,7 @@ const SAMPLE_STREAM = 2;
  * and losses of N + M steps in one run, bit for bit.
  */
 export async function train(options: TrainOptions, corpusPaths: readonly string[] = [], hooks: TrainHooks = {}): Promise<TrainResult> {
-  const setup = setUpRun(options, corpusPaths);
+  const setup = setUpRun(options, corpusPaths, hooks.onTokenizingProgress);
   try {
     for (const warning of setup.warnings) hooks.onWarning?.(warning);
     const { settings, model, start } = setup;

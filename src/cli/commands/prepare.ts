@@ -9,7 +9,7 @@ import { vocabularyCoverage } from '../../text/word-vocab.js';
 import { warn } from '../errors.js';
 import { addSettingFlags } from '../flags.js';
 import { stoppedOnSignal } from '../signals.js';
-import { statusLine } from '../terminal.js';
+import { statusLine, tokenizingProgress } from '../terminal.js';
 import { durationText } from '../../input/duration.js';
 import { visible } from '../../input/issues.js';
 
@@ -49,7 +49,7 @@ export function register(program: Command): void {
           await Promise.resolve();
           status?.('reading the corpus…');
           return prepare(flags, corpus, {
-            onProgress: status ? (fraction) => status(`tokenizing: ${Math.floor(100 * fraction)}%`) : undefined,
+            onProgress: status ? tokenizingProgress(status) : undefined,
             onWarning: (warning) => {
               clear();
               warn(warning);

@@ -11,7 +11,7 @@ import { warningText } from '../errors.js';
 import { type Output, outputClosed, outputFailureText, readerGone, terminalClosed, whenOutputCloses } from '../pipes.js';
 import { ENDING_SIGNALS, exitAfter, exitStatusAfter, secondSignalLine } from '../signals.js';
 import { createProgress, progressMode, progressOutput } from '../progress.js';
-import { statusLine } from '../terminal.js';
+import { statusLine, tokenizingProgress } from '../terminal.js';
 import { readStandardInput, rnnCommand } from '../train-summary.js';
 import { addSettingFlags, recordedCommand } from '../flags.js';
 
@@ -91,7 +91,8 @@ async function runTrain(corpus: string[], flags: Record<string, unknown>): Promi
   });
   let start: StartEvent | null = null;
   let result: TrainResult;
-  // on a terminal, one line while the corpus is read and tokenized, which takes minutes for a large one
+  // on a terminal, one line while the corpus is read and tokenized, which takes minutes for a large one: written to
+  // stderr at once, so it shows while the loading holds the event loop
   const status = mode === 'tty' ? statusLine() : null;
   const clear = (): void => status?.('');
   status?.('reading the corpus…');
@@ -113,6 +114,7 @@ async function runTrain(corpus: string[], flags: Record<string, unknown>): Promi
         display.warn(warningText(warning));
       },
       onEvalProgress: (fraction) => display.evaluating?.(fraction),
+      ...(status && { onTokenizingProgress: tokenizingProgress(status) }),
       signal: controller.signal,
     });
     reportUnfinished(result, start, failure);
