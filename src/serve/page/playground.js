@@ -231,8 +231,8 @@ async function generate() {
   let taken = false; // the server answered, with its first piece; until then nothing was read or drawn
   try {
     const body = { model: model.name, prime, temperature: Number($('temperature').value), stream: 'ndjson' };
-    // what a draw at random takes, which temperature 0 (no seed) makes none of
-    if (seed !== null) Object.assign(body, { topP: Number($('top-p').value), seed });
+    // a draw at random's settings, which temperature 0 takes none of (DRAW_CONTROLS)
+    if (!greedy()) Object.assign(body, { topP: Number($('top-p').value), seed });
     if (len !== null) body.len = len;
     const res = await api('/v1/generate', body, controller.signal);
     if (!res.ok) await json(res);
