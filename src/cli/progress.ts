@@ -9,7 +9,7 @@ import { TOKEN_UNITS, type TokenUnit, vocabularyText } from '../text/vocab.js';
 import { vocabularyCoverage } from '../text/word-vocab.js';
 import { textColumns } from '../text/columns.js';
 import { stderrChalk as chalk } from './color.js';
-import { redrawsInPlace, terminalColumns } from './terminal.js';
+import { redrawsInPlace, terminalColumns, wholePercents } from './terminal.js';
 import { addedText, warn as writeWarning, warningLine } from './errors.js';
 import type { Output } from './pipes.js';
 import { type ValidationPoint, nextCommands, validationChart } from './train-summary.js';
@@ -276,8 +276,8 @@ class BarDisplay implements ProgressDisplay {
   });
   private bar: cliProgress.SingleBar | null = null;
   private stepText: BarText['text'];
-  /** The whole percentage of the validation split the bar shows scored, -1 where it shows a step. */
-  private validated = -1;
+  /** Shows on the bar each whole percentage of the validation split an evaluation has scored: a new one for each. */
+  private validating = this.validationProgress();
   private start: StartEvent | null = null;
   private stopped = false;
   private readonly validation: ValidationPoint[] = [];
@@ -294,7 +294,7 @@ class BarDisplay implements ProgressDisplay {
         this.bar?.update(Math.round(BAR_STEPS * this.fraction(event)), { text: this.stepText });
         break;
       case 'eval':
-        this.validated = -1;
+        this.validating = this.validationProgress();
         this.bar?.update({ text: this.stepText });
         if (event.valLoss !== null) this.validation.push({ step: event.step, valLoss: event.valLoss });
         this.log(evalText(event, chalk));
@@ -312,10 +312,11 @@ class BarDisplay implements ProgressDisplay {
   }
 
   evaluating(fraction: number): void {
-    const percent = Math.floor(100 * fraction);
-    if (percent === this.validated) return;
-    this.validated = percent;
-    this.bar?.update({ text: () => chalk.dim(`validating: ${percent}%`) });
+    this.validating(fraction);
+  }
+
+  private validationProgress(): (fraction: number) => void {
+    return wholePercents((percent) => this.bar?.update({ text: () => chalk.dim(`validating: ${percent}%`) }));
   }
 
   warn(message: string): void {

@@ -30,5 +30,14 @@ export function statusLine(): ((text: string) => void) | null {
 
 /** An onProgress that shows on `status` how far a corpus's tokenizing has come (prepare's, train's): its whole percentage. */
 export function tokenizingProgress(status: (text: string) => void): (fraction: number) => void {
-  return (fraction) => status(`tokenizing: ${Math.floor(100 * fraction)}%`);
+  return wholePercents((percent) => status(`tokenizing: ${percent}%`));
+}
+
+/** An onProgress that calls `show` with each whole percentage the fraction reaches, once each: a redraw, not one a chunk. */
+export function wholePercents(show: (percent: number) => void): (fraction: number) => void {
+  let shown = -1;
+  return (fraction) => {
+    const percent = Math.floor(100 * fraction);
+    if (percent !== shown) show((shown = percent));
+  };
 }

@@ -24,7 +24,7 @@ import { visible } from '../../input/issues.js';
 import { unknownSummaryWarning, warn, warnUnknownTokens } from '../errors.js';
 import { STEPPER_WORKERS_DEFAULT, addSettingFlags, checkpointFlag, checkpointSetting, workersOnCores } from '../flags.js';
 import { clearedOnSignal } from '../signals.js';
-import { statusLine } from '../terminal.js';
+import { statusLine, wholePercents } from '../terminal.js';
 
 /** `rnn eval perplexity`'s flags: what it scores, how it prints, and how it runs. */
 const PERPLEXITY_FLAGS = {
@@ -178,13 +178,7 @@ async function scoredRows(
 
 /** A score's onProgress that shows on `status` how far the scoring of `name` has come: 0% first, then each whole percentage reached. */
 function scoringProgress(status: (text: string) => void, name: string): (fraction: number) => void {
-  let shown = -1;
-  const show = (fraction: number): void => {
-    const percent = Math.floor(100 * fraction);
-    if (percent === shown) return;
-    shown = percent;
-    status(`scoring: ${percent}% of ${name}`);
-  };
+  const show = wholePercents((percent) => status(`scoring: ${percent}% of ${name}`));
   show(0);
   return show;
 }
