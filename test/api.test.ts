@@ -17,7 +17,7 @@ import { threadsRunning } from '../src/parallel/threads.js';
 import { createProgram } from '../src/cli/main.js';
 import { EOS, UNK, Vocabulary } from '../src/text/vocab.js';
 import type { ModelConfig } from '../src/engine/config.js';
-import type { HistoryEntry } from '../src/checkpoint/checkpoint.js';
+import type { HistoryEntry } from '../src/checkpoint/schema.js';
 import { initParams } from '../src/engine/model.js';
 import { paramLayout } from '../src/engine/params.js';
 import { Rng } from '../src/engine/random.js';

@@ -2,7 +2,9 @@ import { fsyncSync, lstatSync, mkdirSync, readFileSync, readdirSync, symlinkSync
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { type Checkpoint, RUN_FOLDER_FILES, loadCheckpoint, loadResumedCheckpoint, modelFromCheckpoint, saveCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { loadCheckpoint, loadResumedCheckpoint, modelFromCheckpoint, saveCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { RUN_FOLDER_FILES } from '../src/checkpoint/run-folder.js';
+import type { Checkpoint } from '../src/checkpoint/schema.js';
 import { importState, readModelFile } from '../src/checkpoint/convert.js';
 import { CheckpointError } from '../src/checkpoint/errors.js';
 import { WEIGHT_LIMIT, contentChecksum } from '../src/checkpoint/integrity.js';

@@ -1,7 +1,9 @@
 import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type Checkpoint, SMOOTHING, loadCheckpoint, saveCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { loadCheckpoint, saveCheckpoint } from '../src/checkpoint/checkpoint.js';
+import type { Checkpoint } from '../src/checkpoint/schema.js';
+import { SMOOTHING } from '../src/engine/loss.js';
 import { exportState } from '../src/checkpoint/convert.js';
 import { CheckpointError } from '../src/checkpoint/errors.js';
 import { createProgram } from '../src/cli/main.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Checkpoint } from '../src/checkpoint/checkpoint.js';
+import type { Checkpoint } from '../src/checkpoint/schema.js';
 import {
   TRAIN_SETTINGS, type TrainSettingName, type TrainSettings, TrainingConfigSchema, defaultSettings, modelConfig, settingsFromConfig,
   trainingConfig,

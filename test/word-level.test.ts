@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type Checkpoint, loadCheckpoint, recordedLevel } from '../src/checkpoint/checkpoint.js';
+import { loadCheckpoint, recordedLevel } from '../src/checkpoint/checkpoint.js';
+import type { Checkpoint } from '../src/checkpoint/schema.js';
 import { importedCheckpoint } from '../src/checkpoint/convert.js';
 import { fromInteropState, toInteropState } from '../src/checkpoint/interop.js';
 import { Model } from '../src/api/index.js';

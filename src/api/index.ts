@@ -8,7 +8,7 @@ export {
   type TokenizedText, loadModel,
 } from './model.js';
 // the types its members name: model.history's entries, model.config, model.kernels, info.level
-export type { HistoryEntry } from '../checkpoint/checkpoint.js';
+export type { HistoryEntry } from '../checkpoint/schema.js';
 export type { ModelConfig } from '../engine/config.js';
 export type { KernelsChoice, KernelsKind } from '../engine/kernels/kinds.js';
 export type { TextLevel } from '../text/vocab.js';

@@ -1,5 +1,5 @@
 import { type LoadedModel, loadModel as loadCheckpointModel } from '../checkpoint/load.js';
-import type { HistoryEntry } from '../checkpoint/checkpoint.js';
+import type { HistoryEntry } from '../checkpoint/schema.js';
 import { resolveCheckpointPath } from '../checkpoint/find.js';
 import type { ModelConfig } from '../engine/config.js';
 import type { KernelsChoice, KernelsKind } from '../engine/kernels/kinds.js';

@@ -7,10 +7,10 @@ import { Rng } from '../engine/random.js';
 import { describeValue } from '../input/issues.js';
 import { SettingError } from '../input/settings.js';
 import { decodeUtf8 } from '../text/utf8.js';
-import {
-  type Checkpoint, CHECKPOINT_FORMAT, modelFromCheckpoint, namingCheckpointBeside, parseCheckpoint, refuseStaleImport, saveCheckpoint,
-  startsLikeCheckpoint,
-} from './checkpoint.js';
+import { modelFromCheckpoint, parseCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { refuseStaleImport } from './imports.js';
+import { namingCheckpointBeside } from './run-folder.js';
+import { type Checkpoint, CHECKPOINT_FORMAT, startsLikeCheckpoint } from './schema.js';
 import { ddpModelRunFile } from './corpus.js';
 import { CheckpointError, isJsonObject, shortMessage } from './errors.js';
 import { modelFileInFolder } from './find.js';

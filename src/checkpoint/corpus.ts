@@ -10,9 +10,8 @@ import { grouped } from '../input/counts.js';
 import { EOS_TOKEN, TOKEN_UNITS, type TextLevel } from '../text/vocab.js';
 import { type DocumentRule, documentRuleText, sameDocumentRule } from '../text/documents.js';
 import { SENTENCE_RULE_VERSION } from '../text/sentences.js';
-import {
-  type Checkpoint, CHECKPOINT_FORMAT, checkpointVocabulary, corpusDocuments, recordedDocuments, recordedLevel,
-} from './checkpoint.js';
+import { checkpointVocabulary, corpusDocuments, recordedDocuments, recordedLevel } from './checkpoint.js';
+import { type Checkpoint, CHECKPOINT_FORMAT } from './schema.js';
 import { PREPARED_FILES, PREPARED_FORMAT, type PreparedMeta, isPreparedFolder, readPreparedData, readPreparedMeta } from './prepared.js';
 import { formatWrittenFirst, isFile, isFolder } from './files.js';
 import { INTEROP_FORMAT } from './interop.js';

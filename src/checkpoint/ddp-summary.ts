@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import { smoothedLoss } from '../engine/loss.js';
 import { zodErrorMessage } from '../input/issues.js';
 import { TEXT_LEVELS, type TextLevel } from '../text/vocab.js';
-import { type HistoryEntry, smoothedLoss } from './checkpoint.js';
+import type { HistoryEntry } from './schema.js';
 import { CheckpointError, formatProblem, isJsonObject } from './errors.js';
 import { readJsonFile } from './files.js';
 

@@ -1,5 +1,6 @@
 import type { Vocabulary } from '../text/vocab.js';
-import { type Checkpoint, checkpointOf, checkpointVocabulary, modelFromCheckpoint, readCheckpointBytes } from './checkpoint.js';
+import { checkpointOf, checkpointVocabulary, modelFromCheckpoint, readCheckpointBytes } from './checkpoint.js';
+import type { Checkpoint } from './schema.js';
 import type { ModelConfig } from '../engine/config.js';
 
 export interface LoadedModel {

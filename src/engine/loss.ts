@@ -71,3 +71,11 @@ export function nextTokenDistribution(
   if (excluded >= 0) p[excluded] = 0;
   return p;
 }
+
+/** Weight of the newest step in the smoothed training loss. */
+export const SMOOTHING = 0.05;
+
+/** The smoothed training loss once a step of `loss` is taken: an exponential moving average of the step losses, the first its own. */
+export function smoothedLoss(smoothed: number | null, loss: number): number {
+  return smoothed === null ? loss : (1 - SMOOTHING) * smoothed + SMOOTHING * loss;
+}

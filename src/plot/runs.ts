@@ -1,6 +1,8 @@
 import { statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { CHECKPOINT_FORMAT, type Checkpoint, type HistoryEntry, RUN_FOLDER_FILES, loadCheckpoint, recordedLevel } from '../checkpoint/checkpoint.js';
+import { loadCheckpoint, recordedLevel } from '../checkpoint/checkpoint.js';
+import { RUN_FOLDER_FILES } from '../checkpoint/run-folder.js';
+import { CHECKPOINT_FORMAT, type Checkpoint, type HistoryEntry } from '../checkpoint/schema.js';
 import { DDP_RESULT, ddpRunSummary } from '../checkpoint/corpus.js';
 import { readDdpSummary } from '../checkpoint/ddp-summary.js';
 import { CheckpointError } from '../checkpoint/errors.js';

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Checkpoint, corpusDocuments, recordedLevel } from '../checkpoint/checkpoint.js';
+import { corpusDocuments, recordedLevel } from '../checkpoint/checkpoint.js';
+import type { Checkpoint } from '../checkpoint/schema.js';
 import {
   type PreparedFolder, checkPreparedLevel, checkpointPreparedData, dataDifference, readCheckpointCorpus, refuseRnnFiles,
   refuseStdinCorpus, type SkippedFile, skipRunFiles,

@@ -1,4 +1,4 @@
-import type { InitFrom } from '../checkpoint/checkpoint.js';
+import type { InitFrom } from '../checkpoint/schema.js';
 import type { ModelConfig } from '../engine/config.js';
 import type { RunLimits, TrainSettings } from '../checkpoint/settings.js';
 import type { WordVocabularyBuild } from '../text/word-vocab.js';
@@ -53,7 +53,7 @@ export interface StepEvent {
   epoch: number;
   /** The step's loss; null when the step was skipped (its loss or gradient was not finite). */
   loss: number | null;
-  /** Exponential moving average of the finite step losses (α: checkpoint.ts's SMOOTHING); null before the first. */
+  /** Exponential moving average of the finite step losses (α: engine/loss.ts's SMOOTHING); null before the first. */
   smoothedLoss: number | null;
   /** The last validation loss, or null before the first evaluation. */
   valLoss: number | null;

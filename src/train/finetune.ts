@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { type InitFrom, trainedStep } from '../checkpoint/checkpoint.js';
+import { type InitFrom, trainedStep } from '../checkpoint/schema.js';
 import { type ModelFile, readModelFile } from '../checkpoint/convert.js';
 import type { PreparedFolder } from '../checkpoint/corpus.js';
 import { resolveCheckpointPath } from '../checkpoint/find.js';

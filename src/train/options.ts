@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { CHECKPOINT_FORMAT, type Checkpoint, RUN_FOLDER_FILES } from '../checkpoint/checkpoint.js';
+import { RUN_FOLDER_FILES } from '../checkpoint/run-folder.js';
+import { CHECKPOINT_FORMAT, type Checkpoint } from '../checkpoint/schema.js';
 import { CHECKPOINT_DIR, type ModelPathReader, RUN_FOLDER_READS } from '../checkpoint/find.js';
 import { INTEROP_FORMAT } from '../checkpoint/interop.js';
 import {

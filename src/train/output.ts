@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import {
-  BEST_FILE_END, type Checkpoint, RUN_FOLDER_FILES, parseCheckpoint, readCheckpointBytes, startsLikeCheckpoint,
-} from '../checkpoint/checkpoint.js';
+import { parseCheckpoint, readCheckpointBytes } from '../checkpoint/checkpoint.js';
+import { BEST_FILE_END, RUN_FOLDER_FILES } from '../checkpoint/run-folder.js';
+import { type Checkpoint, startsLikeCheckpoint } from '../checkpoint/schema.js';
 import { refuseDdpFolder } from '../checkpoint/corpus.js';
 import { CheckpointError } from '../checkpoint/errors.js';
 import { CHECKPOINT_DIR } from '../checkpoint/find.js';

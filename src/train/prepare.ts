@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { type SkippedFile, refuseDdpFolder, refuseRnnFiles, skipRunFiles, skippedNotice } from '../checkpoint/corpus.js';
 import { isFolder, samePath } from '../checkpoint/files.js';
-import { RUN_FOLDER_FILES, startsLikeCheckpoint } from '../checkpoint/checkpoint.js';
+import { RUN_FOLDER_FILES } from '../checkpoint/run-folder.js';
+import { startsLikeCheckpoint } from '../checkpoint/schema.js';
 import {
   PREPARED_FILES, type WrittenFolder, isPreparedFolder, preparedLockPath, replacesOnlyPrepared, writePreparedFolder,
 } from '../checkpoint/prepared.js';

@@ -1,4 +1,6 @@
-import { type Checkpoint, type InitFrom, RUN_FOLDER_FILES, loadResumedCheckpoint } from '../checkpoint/checkpoint.js';
+import { loadResumedCheckpoint } from '../checkpoint/checkpoint.js';
+import { RUN_FOLDER_FILES } from '../checkpoint/run-folder.js';
+import type { Checkpoint, InitFrom } from '../checkpoint/schema.js';
 import { type RunLimits, type TrainSettings, modelConfig, recordedLevel } from '../checkpoint/settings.js';
 import { runFolderFile } from '../checkpoint/find.js';
 import { checkpointFileBytes } from '../checkpoint/size.js';

@@ -1,4 +1,5 @@
-import { type Checkpoint, type HistoryEntry, type InitFrom, CHECKPOINT_FORMAT, carriedStateLayout } from '../checkpoint/checkpoint.js';
+import { carriedStateLayout } from '../checkpoint/checkpoint.js';
+import { type Checkpoint, type HistoryEntry, type InitFrom, CHECKPOINT_FORMAT } from '../checkpoint/schema.js';
 import { CheckpointError } from '../checkpoint/errors.js';
 import { type RunLimits, type TrainSettings, trainingConfig } from '../checkpoint/settings.js';
 import { decodeTensors, encodeTensors } from '../checkpoint/tensors.js';

@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { checkpointText, smoothedLoss, writeCheckpointText } from '../checkpoint/checkpoint.js';
+import { checkpointText, writeCheckpointText } from '../checkpoint/checkpoint.js';
 import { tensorValueFault, weightFault } from '../checkpoint/integrity.js';
 import { EARLY_SAVE_SHARE, checkpointWriteSeconds, diskSize } from '../checkpoint/size.js';
 import type { ModelConfig } from '../engine/config.js';
+import { smoothedLoss } from '../engine/loss.js';
 import { paramLayout } from '../engine/params.js';
 import { scheduledLr } from '../engine/optim.js';
 import type { StepSettings } from '../engine/step.js';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Checkpoint } from '../../src/checkpoint/checkpoint.js';
+import type { Checkpoint } from '../../src/checkpoint/schema.js';
 
 /** A checkpoint file's JSON as it is on disk: neither checked nor upgraded, as loadCheckpoint would. */
 export function readCheckpointJson(path: string): Checkpoint {

@@ -11,7 +11,7 @@ import { defaultStepperWorkers } from '../../parallel/inference.js';
 import { type ReachedFiles, STDIN_PATH, fileName, reachOnce, refuseEmptyPath } from '../../text/corpus-files.js';
 import { isPreparedFolder } from '../../checkpoint/prepared.js';
 import { isFolder } from '../../checkpoint/files.js';
-import { RUN_FOLDER_FILES } from '../../checkpoint/checkpoint.js';
+import { RUN_FOLDER_FILES } from '../../checkpoint/run-folder.js';
 import { CorpusError } from '../../text/corpus.js';
 import { refuseRnnFiles } from '../../checkpoint/corpus.js';
 import { readTextFile } from '../../text/utf8.js';

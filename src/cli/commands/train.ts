@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { RUN_FOLDER_FILES } from '../../checkpoint/checkpoint.js';
+import { RUN_FOLDER_FILES } from '../../checkpoint/run-folder.js';
 import { WEIGHT_LIMIT } from '../../checkpoint/integrity.js';
 import type { StartEvent } from '../../train/events.js';
 import { DEFAULT_CORPUS } from '../../train/data.js';
