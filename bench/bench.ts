@@ -402,7 +402,7 @@ const againstSampling: Sampling | null = flag('against') === undefined ? null : 
 };
 
 /**
- * Sampling chars/s (batch 1) of a model on each (kernels, thread count), with --against's
+ * Sampling tokens/s (batch 1) of a model on each (kernels, thread count), with --against's
  * beside them, and of the peer on each thread count, all taking turns.
  */
 async function samplingSpeeds(name: string, config: ModelConfig): Promise<Measured> {
@@ -582,7 +582,7 @@ async function reportTraining(name: string): Promise<void> {
   peerThreads.forEach((threads, i) => {
     const torch = measured.torch[i]!;
     report(
-      { event: 'train', model: name, kernels: 'torch', batch, seqLen, workers: threads, charsPerSec: torch.wall, charsPerCpuSecond: torch.cpu },
+      { event: 'train', model: name, unit, kernels: 'torch', batch, seqLen, workers: threads, tokensPerSec: torch.wall, tokensPerCpuSecond: torch.cpu },
       rowLabel(what, 'torch', shape, threads) + rateText(torch, unit, threads, 7),
     );
   });
@@ -600,9 +600,9 @@ async function reportTraining(name: string): Promise<void> {
     const at = peerThreads.indexOf(workers), torch = measured.torch[at];
     report(
       {
-        event: 'train', model: name, kernels, batch, seqLen, workers, charsPerSec: tokensPerSec, charsPerCpuSecond: ours.cpu,
+        event: 'train', model: name, unit, kernels, batch, seqLen, workers, tokensPerSec, tokensPerCpuSecond: ours.cpu,
         speedup, gflops, ofCeilingPerWorker: ofCeiling, ofSimdPeakPerWorker: ofPeak,
-        ...(torch && { torchCharsPerSec: torch.wall, ratioTorch: tokensPerSec / torch.wall }),
+        ...(torch && { torchTokensPerSec: torch.wall, ratioTorch: tokensPerSec / torch.wall }),
       },
       rowLabel(what, kernels, shape, workers) + `${rateText(ours, unit, workers, 7)}  ${speedup === undefined ? '' : `×${speedup.toFixed(2)}  `}` +
         `${gflops.toFixed(2)} GFLOP/s  (${percent(ofCeiling)} of the yardstick with as many threads` +
@@ -612,7 +612,7 @@ async function reportTraining(name: string): Promise<void> {
     const against = measured.against[i];
     if (!against) return;
     report(
-      { event: 'train', model: name, kernels, batch, seqLen, workers, against: flag('against'), charsPerSec: against.wall, ratioAgainst: tokensPerSec / against.wall },
+      { event: 'train', model: name, unit, kernels, batch, seqLen, workers, against: flag('against'), tokensPerSec: against.wall, ratioAgainst: tokensPerSec / against.wall },
       rowLabel(what, kernels, shape, workers) + rateText(against, unit, workers, 7) + againstText(ours, against, workers),
     );
   });
@@ -637,28 +637,29 @@ async function reportHeadShares(name: string, rates: number[]): Promise<void> {
 
 /** A model's sampling speed at batch 1: PyTorch's on each thread count, then each run's with its ratios, and --against's beside it. */
 async function reportSampling(name: string): Promise<void> {
-  const measured = await samplingSpeeds(name, MODELS[name]!.config);
+  const { config, unit } = MODELS[name]!;
+  const measured = await samplingSpeeds(name, config);
   const rates = measured.rnn.map((r) => r.wall);
   const what = `sample ${name.padEnd(10)}`, shape = 'batch 1';
   peerThreads.forEach((threads, i) => {
     const torch = measured.torch[i]!;
     report(
-      { event: 'sample', model: name, kernels: 'torch', batch: 1, workers: threads, charsPerSec: torch.wall, charsPerCpuSecond: torch.cpu },
-      rowLabel(what, 'torch', shape, threads) + rateText(torch, 'chars', threads, 6),
+      { event: 'sample', model: name, unit, kernels: 'torch', batch: 1, workers: threads, tokensPerSec: torch.wall, tokensPerCpuSecond: torch.cpu },
+      rowLabel(what, 'torch', shape, threads) + rateText(torch, unit, threads, 6),
     );
   });
   runs.forEach(({ kernels, workers }, i) => {
     const ours = measured.rnn[i]!;
     report(
-      { event: 'sample', model: name, kernels, batch: 1, workers, charsPerSec: ours.wall, charsPerCpuSecond: ours.cpu },
-      rowLabel(what, kernels, shape, workers) + rateText(ours, 'chars', workers, 6) + ratioText(rates, i) +
+      { event: 'sample', model: name, unit, kernels, batch: 1, workers, tokensPerSec: ours.wall, tokensPerCpuSecond: ours.cpu },
+      rowLabel(what, kernels, shape, workers) + rateText(ours, unit, workers, 6) + ratioText(rates, i) +
         (kernels === resolveKernels() ? peerRatioText(ours, workers, measured.torch) : ''),
     );
     const against = measured.against[i];
     if (!against) return;
     report(
-      { event: 'sample', model: name, kernels, batch: 1, workers, against: flag('against'), charsPerSec: against.wall, ratioAgainst: ours.wall / against.wall },
-      rowLabel(what, kernels, shape, workers) + rateText(against, 'chars', workers, 6) + againstText(ours, against, workers),
+      { event: 'sample', model: name, unit, kernels, batch: 1, workers, against: flag('against'), tokensPerSec: against.wall, ratioAgainst: ours.wall / against.wall },
+      rowLabel(what, kernels, shape, workers) + rateText(against, unit, workers, 6) + againstText(ours, against, workers),
     );
   });
 }
@@ -673,7 +674,7 @@ async function reportRace(file: string, budget: number): Promise<void> {
   report({ event: 'race', side: 'rnn', ...ours }, `race rnn train --time ${budget}s (${cores} workers): ${ours.steps} steps in ${ours.seconds.toFixed(0)} s, validation loss ${ours.valLoss?.toFixed(3)}`);
   const bench = defaultModelRates.get(cores);
   report(
-    { event: 'race', side: 'rnn', loop: ours.loop, benchCharsPerSec: bench ?? null },
+    { event: 'race', side: 'rnn', loop: ours.loop, benchTokensPerSec: bench ?? null },
     `race rnn train's loop between evaluations, ${ours.loop.windows} windows of ${(seconds / ROUNDS).toFixed(1)} s: ` +
       `best ${ours.loop.best.toFixed(0)} chars/s, mean ${ours.loop.mean.toFixed(0)}` +
       (bench === undefined ? ` (measure ${DEFAULT_MODEL} on ${cores} workers at --batch ${TRAIN_DEFAULTS.batch} in the same run to compare)`
