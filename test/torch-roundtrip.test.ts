@@ -666,6 +666,7 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
         `${tooFew(100_000, 16)}give --batch ${Math.floor((trainTokens - 1) / 16 / 2) * 2} or less`],
       [[...run, '--seed', '4294967296', '--check', '2'], 'argument --seed: must be an integer from 0 to 4294967295 (got 4294967296) (see --help)'],
       [[...run, '--seed', '-1', '--check', '2'], 'argument --seed: must be an integer from 0 to 4294967295 (got -1) (see --help)'],
+      [[...run, '--dropout', '1', '--check', '2'], 'argument --dropout: must be a number from 0 to below 1 (got 1) (see --help)'],
       [[...run, '--lr-decay', '1.5', '--check', '2'], 'argument --lr-decay: must be a number > 0 and <= 1 (got 1.5) (see --help)'],
       [[...run, '--lr-decay', '0', '--check', '2'], 'argument --lr-decay: must be a number > 0 and <= 1 (got 0) (see --help)'],
       [[...run, '--hidden', '5000', '--check', '2'], tooLarge('--hidden 5000', { ...model, hiddenSize: 5000 })],

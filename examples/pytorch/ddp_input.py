@@ -27,6 +27,13 @@ EOS = 0  # <EOS>'s id: it ends each document and opens the next (docs/text.md)
 # a prepared folder's levels (rnn prepare --level) and document rules (rnn prepare --docs)
 LEVELS = ("char", "word")
 DOCS = ("file", "line", "blank", "sentence")
+# dropout between layers, as rnn takes it (FRACTION, src/input/settings.ts): --dropout, and an --init file's config
+DROPOUT_RANGE = "a number from 0 to below 1"
+
+
+def is_dropout(p):
+    """Whether the number `p` is in DROPOUT_RANGE."""
+    return 0 <= p < 1
 
 
 # exit statuses: bad input; --out held by another running run, a refusal of the moment, not of the input, which rnn train
@@ -227,8 +234,8 @@ def model_config(args, meta):
             raise ValueError
         # left out where it is 0 (with_dropout); else in --dropout's range
         dropout = config.get("dropout", 0)
-        if type(dropout) not in (int, float) or not 0 <= dropout < 1:
-            fail(f"--init {args.init}: its config's dropout is {json.dumps(dropout)}, expected a number from 0 to below 1 ({export})")
+        if type(dropout) not in (int, float) or not is_dropout(dropout):
+            fail(f"--init {args.init}: its config's dropout is {json.dumps(dropout)}, expected {DROPOUT_RANGE} ({export})")
         expected = tensor_shapes(config)
     except (ValueError, KeyError, TypeError, AttributeError):
         fail(f"--init {args.init}: not an rnn-state/1 safetensors file ({export})")

@@ -33,7 +33,7 @@ import math
 import os
 import signal
 
-from ddp_input import GATES, STATE_FILE, fail, plan, ranks
+from ddp_input import DROPOUT_RANGE, GATES, STATE_FILE, fail, is_dropout, plan, ranks
 from ddp_output import STOP, STOPPING_SIGNALS
 
 
@@ -70,7 +70,7 @@ COUNT = bounded(int, lambda n: n >= 1, "an integer >= 1")
 STEPS = bounded(int, lambda n: n >= 0, "an integer >= 0")
 POSITIVE = bounded(float, lambda x: x > 0, "a number > 0")
 LIMIT = bounded(float, lambda x: x >= 0, "a number >= 0 (0: off)")
-DROPOUT = bounded(float, lambda x: 0 <= x < 1, "a number from 0 to below 1")
+DROPOUT = bounded(float, is_dropout, DROPOUT_RANGE)
 DECAY = bounded(float, lambda x: 0 < x <= 1, "a number > 0 and <= 1")
 # rnn's seeds (SEED_MAX, src/input/settings.ts)
 SEED = bounded(int, lambda n: 0 <= n <= 0xFFFFFFFF, "an integer from 0 to 4294967295")
