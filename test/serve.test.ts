@@ -536,10 +536,12 @@ describe('bad input: one JSON line with a 4xx that names the field', () => {
     // a long name comes back cut short, not echoed whole
     ['POST', '/v1/generate', `{"${'x'.repeat(200)}": 1}`, 400, 'x'.repeat(200), /^unknown option x{37}\.\.\.; the valid ones: model, /],
     // a field of another endpoint: the endpoints that take it, from their tables
-    ['POST', '/v1/score', '{"text": "a", "n": 2}', 400, 'n', /^unknown option n: an option of \/v1\/complete; the valid ones: model, text, top$/],
-    ['POST', '/v1/score', '{"text": "a", "temperature": 1}', 400, 'temperature', /^unknown option temperature: an option of \/v1\/generate or \/v1\/complete; the valid ones: model, text, top$/],
+    ['POST', '/v1/score', '{"text": "a", "n": 2}', 400, 'n', /^unknown option n: an option of \/v1\/complete or \/generate; the valid ones: model, text, top$/],
+    ['POST', '/v1/score', '{"text": "a", "temperature": 1}', 400, 'temperature', /^unknown option temperature: an option of \/v1\/generate, \/v1\/complete or \/generate; the valid ones: model, text, top$/],
     ['POST', '/v1/complete', '{"prefix": "a", "text": "b"}', 400, 'text', /^unknown option text: an option of \/v1\/score or \/v1\/activations; the valid ones: model, prefix, n, len, /],
     ['POST', '/v1/activations', '{"text": "a", "prime": "b"}', 400, 'prime', /^unknown option prime: an option of \/v1\/generate; the valid ones: model, text, layer, unit, top$/],
+    // torch-rnn-server's field, of GET /generate's query alone
+    ['POST', '/v1/generate', '{"start_text": "a"}', 400, 'start_text', /^unknown option start_text: an option of \/generate; the valid ones: model, prime, len, /],
     ['GET', '/generate?start_text=a&beam=2', null, 400, 'beam', /^unknown option beam: an option of \/v1\/generate; the valid ones: start_text, model, n, /],
     ['POST', '/v1/generate', `{"model": "${'m'.repeat(200)}"}`, 400, 'model', /^model "m{36}\.\.\. is not served; the server has gru, tiny, words$/],
     ['POST', '/v1/generate', '{"beam": 2, "temperature": 1}', 400, 'temperature', /^temperature does not apply to beam \(a beam search draws nothing at random and never chooses <UNK>\): leave one out$/],

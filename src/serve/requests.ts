@@ -68,8 +68,11 @@ export const BODY_FIELDS = {
   '/v1/activations': ACTIVATIONS_FIELDS,
 } as const satisfies Record<string, SettingTable>;
 
-/** The endpoints whose body takes `field`, in BODY_FIELDS' order. */
-const endpointsOf = (field: string): string[] => tablesTaking(BODY_FIELDS, field);
+/** The fields of each endpoint a request gives any, by its path: BODY_FIELDS', then GET /generate's query. */
+const REQUEST_FIELDS = { ...BODY_FIELDS, '/generate': LEGACY_GENERATE_FIELDS } as const satisfies Record<string, SettingTable>;
+
+/** The endpoints that take `field`, in REQUEST_FIELDS' order. */
+const endpointsOf = (field: string): string[] => tablesTaking(REQUEST_FIELDS, field);
 
 /**
  * A reader of one kind of request, its fields coming `from` a JSON body or a query's text: the
