@@ -232,16 +232,27 @@ function watchWrites(): { full: Promise<ServerResponse>; restore: () => void } {
 }
 
 /** A connection kept alive after one request it sent was answered: idle, open for the next. */
-function keptAlive(url: string): Promise<Socket> {
+async function keptAlive(url: string): Promise<Socket> {
   const { hostname, port } = new URL(url);
+  const socket = connect(Number(port), hostname);
+  await once(socket, 'connect');
+  await askedAgain(socket, url);
+  return socket;
+}
+
+/** Sends a GET /healthz on the kept-alive connection `socket` and resolves with its answer once whole, the connection kept alive. */
+function askedAgain(socket: Socket, url: string): Promise<string> {
+  const { host } = new URL(url);
   return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname, () => socket.write(`GET /healthz HTTP/1.1\r\nHost: ${hostname}:${port}\r\n\r\n`));
     let answer = '';
-    socket.on('data', (chunk: Buffer) => {
+    const read = (chunk: Buffer) => {
       answer += chunk.toString();
-      if (/\r\n\r\n[^]*\n$/.test(answer)) resolve(socket);
-    });
-    socket.on('error', reject);
+      if (!/\r\n\r\n[^]*\n$/.test(answer)) return;
+      socket.off('data', read);
+      resolve(answer);
+    };
+    socket.on('data', read).on('error', reject);
+    socket.write(`GET /healthz HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
   });
 }
 
@@ -1162,7 +1173,7 @@ describe('limits, and threads that fail', () => {
     });
   });
 
-  it('--max-connections: a connection beyond the cap is closed unanswered, and one is served again once another has closed', async () => {
+  it('--max-connections: a connection beyond a cap held by connections yet to send a request is closed unanswered, and one is served again once another has closed', async () => {
     const s = await started(['--checkpoint', models.gru, '--workers', '1', '--max-connections', '2']);
     const { hostname, port } = new URL(s.url);
     const idle = await Promise.all([0, 1].map(() => new Promise<Socket>((resolve) => {
@@ -1178,6 +1189,50 @@ describe('limits, and threads that fail', () => {
       answer = await exchange() ?? '';
     }
     expect(answer).toMatch(/^HTTP\/1\.1 200/);
+  });
+
+  it('--max-connections: a newcomer at the cap is served in the place of the connection idle longest since its answer, which is closed; the others stay open', async () => {
+    const s = await inProcess([{ name: 'gru', path: models.gru }], { workers: 1, maxConnections: 2 });
+    try {
+      const { host } = new URL(s.url);
+      const [first, second] = [await keptAlive(s.url), await keptAlive(s.url)];
+      // `first` opened first but asked again last: `second` is now the one idle longest
+      expect(await askedAgain(first, s.url)).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+      const evicted = once(second, 'close');
+      const newcomer = await rawExchange(s.url, `GET /healthz HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`)
+        .catch((err: NodeJS.ErrnoException) => err.code);
+      expect(newcomer).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+      await evicted;
+      expect(await askedAgain(first, s.url)).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+      first.destroy();
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('--max-connections: a newcomer is refused only where every place carries a request in flight, never taking a streaming one\'s place', async () => {
+    const s = await inProcess([{ name: 'gru', path: models.gru }], { workers: 2, maxConnections: 2, maxLen: 1_000_000 });
+    const streams: AbortController[] = [];
+    try {
+      const { host } = new URL(s.url);
+      const exchange = () => rawExchange(s.url, `GET /healthz HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`)
+        .catch((err: NodeJS.ErrnoException) => err.code);
+      const idle = await keptAlive(s.url);
+      const first = await streamingGeneration(s.url, { len: 1_000_000, seed: 1 });
+      streams.push(first.controller);
+      // one place streams, the other is idle: the idle one makes room
+      const evicted = once(idle, 'close');
+      expect(await exchange()).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+      await evicted;
+      const second = await streamingGeneration(s.url, { len: 1_000_000, seed: 2 });
+      streams.push(second.controller);
+      // closed by the server as it comes: an end, or a reset where the request was already sent
+      expect(['', 'ECONNRESET']).toContain(await exchange());
+      for (const { reader } of [first, second]) expect((await reader.read()).done).toBe(false);
+    } finally {
+      for (const stream of streams) stream.abort();
+      await s.close();
+    }
   });
 
   it('--max-len caps a request that gives no len too: the default len is cut to it, not drawn beyond it nor refused', async () => {

@@ -50,7 +50,10 @@ export interface ServeOptions {
   workers: number;
   /** Requests that may wait for a thread. */
   queue: number;
-  /** Connections open at once; one more is closed as it comes. */
+  /**
+   * Connections open at once; one more takes the place of the connection idle longest since its answer, and is closed as it
+   * comes where none is.
+   */
   maxConnections: number;
   /** Most bytes the answers in flight may hold that their clients have not yet taken; default UNREAD_MAX_BYTES (unread.ts). */
   maxUnreadBytes?: number;
@@ -71,8 +74,8 @@ const HEADERS_TIMEOUT_MS = 10_000;
 
 /**
  * How long a kept-alive connection may wait idle for its next request: node:http's own default, named beside the other
- * limits so that every timeout is set here. Idle, it holds one of --max-connections' places; a client's next request of a
- * burst comes within it.
+ * limits so that every timeout is set here. Idle, it holds one of --max-connections' places until a newcomer needs it
+ * (makeRoom); a client's next request of a burst comes within it.
  */
 const KEEP_ALIVE_TIMEOUT_MS = 5000;
 
@@ -105,6 +108,11 @@ export class RnnServer {
   /** The connections open. */
   private readonly connections = new Set<Socket>();
   /**
+   * The connections kept alive after an answer written out whole, the one idle longest first, each with the bytes it had
+   * read then: one that has read more since has begun to send its next request. One whose next request has come is taken out.
+   */
+  private readonly keptAlive = new Map<Socket, number>();
+  /**
    * Bound to loopback (the address it listens on, however --host named it): that address, and the
    * names a request's Host may give besides loopback's (the --allowed-host names, lower case); else null.
    */
@@ -123,9 +131,17 @@ export class RnnServer {
   ) {
     this.modelList = servedModelList(models);
     this.unread = new UnreadAnswers(options.timeLimitMs, report, options.maxUnreadBytes);
+    // node:http's own maxConnections would close a newcomer while idle connections hold every place
     server.on('connection', (socket: Socket) => {
+      if (this.connections.size >= options.maxConnections && !this.makeRoom()) {
+        socket.destroy();
+        return;
+      }
       this.connections.add(socket);
-      socket.once('close', () => this.connections.delete(socket));
+      socket.once('close', () => {
+        this.connections.delete(socket);
+        this.keptAlive.delete(socket);
+      });
     });
     // node:http's close() destroys the connections it deems idle, among them one whose answer has
     // been ended but is still being written out (it asks `finished`, which end() sets): a large
@@ -150,7 +166,6 @@ export class RnnServer {
         requestTimeout, headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout), keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
         connectionsCheckingInterval: TIMEOUT_CHECK_MS,
       });
-      server.maxConnections = options.maxConnections;
       const rnn = new RnnServer(options, models, pool, page, server, report);
       server.on('request', (req, res) => void rnn.handle(req, res));
       // one that waits for 100 Continue is handled alike, told to go on only where its body is read (readJsonBody)
@@ -210,6 +225,23 @@ export class RnnServer {
     for (const socket of this.connections) if (!busy.has(socket)) socket.destroy();
   }
 
+  /**
+   * Closes the connection idle longest since its answer, to make room for a newcomer at --max-connections (as nginx and
+   * HAProxy do): false where every connection carries a request in flight, begins one, or has sent none yet (a newcomer
+   * itself, that the headers' time limit closes).
+   */
+  private makeRoom(): boolean {
+    const busy = new Set(this.answering.values());
+    for (const [socket, bytesRead] of this.keptAlive) {
+      if (busy.has(socket) || socket.bytesRead !== bytesRead) continue;
+      this.keptAlive.delete(socket);
+      this.connections.delete(socket);
+      socket.destroy();
+      return true;
+    }
+    return false;
+  }
+
   /** Whether an answer on `socket` has begun: its headers are written. */
   private answerBegun(socket: Socket): boolean {
     for (const [res, connection] of this.answering) if (connection === socket && res.headersSent) return true;
@@ -225,7 +257,13 @@ export class RnnServer {
    * sooner where the answers not taken hold too much (UnreadAnswers).
    */
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    this.answering.set(res, req.socket);
+    const socket = req.socket;
+    this.answering.set(res, socket);
+    this.keptAlive.delete(socket);
+    res.once('finish', () => {
+      this.keptAlive.delete(socket);
+      if (!socket.destroyed) this.keptAlive.set(socket, socket.bytesRead);
+    });
     const settled = () => {
       this.unread.settled(res);
       if (this.answering.delete(res) && this.answering.size === 0) for (const wake of this.allAnswered.splice(0)) wake();

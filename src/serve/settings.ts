@@ -64,7 +64,8 @@ export const SERVE_SETTINGS = {
     default: 32,
   },
   maxConnections: {
-    ...POSITIVE_INTEGER, arg: '<n>', help: 'open connections at once; one more is closed as it comes (the playground loads over one, and takes one more for each request it makes while a sample streams)',
+    ...POSITIVE_INTEGER, arg: '<n>', help: 'open connections at once; one more takes the place of the connection idle longest since its answer, else is closed as it comes ' +
+      '(the playground loads over one, and takes one more for each request it makes while a sample streams)',
     default: 512,
   },
   kernels: KERNELS_SETTING,
