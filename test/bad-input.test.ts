@@ -276,12 +276,13 @@ describe('the command line', () => {
     expect(readdirSync(scratch.dir)).not.toContain('from-zero.json');
   }, 30_000);
 
-  it('writes no export, import, plot or checkpoint over a named pipe, and reads no pipe nobody writes to as a corpus', async () => {
+  it('writes no export, import, plot, checkpoint or prepared folder over a named pipe, naming it so, and reads no pipe nobody writes to as a corpus', async () => {
     const folder = join(scratch.dir, 'pipes');
     mkdirSync(folder);
-    const pipes = ['export.json', 'import.json', 'chart.svg', 'corpus.txt'].map((name) => join(folder, name));
+    const pipes = ['export.json', 'import.json', 'chart.svg', 'corpus.txt', 'run-out', 'prepared-out'].map((name) => join(folder, name));
     for (const pipe of pipes) execFileSync('mkfifo', [pipe]);
-    const [exportPipe, importPipe, chartPipe, corpusPipe] = pipes as [string, string, string, string];
+    const [exportPipe, importPipe, chartPipe, corpusPipe, runPipe, preparedPipe] =
+      pipes as [string, string, string, string, string, string];
     writeFileSync(join(folder, 'text.txt'), speeches(4000));
     expect((await rnnIn(folder, ['train', 'text.txt', ...TINY_RUN, '--max-steps', '2', '--out', 'run'])).status).toBe(0);
     const runs = await Promise.all([
@@ -289,11 +290,15 @@ describe('the command line', () => {
       rnnIn(folder, ['import', EVAL_GRU, '--out', importPipe, '--force'], {}, undefined, 20_000),
       rnnIn(folder, ['plot', 'run', '--out', chartPipe], {}, undefined, 20_000),
       rnnIn(folder, ['train', corpusPipe, '--max-steps', '1'], {}, undefined, 20_000),
+      rnnIn(folder, ['train', 'text.txt', '--max-steps', '1', '--out', runPipe], {}, undefined, 20_000),
+      rnnIn(folder, ['prepare', 'text.txt', '--out', preparedPipe], {}, undefined, 20_000),
     ]);
     expectOneLineError(runs[0]!, `rnn: cannot write ${exportPipe}: it is a named pipe, not a file; name a file`);
     expectOneLineError(runs[1]!, `rnn: cannot write checkpoint ${importPipe}: it is a named pipe, not a file; name a file`);
     expectOneLineError(runs[2]!, `rnn: cannot write plot ${chartPipe}: it is a named pipe, not a file; name a file`);
     expectOneLineError(runs[3]!, /^rnn: \S+corpus\.txt is a named pipe: a corpus is files and folders, read more than once; give its text on standard input as - instead$/);
+    expectOneLineError(runs[4]!, `rnn: --out ${runPipe} is a named pipe; give a folder, or a path ending in .json`);
+    expectOneLineError(runs[5]!, `rnn: --out ${preparedPipe} is a named pipe, where --out takes the folder to write train.bin, val.bin and meta.json to`);
     for (const pipe of pipes) expect(lstatSync(pipe).isFIFO()).toBe(true);
   }, 30_000);
 
