@@ -686,6 +686,9 @@ describe('training options as flags give them', () => {
       }
     };
     expect(message({ cell: 'foo' })).toBe('--cell: must be one of lstm, gru, rnn (got foo)');
+    // a choice's flag given a number: the text as typed, never as the number it reads as, nor asked to be finite
+    expect(message({ cell: '1e999' })).toBe('--cell: must be one of lstm, gru, rnn (got "1e999")');
+    expect(message({ cell: '1e3' })).toBe('--cell: must be one of lstm, gru, rnn (got "1e3")');
     expect(message({ hidden: '0' })).toBe('--hidden: must be a positive integer (got 0)');
     // the range rnn sample states for its --seed too
     expect(message({ seed: '-1' })).toBe('--seed: must be an integer from 0 to 4294967295 (got -1)');

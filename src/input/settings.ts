@@ -42,11 +42,17 @@ export class SettingError extends InputError {
 }
 
 /**
- * A setting given as text (a flag) to a number when it reads as one and the schema does not take
- * the text itself (`--prime 42`, `--out 2024` stay text); anything else is left for the schema to reject.
+ * A setting given as text (a flag) to a number when it reads as one, the schema does not take
+ * the text itself (`--prime 42`, `--out 2024` stay text) and it is no choice among names, which
+ * refuses every number (`--cell 1e3` is refused as the text typed); anything else is left for the schema to reject.
  */
 export const numeric = <T extends z.ZodType>(schema: T) =>
-  z.preprocess((value) => (typeof value === 'string' && NUMBER.test(value.trim()) && !schema.safeParse(value).success ? Number(value) : value), schema);
+  z.preprocess((value) => (typeof value === 'string' && NUMBER.test(value.trim()) && !schema.safeParse(value).success && !isChoice(schema) ? Number(value) : value), schema);
+
+/** Whether a schema is a choice among fixed values (z.enum, z.literal), which a number is never read for. */
+function isChoice(schema: z.ZodType): boolean {
+  return schema instanceof z.ZodEnum || schema instanceof z.ZodLiteral;
+}
 
 /**
  * What is said of an option that a table or a call does not take (its name as optionLabel writes it), with the ones it
