@@ -238,6 +238,11 @@ export function specialFileKind(path: string): string | null {
   return specialKind(stats);
 }
 
+/** What the existing `path`, no folder, is as a refusal names it: a device, a named pipe or a socket (specialFileKind), else a file. */
+export function notFolderKind(path: string): string {
+  return specialFileKind(path) ?? 'a file';
+}
+
 /** Whether `path` is a file (not: none there, a folder, or none reachable). */
 export function isFile(path: string): boolean {
   try {

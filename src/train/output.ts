@@ -8,7 +8,7 @@ import { refuseDdpFolder } from '../checkpoint/corpus.js';
 import { CheckpointError } from '../checkpoint/errors.js';
 import { CHECKPOINT_DIR } from '../checkpoint/find.js';
 import { FIXED_ON_RESUME, type TrainSettings, settingsFromConfig } from '../checkpoint/settings.js';
-import { WRITE_REMEDY, makeFolders, parseJsonBytes, samePath, specialFileKind } from '../checkpoint/files.js';
+import { WRITE_REMEDY, makeFolders, parseJsonBytes, samePath, notFolderKind } from '../checkpoint/files.js';
 import { SettingError, type SettingNamer } from '../input/settings.js';
 
 /** Where a run writes: the checkpoint of its last state and the one with the best validation loss. */
@@ -180,8 +180,7 @@ function resumesHere(latest: string): boolean {
 export function checkOutputIsFolder(paths: OutputPaths, out: string): void {
   const isFolderLayout = paths.latest === join(out, RUN_FOLDER_FILES.latest);
   if (isFolderLayout && existsSync(out) && !statSync(out).isDirectory()) {
-    const kind = specialFileKind(out) ?? 'a file';
-    throw new SettingError('out', out, (name) => `${name('out')} ${out} is ${kind}; give a folder, or a path ending in .json`);
+    throw new SettingError('out', out, (name) => `${name('out')} ${out} is ${notFolderKind(out)}; give a folder, or a path ending in .json`);
   }
   const file = basename(paths.latest), dir = dirname(paths.latest), lower = file.toLowerCase();
   const owner = isFolderLayout ? null

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { type SkippedFile, refuseDdpFolder, refuseRnnFiles, skipRunFiles, skippedNotice } from '../checkpoint/corpus.js';
-import { isFolder, samePath, specialFileKind } from '../checkpoint/files.js';
+import { isFolder, samePath, notFolderKind } from '../checkpoint/files.js';
 import { RUN_FOLDER_FILES } from '../checkpoint/run-folder.js';
 import { startsLikeCheckpoint } from '../checkpoint/schema.js';
 import {
@@ -57,8 +57,7 @@ export async function prepare(
   }
   parseSettings(z.object({ out: PREPARED_OUT_PATH.schema }), { out });
   if (existsSync(out) && !isFolder(out)) {
-    const kind = specialFileKind(out) ?? 'a file';
-    throw new SettingError('out', out, (name) => `${name('out')} ${out} is ${kind}, where ${name('out')} takes ${PREPARED_OUT}`);
+    throw new SettingError('out', out, (name) => `${name('out')} ${out} is ${notFolderKind(out)}, where ${name('out')} takes ${PREPARED_OUT}`);
   }
   const settings = freshSettings(parseSettingTable(TEXT_SETTINGS, text));
   const paths = corpusPaths.length > 0 ? corpusPaths.map(absoluteCorpusPath) : [defaultCorpus()];
