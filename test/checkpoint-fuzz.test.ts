@@ -1,10 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { carriedStateLayout, loadCheckpoint, saveCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { loadCheckpoint, saveCheckpoint } from '../src/checkpoint/checkpoint.js';
 import type { Checkpoint } from '../src/checkpoint/schema.js';
 import { CheckpointError } from '../src/checkpoint/errors.js';
-import { encodeTensors } from '../src/checkpoint/tensors.js';
+import { carriedStateLayout, encodeTensors } from '../src/checkpoint/tensors.js';
 import type { ModelConfig } from '../src/engine/config.js';
 import { initParams } from '../src/engine/model.js';
 import { paramLayout } from '../src/engine/params.js';

@@ -1,13 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadCheckpoint, recordedLevel } from '../src/checkpoint/checkpoint.js';
+import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import type { Checkpoint } from '../src/checkpoint/schema.js';
 import { importedCheckpoint } from '../src/checkpoint/convert.js';
 import { fromInteropState, toInteropState } from '../src/checkpoint/interop.js';
 import { Model } from '../src/api/index.js';
 import { loadModel } from '../src/checkpoint/load.js';
-import { settingsFromConfig } from '../src/checkpoint/settings.js';
+import { recordedLevel, settingsFromConfig } from '../src/checkpoint/settings.js';
 import type { ModelConfig } from '../src/engine/config.js';
 import { initParams } from '../src/engine/model.js';
 import { paramLayout } from '../src/engine/params.js';

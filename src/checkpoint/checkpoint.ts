@@ -18,9 +18,6 @@ import { recordedLevel, recordedWordRule } from './settings.js';
 import { carriedStateLayout, checkTensors, decodeTensors } from './tensors.js';
 import { checkSentenceRule, checkVocab, checkWordRule } from './vocab.js';
 
-export { carriedStateLayout } from './tensors.js';
-export { recordedLevel } from './settings.js';
-
 /**
  * The checks a schema cannot express: vocabulary and tensors agree with the model config, a
  * word-level vocabulary was made under the tokenizer rules this code has, sentence documents

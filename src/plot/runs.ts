@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { loadCheckpoint, recordedLevel } from '../checkpoint/checkpoint.js';
+import { loadCheckpoint } from '../checkpoint/checkpoint.js';
+import { recordedLevel } from '../checkpoint/settings.js';
 import { RUN_FOLDER_FILES } from '../checkpoint/run-folder.js';
 import { CHECKPOINT_FORMAT, type Checkpoint, type HistoryEntry } from '../checkpoint/schema.js';
 import { DDP_RESULT, ddpRunSummary } from '../checkpoint/corpus.js';

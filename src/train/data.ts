@@ -1,14 +1,14 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { corpusDocuments, recordedLevel } from '../checkpoint/checkpoint.js';
+import { corpusDocuments } from '../checkpoint/checkpoint.js';
 import type { Checkpoint } from '../checkpoint/schema.js';
 import {
   type PreparedFolder, checkPreparedLevel, checkpointPreparedData, dataDifference, readCheckpointCorpus, refuseRnnFiles,
   refuseStdinCorpus, type SkippedFile, skipRunFiles,
 } from '../checkpoint/corpus.js';
 import { PREPARED_FILES, isPreparedFolder, preparedLockPath, readPreparedData, readPreparedMeta } from '../checkpoint/prepared.js';
-import { TEXT_SETTING_NAMES, type TrainSettings } from '../checkpoint/settings.js';
+import { TEXT_SETTING_NAMES, type TrainSettings, recordedLevel } from '../checkpoint/settings.js';
 import type { SettingNamer } from '../input/settings.js';
 import { refuseClashes } from './options.js';
 import { CorpusError, type PreparedData, fingerprintMatches } from '../text/corpus.js';

@@ -1,8 +1,7 @@
-import { carriedStateLayout } from '../checkpoint/checkpoint.js';
 import { type Checkpoint, type HistoryEntry, type InitFrom, CHECKPOINT_FORMAT } from '../checkpoint/schema.js';
 import { CheckpointError } from '../checkpoint/errors.js';
 import { type RunLimits, type TrainSettings, trainingConfig } from '../checkpoint/settings.js';
-import { decodeTensors, encodeTensors } from '../checkpoint/tensors.js';
+import { carriedStateLayout, decodeTensors, encodeTensors } from '../checkpoint/tensors.js';
 import type { ModelConfig } from '../engine/config.js';
 import { ADAM_DEFAULTS, type OptimizerKind } from '../engine/optim.js';
 import { paramLayout } from '../engine/params.js';
