@@ -2,14 +2,14 @@ import { fsyncSync, lstatSync, mkdirSync, readFileSync, readdirSync, symlinkSync
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { loadCheckpoint, loadResumedCheckpoint, modelFromCheckpoint, saveCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { loadCheckpoint, loadResumedCheckpoint, saveCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { RUN_FOLDER_FILES } from '../src/checkpoint/run-folder.js';
 import type { Checkpoint } from '../src/checkpoint/schema.js';
 import { importState, readModelFile } from '../src/checkpoint/convert.js';
 import { CheckpointError } from '../src/checkpoint/errors.js';
 import { WEIGHT_LIMIT, contentChecksum } from '../src/checkpoint/integrity.js';
 import { CHECKPOINT_FLAG, latestCheckpoint, resolveCheckpointPath, runFolderFile } from '../src/checkpoint/find.js';
-import { loadModel } from '../src/checkpoint/load.js';
+import { loadModel, modelFromCheckpoint } from '../src/checkpoint/load.js';
 import { decodeTensors, encodeTensors } from '../src/checkpoint/tensors.js';
 import { type InteropState, fromInteropState, toInteropState } from '../src/checkpoint/interop.js';
 import { toSafetensors } from '../src/checkpoint/safetensors.js';

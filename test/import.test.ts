@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadCheckpoint, recordedDocuments } from '../src/checkpoint/checkpoint.js';
+import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { recordedDocuments } from '../src/checkpoint/load.js';
 import { exportState, importState, readModelFile } from '../src/checkpoint/convert.js';
 import { CheckpointError } from '../src/checkpoint/errors.js';
 import { CHECKPOINT_FLAG, type ModelPathReader, resolveCheckpointPath } from '../src/checkpoint/find.js';

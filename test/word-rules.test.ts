@@ -1,11 +1,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkpointVocabulary, loadCheckpoint, parseCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { loadCheckpoint, parseCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { contentChecksum } from '../src/checkpoint/integrity.js';
 import { exportState } from '../src/checkpoint/convert.js';
 import { fromInteropState } from '../src/checkpoint/interop.js';
-import { loadModel } from '../src/checkpoint/load.js';
+import { checkpointVocabulary, loadModel } from '../src/checkpoint/load.js';
 import { readPreparedData, writePreparedFolder } from '../src/checkpoint/prepared.js';
 import { fromSafetensors } from '../src/checkpoint/safetensors.js';
 import { Rng } from '../src/engine/random.js';

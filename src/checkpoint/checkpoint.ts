@@ -2,20 +2,16 @@ import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { paramLayout } from '../engine/params.js';
 import { zodErrorMessage } from '../input/issues.js';
-import type { DocsMode, DocumentRule } from '../text/documents.js';
-import { recordedSentenceRule, SENTENCE_RULE_VERSION } from '../text/sentences.js';
-import { NO_SPACING } from '../text/spacing.js';
-import { Vocabulary } from '../text/vocab.js';
 import { CheckpointError, checkFormat } from './errors.js';
 import { parseJsonBytes, readFileBytes, writeFileAtomic } from './files.js';
 import { importFirst, refuseStaleImport } from './imports.js';
-import { INTEROP_FORMAT, type ModelState, checkClaimedModel } from './interop.js';
+import { INTEROP_FORMAT, checkClaimedModel } from './interop.js';
 import { checkMeaning, contentChecksum } from './integrity.js';
 import { namingCheckpointBeside } from './run-folder.js';
 import { startsLikeSafetensors } from './safetensors.js';
 import { type Checkpoint, type InitFrom, CHECKPOINT_FORMAT, CheckpointSchema, trainedStep } from './schema.js';
-import { recordedLevel, recordedWordRule } from './settings.js';
-import { carriedStateLayout, checkTensors, decodeTensors } from './tensors.js';
+import { recordedLevel } from './settings.js';
+import { carriedStateLayout, checkTensors } from './tensors.js';
 import { checkSentenceRule, checkVocab, checkWordRule } from './vocab.js';
 
 /**
@@ -120,44 +116,4 @@ export function checkpointText(checkpoint: Checkpoint, path: string): string {
 /** Writes a checkpoint's text (`checkpointText`) to `path` as `saveCheckpoint` writes a checkpoint. */
 export function writeCheckpointText(path: string, text: string): void {
   writeFileAtomic(path, text, 'checkpoint ');
-}
-
-/**
- * A checkpoint's vocabulary at its level (loading has checked it), cutting a text it reads into
- * documents as its corpus was (`recordedDocuments`).
- */
-export function checkpointVocabulary(ckpt: Checkpoint): Vocabulary {
-  const training = ckpt.config.training;
-  return Vocabulary.fromTokens(ckpt.vocab, recordedLevel(training), recordedWordRule(training), recordedDocuments(ckpt), training.spacing);
-}
-
-/**
- * How a checkpoint's corpus was cut into documents: as its corpus record says, sentences by the
- * rules it names (none: version 1, `recordedSentenceRule`; loading checked that this code has
- * them); a checkpoint without one (imported), as its training settings say, sentences by the
- * rules its file named (`importedCheckpoint`), or else today's.
- */
-export function recordedDocuments(ckpt: Checkpoint): DocumentRule {
-  const { corpus, config: { training } } = ckpt;
-  if (corpus === null) return { docs: training.docs, sentenceRule: recordedSentenceRule(training.sentenceRule ?? SENTENCE_RULE_VERSION)! };
-  return corpusDocuments(corpus);
-}
-
-/** How a corpus record's documents were cut: by its mode, sentences by the rules it names (none: version 1). */
-export function corpusDocuments(corpus: { docs: DocsMode; sentenceRule?: number }): DocumentRule {
-  return { docs: corpus.docs, sentenceRule: recordedSentenceRule(corpus.sentenceRule)! };
-}
-
-/** The model a checkpoint holds, with its weights decoded into one flat buffer. */
-export function modelFromCheckpoint(ckpt: Checkpoint, source: string): ModelState {
-  const config = { ...ckpt.config.model };
-  return {
-    config,
-    vocab: [...ckpt.vocab],
-    level: recordedLevel(ckpt.config.training),
-    wordRule: recordedWordRule(ckpt.config.training),
-    documents: recordedDocuments(ckpt),
-    spacing: ckpt.config.training.spacing ?? NO_SPACING,
-    params: decodeTensors(paramLayout(config), ckpt.weights, source, 'weights'),
-  };
 }

@@ -7,7 +7,7 @@ import { Rng } from '../engine/random.js';
 import { describeValue } from '../input/issues.js';
 import { SettingError } from '../input/settings.js';
 import { decodeUtf8 } from '../text/utf8.js';
-import { modelFromCheckpoint, parseCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { parseCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { refuseStaleImport } from './imports.js';
 import { namingCheckpointBeside } from './run-folder.js';
 import { type Checkpoint, CHECKPOINT_FORMAT, startsLikeCheckpoint } from './schema.js';
@@ -19,7 +19,7 @@ import {
   writeTarget,
 } from './files.js';
 import { INTEROP_FORMAT, type ModelState, checkModelValues, fromInteropState, nonFiniteWeight, toInteropState, wrappedState } from './interop.js';
-import { type LoadedModel, loadModel } from './load.js';
+import { type LoadedModel, loadModel, modelFromCheckpoint } from './load.js';
 import { PREPARED_FORMAT } from './prepared.js';
 import {
   METADATA, NAME_IT_SAFETENSORS, SAFETENSORS_EXTENSION, fromSafetensors, isMisnamedSafetensors, isSafetensorsPath,

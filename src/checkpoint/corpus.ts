@@ -10,14 +10,13 @@ import { grouped } from '../input/counts.js';
 import { EOS_TOKEN, TOKEN_UNITS, type TextLevel } from '../text/vocab.js';
 import { type DocumentRule, documentRuleText, sameDocumentRule } from '../text/documents.js';
 import { SENTENCE_RULE_VERSION } from '../text/sentences.js';
-import { checkpointVocabulary, corpusDocuments, recordedDocuments } from './checkpoint.js';
 import { type Checkpoint, CHECKPOINT_FORMAT } from './schema.js';
 import { recordedLevel } from './settings.js';
 import { PREPARED_FILES, PREPARED_FORMAT, type PreparedMeta, isPreparedFolder, readPreparedData, readPreparedMeta } from './prepared.js';
 import { formatWrittenFirst, isFile, isFolder } from './files.js';
 import { INTEROP_FORMAT } from './interop.js';
 import { safetensorsFormatAt } from './safetensors.js';
-import type { LoadedModel } from './load.js';
+import { type LoadedModel, checkpointVocabulary, corpusDocuments, recordedDocuments } from './load.js';
 
 /*
  * A checkpoint's corpus, read again: to go on training on it, or to score its validation split.

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { corpusDocuments } from '../checkpoint/checkpoint.js';
+import { corpusDocuments } from '../checkpoint/load.js';
 import type { Checkpoint } from '../checkpoint/schema.js';
 import {
   type PreparedFolder, checkPreparedLevel, checkpointPreparedData, dataDifference, readCheckpointCorpus, refuseRnnFiles,
