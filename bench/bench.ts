@@ -582,27 +582,27 @@ async function reportTraining(name: string): Promise<void> {
   peerThreads.forEach((threads, i) => {
     const torch = measured.torch[i]!;
     report(
-      { event: 'train', model: name, unit, kernels: 'torch', batch, seqLen, workers: threads, tokensPerSec: torch.wall, tokensPerCpuSecond: torch.cpu },
+      { event: 'train', model: name, unit, kernels: 'torch', batch, seqLen, workers: threads, tokensPerSecond: torch.wall, tokensPerCpuSecond: torch.cpu },
       rowLabel(what, 'torch', shape, threads) + rateText(torch, unit, threads, 7),
     );
   });
   runs.forEach(({ kernels, workers }, i) => {
-    const ours = measured.rnn[i]!, tokensPerSec = ours.wall;
+    const ours = measured.rnn[i]!, tokensPerSecond = ours.wall;
     const asTrained = batch === TRAIN_DEFAULTS.batch && seqLen === TRAIN_DEFAULTS.seqLen && kernels === resolveKernels();
-    if (name === DEFAULT_MODEL && asTrained) defaultModelRates.set(workers, tokensPerSec);
+    if (name === DEFAULT_MODEL && asTrained) defaultModelRates.set(workers, tokensPerSecond);
     const alone = runIndex(kernels, 1);
-    const speedup = alone < 0 ? undefined : tokensPerSec / rates[alone]!;
+    const speedup = alone < 0 ? undefined : tokensPerSecond / rates[alone]!;
     // GFLOP/s = tokens/s ÷ (B·T) · FLOPs a step ÷ 10⁹; a worker's share, GFLOP/s ÷ workers, against the yardstick's
     // GFLOP/s a thread with as many threads at once, and against the SIMD peak's
-    const gflops = (tokensPerSec / (batch * seqLen)) * flopsPerStep(config, batch, seqLen, workers) / 1e9;
+    const gflops = (tokensPerSecond / (batch * seqLen)) * flopsPerStep(config, batch, seqLen, workers) / 1e9;
     const ofCeiling = gflops / workers / ceilings.get(workers)!;
     const ofPeak = ofSimdPeak(kernels, gflops / workers);
     const at = peerThreads.indexOf(workers), torch = measured.torch[at];
     report(
       {
-        event: 'train', model: name, unit, kernels, batch, seqLen, workers, tokensPerSec, tokensPerCpuSecond: ours.cpu,
+        event: 'train', model: name, unit, kernels, batch, seqLen, workers, tokensPerSecond, tokensPerCpuSecond: ours.cpu,
         speedup, gflops, ofCeilingPerWorker: ofCeiling, ofSimdPeakPerWorker: ofPeak,
-        ...(torch && { torchTokensPerSec: torch.wall, ratioTorch: tokensPerSec / torch.wall }),
+        ...(torch && { torchTokensPerSecond: torch.wall, ratioTorch: tokensPerSecond / torch.wall }),
       },
       rowLabel(what, kernels, shape, workers) + `${rateText(ours, unit, workers, 7)}  ${speedup === undefined ? '' : `×${speedup.toFixed(2)}  `}` +
         `${gflops.toFixed(2)} GFLOP/s  (${percent(ofCeiling)} of the yardstick with as many threads` +
@@ -612,7 +612,7 @@ async function reportTraining(name: string): Promise<void> {
     const against = measured.against[i];
     if (!against) return;
     report(
-      { event: 'train', model: name, unit, kernels, batch, seqLen, workers, against: flag('against'), tokensPerSec: against.wall, ratioAgainst: tokensPerSec / against.wall },
+      { event: 'train', model: name, unit, kernels, batch, seqLen, workers, against: flag('against'), tokensPerSecond: against.wall, ratioAgainst: tokensPerSecond / against.wall },
       rowLabel(what, kernels, shape, workers) + rateText(against, unit, workers, 7) + againstText(ours, against, workers),
     );
   });
@@ -628,7 +628,7 @@ async function reportHeadShares(name: string, rates: number[]): Promise<void> {
     const head = await headSpeed(MODELS[name]!, kernels);
     const share = rates[one]! / head;
     report(
-      { event: 'head', model: name, kernels, tokensPerSec: head, stepShare: share },
+      { event: 'head', model: name, kernels, tokensPerSecond: head, stepShare: share },
       `head  ${name.padEnd(14)} ${kernels.padEnd(KIND_WIDTH)} forward+backward alone, 1 thread: ${head.toFixed(0).padStart(7)} tokens/s, ` +
         `${percent(share)} of a training step on 1 worker`,
     );
@@ -644,21 +644,21 @@ async function reportSampling(name: string): Promise<void> {
   peerThreads.forEach((threads, i) => {
     const torch = measured.torch[i]!;
     report(
-      { event: 'sample', model: name, unit, kernels: 'torch', batch: 1, workers: threads, tokensPerSec: torch.wall, tokensPerCpuSecond: torch.cpu },
+      { event: 'sample', model: name, unit, kernels: 'torch', batch: 1, workers: threads, tokensPerSecond: torch.wall, tokensPerCpuSecond: torch.cpu },
       rowLabel(what, 'torch', shape, threads) + rateText(torch, unit, threads, 6),
     );
   });
   runs.forEach(({ kernels, workers }, i) => {
     const ours = measured.rnn[i]!;
     report(
-      { event: 'sample', model: name, unit, kernels, batch: 1, workers, tokensPerSec: ours.wall, tokensPerCpuSecond: ours.cpu },
+      { event: 'sample', model: name, unit, kernels, batch: 1, workers, tokensPerSecond: ours.wall, tokensPerCpuSecond: ours.cpu },
       rowLabel(what, kernels, shape, workers) + rateText(ours, unit, workers, 6) + ratioText(rates, i) +
         (kernels === resolveKernels() ? peerRatioText(ours, workers, measured.torch) : ''),
     );
     const against = measured.against[i];
     if (!against) return;
     report(
-      { event: 'sample', model: name, unit, kernels, batch: 1, workers, against: flag('against'), tokensPerSec: against.wall, ratioAgainst: ours.wall / against.wall },
+      { event: 'sample', model: name, unit, kernels, batch: 1, workers, against: flag('against'), tokensPerSecond: against.wall, ratioAgainst: ours.wall / against.wall },
       rowLabel(what, kernels, shape, workers) + rateText(against, unit, workers, 6) + againstText(ours, against, workers),
     );
   });
@@ -674,7 +674,7 @@ async function reportRace(file: string, budget: number): Promise<void> {
   report({ event: 'race', side: 'rnn', ...ours }, `race rnn train --time ${budget}s (${cores} workers): ${ours.steps} steps in ${ours.seconds.toFixed(0)} s, validation loss ${ours.valLoss?.toFixed(3)}`);
   const bench = defaultModelRates.get(cores);
   report(
-    { event: 'race', side: 'rnn', loop: ours.loop, benchTokensPerSec: bench ?? null },
+    { event: 'race', side: 'rnn', loop: ours.loop, benchTokensPerSecond: bench ?? null },
     `race rnn train's loop between evaluations, ${ours.loop.windows} windows of ${(seconds / ROUNDS).toFixed(1)} s: ` +
       `best ${ours.loop.best.toFixed(0)} chars/s, mean ${ours.loop.mean.toFixed(0)}` +
       (bench === undefined ? ` (measure ${DEFAULT_MODEL} on ${cores} workers at --batch ${TRAIN_DEFAULTS.batch} in the same run to compare)`

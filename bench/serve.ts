@@ -199,8 +199,8 @@ export async function benchServe(options: ServeOptions): Promise<void> {
       ratios.push(direct / served);
     }
     const tokensDrawn = SAMPLE_TOKENS * BLOCKS * SAMPLES_PER_BLOCK;
-    const directTokensPerSec = tokensDrawn / (directMs / 1000), servedTokensPerSec = tokensDrawn / (servedMs / 1000);
-    report.sample200 = { servedTokensPerSec, directTokensPerSec, ratio: percentile(ratios.sort((a, b) => a - b), 0.5) };
+    const directTokensPerSecond = tokensDrawn / (directMs / 1000), servedTokensPerSecond = tokensDrawn / (servedMs / 1000);
+    report.sample200 = { servedTokensPerSecond, directTokensPerSecond, ratio: percentile(ratios.sort((a, b) => a - b), 0.5) };
 
     const rssBefore = rssMb(server.pid!);
     const { latencies, statuses, failures } = await load(url, options.clients, options.seconds);
@@ -208,7 +208,7 @@ export async function benchServe(options: ServeOptions): Promise<void> {
     const total = sum(statuses.values());
     const errors = failures + sum([...statuses].filter(([s]) => s !== 200 && s !== 503).map(([, n]) => n));
     report.load = {
-      requests: total, requestsPerSec: total / options.seconds, p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99),
+      requests: total, requestsPerSecond: total / options.seconds, p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99),
       errors, busy503: statuses.get(503) ?? 0, rssBeforeMb: rssBefore, rssAfterMb: rssAfter, rssGrowthMb: rssAfter - rssBefore,
     };
 
@@ -234,9 +234,9 @@ function print(report: Record<string, unknown>, json: boolean): void {
   }
   const r = report as {
     clients: number; seconds: number; firstPieceMs: { p50: number; p99: number };
-    sample200: { servedTokensPerSec: number; directTokensPerSec: number; ratio: number };
+    sample200: { servedTokensPerSecond: number; directTokensPerSecond: number; ratio: number };
     load: {
-      requests: number; requestsPerSec: number; p50Ms: number; p99Ms: number; errors: number; busy503: number;
+      requests: number; requestsPerSecond: number; p50Ms: number; p99Ms: number; errors: number; busy503: number;
       rssBeforeMb: number; rssAfterMb: number; rssGrowthMb: number;
     };
     malformed: { requests: number; statuses: Record<string, number>; all4xx: boolean; stillAnswers: boolean };
@@ -244,9 +244,9 @@ function print(report: Record<string, unknown>, json: boolean): void {
   const lines = [
     `rnn serve on loopback, GRU 2×128 (${r.clients} clients × ${r.seconds} s)`,
     `  first streamed piece (warm)   p50 ${r.firstPieceMs.p50.toFixed(1)} ms, p99 ${r.firstPieceMs.p99.toFixed(1)} ms   (target < 50 ms)`,
-    `  ${SAMPLE_TOKENS}-token sample, one client  ${r.sample200.servedTokensPerSec.toFixed(0)} tokens/s served, ${r.sample200.directTokensPerSec.toFixed(0)} in-process: ` +
+    `  ${SAMPLE_TOKENS}-token sample, one client  ${r.sample200.servedTokensPerSecond.toFixed(0)} tokens/s served, ${r.sample200.directTokensPerSecond.toFixed(0)} in-process: ` +
       `${(100 * r.sample200.ratio).toFixed(0)} % (median of ${BLOCKS} alternating blocks)   (target >= 80 %)`,
-    `  load                          ${r.load.requests} requests, ${r.load.requestsPerSec.toFixed(1)} req/s, p50 ${r.load.p50Ms.toFixed(1)} ms, p99 ${r.load.p99Ms.toFixed(1)} ms`,
+    `  load                          ${r.load.requests} requests, ${r.load.requestsPerSecond.toFixed(1)} req/s, p50 ${r.load.p50Ms.toFixed(1)} ms, p99 ${r.load.p99Ms.toFixed(1)} ms`,
     `                                errors ${r.load.errors}, 503 (busy: queue full or time spent queued) ${r.load.busy503}   (target: 0 errors)`,
     `  server RSS                    ${r.load.rssBeforeMb.toFixed(1)} MB before, ${r.load.rssAfterMb.toFixed(1)} MB after: ` +
       `${r.load.rssGrowthMb >= 0 ? '+' : ''}${r.load.rssGrowthMb.toFixed(1)} MB   (target < 50 MB)`,
