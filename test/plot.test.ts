@@ -126,6 +126,36 @@ describe('lossChartSvg', () => {
     expect(ticks).toContain('4.0');
   });
 
+  it('draws a line of more evaluations than pixels as its pixel columns show it, every spike and dip kept, and the best exact', () => {
+    // 200,000 evaluations on 660 units of width: a spike in training and a dip in validation, one evaluation each
+    const loss = (i: number) => 4 - i / 100_000 + 0.05 * Math.sin(i);
+    const train = Array.from({ length: 200_000 }, (_, i) => ({ tokensSeen: 100 * (i + 1), loss: i === 123_456 ? 9 : loss(i) }));
+    const val = train.map((p, i) => ({ tokensSeen: p.tokensSeen, loss: i === 77_777 ? 0.5 : 4.1 - i / 100_000 }));
+    const elements = allElements(parseXml(lossChartSvg([{ name: 'long', train, val }])));
+    const x = niceTicks(0, 20_000_000, 6), y = niceTicks(0.5, 9, 5);
+    const at = ({ tokensSeen, loss }: { tokensSeen: number; loss: number }) => [
+      round2(CHART.left + (tokensSeen / x.hi) * PLOT_WIDTH), round2(CHART.top + ((y.hi - loss) / (y.hi - y.lo)) * CHART.plotHeight),
+    ];
+    const spots = (cls: string) => elements.filter((e) => e.attrs['class'] === cls)
+      .flatMap((e) => e.attrs['points']!.split(' ').map((xy) => xy.split(',').map(Number)));
+    // first, lowest, highest and last of each pixel column: at most 4 a column
+    for (const line of ['train', 'val']) expect(spots(line).length).toBeLessThanOrEqual(4 * (PLOT_WIDTH + 1));
+    expect(spots('train')).toContainEqual(at(train[123_456]!));
+    expect(spots('val')).toContainEqual(at(val[77_777]!));
+    expect(spots('train')).toContainEqual(at(train[0]!));
+    expect(spots('train')).toContainEqual(at(train.at(-1)!));
+    // a marker per pixel that evaluations fall in
+    const pixel = ([px, py]: number[]) => Math.floor(px!) * CHART.width + Math.floor(py!);
+    const pixels = new Set(val.map((p) => pixel(at(p))));
+    const markers = elements.filter((e) => e.attrs['class'] === 'val-point').map((e) => [Number(e.attrs['cx']), Number(e.attrs['cy'])]);
+    expect(new Set(markers.map(pixel)).size).toBe(markers.length);
+    expect(markers).toHaveLength(pixels.size);
+    expect(markers).toContainEqual(at(val[77_777]!));
+    const best = elements.find((e) => e.attrs['class'] === 'best')!;
+    expect([Number(best.attrs['cx']), Number(best.attrs['cy'])]).toEqual(at(val[77_777]!));
+    expect(elements.filter((e) => e.attrs['class'] === 'legend-run').map(textContent)[0]).toContain('best validation loss 0.500 after 7,777,800 characters');
+  });
+
   it('keeps the x axis at 0 characters and up when every point is at 0', () => {
     const x = allElements(parseXml(lossChartSvg([{ name: 'r', train: [{ tokensSeen: 0, loss: 4 }], val: [] }])))
       .filter((e) => e.attrs['class'] === 'tick').map((e) => e.text);

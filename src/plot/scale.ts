@@ -120,16 +120,24 @@ function lossCeiling(runs: readonly LossRun[]): number {
  * widened to round ticks (over every finite loss where none is under it).
  */
 export function chartScale(runs: readonly LossRun[]): ChartScale {
-  const points = runs.flatMap((run) => [...run.train, ...run.val]);
-  if (points.length === 0) throw new RangeError('chartScale: no points to plot');
-  // folded, not spread into Math.max: a run evaluated every step has more points than a call takes arguments
-  const x = niceTicks(0, points.reduce((most, p) => Math.max(most, p.tokensSeen), 1), 6);
+  // each line read in place, never copied: a run evaluated every step has hundreds of thousands of points
+  const lines = runs.flatMap((run) => [run.train, run.val]);
+  if (lines.every((line) => line.length === 0)) throw new RangeError('chartScale: no points to plot');
+  let mostTokens = 1;
+  for (const line of lines) for (const p of line) mostTokens = Math.max(mostTokens, p.tokensSeen);
+  const x = niceTicks(0, mostTokens, 6);
   const ceiling = lossCeiling(runs);
-  const anyUnder = points.some((p) => p.loss <= ceiling);
-  const shown = points.filter((p) => Number.isFinite(p.loss) && (!anyUnder || p.loss <= ceiling));
-  if (shown.length === 0) throw new RangeError('chartScale: no finite loss to plot');
-  const lowest = shown.reduce((least, p) => Math.min(least, p.loss), Infinity);
-  const y = niceTicks(lowest, shown.reduce((most, p) => Math.max(most, p.loss), -Infinity), 5);
+  const anyUnder = lines.some((line) => line.some((p) => p.loss <= ceiling));
+  let lowest = Infinity, highest = -Infinity;
+  for (const line of lines) {
+    for (const { loss } of line) {
+      if (!Number.isFinite(loss) || (anyUnder && loss > ceiling)) continue;
+      lowest = Math.min(lowest, loss);
+      highest = Math.max(highest, loss);
+    }
+  }
+  if (lowest === Infinity) throw new RangeError('chartScale: no finite loss to plot');
+  const y = niceTicks(lowest, highest, 5);
   return {
     x,
     y,
@@ -142,8 +150,9 @@ export function chartScale(runs: readonly LossRun[]): ChartScale {
 export type Spot = [number, number];
 
 /**
- * A line as drawn: its pieces inside the chart, each ended at the plot's top edge where the line
- * goes above it, and the x of each place it goes above (at its first point where it starts there).
+ * A line as drawn, through the points its pixels show (pixelColumns): its pieces inside the chart, each ended at the
+ * plot's top edge where the line goes above it, and the x of each place it goes above (at its first point where it
+ * starts there).
  */
 export interface ClippedLine {
   pieces: Spot[][];
@@ -153,7 +162,8 @@ export interface ClippedLine {
 /** Whether a loss lies on the chart (at or under the y axis's top). */
 export const onChart = (loss: number, s: ChartScale): boolean => loss <= s.y.hi;
 
-export function clippedLine(points: readonly LossPoint[], s: ChartScale): ClippedLine {
+export function clippedLine(evaluations: readonly LossPoint[], s: ChartScale): ClippedLine {
+  const points = pixelColumns(evaluations, s);
   const line: ClippedLine = { pieces: [], exits: [] };
   let piece: Spot[] = [];
   // where the segment from `inside` to `outside` crosses the top edge
@@ -179,6 +189,37 @@ export function clippedLine(points: readonly LossPoint[], s: ChartScale): Clippe
   });
   if (piece.length > 0) line.pieces.push(piece);
   return line;
+}
+
+/** The most points a pixel column of a line keeps: its first, highest, lowest and last. */
+const POINTS_PER_COLUMN = 4;
+
+/**
+ * A line's points as the chart's pixels can show it (min–max decimation): of a run of points in one pixel column (a
+ * unit of x on the page) longer than POINTS_PER_COLUMN, its first, its highest and lowest loss and its last, in their
+ * order, so that the line drawn through them reaches every peak and dip it has; a shorter run keeps every point.
+ */
+export function pixelColumns(points: readonly LossPoint[], s: ChartScale): LossPoint[] {
+  const kept: LossPoint[] = [];
+  for (let from = 0; from < points.length;) {
+    const column = Math.floor(s.px(points[from]!.tokensSeen));
+    let to = from + 1, highest = from, lowest = from;
+    for (; to < points.length && Math.floor(s.px(points[to]!.tokensSeen)) === column; to++) {
+      if (points[to]!.loss > points[highest]!.loss) highest = to;
+      if (points[to]!.loss < points[lowest]!.loss) lowest = to;
+    }
+    if (to - from <= POINTS_PER_COLUMN) {
+      for (let k = from; k < to; k++) kept.push(points[k]!);
+    } else {
+      const first = Math.min(highest, lowest), second = Math.max(highest, lowest);
+      kept.push(points[from]!);
+      if (first > from) kept.push(points[first]!);
+      if (second > first) kept.push(points[second]!);
+      if (to - 1 > second) kept.push(points[to - 1]!);
+    }
+    from = to;
+  }
+  return kept;
 }
 
 export const round2 = (v: number): number => Math.round(v * 100) / 100;

@@ -144,15 +144,32 @@ function drawnRun(run: LossRun, s: ChartScale): DrawnRun {
   return {
     train: clippedLine(run.train, s),
     val: clippedLine(run.val, s),
-    valSpots: run.val.flatMap(spot),
+    valSpots: markerSpots(run.val, s),
     best: best === null ? null : spot(best)[0] ?? null,
     trainSpot: run.train.length === 1 ? spot(run.train[0]!)[0] ?? null : null,
   };
 }
 
+/** The spots of markers at these points, those on the chart: one per pixel (a unit square of the page), the first in it. */
+function markerSpots(points: readonly LossPoint[], s: ChartScale): Spot[] {
+  const pixels = new Set<number>();
+  const spots: Spot[] = [];
+  for (const p of points) {
+    if (!onChart(p.loss, s)) continue;
+    const x = s.px(p.tokensSeen), y = s.py(p.loss);
+    // a spot on the chart has 0 <= y <= PLOT.bottom: one number per pixel
+    const pixel = Math.floor(x) * (PLOT.bottom + 1) + Math.floor(y);
+    if (pixels.has(pixel)) continue;
+    pixels.add(pixel);
+    spots.push([x, y]);
+  }
+  return spots;
+}
+
 /** A run's highest loss where it goes above the chart, else null. */
 function highestOffChart(run: LossRun, s: ChartScale): number | null {
-  const highest = [...run.train, ...run.val].reduce((most, p) => Math.max(most, p.loss), -Infinity);
+  const most = (line: readonly LossPoint[]) => line.reduce((m, p) => Math.max(m, p.loss), -Infinity);
+  const highest = Math.max(most(run.train), most(run.val));
   return onChart(highest, s) ? null : highest;
 }
 
@@ -220,7 +237,7 @@ function chartLevel(runs: readonly LossRun[]): TextLevel {
   if (runs.length === 0) throw new RangeError('lossChartSvg: no runs');
   for (const run of runs) {
     if (run.train.length === 0 && run.val.length === 0) throw new RangeError(`lossChartSvg: run ${run.name} has no points`);
-    const unread = [...run.train, ...run.val].find((p) => Number.isNaN(p.loss));
+    const unread = run.train.find((p) => Number.isNaN(p.loss)) ?? run.val.find((p) => Number.isNaN(p.loss));
     if (unread) throw new RangeError(`lossChartSvg: run ${run.name} has a loss that is not a number, after ${unread.tokensSeen} tokens`);
   }
   const level = runLevel(runs[0]!);
