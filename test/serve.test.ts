@@ -688,11 +688,12 @@ describe('bad input: one JSON line with a 4xx that names the field', () => {
   });
 
   it('a query whose percent-decoded bytes are not UTF-8 is refused the same way, naming its field, the byte and its offset in the value', async () => {
+    const advice = '; percent-encode it as UTF-8, as encodeURIComponent does';
     const refused: [string, object][] = [
-      ['start_text=%FF&n=1', { error: 'start_text: not valid UTF-8 at byte offset 0 (line 1, byte 0xFF)', field: 'start_text' }],
-      ['start_text=ab%C3&n=1', { error: 'start_text: not valid UTF-8 at byte offset 2 (line 1, byte 0xC3)', field: 'start_text' }],
-      ['start_text=a&model=g%0Ar%ED%A0%80', { error: 'model: not valid UTF-8 at byte offset 3 (line 2, byte 0xED)', field: 'model' }],
-      ['start_text=a&%FF=1', { error: 'a name in the query: not valid UTF-8 at byte offset 0 (line 1, byte 0xFF)', field: 'query' }],
+      ['start_text=%ff&n=1', { error: `start_text: not valid UTF-8 once percent-decoded: %FF, byte 0 of its value${advice}`, field: 'start_text' }],
+      ['start_text=ab%C3&n=1', { error: `start_text: not valid UTF-8 once percent-decoded: %C3, byte 2 of its value${advice}`, field: 'start_text' }],
+      ['start_text=a&model=g%0Ar%ED%A0%80', { error: `model: not valid UTF-8 once percent-decoded: %ED, byte 3 of its value${advice}`, field: 'model' }],
+      ['start_text=a&%FF=1', { error: `a name in the query: not valid UTF-8 once percent-decoded: %FF, byte 0 of the name${advice}`, field: 'query' }],
     ];
     for (const [query, json] of refused) {
       const answer = await request(api(`/generate?${query}`));

@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import type { SamplePiece } from '../api/index.js';
 import { SettingError, optionLabel } from '../input/settings.js';
 import { CorpusError } from '../text/corpus.js';
-import { decodeUtf8, utf8Fault } from '../text/utf8.js';
+import { decodeUtf8, firstInvalidUtf8Offset } from '../text/utf8.js';
 import type { EncodedAnswer } from './jobs.js';
 import type { StreamMode } from './requests.js';
 
@@ -128,7 +128,10 @@ export function refuseQuery(search: string, fields: 'body' | 'none'): void {
   throw new HttpError(400, `${optionLabel(name)}: ${why}`, name);
 }
 
-/** A query's name (`field` null) or the value of its field `field`, percent-decoded; bytes that are not UTF-8: 400. */
+/**
+ * A query's name (`field` null) or the value of its field `field`, percent-decoded; bytes that are not UTF-8: 400 naming
+ * the escape that breaks them, as a URL writes it, and its byte offset in the decoded name or value.
+ */
 function queryText(raw: string, field: string | null): string {
   const encoded = Buffer.from(raw.replace(/\+/g, ' '));
   const bytes: number[] = [];
@@ -141,8 +144,13 @@ function queryText(raw: string, field: string | null): string {
       bytes.push(encoded[i]!);
     }
   }
-  const decoded = Buffer.from(bytes), fault = utf8Fault(decoded);
-  if (fault !== null) throw new HttpError(400, `${field ?? 'a name in the query'}: ${fault}`, field ?? 'query');
+  const decoded = Buffer.from(bytes), at = firstInvalidUtf8Offset(decoded);
+  if (at >= 0) {
+    // what is not an escape is a string's own UTF-8, so the byte that breaks it is always an escape's
+    const escape = `%${decoded[at]!.toString(16).toUpperCase().padStart(2, '0')}`;
+    throw new HttpError(400, `${field ?? 'a name in the query'}: not valid UTF-8 once percent-decoded: ${escape}, byte ${at} of ` +
+      `${field === null ? 'the name' : 'its value'}; percent-encode it as UTF-8, as encodeURIComponent does`, field ?? 'query');
+  }
   return decoded.toString('utf8');
 }
 
