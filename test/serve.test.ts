@@ -876,6 +876,31 @@ describe('limits, and threads that fail', () => {
     expect(lines.at(-1)).toMatchObject({ tokens: 5, finish: 'length' });
   });
 
+  it('a client that half-closes its side after its request is taken as gone: its generation stops, unanswered, as a closed one\'s would', async () => {
+    // its FIN is the one a client that closed its socket whole sends: told apart from it, a long generation would run for nobody
+    const s = await inProcess([{ name: 'gru', path: models.gru }], { workers: 1, maxLen: 10_000_000, timeLimitMs: 30_000 });
+    const jobs = vi.spyOn(poolOf(s), 'run');
+    try {
+      const { hostname, port } = new URL(s.url);
+      const body = JSON.stringify({ len: 10_000_000, seed: 1 });
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = connect({ port: Number(port), host: hostname, allowHalfOpen: true }, () => {
+          socket.end(`POST /v1/generate HTTP/1.1\r\nHost: localhost\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+        });
+        let text = '';
+        socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        socket.on('close', () => resolve(text));
+        socket.on('error', reject);
+      });
+      // its status line, where one came
+      expect(answer.split('\r\n')[0]).toBe('');
+      const ended = await (jobs.mock.results[0]!.value as Promise<GenerateDone>).then(({ finish }) => finish, (err: unknown) => err instanceof JobStoppedError && 'stopped');
+      expect(ended).toBe('stopped');
+    } finally {
+      await s.close();
+    }
+  });
+
   it('a sample answered whole says how long it waited in the queue for a thread, as a stream\'s first event does: 0 where one was free', async () => {
     const s = await inProcess([{ name: 'gru', path: models.gru }], { workers: 1, maxLen: 1_000_000 });
     try {
