@@ -667,6 +667,11 @@ describe('the library API given what its types forbid', () => {
     await expect(model.scorePreparedValidation(scratch.dir, 1, 'x' as never)).rejects.toThrow(new TypeError('onProgress: must be a function (got x)'));
   });
 
+  it('a prepared folder that is not a string is named dir, not left to node:fs to refuse as its "path" argument', async () => {
+    await expect(model.scorePreparedValidation(5 as never, 1)).rejects.toThrow(new TypeError('dir: must be a string (got 5)'));
+    await expect(model.scorePreparedValidation(undefined as never, 1)).rejects.toThrow(new TypeError('dir: must be a string (got missing)'));
+  });
+
   it('a beam too wide for memory, refused by the library as rnn sample --beam calls it, is the command line\'s one line naming --beam', () => {
     expect(flagMessage(() => model.beamSync({ beam: 1e9, len: 10 })))
       .toMatch(/^--beam 1000000000: .*; --beam \d+ is the largest that fits with this model and --len$/);

@@ -504,6 +504,7 @@ export class Model {
   async scorePreparedValidation(
     dir: string, workers: number, onProgress?: (fraction: number) => void,
   ): Promise<{ lossSum: number; predictions: number; unknown: UnknownTokens }> {
+    checkText('dir', dir, true);
     const threads = checkPositiveInteger('workers', workers);
     checkCallback('onProgress', onProgress);
     const { ids, unknown } = preparedValidationSplit(this.loaded, dir);
