@@ -667,6 +667,11 @@ describe('the library API given what its types forbid', () => {
     await expect(model.scorePreparedValidation(scratch.dir, 1, 'x' as never)).rejects.toThrow(new TypeError('onProgress: must be a function (got x)'));
   });
 
+  it('a BigInt given for a number is written as one (10n), not as the number it would be, which the range takes', async () => {
+    await expect(model.score('ab', { top: 10n as never })).rejects.toThrow(new RangeError('top: must be an integer from 0 to 10 (got 10n)'));
+    expect(() => model.completeSync({ n: 1n as never, len: 2 })).toThrow(new RangeError('n: must be a positive integer (got 1n)'));
+  });
+
   it('a prepared folder that is not a string is named dir, not left to node:fs to refuse as its "path" argument', async () => {
     await expect(model.scorePreparedValidation(5 as never, 1)).rejects.toThrow(new TypeError('dir: must be a string (got 5)'));
     await expect(model.scorePreparedValidation(undefined as never, 1)).rejects.toThrow(new TypeError('dir: must be a string (got missing)'));

@@ -68,6 +68,7 @@ export function describeValue(value: unknown): string {
   if (Array.isArray(value)) return `an array of ${value.length}`;
   if (typeof value === 'object') return isPlainObject(value) ? 'an object' : objectKind(value);
   if (typeof value === 'number') return String(value); // JSON writes Infinity and NaN as null
+  if (typeof value === 'bigint') return `${value}n`; // as JavaScript writes one, told from the number
   if (typeof value === 'string') return quoted(value, 40);
   return cutShort(visible(String(value)), 40);
 }
