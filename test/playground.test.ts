@@ -633,6 +633,45 @@ it('is usable from the keyboard alone: Enter submits, the focus shows, every con
   await expect.poll(() => at.locator('#tip .head').textContent()).toMatch(/^unit 3 after "h": /);
 }));
 
+/** The accessible description Chromium gives the button named `name`: what a screen reader reads after its name and state. */
+async function buttonDescription(at: Page, name: string): Promise<string> {
+  const cdp = await at.context().newCDPSession(at);
+  try {
+    const { nodes } = await cdp.send('Accessibility.getFullAXTree');
+    const buttons = nodes.filter((node) => !node.ignored && node.role?.value === 'button' && node.name?.value === name);
+    expect(buttons).toHaveLength(1);
+    return String(buttons[0]!.description?.value ?? '');
+  } finally {
+    await cdp.detach();
+  }
+}
+
+it('says why Generate or Stop is greyed out, and Escape stops a streaming sample as Stop does, once an open tip is closed', () => onFreshPage(async (at) => {
+  expect(await buttonDescription(at, 'Stop')).toMatch(/^no sample is on its way: /);
+  expect(await buttonDescription(at, 'Generate')).toBe('');
+  await at.fill('#score-text', 'The people.');
+  await at.click('#score');
+  await at.waitForFunction(() => document.querySelectorAll('#scored > span').length > 0);
+
+  await at.fill('#len', '2000');
+  await breakNextStream(at, 'held');
+  await at.click('#generate');
+  await at.waitForFunction(() => document.querySelector('#sample .drawn')!.textContent !== '');
+  expect(await buttonDescription(at, 'Generate')).toMatch(/^a sample is on its way: Stop or Escape ends it$/);
+  expect(await buttonDescription(at, 'Stop')).toBe('');
+
+  // the first Escape closes the tip open on a token, the sample going on; the next stops the sample
+  await at.focus('#scored span:nth-child(2)');
+  await expect.poll(() => at.locator('#tip').isVisible()).toBe(true);
+  await at.keyboard.press('Escape');
+  expect(await at.locator('#tip').isHidden()).toBe(true);
+  expect(await at.locator('#sample-status').textContent()).toBe('sampling…');
+  await at.keyboard.press('Escape');
+  expect(await sampleOutcome(at)).toMatch(/^stopped · (1 character|\d+ characters) so far · seed \d+$/);
+  expect(await buttonDescription(at, 'Stop')).toMatch(/^no sample is on its way: /);
+  expect(await buttonDescription(at, 'Generate')).toBe('');
+}));
+
 it('shows each error as a sentence beside the control it names, and stays usable after it', () => onFreshPage(async (at) => {
   await at.selectOption('#model', 'tiny');
   await at.click('#use-sample');
@@ -643,6 +682,8 @@ it('shows each error as a sentence beside the control it names, and stays usable
   await at.click('#generate');
   expect(await sampleOutcome(at)).toBe("len: must be at most 2500 (the server's --max-len) (got 5000)");
   expect(await at.locator('#sample-status').getAttribute('class')).toContain('error');
+  // an error is read out at once, the line's other news when the reader is idle
+  expect(await at.locator('#sample-status').getAttribute('aria-live')).toBe('assertive');
   expect(await at.locator('#len').getAttribute('aria-invalid')).toBe('true');
   expect(await at.evaluate(() => document.activeElement!.id)).toBe('len');
   await at.fill('#len', '');
@@ -653,6 +694,7 @@ it('shows each error as a sentence beside the control it names, and stays usable
   await at.click('#generate');
   expect(await sampleOutcome(at)).toMatch(/^30 tokens in /);
   expect(await at.locator('#sample-status').getAttribute('class')).not.toContain('error');
+  expect(await at.locator('#sample-status').getAttribute('aria-live')).toBe('polite');
 
   // what the browser cannot read as a number it gives as empty: said so, not the server's default or the most active units
   const sampled = await at.locator('#sample').textContent();
@@ -1165,6 +1207,7 @@ it('asks a --token server for its token, announces one refused as an error, and 
     // an error as the cards' are: a live line a screen reader reads, in the error's colour, and the token marked by it
     expect(await at.locator('#model-info').getAttribute('role')).toBe('status');
     expect(await at.locator('#model-info').getAttribute('class')).toMatch(/\berror\b/);
+    expect(await at.locator('#model-info').getAttribute('aria-live')).toBe('assertive');
     expect([await at.locator('#token').getAttribute('aria-invalid'), await at.locator('#token').getAttribute('aria-describedby')]).toEqual(['true', 'model-info']);
     for (const colorScheme of ['light', 'dark'] as const) {
       await at.emulateMedia({ colorScheme });

@@ -114,8 +114,9 @@ function counted(n, noun) {
   return `${n.toLocaleString('en-US')} ${noun}${n === 1 ? '' : 's'}`;
 }
 
-/** A status line's text; an error's shows as one. */
+/** A status line's text; an error's shows as one, and a screen reader reads it at once, not when it is next idle. */
 function status(id, text, isError = false) {
+  $(id).setAttribute('aria-live', isError ? 'assertive' : 'polite');
   $(id).textContent = text;
   $(id).classList.toggle('error', isError);
 }
@@ -345,9 +346,14 @@ function holdBefore(tag) {
   before.after(held);
 }
 
-/** Disables one button and enables the other, handing the focus from the first to the second. */
+/** Why Generate or Stop is disabled while it is: its title, which a screen reader reads as its description. */
+const DISABLED_WHY = { generate: 'a sample is on its way: Stop or Escape ends it', stop: 'no sample is on its way: Generate draws one' };
+
+/** Disables one button, saying why, and enables the other, handing the focus from the first to the second. */
 function swapButtons(off, on) {
   $(on).disabled = false;
+  $(on).removeAttribute('title');
+  $(off).title = DISABLED_WHY[off];
   handFocus($(off), $(on), () => ($(off).disabled = true));
 }
 
@@ -749,6 +755,7 @@ for (const box of ['prime', 'score-text']) {
 for (const id of new Set(Object.values(FIELD_CONTROLS).flatMap((controls) => Object.values(controls)))) {
   $(id).addEventListener('input', () => clearControl(id));
 }
+$('stop').title = DISABLED_WHY.stop;
 $('stop').addEventListener('click', () => state.asked.generate?.abort());
 $('sample').addEventListener('scroll', () => (sampleScroll.follow = $('sample').scrollTop >= sampleScroll.top - 1), { passive: true });
 $('use-sample').addEventListener('click', () => {
@@ -764,9 +771,11 @@ for (const box of ['scored', 'units']) {
 }
 // the page or the scored text scrolled: the tip goes with its token
 document.addEventListener('scroll', () => tipToken !== null && placeTip(), { capture: true, passive: true });
-// Escape closes the tip, the pointer or the focus staying where it is
+// Escape closes an open tip, the pointer or the focus staying where it is; with none open, it stops a streaming sample as Stop does
 document.addEventListener('keydown', (event) => {
-  if (event.key === 'Escape') hideTip();
+  if (event.key !== 'Escape') return;
+  if (tipToken !== null) hideTip();
+  else $('stop').click();
 });
 $('token').addEventListener('change', () => {
   sessionStorage.setItem('rnn-token', $('token').value);
