@@ -8,7 +8,8 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { exportState } from '../src/checkpoint/convert.js';
-import { usageErrorLine } from '../src/cli/errors.js';
+import { EXIT, usageErrorLine } from '../src/cli/errors.js';
+import { SIGNAL_EXIT } from '../src/cli/signals.js';
 import { settingOf } from '../src/cli/flags.js';
 import { createProgram } from '../src/cli/main.js';
 import { settingValues } from '../src/input/settings.js';
@@ -139,6 +140,15 @@ describe('rnn --help', () => {
       const values = setting.schema instanceof z.ZodEnum ? setting.schema.options.map(String) : [settingValues(setting) ?? ''];
       for (const value of values) expect(option.description).toContain(value);
     }
+  });
+
+  it('has an Exit status: section with each status rnn exits with, and the signals\' 128+n', async () => {
+    const run = await rnn('--help');
+    const section = run.stdout.split('\nExit status:\n')[1]?.split('\n\n')[0] ?? '';
+    // a meaning that wraps continues on a line of spaces; each line here begins with a status
+    const statuses = section.split('\n').filter((line) => /^ {2}\S/.test(line)).map((line) => line.trim().split(' ')[0]);
+    expect(statuses).toEqual([...Object.values(EXIT).sort((a, b) => a - b).map(String), '128+n']);
+    for (const [signal, status] of Object.entries(SIGNAL_EXIT)) expect(section).toMatch(new RegExp(`\\b${status} ${signal}\\b`));
   });
 
   it('rnn import --help prints the line that says --out is required', async () => {

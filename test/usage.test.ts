@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TRAIN_SETTINGS } from '../src/checkpoint/settings.js';
 import { createProgram } from '../src/cli/main.js';
-import { withFlagTables } from '../src/cli/usage.js';
+import { withExitStatuses, withFlagTables } from '../src/cli/usage.js';
 import { flagName } from '../src/input/settings.js';
 
 const USAGE = join(import.meta.dirname, '..', 'docs', 'usage.md');
@@ -13,6 +13,11 @@ describe('docs/usage.md', () => {
 
   it('has the flag tables the code makes (npm run docs rewrites them)', async () => {
     expect(await withFlagTables(doc)).toBe(doc);
+  });
+
+  it('has the exit statuses rnn --help lists (npm run docs rewrites them)', () => {
+    expect(withExitStatuses(doc)).toBe(doc);
+    expect(doc).toContain('<!-- exit statuses -->\n| status | meaning |');
   });
 
   it('has a flag table for every command, and every training setting in rnn train\'s', async () => {

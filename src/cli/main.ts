@@ -1,5 +1,5 @@
-import { Command } from 'commander';
-import { reportError, unknownCommandLine, usageErrorLine } from './errors.js';
+import { Command, Help } from 'commander';
+import { exitStatuses, reportError, unknownCommandLine, usageErrorLine } from './errors.js';
 import { refuseMissingValues, subcommandNamed } from './flags.js';
 import { guardOutput } from './pipes.js';
 import { packageVersion } from './version.js';
@@ -39,12 +39,26 @@ export async function createProgram(names: readonly CommandName[] = COMMAND_NAME
   const program = new Command('rnn')
     .description('Character- and word-level RNN / LSTM / GRU language models: train, sample, score.')
     .version(packageVersion(), VERSION_FLAGS.join(', '), 'print the version')
+    .configureHelp({ formatHelp: helpWithExitStatuses })
     .addHelpText('after', '\nRun `rnn COMMAND --help` for the flags and examples of a command.')
     .helpCommand('help [command...]', 'display help for a command, nested ones too')
     .exitOverride();
   for (const file of files) file.register(program);
   reportUsageErrors(program);
   return program;
+}
+
+/**
+ * A command's help as commander makes it; rnn's (the commands inherit this) with an `Exit status:` section after its
+ * commands, wrapped as they are.
+ */
+function helpWithExitStatuses(command: Command, helper: Help): string {
+  const help = Help.prototype.formatHelp.call(helper, command, helper);
+  if (command.parent !== null) return help;
+  const statuses = exitStatuses();
+  const width = Math.max(...statuses.map(([status]) => status.length));
+  const items = statuses.map(([status, meaning]) => helper.formatItem(status, width, meaning, helper));
+  return [help, ...helper.formatItemList('Exit status:', items, helper)].join('\n');
 }
 
 /**

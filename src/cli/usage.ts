@@ -2,16 +2,20 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { Command, Option } from 'commander';
 import { defaultText } from '../input/settings.js';
+import { exitStatuses } from './errors.js';
 import { settingOf, subcommandNamed } from './flags.js';
 import { createProgram } from './main.js';
 
 /*
  * docs/usage.md's flag tables, made from the commands themselves (whose flags are made from the
  * tables of settings), so the page says what the code does. Each table sits between
- * `<!-- flags: COMMAND -->` and `<!-- /flags -->`; `npm run docs` rewrites them.
+ * `<!-- flags: COMMAND -->` and `<!-- /flags -->`, the exit statuses (`rnn --help`'s) between
+ * `<!-- exit statuses -->` and `<!-- /exit statuses -->`; `npm run docs` rewrites them.
  */
 
 const BLOCK = /<!-- flags: ([a-z ]+) -->\n[\s\S]*?<!-- \/flags -->/g;
+
+const EXIT_BLOCK = /<!-- exit statuses -->\n[\s\S]*?<!-- \/exit statuses -->/;
 
 const cell = (text: string): string => text.replace(/\|/g, '\\|');
 
@@ -59,10 +63,16 @@ export async function withFlagTables(doc: string): Promise<string> {
   return doc.replace(BLOCK, (_, path: string) => `<!-- flags: ${path} -->\n${flagTables(findCommand(program, path))}\n<!-- /flags -->`);
 }
 
+/** `doc` with its table of exit statuses made anew from rnn's. */
+export function withExitStatuses(doc: string): string {
+  const rows = exitStatuses().map(([status, meaning]) => `| ${status} | ${cell(meaning)} |`);
+  return doc.replace(EXIT_BLOCK, () => ['<!-- exit statuses -->', '| status | meaning |', '|---|---|', ...rows, '<!-- /exit statuses -->'].join('\n'));
+}
+
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const path = process.argv[2] ?? 'docs/usage.md';
   const doc = readFileSync(path, 'utf8');
-  const made = await withFlagTables(doc);
+  const made = withExitStatuses(await withFlagTables(doc));
   if (made !== doc) writeFileSync(path, made);
-  process.stdout.write(`${path}: ${made === doc ? 'up to date' : 'flag tables rewritten'}\n`);
+  process.stdout.write(`${path}: ${made === doc ? 'up to date' : 'tables rewritten'}\n`);
 }
