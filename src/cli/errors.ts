@@ -7,7 +7,7 @@ import { likelyNames, quoted, shellWord, visible } from '../input/issues.js';
 import { counted, firstNamed, grouped, plural } from '../input/counts.js';
 import { codePointCount, codePointPrefix, type TextLevel, tokenCount, type Vocabulary } from '../text/vocab.js';
 import { type UnknownTokens, unknownTokens } from '../text/corpus.js';
-import { SIGNAL_EXIT } from './signals.js';
+import { EXIT } from './exit.js';
 
 /**
  * The one line a user sees for an error they can act on (bad input, a missing file, a flag out
@@ -21,31 +21,6 @@ export function userMessage(err: unknown): string | null {
   return null;
 }
 
-/**
- * Exit statuses: done, input rnn refuses, a command line commander refuses, and a fault of rnn's own (sysexits'
- * EX_SOFTWARE); a signal's are SIGNAL_EXIT's.
- */
-export const EXIT = { done: 0, badInput: 1, usage: 2, internal: 70 } as const;
-
-/** What each exit status tells a script, as `rnn --help` and docs/usage.md list them. */
-const EXIT_MEANING: Readonly<Record<keyof typeof EXIT, string>> = {
-  done: 'done',
-  badInput: 'refused or failed: bad input (a file, a flag\'s value), an output in use or that cannot be written ' +
-    '(a full disk), a run that diverged',
-  usage: 'a command line rnn cannot read: an unknown command or flag, a missing argument',
-  internal: 'a fault of rnn\'s own; RNN_DEBUG=1 shows its stack',
-};
-
-/** Each exit status and what it tells, in order: EXIT's, then a signal's, 128 + its number (SIGNAL_EXIT). */
-export function exitStatuses(): ReadonlyArray<readonly [status: string, meaning: string]> {
-  const statuses = (Object.keys(EXIT) as (keyof typeof EXIT)[]).map((name) => [EXIT[name], EXIT_MEANING[name]] as const);
-  const signals = Object.entries(SIGNAL_EXIT).sort(([, a], [, b]) => a - b).map(([signal, status]) => `${status} ${signal}`);
-  return [
-    ...statuses.sort(([a], [b]) => a - b).map(([status, meaning]) => [String(status), meaning] as const),
-    ['128+n', `stopped by signal n: ${signals.join(', ')}`],
-  ];
-}
-
 /** One line on stderr for anything the user can act on; a stack only with RNN_DEBUG=1. Returns the exit status. */
 export function reportError(err: unknown): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.done : EXIT.usage;
@@ -53,7 +28,7 @@ export function reportError(err: unknown): number {
   const message = userMessage(err);
   if (message !== null) {
     process.stderr.write(`rnn: ${visible(message)}\n`);
-    return EXIT.badInput;
+    return EXIT.failed;
   }
   process.stderr.write(`rnn: internal error: ${visible(err instanceof Error ? err.message : String(err))}\n`);
   if (process.env.RNN_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);

@@ -1,5 +1,6 @@
 import { Command, Help } from 'commander';
-import { exitStatuses, reportError, unknownCommandLine, usageErrorLine } from './errors.js';
+import { reportError, unknownCommandLine, usageErrorLine } from './errors.js';
+import { exitStatuses } from './exit.js';
 import { refuseMissingValues, subcommandNamed } from './flags.js';
 import { guardOutput } from './pipes.js';
 import { packageVersion } from './version.js';

@@ -1,4 +1,5 @@
 import { writeFailure } from '../checkpoint/files.js';
+import { EXIT } from './exit.js';
 import { hangUp } from './signals.js';
 
 /*
@@ -29,10 +30,10 @@ export function guardOutput(): void {
       if (response) response(output, error);
       else if (terminalClosed(output, error)) hangUp();
       else if (output === 'stdout') {
-        if (readerGone(error)) process.exit(0);
+        if (readerGone(error)) process.exit(EXIT.done);
         // a file that cannot take the text (a full disk) has lost some of it: a failure, not a reader's choice
         process.stderr.write(`rnn: ${outputFailureText(output, error)}\n`);
-        process.exit(1);
+        process.exit(EXIT.failed);
       }
     });
   }

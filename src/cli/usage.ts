@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { Command, Option } from 'commander';
 import { defaultText } from '../input/settings.js';
-import { exitStatuses } from './errors.js';
+import { exitStatuses } from './exit.js';
 import { settingOf, subcommandNamed } from './flags.js';
 import { createProgram } from './main.js';
 

@@ -9,7 +9,8 @@ import { DIVERGED_AFTER, type Divergence, type TrainResult, train } from '../../
 import { shellWord, visible } from '../../input/issues.js';
 import { warningText } from '../errors.js';
 import { type Output, outputClosed, outputFailureText, readerGone, terminalClosed, whenOutputCloses } from '../pipes.js';
-import { ENDING_SIGNALS, exitAfter, exitStatusAfter, secondSignalLine } from '../signals.js';
+import { ENDING_SIGNALS, exitAfter, secondSignalLine } from '../signals.js';
+import { EXIT, exitStatusAfter } from '../exit.js';
 import { createProgress, progressMode, progressOutput } from '../progress.js';
 import { statusLine, tokenizingProgress } from '../terminal.js';
 import { readStandardInput, rnnCommand } from '../train-summary.js';
@@ -139,13 +140,13 @@ function reportUnfinished(result: TrainResult, start: StartEvent | null, failure
     const why = failed !== null ? `${failed}; stopped` :
       result.signal === 'SIGPIPE' ? 'stdout closed (SIGPIPE)' : `interrupted by ${result.signal}`;
     say(`${why} at step ${result.step}; ${savedText(result)}; go on with: ${resumeCommand(result, start)}`);
-    process.exitCode = failed !== null ? 1 : exitStatusAfter(result.signal);
+    process.exitCode = failed !== null ? EXIT.failed : exitStatusAfter(result.signal);
   } else if (result.reason === 'diverged') {
     say(divergedText(result, start));
-    process.exitCode = 1;
+    process.exitCode = EXIT.failed;
   } else if (failed !== null) {
     say(failed);
-    process.exitCode = 1;
+    process.exitCode = EXIT.failed;
   }
 }
 
