@@ -224,14 +224,13 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
     const model = ['--cell', 'lstm', '--layers', '2', '--hidden', '24', '--embed', '12', '--batch', '8', '--seq-len', '16'];
     await rnnOk(['train', data, ...model, '--workers', '1', '--max-steps', '1', '--out', join(dir, 'ranks-run')]);
     await rnnOk(['export', join(dir, 'ranks-run', 'latest.json'), '--out', start]);
-    const summaries = [];
-    for (const ranks of ['1', '2']) {
+    const summaries = await Promise.all(['1', '2'].map(async (ranks) => {
       const out = join(dir, `ranks-${ranks}`);
       const ddp = await python(['-m', 'torch.distributed.run', '--nproc_per_node', ranks, 'examples/pytorch/train_ddp.py', data, '--init', start,
         '--batch', '8', '--seq-len', '16', '--lr', '1e-2', '--max-steps', '30', '--out', out]);
       expect(ddp.status, ddp.output).toBe(0);
-      summaries.push(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { ranks: number; train_losses: number[]; val_loss: number });
-    }
+      return JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { ranks: number; train_losses: number[]; val_loss: number };
+    }));
     const [one, two] = summaries as [typeof summaries[0], typeof summaries[0]];
     expect([one.ranks, two.ranks]).toEqual([1, 2]);
     expect(one.train_losses).toHaveLength(30);
@@ -249,14 +248,13 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
       '--workers', '1', '--max-steps', '1', '--out', join(dir, 'dropout-run')]);
     await rnnOk(['export', join(dir, 'dropout-run', 'latest.json'), '--out', start]);
     expect(configAt(start)['dropout']).toBe(0.1);
-    const written = [];
-    for (const [name, dropout] of [['dropout-kept', []], ['dropout-given', ['--dropout', '0']]] as const) {
+    const written = await Promise.all(([['dropout-kept', []], ['dropout-given', ['--dropout', '0']]] as const).map(async ([name, dropout]) => {
       const out = join(dir, name);
       const ddp = await python(['-m', 'torch.distributed.run', '--nproc_per_node', '1', 'examples/pytorch/train_ddp.py', data, '--init', start,
         ...dropout, '--batch', '4', '--seq-len', '8', '--max-steps', '2', '--out', out]);
       expect(ddp.status, ddp.output).toBe(0);
-      written.push(configAt(join(out, 'model.safetensors'))['dropout']);
-    }
+      return configAt(join(out, 'model.safetensors'))['dropout'];
+    }));
     // left out, the file's 0.1; given, --dropout 0, which the config names by no field
     expect(written).toEqual([0.1, undefined]);
   }, 300_000);
@@ -271,11 +269,13 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
       '--lr', '1e-2', '--lr-schedule', 'epoch', '--lr-decay', '0.5'];
     const torchrun = (args: string[]) => python(['-m', 'torch.distributed.run', '--nproc_per_node', '2', 'examples/pytorch/train_ddp.py', ...args]);
     const straight = join(dir, 'resumed-straight'), parts = join(dir, 'resumed-parts');
-    for (const args of [[data, ...model, '--max-steps', '40', '--out', straight], [data, ...model, '--max-steps', '20', '--out', parts],
-      [data, '--resume', '--max-steps', '40', '--out', parts]]) {
+    const trained = async (args: string[]) => {
       const ddp = await torchrun(args);
       expect(ddp.status, ddp.output).toBe(0);
-    }
+    };
+    // the straight run beside the first part, which --resume then goes on with
+    await Promise.all([trained([data, ...model, '--max-steps', '40', '--out', straight]),
+      trained([data, ...model, '--max-steps', '20', '--out', parts]).then(() => trained([data, '--resume', '--max-steps', '40', '--out', parts]))]);
     const summary = (out: string) => JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { steps: number; train_losses: number[] };
     expect(summary(straight).train_losses).toHaveLength(40);
     expect(summary(parts).train_losses).toEqual(summary(straight).train_losses);
@@ -333,7 +333,7 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
     const corpus = join(dir, 'documents.txt');
     writeFileSync(corpus, speeches(3_000));
     // a --docs line model from new weights, and a --docs sentence one from --init, an export of a model rnn trained on its folder
-    for (const docs of ['line', 'sentence'] as const) {
+    await Promise.all((['line', 'sentence'] as const).map(async (docs) => {
       const data = join(dir, `${docs}-data`), out = join(dir, `${docs}-torch`);
       await rnnOk(['prepare', corpus, '--docs', docs, '--out', data]);
       let init = SMALL;
@@ -347,7 +347,7 @@ describe('an rnn run trained on by PyTorch DDP and brought back', () => {
       expect(ddp.status, ddp.output).toBe(0);
       await rnnOk(['import', join(out, 'model.safetensors'), '--out', join(out, 'imported.json')]);
       expect(loadModel(join(out, 'imported.json')).vocab.documents, docs).toEqual({ docs, sentenceRule: 4 });
-    }
+    }));
   }, 300_000);
 
   it('a run that diverges saves nothing and says so in one line, exit status 1, as rnn train does', async () => {
