@@ -61,6 +61,11 @@ export function quoted(text: string, max = Infinity): string {
   return cutShort(visible(JSON.stringify(text)), max);
 }
 
+/** A byte as messages write it: two upper-case hexadecimal digits (`FF`, `0A`). */
+export function hexByte(byte: number): string {
+  return byte.toString(16).toUpperCase().padStart(2, '0');
+}
+
 /** A value as it appears in a message: short, on one line. */
 export function describeValue(value: unknown): string {
   if (value === undefined) return 'missing';

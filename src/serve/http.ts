@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { SamplePiece } from '../api/index.js';
+import { hexByte } from '../input/issues.js';
 import { SettingError, optionLabel } from '../input/settings.js';
 import { CorpusError } from '../text/corpus.js';
 import { decodeUtf8, firstInvalidUtf8Offset } from '../text/utf8.js';
@@ -147,7 +148,7 @@ function queryText(raw: string, field: string | null): string {
   const decoded = Buffer.from(bytes), at = firstInvalidUtf8Offset(decoded);
   if (at >= 0) {
     // what is not an escape is a string's own UTF-8, so the byte that breaks it is always an escape's
-    const escape = `%${decoded[at]!.toString(16).toUpperCase().padStart(2, '0')}`;
+    const escape = `%${hexByte(decoded[at]!)}`;
     throw new HttpError(400, `${field ?? 'a name in the query'}: not valid UTF-8 once percent-decoded: ${escape}, byte ${at} of ` +
       `${field === null ? 'the name' : 'its value'}; percent-encode it as UTF-8, as encodeURIComponent does`, field ?? 'query');
   }

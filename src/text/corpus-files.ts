@@ -4,7 +4,7 @@ import {
 import { addAbortSignal } from 'node:stream';
 import { join, parse, resolve } from 'node:path';
 import { isatty } from 'node:tty';
-import { shellWord } from '../input/issues.js';
+import { hexByte, shellWord } from '../input/issues.js';
 import { LINK_LOOP, STANDARD_STREAM, notFoundLine, specialKind, trailingSeparator, unexpandedHome } from '../input/paths.js';
 import { type CorpusFile, CorpusError, whiteSpaceOnly } from './corpus.js';
 import type { DocsMode } from './documents.js';
@@ -304,7 +304,7 @@ const UTF16_MARKS = [[0xff, 0xfe], [0xfe, 0xff]] as const;
 export function utf16Refusal(path: string, head: Uint8Array): CorpusError | null {
   const mark = UTF16_MARKS.find(([first, second]) => head[0] === first && head[1] === second);
   if (mark === undefined) return null;
-  const hex = mark.map((byte) => byte.toString(16).toUpperCase()).join(' ');
+  const hex = mark.map(hexByte).join(' ');
   const convert = path === STDIN_PATH ? `pipe it through ${iconvCommand('UTF-16', path)}` : `convert it with ${iconvCommand('UTF-16', path)}`;
   return new CorpusError(`${fileName(path)} is UTF-16 text (it begins with the byte-order mark ${hex}), and rnn reads UTF-8: ${convert}`);
 }

@@ -5,6 +5,7 @@ import {
 } from './corpus-files.js';
 import { lfLineEnds } from './documents.js';
 import { grouped } from '../input/counts.js';
+import { hexByte } from '../input/issues.js';
 
 /*
  * UTF-8 bytes → text, whole or chunk by chunk, the same way: a leading BOM dropped, and invalid
@@ -147,8 +148,7 @@ function invalidUtf8(path: string, offset: number, line: number, byte: number): 
 }
 
 function invalidUtf8Phrase(offset: number, line: number, byte: number): string {
-  const hex = byte.toString(16).toUpperCase().padStart(2, '0');
-  return `not valid UTF-8 at byte offset ${offset} (line ${line}, byte 0x${hex})`;
+  return `not valid UTF-8 at byte offset ${offset} (line ${line}, byte 0x${hexByte(byte)})`;
 }
 
 /**
