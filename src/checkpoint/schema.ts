@@ -31,10 +31,15 @@ const OptimizerStateSchema = z.object({
  * (`{ tokensSeen: 'charsSeen' }`), each in its place.
  */
 function readingOldNames<T extends z.ZodObject>(schema: T, oldNames: Readonly<Record<string, string>>) {
+  const renamed = new Map(Object.entries(oldNames).map(([name, old]) => [old, name]));
+  const olds = Object.values(oldNames);
   return z.preprocess((value) => {
-    if (!isJsonObject(value)) return value;
-    const renamed = Object.fromEntries(Object.entries(oldNames).map(([name, old]) => [old, name]));
-    const nameOf = (key: string): string => (key in renamed && !(renamed[key]! in value) ? renamed[key]! : key);
+    // an object under today's names (every history entry a run writes) is read as it is, not copied
+    if (!isJsonObject(value) || !olds.some((old) => Object.hasOwn(value, old))) return value;
+    const nameOf = (key: string): string => {
+      const name = renamed.get(key);
+      return name !== undefined && !(name in value) ? name : key;
+    };
     return Object.fromEntries(Object.entries(value).map(([key, v]) => [nameOf(key), v]));
   }, schema);
 }
