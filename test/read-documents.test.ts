@@ -6,7 +6,10 @@ import { createProgram } from '../src/cli/main.js';
 import { Stepper } from '../src/engine/stepper.js';
 import { primeTokens } from '../src/generate/continuation.js';
 import { scoreStream, scoreTokens } from '../src/generate/score.js';
-import { CHUNK_BYTES, loadCorpusData } from '../src/text/corpus-stream.js';
+import { CHUNK_BYTES, checkTextFile, loadCorpusData } from '../src/text/corpus-stream.js';
+import { readTextFile } from '../src/text/utf8.js';
+import { CorpusError, unknownTokens } from '../src/text/corpus.js';
+import { thrownBy } from './helpers/thrown.js';
 import { type DocsMode, WHOLE_TEXTS } from '../src/text/documents.js';
 import { SENTENCE_RULE_VERSION, type SentenceRule } from '../src/text/sentences.js';
 import { EOS, EOS_TOKEN, type TextLevel, UNK, type Vocabulary } from '../src/text/vocab.js';
@@ -280,6 +283,44 @@ describe('a text with CRLF line ends reads as the same text with LF, however it 
       expect(score.json).toEqual(JSON.parse(JSON.stringify(model.scoreSync(lf, { top: 2 }))));
     } finally {
       await server.stop();
+    }
+  });
+});
+
+describe('rnn eval perplexity scores a file as it reads it, a piece at a time', () => {
+  // a BOM, CRLF and LF line ends, blank lines, characters of two, three and four bytes, sentences that end in a CJK
+  // mark, a lone CR at the end: pieces of every small size end inside each
+  const text = `\uFEFF${SCORED.slice(0, 900).replace(/\n/g, (n, at: number) => (at % 3 === 0 ? '\r\n' : n))}` +
+    'Café crème, 5 €.\r\n\r\n  \r\n😀 Yes! 你好。今天天气很好！ 再见。\r\nThe end.\r';
+
+  it('its loss, predictions and unknown tokens are those of the whole text read, at each level and rule', async () => {
+    const file = scratch.file(text, 'pieces.txt');
+    for (const level of LEVELS) {
+      for (const docs of [...MODES, 'file'] as const) {
+        const model = modelOf(level, docs);
+        const whole = await model.score(readTextFile(file), { tokens: false });
+        const counts = new Map<string, number>();
+        for (const token of model.tokenize(readTextFile(file)).unknown) counts.set(token, (counts.get(token) ?? 0) + 1);
+        for (const chunkBytes of [4, 5, 6, 7, 11, CHUNK_BYTES]) {
+          const read: unknown[] = [];
+          const streamed = await model.scoreTextFile(file, { chunkBytes, onRead: (told) => read.push(told) });
+          const at = `${level}, --docs ${docs}, ${chunkBytes} bytes at a time`;
+          expect(streamed, at).toEqual({ lossSum: whole.lossSum, predictions: whole.predictions });
+          expect(read, at).toEqual([{ predictions: whole.predictions, unknown: unknownTokens(counts) }]);
+        }
+      }
+    }
+  });
+
+  it('refuses a file as reading it whole does, a piece at a time', () => {
+    const invalid = Buffer.concat([Buffer.from('ab\r\ncafé\n'), Buffer.from([0xe2, 0x82]), Buffer.from('x\n')]);
+    const files = [
+      scratch.file(invalid), scratch.file(invalid.subarray(0, 12)), scratch.file(Buffer.concat([invalid, Buffer.from([0])])),
+      scratch.file(Buffer.from([0xff, 0xfe, 0x68, 0])),
+    ];
+    for (const file of files) {
+      const refusal = thrownBy(() => readTextFile(file), CorpusError).message;
+      for (const chunkBytes of [4, 5, 6, 7, CHUNK_BYTES]) expect(() => checkTextFile(file, chunkBytes)).toThrow(refusal);
     }
   });
 });

@@ -8,7 +8,7 @@ import { type BeamResult, beamSteps, beamWarnings } from '../generate/beam.js';
 import type { SamplePiece } from '../generate/piece.js';
 import { type SampleOptions, completionSteps, sampleParts } from '../generate/sample.js';
 import { SAMPLE_SETTINGS, type UnkMode, greedyWarnings } from '../generate/settings.js';
-import { SCORE_TOP, type Score, scoreSteps, scoreStream, scoreSummary } from '../generate/score.js';
+import { SCORE_TOP, type Score, scoreChunkSteps, scoreSteps, scoreStream, scoreSummary } from '../generate/score.js';
 import { type StopSignal, StoppedError, checkStopped } from '../generate/stop.js';
 import { Turns, type Work, finish, finishInTurns } from '../generate/turns.js';
 import { preparedValidationSplit, validationSplit } from '../checkpoint/corpus.js';
@@ -16,7 +16,9 @@ import { type InputError, checkPositiveInteger, checkedOption, integerFrom } fro
 import { InferencePool } from '../parallel/inference.js';
 import { threadsOnCores, threadsRunning } from '../parallel/threads.js';
 import { stepsPerEpoch } from '../text/batches.js';
-import type { UnknownTokens } from '../text/corpus.js';
+import { type PieceSource, type UnknownTokens, documentIds, unknownTokens } from '../text/corpus.js';
+import { textFilePieces } from '../text/corpus-stream.js';
+import { fileName } from '../text/corpus-files.js';
 import type { DocsMode, DocumentRule } from '../text/documents.js';
 import type { SentenceRule } from '../text/sentences.js';
 import type { TokenArray } from '../text/tokens.js';
@@ -128,6 +130,14 @@ export interface ScoreOptions {
   onProgress?: (fraction: number) => void;
   /** Threads that share each step, the cores here at most; default 1, this one. */
   workers?: number;
+}
+
+/** `scoreTextFile`'s options: `score`'s, and how the file is read. */
+export interface TextFileScoreOptions extends Pick<ScoreOptions, 'signal' | 'onProgress' | 'workers'> {
+  /** Told, once the file is read and before it is scored, its predictions and the tokens that read as `<UNK>`. */
+  onRead?: (read: { predictions: number; unknown: UnknownTokens }) => void;
+  /** Bytes read at a time (default `CHUNK_BYTES`). */
+  chunkBytes?: number;
 }
 
 export interface Activations {
@@ -481,6 +491,41 @@ export class Model {
       tokens.push({ token: names[target]!, text: texts[tokens.length] ?? '', logProb: logits[target]! - lse, top: alternatives });
     });
     return textScore(predictions, tokens);
+  }
+
+  /**
+   * The text file at `path` (`-`: standard input) scored as `score` scores its text read whole (`readTextFile`), never
+   * held: read `chunkBytes` at a time, once to count its predictions and the tokens read as `<UNK>`, which `onRead` is
+   * told before the scoring begins, then again to score it, the state carried from piece to piece. The file is to be
+   * checked first (`checkTextFile`): this reads it as `textFilePieces` does.
+   * @internal `rnn eval perplexity`'s, as `scoreValidation`.
+   */
+  async scoreTextFile(path: string, options: TextFileScoreOptions = {}): Promise<{ lossSum: number; predictions: number }> {
+    const workers = callWorkers(options.workers);
+    checkCallback('onProgress', options.onProgress);
+    checkCallback('onRead', options.onRead);
+    const source: PieceSource = {
+      files: [{ path: fileName(path) }], pieces: () => textFilePieces(path, this.vocab.documents, options.chunkBytes),
+    };
+    const unknown = new Map<string, number>();
+    // the text's N + 1 predictions: its tokens, then the closing <EOS>
+    let toMake = 1;
+    for (const ids of documentIds(source, this.vocab, unknown)) toMake += ids.length;
+    options.onRead?.({ predictions: toMake, unknown: unknownTokens(unknown) });
+    checkStopped(options.signal);
+    const { onProgress, signal } = options;
+    let made = 0;
+    const stepper = await this.stepperOn(workers);
+    try {
+      const steps = scoreChunkSteps(this.config, this.loaded.params, documentIds(source, this.vocab), stepper, () => {
+        checkStopped(signal);
+        onProgress?.(++made / toMake);
+      });
+      const { lossSum, tokens } = await finishInTurns(steps, signal);
+      return { lossSum, predictions: tokens };
+    } finally {
+      await this.putBack(stepper);
+    }
   }
 
   /**

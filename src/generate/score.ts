@@ -42,22 +42,41 @@ export function scoreTokens(
 }
 
 /** `scoreTokens` as work in pieces, one a prediction. */
-export function* scoreSteps(
+export function scoreSteps(
   config: ModelConfig, params: Float32Array, ids: ArrayLike<number>, stepper?: TokenStepper,
+  onPrediction?: (target: number, logits: Float32Array, logSumExp: number) => void,
+): Work<Score> {
+  return scoreChunkSteps(config, params, [ids], stepper, onPrediction);
+}
+
+/**
+ * `scoreSteps` of a text whose ids come in chunks (`t1 … tN` the chunks' ids one after another), the state carried from
+ * chunk to chunk: a long text scored as it is read, never held as one array of ids.
+ */
+export function* scoreChunkSteps(
+  config: ModelConfig, params: Float32Array, chunks: Iterable<ArrayLike<number>>, stepper?: TokenStepper,
   onPrediction?: (target: number, logits: Float32Array, logSumExp: number) => void,
 ): Work<Score> {
   const model = stepper ?? new Stepper(config, params);
   model.reset();
-  let lossSum = 0;
-  for (let t = 0; t <= ids.length; t++) {
-    const logits = model.advance(t === 0 ? EOS : ids[t - 1]!);
-    const target = t < ids.length ? ids[t]! : EOS;
+  let lossSum = 0, tokens = 0, input = EOS;
+  const predict = (target: number): void => {
+    const logits = model.advance(input);
     const lse = logSumExp(logits, 0, config.vocabSize);
     lossSum += lse - logits[target]!;
     onPrediction?.(target, logits, lse);
-    yield;
+    input = target;
+    tokens++;
+  };
+  for (const ids of chunks) {
+    for (let i = 0; i < ids.length; i++) {
+      predict(ids[i]!);
+      yield;
+    }
   }
-  return { lossSum, tokens: ids.length + 1 };
+  predict(EOS);
+  yield;
+  return { lossSum, tokens };
 }
 
 /**

@@ -4,7 +4,7 @@ import {
   type CorpusSkip, type CorpusStep, fileChunks, fileName, NUL, notText, ranToEnd, readCorpusFiles, readStandardInput, STANDARD_INPUT_UNREAD,
   utf16Refusal,
 } from './corpus-files.js';
-import { type CorpusPiece, type DocsMode, DOCUMENT_END, DocumentCutter } from './documents.js';
+import { type CorpusPiece, type DocsMode, DOCUMENT_END, DocumentCutter, type DocumentRule } from './documents.js';
 import { SENTENCE_RULE_VERSION, type SentenceRule } from './sentences.js';
 import { Utf8ChunkDecoder } from './utf8.js';
 import { turn } from './token-files.js';
@@ -82,6 +82,24 @@ function* scanCorpus(
       for (const path of read) yield* filePieces(path, cutter(), chunkBytes);
     },
   };
+}
+
+/**
+ * Refuses the text file at `path` (`-`: standard input, held) as `readTextFile` refuses it (UTF-16, a NUL byte, invalid
+ * UTF-8, each named as it names them) without holding it: read `chunkBytes` at a time, for `textFilePieces` to read again.
+ */
+export function checkTextFile(path: string, chunkBytes = CHUNK_BYTES): void {
+  checkedOption('chunkBytes', CHUNK_BYTES_RANGE.schema, chunkBytes);
+  ranToEnd(scanFile(path, 'file', new DocumentCutter('file'), chunkBytes, false));
+}
+
+/**
+ * The text file at `path` as `readTextFile` then `Vocabulary.tokenize` read it (a leading BOM dropped, CRLF as LF), cut
+ * into documents by `rule`, read `chunkBytes` at a time: the pieces of a `CorpusSource`.
+ */
+export function textFilePieces(path: string, rule: DocumentRule, chunkBytes = CHUNK_BYTES): Generator<CorpusPiece> {
+  checkedOption('chunkBytes', CHUNK_BYTES_RANGE.schema, chunkBytes);
+  return filePieces(path, new DocumentCutter(rule.docs, rule.sentenceRule), chunkBytes);
 }
 
 /** What the first pass found in one file (`FileRead`). */

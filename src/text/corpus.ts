@@ -42,6 +42,9 @@ export interface CorpusSource {
   pieces(): Iterable<CorpusPiece>;
 }
 
+/** What reading a source's pieces needs (`wordUnits`, `documentIds`): the pieces, and the files a refusal names. */
+export type PieceSource = Pick<CorpusSource, 'pieces'> & { files: readonly Pick<CorpusFile, 'path'>[] };
+
 /** What a checkpoint records about the data it was trained on, to tell on resume whether it changed. */
 export interface DataFingerprint {
   files: CorpusFile[];
@@ -244,7 +247,7 @@ function wordStreamLength(units: Iterable<string[] | typeof DOCUMENT_END>, sourc
 }
 
 /** A corpus's files as a message lists them: `a.txt, b.txt`. */
-function fileList(source: Pick<CorpusSource, 'files'>): string {
+function fileList(source: Pick<PieceSource, 'files'>): string {
   return source.files.map((f) => f.path).join(', ');
 }
 
@@ -368,7 +371,7 @@ export function checkSomeTokenKept(vocab: Vocabulary, leftOut: boolean, minCount
  * counted in tokens, cut to its first tokens, and encoded.
  */
 interface Reading<U> {
-  units(source: CorpusSource): Iterable<U | typeof DOCUMENT_END>;
+  units(source: PieceSource): Iterable<U | typeof DOCUMENT_END>;
   length(unit: U): number;
   prefix(unit: U, count: number): U;
   /** The unit's ids; the text of each `<UNK>` among them goes onto `unknown` where given (`Vocabulary.encode`). */
@@ -406,7 +409,7 @@ function wordsReading(rule: WordRule): Reading<string[]> {
  * `measure`, where given, is handed each text with its tokens, and each document's end.
  */
 export function* wordUnits(
-  source: CorpusSource, rule: WordRule, maxHeld = MAX_HELD_WORD_TEXT, measure?: SpacingMeasure,
+  source: PieceSource, rule: WordRule, maxHeld = MAX_HELD_WORD_TEXT, measure?: SpacingMeasure,
 ): Generator<string[] | typeof DOCUMENT_END> {
   const cut = (text: string): string[] => {
     const tokens = tokenizeWords(text, rule);
@@ -434,6 +437,39 @@ export function* wordUnits(
   }
   if (held.length > 0) yield cut(held);
 }
+
+/**
+ * The ids of `source`'s documents joined by `<EOS>` (`d1 <EOS> d2 … dn`, as `Vocabulary.tokenize` gives a whole text's), a
+ * unit at a time; each token read as `<UNK>` counted into `unknown` where given.
+ */
+export function documentIds(
+  source: PieceSource, vocab: Vocabulary, unknown?: Map<string, number>,
+): Generator<Int32Array> {
+  return vocab.level === 'word' ? readingIds(wordsReading(vocab.wordRule), source, vocab, unknown) : readingIds(CHARS, source, vocab, unknown);
+}
+
+/** `documentIds`, read a unit at a time by `reading`. */
+function* readingIds<U>(
+  reading: Reading<U>, source: PieceSource, vocab: Vocabulary, unknown?: Map<string, number>,
+): Generator<Int32Array> {
+  const texts: string[] = [];
+  // a document's end writes its <EOS> once a next document begins: none after the last
+  let ended = false;
+  for (const unit of reading.units(source)) {
+    if (unit === DOCUMENT_END) {
+      ended = true;
+      continue;
+    }
+    if (ended) yield DOCUMENT_SEPARATOR;
+    ended = false;
+    const ids = reading.encode(vocab, unit, unknown && texts);
+    if (unknown !== undefined) countTexts(texts, unknown);
+    yield ids;
+  }
+}
+
+/** The `<EOS>` between two documents, as `documentIds` yields it. */
+const DOCUMENT_SEPARATOR = Int32Array.of(EOS);
 
 /** Characters of one word the word level holds before it refuses the corpus (a quarter of V8's longest string). */
 const MAX_HELD_WORD_TEXT = 1 << 27;

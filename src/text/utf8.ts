@@ -1,3 +1,4 @@
+import type { Stats } from 'node:fs';
 import { CorpusError } from './corpus.js';
 import {
   NUL, STDIN_NAME, STDIN_PATH, fileName, notText, otherEncodingAdvice, readOrThrow, refuseEmptyPath, standardInput, statOrThrow,
@@ -25,11 +26,7 @@ export function readTextFile(path: string): string {
   if (path === STDIN_PATH) {
     bytes = standardInput();
   } else {
-    refuseEmptyPath(path, 'text');
-    const stats = statOrThrow(path, 'file');
-    if (stats.isCharacterDevice() || stats.isBlockDevice()) {
-      throw new CorpusError(`${path} is a device, not a text file: give a file, or its text on ${STDIN_NAME} as ${STDIN_PATH}`);
-    }
+    textFileStats(path);
     bytes = readOrThrow(path);
   }
   const utf16 = utf16Refusal(path, bytes);
@@ -37,6 +34,16 @@ export function readTextFile(path: string): string {
   const nul = bytes.indexOf(NUL);
   if (nul >= 0) throw notText(name, nul);
   return decodeUtf8(name, bytes, UTF8_AS_WRITTEN, otherEncodingAdvice(path));
+}
+
+/** What `readTextFile` finds of a path (not `-`) before it reads the file: refused where empty, missing or a device. */
+export function textFileStats(path: string): Stats {
+  refuseEmptyPath(path, 'text');
+  const stats = statOrThrow(path, 'file');
+  if (stats.isCharacterDevice() || stats.isBlockDevice()) {
+    throw new CorpusError(`${path} is a device, not a text file: give a file, or its text on ${STDIN_NAME} as ${STDIN_PATH}`);
+  }
+  return stats;
 }
 
 /**

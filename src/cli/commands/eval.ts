@@ -14,7 +14,8 @@ import { isFolder } from '../../checkpoint/files.js';
 import { RUN_FOLDER_FILES } from '../../checkpoint/run-folder.js';
 import { CorpusError } from '../../text/corpus.js';
 import { refuseRnnFiles } from '../../checkpoint/corpus.js';
-import { readTextFile } from '../../text/utf8.js';
+import { readTextFile, textFileStats } from '../../text/utf8.js';
+import { checkTextFile } from '../../text/corpus-stream.js';
 import { refuseUnfinishedPrepared } from '../../train/data.js';
 import { formatProbability } from '../../text/probability.js';
 import { textColumns } from '../../text/columns.js';
@@ -83,13 +84,21 @@ export function register(program: Command): void {
     .action((files: string[], flags: Record<string, unknown>) => runPerplexity(files, parseSettingTable(PERPLEXITY_FLAGS, flags)));
 }
 
-/** The text of a file to score; a folder that is not a prepared one is refused saying what a folder to score is. */
-function readScoredFile(path: string): string {
-  if (isFolder(path)) {
-    refuseUnfinishedPrepared(path);
-    throw new CorpusError(`cannot read ${path}: it is a folder, and not a prepared one (rnn prepare); give a text file or a prepared folder`);
+/**
+ * A file to score, refused as `readTextFile` refuses it, a folder that is not a prepared one saying what a folder to
+ * score is: checked through (`checkTextFile`) to be read again as it is scored, or its text where it cannot be read twice
+ * (a named pipe).
+ */
+function checkedScoredFile(path: string): { file: string } | { text: string } {
+  if (path !== STDIN_PATH) {
+    if (isFolder(path)) {
+      refuseUnfinishedPrepared(path);
+      throw new CorpusError(`cannot read ${path}: it is a folder, and not a prepared one (rnn prepare); give a text file or a prepared folder`);
+    }
+    if (!textFileStats(path).isFile()) return { text: readTextFile(path) };
   }
-  return readTextFile(path);
+  checkTextFile(path);
+  return { file: path };
 }
 
 /** The checkpoints a run folder holds (its best.json and latest.json): a folder given as a text may be one. */
@@ -119,17 +128,21 @@ async function runPerplexity(files: string[], flags: PerplexityFlags): Promise<v
   process.stdout.write(flags.json ? jsonLines(scored.rows) : table(scored.rows, scored.level));
 }
 
+/** What is scored: a prepared folder's validation split, a file read as it is scored, or a text. */
+type ScoredInput = { folder: string } | { name: string; file: string } | { name: string; text: string };
+
 /** The row of each input (the validation split where none is named) and their total, at the model's level; `status` told of each step. */
 async function scoredRows(
   files: string[], flags: PerplexityFlags, status: ((text: string) => void) | null,
 ): Promise<{ rows: Row[]; level: TextLevel }> {
-  // Read every input before the (slow) scoring, so a missing file fails at once; a prepared folder's split is read as it is scored.
-  const inputs = [
-    ...files.map((file) => {
+  // Check every input before the (slow) scoring, so a missing file fails at once; a file is read again as it is scored, a
+  // prepared folder's split as it is scored.
+  const inputs: ScoredInput[] = [
+    ...files.map((file): ScoredInput => {
       if (file !== STDIN_PATH && isPreparedFolder(file)) return { folder: file };
       const name = fileName(file);
       status?.(`reading ${name}…`);
-      return { name, text: readScoredFile(file) };
+      return { name, ...checkedScoredFile(file) };
     }),
     ...(flags.text ?? []).map((text, i) => ({ name: `text ${i + 1}`, text })),
   ];
@@ -155,12 +168,28 @@ async function scoredRows(
       rows.push({ name: `${input.folder} (validation)`, text: false, lossSum, tokens: predictions });
       continue;
     }
+    const workers = asked ?? defaultStepperWorkers(model.config);
     status?.(`tokenizing ${input.name}…`);
+    if ('file' in input) {
+      let onProgress: ((fraction: number) => void) | undefined;
+      const { lossSum, predictions } = await scoring(() => model.scoreTextFile(input.file, {
+        workers,
+        onRead: ({ unknown }) => {
+          status?.('');
+          const warning = unknownSummaryWarning(model.vocab.level, model.path, input.name, unknown);
+          if (warning !== null) warn(warning);
+          if (status) onProgress = scoringProgress(status, input.name);
+        },
+        onProgress: (fraction) => onProgress?.(fraction),
+      }));
+      rows.push({ name: input.name, text: true, lossSum, tokens: predictions });
+      continue;
+    }
     const tokens = model.tokenize(input.text);
     status?.('');
     warnUnknownTokens(model.vocab, model.path, input.name, tokens.unknown);
     const { lossSum, predictions } = await scoring(() => model.score(tokens, {
-      tokens: false, workers: asked ?? defaultStepperWorkers(model.config),
+      tokens: false, workers,
       ...(status && { onProgress: scoringProgress(status, input.name) }),
     }));
     rows.push({ name: input.name, text: true, lossSum, tokens: predictions });
