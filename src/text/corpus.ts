@@ -452,16 +452,29 @@ export function documentIds(
 function* readingIds<U>(
   reading: Reading<U>, source: PieceSource, vocab: Vocabulary, unknown?: Map<string, number>,
 ): Generator<Int32Array> {
-  const texts: string[] = [];
   // a document's end writes its <EOS> once a next document begins: none after the last
   let ended = false;
-  for (const unit of reading.units(source)) {
-    if (unit === DOCUMENT_END) {
+  for (const ids of encodedUnits(reading, source, vocab, unknown)) {
+    if (ids === DOCUMENT_END) {
       ended = true;
       continue;
     }
     if (ended) yield DOCUMENT_SEPARATOR;
     ended = false;
+    yield ids;
+  }
+}
+
+/** The source's units encoded one at a time, its document ends as they come; each `<UNK>` counted into `unknown` where given. */
+function* encodedUnits<U>(
+  reading: Reading<U>, source: PieceSource, vocab: Vocabulary, unknown?: Map<string, number>,
+): Generator<Int32Array | typeof DOCUMENT_END> {
+  const texts: string[] = [];
+  for (const unit of reading.units(source)) {
+    if (unit === DOCUMENT_END) {
+      yield DOCUMENT_END;
+      continue;
+    }
     const ids = reading.encode(vocab, unit, unknown && texts);
     if (unknown !== undefined) countTexts(texts, unknown);
     yield ids;
@@ -500,17 +513,14 @@ function encodeStream<U>(
   reading: Reading<U>, source: CorpusSource, vocab: Vocabulary, totalTokens: number, unknown?: Map<string, number>,
 ): TokenArray {
   const stream = tokenArrayFor(vocab.size, totalTokens);
-  const texts: string[] = [];
   let at = 0;
   stream[at++] = EOS;
-  for (const unit of reading.units(source)) {
-    if (unit === DOCUMENT_END) {
+  for (const ids of encodedUnits(reading, source, vocab, unknown)) {
+    if (ids === DOCUMENT_END) {
       if (at >= totalTokens) throw corpusChanged(source);
       stream[at++] = EOS;
     } else {
-      const ids = reading.encode(vocab, unit, unknown && texts);
       if (at + ids.length > totalTokens) throw corpusChanged(source);
-      if (unknown !== undefined) countTexts(texts, unknown);
       stream.set(ids, at);
       at += ids.length;
     }
