@@ -46,8 +46,10 @@ export class SettingError extends InputError {
  * the text itself (`--prime 42`, `--out 2024` stay text) and it is no choice among names, which
  * refuses every number (`--cell 1e3` is refused as the text typed); anything else is left for the schema to reject.
  */
-export const numeric = <T extends z.ZodType>(schema: T) =>
-  z.preprocess((value) => (typeof value === 'string' && NUMBER.test(value.trim()) && !schema.safeParse(value).success && !isChoice(schema) ? Number(value) : value), schema);
+export function numeric<T extends z.ZodType>(schema: T) {
+  if (isChoice(schema)) return schema;
+  return z.preprocess((value) => (typeof value === 'string' && NUMBER.test(value.trim()) && !schema.safeParse(value).success ? Number(value) : value), schema);
+}
 
 /** Whether a schema is a choice among fixed values (z.enum, z.literal), which a number is never read for. */
 function isChoice(schema: z.ZodType): boolean {
