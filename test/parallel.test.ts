@@ -228,3 +228,42 @@ describe('a worker thread that fails to start', () => {
       .rejects.toThrow(/^worker thread 1 failed to start: .*'config'/); // the worker's own TypeError
   });
 });
+
+describe('the pool at its edges', () => {
+  beforeAll(() => { kernels = kernelKinds()[0]!; });
+
+  it('takes a dropout seed of 0 as a seed, not as no dropout, on one thread and on several', async () => {
+    for (const workers of [1, 2]) {
+      const [seeded, none] = [await engine(workers), await engine(workers)];
+      fillWindow(seeded, 0);
+      fillWindow(none, 0);
+      const settings = { lr: 1e-2, clip: 1, clipValue: null };
+      expect(seeded.trainStep(settings, 0).loss, `${workers} workers`).not.toBe(none.trainStep(settings, null).loss);
+    }
+  });
+
+  it('hands out an LSTM\'s h and c as the cells left them: h = o ⊙ tanh(c), so |h| ≤ |tanh c|', async () => {
+    for (const workers of [1, 2, 3]) {
+      const e = await engine(workers);
+      run(e, 3);
+      const { h, c } = e.trainState();
+      expect(c!.some((x) => x !== 0), `${workers} workers: c`).toBe(true);
+      const worst = Math.max(...Array.from(h, (x, i) => Math.abs(x) - Math.abs(Math.tanh(c![i]!))));
+      expect(worst, `${workers} workers`).toBeLessThanOrEqual(1e-6);
+    }
+  });
+
+  it('weights each shard by its sequences where the batch does not divide: 4 workers over 6 match one thread', async () => {
+    const one = run(await engine(1), 20);
+    const many = run(await engine(4), 20); // shares of 2, 1, 2 and 1 sequences
+    for (let s = 0; s < 20; s++) expect(Math.abs(many[s]! - one[s]!), `step ${s}`).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('runs no more threads than the batch has sequences, and trains as one thread does', async () => {
+    const one = run(await engine(1), 20);
+    const e = await engine(B + 2);
+    expect(e.workers).toBe(B);
+    const many = run(e, 20);
+    for (let s = 0; s < 20; s++) expect(Math.abs(many[s]! - one[s]!), `step ${s}`).toBeLessThanOrEqual(1e-5);
+  });
+});
