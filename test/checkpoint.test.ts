@@ -10,7 +10,7 @@ import { CheckpointError } from '../src/checkpoint/errors.js';
 import { WEIGHT_LIMIT, contentChecksum } from '../src/checkpoint/integrity.js';
 import { CHECKPOINT_FLAG, latestCheckpoint, resolveCheckpointPath, runFolderFile } from '../src/checkpoint/find.js';
 import { loadModel, modelFromCheckpoint } from '../src/checkpoint/load.js';
-import { decodeTensors, encodeTensors } from '../src/checkpoint/tensors.js';
+import { carriedStateLayout, decodeTensors, encodeTensors } from '../src/checkpoint/tensors.js';
 import { type InteropState, fromInteropState, toInteropState } from '../src/checkpoint/interop.js';
 import { toSafetensors } from '../src/checkpoint/safetensors.js';
 import type { ModelConfig } from '../src/engine/config.js';
@@ -591,11 +591,25 @@ describe('loadCheckpoint errors', () => {
     expect(message).toBe(`${path}: ${fault}: the file is damaged`);
   });
 
+  it('names a carried state that is not finite, as damage', () => {
+    const layout = carriedStateLayout(LSTM, 50);
+    const state = new Float32Array(layout.total);
+    state[layout.byName.get('c')!.offset + 3] = NaN;
+    const { path, message } = loadEdited((json) => {
+      json.training.carried = encodeTensors(layout, state);
+    });
+    expect(message).toBe(`${path}: training.carried.tensors["c"][3] is NaN, expected a finite number: the file is damaged`);
+  });
+
   it('names characters out of code-point order, and a repeated one', () => {
     const swapped = loadEdited((json) => {
       [json.vocab[3], json.vocab[4]] = [json.vocab[4]!, json.vocab[3]!];
     });
     expect(swapped.message).toBe(`${swapped.path}: vocab[4] "b" comes after vocab[3] "c", expected the characters in code-point order`);
+    const first = loadEdited((json) => {
+      [json.vocab[2], json.vocab[3]] = [json.vocab[3]!, json.vocab[2]!];
+    });
+    expect(first.message).toBe(`${first.path}: vocab[3] "a" comes after vocab[2] "b", expected the characters in code-point order`);
     const repeated = loadEdited((json) => {
       json.vocab[3] = 'a';
     });
