@@ -81,6 +81,23 @@ describe('safetensors', () => {
     expect(Array.from(new Uint32Array(back.params.buffer))).toEqual(Array.from(new Uint32Array(MODEL.params.buffer)));
   });
 
+  it('reads each tensor from where its data_offsets say: tensors laid out in another order than rnn writes them', () => {
+    const { header, data } = parts(toSafetensors(MODEL));
+    const names = Object.keys(header).filter((name) => name !== '__metadata__').reverse();
+    let at = 0;
+    const spans = names.map((name) => {
+      const [begin, end] = header[name]!.data_offsets!;
+      header[name]!.data_offsets = [at, at + end - begin];
+      at += end - begin;
+      return data.subarray(begin, end);
+    });
+    const json = Buffer.from(JSON.stringify(header));
+    const length = Buffer.alloc(8);
+    length.writeBigUInt64LE(BigInt(json.length));
+    const back = fromSafetensors(Buffer.concat([length, json, ...spans]), 'model.safetensors');
+    expect(Array.from(new Uint32Array(back.params.buffer))).toEqual(Array.from(new Uint32Array(MODEL.params.buffer)));
+  });
+
   it("keeps a model's dropout, in safetensors and rnn-state/1 alike, and writes none for a model without", () => {
     const dropped = { ...MODEL, config: { ...CONFIG, dropout: 0.25 } };
     const metadata = parts(toSafetensors(dropped)).header['__metadata__'] as unknown as Record<string, string>;
@@ -109,6 +126,9 @@ describe('safetensors', () => {
     ['another dtype', (b: Buffer) => withHeader(b, (h) => {
       h['head.bias']!.dtype = 'F16';
     }), /"head\.bias"\.dtype is "F16", expected "F32": rnn reads float32 tensors \(in PyTorch, \.float\(\) before saving\)$/],
+    ['a dtype of double precision', (b: Buffer) => withHeader(b, (h) => {
+      h['rnn.weight_ih_l0']!.dtype = 'F64';
+    }), /"rnn\.weight_ih_l0"\.dtype is "F64", expected "F32": rnn reads float32 tensors/],
     ['a missing tensor', (b: Buffer) => withHeader(b, (h) => {
       delete h['rnn.bias_ih_l0'];
     }), /"rnn\.bias_ih_l0" is missing/],
