@@ -3,6 +3,7 @@ import { appendFileSync, copyFileSync, mkdirSync, readFileSync, readdirSync, rmS
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
+import type { Checkpoint } from '../src/checkpoint/schema.js';
 import { SMOOTHING } from '../src/engine/loss.js';
 import { exportState } from '../src/checkpoint/convert.js';
 import * as integrity from '../src/checkpoint/integrity.js';
@@ -150,6 +151,30 @@ describe('train', () => {
     expect(ckpt.config.training).toMatchObject({ batchSize: 4, seqLen: 8, maxSteps: 50, epochs: null });
     expect(result.best).not.toBeNull();
     expect(loadCheckpoint(result.best!).training.bestValLoss).toBe(ckpt.training.bestValLoss);
+  });
+
+  it('keeps as best the first evaluation to reach the lowest loss: a later one that only ties it is no improvement', async () => {
+    // a rate too small to move a float32 weight: every evaluation scores the same weights, to the same loss
+    const { result, events } = await run({ ...TINY, optimizer: 'sgd', lr: 1e-30, maxSteps: 40, out: freshOut() });
+    const evals = events.flatMap((e) => (e.event === 'eval' ? [e] : []));
+    expect(evals.map((e) => e.step)).toEqual([20, 40]);
+    expect(evals[1]!.valLoss).toBe(evals[0]!.valLoss);
+    expect(evals.map((e) => e.improved)).toEqual([true, false]);
+    expect(loadCheckpoint(result.best!).training.step).toBe(20);
+  });
+
+  it('refuses to resume a checkpoint whose cursor is at or past the end of an epoch of this corpus, naming the fields', async () => {
+    const out = freshOut();
+    const { events } = await run({ ...TINY, maxSteps: 4, evalEvery: 0, out });
+    const start = events.find((e) => e.event === 'start')!;
+    const perEpoch = start.event === 'start' ? start.stepsPerEpoch : 0;
+    const latest = join(out, 'latest.json');
+    const ckpt = JSON.parse(readFileSync(latest, 'utf8')) as Checkpoint;
+    // step, epoch and cursor agree (step = epoch · perEpoch + cursor), but the cursor names no step of an epoch
+    Object.assign(ckpt.training, { step: perEpoch, epoch: 0, cursor: perEpoch });
+    writeFileSync(latest, JSON.stringify({ ...ckpt, sha256: integrity.contentChecksum(ckpt) }));
+    await expect(train({ resume: latest, maxSteps: 2 * perEpoch }, [])).rejects.toThrow(
+      `${latest}: training.step ${perEpoch}, epoch 0, cursor ${perEpoch} do not fit ${perEpoch} steps per epoch of this corpus`);
   });
 
   it('refuses to resume on a changed corpus, or with a contradicting model flag', async () => {
