@@ -137,6 +137,11 @@ describe('a duration, as every line writes it', () => {
     // an hour or more: a time that passes to its minute, a given one to its second where it has some
     expect([3725, 7200].map((seconds) => durationText(seconds, true))).toEqual(['1h02m05s', '2h00m']);
   });
+
+  it('passes from minutes to hours at the hour itself, and writes a time that passed less than nothing (a clock set back) as 0s', () => {
+    expect([3599, 3600, 3600.4].map((seconds) => durationText(seconds))).toEqual(['59m59s', '1h00m', '1h00m']);
+    expect([-0.4, -3].map((seconds) => durationText(seconds))).toEqual(['0s', '0s']);
+  });
 });
 
 describe('a count, as every line writes it', () => {

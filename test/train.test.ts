@@ -694,6 +694,13 @@ describe('training options as flags give them', () => {
     expect([parseDuration('5x'), parseDuration(''), parseDuration('m')]).toEqual([null, null, null]);
   });
 
+  it('reads each unit of a --time duration as a decimal, and 0 as no time', () => {
+    expect([parseDuration('1.5h'), parseDuration('0.5m'), parseDuration('1.5h30m'), parseDuration('2.5s')]).toEqual([
+      1.5 * 3600, 0.5 * 60, 1.5 * 3600 + 30 * 60, 2.5,
+    ]);
+    expect([parseDuration('0'), parseDuration('0s'), parseDuration('0h0m')]).toEqual([0, 0, 0]);
+  });
+
   it('reads a number after a unit, with none of its own, in the next smaller unit', () => {
     expect([parseDuration('1m30'), parseDuration('2h30'), parseDuration('2h30s'), parseDuration('1h2m3')]).toEqual([
       90, 9000, 7230, 3723,
