@@ -7,7 +7,11 @@ import {
 import { userMessage } from '../src/cli/errors.js';
 import { checkSampleSettings, greedyWarnings } from '../src/generate/settings.js';
 import { describeValue } from '../src/input/issues.js';
-import { SettingError, parseSettingTable } from '../src/input/settings.js';
+import { SCORE_TOP_MAX } from '../src/generate/score.js';
+import {
+  SEED_MAX, SettingError, flagHelp, orList, parseSettingTable, withDefaults,
+} from '../src/input/settings.js';
+import { ACTIVATIONS_TOP_MAX, readActivations, readComplete, readScore } from '../src/serve/requests.js';
 import { SERVE_SETTINGS } from '../src/serve/settings.js';
 import { WORD_RULE_VERSION } from '../src/text/words.js';
 import { shortMessage } from '../src/checkpoint/errors.js';
@@ -102,6 +106,51 @@ describe('the sampling settings table', () => {
     expect(() => checkSampleSettings({ len: 1e99 })).toThrow('len: must be a positive integer up to 9007199254740991 (got 1e+99)');
     expect(() => checkSampleSettings({ seed: 1e99 })).toThrow('seed: must be an integer from 0 to 4294967295 (got 1e+99)');
     expect(() => checkSampleSettings({ len: 5, temperature: 0, topK: 3, topP: 1, seed: 0, beam: 2, unk: 'show', stopAtEos: true })).not.toThrow();
+    expect(() => checkSampleSettings({ temperature: -Infinity })).toThrow('temperature: must be a finite number >= 0 (got -Infinity)');
+  });
+});
+
+describe('each range takes its ends as its words state them', () => {
+  it('a number > 0 refuses 0; a range from a to b takes b itself and refuses one more', () => {
+    expect(() => parseOptions({ lr: '0' })).toThrow('lr: must be a number > 0 (got 0)');
+    expect(parseOptions({ seed: String(SEED_MAX) }).seed).toBe(SEED_MAX);
+    expect(() => checkSampleSettings({ seed: SEED_MAX })).not.toThrow();
+    expect(() => parseOptions({ seed: String(SEED_MAX + 1) })).toThrow(SettingError);
+  });
+
+  it('a request\'s capped fields (n, top) take their cap and refuse one more, naming the field', () => {
+    expect(readComplete({ prefix: 'a', n: 10 }).n).toBe(10);
+    expect(() => readComplete({ prefix: 'a', n: 11 })).toThrow('n: must be an integer from 1 to 10 (got 11)');
+    expect(readScore({ text: 'a', top: SCORE_TOP_MAX }).top).toBe(SCORE_TOP_MAX);
+    expect(() => readScore({ text: 'a', top: SCORE_TOP_MAX + 1 })).toThrow(`top: must be an integer from 0 to ${SCORE_TOP_MAX}`);
+    expect(readActivations({ text: 'a', top: ACTIVATIONS_TOP_MAX }).top).toBe(ACTIVATIONS_TOP_MAX);
+    expect(() => readActivations({ text: 'a', top: ACTIVATIONS_TOP_MAX + 1 })).toThrow(`top: must be an integer from 1 to ${ACTIVATIONS_TOP_MAX}`);
+  });
+
+  it('rnn serve takes port 65535, a queue of 0, an origin with no path, and a time limit as long as a timer keeps (2^31 − 1 ms), and no longer nor 0', () => {
+    const longest = Math.floor((2 ** 31 - 1) / 1000);
+    expect(parseSettingTable(SERVE_SETTINGS, { port: '65535', timeLimit: String(longest) })).toEqual({ port: 65535, timeLimit: longest });
+    expect(parseSettingTable(SERVE_SETTINGS, { queue: '0', cors: 'https://example.com:8443' })).toEqual({ queue: 0, cors: 'https://example.com:8443' });
+    for (const given of [{ port: '65536' }, { timeLimit: String(longest + 1) }, { timeLimit: '0' }, { cors: 'https://example.com/app' }]) {
+      expect(() => parseSettingTable(SERVE_SETTINGS, given), JSON.stringify(given)).toThrow(SettingError);
+    }
+  });
+});
+
+describe('a setting\'s help line and default', () => {
+  it('states its default, in words after a colon where the table words it, or that it must be given', () => {
+    expect(flagHelp({ schema: SERVE_SETTINGS.queue.schema, help: 'waiting requests', default: 32 })).toBe('waiting requests (default 32)');
+    expect(flagHelp(SERVE_SETTINGS.workers)).toBe(`${SERVE_SETTINGS.workers.help} (default: every core)`);
+    expect(flagHelp({ ...SERVE_SETTINGS.token, required: true })).toBe(`${SERVE_SETTINGS.token.help} (required)`);
+  });
+
+  it('keeps a value given over the default, and gives the default where none is', () => {
+    const settings = withDefaults(SERVE_SETTINGS, { port: 0 });
+    expect([settings.port, settings.queue]).toEqual([0, SERVE_SETTINGS.queue.default]);
+  });
+
+  it('offers one value as itself and more joined by "or"', () => {
+    expect([orList(['sse']), orList(['sse', 'ndjson']), orList(['lstm', 'gru', 'rnn'])]).toEqual(['sse', 'sse or ndjson', 'lstm, gru or rnn']);
   });
 });
 
