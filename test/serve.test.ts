@@ -578,6 +578,8 @@ describe('bad input: one JSON line with a 4xx that names the field', () => {
     ['POST', '/v1/generate', '{"beam": 1e20}', 400, 'beam', /^beam: must be at most 8 \(the server's --max-beam\) \(got 100000000000000000000\)$/],
     ['POST', '/v1/score', '{"text": "a", "model": 5}', 400, 'model', /model: must be the name of a served model/],
     ['GET', '/generate?n=2', null, 400, 'start_text', /start_text is missing/],
+    // a query's len, read from its text, meets the server's cap as a body's does
+    ['GET', '/generate?start_text=a&len=501', null, 400, 'len', /^len: must be at most 500 \(the server's --max-len\) \(got 501\)$/],
     ['GET', '/v1/generate', null, 405, null, /GET is not allowed here; use POST/],
     ['POST', '/healthz', '{}', 405, null, /use GET/],
     ['GET', '/v1/nothing', null, 404, null, /^no such route: \/v1\/nothing; the API has \/v1\/models, /],
@@ -1356,7 +1358,7 @@ describe('the models it lists', () => {
 
 describe('who may reach it: the address it binds, the host named, the token, the origin', () => {
   it('the address to bind: loopback by name or number needs no warning; a port in use is one line that names --port', async () => {
-    for (const host of ['127.0.0.1', '127.0.0.2', 'localhost', 'LOCALHOST', '::1', '[::1]', '::ffff:127.0.0.1']) expect(isLoopback(host)).toBe(true);
+    for (const host of ['127.0.0.1', '127.0.0.2', '127.255.255.254', 'localhost', 'LOCALHOST', '::1', '[::1]', '::ffff:127.0.0.1']) expect(isLoopback(host)).toBe(true);
     for (const host of ['0.0.0.0', '::', '192.168.1.2', '::ffff:10.0.0.1', 'example.com']) expect(isLoopback(host)).toBe(false);
     const port = new URL(server.url).port;
     const taken = await rnnIn(scratch.dir, ['serve', '--checkpoint', models.gru, '--workers', '1', '--port', port]);
