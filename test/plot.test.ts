@@ -11,7 +11,7 @@ import { loadLossRuns, lossRunFromCheckpoint, runCheckpointPath, runName } from 
 import { InputError } from '../src/input/settings.js';
 import { placeLabel } from '../src/plot/labels.js';
 import { CHART, type LossRun, niceTicks } from '../src/plot/scale.js';
-import { RUN_COLOURS, bestPoint, escapeXml, formatTokenCount, lossChartSvg, runsDrawnAlike, runsDrawnOver } from '../src/plot/svg.js';
+import { RUN_COLOURS, bestPoint, escapeXml, formatTokenCount, lossChartSvg, offChartNote, runsDrawnAlike, runsDrawnOver } from '../src/plot/svg.js';
 import { type XmlElement, allElements, parseXml, textContent } from './helpers/xml.js';
 import { expectWrittenThrough, scratchFolder } from './helpers/files.js';
 import { ROOT, expectOneLineError, rnnIn } from './helpers/cli.js';
@@ -33,6 +33,9 @@ describe('niceTicks', () => {
     expect(t.lo).toBeLessThan(2);
     expect(t.hi).toBeGreaterThan(2);
     expect(niceTicks(0, 0).values).toContain(0);
+    // by 5% of the value either side (1 either side of 0), then out to round ticks: a run of one evaluation's axis hugs its loss
+    expect(niceTicks(2, 2, 5)).toEqual(niceTicks(2 - 0.1, 2 + 0.1, 5));
+    expect(niceTicks(0, 0, 5)).toEqual(niceTicks(-1, 1, 5));
   });
 });
 
@@ -94,7 +97,8 @@ describe('lossChartSvg', () => {
     expect(val.attrs['points']).toBe(pointsOf([[100, 2.5], [200, 2.2]]));
     expect(val.attrs['stroke-dasharray']).toBeUndefined();
     expect(within(first!, 'val-point').map((c) => [Number(c.attrs['cx']), Number(c.attrs['cy'])])).toEqual([[px(100), py(2.5)], [px(200), py(2.2)]]);
-    // a one-point training line gets a marker, or it would not show
+    // a one-point training line gets a marker, or it would not show; a longer one shows as its line alone
+    expect(within(first!, 'train-point')).toEqual([]);
     const lone = within(second!, 'train-point')[0]!;
     expect([Number(lone.attrs['cx']), Number(lone.attrs['cy'])]).toEqual([px(50), py(2.6)]);
   });
@@ -423,6 +427,12 @@ describe('best-loss labels', () => {
     expect(line < left || line > left + width).toBe(true);
   });
 
+  it('where every place covers as many obstacles, takes the first place, where a label with none in its way goes', () => {
+    // a circle that every place around the ring meets
+    const everywhere = placeLabel(300, 200, '2.200', { segments: [], circles: [[300, 200, 100]], boxes: [] });
+    expect(everywhere).toEqual(placeLabel(300, 200, '2.200', { segments: [], circles: [], boxes: [] }));
+  });
+
   it('draws no label over another: where eleven rings crowd together, a label with no free place is left to the legend', () => {
     // eleven runs ending within 0.05 of each other at one point, as tiny runs of one corpus do
     const crowded = Array.from({ length: 11 }, (_, i) => evaluatedRun(`r${i + 1}`, [[160, 4.4, 3.6 - i / 50], [640, 3.8, 3.1 + ((i * 7) % 11) / 200]]));
@@ -432,9 +442,11 @@ describe('best-loss labels', () => {
     const overlaps = boxes.flatMap((box, i) => boxes.slice(i + 1).flatMap((other, k) =>
       (overlap(box, other) ? [`${textContent(labels[i]!)} and ${textContent(labels[i + 1 + k]!)}`] : [])));
     expect(overlaps).toEqual([]);
-    // the lowest loss, placed first, keeps its label
+    // the lowest loss, placed first, keeps its label, whichever run it is of
     const lowest = Math.min(...crowded.map((run) => bestPoint(run.val)!.loss));
     expect(labels.map(textContent)).toContain(lowest.toFixed(3));
+    const lastFirst = allElements(parseXml(lossChartSvg([...crowded].reverse()))).filter((e) => e.attrs['class'] === 'best-label');
+    expect(lastFirst.map(textContent)).toContain(lowest.toFixed(3));
     // every run's best loss is still in its legend row
     const legend = elements.filter((e) => e.attrs['class'] === 'legend-run').map((e) => textContent(e));
     crowded.forEach((run, i) => expect(legend[i]).toContain(`best validation loss ${bestPoint(run.val)!.loss.toFixed(3)}`));
@@ -517,6 +529,22 @@ describe('a run that diverges', () => {
     expect(pieces).toEqual([`${px(100)},${py(2.8)} ${px(up)},${CHART.top}`, `${px(down)},${CHART.top} ${px(200)},${py(2.4)}`]);
     expect(ofClass(groupOf(chart, 'spike'), 'off-chart').map((a) => a.attrs['d']!.match(/^M(-?[\d.]+)/)![1]).map(Number)).toEqual([px(up)]);
     expect(legendRow(chart, 1)).toContain('; above the chart, up to 50.000');
+  });
+
+  it('takes its ceiling from the largest vocabulary among the runs: a loss under twice its ln is on the chart', () => {
+    // beside tinyshakespeare's 65 characters (2 ln 65 = 8.35), a vocabulary of 10,000 (2 ln 10,000 = 18.42)
+    const wide = { ...evaluatedRun('wide', [[50, 12, 11], [150, 10, 9]]), vocabSize: 10_000 };
+    const chart = allElements(parseXml(lossChartSvg([learning[0]!, wide])));
+    expect(ofClass(chart, 'off-chart')).toEqual([]);
+    expect(Math.max(...ticks(chart).map(Number))).toBeGreaterThanOrEqual(12);
+    expect(legendRow(chart, 1)).not.toContain('above the chart');
+  });
+
+  it('marks a run whose validation line alone goes above the chart, and gives that highest loss in its legend row', () => {
+    const overfit = { ...evaluatedRun('overfit', [[50, 2.6, 2.7], [150, 2.4, 40]]), vocabSize: 65 };
+    const chart = allElements(parseXml(lossChartSvg([learning[0]!, overfit])));
+    expect(ofClass(groupOf(chart, 'overfit'), 'off-chart').map((a) => a.attrs['data-line'])).toEqual(['val']);
+    expect(legendRow(chart, 1)).toContain(offChartNote(40, 3));
   });
 
   it('spans every loss where every run is above the ceiling: runs that all diverge are compared among themselves', () => {
