@@ -39,6 +39,10 @@ describe('textLossChart', () => {
   it('shows nothing for fewer than two values, and a flat line for equal ones', () => {
     expect(textLossChart([])).toEqual([]);
     expect(textLossChart([2])).toEqual([]);
+    // a run that diverged: no bar has a height for an infinite loss, nor for one not a number
+    expect(textLossChart([2, Infinity, 1])).toEqual([]);
+    expect(textLossChart([2, -Infinity])).toEqual([]);
+    expect(textLossChart([2, NaN, 1])).toEqual([]);
     expect(textLossChart([2, 2, 2], { rows: 1 })).toEqual(['2.000 ┤▄▄▄']);
   });
 
