@@ -805,6 +805,9 @@ describe('the library API given what its types forbid', () => {
     await expect(model.generate({ length: 5 } as never).next()).rejects.toThrow(
       new TypeError('unknown option length; the valid ones: prime, len, temperature, topK, topP, seed, stopAtEos, unk, signal, onWarning, workers'));
     await expect(model.score('ab', { top: 1, workers: 1, topX: 3 } as never)).rejects.toThrow(/^unknown option topX; /);
+    // a name that every object inherits (toString, constructor) is no option either
+    expect(() => model.scoreSync('ab', { constructor: 1 } as never)).toThrow(new TypeError('unknown option constructor; the valid ones: tokens, top, signal, onProgress'));
+    await expect(model.generate({ toString: 'x' } as never).next()).rejects.toThrow(/^unknown option toString; the valid ones: prime, /);
     expect(() => model.activationsSync('ab', 0, { tops: 3 } as never)).toThrow(new TypeError('unknown option tops; the valid ones: signal'));
     await expect(model.generate(null as never).next()).rejects.toThrow(/^options: must be a plain object of options by name: prime, len, .* \(got null\)$/);
     // a signal that is none would never stop the call
