@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Optimizer, clipGradNorm } from '../src/engine/optim.js';
+import { Optimizer, clipGradNorm, clipScale } from '../src/engine/optim.js';
 import { paramLayout } from '../src/engine/params.js';
 import { trainStep } from '../src/engine/step.js';
 import { fixtureConfig, loadTorchFixture, packParams, torchFixtureFiles } from './helpers/fixtures.js';
@@ -103,3 +103,19 @@ for (const kind of kernelKinds()) for (const file of torchFixtureFiles()) for (c
     });
   });
 }
+
+describe('clip_grad_norm_\'s factor', () => {
+  /** torch.nn.utils.clip_grad_norm_ as it reads: clip_coef = max_norm / (total_norm + 1e-6), applied only below 1. */
+  const torchFactor = (norm: number, maxNorm: number): number => Math.min(1, maxNorm / (norm + 1e-6));
+
+  it('divides by the norm plus 1e-6, as torch does: a norm at the limit is clipped, and a tiny one by its 1e-6', () => {
+    for (const [norm, maxNorm] of [[5, 5], [5.5, 5], [2e-6, 1e-6], [1e-7, 1e-6], [0, 1], [4, 5]]) {
+      expect(clipScale(norm, maxNorm), `norm ${norm}, max ${maxNorm}`).toBe(torchFactor(norm, maxNorm));
+    }
+    expect(clipScale(5, 5)).toBeLessThan(1);
+  });
+
+  it('is 1 however large the norm where no limit is set (--clip 0)', () => {
+    for (const norm of [0, 1, 1e30]) expect(clipScale(norm, null), `norm ${norm}`).toBe(1);
+  });
+});
