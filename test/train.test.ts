@@ -672,8 +672,8 @@ describe('train', () => {
 });
 
 describe('the learning rate schedule', () => {
-  it('falls along a half cosine from lr to 0 over the run, or by a factor each epoch', () => {
-    expect([0, 0.5, 1, 1.5].map((done) => scheduledLr('cosine', 0.004, 0.8, 3, done))).toEqual([0.004, 0.002, 0, 0]);
+  it('falls along a half cosine from lr to 0 over the run, held at either end, or by a factor each epoch', () => {
+    expect([-0.5, 0, 0.5, 1, 1.5].map((done) => scheduledLr('cosine', 0.004, 0.8, 3, done))).toEqual([0.004, 0.004, 0.002, 0, 0]);
     expect(scheduledLr('cosine', 0.004, 0.8, 0, 0.25)).toBeCloseTo(0.004 * (0.5 + Math.SQRT1_2 / 2), 15);
     expect([0, 1, 2].map((epoch) => scheduledLr('epoch', 0.004, 0.5, epoch, 0.9))).toEqual([0.004, 0.002, 0.001]);
   });
