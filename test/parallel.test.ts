@@ -3,7 +3,7 @@ import type { ModelConfig } from '../src/engine/config.js';
 import { initParams } from '../src/engine/model.js';
 import { Rng } from '../src/engine/random.js';
 import type { OptimizerMoments, TrainingEngine } from '../src/parallel/engine.js';
-import type { StepSettings } from '../src/engine/step.js';
+import { type StepSettings, stepIsFinite } from '../src/engine/step.js';
 import { createStepper } from '../src/parallel/inference.js';
 import { createEngine } from '../src/parallel/pool.js';
 import type { KernelsKind } from '../src/engine/kernels/kinds.js';
@@ -172,6 +172,52 @@ for (const kind of kernelKinds()) describe(`worker pool, ${kind} kernels`, () =>
       expect(moments.m.every((x) => x === 0)).toBe(true);
       expect(e.trainState().h.every((x) => x === 0)).toBe(true);
     }
+  });
+
+  it('restarts the carried state from zero at a skipped step, where good steps had carried one', async () => {
+    const headBias = paramLayout(config).byName.get('head.bias')!;
+    for (const workers of [1, 2]) {
+      const e = await engine(workers);
+      run(e, 2);
+      expect(e.trainState().h.some((x) => x !== 0), `${workers} workers: a state to restart`).toBe(true);
+      e.params[headBias.offset + 3] = NaN;
+      fillWindow(e, 2);
+      expect(e.trainStep({ lr: 1e-2, clip: 1, clipValue: null }, 1).skipped, `${workers} workers`).toBe(true);
+      const state = e.trainState();
+      expect(state.h.every((x) => x === 0), `${workers} workers: h`).toBe(true);
+      expect(state.c!.every((x) => x === 0), `${workers} workers: c`).toBe(true);
+    }
+  });
+
+  it('scores a chunk cut in two, the state carried from the first part\'s end, as it scores the whole', async () => {
+    const rows = 5, length = 8, half = length / 2;
+    expect(half).toBeLessThan(T); // each part leaves steps of the window unused after it
+    const rng = new Rng(9), inputs: number[] = [], targets: number[] = [];
+    for (let i = 0; i < rows * length; i++) { inputs.push(rng.nextUint32() % 11); targets.push(rng.nextUint32() % 11); }
+    const e = await engine(1);
+    e.evalInputs.set(inputs);
+    e.evalTargets.set(targets);
+    const whole = e.evalChunk(length);
+    e.resetEvalState();
+    let parts = 0;
+    for (const from of [0, half]) {
+      for (let b = 0; b < rows; b++) {
+        for (let t = 0; t < half; t++) {
+          e.evalInputs[b * half + t] = inputs[b * length + from + t]!;
+          e.evalTargets[b * half + t] = targets[b * length + from + t]!;
+        }
+      }
+      parts += e.evalChunk(half);
+    }
+    // the same float32 losses, summed in float64 in another order
+    expect(Math.abs(parts - whole), `whole ${whole}, in two parts ${parts}`).toBeLessThanOrEqual(rows * length * Number.EPSILON * whole);
+  });
+});
+
+describe('stepIsFinite', () => {
+  it('lets a step reach the weights only where both its loss and its gradient norm are finite', () => {
+    const cases: [number, number][] = [[2.3, 1.5], [2.3, Infinity], [2.3, NaN], [NaN, 1.5], [Infinity, 1.5]];
+    expect(cases.map(([loss, norm]) => stepIsFinite(loss, norm))).toEqual([true, false, false, false, false]);
   });
 });
 
