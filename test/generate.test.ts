@@ -199,6 +199,8 @@ describe('sampleText', () => {
     for (const seed of [1, 2, 3]) {
       const unfiltered = sample({ seed, prime: 'The ' });
       expect(sample({ topP: 1, seed, prime: 'The ' })).toBe(unfiltered);
+      // every token but <UNK>, which is never drawn, is every token that may be
+      expect(sample({ topK: trained.config.vocabSize - 1, seed, prime: 'The ' })).toBe(unfiltered);
       expect(sample({ topK: trained.config.vocabSize, seed, prime: 'The ' })).toBe(unfiltered);
       expect(sample({ topK: trained.config.vocabSize + 1, topP: 1, seed, prime: 'The ' })).toBe(unfiltered);
     }
@@ -450,6 +452,13 @@ describe.each(kernelKinds())('TokenSampler on %s kernels', (kind) => {
     for (const [topK, topP] of [[null, null], [3, null], [null, 0.9], [2, 0.5]] as const) {
       const sampler = new TokenSampler(5, 0, topK, topP);
       expect(Array.from({ length: 20 }, () => sampler.draw(likeliestLast, rng)), `top-k ${topK}, top-p ${topP}`).toEqual(Array(20).fill(4));
+    }
+  });
+
+  it('at temperature 0 takes the lowest id of the most probable tokens that tie, <UNK> left out', () => {
+    const rng = new Rng(9);
+    for (const [z, want] of [[[0, 0, 3, 3, 1], 2], [[3, 9, 1, 3, 3], 0], [[1, 9, 2, 2, 2], 2]] as const) {
+      expect(new TokenSampler(5, 0, null, null).draw(next(Float32Array.from(z)), rng), `logits ${z}`).toBe(want);
     }
   });
 
