@@ -135,6 +135,10 @@ describe('P(text) at the word level', () => {
     const summary = scoreSummary(scoreTokens(CONFIG, p, VOCAB.encode(text)));
     expect(summary.tokens).toBe(ids.length + 1);
     expect(summary.logProb).toBeCloseTo(logProb, 4);
+    // per prediction: the mean loss in nats, in bits (÷ ln 2), and its perplexity e^loss
+    expect(summary.loss).toBeCloseTo(-logProb / summary.tokens, 4);
+    expect(summary.bitsPerToken).toBeCloseTo(-logProb / summary.tokens / Math.LN2, 4);
+    expect(summary.perplexity).toBeCloseTo(Math.exp(-logProb / summary.tokens), 4);
     expect(formatProbability(summary.logProb)).toBe(Math.exp(logProb).toExponential(1));
     // the batched engine, one row of the same stream, gives the same sum
     const batched = await scoreStream(CONFIG, p, new Int32Array([EOS, ...ids, EOS]), 1, 5, 1);
