@@ -195,6 +195,19 @@ describe('beam search: the greedy row', () => {
   });
 });
 
+describe('beam search: tokens whose logits tie', () => {
+  // "a" and "b" tie exactly, in the logits and in ln p, above <EOS>
+  const { toyVocab, toy, toyParams } = fixedLogits([0, 0, 1, 1]);
+
+  it('rank the lower token first: a beam of 1 takes the path --temperature 0 draws, and a wider one lists "a" before "b"', () => {
+    const greedy = sampleText({ config: toy, params: toyParams, vocab: toyVocab, length: 3, temperature: 0, seed: 1 });
+    expect(greedy).toBe('aaa');
+    expect(beamSearch({ config: toy, params: toyParams, vocab: toyVocab, beam: 1, length: 3, kernels: 'js' }).text).toBe(greedy);
+    const wide = beamSearch({ config: toy, params: toyParams, vocab: toyVocab, beam: 3, length: 1, kernels: 'js' });
+    expect(wide.hypotheses.map((h) => h.text)).toEqual(['a', 'b', '\n']);
+  });
+});
+
 describe('beam search: a step allocates nothing', () => {
   const typedArray = Object.getPrototypeOf(Int32Array.prototype) as Record<string, unknown>;
 
