@@ -208,6 +208,17 @@ describe('beam search: tokens whose logits tie', () => {
   });
 });
 
+describe('beam search: <UNK> the likeliest token', () => {
+  const { toyVocab, toy, toyParams } = fixedLogits([0, 5, 1, 0]);
+
+  it('never takes it, on the greedy row either: the result is the path --temperature 0 draws', () => {
+    const greedy = sampleText({ config: toy, params: toyParams, vocab: toyVocab, length: 3, temperature: 0, seed: 1 });
+    expect(greedy).toBe('aaa');
+    const result = beamSearch({ config: toy, params: toyParams, vocab: toyVocab, beam: 1, length: 3, kernels: 'js' });
+    expect(result.hypotheses.map((h) => h.text)).toEqual([greedy]);
+  });
+});
+
 describe('beam search: a step allocates nothing', () => {
   const typedArray = Object.getPrototypeOf(Int32Array.prototype) as Record<string, unknown>;
 
