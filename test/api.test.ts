@@ -68,7 +68,7 @@ beforeAll(async () => {
   const imported = await rnnIn(scratch.dir, ['import', EVAL_GRU, '--out', path]);
   expect(imported.status).toBe(0);
   model = loadModel(path, { kernels: 'js' });
-}, 30_000);
+});
 
 /** A signal that fires at its `at`-th read, counting them, for `reason` where one is given. */
 const firesAt = (at: number, reason?: unknown) => ({ reads: 0, reason, get aborted() { return ++this.reads >= at; } });

@@ -168,7 +168,7 @@ describe('the command line', () => {
     expectOneLineError(runs[1]!, /^rnn: --out: must not be empty \(got ""\)$/);
     expectOneLineError(runs[2]!, /^rnn: --prime-file: must not be empty \(got ""\)$/);
     expectOneLineError(runs[3]!, /^rnn: the checkpoint's path is empty: name a checkpoint file or a run folder$/);
-  }, 30_000);
+  });
 
   it('refuses - where a checkpoint goes as standard input, which rnn info and --checkpoint do not read, as --out - is refused', async () => {
     const runs = await Promise.all([
@@ -179,7 +179,7 @@ describe('the command line', () => {
     const folder = 'a checkpoint or a run folder (its best.json, else latest.json), or ./- for a file or folder named -';
     expectOneLineError(runs[0]!, `rnn: ${stream}: name ${folder}`);
     expectOneLineError(runs[1]!, `rnn: --checkpoint: ${stream}: give ${folder}`);
-  }, 30_000);
+  });
 
   it('names --prime-file where the file it names cannot be read as a prime', async () => {
     const runs = await Promise.all([
@@ -188,7 +188,7 @@ describe('the command line', () => {
     ]);
     expectOneLineError(runs[0]!, /^rnn: --prime-file: file not found: no-such-prime\.txt$/);
     expectOneLineError(runs[1]!, /^rnn: --prime-file: cannot read .*: it is a folder; give a text file$/);
-  }, 30_000);
+  });
 
   it('a path to read that begins with a ~ no shell expanded, not found, says so and gives the home folder\'s path', async () => {
     const folder = scratch.folder();
@@ -215,7 +215,7 @@ describe('the command line', () => {
     expectOneLineError(runs[6]!, `rnn: --prime-file: file not found: ~/prime.txt; ${unexpanded('~/prime.txt', ' ($HOME/prime.txt)')}`);
     expectOneLineError(runs[7]!, `rnn: file not found: ~; ${unexpanded('~', ' ($HOME)')}`);
     expect(readdirSync(folder)).toEqual(['corpus.txt']);
-  }, 30_000);
+  });
 
   it('a file named with a / after it, as a corpus, a text to score or a prime, is refused as a file, not a folder', async () => {
     const folder = scratch.folder();
@@ -233,7 +233,7 @@ describe('the command line', () => {
     expectOneLineError(runs[2]!, `rnn: file not found: ${asFolder('corpus.txt')}`);
     expectOneLineError(runs[3]!, `rnn: --prime-file: file not found: ${asFolder('corpus.txt')}`);
     expect(readdirSync(folder)).toEqual(['corpus.txt']);
-  }, 30_000);
+  });
 
   it('gives no ~ hint for an absolute path that holds a folder named ~, which the user wrote as it is', async () => {
     const folder = scratch.folder();
@@ -254,7 +254,7 @@ describe('the command line', () => {
     expectOneLineError(runs[3]!, `rnn: --checkpoint: checkpoint not found: ${run}; give a checkpoint or a run folder (its best.json, else latest.json)`);
     expectOneLineError(runs[4]!, `rnn: model file not found: ${state}; name an rnn-state/1 file or a .safetensors file`);
     expect(readdirSync(folder)).toEqual(['corpus.txt']);
-  }, 30_000);
+  });
 
   it('refuses a device named as a text to read, which has no end (/dev/zero), where sample and eval read it for ever', async () => {
     const runs = await Promise.all([
@@ -264,7 +264,7 @@ describe('the command line', () => {
     const refusal = (path: string) => `${path} is a device, not a text file: give a file, or its text on standard input as -`;
     expectOneLineError(runs[0]!, new RegExp(`^rnn: --prime-file: ${refusal('/dev/zero')}$`));
     expectOneLineError(runs[1]!, new RegExp(`^rnn: ${refusal('/dev/urandom')}$`));
-  }, 30_000);
+  });
 
   it('refuses a device named as a model to read (/dev/zero), which import would read for ever', async () => {
     const runs = await Promise.all([
@@ -274,7 +274,7 @@ describe('the command line', () => {
     expectOneLineError(runs[0]!, 'rnn: /dev/zero is a device, not a model file; name an rnn-state/1 file or a .safetensors file');
     expectOneLineError(runs[1]!, /^rnn: --checkpoint \/dev\/zero is not a checkpoint \(it is a device\): give a checkpoint or a run folder/);
     expect(readdirSync(scratch.dir)).not.toContain('from-zero.json');
-  }, 30_000);
+  });
 
   it('writes no export, import, plot, checkpoint or prepared folder over a named pipe, naming it so, and reads no pipe nobody writes to as a corpus', async () => {
     const folder = join(scratch.dir, 'pipes');
@@ -300,7 +300,7 @@ describe('the command line', () => {
     expectOneLineError(runs[4]!, `rnn: --out ${runPipe} is a named pipe; give a folder, or a path ending in .json`);
     expectOneLineError(runs[5]!, `rnn: --out ${preparedPipe} is a named pipe, where --out takes the folder to write train.bin, val.bin and meta.json to`);
     for (const pipe of pipes) expect(lstatSync(pipe).isFIFO()).toBe(true);
-  }, 30_000);
+  });
 
   it('an empty path to read or write is refused naming what it is, not read as the current folder, "not found: " or "(got )"', async () => {
     const runs = await Promise.all([
@@ -319,7 +319,7 @@ describe('the command line', () => {
     expectOneLineError(runs[4]!, /^rnn: --out: must be an \.svg file \(got ""\)$/);
     expectOneLineError(runs[5]!, /^rnn: --out must not be empty: the folder to write train\.bin, val\.bin and meta\.json to$/);
     expectOneLineError(runs[6]!, /^rnn: the checkpoint's path is empty: name a checkpoint file or a run folder$/);
-  }, 30_000);
+  });
 
   it('an rnn model named where a text is read is refused, saying where a model goes, not trained on or scored as JSON', async () => {
     const folder = scratch.folder();
@@ -337,7 +337,7 @@ describe('the command line', () => {
     expectOneLineError(runs[2]!, /^rnn: model\.json is an rnn model, not a text to prepare: name the text it was trained on$/);
     expectOneLineError(runs[3]!, /^rnn: model\.json is an rnn model, not a text to score: name the model with --checkpoint, the texts after it$/);
     expect(readdirSync(folder)).toEqual(['model.json']);
-  }, 30_000);
+  });
 
   it('an rnn-state model named as a text to train on is offered --init-from alone: --resume reads only a checkpoint', async () => {
     const folder = scratch.folder();
@@ -345,7 +345,7 @@ describe('the command line', () => {
     const run = await rnnIn(folder, ['train', 'state.json', '--max-steps', '1', '--out', 'run']);
     expectOneLineError(run, /^rnn: state\.json is an rnn model, not a text to train on: fine-tune it on a text with --init-from state\.json$/);
     expect(readdirSync(folder)).toEqual(['state.json']);
-  }, 30_000);
+  });
 
   it('a .safetensors rnn-state model named where a text is read is refused as a model, not as a binary file', async () => {
     const folder = scratch.folder();
@@ -358,7 +358,7 @@ describe('the command line', () => {
       /^rnn: model\.safetensors is an rnn model, not a text to train on: fine-tune it on a text with --init-from model\.safetensors$/);
     expectOneLineError(runs[1]!, /^rnn: model\.safetensors is an rnn model, not a text to prepare: name the text it was trained on$/);
     expect(readdirSync(folder)).toEqual(['model.safetensors']);
-  }, 30_000);
+  });
 
   it('a prepared folder\'s meta.json named where a text is read is refused naming its folder, not trained on, prepared or scored as JSON', async () => {
     const folder = scratch.folder();
@@ -376,7 +376,7 @@ describe('the command line', () => {
     expectOneLineError(runs[1]!, refusal('a text to prepare'));
     expectOneLineError(runs[2]!, refusal('a text to score'));
     expect(readdirSync(folder).sort()).toEqual(['corpus.txt', 'data']);
-  }, 30_000);
+  });
 
   it('a prepared folder\'s train.bin or val.bin named where a text is read is refused naming its folder, not as a file with a NUL byte', async () => {
     const folder = scratch.folder();
@@ -394,7 +394,7 @@ describe('the command line', () => {
     expectOneLineError(runs[1]!, refusal('train.bin', 'a text to score'));
     expectOneLineError(runs[2]!, refusal('val.bin', 'a text to train on'));
     expect(readdirSync(folder).sort()).toEqual(['corpus.txt', 'data']);
-  }, 30_000);
+  });
 
   it('an rnn model or a prepared folder\'s meta.json given as --prime-file is refused naming the flag, not read as a prime', async () => {
     const folder = scratch.folder();
@@ -410,7 +410,7 @@ describe('the command line', () => {
     expectOneLineError(runs[1]!, model('model.safetensors'));
     expectOneLineError(runs[2]!,
       "rnn: --prime-file: data/meta.json is a prepared folder's meta.json, not a text to start from: rnn train and rnn eval perplexity read its folder, data");
-  }, 30_000);
+  });
 
   it('a corpus folder that holds only what rnn wrote (a run\'s folder) is refused naming what was left out of it', async () => {
     const folder = scratch.folder();
@@ -419,7 +419,7 @@ describe('the command line', () => {
     for (const name of ['best.json', 'latest.json']) copyFileSync(checkpoint, join(run, name));
     expectOneLineError(await rnnIn(folder, ['train', 'run', '--max-steps', '1', '--out', 'new']), new RegExp(
       `^rnn: corpus folder has no text files: ${run}; left out of it: ${run}/best\\.json \\(an rnn model\\), ${run}/latest\\.json \\(an rnn model\\)$`));
-  }, 30_000);
+  });
 
   it('a lock file that an ended rnn left in a corpus folder is left out of the corpus, not read as text; an interrupted prepare\'s own folder is named as such', async () => {
     const folder = scratch.folder();
@@ -436,7 +436,7 @@ describe('the command line', () => {
     expect(run.stderr).toBe(`rnn: warning: left out of the corpus: ${folder}/notes/old/latest.json.lock (an rnn lock file)\n`);
     expect(JSON.parse(readFileSync(join(folder, 'prepared', 'meta.json'), 'utf8')).corpus.files.map((f: { path: string }) => f.path))
       .toEqual([join(folder, 'notes', 'a.txt')]);
-  }, 30_000);
+  });
 
   it('prepare refuses to write into the corpus folder it reads, where the next prepare would read its files as text', async () => {
     const corpus = join(scratch.dir, 'texts');
@@ -447,7 +447,7 @@ describe('the command line', () => {
     expect(readdirSync(corpus)).toEqual(['a.txt']);
     const inside = await rnnIn(scratch.dir, ['prepare', 'texts', '--out', 'texts/prepared']);
     expect(inside.status).toBe(0);
-  }, 30_000);
+  });
 
   it('prepare reads no prepared folder as text, and replaces no files but an older prepare\'s', async () => {
     writeFileSync(join(scratch.dir, 'a.txt'), speeches(5000));
@@ -463,7 +463,7 @@ describe('the command line', () => {
     expect([readFileSync(join(notes, 'meta.json'), 'utf8'), readFileSync(join(notes, 'train.bin'), 'utf8')]).toEqual(['{"x":1}\n', 'abc']);
     expect((await rnnIn(scratch.dir, ['prepare', 'a.txt', '--level', 'word', '--out', 'tokens'])).status).toBe(0);
     expect(JSON.parse(readFileSync(join(scratch.dir, 'tokens', 'meta.json'), 'utf8')).level).toBe('word');
-  }, 30_000);
+  });
 
   it('prepare knows the corpus folder through a link to it, and refuses a file given as --out naming --out and the folder it takes', async () => {
     const corpus = join(scratch.dir, 'linked');
@@ -485,7 +485,7 @@ describe('the command line', () => {
     expectOneLineError(other, new RegExp(`^rnn: --out \\S+/notes\\.txt is a file, ${takes}$`));
     expect(readdirSync(corpus)).toEqual(['a.txt']);
     expect(readFileSync(notes, 'utf8')).toBe('kept\n');
-  }, 30_000);
+  });
 });
 
 describe('nothing saved is lost', () => {
@@ -631,7 +631,7 @@ describe('a run whose --out is the folder of a train_ddp.py run', () => {
     const run = await rnnIn(scratch.dir, ['train', corpus, '--hidden', '8', '--embed', '4', '--max-steps', '1', '--out', stopped]);
     expectOneLineError(run, /^rnn: --out .* is the folder of an examples\/pytorch\/train_ddp\.py run \(it holds its state\.pt\): give another --out, a folder of its own$/);
     expect(readdirSync(stopped)).toEqual(['state.pt']);
-  }, 30_000);
+  });
 });
 
 describe('a server that cannot start', () => {

@@ -143,7 +143,7 @@ describe('npm run bench, as a user runs it', () => {
       [['--workers', '9', '--batch', '8'], "--workers: whole numbers from 1 to 8 (--batch: each worker trains a row of the batch at least), comma-separated, not '9'"],
     ];
     await expectRefused(cases);
-  }, 20_000);
+  });
 
   it('refuses a value a list flag gives twice, which it would measure twice', async () => {
     const cases: [string[], string][] = [

@@ -28,8 +28,6 @@ import { EVAL_GRU } from './helpers/fixtures.js';
  */
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
-vi.setConfig({ testTimeout: 30_000, hookTimeout: 30_000 });
-
 /**
  * What decides colour for whoever runs the tests, unset, plus `extra`: the colour switches, and
  * the CI markers Node reads before TERM (with CI set, a terminal gets no colour).

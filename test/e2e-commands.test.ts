@@ -1,6 +1,6 @@
 import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { exportState } from '../src/checkpoint/convert.js';
 import { paramLayout } from '../src/engine/params.js';
@@ -13,7 +13,6 @@ import { EVAL_GRU, type EvalFixture, readEvalFixture } from './helpers/fixtures.
 
 // Each run starts a Node process and parses a 3 MB checkpoint; the fixture case takes a few seconds.
 // A loaded machine (the rest of the suite runs alongside) gets room beyond vitest's 5 s default.
-vi.setConfig({ testTimeout: 30_000, hookTimeout: 30_000 });
 
 const fixture = readEvalFixture();
 

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { diskSize } from '../src/checkpoint/size.js';
 import { shellWord } from '../src/input/issues.js';
@@ -20,8 +20,6 @@ import { speeches } from './helpers/speeches.js';
 
 /** Long enough that a test ends it, never its limit. */
 const ENDLESS = ['--max-steps', '1000000', '--eval-every', '20'];
-
-vi.setConfig({ testTimeout: 30_000, hookTimeout: 30_000 });
 
 const { dir } = scratchFolder('rnn-e2e-reliab-');
 let corpus: string;

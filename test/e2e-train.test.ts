@@ -30,7 +30,7 @@ describe('rnn train (built CLI)', () => {
     const { code, stderr } = await rnn(['train', corpus, ...TINY_RUN, '--max-steps', '30', '--eval-every', '10', '--out', saved]);
     expect(stderr).not.toMatch(/internal error/);
     expect(code).toBe(0);
-  }, 20_000);
+  });
 
   it('writes latest and best checkpoints and plain progress lines when not on a terminal', () => {
     const latest = loadCheckpoint(join(saved, 'latest.json'));
@@ -51,7 +51,7 @@ describe('rnn train (built CLI)', () => {
     expect(stderr).toMatch(/^eval step 10: val loss \d\.\d{3} \(best\), train \d\.\d{3} \| sample: ".+"$/m);
     expect(stderr).toContain(`saved latest checkpoint ${join(out, 'latest.json')} (step 20)`);
     expect(stderr).toMatch(/^done, reached --max-steps, at step 20 /m);
-  }, 20_000);
+  });
 
   it('prints one JSON object per event with --json', async () => {
     const out = join(dir, 'json');
@@ -71,7 +71,7 @@ describe('rnn train (built CLI)', () => {
       for (const name of [event.event, ...Object.keys(event)]) if (!section.includes(`\`${name}\``)) undocumented.add(name);
     }
     expect([...undocumented]).toEqual([]);
-  }, 20_000);
+  });
 
   it('warns on its own line when --time cannot hold the closing evaluation', async () => {
     // a microsecond: spent by the two steps that run before the speed is known
@@ -79,7 +79,7 @@ describe('rnn train (built CLI)', () => {
     expect(code).toBe(0);
     expect(stderr).toMatch(/^rnn: warning: --time of 0.000001s leaves no room for another step and the closing evaluation, .*--val-frac\n/m);
     expect(stderr).toMatch(/^done, reached --time, at step 2 /m);
-  }, 20_000);
+  });
 
   it('resumes across processes exactly, on two workers', async () => {
     const model = ['--cell', 'lstm', '--layers', '2', '--dropout', '0.2', '--workers', '2', '--eval-every', '25', '--json'];
@@ -99,7 +99,7 @@ describe('rnn train (built CLI)', () => {
     expect(b.config.training.workers).toBe(2);
     expect(b.weights).toEqual(a.weights);
     expect(b.optimizer).toEqual(a.optimizer);
-  }, 20_000);
+  });
 
   it.each([
     ['SIGINT', 130],
@@ -116,7 +116,7 @@ describe('rnn train (built CLI)', () => {
     expect(stderr).toBe(
       `rnn: interrupted by ${signal} at step ${ckpt.training.step}; saved ${latest}; go on with: ${rnnCommand(BIN, dir)} train --resume ${latest}\n`,
     );
-  }, 20_000);
+  });
 
   it('on a second signal before the save ends at once, saving nothing, its line naming both signals', async () => {
     const out = join(dir, 'two-signals');
@@ -133,7 +133,7 @@ describe('rnn train (built CLI)', () => {
     expect(first).not.toBe(second);
     expect(code).toBe(second === 'SIGTERM' ? 143 : 130);
     expect(existsSync(join(out, 'latest.json'))).toBe(false);
-  }, 20_000);
+  });
 
   describe('bad input: one line, no stack, nothing saved touched', () => {
     const files: Record<string, string | Buffer> = {
@@ -186,6 +186,6 @@ describe('rnn train (built CLI)', () => {
       expectOneLineError({ status: code, stdout, stderr }, message);
       expect(fileHashes(saved)).toEqual(before);
       expect(existsSync(join(dir, 'checkpoints'))).toBe(false);
-    }, 20_000);
+    });
   });
 });

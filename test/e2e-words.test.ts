@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { WORD_RULE_VERSION } from '../src/text/words.js';
 import { expectOneLineError, rnnIn } from './helpers/cli.js';
@@ -13,8 +13,6 @@ import { speeches } from './helpers/speeches.js';
  */
 // the schedule that does not depend on the run's length: 20 steps resumed to 30 are then the 30 of one run
 const TINY = ['--layers', '1', '--hidden', '16', '--embed', '8', '--batch', '4', '--seq-len', '8', '--workers', '1', '--lr-schedule', 'epoch'];
-
-vi.setConfig({ testTimeout: 30_000, hookTimeout: 30_000 });
 
 const { dir } = scratchFolder('rnn-e2e-words-');
 let corpus: string;

@@ -22,7 +22,6 @@ import { speeches } from './helpers/speeches.js';
 import { trainUntilStep } from './helpers/train.js';
 
 // runs the CLI too, a process per refused case
-vi.setConfig({ testTimeout: 30_000, hookTimeout: 30_000 });
 
 const scratch = scratchFolder('rnn-finetune-');
 const { dir } = scratch;

@@ -263,7 +263,7 @@ describe('a malformed rnn-state/1 file: one line naming the file and the field',
       expectOneLineError(run, new RegExp(`^rnn: cli-${i}\\.json: ${picked[i]![2].replace(/[[\]().*+?^$\\]/g, '\\$&')}$`));
       expect(existsSync(join(dir, `cli-${i}-checkpoint.json`))).toBe(false);
     });
-  }, 30_000);
+  });
 
   it.each(cases)('--init-from: %s', (_, content, message) => {
     const path = join(dir, 'init-from.json');
@@ -625,7 +625,7 @@ describe('rnn import on the command line', () => {
     expectOneLineError(safetensors!, new RegExp(`^rnn: model file not found: no-such\\.safetensors; ${reads}$`));
     expectOneLineError(folder!, new RegExp(`^rnn: a-folder is a folder, not a model file: ${reads}$`));
     expect(existsSync(join(dir, 'x.json'))).toBe(false);
-  }, 30_000);
+  });
 });
 
 describe('an import older than the model file beside it, named itself', () => {
@@ -649,7 +649,7 @@ describe('an import older than the model file beside it, named itself', () => {
         '`rnn import ddp-out/model\\.safetensors --out ddp-out/model\\.checkpoint\\.json --force`$'));
     }
     expect(existsSync(join(dir, 'tuned'))).toBe(false);
-  }, 30_000);
+  });
 
   it('is refused where it was imported from rnn-state/1 JSON beside it (X.json → X.checkpoint.json) that is newer', async () => {
     const out = join(dir, 'tuned-out');
@@ -668,5 +668,5 @@ describe('an import older than the model file beside it, named itself', () => {
         'tuned-out/model\\.json \\(an import of an earlier model\\): convert it again with ' +
         '`rnn import tuned-out/model\\.json --out tuned-out/model\\.checkpoint\\.json --force`$'));
     }
-  }, 30_000);
+  });
 });

@@ -129,7 +129,7 @@ describe("rnn info's corpus line", () => {
     const info = await rnnIn(dir, ['info', 'run']);
     expect(info.stdout).toMatch(/^corpus +2 files and 1 empty file, [\d,]+ tokens with <EOS> /m);
     expect(info.stdout).toMatch(/^ +\S+\/notes\/empty\.txt \(0 bytes\)$/m);
-  }, 30_000);
+  });
 
   it('counts the token stream, each <EOS> with the text, so that it is not read as the run\'s count of characters', async () => {
     const dir = scratch.folder();
@@ -140,7 +140,7 @@ describe("rnn info's corpus line", () => {
     const [, train, val] = /data: .*: ([\d,]+) training and ([\d,]+) validation characters/.exec(run.stderr)!.map((n) => n.replace(/,/g, ''));
     const info = await rnnIn(dir, ['info', 'run']);
     expect(info.stdout).toMatch(new RegExp(`^corpus +1 file, ${(Number(train) + Number(val) + 2).toLocaleString('en-US')} tokens with <EOS> \\(`, 'm'));
-  }, 30_000);
+  });
 });
 
 describe("rnn info --json's fields", () => {
@@ -163,7 +163,7 @@ describe("rnn info --json's fields", () => {
       expect(info.epochs).toBeLessThan(info.epoch + 1);
     }
     expect([...undocumented]).toEqual([]);
-  }, 20_000);
+  });
 });
 
 describe('rnn info with a bad RNN_KERNELS', () => {
@@ -186,7 +186,7 @@ describe("rnn info's corpus rows", () => {
     expect(run.status).toBe(0);
     const info = await rnnIn(dir, ['info', 'run']);
     expect(info.stdout).toMatch(new RegExp(`\\n {2,}${join(dir, 'corpus.txt')} \\([\\d,]+ bytes\\)\\nprepared +${join(dir, 'data')} \\(rnn prepare: the token ids it trained on\\)\\n`));
-  }, 30_000);
+  });
 
   it('list the first files of a corpus of many and count the rest, which --json lists', async () => {
     const dir = scratch.folder();
@@ -202,7 +202,7 @@ describe("rnn info's corpus rows", () => {
     ]);
     const json = await rnnIn(dir, ['info', 'run', '--json']);
     expect((JSON.parse(json.stdout) as { corpus: { files: unknown[] } }).corpus.files).toHaveLength(13);
-  }, 30_000);
+  });
 
   it("name the learning rate's schedule, its decay where it decays by epoch, and a --clip-value where one was set", async () => {
     const dir = scratch.folder();
@@ -214,7 +214,7 @@ describe("rnn info's corpus rows", () => {
     expect(await settingsOf('cosine', [])).toMatch(/ lr 0\.003, lr-schedule cosine, clip 5, seed /);
     expect(await settingsOf('epoch', ['--lr-schedule', 'epoch', '--lr-decay', '0.5', '--clip-value', '2'])).toMatch(
       / lr 0\.003, lr-schedule epoch, lr-decay 0\.5, clip 5, clip-value 2, seed /);
-  }, 30_000);
+  });
 
   it("refuse a prepared folder's train.bin and val.bin as its meta.json is refused: data to train on, not a model", async () => {
     const dir = scratch.folder();
@@ -224,7 +224,7 @@ describe("rnn info's corpus rows", () => {
       expectOneLineError(await rnnIn(dir, ['info', join('data', name)]), `rnn: ${join('data', name)} is not a checkpoint ` +
         `(a prepared folder's ${name}: data to train on, not a model): name a checkpoint or a run folder (its best.json, else latest.json)`);
     }
-  }, 30_000);
+  });
 });
 
 describe("rnn info's paths", () => {

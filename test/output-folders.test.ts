@@ -1,6 +1,6 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { makeFolders } from '../src/checkpoint/files.js';
 import { lockPath, takeRunLock } from '../src/train/lock.js';
 import type { TrainSettings } from '../src/checkpoint/settings.js';
@@ -11,8 +11,6 @@ import { expectWrittenThrough, scratchFolder } from './helpers/files.js';
 import { speeches } from './helpers/speeches.js';
 
 /** Every command that writes a file or folder the user names (train, prepare, export, plot) makes the folders above it that are missing. */
-
-vi.setConfig({ testTimeout: 30_000, hookTimeout: 30_000 });
 
 const { dir } = scratchFolder('rnn-out-');
 const at = (...names: string[]) => join(dir, ...names);

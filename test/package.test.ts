@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import ts from 'typescript';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CORPUS } from '../src/train/data.js';
 import { ROOT, TINY_RUN } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
@@ -15,7 +15,6 @@ import { scratchFolder } from './helpers/files.js';
  */
 
 // a whole program checked, the DOM's declarations or Node's among it, in each case
-vi.setConfig({ testTimeout: 30_000, hookTimeout: 30_000 });
 
 const { dir } = scratchFolder('rnn-package-');
 

@@ -320,7 +320,7 @@ describe('runs with the same losses', () => {
     expect(run.stdout).toBe('a: 2 evaluations, best validation loss 4.3138\nb: 2 evaluations, best validation loss 4.3138\n' +
       'step3: 1 evaluation, best validation loss 4.3271\nwrote loss.svg\n');
     expect((await rnnIn(dir, ['plot', 'a', join(FIXTURES, 'step3.json'), '--out', 'two.svg'])).stderr).toBe('');
-  }, 20_000);
+  });
 });
 
 /** Each run's colour, training dash and validation marker, as the chart draws them. */
@@ -755,7 +755,7 @@ describe('a train_ddp.py run', () => {
     expect(run.stdout).toBe('step3: 1 evaluation, best validation loss 4.3271\nbig: 2 evaluations, best validation loss 3.5000\nwrote loss.svg\n');
     const elements = allElements(parseXml(readFileSync(join(dir, 'loss.svg'), 'utf8')));
     expect(elements.filter((e) => e.attrs['class'] === 'run').map((e) => e.attrs['data-run'])).toEqual(['step3', 'big']);
-  }, 20_000);
+  });
 });
 
 describe('parseXml (the well-formedness check above)', () => {
@@ -803,7 +803,7 @@ describe("rnn plot's summary", () => {
     expect(elements.filter((e) => e.attrs['class'] === 'legend-run').map((e) => textContent(e).trim()))
       .toEqual(['tunedbest validation loss 4.327 after 48 characters; started from base (best)']);
     expect(elements.filter((e) => e.attrs['class'] === 'run').map((e) => e.attrs['data-run'])).toEqual(['tuned']);
-  }, 20_000);
+  });
 
   it('says of a run whose lines go above the chart that they do, and its highest loss, as its legend row does', async () => {
     const dir = scratch.folder();
@@ -818,7 +818,7 @@ describe("rnn plot's summary", () => {
     expect(run.stdout).toBe('step3: 1 evaluation, best validation loss 4.3271\n' +
       'diverged: 2 evaluations, best validation loss 4.3271; above the chart, up to 250.5000\nwrote loss.svg\n');
     expect(readFileSync(join(dir, 'loss.svg'), 'utf8')).toContain('best validation loss 4.327 after 48 characters; above the chart, up to 250.500');
-  }, 20_000);
+  });
 });
 
 describe('rnn plot --out a link', () => {

@@ -365,7 +365,7 @@ describe('rnn prepare', () => {
     const again = await rnnIn(dir, ['prepare', join(folder, 'a.txt'), '--out', out]);
     expect([again.status, again.stderr]).toEqual([0, `rnn: warning: took over ${lock}, left by pid ${child.pid}, which is no longer running\n`]);
     expect(readdirSync(out).sort()).toEqual(['meta.json', 'train.bin', 'val.bin']);
-  }, 30_000);
+  });
 
   it('rnn train names a prepare still writing the folder, and its lock', async () => {
     const out = freshDir();
@@ -523,7 +523,7 @@ describe('rnn prepare', () => {
     expect(chars.stdout).toMatch(/: [\d,]+ training and [\d,]+ validation characters, [\d,]+-token vocabulary, uint8, in [\d.]+s\n$/);
     expectOneLineError(vocabSize, /--vocab-size applies to --level word only/);
     expectOneLineError(valFrac, /--val-frac/);
-  }, 30_000);
+  });
 
   it('names the folder it wrote with its control characters shown as \\u escapes, which a terminal would act on', async () => {
     const out = join(freshDir(), 'data\u001b[31m\nred');
@@ -532,7 +532,7 @@ describe('rnn prepare', () => {
     expect(existsSync(join(out, 'meta.json'))).toBe(true);
     const shown = `${out.replace('\u001b', '\\u001b').replace('\n', '\\u000a')}: `;
     expect(run.stdout.slice(0, shown.length)).toBe(shown);
-  }, 30_000);
+  });
 });
 
 describe('examples/pytorch/train_ddp.py', () => {

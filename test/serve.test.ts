@@ -731,7 +731,7 @@ describe('bad input: one JSON line with a 4xx that names the field', () => {
     } finally {
       await s.close();
     }
-  }, 20_000);
+  });
 
   it('a connection refused for what node:http cannot read is closed whole, not left half-open for a client that never closes its end to hold a place', async () => {
     const s = await inProcess([{ name: 'gru', path: models.gru }], { workers: 1, maxConnections: 1 });

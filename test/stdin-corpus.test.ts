@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { BIN, expectOneLineError, finish, rnnIn, rnnOnTerminal, signalOnce, TINY_RUN } from './helpers/cli.js';
 import { rnnCommand } from '../src/cli/train-summary.js';
@@ -10,8 +10,6 @@ import { scratchFolder } from './helpers/files.js';
 import { speeches } from './helpers/speeches.js';
 
 /** A corpus on standard input (`-`): `rnn train -`, `rnn prepare -`, fine-tuning on one, and what a resumed run does with it. */
-
-vi.setConfig({ testTimeout: 30_000, hookTimeout: 30_000 });
 
 const { dir, folder } = scratchFolder('rnn-stdin-');
 const at = (...names: string[]) => join(dir, ...names);

@@ -496,7 +496,7 @@ describe('detokenize', () => {
       }
     }
     // the whole bundled corpus three times over: some 4 s on a busy two-core machine, near vitest's default of 5
-  }, 30_000);
+  });
 
   it('writes the tokens of tokenizer rules version 3 so that they read back as themselves: Arabic numbers, Hebrew words, direction marks', () => {
     const [rlm, lrm, alm] = ['\u200f', '\u200e', '\u061c'];
