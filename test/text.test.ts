@@ -6,13 +6,13 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { userMessage } from '../src/cli/errors.js';
 import { SettingError } from '../src/input/settings.js';
-import { BatchSource, EvalBatches } from '../src/text/batches.js';
+import { BatchSource, EvalBatches, smallValidationWarning } from '../src/text/batches.js';
 import { CorpusError, fingerprintMatches, prepareData } from '../src/text/corpus.js';
 import type { DocsMode } from '../src/text/documents.js';
 import type { SentenceRule } from '../src/text/sentences.js';
 import { streamCorpus } from '../src/text/corpus-stream.js';
 import { firstInvalidUtf8Offset, readTextFile } from '../src/text/utf8.js';
-import { EOS, EOS_TOKEN, UNK, UNK_TOKEN, Vocabulary, cutBy } from '../src/text/vocab.js';
+import { EOS, EOS_TOKEN, UNK, UNK_TOKEN, Vocabulary, codePointCount, codePointPrefix, cutBy } from '../src/text/vocab.js';
 import { WORD_RULE_VERSION } from '../src/text/words.js';
 import { readCorpus, tokenStream } from './helpers/corpus.js';
 import { scratchFolder } from './helpers/files.js';
@@ -49,6 +49,9 @@ describe('Vocabulary', () => {
     expect(vocab.decode(ids)).toBe(text);
     expect(vocab.idOf('😀')).toBe(vocab.tokens.indexOf('😀'));
     expect(vocab.idOf('\uD83D')).toBe(UNK); // half of 😀 is not a character of the vocabulary
+    for (const many of ['éa', '😀a', '']) expect(vocab.idOf(many)).toBe(UNK); // nor is more than one, or none
+    expect(codePointCount(text)).toBe(ids.length);
+    expect([0, 1, 2, 3, 4, 5].map((n) => codePointPrefix(text, n))).toEqual(['', 'é', 'é☃', 'é☃😀', text, text]);
   });
 
   it('puts <EOS>, <UNK> first, then characters in code-point order (not UTF-16 order)', () => {
@@ -59,6 +62,8 @@ describe('Vocabulary', () => {
     expect(vocab.idOf('😀')).toBe(7);
     expect(vocab.idOf('z')).toBe(UNK);
     expect(Array.from(vocab.encode('ab z'))).toEqual([4, 5, 3, UNK]);
+    // characters added to a vocabulary take their places in code-point order too
+    expect(vocab.withTokens(['c', '\u00FF']).tokens).toEqual([EOS_TOKEN, UNK_TOKEN, '\n', ' ', 'a', 'b', 'c', '\u00FF', '\uFF01', '😀']);
   });
 
   it('leaves characters seen fewer than minCount times out, so they read as <UNK>', () => {
@@ -79,6 +84,8 @@ describe('Vocabulary', () => {
     expect(vocab.decode(ids)).toBe('a\uFFFDb');
     expect(vocab.decode(ids, { eos: EOS_TOKEN, unk: UNK_TOKEN })).toBe('<EOS>a<UNK>b<EOS>');
     expect(vocab.decode(ids, { eos: '\n' })).toBe('\na\uFFFDb\n');
+    // each <UNK> writes the next of the unknown texts, while any are left
+    expect(vocab.decode([UNK, 2, UNK, 3, UNK], { unknownTexts: ['x', 'y'] })).toBe('xayb\uFFFD');
     expect(() => vocab.decode([9])).toThrow(/outside the vocabulary/);
   });
 
@@ -116,6 +123,9 @@ describe('Vocabulary', () => {
     expect({ ...cutting('line').tokenize('ab\n\nc\n') }).toEqual({
       text: 'ab\n\nc\n', ids: Int32Array.of(a!, b!, EOS, c!), unknown: [], separators: ['\n\n'], primeTail: Int32Array.of(EOS),
     });
+    // a line break that goes on a paragraph, which a vocabulary without one lacks, is left out of a prime's tail, not read as <UNK>
+    const unbroken = Vocabulary.fromTokens(Vocabulary.build(['ab']).tokens, 'char', WORD_RULE_VERSION, { docs: 'blank', sentenceRule: 2 });
+    expect({ ...unbroken.tokenize('ab\n') }).toEqual({ text: 'ab\n', ids: Int32Array.of(2, 3), unknown: [] });
   });
 
   it('round-trips through fromTokens and rejects malformed token lists', () => {
@@ -498,6 +508,8 @@ describe('BatchSource', () => {
       /--batch 4 --seq-len 6: one batch needs 25 tokens and it has 23: /,
     );
     expect(new BatchSource(new Int32Array(25), 4, 6).stepsPerEpoch).toBe(1);
+    // B·T tokens are one short: the last input would have no target
+    expect(() => new BatchSource(new Int32Array(24), 4, 6)).toThrow(/one batch needs 25 tokens and it has 24: /);
     // <EOS> d1 <EOS> d2 <EOS>, a split of two 3-token documents: 6 of text and 3 <EOS>
     const documents = Int32Array.from([EOS, 5, 6, 7, EOS, 8, 9, 5, EOS]);
     const ends = '3 <EOS>, the token that ends each document and opens the next; use a smaller';
@@ -508,6 +520,28 @@ describe('BatchSource', () => {
     expect(() => new BatchSource(Int32Array.from([EOS, 5]), 4, 6)).toThrow('it has 2: 1 character of text and 1 <EOS>');
     // counts grouped as every other message groups them
     expect(() => new BatchSource(new Int32Array(180_001), 100_000, 50)).toThrow(/one batch needs 5,000,001 tokens and it has 180,001: 0 characters of text and 180,001 <EOS>/);
+  });
+
+  it('takes every target from the stream, the token after its input, whatever the stream\'s length, B and T', () => {
+    const wrong: string[] = [];
+    for (let n = 2; n <= 30; n++) {
+      const tokens = Int32Array.from({ length: n }, (_, i) => 100 + i);
+      for (let B = 1; B <= 4; B++) {
+        for (let T = 1; T <= 5; T++) {
+          if (n < B * T + 1) continue;
+          const batches = new BatchSource(tokens, B, T);
+          const inputs = new Int32Array(B * T);
+          const targets = new Int32Array(B * T);
+          for (let s = 0; s < batches.stepsPerEpoch; s++) {
+            batches.fill(s, inputs, targets);
+            for (let k = 0; k < B * T; k++) {
+              if (targets[k] !== inputs[k]! + 1 || targets[k]! >= 100 + n) wrong.push(`N ${n} B ${B} T ${T} step ${s}: ${inputs[k]} → ${targets[k]}`);
+            }
+          }
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
   });
 });
 
@@ -553,6 +587,32 @@ describe('EvalBatches', () => {
     expect(Array.from(targets.subarray(0, 2))).toEqual([6, 7]);
     const none = new EvalBatches(Int32Array.from([EOS]), 8, 10);
     expect([none.rows, none.chunks, none.predictions]).toEqual([0, 0, 0]);
+  });
+
+  it('makes its rows at least T long wherever the split has T predictions, at most maxRows of them', () => {
+    const wrong: string[] = [];
+    for (let n = 2; n <= 40; n++) {
+      const split = new Int32Array(n);
+      for (let T = 1; T <= 6; T++) {
+        for (let maxRows = 1; maxRows <= 10; maxRows++) {
+          const { rows, rowLength, predictions } = new EvalBatches(split, maxRows, T);
+          if ((n - 1 >= T && rowLength < T) || rows > maxRows || n - 1 - predictions >= rows) {
+            wrong.push(`N ${n} T ${T} maxRows ${maxRows}: ${rows} rows of ${rowLength}`);
+          }
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('warns of a split that scores fewer predictions than one training step, B·T, counting its text apart from its <EOS>', () => {
+    const split = Int32Array.from([EOS, 5, 6, 7, EOS, 8, 9]);
+    const batches = new EvalBatches(split, 2, 3);
+    expect(batches.predictions).toBe(2 * 3);
+    expect(smallValidationWarning(split, batches, 0.1, 2, 3, 'char')).toBeNull();
+    expect(cliMessage(() => {
+      throw smallValidationWarning(split, batches, 0.1, 2, 4, 'char');
+    })).toMatch(/^--val-frac 0\.1 leaves 5 validation characters, fewer than the 8 a training step scores \(--batch 2 × --seq-len 4\)/);
   });
 });
 
