@@ -9,7 +9,7 @@ import { EOS, EOS_TOKEN, UNK, UNK_TOKEN, Vocabulary } from '../src/text/vocab.js
 /** `decode` options that print the special tokens by name. */
 const SPECIAL_NAMES = { eos: EOS_TOKEN, unk: UNK_TOKEN };
 import {
-  buildWordVocabulary, compareCodePoints, DEFAULT_VOCAB_SIZE, rareTokensWarning, vocabularyCoverage,
+  buildWordVocabulary, compareCodePoints, DEFAULT_VOCAB_SIZE, RARE_TOKENS_SHARE, rareTokensWarning, vocabularyCoverage,
 } from '../src/text/word-vocab.js';
 import { isWordToken, lastWordBreak, LINE_BREAK, tokenizeWords, WORD_RULE_VERSION } from '../src/text/words.js';
 import { Rng } from '../src/engine/random.js';
@@ -597,6 +597,8 @@ describe('word vocabulary', () => {
     expect(vocabularyCoverage(counted, counted.vocab.size)).toBe('of 4 distinct tokens; the other 2, 29% of the training text, read as <UNK>');
     const full = buildWordVocabulary(tokens, { vocabSize: 10, minCount: 1 });
     expect(vocabularyCoverage(full, full.vocab.size)).toBeNull();
+    const one = buildWordVocabulary([['a', 'a', 'b']], { vocabSize: 3, minCount: 1 });
+    expect(vocabularyCoverage(one, one.vocab.size)).toBe('of 2 distinct tokens; the other 1, 33% of the training text, read as <UNK>');
   });
 
   it('warns when tokens seen only once are much of the training text: a run between two marks in Chinese, not English prose', () => {
@@ -610,6 +612,12 @@ describe('word vocabulary', () => {
     const prose = buildWordVocabulary([tokenizeWords('the cat sat on the mat and the dog sat on the cat.\n'.repeat(3) + 'a bird')], { vocabSize: 10, minCount: 1 });
     expect(prose.seenOnce).toBe(2);
     expect(rareTokensWarning(prose)).toBeNull();
+    // a share of exactly RARE_TOKENS_SHARE is not more than it; one more token seen once is
+    const text = (once: number, common: number) => [[...Array.from({ length: once }, (_, i) => `w${i}`), ...Array<string>(common).fill('the')]];
+    const at = buildWordVocabulary(text(3, 7), { vocabSize: 10, minCount: 1 });
+    expect(at.seenOnce! / at.occurrences).toBe(RARE_TOKENS_SHARE);
+    expect(rareTokensWarning(at)).toBeNull();
+    expect(rareTokensWarning(buildWordVocabulary(text(4, 7), { vocabSize: 10, minCount: 1 }))).not.toBeNull();
   });
 
   it('encodes words, reading unknown ones as <UNK>, and counts them', () => {
