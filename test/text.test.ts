@@ -392,6 +392,7 @@ describe('reading a corpus, and the token stream', () => {
     expect({ ...vocab.tokenize(text) }).toEqual({ ...vocab.tokenize('The\nend') });
     expect(vocab.tokenize('a\uFEFFb').text).toBe('a\uFEFFb'); // a BOM inside a text is a character of it, as in a file
     expect(vocab.tokenize('a\rb\r').text).toBe('a\rb\r'); // a lone CR is no line end
+    expect(vocab.tokenize('The\r\nend\r\n\r\n').text).toBe('The\nend\n\n'); // every CRLF, not the first alone
   });
 
   it('reads a file\'s leading BOM once, where a model reads its text: a second BOM after it is a character, as in a string', () => {
