@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { CELL_KINDS, type ModelConfig } from '../src/engine/config.js';
+import { Arena } from '../src/engine/kernels/arena.js';
+import { referenceKernels } from '../src/engine/kernels/reference.js';
+import { nextTokenDistribution } from '../src/engine/loss.js';
 import { initParams } from '../src/engine/model.js';
 import { paramLayout } from '../src/engine/params.js';
 import { Rng } from '../src/engine/random.js';
@@ -50,3 +53,44 @@ for (const kind of kernelKinds()) {
     });
   });
 }
+
+describe('nextTokenDistribution', () => {
+  it('gives token 0 (<UNK>) nothing where it is excluded, and the rest e^{z/T} over their own sum', () => {
+    const kernels = referenceKernels(new Arena()), V = 6, temperature = 0.7;
+    const logits = Float32Array.from([3, 0.5, -1, 2, 0, 1]);
+    const p = nextTokenDistribution(kernels, logits, new Float32Array(V), V, temperature, 0);
+    const weights = Array.from(logits, (z, v) => (v === 0 ? 0 : Math.exp(z / temperature)));
+    const sum = weights.reduce((a, b) => a + b, 0);
+    weights.forEach((w, v) => expect(p[v], `token ${v}`).toBeCloseTo(w / sum, 6));
+  });
+});
+
+describe('dropout between layers', () => {
+  const config: ModelConfig = { cell: 'lstm', vocabSize: 7, embedDim: 4, hiddenSize: 16, numLayers: 2, dropout: 0.25 };
+  const params = initParams(config, new Rng(2)), shape = { grads: true, batchSize: 4, seqLen: 8 };
+  const tokens = Array.from({ length: 32 }, (_, i) => (i * 5) % 7);
+
+  it('keeps each of layer 0\'s outputs with probability 1 − p, scaled by 1/(1 − p), and drops the rest to 0', () => {
+    const model = modelOn('js', config, params, shape), H = config.hiddenSize, n = 4 * 8 * H;
+    model.tokens.set(tokens);
+    model.forward(7);
+    const dropped = model['dropped'][0]!, h = model.layers[0]!.h;
+    let zeros = 0;
+    for (let i = 0; i < n; i++) {
+      if (dropped[i] === 0) zeros++;
+      else expect(dropped[i], `output ${i}`).toBeCloseTo(h[H * 4 + i]! / (1 - config.dropout), 6);
+    }
+    // 512 outputs: the dropped fraction's standard error is 0.019
+    expect(zeros / n).toBeGreaterThan(0.15);
+    expect(zeros / n).toBeLessThan(0.35);
+  });
+
+  it('is the identity without a seed: the same logits as the model with no dropout', () => {
+    const [model, plain] = [modelOn('js', config, params, shape), modelOn('js', { ...config, dropout: 0 }, params, shape)];
+    model.tokens.set(tokens);
+    plain.tokens.set(tokens);
+    model.forward();
+    plain.forward();
+    expect(Array.from(model.logits)).toEqual(Array.from(plain.logits));
+  });
+});
