@@ -450,6 +450,14 @@ describe('train', () => {
     expect(await warned({ batch: 16, seqLen: 32 })).toEqual([]);
   });
 
+  it('evaluates a run with --val-frac 0 at each interval as any other: a sample, and a history entry with no validation loss', async () => {
+    const { result, events } = await run({ ...TINY, valFrac: 0, maxSteps: 4, evalEvery: 2, out: freshOut() });
+    const evals = events.filter((e) => e.event === 'eval');
+    expect(evals.map((e) => [e.step, e.valLoss, e.sample.length > 0])).toEqual([[2, null, true], [4, null, true]]);
+    const ckpt = loadCheckpoint(result.latest);
+    expect(ckpt.history.map((entry) => [entry.step, entry.valLoss])).toEqual([[2, null], [4, null]]);
+  });
+
   it('tells onEvalProgress how far each evaluation has scored the validation split, rising to 1 before its eval event', async () => {
     const told: Array<number | 'eval'> = [];
     await train({ ...TINY, maxSteps: 40, out: freshOut() }, [corpus], {
@@ -668,6 +676,34 @@ describe('train', () => {
     const ckpt = loadCheckpoint(result.latest);
     expect([ckpt.training.step, ckpt.history.at(-1)?.step, ckpt.training.timeSpent]).toEqual([4, 4, true]);
     await expect(train({ resume: result.latest }, [])).rejects.toThrow(/has already trained to its end/);
+  });
+
+  it('records a --time spent while the checkpoint of an evaluation was written, in a checkpoint saved again as it stops', async () => {
+    // the clock moves 1 ms each time it is read, and 100 s more as step 4's checkpoint is written: its evaluation found time
+    // left, and the run stops for its --time before step 5
+    const events: TrainEvent[] = [];
+    const result = await onReadingClock((advance) => train({ ...TINY, time: 100, evalEvery: 2, out: freshOut() }, [corpus], {
+      onEvent: (event) => {
+        events.push(event);
+        if (event.event === 'checkpoint' && event.kind === 'latest' && event.step === 4) advance(100_000);
+      },
+    }));
+    expect([result.reason, result.step]).toEqual(['time', 4]);
+    const saved = events.filter((e) => e.event === 'checkpoint' && e.kind === 'latest').map((e) => (e as { step: number }).step);
+    expect(saved).toEqual([2, 4, 4]);
+    const ckpt = loadCheckpoint(result.latest);
+    expect([ckpt.training.step, ckpt.history.at(-1)?.step, ckpt.training.timeSpent]).toEqual([4, 4, true]);
+    await expect(train({ resume: result.latest }, [])).rejects.toThrow(/has already trained to its end/);
+  });
+
+  it('records no --time spent for a run that reached its --max-steps at an evaluation that found the time run out', async () => {
+    // the clock moves 1 ms each time it is read, and 100 s more while step 4, the last, is evaluated
+    const result = await onReadingClock((advance) => train({ ...TINY, time: 100, maxSteps: 4, evalEvery: 2, out: freshOut() }, [corpus], {
+      onEvent: (event) => void (event.event === 'eval' && event.step === 4 && advance(100_000)),
+    }));
+    expect([result.reason, result.step]).toEqual(['max-steps', 4]);
+    const ckpt = loadCheckpoint(result.latest);
+    expect([ckpt.training.step, ckpt.history.at(-1)?.step, ckpt.training.timeSpent]).toEqual([4, 4, undefined]);
   });
 });
 
