@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { fsyncSync, lstatSync, mkdirSync, readFileSync, readdirSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +17,7 @@ import { toSafetensors } from '../src/checkpoint/safetensors.js';
 import type { ModelConfig } from '../src/engine/config.js';
 import { paramLayout } from '../src/engine/params.js';
 import { Rng } from '../src/engine/random.js';
+import type { Spacing } from '../src/text/spacing.js';
 import { WHOLE_TEXTS } from '../src/text/documents.js';
 import { WORD_RULE_VERSION } from '../src/text/words.js';
 import { SettingError } from '../src/input/settings.js';
@@ -195,6 +197,16 @@ describe('saveCheckpoint / loadCheckpoint', () => {
     saveCheckpoint(path, sampleCheckpoint(LSTM, VOCAB, 2));
     expect(readdirSync(dir)).toEqual(['ckpt.json']);
     expect(loadCheckpoint(path).weights).toEqual(sampleCheckpoint(LSTM, VOCAB, 2).weights);
+  });
+
+  it('removes the temp file a writer killed mid-save left, and leaves the one of a writer that still runs', () => {
+    const path = join(dir, 'ckpt.json');
+    const gone = spawnSync(process.execPath, ['-e', '']).pid!;
+    const running = process.ppid;
+    writeFileSync(`${path}.tmp-${gone}`, '{"format": "rnn-checkpoint/1", "cut');
+    writeFileSync(`${path}.tmp-${running}`, '{"format": "rnn-checkpoint/1", "being written');
+    saveCheckpoint(path, sampleCheckpoint(LSTM, VOCAB, 1));
+    expect(readdirSync(dir).sort()).toEqual(['ckpt.json', `ckpt.json.tmp-${running}`]);
   });
 
   it('keeps the previous file when the temp file cannot be created', () => {
@@ -820,6 +832,16 @@ describe('rnn-state/1 interop', () => {
     expect(back.vocab).toEqual(vocab);
     const signless = params.map((x) => (x === 0 ? 0 : x));
     expect(bitsOf(back.params)).toEqual(bitsOf(signless));
+  });
+
+  it('writes a word model\'s spacing only where it spaces a mark, as a file without the field means none', () => {
+    const config: ModelConfig = { cell: 'gru', vocabSize: 4, embedDim: 3, hiddenSize: 4, numLayers: 1, dropout: 0 };
+    const vocab = ['<EOS>', '<UNK>', 'word', ':'];
+    const params = randomFloats(paramLayout(config).total, 3, true);
+    const written = (spacing?: Spacing) => toInteropState(config, vocab, params, 'word', WORD_RULE_VERSION, WHOLE_TEXTS, spacing).config;
+    expect(Object.keys(written())).not.toContain('spacing');
+    expect(Object.keys(written({ before: {}, after: {} }))).not.toContain('spacing');
+    expect(written({ before: { ':': ' ' } }).spacing).toEqual({ before: { ':': ' ' } });
   });
 
   it('refuses to export weights JSON cannot hold', () => {
