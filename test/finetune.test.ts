@@ -128,6 +128,11 @@ describe('fine-tuning', () => {
     const rowOf = (params: Float32Array, id: number) => [...params.subarray(id * E, (id + 1) * E)];
     const a = baseModel.vocab.idOf('a');
     expect(rowOf(tuned.params, tuned.vocab.idOf('a'))).toEqual(rowOf(baseModel.file.model.params, a));
+    // an added character starts at the mean embedding of the base's characters, its reserved tokens left out
+    const characters = baseModel.vocab.tokens.flatMap((token, id) => (token === '<EOS>' || token === '<UNK>' ? [] : [id]));
+    const meanRow = Array.from({ length: E }, (_, e) =>
+      characters.reduce((sum, id) => sum + baseModel.file.model.params[id * E + e]!, 0) / characters.length);
+    rowOf(tuned.params, tuned.vocab.idOf(fresh[0]!)).forEach((x, e) => expect(x).toBeCloseTo(meanRow[e]!, 5));
 
     // on text with only known characters, the extended model scores within −log(1 − F) of the base (F: the added share)
     const check = 'Thou art more lovely and more temperate, and the winds do shake the buds of May.';
@@ -179,11 +184,23 @@ describe('fine-tuning', () => {
     expect(full.vocab).toEqual(baseVocab);
     expect(full.warnings).toEqual([expect.stringMatching(new RegExp('; --extend-vocab added none: the vocabulary is full at --vocab-size 300; ' +
       `give --vocab-size ${all} to add the ${addable} tokens of the training part seen --min-count 1 times or more$`))]);
+    // a --vocab-size of the base's own size is no smaller than it: taken, adding none
+    expect((await warned({ ...options, vocabSize: 300 })).vocab).toEqual(baseVocab);
     // a --vocab-size below the base's vocabulary is refused, the sizes written as every count is
     const largeBase = await train({ ...SMALL, level: 'word', vocabSize: 1_200, maxSteps: 1, out: freshOut() }, [prose]);
     expect(loadCheckpoint(largeBase.latest).vocab).toHaveLength(1_200);
     const refused = await train({ ...options, initFrom: largeBase.latest, vocabSize: 1_100 }, [verse]).catch((e: unknown) => e);
     expect(userMessage(refused)).toMatch(/^--vocab-size 1100 is smaller than .*'s 1,200-token vocabulary, which a fine-tuned model keeps whole: /);
+  });
+
+  it('--extend-vocab at the word level without --vocab-size fills the base\'s recorded --vocab-size where its vocabulary is smaller', async () => {
+    const roomyBase = await train({ ...SMALL, level: 'word', vocabSize: 100_000, maxSteps: 1, out: freshOut() }, [prose]);
+    const baseVocab = loadCheckpoint(roomyBase.latest).vocab;
+    expect(baseVocab.length).toBeLessThan(100_000);
+    const tuned = await train({ ...SMALL, initFrom: roomyBase.latest, extendVocab: true, maxSteps: 1, out: freshOut() }, [verse]);
+    const vocab = loadCheckpoint(tuned.latest).vocab;
+    expect(vocab.slice(0, baseVocab.length)).toEqual(baseVocab);
+    expect(vocab.length).toBeGreaterThan(baseVocab.length);
   });
 
   it('--extend-vocab\'s advice on a vocabulary of 1,000 or more writes --vocab-size as the flag takes it: 1000, not 1,000', async () => {
