@@ -124,6 +124,11 @@ describe('streamCorpus', () => {
     expect(expectSameError([cutShort], 'line', 7)).toMatch(/at byte offset 9 \(line 2, byte 0xE2\)/);
     const split = tempFile(Buffer.concat([Buffer.from('abcdef'), Buffer.from([0xe2, 0x28, 0xa1])]));
     expect(expectSameError([split], 'line', 7)).toMatch(/at byte offset 6 \(line 1, byte 0xE2\)/);
+    // a character whose last byte is invalid, cut 2|1 or 3|1 between chunks: named at its first byte, as the whole read names it
+    const cutTwoOne = tempFile(Buffer.concat([Buffer.from('a\nbcd'), Buffer.from([0xe2, 0x82, 0x28])]));
+    expect(expectSameError([cutTwoOne], 'line', 7)).toMatch(/at byte offset 5 \(line 2, byte 0xE2\)/);
+    const cutThreeOne = tempFile(Buffer.concat([Buffer.from('a\nbc'), Buffer.from([0xf0, 0x9f, 0x98, 0x28])]));
+    expect(expectSameError([cutThreeOne], 'line', 7)).toMatch(/at byte offset 4 \(line 2, byte 0xF0\)/);
   });
 
   it('refuses a file with a NUL byte as the whole read does, and skips one in a folder', () => {
