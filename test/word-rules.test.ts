@@ -13,7 +13,7 @@ import { type CorpusSource, withVocabulary, wordUnits } from '../src/text/corpus
 import { DOCUMENT_END } from '../src/text/documents.js';
 import { loadCorpusData } from '../src/text/corpus-stream.js';
 import { EOS_TOKEN, UNK, UNK_TOKEN, Vocabulary } from '../src/text/vocab.js';
-import { lastWordBreak, tokenizeWords, WORD_RULE_VERSION, type WordRule } from '../src/text/words.js';
+import { lastWordBreak, tokenizeWords, WORD_RULE_VERSION, WORD_WINDOW, type WordRule, wordWindows } from '../src/text/words.js';
 import { ROOT, rnnIn } from './helpers/cli.js';
 import { readCheckpointJson } from './helpers/checkpoint.js';
 import { scratchFolder } from './helpers/files.js';
@@ -224,6 +224,19 @@ describe('tokenizer rules version 3', () => {
             .toEqual(tokenizeWords(longer, rule));
         }
       }
+    }
+  });
+
+  it('tokenizes a text a window at a time as it does whole, where a window would end inside a surrogate pair', () => {
+    const text = `${' '.repeat(WORD_WINDOW - 1)}😀 b`;
+    for (const rule of [1, 2, 3] as const) {
+      const windows = wordWindows('', text, rule);
+      const pieces: string[] = [];
+      for (let step = windows.next(); ; step = windows.next()) {
+        pieces.push(step.value);
+        if (step.done === true) break;
+      }
+      expect(pieces.flatMap((piece) => tokenizeWords(piece, rule)), `${rule}`).toEqual(tokenizeWords(text, rule));
     }
   });
 

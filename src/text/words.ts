@@ -305,7 +305,7 @@ export function lastWordBreak(text: string, rule: WordRule = WORD_RULE_VERSION):
 }
 
 /** Characters of a text tokenized at once (`wordWindows`), so that a long text is not held as one array of tokens. */
-const WORD_WINDOW = 1 << 20;
+export const WORD_WINDOW = 1 << 20;
 
 /**
  * The texts that `held` then `piece` are tokenized in, so that no token is cut: a window of at most
