@@ -101,6 +101,16 @@ describe('shortened (a title or status line cut to a width)', () => {
     }
   });
 
+  it('cut in the middle, keeps as many columns of the start as of the end, the one an even width has over at the start', () => {
+    const name = 'abcdefghijklmnop';
+    for (const max of [5, 6, 7, 8]) {
+      const [head, tail] = shortened(name, max, 'middle').split('…') as [string, string];
+      expect(textColumns(head) + 1 + textColumns(tail), `${max}`).toBe(max);
+      expect(textColumns(head) - textColumns(tail), `${max}`).toBe(max % 2 === 0 ? 1 : 0);
+      expect(name.startsWith(head) && name.endsWith(tail), `${max}`).toBe(true);
+    }
+  });
+
   it('keeps an emoji sequence joined by ZWJ whole or leaves it out', () => {
     const coder = `👩${ZWJ}💻`;
     const text = `ab${coder}${coder}cd`;
