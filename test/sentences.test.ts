@@ -50,6 +50,10 @@ describe('sentence rules version 2', () => {
 
   it('does not end one at a full-width dot before a digit', () => {
     expect(splitSentences('円周率は３．１４です．次へ')).toEqual(['円周率は３．１４です．', '次へ']);
+    // nor where a closing mark comes between them, under each version that ends one at it
+    for (const rule of [2, 3, 4] as const) {
+      expect(splitSentences('「３．」１４です．次へ', rule), `${rule}`).toEqual(['「３．」１４です．', '次へ']);
+    }
   });
 
   it('does not end one at the Greek question mark U+037E, which UAX #29 does not count as a terminator', () => {
@@ -133,7 +137,7 @@ describe('sentence rules version 4', () => {
   });
 
   it('ends a sentence after a closing guillemet French sets a space before, where version 3 ends it before the guillemet', () => {
-    for (const space of [' ', '\u00A0', '\u202F', '\u2009']) {
+    for (const space of [' ', '\u00A0', '\u202F', '\u2009', '\u00A0 ', '  ']) {
       const texts: [string, string[], string[]][] = [
         [`«${space}Non.${space}» Puis il part.`, [`«${space}Non.${space}»`, 'Puis il part.'], [`«${space}Non.`, '» Puis il part.']],
         [`‹${space}Non !${space}› Puis.`, [`‹${space}Non !${space}›`, 'Puis.'], [`‹${space}Non !`, '› Puis.']],
