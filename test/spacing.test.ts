@@ -60,6 +60,11 @@ describe('measuring a corpus\'s spacing', () => {
     expect(measured([Array(6).fill('a\n? b').join('\n')])).toEqual({});
   });
 
+  it('records, of two spaces a mark has as often, the one with the lower code point', () => {
+    const text = Array.from({ length: 6 }, (_, i) => `Quoi${i % 2 === 0 ? NNBSP : NBSP}? Oui.`).join('\n');
+    expect(measured([text]).before?.['?']).toBe(NBSP);
+  });
+
   it('carries white space across the pieces a text comes in', () => {
     const measure = new SpacingMeasure(WORD_RULE_VERSION, 'file');
     for (let i = 0; i < 5; i++) {
