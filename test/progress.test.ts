@@ -115,6 +115,17 @@ describe('the step line of plain progress', () => {
     expect(output).toBe('epoch 1.25 step 42/100 | loss 2.457 | val — | 12.3k chars/s | ETA 3m05s\n');
   });
 
+  it('writes a speed in three significant digits at most, in the next unit up where rounding reaches a thousand', () => {
+    const speed = (tokensPerSecond: number) => plainOutput({
+      event: 'step', step: 42, epoch: 1.25, loss: 2.5, smoothedLoss: 2.5, valLoss: null, lr: 0.002, gradNorm: 1,
+      tokensPerSecond, elapsedSeconds: 10, etaSeconds: 185, totalSteps: 100, skipped: 0,
+    }).split(' | ')[3];
+    expect([950, 999.4, 999.6, 1000, 1234, 9_994, 9_996, 10_000, 42_100, 999_940, 999_960, 1_250_000].map(speed)).toEqual([
+      '950 chars/s', '999 chars/s', '1.00k chars/s', '1.00k chars/s', '1.23k chars/s', '9.99k chars/s', '10.0k chars/s', '10.0k chars/s',
+      '42.1k chars/s', '999.9k chars/s', '1.00M chars/s', '1.25M chars/s',
+    ]);
+  });
+
   it('is first written for the run\'s second step, not for its first (the JIT and the kernels warming up), whose speed and ETA are the warm-up\'s', () => {
     const start: StartEvent = { ...TINY_START, limits: { ...TINY_START.limits, maxSteps: 100 }, stepsPerEpoch: 100, totalSteps: 100 };
     const step = (n: number, tokensPerSecond: number, etaSeconds: number): StepEvent => ({

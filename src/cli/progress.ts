@@ -51,10 +51,11 @@ export function createProgress(mode: ProgressMode): ProgressDisplay {
   return mode === 'tty' ? new BarDisplay() : new LineDisplay();
 }
 
-/** `950`, `42.1k`, `1.25M`. */
+/** `950`, `42.1k`, `1.25M`: three significant digits, in the unit above where rounding to them reaches a thousand (`1.00k`). */
 function countText(n: number): string {
-  if (n < 1000) return `${Math.round(n)}`;
-  if (n < 1e6) return `${(n / 1e3).toFixed(n < 1e4 ? 2 : 1)}k`;
+  if (Math.round(n) < 1000) return `${Math.round(n)}`;
+  const thousands = n / 1e3;
+  if (Number(thousands.toFixed(1)) < 1000) return `${thousands.toFixed(Number(thousands.toFixed(2)) < 10 ? 2 : 1)}k`;
   return `${(n / 1e6).toFixed(2)}M`;
 }
 
