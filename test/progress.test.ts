@@ -120,9 +120,9 @@ describe('the step line of plain progress', () => {
       event: 'step', step: 42, epoch: 1.25, loss: 2.5, smoothedLoss: 2.5, valLoss: null, lr: 0.002, gradNorm: 1,
       tokensPerSecond, elapsedSeconds: 10, etaSeconds: 185, totalSteps: 100, skipped: 0,
     }).split(' | ')[3];
-    expect([950, 999.4, 999.6, 1000, 1234, 9_994, 9_996, 10_000, 42_100, 999_940, 999_960, 1_250_000].map(speed)).toEqual([
+    expect([950, 999.4, 999.6, 1000, 1234, 9_994, 9_996, 10_000, 42_100, 123_456, 999_400, 999_960, 1_250_000].map(speed)).toEqual([
       '950 chars/s', '999 chars/s', '1.00k chars/s', '1.00k chars/s', '1.23k chars/s', '9.99k chars/s', '10.0k chars/s', '10.0k chars/s',
-      '42.1k chars/s', '999.9k chars/s', '1.00M chars/s', '1.25M chars/s',
+      '42.1k chars/s', '123k chars/s', '999k chars/s', '1.00M chars/s', '1.25M chars/s',
     ]);
   });
 

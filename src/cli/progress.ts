@@ -51,12 +51,14 @@ export function createProgress(mode: ProgressMode): ProgressDisplay {
   return mode === 'tty' ? new BarDisplay() : new LineDisplay();
 }
 
-/** `950`, `42.1k`, `1.25M`: three significant digits, in the unit above where rounding to them reaches a thousand (`1.00k`). */
+/**
+ * `950`, `42.1k`, `123k`, `1.25M`: a whole number under a thousand, else three significant digits in the unit
+ * they stay under a thousand in (`1.00k`, not `1000`).
+ */
 function countText(n: number): string {
   if (Math.round(n) < 1000) return `${Math.round(n)}`;
   const thousands = n / 1e3;
-  if (Number(thousands.toFixed(1)) < 1000) return `${thousands.toFixed(Number(thousands.toFixed(2)) < 10 ? 2 : 1)}k`;
-  return `${(n / 1e6).toFixed(2)}M`;
+  return Number(thousands.toPrecision(3)) < 1000 ? `${thousands.toPrecision(3)}k` : `${(n / 1e6).toPrecision(3)}M`;
 }
 
 /** A loss in three decimals; a diverged run's huge one in four significant digits (`3.060e+31`), not every digit toFixed writes. */
