@@ -816,7 +816,10 @@ describe('bad input: one JSON line with a 4xx that names the field', () => {
         field: 'content-encoding', error: `content-encoding: this server reads a body only as it is, not encoded (got "${encoding}"); send it without Content-Encoding`,
       });
     }
-    expect(await post(api('/v1/generate'), body, { 'Content-Encoding': 'identity' })).toMatchObject({ status: 200, json: { tokens: 3 } });
+    // a content coding's name is case-insensitive (RFC 9110)
+    for (const identity of ['identity', 'Identity']) {
+      expect(await post(api('/v1/generate'), body, { 'Content-Encoding': identity })).toMatchObject({ status: 200, json: { tokens: 3 } });
+    }
   });
 
   it('a body over 64 KB is refused with 413 before it is read whole, and the server still answers', async () => {
@@ -1438,6 +1441,10 @@ describe('who may reach it: the address it binds, the host named, the token, the
     expect((await post(`${url}/v1/score`, { text: 'a' }, { Authorization: 'Bearer wrong' })).status).toBe(401);
     expect((await post(`${url}/v1/score`, { text: 'a' }, { Authorization: 'Bearer s3cret' })).status).toBe(200);
     expect((await post(`${url}/v1/score`, { text: 'a' }, { Authorization: 'bearer s3cret' })).status).toBe(200);
+    // RFC 6750's credentials: "Bearer" 1*SP token
+    expect((await post(`${url}/v1/score`, { text: 'a' }, { Authorization: 'Bearer  s3cret' })).status).toBe(200);
+    // the scheme is Bearer itself, not a longer word that ends in it
+    expect((await post(`${url}/v1/score`, { text: 'a' }, { Authorization: 'XBearer s3cret' })).status).toBe(401);
     expect((await request(`${url}/v1/models`, { headers: { Authorization: 'Bearer s3cret' } })).status).toBe(200);
     expect((await request(`${url}/healthz`)).status).toBe(200);
     expect((await request(`${url}/`)).status).toBe(200);
