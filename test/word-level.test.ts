@@ -173,7 +173,30 @@ describe('sampling at the word level', () => {
       expect(draw('')).toBe('cat cat cat');
       expect(draw('The')).toBe(' cat cat cat');
       expect(draw('The ')).toBe('cat cat cat');
+      expect(draw('The\t')).toBe('cat cat cat');
       expect(draw('the (')).toBe('cat cat cat');
+    }
+  });
+
+  it('spaces the first word so where the detokeniser holds it back for the word after it (a §), to the sample\'s end', () => {
+    const marked = [...WORDS, '§'], config = { ...CONFIG, vocabSize: marked.length };
+    const certainMark = initParams(config, new Rng(5));
+    certainMark[paramLayout(config).byName.get('head.bias')!.offset + marked.indexOf('§')] = 50;
+    const vocab = Vocabulary.fromTokens(marked, 'word');
+    // one §: held until the sample's end writes it; two: the first written with the second, which the end writes
+    for (const length of [1, 2]) {
+      const base = { config, params: certainMark, vocab, length };
+      for (const draw of [
+        (prime: string) => sampleText({ ...base, temperature: 0, seed: 1, prime }),
+        (prime: string) => beamSearch({ ...base, beam: 2, prime, kernels: 'js' }).text,
+        (prime: string) => beamSearch({ ...base, beam: 2, prime, kernels: 'js', onText: () => {} }).text,
+      ]) {
+        const marks = draw('');
+        expect(marks).toBe('§'.repeat(length));
+        expect(draw('The')).toBe(` ${marks}`);
+        expect(draw('The ')).toBe(marks);
+        expect(draw('The\t')).toBe(marks);
+      }
     }
   });
 
