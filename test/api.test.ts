@@ -432,9 +432,30 @@ describe('loadModel', () => {
     const totals = await model.score(text, { tokens: false, workers: 2 });
     expect(totals.tokens).toEqual([]);
     expect(totals.lossSum).toBeCloseTo(expected.lossSum, 4);
-    expect(() => model.scoreSync(text, { signal: { aborted: true } })).toThrow(StoppedError);
+    expect(thrownBy(() => model.scoreSync(text, { signal: { aborted: true } }), StoppedError).name).toBe('StoppedError');
     // top 0, the default, given: no alternatives
     expect(model.scoreSync(text, { top: 0 })).toEqual(model.scoreSync(text));
+  });
+
+  it('score: a top past a small vocabulary (DNA\'s A C G T) lists its every token once, largest first, their probabilities summing to 1', () => {
+    const bases = ['<EOS>', '<UNK>', 'A', 'C', 'G', 'T'];
+    const config: ModelConfig = { cell: 'gru', vocabSize: bases.length, embedDim: 4, hiddenSize: 8, numLayers: 1, dropout: 0 };
+    const vocab = Vocabulary.fromTokens(bases, 'char');
+    const dna = new Model({ path: 'dna.json', checkpoint: undefined as never, config, params: initParams(config, new Rng(7)), vocab }, { kernels: 'js' });
+    const text = 'GATTACA';
+    for (const top of [bases.length - 1, bases.length, 10]) {
+      const { tokens } = dna.scoreSync(text, { top });
+      expect(tokens).toHaveLength(text.length + 1);
+      for (const { token, logProb, top: alternatives } of tokens) {
+        expect(alternatives, String(top)).toHaveLength(Math.min(top, bases.length));
+        const logProbs = alternatives.map((a) => a.logProb);
+        expect(logProbs).toEqual([...logProbs].sort((a, b) => b - a));
+        if (top < bases.length) continue;
+        expect(alternatives.map((a) => a.token).sort()).toEqual([...bases].sort());
+        expect(alternatives.find((a) => a.token === token)!.logProb).toBe(logProb);
+        expect(logProbs.reduce((sum, lp) => sum + Math.exp(lp), 0)).toBeCloseTo(1, 6);
+      }
+    }
   });
 
   it('score and activations write each <UNK> as the text it stands for, from the one tokenization `tokenize` gives', () => {
