@@ -456,6 +456,13 @@ describe('loadModel', () => {
         expect(logProbs.reduce((sum, lp) => sum + Math.exp(lp), 0)).toBeCloseTo(1, 6);
       }
     }
+    // every logit alike (weights zero): tied alternatives go to the lower id, as a sample's top-k does
+    const even = new Model({ path: 'even.json', checkpoint: undefined as never, config, params: new Float32Array(dna.loaded.params.length), vocab }, { kernels: 'js' });
+    for (const top of [3, 10]) {
+      for (const { top: alternatives } of even.scoreSync(text, { top }).tokens) {
+        expect(alternatives.map((a) => a.token)).toEqual(bases.slice(0, top));
+      }
+    }
   });
 
   it('score and activations write each <UNK> as the text it stands for, from the one tokenization `tokenize` gives', () => {
