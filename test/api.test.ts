@@ -22,6 +22,7 @@ import { initParams } from '../src/engine/model.js';
 import { paramLayout } from '../src/engine/params.js';
 import { Rng } from '../src/engine/random.js';
 import { SENTENCE_RULE_VERSION } from '../src/text/sentences.js';
+import { stepsPerEpoch } from '../src/text/batches.js';
 import { WORD_RULE_VERSION } from '../src/text/words.js';
 import { rnnIn } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
@@ -507,6 +508,20 @@ describe('loadModel', () => {
     }
     expect(model.info).toMatchObject({ level: 'char', vocabSize: 67, parameters: model.loaded.params.length, step: 0, corpus: null });
     expect(model.history).toEqual([]);
+  });
+
+  it('info: epochs counts the part of the current epoch done, its cursor of the epoch\'s steps; epoch the whole ones', () => {
+    const { checkpoint } = model.loaded;
+    const { batchSize, seqLen } = checkpoint.config.training;
+    // a run's checkpoint 3 steps into its third epoch of 10 steps (+ 1 token: the targets run one past the inputs)
+    const trainTokens = 10 * batchSize * seqLen + 1;
+    const partway = new Model({
+      ...model.loaded,
+      checkpoint: { ...checkpoint, corpus: { trainTokens } as never, training: { ...checkpoint.training, epoch: 2, cursor: 3 } },
+    }, { kernels: 'js' });
+    const steps = stepsPerEpoch(trainTokens, batchSize, seqLen);
+    expect(steps).toBeGreaterThan(3);
+    expect(partway.info).toMatchObject({ epoch: 2, epochs: 2 + 3 / steps });
   });
 
   it('onWarning is told each option given that changes nothing, as `rnn sample` warns of its flag, before the first token; the result is the one without it', async () => {
