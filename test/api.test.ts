@@ -484,8 +484,12 @@ describe('loadModel', () => {
     expect(seen).toMatchObject({ layer: 1, hiddenSize: 128, tokens: ['T', 'o', ' ', 'b', 'e'] });
     expect(seen.values).toHaveLength(5);
     const stepper = new Stepper(model.config, model.loaded.params, 'js');
-    for (const id of [EOS, ...model.vocab.encode(text)]) stepper.advance(id);
-    expect(Array.from(seen.values[4]!)).toEqual(Array.from(stepper.model.layers[1]!.h.subarray(0, 128)));
+    stepper.advance(EOS);
+    // each row the state after its own token, never a view of the state the next token overwrites
+    model.vocab.encode(text).forEach((id, t) => {
+      stepper.advance(id);
+      expect(Array.from(seen.values[t]!), String(t)).toEqual(Array.from(stepper.model.layers[1]!.h.subarray(0, 128)));
+    });
     for (const row of seen.values) for (const v of row) expect(Math.abs(v)).toBeLessThanOrEqual(1);
     await expect(model.activations(text, 2)).rejects.toThrow('layer: must be an integer from 0 to 1 (got 2)');
     // its tokens, cut once, read as the text is
