@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createProgress, wrapToWidth } from '../src/cli/progress.js';
+import { createProgress, runFraction, wrapToWidth } from '../src/cli/progress.js';
 import { counted, grouped, plural } from '../src/input/counts.js';
 import { durationText } from '../src/input/duration.js';
 import { textColumns } from '../src/text/columns.js';
@@ -29,6 +29,19 @@ const TINY_START: StartEvent = {
 
 const ESC = String.fromCharCode(0x1b);
 const visibleWidth = (line: string) => [...line.replace(new RegExp(`${ESC}\\[[0-9;]*m`, 'g'), '')].length;
+
+describe('how far along the live bar shows a run', () => {
+  it('by steps or by time, whichever limit is nearer, full at either, and by the one limit a run has', () => {
+    const at = (step: number, elapsedSeconds: number, totalSteps: number | null, timeSeconds: number | null) =>
+      runFraction({ step, totalSteps, elapsedSeconds }, { timeSeconds });
+    // --max-steps 100 --time 60: a quarter of the steps at half the time is half way, and the other way round
+    expect([at(25, 30, 100, 60), at(50, 15, 100, 60)]).toEqual([0.5, 0.5]);
+    expect([at(100, 10, 100, 60), at(10, 60, 100, 60), at(10, 90, 100, 60)]).toEqual([1, 1, 1]);
+    // --time alone (no step count known), --max-steps alone, neither
+    expect([at(7, 15, null, 60), at(20, 999, 100, null), at(20, 999, null, null)]).toEqual([0.25, 0.2, 0]);
+    expect(runFraction({ step: 20, totalSteps: 100, elapsedSeconds: 5 }, undefined)).toBe(0.2);
+  });
+});
 
 describe('wrapToWidth (the lines logged above the live bar, which the terminal does not wrap)', () => {
   const header = 'data: corpora/tinyshakespeare.txt: 1,003,854 training and 111,540 validation characters, ' +

@@ -1,5 +1,6 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import cliProgress from 'cli-progress';
+import type { RunLimits } from '../checkpoint/settings.js';
 import { durationText } from '../input/duration.js';
 import { quoted, visible } from '../input/issues.js';
 import type { CheckpointEvent, DoneEvent, EvalEvent, StartEvent, StepEvent, TrainEvent } from '../train/events.js';
@@ -250,6 +251,16 @@ interface BarText {
 }
 
 /**
+ * How far along a run is, by steps or by time, whichever limit is nearer: min(1, max(step / totalSteps, elapsed / --time)),
+ * each term 0 without its limit.
+ */
+export function runFraction(e: Pick<StepEvent, 'step' | 'totalSteps' | 'elapsedSeconds'>, limits: Pick<RunLimits, 'timeSeconds'> | undefined): number {
+  const byStep = e.totalSteps ? e.step / e.totalSteps : 0;
+  const byTime = limits?.timeSeconds ? e.elapsedSeconds / limits.timeSeconds : 0;
+  return Math.min(1, Math.max(byStep, byTime));
+}
+
+/**
  * The live bar's line in `width` columns, which it may not pass (the terminal cuts it while the bar runs): the bar,
  * narrowed down to BAR_SIZE_LEAST, beside the fullest text that leaves it room, else the fullest text that fits alone,
  * else the least. The texts are made one at a time, the fullest first, until one fits.
@@ -294,7 +305,7 @@ class BarDisplay implements ProgressDisplay {
         break;
       case 'step':
         this.stepText = (detail: StepDetail) => stepText(event, tokenUnit(this.start).rate, chalk, detail);
-        this.bar?.update(Math.round(BAR_STEPS * this.fraction(event)), { text: this.stepText });
+        this.bar?.update(Math.round(BAR_STEPS * runFraction(event, this.start?.limits)), { text: this.stepText });
         break;
       case 'eval':
         this.validating = this.validationProgress();
@@ -343,16 +354,5 @@ class BarDisplay implements ProgressDisplay {
   private log(line: string): void {
     if (this.stopped) process.stderr.write(`${line}\n`);
     else this.bars.log(`${wrapToWidth(line, Math.max(20, terminalColumns())).join('\n')}\n`);
-  }
-
-  /**
-   * How far along, by steps or by time, whichever limit is nearer: min(1, max(step / totalSteps, elapsed / --time)),
-   * each term 0 without its limit.
-   */
-  private fraction(e: StepEvent): number {
-    const limits = this.start?.limits;
-    const byStep = e.totalSteps ? e.step / e.totalSteps : 0;
-    const byTime = limits?.timeSeconds ? e.elapsedSeconds / limits.timeSeconds : 0;
-    return Math.min(1, Math.max(byStep, byTime));
   }
 }
