@@ -1,7 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import { Model, StoppedError } from '../src/api/index.js';
+import { StoppedError } from '../src/api/index.js';
 import { CELL_KINDS, type ModelConfig } from '../src/engine/config.js';
-import type { KernelsKind } from '../src/engine/kernels/kinds.js';
 import { LanguageModel, initParams } from '../src/engine/model.js';
 import { Rng } from '../src/engine/random.js';
 import { Stepper } from '../src/engine/stepper.js';
@@ -10,6 +9,7 @@ import { EOS_TOKEN, UNK_TOKEN, Vocabulary } from '../src/text/vocab.js';
 import { onReadingClock, turnCounter } from './helpers/clock.js';
 import { collect } from './helpers/generation.js';
 import { kernelKinds } from './helpers/kernels.js';
+import { modelOf } from './helpers/model.js';
 import { evalGruState } from './helpers/fixtures.js';
 
 /**
@@ -17,10 +17,6 @@ import { evalGruState } from './helpers/fixtures.js';
  * loop run as they compute: a timer's abort stops them partway, other work runs meanwhile, and
  * their results are the *Sync calls', to the bit.
  */
-
-/** A model of `config` over `vocab` with these weights, on `kernels`, as loadModel would make it of a checkpoint. */
-const modelOf = (config: ModelConfig, params: Float32Array, vocab: Vocabulary, kernels: KernelsKind) =>
-  new Model({ path: 'test', checkpoint: undefined as never, config, params, vocab }, { kernels });
 
 const trained = evalGruState();
 /** The GRU 2×128 fixture on the plain TypeScript kernels: a token takes a tenth of a millisecond or more. */

@@ -28,6 +28,7 @@ import { rnnIn } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
 import { collect } from './helpers/generation.js';
 import { EVAL_GRU } from './helpers/fixtures.js';
+import { modelOf } from './helpers/model.js';
 import { thrownBy } from './helpers/thrown.js';
 
 /**
@@ -253,7 +254,7 @@ describe('loadModel', () => {
     params[paramLayout(config).byName.get('head.bias')!.offset + EOS] = 1.5;
     for (const [docs, separator] of [['file', '\n'], ['blank', '\n\n'], ['sentence', ' ']] as const) {
       const vocab = Vocabulary.fromTokens(['<EOS>', '<UNK>', 'a', 'b', 'c', 'd'], 'char', WORD_RULE_VERSION, { docs, sentenceRule: SENTENCE_RULE_VERSION });
-      const toy = new Model({ path: 'toy.json', checkpoint: undefined as never, config, params, vocab }, { kernels: 'js' });
+      const toy = modelOf(config, params, vocab, 'js', 'toy.json');
       const options = { prime: 'ab', len: 60, seed: 5 };
       const pieces = await collect(toy.generatePieces(options));
       expect(pieces.map((p) => p.text)).toEqual(await collect(toy.generate(options)));
@@ -442,7 +443,7 @@ describe('loadModel', () => {
     const bases = ['<EOS>', '<UNK>', 'A', 'C', 'G', 'T'];
     const config: ModelConfig = { cell: 'gru', vocabSize: bases.length, embedDim: 4, hiddenSize: 8, numLayers: 1, dropout: 0 };
     const vocab = Vocabulary.fromTokens(bases, 'char');
-    const dna = new Model({ path: 'dna.json', checkpoint: undefined as never, config, params: initParams(config, new Rng(7)), vocab }, { kernels: 'js' });
+    const dna = modelOf(config, initParams(config, new Rng(7)), vocab, 'js', 'dna.json');
     const text = 'GATTACA';
     for (const top of [bases.length - 1, bases.length, 10]) {
       const { tokens } = dna.scoreSync(text, { top });
@@ -458,7 +459,7 @@ describe('loadModel', () => {
       }
     }
     // every logit alike (weights zero): tied alternatives go to the lower id, as a sample's top-k does
-    const even = new Model({ path: 'even.json', checkpoint: undefined as never, config, params: new Float32Array(dna.loaded.params.length), vocab }, { kernels: 'js' });
+    const even = modelOf(config, new Float32Array(dna.loaded.params.length), vocab, 'js', 'even.json');
     for (const top of [3, 10]) {
       for (const { top: alternatives } of even.scoreSync(text, { top }).tokens) {
         expect(alternatives.map((a) => a.token)).toEqual(bases.slice(0, top));
