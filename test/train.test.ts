@@ -2,8 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { appendFileSync, copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
-import type { Checkpoint } from '../src/checkpoint/schema.js';
+import { loadCheckpoint, saveCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { SMOOTHING } from '../src/engine/loss.js';
 import { exportState } from '../src/checkpoint/convert.js';
 import * as integrity from '../src/checkpoint/integrity.js';
@@ -169,10 +168,9 @@ describe('train', () => {
     const start = events.find((e) => e.event === 'start')!;
     const perEpoch = start.event === 'start' ? start.stepsPerEpoch : 0;
     const latest = join(out, 'latest.json');
-    const ckpt = JSON.parse(readFileSync(latest, 'utf8')) as Checkpoint;
+    const { sha256: _, ...ckpt } = loadCheckpoint(latest);
     // step, epoch and cursor agree (step = epoch · perEpoch + cursor), but the cursor names no step of an epoch
-    Object.assign(ckpt.training, { step: perEpoch, epoch: 0, cursor: perEpoch });
-    writeFileSync(latest, JSON.stringify({ ...ckpt, sha256: integrity.contentChecksum(ckpt) }));
+    saveCheckpoint(latest, { ...ckpt, training: { ...ckpt.training, step: perEpoch, epoch: 0, cursor: perEpoch } });
     await expect(train({ resume: latest, maxSteps: 2 * perEpoch }, [])).rejects.toThrow(
       `${latest}: training.step ${perEpoch}, epoch 0, cursor ${perEpoch} do not fit ${perEpoch} steps per epoch of this corpus`);
   });
