@@ -277,6 +277,9 @@ describe('a worker thread that fails to start', () => {
 
 describe('the pool at its edges', () => {
   beforeAll(() => { kernels = kernelKinds()[0]!; });
+  /** The 20 steps' losses on one thread, which a pool of any size matches: run once for the tests that compare with them. */
+  let losses: Promise<number[]> | null = null;
+  const oneThread = (): Promise<number[]> => (losses ??= engine(1).then((e) => run(e, 20)));
 
   it('takes a dropout seed of 0 as a seed, not as no dropout, on one thread and on several', async () => {
     for (const workers of [1, 2]) {
@@ -300,13 +303,13 @@ describe('the pool at its edges', () => {
   });
 
   it('weights each shard by its sequences where the batch does not divide: 4 workers over 6 match one thread', async () => {
-    const one = run(await engine(1), 20);
+    const one = await oneThread();
     const many = run(await engine(4), 20); // shares of 2, 1, 2 and 1 sequences
     for (let s = 0; s < 20; s++) expect(Math.abs(many[s]! - one[s]!), `step ${s}`).toBeLessThanOrEqual(1e-5);
   });
 
   it('runs no more threads than the batch has sequences, and trains as one thread does', async () => {
-    const one = run(await engine(1), 20);
+    const one = await oneThread();
     const e = await engine(B + 2);
     expect(e.workers).toBe(B);
     const many = run(e, 20);
