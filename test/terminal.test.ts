@@ -24,15 +24,6 @@ describe('a status line (rnn eval and rnn prepare on a terminal)', () => {
     expect(wide!.endsWith('…')).toBe(true);
     expect(short).toBe('reading a.txt…');
   });
-});
-
-describe('a status line that outgrows the terminal', () => {
-  const { isTTY, columns } = process.stderr;
-  afterEach(() => {
-    vi.restoreAllMocks();
-    vi.unstubAllEnvs();
-    Object.assign(process.stderr, { isTTY, columns });
-  });
 
   it('leaves the last column free, where a line that filled it would wrap on some terminals', () => {
     Object.assign(process.stderr, { isTTY: true, columns: 40 });
