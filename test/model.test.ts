@@ -55,7 +55,7 @@ for (const kind of kernelKinds()) {
 }
 
 describe('nextTokenDistribution', () => {
-  it('gives token 0 (<UNK>) nothing where it is excluded, and the rest e^{z/T} over their own sum', () => {
+  it('gives the excluded token nothing, token 0 too (an id ≥ 0 is excluded), and the rest e^{z/T} over their own sum', () => {
     const kernels = referenceKernels(new Arena()), V = 6, temperature = 0.7;
     const logits = Float32Array.from([3, 0.5, -1, 2, 0, 1]);
     const p = nextTokenDistribution(kernels, logits, new Float32Array(V), V, temperature, 0);
