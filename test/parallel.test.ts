@@ -2,13 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelConfig } from '../src/engine/config.js';
 import { initParams } from '../src/engine/model.js';
 import { Rng } from '../src/engine/random.js';
+import { generationModel } from '../src/engine/stepper.js';
 import type { OptimizerMoments, TrainingEngine } from '../src/parallel/engine.js';
 import { type StepSettings, stepIsFinite } from '../src/engine/step.js';
-import { createStepper } from '../src/parallel/inference.js';
+import { type InferenceSetup, createStepper } from '../src/parallel/inference.js';
 import { createEngine } from '../src/parallel/pool.js';
 import type { KernelsKind } from '../src/engine/kernels/kinds.js';
 import { paramLayout } from '../src/engine/params.js';
-import { CONTROL_SIZE, SPINS_LONG, SPINS_SHORT, spinsBeforeSleep } from '../src/parallel/shared.js';
+import { CONTROL_SIZE, Command, SPINS_LONG, SPINS_SHORT, spinsBeforeSleep } from '../src/parallel/shared.js';
 import { ThreadGroup } from '../src/parallel/threads.js';
 import { Arena } from '../src/engine/kernels/arena.js';
 import { kernelKinds } from './helpers/kernels.js';
@@ -263,6 +264,23 @@ describe('a thread that fails during a step', () => {
     e.inputs[0] = pastTheArena; // the first sequence: shard 0's, on this thread
     expect(() => e.trainStep({ lr: 1e-2, clip: 1, clipValue: null }, 1)).toThrow(/^memory access out of bounds$/);
     await e.close();
+  });
+});
+
+describe('a group whose calling thread fails in its shard', () => {
+  it('is reported with that error, and is no longer usable', async () => {
+    const params = initParams(config, new Rng(5));
+    const { arena, modelAt, model } = generationModel(config, params, 'js');
+    const control = arena.ints(CONTROL_SIZE);
+    const setup: InferenceSetup = {
+      config, kernels: 'js', workers: 2, memory: arena.memory, paramsAt: model.params.byteOffset, modelAt, controlAt: control.byteOffset,
+    };
+    const failing = { run: () => { throw new Error('shard 0 failed'); } };
+    const group = await ThreadGroup.start(setup, control, 'infer', failing);
+    expect(group.usable).toBe(true);
+    expect(() => group.post(Command.Advance)).toThrow(/^shard 0 failed$/);
+    expect(group.usable).toBe(false);
+    await group.close();
   });
 });
 
