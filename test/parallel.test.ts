@@ -2,10 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelConfig } from '../src/engine/config.js';
 import { initParams } from '../src/engine/model.js';
 import { Rng } from '../src/engine/random.js';
-import { generationModel } from '../src/engine/stepper.js';
 import type { OptimizerMoments, TrainingEngine } from '../src/parallel/engine.js';
 import { type StepSettings, stepIsFinite } from '../src/engine/step.js';
-import { type InferenceSetup, createStepper } from '../src/parallel/inference.js';
+import { createStepper, inferenceSetup } from '../src/parallel/inference.js';
 import { createEngine } from '../src/parallel/pool.js';
 import type { KernelsKind } from '../src/engine/kernels/kinds.js';
 import { paramLayout } from '../src/engine/params.js';
@@ -269,12 +268,7 @@ describe('a thread that fails during a step', () => {
 
 describe('a group whose calling thread fails in its shard', () => {
   it('is reported with that error, and is no longer usable', async () => {
-    const params = initParams(config, new Rng(5));
-    const { arena, modelAt, model } = generationModel(config, params, 'js');
-    const control = arena.ints(CONTROL_SIZE);
-    const setup: InferenceSetup = {
-      config, kernels: 'js', workers: 2, memory: arena.memory, paramsAt: model.params.byteOffset, modelAt, controlAt: control.byteOffset,
-    };
+    const { setup, control } = inferenceSetup(config, initParams(config, new Rng(5)), 2, 'js');
     const failing = { run: () => { throw new Error('shard 0 failed'); } };
     const group = await ThreadGroup.start(setup, control, 'infer', failing);
     expect(group.usable).toBe(true);

@@ -24,6 +24,22 @@ export interface InferenceSetup {
 }
 
 /**
+ * The batch-1 model of `params`, in an arena of its own with the control block of its threads, and the setup they are
+ * started with: no more threads than the hidden units they split.
+ */
+export function inferenceSetup(
+  config: ModelConfig, params: Float32Array, workers: number, kernels: KernelsKind,
+): { setup: InferenceSetup; model: LanguageModel; control: Int32Array } {
+  const { model, arena, modelAt } = generationModel(config, params, kernels);
+  const control = arena.ints(CONTROL_SIZE);
+  const setup: InferenceSetup = {
+    config, kernels, workers: Math.max(1, Math.min(workers, config.hiddenSize)), memory: arena.memory,
+    paramsAt: model.params.byteOffset, modelAt, controlAt: control.byteOffset,
+  };
+  return { setup, model, control };
+}
+
+/**
  * One thread's part of a batch-1 step over the model every thread shares: hidden units
  * [j0, j1) of every layer and rows [v0, v1) of the head, with a barrier after each layer
  * (the next layer needs all of it), after which each thread carries its own units' state.
@@ -93,12 +109,7 @@ export class InferencePool implements TokenStepper {
   }
 
   static async start(config: ModelConfig, params: Float32Array, workers: number, kernels: KernelsKind): Promise<InferencePool> {
-    const { model, arena, modelAt } = generationModel(config, params, kernels);
-    const control = arena.ints(CONTROL_SIZE);
-    const setup: InferenceSetup = {
-      config, kernels, workers: Math.max(1, Math.min(workers, config.hiddenSize)), memory: arena.memory,
-      paramsAt: model.params.byteOffset, modelAt, controlAt: control.byteOffset,
-    };
+    const { setup, model, control } = inferenceSetup(config, params, workers, kernels);
     const threads = await ThreadGroup.start(setup, control, 'infer', new InferenceShard(setup, 0, model));
     return new InferencePool(threads, model, workers);
   }
