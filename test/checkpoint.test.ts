@@ -585,6 +585,14 @@ describe('loadCheckpoint errors', () => {
       json.optimizer.v = null;
     });
     expect(moments.message).toBe(`${moments.path}: optimizer.v is null, but an adam optimizer needs its moments`);
+    const beta = loadEdited((json) => {
+      json.optimizer.beta1 = 1;
+    });
+    expect(beta.message).toBe(`${beta.path}: optimizer.beta1 must be < 1 (got 1)`);
+    const eps = loadEdited((json) => {
+      json.optimizer.eps = -0.5;
+    });
+    expect(eps.message).toBe(`${eps.path}: optimizer.eps must be >= 0 (got -0.5)`);
   });
 
   // the sample checkpoint has no sha256 (as older checkpoints have none): what it holds is checked value by value

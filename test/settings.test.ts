@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import type { Checkpoint } from '../src/checkpoint/schema.js';
 import {
   TRAIN_SETTINGS, type TrainSettingName, type TrainSettings, TrainingConfigSchema, defaultSettings, modelConfig, settingsFromConfig,
@@ -6,7 +7,7 @@ import {
 } from '../src/checkpoint/settings.js';
 import { userMessage } from '../src/cli/errors.js';
 import { checkSampleSettings, greedyWarnings } from '../src/generate/settings.js';
-import { describeValue } from '../src/input/issues.js';
+import { describeValue, likelyNames, optionMessage, zodErrorMessage } from '../src/input/issues.js';
 import { SCORE_TOP_MAX } from '../src/generate/score.js';
 import {
   SEED_MAX, SettingError, flagHelp, orList, parseSettingTable, withDefaults,
@@ -178,5 +179,69 @@ describe('a value or message cut short for a message', () => {
       expect(message.endsWith('...')).toBe(true);
       expect(message).not.toMatch(/\p{Cs}/u);
     }
+  });
+
+  it('is whole where it fits, to the last character', () => {
+    expect(describeValue('x'.repeat(38))).toBe(`"${'x'.repeat(38)}"`);
+  });
+
+  it('writes a function given for a value on one line, cut short as a text is', () => {
+    const given = describeValue(function lengthOfEachSample() {
+      return 'a function given where a number of characters is taken';
+    });
+    expect(given).toMatch(/^function lengthOfEachSample\(\) \{\\u000a.*\.\.\.$/);
+    expect(given).toHaveLength(40);
+  });
+});
+
+describe('what is wrong with a file\'s field, in words', () => {
+  const fieldMessage = (schema: z.ZodType, value: unknown): string =>
+    zodErrorMessage('run.json', schema.safeParse(value, { reportInput: true }).error!);
+
+  it('counts the items of a set and the characters of a text, in the singular for one, and calls a text that must have one empty', () => {
+    expect(fieldMessage(z.object({ tags: z.set(z.string()).size(2) }), { tags: new Set(['a']) })).toBe('run.json: tags must have exactly 2 items (got a Set)');
+    expect(fieldMessage(z.object({ name: z.string().min(1) }), { name: '' })).toBe('run.json: name must not be empty (got "")');
+    expect(fieldMessage(z.object({ name: z.string().min(3) }), { name: 'ab' })).toBe('run.json: name must be at least 3 characters (got "ab")');
+    expect(fieldMessage(z.object({ name: z.string().max(1) }), { name: 'ab' })).toBe('run.json: name must be at most 1 character (got "ab")');
+  });
+
+  it('tells a null from a missing field, quotes the one value a field takes, and names each key it does not take', () => {
+    expect(fieldMessage(z.object({ lr: z.number() }), { lr: null })).toBe('run.json: lr must be a number (got null)');
+    expect(fieldMessage(z.object({ format: z.literal('rnn-state/1') }), { format: 'x' })).toBe('run.json: format must be "rnn-state/1" (got "x")');
+    expect(fieldMessage(z.strictObject({ a: z.number() }), { a: 1, b: 2 })).toBe('run.json: has unexpected key "b"');
+    expect(fieldMessage(z.strictObject({ a: z.number() }), { a: 1, b: 2, c: 3 })).toBe('run.json: has unexpected keys "b", "c"');
+  });
+
+  it('words a value none of a field\'s forms takes as its first form does, and a check\'s own words on one line', () => {
+    expect(fieldMessage(z.object({ a: z.union([z.number(), z.literal('auto')]) }), { a: true })).toBe('run.json: a must be a number (got true)');
+    expect(fieldMessage(z.object({ a: z.number().refine(() => false, 'is\n  wrong') }), { a: 1 })).toBe('run.json: a is wrong');
+  });
+});
+
+describe('a flag\'s value, as its message shows it', () => {
+  it('quotes text that would read as a number, NaN included, and cuts a long one as typed', () => {
+    expect(optionMessage('--temperature', { expected: 'a number', value: '.5' })).toBe('--temperature: must be a number (got ".5")');
+    expect(optionMessage('--temperature', { expected: 'a number', value: 'NaN' })).toBe('--temperature: must be a number (got "NaN")');
+    expect(optionMessage('--out', { expected: 'a folder', value: 'x'.repeat(41) })).toBe(`--out: must be a folder (got "${'x'.repeat(36)}...)`);
+    expect(optionMessage('--lr', { expected: 'a number', typed: '9'.repeat(50) })).toBe(`--lr: must be a number (got ${'9'.repeat(37)}...)`);
+  });
+});
+
+describe('the names a mistyped flag most likely meant', () => {
+  const flags = ['--temperature', '--top-k', '--len', '--length-penalty', '--max-steps', '--seed', '--help'];
+
+  it('are those it begins, and the longest that begins it', () => {
+    expect(likelyNames('--temp', flags)).toEqual(['--temperature']);
+    expect(likelyNames('--length=5', flags)).toEqual(['--len', '--length-penalty']);
+  });
+
+  it('else those it ends as their last words, else the nearest within an edit for every three letters, a swap one edit', () => {
+    expect(likelyNames('--steps', flags)).toEqual(['--max-steps']);
+    expect(likelyNames('--tpo-k', flags)).toEqual(['--top-k']);
+    expect(likelyNames('--sede', flags)).toEqual(['--seed']);
+    expect(likelyNames('--seet', flags)).toEqual(['--seed']);
+    expect(likelyNames('--tip-q', flags)).toEqual([]);
+    expect(likelyNames('--steps', ['--max-steps', '--timesteps'])).toEqual(['--max-steps']);
+    expect(likelyNames('-H', ['-h', '--help'])).toEqual(['-h']);
   });
 });

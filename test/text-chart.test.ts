@@ -107,6 +107,8 @@ describe('the end of a training run on a terminal', () => {
       expect(execFileSync('bash', ['-c', `printf %s ${shellWord(plain)}`], { encoding: 'utf8' })).toBe(plain);
     }
     expect(shellWord('café.json')).toBe(`'café.json'`);
+    expect(shellWord('my run.json')).toBe(`'my run.json'`);
+    expect(shellWord('dir\\new\u001b')).toBe(String.raw`$'dir\\new\e'`);
   });
 
   it('writes the command as it was run: rnn by that name, else node and the launcher from here', () => {
