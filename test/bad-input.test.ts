@@ -786,7 +786,7 @@ describe('the library API given what its types forbid', () => {
     }
   });
 
-  it('options that are no plain object (a Map, an array, a class\'s instance, keys inherited) are refused naming what a call takes, never read as {}', async () => {
+  it('options that are no plain object (a Map, an array, a typed array, a class\'s instance, keys inherited) are refused naming what a call takes, never read as {}', async () => {
     const takes = (names: string) => `options: must be a plain object of options by name: ${names}`;
     const generate = takes('prime, len, temperature, topK, topP, seed, stopAtEos, unk, signal, onWarning, workers');
     await expect(model.generate(Object.create({ len: 5 }) as never).next()).rejects.toThrow(
@@ -796,6 +796,8 @@ describe('the library API given what its types forbid', () => {
     expect(() => model.completeSync(new Date() as never)).toThrow(new TypeError(`${takes('prime, len, temperature, topK, topP, seed, stopAtEos, unk, signal, onWarning, n')} (got a Date)`));
     expect(() => model.scoreSync('ab', new (class Settings {})() as never)).toThrow(new TypeError(`${takes('tokens, top, signal, onProgress')} (got a Settings)`));
     expect(() => loadModel(checkpoint, new Map() as never)).toThrow(new TypeError(`${takes('kernels')} (got a Map)`));
+    expect(() => loadModel(checkpoint, new Uint8Array(2) as never)).toThrow(new TypeError(`${takes('kernels')} (got a Uint8Array)`));
+    expect(() => loadModel(checkpoint, new Int32Array(2) as never)).toThrow(new TypeError(`${takes('kernels')} (got an Int32Array)`));
     // an object without a prototype holds its own keys alone, and is read as one made by { }
     const bare = Object.assign(Object.create(null) as object, { len: 3, seed: 1 });
     expect(await collect(model.generate(bare))).toEqual(await collect(model.generate({ len: 3, seed: 1 })));

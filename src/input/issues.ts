@@ -92,9 +92,9 @@ function objectKind(value: object): string {
   return name === '' ? 'an object with inherited keys' : withArticle(name);
 }
 
-/** `a checkpoint`, `an object`: a noun after the article its first letter takes. */
+/** `a checkpoint`, `an object`, `a Uint8Array`: a noun after the article its first sound takes, a vowel's but a "u" read as "you". */
 export function withArticle(noun: string): string {
-  return `${/^[aeiou]/i.test(noun) ? 'an' : 'a'} ${noun}`;
+  return `${/^(?!u(?:int|ni|r[il]|s[aeu]))[aeiou]/i.test(noun) ? 'an' : 'a'} ${noun}`;
 }
 
 /**
