@@ -296,6 +296,31 @@ describe('loadCheckpoint errors', () => {
     expect(errorOf(() => loadCheckpoint(join(dir, 'cafe.json')))).toBe(`checkpoint not found: ${join(dir, 'cafe.json')}`);
   });
 
+  it('names a file given with separators after it (/, //, \\) a file, not a folder, and names no file where there is none', () => {
+    const path = join(dir, 'best.json');
+    writeFileSync(path, '{}');
+    for (const separator of ['//', '\\']) {
+      expect(errorOf(() => loadCheckpoint(`${path}${separator}`))).toBe(
+        `checkpoint not found: ${path}${separator}; ${path} is a file, not a folder: name it without the ${separator} after it`);
+    }
+    expect(errorOf(() => loadCheckpoint(join(dir, 'nope.json/')))).toBe(`checkpoint not found: ${join(dir, 'nope.json')}/`);
+  });
+
+  it('names a ~ no shell expanded where a user name holds a dot (~first.last), and no ~ that is a file name\'s first letter (~$budget)', () => {
+    const path = '~first.last/runs/best.json';
+    expect(errorOf(() => loadCheckpoint(path))).toBe(`checkpoint not found: ${path}; ${path} begins with ~first.last, which no shell ` +
+      "expanded (one expands it unquoted, at a word's start alone): give first.last's home folder's path");
+    expect(errorOf(() => loadCheckpoint('~$best.json'))).toBe('checkpoint not found: ~$best.json');
+  });
+
+  it('names a name there written with another code point that the same letter normalizes to (the ohm sign Ω for the omega Ω)', () => {
+    const [omega, ohm] = ['\u03a9.json', '\u2126.json'];
+    writeFileSync(join(dir, ohm), '{}');
+    expect(errorOf(() => loadCheckpoint(join(dir, omega)))).toBe(`checkpoint not found: ${join(dir, omega)}; ` +
+      `${JSON.stringify(join(dir, ohm))} is there, the same but for its Unicode form (neither NFC nor NFD, where the path given is ` +
+      "NFC and NFD): name it as it is written there (as a shell's Tab completes it)");
+  });
+
   it('names a file that is not JSON', () => {
     const path = join(dir, 'broken.json');
     writeFileSync(path, '{"format": "rnn-checkpoint/1",\n  "vocab": [');

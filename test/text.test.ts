@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import {
   type PathLike, type StatSyncOptions, type Stats, closeSync, linkSync, openSync, realpathSync, statSync, symlinkSync,
 } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { userMessage } from '../src/cli/errors.js';
@@ -271,6 +272,24 @@ describe('reading a corpus, and the token stream', () => {
     execFileSync('mkfifo', [join(pipeOnly, 'only.fifo')]);
     expect(() => streamCorpus([pipeOnly], 'file')).toThrow(
       new CorpusError(`corpus folder has no text files: ${pipeOnly}; left out of it: ${join(pipeOnly, 'only.fifo')} (a named pipe)`));
+  });
+
+  it('leaves a socket in a corpus folder out, naming it a socket, and refuses one named as a corpus', async () => {
+    const folder = join(scratch, 'with-socket');
+    tempFile('text', 'a.txt', folder);
+    const socket = join(folder, 'b.sock');
+    const server = createServer();
+    await new Promise<void>((listening) => server.listen(socket, listening));
+    try {
+      const leftOut: string[] = [];
+      const skip = { why: () => null, leftOut: (path: string, why: string) => leftOut.push(`${path} (${why})`) };
+      expect(streamCorpus([folder], 'file', undefined, skip).files.map((f) => f.path)).toEqual([join(folder, 'a.txt')]);
+      expect(leftOut).toEqual([`${socket} (a socket)`]);
+      expect(() => streamCorpus([socket], 'file')).toThrow(
+        new CorpusError(`${socket} is a socket: a corpus is files and folders, read more than once; give its text on standard input as - instead`));
+    } finally {
+      server.close();
+    }
   });
 
   it('names the files in a corpus folder that are not text (a NUL byte), the first few, the rest counted', () => {
