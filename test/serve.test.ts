@@ -12,7 +12,9 @@ import { resolveKernels } from '../src/engine/kernels/index.js';
 import { isLoopback, listenAddress } from '../src/serve/access.js';
 import { HttpError, drained } from '../src/serve/http.js';
 import { type GenerateDone, type JobOf, readServedModel } from '../src/serve/jobs.js';
-import { JobStoppedError, type PoolOptions, QueueFullError, ShuttingDownError, ThreadLostError, WORKER_SCRIPT, WorkerPool } from '../src/serve/pool.js';
+import {
+  JobStoppedError, type PoolOptions, QueueFullError, STOP_GRACE_MS, ShuttingDownError, ThreadLostError, WORKER_SCRIPT, WorkerPool,
+} from '../src/serve/pool.js';
 import { RnnServer, type ServeOptions, jobFailure } from '../src/serve/server.js';
 import { SERVE_SETTINGS } from '../src/serve/settings.js';
 import { UnreadAnswers } from '../src/serve/unread.js';
@@ -1031,6 +1033,125 @@ describe('limits, and threads that fail', () => {
     expect([answer.status, answer.headers, answer.message]).toEqual([503, { Connection: 'close' }, 'the server is shutting down: it starts no more requests']);
   });
 
+  it('a job whose signal fired before it reached the pool is refused as stopped in the queue, never run; with a queue of 0, a free thread still takes a job and the next is refused', async () => {
+    const pool = await WorkerPool.start({ models: [readServedModel({ name: 'gru', path: models.gru })], kernels: resolveKernels(), workers: 1, queue: 0 });
+    try {
+      const score = { kind: 'score', model: 'gru', text: 'abc', maxTokens: 8192, top: 0 } as const;
+      const gone = new AbortController();
+      gone.abort('client gone');
+      const stopped = await pool.run(score, gone.signal).then(() => null, (err: unknown) => err);
+      expect(stopped).toBeInstanceOf(JobStoppedError);
+      expect((stopped as JobStoppedError).queued).toBe(true);
+      const [taken, beyond] = await Promise.allSettled([0, 1].map(() => pool.run(score, new AbortController().signal)));
+      expect([taken.status, beyond.status === 'rejected' && beyond.reason instanceof QueueFullError]).toEqual(['fulfilled', true]);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('jobs waiting in the queue are taken by a thread in the order they came', async () => {
+    const pool = await WorkerPool.start({ models: [readServedModel({ name: 'gru', path: models.gru })], kernels: resolveKernels(), workers: 1, queue: 2 });
+    const running = new AbortController();
+    try {
+      let firstText!: () => void;
+      const drawing = new Promise<void>((resolve) => (firstText = resolve));
+      const done = pool.run({ kind: 'generate', model: 'gru', options: { len: 1_000_000, seed: 1 }, stream: true }, running.signal, () => firstText());
+      await drawing;
+      const started: string[] = [];
+      const queued = ['first', 'second'].map((text) =>
+        pool.run({ kind: 'score', model: 'gru', text, maxTokens: 8192, top: 0 }, new AbortController().signal, undefined, () => started.push(text)));
+      expect(pool.load).toEqual({ threads: 1, running: 1, waiting: 2 });
+      running.abort('time');
+      await Promise.all([done, ...queued]);
+      expect(started).toEqual(['first', 'second']);
+    } finally {
+      running.abort('time');
+      await pool.close();
+    }
+  });
+
+  it('a thread that cannot be started again while another still runs: the job waiting stays in the queue for the thread that runs, not refused', async () => {
+    const lines: string[] = [];
+    const pool = await WorkerPool.start({
+      models: [readServedModel({ name: 'gru', path: models.gru })], kernels: resolveKernels(), workers: 2, queue: 1, report: (line) => lines.push(line),
+    });
+    const threads = pool as unknown as ReturnType<typeof poolOf>, running = [new AbortController(), new AbortController()];
+    try {
+      const drawing = running.map((controller) => {
+        let firstText!: () => void;
+        const drawn = new Promise<void>((resolve) => (firstText = resolve));
+        const done = pool.run({ kind: 'generate', model: 'gru', options: { len: 1_000_000, seed: 1 }, stream: true }, controller.signal, () => firstText());
+        return { drawn, ended: done.then(() => null, (err: unknown) => err) };
+      });
+      await Promise.all(drawing.map(({ drawn }) => drawn));
+      const queued = pool.run({ kind: 'generate', model: 'gru', options: { len: 5, seed: 1 }, stream: false }, new AbortController().signal);
+      vi.spyOn(threads, 'spawn').mockRejectedValue(new Error('out of file descriptors'));
+      await threads.slots[0]!.worker.terminate();
+      while (!lines.some((line) => /could not start/.test(line))) await new Promise<void>((resolve) => setImmediate(resolve));
+      expect(lines.at(-1)).toBe('a generation thread could not start (out of file descriptors): 1 of 2 run; another is tried at the next request');
+      expect(pool.load).toEqual({ threads: 1, running: 1, waiting: 1 });
+      running[1]!.abort('time');
+      expect(await queued).toMatchObject({ tokens: 5, finish: 'length' });
+      expect(await drawing[0]!.ended).toBeInstanceOf(ThreadLostError);
+    } finally {
+      for (const controller of running) controller.abort('time');
+      await pool.close();
+    }
+  });
+
+  it('close() while a thread is started in place of one that ended waits for it, then ends it too: no thread runs once close() has ended', async () => {
+    const lines: string[] = [];
+    const pool = await WorkerPool.start({
+      models: [readServedModel({ name: 'gru', path: models.gru })], kernels: resolveKernels(), workers: 1, queue: 1, report: (line) => lines.push(line),
+    });
+    const threads = pool as unknown as ReturnType<typeof poolOf>, spawn = threads.spawn.bind(threads);
+    let fresh!: Promise<{ worker: Worker }>;
+    vi.spyOn(threads, 'spawn').mockImplementation(() => (fresh = spawn() as Promise<{ worker: Worker }>));
+    await threads.slots[0]!.worker.terminate();
+    while (lines.length === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(lines).toEqual(['a generation thread ended (exit code 1): starting another']);
+    await pool.close();
+    const { worker } = await fresh;
+    expect([pool.load.threads, worker.threadId]).toEqual([0, -1]);
+  });
+
+  it('close() while a thread that will not start is tried in place of one that ended: close() ends once it has failed, said without a retry', async () => {
+    const lines: string[] = [];
+    const pool = await WorkerPool.start({
+      models: [readServedModel({ name: 'gru', path: models.gru })], kernels: resolveKernels(), workers: 1, queue: 1, report: (line) => lines.push(line),
+    });
+    const threads = pool as unknown as ReturnType<typeof poolOf>;
+    let fail!: (err: Error) => void;
+    vi.spyOn(threads, 'spawn').mockImplementation(() => new Promise((_, reject) => (fail = reject)));
+    await threads.slots[0]!.worker.terminate();
+    while (lines.length === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    const closing = pool.close();
+    fail(new Error('out of file descriptors'));
+    expect(await closesWithin(closing, 5000)).toBe(true);
+    expect(lines).toEqual(['a generation thread ended (exit code 1): starting another', 'a generation thread could not start (out of file descriptors): 0 of 1 run']);
+  });
+
+  it('a pool one of whose threads cannot start is not started, and the threads that did start are ended', async () => {
+    // of the two threads, started one after the other, one has an even threadId: it fails as it starts
+    const halfStarting = new URL(`data:text/javascript,${encodeURIComponent(`
+      import { threadId } from 'node:worker_threads';
+      if (threadId % 2 === 0) throw new Error('out of memory');
+      await import(${JSON.stringify(WORKER_SCRIPT.href)});
+    `)}`);
+    const spawn = vi.spyOn(WorkerPool.prototype as unknown as { spawn: () => Promise<{ worker: Worker }> }, 'spawn');
+    try {
+      const refused = await WorkerPool.start({
+        models: [readServedModel({ name: 'gru', path: models.gru })], kernels: resolveKernels(), workers: 2, queue: 1, workerScript: halfStarting,
+      }).then(() => null, (err: unknown) => err);
+      expect((refused as Error).message).toBe('out of memory');
+      const slots = await Promise.allSettled(spawn.mock.results.map(({ value }) => value as Promise<{ worker: Worker }>));
+      expect(slots.map((slot) => (slot.status === 'fulfilled' ? slot.value.worker.threadId : 'not started'))).toEqual(expect.arrayContaining([-1, 'not started']));
+      expect(slots).toHaveLength(2);
+    } finally {
+      spawn.mockRestore();
+    }
+  });
+
   it('the time limit stops a beam search between tokens and a generation while it reads a long prime', async () => {
     const s = await started(['--checkpoint', models.gru, '--workers', '1', '--max-len', '100000', '--time-limit', '0.3']);
     const beam = await post(`${s.url}/v1/generate`, { beam: 64, len: 100_000 });
@@ -1094,8 +1215,13 @@ describe('limits, and threads that fail', () => {
       });
       const ended = 'the request ran past the time limit of 0.3s, and its generation thread had not stopped 0.2s later: ' +
         'the thread was ended, and another started in its place';
+      const stuckThreadEnded = once(pool.slots[0]!.worker, 'exit').then(() => {});
+      const asked = performance.now();
       const whole = await post(`${s.url}/v1/generate`, { prime: STUCK_PRIME, len: 5 });
       expect([whole.status, whole.headers.get('retry-after'), whole.json]).toEqual([500, null, { error: ended }]);
+      // the pool's grace (0.2s), not STOP_GRACE_MS's
+      expect(performance.now() - asked).toBeLessThan(STOP_GRACE_MS / 2);
+      expect(await closesWithin(stuckThreadEnded, 5000)).toBe(true);
       await spawned[0];
       expect((await request(`${s.url}/healthz`)).json).toEqual({ status: 'ok', threads: 1, running: 0, waiting: 0 });
       const streamed = await fetch(`${s.url}/v1/generate`, { method: 'POST', body: JSON.stringify({ prime: STUCK_PRIME, len: 5, stream: 'ndjson' }) });
