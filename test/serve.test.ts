@@ -1132,10 +1132,11 @@ describe('limits, and threads that fail', () => {
   });
 
   it('a pool one of whose threads cannot start is not started, and the threads that did start are ended', async () => {
-    // of the two threads, started one after the other, one has an even threadId: it fails as it starts
+    // of the two threads, the one that finds the mark the other made fails as it starts
+    const mark = join(scratch.dir, 'one-thread-started');
     const halfStarting = new URL(`data:text/javascript,${encodeURIComponent(`
-      import { threadId } from 'node:worker_threads';
-      if (threadId % 2 === 0) throw new Error('out of memory');
+      import { openSync } from 'node:fs';
+      try { openSync(${JSON.stringify(mark)}, 'wx'); } catch { throw new Error('out of memory'); }
       await import(${JSON.stringify(WORKER_SCRIPT.href)});
     `)}`);
     const spawn = vi.spyOn(WorkerPool.prototype as unknown as { spawn: () => Promise<{ worker: Worker }> }, 'spawn');
