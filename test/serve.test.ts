@@ -847,6 +847,18 @@ describe('bad input: one JSON line with a 4xx that names the field', () => {
 });
 
 describe('limits, and threads that fail', () => {
+  /** A pool of threads serving the gru model, with `options` (its workers, its queue…). */
+  const gruPool = (options: Omit<PoolOptions, 'models' | 'kernels'>): Promise<WorkerPool> =>
+    WorkerPool.start({ models: [readServedModel({ name: 'gru', path: models.gru })], kernels: resolveKernels(), ...options });
+
+  /** A generation on `pool` that runs until `signal` stops it: `drawn` once its first text has come, a thread busy with it. */
+  function endlessGeneration(pool: WorkerPool, signal: AbortSignal): { drawn: Promise<void>; done: ReturnType<WorkerPool['run']> } {
+    let firstText!: () => void;
+    const drawn = new Promise<void>((resolve) => (firstText = resolve));
+    const done = pool.run({ kind: 'generate', model: 'gru', options: { len: 1_000_000, seed: 1 }, stream: true }, signal, () => firstText());
+    return { drawn, done };
+  }
+
   it("a held stream's pieces still in flight from its thread wait on one 'drain' of the answer, not a listener each", async () => {
     const res = new EventEmitter() as unknown as ServerResponse;
     const waits = Array.from({ length: 20 }, () => drained(res));
@@ -994,14 +1006,11 @@ describe('limits, and threads that fail', () => {
   });
 
   it('a generation whose time limit passes while it waits in the queue is answered like a full queue: 503 with Retry-After, not finish "time"', async () => {
-    const pool = await WorkerPool.start({ models: [readServedModel({ name: 'gru', path: models.gru })], kernels: resolveKernels(), workers: 1, queue: 1 });
+    const pool = await gruPool({ workers: 1, queue: 1 });
     const running = new AbortController();
     try {
-      let firstText!: () => void;
-      const drawing = new Promise<void>((resolve) => (firstText = resolve));
-      const generation = { kind: 'generate', model: 'gru', options: { len: 1_000_000, seed: 1 }, stream: true } as const;
-      const done = pool.run(generation, running.signal, () => firstText());
-      await drawing;
+      const { drawn, done } = endlessGeneration(pool, running.signal);
+      await drawn;
       const waiting = new AbortController();
       const queued = pool.run({ kind: 'generate', model: 'gru', options: { len: 5, seed: 2 }, stream: false }, waiting.signal);
       expect(pool.load).toEqual({ threads: 1, running: 1, waiting: 1 });
@@ -1024,7 +1033,7 @@ describe('limits, and threads that fail', () => {
   });
 
   it('a request that reaches the pool while the server shuts down is answered 503 that closes the connection, not asked to try again', async () => {
-    const pool = await WorkerPool.start({ models: [readServedModel({ name: 'gru', path: models.gru })], kernels: resolveKernels(), workers: 1, queue: 1 });
+    const pool = await gruPool({ workers: 1, queue: 1 });
     await pool.close();
     const refused = await pool.run({ kind: 'score', model: 'gru', text: 'abc', maxTokens: 8192, top: 0 }, new AbortController().signal)
       .then(() => null, (err: unknown) => err);
@@ -1034,7 +1043,7 @@ describe('limits, and threads that fail', () => {
   });
 
   it('a job whose signal fired before it reached the pool is refused as stopped in the queue, never run; with a queue of 0, a free thread still takes a job and the next is refused', async () => {
-    const pool = await WorkerPool.start({ models: [readServedModel({ name: 'gru', path: models.gru })], kernels: resolveKernels(), workers: 1, queue: 0 });
+    const pool = await gruPool({ workers: 1, queue: 0 });
     try {
       const score = { kind: 'score', model: 'gru', text: 'abc', maxTokens: 8192, top: 0 } as const;
       const gone = new AbortController();
@@ -1050,13 +1059,11 @@ describe('limits, and threads that fail', () => {
   });
 
   it('jobs waiting in the queue are taken by a thread in the order they came', async () => {
-    const pool = await WorkerPool.start({ models: [readServedModel({ name: 'gru', path: models.gru })], kernels: resolveKernels(), workers: 1, queue: 2 });
+    const pool = await gruPool({ workers: 1, queue: 2 });
     const running = new AbortController();
     try {
-      let firstText!: () => void;
-      const drawing = new Promise<void>((resolve) => (firstText = resolve));
-      const done = pool.run({ kind: 'generate', model: 'gru', options: { len: 1_000_000, seed: 1 }, stream: true }, running.signal, () => firstText());
-      await drawing;
+      const { drawn, done } = endlessGeneration(pool, running.signal);
+      await drawn;
       const started: string[] = [];
       const queued = ['first', 'second'].map((text) =>
         pool.run({ kind: 'score', model: 'gru', text, maxTokens: 8192, top: 0 }, new AbortController().signal, undefined, () => started.push(text)));
@@ -1072,15 +1079,11 @@ describe('limits, and threads that fail', () => {
 
   it('a thread that cannot be started again while another still runs: the job waiting stays in the queue for the thread that runs, not refused', async () => {
     const lines: string[] = [];
-    const pool = await WorkerPool.start({
-      models: [readServedModel({ name: 'gru', path: models.gru })], kernels: resolveKernels(), workers: 2, queue: 1, report: (line) => lines.push(line),
-    });
+    const pool = await gruPool({ workers: 2, queue: 1, report: (line) => lines.push(line) });
     const threads = pool as unknown as ReturnType<typeof poolOf>, running = [new AbortController(), new AbortController()];
     try {
       const drawing = running.map((controller) => {
-        let firstText!: () => void;
-        const drawn = new Promise<void>((resolve) => (firstText = resolve));
-        const done = pool.run({ kind: 'generate', model: 'gru', options: { len: 1_000_000, seed: 1 }, stream: true }, controller.signal, () => firstText());
+        const { drawn, done } = endlessGeneration(pool, controller.signal);
         return { drawn, ended: done.then(() => null, (err: unknown) => err) };
       });
       await Promise.all(drawing.map(({ drawn }) => drawn));
@@ -1101,9 +1104,7 @@ describe('limits, and threads that fail', () => {
 
   it('close() while a thread is started in place of one that ended waits for it, then ends it too: no thread runs once close() has ended', async () => {
     const lines: string[] = [];
-    const pool = await WorkerPool.start({
-      models: [readServedModel({ name: 'gru', path: models.gru })], kernels: resolveKernels(), workers: 1, queue: 1, report: (line) => lines.push(line),
-    });
+    const pool = await gruPool({ workers: 1, queue: 1, report: (line) => lines.push(line) });
     const threads = pool as unknown as ReturnType<typeof poolOf>, spawn = threads.spawn.bind(threads);
     let fresh!: Promise<{ worker: Worker }>;
     vi.spyOn(threads, 'spawn').mockImplementation(() => (fresh = spawn() as Promise<{ worker: Worker }>));
@@ -1117,9 +1118,7 @@ describe('limits, and threads that fail', () => {
 
   it('close() while a thread that will not start is tried in place of one that ended: close() ends once it has failed, said without a retry', async () => {
     const lines: string[] = [];
-    const pool = await WorkerPool.start({
-      models: [readServedModel({ name: 'gru', path: models.gru })], kernels: resolveKernels(), workers: 1, queue: 1, report: (line) => lines.push(line),
-    });
+    const pool = await gruPool({ workers: 1, queue: 1, report: (line) => lines.push(line) });
     const threads = pool as unknown as ReturnType<typeof poolOf>;
     let fail!: (err: Error) => void;
     vi.spyOn(threads, 'spawn').mockImplementation(() => new Promise((_, reject) => (fail = reject)));
@@ -1141,9 +1140,7 @@ describe('limits, and threads that fail', () => {
     `)}`);
     const spawn = vi.spyOn(WorkerPool.prototype as unknown as { spawn: () => Promise<{ worker: Worker }> }, 'spawn');
     try {
-      const refused = await WorkerPool.start({
-        models: [readServedModel({ name: 'gru', path: models.gru })], kernels: resolveKernels(), workers: 2, queue: 1, workerScript: halfStarting,
-      }).then(() => null, (err: unknown) => err);
+      const refused = await gruPool({ workers: 2, queue: 1, workerScript: halfStarting }).then(() => null, (err: unknown) => err);
       expect((refused as Error).message).toBe('out of memory');
       const slots = await Promise.allSettled(spawn.mock.results.map(({ value }) => value as Promise<{ worker: Worker }>));
       expect(slots.map((slot) => (slot.status === 'fulfilled' ? slot.value.worker.threadId : 'not started'))).toEqual(expect.arrayContaining([-1, 'not started']));
@@ -1281,10 +1278,7 @@ describe('limits, and threads that fail', () => {
 
   it('a thread that ends while the pool closes with nothing waiting: its job fails, none is started in its place, and close() ends', async () => {
     const lines: string[] = [];
-    const pool = await WorkerPool.start({
-      models: [readServedModel({ name: 'gru', path: models.gru })], kernels: resolveKernels(), workers: 2, queue: 1,
-      workerScript: dyingWorker, report: (line) => lines.push(line),
-    });
+    const pool = await gruPool({ workers: 2, queue: 1, workerScript: dyingWorker, report: (line) => lines.push(line) });
     const threads = pool as unknown as ReturnType<typeof poolOf>, spawned = vi.spyOn(threads, 'spawn');
     const thread = Promise.race(threads.slots.map((slot) => dyingThread(slot.worker)));
     const job = pool.run({ kind: 'generate', model: 'gru', options: { prime: DYING_PRIME, len: 5 }, stream: false }, new AbortController().signal);
