@@ -145,6 +145,36 @@ function dyingThread(worker: Worker): Promise<{ die: () => void }> {
   }));
 }
 
+/**
+ * A generation thread's script that runs the pool's own (WORKER_SCRIPT) but posts a stream's first
+ * text late, as a thread does that drew it before its job's stop and posts it after: it first posts
+ * `{ lateText }`, a shared cell, and posts the text once the test sets the cell to 1, then goes on
+ * (to its next wait point, where a held job waits) once the test sets it to 2.
+ */
+const lateTextWorker = new URL(`data:text/javascript,${encodeURIComponent(`
+  import { parentPort } from 'node:worker_threads';
+  const post = parentPort.postMessage.bind(parentPort);
+  let first = true;
+  parentPort.postMessage = (message, transfer) => {
+    if (!first || !('pieces' in message)) return post(message, transfer);
+    first = false;
+    const lateText = new Int32Array(new SharedArrayBuffer(4));
+    post({ lateText });
+    Atomics.wait(lateText, 0, 0);
+    post(message, transfer);
+    Atomics.wait(lateText, 0, 1);
+  };
+  await import(${JSON.stringify(WORKER_SCRIPT.href)});
+`)}`);
+
+/** The cell a lateTextWorker thread posts before a stream's first text; `next` lets it take its next step. */
+function lateTextThread(worker: Worker): Promise<{ next: () => void }> {
+  return new Promise((resolve) => worker.on('message', (message: { lateText?: Int32Array }) => {
+    const cell = message.lateText;
+    if (cell) resolve({ next: () => (Atomics.add(cell, 0, 1), Atomics.notify(cell, 0)) });
+  }));
+}
+
 /** Resolves once the pool has taken a job (queued or started it), so that a close() after it waits for the job. */
 function jobTaken(pool: ReturnType<typeof poolOf>): Promise<void> {
   const run = pool.run.bind(pool);
@@ -1071,6 +1101,34 @@ describe('limits, and threads that fail', () => {
       running.abort('time');
       await Promise.all([done, ...queued]);
       expect(started).toEqual(['first', 'second']);
+    } finally {
+      running.abort('time');
+      await pool.close();
+    }
+  });
+
+  it('text a thread posts after its job was stopped holds nothing, its client not reading: the thread ends the job as stopped, not ended as stuck a grace later', async () => {
+    const lines: string[] = [];
+    const report = (line: string) => lines.push(line);
+    const pool = await gruPool({ workers: 1, queue: 1, workerScript: lateTextWorker, stopGraceMs: 1000, report });
+    const threads = pool as unknown as ReturnType<typeof poolOf>, running = new AbortController();
+    try {
+      const thread = lateTextThread(threads.slots[0]!.worker);
+      let told!: () => void;
+      const late = new Promise<void>((resolve) => (told = resolve));
+      const unread = () => {
+        told();
+        return new Promise<never>(() => {});
+      };
+      const generation = { kind: 'generate', model: 'gru', options: { len: 1_000_000, seed: 1 }, stream: true } as const;
+      const done = pool.run(generation, running.signal, unread);
+      const { next } = await thread;
+      running.abort('time');
+      next();
+      await late;
+      next();
+      expect(await done.then((answer) => answer, (err: unknown) => err)).toMatchObject({ finish: 'stopped' });
+      expect(lines).toEqual([]);
     } finally {
       running.abort('time');
       await pool.close();
