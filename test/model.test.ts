@@ -85,6 +85,19 @@ describe('dropout between layers', () => {
     expect(zeros / n).toBeLessThan(0.35);
   });
 
+  it('draws each boundary\'s mask apart from the others\': with 3 layers an output is dropped at both boundaries about p² of the time, not p', () => {
+    const deep: ModelConfig = { ...config, numLayers: 3 }, n = 4 * 8 * config.hiddenSize;
+    const model = modelOn('js', deep, initParams(deep, new Rng(2)), shape);
+    model.tokens.set(tokens);
+    model.forward(7);
+    const [below, above] = [model['dropped'][0]!, model['dropped'][1]!];
+    let both = 0;
+    for (let i = 0; i < n; i++) if (below[i] === 0 && above[i] === 0) both++;
+    // independent masks drop both 1/16 of 512 outputs (standard error 0.011); one mask twice, 1/4
+    expect(both / n).toBeGreaterThan(0.02);
+    expect(both / n).toBeLessThan(0.15);
+  });
+
   it('is the identity without a seed: the same logits as the model with no dropout', () => {
     const [model, plain] = [modelOn('js', config, params, shape), modelOn('js', { ...config, dropout: 0 }, params, shape)];
     model.tokens.set(tokens);
