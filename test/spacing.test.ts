@@ -75,6 +75,25 @@ describe('measuring a corpus\'s spacing', () => {
     expect(measure.spacing()).toEqual({ before: { '?': ' ' } });
   });
 
+  it('records a tab as the space a mark has, and white space that is no space separator nor tab as a space', () => {
+    expect(measured([Array(5).fill('Quoi\t? Oui.').join('\n')])).toEqual({ before: { '?': '\t' } });
+    expect(measured([Array(5).fill('Quoi\f? Oui.').join('\n')])).toEqual({ before: { '?': ' ' } });
+  });
+
+  it('records the first character of the white space before a mark, however many pieces the white space runs over', () => {
+    /** The spacing measured in five `Quoi ?`, each handed over in `pieces`, each piece cut on its own. */
+    const inPieces = (...pieces: string[]): Spacing => {
+      const measure = new SpacingMeasure(WORD_RULE_VERSION, 'file');
+      for (let i = 0; i < 5; i++) for (const piece of [...pieces, ' ']) measure.add(piece, tokenizeWords(piece));
+      measure.endDocument();
+      return measure.spacing();
+    };
+    expect(inPieces(`Quoi${NNBSP} ?`)).toEqual({ before: { '?': NNBSP } });
+    expect(inPieces(`Quoi${NNBSP} `, '?')).toEqual({ before: { '?': NNBSP } });
+    expect(inPieces('Quoi', NNBSP, ' ?')).toEqual({ before: { '?': NNBSP } });
+    expect(inPieces('Quoi', NNBSP, ' ', '?')).toEqual({ before: { '?': NNBSP } });
+  });
+
   it('records the space before a Spanish dialogue dash that the corpus spaces', () => {
     const dialogue = Array(5).fill('—¿Vienes? —preguntó.').join('\n');
     expect(measured([dialogue])).toEqual({ before: { '—': ' ' } });
