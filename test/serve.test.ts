@@ -137,11 +137,14 @@ const dyingWorker = new URL(`data:text/javascript,${encodeURIComponent(`
   await import(${JSON.stringify(WORKER_SCRIPT.href)});
 `)}`);
 
-/** The cell a dyingWorker thread posts once it runs a DYING_PRIME job; `die` lets it end. */
-function dyingThread(worker: Worker): Promise<{ die: () => void }> {
-  return new Promise((resolve) => worker.on('message', (message: { dieWhen?: Int32Array }) => {
-    const cell = message.dieWhen;
-    if (cell) resolve({ die: () => (Atomics.store(cell, 0, 1), Atomics.notify(cell, 0)) });
+/**
+ * The shared cell a scripted thread posts as `{ [name]: cell }` (dyingWorker's `dieWhen`, lateTextWorker's `lateText`), once it
+ * posts it: `next` moves it on by one and wakes the thread that waits on it.
+ */
+function threadCell(worker: Worker, name: 'dieWhen' | 'lateText'): Promise<{ next: () => void }> {
+  return new Promise((resolve) => worker.on('message', (message: Record<string, unknown>) => {
+    const cell = message[name];
+    if (cell instanceof Int32Array) resolve({ next: () => (Atomics.add(cell, 0, 1), Atomics.notify(cell, 0)) });
   }));
 }
 
@@ -166,14 +169,6 @@ const lateTextWorker = new URL(`data:text/javascript,${encodeURIComponent(`
   };
   await import(${JSON.stringify(WORKER_SCRIPT.href)});
 `)}`);
-
-/** The cell a lateTextWorker thread posts before a stream's first text; `next` lets it take its next step. */
-function lateTextThread(worker: Worker): Promise<{ next: () => void }> {
-  return new Promise((resolve) => worker.on('message', (message: { lateText?: Int32Array }) => {
-    const cell = message.lateText;
-    if (cell) resolve({ next: () => (Atomics.add(cell, 0, 1), Atomics.notify(cell, 0)) });
-  }));
-}
 
 /** Resolves once the pool has taken a job (queued or started it), so that a close() after it waits for the job. */
 function jobTaken(pool: ReturnType<typeof poolOf>): Promise<void> {
@@ -1113,7 +1108,7 @@ describe('limits, and threads that fail', () => {
     const pool = await gruPool({ workers: 1, queue: 1, workerScript: lateTextWorker, stopGraceMs: 1000, report });
     const threads = pool as unknown as ReturnType<typeof poolOf>, running = new AbortController();
     try {
-      const thread = lateTextThread(threads.slots[0]!.worker);
+      const thread = threadCell(threads.slots[0]!.worker, 'lateText');
       let told!: () => void;
       const late = new Promise<void>((resolve) => (told = resolve));
       const unread = () => {
@@ -1297,9 +1292,9 @@ describe('limits, and threads that fail', () => {
     const s = await withThreads({ workerScript: dyingWorker });
     await saying(s, async (said, shutDown) => {
       const pool = poolOf(s), spawned = vi.spyOn(pool, 'spawn');
-      const thread = dyingThread(pool.slots[0]!.worker);
+      const thread = threadCell(pool.slots[0]!.worker, 'dieWhen');
       const dying = post(`${s.url}/v1/generate`, { prime: DYING_PRIME, len: 5 });
-      const { die } = await thread;
+      const { next: die } = await thread;
       const queued = jobTaken(pool);
       const waiting = post(`${s.url}/v1/generate`, { len: 5, seed: 1 });
       await queued;
@@ -1338,10 +1333,10 @@ describe('limits, and threads that fail', () => {
     const lines: string[] = [];
     const pool = await gruPool({ workers: 2, queue: 1, workerScript: dyingWorker, report: (line) => lines.push(line) });
     const threads = pool as unknown as ReturnType<typeof poolOf>, spawned = vi.spyOn(threads, 'spawn');
-    const thread = Promise.race(threads.slots.map((slot) => dyingThread(slot.worker)));
+    const thread = Promise.race(threads.slots.map((slot) => threadCell(slot.worker, 'dieWhen')));
     const job = pool.run({ kind: 'generate', model: 'gru', options: { prime: DYING_PRIME, len: 5 }, stream: false }, new AbortController().signal);
     const failed = job.then(() => null, (err: unknown) => err);
-    const { die } = await thread;
+    const { next: die } = await thread;
     const closing = pool.close();
     die();
     expect(await closesWithin(closing, 20_000)).toBe(true);
