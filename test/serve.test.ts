@@ -876,6 +876,19 @@ describe('limits, and threads that fail', () => {
   const gruPool = (options: Omit<PoolOptions, 'models' | 'kernels'>): Promise<WorkerPool> =>
     WorkerPool.start({ models: [readServedModel({ name: 'gru', path: models.gru })], kernels: resolveKernels(), ...options });
 
+  /** The lines a pool reports (its `report`), and `told`: once a line that matches `pattern` has been reported. */
+  function poolReports(): { lines: string[]; report: (line: string) => void; told: (pattern: RegExp) => Promise<void> } {
+    const lines: string[] = [], waiting: { pattern: RegExp; resolve: () => void }[] = [];
+    const report = (line: string) => {
+      lines.push(line);
+      for (const wait of waiting.filter(({ pattern }) => pattern.test(line))) wait.resolve();
+    };
+    const told = (pattern: RegExp) => (lines.some((line) => pattern.test(line))
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => waiting.push({ pattern, resolve })));
+    return { lines, report, told };
+  }
+
   /** A generation on `pool` that runs until `signal` stops it: `drawn` once its first text has come, a thread busy with it. */
   function endlessGeneration(pool: WorkerPool, signal: AbortSignal): { drawn: Promise<void>; done: ReturnType<WorkerPool['run']> } {
     let firstText!: () => void;
@@ -1103,8 +1116,7 @@ describe('limits, and threads that fail', () => {
   });
 
   it('text a thread posts after its job was stopped holds nothing, its client not reading: the thread ends the job as stopped, not ended as stuck a grace later', async () => {
-    const lines: string[] = [];
-    const report = (line: string) => lines.push(line);
+    const { lines, report } = poolReports();
     const pool = await gruPool({ workers: 1, queue: 1, workerScript: lateTextWorker, stopGraceMs: 1000, report });
     const threads = pool as unknown as ReturnType<typeof poolOf>, running = new AbortController();
     try {
@@ -1131,8 +1143,8 @@ describe('limits, and threads that fail', () => {
   });
 
   it('a thread that cannot be started again while another still runs: the job waiting stays in the queue for the thread that runs, not refused', async () => {
-    const lines: string[] = [];
-    const pool = await gruPool({ workers: 2, queue: 1, report: (line) => lines.push(line) });
+    const { lines, report, told } = poolReports();
+    const pool = await gruPool({ workers: 2, queue: 1, report });
     const threads = pool as unknown as ReturnType<typeof poolOf>, running = [new AbortController(), new AbortController()];
     try {
       const drawing = running.map((controller) => {
@@ -1143,7 +1155,7 @@ describe('limits, and threads that fail', () => {
       const queued = pool.run({ kind: 'generate', model: 'gru', options: { len: 5, seed: 1 }, stream: false }, new AbortController().signal);
       vi.spyOn(threads, 'spawn').mockRejectedValue(new Error('out of file descriptors'));
       await threads.slots[0]!.worker.terminate();
-      while (!lines.some((line) => /could not start/.test(line))) await new Promise<void>((resolve) => setImmediate(resolve));
+      await told(/could not start/);
       expect(lines.at(-1)).toBe('a generation thread could not start (out of file descriptors): 1 of 2 run; another is tried at the next request');
       expect(pool.load).toEqual({ threads: 1, running: 1, waiting: 1 });
       running[1]!.abort('time');
@@ -1156,13 +1168,13 @@ describe('limits, and threads that fail', () => {
   });
 
   it('close() while a thread is started in place of one that ended waits for it, then ends it too: no thread runs once close() has ended', async () => {
-    const lines: string[] = [];
-    const pool = await gruPool({ workers: 1, queue: 1, report: (line) => lines.push(line) });
+    const { lines, report, told } = poolReports();
+    const pool = await gruPool({ workers: 1, queue: 1, report });
     const threads = pool as unknown as ReturnType<typeof poolOf>, spawn = threads.spawn.bind(threads);
     let fresh!: Promise<{ worker: Worker }>;
     vi.spyOn(threads, 'spawn').mockImplementation(() => (fresh = spawn() as Promise<{ worker: Worker }>));
     await threads.slots[0]!.worker.terminate();
-    while (lines.length === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    await told(/starting another/);
     expect(lines).toEqual(['a generation thread ended (exit code 1): starting another']);
     await pool.close();
     const { worker } = await fresh;
@@ -1170,13 +1182,13 @@ describe('limits, and threads that fail', () => {
   });
 
   it('close() while a thread that will not start is tried in place of one that ended: close() ends once it has failed, said without a retry', async () => {
-    const lines: string[] = [];
-    const pool = await gruPool({ workers: 1, queue: 1, report: (line) => lines.push(line) });
+    const { lines, report, told } = poolReports();
+    const pool = await gruPool({ workers: 1, queue: 1, report });
     const threads = pool as unknown as ReturnType<typeof poolOf>;
     let fail!: (err: Error) => void;
     vi.spyOn(threads, 'spawn').mockImplementation(() => new Promise((_, reject) => (fail = reject)));
     await threads.slots[0]!.worker.terminate();
-    while (lines.length === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    await told(/starting another/);
     const closing = pool.close();
     fail(new Error('out of file descriptors'));
     expect(await closesWithin(closing, 5000)).toBe(true);
@@ -1330,8 +1342,8 @@ describe('limits, and threads that fail', () => {
   });
 
   it('a thread that ends while the pool closes with nothing waiting: its job fails, none is started in its place, and close() ends', async () => {
-    const lines: string[] = [];
-    const pool = await gruPool({ workers: 2, queue: 1, workerScript: dyingWorker, report: (line) => lines.push(line) });
+    const { lines, report } = poolReports();
+    const pool = await gruPool({ workers: 2, queue: 1, workerScript: dyingWorker, report });
     const threads = pool as unknown as ReturnType<typeof poolOf>, spawned = vi.spyOn(threads, 'spawn');
     const thread = Promise.race(threads.slots.map((slot) => threadCell(slot.worker, 'dieWhen')));
     const job = pool.run({ kind: 'generate', model: 'gru', options: { prime: DYING_PRIME, len: 5 }, stream: false }, new AbortController().signal);
