@@ -940,16 +940,18 @@ it('keeps the loss chart readable and a tip inside the window at a phone width',
 }));
 
 it('draws a lone evaluation as two dots, its axes labelled as finely as their steps', () => onFreshPage(async (at) => {
-  // the tiny model's history as one evaluation: a loss axis in steps of 0.025, a token axis in steps of 250
+  // the tiny model's history as one evaluation: a loss axis in steps of 0.025, a token axis in steps of 250, both as rnn plot's
   await reloadWithModels<{ models: { history: unknown[] }[] }>(at, (answer) => {
-    answer.models[0]!.history = [{ step: 20, tokensSeen: 1300, trainLoss: 4.5, valLoss: 4.37 }];
+    answer.models[0]!.history = [{ step: 20, tokensSeen: 1500, trainLoss: 4.52, valLoss: 4.37 }];
   });
   await at.waitForFunction(() => document.querySelectorAll('#loss-chart circle').length === 2);
   expect(await at.locator('#loss-chart circle.train-dot').count()).toBe(1);
   expect(await at.locator('#loss-chart circle.val-dot').count()).toBe(1);
-  expect(await at.locator('#loss-chart text[text-anchor="end"]').allTextContents()).toEqual(['4.350', '4.375', '4.400', '4.425', '4.450', '4.475', '4.500']);
+  expect(await at.locator('#loss-chart text[text-anchor="end"]').allTextContents()).toEqual(
+    ['4.350', '4.375', '4.400', '4.425', '4.450', '4.475', '4.500', '4.525'],
+  );
   const along = await at.locator('#loss-chart text[text-anchor="middle"]').allTextContents();
-  expect(along).toEqual(['0', '250', '500', '750', '1k', '1.25k', 'characters seen']);
+  expect(along).toEqual(['0', '250', '500', '750', '1k', '1.25k', '1.5k', 'characters seen']);
 }));
 
 it('labels the loss axis from a tick below the lowest loss to one above the highest, as rnn plot does, the lowest point off the axis', () => onFreshPage(async (at) => {

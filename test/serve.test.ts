@@ -5,10 +5,13 @@ import { type IncomingMessage, ServerResponse, request as httpRequest } from 'no
 import { type Socket, connect } from 'node:net';
 import type { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
+import { runInNewContext } from 'node:vm';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadModel } from '../src/api/index.js';
 import { resolveKernels } from '../src/engine/kernels/index.js';
+import { niceTicks } from '../src/plot/scale.js';
+import { formatTokenCount } from '../src/plot/svg.js';
 import { isLoopback, listenAddress } from '../src/serve/access.js';
 import { HttpError, drained } from '../src/serve/http.js';
 import { type GenerateDone, type JobOf, readServedModel } from '../src/serve/jobs.js';
@@ -545,7 +548,15 @@ describe('the endpoints', () => {
     const hash = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
     const folder = join(ROOT, 'src', 'serve', 'page');
     expect(inline('style')).toBe(readFileSync(join(folder, 'playground.css'), 'utf8'));
-    expect(inline('script')).toBe(readFileSync(join(folder, 'playground.js'), 'utf8'));
+    // the script: playground.js, with rnn plot's tick rules written at its head as `plot`, each working alone
+    const script = readFileSync(join(folder, 'playground.js'), 'utf8');
+    expect(inline('script').endsWith(script)).toBe(true);
+    const plot = runInNewContext(`${inline('script').slice(0, -script.length)}; plot`) as Record<string, (...args: number[]) => unknown>;
+    expect(Object.keys(plot)).toEqual(['niceTicks', 'formatTokenCount']);
+    for (const [lo, hi, target] of [[0, 1500, 6], [4.37, 4.52, 6], [4.37, 4.52, 4], [1.717, 1.717, 5], [0, 3e6, 4]] as const) {
+      expect(plot.niceTicks!(lo, hi, target)).toEqual(niceTicks(lo, hi, target));
+    }
+    for (const count of [0, 250, 1250, 999_999, 1_500_000, 12_345_678]) expect(plot.formatTokenCount!(count)).toBe(formatTokenCount(count));
     expect(page.headers.get('content-security-policy'))
       .toBe(`default-src 'self'; style-src ${hash(inline('style'))}; script-src ${hash(inline('script'))}; img-src 'self' data:`);
     for (const path of ['/playground.js', '/playground.css', '/../package.json', '/page/index.html', '/src/serve/page/index.html', '/%2e%2e/package.json']) {

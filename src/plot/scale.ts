@@ -65,7 +65,8 @@ export interface Ticks {
 
 /**
  * Round tick values covering [min, max]: the smallest step of 1, 2, 2.5 or 5 times a power of
- * ten that spans the range, widened to whole steps, in at most `target` + 1 intervals.
+ * ten that spans the range, widened to whole steps, in at most `target` + 1 intervals. The playground's chart runs it
+ * too, written into its script from this source (PAGE_PLOT in serve/server.ts): it uses nothing outside itself.
  */
 export function niceTicks(min: number, max: number, target = 5): Ticks {
   if (!Number.isFinite(min) || !Number.isFinite(max) || min > max) throw new RangeError(`niceTicks: bad range [${min}, ${max}]`);

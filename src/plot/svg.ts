@@ -106,7 +106,10 @@ function markerElement(marker: Marker, x: number, y: number, cls: string, fill =
   return `<path class="${cls}" d="${d} Z" stroke="none"${fillAttr}/>`;
 }
 
-/** `0`, `500`, `250k`, `1.5M`: a token count as a tick label. */
+/**
+ * `0`, `500`, `250k`, `1.5M`: a token count as a tick label. The playground's chart runs it too, written into its script
+ * from this source (PAGE_PLOT in serve/server.ts): it uses nothing outside itself.
+ */
 export function formatTokenCount(n: number): string {
   const trim = (x: number) => String(Number(x.toFixed(2)));
   if (Math.abs(n) >= 1e6) return `${trim(n / 1e6)}M`;

@@ -20,6 +20,8 @@ import {
 } from './jobs.js';
 import { JobError, JobStoppedError, NoThreadError, type OnPieces, type OnStart, QueueFullError, ShuttingDownError, ThreadLostError, ThreadStuckError, WorkerPool, stuckThreadFate } from './pool.js';
 import { durationText } from '../input/duration.js';
+import { niceTicks } from '../plot/scale.js';
+import { formatTokenCount } from '../plot/svg.js';
 import {
   ACTIVATIONS_FIELDS, BODY_FIELDS, COMPLETE_FIELDS, SCORE_FIELDS, type StreamMode, readActivations, readComplete, readGenerate,
   readLegacyGenerate, readScore,
@@ -153,7 +155,6 @@ export class RnnServer {
   static async start(options: ServeOptions): Promise<RnnServer> {
     const read = options.models.map(readServedModel);
     const models = servedModels(read, options.kernels);
-    const folder = pageFolder(), pageFile = (file: string) => readFileSync(new URL(file, folder), 'utf8');
     const page = playgroundPage(pageFile('index.html'), pageFile);
     const { kernels, workers, queue } = options;
     const report = (line: string) => process.stderr.write(`rnn serve: ${line}\n`);
@@ -560,6 +561,19 @@ function refuseDrawingFields(sampling: Partial<Record<(typeof NOT_FOR_BEAM)[numb
 function pageFolder(): URL {
   const here = new URL(import.meta.url);
   return here.pathname.endsWith('.ts') ? new URL('./page/', here) : new URL('../../../src/serve/page/', here);
+}
+
+/**
+ * What the playground's script finds as `plot`: `rnn plot`'s rules for an axis's ticks and a token count's label, written
+ * at the script's head from their own source, so that the page labels its loss chart by the rules `rnn plot` labels one
+ * by. Each uses nothing but its arguments and the language's globals.
+ */
+const PAGE_PLOT = `const plot = { ${[niceTicks, formatTokenCount].map((rule) => `${rule.name}: ${rule.toString()}`).join(', ')} };\n`;
+
+/** A file of the playground's folder, its script (playground.js) with PAGE_PLOT at its head. */
+function pageFile(file: string): string {
+  const text = readFileSync(new URL(file, pageFolder()), 'utf8');
+  return file === 'playground.js' ? `${PAGE_PLOT}${text}` : text;
 }
 
 /**

@@ -1,5 +1,7 @@
 // The playground of `rnn serve` (docs/serve.md): plain browser JavaScript over the server's
-// JSON API, no libraries and no build step.
+// JSON API, no libraries and no build step. The server writes `plot` at its head: rnn plot's rules
+// for a chart's ticks and a token count's label (PAGE_PLOT in src/serve/server.ts).
+/* global plot */
 
 const $ = (id) => document.getElementById(id);
 
@@ -633,30 +635,6 @@ function svg(name, attrs, text) {
   return el;
 }
 
-/** Ticks of a round step within [lo, hi]; `covering`, from the last at or below lo to the first at or above hi. */
-function niceTicks(lo, hi, count, covering = false) {
-  const step0 = (hi - lo) / count, mag = 10 ** Math.floor(Math.log10(step0));
-  const step = [1, 2, 2.5, 5, 10].map((f) => f * mag).find((s) => s >= step0);
-  const from = covering ? Math.floor(lo / step + 1e-9) : Math.ceil(lo / step - 1e-9);
-  const to = covering ? Math.ceil(hi / step - 1e-9) : Math.floor(hi / step + 1e-9);
-  return Array.from({ length: to - from + 1 }, (_, k) => (from + k) * step);
-}
-
-/** Decimals that write each tick apart from its neighbours: 2 for a step of 0.05 or 0.5, 3 for one of 0.025. */
-function tickDigits(ticks) {
-  const step = ticks.length > 1 ? ticks[1] - ticks[0] : 1;
-  let digits = 2;
-  while (digits < 6 && Math.abs(step * 10 ** digits - Math.round(step * 10 ** digits)) > 1e-6) digits += 1;
-  return digits;
-}
-
-/** A count in few characters: 1250 as 1.25k (two decimals: what a tick of a step of 250 needs), 2,500,000 as 2.5M. */
-function shortNumber(n) {
-  if (n >= 1e6) return `${+(n / 1e6).toFixed(2)}M`;
-  if (n >= 1e3) return `${+(n / 1e3).toFixed(2)}k`;
-  return String(+n.toFixed(2));
-}
-
 /** The chart's width in the page's pixels: drawn at its box's own width, its labels keep their size on a phone. */
 function chartWidth(box) {
   return Math.max(280, Math.round(box.clientWidth) || 640);
@@ -664,7 +642,7 @@ function chartWidth(box) {
 
 /**
  * The height, in pixels, the loss axis asks for each of the steps it aims at: a short chart (a
- * phone's) aims at fewer, so that its labels stay apart (covering the losses may add a step or two).
+ * phone's) aims at fewer, so that its labels stay apart (rnn plot's ticks may take one step more).
  */
 const LOSS_TICK_ROOM = 28;
 
@@ -681,22 +659,19 @@ function drawLoss(m) {
   const W = chartWidth(box), H = Math.min(260, Math.round(W * 0.6)), L = 46, R = 14, T = 12, B = 34;
   const xs = points.map((p) => p.tokensSeen);
   const losses = points.flatMap((p) => (p.valLoss === null ? [p.trainLoss] : [p.trainLoss, p.valLoss]));
-  // the x-axis from 0, as `rnn plot` draws it; a loss range of one value widened to show it
-  const x0 = 0, x1 = Math.max(...xs, 1);
-  const lowest = Math.min(...losses), highest = Math.max(...losses), pad = highest - lowest < 1e-6 ? 0.5 : 0;
-  // the loss axis labelled from a tick at or below the lowest loss to one at or above the highest, as `rnn plot` draws it
-  const yTicks = niceTicks(lowest - pad, highest + pad, Math.min(6, Math.floor((H - T - B) / LOSS_TICK_ROOM)), true);
+  // both axes as `rnn plot` draws them: tokens from 0, losses from a tick at or below the lowest to one at or above the highest
+  const x = plot.niceTicks(0, Math.max(...xs, 1), W < 480 ? 4 : 6);
+  const y = plot.niceTicks(Math.min(...losses), Math.max(...losses), Math.min(6, Math.floor((H - T - B) / LOSS_TICK_ROOM)));
   // room above the highest tick for the key, so that no point sits under it
-  const y0 = yTicks[0], y1 = yTicks.at(-1) + 0.12 * (yTicks.at(-1) - y0) + 1e-9;
-  const X = (v) => L + ((v - x0) / (x1 - x0)) * (W - L - R);
-  const Y = (v) => T + (1 - (v - y0) / (y1 - y0)) * (H - T - B);
+  const yTop = y.hi + 0.12 * (y.hi - y.lo);
+  const X = (v) => L + ((v - x.lo) / (x.hi - x.lo)) * (W - L - R);
+  const Y = (v) => T + (1 - (v - y.lo) / (yTop - y.lo)) * (H - T - B);
   const chart = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': 'training and validation loss' });
-  const digits = tickDigits(yTicks);
-  for (const v of yTicks) {
+  for (const v of y.values) {
     chart.append(svg('line', { class: 'grid', x1: L, x2: W - R, y1: Y(v), y2: Y(v) }));
-    chart.append(svg('text', { x: L - 6, y: Y(v) + 4, 'text-anchor': 'end' }, v.toFixed(digits)));
+    chart.append(svg('text', { x: L - 6, y: Y(v) + 4, 'text-anchor': 'end' }, v.toFixed(y.decimals)));
   }
-  for (const v of niceTicks(x0, x1, W < 480 ? 4 : 6)) chart.append(svg('text', { x: X(v), y: H - B + 16, 'text-anchor': 'middle' }, shortNumber(v)));
+  for (const v of x.values) chart.append(svg('text', { x: X(v), y: H - B + 16, 'text-anchor': 'middle' }, plot.formatTokenCount(v)));
   chart.append(svg('line', { class: 'axis', x1: L, x2: W - R, y1: H - B, y2: H - B }));
   chart.append(svg('line', { class: 'axis', x1: L, x2: L, y1: T, y2: H - B }));
   chart.append(svg('polyline', { class: 'train', points: points.map((p) => `${X(p.tokensSeen)},${Y(p.trainLoss)}`).join(' ') }));
