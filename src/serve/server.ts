@@ -568,7 +568,7 @@ function pageFolder(): URL {
  * at the script's head from their own source, so that the page labels its loss chart by the rules `rnn plot` labels one
  * by. Each uses nothing but its arguments and the language's globals.
  */
-const PAGE_PLOT = `const plot = { ${[niceTicks, formatTokenCount].map((rule) => `${rule.name}: ${rule.toString()}`).join(', ')} };\n`;
+const PAGE_PLOT = `const plot = { ${Object.entries({ niceTicks, formatTokenCount }).map(([name, rule]) => `${name}: ${rule.toString()}`).join(', ')} };\n`;
 
 /** A file of the playground's folder, its script (playground.js) with PAGE_PLOT at its head. */
 function pageFile(file: string): string {
