@@ -6,7 +6,7 @@ import { CheckpointError, checkFormat } from './errors.js';
 import { parseJsonBytes, readFileBytes, writeFileAtomic } from './files.js';
 import { importFirst, refuseStaleImport } from './imports.js';
 import { INTEROP_FORMAT, checkClaimedModel } from './interop.js';
-import { checkMeaning, contentChecksum } from './integrity.js';
+import { checkMeaning, checksummedFile } from './integrity.js';
 import { namingCheckpointBeside } from './run-folder.js';
 import { startsLikeSafetensors } from './safetensors.js';
 import { type Checkpoint, type InitFrom, CHECKPOINT_FORMAT, CheckpointSchema, trainedStep } from './schema.js';
@@ -19,7 +19,7 @@ import { checkSentenceRule, checkVocab, checkWordRule } from './vocab.js';
  * word-level vocabulary was made under the tokenizer rules this code has, sentence documents
  * were cut under sentence rules it has, and every field means what it says.
  */
-function checkConsistency(ckpt: Checkpoint, source: string, written: object): void {
+function checkConsistency(ckpt: Checkpoint, source: string, written: object, bytes: Uint8Array | undefined): void {
   const model = ckpt.config.model;
   const level = recordedLevel(ckpt.config.training);
   if (level === 'word') checkWordRule(ckpt.config.training.wordRule, source, 'config.training.wordRule');
@@ -39,16 +39,16 @@ function checkConsistency(ckpt: Checkpoint, source: string, written: object): vo
   }
   const carried = ckpt.training.carried;
   if (carried) checkTensors(carriedStateLayout(model, ckpt.config.training.batchSize), carried, source, 'training.carried');
-  checkMeaning(ckpt, source, written);
+  checkMeaning(ckpt, source, written, bytes);
 }
 
-/** Validates a parsed JSON value as a checkpoint; messages name `source` and the field. */
-export function parseCheckpoint(json: unknown, source: string): Checkpoint {
+/** Validates a parsed JSON value as a checkpoint, parsed from `bytes` where a file was read; messages name `source` and the field. */
+export function parseCheckpoint(json: unknown, source: string, bytes?: Uint8Array): Checkpoint {
   checkFormat(json, source, CHECKPOINT_FORMAT, (format) =>
     format === INTEROP_FORMAT ? `; it is an interop model: ${importFirst(source)}` : '');
   const parsed = CheckpointSchema.safeParse(json, { reportInput: true });
   if (!parsed.success) throw new CheckpointError(zodErrorMessage(source, parsed.error));
-  checkConsistency(parsed.data, source, json as object);
+  checkConsistency(parsed.data, source, json as object, bytes);
   return parsed.data;
 }
 
@@ -92,7 +92,7 @@ export function readCheckpointBytes(path: string): Uint8Array {
 
 /** The checkpoint in a file's bytes (readCheckpointBytes), checked; `path` names the file in its errors (namingCheckpointBeside). */
 export function checkpointOf(bytes: Uint8Array, path: string): Checkpoint {
-  return namingCheckpointBeside(path, () => parseCheckpoint(parseJsonBytes(bytes, path), path));
+  return namingCheckpointBeside(path, () => parseCheckpoint(parseJsonBytes(bytes, path), path, bytes));
 }
 
 /**
@@ -100,20 +100,20 @@ export function checkpointOf(bytes: Uint8Array, path: string): Checkpoint {
  * it, so a crash leaves either the previous file or the new one.
  */
 export function saveCheckpoint(path: string, checkpoint: Checkpoint): void {
-  writeCheckpointText(path, checkpointText(checkpoint, path));
+  writeCheckpointBytes(path, checkpointBytes(checkpoint, path));
 }
 
 /**
- * The text of the checkpoint's file, checked as loading checks it (`path` names the file in its
- * errors) and with its checksum: keys in schema order, `format` first. Building it costs more
- * than writing it, so one text serves every file a save writes.
+ * The bytes of the checkpoint's file, checked as loading checks it (`path` names the file in its
+ * errors) and with its checksum: keys in schema order, `format` first. Building them costs more
+ * than writing them, so one build serves every file a save writes.
  */
-export function checkpointText(checkpoint: Checkpoint, path: string): string {
+export function checkpointBytes(checkpoint: Checkpoint, path: string): Uint8Array {
   const { sha256: _, ...content } = parseCheckpoint(checkpoint, path);
-  return `${JSON.stringify({ ...content, sha256: contentChecksum(content) })}\n`;
+  return checksummedFile(JSON.stringify(content));
 }
 
-/** Writes a checkpoint's text (`checkpointText`) to `path` as `saveCheckpoint` writes a checkpoint. */
-export function writeCheckpointText(path: string, text: string): void {
-  writeFileAtomic(path, text, 'checkpoint ');
+/** Writes a checkpoint's bytes (`checkpointBytes`) to `path` as `saveCheckpoint` writes a checkpoint. */
+export function writeCheckpointBytes(path: string, bytes: Uint8Array): void {
+  writeFileAtomic(path, bytes, 'checkpoint ');
 }

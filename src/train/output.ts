@@ -128,7 +128,8 @@ export function checkResumedBest(paths: OutputPaths, resume: string | null, late
   if (resume === null || latest === null || !samePath(resume, paths.latest) || !existsSync(paths.best)) return;
   let best: Checkpoint;
   try {
-    best = parseCheckpoint(parseJsonBytes(readCheckpointBytes(paths.best), paths.best), paths.best);
+    const bytes = readCheckpointBytes(paths.best);
+    best = parseCheckpoint(parseJsonBytes(bytes, paths.best), paths.best, bytes);
   } catch (error) {
     if (!(error instanceof CheckpointError)) throw error;
     throw new CheckpointError(`${error.message}; ${paths.latest} is whole: move ${paths.best} away ` +

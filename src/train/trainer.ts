@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { checkpointText, writeCheckpointText } from '../checkpoint/checkpoint.js';
+import { checkpointBytes, writeCheckpointBytes } from '../checkpoint/checkpoint.js';
 import { tensorValueFault, weightFault } from '../checkpoint/integrity.js';
 import { EARLY_SAVE_SHARE, checkpointWriteSeconds, diskSize } from '../checkpoint/size.js';
 import type { ModelConfig } from '../engine/config.js';
@@ -474,13 +474,13 @@ class Run {
       this.divergence = 'weights'; // never write values no training should hold; the last checkpoints stay
       return;
     }
-    const text = checkpointText(checkpoint, setup.paths.latest);
+    const bytes = checkpointBytes(checkpoint, setup.paths.latest);
     if (best) {
-      writeCheckpointText(setup.paths.best, text);
+      writeCheckpointBytes(setup.paths.best, bytes);
       this.bestExists = true;
       this.emit({ event: 'checkpoint', step: progress.step, kind: 'best', path: setup.paths.best });
     }
-    writeCheckpointText(setup.paths.latest, text);
+    writeCheckpointBytes(setup.paths.latest, bytes);
     this.emit({ event: 'checkpoint', step: progress.step, kind: 'latest', path: setup.paths.latest });
     if (closesStep) this.savedAtStep = progress.step;
     this.savedStep = progress.step;
