@@ -36,6 +36,7 @@ import { share } from '../src/parallel/shared.js';
 import { plural } from '../src/input/counts.js';
 import { parseDuration } from '../src/input/duration.js';
 import { mib } from '../src/checkpoint/size.js';
+import { loadCheckpoint, saveCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { engineBytes } from '../src/train/preflight.js';
 import { EOS_TOKEN, UNK_TOKEN, Vocabulary } from '../src/text/vocab.js';
 import { kernelSpeeds } from './kernels.js';
@@ -44,6 +45,7 @@ import { SUMS as SIMD_PEAK_SUMS, simdPeakGflops } from './simd-peak.js';
 import { FLAGS, type FlagName, ROUNDS, SERVE_SECONDS, checkKernels, emptyEntry, fail, helpText, parseFlags } from './options.js';
 import { TorchPeer, findPython } from './peer.js';
 import { type RaceResult, checkCorpus, rnnRace } from './race.js';
+import { type CheckpointSide, checkpointTimes } from './checkpoint.js';
 
 const flags = parseFlags(process.argv.slice(2));
 if (flags.help) {
@@ -401,6 +403,11 @@ const againstSampling: Sampling | null = flag('against') === undefined ? null : 
   ...await againstModule<Pick<Sampling, 'Vocabulary'>>('dist/src/text/vocab.js'),
 };
 
+/** A character-level vocabulary of `size` tokens: the specials, then printable characters from '!'. */
+function charTokens(size: number): string[] {
+  return [EOS_TOKEN, UNK_TOKEN, ...Array.from({ length: size - 2 }, (_, i) => String.fromCodePoint(0x21 + i))];
+}
+
 /**
  * Sampling tokens/s (batch 1) of a model on each (kernels, thread count), with --against's
  * beside them, and of the peer on each thread count, all taking turns.
@@ -411,10 +418,8 @@ async function samplingSpeeds(name: string, config: ModelConfig): Promise<Measur
   const subjects: Window[] = [];
   const steppers: Awaited<ReturnType<typeof createStepper>>[] = [];
   const sides: Sampling[] = [{ createStepper, sampleText, Vocabulary }, ...(againstSampling ? [againstSampling] : [])];
-  // the specials, then printable characters from '!'
-  const tokens = [EOS_TOKEN, UNK_TOKEN, ...Array.from({ length: config.vocabSize - 2 }, (_, i) => String.fromCodePoint(0x21 + i))];
   for (const side of sides) {
-    const vocab = side.Vocabulary.fromTokens(tokens);
+    const vocab = side.Vocabulary.fromTokens(charTokens(config.vocabSize));
     for (const { kernels, workers } of runs) {
       const stepper = await side.createStepper(config, params, workers, kernels);
       side.sampleText({ config, params, vocab, length: 5000, temperature: 1, seed: 1, stepper }); // let the JIT settle
@@ -664,6 +669,28 @@ async function reportSampling(name: string): Promise<void> {
   });
 }
 
+/** --against's checkpoint save and load, from that checkout's dist/. */
+const againstCheckpoint: CheckpointSide | null = flag('against') === undefined ? null
+  : await againstModule<CheckpointSide>('dist/src/checkpoint/checkpoint.js');
+
+/** How long a checkpoint of the model takes to save (checked, checksummed, written) and to load, with --against's beside. */
+function reportCheckpoint(name: string): void {
+  const { config } = MODELS[name]!;
+  const sides = [{ saveCheckpoint, loadCheckpoint }, ...(againstCheckpoint ? [againstCheckpoint] : [])];
+  const [ours, against] = checkpointTimes(config, charTokens(config.vocabSize), sides, ROUNDS);
+  const what = `checkpoint ${name.padEnd(14)} ${mib(ours!.bytes)}:`;
+  report(
+    { event: 'checkpoint', model: name, bytes: ours!.bytes, saveMs: ours!.saveMs, loadMs: ours!.loadMs },
+    `${what} saved (checked, checksummed, written) in ${ours!.saveMs.toFixed(0)} ms, loaded in ${ours!.loadMs.toFixed(0)} ms`,
+  );
+  if (!against) return;
+  report(
+    { event: 'checkpoint', model: name, against: flag('against'), bytes: against.bytes, saveMs: against.saveMs, loadMs: against.loadMs },
+    `${what} on --against ${against.saveMs.toFixed(0)} ms and ${against.loadMs.toFixed(0)} ms: ` +
+      `×${(against.saveMs / ours!.saveMs).toFixed(2)} and ×${(against.loadMs / ours!.loadMs).toFixed(2)} this/against`,
+  );
+}
+
 /** --race: `rnn train` with its defaults, then PyTorch with the same settings, on `file` for `budget` seconds each. */
 async function reportRace(file: string, budget: number): Promise<void> {
   const d = TRAIN_DEFAULTS;
@@ -696,6 +723,7 @@ if (!profileOnly) reportKernels();
 for (const name of models) await (profileOnly ? reportProfiles(name) : reportTraining(name));
 // LSTM 2×128, the sampling yardstick, and the default model
 for (const name of profileOnly ? [] : ['lstm-2x128', 'gru-2x192']) await reportSampling(name);
+for (const name of profileOnly ? [] : models) reportCheckpoint(name);
 if (raceSeconds !== null) await reportRace(corpus!, raceSeconds);
 const peakRssMiB = process.resourceUsage().maxRSS / 1024;
 report({ event: 'memory', peakRssMiB }, `peak RSS ${peakRssMiB.toFixed(0)} MiB (the PyTorch peer not counted)`);
