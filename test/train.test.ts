@@ -605,8 +605,8 @@ describe('train', () => {
     expect(loadCheckpoint(done.latest).history.at(-1)?.step).toBe(done.step);
   });
 
-  it('builds a save\'s checkpoint text once, for best.json and latest.json alike', async () => {
-    const checksums = vi.spyOn(integrity, 'contentChecksum');
+  it('builds a save\'s checkpoint file once, for best.json and latest.json alike', async () => {
+    const checksums = vi.spyOn(integrity, 'checksummedFile');
     try {
       const result = await train({ ...TINY, maxSteps: 1, evalEvery: 0, out: freshOut() }, [corpus]);
       expect(checksums).toHaveBeenCalledTimes(1);
