@@ -653,15 +653,19 @@ describe('loadCheckpoint errors', () => {
 
   // the sample checkpoint has no sha256 (as older checkpoints have none): what it holds is checked value by value
   it.each([
-    ['a weight beyond -WEIGHT_LIMIT', 'weights', -1e7, 'weights.tensors["head.bias"][3] is -10000000, expected a weight within ±1000000'],
-    ['a weight beyond +WEIGHT_LIMIT', 'weights', 3e38, `weights.tensors["head.bias"][3] is ${Math.fround(3e38)}, expected a weight within ±1000000`],
-    ['a first moment that is not finite', 'm', -Infinity, 'optimizer.m.tensors["head.bias"][3] is -Infinity, expected a finite number'],
-    ['a negative second moment', 'v', -0.5, 'optimizer.v.tensors["head.bias"][3] is -0.5, expected a finite number >= 0'],
-  ] as const)('names %s, as damage', (_, field, value, fault) => {
+    ['a weight beyond -WEIGHT_LIMIT', 'weights', -1e7, 3, 'weights.tensors["head.bias"][3] is -10000000, expected a weight within ±1000000'],
+    ['a weight beyond +WEIGHT_LIMIT', 'weights', 3e38, 3, `weights.tensors["head.bias"][3] is ${Math.fround(3e38)}, expected a weight within ±1000000`],
+    ['a weight that is not a number, first in its tensor', 'weights', NaN, 0, 'weights.tensors["head.bias"][0] is NaN, expected a weight within ±1000000'],
+    ['a first moment that is not finite', 'm', -Infinity, 3, 'optimizer.m.tensors["head.bias"][3] is -Infinity, expected a finite number'],
+    ['a first moment that is not a number', 'm', NaN, 3, 'optimizer.m.tensors["head.bias"][3] is NaN, expected a finite number'],
+    ['a negative second moment', 'v', -0.5, 3, 'optimizer.v.tensors["head.bias"][3] is -0.5, expected a finite number >= 0'],
+    ['an infinite second moment', 'v', Infinity, 3, 'optimizer.v.tensors["head.bias"][3] is Infinity, expected a finite number >= 0'],
+    ['a second moment that is not a number', 'v', NaN, 3, 'optimizer.v.tensors["head.bias"][3] is NaN, expected a finite number >= 0'],
+  ] as const)('names %s, as damage', (_, field, value, index, fault) => {
     const { path, message } = loadEdited((json) => {
       const tensors = field === 'weights' ? json.weights : json.optimizer[field]!;
       const bytes = Buffer.from(tensors.tensors['head.bias']!.data, 'base64');
-      bytes.writeFloatLE(value, 3 * 4);
+      bytes.writeFloatLE(value, index * 4);
       tensors.tensors['head.bias']!.data = bytes.toString('base64');
     });
     expect(message).toBe(`${path}: ${fault}: the file is damaged`);
