@@ -83,15 +83,9 @@ export function encodeTensors(layout: ParamLayout, buffer: Float32Array): Encode
 }
 
 /**
- * Checks that `encoded` holds exactly the layout's tensors with their shapes and byte counts;
- * messages name `source` and the tensor under `field` (e.g. `weights.tensors["head.bias"]`).
+ * The flat buffer back from its encoding, bit for bit, checked: `encoded` holds exactly the layout's tensors, with their
+ * shapes and byte counts; messages name `source` and the tensor under `field` (e.g. `weights.tensors["head.bias"]`).
  */
-export function checkTensors(layout: ParamLayout, encoded: EncodedTensors, source: string, field: string): void {
-  checkNames(layout, encoded, source, field);
-  for (const spec of layout.specs) tensorBytes(spec, encoded.tensors[spec.name], source, tensorField(field, spec));
-}
-
-/** The flat buffer back from its encoding, bit for bit, with the same checks as `checkTensors`. */
 export function decodeTensors(layout: ParamLayout, encoded: EncodedTensors, source: string, field: string): Float32Array {
   checkNames(layout, encoded, source, field);
   const buffer = new Float32Array(layout.total);
