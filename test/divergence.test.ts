@@ -40,6 +40,23 @@ describe('divergence', () => {
     expect(fileHashes(out)).toEqual(before);
   });
 
+  it('a signal once the weights have grown past what a checkpoint holds saves nothing, the run ending as interrupted', async () => {
+    // finite steps whose weights end far beyond ±1e6, stopped by the signal before any evaluation: the signal's save refuses them
+    const out = join(dir, 'blown-up');
+    const controller = new AbortController();
+    const events: TrainEvent[] = [];
+    const result = await train({ ...TINY, lr: 1e10, optimizer: 'sgd', clip: 0, evalEvery: 0, maxSteps: 400, out }, [corpus], {
+      signal: controller.signal,
+      onEvent: (event) => {
+        events.push(event);
+        if (event.event === 'step' && event.step === 30) controller.abort('SIGINT');
+      },
+    });
+    expect([result.reason, result.step, result.savedStep]).toEqual(['interrupted', 30, null]);
+    expect(events.some((event) => event.event === 'checkpoint')).toBe(false);
+    expect(fileHashes(out)).toEqual({});
+  });
+
   it('counts skipped steps in the step and done events, and stops after DIVERGED_AFTER in a row', async () => {
     const events: TrainEvent[] = [];
     const result = await train({ ...TINY, lr: 1e38, clip: 0, maxSteps: 400, out: join(dir, 'fresh') }, [corpus], {

@@ -5,6 +5,11 @@ export class CheckpointError extends Error {
   override name = 'CheckpointError';
 }
 
+/** A checkpoint refused for a tensor's value that no training writes (integrity.ts's tensorValueFault): damage, or a run gone. */
+export class TensorValueError extends CheckpointError {
+  override name = 'TensorValueError';
+}
+
 /** `[64,16]`, as shapes are quoted in messages. */
 export function formatShape(shape: readonly number[]): string {
   return `[${shape.join(',')}]`;

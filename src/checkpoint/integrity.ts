@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ParamLayout } from '../engine/params.js';
 import { paramLayout } from '../engine/params.js';
 import { UNK } from '../text/vocab.js';
-import { CheckpointError } from './errors.js';
+import { CheckpointError, TensorValueError } from './errors.js';
 import { type EncodedTensors, carriedStateLayout, decodeTensors } from './tensors.js';
 
 /**
@@ -157,7 +157,7 @@ export function checkMeaning(ckpt: CheckedParts, source: string, written: object
     previous = entry.step;
   });
   const fault = tensorValueFault(ckpt, source);
-  if (fault !== null) fail(`${fault}: the file is damaged`);
+  if (fault !== null) throw new TensorValueError(`${source}: ${fault}: the file is damaged`);
   if (ckpt.sha256 !== undefined && !(bytes !== undefined && writtenAsChecksummed(bytes)) && ckpt.sha256 !== contentChecksum(written)) {
     fail('sha256 does not match the content: the file is damaged or was edited');
   }

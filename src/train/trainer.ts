@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { checkpointBytes, writeCheckpointBytes } from '../checkpoint/checkpoint.js';
-import { tensorValueFault, weightFault } from '../checkpoint/integrity.js';
+import { TensorValueError } from '../checkpoint/errors.js';
+import { weightFault } from '../checkpoint/integrity.js';
 import { EARLY_SAVE_SHARE, checkpointWriteSeconds, diskSize } from '../checkpoint/size.js';
 import type { ModelConfig } from '../engine/config.js';
 import { smoothedLoss } from '../engine/loss.js';
@@ -470,11 +471,14 @@ class Run {
       settings: setup.settings, limits: setup.limits, model: setup.model, vocab: setup.data.vocab, engine: this.engine,
       progress, fingerprint: setup.data.fingerprint, command: setup.command, initFrom: setup.initFrom, lr: this.lr(),
     });
-    if (tensorValueFault(checkpoint, setup.paths.latest) !== null) {
+    let bytes: Uint8Array;
+    try {
+      bytes = checkpointBytes(checkpoint, setup.paths.latest);
+    } catch (error) {
+      if (!(error instanceof TensorValueError)) throw error;
       this.divergence = 'weights'; // never write values no training should hold; the last checkpoints stay
       return;
     }
-    const bytes = checkpointBytes(checkpoint, setup.paths.latest);
     if (best) {
       writeCheckpointBytes(setup.paths.best, bytes);
       this.bestExists = true;
