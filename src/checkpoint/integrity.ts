@@ -124,7 +124,7 @@ export function vocabOrderFault(vocab: readonly string[], level: string | undefi
  * The first value of the tensors that no training could have written (not finite; a weight beyond
  * ±WEIGHT_LIMIT; a negative second moment), as the field and what is wrong; null when all are sound.
  */
-export function tensorValueFault(ckpt: CheckedParts, source: string): string | null {
+function tensorValueFault(ckpt: CheckedParts, source: string): string | null {
   const layout = paramLayout(ckpt.config.model);
   const scan = (encoded: EncodedTensors | null | undefined, field: string, rule: ValueRule, tensorLayout = layout): string | null => {
     if (!encoded) return null;
