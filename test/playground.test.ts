@@ -969,6 +969,34 @@ it('labels the loss axis from a tick below the lowest loss to one above the high
   expect(Number(lowest!.split(' ')[0]!.split(',')[1])).toBeLessThan(axis - 5);
 }));
 
+it('cuts the lines at the top of the loss axis where they go above the model\'s loss ceiling, as rnn plot does, and says how high', () => onFreshPage(async (at) => {
+  // the tiny model (74 tokens: its ceiling 2 ln 74 = 8.61) with a first evaluation far above it
+  await reloadWithModels<{ models: { history: unknown[] }[] }>(at, (answer) => {
+    answer.models[0]!.history = [
+      { step: 10, tokensSeen: 16_000, trainLoss: 2000, valLoss: 1500 },
+      { step: 20, tokensSeen: 32_000, trainLoss: 4.2, valLoss: 4.3 },
+      { step: 30, tokensSeen: 48_000, trainLoss: 3.9, valLoss: 4.0 },
+    ];
+  });
+  await at.waitForFunction(() => document.querySelectorAll('#loss-chart circle.val-dot').length === 3);
+  expect(await at.locator('#loss-chart text[text-anchor="end"]').allTextContents()).toEqual(['3.9', '4.0', '4.1', '4.2', '4.3']);
+  expect(await at.locator('#loss-chart p').textContent()).toBe(
+    'Losses go above the chart, up to 2000.000: the axis stops at twice a uniform guess\'s loss (8.61), as rnn plot\'s does.',
+  );
+  // the lines and dots drawn within the plot, which ends a dot's radius above the highest tick's grid line
+  expect(await at.locator('#loss-chart [clip-path="url(#loss-plot)"]').count()).toBe(5);
+  const top = Math.min(...(await at.locator('#loss-chart line.grid').evaluateAll((lines) => lines.map((l) => Number(l.getAttribute('y1'))))));
+  expect(Number(await at.locator('#loss-plot rect').getAttribute('y'))).toBeCloseTo(top - 3, 6);
+  // a model within its ceiling says nothing of it
+  await reloadWithModels<{ models: { history: unknown[] }[] }>(at, (answer) => {
+    answer.models[0]!.history = [
+      { step: 20, tokensSeen: 32_000, trainLoss: 4.2, valLoss: 4.3 }, { step: 30, tokensSeen: 48_000, trainLoss: 3.9, valLoss: 4.0 },
+    ];
+  });
+  await at.waitForFunction(() => document.querySelectorAll('#loss-chart circle.val-dot').length === 2);
+  expect(await at.locator('#loss-chart p').count()).toBe(0);
+}));
+
 it('labels the loss axis no more densely than its labels can be read apart, on the smallest phone too', () => onFreshPage(async (at) => {
   // a loss range of 0.275: in steps of 0.05, eight labels
   await reloadWithModels<{ models: { history: unknown[] }[] }>(at, (answer) => {

@@ -10,8 +10,8 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadModel } from '../src/api/index.js';
 import { resolveKernels } from '../src/engine/kernels/index.js';
-import { niceTicks } from '../src/plot/scale.js';
-import { formatTokenCount } from '../src/plot/svg.js';
+import { lossCeiling, lossRange, niceTicks } from '../src/plot/scale.js';
+import { formatTokenCount, offChartNote } from '../src/plot/svg.js';
 import { isLoopback, listenAddress } from '../src/serve/access.js';
 import { HttpError, drained } from '../src/serve/http.js';
 import { type GenerateDone, type JobOf, readServedModel } from '../src/serve/jobs.js';
@@ -551,12 +551,17 @@ describe('the endpoints', () => {
     // the script: playground.js, with rnn plot's tick rules written at its head as `plot`, each working alone
     const script = readFileSync(join(folder, 'playground.js'), 'utf8');
     expect(inline('script').endsWith(script)).toBe(true);
-    const plot = runInNewContext(`${inline('script').slice(0, -script.length)}; plot`) as Record<string, (...args: number[]) => unknown>;
-    expect(Object.keys(plot)).toEqual(['niceTicks', 'formatTokenCount']);
+    const rules = { lossCeiling, lossRange, niceTicks, formatTokenCount, offChartNote };
+    const plot = runInNewContext(`${inline('script').slice(0, -script.length)}; plot`) as typeof rules;
+    expect(Object.keys(plot).sort()).toEqual(Object.keys(rules).sort());
+    for (const sizes of [[], [74], [74, 10_000]]) expect(plot.lossCeiling(sizes)).toBe(lossCeiling(sizes));
+    const spike = [[{ loss: 2000 }, { loss: 4.2 }, { loss: 3.9 }], [{ loss: 1500 }, { loss: 4.3 }]];
+    for (const ceiling of [8.6, 1, Infinity]) expect(plot.lossRange(spike, ceiling)).toEqual(lossRange(spike, ceiling));
     for (const [lo, hi, target] of [[0, 1500, 6], [4.37, 4.52, 6], [4.37, 4.52, 4], [1.717, 1.717, 5], [0, 3e6, 4]] as const) {
-      expect(plot.niceTicks!(lo, hi, target)).toEqual(niceTicks(lo, hi, target));
+      expect(plot.niceTicks(lo, hi, target)).toEqual(niceTicks(lo, hi, target));
     }
-    for (const count of [0, 250, 1250, 999_999, 1_500_000, 12_345_678]) expect(plot.formatTokenCount!(count)).toBe(formatTokenCount(count));
+    for (const count of [0, 250, 1250, 999_999, 1_500_000, 12_345_678]) expect(plot.formatTokenCount(count)).toBe(formatTokenCount(count));
+    expect(plot.offChartNote(2000, 3)).toBe(offChartNote(2000, 3));
     expect(page.headers.get('content-security-policy'))
       .toBe(`default-src 'self'; style-src ${hash(inline('style'))}; script-src ${hash(inline('script'))}; img-src 'self' data:`);
     for (const path of ['/playground.js', '/playground.css', '/../package.json', '/page/index.html', '/src/serve/page/index.html', '/%2e%2e/package.json']) {

@@ -101,33 +101,24 @@ export interface ChartScale {
 }
 
 /**
- * How many times a uniform guess's loss (ln of the vocabulary's size, where a fresh model starts)
- * the y axis spans at most: a model above it gives the right token, on average, a probability
- * the vocabulary's size times less than guessing does, so it has diverged rather than learnt.
+ * The highest loss a chart's y axis is made to span, given its runs' vocabulary sizes: twice a uniform guess's loss
+ * (ln of the vocabulary's size, where a fresh model starts) for the largest; Infinity where none is given. A model above
+ * it gives the right token, on average, a probability the vocabulary's size times less than guessing does, so it has
+ * diverged rather than learnt. The playground's chart runs it too (PAGE_PLOT in serve/server.ts): it uses nothing
+ * outside itself.
  */
-const CEILING_TIMES_GUESS = 2;
-
-/**
- * The highest loss the y axis is made to span: CEILING_TIMES_GUESS times ln(vocabulary size), of
- * the largest vocabulary among the runs; Infinity where no run gives its size.
- */
-function lossCeiling(runs: readonly LossRun[]): number {
-  const sizes = runs.flatMap((run) => (run.vocabSize === undefined ? [] : [run.vocabSize]));
-  return sizes.length === 0 ? Infinity : CEILING_TIMES_GUESS * Math.log(Math.max(...sizes));
+export function lossCeiling(vocabSizes: readonly number[]): number {
+  const timesGuess = 2;
+  return vocabSizes.length === 0 ? Infinity : timesGuess * Math.log(Math.max(...vocabSizes));
 }
 
 /**
- * The scale for these runs: x from 0 tokens, y over every finite loss at or under lossCeiling,
- * widened to round ticks (over every finite loss where none is under it).
+ * The losses a chart's y axis spans, lowest and highest: every finite loss of the lines at or under `ceiling`, or every
+ * finite loss where none is under it; null where no loss is finite. Each line is read in place, never copied (a run
+ * evaluated every step has hundreds of thousands of points). The playground's chart runs it too (PAGE_PLOT in
+ * serve/server.ts): it uses nothing outside itself.
  */
-export function chartScale(runs: readonly LossRun[]): ChartScale {
-  // each line read in place, never copied: a run evaluated every step has hundreds of thousands of points
-  const lines = runs.flatMap((run) => [run.train, run.val]);
-  if (lines.every((line) => line.length === 0)) throw new RangeError('chartScale: no points to plot');
-  let mostTokens = 1;
-  for (const line of lines) for (const p of line) mostTokens = Math.max(mostTokens, p.tokensSeen);
-  const x = niceTicks(0, mostTokens, 6);
-  const ceiling = lossCeiling(runs);
+export function lossRange(lines: readonly (readonly { loss: number }[])[], ceiling: number): { lowest: number; highest: number } | null {
   const anyUnder = lines.some((line) => line.some((p) => p.loss <= ceiling));
   let lowest = Infinity, highest = -Infinity;
   for (const line of lines) {
@@ -137,8 +128,22 @@ export function chartScale(runs: readonly LossRun[]): ChartScale {
       highest = Math.max(highest, loss);
     }
   }
-  if (lowest === Infinity) throw new RangeError('chartScale: no finite loss to plot');
-  const y = niceTicks(lowest, highest, 5);
+  return lowest === Infinity ? null : { lowest, highest };
+}
+
+/**
+ * The scale for these runs: x from 0 tokens, y over every finite loss at or under lossCeiling,
+ * widened to round ticks (over every finite loss where none is under it).
+ */
+export function chartScale(runs: readonly LossRun[]): ChartScale {
+  const lines = runs.flatMap((run) => [run.train, run.val]);
+  if (lines.every((line) => line.length === 0)) throw new RangeError('chartScale: no points to plot');
+  let mostTokens = 1;
+  for (const line of lines) for (const p of line) mostTokens = Math.max(mostTokens, p.tokensSeen);
+  const x = niceTicks(0, mostTokens, 6);
+  const range = lossRange(lines, lossCeiling(runs.flatMap((run) => (run.vocabSize === undefined ? [] : [run.vocabSize]))));
+  if (range === null) throw new RangeError('chartScale: no finite loss to plot');
+  const y = niceTicks(range.lowest, range.highest, 5);
   return {
     x,
     y,

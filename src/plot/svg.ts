@@ -182,7 +182,10 @@ export function highestLossesOffChart(runs: readonly LossRun[]): (number | null)
   return runs.map((run) => highestOffChart(run, s));
 }
 
-/** What a run's legend row, and rnn plot's line for it, add where it goes above the chart: its highest loss to `decimals` places. */
+/**
+ * What a run's legend row, and rnn plot's line for it, add where it goes above the chart: its highest loss to `decimals`
+ * places. The playground's chart says it too (PAGE_PLOT in serve/server.ts): it uses nothing outside itself.
+ */
 export function offChartNote(highest: number, decimals: number): string {
   return `above the chart, up to ${highest.toFixed(decimals)}`;
 }

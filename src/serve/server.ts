@@ -20,8 +20,8 @@ import {
 } from './jobs.js';
 import { JobError, JobStoppedError, NoThreadError, type OnPieces, type OnStart, QueueFullError, ShuttingDownError, ThreadLostError, ThreadStuckError, WorkerPool, stuckThreadFate } from './pool.js';
 import { durationText } from '../input/duration.js';
-import { niceTicks } from '../plot/scale.js';
-import { formatTokenCount } from '../plot/svg.js';
+import { lossCeiling, lossRange, niceTicks } from '../plot/scale.js';
+import { formatTokenCount, offChartNote } from '../plot/svg.js';
 import {
   ACTIVATIONS_FIELDS, BODY_FIELDS, COMPLETE_FIELDS, SCORE_FIELDS, type StreamMode, readActivations, readComplete, readGenerate,
   readLegacyGenerate, readScore,
@@ -564,11 +564,13 @@ function pageFolder(): URL {
 }
 
 /**
- * What the playground's script finds as `plot`: `rnn plot`'s rules for an axis's ticks and a token count's label, written
- * at the script's head from their own source, so that the page labels its loss chart by the rules `rnn plot` labels one
- * by. Each uses nothing but its arguments and the language's globals.
+ * What the playground's script finds as `plot`: `rnn plot`'s rules for a loss chart's axes (the loss ceiling, the losses
+ * spanned, the ticks) and labels (a token count, the losses above the chart), written at the script's head from their own
+ * source, so that the page draws its loss chart by the rules `rnn plot` draws one by. Each uses nothing but its arguments
+ * and the language's globals.
  */
-const PAGE_PLOT = `const plot = { ${Object.entries({ niceTicks, formatTokenCount }).map(([name, rule]) => `${name}: ${rule.toString()}`).join(', ')} };\n`;
+const PAGE_PLOT = `const plot = { ${Object.entries({ lossCeiling, lossRange, niceTicks, formatTokenCount, offChartNote })
+  .map(([name, rule]) => `${name}: ${rule.toString()}`).join(', ')} };\n`;
 
 /** A file of the playground's folder, its script (playground.js) with PAGE_PLOT at its head. */
 function pageFile(file: string): string {

@@ -1,6 +1,6 @@
 // The playground of `rnn serve` (docs/serve.md): plain browser JavaScript over the server's
 // JSON API, no libraries and no build step. The server writes `plot` at its head: rnn plot's rules
-// for a chart's ticks and a token count's label (PAGE_PLOT in src/serve/server.ts).
+// for a loss chart's axes and labels (PAGE_PLOT in src/serve/server.ts).
 /* global plot */
 
 const $ = (id) => document.getElementById(id);
@@ -658,10 +658,13 @@ function drawLoss(m) {
   }
   const W = chartWidth(box), H = Math.min(260, Math.round(W * 0.6)), L = 46, R = 14, T = 12, B = 34;
   const xs = points.map((p) => p.tokensSeen);
-  const losses = points.flatMap((p) => (p.valLoss === null ? [p.trainLoss] : [p.trainLoss, p.valLoss]));
-  // both axes as `rnn plot` draws them: tokens from 0, losses from a tick at or below the lowest to one at or above the highest
+  const val = points.filter((p) => p.valLoss !== null);
+  const lines = [points.map((p) => ({ loss: p.trainLoss })), val.map((p) => ({ loss: p.valLoss }))];
+  // both axes as `rnn plot` draws them: tokens from 0; losses from a tick at or below the lowest to one at or above the
+  // highest, of those at or under the model's loss ceiling (a line above it cut at the top)
+  const ceiling = plot.lossCeiling([m.vocabSize]), range = plot.lossRange(lines, ceiling);
   const x = plot.niceTicks(0, Math.max(...xs, 1), W < 480 ? 4 : 6);
-  const y = plot.niceTicks(Math.min(...losses), Math.max(...losses), Math.min(6, Math.floor((H - T - B) / LOSS_TICK_ROOM)));
+  const y = plot.niceTicks(range.lowest, range.highest, Math.min(6, Math.floor((H - T - B) / LOSS_TICK_ROOM)));
   // room above the highest tick for the key, so that no point sits under it
   const yTop = y.hi + 0.12 * (y.hi - y.lo);
   const X = (v) => L + ((v - x.lo) / (x.hi - x.lo)) * (W - L - R);
@@ -674,12 +677,16 @@ function drawLoss(m) {
   for (const v of x.values) chart.append(svg('text', { x: X(v), y: H - B + 16, 'text-anchor': 'middle' }, plot.formatTokenCount(v)));
   chart.append(svg('line', { class: 'axis', x1: L, x2: W - R, y1: H - B, y2: H - B }));
   chart.append(svg('line', { class: 'axis', x1: L, x2: L, y1: T, y2: H - B }));
-  chart.append(svg('polyline', { class: 'train', points: points.map((p) => `${X(p.tokensSeen)},${Y(p.trainLoss)}`).join(' ') }));
+  // the lines and dots drawn up to the highest tick (and a dot's radius above it)
+  const plotArea = svg('clipPath', { id: 'loss-plot' });
+  plotArea.append(svg('rect', { x: L, y: Y(y.hi) - 3, width: W - L - R, height: H - B - Y(y.hi) + 3 }));
+  chart.append(plotArea);
+  const inPlot = { 'clip-path': 'url(#loss-plot)' };
+  chart.append(svg('polyline', { class: 'train', ...inPlot, points: points.map((p) => `${X(p.tokensSeen)},${Y(p.trainLoss)}`).join(' ') }));
   // a line of one point draws nothing: a lone evaluation is a dot
-  if (points.length === 1) chart.append(svg('circle', { class: 'train-dot', cx: X(xs[0]), cy: Y(points[0].trainLoss), r: 2.5 }));
-  const val = points.filter((p) => p.valLoss !== null);
-  chart.append(svg('polyline', { class: 'val', points: val.map((p) => `${X(p.tokensSeen)},${Y(p.valLoss)}`).join(' ') }));
-  for (const p of val) chart.append(svg('circle', { class: 'val-dot', cx: X(p.tokensSeen), cy: Y(p.valLoss), r: 2.5 }));
+  if (points.length === 1) chart.append(svg('circle', { class: 'train-dot', ...inPlot, cx: X(xs[0]), cy: Y(points[0].trainLoss), r: 2.5 }));
+  chart.append(svg('polyline', { class: 'val', ...inPlot, points: val.map((p) => `${X(p.tokensSeen)},${Y(p.valLoss)}`).join(' ') }));
+  for (const p of val) chart.append(svg('circle', { class: 'val-dot', ...inPlot, cx: X(p.tokensSeen), cy: Y(p.valLoss), r: 2.5 }));
   chart.append(svg('line', { class: 'train', x1: W - 150, x2: W - 130, y1: T + 8, y2: T + 8 }));
   chart.append(svg('text', { x: W - 125, y: T + 12 }, 'train'));
   if (val.length > 0) {
@@ -688,6 +695,12 @@ function drawLoss(m) {
   }
   chart.append(svg('text', { x: (L + W - R) / 2, y: H - 4, 'text-anchor': 'middle' }, `${m.level === 'word' ? 'tokens' : 'characters'} seen`));
   box.replaceChildren(chart);
+  const highest = lines.flat().reduce((most, p) => Math.max(most, p.loss), -Infinity);
+  if (highest > y.hi) {
+    const note = Object.assign(document.createElement('p'), { className: 'muted' });
+    note.textContent = `Losses go ${plot.offChartNote(highest, 3)}: the axis stops at twice a uniform guess's loss (${ceiling.toFixed(2)}), as rnn plot's does.`;
+    box.append(note);
+  }
   box.dataset.width = String(W);
 }
 
