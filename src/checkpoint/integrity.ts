@@ -34,30 +34,42 @@ export function contentChecksum(ckpt: object): string {
   return createHash('sha256').update(JSON.stringify(content)).digest('hex');
 }
 
+/** How a checkpoint file rnn writes ends, after its content less the closing `}`: the checksum's field, the `}`, a line break. */
+const checksumTail = (checksum: string): string => `,"sha256":"${checksum}"}\n`;
+
+/** The bytes of a checksumTail: a SHA-256 is 64 hex digits. */
+const CHECKSUM_TAIL_BYTES = checksumTail('0'.repeat(64)).length;
+
 /**
- * A checkpoint's file as rnn writes it (checkpointBytes): its content's JSON in UTF-8 but for the closing `}`, the
- * checksum of those bytes with it as the last field, the `}`, a line break.
+ * A checkpoint's file as rnn writes it (checkpointBytes): its content's JSON in UTF-8, the checksum of those bytes
+ * written before the closing `}` as the last field (checksumTail).
  */
 export function checksummedFile(contentJson: string): Buffer {
   const content = Buffer.from(contentJson);
   const checksum = createHash('sha256').update(content).digest('hex');
-  return Buffer.concat([content.subarray(0, -1), Buffer.from(`,"sha256":"${checksum}"}\n`)]);
+  return Buffer.concat([content.subarray(0, -1), Buffer.from(checksumTail(checksum))]);
 }
 
-/** How a file checksummedFile wrote ends: its checksum's field, `}` and the line break. */
-const WRITTEN_CHECKSUM = /,"sha256":"([0-9a-f]{64})"\}\n$/;
+/**
+ * The checksum of a checkpoint file's bytes where they are its content as checksummedFile wrote it, to the byte (a
+ * checksumTail at its end, whose checksum the bytes before it and the closing `}` hash to); else null. The content's JSON
+ * is hashed where it lies, not written again from the parsed file (contentChecksum): on a file rnn wrote, the same text,
+ * in a fraction of the time.
+ */
+export function writtenChecksum(bytes: Uint8Array): string | null {
+  const cut = bytes.length - CHECKSUM_TAIL_BYTES;
+  const tail = Buffer.from(bytes.subarray(Math.max(0, cut))).toString('latin1');
+  const claimed = /[0-9a-f]{64}/.exec(tail)?.[0];
+  if (claimed === undefined || tail !== checksumTail(claimed)) return null;
+  return createHash('sha256').update(bytes.subarray(0, cut)).update('}').digest('hex') === claimed ? claimed : null;
+}
 
 /**
- * Whether a checkpoint file's bytes are its content as checksummedFile wrote it, to the byte: the file less its
- * checksum's field hashes to that checksum. The content's JSON is hashed where it lies, not written again from the parsed
- * file (contentChecksum): on a file rnn wrote, the same text, in a fraction of the time.
+ * Whether `sha256` is the checksum of the content: of the file's `bytes` where rnn wrote them (writtenChecksum), else
+ * of `written`, the parsed file, written again (contentChecksum).
  */
-export function writtenAsChecksummed(bytes: Uint8Array): boolean {
-  const tailBytes = ',"sha256":"'.length + 64 + '"}\n'.length;
-  const tail = WRITTEN_CHECKSUM.exec(Buffer.from(bytes.subarray(Math.max(0, bytes.length - tailBytes))).toString('latin1'));
-  if (tail === null) return false;
-  const content = bytes.subarray(0, bytes.length - tailBytes);
-  return createHash('sha256').update(content).update('}').digest('hex') === tail[1];
+function checksumHolds(sha256: string, written: object, bytes: Uint8Array | undefined): boolean {
+  return (bytes !== undefined && writtenChecksum(bytes) === sha256) || contentChecksum(written) === sha256;
 }
 
 /** A value of a tensor, named as its file names it (e.g. `weights.tensors["head.bias"][3]`). */
@@ -158,7 +170,7 @@ export function checkMeaning(ckpt: CheckedParts, source: string, written: object
   });
   const fault = tensorValueFault(ckpt, source);
   if (fault !== null) throw new TensorValueError(`${source}: ${fault}: the file is damaged`);
-  if (ckpt.sha256 !== undefined && !(bytes !== undefined && writtenAsChecksummed(bytes)) && ckpt.sha256 !== contentChecksum(written)) {
+  if (ckpt.sha256 !== undefined && !checksumHolds(ckpt.sha256, written, bytes)) {
     fail('sha256 does not match the content: the file is damaged or was edited');
   }
 }
