@@ -981,7 +981,7 @@ it('cuts the lines at the top of the loss axis where they go above the model\'s 
   await at.waitForFunction(() => document.querySelectorAll('#loss-chart circle.val-dot').length === 3);
   expect(await at.locator('#loss-chart text[text-anchor="end"]').allTextContents()).toEqual(['3.9', '4.0', '4.1', '4.2', '4.3']);
   expect(await at.locator('#loss-chart p').textContent()).toBe(
-    'Losses go above the chart, up to 2000.000: the axis stops at twice a uniform guess\'s loss (8.61), as rnn plot\'s does.',
+    'Losses go above the chart, up to 2000.000: the axis stops at 8.61, as rnn plot\'s does.',
   );
   // the lines and dots drawn within the plot, which ends a dot's radius above the highest tick's grid line
   expect(await at.locator('#loss-chart [clip-path="url(#loss-plot)"]').count()).toBe(5);

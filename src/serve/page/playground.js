@@ -698,7 +698,7 @@ function drawLoss(m) {
   const highest = lines.flat().reduce((most, p) => Math.max(most, p.loss), -Infinity);
   if (highest > y.hi) {
     const note = Object.assign(document.createElement('p'), { className: 'muted' });
-    note.textContent = `Losses go ${plot.offChartNote(highest, 3)}: the axis stops at twice a uniform guess's loss (${ceiling.toFixed(2)}), as rnn plot's does.`;
+    note.textContent = `Losses go ${plot.offChartNote(highest, 3)}: the axis stops at ${ceiling.toFixed(2)}, as rnn plot's does.`;
     box.append(note);
   }
   box.dataset.width = String(W);
