@@ -913,6 +913,26 @@ describe('limits, and threads that fail', () => {
     return { drawn, done };
   }
 
+  /**
+   * `body` on a pool of one thread and a queue of `queue`, the thread busy with an endlessGeneration until `stop`
+   * (`done` once it has stopped); the generation stopped and the pool closed after `body`, however it ends.
+   */
+  async function withBusyThread(
+    queue: number, body: (pool: WorkerPool, busy: { stop: () => void; done: ReturnType<WorkerPool['run']> }) => Promise<void>,
+  ): Promise<void> {
+    const pool = await gruPool({ workers: 1, queue });
+    const running = new AbortController();
+    const stop = () => running.abort('time');
+    try {
+      const { drawn, done } = endlessGeneration(pool, running.signal);
+      await drawn;
+      await body(pool, { stop, done });
+    } finally {
+      stop();
+      await pool.close();
+    }
+  }
+
   it("a held stream's pieces still in flight from its thread wait on one 'drain' of the answer, not a listener each", async () => {
     const res = new EventEmitter() as unknown as ServerResponse;
     const waits = Array.from({ length: 20 }, () => drained(res));
@@ -1060,11 +1080,7 @@ describe('limits, and threads that fail', () => {
   });
 
   it('a generation whose time limit passes while it waits in the queue is answered like a full queue: 503 with Retry-After, not finish "time"', async () => {
-    const pool = await gruPool({ workers: 1, queue: 1 });
-    const running = new AbortController();
-    try {
-      const { drawn, done } = endlessGeneration(pool, running.signal);
-      await drawn;
+    await withBusyThread(1, async (pool, busy) => {
       const waiting = new AbortController();
       const queued = pool.run({ kind: 'generate', model: 'gru', options: { len: 5, seed: 2 }, stream: false }, waiting.signal);
       expect(pool.load).toEqual({ threads: 1, running: 1, waiting: 1 });
@@ -1078,12 +1094,9 @@ describe('limits, and threads that fail', () => {
       expect(answer).toBeInstanceOf(HttpError);
       expect([answer.status, answer.headers, answer.message]).toEqual([503, { 'Retry-After': '1' },
         'every generation thread was busy for the whole time limit of 0.3s, which the request spent waiting in the queue: try again shortly']);
-      running.abort('time');
-      expect(await done).toMatchObject({ finish: 'stopped' });
-    } finally {
-      running.abort('time');
-      await pool.close();
-    }
+      busy.stop();
+      expect(await busy.done).toMatchObject({ finish: 'stopped' });
+    });
   });
 
   it('a request that reaches the pool while the server shuts down is answered 503 that closes the connection, not asked to try again', async () => {
@@ -1113,22 +1126,15 @@ describe('limits, and threads that fail', () => {
   });
 
   it('jobs waiting in the queue are taken by a thread in the order they came', async () => {
-    const pool = await gruPool({ workers: 1, queue: 2 });
-    const running = new AbortController();
-    try {
-      const { drawn, done } = endlessGeneration(pool, running.signal);
-      await drawn;
+    await withBusyThread(2, async (pool, busy) => {
       const started: string[] = [];
       const queued = ['first', 'second'].map((text) =>
         pool.run({ kind: 'score', model: 'gru', text, maxTokens: 8192, top: 0 }, new AbortController().signal, undefined, () => started.push(text)));
       expect(pool.load).toEqual({ threads: 1, running: 1, waiting: 2 });
-      running.abort('time');
-      await Promise.all([done, ...queued]);
+      busy.stop();
+      await Promise.all([busy.done, ...queued]);
       expect(started).toEqual(['first', 'second']);
-    } finally {
-      running.abort('time');
-      await pool.close();
-    }
+    });
   });
 
   it('text a thread posts after its job was stopped holds nothing, its client not reading: the thread ends the job as stopped, not ended as stuck a grace later', async () => {
