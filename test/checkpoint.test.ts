@@ -174,6 +174,18 @@ describe('saveCheckpoint / loadCheckpoint', () => {
     expect(m && bitsOf(decodeTensors(layout, m, path, 'optimizer.m'))).toEqual(bitsOf(momentFloats(layout.total, 2)));
   });
 
+  it('a loaded model keeps what its checkpoint says of itself and its weights decoded, not the text of its tensors', () => {
+    const sample = sampleCheckpoint(), stateLayout = carriedStateLayout(LSTM, sample.config.training.batchSize);
+    const ckpt = { ...sample, training: { ...sample.training, carried: encodeTensors(stateLayout, momentFloats(stateLayout.total, 4)) } };
+    const path = join(dir, 'step-200.json');
+    saveCheckpoint(path, ckpt);
+    const { checkpoint: record, params } = loadModel(path);
+    const { weights: _weights, optimizer: _optimizer, training: { carried, ...training }, ...rest } = loadCheckpoint(path);
+    expect(carried).toEqual(ckpt.training.carried);
+    expect(record).toStrictEqual({ ...rest, training });
+    expect(bitsOf(params)).toEqual(bitsOf(weightFloats(paramLayout(LSTM).total, 1)));
+  });
+
   it('reads a checkpoint written before tokens seen had its name (charsSeen), its checksum as written', () => {
     const ckpt = sampleCheckpoint();
     const path = join(dir, 'old.json');

@@ -10,7 +10,7 @@ import { grouped } from '../input/counts.js';
 import { EOS_TOKEN, TOKEN_UNITS, type TextLevel } from '../text/vocab.js';
 import { type DocumentRule, documentRuleText, sameDocumentRule } from '../text/documents.js';
 import { SENTENCE_RULE_VERSION } from '../text/sentences.js';
-import { type Checkpoint, CHECKPOINT_FORMAT } from './schema.js';
+import { type Checkpoint, type CheckpointRecord, CHECKPOINT_FORMAT } from './schema.js';
 import { recordedLevel } from './settings.js';
 import { PREPARED_FILES, PREPARED_FORMAT, type PreparedMeta, isPreparedFolder, readPreparedData, readPreparedMeta } from './prepared.js';
 import { formatWrittenFirst, isFile, isFolder } from './files.js';
@@ -169,7 +169,7 @@ export function refuseDdpFolder(out: string, setting: 'out' | 'resume', instead:
  * `changed` says whether they differ from the text it recorded (false when it recorded none).
  */
 export function readCheckpointCorpus(
-  ckpt: Checkpoint, files: readonly string[], skip?: CorpusSkip, onProgress?: (fraction: number) => void,
+  ckpt: CheckpointRecord, files: readonly string[], skip?: CorpusSkip, onProgress?: (fraction: number) => void,
 ): { data: PreparedData; changed: boolean } {
   const { valFrac } = ckpt.corpus ?? ckpt.config.training;
   const { docs, sentenceRule } = recordedDocuments(ckpt);
@@ -185,7 +185,7 @@ export function readCheckpointCorpus(
  * the run that read it: `remedy` says what to give instead, from the corpus as a command names
  * it (`-` for standard input).
  */
-export function refuseStdinCorpus(ckpt: Checkpoint, source: string, remedy: (corpus: string, name: SettingNamer) => string): void {
+export function refuseStdinCorpus(ckpt: CheckpointRecord, source: string, remedy: (corpus: string, name: SettingNamer) => string): void {
   const files = ckpt.corpus?.files.map((f) => f.path) ?? [];
   if (!files.includes(STDIN_NAME)) return;
   const corpus = corpusArguments(files).join(' ');
@@ -231,7 +231,7 @@ function checkPreparedDocuments(
  * the same ids. A fine-tuned run's folder may read as `<UNK>` what the run's vocabulary has, so
  * without it the run's data cannot be rebuilt: refused, naming the folder.
  */
-export function recordedPreparedFolder(ckpt: Checkpoint, source: string): PreparedFolder | null {
+export function recordedPreparedFolder(ckpt: CheckpointRecord, source: string): PreparedFolder | null {
   const dir = ckpt.corpus?.prepared;
   if (dir === undefined) return null;
   if (isPreparedFolder(dir)) return { dir, meta: readPreparedMeta(dir) };
@@ -245,7 +245,7 @@ export function recordedPreparedFolder(ckpt: Checkpoint, source: string): Prepar
  * where it was fine-tuned or imported (its first run on the folder too, which records no
  * corpus), the tokens it lacks counted; with `valOnly`, its validation split alone (readPreparedData).
  */
-export function checkpointPreparedData(ckpt: Checkpoint, { dir, meta }: PreparedFolder, valOnly = false): PreparedData {
+export function checkpointPreparedData(ckpt: CheckpointRecord, { dir, meta }: PreparedFolder, valOnly = false): PreparedData {
   const data = readPreparedData(dir, meta, valOnly);
   const bySymbol = ckpt.initFrom || ckpt.corpus === null;
   return bySymbol ? withVocabulary(data, checkpointVocabulary(ckpt), { unknownTokens: 'count', minCount: 1 }) : data;

@@ -6,33 +6,44 @@ import { NO_SPACING } from '../text/spacing.js';
 import { Vocabulary } from '../text/vocab.js';
 import { checkpointOf, readCheckpointBytes } from './checkpoint.js';
 import type { ModelState } from './interop.js';
-import type { Checkpoint } from './schema.js';
+import type { Checkpoint, CheckpointRecord } from './schema.js';
 import { recordedLevel, recordedWordRule } from './settings.js';
 import { decodeTensors } from './tensors.js';
 
 export interface LoadedModel {
   path: string;
-  checkpoint: Checkpoint;
+  /** What the checkpoint says of itself; its tensors are `params`, decoded. */
+  checkpoint: CheckpointRecord;
   config: ModelConfig;
   params: Float32Array;
   vocab: Vocabulary;
 }
 
 /**
- * A checkpoint with its weights decoded and its vocabulary rebuilt; every problem is a one-line
+ * A checkpoint with its weights decoded and its vocabulary rebuilt, its tensors' text let go; every problem is a one-line
  * CheckpointError. `bytes`: the file's, where they were read already (readCheckpointBytes).
  */
 export function loadModel(path: string, bytes: Uint8Array = readCheckpointBytes(path)): LoadedModel {
   const checkpoint = checkpointOf(bytes, path);
-  const { config, params } = modelFromCheckpoint(checkpoint, path);
-  return { path, checkpoint, config, params, vocab: checkpointVocabulary(checkpoint) };
+  return loadedModel(path, checkpointRecord(checkpoint), modelFromCheckpoint(checkpoint, path).params);
+}
+
+/** The model of a checkpoint loaded already (`loadModel`): its record, and its weights decoded. */
+export function loadedModel(path: string, checkpoint: CheckpointRecord, params: Float32Array): LoadedModel {
+  return { path, checkpoint, config: checkpoint.config.model, params, vocab: checkpointVocabulary(checkpoint) };
+}
+
+/** A checkpoint without its tensors, whose text is the most of a file: a model whose weights are decoded keeps this. */
+export function checkpointRecord(ckpt: Checkpoint): CheckpointRecord {
+  const { weights: _weights, optimizer: _optimizer, training: { carried: _carried, ...training }, ...record } = ckpt;
+  return { ...record, training };
 }
 
 /**
  * A checkpoint's vocabulary at its level (loading has checked it), cutting a text it reads into
  * documents as its corpus was (`recordedDocuments`).
  */
-export function checkpointVocabulary(ckpt: Checkpoint): Vocabulary {
+export function checkpointVocabulary(ckpt: CheckpointRecord): Vocabulary {
   const training = ckpt.config.training;
   return Vocabulary.fromTokens(ckpt.vocab, recordedLevel(training), recordedWordRule(training), recordedDocuments(ckpt), training.spacing);
 }
@@ -43,7 +54,7 @@ export function checkpointVocabulary(ckpt: Checkpoint): Vocabulary {
  * them); a checkpoint without one (imported), as its training settings say, sentences by the
  * rules its file named (`importedCheckpoint`), or else today's.
  */
-export function recordedDocuments(ckpt: Checkpoint): DocumentRule {
+export function recordedDocuments(ckpt: CheckpointRecord): DocumentRule {
   const { corpus, config: { training } } = ckpt;
   if (corpus === null) return { docs: training.docs, sentenceRule: recordedSentenceRule(training.sentenceRule ?? SENTENCE_RULE_VERSION)! };
   return corpusDocuments(corpus);

@@ -132,6 +132,11 @@ export const CheckpointSchema = z.object({
 });
 
 export type Checkpoint = z.infer<typeof CheckpointSchema>;
+/**
+ * What a checkpoint says of itself, its tensors left out (the weights, Adam's moments, the carried state): what a loaded
+ * model keeps beside its decoded weights.
+ */
+export type CheckpointRecord = Omit<Checkpoint, 'weights' | 'optimizer' | 'training'> & { training: Omit<Checkpoint['training'], 'carried'> };
 export type HistoryEntry = z.infer<typeof HistoryEntrySchema>;
 export type InitFrom = z.infer<typeof InitFromSchema>;
 
