@@ -14,7 +14,7 @@ import { lossCeiling, lossRange, niceTicks } from '../src/plot/scale.js';
 import { formatTokenCount, offChartNote } from '../src/plot/svg.js';
 import { isLoopback, listenAddress } from '../src/serve/access.js';
 import { HttpError, drained } from '../src/serve/http.js';
-import { type GenerateDone, type JobOf, readServedModel } from '../src/serve/jobs.js';
+import { type GenerateDone, type JobOf, servedModels, shareServedModel } from '../src/serve/jobs.js';
 import {
   JobStoppedError, type PoolOptions, QueueFullError, STOP_GRACE_MS, ShuttingDownError, ThreadLostError, WORKER_SCRIPT, WorkerPool,
 } from '../src/serve/pool.js';
@@ -890,7 +890,7 @@ describe('bad input: one JSON line with a 4xx that names the field', () => {
 describe('limits, and threads that fail', () => {
   /** A pool of threads serving the gru model, with `options` (its workers, its queue…). */
   const gruPool = (options: Omit<PoolOptions, 'models' | 'kernels'>): Promise<WorkerPool> =>
-    WorkerPool.start({ models: [readServedModel({ name: 'gru', path: models.gru })], kernels: resolveKernels(), ...options });
+    WorkerPool.start({ models: [shareServedModel({ name: 'gru', path: models.gru })], kernels: resolveKernels(), ...options });
 
   /** The lines a pool reports (its `report`), and `told`: once a line that matches `pattern` has been reported. */
   function poolReports(): { lines: string[]; report: (line: string) => void; told: (pattern: RegExp) => Promise<void> } {
@@ -1553,6 +1553,22 @@ describe('the models it lists', () => {
       for (const answer of answers) expect(answer.json).toMatchObject({ text: expected });
     } finally {
       await s.close();
+    }
+  });
+
+  it('each thread builds its model over the weights the server loaded, shared with it, not over the file read again', async () => {
+    const shared = shareServedModel({ name: 'gru', path: models.gru });
+    const fromFile = loadModel(models.gru), weights = new Float32Array(shared.params);
+    expect(weights).toEqual(fromFile.loaded.params);
+    weights.fill(0); // every token then as likely as the next: no longer the file's model
+    const kernels = resolveKernels(), options = { prime: 'ROMEO:', len: 40, seed: 5 };
+    const pool = await WorkerPool.start({ models: [shared], kernels, workers: 1, queue: 0 });
+    try {
+      const served = await pool.run({ kind: 'generate', model: 'gru', options, stream: false }, new AbortController().signal) as GenerateDone;
+      expect(served.text).toBe((await collect(servedModels([shared], kernels).get('gru')!.generate(options))).join(''));
+      expect(served.text).not.toBe((await collect(fromFile.generate(options))).join(''));
+    } finally {
+      await pool.close();
     }
   });
 

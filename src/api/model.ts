@@ -702,15 +702,6 @@ export function loadModel(path: string, options: LoadOptions = {}): Model {
   return new Model(loadCheckpointModel(resolveCheckpointPath(path)), options);
 }
 
-/**
- * A Model of a checkpoint file's bytes, read once elsewhere (readCheckpointBytes): `rnn serve`
- * reads each file once and every thread parses those bytes, so that all of them serve one
- * version of a file that changes on disk.
- */
-export function modelOfBytes(path: string, bytes: Uint8Array, options: LoadOptions = {}): Model {
-  return new Model(loadCheckpointModel(path, bytes), options);
-}
-
 /** Epochs a checkpoint's run has done, its current one's part included: its cursor of the epoch's steps. */
 function epochsDone({ training, corpus, config }: LoadedModel['checkpoint']): number {
   if (corpus === null) return training.epoch;

@@ -1,6 +1,6 @@
-import type { BeamOptions, CompleteOptions, GenerateOptions, Model, SamplePiece } from '../api/index.js';
-import { modelOfBytes } from '../api/model.js';
-import { readCheckpointBytes } from '../checkpoint/checkpoint.js';
+import { type BeamOptions, type CompleteOptions, type GenerateOptions, Model, type SamplePiece } from '../api/index.js';
+import { loadModel, loadedModel } from '../checkpoint/load.js';
+import type { CheckpointRecord } from '../checkpoint/schema.js';
 import type { KernelsKind } from '../engine/kernels/kinds.js';
 
 /** A model the server loads: its name in requests, and the checkpoint (named by the operator, never by a request). */
@@ -10,25 +10,27 @@ export interface ServedModel {
 }
 
 /**
- * A served model's checkpoint as the server read it, once, in memory every thread shares: the
- * server and each thread (a thread that takes a failed one's place too) parse these bytes, so
- * all of them serve one version of a file that changes or goes on disk while they run.
+ * A served model as the server loaded it, once: what its checkpoint says of itself, and its weights in memory every
+ * thread shares. The threads (one that takes a failed one's place too) build their models from these, not from the
+ * file, so all of them serve the version the server read of a file that changes or goes on disk while they run.
  */
-export interface ReadModel extends ServedModel {
-  checkpoint: SharedArrayBuffer;
+export interface SharedModel extends ServedModel {
+  record: CheckpointRecord;
+  /** Float32 [the model's parameters], read only. */
+  params: SharedArrayBuffer;
 }
 
-/** Reads a served model's checkpoint file (a one-line CheckpointError if it cannot be) for `ReadModel`. */
-export function readServedModel(model: ServedModel): ReadModel {
-  const bytes = readCheckpointBytes(model.path);
-  const checkpoint = new SharedArrayBuffer(bytes.length);
-  new Uint8Array(checkpoint).set(bytes);
-  return { ...model, checkpoint };
+/** Loads a served model's checkpoint (a one-line CheckpointError if it cannot be) for `SharedModel`. */
+export function shareServedModel(model: ServedModel): SharedModel {
+  const { checkpoint: record, params: decoded } = loadModel(model.path);
+  const params = new SharedArrayBuffer(decoded.byteLength);
+  new Float32Array(params).set(decoded);
+  return { ...model, record, params };
 }
 
-/** The models of the checkpoints the server read, by name: the server's and each thread's, parsed from the same bytes. */
-export function servedModels(models: readonly ReadModel[], kernels: KernelsKind): Map<string, Model> {
-  return new Map(models.map((m) => [m.name, modelOfBytes(m.path, Buffer.from(m.checkpoint), { kernels })]));
+/** The models the server loaded, by name: the server's and each thread's, over the same weights. */
+export function servedModels(models: readonly SharedModel[], kernels: KernelsKind): Map<string, Model> {
+  return new Map(models.map((m) => [m.name, new Model(loadedModel(m.path, m.record, new Float32Array(m.params)), { kernels })]));
 }
 
 /**
@@ -71,7 +73,7 @@ export type WorkerMessage =
   | { id: number; fault: string };
 
 export interface WorkerData {
-  models: ReadModel[];
+  models: SharedModel[];
   kernels: KernelsKind;
   /** Int32 [JOB_CONTROL_SIZE]: the server's hand on the job the thread runs (JobControl), read between tokens. */
   control: SharedArrayBuffer;

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { KernelsKind } from '../engine/kernels/kinds.js';
 import type { SamplePiece } from '../api/index.js';
-import { JOB_CONTROL_SIZE, JobControl, type JobMessage, type JobRequest, type ReadModel, type WorkerData, type WorkerMessage } from './jobs.js';
+import { JOB_CONTROL_SIZE, JobControl, type JobMessage, type JobRequest, type SharedModel, type WorkerData, type WorkerMessage } from './jobs.js';
 import { durationText } from '../input/duration.js';
 
 /** The queue is full: the server answers 503 with Retry-After. */
@@ -61,7 +61,7 @@ interface Slot {
 }
 
 export interface PoolOptions {
-  models: ReadModel[];
+  models: SharedModel[];
   kernels: KernelsKind;
   /** Generation threads: jobs that run at once. */
   workers: number;
@@ -106,7 +106,7 @@ export function stuckThreadFate(replaced: boolean): string {
 export class NoThreadError extends Error {}
 
 /**
- * The threads that run the server's jobs, off the event loop that answers HTTP: each loads
+ * The threads that run the server's jobs, off the event loop that answers HTTP: each builds
  * every model once and runs one job at a time; jobs beyond the threads wait in a bounded
  * queue. A job's signal stops it: a waiting one leaves the queue, a running one stops before
  * its next token (the thread reads the shared control block). A streamed generation is held,

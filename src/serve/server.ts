@@ -16,7 +16,7 @@ import {
   streamWriter,
 } from './http.js';
 import {
-  type GenerateDone, type JobAnswers, type JobOf, type JobRequest, type ServedModel, readServedModel, servedModels, warningsField,
+  type GenerateDone, type JobAnswers, type JobOf, type JobRequest, type ServedModel, servedModels, shareServedModel, warningsField,
 } from './jobs.js';
 import { JobError, JobStoppedError, NoThreadError, type OnPieces, type OnStart, QueueFullError, ShuttingDownError, ThreadLostError, ThreadStuckError, WorkerPool, stuckThreadFate } from './pool.js';
 import { durationText } from '../input/duration.js';
@@ -151,14 +151,14 @@ export class RnnServer {
     server.closeIdleConnections = () => this.closeIdleConnections();
   }
 
-  /** Reads each checkpoint once, loads the models (here for their shapes and history, and in each thread), then listens. */
+  /** Loads each checkpoint once, builds its model over its weights here (shape, history) and in each thread, then listens. */
   static async start(options: ServeOptions): Promise<RnnServer> {
-    const read = options.models.map(readServedModel);
-    const models = servedModels(read, options.kernels);
+    const shared = options.models.map(shareServedModel);
+    const models = servedModels(shared, options.kernels);
     const page = playgroundPage(pageFile('index.html'), pageFile);
     const { kernels, workers, queue } = options;
     const report = (line: string) => process.stderr.write(`rnn serve: ${line}\n`);
-    const pool = await WorkerPool.start({ models: read, kernels, workers, queue, report });
+    const pool = await WorkerPool.start({ models: shared, kernels, workers, queue, report });
     try {
       // requestTimeout = time limit + ARRIVAL_MARGIN_MS for a whole request to arrive; headersTimeout = min(HEADERS_TIMEOUT_MS,
       // requestTimeout) for its headers, as node:http refuses a headersTimeout over the requestTimeout

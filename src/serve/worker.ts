@@ -8,8 +8,8 @@ import {
 import type { SERVE_SETTINGS } from './settings.js';
 
 /**
- * A generation thread of `rnn serve`: loads every served model once, from the bytes the server
- * read (jobs.ts's ReadModel), then runs the jobs the server hands it one at a time, posting a
+ * A generation thread of `rnn serve`: builds every served model once, over the weights the server
+ * loaded (jobs.ts's SharedModel), then runs the jobs the server hands it one at a time, posting a
  * generation's text as it is drawn. The server stops a job, or holds a streamed one, by writing
  * its id into a cell of the shared control block (JobControl), which the job reads between tokens.
  */
