@@ -14,8 +14,8 @@
  *
  *   npm run bench -- --help             the flags
  */
-import { availableParallelism, totalmem } from 'node:os';
-import { existsSync } from 'node:fs';
+import { availableParallelism, tmpdir, totalmem } from 'node:os';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
@@ -37,6 +37,7 @@ import { plural } from '../src/input/counts.js';
 import { parseDuration } from '../src/input/duration.js';
 import { mib } from '../src/checkpoint/size.js';
 import { loadCheckpoint, saveCheckpoint } from '../src/checkpoint/checkpoint.js';
+import type { Checkpoint } from '../src/checkpoint/schema.js';
 import { engineBytes } from '../src/train/preflight.js';
 import { EOS_TOKEN, UNK_TOKEN, Vocabulary } from '../src/text/vocab.js';
 import { kernelSpeeds } from './kernels.js';
@@ -45,7 +46,10 @@ import { SUMS as SIMD_PEAK_SUMS, simdPeakGflops } from './simd-peak.js';
 import { FLAGS, type FlagName, ROUNDS, SERVE_SECONDS, checkKernels, emptyEntry, fail, helpText, parseFlags } from './options.js';
 import { TorchPeer, findPython } from './peer.js';
 import { type RaceResult, checkCorpus, rnnRace } from './race.js';
-import { type CheckpointSide, checkpointTimes } from './checkpoint.js';
+import { type CheckpointSide, benchCheckpoint, checkpointTimes } from './checkpoint.js';
+import { type ServeStart, serveStarts } from './serve-start.js';
+import { removedWithBench } from './ending.js';
+import { RNN_BIN } from './repo.js';
 
 const flags = parseFlags(process.argv.slice(2));
 if (flags.help) {
@@ -673,11 +677,15 @@ async function reportSampling(name: string): Promise<void> {
 const againstCheckpoint: CheckpointSide | null = flag('against') === undefined ? null
   : await againstModule<CheckpointSide>('dist/src/checkpoint/checkpoint.js');
 
-/** How long a checkpoint of the model takes to save (checked, checksummed, written) and to load, with --against's beside. */
-function reportCheckpoint(name: string): void {
+/**
+ * How long a checkpoint of the model takes to save (checked, checksummed, written) and to load, and `rnn serve` to start
+ * on it, with the memory it holds then; --against's beside each.
+ */
+async function reportCheckpoint(name: string): Promise<void> {
   const { config } = MODELS[name]!;
+  const checkpoint = benchCheckpoint(config, charTokens(config.vocabSize));
   const sides = [{ saveCheckpoint, loadCheckpoint }, ...(againstCheckpoint ? [againstCheckpoint] : [])];
-  const [ours, against] = checkpointTimes(config, charTokens(config.vocabSize), sides, ROUNDS);
+  const [ours, against] = checkpointTimes(checkpoint, sides, ROUNDS);
   const what = `checkpoint ${name.padEnd(14)} ${mib(ours!.bytes)}:`;
   report(
     { event: 'checkpoint', model: name, bytes: ours!.bytes, saveMs: ours!.saveMs, loadMs: ours!.loadMs },
@@ -689,6 +697,32 @@ function reportCheckpoint(name: string): void {
     `${what} on --against ${against.saveMs.toFixed(0)} ms and ${against.loadMs.toFixed(0)} ms: ` +
       `×${(against.saveMs / ours!.saveMs).toFixed(2)} and ×${(against.loadMs / ours!.loadMs).toFixed(2)} this/against`,
   );
+  await reportServeStart(name, checkpoint);
+}
+
+/** `rnn serve` on as many threads as the most workers measured: its start on the model's checkpoint, and its memory then. */
+async function reportServeStart(name: string, checkpoint: Checkpoint): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'rnn-bench-serve-start-')), scratch = removedWithBench(dir);
+  const path = join(dir, `${name}.json`), threads = Math.max(...threadCounts);
+  try {
+    saveCheckpoint(path, checkpoint);
+    const bins = [RNN_BIN, ...(flag('against') === undefined ? [] : [join(flag('against')!, 'bin', 'rnn.js')])];
+    const [ours, against] = await serveStarts(bins, path, threads, ROUNDS);
+    const what = `serve      ${name.padEnd(14)} ${threads} ${plural(threads, 'thread')}:`;
+    const memory = (start: ServeStart) => `${start.rssMiB.toFixed(0)} MiB once each thread has sampled (peak ${start.peakMiB.toFixed(0)} MiB)`;
+    report(
+      { event: 'serve-start', model: name, threads, ...ours! },
+      `${what} listening after ${ours!.readyMs.toFixed(0)} ms, ${memory(ours!)}`,
+    );
+    if (!against) return;
+    report(
+      { event: 'serve-start', model: name, threads, against: flag('against'), ...against },
+      `${what} on --against ${against.readyMs.toFixed(0)} ms, ${memory(against)}: ` +
+        `×${(against.readyMs / ours!.readyMs).toFixed(2)} the time and ×${(against.rssMiB / ours!.rssMiB).toFixed(2)} the memory this/against`,
+    );
+  } finally {
+    scratch.removed();
+  }
 }
 
 /** --race: `rnn train` with its defaults, then PyTorch with the same settings, on `file` for `budget` seconds each. */
@@ -723,7 +757,7 @@ if (!profileOnly) reportKernels();
 for (const name of models) await (profileOnly ? reportProfiles(name) : reportTraining(name));
 // LSTM 2×128, the sampling yardstick, and the default model
 for (const name of profileOnly ? [] : ['lstm-2x128', 'gru-2x192']) await reportSampling(name);
-for (const name of profileOnly ? [] : models) reportCheckpoint(name);
+for (const name of profileOnly ? [] : models) await reportCheckpoint(name);
 if (raceSeconds !== null) await reportRace(corpus!, raceSeconds);
 const peakRssMiB = process.resourceUsage().maxRSS / 1024;
 report({ event: 'memory', peakRssMiB }, `peak RSS ${peakRssMiB.toFixed(0)} MiB (the PyTorch peer not counted)`);

@@ -6,6 +6,7 @@ import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { loadCheckpoint, saveCheckpoint } from '../src/checkpoint/checkpoint.js';
+import type { Checkpoint } from '../src/checkpoint/schema.js';
 import { importedCheckpoint } from '../src/checkpoint/convert.js';
 import type { ModelConfig } from '../src/engine/config.js';
 import { initParams } from '../src/engine/model.js';
@@ -13,6 +14,12 @@ import { Rng } from '../src/engine/random.js';
 import { WHOLE_TEXTS } from '../src/text/documents.js';
 import { WORD_RULE_VERSION } from '../src/text/words.js';
 import { removedWithBench } from './ending.js';
+
+/** A checkpoint of `config` over `tokens` as `rnn import` makes one: its weights drawn, Adam's moments at zero. */
+export function benchCheckpoint(config: ModelConfig, tokens: string[]): Checkpoint {
+  const state = { config, vocab: tokens, level: 'char' as const, wordRule: WORD_RULE_VERSION, documents: WHOLE_TEXTS, params: initParams(config, new Rng(4)) };
+  return importedCheckpoint(state, ['rnn', 'import', 'bench']);
+}
 
 /** A checkout's save and load of a checkpoint. */
 export interface CheckpointSide {
@@ -29,13 +36,11 @@ export interface CheckpointTimes {
 }
 
 /**
- * The save and the load of a checkpoint of `config` as `rnn import` makes one (its weights; Adam's moments at zero), on
- * each side in turn, `rounds` times: the best of each side's rounds, after one to let the JIT settle.
+ * The save and the load of `checkpoint` (benchCheckpoint), on each side in turn, `rounds` times: the best of each side's
+ * rounds, after one to let the JIT settle.
  */
-export function checkpointTimes(config: ModelConfig, tokens: string[], sides: CheckpointSide[], rounds: number): CheckpointTimes[] {
+export function checkpointTimes(checkpoint: Checkpoint, sides: CheckpointSide[], rounds: number): CheckpointTimes[] {
   const dir = mkdtempSync(join(tmpdir(), 'rnn-bench-checkpoint-')), scratch = removedWithBench(dir);
-  const state = { config, vocab: tokens, level: 'char' as const, wordRule: WORD_RULE_VERSION, documents: WHOLE_TEXTS, params: initParams(config, new Rng(4)) };
-  const checkpoint = importedCheckpoint(state, ['rnn', 'import', 'bench']);
   const best = sides.map(() => ({ bytes: 0, saveMs: Infinity, loadMs: Infinity }));
   try {
     for (let round = 0; round <= rounds; round++) {
