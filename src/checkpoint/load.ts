@@ -4,7 +4,7 @@ import type { DocsMode, DocumentRule } from '../text/documents.js';
 import { recordedSentenceRule, SENTENCE_RULE_VERSION } from '../text/sentences.js';
 import { NO_SPACING } from '../text/spacing.js';
 import { Vocabulary } from '../text/vocab.js';
-import { checkpointOf, readCheckpointBytes } from './checkpoint.js';
+import { loadCheckpoint } from './checkpoint.js';
 import type { ModelState } from './interop.js';
 import type { Checkpoint, CheckpointRecord } from './schema.js';
 import { recordedLevel, recordedWordRule } from './settings.js';
@@ -19,12 +19,9 @@ export interface LoadedModel {
   vocab: Vocabulary;
 }
 
-/**
- * A checkpoint with its weights decoded and its vocabulary rebuilt, its tensors' text let go; every problem is a one-line
- * CheckpointError. `bytes`: the file's, where they were read already (readCheckpointBytes).
- */
-export function loadModel(path: string, bytes: Uint8Array = readCheckpointBytes(path)): LoadedModel {
-  const checkpoint = checkpointOf(bytes, path);
+/** A checkpoint with its weights decoded and its vocabulary rebuilt, its tensors' text let go; any problem a one-line CheckpointError. */
+export function loadModel(path: string): LoadedModel {
+  const checkpoint = loadCheckpoint(path);
   return loadedModel(path, checkpointRecord(checkpoint), modelFromCheckpoint(checkpoint, path).params);
 }
 
