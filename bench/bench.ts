@@ -691,12 +691,13 @@ async function reportCheckpoint(name: string): Promise<void> {
     { event: 'checkpoint', model: name, bytes: ours!.bytes, saveMs: ours!.saveMs, loadMs: ours!.loadMs },
     `${what} saved (checked, checksummed, written) in ${ours!.saveMs.toFixed(0)} ms, loaded in ${ours!.loadMs.toFixed(0)} ms`,
   );
-  if (!against) return;
-  report(
-    { event: 'checkpoint', model: name, against: flag('against'), bytes: against.bytes, saveMs: against.saveMs, loadMs: against.loadMs },
-    `${what} on --against ${against.saveMs.toFixed(0)} ms and ${against.loadMs.toFixed(0)} ms: ` +
-      `×${(against.saveMs / ours!.saveMs).toFixed(2)} and ×${(against.loadMs / ours!.loadMs).toFixed(2)} this/against`,
-  );
+  if (against) {
+    report(
+      { event: 'checkpoint', model: name, against: flag('against'), bytes: against.bytes, saveMs: against.saveMs, loadMs: against.loadMs },
+      `${what} on --against ${against.saveMs.toFixed(0)} ms and ${against.loadMs.toFixed(0)} ms: ` +
+        `×${(against.saveMs / ours!.saveMs).toFixed(2)} and ×${(against.loadMs / ours!.loadMs).toFixed(2)} this/against`,
+    );
+  }
   await reportServeStart(name, checkpoint);
 }
 
