@@ -1,18 +1,28 @@
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { chmodSync, createReadStream } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
 import { ROUNDS, SERVE_SECONDS } from '../bench/options.js';
+import { saveCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { importedCheckpoint } from '../src/checkpoint/convert.js';
 import { availableKernels, resolveKernels } from '../src/engine/kernels/index.js';
+import { initParams } from '../src/engine/model.js';
+import { Rng } from '../src/engine/random.js';
+import { WHOLE_TEXTS } from '../src/text/documents.js';
+import { WORD_RULE_VERSION } from '../src/text/words.js';
 import { ROOT } from './helpers/cli.js';
 import { scratchFolder } from './helpers/files.js';
 
 /*
  * `npm run bench` as a user runs it, for its messages only: each run here is refused before it
- * measures anything, or stopped at its first line. None measures speed.
+ * measures anything, or stopped at its first line; and the measure of `rnn serve`'s start, run once on a
+ * small model for what it gives back. None measures speed.
  */
 const BENCH = join(ROOT, 'dist', 'bench', 'bench.js');
+/** bench/serve-start.ts, the measure of `rnn serve`'s start. */
+const SERVE_START = join(ROOT, 'dist', 'bench', 'serve-start.js');
 /** bench/sample-sizes.ts, which docs/speed.md runs on its own. */
 const SAMPLE_SIZES = join(ROOT, 'dist', 'bench', 'sample-sizes.js');
 
@@ -205,5 +215,28 @@ describe('npm run bench, as a user runs it', () => {
       [['--serve', '--seconds', '1', '--models', 'gru-2x96'], '--models does not go with --serve, which measures rnn serve alone, with --seconds, --clients and --json'],
     ];
     await expectRefused(cases);
+  }, LIMIT_MS + 10_000);
+
+  it('measures rnn serve started on a checkpoint, each side in turn: the time to its listening line, and its memory once each thread has sampled', async () => {
+    const config = { cell: 'gru' as const, vocabSize: 12, embedDim: 8, hiddenSize: 16, numLayers: 1, dropout: 0 };
+    const vocab = ['<EOS>', '<UNK>', ...'abcdefghij'];
+    const state = { config, vocab, level: 'char' as const, wordRule: WORD_RULE_VERSION, documents: WHOLE_TEXTS, params: initParams(config, new Rng(1)) };
+    const checkpoint = join(dir, 'served.json'), bin = join(ROOT, 'bin', 'rnn.js');
+    saveCheckpoint(checkpoint, importedCheckpoint(state, ['test']));
+    // in a process of its own, as the bench runs it: the module ends what it started when a signal ends its process
+    const script = `const { serveStarts } = await import(${JSON.stringify(pathToFileURL(SERVE_START).href)});\n` +
+      `process.stdout.write(JSON.stringify(await serveStarts(${JSON.stringify([bin, bin])}, ${JSON.stringify(checkpoint)}, 2, 1)));`;
+    const starts = await new Promise<unknown>((resolve, reject) => {
+      // past the limit SIGTERM, on which the module ends the servers it started before its process ends
+      execFile(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, encoding: 'utf8', timeout: LIMIT_MS, killSignal: 'SIGTERM' },
+        (error, stdout) => (error ? reject(error) : resolve(JSON.parse(stdout))));
+    }) as { readyMs: number; rssMiB: number; peakMiB: number }[];
+    expect(starts).toHaveLength(2);
+    for (const { readyMs, rssMiB, peakMiB } of starts) {
+      expect(readyMs).toBeGreaterThan(0);
+      expect(readyMs).toBeLessThan(LIMIT_MS);
+      expect(rssMiB).toBeGreaterThan(0);
+      expect(peakMiB).toBeGreaterThanOrEqual(rssMiB);
+    }
   }, LIMIT_MS + 10_000);
 });
