@@ -701,10 +701,10 @@ async function reportCheckpoint(name: string): Promise<void> {
   await reportServeStart(name, checkpoint);
 }
 
-/** `rnn serve` on as many threads as the most workers measured: its start on the model's checkpoint, and its memory then. */
+/** `rnn serve` on as many threads as the most workers measured (the cores at most): its start on the checkpoint, its memory then. */
 async function reportServeStart(name: string, checkpoint: Checkpoint): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'rnn-bench-serve-start-')), scratch = removedWithBench(dir);
-  const path = join(dir, `${name}.json`), threads = Math.max(...threadCounts);
+  const path = join(dir, `${name}.json`), threads = Math.min(Math.max(...threadCounts), cores);
   try {
     saveCheckpoint(path, checkpoint);
     const bins = [RNN_BIN, ...(flag('against') === undefined ? [] : [join(flag('against')!, 'bin', 'rnn.js')])];

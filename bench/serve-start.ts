@@ -2,10 +2,27 @@
  * `rnn serve` started on a model's checkpoint as a user starts it (the built CLI, a process of its own), in this checkout
  * and in --against's: the time to its listening line, and its memory once each of its threads has drawn a sample.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
+import type { Readable } from 'node:stream';
 import { endedWithBench } from './ending.js';
+import { RNN_BIN } from './repo.js';
+
+/** `rnn serve` with `args` (`bin`: a checkout's bin/rnn.js), ended with the bench, its stderr the bench's: once it listens, its URL. */
+export function startedServer(args: string[], bin = RNN_BIN): { server: ChildProcessByStdio<null, Readable, null>; url: Promise<string> } {
+  const server = endedWithBench(spawn(process.execPath, [bin, 'serve', ...args], { stdio: ['ignore', 'pipe', 'inherit'] }));
+  const url = new Promise<string>((resolve, reject) => {
+    let out = '';
+    server.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const found = /listening on (\S+)/.exec(out)?.[1];
+      if (found) resolve(found);
+    });
+    server.on('exit', (code) => reject(new Error(`rnn serve ended (${code}) before it listened`)));
+  });
+  return { server, url };
+}
 
 export interface ServeStart {
   /** From the spawn to the listening line, milliseconds. */
@@ -37,21 +54,10 @@ function generate(url: string): Promise<void> {
 /** `node bin` serving `checkpoint` on `workers` threads: started, a sample on each thread at once, measured, stopped. */
 async function startOnce(bin: string, checkpoint: string, workers: number): Promise<ServeStart> {
   const started = performance.now();
-  const server = endedWithBench(spawn(process.execPath, [bin, 'serve', '--checkpoint', checkpoint, '--workers', String(workers), '--port', '0'],
-    { stdio: ['ignore', 'pipe', 'pipe'] }));
+  const { server, url: listening } = startedServer(['--checkpoint', checkpoint, '--workers', String(workers), '--port', '0'], bin);
   const ended = new Promise<void>((resolve) => server.on('exit', () => resolve()));
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let said = '';
-      const read = (chunk: Buffer) => {
-        said += chunk.toString();
-        const found = /listening on (\S+)/.exec(said)?.[1];
-        if (found) resolve(found);
-      };
-      server.stdout.on('data', read);
-      server.stderr.on('data', read);
-      server.on('exit', (code) => reject(new Error(`rnn serve ended (${code}) before listening: ${said.trim()}`)));
-    });
+    const url = await listening;
     const readyMs = performance.now() - started;
     await Promise.all(Array.from({ length: workers }, () => generate(url)));
     const { rss, peak } = memoryMiB(server.pid!);

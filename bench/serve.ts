@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { loadModel } from '../src/api/index.js';
 import { RNN_BIN, ROOT } from './repo.js';
 import { endedWithBench, removedWithBench } from './ending.js';
+import { startedServer } from './serve-start.js';
 
 const FIXTURE = join(ROOT, 'test', 'fixtures', 'eval', 'gru_2x128.json');
 
@@ -157,17 +158,9 @@ export async function benchServe(options: ServeOptions): Promise<void> {
   const checkpoint = join(dir, 'gru.json');
   const imported = await rnn(['import', FIXTURE, '--out', checkpoint]);
   if (imported.code !== 0) throw new Error(imported.stderr);
-  const server = endedWithBench(spawn(process.execPath, [RNN_BIN, 'serve', '--checkpoint', checkpoint, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] }));
+  const { server, url: listening } = startedServer(['--checkpoint', checkpoint, '--port', '0']);
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      server.stdout.on('data', (c: Buffer) => {
-        out += c.toString();
-        const found = /listening on (\S+)/.exec(out)?.[1];
-        if (found) resolve(found);
-      });
-      server.on('exit', (code) => reject(new Error(`rnn serve ended (${code})`)));
-    });
+    const url = await listening;
     const report: Record<string, unknown> = { bench: 'serve', model: 'gru-2x128 (test/fixtures/eval)', clients: options.clients, seconds: options.seconds };
 
     for (let i = 0; i < 5; i++) await firstPiece(url); // warm
