@@ -12,7 +12,7 @@ import { decodeTensors } from './tensors.js';
 
 export interface LoadedModel {
   path: string;
-  /** What the checkpoint says of itself; its tensors are `params`, decoded. */
+  /** What the checkpoint says of itself (checkpointRecord); its weights are `params`, decoded. */
   checkpoint: CheckpointRecord;
   config: ModelConfig;
   params: Float32Array;
