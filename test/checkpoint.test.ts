@@ -8,7 +8,7 @@ import { RUN_FOLDER_FILES } from '../src/checkpoint/run-folder.js';
 import type { Checkpoint } from '../src/checkpoint/schema.js';
 import { importState, readModelFile } from '../src/checkpoint/convert.js';
 import { CheckpointError } from '../src/checkpoint/errors.js';
-import { WEIGHT_LIMIT, contentChecksum, writtenChecksum } from '../src/checkpoint/integrity.js';
+import { WEIGHT_LIMIT, checksummedFile, contentChecksum, writtenChecksum } from '../src/checkpoint/integrity.js';
 import { CHECKPOINT_FLAG, latestCheckpoint, resolveCheckpointPath, runFolderFile } from '../src/checkpoint/find.js';
 import { loadModel, modelFromCheckpoint } from '../src/checkpoint/load.js';
 import { carriedStateLayout, decodeTensors, encodeTensors } from '../src/checkpoint/tensors.js';
@@ -233,6 +233,21 @@ describe('saveCheckpoint / loadCheckpoint', () => {
       writeFileSync(path, other);
       expect(loadCheckpoint(path)).toEqual({ ...ckpt, sha256: contentChecksum(ckpt) });
     }
+  });
+
+  it('every reader of a checkpoint checks its checksum on the bytes it read: a number written otherwise than JSON.stringify writes it holds', () => {
+    const ckpt = sampleCheckpoint();
+    const { sha256: _, ...content } = ckpt;
+    const json = JSON.stringify(content);
+    expect(json).toContain('"lr":0.002,');
+    // 0.0020 reads as the 0.002 written again: a checksum of these bytes, and not of the JSON written again
+    const path = join(dir, 'written-otherwise.json');
+    writeFileSync(path, checksummedFile(json.replace('"lr":0.002,', '"lr":0.0020,')));
+    const loaded = loadCheckpoint(path);
+    expect(loaded.config.training.lr).toBe(0.002);
+    expect(loadResumedCheckpoint(path).checkpoint).toEqual(loaded);
+    expect(loadModel(path).checkpoint.config).toEqual(loaded.config);
+    expect(readModelFile(path).checkpoint).toEqual(loaded);
   });
 
   it('leaves no temp file after a successful save', () => {

@@ -259,7 +259,7 @@ export function readModelFile(path: string): ModelFile {
   return namingCheckpointBeside(path, () => {
     const json = parseModelJson(bytes, path, MODEL_FILES);
     if (isJsonObject(json) && json['format'] === CHECKPOINT_FORMAT) {
-      const checkpoint = parseCheckpoint(json, path);
+      const checkpoint = parseCheckpoint(json, path, bytes);
       refuseStaleImport(path, () => checkpoint);
       return { path, sha256, checkpoint, model: modelFromCheckpoint(checkpoint, path) };
     }
