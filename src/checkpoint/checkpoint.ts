@@ -85,7 +85,12 @@ export function readCheckpointBytes(path: string): Uint8Array {
 
 /** The checkpoint in a file's bytes (readCheckpointBytes), checked; `path` names the file in its errors (namingCheckpointBeside). */
 export function checkpointOf(bytes: Uint8Array, path: string): Checkpoint {
-  return namingCheckpointBeside(path, () => parseCheckpoint(parseJsonBytes(bytes, path), path, bytes));
+  return namingCheckpointBeside(path, () => parsedCheckpoint(bytes, path));
+}
+
+/** `checkpointOf` whose errors name the file at `path` alone. */
+export function parsedCheckpoint(bytes: Uint8Array, path: string): Checkpoint {
+  return parseCheckpoint(parseJsonBytes(bytes, path), path, bytes);
 }
 
 /**

@@ -1,14 +1,14 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { parseCheckpoint, readCheckpointBytes } from '../checkpoint/checkpoint.js';
+import { parsedCheckpoint, readCheckpointBytes } from '../checkpoint/checkpoint.js';
 import { BEST_FILE_END, RUN_FOLDER_FILES } from '../checkpoint/run-folder.js';
 import { type Checkpoint, startsLikeCheckpoint } from '../checkpoint/schema.js';
 import { refuseDdpFolder } from '../checkpoint/corpus.js';
 import { CheckpointError } from '../checkpoint/errors.js';
 import { CHECKPOINT_DIR } from '../checkpoint/find.js';
 import { FIXED_ON_RESUME, type TrainSettings, settingsFromConfig } from '../checkpoint/settings.js';
-import { WRITE_REMEDY, makeFolders, parseJsonBytes, samePath, notFolderKind } from '../checkpoint/files.js';
+import { WRITE_REMEDY, makeFolders, samePath, notFolderKind } from '../checkpoint/files.js';
 import { SettingError, type SettingNamer } from '../input/settings.js';
 
 /** Where a run writes: the checkpoint of its last state and the one with the best validation loss. */
@@ -128,8 +128,7 @@ export function checkResumedBest(paths: OutputPaths, resume: string | null, late
   if (resume === null || latest === null || !samePath(resume, paths.latest) || !existsSync(paths.best)) return;
   let best: Checkpoint;
   try {
-    const bytes = readCheckpointBytes(paths.best);
-    best = parseCheckpoint(parseJsonBytes(bytes, paths.best), paths.best, bytes);
+    best = parsedCheckpoint(readCheckpointBytes(paths.best), paths.best);
   } catch (error) {
     if (!(error instanceof CheckpointError)) throw error;
     throw new CheckpointError(`${error.message}; ${paths.latest} is whole: move ${paths.best} away ` +
