@@ -33,7 +33,7 @@ export interface ServeStart {
 }
 
 /** A process's resident memory and its peak, MiB (Linux: /proc). */
-function memoryMiB(pid: number): { rss: number; peak: number } {
+export function memoryMiB(pid: number): { rss: number; peak: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1]) / 1024;
   return { rss: kib('VmRSS'), peak: kib('VmHWM') };

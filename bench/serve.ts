@@ -13,14 +13,14 @@
  *   npm run bench -- --serve --clients 4 --seconds 5 --json
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadModel } from '../src/api/index.js';
 import { RNN_BIN, ROOT } from './repo.js';
 import { endedWithBench, removedWithBench } from './ending.js';
-import { startedServer } from './serve-start.js';
+import { memoryMiB, startedServer } from './serve-start.js';
 
 const FIXTURE = join(ROOT, 'test', 'fixtures', 'eval', 'gru_2x128.json');
 
@@ -43,12 +43,6 @@ function rnn(args: string[]): Promise<{ code: number | null; stdout: string; std
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
-}
-
-/** The server's resident memory, MB (Linux: /proc). */
-function rssMb(pid: number): number {
-  const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-  return Number(kb) / 1024;
 }
 
 /** Adds one to `key`'s count. */
@@ -195,9 +189,9 @@ export async function benchServe(options: ServeOptions): Promise<void> {
     const directTokensPerSecond = tokensDrawn / (directMs / 1000), servedTokensPerSecond = tokensDrawn / (servedMs / 1000);
     report.sample200 = { servedTokensPerSecond, directTokensPerSecond, ratio: percentile(ratios.sort((a, b) => a - b), 0.5) };
 
-    const rssBefore = rssMb(server.pid!);
+    const rssBefore = memoryMiB(server.pid!).rss;
     const { latencies, statuses, failures } = await load(url, options.clients, options.seconds);
-    const rssAfter = rssMb(server.pid!);
+    const rssAfter = memoryMiB(server.pid!).rss;
     const total = sum(statuses.values());
     const errors = failures + sum([...statuses].filter(([s]) => s !== 200 && s !== 503).map(([, n]) => n));
     report.load = {
