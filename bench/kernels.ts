@@ -9,7 +9,8 @@ import { createKernels } from '../src/engine/kernels/index.js';
 import type { KernelsKind } from '../src/engine/kernels/kinds.js';
 
 type Product = 'matmulNT' | 'matmulNN' | 'matmulTN' | 'matmulPacked' | 'matvecPacked';
-interface Case { what: string; product: Product; M: number; N: number; K: number }
+/** A product at one shape; `layout` is the packed weight's, as packWeights takes it (NT where not given). */
+interface Case { what: string; product: Product; M: number; N: number; K: number; layout?: 'NT' | 'NN' }
 
 const PRODUCTS: Case[] = [
   { what: 'input projection x·Wᵀ', product: 'matmulNT', M: 2500, N: 512, K: 64 },
@@ -19,7 +20,8 @@ const PRODUCTS: Case[] = [
   // 2 rows: a worker's share of B = 32 on sixteen
   { what: 'recurrent, 2 rows', product: 'matmulPacked', M: 2, N: 512, K: 128 },
   { what: 'dGates·W (to input)', product: 'matmulNN', M: 2500, N: 64, K: 512 },
-  { what: 'dGates·U (to state)', product: 'matmulNN', M: 50, N: 128, K: 512 },
+  // U packed once a window for the backward as well, the same 25 rows
+  { what: 'dGates·U (to state)', product: 'matmulPacked', M: 25, N: 128, K: 512, layout: 'NN' },
   { what: 'dW = dGatesᵀ·x', product: 'matmulTN', M: 512, N: 64, K: 2500 },
   { what: 'dU = dGatesᵀ·h', product: 'matmulTN', M: 512, N: 128, K: 2500 },
   { what: 'h·Uᵀ with M = 1', product: 'matmulNT', M: 1, N: 512, K: 128 },
@@ -76,14 +78,14 @@ export function kernelSpeeds(kinds: KernelsKind[], seconds: number): KernelSpeed
   const implementations = kinds.map((kind) => createKernels(kind, arena));
   const rows: KernelSpeed[] = [];
   for (const c of PRODUCTS) {
-    const { product, M, N, K } = c;
+    const { product, M, N, K, layout = 'NT' } = c;
     const A = random(M * K), B = random(K * N), C = random(M * N);
     const figures: KernelSpeed['figures'] = {};
     for (const kernels of implementations) {
       let operand = B, run = () => kernels[product as Exclude<Product, 'matvecPacked'>](A, 0, operand, 0, C, 0, M, N, K);
       if (product === 'matmulPacked') {
         operand = arena.floats(kernels.packedFloats(N, K));
-        kernels.packWeights('NT', B, 0, operand, 0, N, K);
+        kernels.packWeights(layout, B, 0, operand, 0, N, K);
       } else if (product === 'matvecPacked') {
         operand = arena.floats(kernels.matvecFloats(N, K));
         kernels.packMatvec(B, 0, operand, 0, N, K);
@@ -92,7 +94,7 @@ export function kernelSpeeds(kinds: KernelsKind[], seconds: number): KernelSpeed
       const s = secondsPerCall(run, seconds);
       figures[kernels.kind] = (2 * M * N * K) / s / 1e9;
     }
-    rows.push({ what: c.what, shape: `${product.endsWith('Packed') ? 'NT' : product.slice(6)} ${M}×${N}×${K}`, unit: 'GFLOP/s', figures });
+    rows.push({ what: c.what, shape: `${product.endsWith('Packed') ? layout : product.slice(6)} ${M}×${N}×${K}`, unit: 'GFLOP/s', figures });
   }
   for (const activation of ['sigmoid', 'tanh'] as const) {
     const X = random(ACTIVATION_LENGTH);
