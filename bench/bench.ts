@@ -305,6 +305,11 @@ async function trainingEngine(
 /** Adam at the bench's rate, clipped at a norm of 5; the peer's train requests carry the same. */
 const TRAIN_SETTINGS = { lr: 2e-3, clip: 5, clipValue: null };
 
+/** A window of an engine's training steps, each B × T tokens. */
+function trainingWindow(engine: TrainingEngine, { batch, seqLen }: BenchModel): Window {
+  return loop(() => { engine.trainStep(TRAIN_SETTINGS, null); return batch * seqLen; });
+}
+
 /**
  * Training tokens/s of a model on each (kernels, worker count), their engines alive side by
  * side, and of the peer on each thread count, all taking turns.
@@ -316,7 +321,7 @@ async function trainingSpeeds(name: string, model: BenchModel): Promise<Measured
   for (const { kernels, workers } of againstEngine ? runs : []) {
     engines.push(await trainingEngine(model, kernels, workers, { create: againstEngine! }));
   }
-  const subjects: Window[] = engines.map((engine) => loop(() => { engine.trainStep(TRAIN_SETTINGS, null); return batch * seqLen; }));
+  const subjects: Window[] = engines.map((engine) => trainingWindow(engine, model));
   const torch = peerWindows((threads) => ({
     cmd: 'train', key: `train ${name} ${threads}`, model: config, batch, seqLen, threads, lr: TRAIN_SETTINGS.lr, clip: TRAIN_SETTINGS.clip,
   }));
@@ -736,7 +741,7 @@ async function defaultModelRate(): Promise<number> {
   if (measured !== undefined) return measured;
   const model = { ...MODELS[DEFAULT_MODEL]!, batch: TRAIN_DEFAULTS.batch, seqLen: TRAIN_DEFAULTS.seqLen };
   const engine = await trainingEngine(model, resolveKernels(), cores);
-  const [rate] = await bestRates([loop(() => { engine.trainStep(TRAIN_SETTINGS, null); return model.batch * model.seqLen; })]);
+  const [rate] = await bestRates([trainingWindow(engine, model)]);
   await engine.close();
   return rate!.wall;
 }
