@@ -8,7 +8,8 @@ import { createStepper, inferenceSetup } from '../src/parallel/inference.js';
 import { createEngine } from '../src/parallel/pool.js';
 import type { KernelsKind } from '../src/engine/kernels/kinds.js';
 import { paramLayout } from '../src/engine/params.js';
-import { CONTROL_SIZE, Command, SPINS_LONG, SPINS_SHORT, spinsBeforeSleep } from '../src/parallel/shared.js';
+import { CONTENDED_CORE_WAIT, CONTROL_SIZE, Command, Control, SPINS_LONG, SPINS_SHORT, spinsBeforeSleep } from '../src/parallel/shared.js';
+import { CORE_WAIT_INTERVAL_MS, CoreWaitPolls, schedstatReader, waitedNanoseconds } from '../src/parallel/contention.js';
 import { ThreadGroup } from '../src/parallel/threads.js';
 import { Arena } from '../src/engine/kernels/arena.js';
 import { kernelKinds } from './helpers/kernels.js';
@@ -236,6 +237,64 @@ describe('how long a waiting thread polls before it sleeps', () => {
     expect(spinsBeforeSleep('train', 3, 2)).toBe(SPINS_SHORT);
     expect(spinsBeforeSleep('infer', 2, 16)).toBe(SPINS_SHORT);
     expect(SPINS_LONG).toBeGreaterThan(SPINS_SHORT);
+  });
+
+  it('is short for a training group whose posting thread waits for a core more than CONTENDED_CORE_WAIT of the time', () => {
+    expect(spinsBeforeSleep('train', 2, 2, null)).toBe(SPINS_LONG);
+    expect(spinsBeforeSleep('train', 2, 2, 0.02)).toBe(SPINS_LONG);
+    expect(spinsBeforeSleep('train', 2, 2, CONTENDED_CORE_WAIT)).toBe(SPINS_LONG);
+    expect(spinsBeforeSleep('train', 2, 2, 0.3)).toBe(SPINS_SHORT);
+    expect(spinsBeforeSleep('train', 3, 2, 0)).toBe(SPINS_SHORT);
+  });
+
+  it('reads the nanoseconds a thread waited for a core from the second number of its schedstat line', () => {
+    const bytes = (text: string) => new TextEncoder().encode(text);
+    const line = bytes('2933422 1307608 17\n');
+    expect(waitedNanoseconds(line, line.length)).toBe(1307608);
+    const long = bytes('123456789012345 987654321098765 5\n');
+    expect(waitedNanoseconds(long, long.length)).toBe(987654321098765);
+    expect(waitedNanoseconds(line, 8)).toBeNull(); // the first number alone
+    expect(waitedNanoseconds(bytes(''), 0)).toBeNull();
+    // Linux keeps the count (CI's system); elsewhere there is none, and training keeps the polls it started with
+    const read = schedstatReader();
+    if (process.platform !== 'linux') {
+      expect(read).toBeNull();
+      return;
+    }
+    const first = read!();
+    expect(first).toEqual(expect.any(Number));
+    expect(read!()!).toBeGreaterThanOrEqual(first!);
+  });
+
+  it('follows what the posting thread waited over each interval: short while other work holds the cores, long again once it has gone', () => {
+    const control = new Int32Array(CONTROL_SIZE);
+    control[Control.Spins] = SPINS_LONG;
+    let now = 0, waitedNs = 5e9;
+    const polls = new CoreWaitPolls(control, 2, () => waitedNs, () => now);
+    const after = (ms: number, waitedMs: number) => {
+      now += ms;
+      waitedNs += waitedMs * 1e6;
+      polls.update();
+      return control[Control.Spins];
+    };
+    expect(after(CORE_WAIT_INTERVAL_MS / 2, CORE_WAIT_INTERVAL_MS / 2)).toBe(SPINS_LONG); // too soon to read
+    expect(after(CORE_WAIT_INTERVAL_MS / 2, 0)).toBe(SPINS_SHORT); // half the interval waited
+    expect(after(CORE_WAIT_INTERVAL_MS, CORE_WAIT_INTERVAL_MS * 0.3)).toBe(SPINS_SHORT);
+    expect(after(CORE_WAIT_INTERVAL_MS, CORE_WAIT_INTERVAL_MS * 0.01)).toBe(SPINS_LONG);
+    // a count that cannot be read leaves the polls as they are, and the next interval starts at the next reading
+    const counts: (number | null)[] = [0, null, 1e6, 1e6 + 0.5 * 400e6];
+    now = 0;
+    const flaky = new CoreWaitPolls(control, 2, () => counts.shift() ?? null, () => now);
+    control[Control.Spins] = SPINS_LONG;
+    for (const expected of [SPINS_LONG, SPINS_LONG, SPINS_SHORT]) {
+      now += 400;
+      flaky.update();
+      expect(control[Control.Spins]).toBe(expected);
+    }
+    // no count at all: nothing is read
+    const none = new CoreWaitPolls(control, 2, null, () => { throw new Error('the clock was read'); });
+    none.update();
+    expect(control[Control.Spins]).toBe(SPINS_SHORT);
   });
 });
 

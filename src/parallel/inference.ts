@@ -6,7 +6,7 @@ import type { KernelsKind } from '../engine/kernels/kinds.js';
 import { LanguageModel } from '../engine/model.js';
 import { paramLayout } from '../engine/params.js';
 import { Stepper, type TokenStepper, generationModel } from '../engine/stepper.js';
-import { CONTROL_SIZE, Command, barrier, share, spinsBeforeSleep } from './shared.js';
+import { CONTROL_SIZE, Command, barrier, share } from './shared.js';
 import { ThreadGroup } from './threads.js';
 
 /** Where the threads of a batch-1 step find the one model they share, in one arena. */
@@ -49,8 +49,6 @@ export class InferenceShard {
   private readonly units: [number, number];
   private readonly rows: [number, number];
   private readonly control: Int32Array;
-  /** Polls of a shared word before sleeping: at a barrier, and on a worker for the next command (spinsBeforeSleep). */
-  readonly spins: number;
 
   constructor(private readonly setup: InferenceSetup, private readonly index: number, model?: LanguageModel) {
     const { config, workers } = setup;
@@ -67,7 +65,6 @@ export class InferenceShard {
     this.units = share(config.hiddenSize, workers, index);
     this.rows = share(config.vocabSize, workers, index);
     this.control = arena.view(Int32Array, setup.controlAt, CONTROL_SIZE);
-    this.spins = spinsBeforeSleep('infer', workers);
   }
 
   run(command: Command): void {
@@ -75,14 +72,14 @@ export class InferenceShard {
     if (command === Command.Advance) {
       for (let k = 0; k < this.setup.config.numLayers; k++) {
         model.stepLayer(k, j0, j1);
-        barrier(this.control, W, this.spins);
+        barrier(this.control, W);
         model.carryLayer(k, j0, j1);
       }
       model.stepLogits(this.rows[0], this.rows[1]);
     } else if (command === Command.Reset && this.index === 0) {
       model.resetState();
     }
-    barrier(this.control, W, this.spins);
+    barrier(this.control, W);
   }
 }
 

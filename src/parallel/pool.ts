@@ -5,6 +5,7 @@ import { STEP_PHASES, type StepPhase, phaseSlot } from '../engine/kernels/timed.
 import { paramLayout } from '../engine/params.js';
 import type { StepResult, StepSettings } from '../engine/step.js';
 import type { EngineOptions, OptimizerMoments, RecurrentState, TrainingEngine } from './engine.js';
+import { CoreWaitPolls } from './contention.js';
 import { Shard } from './shard.js';
 import { Command, Scalar, type PoolSetup, type PoolViews, allocatePool, lossSlot, nullAsScalar, poolViews } from './shared.js';
 import { ThreadGroup } from './threads.js';
@@ -34,6 +35,8 @@ class PoolEngine implements TrainingEngine {
   readonly kernels: KernelsKind;
   /** The optimizer's updates so far: a step whose loss or gradient was not finite adds none. */
   private step: number;
+  /** How long the threads poll before sleeping, from how long this thread waits for a core (with more than one worker). */
+  private readonly polls: CoreWaitPolls | null;
 
   private constructor(
     private readonly setup: PoolSetup, private readonly shared: PoolViews, private readonly threads: ThreadGroup, step: number,
@@ -46,6 +49,7 @@ class PoolEngine implements TrainingEngine {
     this.workers = setup.workers;
     this.kernels = setup.kernels;
     this.step = step;
+    this.polls = setup.workers > 1 ? new CoreWaitPolls(shared.control, setup.workers) : null;
   }
 
   static async start(options: EngineOptions): Promise<PoolEngine> {
@@ -73,6 +77,7 @@ class PoolEngine implements TrainingEngine {
     s[Scalar.ClipValue] = nullAsScalar(settings.clipValue);
     s[Scalar.DropoutSeed] = nullAsScalar(dropoutSeed);
     s[Scalar.Step] = this.step;
+    this.polls?.update();
     this.threads.post(Command.Train);
     const skipped = s[Scalar.Skipped] === 1;
     if (!skipped) this.step++;

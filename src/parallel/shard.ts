@@ -7,7 +7,7 @@ import { Optimizer } from '../engine/optim.js';
 import { paramLayout } from '../engine/params.js';
 import { type StepSettings, accumulateGradients, evaluateChunk, stepIsFinite, trainStep, updateSlice } from '../engine/step.js';
 import {
-  Command, Scalar, type PoolSetup, type PoolViews, barrier, lossSlot, poolViews, scalarOrNull, share, spinsBeforeSleep, sumOfSquaresSlot,
+  Command, Scalar, type PoolSetup, type PoolViews, barrier, lossSlot, poolViews, scalarOrNull, share, sumOfSquaresSlot,
 } from './shared.js';
 
 /**
@@ -25,8 +25,6 @@ export class Shard {
   private readonly rows: [number, number];
   private readonly sliceStart: number;
   private readonly sliceEnd: number;
-  /** Polls of a shared word before sleeping: at a barrier, and on a worker for the next command (spinsBeforeSleep). */
-  readonly spins: number;
   /** This step's settings, read from the scalar block (one object, reused). */
   private readonly settings: StepSettings = { lr: 0, clip: null, clipValue: null };
 
@@ -49,7 +47,6 @@ export class Shard {
     this.optimizer = new Optimizer(setup.optimizer, this.kernels, size, undefined, { m, v });
     // slices of whole cache lines, so that no two threads write the same line
     [this.sliceStart, this.sliceEnd] = share(size, workers, index, CACHE_LINE_BYTES / Float32Array.BYTES_PER_ELEMENT);
-    this.spins = spinsBeforeSleep('train', workers);
   }
 
   /** Runs the command now posted in the control block; every shard ends at the same barrier. */
@@ -68,7 +65,7 @@ export class Shard {
       case Command.SetState: this.copyState(false); break;
       case Command.Exit: break;
     }
-    barrier(this.shared.control, this.setup.workers, this.spins);
+    barrier(this.shared.control, this.setup.workers);
   }
 
   /**
@@ -145,7 +142,7 @@ export class Shard {
   /** The barrier between two phases of a step, its wait counted to `barriers` when profiled. */
   private timedBarrier(): void {
     const start = this.clock();
-    barrier(this.shared.control, this.setup.workers, this.spins);
+    barrier(this.shared.control, this.setup.workers);
     this.record('barriers', start);
   }
 

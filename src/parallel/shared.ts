@@ -118,6 +118,7 @@ export const enum Control {
   BarrierCount = 2,
   BarrierGeneration = 3,
   Failed = 4,
+  Spins = 5, // polls before a waiting thread sleeps (spinsBeforeSleep), set by the group's holder
 }
 export const CONTROL_SIZE = 8;
 
@@ -164,16 +165,27 @@ export function share(total: number, parts: number, index: number, align = 1): [
  * Polls of a shared word before a thread sleeps on it (one poll is about 20 ns). A waiting
  * thread that sleeps costs the step its wake-up, and a training step's threads wait on each
  * other, and on the next step's command, for up to milliseconds: a training group that has a
- * core for each thread polls for about 20 ms. Threads that share cores, or that may (a batch-1
- * stepper beside a server's other models), poll for about 0.4 ms: a thread that spins long
- * while the one it waits for has no core holds that core from it.
+ * core for each thread polls for about 20 ms. Threads that share cores poll for about 0.4 ms:
+ * a thread that spins long while the one it waits for has no core holds that core from it.
+ * They share cores where a group has more threads than the machine has cores, where a batch-1
+ * stepper may run beside a server's other models, and where other processes keep the cores
+ * busy: the group's threads then wait for a core (coreWait, a share of the time) more than
+ * CONTENDED_CORE_WAIT.
  */
 export const SPINS_SHORT = 20_000;
 export const SPINS_LONG = 1_000_000;
+/** The share of the time a thread of a quiet group waits for a core is about 1 %; beside one busy process on two cores, 30 %. */
+export const CONTENDED_CORE_WAIT = 0.1;
 
-/** The polls before sleeping for a group of `threads` of `kind` on a machine of `cores`. */
-export function spinsBeforeSleep(kind: ThreadKind, threads: number, cores = availableParallelism()): number {
-  return kind === 'train' && threads <= cores ? SPINS_LONG : SPINS_SHORT;
+/**
+ * The polls before sleeping for a group of `threads` of `kind` on a machine of `cores`, whose
+ * posting thread waited for a core `coreWait` of the time lately (null: not known).
+ */
+export function spinsBeforeSleep(
+  kind: ThreadKind, threads: number, cores = availableParallelism(), coreWait: number | null = null,
+): number {
+  const contended = threads > cores || (coreWait !== null && coreWait > CONTENDED_CORE_WAIT);
+  return kind === 'train' && !contended ? SPINS_LONG : SPINS_SHORT;
 }
 
 /** How long a thread asleep at a barrier waits before it looks again whether a worker failed. */
@@ -193,12 +205,12 @@ export class PeerFailure extends Error {
 }
 
 /**
- * Waits until all `parties` threads have arrived. Polls `spins` times (spinsBeforeSleep: the
- * other threads are usually a little behind), then sleeps on the generation word; throws
- * PeerFailure if a thread failed.
+ * Waits until all `parties` threads have arrived. Polls as often as the control block's Spins
+ * says (spinsBeforeSleep: the other threads are usually a little behind), then sleeps on the
+ * generation word; throws PeerFailure if a thread failed.
  */
-export function barrier(control: Int32Array, parties: number, spins: number): void {
-  const generation = Atomics.load(control, Control.BarrierGeneration);
+export function barrier(control: Int32Array, parties: number): void {
+  const generation = Atomics.load(control, Control.BarrierGeneration), spins = Atomics.load(control, Control.Spins);
   if (Atomics.add(control, Control.BarrierCount, 1) === parties - 1) {
     Atomics.store(control, Control.BarrierCount, 0);
     Atomics.add(control, Control.BarrierGeneration, 1);

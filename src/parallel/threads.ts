@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { MessageChannel, type MessagePort, Worker, receiveMessageOnPort } from 'node:worker_threads';
-import { Command, Control, PeerFailure, type ThreadKind, raiseFailure } from './shared.js';
+import { Command, Control, PeerFailure, type ThreadKind, raiseFailure, spinsBeforeSleep } from './shared.js';
 
 /**
  * What a worker thread is started with: the group's setup, its shard's index, the control
@@ -63,6 +63,7 @@ export class ThreadGroup {
     // a count that is not a positive integer would leave every barrier waiting for threads that never come
     if (!Number.isInteger(setup.workers) || setup.workers < 1) throw new RangeError(`workers: must be a positive integer (got ${setup.workers})`);
     const controlAt = control.byteOffset, count = setup.workers - 1;
+    Atomics.store(control, Control.Spins, spinsBeforeSleep(kind, setup.workers));
     // counted before they start, so that a group started meanwhile finds them taken
     running += count;
     try {

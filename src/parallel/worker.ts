@@ -7,7 +7,7 @@ import type { WorkerData } from './threads.js';
 
 /**
  * A pool thread: waits for each posted command, runs its shard of it, until Exit. It polls for
- * the next command (its shard's spins) before sleeping, since it usually follows soon. If it
+ * the next command (the control block's Spins) before sleeping, since it usually follows soon. If it
  * fails, starting or later, it says why on its `failures` port, then raises Failed for the
  * threads at a barrier.
  */
@@ -18,8 +18,9 @@ try {
   let seen = Atomics.load(control, Control.Generation);
   parentPort!.postMessage('ready');
   for (;;) {
+    const spins = Atomics.load(control, Control.Spins);
     for (let spin = 0; Atomics.load(control, Control.Generation) === seen; spin++) {
-      if (spin > shard.spins) Atomics.wait(control, Control.Generation, seen);
+      if (spin > spins) Atomics.wait(control, Control.Generation, seen);
     }
     seen = Atomics.load(control, Control.Generation);
     const command = Atomics.load(control, Control.Command) as Command;
