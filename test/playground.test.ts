@@ -583,7 +583,7 @@ it('is usable from the keyboard alone: Enter submits, the focus shows, every con
   await at.keyboard.press('Space');
   // a sample stopped before its end still names its seed (drawn by the page where the field is empty): it can be drawn again
   const stopped = await sampleOutcome(at);
-  expect(stopped).toMatch(/^stopped · (1 character|\d+ characters) so far · seed \d+$/);
+  expect(stopped).toMatch(/^stopped · (1 character|\d{1,3}(,\d{3})* characters) so far · seed \d+$/);
   expect(Number(stopped.split('seed ')[1])).toBeLessThanOrEqual(0xffffffff);
   expect(await at.evaluate(() => document.activeElement!.id)).toBe('generate');
 
@@ -667,7 +667,7 @@ it('says why Generate or Stop is greyed out, and Escape stops a streaming sample
   expect(await at.locator('#tip').isHidden()).toBe(true);
   expect(await at.locator('#sample-status').textContent()).toBe('sampling…');
   await at.keyboard.press('Escape');
-  expect(await sampleOutcome(at)).toMatch(/^stopped · (1 character|\d+ characters) so far · seed \d+$/);
+  expect(await sampleOutcome(at)).toMatch(/^stopped · (1 character|\d{1,3}(,\d{3})* characters) so far · seed \d+$/);
   expect(await buttonDescription(at, 'Stop')).toMatch(/^no sample is on its way: /);
   expect(await buttonDescription(at, 'Generate')).toBe('');
 }));
