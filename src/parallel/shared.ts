@@ -174,7 +174,7 @@ export function share(total: number, parts: number, index: number, align = 1): [
  */
 export const SPINS_SHORT = 20_000;
 export const SPINS_LONG = 1_000_000;
-/** The share of the time a thread of a quiet group waits for a core is about 1 %; beside one busy process on two cores, 30 %. */
+/** The share of the time a quiet group's posting thread waits for a core: 0–5 %; beside one busy process on two cores, 25–46 %. */
 export const CONTENDED_CORE_WAIT = 0.1;
 
 /**
