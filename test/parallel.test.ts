@@ -248,13 +248,12 @@ describe('how long a waiting thread polls before it sleeps', () => {
   });
 
   it('reads the nanoseconds a thread waited for a core from the second number of its schedstat line', () => {
-    const bytes = (text: string) => new TextEncoder().encode(text);
-    const line = bytes('2933422 1307608 17\n');
-    expect(waitedNanoseconds(line, line.length)).toBe(1307608);
-    const long = bytes('123456789012345 987654321098765 5\n');
-    expect(waitedNanoseconds(long, long.length)).toBe(987654321098765);
-    expect(waitedNanoseconds(line, 8)).toBeNull(); // the first number alone
-    expect(waitedNanoseconds(bytes(''), 0)).toBeNull();
+    expect(waitedNanoseconds('2933422 1307608 17\n')).toBe(1307608);
+    expect(waitedNanoseconds('123456789012345 987654321098765 5\n')).toBe(987654321098765);
+    expect(waitedNanoseconds('2933422 1307608\n')).toBe(1307608); // the count of time slices left out
+    expect(waitedNanoseconds('2933422')).toBeNull(); // the first number alone
+    expect(waitedNanoseconds('2933422 13076x8 17\n')).toBeNull();
+    expect(waitedNanoseconds('')).toBeNull();
     // Linux keeps the count (CI's system); elsewhere there is none, and training keeps the polls it started with
     const read = schedstatReader();
     if (process.platform !== 'linux') {
