@@ -340,15 +340,23 @@ async function againstModule<T>(path: string): Promise<T> {
 const againstEngine: typeof createEngine | null = flag('against') === undefined ? null
   : (await againstModule<{ createEngine: typeof createEngine }>(AGAINST_ENGINE)).createEngine;
 
+/** Where a step's time goes: milliseconds a step by phase (the workers' mean), and each worker's work apart. */
+interface StepProfile {
+  ms: Record<StepPhase | 'rest', number>;
+  /** Each worker's milliseconds a step outside the barriers, in worker order. */
+  workMs: number[];
+}
+
 /**
  * Where a step's time goes on (kernels, workers): each kernel call, barrier and step timed
- * (timed.ts's phases), over the steps that fit in a window after one to settle. Milliseconds
- * a step, the workers' mean. Window products are those over all T·B rows at once (input
- * projections, weight gradients, the head), recurrent ones those of each time step; gates are
- * σ, tanh and the cells' step; `rest` is the step less every phase: the embedding, the loss's
- * bookkeeping and the copies, in plain TypeScript.
+ * (timed.ts's phases), over the steps that fit in a window after one to settle. Window
+ * products are those over all T·B rows at once (input projections, weight gradients, the
+ * head), recurrent ones those of each time step; gates are σ, tanh and the cells' step; `rest`
+ * is the step less every phase: the embedding, the loss's bookkeeping and the copies, in plain
+ * TypeScript. Each worker's work apart tells a slower core (one worker's work longer than the
+ * other's, step after step) from waits that come and go.
  */
-async function stepProfile(model: BenchModel, kernels: KernelsKind, workers: number): Promise<Record<StepPhase | 'rest', number>> {
+async function stepProfile(model: BenchModel, kernels: KernelsKind, workers: number): Promise<StepProfile> {
   const engine = await trainingEngine(model, kernels, workers, { profile: true });
   const before = engine.profile()!;
   let steps = 0;
@@ -356,12 +364,17 @@ async function stepProfile(model: BenchModel, kernels: KernelsKind, workers: num
   while (steps < 3 || performance.now() - t0 < (seconds / ROUNDS) * 1000) { engine.trainStep(TRAIN_SETTINGS, null); steps++; }
   const after = engine.profile()!;
   await engine.close();
+  // ms a step of worker w's `phase`
+  const msOf = (w: number, phase: StepPhase) => (1000 * (after[w]![phase] - before[w]![phase])) / steps;
   const perStep = Object.fromEntries(STEP_PHASES.map((phase) => {
-    const total = after.reduce((sum, w, i) => sum + w[phase] - before[i]![phase], 0);
-    return [phase, (1000 * total) / workers / steps];
+    const total = after.reduce((sum, _, w) => sum + msOf(w, phase), 0);
+    return [phase, total / workers];
   })) as Record<StepPhase, number>;
   const accounted = STEP_PHASES.filter((p) => p !== 'step').reduce((sum, p) => sum + perStep[p], 0);
-  return { ...perStep, rest: perStep.step - accounted };
+  return {
+    ms: { ...perStep, rest: perStep.step - accounted },
+    workMs: after.map((_, w) => msOf(w, 'step') - msOf(w, 'barriers')),
+  };
 }
 
 /** The profile's phases as printed. */
@@ -571,13 +584,15 @@ function reportKernels(): void {
 async function reportProfiles(name: string): Promise<void> {
   const kernels = resolveKernels(), model = MODELS[name]!;
   for (const workers of new Set([1, Math.max(...workerCounts)])) {
-    const ms = await stepProfile(model, kernels, workers);
+    const { ms, workMs } = await stepProfile(model, kernels, workers);
     const parts = (Object.keys(PHASE_LABELS) as Array<keyof typeof PHASE_LABELS>)
       .filter((phase) => workers > 1 || (phase !== 'barriers' && phase !== 'reduction'))
       .map((phase) => `${PHASE_LABELS[phase]} ${percent(ms[phase] / ms.step)}`);
+    const spread = workers === 1 ? '' : `; each worker's work ${workMs.map((w) => w.toFixed(1)).join(', ')} ms a step, `
+      + `the slowest ×${(Math.max(...workMs) / Math.min(...workMs)).toFixed(2)} the fastest`;
     report(
-      { event: 'profile', model: name, kernels, workers, msPerStep: ms },
-      `profile ${name.padEnd(14)} ${kernels.padEnd(KIND_WIDTH)} workers ${String(workers).padStart(2)}: ${ms.step.toFixed(1)} ms a step (timed): ${parts.join(', ')}`,
+      { event: 'profile', model: name, kernels, workers, msPerStep: ms, workMsPerStep: workMs },
+      `profile ${name.padEnd(14)} ${kernels.padEnd(KIND_WIDTH)} workers ${String(workers).padStart(2)}: ${ms.step.toFixed(1)} ms a step (timed): ${parts.join(', ')}${spread}`,
     );
   }
 }

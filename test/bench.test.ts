@@ -17,8 +17,8 @@ import { scratchFolder } from './helpers/files.js';
 
 /*
  * `npm run bench` as a user runs it, for its messages only: each run here is refused before it
- * measures anything, or stopped at its first line; and the measure of `rnn serve`'s start, run once on a
- * small model for what it gives back. None measures speed.
+ * measures anything, or stopped at its first line; and, run once on a small model for what they
+ * give back, the profile of a step and the measure of `rnn serve`'s start. None measures speed.
  */
 const BENCH = join(ROOT, 'dist', 'bench', 'bench.js');
 /** bench/serve-start.ts, the measure of `rnn serve`'s start. */
@@ -48,9 +48,9 @@ const CORPUS = file('To be, or not to be, that is the question.\n'.repeat(200), 
 /** The smallest run of the bench, had it gone on to measure. */
 const SMALL = ['--models', 'gru-2x96', '--workers', '1', '--kernels', 'js', '--seconds', '1'];
 
-/** A bench (`script`) refused before it measures: its status and stderr; one still running after `LIMIT_MS` is killed (status null). */
+/** A run of the bench (`script`): its status, stdout and stderr; one still running after `LIMIT_MS` is killed (status null). */
 const LIMIT_MS = 30_000;
-function refused(
+function benchRun(
   args: string[], env: Record<string, string> = {}, script = BENCH,
 ): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -70,7 +70,7 @@ function firstLine(args: string[], env: Record<string, string>): Promise<string>
 
 /** Each bench command line refused before it measures: exit status 2 and its one line. */
 async function expectRefused(cases: [string[], string][]): Promise<void> {
-  const runs = await Promise.all(cases.map(([args]) => refused(args)));
+  const runs = await Promise.all(cases.map(([args]) => benchRun(args)));
   runs.forEach((run, i) => expect([run.status, run.stderr], cases[i]![0].join(' ')).toEqual([2, `bench: ${cases[i]![1]}\n`]));
 }
 
@@ -98,7 +98,7 @@ describe('npm run bench, as a user runs it', () => {
   }, LIMIT_MS);
 
   it('refuses --race without PyTorch before it measures anything, in one line that says how to install it', async () => {
-    const run = await refused(['--race', '3m', '--corpus', CORPUS, ...SMALL], { RNN_TORCH_PYTHON: NO_TORCH });
+    const run = await benchRun(['--race', '3m', '--corpus', CORPUS, ...SMALL], { RNN_TORCH_PYTHON: NO_TORCH });
     expect([run.status, run.stdout, run.stderr]).toEqual([2, '',
       `bench: --race races rnn against PyTorch, and RNN_TORCH_PYTHON=${NO_TORCH} does not import torch (install it: ${NO_TORCH} -m pip install torch)\n`]);
   }, LIMIT_MS + 10_000);
@@ -110,19 +110,19 @@ describe('npm run bench, as a user runs it', () => {
       [file('', 'empty.txt'), `corpus is empty: no text in ${join(dir, 'empty.txt')}`],
       [file(Buffer.from('ab\0cd\n'), 'binary.txt'), `${join(dir, 'binary.txt')}: not a text file (NUL byte at offset 2)`],
     ];
-    const runs = await Promise.all(cases.map(([corpus]) => refused(['--race', '3m', '--corpus', corpus, ...SMALL], { RNN_TORCH_PYTHON: NO_TORCH })));
+    const runs = await Promise.all(cases.map(([corpus]) => benchRun(['--race', '3m', '--corpus', corpus, ...SMALL], { RNN_TORCH_PYTHON: NO_TORCH })));
     runs.forEach((run, i) => expect([run.status, run.stdout, run.stderr], cases[i]![0]).toEqual([2, '', `bench: --corpus: ${cases[i]![1]}\n`]));
   }, LIMIT_MS + 10_000);
 
   it('prints its flags for -h as for --help, as rnn\'s commands do', async () => {
-    const [short, long] = await Promise.all([refused(['-h']), refused(['--help'])]);
+    const [short, long] = await Promise.all([benchRun(['-h']), benchRun(['--help'])]);
     expect(short.status).toBe(0);
     expect(short.stdout).toContain('--seconds <s>');
     expect(short.stdout).toBe(long.stdout);
   });
 
   it('gives in its help the windows --seconds is cut into and --serve\'s seconds as the bench takes them', async () => {
-    const { stdout } = await refused(['--help']);
+    const { stdout } = await benchRun(['--help']);
     expect(stdout).toContain(`in ${ROUNDS} windows taken in turn (default 8)`);
     expect(stdout).toContain(`for --seconds (default ${SERVE_SECONDS}) seconds`);
   });
@@ -165,11 +165,11 @@ describe('npm run bench, as a user runs it', () => {
   });
 
   it('refuses a batch whose training would not fit in an engine\'s memory in one line giving the range, before it measures', async () => {
-    const run = await refused(['--batch', '1e9', '--models', 'lstm-2x512', '--workers', '1']);
+    const run = await benchRun(['--batch', '1e9', '--models', 'lstm-2x512', '--workers', '1']);
     expect(run.status).toBe(2);
     const [, most] = /^bench: --batch: a whole number from 1 to (\d+) \(the most rows lstm-2x512 trains at 1 worker within [\d,]+ MiB, one engine's memory\), not '1e9'\n$/.exec(run.stderr) ?? [];
     expect(Number(most)).toBeGreaterThan(50);
-    const over = await refused(['--batch', String(Number(most) + 1), '--models', 'lstm-2x512', '--workers', '1']);
+    const over = await benchRun(['--batch', String(Number(most) + 1), '--models', 'lstm-2x512', '--workers', '1']);
     expect(over.stderr).toBe(run.stderr.replace("'1e9'", `'${Number(most) + 1}'`));
   }, 2 * LIMIT_MS + 10_000);
 
@@ -192,7 +192,7 @@ describe('npm run bench, as a user runs it', () => {
       ['foo', `--kernels: unknown kernel set 'foo'; valid here: ${here}`],
       ['', `--kernels: '' names no kernel set; valid here: ${here}`],
     ];
-    const runs = await Promise.all(cases.map(([kernels]) => refused(['--kernels', kernels], {}, SAMPLE_SIZES)));
+    const runs = await Promise.all(cases.map(([kernels]) => benchRun(['--kernels', kernels], {}, SAMPLE_SIZES)));
     runs.forEach((run, i) => expect([run.status, run.stdout, run.stderr], cases[i]![0]).toEqual([2, '', `bench: ${cases[i]![1]}\n`]));
   });
 
@@ -204,7 +204,7 @@ describe('npm run bench, as a user runs it', () => {
       [['--hidden', '128,', '--kernels', 'js'], "--hidden: each size a whole number from 1 to 4096, not '' in '128,'"],
       [['--hidden', '5000'], "--hidden: each size a whole number from 1 to 4096, not '5000' in '5000'"],
     ];
-    const runs = await Promise.all(cases.map(([args]) => refused(args, {}, SAMPLE_SIZES)));
+    const runs = await Promise.all(cases.map(([args]) => benchRun(args, {}, SAMPLE_SIZES)));
     runs.forEach((run, i) => expect([run.status, run.stdout, run.stderr], cases[i]![0].join(' ')).toEqual([2, '', `bench: ${cases[i]![1]}\n`]));
   });
 
@@ -215,6 +215,28 @@ describe('npm run bench, as a user runs it', () => {
       [['--serve', '--seconds', '1', '--models', 'gru-2x96'], '--models does not go with --serve, which measures rnn serve alone, with --seconds, --clients and --json'],
     ];
     await expectRefused(cases);
+  }, LIMIT_MS + 10_000);
+
+  it('profiles a step on one worker and two: the phases and the rest make the step, and on two each worker\'s work apart, within the step', async () => {
+    const run = await benchRun(['--profile', '--models', 'gru-2x96', '--workers', '1,2', '--seconds', '1', '--json']);
+    expect(run.status, run.stderr).toBe(0);
+    const profiles = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((row) => row['event'] === 'profile') as { workers: number; msPerStep: Record<string, number>; workMsPerStep: number[] }[];
+    expect(profiles.map((p) => p.workers)).toEqual([1, 2]);
+    for (const { workers, msPerStep: { step, ...phases }, workMsPerStep } of profiles) {
+      const sum = Object.values(phases).reduce((a, b) => a + b, 0);
+      expect(sum).toBeCloseTo(step!, 6);
+      for (const [phase, ms] of Object.entries(phases)) if (phase !== 'rest') expect(ms, phase).toBeGreaterThanOrEqual(0);
+      expect(phases['products']).toBeGreaterThan(0);
+      expect(phases['barriers'] === 0).toBe(workers === 1);
+      expect(workMsPerStep).toHaveLength(workers);
+      for (const work of workMsPerStep) {
+        expect(work).toBeGreaterThan(0);
+        expect(work).toBeLessThanOrEqual(step!);
+      }
+      // the workers' mean of a step is each one's work and its waits at the barriers
+      expect(workMsPerStep.reduce((a, b) => a + b, 0) / workers + phases['barriers']!).toBeCloseTo(step!, 6);
+    }
   }, LIMIT_MS + 10_000);
 
   it('measures rnn serve started on a checkpoint, each side in turn: the time to its listening line, and its memory once each thread has sampled', async () => {
