@@ -250,8 +250,8 @@ function peerWindow(peer: TorchPeer, body: Record<string, unknown>): Window {
  * samples one model in its process: in one process, PyTorch trained LSTM 2×128 at a third of
  * its speed once a GRU had trained there (docs/speed.md).
  */
-function peerWindows(body: (threads: number) => Record<string, unknown>): { windows: Window[]; peers: TorchPeer[] } {
-  const peers = peerThreads.map(() => startPeerProcess());
+async function peerWindows(body: (threads: number) => Record<string, unknown>): Promise<{ windows: Window[]; peers: TorchPeer[] }> {
+  const peers = await Promise.all(peerThreads.map(() => startPeerProcess()));
   return { windows: peers.map((peer, i) => peerWindow(peer, body(peerThreads[i]!))), peers };
 }
 
@@ -322,12 +322,12 @@ async function trainingSpeeds(name: string, model: BenchModel): Promise<Measured
     engines.push(await trainingEngine(model, kernels, workers, { create: againstEngine! }));
   }
   const subjects: Window[] = engines.map((engine) => trainingWindow(engine, model));
-  const torch = peerWindows((threads) => ({
+  const torch = await peerWindows((threads) => ({
     cmd: 'train', key: `train ${name} ${threads}`, model: config, batch, seqLen, threads, lr: TRAIN_SETTINGS.lr, clip: TRAIN_SETTINGS.clip,
   }));
   const rates = await bestRates([...subjects, ...torch.windows]);
   for (const engine of engines) await engine.close();
-  for (const peer of torch.peers) peer.close();
+  await Promise.all(torch.peers.map((peer) => peer.close()));
   return bySide(rates, againstEngine !== null);
 }
 
@@ -453,10 +453,10 @@ async function samplingSpeeds(name: string, config: ModelConfig): Promise<Measur
       }));
     }
   }
-  const torch = peerWindows((threads) => ({ cmd: 'sample', key: `sample ${name} ${threads}`, model: config, threads, length: 200 }));
+  const torch = await peerWindows((threads) => ({ cmd: 'sample', key: `sample ${name} ${threads}`, model: config, threads, length: 200 }));
   const rates = await bestRates([...subjects, ...torch.windows]);
   for (const stepper of steppers) await stepper.close();
-  for (const peer of torch.peers) peer.close();
+  await Promise.all(torch.peers.map((peer) => peer.close()));
   return bySide(rates, againstSampling !== null);
 }
 
@@ -502,7 +502,7 @@ function rowLabel(what: string, side: KernelsKind | 'torch', shape: string, thre
 const percent = (fraction: number) => `${(100 * fraction).toFixed(0)}%`;
 
 /** A process of the PyTorch peer's, on the python found. */
-function startPeerProcess(): TorchPeer {
+function startPeerProcess(): Promise<TorchPeer> {
   return TorchPeer.start((peerPython as { python: string }).python);
 }
 
@@ -517,9 +517,9 @@ async function checkPeer(): Promise<boolean> {
     return false;
   }
   const { python } = peerPython;
-  const probe = startPeerProcess();
+  const probe = await startPeerProcess();
   const info = await probe.request<{ torch: string; threads: number }>({ cmd: 'info' });
-  probe.close();
+  await probe.close();
   report(
     { event: 'peer', torch: info.torch, python },
     `PyTorch peer: torch ${info.torch} (${python}), on ${threadCounts.join(', ')} ${plural(threadCounts.at(-1)!, 'thread')}, a process for each model and thread count`,
@@ -778,9 +778,9 @@ async function reportRace(file: string, budget: number): Promise<void> {
       `best ${ours.loop.best.toFixed(0)} chars/s, mean ${ours.loop.mean.toFixed(0)}; ` +
       `the bench's best window for ${DEFAULT_MODEL} on ${cores} workers at B=${TRAIN_DEFAULTS.batch} ${bench.toFixed(0)}: ×${(ours.loop.best / bench).toFixed(2)} loop/bench`,
   );
-  const torchPeer = startPeerProcess();
+  const torchPeer = await startPeerProcess();
   const theirs = await torchPeer.request<RaceResult>({ cmd: 'race', corpus: file, seconds: budget, threads: cores, settings: d });
-  torchPeer.close();
+  await torchPeer.close();
   report({ event: 'race', side: 'torch', ...theirs }, `race PyTorch (${cores} threads): ${theirs.steps} steps in ${theirs.seconds.toFixed(0)} s, validation loss ${theirs.valLoss?.toFixed(3)}`);
 }
 

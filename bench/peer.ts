@@ -42,6 +42,11 @@ export function findPython(): { python: string } | { missing: string } {
   return { missing: `no python here imports torch (install it: ${PEER_INSTALL}, or name one that does in ${PYTHON_VARIABLE})` };
 }
 
+/**
+ * A peer process, had only once it has imported torch and until it has exited: a peer's start
+ * (about two seconds of a core, torch's import) and its end (about one, torch's teardown) fall
+ * in no window the bench measures, rnn's or the yardstick's.
+ */
 export class TorchPeer {
   private readonly answers: Array<(line: string) => void> = [];
 
@@ -50,8 +55,11 @@ export class TorchPeer {
     child.stderr.pipe(process.stderr);
   }
 
-  static start(python: string): TorchPeer {
-    return new TorchPeer(endedWithBench(spawn(python, [SCRIPT], { stdio: 'pipe' })));
+  /** A peer on `python`, once it has answered a first request (torch imported); rejects if it exits first. */
+  static async start(python: string): Promise<TorchPeer> {
+    const peer = new TorchPeer(endedWithBench(spawn(python, [SCRIPT], { stdio: 'pipe' })));
+    await peer.request({ cmd: 'info' });
+    return peer;
   }
 
   /** Sends one request and resolves with its answer; rejects if the peer answers an error or exits. */
@@ -69,7 +77,15 @@ export class TorchPeer {
     });
   }
 
-  close(): void {
-    this.child.stdin.end();
+  /** Ends the peer: resolves once its process has exited. */
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.child.exitCode !== null || this.child.signalCode !== null) {
+        resolve();
+        return;
+      }
+      this.child.once('exit', () => resolve());
+      this.child.stdin.end();
+    });
   }
 }
