@@ -43,9 +43,9 @@ export function findPython(): { python: string } | { missing: string } {
 }
 
 /**
- * A peer process, had only once it has imported torch and until it has exited: a peer's start
- * (about two seconds of a core, torch's import) and its end (about one, torch's teardown) fall
- * in no window the bench measures, rnn's or the yardstick's.
+ * A process of the peer's. `start` resolves once it has imported torch and `close` once it has
+ * exited, so that its start (about two seconds of a core, torch's import) and its end (half a
+ * second to one, torch's teardown) fall in no window the bench measures, rnn's or the yardstick's.
  */
 export class TorchPeer {
   private readonly answers: Array<(line: string) => void> = [];
