@@ -121,8 +121,11 @@ describe('rnn train (built CLI)', () => {
   it('on a second signal before the save ends at once, saving nothing, its line naming both signals', async () => {
     const out = join(dir, 'two-signals');
     let sent = false;
-    // both sent while rnn is stopped, so that it meets the second before it can save for the first
-    const { code, stderr } = await rnn(['train', corpus, ...TINY_RUN, '--hidden', '128', '--time', '1h', '--eval-every', '0', '--out', out, '--json'],
+    // both sent while rnn is stopped early in a step of a tenth of a second or more, so that it meets the second before
+    // it can save for the first: the kernel may hand either to another of rnn's threads, whose handler passes it on to the
+    // event loop only once that thread runs again (in a step of a few milliseconds, on a busy machine, after the save)
+    const { code, stderr } = await rnn(
+      ['train', corpus, ...TINY_RUN, '--hidden', '512', '--batch', '32', '--seq-len', '32', '--time', '1h', '--eval-every', '0', '--out', out, '--json'],
       (text, child) => {
         if (sent || !text.includes('"event":"step"')) return;
         sent = true;
