@@ -518,11 +518,10 @@ async function checkPeer(): Promise<boolean> {
   }
   const { python } = peerPython;
   const probe = await startPeerProcess();
-  const info = await probe.request<{ torch: string; threads: number }>({ cmd: 'info' });
   await probe.close();
   report(
-    { event: 'peer', torch: info.torch, python },
-    `PyTorch peer: torch ${info.torch} (${python}), on ${threadCounts.join(', ')} ${plural(threadCounts.at(-1)!, 'thread')}, a process for each model and thread count`,
+    { event: 'peer', torch: probe.torchVersion, python },
+    `PyTorch peer: torch ${probe.torchVersion} (${python}), on ${threadCounts.join(', ')} ${plural(threadCounts.at(-1)!, 'thread')}, a process for each model and thread count`,
   );
   return true;
 }

@@ -49,6 +49,8 @@ export function findPython(): { python: string } | { missing: string } {
  */
 export class TorchPeer {
   private readonly answers: Array<(line: string) => void> = [];
+  /** torch's version, as the peer gave it in answer to its first request. */
+  torchVersion = '';
 
   private constructor(private readonly child: ChildProcessWithoutNullStreams) {
     createInterface({ input: child.stdout }).on('line', (line) => this.answers.shift()?.(line));
@@ -58,7 +60,7 @@ export class TorchPeer {
   /** A peer on `python`, once it has answered a first request (torch imported); rejects if it exits first. */
   static async start(python: string): Promise<TorchPeer> {
     const peer = new TorchPeer(endedWithBench(spawn(python, [SCRIPT], { stdio: 'pipe' })));
-    await peer.request({ cmd: 'info' });
+    peer.torchVersion = (await peer.request<{ torch: string }>({ cmd: 'info' })).torch;
     return peer;
   }
 
