@@ -50,6 +50,7 @@ import { type CheckpointSide, benchCheckpoint, checkpointTimes } from './checkpo
 import { type ServeStart, serveStarts } from './serve-start.js';
 import { removedWithBench } from './ending.js';
 import { RNN_BIN } from './repo.js';
+import { processorText, thisProcessor } from './processor.js';
 
 const flags = parseFlags(process.argv.slice(2));
 if (flags.help) {
@@ -531,9 +532,10 @@ async function measureCeilings(): Promise<Map<number, number>> {
   const ceilings = new Map<number, number>();
   for (const threads of new Set([1, ...workerCounts])) ceilings.set(threads, await ceiling(threads));
   const alone = ceilings.get(1)!;
+  const processor = thisProcessor();
   report(
-    { event: 'machine', cores, node: process.version, ceilingGflops: alone, kernels: kernelsKinds, date: new Date().toISOString() },
-    `${new Date().toISOString().slice(0, 16)}Z, ${cores} cores, Node ${process.version}, kernels ${kernelsKinds.join(' and ')}; ` +
+    { event: 'machine', cores, processor, node: process.version, ceilingGflops: alone, kernels: kernelsKinds, date: new Date().toISOString() },
+    `${new Date().toISOString().slice(0, 16)}Z, ${cores} cores (${processorText(processor)}), Node ${process.version}, kernels ${kernelsKinds.join(' and ')}; ` +
       `yardstick (bench/yardstick.ts, plain-JS GEMM n=${YARDSTICK_N}): ${alone.toFixed(2)} GFLOP/s per thread`,
   );
   for (const [threads, gflops] of ceilings) {

@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
 import { ROUNDS, SERVE_SECONDS } from '../bench/options.js';
+import { thisProcessor } from '../bench/processor.js';
 import { saveCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { importedCheckpoint } from '../src/checkpoint/convert.js';
 import { availableKernels, resolveKernels } from '../src/engine/kernels/index.js';
@@ -217,11 +218,14 @@ describe('npm run bench, as a user runs it', () => {
     await expectRefused(cases);
   }, LIMIT_MS + 10_000);
 
-  it('profiles a step on one worker and two: the phases and the rest make the step, and so do the workers\' work apart and their waits', async () => {
+  it('names the processor and profiles a step on one worker and two: the phases and the rest make the step, and so do the workers\' work apart and their waits', async () => {
     const run = await benchRun(['--profile', '--models', 'gru-2x96', '--workers', '1,2', '--seconds', '1', '--json']);
     expect(run.status, run.stderr).toBe(0);
-    const profiles = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>)
-      .filter((row) => row['event'] === 'profile') as { workers: number; msPerStep: Record<string, number>; workMsPerStep: number[] }[];
+    const rows = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    // the machine's line names the processor, whose vectors PyTorch's speed depends on
+    const [machine] = rows.filter((row) => row['event'] === 'machine') as { processor: { model: string } }[];
+    expect(machine?.processor.model).toBe(thisProcessor().model);
+    const profiles = rows.filter((row) => row['event'] === 'profile') as { workers: number; msPerStep: Record<string, number>; workMsPerStep: number[] }[];
     expect(profiles.map((p) => p.workers)).toEqual([1, 2]);
     for (const { workers, msPerStep: { step, ...phases }, workMsPerStep } of profiles) {
       const sum = Object.values(phases).reduce((a, b) => a + b, 0);
