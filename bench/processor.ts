@@ -1,9 +1,9 @@
 /**
  * The processor a bench ran on. A cloud host's model name is often no more than "AMD EPYC", and
- * this project's 2-core machine has been lent on hosts of three kinds under that name; x86's
- * family and model numbers tell them apart (family 25 model 1 is Zen 3, 25 from model 16 Zen 4,
- * 26 Zen 5), and its flags say how wide native code's vectors are there. PyTorch's products run
- * on those vectors, WebAssembly's on four lanes everywhere, so the ratios of a run depend on them.
+ * this project's 2-core machine has been lent under that name on a Zen 3 (x86 family 25, model
+ * 1) and on Zen 5s (family 26); the family and model numbers tell such hosts apart, and the
+ * flags say how wide native code's vectors are there. PyTorch's products run on those vectors,
+ * WebAssembly's on four lanes everywhere, so the ratios of a run depend on them.
  */
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
